@@ -1,0 +1,257 @@
+"""Load lanes/ and gates/ into one validated OrgConfig, reporting every problem as FILE:LINE: path: message."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from org.config.families import family_of
+from org.config.models import (
+    CredentialsFile,
+    CredentialSpec,
+    Lane,
+    Member,
+    RiskFile,
+    RiskSpec,
+    RulesFile,
+    RuleSpec,
+    Workflow,
+)
+from org.config.yamlsrc import Located, load_yaml
+from org.errors import ConfigError, Problem, UsageError
+
+__all__ = ["OrgConfig", "Actor", "SourcedRule", "load_org", "find_root", "config_files"]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A principal from lanes/: an agent (with model and family) or a human."""
+
+    id: str
+    lane: str
+    kind: str  # agent | human
+    model: str | None
+    family: str | None
+    source: str  # file:line of the member entry
+
+    @property
+    def is_human(self) -> bool:
+        return self.kind == "human"
+
+
+@dataclass(frozen=True)
+class SourcedRule:
+    spec: RuleSpec
+    effect: str  # deny | needs_approval
+    source: str  # file:line
+
+
+@dataclass
+class OrgConfig:
+    """The whole org, validated. Pure data: the engine reads it, never the files."""
+
+    root: Path
+    lanes: dict[str, Lane]
+    workflows: dict[str, Workflow]
+    rules: list[SourcedRule]
+    risk: RiskSpec
+    credentials: dict[str, CredentialSpec]
+    attributes: dict
+    actors: dict[str, Actor]
+    config_hash: str
+    sources: dict[str, str] = field(default_factory=dict)  # "lane:builder", "gate:change.review", rule ids ...
+    files: dict[str, str] = field(default_factory=dict)  # relative path -> text, what the hash covers
+
+    def source(self, key: str) -> str:
+        return self.sources.get(key, "")
+
+    def tier_index(self, tier: str) -> int:
+        return [t.id for t in self.risk.tiers].index(tier)
+
+
+def find_root(start: Path | None = None) -> Path:
+    """ORG_ROOT, else the nearest folder upward holding lanes/ and gates/."""
+    env = os.environ.get("ORG_ROOT")
+    if env:
+        return Path(env).expanduser().resolve()
+    here = (start or Path.cwd()).resolve()
+    for p in (here, *here.parents):
+        if (p / "lanes").is_dir() and (p / "gates").is_dir():
+            return p
+    raise UsageError(
+        f"no org found: neither {here} nor any folder above it holds lanes/ and gates/ "
+        "(run 'org init' to create one, or pass --root)"
+    )
+
+
+def config_files(root: Path) -> list[Path]:
+    out: list[Path] = []
+    for sub in ("lanes", "gates"):
+        d = root / sub
+        if d.is_dir():
+            out += sorted(p for p in d.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    return out
+
+
+def _problems_from(err: ValidationError, doc: Located, prefix: tuple = ()) -> list[Problem]:
+    out = []
+    for e in err.errors():
+        loc = tuple(prefix) + tuple(x for x in e["loc"] if not (isinstance(x, str) and x.startswith("function-")))
+        # pydantic reports the alias-less name of aliased fields; map back to what the user wrote.
+        loc = tuple({"in_": "in", "not_": "not"}.get(x, x) if isinstance(x, str) else x for x in loc)
+        msg = e["msg"]
+        if e["type"] == "extra_forbidden":
+            msg = "unknown field (not part of the schema)"
+        elif msg.startswith("Value error, "):
+            msg = msg[len("Value error, "):]
+        if e["type"] == "union_tag_invalid" or "literal_error" in e["type"]:
+            msg = e["msg"]
+        out.append(Problem(doc.file, doc.line(loc), ".".join(str(x) for x in loc), msg))
+    return out
+
+
+def _parse(model: type[BaseModel], doc: Located, problems: list[Problem]) -> BaseModel | None:
+    try:
+        return model.model_validate(doc.data)
+    except ValidationError as err:
+        problems += _problems_from(err, doc)
+        return None
+
+
+def load_org(root: Path) -> OrgConfig:
+    """Load and cross-check the org at `root`. Raises ConfigError with every problem found."""
+    root = Path(root)
+    problems: list[Problem] = []
+    for sub in ("lanes", "gates"):
+        if not (root / sub).is_dir():
+            problems.append(Problem(str(root / sub), 0, "", "folder not found (run 'org init')"))
+    if problems:
+        raise ConfigError(problems)
+
+    lanes: dict[str, Lane] = {}
+    workflows: dict[str, Workflow] = {}
+    rules: list[SourcedRule] = []
+    risk: RiskSpec | None = None
+    risk_doc: Located | None = None
+    credentials: dict[str, CredentialSpec] = {}
+    attributes: dict = {}
+    actors: dict[str, Actor] = {}
+    sources: dict[str, str] = {}
+    files: dict[str, str] = {}
+    docs: dict[str, Located] = {}
+
+    for path in config_files(root):
+        rel = str(path.relative_to(root))
+        doc, probs = load_yaml(path, rel)
+        problems += probs
+        if doc is None:
+            continue
+        try:
+            files[rel] = path.read_text(encoding="utf-8")
+        except OSError:
+            pass
+        if not isinstance(doc.data, dict):
+            problems.append(Problem(rel, 1, "", "expected a mapping at the top level"))
+            continue
+        docs[rel] = doc
+        keys = set(doc.data)
+        if rel.startswith("lanes"):
+            if "lane" not in keys:
+                problems.append(Problem(rel, 1, "lane", "a lane file starts with 'lane: NAME'"))
+                continue
+            lane = _parse(Lane, doc, problems)
+            if lane is None:
+                continue
+            if lane.lane in lanes:
+                problems.append(Problem(rel, doc.line(("lane",)), "lane", f"lane '{lane.lane}' is defined twice ({sources['lane:' + lane.lane]})"))
+                continue
+            lanes[lane.lane] = lane
+            sources[f"lane:{lane.lane}"] = f"{rel}:{doc.line(('lane',))}"
+            sources[f"lane:{lane.lane}:may"] = f"{rel}:{doc.line(('may',))}"
+            sources[f"lane:{lane.lane}:may_not"] = f"{rel}:{doc.line(('may_not',)) if 'may_not' in doc.data else doc.line(('may',))}"
+            for i, m in enumerate(lane.members):
+                src = f"{rel}:{doc.line(('members', i))}"
+                if m.id in actors:
+                    problems.append(Problem(rel, doc.line(("members", i, "id")), f"members.{i}.id",
+                                            f"actor '{m.id}' is already a member of lane '{actors[m.id].lane}' ({actors[m.id].source})"))
+                    continue
+                actors[m.id] = _actor(m, lane, src)
+        elif "workflow" in keys:
+            wf = _parse(Workflow, doc, problems)
+            if wf is None:
+                continue
+            if wf.workflow in workflows:
+                problems.append(Problem(rel, doc.line(("workflow",)), "workflow", f"workflow '{wf.workflow}' is defined twice ({sources['workflow:' + wf.workflow]})"))
+                continue
+            workflows[wf.workflow] = wf
+            sources[f"workflow:{wf.workflow}"] = f"{rel}:{doc.line(('workflow',))}"
+            for g in wf.gates:
+                sources[f"gate:{wf.workflow}.{g}"] = f"{rel}:{doc.line(('gates', g))}"
+            sources[f"limits:{wf.workflow}"] = f"{rel}:{doc.line(('limits',))}"
+        elif keys & {"red", "consequential", "attributes"}:
+            rf = _parse(RulesFile, doc, problems)
+            if rf is None:
+                continue
+            for name, spec in rf.attributes.items():
+                if name in attributes:
+                    problems.append(Problem(rel, doc.line(("attributes", name)), f"attributes.{name}", "attribute declared twice"))
+                attributes[name] = spec
+                sources[f"attr:{name}"] = f"{rel}:{doc.line(('attributes', name))}"
+            for section, effect in (("red", "deny"), ("consequential", "needs_approval")):
+                for i, spec in enumerate(getattr(rf, section)):
+                    src = f"{rel}:{doc.line((section, i))}"
+                    if spec.id in sources:
+                        problems.append(Problem(rel, doc.line((section, i, "id")), f"{section}.{i}.id", f"rule id '{spec.id}' is used twice ({sources[spec.id]})"))
+                        continue
+                    sources[spec.id] = src
+                    rules.append(SourcedRule(spec, effect, src))
+        elif "risk" in keys:
+            rk = _parse(RiskFile, doc, problems)
+            if rk is None:
+                continue
+            if risk is not None:
+                problems.append(Problem(rel, 1, "risk", f"risk is defined twice (also in {risk_doc.file})"))
+                continue
+            risk, risk_doc = rk.risk, doc
+            for i, c in enumerate(risk.classify):
+                sources[c.id] = f"{rel}:{doc.line(('risk', 'classify', i))}"
+            sources["risk:default"] = f"{rel}:{doc.line(('risk', 'default'))}"
+        elif "credentials" in keys:
+            cf = _parse(CredentialsFile, doc, problems)
+            if cf is None:
+                continue
+            for name, spec in cf.credentials.items():
+                if name in credentials:
+                    problems.append(Problem(rel, doc.line(("credentials", name)), f"credentials.{name}", "credential declared twice"))
+                credentials[name] = spec
+                sources[f"credential:{name}"] = f"{rel}:{doc.line(('credentials', name))}"
+        else:
+            problems.append(Problem(rel, 1, "", "unrecognised file: expected a top-level 'lane', 'workflow', 'red'/'consequential', 'risk' or 'credentials' key"))
+
+    if risk is None and not any(p.file.startswith("gates") and "risk" in p.path for p in problems):
+        problems.append(Problem("gates", 0, "", "no risk model found: add gates/risk.yaml with 'risk: {tiers: ..., default: ...}'"))
+    if problems:
+        raise ConfigError(problems)
+
+    digest = hashlib.sha256()
+    for rel in sorted(files):
+        digest.update(rel.encode() + b"\0" + files[rel].encode() + b"\0")
+    cfg = OrgConfig(
+        root=root, lanes=lanes, workflows=workflows, rules=rules, risk=risk, credentials=credentials,
+        attributes=attributes, actors=actors, config_hash=digest.hexdigest()[:16], sources=sources, files=files,
+    )
+    from org.config.checks import cross_check  # noqa: PLC0415  (keeps module import order simple)
+
+    problems = cross_check(cfg, docs)
+    if problems:
+        raise ConfigError(problems)
+    return cfg
+
+
+def _actor(m: Member, lane: Lane, src: str) -> Actor:
+    fam = family_of(m.model, m.family) if m.model else None
+    return Actor(id=m.id, lane=lane.lane, kind=lane.kind, model=m.model, family=fam, source=src)

@@ -1,0 +1,247 @@
+"""Strict pydantic models of the org's YAML: lanes, workflows (gates), rules, risk and credentials."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "Strict",
+    "Condition",
+    "Member",
+    "Budget",
+    "Lane",
+    "Gate",
+    "Limits",
+    "Workflow",
+    "RuleSpec",
+    "RulesFile",
+    "AttributeSpec",
+    "TierSpec",
+    "ClassifyRule",
+    "RiskFile",
+    "CredentialSpec",
+    "CredentialsFile",
+    "GATE_KINDS",
+    "CONTROL_KINDS",
+]
+
+ID = r"^[a-z0-9][a-z0-9_.-]*$"
+RULE_ID = r"^[A-Z][A-Z0-9-]*[A-Z0-9]$"
+GATE_KINDS = ("work", "review", "approval", "check", "terminal")
+CONTROL_KINDS = ("review", "approval", "check")
+# Words that would grant an exemption; org has none (DESIGN invariant 1).
+EXEMPTION_WORDS = ("exempt", "bypass", "skip_rules", "unless_lane", "unless_actor", "override", "allow_all")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_exemptions(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key in data:
+                if isinstance(key, str) and any(w in key.lower() for w in EXEMPTION_WORDS):
+                    raise ValueError(
+                        f"'{key}': org has no exemptions; every lane and actor is bound by every rule "
+                        "(DESIGN invariant 1)"
+                    )
+        return data
+
+
+class Condition(Strict):
+    """A statically analysable test over a request's attributes. Exactly one form:
+    {attr, eq|ne|in|not_in|exists|eq_attr|ne_attr} or {all: [...]}, {any: [...]}, {not: ...}."""
+
+    attr: str | None = None
+    eq: str | int | float | bool | None = None
+    ne: str | int | float | bool | None = None
+    in_: list[str | int | float | bool] | None = Field(default=None, alias="in")
+    not_in: list[str | int | float | bool] | None = None
+    exists: bool | None = None
+    eq_attr: str | None = None
+    ne_attr: str | None = None
+    all: list[Condition] | None = None
+    any: list[Condition] | None = None
+    not_: Condition | None = Field(default=None, alias="not")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Condition:
+        tests = [k for k in ("eq", "ne", "in_", "not_in", "exists", "eq_attr", "ne_attr") if getattr(self, k) is not None]
+        combos = [k for k in ("all", "any", "not_") if getattr(self, k) is not None]
+        if self.attr is not None:
+            if combos:
+                raise ValueError("a condition is either {attr: ..., <test>} or all/any/not, not both")
+            if len(tests) != 1:
+                raise ValueError(
+                    "an attribute condition needs exactly one test: eq, ne, in, not_in, exists, eq_attr or ne_attr"
+                )
+        else:
+            if tests:
+                raise ValueError(f"'{tests[0].rstrip('_')}' needs 'attr'")
+            if len(combos) != 1:
+                raise ValueError("a condition needs 'attr' with a test, or exactly one of all, any, not")
+            if combos[0] in ("all", "any") and not getattr(self, combos[0]):
+                raise ValueError(f"'{combos[0]}' needs at least one condition")
+        return self
+
+    def attributes(self) -> set[str]:
+        """Every attribute name this condition reads (for static analysis)."""
+        out: set[str] = set()
+        if self.attr:
+            out.add(self.attr)
+        for a in (self.eq_attr, self.ne_attr):
+            if a:
+                out.add(a)
+        for sub in (self.all or []) + (self.any or []) + ([self.not_] if self.not_ else []):
+            out |= sub.attributes()
+        return out
+
+
+class Budget(Strict):
+    usd: float | None = Field(default=None, ge=0, description="Spend ceiling in US dollars.")
+    tokens: int | None = Field(default=None, ge=0, description="Token ceiling.")
+
+
+class Member(Strict):
+    id: str = Field(pattern=ID, description="Principal id, unique across the org.")
+    model: str | None = Field(default=None, description="litellm model string (agents only).")
+    family: str | None = Field(default=None, description="Model family override for self-hosted models.")
+    name: str | None = Field(default=None, description="Display name (humans).")
+    budget: Budget | None = None
+
+
+class Lane(Strict):
+    lane: str = Field(pattern=ID)
+    kind: Literal["agent", "human"]
+    purpose: str = Field(min_length=1)
+    may: list[str] = Field(default_factory=list, description="Action patterns this lane may take (globs).")
+    may_not: list[str] = Field(default_factory=list, description="Action patterns this lane never takes.")
+    members: list[Member] = Field(min_length=1)
+    concurrency: int | None = Field(default=None, ge=1, description="How many jobs the lane works at once.")
+    budget: Budget | None = None
+
+    @model_validator(mode="after")
+    def _members_fit_kind(self) -> Lane:
+        for i, m in enumerate(self.members):
+            if self.kind == "agent" and not m.model:
+                raise ValueError(f"members.{i}: agent member '{m.id}' needs a 'model'")
+            if self.kind == "human" and m.model:
+                raise ValueError(f"members.{i}: human member '{m.id}' cannot have a 'model'")
+        return self
+
+
+class Gate(Strict):
+    kind: Literal["work", "review", "approval", "check", "terminal"]
+    lane: str | None = Field(default=None, description="Lane that holds the gate (not for check/terminal).")
+    after: list[str] = Field(default_factory=list, description="Gates that must be passed or skipped first (join).")
+    tiers: list[str] | None = Field(default=None, description="Risk tiers that require this gate; omitted: all.")
+    quorum: int = Field(default=1, ge=1, description="Reviews or approvals needed to pass.")
+    cross_vendor: bool = Field(default=False, description="Reviewers' model family must differ from every author's.")
+    on_fail: str | None = Field(default=None, description="Work gate a failed review sends the task back to.")
+    check: Literal["eligibility", "adrs"] | None = Field(default=None, description="What a check gate verifies.")
+    adrs: list[int] = Field(default_factory=list, description="ADR numbers that established this gate.")
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> Gate:
+        if self.kind in ("work", "review", "approval") and not self.lane:
+            raise ValueError(f"a {self.kind} gate needs a 'lane'")
+        if self.kind in ("check", "terminal") and self.lane:
+            raise ValueError(f"a {self.kind} gate is held by the engine, not a lane; remove 'lane'")
+        if self.kind != "review" and (self.cross_vendor or self.on_fail):
+            raise ValueError("'cross_vendor' and 'on_fail' apply to review gates only")
+        if self.kind == "check" and not self.check:
+            raise ValueError("a check gate needs 'check: eligibility' or 'check: adrs'")
+        if self.kind == "terminal" and self.tiers is not None:
+            raise ValueError("the terminal gate applies to every tier")
+        return self
+
+
+class Limits(Strict):
+    max_rework_rounds: int = Field(default=3, ge=0, le=100)
+    no_progress_seconds: int = Field(default=3600, ge=1, description="Escalate a task with no event for this long.")
+    budget_usd: float | None = Field(default=None, ge=0, description="Spend ceiling per task.")
+
+
+class Workflow(Strict):
+    workflow: str = Field(pattern=ID)
+    description: str | None = None
+    gates: dict[str, Gate] = Field(min_length=1)
+    limits: Limits = Field(default_factory=Limits)
+
+    @field_validator("gates")
+    @classmethod
+    def _gate_names(cls, v: dict[str, Gate]) -> dict[str, Gate]:
+        for name in v:
+            if not re.match(ID, name) or name == "start":
+                raise ValueError(f"gate name '{name}' must match {ID} and not be 'start'")
+        return v
+
+
+class RuleSpec(Strict):
+    id: str = Field(pattern=RULE_ID, description="Stable rule id, cited in every decision.")
+    title: str = Field(min_length=1)
+    actions: list[str] = Field(default_factory=lambda: ["*"], description="Action patterns (globs) it applies to.")
+    when: Condition | None = Field(default=None, description="Attribute condition; omitted: always.")
+    reason: str | None = Field(default=None, description="What a person is told when it matches.")
+    adr: int | None = Field(default=None, ge=1, description="The ADR that established the rule.")
+
+
+class AttributeSpec(Strict):
+    type: Literal["str", "bool", "int", "float"] = "str"
+    values: list[str] | None = None
+    description: str | None = None
+
+
+class RulesFile(Strict):
+    attributes: dict[str, AttributeSpec] = Field(default_factory=dict)
+    red: list[RuleSpec] = Field(default_factory=list, description="Denied for every lane and actor, always.")
+    consequential: list[RuleSpec] = Field(default_factory=list, description="Need a non-author human's approval.")
+
+
+class TierSpec(Strict):
+    id: str = Field(pattern=ID)
+    requires: list[Literal["review", "approval", "check"]] = Field(
+        default_factory=list, description="Control kinds every workflow must enforce at this tier."
+    )
+    description: str | None = None
+
+
+class ClassifyRule(Strict):
+    id: str = Field(pattern=RULE_ID)
+    tier: str
+    when: Condition
+    title: str | None = None
+
+
+class RiskSpec(Strict):
+    tiers: list[TierSpec] = Field(min_length=1, description="Ordered from lowest to highest risk.")
+    default: str
+    classify: list[ClassifyRule] = Field(default_factory=list)
+
+
+class RiskFile(Strict):
+    risk: RiskSpec
+
+
+class CredentialSpec(Strict):
+    service: str = Field(pattern=ID)
+    env: str | None = Field(default=None, description="Environment variable holding the secret.")
+    file: str | None = Field(default=None, description="File holding the secret.")
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _source(self) -> CredentialSpec:
+        if (self.env is None) == (self.file is None):
+            raise ValueError("a credential names exactly one source: 'env' or 'file' (never the secret itself)")
+        return self
+
+
+class CredentialsFile(Strict):
+    credentials: dict[str, CredentialSpec] = Field(default_factory=dict)

@@ -1,0 +1,133 @@
+"""YAML loading that keeps the line of every key, rejects duplicate keys and never raises a traceback."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from org.errors import Problem
+
+__all__ = ["Located", "load_yaml", "loc_line"]
+
+
+@dataclass
+class Located:
+    """A parsed YAML document with the 1-based line of each path (tuple of keys/indexes)."""
+
+    file: str
+    data: Any
+    lines: dict[tuple, int] = field(default_factory=dict)
+
+    def line(self, path: tuple | list) -> int:
+        return loc_line(self.lines, tuple(path))
+
+
+def loc_line(lines: dict[tuple, int], path: tuple) -> int:
+    """The line of `path`, or of its nearest ancestor that has one."""
+    path = tuple(path)
+    while path:
+        if path in lines:
+            return lines[path]
+        path = path[:-1]
+    return lines.get((), 1)
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _convert(node: yaml.Node, path: tuple, lines: dict, file: str, problems: list[Problem]) -> Any:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        out: dict = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                problems.append(Problem(file, key_node.start_mark.line + 1, _dotted(path), "merge keys (<<) are not supported"))
+                continue
+            key = _scalar(key_node)
+            if not isinstance(key_node, yaml.ScalarNode) or key is None or not isinstance(key, (str, int, float, bool)):
+                problems.append(Problem(file, key_node.start_mark.line + 1, _dotted(path), "keys must be plain scalars"))
+                continue
+            key = str(key) if not isinstance(key, str) else key
+            if key in out:
+                problems.append(
+                    Problem(
+                        file,
+                        key_node.start_mark.line + 1,
+                        _dotted(path + (key,)),
+                        f"duplicate key (first defined on line {lines[path + (key,)]})",
+                    )
+                )
+                continue
+            lines[path + (key,)] = key_node.start_mark.line + 1
+            out[key] = _convert(value_node, path + (key,), lines, file, problems)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_convert(v, path + (i,), lines, file, problems) for i, v in enumerate(node.value)]
+    return _scalar(node)
+
+
+def _scalar(node: yaml.Node) -> Any:
+    if not isinstance(node, yaml.ScalarNode):
+        return None
+    loader = _Loader("")
+    try:
+        value = loader.construct_object(node, deep=True)
+    finally:
+        loader.dispose()
+    return value
+
+
+def _dotted(path: tuple) -> str:
+    return ".".join(str(p) for p in path)
+
+
+def load_yaml(path: Path, display: str | None = None) -> tuple[Located | None, list[Problem]]:
+    """Parse one YAML file. Returns (document or None, problems); never raises for bad input."""
+    name = display or str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None, [Problem(name, 0, "", "file not found")]
+    except OSError as exc:
+        return None, [Problem(name, 0, "", f"cannot read: {exc.strerror or exc}")]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return None, [Problem(name, line, "", "not valid UTF-8")]
+    if not text.strip() or all(l.strip().startswith("#") or not l.strip() for l in text.splitlines()):
+        return None, [Problem(name, 1, "", "file is empty")]
+    for i, line in enumerate(text.splitlines(), 1):
+        stripped = line.lstrip(" ")
+        if stripped.startswith("\t"):
+            return None, [Problem(name, i, "", "tab used for indentation; YAML needs spaces")]
+    try:
+        nodes = list(yaml.compose_all(text, Loader=_Loader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        msg = " ".join(str(x) for x in (exc.context, exc.problem) if x)
+        return None, [Problem(name, line, "", f"invalid YAML: {msg}")]
+    except yaml.YAMLError as exc:  # pragma: no cover - scanner errors are marked
+        return None, [Problem(name, 1, "", f"invalid YAML: {exc}")]
+    except (RecursionError, ValueError) as exc:
+        return None, [Problem(name, 1, "", f"invalid YAML: {exc}")]
+    nodes = [n for n in nodes if n is not None]
+    if not nodes:
+        return None, [Problem(name, 1, "", "file is empty")]
+    if len(nodes) > 1:
+        return None, [Problem(name, nodes[1].start_mark.line + 1, "", "one YAML document per file, found several")]
+    problems: list[Problem] = []
+    lines: dict[tuple, int] = {}
+    try:
+        data = _convert(nodes[0], (), lines, name, problems)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        return None, [Problem(name, (mark.line + 1) if mark else 1, "", f"invalid YAML: {exc}")]
+    except (RecursionError, ValueError, TypeError) as exc:
+        return None, [Problem(name, 1, "", f"invalid YAML value: {exc}")]
+    return Located(name, data, lines), problems

@@ -1,0 +1,402 @@
+"""Transitions of a task through its gates. Each takes the pinned config and the folded state and
+returns the new events; nothing here does I/O or reads a clock.
+
+    start_task   task.created, gate.skipped..., then advance
+    submit       work.submitted / review.filed / approval.*, gate.passed|failed, rework, advance
+    advance      gate.ready for gates whose joins are met; check gates evaluated; the terminal
+                 transition re-checks that every gate the tier requires passed on the current
+                 revision (DESIGN invariant 4) before task.done
+    eligibility  may this actor work this gate now (separation of duties, cross-vendor)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from org.config.loader import OrgConfig
+from org.engine.graph import build_graph, descendants, plan_for
+from org.engine.proofs import bypass_path
+from org.engine.risk import classify
+from org.engine.state import Event, TaskState, fold
+from org.errors import Conflict, Denied, NotFound, UsageError
+
+__all__ = [
+    "Eligibility",
+    "Violation",
+    "ExtraCheck",
+    "start_task",
+    "submit",
+    "advance",
+    "eligibility",
+    "eligible_members",
+    "escalate_if_stalled",
+    "escalate_if_over_budget",
+    "resume",
+    "revision_hash",
+    "family_of_actor",
+]
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    ok: bool
+    reason: str
+    rule: str = ""
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A reason a check gate fails, with the rule or ADR behind it."""
+
+    rule: str
+    reason: str
+    source: str = ""
+
+
+# A hook for check gates: (cfg, state, gate) -> violations. The ADR check plugs in here.
+ExtraCheck = Callable[[OrgConfig, TaskState, str], list[Violation]]
+
+
+def family_of_actor(cfg: OrgConfig, actor: str) -> str:
+    a = cfg.actors.get(actor)
+    return (a.family if a and a.family else "human") if a else "unknown"
+
+
+def revision_hash(task: str, gate: str, actor: str, round_: int, content: str) -> str:
+    return hashlib.sha256(json.dumps([task, gate, actor, round_, content]).encode()).hexdigest()[:16]
+
+
+def _ev(task: str, type_: str, actor: str | None = None, **data: Any) -> Event:
+    return Event(type_, task, data, actor)
+
+
+def start_task(
+    cfg: OrgConfig,
+    task: str,
+    title: str,
+    workflow: str,
+    attributes: Mapping[str, Any] | None = None,
+    by: str | None = None,
+    requested_tier: str | None = None,
+    extra_check: ExtraCheck | None = None,
+) -> list[Event]:
+    if workflow not in cfg.workflows:
+        raise NotFound(f"no workflow '{workflow}' (workflows: {', '.join(sorted(cfg.workflows))})")
+    tiers = [t.id for t in cfg.risk.tiers]
+    if requested_tier is not None and requested_tier not in tiers:
+        raise UsageError(f"unknown tier '{requested_tier}' (tiers: {', '.join(tiers)})")
+    wf = cfg.workflows[workflow]
+    attrs = dict(attributes or {})
+    cls = classify(cfg, attrs, requested_tier)
+    plan = plan_for(wf, cls.tier)
+    created = _ev(
+        task, "task.created", by, workflow=workflow, title=title, tier=cls.tier, tier_reason=cls.reason,
+        tier_rules=list(cls.rules), tier_sources=list(cls.sources), attributes=attrs, config_hash=cfg.config_hash,
+        required=list(plan.required), gates=list(plan.order), workflow_source=cfg.source(f"workflow:{workflow}"),
+    )
+    events = [created]
+    for g, why in plan.skipped.items():
+        events.append(_ev(task, "gate.skipped", None, gate=g, reason=why, source=cfg.source(f"gate:{workflow}.{g}")))
+    state = fold(events)
+    return events + advance(cfg, state, extra_check=extra_check)
+
+
+def eligible_members(cfg: OrgConfig, state: TaskState, gate: str) -> list[str]:
+    lane = cfg.workflows[state.workflow].gates[gate].lane
+    return [a.id for a in cfg.actors.values() if a.lane == lane and eligibility(cfg, state, a.id, gate)]
+
+
+def eligibility(cfg: OrgConfig, state: TaskState, actor: str, gate: str) -> Eligibility:
+    """May `actor` take the job at `gate` now? Compares with every author of every revision."""
+    wf = cfg.workflows.get(state.workflow)
+    if wf is None or gate not in wf.gates:
+        return Eligibility(False, f"no gate '{gate}' in this task's workflow", "ORG-NO-GATE")
+    spec = wf.gates[gate]
+    who = cfg.actors.get(actor)
+    if who is None:
+        return Eligibility(False, "unknown actor", "ORG-UNKNOWN-ACTOR")
+    if not state.open:
+        return Eligibility(False, f"task is {state.status}", "ORG-TASK-CLOSED")
+    if state.gates[gate].status != "ready":
+        return Eligibility(False, f"gate '{gate}' is {state.gates[gate].status}, not ready", "ORG-GATE-NOT-READY")
+    if spec.lane != who.lane:
+        return Eligibility(False, f"gate '{gate}' is held by the {spec.lane} lane, not {who.lane}", "ORG-WRONG-LANE")
+    if spec.kind in ("review", "approval"):
+        if actor in state.authors:
+            return Eligibility(False, f"{actor} is an author of this work and may not review or approve it",
+                               "ORG-SEPARATION-OF-DUTIES")
+        if any(r.actor == actor and r.revision == state.revision for r in state.gates[gate].reviews):
+            return Eligibility(False, f"{actor} already reviewed this revision at '{gate}'", "ORG-ONE-REVIEW-EACH")
+        fam = family_of_actor(cfg, actor)
+        if spec.cross_vendor and fam in state.author_families:
+            return Eligibility(False, f"{actor} is a {fam} model, the same family as an author; "
+                                      "cross-vendor review needs another family", "ORG-CROSS-VENDOR")
+    if spec.kind == "approval" and not who.is_human:
+        return Eligibility(False, "approvals are given only by humans", "ORG-HUMAN-APPROVAL")
+    return Eligibility(True, "eligible")
+
+
+def submit(
+    cfg: OrgConfig,
+    state: TaskState,
+    actor: str,
+    gate: str,
+    verdict: str,
+    *,
+    revision: str | None = None,
+    note: str = "",
+    content: str = "",
+    findings: list[dict] | None = None,
+    extra_check: ExtraCheck | None = None,
+) -> list[Event]:
+    """The actor's result at `gate`: work (pass = delivered), review (pass|fail|changes) or
+    approval (approve|reject). Raises Denied when ineligible, Conflict when stale."""
+    wf = cfg.workflows[state.workflow]
+    if gate not in wf.gates:
+        raise NotFound(f"no gate '{gate}' in workflow '{state.workflow}'")
+    spec = wf.gates[gate]
+    el = eligibility(cfg, state, actor, gate)
+    if not el:
+        if el.rule in ("ORG-GATE-NOT-READY", "ORG-TASK-CLOSED", "ORG-ONE-REVIEW-EACH"):
+            raise Conflict(el.reason, rule=el.rule)
+        raise Denied(el.reason, rule=el.rule)
+    fam = family_of_actor(cfg, actor)
+    t = state.id
+    events: list[Event] = []
+    if spec.kind == "work":
+        if verdict != "pass":
+            events.append(_ev(t, "task.escalated", actor, reason=f"{actor} could not complete '{gate}': {note or verdict}",
+                              kind="work_failed", gate=gate))
+            return events
+        rev = revision or revision_hash(t, gate, actor, state.rounds, content or note)
+        events.append(_ev(t, "work.submitted", actor, gate=gate, revision=rev, family=fam, note=note))
+        events.append(_ev(t, "gate.passed", actor, gate=gate, revision=rev, reason=f"delivered by {actor}"))
+    elif spec.kind in ("review", "approval"):
+        if revision is not None and revision != state.revision:
+            raise Conflict(f"review of revision {revision}, but the current revision is {state.revision}; "
+                           "reviews bind to content", rule="ORG-STALE-REVISION")
+        rev = state.revision
+        if spec.kind == "approval":
+            if verdict not in ("approve", "pass", "reject", "fail"):
+                raise UsageError("an approval is approve or reject")
+            ok = verdict in ("approve", "pass")
+            typ = "approval.granted" if ok else "approval.rejected"
+            events.append(_ev(t, typ, actor, gate=gate, revision=rev, family=fam, counts=ok, note=note,
+                              why="human, not an author" if ok else "rejected"))
+        else:
+            if verdict not in ("pass", "fail", "changes"):
+                raise UsageError("a review verdict is pass, fail or changes")
+            counts = verdict == "pass"
+            why = "counts: not an author" + (f", {fam} differs from every author's family" if spec.cross_vendor else "")
+            events.append(_ev(t, "review.filed", actor, gate=gate, revision=rev, family=fam, verdict=verdict,
+                              counts=counts, why=why if counts else f"verdict {verdict}", note=note,
+                              findings=findings or []))
+            ok = counts
+        state2 = fold(events, _copy(state))
+        if ok:
+            n = len(state2.counting_reviews(gate))
+            if n >= spec.quorum:
+                events.append(_ev(t, "gate.passed", None, gate=gate, revision=rev,
+                                  reason=f"{n} of {spec.quorum} {'approval' if spec.kind == 'approval' else 'review'}(s) on revision {rev}"))
+        elif spec.kind == "approval":
+            events.append(_ev(t, "gate.failed", actor, gate=gate, revision=rev, reason=f"rejected by {actor}: {note}"))
+            events.append(_ev(t, "task.rejected", actor, gate=gate, reason=note))
+            return events
+        else:
+            events.append(_ev(t, "gate.failed", actor, gate=gate, revision=rev, reason=f"{verdict} from {actor}: {note}"))
+            events += _rework(cfg, state, gate)
+            if events[-1].type == "task.escalated":
+                return events
+    else:
+        raise UsageError(f"'{gate}' is a {spec.kind} gate; the engine evaluates it, nobody submits to it")
+    return events + advance(cfg, fold(events, _copy(state)), extra_check=extra_check)
+
+
+def _rework(cfg: OrgConfig, state: TaskState, gate: str) -> list[Event]:
+    wf = cfg.workflows[state.workflow]
+    spec = wf.gates[gate]
+    target = spec.on_fail or _nearest_work(cfg, state, gate)
+    limit = wf.limits.max_rework_rounds
+    rnd = state.rounds + 1
+    if target is None or rnd > limit:
+        why = (f"rework limit reached ({limit} round(s)) after '{gate}' failed" if target
+               else f"'{gate}' failed and there is no work gate to send it back to")
+        return [_ev(state.id, "task.escalated", None, reason=why, kind="rework_limit", gate=gate,
+                    source=cfg.source(f"limits:{state.workflow}"))]
+    reset = sorted({target} | descendants(wf, target))
+    return [_ev(state.id, "rework.started", None, round=rnd, target=target, from_gate=gate, reset=reset,
+                limit=limit)]
+
+
+def _nearest_work(cfg: OrgConfig, state: TaskState, gate: str) -> str | None:
+    import networkx as nx
+
+    wf = cfg.workflows[state.workflow]
+    g = build_graph(wf)
+    works = [a for a in nx.ancestors(g, gate) if a in wf.gates and wf.gates[a].kind == "work"]
+    if not works:
+        return None
+    return max(works, key=lambda a: len(nx.ancestors(g, a)))
+
+
+def _copy(state: TaskState) -> TaskState:
+    import copy
+
+    return copy.deepcopy(state)
+
+
+def advance(cfg: OrgConfig, state: TaskState, *, extra_check: ExtraCheck | None = None) -> list[Event]:
+    """Post gate.ready for gates whose joins are met, evaluate check gates, and finish the task."""
+    if not state.open:
+        return []
+    wf = cfg.workflows[state.workflow]
+    out: list[Event] = []
+    state = _copy(state)
+    t = state.id
+    for _ in range(len(wf.gates) + 2):
+        new: list[Event] = []
+        for name in (n for n in _order(cfg, state.workflow) if state.gates[n].status == "pending"):
+            spec = wf.gates[name]
+            if not all(_satisfied(wf, state, d) for d in spec.after):
+                continue
+            if spec.kind == "terminal":
+                new += _finish(cfg, state)
+            elif spec.kind == "check":
+                new += _check(cfg, state, name, extra_check)
+            else:
+                new.append(_ev(t, "gate.ready", None, gate=name, lane=spec.lane, round=state.rounds,
+                               source=cfg.source(f"gate:{state.workflow}.{name}")))
+                if spec.kind in ("review", "approval"):
+                    probe = fold([new[-1]], _copy(state))
+                    if len(eligible_members(cfg, probe, name)) < spec.quorum - len(probe.counting_reviews(name)):
+                        new.append(_ev(t, "task.escalated", None, kind="no_eligible_reviewer", gate=name,
+                                       reason=f"no eligible {spec.lane} member for '{name}' (authors and same-family "
+                                              "models are excluded); failing closed"))
+            if any(e.type in ("task.escalated", "task.done", "task.rejected") for e in new):
+                break
+        if not new:
+            break
+        state = fold(new, state)
+        out += new
+        if not state.open:
+            break
+    return out
+
+
+def _satisfied(wf, state: TaskState, gate: str) -> bool:
+    """Passed, or skipped with everything before it satisfied: a skipped gate is a wire, not a shortcut."""
+    st = state.gates[gate].status
+    if st == "passed":
+        return True
+    if st == "skipped":
+        return all(_satisfied(wf, state, d) for d in wf.gates[gate].after)
+    return False
+
+
+def _order(cfg: OrgConfig, workflow: str) -> tuple[str, ...]:
+    return plan_for(cfg.workflows[workflow], cfg.risk.default).order
+
+
+def _check(cfg: OrgConfig, state: TaskState, gate: str, extra_check: ExtraCheck | None) -> list[Event]:
+    wf = cfg.workflows[state.workflow]
+    t = state.id
+    violations: list[Violation] = []
+    for name in state.required:
+        spec = wf.gates[name]
+        if spec.kind not in ("review", "approval") or name not in _ancestors(cfg, state.workflow, gate):
+            continue
+        gs = state.gates[name]
+        n = len(state.counting_reviews(name))
+        if gs.status != "passed" or gs.revision != state.revision or n < spec.quorum:
+            violations.append(Violation("ORG-CONTENT-BINDING", f"'{name}' has no valid pass on revision {state.revision}",
+                                        cfg.source(f"gate:{state.workflow}.{name}")))
+        for r in state.counting_reviews(name):
+            if r.actor in state.authors:
+                violations.append(Violation("ORG-SEPARATION-OF-DUTIES", f"{r.actor} reviewed its own work at '{name}'"))
+    if extra_check is not None:
+        violations += extra_check(cfg, state, gate)
+    src = cfg.source(f"gate:{state.workflow}.{gate}")
+    if violations:
+        return [
+            _ev(t, "gate.failed", None, gate=gate, revision=state.revision, source=src,
+                reason="; ".join(v.reason for v in violations), rules=[v.rule for v in violations],
+                violations=[v.__dict__ for v in violations]),
+            _ev(t, "task.escalated", None, kind="check_failed", gate=gate,
+                reason=f"check '{gate}' failed: " + "; ".join(v.reason for v in violations)),
+        ]
+    return [_ev(t, "gate.passed", None, gate=gate, revision=state.revision, source=src,
+                reason="eligible: separation of duties, cross-vendor quorum and content binding hold")]
+
+
+def _ancestors(cfg: OrgConfig, workflow: str, gate: str) -> set[str]:
+    import networkx as nx
+
+    return nx.ancestors(build_graph(cfg.workflows[workflow]), gate)
+
+
+def _finish(cfg: OrgConfig, state: TaskState) -> list[Event]:
+    """The terminal transition re-checks that nothing was bypassed (DESIGN invariant 4)."""
+    wf = cfg.workflows[state.workflow]
+    plan = plan_for(wf, state.tier)
+    problems = []
+    for name in plan.required:
+        gs = state.gates[name]
+        spec = wf.gates[name]
+        if gs.status != "passed":
+            problems.append(f"required gate '{name}' is {gs.status}")
+        elif spec.kind in ("review", "approval") and (gs.revision != state.revision
+                                                      or len(state.counting_reviews(name)) < spec.quorum):
+            problems.append(f"'{name}' passed on revision {gs.revision}, not the current {state.revision}")
+    for name, gs in state.gates.items():
+        if gs.status == "skipped" and name in plan.required:
+            problems.append(f"required gate '{name}' was skipped")
+    path = bypass_path(wf, state.tier)
+    if path:
+        problems.append("bypass path " + " -> ".join(path))
+    if problems:
+        return [_ev(state.id, "task.escalated", None, kind="bypass_detected",
+                    reason="terminal re-check failed: " + "; ".join(problems))]
+    return [_ev(state.id, "gate.passed", None, gate=plan.terminal, revision=state.revision, reason="terminal re-check held"),
+            _ev(state.id, "task.done", None, revision=state.revision, tier=state.tier,
+                passed=[g for g in plan.required], skipped=sorted(plan.skipped))]
+
+
+def escalate_if_stalled(cfg: OrgConfig, state: TaskState, idle_seconds: float) -> list[Event]:
+    lim = cfg.workflows[state.workflow].limits.no_progress_seconds
+    if state.open and idle_seconds > lim:
+        return [_ev(state.id, "task.escalated", None, kind="no_progress", limit=lim,
+                    reason=f"no progress for {int(idle_seconds)}s (limit {lim}s)",
+                    source=cfg.source(f"limits:{state.workflow}"))]
+    return []
+
+
+def escalate_if_over_budget(cfg: OrgConfig, state: TaskState, spent_usd: float) -> list[Event]:
+    lim = cfg.workflows[state.workflow].limits.budget_usd
+    if state.open and lim is not None and spent_usd > lim:
+        return [_ev(state.id, "task.escalated", None, kind="budget", limit=lim,
+                    reason=f"spent ${spent_usd:.4f}, over the task budget ${lim:.2f}",
+                    source=cfg.source(f"limits:{state.workflow}"))]
+    return []
+
+
+def resume(cfg: OrgConfig, state: TaskState, human: str, note: str = "", extra_check: ExtraCheck | None = None) -> list[Event]:
+    """A human sends an escalated task back into the flow (rework rounds are not reset)."""
+    who = cfg.actors.get(human)
+    if who is None or not who.is_human:
+        raise Denied("only a human may resume an escalated task", rule="ORG-HUMAN-APPROVAL")
+    if state.status != "escalated":
+        raise Conflict(f"task is {state.status}, not escalated")
+    ev = _ev(state.id, "task.resumed", human, note=note)
+    s2 = fold([ev], _copy(state))
+    # Gates that failed (a check, a rework limit) go back to pending so advance can retry them.
+    resets = [_ev(state.id, "rework.started", human, round=s2.rounds, target=None, from_gate=None,
+                  reset=[g for g, gs in s2.gates.items() if gs.status == "failed"], limit=None)]
+    s3 = fold(resets, s2)
+    return [ev, *resets, *advance(cfg, s3, extra_check=extra_check)]

@@ -1,0 +1,191 @@
+"""decide(): may this actor take this action now? allow / deny / needs_approval, with rules and sources.
+
+Order of evaluation (all of it, for every actor, the security lane included):
+  1. unknown actor or credential: deny (without saying what does exist);
+  2. RED rules: deny, for everyone, whatever approvals exist;
+  3. the lane's may_not, then may: deny when the lane is not allowed the action;
+  4. consequential rules: needs_approval, unless a human who is neither the actor nor an
+     author of the work approved it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from org.config.loader import OrgConfig
+from org.engine.conditions import Predicate, action_matches, compile_condition, norm
+
+__all__ = ["Decision", "RuleHit", "Policy", "compile_policy", "decide", "Outcome"]
+
+Outcome = Literal["allow", "deny", "needs_approval"]
+EXIT_CODES = {"allow": 0, "deny": 4, "needs_approval": 6}
+
+
+@dataclass(frozen=True)
+class RuleHit:
+    id: str
+    effect: str  # deny | needs_approval | allow
+    source: str  # file:line
+    reason: str
+    adr: int | None = None
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "effect": self.effect, "source": self.source, "reason": self.reason, "adr": self.adr}
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: Outcome
+    actor: str
+    action: str
+    reason: str
+    rules: tuple[RuleHit, ...]
+    config_hash: str
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+    approved_by: str | None = None
+
+    @property
+    def allowed(self) -> bool:
+        return self.outcome == "allow"
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.outcome]
+
+    @property
+    def rule_ids(self) -> list[str]:
+        return [r.id for r in self.rules]
+
+    def to_json(self) -> dict:
+        attrs = {k: v for k, v in self.attributes.items()}
+        return {
+            "outcome": self.outcome,
+            "actor": self.actor,
+            "action": self.action,
+            "reason": self.reason,
+            "rules": [r.to_json() for r in self.rules],
+            "config_hash": self.config_hash,
+            "attributes": attrs,
+            "approved_by": self.approved_by,
+        }
+
+
+@dataclass(frozen=True)
+class _Rule:
+    id: str
+    effect: str
+    patterns: tuple[str, ...]
+    test: Predicate
+    source: str
+    reason: str
+    adr: int | None
+    any_action: bool
+
+
+class Policy:
+    """The org's rules compiled once; `decide` is then a few dict lookups and closures."""
+
+    def __init__(self, cfg: OrgConfig) -> None:
+        self.cfg = cfg
+        self.config_hash = cfg.config_hash
+        rules = [
+            _Rule(
+                r.spec.id, r.effect, tuple(r.spec.actions), compile_condition(r.spec.when), r.source,
+                r.spec.reason or r.spec.title, r.spec.adr, "*" in r.spec.actions,
+            )
+            for r in cfg.rules
+        ]
+        self._red = [r for r in rules if r.effect == "deny"]
+        self._consequential = [r for r in rules if r.effect == "needs_approval"]
+        self._lanes = {
+            name: (tuple(lane.may), tuple(lane.may_not), cfg.source(f"lane:{name}:may"), cfg.source(f"lane:{name}:may_not"))
+            for name, lane in cfg.lanes.items()
+        }
+        self._cred_service = {name: c.service for name, c in cfg.credentials.items()}
+        self._cache: dict[tuple[str, str], tuple[list[_Rule], list[_Rule], RuleHit | None]] = {}
+
+    def _for_action(self, lane: str, action: str) -> tuple[list[_Rule], list[_Rule], RuleHit | None]:
+        key = (lane, action)
+        hit = self._cache.get(key)
+        if hit is None:
+            red = [r for r in self._red if r.any_action or action_matches(r.patterns, action)]
+            cons = [r for r in self._consequential if r.any_action or action_matches(r.patterns, action)]
+            may, may_not, may_src, may_not_src = self._lanes[lane]
+            lane_hit = None
+            if action_matches(may_not, action):
+                lane_hit = RuleHit(f"LANE-{lane.upper()}-MAY-NOT", "deny", may_not_src,
+                                   f"the {lane} lane may not take '{action}'")
+            elif not action_matches(may, action):
+                lane_hit = RuleHit(f"LANE-{lane.upper()}-MAY", "deny", may_src,
+                                   f"'{action}' is not among the actions the {lane} lane may take")
+            hit = (red, cons, lane_hit)
+            if len(self._cache) < 4096:
+                self._cache[key] = hit
+        return hit
+
+    def decide(
+        self,
+        actor: str,
+        action: str,
+        attributes: Mapping[str, Any] | None = None,
+        *,
+        approvals: Collection[str] = (),
+        authors: Collection[str] = (),
+    ) -> Decision:
+        attrs = {k: norm(v) for k, v in (attributes or {}).items() if k not in ("credential_service", "action")}
+        attrs["action"] = action
+        who = self.cfg.actors.get(actor)
+        if who is None:
+            return self._deny(actor, action, attrs, [RuleHit("ORG-UNKNOWN-ACTOR", "deny", "", "unknown actor")])
+        cred = attrs.get("credential")
+        if cred is not None:
+            service = self._cred_service.get(str(cred))
+            if service is None:
+                # Say nothing about which credentials exist.
+                return self._deny(actor, action, attrs, [RuleHit("ORG-CREDENTIAL-UNAVAILABLE", "deny", "",
+                                                                 "this credential is not available to this action")])
+            attrs["credential_service"] = service
+        red, cons, lane_hit = self._for_action(who.lane, action)
+        denies = [RuleHit(r.id, "deny", r.source, r.reason, r.adr) for r in red if r.test(attrs)]
+        if lane_hit is not None:
+            denies.append(lane_hit)
+        if denies:
+            return self._deny(actor, action, attrs, denies)
+        needs = [RuleHit(r.id, "needs_approval", r.source, r.reason, r.adr) for r in cons if r.test(attrs)]
+        if not needs:
+            return Decision("allow", actor, action, f"the {who.lane} lane may take '{action}' and no rule objects",
+                            (), self.config_hash, attrs)
+        for approver in approvals:
+            ap = self.cfg.actors.get(approver)
+            if ap is not None and ap.is_human and approver != actor and approver not in authors:
+                return Decision("allow", actor, action, f"approved by {approver} (" + ", ".join(h.id for h in needs) + ")",
+                                tuple(needs), self.config_hash, attrs, approved_by=approver)
+        reason = "needs approval by a human who is not an author: " + "; ".join(h.reason for h in needs)
+        return Decision("needs_approval", actor, action, reason, tuple(needs), self.config_hash, attrs)
+
+    def _deny(self, actor: str, action: str, attrs: dict, hits: list[RuleHit]) -> Decision:
+        reason = "denied: " + "; ".join(f"{h.reason} [{h.id}]" for h in hits)
+        return Decision("deny", actor, action, reason, tuple(hits), self.config_hash, attrs)
+
+
+def compile_policy(cfg: OrgConfig) -> Policy:
+    pol = getattr(cfg, "_policy", None)
+    if pol is None:
+        pol = Policy(cfg)
+        object.__setattr__(cfg, "_policy", pol)
+    return pol
+
+
+def decide(
+    cfg: OrgConfig,
+    actor: str,
+    action: str,
+    attributes: Mapping[str, Any] | None = None,
+    *,
+    approvals: Collection[str] = (),
+    authors: Collection[str] = (),
+) -> Decision:
+    """May `actor` take `action` with these attributes? Pure: same inputs, same Decision."""
+    return compile_policy(cfg).decide(actor, action, attributes, approvals=approvals, authors=authors)

@@ -1,0 +1,134 @@
+"""Static proofs over the whole org, run by `org validate`; each failure names the gates or path.
+
+- no bypass: for each tier, the terminal gate is unreachable from start once the control
+  gates (review, approval, check) that tier requires are removed. One BFS per tier over the
+  graph with rework edges included: O(V + E), see ADR 0003.
+- every tier's required control kinds are present in every workflow;
+- approval gates are held only by human lanes; no rule or lane grants an exemption;
+- every cross-vendor quorum can be met by the lane's members whatever the author's family;
+- every rework loop is bounded by limits.max_rework_rounds;
+- no unreachable gates and no dead ends (every gate reaches the terminal); the flow is acyclic.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import networkx as nx
+
+from org.config.loader import OrgConfig
+from org.config.models import Workflow
+from org.engine.graph import START, build_graph, plan_for, terminal_of
+from org.errors import Problem
+
+__all__ = ["prove", "bypass_path", "reachable_avoiding"]
+
+
+def _src(cfg: OrgConfig, key: str) -> tuple[str, int]:
+    s = cfg.source(key)
+    f, _, line = s.rpartition(":")
+    return (f, int(line)) if line.isdigit() else (s, 0)
+
+
+def reachable_avoiding(g: nx.DiGraph, source: str, target: str, removed: set[str]) -> list[str] | None:
+    """A path source -> target that avoids `removed` (BFS, O(V+E)), or None."""
+    if source in removed or target in removed:
+        return None
+    prev: dict[str, str | None] = {source: None}
+    q = deque([source])
+    adj = g.adj
+    while q:
+        n = q.popleft()
+        if n == target:
+            path = [n]
+            while prev[path[-1]] is not None:
+                path.append(prev[path[-1]])
+            return path[::-1]
+        for m in adj[n]:
+            if m not in prev and m not in removed:
+                prev[m] = n
+                q.append(m)
+    return None
+
+
+def bypass_path(wf: Workflow, tier: str, g: nx.DiGraph | None = None) -> list[str] | None:
+    """A path from start to the terminal that passes none of the controls the tier requires."""
+    g = g if g is not None else build_graph(wf, rework=True)
+    plan = plan_for(wf, tier)
+    return reachable_avoiding(g, START, terminal_of(wf), set(plan.required_controls))
+
+
+def prove(cfg: OrgConfig) -> list[Problem]:
+    problems: list[Problem] = []
+    tiers = cfg.risk.tiers
+    for wname, wf in cfg.workflows.items():
+        wf_file, wf_line = _src(cfg, f"workflow:{wname}")
+
+        def at(gate: str, _w: str = wname) -> tuple[str, int]:
+            return _src(cfg, f"gate:{_w}.{gate}")
+
+        flow = build_graph(wf)
+        full = build_graph(wf, rework=True)
+        terminal = terminal_of(wf)
+        try:
+            cycle = nx.find_cycle(flow, START)
+        except nx.NetworkXNoCycle:
+            cycle = None
+        if cycle:
+            names = " -> ".join([e[0] for e in cycle] + [cycle[-1][1]])
+            f, line = at(cycle[0][1])
+            problems.append(Problem(f, line, "gates", f"the 'after' links form a cycle: {names} (rework goes through on_fail)"))
+            continue
+        reach = nx.descendants(flow, START)
+        for name in wf.gates:
+            f, line = at(name)
+            if name not in reach:
+                problems.append(Problem(f, line, f"gates.{name}", "unreachable from the start"))
+            elif name != terminal and not nx.has_path(flow, name, terminal):
+                problems.append(Problem(f, line, f"gates.{name}", f"dead end: '{terminal}' cannot be reached from it"))
+        for tier in tiers:
+            plan = plan_for(wf, tier.id)
+            path = reachable_avoiding(full, START, terminal, set(plan.required_controls))
+            if path is not None:
+                problems.append(Problem(wf_file, wf_line, "gates",
+                                        f"bypass at tier '{tier.id}': {' -> '.join(path)} passes none of the "
+                                        f"required controls ({', '.join(plan.required_controls) or 'none'})"))
+            kinds = {wf.gates[g].kind for g in plan.required_controls}
+            for need in tier.requires:
+                if need not in kinds:
+                    problems.append(Problem(wf_file, wf_line, "gates",
+                                            f"tier '{tier.id}' requires a {need} gate, but none is required at that tier"))
+        has_rework = any(g.on_fail for g in wf.gates.values())
+        if has_rework and wf.limits.max_rework_rounds < 1:
+            f, line = _src(cfg, f"limits:{wname}")
+            problems.append(Problem(f, line, "limits.max_rework_rounds", "rework loops need a bound of at least 1"))
+        for name, gate in wf.gates.items():
+            f, line = at(name)
+            if gate.on_fail and gate.on_fail in wf.gates and gate.on_fail not in nx.ancestors(flow, name):
+                problems.append(Problem(f, line, f"gates.{name}.on_fail",
+                                        f"'{gate.on_fail}' does not come before '{name}'; rework must go back"))
+            if gate.kind == "approval" and gate.lane in cfg.lanes and cfg.lanes[gate.lane].kind != "human":
+                problems.append(Problem(f, line, f"gates.{name}.lane", "approval gates are held only by human lanes"))
+            if gate.kind in ("review", "approval") and gate.lane in cfg.lanes:
+                problems += _quorum_problems(cfg, wf, name, flow, f, line)
+    return problems
+
+
+def _quorum_problems(cfg: OrgConfig, wf: Workflow, name: str, flow: nx.DiGraph, f: str, line: int) -> list[Problem]:
+    gate = wf.gates[name]
+    members = [a for a in cfg.actors.values() if a.lane == gate.lane]
+    author_lanes = {wf.gates[a].lane for a in nx.ancestors(flow, name) if a != START and wf.gates[a].kind == "work"}
+    authors = [a for a in cfg.actors.values() if a.lane in author_lanes]
+    if len(members) < gate.quorum:
+        return [Problem(f, line, f"gates.{name}.quorum",
+                        f"quorum {gate.quorum} but lane '{gate.lane}' has only {len(members)} member(s)")]
+    if not gate.cross_vendor:
+        return []
+    out = []
+    for fam in sorted({a.family or "human" for a in authors}):
+        eligible = [m for m in members if (m.family or "human") != fam]
+        if len(eligible) < gate.quorum:
+            out.append(Problem(f, line, f"gates.{name}.cross_vendor",
+                               f"cross-vendor quorum {gate.quorum} cannot be met when the author is a '{fam}' model: "
+                               f"lane '{gate.lane}' has {len(eligible)} member(s) of another family"))
+    return out

@@ -1,0 +1,153 @@
+"""Task state as a fold over events. Events are plain data; the fold is pure and total."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Event", "GateState", "Review", "TaskState", "fold", "EVENT_TYPES"]
+
+EVENT_TYPES = (
+    "task.created", "gate.ready", "gate.skipped", "work.submitted", "review.filed", "approval.granted",
+    "approval.rejected", "gate.passed", "gate.failed", "rework.started", "task.escalated", "task.done",
+    "task.rejected", "task.resumed",
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One fact about a task. `data` holds only JSON-able values."""
+
+    type: str
+    task: str
+    data: dict[str, Any] = field(default_factory=dict)
+    actor: str | None = None
+
+    def to_json(self) -> dict:
+        return {"type": self.type, "task": self.task, "actor": self.actor, "data": self.data}
+
+
+@dataclass(frozen=True)
+class Review:
+    actor: str
+    family: str
+    verdict: str  # pass | fail | changes (reviews); approve | reject (approvals)
+    revision: str | None
+    counts: bool
+    why: str
+
+
+@dataclass
+class GateState:
+    status: str = "pending"  # pending | ready | passed | failed | skipped
+    reason: str = ""
+    revision: str | None = None  # revision the gate passed on
+    reviews: list[Review] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"status": self.status, "reason": self.reason, "revision": self.revision,
+                "reviews": [r.__dict__ for r in self.reviews]}
+
+
+@dataclass
+class TaskState:
+    id: str
+    workflow: str = ""
+    title: str = ""
+    tier: str = ""
+    config_hash: str = ""
+    attributes: dict[str, Any] = field(default_factory=dict)
+    created_by: str | None = None
+    status: str = "active"  # active | done | escalated | rejected
+    gates: dict[str, GateState] = field(default_factory=dict)
+    required: tuple[str, ...] = ()
+    revision: str | None = None
+    revisions: list[tuple[str, str, str, str]] = field(default_factory=list)  # (revision, gate, actor, family)
+    authors: set[str] = field(default_factory=set)
+    author_families: set[str] = field(default_factory=set)
+    rounds: int = 0
+    escalation: str | None = None
+    events: int = 0
+
+    @property
+    def open(self) -> bool:
+        return self.status == "active"
+
+    def ready_gates(self) -> list[str]:
+        return [g for g, s in self.gates.items() if s.status == "ready"]
+
+    def counting_reviews(self, gate: str) -> list[Review]:
+        """Reviews at `gate` that count now: pass/approve, on the current revision, flagged as counting."""
+        return [r for r in self.gates[gate].reviews
+                if r.counts and r.revision == self.revision and r.verdict in ("pass", "approve")]
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id, "workflow": self.workflow, "title": self.title, "tier": self.tier,
+            "config_hash": self.config_hash, "attributes": self.attributes, "status": self.status,
+            "revision": self.revision, "authors": sorted(self.authors), "author_families": sorted(self.author_families),
+            "rounds": self.rounds, "escalation": self.escalation, "required": list(self.required),
+            "gates": {g: s.to_json() for g, s in self.gates.items()},
+        }
+
+
+def fold(events: list[Event] | tuple[Event, ...], state: TaskState | None = None) -> TaskState:
+    """Apply events in order. Unknown event types are ignored (forward compatible)."""
+    for ev in events:
+        state = _apply(state, ev)
+    if state is None:
+        raise ValueError("no events")
+    return state
+
+
+def _apply(s: TaskState | None, ev: Event) -> TaskState:
+    d = ev.data
+    if ev.type == "task.created":
+        s = TaskState(id=ev.task)
+        s.workflow, s.title, s.tier = d["workflow"], d.get("title", ""), d["tier"]
+        s.config_hash, s.attributes, s.created_by = d["config_hash"], dict(d.get("attributes", {})), ev.actor
+        s.required = tuple(d.get("required", ()))
+        s.gates = {g: GateState() for g in d["gates"]}
+        s.events = 1
+        return s
+    if s is None:
+        raise ValueError(f"event {ev.type} before task.created")
+    s.events += 1
+    t = ev.type
+    if t == "gate.ready":
+        g = s.gates[d["gate"]]
+        g.status, g.reason = "ready", ""
+    elif t == "gate.skipped":
+        g = s.gates[d["gate"]]
+        g.status, g.reason = "skipped", d.get("reason", "")
+    elif t == "work.submitted":
+        s.revision = d["revision"]
+        s.revisions.append((d["revision"], d["gate"], ev.actor or "", d.get("family", "")))
+        s.authors.add(ev.actor or "")
+        s.author_families.add(d.get("family") or "human")
+    elif t in ("review.filed", "approval.granted", "approval.rejected"):
+        verdict = d.get("verdict") or ("approve" if t == "approval.granted" else "reject")
+        s.gates[d["gate"]].reviews.append(
+            Review(ev.actor or "", d.get("family") or "human", verdict, d.get("revision"), bool(d.get("counts")), d.get("why", ""))
+        )
+    elif t == "gate.passed":
+        g = s.gates[d["gate"]]
+        g.status, g.revision, g.reason = "passed", d.get("revision"), d.get("reason", "")
+    elif t == "gate.failed":
+        g = s.gates[d["gate"]]
+        g.status, g.reason = "failed", d.get("reason", "")
+    elif t == "rework.started":
+        s.rounds = d["round"]
+        for name in d.get("reset", []):
+            g = s.gates[name]
+            if g.status != "skipped":
+                g.status, g.reason, g.revision = "pending", "reset for rework", None
+    elif t == "task.escalated":
+        s.status, s.escalation = "escalated", d.get("reason", "")
+    elif t == "task.resumed":
+        s.status, s.escalation = "active", None
+    elif t == "task.done":
+        s.status = "done"
+    elif t == "task.rejected":
+        s.status = "rejected"
+    return s
