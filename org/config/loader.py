@@ -150,10 +150,7 @@ def load_org(root: Path) -> OrgConfig:
         problems += probs
         if doc is None:
             continue
-        try:
-            files[rel] = path.read_text(encoding="utf-8")
-        except OSError:
-            pass
+        files[rel] = doc.text
         if not isinstance(doc.data, dict):
             problems.append(Problem(rel, 1, "", "expected a mapping at the top level"))
             continue

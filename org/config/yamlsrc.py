@@ -20,6 +20,7 @@ class Located:
     file: str
     data: Any
     lines: dict[tuple, int] = field(default_factory=dict)
+    text: str = ""
 
     def line(self, path: tuple | list) -> int:
         return loc_line(self.lines, tuple(path))
@@ -99,7 +100,7 @@ def load_yaml(path: Path, display: str | None = None) -> tuple[Located | None, l
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         return None, [Problem(name, line, "", "not valid UTF-8")]
-    if not text.strip() or all(l.strip().startswith("#") or not l.strip() for l in text.splitlines()):
+    if not text.strip() or all(ln.strip().startswith("#") or not ln.strip() for ln in text.splitlines()):
         return None, [Problem(name, 1, "", "file is empty")]
     for i, line in enumerate(text.splitlines(), 1):
         stripped = line.lstrip(" ")
@@ -130,4 +131,4 @@ def load_yaml(path: Path, display: str | None = None) -> tuple[Located | None, l
         return None, [Problem(name, (mark.line + 1) if mark else 1, "", f"invalid YAML: {exc}")]
     except (RecursionError, ValueError, TypeError) as exc:
         return None, [Problem(name, 1, "", f"invalid YAML value: {exc}")]
-    return Located(name, data, lines), problems
+    return Located(name, data, lines, text), problems

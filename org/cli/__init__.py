@@ -1,0 +1,47 @@
+"""The `org` command line: each command parses, calls the library, renders. No logic here."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from org.cli._common import opts, run_app
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="org",
+    help="An org chart for AI agents and humans: lanes, gates, written decisions and brakes.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+@app.callback()
+def _root(
+    root: Annotated[Path | None, typer.Option("--root", envvar="ORG_ROOT", help="Folder holding lanes/ and gates/.")] = None,
+    db: Annotated[str | None, typer.Option("--db", envvar="ORG_DATABASE_URL", help="Database URL (default: SQLite in <root>/.org/).")] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")] = False,
+) -> None:
+    o = opts(json_)
+    o.root, o.db = root, db
+
+
+# Command modules register themselves; each imports its heavy dependencies inside commands.
+_MODULES = ("config_cmds",)
+for _name in _MODULES:
+    try:
+        importlib.import_module(f"org.cli.{_name}").register(app)
+    except ModuleNotFoundError as _exc:  # a module not written yet must not break the rest
+        if _exc.name != f"org.cli.{_name}":
+            raise
+
+
+def main() -> None:
+    sys.exit(run_app(app))

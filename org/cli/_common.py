@@ -1,0 +1,131 @@
+"""Shared CLI plumbing: global options, JSON/human output, and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+__all__ = ["Opts", "JsonFlag", "SetOpt", "opts", "emit", "parse_sets", "load_config", "run_app", "err"]
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
+SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Attribute K=V (repeatable).", show_default=False)]
+
+
+@dataclass
+class Opts:
+    root: Path | None = None
+    db: str | None = None
+    json: bool = False
+
+    def org_root(self) -> Path:
+        from org.config.loader import find_root
+
+        return self.root.expanduser().resolve() if self.root else find_root()
+
+    def db_url(self) -> str:
+        if self.db:
+            return self.db
+        return f"sqlite:///{self.org_root() / '.org' / 'org.db'}"
+
+
+_OPTS = Opts()
+
+
+def opts(json_flag: bool = False) -> Opts:
+    if json_flag:
+        _OPTS.json = True
+    return _OPTS
+
+
+def err(msg: str) -> None:
+    print(msg, file=sys.stderr)
+
+
+def emit(data: Any, human: str | Callable[[], str] | None = None) -> None:
+    """One JSON document on stdout with --json; otherwise the human text."""
+    if _OPTS.json:
+        sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+    else:
+        text = human() if callable(human) else human
+        if text is None:
+            text = json.dumps(data, indent=2, default=str)
+        if text:
+            sys.stdout.write(text.rstrip("\n") + "\n")
+
+
+def parse_sets(sets: list[str] | None) -> dict[str, Any]:
+    from org.errors import UsageError
+
+    out: dict[str, Any] = {}
+    for item in sets or []:
+        if "=" not in item:
+            raise UsageError(f"--set takes K=V, got '{item}'")
+        k, v = item.split("=", 1)
+        k = k.strip()
+        if not k:
+            raise UsageError(f"--set takes K=V, got '{item}'")
+        out[k] = v.strip()
+    return out
+
+
+def load_config(root: Path | None = None):
+    from org.config.loader import load_org
+    from org.engine.proofs import prove
+    from org.errors import ConfigError
+
+    cfg = load_org(root or _OPTS.org_root())
+    problems = prove(cfg)
+    if problems:
+        raise ConfigError(problems)
+    return cfg
+
+
+def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
+    """Run the Typer app; map every error to its exit code; never show a traceback for bad input."""
+    import click
+
+    from org.errors import ConfigError, OrgError
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    _OPTS.json = "--json" in argv
+    try:
+        rv = app(args=argv, prog_name="org", standalone_mode=False)
+        return rv if isinstance(rv, int) else 0
+    except OrgError as exc:
+        if _OPTS.json:
+            sys.stdout.write(json.dumps(exc.to_json(), indent=2, default=str) + "\n")
+        if isinstance(exc, ConfigError):
+            err(str(exc))
+            err(f"org: {exc.message}")
+        else:
+            err(f"org: {exc.message}")
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        err("org: aborted")
+        return 130
+    except click.ClickException as exc:
+        if _OPTS.json:
+            sys.stdout.write(json.dumps({"ok": False, "error": "usage", "message": exc.format_message()}) + "\n")
+        exc.show(file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        err("org: interrupted")
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # a bug: say so briefly; the traceback only on request
+        if os.environ.get("ORG_DEBUG"):
+            raise
+        if _OPTS.json:
+            sys.stdout.write(json.dumps({"ok": False, "error": "internal", "message": f"{type(exc).__name__}: {exc}"}) + "\n")
+        err(f"org: internal error ({type(exc).__name__}: {exc}). This is a bug; rerun with ORG_DEBUG=1 for a traceback.")
+        return 1

@@ -1,0 +1,12 @@
+"""The code is lint clean (ruff), as part of the test command."""
+
+import shutil
+import subprocess
+
+from conftest import REPO
+
+
+def test_ruff_clean():
+    ruff = shutil.which("ruff") or str(REPO / ".venv" / "bin" / "ruff")
+    r = subprocess.run([ruff, "check", "org", "tests"], cwd=REPO, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
