@@ -1,18 +1,12 @@
-"""Shared fixtures: the repository root, a loaded default org, and a runner for the real CLI."""
+"""Shared fixtures; plain helpers live in tests/helpers.py (importable: pythonpath = tests)."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+from helpers import REPO, run_org
 
 
 @pytest.fixture(scope="session")
@@ -29,21 +23,11 @@ def cfg():
 
 @pytest.fixture
 def org_copy(tmp_path: Path) -> Path:
-    """A writable copy of the default org."""
+    """A writable copy of the default org (lanes/, gates/, adrs/) in a temporary folder."""
     for d in ("lanes", "gates", "adrs"):
         if (REPO / d).is_dir():
-            shutil.copytree(REPO / d, tmp_path / d, ignore=shutil.ignore_patterns(".index*"))
+            shutil.copytree(REPO / d, tmp_path / d, ignore=shutil.ignore_patterns(".index*", "__pycache__"))
     return tmp_path
-
-
-def run_org(*args: str, root: Path | None = None, env: dict | None = None, input: str | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess:
-    """Run the real `org` entry point in a subprocess."""
-    e = {**os.environ, **(env or {})}
-    if root is not None:
-        e["ORG_ROOT"] = str(root)
-    return subprocess.run([sys.executable, "-m", "org", *args], capture_output=True, text=True, env=e,
-                          input=input, timeout=timeout, cwd=str(root or REPO))
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 import shutil
 import subprocess
 
-from conftest import REPO
+from helpers import REPO
 
 
 def test_ruff_clean():
