@@ -148,10 +148,12 @@ class LocalModelServer:
         return self
 
     def stop(self) -> None:
+        if self._thread is None:
+            return
         self._httpd.shutdown()
         self._httpd.server_close()
-        if self._thread:
-            self._thread.join(timeout=5)
+        self._thread.join(timeout=5)
+        self._thread = None
 
     def __enter__(self) -> LocalModelServer:
         return self.start()

@@ -44,13 +44,13 @@ class Limits:
 
     rpm: float | None = None
     tpm: float | None = None
-    burst_s: float = 0.0
+    burst_s: float = 0.0  # requests: none by default (evenly spaced); tokens: at least one second's worth
     headroom: float = 0.0  # fraction of the limit left unused, against clocks and counting that differ
 
-    def bucket(self, per_minute: float) -> tuple[float, float]:
+    def bucket(self, per_minute: float, tokens: bool = False) -> tuple[float, float]:
         """(rate per second, capacity)"""
         rate = per_minute * (1.0 - self.headroom) / 60.0
-        return rate, max(1.0, rate * self.burst_s)
+        return rate, max(1.0, rate * (max(1.0, self.burst_s) if tokens else self.burst_s))
 
 
 # Conservative defaults for real providers (entry-tier limits); override with --limit or ORG_RATE_LIMITS.
@@ -208,6 +208,22 @@ class Pacer:
         self.rng = rng or random.Random()
         self.stats = PacerStats()
         self._lock = threading.Lock()
+        # Additive increase, multiplicative decrease of each provider's pace: a 429 despite pacing means
+        # someone else shares the budget or the limit is lower than configured.
+        self._scale: dict[str, float] = {}
+        self._cut_at: dict[str, float] = {}
+
+    def scale(self, provider: str) -> float:
+        return self._scale.get(provider, 1.0)
+
+    def _adapt(self, provider: str, ok: bool) -> None:
+        with self._lock:
+            s = self._scale.get(provider, 1.0)
+            if ok:
+                self._scale[provider] = min(1.0, s + 0.02)
+            elif self.clock() - self._cut_at.get(provider, float("-inf")) > 1.0:  # one cut per burst of 429s
+                self._scale[provider] = max(0.05, s * 0.5)
+                self._cut_at[provider] = self.clock()
 
     def limits_for(self, provider: str) -> Limits:
         return self.limits.get(provider, FALLBACK_LIMITS)
@@ -232,12 +248,13 @@ class Pacer:
         """Reserve one request and `est_tokens`; sleep until the reservation matures. Returns the time
         slept, or None when the wait would exceed max_wait_s (nothing reserved)."""
         lim = self.limits_for(provider)
+        scale = self.scale(provider)
         now = self.clock()
         parts: list[tuple[str, float, float, float]] = []
         if lim.rpm:
-            parts.append((f"{provider}:rpm", 1.0, *lim.bucket(lim.rpm)))
+            parts.append((f"{provider}:rpm", 1.0, *lim.bucket(lim.rpm * scale)))
         if lim.tpm and est_tokens:
-            parts.append((f"{provider}:tpm", float(est_tokens), *lim.bucket(lim.tpm)))
+            parts.append((f"{provider}:tpm", float(est_tokens), *lim.bucket(lim.tpm * scale, tokens=True)))
         taken: list[tuple[str, float, float, float]] = []
         wait = 0.0
         for key, amount, rate, cap in parts:
@@ -261,7 +278,7 @@ class Pacer:
     def settle(self, provider: str, est_tokens: int, actual_tokens: int) -> None:
         lim = self.limits_for(provider)
         if lim.tpm and est_tokens:
-            rate, cap = lim.bucket(lim.tpm)
+            rate, cap = lim.bucket(lim.tpm * self.scale(provider), tokens=True)
             self.store.settle(f"{provider}:tpm", actual_tokens - est_tokens, rate, cap, self.clock())
 
     def call(self, provider: str, est_tokens: int, fn: Callable[[], CallResult]) -> CallResult:
@@ -292,6 +309,7 @@ class Pacer:
             if res.outcome == "rate_limited":
                 attempt += 1
                 self._bump(provider, "rate_limited")
+                self._adapt(provider, ok=False)
                 if attempt >= self.max_attempts:
                     return res
                 self._bump(provider, "retries")
@@ -310,4 +328,6 @@ class Pacer:
                 self._bump(provider, "retries")
                 self._sleep(self.backoff(attempt, res.retry_after_s))
                 continue
+            if res.ok and self._scale.get(provider, 1.0) < 1.0:
+                self._adapt(provider, ok=True)
             return res
