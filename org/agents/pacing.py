@@ -98,16 +98,17 @@ class Block:
 
 
 class BudgetStore(Protocol):
-    """Where bucket levels and provider blocks live. All times are wall-clock seconds."""
+    """Where bucket levels and provider blocks live. Times are wall-clock seconds (time.time())."""
 
-    def reserve(self, key: str, amount: float, rate: float, capacity: float, now: float,
-                max_wait: float) -> float | None:
-        """Take `amount` (refilling at `rate`/s up to `capacity`, debt allowed); return the seconds until the
-        reservation matures, or None (and take nothing) when that would exceed `max_wait`."""
+    def acquire(self, key: str, amount: float, rate: float, capacity: float, now: float, max_wait: float,
+                sleep: Callable[[float], None]) -> float | None:
+        """Take `amount` from bucket `key` (refilling at `rate`/s up to `capacity`), waiting with `sleep`
+        (which raises Stopped when the dispatcher stops) as needed. Returns the seconds waited, or None
+        (having taken nothing) when the wait would exceed `max_wait`."""
         ...
 
     def settle(self, key: str, delta: float, rate: float, capacity: float, now: float) -> None:
-        """Adjust a past reservation: negative `delta` gives back, positive takes more."""
+        """Adjust a past acquisition: negative `delta` gives back, positive takes more."""
         ...
 
     def block(self, key: str, until: float, kind: str, reason: str = "") -> None:
@@ -119,7 +120,8 @@ class BudgetStore(Protocol):
 
 
 class MemoryBudgetStore:
-    """Bucket state in this process (thread-safe)."""
+    """Bucket state in this process (thread-safe). Debt-based: an acquisition takes its tokens at once,
+    possibly into debt, and sleeps until its turn; callers are served in the order they asked."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -132,6 +134,7 @@ class MemoryBudgetStore:
 
     def reserve(self, key: str, amount: float, rate: float, capacity: float, now: float,
                 max_wait: float) -> float | None:
+        """Take now (into debt if need be); the seconds until the reservation matures, or None."""
         with self._lock:
             level = self._refill(key, rate, capacity, now) - amount
             wait = max(0.0, -level / rate) if rate > 0 else (0.0 if level >= 0 else float("inf"))
@@ -141,11 +144,22 @@ class MemoryBudgetStore:
             self._levels[key] = (level, now)
             return wait
 
+    def acquire(self, key: str, amount: float, rate: float, capacity: float, now: float, max_wait: float,
+                sleep: Callable[[float], None]) -> float | None:
+        wait = self.reserve(key, amount, rate, capacity, now, max_wait)
+        if wait:
+            try:
+                sleep(wait)
+            except Stopped:
+                self.settle(key, -amount, rate, capacity, now + wait)
+                raise
+        return wait
+
     def settle(self, key: str, delta: float, rate: float, capacity: float, now: float) -> None:
         if not delta:
             return
         with self._lock:
-            self._levels[key] = (min(capacity, self._refill(key, rate, capacity, now) - delta), now)
+            self._levels[key] = (min(capacity, self._refill(key, rate, capacity, now) + -delta), now)
 
     def block(self, key: str, until: float, kind: str, reason: str = "") -> None:
         with self._lock:
@@ -160,7 +174,6 @@ class MemoryBudgetStore:
                 del self._blocks[key]
                 return None
             return b
-
 
 class Stopped(Exception):
     """The dispatcher is stopping; the call was not made."""
@@ -245,41 +258,41 @@ class Pacer:
         return max(wait, retry_after or 0.0)
 
     def reserve(self, provider: str, est_tokens: int) -> float | None:
-        """Reserve one request and `est_tokens`; sleep until the reservation matures. Returns the time
-        slept, or None when the wait would exceed max_wait_s (nothing reserved)."""
+        """Acquire one request and `est_tokens` from the provider's buckets, sleeping as needed. Returns the
+        time waited, or None when the wait would exceed max_wait_s (nothing kept)."""
         lim = self.limits_for(provider)
         scale = self.scale(provider)
-        now = self.clock()
         parts: list[tuple[str, float, float, float]] = []
         if lim.rpm:
             parts.append((f"{provider}:rpm", 1.0, *lim.bucket(lim.rpm * scale)))
         if lim.tpm and est_tokens:
-            parts.append((f"{provider}:tpm", float(est_tokens), *lim.bucket(lim.tpm * scale, tokens=True)))
+            rate, cap = lim.bucket(lim.tpm * scale, tokens=True)
+            parts.append((f"{provider}:tpm", float(min(est_tokens, cap)), rate, cap))
         taken: list[tuple[str, float, float, float]] = []
-        wait = 0.0
-        for key, amount, rate, cap in parts:
-            w = self.store.reserve(key, amount, rate, cap, now, self.max_wait_s)
-            if w is None:
-                for k, a, r, c in taken:
-                    self.store.settle(k, -a, r, c, now)
-                return None
-            taken.append((key, amount, rate, cap))
-            wait = max(wait, w)
+        waited = 0.0
+        t0 = self.clock()
         try:
-            self._sleep(wait)
+            for key, amount, rate, cap in parts:
+                w = self.store.acquire(key, amount, rate, cap, self.clock(), self.max_wait_s - waited, self._sleep)
+                if w is None:
+                    for k, a, r, c in taken:
+                        self.store.settle(k, -a, r, c, self.clock())
+                    return None
+                taken.append((key, amount, rate, cap))
+                waited = self.clock() - t0
         except Stopped:
             for k, a, r, c in taken:
                 self.store.settle(k, -a, r, c, self.clock())
             raise
-        if wait:
-            self._bump(provider, "waited_s", wait)
-        return wait
+        if waited > 0:
+            self._bump(provider, "waited_s", waited)
+        return waited
 
     def settle(self, provider: str, est_tokens: int, actual_tokens: int) -> None:
         lim = self.limits_for(provider)
         if lim.tpm and est_tokens:
             rate, cap = lim.bucket(lim.tpm * self.scale(provider), tokens=True)
-            self.store.settle(f"{provider}:tpm", actual_tokens - est_tokens, rate, cap, self.clock())
+            self.store.settle(f"{provider}:tpm", actual_tokens - min(est_tokens, cap), rate, cap, self.clock())
 
     def call(self, provider: str, est_tokens: int, fn: Callable[[], CallResult]) -> CallResult:
         """Make one paced call, retrying temporary 429s and brief outages without a storm.
