@@ -35,7 +35,7 @@ DEMO_TASKS: tuple[tuple[str, str, str, dict], ...] = (
 )
 # The local model's seed and defect rate for the demo: with these the code change's first attempt has
 # a defect a reviewer catches and the docs edit goes through clean (tests assert the story).
-DEMO_SEED = 5
+DEMO_SEED = 7
 DEMO_DEFECT_RATE = 0.5
 DEMO_LATENCY_S = 0.12
 

@@ -130,9 +130,21 @@ def _diff(path: str, body: list[str]) -> str:
     return "\n".join(head + ["+" + line for line in body]) + "\n"
 
 
+def _spec(slug: str, title: str) -> tuple[str, list[str], str]:
+    path = f"docs/specs/{slug}.md"
+    body = [f"# Spec: {title}", "", "## What changes", f"- {title}.", "", "## Why",
+            "- Transient failures today lose deliveries; retrying them with backoff recovers most.", "",
+            "## Done when", "- Transient errors are retried with exponential backoff, the last one is raised.",
+            "- Permanent errors are not retried."]
+    return path, body, f"Spec for '{title}' in {path}."
+
+
 def _builder(r: Request, cfg: Any) -> dict:
     kind = str(r.attributes.get("kind", "code"))
     slug = _slug(r.title)
+    if r.gate == "spec":
+        path, body, summary = _spec(slug, r.title)
+        return {"summary": summary, "diff": _diff(path, body), "files": [path], "adrs_cited": r.adrs[:2], "actions": []}
     defect = None
     if r.round == 0 and unit("defect", cfg.seed, r.title) < cfg.defect_rate:
         defect = "docs" if kind == "docs" else ("logic" if unit("class", cfg.seed, r.title) < 0.5 else "security")
@@ -153,6 +165,8 @@ def _plan(r: Request, cfg: Any) -> dict:
     a = r.attributes
     kind = str(a.get("kind", "ops"))
     action = _ACTIONS.get(kind, "service.restart")
+    if kind == "ops" and "credential" in a:
+        action = "credential.use"
     where = a.get("environment", "the target environment")
     attrs = {k: v for k, v in a.items() if k in ("environment", "credential", "service", "disposable", "irreversible")}
     if action == "host.config.push":

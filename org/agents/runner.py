@@ -175,8 +175,18 @@ class Dispatcher:
         port = self.open_port()
         wait = 0.05
         try:
+            trouble = 0
             while not self.stop_event.is_set():
-                got = self._claim(port, lane)
+                try:
+                    got = self._claim(port, lane)
+                    trouble = 0
+                except Exception as exc:  # the bus is unreachable or broken: say so, back off, keep going
+                    trouble += 1
+                    self.runner.note("error", f"{lane} worker could not claim ({type(exc).__name__}: {exc})"[:300])
+                    self.stop_event.wait(min(10.0, 0.5 * 2 ** min(trouble, 5)))
+                    if trouble >= 8:
+                        self.stop("error")
+                    continue
                 if got is None:
                     with self._lock:
                         self._idle[(lane, idx)] = True
