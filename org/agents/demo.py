@@ -181,15 +181,12 @@ def render_summary(res: DemoResult, cfg: Any) -> str:
         lines.append("  (costs are what the calls would cost at the list prices of the models the local model stands in for)")
     humans = [a.id for a in cfg.actors.values() if a.is_human]
     who = humans[0] if humans else "HUMAN"
-    lines += [
-        "",
-        "Next:",
-        f"  org tui                          approve or reject what waits for a human (as {', '.join(humans) or 'a human'})",
-    ]
+    rows = [("org tui", f"approve or reject what waits for a human (you act as {' or '.join(humans) or 'a human'})")]
     if s["awaiting_approval"]:
-        lines.append(f"  org approve {s['awaiting_approval'][0]} --as {who}    or from the command line")
-    lines += [
-        "  org run                          let the agents carry on (approved work gets executed)",
-        "  org task show T-1                the full timeline of a task, with every rule and its source",
-    ]
+        rows.append((f"org approve {s['awaiting_approval'][0]} --as {who}", "the same from the command line"))
+    rows += [("org run", "let the agents carry on (approved work gets executed)"),
+             (f"org task show {res.tasks[0]['task'] if res.tasks else 'T-1'}",
+              "a task's full timeline, every rule with its source")]
+    width = max(len(c) for c, _ in rows) + 3
+    lines += ["", "Next:"] + [f"  {c:<{width}}{what}" for c, what in rows]
     return "\n".join(lines)

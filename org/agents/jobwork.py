@@ -40,8 +40,9 @@ class JobOutcome:
 
 
 def executes_actions(cfg: Any, workflow: str, gate: str) -> bool:
-    """A work gate executes its actions when an earlier work gate of the same lane planned them (ops:
-    plan -> ... -> execute); a first work gate only proposes them (dry-run decisions in its plan)."""
+    """An operator's work gate executes its actions when an earlier work gate of the same lane planned
+    them (ops: plan -> ... -> execute); a first work gate only proposes them (dry-run decisions in its
+    plan). Builders never execute: each delivery is new content, a new revision."""
     import networkx as nx
 
     from org.engine.graph import build_graph
@@ -162,6 +163,9 @@ class JobRunner:
             if blocked:
                 verdict, note = "fail", f"could not carry it out: {blocked}"
             kw = {"note": note, "content": content}
+            if role == "operator" and executes_actions(self.cfg, claim.workflow, claim.gate) and claim.revision:
+                # carrying out the approved plan does not change it: the approvals stay bound to it
+                kw["revision"] = claim.revision
         r = port.submit(claim.job, claim.token, verdict, **kw)
         out.verdict = verdict
         if r.get("ok"):
@@ -173,7 +177,7 @@ class JobRunner:
     def _actions(self, port: Any, claim: Any, actor: str, role: str, actions: list, out: JobOutcome) -> str:
         """Every requested action passes decide(): recorded through the bus's act, or, at a planning
         gate, evaluated as a dry run and written into the plan. Returns why execution is blocked."""
-        execute = claim.kind == "work" and executes_actions(self.cfg, claim.workflow, claim.gate)
+        execute = role == "operator" and claim.kind == "work" and executes_actions(self.cfg, claim.workflow, claim.gate)
         blocked = []
         for a in actions:
             attrs = {k: v for k, v in a.attributes.items()}

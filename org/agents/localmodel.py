@@ -143,7 +143,8 @@ class LocalModelServer:
         return f"http://{self.host}:{self.port}/v1"
 
     def start(self) -> LocalModelServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="org-local-model", daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="org-local-model", daemon=True)
         self._thread.start()
         return self
 

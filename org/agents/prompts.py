@@ -40,7 +40,7 @@ class WorkItem:
     work: str = ""  # the work under review, or the previous delivery being reworked
     work_summary: str = ""
     findings: list[dict] = field(default_factory=list)  # findings to address (rework)
-    plan: str = ""  # the approved plan (execute gates)
+    plan: str = ""  # the plan or spec an earlier work gate of the lane produced
     adr_ids: list[int] = field(default_factory=list)
     adr_text: str = ""
 
@@ -147,7 +147,7 @@ def _user(item: WorkItem) -> str:
         lines += [f"- [{f.get('severity', 'info')}] {f.get('text', '')}" + (f" ({f['file']})" if f.get("file") else "")
                   for f in item.findings]
     if item.plan:
-        lines += ["The approved plan:", item.plan]
+        lines += ["The plan or spec this work follows:", item.plan]
     if item.work:
         what = f"revision {item.revision}" if item.revision else "previous delivery"
         lines += [f"----- BEGIN WORK ({what}) -----"]

@@ -59,8 +59,10 @@ def line_for(e: dict, labels: dict[str, str], sources: Callable[[str], str]) -> 
             return "wait", f"{who_f} asked for {what}: needs a human ({', '.join(e.get('rules') or [])})"
         return "allow", f"{who_f} {what}: allowed" + (f" (approved by {d['approved_by']})" if d.get("approved_by") else "")
     if t == "approval.requested":
-        what = d.get("action") or gate or d.get("kind")
-        return "wait", f"waiting for a human to approve '{what}' on revision {_short(d.get('revision'))}"
+        if d.get("kind") == "action" or d.get("action"):
+            return "wait", (f"waiting for a human to approve '{d.get('action')}' on revision "
+                            f"{_short(d.get('revision'))}")
+        return "wait", f"waiting for a human at '{gate or d.get('subject')}' (revision {_short(d.get('revision'))})"
     if t == "gate.passed" and gate == "eligibility":
         return "info", f"{gate}: {d.get('reason')}"
     if t == "task.done":
