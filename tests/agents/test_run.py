@@ -12,9 +12,9 @@ import time
 
 import pytest
 from helpers import run_org
+from org.bus import Bus
 
 from org.agents.localmodel import LocalModelConfig, LocalModelServer
-from org.bus import Bus
 from org.config.loader import load_org
 
 
@@ -42,7 +42,7 @@ def test_processes_share_one_rate_budget(shared):
     tasks = [bus.add_task(f"Document retry policy {i}", "change", attributes={"kind": "docs"})["task"] for i in range(6)]
     procs = [_spawn(root, env) for _ in range(2)]
     outs = [p.communicate(timeout=120) for p in procs]
-    for p, (out, errs) in zip(procs, outs, strict=True):
+    for p, (_out, errs) in zip(procs, outs, strict=True):
         assert p.returncode == 0, errs[-2000:]
     reports = [json.loads(out) for out, _ in outs]
     assert all(bus.task(t)["status"] == "done" for t in tasks)
