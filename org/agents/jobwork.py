@@ -34,6 +34,7 @@ class JobOutcome:
     cost_usd: float = 0.0
     unpriced: int = 0
     model_s: float = 0.0
+    elapsed_s: float = 0.0  # from the claim to the bus's answer to the submission
     actions: list[dict] = field(default_factory=list)
     failure: str | None = None  # the agent's failure kind when it did not deliver
     budget: list[str] = field(default_factory=list)  # ceilings crossed by this job

@@ -34,6 +34,7 @@ class RunOptions:
     lease_s: float = 300.0
     poll_s: float = 1.0  # longest wait between claim attempts while idle (wake-ups come sooner)
     max_jobs: int | None = None
+    concurrency: int | None = None  # workers per lane; None: each lane's `concurrency` from its YAML
 
 
 @dataclass
@@ -55,6 +56,7 @@ class RunReport:
     budget: list[str] = field(default_factory=list)
     benched: list[str] = field(default_factory=list)
     pacer: dict = field(default_factory=dict)
+    elapsed_s: list[float] = field(default_factory=list)  # per job: claim to submission, minus model time
 
     def add(self, o: JobOutcome) -> None:
         self.jobs += 1
@@ -108,7 +110,7 @@ class Dispatcher:
         t0 = time.monotonic()
         threads = []
         for lane in self.lanes:
-            for i in range(self.cfg.lanes[lane].concurrency or 1):
+            for i in range(self.opts.concurrency or self.cfg.lanes[lane].concurrency or 1):
                 self._idle[(lane, i)] = False
                 t = threading.Thread(target=self._worker, args=(lane, i), name=f"org-{lane}-{i}", daemon=True)
                 threads.append(t)
@@ -177,6 +179,7 @@ class Dispatcher:
         try:
             trouble = 0
             while not self.stop_event.is_set():
+                t_claim = time.perf_counter()
                 try:
                     got = self._claim(port, lane)
                     trouble = 0
@@ -207,8 +210,10 @@ class Dispatcher:
                         self._generation += 1
                         self._inflight.pop(claim.job, None)
                 if o is not None:
+                    o.elapsed_s = time.perf_counter() - t_claim
                     with self._lock:
                         self.report.add(o)
+                        self.report.elapsed_s.append(o.elapsed_s - o.model_s)
                     self._after(o)
                     self.on_job(o)
         finally:
