@@ -39,10 +39,10 @@ def identify(model: str, override: str | None = None) -> ModelIdentity:
         provider, how = vendor, "table"
     if override:
         return ModelIdentity(model, provider, vendor, override.lower(), "override")
-    maker = table._DIRECT.get(provider)
-    if maker and provider not in table._ROUTERS:
-        return ModelIdentity(model, provider, vendor, maker, how)
-    return ModelIdentity(model, provider, vendor, table.family_of(model), "table")
+    # A bare name gets the provider litellm resolved as its prefix; the table then knows makers from
+    # routers and clouds (where the rest of the name says whose model it is).
+    named = model if "/" in model or how == "table" else f"{provider}/{model}"
+    return ModelIdentity(model, provider, vendor, table.family_of(named), how)
 
 
 def check_actor(actor_id: str, configured_family: str | None, model: str, override: str | None = None) -> str | None:

@@ -15,7 +15,7 @@ def test_agrees_with_config_for_the_default_org(cfg):
         ident = identify(a.model)
         assert ident.family == a.family, a.id
         assert ident.vendor == table.vendor_of(a.model)
-        assert ident.resolved_by == "litellm"
+        assert ident.resolved_by == "litellm"  # litellm placed every default model
 
 
 @pytest.mark.parametrize(("model", "provider", "family"), [
