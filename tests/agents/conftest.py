@@ -33,3 +33,40 @@ def make_agent(cfg, endpoints):
         return LaneAgent(actor, cfg.lanes[a.lane], endpoints[actor], pacer)
 
     return make
+
+
+_PG: dict = {}
+
+
+@pytest.fixture
+def pg_url():
+    """A fresh schema in the test PostgreSQL (ORG_TEST_PG_URL), dropped afterwards; skipped with the reason
+    when no server answers, except under CI, where that fails."""
+    import os
+    import uuid
+
+    url = os.environ.get("ORG_TEST_PG_URL")
+    if "why" not in _PG:
+        why = None if url else "ORG_TEST_PG_URL is not set (e.g. postgresql://postgres@127.0.0.1:5432/test)"
+        if url:
+            try:
+                import psycopg
+
+                with psycopg.connect(url, connect_timeout=3) as c:
+                    c.execute("SELECT 1")
+            except Exception as exc:  # any failure means: no server to test against
+                why = f"PostgreSQL at {url} is not reachable ({type(exc).__name__})"
+        _PG["why"] = why
+    if _PG["why"]:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs PostgreSQL: {_PG['why']}")
+        pytest.skip(f"PostgreSQL test skipped: {_PG['why']}")
+    import psycopg
+
+    schema = "org_agents_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(url, autocommit=True) as c:
+        c.execute(f'CREATE SCHEMA "{schema}"')
+    sep = "&" if "?" in url else "?"
+    yield f"{url}{sep}options=-csearch_path%3D{schema}"
+    with psycopg.connect(url, autocommit=True) as c:
+        c.execute(f'DROP SCHEMA "{schema}" CASCADE')

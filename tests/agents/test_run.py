@@ -18,12 +18,12 @@ from org.agents.localmodel import LocalModelConfig, LocalModelServer
 from org.config.loader import load_org
 
 
-@pytest.fixture
-def shared(org_copy, tmp_path):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared(request, org_copy, tmp_path):
     """An org, its database, and one loopback provider limited to 240 rpm (4/s, bucket of 4)."""
+    url = f"sqlite:///{tmp_path / 'org.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_url")
     srv = LocalModelServer(LocalModelConfig(seed=3, defect_rate=0.0, rpm=240, burst_s=1.0)).start()
     cfg = load_org(org_copy)
-    url = f"sqlite:///{tmp_path / 'org.db'}"
     env = {"ORG_LOCAL_MODEL_URL": srv.url, "ORG_MODELS": "local", "ORG_DATABASE_URL": url,
            "ORG_RATE_LIMITS": "local=240"}
     with Bus.open(url, root=org_copy, config=cfg) as bus:
@@ -58,6 +58,8 @@ def test_processes_share_one_rate_budget(shared):
 
 def test_ctrl_c_stops_gracefully_and_releases_leases(shared):
     root, bus, env, srv = shared
+    if not env["ORG_DATABASE_URL"].startswith("sqlite"):
+        pytest.skip("the SQLite run covers Ctrl-C; the database plays no part in it")
     srv.config.latency_s = 1.0
     for i in range(6):
         bus.add_task(f"Document retry policy {i}", "change", attributes={"kind": "docs"})
