@@ -10,7 +10,7 @@ import yaml
 
 from org.errors import Problem
 
-__all__ = ["Located", "load_yaml", "loc_line"]
+__all__ = ["Located", "load_yaml", "load_yaml_text", "loc_line"]
 
 
 @dataclass
@@ -100,6 +100,11 @@ def load_yaml(path: Path, display: str | None = None) -> tuple[Located | None, l
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         return None, [Problem(name, line, "", "not valid UTF-8")]
+    return load_yaml_text(text, name)
+
+
+def load_yaml_text(text: str, name: str) -> tuple[Located | None, list[Problem]]:
+    """Parse YAML text already read (e.g. the front matter of a Markdown file); lines count from 1."""
     if not text.strip() or all(ln.strip().startswith("#") or not ln.strip() for ln in text.splitlines()):
         return None, [Problem(name, 1, "", "file is empty")]
     for i, line in enumerate(text.splitlines(), 1):
