@@ -105,8 +105,14 @@ def _domains(conds: list[Condition], declared: Mapping[str, Any]) -> dict[str, l
             vals: set = {True, False}
         elif spec is not None and getattr(spec, "values", None):
             vals = {norm(v) for v in spec.values}
-        else:  # open domain: every constant its group mentions, plus enough fresh values
+        else:  # open domain: every value its linked attributes may take, plus enough fresh values
             vals = set().union(*(consts[g] for g in group)) | {("fresh", i) for i in range(len(group))}
+            for g in group - {attr}:
+                other = declared.get(g)
+                if other is not None and getattr(other, "type", None) == "bool":
+                    vals |= {True, False}
+                elif other is not None and getattr(other, "values", None):
+                    vals |= {norm(v) for v in other.values}
         out[attr] = [_ABSENT, *sorted(vals, key=repr)]
     return out
 

@@ -161,8 +161,8 @@ def _guard(before: AdrSet, after: AdrSet, cfg: OrgConfig | None, what: str) -> N
     """Refuse a change that adds problems to the ADRs (a contradiction with an accepted one above all)."""
     from org.adrs.check import adr_problems
 
-    known = set(adr_problems(before, cfg))
-    new = [p for p in adr_problems(after, cfg) if p not in known]
+    known = {(p.file, p.path, p.message) for p in adr_problems(before, cfg)}  # lines may move in edited files
+    new = [p for p in adr_problems(after, cfg) if (p.file, p.path, p.message) not in known]
     if new:
         exc = ConfigError(new)
         exc.message = f"{what} refused: {len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''} (nothing was changed)"

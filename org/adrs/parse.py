@@ -97,6 +97,13 @@ def _title(body: str, body_line: int, rel: str, number: int) -> tuple[str | None
     return None, body_line, [Problem(rel, body_line, "title", f"no title line; add '# {number}. Title' after the front matter")]
 
 
+def _shift(message: str) -> str:
+    """yamlsrc counts lines from the front matter's first line; the file counts from the '---' above it."""
+    if message == "file is empty":
+        return "front matter is empty; it needs at least status and date"
+    return re.sub(r"(on line )(\d+)", lambda m: f"{m.group(1)}{int(m.group(2)) + 1}", message)
+
+
 def _schema_problems(err: ValidationError, rel: str, lines: dict[tuple, int]) -> list[Problem]:
     from org.config.yamlsrc import loc_line
 
@@ -141,7 +148,7 @@ def parse_text(text: str, path: Path, root: Path) -> tuple[Adr | None, list[Prob
                else "no YAML front matter; start the file with '---', the fields (status, date, ...), then '---'")
         return None, [Problem(rel, 1, "", why)]
     doc, probs = load_yaml_text(fm, rel)
-    problems += [Problem(p.file, p.line + 1 if p.line else 2, p.path, p.message) for p in probs]
+    problems += [Problem(p.file, p.line + 1 if p.line else 2, p.path, _shift(p.message)) for p in probs]
     if doc is None:
         return None, problems
     lines = {k: v + 1 for k, v in doc.lines.items()}
