@@ -12,7 +12,7 @@ on is recorded as `ADR-NNNN` in the violation's rule, and by `adrs_relied_on` fo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +21,7 @@ from org.adrs.constraints import contradicts, describe, facts
 from org.adrs.links import link_problems
 from org.adrs.model import Adr, Constraint, adr_id, adr_label
 from org.adrs.parse import AdrSet, adr_files, load_adrs
+from org.config.models import Condition
 from org.engine.conditions import Predicate, compile_condition, norm
 from org.engine.flow import Violation
 from org.errors import Problem
@@ -61,18 +62,43 @@ def adr_problems(adrs: AdrSet, cfg: OrgConfig | None) -> list[Problem]:
     return out
 
 
+def _atoms(c: Condition, path: tuple) -> Iterator[tuple[Condition, tuple]]:
+    if c.attr is not None:
+        yield c, path
+    for key, subs in (("all", c.all), ("any", c.any)):
+        for i, sub in enumerate(subs or []):
+            yield from _atoms(sub, (*path, key, i))
+    if c.not_ is not None:
+        yield from _atoms(c.not_, (*path, "not"))
+
+
 def _condition_problems(a: Adr, i: int, c: Constraint, cfg: OrgConfig | None) -> list[Problem]:
+    """The checks rules get: declared attributes and values only, and never who does the work."""
     if cfg is None:
         return []
-    from org.config.checks import (
-        _cond_problems,  # the same checks rules get (attributes, values, no identity)
-    )
+    from org.config.checks import DERIVED_ATTRIBUTES, IDENTITY_ATTRIBUTES
 
     out: list[Problem] = []
     for part in ("when", "require"):
         cond = getattr(c, part)
-        if cond is not None:
-            out += _cond_problems(cond, cfg, a.rel, a.line("constraints", i, part), f"constraints.{i}.{part}")
+        for atom, path in _atoms(cond, ("constraints", i, part)) if cond is not None else ():
+            line, dotted = a.line(*path), ".".join(str(x) for x in path)
+            for name in [atom.attr, *(x for x in (atom.eq_attr, atom.ne_attr) if x)]:
+                if name in IDENTITY_ATTRIBUTES or name.startswith(("actor.", "lane.")):
+                    out.append(Problem(a.rel, line, dotted, f"condition reads '{name}': constraints cannot depend on "
+                                                            "who does the work (that would exempt someone)"))
+                elif cfg.attributes and name not in cfg.attributes and name not in DERIVED_ATTRIBUTES:
+                    known = ", ".join(sorted(set(cfg.attributes) | set(DERIVED_ATTRIBUTES)))
+                    out.append(Problem(a.rel, line, dotted, f"unknown attribute '{name}' (declared: {known})"))
+            spec = cfg.attributes.get(atom.attr)
+            if spec is None:
+                continue
+            for v in [x for x in (atom.eq, atom.ne) if x is not None] + list(atom.in_ or []) + list(atom.not_in or []):
+                if spec.type == "bool" and not isinstance(v, bool):
+                    out.append(Problem(a.rel, line, dotted, f"'{atom.attr}' is a bool; compare with true or false"))
+                elif spec.values is not None and str(v) not in spec.values:
+                    out.append(Problem(a.rel, line, dotted,
+                                       f"'{v}' is not a value of '{atom.attr}' ({', '.join(spec.values)})"))
     return out
 
 

@@ -15,7 +15,7 @@ import yaml
 from pydantic import ValidationError
 
 from org.adrs.model import Adr, AdrMeta
-from org.config.yamlsrc import load_yaml_text
+from org.config.yamlsrc import load_yaml
 from org.errors import Problem
 
 __all__ = [
@@ -147,7 +147,7 @@ def parse_text(text: str, path: Path, root: Path) -> tuple[Adr | None, list[Prob
         why = ("front matter is not closed; end it with a line '---'" if first.strip() == "---"
                else "no YAML front matter; start the file with '---', the fields (status, date, ...), then '---'")
         return None, [Problem(rel, 1, "", why)]
-    doc, probs = load_yaml_text(fm, rel)
+    doc, probs = load_yaml(path, rel, data=fm)
     problems += [Problem(p.file, p.line + 1 if p.line else 2, p.path, _shift(p.message)) for p in probs]
     if doc is None:
         return None, problems

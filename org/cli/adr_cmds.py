@@ -18,7 +18,7 @@ adr_app = typer.Typer(
     rich_markup_mode=None,
 )
 
-NumberArg = Annotated[str, typer.Argument(help="ADR number: 7, 0007 or ADR-0007.", show_default=False)]
+NumberArg = Annotated[str, typer.Argument(metavar="N", help="ADR number: 7, 0007 or ADR-0007.", show_default=False)]
 StatusOpt = Annotated[str | None, typer.Option("--status", help="Only ADRs with this status.")]
 TagOpt = Annotated[str | None, typer.Option("--tag", help="Only ADRs with this tag.")]
 

@@ -10,7 +10,7 @@ import yaml
 
 from org.errors import Problem
 
-__all__ = ["Located", "load_yaml", "load_yaml_text", "loc_line"]
+__all__ = ["Located", "load_yaml", "loc_line"]
 
 
 @dataclass
@@ -86,25 +86,24 @@ def _dotted(path: tuple) -> str:
     return ".".join(str(p) for p in path)
 
 
-def load_yaml(path: Path, display: str | None = None) -> tuple[Located | None, list[Problem]]:
-    """Parse one YAML file. Returns (document or None, problems); never raises for bad input."""
+def load_yaml(path: Path, display: str | None = None, data: bytes | str | None = None) -> tuple[Located | None, list[Problem]]:
+    """Parse one YAML file (or `data`, its content). Returns (document or None, problems); never
+    raises for bad input."""
     name = display or str(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return None, [Problem(name, 0, "", "file not found")]
-    except OSError as exc:
-        return None, [Problem(name, 0, "", f"cannot read: {exc.strerror or exc}")]
+    if data is not None:
+        raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    else:
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return None, [Problem(name, 0, "", "file not found")]
+        except OSError as exc:
+            return None, [Problem(name, 0, "", f"cannot read: {exc.strerror or exc}")]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         return None, [Problem(name, line, "", "not valid UTF-8")]
-    return load_yaml_text(text, name)
-
-
-def load_yaml_text(text: str, name: str) -> tuple[Located | None, list[Problem]]:
-    """Parse YAML text already read (e.g. the front matter of a Markdown file); lines count from 1."""
     if not text.strip() or all(ln.strip().startswith("#") or not ln.strip() for ln in text.splitlines()):
         return None, [Problem(name, 1, "", "file is empty")]
     for i, line in enumerate(text.splitlines(), 1):
