@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from org.adrs.model import Adr
-from org.adrs.parse import FILE_RE, adr_files, parse_adr_fast
+from org.adrs.parse import ADR_DIR, FILE_RE, parse_adr_fast
 from org.errors import UsageError
 
 __all__ = ["AdrIndex", "Hit", "SyncStats", "fts_query", "decision_summary", "INDEX_FILE"]
@@ -156,12 +156,15 @@ class AdrIndex:
         """Bring the index up to date with adrs/*.md (stat every file; hash and parse only changes)."""
         stats = SyncStats()
         current: dict[str, tuple[Path, int, int]] = {}
-        for p in adr_files(self.root):
-            try:
-                st = p.stat()
-            except OSError:
-                continue
-            current[p.name] = (p, st.st_mtime_ns, st.st_size)
+        folder = self.root / ADR_DIR
+        try:
+            with os.scandir(folder) as entries:
+                for e in entries:
+                    if e.name[:1].isdigit() and e.name.endswith(".md") and e.is_file():
+                        st = e.stat()
+                        current[e.name] = (folder / e.name, st.st_mtime_ns, st.st_size)
+        except (FileNotFoundError, NotADirectoryError):
+            pass
         stats.files = len(current)
         known = {r[0]: r[1:] for r in self.conn.execute("SELECT name, number, mtime_ns, size, sha256 FROM files")}
         if all(n in known and known[n][1:3] == (c[1], c[2]) for n, c in current.items()) and len(known) == len(current):

@@ -127,9 +127,12 @@ def _schema_problems(err: ValidationError, rel: str, lines: dict[tuple, int]) ->
 
 def _identify(path: Path, root: Path) -> tuple[str, int | None, str, list[Problem]]:
     try:
-        rel = str(path.resolve().relative_to(Path(root).resolve()))
+        rel = str(path.relative_to(root))
     except ValueError:
-        rel = str(path)
+        try:
+            rel = str(path.resolve().relative_to(Path(root).resolve()))
+        except ValueError:
+            rel = str(path)
     m = FILE_RE.match(path.name)
     if not m:
         return rel, None, "", [Problem(rel, 1, "", "an ADR file is named NNNN-slug.md (e.g. 0007-host-config-pipeline.md)")]
