@@ -71,38 +71,41 @@ def relevant_adrs(root: Path, *, tags: Iterable[str] = (), paths: Iterable[str] 
         return []
     with AdrIndex(root) as idx:
         idx.sync()
-        rows = {r["number"]: r for r in idx.rows(status="accepted")}
         text_scores: dict[int, tuple[float, int]] = {}
-        if text.strip() and rows and any(ch.isalnum() for ch in text):
+        if text.strip() and any(ch.isalnum() for ch in text):
             hits = idx.search(text, status="accepted", limit=max(50, limit * 5), mode="any")
             best = max((h.score for h in hits), default=0.0)
             for rank, h in enumerate(hits, 1):
                 if best > 0 and h.score > 0:
                     text_scores[h.number] = (h.score / best, rank)
-    refs: list[AdrRef] = []
-    for n, r in rows.items():
-        why: list[str] = []
-        score = 0.0
-        shared = sorted(tags & {t.lower() for t in r["tags"]})
-        if shared:
-            score += TAG_WEIGHT * len(shared)
-            why.append("tags " + ", ".join(shared))
-        covered = [(p, g) for p in paths for g in r["paths"] if path_matches(g, p)]
-        files = list(dict.fromkeys(p for p, _ in covered))
-        if files:
-            score += PATH_WEIGHT * len(files)
-            shown = [(p, next(g for q, g in covered if q == p)) for p in files[:3]]
-            why.append("governs " + ", ".join(p if g == p else f"{p} ({g})" for p, g in shown)
-                       + (f" and {len(files) - 3} more" if len(files) > 3 else ""))
-        if n in text_scores:
-            rel, rank = text_scores[n]
-            score += TEXT_WEIGHT * rel
-            why.append(f"text match #{rank}")
-        if score > 0:
-            refs.append(AdrRef(n, r["title"], r["status"], score, "; ".join(why), r.get("summary", ""),
+        scored: list[tuple[float, int, str]] = []
+        for n, _title, adr_tags, globs in idx.summaries(status="accepted"):
+            why: list[str] = []
+            score = 0.0
+            shared = sorted(tags & {t.lower() for t in adr_tags})
+            if shared:
+                score += TAG_WEIGHT * len(shared)
+                why.append("tags " + ", ".join(shared))
+            covered = [(p, g) for p in paths for g in globs if path_matches(g, p)]
+            files = list(dict.fromkeys(p for p, _ in covered))
+            if files:
+                score += PATH_WEIGHT * len(files)
+                shown = [(p, next(g for q, g in covered if q == p)) for p in files[:3]]
+                why.append("governs " + ", ".join(p if g == p else f"{p} ({g})" for p, g in shown)
+                           + (f" and {len(files) - 3} more" if len(files) > 3 else ""))
+            if n in text_scores:
+                rel, rank = text_scores[n]
+                score += TEXT_WEIGHT * rel
+                why.append(f"text match #{rank}")
+            if score > 0:
+                scored.append((score, n, "; ".join(why)))
+        scored.sort(key=lambda x: (-x[0], x[1]))
+        refs = []
+        for score, n, why in scored[:limit]:
+            r = idx.get(n)
+            refs.append(AdrRef(n, r["title"], r["status"], score, why, r.get("summary", ""),
                                tuple(f"{c['id']}: {c['text']}" for c in r["constraints"]), r["path"]))
-    refs.sort(key=lambda x: (-x.score, x.number))
-    return refs[:limit]
+    return refs
 
 
 def render_for_prompt(refs: Iterable[AdrRef]) -> str:

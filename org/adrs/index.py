@@ -155,19 +155,20 @@ class AdrIndex:
     def sync(self) -> SyncStats:
         """Bring the index up to date with adrs/*.md (stat every file; hash and parse only changes)."""
         stats = SyncStats()
-        current: dict[str, tuple[Path, int, int]] = {}
+        current: dict[str, tuple[str, int, int]] = {}  # name -> (path, mtime_ns, size)
         folder = self.root / ADR_DIR
         try:
             with os.scandir(folder) as entries:
                 for e in entries:
                     if e.name[:1].isdigit() and e.name.endswith(".md") and e.is_file():
                         st = e.stat()
-                        current[e.name] = (folder / e.name, st.st_mtime_ns, st.st_size)
+                        current[e.name] = (e.path, st.st_mtime_ns, st.st_size)
         except (FileNotFoundError, NotADirectoryError):
             pass
         stats.files = len(current)
-        known = {r[0]: r[1:] for r in self.conn.execute("SELECT name, number, mtime_ns, size, sha256 FROM files")}
-        if all(n in known and known[n][1:3] == (c[1], c[2]) for n, c in current.items()) and len(known) == len(current):
+        listing = hashlib.sha256("".join(f"{n}\0{c[1]}\0{c[2]}\n" for n, c in sorted(current.items())).encode()).hexdigest()
+        row = self.conn.execute("SELECT value FROM info WHERE key='listing'").fetchone()
+        if row is not None and row[0] == listing:  # every name, mtime and size as last indexed
             return stats
         with _write(self.conn):
             known = {r[0]: r[1:] for r in self.conn.execute("SELECT name, number, mtime_ns, size, sha256 FROM files")}
@@ -183,7 +184,7 @@ class AdrIndex:
                 if old is not None and old[1:3] == (mtime, size):
                     continue
                 try:
-                    raw = p.read_bytes()
+                    raw = Path(p).read_bytes()
                 except OSError:
                     continue
                 stats.hashed += 1
@@ -203,9 +204,10 @@ class AdrIndex:
             dirty.discard(-1)
             if dirty:
                 stats.parsed += self._reindex(dirty, current, texts)
+            self.conn.execute("INSERT OR REPLACE INTO info VALUES ('listing', ?)", (listing,))
         return stats
 
-    def _reindex(self, numbers: set[int], current: dict[str, tuple[Path, int, int]], texts: dict[str, str]) -> int:
+    def _reindex(self, numbers: set[int], current: dict[str, tuple[str, int, int]], texts: dict[str, str]) -> int:
         by_number: dict[int, list[str]] = {}
         for name in current:
             m = FILE_RE.match(name)
@@ -219,7 +221,7 @@ class AdrIndex:
                 if i > 0:
                     self.conn.execute("UPDATE files SET problem=? WHERE name=?", (f"ADR number {n} is used twice", name))
                     continue
-                p = current[name][0]
+                p = Path(current[name][0])
                 text = texts.get(name)
                 if text is None:
                     text = p.read_bytes().decode("utf-8", errors="replace")
@@ -265,6 +267,17 @@ class AdrIndex:
         where, args = _filters(status, tag)
         sql = f"SELECT a.doc, a.summary FROM adrs a WHERE 1=1 {where} ORDER BY a.number"
         return [{**json.loads(doc), "summary": summary} for doc, summary in self.conn.execute(sql, args)]
+
+    def summaries(self, *, status: str | None = None) -> list[tuple[int, str, list[str], list[str]]]:
+        """(number, title, tags, paths) of indexed ADRs: what ranking needs, without the full documents."""
+        where, args = _filters(status, None)
+        sql = f"SELECT a.number, a.title, a.tags, a.paths FROM adrs a WHERE 1=1 {where} ORDER BY a.number"
+        return [(n, t, json.loads(tags), json.loads(paths)) for n, t, tags, paths in self.conn.execute(sql, args)]
+
+    def get(self, number: int) -> dict | None:
+        """One indexed ADR's front matter as JSON, plus its decision summary."""
+        row = self.conn.execute("SELECT doc, summary FROM adrs WHERE number=?", (number,)).fetchone()
+        return {**json.loads(row[0]), "summary": row[1]} if row else None
 
     def problems(self) -> list[tuple[str, str]]:
         """(file name, problem) for files that did not make it into the index."""

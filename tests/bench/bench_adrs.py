@@ -1,6 +1,6 @@
 """Benchmark: ADR search over 10,000 generated ADRs, SQLite FTS5 index vs a naive scan, in one run.
 
-    .ci/dev python tests/bench/bench_adrs.py [--adrs 10000] [--queries 200] [--seed 7]
+    .ci/dev python tests/bench/bench_adrs.py [--adrs 10000] [--queries 100] [--seed 7]
 
 Prints the index rebuild time (from nothing), the sync time when nothing or one file changed, the
 median and p95 time of ranked queries (top 10) through the index, and the same queries answered by
@@ -103,7 +103,7 @@ def ms(x: float) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--adrs", type=int, default=10_000)
-    ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--queries", type=int, default=100)
     ap.add_argument("--seed", type=int, default=7)
     args = ap.parse_args()
     rng = random.Random(args.seed)
