@@ -134,19 +134,6 @@ def rewrite_fields(text: str, adr: Adr, updates: dict[str, Any]) -> str:
     return "".join(lines)
 
 
-def _write_checked(adr: Adr, root: Path, updates: dict[str, Any]) -> Adr:
-    text = adr.path.read_text(encoding="utf-8")
-    new_text = rewrite_fields(text, adr, updates)
-    again, problems = parse_text(new_text, adr.path, root)
-    if again is None:  # pragma: no cover - rewrite_fields keeps the document valid
-        raise OrgError(f"editing {adr.rel} would break it: " + "; ".join(str(p) for p in problems))
-    for k, v in updates.items():
-        if getattr(again.meta, k) != v:  # pragma: no cover - same
-            raise OrgError(f"editing {adr.rel} did not set {k} (got {getattr(again.meta, k)!r})")
-    _atomic_write(adr.path, new_text)
-    return again
-
-
 def get_adr(adrs: AdrSet, number: int) -> Adr:
     a = adrs.get(number)
     if a is None:
@@ -176,12 +163,16 @@ def _with(adrs: AdrSet, *changed: Adr) -> AdrSet:
     return out
 
 
-def _preview(adr: Adr, root: Path, updates: dict[str, Any]) -> Adr:
+def _edit(adr: Adr, root: Path, updates: dict[str, Any]) -> tuple[Adr, str]:
+    """The ADR and its text with `updates` applied, re-read to prove the edit did what it says."""
     text = rewrite_fields(adr.path.read_text(encoding="utf-8"), adr, updates)
     again, problems = parse_text(text, adr.path, root)
-    if again is None:  # pragma: no cover
+    if again is None:  # pragma: no cover - rewrite_fields keeps the document valid
         raise OrgError(f"editing {adr.rel} would break it: " + "; ".join(str(p) for p in problems))
-    return again
+    for k, v in updates.items():
+        if getattr(again.meta, k) != v:  # pragma: no cover - same
+            raise OrgError(f"editing {adr.rel} did not set {k} (got {getattr(again.meta, k)!r})")
+    return again, text
 
 
 def new_adr(root: Path, title: str, *, tags: list[str] | tuple[str, ...] = (), today: _dt.date | None = None) -> Adr:
@@ -226,10 +217,11 @@ def set_status(root: Path, number: int, status: str, cfg: OrgConfig | None = Non
             raise Conflict(f"{adr_label(number)} is {a.status}; only a {' or '.join(TRANSITIONS[status])} ADR "
                            f"can become {status}{hint}")
         updates = {"status": status, "date": today or _dt.date.today()}
-        preview = _preview(a, root, updates)
+        edited, text = _edit(a, root, updates)
         if status == "accepted":
-            _guard(adrs, _with(adrs, preview), cfg, f"accepting {adr_label(number)}")
-        return _write_checked(a, root, updates), True
+            _guard(adrs, _with(adrs, edited), cfg, f"accepting {adr_label(number)}")
+        _atomic_write(a.path, text)
+        return edited, True
 
 
 def supersede(root: Path, old: int, new: int, cfg: OrgConfig | None = None,
@@ -253,8 +245,8 @@ def supersede(root: Path, old: int, new: int, cfg: OrgConfig | None = None,
         day = today or _dt.date.today()
         ua = {"status": "superseded", "superseded_by": new, "date": day}
         ub = {"status": "accepted", "supersedes": sorted({*b.meta.supersedes, old}), "date": day}
-        pa, pb = _preview(a, root, ua), _preview(b, root, ub)
-        _guard(adrs, _with(adrs, pa, pb), cfg, f"superseding {adr_label(old)} by {adr_label(new)}")
-        b2 = _write_checked(b, root, ub)
-        a2 = _write_checked(a, root, ua)
+        (a2, text_a), (b2, text_b) = _edit(a, root, ua), _edit(b, root, ub)
+        _guard(adrs, _with(adrs, a2, b2), cfg, f"superseding {adr_label(old)} by {adr_label(new)}")
+        _atomic_write(b.path, text_b)  # the successor first: a crash in between leaves a link that
+        _atomic_write(a.path, text_a)  # org validate names and the same command completes
         return a2, b2, True

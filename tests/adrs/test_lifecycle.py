@@ -147,3 +147,14 @@ def test_parse_number(text, n):
 def test_parse_number_rejects(text):
     with pytest.raises(UsageError):
         parse_number(text)
+
+
+def test_a_half_written_supersede_is_completed_by_running_it_again(org_root, org_cfg):
+    """As if the process died between the two writes: the successor already lists the old ADR."""
+    write_adr(org_root, 20, "Pipeline or operator", supersedes=[7])
+    from org.adrs.check import validate_adrs
+
+    assert any("supersedes ADR 0007, but" in str(p) for p in validate_adrs(org_root, org_cfg))
+    old, succ, changed = supersede(org_root, 7, 20, org_cfg)
+    assert changed and old.meta.superseded_by == 20 and succ.meta.supersedes == [7]
+    assert validate_adrs(org_root, org_cfg) == []
