@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 
 from org.config.models import ID, RULE_ID, Condition, Strict
 
@@ -52,7 +52,8 @@ class AdrMeta(Strict):
 
     status: Status
     date: _dt.date = Field(description="When the decision was last updated (YYYY-MM-DD).")
-    deciders: list[str] = Field(default_factory=list)
+    deciders: list[str] = Field(default_factory=list, validation_alias=AliasChoices("deciders", "decision-makers"),
+                                description="Who decided (MADR 4 calls them decision-makers; both are read).")
     consulted: list[str] = Field(default_factory=list)
     informed: list[str] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)

@@ -7,7 +7,10 @@ the search index) and falls back to the careful reader whenever anything looks w
 
 from __future__ import annotations
 
+import hashlib
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -168,18 +171,37 @@ def parse_text(text: str, path: Path, root: Path) -> tuple[Adr | None, list[Prob
     return Adr(number, slug, title, path, rel, meta, body, title_line, lines), []
 
 
+_PARSED: OrderedDict[tuple[str, str, bytes], tuple[Adr | None, list[Problem]]] = OrderedDict()
+_PARSED_MAX = 4096
+_PARSED_LOCK = threading.Lock()
+
+
 def parse_adr(path: Path, root: Path) -> tuple[Adr | None, list[Problem]]:
-    """Read and parse one ADR file with line numbers."""
+    """Read and parse one ADR file with line numbers. A process remembers what it parsed by the
+    file's exact content (sha256), so a long-running bus re-reads but does not re-parse."""
     rel, number, _, problems = _identify(path, root)
     if number is None:
         return None, problems
     try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError:
-        return None, [Problem(rel, 1, "", "not valid UTF-8")]
+        raw = path.read_bytes()
     except OSError as exc:
         return None, [Problem(rel, 0, "", f"cannot read: {exc.strerror or exc}")]
-    return parse_text(text, path, root)
+    key = (str(path), str(root), hashlib.sha256(raw).digest())
+    with _PARSED_LOCK:
+        hit = _PARSED.get(key)
+        if hit is not None:
+            _PARSED.move_to_end(key)
+    if hit is not None:
+        return hit[0], list(hit[1])
+    try:
+        result = parse_text(raw.decode("utf-8"), path, root)
+    except UnicodeDecodeError:
+        result = (None, [Problem(rel, 1, "", "not valid UTF-8")])
+    with _PARSED_LOCK:
+        _PARSED[key] = result
+        if len(_PARSED) > _PARSED_MAX:
+            _PARSED.popitem(last=False)
+    return result[0], list(result[1])
 
 
 def parse_adr_fast(text: str, path: Path, root: Path) -> tuple[Adr | None, list[Problem]]:

@@ -3,6 +3,8 @@ superseding it with an ADR without that constraint lets the same task pass."""
 
 from __future__ import annotations
 
+import os
+
 from adr_helpers import PIPELINE_ONLY, drive, write_adr
 
 from org.adrs.check import AdrCheck, adrs_relied_on, make_extra_check
@@ -130,3 +132,16 @@ def test_the_check_is_pure_once_built(org_root, org_cfg):
     state = fold(start_task(org_cfg, "T1", "x", "change", CONTRADICTS, by="alice"))
     assert [v.rule for v in check(org_cfg, state, "eligibility")] == ["ADR-0007"]
     assert check(org_cfg, state, "eligibility") == check(org_cfg, state, "eligibility")
+
+
+def test_the_check_reads_content_not_timestamps(org_root):
+    """An edit that keeps the size and the mtime still reaches the check (parses are keyed by content)."""
+    assert make_extra_check(org_root).check(COMPLIES) == []
+    p = org_root / "adrs" / "0007-host-configuration-only-through-the-pipeline.md"
+    st = p.stat()
+    text = p.read_text()
+    assert "    eq: pipeline\n" in text
+    p.write_text(text.replace("    eq: pipeline\n", "    eq: pipelin3\n"))
+    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert p.stat().st_size == st.st_size
+    assert [v.rule for v in make_extra_check(org_root).check(COMPLIES)] == ["ADR-0007"]

@@ -100,3 +100,11 @@ def test_unreadable_bytes(tmp_path):
     p.parent.mkdir()
     p.write_bytes(b"---\nstatus: \xff\n---\n")
     assert [str(x) for x in parse_adr(p, tmp_path)[1]] == ["adrs/0001-bytes.md:1: not valid UTF-8"]
+
+
+def test_madr4_decision_makers_are_deciders(tmp_path):
+    text = "---\nstatus: accepted\ndate: 2026-11-21\ndecision-makers: [alice]\nconsulted: [bob]\n---\n# 3. MADR 4\n"
+    a, problems = parse_text(text, tmp_path / "adrs" / "0003-madr-4.md", tmp_path)
+    assert problems == [] and a.meta.deciders == ["alice"] and a.meta.consulted == ["bob"]
+    fast, _ = parse_adr_fast(text, tmp_path / "adrs" / "0003-madr-4.md", tmp_path)
+    assert fast.meta == a.meta
