@@ -59,7 +59,6 @@ def test_list_show_search(org_root):
     rc, doc, _ = jorg(org_root, "list")
     assert rc == 0 and [a["number"] for a in doc["adrs"]] == [4, 5, 6, 7]
     assert [a["id"] for a in jorg(org_root, "list", "--tag", "policy")[1]["adrs"]] == ["ADR-0004", "ADR-0005"]
-    assert jorg(org_root, "list", "--status", "proposed")[1]["adrs"] == []
     r = org(org_root, "list")
     assert r.stdout.splitlines()[3] == "0007  accepted    2026-11-21  Host configuration only through the pipeline  [ops, hosts, config]"
 
@@ -88,8 +87,6 @@ def test_relevant_gives_the_prompt(org_root):
 def test_errors_and_exit_codes(org_root):
     rc, doc, err = jorg(org_root, "show", "99")
     assert rc == 3 and doc["error"] == "not_found" and "no ADR 0099" in err
-    rc, doc, _ = jorg(org_root, "show", "seven")
-    assert rc == 2 and doc["error"] == "usage"
     rc, doc, _ = jorg(org_root, "list", "--status", "approved")
     assert rc == 2 and "unknown status 'approved'" in doc["message"]
     rc, doc, _ = jorg(org_root, "accept", "4")
@@ -98,8 +95,6 @@ def test_errors_and_exit_codes(org_root):
     assert rc == 5 and doc["error"] == "conflict"
     rc, doc, _ = jorg(org_root, "supersede", "4")
     assert rc == 2  # --by is required
-    rc, doc, _ = jorg(org_root, "new", "   ")
-    assert rc == 2
 
 
 def test_accepting_a_contradiction_is_refused_with_file_and_line(org_root):
