@@ -123,17 +123,19 @@ class AdrIndex:
                 if where != ":memory:":
                     conn.execute("PRAGMA journal_mode=WAL")
                     conn.execute("PRAGMA synchronous=NORMAL")
-                row = conn.execute("SELECT name FROM sqlite_master WHERE name='info'").fetchone()
-                version = conn.execute("SELECT value FROM info WHERE key='schema'").fetchone() if row else None
-                if version is None or version[0] != SCHEMA_VERSION:
+                if self._version(conn) != SCHEMA_VERSION:
                     with _write(conn):
-                        for t in ("adr_fts", "adrs", "files", "info"):
-                            conn.execute(f"DROP TABLE IF EXISTS {t}")
-                        for stmt in filter(str.strip, _SCHEMA.split(";")):
-                            conn.execute(stmt)
-                        conn.execute("INSERT OR REPLACE INTO info VALUES ('schema', ?)", (SCHEMA_VERSION,))
+                        if self._version(conn) != SCHEMA_VERSION:  # another process may have just done it
+                            for t in ("adr_fts", "adrs", "files", "info"):
+                                conn.execute(f"DROP TABLE IF EXISTS {t}")
+                            for stmt in filter(str.strip, _SCHEMA.split(";")):
+                                conn.execute(stmt)
+                            conn.execute("INSERT INTO info VALUES ('schema', ?)", (SCHEMA_VERSION,))
                 return conn
-            except sqlite3.DatabaseError:
+            except sqlite3.OperationalError:  # locked for 30 s, read-only, ...: not damage; keep the file
+                conn.close()
+                return None
+            except sqlite3.DatabaseError:  # not a database, or malformed
                 conn.close()
                 if where == ":memory:" or attempt == 2:
                     return None
@@ -141,6 +143,13 @@ class AdrIndex:
                     with suppress(FileNotFoundError):
                         os.unlink(where + suffix)
         return None
+
+    @staticmethod
+    def _version(conn: sqlite3.Connection) -> str | None:
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name='info'").fetchone() is None:
+            return None
+        row = conn.execute("SELECT value FROM info WHERE key='schema'").fetchone()
+        return row[0] if row else None
 
     def close(self) -> None:
         self.conn.close()
