@@ -91,6 +91,12 @@ def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
     """Run the Typer app; map every error to its exit code; never show a traceback for bad input."""
     import click
 
+    try:  # typer >= 0.16 raises its own vendored click's exceptions
+        from typer import _click as vendored
+
+        click_errors: tuple[type[Exception], ...] = (click.ClickException, vendored.exceptions.ClickException)
+    except ImportError:  # pragma: no cover - older typer uses click itself
+        click_errors = (click.ClickException,)
     from org.errors import ConfigError, OrgError
 
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -112,7 +118,7 @@ def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         err("org: aborted")
         return 130
-    except click.ClickException as exc:
+    except click_errors as exc:
         if _OPTS.json:
             sys.stdout.write(json.dumps({"ok": False, "error": "usage", "message": exc.format_message()}) + "\n")
         exc.show(file=sys.stderr)

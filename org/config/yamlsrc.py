@@ -86,15 +86,19 @@ def _dotted(path: tuple) -> str:
     return ".".join(str(p) for p in path)
 
 
-def load_yaml(path: Path, display: str | None = None) -> tuple[Located | None, list[Problem]]:
-    """Parse one YAML file. Returns (document or None, problems); never raises for bad input."""
+def load_yaml(path: Path, display: str | None = None, data: bytes | str | None = None) -> tuple[Located | None, list[Problem]]:
+    """Parse one YAML file (or `data`, its content). Returns (document or None, problems); never
+    raises for bad input."""
     name = display or str(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return None, [Problem(name, 0, "", "file not found")]
-    except OSError as exc:
-        return None, [Problem(name, 0, "", f"cannot read: {exc.strerror or exc}")]
+    if data is not None:
+        raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    else:
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return None, [Problem(name, 0, "", "file not found")]
+        except OSError as exc:
+            return None, [Problem(name, 0, "", f"cannot read: {exc.strerror or exc}")]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -1,0 +1,28 @@
+"""Fixtures for the ADR tests: an org root with its own ADRs 4-7 (the default org cites them)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from adr_helpers import foundation_adrs
+
+
+@pytest.fixture
+def org_root(tmp_path: Path) -> Path:
+    """The default org's lanes/ and gates/ with the stand-in foundation ADRs only."""
+    from helpers import REPO
+
+    root = tmp_path / "org"
+    for d in ("lanes", "gates"):
+        shutil.copytree(REPO / d, root / d)
+    foundation_adrs(root)
+    return root
+
+
+@pytest.fixture
+def org_cfg(org_root: Path):
+    from org.config.loader import load_org
+
+    return load_org(org_root)
