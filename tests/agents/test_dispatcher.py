@@ -108,8 +108,10 @@ def test_quota_exhaustion_stops_the_provider_and_keeps_the_work(org_env, local_s
     tasks = [bus.add_task(f"Document policy {i}", "change", attributes={"kind": "docs"})["task"] for i in range(3)]
     rep = run(cfg, url, env, limits={"local": Limits(rpm=6000)})
     assert rep.stopped_by == "idle"
-    assert local_server.stats()["counts"]["quota_exhausted"] == 1  # one refusal, then nothing more was sent
-    assert rep.pacer["quota_exhausted"] == 1
+    counts = local_server.stats()["counts"]
+    # at most the calls already in flight meet the refusal; then the provider is blocked and nothing is sent
+    assert 1 <= counts["quota_exhausted"] <= 3 and counts["requests"] <= 4, counts
+    assert rep.pacer["quota_exhausted"] == counts["quota_exhausted"]
     open_jobs = [j for t in tasks for j in bus.task(t)["jobs"] if j["status"] in ("queued", "leased")]
     assert open_jobs and all(j["status"] == "queued" for j in open_jobs)  # nothing lost, nothing held
     assert any("quota" in e["data"]["reason"] for e in events(bus, "job.released"))
