@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,11 +37,29 @@ def loc_line(lines: dict[tuple, int], path: tuple) -> int:
     return lines.get((), 1)
 
 
+# The line breaks PyYAML counts (so the lines we report are the lines it reports).
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
 class _Loader(yaml.SafeLoader):
     pass
 
 
-def _convert(node: yaml.Node, path: tuple, lines: dict, file: str, problems: list[Problem]) -> Any:
+# More nodes than any sane org file holds: an alias bomb ("billion laughs") or a generated monster.
+MAX_NODES = 200_000
+
+
+class _TooBig(Exception):
+    def __init__(self, line: int) -> None:
+        self.line = line
+
+
+def _convert(node: yaml.Node, path: tuple, lines: dict, file: str, problems: list[Problem],
+             budget: list[int] | None = None) -> Any:
+    if budget is not None:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise _TooBig(node.start_mark.line + 1)
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict = {}
@@ -64,10 +83,10 @@ def _convert(node: yaml.Node, path: tuple, lines: dict, file: str, problems: lis
                 )
                 continue
             lines[path + (key,)] = key_node.start_mark.line + 1
-            out[key] = _convert(value_node, path + (key,), lines, file, problems)
+            out[key] = _convert(value_node, path + (key,), lines, file, problems, budget)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_convert(v, path + (i,), lines, file, problems) for i, v in enumerate(node.value)]
+        return [_convert(v, path + (i,), lines, file, problems, budget) for i, v in enumerate(node.value)]
     return _scalar(node)
 
 
@@ -86,15 +105,21 @@ def _dotted(path: tuple) -> str:
     return ".".join(str(p) for p in path)
 
 
-def load_yaml(path: Path, display: str | None = None) -> tuple[Located | None, list[Problem]]:
-    """Parse one YAML file. Returns (document or None, problems); never raises for bad input."""
+def load_yaml(path: Path, display: str | None = None, data: bytes | str | None = None) -> tuple[Located | None, list[Problem]]:
+    """Parse one YAML file (or `data`, its content). Returns (document or None, problems); never
+    raises for bad input."""
     name = display or str(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return None, [Problem(name, 0, "", "file not found")]
-    except OSError as exc:
-        return None, [Problem(name, 0, "", f"cannot read: {exc.strerror or exc}")]
+    if data is not None:
+        raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    else:
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return None, [Problem(name, 0, "", "file not found")]
+        except IsADirectoryError:
+            return None, [Problem(name, 0, "", "is a folder, not a YAML file")]
+        except OSError as exc:
+            return None, [Problem(name, 0, "", f"cannot read: {exc.strerror or exc}")]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -102,10 +127,10 @@ def load_yaml(path: Path, display: str | None = None) -> tuple[Located | None, l
         return None, [Problem(name, line, "", "not valid UTF-8")]
     if not text.strip() or all(ln.strip().startswith("#") or not ln.strip() for ln in text.splitlines()):
         return None, [Problem(name, 1, "", "file is empty")]
-    for i, line in enumerate(text.splitlines(), 1):
-        stripped = line.lstrip(" ")
-        if stripped.startswith("\t"):
-            return None, [Problem(name, i, "", "tab used for indentation; YAML needs spaces")]
+    tabs = [Problem(name, i, "", "tab used for indentation; YAML needs spaces")
+            for i, line in enumerate(_LINE_BREAK.split(text), 1) if line.lstrip(" ").startswith("\t")]
+    if tabs:
+        return None, tabs
     try:
         nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as exc:
@@ -113,7 +138,10 @@ def load_yaml(path: Path, display: str | None = None) -> tuple[Located | None, l
         line = mark.line + 1 if mark else 1
         msg = " ".join(str(x) for x in (exc.context, exc.problem) if x)
         return None, [Problem(name, line, "", f"invalid YAML: {msg}")]
-    except yaml.YAMLError as exc:  # pragma: no cover - scanner errors are marked
+    except yaml.reader.ReaderError as exc:  # a control character or similar; not marked
+        line = len(_LINE_BREAK.split(text[: max(exc.position, 0)]))
+        return None, [Problem(name, line, "", f"invalid YAML: {exc.reason} ({exc.character!r} is not allowed)")]
+    except yaml.YAMLError as exc:  # pragma: no cover - other scanner errors are marked
         return None, [Problem(name, 1, "", f"invalid YAML: {exc}")]
     except (RecursionError, ValueError) as exc:
         return None, [Problem(name, 1, "", f"invalid YAML: {exc}")]
@@ -125,7 +153,10 @@ def load_yaml(path: Path, display: str | None = None) -> tuple[Located | None, l
     problems: list[Problem] = []
     lines: dict[tuple, int] = {}
     try:
-        data = _convert(nodes[0], (), lines, name, problems)
+        data = _convert(nodes[0], (), lines, name, problems, [MAX_NODES])
+    except _TooBig as exc:
+        return None, [Problem(name, exc.line, "", f"document too large: more than {MAX_NODES} values "
+                                                 "(an alias expanding without end?)")]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         return None, [Problem(name, (mark.line + 1) if mark else 1, "", f"invalid YAML: {exc}")]

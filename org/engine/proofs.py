@@ -115,20 +115,37 @@ def prove(cfg: OrgConfig) -> list[Problem]:
 
 
 def _quorum_problems(cfg: OrgConfig, wf: Workflow, name: str, flow: nx.DiGraph, f: str, line: int) -> list[Problem]:
+    """Can the gate's quorum be met whoever authored the work? For every member of a lane that
+    holds a work gate of this workflow (any of them may be an author when the review comes): the
+    lane's other members, and at a cross-vendor gate their distinct families other than the
+    author's, must reach the quorum. Several authors of several families can still leave nobody;
+    the flow then fails closed and escalates (DESIGN invariant 6)."""
     gate = wf.gates[name]
     members = [a for a in cfg.actors.values() if a.lane == gate.lane]
-    author_lanes = {wf.gates[a].lane for a in nx.ancestors(flow, name) if a != START and wf.gates[a].kind == "work"}
-    authors = [a for a in cfg.actors.values() if a.lane in author_lanes]
     if len(members) < gate.quorum:
         return [Problem(f, line, f"gates.{name}.quorum",
                         f"quorum {gate.quorum} but lane '{gate.lane}' has only {len(members)} member(s)")]
-    if not gate.cross_vendor:
-        return []
-    out = []
-    for fam in sorted({a.family or "human" for a in authors}):
-        eligible = [m for m in members if (m.family or "human") != fam]
-        if len(eligible) < gate.quorum:
-            out.append(Problem(f, line, f"gates.{name}.cross_vendor",
-                               f"cross-vendor quorum {gate.quorum} cannot be met when the author is a '{fam}' model: "
-                               f"lane '{gate.lane}' has {len(eligible)} member(s) of another family"))
+    work_lanes = {g.lane for g in wf.gates.values() if g.kind == "work"}
+    out: list[Problem] = []
+    seen: set[tuple[str, bool]] = set()
+    for author in sorted((a for a in cfg.actors.values() if a.lane in work_lanes), key=lambda a: a.id):
+        fam = author.family or "human"
+        key = (fam if gate.cross_vendor else "", author.lane == gate.lane)
+        if key in seen:
+            continue
+        seen.add(key)
+        others = [m for m in members if m.id != author.id]
+        if gate.cross_vendor:
+            families = sorted({m.family or "human" for m in others} - {fam})
+            if len(families) < gate.quorum:
+                out.append(Problem(f, line, f"gates.{name}.cross_vendor",
+                                   f"cross-vendor quorum {gate.quorum} cannot be met when the author is a '{fam}' "
+                                   f"model ({author.id}): lane '{gate.lane}' has {len(families)} other "
+                                   f"famil{'y' if len(families) == 1 else 'ies'}"
+                                   + (f" ({', '.join(families)})" if families else "")
+                                   + "; a cross-vendor quorum needs one family per review"))
+        elif len(others) < gate.quorum:
+            out.append(Problem(f, line, f"gates.{name}.quorum",
+                               f"quorum {gate.quorum} cannot be met when {author.id} is the author: lane "
+                               f"'{gate.lane}' has {len(others)} other member(s) (an author never reviews)"))
     return out
