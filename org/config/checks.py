@@ -145,7 +145,7 @@ def cross_check(cfg: OrgConfig, docs: dict[str, Located], skip: set[str] | froze
                                     + (f" ({', '.join(terminals)})" if terminals else "")))
         for gname, g in wf.gates.items():
             path = f"gates.{gname}"
-            if g.lane and g.lane not in cfg.lanes and "lanes" not in skip:
+            if g.lane and g.lane not in cfg.lanes and "lanes" not in skip and f"lane:{g.lane}" not in skip:
                 problems.append(Problem(wf_file, where.line("gates", gname, "lane"), f"{path}.lane",
                                         f"unknown lane '{g.lane}' (lanes: {', '.join(sorted(cfg.lanes))})"))
             for i, dep in enumerate(g.after):

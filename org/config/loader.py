@@ -257,8 +257,9 @@ def _load(root: Path, entries: list[tuple[str, Path, str | None]]) -> OrgConfig:
         else:
             problems.append(Problem(rel, 1, "", "unrecognised file: expected a top-level 'lane', 'workflow', 'red'/'consequential', 'risk' or 'credentials' key"))
 
-    if risk is None and not any(kind_of.get(p.file) == "risk" for p in problems):
-        problems.append(Problem("gates", 0, "", "no risk model found: add gates/risk.yaml with 'risk: {tiers: ..., default: ...}'"))
+    if risk is None and not any(kind_of.get(p.file) in ("risk", "gates") for p in problems):
+        problems.append(Problem("gates/risk.yaml", 0, "", "no risk model found: add a gates file with "
+                                                         "'risk: {tiers: ..., default: ...}'"))
     if risk is None:
         raise ConfigError(problems)
 
@@ -274,6 +275,12 @@ def _load(root: Path, entries: list[tuple[str, Path, str | None]]) -> OrgConfig:
     # Cross-check what did load, so one run reports (nearly) everything; references into files
     # that failed to load are not reported (they would only echo the first problem).
     failed = {kind_of.get(p.file, "gates") for p in problems}
+    if "lanes" in failed:
+        # a lane whose file parsed but did not validate is still known by name; an unparsable one is not
+        named = [str(docs[p.file].data.get("lane")) for p in problems if kind_of.get(p.file) == "lanes"
+                 and p.file in docs and isinstance(docs[p.file].data, dict) and "lane" in docs[p.file].data]
+        unparsed = any(kind_of.get(p.file) == "lanes" and p.file not in docs for p in problems)
+        failed = (failed - {"lanes"}) | ({"lanes"} if unparsed else {f"lane:{n}" for n in named})
     problems += cross_check(cfg, docs, skip=failed)
     if problems:
         raise ConfigError(problems)

@@ -71,7 +71,7 @@ def prove(cfg: OrgConfig) -> list[Problem]:
         full = build_graph(wf, rework=True)
         terminal = terminal_of(wf)
         try:
-            cycle = nx.find_cycle(flow, START)
+            cycle = nx.find_cycle(flow)  # anywhere: a cycle off the start path breaks planning too
         except nx.NetworkXNoCycle:
             cycle = None
         if cycle:
@@ -97,7 +97,8 @@ def prove(cfg: OrgConfig) -> list[Problem]:
             for need in tier.requires:
                 if need not in kinds:
                     problems.append(Problem(wf_file, wf_line, "gates",
-                                            f"tier '{tier.id}' requires a {need} gate, but none is required at that tier"))
+                                            f"tier '{tier.id}' requires {'an' if need[0] in 'aeiou' else 'a'} {need} gate, "
+                                            "but none is required at that tier"))
         has_rework = any(g.on_fail for g in wf.gates.values())
         if has_rework and wf.limits.max_rework_rounds < 1:
             f, line = _src(cfg, f"limits:{wname}")
