@@ -5,7 +5,15 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 __all__ = [
     "Strict",
@@ -61,7 +69,9 @@ def _action_pattern(v: str) -> str:
 
 
 # An action or a glob over actions; '*' is the only wildcard (statically analysable, maps to Cedar `like`).
-ActionPattern = Annotated[str, AfterValidator(_action_pattern)]
+ActionPattern = Annotated[
+    str, AfterValidator(_action_pattern), WithJsonSchema({"type": "string", "pattern": "^[A-Za-z0-9_.:/*-]+$"})
+]
 
 
 class Condition(Strict):
