@@ -12,9 +12,10 @@ import networkx as nx
 
 from org.config.loader import OrgConfig
 from org.engine.graph import START, Plan, build_graph, plan_for
-from org.engine.state import TaskState
+from org.engine.state import Review, TaskState
 
-__all__ = ["upstream", "bound_revision", "control_problems", "required_gates", "workflow_graph", "cached_plan"]
+__all__ = ["upstream", "bound_revision", "control_problems", "required_gates", "workflow_graph", "cached_plan",
+           "valid_reviews", "author_families"]
 
 
 def _cache(cfg: OrgConfig) -> dict:
@@ -62,6 +63,42 @@ def bound_revision(cfg: OrgConfig, state: TaskState, gate: str) -> str | None:
     return None
 
 
+def author_families(cfg: OrgConfig, state: TaskState) -> set[str]:
+    """Families of every author, from the config (and as recorded in the events, whichever is wider)."""
+    fams = set(state.author_families)
+    for a in state.authors:
+        who = cfg.actors.get(a)
+        fams.add((who.family or "human") if who else "unknown")
+    return fams
+
+
+def valid_reviews(cfg: OrgConfig, state: TaskState, gate: str, revision: str | None) -> list[Review]:
+    """The reviews or approvals that count at `gate` on `revision`, re-derived from the config rather
+    than trusted from the events: a pass/approve by a known member of the gate's lane who is no author
+    of any revision; approvals by humans only; at a cross-vendor gate one per family, each family
+    different from every author's. One per reviewer."""
+    spec = cfg.workflows[state.workflow].gates[gate]
+    authors, fams = state.authors, author_families(cfg, state)
+    out: list[Review] = []
+    seen_actors: set[str] = set()
+    seen_families: set[str] = set()
+    for r in state.gates[gate].reviews:
+        who = cfg.actors.get(r.actor)
+        if who is None or who.lane != spec.lane or not r.counts or r.revision != revision:
+            continue
+        if r.verdict not in ("pass", "approve") or r.actor in authors or r.actor in seen_actors:
+            continue
+        if spec.kind == "approval" and not who.is_human:
+            continue
+        fam = who.family or "human"
+        if spec.cross_vendor and (fam in fams or fam in seen_families or fam == "unknown"):
+            continue
+        out.append(r)
+        seen_actors.add(r.actor)
+        seen_families.add(fam)
+    return out
+
+
 def required_gates(cfg: OrgConfig, state: TaskState) -> list[str]:
     """What the task must pass: the plan pinned at creation, plus anything today's plan adds."""
     plan = cached_plan(cfg, state.workflow, state.tier)
@@ -85,7 +122,7 @@ def control_problems(cfg: OrgConfig, state: TaskState, names: list[str]) -> list
         if spec.kind not in ("review", "approval"):
             continue
         bound = bound_revision(cfg, state, name)
-        counting = state.counting_reviews(name, bound)
+        counting = valid_reviews(cfg, state, name, bound)
         if gs.status != "passed":
             out.append((name, "ORG-REQUIRED-GATE", f"required gate '{name}' is {gs.status}"))
         elif gs.revision != bound:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from org.config.loader import OrgConfig
+from org.engine.binding import author_families, valid_reviews
 from org.engine.state import TaskState
 
 __all__ = ["Eligibility", "eligibility", "eligible_members", "family_of_actor"]
@@ -56,10 +57,11 @@ def eligibility(cfg: OrgConfig, state: TaskState, actor: str, gate: str) -> Elig
         if any(r.actor == actor and r.revision == bound for r in state.gates[gate].reviews):
             return Eligibility(False, f"{actor} already reviewed this revision at '{gate}'", "ORG-ONE-REVIEW-EACH")
         fam = family_of_actor(cfg, actor)
-        if spec.cross_vendor and (fam in state.author_families or fam == "unknown"):
+        if spec.cross_vendor and (fam in author_families(cfg, state) or fam == "unknown"):
             return Eligibility(False, f"{actor} is a {fam} model, the same family as an author; "
                                       "cross-vendor review needs another family", "ORG-CROSS-VENDOR")
-        if spec.cross_vendor and any(r.family == fam for r in state.counting_reviews(gate)):
+        if spec.cross_vendor and any(family_of_actor(cfg, r.actor) == fam
+                                     for r in valid_reviews(cfg, state, gate, bound)):
             return Eligibility(False, f"a {fam} review already counts at '{gate}'; the cross-vendor quorum "
                                       "needs another family", "ORG-CROSS-VENDOR")
     if spec.kind == "approval" and not who.is_human:

@@ -23,7 +23,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from org.config.loader import OrgConfig
-from org.engine.binding import bound_revision, cached_plan, control_problems, required_gates, upstream
+from org.engine.binding import (
+    bound_revision,
+    cached_plan,
+    control_problems,
+    required_gates,
+    upstream,
+    valid_reviews,
+)
 from org.engine.conditions import coerce_attributes
 from org.engine.duties import Eligibility, eligibility, eligible_members, family_of_actor
 from org.engine.graph import descendants, plan_for
@@ -197,7 +204,7 @@ def _submit(
             ok = counts
         state2 = fold(events, _copy(state))
         if ok:
-            n = len(state2.counting_reviews(gate))
+            n = len(valid_reviews(cfg, state2, gate, rev))
             if n >= spec.quorum:
                 events.append(_ev(t, "gate.passed", None, gate=gate, revision=rev,
                                   reason=f"{n} of {spec.quorum} {'approval' if spec.kind == 'approval' else 'review'}(s) on revision {rev}"))
@@ -291,7 +298,7 @@ def _no_eligible(cfg: OrgConfig, state: TaskState, gate: str) -> list[Event]:
     the members still eligible (authors and same-family models excluded; one per family at
     cross-vendor gates)."""
     spec = cfg.workflows[state.workflow].gates[gate]
-    need = spec.quorum - len(state.counting_reviews(gate))
+    need = spec.quorum - len(valid_reviews(cfg, state, gate, state.gates[gate].bound))
     members = eligible_members(cfg, state, gate)
     have = len({family_of_actor(cfg, m) for m in members}) if spec.cross_vendor else len(members)
     if have >= need:
