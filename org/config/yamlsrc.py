@@ -105,6 +105,41 @@ def _dotted(path: tuple) -> str:
     return ".".join(str(p) for p in path)
 
 
+def _unclosed_flow(text: str) -> int | None:
+    """The line of the innermost [ or { that is never closed (quotes and comments skipped), if any."""
+    stack: list[int] = []
+    for n, line in enumerate(_LINE_BREAK.split(text), 1):
+        quote = ""
+        for i, ch in enumerate(line):
+            if quote:
+                if ch == quote:
+                    quote = ""
+            elif ch in "'\"" and (i == 0 or line[i - 1] in " \t[{,:"):
+                quote = ch
+            elif ch == "#" and (i == 0 or line[i - 1] in " \t"):
+                break
+            elif ch in "[{":
+                stack.append(n)
+            elif ch in "]}" and stack:
+                stack.pop()
+    return stack[-1] if stack else None
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, str, str]:
+    """(line, path, message) of a YAML syntax error. An unclosed [ or { is reported where it opens
+    (PyYAML only notices at the next token, often far below); everything else where it was noticed."""
+    problem, context = exc.problem_mark, exc.context_mark
+    mark = problem or context
+    line = mark.line + 1 if mark else 1
+    msg = " ".join(str(x) for x in (exc.context, exc.problem) if x)
+    if str(exc.context or "").startswith("while parsing a flow"):
+        opened = _unclosed_flow(text)
+        if opened is not None and opened != line:
+            msg += f" (noticed on line {line})"
+            line = opened
+    return line, "", f"invalid YAML: {msg}"
+
+
 def load_yaml(path: Path, display: str | None = None, data: bytes | str | None = None) -> tuple[Located | None, list[Problem]]:
     """Parse one YAML file (or `data`, its content). Returns (document or None, problems); never
     raises for bad input."""
@@ -134,10 +169,7 @@ def load_yaml(path: Path, display: str | None = None, data: bytes | str | None =
     try:
         nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        msg = " ".join(str(x) for x in (exc.context, exc.problem) if x)
-        return None, [Problem(name, line, "", f"invalid YAML: {msg}")]
+        return None, [Problem(name, *_syntax_error(exc, text))]
     except yaml.reader.ReaderError as exc:  # a control character or similar; not marked
         line = len(_LINE_BREAK.split(text[: max(exc.position, 0)]))
         return None, [Problem(name, line, "", f"invalid YAML: {exc.reason} ({exc.character!r} is not allowed)")]

@@ -4,7 +4,7 @@ the terminal re-check, skipped-is-not-passed and the pinned policy."""
 from __future__ import annotations
 
 import pytest
-from conftest import line_of, org_with, run_task
+from engine_tools import line_of, org_with, run_task
 from helpers import REPO
 
 from org.config.loader import load_org, load_org_files

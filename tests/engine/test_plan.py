@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import line_of
+from engine_tools import line_of
 
 from org.engine.graph import START, build_graph, plan_for
 from org.engine.proofs import bypass_path, prove

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import line_of, org_with
+from engine_tools import line_of, org_with
 
 from org.engine.policy import decide
 

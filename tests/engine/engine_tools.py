@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import pytest
 from helpers import REPO
 
 from org.config.loader import load_org
@@ -49,9 +48,3 @@ def run_task(cfg, workflow="change", attrs=None, tier=None, pick=None, task="t1"
         events += flow.submit(cfg, state, actor, gate, verdict)
         state = fold(events)
     return events, state
-
-
-@pytest.fixture
-def fresh_cfg():
-    """The default org, loaded anew (tests that cache on cfg do not leak into each other)."""
-    return load_org(REPO)
