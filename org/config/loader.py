@@ -261,7 +261,7 @@ def _load(root: Path, entries: list[tuple[str, Path, str | None]]) -> OrgConfig:
         problems.append(Problem("gates/risk.yaml", 0, "", "no risk model found: add a gates file with "
                                                          "'risk: {tiers: ..., default: ...}'"))
     if risk is None:
-        raise ConfigError(problems)
+        raise ConfigError([_printable(p) for p in problems])
 
     digest = hashlib.sha256()
     for rel in sorted(files):
@@ -283,8 +283,18 @@ def _load(root: Path, entries: list[tuple[str, Path, str | None]]) -> OrgConfig:
         failed = (failed - {"lanes"}) | ({"lanes"} if unparsed else {f"lane:{n}" for n in named})
     problems += cross_check(cfg, docs, skip=failed)
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError([_printable(p) for p in problems])
     return cfg
+
+
+def _printable(p: Problem) -> Problem:
+    """One problem, one line: control characters a file smuggled into a key or value are escaped."""
+    def clean(text: str) -> str:
+        return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+    if p.path.isprintable() and p.message.isprintable():
+        return p
+    return Problem(p.file, p.line, clean(p.path), clean(p.message))
 
 
 def _member_problems(lane: Lane, doc: Located) -> list[Problem]:
