@@ -80,11 +80,12 @@ def prove(cfg: OrgConfig) -> list[Problem]:
             problems.append(Problem(f, line, "gates", f"the 'after' links form a cycle: {names} (rework goes through on_fail)"))
             continue
         reach = nx.descendants(flow, START)
+        coreach = nx.ancestors(flow, terminal)  # one search each way: linear, not one per gate
         for name in wf.gates:
             f, line = at(name)
             if name not in reach:
                 problems.append(Problem(f, line, f"gates.{name}", "unreachable from the start"))
-            elif name != terminal and not nx.has_path(flow, name, terminal):
+            elif name != terminal and name not in coreach:
                 problems.append(Problem(f, line, f"gates.{name}", f"dead end: '{terminal}' cannot be reached from it"))
         for tier in tiers:
             plan = plan_for(wf, tier.id)
@@ -99,13 +100,14 @@ def prove(cfg: OrgConfig) -> list[Problem]:
                     problems.append(Problem(wf_file, wf_line, "gates",
                                             f"tier '{tier.id}' requires {'an' if need[0] in 'aeiou' else 'a'} {need} gate, "
                                             "but none is required at that tier"))
+        after_cache: dict[str, set[str]] = {}
         has_rework = any(g.on_fail for g in wf.gates.values())
         if has_rework and wf.limits.max_rework_rounds < 1:
             f, line = _src(cfg, f"limits:{wname}")
             problems.append(Problem(f, line, "limits.max_rework_rounds", "rework loops need a bound of at least 1"))
         for name, gate in wf.gates.items():
             f, line = at(name)
-            if gate.on_fail and gate.on_fail in wf.gates and gate.on_fail not in nx.ancestors(flow, name):
+            if gate.on_fail and gate.on_fail in wf.gates and name not in _after(flow, gate.on_fail, after_cache):
                 problems.append(Problem(f, line, f"gates.{name}.on_fail",
                                         f"'{gate.on_fail}' does not come before '{name}'; rework must go back"))
             if gate.kind == "approval" and gate.lane in cfg.lanes and cfg.lanes[gate.lane].kind != "human":
@@ -113,6 +115,13 @@ def prove(cfg: OrgConfig) -> list[Problem]:
             if gate.kind in ("review", "approval") and gate.lane in cfg.lanes:
                 problems += _quorum_problems(cfg, wf, name, flow, f, line)
     return problems
+
+
+def _after(flow: nx.DiGraph, gate: str, cache: dict[str, set[str]]) -> set[str]:
+    """Every gate after `gate`, one search per distinct rework target."""
+    if gate not in cache:
+        cache[gate] = nx.descendants(flow, gate)
+    return cache[gate]
 
 
 def _quorum_problems(cfg: OrgConfig, wf: Workflow, name: str, flow: nx.DiGraph, f: str, line: int) -> list[Problem]:

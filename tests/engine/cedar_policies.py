@@ -29,11 +29,12 @@ Bool attributes accept true/false and the CLI strings in BOOL_STRINGS.
 from __future__ import annotations
 
 import json
+import random
 
 from org.config.loader import OrgConfig
 from org.config.models import Condition
 
-__all__ = ["policies", "entities", "request", "outcome", "BOOL_STRINGS"]
+__all__ = ["policies", "entities", "request", "outcome", "request_mix", "BOOL_STRINGS"]
 
 BOOL_STRINGS = {True: ["true", "yes", "True", "YES", "TRUE"], False: ["false", "no", "False", "NO", "FALSE"]}
 
@@ -200,3 +201,73 @@ def outcome(result, consequential: set[str]) -> tuple[str, set[str]]:
     if ids and ids <= consequential:
         return "needs_approval", ids
     return "deny", ids
+
+
+# ---- a realistic random request mix (the differential test and tests/bench/bench_decide.py) ----
+
+def _expand(patterns) -> list[str]:
+    out = []
+    for p in patterns:
+        out.append(p)  # the pattern itself, taken literally as an action name
+        out += [p.replace("*", tail) for tail in ("production", "staging", "x", "", "a.b")] if "*" in p else []
+    return sorted(set(out))
+
+
+UNKNOWN_ACTIONS = ["foo.bar", "approve", "deploy", "host.config", "hostconfig.push", "", "*", "secret", "db.migrate"]
+
+
+def _values(cfg) -> tuple[dict[str, list], dict[str, list]]:
+    """(plausible values, junk values) per declared attribute."""
+    services = sorted({c.service for c in cfg.credentials.values()})
+    good: dict[str, list] = {}
+    junk: dict[str, list] = {}
+    for name, spec in cfg.attributes.items():
+        if spec.type == "bool":
+            good[name] = [True, False, "true", "yes", "no", "false", "True", "NO"]
+            junk[name] = ["maybe", 1, 0, "", None]
+        elif spec.values is not None:
+            good[name] = list(spec.values)
+            junk[name] = ["prod", "PRODUCTION", "", 3, True, None]
+        else:
+            good[name] = services + ["aws"]
+            junk[name] = ["", "x y", 7, False, None]
+    good["credential"], junk["credential"] = sorted(cfg.credentials), ["aws-root", "", 5, None]
+    good["service"], junk["service"] = services + ["aws"], ["", None, "Github"]
+    return good, junk
+
+
+def request_mix(cfg: OrgConfig, n: int, seed: int):
+    """A realistic mix: mostly known actors doing what their lane may (and may not) do, with plausible
+    attributes; some junk values, unknown actors and actions, approvals by anyone."""
+    rnd = random.Random(seed)
+    actors = sorted(cfg.actors)
+    everything = _expand({p for lane in cfg.lanes.values() for p in lane.may + lane.may_not}
+                         | {p for r in cfg.rules for p in r.spec.actions}) + UNKNOWN_ACTIONS
+    good, junk = _values(cfg)
+    extra = {"ticket": ["T-1"], "actor": ["alice", "sec-gemini"], "lane": ["security"], "tier": ["low", "high"],
+             "credential_service": ["github", "jira"], "action": ["code.read"], "note": [None, "x"]}
+    for _ in range(n):
+        actor = rnd.choice(actors) if rnd.random() < 0.92 else rnd.choice(["ghost", "root", ""])
+        lane = cfg.lanes.get(cfg.actors[actor].lane) if actor in cfg.actors else None
+        r = rnd.random()
+        if lane is not None and r < 0.55:
+            action = rnd.choice(_expand(lane.may))
+        elif lane is not None and lane.may_not and r < 0.7:
+            action = rnd.choice(_expand(lane.may_not))
+        else:
+            action = rnd.choice(everything)
+        attrs = {}
+        for k in good:
+            if rnd.random() < 0.35:
+                attrs[k] = rnd.choice(junk[k]) if rnd.random() < 0.06 else rnd.choice(good[k])
+        if "credential" in attrs and attrs["credential"] in cfg.credentials and rnd.random() < 0.6:
+            attrs["service"] = cfg.credentials[attrs["credential"]].service  # mostly used for its own service
+        attrs.update({k: rnd.choice(v) for k, v in extra.items() if rnd.random() < 0.05})
+        pool = actors + ["ghost"]
+        approvals = rnd.sample(pool, rnd.choice([0, 0, 1, 1, 2]))
+        authors = rnd.sample(pool, rnd.choice([0, 0, 1, 2]))
+        if approvals and rnd.random() < 0.3:
+            authors.append(approvals[0])  # an author approving their own work must not count
+        if approvals and rnd.random() < 0.1:
+            actor = approvals[0]  # nor an actor approving their own action
+        yield actor, action, attrs, approvals, authors
