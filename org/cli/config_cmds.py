@@ -137,9 +137,16 @@ def explain(
     approvals: list[str] = []
     authors: list[str] = []
     if task:
-        from org.cli import _task_context  # the bus supplies a task's attributes, approvals and authors
+        try:  # the bus supplies a task's attributes, approvals and authors
+            task_context = importlib.import_module("org.cli._task_context")
+        except ModuleNotFoundError as exc:
+            if exc.name != "org.cli._task_context":
+                raise
+            from org.errors import UsageError
 
-        t_attrs, approvals, authors = _task_context.lookup(o, cfg, task)
+            raise UsageError("--task needs the work bus, which is not installed here; pass the task's "
+                             "attributes with --set instead")
+        t_attrs, approvals, authors = task_context.lookup(o, cfg, task)
         attrs = {**attrs, **t_attrs}  # the task's own attributes win: a request never weakens them
     d = decide(cfg, as_, action, attrs, approvals=approvals, authors=authors)
     out = d.to_json()

@@ -194,3 +194,10 @@ def test_usage_errors_exit_2_with_one_json_document(repo, args):
     doc = _one_json(r.stdout)
     assert doc == {"ok": False, "error": "usage", "message": doc["message"]} and doc["message"]
     assert "internal error" not in r.stderr and "Traceback" not in r.stderr
+
+
+def test_explain_task_without_the_bus_is_a_usage_error(repo):
+    if (REPO / "org" / "cli" / "_task_context.py").exists():
+        pytest.skip("the work bus provides --task here; tests/bus covers it")
+    r = run_org("explain", "code.write", "--as", "build-gpt", "--task", "T1", "--json", root=repo)
+    assert r.returncode == 2 and "work bus" in _one_json(r.stdout)["message"]
