@@ -248,9 +248,7 @@ def _nearest_work(cfg: OrgConfig, state: TaskState, gate: str) -> str | None:
 
 
 def _copy(state: TaskState) -> TaskState:
-    import copy
-
-    return copy.deepcopy(state)
+    return state.copy()
 
 
 def advance(cfg: OrgConfig, state: TaskState, *, extra_check: ExtraCheck | None = None) -> list[Event]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 __all__ = ["Event", "GateState", "Review", "TaskState", "fold", "EVENT_TYPES"]
@@ -102,6 +102,13 @@ class TaskState:
             actors.add(r.actor)
             families.add(r.family)
         return out
+
+    def copy(self) -> TaskState:
+        """An independent copy for folding further events into (reviews are immutable and shared)."""
+        gates = {g: GateState(gs.status, gs.reason, gs.revision, list(gs.reviews), gs.bound)
+                 for g, gs in self.gates.items()}
+        return replace(self, attributes=dict(self.attributes), gates=gates, revisions=list(self.revisions),
+                       authors=set(self.authors), author_families=set(self.author_families))
 
     def to_json(self) -> dict:
         return {

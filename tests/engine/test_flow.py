@@ -303,3 +303,15 @@ def test_load_org_files_matches_load_org():
     a = load_org(REPO)
     b = load_org_files(a.files)
     assert b.config_hash == a.config_hash and b.sources == a.sources and set(b.actors) == set(a.actors)
+
+
+def test_state_copy_is_independent(cfg):
+    events, s = _at_correctness(cfg)
+    c = s.copy()
+    fold([Event("review.filed", "t", {"gate": "correctness", "revision": s.revision, "verdict": "pass",
+                                      "counts": True, "family": "google"}, "rev-gemini"),
+          Event("work.submitted", "t", {"gate": "implement", "revision": "r2", "family": "openai"}, "build-gpt"),
+          Event("gate.passed", "t", {"gate": "correctness", "revision": "r2"})], c)
+    assert s.gates["correctness"].reviews == [] and s.gates["correctness"].status == "ready"
+    assert s.authors == {"build-claude"} and len(s.revisions) == 1
+    assert c.gates["correctness"].status == "passed" and c.authors == {"build-claude", "build-gpt"}
