@@ -46,7 +46,7 @@ def verdicts(tmp_path_factory):
     prepared = {}
     for name, setup in CASES.items():
         org = tmp_path_factory.mktemp(name)
-        for d in ("lanes", "gates"):
+        for d in ("lanes", "gates", "adrs"):
             shutil.copytree(REPO / d, org / d)
         prepared[name] = (org, setup(org))
     with ThreadPoolExecutor(max_workers=4) as pool:
