@@ -109,11 +109,26 @@ def start_task(
 
 def eligible_members(cfg: OrgConfig, state: TaskState, gate: str) -> list[str]:
     lane = cfg.workflows[state.workflow].gates[gate].lane
-    return [a.id for a in cfg.actors.values() if a.lane == lane and eligibility(cfg, state, a.id, gate)]
+    return [a for a in _lane_members(cfg, lane) if eligibility(cfg, state, a, gate)]
+
+
+def _lane_members(cfg: OrgConfig, lane: str | None) -> tuple[str, ...]:
+    """Actor ids of a lane, in config order (memoised per actors table)."""
+    key = ("members", lane)
+    cache = _flow_cache(cfg)
+    hit = cache.get(key)
+    if hit is None or hit[0] is not cfg.actors:
+        hit = cache[key] = (cfg.actors, tuple(a.id for a in cfg.actors.values() if a.lane == lane))
+    return hit[1]
 
 
 def eligibility(cfg: OrgConfig, state: TaskState, actor: str, gate: str) -> Eligibility:
     """May `actor` take the job at `gate` now? Compares with every author of every revision."""
+    return _eligibility(cfg, state, actor, gate, False)
+
+
+def _eligibility(cfg: OrgConfig, state: TaskState, actor: str, gate: str, assume_ready: bool) -> Eligibility:
+    """eligibility(); with assume_ready, as if the gate were ready (what advance asks before posting it)."""
     wf = cfg.workflows.get(state.workflow)
     if wf is None or gate not in wf.gates:
         return Eligibility(False, f"no gate '{gate}' in this task's workflow", "ORG-NO-GATE")
@@ -123,7 +138,7 @@ def eligibility(cfg: OrgConfig, state: TaskState, actor: str, gate: str) -> Elig
         return Eligibility(False, "unknown actor", "ORG-UNKNOWN-ACTOR")
     if not state.open:
         return Eligibility(False, f"task is {state.status}", "ORG-TASK-CLOSED")
-    if state.gates[gate].status != "ready":
+    if not assume_ready and state.gates[gate].status != "ready":
         return Eligibility(False, f"gate '{gate}' is {state.gates[gate].status}, not ready", "ORG-GATE-NOT-READY")
     if spec.lane != who.lane:
         return Eligibility(False, f"gate '{gate}' is held by the {spec.lane} lane, not {who.lane}", "ORG-WRONG-LANE")
@@ -198,24 +213,29 @@ def submit(
                               counts=counts, why=why if counts else f"verdict {verdict}", note=note,
                               findings=findings or []))
             ok = counts
-        state2 = fold(events, _copy(state))
+        work = fold(events, _copy(state))  # a private state that follows `events`
         if ok:
-            n = len(state2.counting_reviews(gate))
+            n = len(work.counting_reviews(gate))
             if n >= spec.quorum:
                 events.append(_ev(t, "gate.passed", None, gate=gate, revision=rev,
                                   reason=f"{n} of {spec.quorum} {'approval' if spec.kind == 'approval' else 'review'}(s) on revision {rev}"))
+                fold(events[-1:], work)
         elif spec.kind == "approval":
             events.append(_ev(t, "gate.failed", actor, gate=gate, revision=rev, reason=f"rejected by {actor}: {note}"))
             events.append(_ev(t, "task.rejected", actor, gate=gate, reason=note))
             return events
         else:
+            k = len(events)
             events.append(_ev(t, "gate.failed", actor, gate=gate, revision=rev, reason=f"{verdict} from {actor}: {note}"))
             events += _rework(cfg, state, gate)
             if events[-1].type == "task.escalated":
                 return events
+            fold(events[k:], work)
     else:
         raise UsageError(f"'{gate}' is a {spec.kind} gate; the engine evaluates it, nobody submits to it")
-    return events + advance(cfg, fold(events, _copy(state)), extra_check=extra_check)
+    if spec.kind == "work":
+        work = fold(events, _copy(state))
+    return events + _advance(cfg, work, extra_check)
 
 
 def _rework(cfg: OrgConfig, state: TaskState, gate: str) -> list[Event]:
@@ -304,9 +324,15 @@ def advance(cfg: OrgConfig, state: TaskState, *, extra_check: ExtraCheck | None 
     """Post gate.ready for gates whose joins are met, evaluate check gates, and finish the task."""
     if not state.open:
         return []
+    return _advance(cfg, _copy(state), extra_check)
+
+
+def _advance(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None) -> list[Event]:
+    """advance() on a state the caller owns (it is folded forward in place)."""
+    if not state.open:
+        return []
     wf = cfg.workflows[state.workflow]
     out: list[Event] = []
-    state = _copy(state)
     t = state.id
     for _ in range(len(wf.gates) + 2):
         new: list[Event] = []
@@ -321,12 +347,10 @@ def advance(cfg: OrgConfig, state: TaskState, *, extra_check: ExtraCheck | None 
             else:
                 new.append(_ev(t, "gate.ready", None, gate=name, lane=spec.lane, round=state.rounds,
                                source=cfg.source(f"gate:{state.workflow}.{name}")))
-                if spec.kind in ("review", "approval"):
-                    probe = fold([new[-1]], _copy(state))
-                    if len(eligible_members(cfg, probe, name)) < spec.quorum - len(probe.counting_reviews(name)):
-                        new.append(_ev(t, "task.escalated", None, kind="no_eligible_reviewer", gate=name,
-                                       reason=f"no eligible {spec.lane} member for '{name}' (authors and same-family "
-                                              "models are excluded); failing closed"))
+                if spec.kind in ("review", "approval") and _short_of_members(cfg, state, name, spec.quorum):
+                    new.append(_ev(t, "task.escalated", None, kind="no_eligible_reviewer", gate=name,
+                                   reason=f"no eligible {spec.lane} member for '{name}' (authors and same-family "
+                                          "models are excluded); failing closed"))
             if any(e.type in ("task.escalated", "task.done", "task.rejected") for e in new):
                 break
         if not new:
@@ -336,6 +360,19 @@ def advance(cfg: OrgConfig, state: TaskState, *, extra_check: ExtraCheck | None 
         if not state.open:
             break
     return out
+
+
+def _short_of_members(cfg: OrgConfig, state: TaskState, gate: str, quorum: int) -> bool:
+    """Would fewer members than the quorum still needs be eligible once `gate` is ready?"""
+    need = quorum - len(state.counting_reviews(gate))
+    if need <= 0:
+        return False
+    for a in _lane_members(cfg, cfg.workflows[state.workflow].gates[gate].lane):
+        if _eligibility(cfg, state, a, gate, True):
+            need -= 1
+            if need <= 0:
+                return False
+    return True
 
 
 def _satisfied(wf, state: TaskState, gate: str) -> bool:
