@@ -336,8 +336,10 @@ def _advance(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None) -
     t = state.id
     for _ in range(len(wf.gates) + 2):
         new: list[Event] = []
-        for name in (n for n in _order(cfg, state.workflow) if state.gates[n].status == "pending"):
-            spec = wf.gates[name]
+        gates = state.gates
+        for name, spec in _steps(cfg, state.workflow):
+            if gates[name].status != "pending":
+                continue
             if not all(_satisfied(wf, state, d) for d in spec.after):
                 continue
             if spec.kind == "terminal":
@@ -387,6 +389,17 @@ def _satisfied(wf, state: TaskState, gate: str) -> bool:
 
 def _order(cfg: OrgConfig, workflow: str) -> tuple[str, ...]:
     return _plan(cfg, workflow, cfg.risk.default).order
+
+
+def _steps(cfg: OrgConfig, workflow: str) -> tuple:
+    """(gate, spec) pairs in plan order (memoised)."""
+    wf = cfg.workflows[workflow]
+    key = ("steps", workflow)
+    cache = _flow_cache(cfg)
+    hit = cache.get(key)
+    if hit is None or hit[0] is not wf:
+        hit = cache[key] = (wf, tuple((n, wf.gates[n]) for n in _order(cfg, workflow)))
+    return hit[1]
 
 
 def _check(cfg: OrgConfig, state: TaskState, gate: str, extra_check: ExtraCheck | None) -> list[Event]:

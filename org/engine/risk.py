@@ -23,11 +23,20 @@ class Classification:
         return {"tier": self.tier, "rules": list(self.rules), "sources": list(self.sources), "reason": self.reason}
 
 
+def _compiled(cfg: OrgConfig) -> list:
+    """The classify rules with their conditions compiled once per risk model (memoised on cfg)."""
+    hit = getattr(cfg, "_classify_cache", None)
+    if hit is None or hit[0] is not cfg.risk:
+        hit = (cfg.risk, [(c, compile_condition(c.when)) for c in cfg.risk.classify])
+        object.__setattr__(cfg, "_classify_cache", hit)
+    return hit[1]
+
+
 def classify(cfg: OrgConfig, attributes: Mapping[str, Any], requested: str | None = None) -> Classification:
     """Tier of a task or action. A requested tier can raise the tier, never lower it."""
     attrs = {k: norm(v) for k, v in attributes.items()}
     order = [t.id for t in cfg.risk.tiers]
-    matched = [c for c in cfg.risk.classify if compile_condition(c.when)(attrs)]
+    matched = [c for c, test in _compiled(cfg) if test(attrs)]
     if matched:
         top = max(matched, key=lambda c: order.index(c.tier))
         best = order.index(top.tier)

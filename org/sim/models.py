@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from org.sim.units import DAY, CountDist, Duration, TimeDist
+from org.sim.units import DAY, CountDist, Dist, Duration, TimeDist
 
 __all__ = [
     "Scenario", "OrgSpec", "LaneOverride", "GateOverride", "Stream", "Workload", "KindBehaviour",
@@ -190,7 +190,7 @@ class Humans(_Strict):
     hours: tuple[float, float] = Field(default=(9.0, 17.0), description="Working hours [start, end) each day.")
     days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
         default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"], min_length=1)
-    review_time: TimeDist = Field(default_factory=lambda: {"dist": "lognormal", "mean": 1200.0, "cv": 0.6})
+    review_time: TimeDist = Field(default_factory=lambda: Dist(dist="lognormal", mean=1200.0, cv=0.6))
     detect: dict[str, float] = Field(default_factory=dict, description="class -> chance a human sees one.")
     reject_on_defect: bool = Field(default=True, description="A human who finds a defect rejects the task.")
 

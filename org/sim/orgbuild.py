@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from org.config.checks import cross_check
 from org.config.families import family_of
 from org.config.loader import Actor, OrgConfig, load_org
-from org.config.models import Gate, Lane, Limits, Member, Workflow
+from org.config.models import Gate, Limits, Member, Workflow
 from org.engine.proofs import prove
 from org.errors import ConfigError, OrgError, Problem
 from org.sim.scenario import LoadedScenario
@@ -27,6 +27,11 @@ def default_org_root() -> Path:
     if (here / "lanes").is_dir() and (here / "gates").is_dir():
         return here
     raise OrgError("the default org is not installed next to the package; set org.root in the scenario")
+
+
+def _at(ls: LoadedScenario, loc: tuple) -> str:
+    f, line = ls.where(loc)
+    return f"{f}:{line}"
 
 
 def _msg(err: ValidationError) -> str:
@@ -67,7 +72,7 @@ def build_org(ls: LoadedScenario) -> OrgConfig:
         elif isinstance(ov.concurrency, int):
             conc = ov.concurrency
         lanes[name] = lane.model_copy(update={"members": members, "concurrency": conc})
-        sources[f"lane:{name}"] = "%s:%d" % ls.where(loc)
+        sources[f"lane:{name}"] = _at(ls, loc)
 
     human_lanes = [n for n, lane in lanes.items() if lane.kind == "human"]
     for i, name in enumerate(spec.humans.lanes or []):
@@ -106,9 +111,9 @@ def build_org(ls: LoadedScenario) -> OrgConfig:
                                                         "limits": wf.limits.model_dump()})
         except ValidationError as err:
             problems.append(ls.problem(loc, _msg(err)))
-        sources[f"workflow:{wname}"] = "%s:%d" % ls.where(loc)
+        sources[f"workflow:{wname}"] = _at(ls, loc)
         for gname in gates:
-            sources[f"gate:{wname}.{gname}"] = "%s:%d" % ls.where((*loc, gname))
+            sources[f"gate:{wname}.{gname}"] = _at(ls, (*loc, gname))
     for wname, lim in spec.org.limits.items():
         loc = ("org", "limits", wname)
         wf = workflows.get(wname)
@@ -117,7 +122,7 @@ def build_org(ls: LoadedScenario) -> OrgConfig:
             continue
         changes = {k: getattr(lim, k) for k in lim.model_fields_set}
         workflows[wname] = wf.model_copy(update={"limits": Limits.model_validate({**wf.limits.model_dump(), **changes})})
-        sources[f"limits:{wname}"] = "%s:%d" % ls.where(loc)
+        sources[f"limits:{wname}"] = _at(ls, loc)
     if problems:
         raise ConfigError(problems)
 

@@ -12,7 +12,7 @@ when the rate budget lets a call through.
 from __future__ import annotations
 
 import random
-from collections import deque
+from bisect import bisect_left, insort
 
 from org.config.loader import OrgConfig
 from org.engine import flow
@@ -33,10 +33,10 @@ _CLOSING = {"task.done": "done", "task.rejected": "rejected", "task.escalated": 
 
 
 class Task:
-    __slots__ = ("id", "stream", "created", "state", "spent", "queued", "defects", "closed")
+    __slots__ = ("id", "n", "stream", "created", "state", "spent", "queued", "defects", "closed")
 
-    def __init__(self, id_: str, stream: int, created: float, state) -> None:
-        self.id, self.stream, self.created, self.state = id_, stream, created, state
+    def __init__(self, id_: str, n: int, stream: int, created: float, state) -> None:
+        self.id, self.n, self.stream, self.created, self.state = id_, n, stream, created, state
         self.spent = 0.0
         self.queued: list[Job] = []
         self.defects: list = []
@@ -44,10 +44,15 @@ class Task:
 
 
 class Job:
-    __slots__ = ("task", "gate", "kind", "lane", "ready_at", "dead")
+    """A gate's job waiting in its lane. Lanes offer jobs oldest task first (FIFO by arrival)."""
 
-    def __init__(self, task: Task, gate: str, kind: str, lane: str, ready_at: float) -> None:
-        self.task, self.gate, self.kind, self.lane, self.ready_at, self.dead = task, gate, kind, lane, ready_at, False
+    __slots__ = ("key", "task", "gate", "kind", "lane", "ready_at")
+
+    def __init__(self, key: tuple[int, int], task: Task, gate: str, kind: str, lane: str, ready_at: float) -> None:
+        self.key, self.task, self.gate, self.kind, self.lane, self.ready_at = key, task, gate, kind, lane, ready_at
+
+    def __lt__(self, other: Job) -> bool:
+        return self.key < other.key
 
 
 class Worker:
@@ -65,12 +70,12 @@ class Worker:
 
 
 class Lane:
-    __slots__ = ("name", "human", "cap", "queue", "live", "idle", "running", "members")
+    __slots__ = ("name", "human", "cap", "queue", "idle", "running", "members")
 
     def __init__(self, name: str, human: bool, cap: int | None) -> None:
         self.name, self.human, self.cap = name, human, cap if cap else 1 << 30
-        self.queue: deque[Job] = deque()
-        self.live = self.running = 0
+        self.queue: list[Job] = []  # sorted by key
+        self.running = 0
         self.idle: list[Worker] = []
         self.members: list[Worker] = []
 
@@ -128,6 +133,7 @@ class World:
         self.focus = {(w, g): focus_for(spec.behaviour, w, g) for w, wf in cfg.workflows.items() for g in wf.gates}
         self.open: dict[str, Task] = {}
         self.count = 0
+        self.jobs = 0
         self.budget_escalation = spec.engine.budget_escalation
 
     # ---- arrivals ---------------------------------------------------------------------------
@@ -152,7 +158,7 @@ class World:
         now = self.loop.now
         events = flow.start_task(self.cfg, tid, s.name, s.workflow, s.attributes, requested_tier=s.tier)
         self.rec.engine_calls += 1
-        task = Task(tid, i, now, fold(events))
+        task = Task(tid, self.count, i, now, fold(events))
         self.open[tid] = task
         rec = self.rec
         rec.wip.add(now, 1)
@@ -167,28 +173,29 @@ class World:
         for j in [j for j in task.queued if j.gate == gate]:
             self._kill(j)
         spec = self.cfg.workflows[task.state.workflow].gates[gate]
-        lane = self.lanes[spec.lane]
         slots = 1
         if spec.kind in ("review", "approval"):
             slots = max(1, spec.quorum - len(task.state.counting_reviews(gate)))
         now = self.loop.now
         for _ in range(slots):
-            job = Job(task, gate, spec.kind, lane.name, now)
-            lane.queue.append(job)
-            task.queued.append(job)
-        lane.live += slots
-        self.rec.queue(lane.name).add(now, slots)
-        self._dispatch(lane)
+            self.jobs += 1
+            self._queue(Job((task.n, self.jobs), task, gate, spec.kind, spec.lane, now))
+        self._dispatch(self.lanes[spec.lane])
+
+    def _queue(self, job: Job) -> None:
+        insort(self.lanes[job.lane].queue, job)
+        job.task.queued.append(job)
+        self.rec.queue(job.lane).add(self.loop.now, 1)
 
     def _kill(self, job: Job) -> None:
-        job.dead = True
+        """Take a job out of its lane's queue (picked up, or no longer wanted)."""
+        q = self.lanes[job.lane].queue
+        del q[bisect_left(q, job)]
         job.task.queued.remove(job)
-        lane = self.lanes[job.lane]
-        lane.live -= 1
-        self.rec.queue(lane.name).add(self.loop.now, -1)
+        self.rec.queue(job.lane).add(self.loop.now, -1)
 
     def _dispatch(self, lane: Lane) -> None:
-        while lane.idle and lane.live and lane.running < lane.cap:
+        while lane.idle and lane.queue and lane.running < lane.cap:
             for i, w in enumerate(lane.idle):
                 job = self._pick(lane, w)
                 if job is not None:
@@ -199,15 +206,8 @@ class World:
                 return
 
     def _pick(self, lane: Lane, w: Worker) -> Job | None:
-        q = lane.queue
-        while q and q[0].dead:
-            q.popleft()
-        if len(q) > 64 and len(q) > 2 * lane.live:
-            lane.queue = q = deque(j for j in q if not j.dead)
         cfg, rec = self.cfg, self.rec
-        for job in q:
-            if job.dead:
-                continue
+        for job in lane.queue:
             rec.engine_calls += 1
             if flow.eligibility(cfg, job.task.state, w.id, job.gate).ok:
                 self._kill(job)
@@ -314,12 +314,7 @@ class World:
         self._free(w)
         task = job.task
         if task.closed is None and task.state.gates[job.gate].status == "ready":
-            again = Job(task, job.gate, job.kind, job.lane, job.ready_at)
-            lane = self.lanes[job.lane]
-            lane.queue.appendleft(again)
-            task.queued.append(again)
-            lane.live += 1
-            self.rec.queue(lane.name).add(self.loop.now, 1)
+            self._queue(Job(job.key, task, job.gate, job.kind, job.lane, job.ready_at))
         self._dispatch(self.lanes[w.lane])
 
     # ---- results go through the engine ------------------------------------------------------
