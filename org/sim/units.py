@@ -85,7 +85,7 @@ class Dist(BaseModel):
         if self.dist == "lognormal":
             sigma = math.sqrt(math.log1p(cv * cv))
             mu = math.log(mean) - sigma * sigma / 2
-            return lambda rng: rng.lognormvariate(mu, sigma)
+            return lambda rng: math.exp(rng.gauss(mu, sigma))
         shape = 1.0 / (cv * cv)
         scale = mean / shape
         return lambda rng: rng.gammavariate(shape, scale)

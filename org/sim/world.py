@@ -246,26 +246,30 @@ class World:
 
     # ---- model calls under the rate budget --------------------------------------------------
     def _call(self, w: Worker) -> None:
-        w.tokens = max(0.0, round(w.kp.tokens(w.rng)))
+        """One model call: draw its tokens, then ask the rate budget (the hot path: kept flat)."""
+        tokens = w.tokens = float(round(w.kp.tokens(w.rng)))
         w.attempt = 0
-        self._attempt(w)
+        b = w.bucket
+        loop = self.loop
+        now = loop.now
+        if b is not None and self.paced:
+            wait = b.reserve(now, tokens)
+            if now >= self.rec.t0:
+                w.stats.stall += wait
+            self._charge(w, now)
+            loop.at(now + wait + w.seg, self._call_done, w)
+        elif b is None:
+            self._charge(w, now)
+            loop.at(now + w.seg, self._call_done, w)
+        else:
+            self._attempt(w)
 
     def _attempt(self, w: Worker) -> None:
+        """Naive dispatch: send now; a 429 costs its latency and a backoff, then the call is retried."""
         now = self.loop.now
         b = w.bucket
-        if b is None:
-            self._charge(w, now)
-            self.loop.at(now + w.seg, self._call_done, w)
-            return
         stats = w.stats
         inside = now >= self.rec.t0
-        if self.paced:
-            wait = b.reserve(now, w.tokens)
-            if inside:
-                stats.stall += wait
-            self._charge(w, now)
-            self.loop.at(now + wait + w.seg, self._call_done, w)
-            return
         on429 = w.pool.on_429
         if b.try_take(now, w.tokens, on429.counts):
             self._charge(w, now)
