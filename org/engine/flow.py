@@ -60,7 +60,8 @@ class Violation:
     source: str = ""
 
 
-_ELIGIBLE = Eligibility(True, "eligible")  # immutable, so one instance serves every positive answer
+_ELIGIBLE = Eligibility(True, "eligible")
+_CLOSING = frozenset(("task.escalated", "task.done", "task.rejected"))  # immutable, so one instance serves every positive answer
 
 # A hook for check gates: (cfg, state, gate) -> violations. The ADR check plugs in here.
 ExtraCheck = Callable[[OrgConfig, TaskState, str], list[Violation]]
@@ -105,8 +106,7 @@ def start_task(
     events = [created]
     for g, why in plan.skipped.items():
         events.append(_ev(task, "gate.skipped", None, gate=g, reason=why, source=cfg.source(f"gate:{workflow}.{g}")))
-    state = fold(events)
-    return events + advance(cfg, state, extra_check=extra_check)
+    return events + _advance(cfg, fold(events), extra_check)  # a fresh state nobody else holds
 
 
 def eligible_members(cfg: OrgConfig, state: TaskState, gate: str) -> list[str]:
@@ -352,6 +352,7 @@ def _advance(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None) -
                 continue
             if not all(_satisfied(wf, state, d) for d in spec.after):
                 continue
+            k = len(new)  # events before this gate closed nothing, or the pass would have stopped
             if spec.kind == "terminal":
                 new += _finish(cfg, state)
             elif spec.kind == "check":
@@ -363,7 +364,7 @@ def _advance(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None) -
                     new.append(_ev(t, "task.escalated", None, kind="no_eligible_reviewer", gate=name,
                                    reason=f"no eligible {spec.lane} member for '{name}' (authors and same-family "
                                           "models are excluded); failing closed"))
-            if any(e.type in ("task.escalated", "task.done", "task.rejected") for e in new):
+            if any(e.type in _CLOSING for e in new[k:]):
                 break
         if not new:
             break

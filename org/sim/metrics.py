@@ -180,7 +180,8 @@ class Recorder:
             "cost": {"usd": round(self.usd, 4), "per_done": round(self.usd / done, 4) if done else None},
             "utilisation": util,
             "waits_minutes": {ln: {"mean": round(_mean(w) / MINUTE, 4), "p95": round(percentile(w, 0.95) / MINUTE, 4),
-                                   "n": len(w)} for ln, w in sorted(self.waits.items())},
+                                   "n": len(w), "waited": round(sum(1 for x in w if x > 1e-9) / len(w), 4) if w else 0.0}
+                              for ln, w in sorted(self.waits.items())},
             "little": {"L": round(L, 4), "lambda_per_hour": round(lam * HOUR, 4), "W_hours": round(W / HOUR, 4),
                        "lambda_W": round(lam * W, 4),
                        "error": round(abs(L - lam * W) / L, 4) if L else 0.0},

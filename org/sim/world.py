@@ -256,7 +256,7 @@ class World:
             wait = b.reserve(now, tokens)
             if now >= self.rec.t0:
                 w.stats.stall += wait
-            self._charge(w, now)
+            self._charge(w, now + wait)  # counted when the call goes out, after the wait
             loop.at(now + wait + w.seg, self._call_done, w)
         elif b is None:
             self._charge(w, now)
@@ -292,13 +292,14 @@ class World:
         u = w.rng.random() if r.jitter == "full" else None
         self.loop.at(now + on429.latency + backoff(w.attempt, r.base, r.cap, u), self._attempt, w)
 
-    def _charge(self, w: Worker, now: float) -> None:
+    def _charge(self, w: Worker, sent: float) -> None:
+        """Price a call that goes out at `sent`; the window counts it if it goes out inside."""
         pool = w.pool
         if pool is None:
             return
         usd = pool.usd_per_call + w.tokens * pool.usd_per_mtok / 1e6
         w.job.task.spent += usd
-        if now >= self.rec.t0:
+        if self.rec.t0 <= sent <= self.rec.t1:
             s = w.stats
             s.calls += 1
             s.tokens += w.tokens
