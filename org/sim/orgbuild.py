@@ -15,8 +15,8 @@ from org.config.families import family_of
 from org.config.loader import Actor, OrgConfig, load_org
 from org.config.models import Gate, Limits, Member, Workflow
 from org.engine.proofs import prove
-from org.errors import ConfigError, OrgError, Problem
-from org.sim.scenario import LoadedScenario
+from org.errors import OrgError, Problem
+from org.sim.scenario import LoadedScenario, scenario_error
 
 __all__ = ["default_org_root", "build_org"]
 
@@ -46,7 +46,7 @@ def build_org(ls: LoadedScenario) -> OrgConfig:
     spec = ls.spec
     root = Path(spec.org.root) if spec.org.root else default_org_root()
     if not root.is_dir():
-        raise ConfigError([ls.problem(("org", "root"), f"no folder {root}")])
+        raise scenario_error([ls.problem(("org", "root"), f"no folder {root}")])
     cfg = load_org(root)
     problems: list[Problem] = []
     lanes = dict(cfg.lanes)
@@ -123,8 +123,6 @@ def build_org(ls: LoadedScenario) -> OrgConfig:
         changes = {k: getattr(lim, k) for k in lim.model_fields_set}
         workflows[wname] = wf.model_copy(update={"limits": Limits.model_validate({**wf.limits.model_dump(), **changes})})
         sources[f"limits:{wname}"] = _at(ls, loc)
-    if problems:
-        raise ConfigError(problems)
 
     actors: dict[str, Actor] = {}
     for name, lane in lanes.items():
@@ -138,20 +136,24 @@ def build_org(ls: LoadedScenario) -> OrgConfig:
             src = prev.source if prev is not None and prev.lane == name else lane_src
             fam = family_of(m.model, m.family) if m.model else None
             actors[m.id] = Actor(id=m.id, lane=name, kind=lane.kind, model=m.model, family=fam, source=src)
-    if problems:
-        raise ConfigError(problems)
 
     overrides = spec.org.model_dump(mode="json", exclude={"root"})
     overrides["humans"] = spec.humans.count
     digest = hashlib.sha256((cfg.config_hash + json.dumps(overrides, sort_keys=True)).encode()).hexdigest()[:16]
     out = dataclasses.replace(cfg, lanes=lanes, workflows=workflows, actors=actors, sources=sources,
                               config_hash=digest if overrides != _EMPTY else cfg.config_hash)
-    after = cross_check(out, {}) + prove(out)
-    if after:
-        raise ConfigError([ls.problem(("org",), f"with this scenario's changes: {p}") for p in after])
     problems += _check_workload(ls, out)
     if problems:
-        raise ConfigError(problems)
+        raise scenario_error(problems)
+    mine = {f for f, _ in ls.lines.values()} | {"--set"}
+    after = []
+    for p in cross_check(out, {}) + prove(out):
+        if p.file in mine:  # a gate or lane the scenario changed: point at the scenario's line
+            after.append(Problem(p.file, p.line, p.path, f"{p.message} (with this scenario's changes)"))
+        else:
+            after.append(ls.problem(("org",), f"with this scenario's changes: {p}"))
+    if after:
+        raise scenario_error(after)
     return out
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from org.errors import ConfigError, UsageError
+from org.errors import UsageError
 from org.sim.metrics import METRIC_KEYS, metric_value
 from org.sim.orgbuild import build_org
 from org.sim.scenario import LoadedScenario, load_scenario
@@ -73,11 +73,7 @@ def sweep(ref: str | Path | LoadedScenario, *, path: str | None = None, values: 
         if progress is not None:
             def step(f: float, _i: int = i) -> None:
                 progress((_i + f) / len(values))
-        try:
-            point_ls = ls.with_sets([(path, v)])
-        except ConfigError as exc:
-            raise ConfigError([p for p in exc.problems])
-        m = run_loaded(point_ls, step)
+        m = run_loaded(ls.with_sets([(path, v)]), step)
         try:
             y = metric_value(m, metric)
         except KeyError:

@@ -19,7 +19,7 @@ from org.errors import ConfigError, NotFound, Problem, UsageError
 from org.sim.models import Scenario
 
 __all__ = ["SCENARIO_DIR", "LoadedScenario", "load_scenario", "list_scenarios", "resolve_scenario", "parse_set",
-           "apply_sets"]
+           "apply_sets", "scenario_error"]
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 
@@ -38,8 +38,8 @@ class LoadedScenario:
         loc = tuple(loc)
         for key, _ in self.sets:
             p = tuple(_split(key))
-            if loc[: len(p)] == p or p[: len(loc)] == loc and loc:
-                return f"--set {key}", 0
+            if loc[: len(p)] == p or (loc and p[: len(loc)] == loc):
+                return "--set", 0
         for i in range(len(loc), -1, -1):
             hit = self.lines.get(loc[:i])
             if hit:
@@ -56,6 +56,14 @@ class LoadedScenario:
         apply_sets(data, sets)
         spec = _validate(data, self.lines, self.sets + list(sets), self.path)
         return LoadedScenario(spec, self.path, data, self.lines, self.sets + list(sets))
+
+
+def scenario_error(problems: list[Problem]) -> ConfigError:
+    """A ConfigError whose summary line speaks of the scenario, not the org's configuration."""
+    exc = ConfigError(problems)
+    n = len(exc.problems)
+    exc.message = f"{n} problem{'s' if n != 1 else ''} in the scenario"
+    return exc
 
 
 def list_scenarios() -> list[dict]:
@@ -111,9 +119,9 @@ def _load_raw(path: Path, chain: tuple[Path, ...]) -> tuple[dict, dict[tuple, tu
     shown = _display(path)
     doc, problems = load_yaml(path, shown)
     if problems:
-        raise ConfigError(problems)
+        raise scenario_error(problems)
     if not isinstance(doc.data, dict):
-        raise ConfigError([Problem(shown, 1, "", "a scenario is a mapping (name, workload, org, ...)")])
+        raise scenario_error([Problem(shown, 1, "", "a scenario is a mapping (name, workload, org, ...)")])
     data = dict(doc.data)
     lines = {p: (shown, n) for p, n in doc.lines.items()}
     root = (data.get("org") or {}).get("root") if isinstance(data.get("org"), dict) else None
@@ -124,14 +132,14 @@ def _load_raw(path: Path, chain: tuple[Path, ...]) -> tuple[dict, dict[tuple, tu
     if ext is None:
         return data, lines
     if not isinstance(ext, str):
-        raise ConfigError([Problem(shown, doc.line(("extends",)), "extends", "names another scenario or a path")])
+        raise scenario_error([Problem(shown, doc.line(("extends",)), "extends", "names another scenario or a path")])
     try:
         parent = resolve_scenario(ext, path.parent).resolve()
     except NotFound as exc:
-        raise ConfigError([Problem(shown, doc.line(("extends",)), "extends", exc.message)])
+        raise scenario_error([Problem(shown, doc.line(("extends",)), "extends", exc.message)])
     if parent in chain or parent == path.resolve():
         names = " -> ".join(p.stem for p in (*chain, path.resolve(), parent))
-        raise ConfigError([Problem(shown, doc.line(("extends",)), "extends", f"scenarios extend each other in a loop: {names}")])
+        raise scenario_error([Problem(shown, doc.line(("extends",)), "extends", f"scenarios extend each other in a loop: {names}")])
     pdata, plines = _load_raw(parent, (*chain, path.resolve()))
     own_desc = "description" in data
     merged = _merge(pdata, data)
@@ -197,7 +205,7 @@ def _validate(data: dict, lines: dict, sets: list[tuple[str, Any]], path: Path |
             elif msg.startswith("Value error, "):
                 msg = msg[len("Value error, "):]
             problems.append(probe.problem(loc, msg))
-        raise ConfigError(problems)
+        raise scenario_error(problems)
 
 
 def load_scenario(ref: str | Path, sets: list[tuple[str, Any]] | None = None, seed: int | None = None) -> LoadedScenario:

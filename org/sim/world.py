@@ -81,8 +81,9 @@ class Lane:
 
 
 class World:
-    def __init__(self, spec: Scenario, cfg: OrgConfig) -> None:
+    def __init__(self, spec: Scenario, cfg: OrgConfig, keep: bool = False) -> None:
         self.spec, self.cfg = spec, cfg
+        self.finished: list[Task] | None = [] if keep else None  # closed tasks, for inspection
         self.loop = Loop()
         seed = spec.seed
         self.rng_arrive = random.Random(f"{seed}:arrivals")
@@ -436,6 +437,8 @@ class World:
         for j in list(task.queued):
             self._kill(j)
         del self.open[task.id]
+        if self.finished is not None:
+            self.finished.append(task)
         rec = self.rec
         rec.wip.add(now, -1)
         if rec.open_since.pop(task.id, None) is not None:
