@@ -99,7 +99,8 @@ def render_compare(cmp: dict) -> str:
         ds = "" if d is None else (f"{d:+,.4g}" if abs(d) < 1000 else f"{d:+,.0f}")
         ratio = "" if r["ratio"] is None else f"{r['ratio']:.2f}x"
         mark = ""
-        if r["better"] and d:
+        no_data = r["path"].startswith(("cycle_time", "approval.wait", "cost.per_done")) and 0 in (r["a"], r["b"])
+        if r["better"] and d and not no_data:
             mark = " better" if (d > 0) == (r["better"] == "up") else " worse"
         lines.append(f"{r['label']:<{lw}}  {_num(r['a']):>{wa}}  {_num(r['b']):>{wb}}  {ds:>12}  {ratio:>7}{mark}")
     return "\n".join(lines)
@@ -123,8 +124,8 @@ def render_chart(series: list[dict], width: int = 48) -> str:
     metric, path = first["metric"], first["path"]
     values = [p["value"] for p in first["points"]]
     top = max((p["metric"] for s in series for p in s["points"]), default=0.0) or 1.0
-    bounds = [p["metrics"]["rate_limits"]["bound_per_day"] for s in series for p in s["points"]
-              if metric == "throughput_per_day" and p["metrics"]["rate_limits"]["bound_per_day"]]
+    bounds = [(s["scenario"], s["points"][-1]["metrics"]["rate_limits"]["bound_per_day"]) for s in series
+              if metric == "throughput_per_day" and s["points"][-1]["metrics"]["rate_limits"]["bound_per_day"]]
     names = [s["scenario"] for s in series]
     title = f"{metric} vs {path}" + (f"   ({' | '.join(names)}, seed {first['seed']})")
     lw = max(len(str(v)) for v in values)
@@ -141,7 +142,8 @@ def render_chart(series: list[dict], width: int = 48) -> str:
     lines.append(f"{'':>{lw}} {'':<{nw}}{' ' if nw else ''}└{'─' * width}")
     lines.append(f"{'':>{lw}} {'':<{nw}}{' ' if nw else ''} 0{'':>{width - len(_num(top)) - 1}}{_num(top)}")
     if bounds:
-        lines.append(f"rate-limit bound ~{_num(min(bounds))} done/day at the busiest point")
+        lines.append("rate-limit bound at the last value (budget / tokens used per finished task): "
+                     + ", ".join(f"{n} ~{_num(b)} done/day" for n, b in bounds))
     return "\n".join(lines)
 
 
