@@ -175,9 +175,13 @@ def submit(
     content: str = "",
     findings: list[dict] | None = None,
     extra_check: ExtraCheck | None = None,
+    in_place: bool = False,
 ) -> list[Event]:
     """The actor's result at `gate`: work (pass = delivered), review (pass|fail|changes) or
-    approval (approve|reject). Raises Denied when ineligible, Conflict when stale."""
+    approval (approve|reject). Raises Denied when ineligible, Conflict when stale.
+
+    With in_place=True the returned events are also folded into `state` (the caller's own copy),
+    sparing the caller a fold and the engine a copy; on an exception `state` is left untouched."""
     wf = cfg.workflows[state.workflow]
     if gate not in wf.gates:
         raise NotFound(f"no gate '{gate}' in workflow '{state.workflow}'")
@@ -194,6 +198,8 @@ def submit(
         if verdict != "pass":
             events.append(_ev(t, "task.escalated", actor, reason=f"{actor} could not complete '{gate}': {note or verdict}",
                               kind="work_failed", gate=gate))
+            if in_place:
+                fold(events, state)
             return events
         rev = revision or revision_hash(t, gate, actor, state.rounds, content or note)
         events.append(_ev(t, "work.submitted", actor, gate=gate, revision=rev, family=fam, note=note))
@@ -219,7 +225,7 @@ def submit(
                               counts=counts, why=why if counts else f"verdict {verdict}", note=note,
                               findings=findings or []))
             ok = counts
-        work = fold(events, _copy(state))  # a private state that follows `events`
+        work = fold(events, state if in_place else _copy(state))  # a state that follows `events`
         if ok:
             n = len(work.counting_reviews(gate))
             if n >= spec.quorum:
@@ -229,18 +235,19 @@ def submit(
         elif spec.kind == "approval":
             events.append(_ev(t, "gate.failed", actor, gate=gate, revision=rev, reason=f"rejected by {actor}: {note}"))
             events.append(_ev(t, "task.rejected", actor, gate=gate, reason=note))
+            fold(events[-2:], work)
             return events
         else:
             k = len(events)
             events.append(_ev(t, "gate.failed", actor, gate=gate, revision=rev, reason=f"{verdict} from {actor}: {note}"))
-            events += _rework(cfg, state, gate)
+            events += _rework(cfg, work, gate)  # reads only the id, workflow and rounds, as before the fold
+            fold(events[k:], work)
             if events[-1].type == "task.escalated":
                 return events
-            fold(events[k:], work)
     else:
         raise UsageError(f"'{gate}' is a {spec.kind} gate; the engine evaluates it, nobody submits to it")
     if spec.kind == "work":
-        work = fold(events, _copy(state))
+        work = fold(events, state if in_place else _copy(state))
     return events + _advance(cfg, work, extra_check)
 
 
@@ -347,10 +354,15 @@ def _advance(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None) -
     for _ in range(len(wf.gates) + 2):
         new: list[Event] = []
         gates = state.gates
-        for name, spec in _steps(cfg, state.workflow):
+        for name, spec, source in _steps(cfg, state.workflow):
             if gates[name].status != "pending":
                 continue
-            if not all(_satisfied(wf, state, d) for d in spec.after):
+            ready = True
+            for d in spec.after:
+                if not _satisfied(wf, state, d):
+                    ready = False
+                    break
+            if not ready:
                 continue
             k = len(new)  # events before this gate closed nothing, or the pass would have stopped
             if spec.kind == "terminal":
@@ -358,8 +370,7 @@ def _advance(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None) -
             elif spec.kind == "check":
                 new += _check(cfg, state, name, extra_check)
             else:
-                new.append(_ev(t, "gate.ready", None, gate=name, lane=spec.lane, round=state.rounds,
-                               source=cfg.source(f"gate:{state.workflow}.{name}")))
+                new.append(_ev(t, "gate.ready", None, gate=name, lane=spec.lane, round=state.rounds, source=source))
                 if spec.kind in ("review", "approval") and _short_of_members(cfg, state, name, spec.quorum):
                     new.append(_ev(t, "task.escalated", None, kind="no_eligible_reviewer", gate=name,
                                    reason=f"no eligible {spec.lane} member for '{name}' (authors and same-family "
@@ -403,30 +414,42 @@ def _order(cfg: OrgConfig, workflow: str) -> tuple[str, ...]:
 
 
 def _steps(cfg: OrgConfig, workflow: str) -> tuple:
-    """(gate, spec) pairs in plan order (memoised)."""
+    """(gate, spec, source) triples in plan order (memoised)."""
     wf = cfg.workflows[workflow]
     key = ("steps", workflow)
     cache = _flow_cache(cfg)
     hit = cache.get(key)
-    if hit is None or hit[0] is not wf:
-        hit = cache[key] = (wf, tuple((n, wf.gates[n]) for n in _order(cfg, workflow)))
-    return hit[1]
+    if hit is None or hit[0] is not wf or hit[1] is not cfg.sources:
+        hit = cache[key] = (wf, cfg.sources, tuple((n, wf.gates[n], cfg.source(f"gate:{workflow}.{n}"))
+                                                   for n in _order(cfg, workflow)))
+    return hit[2]
+
+
+def _check_targets(cfg: OrgConfig, state: TaskState, gate: str) -> tuple:
+    """The required review and approval gates before a check gate, with their sources (memoised per
+    workflow, check gate and the task's required gates)."""
+    wf = cfg.workflows[state.workflow]
+    key = ("check", state.workflow, gate, state.required)
+    cache = _flow_cache(cfg)
+    hit = cache.get(key)
+    if hit is None or hit[0] is not wf or hit[1] is not cfg.sources:
+        before = _ancestors(cfg, state.workflow, gate)
+        targets = tuple((name, wf.gates[name], cfg.source(f"gate:{state.workflow}.{name}")) for name in state.required
+                        if wf.gates[name].kind in ("review", "approval") and name in before)
+        hit = cache[key] = (wf, cfg.sources, targets)
+    return hit[2]
 
 
 def _check(cfg: OrgConfig, state: TaskState, gate: str, extra_check: ExtraCheck | None) -> list[Event]:
-    wf = cfg.workflows[state.workflow]
     t = state.id
     violations: list[Violation] = []
-    for name in state.required:
-        spec = wf.gates[name]
-        if spec.kind not in ("review", "approval") or name not in _ancestors(cfg, state.workflow, gate):
-            continue
+    for name, spec, source in _check_targets(cfg, state, gate):
         gs = state.gates[name]
-        n = len(state.counting_reviews(name))
-        if gs.status != "passed" or gs.revision != state.revision or n < spec.quorum:
+        counting = state.counting_reviews(name)
+        if gs.status != "passed" or gs.revision != state.revision or len(counting) < spec.quorum:
             violations.append(Violation("ORG-CONTENT-BINDING", f"'{name}' has no valid pass on revision {state.revision}",
-                                        cfg.source(f"gate:{state.workflow}.{name}")))
-        for r in state.counting_reviews(name):
+                                        source))
+        for r in counting:
             if r.actor in state.authors:
                 violations.append(Violation("ORG-SEPARATION-OF-DUTIES", f"{r.actor} reviewed its own work at '{name}'"))
     if extra_check is not None:

@@ -9,10 +9,12 @@ __all__ = ["Loop"]
 
 
 class Loop:
-    """A minimal discrete-event loop. `at(t, fn, *args)` schedules; `run(until)` advances the clock.
+    """A minimal discrete-event loop. `at(t, fn, arg)` schedules `fn(arg)`; `run(until)` advances
+    the clock.
 
     Deterministic: events at the same time run in the order they were scheduled. No wall clock,
-    no threads; a callback schedules what follows it.
+    no threads; a callback schedules what follows it. One argument per callback keeps the hot path
+    free of argument packing (pass a tuple when more is needed).
     """
 
     __slots__ = ("now", "_heap", "_seq", "events")
@@ -23,21 +25,22 @@ class Loop:
         self._seq = 0
         self.events = 0
 
-    def at(self, t: float, fn: Callable, *args) -> None:
+    def at(self, t: float, fn: Callable, arg=None) -> None:
         self._seq += 1
-        heappush(self._heap, (t, self._seq, fn, args))
+        heappush(self._heap, (t, self._seq, fn, arg))
 
-    def after(self, delay: float, fn: Callable, *args) -> None:
+    def after(self, delay: float, fn: Callable, arg=None) -> None:
         self._seq += 1
-        heappush(self._heap, (self.now + delay, self._seq, fn, args))
+        heappush(self._heap, (self.now + delay, self._seq, fn, arg))
 
     def run(self, until: float, progress: Callable[[float], None] | None = None, every: int = 8192) -> None:
         heap = self._heap
         n = self.events
+        pop = heappop
         while heap and heap[0][0] <= until:
-            t, _, fn, args = heappop(heap)
+            t, _, fn, arg = pop(heap)
             self.now = t
-            fn(*args)
+            fn(arg)
             n += 1
             if progress is not None and not n % every:
                 progress(t / until if until else 1.0)

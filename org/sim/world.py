@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 from bisect import bisect_left, insort
+from heapq import heappush
 
 from org.config.loader import OrgConfig
 from org.engine import flow
@@ -44,27 +45,25 @@ class Task:
 
 
 class Job:
-    """A gate's job waiting in its lane. Lanes offer jobs oldest task first (FIFO by arrival)."""
+    """A gate's job waiting in its lane. Lanes offer jobs oldest task first (FIFO by arrival): a
+    lane's queue holds (task number, job number, job) entries in order."""
 
     __slots__ = ("key", "task", "gate", "kind", "lane", "ready_at")
 
     def __init__(self, key: tuple[int, int], task: Task, gate: str, kind: str, lane: str, ready_at: float) -> None:
         self.key, self.task, self.gate, self.kind, self.lane, self.ready_at = key, task, gate, kind, lane, ready_at
 
-    def __lt__(self, other: Job) -> bool:
-        return self.key < other.key
-
 
 class Worker:
     __slots__ = ("id", "lane", "family", "model", "human", "profile", "rng", "bucket", "pool", "stats", "job",
-                 "start", "calls_left", "seg", "kp", "tokens", "attempt", "rev", "on_duty")
+                 "start", "calls_left", "seg", "kp", "tokens", "attempt", "rev", "on_duty", "usd_call", "usd_token")
 
     def __init__(self, actor, rng: random.Random) -> None:
         self.id, self.lane, self.model, self.human = actor.id, actor.lane, actor.model, actor.is_human
         self.family = actor.family or "human"
         self.rng = rng
         self.profile = self.bucket = self.pool = self.stats = self.job = self.kp = self.rev = None
-        self.start = self.seg = self.tokens = 0.0
+        self.start = self.seg = self.tokens = self.usd_call = self.usd_token = 0.0
         self.calls_left = self.attempt = 0
         self.on_duty = True
 
@@ -74,7 +73,7 @@ class Lane:
 
     def __init__(self, name: str, human: bool, cap: int | None) -> None:
         self.name, self.human, self.cap = name, human, cap if cap else 1 << 30
-        self.queue: list[Job] = []  # sorted by key
+        self.queue: list[tuple[int, int, Job]] = []  # sorted by (task number, job number)
         self.running = 0
         self.idle: list[Worker] = []
         self.members: list[Worker] = []
@@ -121,6 +120,7 @@ class World:
                             bucket = shared[name] = Bucket(pool.rpm, pool.tpm, pool.burst, spec.pacing.target)
                         stats.budgets = 1
                     w.pool, w.stats, w.bucket = pool, stats, bucket if bucket.limited else None
+                    w.usd_call, w.usd_token = pool.usd_per_call, pool.usd_per_mtok / 1e6
             self.workers[a.id] = w
             lane = self.lanes[a.lane]
             lane.members.append(w)
@@ -184,14 +184,14 @@ class World:
         self._dispatch(self.lanes[spec.lane])
 
     def _queue(self, job: Job) -> None:
-        insort(self.lanes[job.lane].queue, job)
+        insort(self.lanes[job.lane].queue, (*job.key, job))
         job.task.queued.append(job)
         self.rec.queue(job.lane).add(self.loop.now, 1)
 
     def _kill(self, job: Job) -> None:
         """Take a job out of its lane's queue (picked up, or no longer wanted)."""
         q = self.lanes[job.lane].queue
-        del q[bisect_left(q, job)]
+        del q[bisect_left(q, job.key)]  # (n, seq) sorts just before (n, seq, job)
         job.task.queued.remove(job)
         self.rec.queue(job.lane).add(self.loop.now, -1)
 
@@ -208,7 +208,7 @@ class World:
 
     def _pick(self, lane: Lane, w: Worker) -> Job | None:
         cfg, rec = self.cfg, self.rec
-        for job in lane.queue:
+        for _, _, job in lane.queue:
             rec.engine_calls += 1
             if flow.eligibility(cfg, job.task.state, w.id, job.gate).ok:
                 self._kill(job)
@@ -234,7 +234,7 @@ class World:
             if not d.allowed:
                 rec.denied[f"{action}: {d.outcome} ({', '.join(d.rule_ids) or 'no rule'})"] += 1
                 self._free(w)
-                self.loop.after(wf.limits.no_progress_seconds + 1.0, self._stalled, task, now)
+                self.loop.after(wf.limits.no_progress_seconds + 1.0, self._stalled, (task, now))
                 return
         w.rev = st.revision
         if w.human:
@@ -248,17 +248,27 @@ class World:
     # ---- model calls under the rate budget --------------------------------------------------
     def _call(self, w: Worker) -> None:
         """One model call: draw its tokens, then ask the rate budget (the hot path: kept flat)."""
-        tokens = w.tokens = float(round(w.kp.tokens(w.rng)))
+        tokens = w.tokens = round(w.kp.tokens(w.rng))
         w.attempt = 0
         b = w.bucket
         loop = self.loop
         now = loop.now
         if b is not None and self.paced:
             wait = b.reserve(now, tokens)
-            if now >= self.rec.t0:
+            sent = now + wait
+            usd = w.usd_call + tokens * w.usd_token
+            w.job.task.spent += usd
+            rec = self.rec
+            if rec.t0 <= sent <= rec.t1:
+                s = w.stats
+                s.calls += 1
+                s.tokens += tokens
+                s.usd += usd
+                rec.usd += usd
+            if now >= rec.t0:
                 w.stats.stall += wait
-            self._charge(w, now + wait)  # counted when the call goes out, after the wait
-            loop.at(now + wait + w.seg, self._call_done, w)
+            loop._seq += 1
+            heappush(loop._heap, (sent + w.seg, loop._seq, self._call_done, w))
         elif b is None:
             self._charge(w, now)
             loop.at(now + w.seg, self._call_done, w)
@@ -298,7 +308,7 @@ class World:
         pool = w.pool
         if pool is None:
             return
-        usd = pool.usd_per_call + w.tokens * pool.usd_per_mtok / 1e6
+        usd = w.usd_call + w.tokens * w.usd_token
         w.job.task.spent += usd
         if self.rec.t0 <= sent <= self.rec.t1:
             s = w.stats
@@ -345,9 +355,10 @@ class World:
                 for d in found:
                     d.found = False
                 verdict, found = "approve", []
-        try:
+        try:  # in_place: the engine folds the events into the task's state (it would be folded next anyway)
             events = flow.submit(self.cfg, st, w.id, gate, verdict, revision=None if kind == "work" else w.rev,
-                                 content=f"{task.id}:{gate}:{st.rounds}:{w.id}:{now:.3f}", findings=findings)
+                                 content=f"{task.id}:{gate}:{st.rounds}:{w.id}:{now:.3f}", findings=findings,
+                                 in_place=True)
         except (Conflict, Denied):
             rec.stale += 1
             for d in found:
@@ -368,7 +379,6 @@ class World:
                     rec.approvals += 1
                 else:
                     rec.rejections += 1
-        fold(events, st)
         self._free(w)
         self._apply(task, events)
         if self.budget_escalation and task.closed is None:
@@ -423,7 +433,8 @@ class World:
             if st.gates[g].status == "ready":
                 self._enqueue(task, g)
 
-    def _stalled(self, task: Task, since: float) -> None:
+    def _stalled(self, arg: tuple[Task, float]) -> None:
+        task, since = arg
         if task.closed is None:
             self.rec.engine_calls += 1
             events = flow.escalate_if_stalled(self.cfg, task.state, self.loop.now - since)

@@ -59,7 +59,8 @@ def test_memoised_graph_facts_equal_fresh_ones(cfg):
         for gate in wf.gates:
             assert flow._derived(cfg, name, "ancestors", gate) == nx.ancestors(g, gate)
             assert flow._derived(cfg, name, "descendants", gate) == nx.descendants(g, gate)
-        assert [n for n, _ in flow._steps(cfg, name)] == list(plan_for(wf, cfg.risk.default).order)
+        assert [n for n, _, _ in flow._steps(cfg, name)] == list(plan_for(wf, cfg.risk.default).order)
+        assert all(src == cfg.source(f"gate:{name}.{n}") for n, _, src in flow._steps(cfg, name))
 
 
 def test_caches_follow_a_replaced_workflow(cfg):
@@ -120,3 +121,30 @@ def test_eligibility_answers_with_the_original_rules(cfg, actor):
         for s in _walk(cfg, seed):
             for g in [*s.gates, "nope"]:
                 assert flow.eligibility(cfg, s, actor, g).rule == original(s, g)
+
+
+def test_submit_in_place_gives_the_same_events_and_state(cfg):
+    rng = random.Random(7)
+    checked = 0
+    for seed in range(80):
+        for s in _walk(cfg, seed, steps=8):
+            if not s.open:
+                continue
+            for g in sorted(s.gates):
+                kind = cfg.workflows[s.workflow].gates[g].kind
+                for actor in rng.sample(sorted(cfg.actors), 3):
+                    for verdict in {"work": ["pass", "fail"], "review": ["pass", "changes"],
+                                    "approval": ["approve", "reject"]}.get(kind, ["pass"]):
+                        mine = copy.deepcopy(s)
+                        try:
+                            want = flow.submit(cfg, s, actor, g, verdict, content="c")
+                        except Exception as exc:  # noqa: BLE001 - the same refusal either way
+                            with pytest.raises(type(exc)):
+                                flow.submit(cfg, mine, actor, g, verdict, content="c", in_place=True)
+                            assert mine == s  # untouched on refusal
+                            continue
+                        got = flow.submit(cfg, mine, actor, g, verdict, content="c", in_place=True)
+                        assert got == want
+                        assert mine == fold(want, copy.deepcopy(s))
+                        checked += 1
+    assert checked > 200
