@@ -354,15 +354,17 @@ def _advance(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None) -
     for _ in range(len(wf.gates) + 2):
         new: list[Event] = []
         gates = state.gates
-        for name, spec, source in _steps(cfg, state.workflow):
+        steps = _steps(cfg, state.workflow)
+        # _satisfied() for every gate, in one sweep: the state does not change within a pass, and
+        # steps come in topological order, so each gate's dependencies are known before it.
+        sat: dict[str, bool] = {}
+        for name, spec, _ in steps:
+            st = gates[name].status
+            sat[name] = st == "passed" or (st == "skipped" and all(sat[d] for d in spec.after))
+        for name, spec, source in steps:
             if gates[name].status != "pending":
                 continue
-            ready = True
-            for d in spec.after:
-                if not _satisfied(wf, state, d):
-                    ready = False
-                    break
-            if not ready:
+            if not all(sat[d] for d in spec.after):
                 continue
             k = len(new)  # events before this gate closed nothing, or the pass would have stopped
             if spec.kind == "terminal":
