@@ -77,6 +77,9 @@ def sim(
             values = [parse_set(f"x={v}")[1] for v in raw.split(",") if v.strip()]
             if len(values) < 2:
                 raise UsageError("--sweep needs at least two values")
+        if path is None and a.spec.sweep is not None:  # both sides sweep what the first one sweeps
+            path, values = a.spec.sweep.set, list(a.spec.sweep.values)
+            metric = metric or a.spec.sweep.metric
         series = []
         for ls in [x for x in (a, b) if x is not None]:
             pb = bar(f"sweep {ls.spec.name}")
