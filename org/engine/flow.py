@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from org.config.loader import OrgConfig
-from org.engine.graph import Plan, build_graph, plan_for
-from org.engine.proofs import bypass_path
+from org.engine import memo
 from org.engine.risk import classify
 from org.engine.state import Event, GateState, TaskState, fold
 from org.errors import Conflict, Denied, NotFound, UsageError
@@ -60,8 +59,8 @@ class Violation:
     source: str = ""
 
 
-_ELIGIBLE = Eligibility(True, "eligible")
-_CLOSING = frozenset(("task.escalated", "task.done", "task.rejected"))  # immutable, so one instance serves every positive answer
+_ELIGIBLE = Eligibility(True, "eligible")  # immutable, so one instance serves every positive answer
+_CLOSING = frozenset(("task.escalated", "task.done", "task.rejected"))
 
 # A hook for check gates: (cfg, state, gate) -> violations. The ADR check plugs in here.
 ExtraCheck = Callable[[OrgConfig, TaskState, str], list[Violation]]
@@ -77,7 +76,14 @@ def revision_hash(task: str, gate: str, actor: str, round_: int, content: str) -
 
 
 def _ev(task: str, type_: str, actor: str | None = None, **data: Any) -> Event:
-    return Event(type_, task, data, actor)
+    # Event(type_, task, data, actor) without the frozen dataclass's per-field object.__setattr__
+    # (the flow makes millions of these in a simulation); the result is the same frozen Event.
+    ev = _new(Event)
+    ev.__dict__.update(type=type_, task=task, data=data, actor=actor)
+    return ev
+
+
+_new = object.__new__
 
 
 def start_task(
@@ -97,7 +103,7 @@ def start_task(
         raise UsageError(f"unknown tier '{requested_tier}' (tiers: {', '.join(tiers)})")
     attrs = dict(attributes or {})
     cls = classify(cfg, attrs, requested_tier)
-    plan = _plan(cfg, workflow, cls.tier)
+    plan = memo.plan(cfg, workflow, cls.tier)
     created = _ev(
         task, "task.created", by, workflow=workflow, title=title, tier=cls.tier, tier_reason=cls.reason,
         tier_rules=list(cls.rules), tier_sources=list(cls.sources), attributes=attrs, config_hash=cfg.config_hash,
@@ -111,17 +117,7 @@ def start_task(
 
 def eligible_members(cfg: OrgConfig, state: TaskState, gate: str) -> list[str]:
     lane = cfg.workflows[state.workflow].gates[gate].lane
-    return [a for a in _lane_members(cfg, lane) if eligibility(cfg, state, a, gate)]
-
-
-def _lane_members(cfg: OrgConfig, lane: str | None) -> tuple[str, ...]:
-    """Actor ids of a lane, in config order (memoised per actors table)."""
-    key = ("members", lane)
-    cache = _flow_cache(cfg)
-    hit = cache.get(key)
-    if hit is None or hit[0] is not cfg.actors:
-        hit = cache[key] = (cfg.actors, tuple(a.id for a in cfg.actors.values() if a.lane == lane))
-    return hit[1]
+    return [a for a in memo.lane_members(cfg, lane) if eligibility(cfg, state, a, gate)]
 
 
 def eligibility(cfg: OrgConfig, state: TaskState, actor: str, gate: str) -> Eligibility:
@@ -262,13 +258,13 @@ def _rework(cfg: OrgConfig, state: TaskState, gate: str) -> list[Event]:
                else f"'{gate}' failed and there is no work gate to send it back to")
         return [_ev(state.id, "task.escalated", None, reason=why, kind="rework_limit", gate=gate,
                     source=cfg.source(f"limits:{state.workflow}"))]
-    reset = sorted({target} | _derived(cfg, state.workflow, "descendants", target))
+    reset = sorted({target} | memo.derived(cfg, state.workflow, "descendants", target))
     return [_ev(state.id, "rework.started", None, round=rnd, target=target, from_gate=gate, reset=reset,
                 limit=limit)]
 
 
 def _nearest_work(cfg: OrgConfig, state: TaskState, gate: str) -> str | None:
-    return _derived(cfg, state.workflow, "nearest_work", gate)
+    return memo.derived(cfg, state.workflow, "nearest_work", gate)
 
 
 def _copy(state: TaskState) -> TaskState:
@@ -289,54 +285,6 @@ def _copy(state: TaskState) -> TaskState:
     return out
 
 
-def _flow_cache(cfg: OrgConfig) -> dict:
-    """Per-config memo of what the flow derives from the (immutable) workflows: plans per tier, graph
-    ancestors and descendants, bypass paths. Entries remember the workflow object they came from, so
-    replacing a workflow on the config invalidates them."""
-    cache = getattr(cfg, "_flow_cache", None)
-    if cache is None:
-        cache = {}
-        object.__setattr__(cfg, "_flow_cache", cache)
-    return cache
-
-
-def _plan(cfg: OrgConfig, workflow: str, tier: str) -> Plan:
-    wf = cfg.workflows[workflow]
-    key = ("plan", workflow, tier)
-    cache = _flow_cache(cfg)
-    hit = cache.get(key)
-    if hit is None or hit[0] is not wf:
-        hit = cache[key] = (wf, plan_for(wf, tier))
-    return hit[1]
-
-
-def _derived(cfg: OrgConfig, workflow: str, what: str, arg: str):
-    """Memoised graph facts: ancestors/descendants of a gate, nearest work gate, bypass path of a tier."""
-    wf = cfg.workflows[workflow]
-    key = (what, workflow, arg)
-    cache = _flow_cache(cfg)
-    hit = cache.get(key)
-    if hit is None or hit[0] is not wf:
-        hit = cache[key] = (wf, _compute(wf, what, arg))
-    return hit[1]
-
-
-def _compute(wf, what: str, arg: str):
-    import networkx as nx
-
-    if what == "bypass":
-        return bypass_path(wf, arg)
-    g = build_graph(wf)
-    if what == "ancestors":
-        return frozenset(nx.ancestors(g, arg))
-    if what == "descendants":
-        return frozenset(nx.descendants(g, arg))
-    works = [a for a in nx.ancestors(g, arg) if a in wf.gates and wf.gates[a].kind == "work"]
-    if not works:
-        return None
-    return max(works, key=lambda a: len(nx.ancestors(g, a)))
-
-
 def advance(cfg: OrgConfig, state: TaskState, *, extra_check: ExtraCheck | None = None) -> list[Event]:
     """Post gate.ready for gates whose joins are met, evaluate check gates, and finish the task."""
     if not state.open:
@@ -354,17 +302,18 @@ def _advance(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None) -
     for _ in range(len(wf.gates) + 2):
         new: list[Event] = []
         gates = state.gates
-        steps = _steps(cfg, state.workflow)
+        steps = memo.steps(cfg, state.workflow)
         # _satisfied() for every gate, in one sweep: the state does not change within a pass, and
         # steps come in topological order, so each gate's dependencies are known before it.
         sat: dict[str, bool] = {}
+        is_sat = sat.__getitem__
         for name, spec, _ in steps:
             st = gates[name].status
-            sat[name] = st == "passed" or (st == "skipped" and all(sat[d] for d in spec.after))
+            sat[name] = st == "passed" or (st == "skipped" and all(map(is_sat, spec.after)))
         for name, spec, source in steps:
             if gates[name].status != "pending":
                 continue
-            if not all(sat[d] for d in spec.after):
+            if not all(map(is_sat, spec.after)):
                 continue
             k = len(new)  # events before this gate closed nothing, or the pass would have stopped
             if spec.kind == "terminal":
@@ -393,7 +342,7 @@ def _short_of_members(cfg: OrgConfig, state: TaskState, gate: str, quorum: int) 
     need = quorum - len(state.counting_reviews(gate))
     if need <= 0:
         return False
-    for a in _lane_members(cfg, cfg.workflows[state.workflow].gates[gate].lane):
+    for a in memo.lane_members(cfg, cfg.workflows[state.workflow].gates[gate].lane):
         if _eligibility(cfg, state, a, gate, True):
             need -= 1
             if need <= 0:
@@ -411,41 +360,10 @@ def _satisfied(wf, state: TaskState, gate: str) -> bool:
     return False
 
 
-def _order(cfg: OrgConfig, workflow: str) -> tuple[str, ...]:
-    return _plan(cfg, workflow, cfg.risk.default).order
-
-
-def _steps(cfg: OrgConfig, workflow: str) -> tuple:
-    """(gate, spec, source) triples in plan order (memoised)."""
-    wf = cfg.workflows[workflow]
-    key = ("steps", workflow)
-    cache = _flow_cache(cfg)
-    hit = cache.get(key)
-    if hit is None or hit[0] is not wf or hit[1] is not cfg.sources:
-        hit = cache[key] = (wf, cfg.sources, tuple((n, wf.gates[n], cfg.source(f"gate:{workflow}.{n}"))
-                                                   for n in _order(cfg, workflow)))
-    return hit[2]
-
-
-def _check_targets(cfg: OrgConfig, state: TaskState, gate: str) -> tuple:
-    """The required review and approval gates before a check gate, with their sources (memoised per
-    workflow, check gate and the task's required gates)."""
-    wf = cfg.workflows[state.workflow]
-    key = ("check", state.workflow, gate, state.required)
-    cache = _flow_cache(cfg)
-    hit = cache.get(key)
-    if hit is None or hit[0] is not wf or hit[1] is not cfg.sources:
-        before = _ancestors(cfg, state.workflow, gate)
-        targets = tuple((name, wf.gates[name], cfg.source(f"gate:{state.workflow}.{name}")) for name in state.required
-                        if wf.gates[name].kind in ("review", "approval") and name in before)
-        hit = cache[key] = (wf, cfg.sources, targets)
-    return hit[2]
-
-
 def _check(cfg: OrgConfig, state: TaskState, gate: str, extra_check: ExtraCheck | None) -> list[Event]:
     t = state.id
     violations: list[Violation] = []
-    for name, spec, source in _check_targets(cfg, state, gate):
+    for name, spec, source in memo.check_targets(cfg, state.workflow, gate, state.required):
         gs = state.gates[name]
         counting = state.counting_reviews(name)
         if gs.status != "passed" or gs.revision != state.revision or len(counting) < spec.quorum:
@@ -469,14 +387,10 @@ def _check(cfg: OrgConfig, state: TaskState, gate: str, extra_check: ExtraCheck 
                 reason="eligible: separation of duties, cross-vendor quorum and content binding hold")]
 
 
-def _ancestors(cfg: OrgConfig, workflow: str, gate: str) -> frozenset[str]:
-    return _derived(cfg, workflow, "ancestors", gate)
-
-
 def _finish(cfg: OrgConfig, state: TaskState) -> list[Event]:
     """The terminal transition re-checks that nothing was bypassed (DESIGN invariant 4)."""
     wf = cfg.workflows[state.workflow]
-    plan = _plan(cfg, state.workflow, state.tier)
+    plan = memo.plan(cfg, state.workflow, state.tier)
     problems = []
     for name in plan.required:
         gs = state.gates[name]
@@ -489,7 +403,7 @@ def _finish(cfg: OrgConfig, state: TaskState) -> list[Event]:
     for name, gs in state.gates.items():
         if gs.status == "skipped" and name in plan.required:
             problems.append(f"required gate '{name}' was skipped")
-    path = _derived(cfg, state.workflow, "bypass", state.tier)
+    path = memo.derived(cfg, state.workflow, "bypass", state.tier)
     if path:
         problems.append("bypass path " + " -> ".join(path))
     if problems:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import random
 from bisect import bisect_left, insort
-from heapq import heappush
 
 from org.config.loader import OrgConfig
 from org.engine import flow
@@ -22,64 +21,20 @@ from org.engine.state import fold
 from org.errors import Conflict, Denied
 from org.sim.behaviour import focus_for, pool_for, profile_for
 from org.sim.calendar import Calendar
+from org.sim.calls import ModelCalls
 from org.sim.defects import inject, look, rework
+from org.sim.entities import Job, Lane, Task, Worker
 from org.sim.loop import Loop
 from org.sim.metrics import PoolStats, Recorder
 from org.sim.models import Scenario
-from org.sim.pacing import Bucket, backoff
+from org.sim.pacing import Bucket
 
 __all__ = ["World"]
 
 _CLOSING = {"task.done": "done", "task.rejected": "rejected", "task.escalated": "escalated"}
 
 
-class Task:
-    __slots__ = ("id", "n", "stream", "created", "state", "spent", "queued", "defects", "closed")
-
-    def __init__(self, id_: str, n: int, stream: int, created: float, state) -> None:
-        self.id, self.n, self.stream, self.created, self.state = id_, n, stream, created, state
-        self.spent = 0.0
-        self.queued: list[Job] = []
-        self.defects: list = []
-        self.closed: float | None = None
-
-
-class Job:
-    """A gate's job waiting in its lane. Lanes offer jobs oldest task first (FIFO by arrival): a
-    lane's queue holds (task number, job number, job) entries in order."""
-
-    __slots__ = ("key", "task", "gate", "kind", "lane", "ready_at")
-
-    def __init__(self, key: tuple[int, int], task: Task, gate: str, kind: str, lane: str, ready_at: float) -> None:
-        self.key, self.task, self.gate, self.kind, self.lane, self.ready_at = key, task, gate, kind, lane, ready_at
-
-
-class Worker:
-    __slots__ = ("id", "lane", "family", "model", "human", "profile", "rng", "bucket", "pool", "stats", "job",
-                 "start", "calls_left", "seg", "kp", "tokens", "attempt", "rev", "on_duty", "usd_call", "usd_token")
-
-    def __init__(self, actor, rng: random.Random) -> None:
-        self.id, self.lane, self.model, self.human = actor.id, actor.lane, actor.model, actor.is_human
-        self.family = actor.family or "human"
-        self.rng = rng
-        self.profile = self.bucket = self.pool = self.stats = self.job = self.kp = self.rev = None
-        self.start = self.seg = self.tokens = self.usd_call = self.usd_token = 0.0
-        self.calls_left = self.attempt = 0
-        self.on_duty = True
-
-
-class Lane:
-    __slots__ = ("name", "human", "cap", "queue", "idle", "running", "members")
-
-    def __init__(self, name: str, human: bool, cap: int | None) -> None:
-        self.name, self.human, self.cap = name, human, cap if cap else 1 << 30
-        self.queue: list[tuple[int, int, Job]] = []  # sorted by (task number, job number)
-        self.running = 0
-        self.idle: list[Worker] = []
-        self.members: list[Worker] = []
-
-
-class World:
+class World(ModelCalls):
     def __init__(self, spec: Scenario, cfg: OrgConfig, keep: bool = False) -> None:
         self.spec, self.cfg = spec, cfg
         self.finished: list[Task] | None = [] if keep else None  # closed tasks, for inspection
@@ -244,94 +199,6 @@ class World:
         n = max(1, int(round(kp.calls(w.rng))))
         w.calls_left, w.seg = n, kp.time(w.rng) / n
         self._call(w)
-
-    # ---- model calls under the rate budget --------------------------------------------------
-    def _call(self, w: Worker) -> None:
-        """One model call: draw its tokens, then ask the rate budget (the hot path: kept flat)."""
-        tokens = w.tokens = round(w.kp.tokens(w.rng))
-        w.attempt = 0
-        b = w.bucket
-        loop = self.loop
-        now = loop.now
-        if b is not None and self.paced:
-            wait = b.reserve(now, tokens)
-            sent = now + wait
-            usd = w.usd_call + tokens * w.usd_token
-            w.job.task.spent += usd
-            rec = self.rec
-            if rec.t0 <= sent <= rec.t1:
-                s = w.stats
-                s.calls += 1
-                s.tokens += tokens
-                s.usd += usd
-                rec.usd += usd
-            if now >= rec.t0:
-                w.stats.stall += wait
-            loop._seq += 1
-            heappush(loop._heap, (sent + w.seg, loop._seq, self._call_done, w))
-        elif b is None:
-            self._charge(w, now)
-            loop.at(now + w.seg, self._call_done, w)
-        else:
-            self._attempt(w)
-
-    def _attempt(self, w: Worker) -> None:
-        """Naive dispatch: send now; a 429 costs its latency and a backoff, then the call is retried."""
-        now = self.loop.now
-        b = w.bucket
-        stats = w.stats
-        inside = now >= self.rec.t0
-        on429 = w.pool.on_429
-        if b.try_take(now, w.tokens, on429.counts):
-            self._charge(w, now)
-            self.loop.at(now + w.seg, self._call_done, w)
-            return
-        w.attempt += 1
-        w.job.task.spent += on429.usd
-        if inside:
-            stats.rejected += 1
-            stats.usd += on429.usd
-            self.rec.usd += on429.usd
-        r = self.retry
-        if w.attempt >= r.max_attempts:
-            if inside:
-                stats.gave_up += 1
-            self.loop.at(now + on429.latency, self._give_up, w)
-            return
-        if inside:
-            stats.retries += 1
-        u = w.rng.random() if r.jitter == "full" else None
-        self.loop.at(now + on429.latency + backoff(w.attempt, r.base, r.cap, u), self._attempt, w)
-
-    def _charge(self, w: Worker, sent: float) -> None:
-        """Price a call that goes out at `sent`; the window counts it if it goes out inside."""
-        pool = w.pool
-        if pool is None:
-            return
-        usd = w.usd_call + w.tokens * w.usd_token
-        w.job.task.spent += usd
-        if self.rec.t0 <= sent <= self.rec.t1:
-            s = w.stats
-            s.calls += 1
-            s.tokens += w.tokens
-            s.usd += usd
-            self.rec.usd += usd
-
-    def _call_done(self, w: Worker) -> None:
-        w.calls_left -= 1
-        if w.calls_left:
-            self._call(w)
-        else:
-            self._complete(w)
-
-    def _give_up(self, w: Worker) -> None:
-        """The call failed too often: the job is dropped and goes back to the front of the queue."""
-        job = w.job
-        self._free(w)
-        task = job.task
-        if task.closed is None and task.state.gates[job.gate].status == "ready":
-            self._queue(Job(job.key, task, job.gate, job.kind, job.lane, job.ready_at))
-        self._dispatch(self.lanes[w.lane])
 
     # ---- results go through the engine ------------------------------------------------------
     def _complete(self, w: Worker) -> None:

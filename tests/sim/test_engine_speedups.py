@@ -11,7 +11,7 @@ import random
 import networkx as nx
 import pytest
 
-from org.engine import flow
+from org.engine import flow, memo
 from org.engine.graph import build_graph, plan_for
 from org.engine.proofs import bypass_path
 from org.engine.state import Event, fold
@@ -54,22 +54,22 @@ def test_memoised_graph_facts_equal_fresh_ones(cfg):
     for name, wf in cfg.workflows.items():
         g = build_graph(wf)
         for tier in (t.id for t in cfg.risk.tiers):
-            assert flow._plan(cfg, name, tier) == plan_for(wf, tier)
-            assert flow._derived(cfg, name, "bypass", tier) == bypass_path(wf, tier)
+            assert memo.plan(cfg, name, tier) == plan_for(wf, tier)
+            assert memo.derived(cfg, name, "bypass", tier) == bypass_path(wf, tier)
         for gate in wf.gates:
-            assert flow._derived(cfg, name, "ancestors", gate) == nx.ancestors(g, gate)
-            assert flow._derived(cfg, name, "descendants", gate) == nx.descendants(g, gate)
-        assert [n for n, _, _ in flow._steps(cfg, name)] == list(plan_for(wf, cfg.risk.default).order)
-        assert all(src == cfg.source(f"gate:{name}.{n}") for n, _, src in flow._steps(cfg, name))
+            assert memo.derived(cfg, name, "ancestors", gate) == nx.ancestors(g, gate)
+            assert memo.derived(cfg, name, "descendants", gate) == nx.descendants(g, gate)
+        assert [n for n, _, _ in memo.steps(cfg, name)] == list(plan_for(wf, cfg.risk.default).order)
+        assert all(src == cfg.source(f"gate:{name}.{n}") for n, _, src in memo.steps(cfg, name))
 
 
 def test_caches_follow_a_replaced_workflow(cfg):
     cfg2 = dataclasses.replace(cfg)  # a fresh config object: no caches yet
-    assert "design" in flow._plan(cfg2, "change", "high").required
+    assert "design" in memo.plan(cfg2, "change", "high").required
     gates = dict(cfg2.workflows["change"].gates)
     gates["design"] = gates["design"].model_copy(update={"tiers": ["low"]})
     cfg2.workflows = {**cfg2.workflows, "change": cfg2.workflows["change"].model_copy(update={"gates": gates})}
-    assert "design" not in flow._plan(cfg2, "change", "high").required
+    assert "design" not in memo.plan(cfg2, "change", "high").required
 
 
 def test_eligibility_probe_equals_fold_and_count(cfg):
