@@ -140,12 +140,19 @@ def submit(
     content: str = "",
     findings: list[dict] | None = None,
     extra_check: ExtraCheck | None = None,
+    in_place: bool = False,
 ) -> list[Event]:
     """The actor's result at `gate`: work (pass = delivered), review (pass|fail|changes) or
-    approval (approve|reject). Raises Denied when ineligible, Conflict when stale."""
+    approval (approve|reject). Raises Denied when ineligible, Conflict when stale.
+
+    With in_place=True the returned events are also folded into `state` (the caller's own copy,
+    e.g. the simulator's); on an exception `state` is left untouched."""
     _pinned(cfg, state)
-    return _stamp(cfg, _submit(cfg, state, actor, gate, verdict, revision=revision, note=note, content=content,
-                               findings=findings, extra_check=extra_check))
+    events = _stamp(cfg, _submit(cfg, state, actor, gate, verdict, revision=revision, note=note, content=content,
+                                 findings=findings, extra_check=extra_check))
+    if in_place:
+        fold(events, state)
+    return events
 
 
 def _submit(
