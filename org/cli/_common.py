@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import json
 import os
 import sys
@@ -87,17 +89,24 @@ def load_config(root: Path | None = None):
     return cfg
 
 
+def _importable(module: str) -> bool:
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
+
+
 def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
     """Run the Typer app; map every error to its exit code; never show a traceback for bad input."""
-    import click
-
-    try:  # typer >= 0.16 raises its own vendored click's exceptions
-        from typer import _click as vendored
-
-        click_errors: tuple[type[Exception], ...] = (click.ClickException, vendored.exceptions.ClickException)
-    except ImportError:  # pragma: no cover - older typer uses click itself
-        click_errors = (click.ClickException,)
     from org.errors import ConfigError, OrgError
+
+    # typer >= 0.29 raises its own (vendored click's) exceptions; older typer raises click's.
+    mods = [importlib.import_module(m) for m in ("click.exceptions", "typer._click.exceptions", "typer.exceptions")
+            if importlib.util.find_spec(m.rpartition(".")[0]) and _importable(m)]
+    ClickExit = tuple(m.Exit for m in mods if hasattr(m, "Exit"))  # noqa: N806
+    ClickAbort = tuple(m.Abort for m in mods if hasattr(m, "Abort"))  # noqa: N806
+    ClickException = tuple(m.ClickException for m in mods if hasattr(m, "ClickException"))  # noqa: N806
 
     argv = list(sys.argv[1:] if argv is None else argv)
     _OPTS.json = "--json" in argv
@@ -113,12 +122,12 @@ def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
         else:
             err(f"org: {exc.message}")
         return exc.exit_code
-    except click.exceptions.Exit as exc:
+    except ClickExit as exc:
         return exc.exit_code
-    except click.exceptions.Abort:
+    except ClickAbort:
         err("org: aborted")
         return 130
-    except click_errors as exc:
+    except ClickException as exc:
         if _OPTS.json:
             sys.stdout.write(json.dumps({"ok": False, "error": "usage", "message": exc.format_message()}) + "\n")
         exc.show(file=sys.stderr)

@@ -1,7 +1,8 @@
-"""org init, validate, graph, explain: the commands that read the org's configuration."""
+"""org init, validate, graph, explain, schema: the commands that read the org's configuration."""
 
 from __future__ import annotations
 
+import importlib
 import shutil
 from pathlib import Path
 from typing import Annotated
@@ -18,6 +19,7 @@ def register(app: typer.Typer) -> None:
     app.command("validate")(validate)
     app.command("graph")(graph)
     app.command("explain")(explain)
+    app.command("schema")(schema)
 
 
 def default_org_dir() -> Path:
@@ -50,12 +52,13 @@ def init(
             shutil.copytree(src / d, dest / d, ignore=shutil.ignore_patterns("__pycache__", ".index*"))
             created.append(d)
     hooks = []
-    try:
-        from org.cli import _init_hooks  # noqa: PLC0415  (identity adds principals/tokens here)
-
-        hooks = _init_hooks.run(dest)
-    except ModuleNotFoundError:
-        pass
+    try:  # identity adds principals/tokens here, once it exists
+        init_hooks = importlib.import_module("org.cli._init_hooks")
+    except ModuleNotFoundError as exc:
+        if exc.name != "org.cli._init_hooks":
+            raise
+    else:
+        hooks = init_hooks.run(dest)
     emit({"ok": True, "root": str(dest), "created": created, "extra": hooks},
          f"created an org in {dest}: {', '.join(d + '/' for d in created)}\nnext: cd {dest} && org validate")
 
@@ -134,9 +137,16 @@ def explain(
     approvals: list[str] = []
     authors: list[str] = []
     if task:
-        from org.cli import _task_context  # the bus supplies a task's attributes, approvals and authors
+        try:  # the bus supplies a task's attributes, approvals and authors
+            task_context = importlib.import_module("org.cli._task_context")
+        except ModuleNotFoundError as exc:
+            if exc.name != "org.cli._task_context":
+                raise
+            from org.errors import UsageError
 
-        t_attrs, approvals, authors = _task_context.lookup(o, cfg, task)
+            raise UsageError("--task needs the work bus, which is not installed here; pass the task's "
+                             "attributes with --set instead")
+        t_attrs, approvals, authors = task_context.lookup(o, cfg, task)
         attrs = {**attrs, **t_attrs}  # the task's own attributes win: a request never weakens them
     d = decide(cfg, as_, action, attrs, approvals=approvals, authors=authors)
     out = d.to_json()
@@ -155,3 +165,29 @@ def explain(
         if not o.json:
             err(f"org: {d.outcome.replace('_', ' ')}")
         raise typer.Exit(d.exit_code)
+
+
+def schema(
+    out: Annotated[Path | None, typer.Option("--out", help="Folder to write the *.schema.json files to "
+                                                           "(default: ./schemas; with --json only when given).")] = None,
+    json_: JsonFlag = False,
+) -> None:
+    """Export JSON Schemas of lane, workflow, rules, risk and credentials YAML for editors."""
+    import json
+
+    from org.config.schema import editor_settings, schemas
+
+    o = opts(json_)
+    docs = schemas()
+    written: list[str] = []
+    folder = out if out is not None else (None if o.json else Path("schemas"))
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, doc in docs.items():
+            (folder / name).write_text(json.dumps(doc, indent=2) + "\n")
+            written.append(str(folder / name))
+    settings = editor_settings(str(folder or "schemas"))
+    emit({"ok": True, "schemas": docs, "written": written, "editor_settings": settings},
+         lambda: "\n".join([f"wrote {w}" for w in written]
+                           + ["", "editor setup (YAML language server, e.g. VS Code settings.json):",
+                              json.dumps(settings, indent=2)]))

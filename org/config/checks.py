@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 __all__ = ["cross_check", "IDENTITY_ATTRIBUTES", "DERIVED_ATTRIBUTES"]
 
 # Rules may not depend on who acts: that would be an exemption (DESIGN invariant 1).
-IDENTITY_ATTRIBUTES = frozenset({"actor", "lane", "principal", "member", "family", "model", "role", "actor_id", "lane_id", "by"})
+IDENTITY_ATTRIBUTES = frozenset({"actor", "lane", "principal", "member", "family", "model", "role", "actor_id",
+                                 "lane_id", "by", "user", "author", "authors", "approver", "approvals"})
 # Attributes the engine derives; they may be read by rules but never set by a request.
 DERIVED_ATTRIBUTES = frozenset({"action", "credential_service", "tier"})
 
@@ -24,84 +25,149 @@ def _split(source: str) -> tuple[str, int]:
     return f, int(line) if line.isdigit() else 0
 
 
-def _cond_problems(cond: Condition, cfg: OrgConfig, file: str, line: int, path: str) -> list[Problem]:
+class _Where:
+    """Lines of one YAML document, with a fallback when the document is not at hand."""
+
+    def __init__(self, docs: dict[str, Located], file: str, fallback: int) -> None:
+        self.doc, self.file, self.fallback = docs.get(file), file, fallback
+
+    def line(self, *path: object) -> int:
+        return self.doc.line(path) if self.doc is not None else self.fallback
+
+
+def _walk(cond: Condition, path: tuple):
+    """Yield (condition, yaml path) for a condition and every condition inside it."""
+    yield cond, path
+    for key in ("all", "any"):
+        for i, sub in enumerate(getattr(cond, key) or []):
+            yield from _walk(sub, path + (key, i))
+    if cond.not_ is not None:
+        yield from _walk(cond.not_, path + ("not",))
+
+
+def _dotted(path: tuple) -> str:
+    return ".".join(str(p) for p in path)
+
+
+def _cond_problems(cond: Condition, cfg: OrgConfig, where: _Where, path: tuple, check_attrs: bool) -> list[Problem]:
     out: list[Problem] = []
-    for attr in sorted(cond.attributes()):
-        if attr in IDENTITY_ATTRIBUTES or attr.startswith(("actor.", "lane.")):
-            out.append(Problem(file, line, path, f"condition reads '{attr}': rules cannot depend on who acts "
-                                                 "(that would exempt someone; DESIGN invariant 1)"))
-        elif cfg.attributes and attr not in cfg.attributes and attr not in DERIVED_ATTRIBUTES:
-            known = ", ".join(sorted(set(cfg.attributes) | DERIVED_ATTRIBUTES))
-            out.append(Problem(file, line, path, f"unknown attribute '{attr}' (declared: {known})"))
-    out += _value_problems(cond, cfg, file, line, path)
+    known = sorted(set(cfg.attributes) | DERIVED_ATTRIBUTES)
+    for c, p in _walk(cond, path):
+        for key, attr in (("attr", c.attr), ("eq_attr", c.eq_attr), ("ne_attr", c.ne_attr)):
+            if attr is None:
+                continue
+            line = where.line(*p, key)
+            if attr in IDENTITY_ATTRIBUTES or attr.startswith(("actor.", "lane.", "principal.")):
+                out.append(Problem(where.file, line, _dotted(p + (key,)),
+                                   f"condition reads '{attr}': rules cannot depend on who acts "
+                                   "(that would exempt someone; DESIGN invariant 1)"))
+            elif check_attrs and cfg.attributes and attr not in cfg.attributes and attr not in DERIVED_ATTRIBUTES:
+                out.append(Problem(where.file, line, _dotted(p + (key,)),
+                                   f"unknown attribute '{attr}' (declared: {', '.join(known)})"))
+        if check_attrs:
+            out += _value_problems(c, cfg, where, p)
     return out
 
 
-def _value_problems(cond: Condition, cfg: OrgConfig, file: str, line: int, path: str) -> list[Problem]:
+def _value_problems(c: Condition, cfg: OrgConfig, where: _Where, path: tuple) -> list[Problem]:
+    if not c.attr or c.attr not in cfg.attributes:
+        return []
     out: list[Problem] = []
-    if cond.attr and cond.attr in cfg.attributes:
-        spec = cfg.attributes[cond.attr]
-        values = [v for v in ([cond.eq, cond.ne] + list(cond.in_ or []) + list(cond.not_in or [])) if v is not None]
-        for v in values:
-            if spec.values is not None and str(v) not in spec.values:
-                out.append(Problem(file, line, path, f"'{v}' is not a value of '{cond.attr}' ({', '.join(spec.values)})"))
-            if spec.type == "bool" and not isinstance(v, bool):
-                out.append(Problem(file, line, path, f"'{cond.attr}' is a bool; compare with true or false"))
-    for sub in (cond.all or []) + (cond.any or []) + ([cond.not_] if cond.not_ else []):
-        out += _value_problems(sub, cfg, file, line, path)
+    spec = cfg.attributes[c.attr]
+    tests = [("eq", c.eq), ("ne", c.ne)] + [(("in", i), v) for i, v in enumerate(c.in_ or [])] \
+        + [(("not_in", i), v) for i, v in enumerate(c.not_in or [])]
+    for key, v in tests:
+        if v is None:
+            continue
+        sub = key if isinstance(key, tuple) else (key,)
+        line, p = where.line(*path, *sub), _dotted(path + sub)
+        if spec.type == "bool" and not isinstance(v, bool):
+            out.append(Problem(where.file, line, p, f"'{c.attr}' is a bool; compare with true or false"))
+        elif spec.type in ("int", "float") and (isinstance(v, bool) or not isinstance(v, (int, float))
+                                                 or (spec.type == "int" and not float(v).is_integer())):
+            out.append(Problem(where.file, line, p, f"'{c.attr}' is a{'n' if spec.type == 'int' else ''} "
+                                                    f"{spec.type}; '{v}' is not"))
+        elif spec.type == "str" and not isinstance(v, str):
+            out.append(Problem(where.file, line, p, f"'{c.attr}' is a string; quote '{v}' if it is meant as one"))
+        elif spec.values is not None and str(v) not in spec.values:
+            out.append(Problem(where.file, line, p, f"'{v}' is not a value of '{c.attr}' ({', '.join(spec.values)})"))
     return out
 
 
-def cross_check(cfg: OrgConfig, docs: dict[str, Located]) -> list[Problem]:
+def cross_check(cfg: OrgConfig, docs: dict[str, Located], skip: set[str] | frozenset[str] = frozenset()) -> list[Problem]:
+    """Problems across files. `skip` names kinds of files that failed to load (lanes, rules, ...):
+    references into them are not reported, since they would only echo the first problem."""
     problems: list[Problem] = []
     tiers = [t.id for t in cfg.risk.tiers]
-    risk_file, _ = _split(cfg.sources.get("risk:default", "gates/risk.yaml:1"))
-    if len(set(tiers)) != len(tiers):
-        problems.append(Problem(risk_file, 1, "risk.tiers", "tier ids must be unique"))
+    tier_list = ", ".join(tiers)
+    rf, rline = _split(cfg.sources.get("risk:default", "gates/risk.yaml:1"))
+    risk = _Where(docs, rf, rline)
+    seen: set[str] = set()
+    for i, t in enumerate(cfg.risk.tiers):
+        if t.id in seen:
+            problems.append(Problem(rf, risk.line("risk", "tiers", i, "id"), f"risk.tiers.{i}.id",
+                                    f"tier '{t.id}' is defined twice"))
+        seen.add(t.id)
     if cfg.risk.default not in tiers:
-        f, line = _split(cfg.sources["risk:default"])
-        problems.append(Problem(f, line, "risk.default", f"unknown tier '{cfg.risk.default}' (tiers: {', '.join(tiers)})"))
+        problems.append(Problem(rf, rline, "risk.default", f"unknown tier '{cfg.risk.default}' (tiers: {tier_list})"))
+    check_attrs = "rules" not in skip
     for i, c in enumerate(cfg.risk.classify):
-        f, line = _split(cfg.sources[c.id])
         if c.tier not in tiers:
-            problems.append(Problem(f, line, f"risk.classify.{i}.tier", f"unknown tier '{c.tier}' (tiers: {', '.join(tiers)})"))
-        problems += _cond_problems(c.when, cfg, f, line, f"risk.classify.{i}.when")
+            problems.append(Problem(rf, risk.line("risk", "classify", i, "tier"), f"risk.classify.{i}.tier",
+                                    f"unknown tier '{c.tier}' (tiers: {tier_list})"))
+        problems += _cond_problems(c.when, cfg, risk, ("risk", "classify", i, "when"), check_attrs)
+        for sub, p in _walk(c.when, ("risk", "classify", i, "when")):
+            for key in ("attr", "eq_attr", "ne_attr"):
+                if getattr(sub, key) == "tier":
+                    problems.append(Problem(rf, risk.line(*p, key), _dotted(p + (key,)),
+                                            "classification cannot read 'tier': it is what classification decides"))
 
     for r in cfg.rules:
         f, line = _split(r.source)
         if r.spec.when is not None:
-            problems += _cond_problems(r.spec.when, cfg, f, line, f"{r.spec.id}.when")
+            problems += _cond_problems(r.spec.when, cfg, _Where(docs, f, line), tuple(r.path) + ("when",), check_attrs)
 
     for name, lane in cfg.lanes.items():
         f, line = _split(cfg.sources[f"lane:{name}"])
-        overlap = set(lane.may) & set(lane.may_not)
-        if overlap:
-            problems.append(Problem(f, line, "may_not", f"actions both allowed and forbidden: {', '.join(sorted(overlap))}"))
+        where = _Where(docs, f, line)
+        for i, pat in enumerate(lane.may_not):
+            if pat in lane.may:
+                problems.append(Problem(f, where.line("may_not", i), f"may_not.{i}",
+                                        f"'{pat}' is both allowed (may) and forbidden (may_not)"))
 
     for wname, wf in cfg.workflows.items():
-        terminals = [g for g, spec in wf.gates.items() if spec.kind == "terminal"]
         wf_file, wf_line = _split(cfg.sources[f"workflow:{wname}"])
+        where = _Where(docs, wf_file, wf_line)
+        terminals = [g for g, spec in wf.gates.items() if spec.kind == "terminal"]
         if len(terminals) != 1:
-            problems.append(Problem(wf_file, wf_line, "gates", f"a workflow needs exactly one terminal gate, found {len(terminals)}"))
+            problems.append(Problem(wf_file, where.line("gates"), "gates",
+                                    f"a workflow needs exactly one terminal gate, found {len(terminals)}"
+                                    + (f" ({', '.join(terminals)})" if terminals else "")))
         for gname, g in wf.gates.items():
-            f, line = _split(cfg.sources[f"gate:{wname}.{gname}"])
             path = f"gates.{gname}"
-            if g.lane and g.lane not in cfg.lanes:
-                problems.append(Problem(f, line, f"{path}.lane", f"unknown lane '{g.lane}' (lanes: {', '.join(sorted(cfg.lanes))})"))
-            for dep in g.after:
+            if g.lane and g.lane not in cfg.lanes and "lanes" not in skip and f"lane:{g.lane}" not in skip:
+                problems.append(Problem(wf_file, where.line("gates", gname, "lane"), f"{path}.lane",
+                                        f"unknown lane '{g.lane}' (lanes: {', '.join(sorted(cfg.lanes))})"))
+            for i, dep in enumerate(g.after):
                 if dep not in wf.gates:
-                    problems.append(Problem(f, line, f"{path}.after", f"unknown gate '{dep}'"))
+                    problems.append(Problem(wf_file, where.line("gates", gname, "after", i), f"{path}.after.{i}",
+                                            f"unknown gate '{dep}' (gates: {', '.join(wf.gates)})"))
                 elif dep == gname:
-                    problems.append(Problem(f, line, f"{path}.after", "a gate cannot come after itself"))
-            for t in g.tiers or []:
+                    problems.append(Problem(wf_file, where.line("gates", gname, "after", i), f"{path}.after.{i}",
+                                            "a gate cannot come after itself"))
+            for i, t in enumerate(g.tiers or []):
                 if t not in tiers:
-                    problems.append(Problem(f, line, f"{path}.tiers", f"unknown tier '{t}' (tiers: {', '.join(tiers)})"))
+                    problems.append(Problem(wf_file, where.line("gates", gname, "tiers", i), f"{path}.tiers.{i}",
+                                            f"unknown tier '{t}' (tiers: {tier_list})"))
             if g.on_fail is not None:
                 target = wf.gates.get(g.on_fail)
+                line = where.line("gates", gname, "on_fail")
                 if target is None:
-                    problems.append(Problem(f, line, f"{path}.on_fail", f"unknown gate '{g.on_fail}'"))
+                    problems.append(Problem(wf_file, line, f"{path}.on_fail", f"unknown gate '{g.on_fail}'"))
                 elif target.kind != "work":
-                    problems.append(Problem(f, line, f"{path}.on_fail", f"'{g.on_fail}' is a {target.kind} gate; rework goes to a work gate"))
+                    problems.append(Problem(wf_file, line, f"{path}.on_fail",
+                                            f"'{g.on_fail}' is a {target.kind} gate; rework goes to a work gate"))
             if g.kind == "approval" and g.lane in cfg.lanes and cfg.lanes[g.lane].kind != "human":
-                problems.append(Problem(f, line, f"{path}.lane", f"approval gates are held by human lanes; '{g.lane}' is an agent lane"))
+                problems.append(Problem(wf_file, where.line("gates", gname, "lane"), f"{path}.lane",
+                                        f"approval gates are held by human lanes; '{g.lane}' is an agent lane"))
     return problems

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,11 +21,12 @@ from org.config.models import (
     RulesFile,
     RuleSpec,
     Workflow,
+    is_exemption_key,
 )
 from org.config.yamlsrc import Located, load_yaml
 from org.errors import ConfigError, Problem, UsageError
 
-__all__ = ["OrgConfig", "Actor", "SourcedRule", "load_org", "find_root", "config_files"]
+__all__ = ["OrgConfig", "Actor", "SourcedRule", "load_org", "load_org_files", "find_root", "config_files"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class SourcedRule:
     spec: RuleSpec
     effect: str  # deny | needs_approval
     source: str  # file:line
+    path: tuple = ()  # where in its file, e.g. ("red", 0)
 
 
 @dataclass
@@ -104,7 +107,10 @@ def _problems_from(err: ValidationError, doc: Located, prefix: tuple = ()) -> li
         # pydantic reports the alias-less name of aliased fields; map back to what the user wrote.
         loc = tuple({"in_": "in", "not_": "not"}.get(x, x) if isinstance(x, str) else x for x in loc)
         msg = e["msg"]
-        if e["type"] == "extra_forbidden":
+        if e["type"] == "extra_forbidden" and loc and is_exemption_key(loc[-1]):
+            msg = (f"'{loc[-1]}': org has no exemptions; every lane and actor is bound by every rule "
+                   "(DESIGN invariant 1)")
+        elif e["type"] == "extra_forbidden":
             msg = "unknown field (not part of the schema)"
         elif msg.startswith("Value error, "):
             msg = msg[len("Value error, "):]
@@ -131,7 +137,20 @@ def load_org(root: Path) -> OrgConfig:
             problems.append(Problem(str(root / sub), 0, "", "folder not found (run 'org init')"))
     if problems:
         raise ConfigError(problems)
+    return _load(root, [(str(p.relative_to(root)), p, None) for p in config_files(root)])
 
+
+def load_org_files(files: Mapping[str, str], root: Path | None = None) -> OrgConfig:
+    """Load an org from {relative path: text}, e.g. the `files` a task pinned (cfg.files): the
+    result has the same config_hash as the org those texts came from."""
+    base = Path(root) if root is not None else Path(".")
+    entries = [(rel, base / rel, text) for rel, text in sorted(files.items())
+               if rel.split("/", 1)[0] in ("lanes", "gates") and rel.endswith((".yaml", ".yml"))]
+    return _load(base, entries)
+
+
+def _load(root: Path, entries: list[tuple[str, Path, str | None]]) -> OrgConfig:
+    problems: list[Problem] = []
     lanes: dict[str, Lane] = {}
     workflows: dict[str, Workflow] = {}
     rules: list[SourcedRule] = []
@@ -144,9 +163,10 @@ def load_org(root: Path) -> OrgConfig:
     files: dict[str, str] = {}
     docs: dict[str, Located] = {}
 
-    for path in config_files(root):
-        rel = str(path.relative_to(root))
-        doc, probs = load_yaml(path, rel)
+    kind_of: dict[str, str] = {}  # file -> lanes|workflow|rules|risk|credentials (what failed is not cross-checked)
+    for rel, path, text in entries:
+        kind_of[rel] = "lanes" if rel.startswith("lanes") else "gates"
+        doc, probs = load_yaml(path, rel, text)
         problems += probs
         if doc is None:
             continue
@@ -170,6 +190,10 @@ def load_org(root: Path) -> OrgConfig:
             sources[f"lane:{lane.lane}"] = f"{rel}:{doc.line(('lane',))}"
             sources[f"lane:{lane.lane}:may"] = f"{rel}:{doc.line(('may',))}"
             sources[f"lane:{lane.lane}:may_not"] = f"{rel}:{doc.line(('may_not',)) if 'may_not' in doc.data else doc.line(('may',))}"
+            for key in ("may", "may_not"):
+                for i in range(len(getattr(lane, key))):
+                    sources[f"lane:{lane.lane}:{key}:{i}"] = f"{rel}:{doc.line((key, i))}"
+            problems += _member_problems(lane, doc)
             for i, m in enumerate(lane.members):
                 src = f"{rel}:{doc.line(('members', i))}"
                 if m.id in actors:
@@ -178,6 +202,7 @@ def load_org(root: Path) -> OrgConfig:
                     continue
                 actors[m.id] = _actor(m, lane, src)
         elif "workflow" in keys:
+            kind_of[rel] = "workflow"
             wf = _parse(Workflow, doc, problems)
             if wf is None:
                 continue
@@ -190,6 +215,7 @@ def load_org(root: Path) -> OrgConfig:
                 sources[f"gate:{wf.workflow}.{g}"] = f"{rel}:{doc.line(('gates', g))}"
             sources[f"limits:{wf.workflow}"] = f"{rel}:{doc.line(('limits',))}"
         elif keys & {"red", "consequential", "attributes"}:
+            kind_of[rel] = "rules"
             rf = _parse(RulesFile, doc, problems)
             if rf is None:
                 continue
@@ -205,8 +231,9 @@ def load_org(root: Path) -> OrgConfig:
                         problems.append(Problem(rel, doc.line((section, i, "id")), f"{section}.{i}.id", f"rule id '{spec.id}' is used twice ({sources[spec.id]})"))
                         continue
                     sources[spec.id] = src
-                    rules.append(SourcedRule(spec, effect, src))
+                    rules.append(SourcedRule(spec, effect, src, (section, i)))
         elif "risk" in keys:
+            kind_of[rel] = "risk"
             rk = _parse(RiskFile, doc, problems)
             if rk is None:
                 continue
@@ -218,6 +245,7 @@ def load_org(root: Path) -> OrgConfig:
                 sources[c.id] = f"{rel}:{doc.line(('risk', 'classify', i))}"
             sources["risk:default"] = f"{rel}:{doc.line(('risk', 'default'))}"
         elif "credentials" in keys:
+            kind_of[rel] = "credentials"
             cf = _parse(CredentialsFile, doc, problems)
             if cf is None:
                 continue
@@ -229,10 +257,11 @@ def load_org(root: Path) -> OrgConfig:
         else:
             problems.append(Problem(rel, 1, "", "unrecognised file: expected a top-level 'lane', 'workflow', 'red'/'consequential', 'risk' or 'credentials' key"))
 
-    if risk is None and not any(p.file.startswith("gates") and "risk" in p.path for p in problems):
-        problems.append(Problem("gates", 0, "", "no risk model found: add gates/risk.yaml with 'risk: {tiers: ..., default: ...}'"))
-    if problems:
-        raise ConfigError(problems)
+    if risk is None and not any(kind_of.get(p.file) in ("risk", "gates") for p in problems):
+        problems.append(Problem("gates/risk.yaml", 0, "", "no risk model found: add a gates file with "
+                                                         "'risk: {tiers: ..., default: ...}'"))
+    if risk is None:
+        raise ConfigError([_printable(p) for p in problems])
 
     digest = hashlib.sha256()
     for rel in sorted(files):
@@ -243,10 +272,49 @@ def load_org(root: Path) -> OrgConfig:
     )
     from org.config.checks import cross_check  # noqa: PLC0415  (keeps module import order simple)
 
-    problems = cross_check(cfg, docs)
+    # Cross-check what did load, so one run reports (nearly) everything; references into files
+    # that failed to load are not reported (they would only echo the first problem).
+    failed = {kind_of.get(p.file, "gates") for p in problems}
+    if "lanes" in failed:
+        # a lane whose file parsed but did not validate is still known by name; an unparsable one is not
+        named = [str(docs[p.file].data.get("lane")) for p in problems if kind_of.get(p.file) == "lanes"
+                 and p.file in docs and isinstance(docs[p.file].data, dict) and "lane" in docs[p.file].data]
+        unparsed = any(kind_of.get(p.file) == "lanes" and p.file not in docs for p in problems)
+        failed = (failed - {"lanes"}) | ({"lanes"} if unparsed else {f"lane:{n}" for n in named})
+    problems += cross_check(cfg, docs, skip=failed)
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError([_printable(p) for p in problems])
     return cfg
+
+
+def _printable(p: Problem) -> Problem:
+    """One problem, one line: control characters a file smuggled into a key or value are escaped."""
+    def clean(text: str) -> str:
+        return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+    if p.path.isprintable() and p.message.isprintable():
+        return p
+    return Problem(p.file, p.line, clean(p.path), clean(p.message))
+
+
+def _member_problems(lane: Lane, doc: Located) -> list[Problem]:
+    """Agents need a model whose family is known (cross-vendor review depends on it); humans have none."""
+    out = []
+    for i, m in enumerate(lane.members):
+        if lane.kind == "agent" and not m.model:
+            out.append(Problem(doc.file, doc.line(("members", i)), f"members.{i}.model",
+                               f"agent member '{m.id}' needs a 'model' (a litellm model string)"))
+        elif lane.kind == "agent" and family_of(m.model, m.family) == "unknown":
+            out.append(Problem(doc.file, doc.line(("members", i, "model")), f"members.{i}.model",
+                               f"cannot tell the model family of '{m.model}' (cross-vendor review depends on it); "
+                               "add 'family: <vendor>', e.g. family: meta"))
+        elif lane.kind == "human" and m.model:
+            out.append(Problem(doc.file, doc.line(("members", i, "model")), f"members.{i}.model",
+                               f"human member '{m.id}' cannot have a 'model'"))
+        elif lane.kind == "human" and m.family:
+            out.append(Problem(doc.file, doc.line(("members", i, "family")), f"members.{i}.family",
+                               f"human member '{m.id}' cannot have a model 'family'"))
+    return out
 
 
 def _actor(m: Member, lane: Lane, src: str) -> Actor:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,11 +37,34 @@ def loc_line(lines: dict[tuple, int], path: tuple) -> int:
     return lines.get((), 1)
 
 
+# The line breaks PyYAML counts (so the lines we report are the lines it reports).
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
 class _Loader(yaml.SafeLoader):
     pass
 
 
-def _convert(node: yaml.Node, path: tuple, lines: dict, file: str, problems: list[Problem]) -> Any:
+# libyaml composes ~6x faster than the pure-Python parser; both give the same nodes and marks.
+_COMPOSER = getattr(yaml, "CSafeLoader", None) or _Loader
+_CONSTRUCT = yaml.constructor.SafeConstructor()
+
+
+# More nodes than any sane org file holds: an alias bomb ("billion laughs") or a generated monster.
+MAX_NODES = 50_000
+
+
+class _TooBig(Exception):
+    def __init__(self, line: int) -> None:
+        self.line = line
+
+
+def _convert(node: yaml.Node, path: tuple, lines: dict, file: str, problems: list[Problem],
+             budget: list[int] | None = None) -> Any:
+    if budget is not None:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise _TooBig(node.start_mark.line + 1)
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict = {}
@@ -64,26 +88,73 @@ def _convert(node: yaml.Node, path: tuple, lines: dict, file: str, problems: lis
                 )
                 continue
             lines[path + (key,)] = key_node.start_mark.line + 1
-            out[key] = _convert(value_node, path + (key,), lines, file, problems)
+            out[key] = _convert(value_node, path + (key,), lines, file, problems, budget)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_convert(v, path + (i,), lines, file, problems) for i, v in enumerate(node.value)]
+        return [_convert(v, path + (i,), lines, file, problems, budget) for i, v in enumerate(node.value)]
     return _scalar(node)
 
 
 def _scalar(node: yaml.Node) -> Any:
     if not isinstance(node, yaml.ScalarNode):
         return None
-    loader = _Loader("")
     try:
-        value = loader.construct_object(node, deep=True)
+        return _CONSTRUCT.construct_object(node, deep=True)
     finally:
-        loader.dispose()
-    return value
+        _CONSTRUCT.constructed_objects.clear()
+        _CONSTRUCT.recursive_objects.clear()
 
 
 def _dotted(path: tuple) -> str:
     return ".".join(str(p) for p in path)
+
+
+def _unclosed_flow(text: str) -> int | None:
+    """The line of the innermost [ or { that is never closed (quotes and comments skipped), if any."""
+    stack: list[int] = []
+    for n, line in enumerate(_LINE_BREAK.split(text), 1):
+        quote = ""
+        for i, ch in enumerate(line):
+            if quote:
+                if ch == quote:
+                    quote = ""
+            elif ch in "'\"" and (i == 0 or line[i - 1] in " \t[{,:"):
+                quote = ch
+            elif ch == "#" and (i == 0 or line[i - 1] in " \t"):
+                break
+            elif ch in "[{":
+                stack.append(n)
+            elif ch in "]}" and stack:
+                stack.pop()
+    return stack[-1] if stack else None
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, str, str]:
+    """(line, path, message) of a YAML syntax error. An unclosed [ or { is reported where it opens
+    (PyYAML only notices at the next token, often far below); everything else where it was noticed."""
+    problem, context = exc.problem_mark, exc.context_mark
+    mark = problem or context
+    line = mark.line + 1 if mark else 1
+    msg = " ".join(str(x) for x in (exc.context, exc.problem) if x)
+    if str(exc.context or "").startswith("while parsing a flow"):
+        opened = _unclosed_flow(text)
+        if opened is not None and opened != line:
+            msg += f" (noticed on line {line})"
+            line = opened
+    return line, "", f"invalid YAML: {msg}"
+
+
+def _reader_error(exc: yaml.reader.ReaderError, text: str) -> tuple[int, str, str]:
+    """A character YAML does not allow: the line it is on (libyaml does not say; find it)."""
+    pos = getattr(exc, "position", None)
+    if not isinstance(pos, int) or pos < 0:
+        pos = next((i for i, ch in enumerate(text) if not _PRINTABLE.match(ch)), 0)
+    bad = text[pos] if pos < len(text) else ""
+    return len(_LINE_BREAK.split(text[:pos])), "", f"invalid YAML: character {bad!r} is not allowed"
+
+
+# What YAML allows in a stream (PyYAML's Reader.NON_PRINTABLE, inverted).
+_PRINTABLE = re.compile("[\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010ffff]")
 
 
 def load_yaml(path: Path, display: str | None = None, data: bytes | str | None = None) -> tuple[Located | None, list[Problem]]:
@@ -97,6 +168,8 @@ def load_yaml(path: Path, display: str | None = None, data: bytes | str | None =
             raw = path.read_bytes()
         except FileNotFoundError:
             return None, [Problem(name, 0, "", "file not found")]
+        except IsADirectoryError:
+            return None, [Problem(name, 0, "", "is a folder, not a YAML file")]
         except OSError as exc:
             return None, [Problem(name, 0, "", f"cannot read: {exc.strerror or exc}")]
     try:
@@ -106,18 +179,17 @@ def load_yaml(path: Path, display: str | None = None, data: bytes | str | None =
         return None, [Problem(name, line, "", "not valid UTF-8")]
     if not text.strip() or all(ln.strip().startswith("#") or not ln.strip() for ln in text.splitlines()):
         return None, [Problem(name, 1, "", "file is empty")]
-    for i, line in enumerate(text.splitlines(), 1):
-        stripped = line.lstrip(" ")
-        if stripped.startswith("\t"):
-            return None, [Problem(name, i, "", "tab used for indentation; YAML needs spaces")]
+    tabs = [Problem(name, i, "", "tab used for indentation; YAML needs spaces")
+            for i, line in enumerate(_LINE_BREAK.split(text), 1) if line.lstrip(" ").startswith("\t")]
+    if tabs:
+        return None, tabs
     try:
-        nodes = list(yaml.compose_all(text, Loader=_Loader))
+        nodes = list(yaml.compose_all(text, Loader=_COMPOSER))
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        msg = " ".join(str(x) for x in (exc.context, exc.problem) if x)
-        return None, [Problem(name, line, "", f"invalid YAML: {msg}")]
-    except yaml.YAMLError as exc:  # pragma: no cover - scanner errors are marked
+        return None, [Problem(name, *_syntax_error(exc, text))]
+    except yaml.reader.ReaderError as exc:  # a control character or similar; not marked
+        return None, [Problem(name, *_reader_error(exc, text))]
+    except yaml.YAMLError as exc:  # pragma: no cover - other scanner errors are marked
         return None, [Problem(name, 1, "", f"invalid YAML: {exc}")]
     except (RecursionError, ValueError) as exc:
         return None, [Problem(name, 1, "", f"invalid YAML: {exc}")]
@@ -129,7 +201,10 @@ def load_yaml(path: Path, display: str | None = None, data: bytes | str | None =
     problems: list[Problem] = []
     lines: dict[tuple, int] = {}
     try:
-        data = _convert(nodes[0], (), lines, name, problems)
+        data = _convert(nodes[0], (), lines, name, problems, [MAX_NODES])
+    except _TooBig as exc:
+        return None, [Problem(name, exc.line, "", f"document too large: more than {MAX_NODES} values "
+                                                 "(an alias expanding without end?)")]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         return None, [Problem(name, (mark.line + 1) if mark else 1, "", f"invalid YAML: {exc}")]

@@ -1,72 +1,175 @@
 """Compile a Condition into a predicate over an attribute dict (no eval, no arbitrary code).
 
-Missing attributes fail closed for the rules that use them: `ne`, `not_in` and `ne_attr`
-are true when an attribute is absent (a RED rule written as "X must be pipeline" also denies
-when nobody said what X is); `eq`, `in` and `eq_attr` are false.
+Semantics (ADR 0002): a missing attribute (absent, or None) is a value that equals nothing.
+So `eq`, `in` and `eq_attr` are false when an attribute is missing, and their negations
+`ne`, `not_in` and `ne_attr` are true: a rule written as a requirement ("via must be
+pipeline": `{attr: via, ne: pipeline}`) fires, and so denies, when nobody said what `via` is.
+`not: {eq: x}` is exactly `ne: x`, missing included. `exists` tests presence.
+
+Values are compared by the type the org declares for the attribute (`attributes:` in
+gates/rules.yaml): "true"/"yes"/"false"/"no" become booleans for bool attributes, numeric
+strings become numbers for int/float ones. A value that does not fit its declared type or
+values is refused by decide() (ORG-BAD-ATTRIBUTE) rather than silently compared.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Mapping
 from fnmatch import fnmatchcase
 from typing import Any
 
-from org.config.models import Condition
+from org.config.models import AttributeSpec, Condition
 
-__all__ = ["compile_condition", "Predicate", "action_matches", "norm"]
+__all__ = ["compile_condition", "Predicate", "action_matches", "norm", "coerce", "BAD", "coerce_attributes"]
 
 Predicate = Callable[[dict], bool]
 _MISSING = object()
 
 
+class _Bad:
+    """The result of coercing a value that does not fit its attribute's declared type."""
+
+    def __repr__(self) -> str:
+        return "BAD"
+
+
+BAD = _Bad()
+_TRUE = frozenset({"true", "yes"})
+_FALSE = frozenset({"false", "no"})
+
+
 def norm(v: Any) -> Any:
-    """Normalise a scalar for comparison: 'true'/'false' strings from --set become bools."""
+    """Normalise an undeclared attribute's scalar: 'true'/'false'/'yes'/'no' strings become bools."""
     if isinstance(v, str):
         low = v.strip().lower()
-        if low in ("true", "yes"):
+        if low in _TRUE:
             return True
-        if low in ("false", "no"):
+        if low in _FALSE:
             return False
         return v
     return v
 
 
-def compile_condition(c: Condition | None) -> Predicate:
+def coerce(spec: AttributeSpec | None, v: Any) -> Any:
+    """The value `v` as the declared type of its attribute, or BAD. Undeclared: norm(v)."""
+    if spec is None:
+        return norm(v)
+    t = spec.type
+    if t == "bool":
+        if isinstance(v, bool):
+            out: Any = v
+        elif isinstance(v, str) and v.strip().lower() in _TRUE:
+            out = True
+        elif isinstance(v, str) and v.strip().lower() in _FALSE:
+            out = False
+        else:
+            return BAD
+    elif t == "int":
+        if isinstance(v, bool):
+            return BAD
+        if isinstance(v, int):
+            out = v
+        elif isinstance(v, float) and v.is_integer():
+            out = int(v)
+        elif isinstance(v, str):
+            try:
+                out = int(v.strip())
+            except ValueError:
+                return BAD
+        else:
+            return BAD
+    elif t == "float":
+        if isinstance(v, bool) or not isinstance(v, (int, float, str)):
+            return BAD
+        try:
+            out = float(v.strip() if isinstance(v, str) else v)
+        except ValueError:
+            return BAD
+        if not math.isfinite(out):
+            return BAD
+    else:
+        if not isinstance(v, str):
+            return BAD
+        out = v
+    if spec.values is not None and str(out) not in spec.values:
+        return BAD
+    return out
+
+
+def coerce_attributes(types: Mapping[str, AttributeSpec], attributes: Mapping[str, Any]) -> tuple[dict, list[str]]:
+    """(attributes coerced by declared type with None dropped, names of attributes that did not fit)."""
+    out: dict = {}
+    bad: list[str] = []
+    for k, v in attributes.items():
+        if v is None:
+            continue
+        c = coerce(types.get(k), v)
+        if c is BAD:
+            bad.append(k)
+            continue
+        out[k] = c
+    return out, bad
+
+
+def _lit(types: Mapping[str, AttributeSpec] | None, attr: str | None, v: Any) -> Any:
+    spec = types.get(attr) if types and attr else None
+    c = coerce(spec, v)
+    return v if c is BAD else c
+
+
+def compile_condition(c: Condition | None, types: Mapping[str, AttributeSpec] | None = None) -> Predicate:
+    """A predicate over coerced attributes. `types` (the org's declared attributes) types the literals."""
     if c is None:
         return lambda attrs: True
     if c.all is not None:
-        subs = [compile_condition(s) for s in c.all]
+        subs = [compile_condition(s, types) for s in c.all]
         return lambda attrs: all(p(attrs) for p in subs)
     if c.any is not None:
-        subs = [compile_condition(s) for s in c.any]
+        subs = [compile_condition(s, types) for s in c.any]
         return lambda attrs: any(p(attrs) for p in subs)
     if c.not_ is not None:
-        sub = compile_condition(c.not_)
+        sub = compile_condition(c.not_, types)
         return lambda attrs: not sub(attrs)
     a = c.attr
     if c.eq is not None:
-        want = norm(c.eq)
-        return lambda attrs: attrs.get(a, _MISSING) == want
+        want = _lit(types, a, c.eq)
+        return lambda attrs: _same(attrs.get(a, _MISSING), want)
     if c.ne is not None:
-        want = norm(c.ne)
-        return lambda attrs: attrs.get(a, _MISSING) != want
+        want = _lit(types, a, c.ne)
+        return lambda attrs: not _same(attrs.get(a, _MISSING), want)
     if c.in_ is not None:
-        vals = frozenset(norm(v) for v in c.in_)
-        return lambda attrs: attrs.get(a, _MISSING) in vals
+        vals = tuple(_lit(types, a, v) for v in c.in_)
+        return lambda attrs: _among(attrs.get(a, _MISSING), vals)
     if c.not_in is not None:
-        vals = frozenset(norm(v) for v in c.not_in)
-        return lambda attrs: attrs.get(a, _MISSING) not in vals
+        vals = tuple(_lit(types, a, v) for v in c.not_in)
+        return lambda attrs: not _among(attrs.get(a, _MISSING), vals)
     if c.exists is not None:
         want = c.exists
-        return lambda attrs: (a in attrs and attrs[a] is not None) == want
+        return lambda attrs: (attrs.get(a) is not None) == want
     if c.eq_attr is not None:
         b = c.eq_attr
-        return lambda attrs: a in attrs and b in attrs and attrs[a] == attrs[b]
+        return lambda attrs: _same(attrs.get(a, _MISSING), attrs.get(b, _MISSING), both=True)
     if c.ne_attr is not None:
         b = c.ne_attr
-        return lambda attrs: not (a in attrs and b in attrs and attrs[a] == attrs[b])
+        return lambda attrs: not _same(attrs.get(a, _MISSING), attrs.get(b, _MISSING), both=True)
     raise AssertionError("unreachable: Condition validated to one form")  # pragma: no cover
 
 
+def _same(x: Any, y: Any, both: bool = False) -> bool:
+    """Equality without Python's True == 1: a bool equals only a bool; missing equals nothing."""
+    if x is _MISSING or x is None or (both and (y is _MISSING or y is None)):
+        return False
+    if isinstance(x, bool) or isinstance(y, bool):
+        return isinstance(x, bool) and isinstance(y, bool) and x == y
+    return x == y
+
+
+def _among(x: Any, vals: tuple) -> bool:
+    return any(_same(x, v) for v in vals)
+
+
 def action_matches(patterns: list[str] | tuple[str, ...], action: str) -> bool:
-    return any(p == "*" or p == action or fnmatchcase(action, p) for p in patterns)
+    """Does `action` match any pattern? '*' is the only wildcard (patterns are validated to hold
+    no other glob characters, so fnmatch is an exact '*'-glob here)."""
+    return any(p == "*" or p == action or ("*" in p and fnmatchcase(action, p)) for p in patterns)

@@ -3,10 +3,15 @@ returns the new events; nothing here does I/O or reads a clock.
 
     start_task   task.created, gate.skipped..., then advance
     submit       work.submitted / review.filed / approval.*, gate.passed|failed, rework, advance
-    advance      gate.ready for gates whose joins are met; check gates evaluated; the terminal
-                 transition re-checks that every gate the tier requires passed on the current
-                 revision (DESIGN invariant 4) before task.done
+    advance      gate.ready for gates whose joins are met (bound to the latest upstream revision);
+                 check gates evaluated; the terminal transition re-checks that every gate the tier
+                 requires passed on the revision it covers (DESIGN invariant 4) before task.done
     eligibility  may this actor work this gate now (separation of duties, cross-vendor)
+
+Every function here works only with the policy the task was started under (DESIGN invariant 9):
+a config with another hash is refused (Conflict, ORG-POLICY-PINNED; load the pinned files with
+org.config.loader.load_org_files(state's files)). Every event carries the config_hash it was
+decided under.
 """
 
 from __future__ import annotations
@@ -18,7 +23,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from org.config.loader import OrgConfig
-from org.engine.graph import build_graph, descendants, plan_for
+from org.engine.binding import (
+    bound_revision,
+    cached_plan,
+    control_problems,
+    required_gates,
+    upstream,
+    valid_reviews,
+)
+from org.engine.conditions import coerce_attributes
+from org.engine.duties import Eligibility, eligibility, eligible_members, family_of_actor
+from org.engine.graph import descendants, plan_for
 from org.engine.proofs import bypass_path
 from org.engine.risk import classify
 from org.engine.state import Event, TaskState, fold
@@ -42,16 +57,6 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class Eligibility:
-    ok: bool
-    reason: str
-    rule: str = ""
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-
-@dataclass(frozen=True)
 class Violation:
     """A reason a check gate fails, with the rule or ADR behind it."""
 
@@ -64,17 +69,26 @@ class Violation:
 ExtraCheck = Callable[[OrgConfig, TaskState, str], list[Violation]]
 
 
-def family_of_actor(cfg: OrgConfig, actor: str) -> str:
-    a = cfg.actors.get(actor)
-    return (a.family if a and a.family else "human") if a else "unknown"
-
-
 def revision_hash(task: str, gate: str, actor: str, round_: int, content: str) -> str:
     return hashlib.sha256(json.dumps([task, gate, actor, round_, content]).encode()).hexdigest()[:16]
 
 
 def _ev(task: str, type_: str, actor: str | None = None, **data: Any) -> Event:
     return Event(type_, task, data, actor)
+
+
+def _stamp(cfg: OrgConfig, events: list[Event]) -> list[Event]:
+    """Record the policy every event was decided under."""
+    for e in events:
+        e.data.setdefault("config_hash", cfg.config_hash)
+    return events
+
+
+def _pinned(cfg: OrgConfig, state: TaskState) -> None:
+    if state.config_hash and cfg.config_hash != state.config_hash:
+        raise Conflict(f"task {state.id} runs under policy {state.config_hash}, not {cfg.config_hash}; "
+                       "a running task keeps the policy it started with (load its pinned files)",
+                       rule="ORG-POLICY-PINNED", pinned=state.config_hash, given=cfg.config_hash)
 
 
 def start_task(
@@ -93,7 +107,13 @@ def start_task(
     if requested_tier is not None and requested_tier not in tiers:
         raise UsageError(f"unknown tier '{requested_tier}' (tiers: {', '.join(tiers)})")
     wf = cfg.workflows[workflow]
-    attrs = dict(attributes or {})
+    attrs = {k: v for k, v in (attributes or {}).items() if v is not None}
+    _, bad = coerce_attributes(cfg.attributes, attrs)
+    if bad:
+        specs = cfg.attributes
+        raise UsageError("; ".join(
+            f"attribute '{k}' must be " + (f"one of {', '.join(specs[k].values)}" if specs[k].values is not None
+                                           else f"a {specs[k].type}") + f", not {attrs[k]!r}" for k in bad))
     cls = classify(cfg, attrs, requested_tier)
     plan = plan_for(wf, cls.tier)
     created = _ev(
@@ -105,42 +125,7 @@ def start_task(
     for g, why in plan.skipped.items():
         events.append(_ev(task, "gate.skipped", None, gate=g, reason=why, source=cfg.source(f"gate:{workflow}.{g}")))
     state = fold(events)
-    return events + advance(cfg, state, extra_check=extra_check)
-
-
-def eligible_members(cfg: OrgConfig, state: TaskState, gate: str) -> list[str]:
-    lane = cfg.workflows[state.workflow].gates[gate].lane
-    return [a.id for a in cfg.actors.values() if a.lane == lane and eligibility(cfg, state, a.id, gate)]
-
-
-def eligibility(cfg: OrgConfig, state: TaskState, actor: str, gate: str) -> Eligibility:
-    """May `actor` take the job at `gate` now? Compares with every author of every revision."""
-    wf = cfg.workflows.get(state.workflow)
-    if wf is None or gate not in wf.gates:
-        return Eligibility(False, f"no gate '{gate}' in this task's workflow", "ORG-NO-GATE")
-    spec = wf.gates[gate]
-    who = cfg.actors.get(actor)
-    if who is None:
-        return Eligibility(False, "unknown actor", "ORG-UNKNOWN-ACTOR")
-    if not state.open:
-        return Eligibility(False, f"task is {state.status}", "ORG-TASK-CLOSED")
-    if state.gates[gate].status != "ready":
-        return Eligibility(False, f"gate '{gate}' is {state.gates[gate].status}, not ready", "ORG-GATE-NOT-READY")
-    if spec.lane != who.lane:
-        return Eligibility(False, f"gate '{gate}' is held by the {spec.lane} lane, not {who.lane}", "ORG-WRONG-LANE")
-    if spec.kind in ("review", "approval"):
-        if actor in state.authors:
-            return Eligibility(False, f"{actor} is an author of this work and may not review or approve it",
-                               "ORG-SEPARATION-OF-DUTIES")
-        if any(r.actor == actor and r.revision == state.revision for r in state.gates[gate].reviews):
-            return Eligibility(False, f"{actor} already reviewed this revision at '{gate}'", "ORG-ONE-REVIEW-EACH")
-        fam = family_of_actor(cfg, actor)
-        if spec.cross_vendor and fam in state.author_families:
-            return Eligibility(False, f"{actor} is a {fam} model, the same family as an author; "
-                                      "cross-vendor review needs another family", "ORG-CROSS-VENDOR")
-    if spec.kind == "approval" and not who.is_human:
-        return Eligibility(False, "approvals are given only by humans", "ORG-HUMAN-APPROVAL")
-    return Eligibility(True, "eligible")
+    return _stamp(cfg, events + advance(cfg, state, extra_check=extra_check))
 
 
 def submit(
@@ -155,9 +140,34 @@ def submit(
     content: str = "",
     findings: list[dict] | None = None,
     extra_check: ExtraCheck | None = None,
+    in_place: bool = False,
 ) -> list[Event]:
     """The actor's result at `gate`: work (pass = delivered), review (pass|fail|changes) or
-    approval (approve|reject). Raises Denied when ineligible, Conflict when stale."""
+    approval (approve|reject). Raises Denied when ineligible, Conflict when stale.
+
+    With in_place=True the returned events are also folded into `state` (the caller's own copy,
+    e.g. the simulator's); on an exception `state` is left untouched."""
+    _pinned(cfg, state)
+    events = _stamp(cfg, _submit(cfg, state, actor, gate, verdict, revision=revision, note=note, content=content,
+                                 findings=findings, extra_check=extra_check))
+    if in_place:
+        fold(events, state)
+    return events
+
+
+def _submit(
+    cfg: OrgConfig,
+    state: TaskState,
+    actor: str,
+    gate: str,
+    verdict: str,
+    *,
+    revision: str | None,
+    note: str,
+    content: str,
+    findings: list[dict] | None,
+    extra_check: ExtraCheck | None,
+) -> list[Event]:
     wf = cfg.workflows[state.workflow]
     if gate not in wf.gates:
         raise NotFound(f"no gate '{gate}' in workflow '{state.workflow}'")
@@ -179,10 +189,10 @@ def submit(
         events.append(_ev(t, "work.submitted", actor, gate=gate, revision=rev, family=fam, note=note))
         events.append(_ev(t, "gate.passed", actor, gate=gate, revision=rev, reason=f"delivered by {actor}"))
     elif spec.kind in ("review", "approval"):
-        if revision is not None and revision != state.revision:
-            raise Conflict(f"review of revision {revision}, but the current revision is {state.revision}; "
+        rev = bound_revision(cfg, state, gate)
+        if revision is not None and revision != rev:
+            raise Conflict(f"review of revision {revision}, but the work at '{gate}' is now revision {rev}; "
                            "reviews bind to content", rule="ORG-STALE-REVISION")
-        rev = state.revision
         if spec.kind == "approval":
             if verdict not in ("approve", "pass", "reject", "fail"):
                 raise UsageError("an approval is approve or reject")
@@ -197,11 +207,11 @@ def submit(
             why = "counts: not an author" + (f", {fam} differs from every author's family" if spec.cross_vendor else "")
             events.append(_ev(t, "review.filed", actor, gate=gate, revision=rev, family=fam, verdict=verdict,
                               counts=counts, why=why if counts else f"verdict {verdict}", note=note,
-                              findings=findings or []))
+                              findings=findings or [], cross_vendor=spec.cross_vendor))
             ok = counts
         state2 = fold(events, _copy(state))
         if ok:
-            n = len(state2.counting_reviews(gate))
+            n = len(valid_reviews(cfg, state2, gate, rev))
             if n >= spec.quorum:
                 events.append(_ev(t, "gate.passed", None, gate=gate, revision=rev,
                                   reason=f"{n} of {spec.quorum} {'approval' if spec.kind == 'approval' else 'review'}(s) on revision {rev}"))
@@ -236,24 +246,25 @@ def _rework(cfg: OrgConfig, state: TaskState, gate: str) -> list[Event]:
 
 
 def _nearest_work(cfg: OrgConfig, state: TaskState, gate: str) -> str | None:
-    import networkx as nx
-
     wf = cfg.workflows[state.workflow]
-    g = build_graph(wf)
-    works = [a for a in nx.ancestors(g, gate) if a in wf.gates and wf.gates[a].kind == "work"]
+    ups = upstream(cfg, state.workflow)
+    works = [a for a in ups[gate] if wf.gates[a].kind == "work"]
     if not works:
         return None
-    return max(works, key=lambda a: len(nx.ancestors(g, a)))
+    return max(works, key=lambda a: (len(ups[a]), a))
 
 
 def _copy(state: TaskState) -> TaskState:
-    import copy
-
-    return copy.deepcopy(state)
+    return state.copy()
 
 
 def advance(cfg: OrgConfig, state: TaskState, *, extra_check: ExtraCheck | None = None) -> list[Event]:
     """Post gate.ready for gates whose joins are met, evaluate check gates, and finish the task."""
+    _pinned(cfg, state)
+    return _stamp(cfg, _advance(cfg, state, extra_check))
+
+
+def _advance(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None) -> list[Event]:
     if not state.open:
         return []
     wf = cfg.workflows[state.workflow]
@@ -272,13 +283,10 @@ def advance(cfg: OrgConfig, state: TaskState, *, extra_check: ExtraCheck | None 
                 new += _check(cfg, state, name, extra_check)
             else:
                 new.append(_ev(t, "gate.ready", None, gate=name, lane=spec.lane, round=state.rounds,
+                               revision=bound_revision(cfg, state, name),
                                source=cfg.source(f"gate:{state.workflow}.{name}")))
                 if spec.kind in ("review", "approval"):
-                    probe = fold([new[-1]], _copy(state))
-                    if len(eligible_members(cfg, probe, name)) < spec.quorum - len(probe.counting_reviews(name)):
-                        new.append(_ev(t, "task.escalated", None, kind="no_eligible_reviewer", gate=name,
-                                       reason=f"no eligible {spec.lane} member for '{name}' (authors and same-family "
-                                              "models are excluded); failing closed"))
+                    new += _no_eligible(cfg, fold([new[-1]], _copy(state)), name)
             if any(e.type in ("task.escalated", "task.done", "task.rejected") for e in new):
                 break
         if not new:
@@ -288,6 +296,22 @@ def advance(cfg: OrgConfig, state: TaskState, *, extra_check: ExtraCheck | None 
         if not state.open:
             break
     return out
+
+
+def _no_eligible(cfg: OrgConfig, state: TaskState, gate: str) -> list[Event]:
+    """Fail closed (DESIGN invariant 6): escalate when the ready gate's quorum cannot be met by
+    the members still eligible (authors and same-family models excluded; one per family at
+    cross-vendor gates)."""
+    spec = cfg.workflows[state.workflow].gates[gate]
+    need = spec.quorum - len(valid_reviews(cfg, state, gate, state.gates[gate].bound))
+    members = eligible_members(cfg, state, gate)
+    have = len({family_of_actor(cfg, m) for m in members}) if spec.cross_vendor else len(members)
+    if have >= need:
+        return []
+    return [_ev(state.id, "task.escalated", None, kind="no_eligible_reviewer", gate=gate,
+                reason=f"no eligible {spec.lane} member for '{gate}' ({have} eligible "
+                       f"{'famil' + ('y' if have == 1 else 'ies') if spec.cross_vendor else 'member(s)'} for "
+                       f"{need} more; authors and same-family models are excluded); failing closed")]
 
 
 def _satisfied(wf, state: TaskState, gate: str) -> bool:
@@ -301,25 +325,16 @@ def _satisfied(wf, state: TaskState, gate: str) -> bool:
 
 
 def _order(cfg: OrgConfig, workflow: str) -> tuple[str, ...]:
-    return plan_for(cfg.workflows[workflow], cfg.risk.default).order
+    return cached_plan(cfg, workflow, cfg.risk.default).order
 
 
 def _check(cfg: OrgConfig, state: TaskState, gate: str, extra_check: ExtraCheck | None) -> list[Event]:
-    wf = cfg.workflows[state.workflow]
+    """A check gate: every required review/approval before it holds on the revision it covers."""
     t = state.id
-    violations: list[Violation] = []
-    for name in state.required:
-        spec = wf.gates[name]
-        if spec.kind not in ("review", "approval") or name not in _ancestors(cfg, state.workflow, gate):
-            continue
-        gs = state.gates[name]
-        n = len(state.counting_reviews(name))
-        if gs.status != "passed" or gs.revision != state.revision or n < spec.quorum:
-            violations.append(Violation("ORG-CONTENT-BINDING", f"'{name}' has no valid pass on revision {state.revision}",
-                                        cfg.source(f"gate:{state.workflow}.{name}")))
-        for r in state.counting_reviews(name):
-            if r.actor in state.authors:
-                violations.append(Violation("ORG-SEPARATION-OF-DUTIES", f"{r.actor} reviewed its own work at '{name}'"))
+    before = upstream(cfg, state.workflow)[gate]
+    names = [n for n in required_gates(cfg, state) if n in before]
+    violations = [Violation(rule, reason, cfg.source(f"gate:{state.workflow}.{name}"))
+                  for name, rule, reason in control_problems(cfg, state, names)]
     if extra_check is not None:
         violations += extra_check(cfg, state, gate)
     src = cfg.source(f"gate:{state.workflow}.{gate}")
@@ -335,59 +350,55 @@ def _check(cfg: OrgConfig, state: TaskState, gate: str, extra_check: ExtraCheck 
                 reason="eligible: separation of duties, cross-vendor quorum and content binding hold")]
 
 
-def _ancestors(cfg: OrgConfig, workflow: str, gate: str) -> set[str]:
-    import networkx as nx
-
-    return nx.ancestors(build_graph(cfg.workflows[workflow]), gate)
-
-
 def _finish(cfg: OrgConfig, state: TaskState) -> list[Event]:
-    """The terminal transition re-checks that nothing was bypassed (DESIGN invariant 4)."""
+    """The terminal re-check (DESIGN invariant 4): every gate the pinned plan (and today's) requires
+    passed, each review and approval on the revision it covers with a counting quorum, nothing
+    required was skipped, and the graph has no bypass at this tier."""
     wf = cfg.workflows[state.workflow]
-    plan = plan_for(wf, state.tier)
-    problems = []
-    for name in plan.required:
-        gs = state.gates[name]
-        spec = wf.gates[name]
-        if gs.status != "passed":
+    plan = cached_plan(cfg, state.workflow, state.tier)
+    required = required_gates(cfg, state)
+    problems = [reason for _g, _r, reason in control_problems(cfg, state, required)]
+    for name in required:
+        gs = state.gates.get(name)
+        if gs is not None and name in wf.gates and wf.gates[name].kind not in ("review", "approval") \
+                and gs.status != "passed":
             problems.append(f"required gate '{name}' is {gs.status}")
-        elif spec.kind in ("review", "approval") and (gs.revision != state.revision
-                                                      or len(state.counting_reviews(name)) < spec.quorum):
-            problems.append(f"'{name}' passed on revision {gs.revision}, not the current {state.revision}")
-    for name, gs in state.gates.items():
-        if gs.status == "skipped" and name in plan.required:
-            problems.append(f"required gate '{name}' was skipped")
     path = bypass_path(wf, state.tier)
     if path:
         problems.append("bypass path " + " -> ".join(path))
     if problems:
         return [_ev(state.id, "task.escalated", None, kind="bypass_detected",
                     reason="terminal re-check failed: " + "; ".join(problems))]
+    skipped = sorted(g for g, gs in state.gates.items() if gs.status == "skipped")
     return [_ev(state.id, "gate.passed", None, gate=plan.terminal, revision=state.revision, reason="terminal re-check held"),
             _ev(state.id, "task.done", None, revision=state.revision, tier=state.tier,
-                passed=[g for g in plan.required], skipped=sorted(plan.skipped))]
+                passed=list(required), skipped=skipped)]
 
 
 def escalate_if_stalled(cfg: OrgConfig, state: TaskState, idle_seconds: float) -> list[Event]:
+    """A brake: it works with any config (escalating never weakens a task)."""
     lim = cfg.workflows[state.workflow].limits.no_progress_seconds
     if state.open and idle_seconds > lim:
-        return [_ev(state.id, "task.escalated", None, kind="no_progress", limit=lim,
-                    reason=f"no progress for {int(idle_seconds)}s (limit {lim}s)",
-                    source=cfg.source(f"limits:{state.workflow}"))]
+        return _stamp(cfg, [_ev(state.id, "task.escalated", None, kind="no_progress", limit=lim,
+                                reason=f"no progress for {int(idle_seconds)}s (limit {lim}s)",
+                                source=cfg.source(f"limits:{state.workflow}"))])
     return []
 
 
 def escalate_if_over_budget(cfg: OrgConfig, state: TaskState, spent_usd: float) -> list[Event]:
+    """A brake: it works with any config (escalating never weakens a task)."""
     lim = cfg.workflows[state.workflow].limits.budget_usd
     if state.open and lim is not None and spent_usd > lim:
-        return [_ev(state.id, "task.escalated", None, kind="budget", limit=lim,
-                    reason=f"spent ${spent_usd:.4f}, over the task budget ${lim:.2f}",
-                    source=cfg.source(f"limits:{state.workflow}"))]
+        return _stamp(cfg, [_ev(state.id, "task.escalated", None, kind="budget", limit=lim,
+                                reason=f"spent ${spent_usd:.4f}, over the task budget ${lim:.2f}",
+                                source=cfg.source(f"limits:{state.workflow}"))])
     return []
 
 
 def resume(cfg: OrgConfig, state: TaskState, human: str, note: str = "", extra_check: ExtraCheck | None = None) -> list[Event]:
-    """A human sends an escalated task back into the flow (rework rounds are not reset)."""
+    """A human sends an escalated task back into the flow (rework rounds are not reset). Ready
+    review gates are checked again: with still no eligible reviewer the task escalates again."""
+    _pinned(cfg, state)
     who = cfg.actors.get(human)
     if who is None or not who.is_human:
         raise Denied("only a human may resume an escalated task", rule="ORG-HUMAN-APPROVAL")
@@ -399,4 +410,13 @@ def resume(cfg: OrgConfig, state: TaskState, human: str, note: str = "", extra_c
     resets = [_ev(state.id, "rework.started", human, round=s2.rounds, target=None, from_gate=None,
                   reset=[g for g, gs in s2.gates.items() if gs.status == "failed"], limit=None)]
     s3 = fold(resets, s2)
-    return [ev, *resets, *advance(cfg, s3, extra_check=extra_check)]
+    wf = cfg.workflows[state.workflow]
+    again: list[Event] = []
+    for g in s3.ready_gates():
+        if wf.gates[g].kind in ("review", "approval"):
+            again = _no_eligible(cfg, s3, g)
+            if again:
+                break
+    if again:
+        return _stamp(cfg, [ev, *resets, *again])
+    return _stamp(cfg, [ev, *resets, *_advance(cfg, s3, extra_check)])

@@ -1,11 +1,14 @@
 """decide(): may this actor take this action now? allow / deny / needs_approval, with rules and sources.
 
 Order of evaluation (all of it, for every actor, the security lane included):
-  1. unknown actor or credential: deny (without saying what does exist);
+  1. unknown actor, a declared attribute with a value outside its type or values, or an
+     unknown credential: deny (without saying which credentials exist);
   2. RED rules: deny, for everyone, whatever approvals exist;
   3. the lane's may_not, then may: deny when the lane is not allowed the action;
   4. consequential rules: needs_approval, unless a human who is neither the actor nor an
-     author of the work approved it.
+     author of the work, and whose lane may 'approve', approved it.
+Derived attributes (credential_service, action, tier) are computed here, never taken from the
+request; a requested tier can only raise the tier a rule sees.
 """
 
 from __future__ import annotations
@@ -15,12 +18,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from org.config.loader import OrgConfig
-from org.engine.conditions import Predicate, action_matches, compile_condition, norm
+from org.engine.conditions import Predicate, action_matches, coerce_attributes, compile_condition
 
 __all__ = ["Decision", "RuleHit", "Policy", "compile_policy", "decide", "Outcome"]
 
 Outcome = Literal["allow", "deny", "needs_approval"]
 EXIT_CODES = {"allow": 0, "deny": 4, "needs_approval": 6}
+_DERIVED = ("credential_service", "action")
 
 
 @dataclass(frozen=True)
@@ -90,9 +94,10 @@ class Policy:
     def __init__(self, cfg: OrgConfig) -> None:
         self.cfg = cfg
         self.config_hash = cfg.config_hash
+        self._types = dict(cfg.attributes)
         rules = [
             _Rule(
-                r.spec.id, r.effect, tuple(r.spec.actions), compile_condition(r.spec.when), r.source,
+                r.spec.id, r.effect, tuple(r.spec.actions), compile_condition(r.spec.when, self._types), r.source,
                 r.spec.reason or r.spec.title, r.spec.adr, "*" in r.spec.actions,
             )
             for r in cfg.rules
@@ -100,10 +105,19 @@ class Policy:
         self._red = [r for r in rules if r.effect == "deny"]
         self._consequential = [r for r in rules if r.effect == "needs_approval"]
         self._lanes = {
-            name: (tuple(lane.may), tuple(lane.may_not), cfg.source(f"lane:{name}:may"), cfg.source(f"lane:{name}:may_not"))
+            name: (tuple(lane.may), tuple(lane.may_not), cfg.source(f"lane:{name}:may"),
+                   tuple(cfg.source(f"lane:{name}:may_not:{i}") for i in range(len(lane.may_not))))
             for name, lane in cfg.lanes.items()
         }
+        # Who can approve: humans whose lane may take 'approve' (and not may_not).
+        self._approvers = frozenset(
+            a.id for a in cfg.actors.values()
+            if a.is_human and action_matches(cfg.lanes[a.lane].may, "approve")
+            and not action_matches(cfg.lanes[a.lane].may_not, "approve")
+        )
         self._cred_service = {name: c.service for name, c in cfg.credentials.items()}
+        # The tier is derived (never taken from a request) and only computed when a rule reads it.
+        self._needs_tier = any(r.spec.when is not None and "tier" in r.spec.when.attributes() for r in cfg.rules)
         self._cache: dict[tuple[str, str], tuple[list[_Rule], list[_Rule], RuleHit | None]] = {}
 
     def _for_action(self, lane: str, action: str) -> tuple[list[_Rule], list[_Rule], RuleHit | None]:
@@ -112,14 +126,17 @@ class Policy:
         if hit is None:
             red = [r for r in self._red if r.any_action or action_matches(r.patterns, action)]
             cons = [r for r in self._consequential if r.any_action or action_matches(r.patterns, action)]
-            may, may_not, may_src, may_not_src = self._lanes[lane]
+            may, may_not, may_src, may_not_srcs = self._lanes[lane]
             lane_hit = None
-            if action_matches(may_not, action):
-                lane_hit = RuleHit(f"LANE-{lane.upper()}-MAY-NOT", "deny", may_not_src,
-                                   f"the {lane} lane may not take '{action}'")
-            elif not action_matches(may, action):
-                lane_hit = RuleHit(f"LANE-{lane.upper()}-MAY", "deny", may_src,
-                                   f"'{action}' is not among the actions the {lane} lane may take")
+            for i, pat in enumerate(may_not):
+                if action_matches((pat,), action):
+                    lane_hit = RuleHit(f"LANE-{lane.upper()}-MAY-NOT", "deny", may_not_srcs[i],
+                                       f"the {lane} lane may not take '{action}' (may_not: {pat})")
+                    break
+            else:
+                if not action_matches(may, action):
+                    lane_hit = RuleHit(f"LANE-{lane.upper()}-MAY", "deny", may_src,
+                                       f"'{action}' is not among the actions the {lane} lane may take")
             hit = (red, cons, lane_hit)
             if len(self._cache) < 4096:
                 self._cache[key] = hit
@@ -134,11 +151,18 @@ class Policy:
         approvals: Collection[str] = (),
         authors: Collection[str] = (),
     ) -> Decision:
-        attrs = {k: norm(v) for k, v in (attributes or {}).items() if k not in ("credential_service", "action")}
+        raw = dict(attributes or {})
+        requested_tier = raw.pop("tier", None)
+        for k in _DERIVED:
+            raw.pop(k, None)
+        attrs, bad = coerce_attributes(self._types, raw)
         attrs["action"] = action
         who = self.cfg.actors.get(actor)
         if who is None:
-            return self._deny(actor, action, attrs, [RuleHit("ORG-UNKNOWN-ACTOR", "deny", "", "unknown actor")])
+            return self._deny(actor, action, attrs, [RuleHit("ORG-UNKNOWN-ACTOR", "deny", "",
+                                                             f"'{actor}' is not a member of any lane")])
+        if bad:
+            return self._deny(actor, action, attrs, [self._bad_attribute(k, raw[k]) for k in bad])
         cred = attrs.get("credential")
         if cred is not None:
             service = self._cred_service.get(str(cred))
@@ -147,6 +171,11 @@ class Policy:
                 return self._deny(actor, action, attrs, [RuleHit("ORG-CREDENTIAL-UNAVAILABLE", "deny", "",
                                                                  "this credential is not available to this action")])
             attrs["credential_service"] = service
+        if self._needs_tier:
+            from org.engine.risk import classify  # noqa: PLC0415
+
+            tiers = [t.id for t in self.cfg.risk.tiers]
+            attrs["tier"] = classify(self.cfg, attrs, requested_tier if requested_tier in tiers else None).tier
         red, cons, lane_hit = self._for_action(who.lane, action)
         denies = [RuleHit(r.id, "deny", r.source, r.reason, r.adr) for r in red if r.test(attrs)]
         if lane_hit is not None:
@@ -158,12 +187,17 @@ class Policy:
             return Decision("allow", actor, action, f"the {who.lane} lane may take '{action}' and no rule objects",
                             (), self.config_hash, attrs)
         for approver in approvals:
-            ap = self.cfg.actors.get(approver)
-            if ap is not None and ap.is_human and approver != actor and approver not in authors:
+            if approver in self._approvers and approver != actor and approver not in authors:
                 return Decision("allow", actor, action, f"approved by {approver} (" + ", ".join(h.id for h in needs) + ")",
                                 tuple(needs), self.config_hash, attrs, approved_by=approver)
         reason = "needs approval by a human who is not an author: " + "; ".join(h.reason for h in needs)
         return Decision("needs_approval", actor, action, reason, tuple(needs), self.config_hash, attrs)
+
+    def _bad_attribute(self, name: str, value: Any) -> RuleHit:
+        spec = self._types[name]
+        want = f"one of {', '.join(spec.values)}" if spec.values is not None else f"a {spec.type}"
+        return RuleHit("ORG-BAD-ATTRIBUTE", "deny", self.cfg.source(f"attr:{name}"),
+                       f"attribute '{name}' must be {want}, not {value!r}")
 
     def _deny(self, actor: str, action: str, attrs: dict, hits: list[RuleHit]) -> Decision:
         reason = "denied: " + "; ".join(f"{h.reason} [{h.id}]" for h in hits)

@@ -71,7 +71,7 @@ def prove(cfg: OrgConfig) -> list[Problem]:
         full = build_graph(wf, rework=True)
         terminal = terminal_of(wf)
         try:
-            cycle = nx.find_cycle(flow, START)
+            cycle = nx.find_cycle(flow)  # anywhere: a cycle off the start path breaks planning too
         except nx.NetworkXNoCycle:
             cycle = None
         if cycle:
@@ -80,11 +80,12 @@ def prove(cfg: OrgConfig) -> list[Problem]:
             problems.append(Problem(f, line, "gates", f"the 'after' links form a cycle: {names} (rework goes through on_fail)"))
             continue
         reach = nx.descendants(flow, START)
+        coreach = nx.ancestors(flow, terminal)  # one search each way: linear, not one per gate
         for name in wf.gates:
             f, line = at(name)
             if name not in reach:
                 problems.append(Problem(f, line, f"gates.{name}", "unreachable from the start"))
-            elif name != terminal and not nx.has_path(flow, name, terminal):
+            elif name != terminal and name not in coreach:
                 problems.append(Problem(f, line, f"gates.{name}", f"dead end: '{terminal}' cannot be reached from it"))
         for tier in tiers:
             plan = plan_for(wf, tier.id)
@@ -97,14 +98,16 @@ def prove(cfg: OrgConfig) -> list[Problem]:
             for need in tier.requires:
                 if need not in kinds:
                     problems.append(Problem(wf_file, wf_line, "gates",
-                                            f"tier '{tier.id}' requires a {need} gate, but none is required at that tier"))
+                                            f"tier '{tier.id}' requires {'an' if need[0] in 'aeiou' else 'a'} {need} gate, "
+                                            "but none is required at that tier"))
+        after_cache: dict[str, set[str]] = {}
         has_rework = any(g.on_fail for g in wf.gates.values())
         if has_rework and wf.limits.max_rework_rounds < 1:
             f, line = _src(cfg, f"limits:{wname}")
             problems.append(Problem(f, line, "limits.max_rework_rounds", "rework loops need a bound of at least 1"))
         for name, gate in wf.gates.items():
             f, line = at(name)
-            if gate.on_fail and gate.on_fail in wf.gates and gate.on_fail not in nx.ancestors(flow, name):
+            if gate.on_fail and gate.on_fail in wf.gates and name not in _after(flow, gate.on_fail, after_cache):
                 problems.append(Problem(f, line, f"gates.{name}.on_fail",
                                         f"'{gate.on_fail}' does not come before '{name}'; rework must go back"))
             if gate.kind == "approval" and gate.lane in cfg.lanes and cfg.lanes[gate.lane].kind != "human":
@@ -114,21 +117,45 @@ def prove(cfg: OrgConfig) -> list[Problem]:
     return problems
 
 
+def _after(flow: nx.DiGraph, gate: str, cache: dict[str, set[str]]) -> set[str]:
+    """Every gate after `gate`, one search per distinct rework target."""
+    if gate not in cache:
+        cache[gate] = nx.descendants(flow, gate)
+    return cache[gate]
+
+
 def _quorum_problems(cfg: OrgConfig, wf: Workflow, name: str, flow: nx.DiGraph, f: str, line: int) -> list[Problem]:
+    """Can the gate's quorum be met whoever authored the work? For every member of a lane that
+    holds a work gate of this workflow (any of them may be an author when the review comes): the
+    lane's other members, and at a cross-vendor gate their distinct families other than the
+    author's, must reach the quorum. Several authors of several families can still leave nobody;
+    the flow then fails closed and escalates (DESIGN invariant 6)."""
     gate = wf.gates[name]
     members = [a for a in cfg.actors.values() if a.lane == gate.lane]
-    author_lanes = {wf.gates[a].lane for a in nx.ancestors(flow, name) if a != START and wf.gates[a].kind == "work"}
-    authors = [a for a in cfg.actors.values() if a.lane in author_lanes]
     if len(members) < gate.quorum:
         return [Problem(f, line, f"gates.{name}.quorum",
                         f"quorum {gate.quorum} but lane '{gate.lane}' has only {len(members)} member(s)")]
-    if not gate.cross_vendor:
-        return []
-    out = []
-    for fam in sorted({a.family or "human" for a in authors}):
-        eligible = [m for m in members if (m.family or "human") != fam]
-        if len(eligible) < gate.quorum:
-            out.append(Problem(f, line, f"gates.{name}.cross_vendor",
-                               f"cross-vendor quorum {gate.quorum} cannot be met when the author is a '{fam}' model: "
-                               f"lane '{gate.lane}' has {len(eligible)} member(s) of another family"))
+    work_lanes = {g.lane for g in wf.gates.values() if g.kind == "work"}
+    out: list[Problem] = []
+    seen: set[tuple[str, bool]] = set()
+    for author in sorted((a for a in cfg.actors.values() if a.lane in work_lanes), key=lambda a: a.id):
+        fam = author.family or "human"
+        key = (fam if gate.cross_vendor else "", author.lane == gate.lane)
+        if key in seen:
+            continue
+        seen.add(key)
+        others = [m for m in members if m.id != author.id]
+        if gate.cross_vendor:
+            families = sorted({m.family or "human" for m in others} - {fam})
+            if len(families) < gate.quorum:
+                out.append(Problem(f, line, f"gates.{name}.cross_vendor",
+                                   f"cross-vendor quorum {gate.quorum} cannot be met when the author is a '{fam}' "
+                                   f"model ({author.id}): lane '{gate.lane}' has {len(families)} other "
+                                   f"famil{'y' if len(families) == 1 else 'ies'}"
+                                   + (f" ({', '.join(families)})" if families else "")
+                                   + "; a cross-vendor quorum needs one family per review"))
+        elif len(others) < gate.quorum:
+            out.append(Problem(f, line, f"gates.{name}.quorum",
+                               f"quorum {gate.quorum} cannot be met when {author.id} is the author: lane "
+                               f"'{gate.lane}' has {len(others)} other member(s) (an author never reviews)"))
     return out

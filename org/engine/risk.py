@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from org.config.loader import OrgConfig
-from org.engine.conditions import compile_condition, norm
+from org.engine.conditions import Predicate, coerce_attributes, compile_condition
 
 __all__ = ["Classification", "classify"]
 
@@ -23,11 +23,20 @@ class Classification:
         return {"tier": self.tier, "rules": list(self.rules), "sources": list(self.sources), "reason": self.reason}
 
 
+def _compiled(cfg: OrgConfig) -> list[Predicate]:
+    preds = getattr(cfg, "_classify", None)
+    if preds is None:
+        preds = [compile_condition(c.when, cfg.attributes) for c in cfg.risk.classify]
+        object.__setattr__(cfg, "_classify", preds)
+    return preds
+
+
 def classify(cfg: OrgConfig, attributes: Mapping[str, Any], requested: str | None = None) -> Classification:
-    """Tier of a task or action. A requested tier can raise the tier, never lower it."""
-    attrs = {k: norm(v) for k, v in attributes.items()}
+    """Tier of a task or action. A requested tier can raise the tier, never lower it. Values that do
+    not fit their declared type count as missing here (decide() and start_task refuse them)."""
+    attrs, _ = coerce_attributes(cfg.attributes, attributes)
     order = [t.id for t in cfg.risk.tiers]
-    matched = [c for c in cfg.risk.classify if compile_condition(c.when)(attrs)]
+    matched = [c for c, test in zip(cfg.risk.classify, _compiled(cfg), strict=True) if test(attrs)]
     if matched:
         top = max(matched, key=lambda c: order.index(c.tier))
         best = order.index(top.tier)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 __all__ = ["Event", "GateState", "Review", "TaskState", "fold", "EVENT_TYPES"]
+
+_BOUND = object()  # counting_reviews default: the revision the gate was bound to
 
 EVENT_TYPES = (
     "task.created", "gate.ready", "gate.skipped", "work.submitted", "review.filed", "approval.granted",
@@ -35,6 +37,7 @@ class Review:
     revision: str | None
     counts: bool
     why: str
+    cross_vendor: bool = False  # filed at a cross-vendor gate: the family must differ from every author's
 
 
 @dataclass
@@ -43,9 +46,10 @@ class GateState:
     reason: str = ""
     revision: str | None = None  # revision the gate passed on
     reviews: list[Review] = field(default_factory=list)
+    bound: str | None = None  # the revision this gate reviews: the latest work upstream of it when it got ready
 
     def to_json(self) -> dict:
-        return {"status": self.status, "reason": self.reason, "revision": self.revision,
+        return {"status": self.status, "reason": self.reason, "revision": self.revision, "bound": self.bound,
                 "reviews": [r.__dict__ for r in self.reviews]}
 
 
@@ -76,10 +80,35 @@ class TaskState:
     def ready_gates(self) -> list[str]:
         return [g for g, s in self.gates.items() if s.status == "ready"]
 
-    def counting_reviews(self, gate: str) -> list[Review]:
-        """Reviews at `gate` that count now: pass/approve, on the current revision, flagged as counting."""
-        return [r for r in self.gates[gate].reviews
-                if r.counts and r.revision == self.revision and r.verdict in ("pass", "approve")]
+    def counting_reviews(self, gate: str, revision: Any = _BOUND) -> list[Review]:
+        """Reviews at `gate` that count now (re-checked against today's authors, not trusted from filing):
+        pass/approve, on the revision the gate reviews (by default the one it was bound to when it got
+        ready), by someone who is not an author of any revision; at a cross-vendor gate only from a
+        family that differs from every author's and, for a quorum, one per family. One per reviewer."""
+        gs = self.gates[gate]
+        rev = gs.bound if revision is _BOUND else revision
+        out: list[Review] = []
+        actors: set[str] = set()
+        families: set[str] = set()
+        for r in gs.reviews:
+            if not r.counts or r.revision != rev or r.verdict not in ("pass", "approve"):
+                continue
+            if r.actor in self.authors or r.actor in actors:
+                continue
+            if r.cross_vendor and (r.family in self.author_families or r.family in families
+                                   or r.family in ("", "unknown")):
+                continue
+            out.append(r)
+            actors.add(r.actor)
+            families.add(r.family)
+        return out
+
+    def copy(self) -> TaskState:
+        """An independent copy for folding further events into (reviews are immutable and shared)."""
+        gates = {g: GateState(gs.status, gs.reason, gs.revision, list(gs.reviews), gs.bound)
+                 for g, gs in self.gates.items()}
+        return replace(self, attributes=dict(self.attributes), gates=gates, revisions=list(self.revisions),
+                       authors=set(self.authors), author_families=set(self.author_families))
 
     def to_json(self) -> dict:
         return {
@@ -117,6 +146,7 @@ def _apply(s: TaskState | None, ev: Event) -> TaskState:
     if t == "gate.ready":
         g = s.gates[d["gate"]]
         g.status, g.reason = "ready", ""
+        g.bound = d.get("revision", s.revision)
     elif t == "gate.skipped":
         g = s.gates[d["gate"]]
         g.status, g.reason = "skipped", d.get("reason", "")
@@ -128,7 +158,8 @@ def _apply(s: TaskState | None, ev: Event) -> TaskState:
     elif t in ("review.filed", "approval.granted", "approval.rejected"):
         verdict = d.get("verdict") or ("approve" if t == "approval.granted" else "reject")
         s.gates[d["gate"]].reviews.append(
-            Review(ev.actor or "", d.get("family") or "human", verdict, d.get("revision"), bool(d.get("counts")), d.get("why", ""))
+            Review(ev.actor or "", d.get("family") or "human", verdict, d.get("revision"), bool(d.get("counts")),
+                   d.get("why", ""), bool(d.get("cross_vendor", False)))
         )
     elif t == "gate.passed":
         g = s.gates[d["gate"]]
@@ -141,7 +172,7 @@ def _apply(s: TaskState | None, ev: Event) -> TaskState:
         for name in d.get("reset", []):
             g = s.gates[name]
             if g.status != "skipped":
-                g.status, g.reason, g.revision = "pending", "reset for rework", None
+                g.status, g.reason, g.revision, g.bound = "pending", "reset for rework", None, None
     elif t == "task.escalated":
         s.status, s.escalation = "escalated", d.get("reason", "")
     elif t == "task.resumed":

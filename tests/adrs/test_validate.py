@@ -39,7 +39,7 @@ def test_the_repository_adrs_parse_and_only_foundation_citations_may_be_missing(
 @pytest.mark.parametrize(("name", "text", "expected"), [
     ("0020-no-fm.md", "# 20. No front matter\n", "adrs/0020-no-fm.md:1: no YAML front matter"),
     ("0020-open.md", "---\nstatus: accepted\n# 20. Open\n", "adrs/0020-open.md:1: front matter is not closed"),
-    ("0020-syntax.md", "---\nstatus: accepted\ndate: [2026\n---\n# 20. Syntax\n", "adrs/0020-syntax.md:4: invalid YAML"),
+    ("0020-syntax.md", "---\nstatus: accepted\ndate: [2026\n---\n# 20. Syntax\n", "adrs/0020-syntax.md:3: invalid YAML"),
     ("0020-list.md", "---\n- status\n---\n# 20. List\n", "adrs/0020-list.md:2: front matter must be a mapping"),
     ("0020-empty.md", "---\n---\n# 20. Empty\n", "adrs/0020-empty.md:2: front matter is empty"),
     ("0020-status.md", "---\ndate: 2026-11-21\nstatus: approved\n---\n# 20. Status\n",

@@ -1,0 +1,47 @@
+"""JSON Schemas of the org's YAML files, generated from the pydantic models, for editors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from org.config.models import CredentialsFile, Lane, RiskFile, RulesFile, Workflow
+
+__all__ = ["SCHEMAS", "schemas", "editor_settings"]
+
+# file name -> (model, which YAML files it describes, title)
+SCHEMAS: dict[str, tuple[type, str, str]] = {
+    "lane.schema.json": (Lane, "lanes/*.yaml", "An org lane: who may do what"),
+    "workflow.schema.json": (Workflow, "gates/change.yaml, gates/ops.yaml (any file with 'workflow:')",
+                             "An org workflow: its gates"),
+    "rules.schema.json": (RulesFile, "gates/rules.yaml", "The org's attributes, RED and consequential rules"),
+    "risk.schema.json": (RiskFile, "gates/risk.yaml", "The org's risk tiers and classification"),
+    "credentials.schema.json": (CredentialsFile, "gates/credentials.yaml", "The org's credentials, by name"),
+}
+_GLOBS = {
+    "lane.schema.json": ["lanes/*.yaml", "lanes/*.yml"],
+    "workflow.schema.json": ["gates/change.yaml", "gates/ops.yaml"],
+    "rules.schema.json": ["gates/rules.yaml"],
+    "risk.schema.json": ["gates/risk.yaml"],
+    "credentials.schema.json": ["gates/credentials.yaml"],
+}
+
+
+def schemas() -> dict[str, dict[str, Any]]:
+    """{file name: JSON Schema (draft 2020-12)}; unknown fields are rejected, as by `org validate`."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, (model, files, title) in SCHEMAS.items():
+        s = model.model_json_schema(by_alias=True)
+        out[name] = {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"https://org.invalid/schemas/{name}",
+            **s,
+            "title": title,
+            "description": f"{title}. Describes {files}. `org validate` checks more than a schema can "
+                           "(references across files, no bypass, quorums); run it too.",
+        }
+    return out
+
+
+def editor_settings(folder: str) -> dict[str, Any]:
+    """The `yaml.schemas` setting of the YAML language server (VS Code and others) for `folder`."""
+    return {"yaml.schemas": {f"{folder.rstrip('/')}/{name}": globs for name, globs in _GLOBS.items()}}

@@ -1,0 +1,138 @@
+"""Content binding: which revision each gate reviews, and whether every required gate passed on it.
+
+A review or approval covers the work upstream of its gate. Its gate is bound to the latest
+revision produced by a work gate that comes before it; a new upstream revision makes the
+reviews stale (DESIGN invariant 7). Work that comes after a gate (e.g. `execute` after the
+approval of a plan) does not unbind it: it is what was approved being carried out.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from org.config.loader import OrgConfig
+from org.engine.graph import START, Plan, build_graph, plan_for
+from org.engine.state import Review, TaskState
+
+__all__ = ["upstream", "bound_revision", "control_problems", "required_gates", "workflow_graph", "cached_plan",
+           "valid_reviews", "author_families"]
+
+
+def _cache(cfg: OrgConfig) -> dict:
+    c = getattr(cfg, "_engine_cache", None)
+    if c is None:
+        c = {}
+        object.__setattr__(cfg, "_engine_cache", c)
+    return c
+
+
+def workflow_graph(cfg: OrgConfig, workflow: str) -> nx.DiGraph:
+    """The flow graph of a workflow (no rework edges), built once per config."""
+    c = _cache(cfg)
+    key = ("graph", workflow)
+    if key not in c:
+        c[key] = build_graph(cfg.workflows[workflow])
+    return c[key]
+
+
+def cached_plan(cfg: OrgConfig, workflow: str, tier: str) -> Plan:
+    """plan_for(workflow, tier), computed once per config."""
+    c = _cache(cfg)
+    key = ("plan", workflow, tier)
+    if key not in c:
+        c[key] = plan_for(cfg.workflows[workflow], tier)
+    return c[key]
+
+
+def upstream(cfg: OrgConfig, workflow: str) -> dict[str, frozenset[str]]:
+    """{gate: every gate before it}, built once per config."""
+    c = _cache(cfg)
+    key = ("upstream", workflow)
+    if key not in c:
+        g = workflow_graph(cfg, workflow)
+        c[key] = {n: frozenset(nx.ancestors(g, n)) - {START} for n in g.nodes if n != START}
+    return c[key]
+
+
+def bound_revision(cfg: OrgConfig, state: TaskState, gate: str) -> str | None:
+    """The revision `gate` reviews: the latest submitted at a work gate before it (None if none)."""
+    before = upstream(cfg, state.workflow).get(gate, frozenset())
+    for rev, g, _actor, _family in reversed(state.revisions):
+        if g in before:
+            return rev
+    return None
+
+
+def author_families(cfg: OrgConfig, state: TaskState) -> set[str]:
+    """Families of every author, from the config (and as recorded in the events, whichever is wider)."""
+    fams = set(state.author_families)
+    for a in state.authors:
+        who = cfg.actors.get(a)
+        fams.add((who.family or "human") if who else "unknown")
+    return fams
+
+
+def valid_reviews(cfg: OrgConfig, state: TaskState, gate: str, revision: str | None) -> list[Review]:
+    """The reviews or approvals that count at `gate` on `revision`, re-derived from the config rather
+    than trusted from the events: a pass/approve by a known member of the gate's lane who is no author
+    of any revision; approvals by humans only; at a cross-vendor gate one per family, each family
+    different from every author's. One per reviewer."""
+    spec = cfg.workflows[state.workflow].gates[gate]
+    authors, fams = state.authors, author_families(cfg, state)
+    out: list[Review] = []
+    seen_actors: set[str] = set()
+    seen_families: set[str] = set()
+    for r in state.gates[gate].reviews:
+        who = cfg.actors.get(r.actor)
+        if who is None or who.lane != spec.lane or not r.counts or r.revision != revision:
+            continue
+        if r.verdict not in ("pass", "approve") or r.actor in authors or r.actor in seen_actors:
+            continue
+        if spec.kind == "approval" and not who.is_human:
+            continue
+        fam = who.family or "human"
+        if spec.cross_vendor and (fam in fams or fam in seen_families or fam == "unknown"):
+            continue
+        out.append(r)
+        seen_actors.add(r.actor)
+        seen_families.add(fam)
+    return out
+
+
+def required_gates(cfg: OrgConfig, state: TaskState) -> list[str]:
+    """What the task must pass: the plan pinned at creation, plus anything today's plan adds."""
+    plan = cached_plan(cfg, state.workflow, state.tier)
+    out = list(state.required)
+    out += [g for g in plan.required if g not in out]
+    return out
+
+
+def control_problems(cfg: OrgConfig, state: TaskState, names: list[str]) -> list[tuple[str, str, str]]:
+    """(gate, rule, reason) for each review/approval gate in `names` that has no valid pass on the
+    revision it is bound to now: not passed, passed on a stale revision, short of its quorum of
+    counting reviews (re-checked: no author, cross-vendor families), or reviewed by an author."""
+    wf = cfg.workflows[state.workflow]
+    out: list[tuple[str, str, str]] = []
+    for name in names:
+        spec = wf.gates.get(name)
+        gs = state.gates.get(name)
+        if spec is None or gs is None:
+            out.append((name, "ORG-PINNED-GATE-MISSING", f"required gate '{name}' is not in the workflow"))
+            continue
+        if spec.kind not in ("review", "approval"):
+            continue
+        bound = bound_revision(cfg, state, name)
+        counting = valid_reviews(cfg, state, name, bound)
+        if gs.status != "passed":
+            out.append((name, "ORG-REQUIRED-GATE", f"required gate '{name}' is {gs.status}"))
+        elif gs.revision != bound:
+            out.append((name, "ORG-CONTENT-BINDING",
+                        f"'{name}' passed on revision {gs.revision}, but the work it covers is now {bound}"))
+        elif len(counting) < spec.quorum:
+            out.append((name, "ORG-CONTENT-BINDING",
+                        f"'{name}' has {len(counting)} of {spec.quorum} counting "
+                        f"{'approval' if spec.kind == 'approval' else 'review'}(s) on revision {bound}"))
+        for r in gs.reviews:
+            if r.revision == bound and r.counts and r.actor in state.authors:
+                out.append((name, "ORG-SEPARATION-OF-DUTIES", f"{r.actor} reviewed its own work at '{name}'"))
+    return out

@@ -1,0 +1,69 @@
+"""Who may work a gate now: separation of duties, cross-vendor review, lanes, the pinned policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from org.config.loader import OrgConfig
+from org.engine.binding import author_families, valid_reviews
+from org.engine.state import TaskState
+
+__all__ = ["Eligibility", "eligibility", "eligible_members", "family_of_actor"]
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    ok: bool
+    reason: str
+    rule: str = ""
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def family_of_actor(cfg: OrgConfig, actor: str) -> str:
+    a = cfg.actors.get(actor)
+    return (a.family if a and a.family else "human") if a else "unknown"
+
+
+def eligible_members(cfg: OrgConfig, state: TaskState, gate: str) -> list[str]:
+    lane = cfg.workflows[state.workflow].gates[gate].lane
+    return [a.id for a in cfg.actors.values() if a.lane == lane and eligibility(cfg, state, a.id, gate)]
+
+
+def eligibility(cfg: OrgConfig, state: TaskState, actor: str, gate: str) -> Eligibility:
+    """May `actor` take the job at `gate` now? Compares with every author of every revision."""
+    wf = cfg.workflows.get(state.workflow)
+    if wf is None or gate not in wf.gates:
+        return Eligibility(False, f"no gate '{gate}' in this task's workflow", "ORG-NO-GATE")
+    spec = wf.gates[gate]
+    who = cfg.actors.get(actor)
+    if who is None:
+        return Eligibility(False, "unknown actor", "ORG-UNKNOWN-ACTOR")
+    if state.config_hash and cfg.config_hash != state.config_hash:
+        return Eligibility(False, f"the task runs under policy {state.config_hash}, not {cfg.config_hash}",
+                           "ORG-POLICY-PINNED")
+    if not state.open:
+        return Eligibility(False, f"task is {state.status}", "ORG-TASK-CLOSED")
+    if state.gates[gate].status != "ready":
+        return Eligibility(False, f"gate '{gate}' is {state.gates[gate].status}, not ready", "ORG-GATE-NOT-READY")
+    if spec.lane != who.lane:
+        return Eligibility(False, f"gate '{gate}' is held by the {spec.lane} lane, not {who.lane}", "ORG-WRONG-LANE")
+    if spec.kind in ("review", "approval"):
+        if actor in state.authors:
+            return Eligibility(False, f"{actor} is an author of this work and may not review or approve it",
+                               "ORG-SEPARATION-OF-DUTIES")
+        bound = state.gates[gate].bound
+        if any(r.actor == actor and r.revision == bound for r in state.gates[gate].reviews):
+            return Eligibility(False, f"{actor} already reviewed this revision at '{gate}'", "ORG-ONE-REVIEW-EACH")
+        fam = family_of_actor(cfg, actor)
+        if spec.cross_vendor and (fam in author_families(cfg, state) or fam == "unknown"):
+            return Eligibility(False, f"{actor} is a {fam} model, the same family as an author; "
+                                      "cross-vendor review needs another family", "ORG-CROSS-VENDOR")
+        if spec.cross_vendor and any(family_of_actor(cfg, r.actor) == fam
+                                     for r in valid_reviews(cfg, state, gate, bound)):
+            return Eligibility(False, f"a {fam} review already counts at '{gate}'; the cross-vendor quorum "
+                                      "needs another family", "ORG-CROSS-VENDOR")
+    if spec.kind == "approval" and not who.is_human:
+        return Eligibility(False, "approvals are given only by humans", "ORG-HUMAN-APPROVAL")
+    return Eligibility(True, "eligible")

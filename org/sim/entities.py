@@ -1,0 +1,53 @@
+"""The simulation's moving parts: tasks, the jobs their gates post, workers (agents and humans), lanes."""
+
+from __future__ import annotations
+
+import random
+
+__all__ = ["Task", "Job", "Worker", "Lane"]
+
+
+class Task:
+    __slots__ = ("id", "n", "stream", "created", "state", "spent", "queued", "defects", "closed")
+
+    def __init__(self, id_: str, n: int, stream: int, created: float, state) -> None:
+        self.id, self.n, self.stream, self.created, self.state = id_, n, stream, created, state
+        self.spent = 0.0
+        self.queued: list[Job] = []
+        self.defects: list = []
+        self.closed: float | None = None
+
+
+class Job:
+    """A gate's job waiting in its lane. Lanes offer jobs oldest task first (FIFO by arrival): a
+    lane's queue holds (task number, job number, job) entries in order."""
+
+    __slots__ = ("key", "task", "gate", "kind", "lane", "ready_at")
+
+    def __init__(self, key: tuple[int, int], task: Task, gate: str, kind: str, lane: str, ready_at: float) -> None:
+        self.key, self.task, self.gate, self.kind, self.lane, self.ready_at = key, task, gate, kind, lane, ready_at
+
+
+class Worker:
+    __slots__ = ("id", "lane", "family", "model", "human", "profile", "rng", "bucket", "pool", "stats", "job",
+                 "start", "calls_left", "seg", "kp", "tokens", "attempt", "rev", "on_duty", "usd_call", "usd_token")
+
+    def __init__(self, actor, rng: random.Random) -> None:
+        self.id, self.lane, self.model, self.human = actor.id, actor.lane, actor.model, actor.is_human
+        self.family = actor.family or "human"
+        self.rng = rng
+        self.profile = self.bucket = self.pool = self.stats = self.job = self.kp = self.rev = None
+        self.start = self.seg = self.tokens = self.usd_call = self.usd_token = 0.0
+        self.calls_left = self.attempt = 0
+        self.on_duty = True
+
+
+class Lane:
+    __slots__ = ("name", "human", "cap", "queue", "idle", "running", "members")
+
+    def __init__(self, name: str, human: bool, cap: int | None) -> None:
+        self.name, self.human, self.cap = name, human, cap if cap else 1 << 30
+        self.queue: list[tuple[int, int, Job]] = []  # sorted by (task number, job number)
+        self.running = 0
+        self.idle: list[Worker] = []
+        self.members: list[Worker] = []

@@ -1,0 +1,383 @@
+"""The simulated org: tasks flow through org.engine while simulated agents and humans pull the jobs.
+
+Every step a live task takes goes through the same engine calls here: `flow.start_task` when work
+arrives, `flow.eligibility` when a member looks for a job it may take (separation of duties,
+cross-vendor review), `policy.decide` before an action a stream names, `flow.submit` with the
+revision the reviewer saw (a stale one is refused with Conflict), `flow.escalate_if_over_budget`
+after each job and `flow.escalate_if_stalled` for work nobody may do. The simulator only decides
+what the engine cannot know: how long work takes, which defects it carries, who sees them, and
+when the rate budget lets a call through.
+"""
+
+from __future__ import annotations
+
+import random
+from bisect import bisect_left, insort
+
+from org.config.loader import OrgConfig
+from org.engine import flow
+from org.engine.policy import decide
+from org.engine.state import fold
+from org.errors import Conflict, Denied
+from org.sim.behaviour import focus_for, pool_for, profile_for
+from org.sim.calendar import Calendar
+from org.sim.calls import ModelCalls
+from org.sim.defects import inject, look, rework
+from org.sim.entities import Job, Lane, Task, Worker
+from org.sim.loop import Loop
+from org.sim.metrics import PoolStats, Recorder
+from org.sim.models import Scenario
+from org.sim.pacing import Bucket
+
+__all__ = ["World"]
+
+_CLOSING = {"task.done": "done", "task.rejected": "rejected", "task.escalated": "escalated"}
+
+
+class World(ModelCalls):
+    def __init__(self, spec: Scenario, cfg: OrgConfig, keep: bool = False) -> None:
+        self.spec, self.cfg = spec, cfg
+        self.finished: list[Task] | None = [] if keep else None  # closed tasks, for inspection
+        self.loop = Loop()
+        seed = spec.seed
+        self.rng_arrive = random.Random(f"{seed}:arrivals")
+        self.rng_mix = random.Random(f"{seed}:mix")
+        self.rng_defects = random.Random(f"{seed}:defects")
+        self.rng_look = random.Random(f"{seed}:look")
+        self.rec = Recorder(spec.warmup, spec.duration)
+        self.paced = spec.pacing.mode == "paced"
+        self.retry = spec.pacing.retry
+        self.cal = Calendar(spec.humans.hours, spec.humans.days)
+        self.human_time = spec.humans.review_time.sampler()
+        self.lanes = {n: Lane(n, ln.kind == "human", ln.concurrency) for n, ln in cfg.lanes.items()}
+        self.workers: dict[str, Worker] = {}
+        shared: dict[str, Bucket] = {}
+        profiles: dict = {}
+        for a in cfg.actors.values():
+            w = Worker(a, random.Random(f"{seed}:worker:{a.id}"))
+            if not a.is_human:
+                key = (a.model, w.family)
+                if key not in profiles:
+                    profiles[key] = profile_for(spec.behaviour, a.model or "", w.family)
+                w.profile = profiles[key]
+                hit = pool_for(spec.providers, a.model or "")
+                if hit is not None:
+                    name, pool = hit
+                    stats = self.rec.pools.get(name)
+                    if stats is None:
+                        stats = self.rec.pools[name] = PoolStats(pool.rpm, pool.tpm, 0)
+                    if pool.per_agent:
+                        bucket = Bucket(pool.rpm, pool.tpm, pool.burst, spec.pacing.target)
+                        stats.budgets += 1
+                    else:
+                        bucket = shared.get(name)
+                        if bucket is None:
+                            bucket = shared[name] = Bucket(pool.rpm, pool.tpm, pool.burst, spec.pacing.target)
+                        stats.budgets = 1
+                    w.pool, w.stats, w.bucket = pool, stats, bucket if bucket.limited else None
+                    w.usd_call, w.usd_token = pool.usd_per_call, pool.usd_per_mtok / 1e6
+            self.workers[a.id] = w
+            lane = self.lanes[a.lane]
+            lane.members.append(w)
+            if a.is_human and not self.cal.always:
+                w.on_duty = False
+            else:
+                lane.idle.append(w)
+        self.streams = spec.workload.streams
+        self.actions = {(i, g): act for i, s in enumerate(self.streams) for g, act in s.actions.items()}
+        self.weights = [s.weight or s.per_hour or (s.per_day or 0) / 24 or 1.0 for s in self.streams]
+        self.focus = {(w, g): focus_for(spec.behaviour, w, g) for w, wf in cfg.workflows.items() for g in wf.gates}
+        self.open: dict[str, Task] = {}
+        self.count = 0
+        self.jobs = 0
+        self.budget_escalation = spec.engine.budget_escalation
+
+    # ---- arrivals ---------------------------------------------------------------------------
+    def _start_arrivals(self) -> None:
+        if self.spec.workload.backlog:
+            for _ in range(self.spec.workload.backlog):
+                self._new_task(None)
+            return
+        for i, s in enumerate(self.streams):
+            self.loop.at(self.rng_arrive.expovariate(s.rate_per_second), self._arrive, i)
+
+    def _arrive(self, i: int) -> None:
+        self._new_task(i)
+        self.loop.after(self.rng_arrive.expovariate(self.streams[i].rate_per_second), self._arrive, i)
+
+    def _new_task(self, i: int | None) -> None:
+        if i is None:
+            i = self.rng_mix.choices(range(len(self.streams)), self.weights)[0]
+        s = self.streams[i]
+        self.count += 1
+        tid = f"T{self.count:06d}"
+        now = self.loop.now
+        events = flow.start_task(self.cfg, tid, s.name, s.workflow, s.attributes, requested_tier=s.tier)
+        self.rec.engine_calls += 1
+        task = Task(tid, self.count, i, now, fold(events))
+        self.open[tid] = task
+        rec = self.rec
+        rec.wip.add(now, 1)
+        rec.arrivals_total += 1
+        if now >= rec.t0:
+            rec.arrivals += 1
+            rec.open_since[tid] = now
+        self._apply(task, events)
+
+    # ---- jobs and dispatch ------------------------------------------------------------------
+    def _enqueue(self, task: Task, gate: str) -> None:
+        for j in [j for j in task.queued if j.gate == gate]:
+            self._kill(j)
+        spec = self.cfg.workflows[task.state.workflow].gates[gate]
+        slots = 1
+        if spec.kind in ("review", "approval"):
+            slots = max(1, spec.quorum - len(task.state.counting_reviews(gate)))
+        now = self.loop.now
+        for _ in range(slots):
+            self.jobs += 1
+            self._queue(Job((task.n, self.jobs), task, gate, spec.kind, spec.lane, now))
+        self._dispatch(self.lanes[spec.lane])
+
+    def _queue(self, job: Job) -> None:
+        insort(self.lanes[job.lane].queue, (*job.key, job))
+        job.task.queued.append(job)
+        self.rec.queue(job.lane).add(self.loop.now, 1)
+
+    def _kill(self, job: Job) -> None:
+        """Take a job out of its lane's queue (picked up, or no longer wanted)."""
+        q = self.lanes[job.lane].queue
+        del q[bisect_left(q, job.key)]  # (n, seq) sorts just before (n, seq, job)
+        job.task.queued.remove(job)
+        self.rec.queue(job.lane).add(self.loop.now, -1)
+
+    def _dispatch(self, lane: Lane) -> None:
+        while lane.idle and lane.queue and lane.running < lane.cap:
+            for i, w in enumerate(lane.idle):
+                job = self._pick(lane, w)
+                if job is not None:
+                    del lane.idle[i]
+                    self._start(w, job)
+                    break
+            else:
+                return
+
+    def _pick(self, lane: Lane, w: Worker) -> Job | None:
+        cfg, rec = self.cfg, self.rec
+        for _, _, job in lane.queue:
+            rec.engine_calls += 1
+            if flow.eligibility(cfg, job.task.state, w.id, job.gate).ok:
+                self._kill(job)
+                return job
+        return None
+
+    def _start(self, w: Worker, job: Job) -> None:
+        now = self.loop.now
+        self.lanes[w.lane].running += 1
+        w.job, w.start = job, now
+        rec = self.rec
+        if now >= rec.t0:
+            rec.waits[w.lane].append(now - job.ready_at)
+        task = job.task
+        st = task.state
+        action = self.actions.get((task.stream, job.gate))
+        if action:
+            wf = self.cfg.workflows[st.workflow]
+            approvals = [r.actor for g, gs in st.gates.items() if wf.gates[g].kind == "approval"
+                         for r in st.counting_reviews(g)]
+            rec.engine_calls += 1
+            d = decide(self.cfg, w.id, action, st.attributes, approvals=approvals, authors=st.authors)
+            if not d.allowed:
+                rec.denied[f"{action}: {d.outcome} ({', '.join(d.rule_ids) or 'no rule'})"] += 1
+                self._free(w)
+                self.loop.after(wf.limits.no_progress_seconds + 1.0, self._stalled, (task, now))
+                return
+        w.rev = st.revision
+        if w.human:
+            self.loop.at(self.cal.finish(now, self.human_time(w.rng)), self._complete, w)
+            return
+        kp = w.kp = w.profile.work if job.kind == "work" else w.profile.review
+        n = max(1, int(round(kp.calls(w.rng))))
+        w.calls_left, w.seg = n, kp.time(w.rng) / n
+        self._call(w)
+
+    # ---- results go through the engine ------------------------------------------------------
+    def _complete(self, w: Worker) -> None:
+        job = w.job
+        task, gate, kind = job.task, job.gate, job.kind
+        st = task.state
+        rec = self.rec
+        now = self.loop.now
+        verdict, found, findings, alarm = "pass", [], None, False
+        if kind == "review":
+            found = look(task.defects, w.profile.detect, w.family, self.focus[(st.workflow, gate)], self.rng_look)
+            if found:
+                verdict, findings = "changes", [{"class": d.cls} for d in found]
+            elif w.profile.false_alarm and self.rng_look.random() < w.profile.false_alarm:
+                verdict, alarm = "changes", True
+        elif kind == "approval":
+            found = look(task.defects, self.spec.humans.detect, "human", None, self.rng_look)
+            if found and self.spec.humans.reject_on_defect:
+                verdict = "reject"
+            else:
+                for d in found:
+                    d.found = False
+                verdict, found = "approve", []
+        try:  # in_place: the engine folds the events into the task's state (it would be folded next anyway)
+            events = flow.submit(self.cfg, st, w.id, gate, verdict, revision=None if kind == "work" else w.rev,
+                                 content=f"{task.id}:{gate}:{st.rounds}:{w.id}:{now:.3f}", findings=findings,
+                                 in_place=True)
+        except (Conflict, Denied):
+            rec.stale += 1
+            for d in found:
+                d.found = False
+            self._free(w)
+            self._dispatch(self.lanes[w.lane])
+            return
+        finally:
+            rec.engine_calls += 1
+        if now >= rec.t0:
+            for d in found:
+                rec.catches[f"{st.workflow}.{gate}"][d.cls] += 1
+            if alarm:
+                rec.false_alarms += 1
+            if w.human:
+                rec.human_jobs += 1
+                if verdict == "approve":
+                    rec.approvals += 1
+                else:
+                    rec.rejections += 1
+        self._free(w)
+        self._apply(task, events)
+        if self.budget_escalation and task.closed is None:
+            rec.engine_calls += 1
+            extra = flow.escalate_if_over_budget(self.cfg, st, task.spent)
+            if extra:
+                fold(extra, st)
+                self._apply(task, extra)
+        self._dispatch(self.lanes[w.lane])
+
+    def _free(self, w: Worker) -> None:
+        lane = self.lanes[w.lane]
+        lane.running -= 1
+        now = self.loop.now
+        if w.human:
+            rec = self.rec
+            a, b = max(w.start, rec.t0), min(now, rec.t1)
+            if b > a:
+                rec.busy[w.lane] += self.cal.open_seconds(a, b)
+        else:
+            self.rec.busy_time(w.lane, w.start, now)
+        w.job = None
+        if w.on_duty:
+            lane.idle.append(w)
+
+    def _apply(self, task: Task, events: list) -> None:
+        ready: list[str] = []
+        st = task.state
+        for ev in events:
+            t = ev.type
+            if t == "gate.ready":
+                ready.append(ev.data["gate"])
+            elif t == "work.submitted":
+                author = self.workers.get(ev.actor or "")
+                if author is not None and author.profile is not None:
+                    new = inject(task.defects, author.profile, author.family, st.rounds > 0, self.rng_defects)
+                    if new and self.loop.now >= self.rec.t0:
+                        for d in new:
+                            self.rec.injected[d.cls] += 1
+            elif t == "rework.started":
+                reset = set(ev.data.get("reset") or ())
+                for j in [j for j in task.queued if j.gate in reset]:
+                    self._kill(j)
+                ready = [g for g in ready if g not in reset]
+                last = self.workers.get(st.revisions[-1][2]) if st.revisions else None
+                fix = last.profile.fix if last is not None and last.profile is not None else 1.0
+                task.defects = rework(task.defects, fix, self.rng_defects)
+            elif t in _CLOSING:
+                self._close(task, _CLOSING[t], ev)
+                return
+        for g in dict.fromkeys(ready):
+            if st.gates[g].status == "ready":
+                self._enqueue(task, g)
+
+    def _stalled(self, arg: tuple[Task, float]) -> None:
+        task, since = arg
+        if task.closed is None:
+            self.rec.engine_calls += 1
+            events = flow.escalate_if_stalled(self.cfg, task.state, self.loop.now - since)
+            if events:
+                fold(events, task.state)
+                self._apply(task, events)
+
+    def _close(self, task: Task, outcome: str, ev) -> None:
+        now = self.loop.now
+        task.closed = now
+        for j in list(task.queued):
+            self._kill(j)
+        del self.open[task.id]
+        if self.finished is not None:
+            self.finished.append(task)
+        rec = self.rec
+        rec.wip.add(now, -1)
+        if rec.open_since.pop(task.id, None) is not None:
+            rec.sojourn.append(now - task.created)
+        if now >= rec.t0:
+            rec.outcomes[outcome] += 1
+            if outcome == "done":
+                rec.cycle.append(now - task.created)
+                rec.cycle_by_tier[task.state.tier].append(now - task.created)
+                rec.rounds.append(task.state.rounds)
+                rec.done_by_stream[self.streams[task.stream].name] += 1
+                for d in task.defects:
+                    rec.escaped[d.cls] += 1
+            elif outcome == "escalated":
+                rec.escalations[ev.data.get("kind", "other")] += 1
+        if self.spec.workload.backlog:
+            if now > task.created:
+                self._new_task(None)
+            else:  # closed the moment it opened (e.g. nobody eligible): do not spin
+                self.loop.after(60.0, self._new_task, None)
+
+    # ---- humans' working hours ----------------------------------------------------------------
+    def _shift_start(self, w: Worker) -> None:
+        w.on_duty = True
+        lane = self.lanes[w.lane]
+        if w.job is None:
+            lane.idle.append(w)
+        self.loop.at(self.cal.close_after(self.loop.now), self._shift_end, w)
+        self._dispatch(lane)
+
+    def _shift_end(self, w: Worker) -> None:
+        w.on_duty = False
+        lane = self.lanes[w.lane]
+        if w in lane.idle:
+            lane.idle.remove(w)
+        self.loop.at(self.cal.next_open(self.loop.now), self._shift_start, w)
+
+    # ---- run ----------------------------------------------------------------------------------
+    def run(self, progress=None) -> dict:
+        for w in self.workers.values():
+            if w.human and not self.cal.always:
+                self.loop.at(self.cal.next_open(0.0), self._shift_start, w)
+        self._start_arrivals()
+        end = self.spec.duration
+        self.loop.run(end, progress)
+        rec = self.rec
+        for w in self.workers.values():
+            if w.job is not None:
+                if w.human:
+                    a, b = max(w.start, rec.t0), end
+                    if b > a:
+                        rec.busy[w.lane] += self.cal.open_seconds(a, b)
+                else:
+                    rec.busy_time(w.lane, w.start, end)
+        rec.wip.add(end, 0)
+        for q in rec.queues.values():
+            q.add(end, 0)
+        lanes = {n: len(ln.members) for n, ln in self.lanes.items()}
+        out = rec.summary(lanes=lanes, human_lanes={n for n, ln in self.lanes.items() if ln.human},
+                          open_seconds=self.cal.open_seconds, days=end)
+        out["events"] = self.loop.events
+        out["engine_calls"] = rec.engine_calls
+        out["open_at_end"] = len(self.open)
+        return out
