@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from org.config.models import (
 from org.config.yamlsrc import Located, load_yaml
 from org.errors import ConfigError, Problem, UsageError
 
-__all__ = ["OrgConfig", "Actor", "SourcedRule", "load_org", "find_root", "config_files"]
+__all__ = ["OrgConfig", "Actor", "SourcedRule", "load_org", "load_org_from_texts", "find_root", "config_files"]
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,28 @@ def load_org(root: Path) -> OrgConfig:
             problems.append(Problem(str(root / sub), 0, "", "folder not found (run 'org init')"))
     if problems:
         raise ConfigError(problems)
+    return _load(root, [(str(p.relative_to(root)), p) for p in config_files(root)])
 
+
+class _Text:
+    """A config file's stored text, readable like a path (for load_org_from_texts)."""
+
+    def __init__(self, text: str) -> None:
+        self._raw = text.encode("utf-8")
+
+    def read_bytes(self) -> bytes:
+        return self._raw
+
+
+def load_org_from_texts(files: Mapping[str, str], root: Path | None = None) -> OrgConfig:
+    """Load an org from stored file texts {relpath: text} (e.g. a task's pinned policy), validated
+    exactly like load_org; the config hash comes out the same as for the files on disk."""
+    items = sorted(files.items(), key=lambda kv: (0 if kv[0].startswith("lanes") else 1, kv[0]))
+    return _load(Path(root) if root is not None else Path("."), [(rel, _Text(text)) for rel, text in items])
+
+
+def _load(root: Path, sources_in: list) -> OrgConfig:
+    problems: list[Problem] = []
     lanes: dict[str, Lane] = {}
     workflows: dict[str, Workflow] = {}
     rules: list[SourcedRule] = []
@@ -144,8 +166,7 @@ def load_org(root: Path) -> OrgConfig:
     files: dict[str, str] = {}
     docs: dict[str, Located] = {}
 
-    for path in config_files(root):
-        rel = str(path.relative_to(root))
+    for rel, path in sources_in:
         doc, probs = load_yaml(path, rel)
         problems += probs
         if doc is None:
