@@ -197,9 +197,10 @@ class Bus:
                     return False
                 w.wait(min(left, 1.0))
 
-    def audit_verify(self, *, anchors: dict[int, str] | None = None,
-                     progress: Callable[[int], None] | None = None) -> VerifyReport:
-        return verify(self.store, anchors=anchors, progress=progress)
+    def audit_verify(self, *, anchors: dict[int, str] | None = None, progress: Callable[[int], None] | None = None,
+                     workers: int | None = None) -> VerifyReport:
+        """Walk the whole chain (in parallel ranges for large logs); report the first broken link."""
+        return verify(self.store, anchors=anchors, progress=progress, workers=workers)
 
     # -- usage and budgets -------------------------------------------------------------------
     def record_usage(self, actor: str, model: str, **kw: Any) -> dict:

@@ -153,6 +153,10 @@ def _claim(ctx: Ctx, tx: Tx, cfg: OrgConfig | None, lane: str, actor: str, lease
                       "(SELECT target FROM switches WHERE active = :t AND scope = 'task')", {"l": lane, "t": True}).scalar()
         if paused:
             raise Paused(f"the {lane} lane's queued jobs belong to paused tasks ({paused}); retry after 'org resume'")
+        for (x,) in tx.x(f"SELECT excluded FROM jobs WHERE lane = :lane AND status = 'queued' "
+                         f"AND ({find}(excluded, :xa) > 0 OR {find}(excluded, :xf) > 0)", params).all():
+            why = "ORG-SEPARATION-OF-DUTIES" if params["xa"] in x else "ORG-CROSS-VENDOR"
+            skipped[why] = skipped.get(why, 0) + 1
         detail = "; ".join(f"{k}: {v}" for k, v in sorted(skipped.items()))
         raise NotFound(f"nothing to claim for {actor} in the {lane} lane" + (f" (skipped {detail})" if detail else ""),
                        skipped=skipped)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from org.bus.audit import decode_body
 from org.bus.redact import Redactor
 from org.bus.store import Store, Tx
 from org.config.loader import OrgConfig, load_org_from_texts
@@ -185,7 +186,7 @@ class Ctx:
                     {"k": row.key}).all()
         evs = []
         for task, typ, body in rows:
-            b = json.loads(bytes(body))
+            b = decode_body(body)
             if b.get("task") != task or b.get("type") != typ:
                 raise IntegrityError(f"an event of task {row.key} does not match its columns; run 'org audit verify'")
             evs.append(Event(typ, task, b.get("data") or {}, b.get("actor")))
