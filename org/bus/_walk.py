@@ -82,7 +82,7 @@ def walk_in_process(spec: tuple, lo: int, hi: int, anchors: dict[int, str], coun
     else:
         import psycopg
 
-        conn = psycopg.connect(*spec[1], **spec[2])
+        conn = psycopg.connect(spec[1])
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         pg = True
 

@@ -182,8 +182,8 @@ def _walk_all(store: Store, conn, pg: bool, head: int, batch: int, anchors: dict
     from concurrent.futures import ProcessPoolExecutor
 
     if pg:
-        cargs, cparams = store.engine.dialect.create_connect_args(store.engine.url)
-        spec: tuple = ("postgresql", tuple(cargs), dict(cparams))
+        url = store.engine.url.render_as_string(hide_password=False)
+        spec: tuple = ("postgresql", "postgresql://" + url.split("://", 1)[1])
     else:
         from org.bus.store import sqlite_path
 
