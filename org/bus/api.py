@@ -38,6 +38,7 @@ class Bus:
         self.ctx = ctx
         self._config = config
         self._config_loaded = config is not None
+        self._waiters: dict[str, Waiter] = {}
         if config is not None:
             ctx.use_current(config)
 
@@ -62,6 +63,9 @@ class Bus:
         return cls(store, Ctx(store, root_p, max_attempts), config)
 
     def close(self) -> None:
+        for w in self._waiters.values():
+            w.close()
+        self._waiters.clear()
         self.store.dispose()
 
     def __enter__(self) -> Bus:
@@ -119,15 +123,22 @@ class Bus:
         if wait_seconds <= 0:
             return _claims.claim(self.ctx, cfg, lane, actor, lease_seconds=lease_seconds, n=n)
         deadline = time.monotonic() + wait_seconds
-        with Waiter(self.store, {lane}) as w:  # listen before looking, so no post slips between
-            while True:
-                try:
-                    return _claims.claim(self.ctx, cfg, lane, actor, lease_seconds=lease_seconds, n=n)
-                except NotFound:
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        raise
-                    w.wait(min(left, 1.0))
+        w = self._waiter(lane)
+        while True:
+            w.arm()  # listen before looking, so no post slips in between
+            try:
+                return _claims.claim(self.ctx, cfg, lane, actor, lease_seconds=lease_seconds, n=n)
+            except NotFound:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise
+                w.wait(min(left, 1.0))
+
+    def _waiter(self, lane: str) -> Waiter:
+        w = self._waiters.get(lane)
+        if w is None:
+            w = self._waiters[lane] = Waiter(self.store, {lane})
+        return w
 
     def heartbeat(self, job: int | str, token: str, *, lease_seconds: float | None = None) -> dict:
         return _claims.heartbeat(self.ctx, job, token, lease_seconds=lease_seconds)

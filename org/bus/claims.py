@@ -92,8 +92,8 @@ def job_id(ref: str | int) -> int:
 def claim(ctx: Ctx, cfg: OrgConfig | None, lane: str, actor: str, *, lease_seconds: float = 300.0,
           n: int = 1) -> list[Claim]:
     """Lease up to n jobs of `lane` that `actor` may take. Raises NotFound (nothing eligible), Paused."""
-    if not 1 <= lease_seconds <= 7 * 86400:
-        raise UsageError("--lease is between 1 second and 7 days")
+    if not 0.1 <= lease_seconds <= 7 * 86400:
+        raise UsageError("--lease is between 0.1 seconds and 7 days")
     if cfg is not None:
         if lane not in cfg.lanes:
             raise NotFound(f"no lane '{lane}' (lanes: {', '.join(sorted(cfg.lanes))})")
@@ -215,8 +215,8 @@ def _ineligible(ctx: Ctx, tx: Tx, j: dict, actor: str, seen: dict, taken: set) -
 # -- heartbeat -------------------------------------------------------------------------------------
 def heartbeat(ctx: Ctx, job: int | str, token: str, *, lease_seconds: float | None = None) -> dict:
     jid = job_id(job)
-    if lease_seconds is not None and not 1 <= lease_seconds <= 7 * 86400:
-        raise UsageError("--lease is between 1 second and 7 days")
+    if lease_seconds is not None and not 0.1 <= lease_seconds <= 7 * 86400:
+        raise UsageError("--lease is between 0.1 seconds and 7 days")
 
     def fn(tx: Tx) -> dict:
         r = tx.x("UPDATE jobs SET lease_expires = :now + COALESCE(:ls, lease_seconds), "

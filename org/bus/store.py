@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,7 +28,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from org.errors import Paused, UsageError
 
-__all__ = ["Store", "Tx", "BusBusy", "normalize_url", "sqlite_path"]
+__all__ = ["Store", "Tx", "Rows", "BusBusy", "normalize_url", "sqlite_path"]
 
 T = TypeVar("T")
 
@@ -70,9 +72,51 @@ def _safe(url: str) -> str:
     return url
 
 
+_PARAM = re.compile(r"(?<![:\w]):(\w+)")
+
+
+@lru_cache(maxsize=1024)
+def _pg_sql(sql: str) -> str:
+    """':name' parameters (sqlite3's named style) as psycopg's '%(name)s'."""
+    return _PARAM.sub(r"%(\1)s", sql.replace("%", "%%"))
+
+
+class Rows:
+    """The few result accessors the bus uses, over a DB-API cursor (no ORM or Core overhead per row)."""
+
+    __slots__ = ("_rows",)
+
+    def __init__(self, cur) -> None:
+        self._rows = cur.fetchall() if cur.description else []
+
+    def all(self) -> list:
+        return self._rows
+
+    def first(self):
+        return self._rows[0] if self._rows else None
+
+    def one_or_none(self):
+        if len(self._rows) > 1:
+            raise RuntimeError("more than one row")
+        return self.first()
+
+    def one(self):
+        if len(self._rows) != 1:
+            raise RuntimeError(f"expected one row, got {len(self._rows)}")
+        return self._rows[0]
+
+    def scalar(self):
+        return self._rows[0][0] if self._rows else None
+
+    def scalar_one(self):
+        return self.one()[0]
+
+
 @dataclass
 class Tx:
-    """One transaction: the connection, its clock reading, and what to append and announce at commit."""
+    """One transaction: the connection, its clock reading, and what to append and announce at commit.
+    `x(sql, params)` runs SQL with ':name' parameters straight on the DB-API cursor (fast on hot paths);
+    a list of parameter dicts runs it once per dict (executemany)."""
 
     conn: Connection
     now: float
@@ -81,13 +125,38 @@ class Tx:
     lanes_woken: set[str] = field(default_factory=set)
     after_commit: list[Callable[[], None]] = field(default_factory=list)
     appended: list[int] = field(default_factory=list)  # seqs assigned at flush
+    _cur: Any = None
 
     @property
     def pg(self) -> bool:
         return self.dialect == "postgresql"
 
-    def x(self, sql: str, params: Any = None):
-        return self.conn.execute(text(sql), params if params is not None else {})
+    def x(self, sql: str, params: Any = None) -> Rows:
+        if self._cur is None:
+            self._cur = self.conn.connection.driver_connection.cursor()
+        if self.pg:
+            sql = _pg_sql(sql)
+        try:
+            if isinstance(params, list):
+                if params:
+                    self._cur.executemany(sql, params)
+                return Rows(_Empty)
+            self._cur.execute(sql, params if params is not None else {})
+        except self._dbapi_error as exc:
+            raise DBAPIError.instance(sql, params, exc, self._dbapi_error) from exc
+        return Rows(self._cur)
+
+    @property
+    def _dbapi_error(self):
+        return self.conn.dialect.loaded_dbapi.Error
+
+    def wake(self, lane: str) -> None:
+        """Announce new work for `lane` at commit (NOTIFY or the lane's change counter)."""
+        self.lanes_woken.add(lane)
+
+
+class _Empty:
+    description = None
 
     def wake(self, lane: str) -> None:
         self.lanes_woken.add(lane)
@@ -96,7 +165,7 @@ class Tx:
 class Store:
     """An engine plus the transaction discipline described in the module docstring."""
 
-    def __init__(self, url: str, *, busy_timeout_ms: int = 5000, retry_seconds: float = 60.0,
+    def __init__(self, url: str, *, busy_timeout_ms: int = 0, retry_seconds: float = 60.0,
                  clock: Callable[[], float] = time.time, pool_size: int = 5) -> None:
         self.url = normalize_url(url)
         self.display_url = _safe(self.url)
@@ -149,7 +218,7 @@ class Store:
 
     def _run(self, fn: Callable[[Tx], T], *, write: bool, flush: Callable[[Tx], None] | None) -> T:
         deadline = time.monotonic() + self.retry_seconds
-        delay = 0.004
+        delay = 0.0002
         attempt = 0
         while True:
             attempt += 1
@@ -171,7 +240,7 @@ class Store:
                 kind = self._classify(exc)
                 if kind == "retry" and time.monotonic() < deadline:
                     time.sleep(delay * (0.5 + random.random()))
-                    delay = min(delay * 2, 0.25)
+                    delay = min(delay * 1.5, 0.02)
                     continue
                 if kind == "retry":
                     raise BusBusy(

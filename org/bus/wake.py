@@ -106,6 +106,15 @@ class Waiter:
             time.sleep(min(self.poll, left))
 
     # -- common ----------------------------------------------------------------------------------
+    def arm(self) -> None:
+        """Forget what happened so far: call before looking for work, then wait() reports only news."""
+        if self._pg is not None:
+            for _ in self._pg.notifies(timeout=0):
+                pass
+        elif self._sq is not None:
+            self._dv = self._data_version()
+            self._seen = self._versions()
+
     def wait(self, timeout: float) -> bool:
         """True when something for us may have arrived (callers re-check), False on timeout."""
         if timeout <= 0:
