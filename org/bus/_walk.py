@@ -76,7 +76,7 @@ def walk_in_process(spec: tuple, lo: int, hi: int, anchors: dict[int, str], coun
     if kind == "sqlite":
         import sqlite3
 
-        conn = sqlite3.connect(spec[1], isolation_level=None)
+        conn = sqlite3.connect(spec[1], isolation_level=None, timeout=10)
         conn.execute("BEGIN")
         pg = False
     else:

@@ -116,6 +116,7 @@ def verify(store: Store, *, batch: int = 50_000, anchors: dict[int, str] | None 
             conn.autocommit = False
             cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")  # one snapshot throughout
         else:
+            cur.execute("PRAGMA busy_timeout = 10000")
             cur.execute("BEGIN")  # a WAL read transaction: one snapshot throughout
         cur.execute("SELECT seq, hash FROM audit_head WHERE id = 1")
         hrow = cur.fetchone()
@@ -146,6 +147,8 @@ def verify(store: Store, *, batch: int = 50_000, anchors: dict[int, str] | None 
             problems.append((n, f"the last event {n} does not match the head's hash"))
         with contextlib.suppress(Exception):  # a read-only transaction; nothing to keep
             raw.rollback()
+            if not pg:
+                cur.execute(f"PRAGMA busy_timeout = {int(store.busy_timeout_ms)}")
     finally:
         raw.close()
     dt = time.perf_counter() - t0

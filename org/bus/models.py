@@ -8,6 +8,8 @@ from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, String, 
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
+from org.bus.schema import SCHEMA_VERSION  # changing these tables means a new version and a migration
+
 __all__ = [
     "SCHEMA_VERSION",
     "BusTable",
@@ -28,7 +30,6 @@ __all__ = [
     "BigId",
 ]
 
-SCHEMA_VERSION = 1
 JOB_OPEN = ("queued", "leased")
 
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import inspect
-
-from org.bus.audit import GENESIS
-from org.bus.models import SCHEMA_VERSION, metadata
+from org.bus._walk import GENESIS
 from org.bus.store import Store, Tx
 from org.errors import UsageError
+
+SCHEMA_VERSION = 1  # the version org.bus.models describes (kept here so opening needs no ORM import)
 
 __all__ = ["SchemaTooNew", "MIGRATIONS", "ensure_schema", "schema_version"]
 
@@ -31,13 +30,20 @@ class SchemaTooNew(UsageError):
 
 
 def schema_version(store: Store) -> int | None:
+    """The database's schema version, or None for a database without bus tables."""
+    from sqlalchemy.exc import DBAPIError
+
     def fn(tx: Tx) -> int | None:
-        if not inspect(tx.conn).has_table("bus_meta"):
-            return None
         v = tx.x("SELECT value FROM bus_meta WHERE key = 'schema_version'").scalar()
         return int(v) if v is not None else None
 
-    return store.read(fn)
+    try:
+        return store.read(fn)
+    except DBAPIError as exc:
+        msg = str(exc.orig).lower()
+        if "no such table" in msg or "does not exist" in msg:
+            return None
+        raise
 
 
 def ensure_schema(store: Store, target: int = SCHEMA_VERSION,
@@ -49,6 +55,10 @@ def ensure_schema(store: Store, target: int = SCHEMA_VERSION,
         _refuse_newer(store, found, target)
         if found == target:
             return found
+
+    from sqlalchemy import inspect
+
+    from org.bus.models import metadata
 
     def fn(tx: Tx) -> int:
         if tx.pg:

@@ -12,6 +12,7 @@ serialization failure is rolled back and run again with jittered exponential bac
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import re
@@ -195,10 +196,8 @@ class Store:
         cur.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
         mode = cur.execute("PRAGMA journal_mode").fetchone()[0]
         if str(mode).lower() != "wal":
-            try:
+            with contextlib.suppress(Exception):  # another process is setting it; WAL is persistent once set
                 cur.execute("PRAGMA journal_mode = WAL")
-            except Exception:  # noqa: BLE001 - another process holds it; WAL is persistent once set
-                pass
         cur.execute("PRAGMA synchronous = NORMAL")
         cur.execute("PRAGMA foreign_keys = ON")
         cur.close()

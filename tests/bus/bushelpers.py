@@ -52,7 +52,9 @@ def drive(bus, task: str, verdicts: dict[str, str] | None = None, workers: dict[
         if not open_jobs:
             return view
         j = open_jobs[0]
-        actor = who[j["lane"]]
+        actor = who.get(j["lane"])
+        if actor is None:  # nobody works this lane here: stop before it
+            return view
         if j["lane"] == "reviewer" and j["gate"] == "design":
             actor = who.get("design", "rev-gemini")
         c = bus.claim(j["lane"], actor)

@@ -3,6 +3,7 @@ no stale-token submission accepted, every job finished exactly once (SQLite and 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -59,10 +60,8 @@ def _logs(paths) -> list[dict]:
     for p in paths:
         if Path(p).exists():
             for line in Path(p).read_text().splitlines():
-                try:
+                with contextlib.suppress(ValueError):  # a line cut by kill -9
                     out.append(json.loads(line))
-                except ValueError:  # a line cut by kill -9
-                    pass
     return out
 
 
