@@ -26,7 +26,8 @@ from org.config.models import (
 from org.config.yamlsrc import Located, load_yaml
 from org.errors import ConfigError, Problem, UsageError
 
-__all__ = ["OrgConfig", "Actor", "SourcedRule", "load_org", "load_org_files", "find_root", "config_files"]
+__all__ = ["OrgConfig", "Actor", "SourcedRule", "load_org", "load_org_files", "load_org_from_texts", "find_root",
+           "config_files"]
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,9 @@ def load_org_files(files: Mapping[str, str], root: Path | None = None) -> OrgCon
     entries = [(rel, base / rel, text) for rel, text in sorted(files.items())
                if rel.split("/", 1)[0] in ("lanes", "gates") and rel.endswith((".yaml", ".yml"))]
     return _load(base, entries)
+
+
+load_org_from_texts = load_org_files  # the work bus's name for the same thing
 
 
 def _load(root: Path, entries: list[tuple[str, Path, str | None]]) -> OrgConfig:

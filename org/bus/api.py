@@ -1,0 +1,235 @@
+"""`Bus`: the one object the CLI, the TUI, the identity layer and the agents use to reach the work bus."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from org.bus import budgets as _budgets
+from org.bus import claims as _claims
+from org.bus import decisions as _decisions
+from org.bus import switches as _switches
+from org.bus import tasks as _tasks
+from org.bus import timeline as _timeline
+from org.bus import usage as _usage
+from org.bus.audit import VerifyReport, verify
+from org.bus.context import Ctx
+from org.bus.schema import ensure_schema
+from org.bus.store import Store
+from org.bus.wake import Waiter
+from org.config.loader import OrgConfig
+from org.errors import NotFound, UsageError
+
+__all__ = ["Bus", "default_url"]
+
+
+def default_url(root: Path) -> str:
+    return f"sqlite:///{Path(root).resolve() / '.org' / 'org.db'}"
+
+
+class Bus:
+    """The work bus over one database. Open with Bus.open(url, root=...); every method is a short
+    transaction, safe to call from many threads' own Bus objects and from many processes."""
+
+    def __init__(self, store: Store, ctx: Ctx, config: OrgConfig | None = None) -> None:
+        self.store = store
+        self.ctx = ctx
+        self._config = config
+        self._config_loaded = config is not None
+        self._waiters: dict[str, Waiter] = {}
+        if config is not None:
+            ctx.use_current(config)
+
+    @classmethod
+    def open(cls, url: str | None = None, *, root: Path | str | None = None, config: OrgConfig | None = None,
+             max_attempts: int = 3, clock: Callable[[], float] | None = None, retry_seconds: float = 60.0) -> Bus:
+        """Open (creating or migrating the schema as needed). url None: SQLite at <root>/.org/org.db.
+        root None: the config's root, else ORG_ROOT or the nearest folder upward with lanes/ and gates/."""
+        if root is None and config is not None:
+            root = config.root
+        if root is None and url is None:
+            from org.config.loader import find_root
+
+            root = find_root()
+        root_p = Path(root).expanduser().resolve() if root is not None else None
+        if url is None:
+            url = default_url(root_p)  # type: ignore[arg-type]
+        store = Store(url, clock=clock or time.time, retry_seconds=retry_seconds)
+        ensure_schema(store)
+        if max_attempts < 1:
+            raise UsageError("max_attempts is at least 1")
+        return cls(store, Ctx(store, root_p, max_attempts), config)
+
+    def close(self) -> None:
+        for w in self._waiters.values():
+            w.close()
+        self._waiters.clear()
+        self.store.dispose()
+
+    def __enter__(self) -> Bus:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- configuration -----------------------------------------------------------------------
+    def config(self, *, required: bool = False) -> OrgConfig | None:
+        """Today's config from the root's YAML (validated and proved), or None without a root."""
+        if not self._config_loaded:
+            self._config_loaded = True
+            if self.ctx.root is not None and (self.ctx.root / "lanes").is_dir():
+                from org.config.loader import load_org
+                from org.engine.proofs import prove
+                from org.errors import ConfigError
+
+                cfg = load_org(self.ctx.root)
+                problems = prove(cfg)
+                if problems:
+                    raise ConfigError(problems)
+                self._config = cfg
+                self.ctx.use_current(cfg)
+        if required and self._config is None:
+            raise UsageError("this needs the org's configuration (pass root= or run inside an org)")
+        return self._config
+
+    # -- tasks -------------------------------------------------------------------------------
+    def add_task(self, title: str, workflow: str, *, by: str | None = None, attributes: dict | None = None,
+                 idempotency_key: str | None = None, tier: str | None = None) -> dict:
+        """Start a task with today's policy pinned; posts jobs for its first ready gates."""
+        return _tasks.add_task(self.ctx, self.config(required=True), title, workflow, by=by, attributes=attributes,
+                               idempotency_key=idempotency_key, tier=tier)
+
+    def list_tasks(self, *, status: str | None = None, workflow: str | None = None, lane: str | None = None,
+                   actor: str | None = None, limit: int = 100, offset: int = 0) -> list[dict]:
+        return _tasks.list_tasks(self.ctx, status=status, workflow=workflow, lane=lane, actor=actor, limit=limit,
+                                 offset=offset)
+
+    def task(self, task: str) -> dict:
+        return _tasks.task_view(self.ctx, task)
+
+    def timeline(self, task: str) -> list[dict]:
+        return _timeline.timeline(self.ctx, task)
+
+    # -- work --------------------------------------------------------------------------------
+    def claim(self, lane: str, actor: str, *, lease_seconds: float = 300.0, wait_seconds: float = 0.0) -> _claims.Claim:
+        """Lease the next job of `lane` that `actor` may take; wait up to wait_seconds for one to appear."""
+        return self.claim_many(lane, actor, n=1, lease_seconds=lease_seconds, wait_seconds=wait_seconds)[0]
+
+    def claim_many(self, lane: str, actor: str, *, n: int, lease_seconds: float = 300.0,
+                   wait_seconds: float = 0.0) -> list[_claims.Claim]:
+        cfg = self.config()
+        if wait_seconds <= 0:
+            return _claims.claim(self.ctx, cfg, lane, actor, lease_seconds=lease_seconds, n=n)
+        deadline = time.monotonic() + wait_seconds
+        w = self._waiter(lane)
+        while True:
+            w.arm()  # listen before looking, so no post slips in between
+            try:
+                return _claims.claim(self.ctx, cfg, lane, actor, lease_seconds=lease_seconds, n=n)
+            except NotFound:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise
+                w.wait(min(left, 1.0))
+
+    def _waiter(self, lane: str) -> Waiter:
+        w = self._waiters.get(lane)
+        if w is None:
+            w = self._waiters[lane] = Waiter(self.store, {lane})
+        return w
+
+    def heartbeat(self, job: int | str, token: str, *, lease_seconds: float | None = None) -> dict:
+        return _claims.heartbeat(self.ctx, job, token, lease_seconds=lease_seconds)
+
+    def submit(self, job: int | str, token: str, verdict: str, *, note: str = "", content: str = "",
+               revision: str | None = None, findings: list[dict] | None = None) -> dict:
+        return _claims.submit(self.ctx, self.config(), job, token, verdict, note=note, content=content,
+                              revision=revision, findings=findings)
+
+    def submit_many(self, items: Sequence[dict]) -> list[dict]:
+        return _claims.submit_many(self.ctx, self.config(), items)
+
+    def post_jobs(self, lane: str, payloads: Sequence[Any], *, priority: int = 0, max_attempts: int | None = None,
+                  by: str | None = None) -> list[int]:
+        """Plain jobs outside any workflow (same leases, fencing and audit; submit just records the result)."""
+        return _claims.post_plain(self.ctx, lane, payloads, priority=priority, max_attempts=max_attempts, by=by)
+
+    def retry_job(self, job: int | str, *, by: str) -> dict:
+        return _claims.retry_job(self.ctx, job, by=by)
+
+    def sweep(self) -> dict:
+        return _claims.sweep(self.ctx)
+
+    # -- decisions and people ----------------------------------------------------------------
+    def act(self, action: str, actor: str, task: str, attributes: dict | None = None) -> dict:
+        return _decisions.act(self.ctx, self.config(), action, actor, task, attributes)
+
+    def approve(self, task: str, human: str, *, note: str = "", approval: int | None = None, gate: str | None = None,
+                action: str | None = None, revision: str | None = None) -> dict:
+        return _decisions.approve(self.ctx, self.config(), task, human, note=note, approval=approval, gate=gate,
+                                  action=action, revision=revision)
+
+    def reject(self, task: str, human: str, *, note: str, approval: int | None = None, gate: str | None = None,
+               action: str | None = None, revision: str | None = None) -> dict:
+        return _decisions.reject(self.ctx, self.config(), task, human, note=note, approval=approval, gate=gate,
+                                 action=action, revision=revision)
+
+    def pending_approvals(self, *, human: str | None = None, task: str | None = None, lane: str | None = None) -> list[dict]:
+        return _decisions.pending_approvals(self.ctx, human=human, task=task, lane=lane)
+
+    def pause(self, scope: str, target: str | None = None, *, by: str | None = None, note: str = "") -> dict:
+        return _switches.pause(self.ctx, self.config(), scope, target, by=by, note=note)
+
+    def resume(self, scope: str, target: str | None = None, *, by: str | None = None, note: str = "") -> dict:
+        return _switches.resume(self.ctx, self.config(), scope, target, by=by, note=note)
+
+    def switches(self, *, active_only: bool = True) -> list[dict]:
+        return _switches.list_switches(self.ctx, active_only=active_only)
+
+    # -- audit -------------------------------------------------------------------------------
+    def events_since(self, after: int = 0, *, limit: int = 1000, task: str | None = None,
+                     types: tuple[str, ...] | None = None) -> list[dict]:
+        return _timeline.events_since(self.ctx, after, limit=limit, task=task, types=types)
+
+    def head(self) -> int:
+        return int(self.store.read(lambda tx: tx.x("SELECT seq FROM audit_head WHERE id = 1").scalar() or 0))
+
+    def wait_for_events(self, after: int, timeout: float) -> bool:
+        """Block until an event with seq > after exists (True) or timeout (False)."""
+        deadline = time.monotonic() + timeout
+        with Waiter(self.store, lanes=set(), events=True) as w:
+            while True:
+                if self.head() > after:
+                    return True
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                w.wait(min(left, 1.0))
+
+    def audit_verify(self, *, anchors: dict[int, str] | None = None, progress: Callable[[int], None] | None = None,
+                     workers: int | None = None) -> VerifyReport:
+        """Walk the whole chain (in parallel ranges for large logs); report the first broken link."""
+        return verify(self.store, anchors=anchors, progress=progress, workers=workers)
+
+    # -- usage and budgets -------------------------------------------------------------------
+    def record_usage(self, actor: str, model: str, **kw: Any) -> dict:
+        """kw: tokens_in, tokens_out, cost_usd, latency_ms, outcome, task, job, lane, workflow, gate, ts."""
+        self.config()
+        return _usage.record_usage(self.ctx, actor, model, **kw)
+
+    def spend(self, by: str = "actor", **filters: Any) -> list[dict]:
+        return _usage.spend(self.ctx, by, **filters)
+
+    def budget(self, provider: str, *, capacity: float, refill_per_s: float) -> dict:
+        return _budgets.configure(self.ctx, provider, capacity=capacity, refill_per_s=refill_per_s)
+
+    def reserve(self, provider: str, amount: float = 1.0) -> _budgets.Reservation:
+        return _budgets.reserve(self.ctx, provider, amount)
+
+    def settle(self, reservation: _budgets.Reservation, used: float) -> dict:
+        return _budgets.settle(self.ctx, reservation, used)
+
+    def budgets(self) -> list[dict]:
+        return _budgets.budgets(self.ctx)

@@ -1,0 +1,228 @@
+"""What every bus operation shares: the store, the pinned configs, the redactor, the folded-state cache,
+the ADR check hook, and the helpers that load a task and record an event."""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import json
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from org.bus.audit import decode_body
+from org.bus.redact import Redactor
+from org.bus.store import Store, Tx
+from org.config.loader import OrgConfig, load_org_from_texts
+from org.engine.flow import ExtraCheck
+from org.engine.state import EVENT_TYPES, Event, TaskState, fold
+from org.errors import IntegrityError, NotFound
+
+__all__ = ["Ctx", "TaskRow", "load_extra_check", "task_key", "TASK_COLS", "AfterCommit"]
+
+TASK_COLS = ("id, key, title, workflow, tier, status, config_hash, created_by, created_at, updated_at, last_event_at, "
+             "idempotency_key, attributes, revision, rounds, escalation, last_seq")
+_ENGINE_TYPES = tuple(EVENT_TYPES)
+T = TypeVar("T")
+
+
+@dataclass
+class TaskRow:
+    id: int
+    key: str
+    title: str
+    workflow: str
+    tier: str
+    status: str
+    config_hash: str
+    created_by: str | None
+    created_at: float
+    updated_at: float
+    last_event_at: float
+    idempotency_key: str | None
+    attributes: dict
+    revision: str | None
+    rounds: int
+    escalation: str | None
+    last_seq: int  # number of engine events folded (the state cache key)
+
+    @classmethod
+    def of(cls, row: Any) -> TaskRow:
+        vals = list(row)
+        vals[12] = json.loads(vals[12] or "{}")
+        return cls(*vals)
+
+
+def task_key(ref: str | int) -> str:
+    """Accept 'T-12', 't12', '12' or 12; return 'T-12'."""
+    s = str(ref).strip()
+    if s.upper().startswith("T-"):
+        s = s[2:]
+    elif s.upper().startswith("T"):
+        s = s[1:]
+    if not s.isdigit():
+        raise NotFound(f"no task '{ref}' (task ids look like T-12)")
+    return f"T-{int(s)}"
+
+
+def load_extra_check(root: Path | None) -> ExtraCheck | None:
+    """org.adrs.check:make_extra_check(root) when org.adrs exists (it is optional)."""
+    if root is None:
+        return None
+    try:
+        mod = importlib.import_module("org.adrs.check")
+    except ModuleNotFoundError as exc:
+        if exc.name in ("org.adrs", "org.adrs.check"):
+            return None
+        raise
+    make = getattr(mod, "make_extra_check", None)
+    return make(root) if make is not None else None
+
+
+@dataclass
+class AfterCommit:
+    """Returned by a write function: commit what was done, then raise `error` (e.g. a refused submission
+    that released its lease)."""
+
+    error: Exception
+
+
+class Ctx:
+    """Shared state of one open Bus (one per process and database)."""
+
+    def __init__(self, store: Store, root: Path | None, max_attempts: int = 3) -> None:
+        self.store = store
+        self.root = root
+        self.max_attempts = max_attempts
+        self._pinned: dict[str, OrgConfig] = {}
+        self._states: OrderedDict[str, tuple[int, TaskState]] = OrderedDict()
+        self._credentials: dict[str, Any] = {}
+        self._redactor: Redactor | None = None
+        self._extra: tuple[bool, ExtraCheck | None] = (False, None)
+        self.current: OrgConfig | None = None
+
+    # -- transactions ----------------------------------------------------------------------
+    def write(self, fn: Callable[[Tx], T], *, retry_unique: bool = False) -> T:
+        """A write transaction whose audit events are chained and appended just before commit."""
+        from sqlalchemy.exc import IntegrityError as SAIntegrityError
+
+        from org.bus.audit import append
+
+        try:
+            out = self.store.write(fn, flush=append)
+        except SAIntegrityError:
+            if not retry_unique:
+                raise
+            out = self.store.write(fn, flush=append)  # a concurrent insert won the unique key; now we see it
+        if isinstance(out, AfterCommit):
+            raise out.error
+        return out
+
+    # -- configs ---------------------------------------------------------------------------
+    def use_current(self, cfg: OrgConfig | None) -> None:
+        self.current = cfg
+        if cfg is not None:
+            self._know(cfg)
+
+    def _know(self, cfg: OrgConfig) -> None:
+        new = {k: v for k, v in cfg.credentials.items() if self._credentials.get(k) != v}
+        if new:
+            self._credentials.update(new)
+            self._redactor = None
+
+    @property
+    def redactor(self) -> Redactor:
+        if self._redactor is None:
+            self._redactor = Redactor.for_credentials(self._credentials)
+        return self._redactor
+
+    @property
+    def extra_check(self) -> ExtraCheck | None:
+        if not self._extra[0]:
+            self._extra = (True, load_extra_check(self.root))
+        return self._extra[1]
+
+    def pin(self, tx: Tx, cfg: OrgConfig) -> None:
+        files = json.dumps(cfg.files, sort_keys=True)
+        tx.x("INSERT INTO config_pins(config_hash, files, created_at) VALUES (:h, :f, :t) "
+             "ON CONFLICT (config_hash) DO NOTHING", {"h": cfg.config_hash, "f": files, "t": tx.now})
+        self._pinned.setdefault(cfg.config_hash, cfg)
+        self._know(cfg)
+
+    def pinned(self, tx: Tx, config_hash: str) -> OrgConfig:
+        cfg = self._pinned.get(config_hash)
+        if cfg is not None:
+            return cfg
+        files = tx.x("SELECT files FROM config_pins WHERE config_hash = :h", {"h": config_hash}).scalar()
+        if files is None:
+            raise IntegrityError(f"the pinned policy {config_hash} is missing from the database")
+        cfg = load_org_from_texts(json.loads(files), self.root)
+        if cfg.config_hash != config_hash:
+            raise IntegrityError(f"the stored text of pinned policy {config_hash} hashes to {cfg.config_hash}: "
+                                 "it was altered")
+        self._pinned[config_hash] = cfg
+        self._know(cfg)
+        return cfg
+
+    # -- tasks -----------------------------------------------------------------------------
+    def task_row(self, tx: Tx, ref: str | int, *, lock: bool = False) -> TaskRow:
+        key = task_key(ref)
+        sql = f"SELECT {TASK_COLS} FROM tasks WHERE key = :k" + (" FOR UPDATE" if lock and tx.pg else "")
+        row = tx.x(sql, {"k": key}).one_or_none()
+        if row is None:
+            raise NotFound(f"no task {key}")
+        return TaskRow.of(row)
+
+    def state(self, tx: Tx, row: TaskRow) -> TaskState:
+        """The folded state of a task (cached by its engine-event count). Callers must not mutate it."""
+        hit = self._states.get(row.key)
+        if hit is not None and hit[0] == row.last_seq:
+            self._states.move_to_end(row.key)
+            return hit[1]
+        marks = ", ".join(f"'{t}'" for t in _ENGINE_TYPES)
+        rows = tx.x(f"SELECT task, type, body FROM events WHERE task = :k AND type IN ({marks}) ORDER BY seq",
+                    {"k": row.key}).all()
+        evs = []
+        for task, typ, body in rows:
+            b = decode_body(body)
+            if b.get("task") != task or b.get("type") != typ:
+                raise IntegrityError(f"an event of task {row.key} does not match its columns; run 'org audit verify'")
+            evs.append(Event(typ, task, b.get("data") or {}, b.get("actor")))
+        if not evs:
+            raise IntegrityError(f"task {row.key} has no events; run 'org audit verify'")
+        st = fold(evs)
+        self.remember(row.key, len(evs), st)
+        return st
+
+    def remember(self, key: str, n: int, st: TaskState) -> None:
+        self._states[key] = (n, st)
+        self._states.move_to_end(key)
+        while len(self._states) > 512:
+            self._states.popitem(last=False)
+
+    @staticmethod
+    def fold_more(st: TaskState, events: list[Event]) -> TaskState:
+        return fold(events, copy.deepcopy(st)) if events else st
+
+    # -- events ----------------------------------------------------------------------------
+    def record(self, tx: Tx, type_: str, *, task: str | None = None, actor: str | None = None,
+               lane: str | None = None, family: str | None = None, gate: str | None = None,
+               decision: str | None = None, rules: list[str] | tuple[str, ...] = (), config_hash: str | None = None,
+               job: int | None = None, data: dict | None = None) -> None:
+        """Queue one audit event for this transaction (chained and written at commit). Redacted here."""
+        tx.events.append({
+            "v": 1, "type": type_, "task": task, "actor": actor, "lane": lane, "family": family, "gate": gate,
+            "decision": decision, "rules": list(rules), "config_hash": config_hash, "job": job,
+            "data": self.redactor.value(data or {}),
+        })
+
+    def actor_info(self, cfg: OrgConfig | None, actor: str | None) -> tuple[str | None, str | None]:
+        """(lane, model family) of an actor; humans have family 'human'."""
+        if not actor or cfg is None:
+            return None, None
+        a = cfg.actors.get(actor)
+        if a is None:
+            return None, None
+        return a.lane, (a.family or "human") if not a.is_human else "human"

@@ -1,0 +1,311 @@
+"""Decisions and people: `act` asks decide() under the task's pinned policy and records the answer;
+`approve`/`reject` let a human who is not an author settle one pending request (an approval gate, a
+consequential action, or an escalation), bound to the task's current revision."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from org.bus.context import AfterCommit, Ctx, TaskRow, task_key
+from org.bus.driver import apply
+from org.bus.store import Tx
+from org.bus.switches import check_not_paused
+from org.bus.tasks import check_attributes
+from org.config.loader import OrgConfig
+from org.engine import flow
+from org.engine.policy import Decision, RuleHit, decide
+from org.engine.state import Event, TaskState
+from org.errors import Conflict, Denied, NotFound, UsageError
+
+__all__ = ["act", "approve", "reject", "pending_approvals", "approvers_for"]
+
+_APPROVAL_COLS = ("approval", "task", "kind", "subject", "lane", "revision", "status", "requested_by", "requested_at",
+                  "decided_by", "decided_at", "note", "reason", "rules", "job")
+_SELECT = ("SELECT id, task, kind, subject, lane, revision, status, requested_by, requested_at, decided_by, decided_at, "
+           "note, reason, rules, job FROM approvals")
+
+
+def _rows(tx: Tx, where: str, params: dict) -> list[dict]:
+    out = []
+    for r in tx.x(f"{_SELECT} WHERE {where} ORDER BY id", params).all():
+        d = dict(zip(_APPROVAL_COLS, r, strict=True))
+        d["rules"] = json.loads(d["rules"] or "[]")
+        out.append(d)
+    return out
+
+
+def gate_approvers(cfg: OrgConfig, st: TaskState) -> list[str]:
+    """Humans whose approval at one of the task's approval gates counts on the current revision."""
+    wf = cfg.workflows[st.workflow]
+    out: list[str] = []
+    for g, spec in wf.gates.items():
+        if spec.kind == "approval" and g in st.gates:
+            out += [r.actor for r in st.counting_reviews(g) if r.actor not in out]
+    return out
+
+
+def approvers_for(tx: Tx, cfg: OrgConfig, st: TaskState, action: str | None) -> tuple[list[str], list[dict]]:
+    """(humans whose approval counts for `action` now, the rejections that stand). Approval gates count for
+    every action on the task; an action approval counts for its action (None: for any action)."""
+    people = gate_approvers(cfg, st)
+    params: dict[str, Any] = {"k": st.id}
+    where = "task = :k AND kind = 'action' AND status IN ('granted', 'rejected')"
+    if action is not None:
+        where += " AND subject = :a"
+        params["a"] = action
+    granted, rejected = [], []
+    for r in _rows(tx, where, params):
+        if r["revision"] != st.revision:
+            continue
+        (granted if r["status"] == "granted" else rejected).append(r)
+    people += [r["decided_by"] for r in granted if r["decided_by"] not in people]
+    return people, rejected
+
+
+def act(ctx: Ctx, cfg: OrgConfig | None, action: str, actor: str, task: str, attributes: dict | None = None) -> dict:
+    """decide() and record it. Returns {decision, exit_code, approval}; needs_approval opens one request."""
+    action = (action or "").strip()
+    if not action:
+        raise UsageError("an action is needed, e.g. deploy.production")
+    key = task_key(task)
+
+    def fn(tx: Tx) -> dict:
+        row = ctx.task_row(tx, key, lock=True)
+        pcfg = ctx.pinned(tx, row.config_hash)
+        check_not_paused(tx, pcfg, actor=actor, task=key)
+        if cfg is not None and cfg is not pcfg:
+            check_not_paused(tx, cfg, actor=actor)
+        if row.status in ("escalated", "rejected"):
+            raise Conflict(f"task {key} is {row.status}; no actions until a human resumes it", task=key)
+        st = ctx.state(tx, row)
+        attrs = {**check_attributes(pcfg, attributes), **st.attributes}  # the task's own attributes win
+        people, rejected = approvers_for(tx, pcfg, st, action)
+        d = decide(pcfg, actor, action, attrs, approvals=people, authors=sorted(st.authors))
+        if cfg is not None and actor not in cfg.actors and d.outcome != "deny":
+            d = _deny(d, RuleHit("ORG-UNKNOWN-ACTOR", "deny", "", "no longer a member of the org"))
+        if rejected and d.outcome != "deny" and d.rules:
+            r = rejected[-1]
+            d = _deny(d, RuleHit("ORG-REJECTED-BY-HUMAN", "deny", "",
+                                 f"{r['decided_by']} rejected '{action}' on this revision: {r['note'] or 'no note'}"))
+        lane, fam = ctx.actor_info(pcfg, actor)
+        ctx.record(tx, "action.decided", task=key, actor=actor, lane=lane, family=fam, decision=d.outcome,
+                   rules=d.rule_ids, config_hash=pcfg.config_hash,
+                   data={"action": action, "reason": d.reason, "approved_by": d.approved_by, "revision": st.revision,
+                         "attributes": dict(attrs), "rules": [h.to_json() for h in d.rules]})
+        out: dict[str, Any] = {"task": key, "decision": d.to_json(), "exit_code": d.exit_code, "approval": None}
+        out["decision"]["attributes"] = ctx.redactor.value(out["decision"]["attributes"])
+        if d.outcome == "needs_approval":
+            out["approval"], out["approval_created"] = _request(ctx, tx, pcfg, st, key, action, actor, d)
+        elif d.outcome == "allow" and d.approved_by:
+            tx.x("UPDATE approvals SET status = 'cancelled', decided_by = :b, decided_at = :t, note = :n WHERE task = :k "
+                 "AND kind = 'action' AND subject = :a AND status = 'pending'",
+                 {"b": d.approved_by, "t": tx.now, "k": key, "a": action,
+                  "n": f"allowed without it: approved by {d.approved_by}"})
+        return out
+
+    return ctx.write(fn, retry_unique=True)
+
+
+def _deny(d: Decision, hit: RuleHit) -> Decision:
+    return Decision("deny", d.actor, d.action, f"denied: {hit.reason} [{hit.id}]", (*d.rules, hit), d.config_hash,
+                    d.attributes, None)
+
+
+def _request(ctx: Ctx, tx: Tx, cfg: OrgConfig, st: TaskState, key: str, action: str, actor: str,
+             d: Decision) -> tuple[int, bool]:
+    """One pending approval per task and action, bound to the current revision."""
+    for p in _rows(tx, "task = :k AND kind = 'action' AND subject = :a AND status = 'pending'", {"k": key, "a": action}):
+        if p["revision"] == st.revision:
+            return p["approval"], False
+        tx.x("UPDATE approvals SET status = 'stale', decided_at = :t WHERE id = :id", {"t": tx.now, "id": p["approval"]})
+    aid = tx.x("INSERT INTO approvals(task, kind, subject, lane, revision, status, requested_by, requested_at, reason, "
+               "rules) VALUES (:k, 'action', :a, NULL, :rev, 'pending', :by, :t, :why, :rules) RETURNING id",
+               {"k": key, "a": action, "rev": st.revision, "by": actor, "t": tx.now,
+                "why": ctx.redactor.text(d.reason), "rules": json.dumps(d.rule_ids)}).scalar_one()
+    lane, fam = ctx.actor_info(cfg, actor)
+    ctx.record(tx, "approval.requested", task=key, actor=actor, lane=lane, family=fam, decision="needs_approval",
+               rules=d.rule_ids, config_hash=cfg.config_hash,
+               data={"approval": aid, "kind": "action", "action": action, "revision": st.revision,
+                     "rules": [h.to_json() for h in d.rules]})
+    for lname, ln in cfg.lanes.items():
+        if ln.kind == "human":
+            tx.wake(lname)
+    return aid, True
+
+
+def _check_human(ctx: Ctx, cfg: OrgConfig | None, human: str, verb: str) -> None:
+    if cfg is None:
+        return
+    who = cfg.actors.get(human)
+    if who is None:
+        raise NotFound(f"no actor '{human}' in this org")
+    if not who.is_human:
+        raise Denied(f"{human} is an agent; only members of a human lane {verb}", rule="ORG-HUMAN-APPROVAL")
+    d = decide(cfg, human, verb, {})
+    if not d.allowed:
+        raise Denied(d.reason, rules=d.rule_ids)
+
+
+def _choose(tx: Tx, pcfg: OrgConfig, key: str, human: str, approval: int | None, gate: str | None,
+            action: str | None) -> dict:
+    lane = pcfg.actors[human].lane
+    rows = [r for r in _rows(tx, "task = :k AND status = 'pending'", {"k": key}) if r["lane"] in (None, lane)]
+    if approval is not None:
+        rows = [r for r in rows if r["approval"] == int(approval)]
+    if gate is not None:
+        rows = [r for r in rows if r["kind"] == "gate" and r["subject"] == gate]
+    if action is not None:
+        rows = [r for r in rows if r["kind"] == "action" and r["subject"] == action]
+    if not rows:
+        raise NotFound(f"nothing pending for {human} on {key}")
+    if len(rows) > 1:
+        listing = ", ".join(f"#{r['approval']} {r['kind']} {r['subject']}" for r in rows)
+        raise UsageError(f"{key} has {len(rows)} pending requests ({listing}); pick one with --id, --gate or --action")
+    return rows[0]
+
+
+def approve(ctx: Ctx, cfg: OrgConfig | None, task: str, human: str, *, note: str = "", approval: int | None = None,
+            gate: str | None = None, action: str | None = None, revision: str | None = None) -> dict:
+    return _settle(ctx, cfg, task, human, True, note, approval, gate, action, revision)
+
+
+def reject(ctx: Ctx, cfg: OrgConfig | None, task: str, human: str, *, note: str, approval: int | None = None,
+           gate: str | None = None, action: str | None = None, revision: str | None = None) -> dict:
+    if not note or not note.strip():
+        raise UsageError("a rejection needs --note saying why")
+    return _settle(ctx, cfg, task, human, False, note, approval, gate, action, revision)
+
+
+def _settle(ctx: Ctx, cfg: OrgConfig | None, task: str, human: str, ok: bool, note: str, approval: int | None,
+            gate: str | None, action: str | None, revision: str | None) -> dict:
+    verb = "approve" if ok else "reject"
+    _check_human(ctx, cfg, human, verb)
+    key = task_key(task)
+
+    def fn(tx: Tx):
+        row = ctx.task_row(tx, key, lock=True)
+        pcfg = ctx.pinned(tx, row.config_hash)
+        who = pcfg.actors.get(human)
+        if who is None or not who.is_human:
+            raise Denied(f"{human} is not a member of a human lane under {key}'s pinned policy",
+                         rule="ORG-HUMAN-APPROVAL")
+        check_not_paused(tx, pcfg, actor=human, task=key)
+        st = ctx.state(tx, row)
+        if human in st.authors:
+            raise Denied(f"{human} is an author of {key} and may not {verb} it", rule="ORG-SEPARATION-OF-DUTIES")
+        p = _choose(tx, pcfg, key, human, approval, gate, action)
+        if revision is not None and revision != st.revision:
+            raise Conflict(f"you reviewed revision {revision}, but {key} is now at {st.revision}; look again",
+                           rule="ORG-STALE-REVISION")
+        lane, fam = ctx.actor_info(pcfg, human)
+        base = {"task": key, "approval": p["approval"], "kind": p["kind"], "subject": p["subject"], "verdict": verb,
+                "revision": st.revision}
+        if p["kind"] == "gate":
+            return {**base, **_settle_gate(ctx, tx, pcfg, row, st, p, human, ok, note)}
+        if p["kind"] == "action":
+            if p["revision"] != st.revision:
+                tx.x("UPDATE approvals SET status = 'stale', decided_at = :t WHERE id = :id",
+                     {"t": tx.now, "id": p["approval"]})
+                return AfterCommit(Conflict(
+                    f"request #{p['approval']} was for revision {p['revision']}, but {key} is now at {st.revision}; "
+                    "it is stale (the actor asks again)", rule="ORG-STALE-REVISION"))
+            if p["requested_by"] == human:
+                raise Denied(f"{human} asked for '{p['subject']}' and may not {verb} it", rule="ORG-SEPARATION-OF-DUTIES")
+            tx.x("UPDATE approvals SET status = :s, decided_by = :h, decided_at = :t, note = :n WHERE id = :id",
+                 {"s": "granted" if ok else "rejected", "h": human, "t": tx.now, "n": ctx.redactor.text(note) or None,
+                  "id": p["approval"]})
+            ctx.record(tx, "action.approved" if ok else "action.rejected", task=key, actor=human, lane=lane, family=fam,
+                       decision=verb, rules=p["rules"], config_hash=pcfg.config_hash,
+                       data={"approval": p["approval"], "action": p["subject"], "revision": st.revision, "note": note,
+                             "requested_by": p["requested_by"]})
+            return {**base, "task_status": st.status}
+        # an escalation: approve resumes the task in the flow; reject closes it
+        if st.status != "escalated":
+            raise Conflict(f"{key} is {st.status}, not escalated")
+        if ok:
+            evs = flow.resume(pcfg, st, human, note, extra_check=ctx.extra_check)
+        else:
+            evs = [Event("task.rejected", key, {"reason": note, "escalation": st.escalation}, human)]
+        tx.x("UPDATE approvals SET decided_by = :h, note = :n WHERE id = :id",
+             {"h": human, "n": ctx.redactor.text(note) or None, "id": p["approval"]})
+        st2 = apply(ctx, tx, pcfg, row, st, evs)
+        return {**base, "task_status": st2.status, "events": [e.type for e in evs], "ready": st2.ready_gates()}
+
+    return ctx.write(fn)
+
+
+def _settle_gate(ctx: Ctx, tx: Tx, pcfg: OrgConfig, row: TaskRow, st: TaskState, p: dict, human: str, ok: bool,
+                 note: str) -> dict:
+    g = p["subject"]
+    jobs = tx.x("SELECT id, status, leased_by, fence FROM jobs WHERE task = :k AND gate = :g "
+                "AND status IN ('queued', 'leased') ORDER BY (CASE WHEN leased_by = :h THEN 0 WHEN status = 'queued' "
+                "THEN 1 ELSE 2 END), id", {"k": row.key, "g": g, "h": human}).all()
+    if not jobs:
+        raise Conflict(f"approval gate '{g}' of {row.key} has no open job; it was settled already")
+    evs = flow.submit(pcfg, st, human, g, "approve" if ok else "reject", revision=st.revision, note=note,
+                      extra_check=ctx.extra_check)
+    jid, status, holder, fence = jobs[0]
+    tx.x("UPDATE jobs SET status = 'done', fence = fence + 1, leased_by = :h, verdict = :v, result = :r, updated_at = :t "
+         "WHERE id = :j", {"h": human, "v": "approve" if ok else "reject", "t": tx.now, "j": jid,
+                           "r": json.dumps({"note": ctx.redactor.text(note), "via": "approve" if ok else "reject"})})
+    if status == "leased":
+        tx.x("UPDATE leases SET outcome = :o, ended_at = :t WHERE job = :j AND fence = :f",
+             {"o": "submitted" if holder == human else "cancelled", "t": tx.now, "j": jid, "f": fence})
+    lane, fam = ctx.actor_info(pcfg, human)
+    ctx.record(tx, "job.submitted", task=row.key, actor=human, lane=lane, family=fam, gate=g,
+               decision="approve" if ok else "reject", config_hash=pcfg.config_hash, job=jid,
+               data={"via": "approve" if ok else "reject", "revision": st.revision,
+                     "lease_holder": holder if status == "leased" else None})
+    st2 = apply(ctx, tx, pcfg, row, st, evs, job=jid)
+    tx.x("UPDATE approvals SET note = :n, decided_by = COALESCE(decided_by, :h) WHERE id = :id",
+         {"n": ctx.redactor.text(note) or None, "h": human, "id": p["approval"]})
+    return {"job": jid, "task_status": st2.status, "events": [e.type for e in evs], "ready": st2.ready_gates()}
+
+
+def pending_approvals(ctx: Ctx, *, human: str | None = None, task: str | None = None, lane: str | None = None,
+                      limit: int = 200) -> list[dict]:
+    """The human inbox: pending requests with the evidence a person needs to decide."""
+
+    def fn(tx: Tx) -> list[dict]:
+        where, params = "status = 'pending'", {}
+        if task is not None:
+            where += " AND task = :k"
+            params["k"] = task_key(task)
+        rows = _rows(tx, where, params)[: max(1, limit)]
+        out = []
+        for r in rows:
+            item = dict(r)
+            item["evidence"] = None
+            if r["task"]:
+                trow = ctx.task_row(tx, r["task"])
+                pcfg = ctx.pinned(tx, trow.config_hash)
+                st = ctx.state(tx, trow)
+                h = pcfg.actors.get(human) if human else None
+                if human is not None and (h is None or not h.is_human or (r["lane"] not in (None, h.lane))):
+                    continue
+                if lane is not None and r["lane"] not in (None, lane):
+                    continue
+                item["stale"] = r["kind"] == "action" and r["revision"] != st.revision
+                item["can_decide"] = human is None or (human not in st.authors and human != r["requested_by"])
+                item["evidence"] = _evidence(tx, pcfg, trow, st)
+            out.append(item)
+        return out
+
+    return ctx.store.read(fn)
+
+
+def _evidence(tx: Tx, cfg: OrgConfig, row: TaskRow, st: TaskState) -> dict:
+    reviews = []
+    for g, gs in st.gates.items():
+        for r in gs.reviews:
+            reviews.append({"gate": g, "actor": r.actor, "family": r.family, "verdict": r.verdict,
+                            "revision": r.revision, "counts": r.counts and r.revision == st.revision, "why": r.why})
+    work = tx.x("SELECT result FROM jobs WHERE task = :k AND kind = 'work' AND status = 'done' ORDER BY id DESC LIMIT 1",
+                {"k": row.key}).scalar()
+    spent = tx.x("SELECT COALESCE(SUM(cost_usd), 0) FROM usage WHERE task = :k", {"k": row.key}).scalar()
+    return {"title": row.title, "workflow": row.workflow, "tier": row.tier, "status": st.status,
+            "attributes": row.attributes, "revision": st.revision, "authors": sorted(st.authors),
+            "author_families": sorted(st.author_families), "reviews": reviews, "rounds": st.rounds,
+            "latest_work": json.loads(work) if work else None, "spent_usd": float(spent or 0.0),
+            "config_hash": row.config_hash, "escalation": st.escalation}

@@ -1,0 +1,99 @@
+"""The versioned schema: create a fresh database, migrate an older one step by step, refuse a newer one.
+
+`bus_meta.schema_version` records the version. Opening a database:
+  - without bus tables: create them at SCHEMA_VERSION (in one transaction, serialised between
+    processes by SQLite's write lock or a PostgreSQL advisory lock);
+  - at an older version: run MIGRATIONS[v + 1], ... in one transaction, each recorded in bus_meta;
+  - at a newer version: raise SchemaTooNew and change nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from org.bus._walk import GENESIS
+from org.bus.store import Store, Tx
+from org.errors import UsageError
+
+SCHEMA_VERSION = 1  # the version org.bus.models describes (kept here so opening needs no ORM import)
+
+__all__ = ["SchemaTooNew", "MIGRATIONS", "ensure_schema", "schema_version"]
+
+# version -> function upgrading a database from version - 1 to version (inside one transaction).
+MIGRATIONS: dict[int, Callable[[Tx], None]] = {}
+
+_ADVISORY_KEY = 0x0126_B005  # any constant; serialises schema changes between processes on PostgreSQL
+
+
+class SchemaTooNew(UsageError):
+    kind = "schema"
+
+
+def schema_version(store: Store) -> int | None:
+    """The database's schema version, or None for a database without bus tables."""
+    from sqlalchemy.exc import DBAPIError
+
+    def fn(tx: Tx) -> int | None:
+        v = tx.x("SELECT value FROM bus_meta WHERE key = 'schema_version'").scalar()
+        return int(v) if v is not None else None
+
+    try:
+        return store.read(fn)
+    except DBAPIError as exc:
+        msg = str(exc.orig).lower()
+        if "no such table" in msg or "does not exist" in msg:
+            return None
+        raise
+
+
+def ensure_schema(store: Store, target: int = SCHEMA_VERSION,
+                  migrations: dict[int, Callable[[Tx], None]] | None = None) -> int:
+    """Bring the database to `target`; returns the version found before (0 for a fresh one)."""
+    migrations = MIGRATIONS if migrations is None else migrations
+    found = schema_version(store)
+    if found is not None:
+        _refuse_newer(store, found, target)
+        if found == target:
+            return found
+
+    from sqlalchemy import inspect
+
+    from org.bus.models import metadata
+
+    def fn(tx: Tx) -> int:
+        if tx.pg:
+            tx.x("SELECT pg_advisory_xact_lock(:k)", {"k": _ADVISORY_KEY})
+        insp = inspect(tx.conn)
+        if not insp.has_table("bus_meta"):
+            ours = [t for t in metadata.tables if insp.has_table(t)]
+            if ours:
+                raise UsageError(
+                    f"the database at {store.display_url} already holds tables named {', '.join(sorted(ours))} "
+                    "that org did not create; point --db at another database")
+            metadata.create_all(tx.conn)
+            tx.x("INSERT INTO bus_meta(key, value) VALUES ('schema_version', :v)", {"v": str(target)})
+            tx.x("INSERT INTO bus_meta(key, value) VALUES ('created_at', :v)", {"v": repr(tx.now)})
+            tx.x("INSERT INTO audit_head(id, seq, hash) VALUES (1, 0, :h)", {"h": GENESIS})
+            return 0
+        v = int(tx.x("SELECT value FROM bus_meta WHERE key = 'schema_version'").scalar() or 0)
+        _refuse_newer(store, v, target)
+        start = v
+        while v < target:
+            step = migrations.get(v + 1)
+            if step is None:
+                raise UsageError(f"no migration from schema version {v} to {v + 1}; nothing was changed")
+            step(tx)
+            v += 1
+            tx.x("INSERT INTO bus_meta(key, value) VALUES (:k, :v)", {"k": f"migrated:{v}", "v": repr(tx.now)})
+        tx.x("UPDATE bus_meta SET value = :v WHERE key = 'schema_version'", {"v": str(v)})
+        return start
+
+    return store.write(fn)
+
+
+def _refuse_newer(store: Store, found: int, target: int) -> None:
+    if found > target:
+        raise SchemaTooNew(
+            f"the database at {store.display_url} has schema version {found}, newer than this version of org "
+            f"understands ({target}); upgrade org to use it. Nothing was changed.",
+            found=found, supported=target)

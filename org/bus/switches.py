@@ -1,0 +1,164 @@
+"""Kill switches: pause and resume at actor, lane, task, vendor or all scope. A pause takes effect at
+the next claim or action (exit 7), keeps every job, lease and event as it is, and is an event itself."""
+
+from __future__ import annotations
+
+import getpass
+from typing import Any
+
+from org.bus.context import Ctx, task_key
+from org.bus.store import Tx
+from org.config.families import vendor_of
+from org.config.loader import OrgConfig
+from org.engine.policy import decide
+from org.errors import Denied, NotFound, Paused, UsageError
+
+__all__ = ["SCOPES", "check_not_paused", "covering", "pause", "resume", "list_switches", "vendors_of", "local_operator"]
+
+SCOPES = ("actor", "lane", "task", "vendor", "all")
+_COLS = ("switch", "scope", "target", "active", "paused_by", "paused_at", "note", "resumed_by", "resumed_at", "resume_note")
+
+
+def local_operator() -> str:
+    """Who pauses when no --as is given: the local OS user (anyone with the database can pull the brake)."""
+    try:
+        return "local:" + getpass.getuser()
+    except Exception:  # noqa: BLE001 - no passwd entry in some containers
+        return "local:unknown"
+
+
+def vendors_of(cfg: OrgConfig | None, actor: str) -> set[str]:
+    """Vendor names that cover an actor: its model family, its provider prefix and its model string."""
+    a = cfg.actors.get(actor) if cfg is not None else None
+    if a is None:
+        return set()
+    if a.is_human or not a.model:
+        return {"human"}
+    return {x.lower() for x in (a.family or "", vendor_of(a.model), a.model) if x}
+
+
+def covering(tx: Tx, cfg: OrgConfig | None, *, actor: str | None = None, lane: str | None = None,
+             task: str | None = None) -> list[dict]:
+    """Active switches that cover this actor / lane / task (plus 'all')."""
+    conds = ["scope = 'all'"]
+    params: dict[str, Any] = {}
+    if actor:
+        conds.append("(scope = 'actor' AND target = :actor)")
+        params["actor"] = actor
+        a = cfg.actors.get(actor) if cfg is not None else None
+        if lane is None and a is not None:
+            lane = a.lane
+        for i, v in enumerate(sorted(vendors_of(cfg, actor))):
+            conds.append(f"(scope = 'vendor' AND target = :v{i})")
+            params[f"v{i}"] = v
+    if lane:
+        conds.append("(scope = 'lane' AND target = :lane)")
+        params["lane"] = lane
+    if task:
+        conds.append("(scope = 'task' AND target = :task)")
+        params["task"] = task
+    rows = tx.x(f"SELECT id, scope, target, active, paused_by, paused_at, note, resumed_by, resumed_at, resume_note "
+                f"FROM switches WHERE active = :t AND ({' OR '.join(conds)}) ORDER BY id", {**params, "t": True}).all()
+    return [dict(zip(_COLS, r, strict=True)) for r in rows]
+
+
+def check_not_paused(tx: Tx, cfg: OrgConfig | None, *, actor: str | None = None, lane: str | None = None,
+                     task: str | None = None) -> None:
+    hits = covering(tx, cfg, actor=actor, lane=lane, task=task)
+    if hits:
+        s = hits[0]
+        what = "everything" if s["scope"] == "all" else f"{s['scope']} {s['target']}"
+        note = f": {s['note']}" if s["note"] else ""
+        raise Paused(f"paused ({what}, by {s['paused_by']}{note}); retry after 'org resume'",
+                     switch=s["switch"], scope=s["scope"], target=s["target"])
+
+
+def _target(tx: Tx, cfg: OrgConfig | None, scope: str, target: str | None) -> str:
+    if scope not in SCOPES:
+        raise UsageError(f"a pause scope is one of {', '.join(SCOPES)}, not '{scope}'")
+    if scope == "all":
+        return "*"
+    if not target:
+        raise UsageError(f"--{scope} needs a value")
+    if scope == "task":
+        key = task_key(target)
+        if tx.x("SELECT 1 FROM tasks WHERE key = :k", {"k": key}).first() is None:
+            raise NotFound(f"no task {key}")
+        return key
+    if cfg is None:
+        return target.lower() if scope == "vendor" else target
+    if scope == "actor" and target not in cfg.actors:
+        raise NotFound(f"no actor '{target}' in this org")
+    if scope == "lane" and target not in cfg.lanes:
+        raise NotFound(f"no lane '{target}' (lanes: {', '.join(sorted(cfg.lanes))})")
+    if scope == "vendor":
+        known = set().union(*(vendors_of(cfg, a) for a in cfg.actors))
+        if target.lower() not in known:
+            raise NotFound(f"no actor uses vendor '{target}' (known: {', '.join(sorted(known))})")
+        return target.lower()
+    return target
+
+
+def _who(cfg: OrgConfig | None, by: str | None, action: str) -> str:
+    if by is None:
+        return local_operator()
+    if cfg is not None:
+        if by not in cfg.actors:
+            raise NotFound(f"no actor '{by}' in this org")
+        d = decide(cfg, by, action, {})
+        if not d.allowed:
+            raise Denied(d.reason, rules=d.rule_ids)
+    return by
+
+
+def pause(ctx: Ctx, cfg: OrgConfig | None, scope: str, target: str | None, *, by: str | None = None,
+          note: str = "") -> dict:
+    who = _who(cfg, by, "pause")
+
+    def fn(tx: Tx) -> dict:
+        tgt = _target(tx, cfg, scope, target)
+        old = tx.x("SELECT id FROM switches WHERE scope = :s AND target = :t AND active = :a",
+                   {"s": scope, "t": tgt, "a": True}).scalar()
+        if old is not None:
+            return {"switch": old, "scope": scope, "target": tgt, "changed": False, "active": True}
+        sid = tx.x("INSERT INTO switches(scope, target, active, paused_by, paused_at, note) VALUES (:s, :t, :a, :b, :n, :note) "
+                   "RETURNING id", {"s": scope, "t": tgt, "a": True, "b": who, "n": tx.now,
+                                     "note": ctx.redactor.text(note) if note else None}).scalar_one()
+        ctx.record(tx, "switch.paused", task=tgt if scope == "task" else None, actor=who, decision="pause",
+                   lane=tgt if scope == "lane" else None, config_hash=cfg.config_hash if cfg else None,
+                   data={"switch": sid, "scope": scope, "target": tgt, "note": note})
+        return {"switch": sid, "scope": scope, "target": tgt, "changed": True, "active": True}
+
+    return ctx.write(fn)
+
+
+def resume(ctx: Ctx, cfg: OrgConfig | None, scope: str, target: str | None, *, by: str | None = None,
+           note: str = "") -> dict:
+    who = _who(cfg, by, "resume")
+
+    def fn(tx: Tx) -> dict:
+        tgt = _target(tx, cfg, scope, target)
+        sid = tx.x("SELECT id FROM switches WHERE scope = :s AND target = :t AND active = :a",
+                   {"s": scope, "t": tgt, "a": True}).scalar()
+        if sid is None:
+            return {"switch": None, "scope": scope, "target": tgt, "changed": False, "active": False}
+        tx.x("UPDATE switches SET active = :f, resumed_by = :b, resumed_at = :n, resume_note = :note WHERE id = :id",
+             {"f": False, "b": who, "n": tx.now, "note": ctx.redactor.text(note) if note else None, "id": sid})
+        ctx.record(tx, "switch.resumed", task=tgt if scope == "task" else None, actor=who, decision="resume",
+                   lane=tgt if scope == "lane" else None, config_hash=cfg.config_hash if cfg else None,
+                   data={"switch": sid, "scope": scope, "target": tgt, "note": note})
+        lanes = {r[0] for r in tx.x("SELECT DISTINCT lane FROM jobs WHERE status = 'queued'").all()}
+        for lane in lanes:
+            tx.wake(lane)
+        return {"switch": sid, "scope": scope, "target": tgt, "changed": True, "active": False}
+
+    return ctx.write(fn)
+
+
+def list_switches(ctx: Ctx, *, active_only: bool = True) -> list[dict]:
+    def fn(tx: Tx) -> list[dict]:
+        sql = ("SELECT id, scope, target, active, paused_by, paused_at, note, resumed_by, resumed_at, resume_note "
+               "FROM switches" + (" WHERE active = :t" if active_only else "") + " ORDER BY id")
+        return [dict(zip(_COLS, r, strict=True)) for r in tx.x(sql, {"t": True}).all()]
+
+    return ctx.store.read(fn)

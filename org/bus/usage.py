@@ -1,0 +1,88 @@
+"""The usage ledger: one row per model call (tokens, cost, latency, outcome) attributed to actor, lane,
+task, workflow and model; spend queries; a task over its budget escalates (the engine decides)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from org.bus.context import Ctx, task_key
+from org.bus.driver import apply
+from org.bus.store import Tx
+from org.config.families import family_of, vendor_of
+from org.engine import flow
+from org.errors import UsageError
+
+__all__ = ["record_usage", "spend", "SPEND_KEYS"]
+
+SPEND_KEYS = ("actor", "lane", "task", "workflow", "model", "vendor", "family", "outcome", "gate")
+
+
+def record_usage(ctx: Ctx, actor: str, model: str, *, tokens_in: int = 0, tokens_out: int = 0, cost_usd: float = 0.0,
+                 latency_ms: float = 0.0, outcome: str = "ok", task: str | None = None, job: int | None = None,
+                 lane: str | None = None, workflow: str | None = None, gate: str | None = None,
+                 ts: float | None = None) -> dict:
+    """Append one call to the ledger. Lane, workflow, vendor and family are filled in when not given.
+    With a task, its spend is checked against limits.budget_usd and an over-budget task is escalated."""
+    if not actor:
+        raise UsageError("usage needs an actor")
+    if min(tokens_in, tokens_out) < 0 or cost_usd < 0 or latency_ms < 0:
+        raise UsageError("tokens, cost and latency are never negative")
+    key = task_key(task) if task is not None else None
+
+    def fn(tx: Tx) -> dict:
+        cfg = ctx.current
+        row = None
+        if key is not None:
+            row = ctx.task_row(tx, key, lock=True)
+            cfg = ctx.pinned(tx, row.config_hash)
+        a = cfg.actors.get(actor) if cfg is not None else None
+        uid = tx.x("INSERT INTO usage(ts, actor, lane, task, workflow, gate, job, model, vendor, family, tokens_in, "
+                   "tokens_out, cost_usd, latency_ms, outcome) VALUES (:ts, :a, :l, :k, :w, :g, :j, :m, :v, :f, :ti, :to, "
+                   ":c, :lat, :o) RETURNING id",
+                   {"ts": ts if ts is not None else tx.now, "a": actor, "l": lane or (a.lane if a else None), "k": key,
+                    "w": workflow or (row.workflow if row else None), "g": gate, "j": job, "m": model or "",
+                    "v": vendor_of(model) if model else None, "f": family_of(model) if model else None,
+                    "ti": int(tokens_in), "to": int(tokens_out), "c": float(cost_usd), "lat": float(latency_ms),
+                    "o": outcome[:32]}).scalar_one()
+        out: dict[str, Any] = {"usage": uid, "task": key, "escalated": False}
+        if row is not None and row.status == "active" and cfg is not None:
+            spent = float(tx.x("SELECT COALESCE(SUM(cost_usd), 0) FROM usage WHERE task = :k", {"k": key}).scalar() or 0)
+            out["task_spent_usd"] = spent
+            st = ctx.state(tx, row)
+            evs = flow.escalate_if_over_budget(cfg, st, spent)
+            if evs:
+                apply(ctx, tx, cfg, row, st, evs)
+                out["escalated"] = True
+        return out
+
+    return ctx.write(fn)
+
+
+def spend(ctx: Ctx, by: str = "actor", *, actor: str | None = None, lane: str | None = None, task: str | None = None,
+          workflow: str | None = None, model: str | None = None, since: float | None = None,
+          until: float | None = None) -> list[dict]:
+    """Spend grouped by one of SPEND_KEYS, most expensive first, with optional filters."""
+    if by not in SPEND_KEYS:
+        raise UsageError(f"spend is grouped by one of {', '.join(SPEND_KEYS)}, not '{by}'")
+    where, params = [], {}
+    for col, val in (("actor", actor), ("lane", lane), ("task", task_key(task) if task else None),
+                     ("workflow", workflow), ("model", model)):
+        if val is not None:
+            where.append(f"{col} = :{col}")
+            params[col] = val
+    if since is not None:
+        where.append("ts >= :since")
+        params["since"] = since
+    if until is not None:
+        where.append("ts < :until")
+        params["until"] = until
+    sql = (f"SELECT {by}, COUNT(*), COALESCE(SUM(tokens_in), 0), COALESCE(SUM(tokens_out), 0), COALESCE(SUM(cost_usd), 0), "
+           f"COALESCE(AVG(latency_ms), 0), SUM(CASE WHEN outcome = 'ok' THEN 0 ELSE 1 END) FROM usage"
+           + (" WHERE " + " AND ".join(where) if where else "") + f" GROUP BY {by} ORDER BY 5 DESC, 1")
+
+    def fn(tx: Tx) -> list[dict]:
+        return [{"key": r[0], "by": by, "calls": int(r[1]), "tokens_in": int(r[2]), "tokens_out": int(r[3]),
+                 "cost_usd": float(r[4]), "latency_ms_avg": float(r[5]), "errors": int(r[6] or 0)}
+                for r in tx.x(sql, params).all()]
+
+    return ctx.store.read(fn)

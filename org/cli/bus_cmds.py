@@ -1,0 +1,402 @@
+"""org task, claim, heartbeat, submit, act, approve, reject, pause, resume, inbox, spend, sweep, audit:
+the work bus from the command line (thin: the logic lives in org.bus)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from org.cli._common import JsonFlag, SetOpt, emit, err, opts, parse_sets
+
+__all__ = ["register", "open_bus"]
+
+task_app = typer.Typer(name="task", help="Start, list and show tasks.", no_args_is_help=True, add_completion=False,
+                       rich_markup_mode=None)
+audit_app = typer.Typer(name="audit", help="Check the tamper-evident audit log.", no_args_is_help=True,
+                        add_completion=False, rich_markup_mode=None)
+
+AsOpt = Annotated[str, typer.Option("--as", help="The actor (must be a member of the org).")]
+MAX_FILE = 10 * 1024 * 1024
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(task_app, name="task")
+    app.add_typer(audit_app, name="audit")
+    for name, fn in (("claim", claim), ("heartbeat", heartbeat), ("submit", submit), ("act", act),
+                     ("approve", approve), ("reject", reject), ("pause", pause), ("resume", resume),
+                     ("inbox", inbox), ("spend", spend), ("sweep", sweep)):
+        app.command(name)(fn)
+
+
+def open_bus(o=None):
+    """The Bus for the global --root/--db options."""
+    from org.bus import Bus
+
+    o = o or opts()
+    return Bus.open(o.db, root=o.org_root())
+
+
+def _when(ts: float | None) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(ts)) if ts else "-"
+
+
+# -- tasks ---------------------------------------------------------------------------------------
+@task_app.command("add")
+def task_add(
+    title: Annotated[str, typer.Argument(help="What the task is about.")],
+    workflow: Annotated[str, typer.Option("--workflow", "-w", help="Workflow from gates/.")],
+    by: Annotated[str | None, typer.Option("--by", help="Actor filing the task.")] = None,
+    sets: SetOpt = None,
+    idempotency_key: Annotated[str | None, typer.Option("--idempotency-key", help="Repeat-safe key.")] = None,
+    tier: Annotated[str | None, typer.Option("--tier", help="Ask for a higher risk tier (never lower).")] = None,
+    json_: JsonFlag = False,
+) -> None:
+    """Start a task with today's policy pinned; jobs are posted for its first gates."""
+    o = opts(json_)
+    with open_bus(o) as bus:
+        t = bus.add_task(title, workflow, by=by, attributes=parse_sets(sets), idempotency_key=idempotency_key,
+                         tier=tier)
+    out = {"ok": True, **t}
+
+    def human() -> str:
+        verb = "started" if t.get("created") else "already exists (same idempotency key)"
+        lines = [f"{t['task']} {verb}: '{t['title']}' ({t['workflow']}, tier {t['tier']}, status {t['status']})"]
+        if t.get("tier_reason"):
+            lines.append(f"  tier: {t['tier_reason']} ({', '.join(x for x in t.get('tier_sources') or [] if x)})")
+        for g, why in (t.get("skipped") or {}).items():
+            lines.append(f"  skipped {g}: {why}")
+        for j in t.get("jobs", []):
+            if j["status"] in ("queued", "leased"):
+                lines.append(f"  job {j['job']}: {j['gate']} for the {j['lane']} lane ({j['status']})")
+        lines.append(f"  policy pinned: {t['config_hash']}")
+        return "\n".join(lines)
+
+    emit(out, human)
+
+
+@task_app.command("list")
+def task_list(
+    status: Annotated[str | None, typer.Option("--status", help="active, done, escalated or rejected.")] = None,
+    workflow: Annotated[str | None, typer.Option("--workflow", "-w")] = None,
+    lane: Annotated[str | None, typer.Option("--lane", help="Tasks with open work for this lane.")] = None,
+    actor: Annotated[str | None, typer.Option("--actor", help="Tasks filed by or leased to this actor.")] = None,
+    limit: Annotated[int, typer.Option("--limit")] = 50,
+    json_: JsonFlag = False,
+) -> None:
+    """Tasks, newest first, with what each waits on."""
+    o = opts(json_)
+    with open_bus(o) as bus:
+        rows = bus.list_tasks(status=status, workflow=workflow, lane=lane, actor=actor, limit=limit)
+
+    def human() -> str:
+        if not rows:
+            return "no tasks"
+        lines = []
+        for t in rows:
+            waits = ", ".join(f"{w['gate']}@{w['lane']}" + (f" ({w['holder']})" if w["holder"] else "")
+                              for w in t["waiting_on"]) or "-"
+            pend = f"  [{t['pending_approvals']} pending]" if t["pending_approvals"] else ""
+            lines.append(f"{t['task']:<8} {t['status']:<9} {t['tier']:<7} {t['workflow']:<10} {t['title'][:50]:<50} "
+                         f"waits: {waits}{pend}")
+        return "\n".join(lines)
+
+    emit({"ok": True, "tasks": rows}, human)
+
+
+@task_app.command("show")
+def task_show(task: Annotated[str, typer.Argument(help="Task id, e.g. T-12.")], json_: JsonFlag = False) -> None:
+    """The task and its timeline: who did what, under which rule, with each value's source."""
+    from org.bus.timeline import render_timeline
+
+    o = opts(json_)
+    with open_bus(o) as bus:
+        view = bus.task(task)
+        entries = bus.timeline(task)
+    emit({"ok": True, **view, "timeline": entries}, lambda: render_timeline(view, entries))
+
+
+# -- work ----------------------------------------------------------------------------------------
+def claim(
+    lane: Annotated[str, typer.Option("--lane", help="The lane to take work from.")],
+    as_: AsOpt,
+    lease: Annotated[float, typer.Option("--lease", help="Lease length in seconds.")] = 300.0,
+    wait: Annotated[float, typer.Option("--wait", help="Wait up to this many seconds for a job.")] = 0.0,
+    json_: JsonFlag = False,
+) -> None:
+    """Lease the next job you may take (exit 3: nothing to claim, 7: paused)."""
+    o = opts(json_)
+    with open_bus(o) as bus:
+        c = bus.claim(lane, as_, lease_seconds=lease, wait_seconds=wait)
+    out = {"ok": True, **c.to_json()}
+
+    def human() -> str:
+        what = f"{c.task} '{c.title}' gate {c.gate} ({c.kind})" if c.task else f"plain job ({c.payload!r})"
+        verdicts = {"work": "pass|fail", "review": "pass|fail|changes", "approval": "approve|reject"}.get(
+            c.kind, "pass|fail")
+        return "\n".join([
+            f"job {c.job} for {c.actor}: {what}" + (f", revision {c.revision}" if c.revision else ""),
+            f"  token {c.token} (lease until {_when(c.lease_expires)}, attempt {c.attempts})",
+            f"  submit: org submit {c.job} --token {c.token} --verdict {verdicts}",
+        ])
+
+    emit(out, human)
+
+
+def heartbeat(
+    job: Annotated[str, typer.Argument(help="Job id.")],
+    token: Annotated[str, typer.Option("--token", help="The token from your claim.")],
+    lease: Annotated[float | None, typer.Option("--lease", help="New lease length in seconds.")] = None,
+    json_: JsonFlag = False,
+) -> None:
+    """Extend your lease (exit 5 when it moved on)."""
+    o = opts(json_)
+    with open_bus(o) as bus:
+        r = bus.heartbeat(job, token, lease_seconds=lease)
+    emit({"ok": True, **r}, f"job {r['job']}: lease extended until {_when(r['lease_expires'])}")
+
+
+def submit(
+    job: Annotated[str, typer.Argument(help="Job id.")],
+    token: Annotated[str, typer.Option("--token", help="The token from your claim.")],
+    verdict: Annotated[str, typer.Option("--verdict", help="pass, fail, changes, approve or reject.")],
+    note: Annotated[str, typer.Option("--note", help="What you did or found.")] = "",
+    file: Annotated[Path | None, typer.Option("--file", help="The work product (a diff, a summary).")] = None,
+    revision: Annotated[str | None, typer.Option("--revision", help="The revision you reviewed.")] = None,
+    json_: JsonFlag = False,
+) -> None:
+    """Submit your result (exit 5: stale token, nothing changed; 4: not eligible; 7: paused)."""
+    from org.errors import UsageError
+
+    o = opts(json_)
+    content = ""
+    if file is not None:
+        try:
+            if file.stat().st_size > MAX_FILE:
+                raise UsageError(f"{file} is larger than {MAX_FILE // (1024 * 1024)} MB")
+            content = file.read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            raise UsageError(f"cannot read {file}: {exc.strerror or exc}")
+    with open_bus(o) as bus:
+        r = bus.submit(job, token, verdict, note=note, content=content, revision=revision)
+
+    def human() -> str:
+        if not r.get("task"):
+            return f"job {r['job']}: {r['verdict']} recorded"
+        nxt = ", ".join(r.get("ready") or []) or "-"
+        return (f"job {r['job']} ({r['task']} {r['gate']}): {r['verdict']}" + (" (already recorded)" if r.get("replayed")
+                                                                               else "")
+                + f"\n  task {r.get('task_status')}, revision {r.get('revision') or '-'}, next: {nxt}")
+
+    emit(r, human)
+
+
+# -- decisions and people ------------------------------------------------------------------------
+def act(
+    action: Annotated[str, typer.Argument(help="The action, e.g. deploy.production.")],
+    as_: AsOpt,
+    task: Annotated[str, typer.Option("--task", help="The task the action belongs to.")],
+    sets: SetOpt = None,
+    json_: JsonFlag = False,
+) -> None:
+    """decide() under the task's pinned policy, and record it. Exit 0 allow, 4 deny, 6 needs approval."""
+    o = opts(json_)
+    with open_bus(o) as bus:
+        r = bus.act(action, as_, task, parse_sets(sets))
+    d = r["decision"]
+
+    def human() -> str:
+        lines = [f"{d['outcome'].upper()}: {as_} -> {action} on {r['task']}", f"  {d['reason']}"]
+        for h in d["rules"]:
+            lines.append(f"  rule {h['id']} ({h['effect']}) at {h['source'] or 'built in'}: {h['reason']}")
+        if r.get("approval"):
+            lines.append(f"  approval request #{r['approval']}" + (" opened" if r.get("approval_created") else
+                                                                     " already pending")
+                         + f": org approve {r['task']} --as HUMAN --action {action}")
+        lines.append(f"  policy {d['config_hash']} (pinned)")
+        return "\n".join(lines)
+
+    emit({"ok": r["exit_code"] == 0, **r}, human)
+    if r["exit_code"]:
+        if not o.json:
+            err(f"org: {d['outcome'].replace('_', ' ')}")
+        raise typer.Exit(r["exit_code"])
+
+
+def _settle(fn_name: str, task: str, as_: str, note: str, approval: int | None, gate: str | None,
+            action: str | None, revision: str | None, json_: bool) -> None:
+    o = opts(json_)
+    with open_bus(o) as bus:
+        fn = getattr(bus, fn_name)
+        r = fn(task, as_, note=note, approval=approval, gate=gate, action=action, revision=revision)
+    past = "approved" if fn_name == "approve" else "rejected"
+    emit({"ok": True, **r}, lambda: (f"{as_} {past} {r['kind']} '{r['subject']}' of {r['task']} on revision "
+                                     f"{r.get('revision') or '-'}; task {r.get('task_status')}"))
+
+
+def approve(
+    task: Annotated[str, typer.Argument(help="Task id, e.g. T-12.")],
+    as_: AsOpt,
+    note: Annotated[str, typer.Option("--note")] = "",
+    approval: Annotated[int | None, typer.Option("--id", help="Which pending request, when several.")] = None,
+    gate: Annotated[str | None, typer.Option("--gate", help="The approval gate to approve.")] = None,
+    action: Annotated[str | None, typer.Option("--action", help="The action request to approve.")] = None,
+    revision: Annotated[str | None, typer.Option("--revision", help="The revision you looked at.")] = None,
+    json_: JsonFlag = False,
+) -> None:
+    """Approve a pending request on a task (humans who are not authors only); resumes an escalation."""
+    _settle("approve", task, as_, note, approval, gate, action, revision, json_)
+
+
+def reject(
+    task: Annotated[str, typer.Argument(help="Task id, e.g. T-12.")],
+    as_: AsOpt,
+    note: Annotated[str, typer.Option("--note", help="Why (required).")],
+    approval: Annotated[int | None, typer.Option("--id", help="Which pending request, when several.")] = None,
+    gate: Annotated[str | None, typer.Option("--gate")] = None,
+    action: Annotated[str | None, typer.Option("--action")] = None,
+    revision: Annotated[str | None, typer.Option("--revision")] = None,
+    json_: JsonFlag = False,
+) -> None:
+    """Reject a pending request on a task with a note (humans who are not authors only)."""
+    _settle("reject", task, as_, note, approval, gate, action, revision, json_)
+
+
+def _scope(actor: str | None, lane: str | None, task: str | None, vendor: str | None, all_: bool) -> tuple[str, str | None]:
+    from org.errors import UsageError
+
+    given = [(s, v) for s, v in (("actor", actor), ("lane", lane), ("task", task), ("vendor", vendor)) if v]
+    if all_:
+        given.append(("all", None))
+    if len(given) != 1:
+        raise UsageError("give exactly one of --actor, --lane, --task, --vendor or --all")
+    return given[0]
+
+
+def _switch(verb: str, actor, lane, task, vendor, all_, note, as_, json_) -> None:
+    o = opts(json_)
+    scope, target = _scope(actor, lane, task, vendor, all_)
+    with open_bus(o) as bus:
+        r = getattr(bus, verb)(scope, target, by=as_, note=note)
+    what = "everything" if scope == "all" else f"{scope} {r['target']}"
+    if verb == "pause":
+        msg = f"paused {what} (switch #{r['switch']})" if r["changed"] else f"{what} was already paused"
+    else:
+        msg = f"resumed {what}" if r["changed"] else f"{what} was not paused"
+    emit({"ok": True, **r}, msg)
+
+
+def pause(
+    actor: Annotated[str | None, typer.Option("--actor")] = None,
+    lane: Annotated[str | None, typer.Option("--lane")] = None,
+    task: Annotated[str | None, typer.Option("--task")] = None,
+    vendor: Annotated[str | None, typer.Option("--vendor", help="Model family, provider or model string.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Pause everything.")] = False,
+    note: Annotated[str, typer.Option("--note")] = "",
+    as_: Annotated[str | None, typer.Option("--as", help="Who pulls the brake (default: the local user).")] = None,
+    json_: JsonFlag = False,
+) -> None:
+    """Pause at one scope: the next claim or action there exits 7; every job and lease is kept."""
+    _switch("pause", actor, lane, task, vendor, all_, note, as_, json_)
+
+
+def resume(
+    actor: Annotated[str | None, typer.Option("--actor")] = None,
+    lane: Annotated[str | None, typer.Option("--lane")] = None,
+    task: Annotated[str | None, typer.Option("--task")] = None,
+    vendor: Annotated[str | None, typer.Option("--vendor")] = None,
+    all_: Annotated[bool, typer.Option("--all")] = False,
+    note: Annotated[str, typer.Option("--note")] = "",
+    as_: Annotated[str | None, typer.Option("--as", help="Who releases the brake (default: the local user).")] = None,
+    json_: JsonFlag = False,
+) -> None:
+    """Lift a pause; waiting workers are woken."""
+    _switch("resume", actor, lane, task, vendor, all_, note, as_, json_)
+
+
+def inbox(
+    as_: Annotated[str | None, typer.Option("--as", help="Only what this human may decide.")] = None,
+    task: Annotated[str | None, typer.Option("--task")] = None,
+    json_: JsonFlag = False,
+) -> None:
+    """Pending approvals and escalations, with the evidence to decide them."""
+    o = opts(json_)
+    with open_bus(o) as bus:
+        rows = bus.pending_approvals(human=as_, task=task)
+
+    def human() -> str:
+        if not rows:
+            return "nothing pending"
+        lines = []
+        for r in rows:
+            ev = r.get("evidence") or {}
+            lines.append(f"#{r['approval']:<5} {r['task'] or '-':<8} {r['kind']:<10} {r['subject']:<20} "
+                         f"tier {ev.get('tier', '-')}: {r['reason']}")
+            for rv in ev.get("reviews", []):
+                if rv["counts"]:
+                    lines.append(f"        {rv['gate']}: {rv['actor']} ({rv['family']}) {rv['verdict']}")
+        return "\n".join(lines)
+
+    emit({"ok": True, "pending": rows}, human)
+
+
+def spend(
+    by: Annotated[str, typer.Option("--by", help="actor, lane, task, workflow, model, vendor, family, outcome.")] = "actor",
+    task: Annotated[str | None, typer.Option("--task")] = None,
+    lane: Annotated[str | None, typer.Option("--lane")] = None,
+    actor: Annotated[str | None, typer.Option("--actor")] = None,
+    json_: JsonFlag = False,
+) -> None:
+    """Spend from the usage ledger, grouped."""
+    o = opts(json_)
+    with open_bus(o) as bus:
+        rows = bus.spend(by, task=task, lane=lane, actor=actor)
+    emit({"ok": True, "by": by, "rows": rows}, lambda: "\n".join(
+        f"{str(r['key']):<24} ${r['cost_usd']:.4f}  {r['calls']} calls  {r['tokens_in']}+{r['tokens_out']} tokens  "
+        f"{r['errors']} errors" for r in rows) or "no usage recorded")
+
+
+def sweep(json_: JsonFlag = False) -> None:
+    """Requeue expired leases (parking jobs that keep expiring as dead), escalate stalled or over-budget tasks."""
+    o = opts(json_)
+    with open_bus(o) as bus:
+        r = bus.sweep()
+    emit({"ok": True, **r}, lambda: (f"requeued {len(r['requeued'])}, dead {len(r['dead'])}, stalled "
+                                     f"{len(r['stalled'])}, over budget {len(r['over_budget'])}"))
+
+
+# -- audit ---------------------------------------------------------------------------------------
+@audit_app.command("verify")
+def audit_verify(
+    anchor: Annotated[list[str] | None, typer.Option("--anchor", help="SEQ:HASH recorded earlier (repeatable).")] = None,
+    json_: JsonFlag = False,
+) -> None:
+    """Walk the hash chain; exit 8 naming the first broken link."""
+    from org.errors import IntegrityError, UsageError
+
+    o = opts(json_)
+    anchors: dict[int, str] = {}
+    for a in anchor or []:
+        seq, _, h = a.partition(":")
+        if not seq.isdigit() or len(h) != 64:
+            raise UsageError(f"--anchor takes SEQ:HASH (64 hex digits), not '{a}'")
+        anchors[int(seq)] = h
+    last = [0.0]
+
+    def progress(n: int) -> None:
+        if not o.json and sys.stderr.isatty() and time.monotonic() - last[0] > 0.5:
+            last[0] = time.monotonic()
+            sys.stderr.write(f"\rverified {n:,} events...")
+            sys.stderr.flush()
+
+    with open_bus(o) as bus:
+        rep = bus.audit_verify(anchors=anchors, progress=progress)
+    if last[0]:
+        sys.stderr.write("\r" + " " * 40 + "\r")
+    if not rep.ok:
+        raise IntegrityError(f"audit chain broken at event {rep.broken_seq}: {rep.problem}", **rep.to_json())
+    emit(rep.to_json(), f"ok: {rep.events:,} events verified in {rep.seconds:.2f} s ({rep.per_second:,.0f}/s); "
+                        f"head {rep.head_seq} {rep.head_hash}")

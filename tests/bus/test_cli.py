@@ -1,0 +1,124 @@
+"""The bus through the real `org` entry point: exit codes, --json, approvals, pauses, act, audit, wake-ups."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+
+from bushelpers import drive
+from helpers import REPO, run_org
+
+from org.bus import Bus
+
+
+def org(root, *args):
+    r = run_org("--json", *args, root=root)
+    doc = json.loads(r.stdout) if r.stdout.strip() else None
+    assert "Traceback" not in r.stderr, r.stderr
+    return r.returncode, doc, r.stderr
+
+
+def test_work_and_human_approval_through_the_cli(root):
+    code, t, _ = org(root, "task", "add", "Ship login fix", "--workflow", "change", "--by", "alice",
+                     "--set", "environment=production", "--idempotency-key", "k1")
+    assert code == 0 and t["tier"] == "high" and t["created"]
+    task = t["task"]
+    code, c, _ = org(root, "claim", "--lane", "builder", "--as", "build-claude", "--lease", "60")
+    assert code == 0 and c["gate"] == "spec" and c["token"]
+    code, out, err = org(root, "submit", str(c["job"]), "--token", "0-stale", "--verdict", "pass")
+    assert code == 5 and out["error"] == "conflict" and "stale token" in err
+    code, out, _ = org(root, "submit", str(c["job"]), "--token", c["token"], "--verdict", "pass", "--note", "spec done")
+    assert code == 0 and out["ready"] == ["implement"]
+    with Bus.open(root=root) as bus:
+        drive(bus, task, workers={"approver": None}, max_steps=5)
+        assert bus.task(task)["state"]["gates"]["approval"]["status"] == "ready"
+    code, out, err = org(root, "approve", task, "--as", "rev-gpt")
+    assert code == 4 and "agent" in err
+    code, out, _ = org(root, "inbox", "--as", "bob")
+    assert code == 0 and [p["subject"] for p in out["pending"]] == ["approval"]
+    code, out, _ = org(root, "approve", task, "--as", "bob", "--note", "looks right")
+    assert code == 0 and out["task_status"] == "done"
+    code, shown, _ = org(root, "task", "show", task)
+    assert code == 0 and shown["status"] == "done"
+    types = [e["type"] for e in shown["timeline"]]
+    assert types[0] == "task.created" and types[-1] == "task.done" and "approval.granted" in types
+    created = shown["timeline"][0]
+    assert created["sources"]["tier"] == ["gates/risk.yaml:27"] and created["rules"] == ["RISK-PRODUCTION"]
+    r = run_org("task", "show", task, root=root)
+    assert "rule RISK-PRODUCTION at gates/risk.yaml" in r.stdout and "bob" in r.stdout
+
+
+def test_act_needs_approval_then_allowed_and_red_denied(root):
+    with Bus.open(root=root) as bus:
+        t = bus.add_task("Rotate", "ops", attributes={"environment": "staging", "credential": "github",
+                                                      "service": "github"})["task"]
+    code, out, _ = org(root, "act", "credential.use", "--as", "ops-claude", "--task", t)
+    assert code == 6 and out["decision"]["outcome"] == "needs_approval" and out["approval_created"]
+    code, ok, _ = org(root, "approve", t, "--as", "alice", "--action", "credential.use", "--note", "rotation window")
+    assert code == 0
+    code, out, _ = org(root, "act", "credential.use", "--as", "ops-claude", "--task", t)
+    assert code == 0 and out["decision"]["approved_by"] == "alice"
+    with Bus.open(root=root) as bus:
+        t2 = bus.add_task("Reuse", "ops", attributes={"credential": "jira", "service": "github"})["task"]
+    code, out, _ = org(root, "act", "credential.use", "--as", "sec-gemini", "--task", t2)
+    assert code == 4 and [r["id"] for r in out["decision"]["rules"]] == ["RED-CREDENTIAL-REUSE"]
+    with Bus.open(root=root) as bus:
+        decided = [e for e in bus.events_since(0, types=("action.decided",))]
+    assert [e["decision"] for e in decided] == ["needs_approval", "allow", "deny"]
+    assert decided[-1]["rules"] == ["RED-CREDENTIAL-REUSE"] and decided[-1]["config_hash"]
+
+
+def test_pause_resume_and_nothing_to_claim(root):
+    code, _, _ = org(root, "claim", "--lane", "builder", "--as", "build-claude")
+    assert code == 3
+    with Bus.open(root=root) as bus:
+        bus.add_task("x", "change")
+    code, out, _ = org(root, "pause", "--lane", "builder", "--note", "runaway loop")
+    assert code == 0 and out["changed"]
+    code, out, err = org(root, "claim", "--lane", "builder", "--as", "build-gpt")
+    assert code == 7 and "runaway loop" in err
+    code, out, _ = org(root, "resume", "--lane", "builder", "--as", "alice")
+    assert code == 0 and out["changed"]
+    code, c, _ = org(root, "claim", "--lane", "builder", "--as", "build-gpt")
+    assert code == 0
+    code, hb, _ = org(root, "heartbeat", str(c["job"]), "--token", c["token"], "--lease", "600")
+    assert code == 0 and hb["lease_expires"] > c["lease_expires"]
+
+
+def test_audit_verify_exit_8_names_the_broken_link(root):
+    with Bus.open(root=root) as bus:
+        drive(bus, bus.add_task("x", "change")["task"])
+    code, rep, _ = org(root, "audit", "verify")
+    assert code == 0 and rep["ok"] and rep["events"] > 10
+    head = f"{rep['head']['seq']}:{rep['head']['hash']}"
+    code, rep2, _ = org(root, "audit", "verify", "--anchor", head)
+    assert code == 0 and rep2["anchors_checked"] == [rep["head"]["seq"]]
+    with sqlite3.connect(root / ".org" / "org.db") as c:
+        c.execute("UPDATE events SET body = CAST(replace(CAST(body AS TEXT), 'rev-gpt', 'rev-xxx') AS BLOB) "
+                  "WHERE seq = (SELECT min(seq) FROM events WHERE type = 'review.filed')")
+        bad = c.execute("SELECT min(seq) FROM events WHERE type = 'review.filed'").fetchone()[0]
+    code, out, err = org(root, "audit", "verify")
+    assert code == 8 and out["error"] == "integrity" and out["detail"]["broken"]["seq"] == bad
+    assert f"broken at event {bad}" in err
+
+
+def test_claim_wait_is_woken_by_a_handoff(root):
+    Bus.open(root=root).close()  # create the database first
+    env = {**os.environ, "ORG_ROOT": str(root)}
+    p = subprocess.Popen([sys.executable, "-m", "org", "--json", "claim", "--lane", "builder", "--as", "build-claude",
+                          "--wait", "30"], cwd=str(REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    time.sleep(2.5)  # let it start waiting
+    assert p.poll() is None
+    with Bus.open(root=root) as bus:
+        posted = time.monotonic()
+        bus.add_task("wake up", "change", attributes={"kind": "docs"})
+    out, err = p.communicate(timeout=30)
+    latency = time.monotonic() - posted
+    assert p.returncode == 0, err
+    assert json.loads(out)["gate"] == "implement"
+    assert latency < 3.0, latency  # woken by the post, not by the 30 s timeout

@@ -1,0 +1,57 @@
+"""Handoffs wake the next lane promptly: LISTEN/NOTIFY on PostgreSQL, a cheap change counter on SQLite."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from org.bus import Bus
+
+
+def test_waiting_claim_is_woken_by_a_post(url, root):
+    with Bus.open(url, root=root) as poster, Bus.open(url, root=root) as worker:
+        got: dict = {}
+
+        def wait() -> None:
+            t0 = time.monotonic()
+            got["claim"] = worker.claim("reviewer", "rev-gpt", wait_seconds=20)
+            got["at"] = time.monotonic()
+            got["waited"] = got["at"] - t0
+
+        th = threading.Thread(target=wait)
+        th.start()
+        time.sleep(0.5)
+        assert th.is_alive()
+        t = poster.add_task("x", "change", attributes={"kind": "docs"})["task"]
+        c = poster.claim("builder", "build-claude")
+        posted = time.monotonic()
+        poster.submit(c.job, c.token, "pass")  # the handoff: the review job appears
+        th.join(20)
+        assert got["claim"].task == t and got["claim"].gate == "correctness"
+        assert got["at"] - posted < 1.0, got  # no waiting for the timeout
+
+
+def test_wait_for_events_and_events_since(url, root):
+    with Bus.open(url, root=root) as a, Bus.open(url, root=root) as b:
+        head = a.head()
+        assert not b.wait_for_events(head, 0.2)
+        th = threading.Timer(0.3, lambda: a.pause("all", note="drill"))
+        th.start()
+        t0 = time.monotonic()
+        assert b.wait_for_events(head, 10)
+        assert time.monotonic() - t0 < 2.0
+        evs = b.events_since(head)
+        assert [e["type"] for e in evs] == ["switch.paused"] and evs[0]["seq"] == head + 1
+        a.resume("all")
+        assert [e["type"] for e in b.events_since(head, types=("switch.resumed",))] == ["switch.resumed"]
+
+
+def test_claim_wait_times_out_cleanly(sbus):
+    import pytest
+
+    from org.errors import NotFound
+
+    t0 = time.monotonic()
+    with pytest.raises(NotFound):
+        sbus.claim("builder", "build-claude", wait_seconds=0.4)
+    assert 0.35 < time.monotonic() - t0 < 3
