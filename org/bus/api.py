@@ -10,6 +10,7 @@ from typing import Any
 from org.bus import budgets as _budgets
 from org.bus import claims as _claims
 from org.bus import decisions as _decisions
+from org.bus import handback as _handback
 from org.bus import switches as _switches
 from org.bus import tasks as _tasks
 from org.bus import timeline as _timeline
@@ -147,6 +148,18 @@ class Bus:
                revision: str | None = None, findings: list[dict] | None = None) -> dict:
         return _claims.submit(self.ctx, self.config(), job, token, verdict, note=note, content=content,
                               revision=revision, findings=findings)
+
+    def release(self, job: int | str, token: str, *, reason: str) -> dict:
+        """Give a leased job back to the queue now (the holder stops, or cannot do it at the moment)."""
+        return _handback.release(self.ctx, job, token, reason=reason)
+
+    def fail(self, job: int | str, token: str, *, reason: str) -> dict:
+        """The holder cannot do the job: park it as dead and escalate its task to a human, saying why."""
+        return _handback.fail(self.ctx, job, token, reason=reason)
+
+    def work_result(self, task: str, *, gate: str | None = None, revision: str | None = None) -> dict | None:
+        """The latest accepted work submission of a task (at a gate, or the one that made a revision)."""
+        return _handback.work_result(self.ctx, task, gate=gate, revision=revision)
 
     def submit_many(self, items: Sequence[dict]) -> list[dict]:
         return _claims.submit_many(self.ctx, self.config(), items)
