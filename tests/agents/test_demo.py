@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from helpers import run_org
-from org.bus import Bus
 
+from org.bus import Bus
 from org.config.loader import load_org
 
 CANARY = "canary-J1ra-7c0ffee-secret"

@@ -8,11 +8,11 @@ import threading
 import time
 
 import pytest
-from org.bus import Bus
 
 from org.agents.pacing import Limits
 from org.agents.runner import RunOptions
 from org.agents.session import AgentSession
+from org.bus import Bus
 from org.config.loader import load_org
 
 

@@ -12,9 +12,9 @@ import time
 
 import pytest
 from helpers import run_org
-from org.bus import Bus
 
 from org.agents.localmodel import LocalModelConfig, LocalModelServer
+from org.bus import Bus
 from org.config.loader import load_org
 
 
