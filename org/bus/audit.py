@@ -36,9 +36,12 @@ __all__ = ["GENESIS", "canonical", "header", "link", "iso", "append", "verify", 
 
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=str)
+
+
 def canonical(obj: Any) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
-                      default=str).encode("utf-8")
+    """Sorted keys, no spaces, UTF-8: one byte string per value."""
+    return _ENCODER.encode(obj).encode("utf-8")
 
 
 def header(seq: int, task: str | None, type_: str) -> bytes:
@@ -72,9 +75,19 @@ def append(tx: Tx) -> None:
         ev["ts"] = ts
         body = header(seq, ev.get("task"), ev["type"]) + canonical(ev)
         prev = link(prev, body)
-        rows.append({"seq": seq, "task": ev.get("task"), "type": ev["type"], "body": body, "hash": prev})
+        rows.append((seq, ev.get("task"), ev["type"], body, prev))
         tx.appended.append(seq)
-    tx.x("INSERT INTO events(seq, task, type, body, hash) VALUES (:seq, :task, :type, :body, :hash)", rows)
+    if tx.pg and tx.store is not None:  # one round trip: insert, move the head, notify listeners
+        cols = list(zip(*rows, strict=True))
+        tx.x("WITH ins AS (INSERT INTO events (seq, task, type, body, hash) SELECT * FROM unnest(:c0::bigint[], "
+             ":c1::text[], :c2::text[], :c3::bytea[], :c4::bytea[])), "
+             "head AS (UPDATE audit_head SET seq = :s, hash = :h WHERE id = 1 RETURNING 1) "
+             "SELECT pg_notify(:ch, :p) FROM head",
+             {**{f"c{i}": list(c) for i, c in enumerate(cols)}, "s": seq, "h": prev,
+              "ch": tx.store.channel(tx.conn), "p": tx.store.payload(tx)})
+        tx.notified = True
+        return
+    tx.insert_many("events", ("seq", "task", "type", "body", "hash"), rows)  # SQLite: one executemany
     tx.x("UPDATE audit_head SET seq = :s, hash = :h WHERE id = 1", {"s": seq, "h": prev})
 
 

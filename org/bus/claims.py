@@ -23,7 +23,7 @@ from org.bus.audit import iso
 from org.bus.context import AfterCommit, Ctx, TaskRow
 from org.bus.driver import apply
 from org.bus.store import Tx
-from org.bus.switches import check_not_paused
+from org.bus.switches import check_not_paused, paused_tasks
 from org.config.loader import OrgConfig
 from org.engine import flow
 from org.engine.state import Event
@@ -35,6 +35,7 @@ __all__ = ["Claim", "claim", "heartbeat", "submit", "submit_many", "sweep", "pos
 VERDICTS = {"work": ("pass", "fail"), "review": ("pass", "fail", "changes"), "approval": ("approve", "reject"),
             "plain": ("pass", "fail", "changes", "approve", "reject")}
 MAX_CONTENT = 64 * 1024  # bytes of submitted content kept with the job (the hash covers all of it)
+_EMPTY_RESULT = json.dumps({"note": "", "findings": [], "outcome": {}}, sort_keys=True)
 _JOB_COLS = ("id, task, gate, lane, kind, status, priority, round, slot, revision, excluded, attempts, max_attempts, "
              "fence, token, leased_by, lease_seconds, lease_expires, verdict, result, payload, reason")
 
@@ -117,15 +118,20 @@ def _claim(ctx: Ctx, tx: Tx, cfg: OrgConfig | None, lane: str, actor: str, lease
         a = cfg.actors[actor]
         fam = "human" if a.is_human else (a.family or "")
     find = "strpos" if tx.pg else "instr"
-    sql = (f"SELECT {_JOB_COLS} FROM jobs WHERE lane = :lane AND status = 'queued' "
-           f"AND {find}(excluded, :xa) = 0 AND {find}(excluded, :xf) = 0 "
-           "AND (task IS NULL OR task NOT IN (SELECT target FROM switches WHERE active = :t AND scope = 'task')) "
-           "AND (priority < :p OR (priority = :p AND id > :i)) ORDER BY priority DESC, id LIMIT :k"
-           + (" FOR UPDATE SKIP LOCKED" if tx.pg else ""))
+    paused = paused_tasks(tx)
+    not_paused = ""
+    if paused:
+        not_paused = "AND (task IS NULL OR task NOT IN (" + ", ".join(f":pt{i}" for i in range(len(paused))) + ")) "
+    base = (f"SELECT {_JOB_COLS} FROM jobs WHERE lane = :lane AND status = 'queued' "
+            f"AND {find}(excluded, :xa) = 0 AND {find}(excluded, :xf) = 0 {not_paused}")
+    tail = " ORDER BY priority DESC, id LIMIT :k" + (" FOR UPDATE SKIP LOCKED" if tx.pg else "")
+    first_sql = base + tail  # the first page needs no keyset condition (keeps the plan an index range scan)
+    next_sql = base + "AND (priority < :p OR (priority = :p AND id > :i))" + tail
+    sql = first_sql
     cols = [c.strip() for c in _JOB_COLS.split(",")]
     page = max(16, n * 2)
     params = {"lane": lane, "xa": f"|a:{actor}|", "xf": f"|f:{fam}|" if fam else "|f:\x00|", "t": True,
-              "p": 1 << 62, "i": 0, "k": page}
+              "p": 1 << 62, "i": 0, "k": page, **{f"pt{i}": t for i, t in enumerate(paused)}}
     got: list[dict] = []
     skipped: dict[str, int] = {}
     rows_seen: dict[str, tuple[TaskRow, Any, Any]] = {}
@@ -146,13 +152,15 @@ def _claim(ctx: Ctx, tx: Tx, cfg: OrgConfig | None, lane: str, actor: str, lease
                 break
         last = rows[-1]
         params.update(p=last["priority"], i=last["id"])
+        sql = next_sql
         if len(rows) < page:
             break
     if not got:
-        paused = tx.x("SELECT COUNT(*) FROM jobs WHERE lane = :l AND status = 'queued' AND task IN "
-                      "(SELECT target FROM switches WHERE active = :t AND scope = 'task')", {"l": lane, "t": True}).scalar()
-        if paused:
-            raise Paused(f"the {lane} lane's queued jobs belong to paused tasks ({paused}); retry after 'org resume'")
+        held = tx.x("SELECT COUNT(*) FROM jobs WHERE lane = :l AND status = 'queued' AND task IN "
+                    "(SELECT target FROM switches WHERE active = :t AND scope = 'task')", {"l": lane, "t": True}
+                    ).scalar() if paused else 0
+        if held:
+            raise Paused(f"the {lane} lane's queued jobs belong to paused tasks ({held}); retry after 'org resume'")
         for (x,) in tx.x(f"SELECT excluded FROM jobs WHERE lane = :lane AND status = 'queued' "
                          f"AND ({find}(excluded, :xa) > 0 OR {find}(excluded, :xf) > 0)", params).all():
             why = "ORG-SEPARATION-OF-DUTIES" if params["xa"] in x else "ORG-CROSS-VENDOR"
@@ -175,17 +183,22 @@ def _claim(ctx: Ctx, tx: Tx, cfg: OrgConfig | None, lane: str, actor: str, lease
                             row.title if row else None, row.workflow if row else None, row.tier if row else None,
                             dict(row.attributes) if row else {}, json.loads(j["payload"]) if j["payload"] else None,
                             row.config_hash if row else None))
-    tx.x("UPDATE jobs SET status = 'leased', fence = :f, token = :tok, leased_by = :a, lease_seconds = :ls, "
-         "lease_expires = :e, attempts = attempts + 1, updated_at = :t WHERE id = :id AND status = 'queued'", upd)
-    tx.x("INSERT INTO leases(job, fence, actor, granted_at, expires_at, outcome) VALUES (:j, :f, :a, :g, :e, 'active')",
-         leases)
+    tx.update_many("jobs", "id", ("fence", "token"), [(u["id"], u["f"], u["tok"]) for u in upd],
+                   fixed={"status": "leased", "leased_by": actor, "lease_seconds": lease_s, "lease_expires": exp,
+                          "updated_at": tx.now},
+                   raw={"attempts": "attempts + 1"}, guard="status = 'queued'", pg_types=("bigint", "bigint", "text"))
+    tx.insert_many("leases", ("job", "fence", "actor", "granted_at", "expires_at", "outcome"),
+                   [(x["j"], x["f"], x["a"], x["g"], x["e"], "active") for x in leases],
+                   pg_types=("bigint", "bigint", "text", "float8", "float8", "text"))
+    expires = iso(exp)
     for c in claims:
         info = rows_seen.get(c.task) if c.task else None
         pcfg = info[1] if info else cfg
         ln, fam_ = ctx.actor_info(pcfg, actor)
         ctx.record(tx, "job.claimed", task=c.task, actor=actor, lane=lane, family=fam_, gate=c.gate, decision="lease",
                    config_hash=pcfg.config_hash if pcfg else None, job=c.job,
-                   data={"fence": c.fence, "lease_seconds": lease_s, "expires": iso(exp), "attempt": c.attempts})
+                   data={"fence": c.fence, "lease_seconds": lease_s, "expires": expires, "attempt": c.attempts},
+                   trusted=True)
     return claims
 
 
@@ -263,18 +276,19 @@ def submit_many(ctx: Ctx, cfg: OrgConfig | None, items: Sequence[dict], *, raise
         prepared.append({**it, "job": job_id(it["job"]), "verdict": v})
 
     def fn(tx: Tx):
-        jobs = {}
-        for it in prepared:
-            j = _job(tx, it["job"])
-            if j is not None:
-                jobs[it["job"]] = j
+        ids = sorted({it["job"] for it in prepared})
+        jobs = _jobs(tx, ids)
         for t in sorted({j["task"] for j in jobs.values() if j["task"]}):  # lock order: tasks, then jobs
             ctx.task_row(tx, t, lock=True)
+        if tx.pg:
+            jobs = _jobs(tx, ids, lock=True)
+        plain = _PlainBatch()
+        paused: dict[tuple, Exception | None] = {}
         out: list[dict] = []
         later: Exception | None = None
         for it in prepared:
             try:
-                out.append(_submit_one(ctx, tx, cfg, it))
+                out.append(_submit_one(ctx, tx, cfg, it, jobs, plain, paused))
             except _Release as rel:
                 later = later or rel.error
                 out.append({"ok": False, "job": it["job"], "error": rel.error.kind, "message": rel.error.message})
@@ -282,6 +296,7 @@ def submit_many(ctx: Ctx, cfg: OrgConfig | None, items: Sequence[dict], *, raise
                 if raise_errors:
                     raise
                 out.append({"ok": False, "job": it["job"], "error": exc.kind, "message": exc.message})
+        plain.flush(tx)
         if later is not None and raise_errors:
             return AfterCommit(later)
         return out
@@ -289,14 +304,54 @@ def submit_many(ctx: Ctx, cfg: OrgConfig | None, items: Sequence[dict], *, raise
     return ctx.write(fn)
 
 
+def _jobs(tx: Tx, ids: list[int], *, lock: bool = False) -> dict[int, dict]:
+    if not ids:
+        return {}
+    cols = [c.strip() for c in _JOB_COLS.split(",")]
+    marks = ", ".join(f":j{i}" for i in range(len(ids)))
+    rows = tx.x(f"SELECT {_JOB_COLS} FROM jobs WHERE id IN ({marks}) ORDER BY id" + (" FOR UPDATE" if lock else ""),
+                {f"j{i}": j for i, j in enumerate(ids)}).all()
+    return {int(r[0]): dict(zip(cols, r, strict=True)) for r in rows}
+
+
+class _PlainBatch:
+    """Closing plain jobs in bulk (one executemany each for jobs and leases)."""
+
+    def __init__(self) -> None:
+        self.jobs: list[dict] = []
+        self.leases: list[dict] = []
+
+    def flush(self, tx: Tx) -> None:
+        if not self.jobs:
+            return
+        now = self.jobs[0]["t"]
+        tx.update_many("jobs", "id", ("verdict", "result"), [(x["j"], x["v"], x["r"]) for x in self.jobs],
+                       fixed={"status": "done", "updated_at": now}, pg_types=("bigint", "text", "text"))
+        tx.update_many("leases", "job", (), [(x["j"], x["f"]) for x in self.leases], match=("fence",),
+                       fixed={"outcome": "submitted", "ended_at": now}, pg_types=("bigint", "bigint"))
+
+
+def _not_paused(tx: Tx, cfg: OrgConfig | None, cache: dict, **who: Any) -> None:
+    key = (id(cfg), *sorted(who.items()))
+    if key not in cache:
+        try:
+            check_not_paused(tx, cfg, **who)
+            cache[key] = None
+        except Paused as exc:
+            cache[key] = exc
+    if cache[key] is not None:
+        raise cache[key]
+
+
 class _Release(Exception):
     def __init__(self, error: Exception) -> None:
         self.error = error
 
 
-def _submit_one(ctx: Ctx, tx: Tx, cfg: OrgConfig | None, it: dict) -> dict:
+def _submit_one(ctx: Ctx, tx: Tx, cfg: OrgConfig | None, it: dict, jobs: dict[int, dict], plain: _PlainBatch,
+                paused: dict) -> dict:
     jid, token, verdict = it["job"], str(it["token"]), it["verdict"]
-    j = _job(tx, jid, lock=True)
+    j = jobs.get(jid)
     if j is None:
         raise NotFound(f"no job {jid}")
     if j["status"] == "done" and j["token"] == token:
@@ -320,18 +375,22 @@ def _submit_one(ctx: Ctx, tx: Tx, cfg: OrgConfig | None, it: dict) -> dict:
         result.update(content=red.text(kept), content_sha256=digest, content_bytes=len(content.encode()),
                       content_truncated=len(content.encode()) > MAX_CONTENT)
     if not j["task"]:
-        check_not_paused(tx, cfg, actor=actor, lane=j["lane"])
-        _finish_job(ctx, tx, j, verdict, result, {"status": None})
+        _not_paused(tx, cfg, paused, actor=actor, lane=j["lane"])
+        res = _EMPTY_RESULT if result == {"note": "", "findings": []} else json.dumps({**result, "outcome": {}},
+                                                                                       sort_keys=True)
+        plain.jobs.append({"v": verdict, "r": res, "t": tx.now, "j": jid})
+        plain.leases.append({"t": tx.now, "j": jid, "f": j["fence"]})
+        j.update(status="done", verdict=verdict)
         ln, fam = ctx.actor_info(cfg, actor)
         ctx.record(tx, "job.submitted", actor=actor, lane=j["lane"], family=fam, decision=verdict, job=jid,
                    config_hash=cfg.config_hash if cfg else None,
-                   data={"fence": j["fence"], "note": note, "content_sha256": digest})
+                   data={"fence": j["fence"], "note": note, "content_sha256": digest}, trusted=not note)
         return {"ok": True, "job": jid, "task": None, "gate": None, "verdict": verdict, "replayed": False}
     row = ctx.task_row(tx, j["task"])
     pcfg = ctx.pinned(tx, row.config_hash)
-    check_not_paused(tx, pcfg, actor=actor, lane=j["lane"], task=row.key)
+    _not_paused(tx, pcfg, paused, actor=actor, lane=j["lane"], task=row.key)
     if cfg is not None and cfg.config_hash != pcfg.config_hash:
-        check_not_paused(tx, cfg, actor=actor)  # vendor switches by today's model strings too
+        _not_paused(tx, cfg, paused, actor=actor)  # vendor switches by today's model strings too
     st = ctx.state(tx, row)
     try:
         evs = flow.submit(pcfg, st, actor, j["gate"], verdict, revision=it.get("revision"), note=note,
@@ -347,6 +406,7 @@ def _submit_one(ctx: Ctx, tx: Tx, cfg: OrgConfig | None, it: dict) -> dict:
     outcome = {"task_status": st2.status, "revision": st2.revision, "events": [e.type for e in evs],
                "ready": st2.ready_gates()}
     _finish_job(ctx, tx, j, verdict, result, outcome)
+    j.update(status="done", verdict=verdict)
     return {"ok": True, "job": jid, "task": row.key, "gate": j["gate"], "verdict": verdict, "replayed": False, **outcome}
 
 
@@ -387,7 +447,7 @@ def sweep(ctx: Ctx, *, limit: int = 1000) -> dict:
 def _sweep_expired(ctx: Ctx, tx: Tx, *, lane: str | None, limit: int) -> dict:
     rep: dict[str, list] = {"requeued": [], "dead": []}
     cond = "status = 'leased' AND lease_expires < :now" + (" AND lane = :lane" if lane else "")
-    rows = tx.x(f"SELECT id, task FROM jobs WHERE {cond} ORDER BY id LIMIT :lim",
+    rows = tx.x(f"SELECT id, task FROM jobs WHERE {cond} ORDER BY lease_expires LIMIT :lim",
                 {"now": tx.now, "lane": lane, "lim": limit}).all()
     if not rows:
         return rep
@@ -486,14 +546,22 @@ def post_plain(ctx: Ctx, lane: str, payloads: Sequence[Any], *, priority: int = 
     body = [json.dumps(ctx.redactor.value(p), sort_keys=True) for p in payloads]
 
     def fn(tx: Tx) -> list[int]:
-        ids = []
-        for p in body:
-            jid = tx.x("INSERT INTO jobs(task, gate, lane, kind, status, priority, round, slot, excluded, attempts, "
-                       "max_attempts, fence, lease_seconds, posted_at, updated_at, payload) VALUES (NULL, NULL, :l, 'plain', "
-                       "'queued', :p, 0, 0, '|', 0, :m, 0, 0, :t, :t, :pl) RETURNING id",
-                       {"l": lane, "p": priority, "m": max_attempts or ctx.max_attempts, "t": tx.now, "pl": p}).scalar_one()
-            ids.append(jid)
-            ctx.record(tx, "job.posted", actor=by, lane=lane, job=jid, data={"kind": "plain"})
+        m = max_attempts or ctx.max_attempts
+        got = tx.insert_many("jobs", ("lane", "kind", "status", "priority", "round", "slot", "excluded", "attempts",
+                                      "max_attempts", "fence", "lease_seconds", "posted_at", "updated_at", "payload"),
+                             [(lane, "plain", "queued", priority, 0, 0, "|", 0, m, 0, 0.0, tx.now, tx.now, p) for p in body],
+                             returning="id", pg_types=("text", "text", "text", "int", "int", "int", "text", "int", "int",
+                                                       "bigint", "float8", "float8", "float8", "text"))
+        ids = sorted(int(r[0]) for r in got)
+        # one event per post: the ids as contiguous ranges
+        ranges: list[list[int]] = []
+        for jid in ids:
+            if ranges and ranges[-1][1] == jid - 1:
+                ranges[-1][1] = jid
+            else:
+                ranges.append([jid, jid])
+        ctx.record(tx, "jobs.posted", actor=by, lane=lane, job=ids[0],
+                   data={"kind": "plain", "count": len(ids), "ranges": ranges}, trusted=True)
         tx.wake(lane)
         return ids
 

@@ -9,8 +9,7 @@ import pytest
 from helpers import run_org
 
 from org.bus import Bus, SchemaTooNew
-from org.bus.schema import SCHEMA_VERSION
-from org.bus.schema import ensure_schema, schema_version
+from org.bus.schema import SCHEMA_VERSION, ensure_schema, schema_version
 from org.bus.store import Store
 from org.errors import UsageError
 
