@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -17,7 +18,7 @@ from org.bus import usage as _usage
 from org.bus.audit import VerifyReport, verify
 from org.bus.context import Ctx
 from org.bus.schema import ensure_schema
-from org.bus.store import Store
+from org.bus.store import BusBusy, Store
 from org.bus.wake import Waiter
 from org.config.loader import OrgConfig
 from org.errors import NotFound, UsageError
@@ -39,6 +40,7 @@ class Bus:
         self._config = config
         self._config_loaded = config is not None
         self._waiters: dict[str, Waiter] = {}
+        self._swept = time.monotonic()
         if config is not None:
             ctx.use_current(config)
 
@@ -120,6 +122,7 @@ class Bus:
     def claim_many(self, lane: str, actor: str, *, n: int, lease_seconds: float = 300.0,
                    wait_seconds: float = 0.0) -> list[_claims.Claim]:
         cfg = self.config()
+        self._maybe_sweep()
         if wait_seconds <= 0:
             return _claims.claim(self.ctx, cfg, lane, actor, lease_seconds=lease_seconds, n=n)
         deadline = time.monotonic() + wait_seconds
@@ -133,6 +136,18 @@ class Bus:
                 if left <= 0:
                     raise
                 w.wait(min(left, 1.0))
+
+    SWEEP_EVERY = 30.0
+
+    def _maybe_sweep(self) -> None:
+        """Workers sweep as they go (at most every SWEEP_EVERY s per Bus), so stalled and over-budget tasks
+        escalate and expired leases come back even when nobody runs `org sweep`."""
+        now = time.monotonic()
+        if now - self._swept < self.SWEEP_EVERY:
+            return
+        self._swept = now
+        with contextlib.suppress(BusBusy):
+            _claims.sweep(self.ctx)
 
     def _waiter(self, lane: str) -> Waiter:
         w = self._waiters.get(lane)

@@ -185,3 +185,18 @@ def test_waiting_on_a_human_is_not_a_stall(sbus, root):
         assert bus.task(t)["state"]["gates"]["approval"]["status"] == "ready"
         now[0] += 10_000
         assert bus.sweep()["stalled"] == []
+
+
+def test_claiming_workers_sweep_on_their_own(sbus, root):
+    import time as _t
+
+    now = [_t.time()]
+    from org.bus import Bus
+
+    with Bus.open(sbus.store.url, root=root, clock=lambda: now[0]) as bus:
+        t = bus.add_task("Stalls", "change")["task"]
+        bus.SWEEP_EVERY = 0.0  # a worker that has been claiming for a while
+        now[0] += 3601
+        with pytest.raises(NotFound):
+            bus.claim("reviewer", "rev-gpt")
+        assert bus.task(t)["status"] == "escalated"
