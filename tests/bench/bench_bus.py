@@ -261,7 +261,7 @@ def bench_verify(tmp: Path, root: Path, n: int) -> dict:
     with Bus.open(url, root=root) as bus:
         for label, workers in (("parallel", None), ("single", 1)):
             best = None
-            for _ in range(2):
+            for _ in range(3):  # best of three: the machine is shared
                 rep = bus.audit_verify(workers=workers)
                 assert rep.ok and rep.events == n, rep
                 best = rep.seconds if best is None else min(best, rep.seconds)
@@ -333,7 +333,7 @@ def main() -> int:
             print(f"\n3. audit verify over {args.verify_events:,} events (SQLite)", flush=True)
             v = bench_verify(tmp, root, args.verify_events)
             print(f"  generated in {v['gen']:.1f} s; verify: {v['parallel']:,.0f} events/s in parallel ranges, "
-                  f"{v['single']:,.0f} events/s in one process (target >= 500,000)")
+                  f"{v['single']:,.0f} events/s in one process (best of 3; target >= 500,000)")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
