@@ -11,6 +11,9 @@ from typing import Any
 from org.bus import budgets as _budgets
 from org.bus import claims as _claims
 from org.bus import decisions as _decisions
+from org.bus import plain as _plain
+from org.bus import submit as _submit
+from org.bus import sweep as _sweep
 from org.bus import switches as _switches
 from org.bus import tasks as _tasks
 from org.bus import timeline as _timeline
@@ -147,7 +150,7 @@ class Bus:
             return
         self._swept = now
         with contextlib.suppress(BusBusy):
-            _claims.sweep(self.ctx)
+            _sweep.sweep(self.ctx)
 
     def _waiter(self, lane: str) -> Waiter:
         w = self._waiters.get(lane)
@@ -160,22 +163,22 @@ class Bus:
 
     def submit(self, job: int | str, token: str, verdict: str, *, note: str = "", content: str = "",
                revision: str | None = None, findings: list[dict] | None = None) -> dict:
-        return _claims.submit(self.ctx, self.config(), job, token, verdict, note=note, content=content,
+        return _submit.submit(self.ctx, self.config(), job, token, verdict, note=note, content=content,
                               revision=revision, findings=findings)
 
     def submit_many(self, items: Sequence[dict]) -> list[dict]:
-        return _claims.submit_many(self.ctx, self.config(), items)
+        return _submit.submit_many(self.ctx, self.config(), items)
 
     def post_jobs(self, lane: str, payloads: Sequence[Any], *, priority: int = 0, max_attempts: int | None = None,
                   by: str | None = None) -> list[int]:
         """Plain jobs outside any workflow (same leases, fencing and audit; submit just records the result)."""
-        return _claims.post_plain(self.ctx, lane, payloads, priority=priority, max_attempts=max_attempts, by=by)
+        return _plain.post_plain(self.ctx, lane, payloads, priority=priority, max_attempts=max_attempts, by=by)
 
     def retry_job(self, job: int | str, *, by: str) -> dict:
-        return _claims.retry_job(self.ctx, job, by=by)
+        return _plain.retry_job(self.ctx, job, by=by)
 
     def sweep(self) -> dict:
-        return _claims.sweep(self.ctx)
+        return _sweep.sweep(self.ctx)
 
     # -- decisions and people ----------------------------------------------------------------
     def act(self, action: str, actor: str, task: str, attributes: dict | None = None) -> dict:
