@@ -97,7 +97,7 @@ def _claim(ctx: Ctx, tx: Tx, cfg: OrgConfig | None, lane: str, actor: str, lease
     next_sql = base + "AND (priority < :p OR (priority = :p AND id > :i))" + tail
     sql = first_sql
     cols = [c.strip() for c in JOB_COLS.split(",")]
-    page = max(16, n * 2)
+    page = max(8, n + n // 4)  # a little more than asked, for ineligible rows; later pages if needed
     params = {"lane": lane, "xa": f"|a:{actor}|", "xf": f"|f:{fam}|" if fam else "|f:\x00|", "t": True,
               "p": 1 << 62, "i": 0, "k": page, **{f"pt{i}": t for i, t in enumerate(paused)}}
     got: list[dict] = []
