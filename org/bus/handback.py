@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from org.bus.claims import _job, _refuse, job_id
+from org.bus.jobs import job_id, job_row, refuse
 from org.bus.context import Ctx, task_key
 from org.bus.driver import apply
 from org.bus.store import Tx
@@ -17,14 +17,14 @@ __all__ = ["release", "fail", "work_result"]
 
 
 def _held(ctx: Ctx, tx: Tx, jid: int, token: str, what: str) -> dict:
-    j = _job(tx, jid)
+    j = job_row(tx, jid)
     if j is None:
         raise NotFound(f"no job {jid}")
     if j["task"]:
         ctx.task_row(tx, j["task"], lock=True)  # lock order: tasks, then jobs
-    j = _job(tx, jid, lock=True)
+    j = job_row(tx, jid, lock=True)
     if j is None or j["status"] != "leased" or j["token"] != token:
-        _refuse(tx, jid, token, what)
+        refuse(tx, jid, token, what)
     return j
 
 
