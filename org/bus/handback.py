@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import json
 
-from org.bus.jobs import job_id, job_row, refuse
 from org.bus.context import Ctx, task_key
 from org.bus.driver import apply
+from org.bus.jobs import job_id, job_row, refuse
 from org.bus.store import Tx
 from org.engine.state import Event
 from org.errors import NotFound
