@@ -8,10 +8,6 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-# With --import-mode=importlib test modules are named tests.<area>.test_x; processes started by
-# multiprocessing (forkserver, spawn) must be able to import them to run functions defined there.
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
