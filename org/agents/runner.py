@@ -97,6 +97,8 @@ class Dispatcher:
         self._rr: dict[str, int] = {}
         self._bench: dict[str, tuple[float, str]] = {}  # actor -> (until, why)
         self._inflight: dict[int, tuple[Any, str]] = {}  # job -> (claim, actor)
+        self._claim_locks: dict[str, threading.Lock] = {}
+        self._empty: dict[str, tuple[float, int]] = {}  # lane -> (when a pass found nothing, generation)
         self.lanes = [n for n, lane in cfg.lanes.items() if lane.kind == "agent" and (not self.opts.lanes or n in self.opts.lanes)]
 
     # -- control -----------------------------------------------------------------------------------
@@ -222,6 +224,25 @@ class Dispatcher:
             port.close()
 
     def _claim(self, port: Any, lane_name: str) -> tuple[Any, str] | None:
+        """One pass over the lane's members. Passes of one lane take turns, and a pass that found nothing
+        spares the lane's other workers for a moment unless this dispatcher handed work on since: idle
+        workers woken together do not all hammer the database with the same empty claims."""
+        with self._lock:
+            lock = self._claim_locks.setdefault(lane_name, threading.Lock())
+        with lock:
+            with self._lock:
+                gen = self._generation
+            mark = self._empty.get(lane_name)
+            if mark is not None and mark[1] == gen and time.monotonic() - mark[0] < 0.05:
+                return None
+            got = self._claim_pass(port, lane_name)
+            if got is None:
+                self._empty[lane_name] = (time.monotonic(), gen)
+            else:
+                self._empty.pop(lane_name, None)
+            return got
+
+    def _claim_pass(self, port: Any, lane_name: str) -> tuple[Any, str] | None:
         lane = self.cfg.lanes[lane_name]
         members = [m.id for m in lane.members]
         with self._lock:

@@ -156,7 +156,7 @@ def dispatcher_overhead(tasks: int = 40, concurrency: int = 1) -> dict:
             srv.stop()
     per = sorted(rep.elapsed_s)
     return {"jobs": rep.jobs, "median_ms": statistics.median(per) * 1e3, "mean_ms": statistics.mean(per) * 1e3,
-            "model_mean_ms": rep.model_s / max(1, rep.calls) * 1e3}
+            "model_mean_ms": rep.model_s / max(1, rep.calls) * 1e3, "jobs_per_s": rep.jobs / rep.wall_s}
 
 
 def main() -> int:
@@ -197,7 +197,8 @@ def main() -> int:
         d = dispatcher_overhead(concurrency=conc)
         print(f"  whole dispatcher on a SQLite bus, {conc} worker(s) per lane (claim, prompt, parse, act, submit, "
               f"ledger): median {d['median_ms']:.1f} ms, mean {d['mean_ms']:.1f} ms per job over {d['jobs']} jobs "
-              f"(model time excluded; mean model call {d['model_mean_ms']:.1f} ms)", flush=True)
+              f"(model time excluded; mean model call {d['model_mean_ms']:.1f} ms); {d['jobs_per_s']:.1f} jobs/s "
+              "end to end", flush=True)
     return 0
 
 
