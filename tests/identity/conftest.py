@@ -6,9 +6,8 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _own_config_home(tmp_path, monkeypatch):
-    """Every test gets its own ORG_CONFIG_HOME (inherited by the `org` subprocesses) and no ambient token."""
-    monkeypatch.setenv("ORG_CONFIG_HOME", str(tmp_path / "config-home"))
+def _no_ambient_identity(monkeypatch):
+    """No token, pepper, database or root from the environment (ORG_CONFIG_HOME is per test: tests/conftest.py)."""
     for v in ("ORG_TOKEN", "ORG_TOKEN_PEPPER", "ORG_DATABASE_URL", "ORG_ROOT"):
         monkeypatch.delenv(v, raising=False)
 
