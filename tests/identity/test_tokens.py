@@ -123,9 +123,8 @@ def test_a_removed_member_token_is_refused(root, bus, issue, guard):
     from org.bus import Bus
     from org.identity.guard import Guard
 
-    with Bus.open(root=root) as b2:
-        with pytest.raises(Denied) as e:
-            Guard(b2).reader(tok, command="task list")
+    with Bus.open(root=root) as b2, pytest.raises(Denied) as e:
+        Guard(b2).reader(tok, command="task list")
     assert "no longer" in e.value.message
 
 
