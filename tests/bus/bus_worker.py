@@ -78,5 +78,18 @@ def main(argv: list[str] | None = None) -> int:
                 else:
                     log.write(json.dumps({"job": c.job, "fence": c.fence, "error": r.get("error")}) + "\n")
 
+
+def reserve_many(url: str, root: str, n: int) -> int:
+    """Pool target for test_usage: reserve n units from one shared bucket (lives here, in a module a
+    forkserver child can import by name; a function of a test module cannot be unpickled there)."""
+    from org.bus import Bus
+
+    ok = 0
+    with Bus.open(url, root=root) as b:
+        for _ in range(n):
+            ok += b.reserve("anthropic", 1).ok
+    return ok
+
+
 if __name__ == "__main__":
     sys.exit(main())

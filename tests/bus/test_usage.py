@@ -58,6 +58,8 @@ def test_token_bucket_is_shared_by_processes(url, root, tmp_path):
     """Four processes hammer one bucket with refill 0: exactly `capacity` reservations succeed."""
     import multiprocessing as mp
 
+    from bus_worker import reserve_many
+
     from org.bus import Bus
 
     with Bus.open(url, root=root) as b:
@@ -65,15 +67,6 @@ def test_token_bucket_is_shared_by_processes(url, root, tmp_path):
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload(["org.bus"])
     with ctx.Pool(4) as pool:
-        got = pool.starmap(_reserve_many, [(url, str(root), 80)] * 4)
+        got = pool.starmap(reserve_many, [(url, str(root), 80)] * 4)
     assert sum(got) == 150
 
-
-def _reserve_many(url: str, root: str, n: int) -> int:
-    from org.bus import Bus
-
-    ok = 0
-    with Bus.open(url, root=root) as b:
-        for _ in range(n):
-            ok += b.reserve("anthropic", 1).ok
-    return ok
