@@ -73,7 +73,8 @@ def issue(
         cfg = bus.config(required=True)
         subject = cfg.actors.get(as_)
         first = (subject is not None and subject.is_human and not token and by is None
-                 and not any(r["principal_kind"] == "human" for r in g.tokens.list(kind="principal")))
+                 and not any(r["principal_kind"] == "human"  # ever: revoking them all does not reopen this
+                             for r in g.tokens.list(kind="principal", active_only=False)))
         if first:
             issuer = "org:first-human-token"
         else:
