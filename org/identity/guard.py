@@ -57,7 +57,15 @@ class Guard:
         cfg = self.bus.config()
         a = cfg.actors.get(as_) if (cfg is not None and as_) else None
         if a is not None and a.is_human:
-            return files.read_human_token(self.bus.ctx.root, as_)
+            tok = files.read_human_token(self.bus.ctx.root, as_)
+            if tok is None and not self.tokens.list(kind="principal", active_only=False):
+                # A fresh org that never had a token (e.g. a checkout without `org init`): make the humans'
+                # own token files now, exactly as `org init` would have.
+                from org.identity.bootstrap import ensure_human_tokens
+
+                ensure_human_tokens(self.bus, by="org:first-use")
+                tok = files.read_human_token(self.bus.ctx.root, as_)
+            return tok
         return None
 
     def principal(self, token: str | None, *, as_: str | None = None, command: str, job_ok: bool = False,

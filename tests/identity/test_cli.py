@@ -41,8 +41,11 @@ def test_init_then_tokens_without_touching_them(tmp_path):
 
 
 def test_malformed_and_guessed_tokens_get_exit_4_and_nothing_else(root):
-    code, _, err = org(root, "task", "add", "t", "--workflow", "change", "--by", "alice")
-    assert code == 4 and "authentication required" in err  # no token file for alice in this copy
+    code, _, err = org(root, "task", "add", "t", "--workflow", "change", "--by", "build-claude")
+    assert code == 4 and "authentication required" in err  # an agent has no token file
+    code, _, _ = org(root, "task", "add", "t", "--workflow", "change", "--by", "alice")
+    assert code == 0  # a fresh org (never a token) makes the humans' token files on first use, like init
+    assert (files.human_token_path(root, "bob")).is_file()
     outs = set()
     for tok in ("x" * 5000, "orgj_" + uuid.uuid4().hex[:16] + "_" + "f" * 64):
         for args in (("task", "show", "T-1"), ("task", "show", "T-424242"), ("approve", "T-1", "--as", "alice"),
