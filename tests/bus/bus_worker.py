@@ -78,10 +78,12 @@ def main(argv: list[str] | None = None) -> int:
                 else:
                     log.write(json.dumps({"job": c.job, "fence": c.fence, "error": r.get("error")}) + "\n")
 
+if __name__ == "__main__":
+    sys.exit(main())
+
 
 def reserve_many(url: str, root: str, n: int) -> int:
-    """Pool target for test_usage: reserve n units from one shared bucket (lives here, in a module a
-    forkserver child can import by name; a function of a test module cannot be unpickled there)."""
+    """Reserve one unit n times from the shared 'anthropic' bucket; how many succeeded."""
     from org.bus import Bus
 
     ok = 0
@@ -89,7 +91,3 @@ def reserve_many(url: str, root: str, n: int) -> int:
         for _ in range(n):
             ok += b.reserve("anthropic", 1).ok
     return ok
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -58,15 +58,16 @@ def test_token_bucket_is_shared_by_processes(url, root, tmp_path):
     """Four processes hammer one bucket with refill 0: exactly `capacity` reservations succeed."""
     import multiprocessing as mp
 
-    from bus_worker import reserve_many
-
     from org.bus import Bus
 
     with Bus.open(url, root=root) as b:
         b.budget("anthropic", capacity=150, refill_per_s=0)
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["org.bus"])
-    with ctx.Pool(4) as pool:
-        got = pool.starmap(reserve_many, [(url, str(root), 80)] * 4)
-    assert sum(got) == 150
+    ctx.set_forkserver_preload(["org.bus", "bus_worker"])
+    # The worker lives in an importable module (bus_worker), never in a test module: pytest imports
+    # test modules by path, so a child process could not unpickle a function defined here.
+    import bus_worker
 
+    with ctx.Pool(4) as pool:
+        got = pool.starmap(bus_worker.reserve_many, [(url, str(root), 80)] * 4, chunksize=1)
+    assert sum(got) == 150
