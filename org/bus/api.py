@@ -119,22 +119,24 @@ class Bus:
         return _timeline.timeline(self.ctx, task)
 
     # -- work --------------------------------------------------------------------------------
-    def claim(self, lane: str, actor: str, *, lease_seconds: float = 300.0, wait_seconds: float = 0.0) -> _claims.Claim:
-        """Lease the next job of `lane` that `actor` may take; wait up to wait_seconds for one to appear."""
-        return self.claim_many(lane, actor, n=1, lease_seconds=lease_seconds, wait_seconds=wait_seconds)[0]
+    def claim(self, lane: str, actor: str, *, lease_seconds: float = 300.0, wait_seconds: float = 0.0,
+              mint: Callable | None = None) -> _claims.Claim:
+        """Lease the next job of `lane` that `actor` may take; wait up to wait_seconds for one to appear.
+        mint(tx, claims): a hook run inside the claim's transaction (org.identity mints job tokens with it)."""
+        return self.claim_many(lane, actor, n=1, lease_seconds=lease_seconds, wait_seconds=wait_seconds, mint=mint)[0]
 
     def claim_many(self, lane: str, actor: str, *, n: int, lease_seconds: float = 300.0,
-                   wait_seconds: float = 0.0) -> list[_claims.Claim]:
+                   wait_seconds: float = 0.0, mint: Callable | None = None) -> list[_claims.Claim]:
         cfg = self.config()
         self._maybe_sweep()
         if wait_seconds <= 0:
-            return _claims.claim(self.ctx, cfg, lane, actor, lease_seconds=lease_seconds, n=n)
+            return _claims.claim(self.ctx, cfg, lane, actor, lease_seconds=lease_seconds, n=n, mint=mint)
         deadline = time.monotonic() + wait_seconds
         w = self._waiter(lane)
         while True:
             w.arm()  # listen before looking, so no post slips in between
             try:
-                return _claims.claim(self.ctx, cfg, lane, actor, lease_seconds=lease_seconds, n=n)
+                return _claims.claim(self.ctx, cfg, lane, actor, lease_seconds=lease_seconds, n=n, mint=mint)
             except NotFound:
                 left = deadline - time.monotonic()
                 if left <= 0:
