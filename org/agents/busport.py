@@ -1,7 +1,10 @@
 """The dispatcher's view of the work bus: the few bus calls it makes, in the shape it needs them.
 
-One BusPort per worker thread (a Bus object is not shared between threads). Everything goes through
-org.bus's public API; the bus owns every SQL statement, every lease and every audit event.
+One BusPort per worker thread (a Bus object is not shared between threads). Work calls go through
+org.identity's AuthedBus: a claim with the member's own (short-lived, in-memory) principal token
+returns a job token, and the submission, heartbeats, actions, a release or a failure report all use
+that job token, so every event carries the identity it was made under. Reads go to the bus directly.
+The bus owns every SQL statement, every lease and every audit event.
 """
 
 from __future__ import annotations
@@ -15,10 +18,16 @@ from org.errors import Conflict, Denied, NotFound, OrgError, Paused
 __all__ = ["BusPort", "open_bus"]
 
 
-def open_bus(url: str | None, root: Path, cfg: Any) -> Any:
+def open_bus(url: str | None, root: Path, cfg: Any, tokens: dict[str, str] | None = None) -> Any:
+    """A Bus; with `tokens` (actor -> principal token), wrapped so work calls authenticate."""
     from org.bus import Bus
 
-    return Bus.open(url, root=root, config=cfg)
+    bus = Bus.open(url, root=root, config=cfg)
+    if tokens is None:
+        return bus
+    from org.identity.session import AuthedBus
+
+    return AuthedBus(bus, tokens, human_files=False)
 
 
 class BusPort:
@@ -55,6 +64,8 @@ class BusPort:
             return None, "none"
         except Paused as exc:
             return None, f"paused: {exc.message}"
+        except Denied as exc:  # e.g. the member's token was revoked
+            return None, f"denied: {exc.message}"
 
     def heartbeat(self, job: int, token: str, lease_s: float) -> bool:
         try:
@@ -70,21 +81,32 @@ class BusPort:
         except (Conflict, Denied, NotFound, Paused) as exc:
             return {"ok": False, "error": exc.kind, "message": exc.message}
 
-    def release(self, job: int, token: str, reason: str) -> bool:
-        """Give a leased job back to the queue now (graceful stop, a paused actor, a provider out)."""
+    def _as_holder(self, job: int, token: str, command: str, fn: Any) -> bool:
+        """Run fn(fencing token) as the holder of `token` (a job token: authenticated, and stamped on
+        the events; a bare fencing token when the bus is not wrapped)."""
+        guard = getattr(self.bus, "guard", None)
         try:
-            self.bus.release(job, token, reason=reason)
+            if guard is None:
+                fn(token)
+                return True
+            from org.identity.guard import acting
+
+            p = guard.principal(token, command=command, job_ok=True, principal_ok=False)
+            if p.job != int(job):
+                return False
+            with acting(p):
+                fn(p.fence_token)
             return True
         except OrgError:
             return False
 
+    def release(self, job: int, token: str, reason: str) -> bool:
+        """Give a leased job back to the queue now (graceful stop, a paused actor, a provider out)."""
+        return self._as_holder(job, token, "release", lambda fence: self.bus.release(job, fence, reason=reason))
+
     def fail(self, job: int, token: str, reason: str) -> bool:
         """Park the job and escalate its task to a human, with the reason as a clear event."""
-        try:
-            self.bus.fail(job, token, reason=reason)
-            return True
-        except OrgError:
-            return False
+        return self._as_holder(job, token, "fail", lambda fence: self.bus.fail(job, fence, reason=reason))
 
     def work_result(self, task: str, gate: str | None = None, revision: str | None = None) -> dict:
         """The latest submitted result (note, content, findings) of the task's work, optionally at a gate
@@ -110,8 +132,11 @@ class BusPort:
         return [f for rev, fs, _ in found if rev == last_rev for f in fs]
 
     # -- decisions --------------------------------------------------------------------------------
-    def act(self, action: str, actor: str, task: str, attributes: dict) -> dict:
+    def act(self, action: str, actor: str, task: str, attributes: dict, token: str | None = None) -> dict:
+        """decide() and record, with the job token of the actor's job on the task."""
         try:
+            if token is not None and hasattr(self.bus, "guard"):
+                return self.bus.act(action, actor, task, attributes, token=token)
             return self.bus.act(action, actor, task, attributes)
         except (Denied, NotFound, Conflict, Paused) as exc:
             return {"decision": {"outcome": "deny", "reason": exc.message, "rules": []}, "exit_code": exc.exit_code,

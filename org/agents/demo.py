@@ -138,7 +138,8 @@ def run_demo(cfg: Any, db_url: str, *, out: TextIO | None = None, quiet: bool = 
             head = port.bus.head()
             say(f"\nEnqueued as {by or 'the operator'}:")
             for label, title, workflow, attrs in DEMO_TASKS:
-                t = port.bus.add_task(title, workflow, by=by, attributes=attrs, idempotency_key=f"demo:{label}")
+                t = port.bus.guard.add_task(None, title, workflow, by=by, attributes=attrs,
+                                            idempotency_key=f"demo:{label}")  # with the human's own token
                 labels[t["task"]] = label
             say("")
             narrator = Narrator(port, cfg, labels, out=out, after=head) if not quiet else None

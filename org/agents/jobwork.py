@@ -186,7 +186,7 @@ class JobRunner:
                 d = decide(self.cfg, actor, a.action, {**attrs, **(claim.attributes or {})})
                 out.actions.append({"action": a.action, "outcome": d.outcome, "rules": d.rule_ids, "dry_run": True})
                 continue
-            r = port.act(a.action, actor, claim.task, attrs)
+            r = port.act(a.action, actor, claim.task, attrs, token=claim.token)
             d = r.get("decision") or {}
             rules = [h.get("id") for h in d.get("rules", []) if isinstance(h, dict)] or list(d.get("rule_ids", []))
             out.actions.append({"action": a.action, "outcome": d.get("outcome", "deny"), "rules": rules,

@@ -73,8 +73,16 @@ class AgentSession:
             self.redact = Redactor.for_org(cfg, self.env)
             self.adrs = AdrSource(cfg.root, cfg)
             self.runner = JobRunner(cfg, self.endpoints, self.pacer, self.adrs, self.redact, note=self.note)
-            self._open_port = lambda: BusPort(open_bus(db_url, cfg.root, cfg))
+            # Identity: the humans' own token files (so `org approve --as HUMAN` and the TUI just work) and
+            # short-lived principal tokens for this run's agents, held in memory and revoked on close.
+            from org.identity.bootstrap import agent_tokens, ensure_human_tokens
+
+            self._boot = open_bus(db_url, cfg.root, cfg)
+            ensure_human_tokens(self._boot)
+            self.tokens = agent_tokens(self._boot, ttl=12 * 3600, actors=sorted(self.endpoints))
+            self._open_port = lambda: BusPort(open_bus(db_url, cfg.root, cfg, self.tokens))
         except BaseException:
+            self._close_boot()
             self.local.close()
             raise
 
@@ -86,11 +94,29 @@ class AgentSession:
         return Dispatcher(self.cfg, self._open_port, self.runner, options, on_job=on_job)
 
     def port(self) -> Any:
+        """A BusPort whose work calls authenticate as this run's agents."""
         return self._open_port()
 
+    def _close_boot(self) -> None:
+        boot = getattr(self, "_boot", None)
+        if boot is None:
+            return
+        try:
+            if getattr(self, "tokens", None):
+                from org.identity.bootstrap import revoke_all
+
+                revoke_all(boot, self.tokens)
+                self.tokens = {}
+        finally:
+            boot.close()
+            self._boot = None
+
     def close(self) -> None:
-        self.store.close()
-        self.local.close()
+        try:
+            self._close_boot()
+        finally:
+            self.store.close()
+            self.local.close()
 
     def __enter__(self) -> AgentSession:
         return self

@@ -27,18 +27,27 @@ def demo(tmp_path_factory):
     from org.agents.demo import run_demo
 
     root = tmp_path_factory.mktemp("demo-org")
+    home = tmp_path_factory.mktemp("demo-config-home")  # module scope: set it here, before any autouse fixture
     for d in ("lanes", "gates", "adrs"):
         if (REPO / d).is_dir():
             shutil.copytree(REPO / d, root / d, ignore=shutil.ignore_patterns(".index*", "__pycache__"))
     env = {"ORG_SECRET_JIRA": CANARY, "ORG_SECRET_GITHUB": CANARY + "-gh", "ORG_MODELS": "auto",
            "OPENAI_API_KEY": "", "ANTHROPIC_API_KEY": "", "GEMINI_API_KEY": "", "GOOGLE_API_KEY": "",
-           "ORG_LOCAL_MODEL_URL": "", "ORG_DATABASE_URL": ""}
+           "ORG_LOCAL_MODEL_URL": "", "ORG_DATABASE_URL": "", "ORG_CONFIG_HOME": str(home), "ORG_TOKEN": ""}
     t0 = time.monotonic()
     first = run_org("demo", "--json", root=root, env=env, timeout=120)
     wall = time.monotonic() - t0
     assert first.returncode == 0, first.stderr[-3000:]
-    rerun = run_demo(load_org(root), f"sqlite:///{root / '.org' / 'org.db'}", quiet=True,
-                     env={**os.environ, **env})
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        rerun = run_demo(load_org(root), f"sqlite:///{root / '.org' / 'org.db'}", quiet=True)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     return root, first, wall, rerun
 def _events(root: Path) -> list[dict]:
     cfg = load_org(root)
@@ -130,6 +139,24 @@ def test_story_from_the_event_log(demo):
         t = _task(tasks, part)
         assert "task.done" not in [e["type"] for e in t]
         assert any(e["type"] == "approval.requested" for e in t)
+
+
+def test_every_agent_step_carries_its_token_identity(demo):
+    root = demo[0]
+    cfg = load_org(root)
+    agents = {a.id for a in cfg.actors.values() if not a.is_human}
+    evs = _events(root)
+    steps = [e for e in evs if e.get("actor") in agents
+             and e["type"] in ("job.claimed", "job.submitted", "work.submitted", "review.filed", "action.decided")]
+    assert len(steps) > 20
+    for e in steps:
+        auth = e.get("auth") or {}
+        assert auth.get("principal") == e["actor"] and auth.get("kind") == "agent", e
+        assert auth.get("via") == ("principal" if e["type"] == "job.claimed" else "job"), e
+    created = [e for e in evs if e["type"] == "task.created"]
+    assert {(e["auth"]["principal"], e["auth"]["kind"]) for e in created} == {("alice", "human")}
+    revoked = [e for e in evs if e["type"] == "token.revoked"]
+    assert len(revoked) >= len(agents)  # the run's own agent tokens end with the run
 
 
 def test_every_call_is_in_the_ledger_and_no_secret_anywhere(demo):
