@@ -186,7 +186,7 @@ def render_summary(res: DemoResult, cfg: Any) -> str:
     if s["awaiting_approval"]:
         rows.append((f"org approve {s['awaiting_approval'][0]} --as {who}", "the same from the command line"))
     rows += [("org run", "let the agents carry on (approved work gets executed)"),
-             (f"org task show {res.tasks[0]['task'] if res.tasks else 'T-1'}",
+             (f"org task show {res.tasks[0]['task'] if res.tasks else 'T-1'} --as {who}",
               "a task's full timeline, every rule with its source")]
     width = max(len(c) for c, _ in rows) + 3
     lines += ["", "Next:"] + [f"  {c:<{width}}{what}" for c, what in rows]
