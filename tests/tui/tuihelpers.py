@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-__all__ = ["Clock", "T0", "story", "advance", "settle", "wait_for", "lane_version"]
+__all__ = ["Clock", "T0", "story", "advance", "settle", "wait_for", "lane_version", "plain"]
 
 T0 = 1_790_000_000.0  # a fixed instant: event times and ages are the same on every run
 
@@ -99,3 +99,14 @@ async def wait_for(pilot, cond, timeout: float = 5.0) -> bool:
             return True
         await pilot.pause(0.05)
     return bool(cond())
+
+
+def plain(widget) -> str:
+    """A Static's content as plain text (Rich renderables rendered at 160 columns)."""
+    import io
+
+    from rich.console import Console
+
+    c = Console(width=160, file=io.StringIO(), record=True, color_system=None)
+    c.print(widget.content)
+    return c.export_text()
