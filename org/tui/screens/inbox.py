@@ -78,6 +78,11 @@ class InboxScreen(OrgScreen):
         if event.data_table.id == "inbox-table":
             self._select(event.cursor_row)
 
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id == "inbox-table":
+            self._select(event.cursor_row)
+            self.action_timeline()
+
     def _select(self, row: int) -> None:
         if not 0 <= row < len(self.items):
             return
