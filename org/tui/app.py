@@ -96,6 +96,8 @@ class OrgApp(App):
     def no_bus_reason(self) -> str:
         path = sqlite_path(self.db_url or "")
         where = str(path) if path else (self.db_url or "the database")
+        if path is not None and path.is_relative_to(self.root):
+            where = str(path.relative_to(self.root))
         return f"There is no work bus yet: {where} does not exist."
 
     def now(self) -> float:

@@ -31,14 +31,15 @@ def keys(bus, clock):
 
 
 @pytest.fixture
-def make_app(org_copy, bus, clock):
-    """make_app(as_='alice', bus=...) -> OrgApp over the real bus, with the test's clock."""
+def make_app(request, org_copy, clock):
+    """make_app(as_='alice') -> OrgApp over the test's real bus and clock; use_bus=False: only a URL."""
+    from org.config.loader import load_org
     from org.tui.app import OrgApp
     from org.tui.principal import resolve_principal
 
     def make(as_: str | None = None, *, use_bus=True, db_url: str | None = None, poll: float = 0.2):
-        principal = resolve_principal(bus.config(), as_)
-        return OrgApp(principal=principal, root=org_copy, bus=bus if use_bus else None, db_url=db_url, clock=clock,
-                      poll_seconds=poll)
+        principal = resolve_principal(load_org(org_copy), as_)
+        bus = request.getfixturevalue("bus") if use_bus else None
+        return OrgApp(principal=principal, root=org_copy, bus=bus, db_url=db_url, clock=clock, poll_seconds=poll)
 
     return make
