@@ -18,10 +18,10 @@ EMPTY_HELP = (
     "[b]Nothing to show yet.[/b]\n\n"
     "{why}\n\n"
     "To see the org at work, in this folder run\n"
-    "  [b]org demo[/b]                      a realistic story: agents, reviews, approvals\n"
+    "  [b]org demo[/b]       a realistic story: agents, reviews, approvals\n"
     "or start a task yourself:\n"
     "  [b]org task add \"Fix login\" --workflow change[/b]\n"
-    "  [b]org run[/b]                       lets the lane agents pick it up\n\n"
+    "  [b]org run[/b]        lets the lane agents pick it up\n\n"
     "This screen updates by itself as soon as work appears."
 )
 

@@ -14,6 +14,7 @@ from org.tui.screens.base import OrgScreen
 __all__ = ["BoardScreen", "MAX_ROWS"]
 
 MAX_ROWS = 400  # rows painted at once; the count line says how many matched (refine to see others)
+TITLE_MAX = 32
 STATE_STYLE = {"waiting": "bold yellow", "escalated": "bold red", "done": "green", "rejected": "red", "active": ""}
 TIER_STYLE = {"high": "bold red", "medium": "yellow", "low": "green"}
 
@@ -98,7 +99,7 @@ class BoardScreen(OrgScreen):
         keep = table.cursor_row
         table.clear()
         table.add_rows(
-            [(r.task, r.title, r.workflow, Text(r.tier or "-", style=TIER_STYLE.get(r.tier, "")),
+            [(r.task, r.title if len(r.title) <= TITLE_MAX else r.title[:TITLE_MAX - 1] + "…", r.workflow, Text(r.tier or "-", style=TIER_STYLE.get(r.tier, "")),
               Text(r.state, style=STATE_STYLE.get(r.state, "")), r.gates, r.holders or ", ".join(sorted(r.lanes)) or "-")
              for r in self.shown])
         if self.shown:

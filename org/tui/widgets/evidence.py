@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 __all__ = ["render_evidence", "VERDICT_STYLE"]
@@ -87,29 +86,31 @@ def render_evidence(ev: dict) -> RenderableType:
 
     out.append(_heading("Reviews"))
     reviews = ev.get("reviews") or []
-    if reviews:
-        t = Table(box=None, show_header=True, header_style="dim", pad_edge=False, expand=True)
-        for c in ("gate", "reviewer", "family", "verdict", "counts", "why"):
-            t.add_column(c, overflow="fold", ratio=3 if c == "why" else None)
-        for r in reviews:
-            v = str(r.get("verdict") or "")
-            t.add_row(r.get("gate") or "", r.get("actor") or "", r.get("family") or "",
-                      Text(v, style=VERDICT_STYLE.get(v, "")), "yes" if r.get("counts") else "no", r.get("why") or "")
-        out.append(t)
-    else:
+    for r in reviews:
+        v = str(r.get("verdict") or "")
+        line = Text()
+        line.append(f"{r.get('gate') or '-'}: ", style="bold")
+        line.append(f"{r.get('actor') or '-'} ({r.get('family') or '-'}) ")
+        line.append(v, style=VERDICT_STYLE.get(v, ""))
+        line.append("  counts" if r.get("counts") else "  does not count", style="dim" if r.get("counts") else "yellow")
+        out.append(line)
+        if r.get("why"):
+            out.append(Text(f"  {r['why']}", style="dim"))
+    if not reviews:
         out.append(Text("no reviews (this tier or workflow requires none)", style="dim"))
 
     out.append(_heading("Rule checks"))
     checks = ev.get("rule_checks") or []
-    if checks:
-        t = Table(box=None, show_header=True, header_style="dim", pad_edge=False, expand=True)
-        for c in ("rule", "effect", "source", "reason"):
-            t.add_column(c, overflow="fold", ratio=2 if c in ("source", "reason") else None)
-        for r in checks:
-            eff = str(r.get("effect") or "")
-            t.add_row(r["id"], Text(eff, style=VERDICT_STYLE.get(eff, "")), r.get("source") or "", r.get("reason") or "")
-        out.append(t)
-    else:
+    for r in checks:
+        eff = str(r.get("effect") or "")
+        line = Text()
+        line.append(r["id"], style="bold")
+        line.append(f" {eff}", style=VERDICT_STYLE.get(eff, ""))
+        line.append(f"  {r.get('source') or 'built in'}", style="cyan")
+        out.append(line)
+        if r.get("reason"):
+            out.append(Text(f"  {r['reason']}", style="dim"))
+    if not checks:
         out.append(Text("no rule matched this task's actions", style="dim"))
 
     out.append(_heading("ADRs cited"))
