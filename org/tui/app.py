@@ -29,7 +29,7 @@ __all__ = ["OrgApp"]
 class OrgApp(App):
     """The operator console. Give it an open Bus (tests) or a database URL (opened when it exists)."""
 
-    CSS_PATH = "org.tcss"
+    CSS_PATH = str(Path(__file__).with_name("org.tcss"))
     TITLE = "org"
     ENABLE_COMMAND_PALETTE = True
     MODES = {"inbox": InboxScreen, "board": BoardScreen, "agents": AgentsScreen, "gates": GatesScreen,

@@ -11,9 +11,9 @@ from textual.widgets import DataTable, Input, Select, Static
 from org.tui.data import STATES, BoardRow, Filters, board_rows, filter_rows
 from org.tui.screens.base import OrgScreen
 
-__all__ = ["BoardScreen", "MAX_ROWS"]
+__all__ = ["BoardScreen", "PAGE"]
 
-MAX_ROWS = 400  # rows painted at once; the count line says how many matched (refine to see others)
+PAGE = 100  # rows painted per step: a filter repaints one page; scrolling near the end paints the next
 TITLE_MAX = 32
 STATE_STYLE = {"waiting": "bold yellow", "escalated": "bold red", "done": "green", "rejected": "red", "active": ""}
 TIER_STYLE = {"high": "bold red", "medium": "yellow", "low": "green"}
@@ -37,6 +37,7 @@ class BoardScreen(OrgScreen):
         super().__init__()
         self.rows: list[BoardRow] = []
         self.shown: list[BoardRow] = []
+        self.matched: list[BoardRow] = []
         self.filters = Filters()
         self.choices: dict[str, list[str]] = {"lane": [], "state": list(STATES), "tier": [], "workflow": []}
         self._painted: tuple | None = None
@@ -86,24 +87,39 @@ class BoardScreen(OrgScreen):
 
     # -- painting ----------------------------------------------------------------------------
     def repaint(self) -> None:
-        shown = filter_rows(self.rows, self.filters)
-        sig = (self.filters, tuple(shown[:MAX_ROWS]))
+        matched = filter_rows(self.rows, self.filters)
         count = self.query_one("#board-count", Static)
-        more = f" · showing the first {MAX_ROWS}: refine the filter" if len(shown) > MAX_ROWS else ""
-        count.update(f"{len(shown):,} of {len(self.rows):,} tasks · {self.filters.describe()}{more}")
-        if sig == self._painted:
+        count.update(f"{len(matched):,} of {len(self.rows):,} tasks · {self.filters.describe()}")
+        sig = (self.filters, tuple(matched[:PAGE]))
+        if sig == self._painted and len(matched) == len(self.matched):
+            self.matched = matched
             return
         self._painted = sig
-        self.shown = shown[:MAX_ROWS]
+        self.matched = matched
         table = self.query_one("#board-table", DataTable)
         keep = table.cursor_row
         table.clear()
-        table.add_rows(
-            [(r.task, r.title if len(r.title) <= TITLE_MAX else r.title[:TITLE_MAX - 1] + "…", r.workflow, Text(r.tier or "-", style=TIER_STYLE.get(r.tier, "")),
-              Text(r.state, style=STATE_STYLE.get(r.state, "")), r.gates, r.holders or ", ".join(sorted(r.lanes)) or "-")
-             for r in self.shown])
+        self.shown = []
+        self._paint_more(max(PAGE, keep + 1))
         if self.shown:
             table.move_cursor(row=min(keep, len(self.shown) - 1))
+
+    def _paint_more(self, n: int = PAGE) -> None:
+        """Append the next n matching rows (the table holds only what was scrolled to)."""
+        start = len(self.shown)
+        more = self.matched[start:start + n]
+        if not more:
+            return
+        self.shown.extend(more)
+        self.query_one("#board-table", DataTable).add_rows(
+            [(r.task, r.title if len(r.title) <= TITLE_MAX else r.title[:TITLE_MAX - 1] + "…", r.workflow,
+              Text(r.tier or "-", style=TIER_STYLE.get(r.tier, "")),
+              Text(r.state, style=STATE_STYLE.get(r.state, "")), r.gates, r.holders or ", ".join(sorted(r.lanes)) or "-")
+             for r in more])
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.cursor_row >= len(self.shown) - 10:
+            self._paint_more()
 
     def set_filter(self, **kw) -> None:
         self.filters = Filters(**{**self.filters.__dict__, **kw})
