@@ -1,4 +1,62 @@
-"""org.bus: the durable work bus (placeholder docstring, expanded below)."""
+"""org.bus: the durable work bus. The engine decides; the bus persists, enforces concurrency and remembers.
+
+Open one with `Bus.open(url=None, root=None)`: SQLite at `<root>/.org/org.db` by default (WAL,
+synchronous=NORMAL, writers queued on an OS file lock, "database is locked" retried inside and never
+shown), or PostgreSQL for `postgresql://...` URLs (psycopg 3; claims use FOR UPDATE SKIP LOCKED;
+wake-ups use LISTEN/NOTIFY). The schema is versioned (org.bus.schema); a newer database is refused
+untouched. Every write is one short transaction, safe from any number of processes.
+
+    from org.bus import Bus
+    bus = Bus.open(root=".")                                   # or Bus.open("postgresql://...", root=".")
+
+Tasks (the engine drives them; the policy is pinned when a task starts)
+    bus.add_task(title, workflow, by=None, attributes=None, idempotency_key=None, tier=None) -> dict
+        pins today's config (hash + file texts), runs flow.start_task, posts one job per ready gate
+    bus.list_tasks(status=, workflow=, lane=, actor=, limit=, offset=) -> [dict]   (newest first)
+    bus.task(task) -> dict            summary, folded state, jobs, approvals, spend vs budget
+    bus.timeline(task) -> [dict]      every event with the file:line sources of its rules, gate, limits
+
+Work (claims are compare-and-swap leases with fencing tokens; exactly one winner)
+    bus.claim(lane, actor, lease_seconds=300, wait_seconds=0) -> Claim     (NotFound: exit 3, Paused: 7)
+    bus.claim_many(lane, actor, n=, ...) -> [Claim]       Claim: job, token, fence, task, gate, kind, ...
+    bus.heartbeat(job, token, lease_seconds=None) -> dict                   (Conflict when it moved on)
+    bus.submit(job, token, verdict, note=, content=, revision=, findings=) -> dict
+        verdict: work pass|fail, review pass|fail|changes, approval approve|reject; runs flow.submit on
+        the pinned policy and posts the next jobs. A stale token is a Conflict and changes nothing; the
+        same token and verdict again is an idempotent replay.
+    bus.submit_many([{job, token, verdict, ...}]) -> [dict]       (one transaction; per-item results)
+    bus.post_jobs(lane, payloads) / bus.retry_job(job, by=)       plain jobs outside any workflow
+    bus.sweep() -> dict   requeue expired leases (dead after max_attempts: escalated), escalate tasks
+                          with no progress or over budget. Claims also requeue their lane's expired
+                          leases, and a Bus sweeps on its own at most every 30 s while claiming.
+
+Decisions and people
+    bus.act(action, actor, task, attributes=None) -> {decision, exit_code 0|4|6, approval}
+        decide() under the task's pinned policy, recorded as an event; needs_approval opens ONE pending
+        request per task and action, bound to the current revision
+    bus.approve(task, human, note=, approval=, gate=, action=, revision=)   humans, never authors;
+    bus.reject(task, human, note=, ...)      settles an approval gate, an action request or an escalation
+    bus.pending_approvals(human=None, task=None, lane=None) -> [dict]      the inbox, with evidence
+    bus.pause(scope, target=None, by=None, note=) / bus.resume(...)   scope: actor|lane|task|vendor|all
+    bus.switches(active_only=True) -> [dict]
+
+Audit (append-only, hash-chained; see org.bus.audit)
+    bus.events_since(seq, limit=1000, task=None, types=None) -> [dict]     for live views
+    bus.wait_for_events(seq, timeout) -> bool                               blocks until news
+    bus.head() -> int
+    bus.audit_verify(anchors=None, progress=None, workers=None) -> VerifyReport (ok, broken_seq, problem)
+
+Usage and shared rate budgets
+    bus.record_usage(actor, model, tokens_in=, tokens_out=, cost_usd=, latency_ms=, outcome=, task=,
+                     job=, lane=, workflow=, gate=) -> dict     (an over-budget task is escalated)
+    bus.spend(by="actor"|"lane"|"task"|"workflow"|"model"|"vendor"|"family"|"outcome", **filters)
+    bus.budget(provider, capacity=, refill_per_s=); bus.reserve(provider, amount) -> Reservation
+        (ok, tokens_left, retry_after_s); bus.settle(reservation, used); bus.budgets()
+
+Errors are org.errors classes (exit codes in one place): NotFound 3, Denied 4, Conflict 5,
+NeedsApproval 6, Paused/BusBusy 7, IntegrityError 8, UsageError/SchemaTooNew 2. Secrets never reach
+the database: every stored text passes org.bus.redact first.
+"""
 
 from org.bus.api import Bus, default_url
 from org.bus.audit import VerifyReport

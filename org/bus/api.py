@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -10,6 +11,9 @@ from typing import Any
 from org.bus import budgets as _budgets
 from org.bus import claims as _claims
 from org.bus import decisions as _decisions
+from org.bus import plain as _plain
+from org.bus import submit as _submit
+from org.bus import sweep as _sweep
 from org.bus import switches as _switches
 from org.bus import tasks as _tasks
 from org.bus import timeline as _timeline
@@ -17,7 +21,7 @@ from org.bus import usage as _usage
 from org.bus.audit import VerifyReport, verify
 from org.bus.context import Ctx
 from org.bus.schema import ensure_schema
-from org.bus.store import Store
+from org.bus.store import BusBusy, Store
 from org.bus.wake import Waiter
 from org.config.loader import OrgConfig
 from org.errors import NotFound, UsageError
@@ -39,6 +43,7 @@ class Bus:
         self._config = config
         self._config_loaded = config is not None
         self._waiters: dict[str, Waiter] = {}
+        self._swept = time.monotonic()
         if config is not None:
             ctx.use_current(config)
 
@@ -120,6 +125,7 @@ class Bus:
     def claim_many(self, lane: str, actor: str, *, n: int, lease_seconds: float = 300.0,
                    wait_seconds: float = 0.0) -> list[_claims.Claim]:
         cfg = self.config()
+        self._maybe_sweep()
         if wait_seconds <= 0:
             return _claims.claim(self.ctx, cfg, lane, actor, lease_seconds=lease_seconds, n=n)
         deadline = time.monotonic() + wait_seconds
@@ -134,6 +140,18 @@ class Bus:
                     raise
                 w.wait(min(left, 1.0))
 
+    SWEEP_EVERY = 30.0
+
+    def _maybe_sweep(self) -> None:
+        """Workers sweep as they go (at most every SWEEP_EVERY s per Bus), so stalled and over-budget tasks
+        escalate and expired leases come back even when nobody runs `org sweep`."""
+        now = time.monotonic()
+        if now - self._swept < self.SWEEP_EVERY:
+            return
+        self._swept = now
+        with contextlib.suppress(BusBusy):
+            _sweep.sweep(self.ctx)
+
     def _waiter(self, lane: str) -> Waiter:
         w = self._waiters.get(lane)
         if w is None:
@@ -145,22 +163,22 @@ class Bus:
 
     def submit(self, job: int | str, token: str, verdict: str, *, note: str = "", content: str = "",
                revision: str | None = None, findings: list[dict] | None = None) -> dict:
-        return _claims.submit(self.ctx, self.config(), job, token, verdict, note=note, content=content,
+        return _submit.submit(self.ctx, self.config(), job, token, verdict, note=note, content=content,
                               revision=revision, findings=findings)
 
     def submit_many(self, items: Sequence[dict]) -> list[dict]:
-        return _claims.submit_many(self.ctx, self.config(), items)
+        return _submit.submit_many(self.ctx, self.config(), items)
 
     def post_jobs(self, lane: str, payloads: Sequence[Any], *, priority: int = 0, max_attempts: int | None = None,
                   by: str | None = None) -> list[int]:
         """Plain jobs outside any workflow (same leases, fencing and audit; submit just records the result)."""
-        return _claims.post_plain(self.ctx, lane, payloads, priority=priority, max_attempts=max_attempts, by=by)
+        return _plain.post_plain(self.ctx, lane, payloads, priority=priority, max_attempts=max_attempts, by=by)
 
     def retry_job(self, job: int | str, *, by: str) -> dict:
-        return _claims.retry_job(self.ctx, job, by=by)
+        return _plain.retry_job(self.ctx, job, by=by)
 
     def sweep(self) -> dict:
-        return _claims.sweep(self.ctx)
+        return _sweep.sweep(self.ctx)
 
     # -- decisions and people ----------------------------------------------------------------
     def act(self, action: str, actor: str, task: str, attributes: dict | None = None) -> dict:

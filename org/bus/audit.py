@@ -36,9 +36,12 @@ __all__ = ["GENESIS", "canonical", "header", "link", "iso", "append", "verify", 
 
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=str)
+
+
 def canonical(obj: Any) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
-                      default=str).encode("utf-8")
+    """Sorted keys, no spaces, UTF-8: one byte string per value."""
+    return _ENCODER.encode(obj).encode("utf-8")
 
 
 def header(seq: int, task: str | None, type_: str) -> bytes:
@@ -72,9 +75,19 @@ def append(tx: Tx) -> None:
         ev["ts"] = ts
         body = header(seq, ev.get("task"), ev["type"]) + canonical(ev)
         prev = link(prev, body)
-        rows.append({"seq": seq, "task": ev.get("task"), "type": ev["type"], "body": body, "hash": prev})
+        rows.append((seq, ev.get("task"), ev["type"], body, prev))
         tx.appended.append(seq)
-    tx.x("INSERT INTO events(seq, task, type, body, hash) VALUES (:seq, :task, :type, :body, :hash)", rows)
+    if tx.pg and tx.store is not None:  # one round trip: insert, move the head, notify listeners
+        cols = list(zip(*rows, strict=True))
+        tx.x("WITH ins AS (INSERT INTO events (seq, task, type, body, hash) SELECT * FROM unnest(:c0::bigint[], "
+             ":c1::text[], :c2::text[], :c3::bytea[], :c4::bytea[])), "
+             "head AS (UPDATE audit_head SET seq = :s, hash = :h WHERE id = 1 RETURNING 1) "
+             "SELECT pg_notify(:ch, :p) FROM head",
+             {**{f"c{i}": list(c) for i, c in enumerate(cols)}, "s": seq, "h": prev,
+              "ch": tx.store.channel(tx.conn), "p": tx.store.payload(tx)})
+        tx.notified = True
+        return
+    tx.insert_many("events", ("seq", "task", "type", "body", "hash"), rows)  # SQLite: one executemany
     tx.x("UPDATE audit_head SET seq = :s, hash = :h WHERE id = 1", {"s": seq, "h": prev})
 
 
@@ -101,7 +114,7 @@ class VerifyReport:
                 "anchors_checked": self.anchors_checked}
 
 
-def verify(store: Store, *, batch: int = 50_000, anchors: dict[int, str] | None = None,
+def verify(store: Store, *, batch: int = 20_000, anchors: dict[int, str] | None = None,
            progress: Callable[[int], None] | None = None, workers: int | None = None) -> VerifyReport:
     """Check the whole log up to the head read at the start, streaming in batches (ranges in parallel
     worker processes for large logs). Names the first broken link."""
@@ -125,16 +138,21 @@ def verify(store: Store, *, batch: int = 50_000, anchors: dict[int, str] | None 
         cur.execute("SELECT count(*), min(seq), max(seq) FROM events")
         count, low, top = (int(x or 0) for x in cur.fetchone())
         problems: list[tuple[int, str]] = []
-        bad = _first_bad_header(cur, pg)
-        if bad is not None:
-            problems.append((bad, f"event {bad} does not match its row (its seq, task or type was changed, or it "
-                                  "was moved)"))
-        gap = None
         if count and (low != 1 or top - low + 1 != count):
             gap = _first_gap(cur, pg, low)
             problems.append((gap, f"event {gap} is missing (the log jumps from {gap - 1} past it)"))
         upto = min([head_seq, top] + [p[0] - 1 for p in problems])
-        n, last, broken = _walk_all(store, conn, pg, upto, batch, anchors, progress, workers)
+        bad: list[int | None] = []
+
+        def check_headers() -> None:  # runs in this process while worker processes walk the chain
+            bad.append(_first_bad_header(cur, pg))
+
+        n, last, broken = _walk_all(store, conn, pg, upto, batch, anchors, progress, workers, check_headers)
+        if not bad:
+            check_headers()
+        if bad[0] is not None:
+            problems.append((bad[0], f"event {bad[0]} does not match its row (its seq, task or type was changed, "
+                                     "or it was moved)"))
         if broken is not None:
             problems.append(broken)
         elif not problems and top > head_seq:
@@ -162,11 +180,11 @@ def verify(store: Store, *, batch: int = 50_000, anchors: dict[int, str] | None 
     return VerifyReport(True, n, dt, head_seq, head_hash.hex(), anchors_checked=checked)
 
 
-_PARALLEL_FROM = 200_000
+_PARALLEL_FROM = 100_000
 
 
 def _walk_all(store: Store, conn, pg: bool, head: int, batch: int, anchors: dict[int, str], progress,
-              workers: int | None) -> tuple[int, bytes, tuple[int, str] | None]:
+              workers: int | None, during: Callable[[], None]) -> tuple[int, bytes, tuple[int, str] | None]:
     import os
 
     if head <= 0:
@@ -180,6 +198,7 @@ def _walk_all(store: Store, conn, pg: bool, head: int, batch: int, anchors: dict
             if progress is not None:
                 progress(done[0])
 
+        during()
         return walk(conn, pg, 1, head, batch=batch, anchors=anchors, progress=bump)
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
@@ -196,6 +215,7 @@ def _walk_all(store: Store, conn, pg: bool, head: int, batch: int, anchors: dict
     counter = ctx.Value("q", 0)
     with ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_init_counter, initargs=(counter,)) as ex:
         futs = [ex.submit(_walk_range, spec, bounds[i], bounds[i + 1] - 1, anchors) for i in range(n_workers)]
+        during()
         while not all(f.done() for f in futs):
             time.sleep(0.05)
             if progress is not None:

@@ -210,12 +210,13 @@ class Ctx:
     def record(self, tx: Tx, type_: str, *, task: str | None = None, actor: str | None = None,
                lane: str | None = None, family: str | None = None, gate: str | None = None,
                decision: str | None = None, rules: list[str] | tuple[str, ...] = (), config_hash: str | None = None,
-               job: int | None = None, data: dict | None = None) -> None:
-        """Queue one audit event for this transaction (chained and written at commit). Redacted here."""
+               job: int | None = None, data: dict | None = None, trusted: bool = False) -> None:
+        """Queue one audit event for this transaction (chained and written at commit). Data is redacted
+        here unless `trusted` (numbers and timestamps the bus made itself)."""
         tx.events.append({
             "v": 1, "type": type_, "task": task, "actor": actor, "lane": lane, "family": family, "gate": gate,
             "decision": decision, "rules": list(rules), "config_hash": config_hash, "job": job,
-            "data": self.redactor.value(data or {}),
+            "data": (data or {}) if trusted else self.redactor.value(data or {}),
         })
 
     def actor_info(self, cfg: OrgConfig | None, actor: str | None) -> tuple[str | None, str | None]:

@@ -34,6 +34,9 @@ _PATTERNS = [
 ]
 _ASSIGN = re.compile(r"(?i)\b(password|passwd|pwd|secret|api[_-]?key|access[_-]?key|private[_-]?key|auth[_-]?token|"
                      r"token)(\s*[:=]\s*)([^\s'\",;]{6,})")
+# Cheap substring screen: only strings containing one of these go through the regular expressions.
+_HINTS = ("-----begin", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "sk-", "akia", "asia", "xox",
+          "aiza", "eyj", "bearer", "passw", "pwd", "secret", "key", "token")
 SECRET_KEY = re.compile(r"(?i)(^|[_.-])(password|passwd|secret|api[_-]?key|access[_-]?key|private[_-]?key|"
                         r"auth[_-]?token|token|credential[_-]?value|client[_-]?secret)$")
 
@@ -71,22 +74,27 @@ class Redactor:
         for value, name in self._known:
             if value in s:
                 s = s.replace(value, f"[redacted:{name.strip()}]")
-        if len(s) >= 10:
+        if len(s) >= 10 and any(h in s.lower() for h in _HINTS):
             for pat in _PATTERNS:
                 s = pat.sub("[redacted]", s)
             s = _ASSIGN.sub(lambda m: f"{m.group(1)}{m.group(2)}[redacted]", s)
         return s
 
     def value(self, v: Any, key: str | None = None) -> Any:
-        if key is not None and isinstance(v, (str, int, float)) and not isinstance(v, bool) and SECRET_KEY.search(key):
+        t = type(v)
+        if v is None or t is bool:
+            return v
+        if key is not None and t in (str, int, float) and SECRET_KEY.search(key):
             return "[redacted]"
-        if isinstance(v, str):
+        if t is str:
             return self.text(v)
-        if isinstance(v, Mapping):
+        if t is int or t is float:
+            return v
+        if t is dict or isinstance(v, Mapping):
             return {k: self.value(x, str(k)) for k, x in v.items()}
-        if isinstance(v, (list, tuple)):
+        if t is list or t is tuple:
             return [self.value(x) for x in v]
-        return v
+        return self.text(v) if isinstance(v, str) else v
 
     def mapping(self, d: Mapping[str, Any] | None) -> dict:
         return self.value(dict(d or {})) if d else {}

@@ -13,20 +13,21 @@ serialization failure is rolled back and run again with jittered exponential bac
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
+import os
 import random
-import re
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from org.bus.tx import Rows, Tx
 from org.errors import Paused, UsageError
 
 __all__ = ["Store", "Tx", "Rows", "BusBusy", "normalize_url", "sqlite_path"]
@@ -73,96 +74,6 @@ def _safe(url: str) -> str:
     return url
 
 
-_PARAM = re.compile(r"(?<![:\w]):(\w+)")
-
-
-@lru_cache(maxsize=1024)
-def _pg_sql(sql: str) -> str:
-    """':name' parameters (sqlite3's named style) as psycopg's '%(name)s'."""
-    return _PARAM.sub(r"%(\1)s", sql.replace("%", "%%"))
-
-
-class Rows:
-    """The few result accessors the bus uses, over a DB-API cursor (no ORM or Core overhead per row)."""
-
-    __slots__ = ("_rows",)
-
-    def __init__(self, cur) -> None:
-        self._rows = cur.fetchall() if cur.description else []
-
-    def all(self) -> list:
-        return self._rows
-
-    def first(self):
-        return self._rows[0] if self._rows else None
-
-    def one_or_none(self):
-        if len(self._rows) > 1:
-            raise RuntimeError("more than one row")
-        return self.first()
-
-    def one(self):
-        if len(self._rows) != 1:
-            raise RuntimeError(f"expected one row, got {len(self._rows)}")
-        return self._rows[0]
-
-    def scalar(self):
-        return self._rows[0][0] if self._rows else None
-
-    def scalar_one(self):
-        return self.one()[0]
-
-
-@dataclass
-class Tx:
-    """One transaction: the connection, its clock reading, and what to append and announce at commit.
-    `x(sql, params)` runs SQL with ':name' parameters straight on the DB-API cursor (fast on hot paths);
-    a list of parameter dicts runs it once per dict (executemany)."""
-
-    conn: Connection
-    now: float
-    dialect: str
-    events: list[dict] = field(default_factory=list)
-    lanes_woken: set[str] = field(default_factory=set)
-    after_commit: list[Callable[[], None]] = field(default_factory=list)
-    appended: list[int] = field(default_factory=list)  # seqs assigned at flush
-    _cur: Any = None
-
-    @property
-    def pg(self) -> bool:
-        return self.dialect == "postgresql"
-
-    def x(self, sql: str, params: Any = None) -> Rows:
-        if self._cur is None:
-            self._cur = self.conn.connection.driver_connection.cursor()
-        if self.pg:
-            sql = _pg_sql(sql)
-        try:
-            if isinstance(params, list):
-                if params:
-                    self._cur.executemany(sql, params)
-                return Rows(_Empty)
-            self._cur.execute(sql, params if params is not None else {})
-        except self._dbapi_error as exc:
-            raise DBAPIError.instance(sql, params, exc, self._dbapi_error) from exc
-        return Rows(self._cur)
-
-    @property
-    def _dbapi_error(self):
-        return self.conn.dialect.loaded_dbapi.Error
-
-    def wake(self, lane: str) -> None:
-        """Announce new work for `lane` at commit (NOTIFY or the lane's change counter)."""
-        self.lanes_woken.add(lane)
-
-
-class _Empty:
-    description = None
-
-    def wake(self, lane: str) -> None:
-        self.lanes_woken.add(lane)
-
-
 class Store:
     """An engine plus the transaction discipline described in the module docstring."""
 
@@ -173,6 +84,10 @@ class Store:
         self.clock = clock
         self.retry_seconds = retry_seconds
         self.busy_timeout_ms = busy_timeout_ms
+        self._lock_fd: int | None = None
+        self._lock_path: str | None = None
+        self._lock_pid = os.getpid()
+        self._tlock = threading.Lock()
         if self.url.startswith("sqlite"):
             self.dialect = "sqlite"
             path = sqlite_path(self.url)
@@ -182,6 +97,10 @@ class Store:
                 except OSError as exc:
                     raise UsageError(f"cannot create {path.parent}: {exc.strerror or exc}")
             self.engine: Engine = create_engine(self.url, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000})
+            if path is not None:
+                self._lock_path = str(path) + ".writer-lock"
+                with contextlib.suppress(OSError):
+                    self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
             event.listen(self.engine, "connect", self._sqlite_connect)
             event.listen(self.engine, "begin", self._sqlite_begin)
         else:
@@ -221,12 +140,13 @@ class Store:
         attempt = 0
         while True:
             attempt += 1
+            locked = write and self.dialect == "sqlite" and self._writer_lock(deadline)
             try:
                 with self.engine.connect() as c:
                     if self.dialect == "sqlite":
                         c = c.execution_options(org_begin="IMMEDIATE" if write else "DEFERRED")
                     with c.begin():
-                        tx = Tx(c, self.clock(), self.dialect)
+                        tx = Tx(c, self.clock(), self.dialect, store=self)
                         out = fn(tx)
                         if write:
                             if flush is not None:
@@ -248,6 +168,44 @@ class Store:
                 if kind == "unavailable":
                     raise BusBusy(f"the database at {self.display_url} is unavailable: {_first_line(exc)}")
                 raise
+            finally:
+                if locked:
+                    fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+                    self._tlock.release()
+
+    def _writer_lock(self, deadline: float) -> bool:
+        """SQLite: queue this process's writers on an OS file lock next to the database before BEGIN
+        IMMEDIATE. SQLite's own busy wait sleeps 1, 2, 5 ... 100 ms between tries; a file lock attempt is
+        one system call, so waiting writers poll it every 20 us-1 ms and take over as soon as it is free.
+        Best effort: without the lock file (e.g. a read-only folder) SQLite's locking still guarantees
+        correctness."""
+        if self._lock_pid != os.getpid() and self._lock_path:  # a forked child: its own open file description
+            self._lock_pid, self._tlock = os.getpid(), threading.Lock()
+            try:
+                self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError:
+                self._lock_fd = None
+        if self._lock_fd is None:
+            return False
+        if not self._tlock.acquire(timeout=max(0.0, deadline - time.monotonic())):  # threads of this process
+            raise BusBusy(f"the database at {self.display_url} stayed locked for {self.retry_seconds:.0f} s by "
+                          "another thread of this process. Nothing was changed; retry later.")
+        delay = 0.00002
+        while True:
+            try:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    self._tlock.release()
+                    raise BusBusy(
+                        f"the database at {self.display_url} stayed locked for {self.retry_seconds:.0f} s; another "
+                        "process holds its write lock. Nothing was changed; retry later.")
+                time.sleep(delay)
+                delay = min(delay * 2, 0.001)
+            except OSError:
+                self._tlock.release()
+                return False
 
     def _classify(self, exc: DBAPIError) -> str:
         orig = exc.orig
@@ -271,9 +229,11 @@ class Store:
             for lane in lanes:
                 tx.x("INSERT INTO lane_signals(lane, version) VALUES (:l, 1) "
                      "ON CONFLICT(lane) DO UPDATE SET version = lane_signals.version + 1", {"l": lane})
-        elif lanes or tx.appended:
-            payload = json.dumps({"lanes": lanes, "seq": tx.appended[-1] if tx.appended else None})
-            tx.x("SELECT pg_notify(:ch, :p)", {"ch": self.channel(tx.conn), "p": payload})
+        elif (lanes or tx.appended) and not tx.notified:
+            tx.x("SELECT pg_notify(:ch, :p)", {"ch": self.channel(tx.conn), "p": self.payload(tx)})
+
+    def payload(self, tx: Tx) -> str:
+        return json.dumps({"lanes": sorted(tx.lanes_woken), "seq": tx.appended[-1] if tx.appended else None})
 
     def channel(self, conn: Connection | None = None) -> str:
         """The LISTEN/NOTIFY channel of this database and schema (PostgreSQL)."""
@@ -293,6 +253,10 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._lock_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._lock_fd)
+            self._lock_fd = None
 
 
 def _first_line(exc: BaseException) -> str:

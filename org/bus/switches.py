@@ -4,7 +4,6 @@ the next claim or action (exit 7), keeps every job, lease and event as it is, an
 from __future__ import annotations
 
 import getpass
-from typing import Any
 
 from org.bus.context import Ctx, task_key
 from org.bus.store import Tx
@@ -13,7 +12,7 @@ from org.config.loader import OrgConfig
 from org.engine.policy import decide
 from org.errors import Denied, NotFound, Paused, UsageError
 
-__all__ = ["SCOPES", "check_not_paused", "covering", "pause", "resume", "list_switches", "vendors_of", "local_operator"]
+__all__ = ["SCOPES", "check_not_paused", "covering", "active_switches", "paused_tasks", "pause", "resume", "list_switches", "vendors_of", "local_operator"]
 
 SCOPES = ("actor", "lane", "task", "vendor", "all")
 _COLS = ("switch", "scope", "target", "active", "paused_by", "paused_at", "note", "resumed_by", "resumed_at", "resume_note")
@@ -37,29 +36,36 @@ def vendors_of(cfg: OrgConfig | None, actor: str) -> set[str]:
     return {x.lower() for x in (a.family or "", vendor_of(a.model), a.model) if x}
 
 
+def active_switches(tx: Tx) -> list[dict]:
+    """Every active switch (there are few), read once per transaction."""
+    cached = getattr(tx, "_switches", None)
+    if cached is None:
+        rows = tx.x("SELECT id, scope, target, active, paused_by, paused_at, note, resumed_by, resumed_at, resume_note "
+                    "FROM switches WHERE active = :t ORDER BY id", {"t": True}).all()
+        cached = [dict(zip(_COLS, r, strict=True)) for r in rows]
+        tx._switches = cached
+    return cached
+
+
+def paused_tasks(tx: Tx) -> list[str]:
+    return [s["target"] for s in active_switches(tx) if s["scope"] == "task"]
+
+
 def covering(tx: Tx, cfg: OrgConfig | None, *, actor: str | None = None, lane: str | None = None,
              task: str | None = None) -> list[dict]:
     """Active switches that cover this actor / lane / task (plus 'all')."""
-    conds = ["scope = 'all'"]
-    params: dict[str, Any] = {}
+    keys = {("all", "*")}
     if actor:
-        conds.append("(scope = 'actor' AND target = :actor)")
-        params["actor"] = actor
+        keys.add(("actor", actor))
         a = cfg.actors.get(actor) if cfg is not None else None
         if lane is None and a is not None:
             lane = a.lane
-        for i, v in enumerate(sorted(vendors_of(cfg, actor))):
-            conds.append(f"(scope = 'vendor' AND target = :v{i})")
-            params[f"v{i}"] = v
+        keys |= {("vendor", v) for v in vendors_of(cfg, actor)}
     if lane:
-        conds.append("(scope = 'lane' AND target = :lane)")
-        params["lane"] = lane
+        keys.add(("lane", lane))
     if task:
-        conds.append("(scope = 'task' AND target = :task)")
-        params["task"] = task
-    rows = tx.x(f"SELECT id, scope, target, active, paused_by, paused_at, note, resumed_by, resumed_at, resume_note "
-                f"FROM switches WHERE active = :t AND ({' OR '.join(conds)}) ORDER BY id", {**params, "t": True}).all()
-    return [dict(zip(_COLS, r, strict=True)) for r in rows]
+        keys.add(("task", task))
+    return [s for s in active_switches(tx) if (s["scope"], s["target"]) in keys]
 
 
 def check_not_paused(tx: Tx, cfg: OrgConfig | None, *, actor: str | None = None, lane: str | None = None,

@@ -88,7 +88,9 @@ def add_task(ctx: Ctx, cfg: OrgConfig, title: str, workflow: str, *, by: str | N
             old = tx.x(f"SELECT {TASK_COLS} FROM tasks WHERE idempotency_key = :i", {"i": key_in}).one_or_none()
             if old is not None:
                 row = TaskRow.of(old)
-                if row.workflow != workflow or row.title != ctx.redactor.text(title.strip()):
+                same = (row.workflow == workflow and row.title == ctx.redactor.text(title.strip())
+                        and row.attributes == json.loads(json.dumps(ctx.redactor.value(attrs), sort_keys=True)))
+                if not same:
                     raise Conflict(f"idempotency key '{key_in}' already started {row.key} "
                                    f"('{row.title}' in {row.workflow}); nothing was changed", task=row.key)
                 return {**task_summary(row), "created": False, "jobs": jobs_of(tx, row.key)}

@@ -98,6 +98,8 @@ def test_idempotency_key(bus):
     assert len(bus.list_tasks()) == 1
     with pytest.raises(Conflict):
         bus.add_task("Something else", "change", idempotency_key="req-42")
+    with pytest.raises(Conflict):
+        bus.add_task("Once", "change", idempotency_key="req-42", attributes={"environment": "production"})
 
 
 def test_bad_input_is_refused_before_anything_is_written(bus):
@@ -185,3 +187,40 @@ def test_waiting_on_a_human_is_not_a_stall(sbus, root):
         assert bus.task(t)["state"]["gates"]["approval"]["status"] == "ready"
         now[0] += 10_000
         assert bus.sweep()["stalled"] == []
+
+
+def test_claiming_workers_sweep_on_their_own(sbus, root):
+    import time as _t
+
+    now = [_t.time()]
+    from org.bus import Bus
+
+    with Bus.open(sbus.store.url, root=root, clock=lambda: now[0]) as bus:
+        t = bus.add_task("Stalls", "change")["task"]
+        bus.SWEEP_EVERY = 0.0  # a worker that has been claiming for a while
+        now[0] += 3601
+        with pytest.raises(NotFound):
+            bus.claim("reviewer", "rev-gpt")
+        assert bus.task(t)["status"] == "escalated"
+
+
+def test_idempotency_key_under_a_race(url, root):
+    import threading
+
+    from org.bus import Bus
+
+    out, errs = [], []
+
+    def add():
+        try:
+            with Bus.open(url, root=root) as b:
+                out.append(b.add_task("Once", "change", idempotency_key="race-1")["task"])
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errs.append(exc)
+
+    threads = [threading.Thread(target=add) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errs and len(set(out)) == 1 and len(out) == 4
