@@ -33,7 +33,11 @@ SCREENS = {
 
 
 @pytest.mark.parametrize("name", sorted(SCREENS))
-def test_screen(name, snap_compare, make_app, keys):
+def test_screen(name, snap_compare, make_app, keys, org_copy):
+    if name == "adrs":  # pin the ADR list to the foundation's 0001-0009: later ADRs must not move the snapshot
+        for f in (org_copy / "adrs").glob("[0-9][0-9][0-9][0-9]-*.md"):
+            if int(f.name[:4]) >= 10:
+                f.unlink()
     assert snap_compare(make_app(), run_before=_run(*SCREENS[name]), terminal_size=(110, 32))
 
 

@@ -97,6 +97,8 @@ class AdrsScreen(OrgScreen):
             self._read(0)
 
     def on_input_changed(self, event: Input.Changed) -> None:
+        if event.value == self.query_text:
+            return
         self.query_text = event.value
         self.reload()
 
