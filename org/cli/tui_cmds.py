@@ -1,0 +1,41 @@
+"""org tui: open the approval inbox and operator console (Textual is imported only here, when run)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from org.cli._common import JsonFlag, emit, opts
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("tui")(tui)
+
+
+def tui(
+    as_: Annotated[str | None, typer.Option("--as", help="The human at the keyboard (default: the org's first human).")]
+    = None,
+    poll: Annotated[float, typer.Option("--poll", help="Seconds between checks for new work (0.2-10).")] = 0.75,
+    json_: JsonFlag = False,
+) -> None:
+    """The approval inbox and operator console: approve, reject, watch the board, pause an agent."""
+    from org.cli._common import load_config
+    from org.errors import UsageError
+
+    o = opts(json_)
+    if not 0.2 <= poll <= 10:
+        raise UsageError("--poll is between 0.2 and 10 seconds")
+    cfg = load_config(o.org_root())
+    from org.tui.principal import resolve_principal
+
+    principal = resolve_principal(cfg, as_)
+    if o.json:
+        emit({"ok": False, "error": "usage", "message": "org tui is interactive; it has no JSON output",
+              "principal": principal.actor, "db": o.db_url()})
+        raise typer.Exit(2)
+    from org.tui.app import OrgApp
+
+    OrgApp(principal=principal, root=cfg.root, db_url=o.db_url(), poll_seconds=poll).run()

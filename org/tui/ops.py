@@ -1,0 +1,168 @@
+"""The operator's view, read from the bus: who works on what, stuck or looping jobs, spend against
+budget, rate budgets, switches, and the gate graph per tier with live counts. No Textual here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from org.bus import Bus
+from org.bus.switches import vendors_of
+from org.config.loader import OrgConfig
+from org.engine.graph import plan_for
+from org.tui.data import age
+
+__all__ = ["Lease", "agents_view", "gates_view", "paused_by"]
+
+STUCK_FRACTION = 0.8  # a lease past 80% of its time with no heartbeat is highlighted
+LOOP_ATTEMPTS = 2  # a job on its 2nd attempt or more has been requeued: likely a loop or a crash
+
+
+@dataclass(frozen=True)
+class Lease:
+    job: int
+    task: str | None
+    gate: str | None
+    lane: str
+    actor: str
+    age_s: float
+    left_s: float
+    attempts: int
+    flag: str  # "" | "stuck" | "looping" | "expired"
+
+
+def paused_by(switches: list[dict], cfg: OrgConfig | None, *, actor: str | None = None, lane: str | None = None,
+              vendor: str | None = None) -> str:
+    """The active switch that stops this actor / lane / vendor ("" when none)."""
+    for s in switches:
+        sc, tg = s["scope"], s["target"]
+        if sc == "all":
+            return "all"
+        if actor and sc == "actor" and tg == actor:
+            return f"actor {tg}"
+        if lane and sc == "lane" and tg == lane:
+            return f"lane {tg}"
+        if vendor and sc == "vendor" and tg == vendor:
+            return f"vendor {tg}"
+        if actor and sc == "vendor" and tg in vendors_of(cfg, actor):
+            return f"vendor {tg}"
+    return ""
+
+
+def agents_view(bus: Bus, now: float) -> dict:
+    cfg = bus.config()
+
+    def fn(tx):
+        leases = tx.x("SELECT id, task, gate, lane, leased_by, lease_seconds, lease_expires, attempts, updated_at "
+                      "FROM jobs WHERE status = 'leased' ORDER BY id").all()
+        queued = dict(tx.x("SELECT lane, COUNT(*) FROM jobs WHERE status = 'queued' GROUP BY lane").all())
+        beats = {(r[0], r[1]): r[2] for r in tx.x(
+            "SELECT job, fence, heartbeat_at FROM leases WHERE outcome = 'active'").all()}
+        fences = {r[0]: r[1] for r in tx.x("SELECT id, fence FROM jobs WHERE status = 'leased'").all()}
+        done = dict(tx.x("SELECT leased_by, COUNT(*) FROM jobs WHERE status = 'done' GROUP BY leased_by").all())
+        return leases, queued, beats, fences, done
+
+    leases_raw, queued, beats, fences, done = bus.store.read(fn)
+    spend_actor = {r["key"]: r for r in bus.spend("actor")}
+    spend_lane = {r["key"]: r for r in bus.spend("lane")}
+    switches = bus.switches()
+    leases: list[Lease] = []
+    for jid, task, gate, lane, who, secs, exp, attempts, _upd in leases_raw:
+        secs = float(secs or 0)
+        exp = float(exp or now)
+        granted = exp - secs
+        hb = beats.get((jid, fences.get(jid)))
+        since = now - (float(hb) if hb else granted)
+        flag = ""
+        if exp < now:
+            flag = "expired"
+        elif int(attempts) >= LOOP_ATTEMPTS:
+            flag = "looping"
+        elif secs and since > STUCK_FRACTION * secs:
+            flag = "stuck"
+        leases.append(Lease(int(jid), task, gate, lane, who or "", now - granted, exp - now, int(attempts), flag))
+    actors = []
+    if cfg is not None:
+        for a in cfg.actors.values():
+            mine = [x for x in leases if x.actor == a.id]
+            sp = spend_actor.get(a.id, {})
+            lane = cfg.lanes.get(a.lane)
+            member = next((m for m in (lane.members if lane else []) if m.id == a.id), None)
+            budget = member.budget.usd if member is not None and member.budget else None
+            actors.append({"actor": a.id, "lane": a.lane, "kind": a.kind, "model": a.model or "-",
+                           "family": a.family or ("human" if a.is_human else "-"),
+                           "working": ", ".join(f"{x.task or 'J' + str(x.job)}/{x.gate or '-'}" for x in mine) or "-",
+                           "lease_age": age(max((x.age_s for x in mine), default=0)) if mine else "-",
+                           "flag": next((x.flag for x in mine if x.flag), ""),
+                           "spent": float(sp.get("cost_usd", 0.0)), "budget": budget,
+                           "calls": int(sp.get("calls", 0)), "errors": int(sp.get("errors", 0)),
+                           "done": int(done.get(a.id, 0)),
+                           "paused": paused_by(switches, cfg, actor=a.id, lane=a.lane)})
+    lanes = []
+    if cfg is not None:
+        for name, ln in cfg.lanes.items():
+            sp = spend_lane.get(name, {})
+            lanes.append({"lane": name, "kind": ln.kind, "members": len(ln.members), "queued": int(queued.get(name, 0)),
+                          "leased": sum(1 for x in leases if x.lane == name), "spent": float(sp.get("cost_usd", 0.0)),
+                          "budget": ln.budget.usd if ln.budget else None, "concurrency": ln.concurrency,
+                          "paused": paused_by(switches, cfg, lane=name)})
+    vendors = sorted(set().union(*(vendors_of(cfg, a) for a in cfg.actors)) - {"human"}) if cfg else []
+    fams = sorted({a.family for a in cfg.actors.values() if a.family}) if cfg else []
+    return {"actors": actors, "lanes": lanes, "leases": leases, "switches": switches, "budgets": bus.budgets(),
+            "vendors": vendors, "families": fams}
+
+
+def _arrows(order: list[str], after: dict[str, list[str]], keep: set[str]) -> str:
+    """A one-line reading of the graph (the gates in `keep`): gates at the same depth are grouped in braces."""
+    depth: dict[str, int] = {}
+    for g in order:
+        depth[g] = 1 + max((depth[p] for p in after.get(g, []) if p in depth), default=-1)
+    levels: dict[int, list[str]] = {}
+    for g, d in depth.items():
+        if g in keep:
+            levels.setdefault(d, []).append(g)
+    return " → ".join(v[0] if len(v) == 1 else "{" + ", ".join(v) + "}" for _, v in sorted(levels.items()))
+
+
+def gates_view(bus: Bus) -> list[dict]:
+    """Per workflow and tier: the planned gates in order (required or skipped, with the reason) and live
+    counts of queued and leased jobs, pending approvals, and tasks by status."""
+    cfg = bus.config()
+    if cfg is None:
+        return []
+
+    def fn(tx):
+        jobs = tx.x("SELECT t.workflow, t.tier, j.gate, j.status, COUNT(*) FROM jobs j JOIN tasks t ON t.key = j.task "
+                    "WHERE j.status IN ('queued', 'leased') GROUP BY t.workflow, t.tier, j.gate, j.status").all()
+        appr = tx.x("SELECT t.workflow, t.tier, a.subject, COUNT(*) FROM approvals a JOIN tasks t ON t.key = a.task "
+                    "WHERE a.status = 'pending' GROUP BY t.workflow, t.tier, a.subject").all()
+        tasks = tx.x("SELECT workflow, tier, status, COUNT(*) FROM tasks GROUP BY workflow, tier, status").all()
+        return jobs, appr, tasks
+
+    jobs, appr, tasks = bus.store.read(fn)
+    jc = {(w, t, g, s): int(n) for w, t, g, s, n in jobs}
+    ac = {(w, t, g): int(n) for w, t, g, n in appr}
+    tc = {(w, t, s): int(n) for w, t, s, n in tasks}
+    out = []
+    for wname, wf in cfg.workflows.items():
+        for tier in (t.id for t in cfg.risk.tiers):
+            plan = plan_for(wf, tier)
+            after = {g: [p for p in (wf.gates[g].after or []) if p in plan.order] for g in plan.order}
+            rows = []
+            for g in plan.order:
+                spec = wf.gates[g]
+                rows.append({"gate": g, "kind": spec.kind, "lane": spec.lane or "-",
+                             "plan": "terminal" if spec.kind == "terminal" else (
+                                 "required" if g in plan.required else "skipped"),
+                             "why": plan.skipped.get(g, ""), "queued": jc.get((wname, tier, g, "queued"), 0),
+                             "leased": jc.get((wname, tier, g, "leased"), 0), "pending": ac.get((wname, tier, g), 0),
+                             "adrs": list(spec.adrs)})
+            for g, why in plan.skipped.items():
+                if g not in plan.order:
+                    spec = wf.gates[g]
+                    rows.append({"gate": g, "kind": spec.kind, "lane": spec.lane or "-", "plan": "skipped", "why": why,
+                                 "queued": 0, "leased": 0, "pending": 0, "adrs": list(spec.adrs)})
+            counts = {s: tc.get((wname, tier, s), 0) for s in ("active", "escalated", "done", "rejected")}
+            out.append({"workflow": wname, "tier": tier, "rows": rows, "counts": counts,
+                        "path": _arrows(list(plan.order), after,
+                                                {g for g in plan.order if g not in plan.skipped})})
+    return out

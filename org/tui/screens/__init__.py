@@ -1,0 +1,3 @@
+"""The TUI's screens (imported by org.tui.app)."""
+
+__all__: list[str] = []

@@ -1,0 +1,134 @@
+"""ADRs: the list, full-text search (org.adrs's FTS5 index) and reading one decision."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import DataTable, Input, Markdown
+
+from org.tui.screens.base import OrgScreen
+
+__all__ = ["AdrsScreen", "adr_rows", "adr_text"]
+
+
+def adr_rows(root, query: str = "") -> list[dict]:
+    """ADRs by number, or the search hits for `query` (best first)."""
+    from org.adrs.index import AdrIndex
+
+    with AdrIndex(root) as idx:
+        idx.sync()
+        if query.strip():
+            return [{"number": h.number, "title": h.title, "status": h.status, "tags": list(h.tags),
+                     "snippet": h.snippet} for h in idx.search(query, limit=50, mode="any")]
+        return [{"number": r["number"], "title": r["title"], "status": r["status"], "tags": r["tags"],
+                 "snippet": r.get("summary", "")} for r in idx.rows()]
+
+
+def adr_text(root, number: int) -> str:
+    from org.adrs.parse import load_adrs
+
+    a = load_adrs(root).get(number)
+    if a is None:
+        return f"# ADR-{number:04d}\n\nNot found in adrs/."
+    m = a.meta
+    facts = [f"**{a.label}** · {m.status} · {m.date.isoformat()} · `{a.rel}`"]
+    if m.tags:
+        facts.append("tags: " + ", ".join(m.tags))
+    if m.rules:
+        facts.append("establishes rules: " + ", ".join(f"`{r}`" for r in m.rules))
+    if m.gates:
+        facts.append("establishes gates: " + ", ".join(f"`{g}`" for g in m.gates))
+    if m.supersedes:
+        facts.append("supersedes: " + ", ".join(f"ADR-{n:04d}" for n in m.supersedes))
+    if m.superseded_by:
+        facts.append(f"superseded by ADR-{m.superseded_by:04d}")
+    return "\n\n".join(facts) + "\n\n" + a.body
+
+
+class AdrsScreen(OrgScreen):
+    MODE = "adrs"
+    BINDINGS = [Binding("slash", "search", "Search"), Binding("escape", "focus_list", "List", show=False)]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[dict] = []
+        self.query_text = ""
+        self._reading: int | None = None
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="adrs-body", classes="body"):
+            with Vertical(id="adr-list-pane"):
+                yield Input(placeholder="/ search decisions", id="adr-search", compact=True)
+                t = DataTable(id="adr-table", cursor_type="row", zebra_stripes=True)
+                t.add_columns("ADR", "status", "title")
+                yield t
+            with VerticalScroll(id="adr-read-pane"):
+                yield Markdown("", id="adr-body")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#adr-table", DataTable).focus()
+
+    def bus_changed(self) -> None:
+        """ADRs live in files, not on the bus: nothing to do when work moves."""
+
+    def load(self):
+        return adr_rows(self.app.root, self.query_text)
+
+    async def _reload(self) -> None:  # ADRs need no bus: read them even before work exists
+        try:
+            rows = await self.app.off_thread(self.load)
+            self.show(rows)
+        except Exception as exc:  # noqa: BLE001
+            self.app.report(exc)
+        finally:
+            self._loading = False
+
+    def show(self, rows) -> None:
+        self.empty(None)
+        self.rows = rows
+        t = self.query_one("#adr-table", DataTable)
+        t.clear()
+        for r in rows:
+            t.add_row(f"{r['number']:04d}", r["status"], r["title"])
+        if rows:
+            t.move_cursor(row=0)
+            self._read(0)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.value == self.query_text:
+            return
+        self.query_text = event.value
+        self.reload()
+
+    def on_input_submitted(self, _event: Input.Submitted) -> None:
+        self.action_focus_list()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._read(event.cursor_row)
+
+    def _read(self, row: int) -> None:
+        if not 0 <= row < len(self.rows):
+            return
+        n = self.rows[row]["number"]
+        if n == self._reading:
+            return
+        self._reading = n
+        root = self.app.root
+
+        async def load() -> None:
+            try:
+                text = await self.app.off_thread(lambda: adr_text(root, n))
+            except Exception as exc:  # noqa: BLE001
+                self.app.report(exc)
+                return
+            await self.query_one("#adr-body", Markdown).update(text)
+
+        self.run_worker(load(), group="adr", exclusive=True, exit_on_error=False)
+
+    def action_search(self) -> None:
+        self.query_one("#adr-search", Input).focus()
+
+    def action_focus_list(self) -> None:
+        self.query_one("#adr-table", DataTable).focus()

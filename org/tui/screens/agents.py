@@ -1,0 +1,182 @@
+"""Agents and lanes: who works on what, lease age, stuck or looping jobs, spend against budget, rate budgets,
+and the kill switches (pause or resume an actor, a lane, a vendor, a task or everything, after confirmation)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Static
+
+from org.tui.ops import agents_view
+from org.tui.screens.base import OrgScreen
+from org.tui.widgets.modals import ConfirmModal
+
+__all__ = ["AgentsScreen", "confirm_switch"]
+
+FLAG_STYLE = {"stuck": "bold yellow", "looping": "bold magenta", "expired": "bold red"}
+
+
+def confirm_switch(screen: Screen, verb: str, scope: str, target: str | None) -> None:
+    """Ask, then pause or resume through the bus as the human at the keyboard; effective at the next claim."""
+    app = screen.app
+    if app.bus is None:
+        app.notify("No work bus yet.", severity="warning")
+        return
+    what = "EVERYTHING (every actor, lane and task)" if scope == "all" else f"{scope} {target}"
+    effect = ("Jobs and leases stay as they are; the next claim or action is refused (exit 7)."
+              if verb == "pause" else "Work continues at the next claim.")
+
+    def done(yes: bool | None) -> None:
+        if not yes:
+            return
+        bus, human = app.bus, app.principal.actor
+
+        def call():
+            fn = bus.pause if verb == "pause" else bus.resume
+            return fn(scope, target, by=human, note=f"from org tui by {human}")
+
+        def ok(out: dict) -> None:
+            if out.get("changed"):
+                app.notify(f"{verb}d {what}", title="Paused" if verb == "pause" else "Resumed")
+            else:
+                app.notify(f"{what} was already {'paused' if verb == 'pause' else 'running'}", severity="warning")
+            if hasattr(screen, "reload"):
+                screen.reload()
+
+        if hasattr(screen, "act"):
+            screen.act(call, ok)
+
+    app.push_screen(ConfirmModal(f"{verb.capitalize()} {what}?", effect), done)
+
+
+def _money(spent: float, budget: float | None) -> Text:
+    if not budget:
+        return Text(f"${spent:.2f}")
+    style = "bold red" if spent >= budget else ("yellow" if spent >= 0.8 * budget else "")
+    return Text(f"${spent:.2f}/{budget:.0f}", style=style)
+
+
+class AgentsScreen(OrgScreen):
+    MODE = "agents"
+    BINDINGS = [
+        Binding("p", "switch('pause')", "Pause"),
+        Binding("u", "switch('resume')", "Resume"),
+        Binding("v", "vendor('pause')", "Pause vendor"),
+        Binding("V", "vendor('resume')", "Resume vendor", show=False),
+        Binding("P", "everything('pause')", "Pause ALL"),
+        Binding("U", "everything('resume')", "Resume ALL", show=False),
+        Binding("tab", "app.focus_next", "Next table", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.data: dict = {}
+        self._sig: tuple | None = None
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="agents-body", classes="body"):
+            t = DataTable(id="actors", cursor_type="row", zebra_stripes=True)
+            t.add_columns("actor", "lane", "family", "working on", "lease", "spent", "calls", "done", "status")
+            yield t
+            ln = DataTable(id="lanes", cursor_type="row", zebra_stripes=True)
+            ln.add_columns("lane", "kind", "members", "queued", "leased", "spent", "status")
+            yield ln
+            yield Static("", id="agents-extra")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#actors", DataTable).focus()
+
+    def load(self):
+        return agents_view(self.app.bus, self.app.now())
+
+    def tick(self) -> None:
+        self.reload()  # lease ages move without events
+
+    def show(self, data) -> None:
+        self.empty(None)
+        self.data = data
+        actors = self.query_one("#actors", DataTable)
+        rows = []
+        for a in data["actors"]:
+            status = Text("PAUSED " + a["paused"], style="bold red") if a["paused"] else (
+                Text(a["flag"], style=FLAG_STYLE.get(a["flag"], "")) if a["flag"] else Text("ok", style="green"))
+            rows.append((a["actor"], a["lane"], a["family"], a["working"], a["lease_age"],
+                         _money(a["spent"], a["budget"]), str(a["calls"]), str(a["done"]), status))
+        lanes = []
+        for ln in data["lanes"]:
+            status = Text("PAUSED " + ln["paused"], style="bold red") if ln["paused"] else Text("ok", style="green")
+            lanes.append((ln["lane"], ln["kind"], str(ln["members"]), str(ln["queued"]), str(ln["leased"]),
+                          _money(ln["spent"], ln["budget"]), status))
+        sig = (tuple(tuple(map(str, r)) for r in rows), tuple(tuple(map(str, r)) for r in lanes))
+        if sig != self._sig:
+            self._sig = sig
+            for table, body in ((actors, rows), (self.query_one("#lanes", DataTable), lanes)):
+                keep = table.cursor_row
+                table.clear()
+                table.add_rows(body)
+                if body:
+                    table.move_cursor(row=min(keep or 0, len(body) - 1))
+        extra = Text()
+        trouble = [x for x in data["leases"] if x.flag]
+        extra.append("Leases in trouble: ", style="bold")
+        if trouble:
+            for x in trouble:
+                extra.append(f"\n  {x.flag.upper():8} job {x.job} {x.task or '-'}/{x.gate or '-'} held by {x.actor}, "
+                             f"attempt {x.attempts}, {int(x.age_s)}s old", style=FLAG_STYLE.get(x.flag, ""))
+        else:
+            extra.append("none", style="green")
+        extra.append("\nShared rate budgets: ", style="bold")
+        if data["budgets"]:
+            for b in data["budgets"]:
+                used = 1 - b["tokens"] / b["capacity"] if b["capacity"] else 0
+                extra.append(f"\n  {b['provider']:<12} {used:>4.0%} used ({b['tokens']:.0f} of {b['capacity']:.0f} left, "
+                             f"+{b['refill_per_s']:g}/s)", style="bold red" if used > 0.9 else "")
+        else:
+            extra.append("none configured", style="dim")
+        extra.append("\nActive switches: ", style="bold")
+        if data["switches"]:
+            for s in data["switches"]:
+                extra.append(f"\n  #{s['switch']} {s['scope']} {s['target']} by {s['paused_by']}"
+                             + (f": {s['note']}" if s["note"] else ""), style="red")
+        else:
+            extra.append("none", style="green")
+        extra.append(f"\nVendors: {', '.join(data['vendors']) or '-'}", style="dim")
+        self.query_one("#agents-extra", Static).update(extra)
+
+    # -- switches ----------------------------------------------------------------------------
+    def _target(self) -> tuple[str, str] | None:
+        focused = self.focused
+        if isinstance(focused, DataTable) and focused.id == "lanes":
+            rows, scope, key = self.data.get("lanes") or [], "lane", "lane"
+        else:
+            focused = self.query_one("#actors", DataTable)
+            rows, scope, key = self.data.get("actors") or [], "actor", "actor"
+        r = focused.cursor_row
+        if not rows or r is None or not 0 <= r < len(rows):
+            return None
+        return scope, rows[r][key]
+
+    def action_switch(self, verb: str) -> None:
+        t = self._target()
+        if t is None:
+            self.app.notify("Select an actor or a lane first.", severity="warning")
+            return
+        confirm_switch(self, verb, *t)
+
+    def action_vendor(self, verb: str) -> None:
+        t = self._target()
+        if t is None or t[0] != "actor":
+            self.app.notify("Select an agent: its model family is the vendor paused.", severity="warning")
+            return
+        a = next(x for x in self.data["actors"] if x["actor"] == t[1])
+        if a["family"] in ("human", "-"):
+            self.app.notify(f"{a['actor']} is a human; vendors are model families.", severity="warning")
+            return
+        confirm_switch(self, verb, "vendor", a["family"])
+
+    def action_everything(self, verb: str) -> None:
+        confirm_switch(self, verb, "all", None)

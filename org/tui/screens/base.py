@@ -1,0 +1,116 @@
+"""The base of every main screen: top bar, footer, empty-state panel, and loading data off the UI thread."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from org.tui.widgets.topbar import TopBar
+
+__all__ = ["OrgScreen", "EMPTY_HELP"]
+
+EMPTY_HELP = (
+    "[b]Nothing to show yet.[/b]\n\n"
+    "{why}\n\n"
+    "To see the org at work, in this folder run\n"
+    "  [b]org demo[/b]       a realistic story: agents, reviews, approvals\n"
+    "or start a task yourself:\n"
+    "  [b]org task add \"Fix login\" --workflow change[/b]\n"
+    "  [b]org run[/b]        lets the lane agents pick it up\n\n"
+    "This screen updates by itself as soon as work appears."
+)
+
+
+class OrgScreen(Screen):
+    """Subclasses set MODE, compose_body() and load() (runs in a thread) / show(data) (runs on the UI)."""
+
+    MODE = ""
+    _loading = False
+    _again = False
+
+    def compose(self) -> ComposeResult:
+        yield TopBar(self.MODE)
+        yield from self.compose_body()
+        yield Static("", id="empty", classes="empty")
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:  # pragma: no cover - abstract
+        return iter(())
+
+    def on_mount(self) -> None:
+        self.query_one("#empty", Static).display = False
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+
+    # -- data --------------------------------------------------------------------------------
+    def load(self) -> Any:  # runs in a worker thread
+        return None
+
+    def show(self, data: Any) -> None:  # runs on the UI thread
+        pass
+
+    def bus_changed(self) -> None:
+        """The app saw new events on the bus."""
+        self.reload()
+
+    def tick(self) -> None:
+        """Called every poll even without news (for ages and leases)."""
+
+    def reload(self) -> None:
+        if self._loading:
+            self._again = True
+            return
+        self._loading = True
+        self.run_worker(self._reload(), group="load", exit_on_error=False)
+
+    async def _reload(self) -> None:
+        try:
+            while True:
+                self._again = False
+                if self.app.bus is None:
+                    self.empty(self.app.no_bus_reason())
+                    return
+                data = await self.app.off_thread(self.load)
+                if data is not None:
+                    self.show(data)
+                if not self._again:
+                    return
+        except Exception as exc:  # noqa: BLE001 - never a traceback on screen
+            self.app.report(exc)
+        finally:
+            self._loading = False
+
+    def empty(self, why: str | None) -> None:
+        """Show the explanation panel instead of the body (why None: hide it)."""
+        panel = self.query_one("#empty", Static)
+        if why is None:
+            panel.display = False
+            for w in self.query(".body"):
+                w.display = True
+            return
+        panel.update(EMPTY_HELP.format(why=why))
+        panel.display = True
+        for w in self.query(".body"):
+            w.display = False
+
+    def act(self, fn: Callable[[], Any], done: Callable[[Any], None] | None = None) -> None:
+        """Run a bus write off the UI thread; report errors as notifications."""
+
+        async def run() -> None:
+            try:
+                out = await asyncio.to_thread(fn)
+            except Exception as exc:  # noqa: BLE001
+                self.app.report(exc)
+                return
+            if done is not None:
+                done(out)
+            self.app.poll_now()
+
+        self.run_worker(run(), group="act", exit_on_error=False)

@@ -1,0 +1,81 @@
+"""Gates: the workflow graph per risk tier, each gate required or skipped (with why), and live counts."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, OptionList, Static
+from textual.widgets.option_list import Option
+
+from org.tui.ops import gates_view
+from org.tui.screens.base import OrgScreen
+
+__all__ = ["GatesScreen"]
+
+
+class GatesScreen(OrgScreen):
+    MODE = "gates"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.plans: list[dict] = []
+        self.index = 0
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="gates-body", classes="body"):
+            yield OptionList(id="plans")
+            with Vertical(id="plan-pane"):
+                yield Static("", id="plan-head")
+                t = DataTable(id="plan-table", cursor_type="row", zebra_stripes=True)
+                t.add_columns("gate", "kind", "lane", "plan", "queued", "leased", "pending", "ADRs / why skipped")
+                yield t
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#plans", OptionList).focus()
+
+    def load(self):
+        return gates_view(self.app.bus)
+
+    def show(self, data) -> None:
+        self.empty(None)
+        ol = self.query_one("#plans", OptionList)
+        labels = [f"{p['workflow']} · {p['tier']}  ({p['counts']['active'] + p['counts']['escalated']})" for p in data]
+        old = [str(ol.get_option_at_index(i).prompt) for i in range(ol.option_count)]
+        self.plans = data
+        if labels != old:
+            ol.clear_options()
+            ol.add_options([Option(lbl, id=str(i)) for i, lbl in enumerate(labels)])
+            if data:
+                ol.highlighted = min(self.index, len(data) - 1)
+        self.paint()
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        self.index = event.option_index
+        self.paint()
+
+    def paint(self) -> None:
+        if not self.plans:
+            return
+        p = self.plans[min(self.index, len(self.plans) - 1)]
+        head = Text()
+        head.append(f"{p['workflow']} at tier {p['tier']}\n", style="bold")
+        head.append("start → " + p["path"] + "\n")
+        c = p["counts"]
+        head.append(f"tasks: {c['active']} active, {c['escalated']} escalated, {c['done']} done, {c['rejected']} rejected",
+                    style="dim")
+        self.query_one("#plan-head", Static).update(head)
+        t = self.query_one("#plan-table", DataTable)
+        t.clear()
+        for r in p["rows"]:
+            skipped = r["plan"] == "skipped"
+            style = "dim" if skipped else ""
+            note = r["why"] if skipped else ", ".join(f"ADR-{n:04d}" for n in r["adrs"])
+
+            def n(v: int) -> Text:
+                return Text(str(v) if v else "·", style="bold yellow" if v else "dim")
+
+            t.add_row(Text(r["gate"], style=style or "bold"), Text(r["kind"], style=style), Text(r["lane"], style=style),
+                      Text(r["plan"], style=style or "green"), n(r["queued"]), n(r["leased"]), n(r["pending"]),
+                      Text(note, style=style))

@@ -1,0 +1,157 @@
+"""The inbox: pending approvals (riskiest, then oldest first) and the evidence of the selected one."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import DataTable, Static
+
+from org.tui.data import evidence, inbox
+from org.tui.screens.base import OrgScreen
+from org.tui.widgets.evidence import render_evidence
+from org.tui.widgets.modals import NoteModal
+
+__all__ = ["InboxScreen"]
+
+TIER_STYLE = {"high": "bold red", "medium": "yellow", "low": "green"}
+
+
+class InboxScreen(OrgScreen):
+    MODE = "inbox"
+    BINDINGS = [
+        Binding("a", "approve", "Approve"),
+        Binding("r", "reject", "Reject"),
+        Binding("enter", "timeline", "Timeline"),
+        Binding("2", "app.switch_mode('board')", "Board"),
+        Binding("3", "app.switch_mode('agents')", "Agents"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: list[dict] = []
+        self.current: dict | None = None
+        self._ev_for: tuple | None = None
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="inbox-body", classes="body split"):
+            table = DataTable(id="inbox-table", cursor_type="row", zebra_stripes=True)
+            table.add_columns("age", "tier", "task", "asks", "workflow", "requester")
+            yield table
+            with VerticalScroll(id="evidence-pane"):
+                yield Static("", id="evidence")
+
+    def on_resize(self, event) -> None:
+        self.query_one("#inbox-body").set_class(event.size.width < 110, "narrow")
+
+    def load(self):
+        bus = self.app.bus
+        items = inbox(bus, self.app.principal.actor, self.app.now())
+        total = bus.store.read(lambda tx: tx.x("SELECT COUNT(*) FROM tasks").scalar() or 0)
+        return items, int(total)
+
+    def show(self, data) -> None:
+        items, total = data
+        if not total:
+            self.empty("The work bus is empty: no task has been started.")
+            return
+        self.empty(None)
+        table = self.query_one("#inbox-table", DataTable)
+        keep = self.current["approval"] if self.current else None
+        self.items = items
+        table.clear()
+        for it in items:
+            table.add_row(it["age"], Text(it["tier"] or "-", style=TIER_STYLE.get(it["tier"], "")), it["task"] or "-",
+                          it["what"], it["workflow"], it["requester"], key=str(it["approval"]))
+        if not items:
+            self.current = None
+            self.query_one("#evidence", Static).update(Text.from_markup(
+                f"[b]Inbox zero.[/b] Nothing waits for {self.app.principal.actor}.\n\n"
+                f"{total} task(s) on the bus: [b]2[/b] shows the board, [b]3[/b] the agents at work."))
+            return
+        row = next((i for i, it in enumerate(items) if it["approval"] == keep), 0)
+        table.move_cursor(row=row)
+        self._select(row)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "inbox-table":
+            self._select(event.cursor_row)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id == "inbox-table":
+            self._select(event.cursor_row)
+            self.action_timeline()
+
+    def _select(self, row: int) -> None:
+        if not 0 <= row < len(self.items):
+            return
+        it = self.items[row]
+        self.current = it
+        sig = (it["approval"], (it.get("evidence") or {}).get("revision"), self.app.head)
+        if sig == self._ev_for:
+            return
+        self._ev_for = sig
+        bus = self.app.bus
+
+        async def load() -> None:
+            try:
+                ev = await self.app.off_thread(lambda: evidence(bus, it))
+            except Exception as exc:  # noqa: BLE001
+                self.app.report(exc)
+                return
+            if self.current is not None and self.current["approval"] == it["approval"]:
+                self.query_one("#evidence", Static).update(render_evidence(ev))
+            else:
+                self._ev_for = None
+
+        self.run_worker(load(), group="evidence", exclusive=True, exit_on_error=False)
+
+    # -- decisions ---------------------------------------------------------------------------
+    def _decide(self, approve: bool) -> None:
+        it = self.current
+        if it is None:
+            self.app.notify("Nothing selected: the inbox is empty.", severity="warning")
+            return
+        human = self.app.principal.actor
+        if it.get("can_decide") is False:
+            self.app.notify(f"{human} is an author or the requester of {it['task']}: someone else must decide it.",
+                            title="Refused", severity="error")
+            return
+        verb = "Approve" if approve else "Reject"
+        body = (f"{it['task']} {it['title']}\n{it['what']} · tier {it['tier']} · revision {it.get('revision') or '-'}"
+                f"\nrecorded as {human}")
+
+        def done(note: str | None) -> None:
+            if note is None:
+                return
+            bus = self.app.bus
+            kw = {"approval": it["approval"], "revision": (it.get("evidence") or {}).get("revision")}
+
+            def call():
+                if approve:
+                    return bus.approve(it["task"], human, note=note, **kw)
+                return bus.reject(it["task"], human, note=note, **kw)
+
+            def ok(out) -> None:
+                status = out.get("task_status") or ""
+                self.app.notify(f"{verb}d {it['task']} {it['what']}" + (f" · task now {status}" if status else ""),
+                                title=f"{verb}d")
+                self.current = None
+                self.reload()
+
+            self.act(call, ok)
+
+        self.app.push_screen(NoteModal(f"{verb} {it['task']}?", body, required=not approve, action=verb), done)
+
+    def action_approve(self) -> None:
+        self._decide(True)
+
+    def action_reject(self) -> None:
+        self._decide(False)
+
+    def action_timeline(self) -> None:
+        if self.current and self.current.get("task"):
+            from org.tui.screens.timeline import TimelineScreen
+
+            self.app.push_screen(TimelineScreen(self.current["task"]))

@@ -1,0 +1,132 @@
+"""The evidence for one request as Rich renderables: what changed, reviews, rule checks, ADRs, cost."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+
+__all__ = ["render_evidence", "VERDICT_STYLE"]
+
+VERDICT_STYLE = {"pass": "green", "approve": "green", "allow": "green", "fail": "red", "reject": "red", "deny": "red",
+                 "changes": "yellow", "needs_approval": "yellow"}
+MAX_CHANGE_LINES = 40
+
+
+def _heading(text: str) -> Text:
+    return Text(f"\n{text}", style="bold underline")
+
+
+def _diff(text: str) -> Text:
+    """A unified diff coloured line by line (foreground only, so it reads in dark and light themes)."""
+    out = Text()
+    for line in text.splitlines():
+        style = ("bold" if line.startswith(("diff ", "--- ", "+++ ")) else "green" if line.startswith("+")
+                 else "red" if line.startswith("-") else "cyan" if line.startswith("@@") else "")
+        out.append(line + "\n", style=style)
+    out.rstrip()
+    return out
+
+
+def _change(work: dict | None) -> RenderableType:
+    if not work:
+        return Text("no work delivered yet", style="dim")
+    parts: list[RenderableType] = []
+    if work.get("note"):
+        parts.append(Text(str(work["note"])))
+    content = str(work.get("content") or "")
+    if content:
+        lines = content.splitlines()
+        shown = "\n".join(lines[:MAX_CHANGE_LINES])
+        is_diff = content.lstrip().startswith(("diff ", "--- ", "@@", "Index: ")) or "\n@@ " in content
+        if is_diff:
+            parts.append(_diff(shown))
+        else:
+            parts.append(Text(shown))
+        more = len(lines) - MAX_CHANGE_LINES
+        tail = f"… {more} more lines; " if more > 0 else ""
+        sha = str(work.get("content_sha256") or "")[:12]
+        parts.append(Text(f"{tail}{work.get('content_bytes', len(content))} bytes, sha256 {sha}", style="dim"))
+    for f in work.get("findings") or []:
+        parts.append(Text(f"finding: {f}", style="yellow"))
+    return Group(*parts) if parts else Text("delivered without a note or content", style="dim")
+
+
+def render_evidence(ev: dict) -> RenderableType:
+    req = ev.get("request") or {}
+    out: list[RenderableType] = []
+    head = Text()
+    head.append(f"{req.get('task') or '-'}  ", style="bold")
+    head.append(ev.get("title") or "", style="bold")
+    out.append(head)
+    facts = Text()
+    facts.append(f"{ev.get('workflow') or '-'} · tier ")
+    tier = ev.get("tier") or "-"
+    facts.append(tier, style="bold red" if tier == "high" else "bold")
+    facts.append(f" · revision {ev.get('revision') or '-'} · round {ev.get('rounds', 0)}")
+    out.append(facts)
+    ask = Text()
+    ask.append("asks: ", style="dim")
+    ask.append(f"{req.get('kind')} '{req.get('subject')}'", style="bold")
+    ask.append(f"  requested by {req.get('requester') or '-'}, {req.get('age', '')} ago")
+    out.append(ask)
+    if req.get("reason"):
+        out.append(Text(f"why: {req['reason']}", style="italic"))
+    if ev.get("escalation"):
+        out.append(Text(f"escalated: {ev['escalation']}", style="bold yellow"))
+    if ev.get("authors"):
+        out.append(Text(f"authors: {', '.join(ev['authors'])} ({', '.join(ev.get('author_families') or [])})",
+                        style="dim"))
+    if req.get("stale"):
+        out.append(Text("STALE: the task moved to a newer revision; the requester must ask again", style="bold red"))
+    if req.get("can_decide") is False:
+        out.append(Text("you are an author or the requester of this work: you may not decide it", style="bold red"))
+
+    out.append(_heading("What changed"))
+    out.append(_change(ev.get("latest_work")))
+
+    out.append(_heading("Reviews"))
+    reviews = ev.get("reviews") or []
+    for r in reviews:
+        v = str(r.get("verdict") or "")
+        line = Text()
+        line.append(f"{r.get('gate') or '-'}: ", style="bold")
+        line.append(f"{r.get('actor') or '-'} ({r.get('family') or '-'}) ")
+        line.append(v, style=VERDICT_STYLE.get(v, ""))
+        line.append("  counts" if r.get("counts") else "  does not count", style="dim" if r.get("counts") else "yellow")
+        out.append(line)
+        if r.get("why"):
+            out.append(Text(f"  {r['why']}", style="dim"))
+    if not reviews:
+        out.append(Text("no reviews (this tier or workflow requires none)", style="dim"))
+
+    out.append(_heading("Rule checks"))
+    checks = ev.get("rule_checks") or []
+    for r in checks:
+        eff = str(r.get("effect") or "")
+        line = Text()
+        line.append(r["id"], style="bold")
+        line.append(f" {eff}", style=VERDICT_STYLE.get(eff, ""))
+        line.append(f"  {r.get('source') or 'built in'}", style="cyan")
+        out.append(line)
+        if r.get("reason"):
+            out.append(Text(f"  {r['reason']}", style="dim"))
+    if not checks:
+        out.append(Text("no rule matched this task's actions", style="dim"))
+
+    out.append(_heading("ADRs cited"))
+    adrs = ev.get("adrs") or {}
+    if adrs:
+        for n, why in adrs.items():
+            out.append(Text(f"ADR-{int(n):04d}  via {why}   (5: ADRs screen to read it)"))
+    else:
+        out.append(Text("none", style="dim"))
+
+    out.append(_heading("Cost so far"))
+    spent = float(ev.get("spent_usd") or 0.0)
+    budget = ev.get("budget_usd")
+    cost = Text(f"${spent:.4f}")
+    if budget:
+        cost.append(f" of ${budget:.2f} budget ({spent / budget:.0%})", style="red" if spent > budget else "")
+    cost.append(f" · {ev.get('calls', 0)} model calls, {ev.get('tokens', 0):,} tokens · {ev.get('trace_len', 0)} events")
+    out.append(cost)
+    return Group(*out)

@@ -1,0 +1,92 @@
+"""Inbox: what waits for the human, the evidence, approve and reject through the real bus."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable, Input, Static
+from tuihelpers import lane_version, plain, settle, wait_for
+
+
+def _status(bus, task):
+    return [a["status"] for a in bus.task(task)["approvals"]]
+
+
+async def test_inbox_opens_first_riskiest_then_oldest_with_evidence(make_app, keys, bus, clock):
+    # a medium task's escalation is less risky than the two high-tier approvals, even though it is older
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.current_mode == "inbox"
+        table = app.screen.query_one("#inbox-table", DataTable)
+        tasks = [table.get_row_at(i)[2] for i in range(table.row_count)]
+        assert tasks == [keys["high_change"], keys["high_ops"]]  # both high: the older first
+        assert app.pending == 2
+        assert await wait_for(pilot, lambda: "Reviews" in plain(app.screen.query_one("#evidence", Static)))
+        text = plain(app.screen.query_one("#evidence", Static))
+        for needle in ("What changed", "check_hash", "rev-gpt", "openai", "sec-gemini", "google", "pass",
+                       "Rule checks", "RISK-PRODUCTION", "gates/risk.yaml", "ADR-0004", "ADR-0005", "Cost so far",
+                       "$0.0", "model calls"):
+            assert needle in text, needle
+        await pilot.press("2")
+        await settle(pilot)
+        assert " 2 " in plain(app.screen.query_one("#topbar", Static))  # the badge on every screen
+
+
+async def test_approve_records_the_human_and_wakes_the_requesters_lane(make_app, keys, bus):
+    app = make_app("bob")
+    t = keys["high_ops"]
+    before = lane_version(bus, "operator")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("down")  # T-2, the ops deploy
+        await settle(pilot)
+        assert app.screen.current["task"] == t
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press(*"plan is safe")
+        await pilot.press("enter")
+        assert await wait_for(pilot, lambda: "granted" in _status(bus, t))
+        view = bus.task(t)
+        gate = view["state"]["gates"]["approval"]
+        assert gate["status"] == "passed" and gate["reviews"][-1]["actor"] == "bob"
+        assert any(j["gate"] == "execute" and j["status"] == "queued" for j in view["jobs"])
+        assert lane_version(bus, "operator") > before  # the operator lane's waiting claim is woken
+        assert await wait_for(pilot, lambda: app.pending == 1)
+        assert bus.claim("operator", "ops-claude").gate == "execute"
+
+
+async def test_reject_needs_a_note_then_closes_the_gate(make_app, keys, bus):
+    app = make_app()
+    t = keys["high_change"]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("r")
+        await pilot.pause()
+        await pilot.press("enter")  # empty note: refused in the modal, nothing recorded
+        await pilot.pause()
+        assert "required" in plain(app.screen.query_one("#note-error"))
+        assert _status(bus, t) == ["pending"]
+        app.screen.query_one("#note", Input).value = "hash comparison is not constant time"
+        await pilot.press("enter")
+        assert await wait_for(pilot, lambda: "pending" not in _status(bus, t))
+        view = bus.task(t)
+        assert view["state"]["gates"]["approval"]["status"] == "failed" or view["status"] == "rejected"
+        notes = [e for e in bus.timeline(t) if e["actor"] == "alice"]
+        assert notes and "constant time" in str(notes[-1])
+
+
+async def test_cancel_changes_nothing_and_refusals_are_notifications(make_app, keys, bus):
+    app = make_app()
+    t = keys["high_change"]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press("escape")
+        await settle(pilot)
+        assert _status(bus, t) == ["pending"]
+        bus.pause("actor", "alice", by="bob", note="on leave")
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press("enter")
+        assert await wait_for(pilot, lambda: any("paused" in n.message for n in app._notifications))
+        assert _status(bus, t) == ["pending"]
