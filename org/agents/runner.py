@@ -108,6 +108,29 @@ class Dispatcher:
         self.stop_event.set()
 
     def run(self) -> RunReport:
+        """Work until idle or stopped. In the main thread, Ctrl-C is taken over for the run: the first
+        stops claiming and lets calls in flight finish, the second abandons them."""
+        old_handler = None
+        if threading.current_thread() is threading.main_thread():
+            import signal
+
+            def on_sigint(_signum: int, _frame: Any) -> None:
+                if self.stop_event.is_set():
+                    raise KeyboardInterrupt
+                self.stop("signal")
+                self.runner.note("stop", "stopping: no new claims; calls in flight finish and submit "
+                                         "(Ctrl-C again to abandon them)")
+
+            old_handler = signal.signal(signal.SIGINT, on_sigint)
+        try:
+            return self._run()
+        finally:
+            if old_handler is not None:
+                import signal
+
+                signal.signal(signal.SIGINT, old_handler)
+
+    def _run(self) -> RunReport:
         self.report.started = time.time()
         t0 = time.monotonic()
         threads = []
@@ -117,20 +140,20 @@ class Dispatcher:
                 t = threading.Thread(target=self._worker, args=(lane, i), name=f"org-{lane}-{i}", daemon=True)
                 threads.append(t)
         beat = threading.Thread(target=self._heartbeats, name="org-heartbeat", daemon=True)
-        for t in threads:
-            t.start()
-        beat.start()
         try:
+            for t in threads:
+                t.start()
+            beat.start()
             self._watch()
         except KeyboardInterrupt:
-            self.stop("signal")
-            self.runner.note("stop", "stopping: no new claims; calls in flight finish and submit "
-                                     "(Ctrl-C again to abandon them)")
+            self.report.stopped_by = "abandoned"
         self.stop(self.report.stopped_by or "signal")
         try:
             for t in threads:
-                t.join()
-            beat.join(timeout=5)
+                if t.is_alive():
+                    t.join()
+            if beat.is_alive():
+                beat.join(timeout=5)
         except KeyboardInterrupt:
             self.report.stopped_by = "abandoned"
         self._release_inflight("the dispatcher stopped before this job was finished")
