@@ -80,3 +80,14 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def reserve_many(url: str, root: str, n: int) -> int:
+    """Reserve one unit n times from the shared 'anthropic' bucket; how many succeeded."""
+    from org.bus import Bus
+
+    ok = 0
+    with Bus.open(url, root=root) as b:
+        for _ in range(n):
+            ok += b.reserve("anthropic", 1).ok
+    return ok

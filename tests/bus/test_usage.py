@@ -63,17 +63,11 @@ def test_token_bucket_is_shared_by_processes(url, root, tmp_path):
     with Bus.open(url, root=root) as b:
         b.budget("anthropic", capacity=150, refill_per_s=0)
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["org.bus"])
+    ctx.set_forkserver_preload(["org.bus", "bus_worker"])
+    # The worker lives in an importable module (bus_worker), never in a test module: pytest imports
+    # test modules by path, so a child process could not unpickle a function defined here.
+    import bus_worker
+
     with ctx.Pool(4) as pool:
-        got = pool.starmap(_reserve_many, [(url, str(root), 80)] * 4)
+        got = pool.starmap(bus_worker.reserve_many, [(url, str(root), 80)] * 4, chunksize=1)
     assert sum(got) == 150
-
-
-def _reserve_many(url: str, root: str, n: int) -> int:
-    from org.bus import Bus
-
-    ok = 0
-    with Bus.open(url, root=root) as b:
-        for _ in range(n):
-            ok += b.reserve("anthropic", 1).ok
-    return ok
