@@ -33,3 +33,11 @@ def org_copy(tmp_path: Path) -> Path:
 @pytest.fixture
 def org_cli():
     return run_org
+
+
+@pytest.fixture(autouse=True)
+def _own_config_home(tmp_path_factory, monkeypatch):
+    """Every test gets its own ORG_CONFIG_HOME (peppers, humans' token files), inherited by `org` subprocesses,
+    so no test touches ~/.config/org and no token leaks from one test into another."""
+    monkeypatch.setenv("ORG_CONFIG_HOME", str(tmp_path_factory.mktemp("config-home")))
+    monkeypatch.delenv("ORG_TOKEN", raising=False)

@@ -53,6 +53,15 @@ Usage and shared rate budgets
     bus.budget(provider, capacity=, refill_per_s=); bus.reserve(provider, amount) -> Reservation
         (ok, tokens_left, retry_after_s); bus.settle(reservation, used); bus.budgets()
 
+Identity (org.identity builds on these; the Python API itself stays unauthenticated and trusted)
+    An in-process caller holding a Bus can already write the database, so the Bus does not check
+    tokens: authentication is enforced where a boundary exists, i.e. the CLI (every bus command needs a
+    token) and org.identity.Guard, which the CLI and the built-in agents go through. Two hooks serve it:
+    bus.claim(..., mint=fn) / bus.claim_many(..., mint=fn)   fn(tx, claims) runs inside the claim's
+        transaction (Guard mints each claim's job token there, atomically with the lease)
+    org.bus.context.AUTH   a ContextVar; while set ({principal, kind, token id, via, job}), every event
+        recorded carries it as "auth", so the log shows which token did what (never a secret).
+
 Errors are org.errors classes (exit codes in one place): NotFound 3, Denied 4, Conflict 5,
 NeedsApproval 6, Paused/BusBusy 7, IntegrityError 8, UsageError/SchemaTooNew 2. Secrets never reach
 the database: every stored text passes org.bus.redact first.

@@ -11,6 +11,7 @@ from typing import Any
 from org.bus import budgets as _budgets
 from org.bus import claims as _claims
 from org.bus import decisions as _decisions
+from org.bus import handback as _handback
 from org.bus import plain as _plain
 from org.bus import submit as _submit
 from org.bus import sweep as _sweep
@@ -118,22 +119,24 @@ class Bus:
         return _timeline.timeline(self.ctx, task)
 
     # -- work --------------------------------------------------------------------------------
-    def claim(self, lane: str, actor: str, *, lease_seconds: float = 300.0, wait_seconds: float = 0.0) -> _claims.Claim:
-        """Lease the next job of `lane` that `actor` may take; wait up to wait_seconds for one to appear."""
-        return self.claim_many(lane, actor, n=1, lease_seconds=lease_seconds, wait_seconds=wait_seconds)[0]
+    def claim(self, lane: str, actor: str, *, lease_seconds: float = 300.0, wait_seconds: float = 0.0,
+              mint: Callable | None = None) -> _claims.Claim:
+        """Lease the next job of `lane` that `actor` may take; wait up to wait_seconds for one to appear.
+        mint(tx, claims): a hook run inside the claim's transaction (org.identity mints job tokens with it)."""
+        return self.claim_many(lane, actor, n=1, lease_seconds=lease_seconds, wait_seconds=wait_seconds, mint=mint)[0]
 
     def claim_many(self, lane: str, actor: str, *, n: int, lease_seconds: float = 300.0,
-                   wait_seconds: float = 0.0) -> list[_claims.Claim]:
+                   wait_seconds: float = 0.0, mint: Callable | None = None) -> list[_claims.Claim]:
         cfg = self.config()
         self._maybe_sweep()
         if wait_seconds <= 0:
-            return _claims.claim(self.ctx, cfg, lane, actor, lease_seconds=lease_seconds, n=n)
+            return _claims.claim(self.ctx, cfg, lane, actor, lease_seconds=lease_seconds, n=n, mint=mint)
         deadline = time.monotonic() + wait_seconds
         w = self._waiter(lane)
         while True:
             w.arm()  # listen before looking, so no post slips in between
             try:
-                return _claims.claim(self.ctx, cfg, lane, actor, lease_seconds=lease_seconds, n=n)
+                return _claims.claim(self.ctx, cfg, lane, actor, lease_seconds=lease_seconds, n=n, mint=mint)
             except NotFound:
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -165,6 +168,18 @@ class Bus:
                revision: str | None = None, findings: list[dict] | None = None) -> dict:
         return _submit.submit(self.ctx, self.config(), job, token, verdict, note=note, content=content,
                               revision=revision, findings=findings)
+
+    def release(self, job: int | str, token: str, *, reason: str) -> dict:
+        """Give a leased job back to the queue now (the holder stops, or cannot do it at the moment)."""
+        return _handback.release(self.ctx, job, token, reason=reason)
+
+    def fail(self, job: int | str, token: str, *, reason: str) -> dict:
+        """The holder cannot do the job: park it as dead and escalate its task to a human, saying why."""
+        return _handback.fail(self.ctx, job, token, reason=reason)
+
+    def work_result(self, task: str, *, gate: str | None = None, revision: str | None = None) -> dict | None:
+        """The latest accepted work submission of a task (at a gate, or the one that made a revision)."""
+        return _handback.work_result(self.ctx, task, gate=gate, revision=revision)
 
     def submit_many(self, items: Sequence[dict]) -> list[dict]:
         return _submit.submit_many(self.ctx, self.config(), items)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -59,8 +60,9 @@ class Claim:
 
 
 def claim(ctx: Ctx, cfg: OrgConfig | None, lane: str, actor: str, *, lease_seconds: float = 300.0,
-          n: int = 1) -> list[Claim]:
-    """Lease up to n jobs of `lane` that `actor` may take. Raises NotFound (nothing eligible), Paused."""
+          n: int = 1, mint: Callable[[Tx, list[Claim]], None] | None = None) -> list[Claim]:
+    """Lease up to n jobs of `lane` that `actor` may take. Raises NotFound (nothing eligible), Paused.
+    `mint(tx, claims)`, when given, runs inside the claim's transaction (the identity layer mints job tokens)."""
     if not 0.1 <= lease_seconds <= 7 * 86400:
         raise UsageError("--lease is between 0.1 seconds and 7 days")
     if cfg is not None:
@@ -75,7 +77,10 @@ def claim(ctx: Ctx, cfg: OrgConfig | None, lane: str, actor: str, *, lease_secon
     def fn(tx: Tx) -> list[Claim]:
         sweep_expired(ctx, tx, lane=lane, limit=50)
         check_not_paused(tx, cfg, actor=actor, lane=lane)
-        return _claim(ctx, tx, cfg, lane, actor, lease_seconds, n)
+        got = _claim(ctx, tx, cfg, lane, actor, lease_seconds, n)
+        if mint is not None:
+            mint(tx, got)
+        return got
 
     return ctx.write(fn)
 

@@ -8,6 +8,7 @@ import importlib
 import json
 from collections import OrderedDict
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,7 +21,11 @@ from org.engine.flow import ExtraCheck
 from org.engine.state import EVENT_TYPES, Event, TaskState, fold
 from org.errors import IntegrityError, NotFound
 
-__all__ = ["Ctx", "TaskRow", "load_extra_check", "task_key", "TASK_COLS", "AfterCommit"]
+__all__ = ["Ctx", "TaskRow", "load_extra_check", "task_key", "TASK_COLS", "AfterCommit", "AUTH"]
+
+# Who is asking, set by the identity layer (org.identity.guard) around a bus call: every event recorded
+# meanwhile carries it as "auth" ({principal, kind, token id, via principal|job, job}; never a secret).
+AUTH: ContextVar[dict | None] = ContextVar("org_bus_auth", default=None)
 
 TASK_COLS = ("id, key, title, workflow, tier, status, config_hash, created_by, created_at, updated_at, last_event_at, "
              "idempotency_key, attributes, revision, rounds, escalation, last_seq")
@@ -212,12 +217,17 @@ class Ctx:
                decision: str | None = None, rules: list[str] | tuple[str, ...] = (), config_hash: str | None = None,
                job: int | None = None, data: dict | None = None, trusted: bool = False) -> None:
         """Queue one audit event for this transaction (chained and written at commit). Data is redacted
-        here unless `trusted` (numbers and timestamps the bus made itself)."""
-        tx.events.append({
+        here unless `trusted` (numbers and timestamps the bus made itself). The identity of the caller
+        (org.bus.context.AUTH, set by org.identity) is stamped on it as "auth"."""
+        ev = {
             "v": 1, "type": type_, "task": task, "actor": actor, "lane": lane, "family": family, "gate": gate,
             "decision": decision, "rules": list(rules), "config_hash": config_hash, "job": job,
             "data": (data or {}) if trusted else self.redactor.value(data or {}),
-        })
+        }
+        auth = AUTH.get()
+        if auth is not None:
+            ev["auth"] = auth
+        tx.events.append(ev)
 
     def actor_info(self, cfg: OrgConfig | None, actor: str | None) -> tuple[str | None, str | None]:
         """(lane, model family) of an actor; humans have family 'human'."""

@@ -31,6 +31,7 @@ _PATTERNS = [
     re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"),
     re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b"),
     re.compile(r"(?i)(?<=\bbearer )[A-Za-z0-9._~+/=-]{16,}"),
+    re.compile(r"\borg[pj]_[0-9a-f]{16}_[0-9a-f]{64}\b"),  # org's own principal and job tokens
 ]
 _ASSIGN = re.compile(r"(?i)\b(password|passwd|pwd|secret|api[_-]?key|access[_-]?key|private[_-]?key|auth[_-]?token|"
                      r"token)(\s*[:=]\s*)([^\s'\",;]{6,})")

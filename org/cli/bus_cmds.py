@@ -19,7 +19,12 @@ task_app = typer.Typer(name="task", help="Start, list and show tasks.", no_args_
 audit_app = typer.Typer(name="audit", help="Check the tamper-evident audit log.", no_args_is_help=True,
                         add_completion=False, rich_markup_mode=None)
 
-AsOpt = Annotated[str, typer.Option("--as", help="The actor (must be a member of the org).")]
+AsOpt = Annotated[str, typer.Option("--as", help="The actor (must be the token's principal).")]
+TokenOpt = Annotated[str | None, typer.Option(
+    "--token", envvar="ORG_TOKEN", show_envvar=False,
+    help="Your token (default: $ORG_TOKEN; a human's own token file when --as names them).")]
+JobTokenOpt = Annotated[str | None, typer.Option(
+    "--token", envvar="ORG_TOKEN", show_envvar=False, help="The job token your claim returned (default: $ORG_TOKEN).")]
 MAX_FILE = 10 * 1024 * 1024
 
 
@@ -40,6 +45,13 @@ def open_bus(o=None):
     return Bus.open(o.db, root=o.org_root())
 
 
+def guard(bus):
+    """The bus behind authentication: every command authenticates before it reads anything."""
+    from org.identity.guard import Guard
+
+    return Guard(bus)
+
+
 def _when(ts: float | None) -> str:
     return time.strftime("%H:%M:%S", time.localtime(ts)) if ts else "-"
 
@@ -53,13 +65,14 @@ def task_add(
     sets: SetOpt = None,
     idempotency_key: Annotated[str | None, typer.Option("--idempotency-key", help="Repeat-safe key.")] = None,
     tier: Annotated[str | None, typer.Option("--tier", help="Ask for a higher risk tier (never lower).")] = None,
+    token: TokenOpt = None,
     json_: JsonFlag = False,
 ) -> None:
     """Start a task with today's policy pinned; jobs are posted for its first gates."""
     o = opts(json_)
     with open_bus(o) as bus:
-        t = bus.add_task(title, workflow, by=by, attributes=parse_sets(sets), idempotency_key=idempotency_key,
-                         tier=tier)
+        t = guard(bus).add_task(token, title, workflow, by=by, attributes=parse_sets(sets),
+                                idempotency_key=idempotency_key, tier=tier)
     out = {"ok": True, **t}
 
     def human() -> str:
@@ -85,11 +98,14 @@ def task_list(
     lane: Annotated[str | None, typer.Option("--lane", help="Tasks with open work for this lane.")] = None,
     actor: Annotated[str | None, typer.Option("--actor", help="Tasks filed by or leased to this actor.")] = None,
     limit: Annotated[int, typer.Option("--limit")] = 50,
+    token: TokenOpt = None,
+    as_: Annotated[str | None, typer.Option("--as", help="Who is asking (must be the token's principal).")] = None,
     json_: JsonFlag = False,
 ) -> None:
     """Tasks, newest first, with what each waits on."""
     o = opts(json_)
     with open_bus(o) as bus:
+        guard(bus).reader(token, as_=as_, command="task list")
         rows = bus.list_tasks(status=status, workflow=workflow, lane=lane, actor=actor, limit=limit)
 
     def human() -> str:
@@ -108,12 +124,15 @@ def task_list(
 
 
 @task_app.command("show")
-def task_show(task: Annotated[str, typer.Argument(help="Task id, e.g. T-12.")], json_: JsonFlag = False) -> None:
+def task_show(task: Annotated[str, typer.Argument(help="Task id, e.g. T-12.")], token: TokenOpt = None,
+              as_: Annotated[str | None, typer.Option("--as", help="Who is asking.")] = None,
+              json_: JsonFlag = False) -> None:
     """The task and its timeline: who did what, under which rule, with each value's source."""
     from org.bus.timeline import render_timeline
 
     o = opts(json_)
     with open_bus(o) as bus:
+        guard(bus).reader(token, as_=as_, command="task show")
         view = bus.task(task)
         entries = bus.timeline(task)
     emit({"ok": True, **view, "timeline": entries}, lambda: render_timeline(view, entries))
@@ -125,13 +144,14 @@ def claim(
     as_: AsOpt,
     lease: Annotated[float, typer.Option("--lease", help="Lease length in seconds.")] = 300.0,
     wait: Annotated[float, typer.Option("--wait", help="Wait up to this many seconds for a job.")] = 0.0,
+    token: TokenOpt = None,
     json_: JsonFlag = False,
 ) -> None:
-    """Lease the next job you may take (exit 3: nothing to claim, 7: paused)."""
+    """Lease the next job you may take; prints the job token for it (exit 3: nothing to claim, 7: paused)."""
     o = opts(json_)
     with open_bus(o) as bus:
-        c = bus.claim(lane, as_, lease_seconds=lease, wait_seconds=wait)
-    out = {"ok": True, **c.to_json()}
+        c, job_token = guard(bus).claim(token, lane, as_, lease_seconds=lease, wait_seconds=wait)
+    out = {"ok": True, **c.to_json(), "token": job_token}  # the job token replaces the bare fencing token
 
     def human() -> str:
         what = f"{c.task} '{c.title}' gate {c.gate} ({c.kind})" if c.task else f"plain job ({c.payload!r})"
@@ -139,8 +159,8 @@ def claim(
             c.kind, "pass|fail")
         return "\n".join([
             f"job {c.job} for {c.actor}: {what}" + (f", revision {c.revision}" if c.revision else ""),
-            f"  token {c.token} (lease until {_when(c.lease_expires)}, attempt {c.attempts})",
-            f"  submit: org submit {c.job} --token {c.token} --verdict {verdicts}",
+            f"  job token {job_token} (valid until the lease ends, {_when(c.lease_expires)}; attempt {c.attempts})",
+            f"  submit: org submit {c.job} --token {job_token} --verdict {verdicts}",
         ])
 
     emit(out, human)
@@ -148,21 +168,21 @@ def claim(
 
 def heartbeat(
     job: Annotated[str, typer.Argument(help="Job id.")],
-    token: Annotated[str, typer.Option("--token", help="The token from your claim.")],
+    token: JobTokenOpt = None,
     lease: Annotated[float | None, typer.Option("--lease", help="New lease length in seconds.")] = None,
     json_: JsonFlag = False,
 ) -> None:
-    """Extend your lease (exit 5 when it moved on)."""
+    """Extend your lease and its job token (exit 5 when it moved on)."""
     o = opts(json_)
     with open_bus(o) as bus:
-        r = bus.heartbeat(job, token, lease_seconds=lease)
+        r = guard(bus).heartbeat(token, job, lease_seconds=lease)
     emit({"ok": True, **r}, f"job {r['job']}: lease extended until {_when(r['lease_expires'])}")
 
 
 def submit(
     job: Annotated[str, typer.Argument(help="Job id.")],
-    token: Annotated[str, typer.Option("--token", help="The token from your claim.")],
     verdict: Annotated[str, typer.Option("--verdict", help="pass, fail, changes, approve or reject.")],
+    token: JobTokenOpt = None,
     note: Annotated[str, typer.Option("--note", help="What you did or found.")] = "",
     file: Annotated[Path | None, typer.Option("--file", help="The work product (a diff, a summary).")] = None,
     revision: Annotated[str | None, typer.Option("--revision", help="The revision you reviewed.")] = None,
@@ -181,7 +201,7 @@ def submit(
         except OSError as exc:
             raise UsageError(f"cannot read {file}: {exc.strerror or exc}")
     with open_bus(o) as bus:
-        r = bus.submit(job, token, verdict, note=note, content=content, revision=revision)
+        r = guard(bus).submit(token, job, verdict, note=note, content=content, revision=revision)
 
     def human() -> str:
         if not r.get("task"):
@@ -200,12 +220,15 @@ def act(
     as_: AsOpt,
     task: Annotated[str, typer.Option("--task", help="The task the action belongs to.")],
     sets: SetOpt = None,
+    token: Annotated[str | None, typer.Option(
+        "--token", envvar="ORG_TOKEN", show_envvar=False,
+        help="Agents: the job token of a job on the task; humans: their own token.")] = None,
     json_: JsonFlag = False,
 ) -> None:
     """decide() under the task's pinned policy, and record it. Exit 0 allow, 4 deny, 6 needs approval."""
     o = opts(json_)
     with open_bus(o) as bus:
-        r = bus.act(action, as_, task, parse_sets(sets))
+        r = guard(bus).act(token, action, as_, task, parse_sets(sets))
     d = r["decision"]
 
     def human() -> str:
@@ -227,11 +250,11 @@ def act(
 
 
 def _settle(fn_name: str, task: str, as_: str, note: str, approval: int | None, gate: str | None,
-            action: str | None, revision: str | None, json_: bool) -> None:
+            action: str | None, revision: str | None, token: str | None, json_: bool) -> None:
     o = opts(json_)
     with open_bus(o) as bus:
-        fn = getattr(bus, fn_name)
-        r = fn(task, as_, note=note, approval=approval, gate=gate, action=action, revision=revision)
+        fn = getattr(guard(bus), fn_name)
+        r = fn(token, task, as_, note=note, approval=approval, gate=gate, action=action, revision=revision)
     past = "approved" if fn_name == "approve" else "rejected"
     emit({"ok": True, **r}, lambda: (f"{as_} {past} {r['kind']} '{r['subject']}' of {r['task']} on revision "
                                      f"{r.get('revision') or '-'}; task {r.get('task_status')}"))
@@ -245,10 +268,11 @@ def approve(
     gate: Annotated[str | None, typer.Option("--gate", help="The approval gate to approve.")] = None,
     action: Annotated[str | None, typer.Option("--action", help="The action request to approve.")] = None,
     revision: Annotated[str | None, typer.Option("--revision", help="The revision you looked at.")] = None,
+    token: TokenOpt = None,
     json_: JsonFlag = False,
 ) -> None:
-    """Approve a pending request on a task (humans who are not authors only); resumes an escalation."""
-    _settle("approve", task, as_, note, approval, gate, action, revision, json_)
+    """Approve a pending request on a task (humans who are not authors, with their own token); resumes an escalation."""
+    _settle("approve", task, as_, note, approval, gate, action, revision, token, json_)
 
 
 def reject(
@@ -259,10 +283,11 @@ def reject(
     gate: Annotated[str | None, typer.Option("--gate")] = None,
     action: Annotated[str | None, typer.Option("--action")] = None,
     revision: Annotated[str | None, typer.Option("--revision")] = None,
+    token: TokenOpt = None,
     json_: JsonFlag = False,
 ) -> None:
-    """Reject a pending request on a task with a note (humans who are not authors only)."""
-    _settle("reject", task, as_, note, approval, gate, action, revision, json_)
+    """Reject a pending request on a task with a note (humans who are not authors, with their own token)."""
+    _settle("reject", task, as_, note, approval, gate, action, revision, token, json_)
 
 
 def _scope(actor: str | None, lane: str | None, task: str | None, vendor: str | None, all_: bool) -> tuple[str, str | None]:
@@ -276,11 +301,11 @@ def _scope(actor: str | None, lane: str | None, task: str | None, vendor: str | 
     return given[0]
 
 
-def _switch(verb: str, actor, lane, task, vendor, all_, note, as_, json_) -> None:
+def _switch(verb: str, actor, lane, task, vendor, all_, note, as_, token, json_) -> None:
     o = opts(json_)
     scope, target = _scope(actor, lane, task, vendor, all_)
     with open_bus(o) as bus:
-        r = getattr(bus, verb)(scope, target, by=as_, note=note)
+        r = getattr(guard(bus), verb)(token, scope, target, as_, note=note)
     what = "everything" if scope == "all" else f"{scope} {r['target']}"
     if verb == "pause":
         msg = f"paused {what} (switch #{r['switch']})" if r["changed"] else f"{what} was already paused"
@@ -296,11 +321,12 @@ def pause(
     vendor: Annotated[str | None, typer.Option("--vendor", help="Model family, provider or model string.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Pause everything.")] = False,
     note: Annotated[str, typer.Option("--note")] = "",
-    as_: Annotated[str | None, typer.Option("--as", help="Who pulls the brake (default: the local user).")] = None,
+    as_: Annotated[str | None, typer.Option("--as", help="Who pulls the brake (the token's principal).")] = None,
+    token: TokenOpt = None,
     json_: JsonFlag = False,
 ) -> None:
     """Pause at one scope: the next claim or action there exits 7; every job and lease is kept."""
-    _switch("pause", actor, lane, task, vendor, all_, note, as_, json_)
+    _switch("pause", actor, lane, task, vendor, all_, note, as_, token, json_)
 
 
 def resume(
@@ -310,21 +336,24 @@ def resume(
     vendor: Annotated[str | None, typer.Option("--vendor")] = None,
     all_: Annotated[bool, typer.Option("--all")] = False,
     note: Annotated[str, typer.Option("--note")] = "",
-    as_: Annotated[str | None, typer.Option("--as", help="Who releases the brake (default: the local user).")] = None,
+    as_: Annotated[str | None, typer.Option("--as", help="Who releases the brake (the token's principal).")] = None,
+    token: TokenOpt = None,
     json_: JsonFlag = False,
 ) -> None:
     """Lift a pause; waiting workers are woken."""
-    _switch("resume", actor, lane, task, vendor, all_, note, as_, json_)
+    _switch("resume", actor, lane, task, vendor, all_, note, as_, token, json_)
 
 
 def inbox(
     as_: Annotated[str | None, typer.Option("--as", help="Only what this human may decide.")] = None,
     task: Annotated[str | None, typer.Option("--task")] = None,
+    token: TokenOpt = None,
     json_: JsonFlag = False,
 ) -> None:
     """Pending approvals and escalations, with the evidence to decide them."""
     o = opts(json_)
     with open_bus(o) as bus:
+        guard(bus).reader(token, as_=as_, command="inbox")
         rows = bus.pending_approvals(human=as_, task=task)
 
     def human() -> str:
@@ -348,21 +377,27 @@ def spend(
     task: Annotated[str | None, typer.Option("--task")] = None,
     lane: Annotated[str | None, typer.Option("--lane")] = None,
     actor: Annotated[str | None, typer.Option("--actor")] = None,
+    token: TokenOpt = None,
+    as_: Annotated[str | None, typer.Option("--as", help="Who is asking.")] = None,
     json_: JsonFlag = False,
 ) -> None:
     """Spend from the usage ledger, grouped."""
     o = opts(json_)
     with open_bus(o) as bus:
+        guard(bus).reader(token, as_=as_, command="spend")
         rows = bus.spend(by, task=task, lane=lane, actor=actor)
     emit({"ok": True, "by": by, "rows": rows}, lambda: "\n".join(
         f"{str(r['key']):<24} ${r['cost_usd']:.4f}  {r['calls']} calls  {r['tokens_in']}+{r['tokens_out']} tokens  "
         f"{r['errors']} errors" for r in rows) or "no usage recorded")
 
 
-def sweep(json_: JsonFlag = False) -> None:
+def sweep(token: TokenOpt = None,
+          as_: Annotated[str | None, typer.Option("--as", help="Who is asking.")] = None,
+          json_: JsonFlag = False) -> None:
     """Requeue expired leases (parking jobs that keep expiring as dead), escalate stalled or over-budget tasks."""
     o = opts(json_)
     with open_bus(o) as bus:
+        guard(bus).reader(token, as_=as_, command="sweep")
         r = bus.sweep()
     emit({"ok": True, **r}, lambda: (f"requeued {len(r['requeued'])}, dead {len(r['dead'])}, stalled "
                                      f"{len(r['stalled'])}, over budget {len(r['over_budget'])}"))
@@ -372,6 +407,8 @@ def sweep(json_: JsonFlag = False) -> None:
 @audit_app.command("verify")
 def audit_verify(
     anchor: Annotated[list[str] | None, typer.Option("--anchor", help="SEQ:HASH recorded earlier (repeatable).")] = None,
+    token: TokenOpt = None,
+    as_: Annotated[str | None, typer.Option("--as", help="Who is asking.")] = None,
     json_: JsonFlag = False,
 ) -> None:
     """Walk the hash chain; exit 8 naming the first broken link."""
@@ -393,6 +430,7 @@ def audit_verify(
             sys.stderr.flush()
 
     with open_bus(o) as bus:
+        guard(bus).reader(token, as_=as_, command="audit verify")
         rep = bus.audit_verify(anchors=anchors, progress=progress)
     if last[0]:
         sys.stderr.write("\r" + " " * 40 + "\r")

@@ -59,8 +59,11 @@ def init(
             raise
     else:
         hooks = init_hooks.run(dest)
+    made = [f"{h['principal']}'s token in {h['token_file']}" for h in hooks if h.get("kind") == "human_token"]
     emit({"ok": True, "root": str(dest), "created": created, "extra": hooks},
-         f"created an org in {dest}: {', '.join(d + '/' for d in created)}\nnext: cd {dest} && org validate")
+         f"created an org in {dest}: {', '.join(d + '/' for d in created)}"
+         + ("".join(f"\n  {m} (owner-only)" for m in made))
+         + f"\nnext: cd {dest} && org validate")
 
 
 def validate(json_: JsonFlag = False) -> None:

@@ -247,6 +247,12 @@ class CredentialSpec(Strict):
     service: str = Field(pattern=ID)
     env: str | None = Field(default=None, description="Environment variable holding the secret.")
     file: str | None = Field(default=None, description="File holding the secret.")
+    url: str | None = Field(default=None, pattern=r"^https?://[^\s@]+$",
+                            description="Base URL the credential broker calls for allowed actions (no user info).")
+    header: str = Field(default="Authorization", pattern=r"^[A-Za-z][A-Za-z0-9-]{0,63}$",
+                        description="Request header the broker puts the secret in.")
+    scheme: str = Field(default="Bearer", pattern=r"^[A-Za-z0-9-]{0,32}$",
+                        description="Prefix before the secret in that header ('' for the bare secret).")
     description: str | None = None
 
     @model_validator(mode="after")

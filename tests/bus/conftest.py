@@ -60,6 +60,18 @@ def sbus(sqlite_url, root):
     b.close()
 
 
+@pytest.fixture
+def tokens(root):
+    """Principal tokens for every agent of the org (the humans' own tokens go to their files), for CLI tests:
+    every bus command authenticates (org.identity)."""
+    from org.bus import Bus
+    from org.identity.bootstrap import agent_tokens, ensure_human_tokens
+
+    with Bus.open(root=root) as b:
+        ensure_human_tokens(b)
+        return agent_tokens(b)
+
+
 @pytest.fixture(autouse=True)
 def _no_ambient_org(monkeypatch):
     monkeypatch.delenv("ORG_DATABASE_URL", raising=False)

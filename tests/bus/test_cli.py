@@ -15,56 +15,75 @@ from helpers import REPO, run_org
 from org.bus import Bus
 
 
-def org(root, *args):
-    r = run_org("--json", *args, root=root)
+def org(root, *args, token=None):
+    r = run_org("--json", *args, root=root, env={"ORG_TOKEN": token} if token else None)
     doc = json.loads(r.stdout) if r.stdout.strip() else None
     assert "Traceback" not in r.stderr, r.stderr
     return r.returncode, doc, r.stderr
 
 
-def test_work_and_human_approval_through_the_cli(root):
+def test_work_and_human_approval_through_the_cli(root, tokens):
     code, t, _ = org(root, "task", "add", "Ship login fix", "--workflow", "change", "--by", "alice",
                      "--set", "environment=production", "--idempotency-key", "k1")
     assert code == 0 and t["tier"] == "high" and t["created"]
     task = t["task"]
-    code, c, _ = org(root, "claim", "--lane", "builder", "--as", "build-claude", "--lease", "60")
+    code, c, _ = org(root, "claim", "--lane", "builder", "--as", "build-claude", "--lease", "0.1",
+                     token=tokens["build-claude"])
     assert code == 0 and c["gate"] == "spec" and c["token"]
     code, out, err = org(root, "submit", str(c["job"]), "--token", "0-stale", "--verdict", "pass")
+    assert code == 4 and out["error"] == "denied" and err == "org: authentication failed\n"
+    time.sleep(0.2)
+    with Bus.open(root=root) as bus:  # the lease expires and the job moves on to another claim
+        from org.identity.guard import Guard
+
+        bus.sweep()
+        c2, jt2 = Guard(bus).claim(tokens["build-claude"], "builder", "build-claude", lease_seconds=60)
+    code, out, err = org(root, "submit", str(c["job"]), "--token", c["token"], "--verdict", "pass")
     assert code == 5 and out["error"] == "conflict" and "stale token" in err
-    code, out, _ = org(root, "submit", str(c["job"]), "--token", c["token"], "--verdict", "pass", "--note", "spec done")
+    code, out, _ = org(root, "submit", str(c2.job), "--token", jt2, "--verdict", "pass", "--note", "spec done")
     assert code == 0 and out["ready"] == ["implement"]
     with Bus.open(root=root) as bus:
         drive(bus, task, workers={"approver": None}, max_steps=5)
         assert bus.task(task)["state"]["gates"]["approval"]["status"] == "ready"
-    code, out, err = org(root, "approve", task, "--as", "rev-gpt")
+    code, out, err = org(root, "approve", task, "--as", "rev-gpt", token=tokens["rev-gpt"])
     assert code == 4 and "agent" in err
     code, out, _ = org(root, "inbox", "--as", "bob")
     assert code == 0 and [p["subject"] for p in out["pending"]] == ["approval"]
     code, out, _ = org(root, "approve", task, "--as", "bob", "--note", "looks right")
     assert code == 0 and out["task_status"] == "done"
-    code, shown, _ = org(root, "task", "show", task)
+    code, shown, _ = org(root, "task", "show", task, "--as", "bob")
     assert code == 0 and shown["status"] == "done"
     types = [e["type"] for e in shown["timeline"]]
     assert types[0] == "task.created" and types[-1] == "task.done" and "approval.granted" in types
     created = shown["timeline"][0]
     assert created["sources"]["tier"] == ["gates/risk.yaml:27"] and created["rules"] == ["RISK-PRODUCTION"]
-    r = run_org("task", "show", task, root=root)
+    r = run_org("task", "show", task, "--as", "alice", root=root)
     assert "rule RISK-PRODUCTION at gates/risk.yaml" in r.stdout and "bob" in r.stdout
 
 
-def test_act_needs_approval_then_allowed_and_red_denied(root):
+def test_act_needs_approval_then_allowed_and_red_denied(root, tokens):
+    from org.identity.guard import Guard
+
     with Bus.open(root=root) as bus:
         t = bus.add_task("Rotate", "ops", attributes={"environment": "staging", "credential": "github",
                                                       "service": "github"})["task"]
-    code, out, _ = org(root, "act", "credential.use", "--as", "ops-claude", "--task", t)
+        c, jt = Guard(bus).claim(tokens["ops-claude"], "operator", "ops-claude")  # agents act with a job token
+    assert c.task == t
+    code, out, _ = org(root, "act", "credential.use", "--as", "ops-claude", "--task", t, token=jt)
     assert code == 6 and out["decision"]["outcome"] == "needs_approval" and out["approval_created"]
     code, ok, _ = org(root, "approve", t, "--as", "alice", "--action", "credential.use", "--note", "rotation window")
     assert code == 0
-    code, out, _ = org(root, "act", "credential.use", "--as", "ops-claude", "--task", t)
+    code, out, _ = org(root, "act", "credential.use", "--as", "ops-claude", "--task", t, token=jt)
     assert code == 0 and out["decision"]["approved_by"] == "alice"
     with Bus.open(root=root) as bus:
+        g = Guard(bus)
         t2 = bus.add_task("Reuse", "ops", attributes={"credential": "jira", "service": "github"})["task"]
-    code, out, _ = org(root, "act", "credential.use", "--as", "sec-gemini", "--task", t2)
+        c, jt = g.claim(tokens["ops-gpt"], "operator", "ops-gpt")
+        assert c.task == t2
+        g.submit(jt, c.job, "pass", note="plan")
+        c, sjt = g.claim(tokens["sec-gemini"], "security", "sec-gemini")
+        assert c.task == t2
+    code, out, _ = org(root, "act", "credential.use", "--as", "sec-gemini", "--task", t2, token=sjt)
     assert code == 4 and [r["id"] for r in out["decision"]["rules"]] == ["RED-CREDENTIAL-REUSE"]
     with Bus.open(root=root) as bus:
         decided = [e for e in bus.events_since(0, types=("action.decided",))]
@@ -72,43 +91,43 @@ def test_act_needs_approval_then_allowed_and_red_denied(root):
     assert decided[-1]["rules"] == ["RED-CREDENTIAL-REUSE"] and decided[-1]["config_hash"]
 
 
-def test_pause_resume_and_nothing_to_claim(root):
-    code, _, _ = org(root, "claim", "--lane", "builder", "--as", "build-claude")
+def test_pause_resume_and_nothing_to_claim(root, tokens):
+    code, _, _ = org(root, "claim", "--lane", "builder", "--as", "build-claude", token=tokens["build-claude"])
     assert code == 3
     with Bus.open(root=root) as bus:
         bus.add_task("x", "change")
-    code, out, _ = org(root, "pause", "--lane", "builder", "--note", "runaway loop")
+    code, out, _ = org(root, "pause", "--lane", "builder", "--note", "runaway loop", "--as", "bob")
     assert code == 0 and out["changed"]
-    code, out, err = org(root, "claim", "--lane", "builder", "--as", "build-gpt")
+    code, out, err = org(root, "claim", "--lane", "builder", "--as", "build-gpt", token=tokens["build-gpt"])
     assert code == 7 and "runaway loop" in err
     code, out, _ = org(root, "resume", "--lane", "builder", "--as", "alice")
     assert code == 0 and out["changed"]
-    code, c, _ = org(root, "claim", "--lane", "builder", "--as", "build-gpt")
+    code, c, _ = org(root, "claim", "--lane", "builder", "--as", "build-gpt", token=tokens["build-gpt"])
     assert code == 0
     code, hb, _ = org(root, "heartbeat", str(c["job"]), "--token", c["token"], "--lease", "600")
     assert code == 0 and hb["lease_expires"] > c["lease_expires"]
 
 
-def test_audit_verify_exit_8_names_the_broken_link(root):
+def test_audit_verify_exit_8_names_the_broken_link(root, tokens):
     with Bus.open(root=root) as bus:
         drive(bus, bus.add_task("x", "change")["task"])
-    code, rep, _ = org(root, "audit", "verify")
+    code, rep, _ = org(root, "audit", "verify", "--as", "alice")
     assert code == 0 and rep["ok"] and rep["events"] > 10
     head = f"{rep['head']['seq']}:{rep['head']['hash']}"
-    code, rep2, _ = org(root, "audit", "verify", "--anchor", head)
+    code, rep2, _ = org(root, "audit", "verify", "--as", "alice", "--anchor", head)
     assert code == 0 and rep2["anchors_checked"] == [rep["head"]["seq"]]
     with sqlite3.connect(root / ".org" / "org.db") as c:
         c.execute("UPDATE events SET body = CAST(replace(CAST(body AS TEXT), 'rev-gpt', 'rev-xxx') AS BLOB) "
                   "WHERE seq = (SELECT min(seq) FROM events WHERE type = 'review.filed')")
         bad = c.execute("SELECT min(seq) FROM events WHERE type = 'review.filed'").fetchone()[0]
-    code, out, err = org(root, "audit", "verify")
+    code, out, err = org(root, "audit", "verify", "--as", "alice")
     assert code == 8 and out["error"] == "integrity" and out["detail"]["broken"]["seq"] == bad
     assert f"broken at event {bad}" in err
 
 
-def test_claim_wait_is_woken_by_a_handoff(root):
+def test_claim_wait_is_woken_by_a_handoff(root, tokens):
     Bus.open(root=root).close()  # create the database first
-    env = {**os.environ, "ORG_ROOT": str(root)}
+    env = {**os.environ, "ORG_ROOT": str(root), "ORG_TOKEN": tokens["build-claude"]}
     p = subprocess.Popen([sys.executable, "-m", "org", "--json", "claim", "--lane", "builder", "--as", "build-claude",
                           "--wait", "30"], cwd=str(REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True)

@@ -60,20 +60,22 @@ def test_canary_never_reaches_the_database(url, root, monkeypatch):
                 assert GH_TOKEN.encode() not in data, f
 
 
-def test_canary_through_the_cli(root, tmp_path):
+def test_canary_through_the_cli(root, tmp_path, tokens):
+    from org.identity.guard import Guard
+
     canary = "cnry-" + uuid.uuid4().hex
     env = {"ORG_SECRET_GITHUB": canary}
     with Bus.open(root=root) as bus:
         bus.add_task("x", "change", attributes={"kind": "docs"})
-        c = bus.claim("builder", "build-claude")
+        c, job_token = Guard(bus).claim(tokens["build-claude"], "builder", "build-claude")
     work = tmp_path / "work.diff"
     work.write_text(f"+ token: {canary}\n")
     outs = []
-    r = run_org("--json", "submit", str(c.job), "--token", c.token, "--verdict", "pass", "--note", f"secret {canary}",
+    r = run_org("--json", "submit", str(c.job), "--token", job_token, "--verdict", "pass", "--note", f"secret {canary}",
                 "--file", str(work), root=root, env=env)
     assert r.returncode == 0, r.stderr
     outs.append(r.stdout + r.stderr)
-    r = run_org("pause", "--all", "--note", f"{canary} leaked", root=root, env=env)
+    r = run_org("pause", "--all", "--as", "alice", "--note", f"{canary} leaked", root=root, env=env)
     assert r.returncode == 0, r.stderr
     outs.append(r.stdout + r.stderr)
     assert all(canary not in o for o in outs)

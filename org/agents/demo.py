@@ -1,0 +1,193 @@
+"""`org demo`: the org at work on a realistic mix, told live from the event log, in well under a minute.
+
+On the current org and its default SQLite database, started afresh (an earlier database is moved
+aside, and the user is told where). Five tasks: a code change, a docs edit, a production deploy, a
+disposable dev-environment rebuild and a credential-bearing action. The built-in agents work them
+against the local model (or the real providers when their keys are set): cross-vendor reviews, a
+change sent back and fixed, the light path, the security agent's overreach denied by the RED rules,
+production work left waiting for a human. Ends with a summary and what to do next.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from org.errors import UsageError
+
+__all__ = ["DEMO_TASKS", "DEMO_SEED", "DemoResult", "run_demo", "fresh_database", "render_summary"]
+
+# (label, title, workflow, attributes)
+DEMO_TASKS: tuple[tuple[str, str, str, dict], ...] = (
+    ("code change", "Add retry with backoff to the webhook sender", "change", {"kind": "code"}),
+    ("docs edit", "Document the webhook retry policy", "change", {"kind": "docs"}),
+    ("production deploy", "Deploy release 2.4.1 to production", "ops",
+     {"kind": "deploy", "environment": "production", "credential": "deploy-key", "service": "deploy"}),
+    ("dev rebuild", "Rebuild the disposable dev environment", "ops",
+     {"kind": "env", "environment": "dev", "disposable": True}),
+    ("credential action", "File the release ticket in Jira", "ops",
+     {"kind": "ops", "environment": "staging", "credential": "jira", "service": "jira"}),
+)
+# The local model's seed and defect rate for the demo: with these the code change's first attempt has
+# a defect a reviewer catches and the docs edit goes through clean (tests assert the story).
+DEMO_SEED = 7
+DEMO_DEFECT_RATE = 0.5
+DEMO_LATENCY_S = 0.12
+
+
+@dataclass
+class DemoResult:
+    db_url: str
+    moved_to: str | None
+    tasks: list[dict]
+    report: Any
+    wall_s: float
+    story: list[str]
+    local: bool = True
+
+    def summary(self) -> dict:
+        done = [t for t in self.tasks if t["status"] == "done"]
+        waiting = [t for t in self.tasks if t.get("pending_approvals")]
+        blocked = [t for t in self.tasks if t["status"] in ("escalated", "rejected")]
+        denied = [a for a in self.report.actions if a["outcome"] == "deny"]
+        cost = self.report.cost_usd
+        return {
+            "database": self.db_url, "moved_aside": self.moved_to, "wall_s": round(self.wall_s, 2),
+            "done": [t["task"] for t in done], "awaiting_approval": [t["task"] for t in waiting],
+            "blocked": [t["task"] for t in blocked], "denied_actions": denied,
+            "calls": self.report.calls, "cost_usd": round(cost, 6), "unpriced_calls": self.report.unpriced_calls,
+            "cost_per_success_usd": round(cost / len(done), 6) if done else None,
+            "tasks": [{k: t.get(k) for k in ("task", "title", "workflow", "tier", "status", "rounds", "pending_approvals")}
+                      for t in self.tasks],
+        }
+
+
+def fresh_database(root: Path, db_url: str) -> tuple[str, str | None]:
+    """Move an existing demo database aside (with its WAL files). Returns (url, where it went)."""
+    from org.bus.store import sqlite_path
+
+    if not db_url.startswith("sqlite"):
+        raise UsageError("org demo starts afresh on the org's own SQLite database and never touches a shared one; "
+                         "run it without --db / ORG_DATABASE_URL")
+    path = sqlite_path(db_url)
+    if path is None:
+        return db_url, None
+    if not path.exists():
+        return db_url, None
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    dest = path.with_name(f"{path.stem}-before-demo-{stamp}{path.suffix}")
+    n = 1
+    while dest.exists():
+        dest = path.with_name(f"{path.stem}-before-demo-{stamp}-{n}{path.suffix}")
+        n += 1
+    shutil.move(str(path), str(dest))
+    for ext in ("-wal", "-shm"):
+        side = Path(str(path) + ext)
+        if side.exists():
+            shutil.move(str(side), str(dest) + ext)
+    return db_url, str(dest)
+
+
+def _requester(cfg: Any) -> str | None:
+    """A human allowed to add tasks (the demo files the work as that person), else nobody in particular."""
+    from org.engine.policy import decide
+
+    for a in cfg.actors.values():
+        if a.is_human and decide(cfg, a.id, "task.add", {}).allowed:
+            return a.id
+    return None
+
+
+def run_demo(cfg: Any, db_url: str, *, out: TextIO | None = None, quiet: bool = False,
+             env: dict[str, str] | None = None) -> DemoResult:
+    from org.agents.localmodel import LocalModelConfig
+    from org.agents.runner import RunOptions
+    from org.agents.session import AgentSession
+    from org.agents.story import Narrator
+
+    out = out or sys.stdout
+    t0 = time.monotonic()
+    say = (lambda *_a: None) if quiet else (lambda s="": print(s, file=out, flush=True))
+    url, moved = fresh_database(cfg.root, db_url)
+    if moved:
+        say(f"org demo: starting afresh; the earlier database was moved to {moved}")
+    local_cfg = LocalModelConfig(seed=DEMO_SEED, defect_rate=DEMO_DEFECT_RATE, latency_s=DEMO_LATENCY_S)
+    notes: list[str] = []
+
+    def note(kind: str, text: str) -> None:
+        notes.append(f"{kind}: {text}")
+        if kind in ("budget", "bench", "error", "ledger", "stop"):
+            say(f"        !! {text}")
+
+    with AgentSession(cfg, url, note=note, local_config=local_cfg, env=env) as s:
+        where = s.where()
+        served = sorted(set(where.values()))
+        local = "local model" in served
+        say(f"org demo: {len(cfg.lanes)} lanes, {len(where)} agents; model calls go to "
+            + (f"the local model on {s.local.url} (no API keys found; set ORG_MODELS=real or provider keys to use real "
+               "models)" if served == ["local model"] else ", ".join(served)))
+        port = s.port()
+        try:
+            by = _requester(cfg)
+            labels: dict[str, str] = {}
+            head = port.bus.head()
+            say(f"\nEnqueued as {by or 'the operator'}:")
+            for label, title, workflow, attrs in DEMO_TASKS:
+                t = port.bus.guard.add_task(None, title, workflow, by=by, attributes=attrs,
+                                            idempotency_key=f"demo:{label}")  # with the human's own token
+                labels[t["task"]] = label
+            say("")
+            narrator = Narrator(port, cfg, labels, out=out, after=head) if not quiet else None
+            if narrator:
+                narrator.start()
+            d = s.dispatcher(RunOptions(until_idle=True, lease_s=120))
+            try:
+                report = d.run()
+            finally:
+                if narrator:
+                    narrator.stop()
+            tasks = [port.bus.task(k) | {"pending_approvals": len([a for a in port.bus.task(k)["approvals"]
+                                                                   if a["status"] == "pending"])}
+                     for k in labels]
+        finally:
+            port.close()
+    res = DemoResult(url, moved, tasks, report, time.monotonic() - t0, narrator.lines if narrator else [], local)
+    return res
+
+
+def render_summary(res: DemoResult, cfg: Any) -> str:
+    s = res.summary()
+    lines = ["", "Summary"]
+    for t in res.tasks:
+        state = t["status"]
+        if t.get("pending_approvals"):
+            state = "awaiting approval"
+        lines.append(f"  {t['task']:>5}  {state:18} {t['workflow']:7} tier {t['tier']:7} rounds {t['rounds']}  {t['title']}")
+    denied = s["denied_actions"]
+    lines += [
+        "",
+        f"  done {len(s['done'])} · awaiting approval {len(s['awaiting_approval'])} · blocked {len(s['blocked'])} · "
+        f"actions denied by RED rules {sum(1 for a in denied if any(r.startswith('RED-') for r in a['rules']))}",
+        f"  {s['calls']} model calls, ${s['cost_usd']:.4f}"
+        + (f" (+{s['unpriced_calls']} unpriced)" if s["unpriced_calls"] else "")
+        + (f", ${s['cost_per_success_usd']:.4f} per successful outcome" if s["cost_per_success_usd"] is not None else "")
+        + f" · wall time {s['wall_s']:.1f}s",
+    ]
+    if res.local:
+        lines.append("  (costs are what the calls would cost at the list prices of the models the local model stands in for)")
+    humans = [a.id for a in cfg.actors.values() if a.is_human]
+    who = humans[0] if humans else "HUMAN"
+    rows = [("org tui", f"approve or reject what waits for a human (you act as {' or '.join(humans) or 'a human'})")]
+    if s["awaiting_approval"]:
+        rows.append((f"org approve {s['awaiting_approval'][0]} --as {who}", "the same from the command line"))
+    rows += [("org run", "let the agents carry on (approved work gets executed)"),
+             (f"org task show {res.tasks[0]['task'] if res.tasks else 'T-1'} --as {who}",
+              "a task's full timeline, every rule with its source")]
+    width = max(len(c) for c, _ in rows) + 3
+    lines += ["", "Next:"] + [f"  {c:<{width}}{what}" for c, what in rows]
+    return "\n".join(lines)

@@ -1,0 +1,147 @@
+"""Where each agent's calls go: the real provider when its API key is in the environment, else the local
+model on loopback. Same lanes, same prompts, same pacing and ledger either way.
+
+    ORG_MODELS=auto   (default) per provider: real when its key is set, local otherwise
+    ORG_MODELS=local  everything to the local model, keys or not
+    ORG_MODELS=real   everything to the providers (a missing key then fails the call, clearly)
+    ORG_LOCAL_MODEL_URL=http://127.0.0.1:PORT/v1   use a running local model instead of starting one
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from org.errors import UsageError
+
+__all__ = ["Endpoint", "PROVIDER_KEYS", "models_mode", "has_key", "plan_endpoints", "needs_local", "LocalModelHandle",
+           "local_model"]
+
+# The environment variables litellm reads for each provider's credentials.
+PROVIDER_KEYS: dict[str, tuple[str, ...]] = {
+    "openai": ("OPENAI_API_KEY",),
+    "anthropic": ("ANTHROPIC_API_KEY",),
+    "gemini": ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+    "vertex_ai": ("GOOGLE_APPLICATION_CREDENTIALS", "VERTEXAI_PROJECT"),
+    "bedrock": ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_BEARER_TOKEN_BEDROCK"),
+    "azure": ("AZURE_API_KEY", "AZURE_OPENAI_API_KEY"),
+    "openrouter": ("OPENROUTER_API_KEY",),
+    "mistral": ("MISTRAL_API_KEY",),
+    "groq": ("GROQ_API_KEY",),
+    "together_ai": ("TOGETHERAI_API_KEY", "TOGETHER_API_KEY"),
+    "deepseek": ("DEEPSEEK_API_KEY",),
+    "xai": ("XAI_API_KEY",),
+    "cohere": ("COHERE_API_KEY",),
+    "cohere_chat": ("COHERE_API_KEY",),
+    "fireworks_ai": ("FIREWORKS_AI_API_KEY", "FIREWORKS_API_KEY"),
+}
+# Self-hosted servers need no key: a model pointed at one is always called for real.
+SELF_HOSTED = ("ollama", "ollama_chat", "hosted_vllm", "lm_studio", "llamafile", "vllm")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    model: str  # the member's model string: what the call stands for and is priced as
+    called: str  # the litellm model string sent
+    api_base: str | None
+    api_key: str | None
+    served_by: str  # "local" or the provider
+    budget_key: str  # the rate budget the call spends ("local" for the local model)
+    family: str
+    timeout_s: float = 120.0
+
+    def to_json(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "api_key"}
+
+
+def models_mode(env: Mapping[str, str] | None = None) -> str:
+    mode = (env if env is not None else os.environ).get("ORG_MODELS", "auto").strip().lower() or "auto"
+    if mode not in ("auto", "local", "real"):
+        raise UsageError(f"ORG_MODELS is '{mode}'; use auto, local or real")
+    return mode
+
+
+def has_key(provider: str, env: Mapping[str, str] | None = None) -> bool:
+    e = env if env is not None else os.environ
+    if provider in SELF_HOSTED:
+        return True
+    return any(e.get(k) for k in PROVIDER_KEYS.get(provider, (f"{provider.upper()}_API_KEY",)))
+
+
+def plan_endpoints(cfg: Any, local_url: str | None, env: Mapping[str, str] | None = None,
+                   mode: str | None = None) -> dict[str, Endpoint]:
+    """An Endpoint for every agent member of the org. `local_url` is needed when any goes local."""
+    from org.agents.families import identify
+
+    e = env if env is not None else os.environ
+    mode = mode or models_mode(e)
+    out: dict[str, Endpoint] = {}
+    for actor in cfg.actors.values():
+        if actor.is_human or not actor.model:
+            continue
+        member_override = _override(cfg, actor)
+        ident = identify(actor.model, member_override)
+        real = mode == "real" or (mode == "auto" and has_key(ident.provider, e))
+        if real:
+            out[actor.id] = Endpoint(actor.model, actor.model, None, None, ident.provider, ident.provider, ident.family)
+        else:
+            if not local_url:
+                raise UsageError("the local model is needed but not running")
+            out[actor.id] = Endpoint(actor.model, f"openai/{actor.model}", local_url, "org-local", "local", "local",
+                                     ident.family, timeout_s=30.0)
+    return out
+
+
+def _override(cfg: Any, actor: Any) -> str | None:
+    lane = cfg.lanes.get(actor.lane)
+    for m in getattr(lane, "members", []) or []:
+        if m.id == actor.id:
+            return m.family
+    return None
+
+
+def needs_local(cfg: Any, env: Mapping[str, str] | None = None, mode: str | None = None) -> bool:
+    from org.agents.families import identify
+
+    e = env if env is not None else os.environ
+    mode = mode or models_mode(e)
+    if mode == "local":
+        return True
+    if mode == "real":
+        return False
+    return any(not has_key(identify(a.model, _override(cfg, a)).provider, e)
+               for a in cfg.actors.values() if not a.is_human and a.model)
+
+
+class LocalModelHandle:
+    """The local model for this run: a server we started (stopped on close) or one already running."""
+
+    def __init__(self, url: str | None, server: Any = None) -> None:
+        self.url = url
+        self.server = server
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+    def __enter__(self) -> LocalModelHandle:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def local_model(cfg: Any, env: Mapping[str, str] | None = None, config: Any = None) -> LocalModelHandle:
+    """Start the local model if any member needs it (or reuse ORG_LOCAL_MODEL_URL)."""
+    e = env if env is not None else os.environ
+    if not needs_local(cfg, e):
+        return LocalModelHandle(None)
+    if e.get("ORG_LOCAL_MODEL_URL"):
+        return LocalModelHandle(e["ORG_LOCAL_MODEL_URL"].rstrip("/"))
+    from org.agents.localmodel import LocalModelServer
+
+    srv = LocalModelServer(config).start()
+    return LocalModelHandle(srv.url, srv)

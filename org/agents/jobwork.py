@@ -1,0 +1,245 @@
+"""One job, start to finish, for a built-in agent: what it is told, the paced model call, the actions it
+asks for (each through the bus's `act`, i.e. decide() and the audit log), the submission, the ledger,
+and the budget ceilings. Called by the dispatcher's workers; never raises for model trouble.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from org.agents.agent import AgentResult, LaneAgent
+from org.agents.families import check_actor
+from org.agents.prompts import WorkItem, role_of
+from org.engine.policy import decide
+
+__all__ = ["JobOutcome", "JobRunner", "executes_actions"]
+
+
+@dataclass
+class JobOutcome:
+    job: int
+    task: str | None
+    gate: str | None
+    lane: str
+    actor: str
+    status: str  # submitted | released | failed | refused
+    verdict: str | None = None
+    detail: str = ""
+    calls: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
+    unpriced: int = 0
+    model_s: float = 0.0
+    elapsed_s: float = 0.0  # from the claim to the bus's answer to the submission
+    actions: list[dict] = field(default_factory=list)
+    failure: str | None = None  # the agent's failure kind when it did not deliver
+    budget: list[str] = field(default_factory=list)  # ceilings crossed by this job
+
+
+def executes_actions(cfg: Any, workflow: str, gate: str) -> bool:
+    """An operator's work gate executes its actions when an earlier work gate of the same lane planned
+    them (ops: plan -> ... -> execute); a first work gate only proposes them (dry-run decisions in its
+    plan). Builders never execute: each delivery is new content, a new revision."""
+    import networkx as nx
+
+    from org.engine.graph import build_graph
+
+    wf = cfg.workflows.get(workflow)
+    if wf is None or gate not in wf.gates:
+        return True
+    lane = wf.gates[gate].lane
+    return any(wf.gates[a].kind == "work" and wf.gates[a].lane == lane
+               for a in nx.ancestors(build_graph(wf), gate) if a in wf.gates)
+
+
+def _plan_gate(cfg: Any, workflow: str, gate: str) -> str | None:
+    import networkx as nx
+
+    from org.engine.graph import build_graph
+
+    wf = cfg.workflows[workflow]
+    lane = wf.gates[gate].lane
+    earlier = [a for a in nx.ancestors(build_graph(wf), gate)
+               if a in wf.gates and wf.gates[a].kind == "work" and wf.gates[a].lane == lane]
+    return earlier[0] if earlier else None
+
+
+class JobRunner:
+    """Shared, thread-safe pieces for running jobs; each call gets the worker's own BusPort."""
+
+    def __init__(self, cfg: Any, endpoints: dict, pacer: Any, adrs: Any, redact: Any, note: Any = None) -> None:
+        self.cfg = cfg
+        self.endpoints = endpoints
+        self.pacer = pacer
+        self.adrs = adrs
+        self.redact = redact
+        self.note = note or (lambda *_a, **_k: None)
+
+    # -- what the agent is told --------------------------------------------------------------------
+    def item(self, port: Any, claim: Any) -> WorkItem:
+        cfg = self.cfg
+        wf = cfg.workflows.get(claim.workflow)
+        spec = wf.gates.get(claim.gate) if wf else None
+        item = WorkItem(job=str(claim.job), task=claim.task or "", title=claim.title or "", workflow=claim.workflow or "",
+                        gate=claim.gate or "", gate_kind=claim.kind, gate_description=(spec.description or "") if spec else "",
+                        lane=claim.lane, tier=claim.tier or "", attributes=dict(claim.attributes or {}),
+                        round=int(claim.round or 0))
+        files: tuple[str, ...] = ()
+        if claim.kind == "review":
+            item.revision = claim.revision
+            r = port.work_result(claim.task, revision=claim.revision)
+            item.work, item.work_summary = r.get("content", ""), r.get("note", "")
+            files = tuple(re.findall(r"^\+\+\+ b/(\S+)", item.work, re.M))
+        elif claim.kind == "work":
+            if item.round > 0:
+                item.findings = port.last_findings(claim.task)
+                prev = port.work_result(claim.task, gate=claim.gate)
+                item.work, item.work_summary = prev.get("content", ""), prev.get("note", "")
+            plan_gate = _plan_gate(cfg, claim.workflow, claim.gate) if wf and claim.gate in wf.gates else None
+            if plan_gate:
+                item.plan = port.work_result(claim.task, gate=plan_gate).get("content", "")
+        ctx = self.adrs.for_job(item.task, item.workflow, item.gate, item.lane, item.attributes, item.title, files)
+        item.adr_ids, item.adr_text = list(ctx.ids), ctx.text
+        return item
+
+    # -- the job -------------------------------------------------------------------------------------
+    def run(self, port: Any, claim: Any, actor: str, stopping: Any) -> JobOutcome:
+        cfg = self.cfg
+        lane = cfg.lanes[claim.lane]
+        out = JobOutcome(claim.job, claim.task, claim.gate, claim.lane, actor, "released")
+        ep = self.endpoints[actor]
+        member = next((m for m in lane.members if m.id == actor), None)
+        wrong = check_actor(actor, cfg.actors[actor].family, ep.model, member.family if member else None)
+        if wrong:
+            return self._fail(port, claim, out, wrong)
+        if claim.kind not in ("work", "review"):
+            self._release(port, claim, out, f"{claim.kind} jobs are not for built-in agents")
+            return out
+        role = role_of(lane, claim.kind)
+        item = self.item(port, claim)
+        sw = port.paused(actor, claim.lane, claim.task)
+        if sw:
+            self._release(port, claim, out, f"paused ({sw}) before the model call")
+            return out
+        res = LaneAgent(actor, lane, ep, self.pacer, self.redact).work(item, role)
+        self._ledger(port, claim, actor, ep, res, out)
+        out.budget = self._budget(port, claim.lane, actor)
+        if not res.ok:
+            out.failure = res.failure
+            if res.failure == "malformed":
+                return self._fail(port, claim, out, res.error)
+            self._release(port, claim, out, f"{res.failure}: {res.error}"[:300])
+            return out
+        sw = port.paused(actor, claim.lane, claim.task)
+        if sw:
+            self._release(port, claim, out, f"paused ({sw}) after the model call; the result was not submitted")
+            return out
+        return self._submit(port, claim, actor, role, res, out)
+
+    def _submit(self, port: Any, claim: Any, actor: str, role: str, res: AgentResult, out: JobOutcome) -> JobOutcome:
+        o = res.output
+        blocked = self._actions(port, claim, actor, role, getattr(o, "actions", []) or [], out)
+        refs = f" (cites {', '.join(f'ADR-{n:04d}' for n in o.adrs_cited)})" if getattr(o, "adrs_cited", None) else ""
+        if claim.kind == "review":
+            verdict = o.verdict
+            note = o.summary + refs
+            if out.actions:
+                denied = [a for a in out.actions if a["outcome"] != "allow"]
+                if denied:
+                    note += f" [{len(denied)} requested action(s) refused: " + ", ".join(
+                        f"{a['action']} ({'/'.join(a['rules']) or a['outcome']})" for a in denied) + "]"
+            kw = {"note": note, "revision": claim.revision, "findings": [f.model_dump() for f in o.findings]}
+        else:
+            if role == "builder":
+                content = o.diff
+            else:
+                content = "\n".join(f"{i}. {s}" for i, s in enumerate(o.steps, 1))
+                if o.actions:
+                    content += "\nactions: " + json.dumps([a.model_dump() for a in o.actions], sort_keys=True)
+            verdict, note = "pass", o.summary + refs
+            if blocked:
+                verdict, note = "fail", f"could not carry it out: {blocked}"
+            kw = {"note": note, "content": content}
+            if role == "operator" and executes_actions(self.cfg, claim.workflow, claim.gate) and claim.revision:
+                # carrying out the approved plan does not change it: the approvals stay bound to it
+                kw["revision"] = claim.revision
+        r = port.submit(claim.job, claim.token, verdict, **kw)
+        out.verdict = verdict
+        if r.get("ok"):
+            out.status = "submitted"
+        else:
+            out.status, out.detail = "refused", f"{r.get('error')}: {r.get('message')}"
+        return out
+
+    def _actions(self, port: Any, claim: Any, actor: str, role: str, actions: list, out: JobOutcome) -> str:
+        """Every requested action passes decide(): recorded through the bus's act, or, at a planning
+        gate, evaluated as a dry run and written into the plan. Returns why execution is blocked."""
+        execute = role == "operator" and claim.kind == "work" and executes_actions(self.cfg, claim.workflow, claim.gate)
+        blocked = []
+        for a in actions:
+            attrs = {k: v for k, v in a.attributes.items()}
+            if role == "operator" and not execute:
+                d = decide(self.cfg, actor, a.action, {**attrs, **(claim.attributes or {})})
+                out.actions.append({"action": a.action, "outcome": d.outcome, "rules": d.rule_ids, "dry_run": True})
+                continue
+            r = port.act(a.action, actor, claim.task, attrs, token=claim.token)
+            d = r.get("decision") or {}
+            rules = [h.get("id") for h in d.get("rules", []) if isinstance(h, dict)] or list(d.get("rule_ids", []))
+            out.actions.append({"action": a.action, "outcome": d.get("outcome", "deny"), "rules": rules,
+                                "reason": d.get("reason", ""), "why": a.why})
+            if d.get("outcome") != "allow" and execute:
+                blocked.append(f"{a.action}: {d.get('reason', 'refused')}")
+        return "; ".join(blocked)
+
+    # -- bookkeeping ---------------------------------------------------------------------------------
+    def _ledger(self, port: Any, claim: Any, actor: str, ep: Any, res: AgentResult, out: JobOutcome) -> None:
+        for c in res.calls:
+            if not c.called:  # refused by the pacer before any request was sent
+                continue
+            out.calls += 1
+            out.tokens_in += c.prompt_tokens
+            out.tokens_out += c.completion_tokens
+            out.model_s += c.latency_s
+            if c.status == 200 and c.cost_usd is None:
+                out.unpriced += 1
+            out.cost_usd += c.cost_usd or 0.0
+            try:
+                port.record_usage(actor, ep.model, tokens_in=c.prompt_tokens, tokens_out=c.completion_tokens,
+                                  cost_usd=c.cost_usd or 0.0, latency_ms=c.latency_s * 1000, outcome=c.outcome,
+                                  task=claim.task, job=claim.job, lane=claim.lane, workflow=claim.workflow,
+                                  gate=claim.gate)
+            except Exception as exc:  # the ledger must not lose the job; say so loudly
+                self.note("ledger", f"could not record usage for job {claim.job}: {exc}")
+
+    def _budget(self, port: Any, lane_name: str, actor: str) -> list[str]:
+        """Pause (and so escalate to a human) an actor or lane past its budget ceiling."""
+        crossed = []
+        lane = self.cfg.lanes[lane_name]
+        member = next((m for m in lane.members if m.id == actor), None)
+        checks = []
+        if member is not None and member.budget and member.budget.usd is not None:
+            checks.append(("actor", actor, member.budget.usd, self.cfg.actors[actor].source))
+        if lane.budget and lane.budget.usd is not None:
+            checks.append(("lane", lane_name, lane.budget.usd, self.cfg.source(f"lane:{lane_name}")))
+        for scope, key, ceiling, src in checks:
+            spent = port.spent(scope, key)
+            if spent >= ceiling:
+                why = (f"budget ceiling reached: {scope} {key} spent ${spent:.4f} of ${ceiling:.2f} ({src}); "
+                       f"a human decides whether to raise it and resume ('org resume --{scope} {key}')")
+                port.pause(scope, key, why)
+                crossed.append(why)
+                self.note("budget", why)
+        return crossed
+
+    def _release(self, port: Any, claim: Any, out: JobOutcome, why: str) -> None:
+        out.status, out.detail = "released", why
+        port.release(claim.job, claim.token, why)
+
+    def _fail(self, port: Any, claim: Any, out: JobOutcome, why: str) -> JobOutcome:
+        out.status, out.detail = "failed", why
+        port.fail(claim.job, claim.token, why)
+        return out

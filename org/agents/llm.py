@@ -1,0 +1,316 @@
+"""The one door to litellm: an offline-safe lazy import and a call wrapper reporting usage, cost, latency
+and outcome, with 429s classified as temporary (wait and retry) or quota exhausted (stop until reset).
+
+No other module of org imports litellm. Everything here maps litellm's exceptions to plain data
+(`CallResult.outcome`) at the boundary, so callers never see a third-party exception.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+__all__ = [
+    "CallResult",
+    "Outcome",
+    "litellm_module",
+    "complete",
+    "price",
+    "register_prices",
+    "provider_of",
+    "classify_error",
+    "parse_reset",
+    "DEFAULT_QUOTA_RESET_S",
+]
+
+Outcome = Literal["ok", "rate_limited", "quota_exhausted", "unavailable", "auth", "error"]
+DEFAULT_QUOTA_RESET_S = 3600.0  # when a provider says "quota exhausted" without saying until when
+
+# Set before litellm is imported: no network fetch of the cost map, no hub downloads, quiet logs.
+_OFFLINE_ENV = {"LITELLM_LOCAL_MODEL_COST_MAP": "True", "HF_HUB_OFFLINE": "1", "LITELLM_LOG": "ERROR"}
+_LOCK = threading.Lock()
+_MOD: Any = None
+
+
+def litellm_module() -> Any:
+    """Import litellm once, offline-safe and quiet. Thread-safe."""
+    global _MOD
+    if _MOD is not None:
+        return _MOD
+    with _LOCK:
+        if _MOD is None:
+            os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+            for k, v in _OFFLINE_ENV.items():
+                os.environ.setdefault(k, v)
+            import litellm  # noqa: PLC0415  (lazy on purpose: ~3 s, 2,700 modules)
+
+            litellm.suppress_debug_info = True
+            litellm.drop_params = True  # e.g. temperature on models that take none
+            litellm.telemetry = False
+            litellm.set_verbose = False
+            _MOD = litellm
+    return _MOD
+
+
+@dataclass
+class CallResult:
+    """One model call, as plain data. `cost_usd` is None when the model is not in the cost map."""
+
+    model: str  # the member's model string (what the call stands for; what it is priced as)
+    called: str  # the litellm model string actually sent (e.g. openai/<model> against the local server)
+    provider: str  # the provider whose rate budget the call used
+    outcome: Outcome
+    content: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float | None = None
+    latency_s: float = 0.0
+    status: int | None = None
+    retry_after_s: float | None = None
+    error: str = ""
+    served_by: str = ""  # "local" for the loopback model, else the provider
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "ok"
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def to_json(self) -> dict:
+        return {k: getattr(self, k) for k in (
+            "model", "called", "provider", "served_by", "outcome", "prompt_tokens", "completion_tokens", "cost_usd",
+            "latency_s", "status", "retry_after_s", "error")}
+
+
+_PROVIDERS: dict[str, str] = {}
+
+
+def provider_of(model: str) -> str:
+    """litellm's provider for a model string ('gpt-5' -> openai); raises ValueError when it has none."""
+    hit = _PROVIDERS.get(model)
+    if hit is not None:
+        return hit
+    lt = litellm_module()
+    try:
+        _, provider, _, _ = lt.get_llm_provider(model)
+    except Exception as exc:  # litellm raises BadRequestError for names it cannot place
+        raise ValueError(f"litellm cannot tell which provider serves '{model}'") from exc
+    _PROVIDERS[model] = provider
+    return provider
+
+
+def register_prices(prices: Mapping[str, Mapping[str, float]]) -> list[str]:
+    """Register per-token prices for models the cost map lacks, e.g. self-hosted ones:
+    {model: {input_cost_per_token, output_cost_per_token}}. Returns the names registered."""
+    lt = litellm_module()
+    entries = {}
+    for model, p in prices.items():
+        try:
+            inp, out = float(p["input_cost_per_token"]), float(p["output_cost_per_token"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"price for '{model}' needs input_cost_per_token and output_cost_per_token") from exc
+        entries[model] = {"input_cost_per_token": inp, "output_cost_per_token": out, "mode": "chat",
+                          "litellm_provider": model.split("/", 1)[0] if "/" in model else "openai"}
+    if entries:
+        lt.register_model(entries)
+        _PRICED.clear()
+    return sorted(entries)
+
+
+_PRICED: dict[str, bool] = {}
+
+
+def _known(model: str) -> bool:
+    hit = _PRICED.get(model)
+    if hit is None:
+        lt = litellm_module()
+        try:
+            info = lt.get_model_info(model)
+            hit = info.get("input_cost_per_token") is not None and info.get("output_cost_per_token") is not None
+        except Exception:
+            hit = False
+        _PRICED[model] = hit
+    return hit
+
+
+def price(model: str, prompt_tokens: int, completion_tokens: int) -> float | None:
+    """US dollars from litellm's cost map, or None when the model is not mapped (never guessed)."""
+    if not _known(model):
+        return None
+    lt = litellm_module()
+    try:
+        p, c = lt.cost_per_token(model=model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
+    except Exception:
+        return None
+    return float(p) + float(c)
+
+
+def complete(
+    model: str,
+    messages: list[dict[str, str]],
+    *,
+    called: str | None = None,
+    api_base: str | None = None,
+    api_key: str | None = None,
+    provider: str | None = None,
+    served_by: str | None = None,
+    timeout_s: float = 120.0,
+    max_tokens: int | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> CallResult:
+    """Call `called` (default: `model`) through litellm once, without retries; price it as `model`.
+    Never raises for provider trouble: the outcome says what happened."""
+    lt = litellm_module()
+    called = called or model
+    prov = provider or _safe_provider(model)
+    kwargs: dict[str, Any] = {"model": called, "messages": messages, "timeout": timeout_s, "max_retries": 0}
+    if api_base:
+        kwargs["api_base"] = api_base
+    if api_key:
+        kwargs["api_key"] = api_key
+    if max_tokens:
+        kwargs["max_tokens"] = max_tokens
+    kwargs.update(extra or {})
+    res = CallResult(model=model, called=called, provider=prov, outcome="ok", served_by=served_by or prov)
+    t0 = time.perf_counter()
+    try:
+        resp = lt.completion(**kwargs)
+    except Exception as exc:
+        res.latency_s = time.perf_counter() - t0
+        res.outcome, res.status, res.retry_after_s, res.error = classify_error(exc)
+        return res
+    res.latency_s = time.perf_counter() - t0
+    try:
+        res.content = resp.choices[0].message.content or ""
+    except (AttributeError, IndexError):
+        res.content = ""
+    usage = getattr(resp, "usage", None)
+    res.prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
+    res.completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
+    res.status = 200
+    res.cost_usd = price(model, res.prompt_tokens, res.completion_tokens)
+    return res
+
+
+def _safe_provider(model: str) -> str:
+    try:
+        return provider_of(model)
+    except ValueError:
+        return model.split("/", 1)[0] if "/" in model else "unknown"
+
+
+# Words providers use when the account, not the minute, has run out.
+_QUOTA_CODES = {"insufficient_quota", "billing_hard_limit_reached", "quota_exceeded", "billing_not_active"}
+_QUOTA_TEXT = re.compile(r"exceeded your current quota|insufficient[_ ]quota|billing|credit balance|"
+                         r"per ?day|perday|daily limit|quota exceeded for .*day", re.I)
+QUOTA_MIN_RETRY_S = 300.0  # a 429 that asks us to wait this long is a quota, not a burst
+
+
+def classify_error(exc: BaseException) -> tuple[Outcome, int | None, float | None, str]:
+    """(outcome, http status, seconds until retry is sensible, short message) for a litellm exception."""
+    status = getattr(exc, "status_code", None)
+    status = int(status) if isinstance(status, int | str) and str(status).isdigit() else None
+    headers = _headers_of(exc)
+    body = getattr(exc, "body", None)
+    code = ""
+    if isinstance(body, dict):
+        err = body.get("error") if isinstance(body.get("error"), dict) else body
+        code = " ".join(str(err.get(k) or "") for k in ("code", "type", "status")).lower()
+    msg = _short(str(getattr(exc, "message", "") or exc))
+    name = type(exc).__name__
+    if status == 429 or name == "RateLimitError":
+        wait = parse_reset(headers)
+        quota = (any(c in code for c in _QUOTA_CODES) or bool(_QUOTA_TEXT.search(msg))
+                 or (wait is not None and wait >= QUOTA_MIN_RETRY_S))
+        if quota:
+            return "quota_exhausted", 429, wait if wait is not None else DEFAULT_QUOTA_RESET_S, msg
+        return "rate_limited", 429, wait, msg
+    if name in ("AuthenticationError", "PermissionDeniedError") or status in (401, 403):
+        return "auth", status, None, msg
+    if status == 402 or name == "PaymentRequiredError":
+        return "quota_exhausted", status, parse_reset(headers) or DEFAULT_QUOTA_RESET_S, msg
+    if (name in ("APIConnectionError", "ServiceUnavailableError", "InternalServerError", "BadGatewayError", "Timeout")
+            or (status is not None and status >= 500) or isinstance(exc, TimeoutError | ConnectionError)):
+        return "unavailable", status, parse_reset(headers), msg
+    return "error", status, None, msg
+
+
+def _headers_of(exc: BaseException) -> dict[str, str]:
+    for attr in ("litellm_response_headers", "headers"):
+        h = getattr(exc, attr, None)
+        if h:
+            try:
+                return {str(k).lower(): str(v) for k, v in dict(h).items()}
+            except (TypeError, ValueError):
+                continue
+    resp = getattr(exc, "response", None)
+    h = getattr(resp, "headers", None)
+    return {str(k).lower(): str(v) for k, v in dict(h).items()} if h else {}
+
+
+_DUR = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+(?:\.\d+)?)ms)?$")
+
+
+def parse_reset(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """Seconds until a rate limit resets, from the headers providers send: retry-after-ms, retry-after
+    (seconds or an HTTP date), x-ratelimit-reset-requests/-tokens ('1.5s', '6m0s'), and Anthropic's
+    anthropic-ratelimit-*-reset (RFC 3339). The largest stated wait wins; None when none is stated."""
+    h = {k.lower(): v for k, v in headers.items()}
+    waits: list[float] = []
+    if "retry-after-ms" in h:
+        with contextlib.suppress(ValueError):
+            waits.append(float(h["retry-after-ms"]) / 1000)
+    if "retry-after" in h:
+        v = h["retry-after"].strip()
+        try:
+            waits.append(float(v))
+        except ValueError:
+            from email.utils import parsedate_to_datetime
+
+            with contextlib.suppress(TypeError, ValueError):
+                waits.append(parsedate_to_datetime(v).timestamp() - (now or time.time()))
+    for k in ("x-ratelimit-reset-requests", "x-ratelimit-reset-tokens"):
+        if k in h:
+            d = _duration(h[k])
+            if d is not None:
+                waits.append(d)
+    for k, v in h.items():
+        if k.startswith("anthropic-ratelimit-") and k.endswith("-reset"):
+            try:
+                ts = datetime.fromisoformat(v.replace("Z", "+00:00"))
+                if ts.tzinfo is None:
+                    ts = ts.replace(tzinfo=UTC)
+                waits.append(ts.timestamp() - (now or time.time()))
+            except ValueError:
+                pass
+    waits = [max(0.0, w) for w in waits]
+    return max(waits) if waits else None
+
+
+def _duration(v: str) -> float | None:
+    v = v.strip()
+    try:
+        return float(v)
+    except ValueError:
+        pass
+    m = _DUR.match(v)
+    if not m or not any(m.groups()):
+        return None
+    hh, mm, ss, ms = (float(x) if x else 0.0 for x in m.groups())
+    return hh * 3600 + mm * 60 + ss + ms / 1000
+
+
+def _short(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    text = re.sub(r"^litellm\.\w+: \w+: ", "", text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+

@@ -1,0 +1,324 @@
+"""The dispatcher behind `org run`: config-driven routing of bus jobs to the built-in lane agents.
+
+No model decides who does what. Each agent lane gets `lane.concurrency` workers; a worker offers the
+lane's members in YAML order (rotating the starting member so work spreads across models) to the bus,
+which hands out only a job that member is eligible for (separation of duties, cross-vendor, switches).
+Between steps the worker re-checks the kill switches. A member whose provider is out of quota, or who
+keeps failing, is benched for a while instead of spinning. Ctrl-C stops claiming, lets calls in flight
+finish and submit, and gives back every lease not yet worked; a second Ctrl-C abandons the calls (their
+leases are released too, or expire).
+
+With `until_idle`, the run ends when no worker found anything to claim for a moment and no agent job
+is leased anywhere (nothing is about to hand work on); what waits for humans stays waiting.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from org.agents.jobwork import JobOutcome, JobRunner
+from org.agents.pacing import Stopped
+
+__all__ = ["RunOptions", "RunReport", "Dispatcher"]
+
+
+@dataclass
+class RunOptions:
+    lanes: tuple[str, ...] = ()  # agent lanes to serve; empty: every agent lane
+    until_idle: bool = True
+    idle_grace_s: float = 0.5
+    lease_s: float = 300.0
+    poll_s: float = 1.0  # longest wait between claim attempts while idle (wake-ups come sooner)
+    max_jobs: int | None = None
+    concurrency: int | None = None  # workers per lane; None: each lane's `concurrency` from its YAML
+
+
+@dataclass
+class RunReport:
+    started: float = 0.0
+    wall_s: float = 0.0
+    stopped_by: str = ""
+    jobs: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    by_lane: dict[str, int] = field(default_factory=dict)
+    calls: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
+    unpriced_calls: int = 0
+    model_s: float = 0.0
+    actions: list[dict] = field(default_factory=list)
+    failures: list[dict] = field(default_factory=list)
+    budget: list[str] = field(default_factory=list)
+    benched: list[str] = field(default_factory=list)
+    pacer: dict = field(default_factory=dict)
+    elapsed_s: list[float] = field(default_factory=list)  # per job: claim to submission, minus model time
+
+    def add(self, o: JobOutcome) -> None:
+        self.jobs += 1
+        self.outcomes[o.status] = self.outcomes.get(o.status, 0) + 1
+        self.by_lane[o.lane] = self.by_lane.get(o.lane, 0) + 1
+        self.calls += o.calls
+        self.tokens_in += o.tokens_in
+        self.tokens_out += o.tokens_out
+        self.cost_usd += o.cost_usd
+        self.unpriced_calls += o.unpriced
+        self.model_s += o.model_s
+        self.actions += [{**a, "task": o.task, "actor": o.actor} for a in o.actions]
+        self.budget += o.budget
+        if o.status in ("failed", "refused") or (o.status == "released" and o.failure):
+            self.failures.append({"job": o.job, "task": o.task, "gate": o.gate, "actor": o.actor, "status": o.status,
+                                  "detail": o.detail})
+
+    def to_json(self) -> dict:
+        return dict(self.__dict__)
+
+
+class Dispatcher:
+    """Runs the agent lanes against the bus until idle or stopped."""
+
+    def __init__(self, cfg: Any, open_port: Callable[[], Any], runner: JobRunner, options: RunOptions | None = None,
+                 on_job: Callable[[JobOutcome], None] | None = None) -> None:
+        self.cfg = cfg
+        self.open_port = open_port
+        self.runner = runner
+        self.opts = options or RunOptions()
+        self.on_job = on_job or (lambda _o: None)
+        self.stop_event = runner.pacer.stop  # one event stops claims and every paced wait
+        self.report = RunReport()
+        self._lock = threading.Lock()
+        self._busy = 0
+        self._idle: dict[tuple[str, int], bool] = {}
+        self._generation = 0
+        self._rr: dict[str, int] = {}
+        self._bench: dict[str, tuple[float, str]] = {}  # actor -> (until, why)
+        self._inflight: dict[int, tuple[Any, str]] = {}  # job -> (claim, actor)
+        self._claim_locks: dict[str, threading.Lock] = {}
+        self._empty: dict[str, tuple[float, int]] = {}  # lane -> (when a pass found nothing, generation)
+        self.lanes = [n for n, lane in cfg.lanes.items() if lane.kind == "agent" and (not self.opts.lanes or n in self.opts.lanes)]
+
+    # -- control -----------------------------------------------------------------------------------
+    def stop(self, why: str = "signal") -> None:
+        if not self.report.stopped_by:
+            self.report.stopped_by = why
+        self.stop_event.set()
+
+    def run(self) -> RunReport:
+        self.report.started = time.time()
+        t0 = time.monotonic()
+        threads = []
+        for lane in self.lanes:
+            for i in range(self.opts.concurrency or self.cfg.lanes[lane].concurrency or 1):
+                self._idle[(lane, i)] = False
+                t = threading.Thread(target=self._worker, args=(lane, i), name=f"org-{lane}-{i}", daemon=True)
+                threads.append(t)
+        beat = threading.Thread(target=self._heartbeats, name="org-heartbeat", daemon=True)
+        for t in threads:
+            t.start()
+        beat.start()
+        try:
+            self._watch()
+        except KeyboardInterrupt:
+            self.stop("signal")
+            self.runner.note("stop", "stopping: no new claims; calls in flight finish and submit "
+                                     "(Ctrl-C again to abandon them)")
+        self.stop(self.report.stopped_by or "signal")
+        try:
+            for t in threads:
+                t.join()
+            beat.join(timeout=5)
+        except KeyboardInterrupt:
+            self.report.stopped_by = "abandoned"
+        self._release_inflight("the dispatcher stopped before this job was finished")
+        self.report.wall_s = time.monotonic() - t0
+        self.report.pacer = self.runner.pacer.stats.to_json()
+        self.report.benched = [f"{a}: {why}" for a, (_u, why) in self._bench.items()]
+        return self.report
+
+    def _watch(self) -> None:
+        port = self.open_port()
+        try:
+            quiet_since: float | None = None
+            last_sweep = time.monotonic()
+            while not self.stop_event.wait(0.1):
+                if time.monotonic() - last_sweep > 30:
+                    last_sweep = time.monotonic()
+                    port.bus.sweep()
+                if self.opts.max_jobs is not None and self.report.jobs >= self.opts.max_jobs:
+                    self.stop("max_jobs")
+                    break
+                if not self.opts.until_idle:
+                    continue
+                with self._lock:
+                    idle = self._busy == 0 and all(self._idle.values())
+                    gen = self._generation
+                if not idle:
+                    quiet_since = None
+                    continue
+                if quiet_since is None:
+                    quiet_since, quiet_gen = time.monotonic(), gen
+                    continue
+                if gen != quiet_gen:
+                    quiet_since = None
+                    continue
+                if time.monotonic() - quiet_since >= self.opts.idle_grace_s:
+                    _queued, leased = port.open_agent_work(self.lanes)
+                    if leased == 0:
+                        self.stop("idle")
+                        break
+                    quiet_since = time.monotonic()
+        finally:
+            port.close()
+
+    # -- workers -----------------------------------------------------------------------------------
+    def _worker(self, lane: str, idx: int) -> None:
+        port = self.open_port()
+        wait = 0.05
+        try:
+            trouble = 0
+            while not self.stop_event.is_set():
+                t_claim = time.perf_counter()
+                try:
+                    got = self._claim(port, lane)
+                    trouble = 0
+                except Exception as exc:  # the bus is unreachable or broken: say so, back off, keep going
+                    trouble += 1
+                    self.runner.note("error", f"{lane} worker could not claim ({type(exc).__name__}: {exc})"[:300])
+                    self.stop_event.wait(min(10.0, 0.5 * 2 ** min(trouble, 5)))
+                    if trouble >= 8:
+                        self.stop("error")
+                    continue
+                if got is None:
+                    with self._lock:
+                        self._idle[(lane, idx)] = True
+                    port.wait_for_work({lane}, wait)
+                    wait = min(self.opts.poll_s, wait * 2)
+                    continue
+                wait = 0.05
+                claim, actor = got
+                with self._lock:
+                    self._idle[(lane, idx)] = False
+                    self._busy += 1
+                    self._inflight[claim.job] = (claim, actor)
+                try:
+                    o = self._handle(port, claim, actor)
+                finally:
+                    with self._lock:
+                        self._busy -= 1
+                        self._generation += 1
+                        self._inflight.pop(claim.job, None)
+                if o is not None:
+                    o.elapsed_s = time.perf_counter() - t_claim
+                    with self._lock:
+                        self.report.add(o)
+                        self.report.elapsed_s.append(o.elapsed_s - o.model_s)
+                    self._after(o)
+                    self.on_job(o)
+        finally:
+            with self._lock:
+                self._idle[(lane, idx)] = True
+            port.close()
+
+    def _claim(self, port: Any, lane_name: str) -> tuple[Any, str] | None:
+        """One pass over the lane's members. Passes of one lane take turns, and a pass that found nothing
+        spares the lane's other workers for a moment unless this dispatcher handed work on since: idle
+        workers woken together do not all hammer the database with the same empty claims."""
+        with self._lock:
+            lock = self._claim_locks.setdefault(lane_name, threading.Lock())
+        with lock:
+            with self._lock:
+                gen = self._generation
+            mark = self._empty.get(lane_name)
+            if mark is not None and mark[1] == gen and time.monotonic() - mark[0] < 0.05:
+                return None
+            got = self._claim_pass(port, lane_name)
+            if got is None:
+                self._empty[lane_name] = (time.monotonic(), gen)
+            else:
+                self._empty.pop(lane_name, None)
+            return got
+
+    def _claim_pass(self, port: Any, lane_name: str) -> tuple[Any, str] | None:
+        lane = self.cfg.lanes[lane_name]
+        members = [m.id for m in lane.members]
+        with self._lock:
+            start = self._rr.get(lane_name, 0)
+            self._rr[lane_name] = start + 1
+        now = time.monotonic()
+        for i in range(len(members)):
+            actor = members[(start + i) % len(members)]
+            until = self._bench.get(actor)
+            if until is not None and until[0] > now:
+                continue
+            ep = self.runner.endpoints.get(actor)
+            if ep is None or self.runner.pacer.store.blocked(ep.budget_key, time.time()) is not None:
+                continue
+            if self.stop_event.is_set():
+                return None
+            claim, why = port.claim(lane_name, actor, self.opts.lease_s)
+            if claim is not None:
+                return claim, actor
+            if why.startswith("paused") and "lane" in why and lane_name in why:
+                return None
+        return None
+
+    def _handle(self, port: Any, claim: Any, actor: str) -> JobOutcome | None:
+        try:
+            if self.stop_event.is_set():
+                port.release(claim.job, claim.token, "the dispatcher is stopping")
+                return JobOutcome(claim.job, claim.task, claim.gate, claim.lane, actor, "released",
+                                  detail="the dispatcher is stopping")
+            return self.runner.run(port, claim, actor, self.stop_event)
+        except Stopped:
+            port.release(claim.job, claim.token, "the dispatcher stopped while the call waited for its rate budget")
+            return JobOutcome(claim.job, claim.task, claim.gate, claim.lane, actor, "released", detail="stopped")
+        except Exception as exc:  # a bug must not take the dispatcher down; the job goes back to the queue
+            why = f"internal error in the dispatcher ({type(exc).__name__}: {exc}); the job was released"
+            port.release(claim.job, claim.token, why[:300])
+            self.runner.note("error", why)
+            return JobOutcome(claim.job, claim.task, claim.gate, claim.lane, actor, "released", detail=why,
+                              failure="error")
+
+    def _after(self, o: JobOutcome) -> None:
+        """Bench a member whose calls keep failing, so no lane spins on a broken provider or key."""
+        bench = {"auth": (3600.0, "its provider refused the credentials"), "error": (60.0, "its calls fail"),
+                 "unavailable": (30.0, "its provider is unavailable"), "rate_limited": (5.0, "its rate budget is booked"),
+                 "quota_exhausted": (0.0, "")}
+        if o.failure in bench and bench[o.failure][0] > 0:
+            secs, why = bench[o.failure]
+            with self._lock:
+                self._bench[o.actor] = (time.monotonic() + secs, f"{why} ({o.detail[:120]})")
+            self.runner.note("bench", f"{o.actor} sits out {secs:.0f}s: {why}")
+
+    def _heartbeats(self) -> None:
+        port = None
+        try:
+            every = max(1.0, self.opts.lease_s / 3)
+            while not self.stop_event.wait(every):
+                with self._lock:
+                    jobs = list(self._inflight.values())
+                if not jobs:
+                    continue
+                port = port or self.open_port()
+                for claim, _actor in jobs:
+                    port.heartbeat(claim.job, claim.token, self.opts.lease_s)
+        finally:
+            if port is not None:
+                port.close()
+
+    def _release_inflight(self, why: str) -> None:
+        with self._lock:
+            jobs = list(self._inflight.values())
+            self._inflight.clear()
+        if not jobs:
+            return
+        port = self.open_port()
+        try:
+            for claim, _actor in jobs:
+                port.release(claim.job, claim.token, why)
+        finally:
+            port.close()

@@ -1,0 +1,125 @@
+"""Everything one `org run` (or `org demo`) process needs, assembled from the config and the environment:
+endpoints (providers or the local model), the pacer on the shared database budgets, the ADR source,
+the redactor, and the dispatcher. A context manager: closing it stops the local model it started.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from org.agents.adrctx import AdrSource
+from org.agents.endpoints import LocalModelHandle, local_model, models_mode, plan_endpoints
+from org.agents.jobwork import JobRunner
+from org.agents.pacing import DEFAULT_LIMITS, Limits, Pacer, parse_limits
+from org.agents.prompts import Redactor
+from org.agents.runner import Dispatcher, RunOptions
+from org.errors import UsageError
+
+__all__ = ["AgentSession", "load_prices"]
+
+
+def load_prices(root: Path) -> list[str]:
+    """Register prices for models litellm's cost map lacks, from <root>/models.yaml:
+        hosted_vllm/acme-coder-7b: {input_cost_per_token: 2.0e-7, output_cost_per_token: 6.0e-7}"""
+    path = Path(root) / "models.yaml"
+    if not path.is_file():
+        return []
+    import yaml
+
+    from org.agents.llm import register_prices
+
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+        if not isinstance(data, dict):
+            raise ValueError("expected a mapping of model -> prices")
+        return register_prices(data)
+    except (yaml.YAMLError, ValueError) as exc:
+        raise UsageError(f"{path}: {exc}") from None
+
+
+class AgentSession:
+    """Built once per process. `note(kind, text)` receives progress remarks (pacing, budgets, benching)."""
+
+    def __init__(self, cfg: Any, db_url: str, *, note: Callable[[str, str], None] | None = None,
+                 limits: dict[str, Limits] | None = None, local_config: Any = None,
+                 env: dict[str, str] | None = None) -> None:
+        from org.agents.busport import BusPort, open_bus
+        from org.agents.sqlbudget import SqlBudgetStore
+
+        self.cfg = cfg
+        self.db_url = db_url
+        self.env = dict(os.environ if env is None else env)
+        self.note = note or (lambda _k, _t: None)
+        self.mode = models_mode(self.env)
+        self.priced = load_prices(cfg.root)
+        self.local: LocalModelHandle = local_model(cfg, self.env, local_config)
+        try:
+            self.endpoints = plan_endpoints(cfg, self.local.url, self.env, self.mode)
+            lim = dict(DEFAULT_LIMITS)
+            if self.local.server is not None:
+                c = self.local.server.config
+                lim["local"] = Limits(rpm=c.rpm, tpm=c.tpm)
+            if self.env.get("ORG_RATE_LIMITS"):
+                try:
+                    lim.update(parse_limits(self.env["ORG_RATE_LIMITS"]))
+                except ValueError as exc:
+                    raise UsageError(f"ORG_RATE_LIMITS: {exc}") from None
+            lim.update(limits or {})
+            self.store = SqlBudgetStore(lambda: open_bus(db_url, cfg.root, cfg))
+            self.pacer = Pacer(self.store, lim)
+            self.redact = Redactor.for_org(cfg, self.env)
+            self.adrs = AdrSource(cfg.root, cfg)
+            self.runner = JobRunner(cfg, self.endpoints, self.pacer, self.adrs, self.redact, note=self.note)
+            # Identity: the humans' own token files (so `org approve --as HUMAN` and the TUI just work) and
+            # short-lived principal tokens for this run's agents, held in memory and revoked on close.
+            from org.identity.bootstrap import agent_tokens, ensure_human_tokens
+
+            self._boot = open_bus(db_url, cfg.root, cfg)
+            ensure_human_tokens(self._boot)
+            self.tokens = agent_tokens(self._boot, ttl=12 * 3600, actors=sorted(self.endpoints))
+            self._open_port = lambda: BusPort(open_bus(db_url, cfg.root, cfg, self.tokens))
+        except BaseException:
+            self._close_boot()
+            self.local.close()
+            raise
+
+    def where(self) -> dict[str, str]:
+        """Per agent: where its calls go ('local model' or the provider)."""
+        return {a: ("local model" if ep.served_by == "local" else ep.served_by) for a, ep in self.endpoints.items()}
+
+    def dispatcher(self, options: RunOptions | None = None, on_job: Any = None) -> Dispatcher:
+        return Dispatcher(self.cfg, self._open_port, self.runner, options, on_job=on_job)
+
+    def port(self) -> Any:
+        """A BusPort whose work calls authenticate as this run's agents."""
+        return self._open_port()
+
+    def _close_boot(self) -> None:
+        boot = getattr(self, "_boot", None)
+        if boot is None:
+            return
+        try:
+            if getattr(self, "tokens", None):
+                from org.identity.bootstrap import revoke_all
+
+                revoke_all(boot, self.tokens)
+                self.tokens = {}
+        finally:
+            boot.close()
+            self._boot = None
+
+    def close(self) -> None:
+        try:
+            self._close_boot()
+        finally:
+            self.store.close()
+            self.local.close()
+
+    def __enter__(self) -> AgentSession:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

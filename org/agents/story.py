@@ -1,0 +1,134 @@
+"""The live story of a run, told from the bus's event log (the same record tests and auditors read):
+one line per thing a person would want to see, without the plumbing (leases, ready gates)."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any, TextIO
+
+__all__ = ["Narrator", "line_for"]
+
+_SYMBOLS = {"new": "+", "work": ">", "pass": "ok", "changes": "<-", "rework": "<-", "deny": "XX", "wait": "..",
+            "done": "OK", "escalated": "!!", "allow": "ok", "info": " -"}
+_UNICODE = {"new": "●", "work": "✎", "pass": "✓", "changes": "↩", "rework": "↻", "deny": "⛔", "wait": "⏸",
+            "done": "✔", "escalated": "⚠", "allow": "✓", "info": "·"}
+
+
+def _short(rev: Any) -> str:
+    return str(rev)[:8] if rev else "-"
+
+
+def line_for(e: dict, labels: dict[str, str], sources: Callable[[str], str]) -> tuple[str, str] | None:
+    """(symbol key, text) for an event worth telling, else None."""
+    d = e.get("data") or {}
+    t, who, gate = e["type"], e.get("actor") or "engine", e.get("gate")
+    fam = e.get("family") or d.get("family")
+    who_f = f"{who} ({fam})" if fam and fam != "human" else who
+    if t == "task.created":
+        skipped = ""
+        return "new", (f"{labels.get(e['task'], '')}: '{d.get('title')}' -> {d.get('workflow')} workflow, "
+                       f"tier {d.get('tier')} ({d.get('tier_reason')}){skipped}")
+    if t == "gate.skipped":
+        return None
+    if t == "work.submitted":
+        note = (d.get("note") or "").split(". ")[0]
+        return "work", f"{gate}: {who_f} delivered revision {_short(d.get('revision'))}" + (f" - {note}" if note else "")
+    if t == "review.filed":
+        v = d.get("verdict")
+        f = d.get("findings") or []
+        first = f"; {f[0].get('severity')}: {f[0].get('text')}" if f else ""
+        how = "counts (" + str(d.get("why", "")).removeprefix("counts: ") + ")" if d.get("counts") else ""
+        return ("pass" if v == "pass" else "changes"), (
+            f"{gate}: {who_f} reviewed {_short(d.get('revision'))}: {v}{first}" + (f" - {how}" if how else ""))
+    if t == "rework.started" and d.get("target"):
+        return "rework", f"sent back to '{d.get('target')}' for rework (round {d.get('round')} of {d.get('limit')})"
+    if t == "action.decided":
+        outcome = e.get("decision")
+        a = d.get("attributes") or {}
+        what = d.get("action")
+        if a.get("credential"):
+            what += f" (credential {a['credential']} for service {a.get('service', '?')})"
+        elif a.get("via"):
+            what += f" (via {a['via']})"
+        if outcome == "deny":
+            rules = ", ".join(f"{r} ({sources(r) or 'built in'})" for r in e.get("rules") or [])
+            return "deny", f"{who_f} tried {what}: DENIED by {rules}"
+        if outcome == "needs_approval":
+            return "wait", f"{who_f} asked for {what}: needs a human ({', '.join(e.get('rules') or [])})"
+        return "allow", f"{who_f} {what}: allowed" + (f" (approved by {d['approved_by']})" if d.get("approved_by") else "")
+    if t == "approval.requested":
+        if d.get("kind") == "action" or d.get("action"):
+            return "wait", (f"waiting for a human to approve '{d.get('action')}' on revision "
+                            f"{_short(d.get('revision'))}")
+        return "wait", f"waiting for a human at '{gate or d.get('subject')}' (revision {_short(d.get('revision'))})"
+    if t == "gate.passed" and gate == "eligibility":
+        return "info", f"{gate}: {d.get('reason')}"
+    if t == "task.done":
+        skipped = ", ".join(d.get("skipped") or [])
+        return "done", f"done on revision {_short(d.get('revision'))}" + (f" (skipped: {skipped})" if skipped else "")
+    if t == "task.escalated":
+        return "escalated", f"escalated to a human ({d.get('kind')}): {d.get('reason')}"
+    if t in ("job.released", "job.failed", "job.dead"):
+        why = d.get("reason") or ""
+        if "dispatcher is stopping" in why or "stopped" in why:
+            return None
+        return "escalated" if t != "job.released" else "info", f"{gate or 'job'}: {t.split('.')[1]} - {why}"
+    if t == "switch.paused":
+        return "escalated", f"paused {d.get('scope')} {d.get('target')}: {d.get('note')}"
+    return None
+
+
+class Narrator:
+    """Tails the event log and prints the story; run it in a thread while the dispatcher works."""
+
+    def __init__(self, port: Any, cfg: Any, labels: dict[str, str] | None = None, out: TextIO | None = None,
+                 after: int = 0) -> None:
+        self.port = port
+        self.cfg = cfg
+        self.labels = labels or {}
+        self.out = out or sys.stdout
+        self.after = after
+        self.lines: list[str] = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        enc = (getattr(self.out, "encoding", None) or "").lower()
+        self.symbols = _UNICODE if "utf" in enc else _SYMBOLS
+
+    def _source(self, rule: str) -> str:
+        return self.cfg.source(rule)
+
+    def drain(self) -> int:
+        n = 0
+        while True:
+            evs = self.port.bus.events_since(self.after, limit=500)
+            if not evs:
+                return n
+            for e in evs:
+                self.after = e["seq"]
+                got = line_for(e, self.labels, self._source)
+                if got is None:
+                    continue
+                sym, text = got
+                task = e.get("task") or ""
+                line = f"  {task:>5} {self.symbols[sym]:2} {text}"
+                self.lines.append(line)
+                print(line, file=self.out, flush=True)
+                n += 1
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self.drain()
+            self.port.bus.wait_for_events(self.after, 0.2)
+
+    def start(self) -> Narrator:
+        self._thread = threading.Thread(target=self._loop, name="org-story", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self.drain()

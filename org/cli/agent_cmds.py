@@ -1,0 +1,109 @@
+"""org run and org demo: the built-in lane agents at work (litellm and the bus load inside the commands)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from org.cli._common import JsonFlag, emit, err, load_config, opts
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)
+    app.command("demo")(demo)
+
+
+def _limits(values: list[str] | None):
+    from org.agents.pacing import parse_limits
+    from org.errors import UsageError
+
+    try:
+        return parse_limits(",".join(values or []))
+    except ValueError as exc:
+        raise UsageError(f"--limit: {exc}") from None
+
+
+def run(
+    lane: Annotated[list[str] | None, typer.Option("--lane", help="Serve only this agent lane (repeatable).")] = None,
+    watch: Annotated[bool, typer.Option("--watch", help="Keep running and wait for new work (Ctrl-C stops).")] = False,
+    max_jobs: Annotated[int | None, typer.Option("--max-jobs", min=1, help="Stop after this many jobs.")] = None,
+    limit: Annotated[list[str] | None, typer.Option(
+        "--limit", help="A provider's shared rate budget, PROVIDER=RPM[/TPM], e.g. anthropic=50/40000 (repeatable).",
+        show_default=False)] = None,
+    lease: Annotated[float, typer.Option("--lease", min=10, help="Lease seconds per job (heartbeats extend it).")] = 300,
+    json_: JsonFlag = False,
+) -> None:
+    """Run the built-in agents on the bus's jobs until no agent work is left (or --watch)."""
+    from org.agents.runner import RunOptions
+    from org.agents.session import AgentSession
+    from org.errors import UsageError
+
+    o = opts(json_)
+    cfg = load_config(o.org_root())
+    agent_lanes = [n for n, ln in cfg.lanes.items() if ln.kind == "agent"]
+    for n in lane or []:
+        if n not in agent_lanes:
+            raise UsageError(f"'{n}' is not an agent lane (agent lanes: {', '.join(agent_lanes)})")
+    lim = _limits(limit)
+
+    def note(kind: str, text: str) -> None:
+        err(f"org run: {text}")
+
+    def on_job(j) -> None:
+        if o.json:
+            return
+        what = f"{j.task or 'job'} {j.gate or ''}".strip()
+        cost = f" ${j.cost_usd:.4f}" if j.calls else ""
+        extra = f" - {j.detail}" if j.detail and j.status != "submitted" else ""
+        err(f"  {what:24} {j.actor:12} {j.status:9} {j.verdict or '':7}{cost}{extra}")
+
+    with AgentSession(cfg, o.db_url(), note=note, limits=lim) as s:
+        places = sorted(set(s.where().values()))
+        err(f"org run: {len(s.where())} agents in {len(lane or agent_lanes)} lane(s); calls go to {', '.join(places)}"
+            + (f" ({s.local.url})" if s.local.url else "") + ("; Ctrl-C stops" if watch else ""))
+        d = s.dispatcher(RunOptions(lanes=tuple(lane or ()), until_idle=not watch, lease_s=lease, max_jobs=max_jobs),
+                         on_job=on_job)
+        report = d.run()
+        port = s.port()
+        try:
+            done_tasks = [t for t in port.bus.list_tasks(status="done", limit=10_000)
+                          if t["updated_at"] >= report.started]
+            waiting = [t for t in port.bus.list_tasks(status="active", limit=10_000) if t.get("pending_approvals")]
+        finally:
+            port.close()
+    done = len(done_tasks)
+    data = {"ok": True, "stopped_by": report.stopped_by, "jobs": report.jobs, "outcomes": report.outcomes,
+            "by_lane": report.by_lane, "calls": report.calls, "tokens_in": report.tokens_in,
+            "tokens_out": report.tokens_out, "cost_usd": round(report.cost_usd, 6), "unpriced_calls": report.unpriced_calls,
+            "tasks_done": done, "cost_per_success_usd": round(report.cost_usd / done, 6) if done else None,
+            "awaiting_approval": [t["task"] for t in waiting], "failures": report.failures, "budget": report.budget,
+            "benched": report.benched, "pacer": report.pacer, "wall_s": round(report.wall_s, 2)}
+
+    def human() -> str:
+        per = f", ${data['cost_per_success_usd']:.4f} per task done" if done else ""
+        out = [f"{report.jobs} job(s) in {report.wall_s:.1f}s ({report.stopped_by}); {report.calls} model calls, "
+               f"${report.cost_usd:.4f}{per}; {done} task(s) done"]
+        if report.unpriced_calls:
+            out.append(f"{report.unpriced_calls} call(s) unpriced: their models are not in litellm's cost map "
+                       "(add them to models.yaml)")
+        if waiting:
+            out.append(f"awaiting a human: {', '.join(t['task'] for t in waiting)} (org tui, or org approve TASK --as HUMAN)")
+        for f in report.failures[:10]:
+            out.append(f"not delivered: {f['task']} {f['gate']} by {f['actor']}: {f['detail']}")
+        return "\n".join(out)
+
+    emit(data, human)
+
+
+def demo(json_: JsonFlag = False) -> None:
+    """The org at work on a realistic mix of tasks, told live (fresh database; the earlier one is moved aside)."""
+    from org.agents.demo import render_summary, run_demo
+
+    o = opts(json_)
+    cfg = load_config(o.org_root())
+    res = run_demo(cfg, o.db_url(), out=sys.stderr if o.json else sys.stdout, quiet=False)
+    emit({"ok": True, **res.summary()}, lambda: render_summary(res, cfg))

@@ -1,0 +1,194 @@
+"""org token issue|revoke|list and org credential use: principals' tokens and the credential broker."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Annotated
+
+import typer
+
+from org.cli._common import JsonFlag, emit, opts
+
+__all__ = ["register"]
+
+token_app = typer.Typer(name="token", help="Issue, revoke and list principals' tokens.", no_args_is_help=True,
+                        add_completion=False, rich_markup_mode=None)
+cred_app = typer.Typer(name="credential", help="Use a credential by name through the broker.", no_args_is_help=True,
+                       add_completion=False, rich_markup_mode=None)
+
+TokenOpt = Annotated[str | None, typer.Option(
+    "--token", envvar="ORG_TOKEN", show_envvar=False,
+    help="Your token (default: $ORG_TOKEN; a human's own token file with --by).")]
+ByOpt = Annotated[str | None, typer.Option("--by", help="The human doing this (their own token file is used).")]
+_TTL = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(token_app, name="token")
+    app.add_typer(cred_app, name="credential")
+
+
+def _ttl(s: str | None) -> float | None:
+    from org.errors import UsageError
+
+    if s is None:
+        return None
+    m = _TTL.match(s.strip().lower())
+    if not m:
+        raise UsageError(f"--ttl is a duration like 3600, 45m, 12h or 30d, not '{s}'")
+    return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
+
+
+def _when(ts: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else "never"
+
+
+def _open():
+    from org.cli.bus_cmds import open_bus
+    from org.identity.guard import Guard
+
+    bus = open_bus(opts())
+    return bus, Guard(bus)
+
+
+@token_app.command("issue")
+def issue(
+    as_: Annotated[str, typer.Option("--as", help="The actor the token speaks for.")],
+    ttl: Annotated[str | None, typer.Option("--ttl", help="Lifetime, e.g. 3600, 45m, 12h, 30d (default: none).")] = None,
+    by: ByOpt = None,
+    token: TokenOpt = None,
+    show: Annotated[bool, typer.Option("--show", help="Also print a human's token (it is saved to their file).")] = False,
+    note: Annotated[str, typer.Option("--note")] = "",
+    json_: JsonFlag = False,
+) -> None:
+    """Create a token for ACTOR; the secret is shown once (a human's is saved to their own 0600 file instead).
+    Needs a human's token, except a human's very first token when the org has none yet."""
+    from org.errors import Denied
+    from org.identity import files
+
+    opts(json_)
+    bus, g = _open()
+    with bus:
+        cfg = bus.config(required=True)
+        subject = cfg.actors.get(as_)
+        first = (subject is not None and subject.is_human and not token and by is None
+                 and not any(r["principal_kind"] == "human"  # ever: revoking them all does not reopen this
+                             for r in g.tokens.list(kind="principal", active_only=False)))
+        if first:
+            issuer = "org:first-human-token"
+        else:
+            p = g.principal(token, as_=by, command="token issue")
+            if not p.is_human:
+                g._deny(p, "token issue", "agent issuing", "only a human's token may issue tokens",
+                        rule="ORG-HUMAN-ISSUER")
+            issuer = p.actor
+        if subject is not None and subject.is_human and issuer not in (as_, "org:first-human-token") and not show:
+            raise Denied(f"a human's token belongs in their own config file: {as_} runs 'org token issue --as {as_}' "
+                         "(or pass --show to hand it over yourself)")
+        info = g.tokens.issue(as_, by=issuer, ttl=_ttl(ttl), note=note)
+    out = {"ok": True, **info}
+    if subject is not None and subject.is_human:
+        out["token_file"] = str(files.write_human_token(bus.ctx.root, as_, info["token"]))
+        if not show:
+            out.pop("token")
+
+    def human() -> str:
+        lines = [f"token {info['id']} for {as_} ({info['kind']}), expires {_when(info['expires_at'])}"]
+        if "token_file" in out:
+            lines.append(f"  saved to {out['token_file']} (owner-only); commands with --as {as_} use it")
+        if "token" in out:
+            lines.append(f"  {info['token']}")
+            lines.append("  shown once: only its hash is kept. Give it to the agent as ORG_TOKEN.")
+        return "\n".join(lines)
+
+    emit(out, human)
+
+
+@token_app.command("revoke")
+def revoke(
+    token_id: Annotated[str | None, typer.Argument(help="The token's id (from 'org token list').")] = None,
+    actor: Annotated[str | None, typer.Option("--actor", help="Revoke every live token of this actor.")] = None,
+    by: ByOpt = None,
+    token: TokenOpt = None,
+    json_: JsonFlag = False,
+) -> None:
+    """Revoke a token now (every command refuses it from the next call). Humans may revoke any; anyone their own."""
+    from org.errors import Denied, UsageError
+
+    opts(json_)
+    if (token_id is None) == (actor is None):
+        raise UsageError("give a token id or --actor")
+    bus, g = _open()
+    with bus:
+        p = g.principal(token, as_=by, command="token revoke")
+        if not p.is_human:
+            mine = {r["id"] for r in g.tokens.list(actor=p.actor, active_only=False)}
+            if (actor is not None and actor != p.actor) or (token_id is not None and token_id not in mine):
+                g._deny(p, "token revoke", "agent revoking others", "an agent may revoke only its own tokens",
+                        rule="ORG-HUMAN-ISSUER")
+        if actor is not None and bus.config(required=True).actors.get(actor) is None:
+            raise Denied(f"no actor '{actor}' in this org")
+        ids = g.tokens.revoke(token_id=token_id, actor=actor, by=p.actor)
+    emit({"ok": True, "revoked": ids}, f"revoked {len(ids)} token(s)" + (f": {', '.join(ids)}" if ids else ""))
+
+
+@token_app.command("list")
+def list_(
+    actor: Annotated[str | None, typer.Option("--actor", help="Only this actor's tokens.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Include revoked and expired tokens.")] = False,
+    jobs: Annotated[bool, typer.Option("--jobs", help="Include job tokens.")] = False,
+    by: ByOpt = None,
+    token: TokenOpt = None,
+    json_: JsonFlag = False,
+) -> None:
+    """Every principal of the org with its tokens (ids, never secrets). Needs a human's token."""
+    opts(json_)
+    bus, g = _open()
+    with bus:
+        p = g.principal(token, as_=by, command="token list")
+        if not p.is_human:
+            g._deny(p, "token list", "agent listing", "only a human's token may list tokens", rule="ORG-HUMAN-ISSUER")
+        cfg = bus.config(required=True)
+        rows = [r for r in g.tokens.list(actor=actor, active_only=not all_) if jobs or r["kind"] == "principal"]
+    principals = [{"principal": a.id, "kind": a.kind, "lane": a.lane,
+                   "tokens": [r for r in rows if r["principal"] == a.id]}
+                  for a in sorted(cfg.actors.values(), key=lambda a: (a.lane, a.id)) if actor in (None, a.id)]
+
+    def human() -> str:
+        lines = []
+        for pr in principals:
+            live = [t for t in pr["tokens"] if t["status"] == "active"]
+            lines.append(f"{pr['principal']:<14} {pr['kind']:<6} {pr['lane']:<10} {len(live)} live token(s)")
+            for t in pr["tokens"]:
+                lines.append(f"    {t['id']}  {t['kind']:<9} {t['status']:<8} expires {_when(t['expires_at'])}"
+                             + (f"  job {t['job']} ({t['task']} {t['gate']})" if t["kind"] == "job" else ""))
+        return "\n".join(lines)
+
+    emit({"ok": True, "principals": principals}, human)
+
+
+@cred_app.command("use")
+def use(
+    credential: Annotated[str, typer.Argument(help="The credential's name, e.g. github.")],
+    service: Annotated[str, typer.Option("--service", help="The service the call is for.")],
+    task: Annotated[str, typer.Option("--task", help="The task the call belongs to.")],
+    as_: Annotated[str | None, typer.Option("--as", help="Who asks (the token's principal).")] = None,
+    method: Annotated[str, typer.Option("--method")] = "GET",
+    path: Annotated[str, typer.Option("--path", help="Path on the service, e.g. /repos/x/pulls.")] = "/",
+    data: Annotated[str | None, typer.Option("--data", help="Request body.")] = None,
+    token: Annotated[str | None, typer.Option(
+        "--token", envvar="ORG_TOKEN", show_envvar=False,
+        help="Agents: the job token of a job on the task; humans: their own token.")] = None,
+    json_: JsonFlag = False,
+) -> None:
+    """Have the broker call SERVICE with CREDENTIAL (decide() first; you never see the secret).
+    Exit 0 called, 4 refused, 6 needs a human's approval, 7 the service did not answer."""
+    from org.identity.broker import Broker
+
+    opts(json_)
+    bus, g = _open()
+    with bus:
+        r = Broker(bus, g).call(token, credential=credential, service=service, task=task, as_=as_, method=method,
+                                path=path, body=data)
+    emit(r, lambda: f"{r['method']} {r['service']}{r['path']} -> {r['status']}\n{r['body']}")

@@ -1,0 +1,14 @@
+"""org.identity: principals, scoped job tokens and the credential broker.
+
+- `tokens.Tokens`: issue / revoke / list principal tokens (only a salted, peppered HMAC is stored),
+  mint job tokens inside a claim, authenticate a presented token in constant time.
+- `guard.Guard`: the bus behind authentication (what the CLI and the built-in agents use).
+- `broker.Broker`: actions that name a credential; decide() first, the secret only for an allowed action.
+- `bootstrap`: the principals and tokens a local org needs (`org init`, the demo), created automatically.
+- `files`: the per-org config folder: the pepper and humans' own token files (0600).
+"""
+
+from org.identity.guard import Guard, acting
+from org.identity.tokens import Principal, Tokens
+
+__all__ = ["Guard", "Principal", "Tokens", "acting"]

@@ -1,0 +1,151 @@
+"""The credential broker: agents ask for an action that names a credential; decide() rules first, and only
+an allowed action gets the secret resolved and used (an HTTP call to the credential's service URL with
+the secret in a header). The caller never sees the secret, and neither do events, logs or output.
+
+A call: authenticate (an agent needs a live job token on the task whose lane may `credential.use`; a
+human their own token) -> `credential.use` through the bus's `act` under the task's pinned policy
+(RED-CREDENTIAL-REUSE denies a credential used for another service, for everyone; consequential
+rules open a human approval) -> resolve the secret from its env var or file -> call
+`<url><path>` without following redirects -> return status and body, scrubbed of every known secret.
+Every refusal for a credential or service that is unknown, unusable or not allowed gives the same
+answer (exit 4, one fixed message); only the audit log records which rule or fault it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from org.bus.redact import Redactor
+from org.errors import Denied, NeedsApproval, Paused, UsageError
+from org.identity.guard import Guard, acting
+
+__all__ = ["Broker", "REFUSED", "METHODS", "MAX_BODY"]
+
+REFUSED = "the broker refused this request"
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+MAX_BODY = 1024 * 1024
+_PATH = re.compile(r"^/(?!/)[A-Za-z0-9._~!$&'()*+,;=:%/?-]{0,2000}$")
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Never follow a redirect: it could carry the secret's header to another host."""
+
+    def redirect_request(self, *a: Any, **k: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect, urllib.request.ProxyHandler({}))
+
+
+class Broker:
+    """Uses credentials on behalf of authenticated principals, after decide() allows it."""
+
+    def __init__(self, bus, guard: Guard | None = None) -> None:
+        self.bus = bus
+        self.guard = guard or Guard(bus)
+
+    def call(self, token: str | None, *, credential: str, service: str, task: str, as_: str | None = None,
+             method: str = "GET", path: str = "/", body: str | None = None, timeout: float = 10.0) -> dict:
+        g = self.guard
+        p = g.principal(token, as_=as_, command="credential use", job_ok=True)
+        g.may_act(p, "credential.use", task, "credential use")
+        method = method.upper()
+        if method not in METHODS:
+            raise UsageError(f"--method is one of {', '.join(METHODS)}, not '{method}'")
+        if not _PATH.match(path or ""):
+            raise UsageError("--path is a path on the service, starting with a single '/' (no scheme or host)")
+        with acting(p):
+            r = self.bus.act("credential.use", p.actor, task, {"credential": credential, "service": service})
+        d = r["decision"]
+        if d["outcome"] == "deny":
+            raise Denied(REFUSED)
+        if d["outcome"] == "needs_approval":
+            raise NeedsApproval(f"using a credential on {r['task']} needs a human's approval first (request "
+                                f"#{r['approval']}): org approve {r['task']} --as HUMAN --action credential.use",
+                                approval=r["approval"], task=r["task"])
+        spec = self._spec(r["task"], credential, service, d)
+        secret = _resolve(spec) if spec is not None else None
+        if spec is None or not secret or not spec.url or any(c in secret for c in "\r\n\x00"):
+            why = ("not the decided credential" if spec is None else "no secret available" if not secret
+                   else "no url declared" if not spec.url else "malformed secret")
+            self._record(p, r["task"], "credential.refused", credential, service, {"reason": why})
+            raise Denied(REFUSED)
+        url = spec.url.rstrip("/") + path
+        req = urllib.request.Request(url, data=body.encode() if body is not None else None, method=method)
+        req.add_header(spec.header, f"{spec.scheme} {secret}" if spec.scheme else secret)
+        red = Redactor({credential: secret, **_known(self.bus)})
+        started = time.monotonic()
+        try:
+            with _OPENER.open(req, timeout=timeout) as resp:
+                status, raw = resp.status, resp.read(MAX_BODY + 1)
+        except urllib.error.HTTPError as exc:  # 4xx/5xx and unfollowed redirects still answer
+            status, raw = exc.code, exc.read(MAX_BODY + 1) if exc.fp is not None else b""
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            reason = red.text(str(getattr(exc, "reason", exc)))
+            self._record(p, r["task"], "credential.failed", credential, service,
+                         {"method": method, "path": red.text(path), "error": reason})
+            raise Paused(f"the {service} service did not answer ({reason}); retry later")
+        text = red.text(raw[:MAX_BODY].decode("utf-8", errors="replace"))
+        out = {"ok": status < 400, "task": r["task"], "credential": credential, "service": service, "method": method,
+               "path": red.text(path), "status": status, "body": text, "truncated": len(raw) > MAX_BODY,
+               "elapsed_ms": round((time.monotonic() - started) * 1000, 1), "decision": d}
+        self._record(p, r["task"], "credential.used", credential, service,
+                     {"method": method, "path": path, "status": status, "bytes": len(raw),
+                      "response_sha256": hashlib.sha256(raw).hexdigest()})
+        return out
+
+    def _spec(self, task: str, credential: str, service: str, d: dict):
+        """The credential the decision was about, from the task's pinned policy (None: not the one asked for)."""
+        attrs = d.get("attributes") or {}
+        if attrs.get("credential") != credential or attrs.get("service") != service:
+            return None  # the task's own attributes pinned another credential or service
+        ctx = self.bus.ctx
+
+        def fn(tx):
+            row = ctx.task_row(tx, task)
+            return ctx.pinned(tx, row.config_hash)
+
+        spec = self.bus.store.read(fn).credentials.get(credential)
+        return spec if spec is not None and spec.service == service else None
+
+    def _record(self, p, task: str, type_: str, credential: str, service: str, data: dict) -> None:
+        ctx = self.bus.ctx
+        lane, fam = ctx.actor_info(self.bus.config(), p.actor)
+
+        def fn(tx) -> None:
+            with acting(p):
+                ctx.record(tx, type_, task=task, actor=p.actor, lane=lane, family=fam, job=p.job,
+                           decision="use" if type_ == "credential.used" else "refuse",
+                           data={"credential": credential, "service": service, **data})
+
+        ctx.write(fn)
+
+
+def _resolve(spec) -> str | None:
+    if spec.env:
+        v = os.environ.get(spec.env)
+        return v.strip() if v and v.strip() else None
+    try:
+        p = Path(spec.file).expanduser()
+        v = p.read_text(errors="ignore").strip() if p.is_file() and p.stat().st_size < 65536 else ""
+    except OSError:
+        return None
+    return v or None
+
+
+def _known(bus) -> dict[str, str]:
+    """Every declared credential's current value, so a response echoing any of them is scrubbed too."""
+    cfg = bus.config()
+    out: dict[str, str] = {}
+    for name, spec in (cfg.credentials if cfg is not None else {}).items():
+        v = _resolve(spec)
+        if v:
+            out[name] = v
+    return out

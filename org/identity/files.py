@@ -1,0 +1,112 @@
+"""Where identity keeps things outside the database: the per-org config folder, the pepper and human token files.
+
+Layout (ORG_CONFIG_HOME, else $XDG_CONFIG_HOME/org, else ~/.config/org):
+
+    <config home>/<root hash>/pepper          32 random bytes (hex), 0600: keys every token hash
+    <config home>/<root hash>/<human>.token   a human's own principal token, 0600
+
+The root hash names the org (sha256 of its resolved folder), so two orgs on one machine never share
+tokens. ORG_TOKEN_PEPPER overrides the pepper file (for several machines sharing one PostgreSQL).
+A token file that others can read is refused, like ssh refuses a world-readable key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+import stat
+from pathlib import Path
+
+from org.errors import UsageError
+
+__all__ = ["config_home", "org_dir", "pepper", "human_token_path", "read_human_token", "write_human_token",
+           "write_private"]
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+
+
+def config_home() -> Path:
+    env = os.environ.get("ORG_CONFIG_HOME")
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CONFIG_HOME")
+    return (Path(xdg).expanduser() if xdg else Path.home() / ".config") / "org"
+
+
+def org_dir(root: Path | str | None) -> Path:
+    """The config folder of one org (created 0700 on first use)."""
+    key = str(Path(root).expanduser().resolve()) if root is not None else "<no-root>"
+    d = config_home() / hashlib.sha256(key.encode()).hexdigest()[:16]
+    return d
+
+
+def _ensure_dir(d: Path) -> None:
+    try:
+        d.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise UsageError(f"cannot create {d}: {exc.strerror or exc}")
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read (created 0600 from the start, never wider)."""
+    _ensure_dir(path.parent)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def _read_private(path: Path) -> str | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}")
+    if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise UsageError(f"{path} is readable by others; only its owner may read it (chmod 600 {path})")
+    return path.read_text().strip()
+
+
+def pepper(root: Path | str | None) -> bytes:
+    """The key every token hash is made with; the database alone never suffices to check a guess."""
+    env = os.environ.get("ORG_TOKEN_PEPPER")
+    if env:
+        if len(env) < 32:
+            raise UsageError("ORG_TOKEN_PEPPER must be at least 32 characters")
+        return env.encode()
+    p = org_dir(root) / "pepper"
+    got = _read_private(p)
+    if got:
+        return got.encode()
+    try:
+        _ensure_dir(p.parent)
+        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # first writer wins
+    except FileExistsError:
+        return (_read_private(p) or "").encode()
+    try:
+        os.write(fd, secrets.token_hex(32).encode())
+    finally:
+        os.close(fd)
+    return (_read_private(p) or "").encode()
+
+
+def human_token_path(root: Path | str | None, human: str) -> Path:
+    if not _NAME.match(human):
+        raise UsageError(f"'{human}' is not a valid actor id")
+    return org_dir(root) / f"{human}.token"
+
+
+def read_human_token(root: Path | str | None, human: str) -> str | None:
+    return _read_private(human_token_path(root, human))
+
+
+def write_human_token(root: Path | str | None, human: str, token: str) -> Path:
+    p = human_token_path(root, human)
+    write_private(p, token + "\n")
+    return p

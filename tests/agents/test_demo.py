@@ -1,0 +1,178 @@
+"""`org demo` through the real entry point; its story asserted from the event log, not the printed text."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from helpers import run_org
+
+from org.bus import Bus
+from org.config.loader import load_org
+
+CANARY = "canary-J1ra-7c0ffee-secret"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The README's first command in a fresh copy of the default org (canary secrets in the environment),
+    then a rerun in-process, which must start afresh."""
+    import os
+    import shutil
+
+    from helpers import REPO
+
+    from org.agents.demo import run_demo
+
+    root = tmp_path_factory.mktemp("demo-org")
+    home = tmp_path_factory.mktemp("demo-config-home")  # module scope: set it here, before any autouse fixture
+    for d in ("lanes", "gates", "adrs"):
+        if (REPO / d).is_dir():
+            shutil.copytree(REPO / d, root / d, ignore=shutil.ignore_patterns(".index*", "__pycache__"))
+    env = {"ORG_SECRET_JIRA": CANARY, "ORG_SECRET_GITHUB": CANARY + "-gh", "ORG_MODELS": "auto",
+           "OPENAI_API_KEY": "", "ANTHROPIC_API_KEY": "", "GEMINI_API_KEY": "", "GOOGLE_API_KEY": "",
+           "ORG_LOCAL_MODEL_URL": "", "ORG_DATABASE_URL": "", "ORG_CONFIG_HOME": str(home), "ORG_TOKEN": ""}
+    t0 = time.monotonic()
+    first = run_org("demo", "--json", root=root, env=env, timeout=120)
+    wall = time.monotonic() - t0
+    assert first.returncode == 0, first.stderr[-3000:]
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        rerun = run_demo(load_org(root), f"sqlite:///{root / '.org' / 'org.db'}", quiet=True)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return root, first, wall, rerun
+def _events(root: Path) -> list[dict]:
+    cfg = load_org(root)
+    with Bus.open(None, root=root, config=cfg) as bus:
+        return bus.events_since(0, limit=100_000)
+
+
+def test_demo_runs_and_reports(demo):
+    root, first, wall, _ = demo
+    assert wall < 60, f"the demo took {wall:.1f}s"
+    out = json.loads(first.stdout)
+    assert len(out["done"]) == 3 and len(out["awaiting_approval"]) == 2 and out["blocked"] == []
+    assert out["cost_usd"] > 0 and out["unpriced_calls"] == 0
+    assert out["cost_per_success_usd"] == pytest.approx(out["cost_usd"] / 3, rel=1e-3)
+    assert "RED-CREDENTIAL-REUSE" in first.stderr  # with --json the live story goes to stderr
+
+
+def test_rerun_starts_afresh_and_says_where_the_old_database_went(demo):
+    root, _, _, rerun = demo
+    moved = Path(rerun.moved_to)
+    assert moved.exists() and moved.parent == root / ".org" and moved.name.startswith("org-before-demo-")
+    assert len(rerun.summary()["done"]) == 3
+    cfg = load_org(root)
+    with Bus.open(None, root=root, config=cfg) as bus:
+        assert len(bus.list_tasks()) == 5  # not ten: nothing mixed with the earlier run
+        assert bus.audit_verify().ok
+    with Bus.open(f"sqlite:///{moved}", root=root, config=cfg) as old:
+        assert len(old.list_tasks()) == 5  # and the earlier run is kept, not overwritten
+
+
+def _by_task(evs: list[dict]) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for e in evs:
+        if e.get("task"):
+            out.setdefault(e["task"], []).append(e)
+    return out
+
+
+def _task(tasks: dict, title_part: str) -> list[dict]:
+    for evs in tasks.values():
+        created = next(e for e in evs if e["type"] == "task.created")
+        if title_part in created["data"]["title"]:
+            return evs
+    raise AssertionError(f"no task like {title_part}")
+
+
+def test_story_from_the_event_log(demo):
+    root = demo[0]
+    evs = _events(root)
+    tasks = _by_task(evs)
+    assert len(tasks) == 5
+    tiers = sorted(next(e for e in t if e["type"] == "task.created")["data"]["tier"] for t in tasks.values())
+    assert tiers == ["high", "high", "low", "low", "medium"]
+
+    # cross-vendor reviews: every counting review comes from a family other than the authors' so far
+    for t in tasks.values():
+        authors: set[str] = set()
+        for e in t:
+            if e["type"] == "work.submitted":
+                authors.add(e["data"]["family"])
+            if e["type"] == "review.filed" and e["data"]["counts"]:
+                assert e["data"]["family"] not in authors, e
+
+    # a change sent back for rework and fixed
+    code = _task(tasks, "retry with backoff")
+    types = [e["type"] for e in code]
+    sent_back = next(e for e in code if e["type"] == "review.filed" and e["data"]["verdict"] == "changes")
+    assert sent_back["data"]["findings"] and "rework.started" in types
+    assert "task.done" in types
+    done = next(e for e in code if e["type"] == "task.done")
+    assert done["data"]["revision"] != sent_back["data"]["revision"]
+
+    # the light path of the dev rebuild: no review, no approval, executed, done
+    dev = _task(tasks, "dev environment")
+    skipped = {e["data"]["gate"] for e in dev if e["type"] == "gate.skipped"}
+    assert {"review", "approval"} <= skipped
+    assert "task.done" in [e["type"] for e in dev] and not [e for e in dev if e["type"] == "approval.requested"]
+    assert any(e["type"] == "action.decided" and e["decision"] == "allow" for e in dev)
+
+    # the security agent's overreach denied by the same RED rules that bind everyone
+    denied = [e for e in evs if e["type"] == "action.decided" and e["decision"] == "deny"]
+    rules = {r for e in denied for r in e["rules"]}
+    assert {"RED-CREDENTIAL-REUSE", "RED-HOST-CONFIG-OUTSIDE-PIPELINE"} <= rules
+    cfg = load_org(root)
+    assert all(cfg.actors[e["actor"]].lane == "security" for e in denied)
+
+    # production work (and the credential-bearing action) waits for a human
+    for part in ("production", "Jira"):
+        t = _task(tasks, part)
+        assert "task.done" not in [e["type"] for e in t]
+        assert any(e["type"] == "approval.requested" for e in t)
+
+
+def test_every_agent_step_carries_its_token_identity(demo):
+    root = demo[0]
+    cfg = load_org(root)
+    agents = {a.id for a in cfg.actors.values() if not a.is_human}
+    evs = _events(root)
+    steps = [e for e in evs if e.get("actor") in agents
+             and e["type"] in ("job.claimed", "job.submitted", "work.submitted", "review.filed", "action.decided")]
+    assert len(steps) > 20
+    for e in steps:
+        auth = e.get("auth") or {}
+        assert auth.get("principal") == e["actor"] and auth.get("kind") == "agent", e
+        assert auth.get("via") == ("principal" if e["type"] == "job.claimed" else "job"), e
+    created = [e for e in evs if e["type"] == "task.created"]
+    assert {(e["auth"]["principal"], e["auth"]["kind"]) for e in created} == {("alice", "human")}
+    revoked = [e for e in evs if e["type"] == "token.revoked"]
+    assert len(revoked) >= len(agents)  # the run's own agent tokens end with the run
+
+
+def test_every_call_is_in_the_ledger_and_no_secret_anywhere(demo):
+    root, first, _, rerun = demo
+    cfg = load_org(root)
+    with Bus.open(None, root=root, config=cfg) as bus:
+        by_model = bus.spend("model")
+        assert {r["key"] for r in by_model} <= {a.model for a in cfg.actors.values() if a.model}
+        assert sum(r["calls"] for r in by_model) == rerun.report.calls
+        assert sum(r["cost_usd"] for r in by_model) == pytest.approx(rerun.report.cost_usd)
+    for p in (root / ".org").iterdir():
+        if p.is_file():
+            assert CANARY.encode() not in p.read_bytes(), p
+    assert CANARY not in first.stdout and CANARY not in first.stderr
+
+
+def test_demo_refuses_a_shared_database(org_copy):
+    r = run_org("--db", "postgresql://postgres@127.0.0.1:5432/test", "demo", root=org_copy)
+    assert r.returncode == 2 and "SQLite" in r.stderr

@@ -1,0 +1,50 @@
+"""The identity table and the whole token path on PostgreSQL (skipped with a clear message when unreachable)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from bushelpers import pg_url_or_skip
+
+from org.errors import Conflict, Denied
+
+
+@pytest.fixture
+def pg_bus(root):
+    import psycopg
+
+    from org.bus import Bus
+
+    base = pg_url_or_skip()
+    schema = "org_id_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(base, autocommit=True) as c:
+        c.execute(f'CREATE SCHEMA "{schema}"')
+    sep = "&" if "?" in base else "?"
+    b = Bus.open(f"{base}{sep}options=-csearch_path%3D{schema}", root=root)
+    yield b
+    b.close()
+    with psycopg.connect(base, autocommit=True) as c:
+        c.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def test_tokens_on_postgresql(pg_bus):
+    from org.identity.guard import Guard
+
+    g = Guard(pg_bus)
+    alice = g.tokens.issue("alice", by="test")["token"]
+    agent = g.tokens.issue("build-claude", by="test")["token"]
+    t = g.add_task(alice, "pg", "change", by="alice")["task"]
+    c, jt = g.claim(agent, "builder", "build-claude", lease_seconds=0.1)
+    with pytest.raises(Denied):
+        g.approve(agent, t, "build-claude")
+    import time
+
+    time.sleep(0.2)
+    with pytest.raises(Conflict):
+        g.submit(jt, c.job, "pass")
+    g.tokens.revoke(actor="build-claude", by="alice")
+    with pytest.raises(Denied):
+        g.reader(agent, command="task list")
+    ev = pg_bus.events_since(0, types=("job.claimed",))[-1]
+    assert ev["auth"]["principal"] == "build-claude" and ev["data"]["job_token"] == jt.split("_")[1]

@@ -1,0 +1,147 @@
+"""Principal tokens: only a peppered hash is stored, authentication comes first and leaks nothing,
+--as must match, revoked / expired / paused tokens are refused, and every refusal is an audit event."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+
+import pytest
+from idhelpers import events
+
+from org.errors import Denied, NotFound, Paused
+from org.identity import files
+from org.identity.tokens import parse
+
+
+def _dump(bus) -> str:
+    def fn(tx):
+        out = []
+        for t in ("org_tokens", "events", "bus_meta"):
+            for row in tx.x(f"SELECT * FROM {t}").all():
+                out.append(" ".join(bytes(v).decode("utf-8", "replace") if isinstance(v, (bytes, memoryview)) else str(v)
+                                    for v in row))
+        return "\n".join(out)
+
+    return bus.store.read(fn)
+
+
+def test_only_a_peppered_hash_is_stored(bus, guard, issue, root):
+    tok = issue("build-claude")
+    kind, tid, secret = parse(tok)
+    assert kind == "p" and guard.tokens.authenticate(tok).actor == "build-claude"
+    dump = _dump(bus)
+    assert tid in dump and secret not in dump and tok not in dump
+    pepper = files.org_dir(root) / "pepper"
+    assert stat.S_IMODE(pepper.stat().st_mode) == 0o600
+    # the database alone does not check a guess: another pepper makes the real token fail
+    os.environ["ORG_TOKEN_PEPPER"] = "x" * 40
+    try:
+        from org.identity.tokens import Tokens
+
+        with pytest.raises(Denied):
+            Tokens(bus).authenticate(tok)
+    finally:
+        del os.environ["ORG_TOKEN_PEPPER"]
+
+
+def test_brute_force_and_malformed_tokens_learn_nothing(bus, guard, issue):
+    real = issue("rev-gpt")
+    _, tid, secret = parse(real)
+    guesses = [None, "", "x", "orgp_", real[:-1], real + "0", real.upper(), f"orgj_{tid}_{secret}",
+               f"orgp_{tid}_{secrets.token_hex(32)}", "orgp_" + "0" * 16 + "_" + "0" * 64, "' OR 1=1 --",
+               "\x00" * 10, "orgp_" + "é" * 80]
+    guesses += [f"orgp_{secrets.token_hex(8)}_{secrets.token_hex(32)}" for _ in range(100)]
+    messages = set()
+    before = len(events(bus, "auth.denied"))
+    for g in guesses:
+        with pytest.raises(Denied) as e:
+            guard.principal(g, command="task show") if g else guard.tokens.authenticate(g, command="task show")
+        messages.add(e.value.message if g else "authentication failed")
+        assert e.value.exit_code == 4
+    assert messages == {"authentication failed"}
+    denied = events(bus, "auth.denied")[before:]
+    assert len(denied) == len(guesses)
+    assert all(secret not in str(d) and "OR 1=1" not in str(d.get("data", {}).get("token")) for d in denied)
+
+
+def test_as_must_match_and_the_attempt_is_audited(bus, guard, issue):
+    tok = issue("build-claude")
+    with pytest.raises(Denied) as e:
+        guard.claim(tok, "builder", "build-gpt")
+    assert "does not match" in e.value.message
+    ev = events(bus, "auth.denied")[-1]
+    assert ev["actor"] == "build-claude" and ev["data"]["reason"] == "as mismatch" and ev["data"]["as"] == "build-gpt"
+    with pytest.raises(Denied):
+        guard.approve(tok, "T-1", "alice")  # cannot act as a human either
+
+
+def test_bad_token_cannot_tell_whether_a_task_exists(bus, guard, issue):
+    alice = issue("alice")
+    t = guard.add_task(alice, "real", "change")["task"]
+    for task in (t, "T-999"):
+        with pytest.raises(Denied) as e:
+            guard.approve("orgp_" + "1" * 16 + "_" + "2" * 64, task, "alice")
+        assert e.value.message == "authentication failed"
+    with pytest.raises(NotFound):
+        guard.approve(alice, "T-999", "alice")  # only an authenticated human learns it
+
+
+def test_revoked_and_expired_tokens_are_refused_at_once(bus, guard, issue, clock):
+    tok = issue("rev-gemini")
+    assert guard.reader(tok, command="task list").actor == "rev-gemini"
+    guard.tokens.revoke(token_id=parse(tok)[1], by="alice")
+    with pytest.raises(Denied) as e:
+        guard.reader(tok, command="task list")
+    assert "revoked" in e.value.message
+    short = issue("rev-gpt", ttl=60)
+    assert guard.reader(short, command="task list").actor == "rev-gpt"
+    clock.now += 61
+    with pytest.raises(Denied) as e:
+        guard.reader(short, command="task list")
+    assert "expired" in e.value.message
+    assert [d["data"]["reason"] for d in events(bus, "auth.denied")] == ["revoked", "expired"]
+
+
+def test_pausing_an_actor_refuses_its_tokens(bus, guard, issue):
+    alice, agent = issue("alice"), issue("build-gpt")
+    guard.pause(alice, "actor", "build-gpt", "alice", note="runaway")
+    with pytest.raises(Paused) as e:
+        guard.reader(agent, command="task list")
+    assert e.value.exit_code == 7 and "runaway" in e.value.message
+    guard.pause(alice, "all", None, "alice")  # pausing everything never locks the humans out of resuming
+    guard.resume(alice, "all", None, "alice")
+    guard.resume(alice, "actor", "build-gpt", "alice")
+    assert guard.reader(agent, command="task list").actor == "build-gpt"
+
+
+def test_a_removed_member_token_is_refused(root, bus, issue, guard):
+    tok = issue("rev-claude")
+    lane = root / "lanes" / "reviewer.yaml"
+    lane.write_text(lane.read_text().replace("  - {id: rev-claude, model: anthropic/claude-haiku-4-5}\n", ""))
+    from org.bus import Bus
+    from org.identity.guard import Guard
+
+    with Bus.open(root=root) as b2, pytest.raises(Denied) as e:
+        Guard(b2).reader(tok, command="task list")
+    assert "no longer" in e.value.message
+
+
+def test_human_token_files_are_owner_only(root, bus, guard):
+    from org.identity.bootstrap import ensure_human_tokens
+
+    made = ensure_human_tokens(bus)
+    assert {m["principal"] for m in made} == {"alice", "bob"} and all(m["issued"] for m in made)
+    p = files.human_token_path(root, "alice")
+    assert stat.S_IMODE(p.stat().st_mode) == 0o600
+    assert guard.principal(None, as_="alice", command="inbox").actor == "alice"  # read from her own file
+    assert not any(m["issued"] for m in ensure_human_tokens(bus))  # idempotent
+    with pytest.raises(Denied):
+        guard.principal(None, as_="build-claude", command="claim")  # agents have no token file
+    p.chmod(0o644)
+    from org.errors import UsageError
+
+    with pytest.raises(UsageError) as e:
+        guard.principal(None, as_="alice", command="inbox")
+    assert "chmod 600" in e.value.message
