@@ -111,7 +111,7 @@ class OrgApp(App):
         if self._polling:
             return
         self._polling = True
-        self.run_worker(self._poll(), group="poll", exit_on_error=False)
+        self.run_worker(self._poll, group="poll", exit_on_error=False)
 
     async def _poll(self) -> None:
         try:

@@ -60,7 +60,10 @@ class NoteModal(ModalScreen["str | None"]):
                 yield Button("Cancel (esc)", id="cancel")
 
     def on_mount(self) -> None:
-        self.query_one("#note", Input).focus()
+        note = self.query_one("#note", Input)
+        if self.app.is_headless:  # a still cursor in headless runs keeps screenshots comparable
+            note.cursor_blink = False
+        note.focus()
 
     def _submit(self) -> None:
         note = self.query_one("#note", Input).value.strip()
