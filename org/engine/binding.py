@@ -11,47 +11,27 @@ from __future__ import annotations
 import networkx as nx
 
 from org.config.loader import OrgConfig
-from org.engine.graph import START, Plan, build_graph, plan_for
+from org.engine import memo
+from org.engine.graph import Plan
 from org.engine.state import Review, TaskState
 
 __all__ = ["upstream", "bound_revision", "control_problems", "required_gates", "workflow_graph", "cached_plan",
            "valid_reviews", "author_families"]
 
 
-def _cache(cfg: OrgConfig) -> dict:
-    c = getattr(cfg, "_engine_cache", None)
-    if c is None:
-        c = {}
-        object.__setattr__(cfg, "_engine_cache", c)
-    return c
-
-
 def workflow_graph(cfg: OrgConfig, workflow: str) -> nx.DiGraph:
-    """The flow graph of a workflow (no rework edges), built once per config."""
-    c = _cache(cfg)
-    key = ("graph", workflow)
-    if key not in c:
-        c[key] = build_graph(cfg.workflows[workflow])
-    return c[key]
+    """The flow graph of a workflow (no rework edges), built once per workflow object (org.engine.memo)."""
+    return memo.graph(cfg, workflow)
 
 
 def cached_plan(cfg: OrgConfig, workflow: str, tier: str) -> Plan:
-    """plan_for(workflow, tier), computed once per config."""
-    c = _cache(cfg)
-    key = ("plan", workflow, tier)
-    if key not in c:
-        c[key] = plan_for(cfg.workflows[workflow], tier)
-    return c[key]
+    """plan_for(workflow, tier), computed once per workflow object (org.engine.memo)."""
+    return memo.plan(cfg, workflow, tier)
 
 
 def upstream(cfg: OrgConfig, workflow: str) -> dict[str, frozenset[str]]:
-    """{gate: every gate before it}, built once per config."""
-    c = _cache(cfg)
-    key = ("upstream", workflow)
-    if key not in c:
-        g = workflow_graph(cfg, workflow)
-        c[key] = {n: frozenset(nx.ancestors(g, n)) - {START} for n in g.nodes if n != START}
-    return c[key]
+    """{gate: every gate before it}, built once per workflow object (org.engine.memo)."""
+    return memo.upstream(cfg, workflow)
 
 
 def bound_revision(cfg: OrgConfig, state: TaskState, gate: str) -> str | None:

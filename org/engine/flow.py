@@ -23,20 +23,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from org.config.loader import OrgConfig
-from org.engine.binding import (
-    bound_revision,
-    cached_plan,
-    control_problems,
-    required_gates,
-    upstream,
-    valid_reviews,
-)
+from org.engine import memo
+from org.engine.binding import bound_revision, control_problems, required_gates, upstream, valid_reviews
 from org.engine.conditions import coerce_attributes
 from org.engine.duties import Eligibility, eligibility, eligible_members, family_of_actor
-from org.engine.graph import descendants, plan_for
-from org.engine.proofs import bypass_path
 from org.engine.risk import classify
-from org.engine.state import Event, TaskState, fold
+from org.engine.state import Event, GateState, TaskState, fold
 from org.errors import Conflict, Denied, NotFound, UsageError
 
 __all__ = [
@@ -106,7 +98,6 @@ def start_task(
     tiers = [t.id for t in cfg.risk.tiers]
     if requested_tier is not None and requested_tier not in tiers:
         raise UsageError(f"unknown tier '{requested_tier}' (tiers: {', '.join(tiers)})")
-    wf = cfg.workflows[workflow]
     attrs = {k: v for k, v in (attributes or {}).items() if v is not None}
     _, bad = coerce_attributes(cfg.attributes, attrs)
     if bad:
@@ -115,7 +106,7 @@ def start_task(
             f"attribute '{k}' must be " + (f"one of {', '.join(specs[k].values)}" if specs[k].values is not None
                                            else f"a {specs[k].type}") + f", not {attrs[k]!r}" for k in bad))
     cls = classify(cfg, attrs, requested_tier)
-    plan = plan_for(wf, cls.tier)
+    plan = memo.plan(cfg, workflow, cls.tier)
     created = _ev(
         task, "task.created", by, workflow=workflow, title=title, tier=cls.tier, tier_reason=cls.reason,
         tier_rules=list(cls.rules), tier_sources=list(cls.sources), attributes=attrs, config_hash=cfg.config_hash,
@@ -124,8 +115,8 @@ def start_task(
     events = [created]
     for g, why in plan.skipped.items():
         events.append(_ev(task, "gate.skipped", None, gate=g, reason=why, source=cfg.source(f"gate:{workflow}.{g}")))
-    state = fold(events)
-    return _stamp(cfg, events + advance(cfg, state, extra_check=extra_check))
+    # the state folded here is advance's own: it needs no copy (and is pinned to cfg by construction)
+    return _stamp(cfg, events + _advance(cfg, fold(events), extra_check, owned=True))
 
 
 def submit(
@@ -188,6 +179,7 @@ def _submit(
         rev = revision or revision_hash(t, gate, actor, state.rounds, content or note)
         events.append(_ev(t, "work.submitted", actor, gate=gate, revision=rev, family=fam, note=note))
         events.append(_ev(t, "gate.passed", actor, gate=gate, revision=rev, reason=f"delivered by {actor}"))
+        after = fold(events, state.copy())
     elif spec.kind in ("review", "approval"):
         rev = bound_revision(cfg, state, gate)
         if revision is not None and revision != rev:
@@ -209,9 +201,13 @@ def _submit(
                               counts=counts, why=why if counts else f"verdict {verdict}", note=note,
                               findings=findings or [], cross_vendor=spec.cross_vendor))
             ok = counts
-        state2 = fold(events, _copy(state))
+        # One copy serves both: the quorum count sees the new review, then advance continues from it
+        # with the rest of this submission's events folded in (folding is sequential, so this is the
+        # state of folding them all into a fresh copy).
+        after = fold(events, state.copy())
+        k = len(events)
         if ok:
-            n = len(valid_reviews(cfg, state2, gate, rev))
+            n = len(valid_reviews(cfg, after, gate, rev))
             if n >= spec.quorum:
                 events.append(_ev(t, "gate.passed", None, gate=gate, revision=rev,
                                   reason=f"{n} of {spec.quorum} {'approval' if spec.kind == 'approval' else 'review'}(s) on revision {rev}"))
@@ -224,9 +220,10 @@ def _submit(
             events += _rework(cfg, state, gate)
             if events[-1].type == "task.escalated":
                 return events
+        fold(events[k:], after)
     else:
         raise UsageError(f"'{gate}' is a {spec.kind} gate; the engine evaluates it, nobody submits to it")
-    return events + advance(cfg, fold(events, _copy(state)), extra_check=extra_check)
+    return events + _advance(cfg, after, extra_check, owned=True)
 
 
 def _rework(cfg: OrgConfig, state: TaskState, gate: str) -> list[Event]:
@@ -240,22 +237,13 @@ def _rework(cfg: OrgConfig, state: TaskState, gate: str) -> list[Event]:
                else f"'{gate}' failed and there is no work gate to send it back to")
         return [_ev(state.id, "task.escalated", None, reason=why, kind="rework_limit", gate=gate,
                     source=cfg.source(f"limits:{state.workflow}"))]
-    reset = sorted({target} | descendants(wf, target))
+    reset = sorted({target} | memo.descendants(cfg, state.workflow, target))
     return [_ev(state.id, "rework.started", None, round=rnd, target=target, from_gate=gate, reset=reset,
                 limit=limit)]
 
 
 def _nearest_work(cfg: OrgConfig, state: TaskState, gate: str) -> str | None:
-    wf = cfg.workflows[state.workflow]
-    ups = upstream(cfg, state.workflow)
-    works = [a for a in ups[gate] if wf.gates[a].kind == "work"]
-    if not works:
-        return None
-    return max(works, key=lambda a: (len(ups[a]), a))
-
-
-def _copy(state: TaskState) -> TaskState:
-    return state.copy()
+    return memo.nearest_work(cfg, state.workflow, gate)
 
 
 def advance(cfg: OrgConfig, state: TaskState, *, extra_check: ExtraCheck | None = None) -> list[Event]:
@@ -264,38 +252,63 @@ def advance(cfg: OrgConfig, state: TaskState, *, extra_check: ExtraCheck | None 
     return _stamp(cfg, _advance(cfg, state, extra_check))
 
 
-def _advance(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None) -> list[Event]:
+_CLOSING = frozenset(("task.escalated", "task.done", "task.rejected"))
+
+
+def _advance(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None, owned: bool = False) -> list[Event]:
+    """advance without the pin check and the stamp. With owned=True `state` is the caller's scratch
+    copy and is folded forward here; otherwise it is copied first and left as it was."""
     if not state.open:
         return []
     wf = cfg.workflows[state.workflow]
     out: list[Event] = []
-    state = _copy(state)
+    if not owned:
+        state = state.copy()
     t = state.id
+    steps = memo.steps(cfg, state.workflow)
+    gates = state.gates
     for _ in range(len(wf.gates) + 2):
         new: list[Event] = []
-        for name in (n for n in _order(cfg, state.workflow) if state.gates[n].status == "pending"):
-            spec = wf.gates[name]
-            if not all(_satisfied(wf, state, d) for d in spec.after):
+        # One readiness sweep per pass: the state does not change during a pass (its events are
+        # folded after it), so whether a gate is satisfied is the same wherever it is asked.
+        sat: dict[str, bool] = {}
+        for name, spec, src in steps:
+            if gates[name].status != "pending":
                 continue
-            if spec.kind == "terminal":
+            if not all(_satisfied(wf, state, d, sat) for d in spec.after):
+                continue
+            n0 = len(new)
+            kind = spec.kind
+            if kind == "terminal":
                 new += _finish(cfg, state)
-            elif spec.kind == "check":
+            elif kind == "check":
                 new += _check(cfg, state, name, extra_check)
             else:
-                new.append(_ev(t, "gate.ready", None, gate=name, lane=spec.lane, round=state.rounds,
-                               revision=bound_revision(cfg, state, name),
-                               source=cfg.source(f"gate:{state.workflow}.{name}")))
-                if spec.kind in ("review", "approval"):
-                    new += _no_eligible(cfg, fold([new[-1]], _copy(state)), name)
-            if any(e.type in ("task.escalated", "task.done", "task.rejected") for e in new):
+                rev = bound_revision(cfg, state, name)
+                new.append(Event("gate.ready", t, {"gate": name, "lane": spec.lane, "round": state.rounds,
+                                                   "revision": rev, "source": src}, None))
+                if kind in ("review", "approval"):
+                    new += _no_eligible(cfg, _as_ready(state, name, rev), name)
+            if any(e.type in _CLOSING for e in new[n0:]):
                 break
         if not new:
             break
-        state = fold(new, state)
+        fold(new, state)
         out += new
         if not state.open:
             break
     return out
+
+
+def _as_ready(state: TaskState, gate: str, revision: str | None) -> TaskState:
+    """What the state would be with `gate` ready on `revision` (folding its gate.ready event),
+    sharing everything else with `state`: a read-only probe for the eligibility of its reviewers."""
+    probe = object.__new__(state.__class__)
+    probe.__dict__.update(state.__dict__)
+    gs = state.gates[gate]
+    probe.gates = {**state.gates, gate: GateState("ready", "", gs.revision, gs.reviews, revision)}
+    probe.events = state.events + 1
+    return probe
 
 
 def _no_eligible(cfg: OrgConfig, state: TaskState, gate: str) -> list[Event]:
@@ -304,28 +317,45 @@ def _no_eligible(cfg: OrgConfig, state: TaskState, gate: str) -> list[Event]:
     cross-vendor gates)."""
     spec = cfg.workflows[state.workflow].gates[gate]
     need = spec.quorum - len(valid_reviews(cfg, state, gate, state.gates[gate].bound))
-    members = eligible_members(cfg, state, gate)
-    have = len({family_of_actor(cfg, m) for m in members}) if spec.cross_vendor else len(members)
-    if have >= need:
+    if need <= 0:
         return []
+    # Count eligible members (families at a cross-vendor gate) until there are enough: the answer
+    # and, when short, the count reported are those of counting all of eligible_members().
+    lane = spec.lane
+    families: set[str] = set()
+    have = 0
+    for a in cfg.actors.values():
+        if a.lane == lane and eligibility(cfg, state, a.id, gate):
+            if spec.cross_vendor:
+                families.add(family_of_actor(cfg, a.id))
+                have = len(families)
+            else:
+                have += 1
+            if have >= need:
+                return []
     return [_ev(state.id, "task.escalated", None, kind="no_eligible_reviewer", gate=gate,
                 reason=f"no eligible {spec.lane} member for '{gate}' ({have} eligible "
                        f"{'famil' + ('y' if have == 1 else 'ies') if spec.cross_vendor else 'member(s)'} for "
                        f"{need} more; authors and same-family models are excluded); failing closed")]
 
 
-def _satisfied(wf, state: TaskState, gate: str) -> bool:
-    """Passed, or skipped with everything before it satisfied: a skipped gate is a wire, not a shortcut."""
+def _satisfied(wf, state: TaskState, gate: str, sat: dict[str, bool] | None = None) -> bool:
+    """Passed, or skipped with everything before it satisfied: a skipped gate is a wire, not a shortcut.
+    `sat` remembers answers for one unchanging state."""
+    if sat is not None:
+        hit = sat.get(gate)
+        if hit is not None:
+            return hit
     st = state.gates[gate].status
     if st == "passed":
-        return True
-    if st == "skipped":
-        return all(_satisfied(wf, state, d) for d in wf.gates[gate].after)
-    return False
-
-
-def _order(cfg: OrgConfig, workflow: str) -> tuple[str, ...]:
-    return cached_plan(cfg, workflow, cfg.risk.default).order
+        ok = True
+    elif st == "skipped":
+        ok = all(_satisfied(wf, state, d, sat) for d in wf.gates[gate].after)
+    else:
+        ok = False
+    if sat is not None:
+        sat[gate] = ok
+    return ok
 
 
 def _check(cfg: OrgConfig, state: TaskState, gate: str, extra_check: ExtraCheck | None) -> list[Event]:
@@ -355,7 +385,7 @@ def _finish(cfg: OrgConfig, state: TaskState) -> list[Event]:
     passed, each review and approval on the revision it covers with a counting quorum, nothing
     required was skipped, and the graph has no bypass at this tier."""
     wf = cfg.workflows[state.workflow]
-    plan = cached_plan(cfg, state.workflow, state.tier)
+    plan = memo.plan(cfg, state.workflow, state.tier)
     required = required_gates(cfg, state)
     problems = [reason for _g, _r, reason in control_problems(cfg, state, required)]
     for name in required:
@@ -363,7 +393,7 @@ def _finish(cfg: OrgConfig, state: TaskState) -> list[Event]:
         if gs is not None and name in wf.gates and wf.gates[name].kind not in ("review", "approval") \
                 and gs.status != "passed":
             problems.append(f"required gate '{name}' is {gs.status}")
-    path = bypass_path(wf, state.tier)
+    path = memo.bypass(cfg, state.workflow, state.tier)
     if path:
         problems.append("bypass path " + " -> ".join(path))
     if problems:
@@ -405,7 +435,7 @@ def resume(cfg: OrgConfig, state: TaskState, human: str, note: str = "", extra_c
     if state.status != "escalated":
         raise Conflict(f"task is {state.status}, not escalated")
     ev = _ev(state.id, "task.resumed", human, note=note)
-    s2 = fold([ev], _copy(state))
+    s2 = fold([ev], state.copy())
     # Gates that failed (a check, a rework limit) go back to pending so advance can retry them.
     resets = [_ev(state.id, "rework.started", human, round=s2.rounds, target=None, from_gate=None,
                   reset=[g for g, gs in s2.gates.items() if gs.status == "failed"], limit=None)]
@@ -419,4 +449,4 @@ def resume(cfg: OrgConfig, state: TaskState, human: str, note: str = "", extra_c
                 break
     if again:
         return _stamp(cfg, [ev, *resets, *again])
-    return _stamp(cfg, [ev, *resets, *_advance(cfg, s3, extra_check)])
+    return _stamp(cfg, [ev, *resets, *_advance(cfg, s3, extra_check, owned=True)])

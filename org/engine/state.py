@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["Event", "GateState", "Review", "TaskState", "fold", "EVENT_TYPES"]
@@ -105,10 +105,19 @@ class TaskState:
 
     def copy(self) -> TaskState:
         """An independent copy for folding further events into (reviews are immutable and shared)."""
-        gates = {g: GateState(gs.status, gs.reason, gs.revision, list(gs.reviews), gs.bound)
-                 for g, gs in self.gates.items()}
-        return replace(self, attributes=dict(self.attributes), gates=gates, revisions=list(self.revisions),
-                       authors=set(self.authors), author_families=set(self.author_families))
+        new = object.__new__(self.__class__)
+        d = new.__dict__
+        d.update(self.__dict__)
+        gates = d["gates"] = {}
+        for g, gs in self.gates.items():
+            c = gates[g] = object.__new__(gs.__class__)
+            c.__dict__.update(gs.__dict__)
+            c.reviews = list(gs.reviews)
+        d["attributes"] = dict(self.attributes)
+        d["revisions"] = list(self.revisions)
+        d["authors"] = set(self.authors)
+        d["author_families"] = set(self.author_families)
+        return new
 
     def to_json(self) -> dict:
         return {
