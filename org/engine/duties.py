@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from org.config.loader import OrgConfig
-from org.engine.binding import author_families, valid_reviews
+from org.engine.binding import valid_reviews
 from org.engine.state import TaskState
 
 __all__ = ["Eligibility", "eligibility", "eligible_members", "family_of_actor"]
@@ -31,6 +31,9 @@ def eligible_members(cfg: OrgConfig, state: TaskState, gate: str) -> list[str]:
     return [a.id for a in cfg.actors.values() if a.lane == lane and eligibility(cfg, state, a.id, gate)]
 
 
+_ELIGIBLE = Eligibility(True, "eligible")
+
+
 def eligibility(cfg: OrgConfig, state: TaskState, actor: str, gate: str) -> Eligibility:
     """May `actor` take the job at `gate` now? Compares with every author of every revision."""
     wf = cfg.workflows.get(state.workflow)
@@ -43,27 +46,42 @@ def eligibility(cfg: OrgConfig, state: TaskState, actor: str, gate: str) -> Elig
     if state.config_hash and cfg.config_hash != state.config_hash:
         return Eligibility(False, f"the task runs under policy {state.config_hash}, not {cfg.config_hash}",
                            "ORG-POLICY-PINNED")
-    if not state.open:
+    if state.status != "active":
         return Eligibility(False, f"task is {state.status}", "ORG-TASK-CLOSED")
-    if state.gates[gate].status != "ready":
-        return Eligibility(False, f"gate '{gate}' is {state.gates[gate].status}, not ready", "ORG-GATE-NOT-READY")
+    gs = state.gates[gate]
+    if gs.status != "ready":
+        return Eligibility(False, f"gate '{gate}' is {gs.status}, not ready", "ORG-GATE-NOT-READY")
     if spec.lane != who.lane:
         return Eligibility(False, f"gate '{gate}' is held by the {spec.lane} lane, not {who.lane}", "ORG-WRONG-LANE")
-    if spec.kind in ("review", "approval"):
+    kind = spec.kind
+    if kind == "review" or kind == "approval":
         if actor in state.authors:
             return Eligibility(False, f"{actor} is an author of this work and may not review or approve it",
                                "ORG-SEPARATION-OF-DUTIES")
-        bound = state.gates[gate].bound
-        if any(r.actor == actor and r.revision == bound for r in state.gates[gate].reviews):
-            return Eligibility(False, f"{actor} already reviewed this revision at '{gate}'", "ORG-ONE-REVIEW-EACH")
-        fam = family_of_actor(cfg, actor)
-        if spec.cross_vendor and (fam in author_families(cfg, state) or fam == "unknown"):
-            return Eligibility(False, f"{actor} is a {fam} model, the same family as an author; "
-                                      "cross-vendor review needs another family", "ORG-CROSS-VENDOR")
-        if spec.cross_vendor and any(family_of_actor(cfg, r.actor) == fam
-                                     for r in valid_reviews(cfg, state, gate, bound)):
-            return Eligibility(False, f"a {fam} review already counts at '{gate}'; the cross-vendor quorum "
-                                      "needs another family", "ORG-CROSS-VENDOR")
-    if spec.kind == "approval" and not who.is_human:
+        bound = gs.bound
+        for r in gs.reviews:
+            if r.actor == actor and r.revision == bound:
+                return Eligibility(False, f"{actor} already reviewed this revision at '{gate}'", "ORG-ONE-REVIEW-EACH")
+        if spec.cross_vendor:
+            fam = who.family or "human"  # family_of_actor of a known actor
+            if fam == "unknown" or _authors_have(cfg, state, fam):
+                return Eligibility(False, f"{actor} is a {fam} model, the same family as an author; "
+                                          "cross-vendor review needs another family", "ORG-CROSS-VENDOR")
+            if any(family_of_actor(cfg, r.actor) == fam for r in valid_reviews(cfg, state, gate, bound)):
+                return Eligibility(False, f"a {fam} review already counts at '{gate}'; the cross-vendor quorum "
+                                          "needs another family", "ORG-CROSS-VENDOR")
+    if kind == "approval" and not who.is_human:
         return Eligibility(False, "approvals are given only by humans", "ORG-HUMAN-APPROVAL")
-    return Eligibility(True, "eligible")
+    return _ELIGIBLE
+
+
+def _authors_have(cfg: OrgConfig, state: TaskState, family: str) -> bool:
+    """family in author_families(cfg, state), without building the set."""
+    if family in state.author_families:
+        return True
+    actors = cfg.actors
+    for a in state.authors:
+        who = actors.get(a)
+        if ((who.family or "human") if who else "unknown") == family:
+            return True
+    return False

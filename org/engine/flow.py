@@ -139,10 +139,14 @@ def submit(
     With in_place=True the returned events are also folded into `state` (the caller's own copy,
     e.g. the simulator's); on an exception `state` is left untouched."""
     _pinned(cfg, state)
-    events = _stamp(cfg, _submit(cfg, state, actor, gate, verdict, revision=revision, note=note, content=content,
-                                 findings=findings, extra_check=extra_check))
+    events, after = _submit(cfg, state, actor, gate, verdict, revision=revision, note=note, content=content,
+                            findings=findings, extra_check=extra_check)
+    _stamp(cfg, events)
     if in_place:
-        fold(events, state)
+        if after is None:
+            fold(events, state)
+        else:  # `after` is the fold of these events into a copy of `state`: take its contents over
+            state.__dict__.update(after.__dict__)
     return events
 
 
@@ -158,7 +162,8 @@ def _submit(
     content: str,
     findings: list[dict] | None,
     extra_check: ExtraCheck | None,
-) -> list[Event]:
+) -> tuple[list[Event], TaskState | None]:
+    """The events, and the state they lead to from `state` (None where it was not needed)."""
     wf = cfg.workflows[state.workflow]
     if gate not in wf.gates:
         raise NotFound(f"no gate '{gate}' in workflow '{state.workflow}'")
@@ -175,7 +180,7 @@ def _submit(
         if verdict != "pass":
             events.append(_ev(t, "task.escalated", actor, reason=f"{actor} could not complete '{gate}': {note or verdict}",
                               kind="work_failed", gate=gate))
-            return events
+            return events, None
         rev = revision or revision_hash(t, gate, actor, state.rounds, content or note)
         events.append(_ev(t, "work.submitted", actor, gate=gate, revision=rev, family=fam, note=note))
         events.append(_ev(t, "gate.passed", actor, gate=gate, revision=rev, reason=f"delivered by {actor}"))
@@ -214,16 +219,16 @@ def _submit(
         elif spec.kind == "approval":
             events.append(_ev(t, "gate.failed", actor, gate=gate, revision=rev, reason=f"rejected by {actor}: {note}"))
             events.append(_ev(t, "task.rejected", actor, gate=gate, reason=note))
-            return events
+            return events, None
         else:
             events.append(_ev(t, "gate.failed", actor, gate=gate, revision=rev, reason=f"{verdict} from {actor}: {note}"))
             events += _rework(cfg, state, gate)
             if events[-1].type == "task.escalated":
-                return events
+                return events, None
         fold(events[k:], after)
     else:
         raise UsageError(f"'{gate}' is a {spec.kind} gate; the engine evaluates it, nobody submits to it")
-    return events + _advance(cfg, after, extra_check, owned=True)
+    return events + _advance(cfg, after, extra_check, owned=True), after
 
 
 def _rework(cfg: OrgConfig, state: TaskState, gate: str) -> list[Event]:
@@ -257,8 +262,9 @@ _CLOSING = frozenset(("task.escalated", "task.done", "task.rejected"))
 
 def _advance(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None, owned: bool = False) -> list[Event]:
     """advance without the pin check and the stamp. With owned=True `state` is the caller's scratch
-    copy and is folded forward here; otherwise it is copied first and left as it was."""
-    if not state.open:
+    copy and is folded forward here (it ends as the fold of every event returned); otherwise it
+    is copied first and left as it was."""
+    if state.status != "active":
         return []
     wf = cfg.workflows[state.workflow]
     out: list[Event] = []
@@ -275,27 +281,41 @@ def _advance(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None, o
         for name, spec, src in steps:
             if gates[name].status != "pending":
                 continue
-            if not all(_satisfied(wf, state, d, sat) for d in spec.after):
+            waiting = False
+            for d in spec.after:
+                ok = sat.get(d)
+                if ok is None:
+                    ok = _satisfied(wf, state, d, sat)
+                if not ok:
+                    waiting = True
+                    break
+            if waiting:
                 continue
-            n0 = len(new)
             kind = spec.kind
             if kind == "terminal":
-                new += _finish(cfg, state)
+                more = _finish(cfg, state)
             elif kind == "check":
-                new += _check(cfg, state, name, extra_check)
+                more = _check(cfg, state, name, extra_check)
             else:
                 rev = bound_revision(cfg, state, name)
                 new.append(Event("gate.ready", t, {"gate": name, "lane": spec.lane, "round": state.rounds,
                                                    "revision": rev, "source": src}, None))
-                if kind in ("review", "approval"):
-                    new += _no_eligible(cfg, _as_ready(state, name, rev), name)
-            if any(e.type in _CLOSING for e in new[n0:]):
-                break
+                if kind != "review" and kind != "approval":
+                    continue
+                more = _no_eligible(cfg, _as_ready(state, name, rev), name)
+            if more:
+                new += more
+                if any(e.type in _CLOSING for e in more):
+                    break
         if not new:
             break
         fold(new, state)
         out += new
-        if not state.open:
+        if state.status != "active":
+            break
+        # Only a gate passing (a check) can satisfy a join; a pass that made gates ready and
+        # nothing else leaves the next pass nothing to do.
+        if all(e.type == "gate.ready" for e in new):
             break
     return out
 

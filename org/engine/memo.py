@@ -1,66 +1,53 @@
 """Facts the flow derives from a config's workflows, memoised on the config object.
 
 A workflow's plans per tier, its gate order, the gates before and after each gate, the nearest
-work gate, and bypass paths never change for a given workflow object, so the
-flow computes each once per config (the simulator calls the flow millions of times). Every entry
-remembers the objects it was derived from (the workflow, and the sources table where a source
-is part of the answer) and is rebuilt when one of them is replaced on the config, like
-`policy.compile_policy` keeps its compiled Policy. Config models are frozen, so a changed
-workflow is always a new object. Treat every returned value as read-only.
+work gate and bypass paths never change for a given workflow object, so the flow computes each
+once per config (the simulator calls the flow millions of times). The facts of a workflow are
+kept together with the workflow object they came from and are dropped when `cfg.workflows`
+holds another object under that name; gate sources are also kept with the `cfg.sources` table
+they were read from. Config models are frozen, so a changed workflow is a new object (like
+`policy.compile_policy`, the memo lives on the config object and is never copied by
+`dataclasses.replace`). Treat every returned value as read-only.
 
-`disabled(cfg)` turns the memo off for one config (every call derives afresh): the equivalence
-tests run the same walks against a memoised and an unmemoised config.
+`disable(cfg)` turns the memo off for one config, so every call derives its answer afresh: the
+equivalence tests run the same walks against a memoised and an unmemoised config.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import networkx as nx
 
 from org.config.loader import OrgConfig
-from org.config.models import Gate
+from org.config.models import Gate, Workflow
 from org.engine.graph import START, Plan, build_graph, plan_for
 from org.engine.proofs import bypass_path
 
-__all__ = ["plan", "steps", "upstream", "descendants", "nearest_work", "bypass", "graph",
-           "disabled", "enabled"]
+__all__ = ["plan", "steps", "upstream", "descendants", "nearest_work", "bypass", "graph", "disable", "enabled"]
 
+_MEMO = "_engine_memo"
 _OFF = "_engine_memo_off"
 
 
-def _cache(cfg: OrgConfig) -> dict | None:
-    c = cfg.__dict__.get("_engine_memo")
+def _facts(cfg: OrgConfig, workflow: str) -> dict:
+    """The memo of one workflow: {"wf": the workflow object, fact key: value}."""
+    wf = cfg.workflows[workflow]
+    d = cfg.__dict__
+    c = d.get(_MEMO)
     if c is None:
-        if cfg.__dict__.get(_OFF):
-            return None
+        if d.get(_OFF):
+            return {"wf": wf}  # remembered by nobody: every fact is derived afresh
         c = {}
-        object.__setattr__(cfg, "_engine_memo", c)
-    return c
+        object.__setattr__(cfg, _MEMO, c)
+    f = c.get(workflow)
+    if f is None or f["wf"] is not wf:
+        f = c[workflow] = {"wf": wf}
+    return f
 
 
-def _memo(cfg: OrgConfig, key: tuple, deps: tuple, build: Callable[[], Any]) -> Any:
-    """The value under `key`, built by `build()` unless the cached one came from these very `deps`."""
-    c = _cache(cfg)
-    if c is None:
-        return build()
-    hit = c.get(key)
-    if hit is not None:
-        for a, b in zip(hit[0], deps):  # noqa: B905 - same key, same number of deps
-            if a is not b:
-                break
-        else:
-            return hit[1]
-    value = build()
-    c[key] = (deps, value)
-    return value
-
-
-def disabled(cfg: OrgConfig) -> OrgConfig:
-    """Switch the memo off for `cfg` (and drop what it holds); returns cfg."""
+def disable(cfg: OrgConfig) -> OrgConfig:
+    """Switch the memo off for `cfg` (dropping what it holds); returns cfg."""
     object.__setattr__(cfg, _OFF, True)
-    cfg.__dict__.pop("_engine_memo", None)
+    cfg.__dict__.pop(_MEMO, None)
     return cfg
 
 
@@ -69,61 +56,77 @@ def enabled(cfg: OrgConfig) -> bool:
 
 
 def graph(cfg: OrgConfig, workflow: str) -> nx.DiGraph:
-    """build_graph(workflow) without rework edges."""
-    wf = cfg.workflows[workflow]
-    return _memo(cfg, ("graph", workflow), (wf,), lambda: build_graph(wf))
+    """build_graph(workflow): the flow graph without rework edges."""
+    f = _facts(cfg, workflow)
+    g = f.get("graph")
+    if g is None:
+        g = f["graph"] = build_graph(f["wf"])
+    return g
 
 
 def plan(cfg: OrgConfig, workflow: str, tier: str) -> Plan:
     """graph.plan_for(workflow, tier)."""
-    wf = cfg.workflows[workflow]
-    return _memo(cfg, ("plan", workflow, tier), (wf,), lambda: plan_for(wf, tier))
+    f = _facts(cfg, workflow)
+    key = ("plan", tier)
+    p = f.get(key)
+    if p is None:
+        p = f[key] = plan_for(f["wf"], tier)
+    return p
 
 
 def steps(cfg: OrgConfig, workflow: str) -> tuple[tuple[str, Gate, str], ...]:
     """(gate, spec, source) for every gate in plan order: the order advance visits them."""
-    wf = cfg.workflows[workflow]
-
-    def build() -> tuple:
-        order = plan_for(wf, cfg.risk.default).order
-        return tuple((n, wf.gates[n], cfg.source(f"gate:{workflow}.{n}")) for n in order)
-
-    return _memo(cfg, ("steps", workflow), (wf, cfg.risk, cfg.sources), build)
+    f = _facts(cfg, workflow)
+    hit = f.get("steps")
+    if hit is None or hit[0] is not cfg.sources:
+        wf: Workflow = f["wf"]
+        order = plan(cfg, workflow, cfg.risk.default).order
+        hit = f["steps"] = (cfg.sources, tuple((n, wf.gates[n], cfg.source(f"gate:{workflow}.{n}")) for n in order))
+    return hit[1]
 
 
 def upstream(cfg: OrgConfig, workflow: str) -> dict[str, frozenset[str]]:
     """{gate: every gate before it}."""
-    wf = cfg.workflows[workflow]
-
-    def build() -> dict:
-        g = build_graph(wf)
-        return {n: frozenset(nx.ancestors(g, n)) - {START} for n in g.nodes if n != START}
-
-    return _memo(cfg, ("upstream", workflow), (wf,), build)
+    f = _facts(cfg, workflow)
+    u = f.get("upstream")
+    if u is None:
+        g = graph(cfg, workflow)
+        u = f["upstream"] = {n: frozenset(nx.ancestors(g, n)) - {START} for n in g.nodes if n != START}
+    return u
 
 
 def descendants(cfg: OrgConfig, workflow: str, gate: str) -> frozenset[str]:
-    """graph.descendants(workflow, gate)."""
-    wf = cfg.workflows[workflow]
-    return _memo(cfg, ("descendants", workflow, gate), (wf,), lambda: frozenset(nx.descendants(build_graph(wf), gate)))
+    """graph.descendants(workflow, gate): every gate after `gate`."""
+    f = _facts(cfg, workflow)
+    key = ("descendants", gate)
+    d = f.get(key)
+    if d is None:
+        d = f[key] = frozenset(nx.descendants(build_graph(f["wf"]), gate))
+    return d
+
+
+_NONE = object()  # a remembered None
 
 
 def nearest_work(cfg: OrgConfig, workflow: str, gate: str) -> str | None:
     """The work gate before `gate` with the most gates before it (ties: the greatest name), or None."""
-    wf = cfg.workflows[workflow]
-
-    def build() -> str | None:
+    f = _facts(cfg, workflow)
+    key = ("nearest_work", gate)
+    w = f.get(key)
+    if w is None:
+        wf: Workflow = f["wf"]
         ups = upstream(cfg, workflow)
         works = [a for a in ups[gate] if wf.gates[a].kind == "work"]
-        if not works:
-            return None
-        return max(works, key=lambda a: (len(ups[a]), a))
-
-    return _memo(cfg, ("nearest_work", workflow, gate), (wf,), build)
+        w = f[key] = max(works, key=lambda a: (len(ups[a]), a)) if works else _NONE
+    return None if w is _NONE else w
 
 
 def bypass(cfg: OrgConfig, workflow: str, tier: str) -> list[str] | None:
-    """proofs.bypass_path(workflow, tier). Returned as a fresh list."""
-    wf = cfg.workflows[workflow]
-    path = _memo(cfg, ("bypass", workflow, tier), (wf,), lambda: bypass_path(wf, tier))
-    return list(path) if path is not None else None
+    """proofs.bypass_path(workflow, tier), as a fresh list."""
+    f = _facts(cfg, workflow)
+    key = ("bypass", tier)
+    p = f.get(key)
+    if p is None:
+        path = bypass_path(f["wf"], tier)
+        p = f[key] = tuple(path) if path is not None else _NONE
+    return None if p is _NONE else list(p)
