@@ -58,21 +58,29 @@ def valid_reviews(cfg: OrgConfig, state: TaskState, gate: str, revision: str | N
     of any revision; approvals by humans only; at a cross-vendor gate one per family, each family
     different from every author's. One per reviewer."""
     spec = cfg.workflows[state.workflow].gates[gate]
-    authors, fams = state.authors, author_families(cfg, state)
     out: list[Review] = []
+    reviews = state.gates[gate].reviews
+    if not reviews:
+        return out
+    authors, actors = state.authors, cfg.actors
+    fams: set[str] | None = None  # author_families, computed when first needed
     seen_actors: set[str] = set()
     seen_families: set[str] = set()
-    for r in state.gates[gate].reviews:
-        who = cfg.actors.get(r.actor)
-        if who is None or who.lane != spec.lane or not r.counts or r.revision != revision:
+    for r in reviews:
+        # every test below is a filter without side effects: the cheap ones come first
+        if r.revision != revision or not r.counts or r.verdict not in ("pass", "approve"):
             continue
-        if r.verdict not in ("pass", "approve") or r.actor in authors or r.actor in seen_actors:
+        who = actors.get(r.actor)
+        if who is None or who.lane != spec.lane or r.actor in authors or r.actor in seen_actors:
             continue
         if spec.kind == "approval" and not who.is_human:
             continue
         fam = who.family or "human"
-        if spec.cross_vendor and (fam in fams or fam in seen_families or fam == "unknown"):
-            continue
+        if spec.cross_vendor:
+            if fams is None:
+                fams = author_families(cfg, state)
+            if fam in fams or fam in seen_families or fam == "unknown":
+                continue
         out.append(r)
         seen_actors.add(r.actor)
         seen_families.add(fam)

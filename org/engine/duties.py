@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from org.config.loader import OrgConfig
+from org.engine import memo
 from org.engine.binding import valid_reviews
 from org.engine.state import TaskState
 
@@ -28,7 +29,7 @@ def family_of_actor(cfg: OrgConfig, actor: str) -> str:
 
 def eligible_members(cfg: OrgConfig, state: TaskState, gate: str) -> list[str]:
     lane = cfg.workflows[state.workflow].gates[gate].lane
-    return [a.id for a in cfg.actors.values() if a.lane == lane and eligibility(cfg, state, a.id, gate)]
+    return [a for a in memo.lane_members(cfg, lane) if eligibility(cfg, state, a, gate)]
 
 
 _ELIGIBLE = Eligibility(True, "eligible")

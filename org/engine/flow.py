@@ -20,6 +20,7 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from json.encoder import encode_basestring_ascii as _q
 from typing import Any
 
 from org.config.loader import OrgConfig
@@ -62,7 +63,12 @@ ExtraCheck = Callable[[OrgConfig, TaskState, str], list[Violation]]
 
 
 def revision_hash(task: str, gate: str, actor: str, round_: int, content: str) -> str:
-    return hashlib.sha256(json.dumps([task, gate, actor, round_, content]).encode()).hexdigest()[:16]
+    if (type(task) is str and type(gate) is str and type(actor) is str and type(round_) is int
+            and type(content) is str):  # the text json.dumps writes for these, without its machinery
+        text = f"[{_q(task)}, {_q(gate)}, {_q(actor)}, {int.__repr__(round_)}, {_q(content)}]"
+    else:
+        text = json.dumps([task, gate, actor, round_, content])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _ev(task: str, type_: str, actor: str | None = None, **data: Any) -> Event:
@@ -341,13 +347,12 @@ def _no_eligible(cfg: OrgConfig, state: TaskState, gate: str) -> list[Event]:
         return []
     # Count eligible members (families at a cross-vendor gate) until there are enough: the answer
     # and, when short, the count reported are those of counting all of eligible_members().
-    lane = spec.lane
     families: set[str] = set()
     have = 0
-    for a in cfg.actors.values():
-        if a.lane == lane and eligibility(cfg, state, a.id, gate):
+    for a in memo.lane_members(cfg, spec.lane):
+        if eligibility(cfg, state, a, gate):
             if spec.cross_vendor:
-                families.add(family_of_actor(cfg, a.id))
+                families.add(family_of_actor(cfg, a))
                 have = len(families)
             else:
                 have += 1

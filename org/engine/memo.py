@@ -5,7 +5,8 @@ work gate and bypass paths never change for a given workflow object, so the flow
 once per config (the simulator calls the flow millions of times). The facts of a workflow are
 kept together with the workflow object they came from and are dropped when `cfg.workflows`
 holds another object under that name; gate sources are also kept with the `cfg.sources` table
-they were read from. Config models are frozen, so a changed workflow is a new object (like
+they were read from, and a lane's members with the `cfg.actors` table (replace the table to
+change who is in a lane, as `dataclasses.replace(cfg, actors=...)` does). Config models are frozen, so a changed workflow is a new object (like
 `policy.compile_policy`, the memo lives on the config object and is never copied by
 `dataclasses.replace`). Treat every returned value as read-only.
 
@@ -22,7 +23,8 @@ from org.config.models import Gate, Workflow
 from org.engine.graph import START, Plan, build_graph, plan_for
 from org.engine.proofs import bypass_path
 
-__all__ = ["plan", "steps", "upstream", "descendants", "nearest_work", "bypass", "graph", "disable", "enabled"]
+__all__ = ["plan", "steps", "upstream", "descendants", "nearest_work", "bypass", "graph", "lane_members", "disable",
+           "enabled"]
 
 _MEMO = "_engine_memo"
 _OFF = "_engine_memo_off"
@@ -130,3 +132,20 @@ def bypass(cfg: OrgConfig, workflow: str, tier: str) -> list[str] | None:
         path = bypass_path(f["wf"], tier)
         p = f[key] = tuple(path) if path is not None else _NONE
     return None if p is _NONE else list(p)
+
+
+def lane_members(cfg: OrgConfig, lane: str | None) -> tuple[str, ...]:
+    """Ids of the lane's actors, in `cfg.actors` order."""
+    actors = cfg.actors
+    d = cfg.__dict__
+    c = d.get(_MEMO)
+    if c is None and not d.get(_OFF):
+        c = {}
+        object.__setattr__(cfg, _MEMO, c)
+    key = ("lane", lane)
+    hit = c.get(key) if c is not None else None
+    if hit is None or hit[0] is not actors:
+        hit = (actors, tuple(a.id for a in actors.values() if a.lane == lane))
+        if c is not None:
+            c[key] = hit
+    return hit[1]

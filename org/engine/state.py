@@ -140,7 +140,10 @@ def fold(events: list[Event] | tuple[Event, ...], state: TaskState | None = None
 
 def _apply(s: TaskState | None, ev: Event) -> TaskState:
     d = ev.data
-    if ev.type == "task.created":
+    t = ev.type
+    if s is None or t == "task.created":
+        if t != "task.created":
+            raise ValueError(f"event {t} before task.created")
         s = TaskState(id=ev.task)
         s.workflow, s.title, s.tier = d["workflow"], d.get("title", ""), d["tier"]
         s.config_hash, s.attributes, s.created_by = d["config_hash"], dict(d.get("attributes", {})), ev.actor
@@ -148,31 +151,29 @@ def _apply(s: TaskState | None, ev: Event) -> TaskState:
         s.gates = {g: GateState() for g in d["gates"]}
         s.events = 1
         return s
-    if s is None:
-        raise ValueError(f"event {ev.type} before task.created")
     s.events += 1
-    t = ev.type
+    # the most frequent types first (they exclude each other, so the order is free)
     if t == "gate.ready":
         g = s.gates[d["gate"]]
         g.status, g.reason = "ready", ""
         g.bound = d.get("revision", s.revision)
-    elif t == "gate.skipped":
+    elif t == "gate.passed":
         g = s.gates[d["gate"]]
-        g.status, g.reason = "skipped", d.get("reason", "")
-    elif t == "work.submitted":
-        s.revision = d["revision"]
-        s.revisions.append((d["revision"], d["gate"], ev.actor or "", d.get("family", "")))
-        s.authors.add(ev.actor or "")
-        s.author_families.add(d.get("family") or "human")
+        g.status, g.revision, g.reason = "passed", d.get("revision"), d.get("reason", "")
     elif t in ("review.filed", "approval.granted", "approval.rejected"):
         verdict = d.get("verdict") or ("approve" if t == "approval.granted" else "reject")
         s.gates[d["gate"]].reviews.append(
             Review(ev.actor or "", d.get("family") or "human", verdict, d.get("revision"), bool(d.get("counts")),
                    d.get("why", ""), bool(d.get("cross_vendor", False)))
         )
-    elif t == "gate.passed":
+    elif t == "work.submitted":
+        s.revision = d["revision"]
+        s.revisions.append((d["revision"], d["gate"], ev.actor or "", d.get("family", "")))
+        s.authors.add(ev.actor or "")
+        s.author_families.add(d.get("family") or "human")
+    elif t == "gate.skipped":
         g = s.gates[d["gate"]]
-        g.status, g.revision, g.reason = "passed", d.get("revision"), d.get("reason", "")
+        g.status, g.reason = "skipped", d.get("reason", "")
     elif t == "gate.failed":
         g = s.gates[d["gate"]]
         g.status, g.reason = "failed", d.get("reason", "")
