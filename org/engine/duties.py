@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from org.config.loader import OrgConfig
 from org.engine import memo
-from org.engine.binding import valid_reviews
+from org.engine.binding import author_families, valid_reviews
 from org.engine.state import TaskState
 
-__all__ = ["Eligibility", "eligibility", "eligible_members", "family_of_actor"]
+__all__ = ["Eligibility", "eligibility", "eligible_members", "family_of_actor", "count_eligible"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,55 @@ def eligibility(cfg: OrgConfig, state: TaskState, actor: str, gate: str) -> Elig
     if kind == "approval" and not who.is_human:
         return Eligibility(False, "approvals are given only by humans", "ORG-HUMAN-APPROVAL")
     return _ELIGIBLE
+
+
+def count_eligible(cfg: OrgConfig, state: TaskState, gate: str, enough: int) -> int:
+    """How many members of the lane of review or approval gate `gate` eligibility() admits now (at a
+    cross-vendor gate: how many families among them), counting no further than `enough`. The same
+    number as counting eligible_members(), capped; the per-member tests are eligibility()'s, with
+    what they share computed once."""
+    spec = cfg.workflows[state.workflow].gates[gate]
+    members = memo.lane_members(cfg, spec.lane)
+    gs = state.gates[gate]
+    cross = spec.cross_vendor
+    families: set[str] = set()
+    have = 0
+    if spec.kind not in ("review", "approval") or (state.config_hash and cfg.config_hash != state.config_hash) \
+            or state.status != "active" or gs.status != "ready":
+        for a in members:  # the plain count
+            if eligibility(cfg, state, a, gate):
+                if cross:
+                    families.add(family_of_actor(cfg, a))
+                    have = len(families)
+                else:
+                    have += 1
+                if have >= enough:
+                    break
+        return have
+    actors, authors, bound = cfg.actors, state.authors, gs.bound
+    reviewed = {r.actor for r in gs.reviews if r.revision == bound}
+    approval = spec.kind == "approval"
+    if cross:
+        author_fams = author_families(cfg, state)
+        counted_fams = {family_of_actor(cfg, r.actor) for r in valid_reviews(cfg, state, gate, bound)}
+    for a in members:
+        who = actors.get(a)
+        if who is None or who.lane != spec.lane or a in authors or a in reviewed:
+            continue
+        if cross:
+            fam = who.family or "human"
+            if fam == "unknown" or fam in author_fams or fam in counted_fams:
+                continue
+        if approval and not who.is_human:
+            continue
+        if cross:
+            families.add(fam)
+            have = len(families)
+        else:
+            have += 1
+        if have >= enough:
+            break
+    return have
 
 
 def _authors_have(cfg: OrgConfig, state: TaskState, family: str) -> bool:

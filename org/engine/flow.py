@@ -27,7 +27,7 @@ from org.config.loader import OrgConfig
 from org.engine import memo
 from org.engine.binding import bound_revision, control_problems, required_gates, upstream, valid_reviews
 from org.engine.conditions import coerce_attributes
-from org.engine.duties import Eligibility, eligibility, eligible_members, family_of_actor
+from org.engine.duties import Eligibility, count_eligible, eligibility, eligible_members, family_of_actor
 from org.engine.risk import classify
 from org.engine.state import Event, GateState, TaskState, fold
 from org.errors import Conflict, Denied, NotFound, UsageError
@@ -72,7 +72,18 @@ def revision_hash(task: str, gate: str, actor: str, round_: int, content: str) -
 
 
 def _ev(task: str, type_: str, actor: str | None = None, **data: Any) -> Event:
-    return Event(type_, task, data, actor)
+    return _event(type_, task, data, actor)
+
+
+def _event(type_: str, task: str, data: dict[str, Any], actor: str | None) -> Event:
+    """Event(type_, task, data, actor), without the frozen dataclass's four object.__setattr__
+    calls (the flow makes millions of events in a simulation): the same fields, the same Event."""
+    ev = _new(Event)
+    ev.__dict__.update(type=type_, task=task, data=data, actor=actor)
+    return ev
+
+
+_new = object.__new__
 
 
 def _stamp(cfg: OrgConfig, events: list[Event]) -> list[Event]:
@@ -304,7 +315,7 @@ def _advance(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None, o
                 more = _check(cfg, state, name, extra_check)
             else:
                 rev = bound_revision(cfg, state, name)
-                new.append(Event("gate.ready", t, {"gate": name, "lane": spec.lane, "round": state.rounds,
+                new.append(_event("gate.ready", t, {"gate": name, "lane": spec.lane, "round": state.rounds,
                                                    "revision": rev, "source": src}, None))
                 if kind != "review" and kind != "approval":
                     continue
@@ -347,17 +358,9 @@ def _no_eligible(cfg: OrgConfig, state: TaskState, gate: str) -> list[Event]:
         return []
     # Count eligible members (families at a cross-vendor gate) until there are enough: the answer
     # and, when short, the count reported are those of counting all of eligible_members().
-    families: set[str] = set()
-    have = 0
-    for a in memo.lane_members(cfg, spec.lane):
-        if eligibility(cfg, state, a, gate):
-            if spec.cross_vendor:
-                families.add(family_of_actor(cfg, a))
-                have = len(families)
-            else:
-                have += 1
-            if have >= need:
-                return []
+    have = count_eligible(cfg, state, gate, need)
+    if have >= need:
+        return []
     return [_ev(state.id, "task.escalated", None, kind="no_eligible_reviewer", gate=gate,
                 reason=f"no eligible {spec.lane} member for '{gate}' ({have} eligible "
                        f"{'famil' + ('y' if have == 1 else 'ies') if spec.cross_vendor else 'member(s)'} for "
