@@ -36,7 +36,7 @@ def upstream(cfg: OrgConfig, workflow: str) -> dict[str, frozenset[str]]:
 
 def bound_revision(cfg: OrgConfig, state: TaskState, gate: str) -> str | None:
     """The revision `gate` reviews: the latest submitted at a work gate before it (None if none)."""
-    before = upstream(cfg, state.workflow).get(gate, frozenset())
+    before = memo.upstream(cfg, state.workflow).get(gate, frozenset())
     for rev, g, _actor, _family in reversed(state.revisions):
         if g in before:
             return rev
@@ -89,7 +89,7 @@ def valid_reviews(cfg: OrgConfig, state: TaskState, gate: str, revision: str | N
 
 def required_gates(cfg: OrgConfig, state: TaskState) -> list[str]:
     """What the task must pass: the plan pinned at creation, plus anything today's plan adds."""
-    plan = cached_plan(cfg, state.workflow, state.tier)
+    plan = memo.plan(cfg, state.workflow, state.tier)
     out = list(state.required)
     out += [g for g in plan.required if g not in out]
     return out

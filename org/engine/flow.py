@@ -25,7 +25,7 @@ from typing import Any
 
 from org.config.loader import OrgConfig
 from org.engine import memo
-from org.engine.binding import bound_revision, control_problems, required_gates, upstream, valid_reviews
+from org.engine.binding import bound_revision, control_problems, required_gates, valid_reviews
 from org.engine.conditions import coerce_attributes
 from org.engine.duties import Eligibility, count_eligible, eligibility, eligible_members, family_of_actor
 from org.engine.risk import classify
@@ -294,19 +294,16 @@ def _advance(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None, o
         new: list[Event] = []
         # One readiness sweep per pass: the state does not change during a pass (its events are
         # folded after it), so whether a gate is satisfied is the same wherever it is asked.
+        # Steps come in topological order, so a gate's joins are known before it is reached.
         sat: dict[str, bool] = {}
+        is_sat = sat.__getitem__
         for name, spec, src in steps:
-            if gates[name].status != "pending":
+            st = gates[name].status
+            if st != "pending":
+                sat[name] = st == "passed" or (st == "skipped" and all(map(is_sat, spec.after)))
                 continue
-            waiting = False
-            for d in spec.after:
-                ok = sat.get(d)
-                if ok is None:
-                    ok = _satisfied(wf, state, d, sat)
-                if not ok:
-                    waiting = True
-                    break
-            if waiting:
+            sat[name] = False
+            if not all(map(is_sat, spec.after)):
                 continue
             kind = spec.kind
             if kind == "terminal":
@@ -389,7 +386,7 @@ def _satisfied(wf, state: TaskState, gate: str, sat: dict[str, bool] | None = No
 def _check(cfg: OrgConfig, state: TaskState, gate: str, extra_check: ExtraCheck | None) -> list[Event]:
     """A check gate: every required review/approval before it holds on the revision it covers."""
     t = state.id
-    before = upstream(cfg, state.workflow)[gate]
+    before = memo.upstream(cfg, state.workflow)[gate]
     names = [n for n in required_gates(cfg, state) if n in before]
     violations = [Violation(rule, reason, cfg.source(f"gate:{state.workflow}.{name}"))
                   for name, rule, reason in control_problems(cfg, state, names)]
