@@ -66,14 +66,28 @@ def eligibility(cfg: OrgConfig, state: TaskState, actor: str, gate: str) -> Elig
         if spec.cross_vendor:
             fam = who.family or "human"  # family_of_actor of a known actor
             if fam == "unknown" or _authors_have(cfg, state, fam):
-                return Eligibility(False, f"{actor} is a {fam} model, the same family as an author; "
-                                          "cross-vendor review needs another family", "ORG-CROSS-VENDOR")
-            if any(family_of_actor(cfg, r.actor) == fam for r in valid_reviews(cfg, state, gate, bound)):
+                return _same_family(actor, fam)
+            if gs.reviews and any(family_of_actor(cfg, r.actor) == fam for r in valid_reviews(cfg, state, gate, bound)):
                 return Eligibility(False, f"a {fam} review already counts at '{gate}'; the cross-vendor quorum "
                                           "needs another family", "ORG-CROSS-VENDOR")
     if kind == "approval" and not who.is_human:
         return Eligibility(False, "approvals are given only by humans", "ORG-HUMAN-APPROVAL")
     return _ELIGIBLE
+
+
+_SAME_FAMILY: dict[tuple[str, str], Eligibility] = {}
+
+
+def _same_family(actor: str, fam: str) -> Eligibility:
+    """The ORG-CROSS-VENDOR refusal of `actor` of family `fam` (the most frequent answer in a busy
+    review lane): one immutable instance per (actor, family), built from those two alone."""
+    el = _SAME_FAMILY.get((actor, fam))
+    if el is None:
+        el = Eligibility(False, f"{actor} is a {fam} model, the same family as an author; "
+                                "cross-vendor review needs another family", "ORG-CROSS-VENDOR")
+        if len(_SAME_FAMILY) < 4096:
+            _SAME_FAMILY[(actor, fam)] = el
+    return el
 
 
 def count_eligible(cfg: OrgConfig, state: TaskState, gate: str, enough: int) -> int:

@@ -156,20 +156,57 @@ def submit(
     With in_place=True the returned events are also folded into `state` (the caller's own copy,
     e.g. the simulator's); on an exception `state` is left untouched."""
     _pinned(cfg, state)
-    events, after = _submit(cfg, state, actor, gate, verdict, revision=revision, note=note, content=content,
-                            findings=findings, extra_check=extra_check)
-    _stamp(cfg, events)
-    if in_place:
-        if after is None:
-            fold(events, state)
-        else:  # `after` is the fold of these events into a copy of `state`: take its contents over
-            state.__dict__.update(after.__dict__)
-    return events
+    if not in_place:  # the events are folded into a copy, for the quorum count and advance
+        return _stamp(cfg, _submit(cfg, state, None, actor, gate, verdict, revision=revision, note=note,
+                                   content=content, findings=findings, extra_check=extra_check))
+    saved = _Saved(state)  # folded into `state` itself, put back as it was if anything raises
+    try:
+        events = _submit(cfg, state, state, actor, gate, verdict, revision=revision, note=note, content=content,
+                         findings=findings, extra_check=extra_check)
+    except BaseException:
+        saved.restore()
+        raise
+    return _stamp(cfg, events)
+
+
+class _Saved:
+    """What folding events can change in a state, saved so that it can be put back: its fields,
+    its containers' contents and each gate's fields (folding only sets fields, adds authors and
+    appends revisions and reviews). Cheaper than folding into a copy."""
+
+    __slots__ = ("state", "fields", "gates", "gate_fields", "attributes", "revisions", "authors", "families")
+
+    def __init__(self, state: TaskState) -> None:
+        self.state = state
+        self.fields = state.__dict__.copy()
+        self.gates = state.gates.copy()
+        self.gate_fields = [(gs, gs.__dict__.copy(), len(gs.reviews)) for gs in self.gates.values()]
+        self.attributes = state.attributes.copy()
+        self.revisions = len(state.revisions)
+        self.authors = state.authors.copy()
+        self.families = state.author_families.copy()
+
+    def restore(self) -> None:
+        s = self.state
+        s.__dict__.update(self.fields)
+        s.gates.clear()
+        s.gates.update(self.gates)
+        for gs, fields, n in self.gate_fields:
+            gs.__dict__.update(fields)
+            del gs.reviews[n:]
+        s.attributes.clear()
+        s.attributes.update(self.attributes)
+        del s.revisions[self.revisions:]
+        s.authors.clear()
+        s.authors.update(self.authors)
+        s.author_families.clear()
+        s.author_families.update(self.families)
 
 
 def _submit(
     cfg: OrgConfig,
     state: TaskState,
+    target: TaskState | None,
     actor: str,
     gate: str,
     verdict: str,
@@ -179,8 +216,10 @@ def _submit(
     content: str,
     findings: list[dict] | None,
     extra_check: ExtraCheck | None,
-) -> tuple[list[Event], TaskState | None]:
-    """The events, and the state they lead to from `state` (None where it was not needed)."""
+) -> list[Event]:
+    """The events. Once the submission is accepted they are folded into `target` (a copy of
+    `state` when None; with target=state the checks that read `state` afterwards read only what
+    these events do not change: its id, workflow and rework rounds)."""
     wf = cfg.workflows[state.workflow]
     if gate not in wf.gates:
         raise NotFound(f"no gate '{gate}' in workflow '{state.workflow}'")
@@ -197,11 +236,13 @@ def _submit(
         if verdict != "pass":
             events.append(_ev(t, "task.escalated", actor, reason=f"{actor} could not complete '{gate}': {note or verdict}",
                               kind="work_failed", gate=gate))
-            return events, None
+            if target is not None:
+                fold(events, target)
+            return events
         rev = revision or revision_hash(t, gate, actor, state.rounds, content or note)
         events.append(_ev(t, "work.submitted", actor, gate=gate, revision=rev, family=fam, note=note))
         events.append(_ev(t, "gate.passed", actor, gate=gate, revision=rev, reason=f"delivered by {actor}"))
-        after = fold(events, state.copy())
+        after = fold(events, state.copy() if target is None else target)
     elif spec.kind in ("review", "approval"):
         rev = bound_revision(cfg, state, gate)
         if revision is not None and revision != rev:
@@ -223,29 +264,31 @@ def _submit(
                               counts=counts, why=why if counts else f"verdict {verdict}", note=note,
                               findings=findings or [], cross_vendor=spec.cross_vendor))
             ok = counts
-        # One copy serves both: the quorum count sees the new review, then advance continues from it
-        # with the rest of this submission's events folded in (folding is sequential, so this is the
-        # state of folding them all into a fresh copy).
-        after = fold(events, state.copy())
+        # One state serves both: the quorum count sees the new review, then advance continues from
+        # it with the rest of this submission's events folded in (folding is sequential, so this is
+        # the state of folding them all at once).
+        after = fold(events, state.copy() if target is None else target)
         k = len(events)
         if ok:
             n = len(valid_reviews(cfg, after, gate, rev))
             if n >= spec.quorum:
                 events.append(_ev(t, "gate.passed", None, gate=gate, revision=rev,
                                   reason=f"{n} of {spec.quorum} {'approval' if spec.kind == 'approval' else 'review'}(s) on revision {rev}"))
+                fold(events[k:], after)
         elif spec.kind == "approval":
             events.append(_ev(t, "gate.failed", actor, gate=gate, revision=rev, reason=f"rejected by {actor}: {note}"))
             events.append(_ev(t, "task.rejected", actor, gate=gate, reason=note))
-            return events, None
+            fold(events[k:], after)
+            return events
         else:
             events.append(_ev(t, "gate.failed", actor, gate=gate, revision=rev, reason=f"{verdict} from {actor}: {note}"))
-            events += _rework(cfg, state, gate)
+            events += _rework(cfg, state, gate)  # reads the rework rounds: no event so far changed them
+            fold(events[k:], after)
             if events[-1].type == "task.escalated":
-                return events, None
-        fold(events[k:], after)
+                return events
     else:
         raise UsageError(f"'{gate}' is a {spec.kind} gate; the engine evaluates it, nobody submits to it")
-    return events + _advance(cfg, after, extra_check, owned=True), after
+    return events + _advance(cfg, after, extra_check, owned=True)
 
 
 def _rework(cfg: OrgConfig, state: TaskState, gate: str) -> list[Event]:
