@@ -159,12 +159,13 @@ def submit(
     if not in_place:  # the events are folded into a copy, for the quorum count and advance
         return _stamp(cfg, _submit(cfg, state, None, actor, gate, verdict, revision=revision, note=note,
                                    content=content, findings=findings, extra_check=extra_check))
-    saved = _Saved(state)  # folded into `state` itself, put back as it was if anything raises
+    saved: list[_Saved] = []  # folded into `state` itself, put back as it was if anything raises
     try:
-        events = _submit(cfg, state, state, actor, gate, verdict, revision=revision, note=note, content=content,
+        events = _submit(cfg, state, saved, actor, gate, verdict, revision=revision, note=note, content=content,
                          findings=findings, extra_check=extra_check)
     except BaseException:
-        saved.restore()
+        if saved:
+            saved[0].restore()
         raise
     return _stamp(cfg, events)
 
@@ -206,7 +207,7 @@ class _Saved:
 def _submit(
     cfg: OrgConfig,
     state: TaskState,
-    target: TaskState | None,
+    saved: list[_Saved] | None,
     actor: str,
     gate: str,
     verdict: str,
@@ -217,9 +218,9 @@ def _submit(
     findings: list[dict] | None,
     extra_check: ExtraCheck | None,
 ) -> list[Event]:
-    """The events. Once the submission is accepted they are folded into `target` (a copy of
-    `state` when None; with target=state the checks that read `state` afterwards read only what
-    these events do not change: its id, workflow and rework rounds)."""
+    """The events. Once the submission is accepted they are folded into a copy of `state` or, given
+    a `saved` list, into `state` itself after saving it there (the checks that read `state` after
+    that read only what these events do not change: its id, workflow and rework rounds)."""
     wf = cfg.workflows[state.workflow]
     if gate not in wf.gates:
         raise NotFound(f"no gate '{gate}' in workflow '{state.workflow}'")
@@ -236,13 +237,13 @@ def _submit(
         if verdict != "pass":
             events.append(_ev(t, "task.escalated", actor, reason=f"{actor} could not complete '{gate}': {note or verdict}",
                               kind="work_failed", gate=gate))
-            if target is not None:
-                fold(events, target)
+            if saved is not None:
+                fold(events, _scratch(state, saved))
             return events
         rev = revision or revision_hash(t, gate, actor, state.rounds, content or note)
         events.append(_ev(t, "work.submitted", actor, gate=gate, revision=rev, family=fam, note=note))
         events.append(_ev(t, "gate.passed", actor, gate=gate, revision=rev, reason=f"delivered by {actor}"))
-        after = fold(events, state.copy() if target is None else target)
+        after = fold(events, _scratch(state, saved))
     elif spec.kind in ("review", "approval"):
         rev = bound_revision(cfg, state, gate)
         if revision is not None and revision != rev:
@@ -267,7 +268,7 @@ def _submit(
         # One state serves both: the quorum count sees the new review, then advance continues from
         # it with the rest of this submission's events folded in (folding is sequential, so this is
         # the state of folding them all at once).
-        after = fold(events, state.copy() if target is None else target)
+        after = fold(events, _scratch(state, saved))
         k = len(events)
         if ok:
             n = len(valid_reviews(cfg, after, gate, rev))
@@ -289,6 +290,14 @@ def _submit(
     else:
         raise UsageError(f"'{gate}' is a {spec.kind} gate; the engine evaluates it, nobody submits to it")
     return events + _advance(cfg, after, extra_check, owned=True)
+
+
+def _scratch(state: TaskState, saved: list[_Saved] | None) -> TaskState:
+    """The state a submission folds its events into: a copy, or `state` itself once saved."""
+    if saved is None:
+        return state.copy()
+    saved.append(_Saved(state))
+    return state
 
 
 def _rework(cfg: OrgConfig, state: TaskState, gate: str) -> list[Event]:
