@@ -101,6 +101,7 @@ def control_problems(cfg: OrgConfig, state: TaskState, names: list[str]) -> list
     counting reviews (re-checked: no author, cross-vendor families), or reviewed by an author."""
     wf = cfg.workflows[state.workflow]
     out: list[tuple[str, str, str]] = []
+    ups = memo.upstream(cfg, state.workflow)
     for name in names:
         spec = wf.gates.get(name)
         gs = state.gates.get(name)
@@ -109,14 +110,18 @@ def control_problems(cfg: OrgConfig, state: TaskState, names: list[str]) -> list
             continue
         if spec.kind not in ("review", "approval"):
             continue
-        bound = bound_revision(cfg, state, name)
-        counting = valid_reviews(cfg, state, name, bound)
+        before = ups.get(name, frozenset())
+        bound = None  # bound_revision(cfg, state, name)
+        for rev, g, _actor, _family in reversed(state.revisions):
+            if g in before:
+                bound = rev
+                break
         if gs.status != "passed":
             out.append((name, "ORG-REQUIRED-GATE", f"required gate '{name}' is {gs.status}"))
         elif gs.revision != bound:
             out.append((name, "ORG-CONTENT-BINDING",
                         f"'{name}' passed on revision {gs.revision}, but the work it covers is now {bound}"))
-        elif len(counting) < spec.quorum:
+        elif len(counting := valid_reviews(cfg, state, name, bound)) < spec.quorum:
             out.append((name, "ORG-CONTENT-BINDING",
                         f"'{name}' has {len(counting)} of {spec.quorum} counting "
                         f"{'approval' if spec.kind == 'approval' else 'review'}(s) on revision {bound}"))

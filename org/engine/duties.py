@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from org.config.loader import OrgConfig
 from org.engine import memo
 from org.engine.binding import author_families, valid_reviews
-from org.engine.state import TaskState
+from org.engine.state import GateState, TaskState
 
-__all__ = ["Eligibility", "eligibility", "eligible_members", "family_of_actor", "count_eligible"]
+__all__ = ["Eligibility", "eligibility", "eligible_members", "family_of_actor", "count_eligible", "as_ready", "CURRENT"]
 
 
 @dataclass(frozen=True)
@@ -90,21 +91,40 @@ def _same_family(actor: str, fam: str) -> Eligibility:
     return el
 
 
-def count_eligible(cfg: OrgConfig, state: TaskState, gate: str, enough: int) -> int:
+CURRENT = object()  # count_eligible's ready_on default: the gate as it is
+
+
+def as_ready(state: TaskState, gate: str, revision: str | None) -> TaskState:
+    """What `state` would be with `gate` ready on `revision` (folding its gate.ready event), sharing
+    everything else with `state`: a read-only probe."""
+    probe = object.__new__(state.__class__)
+    probe.__dict__.update(state.__dict__)
+    gs = state.gates[gate]
+    probe.gates = {**state.gates, gate: GateState("ready", "", gs.revision, gs.reviews, revision)}
+    probe.events = state.events + 1
+    return probe
+
+
+def count_eligible(cfg: OrgConfig, state: TaskState, gate: str, enough: int, ready_on: Any = CURRENT) -> int:
     """How many members of the lane of review or approval gate `gate` eligibility() admits now (at a
     cross-vendor gate: how many families among them), counting no further than `enough`. The same
     number as counting eligible_members(), capped; the per-member tests are eligibility()'s, with
-    what they share computed once."""
+    what they share computed once. With `ready_on`, the count on as_ready(state, gate, ready_on)."""
     spec = cfg.workflows[state.workflow].gates[gate]
     members = memo.lane_members(cfg, spec.lane)
     gs = state.gates[gate]
+    if ready_on is CURRENT:
+        ready, bound = gs.status == "ready", gs.bound
+    else:
+        ready, bound = True, ready_on
     cross = spec.cross_vendor
     families: set[str] = set()
     have = 0
     if spec.kind not in ("review", "approval") or (state.config_hash and cfg.config_hash != state.config_hash) \
-            or state.status != "active" or gs.status != "ready":
+            or state.status != "active" or not ready:
+        probe = state if ready_on is CURRENT else as_ready(state, gate, ready_on)
         for a in members:  # the plain count
-            if eligibility(cfg, state, a, gate):
+            if eligibility(cfg, probe, a, gate):
                 if cross:
                     families.add(family_of_actor(cfg, a))
                     have = len(families)
@@ -113,7 +133,7 @@ def count_eligible(cfg: OrgConfig, state: TaskState, gate: str, enough: int) -> 
                 if have >= enough:
                     break
         return have
-    actors, authors, bound = cfg.actors, state.authors, gs.bound
+    actors, authors = cfg.actors, state.authors
     reviewed = {r.actor for r in gs.reviews if r.revision == bound}
     approval = spec.kind == "approval"
     if cross:

@@ -27,9 +27,16 @@ from org.config.loader import OrgConfig
 from org.engine import memo
 from org.engine.binding import bound_revision, control_problems, required_gates, valid_reviews
 from org.engine.conditions import coerce_attributes
-from org.engine.duties import Eligibility, count_eligible, eligibility, eligible_members, family_of_actor
+from org.engine.duties import (
+    CURRENT,
+    Eligibility,
+    count_eligible,
+    eligibility,
+    eligible_members,
+    family_of_actor,
+)
 from org.engine.risk import classify
-from org.engine.state import Event, GateState, TaskState, fold
+from org.engine.state import Event, TaskState, fold
 from org.errors import Conflict, Denied, NotFound, UsageError
 
 __all__ = [
@@ -349,7 +356,7 @@ def _advance(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None, o
         # Steps come in topological order, so a gate's joins are known before it is reached.
         sat: dict[str, bool] = {}
         is_sat = sat.__getitem__
-        for name, spec, src in steps:
+        for name, spec, src, before in steps:
             st = gates[name].status
             if st != "pending":
                 sat[name] = st == "passed" or (st == "skipped" and all(map(is_sat, spec.after)))
@@ -363,12 +370,16 @@ def _advance(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None, o
             elif kind == "check":
                 more = _check(cfg, state, name, extra_check)
             else:
-                rev = bound_revision(cfg, state, name)
+                rev = None  # bound_revision(cfg, state, name): the latest work before the gate
+                for r in reversed(state.revisions):
+                    if r[1] in before:
+                        rev = r[0]
+                        break
                 new.append(_event("gate.ready", t, {"gate": name, "lane": spec.lane, "round": state.rounds,
                                                    "revision": rev, "source": src}, None))
                 if kind != "review" and kind != "approval":
                     continue
-                more = _no_eligible(cfg, _as_ready(state, name, rev), name)
+                more = _no_eligible(cfg, state, name, rev)
             if more:
                 new += more
                 if any(e.type in _CLOSING for e in more):
@@ -386,53 +397,24 @@ def _advance(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None, o
     return out
 
 
-def _as_ready(state: TaskState, gate: str, revision: str | None) -> TaskState:
-    """What the state would be with `gate` ready on `revision` (folding its gate.ready event),
-    sharing everything else with `state`: a read-only probe for the eligibility of its reviewers."""
-    probe = object.__new__(state.__class__)
-    probe.__dict__.update(state.__dict__)
-    gs = state.gates[gate]
-    probe.gates = {**state.gates, gate: GateState("ready", "", gs.revision, gs.reviews, revision)}
-    probe.events = state.events + 1
-    return probe
-
-
-def _no_eligible(cfg: OrgConfig, state: TaskState, gate: str) -> list[Event]:
+def _no_eligible(cfg: OrgConfig, state: TaskState, gate: str, ready_on: Any = CURRENT) -> list[Event]:
     """Fail closed (DESIGN invariant 6): escalate when the ready gate's quorum cannot be met by
     the members still eligible (authors and same-family models excluded; one per family at
-    cross-vendor gates)."""
+    cross-vendor gates). With `ready_on`: as if the gate had just got ready on that revision."""
     spec = cfg.workflows[state.workflow].gates[gate]
-    need = spec.quorum - len(valid_reviews(cfg, state, gate, state.gates[gate].bound))
+    bound = state.gates[gate].bound if ready_on is CURRENT else ready_on
+    need = spec.quorum - len(valid_reviews(cfg, state, gate, bound))
     if need <= 0:
         return []
     # Count eligible members (families at a cross-vendor gate) until there are enough: the answer
     # and, when short, the count reported are those of counting all of eligible_members().
-    have = count_eligible(cfg, state, gate, need)
+    have = count_eligible(cfg, state, gate, need, ready_on)
     if have >= need:
         return []
     return [_ev(state.id, "task.escalated", None, kind="no_eligible_reviewer", gate=gate,
                 reason=f"no eligible {spec.lane} member for '{gate}' ({have} eligible "
                        f"{'famil' + ('y' if have == 1 else 'ies') if spec.cross_vendor else 'member(s)'} for "
                        f"{need} more; authors and same-family models are excluded); failing closed")]
-
-
-def _satisfied(wf, state: TaskState, gate: str, sat: dict[str, bool] | None = None) -> bool:
-    """Passed, or skipped with everything before it satisfied: a skipped gate is a wire, not a shortcut.
-    `sat` remembers answers for one unchanging state."""
-    if sat is not None:
-        hit = sat.get(gate)
-        if hit is not None:
-            return hit
-    st = state.gates[gate].status
-    if st == "passed":
-        ok = True
-    elif st == "skipped":
-        ok = all(_satisfied(wf, state, d, sat) for d in wf.gates[gate].after)
-    else:
-        ok = False
-    if sat is not None:
-        sat[gate] = ok
-    return ok
 
 
 def _check(cfg: OrgConfig, state: TaskState, gate: str, extra_check: ExtraCheck | None) -> list[Event]:

@@ -76,14 +76,17 @@ def plan(cfg: OrgConfig, workflow: str, tier: str) -> Plan:
     return p
 
 
-def steps(cfg: OrgConfig, workflow: str) -> tuple[tuple[str, Gate, str], ...]:
-    """(gate, spec, source) for every gate in plan order: the order advance visits them."""
+def steps(cfg: OrgConfig, workflow: str) -> tuple[tuple[str, Gate, str, frozenset[str]], ...]:
+    """(gate, spec, source, every gate before it) for every gate in plan order: the order advance
+    visits them (a topological order: a gate comes after everything it waits for)."""
     f = _facts(cfg, workflow)
     hit = f.get("steps")
     if hit is None or hit[0] is not cfg.sources:
         wf: Workflow = f["wf"]
         order = plan(cfg, workflow, cfg.risk.default).order
-        hit = f["steps"] = (cfg.sources, tuple((n, wf.gates[n], cfg.source(f"gate:{workflow}.{n}")) for n in order))
+        ups = upstream(cfg, workflow)
+        hit = f["steps"] = (cfg.sources, tuple((n, wf.gates[n], cfg.source(f"gate:{workflow}.{n}"), ups[n])
+                                               for n in order))
     return hit[1]
 
 
