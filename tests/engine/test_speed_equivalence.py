@@ -321,9 +321,9 @@ def _fresh(root=REPO, off: bool = False):
 
 def test_default_org_walks_match_the_reference():
     fast = _fresh()
-    submits = assert_same(fast, _fresh(), range(900))
-    assert submits > 3000  # the walks get somewhere
-    assert_same(fast, _fresh(off=True), range(900, 960))  # and against a config without a memo
+    submits = assert_same(fast, _fresh(), range(700))
+    assert submits > 2500  # the walks get somewhere
+    assert_same(fast, _fresh(off=True), range(700, 750))  # and against a config without a memo
 
 
 SCARCE = {  # reviewers run out: two author families leave no cross-vendor reviewer, and quorums of 2
@@ -335,15 +335,31 @@ SCARCE = {  # reviewers run out: two author families leave no cross-vendor revie
 }
 
 
-def test_orgs_where_reviewers_run_out_match_the_reference(tmp_path):
-    fast = org_with(tmp_path / "a", SCARCE)
-    ref = org_with(tmp_path / "b", SCARCE)
+DUPLICATES = {  # two members of a family in each review lane: a counted family still has members left
+    "lanes/reviewer.yaml": [("members:\n", "members:\n  - {id: rev-gpt-2, model: openai/gpt-5}\n")],
+    "lanes/security.yaml": [("members:\n", "members:\n  - {id: sec-gemini-2, model: gemini/gemini-2.5-pro}\n")],
+    "gates/change.yaml": [("    quorum: 1\n", "    quorum: 3\n")],
+}
+
+
+def _agents_approve(cfg):
+    """The ops approval held by an agent lane (the loader refuses this; built in memory): nobody may give it."""
+    d = cfg.workflows["ops"].model_dump(by_alias=True)
+    d["gates"]["approval"]["lane"] = "security"
+    return dataclasses.replace(cfg, workflows={**cfg.workflows, "ops": Workflow.model_validate(d)})
+
+
+
+@pytest.mark.parametrize("edits", [SCARCE, DUPLICATES], ids=["scarce", "duplicates"])
+def test_orgs_where_reviewers_run_out_match_the_reference(tmp_path, edits):
+    fast = org_with(tmp_path / "a", edits)
+    ref = org_with(tmp_path / "b", edits)
     trace = walk(fast, 0, reference=False, tasks=40)
-    assert any("no_eligible_reviewer" in str(t) for t in trace)  # the edit bites
-    assert_same(fast, ref, range(700))
+    assert any("no_eligible_reviewer" in str(t) for t in trace)  # the edits bite
+    assert_same(fast, ref, range(300))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(random_orgs())
 def test_random_small_orgs_match_the_reference(cfg):
     ref = copy.deepcopy(cfg)  # its own memo
@@ -444,6 +460,57 @@ def test_walks_on_a_config_whose_objects_were_replaced_match_the_reference():
 
 # ---- the pieces ---------------------------------------------------------------------------------
 
+def _ref_count(cfg, state, gate):
+    spec = cfg.workflows[state.workflow].gates[gate]
+    members = ref_eligible_members(cfg, state, gate)
+    return len({duties.family_of_actor(cfg, m) for m in members}) if spec.cross_vendor else len(members)
+
+
+def test_counting_eligible_reviewers_matches_counting_eligible_members(tmp_path):
+    """count_eligible (shared facts, early stop, as-if-ready) against the plain count, on states with
+    reviews injected at random: counted, not counted, by authors, stale, one per family or not."""
+    checked = 0
+    dup = org_with(tmp_path, DUPLICATES)
+    for cfg in (_fresh(), dup, _agents_approve(dup)):
+        rng = random.Random(5)
+        for seed in range(100):
+            events = flow.start_task(cfg, f"t{seed}", "x", rng.choice(["change", "ops"]), rng.choice(ATTRS[:5]))
+            state = fold(events)
+            for _ in range(10):
+                if not state.open:
+                    break
+                wf = cfg.workflows[state.workflow]
+                for g, spec in wf.gates.items():
+                    if spec.kind not in ("review", "approval"):
+                        continue
+                    lane = [a for a in sorted(cfg.actors) if cfg.actors[a].lane == spec.lane]
+                    s = copy.deepcopy(state)
+                    rev = binding.bound_revision(cfg, s, g)
+                    extra = []
+                    for _ in range(rng.randrange(4)):
+                        who = rng.choice(lane + sorted(s.authors or {"nobody"}))
+                        extra.append(flow._ev(s.id, "review.filed", who, gate=g, family=duties.family_of_actor(cfg, who),
+                                              revision=rng.choice([rev, rev, "old"]), verdict=rng.choice(["pass", "changes"]),
+                                              counts=rng.random() < 0.8, cross_vendor=spec.cross_vendor))
+                    fold(extra, s)
+                    ready = fold([flow._ev(s.id, "gate.ready", None, gate=g, revision=rev)], copy.deepcopy(s))
+                    full, full_ready = _ref_count(cfg, s, g), _ref_count(cfg, ready, g)
+                    for k in range(1, 5):
+                        assert duties.count_eligible(cfg, s, g, k) == min(full, k), (g, k)
+                        assert duties.count_eligible(cfg, s, g, k, rev) == min(full_ready, k), (g, k)
+                        checked += 1
+                ready_gates = sorted(state.ready_gates())
+                if not ready_gates:
+                    break
+                g = rng.choice(ready_gates)
+                members = flow.eligible_members(cfg, state, g)
+                if not members:
+                    break
+                kind = cfg.workflows[state.workflow].gates[g].kind
+                verdict = {"work": "pass", "review": rng.choice(["pass", "pass", "changes"]), "approval": "approve"}[kind]
+                events += flow.submit(cfg, state, rng.choice(members), g, verdict, in_place=True)
+    assert checked > 5000
+
 
 def test_revision_hash_is_the_json_one():
     import hashlib
@@ -469,8 +536,9 @@ def test_an_in_place_submit_that_raises_leaves_the_state_as_it_was():
         raise boom
 
     raised = 0
-    for seed in range(60):
-        events = flow.start_task(cfg, f"t{seed}", "x", "change", rng.choice(ATTRS[:4]))
+    for seed in range(120):
+        wf = rng.choice(["change", "ops"])
+        events = flow.start_task(cfg, f"t{seed}", "x", wf, rng.choice(ATTRS[:6]))
         state = fold(events)
         for _ in range(12):
             ready = sorted(state.ready_gates())
@@ -480,7 +548,7 @@ def test_an_in_place_submit_that_raises_leaves_the_state_as_it_was():
             members = flow.eligible_members(cfg, state, g)
             if not members:
                 break
-            kind = cfg.workflows["change"].gates[g].kind
+            kind = cfg.workflows[wf].gates[g].kind
             verdict = {"work": "pass", "review": rng.choice(["pass", "changes"]), "approval": "approve"}[kind]
             before = copy.deepcopy(state)
             try:
