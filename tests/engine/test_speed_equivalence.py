@@ -405,21 +405,23 @@ def _memo_facts(cfg):
 
 
 def _changed_change_workflow(cfg) -> Workflow:
-    """The change workflow with security and design required at every tier, correctness needing two
+    """The change workflow with security and design required at every tier, security needing two
     reviews and design waiting for implement only (other plans, joins and quorums)."""
     d = cfg.workflows["change"].model_dump(by_alias=True)
     d["gates"]["security"]["tiers"] = None
     d["gates"]["design"]["tiers"] = None
     d["gates"]["design"]["after"] = ["implement"]
     d["gates"]["eligibility"]["after"] = ["design", "correctness", "security"]
-    d["gates"]["correctness"]["quorum"] = 2
+    d["gates"]["security"]["quorum"] = 2
     return Workflow.model_validate(d)
 
 
 def _changed_actors(cfg):
-    """rev-gemini leaves the reviewer lane; a meta reviewer and a second gemini security reviewer join."""
+    """rev-gemini leaves the reviewer lane; a meta reviewer and a second gemini security reviewer join;
+    rev-gpt now runs on an anthropic model (the same id, another family)."""
     actors = {k: a for k, a in cfg.actors.items() if k != "rev-gemini"}
     proto = cfg.actors["rev-gpt"]
+    actors["rev-gpt"] = dataclasses.replace(proto, model="anthropic/claude-haiku-4-5", family="anthropic")
     actors["rev-llama"] = dataclasses.replace(proto, id="rev-llama", model="ollama/llama3.1", family="meta")
     actors["sec-gemini-2"] = dataclasses.replace(cfg.actors["sec-gemini"], id="sec-gemini-2")
     return actors
