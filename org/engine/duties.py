@@ -66,8 +66,9 @@ def eligibility(cfg: OrgConfig, state: TaskState, actor: str, gate: str) -> Elig
                 return Eligibility(False, f"{actor} already reviewed this revision at '{gate}'", "ORG-ONE-REVIEW-EACH")
         if spec.cross_vendor:
             fam = who.family or "human"  # family_of_actor of a known actor
-            if fam == "unknown" or _authors_have(cfg, state, fam):
-                return _same_family(actor, fam)
+            if fam in state.author_families or fam == "unknown" or _authors_have(cfg, state, fam):
+                el = _SAME_FAMILY.get((actor, fam))
+                return el if el is not None else _same_family(actor, fam)
             if gs.reviews and any(family_of_actor(cfg, r.actor) == fam for r in valid_reviews(cfg, state, gate, bound)):
                 return Eligibility(False, f"a {fam} review already counts at '{gate}'; the cross-vendor quorum "
                                           "needs another family", "ORG-CROSS-VENDOR")

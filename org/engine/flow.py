@@ -162,14 +162,14 @@ def submit(
 
     With in_place=True the returned events are also folded into `state` (the caller's own copy,
     e.g. the simulator's); on an exception `state` is left untouched."""
-    _pinned(cfg, state)
+    if state.config_hash and cfg.config_hash != state.config_hash:
+        _pinned(cfg, state)
     if not in_place:  # the events are folded into a copy, for the quorum count and advance
-        return _stamp(cfg, _submit(cfg, state, None, actor, gate, verdict, revision=revision, note=note,
-                                   content=content, findings=findings, extra_check=extra_check))
+        return _stamp(cfg, _submit(cfg, state, None, actor, gate, verdict, revision, note, content, findings,
+                                   extra_check))
     saved: list[_Saved] = []  # folded into `state` itself, put back as it was if anything raises
     try:
-        events = _submit(cfg, state, saved, actor, gate, verdict, revision=revision, note=note, content=content,
-                         findings=findings, extra_check=extra_check)
+        events = _submit(cfg, state, saved, actor, gate, verdict, revision, note, content, findings, extra_check)
     except BaseException:
         if saved:
             saved[0].restore()
@@ -218,7 +218,6 @@ def _submit(
     actor: str,
     gate: str,
     verdict: str,
-    *,
     revision: str | None,
     note: str,
     content: str,
@@ -342,14 +341,13 @@ def _advance(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None, o
     is copied first and left as it was."""
     if state.status != "active":
         return []
-    wf = cfg.workflows[state.workflow]
     out: list[Event] = []
     if not owned:
         state = state.copy()
     t = state.id
-    steps = memo.steps(cfg, state.workflow)
+    steps = memo.steps(cfg, state.workflow)  # every gate of the workflow
     gates = state.gates
-    for _ in range(len(wf.gates) + 2):
+    for _ in range(len(steps) + 2):
         new: list[Event] = []
         # One readiness sweep per pass: the state does not change during a pass (its events are
         # folded after it), so whether a gate is satisfied is the same wherever it is asked.

@@ -162,12 +162,15 @@ class World(ModelCalls):
                 return
 
     def _pick(self, lane: Lane, w: Worker) -> Job | None:
-        cfg, rec = self.cfg, self.rec
+        cfg, eligibility, wid = self.cfg, flow.eligibility, w.id
+        asked = 0
         for _, _, job in lane.queue:
-            rec.engine_calls += 1
-            if flow.eligibility(cfg, job.task.state, w.id, job.gate).ok:
+            asked += 1
+            if eligibility(cfg, job.task.state, wid, job.gate).ok:
+                self.rec.engine_calls += asked
                 self._kill(job)
                 return job
+        self.rec.engine_calls += asked
         return None
 
     def _start(self, w: Worker, job: Job) -> None:
