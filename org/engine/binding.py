@@ -90,6 +90,8 @@ def valid_reviews(cfg: OrgConfig, state: TaskState, gate: str, revision: str | N
 def required_gates(cfg: OrgConfig, state: TaskState) -> list[str]:
     """What the task must pass: the plan pinned at creation, plus anything today's plan adds."""
     plan = memo.plan(cfg, state.workflow, state.tier)
+    if state.required == plan.required:  # the usual case: today's plan is the pinned one
+        return list(plan.required)
     out = list(state.required)
     out += [g for g in plan.required if g not in out]
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -134,15 +135,19 @@ def count_eligible(cfg: OrgConfig, state: TaskState, gate: str, enough: int, rea
                 if have >= enough:
                     break
         return have
-    actors, authors = cfg.actors, state.authors
-    reviewed = {r.actor for r in gs.reviews if r.revision == bound}
+    actors, authors, lane = cfg.actors, state.authors, spec.lane
+    if gs.reviews:
+        reviewed: Collection[str] = {r.actor for r in gs.reviews if r.revision == bound}
+        counted_fams: Collection[str] = {family_of_actor(cfg, r.actor) for r in valid_reviews(cfg, state, gate, bound)
+                                         } if cross else ()
+    else:  # nobody reviewed it yet: nobody already did, and no family counts yet
+        reviewed = counted_fams = ()
     approval = spec.kind == "approval"
     if cross:
         author_fams = author_families(cfg, state)
-        counted_fams = {family_of_actor(cfg, r.actor) for r in valid_reviews(cfg, state, gate, bound)}
     for a in members:
         who = actors.get(a)
-        if who is None or who.lane != spec.lane or a in authors or a in reviewed:
+        if who is None or who.lane != lane or a in authors or a in reviewed:
             continue
         if cross:
             fam = who.family or "human"

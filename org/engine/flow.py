@@ -86,7 +86,11 @@ def _event(type_: str, task: str, data: dict[str, Any], actor: str | None) -> Ev
     """Event(type_, task, data, actor), without the frozen dataclass's four object.__setattr__
     calls (the flow makes millions of events in a simulation): the same fields, the same Event."""
     ev = _new(Event)
-    ev.__dict__.update(type=type_, task=task, data=data, actor=actor)
+    d = ev.__dict__
+    d["type"] = type_
+    d["task"] = task
+    d["data"] = data
+    d["actor"] = actor
     return ev
 
 
@@ -247,8 +251,8 @@ def _submit(
                 fold(events, _scratch(state, saved))
             return events
         rev = revision or revision_hash(t, gate, actor, state.rounds, content or note)
-        events.append(_ev(t, "work.submitted", actor, gate=gate, revision=rev, family=fam, note=note))
-        events.append(_ev(t, "gate.passed", actor, gate=gate, revision=rev, reason=f"delivered by {actor}"))
+        events.append(_event("work.submitted", t, {"gate": gate, "revision": rev, "family": fam, "note": note}, actor))
+        events.append(_event("gate.passed", t, {"gate": gate, "revision": rev, "reason": f"delivered by {actor}"}, actor))
         after = fold(events, _scratch(state, saved))
     elif spec.kind in ("review", "approval"):
         rev = bound_revision(cfg, state, gate)
@@ -267,9 +271,10 @@ def _submit(
                 raise UsageError("a review verdict is pass, fail or changes")
             counts = verdict == "pass"
             why = "counts: not an author" + (f", {fam} differs from every author's family" if spec.cross_vendor else "")
-            events.append(_ev(t, "review.filed", actor, gate=gate, revision=rev, family=fam, verdict=verdict,
-                              counts=counts, why=why if counts else f"verdict {verdict}", note=note,
-                              findings=findings or [], cross_vendor=spec.cross_vendor))
+            events.append(_event("review.filed", t, {
+                "gate": gate, "revision": rev, "family": fam, "verdict": verdict, "counts": counts,
+                "why": why if counts else f"verdict {verdict}", "note": note, "findings": findings or [],
+                "cross_vendor": spec.cross_vendor}, actor))
             ok = counts
         # One state serves both: the quorum count sees the new review, then advance continues from
         # it with the rest of this submission's events folded in (folding is sequential, so this is
@@ -279,8 +284,10 @@ def _submit(
         if ok:
             n = len(valid_reviews(cfg, after, gate, rev))
             if n >= spec.quorum:
-                events.append(_ev(t, "gate.passed", None, gate=gate, revision=rev,
-                                  reason=f"{n} of {spec.quorum} {'approval' if spec.kind == 'approval' else 'review'}(s) on revision {rev}"))
+                events.append(_event("gate.passed", t, {
+                    "gate": gate, "revision": rev,
+                    "reason": f"{n} of {spec.quorum} {'approval' if spec.kind == 'approval' else 'review'}(s) "
+                              f"on revision {rev}"}, None))
                 fold(events[k:], after)
         elif spec.kind == "approval":
             events.append(_ev(t, "gate.failed", actor, gate=gate, revision=rev, reason=f"rejected by {actor}: {note}"))
@@ -433,8 +440,9 @@ def _check(cfg: OrgConfig, state: TaskState, gate: str, extra_check: ExtraCheck 
             _ev(t, "task.escalated", None, kind="check_failed", gate=gate,
                 reason=f"check '{gate}' failed: " + "; ".join(v.reason for v in violations)),
         ]
-    return [_ev(t, "gate.passed", None, gate=gate, revision=state.revision, source=src,
-                reason="eligible: separation of duties, cross-vendor quorum and content binding hold")]
+    return [_event("gate.passed", t, {"gate": gate, "revision": state.revision, "source": src,
+                                      "reason": "eligible: separation of duties, cross-vendor quorum and content "
+                                                "binding hold"}, None)]
 
 
 def _finish(cfg: OrgConfig, state: TaskState) -> list[Event]:
@@ -457,9 +465,10 @@ def _finish(cfg: OrgConfig, state: TaskState) -> list[Event]:
         return [_ev(state.id, "task.escalated", None, kind="bypass_detected",
                     reason="terminal re-check failed: " + "; ".join(problems))]
     skipped = sorted(g for g, gs in state.gates.items() if gs.status == "skipped")
-    return [_ev(state.id, "gate.passed", None, gate=plan.terminal, revision=state.revision, reason="terminal re-check held"),
-            _ev(state.id, "task.done", None, revision=state.revision, tier=state.tier,
-                passed=list(required), skipped=skipped)]
+    return [_event("gate.passed", state.id, {"gate": plan.terminal, "revision": state.revision,
+                                             "reason": "terminal re-check held"}, None),
+            _event("task.done", state.id, {"revision": state.revision, "tier": state.tier, "passed": list(required),
+                                           "skipped": skipped}, None)]
 
 
 def escalate_if_stalled(cfg: OrgConfig, state: TaskState, idle_seconds: float) -> list[Event]:

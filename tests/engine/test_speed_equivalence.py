@@ -230,8 +230,8 @@ ATTRS = [{}, {"kind": "code"}, {"kind": "docs"}, {"environment": "production"}, 
 def _answer(x):
     if isinstance(x, duties.Eligibility):
         return ("eligibility", x.ok, x.reason, x.rule)
-    if isinstance(x, list) and all(hasattr(e, "to_json") for e in x):
-        return ("events", json.dumps([e.to_json() for e in x], sort_keys=True))
+    if isinstance(x, list) and all(hasattr(e, "to_json") for e in x):  # in order, keys included
+        return ("events", json.dumps([[e.type, e.task, e.actor, list(e.data.items())] for e in x]))
     return ("value", repr(x))
 
 
