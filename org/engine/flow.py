@@ -352,24 +352,28 @@ def _advance(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None, o
     if not owned:
         state = state.copy()
     t = state.id
-    steps = memo.steps(cfg, state.workflow)  # every gate of the workflow
+    steps = memo.steps(cfg, state.workflow)  # every gate of the workflow, joins before the gates waiting
+    if not memo.joins_known(cfg, state.workflow):
+        return _advance_plain(cfg, state, extra_check, steps, out)
     gates = state.gates
     for _ in range(len(steps) + 2):
         new: list[Event] = []
         # One readiness sweep per pass: the state does not change during a pass (its events are
         # folded after it), so whether a gate is satisfied is the same wherever it is asked.
-        # Steps come in topological order, so a gate's joins are known before it is reached.
-        sat: dict[str, bool] = {}
-        is_sat = sat.__getitem__
-        for name, spec, src, before in steps:
+        # Steps come in topological order, so a gate's joins are known before it is reached:
+        # `done` holds the satisfied ones (passed, or skipped with everything before satisfied).
+        done: set[str] = set()
+        for name, spec, src, before, after, kind in steps:
             st = gates[name].status
-            if st != "pending":
-                sat[name] = st == "passed" or (st == "skipped" and all(map(is_sat, spec.after)))
+            if st == "passed":
+                done.add(name)
                 continue
-            sat[name] = False
-            if not all(map(is_sat, spec.after)):
+            if st == "skipped":
+                if done.issuperset(after):
+                    done.add(name)
                 continue
-            kind = spec.kind
+            if st != "pending" or not done.issuperset(after):
+                continue
             if kind == "terminal":
                 more = _finish(cfg, state)
             elif kind == "check":
@@ -400,6 +404,51 @@ def _advance(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None, o
         if all(e.type == "gate.ready" for e in new):
             break
     return out
+
+
+def _advance_plain(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None, steps: tuple,
+                   out: list[Event]) -> list[Event]:
+    """_advance for a workflow with a gate waiting for a gate it does not have (the config checks
+    refuse these; an in-memory workflow may have one): asking about that gate raises KeyError."""
+    wf = cfg.workflows[state.workflow]
+    t = state.id
+    for _ in range(len(steps) + 2):
+        new: list[Event] = []
+        for name, spec, src, _before, _after, kind in steps:
+            if state.gates[name].status != "pending" or not all(_satisfied(wf, state, d) for d in spec.after):
+                continue
+            if kind == "terminal":
+                more = _finish(cfg, state)
+            elif kind == "check":
+                more = _check(cfg, state, name, extra_check)
+            else:
+                rev = bound_revision(cfg, state, name)
+                new.append(_event("gate.ready", t, {"gate": name, "lane": spec.lane, "round": state.rounds,
+                                                   "revision": rev, "source": src}, None))
+                if kind != "review" and kind != "approval":
+                    continue
+                more = _no_eligible(cfg, state, name, rev)
+            if more:
+                new += more
+                if any(e.type in _CLOSING for e in more):
+                    break
+        if not new:
+            break
+        fold(new, state)
+        out += new
+        if state.status != "active":
+            break
+    return out
+
+
+def _satisfied(wf, state: TaskState, gate: str) -> bool:
+    """Passed, or skipped with everything before it satisfied: a skipped gate is a wire, not a shortcut."""
+    st = state.gates[gate].status
+    if st == "passed":
+        return True
+    if st == "skipped":
+        return all(_satisfied(wf, state, d) for d in wf.gates[gate].after)
+    return False
 
 
 def _no_eligible(cfg: OrgConfig, state: TaskState, gate: str, ready_on: Any = CURRENT) -> list[Event]:

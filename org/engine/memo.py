@@ -23,8 +23,8 @@ from org.config.models import Gate, Workflow
 from org.engine.graph import START, Plan, build_graph, plan_for
 from org.engine.proofs import bypass_path
 
-__all__ = ["plan", "steps", "upstream", "descendants", "nearest_work", "bypass", "graph", "lane_members", "disable",
-           "enabled"]
+__all__ = ["plan", "steps", "upstream", "descendants", "nearest_work", "bypass", "graph", "lane_members", "joins_known",
+           "disable", "enabled"]
 
 _MEMO = "_engine_memo"
 _OFF = "_engine_memo_off"
@@ -76,18 +76,30 @@ def plan(cfg: OrgConfig, workflow: str, tier: str) -> Plan:
     return p
 
 
-def steps(cfg: OrgConfig, workflow: str) -> tuple[tuple[str, Gate, str, frozenset[str]], ...]:
-    """(gate, spec, source, every gate before it) for every gate in plan order: the order advance
-    visits them (a topological order: a gate comes after everything it waits for)."""
+def steps(cfg: OrgConfig, workflow: str) -> tuple[tuple[str, Gate, str, frozenset[str], tuple[str, ...], str], ...]:
+    """(gate, spec, source, every gate before it, spec.after, spec.kind) for every gate in plan
+    order: the order advance visits them (a topological order: a gate comes after everything it
+    waits for)."""
     f = _facts(cfg, workflow)
     hit = f.get("steps")
     if hit is None or hit[0] is not cfg.sources:
         wf: Workflow = f["wf"]
         order = plan(cfg, workflow, cfg.risk.default).order
         ups = upstream(cfg, workflow)
-        hit = f["steps"] = (cfg.sources, tuple((n, wf.gates[n], cfg.source(f"gate:{workflow}.{n}"), ups[n])
-                                               for n in order))
+        hit = f["steps"] = (cfg.sources, tuple(
+            (n, wf.gates[n], cfg.source(f"gate:{workflow}.{n}"), ups[n], tuple(wf.gates[n].after), wf.gates[n].kind)
+            for n in order))
     return hit[1]
+
+
+def joins_known(cfg: OrgConfig, workflow: str) -> bool:
+    """Does every gate wait only for gates of the workflow (what the config checks enforce)?"""
+    f = _facts(cfg, workflow)
+    known = f.get("joins_known")
+    if known is None:
+        wf: Workflow = f["wf"]
+        known = f["joins_known"] = all(d in wf.gates for g in wf.gates.values() for d in g.after)
+    return known
 
 
 def upstream(cfg: OrgConfig, workflow: str) -> dict[str, frozenset[str]]:

@@ -377,7 +377,9 @@ def _direct_facts(cfg):
         ups = {n: frozenset(nx.ancestors(g, n)) - {START} for n in wf.gates}
         order = plan_for(wf, cfg.risk.default).order
         out[w] = {
-            "steps": [(n, wf.gates[n], cfg.source(f"gate:{w}.{n}"), ups[n]) for n in order],
+            "steps": [(n, wf.gates[n], cfg.source(f"gate:{w}.{n}"), ups[n], tuple(wf.gates[n].after), wf.gates[n].kind)
+                      for n in order],
+            "joins_known": all(d in wf.gates for g in wf.gates.values() for d in g.after),
             "upstream": ups,
             "plans": {t.id: plan_for(wf, t.id) for t in cfg.risk.tiers},
             "bypass": {t.id: bypass_path(wf, t.id) for t in cfg.risk.tiers},
@@ -394,6 +396,7 @@ def _memo_facts(cfg):
     for w, wf in cfg.workflows.items():
         out[w] = {
             "steps": list(memo.steps(cfg, w)),
+            "joins_known": memo.joins_known(cfg, w),
             "upstream": {n: memo.upstream(cfg, w)[n] for n in wf.gates},
             "plans": {t.id: memo.plan(cfg, w, t.id) for t in cfg.risk.tiers},
             "bypass": {t.id: memo.bypass(cfg, w, t.id) for t in cfg.risk.tiers},
