@@ -67,7 +67,15 @@ def eligibility(cfg: OrgConfig, state: TaskState, actor: str, gate: str) -> Elig
                 return Eligibility(False, f"{actor} already reviewed this revision at '{gate}'", "ORG-ONE-REVIEW-EACH")
         if spec.cross_vendor:
             fam = who.family or "human"  # family_of_actor of a known actor
-            if fam in state.author_families or fam == "unknown" or _authors_have(cfg, state, fam):
+            same = fam in state.author_families or fam == "unknown"
+            if not same:  # _authors_have, inlined: the families the config gives the authors
+                actors = cfg.actors
+                for a in state.authors:
+                    w = actors.get(a)
+                    if ((w.family or "human") if w else "unknown") == fam:
+                        same = True
+                        break
+            if same:
                 el = _SAME_FAMILY.get((actor, fam))
                 return el if el is not None else _same_family(actor, fam)
             if gs.reviews and any(family_of_actor(cfg, r.actor) == fam for r in valid_reviews(cfg, state, gate, bound)):

@@ -352,8 +352,8 @@ def _advance(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None, o
     if not owned:
         state = state.copy()
     t = state.id
-    steps = memo.steps(cfg, state.workflow)  # every gate of the workflow, joins before the gates waiting
-    if not memo.joins_known(cfg, state.workflow):
+    steps, joins_known = memo.sweep(cfg, state.workflow)  # every gate, joins before the gates waiting
+    if not joins_known:
         return _advance_plain(cfg, state, extra_check, steps, out)
     gates = state.gates
     for _ in range(len(steps) + 2):

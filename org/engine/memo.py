@@ -24,7 +24,7 @@ from org.engine.graph import START, Plan, build_graph, plan_for
 from org.engine.proofs import bypass_path
 
 __all__ = ["plan", "steps", "upstream", "descendants", "nearest_work", "bypass", "graph", "lane_members", "joins_known",
-           "disable", "enabled"]
+           "sweep", "disable", "enabled"]
 
 _MEMO = "_engine_memo"
 _OFF = "_engine_memo_off"
@@ -100,6 +100,15 @@ def joins_known(cfg: OrgConfig, workflow: str) -> bool:
         wf: Workflow = f["wf"]
         known = f["joins_known"] = all(d in wf.gates for g in wf.gates.values() for d in g.after)
     return known
+
+
+def sweep(cfg: OrgConfig, workflow: str) -> tuple[tuple, bool]:
+    """(steps(cfg, workflow), joins_known(cfg, workflow)) in one look-up: what advance starts from."""
+    f = _facts(cfg, workflow)
+    hit = f.get("sweep")
+    if hit is None or hit[0] is not cfg.sources:
+        hit = f["sweep"] = (cfg.sources, (steps(cfg, workflow), joins_known(cfg, workflow)))
+    return hit[1]
 
 
 def upstream(cfg: OrgConfig, workflow: str) -> dict[str, frozenset[str]]:

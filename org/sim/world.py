@@ -226,9 +226,10 @@ class World(ModelCalls):
                     d.found = False
                 verdict, found = "approve", []
         try:  # in_place: the engine folds the events into the task's state (it would be folded next anyway)
-            events = flow.submit(self.cfg, st, w.id, gate, verdict, revision=None if kind == "work" else w.rev,
-                                 content=f"{task.id}:{gate}:{st.rounds}:{w.id}:{now:.3f}", findings=findings,
-                                 in_place=True)
+            work = kind == "work"  # only work has content (a review's revision is the one it saw)
+            events = flow.submit(self.cfg, st, w.id, gate, verdict, revision=None if work else w.rev,
+                                 content=f"{task.id}:{gate}:{st.rounds}:{w.id}:{now:.3f}" if work else "",
+                                 findings=findings, in_place=True)
         except (Conflict, Denied):
             rec.stale += 1
             for d in found:
