@@ -57,7 +57,7 @@ def valid_reviews(cfg: OrgConfig, state: TaskState, gate: str, revision: str | N
     than trusted from the events: a pass/approve by a known member of the gate's lane who is no author
     of any revision; approvals by humans only; at a cross-vendor gate one per family, each family
     different from every author's. One per reviewer."""
-    spec = cfg.workflows[state.workflow].gates[gate]
+    spec = memo.gates(cfg, state.workflow)[gate]
     out: list[Review] = []
     reviews = state.gates[gate].reviews
     if not reviews:
@@ -101,11 +101,11 @@ def control_problems(cfg: OrgConfig, state: TaskState, names: list[str]) -> list
     """(gate, rule, reason) for each review/approval gate in `names` that has no valid pass on the
     revision it is bound to now: not passed, passed on a stale revision, short of its quorum of
     counting reviews (re-checked: no author, cross-vendor families), or reviewed by an author."""
-    wf = cfg.workflows[state.workflow]
+    specs = memo.gates(cfg, state.workflow)
     out: list[tuple[str, str, str]] = []
     ups = memo.upstream(cfg, state.workflow)
     for name in names:
-        spec = wf.gates.get(name)
+        spec = specs.get(name)
         gs = state.gates.get(name)
         if spec is None or gs is None:
             out.append((name, "ORG-PINNED-GATE-MISSING", f"required gate '{name}' is not in the workflow"))

@@ -120,7 +120,7 @@ def count_eligible(cfg: OrgConfig, state: TaskState, gate: str, enough: int, rea
     cross-vendor gate: how many families among them), counting no further than `enough`. The same
     number as counting eligible_members(), capped; the per-member tests are eligibility()'s, with
     what they share computed once. With `ready_on`, the count on as_ready(state, gate, ready_on)."""
-    spec = cfg.workflows[state.workflow].gates[gate]
+    spec = memo.gates(cfg, state.workflow)[gate]
     members = memo.lane_members(cfg, spec.lane)
     gs = state.gates[gate]
     if ready_on is CURRENT:

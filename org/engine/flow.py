@@ -231,10 +231,10 @@ def _submit(
     """The events. Once the submission is accepted they are folded into a copy of `state` or, given
     a `saved` list, into `state` itself after saving it there (the checks that read `state` after
     that read only what these events do not change: its id, workflow and rework rounds)."""
-    wf = cfg.workflows[state.workflow]
-    if gate not in wf.gates:
+    specs = memo.gates(cfg, state.workflow)
+    if gate not in specs:
         raise NotFound(f"no gate '{gate}' in workflow '{state.workflow}'")
-    spec = wf.gates[gate]
+    spec = specs[gate]
     el = eligibility(cfg, state, actor, gate)
     if not el:
         if el.rule in ("ORG-GATE-NOT-READY", "ORG-TASK-CLOSED", "ORG-ONE-REVIEW-EACH"):
@@ -315,7 +315,7 @@ def _scratch(state: TaskState, saved: list[_Saved] | None) -> TaskState:
 
 def _rework(cfg: OrgConfig, state: TaskState, gate: str) -> list[Event]:
     wf = cfg.workflows[state.workflow]
-    spec = wf.gates[gate]
+    spec = memo.gates(cfg, state.workflow)[gate]
     target = spec.on_fail or _nearest_work(cfg, state, gate)
     limit = wf.limits.max_rework_rounds
     rnd = state.rounds + 1
@@ -455,7 +455,7 @@ def _no_eligible(cfg: OrgConfig, state: TaskState, gate: str, ready_on: Any = CU
     """Fail closed (DESIGN invariant 6): escalate when the ready gate's quorum cannot be met by
     the members still eligible (authors and same-family models excluded; one per family at
     cross-vendor gates). With `ready_on`: as if the gate had just got ready on that revision."""
-    spec = cfg.workflows[state.workflow].gates[gate]
+    spec = memo.gates(cfg, state.workflow)[gate]
     bound = state.gates[gate].bound if ready_on is CURRENT else ready_on
     need = spec.quorum - len(valid_reviews(cfg, state, gate, bound))
     if need <= 0:
@@ -498,13 +498,13 @@ def _finish(cfg: OrgConfig, state: TaskState) -> list[Event]:
     """The terminal re-check (DESIGN invariant 4): every gate the pinned plan (and today's) requires
     passed, each review and approval on the revision it covers with a counting quorum, nothing
     required was skipped, and the graph has no bypass at this tier."""
-    wf = cfg.workflows[state.workflow]
+    specs = memo.gates(cfg, state.workflow)
     plan = memo.plan(cfg, state.workflow, state.tier)
     required = required_gates(cfg, state)
     problems = [reason for _g, _r, reason in control_problems(cfg, state, required)]
     for name in required:
         gs = state.gates.get(name)
-        if gs is not None and name in wf.gates and wf.gates[name].kind not in ("review", "approval") \
+        if gs is not None and name in specs and specs[name].kind not in ("review", "approval") \
                 and gs.status != "passed":
             problems.append(f"required gate '{name}' is {gs.status}")
     path = memo.bypass(cfg, state.workflow, state.tier)

@@ -23,7 +23,7 @@ from org.config.models import Gate, Workflow
 from org.engine.graph import START, Plan, build_graph, plan_for
 from org.engine.proofs import bypass_path
 
-__all__ = ["plan", "steps", "upstream", "descendants", "nearest_work", "bypass", "graph", "lane_members", "joins_known",
+__all__ = ["GateSpec", "gates", "plan", "steps", "upstream", "descendants", "nearest_work", "bypass", "graph", "lane_members", "joins_known",
            "sweep", "disable", "enabled"]
 
 _MEMO = "_engine_memo"
@@ -57,6 +57,28 @@ def enabled(cfg: OrgConfig) -> bool:
     return not cfg.__dict__.get(_OFF)
 
 
+class GateSpec:
+    """A plain, read-only mirror of a config Gate: the same fields, read without pydantic's
+    attribute machinery (the flow reads them millions of times in a simulation)."""
+
+    __slots__ = ("name", "kind", "lane", "after", "tiers", "quorum", "cross_vendor", "on_fail", "check")
+
+    def __init__(self, name: str, gate: Gate) -> None:
+        self.name = name
+        self.kind, self.lane, self.after = gate.kind, gate.lane, tuple(gate.after)
+        self.tiers = tuple(gate.tiers) if gate.tiers is not None else None
+        self.quorum, self.cross_vendor, self.on_fail, self.check = gate.quorum, gate.cross_vendor, gate.on_fail, gate.check
+
+
+def gates(cfg: OrgConfig, workflow: str) -> dict[str, GateSpec]:
+    """{gate: GateSpec} of the workflow, in its order."""
+    f = _facts(cfg, workflow)
+    g = f.get("gates")
+    if g is None:
+        g = f["gates"] = {n: GateSpec(n, spec) for n, spec in f["wf"].gates.items()}
+    return g
+
+
 def graph(cfg: OrgConfig, workflow: str) -> nx.DiGraph:
     """build_graph(workflow): the flow graph without rework edges."""
     f = _facts(cfg, workflow)
@@ -76,19 +98,17 @@ def plan(cfg: OrgConfig, workflow: str, tier: str) -> Plan:
     return p
 
 
-def steps(cfg: OrgConfig, workflow: str) -> tuple[tuple[str, Gate, str, frozenset[str], tuple[str, ...], str], ...]:
-    """(gate, spec, source, every gate before it, spec.after, spec.kind) for every gate in plan
+def steps(cfg: OrgConfig, workflow: str) -> tuple[tuple[str, GateSpec, str, frozenset[str], tuple[str, ...], str], ...]:
+    """(gate, GateSpec, source, every gate before it, its after, its kind) for every gate in plan
     order: the order advance visits them (a topological order: a gate comes after everything it
     waits for)."""
     f = _facts(cfg, workflow)
     hit = f.get("steps")
     if hit is None or hit[0] is not cfg.sources:
-        wf: Workflow = f["wf"]
         order = plan(cfg, workflow, cfg.risk.default).order
-        ups = upstream(cfg, workflow)
+        ups, specs = upstream(cfg, workflow), gates(cfg, workflow)
         hit = f["steps"] = (cfg.sources, tuple(
-            (n, wf.gates[n], cfg.source(f"gate:{workflow}.{n}"), ups[n], tuple(wf.gates[n].after), wf.gates[n].kind)
-            for n in order))
+            (n, specs[n], cfg.source(f"gate:{workflow}.{n}"), ups[n], specs[n].after, specs[n].kind) for n in order))
     return hit[1]
 
 

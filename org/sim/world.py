@@ -87,6 +87,9 @@ class World(ModelCalls):
         self.actions = {(i, g): act for i, s in enumerate(self.streams) for g, act in s.actions.items()}
         self.weights = [s.weight or s.per_hour or (s.per_day or 0) / 24 or 1.0 for s in self.streams]
         self.focus = {(w, g): focus_for(spec.behaviour, w, g) for w, wf in cfg.workflows.items() for g in wf.gates}
+        # (kind, quorum, lane) of every gate, read once: the config does not change during a run
+        self.gate_specs = {(w, g): (gs.kind, gs.quorum, gs.lane) for w, wf in cfg.workflows.items()
+                           for g, gs in wf.gates.items()}
         self.open: dict[str, Task] = {}
         self.count = 0
         self.jobs = 0
@@ -128,15 +131,15 @@ class World(ModelCalls):
     def _enqueue(self, task: Task, gate: str) -> None:
         for j in [j for j in task.queued if j.gate == gate]:
             self._kill(j)
-        spec = self.cfg.workflows[task.state.workflow].gates[gate]
+        kind, quorum, lane = self.gate_specs[(task.state.workflow, gate)]
         slots = 1
-        if spec.kind in ("review", "approval"):
-            slots = max(1, spec.quorum - len(task.state.counting_reviews(gate)))
+        if kind in ("review", "approval"):
+            slots = max(1, quorum - len(task.state.counting_reviews(gate)))
         now = self.loop.now
         for _ in range(slots):
             self.jobs += 1
-            self._queue(Job((task.n, self.jobs), task, gate, spec.kind, spec.lane, now))
-        self._dispatch(self.lanes[spec.lane])
+            self._queue(Job((task.n, self.jobs), task, gate, kind, lane, now))
+        self._dispatch(self.lanes[lane])
 
     def _queue(self, job: Job) -> None:
         insort(self.lanes[job.lane].queue, (*job.key, job))
