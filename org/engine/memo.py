@@ -30,19 +30,35 @@ _MEMO = "_engine_memo"
 _OFF = "_engine_memo_off"
 
 
-def _facts(cfg: OrgConfig, workflow: str) -> dict:
-    """The memo of one workflow: {"wf": the workflow object, fact key: value}."""
+class _Facts:
+    """The memo of one workflow object: each fact once computed, None until then."""
+
+    __slots__ = ("wf", "gates", "graph", "steps", "joins_known", "sweep", "upstream", "keyed")
+
+    def __init__(self, wf: Workflow) -> None:
+        self.wf = wf
+        self.gates = self.graph = self.steps = self.joins_known = self.sweep = self.upstream = None
+        self.keyed: dict = {}  # (fact, tier or gate) -> value
+
+
+def _facts(cfg: OrgConfig, workflow: str) -> _Facts:
     wf = cfg.workflows[workflow]
-    d = cfg.__dict__
-    c = d.get(_MEMO)
+    c = cfg.__dict__.get(_MEMO)
+    if c is not None:
+        f = c.get(workflow)
+        if f is not None and f.wf is wf:
+            return f
+    return _new_facts(cfg, workflow, wf, c)
+
+
+def _new_facts(cfg: OrgConfig, workflow: str, wf: Workflow, c: dict | None) -> _Facts:
+    f = _Facts(wf)
     if c is None:
-        if d.get(_OFF):
-            return {"wf": wf}  # remembered by nobody: every fact is derived afresh
+        if cfg.__dict__.get(_OFF):
+            return f  # remembered by nobody: every fact is derived afresh
         c = {}
         object.__setattr__(cfg, _MEMO, c)
-    f = c.get(workflow)
-    if f is None or f["wf"] is not wf:
-        f = c[workflow] = {"wf": wf}
+    c[workflow] = f
     return f
 
 
@@ -73,18 +89,18 @@ class GateSpec:
 def gates(cfg: OrgConfig, workflow: str) -> dict[str, GateSpec]:
     """{gate: GateSpec} of the workflow, in its order."""
     f = _facts(cfg, workflow)
-    g = f.get("gates")
+    g = f.gates
     if g is None:
-        g = f["gates"] = {n: GateSpec(n, spec) for n, spec in f["wf"].gates.items()}
+        g = f.gates = {n: GateSpec(n, spec) for n, spec in f.wf.gates.items()}
     return g
 
 
 def graph(cfg: OrgConfig, workflow: str) -> nx.DiGraph:
     """build_graph(workflow): the flow graph without rework edges."""
     f = _facts(cfg, workflow)
-    g = f.get("graph")
+    g = f.graph
     if g is None:
-        g = f["graph"] = build_graph(f["wf"])
+        g = f.graph = build_graph(f.wf)
     return g
 
 
@@ -92,9 +108,9 @@ def plan(cfg: OrgConfig, workflow: str, tier: str) -> Plan:
     """graph.plan_for(workflow, tier)."""
     f = _facts(cfg, workflow)
     key = ("plan", tier)
-    p = f.get(key)
+    p = f.keyed.get(key)
     if p is None:
-        p = f[key] = plan_for(f["wf"], tier)
+        p = f.keyed[key] = plan_for(f.wf, tier)
     return p
 
 
@@ -103,11 +119,11 @@ def steps(cfg: OrgConfig, workflow: str) -> tuple[tuple[str, GateSpec, str, froz
     order: the order advance visits them (a topological order: a gate comes after everything it
     waits for)."""
     f = _facts(cfg, workflow)
-    hit = f.get("steps")
+    hit = f.steps
     if hit is None or hit[0] is not cfg.sources:
         order = plan(cfg, workflow, cfg.risk.default).order
         ups, specs = upstream(cfg, workflow), gates(cfg, workflow)
-        hit = f["steps"] = (cfg.sources, tuple(
+        hit = f.steps = (cfg.sources, tuple(
             (n, specs[n], cfg.source(f"gate:{workflow}.{n}"), ups[n], specs[n].after, specs[n].kind) for n in order))
     return hit[1]
 
@@ -115,29 +131,29 @@ def steps(cfg: OrgConfig, workflow: str) -> tuple[tuple[str, GateSpec, str, froz
 def joins_known(cfg: OrgConfig, workflow: str) -> bool:
     """Does every gate wait only for gates of the workflow (what the config checks enforce)?"""
     f = _facts(cfg, workflow)
-    known = f.get("joins_known")
+    known = f.joins_known
     if known is None:
-        wf: Workflow = f["wf"]
-        known = f["joins_known"] = all(d in wf.gates for g in wf.gates.values() for d in g.after)
+        wf = f.wf
+        known = f.joins_known = all(d in wf.gates for g in wf.gates.values() for d in g.after)
     return known
 
 
 def sweep(cfg: OrgConfig, workflow: str) -> tuple[tuple, bool]:
     """(steps(cfg, workflow), joins_known(cfg, workflow)) in one look-up: what advance starts from."""
     f = _facts(cfg, workflow)
-    hit = f.get("sweep")
+    hit = f.sweep
     if hit is None or hit[0] is not cfg.sources:
-        hit = f["sweep"] = (cfg.sources, (steps(cfg, workflow), joins_known(cfg, workflow)))
+        hit = f.sweep = (cfg.sources, (steps(cfg, workflow), joins_known(cfg, workflow)))
     return hit[1]
 
 
 def upstream(cfg: OrgConfig, workflow: str) -> dict[str, frozenset[str]]:
     """{gate: every gate before it}."""
     f = _facts(cfg, workflow)
-    u = f.get("upstream")
+    u = f.upstream
     if u is None:
         g = graph(cfg, workflow)
-        u = f["upstream"] = {n: frozenset(nx.ancestors(g, n)) - {START} for n in g.nodes if n != START}
+        u = f.upstream = {n: frozenset(nx.ancestors(g, n)) - {START} for n in g.nodes if n != START}
     return u
 
 
@@ -145,9 +161,9 @@ def descendants(cfg: OrgConfig, workflow: str, gate: str) -> frozenset[str]:
     """graph.descendants(workflow, gate): every gate after `gate`."""
     f = _facts(cfg, workflow)
     key = ("descendants", gate)
-    d = f.get(key)
+    d = f.keyed.get(key)
     if d is None:
-        d = f[key] = frozenset(nx.descendants(build_graph(f["wf"]), gate))
+        d = f.keyed[key] = frozenset(nx.descendants(build_graph(f.wf), gate))
     return d
 
 
@@ -158,12 +174,12 @@ def nearest_work(cfg: OrgConfig, workflow: str, gate: str) -> str | None:
     """The work gate before `gate` with the most gates before it (ties: the greatest name), or None."""
     f = _facts(cfg, workflow)
     key = ("nearest_work", gate)
-    w = f.get(key)
+    w = f.keyed.get(key)
     if w is None:
-        wf: Workflow = f["wf"]
+        wf = f.wf
         ups = upstream(cfg, workflow)
         works = [a for a in ups[gate] if wf.gates[a].kind == "work"]
-        w = f[key] = max(works, key=lambda a: (len(ups[a]), a)) if works else _NONE
+        w = f.keyed[key] = max(works, key=lambda a: (len(ups[a]), a)) if works else _NONE
     return None if w is _NONE else w
 
 
@@ -171,10 +187,10 @@ def bypass(cfg: OrgConfig, workflow: str, tier: str) -> list[str] | None:
     """proofs.bypass_path(workflow, tier), as a fresh list."""
     f = _facts(cfg, workflow)
     key = ("bypass", tier)
-    p = f.get(key)
+    p = f.keyed.get(key)
     if p is None:
-        path = bypass_path(f["wf"], tier)
-        p = f[key] = tuple(path) if path is not None else _NONE
+        path = bypass_path(f.wf, tier)
+        p = f.keyed[key] = tuple(path) if path is not None else _NONE
     return None if p is _NONE else list(p)
 
 
