@@ -44,6 +44,7 @@ __all__ = [
     "Violation",
     "ExtraCheck",
     "start_task",
+    "start_task_folded",
     "submit",
     "advance",
     "eligibility",
@@ -121,6 +122,21 @@ def start_task(
     requested_tier: str | None = None,
     extra_check: ExtraCheck | None = None,
 ) -> list[Event]:
+    return start_task_folded(cfg, task, title, workflow, attributes, by, requested_tier, extra_check)[0]
+
+
+def start_task_folded(
+    cfg: OrgConfig,
+    task: str,
+    title: str,
+    workflow: str,
+    attributes: Mapping[str, Any] | None = None,
+    by: str | None = None,
+    requested_tier: str | None = None,
+    extra_check: ExtraCheck | None = None,
+) -> tuple[list[Event], TaskState]:
+    """start_task, and the state its events fold to (a fresh one, the caller's to keep: what the
+    simulator would otherwise fold again)."""
     if workflow not in cfg.workflows:
         raise NotFound(f"no workflow '{workflow}' (workflows: {', '.join(sorted(cfg.workflows))})")
     tiers = [t.id for t in cfg.risk.tiers]
@@ -143,8 +159,10 @@ def start_task(
     events = [created]
     for g, why in plan.skipped.items():
         events.append(_ev(task, "gate.skipped", None, gate=g, reason=why, source=cfg.source(f"gate:{workflow}.{g}")))
-    # the state folded here is advance's own: it needs no copy (and is pinned to cfg by construction)
-    return _stamp(cfg, events + _advance(cfg, fold(events), extra_check, owned=True))
+    # the state folded here is advance's own: it needs no copy (and is pinned to cfg by construction);
+    # advance folds what it adds, so it ends as the fold of every event returned
+    state = fold(events)
+    return _stamp(cfg, events + _advance(cfg, state, extra_check, owned=True)), state
 
 
 def submit(

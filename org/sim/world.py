@@ -115,9 +115,9 @@ class World(ModelCalls):
         self.count += 1
         tid = f"T{self.count:06d}"
         now = self.loop.now
-        events = flow.start_task(self.cfg, tid, s.name, s.workflow, s.attributes, requested_tier=s.tier)
+        events, state = flow.start_task_folded(self.cfg, tid, s.name, s.workflow, s.attributes, requested_tier=s.tier)
         self.rec.engine_calls += 1
-        task = Task(tid, self.count, i, now, fold(events))
+        task = Task(tid, self.count, i, now, state)
         self.open[tid] = task
         rec = self.rec
         rec.wip.add(now, 1)
