@@ -36,7 +36,7 @@ from org.engine.duties import (
     family_of_actor,
 )
 from org.engine.risk import classify
-from org.engine.state import Event, TaskState, fold
+from org.engine.state import Event, GateState, TaskState, fold
 from org.errors import Conflict, Denied, NotFound, UsageError
 
 __all__ = [
@@ -200,28 +200,44 @@ def submit(
 
 
 class _Saved:
-    """What folding events can change in a state, saved so that it can be put back: its fields,
-    its containers' contents and each gate's fields (folding only sets fields, adds authors and
+    """What folding events can change in a state, kept so that it can be put back: its fields and
+    its containers' contents now, and each gate as it was before the first event naming it (gate
+    events name it in "gate", a rework its "reset"; folding only sets fields, adds authors and
     appends revisions and reviews). Cheaper than folding into a copy."""
 
-    __slots__ = ("state", "fields", "gates", "gate_fields", "attributes", "revisions", "authors", "families")
+    __slots__ = ("state", "fields", "gates", "kept", "attributes", "revisions", "authors", "families")
 
     def __init__(self, state: TaskState) -> None:
         self.state = state
         self.fields = state.__dict__.copy()
         self.gates = state.gates.copy()
-        self.gate_fields = [(gs, gs.__dict__.copy(), len(gs.reviews)) for gs in self.gates.values()]
+        self.kept: dict[str, tuple[GateState, dict, int]] = {}
         self.attributes = state.attributes.copy()
         self.revisions = len(state.revisions)
         self.authors = state.authors.copy()
         self.families = state.author_families.copy()
+
+    def fold(self, events: list[Event]) -> TaskState:
+        """fold(events, state), keeping every gate an event names first."""
+        gates, kept = self.state.gates, self.kept
+        for ev in events:
+            d = ev.data
+            g = d.get("gate")
+            if g is not None and g not in kept and g in gates:
+                gs = gates[g]
+                kept[g] = (gs, gs.__dict__.copy(), len(gs.reviews))
+            for g in d.get("reset") or ():
+                if g not in kept and g in gates:
+                    gs = gates[g]
+                    kept[g] = (gs, gs.__dict__.copy(), len(gs.reviews))
+        return fold(events, self.state)
 
     def restore(self) -> None:
         s = self.state
         s.__dict__.update(self.fields)
         s.gates.clear()
         s.gates.update(self.gates)
-        for gs, fields, n in self.gate_fields:
+        for gs, fields, n in self.kept.values():
             gs.__dict__.update(fields)
             del gs.reviews[n:]
         s.attributes.clear()
@@ -231,6 +247,11 @@ class _Saved:
         s.authors.update(self.authors)
         s.author_families.clear()
         s.author_families.update(self.families)
+
+
+def _fold(events: list[Event], state: TaskState, saved: list[_Saved] | None) -> TaskState:
+    """fold(events, state), through the saved state's keeper when the state is the caller's."""
+    return saved[0].fold(events) if saved else fold(events, state)
 
 
 def _submit(
@@ -266,12 +287,12 @@ def _submit(
             events.append(_ev(t, "task.escalated", actor, reason=f"{actor} could not complete '{gate}': {note or verdict}",
                               kind="work_failed", gate=gate))
             if saved is not None:
-                fold(events, _scratch(state, saved))
+                _fold(events, _scratch(state, saved), saved)
             return events
         rev = revision or revision_hash(t, gate, actor, state.rounds, content or note)
         events.append(_event("work.submitted", t, {"gate": gate, "revision": rev, "family": fam, "note": note}, actor))
         events.append(_event("gate.passed", t, {"gate": gate, "revision": rev, "reason": f"delivered by {actor}"}, actor))
-        after = fold(events, _scratch(state, saved))
+        after = _fold(events, _scratch(state, saved), saved)
     elif spec.kind in ("review", "approval"):
         rev = bound_revision(cfg, state, gate)
         if revision is not None and revision != rev:
@@ -297,7 +318,7 @@ def _submit(
         # One state serves both: the quorum count sees the new review, then advance continues from
         # it with the rest of this submission's events folded in (folding is sequential, so this is
         # the state of folding them all at once).
-        after = fold(events, _scratch(state, saved))
+        after = _fold(events, _scratch(state, saved), saved)
         k = len(events)
         if ok:
             n = len(valid_reviews(cfg, after, gate, rev))
@@ -306,21 +327,21 @@ def _submit(
                     "gate": gate, "revision": rev,
                     "reason": f"{n} of {spec.quorum} {'approval' if spec.kind == 'approval' else 'review'}(s) "
                               f"on revision {rev}"}, None))
-                fold(events[k:], after)
+                _fold(events[k:], after, saved)
         elif spec.kind == "approval":
             events.append(_ev(t, "gate.failed", actor, gate=gate, revision=rev, reason=f"rejected by {actor}: {note}"))
             events.append(_ev(t, "task.rejected", actor, gate=gate, reason=note))
-            fold(events[k:], after)
+            _fold(events[k:], after, saved)
             return events
         else:
             events.append(_ev(t, "gate.failed", actor, gate=gate, revision=rev, reason=f"{verdict} from {actor}: {note}"))
             events += _rework(cfg, state, gate)  # reads the rework rounds: no event so far changed them
-            fold(events[k:], after)
+            _fold(events[k:], after, saved)
             if events[-1].type == "task.escalated":
                 return events
     else:
         raise UsageError(f"'{gate}' is a {spec.kind} gate; the engine evaluates it, nobody submits to it")
-    return events + _advance(cfg, after, extra_check, owned=True)
+    return events + _advance(cfg, after, extra_check, owned=True, saved=saved)
 
 
 def _scratch(state: TaskState, saved: list[_Saved] | None) -> TaskState:
@@ -360,10 +381,11 @@ def advance(cfg: OrgConfig, state: TaskState, *, extra_check: ExtraCheck | None 
 _CLOSING = frozenset(("task.escalated", "task.done", "task.rejected"))
 
 
-def _advance(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None, owned: bool = False) -> list[Event]:
-    """advance without the pin check and the stamp. With owned=True `state` is the caller's scratch
-    copy and is folded forward here (it ends as the fold of every event returned); otherwise it
-    is copied first and left as it was."""
+def _advance(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None, owned: bool = False,
+             saved: list[_Saved] | None = None) -> list[Event]:
+    """advance without the pin check and the stamp. With owned=True `state` is the caller's to fold
+    forward (it ends as the fold of every event returned; through `saved` when that holds its
+    keeper); otherwise it is copied first and left as it was."""
     if state.status != "active":
         return []
     out: list[Event] = []
@@ -372,7 +394,7 @@ def _advance(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None, o
     t = state.id
     steps, joins_known = memo.sweep(cfg, state.workflow)  # every gate, joins before the gates waiting
     if not joins_known:
-        return _advance_plain(cfg, state, extra_check, steps, out)
+        return _advance_plain(cfg, state, extra_check, steps, out, saved)
     gates = state.gates
     for _ in range(len(steps) + 2):
         new: list[Event] = []
@@ -409,23 +431,31 @@ def _advance(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None, o
                 more = _no_eligible(cfg, state, name, rev)
             if more:
                 new += more
-                if any(e.type in _CLOSING for e in more):
+                closing = False
+                for e in more:
+                    if e.type in _CLOSING:
+                        closing = True
+                        break
+                if closing:
                     break
         if not new:
             break
-        fold(new, state)
+        _fold(new, state, saved)
         out += new
         if state.status != "active":
             break
         # Only a gate passing (a check) can satisfy a join; a pass that made gates ready and
         # nothing else leaves the next pass nothing to do.
-        if all(e.type == "gate.ready" for e in new):
+        for e in new:
+            if e.type != "gate.ready":
+                break
+        else:
             break
     return out
 
 
 def _advance_plain(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None, steps: tuple,
-                   out: list[Event]) -> list[Event]:
+                   out: list[Event], saved: list[_Saved] | None) -> list[Event]:
     """_advance for a workflow with a gate waiting for a gate it does not have (the config checks
     refuse these; an in-memory workflow may have one): asking about that gate raises KeyError."""
     wf = cfg.workflows[state.workflow]
@@ -452,7 +482,7 @@ def _advance_plain(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | N
                     break
         if not new:
             break
-        fold(new, state)
+        _fold(new, state, saved)
         out += new
         if state.status != "active":
             break

@@ -166,7 +166,8 @@ def ref_no_eligible(cfg, state, gate, ready_on=duties.CURRENT):
                             f"{need} more; authors and same-family models are excluded); failing closed")]
 
 
-def ref_advance(cfg, state, extra_check, owned=False):
+def ref_advance(cfg, state, extra_check, owned=False, saved=None):
+    assert saved is None  # the reference submits with in_place=False
     """Pass after pass until nothing changes; every probe folds into a deep copy."""
     if not state.open:
         return []
@@ -369,6 +370,12 @@ def test_random_small_orgs_match_the_reference(cfg):
 # ---- the memo ---------------------------------------------------------------------------------------
 
 
+def _fields(g):
+    """A gate's fields, from a config Gate or the memo's GateSpec mirror."""
+    return (g.kind, g.lane, tuple(g.after), tuple(g.tiers) if g.tiers is not None else None, g.quorum, g.cross_vendor,
+            g.on_fail, g.check)
+
+
 def _direct_facts(cfg):
     """Everything the memo serves, computed afresh."""
     out = {}
@@ -377,8 +384,9 @@ def _direct_facts(cfg):
         ups = {n: frozenset(nx.ancestors(g, n)) - {START} for n in wf.gates}
         order = plan_for(wf, cfg.risk.default).order
         out[w] = {
-            "steps": [(n, wf.gates[n], cfg.source(f"gate:{w}.{n}"), ups[n], tuple(wf.gates[n].after), wf.gates[n].kind)
-                      for n in order],
+            "gates": {n: _fields(g) for n, g in wf.gates.items()},
+            "steps": [(n, _fields(wf.gates[n]), cfg.source(f"gate:{w}.{n}"), ups[n], tuple(wf.gates[n].after),
+                       wf.gates[n].kind) for n in order],
             "joins_known": all(d in wf.gates for g in wf.gates.values() for d in g.after),
             "upstream": ups,
             "plans": {t.id: plan_for(wf, t.id) for t in cfg.risk.tiers},
@@ -395,7 +403,8 @@ def _memo_facts(cfg):
     out = {}
     for w, wf in cfg.workflows.items():
         out[w] = {
-            "steps": list(memo.steps(cfg, w)),
+            "gates": {n: _fields(g) for n, g in memo.gates(cfg, w).items()},
+            "steps": [(n, _fields(g), src, before, after, kind) for n, g, src, before, after, kind in memo.steps(cfg, w)],
             "joins_known": memo.joins_known(cfg, w),
             "upstream": {n: memo.upstream(cfg, w)[n] for n in wf.gates},
             "plans": {t.id: memo.plan(cfg, w, t.id) for t in cfg.risk.tiers},
@@ -567,3 +576,37 @@ def test_an_in_place_submit_that_raises_leaves_the_state_as_it_was():
             events += out
             assert state == fold(events)
     assert raised > 10
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_orgs())
+def test_in_place_submits_on_random_orgs_restore_or_fold(cfg):
+    """Random orgs (parallel branches, checks after reworks): a submission whose check hook raises
+    leaves the state as it was; one that does not equals folding from scratch."""
+    rng = random.Random(repr(sorted(cfg.actors)))
+    actors = sorted(cfg.actors)
+    for n in range(6):
+        events = flow.start_task(cfg, f"t{n}", "x", "wf", {}, requested_tier=rng.choice([None, "t1", "t2"]))
+        state = fold(events)
+        for _ in range(14):
+            ready = sorted(state.ready_gates())
+            if not state.open or not ready:
+                break
+            g = rng.choice(ready)
+            members = flow.eligible_members(cfg, state, g) or actors
+            kind = cfg.workflows["wf"].gates[g].kind
+            verdict = {"work": "pass", "review": rng.choice(["pass", "pass", "changes"]),
+                       "approval": rng.choice(["approve", "approve", "reject"])}.get(kind, "pass")
+            before = copy.deepcopy(state)
+            hook = _raising if rng.random() < 0.3 else None
+            try:
+                out = flow.submit(cfg, state, rng.choice(members), g, verdict, in_place=True, extra_check=hook)
+            except (RuntimeError, OrgError):
+                assert state == before
+                continue
+            events += out
+            assert state == fold(events)
+
+
+def _raising(cfg, state, gate):
+    raise RuntimeError("hook failed")
