@@ -610,3 +610,36 @@ def test_in_place_submits_on_random_orgs_restore_or_fold(cfg):
 
 def _raising(cfg, state, gate):
     raise RuntimeError("hook failed")
+
+
+def test_the_keeper_of_an_in_place_fold_puts_every_event_kind_back():
+    """flow._Saved on its own: fold a submission's events (reviews, reworks resetting gates,
+    checks, escalations, completion) through it, then put the state back."""
+    cfg = _fresh()
+    rng = random.Random(17)
+    kinds = set()
+    for seed in range(150):
+        events = flow.start_task(cfg, f"t{seed}", "x", rng.choice(["change", "ops"]), rng.choice(ATTRS[:6]))
+        state = fold(events)
+        for _ in range(14):
+            ready = sorted(state.ready_gates())
+            if not state.open or not ready:
+                break
+            g = rng.choice(ready)
+            members = flow.eligible_members(cfg, state, g)
+            if not members:
+                break
+            kind = cfg.workflows[state.workflow].gates[g].kind
+            verdict = {"work": "pass", "review": rng.choice(["pass", "changes"]), "approval": "approve"}[kind]
+            out = flow.submit(cfg, state, rng.choice(members), g, verdict)
+            kinds.update(e.type for e in out)
+            mine = copy.deepcopy(state)
+            keeper = flow._Saved(mine)
+            for i in range(0, len(out), 2):  # in pieces, as submit and advance fold them
+                keeper.fold(out[i:i + 2])
+            assert mine == fold(out, copy.deepcopy(state))
+            keeper.restore()
+            assert mine == state
+            events += out
+            state = fold(events)
+    assert {"rework.started", "gate.ready", "review.filed", "task.done", "gate.passed"} <= kinds
