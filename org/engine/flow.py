@@ -100,8 +100,11 @@ _new = object.__new__
 
 def _stamp(cfg: OrgConfig, events: list[Event]) -> list[Event]:
     """Record the policy every event was decided under."""
+    h = cfg.config_hash
     for e in events:
-        e.data.setdefault("config_hash", cfg.config_hash)
+        d = e.data
+        if "config_hash" not in d:
+            d["config_hash"] = h
     return events
 
 
