@@ -11,52 +11,32 @@ from __future__ import annotations
 import networkx as nx
 
 from org.config.loader import OrgConfig
-from org.engine.graph import START, Plan, build_graph, plan_for
+from org.engine import memo
+from org.engine.graph import Plan
 from org.engine.state import Review, TaskState
 
 __all__ = ["upstream", "bound_revision", "control_problems", "required_gates", "workflow_graph", "cached_plan",
            "valid_reviews", "author_families"]
 
 
-def _cache(cfg: OrgConfig) -> dict:
-    c = getattr(cfg, "_engine_cache", None)
-    if c is None:
-        c = {}
-        object.__setattr__(cfg, "_engine_cache", c)
-    return c
-
-
 def workflow_graph(cfg: OrgConfig, workflow: str) -> nx.DiGraph:
-    """The flow graph of a workflow (no rework edges), built once per config."""
-    c = _cache(cfg)
-    key = ("graph", workflow)
-    if key not in c:
-        c[key] = build_graph(cfg.workflows[workflow])
-    return c[key]
+    """The flow graph of a workflow (no rework edges), built once per workflow object (org.engine.memo)."""
+    return memo.graph(cfg, workflow)
 
 
 def cached_plan(cfg: OrgConfig, workflow: str, tier: str) -> Plan:
-    """plan_for(workflow, tier), computed once per config."""
-    c = _cache(cfg)
-    key = ("plan", workflow, tier)
-    if key not in c:
-        c[key] = plan_for(cfg.workflows[workflow], tier)
-    return c[key]
+    """plan_for(workflow, tier), computed once per workflow object (org.engine.memo)."""
+    return memo.plan(cfg, workflow, tier)
 
 
 def upstream(cfg: OrgConfig, workflow: str) -> dict[str, frozenset[str]]:
-    """{gate: every gate before it}, built once per config."""
-    c = _cache(cfg)
-    key = ("upstream", workflow)
-    if key not in c:
-        g = workflow_graph(cfg, workflow)
-        c[key] = {n: frozenset(nx.ancestors(g, n)) - {START} for n in g.nodes if n != START}
-    return c[key]
+    """{gate: every gate before it}, built once per workflow object (org.engine.memo)."""
+    return memo.upstream(cfg, workflow)
 
 
 def bound_revision(cfg: OrgConfig, state: TaskState, gate: str) -> str | None:
     """The revision `gate` reviews: the latest submitted at a work gate before it (None if none)."""
-    before = upstream(cfg, state.workflow).get(gate, frozenset())
+    before = memo.upstream(cfg, state.workflow).get(gate, frozenset())
     for rev, g, _actor, _family in reversed(state.revisions):
         if g in before:
             return rev
@@ -77,22 +57,30 @@ def valid_reviews(cfg: OrgConfig, state: TaskState, gate: str, revision: str | N
     than trusted from the events: a pass/approve by a known member of the gate's lane who is no author
     of any revision; approvals by humans only; at a cross-vendor gate one per family, each family
     different from every author's. One per reviewer."""
-    spec = cfg.workflows[state.workflow].gates[gate]
-    authors, fams = state.authors, author_families(cfg, state)
+    spec = memo.gates(cfg, state.workflow)[gate]
     out: list[Review] = []
+    reviews = state.gates[gate].reviews
+    if not reviews:
+        return out
+    authors, actors = state.authors, cfg.actors
+    fams: set[str] | None = None  # author_families, computed when first needed
     seen_actors: set[str] = set()
     seen_families: set[str] = set()
-    for r in state.gates[gate].reviews:
-        who = cfg.actors.get(r.actor)
-        if who is None or who.lane != spec.lane or not r.counts or r.revision != revision:
+    for r in reviews:
+        # every test below is a filter without side effects: the cheap ones come first
+        if r.revision != revision or not r.counts or r.verdict not in ("pass", "approve"):
             continue
-        if r.verdict not in ("pass", "approve") or r.actor in authors or r.actor in seen_actors:
+        who = actors.get(r.actor)
+        if who is None or who.lane != spec.lane or r.actor in authors or r.actor in seen_actors:
             continue
         if spec.kind == "approval" and not who.is_human:
             continue
         fam = who.family or "human"
-        if spec.cross_vendor and (fam in fams or fam in seen_families or fam == "unknown"):
-            continue
+        if spec.cross_vendor:
+            if fams is None:
+                fams = author_families(cfg, state)
+            if fam in fams or fam in seen_families or fam == "unknown":
+                continue
         out.append(r)
         seen_actors.add(r.actor)
         seen_families.add(fam)
@@ -101,7 +89,9 @@ def valid_reviews(cfg: OrgConfig, state: TaskState, gate: str, revision: str | N
 
 def required_gates(cfg: OrgConfig, state: TaskState) -> list[str]:
     """What the task must pass: the plan pinned at creation, plus anything today's plan adds."""
-    plan = cached_plan(cfg, state.workflow, state.tier)
+    plan = memo.plan(cfg, state.workflow, state.tier)
+    if state.required == plan.required:  # the usual case: today's plan is the pinned one
+        return list(plan.required)
     out = list(state.required)
     out += [g for g in plan.required if g not in out]
     return out
@@ -111,24 +101,29 @@ def control_problems(cfg: OrgConfig, state: TaskState, names: list[str]) -> list
     """(gate, rule, reason) for each review/approval gate in `names` that has no valid pass on the
     revision it is bound to now: not passed, passed on a stale revision, short of its quorum of
     counting reviews (re-checked: no author, cross-vendor families), or reviewed by an author."""
-    wf = cfg.workflows[state.workflow]
+    specs = memo.gates(cfg, state.workflow)
     out: list[tuple[str, str, str]] = []
+    ups = memo.upstream(cfg, state.workflow)
     for name in names:
-        spec = wf.gates.get(name)
+        spec = specs.get(name)
         gs = state.gates.get(name)
         if spec is None or gs is None:
             out.append((name, "ORG-PINNED-GATE-MISSING", f"required gate '{name}' is not in the workflow"))
             continue
         if spec.kind not in ("review", "approval"):
             continue
-        bound = bound_revision(cfg, state, name)
-        counting = valid_reviews(cfg, state, name, bound)
+        before = ups.get(name, frozenset())
+        bound = None  # bound_revision(cfg, state, name)
+        for rev, g, _actor, _family in reversed(state.revisions):
+            if g in before:
+                bound = rev
+                break
         if gs.status != "passed":
             out.append((name, "ORG-REQUIRED-GATE", f"required gate '{name}' is {gs.status}"))
         elif gs.revision != bound:
             out.append((name, "ORG-CONTENT-BINDING",
                         f"'{name}' passed on revision {gs.revision}, but the work it covers is now {bound}"))
-        elif len(counting) < spec.quorum:
+        elif len(counting := valid_reviews(cfg, state, name, bound)) < spec.quorum:
             out.append((name, "ORG-CONTENT-BINDING",
                         f"'{name}' has {len(counting)} of {spec.quorum} counting "
                         f"{'approval' if spec.kind == 'approval' else 'review'}(s) on revision {bound}"))

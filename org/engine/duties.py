@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
 from org.config.loader import OrgConfig
+from org.engine import memo
 from org.engine.binding import author_families, valid_reviews
-from org.engine.state import TaskState
+from org.engine.state import GateState, TaskState
 
-__all__ = ["Eligibility", "eligibility", "eligible_members", "family_of_actor"]
+__all__ = ["Eligibility", "eligibility", "eligible_members", "family_of_actor", "count_eligible", "as_ready", "CURRENT"]
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,10 @@ def family_of_actor(cfg: OrgConfig, actor: str) -> str:
 
 def eligible_members(cfg: OrgConfig, state: TaskState, gate: str) -> list[str]:
     lane = cfg.workflows[state.workflow].gates[gate].lane
-    return [a.id for a in cfg.actors.values() if a.lane == lane and eligibility(cfg, state, a.id, gate)]
+    return [a for a in memo.lane_members(cfg, lane) if eligibility(cfg, state, a, gate)]
+
+
+_ELIGIBLE = Eligibility(True, "eligible")
 
 
 def eligibility(cfg: OrgConfig, state: TaskState, actor: str, gate: str) -> Eligibility:
@@ -43,27 +49,137 @@ def eligibility(cfg: OrgConfig, state: TaskState, actor: str, gate: str) -> Elig
     if state.config_hash and cfg.config_hash != state.config_hash:
         return Eligibility(False, f"the task runs under policy {state.config_hash}, not {cfg.config_hash}",
                            "ORG-POLICY-PINNED")
-    if not state.open:
+    if state.status != "active":
         return Eligibility(False, f"task is {state.status}", "ORG-TASK-CLOSED")
-    if state.gates[gate].status != "ready":
-        return Eligibility(False, f"gate '{gate}' is {state.gates[gate].status}, not ready", "ORG-GATE-NOT-READY")
+    gs = state.gates[gate]
+    if gs.status != "ready":
+        return Eligibility(False, f"gate '{gate}' is {gs.status}, not ready", "ORG-GATE-NOT-READY")
     if spec.lane != who.lane:
         return Eligibility(False, f"gate '{gate}' is held by the {spec.lane} lane, not {who.lane}", "ORG-WRONG-LANE")
-    if spec.kind in ("review", "approval"):
+    kind = spec.kind
+    if kind == "review" or kind == "approval":
         if actor in state.authors:
             return Eligibility(False, f"{actor} is an author of this work and may not review or approve it",
                                "ORG-SEPARATION-OF-DUTIES")
-        bound = state.gates[gate].bound
-        if any(r.actor == actor and r.revision == bound for r in state.gates[gate].reviews):
-            return Eligibility(False, f"{actor} already reviewed this revision at '{gate}'", "ORG-ONE-REVIEW-EACH")
-        fam = family_of_actor(cfg, actor)
-        if spec.cross_vendor and (fam in author_families(cfg, state) or fam == "unknown"):
-            return Eligibility(False, f"{actor} is a {fam} model, the same family as an author; "
-                                      "cross-vendor review needs another family", "ORG-CROSS-VENDOR")
-        if spec.cross_vendor and any(family_of_actor(cfg, r.actor) == fam
-                                     for r in valid_reviews(cfg, state, gate, bound)):
-            return Eligibility(False, f"a {fam} review already counts at '{gate}'; the cross-vendor quorum "
-                                      "needs another family", "ORG-CROSS-VENDOR")
-    if spec.kind == "approval" and not who.is_human:
+        bound = gs.bound
+        for r in gs.reviews:
+            if r.actor == actor and r.revision == bound:
+                return Eligibility(False, f"{actor} already reviewed this revision at '{gate}'", "ORG-ONE-REVIEW-EACH")
+        if spec.cross_vendor:
+            fam = who.family or "human"  # family_of_actor of a known actor
+            same = fam in state.author_families or fam == "unknown"
+            if not same:  # _authors_have, inlined: the families the config gives the authors
+                actors = cfg.actors
+                for a in state.authors:
+                    w = actors.get(a)
+                    if ((w.family or "human") if w else "unknown") == fam:
+                        same = True
+                        break
+            if same:
+                el = _SAME_FAMILY.get((actor, fam))
+                return el if el is not None else _same_family(actor, fam)
+            if gs.reviews and any(family_of_actor(cfg, r.actor) == fam for r in valid_reviews(cfg, state, gate, bound)):
+                return Eligibility(False, f"a {fam} review already counts at '{gate}'; the cross-vendor quorum "
+                                          "needs another family", "ORG-CROSS-VENDOR")
+    if kind == "approval" and not who.is_human:
         return Eligibility(False, "approvals are given only by humans", "ORG-HUMAN-APPROVAL")
-    return Eligibility(True, "eligible")
+    return _ELIGIBLE
+
+
+_SAME_FAMILY: dict[tuple[str, str], Eligibility] = {}
+
+
+def _same_family(actor: str, fam: str) -> Eligibility:
+    """The ORG-CROSS-VENDOR refusal of `actor` of family `fam` (the most frequent answer in a busy
+    review lane): one immutable instance per (actor, family), built from those two alone."""
+    el = _SAME_FAMILY.get((actor, fam))
+    if el is None:
+        el = Eligibility(False, f"{actor} is a {fam} model, the same family as an author; "
+                                "cross-vendor review needs another family", "ORG-CROSS-VENDOR")
+        if len(_SAME_FAMILY) < 4096:
+            _SAME_FAMILY[(actor, fam)] = el
+    return el
+
+
+CURRENT = object()  # count_eligible's ready_on default: the gate as it is
+
+
+def as_ready(state: TaskState, gate: str, revision: str | None) -> TaskState:
+    """What `state` would be with `gate` ready on `revision` (folding its gate.ready event), sharing
+    everything else with `state`: a read-only probe."""
+    probe = object.__new__(state.__class__)
+    probe.__dict__.update(state.__dict__)
+    gs = state.gates[gate]
+    probe.gates = {**state.gates, gate: GateState("ready", "", gs.revision, gs.reviews, revision)}
+    probe.events = state.events + 1
+    return probe
+
+
+def count_eligible(cfg: OrgConfig, state: TaskState, gate: str, enough: int, ready_on: Any = CURRENT) -> int:
+    """How many members of the lane of review or approval gate `gate` eligibility() admits now (at a
+    cross-vendor gate: how many families among them), counting no further than `enough`. The same
+    number as counting eligible_members(), capped; the per-member tests are eligibility()'s, with
+    what they share computed once. With `ready_on`, the count on as_ready(state, gate, ready_on)."""
+    spec = memo.gates(cfg, state.workflow)[gate]
+    members = memo.lane_members(cfg, spec.lane)
+    gs = state.gates[gate]
+    if ready_on is CURRENT:
+        ready, bound = gs.status == "ready", gs.bound
+    else:
+        ready, bound = True, ready_on
+    cross = spec.cross_vendor
+    families: set[str] = set()
+    have = 0
+    if spec.kind not in ("review", "approval") or (state.config_hash and cfg.config_hash != state.config_hash) \
+            or state.status != "active" or not ready:
+        probe = state if ready_on is CURRENT else as_ready(state, gate, ready_on)
+        for a in members:  # the plain count
+            if eligibility(cfg, probe, a, gate):
+                if cross:
+                    families.add(family_of_actor(cfg, a))
+                    have = len(families)
+                else:
+                    have += 1
+                if have >= enough:
+                    break
+        return have
+    actors, authors, lane = cfg.actors, state.authors, spec.lane
+    if gs.reviews:
+        reviewed: Collection[str] = {r.actor for r in gs.reviews if r.revision == bound}
+        counted_fams: Collection[str] = {family_of_actor(cfg, r.actor) for r in valid_reviews(cfg, state, gate, bound)
+                                         } if cross else ()
+    else:  # nobody reviewed it yet: nobody already did, and no family counts yet
+        reviewed = counted_fams = ()
+    approval = spec.kind == "approval"
+    if cross:
+        author_fams = author_families(cfg, state)
+    for a in members:
+        who = actors.get(a)
+        if who is None or who.lane != lane or a in authors or a in reviewed:
+            continue
+        if cross:
+            fam = who.family or "human"
+            if fam == "unknown" or fam in author_fams or fam in counted_fams:
+                continue
+        if approval and not who.is_human:
+            continue
+        if cross:
+            families.add(fam)
+            have = len(families)
+        else:
+            have += 1
+        if have >= enough:
+            break
+    return have
+
+
+def _authors_have(cfg: OrgConfig, state: TaskState, family: str) -> bool:
+    """family in author_families(cfg, state), without building the set."""
+    if family in state.author_families:
+        return True
+    actors = cfg.actors
+    for a in state.authors:
+        who = actors.get(a)
+        if ((who.family or "human") if who else "unknown") == family:
+            return True
+    return False

@@ -20,23 +20,23 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from json.encoder import encode_basestring_ascii as _q
 from typing import Any
 
 from org.config.loader import OrgConfig
-from org.engine.binding import (
-    bound_revision,
-    cached_plan,
-    control_problems,
-    required_gates,
-    upstream,
-    valid_reviews,
-)
+from org.engine import memo
+from org.engine.binding import bound_revision, control_problems, required_gates, valid_reviews
 from org.engine.conditions import coerce_attributes
-from org.engine.duties import Eligibility, eligibility, eligible_members, family_of_actor
-from org.engine.graph import descendants, plan_for
-from org.engine.proofs import bypass_path
+from org.engine.duties import (
+    CURRENT,
+    Eligibility,
+    count_eligible,
+    eligibility,
+    eligible_members,
+    family_of_actor,
+)
 from org.engine.risk import classify
-from org.engine.state import Event, TaskState, fold
+from org.engine.state import Event, GateState, TaskState, fold
 from org.errors import Conflict, Denied, NotFound, UsageError
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "Violation",
     "ExtraCheck",
     "start_task",
+    "start_task_folded",
     "submit",
     "advance",
     "eligibility",
@@ -70,17 +71,40 @@ ExtraCheck = Callable[[OrgConfig, TaskState, str], list[Violation]]
 
 
 def revision_hash(task: str, gate: str, actor: str, round_: int, content: str) -> str:
-    return hashlib.sha256(json.dumps([task, gate, actor, round_, content]).encode()).hexdigest()[:16]
+    if (type(task) is str and type(gate) is str and type(actor) is str and type(round_) is int
+            and type(content) is str):  # the text json.dumps writes for these, without its machinery
+        text = f"[{_q(task)}, {_q(gate)}, {_q(actor)}, {int.__repr__(round_)}, {_q(content)}]"
+    else:
+        text = json.dumps([task, gate, actor, round_, content])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _ev(task: str, type_: str, actor: str | None = None, **data: Any) -> Event:
-    return Event(type_, task, data, actor)
+    return _event(type_, task, data, actor)
+
+
+def _event(type_: str, task: str, data: dict[str, Any], actor: str | None) -> Event:
+    """Event(type_, task, data, actor), without the frozen dataclass's four object.__setattr__
+    calls (the flow makes millions of events in a simulation): the same fields, the same Event."""
+    ev = _new(Event)
+    d = ev.__dict__
+    d["type"] = type_
+    d["task"] = task
+    d["data"] = data
+    d["actor"] = actor
+    return ev
+
+
+_new = object.__new__
 
 
 def _stamp(cfg: OrgConfig, events: list[Event]) -> list[Event]:
     """Record the policy every event was decided under."""
+    h = cfg.config_hash
     for e in events:
-        e.data.setdefault("config_hash", cfg.config_hash)
+        d = e.data
+        if "config_hash" not in d:
+            d["config_hash"] = h
     return events
 
 
@@ -101,12 +125,26 @@ def start_task(
     requested_tier: str | None = None,
     extra_check: ExtraCheck | None = None,
 ) -> list[Event]:
+    return start_task_folded(cfg, task, title, workflow, attributes, by, requested_tier, extra_check)[0]
+
+
+def start_task_folded(
+    cfg: OrgConfig,
+    task: str,
+    title: str,
+    workflow: str,
+    attributes: Mapping[str, Any] | None = None,
+    by: str | None = None,
+    requested_tier: str | None = None,
+    extra_check: ExtraCheck | None = None,
+) -> tuple[list[Event], TaskState]:
+    """start_task, and the state its events fold to (a fresh one, the caller's to keep: what the
+    simulator would otherwise fold again)."""
     if workflow not in cfg.workflows:
         raise NotFound(f"no workflow '{workflow}' (workflows: {', '.join(sorted(cfg.workflows))})")
     tiers = [t.id for t in cfg.risk.tiers]
     if requested_tier is not None and requested_tier not in tiers:
         raise UsageError(f"unknown tier '{requested_tier}' (tiers: {', '.join(tiers)})")
-    wf = cfg.workflows[workflow]
     attrs = {k: v for k, v in (attributes or {}).items() if v is not None}
     _, bad = coerce_attributes(cfg.attributes, attrs)
     if bad:
@@ -115,7 +153,7 @@ def start_task(
             f"attribute '{k}' must be " + (f"one of {', '.join(specs[k].values)}" if specs[k].values is not None
                                            else f"a {specs[k].type}") + f", not {attrs[k]!r}" for k in bad))
     cls = classify(cfg, attrs, requested_tier)
-    plan = plan_for(wf, cls.tier)
+    plan = memo.plan(cfg, workflow, cls.tier)
     created = _ev(
         task, "task.created", by, workflow=workflow, title=title, tier=cls.tier, tier_reason=cls.reason,
         tier_rules=list(cls.rules), tier_sources=list(cls.sources), attributes=attrs, config_hash=cfg.config_hash,
@@ -124,8 +162,10 @@ def start_task(
     events = [created]
     for g, why in plan.skipped.items():
         events.append(_ev(task, "gate.skipped", None, gate=g, reason=why, source=cfg.source(f"gate:{workflow}.{g}")))
+    # the state folded here is advance's own: it needs no copy (and is pinned to cfg by construction);
+    # advance folds what it adds, so it ends as the fold of every event returned
     state = fold(events)
-    return _stamp(cfg, events + advance(cfg, state, extra_check=extra_check))
+    return _stamp(cfg, events + _advance(cfg, state, extra_check, owned=True)), state
 
 
 def submit(
@@ -147,31 +187,96 @@ def submit(
 
     With in_place=True the returned events are also folded into `state` (the caller's own copy,
     e.g. the simulator's); on an exception `state` is left untouched."""
-    _pinned(cfg, state)
-    events = _stamp(cfg, _submit(cfg, state, actor, gate, verdict, revision=revision, note=note, content=content,
-                                 findings=findings, extra_check=extra_check))
-    if in_place:
-        fold(events, state)
-    return events
+    if state.config_hash and cfg.config_hash != state.config_hash:
+        _pinned(cfg, state)
+    if not in_place:  # the events are folded into a copy, for the quorum count and advance
+        return _stamp(cfg, _submit(cfg, state, None, actor, gate, verdict, revision, note, content, findings,
+                                   extra_check))
+    saved: list[_Saved] = []  # folded into `state` itself, put back as it was if anything raises
+    try:
+        events = _submit(cfg, state, saved, actor, gate, verdict, revision, note, content, findings, extra_check)
+    except BaseException:
+        if saved:
+            saved[0].restore()
+        raise
+    return _stamp(cfg, events)
+
+
+class _Saved:
+    """What folding events can change in a state, kept so that it can be put back: its fields and
+    its containers' contents now, and each gate as it was before the first event naming it (gate
+    events name it in "gate", a rework its "reset"; folding only sets fields, adds authors and
+    appends revisions and reviews). Cheaper than folding into a copy."""
+
+    __slots__ = ("state", "fields", "gates", "kept", "attributes", "revisions", "authors", "families")
+
+    def __init__(self, state: TaskState) -> None:
+        self.state = state
+        self.fields = state.__dict__.copy()
+        self.gates = state.gates.copy()
+        self.kept: dict[str, tuple[GateState, dict, int]] = {}
+        self.attributes = state.attributes.copy()
+        self.revisions = len(state.revisions)
+        self.authors = state.authors.copy()
+        self.families = state.author_families.copy()
+
+    def fold(self, events: list[Event]) -> TaskState:
+        """fold(events, state), keeping every gate an event names first."""
+        gates, kept = self.state.gates, self.kept
+        for ev in events:
+            d = ev.data
+            g = d.get("gate")
+            if g is not None and g not in kept and g in gates:
+                gs = gates[g]
+                kept[g] = (gs, gs.__dict__.copy(), len(gs.reviews))
+            for g in d.get("reset") or ():
+                if g not in kept and g in gates:
+                    gs = gates[g]
+                    kept[g] = (gs, gs.__dict__.copy(), len(gs.reviews))
+        return fold(events, self.state)
+
+    def restore(self) -> None:
+        s = self.state
+        s.__dict__.update(self.fields)
+        s.gates.clear()
+        s.gates.update(self.gates)
+        for gs, fields, n in self.kept.values():
+            gs.__dict__.update(fields)
+            del gs.reviews[n:]
+        s.attributes.clear()
+        s.attributes.update(self.attributes)
+        del s.revisions[self.revisions:]
+        s.authors.clear()
+        s.authors.update(self.authors)
+        s.author_families.clear()
+        s.author_families.update(self.families)
+
+
+def _fold(events: list[Event], state: TaskState, saved: list[_Saved] | None) -> TaskState:
+    """fold(events, state), through the saved state's keeper when the state is the caller's."""
+    return saved[0].fold(events) if saved else fold(events, state)
 
 
 def _submit(
     cfg: OrgConfig,
     state: TaskState,
+    saved: list[_Saved] | None,
     actor: str,
     gate: str,
     verdict: str,
-    *,
     revision: str | None,
     note: str,
     content: str,
     findings: list[dict] | None,
     extra_check: ExtraCheck | None,
 ) -> list[Event]:
-    wf = cfg.workflows[state.workflow]
-    if gate not in wf.gates:
+    """The events. Once the submission is accepted they are folded into a copy of `state` or, given
+    a `saved` list, into `state` itself after saving it there (the checks that read `state` after
+    that read only what these events do not change: its id, workflow and rework rounds)."""
+    specs = memo.gates(cfg, state.workflow)
+    if gate not in specs:
         raise NotFound(f"no gate '{gate}' in workflow '{state.workflow}'")
-    spec = wf.gates[gate]
+    spec = specs[gate]
     el = eligibility(cfg, state, actor, gate)
     if not el:
         if el.rule in ("ORG-GATE-NOT-READY", "ORG-TASK-CLOSED", "ORG-ONE-REVIEW-EACH"):
@@ -184,10 +289,13 @@ def _submit(
         if verdict != "pass":
             events.append(_ev(t, "task.escalated", actor, reason=f"{actor} could not complete '{gate}': {note or verdict}",
                               kind="work_failed", gate=gate))
+            if saved is not None:
+                _fold(events, _scratch(state, saved), saved)
             return events
         rev = revision or revision_hash(t, gate, actor, state.rounds, content or note)
-        events.append(_ev(t, "work.submitted", actor, gate=gate, revision=rev, family=fam, note=note))
-        events.append(_ev(t, "gate.passed", actor, gate=gate, revision=rev, reason=f"delivered by {actor}"))
+        events.append(_event("work.submitted", t, {"gate": gate, "revision": rev, "family": fam, "note": note}, actor))
+        events.append(_event("gate.passed", t, {"gate": gate, "revision": rev, "reason": f"delivered by {actor}"}, actor))
+        after = _fold(events, _scratch(state, saved), saved)
     elif spec.kind in ("review", "approval"):
         rev = bound_revision(cfg, state, gate)
         if revision is not None and revision != rev:
@@ -205,33 +313,51 @@ def _submit(
                 raise UsageError("a review verdict is pass, fail or changes")
             counts = verdict == "pass"
             why = "counts: not an author" + (f", {fam} differs from every author's family" if spec.cross_vendor else "")
-            events.append(_ev(t, "review.filed", actor, gate=gate, revision=rev, family=fam, verdict=verdict,
-                              counts=counts, why=why if counts else f"verdict {verdict}", note=note,
-                              findings=findings or [], cross_vendor=spec.cross_vendor))
+            events.append(_event("review.filed", t, {
+                "gate": gate, "revision": rev, "family": fam, "verdict": verdict, "counts": counts,
+                "why": why if counts else f"verdict {verdict}", "note": note, "findings": findings or [],
+                "cross_vendor": spec.cross_vendor}, actor))
             ok = counts
-        state2 = fold(events, _copy(state))
+        # One state serves both: the quorum count sees the new review, then advance continues from
+        # it with the rest of this submission's events folded in (folding is sequential, so this is
+        # the state of folding them all at once).
+        after = _fold(events, _scratch(state, saved), saved)
+        k = len(events)
         if ok:
-            n = len(valid_reviews(cfg, state2, gate, rev))
+            n = len(valid_reviews(cfg, after, gate, rev))
             if n >= spec.quorum:
-                events.append(_ev(t, "gate.passed", None, gate=gate, revision=rev,
-                                  reason=f"{n} of {spec.quorum} {'approval' if spec.kind == 'approval' else 'review'}(s) on revision {rev}"))
+                events.append(_event("gate.passed", t, {
+                    "gate": gate, "revision": rev,
+                    "reason": f"{n} of {spec.quorum} {'approval' if spec.kind == 'approval' else 'review'}(s) "
+                              f"on revision {rev}"}, None))
+                _fold(events[k:], after, saved)
         elif spec.kind == "approval":
             events.append(_ev(t, "gate.failed", actor, gate=gate, revision=rev, reason=f"rejected by {actor}: {note}"))
             events.append(_ev(t, "task.rejected", actor, gate=gate, reason=note))
+            _fold(events[k:], after, saved)
             return events
         else:
             events.append(_ev(t, "gate.failed", actor, gate=gate, revision=rev, reason=f"{verdict} from {actor}: {note}"))
-            events += _rework(cfg, state, gate)
+            events += _rework(cfg, state, gate)  # reads the rework rounds: no event so far changed them
+            _fold(events[k:], after, saved)
             if events[-1].type == "task.escalated":
                 return events
     else:
         raise UsageError(f"'{gate}' is a {spec.kind} gate; the engine evaluates it, nobody submits to it")
-    return events + advance(cfg, fold(events, _copy(state)), extra_check=extra_check)
+    return events + _advance(cfg, after, extra_check, owned=True, saved=saved)
+
+
+def _scratch(state: TaskState, saved: list[_Saved] | None) -> TaskState:
+    """The state a submission folds its events into: a copy, or `state` itself once saved."""
+    if saved is None:
+        return state.copy()
+    saved.append(_Saved(state))
+    return state
 
 
 def _rework(cfg: OrgConfig, state: TaskState, gate: str) -> list[Event]:
     wf = cfg.workflows[state.workflow]
-    spec = wf.gates[gate]
+    spec = memo.gates(cfg, state.workflow)[gate]
     target = spec.on_fail or _nearest_work(cfg, state, gate)
     limit = wf.limits.max_rework_rounds
     rnd = state.rounds + 1
@@ -240,22 +366,13 @@ def _rework(cfg: OrgConfig, state: TaskState, gate: str) -> list[Event]:
                else f"'{gate}' failed and there is no work gate to send it back to")
         return [_ev(state.id, "task.escalated", None, reason=why, kind="rework_limit", gate=gate,
                     source=cfg.source(f"limits:{state.workflow}"))]
-    reset = sorted({target} | descendants(wf, target))
+    reset = sorted({target} | memo.descendants(cfg, state.workflow, target))
     return [_ev(state.id, "rework.started", None, round=rnd, target=target, from_gate=gate, reset=reset,
                 limit=limit)]
 
 
 def _nearest_work(cfg: OrgConfig, state: TaskState, gate: str) -> str | None:
-    wf = cfg.workflows[state.workflow]
-    ups = upstream(cfg, state.workflow)
-    works = [a for a in ups[gate] if wf.gates[a].kind == "work"]
-    if not works:
-        return None
-    return max(works, key=lambda a: (len(ups[a]), a))
-
-
-def _copy(state: TaskState) -> TaskState:
-    return state.copy()
+    return memo.nearest_work(cfg, state.workflow, gate)
 
 
 def advance(cfg: OrgConfig, state: TaskState, *, extra_check: ExtraCheck | None = None) -> list[Event]:
@@ -264,54 +381,115 @@ def advance(cfg: OrgConfig, state: TaskState, *, extra_check: ExtraCheck | None 
     return _stamp(cfg, _advance(cfg, state, extra_check))
 
 
-def _advance(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None) -> list[Event]:
-    if not state.open:
+_CLOSING = frozenset(("task.escalated", "task.done", "task.rejected"))
+
+
+def _advance(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None, owned: bool = False,
+             saved: list[_Saved] | None = None) -> list[Event]:
+    """advance without the pin check and the stamp. With owned=True `state` is the caller's to fold
+    forward (it ends as the fold of every event returned; through `saved` when that holds its
+    keeper); otherwise it is copied first and left as it was."""
+    if state.status != "active":
         return []
-    wf = cfg.workflows[state.workflow]
     out: list[Event] = []
-    state = _copy(state)
+    if not owned:
+        state = state.copy()
     t = state.id
-    for _ in range(len(wf.gates) + 2):
+    steps, joins_known = memo.sweep(cfg, state.workflow)  # every gate, joins before the gates waiting
+    if not joins_known:
+        return _advance_plain(cfg, state, extra_check, steps, out, saved)
+    gates = state.gates
+    for _ in range(len(steps) + 2):
         new: list[Event] = []
-        for name in (n for n in _order(cfg, state.workflow) if state.gates[n].status == "pending"):
-            spec = wf.gates[name]
-            if not all(_satisfied(wf, state, d) for d in spec.after):
+        # One readiness sweep per pass: the state does not change during a pass (its events are
+        # folded after it), so whether a gate is satisfied is the same wherever it is asked.
+        # Steps come in topological order, so a gate's joins are known before it is reached:
+        # `done` holds the satisfied ones (passed, or skipped with everything before satisfied).
+        done: set[str] = set()
+        for name, spec, src, before, after, kind in steps:
+            st = gates[name].status
+            if st == "passed":
+                done.add(name)
                 continue
-            if spec.kind == "terminal":
-                new += _finish(cfg, state)
-            elif spec.kind == "check":
-                new += _check(cfg, state, name, extra_check)
+            if st == "skipped":
+                if done.issuperset(after):
+                    done.add(name)
+                continue
+            if st != "pending" or not done.issuperset(after):
+                continue
+            if kind == "terminal":
+                more = _finish(cfg, state)
+            elif kind == "check":
+                more = _check(cfg, state, name, extra_check)
             else:
-                new.append(_ev(t, "gate.ready", None, gate=name, lane=spec.lane, round=state.rounds,
-                               revision=bound_revision(cfg, state, name),
-                               source=cfg.source(f"gate:{state.workflow}.{name}")))
-                if spec.kind in ("review", "approval"):
-                    new += _no_eligible(cfg, fold([new[-1]], _copy(state)), name)
-            if any(e.type in ("task.escalated", "task.done", "task.rejected") for e in new):
-                break
+                rev = None  # bound_revision(cfg, state, name): the latest work before the gate
+                for r in reversed(state.revisions):
+                    if r[1] in before:
+                        rev = r[0]
+                        break
+                new.append(_event("gate.ready", t, {"gate": name, "lane": spec.lane, "round": state.rounds,
+                                                   "revision": rev, "source": src}, None))
+                if kind != "review" and kind != "approval":
+                    continue
+                more = _no_eligible(cfg, state, name, rev)
+            if more:
+                new += more
+                closing = False
+                for e in more:
+                    if e.type in _CLOSING:
+                        closing = True
+                        break
+                if closing:
+                    break
         if not new:
             break
-        state = fold(new, state)
+        _fold(new, state, saved)
         out += new
-        if not state.open:
+        if state.status != "active":
+            break
+        # Only a gate passing (a check) can satisfy a join; a pass that made gates ready and
+        # nothing else leaves the next pass nothing to do.
+        for e in new:
+            if e.type != "gate.ready":
+                break
+        else:
             break
     return out
 
 
-def _no_eligible(cfg: OrgConfig, state: TaskState, gate: str) -> list[Event]:
-    """Fail closed (DESIGN invariant 6): escalate when the ready gate's quorum cannot be met by
-    the members still eligible (authors and same-family models excluded; one per family at
-    cross-vendor gates)."""
-    spec = cfg.workflows[state.workflow].gates[gate]
-    need = spec.quorum - len(valid_reviews(cfg, state, gate, state.gates[gate].bound))
-    members = eligible_members(cfg, state, gate)
-    have = len({family_of_actor(cfg, m) for m in members}) if spec.cross_vendor else len(members)
-    if have >= need:
-        return []
-    return [_ev(state.id, "task.escalated", None, kind="no_eligible_reviewer", gate=gate,
-                reason=f"no eligible {spec.lane} member for '{gate}' ({have} eligible "
-                       f"{'famil' + ('y' if have == 1 else 'ies') if spec.cross_vendor else 'member(s)'} for "
-                       f"{need} more; authors and same-family models are excluded); failing closed")]
+def _advance_plain(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None, steps: tuple,
+                   out: list[Event], saved: list[_Saved] | None) -> list[Event]:
+    """_advance for a workflow with a gate waiting for a gate it does not have (the config checks
+    refuse these; an in-memory workflow may have one): asking about that gate raises KeyError."""
+    wf = cfg.workflows[state.workflow]
+    t = state.id
+    for _ in range(len(steps) + 2):
+        new: list[Event] = []
+        for name, spec, src, _before, _after, kind in steps:
+            if state.gates[name].status != "pending" or not all(_satisfied(wf, state, d) for d in spec.after):
+                continue
+            if kind == "terminal":
+                more = _finish(cfg, state)
+            elif kind == "check":
+                more = _check(cfg, state, name, extra_check)
+            else:
+                rev = bound_revision(cfg, state, name)
+                new.append(_event("gate.ready", t, {"gate": name, "lane": spec.lane, "round": state.rounds,
+                                                   "revision": rev, "source": src}, None))
+                if kind != "review" and kind != "approval":
+                    continue
+                more = _no_eligible(cfg, state, name, rev)
+            if more:
+                new += more
+                if any(e.type in _CLOSING for e in more):
+                    break
+        if not new:
+            break
+        _fold(new, state, saved)
+        out += new
+        if state.status != "active":
+            break
+    return out
 
 
 def _satisfied(wf, state: TaskState, gate: str) -> bool:
@@ -324,14 +502,30 @@ def _satisfied(wf, state: TaskState, gate: str) -> bool:
     return False
 
 
-def _order(cfg: OrgConfig, workflow: str) -> tuple[str, ...]:
-    return cached_plan(cfg, workflow, cfg.risk.default).order
+def _no_eligible(cfg: OrgConfig, state: TaskState, gate: str, ready_on: Any = CURRENT) -> list[Event]:
+    """Fail closed (DESIGN invariant 6): escalate when the ready gate's quorum cannot be met by
+    the members still eligible (authors and same-family models excluded; one per family at
+    cross-vendor gates). With `ready_on`: as if the gate had just got ready on that revision."""
+    spec = memo.gates(cfg, state.workflow)[gate]
+    bound = state.gates[gate].bound if ready_on is CURRENT else ready_on
+    need = spec.quorum - len(valid_reviews(cfg, state, gate, bound))
+    if need <= 0:
+        return []
+    # Count eligible members (families at a cross-vendor gate) until there are enough: the answer
+    # and, when short, the count reported are those of counting all of eligible_members().
+    have = count_eligible(cfg, state, gate, need, ready_on)
+    if have >= need:
+        return []
+    return [_ev(state.id, "task.escalated", None, kind="no_eligible_reviewer", gate=gate,
+                reason=f"no eligible {spec.lane} member for '{gate}' ({have} eligible "
+                       f"{'famil' + ('y' if have == 1 else 'ies') if spec.cross_vendor else 'member(s)'} for "
+                       f"{need} more; authors and same-family models are excluded); failing closed")]
 
 
 def _check(cfg: OrgConfig, state: TaskState, gate: str, extra_check: ExtraCheck | None) -> list[Event]:
     """A check gate: every required review/approval before it holds on the revision it covers."""
     t = state.id
-    before = upstream(cfg, state.workflow)[gate]
+    before = memo.upstream(cfg, state.workflow)[gate]
     names = [n for n in required_gates(cfg, state) if n in before]
     violations = [Violation(rule, reason, cfg.source(f"gate:{state.workflow}.{name}"))
                   for name, rule, reason in control_problems(cfg, state, names)]
@@ -346,33 +540,35 @@ def _check(cfg: OrgConfig, state: TaskState, gate: str, extra_check: ExtraCheck 
             _ev(t, "task.escalated", None, kind="check_failed", gate=gate,
                 reason=f"check '{gate}' failed: " + "; ".join(v.reason for v in violations)),
         ]
-    return [_ev(t, "gate.passed", None, gate=gate, revision=state.revision, source=src,
-                reason="eligible: separation of duties, cross-vendor quorum and content binding hold")]
+    return [_event("gate.passed", t, {"gate": gate, "revision": state.revision, "source": src,
+                                      "reason": "eligible: separation of duties, cross-vendor quorum and content "
+                                                "binding hold"}, None)]
 
 
 def _finish(cfg: OrgConfig, state: TaskState) -> list[Event]:
     """The terminal re-check (DESIGN invariant 4): every gate the pinned plan (and today's) requires
     passed, each review and approval on the revision it covers with a counting quorum, nothing
     required was skipped, and the graph has no bypass at this tier."""
-    wf = cfg.workflows[state.workflow]
-    plan = cached_plan(cfg, state.workflow, state.tier)
+    specs = memo.gates(cfg, state.workflow)
+    plan = memo.plan(cfg, state.workflow, state.tier)
     required = required_gates(cfg, state)
     problems = [reason for _g, _r, reason in control_problems(cfg, state, required)]
     for name in required:
         gs = state.gates.get(name)
-        if gs is not None and name in wf.gates and wf.gates[name].kind not in ("review", "approval") \
+        if gs is not None and name in specs and specs[name].kind not in ("review", "approval") \
                 and gs.status != "passed":
             problems.append(f"required gate '{name}' is {gs.status}")
-    path = bypass_path(wf, state.tier)
+    path = memo.bypass(cfg, state.workflow, state.tier)
     if path:
         problems.append("bypass path " + " -> ".join(path))
     if problems:
         return [_ev(state.id, "task.escalated", None, kind="bypass_detected",
                     reason="terminal re-check failed: " + "; ".join(problems))]
     skipped = sorted(g for g, gs in state.gates.items() if gs.status == "skipped")
-    return [_ev(state.id, "gate.passed", None, gate=plan.terminal, revision=state.revision, reason="terminal re-check held"),
-            _ev(state.id, "task.done", None, revision=state.revision, tier=state.tier,
-                passed=list(required), skipped=skipped)]
+    return [_event("gate.passed", state.id, {"gate": plan.terminal, "revision": state.revision,
+                                             "reason": "terminal re-check held"}, None),
+            _event("task.done", state.id, {"revision": state.revision, "tier": state.tier, "passed": list(required),
+                                           "skipped": skipped}, None)]
 
 
 def escalate_if_stalled(cfg: OrgConfig, state: TaskState, idle_seconds: float) -> list[Event]:
@@ -405,7 +601,7 @@ def resume(cfg: OrgConfig, state: TaskState, human: str, note: str = "", extra_c
     if state.status != "escalated":
         raise Conflict(f"task is {state.status}, not escalated")
     ev = _ev(state.id, "task.resumed", human, note=note)
-    s2 = fold([ev], _copy(state))
+    s2 = fold([ev], state.copy())
     # Gates that failed (a check, a rework limit) go back to pending so advance can retry them.
     resets = [_ev(state.id, "rework.started", human, round=s2.rounds, target=None, from_gate=None,
                   reset=[g for g, gs in s2.gates.items() if gs.status == "failed"], limit=None)]
@@ -419,4 +615,4 @@ def resume(cfg: OrgConfig, state: TaskState, human: str, note: str = "", extra_c
                 break
     if again:
         return _stamp(cfg, [ev, *resets, *again])
-    return _stamp(cfg, [ev, *resets, *_advance(cfg, s3, extra_check)])
+    return _stamp(cfg, [ev, *resets, *_advance(cfg, s3, extra_check, owned=True)])

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from org.config.loader import OrgConfig
+from org.engine import memo
 from org.engine.conditions import Predicate, coerce_attributes, compile_condition
 
 __all__ = ["Classification", "classify"]
@@ -24,16 +25,48 @@ class Classification:
 
 
 def _compiled(cfg: OrgConfig) -> list[Predicate]:
-    preds = getattr(cfg, "_classify", None)
-    if preds is None:
-        preds = [compile_condition(c.when, cfg.attributes) for c in cfg.risk.classify]
-        object.__setattr__(cfg, "_classify", preds)
-    return preds
+    """The classify rules compiled, once per risk spec and attribute table (replace either on the
+    config and they are compiled again)."""
+    hit = cfg.__dict__.get("_classify")
+    if hit is None or hit[0] is not cfg.risk or hit[1] is not cfg.attributes:
+        hit = (cfg.risk, cfg.attributes, [compile_condition(c.when, cfg.attributes) for c in cfg.risk.classify])
+        object.__setattr__(cfg, "_classify", hit)
+    return hit[2]
+
+
+_SCALARS = frozenset((str, int, float, bool, type(None)))
 
 
 def classify(cfg: OrgConfig, attributes: Mapping[str, Any], requested: str | None = None) -> Classification:
     """Tier of a task or action. A requested tier can raise the tier, never lower it. Values that do
-    not fit their declared type count as missing here (decide() and start_task refuse them)."""
+    not fit their declared type count as missing here (decide() and start_task refuse them).
+
+    Answers for attributes of plain scalar values are remembered per config (keyed by each value's
+    type too, so 1, 1.0 and True stay apart) while its risk spec, attribute and sources tables
+    are the same objects; Classification is immutable."""
+    if not memo.enabled(cfg):
+        return _classify(cfg, attributes, requested)
+    try:
+        key = (requested, tuple((k, type(v), v) for k, v in attributes.items()))
+        ok = type(requested) in _SCALARS and all(type(v) in _SCALARS for _k, _t, v in key[1])
+        hash(key)
+    except (TypeError, AttributeError):
+        ok = False
+    if not ok:
+        return _classify(cfg, attributes, requested)
+    c = cfg.__dict__.get("_classified")
+    if c is None or c[0] is not cfg.risk or c[1] is not cfg.attributes or c[2] is not cfg.sources:
+        c = (cfg.risk, cfg.attributes, cfg.sources, {})
+        object.__setattr__(cfg, "_classified", c)
+    hit = c[3].get(key)
+    if hit is None:
+        hit = _classify(cfg, attributes, requested)
+        if len(c[3]) < 4096:
+            c[3][key] = hit
+    return hit
+
+
+def _classify(cfg: OrgConfig, attributes: Mapping[str, Any], requested: str | None) -> Classification:
     attrs, _ = coerce_attributes(cfg.attributes, attributes)
     order = [t.id for t in cfg.risk.tiers]
     matched = [c for c, test in zip(cfg.risk.classify, _compiled(cfg), strict=True) if test(attrs)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["Event", "GateState", "Review", "TaskState", "fold", "EVENT_TYPES"]
@@ -105,10 +105,19 @@ class TaskState:
 
     def copy(self) -> TaskState:
         """An independent copy for folding further events into (reviews are immutable and shared)."""
-        gates = {g: GateState(gs.status, gs.reason, gs.revision, list(gs.reviews), gs.bound)
-                 for g, gs in self.gates.items()}
-        return replace(self, attributes=dict(self.attributes), gates=gates, revisions=list(self.revisions),
-                       authors=set(self.authors), author_families=set(self.author_families))
+        new = object.__new__(self.__class__)
+        d = new.__dict__
+        d.update(self.__dict__)
+        gates = d["gates"] = {}
+        for g, gs in self.gates.items():
+            c = gates[g] = object.__new__(gs.__class__)
+            c.__dict__.update(gs.__dict__)
+            c.reviews = list(gs.reviews)
+        d["attributes"] = dict(self.attributes)
+        d["revisions"] = list(self.revisions)
+        d["authors"] = set(self.authors)
+        d["author_families"] = set(self.author_families)
+        return new
 
     def to_json(self) -> dict:
         return {
@@ -118,6 +127,9 @@ class TaskState:
             "rounds": self.rounds, "escalation": self.escalation, "required": list(self.required),
             "gates": {g: s.to_json() for g, s in self.gates.items()},
         }
+
+
+_new = object.__new__
 
 
 def fold(events: list[Event] | tuple[Event, ...], state: TaskState | None = None) -> TaskState:
@@ -131,7 +143,10 @@ def fold(events: list[Event] | tuple[Event, ...], state: TaskState | None = None
 
 def _apply(s: TaskState | None, ev: Event) -> TaskState:
     d = ev.data
-    if ev.type == "task.created":
+    t = ev.type
+    if s is None or t == "task.created":
+        if t != "task.created":
+            raise ValueError(f"event {t} before task.created")
         s = TaskState(id=ev.task)
         s.workflow, s.title, s.tier = d["workflow"], d.get("title", ""), d["tier"]
         s.config_hash, s.attributes, s.created_by = d["config_hash"], dict(d.get("attributes", {})), ev.actor
@@ -139,31 +154,31 @@ def _apply(s: TaskState | None, ev: Event) -> TaskState:
         s.gates = {g: GateState() for g in d["gates"]}
         s.events = 1
         return s
-    if s is None:
-        raise ValueError(f"event {ev.type} before task.created")
     s.events += 1
-    t = ev.type
+    # the most frequent types first (they exclude each other, so the order is free)
     if t == "gate.ready":
         g = s.gates[d["gate"]]
         g.status, g.reason = "ready", ""
         g.bound = d.get("revision", s.revision)
-    elif t == "gate.skipped":
+    elif t == "gate.passed":
         g = s.gates[d["gate"]]
-        g.status, g.reason = "skipped", d.get("reason", "")
+        g.status, g.revision, g.reason = "passed", d.get("revision"), d.get("reason", "")
+    elif t in ("review.filed", "approval.granted", "approval.rejected"):
+        verdict = d.get("verdict") or ("approve" if t == "approval.granted" else "reject")
+        # Review(...) without the frozen dataclass's per-field object.__setattr__: the same Review
+        r = _new(Review)
+        r.__dict__.update(actor=ev.actor or "", family=d.get("family") or "human", verdict=verdict,
+                          revision=d.get("revision"), counts=bool(d.get("counts")), why=d.get("why", ""),
+                          cross_vendor=bool(d.get("cross_vendor", False)))
+        s.gates[d["gate"]].reviews.append(r)
     elif t == "work.submitted":
         s.revision = d["revision"]
         s.revisions.append((d["revision"], d["gate"], ev.actor or "", d.get("family", "")))
         s.authors.add(ev.actor or "")
         s.author_families.add(d.get("family") or "human")
-    elif t in ("review.filed", "approval.granted", "approval.rejected"):
-        verdict = d.get("verdict") or ("approve" if t == "approval.granted" else "reject")
-        s.gates[d["gate"]].reviews.append(
-            Review(ev.actor or "", d.get("family") or "human", verdict, d.get("revision"), bool(d.get("counts")),
-                   d.get("why", ""), bool(d.get("cross_vendor", False)))
-        )
-    elif t == "gate.passed":
+    elif t == "gate.skipped":
         g = s.gates[d["gate"]]
-        g.status, g.revision, g.reason = "passed", d.get("revision"), d.get("reason", "")
+        g.status, g.reason = "skipped", d.get("reason", "")
     elif t == "gate.failed":
         g = s.gates[d["gate"]]
         g.status, g.reason = "failed", d.get("reason", "")

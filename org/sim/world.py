@@ -87,6 +87,9 @@ class World(ModelCalls):
         self.actions = {(i, g): act for i, s in enumerate(self.streams) for g, act in s.actions.items()}
         self.weights = [s.weight or s.per_hour or (s.per_day or 0) / 24 or 1.0 for s in self.streams]
         self.focus = {(w, g): focus_for(spec.behaviour, w, g) for w, wf in cfg.workflows.items() for g in wf.gates}
+        # (kind, quorum, lane) of every gate, read once: the config does not change during a run
+        self.gate_specs = {(w, g): (gs.kind, gs.quorum, gs.lane) for w, wf in cfg.workflows.items()
+                           for g, gs in wf.gates.items()}
         self.open: dict[str, Task] = {}
         self.count = 0
         self.jobs = 0
@@ -112,9 +115,9 @@ class World(ModelCalls):
         self.count += 1
         tid = f"T{self.count:06d}"
         now = self.loop.now
-        events = flow.start_task(self.cfg, tid, s.name, s.workflow, s.attributes, requested_tier=s.tier)
+        events, state = flow.start_task_folded(self.cfg, tid, s.name, s.workflow, s.attributes, requested_tier=s.tier)
         self.rec.engine_calls += 1
-        task = Task(tid, self.count, i, now, fold(events))
+        task = Task(tid, self.count, i, now, state)
         self.open[tid] = task
         rec = self.rec
         rec.wip.add(now, 1)
@@ -128,15 +131,15 @@ class World(ModelCalls):
     def _enqueue(self, task: Task, gate: str) -> None:
         for j in [j for j in task.queued if j.gate == gate]:
             self._kill(j)
-        spec = self.cfg.workflows[task.state.workflow].gates[gate]
+        kind, quorum, lane = self.gate_specs[(task.state.workflow, gate)]
         slots = 1
-        if spec.kind in ("review", "approval"):
-            slots = max(1, spec.quorum - len(task.state.counting_reviews(gate)))
+        if kind in ("review", "approval"):
+            slots = max(1, quorum - len(task.state.counting_reviews(gate)))
         now = self.loop.now
         for _ in range(slots):
             self.jobs += 1
-            self._queue(Job((task.n, self.jobs), task, gate, spec.kind, spec.lane, now))
-        self._dispatch(self.lanes[spec.lane])
+            self._queue(Job((task.n, self.jobs), task, gate, kind, lane, now))
+        self._dispatch(self.lanes[lane])
 
     def _queue(self, job: Job) -> None:
         insort(self.lanes[job.lane].queue, (*job.key, job))
@@ -162,12 +165,15 @@ class World(ModelCalls):
                 return
 
     def _pick(self, lane: Lane, w: Worker) -> Job | None:
-        cfg, rec = self.cfg, self.rec
+        cfg, eligibility, wid = self.cfg, flow.eligibility, w.id
+        asked = 0
         for _, _, job in lane.queue:
-            rec.engine_calls += 1
-            if flow.eligibility(cfg, job.task.state, w.id, job.gate).ok:
+            asked += 1
+            if eligibility(cfg, job.task.state, wid, job.gate).ok:
+                self.rec.engine_calls += asked
                 self._kill(job)
                 return job
+        self.rec.engine_calls += asked
         return None
 
     def _start(self, w: Worker, job: Job) -> None:
@@ -223,9 +229,10 @@ class World(ModelCalls):
                     d.found = False
                 verdict, found = "approve", []
         try:  # in_place: the engine folds the events into the task's state (it would be folded next anyway)
-            events = flow.submit(self.cfg, st, w.id, gate, verdict, revision=None if kind == "work" else w.rev,
-                                 content=f"{task.id}:{gate}:{st.rounds}:{w.id}:{now:.3f}", findings=findings,
-                                 in_place=True)
+            work = kind == "work"  # only work has content (a review's revision is the one it saw)
+            events = flow.submit(self.cfg, st, w.id, gate, verdict, revision=None if work else w.rev,
+                                 content=f"{task.id}:{gate}:{st.rounds}:{w.id}:{now:.3f}" if work else "",
+                                 findings=findings, in_place=True)
         except (Conflict, Denied):
             rec.stale += 1
             for d in found:
