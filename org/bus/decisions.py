@@ -14,7 +14,7 @@ from org.bus.switches import check_not_paused
 from org.bus.tasks import check_attributes
 from org.config.loader import OrgConfig
 from org.engine import flow
-from org.engine.policy import Decision, RuleHit, decide
+from org.engine.policy import Decision, RuleHit, decide, decide_within
 from org.engine.state import Event, TaskState
 from org.errors import Conflict, Denied, NotFound, UsageError
 
@@ -79,9 +79,10 @@ def act(ctx: Ctx, cfg: OrgConfig | None, action: str, actor: str, task: str, att
         if row.status in ("escalated", "rejected"):
             raise Conflict(f"task {key} is {row.status}; no actions until a human resumes it", task=key)
         st = ctx.state(tx, row)
-        attrs = {**check_attributes(pcfg, attributes), **st.attributes}  # the task's own attributes win
         people, rejected = approvers_for(tx, pcfg, st, action)
-        d = decide(pcfg, actor, action, attrs, approvals=people, authors=sorted(st.authors))
+        d, conflicts = decide_within(pcfg, actor, action, st.attributes, check_attributes(pcfg, attributes),
+                                     approvals=people, authors=sorted(st.authors))
+        attrs = {k: v for k, v in d.attributes.items() if k not in ("action", "credential_service", "tier")}
         if cfg is not None and actor not in cfg.actors and d.outcome != "deny":
             d = _deny(d, RuleHit("ORG-UNKNOWN-ACTOR", "deny", "", "no longer a member of the org"))
         if rejected and d.outcome != "deny" and d.rules:
@@ -92,7 +93,8 @@ def act(ctx: Ctx, cfg: OrgConfig | None, action: str, actor: str, task: str, att
         ctx.record(tx, "action.decided", task=key, actor=actor, lane=lane, family=fam, decision=d.outcome,
                    rules=d.rule_ids, config_hash=pcfg.config_hash,
                    data={"action": action, "reason": d.reason, "approved_by": d.approved_by, "revision": st.revision,
-                         "attributes": dict(attrs), "rules": [h.to_json() for h in d.rules]})
+                         "attributes": dict(attrs), "rules": [h.to_json() for h in d.rules],
+                         **({"conflicts": conflicts} if conflicts else {})})
         out: dict[str, Any] = {"task": key, "decision": d.to_json(), "exit_code": d.exit_code, "approval": None}
         out["decision"]["attributes"] = ctx.redactor.value(out["decision"]["attributes"])
         if d.outcome == "needs_approval":

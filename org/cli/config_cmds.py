@@ -132,13 +132,14 @@ def explain(
 ) -> None:
     """Dry-run decide(): would ACTOR be allowed ACTION? Exits 0 allow, 4 deny, 6 needs approval."""
     from org.cli._common import load_config
-    from org.engine.policy import decide
+    from org.engine.policy import decide_within
 
     o = opts(json_)
     cfg = load_config(o.org_root())
     attrs = parse_sets(sets)
     approvals: list[str] = []
     authors: list[str] = []
+    t_attrs: dict = {}
     if task:
         try:  # the bus supplies a task's attributes, approvals and authors
             task_context = importlib.import_module("org.cli._task_context")
@@ -150,8 +151,8 @@ def explain(
             raise UsageError("--task needs the work bus, which is not installed here; pass the task's "
                              "attributes with --set instead")
         t_attrs, approvals, authors = task_context.lookup(o, cfg, task)
-        attrs = {**attrs, **t_attrs}  # the task's own attributes win: a request never weakens them
-    d = decide(cfg, as_, action, attrs, approvals=approvals, authors=authors)
+    # With a task, conflicting attributes are decided both ways and the strictest answer stands (as `act` does).
+    d, _ = decide_within(cfg, as_, action, t_attrs, attrs, approvals=approvals, authors=authors)
     out = d.to_json()
     out["exit_code"] = d.exit_code
 

@@ -20,7 +20,8 @@ from typing import Any, Literal
 from org.config.loader import OrgConfig
 from org.engine.conditions import Predicate, action_matches, coerce_attributes, compile_condition
 
-__all__ = ["Decision", "RuleHit", "Policy", "compile_policy", "decide", "Outcome"]
+__all__ = ["Decision", "RuleHit", "Policy", "compile_policy", "decide", "decide_within", "attribute_conflicts",
+           "Outcome"]
 
 Outcome = Literal["allow", "deny", "needs_approval"]
 EXIT_CODES = {"allow": 0, "deny": 4, "needs_approval": 6}
@@ -223,3 +224,57 @@ def decide(
 ) -> Decision:
     """May `actor` take `action` with these attributes? Pure: same inputs, same Decision."""
     return compile_policy(cfg).decide(actor, action, attributes, approvals=approvals, authors=authors)
+
+
+_STRICTNESS = {"deny": 3, "needs_approval": 2, "allow": 0}
+_MAX_CONFLICTS = 8  # 2**8 readings at a few microseconds each; more conflicting keys than that is refused
+
+
+def attribute_conflicts(task_attrs: Mapping[str, Any], action_attrs: Mapping[str, Any]) -> dict[str, dict]:
+    """Keys that the task pins and the action states differently: {key: {"task": v, "action": v}}."""
+    return {k: {"task": task_attrs[k], "action": v} for k, v in action_attrs.items()
+            if k in task_attrs and str(task_attrs[k]) != str(v)}
+
+
+def decide_within(
+    cfg: OrgConfig,
+    actor: str,
+    action: str,
+    task_attrs: Mapping[str, Any],
+    action_attrs: Mapping[str, Any],
+    *,
+    approvals: Collection[str] = (),
+    authors: Collection[str] = (),
+) -> tuple[Decision, dict[str, dict]]:
+    """decide() for an action taken on a task that pins attributes of its own.
+
+    Where the action's attributes and the task's agree (or only one side states a key) there is one
+    reading. Where they disagree, neither side may weaken the other: the task's pinned attributes are a
+    floor the action cannot talk its way under (environment=production stays production), and the
+    action's own attributes say what it really touches (a credential sent to another service is reuse,
+    whatever service the task names). So every mix of the two readings is decided and the strictest
+    answer stands: deny over needs_approval over an approved allow over a plain allow; among equals, the
+    task's reading. Returns the decision and the conflicts (empty when there were none)."""
+    conflicts = attribute_conflicts(task_attrs, action_attrs)
+    base = {**action_attrs, **task_attrs}
+    if not conflicts:
+        return decide(cfg, actor, action, base, approvals=approvals, authors=authors), conflicts
+    keys = sorted(conflicts)
+    if len(keys) > _MAX_CONFLICTS:
+        pol = compile_policy(cfg)
+        hit = RuleHit("ORG-ATTRIBUTE-CONFLICT", "deny", "",
+                      f"the action contradicts {len(keys)} of the task's attributes: {', '.join(keys)}")
+        return pol._deny(actor, action, dict(base), [hit]), conflicts
+    best: Decision | None = None
+    best_rank = -1
+    for mask in range(1 << len(keys)):
+        attrs = dict(base)
+        for i, k in enumerate(keys):
+            if mask >> i & 1:
+                attrs[k] = action_attrs[k]
+        d = decide(cfg, actor, action, attrs, approvals=approvals, authors=authors)
+        rank = _STRICTNESS[d.outcome] + (1 if d.outcome == "allow" and d.approved_by else 0)
+        if rank > best_rank:
+            best, best_rank = d, rank
+    assert best is not None
+    return best, conflicts

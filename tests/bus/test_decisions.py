@@ -28,9 +28,32 @@ def test_one_pending_request_per_task_and_action(bus):
     with pytest.raises(Denied, match="agent"):
         bus.approve(t, "ops-gpt", action="credential.use")
     bus.approve(t, "alice", action="credential.use", note="ok")
-    ok = bus.act("credential.use", "ops-claude", t, {"service": "jira"})  # the task's attributes win
+    ok = bus.act("credential.use", "ops-claude", t, {"service": "github"})
     assert ok["exit_code"] == 0 and ok["decision"]["approved_by"] == "alice"
     assert ok["decision"]["attributes"]["service"] == "github"
+
+
+def test_an_action_contradicting_the_task_gets_the_strictest_reading(bus):
+    """The task pins service=github; an action that sends the github credential to jira is reuse (RED),
+    even though the task's own reading would be an approved allow; alice's approval does not help."""
+    t = _prod_task(bus)
+    bus.act("credential.use", "ops-claude", t)
+    bus.approve(t, "alice", action="credential.use", note="ok")
+    for actor in ("ops-claude", "sec-gemini"):  # the security lane is bound like everyone
+        r = bus.act("credential.use", actor, t, {"service": "jira"})
+        assert r["exit_code"] == 4, r
+        assert [h["id"] for h in r["decision"]["rules"]][:1] == ["RED-CREDENTIAL-REUSE"]
+        assert r["decision"]["attributes"]["service"] == "jira"
+    ev = bus.events_since(task=t, types=("action.decided",))[-1]
+    assert ev["decision"] == "deny" and ev["data"]["conflicts"] == {"service": {"task": "github", "action": "jira"}}
+    # and the other way round: the task's production floor cannot be talked down to dev
+    p = bus.add_task("Ship", "ops", attributes={"environment": "production"})["task"]
+    r = bus.act("deploy.production", "ops-claude", p, {"environment": "dev"})
+    assert r["exit_code"] == 6 and "CONSEQ-PRODUCTION" in [h["id"] for h in r["decision"]["rules"]]
+    # no conflict: one reading, no conflicts recorded
+    r = bus.act("credential.use", "ops-claude", t, {"service": "github"})
+    assert r["exit_code"] == 0
+    assert "conflicts" not in bus.events_since(task=t, types=("action.decided",))[-1]["data"]
 
 
 def test_the_requester_may_not_approve_and_a_rejection_stands(bus):
@@ -112,3 +135,17 @@ def test_explain_task_context(bus, root):
     attrs, approvers, authors = _task_context.lookup(o, bus.config(), t)
     assert attrs["credential"] == "github" and approvers == ["alice"] and authors == []
     assert _task_context.lookup(o, bus.config(), t, action="deploy.staging")[1] == []
+
+
+def test_explain_task_takes_the_strictest_reading_like_act(bus, root):
+    from helpers import run_org
+
+    t = _prod_task(bus)
+    bus.act("credential.use", "ops-claude", t)
+    bus.approve(t, "alice", action="credential.use")
+    env = {"ORG_DATABASE_URL": bus.store.url}
+    same = run_org("explain", "credential.use", "--as", "ops-claude", "--task", t, root=root, env=env)
+    assert same.returncode == 0, same.stderr
+    other = run_org("explain", "credential.use", "--as", "ops-claude", "--task", t, "--set", "service=jira",
+                    root=root, env=env)
+    assert other.returncode == 4 and "RED-CREDENTIAL-REUSE" in other.stdout, other.stdout + other.stderr

@@ -184,3 +184,37 @@ def test_decision_json_never_holds_a_secret(cfg, monkeypatch):
     monkeypatch.setenv("ORG_SECRET_GITHUB", "ghp_supersecret")
     d = decide(cfg, "build-gpt", "credential.use", {"credential": "github", "service": "github", "environment": "dev"})
     assert "ghp_supersecret" not in str(d.to_json())
+
+
+_ATTR_VALUES = {
+    "environment": ["dev", "staging", "production"], "credential": ["github", "jira", "prod-db"],
+    "service": ["github", "jira", "prod-db"], "via": ["pipeline", "manual"], "irreversible": [True, False],
+}
+
+
+def test_decide_within_is_never_weaker_than_either_reading(cfg):
+    """Task-pinned attributes against the action's own: the answer is at least as strict as deciding with
+    the task's values and at least as strict as deciding with the action's values (exhaustive over a grid)."""
+    import itertools
+    import random
+
+    from org.engine.policy import decide_within
+
+    rank = {"allow": 0, "needs_approval": 1, "deny": 2}
+    rng = random.Random(7)
+    keys = sorted(_ATTR_VALUES)
+    checked = conflicted = 0
+    for action, actor in itertools.product(["credential.use", "deploy.production", "host.config.push"],
+                                           ["ops-claude", "sec-gemini"]):
+        for _ in range(150):
+            task = {k: rng.choice(_ATTR_VALUES[k]) for k in keys if rng.random() < 0.5}
+            act = {k: rng.choice(_ATTR_VALUES[k]) for k in keys if rng.random() < 0.5}
+            approvals = ["alice"] if rng.random() < 0.5 else []
+            d, conflicts = decide_within(cfg, actor, action, task, act, approvals=approvals)
+            for reading in ({**act, **task}, {**task, **act}):
+                r = decide(cfg, actor, action, reading, approvals=approvals)
+                assert rank[d.outcome] >= rank[r.outcome], (task, act, d, r)
+            assert set(conflicts) == {k for k in act if k in task and act[k] != task[k]}
+            checked += 1
+            conflicted += bool(conflicts)
+    assert checked == 900 and conflicted > 200
