@@ -86,6 +86,9 @@ def fresh_database(root: Path, db_url: str) -> tuple[str, str | None]:
         dest = path.with_name(f"{path.stem}-before-demo-{stamp}-{n}{path.suffix}")
         n += 1
     shutil.move(str(path), str(dest))
+    from org.bus.witness import retire_witness
+
+    retire_witness(root, db_url, dest.stem.removeprefix(path.stem + "-"))  # its witnessed heads go with it
     for ext in ("-wal", "-shm"):
         side = Path(str(path) + ext)
         if side.exists():

@@ -407,11 +407,17 @@ def sweep(token: TokenOpt = None,
 @audit_app.command("verify")
 def audit_verify(
     anchor: Annotated[list[str] | None, typer.Option("--anchor", help="SEQ:HASH recorded earlier (repeatable).")] = None,
+    witness: Annotated[Path | None, typer.Option(
+        "--witness", help="File of heads witnessed by earlier verifies (default: in the org's config folder).")] = None,
+    no_witness: Annotated[bool, typer.Option(
+        "--no-witness", help="Neither check nor record the witness file.")] = False,
     token: TokenOpt = None,
     as_: Annotated[str | None, typer.Option("--as", help="Who is asking.")] = None,
     json_: JsonFlag = False,
 ) -> None:
-    """Walk the hash chain; exit 8 naming the first broken link."""
+    """Walk the hash chain; exit 8 naming the first broken link. Checks every head an earlier verify
+    witnessed, then records this one (see org/bus/witness.py)."""
+    from org.bus.witness import read_witness, record_witness, witness_path
     from org.errors import IntegrityError, UsageError
 
     o = opts(json_)
@@ -420,7 +426,12 @@ def audit_verify(
         seq, _, h = a.partition(":")
         if not seq.isdigit() or len(h) != 64:
             raise UsageError(f"--anchor takes SEQ:HASH (64 hex digits), not '{a}'")
-        anchors[int(seq)] = h
+        anchors[int(seq)] = h.lower()
+    wpath = None if no_witness else (witness or witness_path(o.org_root(), o.db_url()))
+    witnessed = read_witness(wpath) if wpath is not None else {}
+    for seq, h in witnessed.items():
+        if anchors.setdefault(seq, h) != h:
+            raise UsageError(f"--anchor {seq}:{anchors[seq]} disagrees with the witness {wpath} ({seq}:{h})")
     last = [0.0]
 
     def progress(n: int) -> None:
@@ -434,7 +445,14 @@ def audit_verify(
         rep = bus.audit_verify(anchors=anchors, progress=progress)
     if last[0]:
         sys.stderr.write("\r" + " " * 40 + "\r")
+    wdoc = {"path": str(wpath) if wpath else None, "checked": len(witnessed), "recorded": False}
     if not rep.ok:
-        raise IntegrityError(f"audit chain broken at event {rep.broken_seq}: {rep.problem}", **rep.to_json())
-    emit(rep.to_json(), f"ok: {rep.events:,} events verified in {rep.seconds:.2f} s ({rep.per_second:,.0f}/s); "
-                        f"head {rep.head_seq} {rep.head_hash}")
+        raise IntegrityError(f"audit chain broken at event {rep.broken_seq}: {rep.problem}",
+                             **rep.to_json(), witness=wdoc)
+    if wpath is not None:
+        wdoc["recorded"] = record_witness(wpath, rep.head_seq, rep.head_hash)
+    said = (f"; {len(witnessed)} witnessed head(s) held" if witnessed else "") + \
+        (f"; head witnessed in {wpath}" if wdoc["recorded"] else "")
+    emit({**rep.to_json(), "witness": wdoc},
+         f"ok: {rep.events:,} events verified in {rep.seconds:.2f} s ({rep.per_second:,.0f}/s); "
+         f"head {rep.head_seq} {rep.head_hash}{said}")

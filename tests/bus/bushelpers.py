@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-__all__ = ["pg_url_or_skip", "drive", "snapshot"]
+__all__ = ["pg_url_or_skip", "drive", "snapshot", "forge_consistently"]
 
 _PG_STATE: dict = {}
 
@@ -72,3 +72,24 @@ def snapshot(bus) -> dict:
         return out
 
     return bus.store.read(fn)
+
+
+def forge_consistently(db, seq: int, actor: str = "mallory") -> None:
+    """Rewrite event SEQ's actor in a SQLite bus and recompute every later hash and the head: the attack a
+    plain hash chain cannot see (only anchors and witnesses can)."""
+    import sqlite3
+
+    from org.bus.audit import GENESIS, canonical, decode_body, header, link
+
+    c = sqlite3.connect(db)
+    prev = GENESIS
+    for s, _task, _typ, body in c.execute("SELECT seq, task, type, body FROM events ORDER BY seq").fetchall():
+        if s == seq:
+            ev = decode_body(body)
+            ev["actor"] = actor
+            body = header(s, ev["task"], ev["type"]) + canonical(ev)
+        prev = link(prev, body)
+        c.execute("UPDATE events SET body = ?, hash = ? WHERE seq = ?", (body, prev, s))
+    c.execute("UPDATE audit_head SET hash = ?", (prev,))
+    c.commit()
+    c.close()

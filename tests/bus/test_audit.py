@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from bushelpers import drive
+from bushelpers import drive, forge_consistently
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -153,20 +153,7 @@ def test_anchor_detects_a_rewritten_chain(sample_db, tmp_path):
     rep = verify(s)
     anchor = {rep.head_seq: rep.head_hash}
     assert verify(s, anchors=anchor).ok
-    # rewrite the whole chain consistently (the attack a plain chain cannot see), then check the anchor
-    c = sqlite3.connect(db)
-    rows = c.execute("SELECT seq, task, type, body FROM events ORDER BY seq").fetchall()
-    prev = GENESIS
-    for seq, _task, _typ, body in rows:
-        if seq == 3:
-            ev = decode_body(body)
-            ev["actor"] = "mallory"
-            body = header(seq, ev["task"], ev["type"]) + canonical(ev)
-        prev = link(prev, body)
-        c.execute("UPDATE events SET body = ?, hash = ? WHERE seq = ?", (body, prev, seq))
-    c.execute("UPDATE audit_head SET hash = ?", (prev,))
-    c.commit()
-    c.close()
+    forge_consistently(db, 3)  # the attack a plain chain cannot see; the anchor does
     assert verify(s).ok  # consistent forgery
     bad = verify(s, anchors=anchor)
     assert not bad.ok and bad.broken_seq == rep.head_seq
