@@ -139,7 +139,8 @@ class BoardRow:
     updated_at: float
     created_by: str
     pending: int
-    haystack: str = field(repr=False, default="")
+    haystack: str = field(repr=False, default="")  # lowercase search key, made once per load
+    cells: tuple[str, ...] = field(repr=False, default=())  # what the board shows, made once per load
 
 
 def board_rows(bus: Bus) -> list[BoardRow]:
@@ -167,8 +168,9 @@ def board_rows(bus: Bus) -> list[BoardRow]:
         n = int(pend.get(key, 0))
         state = "waiting" if status == "active" and n else status
         hay = f"{key} {title} {wf} {tier} {state} {gates} {' '.join(lanes)} {holders} {by or ''}".lower()
+        cells = (key, title, wf, tier or "-", state, gates or "-", holders or ", ".join(sorted(lanes)) or "-")
         out.append(BoardRow(key, int(tid), title, wf, tier or "", status, state, gates or "-", lanes, holders,
-                            float(upd), by or "", n, hay))
+                            float(upd), by or "", n, hay, cells))
     return out
 
 
