@@ -105,7 +105,7 @@ class InboxScreen(OrgScreen):
             else:
                 self._ev_for = None
 
-        self.run_worker(load(), group="evidence", exclusive=True, exit_on_error=False)
+        self.run_worker(load, group="evidence", exclusive=True, exit_on_error=False)
 
     # -- decisions ---------------------------------------------------------------------------
     def _decide(self, approve: bool) -> None:
