@@ -31,7 +31,7 @@ class BoardScreen(OrgScreen):
         Binding("w", "cycle('workflow')", "Workflow"),
         Binding("x", "clear_filters", "Clear"),
         Binding("enter", "timeline", "Timeline", show=False),
-        Binding("p", "pause_task", "Pause task"),
+        Binding("p", "pause_task", "Pause"),
         Binding("escape", "focus_table", "Table", show=False),
     ]
 
