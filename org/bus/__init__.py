@@ -35,7 +35,9 @@ Decisions and people
         decide() under the task's pinned policy, recorded as an event; needs_approval opens ONE pending
         request per task and action, bound to the current revision
     bus.approve(task, human, note=, approval=, gate=, action=, revision=)   humans, never authors;
-    bus.reject(task, human, note=, ...)      settles an approval gate, an action request or an escalation
+    bus.reject(task, human, note=, ...)      settles an approval gate, an action request or an escalation;
+                                             settling an action request wakes the requester's lane
+    bus.wait_for_decision(approval, timeout) -> dict   the requester sleeps until a human settles it
     bus.pending_approvals(human=None, task=None, lane=None) -> [dict]      the inbox, with evidence
     bus.pause(scope, target=None, by=None, note=) / bus.resume(...)   scope: actor|lane|task|vendor|all
     bus.switches(active_only=True) -> [dict]

@@ -209,6 +209,11 @@ class Bus:
         return _decisions.reject(self.ctx, self.config(), task, human, note=note, approval=approval, gate=gate,
                                  action=action, revision=revision)
 
+    def wait_for_decision(self, approval: int, timeout: float) -> dict:
+        """Block until approval request #approval is settled or `timeout` passes; the request as it stands.
+        The requester's lane is woken by approve and reject, so this returns within milliseconds of them."""
+        return _decisions.wait_decision(self.ctx, approval, timeout)
+
     def pending_approvals(self, *, human: str | None = None, task: str | None = None, lane: str | None = None) -> list[dict]:
         return _decisions.pending_approvals(self.ctx, human=human, task=task, lane=lane)
 

@@ -5,6 +5,7 @@ consequential action, or an escalation), bound to the task's current revision.""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from org.bus.context import AfterCommit, Ctx, TaskRow, task_key
@@ -18,7 +19,7 @@ from org.engine.policy import Decision, RuleHit, decide, decide_within
 from org.engine.state import Event, TaskState
 from org.errors import Conflict, Denied, NotFound, UsageError
 
-__all__ = ["act", "approve", "reject", "pending_approvals", "approvers_for"]
+__all__ = ["act", "approve", "reject", "pending_approvals", "approvers_for", "wait_decision"]
 
 _APPROVAL_COLS = ("approval", "task", "kind", "subject", "lane", "revision", "status", "requested_by", "requested_at",
                   "decided_by", "decided_at", "note", "reason", "rules", "job")
@@ -221,6 +222,7 @@ def _settle(ctx: Ctx, cfg: OrgConfig | None, task: str, human: str, ok: bool, no
                        decision=verb, rules=p["rules"], config_hash=pcfg.config_hash,
                        data={"approval": p["approval"], "action": p["subject"], "revision": st.revision, "note": note,
                              "requested_by": p["requested_by"]})
+            _wake_requester(tx, pcfg, p["requested_by"])
             return {**base, "task_status": st.status}
         # an escalation: approve resumes the task in the flow; reject closes it
         if st.status != "escalated":
@@ -235,6 +237,48 @@ def _settle(ctx: Ctx, cfg: OrgConfig | None, task: str, human: str, ok: bool, no
         return {**base, "task_status": st2.status, "events": [e.type for e in evs], "ready": st2.ready_gates()}
 
     return ctx.write(fn)
+
+
+def _requester_lane(cfg: OrgConfig, actor: str | None) -> str | None:
+    who = cfg.actors.get(actor or "")
+    return who.lane if who is not None else None
+
+
+def _wake_requester(tx: Tx, cfg: OrgConfig, actor: str | None) -> None:
+    """An action's requester waits in its lane (its worker's claim loop, `org act --wait`, wait_decision):
+    approving or rejecting its request wakes that lane at commit (a NOTIFY, or the lane's counter)."""
+    lane = _requester_lane(cfg, actor)
+    if lane is not None:
+        tx.wake(lane)
+
+
+def wait_decision(ctx: Ctx, approval: int, timeout: float, *, recheck: float = 5.0) -> dict:
+    """Block until request `approval` is settled (granted, rejected, stale, cancelled) or `timeout` passes;
+    returns the request as it stands. Sleeps on the requester's lane, which approve and reject wake; it
+    also looks again every `recheck` seconds (a lost connection, a request that went stale without a wake)."""
+    from org.bus.wake import Waiter
+
+    def get(tx: Tx) -> tuple[dict, str | None]:
+        rows = _rows(tx, "id = :id", {"id": int(approval)})
+        if not rows:
+            raise NotFound(f"no approval request #{approval}")
+        r = rows[0]
+        lane = None
+        if r["task"]:
+            lane = _requester_lane(ctx.pinned(tx, ctx.task_row(tx, r["task"]).config_hash), r["requested_by"])
+        return r, lane
+
+    row, lane = ctx.store.read(get)
+    if row["status"] != "pending" or timeout <= 0:
+        return row
+    deadline = time.monotonic() + timeout
+    with Waiter(ctx.store, {lane} if lane else set(), events=lane is None) as w:
+        while True:
+            row, _ = ctx.store.read(get)  # read after the waiter is armed: a decision in between is not lost
+            left = deadline - time.monotonic()
+            if row["status"] != "pending" or left <= 0:
+                return row
+            w.wait(min(left, recheck))
 
 
 def _settle_gate(ctx: Ctx, tx: Tx, pcfg: OrgConfig, row: TaskRow, st: TaskState, p: dict, human: str, ok: bool,

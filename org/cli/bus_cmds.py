@@ -223,12 +223,17 @@ def act(
     token: Annotated[str | None, typer.Option(
         "--token", envvar="ORG_TOKEN", show_envvar=False,
         help="Agents: the job token of a job on the task; humans: their own token.")] = None,
+    wait: Annotated[float, typer.Option("--wait", help="If it needs approval: wait up to this many seconds for a "
+                                                       "human to decide, then ask again.")] = 0.0,
     json_: JsonFlag = False,
 ) -> None:
     """decide() under the task's pinned policy, and record it. Exit 0 allow, 4 deny, 6 needs approval."""
     o = opts(json_)
     with open_bus(o) as bus:
         r = guard(bus).act(token, action, as_, task, parse_sets(sets))
+        waits = wait > 0 and r.get("approval") and r["decision"]["outcome"] == "needs_approval"
+        if waits and bus.wait_for_decision(r["approval"], wait)["status"] != "pending":  # settled: ask again
+            r = guard(bus).act(token, action, as_, task, parse_sets(sets))
     d = r["decision"]
 
     def human() -> str:

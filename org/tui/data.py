@@ -4,6 +4,7 @@ Plain functions over `org.bus.Bus` (no Textual), called from worker threads; `no
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -90,6 +91,34 @@ def adrs_cited(cfg: OrgConfig, workflow: str, gates: Iterable[str], rule_ids: It
     return dict(sorted(out.items()))
 
 
+ADR_REF = re.compile(r"\bADR-(\d{1,4})\b")
+
+
+def adrs_in_notes(trace: list[dict], latest_work: dict | None) -> dict[int, str]:
+    """{ADR number: who cited it}: ADRs the work and the reviews name in their notes ("cites ADR-0004")."""
+    out: dict[int, str] = {}
+    for e in trace:
+        note = (e.get("data") or {}).get("note")
+        if isinstance(note, str):
+            for m in ADR_REF.finditer(note):
+                out.setdefault(int(m.group(1)), f"{e.get('actor') or 'engine'} at {e.get('gate') or '-'}")
+    body = (latest_work or {}).get("content")
+    if isinstance(body, str):
+        for m in ADR_REF.finditer(body):
+            out.setdefault(int(m.group(1)), "the latest work")
+    return out
+
+
+def adr_titles(root, numbers: Iterable[int]) -> dict[int, str]:
+    """Titles of these ADRs from adrs/ (missing ones are left out)."""
+    if root is None:
+        return {}
+    from org.adrs.parse import load_adrs
+
+    adrs = load_adrs(root)
+    return {n: a.title for n in numbers if (a := adrs.get(n)) is not None}
+
+
 def evidence(bus: Bus, item: dict) -> dict:
     """Everything a person needs to decide one request: what changed, reviews, rule checks, ADRs, cost."""
     task = item["task"]
@@ -116,9 +145,13 @@ def evidence(bus: Bus, item: dict) -> dict:
     if item.get("kind") == "gate":
         gates.add(item["subject"])
     cited = adrs_cited(cfg, ev.get("workflow") or "", sorted(g for g in gates if g), rules) if cfg else {}
+    for n, who in adrs_in_notes(trace, ev.get("latest_work")).items():
+        cited.setdefault(n, f"cited by {who}")
+    cited = dict(sorted(cited.items()))
     calls = usage_rows(bus, task) if task else []
     wf = cfg.workflows.get(ev.get("workflow") or "") if cfg else None
-    return {**ev, "request": item, "rule_checks": list(rules.values()), "adrs": cited, "calls": len(calls),
+    return {**ev, "request": item, "rule_checks": list(rules.values()), "adrs": cited,
+            "adr_titles": adr_titles(bus.ctx.root, cited), "calls": len(calls),
             "tokens": sum(c["tokens_in"] + c["tokens_out"] for c in calls),
             "budget_usd": wf.limits.budget_usd if wf else None, "trace_len": len(trace)}
 
@@ -139,7 +172,8 @@ class BoardRow:
     updated_at: float
     created_by: str
     pending: int
-    haystack: str = field(repr=False, default="")
+    haystack: str = field(repr=False, default="")  # lowercase search key, made once per load
+    cells: tuple[str, ...] = field(repr=False, default=())  # what the board shows, made once per load
 
 
 def board_rows(bus: Bus) -> list[BoardRow]:
@@ -167,8 +201,9 @@ def board_rows(bus: Bus) -> list[BoardRow]:
         n = int(pend.get(key, 0))
         state = "waiting" if status == "active" and n else status
         hay = f"{key} {title} {wf} {tier} {state} {gates} {' '.join(lanes)} {holders} {by or ''}".lower()
+        cells = (key, title, wf, tier or "-", state, gates or "-", holders or ", ".join(sorted(lanes)) or "-")
         out.append(BoardRow(key, int(tid), title, wf, tier or "", status, state, gates or "-", lanes, holders,
-                            float(upd), by or "", n, hay))
+                            float(upd), by or "", n, hay, cells))
     return out
 
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from bushelpers import drive
 from helpers import REPO, run_org
 
@@ -141,3 +142,42 @@ def test_claim_wait_is_woken_by_a_handoff(root, tokens):
     assert p.returncode == 0, err
     assert json.loads(out)["gate"] == "implement"
     assert latency < 3.0, latency  # woken by the post, not by the 30 s timeout
+
+
+@pytest.mark.parametrize("dialect,verdict", [("sqlite", "approve"), ("postgresql", "reject")])
+def test_act_wait_is_woken_by_the_humans_decision(request, root, dialect, verdict):
+    """`org act --wait` in its own process: needs approval, sleeps on its lane, wakes when a human decides
+    (within a second, not at the 5 s re-check or the 30 s timeout) and asks decide() again."""
+    from org.identity.bootstrap import agent_tokens
+    from org.identity.guard import Guard
+
+    url = f"sqlite:///{root / '.org' / 'org.db'}" if dialect == "sqlite" else request.getfixturevalue("pg_url")
+    with Bus.open(url, root=root) as bus:
+        toks = agent_tokens(bus)
+        t = bus.add_task("Rotate", "ops", attributes={"environment": "staging", "credential": "github",
+                                                      "service": "github"})["task"]
+        _c, jt = Guard(bus).claim(toks["ops-claude"], "operator", "ops-claude")
+    env = {**os.environ, "ORG_ROOT": str(root), "ORG_DATABASE_URL": url, "ORG_TOKEN": jt}
+    p = subprocess.Popen([sys.executable, "-m", "org", "--json", "act", "credential.use", "--as", "ops-claude",
+                          "--task", t, "--wait", "30"], cwd=str(REPO), env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    with Bus.open(url, root=root) as bus:
+        end = time.monotonic() + 20
+        while not bus.pending_approvals(task=t) and time.monotonic() < end:
+            time.sleep(0.05)
+        time.sleep(0.5)  # it asked, and now sleeps on the operator lane
+        assert p.poll() is None
+        if verdict == "approve":
+            bus.approve(t, "alice", action="credential.use", note="rotation window")
+        else:
+            bus.reject(t, "alice", action="credential.use", note="not during the freeze")
+        settled = time.monotonic()
+    out, err = p.communicate(timeout=30)
+    latency = time.monotonic() - settled
+    doc = json.loads(out)
+    assert "Traceback" not in err
+    if verdict == "approve":
+        assert p.returncode == 0 and doc["decision"]["approved_by"] == "alice"
+    else:
+        assert p.returncode == 4 and [r["id"] for r in doc["decision"]["rules"]][-1] == "ORG-REJECTED-BY-HUMAN"
+    assert latency < 3.0, latency

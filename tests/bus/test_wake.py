@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from org.bus import Bus
 
 
@@ -55,3 +57,47 @@ def test_claim_wait_times_out_cleanly(sbus):
     with pytest.raises(NotFound):
         sbus.claim("builder", "build-claude", wait_seconds=0.4)
     assert 0.35 < time.monotonic() - t0 < 3
+
+
+@pytest.mark.parametrize("verdict", ["approve", "reject"])
+def test_settling_an_action_request_wakes_the_requesters_lane(url, root, verdict):
+    """The operator asked for credential.use and sleeps on its lane, as the dispatcher's workers do
+    (BusPort.wait_for_work) and as wait_for_decision does: a human's decision wakes both at once."""
+    from org.agents.busport import BusPort
+
+    with Bus.open(url, root=root) as human, Bus.open(url, root=root) as agent, Bus.open(url, root=root) as other:
+        t = human.add_task("Rotate", "ops", attributes={"environment": "staging", "credential": "github",
+                                                        "service": "github"})["task"]
+        agent.claim("operator", "ops-claude")
+        r = agent.act("credential.use", "ops-claude", t)
+        assert r["exit_code"] == 6 and r["approval"]
+        port = BusPort(Bus.open(url, root=root))
+        port.wait_for_work({"operator"}, 0.01)  # the worker's waiter, armed as in the dispatcher's loop
+        got: dict = {}
+
+        def worker() -> None:
+            port.wait_for_work({"operator"}, 20)
+            got["worker"] = time.monotonic()
+
+        def requester() -> None:
+            got["request"] = other.wait_for_decision(r["approval"], 20)
+            got["requester"] = time.monotonic()
+
+        threads = [threading.Thread(target=worker), threading.Thread(target=requester)]
+        for th in threads:
+            th.start()
+        time.sleep(0.6)
+        assert all(th.is_alive() for th in threads)  # nothing else woke the operator lane
+        if verdict == "approve":
+            human.approve(t, "alice", action="credential.use", note="rotation window")
+        else:
+            human.reject(t, "alice", action="credential.use", note="not during the freeze")
+        settled = time.monotonic()
+        for th in threads:
+            th.join(20)
+        port.close()
+        assert got["request"]["status"] == ("granted" if verdict == "approve" else "rejected")
+        assert got["request"]["decided_by"] == "alice"
+        assert got["worker"] - settled < 1.0 and got["requester"] - settled < 1.0, got  # not the 20 s timeout
+        again = agent.act("credential.use", "ops-claude", t)  # asking again: the human's answer holds
+        assert again["decision"]["outcome"] == ("allow" if verdict == "approve" else "deny")

@@ -30,13 +30,13 @@ async def test_agents_show_work_lease_and_spend(make_app, keys, bus, clock):
         await pilot.press("3")
         await settle(pilot)
         _, row = _row(app, "actors", "build-gpt")
-        assert row[3] == f"{keys['leased']}/spec" and row[4] == "2m"  # leased 120 s ago (fixed clock)
+        assert row[4] == f"{keys['leased']}/spec" and row[5] == "2m"  # leased 120 s ago (fixed clock)
         _, row = _row(app, "actors", "build-claude")
-        assert str(row[5]).startswith("$0.03/") or str(row[5]).startswith("$0.03")
+        assert str(row[6]).startswith("$0.03/") or str(row[6]).startswith("$0.03")
         _, lane = _row(app, "lanes", "builder")
-        assert lane[4] == "1" and str(lane[5]) == "$0.03/20"
+        assert lane[5] == "1" and str(lane[6]) == "$0.03/20"
         clock.t += 9 * 60  # 11 of the lease's 10 minutes have passed: highlighted
-        assert await wait_for(pilot, lambda: str(_row(app, "actors", "build-gpt")[1][8]) == "expired")
+        assert await wait_for(pilot, lambda: str(_row(app, "actors", "build-gpt")[1][1]) == "expired")
 
 
 async def test_pause_one_agent_stops_its_next_claim_only(make_app, keys, bus):
@@ -49,7 +49,7 @@ async def test_pause_one_agent_stops_its_next_claim_only(make_app, keys, bus):
         await pilot.press("p")
         await pilot.pause()
         await pilot.press("y")
-        assert await wait_for(pilot, lambda: str(_row(app, "actors", "build-claude")[1][8]).startswith("PAUSED"))
+        assert await wait_for(pilot, lambda: str(_row(app, "actors", "build-claude")[1][1]).startswith("PAUSED"))
         with pytest.raises(Paused):
             bus.claim("builder", "build-claude")
         sw = bus.switches()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
 from tuihelpers import settle, wait_for
+
+from org.tui.widgets.rowtable import RowTable
 
 
 def _tasks(app) -> list[str]:
-    t = app.screen.query_one("#board-table", DataTable)
+    t = app.screen.query_one("#board-table", RowTable)
     return [t.get_row_at(i)[0] for i in range(t.row_count)]
 
 
@@ -41,11 +43,14 @@ async def test_board_updates_live_while_agents_work(make_app, keys, bus):
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("2")
         await settle(pilot)
+        await pilot.press("down", "down")
+        assert app.screen.selected().task == keys["done"]
         new = bus.add_task("Rotate the staging key", "change", by="bob", attributes={"kind": "code"})["task"]
         assert await wait_for(pilot, lambda: new in _tasks(app))  # no key pressed: the poll found it
+        assert _tasks(app)[0] == new and app.screen.selected().task == keys["done"]  # the cursor stays on its task
         c = bus.claim("builder", "build-claude")
         bus.submit(c.job, c.token, "pass", content="spec")
-        t = app.screen.query_one("#board-table", DataTable)
+        t = app.screen.query_one("#board-table", RowTable)
         assert await wait_for(pilot, lambda: any(
             "implement" in str(t.get_row_at(i)[5]) for i in range(t.row_count) if t.get_row_at(i)[0] == c.task))
 

@@ -90,3 +90,51 @@ async def test_cancel_changes_nothing_and_refusals_are_notifications(make_app, k
         await pilot.press("enter")
         assert await wait_for(pilot, lambda: any("paused" in n.message for n in app._notifications))
         assert _status(bus, t) == ["pending"]
+
+
+async def test_approving_an_action_request_wakes_the_requesters_lane(make_app, keys, bus):
+    t = bus.add_task("Rotate the GitHub token", "ops", by="bob", attributes={
+        "environment": "staging", "credential": "github", "service": "github"})["task"]
+    asked = bus.act("credential.use", "ops-claude", t)
+    assert asked["exit_code"] == 6
+    before = lane_version(bus, "operator")
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#inbox-table", DataTable)
+        row = [table.get_row_at(i)[2] for i in range(table.row_count)].index(t)
+        for _ in range(row):
+            await pilot.press("down")
+        await settle(pilot)
+        assert app.screen.current["kind"] == "action" and app.screen.current["subject"] == "credential.use"
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press(*"rotation window", "enter")
+        assert await wait_for(pilot, lambda: [a["status"] for a in bus.task(t)["approvals"]] == ["granted"])
+    assert lane_version(bus, "operator") > before  # the requester's lane is woken
+    assert bus.act("credential.use", "ops-claude", t)["decision"]["approved_by"] == "alice"
+
+
+def test_adrs_the_work_cites_are_part_of_the_evidence():
+    from org.tui.data import adrs_in_notes
+
+    trace = [{"actor": "ops-claude", "gate": "plan", "data": {"note": "Plan for the deploy (cites ADR-0004, ADR-0006)"}},
+             {"actor": "sec-gemini", "gate": "review", "data": {"note": "pass; ADR-0004 holds"}},
+             {"actor": "engine", "gate": None, "data": {"note": 3}}]
+    assert adrs_in_notes(trace, {"content": "steps ... per ADR-0009"}) == {
+        4: "ops-claude at plan", 6: "ops-claude at plan", 9: "the latest work"}
+
+
+async def test_at_80x24_page_keys_scroll_the_evidence_not_the_inbox(make_app, keys):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert await wait_for(pilot, lambda: "Reviews" in plain(app.screen.query_one("#evidence", Static)))
+        pane = app.screen.query_one("#evidence-pane")
+        before = app.screen.current["approval"]
+        await pilot.press("pagedown")
+        await settle(pilot)
+        assert pane.scroll_y > 0 and app.screen.current["approval"] == before
+        await pilot.press("pageup")
+        await settle(pilot)
+        assert pane.scroll_y == 0

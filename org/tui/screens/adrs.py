@@ -125,7 +125,7 @@ class AdrsScreen(OrgScreen):
                 return
             await self.query_one("#adr-body", Markdown).update(text)
 
-        self.run_worker(load(), group="adr", exclusive=True, exit_on_error=False)
+        self.run_worker(load, group="adr", exclusive=True, exit_on_error=False)
 
     def action_search(self) -> None:
         self.query_one("#adr-search", Input).focus()

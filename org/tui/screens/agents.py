@@ -79,10 +79,10 @@ class AgentsScreen(OrgScreen):
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="agents-body", classes="body"):
             t = DataTable(id="actors", cursor_type="row", zebra_stripes=True)
-            t.add_columns("actor", "lane", "family", "working on", "lease", "spent", "calls", "done", "status")
+            t.add_columns("actor", "status", "lane", "family", "working on", "lease", "spent", "calls", "done")
             yield t
             ln = DataTable(id="lanes", cursor_type="row", zebra_stripes=True)
-            ln.add_columns("lane", "kind", "members", "queued", "leased", "spent", "status")
+            ln.add_columns("lane", "status", "kind", "members", "queued", "leased", "spent")
             yield ln
             yield Static("", id="agents-extra")
 
@@ -104,13 +104,13 @@ class AgentsScreen(OrgScreen):
         for a in data["actors"]:
             status = Text("PAUSED " + a["paused"], style="bold red") if a["paused"] else (
                 Text(a["flag"], style=FLAG_STYLE.get(a["flag"], "")) if a["flag"] else Text("ok", style="green"))
-            rows.append((a["actor"], a["lane"], a["family"], a["working"], a["lease_age"],
-                         _money(a["spent"], a["budget"]), str(a["calls"]), str(a["done"]), status))
+            rows.append((a["actor"], status, a["lane"], a["family"], a["working"], a["lease_age"],  # status second:
+                         _money(a["spent"], a["budget"]), str(a["calls"]), str(a["done"])))  # seen at 80 columns
         lanes = []
         for ln in data["lanes"]:
             status = Text("PAUSED " + ln["paused"], style="bold red") if ln["paused"] else Text("ok", style="green")
-            lanes.append((ln["lane"], ln["kind"], str(ln["members"]), str(ln["queued"]), str(ln["leased"]),
-                          _money(ln["spent"], ln["budget"]), status))
+            lanes.append((ln["lane"], status, ln["kind"], str(ln["members"]), str(ln["queued"]), str(ln["leased"]),
+                          _money(ln["spent"], ln["budget"])))
         sig = (tuple(tuple(map(str, r)) for r in rows), tuple(tuple(map(str, r)) for r in lanes))
         if sig != self._sig:
             self._sig = sig

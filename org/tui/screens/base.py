@@ -68,7 +68,7 @@ class OrgScreen(Screen):
             self._again = True
             return
         self._loading = True
-        self.run_worker(self._reload(), group="load", exit_on_error=False)
+        self.run_worker(self._reload, group="load", exit_on_error=False)
 
     async def _reload(self) -> None:
         try:
@@ -113,4 +113,4 @@ class OrgScreen(Screen):
                 done(out)
             self.app.poll_now()
 
-        self.run_worker(run(), group="act", exit_on_error=False)
+        self.run_worker(run, group="act", exit_on_error=False)

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Input, Select, Static
+from textual.widgets import Input, Select, Static
 
 from org.tui.data import STATES, BoardRow, Filters, board_rows, filter_rows
 from org.tui.screens.base import OrgScreen
+from org.tui.widgets.filterselect import FilterSelect
+from org.tui.widgets.rowtable import Column, RowTable, natural_widths
 
-__all__ = ["BoardScreen", "PAGE"]
+__all__ = ["BoardScreen", "COLUMNS"]
 
-PAGE = 100  # rows painted per step: a filter repaints one page; scrolling near the end paints the next
-TITLE_MAX = 32
-STATE_STYLE = {"waiting": "bold yellow", "escalated": "bold red", "done": "green", "rejected": "red", "active": ""}
+STATE_STYLE = {"waiting": "bold yellow", "escalated": "bold red", "done": "green", "rejected": "red"}
 TIER_STYLE = {"high": "bold red", "medium": "yellow", "low": "green"}
+COLUMNS = (Column("task"), Column("title", flex=True, min_width=12, max_width=40), Column("workflow"),
+           Column("tier", styles=TIER_STYLE), Column("state", styles=STATE_STYLE), Column("open gates"),
+           Column("who", max_width=24))
 
 
 class BoardScreen(OrgScreen):
@@ -29,34 +31,30 @@ class BoardScreen(OrgScreen):
         Binding("w", "cycle('workflow')", "Workflow"),
         Binding("x", "clear_filters", "Clear"),
         Binding("enter", "timeline", "Timeline", show=False),
-        Binding("p", "pause_task", "Pause task"),
+        Binding("p", "pause_task", "Pause"),
         Binding("escape", "focus_table", "Table", show=False),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[BoardRow] = []
-        self.shown: list[BoardRow] = []
         self.matched: list[BoardRow] = []
+        self.widths: list[int] = []
         self.filters = Filters()
         self.choices: dict[str, list[str]] = {"lane": [], "state": list(STATES), "tier": [], "workflow": []}
-        self._painted: tuple | None = None
+        self._painted = False
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="board-filters", classes="body"):
             yield Input(placeholder="/ search", id="board-search", compact=True)
             for f in ("lane", "state", "tier", "workflow"):
-                yield Select([], prompt=f, id=f"f-{f}", compact=True, classes="filter")
+                yield FilterSelect([], prompt=f, id=f"f-{f}", compact=True, classes="filter")
         yield Static("", id="board-count", classes="body status")
-        table = DataTable(id="board-table", cursor_type="row", zebra_stripes=True, classes="body")
-        for label, key in (("task", "task"), ("title", "title"), ("workflow", "wf"), ("tier", "tier"),
-                           ("state", "state"), ("open gates", "gates"), ("who", "who")):
-            table.add_column(label, key=key)
-        yield table
+        yield RowTable(COLUMNS, id="board-table", classes="body")
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one("#board-table", DataTable).focus()
+        self.query_one("#board-table", RowTable).focus()
 
     def load(self):
         bus = self.app.bus
@@ -65,10 +63,10 @@ class BoardScreen(OrgScreen):
         choices = {"lane": sorted(cfg.lanes) if cfg else [], "state": list(STATES),
                    "tier": [t.id for t in cfg.risk.tiers] if cfg else [],
                    "workflow": sorted(cfg.workflows) if cfg else []}
-        return rows, choices
+        return rows, choices, natural_widths(COLUMNS, [r.cells for r in rows])
 
     def show(self, data) -> None:
-        rows, choices = data
+        rows, choices, widths = data
         if not rows:
             self.empty("The work bus is empty: no task has been started.")
             return
@@ -82,44 +80,28 @@ class BoardScreen(OrgScreen):
                     value = getattr(self.filters, f)
                     if value in opts:
                         sel.value = value
-        self.rows = rows
+        self.rows, self.widths = rows, widths
         self.repaint()
 
     # -- painting ----------------------------------------------------------------------------
     def repaint(self) -> None:
+        """Filter in memory and hand the matches to the table, which paints only the rows on screen.
+        The cursor stays on the task it was on while that task still matches."""
         matched = filter_rows(self.rows, self.filters)
-        count = self.query_one("#board-count", Static)
-        count.update(f"{len(matched):,} of {len(self.rows):,} tasks · {self.filters.describe()}")
-        sig = (self.filters, tuple(matched[:PAGE]))
-        if sig == self._painted and len(matched) == len(self.matched):
-            self.matched = matched
-            return
-        self._painted = sig
+        self.query_one("#board-count", Static).update(  # one line of fixed size: no layout pass
+            f"{len(matched):,} of {len(self.rows):,} tasks · {self.filters.describe()}", layout=False)
+        table = self.query_one("#board-table", RowTable)
+        was = self.selected()
+        cursor = 0
+        if was is not None:
+            i = table.cursor_row
+            if i < len(matched) and matched[i].task == was.task:
+                cursor = i
+            else:
+                cursor = next((j for j, r in enumerate(matched) if r.task == was.task), 0)
         self.matched = matched
-        table = self.query_one("#board-table", DataTable)
-        keep = table.cursor_row
-        table.clear()
-        self.shown = []
-        self._paint_more(max(PAGE, keep + 1))
-        if self.shown:
-            table.move_cursor(row=min(keep, len(self.shown) - 1))
-
-    def _paint_more(self, n: int = PAGE) -> None:
-        """Append the next n matching rows (the table holds only what was scrolled to)."""
-        start = len(self.shown)
-        more = self.matched[start:start + n]
-        if not more:
-            return
-        self.shown.extend(more)
-        self.query_one("#board-table", DataTable).add_rows(
-            [(r.task, r.title if len(r.title) <= TITLE_MAX else r.title[:TITLE_MAX - 1] + "…", r.workflow,
-              Text(r.tier or "-", style=TIER_STYLE.get(r.tier, "")),
-              Text(r.state, style=STATE_STYLE.get(r.state, "")), r.gates, r.holders or ", ".join(sorted(r.lanes)) or "-")
-             for r in more])
-
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.cursor_row >= len(self.shown) - 10:
-            self._paint_more()
+        self._painted = True
+        table.set_rows([r.cells for r in matched], widths=self.widths, cursor=cursor)
 
     def set_filter(self, **kw) -> None:
         self.filters = Filters(**{**self.filters.__dict__, **kw})
@@ -143,7 +125,7 @@ class BoardScreen(OrgScreen):
         self.query_one("#board-search", Input).focus()
 
     def action_focus_table(self) -> None:
-        self.query_one("#board-table", DataTable).focus()
+        self.query_one("#board-table", RowTable).focus()
 
     def action_cycle(self, name: str) -> None:
         """Keyboard filter: each press moves to the next value; after the last, back to 'any'."""
@@ -165,12 +147,12 @@ class BoardScreen(OrgScreen):
         self.repaint()
 
     def selected(self) -> BoardRow | None:
-        table = self.query_one("#board-table", DataTable)
-        if not self.shown or table.cursor_row is None or not 0 <= table.cursor_row < len(self.shown):
+        table = self.query_one("#board-table", RowTable)
+        if not self.matched or not 0 <= table.cursor_row < len(self.matched):
             return None
-        return self.shown[table.cursor_row]
+        return self.matched[table.cursor_row]
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_row_table_row_selected(self, event: RowTable.RowSelected) -> None:
         self.action_timeline()
 
     def action_timeline(self) -> None:

@@ -20,12 +20,13 @@ HELP = """[b]org tui[/b]: the approval inbox and operator console. Keys first; t
 [b]1 Inbox[/b]  pending approvals, riskiest tier first, then oldest first
   up/down  select: the evidence pane shows what changed, reviews (model family, verdict),
            rule checks (rule id, file:line), ADRs cited and the cost so far
+  pgdn/space, pgup  page through the evidence
   a  approve (optional note)     r  reject (note required)     enter  the task's timeline
   Decisions are recorded as you, bound to the revision you saw; authors may not decide.
 
 [b]2 Board[/b]  every task by state and open gate, live
   /  search      l lane   s state   t tier   w workflow  (each press: next value)   x  clear
-  enter  timeline     p  pause the task
+  enter (or click a selected row)  timeline     p  pause the task
 
 [b]Timeline[/b]  every event, decision, rule and its source, model call with tokens and cost
   p  pause the task    u  resume it    esc  back

@@ -26,6 +26,8 @@ class InboxScreen(OrgScreen):
         Binding("enter", "timeline", "Timeline"),
         Binding("2", "app.switch_mode('board')", "Board"),
         Binding("3", "app.switch_mode('agents')", "Agents"),
+        Binding("pagedown,space", "evidence(1)", "Scroll evidence", show=False, priority=True),
+        Binding("pageup", "evidence(-1)", "Scroll evidence back", show=False, priority=True),
     ]
 
     def __init__(self) -> None:
@@ -105,7 +107,7 @@ class InboxScreen(OrgScreen):
             else:
                 self._ev_for = None
 
-        self.run_worker(load(), group="evidence", exclusive=True, exit_on_error=False)
+        self.run_worker(load, group="evidence", exclusive=True, exit_on_error=False)
 
     # -- decisions ---------------------------------------------------------------------------
     def _decide(self, approve: bool) -> None:
@@ -143,6 +145,14 @@ class InboxScreen(OrgScreen):
             self.act(call, ok)
 
         self.app.push_screen(NoteModal(f"{verb} {it['task']}?", body, required=not approve, action=verb), done)
+
+    def action_evidence(self, direction: int) -> None:
+        """Page through the evidence while the cursor stays on the request (at 80x24 it is longer than the pane)."""
+        pane = self.query_one("#evidence-pane", VerticalScroll)
+        if direction > 0:
+            pane.scroll_page_down(animate=False)
+        else:
+            pane.scroll_page_up(animate=False)
 
     def action_approve(self) -> None:
         self._decide(True)

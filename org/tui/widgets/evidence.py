@@ -116,8 +116,13 @@ def render_evidence(ev: dict) -> RenderableType:
     out.append(_heading("ADRs cited"))
     adrs = ev.get("adrs") or {}
     if adrs:
+        titles = ev.get("adr_titles") or {}
         for n, why in adrs.items():
-            out.append(Text(f"ADR-{int(n):04d}  via {why}   (5: ADRs screen to read it)"))
+            line = Text(f"ADR-{int(n):04d} ", style="bold")
+            line.append(titles.get(n, "(not in adrs/)"))
+            out.append(line)
+            out.append(Text(f"  {why if why.startswith('cited') else 'via ' + why}", style="dim"))
+        out.append(Text("5: the ADRs screen reads them", style="dim"))
     else:
         out.append(Text("none", style="dim"))
 
