@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import time
@@ -234,6 +235,9 @@ def serve(
         sys.stdout.flush()
 
     d.serve(on_ready=ready)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)  # the socket is gone and the connections are closed: skip the interpreter's slow teardown
 
 
 @broker_app.command("status")

@@ -161,7 +161,7 @@ class BrokerDaemon:
         if on_ready:
             on_ready()
         try:
-            self._server.serve_forever(poll_interval=0.2)
+            self._server.serve_forever(poll_interval=0.05)
         finally:
             self._server.server_close()
             with contextlib.suppress(OSError):

@@ -6,8 +6,10 @@ Layout (ORG_CONFIG_HOME, else $XDG_CONFIG_HOME/org, else ~/.config/org):
     <config home>/<root hash>/<human>.token   a human's own principal token, 0600
 
 The root hash names the org (sha256 of its resolved folder), so two orgs on one machine never share
-tokens. ORG_TOKEN_PEPPER overrides the pepper file (for several machines sharing one PostgreSQL).
-A token file that others can read is refused, like ssh refuses a world-readable key.
+tokens. ORG_TOKEN_PEPPER overrides the pepper file (for several machines sharing one PostgreSQL);
+ORG_PEPPER_FD names an inherited pipe the pepper is read from once (how `org run` hands it to its agent
+host without telling it where the config folder is). A token file that others can read is refused,
+like ssh refuses a world-readable key.
 """
 
 from __future__ import annotations
@@ -73,8 +75,26 @@ def _read_private(path: Path) -> str | None:
     return path.read_text().strip()
 
 
+_FD_PEPPER: list[bytes] = []
+
+
+def _pepper_from_fd(fd: str) -> bytes:
+    if not _FD_PEPPER:
+        try:
+            n = int(fd)
+            with os.fdopen(n, "rb") as f:
+                _FD_PEPPER.append(f.read(4096).strip())
+        except (ValueError, OSError) as exc:
+            raise UsageError(f"ORG_PEPPER_FD={fd}: cannot read the pepper ({exc})") from None
+    if len(_FD_PEPPER[0]) < 32:
+        raise UsageError("ORG_PEPPER_FD gave no pepper")
+    return _FD_PEPPER[0]
+
+
 def pepper(root: Path | str | None) -> bytes:
     """The key every token hash is made with; the database alone never suffices to check a guess."""
+    if os.environ.get("ORG_PEPPER_FD"):
+        return _pepper_from_fd(os.environ["ORG_PEPPER_FD"])
     env = os.environ.get("ORG_TOKEN_PEPPER")
     if env:
         if len(env) < 32:
