@@ -45,8 +45,12 @@ def org_dir(root: Path | str | None) -> Path:
 
 
 def _ensure_dir(d: Path) -> None:
+    """The org's config folder exists and only its owner may enter it (0700; tightened if we own it)."""
     try:
         d.mkdir(parents=True, exist_ok=True, mode=0o700)
+        st = d.stat()
+        if st.st_uid == os.getuid() and st.st_mode & 0o077:
+            os.chmod(d, 0o700)
     except OSError as exc:
         raise UsageError(f"cannot create {d}: {exc.strerror or exc}")
 
@@ -64,14 +68,24 @@ def write_private(path: Path, text: str) -> None:
 
 
 def _read_private(path: Path) -> str | None:
+    """A secret file's text, or None if missing. Refused (exit 2, with the fix) unless it is a regular file of
+    ours that only we can read, in a folder of ours that only we can enter: like ssh with a private key."""
     try:
-        st = path.stat()
+        st = path.lstat()
+        dst = path.parent.stat()
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}")
+    me = os.getuid()
+    if not stat.S_ISREG(st.st_mode) or st.st_uid != me:
+        raise UsageError(f"{path} must be a regular file owned by you (uid {me}); refusing to use it")
     if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise UsageError(f"{path} is readable by others; only its owner may read it (chmod 600 {path})")
+        raise UsageError(f"{path} is open to others (mode {stat.S_IMODE(st.st_mode):04o}); only its owner may "
+                         f"read it: chmod 600 {path}")
+    if dst.st_uid != me or dst.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise UsageError(f"{path.parent} is open to others (mode {stat.S_IMODE(dst.st_mode):04o}); the folder of "
+                         f"your token files must be yours alone: chmod 700 {path.parent}")
     return path.read_text().strip()
 
 

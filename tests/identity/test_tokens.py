@@ -145,3 +145,34 @@ def test_human_token_files_are_owner_only(root, bus, guard):
     with pytest.raises(UsageError) as e:
         guard.principal(None, as_="alice", command="inbox")
     assert "chmod 600" in e.value.message
+
+
+def test_a_token_folder_open_to_others_or_a_foreign_file_is_refused_through_the_cli(root):
+    """Token files are 0600 in a 0700 folder; a looser folder, a symlink or a group bit is refused (exit 2)
+    with the fix, and no traceback; writing a token tightens a folder of ours."""
+    from idhelpers import org
+
+    code, _, err = org(root, "inbox", "--as", "alice")  # first use makes alice's own file
+    assert code == 0, err
+    p = files.human_token_path(root, "alice")
+    assert stat.S_IMODE(p.stat().st_mode) == 0o600 and stat.S_IMODE(p.parent.stat().st_mode) == 0o700
+    p.parent.chmod(0o750)
+    code, doc, err = org(root, "inbox", "--as", "alice")
+    assert code == 2 and doc["error"] == "usage" and f"chmod 700 {p.parent}" in err and "Traceback" not in err
+    p.parent.chmod(0o700)
+    p.chmod(0o640)
+    code, _, err = org(root, "inbox", "--as", "alice")
+    assert code == 2 and f"chmod 600 {p}" in err
+    p.chmod(0o600)
+    real = p.with_name("elsewhere")
+    p.rename(real)
+    p.symlink_to(real)
+    code, _, err = org(root, "inbox", "--as", "alice")
+    assert code == 2 and "regular file owned by you" in err
+    p.unlink()
+    real.rename(p)
+    p.parent.chmod(0o755)
+    files.write_human_token(root, "bob", "orgp_" + "0" * 16 + "_" + "0" * 64)
+    assert stat.S_IMODE(p.parent.stat().st_mode) == 0o700  # writing a token tightens a folder of ours
+    code, _, err = org(root, "inbox", "--as", "alice")
+    assert code == 0, err
