@@ -76,11 +76,13 @@ class AgentSession:
             # Identity: the humans' own token files (so `org approve --as HUMAN` and the TUI just work) and
             # short-lived principal tokens for this run's agents, held in memory and revoked on close.
             from org.identity.bootstrap import agent_tokens, ensure_human_tokens
+            from org.identity.tokens import Tokens
 
             self._boot = open_bus(db_url, cfg.root, cfg)
             if human_files:  # not in an agent host: the supervisor did it, and no human's file is in reach here
                 ensure_human_tokens(self._boot)
             self.tokens = agent_tokens(self._boot, ttl=12 * 3600, actors=sorted(self.endpoints))
+            Tokens(self._boot).sweep()  # earlier runs' job tokens whose leases are over
             self._open_port = lambda: BusPort(open_bus(db_url, cfg.root, cfg, self.tokens))
         except BaseException:
             self._close_boot()

@@ -33,7 +33,8 @@ from org.errors import Denied, NotFound, Paused, UsageError
 from org.identity import files
 from org.identity.store import TOKEN_COLS, ensure
 
-__all__ = ["Principal", "Tokens", "TOKEN_RE", "parse", "JOB_ACTIONS", "MAX_TTL", "MAX_FAILURES", "WINDOW_S"]
+__all__ = ["Principal", "Tokens", "TOKEN_RE", "parse", "JOB_ACTIONS", "MAX_TTL", "MAX_FAILURES", "WINDOW_S",
+           "REPLAY_GRACE_S"]
 
 TOKEN_RE = re.compile(r"^org([pj])_([0-9a-f]{16})_([0-9a-f]{64})$")
 JOB_ACTIONS = ("job.submit", "job.heartbeat")  # every job token may do these for its own job
@@ -43,6 +44,7 @@ _DUMMY_SALT = "0" * 32
 _DUMMY_HASH = "0" * 64
 AUTH_FAILED = "authentication failed"
 MAX_FAILURES = 10
+REPLAY_GRACE_S = 600.0  # a job token's row outlives its lease this long, so a retried submission is answered
 WINDOW_S = 300.0
 _COUNT_FAILURE = (
     "INSERT INTO org_auth_failures(key, first_at, last_at, failures) VALUES (:k, :t, :t, 1) "
@@ -209,6 +211,25 @@ class Tokens:
                     if ev["type"] == "job.claimed" and ev.get("job") == c.job:
                         ev["data"] = {**ev["data"], "job_token": tid}
         return mint
+
+    def sweep(self, grace_s: float = REPLAY_GRACE_S) -> int:
+        """Delete the rows of job tokens whose lease is over (the job is no longer leased under their fencing
+        token, or that lease expired) and whose claimed lease ended more than `grace_s` ago, and stale failure counts. The audit
+        trail stays: each token's id is in its job.claimed event and in every event it authorised; one
+        `tokens.swept` event records how many rows went. Returns that number."""
+        def fn(tx: Tx) -> int:
+            n: Any = tx.x("DELETE FROM org_tokens WHERE kind = 'job' AND COALESCE(expires_at, created_at) < :cut AND NOT EXISTS "
+                     "(SELECT 1 FROM jobs j WHERE j.id = org_tokens.job AND j.status = 'leased' AND j.token = org_tokens.fence_token "
+                     "AND (j.lease_expires IS NULL OR j.lease_expires > :now)) RETURNING id",
+                     {"cut": tx.now - grace_s, "now": tx.now}).all()
+            n = len(n)
+            tx.x("DELETE FROM org_auth_failures WHERE first_at < :cut", {"cut": tx.now - WINDOW_S})
+            if n:
+                self.ctx.record(tx, "tokens.swept", decision="sweep",
+                                data={"job_tokens": n, "lease_ended_before": tx.now - grace_s})
+            return n
+
+        return self.ctx.write(fn)
 
     def valid(self, token: str | None) -> bool:
         """Quietly: is this a live principal token (right secret, not revoked or expired)? No event recorded."""
