@@ -27,7 +27,7 @@ from typing import Any
 
 from org.errors import Conflict, Denied, IntegrityError, NeedsApproval, NotFound, OrgError, Paused, UsageError
 
-__all__ = ["socket_path", "request", "BrokerDown", "BrokerProcess", "start_broker", "MAX_LINE"]
+__all__ = ["socket_path", "request", "call", "alive", "BrokerDown", "BrokerProcess", "start_broker", "MAX_LINE"]
 
 MAX_LINE = 4 * 1024 * 1024
 _UNIX_MAX = 100  # sun_path holds 108 bytes on Linux; keep a margin
