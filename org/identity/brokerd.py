@@ -143,6 +143,8 @@ class BrokerDaemon:
         old = os.umask(0o177 if len(self.uids) == 1 else 0o111)  # the socket is 0600 from birth
         try:
             self._server = Server(str(self.path), Handler)
+        except OSError as exc:  # e.g. another broker bound it a moment ago
+            raise UsageError(f"cannot listen on {self.path}: {exc.strerror or exc}") from None
         finally:
             os.umask(old)
 
