@@ -46,14 +46,17 @@ def agent_environment(cfg: Any, environ: Mapping[str, str], config_home: str) ->
     return env
 
 
-def supervise(cfg: Any, root: Path, db_url: str, argv: list[str], prepare: Callable[[], None],
-              extra: Callable[[], list[str]] = lambda: []) -> int:
-    """Run `org <argv> <extra()>` as the agent host after `prepare()` (the humans' part, in this process, which
-    may read their token files); the broker serves the run. Returns the agent host's exit code."""
+def supervise(cfg: Any, root: Path, db_url: str, argv: list[str], prepare: Callable[[], Any],
+              handoff: bool = False) -> int:
+    """Run `org <argv>` as the agent host while `prepare()` does the humans' part here (it may read their
+    token files); with `handoff`, the agent host gets `--prepared -` and reads prepare()'s JSON-able result
+    on its stdin (it starts at once and warms up meanwhile). The broker serves the run. Returns the agent
+    host's exit code."""
+    import json
+
     from org.identity import files
     from org.identity.brokerclient import start_broker
 
-    prepare()
     broker = start_broker(root, db_url)
     home = tempfile.mkdtemp(prefix="org-agent-host-")
     r, w = os.pipe()
@@ -63,7 +66,8 @@ def supervise(cfg: Any, root: Path, db_url: str, argv: list[str], prepare: Calla
         os.close(w)
     env = agent_environment(cfg, os.environ, home)
     env["ORG_PEPPER_FD"] = str(r)
-    cmd = [sys.executable, "-m", "org", "--root", str(root), "--db", db_url, *argv, *extra()]
+    cmd = [sys.executable, "-m", "org", "--root", str(root), "--db", db_url, *argv,
+           *(["--prepared", "-"] if handoff else [])]
     proc: subprocess.Popen | None = None
     olds: dict[int, Any] = {}
 
@@ -74,10 +78,16 @@ def supervise(cfg: Any, root: Path, db_url: str, argv: list[str], prepare: Calla
     try:
         # Its own process group: a terminal's Ctrl-C reaches this supervisor only, which passes each one on
         # (the first stops claiming, the second abandons the calls, as `org run` always did).
-        proc = subprocess.Popen(cmd, env=env, pass_fds=(r,), cwd=os.getcwd(), stdin=subprocess.DEVNULL,
-                                process_group=0)
+        proc = subprocess.Popen(cmd, env=env, pass_fds=(r,), cwd=os.getcwd(), process_group=0,
+                                stdin=subprocess.PIPE if handoff else subprocess.DEVNULL)
         os.close(r)
         r = -1
+        state = prepare()
+        if handoff:
+            assert proc.stdin is not None
+            with contextlib.suppress(BrokenPipeError):
+                proc.stdin.write((json.dumps(state) + "\n").encode())
+                proc.stdin.close()
         if _main_thread():
             olds = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
         while True:

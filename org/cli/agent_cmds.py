@@ -37,14 +37,14 @@ def _human_tokens(cfg, o):
     return prepare
 
 
-def _supervise(cfg, o, prepare, extra=lambda: []) -> bool:
+def _supervise(cfg, o, prepare, handoff: bool = False) -> bool:
     """In the user's process: do the humans' part, then run this very command as the agent host (no secrets
     in its environment) beside a credential broker; True when that happened (its exit code is ours)."""
     from org.agents.host import in_agent_host, supervise
 
     if in_agent_host():
         return False
-    code = supervise(cfg, cfg.root, o.db_url(), sys.argv[1:], prepare, extra)
+    code = supervise(cfg, cfg.root, o.db_url(), sys.argv[1:], prepare, handoff)
     if code:
         raise typer.Exit(code)
     return True
@@ -126,7 +126,8 @@ def run(
 
 def demo(
     json_: JsonFlag = False,
-    prepared: Annotated[str | None, typer.Option("--prepared", hidden=True, help="(internal) the humans' part, done.")] = None,
+    prepared: Annotated[str | None, typer.Option(
+        "--prepared", hidden=True, help="(internal) the humans' part, done: its JSON, or '-' to read it on stdin.")] = None,
 ) -> None:
     """The org at work on a realistic mix of tasks, told live (fresh database; the earlier one is moved aside)."""
     import json
@@ -136,12 +137,21 @@ def demo(
     o = opts(json_)
     cfg = load_config(o.org_root())
     out = sys.stderr if o.json else sys.stdout
-    start: dict = {}
 
-    def prepare() -> None:
-        start.update(prepare_demo(cfg, o.db_url(), lambda s="": print(s, file=out, flush=True)))
+    def prepare() -> dict:
+        return prepare_demo(cfg, o.db_url(), lambda s="": print(s, file=out, flush=True))
 
-    if _supervise(cfg, o, prepare, lambda: ["--prepared", json.dumps(start)]):
+    if _supervise(cfg, o, prepare, handoff=True):
         return
+    if prepared == "-":  # the supervisor files the tasks meanwhile; litellm's ~2 s import overlaps with it
+        import threading
+
+        from org.agents.llm import litellm_module
+        from org.errors import UsageError
+
+        threading.Thread(target=litellm_module, name="org-warm-litellm", daemon=True).start()
+        prepared = sys.stdin.readline()
+        if not prepared.strip():
+            raise UsageError("org demo: the supervisor handed over no demo state")
     res = run_demo(cfg, o.db_url(), out=out, quiet=False, prepared=json.loads(prepared) if prepared else None)
     emit({"ok": True, **res.summary()}, lambda: render_summary(res, cfg))

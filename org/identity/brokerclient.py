@@ -153,7 +153,8 @@ def start_broker(root: Path | str, db_url: str, env: dict[str, str] | None = Non
         return BrokerProcess(None, path)
     cmd = [sys.executable, "-m", "org", "--root", str(root), "--db", db_url, "broker", "serve", "--quiet"]
     proc = subprocess.Popen(cmd, env=dict(os.environ if env is None else env), stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=None, start_new_session=True)
+                            stdout=subprocess.DEVNULL, stderr=None, start_new_session=True,
+                            preexec_fn=lambda: os.nice(10))  # its start-up yields to the agents' own  # noqa: PLW1509
     return BrokerProcess(proc, path)
 
 
