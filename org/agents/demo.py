@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 from org.errors import UsageError
 
-__all__ = ["DEMO_TASKS", "DEMO_SEED", "DemoResult", "run_demo", "fresh_database", "render_summary"]
+__all__ = ["DEMO_TASKS", "DEMO_SEED", "DemoResult", "prepare_demo", "run_demo", "fresh_database", "render_summary"]
 
 # (label, title, workflow, attributes)
 DEMO_TASKS: tuple[tuple[str, str, str, dict], ...] = (
@@ -106,8 +106,31 @@ def _requester(cfg: Any) -> str | None:
     return None
 
 
+def prepare_demo(cfg: Any, db_url: str, say: Any = None) -> dict:
+    """The humans' part of the demo: a fresh database, the humans' own token files, and the five tasks filed
+    with a human's own token. Returns what the agents' part needs (JSON-able: it may cross a process)."""
+    from org.bus import Bus
+    from org.identity.bootstrap import ensure_human_tokens
+    from org.identity.guard import Guard
+
+    url, moved = fresh_database(cfg.root, db_url)
+    if moved and say:
+        say(f"org demo: starting afresh; the earlier database was moved to {moved}")
+    by = _requester(cfg)
+    with Bus.open(url, root=cfg.root, config=cfg) as bus:
+        ensure_human_tokens(bus)
+        g = Guard(bus)
+        head = bus.head()
+        labels = {}
+        for label, title, workflow, attrs in DEMO_TASKS:
+            t = g.add_task(None, title, workflow, by=by, attributes=attrs, idempotency_key=f"demo:{label}")
+            labels[t["task"]] = label
+    return {"url": url, "moved": moved, "by": by, "head": head, "labels": labels}
+
+
 def run_demo(cfg: Any, db_url: str, *, out: TextIO | None = None, quiet: bool = False,
-             env: dict[str, str] | None = None) -> DemoResult:
+             env: dict[str, str] | None = None, prepared: dict | None = None) -> DemoResult:
+    """The whole demo in this process, or (with `prepared`, from prepare_demo in the supervisor) the agents' part."""
     from org.agents.localmodel import LocalModelConfig
     from org.agents.runner import RunOptions
     from org.agents.session import AgentSession
@@ -116,9 +139,9 @@ def run_demo(cfg: Any, db_url: str, *, out: TextIO | None = None, quiet: bool = 
     out = out or sys.stdout
     t0 = time.monotonic()
     say = (lambda *_a: None) if quiet else (lambda s="": print(s, file=out, flush=True))
-    url, moved = fresh_database(cfg.root, db_url)
-    if moved:
-        say(f"org demo: starting afresh; the earlier database was moved to {moved}")
+    start = prepared if prepared is not None else prepare_demo(cfg, db_url, say)
+    url, moved, by, head = start["url"], start["moved"], start["by"], start["head"]
+    labels: dict[str, str] = dict(start["labels"])
     local_cfg = LocalModelConfig(seed=DEMO_SEED, defect_rate=DEMO_DEFECT_RATE, latency_s=DEMO_LATENCY_S)
     notes: list[str] = []
 
@@ -127,7 +150,7 @@ def run_demo(cfg: Any, db_url: str, *, out: TextIO | None = None, quiet: bool = 
         if kind in ("budget", "bench", "error", "ledger", "stop"):
             say(f"        !! {text}")
 
-    with AgentSession(cfg, url, note=note, local_config=local_cfg, env=env) as s:
+    with AgentSession(cfg, url, note=note, local_config=local_cfg, env=env, human_files=False) as s:
         where = s.where()
         served = sorted(set(where.values()))
         local = "local model" in served
@@ -136,14 +159,7 @@ def run_demo(cfg: Any, db_url: str, *, out: TextIO | None = None, quiet: bool = 
                "models)" if served == ["local model"] else ", ".join(served)))
         port = s.port()
         try:
-            by = _requester(cfg)
-            labels: dict[str, str] = {}
-            head = port.bus.head()
             say(f"\nEnqueued as {by or 'the operator'}:")
-            for label, title, workflow, attrs in DEMO_TASKS:
-                t = port.bus.guard.add_task(None, title, workflow, by=by, attributes=attrs,
-                                            idempotency_key=f"demo:{label}")  # with the human's own token
-                labels[t["task"]] = label
             say("")
             narrator = Narrator(port, cfg, labels, out=out, after=head) if not quiet else None
             if narrator:

@@ -45,7 +45,7 @@ class AgentSession:
 
     def __init__(self, cfg: Any, db_url: str, *, note: Callable[[str, str], None] | None = None,
                  limits: dict[str, Limits] | None = None, local_config: Any = None,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, human_files: bool = True) -> None:
         from org.agents.busport import BusPort, open_bus
         from org.agents.sqlbudget import SqlBudgetStore
 
@@ -76,10 +76,13 @@ class AgentSession:
             # Identity: the humans' own token files (so `org approve --as HUMAN` and the TUI just work) and
             # short-lived principal tokens for this run's agents, held in memory and revoked on close.
             from org.identity.bootstrap import agent_tokens, ensure_human_tokens
+            from org.identity.tokens import Tokens
 
             self._boot = open_bus(db_url, cfg.root, cfg)
-            ensure_human_tokens(self._boot)
+            if human_files:  # not in an agent host: the supervisor did it, and no human's file is in reach here
+                ensure_human_tokens(self._boot)
             self.tokens = agent_tokens(self._boot, ttl=12 * 3600, actors=sorted(self.endpoints))
+            Tokens(self._boot).sweep()  # earlier runs' job tokens whose leases are over
             self._open_port = lambda: BusPort(open_bus(db_url, cfg.root, cfg, self.tokens))
         except BaseException:
             self._close_boot()

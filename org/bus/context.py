@@ -105,6 +105,7 @@ class Ctx:
         self._states: OrderedDict[str, tuple[int, TaskState]] = OrderedDict()
         self._credentials: dict[str, Any] = {}
         self._redactor: Redactor | None = None
+        self.secret_env: Any = None  # where credential values are read for scrubbing (None: os.environ)
         self._extra: tuple[bool, ExtraCheck | None] = (False, None)
         self.current: OrgConfig | None = None
 
@@ -140,7 +141,7 @@ class Ctx:
     @property
     def redactor(self) -> Redactor:
         if self._redactor is None:
-            self._redactor = Redactor.for_credentials(self._credentials)
+            self._redactor = Redactor.for_credentials(self._credentials, self.secret_env)
         return self._redactor
 
     @property

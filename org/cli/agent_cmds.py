@@ -27,6 +27,29 @@ def _limits(values: list[str] | None):
         raise UsageError(f"--limit: {exc}") from None
 
 
+def _human_tokens(cfg, o):
+    def prepare() -> None:
+        from org.bus import Bus
+        from org.identity.bootstrap import ensure_human_tokens
+
+        with Bus.open(o.db_url(), root=cfg.root, config=cfg) as bus:
+            ensure_human_tokens(bus)  # so `org approve --as HUMAN` and the TUI work after the run
+    return prepare
+
+
+def _supervise(cfg, o, prepare, handoff: bool = False) -> bool:
+    """In the user's process: do the humans' part, then run this very command as the agent host (no secrets
+    in its environment) beside a credential broker; True when that happened (its exit code is ours)."""
+    from org.agents.host import in_agent_host, supervise
+
+    if in_agent_host():
+        return False
+    code = supervise(cfg, cfg.root, o.db_url(), sys.argv[1:], prepare, handoff)
+    if code:
+        raise typer.Exit(code)
+    return True
+
+
 def run(
     lane: Annotated[list[str] | None, typer.Option("--lane", help="Serve only this agent lane (repeatable).")] = None,
     watch: Annotated[bool, typer.Option("--watch", help="Keep running and wait for new work (Ctrl-C stops).")] = False,
@@ -49,6 +72,8 @@ def run(
         if n not in agent_lanes:
             raise UsageError(f"'{n}' is not an agent lane (agent lanes: {', '.join(agent_lanes)})")
     lim = _limits(limit)
+    if _supervise(cfg, o, _human_tokens(cfg, o)):
+        return
 
     def note(kind: str, text: str) -> None:
         err(f"org run: {text}")
@@ -61,7 +86,7 @@ def run(
         extra = f" - {j.detail}" if j.detail and j.status != "submitted" else ""
         err(f"  {what:24} {j.actor:12} {j.status:9} {j.verdict or '':7}{cost}{extra}")
 
-    with AgentSession(cfg, o.db_url(), note=note, limits=lim) as s:
+    with AgentSession(cfg, o.db_url(), note=note, limits=lim, human_files=False) as s:
         places = sorted(set(s.where().values()))
         err(f"org run: {len(s.where())} agents in {len(lane or agent_lanes)} lane(s); calls go to {', '.join(places)}"
             + (f" ({s.local.url})" if s.local.url else "") + ("; Ctrl-C stops" if watch else ""))
@@ -99,11 +124,34 @@ def run(
     emit(data, human)
 
 
-def demo(json_: JsonFlag = False) -> None:
+def demo(
+    json_: JsonFlag = False,
+    prepared: Annotated[str | None, typer.Option(
+        "--prepared", hidden=True, help="(internal) the humans' part, done: its JSON, or '-' to read it on stdin.")] = None,
+) -> None:
     """The org at work on a realistic mix of tasks, told live (fresh database; the earlier one is moved aside)."""
-    from org.agents.demo import render_summary, run_demo
+    import json
+
+    from org.agents.demo import prepare_demo, render_summary, run_demo
 
     o = opts(json_)
     cfg = load_config(o.org_root())
-    res = run_demo(cfg, o.db_url(), out=sys.stderr if o.json else sys.stdout, quiet=False)
+    out = sys.stderr if o.json else sys.stdout
+
+    def prepare() -> dict:
+        return prepare_demo(cfg, o.db_url(), lambda s="": print(s, file=out, flush=True))
+
+    if _supervise(cfg, o, prepare, handoff=True):
+        return
+    if prepared == "-":  # the supervisor files the tasks meanwhile; litellm's ~2 s import overlaps with it
+        import threading
+
+        from org.agents.llm import litellm_module
+        from org.errors import UsageError
+
+        threading.Thread(target=litellm_module, name="org-warm-litellm", daemon=True).start()
+        prepared = sys.stdin.readline()
+        if not prepared.strip():
+            raise UsageError("org demo: the supervisor handed over no demo state")
+    res = run_demo(cfg, o.db_url(), out=out, quiet=False, prepared=json.loads(prepared) if prepared else None)
     emit({"ok": True, **res.summary()}, lambda: render_summary(res, cfg))

@@ -399,13 +399,16 @@ def spend(
 def sweep(token: TokenOpt = None,
           as_: Annotated[str | None, typer.Option("--as", help="Who is asking.")] = None,
           json_: JsonFlag = False) -> None:
-    """Requeue expired leases (parking jobs that keep expiring as dead), escalate stalled or over-budget tasks."""
+    """Requeue expired leases (parking jobs that keep expiring as dead), escalate stalled or over-budget tasks,
+    and delete the rows of job tokens whose lease ended (their ids stay in the audit log)."""
     o = opts(json_)
     with open_bus(o) as bus:
-        guard(bus).reader(token, as_=as_, command="sweep")
-        r = bus.sweep()
+        g = guard(bus)
+        g.reader(token, as_=as_, command="sweep")
+        r = {**bus.sweep(), "job_tokens_removed": g.tokens.sweep()}
     emit({"ok": True, **r}, lambda: (f"requeued {len(r['requeued'])}, dead {len(r['dead'])}, stalled "
-                                     f"{len(r['stalled'])}, over budget {len(r['over_budget'])}"))
+                                     f"{len(r['stalled'])}, over budget {len(r['over_budget'])}, "
+                                     f"job tokens removed {r['job_tokens_removed']}"))
 
 
 # -- audit ---------------------------------------------------------------------------------------

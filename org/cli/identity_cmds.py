@@ -1,8 +1,10 @@
-"""org token issue|revoke|list and org credential use: principals' tokens and the credential broker."""
+"""org token issue|revoke|list, org credential use and org broker serve|status: tokens and the credential broker."""
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 import time
 from typing import Annotated
 
@@ -16,6 +18,8 @@ token_app = typer.Typer(name="token", help="Issue, revoke and list principals' t
                         add_completion=False, rich_markup_mode=None)
 cred_app = typer.Typer(name="credential", help="Use a credential by name through the broker.", no_args_is_help=True,
                        add_completion=False, rich_markup_mode=None)
+broker_app = typer.Typer(name="broker", help="The credential broker: the one process that holds secrets.",
+                         no_args_is_help=True, add_completion=False, rich_markup_mode=None)
 
 TokenOpt = Annotated[str | None, typer.Option(
     "--token", envvar="ORG_TOKEN", show_envvar=False,
@@ -27,6 +31,7 @@ _TTL = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")
 def register(app: typer.Typer) -> None:
     app.add_typer(token_app, name="token")
     app.add_typer(cred_app, name="credential")
+    app.add_typer(broker_app, name="broker")
 
 
 def _ttl(s: str | None) -> float | None:
@@ -183,12 +188,65 @@ def use(
     json_: JsonFlag = False,
 ) -> None:
     """Have the broker call SERVICE with CREDENTIAL (decide() first; you never see the secret).
-    Exit 0 called, 4 refused, 6 needs a human's approval, 7 the service did not answer."""
-    from org.identity.broker import Broker
+    Needs a running broker ('org broker serve'). Exit 0 called, 4 refused, 6 needs a human's approval,
+    7 the broker or the service did not answer."""
+    from org.identity import files
+    from org.identity.brokerclient import call
 
-    opts(json_)
-    bus, g = _open()
-    with bus:
-        r = Broker(bus, g).call(token, credential=credential, service=service, task=task, as_=as_, method=method,
-                                path=path, body=data)
+    o = opts(json_)
+    if not token and as_:
+        token = files.read_human_token(o.org_root(), as_)  # a human's own file, read here, never by the broker
+    req = {"op": "use", "token": token, "credential": credential, "service": service, "task": task, "as": as_,
+           "method": method, "path": path, "body": data}
+    r = call(o.org_root(), o.db_url(), req, timeout=60.0)
     emit(r, lambda: f"{r['method']} {r['service']}{r['path']} -> {r['status']}\n{r['body']}")
+
+
+@broker_app.command("serve")
+def serve(
+    socket_: Annotated[str | None, typer.Option("--socket", help="Socket path (default: the org's own, under .org/).")] = None,
+    allow_uid: Annotated[list[int] | None, typer.Option(
+        "--allow-uid", help="Also answer this OS user (when the broker runs as its own user; repeatable).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No start-up line on stderr.")] = False,
+    json_: JsonFlag = False,
+) -> None:
+    """Serve the org's credential broker until stopped (SIGTERM or Ctrl-C). Start it where the secrets are
+    (the credentials' environment variables or files); agents and 'org credential use' only talk to it."""
+    from pathlib import Path
+
+    from org.cli._common import err, load_config
+    from org.identity.brokerd import BrokerDaemon
+
+    o = opts(json_)
+    root = o.org_root()
+    cfg = load_config(root)
+    d = BrokerDaemon(root, o.db_url(), cfg, socket_file=Path(socket_).expanduser() if socket_ else None,
+                     allow_uids=tuple(allow_uid or ()))
+    d.bind()
+    have = sorted(n for n, spec in cfg.credentials.items() if d.secrets.env is not None and (
+        spec.env in d.secrets.env if spec.env else spec.file is not None))
+
+    def ready() -> None:
+        emit({"ok": True, "pid": d.status()["pid"], "socket": str(d.path), "credentials": have},
+             "" if quiet else None)
+        if not quiet and not o.json:
+            err(f"org broker: serving {root} on {d.path} (pid {d.status()['pid']}); credentials with a secret "
+                f"source here: {', '.join(have) or 'none'}. Ctrl-C stops.")
+        sys.stdout.flush()
+
+    d.serve(on_ready=ready)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)  # the socket is gone and the connections are closed: skip the interpreter's slow teardown
+
+
+@broker_app.command("status")
+def status(json_: JsonFlag = False) -> None:
+    """Is a broker serving this org? Its pid, socket and counters (exit 7 when none is running)."""
+    from org.identity.brokerclient import call
+
+    o = opts(json_)
+    r = call(o.org_root(), o.db_url(), {"op": "ping"}, timeout=5.0)
+    emit({"ok": True, **r}, lambda: f"broker pid {r['pid']} on {r['socket']}: {r['requests']} request(s), "
+                                     f"{r['uses']} use(s), {r['refusals']} refusal(s), "
+                                     f"{r['secrets_resolved']} secret read(s)")

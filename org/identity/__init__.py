@@ -4,6 +4,8 @@
   mint job tokens inside a claim, authenticate a presented token in constant time.
 - `guard.Guard`: the bus behind authentication (what the CLI and the built-in agents use).
 - `broker.Broker`: actions that name a credential; decide() first, the secret only for an allowed action.
+- `brokerd.BrokerDaemon` / `brokerclient`: the broker as its own process (`org broker serve`, a private Unix
+  socket) and its clients (`org credential use`); the only process that reads secrets.
 - `bootstrap`: the principals and tokens a local org needs (`org init`, the demo), created automatically.
 - `files`: the per-org config folder: the pepper and humans' own token files (0600).
 """

@@ -26,7 +26,7 @@ from org.bus.redact import Redactor
 from org.errors import Denied, NeedsApproval, Paused, UsageError
 from org.identity.guard import Guard, acting
 
-__all__ = ["Broker", "REFUSED", "METHODS", "MAX_BODY"]
+__all__ = ["Broker", "Secrets", "REFUSED", "METHODS", "MAX_BODY"]
 
 REFUSED = "the broker refused this request"
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -47,9 +47,10 @@ _OPENER = urllib.request.build_opener(_NoRedirect, urllib.request.ProxyHandler({
 class Broker:
     """Uses credentials on behalf of authenticated principals, after decide() allows it."""
 
-    def __init__(self, bus, guard: Guard | None = None) -> None:
+    def __init__(self, bus, guard: Guard | None = None, secrets: Secrets | None = None) -> None:
         self.bus = bus
         self.guard = guard or Guard(bus)
+        self.secrets = secrets or Secrets()
 
     def call(self, token: str | None, *, credential: str, service: str, task: str, as_: str | None = None,
              method: str = "GET", path: str = "/", body: str | None = None, timeout: float = 10.0) -> dict:
@@ -71,7 +72,7 @@ class Broker:
                                 f"#{r['approval']}): org approve {r['task']} --as HUMAN --action credential.use",
                                 approval=r["approval"], task=r["task"])
         spec = self._spec(r["task"], credential, service, d)
-        secret = _resolve(spec) if spec is not None else None
+        secret = self.secrets.resolve(spec) if spec is not None else None
         if spec is None or not secret or not spec.url or any(c in secret for c in "\r\n\x00"):
             why = ("not the decided credential" if spec is None else "no secret available" if not secret
                    else "no url declared" if not spec.url else "malformed secret")
@@ -80,7 +81,7 @@ class Broker:
         url = spec.url.rstrip("/") + path
         req = urllib.request.Request(url, data=body.encode() if body is not None else None, method=method)
         req.add_header(spec.header, f"{spec.scheme} {secret}" if spec.scheme else secret)
-        red = Redactor({credential: secret, **_known(self.bus)})
+        red = Redactor({credential: secret, **self.secrets.known(self.bus.config())})
         started = time.monotonic()
         try:
             with _OPENER.open(req, timeout=timeout) as resp:
@@ -128,24 +129,45 @@ class Broker:
         ctx.write(fn)
 
 
-def _resolve(spec) -> str | None:
-    if spec.env:
-        v = os.environ.get(spec.env)
-        return v.strip() if v and v.strip() else None
-    try:
-        p = Path(spec.file).expanduser()
-        v = p.read_text(errors="ignore").strip() if p.is_file() and p.stat().st_size < 65536 else ""
-    except OSError:
-        return None
-    return v or None
+class Secrets:
+    """Where the broker reads secrets: a snapshot of the declared credentials' environment variables (the
+    broker daemon takes them out of its own os.environ, see `take`), or os.environ itself; files are read
+    at use, never cached. `resolved` counts every read of a secret for use (the daemon reports it)."""
 
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        self.env = env
+        self.resolved = 0
 
-def _known(bus) -> dict[str, str]:
-    """Every declared credential's current value, so a response echoing any of them is scrubbed too."""
-    cfg = bus.config()
-    out: dict[str, str] = {}
-    for name, spec in (cfg.credentials if cfg is not None else {}).items():
-        v = _resolve(spec)
-        if v:
-            out[name] = v
-    return out
+    @classmethod
+    def take(cls, cfg) -> Secrets:
+        """Move the declared credentials' environment variables out of os.environ into a private snapshot."""
+        env: dict[str, str] = {}
+        for spec in (cfg.credentials if cfg is not None else {}).values():
+            if spec.env and spec.env in os.environ:
+                env[spec.env] = os.environ.pop(spec.env)
+        return cls(env)
+
+    def _read(self, spec) -> str | None:
+        if spec.env:
+            v = (os.environ if self.env is None else self.env).get(spec.env)
+            return v.strip() if v and v.strip() else None
+        try:
+            p = Path(spec.file).expanduser()
+            v = p.read_text(errors="ignore").strip() if p.is_file() and p.stat().st_size < 65536 else ""
+        except OSError:
+            return None
+        return v or None
+
+    def resolve(self, spec) -> str | None:
+        """The secret, for a use decide() allowed."""
+        self.resolved += 1
+        return self._read(spec)
+
+    def known(self, cfg) -> dict[str, str]:
+        """Every declared credential's current value, so a response echoing any of them is scrubbed too."""
+        out: dict[str, str] = {}
+        for name, spec in (cfg.credentials if cfg is not None else {}).items():
+            v = self._read(spec)
+            if v:
+                out[name] = v
+        return out

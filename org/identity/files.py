@@ -6,8 +6,10 @@ Layout (ORG_CONFIG_HOME, else $XDG_CONFIG_HOME/org, else ~/.config/org):
     <config home>/<root hash>/<human>.token   a human's own principal token, 0600
 
 The root hash names the org (sha256 of its resolved folder), so two orgs on one machine never share
-tokens. ORG_TOKEN_PEPPER overrides the pepper file (for several machines sharing one PostgreSQL).
-A token file that others can read is refused, like ssh refuses a world-readable key.
+tokens. ORG_TOKEN_PEPPER overrides the pepper file (for several machines sharing one PostgreSQL);
+ORG_PEPPER_FD names an inherited pipe the pepper is read from once (how `org run` hands it to its agent
+host without telling it where the config folder is). A token file that others can read is refused,
+like ssh refuses a world-readable key.
 """
 
 from __future__ import annotations
@@ -43,8 +45,12 @@ def org_dir(root: Path | str | None) -> Path:
 
 
 def _ensure_dir(d: Path) -> None:
+    """The org's config folder exists and only its owner may enter it (0700; tightened if we own it)."""
     try:
         d.mkdir(parents=True, exist_ok=True, mode=0o700)
+        st = d.stat()
+        if st.st_uid == os.getuid() and st.st_mode & 0o077:
+            os.chmod(d, 0o700)
     except OSError as exc:
         raise UsageError(f"cannot create {d}: {exc.strerror or exc}")
 
@@ -62,19 +68,47 @@ def write_private(path: Path, text: str) -> None:
 
 
 def _read_private(path: Path) -> str | None:
+    """A secret file's text, or None if missing. Refused (exit 2, with the fix) unless it is a regular file of
+    ours that only we can read, in a folder of ours that only we can enter: like ssh with a private key."""
     try:
-        st = path.stat()
+        st = path.lstat()
+        dst = path.parent.stat()
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}")
+    me = os.getuid()
+    if not stat.S_ISREG(st.st_mode) or st.st_uid != me:
+        raise UsageError(f"{path} must be a regular file owned by you (uid {me}); refusing to use it")
     if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise UsageError(f"{path} is readable by others; only its owner may read it (chmod 600 {path})")
+        raise UsageError(f"{path} is open to others (mode {stat.S_IMODE(st.st_mode):04o}); only its owner may "
+                         f"read it: chmod 600 {path}")
+    if dst.st_uid != me or dst.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise UsageError(f"{path.parent} is open to others (mode {stat.S_IMODE(dst.st_mode):04o}); the folder of "
+                         f"your token files must be yours alone: chmod 700 {path.parent}")
     return path.read_text().strip()
+
+
+_FD_PEPPER: list[bytes] = []
+
+
+def _pepper_from_fd(fd: str) -> bytes:
+    if not _FD_PEPPER:
+        try:
+            n = int(fd)
+            with os.fdopen(n, "rb") as f:
+                _FD_PEPPER.append(f.read(4096).strip())
+        except (ValueError, OSError) as exc:
+            raise UsageError(f"ORG_PEPPER_FD={fd}: cannot read the pepper ({exc})") from None
+    if len(_FD_PEPPER[0]) < 32:
+        raise UsageError("ORG_PEPPER_FD gave no pepper")
+    return _FD_PEPPER[0]
 
 
 def pepper(root: Path | str | None) -> bytes:
     """The key every token hash is made with; the database alone never suffices to check a guess."""
+    if os.environ.get("ORG_PEPPER_FD"):
+        return _pepper_from_fd(os.environ["ORG_PEPPER_FD"])
     env = os.environ.get("ORG_TOKEN_PEPPER")
     if env:
         if len(env) < 32:

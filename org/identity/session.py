@@ -60,6 +60,11 @@ class AuthedBus:
     def reject(self, task: str, human: str, **kw: Any) -> dict:
         return self.guard.reject(None, task, human, **kw)
 
+    def sweep(self) -> dict:
+        """The bus's sweep, then the rows of job tokens whose lease is over (org.identity.tokens.Tokens.sweep)."""
+        r = self.bus.sweep()
+        return {**r, "job_tokens_removed": self.guard.tokens.sweep()}
+
     def close(self) -> None:
         if self._own and self.tokens:
             revoke_all(self.bus, self.tokens)

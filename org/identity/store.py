@@ -1,5 +1,8 @@
 """The identity table (principal and job tokens) in the bus's database, created on first use.
 
+Also `org_auth_failures`: failed authentications per claimed principal or token id in the current
+window (the brute-force limit, org.identity.tokens).
+
 One row per token: its public id, kind (principal | job), the principal it speaks for, a per-token
 salt and the peppered HMAC of its secret (never the secret), expiry and revocation, and for job tokens
 the job, fence and scope they were minted for. The table lives beside the bus's tables and is
@@ -13,7 +16,7 @@ from org.bus.store import Store, Tx
 
 __all__ = ["ensure", "TOKEN_COLS", "IDENTITY_SCHEMA"]
 
-IDENTITY_SCHEMA = 1
+IDENTITY_SCHEMA = 2
 TOKEN_COLS = ("id, kind, principal, principal_kind, salt, hash, created_at, created_by, expires_at, revoked_at, "
               "revoked_by, note, job, fence, fence_token, task, gate, lane, actions")
 
@@ -41,6 +44,13 @@ _DDL = [
     )""",
     "CREATE INDEX IF NOT EXISTS ix_org_tokens_principal ON org_tokens (principal, kind)",
     "CREATE INDEX IF NOT EXISTS ix_org_tokens_job ON org_tokens (job)",
+    # failed authentications per claimed principal (--as) or presented token id, in the current window
+    """CREATE TABLE IF NOT EXISTS org_auth_failures (
+        key VARCHAR(200) PRIMARY KEY,
+        first_at DOUBLE PRECISION NOT NULL,
+        last_at DOUBLE PRECISION NOT NULL,
+        failures INTEGER NOT NULL
+    )""",
 ]
 _ADVISORY_KEY = 0x0126_1D00
 _READY: set[str] = set()

@@ -8,6 +8,12 @@ recomputing that HMAC and comparing with hmac.compare_digest; an unknown id or a
 takes the same path against a dummy row, and every failure before the HMAC matches says only
 "authentication failed" (exit 4) and is an `auth.denied` audit event. Only a holder of the real
 secret learns more (revoked, expired, paused, wrong --as).
+
+Brute force: failures are counted per claimed principal (`--as`), else per presented token id, in a
+window (MAX_FAILURES in WINDOW_S). Once the count is reached, every further attempt under that key is
+refused with exit 7 ("too many failed authentications; retry in N s") before the token is looked at,
+and is an `auth.denied` event (reason "rate limited"). The check rides on the read that fetches the
+token row; a success clears its key's count.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 import re
 import secrets
 from collections.abc import Sequence
@@ -26,7 +33,8 @@ from org.errors import Denied, NotFound, Paused, UsageError
 from org.identity import files
 from org.identity.store import TOKEN_COLS, ensure
 
-__all__ = ["Principal", "Tokens", "TOKEN_RE", "parse", "JOB_ACTIONS", "MAX_TTL"]
+__all__ = ["Principal", "Tokens", "TOKEN_RE", "parse", "JOB_ACTIONS", "MAX_TTL", "MAX_FAILURES", "WINDOW_S",
+           "REPLAY_GRACE_S"]
 
 TOKEN_RE = re.compile(r"^org([pj])_([0-9a-f]{16})_([0-9a-f]{64})$")
 JOB_ACTIONS = ("job.submit", "job.heartbeat")  # every job token may do these for its own job
@@ -35,6 +43,15 @@ _COLS = tuple(c.strip() for c in TOKEN_COLS.split(","))
 _DUMMY_SALT = "0" * 32
 _DUMMY_HASH = "0" * 64
 AUTH_FAILED = "authentication failed"
+MAX_FAILURES = 10
+REPLAY_GRACE_S = 600.0  # a job token's row outlives its lease this long, so a retried submission is answered
+WINDOW_S = 300.0
+_COUNT_FAILURE = (
+    "INSERT INTO org_auth_failures(key, first_at, last_at, failures) VALUES (:k, :t, :t, 1) "
+    "ON CONFLICT(key) DO UPDATE SET "
+    "failures = CASE WHEN org_auth_failures.first_at <= :old THEN 1 ELSE org_auth_failures.failures + 1 END, "
+    "first_at = CASE WHEN org_auth_failures.first_at <= :old THEN :t ELSE org_auth_failures.first_at END, "
+    "last_at = :t")
 
 
 @dataclass(frozen=True)
@@ -195,6 +212,25 @@ class Tokens:
                         ev["data"] = {**ev["data"], "job_token": tid}
         return mint
 
+    def sweep(self, grace_s: float = REPLAY_GRACE_S) -> int:
+        """Delete the rows of job tokens whose lease is over (the job is no longer leased under their fencing
+        token, or that lease expired) and whose claimed lease ended more than `grace_s` ago, and stale failure counts. The audit
+        trail stays: each token's id is in its job.claimed event and in every event it authorised; one
+        `tokens.swept` event records how many rows went. Returns that number."""
+        def fn(tx: Tx) -> int:
+            n: Any = tx.x("DELETE FROM org_tokens WHERE kind = 'job' AND COALESCE(expires_at, created_at) < :cut AND NOT EXISTS "
+                     "(SELECT 1 FROM jobs j WHERE j.id = org_tokens.job AND j.status = 'leased' AND j.token = org_tokens.fence_token "
+                     "AND (j.lease_expires IS NULL OR j.lease_expires > :now)) RETURNING id",
+                     {"cut": tx.now - grace_s, "now": tx.now}).all()
+            n = len(n)
+            tx.x("DELETE FROM org_auth_failures WHERE first_at < :cut", {"cut": tx.now - WINDOW_S})
+            if n:
+                self.ctx.record(tx, "tokens.swept", decision="sweep",
+                                data={"job_tokens": n, "lease_ended_before": tx.now - grace_s})
+            return n
+
+        return self.ctx.write(fn)
+
     def valid(self, token: str | None) -> bool:
         """Quietly: is this a live principal token (right secret, not revoked or expired)? No event recorded."""
         parsed = parse(token)
@@ -214,18 +250,29 @@ class Tokens:
         """The principal a token speaks for, or Denied (exit 4) / Paused (exit 7). Nothing else is read first."""
         parsed = parse(token)
         kind, tid, secret = parsed if parsed else ("", "", "")
+        key = f"as:{_clip(as_)}" if as_ else (f"token:{tid}" if tid else None)
 
-        def fn(tx: Tx) -> dict | None:
+        def fn(tx: Tx) -> tuple[dict | None, tuple | None]:
             r = tx.x(f"SELECT {TOKEN_COLS} FROM org_tokens WHERE id = :i", {"i": tid}).one_or_none() if tid else None
-            return dict(zip(_COLS, r, strict=True)) if r is not None else None
+            f = tx.x("SELECT first_at, failures FROM org_auth_failures WHERE key = :k",
+                     {"k": key}).first() if key else None
+            return (dict(zip(_COLS, r, strict=True)) if r is not None else None), f
 
-        row = self.store.read(fn) if parsed else None
+        row, failed = self.store.read(fn) if (parsed or key) else (None, None)
+        if failed is not None and failed[1] >= MAX_FAILURES:
+            wait = float(failed[0]) + WINDOW_S - self.store.clock()
+            if wait > 0:
+                self._refuse("rate limited", command, as_, None, None, None)
+                raise Paused(f"too many failed authentications; retry in {math.ceil(wait)}s",
+                             rule="ORG-AUTH-RATE-LIMIT", retry_after_s=math.ceil(wait))
         salt, stored = (row["salt"], row["hash"]) if row else (_DUMMY_SALT, _DUMMY_HASH)
         ok = hmac.compare_digest(self._hash(salt, secret), stored)
         kind_ok = row is not None and row["kind"] == ("principal" if kind == "p" else "job")
         if not (ok and row is not None and kind_ok):
             why = "malformed" if not parsed else ("unknown" if row is None else "bad secret")
-            self._refuse(why, command, as_, tid if row is not None else None, None, AUTH_FAILED)
+            self._refuse(why, command, as_, tid if row is not None else None, None, AUTH_FAILED, count=key)
+        if failed is not None:
+            self.store.write(lambda tx: tx.x("DELETE FROM org_auth_failures WHERE key = :k", {"k": key}))
         actor = row["principal"]
         now = self.store.clock()
         if row["revoked_at"] is not None:
@@ -258,10 +305,14 @@ class Tokens:
         return {"switch": r[0], "paused_by": r[1], "note": r[2]} if r else None
 
     def _refuse(self, why: str, command: str, as_: str | None, tid: str | None, actor: str | None,
-                message: str | None) -> None:
-        """Record the refused attempt (never the presented token) and raise Denied(message) unless None."""
+                message: str | None, count: str | None = None) -> None:
+        """Record the refused attempt (never the presented token), count it as a failure under `count` if
+        given, and raise Denied(message) unless message is None."""
         def fn(tx: Tx) -> None:
-            self.ctx.record(tx, "auth.denied", actor=actor, decision="deny", rules=["ORG-AUTHENTICATION"],
+            if count is not None:
+                tx.x(_COUNT_FAILURE, {"k": count, "t": tx.now, "old": tx.now - WINDOW_S})
+            rule = "ORG-AUTH-RATE-LIMIT" if why == "rate limited" else "ORG-AUTHENTICATION"
+            self.ctx.record(tx, "auth.denied", actor=actor, decision="deny", rules=[rule],
                             data={"reason": why, "command": command, "as": _clip(as_), "token": tid})
 
         self.ctx.write(fn)

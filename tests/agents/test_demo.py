@@ -1,4 +1,10 @@
-"""`org demo` through the real entry point; its story asserted from the event log, not the printed text."""
+"""`org demo` through the real entry point; its story asserted from the event log, not the printed text.
+
+The module's fixture runs the README's main job through the real `org` with canary secrets for every
+credential in the user's environment: `org demo`, `org approve` of what waits for a human, `org run` to
+execute it; every prompt the (loopback, recording) model server receives is kept. The issue's "done when"
+is checked on that run: approvals only by humans' tokens, every agent action under its job token, and no
+canary in prompts, database files, outputs or anything the org wrote."""
 
 from __future__ import annotations
 
@@ -13,6 +19,25 @@ from org.bus import Bus
 from org.config.loader import load_org
 
 CANARY = "canary-J1ra-7c0ffee-secret"
+CANARIES = {"ORG_SECRET_JIRA": CANARY, "ORG_SECRET_GITHUB": CANARY + "-gh", "ORG_SECRET_DEPLOY": "canary-d3pl0y-" + "5" * 12,
+            "ORG_SECRET_PROD_DB": "canary-pr0d-db-" + "6" * 12}
+
+
+def _recording_model():
+    """The demo's local model as its own loopback server, keeping every request body it receives."""
+    from org.agents.demo import DEMO_DEFECT_RATE, DEMO_LATENCY_S, DEMO_SEED
+    from org.agents.localmodel import LocalModelConfig, LocalModelServer
+
+    class Recording(LocalModelServer):
+        def __init__(self) -> None:
+            super().__init__(LocalModelConfig(seed=DEMO_SEED, defect_rate=DEMO_DEFECT_RATE, latency_s=DEMO_LATENCY_S))
+            self.bodies: list[str] = []
+
+        def handle_chat(self, body: dict):
+            self.bodies.append(json.dumps(body))
+            return super().handle_chat(body)
+
+    return Recording().start()
 
 
 @pytest.fixture(scope="module")
@@ -31,13 +56,22 @@ def demo(tmp_path_factory):
     for d in ("lanes", "gates", "adrs"):
         if (REPO / d).is_dir():
             shutil.copytree(REPO / d, root / d, ignore=shutil.ignore_patterns(".index*", "__pycache__"))
-    env = {"ORG_SECRET_JIRA": CANARY, "ORG_SECRET_GITHUB": CANARY + "-gh", "ORG_MODELS": "auto",
+    model = _recording_model()
+    env = {**CANARIES, "ORG_MODELS": "auto",
            "OPENAI_API_KEY": "", "ANTHROPIC_API_KEY": "", "GEMINI_API_KEY": "", "GOOGLE_API_KEY": "",
-           "ORG_LOCAL_MODEL_URL": "", "ORG_DATABASE_URL": "", "ORG_CONFIG_HOME": str(home), "ORG_TOKEN": ""}
+           "ORG_LOCAL_MODEL_URL": model.url, "ORG_DATABASE_URL": "", "ORG_CONFIG_HOME": str(home), "ORG_TOKEN": ""}
     t0 = time.monotonic()
     first = run_org("demo", "--json", root=root, env=env, timeout=120)
     wall = time.monotonic() - t0
     assert first.returncode == 0, first.stderr[-3000:]
+    # the rest of the main job: a human approves what waits, `org run` carries it out
+    job = [first]
+    for t in json.loads(first.stdout)["awaiting_approval"]:
+        job.append(run_org("--json", "approve", t, "--as", "alice", "--note", "looks right", root=root, env=env))
+        assert job[-1].returncode == 0, job[-1].stderr
+    job.append(run_org("--json", "run", root=root, env=env, timeout=120))
+    assert job[-1].returncode == 0 and json.loads(job[-1].stdout)["tasks_done"] == 2, job[-1].stderr[-3000:]
+    main_job = root / ".org" / "org.db"
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
@@ -48,7 +82,9 @@ def demo(tmp_path_factory):
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-    return root, first, wall, rerun
+        model.stop()
+    main_job = Path(rerun.moved_to)  # the CLI's database, moved aside by the rerun
+    return root, first, wall, rerun, {"db": main_job, "outputs": job, "prompts": model.bodies, "home": home}
 def _events(root: Path) -> list[dict]:
     cfg = load_org(root)
     with Bus.open(None, root=root, config=cfg) as bus:
@@ -56,7 +92,7 @@ def _events(root: Path) -> list[dict]:
 
 
 def test_demo_runs_and_reports(demo):
-    root, first, wall, _ = demo
+    root, first, wall, _, _ = demo
     assert wall < 60, f"the demo took {wall:.1f}s"
     out = json.loads(first.stdout)
     assert len(out["done"]) == 3 and len(out["awaiting_approval"]) == 2 and out["blocked"] == []
@@ -66,7 +102,7 @@ def test_demo_runs_and_reports(demo):
 
 
 def test_rerun_starts_afresh_and_says_where_the_old_database_went(demo):
-    root, _, _, rerun = demo
+    root, _, _, rerun, _ = demo
     moved = Path(rerun.moved_to)
     assert moved.exists() and moved.parent == root / ".org" and moved.name.startswith("org-before-demo-")
     assert len(rerun.summary()["done"]) == 3
@@ -160,7 +196,7 @@ def test_every_agent_step_carries_its_token_identity(demo):
 
 
 def test_every_call_is_in_the_ledger_and_no_secret_anywhere(demo):
-    root, first, _, rerun = demo
+    root, first, _, rerun, _ = demo
     cfg = load_org(root)
     with Bus.open(None, root=root, config=cfg) as bus:
         by_model = bus.spend("model")
@@ -176,3 +212,44 @@ def test_every_call_is_in_the_ledger_and_no_secret_anywhere(demo):
 def test_demo_refuses_a_shared_database(org_copy):
     r = run_org("--db", "postgresql://postgres@127.0.0.1:5432/test", "demo", root=org_copy)
     assert r.returncode == 2 and "SQLite" in r.stderr
+
+
+def test_done_when_humans_approve_agents_act_under_job_tokens_and_no_canary_anywhere(demo):
+    """The issue's "done when", on the README's main job run through the real CLI (demo, approve, run)."""
+    root, _, _, _, job = demo
+    cfg = load_org(root)
+    with Bus.open(f"sqlite:///{job['db']}", root=root, config=cfg) as bus:
+        evs = bus.events_since(0, limit=100_000)
+        assert all(t["status"] == "done" for t in bus.list_tasks())
+    agents = {a.id for a in cfg.actors.values() if not a.is_human}
+    humans = {a.id for a in cfg.actors.values() if a.is_human}
+    approvals = [e for e in evs if e["type"] in ("approval.granted", "approval.rejected")]
+    assert len(approvals) >= 2
+    for e in approvals:
+        assert e["actor"] in humans and e["auth"]["principal"] == e["actor"], e
+        assert (e["auth"]["kind"], e["auth"]["via"]) == ("human", "principal"), e
+    acts = [e for e in evs if e.get("actor") in agents and e["type"] not in ("token.issued", "token.revoked")]
+    assert {"job.claimed", "work.submitted", "review.filed", "action.decided"} <= {e["type"] for e in acts}
+    claimed = {e["job"]: (e["task"], e["actor"], e["data"]["job_token"]) for e in acts if e["type"] == "job.claimed"}
+    for e in acts:
+        auth = e.get("auth") or {}
+        assert auth.get("principal") == e["actor"] and auth.get("kind") == "agent", e
+        if e["type"] == "job.claimed":  # made with the member's own token; it mints the job token
+            assert auth.get("via") == "principal" and e["data"]["job_token"] != auth["token"], e
+            continue
+        # anything else under the job token its claim minted: that job, that task, that actor
+        assert auth.get("via") == "job" and e.get("job") in (None, auth["job"]), e
+        assert claimed[auth["job"]] == (e["task"], e["actor"], auth["token"]), e
+    executed = [e for e in acts if e["type"] == "action.decided" and e["decision"] == "allow"
+                and e["data"].get("action") == "credential.use"]
+    assert executed, "the approved credential-bearing action was carried out under a job token"
+    # no canary in any prompt, output, database or file the org wrote (both config homes included)
+    assert len(job["prompts"]) >= 17
+    blobs = [("prompt", b.encode()) for b in job["prompts"]]
+    blobs += [(f"output of {' '.join(r.args[3:5])}", (r.stdout + r.stderr).encode()) for r in job["outputs"]]
+    files = [f for d in (root, job["home"]) for f in d.rglob("*") if f.is_file() and "adrs" not in f.parts]
+    assert any(f.name.startswith("org-before-demo") for f in files)
+    blobs += [(str(f), f.read_bytes()) for f in files]
+    for where, data in blobs:
+        for c in CANARIES.values():
+            assert c.encode() not in data, f"{c} in {where}"

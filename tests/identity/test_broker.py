@@ -1,15 +1,20 @@
-"""The credential broker end to end through the real `org`: decide() first, the secret only for an allowed
-call (checked at a loopback server), the same answer for everything refused, and canary secrets nowhere:
-not in the database, not in any command's stdout or stderr, not in any file the org writes."""
+"""The credential broker end to end through the real `org`: a broker process (`org broker serve`) holds the
+secrets; `org credential use` clients, whose environment has none, get decide() first, the secret used only
+for an allowed call (checked at a loopback server), the same answer for everything refused, and canary
+secrets nowhere: not in the database, not in any command's stdout or stderr, not in any file the org writes."""
 
 from __future__ import annotations
 
 import http.server
 import json
+import os
+import subprocess
+import sys
 import threading
 import uuid
 
 import pytest
+from helpers import run_org
 from idhelpers import org
 
 from org.bus import Bus
@@ -61,12 +66,34 @@ def broker_org(root, server):
     return root
 
 
-def test_broker_uses_secrets_only_for_allowed_calls_and_never_shows_them(broker_org, server, monkeypatch):
-    root, (_, seen) = broker_org, server
+SECRET_VARS = ("ORG_SECRET_GITHUB", "ORG_SECRET_JIRA", "ORG_SECRET_DEPLOY", "ORG_SECRET_PROD_DB")
+
+
+@pytest.fixture
+def broker(broker_org, monkeypatch):
+    """A real `org broker serve` process holding canary secrets that no other process of the test has."""
+    from org.identity.brokerclient import BrokerProcess, socket_path
+
+    for v in SECRET_VARS:
+        monkeypatch.delenv(v, raising=False)  # clients (run_org inherits os.environ) get none of them
     gh, jira = "cnry-gh-" + uuid.uuid4().hex, "cnry-jira-" + uuid.uuid4().hex
-    monkeypatch.setenv("ORG_SECRET_GITHUB", gh)
-    monkeypatch.setenv("ORG_SECRET_JIRA", jira)
-    monkeypatch.delenv("ORG_SECRET_DEPLOY", raising=False)
+    env = {**os.environ, "ORG_ROOT": str(broker_org), "ORG_SECRET_GITHUB": gh, "ORG_SECRET_JIRA": jira}
+    proc = subprocess.Popen([sys.executable, "-m", "org", "broker", "serve"], env=env, cwd=broker_org,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    db = f"sqlite:///{broker_org / '.org' / 'org.db'}"
+    b = BrokerProcess(proc, socket_path(broker_org, db))
+    info = b.ready()
+    assert info is not None and info["pid"] == proc.pid, proc.stderr.read() if proc.poll() is not None else ""
+    yield gh, jira, b
+    b.stop()
+    out, err = proc.communicate()
+    assert gh not in out + err and jira not in out + err and "Traceback" not in err
+    assert not b.path.exists()  # the socket goes with the broker
+
+
+def test_broker_uses_secrets_only_for_allowed_calls_and_never_shows_them(broker_org, server, broker):
+    root, (_, seen) = broker_org, server
+    gh, jira, _proc = broker
     with Bus.open(root=root) as bus:
         ensure_human_tokens(bus)
         ops = Guard(bus).tokens.issue("ops-claude", by="test")["token"]
@@ -135,3 +162,76 @@ def test_broker_uses_secrets_only_for_allowed_calls_and_never_shows_them(broker_
     for f in written:
         data = f.read_bytes()
         assert gh.encode() not in data and jira.encode() not in data, f
+
+
+def _status(root) -> dict:
+    code, doc, err = org(root, "broker", "status")
+    assert code == 0, err
+    return doc
+
+
+def test_the_security_agents_credential_reuse_is_refused_without_reading_a_secret(broker_org, server, broker):
+    """RED-CREDENTIAL-REUSE binds the security lane's agent at the broker too: refused before any secret is read."""
+    root, (_, seen) = broker_org, server
+    gh, jira, proc = broker
+    with Bus.open(root=root) as bus:
+        ensure_human_tokens(bus)
+        g = Guard(bus)
+        build, sec = (g.tokens.issue(a, by="test")["token"] for a in ("build-claude", "sec-gemini"))
+        task = g.add_task(None, "Retry webhooks", "change", by="alice", attributes={"kind": "code"})["task"]
+        for _gate in ("spec", "implement"):
+            c, jt = g.claim(build, "builder", "build-claude")
+            g.submit(jt, c.job, "pass", note="done", content="+++ b/x.py\n+ok\n")
+        c, sec_job = g.claim(sec, "security", "sec-gemini")
+        assert c.task == task and c.gate == "security"
+    before = _status(root)
+    code, doc, err = org(root, "credential", "use", "jira", "--service", "github", "--task", task, token=sec_job)
+    assert (code, doc["message"], err) == (4, "the broker refused this request", "org: the broker refused this request\n")
+    after = _status(root)
+    assert after["secrets_resolved"] == before["secrets_resolved"] and seen == []
+    assert after["requests"] == before["requests"] + 2 and after["refusals"] == before["refusals"] + 1
+    # the same job token for its own service: a human approves, and only then is a secret read (once, for use)
+    code, doc, _ = org(root, "credential", "use", "github", "--service", "github", "--task", task, token=sec_job)
+    assert code == 6 and _status(root)["secrets_resolved"] == after["secrets_resolved"]
+    code, _, err = org(root, "approve", task, "--as", "alice", "--action", "credential.use", "--note", "scan")
+    assert code == 0, err
+    code, doc, _ = org(root, "credential", "use", "github", "--service", "github", "--task", task, token=sec_job)
+    assert code == 0 and seen[-1]["auth"] == f"Bearer {gh}" and gh not in json.dumps(doc)
+    assert _status(root)["secrets_resolved"] == after["secrets_resolved"] + 1
+    with Bus.open(root=root) as bus:
+        decided = [e for e in bus.events_since(0, task=task, types=("action.decided",), limit=1000)]
+    assert [e["decision"] for e in decided] == ["deny", "needs_approval", "allow"]
+    assert decided[0]["rules"] == ["RED-CREDENTIAL-REUSE"]
+    assert all(e["auth"]["principal"] == "sec-gemini" and e["auth"]["via"] == "job" for e in decided)
+
+
+def test_no_broker_running_is_a_clear_exit_7(root):
+    code, doc, err = org(root, "credential", "use", "github", "--service", "github", "--task", "T-1",
+                         token="orgj_" + "0" * 16 + "_" + "0" * 64)
+    assert code == 7 and doc["error"] == "paused" and "org broker serve" in err and "Traceback" not in err
+    code, _, err = org(root, "broker", "status")
+    assert code == 7 and "not running" in err
+
+
+def test_the_broker_socket_is_private_and_a_second_broker_is_refused(broker_org, broker):
+    import stat
+
+    _gh, _jira, b = broker
+    st, dst = b.path.stat(), b.path.parent.stat()
+    assert stat.S_ISSOCK(st.st_mode) and st.st_mode & 0o777 == 0o600 and dst.st_mode & 0o777 == 0o700
+    r = run_org("broker", "serve", root=broker_org, timeout=60)
+    assert r.returncode == 2 and "already serves" in r.stderr
+    assert _status(broker_org)["pid"] == b.pid  # and the first one is untouched
+
+
+def test_the_broker_answers_garbage_with_a_usage_error(broker):
+    import socket
+
+    _gh, _jira, b = broker
+    for raw in (b"not json\n", b'{"op": "use", "credential": 5}\n', b'["ping"]\n'):
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(str(b.path))
+        s.sendall(raw)
+        doc = json.loads(s.makefile().readline())
+        s.close()
+        assert doc["ok"] is False and doc["error"] == "usage" and doc["exit_code"] == 2

@@ -119,3 +119,37 @@ def test_security_lane_is_refused_red_actions_like_everyone(bus, guard, issue):
     assert not bus.pending_approvals(task=t)  # RED: no approval request is even opened
     decided = events(bus, "action.decided")
     assert all(e["auth"]["principal"] == "sec-gemini" and e["auth"]["via"] == "job" for e in decided)
+
+
+def _job_rows(bus) -> dict[str, int]:
+    return dict(bus.store.read(lambda tx: tx.x("SELECT id, job FROM org_tokens WHERE kind = 'job'").all()))
+
+
+def test_job_token_rows_go_once_the_lease_is_over_and_the_audit_trail_stays(bus, guard, issue, change, clock):
+    from org.identity.session import AuthedBus
+    from org.identity.tokens import REPLAY_GRACE_S
+
+    c, jt = change["claim"], change["jt"]
+    done_id = parse(jt)[1]
+    guard.submit(jt, c.job, "pass", note="spec")
+    c2, jt2 = guard.claim(change["agent"], "builder", "build-claude", lease_seconds=60)  # implement: still leased
+    live_id = parse(jt2)[1]
+    assert {done_id, live_id} <= set(_job_rows(bus))
+    assert guard.tokens.sweep() == 0  # within the grace a retried submission is still answered
+    assert guard.submit(jt, c.job, "pass", note="spec")["replayed"]
+    for _ in range(int(REPLAY_GRACE_S + 120) // 50):  # the live job's heartbeats carry its token past its first lease
+        clock.now += 50
+        guard.heartbeat(jt2, c2.job, lease_seconds=60)
+    r = AuthedBus(bus, tokens={}, human_files=False).sweep()  # what the dispatcher calls
+    assert r["job_tokens_removed"] == 1 and set(_job_rows(bus)) == {live_id}
+    swept = events(bus, "tokens.swept")
+    assert len(swept) == 1 and swept[0]["data"]["job_tokens"] == 1
+    # the trail: the removed token's id is still on its claim and on every event it authorised
+    claimed = [e for e in events(bus, "job.claimed") if e["data"]["job_token"] == done_id]
+    authorised = [e for e in events(bus) if (e.get("auth") or {}).get("token") == done_id]
+    assert len(claimed) == 1 and {"job.submitted", "work.submitted"} <= {e["type"] for e in authorised}
+    assert bus.audit_verify().ok
+    with pytest.raises(Denied) as e:  # a removed token is just an unknown one
+        guard.submit(jt, c.job, "pass")
+    assert e.value.message == "authentication failed"
+    assert guard.submit(jt2, c2.job, "pass", note="impl")["ok"]  # the live one was kept

@@ -48,3 +48,14 @@ def test_tokens_on_postgresql(pg_bus):
         g.reader(agent, command="task list")
     ev = pg_bus.events_since(0, types=("job.claimed",))[-1]
     assert ev["auth"]["principal"] == "build-claude" and ev["data"]["job_token"] == jt.split("_")[1]
+    # the brute-force limit and the job-token sweep use upserts and DELETE ... RETURNING: PostgreSQL too
+    from org.errors import Paused
+    from org.identity.tokens import MAX_FAILURES
+
+    for _ in range(MAX_FAILURES):
+        with pytest.raises(Denied):
+            g.tokens.authenticate(agent[:-4] + "0000", as_="alice", command="inbox")
+    with pytest.raises(Paused):
+        g.tokens.authenticate(alice, as_="alice", command="inbox")
+    assert g.tokens.sweep(grace_s=0) == 1  # the expired claim's job token
+    assert pg_bus.events_since(0, types=("tokens.swept",))[-1]["data"]["job_tokens"] == 1

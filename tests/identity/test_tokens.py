@@ -145,3 +145,91 @@ def test_human_token_files_are_owner_only(root, bus, guard):
     with pytest.raises(UsageError) as e:
         guard.principal(None, as_="alice", command="inbox")
     assert "chmod 600" in e.value.message
+
+
+def test_a_token_folder_open_to_others_or_a_foreign_file_is_refused_through_the_cli(root):
+    """Token files are 0600 in a 0700 folder; a looser folder, a symlink or a group bit is refused (exit 2)
+    with the fix, and no traceback; writing a token tightens a folder of ours."""
+    from idhelpers import org
+
+    code, _, err = org(root, "inbox", "--as", "alice")  # first use makes alice's own file
+    assert code == 0, err
+    p = files.human_token_path(root, "alice")
+    assert stat.S_IMODE(p.stat().st_mode) == 0o600 and stat.S_IMODE(p.parent.stat().st_mode) == 0o700
+    p.parent.chmod(0o750)
+    code, doc, err = org(root, "inbox", "--as", "alice")
+    assert code == 2 and doc["error"] == "usage" and f"chmod 700 {p.parent}" in err and "Traceback" not in err
+    p.parent.chmod(0o700)
+    p.chmod(0o640)
+    code, _, err = org(root, "inbox", "--as", "alice")
+    assert code == 2 and f"chmod 600 {p}" in err
+    p.chmod(0o600)
+    real = p.with_name("elsewhere")
+    p.rename(real)
+    p.symlink_to(real)
+    code, _, err = org(root, "inbox", "--as", "alice")
+    assert code == 2 and "regular file owned by you" in err
+    p.unlink()
+    real.rename(p)
+    p.parent.chmod(0o755)
+    files.write_human_token(root, "bob", "orgp_" + "0" * 16 + "_" + "0" * 64)
+    assert stat.S_IMODE(p.parent.stat().st_mode) == 0o700  # writing a token tightens a folder of ours
+    code, _, err = org(root, "inbox", "--as", "alice")
+    assert code == 0, err
+
+
+def test_repeated_failures_are_rate_limited_before_the_token_is_checked(bus, guard, issue, clock, root):
+    """MAX_FAILURES bad tokens under one claimed principal: the next attempts are exit 7 without a look at the
+    token (even the right one), each an audit event; the same answer whether or not the principal exists."""
+
+    from org.identity.tokens import MAX_FAILURES, WINDOW_S
+
+    alice = issue("alice")
+    _, tid, _ = parse(alice)
+    wrong = f"orgp_{tid}_{secrets.token_hex(32)}"
+    for who in ("alice", "nobody"):
+        for _ in range(MAX_FAILURES):
+            with pytest.raises(Denied):
+                guard.tokens.authenticate(wrong, as_=who, command="approve")
+        with pytest.raises(Paused) as e:
+            guard.tokens.authenticate(alice if who == "alice" else wrong, as_=who, command="approve")
+        assert e.value.exit_code == 7 and e.value.message == f"too many failed authentications; retry in {int(WINDOW_S)}s"
+    limited = [d for d in events(bus, "auth.denied") if d["data"]["reason"] == "rate limited"]
+    assert len(limited) == 2 and limited[0]["rules"] == ["ORG-AUTH-RATE-LIMIT"] and limited[0]["data"]["token"] is None
+    # without --as the presented token id is the key: alice's real token (a different id) still works
+    rev = issue("rev-gpt")
+    _, rid, _ = parse(rev)
+    for _ in range(MAX_FAILURES):
+        with pytest.raises(Denied):
+            guard.tokens.authenticate(f"orgp_{rid}_{secrets.token_hex(32)}", command="inbox")
+    with pytest.raises(Paused):
+        guard.tokens.authenticate(rev, command="inbox")
+    assert guard.tokens.authenticate(issue("alice"), command="inbox").actor == "alice"
+    # the window passes: the right token works again and clears the count
+    clock.now += WINDOW_S + 1
+    assert guard.tokens.authenticate(alice, as_="alice", command="approve").actor == "alice"
+    with pytest.raises(Denied):
+        guard.tokens.authenticate(wrong, as_="alice", command="approve")
+    assert guard.tokens.authenticate(alice, as_="alice", command="approve").actor == "alice"
+
+
+def test_rate_limited_through_the_cli_is_exit_7_with_no_detail(root):
+    from idhelpers import org
+
+    from org.bus import Bus
+    from org.identity.tokens import MAX_FAILURES, Tokens
+
+    bad = "orgp_" + "a" * 16 + "_" + "b" * 64
+    code, _, err = org(root, "inbox", "--as", "alice", token=bad)
+    assert code == 4 and err == "org: authentication failed\n"
+    with Bus.open(root=root) as b:  # the rest of the failures in-process (the same database and pepper): faster
+        for _ in range(MAX_FAILURES - 1):
+            with pytest.raises(Denied):
+                Tokens(b).authenticate(bad, as_="alice", command="inbox")
+    code, doc, err = org(root, "inbox", "--as", "alice", token=bad)
+    assert code == 7 and doc["error"] == "paused" and err.startswith("org: too many failed authentications; retry in ")
+    assert "alice" not in err and "Traceback" not in err
+    code, _, _ = org(root, "inbox", "--as", "alice")  # her own file, the right token: still refused in the window
+    assert code == 7
+    code, _, err = org(root, "inbox", "--as", "bob")  # bob is not affected
+    assert code == 0, err

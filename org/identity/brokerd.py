@@ -1,0 +1,176 @@
+"""The credential broker as its own process (`org broker serve`): the only process that reads secrets.
+
+It takes the declared credentials' environment variables out of its own os.environ at start (files are
+read at each allowed use), listens on the org's Unix socket (org.identity.brokerclient.socket_path:
+folder 0700, socket 0600, and a peer of another OS user is refused unless allowed with --allow-uid),
+and answers one JSON request per connection with the existing Broker (authenticate, decide() through
+the bus's `act`, audit events, the fixed refusal, the scrubbed response). Clients (`org credential
+use`, agents) send their token and the request, and get back only what Broker.call returns.
+
+Ops: `ping` (pid, org, database, counters: requests, uses, refusals, secrets resolved) and `use`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import signal
+import socket
+import socketserver
+import struct
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from org.errors import OrgError, UsageError
+from org.identity.brokerclient import MAX_LINE, alive, socket_path
+from org.identity.guard import Guard
+
+__all__ = ["BrokerDaemon"]
+
+_USE_FIELDS = {"token": False, "credential": True, "service": True, "task": True, "as": False, "method": False,
+               "path": False, "body": False}
+
+
+class _TokenOnly(Guard):
+    """The broker authenticates the token it was sent, and never reads anyone's token file for a client."""
+
+    def resolve(self, token: str | None, as_: str | None) -> str | None:
+        return token or None
+
+
+def _peer_uid(sock: socket.socket) -> int | None:
+    try:
+        raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    except (OSError, AttributeError):
+        return None
+    return struct.unpack("3i", raw)[1]
+
+
+class BrokerDaemon:
+    """One org's broker: secrets in memory, a pool of bus connections, a threaded Unix-socket server."""
+
+    def __init__(self, root: Path, db_url: str, cfg: Any, *, socket_file: Path | None = None,
+                 allow_uids: tuple[int, ...] = ()) -> None:
+        from org.identity.broker import Secrets
+
+        self.root, self.db_url, self.cfg = root, db_url, cfg
+        self.secrets = Secrets.take(cfg)  # out of os.environ: nothing this process starts inherits them
+        self.path = socket_file or socket_path(root, db_url, create=True)
+        self.uids = {os.getuid(), *allow_uids}
+        self.counts = {"requests": 0, "uses": 0, "refusals": 0}
+        self._lock = threading.Lock()
+        self._pool: queue.SimpleQueue = queue.SimpleQueue()
+        self._server: socketserver.UnixStreamServer | None = None
+
+    # -- buses ---------------------------------------------------------------------------------
+    def _bus(self):
+        try:
+            return self._pool.get_nowait()
+        except queue.Empty:
+            from org.bus import Bus
+
+            bus = Bus.open(self.db_url, root=self.root, config=self.cfg)
+            bus.ctx.secret_env = self.secrets.env  # the bus scrubs what it records with the broker's snapshot
+            return bus
+
+    # -- requests ------------------------------------------------------------------------------
+    def handle(self, req: Any) -> dict:
+        """The answer to one request (a JSON-able dict: {"ok": true, "result": ...} or the error's JSON)."""
+        with self._lock:
+            self.counts["requests"] += 1
+        try:
+            if not isinstance(req, dict) or req.get("op") not in ("ping", "use"):
+                raise UsageError("the broker answers {\"op\": \"ping\"} and {\"op\": \"use\", ...}")
+            if req["op"] == "ping":
+                return {"ok": True, "result": self.status()}
+            return {"ok": True, "result": self._use(req)}
+        except OrgError as exc:
+            with self._lock:
+                self.counts["refusals"] += 1
+            return {**exc.to_json(), "exit_code": exc.exit_code}
+
+    def _use(self, req: dict) -> dict:
+        from org.identity.broker import Broker
+
+        for k, required in _USE_FIELDS.items():
+            v = req.get(k)
+            if (v is None and required) or (v is not None and not isinstance(v, str)):
+                raise UsageError(f"'{k}' is {'a required' if required else 'an optional'} string")
+        bus = self._bus()
+        try:
+            out = Broker(bus, _TokenOnly(bus), self.secrets).call(
+                req.get("token"), credential=req["credential"], service=req["service"], task=req["task"],
+                as_=req.get("as"), method=req.get("method") or "GET", path=req.get("path") or "/", body=req.get("body"))
+        finally:
+            self._pool.put(bus)
+        with self._lock:
+            self.counts["uses"] += 1
+        return out
+
+    def status(self) -> dict:
+        with self._lock:
+            counts = dict(self.counts)
+        return {"pid": os.getpid(), "root": str(self.root), "db": self.db_url, "socket": str(self.path),
+                "secrets_resolved": self.secrets.resolved, **counts}
+
+    # -- serving -------------------------------------------------------------------------------
+    def bind(self) -> None:
+        if self.path.exists() or self.path.is_symlink():
+            if alive(self.path) is not None:
+                raise UsageError(f"a broker already serves this org on {self.path}")
+            self.path.unlink()  # a stale socket left by a broker that died
+        daemon = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self) -> None:
+                if _peer_uid(self.connection) not in daemon.uids:
+                    return  # another OS user: not even an error message
+                line = self.rfile.readline(MAX_LINE + 1)
+                try:
+                    req = json.loads(line) if line.strip() else None
+                except ValueError:
+                    req = None
+                out = daemon.handle(req)
+                self.wfile.write(json.dumps(out, default=str).encode() + b"\n")
+
+        class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+            daemon_threads = True
+
+        old = os.umask(0o177 if len(self.uids) == 1 else 0o111)  # the socket is 0600 from birth
+        try:
+            self._server = Server(str(self.path), Handler)
+        except OSError as exc:  # e.g. another broker bound it a moment ago
+            raise UsageError(f"cannot listen on {self.path}: {exc.strerror or exc}") from None
+        finally:
+            os.umask(old)
+
+    def serve(self, on_ready: Callable[[], None] | None = None) -> None:
+        """Serve until SIGTERM / SIGINT (or `stop`); the socket is removed on the way out."""
+        if self._server is None:
+            self.bind()
+        assert self._server is not None
+
+        def stop(_sig: int, _frame: Any) -> None:
+            threading.Thread(target=self._server.shutdown, daemon=True).start()
+
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, stop)
+            signal.signal(signal.SIGINT, stop)
+        if on_ready:
+            on_ready()
+        try:
+            self._server.serve_forever(poll_interval=0.05)
+        finally:
+            self._server.server_close()
+            with contextlib.suppress(OSError):
+                self.path.unlink()
+            while not self._pool.empty():
+                self._pool.get_nowait().close()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
