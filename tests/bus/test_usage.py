@@ -125,11 +125,16 @@ def test_spend_cli_says_unpriced_never_zero(root, sqlite_url):
         b.record_usage("rev-gpt", "ollama/house-model", tokens_in=40, tokens_out=2)
         b.record_usage("build-claude", "anthropic/claude-sonnet-4-5", cost_usd=0.25)
         b.record_usage("build-claude", "ollama/house-model", tokens_in=1, tokens_out=1)
+        t = b.add_task("x", "change", attributes={"kind": "docs"})["task"]
+        b.record_usage("build-claude", "ollama/house-model", tokens_in=1, task=t)
+    r = run_org("task", "show", t, "--as", "alice", root=root)
+    assert r.returncode == 0, r.stderr
+    assert "spent $0.0000 of $5.00 + 1 unpriced call of unknown cost" in r.stdout and "ESCALATED" in r.stdout
     r = run_org("spend", "--as", "alice", root=root)
     assert r.returncode == 0, r.stderr
     lines = {ln.split()[0]: ln for ln in r.stdout.splitlines()}
     assert "unpriced (1 call, 42 tokens)" in lines["rev-gpt"] and "$" not in lines["rev-gpt"]
-    assert "$0.2500 + 1 unpriced call" in lines["build-claude"]
+    assert "$0.2500 + 2 unpriced calls" in lines["build-claude"]
     r = run_org("--json", "spend", "--as", "alice", root=root)
     rows = {x["key"]: x for x in json.loads(r.stdout)["rows"]}
     assert rows["rev-gpt"]["cost_usd"] is None and rows["rev-gpt"]["unpriced_calls"] == 1
