@@ -164,9 +164,10 @@ class BusPort:
     def record_usage(self, actor: str, model: str, **kw: Any) -> dict:
         return self.bus.record_usage(actor, model, **kw)
 
-    def spent(self, by: str, key: str) -> float:
+    def spent(self, by: str, key: str) -> tuple[float, int]:
+        """(priced US dollars, calls of unknown cost) of one actor or lane."""
         rows = self.bus.spend(by, **{by: key})
-        return float(sum(r["cost_usd"] for r in rows))
+        return float(sum(r["cost_usd"] or 0.0 for r in rows)), sum(r["unpriced_calls"] for r in rows)
 
     def open_agent_work(self, lanes: list[str]) -> tuple[int, int]:
         """(queued, leased) jobs of these lanes across all active tasks."""

@@ -127,7 +127,7 @@ class JobRunner:
             return out
         res = LaneAgent(actor, lane, ep, self.pacer, self.redact).work(item, role)
         self._ledger(port, claim, actor, ep, res, out)
-        out.budget = self._budget(port, claim.lane, actor)
+        out.budget = self._budget(port, claim.lane, actor, out.unpriced)
         if not res.ok:
             out.failure = res.failure
             if res.failure == "malformed":
@@ -204,19 +204,24 @@ class JobRunner:
             out.tokens_in += c.prompt_tokens
             out.tokens_out += c.completion_tokens
             out.model_s += c.latency_s
-            if c.status == 200 and c.cost_usd is None:
+            # a call answered without a price has an unknown cost (NULL in the ledger, never $0);
+            # a refused or failed call is not billed
+            cost = c.cost_usd if c.status == 200 else (c.cost_usd or 0.0)
+            if cost is None:
                 out.unpriced += 1
-            out.cost_usd += c.cost_usd or 0.0
+            out.cost_usd += cost or 0.0
             try:
                 port.record_usage(actor, ep.model, tokens_in=c.prompt_tokens, tokens_out=c.completion_tokens,
-                                  cost_usd=c.cost_usd or 0.0, latency_ms=c.latency_s * 1000, outcome=c.outcome,
+                                  cost_usd=cost, latency_ms=c.latency_s * 1000, outcome=c.outcome,
                                   task=claim.task, job=claim.job, lane=claim.lane, workflow=claim.workflow,
                                   gate=claim.gate)
             except Exception as exc:  # the ledger must not lose the job; say so loudly
                 self.note("ledger", f"could not record usage for job {claim.job}: {exc}")
 
-    def _budget(self, port: Any, lane_name: str, actor: str) -> list[str]:
-        """Pause (and so escalate to a human) an actor or lane past its budget ceiling."""
+    def _budget(self, port: Any, lane_name: str, actor: str, unpriced_now: int = 0) -> list[str]:
+        """Pause (and so escalate to a human) an actor or lane past its budget ceiling, or whose first
+        calls of unknown cost (`unpriced_now`, this job's) leave its spend unknown: a human who resumes
+        it accepts the unknown spend; the priced spend keeps counting against the ceiling."""
         crossed = []
         lane = self.cfg.lanes[lane_name]
         member = next((m for m in lane.members if m.id == actor), None)
@@ -226,13 +231,19 @@ class JobRunner:
         if lane.budget and lane.budget.usd is not None:
             checks.append(("lane", lane_name, lane.budget.usd, self.cfg.source(f"lane:{lane_name}")))
         for scope, key, ceiling, src in checks:
-            spent = port.spent(scope, key)
+            spent, unpriced = port.spent(scope, key)
             if spent >= ceiling:
                 why = (f"budget ceiling reached: {scope} {key} spent ${spent:.4f} of ${ceiling:.2f} ({src}); "
                        f"a human decides whether to raise it and resume ('org resume --{scope} {key}')")
-                port.pause(scope, key, why)
-                crossed.append(why)
-                self.note("budget", why)
+            elif unpriced_now and unpriced == unpriced_now:
+                why = (f"spend unknown: {scope} {key} spent ${spent:.4f} plus {unpriced} model call(s) with no "
+                       f"price, against a ceiling of ${ceiling:.2f} ({src}); register the model's price, or resume "
+                       f"to accept the unknown spend ('org resume --{scope} {key}')")
+            else:
+                continue
+            port.pause(scope, key, why)
+            crossed.append(why)
+            self.note("budget", why)
         return crossed
 
     def _release(self, port: Any, claim: Any, out: JobOutcome, why: str) -> None:

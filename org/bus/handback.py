@@ -28,6 +28,19 @@ def _held(ctx: Ctx, tx: Tx, jid: int, token: str, what: str) -> dict:
     return j
 
 
+def _end_lease(ctx: Ctx, tx: Tx, j: dict, jid: int, row, outcome: str, decision: str, reason: str):
+    """Close the holder's lease as `outcome` and record job.<outcome> under the task's pinned policy
+    (returned; the current one for a plain job)."""
+    tx.x("UPDATE leases SET outcome = :o, ended_at = :t WHERE job = :j AND fence = :f",
+         {"o": outcome, "t": tx.now, "j": jid, "f": j["fence"]})
+    pcfg = ctx.pinned(tx, row.config_hash) if row is not None else ctx.current
+    _lane, fam = ctx.actor_info(pcfg, j["leased_by"])
+    ctx.record(tx, f"job.{outcome}", task=j["task"], actor=j["leased_by"], lane=j["lane"], family=fam, gate=j["gate"],
+               decision=decision, config_hash=pcfg.config_hash if pcfg else None, job=jid,
+               data={"reason": reason, "fence": j["fence"]})
+    return pcfg
+
+
 def release(ctx: Ctx, job: int | str, token: str, *, reason: str) -> dict:
     """Give a leased job back to the queue now, with a new fence; the holder's token stops working."""
     jid = job_id(job)
@@ -36,13 +49,8 @@ def release(ctx: Ctx, job: int | str, token: str, *, reason: str) -> dict:
         j = _held(ctx, tx, jid, token, "release")
         tx.x("UPDATE jobs SET status = 'queued', fence = fence + 1, token = NULL, leased_by = NULL, lease_expires = NULL, "
              "reason = :r, updated_at = :t WHERE id = :j", {"r": ctx.redactor.text(reason), "t": tx.now, "j": jid})
-        tx.x("UPDATE leases SET outcome = 'released', ended_at = :t WHERE job = :j AND fence = :f",
-             {"t": tx.now, "j": jid, "f": j["fence"]})
-        pcfg = ctx.pinned(tx, ctx.task_row(tx, j["task"]).config_hash) if j["task"] else ctx.current
-        lane, fam = ctx.actor_info(pcfg, j["leased_by"])
-        ctx.record(tx, "job.released", task=j["task"], actor=j["leased_by"], lane=j["lane"], family=fam, gate=j["gate"],
-                   decision="release", config_hash=pcfg.config_hash if pcfg else None, job=jid,
-                   data={"reason": reason, "fence": j["fence"]})
+        row = ctx.task_row(tx, j["task"]) if j["task"] else None
+        _end_lease(ctx, tx, j, jid, row, "released", "release", reason)
         tx.wake(j["lane"])
         return {"job": jid, "status": "queued"}
 
@@ -57,14 +65,8 @@ def fail(ctx: Ctx, job: int | str, token: str, *, reason: str) -> dict:
         j = _held(ctx, tx, jid, token, "failure report")
         tx.x("UPDATE jobs SET status = 'dead', token = NULL, lease_expires = NULL, reason = :r, updated_at = :t "
              "WHERE id = :j", {"r": ctx.redactor.text(reason), "t": tx.now, "j": jid})
-        tx.x("UPDATE leases SET outcome = 'failed', ended_at = :t WHERE job = :j AND fence = :f",
-             {"t": tx.now, "j": jid, "f": j["fence"]})
         row = ctx.task_row(tx, j["task"]) if j["task"] else None
-        pcfg = ctx.pinned(tx, row.config_hash) if row else ctx.current
-        lane, fam = ctx.actor_info(pcfg, j["leased_by"])
-        ctx.record(tx, "job.failed", task=j["task"], actor=j["leased_by"], lane=j["lane"], family=fam, gate=j["gate"],
-                   decision="fail", config_hash=pcfg.config_hash if pcfg else None, job=jid,
-                   data={"reason": reason, "fence": j["fence"]})
+        pcfg = _end_lease(ctx, tx, j, jid, row, "failed", "fail", reason)
         escalated = False
         if row is not None and row.status == "active":
             st = ctx.state(tx, row)

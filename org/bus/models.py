@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, String, column, desc, text
+from sqlalchemy import BigInteger, Column, Float, Index, Integer, LargeBinary, String, column, desc, text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -232,7 +232,8 @@ class Usage(BusTable, table=True):
     family: str | None = Field(default=None, max_length=64)
     tokens_in: int = 0
     tokens_out: int = 0
-    cost_usd: float = 0.0
+    # US dollars; NULL when the model has no price (unknown, never stored as $0; schema version 2)
+    cost_usd: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
     latency_ms: float = 0.0
     outcome: str = Field(default="ok", max_length=32)
 

@@ -15,12 +15,33 @@ from org.bus._walk import GENESIS
 from org.bus.store import Store, Tx
 from org.errors import UsageError
 
-SCHEMA_VERSION = 1  # the version org.bus.models describes (kept here so opening needs no ORM import)
+SCHEMA_VERSION = 2  # the version org.bus.models describes (kept here so opening needs no ORM import)
 
 __all__ = ["SchemaTooNew", "MIGRATIONS", "ensure_schema", "schema_version"]
 
+
+def _v2_unpriced_usage(tx: Tx) -> None:
+    """Version 2: usage.cost_usd may be NULL (a call without a price has an unknown cost). Version 1
+    stored such calls as $0; a successful call with tokens at exactly $0 cannot be told apart from
+    one, so it becomes unknown too (conservative: an unknown cost is never taken for free)."""
+    if tx.pg:
+        tx.x("ALTER TABLE usage ALTER COLUMN cost_usd DROP NOT NULL")
+    else:  # SQLite cannot drop a NOT NULL: rebuild the table from the current model, keeping the ids
+        from org.bus.models import metadata
+
+        table = metadata.tables["usage"]
+        cols = ", ".join(c.name for c in table.columns)
+        for ix in table.indexes:
+            tx.x(f"DROP INDEX IF EXISTS {ix.name}")
+        tx.x("ALTER TABLE usage RENAME TO usage_v1")
+        table.create(tx.conn)
+        tx.x(f"INSERT INTO usage ({cols}) SELECT {cols} FROM usage_v1")
+        tx.x("DROP TABLE usage_v1")
+    tx.x("UPDATE usage SET cost_usd = NULL WHERE cost_usd = 0 AND outcome = 'ok' AND tokens_in + tokens_out > 0")
+
+
 # version -> function upgrading a database from version - 1 to version (inside one transaction).
-MIGRATIONS: dict[int, Callable[[Tx], None]] = {}
+MIGRATIONS: dict[int, Callable[[Tx], None]] = {2: _v2_unpriced_usage}
 
 _ADVISORY_KEY = 0x0126_B005  # any constant; serialises schema changes between processes on PostgreSQL
 

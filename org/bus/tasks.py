@@ -11,6 +11,7 @@ from org.bus.context import TASK_COLS, Ctx, TaskRow, task_key
 from org.bus.driver import apply
 from org.bus.store import Tx
 from org.bus.switches import check_not_paused
+from org.bus.usage import task_spend
 from org.config.loader import OrgConfig
 from org.engine import flow
 from org.engine.policy import decide
@@ -197,8 +198,7 @@ def task_view(ctx: Ctx, ref: str | int) -> dict:
         cfg = ctx.pinned(tx, row.config_hash)
         st = ctx.state(tx, row)
         return {**task_summary(row), "state": st.to_json(), "jobs": jobs_of(tx, key), "approvals": approvals_of(tx, key),
-                "spent_usd": float(tx.x("SELECT COALESCE(SUM(cost_usd), 0) FROM usage WHERE task = :k", {"k": key})
-                                   .scalar() or 0.0),
+                **dict(zip(("spent_usd", "unpriced_calls"), task_spend(tx, key), strict=True)),
                 "budget_usd": cfg.workflows[row.workflow].limits.budget_usd}
 
     return ctx.store.read(fn)

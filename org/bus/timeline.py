@@ -87,6 +87,10 @@ def _sources(cfg: OrgConfig, workflow: str, e: dict) -> dict:
     return {k: v for k, v in src.items() if v}
 
 
+def _note(d: dict) -> str:
+    return f": {d['note']}" if d.get("note") else ""
+
+
 def summarize(e: dict) -> str:
     d = e.get("data") or {}
     t = e["type"]
@@ -115,7 +119,7 @@ def summarize(e: dict) -> str:
     if t == "task.rejected":
         return f"rejected by {who}: {d.get('reason')}"
     if t == "task.resumed":
-        return f"{who} resumed the task" + (f": {d['note']}" if d.get("note") else "")
+        return f"{who} resumed the task" + _note(d)
     if t == "job.posted":
         return f"job {e.get('job')} posted for the {e.get('lane')} lane"
     if t == "job.claimed":
@@ -129,9 +133,9 @@ def summarize(e: dict) -> str:
     if t == "approval.requested":
         return f"approval requested for {d.get('kind')} '{d.get('action') or e.get('gate')}' on revision {d.get('revision')}"
     if t in ("action.approved", "action.rejected"):
-        return f"{who} {t.split('.')[1]} '{d.get('action')}'" + (f": {d['note']}" if d.get("note") else "")
+        return f"{who} {t.split('.')[1]} '{d.get('action')}'" + _note(d)
     if t in ("switch.paused", "switch.resumed"):
-        return f"{who} {t.split('.')[1]} {d.get('scope')} {d.get('target')}" + (f": {d['note']}" if d.get("note") else "")
+        return f"{who} {t.split('.')[1]} {d.get('scope')} {d.get('target')}" + _note(d)
     if t == "escalation.opened":
         return f"escalation #{d.get('approval')} opened for the {e.get('lane')} lane"
     return t
@@ -158,7 +162,9 @@ def render_timeline(view: dict, entries: list[dict]) -> str:
         if a["status"] == "pending":
             lines.append(f"  pending #{a['approval']} {a['kind']} {a['subject']} (revision {a['revision'] or '-'})")
     if view.get("budget_usd") is not None:
-        lines.append(f"  spent ${view.get('spent_usd', 0):.4f} of ${view['budget_usd']:.2f}")
+        n = view.get("unpriced_calls") or 0
+        lines.append(f"  spent ${view.get('spent_usd', 0):.4f} of ${view['budget_usd']:.2f}"
+                     + (f" + {n} unpriced call{'s' if n != 1 else ''} of unknown cost" if n else ""))
     lines.append("")
     for e in entries:
         ts = e.get("ts", "")

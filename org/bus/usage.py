@@ -1,5 +1,10 @@
 """The usage ledger: one row per model call (tokens, cost, latency, outcome) attributed to actor, lane,
-task, workflow and model; spend queries; a task over its budget escalates (the engine decides)."""
+task, workflow and model; spend queries; a task over its budget escalates (the engine decides).
+
+A call whose model has no price is stored with cost NULL (unknown), never as $0: spend reports it as
+unpriced calls and tokens beside the priced dollars. A task with a budget escalates at its first
+unpriced call, since its spend can no longer be shown to be within the budget; a human who resumes it
+accepts the unknown spend (later unpriced calls are reported, the priced spend still counts)."""
 
 from __future__ import annotations
 
@@ -12,20 +17,21 @@ from org.config.families import family_of, vendor_of
 from org.engine import flow
 from org.errors import UsageError
 
-__all__ = ["record_usage", "spend", "SPEND_KEYS"]
+__all__ = ["record_usage", "spend", "task_spend", "SPEND_KEYS"]
 
 SPEND_KEYS = ("actor", "lane", "task", "workflow", "model", "vendor", "family", "outcome", "gate")
 
 
-def record_usage(ctx: Ctx, actor: str, model: str, *, tokens_in: int = 0, tokens_out: int = 0, cost_usd: float = 0.0,
+def record_usage(ctx: Ctx, actor: str, model: str, *, tokens_in: int = 0, tokens_out: int = 0, cost_usd: float | None = None,
                  latency_ms: float = 0.0, outcome: str = "ok", task: str | None = None, job: int | None = None,
                  lane: str | None = None, workflow: str | None = None, gate: str | None = None,
                  ts: float | None = None) -> dict:
     """Append one call to the ledger. Lane, workflow, vendor and family are filled in when not given.
+    cost_usd None (the default) is an unpriced call: its cost is unknown, not zero.
     With a task, its spend is checked against limits.budget_usd and an over-budget task is escalated."""
     if not actor:
         raise UsageError("usage needs an actor")
-    if min(tokens_in, tokens_out) < 0 or cost_usd < 0 or latency_ms < 0:
+    if min(tokens_in, tokens_out) < 0 or (cost_usd is not None and cost_usd < 0) or latency_ms < 0:
         raise UsageError("tokens, cost and latency are never negative")
     key = task_key(task) if task is not None else None
 
@@ -42,14 +48,18 @@ def record_usage(ctx: Ctx, actor: str, model: str, *, tokens_in: int = 0, tokens
                    {"ts": ts if ts is not None else tx.now, "a": actor, "l": lane or (a.lane if a else None), "k": key,
                     "w": workflow or (row.workflow if row else None), "g": gate, "j": job, "m": model or "",
                     "v": vendor_of(model) if model else None, "f": family_of(model) if model else None,
-                    "ti": int(tokens_in), "to": int(tokens_out), "c": float(cost_usd), "lat": float(latency_ms),
+                    "ti": int(tokens_in), "to": int(tokens_out), "c": None if cost_usd is None else float(cost_usd),
+                    "lat": float(latency_ms),
                     "o": outcome[:32]}).scalar_one()
         out: dict[str, Any] = {"usage": uid, "task": key, "escalated": False}
         if row is not None and row.status == "active" and cfg is not None:
-            spent = float(tx.x("SELECT COALESCE(SUM(cost_usd), 0) FROM usage WHERE task = :k", {"k": key}).scalar() or 0)
-            out["task_spent_usd"] = spent
+            spent, unpriced = task_spend(tx, key)
+            out["task_spent_usd"], out["task_unpriced_calls"] = spent, unpriced
             st = ctx.state(tx, row)
-            evs = flow.escalate_if_over_budget(cfg, st, spent)
+            # the task's first call of unknown cost escalates it (with a budget): a human accepts the
+            # unknown spend by resuming it; later unpriced calls are reported, not escalated again
+            first_unpriced = 1 if cost_usd is None and unpriced == 1 else 0
+            evs = flow.escalate_if_over_budget(cfg, st, spent, first_unpriced)
             if evs:
                 apply(ctx, tx, cfg, row, st, evs)
                 out["escalated"] = True
@@ -58,10 +68,19 @@ def record_usage(ctx: Ctx, actor: str, model: str, *, tokens_in: int = 0, tokens
     return ctx.write(fn)
 
 
+def task_spend(tx: Tx, key: str) -> tuple[float, int]:
+    """(priced spend in US dollars, unpriced calls) of one task."""
+    r = tx.x("SELECT COALESCE(SUM(cost_usd), 0), COUNT(*) - COUNT(cost_usd) FROM usage WHERE task = :k",
+             {"k": key}).one()
+    return float(r[0] or 0.0), int(r[1] or 0)
+
+
 def spend(ctx: Ctx, by: str = "actor", *, actor: str | None = None, lane: str | None = None, task: str | None = None,
           workflow: str | None = None, model: str | None = None, since: float | None = None,
           until: float | None = None) -> list[dict]:
-    """Spend grouped by one of SPEND_KEYS, most expensive first, with optional filters."""
+    """Spend grouped by one of SPEND_KEYS, most expensive first, with optional filters. cost_usd is the
+    priced calls' dollars, None when no call in the group has a price; unpriced_calls and
+    unpriced_tokens count the calls of unknown cost (cost_complete is False when there are any)."""
     if by not in SPEND_KEYS:
         raise UsageError(f"spend is grouped by one of {', '.join(SPEND_KEYS)}, not '{by}'")
     where, params = [], {}
@@ -77,12 +96,15 @@ def spend(ctx: Ctx, by: str = "actor", *, actor: str | None = None, lane: str | 
         where.append("ts < :until")
         params["until"] = until
     sql = (f"SELECT {by}, COUNT(*), COALESCE(SUM(tokens_in), 0), COALESCE(SUM(tokens_out), 0), COALESCE(SUM(cost_usd), 0), "
-           f"COALESCE(AVG(latency_ms), 0), SUM(CASE WHEN outcome = 'ok' THEN 0 ELSE 1 END) FROM usage"
+           f"COALESCE(AVG(latency_ms), 0), SUM(CASE WHEN outcome = 'ok' THEN 0 ELSE 1 END), COUNT(cost_usd), "
+           f"COALESCE(SUM(CASE WHEN cost_usd IS NULL THEN tokens_in + tokens_out ELSE 0 END), 0) FROM usage"
            + (" WHERE " + " AND ".join(where) if where else "") + f" GROUP BY {by} ORDER BY 5 DESC, 1")
 
     def fn(tx: Tx) -> list[dict]:
         return [{"key": r[0], "by": by, "calls": int(r[1]), "tokens_in": int(r[2]), "tokens_out": int(r[3]),
-                 "cost_usd": float(r[4]), "latency_ms_avg": float(r[5]), "errors": int(r[6] or 0)}
+                 "cost_usd": float(r[4]) if r[7] else None, "unpriced_calls": int(r[1]) - int(r[7]),
+                 "unpriced_tokens": int(r[8]), "cost_complete": int(r[1]) == int(r[7]),
+                 "latency_ms_avg": float(r[5]), "errors": int(r[6] or 0)}
                 for r in tx.x(sql, params).all()]
 
     return ctx.store.read(fn)

@@ -97,6 +97,9 @@ def _importable(module: str) -> bool:
     return True
 
 
+_COMMANDS: dict[typer.Typer, Any] = {}  # app -> its click command, built once per process
+
+
 def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
     """Run the Typer app; map every error to its exit code; never show a traceback for bad input."""
     from org.errors import ConfigError, OrgError
@@ -111,7 +114,12 @@ def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     _OPTS.json = "--json" in argv
     try:
-        rv = app(args=argv, prog_name="org", standalone_mode=False)
+        # typer rebuilds the whole command tree on every call (~70 ms for org's commands); build it
+        # once, so callers running many commands in one process (tests, scripts) pay it once
+        cmd = _COMMANDS.get(app)
+        if cmd is None:
+            cmd = _COMMANDS[app] = typer.main.get_command(app)
+        rv = cmd(args=argv, prog_name="org", standalone_mode=False)
         return rv if isinstance(rv, int) else 0
     except OrgError as exc:
         if _OPTS.json:

@@ -392,8 +392,16 @@ def spend(
         guard(bus).reader(token, as_=as_, command="spend")
         rows = bus.spend(by, task=task, lane=lane, actor=actor)
     emit({"ok": True, "by": by, "rows": rows}, lambda: "\n".join(
-        f"{str(r['key']):<24} ${r['cost_usd']:.4f}  {r['calls']} calls  {r['tokens_in']}+{r['tokens_out']} tokens  "
+        f"{str(r['key']):<24} {_cost(r)}  {r['calls']} calls  {r['tokens_in']}+{r['tokens_out']} tokens  "
         f"{r['errors']} errors" for r in rows) or "no usage recorded")
+
+
+def _cost(r: dict) -> str:
+    """A spend row's cost: dollars of the priced calls, and the unpriced ones named, never as $0."""
+    n = r["unpriced_calls"]
+    if r["cost_usd"] is None:
+        return f"unpriced ({n} call{'s' if n != 1 else ''}, {r['unpriced_tokens']} tokens)"
+    return f"${r['cost_usd']:.4f}" + (f" + {n} unpriced call{'s' if n != 1 else ''}" if n else "")
 
 
 def sweep(token: TokenOpt = None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,9 @@ class _Loader(yaml.SafeLoader):
 
 # libyaml composes ~6x faster than the pure-Python parser; both give the same nodes and marks.
 _COMPOSER = getattr(yaml, "CSafeLoader", None) or _Loader
-_CONSTRUCT = yaml.constructor.SafeConstructor()
+# One constructor per thread: it keeps per-call tables (cleared after each scalar), so threads loading
+# configs at once (e.g. several Bus.open in one process) must not share one.
+_LOCAL = threading.local()
 
 
 # More nodes than any sane org file holds: an alias bomb ("billion laughs") or a generated monster.
@@ -98,11 +101,14 @@ def _convert(node: yaml.Node, path: tuple, lines: dict, file: str, problems: lis
 def _scalar(node: yaml.Node) -> Any:
     if not isinstance(node, yaml.ScalarNode):
         return None
+    c = getattr(_LOCAL, "construct", None)
+    if c is None:
+        c = _LOCAL.construct = yaml.constructor.SafeConstructor()
     try:
-        return _CONSTRUCT.construct_object(node, deep=True)
+        return c.construct_object(node, deep=True)
     finally:
-        _CONSTRUCT.constructed_objects.clear()
-        _CONSTRUCT.recursive_objects.clear()
+        c.constructed_objects.clear()
+        c.recursive_objects.clear()
 
 
 def _dotted(path: tuple) -> str:

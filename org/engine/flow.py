@@ -581,13 +581,23 @@ def escalate_if_stalled(cfg: OrgConfig, state: TaskState, idle_seconds: float) -
     return []
 
 
-def escalate_if_over_budget(cfg: OrgConfig, state: TaskState, spent_usd: float) -> list[Event]:
-    """A brake: it works with any config (escalating never weakens a task)."""
+def escalate_if_over_budget(cfg: OrgConfig, state: TaskState, spent_usd: float, unpriced: int = 0) -> list[Event]:
+    """A brake: it works with any config (escalating never weakens a task). `spent_usd` is the priced
+    spend; `unpriced` counts model calls of unknown cost no human has accepted yet: with any, the
+    spend cannot be shown to be within the budget, so the task escalates (fails closed) like one
+    over it."""
     lim = cfg.workflows[state.workflow].limits.budget_usd
-    if state.open and lim is not None and spent_usd > lim:
-        return _stamp(cfg, [_ev(state.id, "task.escalated", None, kind="budget", limit=lim,
-                                reason=f"spent ${spent_usd:.4f}, over the task budget ${lim:.2f}",
-                                source=cfg.source(f"limits:{state.workflow}"))])
+    if state.open and lim is not None and (spent_usd > lim or unpriced > 0):
+        extra: dict[str, Any] = {}
+        if spent_usd > lim:
+            why = f"spent ${spent_usd:.4f}, over the task budget ${lim:.2f}"
+        else:
+            why = (f"spent ${spent_usd:.4f} plus {unpriced} unpriced model call(s) of unknown cost: cannot show "
+                   f"it is within the task budget ${lim:.2f}")
+        if unpriced:
+            extra["unpriced_calls"] = unpriced
+        return _stamp(cfg, [_ev(state.id, "task.escalated", None, kind="budget", limit=lim, reason=why,
+                                source=cfg.source(f"limits:{state.workflow}"), **extra)])
     return []
 
 

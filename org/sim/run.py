@@ -14,7 +14,7 @@ from org.sim.scenario import LoadedScenario, load_scenario
 from org.sim.units import DAY
 from org.sim.world import World
 
-__all__ = ["simulate", "run_loaded", "sweep", "compare", "load"]
+__all__ = ["simulate", "run_loaded", "run_world", "sweep", "compare", "load"]
 
 Progress = Callable[[float], None] | None
 
@@ -29,13 +29,18 @@ def load(ref: str | Path | LoadedScenario, sets: list[tuple[str, Any]] | None = 
 
 def run_loaded(ls: LoadedScenario, progress: Progress = None) -> dict:
     """Build the scenario's org, run it and return the metrics (plain JSON-able dict)."""
+    return run_world(ls, progress)[1]
+
+
+def run_world(ls: LoadedScenario, progress: Progress = None) -> tuple[World, dict]:
+    """run_loaded, also returning the World it ran (its recorder holds every wait and cycle time)."""
     cfg = build_org(ls)
     spec = ls.spec
     world = World(spec, cfg)
     t = time.perf_counter()
     metrics = world.run(progress)
     wall = time.perf_counter() - t
-    return {
+    return world, {
         "scenario": spec.name,
         "description": spec.description,
         "seed": spec.seed,

@@ -133,6 +133,28 @@ def test_budget_ceiling_pauses_the_lane_and_says_why(org_copy, tmp_path, local_s
         assert rep.budget and rep.by_lane.get("builder", 0) < 3  # it stopped before doing all three
 
 
+def test_unpriced_calls_are_recorded_unknown_and_pause_a_budgeted_lane(org_copy, tmp_path, local_server):
+    """A builder on a model the cost map lacks: its calls go into the ledger with an unknown cost (not $0),
+    the task's budget escalates it and the lane's budget pauses the lane until a human accepts."""
+    lane = org_copy / "lanes" / "builder.yaml"
+    lane.write_text(lane.read_text().replace("  - {id: build-gpt, model: openai/gpt-5}\n", "")
+                    .replace("model: anthropic/claude-sonnet-4-5}", "model: anthropic/house-model-x, family: anthropic}"))
+    cfg = load_org(org_copy)
+    url = f"sqlite:///{tmp_path / 'bus.db'}"
+    env = {"ORG_LOCAL_MODEL_URL": local_server.url, "ORG_MODELS": "local"}
+    with Bus.open(url, root=org_copy, config=cfg) as bus:
+        t = bus.add_task("Document policy", "change", attributes={"kind": "docs"})["task"]
+        rep = run(cfg, url, env, lanes=("builder",))
+        assert rep.calls >= 1 and rep.unpriced_calls == rep.calls
+        (row,) = bus.spend("actor")
+        assert row["key"] == "build-claude" and row["cost_usd"] is None and row["unpriced_calls"] == rep.calls
+        view = bus.task(t)
+        assert view["status"] == "escalated" and "unpriced" in view["escalation"] and view["unpriced_calls"] == rep.calls
+        paused = events(bus, "switch.paused")
+        assert [(e["data"]["scope"], e["data"]["target"]) for e in paused] == [("lane", "builder")]
+        assert "spend unknown" in paused[0]["data"]["note"] and "lanes/builder.yaml" in paused[0]["data"]["note"]
+
+
 def test_graceful_stop_releases_every_lease(org_env, local_server):
     cfg, url, env, bus = org_env
     local_server.config.latency_s = 0.5

@@ -71,3 +71,70 @@ def test_token_bucket_is_shared_by_processes(url, root, tmp_path):
     with ctx.Pool(4) as pool:
         got = pool.starmap(bus_worker.reserve_many, [(url, str(root), 80)] * 4, chunksize=1)
     assert sum(got) == 150
+
+
+def test_unpriced_calls_are_unknown_cost_never_zero(bus):
+    t = bus.add_task("x", "change", attributes={"kind": "docs"})["task"]
+    bus.record_usage("build-claude", "anthropic/claude-sonnet-4-5", tokens_in=100, tokens_out=10, cost_usd=0.5)
+    bus.record_usage("build-claude", "ollama/house-model", tokens_in=700, tokens_out=300)  # no price given
+    bus.record_usage("rev-gpt", "ollama/house-model", tokens_in=50, tokens_out=5, cost_usd=None)
+    bus.record_usage("rev-gemini", "gemini/gemini-2.5-pro", tokens_in=0, tokens_out=0, cost_usd=0.0, outcome="error")
+    stored = bus.store.read(lambda tx: tx.x("SELECT model, cost_usd FROM usage ORDER BY id").all())
+    assert [c for _, c in stored] == [0.5, None, None, 0.0]  # NULL, not 0
+    by_actor = {r["key"]: r for r in bus.spend("actor")}
+    mixed, none, free = by_actor["build-claude"], by_actor["rev-gpt"], by_actor["rev-gemini"]
+    assert mixed["cost_usd"] == pytest.approx(0.5) and mixed["unpriced_calls"] == 1
+    assert mixed["unpriced_tokens"] == 1000 and mixed["cost_complete"] is False
+    assert none["cost_usd"] is None and none["unpriced_calls"] == 1 and none["cost_complete"] is False
+    assert free["cost_usd"] == 0.0 and free["unpriced_calls"] == 0 and free["cost_complete"] is True
+    by_model = {r["key"]: r for r in bus.spend("model")}
+    assert by_model["ollama/house-model"]["cost_usd"] is None and by_model["ollama/house-model"]["unpriced_calls"] == 2
+    assert bus.task(t)["unpriced_calls"] == 0
+
+
+def test_first_unpriced_call_escalates_a_budgeted_task_until_a_human_accepts(bus):
+    t = bus.add_task("x", "change", attributes={"kind": "docs"})["task"]  # change: budget_usd 5
+    r = bus.record_usage("build-claude", "anthropic/claude-sonnet-4-5", tokens_in=10, cost_usd=1.0, task=t)
+    assert not r["escalated"] and r["task_unpriced_calls"] == 0
+    r = bus.record_usage("build-claude", "ollama/house-model", tokens_in=900, tokens_out=100, task=t)
+    assert r["escalated"] and r["task_spent_usd"] == pytest.approx(1.0) and r["task_unpriced_calls"] == 1
+    view = bus.task(t)
+    assert view["status"] == "escalated" and "unpriced" in view["escalation"] and "$5.00" in view["escalation"]
+    assert view["spent_usd"] == pytest.approx(1.0) and view["unpriced_calls"] == 1
+    esc = [e for e in bus.timeline(t) if e["type"] == "task.escalated"][-1]
+    assert esc["data"]["kind"] == "budget" and esc["data"]["unpriced_calls"] == 1
+    assert [a["subject"] for a in bus.pending_approvals(task=t)] == ["budget"]
+    bus.approve(t, "alice", note="the house model is ours; accept its unknown cost")
+    assert bus.task(t)["status"] == "active"
+    # accepted: later unpriced calls are counted and reported, not escalated again ...
+    r = bus.record_usage("build-claude", "ollama/house-model", tokens_in=5, task=t)
+    assert not r["escalated"] and r["task_unpriced_calls"] == 2
+    # ... while the priced spend still counts against the budget
+    r = bus.record_usage("build-claude", "anthropic/claude-sonnet-4-5", cost_usd=4.5, task=t)
+    assert r["escalated"] and "over the task budget" in bus.task(t)["escalation"]
+
+
+def test_spend_cli_says_unpriced_never_zero(root, sqlite_url):
+    import json
+
+    from helpers import run_org
+
+    from org.bus import Bus
+
+    with Bus.open(sqlite_url, root=root) as b:
+        b.record_usage("rev-gpt", "ollama/house-model", tokens_in=40, tokens_out=2)
+        b.record_usage("build-claude", "anthropic/claude-sonnet-4-5", cost_usd=0.25)
+        b.record_usage("build-claude", "ollama/house-model", tokens_in=1, tokens_out=1)
+        t = b.add_task("x", "change", attributes={"kind": "docs"})["task"]
+        b.record_usage("build-claude", "ollama/house-model", tokens_in=1, task=t)
+    r = run_org("task", "show", t, "--as", "alice", root=root)
+    assert r.returncode == 0, r.stderr
+    assert "spent $0.0000 of $5.00 + 1 unpriced call of unknown cost" in r.stdout and "ESCALATED" in r.stdout
+    r = run_org("spend", "--as", "alice", root=root)
+    assert r.returncode == 0, r.stderr
+    lines = {ln.split()[0]: ln for ln in r.stdout.splitlines()}
+    assert "unpriced (1 call, 42 tokens)" in lines["rev-gpt"] and "$" not in lines["rev-gpt"]
+    assert "$0.2500 + 2 unpriced calls" in lines["build-claude"]
+    r = run_org("--json", "spend", "--as", "alice", root=root)
+    rows = {x["key"]: x for x in json.loads(r.stdout)["rows"]}
+    assert rows["rev-gpt"]["cost_usd"] is None and rows["rev-gpt"]["unpriced_calls"] == 1

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
+import subprocess
 from pathlib import Path
 
 from helpers import run_org
@@ -49,4 +52,19 @@ class Verdict:
 
 
 def validate(root: Path, *args: str) -> Verdict:
+    """The real `org validate` in a fresh interpreter (`python -m org`)."""
     return Verdict(run_org("validate", *args, root=root))
+
+
+def validate_in_process(root: Path, *args: str) -> Verdict:
+    """`org validate` through the same entry as `python -m org` (org.cli.main's `run_app(app, argv)`),
+    in this interpreter with stdout and stderr captured: the exit code and both streams are what the
+    console script produces (test_errors.py proves it against real processes for a sample of cases)."""
+    from org.cli import app
+    from org.cli._common import run_app
+
+    argv = ["--root", str(root), "validate", *args]
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        rc = run_app(app, argv)
+    return Verdict(subprocess.CompletedProcess(["org", *argv], rc, out.getvalue(), err.getvalue()))

@@ -26,6 +26,24 @@ def sim():
 
 
 @pytest.fixture(scope="session")
+def sim_world():
+    """sim_world(name, **sets) -> (world, metrics): the World too (its recorder keeps every wait); the
+    metrics also answer sim(name, **sets) afterwards."""
+    from org.sim.run import load, run_world
+
+    worlds: dict = {}
+
+    def run(name, **sets):
+        key = _key(name, sets, None)
+        if key not in worlds:
+            worlds[key] = run_world(load(name, [(k.replace("__", "."), v) for k, v in sets.items()]))
+            _CACHE.setdefault(key, worlds[key][1])
+        return worlds[key]
+
+    return run
+
+
+@pytest.fixture(scope="session")
 def sweep_of():
     """sweep_of(name, path, values, **sets) -> {value: metrics}, built from cached single runs."""
     from org.sim.run import simulate

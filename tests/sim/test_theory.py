@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import statistics
 
 import pytest
 
@@ -25,18 +26,40 @@ def test_erlang_c_formula_known_values():
     assert p == pytest.approx(1 / 3) and wq == pytest.approx(1 / 3)
 
 
-def test_mmc_scenario_matches_erlang_c(sim):
-    """~150,000 jobs through the engine; the sampling error of the mean wait is about 2% (measured
-    over seeds with a bare M/M/2 at rho = 1/2), so 5% is well clear of noise."""
-    m = sim("mmc")
+def batch_means(xs: list[float], batches: int = 20) -> tuple[float, float]:
+    """(mean, standard error of the mean) by batch means: waits in a queue are correlated from one job
+    to the next, so the error comes from the spread of the means of long consecutive batches (each
+    ~2,500 jobs here, far longer than the queue's memory at rho = 1/2), not from sd / sqrt(n)."""
+    n = len(xs) // batches
+    means = [statistics.fmean(xs[i * n:(i + 1) * n]) for i in range(batches)]
+    return statistics.fmean(xs), statistics.stdev(means) / math.sqrt(batches)
+
+
+def test_mmc_scenario_matches_erlang_c(sim_world):
+    """~50,000 jobs through the engine. Each estimate must lie within 3 standard errors of theory,
+    the error measured on the run itself by batch means (mean wait ~3.4%, probability of waiting
+    ~1.5%: the same as the spread over seeds of a bare M/M/2 at rho = 1/2 with as many jobs); and
+    the errors must be that small, so the bounds stay tight (about 10% and 5%)."""
+    world, m = sim_world("mmc")
     lam, mu, c = 6 / 60, 1 / 10, 2  # per minute: 6 arrivals an hour, 10-minute service, 2 servers
     p_wait, wq = erlang_c(lam, mu, c)
     got = m["waits_minutes"]["server"]
-    assert got["n"] > 140_000
-    assert got["mean"] == pytest.approx(wq, rel=0.05)
-    assert got["waited"] == pytest.approx(p_wait, rel=0.05)
+    waits = [x / 60 for x in world.rec.waits["server"]]
+    assert got["n"] == len(waits) > 45_000
+    mean, se = batch_means(waits)
+    assert got["mean"] == pytest.approx(mean, abs=1e-4)
+    assert se < 0.05 * wq
+    assert abs(got["mean"] - wq) < 3 * se, (got["mean"], wq, se)
+    waited, se = batch_means([1.0 if x * 60 > 1e-9 else 0.0 for x in waits])
+    assert got["waited"] == pytest.approx(waited, abs=1e-4)
+    assert se < 0.025 * p_wait
+    assert abs(got["waited"] - p_wait) < 3 * se, (got["waited"], p_wait, se)
+    # the mean of ~50,000 service times and of as many interarrival gaps: sd ~0.6%
     assert m["utilisation"]["server"] == pytest.approx(lam / (c * mu), rel=0.02)
-    assert m["cycle_time_hours"]["mean"] * 60 == pytest.approx(wq + 1 / mu, rel=0.02)
+    cycle, se = batch_means([x / 60 for x in world.rec.cycle])
+    assert m["cycle_time_hours"]["mean"] * 60 == pytest.approx(cycle, abs=0.01)
+    assert se < 0.02 * (wq + 1 / mu)
+    assert abs(cycle - (wq + 1 / mu)) < 3 * se, (cycle, wq + 1 / mu, se)
 
 
 @pytest.mark.parametrize("name", ["mmc", "review-cross-vendor", "ceremony-light", "baseline"])
