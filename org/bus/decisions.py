@@ -13,6 +13,7 @@ from org.bus.driver import apply
 from org.bus.store import Tx
 from org.bus.switches import check_not_paused
 from org.bus.tasks import check_attributes
+from org.bus.usage import task_spend
 from org.config.loader import OrgConfig
 from org.engine import flow
 from org.engine.policy import Decision, RuleHit, decide, decide_within
@@ -349,9 +350,9 @@ def _evidence(tx: Tx, cfg: OrgConfig, row: TaskRow, st: TaskState) -> dict:
                             "revision": r.revision, "counts": r.counts and r.revision == st.revision, "why": r.why})
     work = tx.x("SELECT result FROM jobs WHERE task = :k AND kind = 'work' AND status = 'done' ORDER BY id DESC LIMIT 1",
                 {"k": row.key}).scalar()
-    spent = tx.x("SELECT COALESCE(SUM(cost_usd), 0) FROM usage WHERE task = :k", {"k": row.key}).scalar()
+    spent, unpriced = task_spend(tx, row.key)
     return {"title": row.title, "workflow": row.workflow, "tier": row.tier, "status": st.status,
             "attributes": row.attributes, "revision": st.revision, "authors": sorted(st.authors),
             "author_families": sorted(st.author_families), "reviews": reviews, "rounds": st.rounds,
-            "latest_work": json.loads(work) if work else None, "spent_usd": float(spent or 0.0),
+            "latest_work": json.loads(work) if work else None, "spent_usd": spent, "unpriced_calls": unpriced,
             "config_hash": row.config_hash, "escalation": st.escalation}

@@ -266,7 +266,8 @@ def timeline(bus: Bus, task: str) -> dict:
         entries.append({"kind": "call", "t": float(u["ts"]), "seq": None, "type": "model.call", "actor": u["actor"],
                         "lane": u["lane"] or "", "family": u["family"] or "",
                         "summary": f"{u['model']}: {u['tokens_in']} in / {u['tokens_out']} out tokens, "
-                                   f"${u['cost_usd']:.4f}, {u['latency_ms']:.0f} ms ({u['outcome']})",
+                                   + (f"${u['cost_usd']:.4f}" if u["cost_usd"] is not None else "unpriced")
+                                   + f", {u['latency_ms']:.0f} ms ({u['outcome']})",
                         "decision": u["outcome"], "sources": {}, "gate": u["gate"] or "", "data": u})
     entries.sort(key=lambda x: (x["t"], 0 if x["kind"] == "event" else 1, x["seq"] or 0))
     return {"view": view, "entries": entries}

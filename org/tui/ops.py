@@ -93,7 +93,8 @@ def agents_view(bus: Bus, now: float) -> dict:
                            "working": ", ".join(f"{x.task or 'J' + str(x.job)}/{x.gate or '-'}" for x in mine) or "-",
                            "lease_age": age(max((x.age_s for x in mine), default=0)) if mine else "-",
                            "flag": next((x.flag for x in mine if x.flag), ""),
-                           "spent": float(sp.get("cost_usd", 0.0)), "budget": budget,
+                           "spent": float(sp.get("cost_usd") or 0.0), "unpriced": int(sp.get("unpriced_calls") or 0),
+                           "budget": budget,
                            "calls": int(sp.get("calls", 0)), "errors": int(sp.get("errors", 0)),
                            "done": int(done.get(a.id, 0)),
                            "paused": paused_by(switches, cfg, actor=a.id, lane=a.lane)})
@@ -102,7 +103,8 @@ def agents_view(bus: Bus, now: float) -> dict:
         for name, ln in cfg.lanes.items():
             sp = spend_lane.get(name, {})
             lanes.append({"lane": name, "kind": ln.kind, "members": len(ln.members), "queued": int(queued.get(name, 0)),
-                          "leased": sum(1 for x in leases if x.lane == name), "spent": float(sp.get("cost_usd", 0.0)),
+                          "leased": sum(1 for x in leases if x.lane == name), "spent": float(sp.get("cost_usd") or 0.0),
+                          "unpriced": int(sp.get("unpriced_calls") or 0),
                           "budget": ln.budget.usd if ln.budget else None, "concurrency": ln.concurrency,
                           "paused": paused_by(switches, cfg, lane=name)})
     vendors = sorted(set().union(*(vendors_of(cfg, a) for a in cfg.actors)) - {"human"}) if cfg else []

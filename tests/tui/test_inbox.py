@@ -138,3 +138,33 @@ async def test_at_80x24_page_keys_scroll_the_evidence_not_the_inbox(make_app, ke
         await pilot.press("pageup")
         await settle(pilot)
         assert pane.scroll_y == 0
+
+
+async def test_unpriced_calls_show_as_unknown_cost_on_every_screen(make_app, keys, bus, clock):
+    """A model call without a price is unknown spend: the evidence, the timeline and the agents screen say so
+    (and none of them crashes on the missing number)."""
+    t = keys["high_change"]
+    bus.record_usage("build-claude", "local/unpriced-model", tokens_in=900, tokens_out=100, cost_usd=None,
+                     latency_ms=800, task=t, ts=clock.t)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert bus.task(t)["status"] == "escalated"  # a budgeted task's first unknown spend goes to a human
+        table = app.screen.query_one("#inbox-table", DataTable)
+        table.move_cursor(row=next(i for i in range(table.row_count) if table.get_row_at(i)[2] == t))
+        await settle(pilot)
+        assert await wait_for(pilot, lambda: "unpriced" in plain(app.screen.query_one("#evidence", Static)))
+        assert "1 unpriced call(s), cost unknown" in plain(app.screen.query_one("#evidence", Static))
+        await pilot.press("enter")
+        await settle(pilot)
+        await wait_for(pilot, lambda: "+ 1 unpriced" in plain(app.screen.query_one("#tl-head", Static)))
+        assert "+ 1 unpriced" in plain(app.screen.query_one("#tl-head", Static))
+        table = app.screen.query_one("#tl-table", DataTable)
+        assert any("unpriced" in str(c) for i in range(table.row_count) for c in table.get_row_at(i))
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        actors = app.screen.query_one("#actors", DataTable)
+        row = next(actors.get_row_at(i) for i in range(actors.row_count) if str(actors.get_row_at(i)[0]) == "build-claude")
+        assert any(str(c).endswith("+?") or "+?/" in str(c) for c in row), row

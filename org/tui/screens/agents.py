@@ -52,7 +52,9 @@ def confirm_switch(screen: Screen, verb: str, scope: str, target: str | None) ->
     app.push_screen(ConfirmModal(f"{verb.capitalize()} {what}?", effect), done)
 
 
-def _money(spent: float, budget: float | None) -> Text:
+def _money(spent: float, budget: float | None, unpriced: int = 0) -> Text:
+    if unpriced:  # some spend is unknown: never shown as a plain dollar figure
+        return Text(f"${spent:.2f}+?" + (f"/{budget:.0f}" if budget is not None else ""), style="yellow")
     if not budget:
         return Text(f"${spent:.2f}")
     style = "bold red" if spent >= budget else ("yellow" if spent >= 0.8 * budget else "")
@@ -105,12 +107,12 @@ class AgentsScreen(OrgScreen):
             status = Text("PAUSED " + a["paused"], style="bold red") if a["paused"] else (
                 Text(a["flag"], style=FLAG_STYLE.get(a["flag"], "")) if a["flag"] else Text("ok", style="green"))
             rows.append((a["actor"], status, a["lane"], a["family"], a["working"], a["lease_age"],  # status second:
-                         _money(a["spent"], a["budget"]), str(a["calls"]), str(a["done"])))  # seen at 80 columns
+                         _money(a["spent"], a["budget"], a.get("unpriced", 0)), str(a["calls"]), str(a["done"])))  # seen at 80 columns
         lanes = []
         for ln in data["lanes"]:
             status = Text("PAUSED " + ln["paused"], style="bold red") if ln["paused"] else Text("ok", style="green")
             lanes.append((ln["lane"], status, ln["kind"], str(ln["members"]), str(ln["queued"]), str(ln["leased"]),
-                          _money(ln["spent"], ln["budget"])))
+                          _money(ln["spent"], ln["budget"], ln.get("unpriced", 0))))
         sig = (tuple(tuple(map(str, r)) for r in rows), tuple(tuple(map(str, r)) for r in lanes))
         if sig != self._sig:
             self._sig = sig

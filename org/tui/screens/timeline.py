@@ -68,6 +68,8 @@ class TimelineScreen(OrgScreen):
                     f"round {v['rounds']} · policy {str(v['config_hash'])[:12]}")
         spent, budget = float(v.get("spent_usd") or 0), v.get("budget_usd")
         head.append(f" · ${spent:.4f}" + (f" of ${budget:.2f}" if budget else ""))
+        if v.get("unpriced_calls"):
+            head.append(f" + {v['unpriced_calls']} unpriced", style="yellow")
         gates = (v.get("state") or {}).get("gates") or {}
         if gates:
             head.append("\ngates: ", style="dim")

@@ -132,6 +132,8 @@ def render_evidence(ev: dict) -> RenderableType:
     cost = Text(f"${spent:.4f}")
     if budget:
         cost.append(f" of ${budget:.2f} budget ({spent / budget:.0%})", style="red" if spent > budget else "")
+    if ev.get("unpriced_calls"):
+        cost.append(f" + {ev['unpriced_calls']} unpriced call(s), cost unknown", style="yellow")
     cost.append(f" · {ev.get('calls', 0)} model calls, {ev.get('tokens', 0):,} tokens · {ev.get('trace_len', 0)} events")
     out.append(cost)
     return Group(*out)
