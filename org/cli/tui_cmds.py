@@ -19,6 +19,9 @@ def tui(
     as_: Annotated[str | None, typer.Option("--as", help="The human at the keyboard (default: the org's first human).")]
     = None,
     poll: Annotated[float, typer.Option("--poll", help="Seconds between checks for new work (0.2-10).")] = 0.75,
+    token: Annotated[str | None, typer.Option(
+        "--token", envvar="ORG_TOKEN", show_envvar=False,
+        help="Your token (default: $ORG_TOKEN, else your own token file).")] = None,
     json_: JsonFlag = False,
 ) -> None:
     """The approval inbox and operator console: approve, reject, watch the board, pause an agent."""
@@ -31,7 +34,8 @@ def tui(
     cfg = load_config(o.org_root())
     from org.tui.principal import resolve_principal
 
-    principal = resolve_principal(cfg, as_)
+    principal = resolve_principal(cfg, as_, token)
+    _authenticate(o, principal)
     if o.json:
         emit({"ok": False, "error": "usage", "message": "org tui is interactive; it has no JSON output",
               "principal": principal.actor, "db": o.db_url()})
@@ -39,3 +43,18 @@ def tui(
     from org.tui.app import OrgApp
 
     OrgApp(principal=principal, root=cfg.root, db_url=o.db_url(), poll_seconds=poll).run()
+
+
+def _authenticate(o, principal) -> None:
+    """The human at the keyboard proves it before the UI opens (their token file or --token), as every bus
+    command does: a wrong or missing token exits 4 here, and each decision in the TUI is checked again."""
+    from org.bus.store import sqlite_path
+
+    path = sqlite_path(o.db_url())
+    if path is not None and not path.exists():
+        return  # no database yet: the TUI explains what to do and decides nothing
+    from org.bus import Bus
+    from org.identity.guard import Guard
+
+    with Bus.open(o.db, root=o.org_root()) as bus:
+        Guard(bus).principal(principal.token, as_=principal.actor, command="tui", human=True)

@@ -74,6 +74,15 @@ class OrgApp(App):
     def dark_default() -> bool:
         return True
 
+    def as_human(self, verb: str, *args: Any, **kw: Any) -> dict:
+        """approve / reject / pause / resume through the identity Guard with the human's own token (their
+        token file, or the --token given to `org tui`): the TUI never decides on a bare name."""
+        from org.identity.guard import Guard
+
+        if getattr(self, "_guard", None) is None or self._guard.bus is not self.bus:
+            self._guard = Guard(self.bus)
+        return getattr(self._guard, verb)(self.principal.token, *args, **kw)
+
     def on_unmount(self) -> None:
         if self._owns_bus and self.bus is not None:
             self.bus.close()

@@ -1,4 +1,4 @@
-"""The human at the keyboard: who the TUI acts as (one place, so a bus token can be wired in later)."""
+"""The human at the keyboard: who the TUI acts as, and the token every decision is made with."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ __all__ = ["Principal", "resolve_principal"]
 
 @dataclass(frozen=True)
 class Principal:
-    """A human member of the org. `token` is reserved for the identity layer's bus tokens."""
+    """A human member of the org. `token`: their principal token (None: their own token file)."""
 
     actor: str
     lane: str

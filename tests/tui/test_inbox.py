@@ -168,3 +168,48 @@ async def test_unpriced_calls_show_as_unknown_cost_on_every_screen(make_app, key
         actors = app.screen.query_one("#actors", DataTable)
         row = next(actors.get_row_at(i) for i in range(actors.row_count) if str(actors.get_row_at(i)[0]) == "build-claude")
         assert any(str(c).endswith("+?") or "+?/" in str(c) for c in row), row
+
+
+async def test_decisions_are_made_with_the_humans_own_token_and_refused_without_it(make_app, keys, bus, tmp_path,
+                                                                                   monkeypatch):
+    """Every decision in the TUI goes through the identity Guard: with bob's own token file it is recorded
+    with his token's identity; at a keyboard without it (an agent's environment) it is refused, nothing
+    changes, and the screen says so instead of crashing."""
+    t = keys["high_ops"]
+    app = make_app("bob")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "a")
+        await pilot.pause()
+        await pilot.press(*"ok", "enter")
+        assert await wait_for(pilot, lambda: "granted" in _status(bus, t))
+    ev = bus.events_since(task=t, types=("approval.granted",))[-1]
+    assert ev["actor"] == "bob" and ev["auth"]["principal"] == "bob" and ev["auth"]["via"] == "principal"
+
+    monkeypatch.setenv("ORG_CONFIG_HOME", str(tmp_path / "no-token-files"))  # no human's token in reach
+    t1 = keys["high_change"]
+    app = make_app("bob")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.screen.current["task"] == t1
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press(*"forged", "enter")
+        await settle(pilot)
+        await pilot.pause(0.5)
+        assert _status(bus, t1) == ["pending"]
+        assert any("authentication required" in str(n.message) for n in app._notifications), [n.message for n in app._notifications]
+    denied = bus.events_since(types=("auth.denied",))
+    assert denied and denied[-1]["data"]["command"] == "approve"
+
+
+def test_org_tui_refuses_a_human_without_their_token(org_copy, keys, bus, db_url, tmp_path):
+    from helpers import run_org
+
+    from org.identity.bootstrap import ensure_human_tokens
+
+    ensure_human_tokens(bus)  # the humans have their token files (in this test's own config home)
+
+    r = run_org("tui", "--as", "bob", root=org_copy, timeout=60,
+                env={"ORG_CONFIG_HOME": str(tmp_path / "empty"), "ORG_DATABASE_URL": db_url})
+    assert r.returncode == 4 and "authentication required" in r.stderr and "Traceback" not in r.stderr

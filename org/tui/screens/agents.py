@@ -32,11 +32,10 @@ def confirm_switch(screen: Screen, verb: str, scope: str, target: str | None) ->
     def done(yes: bool | None) -> None:
         if not yes:
             return
-        bus, human = app.bus, app.principal.actor
+        human = app.principal.actor
 
         def call():
-            fn = bus.pause if verb == "pause" else bus.resume
-            return fn(scope, target, by=human, note=f"from org tui by {human}")
+            return app.as_human(verb, scope, target, human, note=f"from org tui by {human}")
 
         def ok(out: dict) -> None:
             if out.get("changed"):

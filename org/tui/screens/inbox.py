@@ -127,13 +127,10 @@ class InboxScreen(OrgScreen):
         def done(note: str | None) -> None:
             if note is None:
                 return
-            bus = self.app.bus
             kw = {"approval": it["approval"], "revision": (it.get("evidence") or {}).get("revision")}
 
             def call():
-                if approve:
-                    return bus.approve(it["task"], human, note=note, **kw)
-                return bus.reject(it["task"], human, note=note, **kw)
+                return self.app.as_human("approve" if approve else "reject", it["task"], human, note=note, **kw)
 
             def ok(out) -> None:
                 status = out.get("task_status") or ""
