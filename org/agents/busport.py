@@ -164,10 +164,10 @@ class BusPort:
     def record_usage(self, actor: str, model: str, **kw: Any) -> dict:
         return self.bus.record_usage(actor, model, **kw)
 
-    def spent(self, by: str, key: str) -> tuple[float, int]:
-        """(priced US dollars, calls of unknown cost) of one actor or lane."""
-        rows = self.bus.spend(by, **{by: key})
-        return float(sum(r["cost_usd"] or 0.0 for r in rows)), sum(r["unpriced_calls"] for r in rows)
+    def spent(self, by: str, key: str) -> tuple[float, int, bool]:
+        """(priced US dollars, calls of unknown cost, whether a human accepted them) of one actor or lane."""
+        r = self.bus.scope_spend(by, key)
+        return r["spent_usd"], r["unpriced_calls"], r["unpriced_accepted"]
 
     def open_agent_work(self, lanes: list[str]) -> tuple[int, int]:
         """(queued, leased) jobs of these lanes across all active tasks."""

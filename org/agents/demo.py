@@ -60,11 +60,26 @@ class DemoResult:
             "database": self.db_url, "moved_aside": self.moved_to, "wall_s": round(self.wall_s, 2),
             "done": [t["task"] for t in done], "awaiting_approval": [t["task"] for t in waiting],
             "blocked": [t["task"] for t in blocked], "denied_actions": denied,
-            "calls": self.report.calls, "cost_usd": round(cost, 6), "unpriced_calls": self.report.unpriced_calls,
-            "cost_per_success_usd": round(cost / len(done), 6) if done else None,
+            "calls": self.report.calls, "unpriced_calls": self.report.unpriced_calls,
+            **cost_fields(cost, self.report.calls, self.report.unpriced_calls, len(done)),
             "tasks": [{k: t.get(k) for k in ("task", "title", "workflow", "tier", "status", "rounds", "pending_approvals")}
                       for t in self.tasks],
         }
+
+
+def cost_fields(cost: float, calls: int, unpriced: int, done: int) -> dict:
+    """cost_usd (None when every call was unpriced) and cost_per_success_usd (None when any call was
+    unpriced: the true cost is unknown, ADR 0051, never an understated number)."""
+    return {"cost_usd": None if calls and unpriced >= calls else round(cost, 6),
+            "cost_per_success_usd": round(cost / done, 6) if done and not unpriced else None}
+
+
+def cost_text(cost: float | None, unpriced: int) -> str:
+    """"$X", "$X + N unpriced calls" or "unpriced (N calls)": unknown spend is never shown as $0."""
+    calls = f"{unpriced} unpriced call{'s' if unpriced != 1 else ''}"
+    if cost is None:
+        return f"unpriced ({unpriced} call{'s' if unpriced != 1 else ''})"
+    return f"${cost:.4f}" + (f" + {calls}" if unpriced else "")
 
 
 def fresh_database(root: Path, db_url: str) -> tuple[str, str | None]:
@@ -192,8 +207,7 @@ def render_summary(res: DemoResult, cfg: Any) -> str:
         "",
         f"  done {len(s['done'])} · awaiting approval {len(s['awaiting_approval'])} · blocked {len(s['blocked'])} · "
         f"actions denied by RED rules {sum(1 for a in denied if any(r.startswith('RED-') for r in a['rules']))}",
-        f"  {s['calls']} model calls, ${s['cost_usd']:.4f}"
-        + (f" (+{s['unpriced_calls']} unpriced)" if s["unpriced_calls"] else "")
+        f"  {s['calls']} model calls, {cost_text(s['cost_usd'], s['unpriced_calls'])}"
         + (f", ${s['cost_per_success_usd']:.4f} per successful outcome" if s["cost_per_success_usd"] is not None else "")
         + f" · wall time {s['wall_s']:.1f}s",
     ]

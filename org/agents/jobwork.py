@@ -13,6 +13,7 @@ from typing import Any
 from org.agents.agent import AgentResult, LaneAgent
 from org.agents.families import check_actor
 from org.agents.prompts import WorkItem, role_of
+from org.bus.usage import UNKNOWN_SPEND
 from org.engine.policy import decide
 
 __all__ = ["JobOutcome", "JobRunner", "executes_actions"]
@@ -127,7 +128,7 @@ class JobRunner:
             return out
         res = LaneAgent(actor, lane, ep, self.pacer, self.redact).work(item, role)
         self._ledger(port, claim, actor, ep, res, out)
-        out.budget = self._budget(port, claim.lane, actor, out.unpriced)
+        out.budget = self._budget(port, claim.lane, actor)
         if not res.ok:
             out.failure = res.failure
             if res.failure == "malformed":
@@ -218,10 +219,11 @@ class JobRunner:
             except Exception as exc:  # the ledger must not lose the job; say so loudly
                 self.note("ledger", f"could not record usage for job {claim.job}: {exc}")
 
-    def _budget(self, port: Any, lane_name: str, actor: str, unpriced_now: int = 0) -> list[str]:
-        """Pause (and so escalate to a human) an actor or lane past its budget ceiling, or whose first
-        calls of unknown cost (`unpriced_now`, this job's) leave its spend unknown: a human who resumes
-        it accepts the unknown spend; the priced spend keeps counting against the ceiling."""
+    def _budget(self, port: Any, lane_name: str, actor: str) -> list[str]:
+        """Pause (and so escalate to a human) an actor or lane past its budget ceiling, or with calls of
+        unknown cost that no human accepted (ADR 0051): any worker that sees them pauses (a pause is
+        idempotent, so concurrent workers agree); a human who resumes that pause accepts the unknown
+        spend, and the priced spend keeps counting against the ceiling."""
         crossed = []
         lane = self.cfg.lanes[lane_name]
         member = next((m for m in lane.members if m.id == actor), None)
@@ -231,12 +233,12 @@ class JobRunner:
         if lane.budget and lane.budget.usd is not None:
             checks.append(("lane", lane_name, lane.budget.usd, self.cfg.source(f"lane:{lane_name}")))
         for scope, key, ceiling, src in checks:
-            spent, unpriced = port.spent(scope, key)
+            spent, unpriced, accepted = port.spent(scope, key)
             if spent >= ceiling:
                 why = (f"budget ceiling reached: {scope} {key} spent ${spent:.4f} of ${ceiling:.2f} ({src}); "
                        f"a human decides whether to raise it and resume ('org resume --{scope} {key}')")
-            elif unpriced_now and unpriced == unpriced_now:
-                why = (f"spend unknown: {scope} {key} spent ${spent:.4f} plus {unpriced} model call(s) with no "
+            elif unpriced and not accepted:
+                why = (f"{UNKNOWN_SPEND} {scope} {key} spent ${spent:.4f} plus {unpriced} model call(s) with no "
                        f"price, against a ceiling of ${ceiling:.2f} ({src}); register the model's price, or resume "
                        f"to accept the unknown spend ('org resume --{scope} {key}')")
             else:

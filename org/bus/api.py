@@ -260,6 +260,10 @@ class Bus:
     def spend(self, by: str = "actor", **filters: Any) -> list[dict]:
         return _usage.spend(self.ctx, by, **filters)
 
+    def scope_spend(self, scope: str, key: str) -> dict:
+        """An actor's or lane's priced spend, unpriced calls and whether a human accepted them."""
+        return _usage.scope_spend(self.ctx, scope, key)
+
     def budget(self, provider: str, *, capacity: float, refill_per_s: float) -> dict:
         return _budgets.configure(self.ctx, provider, capacity=capacity, refill_per_s=refill_per_s)
 

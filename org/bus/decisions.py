@@ -229,7 +229,9 @@ def _settle(ctx: Ctx, cfg: OrgConfig | None, task: str, human: str, ok: bool, no
         if st.status != "escalated":
             raise Conflict(f"{key} is {st.status}, not escalated")
         if ok:
-            evs = flow.resume(pcfg, st, human, note, extra_check=ctx.extra_check)
+            # the human accepts the task's unknown spend so far (ADR 0051): counted under the task row's lock
+            evs = flow.resume(pcfg, st, human, note, extra_check=ctx.extra_check,
+                              unpriced_calls=task_spend(tx, key)[1])
         else:
             evs = [Event("task.rejected", key, {"reason": note, "escalation": st.escalation}, human)]
         tx.x("UPDATE approvals SET decided_by = :h, note = :n WHERE id = :id",

@@ -84,13 +84,15 @@ def _sweep_tasks(ctx: Ctx, tx: Tx) -> dict:
     """No progress for limits.no_progress_seconds, or spend over limits.budget_usd: escalate (engine decides)."""
     stalled, over = [], []
     rows = tx.x("SELECT key, config_hash, workflow, last_event_at FROM tasks WHERE status = 'active' ORDER BY id").all()
-    spend = dict(tx.x("SELECT u.task, SUM(u.cost_usd) FROM usage u JOIN tasks t ON t.key = u.task "
-                      "WHERE t.status = 'active' GROUP BY u.task").all())
+    spend = {r[0]: (float(r[1] or 0.0), int(r[2] or 0)) for r in tx.x(
+        "SELECT u.task, SUM(u.cost_usd), COUNT(*) - COUNT(u.cost_usd) FROM usage u JOIN tasks t ON t.key = u.task "
+        "WHERE t.status = 'active' GROUP BY u.task").all()}
     for key, chash, workflow, last in rows:
         limits = ctx.pinned(tx, chash).workflows[workflow].limits
         idle = tx.now - float(last)
-        spent = float(spend.get(key) or 0.0)
-        if idle <= limits.no_progress_seconds and (limits.budget_usd is None or spent <= limits.budget_usd):
+        spent, unpriced = spend.get(key, (0.0, 0))
+        if idle <= limits.no_progress_seconds and (limits.budget_usd is None
+                                                   or (spent <= limits.budget_usd and not unpriced)):
             continue
         row = ctx.task_row(tx, key, lock=True)
         if row.status != "active":
@@ -103,7 +105,8 @@ def _sweep_tasks(ctx: Ctx, tx: Tx) -> dict:
             if evs:
                 stalled.append(key)
         if not evs:
-            evs = flow.escalate_if_over_budget(pcfg, st, spent)
+            # unpriced calls no human accepted (ADR 0051), e.g. migrated ones or one made while not active
+            evs = flow.escalate_if_over_budget(pcfg, st, spent, 0 if st.unpriced_accepted else unpriced)
             if evs:
                 over.append(key)
         if evs:

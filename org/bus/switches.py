@@ -7,6 +7,7 @@ import getpass
 
 from org.bus.context import Ctx, task_key
 from org.bus.store import Tx
+from org.bus.usage import UNKNOWN_SPEND
 from org.config.families import vendor_of
 from org.config.loader import OrgConfig
 from org.engine.policy import decide
@@ -144,21 +145,29 @@ def resume(ctx: Ctx, cfg: OrgConfig | None, scope: str, target: str | None, *, b
 
     def fn(tx: Tx) -> dict:
         tgt = _target(tx, cfg, scope, target)
-        sid = tx.x("SELECT id FROM switches WHERE scope = :s AND target = :t AND active = :a",
-                   {"s": scope, "t": tgt, "a": True}).scalar()
+        sid, swnote = tx.x("SELECT id, note FROM switches WHERE scope = :s AND target = :t AND active = :a",
+                           {"s": scope, "t": tgt, "a": True}).first() or (None, None)
         if sid is None:
             return {"switch": None, "scope": scope, "target": tgt, "changed": False, "active": False}
         tx.x("UPDATE switches SET active = :f, resumed_by = :b, resumed_at = :n, resume_note = :note WHERE id = :id",
              {"f": False, "b": who, "n": tx.now, "note": ctx.redactor.text(note) if note else None, "id": sid})
         ctx.record(tx, "switch.resumed", task=tgt if scope == "task" else None, actor=who, decision="resume",
                    lane=tgt if scope == "lane" else None, config_hash=cfg.config_hash if cfg else None,
-                   data={"switch": sid, "scope": scope, "target": tgt, "note": note})
+                   data={"switch": sid, "scope": scope, "target": tgt, "note": note, **_accepted(tx, scope, tgt, swnote)})
         lanes = {r[0] for r in tx.x("SELECT DISTINCT lane FROM jobs WHERE status = 'queued'").all()}
         for lane in lanes:
             tx.wake(lane)
         return {"switch": sid, "scope": scope, "target": tgt, "changed": True, "active": False}
 
     return ctx.write(fn)
+
+
+def _accepted(tx: Tx, scope: str, target: str, note: str | None) -> dict:
+    """Resuming a pause for unknown spend accepts the unpriced calls so far (ADR 0051): say how many."""
+    if scope not in ("actor", "lane") or not (note or "").startswith(UNKNOWN_SPEND):
+        return {}
+    n = tx.x(f"SELECT COUNT(*) - COUNT(cost_usd) FROM usage WHERE {scope} = :k", {"k": target}).scalar_one()
+    return {"unpriced_accepted": int(n or 0)}
 
 
 def list_switches(ctx: Ctx, *, active_only: bool = True) -> list[dict]:

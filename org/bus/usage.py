@@ -2,9 +2,10 @@
 task, workflow and model; spend queries; a task over its budget escalates (the engine decides).
 
 A call whose model has no price is stored with cost NULL (unknown), never as $0: spend reports it as
-unpriced calls and tokens beside the priced dollars. A task with a budget escalates at its first
-unpriced call, since its spend can no longer be shown to be within the budget; a human who resumes it
-accepts the unknown spend (later unpriced calls are reported, the priced spend still counts)."""
+unpriced calls and tokens beside the priced dollars. Budgets fail closed (ADR 0051): a task with a budget
+escalates at any call while it has unpriced calls no human accepted; a human who resumes it records how
+many it accepted (later unpriced calls are reported, the priced spend still counts). Lanes and members:
+`scope_spend` says whether a human resumed an unknown-spend pause of theirs."""
 
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ from org.config.families import family_of, vendor_of
 from org.engine import flow
 from org.errors import UsageError
 
-__all__ = ["record_usage", "spend", "task_spend", "SPEND_KEYS"]
+__all__ = ["record_usage", "spend", "task_spend", "scope_spend", "SPEND_KEYS", "UNKNOWN_SPEND"]
 
+# the note of a lane or member pause for unaccepted unknown spend; a human resuming one accepts it
+UNKNOWN_SPEND = "spend unknown:"
 SPEND_KEYS = ("actor", "lane", "task", "workflow", "model", "vendor", "family", "outcome", "gate")
 
 
@@ -56,10 +59,10 @@ def record_usage(ctx: Ctx, actor: str, model: str, *, tokens_in: int = 0, tokens
             spent, unpriced = task_spend(tx, key)
             out["task_spent_usd"], out["task_unpriced_calls"] = spent, unpriced
             st = ctx.state(tx, row)
-            # the task's first call of unknown cost escalates it (with a budget): a human accepts the
-            # unknown spend by resuming it; later unpriced calls are reported, not escalated again
-            first_unpriced = 1 if cost_usd is None and unpriced == 1 else 0
-            evs = flow.escalate_if_over_budget(cfg, st, spent, first_unpriced)
+            # unpriced calls no human accepted (by resuming the task) escalate it, whichever call or
+            # migration brought them: counted under the task row's lock, so concurrent calls agree
+            out["task_unpriced_accepted"] = st.unpriced_accepted
+            evs = flow.escalate_if_over_budget(cfg, st, spent, 0 if st.unpriced_accepted else unpriced)
             if evs:
                 apply(ctx, tx, cfg, row, st, evs)
                 out["escalated"] = True
@@ -73,6 +76,23 @@ def task_spend(tx: Tx, key: str) -> tuple[float, int]:
     r = tx.x("SELECT COALESCE(SUM(cost_usd), 0), COUNT(*) - COUNT(cost_usd) FROM usage WHERE task = :k",
              {"k": key}).one()
     return float(r[0] or 0.0), int(r[1] or 0)
+
+
+def scope_spend(ctx: Ctx, scope: str, key: str) -> dict:
+    """Budget standing of one actor or lane: priced dollars, unpriced calls, and whether a human accepted
+    the unknown spend by resuming a pause of it for unknown spend (ADR 0051)."""
+    if scope not in ("actor", "lane"):
+        raise UsageError(f"budget standing is kept per actor or lane, not '{scope}'")
+
+    def fn(tx: Tx) -> dict:
+        r = tx.x(f"SELECT COALESCE(SUM(cost_usd), 0), COUNT(*) - COUNT(cost_usd) FROM usage WHERE {scope} = :k",
+                 {"k": key}).one()
+        ok = tx.x("SELECT COUNT(*) FROM switches WHERE scope = :s AND target = :k AND active = :f AND note LIKE :n",
+                  {"s": scope, "k": key, "f": False, "n": UNKNOWN_SPEND + "%"}).scalar_one()
+        return {"scope": scope, "key": key, "spent_usd": float(r[0] or 0.0), "unpriced_calls": int(r[1] or 0),
+                "unpriced_accepted": bool(ok)}
+
+    return ctx.store.read(fn)
 
 
 def spend(ctx: Ctx, by: str = "actor", *, actor: str | None = None, lane: str | None = None, task: str | None = None,

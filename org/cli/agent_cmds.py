@@ -61,6 +61,7 @@ def run(
     json_: JsonFlag = False,
 ) -> None:
     """Run the built-in agents on the bus's jobs until no agent work is left (or --watch)."""
+    from org.agents.demo import cost_fields, cost_text
     from org.agents.runner import RunOptions
     from org.agents.session import AgentSession
     from org.errors import UsageError
@@ -103,15 +104,16 @@ def run(
     done = len(done_tasks)
     data = {"ok": True, "stopped_by": report.stopped_by, "jobs": report.jobs, "outcomes": report.outcomes,
             "by_lane": report.by_lane, "calls": report.calls, "tokens_in": report.tokens_in,
-            "tokens_out": report.tokens_out, "cost_usd": round(report.cost_usd, 6), "unpriced_calls": report.unpriced_calls,
-            "tasks_done": done, "cost_per_success_usd": round(report.cost_usd / done, 6) if done else None,
+            "tokens_out": report.tokens_out, "unpriced_calls": report.unpriced_calls,
+            **cost_fields(report.cost_usd, report.calls, report.unpriced_calls, done), "tasks_done": done,
             "awaiting_approval": [t["task"] for t in waiting], "failures": report.failures, "budget": report.budget,
             "benched": report.benched, "pacer": report.pacer, "wall_s": round(report.wall_s, 2)}
 
     def human() -> str:
-        per = f", ${data['cost_per_success_usd']:.4f} per task done" if done else ""
+        per = (f", ${data['cost_per_success_usd']:.4f} per task done" if data["cost_per_success_usd"] is not None
+               else ", cost per task done unknown" if done else "")
         out = [f"{report.jobs} job(s) in {report.wall_s:.1f}s ({report.stopped_by}); {report.calls} model calls, "
-               f"${report.cost_usd:.4f}{per}; {done} task(s) done"]
+               f"{cost_text(data['cost_usd'], report.unpriced_calls)}{per}; {done} task(s) done"]
         if report.unpriced_calls:
             out.append(f"{report.unpriced_calls} call(s) unpriced: their models are not in litellm's cost map "
                        "(add them to models.yaml)")

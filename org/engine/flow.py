@@ -601,16 +601,19 @@ def escalate_if_over_budget(cfg: OrgConfig, state: TaskState, spent_usd: float, 
     return []
 
 
-def resume(cfg: OrgConfig, state: TaskState, human: str, note: str = "", extra_check: ExtraCheck | None = None) -> list[Event]:
+def resume(cfg: OrgConfig, state: TaskState, human: str, note: str = "", extra_check: ExtraCheck | None = None,
+           unpriced_calls: int = 0) -> list[Event]:
     """A human sends an escalated task back into the flow (rework rounds are not reset). Ready
-    review gates are checked again: with still no eligible reviewer the task escalates again."""
+    review gates are checked again: with still no eligible reviewer the task escalates again.
+    `unpriced_calls` (the task's model calls of unknown cost so far) is recorded as accepted by the human."""
     _pinned(cfg, state)
     who = cfg.actors.get(human)
     if who is None or not who.is_human:
         raise Denied("only a human may resume an escalated task", rule="ORG-HUMAN-APPROVAL")
     if state.status != "escalated":
         raise Conflict(f"task is {state.status}, not escalated")
-    ev = _ev(state.id, "task.resumed", human, note=note)
+    ev = (_ev(state.id, "task.resumed", human, note=note, unpriced_accepted=unpriced_calls) if unpriced_calls
+          else _ev(state.id, "task.resumed", human, note=note))
     s2 = fold([ev], state.copy())
     # Gates that failed (a check, a rework limit) go back to pending so advance can retry them.
     resets = [_ev(state.id, "rework.started", human, round=s2.rounds, target=None, from_gate=None,

@@ -72,6 +72,7 @@ class TaskState:
     rounds: int = 0
     escalation: str | None = None
     events: int = 0
+    unpriced_accepted: int = 0  # unpriced model calls a human accepted by resuming the task (ADR 0051)
 
     @property
     def open(self) -> bool:
@@ -192,6 +193,7 @@ def _apply(s: TaskState | None, ev: Event) -> TaskState:
         s.status, s.escalation = "escalated", d.get("reason", "")
     elif t == "task.resumed":
         s.status, s.escalation = "active", None
+        s.unpriced_accepted = max(s.unpriced_accepted, int(d.get("unpriced_accepted") or 0))
     elif t == "task.done":
         s.status = "done"
     elif t == "task.rejected":

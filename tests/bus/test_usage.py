@@ -138,3 +138,31 @@ def test_spend_cli_says_unpriced_never_zero(root, sqlite_url):
     r = run_org("--json", "spend", "--as", "alice", root=root)
     rows = {x["key"]: x for x in json.loads(r.stdout)["rows"]}
     assert rows["rev-gpt"]["cost_usd"] is None and rows["rev-gpt"]["unpriced_calls"] == 1
+
+
+def test_unpriced_calls_no_human_accepted_escalate_whenever_found(bus):
+    """Not only a task's 'first' unpriced call: one recorded while the task was not active, or a row the
+    schema v2 migration turned into NULL, escalates at its next call or sweep until a human resumes it."""
+    t = bus.add_task("x", "change", attributes={"kind": "docs"})["task"]  # change: budget_usd 5
+    # a migrated row: unpriced, in the ledger before any check ran
+    bus.ctx.write(lambda tx: tx.x("INSERT INTO usage(ts, actor, lane, task, model, tokens_in, tokens_out, cost_usd, "
+                                  "latency_ms, outcome) VALUES (:n, 'build-claude', 'builder', :k, 'old/model', 5, 5, "
+                                  "NULL, 0, 'ok')", {"n": tx.now, "k": t}))
+    assert bus.sweep()["over_budget"] == [t]  # no further call needed
+    view = bus.task(t)
+    assert view["status"] == "escalated" and "1 unpriced model call" in view["escalation"]
+    bus.approve(t, "alice", note="accept the old calls")
+    resumed = [e for e in bus.timeline(t) if e["type"] == "task.resumed"][-1]
+    assert resumed["data"]["unpriced_accepted"] == 1
+    r = bus.record_usage("build-claude", "ollama/house-model", tokens_in=5, task=t)
+    assert not r["escalated"] and r["task_unpriced_calls"] == 2 and r["task_unpriced_accepted"] == 1
+    assert bus.sweep()["over_budget"] == []
+
+    # a task escalated for another reason gets an unpriced call meanwhile: the resume records it accepted
+    u = bus.add_task("y", "change", attributes={"kind": "docs"})["task"]
+    r = bus.record_usage("build-claude", "anthropic/claude-sonnet-4-5", cost_usd=6.0, task=u)
+    assert r["escalated"]
+    r = bus.record_usage("build-claude", "ollama/house-model", tokens_in=5, task=u)  # not active: no check
+    assert not r["escalated"]
+    bus.approve(u, "alice", note="raise nothing; accept")
+    assert [e for e in bus.timeline(u) if e["type"] == "task.resumed"][-1]["data"]["unpriced_accepted"] == 1
