@@ -66,7 +66,8 @@ def supervise(cfg: Any, root: Path, db_url: str, argv: list[str], prepare: Calla
         os.close(w)
     env = agent_environment(cfg, os.environ, home)
     env["ORG_PEPPER_FD"] = str(r)
-    cmd = [sys.executable, "-m", "org", "--root", str(root), "--db", db_url, *argv,
+    env["ORG_DATABASE_URL"] = db_url  # not `--db`: a command line is readable by every local user (ps)
+    cmd = [sys.executable, "-m", "org", "--root", str(root), *argv,
            *(["--prepared", "-"] if handoff else [])]
     proc: subprocess.Popen | None = None
     olds: dict[int, Any] = {}

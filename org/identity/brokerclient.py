@@ -151,8 +151,10 @@ def start_broker(root: Path | str, db_url: str, env: dict[str, str] | None = Non
     path = socket_path(root, db_url, create=True)
     if alive(path) is not None:
         return BrokerProcess(None, path)
-    cmd = [sys.executable, "-m", "org", "--root", str(root), "--db", db_url, "broker", "serve", "--quiet"]
-    proc = subprocess.Popen(cmd, env=dict(os.environ if env is None else env), stdin=subprocess.DEVNULL,
+    cmd = [sys.executable, "-m", "org", "--root", str(root), "broker", "serve", "--quiet"]
+    # the database URL (it may hold a password) goes in the environment: a command line is public (ps)
+    penv = {**(os.environ if env is None else env), "ORG_DATABASE_URL": db_url}
+    proc = subprocess.Popen(cmd, env=penv, stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=None, start_new_session=True,
                             preexec_fn=lambda: os.nice(10))  # its start-up yields to the agents' own  # noqa: PLW1509
     return BrokerProcess(proc, path)

@@ -7,7 +7,8 @@ and answers one JSON request per connection with the existing Broker (authentica
 the bus's `act`, audit events, the fixed refusal, the scrubbed response). Clients (`org credential
 use`, agents) send their token and the request, and get back only what Broker.call returns.
 
-Ops: `ping` (pid, org, database, counters: requests, uses, refusals, secrets resolved) and `use`.
+Ops: `ping` (pid, org, database without its password, counters: requests, uses, refusals, secrets
+resolved) and `use`. A connection that has not sent its request line within READ_TIMEOUT_S is dropped.
 """
 
 from __future__ import annotations
@@ -21,16 +22,19 @@ import socket
 import socketserver
 import struct
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from org.bus.store import _safe
 from org.errors import OrgError, UsageError
 from org.identity.brokerclient import MAX_LINE, alive, socket_path
 from org.identity.guard import Guard
 
 __all__ = ["BrokerDaemon"]
 
+READ_TIMEOUT_S = 10.0  # a connection that has not sent its request line by then is dropped
 _USE_FIELDS = {"token": False, "credential": True, "service": True, "task": True, "as": False, "method": False,
                "path": False, "body": False}
 
@@ -50,17 +54,38 @@ def _peer_uid(sock: socket.socket) -> int | None:
     return struct.unpack("3i", raw)[1]
 
 
+def _read_line(sock: socket.socket, timeout: float) -> bytes | None:
+    """The request line (at most MAX_LINE + 1 bytes, its newline included), read within `timeout` seconds in
+    all (a client dripping bytes gets no longer than one that sends none); None when the deadline passes."""
+    deadline = time.monotonic() + timeout
+    buf = bytearray()
+    try:
+        while b"\n" not in buf and len(buf) <= MAX_LINE:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            sock.settimeout(left)
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+    except OSError:  # socket.timeout is an OSError
+        return None
+    return bytes(buf[:buf.index(b"\n") + 1] if b"\n" in buf else buf[:MAX_LINE + 1])
+
+
 class BrokerDaemon:
     """One org's broker: secrets in memory, a pool of bus connections, a threaded Unix-socket server."""
 
     def __init__(self, root: Path, db_url: str, cfg: Any, *, socket_file: Path | None = None,
-                 allow_uids: tuple[int, ...] = ()) -> None:
+                 allow_uids: tuple[int, ...] = (), read_timeout: float = READ_TIMEOUT_S) -> None:
         from org.identity.broker import Secrets
 
         self.root, self.db_url, self.cfg = root, db_url, cfg
         self.secrets = Secrets.take(cfg)  # out of os.environ: nothing this process starts inherits them
         self.path = socket_file or socket_path(root, db_url, create=True)
         self.uids = {os.getuid(), *allow_uids}
+        self.read_timeout = read_timeout
         self.counts = {"requests": 0, "uses": 0, "refusals": 0}
         self._lock = threading.Lock()
         self._pool: queue.SimpleQueue = queue.SimpleQueue()
@@ -114,7 +139,7 @@ class BrokerDaemon:
     def status(self) -> dict:
         with self._lock:
             counts = dict(self.counts)
-        return {"pid": os.getpid(), "root": str(self.root), "db": self.db_url, "socket": str(self.path),
+        return {"pid": os.getpid(), "root": str(self.root), "db": _safe(self.db_url), "socket": str(self.path),
                 "secrets_resolved": self.secrets.resolved, **counts}
 
     # -- serving -------------------------------------------------------------------------------
@@ -129,13 +154,16 @@ class BrokerDaemon:
             def handle(self) -> None:
                 if _peer_uid(self.connection) not in daemon.uids:
                     return  # another OS user: not even an error message
-                line = self.rfile.readline(MAX_LINE + 1)
+                line = _read_line(self.connection, daemon.read_timeout)
+                if line is None:
+                    return  # no request line within the deadline (or reset): dropped without an answer
                 try:
                     req = json.loads(line) if line.strip() else None
                 except ValueError:
                     req = None
                 out = daemon.handle(req)
-                self.wfile.write(json.dumps(out, default=str).encode() + b"\n")
+                with contextlib.suppress(OSError):  # a client that stopped reading
+                    self.wfile.write(json.dumps(out, default=str).encode() + b"\n")
 
         class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
             daemon_threads = True

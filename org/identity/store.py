@@ -1,6 +1,6 @@
 """The identity table (principal and job tokens) in the bus's database, created on first use.
 
-Also `org_auth_failures`: failed authentications per claimed principal or token id in the current
+Also `org_auth_failures`: failed authentications (wrong secrets) per presented token id in the current
 window (the brute-force limit, org.identity.tokens).
 
 One row per token: its public id, kind (principal | job), the principal it speaks for, a per-token
@@ -44,7 +44,7 @@ _DDL = [
     )""",
     "CREATE INDEX IF NOT EXISTS ix_org_tokens_principal ON org_tokens (principal, kind)",
     "CREATE INDEX IF NOT EXISTS ix_org_tokens_job ON org_tokens (job)",
-    # failed authentications per claimed principal (--as) or presented token id, in the current window
+    # wrong secrets per presented (existing) token id, key "token:<id>", in the current window
     """CREATE TABLE IF NOT EXISTS org_auth_failures (
         key VARCHAR(200) PRIMARY KEY,
         first_at DOUBLE PRECISION NOT NULL,

@@ -9,11 +9,13 @@ takes the same path against a dummy row, and every failure before the HMAC match
 "authentication failed" (exit 4) and is an `auth.denied` audit event. Only a holder of the real
 secret learns more (revoked, expired, paused, wrong --as).
 
-Brute force: failures are counted per claimed principal (`--as`), else per presented token id, in a
-window (MAX_FAILURES in WINDOW_S). Once the count is reached, every further attempt under that key is
-refused with exit 7 ("too many failed authentications; retry in N s") before the token is looked at,
-and is an `auth.denied` event (reason "rate limited"). The check rides on the read that fetches the
-token row; a success clears its key's count.
+Brute force: wrong secrets are counted per presented token id (never per claimed `--as`) in a window
+(MAX_FAILURES in WINDOW_S). Once the count is reached, every further attempt with that id is refused
+with exit 7 ("too many failed authentications; retry in N s") before its secret is checked, and is an
+`auth.denied` event (reason "rate limited"). A malformed token or an unknown id has no secret to guess:
+it is refused (exit 4) and counted nowhere, so the table holds at most one row per existing token. The
+check rides on the read that fetches the token row; only the right secret for that id clears its count
+(a later refusal, e.g. a wrong `--as`, neither counts nor clears anything else).
 """
 
 from __future__ import annotations
@@ -250,19 +252,18 @@ class Tokens:
         """The principal a token speaks for, or Denied (exit 4) / Paused (exit 7). Nothing else is read first."""
         parsed = parse(token)
         kind, tid, secret = parsed if parsed else ("", "", "")
-        key = f"as:{_clip(as_)}" if as_ else (f"token:{tid}" if tid else None)
+        key = f"token:{tid}"
 
         def fn(tx: Tx) -> tuple[dict | None, tuple | None]:
-            r = tx.x(f"SELECT {TOKEN_COLS} FROM org_tokens WHERE id = :i", {"i": tid}).one_or_none() if tid else None
-            f = tx.x("SELECT first_at, failures FROM org_auth_failures WHERE key = :k",
-                     {"k": key}).first() if key else None
+            r = tx.x(f"SELECT {TOKEN_COLS} FROM org_tokens WHERE id = :i", {"i": tid}).one_or_none()
+            f = tx.x("SELECT first_at, failures FROM org_auth_failures WHERE key = :k", {"k": key}).first()
             return (dict(zip(_COLS, r, strict=True)) if r is not None else None), f
 
-        row, failed = self.store.read(fn) if (parsed or key) else (None, None)
-        if failed is not None and failed[1] >= MAX_FAILURES:
+        row, failed = self.store.read(fn) if parsed else (None, None)
+        if row is not None and failed is not None and failed[1] >= MAX_FAILURES:
             wait = float(failed[0]) + WINDOW_S - self.store.clock()
             if wait > 0:
-                self._refuse("rate limited", command, as_, None, None, None)
+                self._refuse("rate limited", command, as_, tid, None, None)
                 raise Paused(f"too many failed authentications; retry in {math.ceil(wait)}s",
                              rule="ORG-AUTH-RATE-LIMIT", retry_after_s=math.ceil(wait))
         salt, stored = (row["salt"], row["hash"]) if row else (_DUMMY_SALT, _DUMMY_HASH)
@@ -270,8 +271,10 @@ class Tokens:
         kind_ok = row is not None and row["kind"] == ("principal" if kind == "p" else "job")
         if not (ok and row is not None and kind_ok):
             why = "malformed" if not parsed else ("unknown" if row is None else "bad secret")
-            self._refuse(why, command, as_, tid if row is not None else None, None, AUTH_FAILED, count=key)
-        if failed is not None:
+            # only a real token's id is counted: a malformed token or an unknown id has no secret to guess
+            self._refuse(why, command, as_, tid if row is not None else None, None, AUTH_FAILED,
+                         count=key if row is not None else None)
+        if failed is not None:  # the right secret for this id: its count (and only its) starts again
             self.store.write(lambda tx: tx.x("DELETE FROM org_auth_failures WHERE key = :k", {"k": key}))
         actor = row["principal"]
         now = self.store.clock()

@@ -81,6 +81,10 @@ def test_the_agent_host_holds_no_secret_and_the_broker_gets_them(org_copy, tmp_p
         assert line.startswith("org run:"), line
         time.sleep(0.5)
         hpid, hcmd, henv = host
+        db = f"sqlite:///{root / '.org' / 'org.db'}"
+        for cmd, environ in (host[1:], broker[1:]):  # the database URL (maybe a password) in the env, not on argv
+            assert " --db" not in cmd and "sqlite:" not in cmd, cmd
+            assert f"ORG_DATABASE_URL={db}".encode() in environ.split(b"\0")
         secrets = [v.encode() for v in canaries.values()] + [user_token.encode(), pepper.encode()]
         for s in secrets:
             assert s not in henv and s.decode() not in hcmd

@@ -235,3 +235,65 @@ def test_the_broker_answers_garbage_with_a_usage_error(broker):
         doc = json.loads(s.makefile().readline())
         s.close()
         assert doc["ok"] is False and doc["error"] == "usage" and doc["exit_code"] == 2
+
+
+def _daemon(root, db_url: str, **kw):
+    import tempfile
+    from pathlib import Path
+
+    from org.config.loader import load_org
+    from org.identity.brokerd import BrokerDaemon
+
+    sock = Path(tempfile.mkdtemp(prefix="orgb-")) / "b.sock"  # short: a Unix socket path is at most 107 bytes
+    return BrokerDaemon(root, db_url, load_org(root), socket_file=sock, **kw)
+
+
+def test_the_unauthenticated_ping_shows_the_database_without_its_password(root):
+    d = _daemon(root, "postgresql://u:secretpw@127.0.0.1:5999/orgdb")
+    doc = d.handle({"op": "ping"})
+    assert doc["ok"] is True and doc["result"]["db"] == "postgresql://u@127.0.0.1:5999/orgdb"
+    assert "secretpw" not in json.dumps(doc)
+    d.path.parent.rmdir()
+
+
+def _dropped_within(s, seconds: float, drip: bool) -> bool:
+    """Does the server close this connection within `seconds` (sending a byte every 0.2 s if `drip`)?"""
+    import time
+
+    t0 = time.monotonic()
+    s.settimeout(0.2)
+    while time.monotonic() - t0 < seconds:
+        try:
+            if drip:
+                s.sendall(b" ")
+            if s.recv(100) == b"":
+                return True
+        except TimeoutError:
+            continue
+        except OSError:  # reset or broken pipe: dropped
+            return True
+    return False
+
+
+def test_a_client_that_never_ends_its_line_is_dropped(root):
+    """A same-user client that sends no newline (or drips bytes) is disconnected at the read deadline, and
+    the broker still answers the next client."""
+    import socket
+
+    from org.identity.brokerclient import request
+
+    d = _daemon(root, f"sqlite:///{root / '.org' / 'org.db'}", read_timeout=0.5)
+    d.bind()
+    th = threading.Thread(target=d.serve, daemon=True)
+    th.start()
+    try:
+        for drip in (False, True):
+            with socket.socket(socket.AF_UNIX) as s:
+                s.connect(str(d.path))
+                s.sendall(b'{"op": "pi')
+                assert _dropped_within(s, 3.0, drip), "the broker kept a connection without a request line open"
+        assert request(d.path, {"op": "ping"}, timeout=5)["pid"] == os.getpid()
+    finally:
+        d.stop()
+        th.join(5)
+        d.path.parent.rmdir()

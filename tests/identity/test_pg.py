@@ -54,8 +54,10 @@ def test_tokens_on_postgresql(pg_bus):
 
     for _ in range(MAX_FAILURES):
         with pytest.raises(Denied):
-            g.tokens.authenticate(agent[:-4] + "0000", as_="alice", command="inbox")
+            g.tokens.authenticate(agent[:-4] + ("0000" if not agent.endswith("0000") else "1111"), as_="alice",
+                                  command="inbox")
     with pytest.raises(Paused):
-        g.tokens.authenticate(alice, as_="alice", command="inbox")
+        g.tokens.authenticate(agent, command="inbox")  # that token id is locked; alice's is not
+    assert g.tokens.authenticate(alice, as_="alice", command="inbox").actor == "alice"
     assert g.tokens.sweep(grace_s=0) == 1  # the expired claim's job token
     assert pg_bus.events_since(0, types=("tokens.swept",))[-1]["data"]["job_tokens"] == 1

@@ -178,39 +178,97 @@ def test_a_token_folder_open_to_others_or_a_foreign_file_is_refused_through_the_
     assert code == 0, err
 
 
-def test_repeated_failures_are_rate_limited_before_the_token_is_checked(bus, guard, issue, clock, root):
-    """MAX_FAILURES bad tokens under one claimed principal: the next attempts are exit 7 without a look at the
-    token (even the right one), each an audit event; the same answer whether or not the principal exists."""
+def test_repeated_failures_are_rate_limited_per_token_id_before_the_secret_is_checked(bus, guard, issue, clock):
+    """MAX_FAILURES wrong secrets for one token id: the next attempts with that id are exit 7 without a look at
+    the secret (even the right one), each an audit event; other tokens of the same principal still work."""
 
     from org.identity.tokens import MAX_FAILURES, WINDOW_S
 
     alice = issue("alice")
     _, tid, _ = parse(alice)
     wrong = f"orgp_{tid}_{secrets.token_hex(32)}"
-    for who in ("alice", "nobody"):
-        for _ in range(MAX_FAILURES):
-            with pytest.raises(Denied):
-                guard.tokens.authenticate(wrong, as_=who, command="approve")
-        with pytest.raises(Paused) as e:
-            guard.tokens.authenticate(alice if who == "alice" else wrong, as_=who, command="approve")
-        assert e.value.exit_code == 7 and e.value.message == f"too many failed authentications; retry in {int(WINDOW_S)}s"
-    limited = [d for d in events(bus, "auth.denied") if d["data"]["reason"] == "rate limited"]
-    assert len(limited) == 2 and limited[0]["rules"] == ["ORG-AUTH-RATE-LIMIT"] and limited[0]["data"]["token"] is None
-    # without --as the presented token id is the key: alice's real token (a different id) still works
-    rev = issue("rev-gpt")
-    _, rid, _ = parse(rev)
     for _ in range(MAX_FAILURES):
         with pytest.raises(Denied):
-            guard.tokens.authenticate(f"orgp_{rid}_{secrets.token_hex(32)}", command="inbox")
-    with pytest.raises(Paused):
-        guard.tokens.authenticate(rev, command="inbox")
-    assert guard.tokens.authenticate(issue("alice"), command="inbox").actor == "alice"
+            guard.tokens.authenticate(wrong, as_="alice", command="approve")
+    for tok in (wrong, alice):
+        with pytest.raises(Paused) as e:
+            guard.tokens.authenticate(tok, as_="alice", command="approve")
+        assert e.value.exit_code == 7 and e.value.message == f"too many failed authentications; retry in {int(WINDOW_S)}s"
+    limited = [d for d in events(bus, "auth.denied") if d["data"]["reason"] == "rate limited"]
+    assert len(limited) == 2 and limited[0]["rules"] == ["ORG-AUTH-RATE-LIMIT"]
+    # the lock-out is on that token only: a fresh token of alice's works at once
+    assert guard.tokens.authenticate(issue("alice"), as_="alice", command="approve").actor == "alice"
     # the window passes: the right token works again and clears the count
     clock.now += WINDOW_S + 1
     assert guard.tokens.authenticate(alice, as_="alice", command="approve").actor == "alice"
-    with pytest.raises(Denied):
+    for _ in range(MAX_FAILURES - 1):
+        with pytest.raises(Denied):
+            guard.tokens.authenticate(wrong, as_="alice", command="approve")
+    assert guard.tokens.authenticate(alice, as_="alice", command="approve").actor == "alice"
+    with pytest.raises(Denied):  # the count started again: one more failure is not yet the limit
         guard.tokens.authenticate(wrong, as_="alice", command="approve")
     assert guard.tokens.authenticate(alice, as_="alice", command="approve").actor == "alice"
+
+
+def _failure_rows(bus) -> list:
+    return bus.store.read(lambda tx: tx.x("SELECT key, failures FROM org_auth_failures").all())
+
+
+def test_garbage_under_someones_name_cannot_lock_them_out(bus, guard, issue):
+    """Bad tokens with `--as alice` (unknown ids, malformed) are refused (exit 4) but lock nobody out and
+    leave no row behind: the failure table cannot grow with made-up names or ids."""
+    from org.identity.tokens import MAX_FAILURES
+
+    alice = issue("alice")
+    garbage = [f"orgp_{secrets.token_hex(8)}_{secrets.token_hex(32)}" for _ in range(3 * MAX_FAILURES)]
+    garbage += ["x", "orgp_", "' OR 1=1 --", alice[:-1]]
+    for i, g in enumerate(garbage):
+        with pytest.raises(Denied) as e:
+            guard.tokens.authenticate(g, as_="alice" if i % 2 else f"who-{i}", command="approve")
+        assert e.value.exit_code == 4 and e.value.message == "authentication failed"
+    assert guard.tokens.authenticate(alice, as_="alice", command="approve").actor == "alice"
+    assert _failure_rows(bus) == []
+
+
+def test_guessing_one_token_id_under_varied_names_is_limited(bus, guard, issue):
+    """The id is public (events, `org token list`): guesses at its secret are counted for it whatever
+    `--as` each one claims (or none)."""
+    from org.identity.tokens import MAX_FAILURES
+
+    rev = issue("rev-gpt")
+    _, tid, _ = parse(rev)
+    for i in range(MAX_FAILURES):
+        with pytest.raises(Denied):
+            guard.tokens.authenticate(f"orgp_{tid}_{secrets.token_hex(32)}", as_=[None, "alice", f"x{i}"][i % 3],
+                                      command="inbox")
+    with pytest.raises(Paused):
+        guard.tokens.authenticate(f"orgp_{tid}_{secrets.token_hex(32)}", as_="bob", command="inbox")
+    with pytest.raises(Paused):
+        guard.tokens.authenticate(rev, command="inbox")
+    assert _failure_rows(bus) == [(f"token:{tid}", MAX_FAILURES)]
+
+
+def test_a_valid_token_under_the_wrong_name_resets_no_count(bus, guard, issue):
+    """Someone else's valid token with `--as alice` (refused: as mismatch) neither counts as a guess nor
+    clears the failures counted against alice's token."""
+    from org.identity.tokens import MAX_FAILURES
+
+    alice, rev = issue("alice"), issue("rev-gpt")
+    _, tid, _ = parse(alice)
+    _, rid, _ = parse(rev)
+    for _ in range(MAX_FAILURES - 1):
+        with pytest.raises(Denied):
+            guard.tokens.authenticate(f"orgp_{tid}_{secrets.token_hex(32)}", as_="alice", command="approve")
+    for _ in range(3):
+        with pytest.raises(Denied) as e:
+            guard.tokens.authenticate(rev, as_="alice", command="approve")
+        assert "does not match" in e.value.message
+    assert sorted(_failure_rows(bus)) == [(f"token:{tid}", MAX_FAILURES - 1)]  # rev's id: no guess counted
+    with pytest.raises(Denied):
+        guard.tokens.authenticate(f"orgp_{tid}_{secrets.token_hex(32)}", as_="alice", command="approve")
+    with pytest.raises(Paused):
+        guard.tokens.authenticate(alice, as_="alice", command="approve")
+    assert guard.tokens.authenticate(rev, command="inbox").actor == "rev-gpt" and rid != tid
 
 
 def test_rate_limited_through_the_cli_is_exit_7_with_no_detail(root):
@@ -219,17 +277,20 @@ def test_rate_limited_through_the_cli_is_exit_7_with_no_detail(root):
     from org.bus import Bus
     from org.identity.tokens import MAX_FAILURES, Tokens
 
-    bad = "orgp_" + "a" * 16 + "_" + "b" * 64
+    code, _, err = org(root, "inbox", "--as", "alice")  # her token file exists from here on
+    assert code == 0, err
+    _, tid, _ = parse(files.read_human_token(root, "alice"))
+    bad = f"orgp_{tid}_" + "b" * 64
     code, _, err = org(root, "inbox", "--as", "alice", token=bad)
     assert code == 4 and err == "org: authentication failed\n"
     with Bus.open(root=root) as b:  # the rest of the failures in-process (the same database and pepper): faster
         for _ in range(MAX_FAILURES - 1):
             with pytest.raises(Denied):
-                Tokens(b).authenticate(bad, as_="alice", command="inbox")
+                Tokens(b).authenticate(bad, as_="bob", command="inbox")  # whatever --as: counted for the id
     code, doc, err = org(root, "inbox", "--as", "alice", token=bad)
     assert code == 7 and doc["error"] == "paused" and err.startswith("org: too many failed authentications; retry in ")
     assert "alice" not in err and "Traceback" not in err
-    code, _, _ = org(root, "inbox", "--as", "alice")  # her own file, the right token: still refused in the window
+    code, _, _ = org(root, "inbox", "--as", "alice")  # her own file, the right token: that token is locked
     assert code == 7
     code, _, err = org(root, "inbox", "--as", "bob")  # bob is not affected
     assert code == 0, err
