@@ -83,3 +83,10 @@ def test_the_demo_starting_afresh_takes_the_witness_along(root, tokens):
     subprocess.run([sys.executable, "-c", fresh], check=True, timeout=60)
     code, out, _ = _verify(root)
     assert code == 0 and out["witness"]["checked"] == 0 and out["witness"]["recorded"]
+
+
+def test_an_unwritable_witness_warns_but_a_sound_chain_still_verifies(root, tokens):
+    with Bus.open(root=root) as bus:
+        drive(bus, bus.add_task("x", "change")["task"])
+    code, out, err = _verify(root, "--witness", "/proc/no-such-folder/w.jsonl")  # readable as absent, not writable
+    assert code == 0 and out["ok"] and not out["witness"]["recorded"] and "warning" in err

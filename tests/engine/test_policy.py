@@ -194,7 +194,7 @@ _ATTR_VALUES = {
 
 def test_decide_within_is_never_weaker_than_either_reading(cfg):
     """Task-pinned attributes against the action's own: the answer is at least as strict as deciding with
-    the task's values and at least as strict as deciding with the action's values (exhaustive over a grid)."""
+    the task's values and at least as strict as deciding with the action's values (900 seeded random draws over the declared values, with and without an approval)."""
     import itertools
     import random
 
