@@ -125,7 +125,7 @@ def prepare_demo(cfg: Any, db_url: str, say: Any = None) -> dict:
     """The humans' part of the demo: a fresh database, the humans' own token files, and the five tasks filed
     with a human's own token. Returns what the agents' part needs (JSON-able: it may cross a process)."""
     from org.bus import Bus
-    from org.identity.bootstrap import ensure_human_tokens
+    from org.identity.bootstrap import first_use_tokens
     from org.identity.guard import Guard
 
     url, moved = fresh_database(cfg.root, db_url)
@@ -133,7 +133,7 @@ def prepare_demo(cfg: Any, db_url: str, say: Any = None) -> dict:
         say(f"org demo: starting afresh; the earlier database was moved to {moved}")
     by = _requester(cfg)
     with Bus.open(url, root=cfg.root, config=cfg) as bus:
-        ensure_human_tokens(bus)
+        first_use_tokens(bus)
         g = Guard(bus)
         head = bus.head()
         labels = {}

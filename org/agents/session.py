@@ -73,14 +73,15 @@ class AgentSession:
             self.redact = Redactor.for_org(cfg, self.env)
             self.adrs = AdrSource(cfg.root, cfg)
             self.runner = JobRunner(cfg, self.endpoints, self.pacer, self.adrs, self.redact, note=self.note)
-            # Identity: the humans' own token files (so `org approve --as HUMAN` and the TUI just work) and
-            # short-lived principal tokens for this run's agents, held in memory and revoked on close.
-            from org.identity.bootstrap import agent_tokens, ensure_human_tokens
+            # Identity: on a fresh database the humans' own token files first (trust on first use, ADR 0058,
+            # so `org approve --as HUMAN` and the TUI just work), then short-lived principal tokens for this
+            # run's agents, held in memory and revoked on close.
+            from org.identity.bootstrap import agent_tokens, first_use_tokens
             from org.identity.tokens import Tokens
 
             self._boot = open_bus(db_url, cfg.root, cfg)
             if human_files:  # not in an agent host: the supervisor did it, and no human's file is in reach here
-                ensure_human_tokens(self._boot)
+                first_use_tokens(self._boot)
             self.tokens = agent_tokens(self._boot, ttl=12 * 3600, actors=sorted(self.endpoints))
             Tokens(self._boot).sweep()  # earlier runs' job tokens whose leases are over
             self._open_port = lambda: BusPort(open_bus(db_url, cfg.root, cfg, self.tokens))

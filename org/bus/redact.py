@@ -6,7 +6,8 @@ Three nets, applied to every string in events, notes, results, attributes and ap
   2. well-known token shapes (GitHub, OpenAI/Anthropic-style keys, AWS access keys, Slack, JWTs,
      PEM private keys) and `password=...`-style assignments are replaced by `[redacted]`;
   3. values under keys named like secrets (password, secret, token, api_key, private_key...) are
-     replaced by `[redacted]`.
+     replaced by `[redacted]`; under a `token_id` key only an org token's public id (16 hex digits)
+     is kept, so the audit log says which token was issued, revoked or guessed at, and nothing else.
 The bus never resolves a credential for use; it reads their values only to scrub them.
 """
 
@@ -18,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Redactor", "SECRET_KEY"]
+__all__ = ["Redactor", "SECRET_KEY", "TOKEN_ID_KEY"]
 
 _PATTERNS = [
     re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(-----END [A-Z0-9 ]*PRIVATE KEY-----|$)", re.S),
@@ -40,6 +41,9 @@ _HINTS = ("-----begin", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "
           "aiza", "eyj", "bearer", "passw", "pwd", "secret", "key", "token")
 SECRET_KEY = re.compile(r"(?i)(^|[_.-])(password|passwd|secret|api[_-]?key|access[_-]?key|private[_-]?key|"
                         r"auth[_-]?token|token|credential[_-]?value|client[_-]?secret)$")
+
+TOKEN_ID_KEY = re.compile(r"(?i)(^|[_.-])token[_-]?id$")
+_TOKEN_ID = re.compile(r"^[0-9a-f]{16}$")  # the public id of an org token (org.identity.tokens)
 
 
 class Redactor:
@@ -87,6 +91,8 @@ class Redactor:
             return v
         if key is not None and t in (str, int, float) and SECRET_KEY.search(key):
             return "[redacted]"
+        if key is not None and TOKEN_ID_KEY.search(key):
+            return v if t is str and _TOKEN_ID.match(v) else "[redacted]"
         if t is str:
             return self.text(v)
         if t is int or t is float:

@@ -1,5 +1,9 @@
 """Kill switches: pause and resume at actor, lane, task, vendor or all scope. A pause takes effect at
-the next claim or action (exit 7), keeps every job, lease and event as it is, and is an event itself."""
+the next claim or action (exit 7), keeps every job, lease and event as it is, and is an event itself.
+
+No pause leaves the org without a human who may resume and is not paused by name, lane or vendor
+(ADR 0057): such a pause is refused (exit 5), since a paused actor's tokens are refused and only a human
+may resume. A pause of everything (--all) is always allowed; it never refuses a human's token."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from org.bus.usage import UNKNOWN_SPEND
 from org.config.families import vendor_of
 from org.config.loader import OrgConfig
 from org.engine.policy import decide
-from org.errors import Denied, NotFound, Paused, UsageError
+from org.errors import Conflict, Denied, NotFound, Paused, UsageError
 
 __all__ = ["SCOPES", "check_not_paused", "covering", "active_switches", "paused_tasks", "pause", "resume", "list_switches", "vendors_of", "local_operator"]
 
@@ -128,6 +132,7 @@ def pause(ctx: Ctx, cfg: OrgConfig | None, scope: str, target: str | None, *, by
                    {"s": scope, "t": tgt, "a": True}).scalar()
         if old is not None:
             return {"switch": old, "scope": scope, "target": tgt, "changed": False, "active": True}
+        _keep_a_resumer(tx, cfg, scope, tgt)
         sid = tx.x("INSERT INTO switches(scope, target, active, paused_by, paused_at, note) VALUES (:s, :t, :a, :b, :n, :note) "
                    "RETURNING id", {"s": scope, "t": tgt, "a": True, "b": who, "n": tx.now,
                                      "note": ctx.redactor.text(note) if note else None}).scalar_one()
@@ -137,6 +142,33 @@ def pause(ctx: Ctx, cfg: OrgConfig | None, scope: str, target: str | None, *, by
         return {"switch": sid, "scope": scope, "target": tgt, "changed": True, "active": True}
 
     return ctx.write(fn)
+
+
+_KEEP_A_RESUMER_LOCK = 0x0126_1D02  # serialises pauses of humans on PostgreSQL
+
+
+def _person_keys(cfg: OrgConfig, actor: str) -> set[tuple[str, str]]:
+    """The switches that pause one actor by name: its actor, lane and vendor scopes (not task, not all)."""
+    a = cfg.actors[actor]
+    return {("actor", actor), ("lane", a.lane)} | {("vendor", v) for v in vendors_of(cfg, actor)}
+
+
+def _keep_a_resumer(tx: Tx, cfg: OrgConfig | None, scope: str, target: str) -> None:
+    """Refuse (Conflict, exit 5) a pause after which every human who may resume would be paused by name,
+    lane or vendor. Pauses that reach no such human, and --all, pass untouched."""
+    if cfg is None or scope not in ("actor", "lane", "vendor"):
+        return
+    resumers = [a.id for a in cfg.actors.values() if a.is_human and decide(cfg, a.id, "resume", {}).allowed]
+    if not any((scope, target) in _person_keys(cfg, h) for h in resumers):
+        return
+    if tx.pg:  # two concurrent pauses of the last two humans must not both pass
+        tx.x("SELECT pg_advisory_xact_lock(:k)", {"k": _KEEP_A_RESUMER_LOCK})
+    on = {(s["scope"], s["target"]) for s in active_switches(tx)} | {(scope, target)}
+    if all(on & _person_keys(cfg, h) for h in resumers):
+        raise Conflict(f"pausing {scope} {target} would leave no human who may resume unpaused ({', '.join(sorted(resumers))} "
+                       "would all be paused, and a paused actor's tokens are refused); nothing was paused. Resume "
+                       "one of them first, or pause --all, which stops the work but never a human's token",
+                       rule="ORG-KEEP-A-RESUMER", scope=scope, target=target)
 
 
 def resume(ctx: Ctx, cfg: OrgConfig | None, scope: str, target: str | None, *, by: str | None = None,

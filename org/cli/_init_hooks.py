@@ -11,8 +11,8 @@ def run(dest: Path) -> list[dict]:
     """Called by `org init` with the new org's folder; returns what was made (for --json and the message)."""
     from org.bus import Bus
     from org.cli._common import opts
-    from org.identity.bootstrap import ensure_human_tokens
+    from org.identity.bootstrap import first_use_tokens
 
     with Bus.open(opts().db, root=dest) as bus:
-        made = ensure_human_tokens(bus, by="org init")
+        made = first_use_tokens(bus, by="org init")
     return [{"kind": "human_token", **m} for m in made]

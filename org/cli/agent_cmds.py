@@ -30,10 +30,10 @@ def _limits(values: list[str] | None):
 def _human_tokens(cfg, o):
     def prepare() -> None:
         from org.bus import Bus
-        from org.identity.bootstrap import ensure_human_tokens
+        from org.identity.bootstrap import first_use_tokens
 
         with Bus.open(o.db_url(), root=cfg.root, config=cfg) as bus:
-            ensure_human_tokens(bus)  # so `org approve --as HUMAN` and the TUI work after the run
+            first_use_tokens(bus)  # a fresh database: the humans' own files, before the agents' tokens (ADR 0058)
     return prepare
 
 

@@ -59,10 +59,12 @@ def init(
             raise
     else:
         hooks = init_hooks.run(dest)
-    made = [f"{h['principal']}'s token in {h['token_file']}" for h in hooks if h.get("kind") == "human_token"]
+    made = [f"{h['principal']}'s token in {h['token_file']} (owner-only)" if h.get("issued") else
+            f"{h['principal']}: no token made (the database already has tokens; another human issues one)"
+            for h in hooks if h.get("kind") == "human_token" and h.get("status") != "ok"]
     emit({"ok": True, "root": str(dest), "created": created, "extra": hooks},
          f"created an org in {dest}: {', '.join(d + '/' for d in created)}"
-         + ("".join(f"\n  {m} (owner-only)" for m in made))
+         + ("".join(f"\n  {m}" for m in made))
          + f"\nnext: cd {dest} && org validate")
 
 

@@ -63,51 +63,82 @@ def issue(
     ttl: Annotated[str | None, typer.Option("--ttl", help="Lifetime, e.g. 3600, 45m, 12h, 30d (default: none).")] = None,
     by: ByOpt = None,
     token: TokenOpt = None,
-    show: Annotated[bool, typer.Option("--show", help="Also print a human's token (it is saved to their file).")] = False,
+    show: Annotated[bool, typer.Option("--show", help="Also print a human's token once (to hand it over).")] = False,
     note: Annotated[str, typer.Option("--note")] = "",
     json_: JsonFlag = False,
 ) -> None:
-    """Create a token for ACTOR; the secret is shown once (a human's is saved to their own 0600 file instead).
-    Needs a human's token, except a human's very first token when the org has none yet."""
-    from org.errors import Denied
+    """Create a token for ACTOR; the secret is shown once. A human's is saved to the token file their
+    commands on this machine read (0600), and printed too with --show, for a human on another account, who
+    saves it with 'org token save'. Needs a human's token (--by HUMAN, their own file), except on an org's
+    first use, when every human's file is made (ADR 0058)."""
     from org.identity import files
+    from org.identity.bootstrap import first_use_tokens
 
     opts(json_)
     bus, g = _open()
     with bus:
         cfg = bus.config(required=True)
         subject = cfg.actors.get(as_)
-        first = (subject is not None and subject.is_human and not token and by is None
-                 and not any(r["principal_kind"] == "human"  # ever: revoking them all does not reopen this
-                             for r in g.tokens.list(kind="principal", active_only=False)))
-        if first:
-            issuer = "org:first-human-token"
-        else:
+        human = subject is not None and subject.is_human
+        info = None
+        if human and not token and by is None:
+            by = as_  # a human renews their own token with their own file
+            first = {m["principal"]: m for m in first_use_tokens(bus) if m["issued"]}
+            if as_ in first:  # trust on first use: the org's humans got their own files just now
+                info = {"id": first[as_]["id"], "principal": as_, "kind": "human", "expires_at": None,
+                        "first_use": True, "token": files.read_human_token(bus.ctx.root, as_)}
+        if info is None:
             p = g.principal(token, as_=by, command="token issue")
             if not p.is_human:
                 g._deny(p, "token issue", "agent issuing", "only a human's token may issue tokens",
                         rule="ORG-HUMAN-ISSUER")
-            issuer = p.actor
-        if subject is not None and subject.is_human and issuer not in (as_, "org:first-human-token") and not show:
-            raise Denied(f"a human's token belongs in their own config file: {as_} runs 'org token issue --as {as_}' "
-                         "(or pass --show to hand it over yourself)")
-        info = g.tokens.issue(as_, by=issuer, ttl=_ttl(ttl), note=note)
+            info = g.tokens.issue(as_, by=p.actor, ttl=_ttl(ttl), note=note)
     out = {"ok": True, **info}
-    if subject is not None and subject.is_human:
+    if human:
         out["token_file"] = str(files.write_human_token(bus.ctx.root, as_, info["token"]))
         if not show:
             out.pop("token")
 
-    def human() -> str:
+    def text() -> str:
         lines = [f"token {info['id']} for {as_} ({info['kind']}), expires {_when(info['expires_at'])}"]
-        if "token_file" in out:
-            lines.append(f"  saved to {out['token_file']} (owner-only); commands with --as {as_} use it")
+        if human:
+            lines.append(f"  saved to {out['token_file']} (owner-only): {as_}'s commands on this machine read it")
         if "token" in out:
             lines.append(f"  {info['token']}")
-            lines.append("  shown once: only its hash is kept. Give it to the agent as ORG_TOKEN.")
+            lines.append("  shown once: only its hash is kept. " + (
+                f"Hand it to {as_}, who saves it with 'org token save --as {as_}' (or sets ORG_TOKEN)." if human
+                else "Give it to the agent as ORG_TOKEN."))
+        elif human and by != as_:
+            lines.append(f"  for {as_} on another account: issue with --show and hand it over ('org token save')")
         return "\n".join(lines)
 
-    emit(out, human)
+    emit(out, text)
+
+
+@token_app.command("save")
+def save(
+    as_: Annotated[str, typer.Option("--as", help="The human the token speaks for.")],
+    token: Annotated[str | None, typer.Option(
+        "--token", envvar="ORG_TOKEN", show_envvar=False,
+        help="The token (default: $ORG_TOKEN, else one line read from stdin).")] = None,
+    json_: JsonFlag = False,
+) -> None:
+    """Save a human's token (handed over from 'org token issue --show') to their own token file (0600), after
+    checking that it authenticates as that human."""
+    from org.errors import UsageError
+    from org.identity import files
+
+    opts(json_)
+    if not token:
+        token = sys.stdin.readline().strip()
+    if not token:
+        raise UsageError("give the token with --token, ORG_TOKEN or on stdin")
+    bus, g = _open()
+    with bus:
+        p = g.principal(token, as_=as_, command="token save", human=True)
+    path = files.write_human_token(bus.ctx.root, p.actor, token)
+    emit({"ok": True, "principal": p.actor, "id": p.token_id, "token_file": str(path)},
+         f"token {p.token_id} saved to {path} (owner-only): {p.actor}'s commands on this machine read it")
 
 
 @token_app.command("revoke")

@@ -1,32 +1,46 @@
-"""The principals and tokens a local org needs, made automatically: every human gets a live token in
-their own config file (0600), and an in-process run gets short-lived tokens for its agents (held in
-memory, revoked when the run ends). So `org init`, `org demo` and `org run` need no token handling."""
+"""The principals and tokens a local org needs, made automatically where that is safe (ADR 0058).
+
+Humans: trust on first use. On a database that never held a principal token (`org init`, the demo's
+fresh database, the first command of a checkout, the first `org run`), every human member gets a token
+written to their own config file (0600), replacing any stale file left by an earlier database. After
+that nothing issues a human's token without a human's token (`org token issue --as X --by HUMAN`), so
+a revoked human is never silently re-issued and nobody gets a human's token just by running `org`.
+
+Agents of an in-process run get short-lived tokens (held in memory, revoked when the run ends).
+"""
 
 from __future__ import annotations
 
+from org.errors import UsageError
 from org.identity import files
-from org.identity.tokens import Tokens
+from org.identity.tokens import Tokens, parse
 
-__all__ = ["ensure_human_tokens", "agent_tokens", "revoke_all"]
+__all__ = ["first_use_tokens", "agent_tokens", "revoke_all", "FIRST_USE"]
 
 LOCAL_ISSUER = "org:local-bootstrap"
+FIRST_USE = "org:first-use"
 
 
-def ensure_human_tokens(bus, *, by: str = LOCAL_ISSUER) -> list[dict]:
-    """Make sure every human member has a live token in their own file; issue one where missing."""
+def first_use_tokens(bus, *, by: str = FIRST_USE) -> list[dict]:
+    """Trust on first use: on a database that never held a principal token, issue every human's token into
+    their own file (`issued`: True). Otherwise issue nothing and say, per human, whether their file here
+    holds a live token (`status`: ok | missing | not valid | unusable)."""
     cfg = bus.config(required=True)
     tokens = Tokens(bus)
     root = bus.ctx.root
+    made = tokens.first_use(by=by)
+    if made is not None:
+        return [{"principal": m["principal"], "issued": True, "id": m["id"],
+                 "token_file": str(files.write_human_token(root, m["principal"], m["token"]))} for m in made]
     out = []
     for actor in sorted(a.id for a in cfg.actors.values() if a.is_human):
         path = files.human_token_path(root, actor)
-        have = files.read_human_token(root, actor)
-        if tokens.valid(have):
-            out.append({"principal": actor, "token_file": str(path), "issued": False})
-            continue
-        info = tokens.issue(actor, by=by, note="local bootstrap")
-        files.write_human_token(root, actor, info["token"])
-        out.append({"principal": actor, "token_file": str(path), "issued": True, "id": info["id"]})
+        try:
+            have = files.read_human_token(root, actor)
+            status = "missing" if have is None else ("ok" if tokens.valid(have) else "not valid")
+        except UsageError:
+            status = "unusable"
+        out.append({"principal": actor, "issued": False, "status": status, "token_file": str(path)})
     return out
 
 
@@ -40,8 +54,6 @@ def agent_tokens(bus, *, ttl: float = 12 * 3600, by: str = LOCAL_ISSUER, actors:
 
 def revoke_all(bus, tokens_by_actor: dict[str, str], *, by: str = LOCAL_ISSUER) -> int:
     """Revoke a run's agent tokens (their job tokens stay bound to their leases)."""
-    from org.identity.tokens import parse
-
     t = Tokens(bus)
     n = 0
     for tok in tokens_by_actor.values():

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from org.bus.audit import iso
@@ -24,12 +25,27 @@ from org.bus.context import AUTH, task_key
 from org.engine.conditions import action_matches
 from org.errors import Conflict, Denied
 from org.identity import files
-from org.identity.tokens import Principal, Tokens
+from org.identity.tokens import AUTH_FAILED, Principal, Tokens
 
 __all__ = ["Guard", "acting"]
 
 MISSING = ("authentication required: pass --token or set ORG_TOKEN (a human's own token is read from their "
            "config file when --as names them; 'org token issue --as NAME' makes one)")
+
+
+def no_file(human: str, path: Path) -> str:
+    """A human has no token file here and the database is past its first use (ADR 0058)."""
+    return (f"authentication required: {human} has no token file here ({path}), and this org's database already "
+            f"has tokens, so none is made automatically. Another human of this org issues one: 'org token issue "
+            f"--as {human} --by THEM' (it is saved where {human}'s commands on this machine read it); or pass "
+            "--token / ORG_TOKEN")
+
+
+def stale_file(human: str, path: Path) -> str:
+    """The token in a human's own file did not authenticate (the same words whatever the reason, ADR 0058)."""
+    return (f"{AUTH_FAILED}: the token in {path} is not one this org's database accepts (a file left from an "
+            f"earlier or another database looks like this). Another human of this org issues {human} a new one: "
+            f"'org token issue --as {human} --by THEM'")
 
 
 @contextmanager
@@ -50,30 +66,34 @@ class Guard:
         self.tokens = Tokens(bus)
 
     # -- who is asking -----------------------------------------------------------------------
-    def resolve(self, token: str | None, as_: str | None) -> str | None:
-        """The token to use: the given one, else a human's own token file when --as names a human."""
-        if token:
-            return token
+    def own_file(self, as_: str | None) -> tuple[str | None, Path | None]:
+        """(token, path) from the token file of the human --as names, else (None, None). On a fresh database
+        (never a principal token) the humans' files are made first, replacing stale ones (trust on first use)."""
         cfg = self.bus.config()
         a = cfg.actors.get(as_) if (cfg is not None and as_) else None
-        if a is not None and a.is_human:
-            tok = files.read_human_token(self.bus.ctx.root, as_)
-            if tok is None and not self.tokens.list(kind="principal", active_only=False):
-                # A fresh org that never had a token (e.g. a checkout without `org init`): make the humans'
-                # own token files now, exactly as `org init` would have.
-                from org.identity.bootstrap import ensure_human_tokens
+        if a is None or not a.is_human:
+            return None, None
+        root = self.bus.ctx.root
+        if self.tokens.fresh():
+            from org.identity.bootstrap import first_use_tokens
 
-                ensure_human_tokens(self.bus, by="org:first-use")
-                tok = files.read_human_token(self.bus.ctx.root, as_)
-            return tok
-        return None
+            first_use_tokens(self.bus)
+        return files.read_human_token(root, a.id), files.human_token_path(root, a.id)
 
     def principal(self, token: str | None, *, as_: str | None = None, command: str, job_ok: bool = False,
                   principal_ok: bool = True, human: bool = False) -> Principal:
-        token = self.resolve(token, as_)
+        path = None
         if not token:
-            self.tokens._refuse("missing", command, as_, None, None, MISSING)
-        p = self.tokens.authenticate(token, as_=as_, command=command)
+            token, path = self.own_file(as_)
+        if not token:
+            self.tokens._refuse("missing", command, as_, None, None,
+                                no_file(str(as_), path) if path is not None else MISSING)
+        try:
+            p = self.tokens.authenticate(token, as_=as_, command=command)
+        except Denied as exc:
+            if path is not None and exc.message == AUTH_FAILED:
+                raise Denied(stale_file(str(as_), path), rule="ORG-AUTHENTICATION") from None
+            raise
         if p.via == "job" and not job_ok:
             self._deny(p, command, "job token outside its job",
                        f"a job token only works for its own job (submit, heartbeat, act); '{command}' needs a "

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from org.identity.bootstrap import agent_tokens, ensure_human_tokens, revoke_all
+from org.identity.bootstrap import agent_tokens, first_use_tokens, revoke_all
 from org.identity.guard import Guard
 
 __all__ = ["AuthedBus"]
@@ -30,7 +30,7 @@ class AuthedBus:
         self.guard = Guard(bus)
         self._own = tokens is None
         if human_files:
-            ensure_human_tokens(bus)  # so `org approve --as HUMAN` and the TUI work without token handling
+            first_use_tokens(bus)  # a fresh database: the humans' own files, before any agent token (ADR 0058)
         self.tokens = agent_tokens(bus, ttl=ttl) if tokens is None else dict(tokens)
 
     def __getattr__(self, name: str) -> Any:

@@ -1,7 +1,7 @@
 """The identity table (principal and job tokens) in the bus's database, created on first use.
 
-Also `org_auth_failures`: failed authentications (wrong secrets) per presented token id in the current
-window (the brute-force limit, org.identity.tokens).
+Also `org_auth_failures`: failed authentications per presented token id (known or not) in the current
+window, which slow further guesses at that id (org.identity.tokens; pruned by the window, capped).
 
 One row per token: its public id, kind (principal | job), the principal it speaks for, a per-token
 salt and the peppered HMAC of its secret (never the secret), expiry and revocation, and for job tokens
@@ -16,7 +16,7 @@ from org.bus.store import Store, Tx
 
 __all__ = ["ensure", "TOKEN_COLS", "IDENTITY_SCHEMA"]
 
-IDENTITY_SCHEMA = 2
+IDENTITY_SCHEMA = 3
 TOKEN_COLS = ("id, kind, principal, principal_kind, salt, hash, created_at, created_by, expires_at, revoked_at, "
               "revoked_by, note, job, fence, fence_token, task, gate, lane, actions")
 
@@ -44,13 +44,14 @@ _DDL = [
     )""",
     "CREATE INDEX IF NOT EXISTS ix_org_tokens_principal ON org_tokens (principal, kind)",
     "CREATE INDEX IF NOT EXISTS ix_org_tokens_job ON org_tokens (job)",
-    # wrong secrets per presented (existing) token id, key "token:<id>", in the current window
+    # failed authentications per presented token id, key "token:<id>" (or "malformed"), in the current window
     """CREATE TABLE IF NOT EXISTS org_auth_failures (
         key VARCHAR(200) PRIMARY KEY,
         first_at DOUBLE PRECISION NOT NULL,
         last_at DOUBLE PRECISION NOT NULL,
         failures INTEGER NOT NULL
     )""",
+    "CREATE INDEX IF NOT EXISTS ix_org_auth_failures_last ON org_auth_failures (last_at)",
 ]
 _ADVISORY_KEY = 0x0126_1D00
 _READY: set[str] = set()

@@ -9,13 +9,13 @@ takes the same path against a dummy row, and every failure before the HMAC match
 "authentication failed" (exit 4) and is an `auth.denied` audit event. Only a holder of the real
 secret learns more (revoked, expired, paused, wrong --as).
 
-Brute force: wrong secrets are counted per presented token id (never per claimed `--as`) in a window
-(MAX_FAILURES in WINDOW_S). Once the count is reached, every further attempt with that id is refused
-with exit 7 ("too many failed authentications; retry in N s") before its secret is checked, and is an
-`auth.denied` event (reason "rate limited"). A malformed token or an unknown id has no secret to guess:
-it is refused (exit 4) and counted nowhere, so the table holds at most one row per existing token. The
-check rides on the read that fetches the token row; only the right secret for that id clears its count
-(a later refusal, e.g. a wrong `--as`, neither counts nor clears anything else).
+Failed authentications (ADR 0057): every one answers exit 4 "authentication failed", whether the
+presented id exists or not, and is an `auth.denied` event naming the presented token id (never its
+secret). Nothing ever locks a token out: the right secret always works, whatever others presented.
+Guessing is slowed instead: failures are counted per presented id, known or unknown alike, in a
+window (WINDOW_S), and from the (FREE_FAILURES + 1)th failure on each further one waits before it
+answers, doubling up to MAX_DELAY_S. The wait follows the count only, so a known and an unknown id
+take the same time; the count table is pruned by the window and capped at MAX_FAILURE_ROWS.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import math
 import re
 import secrets
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,8 +35,8 @@ from org.errors import Denied, NotFound, Paused, UsageError
 from org.identity import files
 from org.identity.store import TOKEN_COLS, ensure
 
-__all__ = ["Principal", "Tokens", "TOKEN_RE", "parse", "JOB_ACTIONS", "MAX_TTL", "MAX_FAILURES", "WINDOW_S",
-           "REPLAY_GRACE_S"]
+__all__ = ["Principal", "Tokens", "TOKEN_RE", "parse", "JOB_ACTIONS", "MAX_TTL", "AUTH_FAILED", "WINDOW_S",
+           "FREE_FAILURES", "MAX_DELAY_S", "MAX_FAILURE_ROWS", "failure_delay", "REPLAY_GRACE_S"]
 
 TOKEN_RE = re.compile(r"^org([pj])_([0-9a-f]{16})_([0-9a-f]{64})$")
 JOB_ACTIONS = ("job.submit", "job.heartbeat")  # every job token may do these for its own job
@@ -45,16 +45,30 @@ _COLS = tuple(c.strip() for c in TOKEN_COLS.split(","))
 _DUMMY_SALT = "0" * 32
 _DUMMY_HASH = "0" * 64
 AUTH_FAILED = "authentication failed"
-MAX_FAILURES = 10
 REPLAY_GRACE_S = 600.0  # a job token's row outlives its lease this long, so a retried submission is answered
-WINDOW_S = 300.0
+WINDOW_S = 300.0  # failures older than this are forgotten
+FREE_FAILURES = 3  # failures of one presented id in the window that answer at once (typos)
+FIRST_DELAY_S = 0.1  # the wait of the first slowed failure; it doubles with each further one
+MAX_DELAY_S = 2.0
+MAX_FAILURE_ROWS = 10_000  # the count table never holds more presented ids than this (the oldest go first)
+_FIRST_USE_LOCK = 0x0126_1D01  # serialises first uses on PostgreSQL
+_MALFORMED = "malformed"  # the one key every token without an id is counted under
 _COUNT_FAILURE = (
     "INSERT INTO org_auth_failures(key, first_at, last_at, failures) VALUES (:k, :t, :t, 1) "
     "ON CONFLICT(key) DO UPDATE SET "
     "failures = CASE WHEN org_auth_failures.first_at <= :old THEN 1 ELSE org_auth_failures.failures + 1 END, "
     "first_at = CASE WHEN org_auth_failures.first_at <= :old THEN :t ELSE org_auth_failures.first_at END, "
-    "last_at = :t")
+    "last_at = :t RETURNING failures")
+_CAP_FAILURES = ("DELETE FROM org_auth_failures WHERE key IN (SELECT key FROM org_auth_failures "
+                 "ORDER BY last_at DESC, key LIMIT 1000000000 OFFSET :cap)")
 
+
+def failure_delay(failures: int) -> float:
+    """Seconds a failed authentication waits before it answers, given the presented id's failures in the
+    window (this one included): none for the first FREE_FAILURES, then FIRST_DELAY_S doubling to MAX_DELAY_S."""
+    if failures <= FREE_FAILURES:
+        return 0.0
+    return min(MAX_DELAY_S, FIRST_DELAY_S * 2 ** min(failures - FREE_FAILURES - 1, 16))
 
 @dataclass(frozen=True)
 class Principal:
@@ -101,6 +115,7 @@ class Tokens:
         self.store = bus.store
         ensure(self.store)
         self._pepper: bytes | None = None
+        self.sleep = time.sleep  # how a slowed failure waits (tests record it instead)
 
     # -- hashing -------------------------------------------------------------------------------
     @property
@@ -126,20 +141,41 @@ class Tokens:
             raise NotFound(f"no actor '{actor}' in this org")
         if ttl is not None and not 1 <= ttl <= MAX_TTL:
             raise UsageError("--ttl is between 1 second and 366 days")
+        return self.ctx.write(lambda tx: self._insert(tx, a, by=by, ttl=ttl, note=note))
+
+    def _insert(self, tx: Tx, a: Any, *, by: str | None, ttl: float | None, note: str) -> dict:
+        """Inside a write: store a fresh principal token for actor `a` and record `token.issued`; the dict holds
+        the secret."""
         token, tid, salt, digest = self._new("p")
+        exp = tx.now + ttl if ttl is not None else None
+        tx.x("INSERT INTO org_tokens(id, kind, principal, principal_kind, salt, hash, created_at, created_by, "
+             "expires_at, note) VALUES (:id, 'principal', :p, :pk, :s, :h, :t, :by, :e, :n)",
+             {"id": tid, "p": a.id, "pk": a.kind, "s": salt, "h": digest, "t": tx.now, "by": by, "e": exp,
+              "n": self.ctx.redactor.text(note) if note else None})
+        self.ctx.record(tx, "token.issued", actor=by, lane=a.lane, decision="issue",
+                        data={"token_id": tid, "principal": a.id, "principal_kind": a.kind, "expires_at": exp})
+        return {"id": tid, "principal": a.id, "kind": a.kind, "expires_at": exp, "created_at": tx.now, "token": token}
 
-        def fn(tx: Tx) -> dict:
-            exp = tx.now + ttl if ttl is not None else None
-            tx.x("INSERT INTO org_tokens(id, kind, principal, principal_kind, salt, hash, created_at, created_by, "
-                 "expires_at, note) VALUES (:id, 'principal', :p, :pk, :s, :h, :t, :by, :e, :n)",
-                 {"id": tid, "p": actor, "pk": a.kind, "s": salt, "h": digest, "t": tx.now, "by": by, "e": exp,
-                  "n": self.ctx.redactor.text(note) if note else None})
-            self.ctx.record(tx, "token.issued", actor=by, lane=a.lane, decision="issue",
-                            data={"token": tid, "principal": actor, "principal_kind": a.kind, "expires_at": exp})
-            return {"id": tid, "principal": actor, "kind": a.kind, "expires_at": exp, "created_at": tx.now}
+    def fresh(self) -> bool:
+        """Has this database never held a principal token (a fresh org: trust on first use, ADR 0058)?"""
+        return self.store.read(_never_had_a_principal_token)
 
-        info = self.ctx.write(fn)
-        return {**info, "token": token}
+    def first_use(self, *, by: str) -> list[dict] | None:
+        """Trust on first use: if the database never held a principal token, issue one for every human member
+        (with the secrets: their own files are written from these) in one transaction; else None and nothing
+        is issued. Concurrent first uses cannot both issue: the check and the inserts are one write (SQLite's
+        write lock; an advisory lock on PostgreSQL)."""
+        cfg = self.bus.config(required=True)
+        humans = sorted((a for a in cfg.actors.values() if a.is_human), key=lambda a: a.id)
+
+        def fn(tx: Tx) -> list[dict] | None:
+            if tx.pg:
+                tx.x("SELECT pg_advisory_xact_lock(:k)", {"k": _FIRST_USE_LOCK})
+            if not _never_had_a_principal_token(tx):
+                return None
+            return [self._insert(tx, a, by=by, ttl=None, note="first use") for a in humans]
+
+        return self.ctx.write(fn)
 
     def revoke(self, *, token_id: str | None = None, actor: str | None = None, by: str | None,
                jobs: bool = True) -> list[str]:
@@ -160,7 +196,7 @@ class Tokens:
             for tid, who in rows:
                 tx.x("UPDATE org_tokens SET revoked_at = :t, revoked_by = :b WHERE id = :i",
                      {"t": tx.now, "b": by, "i": tid})
-                self.ctx.record(tx, "token.revoked", actor=by, decision="revoke", data={"token": tid, "principal": who})
+                self.ctx.record(tx, "token.revoked", actor=by, decision="revoke", data={"token_id": tid, "principal": who})
             return ids
 
         return self.ctx.write(fn)
@@ -225,7 +261,7 @@ class Tokens:
                      "AND (j.lease_expires IS NULL OR j.lease_expires > :now)) RETURNING id",
                      {"cut": tx.now - grace_s, "now": tx.now}).all()
             n = len(n)
-            tx.x("DELETE FROM org_auth_failures WHERE first_at < :cut", {"cut": tx.now - WINDOW_S})
+            tx.x("DELETE FROM org_auth_failures WHERE last_at <= :cut", {"cut": tx.now - WINDOW_S})
             if n:
                 self.ctx.record(tx, "tokens.swept", decision="sweep",
                                 data={"job_tokens": n, "lease_ended_before": tx.now - grace_s})
@@ -252,30 +288,18 @@ class Tokens:
         """The principal a token speaks for, or Denied (exit 4) / Paused (exit 7). Nothing else is read first."""
         parsed = parse(token)
         kind, tid, secret = parsed if parsed else ("", "", "")
-        key = f"token:{tid}"
 
-        def fn(tx: Tx) -> tuple[dict | None, tuple | None]:
+        def fn(tx: Tx) -> dict | None:
             r = tx.x(f"SELECT {TOKEN_COLS} FROM org_tokens WHERE id = :i", {"i": tid}).one_or_none()
-            f = tx.x("SELECT first_at, failures FROM org_auth_failures WHERE key = :k", {"k": key}).first()
-            return (dict(zip(_COLS, r, strict=True)) if r is not None else None), f
+            return dict(zip(_COLS, r, strict=True)) if r is not None else None
 
-        row, failed = self.store.read(fn) if parsed else (None, None)
-        if row is not None and failed is not None and failed[1] >= MAX_FAILURES:
-            wait = float(failed[0]) + WINDOW_S - self.store.clock()
-            if wait > 0:
-                self._refuse("rate limited", command, as_, tid, None, None)
-                raise Paused(f"too many failed authentications; retry in {math.ceil(wait)}s",
-                             rule="ORG-AUTH-RATE-LIMIT", retry_after_s=math.ceil(wait))
+        row = self.store.read(fn) if parsed else None
         salt, stored = (row["salt"], row["hash"]) if row else (_DUMMY_SALT, _DUMMY_HASH)
         ok = hmac.compare_digest(self._hash(salt, secret), stored)
         kind_ok = row is not None and row["kind"] == ("principal" if kind == "p" else "job")
         if not (ok and row is not None and kind_ok):
-            why = "malformed" if not parsed else ("unknown" if row is None else "bad secret")
-            # only a real token's id is counted: a malformed token or an unknown id has no secret to guess
-            self._refuse(why, command, as_, tid if row is not None else None, None, AUTH_FAILED,
-                         count=key if row is not None else None)
-        if failed is not None:  # the right secret for this id: its count (and only its) starts again
-            self.store.write(lambda tx: tx.x("DELETE FROM org_auth_failures WHERE key = :k", {"k": key}))
+            self._fail("malformed" if not parsed else ("unknown" if row is None else "bad secret"), command, as_,
+                       tid or None)
         actor = row["principal"]
         now = self.store.clock()
         if row["revoked_at"] is not None:
@@ -308,19 +332,42 @@ class Tokens:
         return {"switch": r[0], "paused_by": r[1], "note": r[2]} if r else None
 
     def _refuse(self, why: str, command: str, as_: str | None, tid: str | None, actor: str | None,
-                message: str | None, count: str | None = None) -> None:
-        """Record the refused attempt (never the presented token), count it as a failure under `count` if
-        given, and raise Denied(message) unless message is None."""
+                message: str | None) -> None:
+        """Record the refused attempt (the presented token's id, never its secret) and raise Denied(message)
+        unless message is None."""
         def fn(tx: Tx) -> None:
-            if count is not None:
-                tx.x(_COUNT_FAILURE, {"k": count, "t": tx.now, "old": tx.now - WINDOW_S})
-            rule = "ORG-AUTH-RATE-LIMIT" if why == "rate limited" else "ORG-AUTHENTICATION"
-            self.ctx.record(tx, "auth.denied", actor=actor, decision="deny", rules=[rule],
-                            data={"reason": why, "command": command, "as": _clip(as_), "token": tid})
+            self._denied(tx, why, command, as_, tid, actor)
 
         self.ctx.write(fn)
         if message is not None:
             raise Denied(message, rule="ORG-AUTHENTICATION")
+
+    def _denied(self, tx: Tx, why: str, command: str, as_: str | None, tid: str | None, actor: str | None) -> None:
+        self.ctx.record(tx, "auth.denied", actor=actor, decision="deny", rules=["ORG-AUTHENTICATION"],
+                        data={"reason": why, "command": command, "as": _clip(as_), "token_id": tid})
+
+    def _fail(self, why: str, command: str, as_: str | None, tid: str | None) -> None:
+        """A failed authentication (malformed, unknown id or wrong secret): counted for the presented id,
+        recorded, then answered after the wait its count earns (the same for every reason), always as Denied
+        "authentication failed". The wait happens after the commit, so no lock is held while waiting."""
+        def fn(tx: Tx) -> int:
+            old = tx.now - WINDOW_S
+            tx.x("DELETE FROM org_auth_failures WHERE last_at <= :old", {"old": old})
+            n = int(tx.x(_COUNT_FAILURE, {"k": f"token:{tid}" if tid else _MALFORMED, "t": tx.now, "old": old})
+                    .scalar_one())
+            if n == 1:  # a new row: keep the table within its cap
+                tx.x(_CAP_FAILURES, {"cap": MAX_FAILURE_ROWS})
+            self._denied(tx, why, command, as_, tid, None)
+            return n
+
+        wait = failure_delay(self.ctx.write(fn))
+        if wait > 0:
+            self.sleep(wait)
+        raise Denied(AUTH_FAILED, rule="ORG-AUTHENTICATION")
+
+def _never_had_a_principal_token(tx: Tx) -> bool:
+    # principal rows are never deleted (revoking keeps them; the sweep removes only job tokens)
+    return tx.x("SELECT 1 FROM org_tokens WHERE kind = 'principal' LIMIT 1").first() is None
 
 
 def _clip(s: str | None) -> str | None:

@@ -65,10 +65,10 @@ def tokens(root):
     """Principal tokens for every agent of the org (the humans' own tokens go to their files), for CLI tests:
     every bus command authenticates (org.identity)."""
     from org.bus import Bus
-    from org.identity.bootstrap import agent_tokens, ensure_human_tokens
+    from org.identity.bootstrap import agent_tokens, first_use_tokens
 
     with Bus.open(root=root) as b:
-        ensure_human_tokens(b)
+        first_use_tokens(b)
         return agent_tokens(b)
 
 

@@ -78,8 +78,8 @@ def test_the_demo_starting_afresh_takes_the_witness_along(root, tokens):
     aside = [p for p in w.parent.iterdir() if p.name.startswith(w.stem + "-before-demo-")]
     assert len(aside) == 1 and read_witness(aside[0])
     # a new database at the same place (a new process, as the demo is) verifies against a fresh witness
-    fresh = ("from org.bus import Bus; from org.identity.bootstrap import ensure_human_tokens\n"
-             f"with Bus.open(root={str(root)!r}) as b: ensure_human_tokens(b); b.add_task('y', 'change')")
+    fresh = ("from org.bus import Bus; from org.identity.bootstrap import first_use_tokens\n"
+             f"with Bus.open(root={str(root)!r}) as b: first_use_tokens(b); b.add_task('y', 'change')")
     subprocess.run([sys.executable, "-c", fresh], check=True, timeout=60)
     code, out, _ = _verify(root)
     assert code == 0 and out["witness"]["checked"] == 0 and out["witness"]["recorded"]

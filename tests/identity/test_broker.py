@@ -18,7 +18,7 @@ from helpers import run_org
 from idhelpers import org
 
 from org.bus import Bus
-from org.identity.bootstrap import ensure_human_tokens
+from org.identity.bootstrap import first_use_tokens
 from org.identity.guard import Guard
 
 
@@ -95,7 +95,7 @@ def test_broker_uses_secrets_only_for_allowed_calls_and_never_shows_them(broker_
     root, (_, seen) = broker_org, server
     gh, jira, _proc = broker
     with Bus.open(root=root) as bus:
-        ensure_human_tokens(bus)
+        first_use_tokens(bus)
         ops = Guard(bus).tokens.issue("ops-claude", by="test")["token"]
     outs: list[str] = []
 
@@ -175,7 +175,7 @@ def test_the_security_agents_credential_reuse_is_refused_without_reading_a_secre
     root, (_, seen) = broker_org, server
     gh, jira, proc = broker
     with Bus.open(root=root) as bus:
-        ensure_human_tokens(bus)
+        first_use_tokens(bus)
         g = Guard(bus)
         build, sec = (g.tokens.issue(a, by="test")["token"] for a in ("build-claude", "sec-gemini"))
         task = g.add_task(None, "Retry webhooks", "change", by="alice", attributes={"kind": "code"})["task"]

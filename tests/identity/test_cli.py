@@ -25,8 +25,12 @@ def test_init_then_tokens_without_touching_them(tmp_path):
     agent = issued["token"]
     code, out, err = org(dest, "token", "issue", "--as", "rev-gpt", token=agent)  # agents never issue tokens
     assert code == 4 and "human" in err
-    code, out, err = org(dest, "token", "issue", "--as", "bob", "--by", "alice")  # nor hand out a human's
-    assert code == 4 and "own config file" in err
+    # a human issues another human's token: saved where bob's commands on this machine read it, not printed
+    code, out, err = org(dest, "token", "issue", "--as", "bob", "--by", "alice")
+    assert code == 0 and "token" not in out and out["token_file"] == str(files.human_token_path(dest, "bob")), err
+    assert out["id"] in files.read_human_token(dest, "bob")
+    code, _, err = org(dest, "inbox", "--as", "bob")
+    assert code == 0, err
     code, c, _ = org(dest, "claim", "--lane", "builder", "--as", "build-claude", token=agent)
     assert code == 0 and c["token"].startswith("orgj_") and c["task"] == t["task"]
     code, listed, _ = org(dest, "token", "list", "--by", "bob", "--jobs")

@@ -46,7 +46,7 @@ def test_only_a_peppered_hash_is_stored(bus, guard, issue, root):
         del os.environ["ORG_TOKEN_PEPPER"]
 
 
-def test_brute_force_and_malformed_tokens_learn_nothing(bus, guard, issue):
+def test_brute_force_and_malformed_tokens_learn_nothing(bus, guard, issue, slept):
     real = issue("rev-gpt")
     _, tid, secret = parse(real)
     guesses = [None, "", "x", "orgp_", real[:-1], real + "0", real.upper(), f"orgj_{tid}_{secret}",
@@ -63,7 +63,10 @@ def test_brute_force_and_malformed_tokens_learn_nothing(bus, guard, issue):
     assert messages == {"authentication failed"}
     denied = events(bus, "auth.denied")[before:]
     assert len(denied) == len(guesses)
-    assert all(secret not in str(d) and "OR 1=1" not in str(d.get("data", {}).get("token")) for d in denied)
+    assert all(secret not in str(d) and "OR 1=1" not in str(d) for d in denied)
+    # each names the id it presented (none for a malformed token), known or not
+    presented = [parse(g)[1] if parse(g) else None for g in guesses]
+    assert [d["data"]["token_id"] for d in denied] == presented
 
 
 def test_as_must_match_and_the_attempt_is_audited(bus, guard, issue):
@@ -129,14 +132,15 @@ def test_a_removed_member_token_is_refused(root, bus, issue, guard):
 
 
 def test_human_token_files_are_owner_only(root, bus, guard):
-    from org.identity.bootstrap import ensure_human_tokens
+    from org.identity.bootstrap import first_use_tokens
 
-    made = ensure_human_tokens(bus)
+    made = first_use_tokens(bus)
     assert {m["principal"] for m in made} == {"alice", "bob"} and all(m["issued"] for m in made)
     p = files.human_token_path(root, "alice")
     assert stat.S_IMODE(p.stat().st_mode) == 0o600
     assert guard.principal(None, as_="alice", command="inbox").actor == "alice"  # read from her own file
-    assert not any(m["issued"] for m in ensure_human_tokens(bus))  # idempotent
+    again = first_use_tokens(bus)  # past the first use: nothing issued, her file is fine
+    assert not any(m["issued"] for m in again) and {m["status"] for m in again} == {"ok"}
     with pytest.raises(Denied):
         guard.principal(None, as_="build-claude", command="claim")  # agents have no token file
     p.chmod(0o644)
@@ -178,119 +182,161 @@ def test_a_token_folder_open_to_others_or_a_foreign_file_is_refused_through_the_
     assert code == 0, err
 
 
-def test_repeated_failures_are_rate_limited_per_token_id_before_the_secret_is_checked(bus, guard, issue, clock):
-    """MAX_FAILURES wrong secrets for one token id: the next attempts with that id are exit 7 without a look at
-    the secret (even the right one), each an audit event; other tokens of the same principal still work."""
-
-    from org.identity.tokens import MAX_FAILURES, WINDOW_S
-
-    alice = issue("alice")
-    _, tid, _ = parse(alice)
-    wrong = f"orgp_{tid}_{secrets.token_hex(32)}"
-    for _ in range(MAX_FAILURES):
-        with pytest.raises(Denied):
-            guard.tokens.authenticate(wrong, as_="alice", command="approve")
-    for tok in (wrong, alice):
-        with pytest.raises(Paused) as e:
-            guard.tokens.authenticate(tok, as_="alice", command="approve")
-        assert e.value.exit_code == 7 and e.value.message == f"too many failed authentications; retry in {int(WINDOW_S)}s"
-    limited = [d for d in events(bus, "auth.denied") if d["data"]["reason"] == "rate limited"]
-    assert len(limited) == 2 and limited[0]["rules"] == ["ORG-AUTH-RATE-LIMIT"]
-    # the lock-out is on that token only: a fresh token of alice's works at once
-    assert guard.tokens.authenticate(issue("alice"), as_="alice", command="approve").actor == "alice"
-    # the window passes: the right token works again and clears the count
-    clock.now += WINDOW_S + 1
-    assert guard.tokens.authenticate(alice, as_="alice", command="approve").actor == "alice"
-    for _ in range(MAX_FAILURES - 1):
-        with pytest.raises(Denied):
-            guard.tokens.authenticate(wrong, as_="alice", command="approve")
-    assert guard.tokens.authenticate(alice, as_="alice", command="approve").actor == "alice"
-    with pytest.raises(Denied):  # the count started again: one more failure is not yet the limit
-        guard.tokens.authenticate(wrong, as_="alice", command="approve")
-    assert guard.tokens.authenticate(alice, as_="alice", command="approve").actor == "alice"
-
-
 def _failure_rows(bus) -> list:
-    return bus.store.read(lambda tx: tx.x("SELECT key, failures FROM org_auth_failures").all())
+    return sorted(bus.store.read(lambda tx: tx.x("SELECT key, failures FROM org_auth_failures").all()))
 
 
-def test_garbage_under_someones_name_cannot_lock_them_out(bus, guard, issue):
-    """Bad tokens with `--as alice` (unknown ids, malformed) are refused (exit 4) but lock nobody out and
-    leave no row behind: the failure table cannot grow with made-up names or ids."""
-    from org.identity.tokens import MAX_FAILURES
+@pytest.fixture
+def slept(guard):
+    """The waits failed authentications asked for (recorded instead of slept)."""
+    waits: list[float] = []
+    guard.tokens.sleep = waits.append
+    return waits
+
+
+def test_nobody_can_lock_a_token_out_and_guessing_is_slowed(bus, guard, issue, slept):
+    """H1: a flood of wrong secrets for alice's (public) token id never refuses her right secret; each failure
+    is exit 4 "authentication failed", an auth.denied event naming the presented id, and waits longer the
+    more failures that id had in the window (up to MAX_DELAY_S)."""
+    from org.identity.tokens import FREE_FAILURES, MAX_DELAY_S, failure_delay
 
     alice = issue("alice")
-    garbage = [f"orgp_{secrets.token_hex(8)}_{secrets.token_hex(32)}" for _ in range(3 * MAX_FAILURES)]
-    garbage += ["x", "orgp_", "' OR 1=1 --", alice[:-1]]
-    for i, g in enumerate(garbage):
+    _, tid, secret = parse(alice)
+    before = len(events(bus, "auth.denied"))
+    for i in range(1, 4 * FREE_FAILURES + 8):
         with pytest.raises(Denied) as e:
-            guard.tokens.authenticate(g, as_="alice" if i % 2 else f"who-{i}", command="approve")
-        assert e.value.exit_code == 4 and e.value.message == "authentication failed"
-    assert guard.tokens.authenticate(alice, as_="alice", command="approve").actor == "alice"
-    assert _failure_rows(bus) == []
-
-
-def test_guessing_one_token_id_under_varied_names_is_limited(bus, guard, issue):
-    """The id is public (events, `org token list`): guesses at its secret are counted for it whatever
-    `--as` each one claims (or none)."""
-    from org.identity.tokens import MAX_FAILURES
-
-    rev = issue("rev-gpt")
-    _, tid, _ = parse(rev)
-    for i in range(MAX_FAILURES):
-        with pytest.raises(Denied):
-            guard.tokens.authenticate(f"orgp_{tid}_{secrets.token_hex(32)}", as_=[None, "alice", f"x{i}"][i % 3],
-                                      command="inbox")
-    with pytest.raises(Paused):
-        guard.tokens.authenticate(f"orgp_{tid}_{secrets.token_hex(32)}", as_="bob", command="inbox")
-    with pytest.raises(Paused):
-        guard.tokens.authenticate(rev, command="inbox")
-    assert _failure_rows(bus) == [(f"token:{tid}", MAX_FAILURES)]
-
-
-def test_a_valid_token_under_the_wrong_name_resets_no_count(bus, guard, issue):
-    """Someone else's valid token with `--as alice` (refused: as mismatch) neither counts as a guess nor
-    clears the failures counted against alice's token."""
-    from org.identity.tokens import MAX_FAILURES
-
-    alice, rev = issue("alice"), issue("rev-gpt")
-    _, tid, _ = parse(alice)
-    _, rid, _ = parse(rev)
-    for _ in range(MAX_FAILURES - 1):
-        with pytest.raises(Denied):
             guard.tokens.authenticate(f"orgp_{tid}_{secrets.token_hex(32)}", as_="alice", command="approve")
-    for _ in range(3):
+        assert e.value.exit_code == 4 and e.value.message == "authentication failed"
+        # the right secret works after every single failure: no lock-out, and it waits for nothing
+        waits = len(slept)
+        assert guard.tokens.authenticate(alice, as_="alice", command="approve").actor == "alice"
+        assert len(slept) == waits
+    assert slept == [failure_delay(n) for n in range(FREE_FAILURES + 1, 4 * FREE_FAILURES + 8)]
+    assert slept[0] > 0 and slept == sorted(slept) and max(slept) == MAX_DELAY_S
+    denied = events(bus, "auth.denied")[before:]
+    assert len(denied) == 4 * FREE_FAILURES + 7
+    assert all(d["data"]["token_id"] == tid and d["data"]["reason"] == "bad secret" for d in denied)
+    assert secret not in str(denied)
+    assert _failure_rows(bus) == [(f"token:{tid}", 4 * FREE_FAILURES + 7)]
+
+
+def test_a_known_and_an_unknown_id_fail_alike(bus, guard, issue, slept):
+    """No oracle: the same exit, message, count and wait whether the presented id exists or not."""
+    from org.identity.tokens import FREE_FAILURES
+
+    _, known, _ = parse(issue("bob"))
+    unknown = secrets.token_hex(8)
+    seen = {}
+    for tid in (known, unknown):
+        out = []
+        del slept[:]
+        for _ in range(FREE_FAILURES + 4):
+            with pytest.raises(Denied) as e:
+                guard.tokens.authenticate(f"orgp_{tid}_{secrets.token_hex(32)}", as_="bob", command="inbox")
+            out.append((e.value.exit_code, e.value.message, e.value.detail))
+        seen[tid] = (out, list(slept))
+    assert seen[known] == seen[unknown]
+    assert _failure_rows(bus) == sorted([(f"token:{known}", FREE_FAILURES + 4), (f"token:{unknown}", FREE_FAILURES + 4)])
+    ids = [d["data"]["token_id"] for d in events(bus, "auth.denied")]
+    assert ids.count(known) == ids.count(unknown) == FREE_FAILURES + 4
+
+
+def test_the_failure_table_is_bounded_and_forgets_old_failures(bus, guard, clock, slept, monkeypatch):
+    """Made-up ids each add a row, but the table keeps at most MAX_FAILURE_ROWS (the newest) and drops rows
+    older than the window; a malformed token is counted under one shared key."""
+    from org.identity import tokens as tk
+
+    monkeypatch.setattr(tk, "MAX_FAILURE_ROWS", 5)
+    ids = [secrets.token_hex(8) for _ in range(8)]
+    for tid in ids:
+        clock.now += 1
+        with pytest.raises(Denied):
+            guard.tokens.authenticate(f"orgp_{tid}_{'0' * 64}", command="inbox")
+    assert {k for k, _ in _failure_rows(bus)} == {f"token:{t}" for t in ids[-5:]}
+    for junk in ("x", "orgp_", "' OR 1=1 --"):
+        with pytest.raises(Denied):
+            guard.tokens.authenticate(junk, command="inbox")
+    assert ("malformed", 3) in _failure_rows(bus)
+    clock.now += tk.WINDOW_S + 1
+    with pytest.raises(Denied):
+        guard.tokens.authenticate(f"orgp_{ids[0]}_{'0' * 64}", command="inbox")
+    assert _failure_rows(bus) == [(f"token:{ids[0]}", 1)]  # everything older than the window went
+
+
+def test_failures_age_out_of_the_window(bus, guard, issue, clock, slept):
+    from org.identity.tokens import FREE_FAILURES, WINDOW_S
+
+    _, tid, _ = parse(issue("rev-gpt"))
+    wrong = f"orgp_{tid}_{'1' * 64}"
+    for _ in range(FREE_FAILURES + 2):
+        with pytest.raises(Denied):
+            guard.tokens.authenticate(wrong, command="inbox")
+    assert len(slept) == 2
+    clock.now += WINDOW_S + 1
+    with pytest.raises(Denied):
+        guard.tokens.authenticate(wrong, command="inbox")
+    assert len(slept) == 2 and _failure_rows(bus) == [(f"token:{tid}", 1)]  # a new window, no wait
+
+
+def test_a_valid_token_under_the_wrong_name_counts_no_guess(bus, guard, issue, slept):
+    """Someone else's valid token with `--as alice` is refused (as mismatch) but is no failed authentication:
+    nothing counted, no wait."""
+    rev = issue("rev-gpt")
+    for _ in range(6):
         with pytest.raises(Denied) as e:
             guard.tokens.authenticate(rev, as_="alice", command="approve")
         assert "does not match" in e.value.message
-    assert sorted(_failure_rows(bus)) == [(f"token:{tid}", MAX_FAILURES - 1)]  # rev's id: no guess counted
-    with pytest.raises(Denied):
-        guard.tokens.authenticate(f"orgp_{tid}_{secrets.token_hex(32)}", as_="alice", command="approve")
-    with pytest.raises(Paused):
-        guard.tokens.authenticate(alice, as_="alice", command="approve")
-    assert guard.tokens.authenticate(rev, command="inbox").actor == "rev-gpt" and rid != tid
+    assert _failure_rows(bus) == [] and slept == []
 
 
-def test_rate_limited_through_the_cli_is_exit_7_with_no_detail(root):
+def test_failed_authentication_through_the_cli_is_exit_4_with_no_detail_and_really_waits(root):
+    """Through the real entry point: a wrong secret for alice's real id and one for a made-up id answer the
+    same (exit 4, one line); past FREE_FAILURES each really waits; alice's own file still works."""
+    import time
+
     from idhelpers import org
 
     from org.bus import Bus
-    from org.identity.tokens import MAX_FAILURES, Tokens
+    from org.identity.tokens import FREE_FAILURES, Tokens, failure_delay
 
     code, _, err = org(root, "inbox", "--as", "alice")  # her token file exists from here on
     assert code == 0, err
     _, tid, _ = parse(files.read_human_token(root, "alice"))
-    bad = f"orgp_{tid}_" + "b" * 64
+    answers = set()
+    for bad in (f"orgp_{tid}_" + "b" * 64, f"orgp_{secrets.token_hex(8)}_" + "b" * 64):
+        code, doc, err = org(root, "inbox", "--as", "alice", token=bad)
+        answers.add((code, doc["error"], err))
+    assert answers == {(4, "denied", "org: authentication failed\n")}
+    bad = f"orgp_{tid}_" + "c" * 64
+    with Bus.open(root=root) as b:  # the rest of the free failures in-process (the same database and pepper)
+        t = Tokens(b)
+        for _ in range(FREE_FAILURES - 1):
+            with pytest.raises(Denied):
+                t.authenticate(bad, as_="bob", command="inbox")
+    t0 = time.monotonic()
     code, _, err = org(root, "inbox", "--as", "alice", token=bad)
     assert code == 4 and err == "org: authentication failed\n"
-    with Bus.open(root=root) as b:  # the rest of the failures in-process (the same database and pepper): faster
-        for _ in range(MAX_FAILURES - 1):
-            with pytest.raises(Denied):
-                Tokens(b).authenticate(bad, as_="bob", command="inbox")  # whatever --as: counted for the id
-    code, doc, err = org(root, "inbox", "--as", "alice", token=bad)
-    assert code == 7 and doc["error"] == "paused" and err.startswith("org: too many failed authentications; retry in ")
-    assert "alice" not in err and "Traceback" not in err
-    code, _, _ = org(root, "inbox", "--as", "alice")  # her own file, the right token: that token is locked
-    assert code == 7
-    code, _, err = org(root, "inbox", "--as", "bob")  # bob is not affected
+    assert time.monotonic() - t0 >= failure_delay(FREE_FAILURES + 1)
+    code, _, err = org(root, "inbox", "--as", "alice")  # her own file, the right token: never locked out
     assert code == 0, err
+
+
+def test_token_events_name_the_token_id_and_never_its_secret(bus, guard, issue, slept):
+    """Low (b): token.issued, token.revoked and auth.denied show WHICH token (its public id); a canary secret
+    is stored nowhere, and the redactor keeps nothing but an id under a token_id key."""
+    canary = issue("alice")
+    _, tid, secret = parse(canary)
+    with pytest.raises(Denied):
+        guard.tokens.authenticate(f"orgp_{tid}_{secrets.token_hex(32)}", command="inbox")  # a guess at it
+    guard.tokens.issue("rev-gpt", by="alice", note=f"for the reviewer; alice's is {canary}, token={secret}")
+    guard.tokens.revoke(token_id=tid, by="bob")
+    got = {e["type"]: e["data"]["token_id"] for e in events(bus, "token.issued", "token.revoked", "auth.denied")
+           if e["data"].get("principal") in ("alice", None)}
+    assert got == {"token.issued": tid, "auth.denied": tid, "token.revoked": tid}
+    dump = _dump(bus)
+    assert tid in dump and secret not in dump and canary not in dump
+    r = bus.ctx.redactor
+    assert r.value({"token_id": tid, "job_token_id": tid}) == {"token_id": tid, "job_token_id": tid}
+    for leak in (canary, secret, secret[:16].upper(), "hunter2-hunter2"):
+        assert r.value({"token_id": leak}) == {"token_id": "[redacted]"}
+    assert r.value({"token": tid}) == {"token": "[redacted]"}  # a bare "token" stays a secret's name

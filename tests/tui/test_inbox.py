@@ -206,9 +206,9 @@ async def test_decisions_are_made_with_the_humans_own_token_and_refused_without_
 def test_org_tui_refuses_a_human_without_their_token(org_copy, keys, bus, db_url, tmp_path):
     from helpers import run_org
 
-    from org.identity.bootstrap import ensure_human_tokens
+    from org.identity.bootstrap import first_use_tokens
 
-    ensure_human_tokens(bus)  # the humans have their token files (in this test's own config home)
+    first_use_tokens(bus)  # the humans have their token files (in this test's own config home)
 
     r = run_org("tui", "--as", "bob", root=org_copy, timeout=60,
                 env={"ORG_CONFIG_HOME": str(tmp_path / "empty"), "ORG_DATABASE_URL": db_url})
