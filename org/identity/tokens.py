@@ -12,9 +12,9 @@ secret learns more (revoked, expired, paused, wrong --as).
 Failed authentications (ADR 0057): every one answers exit 4 "authentication failed", whether the
 presented id exists or not, and is an `auth.denied` event naming the presented token id (never its
 secret). Nothing ever locks a token out: the right secret always works, whatever others presented.
-Guessing is slowed instead: failures are counted per presented id, known or unknown alike, in a
-window (WINDOW_S), and from the (FREE_FAILURES + 1)th failure on each further one waits before it
-answers, doubling up to MAX_DELAY_S. The wait follows the count only, so a known and an unknown id
+Guessing is slowed instead: failures are counted per presented id, known or unknown alike, until that
+id has had none for WINDOW_S, and from the (FREE_FAILURES + 1)th failure on each further one waits
+before it answers, doubling up to MAX_DELAY_S. The wait follows the count only, so a known and an unknown id
 take the same time; the count table is pruned by the window and capped at MAX_FAILURE_ROWS.
 """
 
@@ -46,19 +46,16 @@ _DUMMY_SALT = "0" * 32
 _DUMMY_HASH = "0" * 64
 AUTH_FAILED = "authentication failed"
 REPLAY_GRACE_S = 600.0  # a job token's row outlives its lease this long, so a retried submission is answered
-WINDOW_S = 300.0  # failures older than this are forgotten
+WINDOW_S = 300.0  # an id's failures are forgotten once it has had none for this long
 FREE_FAILURES = 3  # failures of one presented id in the window that answer at once (typos)
 FIRST_DELAY_S = 0.1  # the wait of the first slowed failure; it doubles with each further one
 MAX_DELAY_S = 2.0
 MAX_FAILURE_ROWS = 10_000  # the count table never holds more presented ids than this (the oldest go first)
 _FIRST_USE_LOCK = 0x0126_1D01  # serialises first uses on PostgreSQL
 _MALFORMED = "malformed"  # the one key every token without an id is counted under
-_COUNT_FAILURE = (
+_COUNT_FAILURE = (  # rows quiet for WINDOW_S are deleted first, so a row here is a recent run of failures
     "INSERT INTO org_auth_failures(key, first_at, last_at, failures) VALUES (:k, :t, :t, 1) "
-    "ON CONFLICT(key) DO UPDATE SET "
-    "failures = CASE WHEN org_auth_failures.first_at <= :old THEN 1 ELSE org_auth_failures.failures + 1 END, "
-    "first_at = CASE WHEN org_auth_failures.first_at <= :old THEN :t ELSE org_auth_failures.first_at END, "
-    "last_at = :t RETURNING failures")
+    "ON CONFLICT(key) DO UPDATE SET failures = org_auth_failures.failures + 1, last_at = :t RETURNING failures")
 _CAP_FAILURES = ("DELETE FROM org_auth_failures WHERE key IN (SELECT key FROM org_auth_failures "
                  "ORDER BY last_at DESC, key LIMIT 1000000000 OFFSET :cap)")
 
@@ -69,6 +66,7 @@ def failure_delay(failures: int) -> float:
     if failures <= FREE_FAILURES:
         return 0.0
     return min(MAX_DELAY_S, FIRST_DELAY_S * 2 ** min(failures - FREE_FAILURES - 1, 16))
+
 
 @dataclass(frozen=True)
 class Principal:
@@ -353,8 +351,7 @@ class Tokens:
         def fn(tx: Tx) -> int:
             old = tx.now - WINDOW_S
             tx.x("DELETE FROM org_auth_failures WHERE last_at <= :old", {"old": old})
-            n = int(tx.x(_COUNT_FAILURE, {"k": f"token:{tid}" if tid else _MALFORMED, "t": tx.now, "old": old})
-                    .scalar_one())
+            n = int(tx.x(_COUNT_FAILURE, {"k": f"token:{tid}" if tid else _MALFORMED, "t": tx.now}).scalar_one())
             if n == 1:  # a new row: keep the table within its cap
                 tx.x(_CAP_FAILURES, {"cap": MAX_FAILURE_ROWS})
             self._denied(tx, why, command, as_, tid, None)

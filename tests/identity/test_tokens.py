@@ -203,7 +203,7 @@ def test_nobody_can_lock_a_token_out_and_guessing_is_slowed(bus, guard, issue, s
     alice = issue("alice")
     _, tid, secret = parse(alice)
     before = len(events(bus, "auth.denied"))
-    for i in range(1, 4 * FREE_FAILURES + 8):
+    for _ in range(4 * FREE_FAILURES + 7):
         with pytest.raises(Denied) as e:
             guard.tokens.authenticate(f"orgp_{tid}_{secrets.token_hex(32)}", as_="alice", command="approve")
         assert e.value.exit_code == 4 and e.value.message == "authentication failed"
