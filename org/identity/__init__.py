@@ -6,7 +6,7 @@
 - `broker.Broker`: actions that name a credential; decide() first, the secret only for an allowed action.
 - `brokerd.BrokerDaemon` / `brokerclient`: the broker as its own process (`org broker serve`, a private Unix
   socket) and its clients (`org credential use`); the only process that reads secrets.
-- `bootstrap`: the principals and tokens a local org needs (`org init`, the demo), created automatically.
+- `bootstrap`: humans' tokens on an org's first use only (trust on first use, ADR 0058); an in-process run's agents' tokens.
 - `files`: the per-org config folder: the pepper and humans' own token files (0600).
 """
 
