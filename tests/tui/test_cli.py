@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import shlex
+import sqlite3
 import subprocess
 import sys
 
+import pytest
 from helpers import REPO, run_org
 
 
@@ -35,3 +38,39 @@ def test_other_commands_do_not_import_textual():
             "print('textual' in sys.modules)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=str(REPO))
     assert r.stdout.strip().splitlines()[-1] == "False", r.stdout + r.stderr
+
+
+def test_every_command_the_tui_suggests_works_as_shown(org_copy):
+    """The empty screens' advice, run line by line in a fresh org (as alice, the org's first human, whom
+    `org tui` with no --as and no token sits as): each one exits 0."""
+    from org.tui.screens.base import empty_help, suggested_commands
+
+    cmds = suggested_commands("alice")
+    text = empty_help("why", "alice")
+    assert len(cmds) >= 3
+    for argv, _what in cmds:
+        assert argv[0] == "org"
+        assert shlex.join(argv) in text  # what the screen shows is what runs here
+        r = run_org(*argv[1:], root=org_copy, timeout=300)
+        assert r.returncode == 0, f"{shlex.join(argv)} exited {r.returncode}: {r.stderr[-2000:]}"
+        assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("content", ["damaged", "foreign"])
+def test_a_bad_database_says_what_is_wrong_and_what_to_do(org_copy, content):
+    """A damaged .org/org.db, or a SQLite file org did not create: `org tui` and the other bus commands exit 2
+    with the path and the way out (move it aside, or --db), never 'internal error' or 'authentication failed'."""
+    db = org_copy / ".org" / "org.db"
+    db.parent.mkdir()
+    if content == "damaged":
+        db.write_bytes(bytes(range(256)) * 20)
+    else:
+        with sqlite3.connect(db) as c:
+            c.execute("CREATE TABLE recipes (id INTEGER PRIMARY KEY, name TEXT)")
+    before = db.read_bytes()
+    for args in (["tui"], ["inbox", "--as", "alice"], ["task", "list", "--as", "alice"]):
+        r = run_org(*args, root=org_copy)
+        assert r.returncode == 2, (args, r.returncode, r.stderr)
+        assert str(db) in r.stderr and "--db" in r.stderr and "move" in r.stderr.lower(), r.stderr
+        assert "Traceback" not in r.stderr and "internal error" not in r.stderr and "authentication" not in r.stderr
+    assert db.read_bytes() == before
