@@ -74,3 +74,26 @@ def test_a_bad_database_says_what_is_wrong_and_what_to_do(org_copy, content):
         assert str(db) in r.stderr and "--db" in r.stderr and "move" in r.stderr.lower(), r.stderr
         assert "Traceback" not in r.stderr and "internal error" not in r.stderr and "authentication" not in r.stderr
     assert db.read_bytes() == before
+
+
+def test_a_token_without_as_sits_its_holder_at_the_keyboard(org_copy):
+    """ORG_TOKEN set to bob's token and no --as: the TUI acts as bob (not the org's first human, alice);
+    an agent's token is refused with exit 4 and says why."""
+    from org.identity.files import read_human_token
+
+    assert run_org("task", "list", "--as", "alice", root=org_copy).returncode == 0  # the bus and humans' tokens
+    bob = read_human_token(org_copy, "bob")
+    assert bob
+    r = run_org("tui", "--json", root=org_copy, env={"ORG_TOKEN": bob})
+    assert r.returncode == 2, r.stderr  # authenticated, then: interactive, no JSON
+    assert json.loads(r.stdout)["principal"] == "bob"
+    r = run_org("tui", "--json", "--token", bob, root=org_copy)
+    assert json.loads(r.stdout)["principal"] == "bob"
+    r = run_org("tui", "--as", "alice", "--json", root=org_copy, env={"ORG_TOKEN": bob})
+    assert r.returncode == 4 and "Traceback" not in r.stderr  # bob's token does not speak for alice
+
+    issued = run_org("token", "issue", "--as", "build-claude", "--by", "alice", "--json", root=org_copy)
+    agent = json.loads(issued.stdout)["token"]
+    r = run_org("tui", root=org_copy, env={"ORG_TOKEN": agent})
+    assert r.returncode == 4, r.stderr
+    assert "build-claude is an agent" in r.stderr and "human" in r.stderr and "Traceback" not in r.stderr

@@ -105,7 +105,7 @@ class OrgScreen(Screen):
             for w in self.query(".body"):
                 w.display = True
             return
-        panel.update(empty_help(why, self.app.principal.actor))
+        panel.update(empty_help(why, self.app.principal.suggest_as))
         panel.display = True
         for w in self.query(".body"):
             w.display = False
