@@ -9,9 +9,9 @@ from org.bus import Bus
 from org.bus.switches import vendors_of
 from org.config.loader import OrgConfig
 from org.engine.graph import plan_for
-from org.tui.data import age
+from org.tui.data import age, paused_by
 
-__all__ = ["Lease", "agents_view", "gates_view", "paused_by"]
+__all__ = ["Lease", "agents_view", "gates_view"]
 
 STUCK_FRACTION = 0.8  # a lease past 80% of its time with no heartbeat is highlighted
 LOOP_ATTEMPTS = 2  # a job on its 2nd attempt or more has been requeued: likely a loop or a crash
@@ -28,24 +28,6 @@ class Lease:
     left_s: float
     attempts: int
     flag: str  # "" | "stuck" | "looping" | "expired"
-
-
-def paused_by(switches: list[dict], cfg: OrgConfig | None, *, actor: str | None = None, lane: str | None = None,
-              vendor: str | None = None) -> str:
-    """The active switch that stops this actor / lane / vendor ("" when none)."""
-    for s in switches:
-        sc, tg = s["scope"], s["target"]
-        if sc == "all":
-            return "all"
-        if actor and sc == "actor" and tg == actor:
-            return f"actor {tg}"
-        if lane and sc == "lane" and tg == lane:
-            return f"lane {tg}"
-        if vendor and sc == "vendor" and tg == vendor:
-            return f"vendor {tg}"
-        if actor and sc == "vendor" and tg in vendors_of(cfg, actor):
-            return f"vendor {tg}"
-    return ""
 
 
 def agents_view(bus: Bus, now: float) -> dict:
@@ -97,7 +79,7 @@ def agents_view(bus: Bus, now: float) -> dict:
                            "budget": budget,
                            "calls": int(sp.get("calls", 0)), "errors": int(sp.get("errors", 0)),
                            "done": int(done.get(a.id, 0)),
-                           "paused": paused_by(switches, cfg, actor=a.id, lane=a.lane)})
+                           "paused": paused_by(switches, cfg, actors=[a.id], lanes=[a.lane])})
     lanes = []
     if cfg is not None:
         for name, ln in cfg.lanes.items():
@@ -106,7 +88,7 @@ def agents_view(bus: Bus, now: float) -> dict:
                           "leased": sum(1 for x in leases if x.lane == name), "spent": float(sp.get("cost_usd") or 0.0),
                           "unpriced": int(sp.get("unpriced_calls") or 0),
                           "budget": ln.budget.usd if ln.budget else None, "concurrency": ln.concurrency,
-                          "paused": paused_by(switches, cfg, lane=name)})
+                          "paused": paused_by(switches, cfg, lanes=[name])})
     vendors = sorted(set().union(*(vendors_of(cfg, a) for a in cfg.actors)) - {"human"}) if cfg else []
     fams = sorted({a.family for a in cfg.actors.values() if a.family}) if cfg else []
     return {"actors": actors, "lanes": lanes, "leases": leases, "switches": switches, "budgets": bus.budgets(),

@@ -14,7 +14,8 @@ from org.tui.widgets.rowtable import Column, RowTable, natural_widths
 
 __all__ = ["BoardScreen", "COLUMNS"]
 
-STATE_STYLE = {"waiting": "bold yellow", "escalated": "bold red", "done": "green", "rejected": "red"}
+STATE_STYLE = {"waiting": "bold yellow", "paused": "bold magenta", "escalated": "bold red", "done": "green",
+               "rejected": "red"}
 TIER_STYLE = {"high": "bold red", "medium": "yellow", "low": "green"}
 COLUMNS = (Column("task"), Column("title", flex=True, min_width=12, max_width=40), Column("workflow"),
            Column("tier", styles=TIER_STYLE), Column("state", styles=STATE_STYLE), Column("open gates"),
@@ -32,6 +33,7 @@ class BoardScreen(OrgScreen):
         Binding("x", "clear_filters", "Clear"),
         Binding("enter", "timeline", "Timeline", show=False),
         Binding("p", "pause_task", "Pause"),
+        Binding("u", "resume_task", "Resume"),
         Binding("escape", "focus_table", "Table", show=False),
     ]
 
@@ -102,6 +104,7 @@ class BoardScreen(OrgScreen):
         self.matched = matched
         self._painted = True
         table.set_rows([r.cells for r in matched], widths=self.widths, cursor=cursor)
+        self.refresh_bindings()
 
     def set_filter(self, **kw) -> None:
         self.filters = Filters(**{**self.filters.__dict__, **kw})
@@ -162,9 +165,25 @@ class BoardScreen(OrgScreen):
 
             self.app.push_screen(TimelineScreen(r.task))
 
+    def on_row_table_row_highlighted(self, event: RowTable.RowHighlighted) -> None:
+        self.refresh_bindings()  # p or u, by whether the task under the cursor is paused
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """The footer offers p (pause) on a running task and u (resume) on one paused by its own switch."""
+        if action in ("pause_task", "resume_task"):
+            r = self.selected()
+            return (r is not None and r.paused == "task") == (action == "resume_task")
+        return True
+
     def action_pause_task(self) -> None:
+        self._switch("pause")
+
+    def action_resume_task(self) -> None:
+        self._switch("resume")
+
+    def _switch(self, verb: str) -> None:
         r = self.selected()
         if r is not None:
             from org.tui.screens.agents import confirm_switch
 
-            confirm_switch(self, "pause", "task", r.task)
+            confirm_switch(self, verb, "task", r.task)

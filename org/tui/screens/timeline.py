@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import DataTable, Footer, Static
 
-from org.tui.data import timeline
+from org.tui.data import task_paused_by, timeline
 from org.tui.screens.base import OrgScreen
 from org.tui.widgets.evidence import VERDICT_STYLE
 from org.tui.widgets.topbar import TopBar
@@ -39,6 +39,7 @@ class TimelineScreen(OrgScreen):
         super().__init__()
         self.task_key = task
         self.entries: list[dict] = []
+        self.paused: dict | None = None
 
     def compose(self) -> ComposeResult:
         yield TopBar("")
@@ -57,7 +58,16 @@ class TimelineScreen(OrgScreen):
         self.query_one("#tl-table", DataTable).focus()
 
     def load(self):
-        return timeline(self.app.bus, self.task_key)
+        data = timeline(self.app.bus, self.task_key)
+        data["paused"] = task_paused_by(self.app.bus, data["view"])
+        return data
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """p (pause) while the task runs, u (resume) while its own switch stops it."""
+        if action in ("pause", "resume"):
+            own = (self.paused or {}).get("what") == "task"
+            return own == (action == "resume")
+        return True
 
     def show(self, data) -> None:
         self.empty(None)
@@ -70,6 +80,12 @@ class TimelineScreen(OrgScreen):
         head.append(f" · ${spent:.4f}" + (f" of ${budget:.2f}" if budget else ""))
         if v.get("unpriced_calls"):
             head.append(f" + {v['unpriced_calls']} unpriced", style="yellow")
+        self.paused = p = data.get("paused")
+        self.refresh_bindings()
+        if p:
+            what = "this task" if p["what"] == "task" else ("everything" if p["what"] == "all" else p["what"])
+            head.append(f"\nPAUSED ({what}) by {p['by']}" + (f": {p['note']}" if p["note"] else ""), style="bold magenta")
+            head.append("  u resumes it" if p["what"] == "task" else "  resume it on the Agents screen (3)", style="dim")
         gates = (v.get("state") or {}).get("gates") or {}
         if gates:
             head.append("\ngates: ", style="dim")

@@ -30,7 +30,7 @@ Row = tuple[str, ...]
 @dataclass(frozen=True)
 class Column:
     label: str
-    styles: Mapping[str, str] = field(default_factory=dict)  # cell value -> Rich style
+    styles: Mapping[str, str] = field(default_factory=dict)  # cell value (or its first word) -> Rich style
     flex: bool = False  # takes the room left over, down to min_width (long cells end in "…")
     min_width: int = 10
     max_width: int | None = None  # longer cells end in "…" even when there is room
@@ -53,6 +53,14 @@ def _fit(text: str, width: int) -> str:
     if cell_len(text) <= width:
         return set_cell_size(text, width)
     return set_cell_size(text, width - 1) + "…"
+
+
+def _style_of(styles: Mapping[str, Style], cell: str) -> Style | None:
+    """The cell's style: by its whole value, else by its first word ("paused: lane builder" -> "paused")."""
+    s = styles.get(cell)
+    if s is None and cell:
+        s = styles.get(cell.split(None, 1)[0].rstrip(":"))
+    return s
 
 
 class RowTable(ScrollView, can_focus=True):
@@ -301,6 +309,6 @@ class RowTable(ScrollView, can_focus=True):
     def _paint(self, cells: Row, style: Style, styled: bool) -> Strip:
         segs = []
         for cell, w, styles in zip(cells, self._widths, self._styles, strict=False):
-            s = styles.get(cell) if styled and styles else None
+            s = _style_of(styles, cell) if styled and styles else None
             segs.append(Segment(" " + _fit(cell, w) + " ", style + s if s is not None else style))
         return Strip(segs, self._total_width())
