@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from org.bus import Bus
 from org.bus.switches import vendors_of
-from org.config.loader import OrgConfig
 from org.engine.graph import plan_for
 from org.tui.data import age, paused_by
 
