@@ -215,7 +215,7 @@ class BoardRow:
     created_by: str
     pending: int
     haystack: str = field(repr=False, default="")  # lowercase search key, made once per load
-    cells: tuple[str, ...] = field(repr=False, default=())  # what the board shows, made once per load
+    cells: tuple = field(repr=False, default=())  # what the board shows, made once per load (str, and a time)
 
 
 def board_rows(bus: Bus) -> list[BoardRow]:
@@ -249,7 +249,8 @@ def board_rows(bus: Bus) -> list[BoardRow]:
         state = "paused" if paused and status == "active" else ("waiting" if status == "active" and n else status)
         shown = state if not paused else (f"paused: {paused}" if state == "paused" else f"{state} (paused: {paused})")
         hay = f"{key} {title} {wf} {tier} {shown} {gates} {' '.join(lanes)} {holders} {by or ''}".lower()
-        cells = (key, title, wf, tier or "-", shown, gates or "-", holders or ", ".join(sorted(lanes)) or "-")
+        cells = (key, title, wf, tier or "-", shown, gates or "-", holders or ", ".join(sorted(lanes)) or "-",
+                 float(upd))  # the last is live: the board paints its age
         out.append(BoardRow(key, int(tid), title, wf, tier or "", status, state, gates or "-", paused, lanes,
                             holders, float(upd), by or "", n, hay, cells))
     return out

@@ -10,7 +10,7 @@ from org.bus.switches import vendors_of
 from org.engine.graph import plan_for
 from org.tui.data import age, paused_by
 
-__all__ = ["Lease", "agents_view", "gates_view"]
+__all__ = ["Lease", "actor_lease", "agents_view", "gates_view"]
 
 STUCK_FRACTION = 0.8  # a lease past 80% of its time with no heartbeat is highlighted
 LOOP_ATTEMPTS = 2  # a job on its 2nd attempt or more has been requeued: likely a loop or a crash
@@ -18,15 +18,39 @@ LOOP_ATTEMPTS = 2  # a job on its 2nd attempt or more has been requeued: likely 
 
 @dataclass(frozen=True)
 class Lease:
+    """One lease as read; its age and flag are functions of `now`, so they move without reading again."""
+
     job: int
     task: str | None
     gate: str | None
     lane: str
     actor: str
-    age_s: float
-    left_s: float
+    granted_at: float
+    expires_at: float
+    beat_at: float | None  # the last heartbeat (None: none since the claim)
+    seconds: float
     attempts: int
-    flag: str  # "" | "stuck" | "looping" | "expired"
+
+    def age_s(self, now: float) -> float:
+        return now - self.granted_at
+
+    def flag(self, now: float) -> str:
+        """"" | "stuck" (past 80% of its time since the last sign of life) | "looping" | "expired"."""
+        if self.expires_at < now:
+            return "expired"
+        if self.attempts >= LOOP_ATTEMPTS:
+            return "looping"
+        if self.seconds and now - (self.beat_at or self.granted_at) > STUCK_FRACTION * self.seconds:
+            return "stuck"
+        return ""
+
+
+def actor_lease(leases: list[Lease], actor: str, now: float) -> tuple[str, str]:
+    """(the age of the actor's oldest lease or "-", the first flag among its leases or "") at `now`."""
+    mine = [x for x in leases if x.actor == actor]
+    if not mine:
+        return "-", ""
+    return age(max(x.age_s(now) for x in mine)), next((f for x in mine if (f := x.flag(now))), "")
 
 
 def agents_view(bus: Bus, now: float) -> dict:
@@ -50,21 +74,14 @@ def agents_view(bus: Bus, now: float) -> dict:
     for jid, task, gate, lane, who, secs, exp, attempts, _upd in leases_raw:
         secs = float(secs or 0)
         exp = float(exp or now)
-        granted = exp - secs
         hb = beats.get((jid, fences.get(jid)))
-        since = now - (float(hb) if hb else granted)
-        flag = ""
-        if exp < now:
-            flag = "expired"
-        elif int(attempts) >= LOOP_ATTEMPTS:
-            flag = "looping"
-        elif secs and since > STUCK_FRACTION * secs:
-            flag = "stuck"
-        leases.append(Lease(int(jid), task, gate, lane, who or "", now - granted, exp - now, int(attempts), flag))
+        leases.append(Lease(int(jid), task, gate, lane, who or "", exp - secs, exp, float(hb) if hb else None, secs,
+                            int(attempts)))
     actors = []
     if cfg is not None:
         for a in cfg.actors.values():
             mine = [x for x in leases if x.actor == a.id]
+            lease_age, flag = actor_lease(leases, a.id, now)
             sp = spend_actor.get(a.id, {})
             lane = cfg.lanes.get(a.lane)
             member = next((m for m in (lane.members if lane else []) if m.id == a.id), None)
@@ -72,8 +89,7 @@ def agents_view(bus: Bus, now: float) -> dict:
             actors.append({"actor": a.id, "lane": a.lane, "kind": a.kind, "model": a.model or "-",
                            "family": a.family or ("human" if a.is_human else "-"),
                            "working": ", ".join(f"{x.task or 'J' + str(x.job)}/{x.gate or '-'}" for x in mine) or "-",
-                           "lease_age": age(max((x.age_s for x in mine), default=0)) if mine else "-",
-                           "flag": next((x.flag for x in mine if x.flag), ""),
+                           "lease_age": lease_age, "flag": flag,
                            "spent": float(sp.get("cost_usd") or 0.0), "unpriced": int(sp.get("unpriced_calls") or 0),
                            "budget": budget,
                            "calls": int(sp.get("calls", 0)), "errors": int(sp.get("errors", 0)),

@@ -9,8 +9,10 @@ enter, selects it. Cells are plain strings; a column may map cell values to Rich
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -24,7 +26,7 @@ from textual.strip import Strip
 
 __all__ = ["Column", "RowTable", "natural_widths"]
 
-Row = tuple[str, ...]
+Row = tuple[Any, ...]  # strings, or for a live column the value its `live` function shows
 
 
 @dataclass(frozen=True)
@@ -34,12 +36,16 @@ class Column:
     flex: bool = False  # takes the room left over, down to min_width (long cells end in "…")
     min_width: int = 10
     max_width: int | None = None  # longer cells end in "…" even when there is room
+    live: Callable[[Any, float], str] | None = None  # (cell, now) -> text: painted when shown, e.g. an age
+    width: int = 0  # a live column's width (its text is made at paint time, so it cannot be measured before)
 
 
 def natural_widths(columns: Sequence[Column], rows: Sequence[Row]) -> list[int]:
     """The widest cell of each column (header included), in terminal cells."""
-    widths = [cell_len(c.label) for c in columns]
+    widths = [max(cell_len(c.label), c.width) for c in columns]
     for i in range(len(columns)):
+        if columns[i].live is not None:
+            continue
         for cell in {r[i] for r in rows}:
             n = len(cell) if cell.isascii() else cell_len(cell)
             if n > widths[i]:
@@ -128,6 +134,8 @@ class RowTable(ScrollView, can_focus=True):
         self._styles = [{k: Style.parse(v) for k, v in c.styles.items()} for c in self.columns]
         self._strips: dict[tuple[Row, Style, bool], Strip] = {}  # painted rows, by content and row style
         self._header: Row = tuple(c.label for c in self.columns)
+        self._live = {i: c.live for i, c in enumerate(self.columns) if c.live is not None}
+        self.clock: Callable[[], float] = time.time  # what live columns show is as of this clock
         self.virtual_size = Size(self._total_width(), 1)
 
     # -- data ------------------------------------------------------------------------------------
@@ -295,7 +303,11 @@ class RowTable(ScrollView, can_focus=True):
                 style = base + self.get_component_rich_style("rowtable--even-row")
             else:
                 style = base
-            strip = self._strip(self._rows[i], style, styled=styled)
+            row = self._rows[i]
+            if self._live:
+                now = self.clock()
+                row = tuple(live(v, now) if (live := self._live.get(j)) else v for j, v in enumerate(row))
+            strip = self._strip(row, style, styled=styled)
         return strip.crop(sx, sx + width).extend_cell_length(width, style)
 
     def _strip(self, cells: Row, style: Style, *, styled: bool = True) -> Strip:
