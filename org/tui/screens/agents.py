@@ -21,7 +21,7 @@ __all__ = ["AgentsScreen", "confirm_switch"]
 FLAG_STYLE = {"stuck": "bold yellow", "looping": "bold magenta", "expired": "bold red"}
 # status second, so a pause shows at 80 columns; what is dropped first when narrow has the highest `drop`
 ACTOR_COLS = (Col("actor"), Col("status"), Col("lane", drop=3), Col("family", drop=4),
-              Col("working on", flex=True, min=8), Col("lease"), Col("spent"), Col("calls", drop=2), Col("done", drop=1))
+              Col("working on", flex=True, min_width=8), Col("lease"), Col("spent"), Col("calls", drop=2), Col("done", drop=1))
 LANE_COLS = (Col("lane"), Col("status"), Col("kind", drop=2), Col("members", drop=1), Col("queued"), Col("leased"),
              Col("spent"))
 
@@ -91,7 +91,6 @@ class AgentsScreen(OrgScreen):
             yield Static("", id="agents-extra")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#actors", DataTable).focus()
 
     def load(self):
@@ -102,7 +101,7 @@ class AgentsScreen(OrgScreen):
         if self.data:
             self.paint()
 
-    def on_resize(self, _event) -> None:
+    def on_resize(self, event) -> None:
         if self.data:
             self._sig = None
             self.paint()

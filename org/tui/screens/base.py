@@ -14,7 +14,7 @@ from textual.widgets import Footer, Static
 
 from org.tui.widgets.topbar import TopBar
 
-__all__ = ["OrgScreen", "empty_help", "suggested_commands"]
+__all__ = ["OrgScreen", "empty_help", "suggested_commands", "narrow", "NARROW"]
 
 def suggested_commands(human: str) -> list[tuple[list[str], str]]:
     """The commands the empty screens suggest, as argv lists (each one runs as shown in a fresh org, for
@@ -36,6 +36,19 @@ def empty_help(why: str, human: str) -> str:
     return "\n".join(lines)
 
 
+NARROW = 100  # below this many columns, screens stack their panes and the footer is compact
+
+
+def narrow(screen: Screen, width: int) -> bool:
+    """Mark the screen narrow (CSS class), and make its footer compact, without the palette key, when it is."""
+    is_narrow = width < NARROW
+    screen.set_class(is_narrow, "narrow")
+    for footer in screen.query(Footer):
+        footer.compact = is_narrow
+        footer.show_command_palette = not is_narrow
+    return is_narrow
+
+
 class OrgScreen(Screen):
     """Subclasses set MODE, compose_body() and load() (runs in a thread) / show(data) (runs on the UI)."""
 
@@ -55,6 +68,9 @@ class OrgScreen(Screen):
     def on_mount(self) -> None:
         self.query_one("#empty", Static).display = False
         self.reload()
+
+    def on_resize(self, event) -> None:
+        narrow(self, event.size.width)
 
     def on_screen_resume(self) -> None:
         self.reload()

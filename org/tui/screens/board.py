@@ -17,8 +17,8 @@ __all__ = ["BoardScreen", "COLUMNS"]
 STATE_STYLE = {"waiting": "bold yellow", "paused": "bold magenta", "escalated": "bold red", "done": "green",
                "rejected": "red"}
 TIER_STYLE = {"high": "bold red", "medium": "yellow", "low": "green"}
-COLUMNS = (Column("task"), Column("title", flex=True, min_width=12, max_width=40), Column("workflow"),
-           Column("tier", styles=TIER_STYLE), Column("state", styles=STATE_STYLE, flex=True, min_width=9),
+COLUMNS = (Column("task"), Column("title", flex=2, min_width=16, max_width=40), Column("workflow", drop=1),
+           Column("tier", styles=TIER_STYLE), Column("state", styles=STATE_STYLE, flex=True, min_width=12),
            Column("open gates", flex=True, min_width=10), Column("who", max_width=24, flex=True, min_width=8),
            Column("changed", live=lambda t, now: age(now - t), width=5))  # how long since the task last moved
 
@@ -56,7 +56,6 @@ class BoardScreen(OrgScreen):
         yield RowTable(COLUMNS, id="board-table", classes="body")
 
     def on_mount(self) -> None:
-        super().on_mount()
         table = self.query_one("#board-table", RowTable)
         table.clock = self.app.now
         table.focus()

@@ -17,8 +17,8 @@ from org.tui.widgets.modals import NoteModal
 __all__ = ["InboxScreen"]
 
 TIER_STYLE = {"high": "bold red", "medium": "yellow", "low": "green"}
-COLS = (Col("age"), Col("tier"), Col("task"), Col("asks", flex=True, min=8), Col("workflow", drop=1),
-        Col("requester", flex=True, min=10))
+COLS = (Col("age"), Col("tier"), Col("task"), Col("asks", flex=True, min_width=8), Col("workflow", drop=1),
+        Col("requester", flex=True, min_width=10))
 
 
 class InboxScreen(OrgScreen):

@@ -2,7 +2,7 @@
 not, optional columns are dropped (least needed first) and flexible ones shrink, their cells ending in "…".
 So no screen needs horizontal scrolling at 80 columns, and a wide terminal still shows everything.
 
-    COLS = (Col("actor"), Col("family", drop=2), Col("working on", flex=True, min=8))
+    COLS = (Col("actor"), Col("family", drop=2), Col("working on", flex=True, min_width=8))
     fill(table, COLS, rows)            # rows: tuples of str or rich Text, one cell per column
 """
 
@@ -24,22 +24,26 @@ PAD = 2  # a DataTable cell's padding, one each side
 class Col:
     label: str
     drop: int = 0  # 0: always shown; otherwise dropped when narrow, the highest number first
-    flex: bool = False  # shrinks down to `min` (cells end in "…") before anything is dropped
-    min: int = 8
+    flex: int = 0  # shrinks down to `min_width` (cells end in "…") before anything is dropped; higher gives first
+    min_width: int = 8
 
 
-def fit_widths(cols: Sequence[Col], natural: Sequence[int], room: int) -> list[int | None]:
-    """Each column's width (None: dropped) so that the columns fit `room` cells, padding included."""
+def fit_widths(cols: Sequence, natural: Sequence[int], room: int) -> list[int | None]:
+    """Each column's width (None: dropped) so that the columns fit `room` cells, padding included. A column is
+    anything with `drop`, `flex` and `min_width` (Col here, RowTable's Column)."""
     widths: list[int | None] = list(natural)
 
     def total() -> int:
         return sum(w + PAD for w in widths if w is not None)
 
+    # a higher `flex` gives way first; among equals the rightmost (summaries, notes, who asked)
+    order = sorted((i for i, c in enumerate(cols) if c.flex), key=lambda i: (-int(cols[i].flex), -i))
+
     def shrink() -> None:
-        for i, c in enumerate(cols):
-            w = widths[i]
+        for i in order:
+            c, w = cols[i], widths[i]
             if c.flex and w is not None and total() > room:
-                widths[i] = max(min(c.min, w), w - (total() - room))
+                widths[i] = max(min(c.min_width, w), w - (total() - room))
 
     shrink()
     for i in sorted((i for i, c in enumerate(cols) if c.drop), key=lambda i: -cols[i].drop):

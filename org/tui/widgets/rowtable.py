@@ -24,6 +24,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from org.tui.widgets.fit import fit_widths
+
 __all__ = ["Column", "RowTable", "natural_widths"]
 
 Row = tuple[Any, ...]  # strings, or for a live column the value its `live` function shows
@@ -33,9 +35,10 @@ Row = tuple[Any, ...]  # strings, or for a live column the value its `live` func
 class Column:
     label: str
     styles: Mapping[str, str] = field(default_factory=dict)  # cell value (or its first word) -> Rich style
-    flex: bool = False  # takes the room left over, down to min_width (long cells end in "…")
+    flex: int = 0  # takes the room left over, down to min_width (long cells end in "…"); higher gives way first
     min_width: int = 10
     max_width: int | None = None  # longer cells end in "…" even when there is room
+    drop: int = 0  # when even the flexible columns cannot fit: 0 stays, otherwise the highest goes first
     live: Callable[[Any, float], str] | None = None  # (cell, now) -> text: painted when shown, e.g. an age
     width: int = 0  # a live column's width (its text is made at paint time, so it cannot be measured before)
 
@@ -251,21 +254,13 @@ class RowTable(ScrollView, can_focus=True):
         self._scroll_to_cursor()
 
     def _total_width(self) -> int:
-        return sum(w + 2 for w in self._widths)
+        return sum(w + 2 for w in self._widths if w)
 
     def _layout_columns(self) -> None:
         widths = [min(w, c.max_width) if c.max_width else w for w, c in zip(self._natural, self.columns, strict=True)]
         room = self.scrollable_content_region.width or self.size.width
-        flex = [i for i, c in enumerate(self.columns) if c.flex]
-        if room and flex:
-            over = sum(w + 2 for w in widths) - room
-            for i in flex:
-                if over <= 0:
-                    break
-                cut = min(over, widths[i] - self.columns[i].min_width)
-                if cut > 0:
-                    widths[i] -= cut
-                    over -= cut
+        if room:  # flexible columns shrink (rightmost first), then optional ones go; a dropped column is width 0
+            widths = [w or 0 for w in fit_widths(self.columns, widths, room)]
         if widths != self._widths:
             self._widths = widths
             self._strips.clear()
@@ -321,6 +316,8 @@ class RowTable(ScrollView, can_focus=True):
     def _paint(self, cells: Row, style: Style, styled: bool) -> Strip:
         segs = []
         for cell, w, styles in zip(cells, self._widths, self._styles, strict=False):
+            if not w:
+                continue
             s = _style_of(styles, cell) if styled and styles else None
             segs.append(Segment(" " + _fit(cell, w) + " ", style + s if s is not None else style))
         return Strip(segs, self._total_width())
