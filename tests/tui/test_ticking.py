@@ -21,6 +21,13 @@ def _count_loads(screen) -> list[int]:
     return calls
 
 
+async def _visit(pilot, key: str):
+    """Switch screens with `key`; (the screen, its load counter from now on)."""
+    await pilot.press(key)
+    await settle(pilot)
+    return pilot.app.screen, _count_loads(pilot.app.screen)
+
+
 async def test_ages_tick_without_a_bus_change_or_a_reload(make_app, keys, bus, clock):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -37,10 +44,7 @@ async def test_ages_tick_without_a_bus_change_or_a_reload(make_app, keys, bus, c
         assert await wait_for(pilot, lambda: "28m ago" in plain(inbox.query_one("#evidence")))
         assert loads[0] == 0
 
-        await pilot.press("2")
-        await settle(pilot)
-        board = app.screen
-        loads = _count_loads(board)
+        board, loads = await _visit(pilot, "2")
         rt = board.query_one("#board-table", RowTable)
 
         def changed(task: str) -> str:
@@ -52,10 +56,7 @@ async def test_ages_tick_without_a_bus_change_or_a_reload(make_app, keys, bus, c
         assert await wait_for(pilot, lambda: changed(keys["queued"]) == "5m")
         assert loads[0] == 0
 
-        await pilot.press("3")
-        await settle(pilot)
-        agents = app.screen
-        loads = _count_loads(agents)
+        agents, loads = await _visit(pilot, "3")
         actors = agents.query_one("#actors", DataTable)
 
         def lease(actor: str) -> tuple[str, str]:

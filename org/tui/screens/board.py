@@ -46,6 +46,7 @@ class BoardScreen(OrgScreen):
         self.filters = Filters()
         self.choices: dict[str, list[str]] = {"lane": [], "state": list(STATES), "tier": [], "workflow": []}
         self._painted = False
+        self._offering_resume = False
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="board-filters", classes="body"):
@@ -110,7 +111,7 @@ class BoardScreen(OrgScreen):
         self.matched = matched
         self._painted = True
         table.set_rows([r.cells for r in matched], widths=self.widths, cursor=cursor)
-        self.refresh_bindings()
+        self._offer_keys()
 
     def set_filter(self, **kw) -> None:
         self.filters = Filters(**{**self.filters.__dict__, **kw})
@@ -172,7 +173,16 @@ class BoardScreen(OrgScreen):
             self.app.push_screen(TimelineScreen(r.task))
 
     def on_row_table_row_highlighted(self, event: RowTable.RowHighlighted) -> None:
-        self.refresh_bindings()  # p or u, by whether the task under the cursor is paused
+        self._offer_keys()
+
+    def _offer_keys(self) -> None:
+        """The footer offers p or u by whether the task under the cursor is paused by its own switch; it is
+        redrawn only when that changes (a footer refresh is a layout pass: not on every filter keystroke)."""
+        r = self.selected()
+        paused = r is not None and r.paused == "task"
+        if paused != self._offering_resume:
+            self._offering_resume = paused
+            self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         """The footer offers p (pause) on a running task and u (resume) on one paused by its own switch."""
