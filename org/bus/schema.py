@@ -9,10 +9,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 
 from org.bus._walk import GENESIS
-from org.bus.store import Store, Tx
+from org.bus.store import NotOrgDatabase, Store, Tx, sqlite_path
 from org.errors import UsageError
 
 SCHEMA_VERSION = 2  # the version org.bus.models describes (kept here so opening needs no ORM import)
@@ -71,6 +72,7 @@ def ensure_schema(store: Store, target: int = SCHEMA_VERSION,
                   migrations: dict[int, Callable[[Tx], None]] | None = None) -> int:
     """Bring the database to `target`; returns the version found before (0 for a fresh one)."""
     migrations = MIGRATIONS if migrations is None else migrations
+    _precheck_sqlite(store)
     found = schema_version(store)
     if found is not None:
         _refuse_newer(store, found, target)
@@ -86,6 +88,8 @@ def ensure_schema(store: Store, target: int = SCHEMA_VERSION,
             tx.x("SELECT pg_advisory_xact_lock(:k)", {"k": _ADVISORY_KEY})
         insp = inspect(tx.conn)
         if not insp.has_table("bus_meta"):
+            if not tx.pg:
+                _refuse_foreign_sqlite(store, insp.get_table_names())
             ours = [t for t in metadata.tables if insp.has_table(t)]
             if ours:
                 raise UsageError(
@@ -110,6 +114,41 @@ def ensure_schema(store: Store, target: int = SCHEMA_VERSION,
         return start
 
     return store.write(fn)
+
+
+def _precheck_sqlite(store: Store) -> None:
+    """Before org's own connection touches an existing SQLite file (it switches the file to WAL), look at it
+    read-only: a damaged file, or one that another program made, is refused unchanged."""
+    path = sqlite_path(store.url)
+    if path is None or not path.is_file() or path.stat().st_size == 0:
+        return
+    try:
+        con = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+        try:
+            names = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        msg = str(exc).lower()
+        if "not a database" in msg or "malformed" in msg:
+            raise NotOrgDatabase.damaged(str(path), str(exc))
+        return  # locked, unreadable, ...: org's own connection reports it as it always did
+    if "bus_meta" not in names:
+        _refuse_foreign_sqlite(store, names)
+
+
+def _refuse_foreign_sqlite(store: Store, tables: list[str]) -> None:
+    """A SQLite file is one database: one with tables but no bus_meta was made by something else. org adds
+    nothing to it (on PostgreSQL a database may be shared, so only a clash of table names is refused)."""
+
+    theirs = sorted(t for t in tables if not t.startswith("sqlite_"))
+    if theirs:
+        where = str(sqlite_path(store.url) or store.display_url)
+        shown = ", ".join(theirs[:5]) + (f" and {len(theirs) - 5} more" if len(theirs) > 5 else "")
+        raise NotOrgDatabase(
+            f"{where} is a SQLite database that org did not create (it holds {shown}, and no org schema). Nothing "
+            f"was changed. Point --db (ORG_DATABASE_URL) at org's database, or move this file aside (e.g. mv {where} "
+            f"{where}.not-org) and org starts a fresh bus there.", tables=theirs)
 
 
 def _refuse_newer(store: Store, found: int, target: int) -> None:

@@ -30,7 +30,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from org.bus.tx import Rows, Tx
 from org.errors import Paused, UsageError
 
-__all__ = ["Store", "Tx", "Rows", "BusBusy", "normalize_url", "sqlite_path"]
+__all__ = ["Store", "Tx", "Rows", "BusBusy", "NotOrgDatabase", "normalize_url", "sqlite_path"]
 
 T = TypeVar("T")
 
@@ -39,6 +39,19 @@ class BusBusy(Paused):
     """The database stayed locked or unreachable past the retry budget (exit 7: retry later)."""
 
     kind = "busy"
+
+
+class NotOrgDatabase(UsageError):
+    """The database is damaged, or is not a file org made (exit 2: say what it is and what to do)."""
+
+    kind = "database"
+
+    @classmethod
+    def damaged(cls, where: str, why: str) -> NotOrgDatabase:
+        return cls(
+            f"{where} is not a usable org database: SQLite says '{why}' (the file is damaged, or is not a SQLite "
+            f"database at all). Nothing was changed. Move it aside (e.g. mv {where} {where}.damaged) and org starts "
+            "a fresh bus there, or point --db (ORG_DATABASE_URL) at the right database.", reason=why)
 
 
 def normalize_url(url: str) -> str:
@@ -167,6 +180,8 @@ class Store:
                         f"({attempt} attempts); another process holds its write lock. Nothing was changed; retry later.")
                 if kind == "unavailable":
                     raise BusBusy(f"the database at {self.display_url} is unavailable: {_first_line(exc)}")
+                if kind == "damaged":
+                    raise NotOrgDatabase.damaged(str(sqlite_path(self.url) or self.display_url), str(exc.orig))
                 raise
             finally:
                 if locked:
@@ -215,6 +230,8 @@ class Store:
                 return "retry"
             if isinstance(exc, OperationalError) and ("unable to open" in msg or "disk i/o" in msg or "readonly" in msg):
                 return "unavailable"
+            if "file is not a database" in msg or "malformed" in msg:  # SQLITE_NOTADB, SQLITE_CORRUPT
+                return "damaged"
             return "error"
         code = getattr(orig, "sqlstate", None) or ""
         if code in ("40001", "40P01", "55P03"):

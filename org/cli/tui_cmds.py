@@ -16,7 +16,8 @@ def register(app: typer.Typer) -> None:
 
 
 def tui(
-    as_: Annotated[str | None, typer.Option("--as", help="The human at the keyboard (default: the org's first human).")]
+    as_: Annotated[str | None, typer.Option(
+        "--as", help="The human at the keyboard (default: your token's holder, else the org's first human).")]
     = None,
     poll: Annotated[float, typer.Option("--poll", help="Seconds between checks for new work (0.2-10).")] = 0.75,
     token: Annotated[str | None, typer.Option(
@@ -34,27 +35,36 @@ def tui(
     cfg = load_config(o.org_root())
     from org.tui.principal import resolve_principal
 
-    principal = resolve_principal(cfg, as_, token)
-    _authenticate(o, principal)
-    if o.json:
-        emit({"ok": False, "error": "usage", "message": "org tui is interactive; it has no JSON output",
-              "principal": principal.actor, "db": o.db_url()})
-        raise typer.Exit(2)
-    from org.tui.app import OrgApp
+    bus, principal = _authenticate(o, cfg, resolve_principal(cfg, as_, token))
+    try:
+        if o.json:
+            emit({"ok": False, "error": "usage", "message": "org tui is interactive; it has no JSON output",
+                  "principal": principal.actor or None, "db": o.db_url()})
+            raise typer.Exit(2)
+        from org.tui.app import OrgApp
 
-    OrgApp(principal=principal, root=cfg.root, db_url=o.db_url(), poll_seconds=poll).run()
+        OrgApp(principal=principal, root=cfg.root, bus=bus, db_url=o.db_url(), poll_seconds=poll).run()
+    finally:
+        if bus is not None:
+            bus.close()
 
 
-def _authenticate(o, principal) -> None:
+def _authenticate(o, cfg, principal):
     """The human at the keyboard proves it before the UI opens (their token file or --token), as every bus
-    command does: a wrong or missing token exits 4 here, and each decision in the TUI is checked again."""
+    command does: a wrong or missing token, or an agent's, exits 4 here, and each decision in the TUI is checked
+    again. A token without --as is its holder's. Returns (the bus, kept open for the app so it is not opened and
+    its config proved twice; the principal with the token's holder filled in)."""
     from org.bus.store import sqlite_path
 
     path = sqlite_path(o.db_url())
     if path is not None and not path.exists():
-        return  # no database yet: the TUI explains what to do and decides nothing
+        return None, principal  # no database yet: the TUI explains what to do, decides nothing, checks later
     from org.bus import Bus
-    from org.identity.guard import Guard
+    from org.tui.principal import authenticate
 
-    with Bus.open(o.db, root=o.org_root()) as bus:
-        Guard(bus).principal(principal.token, as_=principal.actor, command="tui", human=True)
+    bus = Bus.open(o.db, root=o.org_root(), config=cfg)
+    try:
+        return bus, authenticate(bus, principal)
+    except BaseException:
+        bus.close()
+        raise

@@ -97,10 +97,19 @@ class OrgApp(App):
         from org.bus import Bus
 
         try:
-            self.bus = Bus.open(self.db_url, root=self.root)
-            self._owns_bus = True
+            bus = Bus.open(self.db_url, root=self.root)
         except OrgError as exc:
             self.report(exc)
+            return
+        self.bus, self._owns_bus = bus, True
+        if not self.principal.actor:  # a token without --as, and no bus at start: whose it is is known now
+            from org.tui.principal import authenticate
+
+            try:
+                self.principal = authenticate(bus, self.principal)
+            except OrgError as exc:
+                self.report(exc)
+            self.principal_label = self.principal.label
 
     def no_bus_reason(self) -> str:
         path = sqlite_path(self.db_url or "")

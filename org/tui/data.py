@@ -13,9 +13,9 @@ from org.bus import Bus
 from org.config.loader import OrgConfig
 
 __all__ = ["age", "tier_rank", "inbox", "evidence", "BoardRow", "Filters", "board_rows", "filter_rows",
-           "timeline", "pending_count", "STATES", "adrs_cited"]
+           "timeline", "pending_count", "STATES", "adrs_cited", "paused_by", "task_paused_by"]
 
-STATES = ("active", "waiting", "escalated", "done", "rejected")
+STATES = ("active", "waiting", "paused", "escalated", "done", "rejected")
 
 
 def age(seconds: float) -> str:
@@ -47,6 +47,47 @@ def _epoch(ts: str | None) -> float | None:
         return datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).timestamp()
     except ValueError:
         return None
+
+
+# -- switches -------------------------------------------------------------------------------------
+def paused_by(switches: list[dict], cfg: OrgConfig | None, *, task: str | None = None,
+              actors: Iterable[str] = (), lanes: Iterable[str] = (), vendor: str | None = None) -> str:
+    """What active switch stops this task / actor / lane / vendor: "task", "actor X", "lane X", "vendor X",
+    "all", or "" (most specific first: a task's own pause, then its actors, lanes, vendors, then everything)."""
+    if not switches:
+        return ""
+    from org.bus.switches import vendors_of
+
+    on = {(s["scope"], s["target"]) for s in switches}
+    if task and ("task", task) in on:
+        return "task"
+    actors, lanes = [a for a in actors if a], [ln for ln in lanes if ln]
+    for a in actors:
+        if ("actor", a) in on:
+            return f"actor {a}"
+    for ln in lanes:
+        if ("lane", ln) in on:
+            return f"lane {ln}"
+    vendors = [vendor.lower()] if vendor else []
+    for a in actors:
+        vendors += sorted(vendors_of(cfg, a))
+    for v in vendors:
+        if ("vendor", v) in on:
+            return f"vendor {v}"
+    return "all" if ("all", "*") in on else ""
+
+
+def task_paused_by(bus: Bus, view: dict) -> dict | None:
+    """The switch that stops this task's open work (from bus.task's view), with who pulled it, or None."""
+    switches = bus.switches()
+    jobs = [j for j in view.get("jobs") or [] if j.get("status") in ("queued", "leased")]
+    what = paused_by(switches, bus.config(), task=view["task"], actors=[j.get("leased_by") or "" for j in jobs],
+                     lanes=[j["lane"] for j in jobs])
+    if not what or view.get("status") not in ("active", "escalated"):
+        return None
+    scope, _, target = what.partition(" ")
+    s = next(x for x in switches if x["scope"] == scope and (x["target"] == target or scope in ("task", "all")))
+    return {"what": what, "switch": s["switch"], "by": s["paused_by"], "note": s.get("note") or ""}
 
 
 # -- inbox ------------------------------------------------------------------------------------------
@@ -167,13 +208,14 @@ class BoardRow:
     status: str
     state: str  # status, or 'waiting' when an active task waits on a human
     gates: str  # the open gates, e.g. "correctness, security"
+    paused: str  # what stops it: "task", "lane builder", "actor x", "vendor y", "all", or ""
     lanes: frozenset[str]
     holders: str
     updated_at: float
     created_by: str
     pending: int
     haystack: str = field(repr=False, default="")  # lowercase search key, made once per load
-    cells: tuple[str, ...] = field(repr=False, default=())  # what the board shows, made once per load
+    cells: tuple = field(repr=False, default=())  # what the board shows, made once per load (str, and a time)
 
 
 def board_rows(bus: Bus) -> list[BoardRow]:
@@ -186,9 +228,12 @@ def board_rows(bus: Bus) -> list[BoardRow]:
                     "AND task IS NOT NULL ORDER BY id").all()
         pend = dict(tx.x("SELECT task, COUNT(*) FROM approvals WHERE status = 'pending' AND task IS NOT NULL "
                          "GROUP BY task").all())
-        return tasks, jobs, pend
+        switches = [{"scope": sc, "target": tg} for sc, tg in tx.x(
+            "SELECT scope, target FROM switches WHERE active = :t", {"t": True}).all()]
+        return tasks, jobs, pend, switches
 
-    tasks, jobs, pend = bus.store.read(fn)
+    tasks, jobs, pend, switches = bus.store.read(fn)
+    cfg = bus.config() if switches else None
     open_: dict[str, list[tuple]] = {}
     for t, g, ln, st, who in jobs:
         open_.setdefault(t, []).append((g, ln, st, who))
@@ -199,11 +244,15 @@ def board_rows(bus: Bus) -> list[BoardRow]:
         lanes = frozenset(j[1] for j in js)
         holders = ", ".join(dict.fromkeys(j[3] for j in js if j[3]))
         n = int(pend.get(key, 0))
-        state = "waiting" if status == "active" and n else status
-        hay = f"{key} {title} {wf} {tier} {state} {gates} {' '.join(lanes)} {holders} {by or ''}".lower()
-        cells = (key, title, wf, tier or "-", state, gates or "-", holders or ", ".join(sorted(lanes)) or "-")
-        out.append(BoardRow(key, int(tid), title, wf, tier or "", status, state, gates or "-", lanes, holders,
-                            float(upd), by or "", n, hay, cells))
+        paused = paused_by(switches, cfg, task=key, actors=[j[3] for j in js], lanes=[j[1] for j in js]) \
+            if switches and status in ("active", "escalated") else ""
+        state = "paused" if paused and status == "active" else ("waiting" if status == "active" and n else status)
+        shown = state if not paused else (f"paused: {paused}" if state == "paused" else f"{state} (paused: {paused})")
+        hay = f"{key} {title} {wf} {tier} {shown} {gates} {' '.join(lanes)} {holders} {by or ''}".lower()
+        cells = (key, title, wf, tier or "-", shown, gates or "-", holders or ", ".join(sorted(lanes)) or "-",
+                 float(upd))  # the last is live: the board paints its age
+        out.append(BoardRow(key, int(tid), title, wf, tier or "", status, state, gates or "-", paused, lanes,
+                            holders, float(upd), by or "", n, hay, cells))
     return out
 
 
@@ -227,7 +276,7 @@ def filter_rows(rows: list[BoardRow], f: Filters) -> list[BoardRow]:
     words = f.text.lower().split()
     out = []
     for r in rows:
-        if f.state and r.state != f.state and not (f.state == "active" and r.state == "waiting"):
+        if f.state and r.state != f.state and not (f.state == "active" and r.state in ("waiting", "paused")):
             continue
         if f.lane and f.lane not in r.lanes:
             continue

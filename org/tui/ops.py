@@ -7,11 +7,10 @@ from dataclasses import dataclass
 
 from org.bus import Bus
 from org.bus.switches import vendors_of
-from org.config.loader import OrgConfig
 from org.engine.graph import plan_for
-from org.tui.data import age
+from org.tui.data import age, paused_by
 
-__all__ = ["Lease", "agents_view", "gates_view", "paused_by"]
+__all__ = ["Lease", "actor_lease", "agents_view", "gates_view"]
 
 STUCK_FRACTION = 0.8  # a lease past 80% of its time with no heartbeat is highlighted
 LOOP_ATTEMPTS = 2  # a job on its 2nd attempt or more has been requeued: likely a loop or a crash
@@ -19,33 +18,39 @@ LOOP_ATTEMPTS = 2  # a job on its 2nd attempt or more has been requeued: likely 
 
 @dataclass(frozen=True)
 class Lease:
+    """One lease as read; its age and flag are functions of `now`, so they move without reading again."""
+
     job: int
     task: str | None
     gate: str | None
     lane: str
     actor: str
-    age_s: float
-    left_s: float
+    granted_at: float
+    expires_at: float
+    beat_at: float | None  # the last heartbeat (None: none since the claim)
+    seconds: float
     attempts: int
-    flag: str  # "" | "stuck" | "looping" | "expired"
+
+    def age_s(self, now: float) -> float:
+        return now - self.granted_at
+
+    def flag(self, now: float) -> str:
+        """"" | "stuck" (past 80% of its time since the last sign of life) | "looping" | "expired"."""
+        if self.expires_at < now:
+            return "expired"
+        if self.attempts >= LOOP_ATTEMPTS:
+            return "looping"
+        if self.seconds and now - (self.beat_at or self.granted_at) > STUCK_FRACTION * self.seconds:
+            return "stuck"
+        return ""
 
 
-def paused_by(switches: list[dict], cfg: OrgConfig | None, *, actor: str | None = None, lane: str | None = None,
-              vendor: str | None = None) -> str:
-    """The active switch that stops this actor / lane / vendor ("" when none)."""
-    for s in switches:
-        sc, tg = s["scope"], s["target"]
-        if sc == "all":
-            return "all"
-        if actor and sc == "actor" and tg == actor:
-            return f"actor {tg}"
-        if lane and sc == "lane" and tg == lane:
-            return f"lane {tg}"
-        if vendor and sc == "vendor" and tg == vendor:
-            return f"vendor {tg}"
-        if actor and sc == "vendor" and tg in vendors_of(cfg, actor):
-            return f"vendor {tg}"
-    return ""
+def actor_lease(leases: list[Lease], actor: str, now: float) -> tuple[str, str]:
+    """(the age of the actor's oldest lease or "-", the first flag among its leases or "") at `now`."""
+    mine = [x for x in leases if x.actor == actor]
+    if not mine:
+        return "-", ""
+    return age(max(x.age_s(now) for x in mine)), next((f for x in mine if (f := x.flag(now))), "")
 
 
 def agents_view(bus: Bus, now: float) -> dict:
@@ -69,21 +74,14 @@ def agents_view(bus: Bus, now: float) -> dict:
     for jid, task, gate, lane, who, secs, exp, attempts, _upd in leases_raw:
         secs = float(secs or 0)
         exp = float(exp or now)
-        granted = exp - secs
         hb = beats.get((jid, fences.get(jid)))
-        since = now - (float(hb) if hb else granted)
-        flag = ""
-        if exp < now:
-            flag = "expired"
-        elif int(attempts) >= LOOP_ATTEMPTS:
-            flag = "looping"
-        elif secs and since > STUCK_FRACTION * secs:
-            flag = "stuck"
-        leases.append(Lease(int(jid), task, gate, lane, who or "", now - granted, exp - now, int(attempts), flag))
+        leases.append(Lease(int(jid), task, gate, lane, who or "", exp - secs, exp, float(hb) if hb else None, secs,
+                            int(attempts)))
     actors = []
     if cfg is not None:
         for a in cfg.actors.values():
             mine = [x for x in leases if x.actor == a.id]
+            lease_age, flag = actor_lease(leases, a.id, now)
             sp = spend_actor.get(a.id, {})
             lane = cfg.lanes.get(a.lane)
             member = next((m for m in (lane.members if lane else []) if m.id == a.id), None)
@@ -91,13 +89,12 @@ def agents_view(bus: Bus, now: float) -> dict:
             actors.append({"actor": a.id, "lane": a.lane, "kind": a.kind, "model": a.model or "-",
                            "family": a.family or ("human" if a.is_human else "-"),
                            "working": ", ".join(f"{x.task or 'J' + str(x.job)}/{x.gate or '-'}" for x in mine) or "-",
-                           "lease_age": age(max((x.age_s for x in mine), default=0)) if mine else "-",
-                           "flag": next((x.flag for x in mine if x.flag), ""),
+                           "lease_age": lease_age, "flag": flag,
                            "spent": float(sp.get("cost_usd") or 0.0), "unpriced": int(sp.get("unpriced_calls") or 0),
                            "budget": budget,
                            "calls": int(sp.get("calls", 0)), "errors": int(sp.get("errors", 0)),
                            "done": int(done.get(a.id, 0)),
-                           "paused": paused_by(switches, cfg, actor=a.id, lane=a.lane)})
+                           "paused": paused_by(switches, cfg, actors=[a.id], lanes=[a.lane])})
     lanes = []
     if cfg is not None:
         for name, ln in cfg.lanes.items():
@@ -106,7 +103,7 @@ def agents_view(bus: Bus, now: float) -> dict:
                           "leased": sum(1 for x in leases if x.lane == name), "spent": float(sp.get("cost_usd") or 0.0),
                           "unpriced": int(sp.get("unpriced_calls") or 0),
                           "budget": ln.budget.usd if ln.budget else None, "concurrency": ln.concurrency,
-                          "paused": paused_by(switches, cfg, lane=name)})
+                          "paused": paused_by(switches, cfg, lanes=[name])})
     vendors = sorted(set().union(*(vendors_of(cfg, a) for a in cfg.actors)) - {"human"}) if cfg else []
     fams = sorted({a.family for a in cfg.actors.values() if a.family}) if cfg else []
     return {"actors": actors, "lanes": lanes, "leases": leases, "switches": switches, "budgets": bus.budgets(),

@@ -2,34 +2,46 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from org.config.loader import OrgConfig
 from org.errors import Denied, NotFound, UsageError
 
-__all__ = ["Principal", "resolve_principal"]
+__all__ = ["Principal", "resolve_principal", "authenticate"]
 
 
 @dataclass(frozen=True)
 class Principal:
-    """A human member of the org. `token`: their principal token (None: their own token file)."""
+    """A human member of the org. `token`: their principal token (None: their own token file).
+    actor "" means "whoever the token speaks for", not known until the bus exists to check it."""
 
     actor: str
     lane: str
     name: str = ""
     token: str | None = None
+    first_human: str = ""  # who the suggested commands name while actor is not known yet
 
     @property
     def label(self) -> str:
+        if not self.actor:
+            return "your token's holder (checked once the bus exists)"
         return f"{self.actor} ({self.lane})"
+
+    @property
+    def suggest_as(self) -> str:
+        return self.actor or self.first_human
 
 
 def resolve_principal(cfg: OrgConfig, as_: str | None = None, token: str | None = None) -> Principal:
-    """`--as NAME`, or the first human of the org. Agents may not sit at the keyboard."""
+    """`--as NAME`; else with a token, the token's holder (actor "" until authenticate() checks it); else the
+    org's first human (with their own token file). Agents may not sit at the keyboard."""
     humans = [a for a in cfg.actors.values() if a.is_human]
     if as_ is None:
         if not humans:
             raise UsageError("this org has no human lane; add one (lanes/*.yaml with kind: human) to approve work")
+        if token:
+            return Principal("", "", token=token, first_human=humans[0].id)
         a = humans[0]
     else:
         a = cfg.actors.get(as_)
@@ -39,4 +51,18 @@ def resolve_principal(cfg: OrgConfig, as_: str | None = None, token: str | None 
         if not a.is_human:
             raise Denied(f"{as_} is an agent; the TUI acts for a human (humans: {', '.join(h.id for h in humans)})",
                          rule="ORG-HUMAN-APPROVAL")
-    return Principal(a.id, a.lane, token=token)
+    return Principal(a.id, a.lane, token=token, first_human=humans[0].id if humans else "")
+
+
+def authenticate(bus: Any, principal: Principal) -> Principal:
+    """Check the principal's token (or their own token file) on this bus, as every bus command does: Denied
+    (exit 4) for a wrong or missing token, or an agent's. A token given without --as makes its holder the
+    human at the keyboard."""
+    from org.identity.guard import Guard
+
+    p = Guard(bus).principal(principal.token, as_=principal.actor or None, command="tui", human=True)
+    if principal.actor:
+        return principal
+    cfg = bus.config()
+    a = cfg.actors.get(p.actor) if cfg is not None else None
+    return replace(principal, actor=p.actor, lane=a.lane if a is not None else "")

@@ -155,3 +155,31 @@ def test_version_1_usage_is_migrated_to_unknown_costs(url, root):
             names = b.store.read(lambda tx: tx.x("SELECT name FROM sqlite_master WHERE type = 'index' "
                                                  "AND tbl_name = 'usage'").all())
             assert {n for (n,) in names} >= {"ix_usage_lane", "ix_usage_task", "ix_usage_actor"}
+
+
+def test_a_sqlite_file_of_someone_else_is_refused_and_left_alone(tmp_path, root):
+    """No name clash, but tables org did not create: refused (exit 2) and the file keeps only its own tables."""
+    db = tmp_path / "notes.db"
+    with sqlite3.connect(db) as c:
+        c.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+    with pytest.raises(UsageError, match="did not create .*notes.*move this file aside") as e:
+        Bus.open(f"sqlite:///{db}", root=root)
+    assert e.value.exit_code == 2
+    with sqlite3.connect(db) as c:
+        assert [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")] == ["notes"]
+
+
+def test_an_empty_sqlite_file_becomes_a_bus(tmp_path, root):
+    db = tmp_path / "empty.db"
+    sqlite3.connect(db).close()
+    with Bus.open(f"sqlite:///{db}", root=root) as bus:
+        assert bus.head() == 0
+
+
+def test_a_damaged_file_is_a_clear_usage_error(tmp_path, root):
+    db = tmp_path / "org.db"
+    db.write_bytes(b"this is not SQLite at all " * 400)
+    with pytest.raises(UsageError, match="not a usable org database.*Move it aside") as e:
+        Bus.open(f"sqlite:///{db}", root=root)
+    assert e.value.exit_code == 2
+    assert db.read_bytes().startswith(b"this is not SQLite")

@@ -72,3 +72,61 @@ async def test_pause_a_task_from_the_board_stops_its_next_claim(make_app, keys, 
         raise AssertionError("a paused task's job was claimed")
     except Paused:
         pass
+
+
+def _state(app, task: str) -> str:
+    t = app.screen.query_one("#board-table", RowTable)
+    return next(t.get_row_at(i)[4] for i in range(t.row_count) if t.get_row_at(i)[0] == task)
+
+
+def _footer_keys(app) -> set[str]:
+    """The keys the footer offers now (an action whose check_action says False is left out)."""
+    return {k for k, ab in app.screen.active_bindings.items() if ab.enabled and ab.binding.show}
+
+
+async def test_a_paused_task_shows_what_is_paused_and_resumes_from_the_board(make_app, keys, bus):
+    """`org pause --task` (or p on the board) shows 'paused: task', not 'active'; a lane or actor pause shows
+    which; u on the board resumes a task paused there; the timeline says it is paused and by whom."""
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        leased, queued = keys["leased"], keys["queued"]
+        assert _state(app, leased) == "active"
+        bus.pause("task", leased, by="bob", note="looping on the spec")  # from another terminal
+        assert await wait_for(pilot, lambda: _state(app, leased) == "paused: task")
+        assert _state(app, queued) == "active"
+        bus.pause("actor", "build-gpt", by="bob")  # T-4's lease holder; the task's own pause is named first
+        bus.resume("task", leased, by="bob")
+        assert await wait_for(pilot, lambda: _state(app, leased) == "paused: actor build-gpt")
+        bus.resume("actor", "build-gpt", by="bob")
+        bus.pause("lane", "operator", by="bob")  # T-5's plan job waits in the operator lane
+        assert await wait_for(pilot, lambda: _state(app, queued) == "paused: lane operator")
+        assert _state(app, leased) == "active"
+        bus.resume("lane", "operator", by="bob")
+        assert await wait_for(pilot, lambda: _state(app, queued) == "active")
+        await pilot.press("s", "s", "s")  # state filter: paused (nothing is)
+        assert _tasks(app) == []
+        await pilot.press("x")
+
+        while app.screen.selected().task != leased:
+            await pilot.press("down")
+        assert "p" in _footer_keys(app) and "u" not in _footer_keys(app)
+        await pilot.press("p")
+        await pilot.pause()
+        await pilot.press("y")
+        assert await wait_for(pilot, lambda: _state(app, leased) == "paused: task")
+        assert await wait_for(pilot, lambda: "u" in _footer_keys(app) and "p" not in _footer_keys(app))
+        await pilot.press("s", "s", "s")
+        assert _tasks(app) == [leased]
+        await pilot.press("x")
+        await pilot.press("enter")  # its timeline
+        assert await wait_for(pilot, lambda: "PAUSED (this task) by alice" in
+                              str(app.screen.query_one("#tl-head").render()))
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("u")
+        await pilot.pause()
+        await pilot.press("y")
+        assert await wait_for(pilot, lambda: _state(app, leased) == "active")
+        assert not bus.switches()

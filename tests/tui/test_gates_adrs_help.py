@@ -5,6 +5,8 @@ from __future__ import annotations
 from textual.widgets import DataTable, Input, Markdown, OptionList, Static
 from tuihelpers import plain, settle, wait_for
 
+from org.bus import Bus
+
 
 async def test_gates_show_the_plan_per_tier_with_live_counts(make_app, keys, bus):
     app = make_app()
@@ -61,7 +63,6 @@ async def test_help_opens_and_closes(make_app):
 
 
 async def test_no_database_explains_then_picks_up_work(make_app, org_copy, db_url):
-    from org.bus import Bus
 
     app = make_app(use_bus=False, db_url=db_url)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -84,3 +85,27 @@ async def test_empty_database_explains(make_app, bus):
         await pilot.press("2")
         await settle(pilot)
         assert app.screen.query_one("#empty", Static).display
+
+
+async def test_a_token_without_as_is_checked_once_the_bus_exists(make_app, org_copy, db_url):
+    """`org tui` with bob's token, no --as, before the database exists: nobody is named until the bus appears,
+    then the token is checked and bob sits at the keyboard (the first human, alice, is never assumed)."""
+    from org.identity.bootstrap import ensure_human_tokens
+    from org.identity.files import read_human_token
+
+    db = org_copy / ".org" / "org.db"
+    with Bus.open(db_url, root=org_copy) as b:
+        ensure_human_tokens(b)
+        b.add_task("First task", "change", by="alice", attributes={"kind": "docs"})
+    token = read_human_token(org_copy, "bob")
+    aside = db.with_name("later.db")
+    db.rename(aside)
+    app = make_app(use_bus=False, db_url=db_url, token=token)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert app.principal.actor == "" and "alice" not in app.principal_label
+        assert "--by alice" in plain(app.screen.query_one("#empty", Static))  # the advice still works as shown
+        aside.rename(db)
+        assert await wait_for(pilot, lambda: app.principal.actor == "bob", timeout=8)
+        assert app.principal_label == "bob (approver)"
+        assert await wait_for(pilot, lambda: "Nothing waits for bob" in plain(app.screen.query_one("#evidence", Static)))

@@ -22,6 +22,7 @@ def _run(*keys: str):
 SCREENS = {
     "inbox": (),
     "board": ("2",),
+    "board_paused": ("2", "down", "down", "down", "p", "y"),  # T-2 paused from the board: 'paused: task', u
     "board_filtered": ("2", "t", "t", "t"),
     "timeline": ("enter",),
     "agents": ("3",),
@@ -34,19 +35,28 @@ SCREENS = {
 
 @pytest.mark.parametrize("name", sorted(SCREENS))
 def test_screen(name, snap_compare, make_app, keys, org_copy):
-    if name == "adrs":  # pin the ADR list to the foundation's 0001-0009: later ADRs must not move the snapshot
-        for f in (org_copy / "adrs").glob("[0-9][0-9][0-9][0-9]-*.md"):
-            if int(f.name[:4]) >= 10:
-                f.unlink()
+    if name == "adrs":
+        _pin_adrs(org_copy)
     assert snap_compare(make_app(), run_before=_run(*SCREENS[name]), terminal_size=(110, 32))
 
 
-def test_inbox_at_80x24(snap_compare, make_app, keys):
-    assert snap_compare(make_app(), run_before=_run(), terminal_size=(80, 24))
+def _pin_adrs(org_copy) -> None:
+    """Pin the ADR list to the foundation's 0001-0009: later ADRs must not move the snapshot."""
+    for f in (org_copy / "adrs").glob("[0-9][0-9][0-9][0-9]-*.md"):
+        if int(f.name[:4]) >= 10:
+            f.unlink()
 
 
-def test_board_at_80x24(snap_compare, make_app, keys):
-    assert snap_compare(make_app(), run_before=_run("2"), terminal_size=(80, 24))
+SMALL = ("inbox", "board", "board_paused", "timeline", "agents", "gates", "adrs", "help", "approve_modal")
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_screen_at_80x24(name, snap_compare, make_app, keys, org_copy):
+    """Every screen at the smallest size it must be usable at: no column hidden behind a horizontal scroll,
+    text wrapped to the width, panes stacked where they do not fit side by side."""
+    if name == "adrs":
+        _pin_adrs(org_copy)
+    assert snap_compare(make_app(), run_before=_run(*SCREENS[name]), terminal_size=(80, 24))
 
 
 def test_light_theme(snap_compare, make_app, keys):
@@ -55,3 +65,24 @@ def test_light_theme(snap_compare, make_app, keys):
 
 def test_no_database(snap_compare, make_app, db_url):
     assert snap_compare(make_app(use_bus=False, db_url=db_url), run_before=_run(), terminal_size=(80, 24))
+
+
+@pytest.mark.parametrize("name", SMALL)
+async def test_nothing_hides_behind_a_horizontal_scroll_at_80x24(name, make_app, keys, org_copy):
+    """At 80x24 no table or pane needs horizontal scrolling; the timeline shows at least 8 events, the agents
+    table keeps done, the gates table its live counts."""
+    from textual.widgets import DataTable
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _run(*SCREENS[name])(pilot)
+        scrolled = [w for w in app.screen.query("*") if w.display and w.show_horizontal_scrollbar]
+        assert not scrolled, [f"{w!r}: {w.virtual_size.width} > {w.scrollable_content_region.width}" for w in scrolled]
+        if name == "timeline":
+            assert app.screen.query_one("#tl-table", DataTable).scrollable_content_region.height - 1 >= 8
+        if name == "agents":
+            labels = [str(c.label) for c in app.screen.query_one("#actors", DataTable).columns.values()]
+            assert {"actor", "status", "working on", "lease", "spent", "done"} <= set(labels), labels
+        if name == "gates":
+            labels = [str(c.label) for c in app.screen.query_one("#plan-table", DataTable).columns.values()]
+            assert {"gate", "plan", "queued", "leased", "pending"} <= set(labels), labels

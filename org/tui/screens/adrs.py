@@ -8,8 +8,11 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Input, Markdown
 
 from org.tui.screens.base import OrgScreen
+from org.tui.widgets.fit import Col, fill
 
 __all__ = ["AdrsScreen", "adr_rows", "adr_text"]
+
+COLS = (Col("ADR"), Col("status", drop=1), Col("title", flex=True, min_width=16))
 
 
 def adr_rows(root, query: str = "") -> list[dict]:
@@ -60,14 +63,11 @@ class AdrsScreen(OrgScreen):
         with Horizontal(id="adrs-body", classes="body"):
             with Vertical(id="adr-list-pane"):
                 yield Input(placeholder="/ search decisions", id="adr-search", compact=True)
-                t = DataTable(id="adr-table", cursor_type="row", zebra_stripes=True)
-                t.add_columns("ADR", "status", "title")
-                yield t
+                yield DataTable(id="adr-table", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="adr-read-pane"):
                 yield Markdown("", id="adr-body")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#adr-table", DataTable).focus()
 
     def bus_changed(self) -> None:
@@ -88,13 +88,17 @@ class AdrsScreen(OrgScreen):
     def show(self, rows) -> None:
         self.empty(None)
         self.rows = rows
-        t = self.query_one("#adr-table", DataTable)
-        t.clear()
-        for r in rows:
-            t.add_row(f"{r['number']:04d}", r["status"], r["title"])
+        self._paint_table(0)
         if rows:
-            t.move_cursor(row=0)
             self._read(0)
+
+    def _paint_table(self, cursor: int | None = None) -> None:
+        fill(self.query_one("#adr-table", DataTable), COLS,
+             [(f"{r['number']:04d}", r["status"], r["title"]) for r in self.rows], cursor=cursor)
+
+    def on_resize(self, _event) -> None:
+        if self.rows:
+            self.call_after_refresh(self._paint_table)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.value == self.query_text:

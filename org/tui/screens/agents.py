@@ -10,13 +10,20 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from org.tui.ops import agents_view
+from org.tui.data import age
+from org.tui.ops import actor_lease, agents_view
 from org.tui.screens.base import OrgScreen
+from org.tui.widgets.fit import Col, fill
 from org.tui.widgets.modals import ConfirmModal
 
 __all__ = ["AgentsScreen", "confirm_switch"]
 
 FLAG_STYLE = {"stuck": "bold yellow", "looping": "bold magenta", "expired": "bold red"}
+# status second, so a pause shows at 80 columns; what is dropped first when narrow has the highest `drop`
+ACTOR_COLS = (Col("actor"), Col("status"), Col("lane", drop=3), Col("family", drop=4),
+              Col("working on", flex=True, min_width=8), Col("lease"), Col("spent"), Col("calls", drop=2), Col("done", drop=1))
+LANE_COLS = (Col("lane"), Col("status"), Col("kind", drop=2), Col("members", drop=1), Col("queued"), Col("leased"),
+             Col("spent"))
 
 
 def confirm_switch(screen: Screen, verb: str, scope: str, target: str | None) -> None:
@@ -79,55 +86,63 @@ class AgentsScreen(OrgScreen):
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="agents-body", classes="body"):
-            t = DataTable(id="actors", cursor_type="row", zebra_stripes=True)
-            t.add_columns("actor", "status", "lane", "family", "working on", "lease", "spent", "calls", "done")
-            yield t
-            ln = DataTable(id="lanes", cursor_type="row", zebra_stripes=True)
-            ln.add_columns("lane", "status", "kind", "members", "queued", "leased", "spent")
-            yield ln
+            yield DataTable(id="actors", cursor_type="row", zebra_stripes=True)
+            yield DataTable(id="lanes", cursor_type="row", zebra_stripes=True)
             yield Static("", id="agents-extra")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#actors", DataTable).focus()
 
     def load(self):
         return agents_view(self.app.bus, self.app.now())
 
     def tick(self) -> None:
-        self.reload()  # lease ages move without events
+        """Lease ages and flags move with the clock: repaint from what was read, without reading again."""
+        if self.data:
+            self.paint()
+
+    def on_resize(self, event) -> None:
+        if self.data:
+            self._sig = None
+            self.paint()
 
     def show(self, data) -> None:
         self.empty(None)
         self.data = data
-        actors = self.query_one("#actors", DataTable)
+        self.paint()
+
+    def paint(self) -> None:
+        data, now = self.data, self.app.now()
         rows = []
         for a in data["actors"]:
-            status = Text("PAUSED " + a["paused"], style="bold red") if a["paused"] else (
-                Text(a["flag"], style=FLAG_STYLE.get(a["flag"], "")) if a["flag"] else Text("ok", style="green"))
-            rows.append((a["actor"], status, a["lane"], a["family"], a["working"], a["lease_age"],  # status second:
-                         _money(a["spent"], a["budget"], a.get("unpriced", 0)), str(a["calls"]), str(a["done"])))  # seen at 80 columns
+            lease_age, flag = actor_lease(data["leases"], a["actor"], now)
+            scope = a["paused"].split(" ", 1)[0]  # the row names the actor and its lane; the switches list says more
+            status = Text(f"PAUSED {scope}", style="bold red") if a["paused"] else (
+                Text(flag, style=FLAG_STYLE.get(flag, "")) if flag else Text("ok", style="green"))
+            rows.append((a["actor"], status, a["lane"], a["family"], a["working"], lease_age,
+                         _money(a["spent"], a["budget"], a.get("unpriced", 0)), str(a["calls"]), str(a["done"])))
         lanes = []
         for ln in data["lanes"]:
-            status = Text("PAUSED " + ln["paused"], style="bold red") if ln["paused"] else Text("ok", style="green")
+            status = Text("PAUSED " + ln["paused"].split(" ", 1)[0], style="bold red") if ln["paused"] else \
+                Text("ok", style="green")
             lanes.append((ln["lane"], status, ln["kind"], str(ln["members"]), str(ln["queued"]), str(ln["leased"]),
                           _money(ln["spent"], ln["budget"], ln.get("unpriced", 0))))
         sig = (tuple(tuple(map(str, r)) for r in rows), tuple(tuple(map(str, r)) for r in lanes))
         if sig != self._sig:
             self._sig = sig
-            for table, body in ((actors, rows), (self.query_one("#lanes", DataTable), lanes)):
-                keep = table.cursor_row
-                table.clear()
-                table.add_rows(body)
-                if body:
-                    table.move_cursor(row=min(keep or 0, len(body) - 1))
+            fill(self.query_one("#actors", DataTable), ACTOR_COLS, rows)
+            fill(self.query_one("#lanes", DataTable), LANE_COLS, lanes)
+        self.query_one("#agents-extra", Static).update(self._extra(data, now))
+
+    @staticmethod
+    def _extra(data: dict, now: float) -> Text:
         extra = Text()
-        trouble = [x for x in data["leases"] if x.flag]
+        trouble = [(x, f) for x in data["leases"] if (f := x.flag(now))]
         extra.append("Leases in trouble: ", style="bold")
         if trouble:
-            for x in trouble:
-                extra.append(f"\n  {x.flag.upper():8} job {x.job} {x.task or '-'}/{x.gate or '-'} held by {x.actor}, "
-                             f"attempt {x.attempts}, {int(x.age_s)}s old", style=FLAG_STYLE.get(x.flag, ""))
+            for x, f in trouble:
+                extra.append(f"\n  {f.upper():8} job {x.job} {x.task or '-'}/{x.gate or '-'} held by {x.actor}, "
+                             f"attempt {x.attempts}, {age(x.age_s(now))} old", style=FLAG_STYLE.get(f, ""))
         else:
             extra.append("none", style="green")
         extra.append("\nShared rate budgets: ", style="bold")
@@ -146,7 +161,7 @@ class AgentsScreen(OrgScreen):
         else:
             extra.append("none", style="green")
         extra.append(f"\nVendors: {', '.join(data['vendors']) or '-'}", style="dim")
-        self.query_one("#agents-extra", Static).update(extra)
+        return extra
 
     # -- switches ----------------------------------------------------------------------------
     def _target(self) -> tuple[str, str] | None:

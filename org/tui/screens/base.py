@@ -3,27 +3,50 @@
 from __future__ import annotations
 
 import asyncio
+import shlex
 from collections.abc import Callable
 from typing import Any
 
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from org.tui.widgets.topbar import TopBar
 
-__all__ = ["OrgScreen", "EMPTY_HELP"]
+__all__ = ["OrgScreen", "empty_help", "suggested_commands", "narrow", "NARROW"]
 
-EMPTY_HELP = (
-    "[b]Nothing to show yet.[/b]\n\n"
-    "{why}\n\n"
-    "To see the org at work, in this folder run\n"
-    "  [b]org demo[/b]       a realistic story: agents, reviews, approvals\n"
-    "or start a task yourself:\n"
-    "  [b]org task add \"Fix login\" --workflow change[/b]\n"
-    "  [b]org run[/b]        lets the lane agents pick it up\n\n"
-    "This screen updates by itself as soon as work appears."
-)
+def suggested_commands(human: str) -> list[tuple[list[str], str]]:
+    """The commands the empty screens suggest, as argv lists (each one runs as shown in a fresh org, for
+    `human` at the keyboard: tests/tui/test_cli.py runs them), in the order a new user would type them."""
+    return [
+        (["org", "demo"], "a realistic story: agents, reviews, approvals"),
+        (["org", "task", "add", "Fix login", "--workflow", "change", "--by", human], "start a task yourself"),
+        (["org", "run"], "lets the lane agents pick it up"),
+    ]
+
+
+def empty_help(why: str, human: str) -> str:
+    """The explanation panel: why there is nothing to show and the commands that change that."""
+    cmds = [(shlex.join(argv), what) for argv, what in suggested_commands(human)]
+    lines = ["[b]Nothing to show yet.[/b]", "", escape(why), "", "In this org's folder, run"]
+    for cmd, what in cmds:
+        lines += [f"  [b]{escape(cmd)}[/b]", f"      {escape(what)}"]
+    lines += ["", "This screen updates by itself as soon as work appears."]
+    return "\n".join(lines)
+
+
+NARROW = 100  # below this many columns, screens stack their panes and the footer is compact
+
+
+def narrow(screen: Screen, width: int) -> bool:
+    """Mark the screen narrow (CSS class), and make its footer compact, without the palette key, when it is."""
+    is_narrow = width < NARROW
+    screen.set_class(is_narrow, "narrow")
+    for footer in screen.query(Footer):
+        footer.compact = is_narrow
+        footer.show_command_palette = not is_narrow
+    return is_narrow
 
 
 class OrgScreen(Screen):
@@ -45,6 +68,9 @@ class OrgScreen(Screen):
     def on_mount(self) -> None:
         self.query_one("#empty", Static).display = False
         self.reload()
+
+    def on_resize(self, event) -> None:
+        narrow(self, event.size.width)
 
     def on_screen_resume(self) -> None:
         self.reload()
@@ -95,7 +121,7 @@ class OrgScreen(Screen):
             for w in self.query(".body"):
                 w.display = True
             return
-        panel.update(EMPTY_HELP.format(why=why))
+        panel.update(empty_help(why, self.app.principal.suggest_as))
         panel.display = True
         for w in self.query(".body"):
             w.display = False

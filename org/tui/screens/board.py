@@ -7,18 +7,20 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Input, Select, Static
 
-from org.tui.data import STATES, BoardRow, Filters, board_rows, filter_rows
+from org.tui.data import STATES, BoardRow, Filters, age, board_rows, filter_rows
 from org.tui.screens.base import OrgScreen
 from org.tui.widgets.filterselect import FilterSelect
 from org.tui.widgets.rowtable import Column, RowTable, natural_widths
 
 __all__ = ["BoardScreen", "COLUMNS"]
 
-STATE_STYLE = {"waiting": "bold yellow", "escalated": "bold red", "done": "green", "rejected": "red"}
+STATE_STYLE = {"waiting": "bold yellow", "paused": "bold magenta", "escalated": "bold red", "done": "green",
+               "rejected": "red"}
 TIER_STYLE = {"high": "bold red", "medium": "yellow", "low": "green"}
-COLUMNS = (Column("task"), Column("title", flex=True, min_width=12, max_width=40), Column("workflow"),
-           Column("tier", styles=TIER_STYLE), Column("state", styles=STATE_STYLE), Column("open gates"),
-           Column("who", max_width=24))
+COLUMNS = (Column("task"), Column("title", flex=2, min_width=16, max_width=40), Column("workflow", drop=1),
+           Column("tier", styles=TIER_STYLE), Column("state", styles=STATE_STYLE, flex=True, min_width=12),
+           Column("open gates", flex=True, min_width=10), Column("who", max_width=24, flex=True, min_width=8),
+           Column("changed", live=lambda t, now: age(now - t), width=5))  # how long since the task last moved
 
 
 class BoardScreen(OrgScreen):
@@ -32,6 +34,7 @@ class BoardScreen(OrgScreen):
         Binding("x", "clear_filters", "Clear"),
         Binding("enter", "timeline", "Timeline", show=False),
         Binding("p", "pause_task", "Pause"),
+        Binding("u", "resume_task", "Resume"),
         Binding("escape", "focus_table", "Table", show=False),
     ]
 
@@ -43,6 +46,7 @@ class BoardScreen(OrgScreen):
         self.filters = Filters()
         self.choices: dict[str, list[str]] = {"lane": [], "state": list(STATES), "tier": [], "workflow": []}
         self._painted = False
+        self._offering_resume = False
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="board-filters", classes="body"):
@@ -53,8 +57,13 @@ class BoardScreen(OrgScreen):
         yield RowTable(COLUMNS, id="board-table", classes="body")
 
     def on_mount(self) -> None:
-        super().on_mount()
-        self.query_one("#board-table", RowTable).focus()
+        table = self.query_one("#board-table", RowTable)
+        table.clock = self.app.now
+        table.focus()
+
+    def tick(self) -> None:
+        """The 'changed' ages move with the clock: repaint the ~40 rows on screen, no query, no new rows."""
+        self.query_one("#board-table", RowTable).refresh()
 
     def load(self):
         bus = self.app.bus
@@ -102,6 +111,7 @@ class BoardScreen(OrgScreen):
         self.matched = matched
         self._painted = True
         table.set_rows([r.cells for r in matched], widths=self.widths, cursor=cursor)
+        self._offer_keys()
 
     def set_filter(self, **kw) -> None:
         self.filters = Filters(**{**self.filters.__dict__, **kw})
@@ -162,9 +172,34 @@ class BoardScreen(OrgScreen):
 
             self.app.push_screen(TimelineScreen(r.task))
 
+    def on_row_table_row_highlighted(self, event: RowTable.RowHighlighted) -> None:
+        self._offer_keys()
+
+    def _offer_keys(self) -> None:
+        """The footer offers p or u by whether the task under the cursor is paused by its own switch; it is
+        redrawn only when that changes (a footer refresh is a layout pass: not on every filter keystroke)."""
+        r = self.selected()
+        paused = r is not None and r.paused == "task"
+        if paused != self._offering_resume:
+            self._offering_resume = paused
+            self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """The footer offers p (pause) on a running task and u (resume) on one paused by its own switch."""
+        if action in ("pause_task", "resume_task"):
+            r = self.selected()
+            return (r is not None and r.paused == "task") == (action == "resume_task")
+        return True
+
     def action_pause_task(self) -> None:
+        self._switch("pause")
+
+    def action_resume_task(self) -> None:
+        self._switch("resume")
+
+    def _switch(self, verb: str) -> None:
         r = self.selected()
         if r is not None:
             from org.tui.screens.agents import confirm_switch
 
-            confirm_switch(self, "pause", "task", r.task)
+            confirm_switch(self, verb, "task", r.task)

@@ -9,9 +9,18 @@ from textual.widgets import DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 
 from org.tui.ops import gates_view
-from org.tui.screens.base import OrgScreen
+from org.tui.screens.base import NARROW, OrgScreen
+from org.tui.widgets.fit import Col, fill
 
 __all__ = ["GatesScreen"]
+
+
+COLS = (Col("gate"), Col("kind", drop=2), Col("lane"), Col("plan"), Col("queued"), Col("leased"), Col("pending"),
+        Col("ADRs · why", flex=True, min_width=10, drop=1))
+
+
+def _note(r: dict) -> str:
+    return r["why"] if r["plan"] == "skipped" else ", ".join(f"ADR-{n:04d}" for n in r["adrs"])
 
 
 class GatesScreen(OrgScreen):
@@ -21,19 +30,23 @@ class GatesScreen(OrgScreen):
         super().__init__()
         self.plans: list[dict] = []
         self.index = 0
+        self._rows: list[dict] = []
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="gates-body", classes="body"):
             yield OptionList(id="plans")
             with Vertical(id="plan-pane"):
                 yield Static("", id="plan-head")
-                t = DataTable(id="plan-table", cursor_type="row", zebra_stripes=True)
-                t.add_columns("gate", "kind", "lane", "plan", "queued", "leased", "pending", "ADRs / why skipped")
-                yield t
+                yield DataTable(id="plan-table", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="gate-note")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#plans", OptionList).focus()
+
+    def on_resize(self, event) -> None:
+        self.query_one("#plans", OptionList).compact = event.size.width < NARROW  # stacked: no border
+        if self.plans:
+            self.call_after_refresh(self.paint)
 
     def load(self):
         return gates_view(self.app.bus)
@@ -66,16 +79,33 @@ class GatesScreen(OrgScreen):
         head.append(f"tasks: {c['active']} active, {c['escalated']} escalated, {c['done']} done, {c['rejected']} rejected",
                     style="dim")
         self.query_one("#plan-head", Static).update(head)
-        t = self.query_one("#plan-table", DataTable)
-        t.clear()
+        rows = []
         for r in p["rows"]:
             skipped = r["plan"] == "skipped"
             style = "dim" if skipped else ""
-            note = r["why"] if skipped else ", ".join(f"ADR-{n:04d}" for n in r["adrs"])
 
             def n(v: int) -> Text:
                 return Text(str(v) if v else "·", style="bold yellow" if v else "dim")
 
-            t.add_row(Text(r["gate"], style=style or "bold"), Text(r["kind"], style=style), Text(r["lane"], style=style),
-                      Text(r["plan"], style=style or "green"), n(r["queued"]), n(r["leased"]), n(r["pending"]),
-                      Text(note, style=style))
+            rows.append((Text(r["gate"], style=style or "bold"), Text(r["kind"], style=style),
+                         Text(r["lane"], style=style), Text(r["plan"], style=style or "green"), n(r["queued"]),
+                         n(r["leased"]), n(r["pending"]), Text(_note(r), style=style)))
+        self._rows = p["rows"]
+        t = self.query_one("#plan-table", DataTable)
+        fill(t, COLS, rows)
+        self._note(t.cursor_row)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._note(event.cursor_row)
+
+    def _note(self, row: int) -> None:
+        """The highlighted gate in full (its ADRs or why it is skipped), which a narrow column cuts short."""
+        if not 0 <= row < len(self._rows):
+            return
+        r = self._rows[row]
+        line = Text()
+        line.append(f"{r['gate']}: ", style="bold")
+        line.append(f"{r['kind']} gate, {r['plan']}" + (f" for the {r['lane']} lane" if r["lane"] != "-" else ""))
+        if _note(r):
+            line.append(f" · {_note(r)}", style="dim")
+        self.query_one("#gate-note", Static).update(line)

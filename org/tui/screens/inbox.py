@@ -8,14 +8,17 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Static
 
-from org.tui.data import evidence, inbox
+from org.tui.data import age, evidence, inbox
 from org.tui.screens.base import OrgScreen
 from org.tui.widgets.evidence import render_evidence
+from org.tui.widgets.fit import Col, fill
 from org.tui.widgets.modals import NoteModal
 
 __all__ = ["InboxScreen"]
 
 TIER_STYLE = {"high": "bold red", "medium": "yellow", "low": "green"}
+COLS = (Col("age"), Col("tier"), Col("task"), Col("asks", flex=True, min_width=8), Col("workflow", drop=1),
+        Col("requester", flex=True, min_width=10))
 
 
 class InboxScreen(OrgScreen):
@@ -35,17 +38,35 @@ class InboxScreen(OrgScreen):
         self.items: list[dict] = []
         self.current: dict | None = None
         self._ev_for: tuple | None = None
+        self._ev: dict | None = None  # the evidence shown (its request's age ticks with the list's)
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="inbox-body", classes="body split"):
-            table = DataTable(id="inbox-table", cursor_type="row", zebra_stripes=True)
-            table.add_columns("age", "tier", "task", "asks", "workflow", "requester")
-            yield table
+            yield DataTable(id="inbox-table", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="evidence-pane"):
                 yield Static("", id="evidence")
 
     def on_resize(self, event) -> None:
         self.query_one("#inbox-body").set_class(event.size.width < 110, "narrow")
+        self.call_after_refresh(self._paint_table)  # the table's new width is known after the layout
+
+    def tick(self) -> None:
+        """Ages move with the clock: recomputed from what was read (no query), repainted when one changes."""
+        now = self.app.now()
+        changed = False
+        for it in self.items:
+            a = age(now - float(it["requested_at"]))
+            if a != it["age"]:
+                it["age"], changed = a, True
+        if changed:
+            self._paint_table()
+            if self._ev is not None:
+                self.query_one("#evidence", Static).update(render_evidence(self._ev))
+
+    def _paint_table(self) -> None:
+        rows = [(it["age"], Text(it["tier"] or "-", style=TIER_STYLE.get(it["tier"], "")), it["task"] or "-",
+                 it["what"], it["workflow"], it["requester"]) for it in self.items]
+        fill(self.query_one("#inbox-table", DataTable), COLS, rows, keys=[str(it["approval"]) for it in self.items])
 
     def load(self):
         bus = self.app.bus
@@ -62,17 +83,14 @@ class InboxScreen(OrgScreen):
         table = self.query_one("#inbox-table", DataTable)
         keep = self.current["approval"] if self.current else None
         self.items = items
-        table.clear()
-        for it in items:
-            table.add_row(it["age"], Text(it["tier"] or "-", style=TIER_STYLE.get(it["tier"], "")), it["task"] or "-",
-                          it["what"], it["workflow"], it["requester"], key=str(it["approval"]))
+        row = next((i for i, it in enumerate(items) if it["approval"] == keep), 0)
+        self._paint_table()
         if not items:
-            self.current = None
+            self.current = self._ev = None
             self.query_one("#evidence", Static).update(Text.from_markup(
                 f"[b]Inbox zero.[/b] Nothing waits for {self.app.principal.actor}.\n\n"
                 f"{total} task(s) on the bus: [b]2[/b] shows the board, [b]3[/b] the agents at work."))
             return
-        row = next((i for i, it in enumerate(items) if it["approval"] == keep), 0)
         table.move_cursor(row=row)
         self._select(row)
 
@@ -103,7 +121,8 @@ class InboxScreen(OrgScreen):
                 self.app.report(exc)
                 return
             if self.current is not None and self.current["approval"] == it["approval"]:
-                self.query_one("#evidence", Static).update(render_evidence(ev))
+                self._ev = {**ev, "request": it}  # the same dict the list ticks
+                self.query_one("#evidence", Static).update(render_evidence(self._ev))
             else:
                 self._ev_for = None
 

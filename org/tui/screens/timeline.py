@@ -13,12 +13,18 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import DataTable, Footer, Static
 
-from org.tui.data import timeline
+from org.tui.data import task_paused_by, timeline
 from org.tui.screens.base import OrgScreen
 from org.tui.widgets.evidence import VERDICT_STYLE
+from org.tui.widgets.fit import Col, fill
 from org.tui.widgets.topbar import TopBar
 
 __all__ = ["TimelineScreen"]
+
+
+# the lane/family goes first when narrow (the detail pane below names it too); the summary shrinks to fit
+COLS = (Col("#"), Col("time"), Col("who", flex=True, min_width=10), Col("lane/family", drop=1), Col("what"),
+        Col("summary", flex=True, min_width=16))
 
 
 def _clock(t: float) -> str:
@@ -39,37 +45,50 @@ class TimelineScreen(OrgScreen):
         super().__init__()
         self.task_key = task
         self.entries: list[dict] = []
+        self.paused: dict | None = None
 
     def compose(self) -> ComposeResult:
         yield TopBar("")
         with Vertical(classes="body", id="tl-body"):
             yield Static("", id="tl-head")
-            table = DataTable(id="tl-table", cursor_type="row", zebra_stripes=True)
-            table.add_columns("#", "time", "who", "lane/family", "what", "summary")
-            yield table
+            yield DataTable(id="tl-table", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="tl-detail-pane"):
                 yield Static("", id="tl-detail")
         yield Static("", id="empty", classes="empty")
         yield Footer()
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#tl-table", DataTable).focus()
 
     def load(self):
-        return timeline(self.app.bus, self.task_key)
+        data = timeline(self.app.bus, self.task_key)
+        data["paused"] = task_paused_by(self.app.bus, data["view"])
+        return data
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """p (pause) while the task runs, u (resume) while its own switch stops it."""
+        if action in ("pause", "resume"):
+            own = (self.paused or {}).get("what") == "task"
+            return own == (action == "resume")
+        return True
 
     def show(self, data) -> None:
         self.empty(None)
         v = data["view"]
         head = Text()
         head.append(f"{v['task']}  {v['title']}\n", style="bold")
-        head.append(f"{v['workflow']} · tier {v['tier']} · {v['status']} · revision {v['revision'] or '-'} · "
-                    f"round {v['rounds']} · policy {str(v['config_hash'])[:12]}")
+        head.append(f"{v['workflow']} · tier {v['tier']} · {v['status']} · round {v['rounds']}")
         spent, budget = float(v.get("spent_usd") or 0), v.get("budget_usd")
         head.append(f" · ${spent:.4f}" + (f" of ${budget:.2f}" if budget else ""))
         if v.get("unpriced_calls"):
             head.append(f" + {v['unpriced_calls']} unpriced", style="yellow")
+        head.append(f" · revision {str(v['revision'] or '-')[:12]}", style="dim")
+        self.paused = p = data.get("paused")
+        self.refresh_bindings()
+        if p:
+            what = "this task" if p["what"] == "task" else ("everything" if p["what"] == "all" else p["what"])
+            head.append(f"\nPAUSED ({what}) by {p['by']}" + (f": {p['note']}" if p["note"] else ""), style="bold magenta")
+            head.append("  u resumes it" if p["what"] == "task" else "  resume it on the Agents screen (3)", style="dim")
         gates = (v.get("state") or {}).get("gates") or {}
         if gates:
             head.append("\ngates: ", style="dim")
@@ -85,15 +104,23 @@ class TimelineScreen(OrgScreen):
         if sig == [(e["seq"], e["t"], e["type"]) for e in self.entries]:
             return
         self.entries = data["entries"]
-        table.clear()
+        self._paint_table(keep)
+
+    def on_resize(self, _event) -> None:
+        if self.entries:
+            self.call_after_refresh(self._paint_table, None)
+
+    def _paint_table(self, keep: int | None) -> None:
+        rows = []
         for e in self.entries:
             who = Text(e["actor"], style="bold cyan" if e["family"] == "human" else "")
             lane = "/".join(x for x in (e["lane"], e["family"]) if x) or "-"
             what = Text(e["type"], style="magenta" if e["kind"] == "call" else
                         VERDICT_STYLE.get(e["decision"], ""))
-            table.add_row(str(e["seq"]) if e["seq"] else "$", _clock(e["t"]), who, lane, what, e["summary"])
+            rows.append((str(e["seq"]) if e["seq"] else "$", _clock(e["t"]), who, lane, what, e["summary"]))
+        table = self.query_one("#tl-table", DataTable)
+        fill(table, COLS, rows, cursor=keep)
         if self.entries:
-            table.move_cursor(row=min(keep or 0, len(self.entries) - 1))
             self._detail(table.cursor_row)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -103,7 +130,9 @@ class TimelineScreen(OrgScreen):
         if not 0 <= row < len(self.entries):
             return
         e = self.entries[row]
-        parts = [Text(f"{e['type']} by {e['actor']}" + (f" at gate {e['gate']}" if e["gate"] else ""), style="bold"),
+        lane = "/".join(x for x in (e["lane"], e["family"]) if x)
+        parts = [Text(f"{e['type']} by {e['actor']}" + (f" ({lane})" if lane else "")
+                      + (f" at gate {e['gate']}" if e["gate"] else ""), style="bold"),
                  Text(e["summary"])]
         src = e.get("sources") or {}
         if src:

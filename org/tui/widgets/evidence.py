@@ -105,7 +105,10 @@ def render_evidence(ev: dict) -> RenderableType:
         eff = str(r.get("effect") or "")
         line = Text()
         line.append(r["id"], style="bold")
-        line.append(f" {eff}", style=VERDICT_STYLE.get(eff, ""))
+        if eff:
+            line.append(f" {eff}", style=VERDICT_STYLE.get(eff, ""))
+        else:  # a classify rule (it set the tier) has no allow/deny: say where it matched
+            line.append(f" matched at {r.get('event') or 'this task'}", style="dim")
         line.append(f"  {r.get('source') or 'built in'}", style="cyan")
         out.append(line)
         if r.get("reason"):

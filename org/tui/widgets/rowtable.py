@@ -9,8 +9,10 @@ enter, selects it. Cells are plain strings; a column may map cell values to Rich
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -22,24 +24,31 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from org.tui.widgets.fit import fit_widths
+
 __all__ = ["Column", "RowTable", "natural_widths"]
 
-Row = tuple[str, ...]
+Row = tuple[Any, ...]  # strings, or for a live column the value its `live` function shows
 
 
 @dataclass(frozen=True)
 class Column:
     label: str
-    styles: Mapping[str, str] = field(default_factory=dict)  # cell value -> Rich style
-    flex: bool = False  # takes the room left over, down to min_width (long cells end in "…")
+    styles: Mapping[str, str] = field(default_factory=dict)  # cell value (or its first word) -> Rich style
+    flex: int = 0  # takes the room left over, down to min_width (long cells end in "…"); higher gives way first
     min_width: int = 10
     max_width: int | None = None  # longer cells end in "…" even when there is room
+    drop: int = 0  # when even the flexible columns cannot fit: 0 stays, otherwise the highest goes first
+    live: Callable[[Any, float], str] | None = None  # (cell, now) -> text: painted when shown, e.g. an age
+    width: int = 0  # a live column's width (its text is made at paint time, so it cannot be measured before)
 
 
 def natural_widths(columns: Sequence[Column], rows: Sequence[Row]) -> list[int]:
     """The widest cell of each column (header included), in terminal cells."""
-    widths = [cell_len(c.label) for c in columns]
+    widths = [max(cell_len(c.label), c.width) for c in columns]
     for i in range(len(columns)):
+        if columns[i].live is not None:
+            continue
         for cell in {r[i] for r in rows}:
             n = len(cell) if cell.isascii() else cell_len(cell)
             if n > widths[i]:
@@ -53,6 +62,14 @@ def _fit(text: str, width: int) -> str:
     if cell_len(text) <= width:
         return set_cell_size(text, width)
     return set_cell_size(text, width - 1) + "…"
+
+
+def _style_of(styles: Mapping[str, Style], cell: str) -> Style | None:
+    """The cell's style: by its whole value, else by its first word ("paused: lane builder" -> "paused")."""
+    s = styles.get(cell)
+    if s is None and cell:
+        s = styles.get(cell.split(None, 1)[0].rstrip(":"))
+    return s
 
 
 class RowTable(ScrollView, can_focus=True):
@@ -120,6 +137,8 @@ class RowTable(ScrollView, can_focus=True):
         self._styles = [{k: Style.parse(v) for k, v in c.styles.items()} for c in self.columns]
         self._strips: dict[tuple[Row, Style, bool], Strip] = {}  # painted rows, by content and row style
         self._header: Row = tuple(c.label for c in self.columns)
+        self._live = {i: c.live for i, c in enumerate(self.columns) if c.live is not None}
+        self.clock: Callable[[], float] = time.time  # what live columns show is as of this clock
         self.virtual_size = Size(self._total_width(), 1)
 
     # -- data ------------------------------------------------------------------------------------
@@ -235,21 +254,13 @@ class RowTable(ScrollView, can_focus=True):
         self._scroll_to_cursor()
 
     def _total_width(self) -> int:
-        return sum(w + 2 for w in self._widths)
+        return sum(w + 2 for w in self._widths if w)
 
     def _layout_columns(self) -> None:
         widths = [min(w, c.max_width) if c.max_width else w for w, c in zip(self._natural, self.columns, strict=True)]
         room = self.scrollable_content_region.width or self.size.width
-        flex = [i for i, c in enumerate(self.columns) if c.flex]
-        if room and flex:
-            over = sum(w + 2 for w in widths) - room
-            for i in flex:
-                if over <= 0:
-                    break
-                cut = min(over, widths[i] - self.columns[i].min_width)
-                if cut > 0:
-                    widths[i] -= cut
-                    over -= cut
+        if room:  # flexible columns shrink (rightmost first), then optional ones go; a dropped column is width 0
+            widths = [w or 0 for w in fit_widths(self.columns, widths, room)]
         if widths != self._widths:
             self._widths = widths
             self._strips.clear()
@@ -287,7 +298,11 @@ class RowTable(ScrollView, can_focus=True):
                 style = base + self.get_component_rich_style("rowtable--even-row")
             else:
                 style = base
-            strip = self._strip(self._rows[i], style, styled=styled)
+            row = self._rows[i]
+            if self._live:
+                now = self.clock()
+                row = tuple(live(v, now) if (live := self._live.get(j)) else v for j, v in enumerate(row))
+            strip = self._strip(row, style, styled=styled)
         return strip.crop(sx, sx + width).extend_cell_length(width, style)
 
     def _strip(self, cells: Row, style: Style, *, styled: bool = True) -> Strip:
@@ -301,6 +316,8 @@ class RowTable(ScrollView, can_focus=True):
     def _paint(self, cells: Row, style: Style, styled: bool) -> Strip:
         segs = []
         for cell, w, styles in zip(cells, self._widths, self._styles, strict=False):
-            s = styles.get(cell) if styled and styles else None
+            if not w:
+                continue
+            s = _style_of(styles, cell) if styled and styles else None
             segs.append(Segment(" " + _fit(cell, w) + " ", style + s if s is not None else style))
         return Strip(segs, self._total_width())
