@@ -44,12 +44,12 @@ def seed(root: Path, n: int, work: int) -> str:
     few leases left open. The humans' token files are made, so `org tui` authenticates as it would."""
     from org.bus import Bus
     from org.errors import NotFound, Paused
-    from org.identity.bootstrap import ensure_human_tokens
+    from org.identity.bootstrap import first_use_tokens
 
     url = f"sqlite:///{root / '.org' / 'org.db'}"
     t0 = time.perf_counter()
     with Bus.open(url, root=root) as bus:
-        ensure_human_tokens(bus)
+        first_use_tokens(bus)
         cfg = bus.config()
         for i in range(n):
             kind = KINDS[i % len(KINDS)]

@@ -90,12 +90,12 @@ async def test_empty_database_explains(make_app, bus):
 async def test_a_token_without_as_is_checked_once_the_bus_exists(make_app, org_copy, db_url):
     """`org tui` with bob's token, no --as, before the database exists: nobody is named until the bus appears,
     then the token is checked and bob sits at the keyboard (the first human, alice, is never assumed)."""
-    from org.identity.bootstrap import ensure_human_tokens
+    from org.identity.bootstrap import first_use_tokens
     from org.identity.files import read_human_token
 
     db = org_copy / ".org" / "org.db"
     with Bus.open(db_url, root=org_copy) as b:
-        ensure_human_tokens(b)
+        first_use_tokens(b)
         b.add_task("First task", "change", by="alice", attributes={"kind": "docs"})
     token = read_human_token(org_copy, "bob")
     aside = db.with_name("later.db")

@@ -54,7 +54,8 @@ class InboxScreen(OrgScreen):
         """Ages move with the clock: recomputed from what was read (no query), repainted when one changes."""
         now = self.app.now()
         changed = False
-        for it in self.items:
+        shown = [self._ev["request"]] if self._ev is not None else []  # may be a row an earlier load made
+        for it in [*self.items, *shown]:
             a = age(now - float(it["requested_at"]))
             if a != it["age"]:
                 it["age"], changed = a, True
