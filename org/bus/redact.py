@@ -51,8 +51,9 @@ def _b64_cores(raw: bytes) -> set[str]:
     """The base64 text of `raw` wherever it sits in a longer base64 stream: for each of the three byte
     alignments, the 4-character groups made of its bytes alone (groups shared with the bytes around it
     differ from stream to stream and are left out), in the standard and the URL-safe alphabet; plus the
-    whole padded encoding of `raw` on its own."""
-    out = {base64.b64encode(raw).decode()}
+    whole encoding of `raw` on its own, with and without its padding."""
+    whole = base64.b64encode(raw).decode()
+    out = {whole, whole.rstrip("=")}
     for lead in (0, 1, 2):
         enc = base64.b64encode(b"\0" * lead + raw).decode()
         start = 4 if lead else 0
@@ -66,8 +67,8 @@ def variants(value: str) -> tuple[set[str], set[str]]:
     """(case-insensitive, case-sensitive) texts under which `value` may appear: the value itself in any
     letter case, percent-encoded, JSON-escaped and hex (their letters' case varies by encoder), and its
     base64 forms (case matters there, or short fragments would match by chance)."""
-    ci = {value, quote(value, safe=""), quote_plus(value), json.dumps(value)[1:-1], value.replace("/", "\\/"),
-          value.encode().hex()}
+    js = json.dumps(value)[1:-1]
+    ci = {value, quote(value, safe=""), quote_plus(value), js, js.replace("/", "\\/"), value.encode().hex()}
     return {v for v in ci if v}, _b64_cores(value.encode())
 
 
