@@ -225,13 +225,13 @@ class JobRunner:
                                "via": "broker"}
         out.actions.append(rec)
         call = a.call
-        if execute:  # the call carried out is the one the approved plan named
+        if execute:  # the call carried out is the one the approved plan named, body and all
             planned = self._planned_call(port, claim, cred, service)
             if planned is not None and call is not None and (call.method, call.path) != (planned.method, planned.path):
                 rec["reason"] = (f"asked for {call.method} {call.path}, but the approved plan names "
                                  f"{planned.method} {planned.path}")
                 return rec["reason"]
-            call = call or planned
+            call = planned or call
         if self.broker is None:
             rec["reason"] = "no credential broker serves this run"
             return rec["reason"]
@@ -346,4 +346,3 @@ class JobRunner:
         out.status, out.detail = "failed", why
         port.fail(claim.job, claim.token, why)
         return out
-

@@ -121,7 +121,8 @@ class Redactor:
         for needle, ci, name in self._known:
             if needle in (low if ci else s):
                 label = f"[redacted:{name.strip()}]" if name.strip() else "[redacted]"
-                s = re.sub(re.escape(needle), lambda _m: label, s, flags=re.I) if ci else s.replace(needle, label)
+                s = (re.sub(re.escape(needle), lambda _m, lab=label: lab, s, flags=re.I) if ci
+                     else s.replace(needle, label))
                 low = s.lower()
         return s, low
 

@@ -136,3 +136,39 @@ def test_without_a_broker_nothing_falls_back_to_a_bare_decision(org_env):
     assert not [e for e in bus.events_since(0, task=t, limit=1000) if e["type"] == "action.decided"
                 and e["data"]["action"] == "credential.use"]
     assert bus.task(t)["status"] == "done"  # a review's overreach refused; the review itself still counts
+
+
+def test_the_execute_gate_carries_out_the_call_the_approved_plan_names(org_env, monkeypatch):
+    """An execution that asks for another request than the approved plan's is refused before the broker is
+    asked; one that names none gets the plan's, body included."""
+    from org.agents.busport import BusPort, open_bus
+    from org.agents.jobwork import JobOutcome, JobRunner
+    from org.agents.outputs import ActionRequest
+    from org.agents.prompts import Redactor
+    from org.identity.bootstrap import agent_tokens
+    from org.identity.brokerclient import BrokerUse
+
+    cfg, url, env, bus = org_env
+    secret = "cnry-jira-" + uuid.uuid4().hex
+    broker = _Broker(cfg, url, secret, secret, monkeypatch)
+    try:
+        t = _jira_task(bus)
+        _run(cfg, url, env)
+        bus.approve(t, "alice", note="file it")
+        port = BusPort(open_bus(url, cfg.root, cfg, agent_tokens(bus, actors=["ops-claude", "ops-gpt"])))
+        claim = next(c for c in (port.claim("operator", a, 60)[0] for a in ("ops-claude", "ops-gpt")) if c is not None)
+        assert claim.gate == "execute"
+        runner = JobRunner(cfg, {}, None, None, Redactor(), broker=BrokerUse(cfg.root, url))
+        out = JobOutcome(claim.job, claim.task, claim.gate, claim.lane, claim.actor, "released")
+        attrs = {"credential": "jira", "service": "jira"}
+        other = ActionRequest(action="credential.use", attributes=attrs, call={"method": "DELETE", "path": "/rest/api/2/issue/REL-1"})
+        why = runner._use_credential(port, claim, claim.actor, other, dict(attrs), True, out)
+        assert "approved plan names POST /rest/api/2/issue" in why
+        assert broker.daemon.status()["requests"] == 0 and broker.server.seen == []
+        bare = ActionRequest(action="credential.use", attributes=attrs)
+        assert runner._use_credential(port, claim, claim.actor, bare, dict(attrs), True, out) == ""
+        port.close()
+    finally:
+        broker.close()
+    assert [(s["method"], s["path"], s["status"]) for s in broker.server.seen] == [("POST", "/rest/api/2/issue", 201)]
+    assert out.actions[-1]["call"]["status"] == 201 and '"key": "REL-1"' in out.actions[-1]["call"]["answer"]
