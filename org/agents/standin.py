@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from org.agents.localmodel import BackgroundServer
+
 __all__ = ["SERVICES", "StandIn", "StandInServer", "stand_in_secrets"]
 
 Answer = tuple[int, dict]
@@ -92,10 +94,12 @@ _UNAUTHORISED = {"errorMessages": ["You are not authenticated. Authentication re
                  "errors": {}}
 
 
-class StandInServer:
+class StandInServer(BackgroundServer):
     """The stand-ins of one run on 127.0.0.1 (an ephemeral port), in a background thread. `seen` keeps, per
     request, the credential, method, path, status and whether the caller presented the secret (never what
     it presented)."""
+
+    thread_name = "org-stand-in"
 
     def __init__(self, stand_ins: list[StandIn], host: str = "127.0.0.1", port: int = 0) -> None:
         self.stand_ins = {s.credential: s for s in stand_ins}
@@ -149,26 +153,6 @@ class StandInServer:
             self.seen.append({"credential": name, "method": method, "path": "/" + rest, "status": status,
                               "authenticated": authed})
         return status, payload
-
-    def start(self) -> StandInServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="org-stand-in", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread is None:
-            return
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
-        self._thread = None
-
-    def __enter__(self) -> StandInServer:
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
 
 
 def stand_in_secrets(cfg: Any, credentials: list[str], environ: Mapping[str, str]) -> tuple[list[StandIn], dict[str, str],

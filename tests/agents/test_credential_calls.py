@@ -16,21 +16,9 @@ from org.agents.demo import demo_key
 from org.agents.runner import RunOptions
 from org.agents.session import AgentSession
 from org.agents.standin import StandIn, StandInServer
-from org.bus import Bus
-from org.config.loader import load_org
 from org.identity.broker import StandIns
 
 KEY = demo_key("credential action")
-
-
-@pytest.fixture
-def org_env(org_copy, tmp_path, local_server):
-    cfg = load_org(org_copy)
-    url = f"sqlite:///{tmp_path / 'bus.db'}"
-    env = {"ORG_LOCAL_MODEL_URL": local_server.url, "ORG_MODELS": "local"}
-    bus = Bus.open(url, root=org_copy, config=cfg)
-    yield cfg, url, env, bus
-    bus.close()
 
 
 class _Broker:
