@@ -2,10 +2,15 @@
 
 On the current org and its default SQLite database, started afresh (an earlier database is moved
 aside, and the user is told where). Five tasks: a code change, a docs edit, a production deploy, a
-disposable dev-environment rebuild and a credential-bearing action. The built-in agents work them
-against the local model (or the real providers when their keys are set): cross-vendor reviews, a
-change sent back and fixed, the light path, the security agent's overreach denied by the RED rules,
+disposable dev-environment rebuild and a credential-bearing action (a Jira ticket). The built-in agents
+work them against the local model (or the real providers when their keys are set): cross-vendor reviews,
+a change sent back and fixed, the light path, the security agent's overreach denied by the RED rules,
 production work left waiting for a human. Ends with a summary and what to do next.
+
+The demo stands in the external services its credential-bearing task calls the way it stands in the
+models (org.agents.standin): the broker is pointed at a stand-in Jira on loopback for the demo's own tasks
+(recognised by the idempotency keys they were filed with), in this run and in an `org run` on the same
+database, so approving the Jira task and running the agents files a ticket through the broker.
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ from typing import Any, TextIO
 
 from org.errors import UsageError
 
-__all__ = ["DEMO_TASKS", "DEMO_SEED", "DemoResult", "prepare_demo", "run_demo", "fresh_database", "render_summary"]
+__all__ = ["DEMO_TASKS", "DEMO_SEED", "DemoResult", "prepare_demo", "run_demo", "fresh_database", "render_summary",
+           "demo_key", "demo_stand_ins", "stand_ins_in_db"]
 
 # (label, title, workflow, attributes)
 DEMO_TASKS: tuple[tuple[str, str, str, dict], ...] = (
@@ -33,6 +39,45 @@ DEMO_TASKS: tuple[tuple[str, str, str, dict], ...] = (
     ("credential action", "File the release ticket in Jira", "ops",
      {"kind": "ops", "environment": "staging", "credential": "jira", "service": "jira"}),
 )
+
+
+def demo_key(label: str) -> str:
+    """The idempotency key the demo files a task with (how the broker's stand-ins recognise its tasks)."""
+    return f"demo:{label}"
+
+
+def demo_stand_ins(cfg: Any) -> dict[str, list[str]]:
+    """{credential: idempotency keys} of the demo's tasks whose credential's service has a stand-in
+    (org.agents.standin): the demo stands in those services the way it stands in the models."""
+    from org.agents.standin import SERVICES
+
+    out: dict[str, list[str]] = {}
+    for label, _title, _wf, attrs in DEMO_TASKS:
+        spec = cfg.credentials.get(str(attrs.get("credential")))
+        if spec is not None and spec.service in SERVICES and attrs.get("service") == spec.service:
+            out.setdefault(str(attrs["credential"]), []).append(demo_key(label))
+    return out
+
+
+def stand_ins_in_db(cfg: Any, db_url: str) -> dict[str, list[str]]:
+    """The demo's stand-ins that `org run` needs on this database: those of the demo's tasks it holds (none
+    on a database the demo did not fill, and none for tasks of your own)."""
+    from org.bus import Bus
+    from org.bus.store import sqlite_path
+
+    want = demo_stand_ins(cfg)
+    if not want:
+        return {}
+    path = sqlite_path(db_url) if db_url.startswith("sqlite") else None
+    if db_url.startswith("sqlite") and (path is None or not path.exists()):
+        return {}
+    with Bus.open(db_url, root=cfg.root, config=cfg) as bus:
+        keys = {r[0] for r in bus.store.read(lambda tx: tx.x(
+            "SELECT idempotency_key FROM tasks WHERE idempotency_key LIKE 'demo:%' AND status = 'active'").all())}
+    return {c: [k for k in ks if k in keys] for c, ks in want.items() if keys & set(ks)}
+
+
+_CREDENTIAL_TITLE = next(title for label, title, _wf, _a in DEMO_TASKS if label == "credential action")
 # The local model's seed and defect rate for the demo: with these the code change's first attempt has
 # a defect a reviewer catches and the docs edit goes through clean (tests assert the story).
 DEMO_SEED = 7
@@ -138,7 +183,7 @@ def prepare_demo(cfg: Any, db_url: str, say: Any = None) -> dict:
         head = bus.head()
         labels = {}
         for label, title, workflow, attrs in DEMO_TASKS:
-            t = g.add_task(None, title, workflow, by=by, attributes=attrs, idempotency_key=f"demo:{label}")
+            t = g.add_task(None, title, workflow, by=by, attributes=attrs, idempotency_key=demo_key(label))
             labels[t["task"]] = label
     return {"url": url, "moved": moved, "by": by, "head": head, "labels": labels}
 
@@ -146,15 +191,25 @@ def prepare_demo(cfg: Any, db_url: str, say: Any = None) -> dict:
 def run_demo(cfg: Any, db_url: str, *, out: TextIO | None = None, quiet: bool = False,
              env: dict[str, str] | None = None, prepared: dict | None = None) -> DemoResult:
     """The whole demo in this process, or (with `prepared`, from prepare_demo in the supervisor) the agents' part."""
+    out = out or sys.stdout
+    t0 = time.monotonic()
+    say = (lambda *_a: None) if quiet else (lambda s="": print(s, file=out, flush=True))
+    if prepared is None:  # in this process: the broker and the stand-ins too (a supervisor starts its own)
+        from org.agents.host import run_services
+
+        start = prepare_demo(cfg, db_url, say)
+        with run_services(cfg, cfg.root, start["url"], demo_stand_ins(cfg), wait=True) as (_b, _s, notes):
+            return _run_demo(cfg, {**start, "services": notes}, out, quiet, env, say, t0)
+    return _run_demo(cfg, prepared, out, quiet, env, say, t0)
+
+
+def _run_demo(cfg: Any, start: dict, out: TextIO, quiet: bool, env: dict[str, str] | None, say: Any,
+              t0: float) -> DemoResult:
     from org.agents.localmodel import LocalModelConfig
     from org.agents.runner import RunOptions
     from org.agents.session import AgentSession
     from org.agents.story import Narrator
 
-    out = out or sys.stdout
-    t0 = time.monotonic()
-    say = (lambda *_a: None) if quiet else (lambda s="": print(s, file=out, flush=True))
-    start = prepared if prepared is not None else prepare_demo(cfg, db_url, say)
     url, moved, by, head = start["url"], start["moved"], start["by"], start["head"]
     labels: dict[str, str] = dict(start["labels"])
     local_cfg = LocalModelConfig(seed=DEMO_SEED, defect_rate=DEMO_DEFECT_RATE, latency_s=DEMO_LATENCY_S)
@@ -172,6 +227,8 @@ def run_demo(cfg: Any, db_url: str, *, out: TextIO | None = None, quiet: bool = 
         say(f"org demo: {len(cfg.lanes)} lanes, {len(where)} agents; model calls go to "
             + (f"the local model on {s.local.url} (no API keys found; set ORG_MODELS=real or provider keys to use real "
                "models)" if served == ["local model"] else ", ".join(served)))
+        for n in start.get("services") or []:
+            say(f"org demo: {n}")
         port = s.port()
         try:
             say(f"\nEnqueued as {by or 'the operator'}:")
@@ -218,7 +275,9 @@ def render_summary(res: DemoResult, cfg: Any) -> str:
     rows = [("org tui", f"approve or reject what waits for a human (you act as {' or '.join(humans) or 'a human'})")]
     if s["awaiting_approval"]:
         rows.append((f"org approve {s['awaiting_approval'][0]} --as {who}", "the same from the command line"))
-    rows += [("org run", "let the agents carry on (approved work gets executed)"),
+    creds = [t["task"] for t in res.tasks if t.get("pending_approvals") and t["title"] == _CREDENTIAL_TITLE]
+    rows += [("org run", "let the agents carry on (approved work gets executed"
+              + (f"; {creds[0]}'s Jira call goes through the credential broker)" if creds else ")")),
              (f"org task show {res.tasks[0]['task'] if res.tasks else 'T-1'} --as {who}",
               "a task's full timeline, every rule with its source")]
     width = max(len(c) for c, _ in rows) + 3

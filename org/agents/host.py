@@ -10,6 +10,9 @@ config folder (ORG_CONFIG_HOME points at an empty private folder, so no human's 
 the pepper comes through an inherited pipe (ORG_PEPPER_FD) and is read once. Stdout and stderr are
 shared, so the user sees one command; the supervisor passes each Ctrl-C (and SIGTERM) on to the agent
 host, and the broker, in its own session, outlives the agents' last calls and is stopped with the run.
+
+For the demo's own tasks the supervisor also runs stand-ins of the services their credentials are for
+(org.agents.standin, in this process: it holds the secrets anyway) and points the broker at them.
 """
 
 from __future__ import annotations
@@ -21,11 +24,11 @@ import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["HOST_ENV", "in_agent_host", "agent_environment", "supervise"]
+__all__ = ["HOST_ENV", "in_agent_host", "agent_environment", "supervise", "run_services"]
 
 HOST_ENV = "ORG_AGENT_HOST"
 # Never handed to the agent host: who the user is, where their tokens live, the token pepper.
@@ -46,18 +49,64 @@ def agent_environment(cfg: Any, environ: Mapping[str, str], config_home: str) ->
     return env
 
 
+@contextlib.contextmanager
+def run_services(cfg: Any, root: Path, db_url: str, stand_ins: dict[str, list[str]] | None = None,
+                 wait: bool = False) -> Iterator[tuple[Any, Any, list[str]]]:
+    """(broker, stand-in server or None, remarks for the user) for one run: the broker already serving the
+    org or a new one (stopped at the end), and with `stand_ins` ({credential: idempotency keys of its
+    tasks}) a stand-in server for them, the new broker pointed at it for those tasks only. A credential's
+    secret the user has not set is made up for the run and given to the broker and the stand-in, never
+    to os.environ (so never to the agent host). `wait`: return once the broker answers."""
+    import json
+
+    from org.agents.standin import StandInServer, stand_in_secrets
+    from org.identity.broker import StandIns
+    from org.identity.brokerclient import start_broker
+
+    server, env, notes = None, None, []
+    if stand_ins:
+        items, extra, notes = stand_in_secrets(cfg, sorted(stand_ins), os.environ)
+        if items:
+            server = StandInServer(items).start()
+            spec = {s.credential: {"url": server.url(s.credential), "tasks": sorted(stand_ins[s.credential])}
+                    for s in items}
+            env = {**os.environ, **extra, StandIns.ENV: json.dumps(spec)}
+            notes = [f"{s.credential} calls of the demo's task(s) go through the broker to a stand-in {s.service} "
+                     f"on {server.url(s.credential)}" for s in items] + notes
+    broker = None
+    try:
+        broker = start_broker(root, db_url, env=env)
+        if server is not None and broker.proc is None:
+            notes = [f"a broker already serves this org ({broker.path}); it was not started with the demo's stand-in, "
+                     "so the demo's credential calls go where that broker's config says"]
+        if wait:
+            broker.ready()
+        yield broker, server, notes
+    finally:
+        if broker is not None:
+            broker.stop()
+        if server is not None:
+            server.stop()
+
+
 def supervise(cfg: Any, root: Path, db_url: str, argv: list[str], prepare: Callable[[], Any],
-              handoff: bool = False) -> int:
+              handoff: bool = False, stand_ins: dict[str, list[str]] | None = None,
+              say: Callable[[str], None] | None = None) -> int:
     """Run `org <argv>` as the agent host while `prepare()` does the humans' part here (it may read their
     token files); with `handoff`, the agent host gets `--prepared -` and reads prepare()'s JSON-able result
-    on its stdin (it starts at once and warms up meanwhile). The broker serves the run. Returns the agent
-    host's exit code."""
+    on its stdin (it starts at once and warms up meanwhile; a dict result gets the services' remarks under
+    "services", else `say` gets them). The broker (and `stand_ins`, see run_services) serves the run.
+    Returns the agent host's exit code."""
+    with run_services(cfg, root, db_url, stand_ins) as (_broker, _server, notes):
+        return _supervise(cfg, root, db_url, argv, prepare, handoff, notes, say)
+
+
+def _supervise(cfg: Any, root: Path, db_url: str, argv: list[str], prepare: Callable[[], Any], handoff: bool,
+               notes: list[str], say: Callable[[str], None] | None) -> int:
     import json
 
     from org.identity import files
-    from org.identity.brokerclient import start_broker
 
-    broker = start_broker(root, db_url)
     home = tempfile.mkdtemp(prefix="org-agent-host-")
     r, w = os.pipe()
     try:
@@ -84,6 +133,11 @@ def supervise(cfg: Any, root: Path, db_url: str, argv: list[str], prepare: Calla
         os.close(r)
         r = -1
         state = prepare()
+        if handoff and isinstance(state, dict):
+            state["services"] = notes
+        elif say is not None:
+            for n in notes:
+                say(n)
         if handoff:
             assert proc.stdin is not None
             with contextlib.suppress(BrokenPipeError):
@@ -104,7 +158,6 @@ def supervise(cfg: Any, root: Path, db_url: str, argv: list[str], prepare: Calla
         if proc is not None and proc.poll() is None:
             proc.kill()
             proc.wait()
-        broker.stop()
         with contextlib.suppress(OSError):
             shutil.rmtree(home)
 

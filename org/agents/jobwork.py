@@ -1,6 +1,8 @@
 """One job, start to finish, for a built-in agent: what it is told, the paced model call, the actions it
-asks for (each through the bus's `act`, i.e. decide() and the audit log), the submission, the ledger,
-and the budget ceilings. Called by the dispatcher's workers; never raises for model trouble.
+asks for (each through decide() and the audit log: `credential.use` through the credential broker, which
+decides, resolves the secret and makes the call; every other action through the bus's `act`), the
+submission, the ledger, and the budget ceilings. Called by the dispatcher's workers; never raises for model
+trouble.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from typing import Any
 from org.agents.agent import AgentResult, LaneAgent
 from org.agents.families import check_actor
 from org.agents.prompts import WorkItem, role_of
+from org.agents.story import call_text
 from org.bus.usage import UNKNOWN_SPEND
 from org.engine.policy import decide
+from org.errors import Denied, NeedsApproval, OrgError
 
-__all__ = ["JobOutcome", "JobRunner", "executes_actions"]
+__all__ = ["JobOutcome", "JobRunner", "executes_actions", "call_text"]
 
 
 @dataclass
@@ -72,13 +76,15 @@ def _plan_gate(cfg: Any, workflow: str, gate: str) -> str | None:
 class JobRunner:
     """Shared, thread-safe pieces for running jobs; each call gets the worker's own BusPort."""
 
-    def __init__(self, cfg: Any, endpoints: dict, pacer: Any, adrs: Any, redact: Any, note: Any = None) -> None:
+    def __init__(self, cfg: Any, endpoints: dict, pacer: Any, adrs: Any, redact: Any, note: Any = None,
+                 broker: Any = None) -> None:
         self.cfg = cfg
         self.endpoints = endpoints
         self.pacer = pacer
         self.adrs = adrs
         self.redact = redact
         self.note = note or (lambda *_a, **_k: None)
+        self.broker = broker  # org.identity.brokerclient.BrokerUse: how credential.use reaches the broker
 
     # -- what the agent is told --------------------------------------------------------------------
     def item(self, port: Any, claim: Any) -> WorkItem:
@@ -162,6 +168,11 @@ class JobRunner:
                 if o.actions:
                     content += "\nactions: " + json.dumps([a.model_dump() for a in o.actions], sort_keys=True)
             verdict, note = "pass", o.summary + refs
+            calls = [a["call"] for a in out.actions if a.get("call")]
+            if calls:  # what the services answered (through the broker, scrubbed), for the timeline
+                content += "\nservice calls (made by the credential broker):\n" + "\n".join(
+                    f"- {call_text(c)}: {c['answer']}" for c in calls)
+                note += " [" + "; ".join(call_text(c) for c in calls) + "]"
             if blocked:
                 verdict, note = "fail", f"could not carry it out: {blocked}"
             kw = {"note": note, "content": content}
@@ -187,6 +198,11 @@ class JobRunner:
                 d = decide(self.cfg, actor, a.action, {**attrs, **(claim.attributes or {})})
                 out.actions.append({"action": a.action, "outcome": d.outcome, "rules": d.rule_ids, "dry_run": True})
                 continue
+            if a.action == "credential.use":
+                why = self._use_credential(port, claim, actor, a, attrs, execute, out)
+                if why and execute:
+                    blocked.append(f"credential.use: {why}")
+                continue
             r = port.act(a.action, actor, claim.task, attrs, token=claim.token)
             d = r.get("decision") or {}
             rules = [h.get("id") for h in d.get("rules", []) if isinstance(h, dict)] or list(d.get("rule_ids", []))
@@ -195,6 +211,80 @@ class JobRunner:
             if d.get("outcome") != "allow" and execute:
                 blocked.append(f"{a.action}: {d.get('reason', 'refused')}")
         return "; ".join(blocked)
+
+    def _use_credential(self, port: Any, claim: Any, actor: str, a: Any, attrs: dict, execute: bool,
+                        out: JobOutcome) -> str:
+        """A credential.use through the credential broker, with the job token: the broker runs decide()
+        (RED-CREDENTIAL-REUSE, human approvals), resolves the secret and makes the call; this agent gets the
+        status and the scrubbed answer. Records the outcome in `out.actions`; returns why it did not happen
+        or the service refused it ("" when the service answered below 400)."""
+        task_attrs = claim.attributes or {}
+        cred = str(attrs.pop("credential", None) or task_attrs.get("credential") or "")
+        service = str(attrs.pop("service", None) or task_attrs.get("service") or "")
+        rec: dict[str, Any] = {"action": a.action, "outcome": "deny", "rules": [], "reason": "", "why": a.why,
+                               "via": "broker"}
+        out.actions.append(rec)
+        call = a.call
+        if execute:  # the call carried out is the one the approved plan named, body and all
+            planned = self._planned_call(port, claim, cred, service)
+            if planned is not None and call is not None and (call.method, call.path) != (planned.method, planned.path):
+                rec["reason"] = (f"asked for {call.method} {call.path}, but the approved plan names "
+                                 f"{planned.method} {planned.path}")
+                return rec["reason"]
+            call = planned or call
+        if self.broker is None:
+            rec["reason"] = "no credential broker serves this run"
+            return rec["reason"]
+        head = port.bus.head()
+        try:
+            r = self.broker.use(claim.token, actor, credential=cred, service=service, task=claim.task,
+                                method=call.method if call else "GET", path=call.path if call else "/",
+                                body=call.body_text() if call else None, attributes=attrs or None)
+        except OrgError as exc:
+            rec["outcome"] = "needs_approval" if isinstance(exc, NeedsApproval) else "deny" if isinstance(
+                exc, Denied) else "error"
+            rec["reason"] = exc.message
+            rec["rules"] = self._decided_rules(port, claim, head)
+            return exc.message + (f" ({', '.join(rec['rules'])})" if rec["rules"] else "")
+        answer = " ".join(self.redact(str(r.get("body") or "")).split())
+        d = r.get("decision") or {}
+        rec.update(outcome="allow", reason=d.get("reason", ""),
+                   rules=[h.get("id") for h in d.get("rules", []) if isinstance(h, dict)] or list(d.get("rule_ids", [])))
+        rec["call"] = {"credential": cred, "service": service, "method": r.get("method"), "path": r.get("path"),
+                       "status": r.get("status"), "answer": answer[:2000], "stand_in": bool(r.get("stand_in"))}
+        if int(r.get("status") or 0) >= 400:
+            return f"{call_text(rec['call'])}: {answer[:300]}"
+        return ""
+
+    def _planned_call(self, port: Any, claim: Any, cred: str, service: str) -> Any:
+        """The service call the approved plan named for this credential and service (None: it named none)."""
+        from org.agents.outputs import ActionRequest
+
+        plan_gate = _plan_gate(self.cfg, claim.workflow, claim.gate)
+        text = port.work_result(claim.task, gate=plan_gate).get("content", "") if plan_gate else ""
+        for line in reversed(text.splitlines()):
+            if not line.startswith("actions: "):
+                continue
+            try:
+                planned = [ActionRequest.model_validate(x) for x in json.loads(line[len("actions: "):])]
+            except (ValueError, TypeError):
+                return None
+            for p in planned:
+                if p.action == "credential.use" and p.call is not None \
+                        and (p.attributes.get("credential", cred), p.attributes.get("service", service)) == (cred, service):
+                    return p.call
+            return None
+        return None
+
+    def _decided_rules(self, port: Any, claim: Any, after: int) -> list[str]:
+        """The rules of the decision the broker recorded for this job since `after` (the broker's answer to a
+        refusal is the same for every reason; the audit log, which this runtime reads anyway, has the rule)."""
+        try:
+            evs = port.bus.events_since(after, task=claim.task, types=("action.decided",), limit=100)
+        except OrgError:
+            return []
+        mine = [e for e in evs if (e.get("auth") or {}).get("job") == claim.job]
+        return list(mine[-1].get("rules") or []) if mine else []
 
     # -- bookkeeping ---------------------------------------------------------------------------------
     def _ledger(self, port: Any, claim: Any, actor: str, ep: Any, res: AgentResult, out: JobOutcome) -> None:

@@ -18,11 +18,11 @@ import threading
 import time
 from dataclasses import asdict, dataclass, fields
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 from org.agents.localwriter import compose, unit
 
-__all__ = ["LocalModelConfig", "LocalModelServer", "main"]
+__all__ = ["LocalModelConfig", "LocalModelServer", "BackgroundServer", "main"]
 
 
 @dataclass
@@ -67,8 +67,38 @@ class _Bucket:
         return (need - self.level) / self.rate
 
 
-class LocalModelServer:
+class BackgroundServer:
+    """An HTTP server (`self._httpd`) served by a daemon thread: start, stop, and `with` for both."""
+
+    thread_name = "org-http"
+    _httpd: ThreadingHTTPServer
+    _thread: threading.Thread | None = None
+
+    def start(self) -> Self:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=self.thread_name, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is None:
+            return
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+        self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+class LocalModelServer(BackgroundServer):
     """Serve the local model on 127.0.0.1 in a background thread; `url` is the api_base for litellm."""
+
+    thread_name = "org-local-model"
 
     def __init__(self, config: LocalModelConfig | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
         self.config = config or LocalModelConfig()
@@ -141,26 +171,6 @@ class LocalModelServer:
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}/v1"
-
-    def start(self) -> LocalModelServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="org-local-model", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread is None:
-            return
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
-        self._thread = None
-
-    def __enter__(self) -> LocalModelServer:
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
 
     def _count(self, key: str) -> None:
         self.counts[key] = self.counts.get(key, 0) + 1

@@ -180,8 +180,20 @@ def _plan(r: Request, cfg: Any) -> dict:
                  f"Run {action} on {where}{cred}.",
                  "Verify health checks; roll back on failure."]
         summary = f"Plan for: {r.title} ({action} on {where})."
-    return {"summary": summary, "steps": steps, "adrs_cited": r.adrs[:2],
-            "actions": [{"action": action, "attributes": attrs, "why": f"the task asks for it: {r.title}"}]}
+    act = {"action": action, "attributes": attrs, "why": f"the task asks for it: {r.title}"}
+    if action == "credential.use":
+        act["call"] = _service_call(str(a.get("service", "")), r.title)
+    return {"summary": summary, "steps": steps, "adrs_cited": r.adrs[:2], "actions": [act]}
+
+
+def _service_call(service: str, title: str) -> dict:
+    """The request a careful operator names for the broker to make: Jira's create-issue for a ticket, else a
+    harmless read of the service's root."""
+    if service == "jira":
+        return {"method": "POST", "path": "/rest/api/2/issue",
+                "body": {"fields": {"project": {"key": "REL"}, "summary": title, "issuetype": {"name": "Task"},
+                                    "description": "Filed by the org operator lane through the credential broker."}}}
+    return {"method": "GET", "path": "/"}
 
 
 def _review(r: Request, cfg: Any, model: str, security: bool) -> dict:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 __all__ = [
     "ActionRequest",
+    "ServiceCall",
     "Finding",
     "BuilderOutput",
     "PlanOutput",
@@ -30,6 +31,19 @@ class _Out(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+class ServiceCall(_Out):
+    """The HTTP request the credential broker makes on the service for a credential.use, with the secret it
+    alone holds; the agent gets back the status and the answer (scrubbed), never the secret."""
+
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "GET"
+    path: str = Field(default="/", max_length=2000, pattern=r"^/([^/\s]\S*)?$",
+                      description="Path on the service (no scheme or host), e.g. /rest/api/2/issue.")
+    body: str | dict[str, Any] | None = Field(default=None, description="Request body: JSON text or an object.")
+
+    def body_text(self) -> str | None:
+        return json.dumps(self.body, sort_keys=True) if isinstance(self.body, dict) else self.body
+
+
 class ActionRequest(_Out):
     """An action the agent asks to take. It names credentials; it never carries a secret. Every request
     goes through decide() like anyone else's, and is recorded."""
@@ -39,6 +53,8 @@ class ActionRequest(_Out):
     attributes: dict[str, Scalar] = Field(default_factory=dict,
                                           description="Attributes of the action, e.g. credential, service, environment, via.")
     why: str = Field(default="", max_length=500, description="One sentence: why this action is needed.")
+    call: ServiceCall | None = Field(default=None, description="For credential.use: the request on the service "
+                                                               "that the broker makes with the credential.")
 
 
 class Finding(_Out):

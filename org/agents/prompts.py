@@ -84,7 +84,10 @@ class Redactor:
     _KEY_NAMES = re.compile(r"(API_KEY|_TOKEN|_SECRET|SECRET_|PASSWORD)", re.I)
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._secrets = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
+        from org.bus.redact import Redactor as Values
+
+        # in any letter case and the encodings a secret is echoed in (org.bus.redact.variants)
+        self._values = Values(unnamed={s for s in secrets if s and len(s) >= 6})
 
     @classmethod
     def for_org(cls, cfg: Any, environ: dict[str, str] | None = None) -> Redactor:
@@ -102,10 +105,7 @@ class Redactor:
         return cls(values)
 
     def __call__(self, text: str) -> str:
-        for s in self._secrets:
-            if s in text:
-                text = text.replace(s, "[redacted]")
-        return text
+        return self._values.values(text)
 
 
 def _system(actor: str, lane: Any, role: Role, item: WorkItem) -> str:

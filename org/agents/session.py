@@ -72,7 +72,14 @@ class AgentSession:
             self.pacer = Pacer(self.store, lim)
             self.redact = Redactor.for_org(cfg, self.env)
             self.adrs = AdrSource(cfg.root, cfg)
-            self.runner = JobRunner(cfg, self.endpoints, self.pacer, self.adrs, self.redact, note=self.note)
+            from org.agents.host import in_agent_host
+            from org.identity.brokerclient import BrokerUse
+
+            # credential.use goes to this org's broker (a supervisor starts one beside the agent host: give it
+            # a moment to answer at first)
+            broker = BrokerUse(cfg.root, db_url, wait_s=20.0 if in_agent_host() else 0.0)
+            self.runner = JobRunner(cfg, self.endpoints, self.pacer, self.adrs, self.redact, note=self.note,
+                                    broker=broker)
             # Identity: on a fresh database the humans' own token files first (trust on first use, ADR 0058,
             # so `org approve --as HUMAN` and the TUI just work), then short-lived principal tokens for this
             # run's agents, held in memory and revoked on close.

@@ -3,12 +3,14 @@ one line per thing a person would want to see, without the plumbing (leases, rea
 
 from __future__ import annotations
 
+import json
+import re
 import sys
 import threading
 from collections.abc import Callable
 from typing import Any, TextIO
 
-__all__ = ["Narrator", "line_for"]
+__all__ = ["Narrator", "line_for", "call_text"]
 
 _SYMBOLS = {"new": "+", "work": ">", "pass": "ok", "changes": "<-", "rework": "<-", "deny": "XX", "wait": "..",
             "done": "OK", "escalated": "!!", "allow": "ok", "info": " -"}
@@ -18,6 +20,23 @@ _UNICODE = {"new": "●", "work": "✎", "pass": "✓", "changes": "↩", "rewor
 
 def _short(rev: Any) -> str:
     return str(rev)[:8] if rev else "-"
+
+
+def call_text(c: dict) -> str:
+    """One service call made by the broker, as the story, the timeline notes and `org run` tell it:
+    'jira POST /rest/api/2/issue -> 201 REL-1 (a stand-in jira, through the broker; ...)'. `c`: credential,
+    service, method, path, status, answer (the scrubbed body or its excerpt), stand_in."""
+    answer = str(c.get("answer") or "")
+    short = ""
+    try:
+        doc = json.loads(answer)
+        short = str(doc.get("key") or doc.get("id") or "") if isinstance(doc, dict) else ""
+    except ValueError:
+        m = re.search(r'"(?:key|id)":\s*"([^"]{1,40})"', answer)
+        short = m.group(1) if m else answer[:60]
+    where = "a stand-in " + str(c.get("service")) if c.get("stand_in") else str(c.get("service"))
+    return (f"{c.get('credential')} {c.get('method')} {c.get('path')} -> {c.get('status')}" + (f" {short}" if short else "")
+            + f" ({where}, through the broker; the agent never held the secret)")
 
 
 def line_for(e: dict, labels: dict[str, str], sources: Callable[[str], str]) -> tuple[str, str] | None:
@@ -58,6 +77,9 @@ def line_for(e: dict, labels: dict[str, str], sources: Callable[[str], str]) -> 
         if outcome == "needs_approval":
             return "wait", f"{who_f} asked for {what}: needs a human ({', '.join(e.get('rules') or [])})"
         return "allow", f"{who_f} {what}: allowed" + (f" (approved by {d['approved_by']})" if d.get("approved_by") else "")
+    if t == "credential.used":
+        ok = int(d.get("status") or 0) < 400
+        return ("allow" if ok else "escalated"), f"{who_f} " + call_text({**d, "answer": d.get("excerpt")})
     if t == "approval.requested":
         if d.get("kind") == "action" or d.get("action"):
             return "wait", (f"waiting for a human to approve '{d.get('action')}' on revision "

@@ -2,7 +2,9 @@
 
 Three nets, applied to every string in events, notes, results, attributes and approvals:
   1. the current values of the credentials the org declares (gates/credentials.yaml: `env:` or
-     `file:`) are replaced by `[redacted:NAME]` wherever they appear;
+     `file:`) are replaced by `[redacted:NAME]` wherever they appear, in any letter case and in the
+     encodings a service is likely to echo them in: percent-encoded (URL), JSON-escaped, hex, and
+     base64 (standard and URL-safe, alone or inside a longer base64 text such as a Basic auth header);
   2. well-known token shapes (GitHub, OpenAI/Anthropic-style keys, AWS access keys, Slack, JWTs,
      PEM private keys) and `password=...`-style assignments are replaced by `[redacted]`;
   3. values under keys named like secrets (password, secret, token, api_key, private_key...) are
@@ -13,35 +15,66 @@ The bus never resolves a credential for use; it reads their values only to scrub
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, quote_plus
 
-__all__ = ["Redactor", "SECRET_KEY", "TOKEN_ID_KEY"]
+__all__ = ["Redactor", "SECRET_KEY", "TOKEN_ID_KEY", "variants"]
 
-_PATTERNS = [
-    re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(-----END [A-Z0-9 ]*PRIVATE KEY-----|$)", re.S),
-    re.compile(r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}\b"),
-    re.compile(r"\bgithub_pat_[A-Za-z0-9_]{20,}\b"),
-    re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b"),
-    re.compile(r"\bsk-(?:ant-|proj-)?[A-Za-z0-9_-]{20,}\b"),
-    re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
-    re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}\b"),
-    re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"),
-    re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b"),
-    re.compile(r"(?i)(?<=\bbearer )[A-Za-z0-9._~+/=-]{16,}"),
-    re.compile(r"\borg[pj]_[0-9a-f]{16}_[0-9a-f]{64}\b"),  # org's own principal and job tokens
+# Token shapes, each with the lower-case substrings one of which a match must contain: a pattern runs only
+# over a text that holds one of its hints (a cheap substring screen; most large texts skip most patterns).
+_PATTERNS: list[tuple[tuple[str, ...], re.Pattern]] = [
+    (("-----begin",), re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(-----END [A-Z0-9 ]*PRIVATE KEY-----|$)", re.S)),
+    (("ghp_", "gho_", "ghu_", "ghs_", "ghr_"), re.compile(r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}\b")),
+    (("github_pat_",), re.compile(r"\bgithub_pat_[A-Za-z0-9_]{20,}\b")),
+    (("glpat-",), re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b")),
+    (("sk-",), re.compile(r"\bsk-(?:ant-|proj-)?[A-Za-z0-9_-]{20,}\b")),
+    (("akia", "asia"), re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
+    (("xox",), re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}\b")),
+    (("aiza",), re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
+    (("eyj",), re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b")),
+    (("bearer ",), re.compile(r"(?i)(?<=\bbearer )[A-Za-z0-9._~+/=-]{16,}")),
+    (("orgp_", "orgj_"), re.compile(r"\borg[pj]_[0-9a-f]{16}_[0-9a-f]{64}\b")),  # org's own principal and job tokens
+    (("passw", "pwd", "secret", "key", "token"),
+     re.compile(r"(?i)(?=[apst])\b(password|passwd|pwd|secret|api[_-]?key|access[_-]?key|private[_-]?key|auth[_-]?token|"
+                r"token)(\s*[:=]\s*)([^\s'\",;]{6,})")),
 ]
-_ASSIGN = re.compile(r"(?i)\b(password|passwd|pwd|secret|api[_-]?key|access[_-]?key|private[_-]?key|auth[_-]?token|"
-                     r"token)(\s*[:=]\s*)([^\s'\",;]{6,})")
-# Cheap substring screen: only strings containing one of these go through the regular expressions.
-_HINTS = ("-----begin", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "sk-", "akia", "asia", "xox",
-          "aiza", "eyj", "bearer", "passw", "pwd", "secret", "key", "token")
+_ASSIGNMENT = _PATTERNS[-1][1]
+_B64_MIN = 8  # a base64 fragment shorter than this (6 bytes of the secret) would match too much by chance
+
+
+def _b64_cores(raw: bytes) -> set[str]:
+    """The base64 text of `raw` wherever it sits in a longer base64 stream: for each of the three byte
+    alignments, the 4-character groups made of its bytes alone (groups shared with the bytes around it
+    differ from stream to stream and are left out), in the standard and the URL-safe alphabet; plus the
+    whole encoding of `raw` on its own, with and without its padding."""
+    whole = base64.b64encode(raw).decode()
+    out = {whole, whole.rstrip("=")}
+    for lead in (0, 1, 2):
+        enc = base64.b64encode(b"\0" * lead + raw).decode()
+        start = 4 if lead else 0
+        full = (len(raw) - (3 - lead) % 3) // 3  # groups holding only the secret's bytes
+        out.add(enc[start:start + 4 * full])
+    out |= {c.replace("+", "-").replace("/", "_") for c in out}
+    return {c for c in out if len(c) >= _B64_MIN}
+
+
+def variants(value: str) -> tuple[set[str], set[str]]:
+    """(case-insensitive, case-sensitive) texts under which `value` may appear: the value itself in any
+    letter case, percent-encoded, JSON-escaped and hex (their letters' case varies by encoder), and its
+    base64 forms (case matters there, or short fragments would match by chance)."""
+    js = json.dumps(value)[1:-1]
+    ci = {value, quote(value, safe=""), quote_plus(value), js, js.replace("/", "\\/"), value.encode().hex()}
+    return {v for v in ci if v}, _b64_cores(value.encode())
+
+
 SECRET_KEY = re.compile(r"(?i)(^|[_.-])(password|passwd|secret|api[_-]?key|access[_-]?key|private[_-]?key|"
                         r"auth[_-]?token|token|credential[_-]?value|client[_-]?secret)$")
-
 TOKEN_ID_KEY = re.compile(r"(?i)(^|[_.-])token[_-]?id$")
 _TOKEN_ID = re.compile(r"^[0-9a-f]{16}$")  # the public id of an org token (org.identity.tokens)
 
@@ -49,10 +82,20 @@ _TOKEN_ID = re.compile(r"^[0-9a-f]{16}$")  # the public id of an org token (org.
 class Redactor:
     """Scrubs known secret values, token shapes and secret-named fields from anything JSON-like."""
 
-    def __init__(self, known: Mapping[str, str] | None = None) -> None:
-        # Longest first, so a secret that contains another is replaced whole.
-        self._known = sorted(((v, k) for k, v in (known or {}).items() if v and len(v) >= 4),
-                             key=lambda kv: -len(kv[0]))
+    def __init__(self, known: Mapping[str, str] | None = None, unnamed: Iterable[str] = ()) -> None:
+        # Longest first, so a secret that contains another is replaced whole. Each entry: (needle as
+        # screened, case-insensitive?, name); the lower-case text is screened for case-insensitive ones.
+        # `unnamed` values are replaced by a bare "[redacted]".
+        found: dict[tuple[str, bool], str] = {}
+        for name, v in [*(known or {}).items(), *(("", u) for u in unnamed)]:
+            if not v or len(v) < 4:
+                continue
+            ci, cs = variants(v)
+            for x in ci:
+                found.setdefault((x.lower(), True), name)
+            for x in cs:
+                found.setdefault((x, False), name)
+        self._known = sorted(((n, ci, name) for (n, ci), name in found.items()), key=lambda t: -len(t[0]))
 
     @classmethod
     def for_credentials(cls, credentials: Mapping[str, Any] | None, environ: Mapping[str, str] | None = None) -> Redactor:
@@ -75,14 +118,29 @@ class Redactor:
                     known[name + " "] = value
         return cls(known)
 
+    def _values(self, s: str) -> tuple[str, str]:
+        """Net 1: the known values, in every variant; returns (text, its lower-case form)."""
+        low = s.lower() if self._known or len(s) >= 10 else s
+        for needle, ci, name in self._known:
+            if needle in (low if ci else s):
+                label = f"[redacted:{name.strip()}]" if name.strip() else "[redacted]"
+                s = (re.sub(re.escape(needle), lambda _m, lab=label: lab, s, flags=re.I) if ci
+                     else s.replace(needle, label))
+                low = s.lower()
+        return s, low
+
+    def values(self, s: str) -> str:
+        """Only the known values replaced (in every variant), no token shapes: for text whose other
+        contents must stay as they are, e.g. a model's prompt."""
+        return self._values(s)[0] if self._known else s
+
     def text(self, s: str) -> str:
-        for value, name in self._known:
-            if value in s:
-                s = s.replace(value, f"[redacted:{name.strip()}]")
-        if len(s) >= 10 and any(h in s.lower() for h in _HINTS):
-            for pat in _PATTERNS:
-                s = pat.sub("[redacted]", s)
-            s = _ASSIGN.sub(lambda m: f"{m.group(1)}{m.group(2)}[redacted]", s)
+        s, low = self._values(s)
+        if len(s) >= 10:
+            for hints, pat in _PATTERNS:
+                if any(h in low for h in hints):
+                    s = (pat.sub(lambda m: f"{m.group(1)}{m.group(2)}[redacted]", s) if pat is _ASSIGNMENT
+                         else pat.sub("[redacted]", s))
         return s
 
     def value(self, v: Any, key: str | None = None) -> Any:

@@ -138,6 +138,13 @@ def summarize(e: dict) -> str:
         return f"{who} {t.split('.')[1]} {d.get('scope')} {d.get('target')}" + _note(d)
     if t == "escalation.opened":
         return f"escalation #{d.get('approval')} opened for the {e.get('lane')} lane"
+    if t == "credential.used":
+        where = "a stand-in " + str(d.get("service")) if d.get("stand_in") else str(d.get("service"))
+        return (f"the broker called {where} with '{d.get('credential')}' for {who} (job {e.get('job')}): "
+                f"{d.get('method')} {d.get('path')} -> {d.get('status')}" + (f" {d['excerpt']}" if d.get("excerpt") else ""))
+    if t in ("credential.refused", "credential.failed"):
+        return (f"the broker {t.split('.')[1]} '{d.get('credential')}' for {d.get('service')} asked by {who}: "
+                f"{d.get('reason') or d.get('error')}")
     return t
 
 

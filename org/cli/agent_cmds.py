@@ -37,14 +37,16 @@ def _human_tokens(cfg, o):
     return prepare
 
 
-def _supervise(cfg, o, prepare, handoff: bool = False) -> bool:
+def _supervise(cfg, o, prepare, handoff: bool = False, stand_ins=None, say=None) -> bool:
     """In the user's process: do the humans' part, then run this very command as the agent host (no secrets
-    in its environment) beside a credential broker; True when that happened (its exit code is ours)."""
+    in its environment) beside a credential broker (and the demo's stand-in services, `stand_ins()`); True
+    when that happened (its exit code is ours)."""
     from org.agents.host import in_agent_host, supervise
 
     if in_agent_host():
         return False
-    code = supervise(cfg, cfg.root, o.db_url(), sys.argv[1:], prepare, handoff)
+    code = supervise(cfg, cfg.root, o.db_url(), sys.argv[1:], prepare, handoff,
+                     stand_ins=stand_ins() if stand_ins else None, say=say)
     if code:
         raise typer.Exit(code)
     return True
@@ -62,6 +64,7 @@ def run(
 ) -> None:
     """Run the built-in agents on the bus's jobs until no agent work is left (or --watch)."""
     from org.agents.demo import cost_fields, cost_text
+    from org.agents.jobwork import call_text
     from org.agents.runner import RunOptions
     from org.agents.session import AgentSession
     from org.errors import UsageError
@@ -73,7 +76,10 @@ def run(
         if n not in agent_lanes:
             raise UsageError(f"'{n}' is not an agent lane (agent lanes: {', '.join(agent_lanes)})")
     lim = _limits(limit)
-    if _supervise(cfg, o, _human_tokens(cfg, o)):
+    from org.agents.demo import stand_ins_in_db
+
+    if _supervise(cfg, o, _human_tokens(cfg, o), stand_ins=lambda: stand_ins_in_db(cfg, o.db_url()),
+                  say=lambda s: err(f"org run: {s}")):
         return
 
     def note(kind: str, text: str) -> None:
@@ -86,6 +92,9 @@ def run(
         cost = f" ${j.cost_usd:.4f}" if j.calls else ""
         extra = f" - {j.detail}" if j.detail and j.status != "submitted" else ""
         err(f"  {what:24} {j.actor:12} {j.status:9} {j.verdict or '':7}{cost}{extra}")
+        for a in j.actions:
+            if a.get("call"):
+                err(f"  {'':24} {call_text(a['call'])}")
 
     with AgentSession(cfg, o.db_url(), note=note, limits=lim, human_files=False) as s:
         places = sorted(set(s.where().values()))
@@ -107,6 +116,8 @@ def run(
             "tokens_out": report.tokens_out, "unpriced_calls": report.unpriced_calls,
             **cost_fields(report.cost_usd, report.calls, report.unpriced_calls, done), "tasks_done": done,
             "awaiting_approval": [t["task"] for t in waiting], "failures": report.failures, "budget": report.budget,
+            "credential_calls": [{"task": a["task"], "actor": a["actor"], **a["call"]} for a in report.actions
+                                 if a.get("call")],
             "benched": report.benched, "pacer": report.pacer, "wall_s": round(report.wall_s, 2)}
 
     def human() -> str:
@@ -143,7 +154,9 @@ def demo(
     def prepare() -> dict:
         return prepare_demo(cfg, o.db_url(), lambda s="": print(s, file=out, flush=True))
 
-    if _supervise(cfg, o, prepare, handoff=True):
+    from org.agents.demo import demo_stand_ins
+
+    if _supervise(cfg, o, prepare, handoff=True, stand_ins=lambda: demo_stand_ins(cfg)):
         return
     if prepared == "-":  # the supervisor files the tasks meanwhile; litellm's ~2 s import overlaps with it
         import threading

@@ -83,7 +83,35 @@ def eligibility(cfg: OrgConfig, state: TaskState, actor: str, gate: str) -> Elig
                                           "needs another family", "ORG-CROSS-VENDOR")
     if kind == "approval" and not who.is_human:
         return Eligibility(False, "approvals are given only by humans", "ORG-HUMAN-APPROVAL")
+    if kind == "work" and actor not in state.authors:
+        voided = _voids_passed_review(cfg, state, actor)
+        if voided:
+            return Eligibility(False, f"{actor} would become an author and void the counting review(s) at '{voided}' "
+                                      "(separation of duties, cross-vendor); another member takes this work",
+                               "ORG-CROSS-VENDOR")
     return _ELIGIBLE
+
+
+def _voids_passed_review(cfg: OrgConfig, state: TaskState, actor: str) -> str | None:
+    """The passed review or approval gate that would fall short of its quorum if `actor` became an author
+    (e.g. an operator carrying out a plan that a reviewer of its own family passed): every author's family
+    counts against cross-vendor reviews at the terminal re-check, so such work could only end escalated."""
+    specs = memo.gates(cfg, state.workflow)
+    probe: TaskState | None = None
+    for g, gs in state.gates.items():
+        spec = specs.get(g)
+        if gs.status != "passed" or spec is None or spec.kind not in ("review", "approval") or not gs.reviews:
+            continue
+        if len(valid_reviews(cfg, state, g, gs.revision)) < spec.quorum:
+            continue  # short already, not this claim's doing (the terminal re-check reports it)
+        if probe is None:  # `state` with `actor` among the authors, sharing everything else: a read-only probe
+            probe = object.__new__(state.__class__)
+            probe.__dict__.update(state.__dict__)
+            probe.authors = {*state.authors, actor}
+            probe.author_families = {*state.author_families, family_of_actor(cfg, actor)}
+        if len(valid_reviews(cfg, probe, g, gs.revision)) < spec.quorum:
+            return g
+    return None
 
 
 _SAME_FAMILY: dict[tuple[str, str], Eligibility] = {}

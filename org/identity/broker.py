@@ -9,6 +9,10 @@ rules open a human approval) -> resolve the secret from its env var or file -> c
 `<url><path>` without following redirects -> return status and body, scrubbed of every known secret.
 Every refusal for a credential or service that is unknown, unusable or not allowed gives the same
 answer (exit 4, one fixed message); only the audit log records which rule or fault it was.
+
+Stand-ins (`StandIns`): the supervisor of `org demo` / `org run` may point a credential at a local
+stand-in service (loopback only) for the tasks the demo filed (by their idempotency keys), so the
+demo's credential-bearing task makes a real authenticated call without the org's YAML naming a URL.
 """
 
 from __future__ import annotations
@@ -26,11 +30,12 @@ from org.bus.redact import Redactor
 from org.errors import Denied, NeedsApproval, Paused, UsageError
 from org.identity.guard import Guard, acting
 
-__all__ = ["Broker", "Secrets", "REFUSED", "METHODS", "MAX_BODY"]
+__all__ = ["Broker", "Secrets", "StandIns", "REFUSED", "METHODS", "MAX_BODY", "EXCERPT"]
 
 REFUSED = "the broker refused this request"
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 MAX_BODY = 1024 * 1024
+EXCERPT = 160  # characters of the scrubbed answer kept in the credential.used event
 _PATH = re.compile(r"^/(?!/)[A-Za-z0-9._~!$&'()*+,;=:%/?-]{0,2000}$")
 
 
@@ -47,13 +52,18 @@ _OPENER = urllib.request.build_opener(_NoRedirect, urllib.request.ProxyHandler({
 class Broker:
     """Uses credentials on behalf of authenticated principals, after decide() allows it."""
 
-    def __init__(self, bus, guard: Guard | None = None, secrets: Secrets | None = None) -> None:
+    def __init__(self, bus, guard: Guard | None = None, secrets: Secrets | None = None,
+                 stand_ins: StandIns | None = None) -> None:
         self.bus = bus
         self.guard = guard or Guard(bus)
         self.secrets = secrets or Secrets()
+        self.stand_ins = stand_ins or StandIns()
 
     def call(self, token: str | None, *, credential: str, service: str, task: str, as_: str | None = None,
-             method: str = "GET", path: str = "/", body: str | None = None, timeout: float = 10.0) -> dict:
+             method: str = "GET", path: str = "/", body: str | None = None, timeout: float = 10.0,
+             attributes: dict | None = None) -> dict:
+        """`attributes`: further attributes of the action (e.g. environment, irreversible) for decide(); the
+        credential and the service are always the ones named."""
         g = self.guard
         p = g.principal(token, as_=as_, command="credential use", job_ok=True)
         g.may_act(p, "credential.use", task, "credential use")
@@ -62,8 +72,9 @@ class Broker:
             raise UsageError(f"--method is one of {', '.join(METHODS)}, not '{method}'")
         if not _PATH.match(path or ""):
             raise UsageError("--path is a path on the service, starting with a single '/' (no scheme or host)")
+        attrs = {**(attributes or {}), "credential": credential, "service": service}
         with acting(p):
-            r = self.bus.act("credential.use", p.actor, task, {"credential": credential, "service": service})
+            r = self.bus.act("credential.use", p.actor, task, attrs)
         d = r["decision"]
         if d["outcome"] == "deny":
             raise Denied(REFUSED)
@@ -71,14 +82,17 @@ class Broker:
             raise NeedsApproval(f"using a credential on {r['task']} needs a human's approval first (request "
                                 f"#{r['approval']}): org approve {r['task']} --as HUMAN --action credential.use",
                                 approval=r["approval"], task=r["task"])
-        spec = self._spec(r["task"], credential, service, d)
+        spec, idem = self._spec(r["task"], credential, service, d)
+        base = self.stand_ins.url(credential, idem) if spec is not None else None
+        stand_in = base is not None
+        base = base or (spec.url if spec is not None else None)
         secret = self.secrets.resolve(spec) if spec is not None else None
-        if spec is None or not secret or not spec.url or any(c in secret for c in "\r\n\x00"):
+        if spec is None or not secret or not base or any(c in secret for c in "\r\n\x00"):
             why = ("not the decided credential" if spec is None else "no secret available" if not secret
-                   else "no url declared" if not spec.url else "malformed secret")
+                   else "no url declared" if not base else "malformed secret")
             self._record(p, r["task"], "credential.refused", credential, service, {"reason": why})
             raise Denied(REFUSED)
-        url = spec.url.rstrip("/") + path
+        url = base.rstrip("/") + path
         req = urllib.request.Request(url, data=body.encode() if body is not None else None, method=method)
         req.add_header(spec.header, f"{spec.scheme} {secret}" if spec.scheme else secret)
         red = Redactor({credential: secret, **self.secrets.known(self.bus.config())})
@@ -96,25 +110,28 @@ class Broker:
         text = red.text(raw[:MAX_BODY].decode("utf-8", errors="replace"))
         out = {"ok": status < 400, "task": r["task"], "credential": credential, "service": service, "method": method,
                "path": red.text(path), "status": status, "body": text, "truncated": len(raw) > MAX_BODY,
-               "elapsed_ms": round((time.monotonic() - started) * 1000, 1), "decision": d}
+               "elapsed_ms": round((time.monotonic() - started) * 1000, 1), "decision": d, "stand_in": stand_in}
         self._record(p, r["task"], "credential.used", credential, service,
-                     {"method": method, "path": path, "status": status, "bytes": len(raw),
-                      "response_sha256": hashlib.sha256(raw).hexdigest()})
+                     {"method": method, "path": red.text(path), "status": status, "bytes": len(raw),
+                      "response_sha256": hashlib.sha256(raw).hexdigest(), "excerpt": " ".join(text[:EXCERPT].split()),
+                      **({"stand_in": True} if stand_in else {})})
         return out
 
     def _spec(self, task: str, credential: str, service: str, d: dict):
-        """The credential the decision was about, from the task's pinned policy (None: not the one asked for)."""
+        """(the credential the decision was about, from the task's pinned policy (None: not the one asked for),
+        the task's idempotency key)."""
         attrs = d.get("attributes") or {}
         if attrs.get("credential") != credential or attrs.get("service") != service:
-            return None  # the task's own attributes pinned another credential or service
+            return None, None  # the task's own attributes pinned another credential or service
         ctx = self.bus.ctx
 
         def fn(tx):
             row = ctx.task_row(tx, task)
-            return ctx.pinned(tx, row.config_hash)
+            return ctx.pinned(tx, row.config_hash), row.idempotency_key
 
-        spec = self.bus.store.read(fn).credentials.get(credential)
-        return spec if spec is not None and spec.service == service else None
+        pinned, idem = self.bus.store.read(fn)
+        spec = pinned.credentials.get(credential)
+        return (spec if spec is not None and spec.service == service else None), idem
 
     def _record(self, p, task: str, type_: str, credential: str, service: str, data: dict) -> None:
         ctx = self.bus.ctx
@@ -171,3 +188,46 @@ class Secrets:
             if v:
                 out[name] = v
         return out
+
+
+_LOOPBACK = re.compile(r"^http://127\.0\.0\.1:[0-9]{1,5}(/[A-Za-z0-9._-]+)*/?$")
+
+
+class StandIns:
+    """Per-credential stand-in services the broker's supervisor set up for one run (`org demo`, and `org run`
+    on the demo's database): {credential: {"url": "http://127.0.0.1:PORT/...", "tasks": [idempotency keys]}}.
+    Only loopback URLs are accepted, and only for the tasks named (by the idempotency key they were filed
+    with), so a stand-in never receives another task's call and a secret never leaves the machine for it."""
+
+    ENV = "ORG_BROKER_STAND_INS"
+
+    def __init__(self, spec: dict | None = None) -> None:
+        self.spec: dict[str, tuple[str, frozenset[str]]] = {}
+        for name, v in (spec or {}).items():
+            url, keys = (v or {}).get("url"), (v or {}).get("tasks")
+            if not isinstance(url, str) or not _LOOPBACK.match(url) or not isinstance(keys, list) \
+                    or not all(isinstance(k, str) and k for k in keys):
+                raise UsageError(f"{self.ENV}: the stand-in for '{name}' needs a loopback url "
+                                 "(http://127.0.0.1:PORT/...) and the idempotency keys of its tasks")
+            self.spec[str(name)] = (url, frozenset(keys))
+
+    @classmethod
+    def from_env(cls, environ: dict | None = None) -> StandIns:
+        """From (and out of) the environment the supervisor started the broker with."""
+        import json
+
+        env = os.environ if environ is None else environ
+        raw = env.pop(cls.ENV, None)
+        if not raw:
+            return cls()
+        try:
+            return cls(json.loads(raw))
+        except (ValueError, AttributeError):
+            raise UsageError(f"{cls.ENV}: not a JSON object of stand-ins") from None
+
+    def url(self, credential: str, idempotency_key: str | None) -> str | None:
+        hit = self.spec.get(credential)
+        return hit[0] if hit is not None and idempotency_key in hit[1] else None
+
+    def __bool__(self) -> bool:
+        return bool(self.spec)

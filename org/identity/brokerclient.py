@@ -27,7 +27,8 @@ from typing import Any
 
 from org.errors import Conflict, Denied, IntegrityError, NeedsApproval, NotFound, OrgError, Paused, UsageError
 
-__all__ = ["socket_path", "request", "call", "alive", "BrokerDown", "BrokerProcess", "start_broker", "MAX_LINE"]
+__all__ = ["socket_path", "request", "call", "alive", "BrokerDown", "BrokerProcess", "start_broker", "MAX_LINE",
+           "BrokerUse"]
 
 MAX_LINE = 4 * 1024 * 1024
 _UNIX_MAX = 100  # sun_path holds 108 bytes on Linux; keep a margin
@@ -162,3 +163,25 @@ def start_broker(root: Path | str, db_url: str, env: dict[str, str] | None = Non
 
 def call(root: Path | str, db_url: str, req: dict, *, timeout: float = 30.0) -> Any:
     return request(socket_path(root, db_url), req, timeout=timeout)
+
+
+class BrokerUse:
+    """How a built-in agent uses a credential: one `use` request to this org's broker with its job token; it
+    gets back status and a scrubbed body, never the secret. `wait_s`: how long to keep retrying while no
+    broker answers yet (a supervisor starts one beside the agent host, and it may still be starting)."""
+
+    def __init__(self, root: Path | str, db_url: str, *, wait_s: float = 0.0, timeout: float = 60.0) -> None:
+        self.root, self.db_url, self.wait_s, self.timeout = root, db_url, wait_s, timeout
+
+    def use(self, token: str, as_: str, *, credential: str, service: str, task: str, method: str = "GET",
+            path: str = "/", body: str | None = None, attributes: dict | None = None) -> dict:
+        req = {"op": "use", "token": token, "as": as_, "credential": credential, "service": service, "task": task,
+               "method": method, "path": path, "body": body, "attributes": attributes or None}
+        deadline = time.monotonic() + self.wait_s
+        while True:
+            try:
+                return call(self.root, self.db_url, req, timeout=self.timeout)
+            except BrokerDown:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.1)

@@ -37,6 +37,7 @@ __all__ = ["BrokerDaemon"]
 READ_TIMEOUT_S = 10.0  # a connection that has not sent its request line by then is dropped
 _USE_FIELDS = {"token": False, "credential": True, "service": True, "task": True, "as": False, "method": False,
                "path": False, "body": False}
+_SCALARS = (str, int, float, bool)
 
 
 class _TokenOnly(Guard):
@@ -78,11 +79,12 @@ class BrokerDaemon:
     """One org's broker: secrets in memory, a pool of bus connections, a threaded Unix-socket server."""
 
     def __init__(self, root: Path, db_url: str, cfg: Any, *, socket_file: Path | None = None,
-                 allow_uids: tuple[int, ...] = (), read_timeout: float = READ_TIMEOUT_S) -> None:
-        from org.identity.broker import Secrets
+                 allow_uids: tuple[int, ...] = (), read_timeout: float = READ_TIMEOUT_S, stand_ins: Any = None) -> None:
+        from org.identity.broker import Secrets, StandIns
 
         self.root, self.db_url, self.cfg = root, db_url, cfg
         self.secrets = Secrets.take(cfg)  # out of os.environ: nothing this process starts inherits them
+        self.stand_ins = stand_ins if stand_ins is not None else StandIns.from_env()
         self.path = socket_file or socket_path(root, db_url, create=True)
         self.uids = {os.getuid(), *allow_uids}
         self.read_timeout = read_timeout
@@ -125,11 +127,16 @@ class BrokerDaemon:
             v = req.get(k)
             if (v is None and required) or (v is not None and not isinstance(v, str)):
                 raise UsageError(f"'{k}' is {'a required' if required else 'an optional'} string")
+        attrs = req.get("attributes")
+        if attrs is not None and not (isinstance(attrs, dict) and all(
+                isinstance(k, str) and isinstance(v, _SCALARS) for k, v in attrs.items())):
+            raise UsageError("'attributes' is an optional object of scalar values")
         bus = self._bus()
         try:
-            out = Broker(bus, _TokenOnly(bus), self.secrets).call(
+            out = Broker(bus, _TokenOnly(bus), self.secrets, self.stand_ins).call(
                 req.get("token"), credential=req["credential"], service=req["service"], task=req["task"],
-                as_=req.get("as"), method=req.get("method") or "GET", path=req.get("path") or "/", body=req.get("body"))
+                as_=req.get("as"), method=req.get("method") or "GET", path=req.get("path") or "/", body=req.get("body"),
+                attributes=attrs)
         finally:
             self._pool.put(bus)
         with self._lock:
@@ -140,7 +147,7 @@ class BrokerDaemon:
         with self._lock:
             counts = dict(self.counts)
         return {"pid": os.getpid(), "root": str(self.root), "db": _safe(self.db_url), "socket": str(self.path),
-                "secrets_resolved": self.secrets.resolved, **counts}
+                "secrets_resolved": self.secrets.resolved, "stand_ins": sorted(self.stand_ins.spec), **counts}
 
     # -- serving -------------------------------------------------------------------------------
     def bind(self) -> None:

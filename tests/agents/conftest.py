@@ -18,6 +18,20 @@ def local_server():
 
 
 @pytest.fixture
+def org_env(org_copy, tmp_path, local_server):
+    """(config, database URL, environment for the local model, an open Bus) on a copy of the default org."""
+    from org.bus import Bus
+    from org.config.loader import load_org
+
+    cfg = load_org(org_copy)
+    url = f"sqlite:///{tmp_path / 'bus.db'}"
+    env = {"ORG_LOCAL_MODEL_URL": local_server.url, "ORG_MODELS": "local"}
+    bus = Bus.open(url, root=org_copy, config=cfg)
+    yield cfg, url, env, bus
+    bus.close()
+
+
+@pytest.fixture
 def endpoints(cfg, local_server):
     from org.agents.endpoints import plan_endpoints
 

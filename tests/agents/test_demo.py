@@ -3,8 +3,10 @@
 The module's fixture runs the README's main job through the real `org` with canary secrets for every
 credential in the user's environment: `org demo`, `org approve` of what waits for a human, `org run` to
 execute it; every prompt the (loopback, recording) model server receives is kept. The issue's "done when"
-is checked on that run: approvals only by humans' tokens, every agent action under its job token, and no
-canary in prompts, database files, outputs or anything the org wrote."""
+is checked on that run: approvals only by humans' tokens, every agent action under its job token, the Jira
+task carried out by the broker with the canary secret (the demo's stand-in Jira answers 201 only to the
+secret in the user's environment), and no canary in prompts, database files, outputs or anything the org
+wrote."""
 
 from __future__ import annotations
 
@@ -99,6 +101,8 @@ def test_demo_runs_and_reports(demo):
     assert out["cost_usd"] > 0 and out["unpriced_calls"] == 0
     assert out["cost_per_success_usd"] == pytest.approx(out["cost_usd"] / 3, rel=1e-3)
     assert "RED-CREDENTIAL-REUSE" in first.stderr  # with --json the live story goes to stderr
+    assert "go through the broker to a stand-in jira on http://127.0.0.1:" in first.stderr
+    assert "ORG_SECRET_JIRA: yours, from the environment" in first.stderr  # the canary: the user set it
 
 
 def test_rerun_starts_afresh_and_says_where_the_old_database_went(demo):
@@ -253,3 +257,28 @@ def test_done_when_humans_approve_agents_act_under_job_tokens_and_no_canary_anyw
     for where, data in blobs:
         for c in CANARIES.values():
             assert c.encode() not in data, f"{c} in {where}"
+
+
+def test_the_jira_task_is_carried_out_by_the_broker_with_the_canary_secret(demo):
+    """T-5's credential.use after the human's approval: the broker decided, resolved the canary and called the
+    stand-in Jira, which answers 201 only to the secret in the user's environment (401 to anything else); the
+    agent's submission carries the answer, the event the job token's identity, and the canary is nowhere."""
+    root, _, _, _, job = demo
+    run = json.loads(job["outputs"][-1].stdout)
+    assert [(c["credential"], c["method"], c["path"], c["status"], c["stand_in"]) for c in run["credential_calls"]] == [
+        ("jira", "POST", "/rest/api/2/issue", 201, True)]
+    assert '"key": "REL-1"' in run["credential_calls"][0]["answer"]
+    cfg = load_org(root)
+    with Bus.open(f"sqlite:///{job['db']}", root=root, config=cfg) as bus:
+        evs = bus.events_since(0, limit=100_000)
+    jira = _task(_by_task(evs), "Jira")
+    [used] = [e for e in jira if e["type"] == "credential.used"]
+    assert used["data"]["status"] == 201 and used["data"]["credential"] == "jira" and used["data"]["stand_in"] is True
+    claimed = next(e for e in jira if e["type"] == "job.claimed" and e["job"] == used["auth"]["job"])
+    assert claimed["gate"] == "execute" and claimed["actor"] == used["actor"] == used["auth"]["principal"]
+    assert (used["auth"]["kind"], used["auth"]["via"], used["auth"]["token"]) == ("agent", "job", claimed["data"]["job_token"])
+    decided = [e for e in jira if e["type"] == "action.decided" and e["seq"] < used["seq"]][-1]
+    assert decided["decision"] == "allow" and decided["data"]["approved_by"] == "alice"
+    executed = [e for e in jira if e["type"] == "work.submitted" and e["gate"] == "execute"]
+    assert len(executed) == 1 and "jira POST /rest/api/2/issue -> 201 REL-1" in executed[0]["data"]["note"]
+    assert "task.done" in [e["type"] for e in jira]

@@ -7,23 +7,11 @@ from __future__ import annotations
 import threading
 import time
 
-import pytest
-
 from org.agents.pacing import Limits
 from org.agents.runner import RunOptions
 from org.agents.session import AgentSession
 from org.bus import Bus
 from org.config.loader import load_org
-
-
-@pytest.fixture
-def org_env(org_copy, tmp_path, local_server):
-    cfg = load_org(org_copy)
-    url = f"sqlite:///{tmp_path / 'bus.db'}"
-    env = {"ORG_LOCAL_MODEL_URL": local_server.url, "ORG_MODELS": "local"}
-    bus = Bus.open(url, root=org_copy, config=cfg)
-    yield cfg, url, env, bus
-    bus.close()
 
 
 def events(bus, *types, task=None):

@@ -76,6 +76,24 @@ def test_cross_vendor_reviewers_exclude_the_authors_family(cfg):
     assert not flow.eligibility(cfg, s, "sec-gemini", "correctness")  # wrong lane
 
 
+def test_an_operator_whose_family_passed_the_plan_does_not_carry_it_out(cfg):
+    # regression: ops-claude executing a plan by ops-gpt that sec-claude passed became an author of the
+    # anthropic family, so the review stopped counting and the terminal re-check escalated the task
+    s = fold(events := flow.start_task(cfg, "t", "x", "ops", {"credential": "jira", "service": "jira",
+                                                              "environment": "staging"}, by="alice"))
+    for actor, gate, verdict in (("ops-gpt", "plan", "pass"), ("sec-claude", "review", "pass"),
+                                 ("alice", "approval", "approve")):
+        events += flow.submit(cfg, s, actor, gate, verdict)
+        s = fold(events)
+    el = flow.eligibility(cfg, s, "ops-claude", "execute")
+    assert not el and el.rule == "ORG-CROSS-VENDOR" and "'review'" in el.reason
+    assert flow.eligible_members(cfg, s, "execute") == ["ops-gpt"]
+    with pytest.raises(Denied):
+        flow.submit(cfg, s, "ops-claude", "execute", "pass")
+    events += flow.submit(cfg, s, "ops-gpt", "execute", "pass")
+    assert fold(events).status == "done"
+
+
 def test_an_author_never_reviews_its_own_work(tmp_path):
     cfg = org_with(tmp_path, files={"gates/solo.yaml": SOLO})
     events = flow.start_task(cfg, "t", "x", "solo", {}, requested_tier="low")

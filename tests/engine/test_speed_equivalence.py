@@ -75,6 +75,18 @@ def ref_eligibility(cfg, state, actor, gate):
                                              "needs another family", "ORG-CROSS-VENDOR")
     if spec.kind == "approval" and not who.is_human:
         return duties.Eligibility(False, "approvals are given only by humans", "ORG-HUMAN-APPROVAL")
+    if spec.kind == "work" and actor not in state.authors:
+        author = copy.deepcopy(state)  # the same task with the actor among its authors
+        author.authors.add(actor)
+        author.author_families.add(duties.family_of_actor(cfg, actor))
+        for g, gs in state.gates.items():
+            other = wf.gates.get(g)
+            if gs.status == "passed" and other is not None and other.kind in ("review", "approval") \
+                    and len(ref_valid_reviews(cfg, author, g, gs.revision)) < other.quorum \
+                    <= len(ref_valid_reviews(cfg, state, g, gs.revision)):
+                return duties.Eligibility(False, f"{actor} would become an author and void the counting review(s) at "
+                                                 f"'{g}' (separation of duties, cross-vendor); another member takes "
+                                                 "this work", "ORG-CROSS-VENDOR")
     return duties.Eligibility(True, "eligible")
 
 

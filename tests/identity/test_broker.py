@@ -5,12 +5,14 @@ secrets nowhere: not in the database, not in any command's stdout or stderr, not
 
 from __future__ import annotations
 
+import base64
 import http.server
 import json
 import os
 import subprocess
 import sys
 import threading
+import urllib.parse
 import uuid
 
 import pytest
@@ -31,7 +33,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(n).decode() if n else ""
         self.seen.append({"method": self.command, "path": self.path, "auth": self.headers.get("Authorization"),
                           "body": body})
-        out = json.dumps({"echo": self.headers.get("Authorization"), "path": self.path}).encode()  # a careless service
+        auth = self.headers.get("Authorization") or ""
+        out = json.dumps({"echo": auth, "path": self.path,  # a careless service, echoing it in every which way
+                          "lower": auth.lower(), "upper": auth.upper(), "b64": base64.b64encode(auth.encode()).decode(),
+                          "url": urllib.parse.quote(auth, safe="")}).encode()
         self.send_response(201 if self.command == "POST" else 200)
         self.send_header("Content-Length", str(len(out)))
         self.end_headers()
@@ -116,7 +121,9 @@ def test_broker_uses_secrets_only_for_allowed_calls_and_never_shows_them(broker_
     assert code == 0 and r["status"] == 201 and r["ok"]
     assert seen[-1] == {"method": "POST", "path": "/github/repos/x/pulls", "auth": f"Bearer {gh}",
                         "body": '{"title": "x"}'}
-    assert "[redacted:github]" in r["body"] and gh not in r["body"]  # the echoing service is scrubbed
+    assert r["body"].count("[redacted:github]") == 5  # the echoing service is scrubbed, in every encoding
+    for form in (gh, gh.lower(), gh.upper(), base64.b64encode(gh.encode()).decode()[4:-4]):
+        assert form not in r["body"]
     calls = len(seen)
     refused = []
     for args in (("jira", "--service", "github"),      # RED-CREDENTIAL-REUSE
