@@ -17,6 +17,7 @@ from org.agents.families import check_actor
 from org.agents.prompts import WorkItem, role_of
 from org.agents.story import call_text
 from org.bus.usage import UNKNOWN_SPEND
+from org.engine.plans import body_text, executes_actions, plan_gate, planned_calls, same_call
 from org.engine.policy import decide
 from org.errors import Denied, NeedsApproval, OrgError
 
@@ -43,34 +44,7 @@ class JobOutcome:
     actions: list[dict] = field(default_factory=list)
     failure: str | None = None  # the agent's failure kind when it did not deliver
     budget: list[str] = field(default_factory=list)  # ceilings crossed by this job
-
-
-def executes_actions(cfg: Any, workflow: str, gate: str) -> bool:
-    """An operator's work gate executes its actions when an earlier work gate of the same lane planned
-    them (ops: plan -> ... -> execute); a first work gate only proposes them (dry-run decisions in its
-    plan). Builders never execute: each delivery is new content, a new revision."""
-    import networkx as nx
-
-    from org.engine.graph import build_graph
-
-    wf = cfg.workflows.get(workflow)
-    if wf is None or gate not in wf.gates:
-        return True
-    lane = wf.gates[gate].lane
-    return any(wf.gates[a].kind == "work" and wf.gates[a].lane == lane
-               for a in nx.ancestors(build_graph(wf), gate) if a in wf.gates)
-
-
-def _plan_gate(cfg: Any, workflow: str, gate: str) -> str | None:
-    import networkx as nx
-
-    from org.engine.graph import build_graph
-
-    wf = cfg.workflows[workflow]
-    lane = wf.gates[gate].lane
-    earlier = [a for a in nx.ancestors(build_graph(wf), gate)
-               if a in wf.gates and wf.gates[a].kind == "work" and wf.gates[a].lane == lane]
-    return earlier[0] if earlier else None
+    made: list[dict] = field(default_factory=list)  # the planned service calls asked of the broker in this job
 
 
 class JobRunner:
@@ -106,9 +80,9 @@ class JobRunner:
                 item.findings = port.last_findings(claim.task)
                 prev = port.work_result(claim.task, gate=claim.gate)
                 item.work, item.work_summary = prev.get("content", ""), prev.get("note", "")
-            plan_gate = _plan_gate(cfg, claim.workflow, claim.gate) if wf and claim.gate in wf.gates else None
-            if plan_gate:
-                item.plan = port.work_result(claim.task, gate=plan_gate).get("content", "")
+            planned_at = plan_gate(cfg, claim.workflow, claim.gate)
+            if planned_at:
+                item.plan = port.work_result(claim.task, gate=planned_at).get("content", "")
         ctx = self.adrs.for_job(item.task, item.workflow, item.gate, item.lane, item.attributes, item.title, files)
         item.adr_ids, item.adr_text = list(ctx.ids), ctx.text
         return item
@@ -224,22 +198,31 @@ class JobRunner:
         rec: dict[str, Any] = {"action": a.action, "outcome": "deny", "rules": [], "reason": "", "why": a.why,
                                "via": "broker"}
         out.actions.append(rec)
-        call = a.call
-        if execute:  # the call carried out is the one the approved plan named, body and all
-            planned = self._planned_call(port, claim, cred, service)
-            if planned is not None and call is not None and (call.method, call.path) != (planned.method, planned.path):
-                rec["reason"] = (f"asked for {call.method} {call.path}, but the approved plan names "
-                                 f"{planned.method} {planned.path}")
+        call = {"method": a.call.method, "path": a.call.path, "body": a.call.body_text()} if a.call else None
+        if execute:  # the broker makes only the calls the approved plan names, each once: ask for one of them
+            planned = self._planned_calls(port, claim, cred, service)
+            todo = [c for c in planned if not any(same_call(c, m) for m in out.made)]
+            if not planned:
+                rec["reason"] = "the approved plan names no call with this credential"
                 return rec["reason"]
-            call = planned or call
+            if call is not None and not any(same_call(call, c) for c in planned):
+                first = planned[0]
+                rec["reason"] = (f"asked for {call['method']} {call['path']}, but the approved plan names "
+                                 f"{first['method']} {first['path']}")
+                return rec["reason"]
+            if call is not None and not any(same_call(call, c) for c in todo) or not todo:
+                rec.update(outcome="allow", reason="the approved plan's call was made already in this job")
+                return ""
+            call = call if call is not None else todo[0]
+            out.made.append(call)
         if self.broker is None:
             rec["reason"] = "no credential broker serves this run"
             return rec["reason"]
         head = port.bus.head()
         try:
             r = self.broker.use(claim.token, actor, credential=cred, service=service, task=claim.task,
-                                method=call.method if call else "GET", path=call.path if call else "/",
-                                body=call.body_text() if call else None, attributes=attrs or None)
+                                method=call["method"] if call else "GET", path=call["path"] if call else "/",
+                                body=body_text(call["body"]) if call else None, attributes=attrs or None)
         except OrgError as exc:
             rec["outcome"] = "needs_approval" if isinstance(exc, NeedsApproval) else "deny" if isinstance(
                 exc, Denied) else "error"
@@ -256,25 +239,12 @@ class JobRunner:
             return f"{call_text(rec['call'])}: {answer[:300]}"
         return ""
 
-    def _planned_call(self, port: Any, claim: Any, cred: str, service: str) -> Any:
-        """The service call the approved plan named for this credential and service (None: it named none)."""
-        from org.agents.outputs import ActionRequest
-
-        plan_gate = _plan_gate(self.cfg, claim.workflow, claim.gate)
-        text = port.work_result(claim.task, gate=plan_gate).get("content", "") if plan_gate else ""
-        for line in reversed(text.splitlines()):
-            if not line.startswith("actions: "):
-                continue
-            try:
-                planned = [ActionRequest.model_validate(x) for x in json.loads(line[len("actions: "):])]
-            except (ValueError, TypeError):
-                return None
-            for p in planned:
-                if p.action == "credential.use" and p.call is not None \
-                        and (p.attributes.get("credential", cred), p.attributes.get("service", service)) == (cred, service):
-                    return p.call
-            return None
-        return None
+    def _planned_calls(self, port: Any, claim: Any, cred: str, service: str) -> list[dict]:
+        """The service calls the approved plan (on the revision this job carries out) names for this
+        credential and service: the only ones the broker makes here (org.engine.plans)."""
+        planned_at = plan_gate(self.cfg, claim.workflow, claim.gate)
+        plan = port.work_result(claim.task, gate=planned_at, revision=claim.revision) if planned_at else {}
+        return planned_calls((plan or {}).get("content", ""), cred, service, claim.attributes or {})
 
     def _decided_rules(self, port: Any, claim: Any, after: int) -> list[str]:
         """The rules of the decision the broker recorded for this job since `after` (the broker's answer to a

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from org.agents.outputs import BuilderOutput, PlanOutput, ReviewVerdict, SecurityVerdict, schema_text
+from org.engine.plans import builds
 
 __all__ = ["WorkItem", "Role", "role_of", "output_model", "build_messages", "repair_messages", "Redactor"]
 
@@ -52,7 +53,7 @@ def role_of(lane: Any, gate_kind: str) -> Role:
     may = set(getattr(lane, "may", []) or [])
     if gate_kind == "review":
         return "security" if (lane.lane == "security" or "security.veto" in may or "scan.run" in may) else "reviewer"
-    return "builder" if (lane.lane == "builder" or "code.write" in may or "docs.write" in may) else "operator"
+    return "builder" if builds(lane) else "operator"
 
 
 _MODELS = {"builder": BuilderOutput, "operator": PlanOutput, "reviewer": ReviewVerdict, "security": SecurityVerdict}

@@ -142,6 +142,9 @@ def summarize(e: dict) -> str:
         where = "a stand-in " + str(d.get("service")) if d.get("stand_in") else str(d.get("service"))
         return (f"the broker called {where} with '{d.get('credential')}' for {who} (job {e.get('job')}): "
                 f"{d.get('method')} {d.get('path')} -> {d.get('status')}" + (f" {d['excerpt']}" if d.get("excerpt") else ""))
+    if t == "credential.called":
+        return (f"the broker makes the approved plan's {d.get('method')} {d.get('path')} with '{d.get('credential')}' "
+                f"for {who} (job {e.get('job')})")
     if t in ("credential.refused", "credential.failed"):
         return (f"the broker {t.split('.')[1]} '{d.get('credential')}' for {d.get('service')} asked by {who}: "
                 f"{d.get('reason') or d.get('error')}")

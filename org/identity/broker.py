@@ -26,7 +26,11 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from org.bus.audit import decode_body
+from org.bus.context import task_key
+from org.bus.jobs import job_row
 from org.bus.redact import Redactor
+from org.engine.plans import call_key, carries_out_plan, plan_gate, planned_calls, same_call
 from org.errors import Denied, NeedsApproval, Paused, UsageError
 from org.identity.guard import Guard, acting
 
@@ -37,6 +41,10 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 MAX_BODY = 1024 * 1024
 EXCERPT = 160  # characters of the scrubbed answer kept in the credential.used event
 _PATH = re.compile(r"^/(?!/)[A-Za-z0-9._~!$&'()*+,;=:%/?-]{0,2000}$")
+# a `.` or `..` segment of the path (before any query), raw or percent-encoded in any case: a normalising
+# proxy or server would resolve it out of the credential's base path (ADR 0064)
+_DOT_SEGMENT = re.compile(r"(?i)(^|/)(\.|%2e){1,2}(/|$)|%5c")  # and an encoded backslash (a raw one fails _PATH)
+CALLED = "credential.called"  # the broker made a call the approved plan names (its key), before making it
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -70,8 +78,9 @@ class Broker:
         method = method.upper()
         if method not in METHODS:
             raise UsageError(f"--method is one of {', '.join(METHODS)}, not '{method}'")
-        if not _PATH.match(path or ""):
-            raise UsageError("--path is a path on the service, starting with a single '/' (no scheme or host)")
+        if not _PATH.match(path or "") or _DOT_SEGMENT.search(path.split("?", 1)[0]):
+            raise UsageError("--path is a path on the service, starting with a single '/' (no scheme or host, "
+                             "no '.' or '..' segments, no backslashes)")
         attrs = {**(attributes or {}), "credential": credential, "service": service}
         with acting(p):
             r = self.bus.act("credential.use", p.actor, task, attrs)
@@ -82,6 +91,11 @@ class Broker:
             raise NeedsApproval(f"using a credential on {r['task']} needs a human's approval first (request "
                                 f"#{r['approval']}): org approve {r['task']} --as HUMAN --action credential.use",
                                 approval=r["approval"], task=r["task"])
+        why, key = self._planned(p, r["task"], credential, service, method, path, body)
+        if why:
+            self._record(p, r["task"], "credential.refused", credential, service,
+                         {"method": method, "path": path, "reason": why})
+            raise Denied(REFUSED)
         spec, idem = self._spec(r["task"], credential, service, d)
         base = self.stand_ins.url(credential, idem) if spec is not None else None
         stand_in = base is not None
@@ -92,6 +106,12 @@ class Broker:
                    else "no url declared" if not base else "malformed secret")
             self._record(p, r["task"], "credential.refused", credential, service, {"reason": why})
             raise Denied(REFUSED)
+        if key is not None:  # a planned call: at most once per job, reserved before it is made
+            why = self._reserve(p, r["task"], credential, service, method, path, key)
+            if why:
+                self._record(p, r["task"], "credential.refused", credential, service,
+                             {"method": method, "path": path, "reason": why})
+                raise Denied(REFUSED)
         url = base.rstrip("/") + path
         req = urllib.request.Request(url, data=body.encode() if body is not None else None, method=method)
         req.add_header(spec.header, f"{spec.scheme} {secret}" if spec.scheme else secret)
@@ -132,6 +152,53 @@ class Broker:
         pinned, idem = self.bus.store.read(fn)
         spec = pinned.credentials.get(credential)
         return (spec if spec is not None and spec.service == service else None), idem
+
+    def _planned(self, p, task: str, credential: str, service: str, method: str, path: str,
+                 body: str | None) -> tuple[str | None, str | None]:
+        """(why the call is refused, the planned call's key): a job token at a gate that carries out an
+        approved plan may make only the calls that plan (the plan gate's work on the revision the approvals
+        are bound to: the task's current one) names for this credential and service. Other tokens: (None, None)."""
+        if p.via != "job":
+            return None, None
+        ctx = self.bus.ctx
+
+        def fn(tx):
+            row = ctx.task_row(tx, task)
+            return ctx.pinned(tx, row.config_hash), row.workflow, ctx.state(tx, row).revision, dict(row.attributes)
+
+        cfg, workflow, revision, task_attrs = self.bus.store.read(fn)
+        if not carries_out_plan(cfg, workflow, p.gate):
+            return None, None
+        gate = plan_gate(cfg, workflow, p.gate)
+        plan = self.bus.work_result(task, gate=gate, revision=revision) if revision else None
+        calls = planned_calls((plan or {}).get("content"), credential, service, task_attrs)
+        asked = {"method": method, "path": path, "body": body}
+        if not calls:
+            return "the approved plan names no call with this credential", None
+        if not any(same_call(asked, c) for c in calls):
+            return "not a call the approved plan names", None
+        return None, call_key(asked)
+
+    def _reserve(self, p, task: str, credential: str, service: str, method: str, path: str, key: str) -> str | None:
+        """Record that this job makes the planned call `key` now; refused (a reason) if it made it already. The
+        job's row is locked first, so two requests of one job cannot both pass."""
+        ctx = self.bus.ctx
+        lane, fam = ctx.actor_info(self.bus.config(), p.actor)
+
+        def fn(tx) -> str | None:
+            job_row(tx, p.job, lock=True)
+            for (body,) in tx.x("SELECT body FROM events WHERE task = :k AND type = :t",
+                                {"k": task_key(task), "t": CALLED}).all():
+                e = decode_body(bytes(body))
+                if e.get("job") == p.job and (e.get("data") or {}).get("call") == key:
+                    return "a planned call this job made already"
+            with acting(p):
+                ctx.record(tx, CALLED, task=task, actor=p.actor, lane=lane, family=fam, job=p.job, decision="use",
+                           data={"credential": credential, "service": service, "method": method, "path": path,
+                                 "call": key})
+            return None
+
+        return ctx.write(fn)
 
     def _record(self, p, task: str, type_: str, credential: str, service: str, data: dict) -> None:
         ctx = self.bus.ctx

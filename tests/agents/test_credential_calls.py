@@ -128,7 +128,7 @@ def test_without_a_broker_nothing_falls_back_to_a_bare_decision(org_env):
 
 def test_the_execute_gate_carries_out_the_call_the_approved_plan_names(org_env, monkeypatch):
     """An execution that asks for another request than the approved plan's is refused before the broker is
-    asked; one that names none gets the plan's, body included."""
+    asked; one that names none gets the plan's, body included; asking again does not repeat it."""
     from org.agents.busport import BusPort, open_bus
     from org.agents.jobwork import JobOutcome, JobRunner
     from org.agents.outputs import ActionRequest
@@ -155,8 +155,89 @@ def test_the_execute_gate_carries_out_the_call_the_approved_plan_names(org_env, 
         assert broker.daemon.status()["requests"] == 0 and broker.server.seen == []
         bare = ActionRequest(action="credential.use", attributes=attrs)
         assert runner._use_credential(port, claim, claim.actor, bare, dict(attrs), True, out) == ""
+        # the action listed twice: the planned call is made once (the broker would refuse a repeat anyway)
+        assert runner._use_credential(port, claim, claim.actor, bare, dict(attrs), True, out) == ""
+        assert "made already" in out.actions[-1]["reason"] and broker.daemon.status()["requests"] == 1
         port.close()
     finally:
         broker.close()
     assert [(s["method"], s["path"], s["status"]) for s in broker.server.seen] == [("POST", "/rest/api/2/issue", 201)]
-    assert out.actions[-1]["call"]["status"] == 201 and '"key": "REL-1"' in out.actions[-1]["call"]["answer"]
+    assert out.actions[-2]["call"]["status"] == 201 and '"key": "REL-1"' in out.actions[-2]["call"]["answer"]
+
+
+def _execute_claim(cfg, url, bus):
+    """The execute gate's claim of an approved ops task (a port with the operators' tokens, and the claim)."""
+    from org.agents.busport import BusPort, open_bus
+    from org.identity.bootstrap import agent_tokens
+
+    port = BusPort(open_bus(url, cfg.root, cfg, agent_tokens(bus, actors=["ops-claude", "ops-gpt"])))
+    claim = next(c for c in (port.claim("operator", a, 60)[0] for a in ("ops-claude", "ops-gpt")) if c is not None)
+    assert claim.gate == "execute"
+    return port, claim
+
+
+def _use(broker, claim, method, path, body=None) -> dict:
+    return broker.daemon.handle({"op": "use", "token": claim.token, "credential": "jira", "service": "jira",
+                                 "task": claim.task, "method": method, "path": path, "body": body})
+
+
+def test_the_broker_makes_only_the_approved_plans_calls_each_once_per_job(org_env, monkeypatch):
+    """At the trust boundary, not in the agent: with the execute job's token, a call the approved plan does not
+    name is refused (the fixed answer; the reason only in the audit log), the planned one is made once, and
+    its repeat is refused; nothing but the planned call reaches the service."""
+    from org.engine.plans import planned_calls
+
+    cfg, url, env, bus = org_env
+    secret = "cnry-jira-" + uuid.uuid4().hex
+    broker = _Broker(cfg, url, secret, secret, monkeypatch)
+    try:
+        t = _jira_task(bus)
+        _run(cfg, url, env)
+        bus.approve(t, "alice", note="file it")
+        [planned] = planned_calls(bus.work_result(t, gate="plan")["content"], "jira", "jira")
+        assert planned["method"] == "POST" and planned["body"]
+        port, claim = _execute_claim(cfg, url, bus)
+        refused = {"ok": False, "error": "denied", "message": "the broker refused this request", "exit_code": 4}
+        for method, path, body in (("DELETE", "/rest/api/2/project/REL", None),
+                                   ("POST", planned["path"], '{"fields": {"summary": "another"}}'),
+                                   ("POST", planned["path"], None), ("GET", planned["path"], planned["body"])):
+            assert _use(broker, claim, method, path, body) == refused
+        assert broker.daemon.status()["secrets_resolved"] == 0 and broker.server.seen == []
+        ok = _use(broker, claim, "POST", planned["path"], planned["body"])
+        assert ok["ok"] and ok["result"]["status"] == 201
+        assert _use(broker, claim, "POST", planned["path"], planned["body"]) == refused  # at most once per job
+        port.close()
+    finally:
+        broker.close()
+    assert [(s["method"], s["path"]) for s in broker.server.seen] == [("POST", planned["path"])]
+    evs = bus.events_since(0, task=t, limit=1000)
+    reasons = [e["data"]["reason"] for e in evs if e["type"] == "credential.refused"]
+    assert reasons == ["not a call the approved plan names"] * 4 + ["a planned call this job made already"]
+    assert [e["data"]["path"] for e in evs if e["type"] == "credential.called"] == [planned["path"]]
+
+
+def test_a_plan_that_names_no_call_allows_none(org_env, monkeypatch):
+    """An operator's plan without a service call: the executing job may not choose its own."""
+    from org.agents.busport import BusPort, open_bus
+    from org.identity.bootstrap import agent_tokens
+
+    cfg, url, env, bus = org_env
+    broker = _Broker(cfg, url, "cnry-jira-" + uuid.uuid4().hex, "x" * 12, monkeypatch)
+    try:
+        t = _jira_task(bus)
+        port = BusPort(open_bus(url, cfg.root, cfg, agent_tokens(bus, actors=["ops-claude", "ops-gpt"])))
+        claim, _ = port.claim("operator", "ops-claude", 60)
+        assert claim.gate == "plan"
+        assert port.submit(claim.job, claim.token, "pass", note="plan", content="1. file it by hand")["ok"]
+        port.close()
+        _run(cfg, url, env)  # the security review; then a human approves the plan
+        bus.approve(t, "alice", note="ok")
+        port, claim = _execute_claim(cfg, url, bus)
+        doc = _use(broker, claim, "POST", "/rest/api/2/issue", '{"fields": {}}')
+        port.close()
+    finally:
+        broker.close()
+    assert doc["exit_code"] == 4 and doc["message"] == "the broker refused this request"
+    assert broker.server.seen == [] and broker.daemon.status()["secrets_resolved"] == 0
+    [ev] = [e for e in bus.events_since(0, task=t, limit=1000) if e["type"] == "credential.refused"]
+    assert ev["data"]["reason"] == "the approved plan names no call with this credential"

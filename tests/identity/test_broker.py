@@ -304,3 +304,31 @@ def test_a_client_that_never_ends_its_line_is_dropped(root):
         d.stop()
         th.join(5)
         d.path.parent.rmdir()
+
+
+@pytest.mark.parametrize("path", ["/../confluence/rest", "/%2e%2e/confluence", "/%2E%2e/x", "/a/%2E/b", "/a/./b",
+                                  "/a/..", "/a/.%2e/b", "/a\\b", "/a%5Cb", "/a%5c..%5cb", "/.", "//evil/x"])
+def test_the_broker_refuses_paths_that_leave_the_credentials_base(broker_org, server, path):
+    """Dot segments (raw or percent-encoded, any case) and backslashes are refused before anything is decided,
+    resolved or sent: a normalising proxy would resolve them out of the credential url's base path."""
+    from org.errors import UsageError
+    from org.identity.broker import Broker, Secrets
+
+    root, (_, seen) = broker_org, server
+    with Bus.open(root=root) as bus:
+        first_use_tokens(bus)
+        g = Guard(bus)
+        ops = g.tokens.issue("ops-claude", by="test")["token"]
+        task = g.add_task(None, "Rebuild dev", "ops", by="alice", attributes={"environment": "dev", "disposable": True})["task"]
+        _c, jt = g.claim(ops, "operator", "ops-claude")
+        head = bus.head()
+        secrets = Secrets({"ORG_SECRET_GITHUB": "cnry-" + uuid.uuid4().hex})
+        b = Broker(bus, g, secrets)
+        with pytest.raises(UsageError, match="no '.' or '..' segments"):
+            b.call(jt, credential="github", service="github", task=task, path=path)
+        assert secrets.resolved == 0 and seen == []
+        assert not [e for e in bus.events_since(head, limit=100) if e["type"].startswith(("action.", "credential."))]
+        # the same characters where they are no dot segment still pass
+        for ok in ("/a/.b/..c", "/a/b.json?x=..", "/a/...%2e"):
+            b.call(jt, credential="github", service="github", task=task, path=ok)
+        assert [s["path"] for s in seen] == ["/github" + p for p in ("/a/.b/..c", "/a/b.json?x=..", "/a/...%2e")]

@@ -1,0 +1,127 @@
+"""Plans and their execution: an operator's first work gate of a workflow plans actions (ops: plan), a later
+work gate of the same lane carries the approved plan out (ops: execute). The plan's content ends with an
+`actions: [...]` line (JSON, written by org.agents.jobwork); for `credential.use` it names the service call
+(method, path, body) the credential broker may make at the executing gate, and no other (ADR 0064).
+
+Shared by the built-in agent (what it asks for) and the credential broker (what it allows): the broker is
+the trust boundary, the agent only avoids asking for what would be refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+__all__ = ["ACTIONS_PREFIX", "builds", "carries_out_plan", "executes_actions", "plan_gate", "planned_actions", "planned_calls", "body_text",
+           "same_call", "call_key"]
+
+ACTIONS_PREFIX = "actions: "
+
+
+def _earlier_work_gates(cfg: Any, workflow: str | None, gate: str | None) -> list[str] | None:
+    """The work gates of the same lane before `gate` (None: no such workflow or gate)."""
+    import networkx as nx
+
+    from org.engine.graph import build_graph
+
+    wf = cfg.workflows.get(workflow) if cfg is not None and workflow else None
+    if wf is None or gate not in wf.gates:
+        return None
+    lane = wf.gates[gate].lane
+    graph = build_graph(wf)
+    earlier = {a for a in nx.ancestors(graph, gate)
+               if a in wf.gates and wf.gates[a].kind == "work" and wf.gates[a].lane == lane}
+    return [g for g in nx.topological_sort(graph) if g in earlier]
+
+
+def builds(lane: Any) -> bool:
+    """A lane whose work gates deliver content (code, docs) rather than operational plans."""
+    may = set(getattr(lane, "may", []) or [])
+    return getattr(lane, "lane", None) == "builder" or "code.write" in may or "docs.write" in may
+
+
+def carries_out_plan(cfg: Any, workflow: str | None, gate: str | None) -> bool:
+    """Does this gate carry out an approved plan: an operator's (not a builder's) work gate that executes
+    the actions an earlier work gate of its lane planned. Its credential calls are the plan's, no others."""
+    wf = cfg.workflows.get(workflow) if cfg is not None and workflow else None
+    spec = wf.gates.get(gate) if wf is not None and gate else None
+    if spec is None or spec.kind != "work" or builds(cfg.lanes.get(spec.lane)):
+        return False
+    return plan_gate(cfg, workflow, gate) is not None
+
+
+def executes_actions(cfg: Any, workflow: str | None, gate: str | None) -> bool:
+    """An operator's work gate executes its actions when an earlier work gate of the same lane planned
+    them (ops: plan -> ... -> execute); a first work gate only proposes them (dry-run decisions in its
+    plan). Builders never execute: each delivery is new content, a new revision. An unknown workflow or
+    gate counts as executing (the stricter reading)."""
+    earlier = _earlier_work_gates(cfg, workflow, gate)
+    return True if earlier is None else bool(earlier)
+
+
+def plan_gate(cfg: Any, workflow: str | None, gate: str | None) -> str | None:
+    """The work gate whose plan `gate` carries out (None: it carries out none)."""
+    earlier = _earlier_work_gates(cfg, workflow, gate)
+    return earlier[0] if earlier else None
+
+
+def planned_actions(content: str | None) -> list[dict]:
+    """The actions a plan's content names (its last `actions: ` line); [] when none or malformed."""
+    for line in reversed((content or "").splitlines()):
+        if not line.startswith(ACTIONS_PREFIX):
+            continue
+        try:
+            items = json.loads(line[len(ACTIONS_PREFIX):])
+        except ValueError:
+            return []
+        return [a for a in items if isinstance(a, dict)] if isinstance(items, list) else []
+    return []
+
+
+def body_text(body: Any) -> str | None:
+    """A call's body as sent: an object as sorted JSON, text as is, nothing (or "") as None."""
+    if isinstance(body, dict | list):
+        return json.dumps(body, sort_keys=True)
+    return body if isinstance(body, str) and body != "" else None
+
+
+def planned_calls(content: str | None, credential: str, service: str, defaults: dict | None = None) -> list[dict]:
+    """The service calls ({method, path, body}) the plan names for `credential` on `service`, each once, in
+    order; an action's missing credential or service is the task's (`defaults`)."""
+    d = defaults or {}
+    out: list[dict] = []
+    for a in planned_actions(content):
+        attrs = a.get("attributes") if isinstance(a.get("attributes"), dict) else {}
+        call = a.get("call")
+        if a.get("action") != "credential.use" or not isinstance(call, dict):
+            continue
+        if (attrs.get("credential", d.get("credential")), attrs.get("service", d.get("service"))) != (credential, service):
+            continue
+        c = {"method": str(call.get("method") or "GET").upper(), "path": str(call.get("path") or "/"),
+             "body": body_text(call.get("body"))}
+        if not any(same_call(c, x) for x in out):
+            out.append(c)
+    return out
+
+
+def _body_value(body: str | None) -> Any:
+    if body is None:
+        return None
+    try:
+        return ("json", json.loads(body))
+    except ValueError:
+        return ("text", body)
+
+
+def same_call(a: dict, b: dict) -> bool:
+    """The same request: method, path exactly, and the body (as JSON when both are JSON, else as text)."""
+    return (str(a.get("method")).upper() == str(b.get("method")).upper() and a.get("path") == b.get("path")
+            and _body_value(body_text(a.get("body"))) == _body_value(body_text(b.get("body"))))
+
+
+def call_key(call: dict) -> str:
+    """A fingerprint of a planned call (recorded when the broker makes it, so a job makes it at most once)."""
+    v = _body_value(body_text(call.get("body")))
+    raw = json.dumps([str(call.get("method")).upper(), call.get("path"), v], sort_keys=True)
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
