@@ -2,9 +2,15 @@
 
 Three nets, applied to every string in events, notes, results, attributes and approvals:
   1. the current values of the credentials the org declares (gates/credentials.yaml: `env:` or
-     `file:`) are replaced by `[redacted:NAME]` wherever they appear, in any letter case and in the
-     encodings a service is likely to echo them in: percent-encoded (URL), JSON-escaped, hex, and
-     base64 (standard and URL-safe, alone or inside a longer base64 text such as a Basic auth header);
+     `file:`) are replaced by `[redacted:NAME]`. A value of LONG (8) characters or more wherever it
+     appears, in any letter case and in the encodings a service is likely to echo it in: percent-encoded
+     (URL), JSON-escaped (also with `\\/` and `\\u00XX` escapes), hex, and base64 (standard and URL-safe,
+     alone or inside a longer base64 text such as a Basic auth header). A shorter value (4 to 7
+     characters) only as it is (and percent- or JSON-escaped), in its own letter case and as a whole
+     token (no letter, digit, `_`, `-`, `.` or `/` right next to it), so `admin` leaves "Administrator"
+     alone (and does not reveal itself by the cut) and a PIN `2024` leaves dates alone; its base64 text
+     still counts where it is 8 characters or more (case-sensitive). Values under 4 characters are not scrubbed
+     (ADR 0064);
   2. well-known token shapes (GitHub, OpenAI/Anthropic-style keys, AWS access keys, Slack, JWTs,
      PEM private keys) and `password=...`-style assignments are replaced by `[redacted]`;
   3. values under keys named like secrets (password, secret, token, api_key, private_key...) are
@@ -46,6 +52,11 @@ _PATTERNS: list[tuple[tuple[str, ...], re.Pattern]] = [
 ]
 _ASSIGNMENT = _PATTERNS[-1][1]
 _B64_MIN = 8  # a base64 fragment shorter than this (6 bytes of the secret) would match too much by chance
+LONG = 8  # a secret this long or longer is matched in any case and encoding; a shorter one exactly, as a token
+_SHORT_MIN = 4  # shorter values are not scrubbed at all: they cannot be told from ordinary text
+# what may not touch a short secret's match (it would be part of a longer word, number, date, version or
+# path); a full stop after it may, unless a letter or digit follows (the end of a sentence)
+_BEFORE, _AFTER = r"(?<![\w./-])", r"(?![\w/-]|\.\w)"
 
 
 def _b64_cores(raw: bytes) -> set[str]:
@@ -64,13 +75,26 @@ def _b64_cores(raw: bytes) -> set[str]:
     return {c for c in out if len(c) >= _B64_MIN}
 
 
+def _u_escaped(value: str, chars: str | None) -> str:
+    """JSON text of `value` with `chars` (None: every ASCII character but letters and digits) as \\u00XX
+    escapes, as some encoders write them (e.g. Go escapes <, > and &); the rest JSON-escaped as usual."""
+    return "".join(f"\\u{ord(c):04x}" if (c in chars if chars is not None else ord(c) < 128 and not c.isalnum())
+                   else json.dumps(c)[1:-1] for c in value)
+
+
 def variants(value: str) -> tuple[set[str], set[str]]:
     """(case-insensitive, case-sensitive) texts under which `value` may appear: the value itself in any
-    letter case, percent-encoded, JSON-escaped and hex (their letters' case varies by encoder), and its
-    base64 forms (case matters there, or short fragments would match by chance)."""
+    letter case, percent-encoded, JSON-escaped (`\\/`, `\\u00XX`) and hex (their letters' case varies by
+    encoder), and its base64 forms (case matters there, or short fragments would match by chance)."""
     js = json.dumps(value)[1:-1]
-    ci = {value, quote(value, safe=""), quote_plus(value), js, js.replace("/", "\\/"), value.encode().hex()}
+    ci = {value, quote(value, safe=""), quote_plus(value), js, js.replace("/", "\\/"), value.encode().hex(),
+          _u_escaped(value, None), _u_escaped(value, "<>&"), _u_escaped(value, "/")}
     return {v for v in ci if v}, _b64_cores(value.encode())
+
+
+def _short_variants(value: str) -> set[str]:
+    """The texts a short value is matched as (exactly, as a whole token): itself, percent- and JSON-escaped."""
+    return {v for v in (value, quote(value, safe=""), json.dumps(value)[1:-1]) if v}
 
 
 SECRET_KEY = re.compile(r"(?i)(^|[_.-])(password|passwd|secret|api[_-]?key|access[_-]?key|private[_-]?key|"
@@ -84,18 +108,34 @@ class Redactor:
 
     def __init__(self, known: Mapping[str, str] | None = None, unnamed: Iterable[str] = ()) -> None:
         # Longest first, so a secret that contains another is replaced whole. Each entry: (needle as
-        # screened, case-insensitive?, name); the lower-case text is screened for case-insensitive ones.
-        # `unnamed` values are replaced by a bare "[redacted]".
-        found: dict[tuple[str, bool], str] = {}
+        # screened, mode, name, pattern): mode "ci" (the lower-case text is screened, replaced in any case),
+        # "cs" (exact), or "word" (exact, as a whole token: a short secret). `unnamed` values are replaced
+        # by a bare "[redacted]".
+        found: dict[tuple[str, str], str] = {}
         for name, v in [*(known or {}).items(), *(("", u) for u in unnamed)]:
-            if not v or len(v) < 4:
+            if not v or len(v) < _SHORT_MIN:
                 continue
-            ci, cs = variants(v)
-            for x in ci:
-                found.setdefault((x.lower(), True), name)
+            if len(v) >= LONG:
+                ci, cs = variants(v)
+                for x in ci:
+                    found.setdefault((x.lower(), "ci"), name)
+            else:
+                cs = _b64_cores(v.encode())
+                for x in _short_variants(v):
+                    found.setdefault((x, "word"), name)
             for x in cs:
-                found.setdefault((x, False), name)
-        self._known = sorted(((n, ci, name) for (n, ci), name in found.items()), key=lambda t: -len(t[0]))
+                found.setdefault((x, "cs"), name)
+        self._known = sorted(((n, mode, name, self._pattern(n, mode)) for (n, mode), name in found.items()),
+                             key=lambda t: -len(t[0]))
+        self.longest = max((len(t[0]) for t in self._known), default=0)
+
+    @staticmethod
+    def _pattern(needle: str, mode: str) -> re.Pattern | None:
+        if mode == "ci":
+            return re.compile(re.escape(needle), re.I)
+        if mode == "word":
+            return re.compile(_BEFORE + re.escape(needle) + _AFTER)
+        return None
 
     @classmethod
     def for_credentials(cls, credentials: Mapping[str, Any] | None, environ: Mapping[str, str] | None = None) -> Redactor:
@@ -121,11 +161,10 @@ class Redactor:
     def _values(self, s: str) -> tuple[str, str]:
         """Net 1: the known values, in every variant; returns (text, its lower-case form)."""
         low = s.lower() if self._known or len(s) >= 10 else s
-        for needle, ci, name in self._known:
-            if needle in (low if ci else s):
+        for needle, mode, name, pat in self._known:
+            if needle in (low if mode == "ci" else s):
                 label = f"[redacted:{name.strip()}]" if name.strip() else "[redacted]"
-                s = (re.sub(re.escape(needle), lambda _m, lab=label: lab, s, flags=re.I) if ci
-                     else s.replace(needle, label))
+                s = s.replace(needle, label) if pat is None else pat.sub(lambda _m, lab=label: lab, s)
                 low = s.lower()
         return s, low
 

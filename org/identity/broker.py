@@ -116,18 +116,24 @@ class Broker:
         req = urllib.request.Request(url, data=body.encode() if body is not None else None, method=method)
         req.add_header(spec.header, f"{spec.scheme} {secret}" if spec.scheme else secret)
         red = Redactor({credential: secret, **self.secrets.known(self.bus.config())})
+        # scrub before cutting at MAX_BODY (a secret across the cut is scrubbed whole, not left with its head),
+        # reading past MAX_BODY by more than any secret's longest form
+        limit = MAX_BODY + 4 * red.longest + 1024
         started = time.monotonic()
         try:
             with _OPENER.open(req, timeout=timeout) as resp:
-                status, raw = resp.status, resp.read(MAX_BODY + 1)
+                status, raw = resp.status, resp.read(limit)
         except urllib.error.HTTPError as exc:  # 4xx/5xx and unfollowed redirects still answer
-            status, raw = exc.code, exc.read(MAX_BODY + 1) if exc.fp is not None else b""
+            status, raw = exc.code, exc.read(limit) if exc.fp is not None else b""
         except (urllib.error.URLError, OSError, ValueError) as exc:
             reason = red.text(str(getattr(exc, "reason", exc)))
             self._record(p, r["task"], "credential.failed", credential, service,
                          {"method": method, "path": red.text(path), "error": reason})
             raise Paused(f"the {service} service did not answer ({reason}); retry later")
-        text = red.text(raw[:MAX_BODY].decode("utf-8", errors="replace"))
+        text = red.text(raw.decode("utf-8", errors="replace"))
+        if len(raw) >= limit:  # the answer goes on: a secret cut by the read is not whole, so that tail goes too
+            text = text[:max(0, len(text) - red.longest)]
+        text = text[:MAX_BODY]
         out = {"ok": status < 400, "task": r["task"], "credential": credential, "service": service, "method": method,
                "path": red.text(path), "status": status, "body": text, "truncated": len(raw) > MAX_BODY,
                "elapsed_ms": round((time.monotonic() - started) * 1000, 1), "decision": d, "stand_in": stand_in}

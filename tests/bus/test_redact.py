@@ -77,3 +77,24 @@ def test_token_shapes_still_run_only_where_their_hints_are():
     assert r.text("Authorization: Bearer abcdefghijklmnopqrstuvwx") == "Authorization: Bearer [redacted]"
     plain = "no secrets here, just a long enough sentence about keys"
     assert r.text(plain) == plain
+
+
+def test_a_short_secret_is_replaced_only_exactly_and_as_a_whole_token():
+    """Under LONG characters a secret would match inside ordinary words in any case (and the cut would show
+    it): it is replaced only as it is, standing alone; a long one in any case and encoding, as before."""
+    r = Redactor({"db": "admin", "pin": "2024"})
+    kept = ["Administrator", "ADMIN mode", "badminton", "on 2024-11-21", "v2024.1", "/2024/", "a-2024", "2024_x", "2024.11"]
+    for text in kept:
+        assert r.text(text) == text
+    assert r.text("user=admin; pin: 2024") == "user=[redacted:db]; pin: [redacted:pin]"
+    assert r.text('{"p": "2024"} (admin) PIN 2024.') == '{"p": "[redacted:pin]"} ([redacted:db]) PIN [redacted:pin].'
+    six = "s3cr3t"  # its base64 text on its own (8 characters or more, case-sensitive) still counts
+    assert Redactor({"pin": six}).text("x " + base64.b64encode(six.encode()).decode()) == "x [redacted:pin]"
+    long_ = Redactor({"db": "adminpass"})
+    assert long_.text("ADMINPASS and AdminPass") == "[redacted:db] and [redacted:db]"
+
+
+@pytest.mark.parametrize("escaped", ["S3cr3t\\u002fp\\u0040ss\\u002bw\\u0022rd\\u003dxyz\\u0021\\u005ctail",
+                                     "S3cr3t\\u002Fp@ss+w\\\"rd=xyz!\\\\tail"])
+def test_unicode_escaped_json_forms_are_scrubbed(escaped):
+    assert Redactor({"jira": SECRET}).text(f"said {escaped}!") == "said [redacted:jira]!"

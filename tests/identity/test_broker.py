@@ -34,9 +34,17 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.seen.append({"method": self.command, "path": self.path, "auth": self.headers.get("Authorization"),
                           "body": body})
         auth = self.headers.get("Authorization") or ""
+        if self.path.endswith("/big"):  # an answer longer than the broker keeps, the secret across its cut
+            from org.identity.broker import MAX_BODY
+
+            self._send(("a" * (MAX_BODY - 12) + auth + " and " + "b" * 5000).encode())
+            return
         out = json.dumps({"echo": auth, "path": self.path,  # a careless service, echoing it in every which way
                           "lower": auth.lower(), "upper": auth.upper(), "b64": base64.b64encode(auth.encode()).decode(),
                           "url": urllib.parse.quote(auth, safe="")}).encode()
+        self._send(out)
+
+    def _send(self, out: bytes) -> None:
         self.send_response(201 if self.command == "POST" else 200)
         self.send_header("Content-Length", str(len(out)))
         self.end_headers()
@@ -332,3 +340,22 @@ def test_the_broker_refuses_paths_that_leave_the_credentials_base(broker_org, se
         for ok in ("/a/.b/..c", "/a/b.json?x=..", "/a/...%2e"):
             b.call(jt, credential="github", service="github", task=task, path=ok)
         assert [s["path"] for s in seen] == ["/github" + p for p in ("/a/.b/..c", "/a/b.json?x=..", "/a/...%2e")]
+
+
+def test_a_secret_across_the_body_limit_is_scrubbed_whole(broker_org, server):
+    """The broker scrubs the answer before cutting it at MAX_BODY: no head of a secret is left at the cut."""
+    from org.identity.broker import MAX_BODY, Broker, Secrets
+
+    root = broker_org
+    gh = "cnry-gh-" + uuid.uuid4().hex
+    with Bus.open(root=root) as bus:
+        first_use_tokens(bus)
+        g = Guard(bus)
+        ops = g.tokens.issue("ops-claude", by="test")["token"]
+        task = g.add_task(None, "Rebuild dev", "ops", by="alice", attributes={"environment": "dev", "disposable": True})["task"]
+        _c, jt = g.claim(ops, "operator", "ops-claude")
+        r = Broker(bus, g, Secrets({"ORG_SECRET_GITHUB": gh})).call(jt, credential="github", service="github",
+                                                                      task=task, path="/big")
+    body = r["body"]
+    assert r["truncated"] and len(body) == MAX_BODY and body.endswith("a" * 100 + "Bearer [reda")
+    assert gh[:8] not in body and "cnry" not in body
