@@ -35,6 +35,7 @@ from org.identity.guard import Guard
 __all__ = ["BrokerDaemon"]
 
 READ_TIMEOUT_S = 10.0  # a connection that has not sent its request line by then is dropped
+MAX_BUSES = 8  # database connections the broker's requests hold at once (more wait for one)
 _USE_FIELDS = {"token": False, "credential": True, "service": True, "task": True, "as": False, "method": False,
                "path": False, "body": False}
 _SCALARS = (str, int, float, bool)
@@ -91,7 +92,9 @@ class BrokerDaemon:
         self.counts = {"requests": 0, "uses": 0, "refusals": 0}
         self._lock = threading.Lock()
         self._pool: queue.SimpleQueue = queue.SimpleQueue()
+        self._slots = threading.BoundedSemaphore(MAX_BUSES)
         self._server: socketserver.UnixStreamServer | None = None
+        self.sleep = time.sleep  # how a failed authentication's throttle waits (tests record it)
 
     # -- buses ---------------------------------------------------------------------------------
     def _bus(self):
@@ -131,14 +134,23 @@ class BrokerDaemon:
         if attrs is not None and not (isinstance(attrs, dict) and all(
                 isinstance(k, str) and isinstance(v, _SCALARS) for k, v in attrs.items())):
             raise UsageError("'attributes' is an optional object of scalar values")
-        bus = self._bus()
+        waits: list[float] = []
+        self._slots.acquire()
+        bus = None
         try:
-            out = Broker(bus, _TokenOnly(bus), self.secrets, self.stand_ins).call(
+            bus = self._bus()
+            guard = _TokenOnly(bus)
+            guard.tokens.sleep = waits.append  # a failed authentication's wait happens below, without the bus
+            out = Broker(bus, guard, self.secrets, self.stand_ins).call(
                 req.get("token"), credential=req["credential"], service=req["service"], task=req["task"],
                 as_=req.get("as"), method=req.get("method") or "GET", path=req.get("path") or "/", body=req.get("body"),
                 attributes=attrs)
         finally:
-            self._pool.put(bus)
+            if bus is not None:
+                self._pool.put(bus)
+            self._slots.release()
+            if waits:  # a flood of bad tokens waits here, each thread holding no database connection
+                self.sleep(sum(waits))
         with self._lock:
             self.counts["uses"] += 1
         return out

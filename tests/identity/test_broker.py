@@ -359,3 +359,25 @@ def test_a_secret_across_the_body_limit_is_scrubbed_whole(broker_org, server):
     body = r["body"]
     assert r["truncated"] and len(body) == MAX_BODY and body.endswith("a" * 100 + "Bearer [reda")
     assert gh[:8] not in body and "cnry" not in body
+
+
+def test_a_failed_authentications_wait_holds_no_database_connection(root, monkeypatch):
+    """The throttle's wait for a bad token happens after the daemon's bus went back to its pool, so a flood of
+    bad tokens makes threads wait, not hold freshly opened database connections."""
+    from org.identity import tokens
+
+    monkeypatch.setattr(tokens, "FREE_FAILURES", 0)
+    d = _daemon(root, f"sqlite:///{root / '.org' / 'org.db'}")
+    with Bus.open(root=root) as bus:
+        first_use_tokens(bus)
+    pooled: list[tuple[float, int]] = []
+    d.sleep = lambda s: pooled.append((s, d._pool.qsize()))
+    bad = "orgj_" + "0" * 16 + "_" + "0" * 64
+    for _ in range(3):
+        doc = d.handle({"op": "use", "token": bad, "credential": "github", "service": "github", "task": "T-1"})
+        assert doc["exit_code"] == 4 and doc["message"] == "authentication failed"
+    assert [n for _s, n in pooled] == [1, 1, 1] and all(s > 0 for s, _n in pooled)  # one bus, back in the pool
+    assert pooled[2][0] > pooled[0][0]  # and the waits still grow
+    while not d._pool.empty():
+        d._pool.get_nowait().close()
+    d.path.parent.rmdir()
