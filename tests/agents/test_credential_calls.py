@@ -129,23 +129,17 @@ def test_without_a_broker_nothing_falls_back_to_a_bare_decision(org_env):
 def test_the_execute_gate_carries_out_the_call_the_approved_plan_names(org_env, monkeypatch):
     """An execution that asks for another request than the approved plan's is refused before the broker is
     asked; one that names none gets the plan's, body included; asking again does not repeat it."""
-    from org.agents.busport import BusPort, open_bus
     from org.agents.jobwork import JobOutcome, JobRunner
     from org.agents.outputs import ActionRequest
     from org.agents.prompts import Redactor
-    from org.identity.bootstrap import agent_tokens
     from org.identity.brokerclient import BrokerUse
 
     cfg, url, env, bus = org_env
     secret = "cnry-jira-" + uuid.uuid4().hex
     broker = _Broker(cfg, url, secret, secret, monkeypatch)
     try:
-        t = _jira_task(bus)
-        _run(cfg, url, env)
-        bus.approve(t, "alice", note="file it")
-        port = BusPort(open_bus(url, cfg.root, cfg, agent_tokens(bus, actors=["ops-claude", "ops-gpt"])))
-        claim = next(c for c in (port.claim("operator", a, 60)[0] for a in ("ops-claude", "ops-gpt")) if c is not None)
-        assert claim.gate == "execute"
+        _approved_jira_task(cfg, url, env, bus)
+        port, claim = _execute_claim(cfg, url, bus)
         runner = JobRunner(cfg, {}, None, None, Redactor(), broker=BrokerUse(cfg.root, url))
         out = JobOutcome(claim.job, claim.task, claim.gate, claim.lane, claim.actor, "released")
         attrs = {"credential": "jira", "service": "jira"}
@@ -165,12 +159,24 @@ def test_the_execute_gate_carries_out_the_call_the_approved_plan_names(org_env, 
     assert out.actions[-2]["call"]["status"] == 201 and '"key": "REL-1"' in out.actions[-2]["call"]["answer"]
 
 
-def _execute_claim(cfg, url, bus):
-    """The execute gate's claim of an approved ops task (a port with the operators' tokens, and the claim)."""
+def _approved_jira_task(cfg, url, env, bus) -> str:
+    """The demo's Jira task, planned and reviewed by the agents and approved by alice."""
+    t = _jira_task(bus)
+    _run(cfg, url, env)
+    bus.approve(t, "alice", note="file it")
+    return t
+
+
+def _ops_port(cfg, url, bus):
     from org.agents.busport import BusPort, open_bus
     from org.identity.bootstrap import agent_tokens
 
-    port = BusPort(open_bus(url, cfg.root, cfg, agent_tokens(bus, actors=["ops-claude", "ops-gpt"])))
+    return BusPort(open_bus(url, cfg.root, cfg, agent_tokens(bus, actors=["ops-claude", "ops-gpt"])))
+
+
+def _execute_claim(cfg, url, bus):
+    """The execute gate's claim of an approved ops task (a port with the operators' tokens, and the claim)."""
+    port = _ops_port(cfg, url, bus)
     claim = next(c for c in (port.claim("operator", a, 60)[0] for a in ("ops-claude", "ops-gpt")) if c is not None)
     assert claim.gate == "execute"
     return port, claim
@@ -191,9 +197,7 @@ def test_the_broker_makes_only_the_approved_plans_calls_each_once_per_job(org_en
     secret = "cnry-jira-" + uuid.uuid4().hex
     broker = _Broker(cfg, url, secret, secret, monkeypatch)
     try:
-        t = _jira_task(bus)
-        _run(cfg, url, env)
-        bus.approve(t, "alice", note="file it")
+        t = _approved_jira_task(cfg, url, env, bus)
         [planned] = planned_calls(bus.work_result(t, gate="plan")["content"], "jira", "jira")
         assert planned["method"] == "POST" and planned["body"]
         port, claim = _execute_claim(cfg, url, bus)
@@ -218,14 +222,11 @@ def test_the_broker_makes_only_the_approved_plans_calls_each_once_per_job(org_en
 
 def test_a_plan_that_names_no_call_allows_none(org_env, monkeypatch):
     """An operator's plan without a service call: the executing job may not choose its own."""
-    from org.agents.busport import BusPort, open_bus
-    from org.identity.bootstrap import agent_tokens
-
     cfg, url, env, bus = org_env
     broker = _Broker(cfg, url, "cnry-jira-" + uuid.uuid4().hex, "x" * 12, monkeypatch)
     try:
         t = _jira_task(bus)
-        port = BusPort(open_bus(url, cfg.root, cfg, agent_tokens(bus, actors=["ops-claude", "ops-gpt"])))
+        port = _ops_port(cfg, url, bus)
         claim, _ = port.claim("operator", "ops-claude", 60)
         assert claim.gate == "plan"
         assert port.submit(claim.job, claim.token, "pass", note="plan", content="1. file it by hand")["ok"]

@@ -314,6 +314,16 @@ def test_a_client_that_never_ends_its_line_is_dropped(root):
         d.path.parent.rmdir()
 
 
+def _dev_job(bus):
+    """(a Guard, a dev ops task, the job token of ops-claude's claim of it)."""
+    first_use_tokens(bus)
+    g = Guard(bus)
+    ops = g.tokens.issue("ops-claude", by="test")["token"]
+    task = g.add_task(None, "Rebuild dev", "ops", by="alice", attributes={"environment": "dev", "disposable": True})["task"]
+    _c, jt = g.claim(ops, "operator", "ops-claude")
+    return g, task, jt
+
+
 @pytest.mark.parametrize("path", ["/../confluence/rest", "/%2e%2e/confluence", "/%2E%2e/x", "/a/%2E/b", "/a/./b",
                                   "/a/..", "/a/.%2e/b", "/a\\b", "/a%5Cb", "/a%5c..%5cb", "/.", "//evil/x"])
 def test_the_broker_refuses_paths_that_leave_the_credentials_base(broker_org, server, path):
@@ -324,11 +334,7 @@ def test_the_broker_refuses_paths_that_leave_the_credentials_base(broker_org, se
 
     root, (_, seen) = broker_org, server
     with Bus.open(root=root) as bus:
-        first_use_tokens(bus)
-        g = Guard(bus)
-        ops = g.tokens.issue("ops-claude", by="test")["token"]
-        task = g.add_task(None, "Rebuild dev", "ops", by="alice", attributes={"environment": "dev", "disposable": True})["task"]
-        _c, jt = g.claim(ops, "operator", "ops-claude")
+        g, task, jt = _dev_job(bus)
         head = bus.head()
         secrets = Secrets({"ORG_SECRET_GITHUB": "cnry-" + uuid.uuid4().hex})
         b = Broker(bus, g, secrets)
@@ -349,11 +355,7 @@ def test_a_secret_across_the_body_limit_is_scrubbed_whole(broker_org, server):
     root = broker_org
     gh = "cnry-gh-" + uuid.uuid4().hex
     with Bus.open(root=root) as bus:
-        first_use_tokens(bus)
-        g = Guard(bus)
-        ops = g.tokens.issue("ops-claude", by="test")["token"]
-        task = g.add_task(None, "Rebuild dev", "ops", by="alice", attributes={"environment": "dev", "disposable": True})["task"]
-        _c, jt = g.claim(ops, "operator", "ops-claude")
+        g, task, jt = _dev_job(bus)
         r = Broker(bus, g, Secrets({"ORG_SECRET_GITHUB": gh})).call(jt, credential="github", service="github",
                                                                       task=task, path="/big")
     body = r["body"]
