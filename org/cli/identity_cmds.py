@@ -63,7 +63,8 @@ def issue(
     ttl: Annotated[str | None, typer.Option("--ttl", help="Lifetime, e.g. 3600, 45m, 12h, 30d (default: none).")] = None,
     by: ByOpt = None,
     token: TokenOpt = None,
-    show: Annotated[bool, typer.Option("--show", help="Also print your own token once (another human's is always printed, never saved here).")] = False,
+    show: Annotated[bool, typer.Option(
+        "--show", help="Also print your own token once (another human's is always printed, never saved here).")] = False,
     note: Annotated[str, typer.Option("--note")] = "",
     json_: JsonFlag = False,
 ) -> None:
@@ -132,7 +133,7 @@ def save(
         help="The token (default: $ORG_TOKEN, else one line read from stdin).")] = None,
     json_: JsonFlag = False,
 ) -> None:
-    """Save a human's token (handed over from 'org token issue --show') to their own token file (0600), after
+    """Save a human's token (handed over from 'org token issue --as YOU --by THEM') to their own token file (0600), after
     checking that it authenticates as that human."""
     from org.errors import UsageError
     from org.identity import files

@@ -220,8 +220,9 @@ class Tokens:
         if not able_resumers(tx, cfg) or able_resumers(tx, cfg, revoking=ids):
             return
         who = humans[0]
-        raise Conflict(f"revoking would leave no human able to resume or issue tokens ({', '.join(humans)} would hold no "
-                       "live token, and no other human who may resume is unpaused with one); nothing was revoked. Issue "
+        raise Conflict(f"revoking would leave no human who may resume unpaused and holding a live token, so nobody could "
+                       f"resume or issue tokens ({', '.join(humans)} would hold none, and no other such human has "
+                       "one); nothing was revoked. Issue "
                        f"a new token first ('org token issue --as {who} --by {by or who}'), then revoke the old one by "
                        "its id ('org token list' shows it)", rule="ORG-KEEP-A-RESUMER", revoking=sorted(ids))
 

@@ -124,7 +124,8 @@ def test_a_file_the_database_does_not_accept_says_what_to_do_and_nothing_more(ro
     assert code == 4 and doc["error"] == "denied"
     assert err == (f"org: authentication failed: the token in {p} is not one this org's database accepts (it may "
                    "have been revoked, or have expired). Another human of this org issues "
-                   "alice a new one: 'org token issue --as alice --by THEM'\n")
+                   "alice a new one: 'org token issue --as alice --by THEM', and alice saves it with 'org token save "
+                   "--as alice'\n")
     assert stale not in err
 
 

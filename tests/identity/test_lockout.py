@@ -56,7 +56,7 @@ def test_revoke_then_pause_keeps_a_resumer(root):
     code, _, err = org(root, "token", "revoke", "--actor", "bob", "--by", "alice")
     assert code == 0, err
     code, doc, err = org(root, "pause", "--actor", "alice", "--as", "alice")
-    assert code == 5 and doc["error"] == "conflict" and "no human able to resume" in err, err
+    assert code == 5 and doc["error"] == "conflict" and "no human who may resume unpaused and holding a live token" in err, err
     assert "org token issue --as NAME --by YOU" in err
     code, out, err = org(root, "token", "issue", "--as", "bob", "--by", "alice")  # the way out
     assert code == 0, err
@@ -117,6 +117,6 @@ def test_an_expired_token_does_not_count_as_able_to_resume(bus, guard, clock):
         guard.pause(alice, "actor", "alice", "alice")
         raise AssertionError("the pause should have been refused")
     except Conflict as exc:
-        assert exc.exit_code == 5 and "no human able to resume" in exc.message
+        assert exc.exit_code == 5 and "no human who may resume unpaused and holding a live token" in exc.message
     guard.tokens.issue("bob", by="alice")
     assert guard.pause(alice, "actor", "alice", "alice")["changed"]
