@@ -12,8 +12,9 @@ secret learns more (revoked, expired, paused, wrong --as).
 Failed authentications (ADR 0057): every one answers exit 4 "authentication failed", whether the
 presented id exists or not, and is an `auth.denied` event naming the presented token id (never its
 secret). Nothing ever locks a token out: the right secret always works, whatever others presented.
-Guessing is slowed instead: failures are counted per presented id, known or unknown alike (a malformed token has no id and no
-secret to guess: it is answered at once, recorded but never counted or slowed), until that
+Guessing is slowed instead: failures are counted per presented id, known or unknown alike (a
+malformed token has no id and no secret to guess: it is answered at once, recorded but never counted
+or slowed), until that
 id has had none for WINDOW_S, and from the (FREE_FAILURES + 1)th failure on each further one waits
 before it answers, doubling up to MAX_DELAY_S. The wait follows the count only, so a known and an unknown id
 take the same time; the count table is pruned by the window and capped at MAX_FAILURE_ROWS.
@@ -165,8 +166,8 @@ class Tokens:
         return self.store.read(_never_had_a_human_token)
 
     def first_use(self, *, by: str) -> list[dict] | None:
-        """Trust on first use: if the database never held a human's principal token, issue one for every human member
-        (with the secrets: their own files are written from these) in one transaction; else None and nothing
+        """Trust on first use: if the database never held a human's principal token, issue one for every human
+        member (with the secrets: their own files are written from these) in one transaction; else None and nothing
         is issued. Concurrent first uses cannot both issue: the check and the inserts are one write (SQLite's
         write lock; an advisory lock on PostgreSQL)."""
         cfg = self.bus.config(required=True)
@@ -217,14 +218,14 @@ class Tokens:
         may resume, is unpaused and holds a live principal token; ADR 0057), where one was able before. The way
         out is in the message: issue the new token first, then revoke the old one."""
         lock_resumers(tx)
-        if not able_resumers(tx, cfg) or able_resumers(tx, cfg, revoking=ids):
+        before = able_resumers(tx, cfg)
+        if not before or able_resumers(tx, cfg, revoking=ids):
             return
-        who = humans[0]
-        raise Conflict(f"revoking would leave no human who may resume unpaused and holding a live token, so nobody could "
-                       f"resume or issue tokens ({', '.join(humans)} would hold none, and no other such human has "
-                       "one); nothing was revoked. Issue "
-                       f"a new token first ('org token issue --as {who} --by {by or who}'), then revoke the old one by "
-                       "its id ('org token list' shows it)", rule="ORG-KEEP-A-RESUMER", revoking=sorted(ids))
+        who = next(h for h in humans if h in before)  # the last able human among those losing their tokens
+        raise Conflict(f"revoking would leave no human who may resume unpaused and holding a live token, so nobody "
+                       f"could resume or issue tokens ({who} is the last); nothing was revoked. Issue a new token "
+                       f"first ('org token issue --as {who} --by {by if by in before else who}'), then revoke the old "
+                       "one by its id ('org token list' shows it)", rule="ORG-KEEP-A-RESUMER", revoking=sorted(ids))
 
     def list(self, *, actor: str | None = None, active_only: bool = True, kind: str | None = None) -> list[dict]:
         where, params = ["1 = 1"], {}
