@@ -20,3 +20,26 @@ def run_org(*args: str, root: Path | None = None, env: dict | None = None, input
         e["ORG_ROOT"] = str(root)
     return subprocess.run([sys.executable, "-m", "org", *args], capture_output=True, text=True, env=e,
                           input=input, timeout=timeout, cwd=str(root or REPO))
+
+
+def token_file(root: Path, human: str, db_url: str | None = None) -> Path:
+    """Where `human`'s own token file for the org at `root` and its database (default: .org/org.db) lives."""
+    from org.bus import Bus
+    from org.identity import files
+    from org.identity.store import db_id
+
+    with Bus.open(db_url, root=root) as b:
+        return files.human_token_path(root, human, db_id(b.store))
+
+
+def read_token(root: Path, human: str, db_url: str | None = None) -> str | None:
+    """`human`'s own token for that database, or None without a file."""
+    p = token_file(root, human, db_url)
+    return p.read_text().strip() if p.exists() else None
+
+
+def write_token(root: Path, human: str, token: str, db_url: str | None = None) -> Path:
+    """Write `human`'s own token file for that database (0600, as org writes it)."""
+    from org.identity import files
+
+    return files.write_human_token(root, human, token, token_file(root, human, db_url).parent.name[3:])

@@ -1,9 +1,10 @@
 """Kill switches: pause and resume at actor, lane, task, vendor or all scope. A pause takes effect at
 the next claim or action (exit 7), keeps every job, lease and event as it is, and is an event itself.
 
-No pause leaves the org without a human who may resume and is not paused by name, lane or vendor
-(ADR 0057): such a pause is refused (exit 5), since a paused actor's tokens are refused and only a human
-may resume. A pause of everything (--all) is always allowed; it never refuses a human's token."""
+No pause leaves the org without a human able to resume (ADR 0057): one who may resume, is not paused by
+name, lane or vendor, and (once the database gave humans tokens) holds a live principal token. Such a
+pause is refused (exit 5), since a paused actor's tokens are refused and only a human may resume; token
+revocation keeps the same rule (org.identity.tokens, `able_resumers`). A pause of everything (--all) is always allowed; it never refuses a human's token."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from org.config.loader import OrgConfig
 from org.engine.policy import decide
 from org.errors import Conflict, Denied, NotFound, Paused, UsageError
 
-__all__ = ["SCOPES", "check_not_paused", "covering", "active_switches", "paused_tasks", "pause", "resume", "list_switches", "vendors_of", "local_operator"]
+__all__ = ["SCOPES", "check_not_paused", "covering", "active_switches", "paused_tasks", "pause", "resume", "list_switches", "vendors_of", "local_operator", "able_resumers", "lock_resumers"]
 
 SCOPES = ("actor", "lane", "task", "vendor", "all")
 _COLS = ("switch", "scope", "target", "active", "paused_by", "paused_at", "note", "resumed_by", "resumed_at", "resume_note")
@@ -153,22 +154,51 @@ def _person_keys(cfg: OrgConfig, actor: str) -> set[tuple[str, str]]:
     return {("actor", actor), ("lane", a.lane)} | {("vendor", v) for v in vendors_of(cfg, actor)}
 
 
+def lock_resumers(tx: Tx) -> None:
+    """Serialise the changes that could leave no human able to resume (pauses, revocations) on PostgreSQL, so
+    two of them cannot both pass on a stale view (SQLite's write lock does this already)."""
+    if tx.pg:
+        tx.x("SELECT pg_advisory_xact_lock(:k)", {"k": _KEEP_A_RESUMER_LOCK})
+
+
+def _live_human_tokens(tx: Tx, drop: frozenset[str]) -> set[str] | None:
+    """The humans holding a live (unrevoked, unexpired) principal token, not counting the ids in `drop`; None
+    while tokens are not in use (no identity table, or no human was ever given a token: the first use of
+    the database still gives every human one)."""
+    if tx.x("SELECT value FROM bus_meta WHERE key = 'identity_schema'").scalar() is None:
+        return None
+    rows = tx.x("SELECT id, principal, revoked_at, expires_at FROM org_tokens WHERE kind = 'principal' AND "
+                "principal_kind = 'human'").all()
+    if not rows:
+        return None
+    return {r[1] for r in rows if r[0] not in drop and r[2] is None and (r[3] is None or r[3] > tx.now)}
+
+
+def able_resumers(tx: Tx, cfg: OrgConfig, *, pausing: tuple[str, str] | None = None,
+                  revoking: frozenset[str] = frozenset()) -> list[str]:
+    """The humans able to resume, were the switch `pausing` on and the token ids `revoking` revoked: each may
+    resume by policy, is not paused by name, lane or vendor, and holds a live principal token."""
+    on = {(s["scope"], s["target"]) for s in active_switches(tx)} | ({pausing} if pausing else set())
+    live = _live_human_tokens(tx, revoking)
+    return sorted(a.id for a in cfg.actors.values() if a.is_human and decide(cfg, a.id, "resume", {}).allowed
+                  and not on & _person_keys(cfg, a.id) and (live is None or a.id in live))
+
+
 def _keep_a_resumer(tx: Tx, cfg: OrgConfig | None, scope: str, target: str) -> None:
-    """Refuse (Conflict, exit 5) a pause after which every human who may resume would be paused by name,
-    lane or vendor. Pauses that reach no such human, and --all, pass untouched."""
+    """Refuse (Conflict, exit 5) a pause after which no human would be able to resume (able_resumers).
+    Pauses that reach no human who may resume, and --all, pass untouched."""
     if cfg is None or scope not in ("actor", "lane", "vendor"):
         return
     resumers = [a.id for a in cfg.actors.values() if a.is_human and decide(cfg, a.id, "resume", {}).allowed]
     if not any((scope, target) in _person_keys(cfg, h) for h in resumers):
         return
-    if tx.pg:  # two concurrent pauses of the last two humans must not both pass
-        tx.x("SELECT pg_advisory_xact_lock(:k)", {"k": _KEEP_A_RESUMER_LOCK})
-    on = {(s["scope"], s["target"]) for s in active_switches(tx)} | {(scope, target)}
-    if all(on & _person_keys(cfg, h) for h in resumers):
-        raise Conflict(f"pausing {scope} {target} would leave no human who may resume unpaused ({', '.join(sorted(resumers))} "
-                       "would all be paused, and a paused actor's tokens are refused); nothing was paused. Resume "
-                       "one of them first, or pause --all, which stops the work but never a human's token",
-                       rule="ORG-KEEP-A-RESUMER", scope=scope, target=target)
+    lock_resumers(tx)  # two concurrent pauses of the last two humans must not both pass
+    if not able_resumers(tx, cfg, pausing=(scope, target)):
+        raise Conflict(f"pausing {scope} {target} would leave no human who may resume unpaused and holding a live "
+                       f"token ({', '.join(sorted(resumers))} would each be paused or hold none; a paused actor's "
+                       "tokens are refused, and only a human's token may resume or issue tokens); nothing was paused. Resume one of them first, or "
+                       "issue one a token ('org token issue --as NAME --by YOU'), or pause --all, which stops the "
+                       "work but never a human's token", rule="ORG-KEEP-A-RESUMER", scope=scope, target=target)
 
 
 def resume(ctx: Ctx, cfg: OrgConfig | None, scope: str, target: str | None, *, by: str | None = None,

@@ -63,14 +63,16 @@ def issue(
     ttl: Annotated[str | None, typer.Option("--ttl", help="Lifetime, e.g. 3600, 45m, 12h, 30d (default: none).")] = None,
     by: ByOpt = None,
     token: TokenOpt = None,
-    show: Annotated[bool, typer.Option("--show", help="Also print a human's token once (to hand it over).")] = False,
+    show: Annotated[bool, typer.Option(
+        "--show", help="Also print your own token once (another human's is always printed, never saved here).")] = False,
     note: Annotated[str, typer.Option("--note")] = "",
     json_: JsonFlag = False,
 ) -> None:
-    """Create a token for ACTOR; the secret is shown once. A human's is saved to the token file their
-    commands on this machine read (0600), and printed too with --show, for a human on another account, who
-    saves it with 'org token save'. Needs a human's token (--by HUMAN, their own file), except on an org's
-    first use, when every human's file is made (ADR 0058)."""
+    """Create a token for ACTOR; the secret is shown once. Your own (--as X --by X, or --as X alone) is saved
+    to the token file your commands on this machine read (0600; printed too with --show). Another human's is
+    never saved to your files: it is printed once, for them to save on their own account with 'org token
+    save --as THEM'. Needs a human's token (--by HUMAN, their own file), except on an org's first use, when
+    every human's file is made (ADR 0058)."""
     from org.identity import files
     from org.identity.bootstrap import first_use_tokens
 
@@ -81,35 +83,43 @@ def issue(
         subject = cfg.actors.get(as_)
         human = subject is not None and subject.is_human
         info = None
+        issuer = None
         if human and not token and by is None:
             by = as_  # a human renews their own token with their own file
             first = {m["principal"]: m for m in first_use_tokens(bus) if m["issued"]}
             if as_ in first:  # trust on first use: the org's humans got their own files just now
+                issuer = as_
                 info = {"id": first[as_]["id"], "principal": as_, "kind": "human", "expires_at": None,
-                        "first_use": True, "token": files.read_human_token(bus.ctx.root, as_)}
+                        "first_use": True, "token": files.read_human_token(bus.ctx.root, as_, g.tokens.db())}
         if info is None:
             p = g.principal(token, as_=by, command="token issue")
             if not p.is_human:
                 g._deny(p, "token issue", "agent issuing", "only a human's token may issue tokens",
                         rule="ORG-HUMAN-ISSUER")
+            issuer = p.actor
             info = g.tokens.issue(as_, by=p.actor, ttl=_ttl(ttl), note=note)
+        db = g.tokens.db()
+    own = human and issuer == as_  # only a human's own token goes into the files of the account running this
     out = {"ok": True, **info}
-    if human:
-        out["token_file"] = str(files.write_human_token(bus.ctx.root, as_, info["token"]))
+    if own:
+        out["token_file"] = str(files.write_human_token(bus.ctx.root, as_, info["token"], db))
         if not show:
             out.pop("token")
+    elif human:
+        out["save_with"] = f"org token save --as {as_}"
 
     def text() -> str:
         lines = [f"token {info['id']} for {as_} ({info['kind']}), expires {_when(info['expires_at'])}"]
-        if human:
+        if own:
             lines.append(f"  saved to {out['token_file']} (owner-only): {as_}'s commands on this machine read it")
         if "token" in out:
             lines.append(f"  {info['token']}")
             lines.append("  shown once: only its hash is kept. " + (
+                f"It was not saved here (it is {as_}'s, not yours): hand it to {as_}, who saves it on their own "
+                f"account with 'org token save --as {as_}' (pasting it on stdin), or sets ORG_TOKEN."
+                if human and not own else
                 f"Hand it to {as_}, who saves it with 'org token save --as {as_}' (or sets ORG_TOKEN)." if human
                 else "Give it to the agent as ORG_TOKEN."))
-        elif human and by != as_:
-            lines.append(f"  for {as_} on another account: issue with --show and hand it over ('org token save')")
         return "\n".join(lines)
 
     emit(out, text)
@@ -123,7 +133,7 @@ def save(
         help="The token (default: $ORG_TOKEN, else one line read from stdin).")] = None,
     json_: JsonFlag = False,
 ) -> None:
-    """Save a human's token (handed over from 'org token issue --show') to their own token file (0600), after
+    """Save a human's token (handed over from 'org token issue --as YOU --by THEM') to their own token file (0600), after
     checking that it authenticates as that human."""
     from org.errors import UsageError
     from org.identity import files
@@ -136,7 +146,8 @@ def save(
     bus, g = _open()
     with bus:
         p = g.principal(token, as_=as_, command="token save", human=True)
-    path = files.write_human_token(bus.ctx.root, p.actor, token)
+        db = g.tokens.db()
+    path = files.write_human_token(bus.ctx.root, p.actor, token, db)
     emit({"ok": True, "principal": p.actor, "id": p.token_id, "token_file": str(path)},
          f"token {p.token_id} saved to {path} (owner-only): {p.actor}'s commands on this machine read it")
 
@@ -226,7 +237,10 @@ def use(
 
     o = opts(json_)
     if not token and as_:
-        token = files.read_human_token(o.org_root(), as_)  # a human's own file, read here, never by the broker
+        bus, g = _open()
+        with bus:
+            db = g.tokens.db()
+        token = files.read_human_token(o.org_root(), as_, db)  # a human's own file, read here, never by the broker
     req = {"op": "use", "token": token, "credential": credential, "service": service, "task": task, "as": as_,
            "method": method, "path": path, "body": data}
     r = call(o.org_root(), o.db_url(), req, timeout=60.0)

@@ -1,8 +1,10 @@
 """The principals and tokens a local org needs, made automatically where that is safe (ADR 0058).
 
-Humans: trust on first use. On a database that never held a principal token (`org init`, the demo's
-fresh database, the first command of a checkout, the first `org run`), every human member gets a token
-written to their own config file (0600), replacing any stale file left by an earlier database. After
+Humans: trust on first use. On a database that never held a human's principal token (`org init`, the
+demo's fresh database, the first command of a checkout, the first `org run`; agents' tokens do not count,
+so an agent host that starts first never skips it), every human member gets a token written to their own
+config file (0600) for this database (files are kept per org folder and database, so another database's
+files are never touched). After
 that nothing issues a human's token without a human's token (`org token issue --as X --by HUMAN`), so
 a revoked human is never silently re-issued and nobody gets a human's token just by running `org`.
 
@@ -29,14 +31,15 @@ def first_use_tokens(bus, *, by: str = FIRST_USE) -> list[dict]:
     tokens = Tokens(bus)
     root = bus.ctx.root
     made = tokens.first_use(by=by)
+    db = tokens.db()
     if made is not None:
         return [{"principal": m["principal"], "issued": True, "id": m["id"],
-                 "token_file": str(files.write_human_token(root, m["principal"], m["token"]))} for m in made]
+                 "token_file": str(files.write_human_token(root, m["principal"], m["token"], db))} for m in made]
     out = []
     for actor in sorted(a.id for a in cfg.actors.values() if a.is_human):
-        path = files.human_token_path(root, actor)
+        path = files.human_token_path(root, actor, db)
         try:
-            have = files.read_human_token(root, actor)
+            have = files.read_human_token(root, actor, db)
             status = "missing" if have is None else ("ok" if tokens.valid(have) else "not valid")
         except UsageError:
             status = "unusable"

@@ -3,10 +3,12 @@
 Layout (ORG_CONFIG_HOME, else $XDG_CONFIG_HOME/org, else ~/.config/org):
 
     <config home>/<root hash>/pepper          32 random bytes (hex), 0600: keys every token hash
-    <config home>/<root hash>/<human>.token   a human's own principal token, 0600
+    <config home>/<root hash>/db-<db id>/<human>.token   a human's own principal token, 0600
 
 The root hash names the org (sha256 of its resolved folder), so two orgs on one machine never share
-tokens. ORG_TOKEN_PEPPER overrides the pepper file (for several machines sharing one PostgreSQL);
+tokens; the db id (a random id each database stores when identity first opens it, org.identity.store.db_id)
+names the database, so one org folder used with several databases (a second --db, a PostgreSQL try, a
+reset) keeps each database's tokens apart and never overwrites another database's files (ADR 0058). ORG_TOKEN_PEPPER overrides the pepper file (for several machines sharing one PostgreSQL);
 ORG_PEPPER_FD names an inherited pipe the pepper is read from once (how `org run` hands it to its agent
 host without telling it where the config folder is). A token file that others can read is refused,
 like ssh refuses a world-readable key.
@@ -130,17 +132,23 @@ def pepper(root: Path | str | None) -> bytes:
     return (_read_private(p) or "").encode()
 
 
-def human_token_path(root: Path | str | None, human: str) -> Path:
+_DB = re.compile(r"^[0-9a-f]{16,64}$")
+
+
+def human_token_path(root: Path | str | None, human: str, db: str) -> Path:
+    """Where `human`'s own token for the database with id `db` lives (one folder per org and database)."""
     if not _NAME.match(human):
         raise UsageError(f"'{human}' is not a valid actor id")
-    return org_dir(root) / f"{human}.token"
+    if not _DB.match(db):
+        raise ValueError(f"not a database id: {db!r}")
+    return org_dir(root) / f"db-{db}" / f"{human}.token"
 
 
-def read_human_token(root: Path | str | None, human: str) -> str | None:
-    return _read_private(human_token_path(root, human))
+def read_human_token(root: Path | str | None, human: str, db: str) -> str | None:
+    return _read_private(human_token_path(root, human, db))
 
 
-def write_human_token(root: Path | str | None, human: str, token: str) -> Path:
-    p = human_token_path(root, human)
+def write_human_token(root: Path | str | None, human: str, token: str, db: str) -> Path:
+    p = human_token_path(root, human, db)
     write_private(p, token + "\n")
     return p

@@ -36,16 +36,16 @@ MISSING = ("authentication required: pass --token or set ORG_TOKEN (a human's ow
 def no_file(human: str, path: Path) -> str:
     """A human has no token file here and the database is past its first use (ADR 0058)."""
     return (f"authentication required: {human} has no token file here ({path}), and this org's database already "
-            f"has tokens, so none is made automatically. Another human of this org issues one: 'org token issue "
-            f"--as {human} --by THEM' (it is saved where {human}'s commands on this machine read it); or pass "
+            "gave humans tokens, so none is made automatically. Another human of this org issues one: 'org token issue "
+            f"--as {human} --by THEM' and {human} saves it with 'org token save --as {human}'; or pass "
             "--token / ORG_TOKEN")
 
 
 def stale_file(human: str, path: Path) -> str:
     """The token in a human's own file did not authenticate (the same words whatever the reason, ADR 0058)."""
-    return (f"{AUTH_FAILED}: the token in {path} is not one this org's database accepts (a file left from an "
-            f"earlier or another database looks like this). Another human of this org issues {human} a new one: "
-            f"'org token issue --as {human} --by THEM'")
+    return (f"{AUTH_FAILED}: the token in {path} is not one this org's database accepts (it may have been "
+            f"revoked, or have expired). Another human of this org issues {human} a new one: "
+            f"'org token issue --as {human} --by THEM', and {human} saves it with 'org token save --as {human}'")
 
 
 @contextmanager
@@ -68,7 +68,7 @@ class Guard:
     # -- who is asking -----------------------------------------------------------------------
     def own_file(self, as_: str | None) -> tuple[str | None, Path | None]:
         """(token, path) from the token file of the human --as names, else (None, None). On a fresh database
-        (never a principal token) the humans' files are made first, replacing stale ones (trust on first use)."""
+        (never a human's principal token) the humans' files are made first, replacing stale ones (trust on first use)."""
         cfg = self.bus.config()
         a = cfg.actors.get(as_) if (cfg is not None and as_) else None
         if a is None or not a.is_human:
@@ -78,7 +78,8 @@ class Guard:
             from org.identity.bootstrap import first_use_tokens
 
             first_use_tokens(self.bus)
-        return files.read_human_token(root, a.id), files.human_token_path(root, a.id)
+        db = self.tokens.db()
+        return files.read_human_token(root, a.id, db), files.human_token_path(root, a.id, db)
 
     def principal(self, token: str | None, *, as_: str | None = None, command: str, job_ok: bool = False,
                   principal_ok: bool = True, human: bool = False) -> Principal:

@@ -12,9 +12,11 @@ and its migrations stay untouched.
 
 from __future__ import annotations
 
+import secrets
+
 from org.bus.store import Store, Tx
 
-__all__ = ["ensure", "TOKEN_COLS", "IDENTITY_SCHEMA"]
+__all__ = ["ensure", "db_id", "TOKEN_COLS", "IDENTITY_SCHEMA"]
 
 IDENTITY_SCHEMA = 3
 TOKEN_COLS = ("id, kind, principal, principal_kind, salt, hash, created_at, created_by, expires_at, revoked_at, "
@@ -44,7 +46,7 @@ _DDL = [
     )""",
     "CREATE INDEX IF NOT EXISTS ix_org_tokens_principal ON org_tokens (principal, kind)",
     "CREATE INDEX IF NOT EXISTS ix_org_tokens_job ON org_tokens (job)",
-    # failed authentications per presented token id, key "token:<id>" (or "malformed"), in the current window
+    # failed authentications per presented token id, key "token:<id>", in the current window
     """CREATE TABLE IF NOT EXISTS org_auth_failures (
         key VARCHAR(200) PRIMARY KEY,
         first_at DOUBLE PRECISION NOT NULL,
@@ -77,3 +79,26 @@ def ensure(store: Store) -> None:
 
         store.write(fn)
     _READY.add(store.url)
+
+
+_DB_ID = "identity_db_id"
+
+
+def db_id(store: Store) -> str:
+    """This database's own random id (bus_meta `identity_db_id`, made the first time it is asked for and never
+    changed): the humans' token files are kept per database under it, so a second or a reset database never
+    touches another's files (ADR 0058). Read every time, never cached: a file recreated at the same path is
+    another database."""
+    def get(tx: Tx) -> str | None:
+        return tx.x("SELECT value FROM bus_meta WHERE key = :k", {"k": _DB_ID}).scalar()
+
+    got = store.read(get)
+    if got:
+        return got
+
+    def make(tx: Tx) -> str:
+        tx.x("INSERT INTO bus_meta(key, value) VALUES (:k, :v) ON CONFLICT (key) DO NOTHING",
+             {"k": _DB_ID, "v": secrets.token_hex(16)})
+        return tx.x("SELECT value FROM bus_meta WHERE key = :k", {"k": _DB_ID}).scalar_one()
+
+    return store.write(make)

@@ -12,7 +12,9 @@ secret learns more (revoked, expired, paused, wrong --as).
 Failed authentications (ADR 0057): every one answers exit 4 "authentication failed", whether the
 presented id exists or not, and is an `auth.denied` event naming the presented token id (never its
 secret). Nothing ever locks a token out: the right secret always works, whatever others presented.
-Guessing is slowed instead: failures are counted per presented id, known or unknown alike, until that
+Guessing is slowed instead: failures are counted per presented id, known or unknown alike (a
+malformed token has no id and no secret to guess: it is answered at once, recorded but never counted
+or slowed), until that
 id has had none for WINDOW_S, and from the (FREE_FAILURES + 1)th failure on each further one waits
 before it answers, doubling up to MAX_DELAY_S. The wait follows the count only, so a known and an unknown id
 take the same time; the count table is pruned by the window and capped at MAX_FAILURE_ROWS.
@@ -31,9 +33,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from org.bus.store import Tx
-from org.errors import Denied, NotFound, Paused, UsageError
+from org.bus.switches import able_resumers, lock_resumers
+from org.errors import Conflict, Denied, NotFound, Paused, UsageError
 from org.identity import files
-from org.identity.store import TOKEN_COLS, ensure
+from org.identity.store import TOKEN_COLS, db_id, ensure
 
 __all__ = ["Principal", "Tokens", "TOKEN_RE", "parse", "JOB_ACTIONS", "MAX_TTL", "AUTH_FAILED", "WINDOW_S",
            "FREE_FAILURES", "MAX_DELAY_S", "MAX_FAILURE_ROWS", "failure_delay", "REPLAY_GRACE_S"]
@@ -52,7 +55,6 @@ FIRST_DELAY_S = 0.1  # the wait of the first slowed failure; it doubles with eac
 MAX_DELAY_S = 2.0
 MAX_FAILURE_ROWS = 10_000  # the count table never holds more presented ids than this (the oldest go first)
 _FIRST_USE_LOCK = 0x0126_1D01  # serialises first uses on PostgreSQL
-_MALFORMED = "malformed"  # the one key every token without an id is counted under
 _COUNT_FAILURE = (  # rows quiet for WINDOW_S are deleted first, so a row here is a recent run of failures
     "INSERT INTO org_auth_failures(key, first_at, last_at, failures) VALUES (:k, :t, :t, 1) "
     "ON CONFLICT(key) DO UPDATE SET failures = org_auth_failures.failures + 1, last_at = :t RETURNING failures")
@@ -122,6 +124,10 @@ class Tokens:
             self._pepper = files.pepper(self.ctx.root)
         return self._pepper
 
+    def db(self) -> str:
+        """This database's id (the humans' token files are kept under it)."""
+        return db_id(self.store)
+
     def _hash(self, salt: str, secret: str) -> str:
         return hmac.new(self.pepper, f"{salt}\x00{secret}".encode(), hashlib.sha256).hexdigest()
 
@@ -155,12 +161,13 @@ class Tokens:
         return {"id": tid, "principal": a.id, "kind": a.kind, "expires_at": exp, "created_at": tx.now, "token": token}
 
     def fresh(self) -> bool:
-        """Has this database never held a principal token (a fresh org: trust on first use, ADR 0058)?"""
-        return self.store.read(_never_had_a_principal_token)
+        """Has this database never held a human's principal token (a fresh org: trust on first use, ADR 0058)?
+        Agents' tokens do not count: an agent host issuing its tokens first must not skip the humans'."""
+        return self.store.read(_never_had_a_human_token)
 
     def first_use(self, *, by: str) -> list[dict] | None:
-        """Trust on first use: if the database never held a principal token, issue one for every human member
-        (with the secrets: their own files are written from these) in one transaction; else None and nothing
+        """Trust on first use: if the database never held a human's principal token, issue one for every human
+        member (with the secrets: their own files are written from these) in one transaction; else None and nothing
         is issued. Concurrent first uses cannot both issue: the check and the inserts are one write (SQLite's
         write lock; an advisory lock on PostgreSQL)."""
         cfg = self.bus.config(required=True)
@@ -169,7 +176,7 @@ class Tokens:
         def fn(tx: Tx) -> list[dict] | None:
             if tx.pg:
                 tx.x("SELECT pg_advisory_xact_lock(:k)", {"k": _FIRST_USE_LOCK})
-            if not _never_had_a_principal_token(tx):
+            if not _never_had_a_human_token(tx):
                 return None
             return [self._insert(tx, a, by=by, ttl=None, note="first use") for a in humans]
 
@@ -181,23 +188,44 @@ class Tokens:
         if (token_id is None) == (actor is None):
             raise UsageError("give a token id or --actor")
 
+        cfg = self.bus.config()
+
         def fn(tx: Tx) -> list[str]:
             if token_id is not None:
-                rows = tx.x("SELECT id, principal FROM org_tokens WHERE id = :i AND revoked_at IS NULL",
-                            {"i": token_id.strip().lower()}).all()
+                rows = tx.x("SELECT id, principal, kind, principal_kind FROM org_tokens WHERE id = :i AND "
+                            "revoked_at IS NULL", {"i": token_id.strip().lower()}).all()
                 if not rows and tx.x("SELECT 1 FROM org_tokens WHERE id = :i", {"i": token_id}).first() is None:
                     raise NotFound(f"no token '{token_id}'")
             else:
-                sql = "SELECT id, principal FROM org_tokens WHERE principal = :p AND revoked_at IS NULL"
+                sql = ("SELECT id, principal, kind, principal_kind FROM org_tokens WHERE principal = :p AND "
+                       "revoked_at IS NULL")
                 rows = tx.x(sql + ("" if jobs else " AND kind = 'principal'"), {"p": actor}).all()
             ids = [r[0] for r in rows]
-            for tid, who in rows:
+            humans = sorted({r[1] for r in rows if r[2] == "principal" and r[3] == "human"})
+            if humans and cfg is not None:
+                self._keep_a_resumer(tx, cfg, humans, frozenset(ids), by)
+            for tid, who, _k, _pk in rows:
                 tx.x("UPDATE org_tokens SET revoked_at = :t, revoked_by = :b WHERE id = :i",
                      {"t": tx.now, "b": by, "i": tid})
                 self.ctx.record(tx, "token.revoked", actor=by, decision="revoke", data={"token_id": tid, "principal": who})
             return ids
 
         return self.ctx.write(fn)
+
+    @staticmethod
+    def _keep_a_resumer(tx: Tx, cfg: Any, humans: list[str], ids: frozenset[str], by: str | None) -> None:
+        """Refuse (Conflict, exit 5) revoking humans' tokens when that would leave no human able to resume (who
+        may resume, is unpaused and holds a live principal token; ADR 0057), where one was able before. The way
+        out is in the message: issue the new token first, then revoke the old one."""
+        lock_resumers(tx)
+        before = able_resumers(tx, cfg)
+        if not before or able_resumers(tx, cfg, revoking=ids):
+            return
+        who = next(h for h in humans if h in before)  # the last able human among those losing their tokens
+        raise Conflict(f"revoking would leave no human who may resume unpaused and holding a live token, so nobody "
+                       f"could resume or issue tokens ({who} is the last); nothing was revoked. Issue a new token "
+                       f"first ('org token issue --as {who} --by {by if by in before else who}'), then revoke the old "
+                       "one by its id ('org token list' shows it)", rule="ORG-KEEP-A-RESUMER", revoking=sorted(ids))
 
     def list(self, *, actor: str | None = None, active_only: bool = True, kind: str | None = None) -> list[dict]:
         where, params = ["1 = 1"], {}
@@ -345,13 +373,17 @@ class Tokens:
                         data={"reason": why, "command": command, "as": _clip(as_), "token_id": tid})
 
     def _fail(self, why: str, command: str, as_: str | None, tid: str | None) -> None:
-        """A failed authentication (malformed, unknown id or wrong secret): counted for the presented id,
-        recorded, then answered after the wait its count earns (the same for every reason), always as Denied
-        "authentication failed". The wait happens after the commit, so no lock is held while waiting."""
+        """A failed authentication (unknown id or wrong secret): counted for the presented id, recorded, then
+        answered after the wait its count earns (the same for both), always as Denied "authentication failed".
+        A malformed token (no id: nothing to guess) is recorded and answered at once, never counted, so a flood
+        of them slows nobody's typo. The wait happens after the commit, so no lock is held while waiting."""
         def fn(tx: Tx) -> int:
+            if not tid:  # malformed: no secret to guess, so nothing to slow; answered at once (and recorded)
+                self._denied(tx, why, command, as_, None, None)
+                return 0
             old = tx.now - WINDOW_S
             tx.x("DELETE FROM org_auth_failures WHERE last_at <= :old", {"old": old})
-            n = int(tx.x(_COUNT_FAILURE, {"k": f"token:{tid}" if tid else _MALFORMED, "t": tx.now}).scalar_one())
+            n = int(tx.x(_COUNT_FAILURE, {"k": f"token:{tid}", "t": tx.now}).scalar_one())
             if n == 1:  # a new row: keep the table within its cap
                 tx.x(_CAP_FAILURES, {"cap": MAX_FAILURE_ROWS})
             self._denied(tx, why, command, as_, tid, None)
@@ -362,9 +394,9 @@ class Tokens:
             self.sleep(wait)
         raise Denied(AUTH_FAILED, rule="ORG-AUTHENTICATION")
 
-def _never_had_a_principal_token(tx: Tx) -> bool:
+def _never_had_a_human_token(tx: Tx) -> bool:
     # principal rows are never deleted (revoking keeps them; the sweep removes only job tokens)
-    return tx.x("SELECT 1 FROM org_tokens WHERE kind = 'principal' LIMIT 1").first() is None
+    return tx.x("SELECT 1 FROM org_tokens WHERE kind = 'principal' AND principal_kind = 'human' LIMIT 1").first() is None
 
 
 def _clip(s: str | None) -> str | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import stat
 import uuid
 
+from helpers import read_token, run_org, token_file
 from idhelpers import org
 
 from org.identity import files
@@ -16,7 +17,7 @@ def test_init_then_tokens_without_touching_them(tmp_path):
     code, out, _ = org(tmp_path, "init", str(dest))
     assert code == 0 and sorted(x["principal"] for x in out["extra"]) == ["alice", "bob"]
     for x in out["extra"]:
-        assert stat.S_IMODE(files.human_token_path(dest, x["principal"]).stat().st_mode) == 0o600
+        assert stat.S_IMODE(token_file(dest, x["principal"]).stat().st_mode) == 0o600
         assert x["token_file"].startswith(str(files.config_home()))
     code, t, _ = org(dest, "task", "add", "Ship", "--workflow", "change", "--by", "alice")
     assert code == 0
@@ -25,12 +26,21 @@ def test_init_then_tokens_without_touching_them(tmp_path):
     agent = issued["token"]
     code, out, err = org(dest, "token", "issue", "--as", "rev-gpt", token=agent)  # agents never issue tokens
     assert code == 4 and "human" in err
-    # a human issues another human's token: saved where bob's commands on this machine read it, not printed
+    # a human issues another human's token: shown once for bob to save on his own account, never written to
+    # the issuer's files (on separate OS accounts alice must not end up holding bob's approving token)
+    before = read_token(dest, "bob")
     code, out, err = org(dest, "token", "issue", "--as", "bob", "--by", "alice")
-    assert code == 0 and "token" not in out and out["token_file"] == str(files.human_token_path(dest, "bob")), err
-    assert out["id"] in files.read_human_token(dest, "bob")
+    assert code == 0 and out["token"].startswith("orgp_") and "token_file" not in out, err
+    assert out["save_with"] == "org token save --as bob" and read_token(dest, "bob") == before
+    r = run_org("token", "issue", "--as", "bob", "--by", "alice", root=dest)
+    assert r.returncode == 0 and "org token save --as bob" in r.stdout and "not saved here" in r.stdout
+    code, saved, err = org(dest, "token", "save", "--as", "bob", token=out["token"])  # bob, on his account
+    assert code == 0 and saved["token_file"] == str(token_file(dest, "bob")) and out["id"] in read_token(dest, "bob")
     code, _, err = org(dest, "inbox", "--as", "bob")
     assert code == 0, err
+    code, own, err = org(dest, "token", "issue", "--as", "bob", "--by", "bob")  # one's own: saved, not printed
+    assert code == 0 and "token" not in own and own["token_file"] == str(token_file(dest, "bob")), err
+    assert own["id"] in read_token(dest, "bob")
     code, c, _ = org(dest, "claim", "--lane", "builder", "--as", "build-claude", token=agent)
     assert code == 0 and c["token"].startswith("orgj_") and c["task"] == t["task"]
     code, listed, _ = org(dest, "token", "list", "--by", "bob", "--jobs")
@@ -49,7 +59,7 @@ def test_malformed_and_guessed_tokens_get_exit_4_and_nothing_else(root):
     assert code == 4 and "authentication required" in err  # an agent has no token file
     code, _, _ = org(root, "task", "add", "t", "--workflow", "change", "--by", "alice")
     assert code == 0  # a fresh org (never a token) makes the humans' token files on first use, like init
-    assert (files.human_token_path(root, "bob")).is_file()
+    assert (token_file(root, "bob")).is_file()
     outs = set()
     for tok in ("x" * 5000, "orgj_" + uuid.uuid4().hex[:16] + "_" + "f" * 64):
         for args in (("task", "show", "T-1"), ("task", "show", "T-424242"), ("approve", "T-1", "--as", "alice"),

@@ -1,5 +1,5 @@
 """Trust on first use (ADR 0058): humans' tokens are made without authentication only on a database that
-never held a principal token; after that only a human issues them, a revoked human is never re-issued,
+never held a human's principal token; after that only a human issues them, a revoked human is never re-issued,
 and a stale or missing token file says what to do."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 import secrets
 
 import pytest
+from helpers import read_token, token_file, write_token
 from idhelpers import events, org
 
 from org.identity import files
@@ -22,20 +23,27 @@ def test_first_use_issues_once_and_never_again(bus):
 
     made = first_use_tokens(bus)
     assert [(m["principal"], m["issued"]) for m in made] == [("alice", True), ("bob", True)]
-    files.human_token_path(bus.ctx.root, "bob").unlink()
+    token_file(bus.ctx.root, "bob").unlink()
     again = first_use_tokens(bus)  # what `org run`, `org init`, AuthedBus and the demo call
     assert [(m["principal"], m["issued"], m["status"]) for m in again] == [("alice", False, "ok"),
                                                                           ("bob", False, "missing")]
     assert _issued(bus) == ["alice", "bob"]
 
 
-def test_any_principal_token_ends_the_first_use(bus, issue):
-    """An agent's token issued first also ends it: the humans' files are never made behind a live org."""
-    from org.identity.bootstrap import first_use_tokens
+def test_an_agent_token_first_does_not_skip_the_humans_first_use(root):
+    """`org run` starts its agent host (which issues the agents' tokens) while the supervisor prepares: only a
+    human's token ends the first use, so agents' tokens landing first never leave the humans without theirs."""
+    from org.bus import Bus
+    from org.identity.bootstrap import agent_tokens, first_use_tokens
 
-    issue("build-claude")
-    assert not any(m["issued"] for m in first_use_tokens(bus))
-    assert not files.human_token_path(bus.ctx.root, "alice").exists()
+    with Bus.open(root=root) as bus:
+        agent_tokens(bus, actors=["build-claude"])
+    code, _, err = org(root, "task", "add", "x", "--workflow", "change", "--by", "alice")
+    assert code == 0, err
+    assert read_token(root, "alice") and read_token(root, "bob")
+    with Bus.open(root=root) as bus:
+        assert not any(m["issued"] for m in first_use_tokens(bus))  # and it happened once
+        assert _issued(bus) == ["build-claude", "alice", "bob"]
 
 
 def test_another_config_folder_gets_no_human_token_from_a_shared_database(root, monkeypatch, tmp_path):
@@ -54,7 +62,7 @@ def test_another_config_folder_gets_no_human_token_from_a_shared_database(root, 
         assert not any(m["issued"] for m in first_use_tokens(bus))
         AuthedBus(bus).close()  # the in-process run's own bootstrap, agents' tokens and all
         assert _issued(bus).count("alice") == 1
-    assert not files.human_token_path(root, "alice").exists()
+    assert not token_file(root, "alice").exists()
     code, _, err = org(root, "approve", t["task"], "--as", "alice", "--note", "not me")
     assert code == 4 and "alice has no token file here" in err and "org token issue --as alice --by" in err
 
@@ -64,16 +72,18 @@ def test_a_revoked_human_is_not_reissued_by_org_run(root):
     token and every command of hers is refused until a human issues her a new one."""
     code, _, err = org(root, "inbox", "--as", "alice")
     assert code == 0, err
-    revoked = files.read_human_token(root, "alice")
+    revoked = read_token(root, "alice")
     code, _, err = org(root, "token", "revoke", "--actor", "alice", "--by", "bob")
     assert code == 0, err
     code, _, err = org(root, "run", "--max-jobs", "1")
     assert code == 0, err
-    assert files.read_human_token(root, "alice") == revoked
+    assert read_token(root, "alice") == revoked
     code, _, err = org(root, "inbox", "--as", "alice")
     assert code == 4 and "revoked" in err
     code, out, err = org(root, "token", "issue", "--as", "alice", "--by", "bob")
-    assert code == 0 and "token" not in out, err
+    assert code == 0 and "token_file" not in out and read_token(root, "alice") == revoked, err  # shown, not saved
+    code, _, err = org(root, "token", "save", "--as", "alice", token=out["token"])  # alice saves it
+    assert code == 0, err
     code, _, err = org(root, "inbox", "--as", "alice")
     assert code == 0, err
 
@@ -85,11 +95,11 @@ def test_a_stale_file_on_a_fresh_database_is_replaced(root):
 
     code, _, err = org(root, "inbox", "--as", "alice")
     assert code == 0, err
-    old = files.read_human_token(root, "alice")
+    old = read_token(root, "alice")
     shutil.rmtree(root / ".org")
     code, _, err = org(root, "task", "add", "x", "--workflow", "change", "--by", "alice")
     assert code == 0, err
-    assert files.read_human_token(root, "alice") != old
+    assert read_token(root, "alice") != old
     shutil.rmtree(root / ".org")
     from org.bus import Bus
 
@@ -105,36 +115,34 @@ def test_a_file_the_database_does_not_accept_says_what_to_do_and_nothing_more(ro
     from org.identity.bootstrap import first_use_tokens
 
     first_use_tokens(bus)
-    _, tid, _ = parse(files.read_human_token(root, "alice"))
+    _, tid, _ = parse(read_token(root, "alice"))
     stale = {"unknown id": f"orgp_{secrets.token_hex(8)}_{secrets.token_hex(32)}",
              "wrong secret": f"orgp_{tid}_{secrets.token_hex(32)}", "malformed": "not a token"}[kind]
-    files.write_human_token(root, "alice", stale)
+    write_token(root, "alice", stale)
     code, doc, err = org(root, "task", "add", "x", "--workflow", "change", "--by", "alice")
-    p = files.human_token_path(root, "alice")
+    p = token_file(root, "alice")
     assert code == 4 and doc["error"] == "denied"
-    assert err == (f"org: authentication failed: the token in {p} is not one this org's database accepts (a file "
-                   "left from an earlier or another database looks like this). Another human of this org issues "
-                   "alice a new one: 'org token issue --as alice --by THEM'\n")
+    assert err == (f"org: authentication failed: the token in {p} is not one this org's database accepts (it may "
+                   "have been revoked, or have expired). Another human of this org issues "
+                   "alice a new one: 'org token issue --as alice --by THEM', and alice saves it with 'org token save "
+                   "--as alice'\n")
     assert stale not in err
 
 
-def test_one_human_issues_anothers_token_where_they_read_it_or_hands_it_over(root, tmp_path):
-    """Low (a): bob's file is missing: `org token issue --as bob --by alice` writes it where bob's commands on
-    this machine read it; for bob on another account, --show prints it once and `org token save` stores it."""
+def test_one_human_issues_anothers_token_and_hands_it_over(root, tmp_path):
+    """Low (a): bob's file is missing: `org token issue --as bob --by alice` prints bob's token once and writes
+    no file (alice's account must never hold bob's token); bob saves it with `org token save` on his account."""
     code, _, err = org(root, "inbox", "--as", "alice")
     assert code == 0, err
-    files.human_token_path(root, "bob").unlink()
+    token_file(root, "bob").unlink()
     code, _, err = org(root, "inbox", "--as", "bob")
     assert code == 4 and "bob has no token file here" in err
     code, out, err = org(root, "token", "issue", "--as", "bob", "--by", "alice")
-    assert code == 0 and out["token_file"] == str(files.human_token_path(root, "bob")) and "token" not in out, err
-    code, _, err = org(root, "inbox", "--as", "bob")
-    assert code == 0, err
-    code, out, err = org(root, "token", "issue", "--as", "bob", "--by", "alice", "--show")
-    assert code == 0 and out["token"].startswith("orgp_"), err
+    assert code == 0 and out["token"].startswith("orgp_") and "token_file" not in out, err
+    assert not token_file(root, "bob").exists()
     pepper = (files.org_dir(root) / "pepper").read_text()  # accounts sharing a database share its pepper
     elsewhere = {"ORG_CONFIG_HOME": str(tmp_path / "bobs-account"), "ORG_TOKEN_PEPPER": pepper}
-    for wrong in (out["token"][:-1] + "0", files.read_human_token(root, "alice")):  # a typo, or alice's token
+    for wrong in (out["token"][:-1] + "0", read_token(root, "alice")):  # a typo, or alice's token
         r = org(root, "token", "save", "--as", "bob", env=elsewhere, token=wrong)
         assert r[0] == 4
     code, saved, err = org(root, "token", "save", "--as", "bob", env=elsewhere, token=out["token"])

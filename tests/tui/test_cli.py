@@ -79,10 +79,10 @@ def test_a_bad_database_says_what_is_wrong_and_what_to_do(org_copy, content):
 def test_a_token_without_as_sits_its_holder_at_the_keyboard(org_copy):
     """ORG_TOKEN set to bob's token and no --as: the TUI acts as bob (not the org's first human, alice);
     an agent's token is refused with exit 4 and says why."""
-    from org.identity.files import read_human_token
+    from helpers import read_token
 
     assert run_org("task", "list", "--as", "alice", root=org_copy).returncode == 0  # the bus and humans' tokens
-    bob = read_human_token(org_copy, "bob")
+    bob = read_token(org_copy, "bob")
     assert bob
     r = run_org("tui", "--json", root=org_copy, env={"ORG_TOKEN": bob})
     assert r.returncode == 2, r.stderr  # authenticated, then: interactive, no JSON

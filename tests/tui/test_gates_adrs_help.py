@@ -90,14 +90,15 @@ async def test_empty_database_explains(make_app, bus):
 async def test_a_token_without_as_is_checked_once_the_bus_exists(make_app, org_copy, db_url):
     """`org tui` with bob's token, no --as, before the database exists: nobody is named until the bus appears,
     then the token is checked and bob sits at the keyboard (the first human, alice, is never assumed)."""
+    from helpers import read_token
+
     from org.identity.bootstrap import first_use_tokens
-    from org.identity.files import read_human_token
 
     db = org_copy / ".org" / "org.db"
     with Bus.open(db_url, root=org_copy) as b:
         first_use_tokens(b)
         b.add_task("First task", "change", by="alice", attributes={"kind": "docs"})
-    token = read_human_token(org_copy, "bob")
+    token = read_token(org_copy, "bob", db_url)
     aside = db.with_name("later.db")
     db.rename(aside)
     app = make_app(use_bus=False, db_url=db_url, token=token)
