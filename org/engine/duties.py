@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from org.config.loader import OrgConfig
@@ -104,11 +104,9 @@ def _voids_passed_review(cfg: OrgConfig, state: TaskState, actor: str) -> str | 
             continue
         if len(valid_reviews(cfg, state, g, gs.revision)) < spec.quorum:
             continue  # short already, not this claim's doing (the terminal re-check reports it)
-        if probe is None:  # `state` with `actor` among the authors, sharing everything else: a read-only probe
-            probe = object.__new__(state.__class__)
-            probe.__dict__.update(state.__dict__)
-            probe.authors = {*state.authors, actor}
-            probe.author_families = {*state.author_families, family_of_actor(cfg, actor)}
+        if probe is None:  # `state` with `actor` among the authors (a shallow copy, read only)
+            probe = replace(state, authors={*state.authors, actor},
+                            author_families={*state.author_families, family_of_actor(cfg, actor)})
         if len(valid_reviews(cfg, probe, g, gs.revision)) < spec.quorum:
             return g
     return None
