@@ -41,13 +41,6 @@ _USE_FIELDS = {"token": False, "credential": True, "service": True, "task": True
 _SCALARS = (str, int, float, bool)
 
 
-class _TokenOnly(Guard):
-    """The broker authenticates the token it was sent, and never reads anyone's token file for a client."""
-
-    def resolve(self, token: str | None, as_: str | None) -> str | None:
-        return token or None
-
-
 def _peer_uid(sock: socket.socket) -> int | None:
     try:
         raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
@@ -139,7 +132,7 @@ class BrokerDaemon:
         bus = None
         try:
             bus = self._bus()
-            guard = _TokenOnly(bus)
+            guard = Guard(bus, token_files=False)  # only the token sent, never a file here
             guard.tokens.sleep = waits.append  # a failed authentication's wait happens below, without the bus
             out = Broker(bus, guard, self.secrets, self.stand_ins).call(
                 req.get("token"), credential=req["credential"], service=req["service"], task=req["task"],

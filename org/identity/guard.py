@@ -61,9 +61,12 @@ def acting(p: Principal) -> Iterator[None]:
 class Guard:
     """Authenticated access to one open Bus (the CLI and the built-in agents use it)."""
 
-    def __init__(self, bus) -> None:
+    def __init__(self, bus, *, token_files: bool = True) -> None:
+        """`token_files=False` (the broker): authenticate only the token presented, never a human's own file
+        on this account (nor make one on first use)."""
         self.bus = bus
         self.tokens = Tokens(bus)
+        self.token_files = token_files
 
     # -- who is asking -----------------------------------------------------------------------
     def own_file(self, as_: str | None) -> tuple[str | None, Path | None]:
@@ -84,9 +87,9 @@ class Guard:
     def principal(self, token: str | None, *, as_: str | None = None, command: str, job_ok: bool = False,
                   principal_ok: bool = True, human: bool = False) -> Principal:
         path = None
-        if not token:
+        if not token and self.token_files:
             token, path = self.own_file(as_)
-        if not token:
+        if not token and self.token_files:
             self.tokens._refuse("missing", command, as_, None, None,
                                 no_file(str(as_), path) if path is not None else MISSING)
         try:

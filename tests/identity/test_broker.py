@@ -383,3 +383,28 @@ def test_a_failed_authentications_wait_holds_no_database_connection(root, monkey
     while not d._pool.empty():
         d._pool.get_nowait().close()
     d.path.parent.rmdir()
+
+
+@pytest.mark.parametrize("fresh", [True, False])
+def test_a_request_without_a_token_never_speaks_for_a_human_through_the_brokers_files(root, fresh):
+    """The broker authenticates only the token it is sent: a request naming `as: alice` with no token is exit 4,
+    neither reading alice's token file on the broker's account nor making the humans' files on a fresh database."""
+    from org.identity import files
+    from org.identity.tokens import Tokens
+
+    d = _daemon(root, f"sqlite:///{root / '.org' / 'org.db'}")
+    with Bus.open(root=root) as bus:
+        if not fresh:
+            first_use_tokens(bus)  # alice's own file exists on this account
+        db = Tokens(bus).db()
+        before = bus.store.read(lambda tx: tx.x("SELECT COUNT(*) FROM events WHERE type = 'token.issued'").scalar())
+    doc = d.handle({"op": "use", "as": "alice", "credential": "jira", "service": "jira", "task": "T-1"})
+    assert doc["ok"] is False and doc["exit_code"] == 4, doc
+    with Bus.open(root=root) as bus:
+        after = bus.store.read(lambda tx: tx.x("SELECT COUNT(*) FROM events WHERE type = 'token.issued'").scalar())
+        denied = bus.store.read(lambda tx: tx.x("SELECT COUNT(*) FROM events WHERE type = 'auth.denied'").scalar())
+    assert after == before and denied >= 1
+    assert (files.read_human_token(root, "alice", db) is None) is fresh
+    while not d._pool.empty():
+        d._pool.get_nowait().close()
+    d.path.parent.rmdir()
