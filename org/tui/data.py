@@ -50,43 +50,47 @@ def _epoch(ts: str | None) -> float | None:
 
 
 # -- switches -------------------------------------------------------------------------------------
-def paused_by(switches: list[dict], cfg: OrgConfig | None, *, task: str | None = None,
-              actors: Iterable[str] = (), lanes: Iterable[str] = (), vendor: str | None = None) -> str:
-    """What active switch stops this task / actor / lane / vendor: "task", "actor X", "lane X", "vendor X",
-    "all", or "" (most specific first: a task's own pause, then its actors, lanes, vendors, then everything)."""
+def pausing_switch(switches: list[dict], cfg: OrgConfig | None, *, task: str | None = None,
+                   actors: Iterable[str] = (), lanes: Iterable[str] = (),
+                   vendor: str | None = None) -> tuple[str, dict] | None:
+    """The active switch that stops this task / actor / lane / vendor, most specific first (a task's own pause,
+    then its actors, lanes, vendors, then everything), with its label ("task", "actor X", "lane X",
+    "vendor X", "all"); None when nothing does."""
     if not switches:
-        return ""
+        return None
     from org.bus.switches import vendors_of
 
-    on = {(s["scope"], s["target"]) for s in switches}
-    if task and ("task", task) in on:
-        return "task"
+    on = {(s["scope"], s["target"]): s for s in switches}
     actors, lanes = [a for a in actors if a], [ln for ln in lanes if ln]
-    for a in actors:
-        if ("actor", a) in on:
-            return f"actor {a}"
-    for ln in lanes:
-        if ("lane", ln) in on:
-            return f"lane {ln}"
     vendors = [vendor.lower()] if vendor else []
     for a in actors:
         vendors += sorted(vendors_of(cfg, a))
-    for v in vendors:
-        if ("vendor", v) in on:
-            return f"vendor {v}"
-    return "all" if ("all", "*") in on else ""
+    wanted = ([("task", task, "task")] if task else []) + [("actor", a, f"actor {a}") for a in actors] \
+        + [("lane", ln, f"lane {ln}") for ln in lanes] + [("vendor", v, f"vendor {v}") for v in vendors] \
+        + [("all", "*", "all")]
+    for scope, target, label in wanted:
+        sw = on.get((scope, target))
+        if sw is not None:
+            return label, sw
+    return None
+
+
+def paused_by(switches: list[dict], cfg: OrgConfig | None, **who) -> str:
+    """The label of the switch that stops it (see pausing_switch), or ""."""
+    hit = pausing_switch(switches, cfg, **who)
+    return hit[0] if hit else ""
 
 
 def task_paused_by(bus: Bus, view: dict) -> dict | None:
     """The switch that stops this task's open work (from bus.task's view), with who pulled it, or None."""
-    switches = bus.switches()
-    jobs = [j for j in view.get("jobs") or [] if j.get("status") in ("queued", "leased")]
-    what = paused_by(switches, bus.config(), task=view["task"], actors=[j.get("leased_by") or "" for j in jobs],
-                     lanes=[j["lane"] for j in jobs])
-    if not what or view.get("status") not in ("active", "escalated"):
+    if view.get("status") not in ("active", "escalated"):
         return None
-    scope, _, target = what.partition(" ")
-    s = next(x for x in switches if x["scope"] == scope and (x["target"] == target or scope in ("task", "all")))
+    jobs = [j for j in view.get("jobs") or [] if j.get("status") in ("queued", "leased")]
+    hit = pausing_switch(bus.switches(), bus.config(), task=view["task"],
+                         actors=[j.get("leased_by") or "" for j in jobs], lanes=[j["lane"] for j in jobs])
+    if hit is None:
+        return None
+    what, s = hit
     return {"what": what, "switch": s["switch"], "by": s["paused_by"], "note": s.get("note") or ""}
 
 

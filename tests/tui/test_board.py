@@ -130,3 +130,15 @@ async def test_a_paused_task_shows_what_is_paused_and_resumes_from_the_board(mak
         await pilot.press("y")
         assert await wait_for(pilot, lambda: _state(app, leased) == "active")
         assert not bus.switches()
+
+
+def test_the_timeline_names_the_switch_of_its_own_task_not_another_tasks(keys, bus):
+    """With two tasks paused, each task's timeline names its own pause (who pulled it, its note)."""
+    from org.tui.data import task_paused_by
+
+    leased, queued = keys["leased"], keys["queued"]
+    bus.pause("task", queued, by="alice", note="first")
+    bus.pause("task", leased, by="bob", note="second")
+    for key, by, note in ((queued, "alice", "first"), (leased, "bob", "second")):
+        hit = task_paused_by(bus, bus.task(key))
+        assert hit is not None and (hit["what"], hit["by"], hit["note"]) == ("task", by, note), (key, hit)
