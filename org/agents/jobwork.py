@@ -18,7 +18,7 @@ from org.agents.prompts import WorkItem, role_of
 from org.agents.story import call_text
 from org.bus.usage import UNKNOWN_SPEND
 from org.engine.plans import body_text, executes_actions, plan_gate, planned_calls, same_call
-from org.engine.policy import decide
+from org.engine.policy import decide_within
 from org.errors import Denied, NeedsApproval, OrgError
 
 __all__ = ["JobOutcome", "JobRunner", "executes_actions", "call_text"]
@@ -169,7 +169,7 @@ class JobRunner:
         for a in actions:
             attrs = {k: v for k, v in a.attributes.items()}
             if role == "operator" and not execute:
-                d = decide(self.cfg, actor, a.action, {**attrs, **(claim.attributes or {})})
+                d, _conflicts = decide_within(self.cfg, actor, a.action, claim.attributes or {}, attrs)  # as act will
                 out.actions.append({"action": a.action, "outcome": d.outcome, "rules": d.rule_ids, "dry_run": True})
                 continue
             if a.action == "credential.use":

@@ -242,3 +242,22 @@ def test_a_plan_that_names_no_call_allows_none(org_env, monkeypatch):
     assert broker.server.seen == [] and broker.daemon.status()["secrets_resolved"] == 0
     [ev] = [e for e in bus.events_since(0, task=t, limit=1000) if e["type"] == "credential.refused"]
     assert ev["data"]["reason"] == "the approved plan names no call with this credential"
+
+
+def test_the_plans_dry_run_decides_as_act_will_the_strictest_reading(org_env):
+    """At the planning gate an operator's actions are decided as a dry run written into the plan a human
+    approves: it must be the decision `act` will make (decide_within: the strictest of the task's and the
+    action's readings), so a credential aimed at another service shows RED-CREDENTIAL-REUSE, not allow."""
+    from types import SimpleNamespace
+
+    from org.agents.jobwork import JobOutcome, JobRunner
+
+    cfg = org_env[0]
+    claim = SimpleNamespace(job=1, task="T-1", gate="plan", lane="operator", kind="work", workflow="ops",
+                            attributes={"kind": "ops", "environment": "staging", "credential": "jira", "service": "jira"})
+    out = JobOutcome(1, "T-1", "plan", "operator", "ops-gpt", "released")
+    aimed = SimpleNamespace(action="credential.use", attributes={"credential": "jira", "service": "github"})
+    blocked = JobRunner(cfg, {}, None, None, None)._actions(None, claim, "ops-gpt", "operator", [aimed], out)
+    assert blocked == ""
+    assert out.actions == [{"action": "credential.use", "outcome": "deny", "rules": ["RED-CREDENTIAL-REUSE"],
+                            "dry_run": True}], out.actions
