@@ -50,6 +50,7 @@ _PATTERNS: list[tuple[tuple[str, ...], re.Pattern]] = [
      re.compile(r"(?i)(?=[apst])\b(password|passwd|pwd|secret|api[_-]?key|access[_-]?key|private[_-]?key|auth[_-]?token|"
                 r"token)(\s*[:=]\s*)([^\s'\",;]{6,})")),
 ]
+_ANY_HINT = re.compile("|".join(re.escape(h) for hints, _p in _PATTERNS for h in hints))
 _ASSIGNMENT = _PATTERNS[-1][1]
 _B64_MIN = 8  # a base64 fragment shorter than this (6 bytes of the secret) would match too much by chance
 LONG = 8  # a secret this long or longer is matched in any case and encoding; a shorter one exactly, as a token
@@ -128,6 +129,7 @@ class Redactor:
         self._known = sorted(((n, mode, name, self._pattern(n, mode)) for (n, mode), name in found.items()),
                              key=lambda t: -len(t[0]))
         self.longest = max((len(t[0]) for t in self._known), default=0)
+        self._shortest = min((len(t[0]) for t in self._known), default=0)
 
     @staticmethod
     def _pattern(needle: str, mode: str) -> re.Pattern | None:
@@ -160,7 +162,9 @@ class Redactor:
 
     def _values(self, s: str) -> tuple[str, str]:
         """Net 1: the known values, in every variant; returns (text, its lower-case form)."""
-        low = s.lower() if self._known or len(s) >= 10 else s
+        if not self._known or len(s) < self._shortest:  # no needle fits: only the shapes' screen needs `low`
+            return s, (s.lower() if len(s) >= 10 else s)
+        low = s.lower()
         for needle, mode, name, pat in self._known:
             if needle in (low if mode == "ci" else s):
                 label = f"[redacted:{name.strip()}]" if name.strip() else "[redacted]"
@@ -175,7 +179,7 @@ class Redactor:
 
     def text(self, s: str) -> str:
         s, low = self._values(s)
-        if len(s) >= 10:
+        if len(s) >= 10 and _ANY_HINT.search(low):  # one scan screens out most texts before the patterns
             for hints, pat in _PATTERNS:
                 if any(h in low for h in hints):
                     s = (pat.sub(lambda m: f"{m.group(1)}{m.group(2)}[redacted]", s) if pat is _ASSIGNMENT
@@ -188,7 +192,7 @@ class Redactor:
             return v
         if key is not None and t in (str, int, float) and SECRET_KEY.search(key):
             return "[redacted]"
-        if key is not None and TOKEN_ID_KEY.search(key):
+        if key is not None and key[-2:].lower() == "id" and TOKEN_ID_KEY.search(key):
             return v if t is str and _TOKEN_ID.match(v) else "[redacted]"
         if t is str:
             return self.text(v)
