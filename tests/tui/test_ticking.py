@@ -48,8 +48,11 @@ async def test_ages_tick_without_a_bus_change_or_a_reload(make_app, keys, bus, c
         rt = board.query_one("#board-table", RowTable)
 
         def changed(task: str) -> str:
-            y = 1 + next(i for i in range(rt.row_count) if rt.get_row_at(i)[0] == task)
-            return "".join(s.text for s in rt.render_line(y)).split()[-1]
+            """The task's 'changed' age as the screen shows it (what was painted, not a fresh render of the row)."""
+            assert any(rt.get_row_at(i)[0] == task for i in range(rt.row_count))
+            screen = ["".join(seg.text for seg in line).split()
+                      for line in app.screen._compositor.render_full_update().strips]
+            return next(words[-1].rstrip("▁▂▃▄▅▆▇█▎") or words[-2] for words in screen if words and words[0] == task)
 
         assert changed(keys["queued"]) == "3m"  # filed 120 s before the story ended, and a minute passed above
         clock.t += 120
