@@ -54,14 +54,17 @@ class InboxScreen(OrgScreen):
         """Ages move with the clock: recomputed from what was read (no query), repainted when one changes."""
         now = self.app.now()
         changed = False
-        shown = [self._ev["request"]] if self._ev is not None else []  # may be a row an earlier load made
-        for it in [*self.items, *shown]:
+        shown = self._ev["request"] if self._ev is not None else None  # a listed row, or one an earlier load made
+        was = shown["age"] if shown is not None else None
+        for it in self.items:
             a = age(now - float(it["requested_at"]))
             if a != it["age"]:
                 it["age"], changed = a, True
         if changed:
             self._paint_table()
-            if self._ev is not None:
+        if shown is not None:
+            shown["age"] = age(now - float(shown["requested_at"]))
+            if shown["age"] != was:  # the evidence (a diff, reviews...) is re-rendered only when its age moved
                 self.query_one("#evidence", Static).update(render_evidence(self._ev))
 
     def _paint_table(self) -> None:
