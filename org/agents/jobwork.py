@@ -17,7 +17,7 @@ from org.agents.families import check_actor
 from org.agents.prompts import WorkItem, role_of
 from org.agents.story import call_text
 from org.bus.usage import UNKNOWN_SPEND
-from org.engine.plans import body_text, executes_actions, plan_gate, planned_calls, same_call
+from org.engine.plans import ACTIONS_PREFIX, body_text, executes_actions, plan_gate, planned_calls, same_call
 from org.engine.policy import decide_within
 from org.errors import Denied, NeedsApproval, OrgError
 
@@ -140,7 +140,7 @@ class JobRunner:
             else:
                 content = "\n".join(f"{i}. {s}" for i, s in enumerate(o.steps, 1))
                 if o.actions:
-                    content += "\nactions: " + json.dumps([a.model_dump() for a in o.actions], sort_keys=True)
+                    content += "\n" + ACTIONS_PREFIX + json.dumps([a.model_dump() for a in o.actions], sort_keys=True)
             verdict, note = "pass", o.summary + refs
             calls = [a["call"] for a in out.actions if a.get("call")]
             if calls:  # what the services answered (through the broker, scrubbed), for the timeline
@@ -198,7 +198,7 @@ class JobRunner:
         rec: dict[str, Any] = {"action": a.action, "outcome": "deny", "rules": [], "reason": "", "why": a.why,
                                "via": "broker"}
         out.actions.append(rec)
-        call = {"method": a.call.method, "path": a.call.path, "body": a.call.body_text()} if a.call else None
+        call = {"method": a.call.method, "path": a.call.path, "body": body_text(a.call.body)} if a.call else None
         if execute:  # the broker makes only the calls the approved plan names, each once: ask for one of them
             planned = self._planned_calls(port, claim, cred, service)
             todo = [c for c in planned if not any(same_call(c, m) for m in out.made)]
@@ -222,7 +222,7 @@ class JobRunner:
         try:
             r = self.broker.use(claim.token, actor, credential=cred, service=service, task=claim.task,
                                 method=call["method"] if call else "GET", path=call["path"] if call else "/",
-                                body=body_text(call["body"]) if call else None, attributes=attrs or None)
+                                body=call["body"] if call else None, attributes=attrs or None)
         except OrgError as exc:
             rec["outcome"] = "needs_approval" if isinstance(exc, NeedsApproval) else "deny" if isinstance(
                 exc, Denied) else "error"

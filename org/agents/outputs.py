@@ -40,9 +40,6 @@ class ServiceCall(_Out):
                       description="Path on the service (no scheme or host), e.g. /rest/api/2/issue.")
     body: str | dict[str, Any] | None = Field(default=None, description="Request body: JSON text or an object.")
 
-    def body_text(self) -> str | None:
-        return json.dumps(self.body, sort_keys=True) if isinstance(self.body, dict) else self.body
-
 
 class ActionRequest(_Out):
     """An action the agent asks to take. It names credentials; it never carries a secret. Every request

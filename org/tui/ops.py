@@ -81,7 +81,6 @@ def agents_view(bus: Bus, now: float) -> dict:
     if cfg is not None:
         for a in cfg.actors.values():
             mine = [x for x in leases if x.actor == a.id]
-            lease_age, flag = actor_lease(leases, a.id, now)
             sp = spend_actor.get(a.id, {})
             lane = cfg.lanes.get(a.lane)
             member = next((m for m in (lane.members if lane else []) if m.id == a.id), None)
@@ -89,7 +88,6 @@ def agents_view(bus: Bus, now: float) -> dict:
             actors.append({"actor": a.id, "lane": a.lane, "kind": a.kind, "model": a.model or "-",
                            "family": a.family or ("human" if a.is_human else "-"),
                            "working": ", ".join(f"{x.task or 'J' + str(x.job)}/{x.gate or '-'}" for x in mine) or "-",
-                           "lease_age": lease_age, "flag": flag,
                            "spent": float(sp.get("cost_usd") or 0.0), "unpriced": int(sp.get("unpriced_calls") or 0),
                            "budget": budget,
                            "calls": int(sp.get("calls", 0)), "errors": int(sp.get("errors", 0)),
