@@ -156,7 +156,8 @@ def adrs_in_notes(trace: list[dict], latest_work: dict | None) -> dict[int, str]
 
 def adr_titles(root, numbers: Iterable[int]) -> dict[int, str]:
     """Titles of these ADRs from adrs/ (missing ones are left out)."""
-    if root is None:
+    numbers = list(numbers)
+    if root is None or not numbers:  # nothing cited: no need to parse every ADR file
         return {}
     from org.adrs.parse import load_adrs
 
