@@ -43,7 +43,10 @@ def tui(
             raise typer.Exit(2)
         from org.tui.app import OrgApp
 
-        OrgApp(principal=principal, root=cfg.root, bus=bus, db_url=o.db_url(), poll_seconds=poll).run()
+        app = OrgApp(principal=principal, root=cfg.root, bus=bus, db_url=o.db_url(), poll_seconds=poll)
+        app.run()
+        if app.return_code:  # refused once the database appeared (the reason was printed on the way out)
+            raise typer.Exit(app.return_code)
     finally:
         if bus is not None:
             bus.close()

@@ -101,15 +101,18 @@ class OrgApp(App):
         except OrgError as exc:
             self.report(exc)
             return
-        self.bus, self._owns_bus = bus, True
-        if not self.principal.actor:  # a token without --as, and no bus at start: whose it is is known now
-            from org.tui.principal import authenticate
+        # the database appeared after start: the human at the keyboard proves it now, as `org tui` does at start
+        # when it exists (a token without --as also learns whose it is); refused, the TUI exits as it would have
+        from org.tui.principal import authenticate
 
-            try:
-                self.principal = authenticate(bus, self.principal)
-            except OrgError as exc:
-                self.report(exc)
-            self.principal_label = self.principal.label
+        try:
+            self.principal = authenticate(bus, self.principal)
+        except OrgError as exc:
+            bus.close()
+            self.exit(return_code=exc.exit_code, message=f"org: {exc}")
+            return
+        self.bus, self._owns_bus = bus, True
+        self.principal_label = self.principal.label
 
     def no_bus_reason(self) -> str:
         path = sqlite_path(self.db_url or "")

@@ -6,6 +6,7 @@ from textual.widgets import DataTable, Input, Markdown, OptionList, Static
 from tuihelpers import plain, settle, wait_for
 
 from org.bus import Bus
+from org.identity.bootstrap import first_use_tokens
 
 
 async def test_gates_show_the_plan_per_tier_with_live_counts(make_app, keys, bus):
@@ -110,3 +111,21 @@ async def test_a_token_without_as_is_checked_once_the_bus_exists(make_app, org_c
         assert await wait_for(pilot, lambda: app.principal.actor == "bob", timeout=8)
         assert app.principal_label == "bob (approver)"
         assert await wait_for(pilot, lambda: "Nothing waits for bob" in plain(app.screen.query_one("#evidence", Static)))
+
+
+async def test_a_refused_human_sees_nothing_when_the_bus_appears_later(make_app, org_copy, db_url):
+    """`org tui --as alice` with a token that is not alice's, before the database exists: once it appears the
+    token is checked as at start, and the TUI exits 4 without having read the bus (no board, no inbox)."""
+    db = org_copy / ".org" / "org.db"
+    with Bus.open(db_url, root=org_copy) as b:
+        first_use_tokens(b)
+        b.add_task("First task", "change", by="alice", attributes={"kind": "docs"})
+    aside = db.with_name("later.db")
+    db.rename(aside)
+    app = make_app("alice", use_bus=False, db_url=db_url, token="orgp_" + "0" * 16 + "_" + "0" * 64)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        aside.rename(db)
+        assert await wait_for(pilot, lambda: app.return_code is not None, timeout=8)
+        assert app.bus is None
+    assert app.return_code == 4
