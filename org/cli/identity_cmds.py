@@ -166,6 +166,7 @@ def revoke(
     opts(json_)
     if (token_id is None) == (actor is None):
         raise UsageError("give a token id or --actor")
+    token_id = token_id.strip().lower() if token_id is not None else None  # as Tokens.revoke reads it
     bus, g = _open()
     with bus:
         p = g.principal(token, as_=by, command="token revoke")

@@ -187,13 +187,13 @@ class Tokens:
         """Revoke one token by id, or every live token of an actor. Returns the revoked ids."""
         if (token_id is None) == (actor is None):
             raise UsageError("give a token id or --actor")
-
+        token_id = token_id.strip().lower() if token_id is not None else None  # ids are lower-case hex
         cfg = self.bus.config()
 
         def fn(tx: Tx) -> list[str]:
             if token_id is not None:
                 rows = tx.x("SELECT id, principal, kind, principal_kind FROM org_tokens WHERE id = :i AND "
-                            "revoked_at IS NULL", {"i": token_id.strip().lower()}).all()
+                            "revoked_at IS NULL", {"i": token_id}).all()
                 if not rows and tx.x("SELECT 1 FROM org_tokens WHERE id = :i", {"i": token_id}).first() is None:
                     raise NotFound(f"no token '{token_id}'")
             else:

@@ -351,3 +351,12 @@ def test_token_events_name_the_token_id_and_never_its_secret(bus, guard, issue, 
     for leak in (canary, secret, secret[:16].upper(), "hunter2-hunter2"):
         assert r.value({"token_id": leak}) == {"token_id": "[redacted]"}
     assert r.value({"token": tid}) == {"token": "[redacted]"}  # a bare "token" stays a secret's name
+
+
+def test_a_token_id_is_revoked_in_any_case_and_a_second_revoke_revokes_nothing(bus, guard, issue):
+    tok = issue("rev-gemini")
+    tid = parse(tok)[1]
+    assert guard.tokens.revoke(token_id=f" {tid.upper()} ", by="alice") == [tid]
+    assert guard.tokens.revoke(token_id=tid.upper(), by="alice") == []  # known, already revoked: not "no token"
+    with pytest.raises(NotFound):
+        guard.tokens.revoke(token_id="f" * 16, by="alice")
