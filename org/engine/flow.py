@@ -25,7 +25,13 @@ from typing import Any
 
 from org.config.loader import OrgConfig
 from org.engine import memo
-from org.engine.binding import bound_revision, content_problems, control_problems, required_gates, valid_reviews
+from org.engine.binding import (
+    bound_revision,
+    content_problems,
+    control_problems,
+    required_gates,
+    valid_reviews,
+)
 from org.engine.conditions import coerce_attributes
 from org.engine.duties import (
     CURRENT,

@@ -5,7 +5,7 @@ it is a config error at FILE:LINE, and at run time the action is denied anyway."
 from __future__ import annotations
 
 import pytest
-from engine_tools import line_of, org_with
+from engine_tools import org_with
 
 from org.engine import flow
 from org.engine.state import fold
