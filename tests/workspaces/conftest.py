@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gitrepo import REPOS_YAML, make_repo
+
+from tests.workspaces.gitrepo import REPOS_YAML, make_repo
 
 
 @pytest.fixture

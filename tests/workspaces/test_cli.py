@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from gitrepo import commit_file, sh_git
-from helpers import run_org
+
+from tests.helpers import run_org
+from tests.workspaces.gitrepo import commit_file, sh_git
 
 
 def _ok(r):

@@ -6,12 +6,12 @@ import threading
 from pathlib import Path
 
 import pytest
-from gitrepo import commit_file, sh_git
 
 from org.config.loader import load_org
 from org.errors import Conflict, NotFound, UsageError
 from org.workspaces.git import git
 from org.workspaces.repo import Repository
+from tests.workspaces.gitrepo import commit_file, sh_git
 
 
 def _repo(root: Path) -> Repository:

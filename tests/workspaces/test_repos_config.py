@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import run_org
 
 from org.config.loader import load_org
 from org.config.repos import glob_match, task_repo
 from org.errors import ConfigError, NotFound, UsageError
+from tests.helpers import run_org
 
 
 def _problems(root: Path) -> list[str]:
