@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from org.cli._common import JsonFlag, emit, err, opts
+from org.cli._common import JsonFlag, emit, opts
 
 __all__ = ["register"]
 

@@ -100,8 +100,9 @@ def unit_changes(ls: LoadedScenario, first: dict) -> list[tuple[str, list[tuple[
                 out.append((f"one more human in {lane}", [("humans.count", n + 1), ("humans.lanes", [lane])]))
         elif n:
             out.append((f"one more {lane} agent", [(f"org.lanes.{lane}.agents", n + 1)]))
+    used = first["rate_limits"]["pools"]
     for name, p in ls.spec.providers.items():
-        if p.rpm or p.tpm:
+        if (p.rpm or p.tpm) and used.get(name, {}).get("calls"):
             keys = [k for k in ("rpm", "tpm") if getattr(p, k)]
             out.append((f"a second {name} budget ({' and '.join(keys)} x2)",
                         [(f"providers.{name}.{k}", getattr(p, k) * 2) for k in keys]))

@@ -113,10 +113,8 @@ def replicate(jobs: list[tuple[Any, int]], workers: int | None = None,
     results: list[dict | None] = [None] * n
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
         futures = {pool.submit(_one, job): i for i, job in enumerate(jobs)}
-        done = 0
-        for fut in as_completed(futures):
+        for done, fut in enumerate(as_completed(futures), 1):
             results[futures[fut]] = fut.result()
-            done += 1
             if progress is not None:
                 progress(done / n)
     return [r for r in results if r is not None]
