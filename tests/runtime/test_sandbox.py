@@ -33,7 +33,7 @@ def _git(cwd: Path, *args: str) -> str:
 def scene(org_copy, tmp_path, monkeypatch):
     """An org with a real database, pepper, a human's token file and a real broker holding a secret; a main
     clone and two task workspaces (clones of it); a TCP listener on loopback."""
-    from helpers import write_token
+    from tests.helpers import write_token
 
     from org.bus import Bus
     from org.identity import files
@@ -247,7 +247,7 @@ def test_isolation_with_bubblewrap_is_the_sandbox_for_either_setting():
 
 
 def test_a_lane_says_its_isolation_and_a_wrong_value_is_a_config_error_with_its_line(org_copy):
-    from helpers import run_org
+    from tests.helpers import run_org
 
     from org.config.loader import load_org
 
