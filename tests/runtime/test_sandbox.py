@@ -33,11 +33,10 @@ def _git(cwd: Path, *args: str) -> str:
 def scene(org_copy, tmp_path, monkeypatch):
     """An org with a real database, pepper, a human's token file and a real broker holding a secret; a main
     clone and two task workspaces (clones of it); a TCP listener on loopback."""
-    from tests.helpers import write_token
-
     from org.bus import Bus
     from org.identity import files
     from org.identity.brokerclient import start_broker
+    from tests.helpers import write_token
 
     root = org_copy
     db = root / ".org" / "org.db"
@@ -110,6 +109,7 @@ def _pg_up() -> bool:
         return s.connect_ex(("127.0.0.1", 5432)) == 0
 
 
+@pytest.mark.slow
 def test_outside_the_sandbox_the_probe_gets_everything(scene):
     """The control: without bubblewrap (isolation: none) each attack works, so the probe attacks for real."""
     with Sandbox(Path(scene["workspace"]), sockets={"broker": Path(scene["broker_socket"])}, isolated=False) as sb:
@@ -123,6 +123,7 @@ def test_outside_the_sandbox_the_probe_gets_everything(scene):
     assert got["env_secret"].startswith("refused")
 
 
+@pytest.mark.slow
 @needs_bwrap
 def test_inside_the_sandbox_every_attack_is_refused(scene):
     with Sandbox(Path(scene["workspace"]), sockets={"broker": Path(scene["broker_socket"])}) as sb:
@@ -247,9 +248,8 @@ def test_isolation_with_bubblewrap_is_the_sandbox_for_either_setting():
 
 
 def test_a_lane_says_its_isolation_and_a_wrong_value_is_a_config_error_with_its_line(org_copy):
-    from tests.helpers import run_org
-
     from org.config.loader import load_org
+    from tests.helpers import run_org
 
     assert {lane.isolation for lane in load_org(org_copy).lanes.values()} == {"auto"}  # the default
     p = org_copy / "lanes" / "builder.yaml"
