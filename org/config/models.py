@@ -155,6 +155,9 @@ class Lane(Strict):
     members: list[Member] = Field(min_length=1)
     concurrency: int | None = Field(default=None, ge=1, description="How many jobs the lane works at once.")
     budget: Budget | None = None
+    isolation: Literal["required", "auto"] = Field(
+        default="auto", description="Sandbox its agents: required (refuse to run without one) or auto (sandbox when "
+                                    "bubblewrap works here, else environment scrubbing only, recorded as isolation: none).")
 
 
 class Gate(Strict):
@@ -165,7 +168,8 @@ class Gate(Strict):
     quorum: int = Field(default=1, ge=1, description="Reviews or approvals needed to pass.")
     cross_vendor: bool = Field(default=False, description="Reviewers' model family must differ from every author's.")
     on_fail: str | None = Field(default=None, description="Work gate a failed review sends the task back to.")
-    check: Literal["eligibility", "adrs"] | None = Field(default=None, description="What a check gate verifies.")
+    check: Literal["eligibility", "adrs", "tests"] | None = Field(
+        default=None, description="What a check gate verifies (tests: the repository's test command on the bound commit).")
     action: ActionPattern | None = Field(
         default=None, description="The action the holder takes to do a work gate (default: work.submit); a review "
                                   "gate's is review.file, an approval gate's approve. The holder's lane must may it.")
@@ -184,7 +188,7 @@ class Gate(Strict):
         if self.kind != "review" and (self.cross_vendor or self.on_fail):
             raise ValueError("'cross_vendor' and 'on_fail' apply to review gates only")
         if self.kind == "check" and not self.check:
-            raise ValueError("a check gate needs 'check: eligibility' or 'check: adrs'")
+            raise ValueError("a check gate needs 'check: eligibility', 'check: adrs' or 'check: tests'")
         if self.kind == "terminal" and self.tiers is not None:
             raise ValueError("the terminal gate applies to every tier")
         if self.kind != "work" and (self.action is not None or self.carries_out is not None):
@@ -213,6 +217,8 @@ class Workflow(Strict):
     description: str | None = None
     gates: dict[str, Gate] = Field(min_length=1)
     limits: Limits = Field(default_factory=Limits)
+    repository: Literal["required", "optional", "none"] = Field(
+        default="optional", description="Whether a task of this workflow works in a repository of gates/repos.yaml.")
 
     @field_validator("gates")
     @classmethod
