@@ -5,12 +5,12 @@ gate that names an approved revision for new content, an executing gate that nam
 from __future__ import annotations
 
 import pytest
-from engine_tools import line_of, org_with, run_task
 
 from org.engine import flow
 from org.engine.proofs import prove
 from org.engine.state import fold
 from org.errors import Conflict
+from tests.engine.engine_tools import line_of, org_with, run_task
 
 CHANGE = "gates/change.yaml"
 POLISH = [("    tiers: [high]\n    adrs: [5]\n    description: A human who is not an author approves.\n"

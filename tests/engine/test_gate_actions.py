@@ -5,11 +5,11 @@ it is a config error at FILE:LINE, and at run time the action is denied anyway."
 from __future__ import annotations
 
 import pytest
-from engine_tools import org_with
 
 from org.engine import flow
 from org.engine.state import fold
 from org.errors import ConfigError, Denied
+from tests.engine.engine_tools import org_with
 
 CHANGE = "gates/change.yaml"
 # (edits, gate, lane, action): each a holder whose lane's boundaries forbid what the gate makes it do
@@ -22,8 +22,7 @@ ATTACKS = {
                         "implement", "reviewer", "code.write"),
     "human-lane-without-approve": ({"lanes/approver.yaml": [("  - approve\n", "")]},
                                    "approval", "approver", "approve"),
-    "wildcard-with-may-not": ({"lanes/security.yaml": [("may:\n  - review.file\n", "may:\n  - '*'\n"),
-                                                       ("may_not:\n", "may_not:\n  - review.*\n")]},
+    "may-not-pattern-shadows-may": ({"lanes/security.yaml": [("may_not:\n", "may_not:\n  - review.*\n")]},
                               "security", "security", "review.file"),
     "red-action": ({CHANGE: [("    description: Make the change on the builder's own branch.\n    action: code.write\n",
                               "    description: Make the change on the builder's own branch.\n    action: secret.read\n")],
