@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from bushelpers import drive
 
 from org.errors import Conflict, Denied, NotFound, Paused, UsageError
+from tests.bus.bushelpers import drive
 
 
 def _prod_task(bus):
@@ -125,7 +125,7 @@ def test_paused_human_cannot_approve(bus):
 
 
 def test_explain_task_takes_the_strictest_reading_like_act(bus, root):
-    from helpers import run_org
+    from tests.helpers import run_org
 
     t = _prod_task(bus)
     bus.act("credential.use", "ops-claude", t)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import REPO, run_org
 
 from org.config.schema import schemas
+from tests.helpers import REPO, run_org
 
 FILES = {
     "lane.schema.json": sorted((REPO / "lanes").glob("*.yaml")),

@@ -16,12 +16,12 @@ import urllib.parse
 import uuid
 
 import pytest
-from helpers import run_org
-from idhelpers import org
 
 from org.bus import Bus
 from org.identity.bootstrap import first_use_tokens
 from org.identity.guard import Guard
+from tests.helpers import run_org
+from tests.identity.idhelpers import org
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

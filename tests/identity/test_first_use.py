@@ -7,11 +7,11 @@ from __future__ import annotations
 import secrets
 
 import pytest
-from helpers import read_token, token_file, write_token
-from idhelpers import events, org
 
 from org.identity import files
 from org.identity.tokens import parse
+from tests.helpers import read_token, token_file, write_token
+from tests.identity.idhelpers import events, org
 
 
 def _issued(bus) -> list[str]:
