@@ -7,13 +7,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import run_org
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from org.engine.policy import decide
 from org.engine.rule_ids import BAD_ATTRIBUTE
 from org.errors import UsageError
+from tests.helpers import run_org
 
 SPELLINGS = ["on", "off", "1", "0", "ON", " yes ", "TRUE", "no", "y", "", "nan", "inf", "-inf", "1.5", "1e3", " 7 ",
              "production", "Production", " production", "pipeline", "Pipeline"]
