@@ -145,7 +145,7 @@ def start_task_folded(
     tiers = [t.id for t in cfg.risk.tiers]
     if requested_tier is not None and requested_tier not in tiers:
         raise UsageError(f"unknown tier '{requested_tier}' (tiers: {', '.join(tiers)})")
-    attrs = require_attributes(cfg, attributes)
+    attrs = require_attributes(cfg, attributes, org_set=True)
     cls = classify(cfg, attrs, requested_tier)
     plan = memo.plan(cfg, workflow, cls.tier)
     created = _ev(
