@@ -26,7 +26,13 @@ from typing import Any
 from org.config.loader import OrgConfig
 from org.engine import memo, rule_ids
 from org.engine.attributes import require_attributes
-from org.engine.binding import bound_revision, content_problems, control_problems, required_gates, valid_reviews
+from org.engine.binding import (
+    bound_revision,
+    content_problems,
+    control_problems,
+    required_gates,
+    valid_reviews,
+)
 from org.engine.duties import (
     CURRENT,
     Eligibility,
