@@ -187,6 +187,8 @@ def submit(
     note: Annotated[str, typer.Option("--note", help="What you did or found.")] = "",
     file: Annotated[Path | None, typer.Option("--file", help="The work product (a diff, a summary).")] = None,
     revision: Annotated[str | None, typer.Option("--revision", help="The revision you reviewed.")] = None,
+    commit: Annotated[str | None, typer.Option("--commit", help="Work in a repository: the commit you deliver "
+                                               "(default: your workspace's HEAD plus its uncommitted changes).")] = None,
     json_: JsonFlag = False,
 ) -> None:
     """Submit your result (exit 5: stale token, nothing changed; 4: not eligible; 7: paused)."""
@@ -202,6 +204,9 @@ def submit(
         except OSError as exc:
             raise UsageError(f"cannot read {file}: {exc.strerror or exc}")
     with open_bus(o) as bus:
+        from org.cli.workspace_cmds import checked_commit
+
+        revision = checked_commit(bus, guard(bus), token, job, verdict, commit) or revision
         r = guard(bus).submit(token, job, verdict, note=note, content=content, revision=revision)
 
     def human() -> str:

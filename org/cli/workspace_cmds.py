@@ -8,7 +8,7 @@ import typer
 
 from org.cli._common import JsonFlag, emit, opts
 
-__all__ = ["register"]
+__all__ = ["register", "checked_commit"]
 
 ws_app = typer.Typer(name="workspace", help="Task workspaces: open, show, clean up.", no_args_is_help=True,
                      add_completion=False, rich_markup_mode=None)
@@ -87,3 +87,26 @@ def ws_gc(as_: AsOpt = None, token: TokenOpt = None,
         f"{r['task']} ({r['repo']}): " + ("removed" + (f", saved {r['saved']}" if r.get("saved") else "")
                                           if r["removed"] else f"kept: {r['why']}") for r in rows)
          or "no workspaces")
+
+
+def checked_commit(bus, g, token: str | None, job: str, verdict: str, commit: str | None) -> str | None:
+    """For `org submit`: a passing work job of a repository task is submitted as a commit the diff guard
+    checked (org.workspaces.service.check_revision); None for every other job."""
+    from org.bus.jobs import job_id
+    from org.errors import Denied
+    from org.identity.guard import acting
+    from org.workspaces.service import check_revision
+
+    if verdict.strip().lower() != "pass":
+        if commit:
+            from org.errors import UsageError
+
+            raise UsageError("--commit goes with --verdict pass (a delivered revision)")
+        return None
+    p = g.principal(token, command="submit", job_ok=True, principal_ok=False)
+    jid = job_id(job)
+    if p.job != jid:
+        raise Denied(f"this job token is for job {p.job}, not '{job}'", rule="ORG-TOKEN-SCOPE")
+    with acting(p):
+        res = check_revision(bus, jid, p.actor, commit=commit)
+    return res["commit"] if res else None

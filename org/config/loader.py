@@ -274,6 +274,8 @@ def _load(root: Path, entries: list[tuple[str, Path, str | None]]) -> OrgConfig:
             repos, workspaces_dir = dict(rp.repos), rp.workspaces
             for name in rp.repos:
                 sources[f"repo:{name}"] = f"{rel}:{doc.line(('repos', name))}"
+                for key in doc.data["repos"][name]:  # every field's line, cited by the diff guard's denials
+                    sources[f"repo:{name}:{key}"] = f"{rel}:{doc.line(('repos', name, key))}"
         else:
             problems.append(Problem(rel, 1, "", "unrecognised file: expected a top-level 'lane', 'workflow', 'red'/'consequential', 'risk', 'credentials' or 'repos' key"))
 

@@ -18,3 +18,16 @@ def source(tmp_path: Path) -> Path:
 def ws_org(org_copy: Path, source: Path) -> Path:
     (org_copy / "gates" / "repos.yaml").write_text(REPOS_YAML.format(path=source))
     return org_copy
+
+
+@pytest.fixture
+def wsbus(ws_org):
+    """An open bus on the org with a repository, with every agent's principal token."""
+    from org.bus import Bus
+    from org.identity.bootstrap import agent_tokens, first_use_tokens
+
+    b = Bus.open(root=ws_org)
+    first_use_tokens(b)
+    b.tokens = agent_tokens(b)
+    yield b
+    b.close()

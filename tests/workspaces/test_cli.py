@@ -43,3 +43,28 @@ def test_bad_repo_arguments(ws_org):
     assert r.returncode == 2 and "filed without --repo" in r.stderr and "Traceback" not in r.stderr
     r = run_org("workspace", "show", "T-99", "--as", "alice", root=ws_org)
     assert r.returncode == 3
+
+
+@pytest.mark.slow
+def test_org_submit_runs_the_diff_guard(ws_org):
+    from pathlib import Path
+
+    from org.bus import Bus
+    from org.identity.bootstrap import agent_tokens, first_use_tokens
+
+    with Bus.open(root=ws_org) as b:
+        first_use_tokens(b)
+        tokens = agent_tokens(b)
+    t = _ok(run_org("task", "add", "x", "-w", "change", "--repo", "app", "--set", "kind=docs", "--by", "alice",
+                    "--json", root=ws_org))
+    w = _ok(run_org("workspace", "open", t["task"], "--as", "alice", "--json", root=ws_org))
+    c = _ok(run_org("claim", "--lane", "builder", "--as", "build-gpt", "--json", root=ws_org,
+                    env={"ORG_TOKEN": tokens["build-gpt"]}))
+    jt = c["token"]
+    (Path(w["path"]) / ".github" / "evil.yml").write_text("x: 1\n")
+    r = run_org("submit", str(c["job"]), "--verdict", "pass", "--json", root=ws_org, env={"ORG_TOKEN": jt})
+    assert r.returncode == 4 and "ORG-PROTECTED-PATH" in r.stdout and "Traceback" not in r.stderr
+    (Path(w["path"]) / ".github" / "evil.yml").unlink()
+    (Path(w["path"]) / "notes.md").write_text("fine\n")
+    s = _ok(run_org("submit", str(c["job"]), "--verdict", "pass", "--json", root=ws_org, env={"ORG_TOKEN": jt}))
+    assert s["revision"] == sh_git(Path(w["path"]), "rev-parse", "HEAD") and len(s["revision"]) == 40
