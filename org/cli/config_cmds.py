@@ -70,8 +70,8 @@ def init(
 
 def validate(json_: JsonFlag = False) -> None:
     """Load the org and prove it: strict schema, references, no bypass, no exemptions, quorums, ADRs."""
-    from org.config.validate import validate_root
     from org.errors import ConfigError
+    from org.validate import validate_root
 
     o = opts(json_)
     root = o.org_root()
