@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from org.config.actions import action_matches, lane_refusal
@@ -12,13 +13,36 @@ if TYPE_CHECKING:
     from org.config.loader import OrgConfig
     from org.config.yamlsrc import Located
 
-__all__ = ["cross_check", "IDENTITY_ATTRIBUTES", "DERIVED_ATTRIBUTES"]
+__all__ = ["cross_check", "IDENTITY_ATTRIBUTES", "DERIVED_ATTRIBUTES", "who_acts", "restrictive_reads"]
 
 # Rules may not depend on who acts: that would be an exemption (DESIGN invariant 1).
 IDENTITY_ATTRIBUTES = frozenset({"actor", "lane", "principal", "member", "family", "model", "role", "actor_id",
                                  "lane_id", "by", "user", "author", "authors", "approver", "approvals"})
 # Attributes the engine derives; they may be read by rules but never set by a request.
 DERIVED_ATTRIBUTES = frozenset({"action", "credential_service", "tier"})
+
+
+# Words that name or describe who acts: an attribute built on one would let a rule tell people apart.
+_WHO_WORDS = frozenset({"actor", "actors", "lane", "lanes", "team", "teams", "role", "roles", "user", "users", "username",
+                        "principal", "member", "members", "author", "authors", "approver", "approvers", "requester",
+                        "requestor", "requested", "requester", "owner", "owners", "department", "dept", "group",
+                        "groups", "squad", "org_unit", "unit", "person", "people", "employee", "staff", "identity",
+                        "who", "whom", "human", "humans", "agent", "agents", "operator", "email", "login",
+                        "account", "family", "model", "vendor", "by", "caller", "submitter", "filer", "issuer"})
+_WORD = re.compile(r"[a-z]+")
+
+
+def who_acts(name: str, description: str | None) -> str | None:
+    """The word that makes an attribute name or describe who acts (None: it does not)."""
+    if name in IDENTITY_ATTRIBUTES:
+        return name
+    for w in _WORD.findall(name.lower()):
+        if w in _WHO_WORDS:
+            return w
+    for w in _WORD.findall((description or "").lower()):
+        if w in _WHO_WORDS - {"by", "model", "operator", "account", "unit"}:
+            return w
+    return None
 
 
 def _split(source: str) -> tuple[str, int]:
@@ -123,6 +147,7 @@ def cross_check(cfg: OrgConfig, docs: dict[str, Located], skip: set[str] | froze
                     problems.append(Problem(rf, risk.line(*p, key), _dotted(p + (key,)),
                                             "classification cannot read 'tier': it is what classification decides"))
 
+    problems += _fact_problems(cfg, docs, check_attrs)
     for r in cfg.rules:
         f, line = _split(r.source)
         if r.spec.when is not None:
@@ -225,3 +250,52 @@ def _before(wf, gate: str) -> set[str]:
         seen.add(g)
         todo += wf.gates[g].after
     return seen
+
+
+def restrictive_reads(cfg: OrgConfig) -> set[str]:
+    """Every attribute a RED, consequential or risk rule reads."""
+    out: set[str] = set()
+    for r in cfg.rules:
+        if r.spec.when is not None:
+            out |= r.spec.when.attributes()
+    for c in cfg.risk.classify:
+        out |= c.when.attributes()
+    return out
+
+
+def _fact_problems(cfg: OrgConfig, docs: dict[str, Located], check_attrs: bool) -> list[Problem]:
+    """Who states which fact (ADR 0071): no declared attribute names or describes who acts; an attribute an acting
+    agent may state is read by no restrictive rule; what actions and workflows require and imply is declared."""
+    out: list[Problem] = []
+    if not check_attrs:
+        return out
+    reads = restrictive_reads(cfg)
+    for name, spec in cfg.attributes.items():
+        f, line = _split(cfg.source(f"attr:{name}"))
+        word = who_acts(name, spec.description)
+        if word is not None:
+            out.append(Problem(f, line, f"attributes.{name}",
+                               f"'{name}' names or describes who acts ('{word}'): rules read what is done, never who "
+                               "does it (that would exempt someone; DESIGN invariant 1)"))
+        if spec.source == "action" and name in reads:
+            out.append(Problem(f, line, f"attributes.{name}.source",
+                               f"'{name}' is read by a RED, consequential or risk rule, so an acting agent may not "
+                               "state it (source: task or org)"))
+    known = set(cfg.attributes)
+    for i, (af, src) in enumerate(cfg.action_facts):
+        f, line = _split(src)
+        for k in [*af.requires, *af.implies]:
+            if k not in known:
+                out.append(Problem(f, line, f"actions.{i}", f"unknown attribute '{k}' (declared: {', '.join(sorted(known))})"))
+        for k, v in af.implies.items():
+            spec = cfg.attributes.get(k)
+            if spec is not None and spec.values is not None and str(v).casefold() not in spec.values:
+                out.append(Problem(f, line, f"actions.{i}.implies.{k}", f"'{v}' is not a value of '{k}'"))
+    for wname, wf in cfg.workflows.items():
+        f, line = _split(cfg.sources.get(f"workflow:{wname}", ""))
+        where = _Where(docs, f, line)
+        for j, k in enumerate(wf.requires):
+            if k not in known:
+                out.append(Problem(f, where.line("requires", j), f"requires.{j}",
+                                   f"unknown attribute '{k}' (declared: {', '.join(sorted(known))})"))
+    return out

@@ -72,6 +72,7 @@ class OrgConfig:
     workspaces_dir: str = DEFAULT_WORKSPACES
     sources: dict[str, str] = field(default_factory=dict)  # "lane:builder", "gate:change.review", rule ids ...
     files: dict[str, str] = field(default_factory=dict)  # relative path -> text, what the hash covers
+    action_facts: list = field(default_factory=list)  # [(ActionFacts, "file:line")]: what actions require and imply
 
     def source(self, key: str) -> str:
         return self.sources.get(key, "")
@@ -168,6 +169,7 @@ def _load(root: Path, entries: list[tuple[str, Path, str | None]]) -> OrgConfig:
     workspaces_dir = DEFAULT_WORKSPACES
     attributes: dict = {}
     actors: dict[str, Actor] = {}
+    action_facts: list = []
     sources: dict[str, str] = {}
     files: dict[str, str] = {}
     docs: dict[str, Located] = {}
@@ -233,6 +235,8 @@ def _load(root: Path, entries: list[tuple[str, Path, str | None]]) -> OrgConfig:
                     problems.append(Problem(rel, doc.line(("attributes", name)), f"attributes.{name}", "attribute declared twice"))
                 attributes[name] = spec
                 sources[f"attr:{name}"] = f"{rel}:{doc.line(('attributes', name))}"
+            for i, af in enumerate(rf.actions):
+                action_facts.append((af, f"{rel}:{doc.line(('actions', i))}"))
             for section, effect in (("red", "deny"), ("consequential", "needs_approval")):
                 for i, spec in enumerate(getattr(rf, section)):
                     src = f"{rel}:{doc.line((section, i))}"
@@ -291,7 +295,7 @@ def _load(root: Path, entries: list[tuple[str, Path, str | None]]) -> OrgConfig:
     cfg = OrgConfig(
         root=root, lanes=lanes, workflows=workflows, rules=rules, risk=risk, credentials=credentials,
         attributes=attributes, actors=actors, config_hash=digest.hexdigest()[:16], sources=sources, files=files,
-        repos=repos, workspaces_dir=workspaces_dir,
+        repos=repos, workspaces_dir=workspaces_dir, action_facts=action_facts,
     )
     from org.config.checks import cross_check  # noqa: PLC0415  (keeps module import order simple)
 

@@ -39,6 +39,8 @@ __all__ = [
     "GATE_KINDS",
     "CONTROL_KINDS",
     "GATE_ACTIONS",
+    "ActionFacts",
+    "canonical_text",
     "WORK_ACTION",
 ]
 
@@ -217,6 +219,8 @@ class Workflow(Strict):
     description: str | None = None
     gates: dict[str, Gate] = Field(min_length=1)
     limits: Limits = Field(default_factory=Limits)
+    requires: list[str] = Field(default_factory=list,
+                                description="Attributes every task of this workflow is filed with (else refused).")
     repository: Literal["required", "optional", "none"] = Field(
         default="optional", description="Whether a task of this workflow works in a repository of gates/repos.yaml.")
 
@@ -242,10 +246,41 @@ class AttributeSpec(Strict):
     type: Literal["str", "bool", "int", "float"] = "str"
     values: list[str] | None = None
     description: str | None = None
+    source: Literal["task", "org", "action"] = Field(
+        default="task", description="Who states it (ADR 0071): task = the task as filed or the approved plan (an "
+                                    "acting agent's value can only make a decision stricter); org = org derives it "
+                                    "and ignores any request's value (e.g. via); action = the acting agent may state "
+                                    "it (refused for an attribute a RED, consequential or risk rule reads).")
+    casefold: bool = Field(default=True, description="Compare its string values case-folded (NFKC always).")
+
+    @model_validator(mode="after")
+    def _canonical_values(self) -> AttributeSpec:
+        if self.values is not None:
+            canon = [canonical_text(v, self.casefold) for v in self.values]
+            object.__setattr__(self, "values", canon)
+        return self
+
+
+def canonical_text(v: str, casefold: bool = True) -> str:
+    """A string attribute value's one spelling: NFKC, blanks around it removed, case-folded unless declared not."""
+    t = unicodedata.normalize("NFKC", v).strip()
+    return t.casefold() if casefold else t
+
+
+class ActionFacts(Strict):
+    """What some actions require and imply (ADR 0071): a required fact that is missing is unknown and read at its
+    worst (every RED, consequential and risk rule fires if any value would make it fire); an implied fact holds
+    for the action whatever a request says (a request that says otherwise is read both ways, strictest wins)."""
+
+    actions: list[ActionPattern] = Field(min_length=1, description="Action patterns ('*' globs) this applies to.")
+    requires: list[str] = Field(default_factory=list, description="Attributes these actions cannot be judged without.")
+    implies: dict[str, str | int | float | bool] = Field(default_factory=dict,
+                                                         description="Attributes these actions always have.")
 
 
 class RulesFile(Strict):
     attributes: dict[str, AttributeSpec] = Field(default_factory=dict)
+    actions: list[ActionFacts] = Field(default_factory=list, description="What actions require and imply.")
     red: list[RuleSpec] = Field(default_factory=list, description="Denied for every lane and actor, always.")
     consequential: list[RuleSpec] = Field(default_factory=list, description="Need a non-author human's approval.")
 

@@ -55,6 +55,9 @@ def typed_attributes(cfg: OrgConfig, attributes: Mapping[str, Any] | None, *, na
         if v is None:
             continue
         spec = cfg.attributes.get(k)
+        if names and spec is not None and spec.source == "org" and not org_set:
+            problems.append(AttributeProblem(k, v, "derived"))  # org derives it (ADR 0071), nobody sets it
+            continue
         if spec is None and names and cfg.attributes:
             problems.append(AttributeProblem(k, v, "unknown"))
             continue

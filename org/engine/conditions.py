@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from org.config.actions import action_matches
-from org.config.models import AttributeSpec, Condition
+from org.config.models import AttributeSpec, Condition, canonical_text
 
 __all__ = ["compile_condition", "Predicate", "action_matches", "norm", "coerce", "BAD"]
 
@@ -40,14 +40,15 @@ _FALSE = frozenset({"false", "no"})
 
 
 def norm(v: Any) -> Any:
-    """Normalise an undeclared attribute's scalar: 'true'/'false'/'yes'/'no' strings become bools."""
+    """Normalise an undeclared attribute's scalar: 'true'/'false'/'yes'/'no' strings become bools, other
+    strings their canonical spelling (NFKC, case-folded)."""
     if isinstance(v, str):
-        low = v.strip().lower()
+        low = canonical_text(v)
         if low in _TRUE:
             return True
         if low in _FALSE:
             return False
-        return v
+        return low
     return v
 
 
@@ -59,9 +60,9 @@ def coerce(spec: AttributeSpec | None, v: Any) -> Any:
     if t == "bool":
         if isinstance(v, bool):
             out: Any = v
-        elif isinstance(v, str) and v.strip().lower() in _TRUE:
+        elif isinstance(v, str) and canonical_text(v) in _TRUE:
             out = True
-        elif isinstance(v, str) and v.strip().lower() in _FALSE:
+        elif isinstance(v, str) and canonical_text(v) in _FALSE:
             out = False
         else:
             return BAD
@@ -91,7 +92,10 @@ def coerce(spec: AttributeSpec | None, v: Any) -> Any:
     else:
         if not isinstance(v, str):
             return BAD
-        out = v
+        if v.isascii():  # NFKC leaves ASCII as it is, and ASCII case-folds as it lower-cases
+            out = v.strip().lower() if spec.casefold else v.strip()
+        else:
+            out = canonical_text(v, spec.casefold)
     if spec.values is not None and str(out) not in spec.values:
         return BAD
     return out

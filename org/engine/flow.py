@@ -152,6 +152,11 @@ def start_task_folded(
     if requested_tier is not None and requested_tier not in tiers:
         raise UsageError(f"unknown tier '{requested_tier}' (tiers: {', '.join(tiers)})")
     attrs = require_attributes(cfg, attributes, org_set=True)
+    missing = [k for k in cfg.workflows[workflow].requires if attrs.get(k) is None]
+    if missing:  # a fact the workflow cannot be judged without is asked for, never read as harmless (ADR 0071)
+        raise UsageError(f"a '{workflow}' task is filed with " + ", ".join(
+            f"{k} ({'one of ' + ', '.join(cfg.attributes[k].values) if k in cfg.attributes and cfg.attributes[k].values else 'a value'})"
+            for k in missing) + f": --set {missing[0]}=...")
     cls = classify(cfg, attrs, requested_tier)
     plan = memo.plan(cfg, workflow, cls.tier)
     created = _ev(

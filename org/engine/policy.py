@@ -13,14 +13,17 @@ request; a requested tier can only raise the tier a rule sees.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from org.config.loader import OrgConfig
 from org.engine import rule_ids
 from org.engine.attributes import DERIVED, problem_text, typed_attributes
-from org.engine.conditions import Predicate, action_matches, compile_condition
+from org.config.actions import canonical_action
+from org.config.models import Condition
+from org.engine.conditions import BAD, Predicate, action_matches, coerce, compile_condition
 
 __all__ = ["Decision", "RuleHit", "Policy", "compile_policy", "decide", "decide_within", "attribute_conflicts",
            "Outcome"]
@@ -78,6 +81,62 @@ class Decision:
         }
 
 
+_NO_FACTS = object()  # an action that requires and implies nothing
+_ABSENT = object()  # a reading of a missing fact in which it is not there at all
+_MAX_READINGS = 4096
+
+
+def _conditions(cfg: OrgConfig) -> list[Condition]:
+    return [r.spec.when for r in cfg.rules if r.spec.when is not None] + [c.when for c in cfg.risk.classify]
+
+
+def _walk(c: Condition):
+    yield c
+    for sub in (c.all or []) + (c.any or []) + ([c.not_] if c.not_ is not None else []):
+        yield from _walk(sub)
+
+
+def _literals(cfg: OrgConfig) -> tuple[dict[str, list], frozenset[str]]:
+    """({attribute: every literal a rule or risk rule compares it with}, attributes compared with
+    credential_service): the values a missing fact is tried with."""
+    lits: dict[str, list] = {}
+    partners: set[str] = set()
+    for cond in _conditions(cfg):
+        for c in _walk(cond):
+            if c.attr is None:
+                continue
+            spec = cfg.attributes.get(c.attr)
+            for v in [c.eq, c.ne, *(c.in_ or []), *(c.not_in or [])]:
+                if v is not None:
+                    lits.setdefault(c.attr, []).append(coerce(spec, v))
+            for other in (c.eq_attr, c.ne_attr):
+                if other == "credential_service":
+                    partners.add(c.attr)
+                elif c.attr == "credential_service" and other:
+                    partners.add(other)
+    return lits, frozenset(partners)
+
+
+def _pairs(cfg: OrgConfig) -> dict[str, set[str]]:
+    """{attribute: the attributes a rule compares it with (eq_attr, ne_attr)}, both ways."""
+    out: dict[str, set[str]] = {}
+    for cond in _conditions(cfg):
+        for c in _walk(cond):
+            for other in (c.eq_attr, c.ne_attr):
+                if c.attr and other:
+                    out.setdefault(c.attr, set()).add(other)
+                    out.setdefault(other, set()).add(c.attr)
+    return out
+
+
+def _reads(cfg: OrgConfig) -> set[str]:
+    """Every attribute a RED, consequential or risk rule reads."""
+    out: set[str] = set()
+    for cond in _conditions(cfg):
+        out |= cond.attributes()
+    return out
+
+
 @dataclass(frozen=True)
 class _Rule:
     id: str
@@ -121,6 +180,13 @@ class Policy:
         # The tier is derived (never taken from a request) and only computed when a rule reads it.
         self._needs_tier = any(r.spec.when is not None and "tier" in r.spec.when.attributes() for r in cfg.rules)
         self._cache: dict[tuple[str, str], tuple[list[_Rule], list[_Rule], RuleHit | None]] = {}
+        self._facts: dict[str, Any] = {}
+        self._cands: dict[str, tuple] = {}
+        self._literals, self._partners_of_service = _literals(cfg)
+        self._pairs = _pairs(cfg)
+        # who states each fact (ADR 0071): org's own facts are never taken from a request
+        self.org_facts = frozenset(k for k, spec in cfg.attributes.items() if spec.source == "org")
+        self.reads = frozenset(_reads(cfg))
 
     def _for_action(self, lane: str, action: str) -> tuple[list[_Rule], list[_Rule], RuleHit | None]:
         key = (lane, action)
@@ -158,6 +224,14 @@ class Policy:
         for k in DERIVED:
             raw.pop(k, None)
         attrs, bad = typed_attributes(self.cfg, raw, names=False)
+        canon = canonical_action(action)
+        if canon is None:
+            attrs["action"] = action
+            return self._deny(actor, action, attrs, [RuleHit(
+                rule_ids.BAD_ACTION, "deny", "",
+                f"{action!r} is not an action name (letters, digits, '_' and '-' in words joined by '.', ':' or '/'; "
+                "no look-alike or invisible characters)")])
+        action = canon
         attrs["action"] = action
         who = self.cfg.actors.get(actor)
         if who is None:
@@ -166,6 +240,105 @@ class Policy:
         if bad:
             return self._deny(actor, action, attrs, [RuleHit(rule_ids.BAD_ATTRIBUTE, "deny", self.cfg.source(f"attr:{p.name}"),
                                                              problem_text(self.cfg, p)) for p in bad])
+        facts = self._facts.get(action)
+        if facts is None:
+            facts = self._facts_for(action)
+        if facts is _NO_FACTS:
+            return self._judge(actor, who, action, attrs, requested_tier, approvals, authors)
+        uncertain: dict[str, tuple] = {}
+        required, implied = facts
+        for k, v in implied.items():
+            if k not in attrs:
+                attrs[k] = v
+            elif attrs[k] != v or type(attrs[k]) is not type(v):
+                uncertain[k] = (attrs[k], v)  # the request says otherwise: read both ways
+        for k in required:
+            if k not in attrs:
+                extra = tuple(attrs[b] for b in self._pairs.get(k, ()) if b in attrs)
+                uncertain[k] = extra + self._candidates(k)
+        if not uncertain:
+            return self._judge(actor, who, action, attrs, requested_tier, approvals, authors)
+        return self._worst(actor, who, action, attrs, uncertain, requested_tier, approvals, authors)
+
+    def requires(self, action: str) -> tuple[str, ...]:
+        """The attributes `action` cannot be judged without (gates/rules.yaml `actions:`)."""
+        canon = canonical_action(action)
+        facts = self._facts_for(canon) if canon is not None else _NO_FACTS
+        return () if facts is _NO_FACTS else facts[0]
+
+    def _facts_for(self, action: str) -> Any:
+        """(required attributes, implied values) of an action, or _NO_FACTS; remembered per action."""
+        required: list[str] = []
+        implied: dict[str, Any] = {}
+        for af, _src in self.cfg.action_facts:
+            if action_matches(af.actions, action):
+                required += [k for k in af.requires if k not in required]
+                for k, v in af.implies.items():
+                    c = coerce(self._types.get(k), v)
+                    implied.setdefault(k, v if c is BAD else c)
+        out = (tuple(required), implied) if required or implied else _NO_FACTS
+        if len(self._facts) < 4096:
+            self._facts[action] = out
+        return out
+
+    def _candidates(self, attr: str) -> tuple:
+        """Every value a missing fact could have, for reading it at its worst: the declared values (or both
+        booleans, or the declared credentials), every literal a rule compares it with, one value no rule
+        names, and none at all."""
+        hit = self._cands.get(attr)
+        if hit is None:
+            spec = self._types.get(attr)
+            vals: list[Any] = []
+            if attr == "credential":
+                vals = sorted(self._cred_service)
+            elif spec is not None and spec.type == "bool":
+                vals = [True, False]
+            elif spec is not None and spec.values is not None:
+                vals = [coerce(spec, v) for v in spec.values]
+            else:
+                vals = [v for v in self._literals.get(attr, ()) if v is not BAD] + ["\x00unnamed"]
+                vals += [v for v in self._cred_service.values() if attr in self._partners_of_service]
+            hit = self._cands[attr] = (*dict.fromkeys(vals), _ABSENT)
+        return hit
+
+    def _worst(self, actor: str, who: Any, action: str, attrs: dict, uncertain: dict[str, tuple],
+               requested_tier: Any, approvals: Collection[str], authors: Collection[str]) -> Decision:
+        """The strictest decision over every reading of the uncertain facts (deny over needs_approval over an
+        approved allow over a plain allow); refused outright when there are too many readings."""
+        keys = sorted(uncertain)
+        n = 1
+        for k in keys:
+            n *= len(uncertain[k])
+        unknown = [k for k in keys if k not in attrs]
+        if n > _MAX_READINGS:
+            return self._deny(actor, action, attrs, [RuleHit(rule_ids.MISSING_FACTS, "deny", "",
+                                                             f"'{action}' cannot be judged without: {', '.join(unknown)}")])
+        best: Decision | None = None
+        best_rank = -1
+        for combo in itertools.product(*(uncertain[k] for k in keys)):
+            reading = dict(attrs)
+            for k, v in zip(keys, combo, strict=True):
+                if v is _ABSENT:
+                    reading.pop(k, None)
+                else:
+                    reading[k] = v
+            d = self._judge(actor, who, action, reading, requested_tier, approvals, authors)
+            rank = _STRICTNESS[d.outcome] + (1 if d.outcome == "allow" and d.approved_by else 0)
+            if rank > best_rank:
+                best, best_rank = d, rank
+                if rank == 3:
+                    break
+        assert best is not None
+        if unknown:  # say what was not known; record what was, not a guess
+            shown = {k: v for k, v in attrs.items() if k in best.attributes or k == "action"}
+            shown.update({k: v for k, v in best.attributes.items() if k not in uncertain})
+            best = replace(best, reason=f"{best.reason} (unknown: {', '.join(unknown)}; read at its worst)",
+                           attributes=shown)
+        return best
+
+    def _judge(self, actor: str, who: Any, action: str, attrs: dict, requested_tier: Any,
+               approvals: Collection[str], authors: Collection[str]) -> Decision:
+        """The decision on one reading of the facts."""
         cred = attrs.get("credential")
         if cred is not None:
             service = self._cred_service.get(str(cred))
@@ -241,25 +414,41 @@ def decide_within(
     *,
     approvals: Collection[str] = (),
     authors: Collection[str] = (),
+    facts: Mapping[str, Any] | None = None,
 ) -> tuple[Decision, dict[str, dict]]:
-    """decide() for an action taken on a task that pins attributes of its own.
+    """decide() for an action taken on a task, with each fact weighed by who states it (ADR 0071).
 
-    Where the action's attributes and the task's agree (or only one side states a key) there is one
-    reading. Where they disagree, neither side may weaken the other: the task's pinned attributes are a
-    floor the action cannot talk its way under (environment=production stays production), and the
-    action's own attributes say what it really touches (a credential sent to another service is reuse,
-    whatever service the task names). So every mix of the two readings is decided and the strictest
-    answer stands: deny over needs_approval over an approved allow over a plain allow; among equals, the
-    task's reading. Returns the decision and the conflicts (empty when there were none)."""
-    conflicts = attribute_conflicts(task_attrs, action_attrs)
-    base = {**action_attrs, **task_attrs}
-    if not conflicts:
+    `task_attrs` are the task as filed and `facts` what org itself derived (e.g. via=pipeline when its pipeline
+    carries out an approved plan, the plan's own attributes); both are trusted. `action_attrs` are what the
+    acting principal says: org's own facts (`source: org`) are never taken from it, facts declared `source:
+    action` are, and any other fact it states can only make the decision stricter: where it contradicts
+    the task, both readings are decided; where the task is silent and a rule reads it, the readings with and
+    without it are decided. The strictest answer stands: deny over needs_approval over an approved allow over a
+    plain allow; among equals, the trusted reading. Returns the decision and the conflicts with the task."""
+    pol = compile_policy(cfg)
+    own = pol.org_facts
+    trusted = {k: v for k, v in task_attrs.items() if k not in own} if own else dict(task_attrs)
+    if facts:
+        trusted.update(facts)
+    claims = {k: v for k, v in action_attrs.items() if k not in own} if own else action_attrs
+    conflicts = attribute_conflicts(trusted, claims)
+    types = cfg.attributes
+    base = dict(trusted)
+    readings: dict[str, Any] = {}
+    for k, v in claims.items():
+        if k in trusted:
+            if k in conflicts:
+                readings[k] = v
+        elif k in pol.reads and (types.get(k) is None or types[k].source != "action"):
+            readings[k] = v  # a claim no trusted fact backs: read with and without it
+        else:
+            base[k] = v
+    if not readings:
         return decide(cfg, actor, action, base, approvals=approvals, authors=authors), conflicts
-    keys = sorted(conflicts)
+    keys = sorted(readings)
     if len(keys) > _MAX_CONFLICTS:
-        pol = compile_policy(cfg)
         hit = RuleHit(rule_ids.ATTRIBUTE_CONFLICT, "deny", "",
-                      f"the action contradicts {len(keys)} of the task's attributes: {', '.join(keys)}")
+                      f"the action contradicts or adds {len(keys)} of the facts a rule reads: {', '.join(keys)}")
         return pol._deny(actor, action, dict(base), [hit]), conflicts
     best: Decision | None = None
     best_rank = -1
@@ -267,7 +456,7 @@ def decide_within(
         attrs = dict(base)
         for i, k in enumerate(keys):
             if mask >> i & 1:
-                attrs[k] = action_attrs[k]
+                attrs[k] = readings[k]
         d = decide(cfg, actor, action, attrs, approvals=approvals, authors=authors)
         rank = _STRICTNESS[d.outcome] + (1 if d.outcome == "allow" and d.approved_by else 0)
         if rank > best_rank:
