@@ -8,16 +8,19 @@ import json
 import time
 from typing import Any
 
-from org.bus.context import AfterCommit, Ctx, TaskRow, task_key
+from org.bus.context import AUTH, AfterCommit, Ctx, TaskRow, task_key
 from org.bus.driver import apply
+from org.bus.handback import work_result_in
 from org.bus.store import Tx
 from org.bus.switches import check_not_paused
 from org.bus.tasks import check_attributes
 from org.bus.usage import task_spend
+from org.config.actions import canonical_action
 from org.config.loader import OrgConfig
 from org.engine import flow, rule_ids
 from org.engine.attributes import DERIVED
-from org.engine.policy import Decision, RuleHit, decide, decide_within
+from org.engine.plans import planned_actions
+from org.engine.policy import Decision, RuleHit, compile_policy, decide, decide_within
 from org.engine.state import Event, TaskState
 from org.errors import Conflict, Denied, NotFound, UsageError
 
@@ -48,10 +51,12 @@ def gate_approvers(cfg: OrgConfig, st: TaskState) -> list[str]:
     return out
 
 
-def approvers_for(tx: Tx, cfg: OrgConfig, st: TaskState, action: str | None) -> tuple[list[str], list[dict]]:
+def approvers_for(tx: Tx, cfg: OrgConfig, st: TaskState, action: str | None,
+                  planned: bool = True) -> tuple[list[str], list[dict]]:
     """(humans whose approval counts for `action` now, the rejections that stand). Approval gates count for
-    every action on the task; an action approval counts for its action (None: for any action)."""
-    people = gate_approvers(cfg, st)
+    an action the approved plan names (`planned`, ADR 0071: an approval binds to what it showed); an action
+    approval counts for its action (None: for any action)."""
+    people = gate_approvers(cfg, st) if planned else []
     params: dict[str, Any] = {"k": st.id}
     where = "task = :k AND kind = 'action' AND status IN ('granted', 'rejected')"
     if action is not None:
@@ -73,6 +78,7 @@ def act(ctx: Ctx, cfg: OrgConfig | None, action: str, actor: str, task: str, att
     action = (action or "").strip()
     if not action:
         raise UsageError("an action is needed, e.g. deploy.production")
+    action = canonical_action(action) or action  # one spelling in the record and the approvals (decide() denies a bad one)
     key = task_key(task)
 
     def fn(tx: Tx) -> dict:
@@ -84,9 +90,13 @@ def act(ctx: Ctx, cfg: OrgConfig | None, action: str, actor: str, task: str, att
         if row.status in ("escalated", "rejected"):
             raise Conflict(f"task {key} is {row.status}; no actions until a human resumes it", task=key)
         st = ctx.state(tx, row)
-        people, rejected = approvers_for(tx, pcfg, st, action)
-        d, conflicts = decide_within(pcfg, actor, action, st.attributes, check_attributes(pcfg, attributes),
-                                     approvals=people, authors=sorted(st.authors))
+        own = compile_policy(pcfg).org_facts  # org derives these (ADR 0071): a request's word is not taken
+        ignored = sorted(k for k in (attributes or {}) if k in own)
+        claims = check_attributes(pcfg, {k: v for k, v in (attributes or {}).items() if k not in own})
+        planned, facts = _approved_plan(tx, pcfg, st, key, actor, action, claims)
+        people, rejected = approvers_for(tx, pcfg, st, action, planned=planned is not None)
+        d, conflicts = decide_within(pcfg, actor, action, st.attributes, claims, approvals=people,
+                                     authors=sorted(st.authors), facts=facts)
         attrs = {k: v for k, v in d.attributes.items() if k not in (*DERIVED, "tier")}
         if cfg is not None and actor not in cfg.actors and d.outcome != "deny":
             d = _deny(d, RuleHit(rule_ids.UNKNOWN_ACTOR, "deny", "", "no longer a member of the org"))
@@ -99,7 +109,8 @@ def act(ctx: Ctx, cfg: OrgConfig | None, action: str, actor: str, task: str, att
                    rules=d.rule_ids, config_hash=pcfg.config_hash,
                    data={"action": action, "reason": d.reason, "approved_by": d.approved_by, "revision": st.revision,
                          "attributes": dict(attrs), "rules": [h.to_json() for h in d.rules],
-                         **({"conflicts": conflicts} if conflicts else {})})
+                         **({"conflicts": conflicts} if conflicts else {}),
+                         **({"ignored": ignored} if ignored else {})})
         out: dict[str, Any] = {"task": key, "decision": d.to_json(), "exit_code": d.exit_code, "approval": None}
         out["decision"]["attributes"] = ctx.redactor.value(out["decision"]["attributes"])
         if d.outcome == "needs_approval":
@@ -114,6 +125,48 @@ def act(ctx: Ctx, cfg: OrgConfig | None, action: str, actor: str, task: str, att
     if rehearse:
         return ctx.rehearse(fn)
     return ctx.write(fn, retry_unique=True)
+
+
+def _approved_plan(tx: Tx, cfg: OrgConfig, st: TaskState, key: str, actor: str, action: str,
+                   claims: dict) -> tuple[dict | None, dict | None]:
+    """(the action of the task's approved plan this request is, or None; the facts org derives for it, or None).
+
+    An approval binds to what it showed (ADR 0071): the revision and the plan's actions, with their attributes.
+    A request is the plan's action when it names the same action and states nothing the plan did not say.
+    The facts: the plan's attributes for that action (a human approved them), and via=pipeline when org's
+    pipeline carries it out: the asker holds a job token for its own leased job at the gate of this task that
+    carries out the plan (`carries_out`)."""
+    canon = canonical_action(action)
+    specs = cfg.workflows[st.workflow].gates
+    gate = next((g for rev, g, _a, _f in reversed(st.revisions)
+                 if rev == st.revision and g in specs and specs[g].carries_out is None), None)
+    if canon is None or gate is None or st.revision is None:
+        return None, None
+    work = work_result_in(tx, key, gate=gate, revision=st.revision)
+    match = None
+    for a in planned_actions((work or {}).get("content")):
+        said = a.get("attributes") if isinstance(a.get("attributes"), dict) else {}
+        said = {k: v for k, v in said.items() if v is not None}
+        if canonical_action(a.get("action")) == canon and all(
+                k in said and _same_fact(said[k], v) for k, v in claims.items() if v is not None):
+            match = said
+            break
+    if match is None:
+        return None, None
+    pol = compile_policy(cfg)
+    facts = {k: v for k, v in match.items() if k not in pol.org_facts and k in cfg.attributes}
+    auth = AUTH.get() or {}
+    if auth.get("via") == "job" and auth.get("principal") == actor and auth.get("job") is not None:
+        job = tx.x("SELECT gate, status, leased_by FROM jobs WHERE id = :j AND task = :k",
+                   {"j": int(auth["job"]), "k": key}).first()
+        if job is not None and job[1] == "leased" and job[2] == actor and job[0] in specs \
+                and specs[job[0]].carries_out == gate and "via" in pol.org_facts:
+            facts["via"] = "pipeline"
+    return match, facts
+
+
+def _same_fact(a: Any, b: Any) -> bool:
+    return str(a).strip().casefold() == str(b).strip().casefold()
 
 
 def _deny(d: Decision, hit: RuleHit) -> Decision:

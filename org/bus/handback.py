@@ -13,7 +13,7 @@ from org.bus.store import Tx
 from org.engine.state import Event
 from org.errors import NotFound
 
-__all__ = ["release", "fail", "work_result"]
+__all__ = ["release", "fail", "work_result", "work_result_in"]
 
 
 def _held(ctx: Ctx, tx: Tx, jid: int, token: str, what: str) -> dict:
@@ -84,17 +84,18 @@ def work_result(ctx: Ctx, task: str, *, gate: str | None = None, revision: str |
     """The latest accepted work submission of a task (at `gate`, or that produced `revision`):
     {job, gate, actor, verdict, note, content, findings, revision}; None when there is none."""
     key = task_key(task)
+    return ctx.store.read(lambda tx: work_result_in(tx, key, gate=gate, revision=revision))
+
+
+def work_result_in(tx: Tx, key: str, *, gate: str | None = None, revision: str | None = None) -> dict | None:
+    """work_result inside a transaction the caller holds (`key`: the task's key)."""
     sql = ("SELECT id, gate, leased_by, verdict, result FROM jobs WHERE task = :k AND kind = 'work' AND status = 'done'"
            + (" AND gate = :g" if gate else "") + " ORDER BY id DESC")
-
-    def fn(tx: Tx) -> dict | None:
-        for jid, g, who, verdict, result in tx.x(sql, {"k": key, "g": gate}).all():
-            r = json.loads(result or "{}")
-            rev = (r.get("outcome") or {}).get("revision")
-            if revision is not None and rev != revision:
-                continue
-            return {"job": jid, "gate": g, "actor": who, "verdict": verdict, "note": r.get("note", ""),
-                    "content": r.get("content", ""), "findings": r.get("findings", []), "revision": rev}
-        return None
-
-    return ctx.store.read(fn)
+    for jid, g, who, verdict, result in tx.x(sql, {"k": key, "g": gate}).all():
+        r = json.loads(result or "{}")
+        rev = (r.get("outcome") or {}).get("revision")
+        if revision is not None and rev != revision:
+            continue
+        return {"job": jid, "gate": g, "actor": who, "verdict": verdict, "note": r.get("note", ""),
+                "content": r.get("content", ""), "findings": r.get("findings", []), "revision": rev}
+    return None

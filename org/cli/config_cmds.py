@@ -78,9 +78,16 @@ def validate(json_: JsonFlag = False) -> None:
     cfg, problems = validate_root(root)
     if problems:
         raise ConfigError(problems)
+    from org.engine.proofs import advice
+
+    warnings = advice(cfg)
+    if not o.json:
+        for w in warnings:
+            err(f"warning: {w}")
     tiers = [t.id for t in cfg.risk.tiers]
     summary = {
         "ok": True,
+        "warnings": [w.to_json() for w in warnings],
         "root": str(root),
         "config_hash": cfg.config_hash,
         "lanes": sorted(cfg.lanes),
@@ -139,7 +146,7 @@ def explain(
     and pauses), run by act's own code and rolled back."""
     from org.cli._common import load_config
     from org.engine.attributes import require_attributes
-    from org.engine.policy import decide
+    from org.engine.policy import compile_policy, decide_within
 
     o = opts(json_)
     cfg = load_config(o.org_root())
@@ -157,7 +164,10 @@ def explain(
         acted = task_context.rehearse(o, cfg, task, action, as_, attrs)
         out = dict(acted["decision"], exit_code=acted["exit_code"], task=acted["task"])
     else:
-        d = decide(cfg, as_, action, require_attributes(cfg, attrs))
+        # as `act` reads them (ADR 0071): org's own facts are not the asker's to state, the rest can only tighten
+        own = compile_policy(cfg).org_facts
+        d, _ = decide_within(cfg, as_, action, {}, require_attributes(cfg, {k: v for k, v in attrs.items()
+                                                                              if k not in own}))
         out = dict(d.to_json(), exit_code=d.exit_code)
 
     def human() -> str:

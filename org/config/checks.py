@@ -25,7 +25,7 @@ DERIVED_ATTRIBUTES = frozenset({"action", "credential_service", "tier"})
 # Words that name or describe who acts: an attribute built on one would let a rule tell people apart.
 _WHO_WORDS = frozenset({"actor", "actors", "lane", "lanes", "team", "teams", "role", "roles", "user", "users", "username",
                         "principal", "member", "members", "author", "authors", "approver", "approvers", "requester",
-                        "requestor", "requested", "requester", "owner", "owners", "department", "dept", "group",
+                        "requestor", "requested", "owner", "owners", "department", "dept", "group",
                         "groups", "squad", "org_unit", "unit", "person", "people", "employee", "staff", "identity",
                         "who", "whom", "human", "humans", "agent", "agents", "operator", "email", "login",
                         "account", "family", "model", "vendor", "by", "caller", "submitter", "filer", "issuer"})

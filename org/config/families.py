@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-__all__ = ["family_of", "vendor_of"]
+__all__ = ["family_of", "vendor_of", "RESERVED_FAMILIES"]
+
+RESERVED_FAMILIES = ("human", "unknown")  # what org calls people and models it cannot place
 
 # Routers and clouds: the provider prefix says where the call goes, not whose model it is.
 _ROUTERS = ("openrouter", "bedrock", "azure", "azure_ai", "vertex_ai", "vertex_ai_beta", "together_ai",
@@ -63,14 +65,24 @@ def family_of(model: str, override: str | None = None) -> str:
         return override.lower()
     m = model.strip().lower()
     prefix, _, rest = m.partition("/") if "/" in m else ("", "", m)
-    if prefix in _DIRECT and prefix not in _ROUTERS:
-        return _DIRECT[prefix]
     name = rest if prefix else m
+    named = _named(name)
+    if prefix in _DIRECT and prefix not in _ROUTERS:
+        # a provider prefix in front of another family's model name (an OpenAI-compatible proxy in front of
+        # Claude, say) is not placed: org does not guess which of the two is really called
+        return _DIRECT[prefix] if named in (None, _DIRECT[prefix], "local") else "unknown"
+    if named is not None:
+        return named
+    if prefix and prefix not in _ROUTERS:
+        return prefix
+    return "unknown"
+
+
+def _named(name: str) -> str | None:
+    """The family a model's name (without its provider prefix) says, or None."""
     tail = name.replace(".", "/").replace(":", "/")
     for part in [tail, *tail.split("/")]:
         for frag, fam in _FRAGMENTS:
             if part.startswith(frag) or f"/{frag}" in part:
                 return fam
-    if prefix and prefix not in _ROUTERS:
-        return prefix
-    return "unknown"
+    return None

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from org.config.families import family_of
+from org.config.families import RESERVED_FAMILIES, family_of
 from org.config.models import (
     CredentialsFile,
     CredentialSpec,
@@ -41,6 +41,7 @@ class Actor:
     model: str | None
     family: str | None
     source: str  # file:line of the member entry
+    family_declared: bool = False  # the family is the member's `family:` (org could not place its model), not derived
 
     @property
     def is_human(self) -> bool:
@@ -332,6 +333,13 @@ def _member_problems(lane: Lane, doc: Located) -> list[Problem]:
         if lane.kind == "agent" and not m.model:
             out.append(Problem(doc.file, doc.line(("members", i)), f"members.{i}.model",
                                f"agent member '{m.id}' needs a 'model' (a litellm model string)"))
+        elif lane.kind == "agent" and m.family and (m.family.strip().lower() in RESERVED_FAMILIES or family_of(m.model)
+                                                    not in ("unknown", m.family.strip().lower())):
+            placed = family_of(m.model)
+            out.append(Problem(doc.file, doc.line(("members", i, "family")), f"members.{i}.family",
+                               f"'{m.family}' is reserved for org" if m.family.strip().lower() in RESERVED_FAMILIES else
+                               f"org places '{m.model}' as a {placed} model; a family override is only for models "
+                               "org cannot place (a cross-vendor gate never trusts a declared family over the model)"))
         elif lane.kind == "agent" and family_of(m.model, m.family) == "unknown":
             out.append(Problem(doc.file, doc.line(("members", i, "model")), f"members.{i}.model",
                                f"cannot tell the model family of '{m.model}' (cross-vendor review depends on it); "
@@ -346,5 +354,8 @@ def _member_problems(lane: Lane, doc: Located) -> list[Problem]:
 
 
 def _actor(m: Member, lane: Lane, src: str) -> Actor:
-    fam = family_of(m.model, m.family) if m.model else None
-    return Actor(id=m.id, lane=lane.lane, kind=lane.kind, model=m.model, family=fam, source=src)
+    placed = family_of(m.model) if m.model else None
+    declared = placed == "unknown" and bool(m.family)
+    fam = (family_of(m.model, m.family) if declared else placed) if m.model else None
+    return Actor(id=m.id, lane=lane.lane, kind=lane.kind, model=m.model, family=fam, source=src,
+                 family_declared=declared)

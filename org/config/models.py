@@ -169,6 +169,8 @@ class Gate(Strict):
     tiers: list[str] | None = Field(default=None, description="Risk tiers that require this gate; omitted: all.")
     quorum: int = Field(default=1, ge=1, description="Reviews or approvals needed to pass.")
     cross_vendor: bool = Field(default=False, description="Reviewers' model family must differ from every author's.")
+    placed_families: bool = Field(default=False, description="At a cross-vendor gate, count only reviewers whose "
+                                                             "family org places from the model string, not declared ones.")
     on_fail: str | None = Field(default=None, description="Work gate a failed review sends the task back to.")
     check: Literal["eligibility", "adrs", "tests"] | None = Field(
         default=None, description="What a check gate verifies (tests: the repository's test command on the bound commit).")
@@ -189,6 +191,8 @@ class Gate(Strict):
             raise ValueError(f"a {self.kind} gate is held by the engine, not a lane; remove 'lane'")
         if self.kind != "review" and (self.cross_vendor or self.on_fail):
             raise ValueError("'cross_vendor' and 'on_fail' apply to review gates only")
+        if self.placed_families and not self.cross_vendor:
+            raise ValueError("'placed_families' applies to cross-vendor gates (cross_vendor: true)")
         if self.kind == "check" and not self.check:
             raise ValueError("a check gate needs 'check: eligibility', 'check: adrs' or 'check: tests'")
         if self.kind == "terminal" and self.tiers is not None:

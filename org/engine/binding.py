@@ -80,7 +80,7 @@ def valid_reviews(cfg: OrgConfig, state: TaskState, gate: str, revision: str | N
         if spec.cross_vendor:
             if fams is None:
                 fams = author_families(cfg, state)
-            if fam in fams or fam in seen_families or fam == "unknown":
+            if fam in fams or fam in seen_families or fam == "unknown" or (spec.placed_families and who.family_declared):
                 continue
         out.append(r)
         seen_actors.add(r.actor)

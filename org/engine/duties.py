@@ -69,6 +69,9 @@ def eligibility(cfg: OrgConfig, state: TaskState, actor: str, gate: str) -> Elig
         for r in gs.reviews:
             if r.actor == actor and r.revision == bound:
                 return Eligibility(False, f"{actor} already reviewed this revision at '{gate}'", rule_ids.ONE_REVIEW_EACH)
+        if spec.cross_vendor and spec.placed_families and who.family_declared:
+            return Eligibility(False, f"{actor}'s family is declared, not placed from its model; '{gate}' counts "
+                                      "only placed families", rule_ids.CROSS_VENDOR)
         if spec.cross_vendor:
             fam = who.family or "human"  # family_of_actor of a known actor
             same = fam in state.author_families or fam == "unknown"
@@ -205,7 +208,8 @@ def count_eligible(cfg: OrgConfig, state: TaskState, gate: str, enough: int, rea
             continue
         if cross:
             fam = who.family or "human"
-            if fam == "unknown" or fam in author_fams or fam in counted_fams:
+            if fam == "unknown" or fam in author_fams or fam in counted_fams or (
+                    spec.placed_families and who.family_declared):
                 continue
         if approval and not who.is_human:
             continue

@@ -78,7 +78,7 @@ class GateSpec:
     attribute machinery (the flow reads them millions of times in a simulation)."""
 
     __slots__ = ("name", "kind", "lane", "after", "tiers", "quorum", "cross_vendor", "on_fail", "check", "carries_out",
-                 "implied_action")
+                 "implied_action", "placed_families")
 
     def __init__(self, name: str, gate: Gate) -> None:
         self.name = name
@@ -86,6 +86,7 @@ class GateSpec:
         self.tiers = tuple(gate.tiers) if gate.tiers is not None else None
         self.quorum, self.cross_vendor, self.on_fail, self.check = gate.quorum, gate.cross_vendor, gate.on_fail, gate.check
         self.carries_out, self.implied_action = gate.carries_out, gate.implied_action
+        self.placed_families = gate.placed_families
 
 
 def gates(cfg: OrgConfig, workflow: str) -> dict[str, GateSpec]:

@@ -18,11 +18,11 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from org.config.actions import canonical_action
 from org.config.loader import OrgConfig
+from org.config.models import Condition
 from org.engine import rule_ids
 from org.engine.attributes import DERIVED, problem_text, typed_attributes
-from org.config.actions import canonical_action
-from org.config.models import Condition
 from org.engine.conditions import BAD, Predicate, action_matches, coerce, compile_condition
 
 __all__ = ["Decision", "RuleHit", "Policy", "compile_policy", "decide", "decide_within", "attribute_conflicts",

@@ -24,7 +24,7 @@ from org.config.models import Workflow
 from org.engine.graph import START, build_graph, plan_for, terminal_of
 from org.errors import Problem
 
-__all__ = ["prove", "bypass_path", "reachable_avoiding"]
+__all__ = ["prove", "advice", "bypass_path", "reachable_avoiding"]
 
 
 def _src(cfg: OrgConfig, key: str) -> tuple[str, int]:
@@ -148,7 +148,8 @@ def _quorum_problems(cfg: OrgConfig, wf: Workflow, name: str, flow: nx.DiGraph, 
         if key in seen:
             continue
         seen.add(key)
-        others = [m for m in members if m.id != author.id]
+        others = [m for m in members if m.id != author.id
+                  and not (gate.cross_vendor and gate.placed_families and m.family_declared)]
         if gate.cross_vendor:
             families = sorted({m.family or "human" for m in others} - {fam})
             if len(families) < gate.quorum:
@@ -191,4 +192,22 @@ def _content_problems(cfg: OrgConfig, wf: Workflow, flow: nx.DiGraph, at) -> lis
                                f"(tiers {', '.join(tiers)}): the revision reaching done would not be the one those "
                                "controls passed on (after the controls, only a gate that carries out an approved "
                                "plan may work: carries_out)"))
+    return out
+
+
+def advice(cfg: OrgConfig) -> list[Problem]:
+    """Warnings `org validate` prints without failing: a review gate without cross_vendor that a tier other
+    than the light path (the lowest tier) requires; its reviews may come from the author's own model family."""
+    out: list[Problem] = []
+    light = cfg.risk.tiers[0].id if cfg.risk.tiers else None
+    for wname, wf in cfg.workflows.items():
+        for name, gate in wf.gates.items():
+            if gate.kind != "review" or gate.cross_vendor:
+                continue
+            tiers = [t.id for t in cfg.risk.tiers if t.id != light and (gate.tiers is None or t.id in gate.tiers)]
+            if tiers:
+                f, line = _src(cfg, f"gate:{wname}.{name}")
+                out.append(Problem(f, line, f"gates.{name}.cross_vendor",
+                                   f"review gate '{name}' is required at tier(s) {', '.join(tiers)} without "
+                                   "cross_vendor: its reviews may come from the author's own model family"))
     return out

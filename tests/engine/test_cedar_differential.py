@@ -14,8 +14,10 @@ from tests.helpers import REPO
 cedarpy = pytest.importorskip("cedarpy", reason="cedarpy is the reference for the differential test")
 
 import tests.engine.cedar_policies as cp  # noqa: E402
+from org.config.actions import canonical_action  # noqa: E402
 from org.config.loader import load_org  # noqa: E402
-from org.engine.policy import decide  # noqa: E402
+from org.config.models import canonical_text  # noqa: E402
+from org.engine.policy import _NO_FACTS, compile_policy, decide  # noqa: E402
 
 EXTENDED_RULES = """attributes:
   environment: {type: str, values: [dev, staging, production]}
@@ -66,6 +68,33 @@ def _compare(cfg, n: int, seed: int) -> dict:
     ents = cedarpy.Entities.from_json_str(json.dumps(cp.entities(cfg)))
     consequential = {r.spec.id for r in cfg.rules if r.effect == "needs_approval"}
     reqs = list(cp.request_mix(cfg, n, seed))
+    # Cedar sees each request in the one spelling org's rules see (ADR 0071): canonical action and values. An
+    # action with no canonical spelling is denied by the engine before any rule (ORG-BAD-ACTION); an action
+    # missing a fact it requires (or contradicting one it implies) is read at its worst, so there the engine
+    # must be at least as strict as Cedar on the request as given.
+    pol = compile_policy(cfg)
+    plain, worst = [], []
+    for r in reqs:
+        actor, action, attrs, approvals, authors = r
+        canon = canonical_action(action)
+        if canon is None:
+            d = decide(cfg, actor, action, attrs, approvals=approvals, authors=authors)
+            assert d.outcome == "deny" and "ORG-BAD-ACTION" in d.rule_ids, (r, d.reason)
+            continue
+        cattrs = {k: (canonical_text(v, cfg.attributes[k].casefold) if isinstance(v, str) and k in cfg.attributes
+                      and cfg.attributes[k].type == "str" else v) for k, v in attrs.items()}
+        facts = pol._facts_for(canon)
+        uncertain = facts is not _NO_FACTS and (
+            any(cattrs.get(k) is None for k in facts[0])
+            or any(str(cattrs.get(k, "")).casefold() != str(v).casefold() for k, v in facts[1].items()))
+        (worst if uncertain else plain).append((actor, canon, cattrs, approvals, authors))
+    rank = {"allow": 0, "needs_approval": 1, "deny": 2}
+    for (actor, action, attrs, approvals, authors), res in zip(worst, cedarpy.is_authorized_batch(
+            [cp.request(*r) for r in worst], ps, ents), strict=True):
+        d = decide(cfg, actor, action, attrs, approvals=approvals, authors=authors)
+        c_out, _ = cp.outcome(res, consequential)
+        assert rank[d.outcome] >= rank[c_out], (actor, action, attrs, d.reason, c_out)
+    reqs = plain
     results = cedarpy.is_authorized_batch([cp.request(*r) for r in reqs], ps, ents)
     seen: dict[str, int] = {}
     bad = []

@@ -49,7 +49,7 @@ def test_ops_runs_to_done_work_after_approval_does_not_unbind_it(cfg, tier):
     # 'execute' carries out the approved plan: it keeps the plan's revision, so done is reached on exactly
     # the revision the review and the approval passed on (ADR 0070)
     attrs, asked = TIER_ATTRS[tier]
-    attrs = {"environment": "dev", "disposable": True} if tier == "low" else attrs
+    attrs = {"environment": "dev", "disposable": True} if tier == "low" else {**attrs, "environment": "staging"}
     events, state = run_task(cfg, "ops", attrs, tier=asked)
     assert state.status == "done" and state.tier == tier, state.escalation
     if tier == "high":

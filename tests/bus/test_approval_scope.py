@@ -1,0 +1,86 @@
+"""Issue 19 class 7, an approval wider than what was approved: an approval binds to what it showed, the
+revision and the plan's actions (with their attributes), nothing else; and class 3's `via=pipeline`, which
+holds only when org's pipeline carries out the approved plan, never on the requester's word."""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+
+from org.bus.context import AUTH
+
+PLAN = "1. deploy 2.5.0\nactions: " + json.dumps([
+    {"action": "deploy.production", "attributes": {"environment": "production"}},
+    {"action": "host.config.push", "attributes": {"environment": "production", "via": "pipeline"}},
+])
+
+
+@contextmanager
+def job_token(actor: str, job: int):
+    """What org.identity stamps while a job token acts (org.identity.guard.acting)."""
+    t = AUTH.set({"principal": actor, "kind": "agent", "token": "t", "via": "job", "job": int(job)})
+    try:
+        yield
+    finally:
+        AUTH.reset(t)
+
+
+def _approved(bus):
+    """An ops task whose plan (deploy.production, host.config.push through the pipeline) a human approved; the
+    execute job claimed by its operator."""
+    t = bus.add_task("Deploy release 2.5.0", "ops", attributes={"kind": "deploy", "environment": "production"})["task"]
+    c = bus.claim("operator", "ops-claude")
+    bus.submit(c.job, c.token, "pass", content=PLAN)
+    c = bus.claim("security", "sec-gemini")
+    bus.submit(c.job, c.token, "pass", note="ok")
+    bus.approve(t, "alice", note="ship it")
+    ex = bus.claim("operator", "ops-gpt")
+    assert ex.gate == "execute"
+    return t, ex
+
+
+def test_the_approval_covers_the_planned_action(bus):
+    t, ex = _approved(bus)
+    with job_token("ops-gpt", ex.job):
+        r = bus.act("deploy.production", "ops-gpt", t)
+    assert r["exit_code"] == 0 and r["decision"]["approved_by"] == "alice", r["decision"]["reason"]
+
+
+def test_the_issue_example_another_action_is_not_approved(bus):
+    t, ex = _approved(bus)
+    with job_token("ops-gpt", ex.job):
+        r = bus.act("db.migrate", "ops-gpt", t, {"irreversible": True})
+    assert r["exit_code"] == 6, r["decision"]["reason"]
+
+
+def test_the_planned_action_with_attributes_the_plan_did_not_show_is_not_approved(bus):
+    t, ex = _approved(bus)
+    with job_token("ops-gpt", ex.job):
+        r = bus.act("deploy.production", "ops-gpt", t, {"irreversible": True})
+    assert r["exit_code"] == 6, r["decision"]["reason"]
+
+
+def test_another_spelling_of_the_planned_action_is_the_same_action(bus):
+    t, ex = _approved(bus)
+    with job_token("ops-gpt", ex.job):
+        r = bus.act("Deploy.Production", "ops-gpt", t)
+    assert r["exit_code"] == 0 and r["decision"]["action"] == "deploy.production"
+
+
+def test_via_pipeline_holds_only_when_the_pipeline_carries_out_the_plan(bus):
+    t, ex = _approved(bus)
+    # nobody's word: org derives via and ignores what a request says of it
+    r = bus.act("host.config.push", "ops-gpt", t, {"via": "pipeline"})
+    assert r["exit_code"] == 4 and "RED-HOST-CONFIG-OUTSIDE-PIPELINE" in [h["id"] for h in r["decision"]["rules"]]
+    assert bus.events_since(task=t, types=("action.decided",))[-1]["data"]["ignored"] == ["via"]
+    # the executing operator without its job token: RED
+    r = bus.act("host.config.push", "ops-gpt", t)
+    assert r["exit_code"] == 4 and "RED-HOST-CONFIG-OUTSIDE-PIPELINE" in [h["id"] for h in r["decision"]["rules"]]
+    # another operator, holding no job at the executing gate
+    with job_token("ops-claude", ex.job):
+        r = bus.act("host.config.push", "ops-claude", t)
+    assert r["exit_code"] == 4
+    # the pipeline carrying out the approved plan: via=pipeline is org's own fact
+    with job_token("ops-gpt", ex.job):
+        r = bus.act("host.config.push", "ops-gpt", t)
+    assert r["exit_code"] == 0, r["decision"]["reason"]
