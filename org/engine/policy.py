@@ -424,7 +424,7 @@ def decide_within(
     action` are, and any other fact it states can only make the decision stricter: where it contradicts
     the task, both readings are decided; where the task is silent and a rule reads it, the readings with and
     without it are decided. The strictest answer stands: deny over needs_approval over an approved allow over a
-    plain allow; among equals, the trusted reading. Returns the decision and the conflicts with the task."""
+    plain allow; among equals, the reading as requested. Returns the decision and the conflicts with the task."""
     pol = compile_policy(cfg)
     own = pol.org_facts
     trusted = {k: v for k, v in task_attrs.items() if k not in own} if own else dict(task_attrs)
@@ -452,7 +452,7 @@ def decide_within(
         return pol._deny(actor, action, dict(base), [hit]), conflicts
     best: Decision | None = None
     best_rank = -1
-    for mask in range(1 << len(keys)):
+    for mask in range((1 << len(keys)) - 1, -1, -1):  # the request as stated first: among equals, it is shown
         attrs = dict(base)
         for i, k in enumerate(keys):
             if mask >> i & 1:
