@@ -19,7 +19,7 @@ Who may use which token where:
     (budget, reserve, settle, budgets), brake_over_budget (the bus pauses only what its ledger shows over a
     ceiling; a job token works too), wake-ups (wait_for_work, wait_for_events, wait_for_decision) and
     every read (list_tasks, task, timeline, pending_approvals, switches, events_since, head, work_result,
-    spend, scope_spend, audit_verify, reader);
+    spend, scope_spend, audit_verify, rehearse_act, reader);
   - a human's principal token only: approve and reject (an agent's is refused however it is presented,
     exit 4, an `auth.denied` event); act;
   - a job token (`orgj_...`, returned by a claim): heartbeat, submit, release and fail of its own job, act
@@ -46,6 +46,7 @@ from typing import Any
 from org.bus.audit import iso
 from org.bus.claims import job_id
 from org.bus.context import AUTH, task_key
+from org.engine import rule_ids
 from org.engine.conditions import action_matches
 from org.errors import Conflict, Denied
 from org.identity import files
@@ -98,7 +99,7 @@ class Guard:
         "add_task": ("add_task",), "list_tasks": ("list_tasks",), "task": ("task",), "timeline": ("timeline",),
         "claim": ("claim",), "heartbeat": ("heartbeat",), "submit": ("submit",), "release": ("release",),
         "fail": ("fail",), "work_result": ("work_result",), "sweep": ("sweep",),
-        "act": ("act",), "approve": ("approve",), "reject": ("reject",), "wait_for_decision": ("wait_for_decision",),
+        "act": ("act",), "rehearse_act": ("rehearse_act",), "approve": ("approve",), "reject": ("reject",), "wait_for_decision": ("wait_for_decision",),
         "pending_approvals": ("pending_approvals",), "pause": ("pause",), "resume": ("resume",),
         "switches": ("switches",), "events_since": ("events_since",), "head": ("head",),
         "wait_for_events": ("wait_for_events",), "wait_for_work": ("wait_for_work",),
@@ -172,7 +173,7 @@ class Guard:
             p = self.tokens.authenticate(token, as_=as_, command=command)
         except Denied as exc:
             if path is not None and exc.message == AUTH_FAILED:
-                raise Denied(stale_file(str(as_), path), rule="ORG-AUTHENTICATION") from None
+                raise Denied(stale_file(str(as_), path), rule=rule_ids.AUTHENTICATION) from None
             raise
         if p.via == "job" and not job_ok:
             self._deny(p, command, "job token outside its job",
@@ -183,14 +184,14 @@ class Guard:
                        f"'{command}' needs the job token your claim returned, not a principal token")
         if human and not p.is_human:
             self._deny(p, command, "agent approving", f"{command} needs a human principal's token; {p.actor} is an "
-                       "agent", rule="ORG-HUMAN-APPROVAL")
+                       "agent", rule=rule_ids.HUMAN_APPROVAL)
         return p
 
     def reader(self, token: str | None, *, as_: str | None = None, command: str) -> Principal:
         """Any member's principal token may read; who it is."""
         return self.principal(token, as_=as_, command=command)
 
-    def _deny(self, p: Principal, command: str, why: str, message: str, rule: str = "ORG-TOKEN-SCOPE") -> None:
+    def _deny(self, p: Principal, command: str, why: str, message: str, rule: str = rule_ids.TOKEN_SCOPE) -> None:
         def fn(tx) -> None:
             with acting(p):
                 self._bus.ctx.record(tx, "auth.denied", actor=p.actor, task=p.task, job=p.job, decision="deny",
@@ -270,6 +271,11 @@ class Guard:
         self.may_act(p, action, task, "act")
         with acting(p):
             return self._bus.act(action, p.actor, task, attributes)
+
+    def rehearse_act(self, token: str | None, action: str, actor: str, task: str, attributes: dict | None = None, *,
+                     as_: str | None = None) -> dict:
+        """What `act` would answer for ACTOR now (the same code, rolled back; nothing recorded): a read."""
+        return self._read(token, as_, "explain", lambda: self._bus.rehearse_act(action, actor, task, attributes))
 
     def may_act(self, p: Principal, action: str, task: str, command: str) -> None:
         """Humans act with their own token; agents only with a live job token on that task, within its lane's actions."""

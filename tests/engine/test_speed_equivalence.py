@@ -20,10 +20,7 @@ from contextlib import contextmanager
 
 import networkx as nx
 import pytest
-from engine_tools import org_with
-from helpers import REPO
 from hypothesis import HealthCheck, given, settings
-from random_orgs import random_orgs
 
 import org.engine.binding as binding
 import org.engine.duties as duties
@@ -34,6 +31,9 @@ from org.engine.graph import START, build_graph, plan_for
 from org.engine.proofs import bypass_path
 from org.engine.state import TaskState, fold
 from org.errors import OrgError
+from tests.engine.engine_tools import org_with
+from tests.engine.random_orgs import random_orgs
+from tests.helpers import REPO
 
 # ---- the reference engine: what the speedups replaced -------------------------------------------
 
@@ -57,6 +57,9 @@ def ref_eligibility(cfg, state, actor, gate):
     if spec.lane != who.lane:
         return duties.Eligibility(False, f"gate '{gate}' is held by the {spec.lane} lane, not {who.lane}",
                                   "ORG-WRONG-LANE")
+    refused = duties.gate_action_refusal(cfg, state, actor, spec)
+    if refused is not None:
+        return refused
     if spec.kind in ("review", "approval"):
         if actor in state.authors:
             return duties.Eligibility(False, f"{actor} is an author of this work and may not review or approve it",

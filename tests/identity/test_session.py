@@ -4,9 +4,9 @@ under its job token and every approval under a human's token; revoking the run's
 from __future__ import annotations
 
 import pytest
-from idhelpers import events
 
 from org.errors import Denied
+from tests.identity.idhelpers import events
 
 WORKERS = {"builder": "build-claude", "reviewer": "rev-gpt", "design": "rev-gemini", "security": "sec-gemini",
            "approver": "alice"}
