@@ -10,6 +10,7 @@ from org.bus.audit import decode_body
 from org.bus.context import Ctx, TaskRow, task_key
 from org.bus.store import Tx
 from org.config.loader import OrgConfig
+from org.engine import rule_ids
 from org.engine.state import TaskState
 from org.errors import Denied, NotFound, UsageError
 
@@ -90,15 +91,15 @@ def last_fact(tx: Tx, task: str, type_: str) -> dict | None:
 def checked_revision(tx: Tx, task: str, job: int, revision: str | None) -> dict:
     """The revision a work job of a repository task submits: the commit org itself checked for this job (the
     newest revision.committed). A revision org did not check, or checked for another job, is refused
-    (ORG-REVISION-UNCHECKED): nothing an agent says about its diff counts, only what org read from git."""
+    (rule_ids.REVISION_UNCHECKED): nothing an agent says about its diff counts, only what org read from git."""
     ev = last_fact(tx, task, "revision.committed")
     data = (ev or {}).get("data") or {}
     if ev is None or data.get("job") != job:
         raise Denied(f"{task} works in a repository: a work submission is a commit org checked first "
-                     "('org submit' does that; no unchecked revision counts)", rule="ORG-REVISION-UNCHECKED")
+                     "('org submit' does that; no unchecked revision counts)", rule=rule_ids.REVISION_UNCHECKED)
     if revision is not None and revision != data.get("commit"):
         raise Denied(f"revision {revision} is not the commit org checked for job {job} ({data.get('commit')})",
-                     rule="ORG-REVISION-UNCHECKED")
+                     rule=rule_ids.REVISION_UNCHECKED)
     return data
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from org.cli._common import JsonFlag, emit, opts
+from org.engine import rule_ids
 
 __all__ = ["register", "checked_commit"]
 
@@ -111,7 +112,7 @@ def checked_commit(bus, g, token: str | None, job: str, verdict: str, commit: st
     p = g.principal(token, command="submit", job_ok=True, principal_ok=False)
     jid = job_id(job)
     if p.job != jid:
-        raise Denied(f"this job token is for job {p.job}, not '{job}'", rule="ORG-TOKEN-SCOPE")
+        raise Denied(f"this job token is for job {p.job}, not '{job}'", rule=rule_ids.TOKEN_SCOPE)
     with acting(p):
         res = check_revision(bus, jid, p.actor, commit=commit)
     return res["commit"] if res else None
