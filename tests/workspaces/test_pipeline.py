@@ -16,7 +16,7 @@ CODE = """\
 workflow: code
 repository: required
 gates:
-  implement: {kind: work, lane: builder}
+  implement: {kind: work, lane: builder, action: code.write}
   tests: {kind: check, check: tests, after: [implement]}
   correctness: {kind: review, lane: reviewer, after: [tests], cross_vendor: true, on_fail: implement}
   approval: {kind: approval, lane: approver, after: [correctness], tiers: [high]}
@@ -31,15 +31,8 @@ def code_org(ws_org):
 
 
 @pytest.fixture
-def cbus(code_org):
-    from org.bus import Bus
-    from org.identity.bootstrap import agent_tokens, first_use_tokens
-
-    b = Bus.open(root=code_org)
-    first_use_tokens(b)
-    b.tokens = agent_tokens(b)
-    yield b
-    b.close()
+def cbus(code_org, wsbus):
+    return wsbus  # opened after code_org wrote the workflow
 
 
 def _events(bus, task, type_=None):
