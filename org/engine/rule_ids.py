@@ -16,6 +16,8 @@ ids: it imports the constant (a test fails on the literal anywhere else).
 | ORG-CROSS-VENDOR           | a cross-vendor review comes from another family (invariant 6)    | engine.duties, bus.claims |
 | ORG-STALE-REVISION         | reviews and approvals bind to a revision (invariant 7)           | engine.flow, bus.decisions |
 | ORG-CONTENT-BINDING        | `done` only on the revision every control passed (invariant 4)   | engine.binding (terminal re-check) |
+| ORG-REVISION-REUSED        | new work never takes the id of a revision another gate delivered | engine.flow (ADR 0070) |
+| ORG-GATE-ACTION            | a gate's holder may take the action the gate implies (ADR 0070)  | engine.duties |
 | ORG-REQUIRED-GATE          | `done` only after every gate its tier requires (invariant 4)     | engine.binding (terminal re-check) |
 | ORG-PINNED-GATE-MISSING    | a pinned required gate cannot vanish from the workflow           | engine.binding (terminal re-check) |
 | ORG-POLICY-PINNED          | a task runs under the policy it started with (invariant 9)       | engine.flow, engine.duties |
@@ -48,7 +50,7 @@ from __future__ import annotations
 
 __all__ = [
     "UNKNOWN_ACTOR", "BAD_ATTRIBUTE", "CREDENTIAL_UNAVAILABLE", "ATTRIBUTE_CONFLICT", "REJECTED_BY_HUMAN",
-    "HUMAN_APPROVAL", "SEPARATION_OF_DUTIES", "CROSS_VENDOR", "STALE_REVISION", "CONTENT_BINDING", "REQUIRED_GATE",
+    "HUMAN_APPROVAL", "SEPARATION_OF_DUTIES", "CROSS_VENDOR", "STALE_REVISION", "CONTENT_BINDING", "REVISION_REUSED", "GATE_ACTION", "REQUIRED_GATE",
     "PINNED_GATE_MISSING", "POLICY_PINNED", "NO_GATE", "TASK_CLOSED", "GATE_NOT_READY", "WRONG_LANE",
     "ONE_REVIEW_EACH", "INELIGIBLE", "AUTHENTICATION", "TOKEN_SCOPE", "HUMAN_ISSUER", "KEEP_A_RESUMER",
     "REVISION_UNCHECKED", "PROTECTED_PATH", "GOLDEN_FILE", "MAX_DIFF", "PATH_ESCAPE", "SUBMODULE", "GIT_PATH",
@@ -65,6 +67,8 @@ SEPARATION_OF_DUTIES = "ORG-SEPARATION-OF-DUTIES"
 CROSS_VENDOR = "ORG-CROSS-VENDOR"
 STALE_REVISION = "ORG-STALE-REVISION"
 CONTENT_BINDING = "ORG-CONTENT-BINDING"
+REVISION_REUSED = "ORG-REVISION-REUSED"
+GATE_ACTION = "ORG-GATE-ACTION"
 REQUIRED_GATE = "ORG-REQUIRED-GATE"
 PINNED_GATE_MISSING = "ORG-PINNED-GATE-MISSING"
 POLICY_PINNED = "ORG-POLICY-PINNED"
