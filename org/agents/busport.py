@@ -59,13 +59,12 @@ def last_findings(port: AgentDoor, actor: str, task: str) -> list[dict]:
 
 
 def holding_switch(port: AgentDoor, actor: str, lane: str, task: str | None) -> str | None:
-    """The active switch that stops this actor now, if any (checked between steps): 'everything' or 'SCOPE TARGET'."""
-    cfg = port.door.config()
-    hits = [s for s in port.door.switches(port.token(actor), active_only=True) if _covers(s, cfg, actor, lane, task)]
-    if not hits:
-        return None
-    s = hits[0]
-    return "everything" if s["scope"] == "all" else f"{s['scope']} {s['target']}"
+    """The active switch that stops this actor now, if any (checked between steps; org.engine.pauses decides)."""
+    from org.engine.pauses import describe, pausing_switch
+
+    hit = pausing_switch(port.door.switches(port.token(actor), active_only=True), port.door.config(), task=task,
+                         actors=[actor], lanes=[lane])
+    return describe(hit[1]) if hit else None
 
 
 def open_agent_work(port: AgentDoor, lanes: list[str]) -> tuple[int, int]:
@@ -78,20 +77,3 @@ def open_agent_work(port: AgentDoor, lanes: list[str]) -> tuple[int, int]:
                     queued += w["status"] == "queued"
                     leased += w["status"] == "leased"
     return queued, leased
-
-
-def _covers(s: dict, cfg: Any, actor: str, lane: str, task: str | None) -> bool:
-    scope, target = s["scope"], str(s["target"]).lower()
-    if scope == "all":
-        return True
-    if scope == "actor":
-        return s["target"] == actor
-    if scope == "lane":
-        return s["target"] == lane
-    if scope == "task":
-        return task is not None and s["target"] == task
-    if scope == "vendor":
-        from org.bus import vendors_of
-
-        return target in vendors_of(cfg, actor)
-    return False
