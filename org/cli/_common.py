@@ -14,9 +14,10 @@ from typing import Annotated, Any
 
 import typer
 
-__all__ = ["Opts", "JsonFlag", "SetOpt", "opts", "emit", "parse_sets", "load_config", "run_app", "err"]
+__all__ = ["Opts", "JsonFlag", "SetOpt", "DeprecatedBy", "opts", "emit", "parse_sets", "load_config", "run_app", "err"]
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
+DeprecatedBy = Annotated[str | None, typer.Option("--by", hidden=True, help="Deprecated: use --as.")]
 SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Attribute K=V (repeatable).", show_default=False)]
 
 
@@ -25,6 +26,7 @@ class Opts:
     root: Path | None = None
     db: str | None = None
     json: bool = False
+    as_: str | None = None  # --as given before the command (a command's own --as wins; both must agree)
 
     def org_root(self) -> Path:
         from org.config.loader import find_root
@@ -118,7 +120,9 @@ def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
         # once, so callers running many commands in one process (tests, scripts) pay it once
         cmd = _COMMANDS.get(app)
         if cmd is None:
-            cmd = _COMMANDS[app] = typer.main.get_command(app)
+            from org.cli._globals import install_globals
+
+            cmd = _COMMANDS[app] = install_globals(typer.main.get_command(app))
         rv = cmd(args=argv, prog_name="org", standalone_mode=False)
         return rv if isinstance(rv, int) else 0
     except OrgError as exc:

@@ -10,9 +10,9 @@ from typing import Annotated
 
 import typer
 
-from org.cli._common import JsonFlag, SetOpt, emit, err, opts, parse_sets
+from org.cli._common import DeprecatedBy, JsonFlag, SetOpt, emit, err, opts, parse_sets
 
-__all__ = ["register", "open_bus"]
+__all__ = ["register", "open_bus", "reader"]
 
 task_app = typer.Typer(name="task", help="Start, list and show tasks.", no_args_is_help=True, add_completion=False,
                        rich_markup_mode=None)
@@ -52,6 +52,19 @@ def guard(bus):
     return Guard(bus)
 
 
+def reader(bus, token: str | None, as_: str | None, command: str):
+    """Any member's token may read. With neither a token nor --as, the org's first human acts (as `org tui`
+    picks), and stderr says so."""
+    if not token and as_ is None:
+        from org.tui.principal import resolve_principal
+
+        cfg = bus.config()
+        if cfg is not None:
+            as_ = resolve_principal(cfg).actor
+            err(f"org: acting as {as_}, the org's first human (--as NAME for another, or --token)")
+    return guard(bus).reader(token, as_=as_, command=command)
+
+
 def _when(ts: float | None) -> str:
     return time.strftime("%H:%M:%S", time.localtime(ts)) if ts else "-"
 
@@ -61,17 +74,21 @@ def _when(ts: float | None) -> str:
 def task_add(
     title: Annotated[str, typer.Argument(help="What the task is about.")],
     workflow: Annotated[str, typer.Option("--workflow", "-w", help="Workflow from gates/.")],
-    by: Annotated[str | None, typer.Option("--by", help="Actor filing the task.")] = None,
+    as_: Annotated[str | None, typer.Option("--as", help="Who files the task (default: your token's holder).")] = None,
     sets: SetOpt = None,
     idempotency_key: Annotated[str | None, typer.Option("--idempotency-key", help="Repeat-safe key.")] = None,
     tier: Annotated[str | None, typer.Option("--tier", help="Ask for a higher risk tier (never lower).")] = None,
     token: TokenOpt = None,
+    by: DeprecatedBy = None,
     json_: JsonFlag = False,
 ) -> None:
     """Start a task with today's policy pinned; jobs are posted for its first gates."""
+    from org.cli._globals import deprecated_by
+
     o = opts(json_)
+    as_ = deprecated_by(as_, by, "task add")
     with open_bus(o) as bus:
-        t = guard(bus).add_task(token, title, workflow, by=by, attributes=parse_sets(sets),
+        t = guard(bus).add_task(token, title, workflow, by=as_, attributes=parse_sets(sets),
                                 idempotency_key=idempotency_key, tier=tier)
     out = {"ok": True, **t}
 
@@ -99,13 +116,14 @@ def task_list(
     actor: Annotated[str | None, typer.Option("--actor", help="Tasks filed by or leased to this actor.")] = None,
     limit: Annotated[int, typer.Option("--limit")] = 50,
     token: TokenOpt = None,
-    as_: Annotated[str | None, typer.Option("--as", help="Who is asking (must be the token's principal).")] = None,
+    as_: Annotated[str | None, typer.Option(
+        "--as", help="Who is asking (default: your token's holder, else the org's first human).")] = None,
     json_: JsonFlag = False,
 ) -> None:
     """Tasks, newest first, with what each waits on."""
     o = opts(json_)
     with open_bus(o) as bus:
-        guard(bus).reader(token, as_=as_, command="task list")
+        reader(bus, token, as_, "task list")
         rows = bus.list_tasks(status=status, workflow=workflow, lane=lane, actor=actor, limit=limit)
 
     def human() -> str:
@@ -125,14 +143,15 @@ def task_list(
 
 @task_app.command("show")
 def task_show(task: Annotated[str, typer.Argument(help="Task id, e.g. T-12.")], token: TokenOpt = None,
-              as_: Annotated[str | None, typer.Option("--as", help="Who is asking.")] = None,
+              as_: Annotated[str | None, typer.Option(
+                  "--as", help="Who is asking (default: your token's holder, else the org's first human).")] = None,
               json_: JsonFlag = False) -> None:
     """The task and its timeline: who did what, under which rule, with each value's source."""
     from org.bus.timeline import render_timeline
 
     o = opts(json_)
     with open_bus(o) as bus:
-        guard(bus).reader(token, as_=as_, command="task show")
+        reader(bus, token, as_, "task show")
         view = bus.task(task)
         entries = bus.timeline(task)
     emit({"ok": True, **view, "timeline": entries}, lambda: render_timeline(view, entries))
@@ -358,7 +377,7 @@ def inbox(
     """Pending approvals and escalations, with the evidence to decide them."""
     o = opts(json_)
     with open_bus(o) as bus:
-        guard(bus).reader(token, as_=as_, command="inbox")
+        reader(bus, token, as_, "inbox")
         rows = bus.pending_approvals(human=as_, task=task)
 
     def human() -> str:
@@ -389,7 +408,7 @@ def spend(
     """Spend from the usage ledger, grouped."""
     o = opts(json_)
     with open_bus(o) as bus:
-        guard(bus).reader(token, as_=as_, command="spend")
+        reader(bus, token, as_, "spend")
         rows = bus.spend(by, task=task, lane=lane, actor=actor)
     emit({"ok": True, "by": by, "rows": rows}, lambda: "\n".join(
         f"{str(r['key']):<24} {_cost(r)}  {r['calls']} calls  {r['tokens_in']}+{r['tokens_out']} tokens  "
@@ -412,7 +431,7 @@ def sweep(token: TokenOpt = None,
     o = opts(json_)
     with open_bus(o) as bus:
         g = guard(bus)
-        g.reader(token, as_=as_, command="sweep")
+        reader(bus, token, as_, "sweep")
         r = {**bus.sweep(), "job_tokens_removed": g.tokens.sweep()}
     emit({"ok": True, **r}, lambda: (f"requeued {len(r['requeued'])}, dead {len(r['dead'])}, stalled "
                                      f"{len(r['stalled'])}, over budget {len(r['over_budget'])}, "
@@ -457,7 +476,7 @@ def audit_verify(
             sys.stderr.flush()
 
     with open_bus(o) as bus:
-        guard(bus).reader(token, as_=as_, command="audit verify")
+        reader(bus, token, as_, "audit verify")
         rep = bus.audit_verify(anchors=anchors, progress=progress)
     if last[0]:
         sys.stderr.write("\r" + " " * 40 + "\r")

@@ -224,7 +224,7 @@ class Tokens:
         who = next(h for h in humans if h in before)  # the last able human among those losing their tokens
         raise Conflict(f"revoking would leave no human who may resume unpaused and holding a live token, so nobody "
                        f"could resume or issue tokens ({who} is the last); nothing was revoked. Issue a new token "
-                       f"first ('org token issue --as {who} --by {by if by in before else who}'), then revoke the old "
+                       f"first ('org token issue --for {who} --as {by if by in before else who}'), then revoke the old "
                        "one by its id ('org token list' shows it)", rule="ORG-KEEP-A-RESUMER", revoking=sorted(ids))
 
     def list(self, *, actor: str | None = None, active_only: bool = True, kind: str | None = None) -> list[dict]:
