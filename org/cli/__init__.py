@@ -45,6 +45,9 @@ def _root(
                                           help="Print org's version and exit.")] = False,
 ) -> None:
     """Global options work before or after the command: org validate --root DIR, org --json task list."""
+    from org.cli._globals import check_db
+
+    check_db(db)
     o = opts(json_)
     o.root, o.db, o.as_ = root, db, as_
 

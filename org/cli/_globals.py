@@ -6,7 +6,7 @@ import copy
 import functools
 from typing import Any
 
-__all__ = ["install_globals", "deprecated_by"]
+__all__ = ["install_globals", "deprecated_by", "check_db"]
 
 _GLOBAL = ("root", "db", "json_")  # the root callback's parameters every command also takes
 
@@ -23,10 +23,27 @@ def _setter(name: str):
         if name == "json_":
             o.json = True
         else:
+            if name == "db":
+                check_db(value)
             setattr(o, name, value)
         return value
 
     return store
+
+
+def check_db(url: str | None) -> None:
+    """A SQLite --db in a folder that does not exist is a typo far more often than a wish: refuse it (exit 2)
+    instead of creating the folders and a new, empty database there."""
+    if not url:
+        return
+    from org.bus.store import normalize_url, sqlite_path
+    from org.errors import UsageError
+
+    path = sqlite_path(normalize_url(url))
+    if path is not None and not path.expanduser().parent.is_dir():
+        parent = path.expanduser().parent
+        raise UsageError(f"--db {url}: the folder {parent} does not exist, so this would be a new, empty database "
+                         f"there; create the folder first (mkdir -p {parent}) if that is what you want")
 
 
 def _copy_param(param: Any) -> Any:
@@ -69,9 +86,27 @@ def _wrap_as(cmd: Any, path: str) -> None:
     cmd.callback = callback
 
 
+_METAVARS = {"--as": "NAME", "--root": "PATH", "--db": "URL", "--set": "K=V", "--for": "NAME"}
+
+
+def _metavars(cmd: Any) -> None:
+    """Usage lines a user can read: `org approve [OPTIONS] TASK` and `--note NOTE`, not `{task}` and `<str>`."""
+    for p in cmd.params:
+        if getattr(p, "metavar", None) is not None:
+            continue
+        if getattr(p, "param_type_name", "") == "argument":
+            name = p.metavar = p.name.upper()
+            usage = name if p.required else f"[{name}]"  # not Typer's `{task}`
+            p._usage_display_name = lambda usage=usage, many=p.nargs != 1: usage + ("..." if many else "")
+        elif not getattr(p, "is_flag", False) and not getattr(p, "count", False):
+            long = next((o for o in p.opts if o.startswith("--")), p.opts[0])
+            p.metavar = _METAVARS.get(long, long.lstrip("-").upper())
+
+
 def install_globals(root_cmd: Any) -> Any:
     """Give every command and group under the root the root's global options, so they work after the
     command too (`org validate --root DIR`), and let `--as` before the command name the actor."""
+    _metavars(root_cmd)
     shared = [p for p in root_cmd.params if p.name in _GLOBAL]
 
     def walk(cmd: Any, path: str) -> None:
@@ -81,6 +116,7 @@ def install_globals(root_cmd: Any) -> Any:
             if p.name in names or set(p.opts) & opts_taken:  # e.g. a command's own --json, which sets it too
                 continue
             cmd.params.append(_copy_param(p))
+        _metavars(cmd)
         subs = getattr(cmd, "commands", None)
         if subs:
             for name, sub in subs.items():

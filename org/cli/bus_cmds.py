@@ -111,10 +111,10 @@ def task_add(
 @task_app.command("list")
 def task_list(
     status: Annotated[str | None, typer.Option("--status", help="active, done, escalated or rejected.")] = None,
-    workflow: Annotated[str | None, typer.Option("--workflow", "-w")] = None,
+    workflow: Annotated[str | None, typer.Option("--workflow", "-w", help="Only tasks of this workflow.")] = None,
     lane: Annotated[str | None, typer.Option("--lane", help="Tasks with open work for this lane.")] = None,
     actor: Annotated[str | None, typer.Option("--actor", help="Tasks filed by or leased to this actor.")] = None,
-    limit: Annotated[int, typer.Option("--limit")] = 50,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many tasks.")] = 50,
     token: TokenOpt = None,
     as_: Annotated[str | None, typer.Option(
         "--as", help="Who is asking (default: your token's holder, else the org's first human).")] = None,
@@ -287,7 +287,7 @@ def _settle(fn_name: str, task: str, as_: str, note: str, approval: int | None, 
 def approve(
     task: Annotated[str, typer.Argument(help="Task id, e.g. T-12.")],
     as_: AsOpt,
-    note: Annotated[str, typer.Option("--note")] = "",
+    note: Annotated[str, typer.Option("--note", help="What you checked, for the record.")] = "",
     approval: Annotated[int | None, typer.Option("--id", help="Which pending request, when several.")] = None,
     gate: Annotated[str | None, typer.Option("--gate", help="The approval gate to approve.")] = None,
     action: Annotated[str | None, typer.Option("--action", help="The action request to approve.")] = None,
@@ -304,9 +304,9 @@ def reject(
     as_: AsOpt,
     note: Annotated[str, typer.Option("--note", help="Why (required).")],
     approval: Annotated[int | None, typer.Option("--id", help="Which pending request, when several.")] = None,
-    gate: Annotated[str | None, typer.Option("--gate")] = None,
-    action: Annotated[str | None, typer.Option("--action")] = None,
-    revision: Annotated[str | None, typer.Option("--revision")] = None,
+    gate: Annotated[str | None, typer.Option("--gate", help="The approval gate to reject.")] = None,
+    action: Annotated[str | None, typer.Option("--action", help="The action request to reject.")] = None,
+    revision: Annotated[str | None, typer.Option("--revision", help="The revision you looked at.")] = None,
     token: TokenOpt = None,
     json_: JsonFlag = False,
 ) -> None:
@@ -339,12 +339,12 @@ def _switch(verb: str, actor, lane, task, vendor, all_, note, as_, token, json_)
 
 
 def pause(
-    actor: Annotated[str | None, typer.Option("--actor")] = None,
-    lane: Annotated[str | None, typer.Option("--lane")] = None,
-    task: Annotated[str | None, typer.Option("--task")] = None,
+    actor: Annotated[str | None, typer.Option("--actor", help="Pause this actor (its tokens are refused).")] = None,
+    lane: Annotated[str | None, typer.Option("--lane", help="Pause this lane's claims and actions.")] = None,
+    task: Annotated[str | None, typer.Option("--task", help="Pause this task.")] = None,
     vendor: Annotated[str | None, typer.Option("--vendor", help="Model family, provider or model string.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Pause everything.")] = False,
-    note: Annotated[str, typer.Option("--note")] = "",
+    note: Annotated[str, typer.Option("--note", help="Why (shown to whoever meets the pause).")] = "",
     as_: Annotated[str | None, typer.Option("--as", help="Who pulls the brake (the token's principal).")] = None,
     token: TokenOpt = None,
     json_: JsonFlag = False,
@@ -354,12 +354,12 @@ def pause(
 
 
 def resume(
-    actor: Annotated[str | None, typer.Option("--actor")] = None,
-    lane: Annotated[str | None, typer.Option("--lane")] = None,
-    task: Annotated[str | None, typer.Option("--task")] = None,
-    vendor: Annotated[str | None, typer.Option("--vendor")] = None,
-    all_: Annotated[bool, typer.Option("--all")] = False,
-    note: Annotated[str, typer.Option("--note")] = "",
+    actor: Annotated[str | None, typer.Option("--actor", help="Resume this actor.")] = None,
+    lane: Annotated[str | None, typer.Option("--lane", help="Resume this lane.")] = None,
+    task: Annotated[str | None, typer.Option("--task", help="Resume this task.")] = None,
+    vendor: Annotated[str | None, typer.Option("--vendor", help="Resume this model family, provider or model.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Lift the pause of everything.")] = False,
+    note: Annotated[str, typer.Option("--note", help="Why, for the record.")] = "",
     as_: Annotated[str | None, typer.Option("--as", help="Who releases the brake (the token's principal).")] = None,
     token: TokenOpt = None,
     json_: JsonFlag = False,
@@ -370,7 +370,7 @@ def resume(
 
 def inbox(
     as_: Annotated[str | None, typer.Option("--as", help="Only what this human may decide.")] = None,
-    task: Annotated[str | None, typer.Option("--task")] = None,
+    task: Annotated[str | None, typer.Option("--task", help="Only this task's requests.")] = None,
     token: TokenOpt = None,
     json_: JsonFlag = False,
 ) -> None:
@@ -398,9 +398,9 @@ def inbox(
 
 def spend(
     by: Annotated[str, typer.Option("--by", help="actor, lane, task, workflow, model, vendor, family, outcome.")] = "actor",
-    task: Annotated[str | None, typer.Option("--task")] = None,
-    lane: Annotated[str | None, typer.Option("--lane")] = None,
-    actor: Annotated[str | None, typer.Option("--actor")] = None,
+    task: Annotated[str | None, typer.Option("--task", help="Only this task's spend.")] = None,
+    lane: Annotated[str | None, typer.Option("--lane", help="Only this lane's spend.")] = None,
+    actor: Annotated[str | None, typer.Option("--actor", help="Only this actor's spend.")] = None,
     token: TokenOpt = None,
     as_: Annotated[str | None, typer.Option("--as", help="Who is asking.")] = None,
     json_: JsonFlag = False,

@@ -69,7 +69,7 @@ def issue(
     token: TokenOpt = None,
     show: Annotated[bool, typer.Option(
         "--show", help="Also print your own token once (another human's is always printed, never saved here).")] = False,
-    note: Annotated[str, typer.Option("--note")] = "",
+    note: Annotated[str, typer.Option("--note", help="What the token is for (kept with it).")] = "",
     json_: JsonFlag = False,
 ) -> None:
     """Create a token for an actor (--for); the secret is shown once. Your own (--as X alone) is saved to the
@@ -240,7 +240,7 @@ def use(
     service: Annotated[str, typer.Option("--service", help="The service the call is for.")],
     task: Annotated[str, typer.Option("--task", help="The task the call belongs to.")],
     as_: Annotated[str | None, typer.Option("--as", help="Who asks (the token's principal).")] = None,
-    method: Annotated[str, typer.Option("--method")] = "GET",
+    method: Annotated[str, typer.Option("--method", help="HTTP method of the call.")] = "GET",
     path: Annotated[str, typer.Option("--path", help="Path on the service, e.g. /repos/x/pulls.")] = "/",
     data: Annotated[str | None, typer.Option("--data", help="Request body.")] = None,
     token: Annotated[str | None, typer.Option(

@@ -38,6 +38,16 @@ def test_every_command_takes_the_global_options_after_it():
     missing = [(" ".join(p), o) for p, c in leaves for o in ("--root", "--db", "--json")
                if not any(o in getattr(x, "opts", []) for x in c.params)]
     assert not missing, missing
+    no_help = [(" ".join(p), x.opts) for p, c in leaves for x in c.params
+               if not getattr(x, "hidden", False) and not getattr(x, "help", None)]
+    assert not no_help, no_help
+
+
+def test_usage_lines_name_arguments_plainly():
+    for cmd in (("approve",), ("task", "show"), ("heartbeat",), ("token", "revoke")):
+        r = run_org(*cmd, "--help")
+        usage = r.stdout.splitlines()[0]
+        assert r.returncode == 0 and "{" not in usage and "<str>" not in r.stdout.split("Options:")[1], r.stdout
 
 
 def test_root_after_the_command_from_elsewhere(tmp_path):

@@ -51,7 +51,10 @@ def test_init_then_tokens_without_touching_them(tmp_path):
     assert code == 0 and len(out["revoked"]) == 2
     for args, tok in ((("task", "list"), agent), (("submit", str(c["job"]), "--verdict", "pass"), c["token"])):
         code, out, err = org(dest, *args, token=tok)
-        assert code == 4 and "revoked" in err
+        assert code == 4 and err == "org: authentication failed\n", err  # as for a token that never existed
+    unknown = "orgp_" + "0" * 16 + "_" + "0" * 64
+    code, _, err_unknown = org(dest, "task", "list", token=unknown)
+    assert code == 4 and err_unknown == err
 
 
 def test_malformed_and_guessed_tokens_get_exit_4_and_nothing_else(root):
