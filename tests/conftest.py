@@ -1,4 +1,4 @@
-"""Shared fixtures; plain helpers live in tests/helpers.py (importable: pythonpath = tests)."""
+"""Shared fixtures; plain helpers live in tests/helpers.py (tests are packages: `from tests.helpers import ...`)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,22 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import REPO, run_org
+
+from tests.helpers import REPO, run_org
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Mark `postgres` every test that needs a PostgreSQL server (it asks for a PostgreSQL fixture or is the
+    "postgresql" case of a parametrization), so `-m postgres` / `-m "not postgres"` select them; runs before
+    pytest applies `-m`."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if _PG_FIXTURES & set(getattr(item, "fixturenames", ())) or "postgresql" in params.values():
+            item.add_marker(pytest.mark.postgres)
+
+
+_PG_FIXTURES = {"pg_url", "pg_bus"}
 
 
 @pytest.fixture(scope="session")

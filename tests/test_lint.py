@@ -3,7 +3,7 @@
 import shutil
 import subprocess
 
-from helpers import REPO
+from tests.helpers import REPO
 
 
 def test_ruff_clean():

@@ -23,6 +23,7 @@ from org.adrs.model import Adr, Constraint, adr_id, adr_label
 from org.adrs.parse import AdrSet, adr_files, load_adrs
 from org.config.models import Condition
 from org.config.suggest import did_you_mean
+from org.engine import rule_ids
 from org.engine.conditions import Predicate, compile_condition, norm
 from org.engine.flow import Violation
 from org.errors import Problem
@@ -242,7 +243,7 @@ class AdrCheck:
         )
         # An ADR file that does not parse may hold a binding constraint: fail closed until it is fixed.
         self.unreadable: tuple[Violation, ...] = tuple(
-            Violation("ADR-UNREADABLE", f"{rel} does not parse, so the decisions it holds cannot be checked "
+            Violation(rule_ids.ADR_UNREADABLE, f"{rel} does not parse, so the decisions it holds cannot be checked "
                                         f"(run org validate)", f"{rel}:1")
             for _, rel in sorted(adrs.broken.items())
         )

@@ -192,7 +192,7 @@ def _covers(s: dict, cfg: Any, actor: str, lane: str, task: str | None) -> bool:
     if scope == "task":
         return task is not None and s["target"] == task
     if scope == "vendor":
-        from org.bus.switches import vendors_of
+        from org.bus import vendors_of
 
         return target in vendors_of(cfg, actor)
     return False

@@ -102,10 +102,10 @@ class Bus:
 
     # -- tasks -------------------------------------------------------------------------------
     def add_task(self, title: str, workflow: str, *, by: str | None = None, attributes: dict | None = None,
-                 idempotency_key: str | None = None, tier: str | None = None) -> dict:
+                 idempotency_key: str | None = None, tier: str | None = None, repo: str | None = None) -> dict:
         """Start a task with today's policy pinned; posts jobs for its first ready gates."""
         return _tasks.add_task(self.ctx, self.config(required=True), title, workflow, by=by, attributes=attributes,
-                               idempotency_key=idempotency_key, tier=tier)
+                               idempotency_key=idempotency_key, tier=tier, repo=repo)
 
     def list_tasks(self, *, status: str | None = None, workflow: str | None = None, lane: str | None = None,
                    actor: str | None = None, limit: int = 100, offset: int = 0) -> list[dict]:
@@ -198,6 +198,10 @@ class Bus:
     # -- decisions and people ----------------------------------------------------------------
     def act(self, action: str, actor: str, task: str, attributes: dict | None = None) -> dict:
         return _decisions.act(self.ctx, self.config(), action, actor, task, attributes)
+
+    def rehearse_act(self, action: str, actor: str, task: str, attributes: dict | None = None) -> dict:
+        """What `act` would answer now (the same code, under the task's pinned policy), with nothing recorded."""
+        return _decisions.act(self.ctx, self.config(), action, actor, task, attributes, rehearse=True)
 
     def approve(self, task: str, human: str, *, note: str = "", approval: int | None = None, gate: str | None = None,
                 action: str | None = None, revision: str | None = None) -> dict:

@@ -144,10 +144,16 @@ class Store:
         """Run fn in a write transaction (retried on contention); `flush` runs last, before commit."""
         return self._run(fn, write=True, flush=flush)
 
+    def rehearse(self, fn: Callable[[Tx], T], *, flush: Callable[[Tx], None] | None = None) -> T:
+        """Run fn exactly as `write` would (same locks, same statements, `flush` too), then roll it all back:
+        what a command would answer, with nothing changed (`org explain --task`)."""
+        return self._run(fn, write=True, flush=flush, rollback=True)
+
     def read(self, fn: Callable[[Tx], T]) -> T:
         return self._run(fn, write=False, flush=None)
 
-    def _run(self, fn: Callable[[Tx], T], *, write: bool, flush: Callable[[Tx], None] | None) -> T:
+    def _run(self, fn: Callable[[Tx], T], *, write: bool, flush: Callable[[Tx], None] | None,
+             rollback: bool = False) -> T:
         deadline = time.monotonic() + self.retry_seconds
         delay = 0.0002
         attempt = 0
@@ -165,9 +171,13 @@ class Store:
                             if flush is not None:
                                 flush(tx)
                             self._announce(tx)
+                        if rollback:
+                            raise _RolledBack(out)
                 for cb in tx.after_commit:
                     cb()
                 return out
+            except _RolledBack as done:
+                return done.out  # type: ignore[no-any-return]
             except DBAPIError as exc:
                 kind = self._classify(exc)
                 if kind == "retry" and time.monotonic() < deadline:
@@ -296,6 +306,14 @@ class Store:
             with contextlib.suppress(OSError):
                 os.close(self._lock_fd)
             self._lock_fd = None
+
+
+class _RolledBack(Exception):  # noqa: N818 - a control-flow signal, not an error
+    """Leaves a rehearsed transaction by rolling it back, carrying what it returned."""
+
+    def __init__(self, out: object) -> None:
+        super().__init__("rolled back")
+        self.out = out
 
 
 def _first_line(exc: BaseException) -> str:

@@ -15,6 +15,7 @@ from org.bus.store import Tx
 from org.bus.usage import UNKNOWN_SPEND
 from org.config.families import vendor_of
 from org.config.loader import OrgConfig
+from org.engine import rule_ids
 from org.engine.policy import decide
 from org.errors import Conflict, Denied, NotFound, Paused, UsageError
 
@@ -198,7 +199,7 @@ def _keep_a_resumer(tx: Tx, cfg: OrgConfig | None, scope: str, target: str) -> N
                        f"token ({', '.join(sorted(resumers))} would each be paused or hold none; a paused actor's "
                        "tokens are refused, and only a human's token may resume or issue tokens); nothing was paused. Resume one of them first, or "
                        "issue one a token ('org token issue --for NAME --as YOU'), or pause --all, which stops the "
-                       "work but never a human's token", rule="ORG-KEEP-A-RESUMER", scope=scope, target=target)
+                       "work but never a human's token", rule=rule_ids.KEEP_A_RESUMER, scope=scope, target=target)
 
 
 def resume(ctx: Ctx, cfg: OrgConfig | None, scope: str, target: str | None, *, by: str | None = None,

@@ -78,6 +78,7 @@ def task_add(
     sets: SetOpt = None,
     idempotency_key: Annotated[str | None, typer.Option("--idempotency-key", help="Repeat-safe key.")] = None,
     tier: Annotated[str | None, typer.Option("--tier", help="Ask for a higher risk tier (never lower).")] = None,
+    repo: Annotated[str | None, typer.Option("--repo", help="The repository (gates/repos.yaml) it works in.")] = None,
     token: TokenOpt = None,
     by: DeprecatedBy = None,
     json_: JsonFlag = False,
@@ -89,7 +90,7 @@ def task_add(
     as_ = deprecated_by(as_, by, "task add")
     with open_bus(o) as bus:
         t = guard(bus).add_task(token, title, workflow, by=as_, attributes=parse_sets(sets),
-                                idempotency_key=idempotency_key, tier=tier)
+                                idempotency_key=idempotency_key, tier=tier, repo=repo)
     out = {"ok": True, **t}
 
     def human() -> str:
@@ -205,6 +206,8 @@ def submit(
     note: Annotated[str, typer.Option("--note", help="What you did or found.")] = "",
     file: Annotated[Path | None, typer.Option("--file", help="The work product (a diff, a summary).")] = None,
     revision: Annotated[str | None, typer.Option("--revision", help="The revision you reviewed.")] = None,
+    commit: Annotated[str | None, typer.Option("--commit", help="Work in a repository: the commit you deliver "
+                                               "(default: your workspace's HEAD plus its uncommitted changes).")] = None,
     json_: JsonFlag = False,
 ) -> None:
     """Submit your result (exit 5: stale token, nothing changed; 4: not eligible; 7: paused)."""
@@ -220,6 +223,9 @@ def submit(
         except OSError as exc:
             raise UsageError(f"cannot read {file}: {exc.strerror or exc}")
     with open_bus(o) as bus:
+        from org.cli.workspace_cmds import checked_commit
+
+        revision = checked_commit(bus, guard(bus), token, job, verdict, commit) or revision
         r = guard(bus).submit(token, job, verdict, note=note, content=content, revision=revision)
 
     def human() -> str:

@@ -12,6 +12,7 @@ import typer
 
 from org.cli._common import DeprecatedBy, JsonFlag, emit, opts
 from org.cli._globals import deprecated_by
+from org.engine import rule_ids
 
 __all__ = ["register"]
 
@@ -111,7 +112,7 @@ def issue(
             p = g.principal(token, as_=by, command="token issue")
             if not p.is_human:
                 g._deny(p, "token issue", "agent issuing", "only a human's token may issue tokens",
-                        rule="ORG-HUMAN-ISSUER")
+                        rule=rule_ids.HUMAN_ISSUER)
             issuer = p.actor
             info = g.tokens.issue(as_, by=p.actor, ttl=_ttl(ttl), note=note)
         db = g.tokens.db()
@@ -191,7 +192,7 @@ def revoke(
             mine = {r["id"] for r in g.tokens.list(actor=p.actor, active_only=False)}
             if (actor is not None and actor != p.actor) or (token_id is not None and token_id not in mine):
                 g._deny(p, "token revoke", "agent revoking others", "an agent may revoke only its own tokens",
-                        rule="ORG-HUMAN-ISSUER")
+                        rule=rule_ids.HUMAN_ISSUER)
         if actor is not None and bus.config(required=True).actors.get(actor) is None:
             raise Denied(f"no actor '{actor}' in this org")
         ids = g.tokens.revoke(token_id=token_id, actor=actor, by=p.actor)
@@ -214,7 +215,7 @@ def list_(
     with bus:
         p = g.principal(token, as_=deprecated_by(as_, by, "token list"), command="token list")
         if not p.is_human:
-            g._deny(p, "token list", "agent listing", "only a human's token may list tokens", rule="ORG-HUMAN-ISSUER")
+            g._deny(p, "token list", "agent listing", "only a human's token may list tokens", rule=rule_ids.HUMAN_ISSUER)
         cfg = bus.config(required=True)
         rows = [r for r in g.tokens.list(actor=actor, active_only=not all_) if jobs or r["kind"] == "principal"]
     principals = [{"principal": a.id, "kind": a.kind, "lane": a.lane,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import networkx as nx
 
 from org.config.loader import OrgConfig
-from org.engine import memo
+from org.engine import memo, rule_ids
 from org.engine.graph import Plan
 from org.engine.state import Review, TaskState
 
@@ -108,7 +108,7 @@ def control_problems(cfg: OrgConfig, state: TaskState, names: list[str]) -> list
         spec = specs.get(name)
         gs = state.gates.get(name)
         if spec is None or gs is None:
-            out.append((name, "ORG-PINNED-GATE-MISSING", f"required gate '{name}' is not in the workflow"))
+            out.append((name, rule_ids.PINNED_GATE_MISSING, f"required gate '{name}' is not in the workflow"))
             continue
         if spec.kind not in ("review", "approval"):
             continue
@@ -119,15 +119,15 @@ def control_problems(cfg: OrgConfig, state: TaskState, names: list[str]) -> list
                 bound = rev
                 break
         if gs.status != "passed":
-            out.append((name, "ORG-REQUIRED-GATE", f"required gate '{name}' is {gs.status}"))
+            out.append((name, rule_ids.REQUIRED_GATE, f"required gate '{name}' is {gs.status}"))
         elif gs.revision != bound:
-            out.append((name, "ORG-CONTENT-BINDING",
+            out.append((name, rule_ids.CONTENT_BINDING,
                         f"'{name}' passed on revision {gs.revision}, but the work it covers is now {bound}"))
         elif len(counting := valid_reviews(cfg, state, name, bound)) < spec.quorum:
-            out.append((name, "ORG-CONTENT-BINDING",
+            out.append((name, rule_ids.CONTENT_BINDING,
                         f"'{name}' has {len(counting)} of {spec.quorum} counting "
                         f"{'approval' if spec.kind == 'approval' else 'review'}(s) on revision {bound}"))
         for r in gs.reviews:
             if r.revision == bound and r.counts and r.actor in state.authors:
-                out.append((name, "ORG-SEPARATION-OF-DUTIES", f"{r.actor} reviewed its own work at '{name}'"))
+                out.append((name, rule_ids.SEPARATION_OF_DUTIES, f"{r.actor} reviewed its own work at '{name}'"))
     return out

@@ -9,7 +9,7 @@ pipeline": `{attr: via, ne: pipeline}`) fires, and so denies, when nobody said w
 Values are compared by the type the org declares for the attribute (`attributes:` in
 gates/rules.yaml): "true"/"yes"/"false"/"no" become booleans for bool attributes, numeric
 strings become numbers for int/float ones. A value that does not fit its declared type or
-values is refused by decide() (ORG-BAD-ATTRIBUTE) rather than silently compared.
+values is refused by decide() (rule_ids.BAD_ATTRIBUTE) rather than silently compared.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 
 from org.config.models import AttributeSpec, Condition
 
-__all__ = ["compile_condition", "Predicate", "action_matches", "norm", "coerce", "BAD", "coerce_attributes"]
+__all__ = ["compile_condition", "Predicate", "action_matches", "norm", "coerce", "BAD"]
 
 Predicate = Callable[[dict], bool]
 _MISSING = object()
@@ -95,21 +95,6 @@ def coerce(spec: AttributeSpec | None, v: Any) -> Any:
     if spec.values is not None and str(out) not in spec.values:
         return BAD
     return out
-
-
-def coerce_attributes(types: Mapping[str, AttributeSpec], attributes: Mapping[str, Any]) -> tuple[dict, list[str]]:
-    """(attributes coerced by declared type with None dropped, names of attributes that did not fit)."""
-    out: dict = {}
-    bad: list[str] = []
-    for k, v in attributes.items():
-        if v is None:
-            continue
-        c = coerce(types.get(k), v)
-        if c is BAD:
-            bad.append(k)
-            continue
-        out[k] = c
-    return out, bad
 
 
 def _lit(types: Mapping[str, AttributeSpec] | None, attr: str | None, v: Any) -> Any:

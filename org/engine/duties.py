@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from org.config.loader import OrgConfig
-from org.engine import memo
+from org.engine import memo, rule_ids
 from org.engine.binding import author_families, valid_reviews
 from org.engine.state import GateState, TaskState
 
@@ -41,30 +41,30 @@ def eligibility(cfg: OrgConfig, state: TaskState, actor: str, gate: str) -> Elig
     """May `actor` take the job at `gate` now? Compares with every author of every revision."""
     wf = cfg.workflows.get(state.workflow)
     if wf is None or gate not in wf.gates:
-        return Eligibility(False, f"no gate '{gate}' in this task's workflow", "ORG-NO-GATE")
+        return Eligibility(False, f"no gate '{gate}' in this task's workflow", rule_ids.NO_GATE)
     spec = wf.gates[gate]
     who = cfg.actors.get(actor)
     if who is None:
-        return Eligibility(False, "unknown actor", "ORG-UNKNOWN-ACTOR")
+        return Eligibility(False, "unknown actor", rule_ids.UNKNOWN_ACTOR)
     if state.config_hash and cfg.config_hash != state.config_hash:
         return Eligibility(False, f"the task runs under policy {state.config_hash}, not {cfg.config_hash}",
-                           "ORG-POLICY-PINNED")
+                           rule_ids.POLICY_PINNED)
     if state.status != "active":
-        return Eligibility(False, f"task is {state.status}", "ORG-TASK-CLOSED")
+        return Eligibility(False, f"task is {state.status}", rule_ids.TASK_CLOSED)
     gs = state.gates[gate]
     if gs.status != "ready":
-        return Eligibility(False, f"gate '{gate}' is {gs.status}, not ready", "ORG-GATE-NOT-READY")
+        return Eligibility(False, f"gate '{gate}' is {gs.status}, not ready", rule_ids.GATE_NOT_READY)
     if spec.lane != who.lane:
-        return Eligibility(False, f"gate '{gate}' is held by the {spec.lane} lane, not {who.lane}", "ORG-WRONG-LANE")
+        return Eligibility(False, f"gate '{gate}' is held by the {spec.lane} lane, not {who.lane}", rule_ids.WRONG_LANE)
     kind = spec.kind
     if kind == "review" or kind == "approval":
         if actor in state.authors:
             return Eligibility(False, f"{actor} is an author of this work and may not review or approve it",
-                               "ORG-SEPARATION-OF-DUTIES")
+                               rule_ids.SEPARATION_OF_DUTIES)
         bound = gs.bound
         for r in gs.reviews:
             if r.actor == actor and r.revision == bound:
-                return Eligibility(False, f"{actor} already reviewed this revision at '{gate}'", "ORG-ONE-REVIEW-EACH")
+                return Eligibility(False, f"{actor} already reviewed this revision at '{gate}'", rule_ids.ONE_REVIEW_EACH)
         if spec.cross_vendor:
             fam = who.family or "human"  # family_of_actor of a known actor
             same = fam in state.author_families or fam == "unknown"
@@ -80,15 +80,15 @@ def eligibility(cfg: OrgConfig, state: TaskState, actor: str, gate: str) -> Elig
                 return el if el is not None else _same_family(actor, fam)
             if gs.reviews and any(family_of_actor(cfg, r.actor) == fam for r in valid_reviews(cfg, state, gate, bound)):
                 return Eligibility(False, f"a {fam} review already counts at '{gate}'; the cross-vendor quorum "
-                                          "needs another family", "ORG-CROSS-VENDOR")
+                                          "needs another family", rule_ids.CROSS_VENDOR)
     if kind == "approval" and not who.is_human:
-        return Eligibility(False, "approvals are given only by humans", "ORG-HUMAN-APPROVAL")
+        return Eligibility(False, "approvals are given only by humans", rule_ids.HUMAN_APPROVAL)
     if kind == "work" and actor not in state.authors:
         voided = _voids_passed_review(cfg, state, actor)
         if voided:
             return Eligibility(False, f"{actor} would become an author and void the counting review(s) at '{voided}' "
                                       "(separation of duties, cross-vendor); another member takes this work",
-                               "ORG-CROSS-VENDOR")
+                               rule_ids.CROSS_VENDOR)
     return _ELIGIBLE
 
 
@@ -116,12 +116,12 @@ _SAME_FAMILY: dict[tuple[str, str], Eligibility] = {}
 
 
 def _same_family(actor: str, fam: str) -> Eligibility:
-    """The ORG-CROSS-VENDOR refusal of `actor` of family `fam` (the most frequent answer in a busy
+    """The rule_ids.CROSS_VENDOR refusal of `actor` of family `fam` (the most frequent answer in a busy
     review lane): one immutable instance per (actor, family), built from those two alone."""
     el = _SAME_FAMILY.get((actor, fam))
     if el is None:
         el = Eligibility(False, f"{actor} is a {fam} model, the same family as an author; "
-                                "cross-vendor review needs another family", "ORG-CROSS-VENDOR")
+                                "cross-vendor review needs another family", rule_ids.CROSS_VENDOR)
         if len(_SAME_FAMILY) < 4096:
             _SAME_FAMILY[(actor, fam)] = el
     return el

@@ -9,7 +9,7 @@ returns the new events; nothing here does I/O or reads a clock.
     eligibility  may this actor work this gate now (separation of duties, cross-vendor)
 
 Every function here works only with the policy the task was started under (DESIGN invariant 9):
-a config with another hash is refused (Conflict, ORG-POLICY-PINNED; load the pinned files with
+a config with another hash is refused (Conflict, rule_ids.POLICY_PINNED; load the pinned files with
 org.config.loader.load_org_files(state's files)). Every event carries the config_hash it was
 decided under.
 """
@@ -24,9 +24,9 @@ from json.encoder import encode_basestring_ascii as _q
 from typing import Any
 
 from org.config.loader import OrgConfig
-from org.engine import memo
+from org.engine import memo, rule_ids
+from org.engine.attributes import require_attributes
 from org.engine.binding import bound_revision, control_problems, required_gates, valid_reviews
-from org.engine.conditions import coerce_attributes
 from org.engine.duties import (
     CURRENT,
     Eligibility,
@@ -112,7 +112,7 @@ def _pinned(cfg: OrgConfig, state: TaskState) -> None:
     if state.config_hash and cfg.config_hash != state.config_hash:
         raise Conflict(f"task {state.id} runs under policy {state.config_hash}, not {cfg.config_hash}; "
                        "a running task keeps the policy it started with (load its pinned files)",
-                       rule="ORG-POLICY-PINNED", pinned=state.config_hash, given=cfg.config_hash)
+                       rule=rule_ids.POLICY_PINNED, pinned=state.config_hash, given=cfg.config_hash)
 
 
 def start_task(
@@ -145,13 +145,7 @@ def start_task_folded(
     tiers = [t.id for t in cfg.risk.tiers]
     if requested_tier is not None and requested_tier not in tiers:
         raise UsageError(f"unknown tier '{requested_tier}' (tiers: {', '.join(tiers)})")
-    attrs = {k: v for k, v in (attributes or {}).items() if v is not None}
-    _, bad = coerce_attributes(cfg.attributes, attrs)
-    if bad:
-        specs = cfg.attributes
-        raise UsageError("; ".join(
-            f"attribute '{k}' must be " + (f"one of {', '.join(specs[k].values)}" if specs[k].values is not None
-                                           else f"a {specs[k].type}") + f", not {attrs[k]!r}" for k in bad))
+    attrs = require_attributes(cfg, attributes, org_set=True)
     cls = classify(cfg, attrs, requested_tier)
     plan = memo.plan(cfg, workflow, cls.tier)
     created = _ev(
@@ -279,7 +273,7 @@ def _submit(
     spec = specs[gate]
     el = eligibility(cfg, state, actor, gate)
     if not el:
-        if el.rule in ("ORG-GATE-NOT-READY", "ORG-TASK-CLOSED", "ORG-ONE-REVIEW-EACH"):
+        if el.rule in (rule_ids.GATE_NOT_READY, rule_ids.TASK_CLOSED, rule_ids.ONE_REVIEW_EACH):
             raise Conflict(el.reason, rule=el.rule)
         raise Denied(el.reason, rule=el.rule)
     fam = family_of_actor(cfg, actor)
@@ -300,7 +294,7 @@ def _submit(
         rev = bound_revision(cfg, state, gate)
         if revision is not None and revision != rev:
             raise Conflict(f"review of revision {revision}, but the work at '{gate}' is now revision {rev}; "
-                           "reviews bind to content", rule="ORG-STALE-REVISION")
+                           "reviews bind to content", rule=rule_ids.STALE_REVISION)
         if spec.kind == "approval":
             if verdict not in ("approve", "pass", "reject", "fail"):
                 raise UsageError("an approval is approve or reject")
@@ -609,7 +603,7 @@ def resume(cfg: OrgConfig, state: TaskState, human: str, note: str = "", extra_c
     _pinned(cfg, state)
     who = cfg.actors.get(human)
     if who is None or not who.is_human:
-        raise Denied("only a human may resume an escalated task", rule="ORG-HUMAN-APPROVAL")
+        raise Denied("only a human may resume an escalated task", rule=rule_ids.HUMAN_APPROVAL)
     if state.status != "escalated":
         raise Conflict(f"task is {state.status}, not escalated")
     ev = (_ev(state.id, "task.resumed", human, note=note, unpriced_accepted=unpriced_calls) if unpriced_calls

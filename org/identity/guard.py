@@ -22,6 +22,7 @@ from typing import Any
 from org.bus.audit import iso
 from org.bus.claims import job_id
 from org.bus.context import AUTH, task_key
+from org.engine import rule_ids
 from org.engine.conditions import action_matches
 from org.errors import Conflict, Denied
 from org.identity import files
@@ -96,7 +97,7 @@ class Guard:
             p = self.tokens.authenticate(token, as_=as_, command=command)
         except Denied as exc:
             if path is not None and exc.message == AUTH_FAILED:
-                raise Denied(stale_file(str(as_), path), rule="ORG-AUTHENTICATION") from None
+                raise Denied(stale_file(str(as_), path), rule=rule_ids.AUTHENTICATION) from None
             raise
         if p.via == "job" and not job_ok:
             self._deny(p, command, "job token outside its job",
@@ -107,10 +108,10 @@ class Guard:
                        f"'{command}' needs the job token your claim returned, not a principal token")
         if human and not p.is_human:
             self._deny(p, command, "agent approving", f"{command} needs a human principal's token; {p.actor} is an "
-                       "agent", rule="ORG-HUMAN-APPROVAL")
+                       "agent", rule=rule_ids.HUMAN_APPROVAL)
         return p
 
-    def _deny(self, p: Principal, command: str, why: str, message: str, rule: str = "ORG-TOKEN-SCOPE") -> None:
+    def _deny(self, p: Principal, command: str, why: str, message: str, rule: str = rule_ids.TOKEN_SCOPE) -> None:
         def fn(tx) -> None:
             with acting(p):
                 self.bus.ctx.record(tx, "auth.denied", actor=p.actor, task=p.task, job=p.job, decision="deny",

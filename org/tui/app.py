@@ -12,7 +12,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
 
-from org.bus.store import sqlite_path
+from org.bus import sqlite_path
 from org.errors import OrgError
 from org.tui.data import pending_count
 from org.tui.principal import Principal

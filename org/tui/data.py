@@ -58,7 +58,7 @@ def pausing_switch(switches: list[dict], cfg: OrgConfig | None, *, task: str | N
     "vendor X", "all"); None when nothing does."""
     if not switches:
         return None
-    from org.bus.switches import vendors_of
+    from org.bus import vendors_of
 
     on = {(s["scope"], s["target"]): s for s in switches}
     actors, lanes = [a for a in actors if a], [ln for ln in lanes if ln]
@@ -297,7 +297,7 @@ def filter_rows(rows: list[BoardRow], f: Filters) -> list[BoardRow]:
 
 # -- timeline ---------------------------------------------------------------------------------------
 def usage_rows(bus: Bus, task: str) -> list[dict]:
-    from org.bus.context import task_key
+    from org.bus import task_key
 
     cols = ("ts", "actor", "lane", "gate", "model", "family", "tokens_in", "tokens_out", "cost_usd", "latency_ms",
             "outcome")

@@ -6,13 +6,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-from adr_helpers import foundation_adrs
+
+from tests.adrs.adr_helpers import foundation_adrs
 
 
 @pytest.fixture
 def org_root(tmp_path: Path) -> Path:
     """The default org's lanes/ and gates/ with the stand-in foundation ADRs only."""
-    from helpers import REPO
+    from tests.helpers import REPO
 
     root = tmp_path / "org"
     for d in ("lanes", "gates"):

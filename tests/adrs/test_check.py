@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import os
 
-from adr_helpers import PIPELINE_ONLY, drive, write_adr
-
 from org.adrs.check import AdrCheck, adrs_relied_on, make_extra_check
 from org.adrs.lifecycle import supersede
 from org.adrs.parse import load_adrs
 from org.engine.flow import resume, start_task
 from org.engine.state import fold
+from tests.adrs.adr_helpers import PIPELINE_ONLY, drive, write_adr
 
 CONTRADICTS = {"kind": "config", "via": "manual", "environment": "staging"}
 COMPLIES = {"kind": "config", "via": "pipeline", "environment": "staging"}

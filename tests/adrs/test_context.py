@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from adr_helpers import PIPELINE_ONLY, write_adr
 
 from org.adrs.context import AdrRef, path_matches, relevant_adrs, render_for_prompt
+from tests.adrs.adr_helpers import PIPELINE_ONLY, write_adr
 
 
 def test_by_tags(org_root):

@@ -8,10 +8,10 @@ import subprocess
 import sys
 
 import pytest
-from adr_helpers import write_adr
 
 from org.adrs.index import AdrIndex, decision_summary, fts_query
 from org.errors import UsageError
+from tests.adrs.adr_helpers import write_adr
 
 
 @pytest.fixture

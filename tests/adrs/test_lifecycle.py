@@ -7,11 +7,11 @@ import subprocess
 import sys
 
 import pytest
-from adr_helpers import PIPELINE_ONLY, write_adr
 
 from org.adrs.lifecycle import new_adr, parse_number, set_status, supersede
 from org.adrs.parse import load_adrs, parse_adr
 from org.errors import ConfigError, Conflict, NotFound, UsageError
+from tests.adrs.adr_helpers import PIPELINE_ONLY, write_adr
 
 DAY = dt.date(2027, 1, 15)
 

@@ -6,9 +6,9 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from adr_helpers import PIPELINE_ONLY, write_adr
 
 from org.adrs.parse import load_adrs, parse_adr, parse_adr_fast, parse_text, slugify, split_front_matter
+from tests.adrs.adr_helpers import PIPELINE_ONLY, write_adr
 
 TEXT = """---
 status: Accepted

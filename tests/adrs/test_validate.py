@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from adr_helpers import PIPELINE_ONLY, write_adr
-from helpers import run_org
 
 from org.adrs.check import validate_adrs
 from org.config.loader import load_org
+from tests.adrs.adr_helpers import PIPELINE_ONLY, write_adr
+from tests.helpers import run_org
 
 GOOD_FM = "status: accepted\ndate: 2026-11-21\ndeciders: [tests]\n"
 

@@ -15,10 +15,10 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import run_org
 
 from org.bus import Bus
 from org.config.loader import load_org
+from tests.helpers import run_org
 
 CANARY = "canary-J1ra-7c0ffee-secret"
 CANARIES = {"ORG_SECRET_JIRA": CANARY, "ORG_SECRET_GITHUB": CANARY + "-gh", "ORG_SECRET_DEPLOY": "canary-d3pl0y-" + "5" * 12,
@@ -49,9 +49,8 @@ def demo(tmp_path_factory):
     import os
     import shutil
 
-    from helpers import REPO
-
     from org.agents.demo import run_demo
+    from tests.helpers import REPO
 
     root = tmp_path_factory.mktemp("demo-org")
     home = tmp_path_factory.mktemp("demo-config-home")  # module scope: set it here, before any autouse fixture

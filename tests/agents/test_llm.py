@@ -92,7 +92,7 @@ def test_importing_agents_modules_does_not_import_litellm():
 
 
 def test_only_llm_imports_litellm():
-    from helpers import REPO
+    from tests.helpers import REPO
 
     pat = re.compile(r"^\s*(import litellm|from litellm[ .])", re.M)
     offenders = [str(p.relative_to(REPO)) for p in (REPO / "org").rglob("*.py")

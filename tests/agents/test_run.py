@@ -11,11 +11,11 @@ import sys
 import time
 
 import pytest
-from helpers import run_org
 
 from org.agents.localmodel import LocalModelConfig, LocalModelServer
 from org.bus import Bus
 from org.config.loader import load_org
+from tests.helpers import run_org
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -20,14 +20,14 @@ from importlib.metadata import version
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE.parent), str(HERE.parent / "engine")]
+sys.path.insert(0, str(HERE.parents[1]))
 
 import cedarpy  # noqa: E402
-from cedar_policies import entities, policies, request, request_mix  # noqa: E402
-from helpers import REPO  # noqa: E402
 
 from org.config.loader import load_org  # noqa: E402
 from org.engine.policy import decide  # noqa: E402
+from tests.engine.cedar_policies import entities, policies, request, request_mix  # noqa: E402
+from tests.helpers import REPO  # noqa: E402
 
 
 def per_call(fn, items) -> list[int]:

@@ -21,12 +21,11 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-
-from helpers import REPO  # noqa: E402
+sys.path.insert(0, str(HERE.parents[1]))
 
 from org.config.loader import load_org  # noqa: E402
 from org.engine.proofs import prove  # noqa: E402
+from tests.helpers import REPO  # noqa: E402
 
 
 def big_workflow(gates: int) -> tuple[str, int]:

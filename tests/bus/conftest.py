@@ -6,7 +6,8 @@ import os
 import uuid
 
 import pytest
-from bushelpers import pg_url_or_skip
+
+from tests.bus.bushelpers import pg_url_or_skip
 
 
 @pytest.fixture

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-from helpers import run_org
-
 from org.bus import Bus
+from tests.helpers import run_org
 
 
 def _org(root, *args):

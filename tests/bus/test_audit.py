@@ -7,12 +7,12 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from bushelpers import drive, forge_consistently
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from org.bus.audit import GENESIS, canonical, decode_body, header, link, verify
 from org.bus.store import Store
+from tests.bus.bushelpers import drive, forge_consistently
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from bushelpers import snapshot
 
 from org.errors import Conflict, Denied, NotFound, Paused, UsageError
+from tests.bus.bushelpers import snapshot
 
 
 def _to_review(bus, title="Change", attrs=None, builder="build-claude"):

@@ -10,10 +10,10 @@ import sys
 import time
 
 import pytest
-from bushelpers import drive
-from helpers import REPO, run_org
 
 from org.bus import Bus
+from tests.bus.bushelpers import drive
+from tests.helpers import REPO, run_org
 
 
 def org(root, *args, token=None):

@@ -25,7 +25,7 @@ def procs_ctx():
     import multiprocessing as mp
 
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["org.bus", "bus_worker"])
+    ctx.set_forkserver_preload(["org.bus", "tests.bus.bus_worker"])
     return ctx
 
 
@@ -33,7 +33,7 @@ class Worker:
     """A real OS process running bus_worker.main (kill -9 works on it like on any process)."""
 
     def __init__(self, ctx, url, root, lane, actor, log, stop, *extra):
-        import bus_worker
+        from tests.bus import bus_worker
 
         self.err = Path(str(log) + ".err")
         argv = [url, str(root), lane, actor, str(log), str(stop), *extra]

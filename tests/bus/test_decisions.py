@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from bushelpers import drive
 
 from org.errors import Conflict, Denied, NotFound, Paused, UsageError
+from tests.bus.bushelpers import drive
 
 
 def _prod_task(bus):
@@ -124,21 +124,8 @@ def test_paused_human_cannot_approve(bus):
     assert bus.approve(t, "alice")["task_status"] == "done"
 
 
-def test_explain_task_context(bus, root):
-    from org.cli import _task_context
-    from org.cli._common import Opts
-
-    t = _prod_task(bus)
-    bus.act("credential.use", "ops-claude", t)
-    bus.approve(t, "alice", action="credential.use")
-    o = Opts(root=root, db=bus.store.url)
-    attrs, approvers, authors = _task_context.lookup(o, bus.config(), t)
-    assert attrs["credential"] == "github" and approvers == ["alice"] and authors == []
-    assert _task_context.lookup(o, bus.config(), t, action="deploy.staging")[1] == []
-
-
 def test_explain_task_takes_the_strictest_reading_like_act(bus, root):
-    from helpers import run_org
+    from tests.helpers import run_org
 
     t = _prod_task(bus)
     bus.act("credential.use", "ops-claude", t)

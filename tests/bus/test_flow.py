@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from bushelpers import drive
 
 from org.errors import Conflict, Denied, IntegrityError, NotFound, UsageError
+from tests.bus.bushelpers import drive
 
 
 def _open(bus, task):

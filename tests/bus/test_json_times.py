@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import re
 
-from helpers import run_org
-
 from org.bus import Bus
+from tests.helpers import run_org
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 

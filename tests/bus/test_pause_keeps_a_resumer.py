@@ -67,7 +67,7 @@ def test_a_second_human_lane_keeps_the_org_resumable(root):
 
 def test_through_the_cli_and_the_guard_the_refusal_is_exit_5(root):
     """The TUI and `org pause` both reach the bus through the Guard: the same refusal, exit 5, no traceback."""
-    from idhelpers import org
+    from tests.identity.idhelpers import org
 
     code, _, err = org(root, "pause", "--actor", "bob", "--as", "alice")
     assert code == 0, err

@@ -6,12 +6,12 @@ import hashlib
 import sqlite3
 
 import pytest
-from helpers import run_org
 
 from org.bus import Bus, SchemaTooNew
 from org.bus.schema import SCHEMA_VERSION, ensure_schema, schema_version
 from org.bus.store import Store
 from org.errors import UsageError
+from tests.helpers import run_org
 
 
 def _digest(path):

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import uuid
 
-from bushelpers import drive
-from helpers import run_org
-
 from org.bus import Bus
+from tests.bus.bushelpers import drive
+from tests.helpers import run_org
 
 GH_TOKEN = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
 

@@ -63,11 +63,10 @@ def test_token_bucket_is_shared_by_processes(url, root, tmp_path):
     with Bus.open(url, root=root) as b:
         b.budget("anthropic", capacity=150, refill_per_s=0)
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["org.bus", "bus_worker"])
+    ctx.set_forkserver_preload(["org.bus", "tests.bus.bus_worker"])
     # The worker lives in an importable module (bus_worker), never in a test module: pytest imports
     # test modules by path, so a child process could not unpickle a function defined here.
-    import bus_worker
-
+    from tests.bus import bus_worker
     with ctx.Pool(4) as pool:
         got = pool.starmap(bus_worker.reserve_many, [(url, str(root), 80)] * 4, chunksize=1)
     assert sum(got) == 150
@@ -117,9 +116,8 @@ def test_first_unpriced_call_escalates_a_budgeted_task_until_a_human_accepts(bus
 def test_spend_cli_says_unpriced_never_zero(root, sqlite_url):
     import json
 
-    from helpers import run_org
-
     from org.bus import Bus
+    from tests.helpers import run_org
 
     with Bus.open(sqlite_url, root=root) as b:
         b.record_usage("rev-gpt", "ollama/house-model", tokens_in=40, tokens_out=2)

@@ -8,10 +8,9 @@ import stat
 import subprocess
 import sys
 
-from bushelpers import drive, forge_consistently
-from helpers import run_org
-
 from org.bus import Bus
+from tests.bus.bushelpers import drive, forge_consistently
+from tests.helpers import run_org
 
 
 def _verify(root, *extra):

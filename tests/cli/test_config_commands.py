@@ -8,7 +8,8 @@ import subprocess
 import sys
 
 import pytest
-from helpers import REPO, run_org
+
+from tests.helpers import REPO, run_org
 
 
 def _one_json(stdout: str) -> dict:

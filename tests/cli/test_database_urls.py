@@ -7,7 +7,8 @@ import uuid
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from helpers import run_org
+
+from tests.helpers import run_org
 
 
 @pytest.mark.parametrize("form", ["sqlite:///{p}", "{p}"])
@@ -30,7 +31,7 @@ def test_sqlite_in_a_missing_folder_is_refused(org_copy, tmp_path, form, where):
 
 @pytest.mark.postgres
 def test_postgresql_database_or_role_missing_is_a_config_error(org_copy):
-    from bushelpers import pg_url_or_skip
+    from tests.bus.bushelpers import pg_url_or_skip
 
     base = urlsplit(pg_url_or_skip())
     name = f"org_missing_{uuid.uuid4().hex[:8]}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from importlib.metadata import version
 
-from helpers import run_org
+from tests.helpers import run_org
 
 
 def _org(tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from helpers import REPO, run_org
+from tests.helpers import REPO, run_org
 
 
 def _blocks(text: str) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from helpers import run_org
+from tests.helpers import run_org
 
 
 def test_every_workflow_file_gets_the_workflow_schema(org_copy):

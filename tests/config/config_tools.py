@@ -8,7 +8,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from helpers import run_org
+from tests.helpers import run_org
 
 PROBLEM = re.compile(r"^(?P<file>[^\s:][^:]*?):(?P<line>\d+): (?:(?P<path>[\w.\-]+): )?(?P<msg>.*)$")
 # A problem without a line (a missing file or folder) reads FILE: message.

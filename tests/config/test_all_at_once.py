@@ -4,7 +4,8 @@ for unknown names (issue 20)."""
 from __future__ import annotations
 
 import pytest
-from helpers import run_org
+
+from tests.helpers import run_org
 
 
 def test_yaml_error_and_reference_errors_in_one_run(org_copy):

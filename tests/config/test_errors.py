@@ -14,8 +14,9 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from config_tools import edit, line_of, validate, validate_in_process
-from helpers import REPO
+
+from tests.config.config_tools import edit, line_of, validate, validate_in_process
+from tests.helpers import REPO
 
 B, R, S, A = "lanes/builder.yaml", "lanes/reviewer.yaml", "lanes/security.yaml", "lanes/approver.yaml"
 CH, OPS, RULES, RISK = "gates/change.yaml", "gates/ops.yaml", "gates/rules.yaml", "gates/risk.yaml"

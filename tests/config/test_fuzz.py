@@ -8,14 +8,14 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 
 import yaml
-from config_tools import PROBLEM, Verdict
-from helpers import REPO, run_org
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from org.config.loader import load_org_files
 from org.engine.proofs import prove
 from org.errors import ConfigError
+from tests.config.config_tools import PROBLEM, Verdict
+from tests.helpers import REPO, run_org
 
 DEFAULT = {str(p.relative_to(REPO)): p.read_text() for d in ("lanes", "gates") for p in sorted((REPO / d).glob("*.yaml"))}
 NAMES = sorted(DEFAULT)

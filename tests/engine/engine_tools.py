@@ -5,11 +5,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from helpers import REPO
-
 from org.config.loader import load_org
 from org.engine import flow
 from org.engine.state import fold
+from tests.helpers import REPO
 
 VERDICT = {"work": "pass", "review": "pass", "approval": "approve"}
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from engine_tools import org_with
-from helpers import REPO
+
+from tests.engine.engine_tools import org_with
+from tests.helpers import REPO
 
 cedarpy = pytest.importorskip("cedarpy", reason="cedarpy is the reference for the differential test")
 
-import cedar_policies as cp  # noqa: E402
-
+import tests.engine.cedar_policies as cp  # noqa: E402
 from org.config.loader import load_org  # noqa: E402
 from org.engine.policy import decide  # noqa: E402
 

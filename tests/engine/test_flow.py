@@ -4,13 +4,13 @@ the terminal re-check, skipped-is-not-passed and the pinned policy."""
 from __future__ import annotations
 
 import pytest
-from engine_tools import line_of, org_with, run_task
-from helpers import REPO
 
 from org.config.loader import load_org, load_org_files
 from org.engine import flow
 from org.engine.state import Event, fold
 from org.errors import Conflict, Denied, NotFound, UsageError
+from tests.engine.engine_tools import line_of, org_with, run_task
+from tests.helpers import REPO
 
 SOLO = """workflow: solo
 gates:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from engine_tools import line_of
 
 from org.engine.graph import START, build_graph, plan_for
 from org.engine.proofs import bypass_path, prove
 from org.engine.risk import classify
+from tests.engine.engine_tools import line_of
 
 RISK = "gates/risk.yaml"
 

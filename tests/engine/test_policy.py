@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from engine_tools import line_of, org_with
 
 from org.engine.policy import decide
+from tests.engine.engine_tools import line_of, org_with
 
 RULES = "gates/rules.yaml"
 

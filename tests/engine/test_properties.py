@@ -15,13 +15,14 @@ from collections import defaultdict
 import networkx as nx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from random_orgs import TIERS, gate_specs, lane, org, random_orgs, workflow
 
 from org.config.loader import load_org
 from org.engine import flow
 from org.engine.proofs import bypass_path, prove
 from org.engine.state import fold
 from org.errors import OrgError
+from tests.engine.random_orgs import TIERS, gate_specs, lane, org, random_orgs, workflow
+from tests.helpers import REPO
 
 CONTROLS = ("review", "approval", "check")
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -172,7 +173,7 @@ def check_log(cfg, events) -> None:
                 assert fam[r.actor] not in {fam[a] for a in final.authors}
 
 
-_DEFAULT = load_org(__import__("helpers").REPO)
+_DEFAULT = load_org(REPO)
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])

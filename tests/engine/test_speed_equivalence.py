@@ -20,10 +20,7 @@ from contextlib import contextmanager
 
 import networkx as nx
 import pytest
-from engine_tools import org_with
-from helpers import REPO
 from hypothesis import HealthCheck, given, settings
-from random_orgs import random_orgs
 
 import org.engine.binding as binding
 import org.engine.duties as duties
@@ -34,6 +31,9 @@ from org.engine.graph import START, build_graph, plan_for
 from org.engine.proofs import bypass_path
 from org.engine.state import TaskState, fold
 from org.errors import OrgError
+from tests.engine.engine_tools import org_with
+from tests.engine.random_orgs import random_orgs
+from tests.helpers import REPO
 
 # ---- the reference engine: what the speedups replaced -------------------------------------------
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 import stat
 import uuid
 
-from helpers import read_token, run_org, token_file
-from idhelpers import org
-
 from org.identity import files
+from tests.helpers import read_token, run_org, token_file
+from tests.identity.idhelpers import org
 
 
 def test_init_then_tokens_without_touching_them(tmp_path):

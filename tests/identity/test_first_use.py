@@ -7,11 +7,11 @@ from __future__ import annotations
 import secrets
 
 import pytest
-from helpers import read_token, token_file, write_token
-from idhelpers import events, org
 
 from org.identity import files
 from org.identity.tokens import parse
+from tests.helpers import read_token, token_file, write_token, wrong_token
+from tests.identity.idhelpers import events, org
 
 
 def _issued(bus) -> list[str]:
@@ -142,7 +142,7 @@ def test_one_human_issues_anothers_token_and_hands_it_over(root, tmp_path):
     assert not token_file(root, "bob").exists()
     pepper = (files.org_dir(root) / "pepper").read_text()  # accounts sharing a database share its pepper
     elsewhere = {"ORG_CONFIG_HOME": str(tmp_path / "bobs-account"), "ORG_TOKEN_PEPPER": pepper}
-    for wrong in (out["token"][:-1] + "0", read_token(root, "alice")):  # a typo, or alice's token
+    for wrong in (wrong_token(out["token"]), read_token(root, "alice")):  # a typo, or alice's token
         r = org(root, "token", "save", "--as", "bob", env=elsewhere, token=wrong)
         assert r[0] == 4
     code, saved, err = org(root, "token", "save", "--as", "bob", env=elsewhere, token=out["token"])

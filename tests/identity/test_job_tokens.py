@@ -4,10 +4,10 @@ lease; agents cannot approve, cannot act as another actor, and every action carr
 from __future__ import annotations
 
 import pytest
-from idhelpers import events
 
 from org.errors import Conflict, Denied
 from org.identity.tokens import parse
+from tests.identity.idhelpers import events
 
 
 @pytest.fixture
@@ -86,7 +86,7 @@ def test_a_stale_job_token_still_exits_5_after_the_job_moved_on(bus, guard, issu
 def test_agents_cannot_approve_only_a_human_token_can(bus, guard, issue):
     alice = issue("alice")
     t = guard.add_task(alice, "Ship", "change", by="alice", attributes={"environment": "production"})["task"]
-    from bushelpers import drive
+    from tests.bus.bushelpers import drive
 
     drive(bus, t, workers={"approver": None}, max_steps=6)
     assert bus.task(t)["state"]["gates"]["approval"]["status"] == "ready"

@@ -4,8 +4,8 @@ principal token (ADR 0057)."""
 
 from __future__ import annotations
 
-from helpers import read_token, token_file
-from idhelpers import events, org
+from tests.helpers import read_token, token_file
+from tests.identity.idhelpers import events, org
 
 
 def test_a_second_database_keeps_its_own_token_files(root, tmp_path):

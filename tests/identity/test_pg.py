@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from bushelpers import pg_url_or_skip
 
 from org.errors import Conflict, Denied
 from org.identity.tokens import parse
+from tests.bus.bushelpers import pg_url_or_skip
 
 
 @pytest.fixture

@@ -4,10 +4,10 @@ job token and every approval under a human's token; closing revokes the run's ag
 from __future__ import annotations
 
 import pytest
-from bushelpers import drive
-from idhelpers import events
 
 from org.errors import Denied
+from tests.bus.bushelpers import drive
+from tests.identity.idhelpers import events
 
 
 def test_in_process_run_acts_with_job_tokens_and_human_tokens(root):

@@ -8,12 +8,12 @@ import secrets
 import stat
 
 import pytest
-from helpers import read_token, token_file, write_token
-from idhelpers import events
 
 from org.errors import Denied, NotFound, Paused
 from org.identity import files
 from org.identity.tokens import AUTH_FAILED, parse
+from tests.helpers import read_token, token_file, write_token
+from tests.identity.idhelpers import events
 
 
 def _dump(bus) -> str:
@@ -157,7 +157,7 @@ def test_human_token_files_are_owner_only(root, bus, guard):
 def test_a_token_folder_open_to_others_or_a_foreign_file_is_refused_through_the_cli(root):
     """Token files are 0600 in a 0700 folder; a looser folder, a symlink or a group bit is refused (exit 2)
     with the fix, and no traceback; writing a token tightens a folder of ours."""
-    from idhelpers import org
+    from tests.identity.idhelpers import org
 
     code, _, err = org(root, "inbox", "--as", "alice")  # first use makes alice's own file
     assert code == 0, err
@@ -301,10 +301,9 @@ def test_failed_authentication_through_the_cli_is_exit_4_with_no_detail_and_real
     same (exit 4, one line); past FREE_FAILURES each really waits; alice's own file still works."""
     import time
 
-    from idhelpers import org
-
     from org.bus import Bus
     from org.identity.tokens import FREE_FAILURES, MAX_DELAY_S, Tokens, failure_delay
+    from tests.identity.idhelpers import org
 
     code, _, err = org(root, "inbox", "--as", "alice")  # her token file exists from here on
     assert code == 0, err

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from helpers import run_org
+from tests.helpers import run_org
 
 SHORT = ["--set", "duration=1d", "--set", "warmup=0"]
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from tuihelpers import Clock, story
+
+from tests.tui.tuihelpers import Clock, story
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from textual.widgets import DataTable
-from tuihelpers import settle, wait_for
 
 from org.errors import Paused
+from tests.tui.tuihelpers import settle, wait_for
 
 
 def _row(app, table_id: str, key: str):

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from textual.widgets import Input
-from tuihelpers import settle, wait_for
 
 from org.tui.widgets.rowtable import RowTable
+from tests.tui.tuihelpers import settle, wait_for
 
 
 def _tasks(app) -> list[str]:

@@ -9,7 +9,8 @@ import subprocess
 import sys
 
 import pytest
-from helpers import REPO, run_org
+
+from tests.helpers import REPO, run_org
 
 
 def test_an_agent_may_not_sit_at_the_keyboard(org_copy):
@@ -79,7 +80,7 @@ def test_a_bad_database_says_what_is_wrong_and_what_to_do(org_copy, content):
 def test_a_token_without_as_sits_its_holder_at_the_keyboard(org_copy):
     """ORG_TOKEN set to bob's token and no --as: the TUI acts as bob (not the org's first human, alice);
     an agent's token is refused with exit 4 and says why."""
-    from helpers import read_token
+    from tests.helpers import read_token
 
     assert run_org("task", "list", "--as", "alice", root=org_copy).returncode == 0  # the bus and humans' tokens
     bob = read_token(org_copy, "bob")

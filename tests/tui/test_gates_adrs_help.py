@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from textual.widgets import DataTable, Input, Markdown, OptionList, Static
-from tuihelpers import plain, settle, wait_for
 
 from org.bus import Bus
 from org.identity.bootstrap import first_use_tokens
+from tests.tui.tuihelpers import plain, settle, wait_for
 
 
 async def test_gates_show_the_plan_per_tier_with_live_counts(make_app, keys, bus):
@@ -91,9 +91,8 @@ async def test_empty_database_explains(make_app, bus):
 async def test_a_token_without_as_is_checked_once_the_bus_exists(make_app, org_copy, db_url):
     """`org tui` with bob's token, no --as, before the database exists: nobody is named until the bus appears,
     then the token is checked and bob sits at the keyboard (the first human, alice, is never assumed)."""
-    from helpers import read_token
-
     from org.identity.bootstrap import first_use_tokens
+    from tests.helpers import read_token
 
     db = org_copy / ".org" / "org.db"
     with Bus.open(db_url, root=org_copy) as b:

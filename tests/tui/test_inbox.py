@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from textual.widgets import DataTable, Input, Static
-from tuihelpers import lane_version, plain, settle, wait_for
+
+from tests.tui.tuihelpers import lane_version, plain, settle, wait_for
 
 
 def _status(bus, task):
@@ -204,9 +205,8 @@ async def test_decisions_are_made_with_the_humans_own_token_and_refused_without_
 
 
 def test_org_tui_refuses_a_human_without_their_token(org_copy, keys, bus, db_url, tmp_path):
-    from helpers import run_org
-
     from org.identity.bootstrap import first_use_tokens
+    from tests.helpers import run_org
 
     first_use_tokens(bus)  # the humans have their token files (in this test's own config home)
 

@@ -4,7 +4,8 @@ shows why, nothing is paused, and the human can still resume the other."""
 from __future__ import annotations
 
 from textual.widgets import DataTable
-from tuihelpers import settle, wait_for
+
+from tests.tui.tuihelpers import settle, wait_for
 
 
 async def _pause_actor(pilot, app, actor: str) -> None:

@@ -4,7 +4,8 @@ Update after an intended change with: .ci/dev pytest tests/tui/test_snapshots.py
 from __future__ import annotations
 
 import pytest
-from tuihelpers import settle
+
+from tests.tui.tuihelpers import settle
 
 
 def _run(*keys: str):

@@ -4,9 +4,9 @@ and without reading the bus again: each tick repaints from what was read."""
 from __future__ import annotations
 
 from textual.widgets import DataTable
-from tuihelpers import plain, settle, wait_for
 
 from org.tui.widgets.rowtable import RowTable
+from tests.tui.tuihelpers import plain, settle, wait_for
 
 
 def _count_loads(screen) -> list[int]:

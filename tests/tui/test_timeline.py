@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from textual.widgets import DataTable, Static
-from tuihelpers import plain, settle
+
+from tests.tui.tuihelpers import plain, settle
 
 
 async def test_timeline_shows_events_calls_and_sources(make_app, keys, bus):

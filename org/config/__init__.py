@@ -1,0 +1,1 @@
+"""Configuration: lanes/, gates/ and the repositories' policy as strict pydantic models, with the source of every value."""

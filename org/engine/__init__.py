@@ -1,0 +1,1 @@
+"""The pure engine: the task fold, decide(), the gate graph and its proofs (no I/O, clock or randomness)."""

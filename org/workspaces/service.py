@@ -1,0 +1,157 @@
+"""Workspaces of tasks, joined with the bus: open (make) one, show one, and clean up through decide()."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from org.bus.repofacts import TaskRepo, holds, job_of, record_fact, task_repo_of
+from org.errors import Denied, NotFound
+from org.workspaces.repo import Repository
+
+__all__ = ["repository", "open_workspace", "show_workspace", "gc_workspaces", "check_revision", "GC_ACTION"]
+
+GC_ACTION = "workspace.gc"
+
+
+def repository(bus: Any, tr: TaskRepo) -> Repository:
+    """The task's repository under its pinned policy (paths rooted at the org's folder)."""
+    root = bus.ctx.root
+    if root is None:
+        from org.errors import UsageError
+
+        raise UsageError("workspaces need the org's folder (pass --root or run inside an org)")
+    return Repository(root, tr.repo, tr.spec, tr.cfg.workspaces_dir)
+
+
+def _task(bus: Any, task: str) -> TaskRepo:
+    return bus.ctx.store.read(lambda tx: task_repo_of(bus.ctx, tx, task))
+
+
+def open_workspace(bus: Any, task: str, *, actor: str | None = None) -> dict:
+    """Make the task's workspace if it has none (branch org/T-N from the target's head); record it."""
+    tr = _task(bus, task)
+    repo = repository(bus, tr)
+    try:
+        before = repo.show(tr.row.key)
+    except NotFound:
+        before = None
+    ws = repo.create(tr.row.key)
+    made = before is None or not before.exists
+    if made:
+        def fn(tx) -> None:
+            record_fact(bus.ctx, tx, "workspace.created", tr.row.key, actor=actor, cfg=tr.cfg,
+                        data={"repo": tr.repo, "branch": ws.branch, "base": ws.base, "head": ws.accepted,
+                              "path": str(ws.path), "again": before is not None})
+
+        bus.ctx.write(fn)
+    return {**ws.to_json(), "created": made}
+
+
+def show_workspace(bus: Any, task: str) -> dict:
+    """Path, branch, base and heads of the task's workspace, its saved attempts and what holds it."""
+    tr = _task(bus, task)
+    repo = repository(bus, tr)
+    ws = repo.show(tr.row.key)
+    held = bus.ctx.store.read(lambda tx: holds(tx, tr.row.key))
+    return {**ws.to_json(), "task_status": tr.row.status, "target": tr.spec.target,
+            "attempts": [{"ref": r, "commit": c} for r, c in repo.attempts(tr.row.key)], "held_by": held}
+
+
+def gc_workspaces(bus: Any, actor: str, *, dry_run: bool = False) -> list[dict]:
+    """Remove the workspace folders of closed tasks (done or rejected) that nothing holds; each removal is an
+    action `workspace.gc` decided for `actor` like any other, and every head is saved under
+    refs/org/attempts/T-N/K first. Open or escalated tasks, leased jobs and pending approvals keep theirs."""
+    cfg = bus.config(required=True)
+    out: list[dict] = []
+    for name in sorted(cfg.repos):
+        probe = Repository(bus.ctx.root, name, cfg.repos[name], cfg.workspaces_dir)
+        for key in probe.tasks():
+            if not (probe.path_of(key).exists() or probe.path_of(key).is_symlink()):
+                continue
+            try:
+                tr = _task(bus, key)
+            except NotFound:
+                out.append({"task": key, "repo": name, "removed": False, "why": "no such task in this database"})
+                continue
+            why = []
+            if tr.row.status not in ("done", "rejected"):
+                why.append(f"task is {tr.row.status}")
+            why += bus.ctx.store.read(lambda tx, k=key: holds(tx, k))
+            repo = repository(bus, tr)
+            if tr.row.status == "done" and not repo.is_merged(key):
+                why.append("its branch has commits the target does not")
+            if why:
+                out.append({"task": key, "repo": name, "removed": False, "why": "; ".join(why)})
+                continue
+            if dry_run:
+                out.append({"task": key, "repo": name, "removed": False, "why": "dry run: would remove"})
+                continue
+            d = bus.act(GC_ACTION, actor, key)
+            if d["decision"]["outcome"] != "allow":
+                out.append({"task": key, "repo": name, "removed": False,
+                            "why": f"{d['decision']['outcome']}: {d['decision'].get('reason')}",
+                            "rules": [r["id"] for r in d["decision"].get("rules") or []]})
+                continue
+            res = repo.remove(key)
+
+            def fn(tx, res=res, tr=tr) -> None:
+                record_fact(bus.ctx, tx, "workspace.removed", tr.row.key, actor=actor, cfg=tr.cfg,
+                            data={"repo": tr.repo, "path": res["removed"], "saved": res["saved"]})
+
+            bus.ctx.write(fn)
+            out.append({"task": key, "repo": name, "removed": True, "saved": res["saved"]})
+    return out
+
+
+def check_revision(bus: Any, job: int, actor: str, *, commit: str | None = None) -> dict | None:
+    """Before a work job of a repository task is submitted: take its commit (or commit the workspace's
+    changes for `actor`), read the real diff from git, run the diff guard, and record the result. A
+    finding is a denial (exit 4, recorded with its rules and sources; the job stays leased for a fix).
+    Returns the checked revision (commit, base, diff summary, patch) or None for a job that has none."""
+    import hashlib
+
+    from org.workspaces.diffguard import PATCH_KEEP, check_diff, path_risk, read_diff
+    from org.workspaces.revisions import accept, collect
+
+    j = bus.ctx.store.read(lambda tx: job_of(tx, job))
+    if j["kind"] != "work" or not j["task"]:
+        return None
+    if not bus.ctx.store.read(lambda tx: bus.ctx.task_row(tx, j["task"])).attributes.get("repo"):
+        return None
+    tr = _task(bus, j["task"])
+    who = tr.cfg.actors.get(actor)
+    human = bool(who and who.is_human)
+    repo = repository(bus, tr)
+    red = bus.ctx.redactor
+    with repo.lock():
+        sha, base = collect(repo, tr.row.key, actor=actor, gate=j["gate"], commit=commit)
+        diff = read_diff(repo.mirror, base, sha)
+        findings = check_diff(diff, tr.spec, tr.repo, tr.cfg.source, human=human, secrets=red.found)
+        summary = diff.summary()
+        if findings:
+            def denied(tx) -> None:
+                record_fact(bus.ctx, tx, "revision.denied", tr.row.key, actor=actor, gate=j["gate"], decision="deny",
+                            rules=sorted({f.rule for f in findings}), cfg=tr.cfg,
+                            data={"job": job, "commit": sha, "base": base, "files": summary["files"],
+                                  "lines": summary["lines"], "findings": [f.to_json() for f in findings]})
+
+            bus.ctx.write(denied)
+            raise Denied("the diff guard refused this revision: " + "; ".join(
+                f"{f.rule}: {f.reason} ({f.source})" for f in findings), rule=findings[0].rule,
+                rules=sorted({f.rule for f in findings}), findings=[f.to_json() for f in findings])
+        top = tr.cfg.risk.tiers[-1].id
+        raises = path_risk(diff, tr.spec, tr.repo, tr.cfg.source, top, human=human)
+        saved = accept(repo, tr.row.key, sha)
+    patch = diff.patch
+    out = {"job": job, "commit": sha, "base": base, "gate": j["gate"], **{k: summary[k] for k in (
+        "files", "lines", "added", "removed", "binary", "changes")}, "paths": diff.paths[:1000],
+        "patch": patch[:PATCH_KEEP], "patch_truncated": len(patch) > PATCH_KEEP,
+        "patch_sha256": hashlib.sha256(patch.encode()).hexdigest(), "saved": saved,
+        "path_risk": [{"tier": t, "rule": r, "reason": why, "source": src} for t, r, why, src in raises]}
+
+    def committed(tx) -> None:
+        record_fact(bus.ctx, tx, "revision.committed", tr.row.key, actor=actor, gate=j["gate"], decision="allow",
+                    rules=[r for _t, r, _w, _s in raises], cfg=tr.cfg, data=out)
+
+    bus.ctx.write(committed)
+    return out

@@ -1,0 +1,1 @@
+"""The tests of org, as a package: `from tests.helpers import run_org`."""

@@ -1,0 +1,1 @@
+"""Benchmarks of org (scripts run by hand; not collected as tests)."""
