@@ -88,13 +88,15 @@ def validate(json_: JsonFlag = False) -> None:
         "workflows": sorted(cfg.workflows),
         "rules": [r.spec.id for r in cfg.rules],
         "tiers": tiers,
-        "proofs": ["schema", "references", "no-exemptions", "no-bypass", "tier-controls", "human-approvals",
+        "proofs": ["schema", "references", "no-exemptions", "no-bypass", "content-binding", "gate-actions",
+                   "tier-controls", "human-approvals",
                    "cross-vendor-quorums", "bounded-rework", "reachability", "adrs"],
     }
     emit(summary, lambda: (
         f"ok: {len(cfg.lanes)} lanes, {len(cfg.actors)} actors, {len(cfg.workflows)} workflows, "
         f"{len(cfg.rules)} rules, tiers {'/'.join(tiers)} (config {cfg.config_hash})\n"
-        f"proved: no bypass at any tier, no exemptions, approvals held by humans, cross-vendor quorums "
+        f"proved: no bypass at any tier, done only on the revision every control passed, every gate's holder "
+        f"may take its action, no exemptions, approvals held by humans, cross-vendor quorums "
         f"satisfiable, rework bounded, every gate reachable and leading to done"
     ))
 

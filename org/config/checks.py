@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from org.config.actions import action_matches, lane_refusal
 from org.config.models import Condition
 from org.errors import Problem
 
@@ -170,4 +171,57 @@ def cross_check(cfg: OrgConfig, docs: dict[str, Located], skip: set[str] | froze
             if g.kind == "approval" and g.lane in cfg.lanes and cfg.lanes[g.lane].kind != "human":
                 problems.append(Problem(wf_file, where.line("gates", gname, "lane"), f"{path}.lane",
                                         f"approval gates are held by human lanes; '{g.lane}' is an agent lane"))
+            problems += _gate_action_problems(cfg, wf, gname, where, wf_file, path, skip)
     return problems
+
+
+def _gate_action_problems(cfg: OrgConfig, wf, gname: str, where: _Where, wf_file: str, path: str,
+                          skip: set[str] | frozenset[str]) -> list[Problem]:
+    """A gate's kind implies the action its holder takes (ADR 0070): the holder's lane must may it, no
+    unconditional RED rule may forbid it, and a gate that carries out a plan names an earlier work gate."""
+    g = wf.gates[gname]
+    out: list[Problem] = []
+    if g.carries_out is not None:
+        target = wf.gates.get(g.carries_out)
+        line = where.line("gates", gname, "carries_out")
+        if target is None or target.kind != "work" or target.carries_out is not None or g.carries_out == gname:
+            out.append(Problem(wf_file, line, f"{path}.carries_out",
+                               f"'{g.carries_out}' is not a work gate that plans (carries_out names an earlier "
+                               "work gate whose approved plan this gate carries out)"))
+        elif g.carries_out not in _before(wf, gname):
+            out.append(Problem(wf_file, line, f"{path}.carries_out",
+                               f"'{g.carries_out}' does not come before '{gname}'; a plan is carried out after it is made"))
+    action = g.implied_action
+    lane = cfg.lanes.get(g.lane or "")
+    if action is None or lane is None or "lanes" in skip or f"lane:{g.lane}" in skip:
+        return out
+    key = "action" if g.kind == "work" and g.action is not None else "lane"
+    line = where.line("gates", gname, key)
+    why = lane_refusal(lane, action)
+    if why is not None:
+        lane_src = cfg.source(f"lane:{g.lane}:may_not:{why[1]}") if why[0] == "may_not" else cfg.source(f"lane:{g.lane}:may")
+        out.append(Problem(wf_file, line, f"{path}.{key}",
+                           f"the {g.lane} lane holds this {g.kind} gate, which makes it take '{action}', but "
+                           + (f"its may_not ({lane_src}) forbids it" if why[0] == "may_not"
+                              else f"'{action}' is not in its may ({lane_src})")
+                           + (" (declare the work gate's action, e.g. action: code.write)"
+                              if g.kind == "work" and g.action is None else "")))
+    for r in cfg.rules:
+        if r.effect == "deny" and r.spec.when is None and action_matches(r.spec.actions, action):
+            out.append(Problem(wf_file, line, f"{path}.{key}",
+                               f"this {g.kind} gate makes the {g.lane} lane take '{action}', which {r.spec.id} "
+                               f"({r.source}) denies to everyone"))
+    return out
+
+
+def _before(wf, gate: str) -> set[str]:
+    """Every gate that comes before `gate` by its 'after' links."""
+    seen: set[str] = set()
+    todo = list(wf.gates[gate].after)
+    while todo:
+        g = todo.pop()
+        if g in seen or g not in wf.gates:
+            continue
+        seen.add(g)
+        todo += wf.gates[g].after
+    return seen

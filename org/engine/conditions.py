@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from fnmatch import fnmatchcase
 from typing import Any
 
+from org.config.actions import action_matches
 from org.config.models import AttributeSpec, Condition
 
 __all__ = ["compile_condition", "Predicate", "action_matches", "norm", "coerce", "BAD"]
@@ -152,9 +152,3 @@ def _same(x: Any, y: Any, both: bool = False) -> bool:
 
 def _among(x: Any, vals: tuple) -> bool:
     return any(_same(x, v) for v in vals)
-
-
-def action_matches(patterns: list[str] | tuple[str, ...], action: str) -> bool:
-    """Does `action` match any pattern? '*' is the only wildcard (patterns are validated to hold
-    no other glob characters, so fnmatch is an exact '*'-glob here)."""
-    return any(p == "*" or p == action or ("*" in p and fnmatchcase(action, p)) for p in patterns)

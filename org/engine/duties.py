@@ -9,9 +9,10 @@ from typing import Any
 from org.config.loader import OrgConfig
 from org.engine import memo, rule_ids
 from org.engine.binding import author_families, valid_reviews
+from org.engine.policy import compile_policy
 from org.engine.state import GateState, TaskState
 
-__all__ = ["Eligibility", "eligibility", "eligible_members", "family_of_actor", "count_eligible", "as_ready", "CURRENT"]
+__all__ = ["gate_action_refusal", "Eligibility", "eligibility", "eligible_members", "family_of_actor", "count_eligible", "as_ready", "CURRENT"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,9 @@ def eligibility(cfg: OrgConfig, state: TaskState, actor: str, gate: str) -> Elig
         return Eligibility(False, f"gate '{gate}' is {gs.status}, not ready", rule_ids.GATE_NOT_READY)
     if spec.lane != who.lane:
         return Eligibility(False, f"gate '{gate}' is held by the {spec.lane} lane, not {who.lane}", rule_ids.WRONG_LANE)
+    refused = gate_action_refusal(cfg, state, actor, spec)
+    if refused is not None:
+        return refused
     kind = spec.kind
     if kind == "review" or kind == "approval":
         if actor in state.authors:
@@ -110,6 +114,20 @@ def _voids_passed_review(cfg: OrgConfig, state: TaskState, actor: str) -> str | 
         if len(valid_reviews(cfg, probe, g, gs.revision)) < spec.quorum:
             return g
     return None
+
+
+def gate_action_refusal(cfg: OrgConfig, state: TaskState, actor: str, spec: Any) -> Eligibility | None:
+    """The refusal of the action the gate makes its holder take (ADR 0070: work its `action`, review
+    review.file, approval approve) when decide() denies it to `actor` on this task (its lane's boundaries, a
+    RED rule); None when it does not. A decision that needs approval does not block the gate itself."""
+    action = spec.implied_action
+    if action is None:
+        return None
+    d = compile_policy(cfg).decide(actor, action, state.attributes)
+    if d.outcome != "deny":
+        return None
+    return Eligibility(False, f"holding this {spec.kind} gate means taking '{action}': {d.reason}",
+                       d.rules[0].id if d.rules else rule_ids.GATE_ACTION)
 
 
 _SAME_FAMILY: dict[tuple[str, str], Eligibility] = {}
@@ -170,6 +188,8 @@ def count_eligible(cfg: OrgConfig, state: TaskState, gate: str, enough: int, rea
                     break
         return have
     actors, authors, lane = cfg.actors, state.authors, spec.lane
+    if members and gate_action_refusal(cfg, state, members[0], spec) is not None:
+        return 0  # the action depends on the lane and the task, not on the member: refused to one, refused to all
     if gs.reviews:
         reviewed: Collection[str] = {r.actor for r in gs.reviews if r.revision == bound}
         counted_fams: Collection[str] = {family_of_actor(cfg, r.actor) for r in valid_reviews(cfg, state, gate, bound)

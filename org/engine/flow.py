@@ -26,7 +26,13 @@ from typing import Any
 from org.config.loader import OrgConfig
 from org.engine import memo, rule_ids
 from org.engine.attributes import require_attributes
-from org.engine.binding import bound_revision, control_problems, required_gates, valid_reviews
+from org.engine.binding import (
+    bound_revision,
+    content_problems,
+    control_problems,
+    required_gates,
+    valid_reviews,
+)
 from org.engine.duties import (
     CURRENT,
     Eligibility,
@@ -286,7 +292,7 @@ def _submit(
             if saved is not None:
                 _fold(events, _scratch(state, saved), saved)
             return events
-        rev = revision or revision_hash(t, gate, actor, state.rounds, content or note)
+        rev = _work_revision(cfg, state, spec, gate, actor, revision, content or note)
         events.append(_event("work.submitted", t, {"gate": gate, "revision": rev, "family": fam, "note": note}, actor))
         events.append(_event("gate.passed", t, {"gate": gate, "revision": rev, "reason": f"delivered by {actor}"}, actor))
         after = _fold(events, _scratch(state, saved), saved)
@@ -339,6 +345,28 @@ def _submit(
     else:
         raise UsageError(f"'{gate}' is a {spec.kind} gate; the engine evaluates it, nobody submits to it")
     return events + _advance(cfg, after, extra_check, owned=True, saved=saved)
+
+
+def _work_revision(cfg: OrgConfig, state: TaskState, spec: Any, gate: str, actor: str, revision: str | None,
+                   content: str) -> str:
+    """The revision a work submission records (ADR 0070). A gate that carries out an approved plan delivers no
+    new content: it records the revision the controls before it passed on, and naming another is stale. Any
+    other work gate delivers new content, which never takes the name of a revision another gate delivered
+    (that would pass unseen content off as the reviewed one)."""
+    if spec.carries_out is not None:
+        bound = bound_revision(cfg, state, gate)
+        if revision is not None and revision != bound:
+            raise Conflict(f"'{gate}' carries out the plan approved on revision {bound}, not revision {revision}",
+                           rule=rule_ids.STALE_REVISION)
+        if bound is not None:
+            return bound
+    if revision is not None:
+        for rev, g, _actor, _family in state.revisions:
+            if rev == revision and g != gate:
+                raise Conflict(f"revision {revision} was delivered at '{g}'; new work at '{gate}' is a new revision",
+                               rule=rule_ids.REVISION_REUSED)
+        return revision
+    return revision_hash(state.id, gate, actor, state.rounds, content)
 
 
 def _scratch(state: TaskState, saved: list[_Saved] | None) -> TaskState:
@@ -517,8 +545,13 @@ def _no_eligible(cfg: OrgConfig, state: TaskState, gate: str, ready_on: Any = CU
 
 
 def _check(cfg: OrgConfig, state: TaskState, gate: str, extra_check: ExtraCheck | None) -> list[Event]:
-    """A check gate: every required review/approval before it holds on the revision it covers."""
+    """A check gate: every required review/approval before it holds on the revision it covers. A
+    `check: tests` gate is made ready for the pipeline instead (org.engine.pipeline: it runs code)."""
     t = state.id
+    if memo.gates(cfg, state.workflow)[gate].check == "tests":
+        return [_event("gate.ready", t, {"gate": gate, "lane": None, "round": state.rounds, "pipeline": "tests",
+                                         "revision": bound_revision(cfg, state, gate),
+                                         "source": cfg.source(f"gate:{state.workflow}.{gate}")}, None)]
     before = memo.upstream(cfg, state.workflow)[gate]
     names = [n for n in required_gates(cfg, state) if n in before]
     violations = [Violation(rule, reason, cfg.source(f"gate:{state.workflow}.{name}"))
@@ -539,7 +572,7 @@ def _check(cfg: OrgConfig, state: TaskState, gate: str, extra_check: ExtraCheck 
                                                 "binding hold"}, None)]
 
 
-def _finish(cfg: OrgConfig, state: TaskState) -> list[Event]:
+def _finish(cfg: OrgConfig, state: TaskState, merged: bool = False) -> list[Event]:
     """The terminal re-check (DESIGN invariant 4): every gate the pinned plan (and today's) requires
     passed, each review and approval on the revision it covers with a counting quorum, nothing
     required was skipped, and the graph has no bypass at this tier."""
@@ -552,12 +585,17 @@ def _finish(cfg: OrgConfig, state: TaskState) -> list[Event]:
         if gs is not None and name in specs and specs[name].kind not in ("review", "approval") \
                 and gs.status != "passed":
             problems.append(f"required gate '{name}' is {gs.status}")
+    problems += content_problems(cfg, state, required)
     path = memo.bypass(cfg, state.workflow, state.tier)
     if path:
         problems.append("bypass path " + " -> ".join(path))
     if problems:
         return [_ev(state.id, "task.escalated", None, kind="bypass_detected",
                     reason="terminal re-check failed: " + "; ".join(problems))]
+    if state.attributes.get("repo") and not merged:
+        # a task in a repository is done when org's pipeline merged it (org.engine.pipeline)
+        return [_event("gate.ready", state.id, {"gate": plan.terminal, "lane": None, "round": state.rounds,
+                                                "pipeline": "merge", "revision": state.revision}, None)]
     skipped = sorted(g for g, gs in state.gates.items() if gs.status == "skipped")
     return [_event("gate.passed", state.id, {"gate": plan.terminal, "revision": state.revision,
                                              "reason": "terminal re-check held"}, None),

@@ -1,15 +1,9 @@
 """The diff guard: org reads a revision's real diff from git (never an agent's description of it) and checks
 it against the repository's path rules before the revision counts, whoever submits it.
 
-Rules (ids cited in every denial, with the gates/repos.yaml line they come from):
-    ORG-PROTECTED-PATH   a change touches a protected glob (an agent never; a human only on the high-tier route)
-    ORG-GOLDEN-FILE      an existing golden file is modified or deleted (new files are welcome)
-    ORG-MAX-DIFF         more files or lines (added + removed) than max_diff allows
-    ORG-PATH-ESCAPE      a symlink resolving outside the worktree, or a path that is absolute or has '..'
-    ORG-SUBMODULE        a submodule (gitlink) or .gitmodules change
-    ORG-GIT-PATH         a path with a .git component (git's own files)
-    ORG-SECRET-IN-DIFF   an added line holds a known secret or a token-shaped string
-    ORG-DIFF-TOO-LARGE   the diff is too large to check at all
+Rules: PROTECTED_PATH, GOLDEN_FILE, MAX_DIFF, PATH_ESCAPE, SUBMODULE, GIT_PATH, SECRET_IN_DIFF and
+DIFF_TOO_LARGE of org.engine.rule_ids (their table says what each protects), cited in every denial with the
+gates/repos.yaml line they come from.
 """
 
 from __future__ import annotations
@@ -21,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from org.config.repos import Repo, glob_match
+from org.engine import rule_ids
 from org.workspaces.git import git
 
 __all__ = ["FileChange", "Diff", "Finding", "read_diff", "check_diff", "path_risk", "MAX_DIFF_BYTES",
@@ -160,49 +155,49 @@ def check_diff(diff: Diff, spec: Repo, repo: str, sources: Callable[[str], str],
     agent always; for a human it is reported by path_risk instead (the high-tier route, a second human)."""
     out: list[Finding] = []
     if diff.symlinks.get("") == "too-large":
-        return [Finding("ORG-DIFF-TOO-LARGE", f"the diff is larger than {MAX_DIFF_BYTES // (1024 * 1024)} MB; "
+        return [Finding(rule_ids.DIFF_TOO_LARGE, f"the diff is larger than {MAX_DIFF_BYTES // (1024 * 1024)} MB; "
                         "org does not accept what it cannot check", _src(sources, repo, "max_diff"))]
     for f in diff.files:
         p = f.path
         if p.startswith("/") or ".." in p.split("/"):
-            out.append(Finding("ORG-PATH-ESCAPE", f"'{p}' leaves the repository", sources(f"repo:{repo}"), p))
+            out.append(Finding(rule_ids.PATH_ESCAPE, f"'{p}' leaves the repository", sources(f"repo:{repo}"), p))
         if _git_component(p):
-            out.append(Finding("ORG-GIT-PATH", f"'{p}' is inside a .git folder (git's own files)",
+            out.append(Finding(rule_ids.GIT_PATH, f"'{p}' is inside a .git folder (git's own files)",
                                sources(f"repo:{repo}"), p))
         if f.new_mode == "160000" or f.old_mode == "160000" or p == ".gitmodules" or p.endswith("/.gitmodules"):
-            out.append(Finding("ORG-SUBMODULE", f"'{p}' changes a submodule; org does not accept submodule changes",
+            out.append(Finding(rule_ids.SUBMODULE, f"'{p}' changes a submodule; org does not accept submodule changes",
                                sources(f"repo:{repo}"), p))
         if f.new_mode == "120000":
             target = diff.symlinks.get(p, "")
             if _escapes(p, target):
-                out.append(Finding("ORG-PATH-ESCAPE", f"symlink '{p}' points outside the worktree ({target!r})",
+                out.append(Finding(rule_ids.PATH_ESCAPE, f"symlink '{p}' points outside the worktree ({target!r})",
                                    sources(f"repo:{repo}"), p))
         if not human:
             for g in spec.protected:
                 if glob_match(g, p):
-                    out.append(Finding("ORG-PROTECTED-PATH", f"'{p}' is protected ({g}): no agent may change it",
+                    out.append(Finding(rule_ids.PROTECTED_PATH, f"'{p}' is protected ({g}): no agent may change it",
                                        _src(sources, repo, "protected"), p))
                     break
         if f.status in ("M", "D", "T"):
             for g in spec.golden:
                 if glob_match(g, p):
                     verb = "deletes" if f.status == "D" else "modifies"
-                    out.append(Finding("ORG-GOLDEN-FILE", f"{verb} golden file '{p}' ({g}); add new files instead",
+                    out.append(Finding(rule_ids.GOLDEN_FILE, f"{verb} golden file '{p}' ({g}); add new files instead",
                                        _src(sources, repo, "golden"), p))
                     break
     if spec.max_diff is not None:
         md = spec.max_diff
         if md.files is not None and len(diff.files) > md.files:
-            out.append(Finding("ORG-MAX-DIFF", f"{len(diff.files)} files changed, more than max_diff.files {md.files}",
+            out.append(Finding(rule_ids.MAX_DIFF, f"{len(diff.files)} files changed, more than max_diff.files {md.files}",
                                _src(sources, repo, "max_diff")))
         if md.lines is not None and diff.lines > md.lines:
-            out.append(Finding("ORG-MAX-DIFF", f"{diff.lines} lines changed, more than max_diff.lines {md.lines}",
+            out.append(Finding(rule_ids.MAX_DIFF, f"{diff.lines} lines changed, more than max_diff.lines {md.lines}",
                                _src(sources, repo, "max_diff")))
     if secrets is not None:
         for p, lines in diff.added_by_path.items():
             found = secrets("\n".join(lines))
             if found:
-                out.append(Finding("ORG-SECRET-IN-DIFF", f"'{p}' adds {', '.join(sorted(set(found)))}; secrets never "
+                out.append(Finding(rule_ids.SECRET_IN_DIFF, f"'{p}' adds {', '.join(sorted(set(found)))}; secrets never "
                                    "enter a repository", "org/bus/redact.py", p))
     return out
 
@@ -221,7 +216,7 @@ def path_risk(diff: Diff, spec: Repo, repo: str, sources: Callable[[str], str], 
         for p in diff.paths:
             g = next((g for g in spec.protected if glob_match(g, p)), None)
             if g is not None:
-                out.append((top_tier, "ORG-PROTECTED-PATH",
+                out.append((top_tier, rule_ids.PROTECTED_PATH,
                             f"'{p}' is protected ({g}): a human's change needs another human's approval",
                             _src(sources, repo, "protected")))
                 break

@@ -93,7 +93,7 @@ def test_approval_is_bound_to_the_revision(bus):
 def test_authors_never_approve(bus, root):
     """A human who did the work (here alice writes the plan) may not approve it; bob may."""
     (root / "gates" / "memo.yaml").write_text(
-        "workflow: memo\ngates:\n  write: {kind: work, lane: approver}\n"
+        "workflow: memo\ngates:\n  write: {kind: work, lane: approver, action: task.add}\n"
         "  review: {kind: review, lane: reviewer, after: [write], cross_vendor: true, on_fail: write}\n"
         "  check: {kind: check, check: eligibility, after: [review]}\n"
         "  approve: {kind: approval, lane: approver, after: [check]}\n"
