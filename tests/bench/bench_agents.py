@@ -25,9 +25,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from org.agents.llm import complete, litellm_module  # noqa: E402
-from org.agents.localmodel import LocalModelConfig, LocalModelServer  # noqa: E402
-from org.agents.pacing import Limits, MemoryBudgetStore, Pacer, Stopped  # noqa: E402
+from org.agents.llm import complete, litellm_module
+from org.agents.localmodel import LocalModelConfig, LocalModelServer
+from org.agents.pacing import Limits, MemoryBudgetStore, Pacer, Stopped
 
 MSG = [{"role": "user", "content": "Answer with one JSON object of type ReviewVerdict. Revision under review: r1"}]
 MODEL = "openai/gpt-5-mini"
