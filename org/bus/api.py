@@ -102,10 +102,10 @@ class Bus:
 
     # -- tasks -------------------------------------------------------------------------------
     def add_task(self, title: str, workflow: str, *, by: str | None = None, attributes: dict | None = None,
-                 idempotency_key: str | None = None, tier: str | None = None) -> dict:
+                 idempotency_key: str | None = None, tier: str | None = None, repo: str | None = None) -> dict:
         """Start a task with today's policy pinned; posts jobs for its first ready gates."""
         return _tasks.add_task(self.ctx, self.config(required=True), title, workflow, by=by, attributes=attributes,
-                               idempotency_key=idempotency_key, tier=tier)
+                               idempotency_key=idempotency_key, tier=tier, repo=repo)
 
     def list_tasks(self, *, status: str | None = None, workflow: str | None = None, lane: str | None = None,
                    actor: str | None = None, limit: int = 100, offset: int = 0) -> list[dict]:

@@ -172,6 +172,24 @@ class Redactor:
                 low = s.lower()
         return s, low
 
+    def found(self, s: str) -> list[str]:
+        """What secrets `s` holds, named, never shown: 'credential NAME' for a known value (any variant) and
+        'token shape HINT' for a token-shaped string. The `password=...` heuristic is not counted here
+        (source code is full of such assignments); the redactor still scrubs those from what it stores."""
+        out: list[str] = []
+        if self._known and len(s) >= self._shortest:
+            low = s.lower()
+            for needle, mode, name, pat in self._known:
+                hay = low if mode == "ci" else s
+                if needle in hay and (pat is None or pat.search(s)) and f"credential {name.strip()}" not in out:
+                    out.append(f"credential {name.strip() or '(unnamed)'}")
+        low = s.lower()
+        if len(s) >= 10 and _ANY_HINT.search(low):
+            for hints, pat in _PATTERNS:
+                if pat is not _ASSIGNMENT and any(h in low for h in hints) and pat.search(s):
+                    out.append(f"token shape {hints[0].strip()}")
+        return out
+
     def values(self, s: str) -> str:
         """Only the known values replaced (in every variant), no token shapes: for text whose other
         contents must stay as they are, e.g. a model's prompt."""

@@ -13,13 +13,14 @@ from org.bus.store import Tx
 from org.bus.switches import check_not_paused
 from org.bus.usage import task_spend
 from org.config.loader import OrgConfig
+from org.config.repos import task_repo
 from org.engine import flow
 from org.engine.policy import decide
 from org.errors import Conflict, Denied, NotFound, UsageError
 
 __all__ = ["add_task", "check_attributes", "list_tasks", "task_view", "task_summary", "jobs_of", "approvals_of"]
 
-_RESERVED = ("credential_service", "action")
+_RESERVED = ("credential_service", "action", "repo")  # repo: set by --repo (checked against gates/repos.yaml)
 
 
 def check_attributes(cfg: OrgConfig, attrs: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -70,12 +71,15 @@ def _typed(kind: str, v: Any) -> Any:
 
 def add_task(ctx: Ctx, cfg: OrgConfig, title: str, workflow: str, *, by: str | None = None,
              attributes: Mapping[str, Any] | None = None, idempotency_key: str | None = None,
-             tier: str | None = None) -> dict:
+             tier: str | None = None, repo: str | None = None) -> dict:
     if not title or not title.strip():
         raise UsageError("a task needs a title")
     if workflow not in cfg.workflows:
         raise NotFound(f"no workflow '{workflow}' (workflows: {', '.join(sorted(cfg.workflows))})")
     attrs = check_attributes(cfg, attributes)
+    repo = task_repo(cfg, workflow, repo)
+    if repo is not None:
+        attrs["repo"] = repo
     if by is not None:
         if by not in cfg.actors:
             raise NotFound(f"no actor '{by}' in this org")

@@ -34,7 +34,8 @@ def _root(
 
 
 # Command modules register themselves; each imports its heavy dependencies inside commands.
-_MODULES = ("config_cmds", "bus_cmds", "identity_cmds", "adr_cmds", "agent_cmds", "sim_cmds", "tui_cmds")
+_MODULES = ("config_cmds", "bus_cmds", "identity_cmds", "adr_cmds", "agent_cmds", "sim_cmds", "tui_cmds",
+            "workspace_cmds")
 for _name in _MODULES:
     try:
         importlib.import_module(f"org.cli.{_name}").register(app)

@@ -65,6 +65,7 @@ def task_add(
     sets: SetOpt = None,
     idempotency_key: Annotated[str | None, typer.Option("--idempotency-key", help="Repeat-safe key.")] = None,
     tier: Annotated[str | None, typer.Option("--tier", help="Ask for a higher risk tier (never lower).")] = None,
+    repo: Annotated[str | None, typer.Option("--repo", help="The repository (gates/repos.yaml) it works in.")] = None,
     token: TokenOpt = None,
     json_: JsonFlag = False,
 ) -> None:
@@ -72,7 +73,7 @@ def task_add(
     o = opts(json_)
     with open_bus(o) as bus:
         t = guard(bus).add_task(token, title, workflow, by=by, attributes=parse_sets(sets),
-                                idempotency_key=idempotency_key, tier=tier)
+                                idempotency_key=idempotency_key, tier=tier, repo=repo)
     out = {"ok": True, **t}
 
     def human() -> str:

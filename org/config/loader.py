@@ -23,6 +23,7 @@ from org.config.models import (
     Workflow,
     is_exemption_key,
 )
+from org.config.repos import DEFAULT_WORKSPACES, Repo, ReposFile, repo_problems
 from org.config.yamlsrc import Located, load_yaml
 from org.errors import ConfigError, Problem, UsageError
 
@@ -67,6 +68,8 @@ class OrgConfig:
     attributes: dict
     actors: dict[str, Actor]
     config_hash: str
+    repos: dict[str, Repo] = field(default_factory=dict)  # gates/repos.yaml
+    workspaces_dir: str = DEFAULT_WORKSPACES
     sources: dict[str, str] = field(default_factory=dict)  # "lane:builder", "gate:change.review", rule ids ...
     files: dict[str, str] = field(default_factory=dict)  # relative path -> text, what the hash covers
 
@@ -161,6 +164,8 @@ def _load(root: Path, entries: list[tuple[str, Path, str | None]]) -> OrgConfig:
     risk: RiskSpec | None = None
     risk_doc: Located | None = None
     credentials: dict[str, CredentialSpec] = {}
+    repos: dict[str, Repo] = {}
+    workspaces_dir = DEFAULT_WORKSPACES
     attributes: dict = {}
     actors: dict[str, Actor] = {}
     sources: dict[str, str] = {}
@@ -258,8 +263,19 @@ def _load(root: Path, entries: list[tuple[str, Path, str | None]]) -> OrgConfig:
                     problems.append(Problem(rel, doc.line(("credentials", name)), f"credentials.{name}", "credential declared twice"))
                 credentials[name] = spec
                 sources[f"credential:{name}"] = f"{rel}:{doc.line(('credentials', name))}"
+        elif "repos" in keys:
+            kind_of[rel] = "repos"
+            rp = _parse(ReposFile, doc, problems)
+            if rp is None:
+                continue
+            if repos:
+                problems.append(Problem(rel, 1, "repos", "repositories are defined in two files"))
+                continue
+            repos, workspaces_dir = dict(rp.repos), rp.workspaces
+            for name in rp.repos:
+                sources[f"repo:{name}"] = f"{rel}:{doc.line(('repos', name))}"
         else:
-            problems.append(Problem(rel, 1, "", "unrecognised file: expected a top-level 'lane', 'workflow', 'red'/'consequential', 'risk' or 'credentials' key"))
+            problems.append(Problem(rel, 1, "", "unrecognised file: expected a top-level 'lane', 'workflow', 'red'/'consequential', 'risk', 'credentials' or 'repos' key"))
 
     if risk is None and not any(kind_of.get(p.file) in ("risk", "gates") for p in problems):
         problems.append(Problem("gates/risk.yaml", 0, "", "no risk model found: add a gates file with "
@@ -273,6 +289,7 @@ def _load(root: Path, entries: list[tuple[str, Path, str | None]]) -> OrgConfig:
     cfg = OrgConfig(
         root=root, lanes=lanes, workflows=workflows, rules=rules, risk=risk, credentials=credentials,
         attributes=attributes, actors=actors, config_hash=digest.hexdigest()[:16], sources=sources, files=files,
+        repos=repos, workspaces_dir=workspaces_dir,
     )
     from org.config.checks import cross_check  # noqa: PLC0415  (keeps module import order simple)
 
@@ -286,6 +303,7 @@ def _load(root: Path, entries: list[tuple[str, Path, str | None]]) -> OrgConfig:
         unparsed = any(kind_of.get(p.file) == "lanes" and p.file not in docs for p in problems)
         failed = (failed - {"lanes"}) | ({"lanes"} if unparsed else {f"lane:{n}" for n in named})
     problems += cross_check(cfg, docs, skip=failed)
+    problems += repo_problems(cfg, docs)
     if problems:
         raise ConfigError([_printable(p) for p in problems])
     return cfg

@@ -162,7 +162,8 @@ class Gate(Strict):
     quorum: int = Field(default=1, ge=1, description="Reviews or approvals needed to pass.")
     cross_vendor: bool = Field(default=False, description="Reviewers' model family must differ from every author's.")
     on_fail: str | None = Field(default=None, description="Work gate a failed review sends the task back to.")
-    check: Literal["eligibility", "adrs"] | None = Field(default=None, description="What a check gate verifies.")
+    check: Literal["eligibility", "adrs", "tests"] | None = Field(
+        default=None, description="What a check gate verifies (tests: the repository's test command on the bound commit).")
     adrs: list[int] = Field(default_factory=list, description="ADR numbers that established this gate.")
     description: str | None = None
 
@@ -175,7 +176,7 @@ class Gate(Strict):
         if self.kind != "review" and (self.cross_vendor or self.on_fail):
             raise ValueError("'cross_vendor' and 'on_fail' apply to review gates only")
         if self.kind == "check" and not self.check:
-            raise ValueError("a check gate needs 'check: eligibility' or 'check: adrs'")
+            raise ValueError("a check gate needs 'check: eligibility', 'check: adrs' or 'check: tests'")
         if self.kind == "terminal" and self.tiers is not None:
             raise ValueError("the terminal gate applies to every tier")
         return self
@@ -192,6 +193,8 @@ class Workflow(Strict):
     description: str | None = None
     gates: dict[str, Gate] = Field(min_length=1)
     limits: Limits = Field(default_factory=Limits)
+    repository: Literal["required", "optional", "none"] = Field(
+        default="optional", description="Whether a task of this workflow works in a repository of gates/repos.yaml.")
 
     @field_validator("gates")
     @classmethod

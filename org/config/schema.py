@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from org.config.models import CredentialsFile, Lane, RiskFile, RulesFile, Workflow
+from org.config.repos import ReposFile
 
 __all__ = ["SCHEMAS", "schemas", "editor_settings"]
 
@@ -16,6 +17,7 @@ SCHEMAS: dict[str, tuple[type, str, str]] = {
     "rules.schema.json": (RulesFile, "gates/rules.yaml", "The org's attributes, RED and consequential rules"),
     "risk.schema.json": (RiskFile, "gates/risk.yaml", "The org's risk tiers and classification"),
     "credentials.schema.json": (CredentialsFile, "gates/credentials.yaml", "The org's credentials, by name"),
+    "repos.schema.json": (ReposFile, "gates/repos.yaml", "The repositories org's tasks work in"),
 }
 _GLOBS = {
     "lane.schema.json": ["lanes/*.yaml", "lanes/*.yml"],
@@ -23,6 +25,7 @@ _GLOBS = {
     "rules.schema.json": ["gates/rules.yaml"],
     "risk.schema.json": ["gates/risk.yaml"],
     "credentials.schema.json": ["gates/credentials.yaml"],
+    "repos.schema.json": ["gates/repos.yaml"],
 }
 
 

@@ -46,12 +46,18 @@ class PoolStats:
 class _Integral:
     """Time integral of a step function over [t0, t1], with its maximum."""
 
-    __slots__ = ("value", "t", "area", "peak", "t0", "t1")
+    __slots__ = ("value", "t", "area", "peak", "t0", "t1", "full")
 
     def __init__(self, t0: float, t1: float) -> None:
         self.value, self.t, self.area, self.peak, self.t0, self.t1 = 0, 0.0, 0.0, 0, t0, t1
+        self.full = 0.0  # area over the whole run, warm-up included (for the series)
+
+    def area_to(self, now: float) -> float:
+        """The whole-run area up to `now` (>= the last change)."""
+        return self.full + self.value * (now - self.t)
 
     def add(self, now: float, delta: int) -> None:
+        self.full += self.value * (now - self.t)
         a, b = max(self.t, self.t0), min(now, self.t1)
         if b > a:
             self.area += self.value * (b - a)
@@ -179,6 +185,8 @@ class Recorder:
             },
             "cost": {"usd": round(self.usd, 4), "per_done": round(self.usd / done, 4) if done else None},
             "utilisation": util,
+            "queues": {ln: {"mean": round(q.area / window, 4) if window else 0.0, "max": q.peak}
+                       for ln, q in sorted(self.queues.items())},
             "waits_minutes": {ln: {"mean": round(_mean(w) / MINUTE, 4), "p95": round(percentile(w, 0.95) / MINUTE, 4),
                                    "n": len(w), "waited": round(sum(1 for x in w if x > 1e-9) / len(w), 4) if w else 0.0}
                               for ln, w in sorted(self.waits.items())},

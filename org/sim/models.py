@@ -98,6 +98,8 @@ class Workload(_Strict):
     backlog: int | None = Field(default=None, ge=1, le=100_000, description=(
         "Closed workload: keep this many tasks open (a finished task is replaced at once), picking streams "
         "by weight. Omitted: open Poisson arrivals at each stream's rate."))
+    load: float = Field(default=1.0, gt=0, le=1000, description=(
+        "Load multiplier: every stream's arrival rate (or the backlog) times this."))
 
     @model_validator(mode="after")
     def _rates(self) -> Workload:

@@ -47,6 +47,9 @@ def run_world(ls: LoadedScenario, progress: Progress = None) -> tuple[World, dic
         "duration_days": round(spec.duration / DAY, 4),
         "warmup_days": round(spec.warmup / DAY, 4),
         "pacing": spec.pacing.mode,
+        "backlog": spec.workload.backlog,
+        "load": spec.workload.load,
+        "human_lanes": sorted(n for n, ln in cfg.lanes.items() if ln.kind == "human"),
         "org": {"config_hash": cfg.config_hash, "lanes": {n: len([a for a in cfg.actors.values() if a.lane == n])
                                                           for n in cfg.lanes}},
         "wall_seconds": round(wall, 3),

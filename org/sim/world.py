@@ -28,6 +28,7 @@ from org.sim.loop import Loop
 from org.sim.metrics import PoolStats, Recorder
 from org.sim.models import Scenario
 from org.sim.pacing import Bucket
+from org.sim.series import SAMPLES, Series
 
 __all__ = ["World"]
 
@@ -85,6 +86,8 @@ class World(ModelCalls):
                 lane.idle.append(w)
         self.streams = spec.workload.streams
         self.actions = {(i, g): act for i, s in enumerate(self.streams) for g, act in s.actions.items()}
+        load = spec.workload.load
+        self.rates = [s.rate_per_second * load for s in self.streams]
         self.weights = [s.weight or s.per_hour or (s.per_day or 0) / 24 or 1.0 for s in self.streams]
         self.focus = {(w, g): focus_for(spec.behaviour, w, g) for w, wf in cfg.workflows.items() for g in wf.gates}
         # (kind, quorum, lane) of every gate, read once: the config does not change during a run
@@ -94,19 +97,21 @@ class World(ModelCalls):
         self.count = 0
         self.jobs = 0
         self.budget_escalation = spec.engine.budget_escalation
+        self.series = Series(spec.duration / SAMPLES, self.lanes, self.rec)
+        self.closed_total = 0
 
     # ---- arrivals ---------------------------------------------------------------------------
     def _start_arrivals(self) -> None:
         if self.spec.workload.backlog:
-            for _ in range(self.spec.workload.backlog):
+            for _ in range(max(1, round(self.spec.workload.backlog * self.spec.workload.load))):
                 self._new_task(None)
             return
-        for i, s in enumerate(self.streams):
-            self.loop.at(self.rng_arrive.expovariate(s.rate_per_second), self._arrive, i)
+        for i, rate in enumerate(self.rates):
+            self.loop.at(self.rng_arrive.expovariate(rate), self._arrive, i)
 
     def _arrive(self, i: int) -> None:
         self._new_task(i)
-        self.loop.after(self.rng_arrive.expovariate(self.streams[i].rate_per_second), self._arrive, i)
+        self.loop.after(self.rng_arrive.expovariate(self.rates[i]), self._arrive, i)
 
     def _new_task(self, i: int | None) -> None:
         if i is None:
@@ -319,6 +324,7 @@ class World(ModelCalls):
     def _close(self, task: Task, outcome: str, ev) -> None:
         now = self.loop.now
         task.closed = now
+        self.closed_total += 1
         for j in list(task.queued):
             self._kill(j)
         del self.open[task.id]
@@ -362,7 +368,12 @@ class World(ModelCalls):
         self.loop.at(self.cal.next_open(self.loop.now), self._shift_start, w)
 
     # ---- run ----------------------------------------------------------------------------------
+    def _sample(self, _arg=None) -> None:
+        self.series.sample(self.loop.now, self.closed_total)
+        self.loop.after(self.series.step, self._sample)
+
     def run(self, progress=None) -> dict:
+        self.loop.at(self.series.step, self._sample)
         for w in self.workers.values():
             if w.human and not self.cal.always:
                 self.loop.at(self.cal.next_open(0.0), self._shift_start, w)
@@ -384,7 +395,8 @@ class World(ModelCalls):
         lanes = {n: len(ln.members) for n, ln in self.lanes.items()}
         out = rec.summary(lanes=lanes, human_lanes={n for n, ln in self.lanes.items() if ln.human},
                           open_seconds=self.cal.open_seconds, days=end)
-        out["events"] = self.loop.events
+        out["events"] = self.loop.events - len(self.series.t)  # samples are not part of the org's work
+        out["series"] = self.series.to_dict()
         out["engine_calls"] = rec.engine_calls
         out["open_at_end"] = len(self.open)
         return out

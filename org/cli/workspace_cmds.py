@@ -1,0 +1,89 @@
+"""org workspace open|show|gc: the task workspaces org makes (thin: the logic lives in org.workspaces)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from org.cli._common import JsonFlag, emit, opts
+
+__all__ = ["register"]
+
+ws_app = typer.Typer(name="workspace", help="Task workspaces: open, show, clean up.", no_args_is_help=True,
+                     add_completion=False, rich_markup_mode=None)
+AsOpt = Annotated[str | None, typer.Option("--as", help="Who acts (must be the token's principal).")]
+TokenOpt = Annotated[str | None, typer.Option("--token", envvar="ORG_TOKEN", show_envvar=False,
+                                              help="Your token (default: $ORG_TOKEN or your token file).")]
+TaskArg = Annotated[str, typer.Argument(help="Task id, e.g. T-12.")]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(ws_app, name="workspace")
+
+
+def _bus(o):
+    from org.cli.bus_cmds import guard, open_bus
+
+    bus = open_bus(o)
+    return bus, guard(bus)
+
+
+def _human(w: dict) -> str:
+    lines = [f"{w['task']} in repository {w['repo']}: {w['path']}" + ("" if w["exists"] else " (folder missing)"),
+             f"  branch {w['branch']}, base {w['base'][:12]}, accepted {w['accepted'][:12]}, "
+             f"workspace head {(w['head'] or '-')[:12]}"]
+    for a in w.get("attempts") or []:
+        lines.append(f"  saved {a['ref']} = {a['commit'][:12]}")
+    if w.get("held_by"):
+        lines.append(f"  held by: {', '.join(w['held_by'])}")
+    return "\n".join(lines)
+
+
+@ws_app.command("open")
+def ws_open(task: TaskArg, as_: AsOpt = None, token: TokenOpt = None, json_: JsonFlag = False) -> None:
+    """Make the task's workspace (branch org/T-N from the target's head) if it has none; print its path."""
+    from org.identity.guard import acting
+    from org.workspaces.service import open_workspace
+
+    o = opts(json_)
+    bus, g = _bus(o)
+    with bus:
+        p = g.reader(token, as_=as_, command="workspace open")
+        with acting(p):
+            w = open_workspace(bus, task, actor=p.actor)
+    emit({"ok": True, **w}, lambda: ("made " if w["created"] else "") + _human(w))
+
+
+@ws_app.command("show")
+def ws_show(task: TaskArg, as_: AsOpt = None, token: TokenOpt = None, json_: JsonFlag = False) -> None:
+    """The task's workspace: path, branch, base and heads, saved attempts, what holds it."""
+    from org.workspaces.service import show_workspace
+
+    o = opts(json_)
+    bus, g = _bus(o)
+    with bus:
+        g.reader(token, as_=as_, command="workspace show")
+        w = show_workspace(bus, task)
+    emit({"ok": True, **w}, lambda: _human(w))
+
+
+@ws_app.command("gc")
+def ws_gc(as_: AsOpt = None, token: TokenOpt = None,
+          dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be removed.")] = False,
+          json_: JsonFlag = False) -> None:
+    """Remove workspaces of closed tasks nothing holds (each an action 'workspace.gc' through the rules;
+    heads saved under refs/org/attempts first)."""
+    from org.identity.guard import acting
+    from org.workspaces.service import gc_workspaces
+
+    o = opts(json_)
+    bus, g = _bus(o)
+    with bus:
+        p = g.reader(token, as_=as_, command="workspace gc")
+        with acting(p):
+            rows = gc_workspaces(bus, p.actor, dry_run=dry_run)
+    emit({"ok": True, "workspaces": rows}, lambda: "\n".join(
+        f"{r['task']} ({r['repo']}): " + ("removed" + (f", saved {r['saved']}" if r.get("saved") else "")
+                                          if r["removed"] else f"kept: {r['why']}") for r in rows)
+         or "no workspaces")

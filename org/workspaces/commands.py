@@ -1,0 +1,119 @@
+"""Running a repository's setup and test commands: a time limit, an environment without secrets, a
+bubblewrap sandbox where it works (said in the result when not), and the output's tail and sha256."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+__all__ = ["CommandResult", "run_command", "sandbox_available", "clean_env", "TAIL_BYTES"]
+
+TAIL_BYTES = 4000
+# Only these variables reach a command; nothing named like a key, token or password, no org or git variables.
+_KEEP = ("PATH", "LANG", "LC_ALL", "TZ", "TERM")
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    ok: bool
+    exit_code: int | None  # None: killed at its time limit
+    timed_out: bool
+    seconds: float
+    tail: str  # the last TAIL_BYTES of stdout+stderr
+    sha256: str  # of the whole output
+    output_bytes: int
+    sandbox: str  # "bubblewrap" or why not
+
+    def summary(self) -> str:
+        why = f"timed out after {self.seconds:.0f} s" if self.timed_out else f"exit {self.exit_code}"
+        return f"{why}, {self.output_bytes} bytes of output, sha256 {self.sha256[:12]}"
+
+    def to_json(self) -> dict:
+        return dict(self.__dict__)
+
+
+def clean_env(home: str) -> dict[str, str]:
+    """The environment a repository command runs in: a short allowlist, a private HOME, nothing secret."""
+    env = {k: os.environ[k] for k in _KEEP if k in os.environ}
+    env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
+    env.update(HOME=home, TMPDIR="/tmp", CI="true", ORG_SANDBOX="1")
+    return env
+
+
+@lru_cache(maxsize=1)
+def sandbox_available() -> str | None:
+    """None when bubblewrap works here, else why not (said in every result)."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return "no sandbox: bubblewrap is not installed"
+    try:
+        proc = subprocess.run([bwrap, *_bwrap_args(Path("/"), "/tmp"), "true"], capture_output=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"no sandbox: bubblewrap does not start ({exc})"
+    if proc.returncode != 0:
+        return f"no sandbox: bubblewrap does not start ({proc.stderr.decode(errors='replace').strip()[:200]})"
+    return None
+
+
+def _bwrap_args(cwd: Path, home: str) -> list[str]:
+    """The whole file system read-only, the checkout read-write, private /tmp and HOME, no network, the org
+    folder and any database out of sight only by not being writable (the padded-room issue narrows this)."""
+    args = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+            "--unshare-net", "--unshare-ipc", "--unshare-pid", "--unshare-uts", "--die-with-parent", "--new-session"]
+    if str(cwd) != "/":
+        args += ["--bind", str(cwd), str(cwd)]
+    args += ["--tmpfs", home, "--chdir", str(cwd)]
+    return args
+
+
+def run_command(command: str, cwd: Path, timeout: float, *, hide: tuple[Path, ...] = ()) -> CommandResult:
+    """Run `command` with /bin/sh -c in `cwd` (read-write) within `timeout` seconds. `hide` are folders the
+    command must not see at all (the org's .org folder, token files): empty tmpfs over them in the sandbox."""
+    cwd = Path(cwd).resolve()
+    why_not = sandbox_available()
+    with tempfile.TemporaryDirectory(prefix="org-cmd-") as scratch:
+        home = str(Path(scratch) / "home") if why_not else "/tmp/home"
+        os.makedirs(Path(scratch) / "home", exist_ok=True)
+        out_path = Path(scratch) / "out"
+        if why_not is None:
+            hidden: list[str] = []
+            for h in (*hide, Path.home()):
+                if h.exists() and not str(cwd).startswith(str(h.resolve())):
+                    hidden += ["--tmpfs", str(h.resolve())]
+            cmd = ["bwrap", *_bwrap_args(cwd, home), *hidden, "/bin/sh", "-c", command]
+        else:
+            cmd = ["/bin/sh", "-c", command]
+        start = time.monotonic()
+        timed_out = False
+        with open(out_path, "wb") as out:
+            proc = subprocess.Popen(cmd, cwd=str(cwd), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    env=clean_env(home), start_new_session=True)
+            try:
+                code: int | None = proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                timed_out = True
+                code = None
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        seconds = time.monotonic() - start
+        digest = hashlib.sha256()
+        size = 0
+        with open(out_path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+                size += len(chunk)
+            f.seek(max(0, size - TAIL_BYTES))
+            tail = f.read().decode(errors="replace")
+    return CommandResult(ok=code == 0 and not timed_out, exit_code=code, timed_out=timed_out, seconds=seconds,
+                         tail=tail, sha256=digest.hexdigest(), output_bytes=size,
+                         sandbox="bubblewrap" if why_not is None else why_not)

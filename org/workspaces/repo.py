@@ -1,0 +1,258 @@
+"""A repository as org holds it: its own bare mirror of the source, task branches, workspaces, saved attempts.
+
+Layout under the org root (ADR 0090):
+    .org/repos/NAME.git            org's bare mirror (never in an agent's reach): refs/remotes/origin/TARGET is
+                                   the source's target as last fetched, refs/heads/org/T-N the task's branch
+                                   as org accepted it, refs/org/base/T-N its base, refs/org/attempts/T-N/K
+                                   heads saved before any reset or removal
+    .org/repos/NAME.lock           the per-repository lock (flock)
+    <workspaces>/T-N               the task's workspace: a clone of its own (objects shared read-only
+                                   with the mirror), on branch org/T-N
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from org.config.repos import Repo
+from org.errors import Conflict, NotFound, UsageError
+from org.workspaces.git import GitError, git, git_ok
+
+__all__ = ["Repository", "Workspace", "branch_of", "LOCK_TIMEOUT"]
+
+LOCK_TIMEOUT = 120.0
+_TASK = re.compile(r"^T-[1-9][0-9]*$")
+_SHA = re.compile(r"^[0-9a-f]{40}$")
+
+
+def branch_of(task: str) -> str:
+    """The task's branch name (org/T-N)."""
+    if not _TASK.fullmatch(task):
+        raise UsageError(f"'{task}' is not a task id (T-N)")
+    return f"org/{task}"
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Where a task works: its folder, branch, the base it started from and the heads (its own and org's)."""
+
+    task: str
+    repo: str
+    path: Path
+    branch: str
+    base: str
+    accepted: str  # the head of org/T-N in org's mirror (what org accepted)
+    head: str | None  # the workspace's own HEAD (None when the folder is gone or broken)
+    exists: bool
+
+    def to_json(self) -> dict:
+        return {"task": self.task, "repo": self.repo, "path": str(self.path), "branch": self.branch,
+                "base": self.base, "accepted": self.accepted, "head": self.head, "exists": self.exists}
+
+
+class Repository:
+    """One repository of gates/repos.yaml, as org's mirror of it under the org root."""
+
+    def __init__(self, root: Path, name: str, spec: Repo, workspaces_dir: str = ".org/workspaces") -> None:
+        self.root = Path(root).resolve()
+        self.name = name
+        self.spec = spec
+        self.mirror = self.root / ".org" / "repos" / f"{name}.git"
+        self.workspaces = (self.root / workspaces_dir).resolve()
+        self.target_ref = f"refs/heads/{spec.target}"
+        self.tracking_ref = f"refs/remotes/origin/{spec.target}"
+
+    # -- where the source is -----------------------------------------------------------------------
+    @property
+    def source(self) -> str:
+        if self.spec.path is not None:
+            p = Path(self.spec.path).expanduser()
+            return str(p if p.is_absolute() else (self.root / p).resolve())
+        return str(self.spec.url)
+
+    def _check_source(self) -> None:
+        if self.spec.path is None:
+            return
+        p = Path(self.source)
+        if not p.is_dir():
+            raise UsageError(f"repository '{self.name}': {p} does not exist (gates/repos.yaml)")
+        out = git(["rev-parse", "--is-bare-repository"], cwd=p, check=False)
+        if out.returncode != 0:
+            raise UsageError(f"repository '{self.name}': {p} is not a git repository (gates/repos.yaml)")
+
+    # -- the lock ---------------------------------------------------------------------------------
+    @contextmanager
+    def lock(self, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+        """Hold the per-repository lock (one org process at a time changes this repository's refs)."""
+        self.mirror.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.mirror.parent / f"{self.name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise Conflict(f"repository '{self.name}' stayed locked by another org process for "
+                                       f"{timeout:g} s; try again") from None
+                    time.sleep(0.02)
+            yield
+        finally:
+            os.close(fd)
+
+    # -- the mirror -------------------------------------------------------------------------------
+    def g(self, *args: str, **kw) -> str:
+        """git in the mirror; stdout as text."""
+        return git(args, git_dir=self.mirror, **kw).stdout.decode(errors="surrogateescape")
+
+    def sync(self) -> str:
+        """Make the mirror if needed, fetch the source's target and return its head (call under the lock)."""
+        self._check_source()
+        if not (self.mirror / "HEAD").is_file():
+            tmp = self.mirror.with_name(self.mirror.name + f".new-{os.getpid()}")
+            shutil.rmtree(tmp, ignore_errors=True)
+            git(["init", "-q", "--bare", str(tmp)])
+            git(["config", "core.logAllRefUpdates", "always"], git_dir=tmp)
+            os.replace(tmp, self.mirror)
+            git(["worktree", "prune"], git_dir=self.mirror)
+        else:
+            git(["worktree", "prune"], git_dir=self.mirror)
+        proc = git(["fetch", "-q", "--no-tags", "--", self.source, f"+{self.target_ref}:{self.tracking_ref}"],
+                   git_dir=self.mirror, check=False, timeout=600)
+        if proc.returncode != 0:
+            msg = proc.stderr.decode(errors="replace").strip()
+            if "couldn't find remote ref" in msg:
+                raise NotFound(f"repository '{self.name}' has no branch '{self.spec.target}' (its target)")
+            raise GitError(f"cannot fetch repository '{self.name}' from {self.source}: {msg[-1000:]}")
+        return self.rev(self.tracking_ref)
+
+    def rev(self, ref: str) -> str:
+        return self.g("rev-parse", "--verify", "-q", f"{ref}^{{commit}}").strip()
+
+    def has_ref(self, ref: str) -> bool:
+        return git_ok(["rev-parse", "--verify", "-q", ref], git_dir=self.mirror)
+
+    # -- workspaces -------------------------------------------------------------------------------
+    def path_of(self, task: str) -> Path:
+        branch_of(task)
+        return self.workspaces / task
+
+    def create(self, task: str) -> Workspace:
+        """The task's workspace, made if it does not exist (branch org/T-N from the target's current head).
+        Idempotent: an existing workspace is returned as it is; a branch left without its folder gets a
+        new folder at the branch's head."""
+        branch = branch_of(task)
+        path = self.path_of(task)
+        with self.lock():
+            if self.has_ref(f"refs/heads/{branch}") and self.mirror.exists():
+                if (path / ".git").exists():
+                    return self.show(task)
+                self.save_attempt(task, locked=True)
+            else:
+                base = self.sync()
+                self.g("update-ref", f"refs/heads/{branch}", base, "0" * 40)
+                self.g("update-ref", f"refs/org/base/{task}", base)
+            if path.exists() or path.is_symlink():
+                raise Conflict(f"{path} exists but is not the workspace of {task}; move it away first")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{task}.new-{os.getpid()}")
+            shutil.rmtree(tmp, ignore_errors=True)
+            git(["clone", "-q", "--shared", "--no-tags", "--branch", branch, "--", str(self.mirror), str(tmp)],
+                timeout=600)
+            os.replace(tmp, path)
+            self._setup(path)
+        return self.show(task)
+
+    def _setup(self, path: Path) -> None:
+        if self.spec.setup is None:
+            return
+        from org.workspaces.commands import run_command
+
+        res = run_command(self.spec.setup.run, path, self.spec.setup.timeout)
+        if not res.ok:
+            raise UsageError(f"repository '{self.name}': the setup command failed in {path} ({res.summary()})")
+
+    def show(self, task: str) -> Workspace:
+        branch = branch_of(task)
+        if not self.mirror.exists() or not self.has_ref(f"refs/heads/{branch}"):
+            raise NotFound(f"{task} has no workspace in repository '{self.name}'")
+        path = self.path_of(task)
+        head = None
+        exists = (path / ".git").exists()
+        if exists:
+            out = git(["rev-parse", "--verify", "-q", "HEAD^{commit}"], cwd=path, check=False)
+            head = out.stdout.decode().strip() if out.returncode == 0 else None
+        return Workspace(task=task, repo=self.name, path=path, branch=branch, base=self.rev(f"refs/org/base/{task}"),
+                         accepted=self.rev(f"refs/heads/{branch}"), head=head, exists=exists)
+
+    def attempts(self, task: str) -> list[tuple[str, str]]:
+        """[(ref, commit)] saved for the task, oldest first."""
+        out = self.g("for-each-ref", "--format=%(refname) %(objectname)", f"refs/org/attempts/{task}/")
+        pairs = [tuple(line.split(" ", 1)) for line in out.splitlines() if line]
+        return sorted(pairs, key=lambda p: int(p[0].rsplit("/", 1)[1]))  # type: ignore[misc]
+
+    def save_attempt(self, task: str, *, locked: bool = False) -> str | None:
+        """Save the workspace's head (and org's accepted head when they differ) under
+        refs/org/attempts/T-N/K before anything resets or removes it; returns the last ref saved."""
+        if not locked:
+            with self.lock():
+                return self.save_attempt(task, locked=True)
+        branch = branch_of(task)
+        heads = []
+        path = self.path_of(task)
+        if (path / ".git").exists():
+            # bring the workspace's commits into the mirror so the saved ref keeps them
+            got = git(["fetch", "-q", "--no-tags", "--", str(path), f"+HEAD:refs/org/incoming/{task}"],
+                      git_dir=self.mirror, check=False)
+            if got.returncode == 0 and self.has_ref(f"refs/org/incoming/{task}"):
+                heads.append(self.rev(f"refs/org/incoming/{task}"))
+        if self.has_ref(f"refs/heads/{branch}"):
+            heads.append(self.rev(f"refs/heads/{branch}"))
+        saved = {c for _r, c in self.attempts(task)}
+        last = None
+        k = len(self.attempts(task))
+        for h in dict.fromkeys(heads):
+            if h in saved or h == self._base_or_none(task):
+                continue
+            k += 1
+            last = f"refs/org/attempts/{task}/{k}"
+            self.g("update-ref", last, h, "0" * 40)
+        return last
+
+    def _base_or_none(self, task: str) -> str | None:
+        return self.rev(f"refs/org/base/{task}") if self.has_ref(f"refs/org/base/{task}") else None
+
+    def is_merged(self, task: str) -> bool:
+        """Is everything org accepted on the task's branch contained in the target?"""
+        branch = f"refs/heads/{branch_of(task)}"
+        if not self.has_ref(branch):
+            return True
+        return git_ok(["merge-base", "--is-ancestor", branch, self.tracking_ref], git_dir=self.mirror)
+
+    def remove(self, task: str) -> dict:
+        """Remove the workspace folder (its heads saved first). The branch and saved attempts stay."""
+        with self.lock():
+            saved = self.save_attempt(task, locked=True)
+            path = self.path_of(task)
+            if path.exists() or path.is_symlink():
+                trash = path.with_name(f".{task}.gone-{os.getpid()}")
+                os.replace(path, trash)
+                shutil.rmtree(trash, ignore_errors=True)
+            git(["worktree", "prune"], git_dir=self.mirror)
+        return {"task": task, "repo": self.name, "removed": str(path), "saved": saved}
+
+    def tasks(self) -> list[str]:
+        """Tasks with a branch in this repository."""
+        if not self.mirror.exists():
+            return []
+        out = self.g("for-each-ref", "--format=%(refname:lstrip=3)", "refs/heads/org/")
+        return sorted((t for t in out.split() if _TASK.fullmatch(t)), key=lambda t: int(t[2:]))

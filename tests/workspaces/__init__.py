@@ -1,0 +1,1 @@
+"""Tests of org.workspaces: real git repositories, workspaces, the diff guard, the pipeline."""

@@ -1,0 +1,45 @@
+"""org task add --repo, org workspace open|show|gc through the real entry point."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.helpers import run_org
+from tests.workspaces.gitrepo import commit_file, sh_git
+
+
+def _ok(r):
+    assert r.returncode == 0, r.stderr
+    assert "Traceback" not in r.stderr
+    return json.loads(r.stdout) if r.stdout.startswith("{") else r.stdout
+
+
+@pytest.mark.slow
+def test_task_in_a_repository_gets_a_workspace(ws_org, source):
+    t = _ok(run_org("task", "add", "fix add", "-w", "change", "--repo", "app", "--by", "alice", "--json", root=ws_org))
+    assert t["attributes"]["repo"] == "app"
+    w = _ok(run_org("workspace", "open", t["task"], "--as", "alice", "--json", root=ws_org))
+    assert w["created"] and w["branch"] == f"org/{t['task']}" and w["base"] == sh_git(source, "rev-parse", "main")
+    again = _ok(run_org("workspace", "open", t["task"], "--as", "alice", "--json", root=ws_org))
+    assert not again["created"] and again["path"] == w["path"]
+    commit_file(__import__("pathlib").Path(w["path"]), "src/x.py", "X = 2\n")
+    s = _ok(run_org("workspace", "show", t["task"], "--as", "alice", "--json", root=ws_org))
+    assert s["head"] != s["accepted"] == s["base"] and s["task_status"] == "active"
+    gc = _ok(run_org("workspace", "gc", "--as", "alice", "--json", root=ws_org))
+    assert gc["workspaces"] == [{"task": t["task"], "repo": "app", "removed": False, "why": "task is active"}]
+    ev = _ok(run_org("task", "show", t["task"], "--as", "alice", "--json", root=ws_org))
+    assert ev["task"] == t["task"]
+
+
+def test_bad_repo_arguments(ws_org):
+    r = run_org("task", "add", "x", "-w", "change", "--repo", "nope", "--by", "alice", root=ws_org)
+    assert r.returncode == 3 and "no repository 'nope' (repositories: app)" in r.stderr
+    r = run_org("task", "add", "x", "-w", "change", "--set", "repo=app", "--by", "alice", root=ws_org)
+    assert r.returncode == 2 and "'repo'" in r.stderr
+    t = _ok(run_org("task", "add", "x", "-w", "change", "--by", "alice", "--json", root=ws_org))
+    r = run_org("workspace", "show", t["task"], "--as", "alice", root=ws_org)
+    assert r.returncode == 2 and "filed without --repo" in r.stderr and "Traceback" not in r.stderr
+    r = run_org("workspace", "show", "T-99", "--as", "alice", root=ws_org)
+    assert r.returncode == 3
