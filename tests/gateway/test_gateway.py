@@ -42,11 +42,18 @@ def gw(org, local):
     root, url, _task = org
     from org.config.loader import load_org
 
+    from org.agents.llm import litellm_module
+
+    litellm_module()  # imported once here, not inside the first call of a test
     cfg = load_org(root)
     g = Gateway(cfg, lambda: Bus.open(url, root=root, config=cfg), local_url=local.url, env={"ORG_MODELS": "local"})
     g.serve(http=True, unix_path=root / ".org" / "gw.sock")
     yield g
     g.stop()
+
+
+def _post(url: str, **kw):
+    return httpx.post(url, **{"timeout": 120, **kw})  # a loaded machine's first call also imports litellm
 
 
 def _grant(gw, org, **kw):
@@ -119,17 +126,17 @@ def test_anthropic_messages_whole_and_streamed(gw, org):
     token = _grant(gw, org)
     body = {"model": MODEL, "max_tokens": 512, "system": "You are a builder.",
             "messages": [{"role": "user", "content": [{"type": "text", "text": "Write the change."}]}]}
-    r = httpx.post(gw.url + "/messages", json=body, headers={"x-api-key": token, "anthropic-version": "2023-06-01"})
+    r = _post(gw.url + "/messages", json=body, headers={"x-api-key": token, "anthropic-version": "2023-06-01"})
     doc = r.json()
     assert r.status_code == 200 and doc["type"] == "message" and doc["content"][0]["type"] == "text"
     assert doc["stop_reason"] == "end_turn" and doc["usage"]["input_tokens"] > 0
-    r = httpx.post(gw.url + "/messages", json={**body, "stream": True}, headers={"authorization": f"Bearer {token}"})
+    r = _post(gw.url + "/messages", json={**body, "stream": True}, headers={"authorization": f"Bearer {token}"})
     events = _sse(r.text)
     assert [e for e, _ in events] == ["message_start", "content_block_start", "content_block_delta",
                                       "content_block_stop", "message_delta", "message_stop"]
     assert events[2][1]["delta"]["text"] == doc["content"][0]["text"]
     # an Anthropic client hears refusals in its own shape
-    r = httpx.post(gw.url + "/messages", json=body, headers={"x-api-key": "orgg_forged"})
+    r = _post(gw.url + "/messages", json=body, headers={"x-api-key": "orgg_forged"})
     assert r.status_code == 401 and r.json()["error"]["type"] == "authentication_error"
 
 
@@ -140,7 +147,7 @@ def test_a_bad_gateway_token_is_refused_and_recorded_and_the_gateway_goes_on(gw,
            "expired": _grant(gw, org, ttl_s=-1)}[how]
     if how == "revoked":
         assert gw.revoke(token)
-    r = httpx.post(gw.url + "/chat/completions", json={"model": MODEL, "messages": MSGS},
+    r = _post(gw.url + "/chat/completions", json={"model": MODEL, "messages": MSGS},
                    headers={"authorization": f"Bearer {bad}"} if bad else {})
     assert r.status_code == 401 and "not valid" in r.json()["error"]["message"]
     assert gw.refusals[-1]["code"] == "token"
@@ -148,20 +155,20 @@ def test_a_bad_gateway_token_is_refused_and_recorded_and_the_gateway_goes_on(gw,
             "provider_key": "did not issue"}[how] in gw.refusals[-1]["reason"]
     assert _ledger(org) == []  # no model call was made
     good = _grant(gw, org)
-    assert httpx.post(gw.url + "/chat/completions", json={"model": MODEL, "messages": MSGS},
+    assert _post(gw.url + "/chat/completions", json={"model": MODEL, "messages": MSGS},
                       headers={"authorization": f"Bearer {good}"}).status_code == 200
 
 
 def test_a_model_the_lane_may_not_use_is_refused_with_its_reason_in_the_ledger(gw, org, local):
     token = _grant(gw, org)
-    r = httpx.post(gw.url + "/chat/completions", json={"model": "openai/gpt-5", "messages": MSGS},
+    r = _post(gw.url + "/chat/completions", json={"model": "openai/gpt-5", "messages": MSGS},
                    headers={"authorization": f"Bearer {token}"})
     assert r.status_code == 403 and "not allowed for lane builder" in r.json()["error"]["message"]
     assert local.counts.get("requests", 0) == 0
     (row,) = _ledger(org)
     assert row["outcome"] == "refused:model" and row["cost_usd"] == 0 and row["model"] == "openai/gpt-5"
     # a call naming no model gets the member's own
-    r = httpx.post(gw.url + "/chat/completions", json={"messages": MSGS}, headers={"authorization": f"Bearer {token}"})
+    r = _post(gw.url + "/chat/completions", json={"messages": MSGS}, headers={"authorization": f"Bearer {token}"})
     assert r.status_code == 200 and r.json()["model"] == MODEL
 
 
@@ -176,9 +183,9 @@ def test_a_lane_allowlist_widens_and_narrows_what_members_may_call(org, local):
                  env={"ORG_MODELS": "local"}).serve() as g:
         token = g.grant(BUILDER, job=1, task=task)
         h = {"authorization": f"Bearer {token}"}
-        assert httpx.post(g.url + "/chat/completions", json={"model": "openai/gpt-5-mini", "messages": MSGS},
+        assert _post(g.url + "/chat/completions", json={"model": "openai/gpt-5-mini", "messages": MSGS},
                           headers=h).status_code == 200
-        assert httpx.post(g.url + "/chat/completions", json={"model": MODEL, "messages": MSGS},
+        assert _post(g.url + "/chat/completions", json={"model": MODEL, "messages": MSGS},
                           headers=h).status_code == 403
     assert [(r["model"], r["family"], r["outcome"]) for r in _ledger(org)] == [
         ("openai/gpt-5-mini", "openai", "ok"), (MODEL, "anthropic", "refused:model")]
@@ -189,22 +196,22 @@ def test_a_kill_switch_refuses_the_next_model_call_not_the_next_claim(gw, org, s
     root, url, task = org
     token = _grant(gw, org)
     h = {"authorization": f"Bearer {token}"}
-    assert httpx.post(gw.url + "/chat/completions", json={"model": MODEL, "messages": MSGS}, headers=h).status_code == 200
+    assert _post(gw.url + "/chat/completions", json={"model": MODEL, "messages": MSGS}, headers=h).status_code == 200
     target = {"actor": BUILDER, "lane": "builder", "vendor": "anthropic", "task": task, "all": None}[scope]
     with Bus.open(url, root=root) as bus:
         bus.pause(scope, target, note="stop now")
-    r = httpx.post(gw.url + "/chat/completions", json={"model": MODEL, "messages": MSGS}, headers=h)
+    r = _post(gw.url + "/chat/completions", json={"model": MODEL, "messages": MSGS}, headers=h)
     assert r.status_code == 403 and "paused" in r.json()["error"]["message"]
     assert [row["outcome"] for row in _ledger(org)] == ["ok", "refused:paused"]
     with Bus.open(url, root=root) as bus:
         bus.resume(scope, target)
-    assert httpx.post(gw.url + "/chat/completions", json={"model": MODEL, "messages": MSGS}, headers=h).status_code == 200
+    assert _post(gw.url + "/chat/completions", json={"model": MODEL, "messages": MSGS}, headers=h).status_code == 200
 
 
 def test_a_flood_of_calls_is_refused_past_the_jobs_allowance(gw, org):
     token = _grant(gw, org, max_calls=3)
     h = {"authorization": f"Bearer {token}"}
-    codes = [httpx.post(gw.url + "/chat/completions", json={"model": MODEL, "messages": MSGS}, headers=h).status_code
+    codes = [_post(gw.url + "/chat/completions", json={"model": MODEL, "messages": MSGS}, headers=h).status_code
              for _ in range(5)]
     assert codes == [200, 200, 200, 429, 429]
     assert [r["outcome"] for r in _ledger(org)] == ["ok"] * 3 + ["refused:allowance"] * 2
@@ -220,7 +227,7 @@ def test_a_booked_rate_budget_refuses_instead_of_queueing_forever(org, local):
     with Gateway(cfg, lambda: Bus.open(url, root=root, config=cfg), local_url=local.url, env={"ORG_MODELS": "local"},
                  pacer=pacer).serve() as g:
         h = {"authorization": f"Bearer {g.grant(BUILDER, job=1, task=task)}"}
-        codes = [httpx.post(g.url + "/chat/completions", json={"model": MODEL, "messages": MSGS}, headers=h).status_code
+        codes = [_post(g.url + "/chat/completions", json={"model": MODEL, "messages": MSGS}, headers=h).status_code
                  for _ in range(2)]
     assert codes == [200, 429]
     assert [r["outcome"] for r in _ledger(org)] == ["ok", "refused:rate"]
@@ -229,7 +236,7 @@ def test_a_booked_rate_budget_refuses_instead_of_queueing_forever(org, local):
 def test_provider_trouble_is_passed_on_and_counted(gw, org, local):
     token = _grant(gw, org)
     local.config.update({"down": True})
-    r = httpx.post(gw.url + "/chat/completions", json={"model": MODEL, "messages": MSGS},
+    r = _post(gw.url + "/chat/completions", json={"model": MODEL, "messages": MSGS},
                    headers={"authorization": f"Bearer {token}"}, timeout=60)
     assert r.status_code == 503
     assert {row["outcome"] for row in _ledger(org)} == {"unavailable"}
@@ -237,7 +244,7 @@ def test_provider_trouble_is_passed_on_and_counted(gw, org, local):
 
 @pytest.mark.parametrize("body", [b"not json", b"[]", b'{"messages": "hi"}', b'{"model": 5, "messages": []}'])
 def test_unreadable_requests_are_400_in_the_callers_shape(gw, org, body):
-    r = httpx.post(gw.url + "/chat/completions", content=body, headers={"authorization": f"Bearer {_grant(gw, org)}"})
+    r = _post(gw.url + "/chat/completions", content=body, headers={"authorization": f"Bearer {_grant(gw, org)}"})
     assert r.status_code == 400 and r.json()["error"]["type"] == "invalid_request_error"
 
 
