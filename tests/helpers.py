@@ -43,3 +43,9 @@ def write_token(root: Path, human: str, token: str, db_url: str | None = None) -
     from org.identity import files
 
     return files.write_human_token(root, human, token, token_file(root, human, db_url).parent.name[3:])
+
+
+def wrong_token(token: str, n: int = 1) -> str:
+    """`token` with each of its last n characters changed: a typo that is never, by chance, the token itself
+    (overwriting them with a fixed "0" left the token intact whenever it already ended so: 1 run in 16)."""
+    return token[:-n] + "".join("1" if c == "0" else "0" for c in token[-n:])

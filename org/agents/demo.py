@@ -62,8 +62,7 @@ def demo_stand_ins(cfg: Any) -> dict[str, list[str]]:
 def stand_ins_in_db(cfg: Any, db_url: str) -> dict[str, list[str]]:
     """The demo's stand-ins that `org run` needs on this database: those of the demo's tasks it holds (none
     on a database the demo did not fill, and none for tasks of your own)."""
-    from org.bus import Bus
-    from org.bus.store import sqlite_path
+    from org.bus import Bus, sqlite_path
 
     want = demo_stand_ins(cfg)
     if not want:
@@ -129,7 +128,7 @@ def cost_text(cost: float | None, unpriced: int) -> str:
 
 def fresh_database(root: Path, db_url: str) -> tuple[str, str | None]:
     """Move an existing demo database aside (with its WAL files). Returns (url, where it went)."""
-    from org.bus.store import sqlite_path
+    from org.bus import sqlite_path
 
     if not db_url.startswith("sqlite"):
         raise UsageError("org demo starts afresh on the org's own SQLite database and never touches a shared one; "
@@ -146,7 +145,7 @@ def fresh_database(root: Path, db_url: str) -> tuple[str, str | None]:
         dest = path.with_name(f"{path.stem}-before-demo-{stamp}-{n}{path.suffix}")
         n += 1
     shutil.move(str(path), str(dest))
-    from org.bus.witness import retire_witness
+    from org.bus import retire_witness
 
     retire_witness(root, db_url, dest.stem.removeprefix(path.stem + "-"))  # its witnessed heads go with it
     for ext in ("-wal", "-shm"):

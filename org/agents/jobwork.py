@@ -16,7 +16,7 @@ from org.agents.agent import AgentResult, LaneAgent
 from org.agents.families import check_actor
 from org.agents.prompts import WorkItem, role_of
 from org.agents.story import call_text
-from org.bus.usage import UNKNOWN_SPEND
+from org.bus import UNKNOWN_SPEND
 from org.engine.plans import ACTIONS_PREFIX, body_text, executes_actions, plan_gate, planned_calls, same_call
 from org.engine.policy import decide_within
 from org.errors import Denied, NeedsApproval, OrgError

@@ -85,7 +85,7 @@ class Redactor:
     _KEY_NAMES = re.compile(r"(API_KEY|_TOKEN|_SECRET|SECRET_|PASSWORD)", re.I)
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        from org.bus.redact import Redactor as Values
+        from org.bus import Redactor as Values
 
         # in any letter case and the encodings a secret is echoed in (org.bus.redact.variants)
         self._values = Values(unnamed={s for s in secrets if s and len(s) >= 6})

@@ -73,7 +73,15 @@ from org.bus.api import Bus, default_url
 from org.bus.audit import VerifyReport
 from org.bus.budgets import Reservation
 from org.bus.claims import Claim
+from org.bus.context import task_key
+from org.bus.redact import Redactor
 from org.bus.schema import SchemaTooNew
-from org.bus.store import BusBusy
+from org.bus.store import BusBusy, sqlite_path
+from org.bus.switches import vendors_of
+from org.bus.usage import UNKNOWN_SPEND
+from org.bus.witness import retire_witness
 
-__all__ = ["Bus", "Claim", "Reservation", "VerifyReport", "SchemaTooNew", "BusBusy", "default_url"]
+# The bus's public face. The TUI and the agents import only these (the import-linter contract
+# "bus-internals" in pyproject.toml): everything else under org.bus is its internals.
+__all__ = ["Bus", "Claim", "Reservation", "VerifyReport", "SchemaTooNew", "BusBusy", "default_url", "task_key",
+           "Redactor", "sqlite_path", "vendors_of", "UNKNOWN_SPEND", "retire_witness"]

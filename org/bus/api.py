@@ -199,6 +199,10 @@ class Bus:
     def act(self, action: str, actor: str, task: str, attributes: dict | None = None) -> dict:
         return _decisions.act(self.ctx, self.config(), action, actor, task, attributes)
 
+    def rehearse_act(self, action: str, actor: str, task: str, attributes: dict | None = None) -> dict:
+        """What `act` would answer now (the same code, under the task's pinned policy), with nothing recorded."""
+        return _decisions.act(self.ctx, self.config(), action, actor, task, attributes, rehearse=True)
+
     def approve(self, task: str, human: str, *, note: str = "", approval: int | None = None, gate: str | None = None,
                 action: str | None = None, revision: str | None = None) -> dict:
         return _decisions.approve(self.ctx, self.config(), task, human, note=note, approval=approval, gate=gate,

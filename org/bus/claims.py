@@ -23,7 +23,7 @@ from org.bus.store import Tx
 from org.bus.sweep import sweep_expired
 from org.bus.switches import check_not_paused, paused_tasks
 from org.config.loader import OrgConfig
-from org.engine import flow
+from org.engine import flow, rule_ids
 from org.errors import Denied, NotFound, Paused, UsageError
 
 __all__ = ["Claim", "claim", "heartbeat", "job_id"]
@@ -72,7 +72,7 @@ def claim(ctx: Ctx, cfg: OrgConfig | None, lane: str, actor: str, *, lease_secon
         if a is None:
             raise NotFound(f"no actor '{actor}' in this org")
         if a.lane != lane:
-            raise Denied(f"{actor} is a member of the {a.lane} lane, not {lane}", rule="ORG-WRONG-LANE")
+            raise Denied(f"{actor} is a member of the {a.lane} lane, not {lane}", rule=rule_ids.WRONG_LANE)
 
     def fn(tx: Tx) -> list[Claim]:
         sweep_expired(ctx, tx, lane=lane, limit=50)
@@ -136,7 +136,7 @@ def _claim(ctx: Ctx, tx: Tx, cfg: OrgConfig | None, lane: str, actor: str, lease
             raise Paused(f"the {lane} lane's queued jobs belong to paused tasks ({held}); retry after 'org resume'")
         for (x,) in tx.x(f"SELECT excluded FROM jobs WHERE lane = :lane AND status = 'queued' "
                          f"AND ({find}(excluded, :xa) > 0 OR {find}(excluded, :xf) > 0)", params).all():
-            why = "ORG-SEPARATION-OF-DUTIES" if params["xa"] in x else "ORG-CROSS-VENDOR"
+            why = rule_ids.SEPARATION_OF_DUTIES if params["xa"] in x else rule_ids.CROSS_VENDOR
             skipped[why] = skipped.get(why, 0) + 1
         detail = "; ".join(f"{k}: {v}" for k, v in sorted(skipped.items()))
         raise NotFound(f"nothing to claim for {actor} in the {lane} lane" + (f" (skipped {detail})" if detail else ""),
@@ -188,13 +188,13 @@ def _ineligible(ctx: Ctx, tx: Tx, j: dict, actor: str, seen: dict, taken: set) -
     row, pcfg, st = info
     el = flow.eligibility(pcfg, st, actor, j["gate"])
     if not el:
-        return el.rule or "ORG-INELIGIBLE"
+        return el.rule or rule_ids.INELIGIBLE
     if j["kind"] in ("review", "approval"):
         if (j["task"], j["gate"]) in taken:
-            return "ORG-ONE-REVIEW-EACH"
+            return rule_ids.ONE_REVIEW_EACH
         if tx.x("SELECT 1 FROM jobs WHERE task = :t AND gate = :g AND status = 'leased' AND leased_by = :a",
                 {"t": j["task"], "g": j["gate"], "a": actor}).first() is not None:
-            return "ORG-ONE-REVIEW-EACH"
+            return rule_ids.ONE_REVIEW_EACH
     return None
 
 

@@ -126,6 +126,15 @@ class Ctx:
             raise out.error
         return out
 
+    def rehearse(self, fn: Callable[[Tx], T]) -> T:
+        """`write`, rolled back at the end: what the transaction would answer, with nothing recorded."""
+        from org.bus.audit import append
+
+        out = self.store.rehearse(fn, flush=append)
+        if isinstance(out, AfterCommit):
+            raise out.error
+        return out
+
     # -- configs ---------------------------------------------------------------------------
     def use_current(self, cfg: OrgConfig | None) -> None:
         self.current = cfg

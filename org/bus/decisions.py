@@ -15,7 +15,8 @@ from org.bus.switches import check_not_paused
 from org.bus.tasks import check_attributes
 from org.bus.usage import task_spend
 from org.config.loader import OrgConfig
-from org.engine import flow
+from org.engine import flow, rule_ids
+from org.engine.attributes import DERIVED
 from org.engine.policy import Decision, RuleHit, decide, decide_within
 from org.engine.state import Event, TaskState
 from org.errors import Conflict, Denied, NotFound, UsageError
@@ -65,8 +66,10 @@ def approvers_for(tx: Tx, cfg: OrgConfig, st: TaskState, action: str | None) -> 
     return people, rejected
 
 
-def act(ctx: Ctx, cfg: OrgConfig | None, action: str, actor: str, task: str, attributes: dict | None = None) -> dict:
-    """decide() and record it. Returns {decision, exit_code, approval}; needs_approval opens one request."""
+def act(ctx: Ctx, cfg: OrgConfig | None, action: str, actor: str, task: str, attributes: dict | None = None, *,
+        rehearse: bool = False) -> dict:
+    """decide() and record it. Returns {decision, exit_code, approval}; needs_approval opens one request.
+    With `rehearse`, all of it runs under the task's pinned policy and is rolled back (`org explain --task`)."""
     action = (action or "").strip()
     if not action:
         raise UsageError("an action is needed, e.g. deploy.production")
@@ -84,12 +87,12 @@ def act(ctx: Ctx, cfg: OrgConfig | None, action: str, actor: str, task: str, att
         people, rejected = approvers_for(tx, pcfg, st, action)
         d, conflicts = decide_within(pcfg, actor, action, st.attributes, check_attributes(pcfg, attributes),
                                      approvals=people, authors=sorted(st.authors))
-        attrs = {k: v for k, v in d.attributes.items() if k not in ("action", "credential_service", "tier")}
+        attrs = {k: v for k, v in d.attributes.items() if k not in (*DERIVED, "tier")}
         if cfg is not None and actor not in cfg.actors and d.outcome != "deny":
-            d = _deny(d, RuleHit("ORG-UNKNOWN-ACTOR", "deny", "", "no longer a member of the org"))
+            d = _deny(d, RuleHit(rule_ids.UNKNOWN_ACTOR, "deny", "", "no longer a member of the org"))
         if rejected and d.outcome != "deny" and d.rules:
             r = rejected[-1]
-            d = _deny(d, RuleHit("ORG-REJECTED-BY-HUMAN", "deny", "",
+            d = _deny(d, RuleHit(rule_ids.REJECTED_BY_HUMAN, "deny", "",
                                  f"{r['decided_by']} rejected '{action}' on this revision: {r['note'] or 'no note'}"))
         lane, fam = ctx.actor_info(pcfg, actor)
         ctx.record(tx, "action.decided", task=key, actor=actor, lane=lane, family=fam, decision=d.outcome,
@@ -108,6 +111,8 @@ def act(ctx: Ctx, cfg: OrgConfig | None, action: str, actor: str, task: str, att
                   "n": f"allowed without it: approved by {d.approved_by}"})
         return out
 
+    if rehearse:
+        return ctx.rehearse(fn)
     return ctx.write(fn, retry_unique=True)
 
 
@@ -145,10 +150,28 @@ def _check_human(ctx: Ctx, cfg: OrgConfig | None, human: str, verb: str) -> None
     if who is None:
         raise NotFound(f"no actor '{human}' in this org")
     if not who.is_human:
-        raise Denied(f"{human} is an agent; only members of a human lane {verb}", rule="ORG-HUMAN-APPROVAL")
+        raise Denied(f"{human} is an agent; only members of a human lane {verb}", rule=rule_ids.HUMAN_APPROVAL)
     d = decide(cfg, human, verb, {})
     if not d.allowed:
         raise Denied(d.reason, rules=d.rule_ids)
+
+
+def _already_decided(tx: Tx, key: str, lane: str, approval: int | None, gate: str | None,
+                     action: str | None) -> None:
+    """Nothing pending, but the request asked for was decided: that is a conflict (exit 5), not 'not found'."""
+    rows = [r for r in _rows(tx, "task = :k AND status <> 'pending'", {"k": key}) if r["lane"] in (None, lane)]
+    if approval is not None:
+        rows = [r for r in rows if r["approval"] == int(approval)]
+    if gate is not None:
+        rows = [r for r in rows if r["kind"] == "gate" and r["subject"] == gate]
+    if action is not None:
+        rows = [r for r in rows if r["kind"] == "action" and r["subject"] == action]
+    if rows:
+        r = rows[-1]
+        by = f" by {r['decided_by']}" if r.get("decided_by") else ""
+        how = {"granted": "approved", "stale": "stale (it was for an older revision)"}.get(r["status"], r["status"])
+        raise Conflict(f"request #{r['approval']} ({r['kind']} '{r['subject']}') on {key} was already {how}{by}; "
+                       "nothing is pending there", task=key, approval=r["approval"], status=r["status"])
 
 
 def _choose(tx: Tx, pcfg: OrgConfig, key: str, human: str, approval: int | None, gate: str | None,
@@ -162,6 +185,7 @@ def _choose(tx: Tx, pcfg: OrgConfig, key: str, human: str, approval: int | None,
     if action is not None:
         rows = [r for r in rows if r["kind"] == "action" and r["subject"] == action]
     if not rows:
+        _already_decided(tx, key, lane, approval, gate, action)
         raise NotFound(f"nothing pending for {human} on {key}")
     if len(rows) > 1:
         listing = ", ".join(f"#{r['approval']} {r['kind']} {r['subject']}" for r in rows)
@@ -193,15 +217,15 @@ def _settle(ctx: Ctx, cfg: OrgConfig | None, task: str, human: str, ok: bool, no
         who = pcfg.actors.get(human)
         if who is None or not who.is_human:
             raise Denied(f"{human} is not a member of a human lane under {key}'s pinned policy",
-                         rule="ORG-HUMAN-APPROVAL")
+                         rule=rule_ids.HUMAN_APPROVAL)
         check_not_paused(tx, pcfg, actor=human, task=key)
         st = ctx.state(tx, row)
         if human in st.authors:
-            raise Denied(f"{human} is an author of {key} and may not {verb} it", rule="ORG-SEPARATION-OF-DUTIES")
+            raise Denied(f"{human} is an author of {key} and may not {verb} it", rule=rule_ids.SEPARATION_OF_DUTIES)
         p = _choose(tx, pcfg, key, human, approval, gate, action)
         if revision is not None and revision != st.revision:
             raise Conflict(f"you reviewed revision {revision}, but {key} is now at {st.revision}; look again",
-                           rule="ORG-STALE-REVISION")
+                           rule=rule_ids.STALE_REVISION)
         lane, fam = ctx.actor_info(pcfg, human)
         base = {"task": key, "approval": p["approval"], "kind": p["kind"], "subject": p["subject"], "verdict": verb,
                 "revision": st.revision}
@@ -213,9 +237,9 @@ def _settle(ctx: Ctx, cfg: OrgConfig | None, task: str, human: str, ok: bool, no
                      {"t": tx.now, "id": p["approval"]})
                 return AfterCommit(Conflict(
                     f"request #{p['approval']} was for revision {p['revision']}, but {key} is now at {st.revision}; "
-                    "it is stale (the actor asks again)", rule="ORG-STALE-REVISION"))
+                    "it is stale (the actor asks again)", rule=rule_ids.STALE_REVISION))
             if p["requested_by"] == human:
-                raise Denied(f"{human} asked for '{p['subject']}' and may not {verb} it", rule="ORG-SEPARATION-OF-DUTIES")
+                raise Denied(f"{human} asked for '{p['subject']}' and may not {verb} it", rule=rule_ids.SEPARATION_OF_DUTIES)
             tx.x("UPDATE approvals SET status = :s, decided_by = :h, decided_at = :t, note = :n WHERE id = :id",
                  {"s": "granted" if ok else "rejected", "h": human, "t": tx.now, "n": ctx.redactor.text(note) or None,
                   "id": p["approval"]})

@@ -144,10 +144,16 @@ class Store:
         """Run fn in a write transaction (retried on contention); `flush` runs last, before commit."""
         return self._run(fn, write=True, flush=flush)
 
+    def rehearse(self, fn: Callable[[Tx], T], *, flush: Callable[[Tx], None] | None = None) -> T:
+        """Run fn exactly as `write` would (same locks, same statements, `flush` too), then roll it all back:
+        what a command would answer, with nothing changed (`org explain --task`)."""
+        return self._run(fn, write=True, flush=flush, rollback=True)
+
     def read(self, fn: Callable[[Tx], T]) -> T:
         return self._run(fn, write=False, flush=None)
 
-    def _run(self, fn: Callable[[Tx], T], *, write: bool, flush: Callable[[Tx], None] | None) -> T:
+    def _run(self, fn: Callable[[Tx], T], *, write: bool, flush: Callable[[Tx], None] | None,
+             rollback: bool = False) -> T:
         deadline = time.monotonic() + self.retry_seconds
         delay = 0.0002
         attempt = 0
@@ -165,9 +171,13 @@ class Store:
                             if flush is not None:
                                 flush(tx)
                             self._announce(tx)
+                        if rollback:
+                            raise _RolledBack(out)
                 for cb in tx.after_commit:
                     cb()
                 return out
+            except _RolledBack as done:
+                return done.out  # type: ignore[no-any-return]
             except DBAPIError as exc:
                 kind = self._classify(exc)
                 if kind == "retry" and time.monotonic() < deadline:
@@ -182,6 +192,8 @@ class Store:
                     raise BusBusy(f"the database at {self.display_url} is unavailable: {_first_line(exc)}")
                 if kind == "damaged":
                     raise NotOrgDatabase.damaged(str(sqlite_path(self.url) or self.display_url), str(exc.orig))
+                if kind == "config":
+                    raise UsageError(self._config_problem(exc))
                 raise
             finally:
                 if locked:
@@ -234,11 +246,31 @@ class Store:
                 return "damaged"
             return "error"
         code = getattr(orig, "sqlstate", None) or ""
+        if code in ("3D000", "28000", "28P01") or (
+                "fatal" in msg and ("does not exist" in msg or "authentication failed" in msg)):
+            return "config"  # a database or role that is not there, or a wrong password: the URL is wrong
         if code in ("40001", "40P01", "55P03"):
             return "retry"
         if code.startswith("08") or exc.connection_invalidated or "connection" in msg and "refused" in msg:
             return "unavailable"
         return "error"
+
+    def _config_problem(self, exc: DBAPIError) -> str:
+        """What is wrong with a PostgreSQL URL the server refused, and what to create or fix (exit 2)."""
+        from sqlalchemy.engine import make_url
+
+        u = make_url(self.url)
+        msg = str(exc.orig).lower()
+        fix = "or fix --db / ORG_DATABASE_URL"
+        if "database" in msg and "does not exist" in msg:
+            return (f"the PostgreSQL database '{u.database}' does not exist on {u.host or 'localhost'}:{u.port or 5432}; "
+                    f"create it (createdb -h {u.host or 'localhost'} -p {u.port or 5432}"
+                    f"{f' -U {u.username}' if u.username else ''} {u.database}, or CREATE DATABASE \"{u.database}\";), "
+                    f"{fix}")
+        if "role" in msg and "does not exist" in msg:
+            return (f"the PostgreSQL role '{u.username}' does not exist on {u.host or 'localhost'}:{u.port or 5432}; "
+                    f"create it (CREATE ROLE \"{u.username}\" LOGIN;), {fix}")
+        return f"the PostgreSQL server at {self.display_url} refused the login: {_first_line(exc)}; {fix}"
 
     def _announce(self, tx: Tx) -> None:
         lanes = sorted(tx.lanes_woken)
@@ -274,6 +306,14 @@ class Store:
             with contextlib.suppress(OSError):
                 os.close(self._lock_fd)
             self._lock_fd = None
+
+
+class _RolledBack(Exception):  # a control-flow signal, not an error
+    """Leaves a rehearsed transaction by rolling it back, carrying what it returned."""
+
+    def __init__(self, out: object) -> None:
+        super().__init__("rolled back")
+        self.out = out
 
 
 def _first_line(exc: BaseException) -> str:

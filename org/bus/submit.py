@@ -11,6 +11,7 @@ from typing import Any
 from org.bus.context import AfterCommit, Ctx
 from org.bus.driver import apply
 from org.bus.jobs import job_id, job_rows, refuse
+from org.bus.repofacts import checked_revision
 from org.bus.store import Tx
 from org.bus.switches import check_not_paused
 from org.config.loader import OrgConfig
@@ -149,6 +150,9 @@ def _submit_one(ctx: Ctx, tx: Tx, cfg: OrgConfig | None, it: dict, jobs: dict[in
     if cfg is not None and cfg.config_hash != pcfg.config_hash:
         _not_paused(tx, cfg, paused, actor=actor)  # vendor switches by today's model strings too
     st = ctx.state(tx, row)
+    if kind == "work" and verdict == "pass" and row.attributes.get("repo"):
+        checked = checked_revision(tx, row.key, jid, it.get("revision"))  # ADR 0091: revisions are commits
+        it = {**it, "revision": checked["commit"]}
     try:
         evs = flow.submit(pcfg, st, actor, j["gate"], verdict, revision=it.get("revision"), note=note,
                           content=content, findings=it.get("findings"), extra_check=ctx.extra_check)

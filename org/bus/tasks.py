@@ -15,58 +15,15 @@ from org.bus.usage import task_spend
 from org.config.loader import OrgConfig
 from org.config.repos import task_repo
 from org.engine import flow
+from org.engine.attributes import require_attributes
 from org.engine.policy import decide
 from org.errors import Conflict, Denied, NotFound, UsageError
 
 __all__ = ["add_task", "check_attributes", "list_tasks", "task_view", "task_summary", "jobs_of", "approvals_of"]
 
-_RESERVED = ("credential_service", "action", "repo")  # repo: set by --repo (checked against gates/repos.yaml)
-
-
 def check_attributes(cfg: OrgConfig, attrs: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Typed attributes, checked against the ones gates/rules.yaml declares. A misspelt attribute would
-    silently escape the rules that read it, so unknown names are an error when any are declared."""
-    out: dict[str, Any] = {}
-    problems: list[str] = []
-    for k, v in (attrs or {}).items():
-        if k in _RESERVED:
-            problems.append(f"'{k}' is derived by the engine and cannot be set")
-            continue
-        spec = cfg.attributes.get(k)
-        if spec is None:
-            if cfg.attributes:
-                problems.append(f"unknown attribute '{k}' (declared: {', '.join(sorted(cfg.attributes))}; "
-                                f"see {cfg.source('attr:' + next(iter(sorted(cfg.attributes))))})")
-            else:
-                out[k] = v
-            continue
-        try:
-            out[k] = _typed(spec.type, v)
-        except ValueError:
-            problems.append(f"attribute '{k}' is a {spec.type}, not '{v}'")
-            continue
-        if spec.values is not None and str(out[k]) not in [str(x) for x in spec.values]:
-            problems.append(f"attribute '{k}' is one of {', '.join(spec.values)}, not '{v}' ({cfg.source('attr:' + k)})")
-    if problems:
-        raise UsageError("; ".join(problems))
-    return out
-
-
-def _typed(kind: str, v: Any) -> Any:
-    if kind == "bool":
-        if isinstance(v, bool):
-            return v
-        s = str(v).strip().lower()
-        if s in ("true", "yes", "1", "on"):
-            return True
-        if s in ("false", "no", "0", "off"):
-            return False
-        raise ValueError(v)
-    if kind == "int":
-        return int(v)
-    if kind == "float":
-        return float(v)
-    return v if isinstance(v, str) else str(v)
+    """The attributes typed by the engine (org.engine.attributes), or UsageError naming every problem."""
+    return require_attributes(cfg, attrs)
 
 
 def add_task(ctx: Ctx, cfg: OrgConfig, title: str, workflow: str, *, by: str | None = None,

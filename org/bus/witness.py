@@ -8,7 +8,7 @@ chain against all of them as anchors (ADR 0056). A rewrite of anything before a 
 breaks an anchor, and a chain cut below it is reported missing.
 
 The file lives in the org's per-user config folder (`<config home>/<org>/witness-<db>.jsonl`, 0600 in a
-0700 folder; see org/identity/files.py), one file per database URL (password dropped), or wherever
+0700 folder; see org/config/home.py), one file per database URL (password dropped), or wherever
 `--witness PATH` says, e.g. storage the database's writers cannot touch. It protects only as well as
 that file is kept apart from the database: on one machine under one user, a SQLite file and its
 witness fall together; with PostgreSQL, database writers are not file writers on the verifying host.
@@ -31,7 +31,7 @@ _HEX = frozenset("0123456789abcdef")
 
 def witness_path(root: Path | str | None, db_url: str) -> Path:
     from org.bus.store import _safe
-    from org.identity.files import org_dir
+    from org.config.home import org_dir
 
     key = hashlib.sha256(_safe(db_url).encode()).hexdigest()[:16]
     return org_dir(root) / f"witness-{key}.jsonl"

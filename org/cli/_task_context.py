@@ -1,27 +1,15 @@
-"""A task's attributes, approvals and authors from the bus, for `org explain --task` (a dry run)."""
+"""`org explain --task`: what `act` would answer on the task, run by act's own code and rolled back."""
 
 from __future__ import annotations
 
-__all__ = ["lookup"]
+__all__ = ["rehearse"]
 
 
-def lookup(opts, cfg, task: str, action: str | None = None) -> tuple[dict, list[str], list[str]]:
-    """(attributes, approvers, authors) of TASK now. Approvers are the humans whose approval counts on the
-    task's current revision: approval gates for any action, plus action requests granted for `action`
-    (for any action when None, so a dry run without an action can over-approximate)."""
+def rehearse(opts, cfg, task: str, action: str, actor: str, attributes: dict) -> dict:
+    """act's answer ({task, decision, exit_code, approval}) for ACTOR taking ACTION on TASK now: the pause
+    checks, the task's pinned policy, its approvals, authors and rejections, all as `org act` would meet
+    them, in a transaction that is rolled back."""
     from org.bus import Bus
-    from org.bus.context import task_key
-    from org.bus.decisions import approvers_for
 
     with Bus.open(opts.db, root=opts.org_root(), config=cfg) as bus:
-        key = task_key(task)
-        ctx = bus.ctx
-
-        def fn(tx):
-            row = ctx.task_row(tx, key)
-            pcfg = ctx.pinned(tx, row.config_hash)
-            st = ctx.state(tx, row)
-            people, _ = approvers_for(tx, pcfg, st, action)
-            return dict(st.attributes), people, sorted(st.authors)
-
-        return bus.store.read(fn)
+        return bus.rehearse_act(action, actor, task, attributes)

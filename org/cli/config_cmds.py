@@ -70,8 +70,8 @@ def init(
 
 def validate(json_: JsonFlag = False) -> None:
     """Load the org and prove it: strict schema, references, no bypass, no exemptions, quorums, ADRs."""
-    from org.config.validate import validate_root
     from org.errors import ConfigError
+    from org.validate import validate_root
 
     o = opts(json_)
     root = o.org_root()
@@ -88,13 +88,15 @@ def validate(json_: JsonFlag = False) -> None:
         "workflows": sorted(cfg.workflows),
         "rules": [r.spec.id for r in cfg.rules],
         "tiers": tiers,
-        "proofs": ["schema", "references", "no-exemptions", "no-bypass", "tier-controls", "human-approvals",
+        "proofs": ["schema", "references", "no-exemptions", "no-bypass", "content-binding", "gate-actions",
+                   "tier-controls", "human-approvals",
                    "cross-vendor-quorums", "bounded-rework", "reachability", "adrs"],
     }
     emit(summary, lambda: (
         f"ok: {len(cfg.lanes)} lanes, {len(cfg.actors)} actors, {len(cfg.workflows)} workflows, "
         f"{len(cfg.rules)} rules, tiers {'/'.join(tiers)} (config {cfg.config_hash})\n"
-        f"proved: no bypass at any tier, no exemptions, approvals held by humans, cross-vendor quorums "
+        f"proved: no bypass at any tier, done only on the revision every control passed, every gate's holder "
+        f"may take its action, no exemptions, approvals held by humans, cross-vendor quorums "
         f"satisfiable, rework bounded, every gate reachable and leading to done"
     ))
 
@@ -132,18 +134,18 @@ def explain(
     sets: SetOpt = None,
     json_: JsonFlag = False,
 ) -> None:
-    """Dry-run decide(): would ACTOR be allowed ACTION? Exits 0 allow, 4 deny, 6 needs approval."""
+    """Dry-run decide(): would ACTOR be allowed ACTION? Exits 0 allow, 4 deny, 6 needs approval.
+    With --task, exactly what `org act` would answer on the task (its pinned policy, approvals, rejections
+    and pauses), run by act's own code and rolled back."""
     from org.cli._common import load_config
-    from org.engine.policy import decide_within
+    from org.engine.attributes import require_attributes
+    from org.engine.policy import decide
 
     o = opts(json_)
     cfg = load_config(o.org_root())
     attrs = parse_sets(sets)
-    approvals: list[str] = []
-    authors: list[str] = []
-    t_attrs: dict = {}
     if task:
-        try:  # the bus supplies a task's attributes, approvals and authors
+        try:  # the bus runs act's own code for the task, in a transaction it rolls back
             task_context = importlib.import_module("org.cli._task_context")
         except ModuleNotFoundError as exc:
             if exc.name != "org.cli._task_context":
@@ -152,25 +154,25 @@ def explain(
 
             raise UsageError("--task needs the work bus, which is not installed here; pass the task's "
                              "attributes with --set instead")
-        t_attrs, approvals, authors = task_context.lookup(o, cfg, task)
-    # With a task, conflicting attributes are decided both ways and the strictest answer stands (as `act` does).
-    d, _ = decide_within(cfg, as_, action, t_attrs, attrs, approvals=approvals, authors=authors)
-    out = d.to_json()
-    out["exit_code"] = d.exit_code
+        acted = task_context.rehearse(o, cfg, task, action, as_, attrs)
+        out = dict(acted["decision"], exit_code=acted["exit_code"], task=acted["task"])
+    else:
+        d = decide(cfg, as_, action, require_attributes(cfg, attrs))
+        out = dict(d.to_json(), exit_code=d.exit_code)
 
     def human() -> str:
-        lines = [f"{d.outcome.upper()}: {as_} -> {action}", f"  {d.reason}"]
-        for r in d.rules:
-            lines.append(f"  rule {r.id} ({r.effect}) at {r.source or 'built in'}: {r.reason}"
-                         + (f" [ADR {r.adr:04d}]" if r.adr else ""))
-        lines.append(f"  policy {d.config_hash}")
+        lines = [f"{out['outcome'].upper()}: {as_} -> {action}", f"  {out['reason']}"]
+        for r in out["rules"]:
+            lines.append(f"  rule {r['id']} ({r['effect']}) at {r['source'] or 'built in'}: {r['reason']}"
+                         + (f" [ADR {r['adr']:04d}]" if r.get("adr") else ""))
+        lines.append(f"  policy {out['config_hash']}")
         return "\n".join(lines)
 
     emit(out, human)
-    if d.exit_code:
+    if out["exit_code"]:
         if not o.json:
-            err(f"org: {d.outcome.replace('_', ' ')}")
-        raise typer.Exit(d.exit_code)
+            err(f"org: {out['outcome'].replace('_', ' ')}")
+        raise typer.Exit(out["exit_code"])
 
 
 def schema(
@@ -182,6 +184,7 @@ def schema(
     import json
 
     from org.config.schema import editor_settings, schemas
+    from org.errors import OrgError
 
     o = opts(json_)
     docs = schemas()
@@ -192,7 +195,11 @@ def schema(
         for name, doc in docs.items():
             (folder / name).write_text(json.dumps(doc, indent=2) + "\n")
             written.append(str(folder / name))
-    settings = editor_settings(str(folder or "schemas"))
+    try:
+        root = o.org_root()
+    except OrgError:  # no org here: the shipped workflow file names
+        root = None
+    settings = editor_settings(str(folder or "schemas"), root)
     emit({"ok": True, "schemas": docs, "written": written, "editor_settings": settings},
          lambda: "\n".join([f"wrote {w}" for w in written]
                            + ["", "editor setup (YAML language server, e.g. VS Code settings.json):",

@@ -43,6 +43,9 @@ def sim(
     metric: Annotated[str | None, typer.Option("--metric", help="Metric to sweep (default: throughput_per_day).")] = None,
     marginal: Annotated[bool | None, typer.Option("--marginal/--no-marginal", help="The effect of one more unit of "
                                                   "each resource (default: on with --seeds 2 or more).")] = None,
+    explain: Annotated[bool, typer.Option("--explain", help="What drives each headline metric (or a compare's "
+                                          "difference): every input changed alone, over paired seeds "
+                                          "(at least 3).")] = False,
     progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="Progress bar on stderr "
                                                   "(default: when stderr is a terminal; never with --json).")] = None,
     list_: Annotated[bool, typer.Option("--list", help="List the shipped scenarios.")] = False,
@@ -74,6 +77,6 @@ def sim(
 
     req = Request(scenario=scenario, compare=compare, seed=seed, seeds=seeds, workers=workers, sets=list(sets or []),
                   load=load_, org_root=org_root, chart=chart, sweeps=list(sweep or []), metric=metric,
-                  marginal=marginal)
+                  marginal=marginal, explain=explain)
     data, human = run_request(req, bar, o.json)
     emit(data, human)

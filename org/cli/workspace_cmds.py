@@ -7,8 +7,9 @@ from typing import Annotated
 import typer
 
 from org.cli._common import JsonFlag, emit, opts
+from org.engine import rule_ids
 
-__all__ = ["register"]
+__all__ = ["register", "checked_commit"]
 
 ws_app = typer.Typer(name="workspace", help="Task workspaces: open, show, clean up.", no_args_is_help=True,
                      add_completion=False, rich_markup_mode=None)
@@ -18,8 +19,13 @@ TokenOpt = Annotated[str | None, typer.Option("--token", envvar="ORG_TOKEN", sho
 TaskArg = Annotated[str, typer.Argument(help="Task id, e.g. T-12.")]
 
 
+pipe_app = typer.Typer(name="pipeline", help="org's pipeline: the tests gate and the merge at done.",
+                       no_args_is_help=True, add_completion=False, rich_markup_mode=None)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(ws_app, name="workspace")
+    app.add_typer(pipe_app, name="pipeline")
 
 
 def _bus(o):
@@ -87,3 +93,44 @@ def ws_gc(as_: AsOpt = None, token: TokenOpt = None,
         f"{r['task']} ({r['repo']}): " + ("removed" + (f", saved {r['saved']}" if r.get("saved") else "")
                                           if r["removed"] else f"kept: {r['why']}") for r in rows)
          or "no workspaces")
+
+
+def checked_commit(bus, g, token: str | None, job: str, verdict: str, commit: str | None) -> str | None:
+    """For `org submit`: a passing work job of a repository task is submitted as a commit the diff guard
+    checked (org.workspaces.service.check_revision); None for every other job."""
+    from org.bus.jobs import job_id
+    from org.errors import Denied
+    from org.identity.guard import acting
+    from org.workspaces.service import check_revision
+
+    if verdict.strip().lower() != "pass":
+        if commit:
+            from org.errors import UsageError
+
+            raise UsageError("--commit goes with --verdict pass (a delivered revision)")
+        return None
+    p = g.principal(token, command="submit", job_ok=True, principal_ok=False)
+    jid = job_id(job)
+    if p.job != jid:
+        raise Denied(f"this job token is for job {p.job}, not '{job}'", rule=rule_ids.TOKEN_SCOPE)
+    with acting(p):
+        res = check_revision(bus, jid, p.actor, commit=commit)
+    return res["commit"] if res else None
+
+
+@pipe_app.command("run")
+def pipe_run(task: Annotated[str | None, typer.Option("--task", help="Only this task.")] = None, as_: AsOpt = None,
+             token: TokenOpt = None, json_: JsonFlag = False) -> None:
+    """Run every gate waiting for org's pipeline: tests on the bound commit, merges of finished tasks."""
+    from org.workspaces.pipeline import run_pipeline
+
+    o = opts(json_)
+    bus, g = _bus(o)
+    with bus:
+        g.reader(token, as_=as_, command="pipeline run")
+        rows = run_pipeline(bus, task=task)
+    emit({"ok": True, "done": rows}, lambda: "\n".join(
+        f"{r['task']} {r['gate']} ({r['kind']}): {'ok' if r['ok'] else 'failed'} -> task {r['status']}"
+        + (f", merged {r['merged'][:12]}" if r.get("merged") else "")
+        + (f", conflicts: {', '.join(r['conflicts'])}" if r.get("conflicts") else "") for r in rows)
+         or "nothing waits for the pipeline")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from org.config.actions import action_matches, lane_refusal
 from org.config.models import Condition
+from org.config.suggest import did_you_mean
 from org.errors import Problem
 
 if TYPE_CHECKING:
@@ -60,10 +62,10 @@ def _cond_problems(cond: Condition, cfg: OrgConfig, where: _Where, path: tuple, 
             if attr in IDENTITY_ATTRIBUTES or attr.startswith(("actor.", "lane.", "principal.")):
                 out.append(Problem(where.file, line, _dotted(p + (key,)),
                                    f"condition reads '{attr}': rules cannot depend on who acts "
-                                   "(that would exempt someone; DESIGN invariant 1)"))
+                                   "(that would exempt someone; DESIGN invariant 1, docs/DESIGN.md)"))
             elif check_attrs and cfg.attributes and attr not in cfg.attributes and attr not in DERIVED_ATTRIBUTES:
                 out.append(Problem(where.file, line, _dotted(p + (key,)),
-                                   f"unknown attribute '{attr}' (declared: {', '.join(known)})"))
+                                   f"unknown attribute '{attr}'{did_you_mean(attr, known)} (declared: {', '.join(known)})"))
         if check_attrs:
             out += _value_problems(c, cfg, where, p)
     return out
@@ -109,12 +111,12 @@ def cross_check(cfg: OrgConfig, docs: dict[str, Located], skip: set[str] | froze
                                     f"tier '{t.id}' is defined twice"))
         seen.add(t.id)
     if cfg.risk.default not in tiers:
-        problems.append(Problem(rf, rline, "risk.default", f"unknown tier '{cfg.risk.default}' (tiers: {tier_list})"))
+        problems.append(Problem(rf, rline, "risk.default", f"unknown tier '{cfg.risk.default}'{did_you_mean(cfg.risk.default, tiers)} (tiers: {tier_list})"))
     check_attrs = "rules" not in skip
     for i, c in enumerate(cfg.risk.classify):
         if c.tier not in tiers:
             problems.append(Problem(rf, risk.line("risk", "classify", i, "tier"), f"risk.classify.{i}.tier",
-                                    f"unknown tier '{c.tier}' (tiers: {tier_list})"))
+                                    f"unknown tier '{c.tier}'{did_you_mean(c.tier, tiers)} (tiers: {tier_list})"))
         problems += _cond_problems(c.when, cfg, risk, ("risk", "classify", i, "when"), check_attrs)
         for sub, p in _walk(c.when, ("risk", "classify", i, "when")):
             for key in ("attr", "eq_attr", "ne_attr"):
@@ -147,27 +149,80 @@ def cross_check(cfg: OrgConfig, docs: dict[str, Located], skip: set[str] | froze
             path = f"gates.{gname}"
             if g.lane and g.lane not in cfg.lanes and "lanes" not in skip and f"lane:{g.lane}" not in skip:
                 problems.append(Problem(wf_file, where.line("gates", gname, "lane"), f"{path}.lane",
-                                        f"unknown lane '{g.lane}' (lanes: {', '.join(sorted(cfg.lanes))})"))
+                                        f"unknown lane '{g.lane}'{did_you_mean(g.lane, cfg.lanes)} (lanes: {', '.join(sorted(cfg.lanes))})"))
             for i, dep in enumerate(g.after):
                 if dep not in wf.gates:
                     problems.append(Problem(wf_file, where.line("gates", gname, "after", i), f"{path}.after.{i}",
-                                            f"unknown gate '{dep}' (gates: {', '.join(wf.gates)})"))
+                                            f"unknown gate '{dep}'{did_you_mean(dep, wf.gates)} (gates: {', '.join(wf.gates)})"))
                 elif dep == gname:
                     problems.append(Problem(wf_file, where.line("gates", gname, "after", i), f"{path}.after.{i}",
                                             "a gate cannot come after itself"))
             for i, t in enumerate(g.tiers or []):
                 if t not in tiers:
                     problems.append(Problem(wf_file, where.line("gates", gname, "tiers", i), f"{path}.tiers.{i}",
-                                            f"unknown tier '{t}' (tiers: {tier_list})"))
+                                            f"unknown tier '{t}'{did_you_mean(t, tiers)} (tiers: {tier_list})"))
             if g.on_fail is not None:
                 target = wf.gates.get(g.on_fail)
                 line = where.line("gates", gname, "on_fail")
                 if target is None:
-                    problems.append(Problem(wf_file, line, f"{path}.on_fail", f"unknown gate '{g.on_fail}'"))
+                    problems.append(Problem(wf_file, line, f"{path}.on_fail", f"unknown gate '{g.on_fail}'{did_you_mean(g.on_fail, wf.gates)}"))
                 elif target.kind != "work":
                     problems.append(Problem(wf_file, line, f"{path}.on_fail",
                                             f"'{g.on_fail}' is a {target.kind} gate; rework goes to a work gate"))
             if g.kind == "approval" and g.lane in cfg.lanes and cfg.lanes[g.lane].kind != "human":
                 problems.append(Problem(wf_file, where.line("gates", gname, "lane"), f"{path}.lane",
                                         f"approval gates are held by human lanes; '{g.lane}' is an agent lane"))
+            problems += _gate_action_problems(cfg, wf, gname, where, wf_file, path, skip)
     return problems
+
+
+def _gate_action_problems(cfg: OrgConfig, wf, gname: str, where: _Where, wf_file: str, path: str,
+                          skip: set[str] | frozenset[str]) -> list[Problem]:
+    """A gate's kind implies the action its holder takes (ADR 0070): the holder's lane must may it, no
+    unconditional RED rule may forbid it, and a gate that carries out a plan names an earlier work gate."""
+    g = wf.gates[gname]
+    out: list[Problem] = []
+    if g.carries_out is not None:
+        target = wf.gates.get(g.carries_out)
+        line = where.line("gates", gname, "carries_out")
+        if target is None or target.kind != "work" or target.carries_out is not None or g.carries_out == gname:
+            out.append(Problem(wf_file, line, f"{path}.carries_out",
+                               f"'{g.carries_out}' is not a work gate that plans (carries_out names an earlier "
+                               "work gate whose approved plan this gate carries out)"))
+        elif g.carries_out not in _before(wf, gname):
+            out.append(Problem(wf_file, line, f"{path}.carries_out",
+                               f"'{g.carries_out}' does not come before '{gname}'; a plan is carried out after it is made"))
+    action = g.implied_action
+    lane = cfg.lanes.get(g.lane or "")
+    if action is None or lane is None or "lanes" in skip or f"lane:{g.lane}" in skip:
+        return out
+    key = "action" if g.kind == "work" and g.action is not None else "lane"
+    line = where.line("gates", gname, key)
+    why = lane_refusal(lane, action)
+    if why is not None:
+        lane_src = cfg.source(f"lane:{g.lane}:may_not:{why[1]}") if why[0] == "may_not" else cfg.source(f"lane:{g.lane}:may")
+        out.append(Problem(wf_file, line, f"{path}.{key}",
+                           f"the {g.lane} lane holds this {g.kind} gate, which makes it take '{action}', but "
+                           + (f"its may_not ({lane_src}) forbids it" if why[0] == "may_not"
+                              else f"'{action}' is not in its may ({lane_src})")
+                           + (" (declare the work gate's action, e.g. action: code.write)"
+                              if g.kind == "work" and g.action is None else "")))
+    for r in cfg.rules:
+        if r.effect == "deny" and r.spec.when is None and action_matches(r.spec.actions, action):
+            out.append(Problem(wf_file, line, f"{path}.{key}",
+                               f"this {g.kind} gate makes the {g.lane} lane take '{action}', which {r.spec.id} "
+                               f"({r.source}) denies to everyone"))
+    return out
+
+
+def _before(wf, gate: str) -> set[str]:
+    """Every gate that comes before `gate` by its 'after' links."""
+    seen: set[str] = set()
+    todo = list(wf.gates[gate].after)
+    while todo:
+        g = todo.pop()
+        if g in seen or g not in wf.gates:
+            continue
+        seen.add(g)
+        todo += wf.gates[g].after
+    return seen

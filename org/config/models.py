@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -37,12 +38,17 @@ __all__ = [
     "EXEMPTION_WORDS",
     "GATE_KINDS",
     "CONTROL_KINDS",
+    "GATE_ACTIONS",
+    "WORK_ACTION",
 ]
 
 ID = r"^[a-z0-9][a-z0-9_.-]*$"
 RULE_ID = r"^[A-Z][A-Z0-9-]*[A-Z0-9]$"
 GATE_KINDS = ("work", "review", "approval", "check", "terminal")
 CONTROL_KINDS = ("review", "approval", "check")
+# The action each gate kind makes its holder take (a work gate's is its own `action`, else WORK_ACTION).
+GATE_ACTIONS = {"review": "review.file", "approval": "approve"}
+WORK_ACTION = "work.submit"
 # Words that would grant an exemption; org has none (DESIGN invariant 1).
 ACTION_RE = re.compile(r"[A-Za-z0-9_.:/*-]+")
 EXEMPTION_WORDS = ("exempt", "bypass", "skip_rules", "unless_lane", "unless_actor", "override", "allow_all")
@@ -61,11 +67,13 @@ def is_exemption_key(key: object) -> bool:
 
 
 def _action_pattern(v: str) -> str:
-    if not ACTION_RE.fullmatch(v):
+    """An action pattern in its one spelling: NFKC, case-folded (as every action is before a rule sees it)."""
+    canon = unicodedata.normalize("NFKC", v).casefold().strip()
+    if not ACTION_RE.fullmatch(canon) or not canon.isascii():
         raise ValueError(
             f"action pattern '{v}' may hold letters, digits, '_', '.', ':', '/', '-' and the wildcard '*' only"
         )
-    return v
+    return canon
 
 
 # An action or a glob over actions; '*' is the only wildcard (statically analysable, maps to Cedar `like`).
@@ -164,6 +172,12 @@ class Gate(Strict):
     on_fail: str | None = Field(default=None, description="Work gate a failed review sends the task back to.")
     check: Literal["eligibility", "adrs", "tests"] | None = Field(
         default=None, description="What a check gate verifies (tests: the repository's test command on the bound commit).")
+    action: ActionPattern | None = Field(
+        default=None, description="The action the holder takes to do a work gate (default: work.submit); a review "
+                                  "gate's is review.file, an approval gate's approve. The holder's lane must may it.")
+    carries_out: str | None = Field(
+        default=None, description="For a work gate after the controls: the earlier work gate whose approved plan it "
+                                  "carries out. It keeps that plan's revision; it never delivers new content.")
     adrs: list[int] = Field(default_factory=list, description="ADR numbers that established this gate.")
     description: str | None = None
 
@@ -179,7 +193,19 @@ class Gate(Strict):
             raise ValueError("a check gate needs 'check: eligibility', 'check: adrs' or 'check: tests'")
         if self.kind == "terminal" and self.tiers is not None:
             raise ValueError("the terminal gate applies to every tier")
+        if self.kind != "work" and (self.action is not None or self.carries_out is not None):
+            raise ValueError(f"'action' and 'carries_out' apply to work gates only (a {self.kind} gate's action is "
+                             f"{GATE_ACTIONS.get(self.kind, 'none')})")
+        if self.action is not None and "*" in self.action:
+            raise ValueError(f"a gate's action is one action, not a pattern: '{self.action}'")
         return self
+
+    @property
+    def implied_action(self) -> str | None:
+        """The action the holder of this gate takes (None: the engine holds it)."""
+        if self.kind == "work":
+            return self.action or WORK_ACTION
+        return GATE_ACTIONS.get(self.kind)
 
 
 class Limits(Strict):

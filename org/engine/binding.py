@@ -2,8 +2,9 @@
 
 A review or approval covers the work upstream of its gate. Its gate is bound to the latest
 revision produced by a work gate that comes before it; a new upstream revision makes the
-reviews stale (DESIGN invariant 7). Work that comes after a gate (e.g. `execute` after the
-approval of a plan) does not unbind it: it is what was approved being carried out.
+reviews stale (DESIGN invariant 7). The revision that reaches done is exactly the one every
+required control passed on (ADR 0070): a gate that carries out an approved plan (`execute`)
+records the plan's revision, and any other work after a control makes that control stale.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ from __future__ import annotations
 import networkx as nx
 
 from org.config.loader import OrgConfig
-from org.engine import memo
+from org.engine import memo, rule_ids
 from org.engine.graph import Plan
 from org.engine.state import Review, TaskState
 
-__all__ = ["upstream", "bound_revision", "control_problems", "required_gates", "workflow_graph", "cached_plan",
+__all__ = ["content_problems", "upstream", "bound_revision", "control_problems", "required_gates", "workflow_graph", "cached_plan",
            "valid_reviews", "author_families"]
 
 
@@ -108,7 +109,7 @@ def control_problems(cfg: OrgConfig, state: TaskState, names: list[str]) -> list
         spec = specs.get(name)
         gs = state.gates.get(name)
         if spec is None or gs is None:
-            out.append((name, "ORG-PINNED-GATE-MISSING", f"required gate '{name}' is not in the workflow"))
+            out.append((name, rule_ids.PINNED_GATE_MISSING, f"required gate '{name}' is not in the workflow"))
             continue
         if spec.kind not in ("review", "approval"):
             continue
@@ -119,15 +120,29 @@ def control_problems(cfg: OrgConfig, state: TaskState, names: list[str]) -> list
                 bound = rev
                 break
         if gs.status != "passed":
-            out.append((name, "ORG-REQUIRED-GATE", f"required gate '{name}' is {gs.status}"))
+            out.append((name, rule_ids.REQUIRED_GATE, f"required gate '{name}' is {gs.status}"))
         elif gs.revision != bound:
-            out.append((name, "ORG-CONTENT-BINDING",
+            out.append((name, rule_ids.CONTENT_BINDING,
                         f"'{name}' passed on revision {gs.revision}, but the work it covers is now {bound}"))
         elif len(counting := valid_reviews(cfg, state, name, bound)) < spec.quorum:
-            out.append((name, "ORG-CONTENT-BINDING",
+            out.append((name, rule_ids.CONTENT_BINDING,
                         f"'{name}' has {len(counting)} of {spec.quorum} counting "
                         f"{'approval' if spec.kind == 'approval' else 'review'}(s) on revision {bound}"))
         for r in gs.reviews:
             if r.revision == bound and r.counts and r.actor in state.authors:
-                out.append((name, "ORG-SEPARATION-OF-DUTIES", f"{r.actor} reviewed its own work at '{name}'"))
+                out.append((name, rule_ids.SEPARATION_OF_DUTIES, f"{r.actor} reviewed its own work at '{name}'"))
+    return out
+
+
+def content_problems(cfg: OrgConfig, state: TaskState, names: list[str]) -> list[str]:
+    """Why the revision the task would finish on (its latest) is not the one every passed control among
+    `names` (review, approval, check) passed on: work delivered after a control reached content it never saw."""
+    specs = memo.gates(cfg, state.workflow)
+    out: list[str] = []
+    for name in names:
+        spec, gs = specs.get(name), state.gates.get(name)
+        if spec is None or gs is None or spec.kind not in ("review", "approval", "check") or gs.status != "passed":
+            continue
+        if gs.revision != state.revision:
+            out.append(f"'{name}' passed on revision {gs.revision}, but the revision reaching done is {state.revision}")
     return out

@@ -9,19 +9,19 @@ pipeline": `{attr: via, ne: pipeline}`) fires, and so denies, when nobody said w
 Values are compared by the type the org declares for the attribute (`attributes:` in
 gates/rules.yaml): "true"/"yes"/"false"/"no" become booleans for bool attributes, numeric
 strings become numbers for int/float ones. A value that does not fit its declared type or
-values is refused by decide() (ORG-BAD-ATTRIBUTE) rather than silently compared.
+values is refused by decide() (rule_ids.BAD_ATTRIBUTE) rather than silently compared.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from fnmatch import fnmatchcase
 from typing import Any
 
+from org.config.actions import action_matches
 from org.config.models import AttributeSpec, Condition
 
-__all__ = ["compile_condition", "Predicate", "action_matches", "norm", "coerce", "BAD", "coerce_attributes"]
+__all__ = ["compile_condition", "Predicate", "action_matches", "norm", "coerce", "BAD"]
 
 Predicate = Callable[[dict], bool]
 _MISSING = object()
@@ -97,21 +97,6 @@ def coerce(spec: AttributeSpec | None, v: Any) -> Any:
     return out
 
 
-def coerce_attributes(types: Mapping[str, AttributeSpec], attributes: Mapping[str, Any]) -> tuple[dict, list[str]]:
-    """(attributes coerced by declared type with None dropped, names of attributes that did not fit)."""
-    out: dict = {}
-    bad: list[str] = []
-    for k, v in attributes.items():
-        if v is None:
-            continue
-        c = coerce(types.get(k), v)
-        if c is BAD:
-            bad.append(k)
-            continue
-        out[k] = c
-    return out, bad
-
-
 def _lit(types: Mapping[str, AttributeSpec] | None, attr: str | None, v: Any) -> Any:
     spec = types.get(attr) if types and attr else None
     c = coerce(spec, v)
@@ -167,9 +152,3 @@ def _same(x: Any, y: Any, both: bool = False) -> bool:
 
 def _among(x: Any, vals: tuple) -> bool:
     return any(_same(x, v) for v in vals)
-
-
-def action_matches(patterns: list[str] | tuple[str, ...], action: str) -> bool:
-    """Does `action` match any pattern? '*' is the only wildcard (patterns are validated to hold
-    no other glob characters, so fnmatch is an exact '*'-glob here)."""
-    return any(p == "*" or p == action or ("*" in p and fnmatchcase(action, p)) for p in patterns)

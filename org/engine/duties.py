@@ -7,11 +7,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from org.config.loader import OrgConfig
-from org.engine import memo
+from org.engine import memo, rule_ids
 from org.engine.binding import author_families, valid_reviews
+from org.engine.policy import compile_policy
 from org.engine.state import GateState, TaskState
 
-__all__ = ["Eligibility", "eligibility", "eligible_members", "family_of_actor", "count_eligible", "as_ready", "CURRENT"]
+__all__ = ["gate_action_refusal", "Eligibility", "eligibility", "eligible_members", "family_of_actor", "count_eligible", "as_ready", "CURRENT"]
 
 
 @dataclass(frozen=True)
@@ -41,30 +42,33 @@ def eligibility(cfg: OrgConfig, state: TaskState, actor: str, gate: str) -> Elig
     """May `actor` take the job at `gate` now? Compares with every author of every revision."""
     wf = cfg.workflows.get(state.workflow)
     if wf is None or gate not in wf.gates:
-        return Eligibility(False, f"no gate '{gate}' in this task's workflow", "ORG-NO-GATE")
+        return Eligibility(False, f"no gate '{gate}' in this task's workflow", rule_ids.NO_GATE)
     spec = wf.gates[gate]
     who = cfg.actors.get(actor)
     if who is None:
-        return Eligibility(False, "unknown actor", "ORG-UNKNOWN-ACTOR")
+        return Eligibility(False, "unknown actor", rule_ids.UNKNOWN_ACTOR)
     if state.config_hash and cfg.config_hash != state.config_hash:
         return Eligibility(False, f"the task runs under policy {state.config_hash}, not {cfg.config_hash}",
-                           "ORG-POLICY-PINNED")
+                           rule_ids.POLICY_PINNED)
     if state.status != "active":
-        return Eligibility(False, f"task is {state.status}", "ORG-TASK-CLOSED")
+        return Eligibility(False, f"task is {state.status}", rule_ids.TASK_CLOSED)
     gs = state.gates[gate]
     if gs.status != "ready":
-        return Eligibility(False, f"gate '{gate}' is {gs.status}, not ready", "ORG-GATE-NOT-READY")
+        return Eligibility(False, f"gate '{gate}' is {gs.status}, not ready", rule_ids.GATE_NOT_READY)
     if spec.lane != who.lane:
-        return Eligibility(False, f"gate '{gate}' is held by the {spec.lane} lane, not {who.lane}", "ORG-WRONG-LANE")
+        return Eligibility(False, f"gate '{gate}' is held by the {spec.lane} lane, not {who.lane}", rule_ids.WRONG_LANE)
+    refused = gate_action_refusal(cfg, state, actor, spec)
+    if refused is not None:
+        return refused
     kind = spec.kind
     if kind == "review" or kind == "approval":
         if actor in state.authors:
             return Eligibility(False, f"{actor} is an author of this work and may not review or approve it",
-                               "ORG-SEPARATION-OF-DUTIES")
+                               rule_ids.SEPARATION_OF_DUTIES)
         bound = gs.bound
         for r in gs.reviews:
             if r.actor == actor and r.revision == bound:
-                return Eligibility(False, f"{actor} already reviewed this revision at '{gate}'", "ORG-ONE-REVIEW-EACH")
+                return Eligibility(False, f"{actor} already reviewed this revision at '{gate}'", rule_ids.ONE_REVIEW_EACH)
         if spec.cross_vendor:
             fam = who.family or "human"  # family_of_actor of a known actor
             same = fam in state.author_families or fam == "unknown"
@@ -80,15 +84,15 @@ def eligibility(cfg: OrgConfig, state: TaskState, actor: str, gate: str) -> Elig
                 return el if el is not None else _same_family(actor, fam)
             if gs.reviews and any(family_of_actor(cfg, r.actor) == fam for r in valid_reviews(cfg, state, gate, bound)):
                 return Eligibility(False, f"a {fam} review already counts at '{gate}'; the cross-vendor quorum "
-                                          "needs another family", "ORG-CROSS-VENDOR")
+                                          "needs another family", rule_ids.CROSS_VENDOR)
     if kind == "approval" and not who.is_human:
-        return Eligibility(False, "approvals are given only by humans", "ORG-HUMAN-APPROVAL")
+        return Eligibility(False, "approvals are given only by humans", rule_ids.HUMAN_APPROVAL)
     if kind == "work" and actor not in state.authors:
         voided = _voids_passed_review(cfg, state, actor)
         if voided:
             return Eligibility(False, f"{actor} would become an author and void the counting review(s) at '{voided}' "
                                       "(separation of duties, cross-vendor); another member takes this work",
-                               "ORG-CROSS-VENDOR")
+                               rule_ids.CROSS_VENDOR)
     return _ELIGIBLE
 
 
@@ -112,16 +116,30 @@ def _voids_passed_review(cfg: OrgConfig, state: TaskState, actor: str) -> str | 
     return None
 
 
+def gate_action_refusal(cfg: OrgConfig, state: TaskState, actor: str, spec: Any) -> Eligibility | None:
+    """The refusal of the action the gate makes its holder take (ADR 0070: work its `action`, review
+    review.file, approval approve) when decide() denies it to `actor` on this task (its lane's boundaries, a
+    RED rule); None when it does not. A decision that needs approval does not block the gate itself."""
+    action = spec.implied_action
+    if action is None:
+        return None
+    d = compile_policy(cfg).decide(actor, action, state.attributes)
+    if d.outcome != "deny":
+        return None
+    return Eligibility(False, f"holding this {spec.kind} gate means taking '{action}': {d.reason}",
+                       d.rules[0].id if d.rules else rule_ids.GATE_ACTION)
+
+
 _SAME_FAMILY: dict[tuple[str, str], Eligibility] = {}
 
 
 def _same_family(actor: str, fam: str) -> Eligibility:
-    """The ORG-CROSS-VENDOR refusal of `actor` of family `fam` (the most frequent answer in a busy
+    """The rule_ids.CROSS_VENDOR refusal of `actor` of family `fam` (the most frequent answer in a busy
     review lane): one immutable instance per (actor, family), built from those two alone."""
     el = _SAME_FAMILY.get((actor, fam))
     if el is None:
         el = Eligibility(False, f"{actor} is a {fam} model, the same family as an author; "
-                                "cross-vendor review needs another family", "ORG-CROSS-VENDOR")
+                                "cross-vendor review needs another family", rule_ids.CROSS_VENDOR)
         if len(_SAME_FAMILY) < 4096:
             _SAME_FAMILY[(actor, fam)] = el
     return el
@@ -170,6 +188,8 @@ def count_eligible(cfg: OrgConfig, state: TaskState, gate: str, enough: int, rea
                     break
         return have
     actors, authors, lane = cfg.actors, state.authors, spec.lane
+    if members and gate_action_refusal(cfg, state, members[0], spec) is not None:
+        return 0  # the action depends on the lane and the task, not on the member: refused to one, refused to all
     if gs.reviews:
         reviewed: Collection[str] = {r.actor for r in gs.reviews if r.revision == bound}
         counted_fams: Collection[str] = {family_of_actor(cfg, r.actor) for r in valid_reviews(cfg, state, gate, bound)

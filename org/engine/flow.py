@@ -9,7 +9,7 @@ returns the new events; nothing here does I/O or reads a clock.
     eligibility  may this actor work this gate now (separation of duties, cross-vendor)
 
 Every function here works only with the policy the task was started under (DESIGN invariant 9):
-a config with another hash is refused (Conflict, ORG-POLICY-PINNED; load the pinned files with
+a config with another hash is refused (Conflict, rule_ids.POLICY_PINNED; load the pinned files with
 org.config.loader.load_org_files(state's files)). Every event carries the config_hash it was
 decided under.
 """
@@ -24,9 +24,15 @@ from json.encoder import encode_basestring_ascii as _q
 from typing import Any
 
 from org.config.loader import OrgConfig
-from org.engine import memo
-from org.engine.binding import bound_revision, control_problems, required_gates, valid_reviews
-from org.engine.conditions import coerce_attributes
+from org.engine import memo, rule_ids
+from org.engine.attributes import require_attributes
+from org.engine.binding import (
+    bound_revision,
+    content_problems,
+    control_problems,
+    required_gates,
+    valid_reviews,
+)
 from org.engine.duties import (
     CURRENT,
     Eligibility,
@@ -112,7 +118,7 @@ def _pinned(cfg: OrgConfig, state: TaskState) -> None:
     if state.config_hash and cfg.config_hash != state.config_hash:
         raise Conflict(f"task {state.id} runs under policy {state.config_hash}, not {cfg.config_hash}; "
                        "a running task keeps the policy it started with (load its pinned files)",
-                       rule="ORG-POLICY-PINNED", pinned=state.config_hash, given=cfg.config_hash)
+                       rule=rule_ids.POLICY_PINNED, pinned=state.config_hash, given=cfg.config_hash)
 
 
 def start_task(
@@ -145,13 +151,7 @@ def start_task_folded(
     tiers = [t.id for t in cfg.risk.tiers]
     if requested_tier is not None and requested_tier not in tiers:
         raise UsageError(f"unknown tier '{requested_tier}' (tiers: {', '.join(tiers)})")
-    attrs = {k: v for k, v in (attributes or {}).items() if v is not None}
-    _, bad = coerce_attributes(cfg.attributes, attrs)
-    if bad:
-        specs = cfg.attributes
-        raise UsageError("; ".join(
-            f"attribute '{k}' must be " + (f"one of {', '.join(specs[k].values)}" if specs[k].values is not None
-                                           else f"a {specs[k].type}") + f", not {attrs[k]!r}" for k in bad))
+    attrs = require_attributes(cfg, attributes, org_set=True)
     cls = classify(cfg, attrs, requested_tier)
     plan = memo.plan(cfg, workflow, cls.tier)
     created = _ev(
@@ -279,7 +279,7 @@ def _submit(
     spec = specs[gate]
     el = eligibility(cfg, state, actor, gate)
     if not el:
-        if el.rule in ("ORG-GATE-NOT-READY", "ORG-TASK-CLOSED", "ORG-ONE-REVIEW-EACH"):
+        if el.rule in (rule_ids.GATE_NOT_READY, rule_ids.TASK_CLOSED, rule_ids.ONE_REVIEW_EACH):
             raise Conflict(el.reason, rule=el.rule)
         raise Denied(el.reason, rule=el.rule)
     fam = family_of_actor(cfg, actor)
@@ -292,7 +292,7 @@ def _submit(
             if saved is not None:
                 _fold(events, _scratch(state, saved), saved)
             return events
-        rev = revision or revision_hash(t, gate, actor, state.rounds, content or note)
+        rev = _work_revision(cfg, state, spec, gate, actor, revision, content or note)
         events.append(_event("work.submitted", t, {"gate": gate, "revision": rev, "family": fam, "note": note}, actor))
         events.append(_event("gate.passed", t, {"gate": gate, "revision": rev, "reason": f"delivered by {actor}"}, actor))
         after = _fold(events, _scratch(state, saved), saved)
@@ -300,7 +300,7 @@ def _submit(
         rev = bound_revision(cfg, state, gate)
         if revision is not None and revision != rev:
             raise Conflict(f"review of revision {revision}, but the work at '{gate}' is now revision {rev}; "
-                           "reviews bind to content", rule="ORG-STALE-REVISION")
+                           "reviews bind to content", rule=rule_ids.STALE_REVISION)
         if spec.kind == "approval":
             if verdict not in ("approve", "pass", "reject", "fail"):
                 raise UsageError("an approval is approve or reject")
@@ -345,6 +345,28 @@ def _submit(
     else:
         raise UsageError(f"'{gate}' is a {spec.kind} gate; the engine evaluates it, nobody submits to it")
     return events + _advance(cfg, after, extra_check, owned=True, saved=saved)
+
+
+def _work_revision(cfg: OrgConfig, state: TaskState, spec: Any, gate: str, actor: str, revision: str | None,
+                   content: str) -> str:
+    """The revision a work submission records (ADR 0070). A gate that carries out an approved plan delivers no
+    new content: it records the revision the controls before it passed on, and naming another is stale. Any
+    other work gate delivers new content, which never takes the name of a revision another gate delivered
+    (that would pass unseen content off as the reviewed one)."""
+    if spec.carries_out is not None:
+        bound = bound_revision(cfg, state, gate)
+        if revision is not None and revision != bound:
+            raise Conflict(f"'{gate}' carries out the plan approved on revision {bound}, not revision {revision}",
+                           rule=rule_ids.STALE_REVISION)
+        if bound is not None:
+            return bound
+    if revision is not None:
+        for rev, g, _actor, _family in state.revisions:
+            if rev == revision and g != gate:
+                raise Conflict(f"revision {revision} was delivered at '{g}'; new work at '{gate}' is a new revision",
+                               rule=rule_ids.REVISION_REUSED)
+        return revision
+    return revision_hash(state.id, gate, actor, state.rounds, content)
 
 
 def _scratch(state: TaskState, saved: list[_Saved] | None) -> TaskState:
@@ -523,8 +545,13 @@ def _no_eligible(cfg: OrgConfig, state: TaskState, gate: str, ready_on: Any = CU
 
 
 def _check(cfg: OrgConfig, state: TaskState, gate: str, extra_check: ExtraCheck | None) -> list[Event]:
-    """A check gate: every required review/approval before it holds on the revision it covers."""
+    """A check gate: every required review/approval before it holds on the revision it covers. A
+    `check: tests` gate is made ready for the pipeline instead (org.engine.pipeline: it runs code)."""
     t = state.id
+    if memo.gates(cfg, state.workflow)[gate].check == "tests":
+        return [_event("gate.ready", t, {"gate": gate, "lane": None, "round": state.rounds, "pipeline": "tests",
+                                         "revision": bound_revision(cfg, state, gate),
+                                         "source": cfg.source(f"gate:{state.workflow}.{gate}")}, None)]
     before = memo.upstream(cfg, state.workflow)[gate]
     names = [n for n in required_gates(cfg, state) if n in before]
     violations = [Violation(rule, reason, cfg.source(f"gate:{state.workflow}.{name}"))
@@ -545,7 +572,7 @@ def _check(cfg: OrgConfig, state: TaskState, gate: str, extra_check: ExtraCheck 
                                                 "binding hold"}, None)]
 
 
-def _finish(cfg: OrgConfig, state: TaskState) -> list[Event]:
+def _finish(cfg: OrgConfig, state: TaskState, merged: bool = False) -> list[Event]:
     """The terminal re-check (DESIGN invariant 4): every gate the pinned plan (and today's) requires
     passed, each review and approval on the revision it covers with a counting quorum, nothing
     required was skipped, and the graph has no bypass at this tier."""
@@ -558,12 +585,17 @@ def _finish(cfg: OrgConfig, state: TaskState) -> list[Event]:
         if gs is not None and name in specs and specs[name].kind not in ("review", "approval") \
                 and gs.status != "passed":
             problems.append(f"required gate '{name}' is {gs.status}")
+    problems += content_problems(cfg, state, required)
     path = memo.bypass(cfg, state.workflow, state.tier)
     if path:
         problems.append("bypass path " + " -> ".join(path))
     if problems:
         return [_ev(state.id, "task.escalated", None, kind="bypass_detected",
                     reason="terminal re-check failed: " + "; ".join(problems))]
+    if state.attributes.get("repo") and not merged:
+        # a task in a repository is done when org's pipeline merged it (org.engine.pipeline)
+        return [_event("gate.ready", state.id, {"gate": plan.terminal, "lane": None, "round": state.rounds,
+                                                "pipeline": "merge", "revision": state.revision}, None)]
     skipped = sorted(g for g, gs in state.gates.items() if gs.status == "skipped")
     return [_event("gate.passed", state.id, {"gate": plan.terminal, "revision": state.revision,
                                              "reason": "terminal re-check held"}, None),
@@ -609,7 +641,7 @@ def resume(cfg: OrgConfig, state: TaskState, human: str, note: str = "", extra_c
     _pinned(cfg, state)
     who = cfg.actors.get(human)
     if who is None or not who.is_human:
-        raise Denied("only a human may resume an escalated task", rule="ORG-HUMAN-APPROVAL")
+        raise Denied("only a human may resume an escalated task", rule=rule_ids.HUMAN_APPROVAL)
     if state.status != "escalated":
         raise Conflict(f"task is {state.status}, not escalated")
     ev = (_ev(state.id, "task.resumed", human, note=note, unpriced_accepted=unpriced_calls) if unpriced_calls

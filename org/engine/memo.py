@@ -77,13 +77,15 @@ class GateSpec:
     """A plain, read-only mirror of a config Gate: the same fields, read without pydantic's
     attribute machinery (the flow reads them millions of times in a simulation)."""
 
-    __slots__ = ("name", "kind", "lane", "after", "tiers", "quorum", "cross_vendor", "on_fail", "check")
+    __slots__ = ("name", "kind", "lane", "after", "tiers", "quorum", "cross_vendor", "on_fail", "check", "carries_out",
+                 "implied_action")
 
     def __init__(self, name: str, gate: Gate) -> None:
         self.name = name
         self.kind, self.lane, self.after = gate.kind, gate.lane, tuple(gate.after)
         self.tiers = tuple(gate.tiers) if gate.tiers is not None else None
         self.quorum, self.cross_vendor, self.on_fail, self.check = gate.quorum, gate.cross_vendor, gate.on_fail, gate.check
+        self.carries_out, self.implied_action = gate.carries_out, gate.implied_action
 
 
 def gates(cfg: OrgConfig, workflow: str) -> dict[str, GateSpec]:

@@ -1,5 +1,5 @@
-"""Plans and their execution: an operator's first work gate of a workflow plans actions (ops: plan), a later
-work gate of the same lane carries the approved plan out (ops: execute). The plan's content ends with an
+"""Plans and their execution: a work gate plans actions (ops: plan), a later work gate that declares
+`carries_out: plan` carries the approved plan out (ops: execute). The plan's content ends with an
 `actions: [...]` line (JSON, written by org.agents.jobwork); for `credential.use` it names the service call
 (method, path, body) the credential broker may make at the executing gate, and no other (ADR 0064).
 
@@ -19,20 +19,9 @@ __all__ = ["ACTIONS_PREFIX", "builds", "carries_out_plan", "executes_actions", "
 ACTIONS_PREFIX = "actions: "
 
 
-def _earlier_work_gates(cfg: Any, workflow: str | None, gate: str | None) -> list[str] | None:
-    """The work gates of the same lane before `gate` (None: no such workflow or gate)."""
-    import networkx as nx
-
-    from org.engine.graph import build_graph
-
+def _gate(cfg: Any, workflow: str | None, gate: str | None) -> Any:
     wf = cfg.workflows.get(workflow) if cfg is not None and workflow else None
-    if wf is None or gate not in wf.gates:
-        return None
-    lane = wf.gates[gate].lane
-    graph = build_graph(wf)
-    earlier = {a for a in nx.ancestors(graph, gate)
-               if a in wf.gates and wf.gates[a].kind == "work" and wf.gates[a].lane == lane}
-    return [g for g in nx.topological_sort(graph) if g in earlier]
+    return wf.gates.get(gate) if wf is not None and gate else None
 
 
 def builds(lane: Any) -> bool:
@@ -42,28 +31,23 @@ def builds(lane: Any) -> bool:
 
 
 def carries_out_plan(cfg: Any, workflow: str | None, gate: str | None) -> bool:
-    """Does this gate carry out an approved plan: an operator's (not a builder's) work gate that executes
-    the actions an earlier work gate of its lane planned. Its credential calls are the plan's, no others."""
-    wf = cfg.workflows.get(workflow) if cfg is not None and workflow else None
-    spec = wf.gates.get(gate) if wf is not None and gate else None
-    if spec is None or spec.kind != "work" or builds(cfg.lanes.get(spec.lane)):
-        return False
-    return plan_gate(cfg, workflow, gate) is not None
+    """Does this gate carry out an approved plan: a work gate that declares `carries_out: <plan gate>` (ADR 0070).
+    Its credential calls are the plan's, no others, and it keeps the plan's revision."""
+    spec = _gate(cfg, workflow, gate)
+    return spec is not None and spec.kind == "work" and spec.carries_out is not None
 
 
 def executes_actions(cfg: Any, workflow: str | None, gate: str | None) -> bool:
-    """An operator's work gate executes its actions when an earlier work gate of the same lane planned
-    them (ops: plan -> ... -> execute); a first work gate only proposes them (dry-run decisions in its
-    plan). Builders never execute: each delivery is new content, a new revision. An unknown workflow or
-    gate counts as executing (the stricter reading)."""
-    earlier = _earlier_work_gates(cfg, workflow, gate)
-    return True if earlier is None else bool(earlier)
+    """A work gate that carries out an approved plan executes its actions; any other work gate only proposes
+    them (dry-run decisions in its plan). An unknown workflow or gate counts as executing (the stricter reading)."""
+    spec = _gate(cfg, workflow, gate)
+    return True if spec is None else carries_out_plan(cfg, workflow, gate)
 
 
 def plan_gate(cfg: Any, workflow: str | None, gate: str | None) -> str | None:
     """The work gate whose plan `gate` carries out (None: it carries out none)."""
-    earlier = _earlier_work_gates(cfg, workflow, gate)
-    return earlier[0] if earlier else None
+    spec = _gate(cfg, workflow, gate)
+    return spec.carries_out if spec is not None and spec.kind == "work" else None
 
 
 def planned_actions(content: str | None) -> list[dict]:

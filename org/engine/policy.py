@@ -18,14 +18,15 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from org.config.loader import OrgConfig
-from org.engine.conditions import Predicate, action_matches, coerce_attributes, compile_condition
+from org.engine import rule_ids
+from org.engine.attributes import DERIVED, problem_text, typed_attributes
+from org.engine.conditions import Predicate, action_matches, compile_condition
 
 __all__ = ["Decision", "RuleHit", "Policy", "compile_policy", "decide", "decide_within", "attribute_conflicts",
            "Outcome"]
 
 Outcome = Literal["allow", "deny", "needs_approval"]
 EXIT_CODES = {"allow": 0, "deny": 4, "needs_approval": 6}
-_DERIVED = ("credential_service", "action")
 
 
 @dataclass(frozen=True)
@@ -131,12 +132,12 @@ class Policy:
             lane_hit = None
             for i, pat in enumerate(may_not):
                 if action_matches((pat,), action):
-                    lane_hit = RuleHit(f"LANE-{lane.upper()}-MAY-NOT", "deny", may_not_srcs[i],
+                    lane_hit = RuleHit(rule_ids.lane_may_not(lane), "deny", may_not_srcs[i],
                                        f"the {lane} lane may not take '{action}' (may_not: {pat})")
                     break
             else:
                 if not action_matches(may, action):
-                    lane_hit = RuleHit(f"LANE-{lane.upper()}-MAY", "deny", may_src,
+                    lane_hit = RuleHit(rule_ids.lane_may(lane), "deny", may_src,
                                        f"'{action}' is not among the actions the {lane} lane may take")
             hit = (red, cons, lane_hit)
             if len(self._cache) < 4096:
@@ -154,26 +155,27 @@ class Policy:
     ) -> Decision:
         raw = dict(attributes or {})
         requested_tier = raw.pop("tier", None)
-        for k in _DERIVED:
+        for k in DERIVED:
             raw.pop(k, None)
-        attrs, bad = coerce_attributes(self._types, raw)
+        attrs, bad = typed_attributes(self.cfg, raw, names=False)
         attrs["action"] = action
         who = self.cfg.actors.get(actor)
         if who is None:
-            return self._deny(actor, action, attrs, [RuleHit("ORG-UNKNOWN-ACTOR", "deny", "",
+            return self._deny(actor, action, attrs, [RuleHit(rule_ids.UNKNOWN_ACTOR, "deny", "",
                                                              f"'{actor}' is not a member of any lane")])
         if bad:
-            return self._deny(actor, action, attrs, [self._bad_attribute(k, raw[k]) for k in bad])
+            return self._deny(actor, action, attrs, [RuleHit(rule_ids.BAD_ATTRIBUTE, "deny", self.cfg.source(f"attr:{p.name}"),
+                                                             problem_text(self.cfg, p)) for p in bad])
         cred = attrs.get("credential")
         if cred is not None:
             service = self._cred_service.get(str(cred))
             if service is None:
                 # Say nothing about which credentials exist.
-                return self._deny(actor, action, attrs, [RuleHit("ORG-CREDENTIAL-UNAVAILABLE", "deny", "",
+                return self._deny(actor, action, attrs, [RuleHit(rule_ids.CREDENTIAL_UNAVAILABLE, "deny", "",
                                                                  "this credential is not available to this action")])
             attrs["credential_service"] = service
         if self._needs_tier:
-            from org.engine.risk import classify  # noqa: PLC0415
+            from org.engine.risk import classify
 
             tiers = [t.id for t in self.cfg.risk.tiers]
             attrs["tier"] = classify(self.cfg, attrs, requested_tier if requested_tier in tiers else None).tier
@@ -193,12 +195,6 @@ class Policy:
                                 tuple(needs), self.config_hash, attrs, approved_by=approver)
         reason = "needs approval by a human who is not an author: " + "; ".join(h.reason for h in needs)
         return Decision("needs_approval", actor, action, reason, tuple(needs), self.config_hash, attrs)
-
-    def _bad_attribute(self, name: str, value: Any) -> RuleHit:
-        spec = self._types[name]
-        want = f"one of {', '.join(spec.values)}" if spec.values is not None else f"a {spec.type}"
-        return RuleHit("ORG-BAD-ATTRIBUTE", "deny", self.cfg.source(f"attr:{name}"),
-                       f"attribute '{name}' must be {want}, not {value!r}")
 
     def _deny(self, actor: str, action: str, attrs: dict, hits: list[RuleHit]) -> Decision:
         reason = "denied: " + "; ".join(f"{h.reason} [{h.id}]" for h in hits)
@@ -262,7 +258,7 @@ def decide_within(
     keys = sorted(conflicts)
     if len(keys) > _MAX_CONFLICTS:
         pol = compile_policy(cfg)
-        hit = RuleHit("ORG-ATTRIBUTE-CONFLICT", "deny", "",
+        hit = RuleHit(rule_ids.ATTRIBUTE_CONFLICT, "deny", "",
                       f"the action contradicts {len(keys)} of the task's attributes: {', '.join(keys)}")
         return pol._deny(actor, action, dict(base), [hit]), conflicts
     best: Decision | None = None

@@ -3,6 +3,9 @@
 - no bypass: for each tier, the terminal gate is unreachable from start once the control
   gates (review, approval, check) that tier requires are removed. One BFS per tier over the
   graph with rework edges included: O(V + E), see ADR 0003.
+- content: for each tier, every work gate it requires that delivers content comes before every
+  control it requires, so the revision reaching done is the one they all passed on (ADR 0070); only
+  a gate that carries out an approved plan may follow the controls.
 - every tier's required control kinds are present in every workflow;
 - approval gates are held only by human lanes; no rule or lane grants an exemption;
 - every cross-vendor quorum can be met by the lane's members whatever the author's family;
@@ -100,6 +103,7 @@ def prove(cfg: OrgConfig) -> list[Problem]:
                     problems.append(Problem(wf_file, wf_line, "gates",
                                             f"tier '{tier.id}' requires {'an' if need[0] in 'aeiou' else 'a'} {need} gate, "
                                             "but none is required at that tier"))
+        problems += _content_problems(cfg, wf, flow, at)
         after_cache: dict[str, set[str]] = {}
         has_rework = any(g.on_fail for g in wf.gates.values())
         if has_rework and wf.limits.max_rework_rounds < 1:
@@ -158,4 +162,33 @@ def _quorum_problems(cfg: OrgConfig, wf: Workflow, name: str, flow: nx.DiGraph, 
             out.append(Problem(f, line, f"gates.{name}.quorum",
                                f"quorum {gate.quorum} cannot be met when {author.id} is the author: lane "
                                f"'{gate.lane}' has {len(others)} other member(s) (an author never reviews)"))
+    return out
+
+
+def _content_problems(cfg: OrgConfig, wf: Workflow, flow: nx.DiGraph, at) -> list[Problem]:
+    """Work gates that deliver content after (or beside) a control the same tier requires: the controls
+    would have passed on a revision other than the one that reaches done. One problem per work gate."""
+    out: list[Problem] = []
+    before = {g: nx.ancestors(flow, g) for g in wf.gates}
+    for name, gate in wf.gates.items():
+        if gate.kind != "work" or gate.carries_out is not None:
+            continue
+        missed: list[str] = []
+        tiers: list[str] = []
+        for tier in cfg.risk.tiers:
+            plan = plan_for(wf, tier.id)
+            if name not in plan.required:
+                continue
+            here = [c for c in plan.required if wf.gates[c].kind in ("review", "approval", "check")
+                    and name not in before[c]]
+            if here:
+                tiers.append(tier.id)
+                missed += [c for c in here if c not in missed]
+        if missed:
+            f, line = at(name)
+            out.append(Problem(f, line, f"gates.{name}",
+                               f"work gate '{name}' does not come before {', '.join(repr(c) for c in missed)} "
+                               f"(tiers {', '.join(tiers)}): the revision reaching done would not be the one those "
+                               "controls passed on (after the controls, only a gate that carries out an approved "
+                               "plan may work: carries_out)"))
     return out

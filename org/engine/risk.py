@@ -8,7 +8,8 @@ from typing import Any
 
 from org.config.loader import OrgConfig
 from org.engine import memo
-from org.engine.conditions import Predicate, coerce_attributes, compile_condition
+from org.engine.attributes import typed_attributes
+from org.engine.conditions import Predicate, compile_condition
 
 __all__ = ["Classification", "classify"]
 
@@ -67,7 +68,7 @@ def classify(cfg: OrgConfig, attributes: Mapping[str, Any], requested: str | Non
 
 
 def _classify(cfg: OrgConfig, attributes: Mapping[str, Any], requested: str | None) -> Classification:
-    attrs, _ = coerce_attributes(cfg.attributes, attributes)
+    attrs, _ = typed_attributes(cfg, attributes, names=False)
     order = [t.id for t in cfg.risk.tiers]
     matched = [c for c, test in zip(cfg.risk.classify, _compiled(cfg), strict=True) if test(attrs)]
     if matched:

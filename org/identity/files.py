@@ -16,34 +16,19 @@ like ssh refuses a world-readable key.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import secrets
 import stat
 from pathlib import Path
 
+from org.config.home import config_home, org_dir
 from org.errors import UsageError
 
 __all__ = ["config_home", "org_dir", "pepper", "human_token_path", "read_human_token", "write_human_token",
            "write_private"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
-
-
-def config_home() -> Path:
-    env = os.environ.get("ORG_CONFIG_HOME")
-    if env:
-        return Path(env).expanduser()
-    xdg = os.environ.get("XDG_CONFIG_HOME")
-    return (Path(xdg).expanduser() if xdg else Path.home() / ".config") / "org"
-
-
-def org_dir(root: Path | str | None) -> Path:
-    """The config folder of one org (created 0700 on first use)."""
-    key = str(Path(root).expanduser().resolve()) if root is not None else "<no-root>"
-    d = config_home() / hashlib.sha256(key.encode()).hexdigest()[:16]
-    return d
 
 
 def _ensure_dir(d: Path) -> None:

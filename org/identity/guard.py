@@ -22,6 +22,7 @@ from typing import Any
 from org.bus.audit import iso
 from org.bus.claims import job_id
 from org.bus.context import AUTH, task_key
+from org.engine import rule_ids
 from org.engine.conditions import action_matches
 from org.errors import Conflict, Denied
 from org.identity import files
@@ -30,14 +31,14 @@ from org.identity.tokens import AUTH_FAILED, Principal, Tokens
 __all__ = ["Guard", "acting"]
 
 MISSING = ("authentication required: pass --token or set ORG_TOKEN (a human's own token is read from their "
-           "config file when --as names them; 'org token issue --as NAME' makes one)")
+           "config file when --as names them; 'org token issue --for NAME --as HUMAN' makes one)")
 
 
 def no_file(human: str, path: Path) -> str:
     """A human has no token file here and the database is past its first use (ADR 0058)."""
     return (f"authentication required: {human} has no token file here ({path}), and this org's database already "
             "gave humans tokens, so none is made automatically. Another human of this org issues one: 'org token issue "
-            f"--as {human} --by THEM' and {human} saves it with 'org token save --as {human}'; or pass "
+            f"--for {human} --as THEM' and {human} saves it with 'org token save --as {human}'; or pass "
             "--token / ORG_TOKEN")
 
 
@@ -45,7 +46,7 @@ def stale_file(human: str, path: Path) -> str:
     """The token in a human's own file did not authenticate (the same words whatever the reason, ADR 0058)."""
     return (f"{AUTH_FAILED}: the token in {path} is not one this org's database accepts (it may have been "
             f"revoked, or have expired). Another human of this org issues {human} a new one: "
-            f"'org token issue --as {human} --by THEM', and {human} saves it with 'org token save --as {human}'")
+            f"'org token issue --for {human} --as THEM', and {human} saves it with 'org token save --as {human}'")
 
 
 @contextmanager
@@ -96,7 +97,7 @@ class Guard:
             p = self.tokens.authenticate(token, as_=as_, command=command)
         except Denied as exc:
             if path is not None and exc.message == AUTH_FAILED:
-                raise Denied(stale_file(str(as_), path), rule="ORG-AUTHENTICATION") from None
+                raise Denied(stale_file(str(as_), path), rule=rule_ids.AUTHENTICATION) from None
             raise
         if p.via == "job" and not job_ok:
             self._deny(p, command, "job token outside its job",
@@ -107,10 +108,10 @@ class Guard:
                        f"'{command}' needs the job token your claim returned, not a principal token")
         if human and not p.is_human:
             self._deny(p, command, "agent approving", f"{command} needs a human principal's token; {p.actor} is an "
-                       "agent", rule="ORG-HUMAN-APPROVAL")
+                       "agent", rule=rule_ids.HUMAN_APPROVAL)
         return p
 
-    def _deny(self, p: Principal, command: str, why: str, message: str, rule: str = "ORG-TOKEN-SCOPE") -> None:
+    def _deny(self, p: Principal, command: str, why: str, message: str, rule: str = rule_ids.TOKEN_SCOPE) -> None:
         def fn(tx) -> None:
             with acting(p):
                 self.bus.ctx.record(tx, "auth.denied", actor=p.actor, task=p.task, job=p.job, decision="deny",

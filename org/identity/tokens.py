@@ -34,6 +34,7 @@ from typing import Any
 
 from org.bus.store import Tx
 from org.bus.switches import able_resumers, lock_resumers
+from org.engine import rule_ids
 from org.errors import Conflict, Denied, NotFound, Paused, UsageError
 from org.identity import files
 from org.identity.store import TOKEN_COLS, db_id, ensure
@@ -224,8 +225,8 @@ class Tokens:
         who = next(h for h in humans if h in before)  # the last able human among those losing their tokens
         raise Conflict(f"revoking would leave no human who may resume unpaused and holding a live token, so nobody "
                        f"could resume or issue tokens ({who} is the last); nothing was revoked. Issue a new token "
-                       f"first ('org token issue --as {who} --by {by if by in before else who}'), then revoke the old "
-                       "one by its id ('org token list' shows it)", rule="ORG-KEEP-A-RESUMER", revoking=sorted(ids))
+                       f"first ('org token issue --for {who} --as {by if by in before else who}'), then revoke the old "
+                       "one by its id ('org token list' shows it)", rule=rule_ids.KEEP_A_RESUMER, revoking=sorted(ids))
 
     def list(self, *, actor: str | None = None, active_only: bool = True, kind: str | None = None) -> list[dict]:
         where, params = ["1 = 1"], {}
@@ -329,14 +330,13 @@ class Tokens:
         actor = row["principal"]
         now = self.store.clock()
         if row["revoked_at"] is not None:
-            self._refuse("revoked", command, as_, tid, actor, f"{AUTH_FAILED}: this token was revoked")
-        if row["kind"] == "principal" and row["expires_at"] is not None and row["expires_at"] <= now:
-            self._refuse("expired", command, as_, tid, actor, f"{AUTH_FAILED}: this token expired")
+            self._refuse("revoked", command, as_, tid, actor, AUTH_FAILED)  # the same words as an unknown token;
+        if row["kind"] == "principal" and row["expires_at"] is not None and row["expires_at"] <= now:  # the audit
+            self._refuse("expired", command, as_, tid, actor, AUTH_FAILED)  # event keeps the reason (ADR 0080)
         cfg = self.bus.config()
         a = cfg.actors.get(actor) if cfg is not None else None
         if cfg is not None and (a is None or a.kind != row["principal_kind"]):
-            self._refuse("not a member", command, as_, tid, actor,
-                         f"{AUTH_FAILED}: {actor} is no longer a {row['principal_kind']} member of this org")
+            self._refuse("not a member", command, as_, tid, actor, AUTH_FAILED)
         paused = self._paused(actor)
         if paused:
             self._refuse("paused", command, as_, tid, actor, None)
@@ -366,10 +366,10 @@ class Tokens:
 
         self.ctx.write(fn)
         if message is not None:
-            raise Denied(message, rule="ORG-AUTHENTICATION")
+            raise Denied(message, rule=rule_ids.AUTHENTICATION)
 
     def _denied(self, tx: Tx, why: str, command: str, as_: str | None, tid: str | None, actor: str | None) -> None:
-        self.ctx.record(tx, "auth.denied", actor=actor, decision="deny", rules=["ORG-AUTHENTICATION"],
+        self.ctx.record(tx, "auth.denied", actor=actor, decision="deny", rules=[rule_ids.AUTHENTICATION],
                         data={"reason": why, "command": command, "as": _clip(as_), "token_id": tid})
 
     def _fail(self, why: str, command: str, as_: str | None, tid: str | None) -> None:
@@ -392,7 +392,7 @@ class Tokens:
         wait = failure_delay(self.ctx.write(fn))
         if wait > 0:
             self.sleep(wait)
-        raise Denied(AUTH_FAILED, rule="ORG-AUTHENTICATION")
+        raise Denied(AUTH_FAILED, rule=rule_ids.AUTHENTICATION)
 
 def _never_had_a_human_token(tx: Tx) -> bool:
     # principal rows are never deleted (revoking keeps them; the sweep removes only job tokens)

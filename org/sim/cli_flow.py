@@ -27,6 +27,7 @@ class Request:
     sweeps: list[str] = field(default_factory=list)
     metric: str | None = None
     marginal: bool | None = None
+    explain: bool = False
 
 
 def split_sides(sets: list[str], a_name: str, b_name: str | None) -> tuple[list, list]:
@@ -120,10 +121,13 @@ def _progress(bar):
 def _single(req: Request, a, with_progress):
     from org.sim.answer import marginal, replicated
     from org.sim.diagnose import diagnose
-    from org.sim.present import render_diagnosis, render_replicated
+    from org.sim.explain import explain
+    from org.sim.present import render_diagnosis, render_explain, render_replicated
     from org.sim.report import render_run
     from org.sim.run import run_loaded
 
+    if req.explain and req.seeds == 1:
+        req.seeds = 3  # intervals need replications: --explain runs at least three
     if req.seeds == 1 and not req.marginal:
         m = with_progress(f"sim {a.spec.name}", lambda pb: run_loaded(a, pb))
         d = diagnose(m)
@@ -132,10 +136,14 @@ def _single(req: Request, a, with_progress):
                 + "\n(one seed: no intervals; --seeds N runs N replications)")
     seeds = max(req.seeds, 2) if req.marginal else req.seeds
     r = with_progress(f"sim {a.spec.name} x{seeds}", lambda pb: replicated(a, seeds, req.workers, pb))
-    if req.marginal is not False:
+    if req.marginal is not False and not (req.explain and req.marginal is None):
         r["marginal"] = with_progress("one more of each resource",
                                       lambda pb: marginal(a, seeds, r["runs"], req.workers, pb))
-    return {"ok": True, "replicated": r}, lambda: render_replicated(r)
+    if not req.explain:
+        return {"ok": True, "replicated": r}, lambda: render_replicated(r)
+    e = with_progress("what drives it", lambda pb: explain(a, None, seeds, r["runs"], None, req.workers, pb))
+    return ({"ok": True, "replicated": r, "explain": e},
+            lambda: render_replicated(r) + "\n\n" + render_explain(e))
 
 
 def _compare(req: Request, a, b, with_progress):
@@ -145,6 +153,8 @@ def _compare(req: Request, a, b, with_progress):
     from org.sim.run import compare as compare_runs
     from org.sim.run import run_loaded
 
+    if req.explain and req.seeds == 1:
+        req.seeds = 3
     if req.seeds == 1:
         ma = with_progress(f"sim {a.spec.name}", lambda pb: run_loaded(a, pb))
         mb = with_progress(f"sim {b.spec.name}", lambda pb: run_loaded(b, pb))
@@ -154,7 +164,15 @@ def _compare(req: Request, a, b, with_progress):
                                               "and says which differences are significant)")
     c = with_progress(f"sim {a.spec.name} vs {b.spec.name} x{req.seeds}",
                       lambda pb: compared(a, b, req.seeds, req.workers, pb))
-    return {"ok": True, "compared": c}, lambda: render_compared(c)
+    if not req.explain:
+        return {"ok": True, "compared": c}, lambda: render_compared(c)
+    from org.sim.explain import explain
+    from org.sim.present import render_explain
+
+    e = with_progress("what drives the difference",
+                      lambda pb: explain(a, b, req.seeds, c["a"]["runs"], c["b"]["runs"], req.workers, pb))
+    return ({"ok": True, "compared": c, "explain": e},
+            lambda: render_compared(c) + "\n\n" + render_explain(e))
 
 
 def _sweep(req: Request, a, b, with_progress):

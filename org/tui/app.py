@@ -12,7 +12,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
 
-from org.bus.store import sqlite_path
+from org.bus import sqlite_path
 from org.errors import OrgError
 from org.tui.data import pending_count
 from org.tui.principal import Principal
@@ -151,7 +151,7 @@ class OrgApp(App):
                     screen.bus_changed()
                 else:
                     screen.tick()
-        except Exception as exc:  # noqa: BLE001 - a poll failure is a notification, not a crash
+        except Exception as exc:  # a poll failure is a notification, not a crash
             self.report(exc)
         finally:
             self._polling = False

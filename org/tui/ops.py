@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from org.bus import Bus
-from org.bus.switches import vendors_of
+from org.bus import Bus, vendors_of
 from org.engine.graph import plan_for
 from org.tui.data import age, paused_by
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from org.config.loader import OrgConfig
+from org.engine import rule_ids
 from org.errors import Denied, NotFound, UsageError
 
 __all__ = ["Principal", "resolve_principal", "authenticate"]
@@ -50,7 +51,7 @@ def resolve_principal(cfg: OrgConfig, as_: str | None = None, token: str | None 
             raise NotFound(f"no actor '{as_}' in this org (humans: {known})")
         if not a.is_human:
             raise Denied(f"{as_} is an agent; the TUI acts for a human (humans: {', '.join(h.id for h in humans)})",
-                         rule="ORG-HUMAN-APPROVAL")
+                         rule=rule_ids.HUMAN_APPROVAL)
     return Principal(a.id, a.lane, token=token, first_human=humans[0].id if humans else "")
 
 

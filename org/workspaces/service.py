@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from org.bus.repofacts import TaskRepo, holds, record_fact, task_repo_of
-from org.errors import NotFound
+from org.bus.repofacts import TaskRepo, holds, job_of, record_fact, task_repo_of
+from org.errors import Denied, NotFound
 from org.workspaces.repo import Repository
 
-__all__ = ["repository", "open_workspace", "show_workspace", "gc_workspaces", "GC_ACTION"]
+__all__ = ["repository", "open_workspace", "show_workspace", "gc_workspaces", "check_revision", "GC_ACTION"]
 
 GC_ACTION = "workspace.gc"
 
@@ -100,4 +100,58 @@ def gc_workspaces(bus: Any, actor: str, *, dry_run: bool = False) -> list[dict]:
 
             bus.ctx.write(fn)
             out.append({"task": key, "repo": name, "removed": True, "saved": res["saved"]})
+    return out
+
+
+def check_revision(bus: Any, job: int, actor: str, *, commit: str | None = None) -> dict | None:
+    """Before a work job of a repository task is submitted: take its commit (or commit the workspace's
+    changes for `actor`), read the real diff from git, run the diff guard, and record the result. A
+    finding is a denial (exit 4, recorded with its rules and sources; the job stays leased for a fix).
+    Returns the checked revision (commit, base, diff summary, patch) or None for a job that has none."""
+    import hashlib
+
+    from org.workspaces.diffguard import PATCH_KEEP, check_diff, path_risk, read_diff
+    from org.workspaces.revisions import accept, collect
+
+    j = bus.ctx.store.read(lambda tx: job_of(tx, job))
+    if j["kind"] != "work" or not j["task"]:
+        return None
+    if not bus.ctx.store.read(lambda tx: bus.ctx.task_row(tx, j["task"])).attributes.get("repo"):
+        return None
+    tr = _task(bus, j["task"])
+    who = tr.cfg.actors.get(actor)
+    human = bool(who and who.is_human)
+    repo = repository(bus, tr)
+    red = bus.ctx.redactor
+    with repo.lock():
+        sha, base = collect(repo, tr.row.key, actor=actor, gate=j["gate"], commit=commit)
+        diff = read_diff(repo.mirror, base, sha)
+        findings = check_diff(diff, tr.spec, tr.repo, tr.cfg.source, human=human, secrets=red.found)
+        summary = diff.summary()
+        if findings:
+            def denied(tx) -> None:
+                record_fact(bus.ctx, tx, "revision.denied", tr.row.key, actor=actor, gate=j["gate"], decision="deny",
+                            rules=sorted({f.rule for f in findings}), cfg=tr.cfg,
+                            data={"job": job, "commit": sha, "base": base, "files": summary["files"],
+                                  "lines": summary["lines"], "findings": [f.to_json() for f in findings]})
+
+            bus.ctx.write(denied)
+            raise Denied("the diff guard refused this revision: " + "; ".join(
+                f"{f.rule}: {f.reason} ({f.source})" for f in findings), rule=findings[0].rule,
+                rules=sorted({f.rule for f in findings}), findings=[f.to_json() for f in findings])
+        top = tr.cfg.risk.tiers[-1].id
+        raises = path_risk(diff, tr.spec, tr.repo, tr.cfg.source, top, human=human)
+        saved = accept(repo, tr.row.key, sha)
+    patch = diff.patch
+    out = {"job": job, "commit": sha, "base": base, "gate": j["gate"], **{k: summary[k] for k in (
+        "files", "lines", "added", "removed", "binary", "changes")}, "paths": diff.paths[:1000],
+        "patch": patch[:PATCH_KEEP], "patch_truncated": len(patch) > PATCH_KEEP,
+        "patch_sha256": hashlib.sha256(patch.encode()).hexdigest(), "saved": saved,
+        "path_risk": [{"tier": t, "rule": r, "reason": why, "source": src} for t, r, why, src in raises]}
+
+    def committed(tx) -> None:
+        record_fact(bus.ctx, tx, "revision.committed", tr.row.key, actor=actor, gate=j["gate"], decision="allow",
+                    rules=[r for _t, r, _w, _s in raises], cfg=tr.cfg, data=out)
+
+    bus.ctx.write(committed)
     return out

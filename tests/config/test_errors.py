@@ -492,8 +492,8 @@ def cross_vendor_needs_distinct_families(org):
 
 @case
 def cycle_off_the_start_path(org):
-    edit(org, OPS, "  done:\n", "  orphan:\n    kind: work\n    lane: operator\n    after: [orphan2]\n"
-                                "  orphan2:\n    kind: work\n    lane: operator\n    after: [orphan]\n  done:\n")
+    edit(org, OPS, "  done:\n", "  orphan:\n    kind: work\n    lane: operator\n    action: ops.plan\n    after: [orphan2]\n"
+                                "  orphan2:\n    kind: work\n    lane: operator\n    action: ops.plan\n    after: [orphan]\n  done:\n")
     def check(v):
         assert v.rc == 2
         p = v.find(OPS, line_of(org, OPS, "  orphan2:"), "gates", "cycle")
@@ -504,7 +504,7 @@ def cycle_off_the_start_path(org):
 @case
 def unreachable_gate(org):
     # a gate whose only predecessor is the terminal can never run
-    edit(org, OPS, "  done:\n", "  later:\n    kind: work\n    lane: operator\n    after: [done]\n  done:\n")
+    edit(org, OPS, "  done:\n", "  later:\n    kind: work\n    lane: operator\n    action: ops.plan\n    after: [done]\n  done:\n")
     def check(v):
         assert v.rc == 2
         v.find(OPS, line_of(org, OPS, "  later:"), "gates.later", "dead end")
@@ -513,7 +513,7 @@ def unreachable_gate(org):
 
 @case
 def dead_end_gate(org):
-    edit(org, OPS, "  done:\n", "  notes:\n    kind: work\n    lane: operator\n    after: [plan]\n  done:\n")
+    edit(org, OPS, "  done:\n", "  notes:\n    kind: work\n    lane: operator\n    action: ops.plan\n    after: [plan]\n  done:\n")
     def check(v):
         assert v.rc == 2
         v.find(OPS, line_of(org, OPS, "  notes:"), "gates.notes", "dead end")

@@ -14,7 +14,7 @@ from tests.helpers import REPO
 
 SOLO = """workflow: solo
 gates:
-  write: {kind: work, lane: reviewer}
+  write: {kind: work, lane: reviewer, action: test.run}
   check: {kind: review, lane: reviewer, after: [write], on_fail: write}
   ok: {kind: check, check: eligibility, after: [check]}
   done: {kind: terminal, after: [ok]}
@@ -46,13 +46,15 @@ def test_change_runs_to_done_and_skipped_is_never_passed(cfg, tier):
 
 @pytest.mark.parametrize("tier", ["low", "medium", "high"])
 def test_ops_runs_to_done_work_after_approval_does_not_unbind_it(cfg, tier):
-    # regression: 'execute' comes after the approval of the plan; it used to make every review stale
+    # 'execute' carries out the approved plan: it keeps the plan's revision, so done is reached on exactly
+    # the revision the review and the approval passed on (ADR 0070)
     attrs, asked = TIER_ATTRS[tier]
     attrs = {"environment": "dev", "disposable": True} if tier == "low" else attrs
     events, state = run_task(cfg, "ops", attrs, tier=asked)
     assert state.status == "done" and state.tier == tier, state.escalation
     if tier == "high":
-        assert state.gates["approval"].revision == state.gates["approval"].bound != state.revision
+        assert state.gates["approval"].revision == state.gates["approval"].bound == state.revision
+        assert [g for _r, g, _a, _f in state.revisions] == ["plan", "execute"]
 
 
 def test_every_event_carries_the_policy_it_was_decided_under(cfg):

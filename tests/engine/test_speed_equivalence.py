@@ -57,6 +57,9 @@ def ref_eligibility(cfg, state, actor, gate):
     if spec.lane != who.lane:
         return duties.Eligibility(False, f"gate '{gate}' is held by the {spec.lane} lane, not {who.lane}",
                                   "ORG-WRONG-LANE")
+    refused = duties.gate_action_refusal(cfg, state, actor, spec)
+    if refused is not None:
+        return refused
     if spec.kind in ("review", "approval"):
         if actor in state.authors:
             return duties.Eligibility(False, f"{actor} is an author of this work and may not review or approve it",

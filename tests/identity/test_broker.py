@@ -20,7 +20,7 @@ import pytest
 from org.bus import Bus
 from org.identity.bootstrap import first_use_tokens
 from org.identity.guard import Guard
-from tests.helpers import run_org
+from tests.helpers import run_org, wrong_token
 from tests.identity.idhelpers import org
 
 
@@ -117,7 +117,7 @@ def test_broker_uses_secrets_only_for_allowed_calls_and_never_shows_them(broker_
         outs.append(json.dumps(doc) + err)
         return code, doc, err
 
-    code, t, _ = run("task", "add", "Rebuild dev", "--workflow", "ops", "--by", "alice",  # alice's own token file
+    code, t, _ = run("task", "add", "Rebuild dev", "--workflow", "ops", "--as", "alice",  # alice's own token file
                      "--set", "environment=dev", "--set", "disposable=true")
     assert code == 0, t
     code, c, _ = run("claim", "--lane", "operator", "--as", "ops-claude", token=ops)
@@ -148,7 +148,7 @@ def test_broker_uses_secrets_only_for_allowed_calls_and_never_shows_them(broker_
     # an agent's principal token, or a bad token, gets nothing
     code, _, err = run(*base, "github", "--service", "github", "--task", task, token=ops)
     assert code == 4 and "job token" in err
-    code, _, err = run(*base, "github", "--service", "github", "--task", task, token=jt[:-4] + "0000")
+    code, _, err = run(*base, "github", "--service", "github", "--task", task, token=wrong_token(jt, 4))
     assert code == 4 and err == "org: authentication failed\n"
     # credential use outside dev needs a human; alice approves with her own token file
     with Bus.open(root=root) as bus:

@@ -1,4 +1,8 @@
-"""Everything `org validate` proves: config loads, cross-references hold, graph proofs, ADRs."""
+"""Everything `org validate` proves: config loads, cross-references hold, graph proofs, ADRs.
+
+It sits above org.config, org.engine and org.adrs (it calls all three), so the config layer never imports
+the engine (the import-linter contracts in pyproject.toml).
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,98 @@
+"""Revisions are commits: the commit a work submission names (or the one org makes of the workspace's
+changes for the submitter, with Org-Task/Org-Gate/Org-Actor trailers), brought into org's mirror."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+
+from org.errors import Conflict, NotFound, UsageError
+from org.workspaces.git import git, git_ok
+from org.workspaces.repo import Repository, branch_of
+
+__all__ = ["collect", "accept", "trailers"]
+
+_HEX = re.compile(r"^[0-9a-fA-F]{4,40}$")
+
+
+def trailers(pairs: list[tuple[str, str]]) -> str:
+    """Trailer lines (one value per line; line breaks in a value are flattened)."""
+    return "\n".join(f"{k}: {' '.join(str(v).split())}" for k, v in pairs)
+
+
+def collect(repo: Repository, task: str, *, actor: str, gate: str, commit: str | None = None) -> tuple[str, str]:
+    """(commit, base) of the submission, the commit in org's mirror (call under the repository's lock).
+
+    With `commit`: it must be the workspace's HEAD or an ancestor of it. Without: the workspace's HEAD, or,
+    when the working tree holds changes, a commit org makes of them for `actor` on top of HEAD. The base is
+    where the task's branch meets the target's current head (so a merge of the target is not the task's)."""
+    branch_of(task)
+    path = repo.path_of(task)
+    if not (path / ".git").exists():
+        raise Conflict(f"the workspace of {task} is gone ({path}); 'org workspace open {task}' makes it again "
+                       "at org's accepted head (saved attempts are kept)")
+    incoming = f"refs/org/incoming/{task}"
+    got = git(["fetch", "-q", "--no-tags", "--", str(path), f"+HEAD:{incoming}"], git_dir=repo.mirror, check=False)
+    if got.returncode != 0:
+        raise Conflict(f"cannot read the workspace of {task}: {got.stderr.decode(errors='replace').strip()[-500:]}")
+    head = repo.rev(incoming)
+    if commit is not None:
+        c = commit.strip()
+        if not _HEX.fullmatch(c):
+            raise UsageError(f"'{commit}' is not a commit id")
+        out = git(["rev-parse", "--verify", "-q", f"{c}^{{commit}}"], git_dir=repo.mirror, check=False)
+        sha = out.stdout.decode().strip()
+        if out.returncode != 0 or not git_ok(["merge-base", "--is-ancestor", sha, head], git_dir=repo.mirror):
+            raise NotFound(f"commit {commit} is not on the workspace's branch of {task} (HEAD {head[:12]})")
+        chosen = sha
+    else:
+        chosen = _commit_changes(repo, task, path, head, actor=actor, gate=gate)
+    target = repo.sync()
+    base = git(["merge-base", chosen, target], git_dir=repo.mirror, check=False).stdout.decode().strip()
+    if not base:
+        raise UsageError(f"commit {chosen[:12]} shares no history with the target {repo.spec.target}")
+    return chosen, base
+
+
+def _commit_changes(repo: Repository, task: str, path, head: str, *, actor: str, gate: str) -> str:
+    """HEAD, or a commit of the working tree's changes on top of it. git runs with org's mirror as its
+    repository and the workspace only as files, so no configuration the workspace holds takes part."""
+    fd, index = tempfile.mkstemp(prefix="org-index-")
+    os.close(fd)
+    os.unlink(index)
+    env = {"GIT_INDEX_FILE": index}
+    try:
+        git(["read-tree", head], git_dir=repo.mirror, work_tree=path, env=env)
+        git(["add", "-A", "--", "."], git_dir=repo.mirror, work_tree=path, env=env, cwd=path, timeout=600)
+        tree = git(["write-tree"], git_dir=repo.mirror, work_tree=path, env=env).stdout.decode().strip()
+    finally:
+        if os.path.exists(index):
+            os.unlink(index)
+    head_tree = git(["rev-parse", f"{head}^{{tree}}"], git_dir=repo.mirror).stdout.decode().strip()
+    if tree == head_tree:
+        return head
+    msg = f"org: work of {task} at {gate} by {actor}\n\n" + trailers(
+        [("Org-Task", task), ("Org-Gate", gate), ("Org-Actor", actor)]) + "\n"
+    env_id = {"GIT_AUTHOR_NAME": actor, "GIT_AUTHOR_EMAIL": f"{actor}@org.invalid"}
+    new = git(["commit-tree", tree, "-p", head, "-F", "-"], git_dir=repo.mirror, input=msg.encode(),
+              env=env_id).stdout.decode().strip()
+    repo.g("update-ref", f"refs/org/incoming/{task}", new, head)
+    # the workspace's branch moves to org's commit; its files stay as they are (they are that commit)
+    git(["reset", "-q", "--mixed", new], cwd=path)
+    return new
+
+
+def accept(repo: Repository, task: str, commit: str) -> str | None:
+    """Move org's task branch to the checked commit (compare-and-swap); a previous head that the new one does
+    not contain is saved under refs/org/attempts first. Returns the attempt ref saved, if any."""
+    ref = f"refs/heads/{branch_of(task)}"
+    old = repo.rev(ref)
+    saved = None
+    if old != commit and not git_ok(["merge-base", "--is-ancestor", old, commit], git_dir=repo.mirror):
+        known = {c for _r, c in repo.attempts(task)}
+        if old not in known and old != repo.rev(f"refs/org/base/{task}"):
+            saved = f"refs/org/attempts/{task}/{len(repo.attempts(task)) + 1}"
+            repo.g("update-ref", saved, old, "0" * 40)
+    repo.g("update-ref", ref, commit, old)
+    return saved
