@@ -40,9 +40,8 @@ def local():
 @pytest.fixture
 def gw(org, local):
     root, url, _task = org
-    from org.config.loader import load_org
-
     from org.agents.llm import litellm_module
+    from org.config.loader import load_org
 
     litellm_module()  # imported once here, not inside the first call of a test
     cfg = load_org(root)
