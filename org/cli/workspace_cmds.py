@@ -19,8 +19,13 @@ TokenOpt = Annotated[str | None, typer.Option("--token", envvar="ORG_TOKEN", sho
 TaskArg = Annotated[str, typer.Argument(help="Task id, e.g. T-12.")]
 
 
+pipe_app = typer.Typer(name="pipeline", help="org's pipeline: the tests gate and the merge at done.",
+                       no_args_is_help=True, add_completion=False, rich_markup_mode=None)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(ws_app, name="workspace")
+    app.add_typer(pipe_app, name="pipeline")
 
 
 def _bus(o):
@@ -111,3 +116,21 @@ def checked_commit(bus, g, token: str | None, job: str, verdict: str, commit: st
     with acting(p):
         res = check_revision(bus, jid, p.actor, commit=commit)
     return res["commit"] if res else None
+
+
+@pipe_app.command("run")
+def pipe_run(task: Annotated[str | None, typer.Option("--task", help="Only this task.")] = None, as_: AsOpt = None,
+             token: TokenOpt = None, json_: JsonFlag = False) -> None:
+    """Run every gate waiting for org's pipeline: tests on the bound commit, merges of finished tasks."""
+    from org.workspaces.pipeline import run_pipeline
+
+    o = opts(json_)
+    bus, g = _bus(o)
+    with bus:
+        g.reader(token, as_=as_, command="pipeline run")
+        rows = run_pipeline(bus, task=task)
+    emit({"ok": True, "done": rows}, lambda: "\n".join(
+        f"{r['task']} {r['gate']} ({r['kind']}): {'ok' if r['ok'] else 'failed'} -> task {r['status']}"
+        + (f", merged {r['merged'][:12]}" if r.get("merged") else "")
+        + (f", conflicts: {', '.join(r['conflicts'])}" if r.get("conflicts") else "") for r in rows)
+         or "nothing waits for the pipeline")
