@@ -61,9 +61,18 @@ def last_findings(port: AgentDoor, actor: str, task: str) -> list[dict]:
 def holding_switch(port: AgentDoor, actor: str, lane: str, task: str | None) -> str | None:
     """The active switch that stops this actor now, if any (checked between steps; org.engine.pauses decides)."""
     from org.engine.pauses import describe, pausing_switch
+    from org.errors import Paused
 
-    hit = pausing_switch(port.door.switches(port.token(actor), active_only=True), port.door.config(), task=task,
-                         actors=[actor], lanes=[lane])
+    switches = None
+    for token in [port.token(actor)] + [t for a, t in sorted(port.tokens.items()) if a != actor]:
+        try:  # a paused actor's own token is refused: read with another of the run's
+            switches = port.door.switches(token, active_only=True)
+            break
+        except Paused as exc:
+            refused = exc
+    if switches is None:
+        return f"{refused.detail['scope']} {refused.detail['target']}"
+    hit = pausing_switch(switches, port.door.config(), task=task, actors=[actor], lanes=[lane])
     return describe(hit[1]) if hit else None
 
 

@@ -52,7 +52,7 @@ from org.errors import Conflict, Denied
 from org.identity import files
 from org.identity.tokens import AUTH_FAILED, Principal, Tokens
 
-__all__ = ["Guard", "acting", "NOT_EXPOSED"]
+__all__ = ["Guard", "Reading", "acting", "NOT_EXPOSED"]
 
 NOT_EXPOSED = {
     "claim_many": "the bulk form of claim, for the bus's own benchmarks; callers claim one job at a time",
@@ -95,7 +95,7 @@ class Guard:
 
     # door operation -> the Bus methods it reaches (after authentication); nothing else is reachable
     OPERATIONS: dict[str, tuple[str, ...]] = {
-        "config": ("config",), "principal": (), "reader": (), "may_act": (),
+        "config": ("config",), "principal": (), "reader": (), "reading": (), "may_act": (),
         "add_task": ("add_task",), "list_tasks": ("list_tasks",), "task": ("task",), "timeline": ("timeline",),
         "claim": ("claim",), "heartbeat": ("heartbeat",), "submit": ("submit",), "release": ("release",),
         "fail": ("fail",), "work_result": ("work_result",), "sweep": ("sweep",),
@@ -190,6 +190,10 @@ class Guard:
     def reader(self, token: str | None, *, as_: str | None = None, command: str) -> Principal:
         """Any member's principal token may read; who it is."""
         return self.principal(token, as_=as_, command=command)
+
+    def reading(self, token: str | None, *, as_: str | None = None) -> Reading:
+        """The read operations bound to one token, for code that takes a read-only bus (each call authenticates)."""
+        return Reading(self, token, as_)
 
     def _deny(self, p: Principal, command: str, why: str, message: str, rule: str = rule_ids.TOKEN_SCOPE) -> None:
         def fn(tx) -> None:
@@ -406,3 +410,40 @@ class Guard:
 
     def budgets(self, token: str | None) -> list[dict]:
         return self._read(token, None, "budget", self._bus.budgets)
+
+
+class Reading:
+    """A door's read operations bound to one token (Guard.reading): nothing else, and each call authenticates."""
+
+    def __init__(self, door: Guard, token: str | None, as_: str | None) -> None:
+        self._door, self._token, self._as = door, token, as_
+
+    def config(self, *, required: bool = False) -> Any:
+        return self._door.config(required=required)
+
+    def list_tasks(self, **filters: Any) -> list[dict]:
+        return self._door.list_tasks(self._token, as_=self._as, **filters)
+
+    def task(self, task: str) -> dict:
+        return self._door.task(self._token, task, as_=self._as)
+
+    def timeline(self, task: str) -> list[dict]:
+        return self._door.timeline(self._token, task, as_=self._as)
+
+    def pending_approvals(self, **filters: Any) -> list[dict]:
+        return self._door.pending_approvals(self._token, as_=self._as, **filters)
+
+    def switches(self, *, active_only: bool = True) -> list[dict]:
+        return self._door.switches(self._token, as_=self._as, active_only=active_only)
+
+    def events_since(self, after: int = 0, **kw: Any) -> list[dict]:
+        return self._door.events_since(self._token, after, as_=self._as, **kw)
+
+    def head(self) -> int:
+        return self._door.head(self._token, as_=self._as)
+
+    def spend(self, by: str = "actor", **filters: Any) -> list[dict]:
+        return self._door.spend(self._token, by, as_=self._as, **filters)
+
+    def budgets(self) -> list[dict]:
+        return self._door.budgets(self._token)
