@@ -147,14 +147,14 @@ class BusPort:
 
     def paused(self, actor: str, lane: str, task: str | None) -> str | None:
         """The active switch that stops this actor now, if any (checked between steps)."""
+        from org.engine.pauses import describe, pausing_switch
+
         try:
-            hits = [s for s in self.bus.switches(active_only=True) if _covers(s, self.bus.config(), actor, lane, task)]
+            hit = pausing_switch(self.bus.switches(active_only=True), self.bus.config(), task=task, actors=[actor],
+                                 lanes=[lane])
         except OrgError:
             return None
-        if not hits:
-            return None
-        s = hits[0]
-        return "everything" if s["scope"] == "all" else f"{s['scope']} {s['target']}"
+        return describe(hit[1]) if hit else None
 
     def pause(self, scope: str, target: str, note: str) -> None:
         with contextlib.suppress(OrgError):
@@ -179,20 +179,3 @@ class BusPort:
                         queued += w["status"] == "queued"
                         leased += w["status"] == "leased"
         return queued, leased
-
-
-def _covers(s: dict, cfg: Any, actor: str, lane: str, task: str | None) -> bool:
-    scope, target = s["scope"], str(s["target"]).lower()
-    if scope == "all":
-        return True
-    if scope == "actor":
-        return s["target"] == actor
-    if scope == "lane":
-        return s["target"] == lane
-    if scope == "task":
-        return task is not None and s["target"] == task
-    if scope == "vendor":
-        from org.bus import vendors_of
-
-        return target in vendors_of(cfg, actor)
-    return False

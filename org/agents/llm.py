@@ -49,7 +49,7 @@ def litellm_module() -> Any:
             os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
             for k, v in _OFFLINE_ENV.items():
                 os.environ.setdefault(k, v)
-            import litellm  # noqa: PLC0415  (lazy on purpose: ~3 s, 2,700 modules)
+            import litellm  # lazy on purpose: ~3 s, 2,700 modules
 
             litellm.suppress_debug_info = True
             litellm.drop_params = True  # e.g. temperature on models that take none

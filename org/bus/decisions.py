@@ -156,6 +156,24 @@ def _check_human(ctx: Ctx, cfg: OrgConfig | None, human: str, verb: str) -> None
         raise Denied(d.reason, rules=d.rule_ids)
 
 
+def _already_decided(tx: Tx, key: str, lane: str, approval: int | None, gate: str | None,
+                     action: str | None) -> None:
+    """Nothing pending, but the request asked for was decided: that is a conflict (exit 5), not 'not found'."""
+    rows = [r for r in _rows(tx, "task = :k AND status <> 'pending'", {"k": key}) if r["lane"] in (None, lane)]
+    if approval is not None:
+        rows = [r for r in rows if r["approval"] == int(approval)]
+    if gate is not None:
+        rows = [r for r in rows if r["kind"] == "gate" and r["subject"] == gate]
+    if action is not None:
+        rows = [r for r in rows if r["kind"] == "action" and r["subject"] == action]
+    if rows:
+        r = rows[-1]
+        by = f" by {r['decided_by']}" if r.get("decided_by") else ""
+        how = {"granted": "approved", "stale": "stale (it was for an older revision)"}.get(r["status"], r["status"])
+        raise Conflict(f"request #{r['approval']} ({r['kind']} '{r['subject']}') on {key} was already {how}{by}; "
+                       "nothing is pending there", task=key, approval=r["approval"], status=r["status"])
+
+
 def _choose(tx: Tx, pcfg: OrgConfig, key: str, human: str, approval: int | None, gate: str | None,
             action: str | None) -> dict:
     lane = pcfg.actors[human].lane
@@ -167,6 +185,7 @@ def _choose(tx: Tx, pcfg: OrgConfig, key: str, human: str, approval: int | None,
     if action is not None:
         rows = [r for r in rows if r["kind"] == "action" and r["subject"] == action]
     if not rows:
+        _already_decided(tx, key, lane, approval, gate, action)
         raise NotFound(f"nothing pending for {human} on {key}")
     if len(rows) > 1:
         listing = ", ".join(f"#{r['approval']} {r['kind']} {r['subject']}" for r in rows)

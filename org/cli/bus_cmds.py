@@ -10,9 +10,9 @@ from typing import Annotated
 
 import typer
 
-from org.cli._common import JsonFlag, SetOpt, emit, err, opts, parse_sets
+from org.cli._common import DeprecatedBy, JsonFlag, SetOpt, emit, err, opts, parse_sets
 
-__all__ = ["register", "open_bus"]
+__all__ = ["register", "open_bus", "reader"]
 
 task_app = typer.Typer(name="task", help="Start, list and show tasks.", no_args_is_help=True, add_completion=False,
                        rich_markup_mode=None)
@@ -52,6 +52,19 @@ def guard(bus):
     return Guard(bus)
 
 
+def reader(bus, token: str | None, as_: str | None, command: str):
+    """Any member's token may read. With neither a token nor --as, the org's first human acts (as `org tui`
+    picks), and stderr says so."""
+    if not token and as_ is None:
+        from org.tui.principal import resolve_principal
+
+        cfg = bus.config()
+        if cfg is not None:
+            as_ = resolve_principal(cfg).actor
+            err(f"org: acting as {as_}, the org's first human (--as NAME for another, or --token)")
+    return guard(bus).reader(token, as_=as_, command=command)
+
+
 def _when(ts: float | None) -> str:
     return time.strftime("%H:%M:%S", time.localtime(ts)) if ts else "-"
 
@@ -61,18 +74,22 @@ def _when(ts: float | None) -> str:
 def task_add(
     title: Annotated[str, typer.Argument(help="What the task is about.")],
     workflow: Annotated[str, typer.Option("--workflow", "-w", help="Workflow from gates/.")],
-    by: Annotated[str | None, typer.Option("--by", help="Actor filing the task.")] = None,
+    as_: Annotated[str | None, typer.Option("--as", help="Who files the task (default: your token's holder).")] = None,
     sets: SetOpt = None,
     idempotency_key: Annotated[str | None, typer.Option("--idempotency-key", help="Repeat-safe key.")] = None,
     tier: Annotated[str | None, typer.Option("--tier", help="Ask for a higher risk tier (never lower).")] = None,
     repo: Annotated[str | None, typer.Option("--repo", help="The repository (gates/repos.yaml) it works in.")] = None,
     token: TokenOpt = None,
+    by: DeprecatedBy = None,
     json_: JsonFlag = False,
 ) -> None:
     """Start a task with today's policy pinned; jobs are posted for its first gates."""
+    from org.cli._globals import deprecated_by
+
     o = opts(json_)
+    as_ = deprecated_by(as_, by, "task add")
     with open_bus(o) as bus:
-        t = guard(bus).add_task(token, title, workflow, by=by, attributes=parse_sets(sets),
+        t = guard(bus).add_task(token, title, workflow, by=as_, attributes=parse_sets(sets),
                                 idempotency_key=idempotency_key, tier=tier, repo=repo)
     out = {"ok": True, **t}
 
@@ -95,18 +112,19 @@ def task_add(
 @task_app.command("list")
 def task_list(
     status: Annotated[str | None, typer.Option("--status", help="active, done, escalated or rejected.")] = None,
-    workflow: Annotated[str | None, typer.Option("--workflow", "-w")] = None,
+    workflow: Annotated[str | None, typer.Option("--workflow", "-w", help="Only tasks of this workflow.")] = None,
     lane: Annotated[str | None, typer.Option("--lane", help="Tasks with open work for this lane.")] = None,
     actor: Annotated[str | None, typer.Option("--actor", help="Tasks filed by or leased to this actor.")] = None,
-    limit: Annotated[int, typer.Option("--limit")] = 50,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many tasks.")] = 50,
     token: TokenOpt = None,
-    as_: Annotated[str | None, typer.Option("--as", help="Who is asking (must be the token's principal).")] = None,
+    as_: Annotated[str | None, typer.Option(
+        "--as", help="Who is asking (default: your token's holder, else the org's first human).")] = None,
     json_: JsonFlag = False,
 ) -> None:
     """Tasks, newest first, with what each waits on."""
     o = opts(json_)
     with open_bus(o) as bus:
-        guard(bus).reader(token, as_=as_, command="task list")
+        reader(bus, token, as_, "task list")
         rows = bus.list_tasks(status=status, workflow=workflow, lane=lane, actor=actor, limit=limit)
 
     def human() -> str:
@@ -126,14 +144,15 @@ def task_list(
 
 @task_app.command("show")
 def task_show(task: Annotated[str, typer.Argument(help="Task id, e.g. T-12.")], token: TokenOpt = None,
-              as_: Annotated[str | None, typer.Option("--as", help="Who is asking.")] = None,
+              as_: Annotated[str | None, typer.Option(
+                  "--as", help="Who is asking (default: your token's holder, else the org's first human).")] = None,
               json_: JsonFlag = False) -> None:
     """The task and its timeline: who did what, under which rule, with each value's source."""
     from org.bus.timeline import render_timeline
 
     o = opts(json_)
     with open_bus(o) as bus:
-        guard(bus).reader(token, as_=as_, command="task show")
+        reader(bus, token, as_, "task show")
         view = bus.task(task)
         entries = bus.timeline(task)
     emit({"ok": True, **view, "timeline": entries}, lambda: render_timeline(view, entries))
@@ -274,7 +293,7 @@ def _settle(fn_name: str, task: str, as_: str, note: str, approval: int | None, 
 def approve(
     task: Annotated[str, typer.Argument(help="Task id, e.g. T-12.")],
     as_: AsOpt,
-    note: Annotated[str, typer.Option("--note")] = "",
+    note: Annotated[str, typer.Option("--note", help="What you checked, for the record.")] = "",
     approval: Annotated[int | None, typer.Option("--id", help="Which pending request, when several.")] = None,
     gate: Annotated[str | None, typer.Option("--gate", help="The approval gate to approve.")] = None,
     action: Annotated[str | None, typer.Option("--action", help="The action request to approve.")] = None,
@@ -291,9 +310,9 @@ def reject(
     as_: AsOpt,
     note: Annotated[str, typer.Option("--note", help="Why (required).")],
     approval: Annotated[int | None, typer.Option("--id", help="Which pending request, when several.")] = None,
-    gate: Annotated[str | None, typer.Option("--gate")] = None,
-    action: Annotated[str | None, typer.Option("--action")] = None,
-    revision: Annotated[str | None, typer.Option("--revision")] = None,
+    gate: Annotated[str | None, typer.Option("--gate", help="The approval gate to reject.")] = None,
+    action: Annotated[str | None, typer.Option("--action", help="The action request to reject.")] = None,
+    revision: Annotated[str | None, typer.Option("--revision", help="The revision you looked at.")] = None,
     token: TokenOpt = None,
     json_: JsonFlag = False,
 ) -> None:
@@ -326,12 +345,12 @@ def _switch(verb: str, actor, lane, task, vendor, all_, note, as_, token, json_)
 
 
 def pause(
-    actor: Annotated[str | None, typer.Option("--actor")] = None,
-    lane: Annotated[str | None, typer.Option("--lane")] = None,
-    task: Annotated[str | None, typer.Option("--task")] = None,
+    actor: Annotated[str | None, typer.Option("--actor", help="Pause this actor (its tokens are refused).")] = None,
+    lane: Annotated[str | None, typer.Option("--lane", help="Pause this lane's claims and actions.")] = None,
+    task: Annotated[str | None, typer.Option("--task", help="Pause this task.")] = None,
     vendor: Annotated[str | None, typer.Option("--vendor", help="Model family, provider or model string.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Pause everything.")] = False,
-    note: Annotated[str, typer.Option("--note")] = "",
+    note: Annotated[str, typer.Option("--note", help="Why (shown to whoever meets the pause).")] = "",
     as_: Annotated[str | None, typer.Option("--as", help="Who pulls the brake (the token's principal).")] = None,
     token: TokenOpt = None,
     json_: JsonFlag = False,
@@ -341,12 +360,12 @@ def pause(
 
 
 def resume(
-    actor: Annotated[str | None, typer.Option("--actor")] = None,
-    lane: Annotated[str | None, typer.Option("--lane")] = None,
-    task: Annotated[str | None, typer.Option("--task")] = None,
-    vendor: Annotated[str | None, typer.Option("--vendor")] = None,
-    all_: Annotated[bool, typer.Option("--all")] = False,
-    note: Annotated[str, typer.Option("--note")] = "",
+    actor: Annotated[str | None, typer.Option("--actor", help="Resume this actor.")] = None,
+    lane: Annotated[str | None, typer.Option("--lane", help="Resume this lane.")] = None,
+    task: Annotated[str | None, typer.Option("--task", help="Resume this task.")] = None,
+    vendor: Annotated[str | None, typer.Option("--vendor", help="Resume this model family, provider or model.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Lift the pause of everything.")] = False,
+    note: Annotated[str, typer.Option("--note", help="Why, for the record.")] = "",
     as_: Annotated[str | None, typer.Option("--as", help="Who releases the brake (the token's principal).")] = None,
     token: TokenOpt = None,
     json_: JsonFlag = False,
@@ -357,14 +376,14 @@ def resume(
 
 def inbox(
     as_: Annotated[str | None, typer.Option("--as", help="Only what this human may decide.")] = None,
-    task: Annotated[str | None, typer.Option("--task")] = None,
+    task: Annotated[str | None, typer.Option("--task", help="Only this task's requests.")] = None,
     token: TokenOpt = None,
     json_: JsonFlag = False,
 ) -> None:
     """Pending approvals and escalations, with the evidence to decide them."""
     o = opts(json_)
     with open_bus(o) as bus:
-        guard(bus).reader(token, as_=as_, command="inbox")
+        reader(bus, token, as_, "inbox")
         rows = bus.pending_approvals(human=as_, task=task)
 
     def human() -> str:
@@ -385,9 +404,9 @@ def inbox(
 
 def spend(
     by: Annotated[str, typer.Option("--by", help="actor, lane, task, workflow, model, vendor, family, outcome.")] = "actor",
-    task: Annotated[str | None, typer.Option("--task")] = None,
-    lane: Annotated[str | None, typer.Option("--lane")] = None,
-    actor: Annotated[str | None, typer.Option("--actor")] = None,
+    task: Annotated[str | None, typer.Option("--task", help="Only this task's spend.")] = None,
+    lane: Annotated[str | None, typer.Option("--lane", help="Only this lane's spend.")] = None,
+    actor: Annotated[str | None, typer.Option("--actor", help="Only this actor's spend.")] = None,
     token: TokenOpt = None,
     as_: Annotated[str | None, typer.Option("--as", help="Who is asking.")] = None,
     json_: JsonFlag = False,
@@ -395,7 +414,7 @@ def spend(
     """Spend from the usage ledger, grouped."""
     o = opts(json_)
     with open_bus(o) as bus:
-        guard(bus).reader(token, as_=as_, command="spend")
+        reader(bus, token, as_, "spend")
         rows = bus.spend(by, task=task, lane=lane, actor=actor)
     emit({"ok": True, "by": by, "rows": rows}, lambda: "\n".join(
         f"{str(r['key']):<24} {_cost(r)}  {r['calls']} calls  {r['tokens_in']}+{r['tokens_out']} tokens  "
@@ -418,7 +437,7 @@ def sweep(token: TokenOpt = None,
     o = opts(json_)
     with open_bus(o) as bus:
         g = guard(bus)
-        g.reader(token, as_=as_, command="sweep")
+        reader(bus, token, as_, "sweep")
         r = {**bus.sweep(), "job_tokens_removed": g.tokens.sweep()}
     emit({"ok": True, **r}, lambda: (f"requeued {len(r['requeued'])}, dead {len(r['dead'])}, stalled "
                                      f"{len(r['stalled'])}, over budget {len(r['over_budget'])}, "
@@ -463,7 +482,7 @@ def audit_verify(
             sys.stderr.flush()
 
     with open_bus(o) as bus:
-        guard(bus).reader(token, as_=as_, command="audit verify")
+        reader(bus, token, as_, "audit verify")
         rep = bus.audit_verify(anchors=anchors, progress=progress)
     if last[0]:
         sys.stderr.write("\r" + " " * 40 + "\r")

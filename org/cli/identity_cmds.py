@@ -10,7 +10,8 @@ from typing import Annotated
 
 import typer
 
-from org.cli._common import JsonFlag, emit, opts
+from org.cli._common import DeprecatedBy, JsonFlag, emit, opts
+from org.cli._globals import deprecated_by
 from org.engine import rule_ids
 
 __all__ = ["register"]
@@ -24,8 +25,8 @@ broker_app = typer.Typer(name="broker", help="The credential broker: the one pro
 
 TokenOpt = Annotated[str | None, typer.Option(
     "--token", envvar="ORG_TOKEN", show_envvar=False,
-    help="Your token (default: $ORG_TOKEN; a human's own token file with --by).")]
-ByOpt = Annotated[str | None, typer.Option("--by", help="The human doing this (their own token file is used).")]
+    help="Your token (default: $ORG_TOKEN; a human's own token file with --as).")]
+AsOpt = Annotated[str | None, typer.Option("--as", help="The human doing this (their own token file is used).")]
 _TTL = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")
 
 
@@ -60,24 +61,39 @@ def _open():
 
 @token_app.command("issue")
 def issue(
-    as_: Annotated[str, typer.Option("--as", help="The actor the token speaks for.")],
+    for_: Annotated[str | None, typer.Option(
+        "--for", help="The actor the token speaks for (default: yourself, --as).")] = None,
+    as_: Annotated[str | None, typer.Option(
+        "--as", help="The human issuing it (their own token file is used); alone: renew your own.")] = None,
     ttl: Annotated[str | None, typer.Option("--ttl", help="Lifetime, e.g. 3600, 45m, 12h, 30d (default: none).")] = None,
-    by: ByOpt = None,
+    by: Annotated[str | None, typer.Option("--by", hidden=True, help="Deprecated: --as ISSUER --for SUBJECT.")] = None,
     token: TokenOpt = None,
     show: Annotated[bool, typer.Option(
         "--show", help="Also print your own token once (another human's is always printed, never saved here).")] = False,
-    note: Annotated[str, typer.Option("--note")] = "",
+    note: Annotated[str, typer.Option("--note", help="What the token is for (kept with it).")] = "",
     json_: JsonFlag = False,
 ) -> None:
-    """Create a token for ACTOR; the secret is shown once. Your own (--as X --by X, or --as X alone) is saved
-    to the token file your commands on this machine read (0600; printed too with --show). Another human's is
-    never saved to your files: it is printed once, for them to save on their own account with 'org token
-    save --as THEM'. Needs a human's token (--by HUMAN, their own file), except on an org's first use, when
-    every human's file is made (ADR 0058)."""
+    """Create a token for an actor (--for); the secret is shown once. Your own (--as X alone) is saved to the
+    token file your commands on this machine read (0600; printed too with --show). Another human's (--for THEM
+    --as YOU) is never saved to your files: it is printed once, for them to save on their own account with
+    'org token save --as THEM'. Needs a human's token (--as HUMAN, their own file), except on an org's first
+    use, when every human's file is made (ADR 0058)."""
+    from org.errors import UsageError
     from org.identity import files
     from org.identity.bootstrap import first_use_tokens
 
     opts(json_)
+    if by is not None:  # the old form: --as SUBJECT --by ISSUER (kept one release)
+        from org.cli._common import err
+
+        if for_ is not None:
+            raise UsageError("--by is the old name of the issuer (--as); with --for, give the issuer as --as")
+        err(f"org: 'org token issue --as {as_} --by {by}' is deprecated; use 'org token issue --for {as_} --as {by}'")
+        for_, as_ = as_, by
+    if for_ is None and as_ is None:
+        raise UsageError("give --for ACTOR (whose token) and --as HUMAN (who issues it), or --as HUMAN alone to "
+                         "renew your own")
+    by, as_ = (as_, for_) if for_ is not None else (None, as_)  # below: as_ the subject, by the issuer
     bus, g = _open()
     with bus:
         cfg = bus.config(required=True)
@@ -134,7 +150,7 @@ def save(
         help="The token (default: $ORG_TOKEN, else one line read from stdin).")] = None,
     json_: JsonFlag = False,
 ) -> None:
-    """Save a human's token (handed over from 'org token issue --as YOU --by THEM') to their own token file (0600), after
+    """Save a human's token (handed over from 'org token issue --for YOU --as THEM') to their own token file (0600), after
     checking that it authenticates as that human."""
     from org.errors import UsageError
     from org.identity import files
@@ -157,8 +173,9 @@ def save(
 def revoke(
     token_id: Annotated[str | None, typer.Argument(help="The token's id (from 'org token list').")] = None,
     actor: Annotated[str | None, typer.Option("--actor", help="Revoke every live token of this actor.")] = None,
-    by: ByOpt = None,
+    as_: AsOpt = None,
     token: TokenOpt = None,
+    by: DeprecatedBy = None,
     json_: JsonFlag = False,
 ) -> None:
     """Revoke a token now (every command refuses it from the next call). Humans may revoke any; anyone their own."""
@@ -170,7 +187,7 @@ def revoke(
     token_id = token_id.strip().lower() if token_id is not None else None  # as Tokens.revoke reads it
     bus, g = _open()
     with bus:
-        p = g.principal(token, as_=by, command="token revoke")
+        p = g.principal(token, as_=deprecated_by(as_, by, "token revoke"), command="token revoke")
         if not p.is_human:
             mine = {r["id"] for r in g.tokens.list(actor=p.actor, active_only=False)}
             if (actor is not None and actor != p.actor) or (token_id is not None and token_id not in mine):
@@ -187,15 +204,16 @@ def list_(
     actor: Annotated[str | None, typer.Option("--actor", help="Only this actor's tokens.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Include revoked and expired tokens.")] = False,
     jobs: Annotated[bool, typer.Option("--jobs", help="Include job tokens.")] = False,
-    by: ByOpt = None,
+    as_: AsOpt = None,
     token: TokenOpt = None,
+    by: DeprecatedBy = None,
     json_: JsonFlag = False,
 ) -> None:
     """Every principal of the org with its tokens (ids, never secrets). Needs a human's token."""
     opts(json_)
     bus, g = _open()
     with bus:
-        p = g.principal(token, as_=by, command="token list")
+        p = g.principal(token, as_=deprecated_by(as_, by, "token list"), command="token list")
         if not p.is_human:
             g._deny(p, "token list", "agent listing", "only a human's token may list tokens", rule=rule_ids.HUMAN_ISSUER)
         cfg = bus.config(required=True)
@@ -223,7 +241,7 @@ def use(
     service: Annotated[str, typer.Option("--service", help="The service the call is for.")],
     task: Annotated[str, typer.Option("--task", help="The task the call belongs to.")],
     as_: Annotated[str | None, typer.Option("--as", help="Who asks (the token's principal).")] = None,
-    method: Annotated[str, typer.Option("--method")] = "GET",
+    method: Annotated[str, typer.Option("--method", help="HTTP method of the call.")] = "GET",
     path: Annotated[str, typer.Option("--path", help="Path on the service, e.g. /repos/x/pulls.")] = "/",
     data: Annotated[str | None, typer.Option("--data", help="Request body.")] = None,
     token: Annotated[str | None, typer.Option(

@@ -5,7 +5,7 @@ demo's fresh database, the first command of a checkout, the first `org run`; age
 so an agent host that starts first never skips it), every human member gets a token written to their own
 config file (0600) for this database (files are kept per org folder and database, so another database's
 files are never touched). After
-that nothing issues a human's token without a human's token (`org token issue --as X --by HUMAN`), so
+that nothing issues a human's token without a human's token (`org token issue --for X --as HUMAN`), so
 a revoked human is never silently re-issued and nobody gets a human's token just by running `org`.
 
 Agents of an in-process run get short-lived tokens (held in memory, revoked when the run ends).

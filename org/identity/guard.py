@@ -31,14 +31,14 @@ from org.identity.tokens import AUTH_FAILED, Principal, Tokens
 __all__ = ["Guard", "acting"]
 
 MISSING = ("authentication required: pass --token or set ORG_TOKEN (a human's own token is read from their "
-           "config file when --as names them; 'org token issue --as NAME' makes one)")
+           "config file when --as names them; 'org token issue --for NAME --as HUMAN' makes one)")
 
 
 def no_file(human: str, path: Path) -> str:
     """A human has no token file here and the database is past its first use (ADR 0058)."""
     return (f"authentication required: {human} has no token file here ({path}), and this org's database already "
             "gave humans tokens, so none is made automatically. Another human of this org issues one: 'org token issue "
-            f"--as {human} --by THEM' and {human} saves it with 'org token save --as {human}'; or pass "
+            f"--for {human} --as THEM' and {human} saves it with 'org token save --as {human}'; or pass "
             "--token / ORG_TOKEN")
 
 
@@ -46,7 +46,7 @@ def stale_file(human: str, path: Path) -> str:
     """The token in a human's own file did not authenticate (the same words whatever the reason, ADR 0058)."""
     return (f"{AUTH_FAILED}: the token in {path} is not one this org's database accepts (it may have been "
             f"revoked, or have expired). Another human of this org issues {human} a new one: "
-            f"'org token issue --as {human} --by THEM', and {human} saves it with 'org token save --as {human}'")
+            f"'org token issue --for {human} --as THEM', and {human} saves it with 'org token save --as {human}'")
 
 
 @contextmanager

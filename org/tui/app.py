@@ -151,7 +151,7 @@ class OrgApp(App):
                     screen.bus_changed()
                 else:
                     screen.tick()
-        except Exception as exc:  # noqa: BLE001 - a poll failure is a notification, not a crash
+        except Exception as exc:  # a poll failure is a notification, not a crash
             self.report(exc)
         finally:
             self._polling = False

@@ -25,9 +25,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from org.agents.llm import complete, litellm_module  # noqa: E402
-from org.agents.localmodel import LocalModelConfig, LocalModelServer  # noqa: E402
-from org.agents.pacing import Limits, MemoryBudgetStore, Pacer, Stopped  # noqa: E402
+from org.agents.llm import complete, litellm_module
+from org.agents.localmodel import LocalModelConfig, LocalModelServer
+from org.agents.pacing import Limits, MemoryBudgetStore, Pacer, Stopped
 
 MSG = [{"role": "user", "content": "Answer with one JSON object of type ReviewVerdict. Revision under review: r1"}]
 MODEL = "openai/gpt-5-mini"
@@ -109,7 +109,7 @@ def pacer_overhead(n: int = 20000) -> dict:
         p.call("bench", 1000, lambda: done)
     out["memory"] = (time.perf_counter() - t) / n
     try:
-        from org.agents.sqlbudget import SqlBudgetStore, open_store  # noqa: PLC0415  (phase 2: the bus)
+        from org.agents.sqlbudget import SqlBudgetStore, open_store  # phase 2: the bus
     except ImportError:
         return out
     import tempfile
