@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,12 +24,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from org.bus.redact import Redactor  # noqa: E402
-from org.config.repos import MaxDiff, Repo  # noqa: E402
-from org.workspaces.diffguard import check_diff, read_diff  # noqa: E402
-from org.workspaces.git import git  # noqa: E402
-from org.workspaces.pipeline import merge_commit  # noqa: E402
-from org.workspaces.repo import Repository  # noqa: E402
+from org.bus.redact import Redactor
+from org.config.repos import MaxDiff, Repo
+from org.workspaces.diffguard import check_diff, read_diff
+from org.workspaces.git import git
+from org.workspaces.pipeline import merge_commit
+from org.workspaces.repo import Repository
 
 
 def sh(cwd: Path, *args: str) -> str:
