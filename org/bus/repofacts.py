@@ -15,7 +15,9 @@ from org.engine.state import TaskState
 from org.errors import Denied, NotFound, UsageError
 
 __all__ = ["TaskRepo", "task_repo_of", "record_fact", "holds", "job_of", "last_fact", "checked_revision",
-           "WORKSPACE_EVENTS"]
+           "pipeline_queue", "pipeline_apply", "merge_facts", "outcome_events", "PIPELINE", "WORKSPACE_EVENTS"]
+
+PIPELINE = "org:pipeline"  # org's own principal: no lane, no token, bound by every rule (never a member id)
 
 WORKSPACE_EVENTS = ("workspace.created", "workspace.removed", "revision.committed", "revision.denied",
                     "tests.ran", "merge.done", "merge.conflict", "outcome.tests_passed", "outcome.tests_failed",
@@ -99,3 +101,68 @@ def checked_revision(tx: Tx, task: str, job: int, revision: str | None) -> dict:
         raise Denied(f"revision {revision} is not the commit org checked for job {job} ({data.get('commit')})",
                      rule=rule_ids.REVISION_UNCHECKED)
     return data
+
+
+def pipeline_queue(ctx: Ctx, tx: Tx) -> list[dict]:
+    """Every gate of an active repository task that waits for the pipeline: {task, gate, kind, revision, repo}."""
+    from org.engine.pipeline import pipeline_gates
+
+    out = []
+    rows = tx.x("SELECT key FROM tasks WHERE status = 'active' AND attributes LIKE '%\"repo\"%' ORDER BY id").all()
+    for (key,) in rows:
+        tr = task_repo_of(ctx, tx, key)
+        for gate, kind, rev in pipeline_gates(tr.cfg, tr.state):
+            out.append({"task": key, "gate": gate, "kind": kind, "revision": rev, "repo": tr.repo})
+    return out
+
+
+def merge_facts(cfg: OrgConfig, state: TaskState) -> dict:
+    """Who reviewed and approved the revision (with families) and the rules that shaped the task: the
+    merge commit's trailers."""
+    from org.engine import memo
+    from org.engine.binding import bound_revision, valid_reviews
+
+    reviewers, approvers = [], []
+    for name, spec in memo.gates(cfg, state.workflow).items():
+        if spec.kind not in ("review", "approval") or state.gates[name].status != "passed":
+            continue
+        for r in valid_reviews(cfg, state, name, bound_revision(cfg, state, name)):
+            (approvers if spec.kind == "approval" else reviewers).append(
+                {"actor": r.actor, "family": r.family, "gate": name})
+    return {"reviewers": reviewers, "approvers": approvers, "tier": state.tier, "revision": state.revision,
+            "authors": sorted(state.authors)}
+
+
+def pipeline_apply(ctx: Ctx, task: str, gate: str, ok: bool, *, revision: str | None, reason: str,
+                   data: dict | None = None, rules: list[str] | None = None,
+                   facts: list[tuple[str, dict]] = ()) -> dict:
+    """Enter the pipeline's result for `gate` (org.engine.pipeline.pipeline_result) and record its facts, in
+    one transaction. Returns the task's status and what the engine did."""
+    from org.bus.driver import apply
+    from org.engine.pipeline import pipeline_result
+
+    def fn(tx: Tx) -> dict:
+        row = ctx.task_row(tx, task, lock=True)
+        cfg = ctx.pinned(tx, row.config_hash)
+        st = ctx.state(tx, row)
+        evs = pipeline_result(cfg, st, gate, ok, revision=revision, reason=reason, data=ctx.redactor.value(data or {}),
+                              rules=rules, extra_check=ctx.extra_check)
+        for type_, d in facts:
+            record_fact(ctx, tx, type_, row.key, actor=PIPELINE, gate=gate, decision="allow" if ok else "deny",
+                        rules=rules or [], data=d, cfg=cfg)
+        st2 = apply(ctx, tx, cfg, row, st, evs)
+        return {"task": row.key, "status": st2.status, "events": [e.type for e in evs], "ready": st2.ready_gates()}
+
+    return ctx.write(fn)
+
+
+OUTCOME_SOURCES = ("task.created", "work.submitted", "review.filed", "task.escalated", "task.resumed", "task.done",
+                   "task.rejected", "rework.started", "outcome.tests_passed", "outcome.tests_failed", "outcome.merged",
+                   "outcome.merge_conflict", "outcome.reverted")
+
+
+def outcome_events(tx: Tx) -> list[dict]:
+    """Every event `org outcomes` reads, in order (decoded bodies, with their seq)."""
+    marks = ", ".join(f"'{t}'" for t in OUTCOME_SOURCES)
+    rows = tx.x(f"SELECT seq, body FROM events WHERE task IS NOT NULL AND type IN ({marks}) ORDER BY seq").all()
+    return [{**decode_body(body), "seq": seq} for seq, body in rows]

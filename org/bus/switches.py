@@ -13,9 +13,9 @@ import getpass
 from org.bus.context import Ctx, task_key
 from org.bus.store import Tx
 from org.bus.usage import UNKNOWN_SPEND
-from org.config.families import vendor_of
 from org.config.loader import OrgConfig
 from org.engine import rule_ids
+from org.engine.pauses import describe, pausing_switch, switch_keys, vendors_of
 from org.engine.policy import decide
 from org.errors import Conflict, Denied, NotFound, Paused, UsageError
 
@@ -29,18 +29,8 @@ def local_operator() -> str:
     """Who pauses when no --as is given: the local OS user (anyone with the database can pull the brake)."""
     try:
         return "local:" + getpass.getuser()
-    except Exception:  # noqa: BLE001 - no passwd entry in some containers
+    except Exception:  # no passwd entry in some containers
         return "local:unknown"
-
-
-def vendors_of(cfg: OrgConfig | None, actor: str) -> set[str]:
-    """Vendor names that cover an actor: its model family, its provider prefix and its model string."""
-    a = cfg.actors.get(actor) if cfg is not None else None
-    if a is None:
-        return set()
-    if a.is_human or not a.model:
-        return {"human"}
-    return {x.lower() for x in (a.family or "", vendor_of(a.model), a.model) if x}
 
 
 def active_switches(tx: Tx) -> list[dict]:
@@ -60,29 +50,21 @@ def paused_tasks(tx: Tx) -> list[str]:
 
 def covering(tx: Tx, cfg: OrgConfig | None, *, actor: str | None = None, lane: str | None = None,
              task: str | None = None) -> list[dict]:
-    """Active switches that cover this actor / lane / task (plus 'all')."""
-    keys = {("all", "*")}
-    if actor:
-        keys.add(("actor", actor))
-        a = cfg.actors.get(actor) if cfg is not None else None
-        if lane is None and a is not None:
-            lane = a.lane
-        keys |= {("vendor", v) for v in vendors_of(cfg, actor)}
-    if lane:
-        keys.add(("lane", lane))
-    if task:
-        keys.add(("task", task))
-    return [s for s in active_switches(tx) if (s["scope"], s["target"]) in keys]
+    """Active switches that cover this actor / lane / task (plus 'all'), most specific first (org.engine.pauses)."""
+    on = {(s["scope"], s["target"]): s for s in active_switches(tx)}
+    keys = switch_keys(cfg, task=task, actors=[actor] if actor else [], lanes=[lane] if lane else [])
+    return [on[(scope, target)] for scope, target, _ in keys if (scope, target) in on]
 
 
 def check_not_paused(tx: Tx, cfg: OrgConfig | None, *, actor: str | None = None, lane: str | None = None,
                      task: str | None = None) -> None:
-    hits = covering(tx, cfg, actor=actor, lane=lane, task=task)
-    if hits:
-        s = hits[0]
-        what = "everything" if s["scope"] == "all" else f"{s['scope']} {s['target']}"
+    """Paused (exit 7) naming the switch org.engine.pauses names for this work, if one holds."""
+    hit = pausing_switch(active_switches(tx), cfg, task=task, actors=[actor] if actor else [],
+                         lanes=[lane] if lane else [])
+    if hit is not None:
+        s = hit[1]
         note = f": {s['note']}" if s["note"] else ""
-        raise Paused(f"paused ({what}, by {s['paused_by']}{note}); retry after 'org resume'",
+        raise Paused(f"paused ({describe(s)}, by {s['paused_by']}{note}); retry after 'org resume'",
                      switch=s["switch"], scope=s["scope"], target=s["target"])
 
 
@@ -151,8 +133,7 @@ _KEEP_A_RESUMER_LOCK = 0x0126_1D02  # serialises pauses of humans on PostgreSQL
 
 def _person_keys(cfg: OrgConfig, actor: str) -> set[tuple[str, str]]:
     """The switches that pause one actor by name: its actor, lane and vendor scopes (not task, not all)."""
-    a = cfg.actors[actor]
-    return {("actor", actor), ("lane", a.lane)} | {("vendor", v) for v in vendors_of(cfg, actor)}
+    return {(scope, target) for scope, target, _ in switch_keys(cfg, actors=[actor], everything=False)}
 
 
 def lock_resumers(tx: Tx) -> None:
@@ -198,7 +179,7 @@ def _keep_a_resumer(tx: Tx, cfg: OrgConfig | None, scope: str, target: str) -> N
         raise Conflict(f"pausing {scope} {target} would leave no human who may resume unpaused and holding a live "
                        f"token ({', '.join(sorted(resumers))} would each be paused or hold none; a paused actor's "
                        "tokens are refused, and only a human's token may resume or issue tokens); nothing was paused. Resume one of them first, or "
-                       "issue one a token ('org token issue --as NAME --by YOU'), or pause --all, which stops the "
+                       "issue one a token ('org token issue --for NAME --as YOU'), or pause --all, which stops the "
                        "work but never a human's token", rule=rule_ids.KEEP_A_RESUMER, scope=scope, target=target)
 
 

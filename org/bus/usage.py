@@ -22,7 +22,7 @@ __all__ = ["record_usage", "spend", "task_spend", "scope_spend", "SPEND_KEYS", "
 
 # the note of a lane or member pause for unaccepted unknown spend; a human resuming one accepts it
 UNKNOWN_SPEND = "spend unknown:"
-SPEND_KEYS = ("actor", "lane", "task", "workflow", "model", "vendor", "family", "outcome", "gate")
+SPEND_KEYS = ("actor", "lane", "task", "workflow", "model", "vendor", "family", "outcome", "gate", "job")
 
 
 def record_usage(ctx: Ctx, actor: str, model: str, *, tokens_in: int = 0, tokens_out: int = 0, cost_usd: float | None = None,

@@ -550,8 +550,13 @@ def _no_eligible(cfg: OrgConfig, state: TaskState, gate: str, ready_on: Any = CU
 
 
 def _check(cfg: OrgConfig, state: TaskState, gate: str, extra_check: ExtraCheck | None) -> list[Event]:
-    """A check gate: every required review/approval before it holds on the revision it covers."""
+    """A check gate: every required review/approval before it holds on the revision it covers. A
+    `check: tests` gate is made ready for the pipeline instead (org.engine.pipeline: it runs code)."""
     t = state.id
+    if memo.gates(cfg, state.workflow)[gate].check == "tests":
+        return [_event("gate.ready", t, {"gate": gate, "lane": None, "round": state.rounds, "pipeline": "tests",
+                                         "revision": bound_revision(cfg, state, gate),
+                                         "source": cfg.source(f"gate:{state.workflow}.{gate}")}, None)]
     before = memo.upstream(cfg, state.workflow)[gate]
     names = [n for n in required_gates(cfg, state) if n in before]
     violations = [Violation(rule, reason, cfg.source(f"gate:{state.workflow}.{name}"))
@@ -572,7 +577,7 @@ def _check(cfg: OrgConfig, state: TaskState, gate: str, extra_check: ExtraCheck 
                                                 "binding hold"}, None)]
 
 
-def _finish(cfg: OrgConfig, state: TaskState) -> list[Event]:
+def _finish(cfg: OrgConfig, state: TaskState, merged: bool = False) -> list[Event]:
     """The terminal re-check (DESIGN invariant 4): every gate the pinned plan (and today's) requires
     passed, each review and approval on the revision it covers with a counting quorum, nothing
     required was skipped, and the graph has no bypass at this tier."""
@@ -592,6 +597,10 @@ def _finish(cfg: OrgConfig, state: TaskState) -> list[Event]:
     if problems:
         return [_ev(state.id, "task.escalated", None, kind="bypass_detected",
                     reason="terminal re-check failed: " + "; ".join(problems))]
+    if state.attributes.get("repo") and not merged:
+        # a task in a repository is done when org's pipeline merged it (org.engine.pipeline)
+        return [_event("gate.ready", state.id, {"gate": plan.terminal, "lane": None, "round": state.rounds,
+                                                "pipeline": "merge", "revision": state.revision}, None)]
     skipped = sorted(g for g, gs in state.gates.items() if gs.status == "skipped")
     return [_event("gate.passed", state.id, {"gate": plan.terminal, "revision": state.revision,
                                              "reason": "terminal re-check held"}, None),

@@ -27,6 +27,7 @@ class Request:
     sweeps: list[str] = field(default_factory=list)
     metric: str | None = None
     marginal: bool | None = None
+    explain: bool = False
 
 
 def split_sides(sets: list[str], a_name: str, b_name: str | None) -> tuple[list, list]:
@@ -100,8 +101,10 @@ def run_request(req: Request, bar: Callable[[str], Any], as_json: bool) -> tuple
             raise UsageError("both sides of the compare are the same scenario with the same settings: every "
                              "difference would be +0; name the side a change is for, e.g. --set b:PATH=VALUE")
     with_progress = _progress(bar)
-    if req.chart or req.sweeps:
+    if req.sweeps or (req.chart and (a.spec.sweep is not None)):
         return _sweep(req, a, b, with_progress)
+    if req.chart and b is None:
+        return _over_time(a, with_progress)
     if b is not None:
         return _compare(req, a, b, with_progress)
     return _single(req, a, with_progress)
@@ -117,13 +120,28 @@ def _progress(bar):
     return run
 
 
+def _over_time(a, with_progress):
+    from org.sim.charts import chart_time
+    from org.sim.diagnose import diagnose
+    from org.sim.present import render_diagnosis
+    from org.sim.run import run_loaded
+
+    m = with_progress(f"sim {a.spec.name}", lambda pb: run_loaded(a, pb))
+    d = diagnose(m)
+    return ({"ok": True, "run": m, "diagnosis": d},
+            lambda: chart_time(m) + "\n" + "\n".join(render_diagnosis(d)))
+
+
 def _single(req: Request, a, with_progress):
     from org.sim.answer import marginal, replicated
     from org.sim.diagnose import diagnose
-    from org.sim.present import render_diagnosis, render_replicated
+    from org.sim.explain import explain
+    from org.sim.present import render_diagnosis, render_explain, render_replicated
     from org.sim.report import render_run
     from org.sim.run import run_loaded
 
+    if req.explain and req.seeds == 1:
+        req.seeds = 3  # intervals need replications: --explain runs at least three
     if req.seeds == 1 and not req.marginal:
         m = with_progress(f"sim {a.spec.name}", lambda pb: run_loaded(a, pb))
         d = diagnose(m)
@@ -132,10 +150,14 @@ def _single(req: Request, a, with_progress):
                 + "\n(one seed: no intervals; --seeds N runs N replications)")
     seeds = max(req.seeds, 2) if req.marginal else req.seeds
     r = with_progress(f"sim {a.spec.name} x{seeds}", lambda pb: replicated(a, seeds, req.workers, pb))
-    if req.marginal is not False:
+    if req.marginal is not False and not (req.explain and req.marginal is None):
         r["marginal"] = with_progress("one more of each resource",
                                       lambda pb: marginal(a, seeds, r["runs"], req.workers, pb))
-    return {"ok": True, "replicated": r}, lambda: render_replicated(r)
+    if not req.explain:
+        return {"ok": True, "replicated": r}, lambda: render_replicated(r)
+    e = with_progress("what drives it", lambda pb: explain(a, None, seeds, r["runs"], None, req.workers, pb))
+    return ({"ok": True, "replicated": r, "explain": e},
+            lambda: render_replicated(r) + "\n\n" + render_explain(e))
 
 
 def _compare(req: Request, a, b, with_progress):
@@ -145,6 +167,8 @@ def _compare(req: Request, a, b, with_progress):
     from org.sim.run import compare as compare_runs
     from org.sim.run import run_loaded
 
+    if req.explain and req.seeds == 1:
+        req.seeds = 3
     if req.seeds == 1:
         ma = with_progress(f"sim {a.spec.name}", lambda pb: run_loaded(a, pb))
         mb = with_progress(f"sim {b.spec.name}", lambda pb: run_loaded(b, pb))
@@ -154,11 +178,20 @@ def _compare(req: Request, a, b, with_progress):
                                               "and says which differences are significant)")
     c = with_progress(f"sim {a.spec.name} vs {b.spec.name} x{req.seeds}",
                       lambda pb: compared(a, b, req.seeds, req.workers, pb))
-    return {"ok": True, "compared": c}, lambda: render_compared(c)
+    if not req.explain:
+        return {"ok": True, "compared": c}, lambda: render_compared(c)
+    from org.sim.explain import explain
+    from org.sim.present import render_explain
+
+    e = with_progress("what drives the difference",
+                      lambda pb: explain(a, b, req.seeds, c["a"]["runs"], c["b"]["runs"], req.workers, pb))
+    return ({"ok": True, "compared": c, "explain": e},
+            lambda: render_compared(c) + "\n\n" + render_explain(e))
 
 
 def _sweep(req: Request, a, b, with_progress):
     from org.sim.answer import grid
+    from org.sim.charts import chart_grid, chart_sweep
     from org.sim.present import render_grid
     from org.sim.report import render_chart
     from org.sim.run import sweep as run_sweep
@@ -177,7 +210,8 @@ def _sweep(req: Request, a, b, with_progress):
         series = [with_progress(f"sweep {ls.spec.name}",
                                 lambda pb, ls=ls: run_sweep(ls, path=path, values=values, metric=metric, progress=pb))
                   for ls in (a, b) if ls is not None]
-        return {"ok": True, "sweeps": series}, lambda: render_chart(series)
+        return {"ok": True, "sweeps": series}, lambda: chart_sweep(series) + "\n" + render_chart(series, numbers=True)
     grids = [with_progress(f"sweep {ls.spec.name}", lambda pb, ls=ls: grid(ls, sweeps, req.seeds, metric, req.workers, pb))
              for ls in (a, b) if ls is not None]
-    return {"ok": True, "grids": grids}, lambda: "\n\n".join(render_grid(g) for g in grids)
+    return {"ok": True, "grids": grids}, lambda: "\n\n".join(
+        (chart_grid(g) + "\n" if req.chart else "") + render_grid(g) for g in grids)

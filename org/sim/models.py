@@ -229,6 +229,9 @@ class Scenario(_Strict):
     humans: Humans = Field(default_factory=Humans)
     engine: EngineOptions = Field(default_factory=EngineOptions)
     sweep: Sweep | None = None
+    provenance: dict[str, str] = Field(default_factory=dict, description=(
+        "Dotted parameter path -> where its value came from (n and an interval from history, or "
+        "'assumed: ...'); written by org sim --from-history, shown by --explain."))
 
     @model_validator(mode="after")
     def _window(self) -> Scenario:

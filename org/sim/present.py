@@ -8,7 +8,7 @@ from org.sim.answer import HEADLINE
 from org.sim.report import _num
 
 __all__ = ["render_replicated", "render_compared", "render_grid", "render_marginal", "render_diagnosis",
-           "fmt_iv", "fmt_diff"]
+           "render_explain", "fmt_iv", "fmt_diff"]
 
 
 def fmt_iv(iv: dict | None) -> str:
@@ -151,4 +151,42 @@ def render_grid(g: dict) -> str:
     widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(cols)]
     lines.append("  " + "  ".join(f"{c:<{w}}" for c, w in zip(cols, widths, strict=True)))
     lines += ["  " + "  ".join(f"{c:<{w}}" for c, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join(lines)
+
+
+def _val(v) -> str:
+    return "-" if v is None else (_num(v) if isinstance(v, (int, float)) else str(v))
+
+
+def render_explain(e: dict, top: int = 5) -> str:
+    """Per headline metric: the inputs it rests on (significant changes, biggest first) and where each
+    input's value came from; the inputs that do not move it, counted."""
+    n = len(e["seeds"])
+    what = f"{e['compare']} - {e['scenario']}" if e["compare"] else e["scenario"]
+    lines = [f"what drives each result of {what}: {e['parameters']} inputs, each changed alone over {n} paired seeds "
+             f"({e['runs']} runs); a mechanism (blind_spot, false_alarm, defect rates) switched off, any other "
+             "input halved; change [95% interval], share of the result it carries"]
+    for m in e["metrics"].values():
+        base = m["base"]
+        if not base["mean"] and all(r["same"] for r in m["rows"]):
+            continue
+        head = "difference" if e["compare"] else "value"
+        lines += ["", f"{m['label']}: {head} {fmt_iv(base)}"]
+        sig = [r for r in m["rows"] if r["significant"]]
+        if not sig:
+            lines.append("  no single input moves it significantly at these seeds")
+        w = max((len(r["parameter"]) for r in sig[:top]), default=0)
+        for r in sig[:top]:
+            vals = " / ".join(dict.fromkeys(_val(v) for v in r["value"] if v is not None))
+            new = " / ".join(dict.fromkeys(_val(v) for v in r["halved"] if v is not None))
+            real = base["lo"] is not None and (base["lo"] > 0 or base["hi"] < 0)
+            share = (f"  ({100 * r['share_lost']:.0f}% of it)" if real and r["share_lost"] is not None
+                     and r["share_lost"] > 0 else "")
+            lines.append(f"  {r['parameter']:<{w}}  {vals} -> {new}: {fmt_diff(r['change'])}{share}   from {r['source']}")
+        rest = len(m["rows"]) - len(sig[:top])
+        if rest:
+            lines.append(f"  ({rest} other input{'s' if rest != 1 else ''}: "
+                         + ("smaller or " if len(sig) > top else "") + "not significant)")
+    for path, why in e.get("refused", {}).items():
+        lines.append(f"not varied: {path} (the org would be refused: {why})")
     return "\n".join(lines)

@@ -41,7 +41,6 @@ class World(ModelCalls):
         self.finished: list[Task] | None = [] if keep else None  # closed tasks, for inspection
         self.loop = Loop()
         seed = spec.seed
-        self.rng_arrive = random.Random(f"{seed}:arrivals")
         self.rng_mix = random.Random(f"{seed}:mix")
         self.rng_defects = random.Random(f"{seed}:defects")
         self.rng_look = random.Random(f"{seed}:look")
@@ -87,6 +86,10 @@ class World(ModelCalls):
         self.streams = spec.workload.streams
         self.actions = {(i, g): act for i, s in enumerate(self.streams) for g, act in s.actions.items()}
         load = spec.workload.load
+        # one arrival stream of draws per stream of work: changing one stream's rate leaves the others'
+        # arrivals exactly as they were (common random numbers for paired comparisons)
+        self.rng_arrivals = [random.Random(f"{seed}:arrivals" + (f":{s.name}" if i else ""))
+                             for i, s in enumerate(self.streams)]
         self.rates = [s.rate_per_second * load for s in self.streams]
         self.weights = [s.weight or s.per_hour or (s.per_day or 0) / 24 or 1.0 for s in self.streams]
         self.focus = {(w, g): focus_for(spec.behaviour, w, g) for w, wf in cfg.workflows.items() for g in wf.gates}
@@ -107,11 +110,11 @@ class World(ModelCalls):
                 self._new_task(None)
             return
         for i, rate in enumerate(self.rates):
-            self.loop.at(self.rng_arrive.expovariate(rate), self._arrive, i)
+            self.loop.at(self.rng_arrivals[i].expovariate(rate), self._arrive, i)
 
     def _arrive(self, i: int) -> None:
         self._new_task(i)
-        self.loop.after(self.rng_arrive.expovariate(self.rates[i]), self._arrive, i)
+        self.loop.after(self.rng_arrivals[i].expovariate(self.rates[i]), self._arrive, i)
 
     def _new_task(self, i: int | None) -> None:
         if i is None:

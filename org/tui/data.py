@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from org.bus import Bus
 from org.config.loader import OrgConfig
+from org.engine.pauses import pausing_switch
 
 __all__ = ["age", "tier_rank", "inbox", "evidence", "BoardRow", "Filters", "board_rows", "filter_rows",
            "timeline", "pending_count", "STATES", "adrs_cited", "paused_by", "task_paused_by"]
@@ -50,31 +51,6 @@ def _epoch(ts: str | None) -> float | None:
 
 
 # -- switches -------------------------------------------------------------------------------------
-def pausing_switch(switches: list[dict], cfg: OrgConfig | None, *, task: str | None = None,
-                   actors: Iterable[str] = (), lanes: Iterable[str] = (),
-                   vendor: str | None = None) -> tuple[str, dict] | None:
-    """The active switch that stops this task / actor / lane / vendor, most specific first (a task's own pause,
-    then its actors, lanes, vendors, then everything), with its label ("task", "actor X", "lane X",
-    "vendor X", "all"); None when nothing does."""
-    if not switches:
-        return None
-    from org.bus import vendors_of
-
-    on = {(s["scope"], s["target"]): s for s in switches}
-    actors, lanes = [a for a in actors if a], [ln for ln in lanes if ln]
-    vendors = [vendor.lower()] if vendor else []
-    for a in actors:
-        vendors += sorted(vendors_of(cfg, a))
-    wanted = ([("task", task, "task")] if task else []) + [("actor", a, f"actor {a}") for a in actors] \
-        + [("lane", ln, f"lane {ln}") for ln in lanes] + [("vendor", v, f"vendor {v}") for v in vendors] \
-        + [("all", "*", "all")]
-    for scope, target, label in wanted:
-        sw = on.get((scope, target))
-        if sw is not None:
-            return label, sw
-    return None
-
-
 def paused_by(switches: list[dict], cfg: OrgConfig | None, **who) -> str:
     """The label of the switch that stops it (see pausing_switch), or ""."""
     hit = pausing_switch(switches, cfg, **who)

@@ -75,6 +75,19 @@ def _bwrap_args(cwd: Path, home: str) -> list[str]:
     return args
 
 
+_HOME_SECRETS = (".config", ".ssh", ".aws", ".azure", ".gnupg", ".kube", ".docker", ".netrc", ".git-credentials",
+                 ".pypirc", ".npmrc", ".pgpass", ".cache/org")
+
+
+def _secret_places() -> list[Path]:
+    """What a command must not see: org's config home (peppers, humans' token files) and the usual homes of
+    credentials in the user's HOME (the interpreters and tools elsewhere in HOME stay readable)."""
+    from org.identity.files import config_home
+
+    home = Path.home()
+    return [config_home(), *(home / n for n in _HOME_SECRETS)]
+
+
 def run_command(command: str, cwd: Path, timeout: float, *, hide: tuple[Path, ...] = ()) -> CommandResult:
     """Run `command` with /bin/sh -c in `cwd` (read-write) within `timeout` seconds. `hide` are folders the
     command must not see at all (the org's .org folder, token files): empty tmpfs over them in the sandbox."""
@@ -86,9 +99,10 @@ def run_command(command: str, cwd: Path, timeout: float, *, hide: tuple[Path, ..
         out_path = Path(scratch) / "out"
         if why_not is None:
             hidden: list[str] = []
-            for h in (*hide, Path.home()):
-                if h.exists() and not str(cwd).startswith(str(h.resolve())):
-                    hidden += ["--tmpfs", str(h.resolve())]
+            for h in (*hide, *_secret_places()):
+                if not h.exists() or str(cwd).startswith(str(h.resolve())):
+                    continue
+                hidden += ["--tmpfs", str(h.resolve())] if h.is_dir() else ["--ro-bind", "/dev/null", str(h.resolve())]
             cmd = ["bwrap", *_bwrap_args(cwd, home), *hidden, "/bin/sh", "-c", command]
         else:
             cmd = ["/bin/sh", "-c", command]

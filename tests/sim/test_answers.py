@@ -128,3 +128,41 @@ def test_multi_parameter_sweep_runs_every_combination_with_intervals():
 def test_a_load_multiplier_must_be_positive(load):
     r = run_org("sim", "baseline", "--load", load)
     assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_explain_shows_same_family_escapes_rest_on_blind_spot():
+    from org.sim.explain import explain
+    from org.sim.run import load
+
+    sets = [("duration", "3d"), ("warmup", "12h")]
+    a, b = load("review-cross-vendor", sets), load("review-same-family", sets)
+    e = explain(a, b, 3, workers=2, only=["behaviour.default.blind_spot", "behaviour.default.work.time.mean",
+                                          "org.lanes.reviewer.agents"])
+    esc = e["metrics"]["defects.escaped_per_100_done"]
+    assert esc["base"]["lo"] > 0  # same-family review lets more escape ...
+    rows = {r["parameter"]: r for r in esc["rows"]}
+    blind = rows["behaviour.default.blind_spot"]
+    # ... and all of it goes when blind_spot is off: the finding rests on that input
+    assert blind["significant"] and blind["share_lost"] == 1.0 and blind["halved"] == [0.0, 0.0]
+    assert blind["source"].endswith("review-cross-vendor.yaml:27")
+    assert esc["rows"][0]["parameter"] == "behaviour.default.blind_spot"
+    assert rows["behaviour.default.work.time.mean"]["halved"] == ["10m", "10m"]
+    assert rows["org.lanes.reviewer.agents"]["halved"] == [2, 2]
+
+
+def test_explain_says_which_change_the_org_would_refuse():
+    from org.sim.explain import explain
+    from org.sim.run import load
+
+    # the default org's reviewer lane has two members of two families: one left cannot make a
+    # cross-vendor quorum for both builders, and the org's proof refuses it; explain says so, runs nothing
+    ls = load("baseline", [("duration", "1d"), ("warmup", "0")])
+    e = explain(ls, None, 2, workers=1, only=["org.lanes.reviewer.agents"])
+    assert "cross-vendor quorum" in e["refused"]["org.lanes.reviewer.agents"] and e["runs"] == 0
+
+
+def test_explain_through_the_cli_names_the_input_and_where_it_came_from():
+    r = run_org("sim", "mmc", "--explain", "--seeds", "2", "--set", "duration=20d", "--set", "warmup=1d")
+    assert r.returncode == 0, r.stderr
+    assert "what drives each result of mmc" in r.stdout
+    assert "workload.streams.0.per_hour" in r.stdout and "mmc.yaml:" in r.stdout

@@ -67,7 +67,10 @@ def test_littles_law_holds_on_the_outputs(sim, name):
     """L (time-average tasks in the org) = lambda (arrival rate) x W (mean time in the org)."""
     lit = sim(name)["little"]
     assert lit["L"] > 0.5
-    assert lit["L"] == pytest.approx(lit["lambda_W"], rel=0.05 if name == "baseline" else 0.03)
+    # L counts the tasks still open from the warm-up while lambda x W counts only the window's arrivals:
+    # where humans approve (overnight and weekend waits, cycle times of days) that edge lifts L by ~3%
+    # (ceremony-light over seeds 1-5: 1.3% to 4.7%), so those scenarios get 5%
+    assert lit["L"] == pytest.approx(lit["lambda_W"], rel=0.05 if name in ("baseline", "ceremony-light") else 0.03)
 
 
 FRONTIER_TPM = 40_000

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.workspaces.gitrepo import REPOS_YAML, make_repo
+from tests.workspaces.gitrepo import REPOS_YAML, make_repo, sh_git
 
 
 @pytest.fixture
 def source(tmp_path: Path) -> Path:
-    return make_repo(tmp_path / "src-repo")
+    """The user's clone, main checked out; git moves a checked-out branch only with updateInstead (clean tree)."""
+    repo = make_repo(tmp_path / "src-repo")
+    sh_git(repo, "config", "receive.denyCurrentBranch", "updateInstead")
+    return repo
 
 
 @pytest.fixture
 def ws_org(org_copy: Path, source: Path) -> Path:
-    (org_copy / "gates" / "repos.yaml").write_text(REPOS_YAML.format(path=source))
+    (org_copy / "gates" / "repos.yaml").write_text(REPOS_YAML.format(path=source, python=sys.executable))
     return org_copy
 
 

@@ -50,7 +50,7 @@ repos:
   app:
     path: {path}
     target: main
-    test: {{run: "python3 -m pytest -q -p no:cacheprovider", timeout: 120}}
+    test: {{run: "{python} -m pytest -q -p no:cacheprovider -p no:xdist", timeout: 120}}
     merge: merge
     protected: [".github/**", "**/auth/**"]
     golden: ["tests/**"]
