@@ -197,8 +197,11 @@ class Bus:
         return _sweep.sweep(self.ctx)
 
     # -- decisions and people ----------------------------------------------------------------
-    def act(self, action: str, actor: str, task: str, attributes: dict | None = None) -> dict:
-        return _decisions.act(self.ctx, self.config(), action, actor, task, attributes)
+    def act(self, action: str, actor: str, task: str, attributes: dict | None = None, *,
+            facts: dict | None = None) -> dict:
+        """`facts`: what org itself knows of the action (the credential broker: the credential and service it
+        uses), trusted; `attributes` are the asker's word and can only tighten the decision (ADR 0071)."""
+        return _decisions.act(self.ctx, self.config(), action, actor, task, attributes, facts=facts)
 
     def rehearse_act(self, action: str, actor: str, task: str, attributes: dict | None = None) -> dict:
         """What `act` would answer now (the same code, under the task's pinned policy), with nothing recorded."""

@@ -89,7 +89,7 @@ def action_verdicts(tx: Tx, key: str) -> list[dict]:
 
 
 def act(ctx: Ctx, cfg: OrgConfig | None, action: str, actor: str, task: str, attributes: dict | None = None, *,
-        rehearse: bool = False) -> dict:
+        rehearse: bool = False, facts: dict | None = None) -> dict:
     """decide() and record it. Returns {decision, exit_code, approval}; needs_approval opens one request.
     With `rehearse`, all of it runs under the task's pinned policy and is rolled back (`org explain --task`)."""
     action = (action or "").strip()
@@ -110,10 +110,11 @@ def act(ctx: Ctx, cfg: OrgConfig | None, action: str, actor: str, task: str, att
         own = compile_policy(pcfg).org_facts  # org derives these (ADR 0071): a request's word is not taken
         ignored = sorted(k for k in (attributes or {}) if k in own)
         claims = check_attributes(pcfg, {k: v for k, v in (attributes or {}).items() if k not in own})
-        planned, facts = _approved_plan(tx, pcfg, st, key, actor, action, claims)
+        known = check_attributes(pcfg, facts) if facts else {}  # what org itself knows (the broker's call)
+        planned, derived = _approved_plan(tx, pcfg, st, key, actor, action, {**claims, **known})
         people, rejected = approvers_for(tx, pcfg, st, action, planned=planned is not None)
         d, conflicts = decide_within(pcfg, actor, action, st.attributes, claims, approvals=people,
-                                     authors=sorted(st.authors), facts=facts)
+                                     authors=sorted(st.authors), facts={**(derived or {}), **known} or None)
         attrs = {k: v for k, v in d.attributes.items() if k not in (*DERIVED, "tier")}
         if cfg is not None and actor not in cfg.actors and d.outcome != "deny":
             d = _deny(d, RuleHit(rule_ids.UNKNOWN_ACTOR, "deny", "", "no longer a member of the org"))

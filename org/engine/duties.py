@@ -6,6 +6,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, replace
 from typing import Any
 
+from org.config.actions import action_matches
 from org.config.loader import OrgConfig
 from org.engine import memo, rule_ids
 from org.engine.binding import author_families, valid_reviews
@@ -121,16 +122,24 @@ def _voids_passed_review(cfg: OrgConfig, state: TaskState, actor: str) -> str | 
 
 def gate_action_refusal(cfg: OrgConfig, state: TaskState, actor: str, spec: Any) -> Eligibility | None:
     """The refusal of the action the gate makes its holder take (ADR 0070: work its `action`, review
-    review.file, approval approve) when decide() denies it to `actor` on this task (its lane's boundaries, a
-    RED rule); None when it does not. A decision that needs approval does not block the gate itself."""
+    review.file, approval approve) when the holder's lane may not take it (its may/may_not) or a RED rule
+    denies it to everyone whatever the attributes; None when it may. The same test `org validate` makes, here
+    for configs that never were validated. (What the task's attributes make of the holder's other actions is
+    decide()'s, action by action.)"""
     action = spec.implied_action
-    if action is None:
+    who = cfg.actors.get(actor)
+    if action is None or who is None:
         return None
-    d = compile_policy(cfg).decide(actor, action, state.attributes)
-    if d.outcome != "deny":
-        return None
-    return Eligibility(False, f"holding this {spec.kind} gate means taking '{action}': {d.reason}",
-                       d.rules[0].id if d.rules else rule_ids.GATE_ACTION)
+    pol = compile_policy(cfg)
+    _red, _cons, lane_hit = pol._for_action(who.lane, action)
+    if lane_hit is not None:
+        return Eligibility(False, f"holding this {spec.kind} gate means taking '{action}': {lane_hit.reason}",
+                           lane_hit.id)
+    for r in cfg.rules:
+        if r.effect == "deny" and r.spec.when is None and action_matches(r.spec.actions, action):
+            return Eligibility(False, f"holding this {spec.kind} gate means taking '{action}', which {r.spec.id} "
+                                      "denies to everyone", r.spec.id)
+    return None
 
 
 _SAME_FAMILY: dict[tuple[str, str], Eligibility] = {}

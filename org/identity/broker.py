@@ -81,9 +81,9 @@ class Broker:
         if not _PATH.match(path or "") or _DOT_SEGMENT.search(path.split("?", 1)[0]):
             raise UsageError("--path is a path on the service, starting with a single '/' (no scheme or host, "
                              "no '.' or '..' segments, no backslashes)")
-        attrs = {**(attributes or {}), "credential": credential, "service": service}
-        with acting(p):
-            r = self.bus.act("credential.use", p.actor, task, attrs)
+        attrs = {k: v for k, v in (attributes or {}).items() if k not in ("credential", "service")}
+        with acting(p):  # the credential and the service are what the broker itself uses: org's facts (ADR 0071)
+            r = self.bus.act("credential.use", p.actor, task, attrs, facts={"credential": credential, "service": service})
         d = r["decision"]
         if d["outcome"] == "deny":
             raise Denied(REFUSED)

@@ -78,7 +78,7 @@ def test_act_needs_approval_then_allowed_and_red_denied(root, tokens):
     assert code == 0 and out["decision"]["approved_by"] == "alice"
     with Bus.open(root=root) as bus:
         g = Guard(bus)
-        t2 = bus.add_task("Reuse", "ops", attributes={"credential": "jira", "service": "github"})["task"]
+        t2 = bus.add_task("Reuse", "ops", attributes={"credential": "jira", "service": "github", "environment": "staging"})["task"]
         c, jt = g.claim(tokens["ops-gpt"], "operator", "ops-gpt")
         assert c.task == t2
         g.submit(jt, c.job, "pass", note="plan")

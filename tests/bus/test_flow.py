@@ -80,7 +80,7 @@ def test_rework_cancels_reset_jobs_and_limit_escalates_to_humans(bus):
 
 
 def test_escalation_rejected_closes_task(bus):
-    t = bus.add_task("Ops", "ops", attributes={"kind": "ops"})["task"]
+    t = bus.add_task("Ops", "ops", attributes={"kind": "ops", "environment": "staging"})["task"]
     c = bus.claim("operator", "ops-claude")
     r = bus.submit(c.job, c.token, "fail", note="cannot plan this")
     assert r["task_status"] == "escalated"

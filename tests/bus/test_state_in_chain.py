@@ -49,7 +49,7 @@ def test_a_task_row_pointing_at_another_pinned_policy_is_refused(bus, root):
     from org.bus import Bus
 
     with Bus.open(bus.store.url, root=root) as other:
-        other.add_task("other", "ops", by="alice")  # pins today's (edited) policy
+        other.add_task("other", "ops", by="alice", attributes={"environment": "dev"})  # pins today's (edited) policy
         new_hash = other.config().config_hash
     _sql(bus, "UPDATE tasks SET config_hash = :h WHERE key = :k", {"h": new_hash, "k": t})
     with pytest.raises(IntegrityError):
