@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -52,7 +53,7 @@ class SourcedRule:
     spec: RuleSpec
     effect: str  # deny | needs_approval
     source: str  # file:line
-    path: tuple = ()  # where in its file, e.g. ("red", 0)
+    path: tuple[Any, ...] = ()  # where in its file, e.g. ("red", 0)
 
 
 @dataclass
@@ -65,7 +66,7 @@ class OrgConfig:
     rules: list[SourcedRule]
     risk: RiskSpec
     credentials: dict[str, CredentialSpec]
-    attributes: dict
+    attributes: dict[str, Any]
     actors: dict[str, Actor]
     config_hash: str
     repos: dict[str, Repo] = field(default_factory=dict)  # gates/repos.yaml
@@ -104,7 +105,7 @@ def config_files(root: Path) -> list[Path]:
     return out
 
 
-def _problems_from(err: ValidationError, doc: Located, prefix: tuple = ()) -> list[Problem]:
+def _problems_from(err: ValidationError, doc: Located, prefix: tuple[Any, ...] = ()) -> list[Problem]:
     out = []
     for e in err.errors():
         loc = tuple(prefix) + tuple(x for x in e["loc"] if not (isinstance(x, str) and x.startswith("function-")))
@@ -166,7 +167,7 @@ def _load(root: Path, entries: list[tuple[str, Path, str | None]]) -> OrgConfig:
     credentials: dict[str, CredentialSpec] = {}
     repos: dict[str, Repo] = {}
     workspaces_dir = DEFAULT_WORKSPACES
-    attributes: dict = {}
+    attributes: dict[str, Any] = {}
     actors: dict[str, Actor] = {}
     sources: dict[str, str] = {}
     files: dict[str, str] = {}
