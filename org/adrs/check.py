@@ -22,6 +22,7 @@ from org.adrs.links import link_problems
 from org.adrs.model import Adr, Constraint, adr_id, adr_label
 from org.adrs.parse import AdrSet, adr_files, load_adrs
 from org.config.models import Condition
+from org.config.suggest import did_you_mean
 from org.engine import rule_ids
 from org.engine.conditions import Predicate, compile_condition, norm
 from org.engine.flow import Violation
@@ -90,7 +91,7 @@ def _condition_problems(a: Adr, i: int, c: Constraint, cfg: OrgConfig | None) ->
                                                             "who does the work (that would exempt someone)"))
                 elif cfg.attributes and name not in cfg.attributes and name not in DERIVED_ATTRIBUTES:
                     known = ", ".join(sorted(set(cfg.attributes) | set(DERIVED_ATTRIBUTES)))
-                    out.append(Problem(a.rel, line, dotted, f"unknown attribute '{name}' (declared: {known})"))
+                    out.append(Problem(a.rel, line, dotted, f"unknown attribute '{name}'{did_you_mean(name, known.split(', '))} (declared: {known})"))
             spec = cfg.attributes.get(atom.attr)
             if spec is None:
                 continue
@@ -111,14 +112,14 @@ def _reference_problems(a: Adr, cfg: OrgConfig | None) -> list[Problem]:
     gate_ids = {f"{w}.{g}" for w, wf in cfg.workflows.items() for g in wf.gates}
     for i, r in enumerate(a.meta.rules):
         if r not in rule_ids:
-            out.append(Problem(a.rel, a.line("rules", i), f"rules.{i}", f"unknown rule '{r}' (not in gates/)"))
+            out.append(Problem(a.rel, a.line("rules", i), f"rules.{i}", f"unknown rule '{r}'{did_you_mean(r, rule_ids)} (not in gates/)"))
     for i, g in enumerate(a.meta.gates):
         if g not in gate_ids:
-            out.append(Problem(a.rel, a.line("gates", i), f"gates.{i}", f"unknown gate '{g}' (write workflow.gate)"))
+            out.append(Problem(a.rel, a.line("gates", i), f"gates.{i}", f"unknown gate '{g}'{did_you_mean(g, gate_ids)} (write workflow.gate)"))
     for i, c in enumerate(a.meta.constraints):
         if c.rule and c.rule not in rule_ids:
             out.append(Problem(a.rel, a.line("constraints", i, "rule"), f"constraints.{i}.rule",
-                               f"unknown rule '{c.rule}' (not in gates/)"))
+                               f"unknown rule '{c.rule}'{did_you_mean(c.rule, rule_ids)} (not in gates/)"))
     return out
 
 

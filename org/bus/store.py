@@ -192,6 +192,8 @@ class Store:
                     raise BusBusy(f"the database at {self.display_url} is unavailable: {_first_line(exc)}")
                 if kind == "damaged":
                     raise NotOrgDatabase.damaged(str(sqlite_path(self.url) or self.display_url), str(exc.orig))
+                if kind == "config":
+                    raise UsageError(self._config_problem(exc))
                 raise
             finally:
                 if locked:
@@ -244,11 +246,31 @@ class Store:
                 return "damaged"
             return "error"
         code = getattr(orig, "sqlstate", None) or ""
+        if code in ("3D000", "28000", "28P01") or (
+                "fatal" in msg and ("does not exist" in msg or "authentication failed" in msg)):
+            return "config"  # a database or role that is not there, or a wrong password: the URL is wrong
         if code in ("40001", "40P01", "55P03"):
             return "retry"
         if code.startswith("08") or exc.connection_invalidated or "connection" in msg and "refused" in msg:
             return "unavailable"
         return "error"
+
+    def _config_problem(self, exc: DBAPIError) -> str:
+        """What is wrong with a PostgreSQL URL the server refused, and what to create or fix (exit 2)."""
+        from sqlalchemy.engine import make_url
+
+        u = make_url(self.url)
+        msg = str(exc.orig).lower()
+        fix = "or fix --db / ORG_DATABASE_URL"
+        if "database" in msg and "does not exist" in msg:
+            return (f"the PostgreSQL database '{u.database}' does not exist on {u.host or 'localhost'}:{u.port or 5432}; "
+                    f"create it (createdb -h {u.host or 'localhost'} -p {u.port or 5432}"
+                    f"{f' -U {u.username}' if u.username else ''} {u.database}, or CREATE DATABASE \"{u.database}\";), "
+                    f"{fix}")
+        if "role" in msg and "does not exist" in msg:
+            return (f"the PostgreSQL role '{u.username}' does not exist on {u.host or 'localhost'}:{u.port or 5432}; "
+                    f"create it (CREATE ROLE \"{u.username}\" LOGIN;), {fix}")
+        return f"the PostgreSQL server at {self.display_url} refused the login: {_first_line(exc)}; {fix}"
 
     def _announce(self, tx: Tx) -> None:
         lanes = sorted(tx.lanes_woken)

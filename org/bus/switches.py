@@ -179,7 +179,7 @@ def _keep_a_resumer(tx: Tx, cfg: OrgConfig | None, scope: str, target: str) -> N
         raise Conflict(f"pausing {scope} {target} would leave no human who may resume unpaused and holding a live "
                        f"token ({', '.join(sorted(resumers))} would each be paused or hold none; a paused actor's "
                        "tokens are refused, and only a human's token may resume or issue tokens); nothing was paused. Resume one of them first, or "
-                       "issue one a token ('org token issue --as NAME --by YOU'), or pause --all, which stops the "
+                       "issue one a token ('org token issue --for NAME --as YOU'), or pause --all, which stops the "
                        "work but never a human's token", rule=rule_ids.KEEP_A_RESUMER, scope=scope, target=target)
 
 

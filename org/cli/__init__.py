@@ -23,14 +23,33 @@ app = typer.Typer(
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            v = version("org")
+        except PackageNotFoundError:
+            v = "unknown (not installed)"
+        print(f"org {v}")
+        raise typer.Exit(0)
+
+
 @app.callback()
 def _root(
     root: Annotated[Path | None, typer.Option("--root", envvar="ORG_ROOT", help="Folder holding lanes/ and gates/.")] = None,
     db: Annotated[str | None, typer.Option("--db", envvar="ORG_DATABASE_URL", help="Database URL (default: SQLite in <root>/.org/).")] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")] = False,
+    as_: Annotated[str | None, typer.Option("--as", help="Who acts (for commands that act for someone).")] = None,
+    version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_version,
+                                          help="Print org's version and exit.")] = False,
 ) -> None:
+    """Global options work before or after the command: org validate --root DIR, org --json task list."""
+    from org.cli._globals import check_db
+
+    check_db(db)
     o = opts(json_)
-    o.root, o.db = root, db
+    o.root, o.db, o.as_ = root, db, as_
 
 
 # Command modules register themselves; each imports its heavy dependencies inside commands.

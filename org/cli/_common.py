@@ -14,9 +14,10 @@ from typing import Annotated, Any
 
 import typer
 
-__all__ = ["Opts", "JsonFlag", "SetOpt", "opts", "emit", "parse_sets", "load_config", "run_app", "err"]
+__all__ = ["Opts", "JsonFlag", "SetOpt", "DeprecatedBy", "opts", "emit", "iso_times", "parse_sets", "load_config", "run_app", "err"]
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
+DeprecatedBy = Annotated[str | None, typer.Option("--by", hidden=True, help="Deprecated: use --as.")]
 SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Attribute K=V (repeatable).", show_default=False)]
 
 
@@ -25,6 +26,7 @@ class Opts:
     root: Path | None = None
     db: str | None = None
     json: bool = False
+    as_: str | None = None  # --as given before the command (a command's own --as wins; both must agree)
 
     def org_root(self) -> Path:
         from org.config.loader import find_root
@@ -50,10 +52,32 @@ def err(msg: str) -> None:
     print(msg, file=sys.stderr)
 
 
+_TIME_KEYS = frozenset({"ts", "lease_expires", "started", "finished", "deadline"})
+
+
+def iso_times(data: Any) -> Any:
+    """The JSON contract's one form for times: every `*_at`, `ts`, `lease_expires` ... number (epoch seconds)
+    becomes ISO 8601 in UTC with its zone, as the audit log writes them (2026-12-06T23:38:19.880676Z)."""
+    if isinstance(data, dict):
+        out = {}
+        for k, v in data.items():
+            if (isinstance(v, (int, float)) and not isinstance(v, bool) and isinstance(k, str)
+                    and (k.endswith("_at") or k in _TIME_KEYS)):
+                from org.bus.audit import iso  # the audit log's form; loaded only where a time is printed
+
+                out[k] = iso(v)
+            else:
+                out[k] = iso_times(v)
+        return out
+    if isinstance(data, (list, tuple)):
+        return [iso_times(v) for v in data]
+    return data
+
+
 def emit(data: Any, human: str | Callable[[], str] | None = None) -> None:
-    """One JSON document on stdout with --json; otherwise the human text."""
+    """One JSON document on stdout with --json (times as ISO 8601 with zone); otherwise the human text."""
     if _OPTS.json:
-        sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+        sys.stdout.write(json.dumps(iso_times(data), indent=2, sort_keys=False, default=str) + "\n")
     else:
         text = human() if callable(human) else human
         if text is None:
@@ -118,12 +142,14 @@ def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
         # once, so callers running many commands in one process (tests, scripts) pay it once
         cmd = _COMMANDS.get(app)
         if cmd is None:
-            cmd = _COMMANDS[app] = typer.main.get_command(app)
+            from org.cli._globals import install_globals
+
+            cmd = _COMMANDS[app] = install_globals(typer.main.get_command(app))
         rv = cmd(args=argv, prog_name="org", standalone_mode=False)
         return rv if isinstance(rv, int) else 0
     except OrgError as exc:
         if _OPTS.json:
-            sys.stdout.write(json.dumps(exc.to_json(), indent=2, default=str) + "\n")
+            sys.stdout.write(json.dumps(iso_times(exc.to_json()), indent=2, default=str) + "\n")
         if isinstance(exc, ConfigError):
             err(str(exc))
             err(f"org: {exc.message}")

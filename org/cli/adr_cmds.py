@@ -192,7 +192,7 @@ def relevant(
     tag: Annotated[list[str] | None, typer.Option("--tag", help="The work's tags (repeatable).")] = None,
     path: Annotated[list[str] | None, typer.Option("--path", help="Files the work touches (repeatable).")] = None,
     text: Annotated[str, typer.Option("--text", help="What the work is about.")] = "",
-    limit: Annotated[int, typer.Option("--limit", min=1, max=100)] = 5,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=100, help="At most this many ADRs.")] = 5,
     json_: JsonFlag = False,
 ) -> None:
     """The accepted ADRs an agent gets with this work, ranked, and the prompt text it sees."""

@@ -10,9 +10,9 @@ from typing import Annotated
 
 import typer
 
-from org.cli._common import JsonFlag, SetOpt, emit, err, opts, parse_sets
+from org.cli._common import DeprecatedBy, JsonFlag, SetOpt, emit, err, opts, parse_sets
 
-__all__ = ["register", "open_bus"]
+__all__ = ["register", "open_door", "reader_as"]
 
 task_app = typer.Typer(name="task", help="Start, list and show tasks.", no_args_is_help=True, add_completion=False,
                        rich_markup_mode=None)
@@ -37,19 +37,26 @@ def register(app: typer.Typer) -> None:
         app.command(name)(fn)
 
 
-def open_bus(o=None):
-    """The Bus for the global --root/--db options."""
-    from org.bus import Bus
-
-    o = o or opts()
-    return Bus.open(o.db, root=o.org_root())
-
-
-def guard(bus):
-    """The bus behind authentication: every command authenticates before it reads anything."""
+def open_door(o=None):
+    """The authenticated door to the bus of the global --root/--db options (org.identity.guard.Guard): every
+    command authenticates before it reads anything."""
     from org.identity.guard import Guard
 
-    return Guard(bus)
+    o = o or opts()
+    return Guard.open(o.db, root=o.org_root())
+
+
+def reader_as(door, token: str | None, as_: str | None) -> str | None:
+    """Who reads: --as; with neither a token nor --as, the org's first human (as `org tui` picks), and stderr
+    says so. Any member's token may read (the door checks it)."""
+    if not token and as_ is None:
+        from org.tui.principal import resolve_principal
+
+        cfg = door.config()
+        if cfg is not None:
+            as_ = resolve_principal(cfg).actor
+            err(f"org: acting as {as_}, the org's first human (--as NAME for another, or --token)")
+    return as_
 
 
 def _when(ts: float | None) -> str:
@@ -61,19 +68,23 @@ def _when(ts: float | None) -> str:
 def task_add(
     title: Annotated[str, typer.Argument(help="What the task is about.")],
     workflow: Annotated[str, typer.Option("--workflow", "-w", help="Workflow from gates/.")],
-    by: Annotated[str | None, typer.Option("--by", help="Actor filing the task.")] = None,
+    as_: Annotated[str | None, typer.Option("--as", help="Who files the task (default: your token's holder).")] = None,
     sets: SetOpt = None,
     idempotency_key: Annotated[str | None, typer.Option("--idempotency-key", help="Repeat-safe key.")] = None,
     tier: Annotated[str | None, typer.Option("--tier", help="Ask for a higher risk tier (never lower).")] = None,
     repo: Annotated[str | None, typer.Option("--repo", help="The repository (gates/repos.yaml) it works in.")] = None,
     token: TokenOpt = None,
+    by: DeprecatedBy = None,
     json_: JsonFlag = False,
 ) -> None:
     """Start a task with today's policy pinned; jobs are posted for its first gates."""
+    from org.cli._globals import deprecated_by
+
     o = opts(json_)
-    with open_bus(o) as bus:
-        t = guard(bus).add_task(token, title, workflow, by=by, attributes=parse_sets(sets),
-                                idempotency_key=idempotency_key, tier=tier, repo=repo)
+    as_ = deprecated_by(as_, by, "task add")
+    with open_door(o) as door:
+        t = door.add_task(token, title, workflow, by=as_, attributes=parse_sets(sets),
+                          idempotency_key=idempotency_key, tier=tier, repo=repo)
     out = {"ok": True, **t}
 
     def human() -> str:
@@ -95,19 +106,20 @@ def task_add(
 @task_app.command("list")
 def task_list(
     status: Annotated[str | None, typer.Option("--status", help="active, done, escalated or rejected.")] = None,
-    workflow: Annotated[str | None, typer.Option("--workflow", "-w")] = None,
+    workflow: Annotated[str | None, typer.Option("--workflow", "-w", help="Only tasks of this workflow.")] = None,
     lane: Annotated[str | None, typer.Option("--lane", help="Tasks with open work for this lane.")] = None,
     actor: Annotated[str | None, typer.Option("--actor", help="Tasks filed by or leased to this actor.")] = None,
-    limit: Annotated[int, typer.Option("--limit")] = 50,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many tasks.")] = 50,
     token: TokenOpt = None,
-    as_: Annotated[str | None, typer.Option("--as", help="Who is asking (must be the token's principal).")] = None,
+    as_: Annotated[str | None, typer.Option(
+        "--as", help="Who is asking (default: your token's holder, else the org's first human).")] = None,
     json_: JsonFlag = False,
 ) -> None:
     """Tasks, newest first, with what each waits on."""
     o = opts(json_)
-    with open_bus(o) as bus:
-        guard(bus).reader(token, as_=as_, command="task list")
-        rows = bus.list_tasks(status=status, workflow=workflow, lane=lane, actor=actor, limit=limit)
+    with open_door(o) as door:
+        as_ = reader_as(door, token, as_)
+        rows = door.list_tasks(token, as_=as_, status=status, workflow=workflow, lane=lane, actor=actor, limit=limit)
 
     def human() -> str:
         if not rows:
@@ -126,16 +138,17 @@ def task_list(
 
 @task_app.command("show")
 def task_show(task: Annotated[str, typer.Argument(help="Task id, e.g. T-12.")], token: TokenOpt = None,
-              as_: Annotated[str | None, typer.Option("--as", help="Who is asking.")] = None,
+              as_: Annotated[str | None, typer.Option(
+                  "--as", help="Who is asking (default: your token's holder, else the org's first human).")] = None,
               json_: JsonFlag = False) -> None:
     """The task and its timeline: who did what, under which rule, with each value's source."""
     from org.bus.timeline import render_timeline
 
     o = opts(json_)
-    with open_bus(o) as bus:
-        guard(bus).reader(token, as_=as_, command="task show")
-        view = bus.task(task)
-        entries = bus.timeline(task)
+    with open_door(o) as door:
+        as_ = reader_as(door, token, as_)
+        view = door.task(token, task, as_=as_)
+        entries = door.timeline(token, task, as_=as_)
     emit({"ok": True, **view, "timeline": entries}, lambda: render_timeline(view, entries))
 
 
@@ -150,9 +163,9 @@ def claim(
 ) -> None:
     """Lease the next job you may take; prints the job token for it (exit 3: nothing to claim, 7: paused)."""
     o = opts(json_)
-    with open_bus(o) as bus:
-        c, job_token = guard(bus).claim(token, lane, as_, lease_seconds=lease, wait_seconds=wait)
-    out = {"ok": True, **c.to_json(), "token": job_token}  # the job token replaces the bare fencing token
+    with open_door(o) as door:
+        c, job_token = door.claim(token, lane, as_, lease_seconds=lease, wait_seconds=wait)
+    out = {"ok": True, **c.to_json()}  # its token is the job token (the bare fencing token never leaves the door)
 
     def human() -> str:
         what = f"{c.task} '{c.title}' gate {c.gate} ({c.kind})" if c.task else f"plain job ({c.payload!r})"
@@ -175,8 +188,8 @@ def heartbeat(
 ) -> None:
     """Extend your lease and its job token (exit 5 when it moved on)."""
     o = opts(json_)
-    with open_bus(o) as bus:
-        r = guard(bus).heartbeat(token, job, lease_seconds=lease)
+    with open_door(o) as door:
+        r = door.heartbeat(token, job, lease_seconds=lease)
     emit({"ok": True, **r}, f"job {r['job']}: lease extended until {_when(r['lease_expires'])}")
 
 
@@ -203,11 +216,11 @@ def submit(
             content = file.read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
             raise UsageError(f"cannot read {file}: {exc.strerror or exc}")
-    with open_bus(o) as bus:
+    with open_door(o) as door:
         from org.cli.workspace_cmds import checked_commit
 
-        revision = checked_commit(bus, guard(bus), token, job, verdict, commit) or revision
-        r = guard(bus).submit(token, job, verdict, note=note, content=content, revision=revision)
+        revision = checked_commit(door, token, job, verdict, commit) or revision
+        r = door.submit(token, job, verdict, note=note, content=content, revision=revision)
 
     def human() -> str:
         if not r.get("task"):
@@ -235,11 +248,11 @@ def act(
 ) -> None:
     """decide() under the task's pinned policy, and record it. Exit 0 allow, 4 deny, 6 needs approval."""
     o = opts(json_)
-    with open_bus(o) as bus:
-        r = guard(bus).act(token, action, as_, task, parse_sets(sets))
+    with open_door(o) as door:
+        r = door.act(token, action, as_, task, parse_sets(sets))
         waits = wait > 0 and r.get("approval") and r["decision"]["outcome"] == "needs_approval"
-        if waits and bus.wait_for_decision(r["approval"], wait)["status"] != "pending":  # settled: ask again
-            r = guard(bus).act(token, action, as_, task, parse_sets(sets))
+        if waits and door.wait_for_decision(token, r["approval"], wait, as_=as_)["status"] != "pending":  # settled: ask again
+            r = door.act(token, action, as_, task, parse_sets(sets))
     d = r["decision"]
 
     def human() -> str:
@@ -263,8 +276,8 @@ def act(
 def _settle(fn_name: str, task: str, as_: str, note: str, approval: int | None, gate: str | None,
             action: str | None, revision: str | None, token: str | None, json_: bool) -> None:
     o = opts(json_)
-    with open_bus(o) as bus:
-        fn = getattr(guard(bus), fn_name)
+    with open_door(o) as door:
+        fn = getattr(door, fn_name)
         r = fn(token, task, as_, note=note, approval=approval, gate=gate, action=action, revision=revision)
     past = "approved" if fn_name == "approve" else "rejected"
     emit({"ok": True, **r}, lambda: (f"{as_} {past} {r['kind']} '{r['subject']}' of {r['task']} on revision "
@@ -274,7 +287,7 @@ def _settle(fn_name: str, task: str, as_: str, note: str, approval: int | None, 
 def approve(
     task: Annotated[str, typer.Argument(help="Task id, e.g. T-12.")],
     as_: AsOpt,
-    note: Annotated[str, typer.Option("--note")] = "",
+    note: Annotated[str, typer.Option("--note", help="What you checked, for the record.")] = "",
     approval: Annotated[int | None, typer.Option("--id", help="Which pending request, when several.")] = None,
     gate: Annotated[str | None, typer.Option("--gate", help="The approval gate to approve.")] = None,
     action: Annotated[str | None, typer.Option("--action", help="The action request to approve.")] = None,
@@ -291,9 +304,9 @@ def reject(
     as_: AsOpt,
     note: Annotated[str, typer.Option("--note", help="Why (required).")],
     approval: Annotated[int | None, typer.Option("--id", help="Which pending request, when several.")] = None,
-    gate: Annotated[str | None, typer.Option("--gate")] = None,
-    action: Annotated[str | None, typer.Option("--action")] = None,
-    revision: Annotated[str | None, typer.Option("--revision")] = None,
+    gate: Annotated[str | None, typer.Option("--gate", help="The approval gate to reject.")] = None,
+    action: Annotated[str | None, typer.Option("--action", help="The action request to reject.")] = None,
+    revision: Annotated[str | None, typer.Option("--revision", help="The revision you looked at.")] = None,
     token: TokenOpt = None,
     json_: JsonFlag = False,
 ) -> None:
@@ -315,8 +328,8 @@ def _scope(actor: str | None, lane: str | None, task: str | None, vendor: str | 
 def _switch(verb: str, actor, lane, task, vendor, all_, note, as_, token, json_) -> None:
     o = opts(json_)
     scope, target = _scope(actor, lane, task, vendor, all_)
-    with open_bus(o) as bus:
-        r = getattr(guard(bus), verb)(token, scope, target, as_, note=note)
+    with open_door(o) as door:
+        r = getattr(door, verb)(token, scope, target, as_, note=note)
     what = "everything" if scope == "all" else f"{scope} {r['target']}"
     if verb == "pause":
         msg = f"paused {what} (switch #{r['switch']})" if r["changed"] else f"{what} was already paused"
@@ -326,12 +339,12 @@ def _switch(verb: str, actor, lane, task, vendor, all_, note, as_, token, json_)
 
 
 def pause(
-    actor: Annotated[str | None, typer.Option("--actor")] = None,
-    lane: Annotated[str | None, typer.Option("--lane")] = None,
-    task: Annotated[str | None, typer.Option("--task")] = None,
+    actor: Annotated[str | None, typer.Option("--actor", help="Pause this actor (its tokens are refused).")] = None,
+    lane: Annotated[str | None, typer.Option("--lane", help="Pause this lane's claims and actions.")] = None,
+    task: Annotated[str | None, typer.Option("--task", help="Pause this task.")] = None,
     vendor: Annotated[str | None, typer.Option("--vendor", help="Model family, provider or model string.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Pause everything.")] = False,
-    note: Annotated[str, typer.Option("--note")] = "",
+    note: Annotated[str, typer.Option("--note", help="Why (shown to whoever meets the pause).")] = "",
     as_: Annotated[str | None, typer.Option("--as", help="Who pulls the brake (the token's principal).")] = None,
     token: TokenOpt = None,
     json_: JsonFlag = False,
@@ -341,12 +354,12 @@ def pause(
 
 
 def resume(
-    actor: Annotated[str | None, typer.Option("--actor")] = None,
-    lane: Annotated[str | None, typer.Option("--lane")] = None,
-    task: Annotated[str | None, typer.Option("--task")] = None,
-    vendor: Annotated[str | None, typer.Option("--vendor")] = None,
-    all_: Annotated[bool, typer.Option("--all")] = False,
-    note: Annotated[str, typer.Option("--note")] = "",
+    actor: Annotated[str | None, typer.Option("--actor", help="Resume this actor.")] = None,
+    lane: Annotated[str | None, typer.Option("--lane", help="Resume this lane.")] = None,
+    task: Annotated[str | None, typer.Option("--task", help="Resume this task.")] = None,
+    vendor: Annotated[str | None, typer.Option("--vendor", help="Resume this model family, provider or model.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Lift the pause of everything.")] = False,
+    note: Annotated[str, typer.Option("--note", help="Why, for the record.")] = "",
     as_: Annotated[str | None, typer.Option("--as", help="Who releases the brake (the token's principal).")] = None,
     token: TokenOpt = None,
     json_: JsonFlag = False,
@@ -357,15 +370,14 @@ def resume(
 
 def inbox(
     as_: Annotated[str | None, typer.Option("--as", help="Only what this human may decide.")] = None,
-    task: Annotated[str | None, typer.Option("--task")] = None,
+    task: Annotated[str | None, typer.Option("--task", help="Only this task's requests.")] = None,
     token: TokenOpt = None,
     json_: JsonFlag = False,
 ) -> None:
     """Pending approvals and escalations, with the evidence to decide them."""
     o = opts(json_)
-    with open_bus(o) as bus:
-        guard(bus).reader(token, as_=as_, command="inbox")
-        rows = bus.pending_approvals(human=as_, task=task)
+    with open_door(o) as door:
+        rows = door.pending_approvals(token, as_=reader_as(door, token, as_), human=as_, task=task)
 
     def human() -> str:
         if not rows:
@@ -385,18 +397,18 @@ def inbox(
 
 def spend(
     by: Annotated[str, typer.Option("--by", help="actor, lane, task, workflow, model, vendor, family, outcome.")] = "actor",
-    task: Annotated[str | None, typer.Option("--task")] = None,
-    lane: Annotated[str | None, typer.Option("--lane")] = None,
-    actor: Annotated[str | None, typer.Option("--actor")] = None,
+    task: Annotated[str | None, typer.Option("--task", help="Only this task's spend.")] = None,
+    lane: Annotated[str | None, typer.Option("--lane", help="Only this lane's spend.")] = None,
+    actor: Annotated[str | None, typer.Option("--actor", help="Only this actor's spend.")] = None,
     token: TokenOpt = None,
     as_: Annotated[str | None, typer.Option("--as", help="Who is asking.")] = None,
     json_: JsonFlag = False,
 ) -> None:
     """Spend from the usage ledger, grouped."""
     o = opts(json_)
-    with open_bus(o) as bus:
-        guard(bus).reader(token, as_=as_, command="spend")
-        rows = bus.spend(by, task=task, lane=lane, actor=actor)
+    with open_door(o) as door:
+        as_ = reader_as(door, token, as_)
+        rows = door.spend(token, by, as_=as_, task=task, lane=lane, actor=actor)
     emit({"ok": True, "by": by, "rows": rows}, lambda: "\n".join(
         f"{str(r['key']):<24} {_cost(r)}  {r['calls']} calls  {r['tokens_in']}+{r['tokens_out']} tokens  "
         f"{r['errors']} errors" for r in rows) or "no usage recorded")
@@ -416,10 +428,8 @@ def sweep(token: TokenOpt = None,
     """Requeue expired leases (parking jobs that keep expiring as dead), escalate stalled or over-budget tasks,
     and delete the rows of job tokens whose lease ended (their ids stay in the audit log)."""
     o = opts(json_)
-    with open_bus(o) as bus:
-        g = guard(bus)
-        g.reader(token, as_=as_, command="sweep")
-        r = {**bus.sweep(), "job_tokens_removed": g.tokens.sweep()}
+    with open_door(o) as door:
+        r = door.sweep(token, as_=reader_as(door, token, as_))
     emit({"ok": True, **r}, lambda: (f"requeued {len(r['requeued'])}, dead {len(r['dead'])}, stalled "
                                      f"{len(r['stalled'])}, over budget {len(r['over_budget'])}, "
                                      f"job tokens removed {r['job_tokens_removed']}"))
@@ -462,9 +472,9 @@ def audit_verify(
             sys.stderr.write(f"\rverified {n:,} events...")
             sys.stderr.flush()
 
-    with open_bus(o) as bus:
-        guard(bus).reader(token, as_=as_, command="audit verify")
-        rep = bus.audit_verify(anchors=anchors, progress=progress)
+    with open_door(o) as door:
+        as_ = reader_as(door, token, as_)
+        rep = door.audit_verify(token, as_=as_, anchors=anchors, progress=progress)
     if last[0]:
         sys.stderr.write("\r" + " " * 40 + "\r")
     wdoc = {"path": str(wpath) if wpath else None, "checked": len(witnessed), "recorded": False}

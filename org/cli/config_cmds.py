@@ -184,6 +184,7 @@ def schema(
     import json
 
     from org.config.schema import editor_settings, schemas
+    from org.errors import OrgError
 
     o = opts(json_)
     docs = schemas()
@@ -194,7 +195,11 @@ def schema(
         for name, doc in docs.items():
             (folder / name).write_text(json.dumps(doc, indent=2) + "\n")
             written.append(str(folder / name))
-    settings = editor_settings(str(folder or "schemas"))
+    try:
+        root = o.org_root()
+    except OrgError:  # no org here: the shipped workflow file names
+        root = None
+    settings = editor_settings(str(folder or "schemas"), root)
     emit({"ok": True, "schemas": docs, "written": written, "editor_settings": settings},
          lambda: "\n".join([f"wrote {w}" for w in written]
                            + ["", "editor setup (YAML language server, e.g. VS Code settings.json):",

@@ -10,7 +10,8 @@ from typing import Annotated
 
 import typer
 
-from org.cli._common import JsonFlag, emit, opts
+from org.cli._common import DeprecatedBy, JsonFlag, emit, opts
+from org.cli._globals import deprecated_by
 from org.engine import rule_ids
 
 __all__ = ["register"]
@@ -24,8 +25,8 @@ broker_app = typer.Typer(name="broker", help="The credential broker: the one pro
 
 TokenOpt = Annotated[str | None, typer.Option(
     "--token", envvar="ORG_TOKEN", show_envvar=False,
-    help="Your token (default: $ORG_TOKEN; a human's own token file with --by).")]
-ByOpt = Annotated[str | None, typer.Option("--by", help="The human doing this (their own token file is used).")]
+    help="Your token (default: $ORG_TOKEN; a human's own token file with --as).")]
+AsOpt = Annotated[str | None, typer.Option("--as", help="The human doing this (their own token file is used).")]
 _TTL = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")
 
 
@@ -51,47 +52,60 @@ def _when(ts: float | None) -> str:
 
 
 def _open():
-    from org.cli.bus_cmds import open_bus
-    from org.identity.guard import Guard
+    from org.cli.bus_cmds import open_door
 
-    bus = open_bus(opts())
-    return bus, Guard(bus)
+    return open_door(opts())
 
 
 @token_app.command("issue")
 def issue(
-    as_: Annotated[str, typer.Option("--as", help="The actor the token speaks for.")],
+    for_: Annotated[str | None, typer.Option(
+        "--for", help="The actor the token speaks for (default: yourself, --as).")] = None,
+    as_: Annotated[str | None, typer.Option(
+        "--as", help="The human issuing it (their own token file is used); alone: renew your own.")] = None,
     ttl: Annotated[str | None, typer.Option("--ttl", help="Lifetime, e.g. 3600, 45m, 12h, 30d (default: none).")] = None,
-    by: ByOpt = None,
+    by: Annotated[str | None, typer.Option("--by", hidden=True, help="Deprecated: --as ISSUER --for SUBJECT.")] = None,
     token: TokenOpt = None,
     show: Annotated[bool, typer.Option(
         "--show", help="Also print your own token once (another human's is always printed, never saved here).")] = False,
-    note: Annotated[str, typer.Option("--note")] = "",
+    note: Annotated[str, typer.Option("--note", help="What the token is for (kept with it).")] = "",
     json_: JsonFlag = False,
 ) -> None:
-    """Create a token for ACTOR; the secret is shown once. Your own (--as X --by X, or --as X alone) is saved
-    to the token file your commands on this machine read (0600; printed too with --show). Another human's is
-    never saved to your files: it is printed once, for them to save on their own account with 'org token
-    save --as THEM'. Needs a human's token (--by HUMAN, their own file), except on an org's first use, when
-    every human's file is made (ADR 0058)."""
+    """Create a token for an actor (--for); the secret is shown once. Your own (--as X alone) is saved to the
+    token file your commands on this machine read (0600; printed too with --show). Another human's (--for THEM
+    --as YOU) is never saved to your files: it is printed once, for them to save on their own account with
+    'org token save --as THEM'. Needs a human's token (--as HUMAN, their own file), except on an org's first
+    use, when every human's file is made (ADR 0058)."""
+    from org.errors import UsageError
     from org.identity import files
     from org.identity.bootstrap import first_use_tokens
 
     opts(json_)
-    bus, g = _open()
-    with bus:
-        cfg = bus.config(required=True)
+    if by is not None:  # the old form: --as SUBJECT --by ISSUER (kept one release)
+        from org.cli._common import err
+
+        if for_ is not None:
+            raise UsageError("--by is the old name of the issuer (--as); with --for, give the issuer as --as")
+        err(f"org: 'org token issue --as {as_} --by {by}' is deprecated; use 'org token issue --for {as_} --as {by}'")
+        for_, as_ = as_, by
+    if for_ is None and as_ is None:
+        raise UsageError("give --for ACTOR (whose token) and --as HUMAN (who issues it), or --as HUMAN alone to "
+                         "renew your own")
+    by, as_ = (as_, for_) if for_ is not None else (None, as_)  # below: as_ the subject, by the issuer
+    g = _open()
+    with g:
+        cfg = g.config(required=True)
         subject = cfg.actors.get(as_)
         human = subject is not None and subject.is_human
         info = None
         issuer = None
         if human and not token and by is None:
             by = as_  # a human renews their own token with their own file
-            first = {m["principal"]: m for m in first_use_tokens(bus) if m["issued"]}
+            first = {m["principal"]: m for m in first_use_tokens(g) if m["issued"]}
             if as_ in first:  # trust on first use: the org's humans got their own files just now
                 issuer = as_
                 info = {"id": first[as_]["id"], "principal": as_, "kind": "human", "expires_at": None,
-                        "first_use": True, "token": files.read_human_token(bus.ctx.root, as_, g.tokens.db())}
+                        "first_use": True, "token": files.read_human_token(g.root, as_, g.tokens.db())}
         if info is None:
             p = g.principal(token, as_=by, command="token issue")
             if not p.is_human:
@@ -103,7 +117,7 @@ def issue(
     own = human and issuer == as_  # only a human's own token goes into the files of the account running this
     out = {"ok": True, **info}
     if own:
-        out["token_file"] = str(files.write_human_token(bus.ctx.root, as_, info["token"], db))
+        out["token_file"] = str(files.write_human_token(g.root, as_, info["token"], db))
         if not show:
             out.pop("token")
     elif human:
@@ -134,7 +148,7 @@ def save(
         help="The token (default: $ORG_TOKEN, else one line read from stdin).")] = None,
     json_: JsonFlag = False,
 ) -> None:
-    """Save a human's token (handed over from 'org token issue --as YOU --by THEM') to their own token file (0600), after
+    """Save a human's token (handed over from 'org token issue --for YOU --as THEM') to their own token file (0600), after
     checking that it authenticates as that human."""
     from org.errors import UsageError
     from org.identity import files
@@ -144,11 +158,11 @@ def save(
         token = sys.stdin.readline().strip()
     if not token:
         raise UsageError("give the token with --token, ORG_TOKEN or on stdin")
-    bus, g = _open()
-    with bus:
+    g = _open()
+    with g:
         p = g.principal(token, as_=as_, command="token save", human=True)
         db = g.tokens.db()
-    path = files.write_human_token(bus.ctx.root, p.actor, token, db)
+    path = files.write_human_token(g.root, p.actor, token, db)
     emit({"ok": True, "principal": p.actor, "id": p.token_id, "token_file": str(path)},
          f"token {p.token_id} saved to {path} (owner-only): {p.actor}'s commands on this machine read it")
 
@@ -157,8 +171,9 @@ def save(
 def revoke(
     token_id: Annotated[str | None, typer.Argument(help="The token's id (from 'org token list').")] = None,
     actor: Annotated[str | None, typer.Option("--actor", help="Revoke every live token of this actor.")] = None,
-    by: ByOpt = None,
+    as_: AsOpt = None,
     token: TokenOpt = None,
+    by: DeprecatedBy = None,
     json_: JsonFlag = False,
 ) -> None:
     """Revoke a token now (every command refuses it from the next call). Humans may revoke any; anyone their own."""
@@ -168,15 +183,15 @@ def revoke(
     if (token_id is None) == (actor is None):
         raise UsageError("give a token id or --actor")
     token_id = token_id.strip().lower() if token_id is not None else None  # as Tokens.revoke reads it
-    bus, g = _open()
-    with bus:
-        p = g.principal(token, as_=by, command="token revoke")
+    g = _open()
+    with g:
+        p = g.principal(token, as_=deprecated_by(as_, by, "token revoke"), command="token revoke")
         if not p.is_human:
             mine = {r["id"] for r in g.tokens.list(actor=p.actor, active_only=False)}
             if (actor is not None and actor != p.actor) or (token_id is not None and token_id not in mine):
                 g._deny(p, "token revoke", "agent revoking others", "an agent may revoke only its own tokens",
                         rule=rule_ids.HUMAN_ISSUER)
-        if actor is not None and bus.config(required=True).actors.get(actor) is None:
+        if actor is not None and g.config(required=True).actors.get(actor) is None:
             raise Denied(f"no actor '{actor}' in this org")
         ids = g.tokens.revoke(token_id=token_id, actor=actor, by=p.actor)
     emit({"ok": True, "revoked": ids}, f"revoked {len(ids)} token(s)" + (f": {', '.join(ids)}" if ids else ""))
@@ -187,18 +202,19 @@ def list_(
     actor: Annotated[str | None, typer.Option("--actor", help="Only this actor's tokens.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Include revoked and expired tokens.")] = False,
     jobs: Annotated[bool, typer.Option("--jobs", help="Include job tokens.")] = False,
-    by: ByOpt = None,
+    as_: AsOpt = None,
     token: TokenOpt = None,
+    by: DeprecatedBy = None,
     json_: JsonFlag = False,
 ) -> None:
     """Every principal of the org with its tokens (ids, never secrets). Needs a human's token."""
     opts(json_)
-    bus, g = _open()
-    with bus:
-        p = g.principal(token, as_=by, command="token list")
+    g = _open()
+    with g:
+        p = g.principal(token, as_=deprecated_by(as_, by, "token list"), command="token list")
         if not p.is_human:
             g._deny(p, "token list", "agent listing", "only a human's token may list tokens", rule=rule_ids.HUMAN_ISSUER)
-        cfg = bus.config(required=True)
+        cfg = g.config(required=True)
         rows = [r for r in g.tokens.list(actor=actor, active_only=not all_) if jobs or r["kind"] == "principal"]
     principals = [{"principal": a.id, "kind": a.kind, "lane": a.lane,
                    "tokens": [r for r in rows if r["principal"] == a.id]}
@@ -223,7 +239,7 @@ def use(
     service: Annotated[str, typer.Option("--service", help="The service the call is for.")],
     task: Annotated[str, typer.Option("--task", help="The task the call belongs to.")],
     as_: Annotated[str | None, typer.Option("--as", help="Who asks (the token's principal).")] = None,
-    method: Annotated[str, typer.Option("--method")] = "GET",
+    method: Annotated[str, typer.Option("--method", help="HTTP method of the call.")] = "GET",
     path: Annotated[str, typer.Option("--path", help="Path on the service, e.g. /repos/x/pulls.")] = "/",
     data: Annotated[str | None, typer.Option("--data", help="Request body.")] = None,
     token: Annotated[str | None, typer.Option(
@@ -239,8 +255,7 @@ def use(
 
     o = opts(json_)
     if not token and as_:
-        bus, g = _open()
-        with bus:
+        with _open() as g:
             db = g.tokens.db()
         token = files.read_human_token(o.org_root(), as_, db)  # a human's own file, read here, never by the broker
     req = {"op": "use", "token": token, "credential": credential, "service": service, "task": task, "as": as_,

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from org.config.actions import action_matches, lane_refusal
 from org.config.models import Condition
+from org.config.suggest import did_you_mean
 from org.errors import Problem
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ def _cond_problems(cond: Condition, cfg: OrgConfig, where: _Where, path: tuple[A
                                    "(that would exempt someone; DESIGN invariant 1, docs/DESIGN.md)"))
             elif check_attrs and cfg.attributes and attr not in cfg.attributes and attr not in DERIVED_ATTRIBUTES:
                 out.append(Problem(where.file, line, _dotted(p + (key,)),
-                                   f"unknown attribute '{attr}' (declared: {', '.join(known)})"))
+                                   f"unknown attribute '{attr}'{did_you_mean(attr, known)} (declared: {', '.join(known)})"))
         if check_attrs:
             out += _value_problems(c, cfg, where, p)
     return out
@@ -110,12 +111,12 @@ def cross_check(cfg: OrgConfig, docs: dict[str, Located], skip: set[str] | froze
                                     f"tier '{t.id}' is defined twice"))
         seen.add(t.id)
     if cfg.risk.default not in tiers:
-        problems.append(Problem(rf, rline, "risk.default", f"unknown tier '{cfg.risk.default}' (tiers: {tier_list})"))
+        problems.append(Problem(rf, rline, "risk.default", f"unknown tier '{cfg.risk.default}'{did_you_mean(cfg.risk.default, tiers)} (tiers: {tier_list})"))
     check_attrs = "rules" not in skip
     for i, c in enumerate(cfg.risk.classify):
         if c.tier not in tiers:
             problems.append(Problem(rf, risk.line("risk", "classify", i, "tier"), f"risk.classify.{i}.tier",
-                                    f"unknown tier '{c.tier}' (tiers: {tier_list})"))
+                                    f"unknown tier '{c.tier}'{did_you_mean(c.tier, tiers)} (tiers: {tier_list})"))
         problems += _cond_problems(c.when, cfg, risk, ("risk", "classify", i, "when"), check_attrs)
         for sub, p in _walk(c.when, ("risk", "classify", i, "when")):
             for key in ("attr", "eq_attr", "ne_attr"):
@@ -148,23 +149,23 @@ def cross_check(cfg: OrgConfig, docs: dict[str, Located], skip: set[str] | froze
             path = f"gates.{gname}"
             if g.lane and g.lane not in cfg.lanes and "lanes" not in skip and f"lane:{g.lane}" not in skip:
                 problems.append(Problem(wf_file, where.line("gates", gname, "lane"), f"{path}.lane",
-                                        f"unknown lane '{g.lane}' (lanes: {', '.join(sorted(cfg.lanes))})"))
+                                        f"unknown lane '{g.lane}'{did_you_mean(g.lane, cfg.lanes)} (lanes: {', '.join(sorted(cfg.lanes))})"))
             for i, dep in enumerate(g.after):
                 if dep not in wf.gates:
                     problems.append(Problem(wf_file, where.line("gates", gname, "after", i), f"{path}.after.{i}",
-                                            f"unknown gate '{dep}' (gates: {', '.join(wf.gates)})"))
+                                            f"unknown gate '{dep}'{did_you_mean(dep, wf.gates)} (gates: {', '.join(wf.gates)})"))
                 elif dep == gname:
                     problems.append(Problem(wf_file, where.line("gates", gname, "after", i), f"{path}.after.{i}",
                                             "a gate cannot come after itself"))
             for i, t in enumerate(g.tiers or []):
                 if t not in tiers:
                     problems.append(Problem(wf_file, where.line("gates", gname, "tiers", i), f"{path}.tiers.{i}",
-                                            f"unknown tier '{t}' (tiers: {tier_list})"))
+                                            f"unknown tier '{t}'{did_you_mean(t, tiers)} (tiers: {tier_list})"))
             if g.on_fail is not None:
                 target = wf.gates.get(g.on_fail)
                 line = where.line("gates", gname, "on_fail")
                 if target is None:
-                    problems.append(Problem(wf_file, line, f"{path}.on_fail", f"unknown gate '{g.on_fail}'"))
+                    problems.append(Problem(wf_file, line, f"{path}.on_fail", f"unknown gate '{g.on_fail}'{did_you_mean(g.on_fail, wf.gates)}"))
                 elif target.kind != "work":
                     problems.append(Problem(wf_file, line, f"{path}.on_fail",
                                             f"'{g.on_fail}' is a {target.kind} gate; rework goes to a work gate"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,7 +117,9 @@ def _problems_from(err: ValidationError, doc: Located, prefix: tuple[Any, ...] =
             msg = (f"'{loc[-1]}': org has no exemptions; every lane and actor is bound by every rule "
                    "(DESIGN invariant 1, docs/DESIGN.md)")
         elif e["type"] == "extra_forbidden":
-            msg = "unknown field (not part of the schema)"
+            from org.config.suggest import did_you_mean, field_names
+
+            msg = "unknown field (not part of the schema)" + (did_you_mean(loc[-1], field_names()) if loc else "")
         elif msg.startswith("Value error, "):
             msg = msg[len("Value error, "):]
         if e["type"] == "union_tag_invalid" or "literal_error" in e["type"]:
@@ -173,12 +176,18 @@ def _load(root: Path, entries: list[tuple[str, Path, str | None]]) -> OrgConfig:
     files: dict[str, str] = {}
     docs: dict[str, Located] = {}
 
+    guessed: dict[str, str] = {}  # lane file that is not YAML -> the lane name its 'lane:' line gives
     kind_of: dict[str, str] = {}  # file -> lanes|workflow|rules|risk|credentials (what failed is not cross-checked)
     for rel, path, text in entries:
         kind_of[rel] = "lanes" if rel.startswith("lanes") else "gates"
         doc, probs = load_yaml(path, rel, text)
         problems += probs
         if doc is None:
+            if rel.startswith("lanes"):  # known by name still, so references to the other lanes are checked
+                raw = text if text is not None else path.read_text(encoding="utf-8", errors="replace")
+                m = re.search(r"^lane:[ \t]*['\"]?([\w.-]+)", raw, re.M)
+                if m:
+                    guessed[rel] = m.group(1)
             continue
         files[rel] = doc.text
         if not isinstance(doc.data, dict):
@@ -303,8 +312,9 @@ def _load(root: Path, entries: list[tuple[str, Path, str | None]]) -> OrgConfig:
         # a lane whose file parsed but did not validate is still known by name; an unparsable one is not
         named = [str(docs[p.file].data.get("lane")) for p in problems if kind_of.get(p.file) == "lanes"
                  and p.file in docs and isinstance(docs[p.file].data, dict) and "lane" in docs[p.file].data]
-        unparsed = any(kind_of.get(p.file) == "lanes" and p.file not in docs for p in problems)
-        failed = (failed - {"lanes"}) | ({"lanes"} if unparsed else {f"lane:{n}" for n in named})
+        unparsed = any(kind_of.get(p.file) == "lanes" and p.file not in docs and p.file not in guessed
+                       for p in problems)
+        failed = (failed - {"lanes"}) | ({"lanes"} if unparsed else {f"lane:{n}" for n in [*named, *guessed.values()]})
     problems += cross_check(cfg, docs, skip=failed)
     problems += repo_problems(cfg, docs)
     if problems:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 from org.config.models import CredentialsFile, Lane, RiskFile, RulesFile, Workflow
 from org.config.repos import ReposFile
 
-__all__ = ["SCHEMAS", "schemas", "editor_settings"]
+__all__ = ["SCHEMAS", "schemas", "editor_settings", "workflow_files"]
 
 # file name -> (model, which YAML files it describes, title)
 SCHEMAS: dict[str, tuple[type, str, str]] = {
@@ -45,6 +47,20 @@ def schemas() -> dict[str, dict[str, Any]]:
     return out
 
 
-def editor_settings(folder: str) -> dict[str, Any]:
-    """The `yaml.schemas` setting of the YAML language server (VS Code and others) for `folder`."""
-    return {"yaml.schemas": {f"{folder.rstrip('/')}/{name}": globs for name, globs in _GLOBS.items()}}
+def workflow_files(root: Path | None) -> list[str]:
+    """The org's workflow files (gates/*.yaml with a top-level `workflow:` key), relative to the root."""
+    if root is None or not (root / "gates").is_dir():
+        return []
+    top = re.compile(r"^workflow\s*:", re.M)
+    return sorted(f"gates/{p.name}" for p in (root / "gates").iterdir()
+                  if p.suffix in (".yaml", ".yml") and p.is_file() and top.search(p.read_text(errors="replace")))
+
+
+def editor_settings(folder: str, root: Path | None = None) -> dict[str, Any]:
+    """The `yaml.schemas` setting of the YAML language server (VS Code and others) for `folder`: every workflow
+    file of the org at `root` maps to the workflow schema (the shipped names when there is no org)."""
+    globs = dict(_GLOBS)
+    found = workflow_files(root)
+    if found:
+        globs["workflow.schema.json"] = found
+    return {"yaml.schemas": {f"{folder.rstrip('/')}/{name}": g for name, g in globs.items()}}

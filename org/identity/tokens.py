@@ -225,7 +225,7 @@ class Tokens:
         who = next(h for h in humans if h in before)  # the last able human among those losing their tokens
         raise Conflict(f"revoking would leave no human who may resume unpaused and holding a live token, so nobody "
                        f"could resume or issue tokens ({who} is the last); nothing was revoked. Issue a new token "
-                       f"first ('org token issue --as {who} --by {by if by in before else who}'), then revoke the old "
+                       f"first ('org token issue --for {who} --as {by if by in before else who}'), then revoke the old "
                        "one by its id ('org token list' shows it)", rule=rule_ids.KEEP_A_RESUMER, revoking=sorted(ids))
 
     def list(self, *, actor: str | None = None, active_only: bool = True, kind: str | None = None) -> list[dict]:
@@ -330,14 +330,13 @@ class Tokens:
         actor = row["principal"]
         now = self.store.clock()
         if row["revoked_at"] is not None:
-            self._refuse("revoked", command, as_, tid, actor, f"{AUTH_FAILED}: this token was revoked")
-        if row["kind"] == "principal" and row["expires_at"] is not None and row["expires_at"] <= now:
-            self._refuse("expired", command, as_, tid, actor, f"{AUTH_FAILED}: this token expired")
+            self._refuse("revoked", command, as_, tid, actor, AUTH_FAILED)  # the same words as an unknown token;
+        if row["kind"] == "principal" and row["expires_at"] is not None and row["expires_at"] <= now:  # the audit
+            self._refuse("expired", command, as_, tid, actor, AUTH_FAILED)  # event keeps the reason (ADR 0080)
         cfg = self.bus.config()
         a = cfg.actors.get(actor) if cfg is not None else None
         if cfg is not None and (a is None or a.kind != row["principal_kind"]):
-            self._refuse("not a member", command, as_, tid, actor,
-                         f"{AUTH_FAILED}: {actor} is no longer a {row['principal_kind']} member of this org")
+            self._refuse("not a member", command, as_, tid, actor, AUTH_FAILED)
         paused = self._paused(actor)
         if paused:
             self._refuse("paused", command, as_, tid, actor, None)

@@ -24,7 +24,7 @@ def org(root, *args, token=None):
 
 
 def test_work_and_human_approval_through_the_cli(root, tokens):
-    code, t, _ = org(root, "task", "add", "Ship login fix", "--workflow", "change", "--by", "alice",
+    code, t, _ = org(root, "task", "add", "Ship login fix", "--workflow", "change", "--as", "alice",
                      "--set", "environment=production", "--idempotency-key", "k1")
     assert code == 0 and t["tier"] == "high" and t["created"]
     task = t["task"]

@@ -55,7 +55,7 @@ def test_any_value_is_accepted_by_both_or_by_neither(sbus, value):
 
 @pytest.mark.slow
 def test_the_cli_refuses_on_alike_when_filing_and_explaining(root):
-    add = run_org("task", "add", "Drop the table", "--workflow", "ops", "--by", "alice", "--set", "irreversible=on",
+    add = run_org("task", "add", "Drop the table", "--workflow", "ops", "--as", "alice", "--set", "irreversible=on",
                   root=root)
     explain = run_org("explain", "db.migrate", "--as", "ops-claude", "--set", "irreversible=on", root=root)
     assert add.returncode == 2, add.stdout + add.stderr

@@ -118,7 +118,7 @@ def test_broker_uses_secrets_only_for_allowed_calls_and_never_shows_them(broker_
         outs.append(json.dumps(doc) + err)
         return code, doc, err
 
-    code, t, _ = run("task", "add", "Rebuild dev", "--workflow", "ops", "--by", "alice",  # alice's own token file
+    code, t, _ = run("task", "add", "Rebuild dev", "--workflow", "ops", "--as", "alice",  # alice's own token file
                      "--set", "environment=dev", "--set", "disposable=true")
     assert code == 0, t
     code, c, _ = run("claim", "--lane", "operator", "--as", "ops-claude", token=ops)

@@ -24,7 +24,7 @@ def test_first_use_issues_once_and_never_again(bus):
     made = first_use_tokens(bus)
     assert [(m["principal"], m["issued"]) for m in made] == [("alice", True), ("bob", True)]
     token_file(bus.ctx.root, "bob").unlink()
-    again = first_use_tokens(bus)  # what `org run`, `org init`, AuthedBus and the demo call
+    again = first_use_tokens(bus)  # what `org run`, `org init`, the agents' session and the demo call
     assert [(m["principal"], m["issued"], m["status"]) for m in again] == [("alice", False, "ok"),
                                                                           ("bob", False, "missing")]
     assert _issued(bus) == ["alice", "bob"]
@@ -38,7 +38,7 @@ def test_an_agent_token_first_does_not_skip_the_humans_first_use(root):
 
     with Bus.open(root=root) as bus:
         agent_tokens(bus, actors=["build-claude"])
-    code, _, err = org(root, "task", "add", "x", "--workflow", "change", "--by", "alice")
+    code, _, err = org(root, "task", "add", "x", "--workflow", "change", "--as", "alice")
     assert code == 0, err
     assert read_token(root, "alice") and read_token(root, "bob")
     with Bus.open(root=root) as bus:
@@ -51,38 +51,38 @@ def test_another_config_folder_gets_no_human_token_from_a_shared_database(root, 
     """H2: with the org in use, someone with their own ORG_CONFIG_HOME running what `org run` runs gets no
     token for alice, so `org approve --as alice` from there is refused."""
     from org.bus import Bus
-    from org.identity.bootstrap import first_use_tokens
-    from org.identity.session import AuthedBus
+    from org.identity.bootstrap import agent_tokens, first_use_tokens, revoke_all
 
-    code, t, err = org(root, "task", "add", "prod", "--workflow", "change", "--by", "alice", "--set",
+    code, t, err = org(root, "task", "add", "prod", "--workflow", "change", "--as", "alice", "--set",
                        "environment=production")
     assert code == 0, err  # first use: alice and bob have their files in the usual config home
     other = tmp_path / "other-config"
     monkeypatch.setenv("ORG_CONFIG_HOME", str(other))
     with Bus.open(root=root) as bus:
         assert not any(m["issued"] for m in first_use_tokens(bus))
-        AuthedBus(bus).close()  # the in-process run's own bootstrap, agents' tokens and all
+        first_use_tokens(bus)  # the in-process run's own bootstrap (org.agents.session), agents' tokens and all
+        revoke_all(bus, agent_tokens(bus))
         assert _issued(bus).count("alice") == 1
     assert not token_file(root, "alice").exists()
     code, _, err = org(root, "approve", t["task"], "--as", "alice", "--note", "not me")
-    assert code == 4 and "alice has no token file here" in err and "org token issue --as alice --by" in err
+    assert code == 4 and "alice has no token file here" in err and "org token issue --for alice --as" in err
 
 
 @pytest.mark.slow
 def test_a_revoked_human_is_not_reissued_by_org_run(root):
-    """H2: `org token revoke --actor alice --by bob`, then `org run`: alice's file still holds the revoked
+    """H2: `org token revoke --actor alice --as bob`, then `org run`: alice's file still holds the revoked
     token and every command of hers is refused until a human issues her a new one."""
     code, _, err = org(root, "inbox", "--as", "alice")
     assert code == 0, err
     revoked = read_token(root, "alice")
-    code, _, err = org(root, "token", "revoke", "--actor", "alice", "--by", "bob")
+    code, _, err = org(root, "token", "revoke", "--actor", "alice", "--as", "bob")
     assert code == 0, err
     code, _, err = org(root, "run", "--max-jobs", "1")
     assert code == 0, err
     assert read_token(root, "alice") == revoked
     code, _, err = org(root, "inbox", "--as", "alice")
     assert code == 4 and "revoked" in err
-    code, out, err = org(root, "token", "issue", "--as", "alice", "--by", "bob")
+    code, out, err = org(root, "token", "issue", "--for", "alice", "--as", "bob")
     assert code == 0 and "token_file" not in out and read_token(root, "alice") == revoked, err  # shown, not saved
     code, _, err = org(root, "token", "save", "--as", "alice", token=out["token"])  # alice saves it
     assert code == 0, err
@@ -93,14 +93,14 @@ def test_a_revoked_human_is_not_reissued_by_org_run(root):
 @pytest.mark.slow
 def test_a_stale_file_on_a_fresh_database_is_replaced(root):
     """M3: after `rm -rf .org`, the token file from the old database is replaced on first use, so
-    `org task add --by alice` and `org tui` work at once."""
+    `org task add --as alice` and `org tui` work at once."""
     import shutil
 
     code, _, err = org(root, "inbox", "--as", "alice")
     assert code == 0, err
     old = read_token(root, "alice")
     shutil.rmtree(root / ".org")
-    code, _, err = org(root, "task", "add", "x", "--workflow", "change", "--by", "alice")
+    code, _, err = org(root, "task", "add", "x", "--workflow", "change", "--as", "alice")
     assert code == 0, err
     assert read_token(root, "alice") != old
     shutil.rmtree(root / ".org")
@@ -122,26 +122,26 @@ def test_a_file_the_database_does_not_accept_says_what_to_do_and_nothing_more(ro
     stale = {"unknown id": f"orgp_{secrets.token_hex(8)}_{secrets.token_hex(32)}",
              "wrong secret": f"orgp_{tid}_{secrets.token_hex(32)}", "malformed": "not a token"}[kind]
     write_token(root, "alice", stale)
-    code, doc, err = org(root, "task", "add", "x", "--workflow", "change", "--by", "alice")
+    code, doc, err = org(root, "task", "add", "x", "--workflow", "change", "--as", "alice")
     p = token_file(root, "alice")
     assert code == 4 and doc["error"] == "denied"
     assert err == (f"org: authentication failed: the token in {p} is not one this org's database accepts (it may "
                    "have been revoked, or have expired). Another human of this org issues "
-                   "alice a new one: 'org token issue --as alice --by THEM', and alice saves it with 'org token save "
+                   "alice a new one: 'org token issue --for alice --as THEM', and alice saves it with 'org token save "
                    "--as alice'\n")
     assert stale not in err
 
 
 @pytest.mark.slow
 def test_one_human_issues_anothers_token_and_hands_it_over(root, tmp_path):
-    """Low (a): bob's file is missing: `org token issue --as bob --by alice` prints bob's token once and writes
+    """Low (a): bob's file is missing: `org token issue --for bob --as alice` prints bob's token once and writes
     no file (alice's account must never hold bob's token); bob saves it with `org token save` on his account."""
     code, _, err = org(root, "inbox", "--as", "alice")
     assert code == 0, err
     token_file(root, "bob").unlink()
     code, _, err = org(root, "inbox", "--as", "bob")
     assert code == 4 and "bob has no token file here" in err
-    code, out, err = org(root, "token", "issue", "--as", "bob", "--by", "alice")
+    code, out, err = org(root, "token", "issue", "--for", "bob", "--as", "alice")
     assert code == 0 and out["token"].startswith("orgp_") and "token_file" not in out, err
     assert not token_file(root, "bob").exists()
     pepper = (files.org_dir(root) / "pepper").read_text()  # accounts sharing a database share its pepper

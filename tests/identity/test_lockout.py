@@ -11,7 +11,7 @@ from tests.identity.idhelpers import events, org
 def test_a_second_database_keeps_its_own_token_files(root, tmp_path):
     """H1: `org --db OTHER inbox --as alice` (a mistyped --db, a PostgreSQL try, a leftover ORG_DATABASE_URL)
     used to overwrite alice's and bob's files for the real database: both databases now keep working."""
-    code, _, err = org(root, "task", "add", "x", "--workflow", "change", "--by", "alice")
+    code, _, err = org(root, "task", "add", "x", "--workflow", "change", "--as", "alice")
     assert code == 0, err
     real = {h: read_token(root, h) for h in ("alice", "bob")}
     other = f"sqlite:///{tmp_path / 'other.db'}"
@@ -26,7 +26,7 @@ def test_a_second_database_keeps_its_own_token_files(root, tmp_path):
         for human in ("alice", "bob"):
             code, _, err = org(root, *db, "inbox", "--as", human)
             assert code == 0, (db, human, err)
-    code, _, err = org(root, "--db", other, "task", "add", "y", "--workflow", "change", "--by", "bob")
+    code, _, err = org(root, "--db", other, "task", "add", "y", "--workflow", "change", "--as", "bob")
     assert code == 0, err
     code, listed, err = org(root, "task", "list", "--as", "bob")
     assert code == 0 and [t["title"] for t in listed["tasks"]] == ["x"], err
@@ -53,12 +53,12 @@ def _setup(root) -> None:
 def test_revoke_then_pause_keeps_a_resumer(root):
     """H2: bob's token revoked, then alice pausing herself is refused: bob could not sign in to resume."""
     _setup(root)
-    code, _, err = org(root, "token", "revoke", "--actor", "bob", "--by", "alice")
+    code, _, err = org(root, "token", "revoke", "--actor", "bob", "--as", "alice")
     assert code == 0, err
     code, doc, err = org(root, "pause", "--actor", "alice", "--as", "alice")
     assert code == 5 and doc["error"] == "conflict" and "no human who may resume unpaused and holding a live token" in err, err
-    assert "org token issue --as NAME --by YOU" in err
-    code, out, err = org(root, "token", "issue", "--as", "bob", "--by", "alice")  # the way out
+    assert "org token issue --for NAME --as YOU" in err
+    code, out, err = org(root, "token", "issue", "--for", "bob", "--as", "alice")  # the way out
     assert code == 0, err
     code, _, err = org(root, "pause", "--actor", "alice", "--as", "alice")
     assert code == 0, err
@@ -71,13 +71,13 @@ def test_pause_then_revoke_keeps_a_resumer(root):
     _setup(root)
     code, _, err = org(root, "pause", "--actor", "alice", "--as", "bob")
     assert code == 0, err
-    code, _, err = org(root, "token", "revoke", "--actor", "bob", "--by", "alice")
+    code, _, err = org(root, "token", "revoke", "--actor", "bob", "--as", "alice")
     assert code == 7, err  # alice is paused: her token is refused
-    code, doc, err = org(root, "token", "revoke", "--actor", "bob", "--by", "bob")
-    assert code == 5 and "nothing was revoked" in err and "org token issue --as bob --by bob" in err, err
+    code, doc, err = org(root, "token", "revoke", "--actor", "bob", "--as", "bob")
+    assert code == 5 and "nothing was revoked" in err and "org token issue --for bob --as bob" in err, err
     code, _, err = org(root, "inbox", "--as", "bob")
     assert code == 0, err  # still live
-    code, _, err = org(root, "token", "revoke", "--actor", "alice", "--by", "bob")
+    code, _, err = org(root, "token", "revoke", "--actor", "alice", "--as", "bob")
     assert code == 0, err  # alice is paused anyway: bob stays able
 
 
@@ -86,16 +86,16 @@ def test_a_self_revoke_is_refused_until_a_new_token_exists(root):
     from org.identity.tokens import parse
 
     _setup(root)
-    code, _, err = org(root, "token", "revoke", "--actor", "bob", "--by", "alice")
+    code, _, err = org(root, "token", "revoke", "--actor", "bob", "--as", "alice")
     assert code == 0, err
     _, old_id, _ = parse(read_token(root, "alice"))
-    code, doc, err = org(root, "token", "revoke", old_id, "--by", "alice")
-    assert code == 5 and "nothing was revoked" in err and "org token issue --as alice --by alice" in err, err
-    code, doc, err = org(root, "token", "revoke", "--actor", "alice", "--by", "alice")
+    code, doc, err = org(root, "token", "revoke", old_id, "--as", "alice")
+    assert code == 5 and "nothing was revoked" in err and "org token issue --for alice --as alice" in err, err
+    code, doc, err = org(root, "token", "revoke", "--actor", "alice", "--as", "alice")
     assert code == 5, err
-    code, new, err = org(root, "token", "issue", "--as", "alice", "--by", "alice")  # her own: saved to her file
+    code, new, err = org(root, "token", "issue", "--for", "alice", "--as", "alice")  # her own: saved to her file
     assert code == 0 and read_token(root, "alice").startswith(f"orgp_{new['id']}_"), err
-    code, out, err = org(root, "token", "revoke", old_id, "--by", "alice")
+    code, out, err = org(root, "token", "revoke", old_id, "--as", "alice")
     assert code == 0 and out["revoked"] == [old_id], err
     code, _, err = org(root, "inbox", "--as", "alice")
     assert code == 0, err

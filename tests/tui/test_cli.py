@@ -93,7 +93,7 @@ def test_a_token_without_as_sits_its_holder_at_the_keyboard(org_copy):
     r = run_org("tui", "--as", "alice", "--json", root=org_copy, env={"ORG_TOKEN": bob})
     assert r.returncode == 4 and "Traceback" not in r.stderr  # bob's token does not speak for alice
 
-    issued = run_org("token", "issue", "--as", "build-claude", "--by", "alice", "--json", root=org_copy)
+    issued = run_org("token", "issue", "--for", "build-claude", "--as", "alice", "--json", root=org_copy)
     agent = json.loads(issued.stdout)["token"]
     r = run_org("tui", root=org_copy, env={"ORG_TOKEN": agent})
     assert r.returncode == 4, r.stderr

@@ -105,7 +105,7 @@ async def test_a_token_without_as_is_checked_once_the_bus_exists(make_app, org_c
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         assert app.principal.actor == "" and "alice" not in app.principal_label
-        assert "--by alice" in plain(app.screen.query_one("#empty", Static))  # the advice still works as shown
+        assert "--as alice" in plain(app.screen.query_one("#empty", Static))  # the advice still works as shown
         aside.rename(db)
         assert await wait_for(pilot, lambda: app.principal.actor == "bob", timeout=8)
         assert app.principal_label == "bob (approver)"

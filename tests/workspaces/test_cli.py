@@ -18,7 +18,7 @@ def _ok(r):
 
 @pytest.mark.slow
 def test_task_in_a_repository_gets_a_workspace(ws_org, source):
-    t = _ok(run_org("task", "add", "fix add", "-w", "change", "--repo", "app", "--by", "alice", "--json", root=ws_org))
+    t = _ok(run_org("task", "add", "fix add", "-w", "change", "--repo", "app", "--as", "alice", "--json", root=ws_org))
     assert t["attributes"]["repo"] == "app"
     w = _ok(run_org("workspace", "open", t["task"], "--as", "alice", "--json", root=ws_org))
     assert w["created"] and w["branch"] == f"org/{t['task']}" and w["base"] == sh_git(source, "rev-parse", "main")
@@ -34,11 +34,11 @@ def test_task_in_a_repository_gets_a_workspace(ws_org, source):
 
 
 def test_bad_repo_arguments(ws_org):
-    r = run_org("task", "add", "x", "-w", "change", "--repo", "nope", "--by", "alice", root=ws_org)
+    r = run_org("task", "add", "x", "-w", "change", "--repo", "nope", "--as", "alice", root=ws_org)
     assert r.returncode == 3 and "no repository 'nope' (repositories: app)" in r.stderr
-    r = run_org("task", "add", "x", "-w", "change", "--set", "repo=app", "--by", "alice", root=ws_org)
+    r = run_org("task", "add", "x", "-w", "change", "--set", "repo=app", "--as", "alice", root=ws_org)
     assert r.returncode == 2 and "'repo'" in r.stderr
-    t = _ok(run_org("task", "add", "x", "-w", "change", "--by", "alice", "--json", root=ws_org))
+    t = _ok(run_org("task", "add", "x", "-w", "change", "--as", "alice", "--json", root=ws_org))
     r = run_org("workspace", "show", t["task"], "--as", "alice", root=ws_org)
     assert r.returncode == 2 and "filed without --repo" in r.stderr and "Traceback" not in r.stderr
     r = run_org("workspace", "show", "T-99", "--as", "alice", root=ws_org)
@@ -55,7 +55,7 @@ def test_org_submit_runs_the_diff_guard(ws_org):
     with Bus.open(root=ws_org) as b:
         first_use_tokens(b)
         tokens = agent_tokens(b)
-    t = _ok(run_org("task", "add", "x", "-w", "change", "--repo", "app", "--set", "kind=docs", "--by", "alice",
+    t = _ok(run_org("task", "add", "x", "-w", "change", "--repo", "app", "--set", "kind=docs", "--as", "alice",
                     "--json", root=ws_org))
     w = _ok(run_org("workspace", "open", t["task"], "--as", "alice", "--json", root=ws_org))
     c = _ok(run_org("claim", "--lane", "builder", "--as", "build-gpt", "--json", root=ws_org,
@@ -68,3 +68,12 @@ def test_org_submit_runs_the_diff_guard(ws_org):
     (Path(w["path"]) / "notes.md").write_text("fine\n")
     s = _ok(run_org("submit", str(c["job"]), "--verdict", "pass", "--json", root=ws_org, env={"ORG_TOKEN": jt}))
     assert s["revision"] == sh_git(Path(w["path"]), "rev-parse", "HEAD") and len(s["revision"]) == 40
+
+
+@pytest.mark.slow
+def test_pipeline_and_outcomes_commands(ws_org):
+    assert _ok(run_org("pipeline", "run", "--as", "alice", "--json", root=ws_org)) == {"ok": True, "done": []}
+    assert _ok(run_org("outcomes", "--by", "tier", "--as", "alice", "--json", root=ws_org))["rows"] == []
+    assert _ok(run_org("outcomes", "scan", "--as", "alice", "--json", root=ws_org))["reverted"] == []
+    r = run_org("outcomes", "--by", "colour", "--as", "alice", root=ws_org)
+    assert r.returncode == 2 and "--by is one of" in r.stderr and "Traceback" not in r.stderr

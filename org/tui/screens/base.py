@@ -21,7 +21,7 @@ def suggested_commands(human: str) -> list[tuple[list[str], str]]:
     `human` at the keyboard: tests/tui/test_cli.py runs them), in the order a new user would type them."""
     return [
         (["org", "demo"], "a realistic story: agents, reviews, approvals"),
-        (["org", "task", "add", "Fix login", "--workflow", "change", "--by", human], "start a task yourself"),
+        (["org", "task", "add", "Fix login", "--workflow", "change", "--as", human], "start a task yourself"),
         (["org", "run"], "lets the lane agents pick it up"),
     ]
 
