@@ -25,8 +25,9 @@ from org.config.models import (
     is_exemption_key,
 )
 from org.config.repos import DEFAULT_WORKSPACES, Repo, ReposFile, repo_problems
-from org.config.yamlsrc import Located, load_yaml
+from org.config.yamlsrc import MAX_YAML_BYTES, Located, load_yaml
 from org.errors import ConfigError, Problem, UsageError
+from org.inputs import read_bounded
 
 __all__ = ["OrgConfig", "Actor", "SourcedRule", "load_org", "load_org_files", "load_org_from_texts", "find_root",
            "config_files"]
@@ -101,8 +102,17 @@ def config_files(root: Path) -> list[Path]:
     for sub in ("lanes", "gates"):
         d = root / sub
         if d.is_dir():
-            out += sorted(p for p in d.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+            # anything but a folder: a FIFO or device named *.yaml is refused by load_yaml, not skipped
+            out += sorted(p for p in d.iterdir() if p.suffix in (".yaml", ".yml") and not p.is_dir())
     return out
+
+
+def _bounded_text(path: Path) -> str:
+    """A config file's text for a best-effort look (its lane name), or "" when load_yaml refused to read it."""
+    try:
+        return read_bounded(path, limit=MAX_YAML_BYTES, what="YAML file").decode("utf-8", errors="replace")
+    except (OSError, UsageError):
+        return ""
 
 
 def _problems_from(err: ValidationError, doc: Located, prefix: tuple = ()) -> list[Problem]:
@@ -183,7 +193,8 @@ def _load(root: Path, entries: list[tuple[str, Path, str | None]]) -> OrgConfig:
         problems += probs
         if doc is None:
             if rel.startswith("lanes"):  # known by name still, so references to the other lanes are checked
-                raw = text if text is not None else path.read_text(encoding="utf-8", errors="replace")
+                raw = _bounded_text(path) if text is None else \
+                    text.decode("utf-8", errors="replace") if isinstance(text, bytes) else text
                 m = re.search(r"^lane:[ \t]*['\"]?([\w.-]+)", raw, re.M)
                 if m:
                     guessed[rel] = m.group(1)

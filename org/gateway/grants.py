@@ -37,6 +37,7 @@ class Grant:
     calls: int = 0
     family: str | None = None  # the member's family override (self-hosted models)
     revoked: bool = field(default=False, repr=False)
+    bus_fence: str | None = field(default=None, repr=False)  # granted for a job token: that lease's fence rules
 
     def who(self) -> dict:
         return {"job": self.job, "task": self.task, "actor": self.actor, "lane": self.lane, "gate": self.gate,
@@ -82,6 +83,10 @@ class Grants:
                 return False
             grant.revoked = True
             return True
+
+    def revoke_grant(self, grant: Grant) -> None:
+        with self._lock:
+            grant.revoked = True
 
     def take_call(self, grant: Grant) -> bool:
         """Count one call against the grant's allowance; False when it is used up."""

@@ -102,6 +102,55 @@ class Gateway:
     def revoke(self, token: str) -> bool:
         return self.grants.revoke(token)
 
+    def grant_job(self, job_token: str | None, *, ttl_s: float = 3600.0, max_calls: int | None = None) -> dict:
+        """A gateway token for the job a bus job token speaks for (`POST /org/grant`): how an agent process that
+        holds only its job token gets its models. The token lives while the job's lease does (re-checked at
+        every call) and at most `ttl_s`. Raises Refusal: 401 for a token that is not a live job token."""
+        from org.errors import Conflict, Denied, Paused
+        from org.identity.guard import Guard
+
+        waits: list[float] = []
+        try:
+            with self._bus() as bus:
+                guard = Guard(bus, token_files=False)
+                guard.tokens.sleep = waits.append  # a bad token's throttle waits below, holding no connection
+                p = guard.principal(job_token, command="model.grant", job_ok=True, principal_ok=False)
+                guard._lease_live(p, "model.grant")
+        except Denied as exc:
+            self._refused(None, "", "token", f"grant: {exc.message}")
+            raise Refusal(401, "invalid_token", f"refused: {exc.message}") from None
+        except Conflict as exc:
+            self._refused(None, "", "token", f"grant: {exc.message}")
+            raise Refusal(409, "lease_over", f"refused: {exc.message}") from None
+        except Paused as exc:
+            raise Refusal(403, "paused", f"refused: {exc.message}") from None
+        finally:
+            if waits:
+                time.sleep(sum(waits))
+        token = self.grant(p.actor, job=p.job, task=p.task, lane=p.lane, gate=p.gate, ttl_s=ttl_s, max_calls=max_calls)
+        grant, _ = self.grants.check(token)
+        assert grant is not None
+        grant.bus_fence = p.fence_token
+        return {"token": token, "job": p.job, "actor": p.actor, "models": list(grant.models),
+                "expires": grant.expires}
+
+    def _lease_live(self, grant: Grant, model: str) -> None:
+        """A grant made from a job token dies with the job's lease (released, failed, submitted, expired)."""
+        if grant.bus_fence is None:
+            return
+        from org.errors import OrgError
+        from org.identity.guard import Guard
+        from org.identity.tokens import Principal
+
+        p = Principal(grant.actor, "agent", "", "job", job=grant.job, fence_token=grant.bus_fence)
+        try:
+            with self._bus() as bus:
+                Guard(bus, token_files=False)._lease_live(p, "model")
+        except OrgError as exc:
+            self.grants.revoke_grant(grant)
+            self._refused(grant, model, "lease", exc.message)
+            raise Refusal(401, "invalid_token", f"refused: the job's lease is over ({exc.message})") from None
+
     # -- one call -------------------------------------------------------------------------------------
     def handle(self, path: str, headers: Mapping[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
         """(status, headers, body) for one request: the whole policy, the call and the ledger."""
@@ -128,6 +177,7 @@ class Gateway:
             why = f"model '{model}' is not allowed for lane {grant.lane} (allowed: {', '.join(grant.models)})"
             self._refused(grant, model, "model", why)
             raise Refusal(403, "model_not_allowed", f"refused: {why}")
+        self._lease_live(grant, model)
         self._not_paused(grant, model)
         if not self.grants.take_call(grant):
             why = f"job {grant.job} used its allowance of {grant.max_calls} model calls"
@@ -317,6 +367,14 @@ def _handler(gw: Gateway) -> type[BaseHTTPRequestHandler]:
                 self._send(*_json(404, wire.error_body("chat", 404, "not found", "not_found")))
 
         def do_POST(self) -> None:
+            if self.path.split("?", 1)[0].rstrip("/") == "/org/grant":
+                self.rfile.read(max(0, min(int(self.headers.get("content-length") or 0), 65536)))
+                try:
+                    out = _json(200, gw.grant_job(_token(self._headers())))
+                except Refusal as r:
+                    out = _json(r.status, wire.error_body("chat", r.status, r.message, r.code))
+                self._send(*out)
+                return
             try:
                 n = int(self.headers.get("content-length") or 0)
             except ValueError:

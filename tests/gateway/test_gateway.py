@@ -300,3 +300,39 @@ def test_the_gateway_answers_no_provider_key_and_shows_none(gw, org, monkeypatch
     assert status == 200 and headers["x-org-family"] == "anthropic"
     assert b"org-local" not in data and b"api_key" not in data
     assert Path(gw.socket_path).exists()
+
+
+def _claimed(org):
+    """(the bus's claim of the builder's job, its job token, the builder's principal token)."""
+    from org.identity.bootstrap import first_use_tokens
+    from org.identity.guard import Guard
+
+    root, url, _task = org
+    with Bus.open(url, root=root) as bus:
+        first_use_tokens(bus)
+        g = Guard(bus, token_files=False)
+        ptok = g.tokens.issue(BUILDER, by="test")["token"]
+        claim, jt = g.claim(ptok, "builder", BUILDER)
+    return claim, jt, ptok
+
+
+def test_a_job_token_buys_a_gateway_token_that_dies_with_the_lease(gw, org):
+    claim, jt, ptok = _claimed(org)
+    r = _post(gw.url.removesuffix("/v1") + "/org/grant", headers={"authorization": f"Bearer {jt}"})
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    assert doc["job"] == claim.job and doc["actor"] == BUILDER and doc["models"] == [MODEL]
+    h = {"authorization": f"Bearer {doc['token']}"}
+    assert _post(gw.url + "/chat/completions", json={"messages": MSGS}, headers=h).status_code == 200
+    row = _ledger(org)[-1]
+    assert (row["job"], row["task"], row["gate"], row["outcome"]) == (claim.job, claim.task, claim.gate, "ok")
+    root, url, _ = org
+    with Bus.open(url, root=root) as bus:
+        bus.release(claim.job, claim.token, reason="done with it")
+    r = _post(gw.url + "/chat/completions", json={"messages": MSGS}, headers=h)
+    assert r.status_code == 401 and "lease is over" in r.json()["error"]["message"]
+    assert _ledger(org)[-1]["outcome"] == "refused:lease"
+    # the job token no longer buys anything, and a principal token or a forged one never did
+    for bad in (jt, ptok, "orgj_" + "0" * 16 + "_" + "0" * 64):
+        r = _post(gw.url.removesuffix("/v1") + "/org/grant", headers={"authorization": f"Bearer {bad}"})
+        assert r.status_code in (401, 409), (bad[:5], r.text)
