@@ -121,6 +121,7 @@ class Policy:
         # The tier is derived (never taken from a request) and only computed when a rule reads it.
         self._needs_tier = any(r.spec.when is not None and "tier" in r.spec.when.attributes() for r in cfg.rules)
         self._cache: dict[tuple[str, str], tuple[list[_Rule], list[_Rule], RuleHit | None]] = {}
+        self.gate_refusals: dict[tuple, Any] = {}  # duties.gate_action_refusal's answers, per this policy
 
     def _for_action(self, lane: str, action: str) -> tuple[list[_Rule], list[_Rule], RuleHit | None]:
         key = (lane, action)
