@@ -40,7 +40,7 @@ class RuleHit:
     reason: str
     adr: int | None = None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "effect": self.effect, "source": self.source, "reason": self.reason, "adr": self.adr}
 
 
@@ -67,7 +67,7 @@ class Decision:
     def rule_ids(self) -> list[str]:
         return [r.id for r in self.rules]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         attrs = {k: v for k, v in self.attributes.items()}
         return {
             "outcome": self.outcome,
@@ -369,7 +369,7 @@ class Policy:
         reason = "needs approval by a human who is not an author: " + "; ".join(h.reason for h in needs)
         return Decision("needs_approval", actor, action, reason, tuple(needs), self.config_hash, attrs)
 
-    def _deny(self, actor: str, action: str, attrs: dict, hits: list[RuleHit]) -> Decision:
+    def _deny(self, actor: str, action: str, attrs: dict[str, Any], hits: list[RuleHit]) -> Decision:
         reason = "denied: " + "; ".join(f"{h.reason} [{h.id}]" for h in hits)
         return Decision("deny", actor, action, reason, tuple(hits), self.config_hash, attrs)
 
@@ -399,7 +399,7 @@ _STRICTNESS = {"deny": 3, "needs_approval": 2, "allow": 0}
 _MAX_CONFLICTS = 8  # 2**8 readings at a few microseconds each; more conflicting keys than that is refused
 
 
-def attribute_conflicts(task_attrs: Mapping[str, Any], action_attrs: Mapping[str, Any]) -> dict[str, dict]:
+def attribute_conflicts(task_attrs: Mapping[str, Any], action_attrs: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """Keys that the task pins and the action states differently: {key: {"task": v, "action": v}}."""
     return {k: {"task": task_attrs[k], "action": v} for k, v in action_attrs.items()
             if k in task_attrs and str(task_attrs[k]) != str(v)}
@@ -415,7 +415,7 @@ def decide_within(
     approvals: Collection[str] = (),
     authors: Collection[str] = (),
     facts: Mapping[str, Any] | None = None,
-) -> tuple[Decision, dict[str, dict]]:
+) -> tuple[Decision, dict[str, dict[str, Any]]]:
     """decide() for an action taken on a task, with each fact weighed by who states it (ADR 0071).
 
     `task_attrs` are the task as filed and `facts` what org itself derived (e.g. via=pipeline when its pipeline
