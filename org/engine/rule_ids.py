@@ -19,7 +19,6 @@ ids: it imports the constant (a test fails on the literal anywhere else).
 | ORG-REVISION-REUSED        | new work never takes the id of a revision another gate delivered | engine.flow (ADR 0070) |
 | ORG-BAD-ACTION             | an action has one spelling; look-alikes and invisibles are no action | engine.policy (ADR 0071) |
 | ORG-MISSING-FACTS          | an action missing too many facts it requires to read at their worst | engine.policy (ADR 0071) |
-| ORG-GATE-ACTION            | a gate's holder may take the action the gate implies (ADR 0070)  | engine.duties |
 | ORG-REQUIRED-GATE          | `done` only after every gate its tier requires (invariant 4)     | engine.binding (terminal re-check) |
 | ORG-PINNED-GATE-MISSING    | a pinned required gate cannot vanish from the workflow           | engine.binding (terminal re-check) |
 | ORG-POLICY-PINNED          | a task runs under the policy it started with (invariant 9)       | engine.flow, engine.duties |
@@ -56,7 +55,7 @@ from __future__ import annotations
 
 __all__ = [
     "UNKNOWN_ACTOR", "BAD_ATTRIBUTE", "CREDENTIAL_UNAVAILABLE", "ATTRIBUTE_CONFLICT", "REJECTED_BY_HUMAN",
-    "HUMAN_APPROVAL", "SEPARATION_OF_DUTIES", "CROSS_VENDOR", "STALE_REVISION", "CONTENT_BINDING", "REVISION_REUSED", "GATE_ACTION", "BAD_ACTION", "MISSING_FACTS", "REQUIRED_GATE",
+    "HUMAN_APPROVAL", "SEPARATION_OF_DUTIES", "CROSS_VENDOR", "STALE_REVISION", "CONTENT_BINDING", "REVISION_REUSED", "BAD_ACTION", "MISSING_FACTS", "REQUIRED_GATE",
     "PINNED_GATE_MISSING", "POLICY_PINNED", "NO_GATE", "TASK_CLOSED", "GATE_NOT_READY", "WRONG_LANE",
     "ONE_REVIEW_EACH", "INELIGIBLE", "AUTHENTICATION", "TOKEN_SCOPE", "HUMAN_ISSUER", "KEEP_A_RESUMER",
     "REVISION_UNCHECKED", "PROTECTED_PATH", "GOLDEN_FILE", "MAX_DIFF", "PATH_ESCAPE", "SUBMODULE", "GIT_PATH",
@@ -75,7 +74,6 @@ CROSS_VENDOR = "ORG-CROSS-VENDOR"
 STALE_REVISION = "ORG-STALE-REVISION"
 CONTENT_BINDING = "ORG-CONTENT-BINDING"
 REVISION_REUSED = "ORG-REVISION-REUSED"
-GATE_ACTION = "ORG-GATE-ACTION"
 BAD_ACTION = "ORG-BAD-ACTION"
 MISSING_FACTS = "ORG-MISSING-FACTS"
 REQUIRED_GATE = "ORG-REQUIRED-GATE"

@@ -243,6 +243,11 @@ ATTRS = [{}, {"kind": "code"}, {"kind": "docs"}, {"environment": "production"}, 
          {"environment": "dev", "disposable": "yes"}, {"irreversible": "true"}, {"credential": "jira"}]
 
 
+def _filed(wf: str, attrs: dict) -> dict:
+    """An ops task is filed with where it takes effect (ADR 0071)."""
+    return {"environment": "staging", **attrs} if wf == "ops" else attrs
+
+
 def _answer(x):
     if isinstance(x, duties.Eligibility):
         return ("eligibility", x.ok, x.reason, x.rule)
@@ -504,7 +509,8 @@ def test_counting_eligible_reviewers_matches_counting_eligible_members(tmp_path)
     for cfg in (_fresh(), dup, _agents_approve(dup)):
         rng = random.Random(5)
         for seed in range(100):
-            events = flow.start_task(cfg, f"t{seed}", "x", rng.choice(["change", "ops"]), rng.choice(ATTRS[:5]))
+            wf = rng.choice(["change", "ops"])
+            events = flow.start_task(cfg, f"t{seed}", "x", wf, _filed(wf, rng.choice(ATTRS[:5])))
             state = fold(events)
             for _ in range(10):
                 if not state.open:
@@ -568,7 +574,7 @@ def test_an_in_place_submit_that_raises_leaves_the_state_as_it_was():
     raised = 0
     for seed in range(120):
         wf = rng.choice(["change", "ops"])
-        events = flow.start_task(cfg, f"t{seed}", "x", wf, rng.choice(ATTRS[:6]))
+        events = flow.start_task(cfg, f"t{seed}", "x", wf, _filed(wf, rng.choice(ATTRS[:6])))
         state = fold(events)
         for _ in range(12):
             ready = sorted(state.ready_gates())
@@ -635,7 +641,8 @@ def test_the_keeper_of_an_in_place_fold_puts_every_event_kind_back():
     rng = random.Random(17)
     kinds = set()
     for seed in range(150):
-        events = flow.start_task(cfg, f"t{seed}", "x", rng.choice(["change", "ops"]), rng.choice(ATTRS[:6]))
+        wf = rng.choice(["change", "ops"])
+        events = flow.start_task(cfg, f"t{seed}", "x", wf, _filed(wf, rng.choice(ATTRS[:6])))
         state = fold(events)
         for _ in range(14):
             ready = sorted(state.ready_gates())
