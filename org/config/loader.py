@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -54,7 +55,7 @@ class SourcedRule:
     spec: RuleSpec
     effect: str  # deny | needs_approval
     source: str  # file:line
-    path: tuple = ()  # where in its file, e.g. ("red", 0)
+    path: tuple[Any, ...] = ()  # where in its file, e.g. ("red", 0)
 
 
 @dataclass
@@ -67,7 +68,7 @@ class OrgConfig:
     rules: list[SourcedRule]
     risk: RiskSpec
     credentials: dict[str, CredentialSpec]
-    attributes: dict
+    attributes: dict[str, Any]
     actors: dict[str, Actor]
     config_hash: str
     repos: dict[str, Repo] = field(default_factory=dict)  # gates/repos.yaml
@@ -115,7 +116,7 @@ def _bounded_text(path: Path) -> str:
         return ""
 
 
-def _problems_from(err: ValidationError, doc: Located, prefix: tuple = ()) -> list[Problem]:
+def _problems_from(err: ValidationError, doc: Located, prefix: tuple[Any, ...] = ()) -> list[Problem]:
     out = []
     for e in err.errors():
         loc = tuple(prefix) + tuple(x for x in e["loc"] if not (isinstance(x, str) and x.startswith("function-")))
@@ -179,7 +180,7 @@ def _load(root: Path, entries: list[tuple[str, Path, str | None]]) -> OrgConfig:
     credentials: dict[str, CredentialSpec] = {}
     repos: dict[str, Repo] = {}
     workspaces_dir = DEFAULT_WORKSPACES
-    attributes: dict = {}
+    attributes: dict[str, Any] = {}
     actors: dict[str, Actor] = {}
     sources: dict[str, str] = {}
     files: dict[str, str] = {}

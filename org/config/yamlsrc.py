@@ -22,14 +22,14 @@ class Located:
 
     file: str
     data: Any
-    lines: dict[tuple, int] = field(default_factory=dict)
+    lines: dict[tuple[Any, ...], int] = field(default_factory=dict)
     text: str = ""
 
-    def line(self, path: tuple | list) -> int:
+    def line(self, path: tuple[Any, ...] | list[Any]) -> int:
         return loc_line(self.lines, tuple(path))
 
 
-def loc_line(lines: dict[tuple, int], path: tuple) -> int:
+def loc_line(lines: dict[tuple[Any, ...], int], path: tuple[Any, ...]) -> int:
     """The line of `path`, or of its nearest ancestor that has one."""
     path = tuple(path)
     while path:
@@ -65,7 +65,7 @@ class _TooBig(Exception):
         self.line = line
 
 
-def _convert(node: yaml.Node, path: tuple, lines: dict, file: str, problems: list[Problem],
+def _convert(node: yaml.Node, path: tuple[Any, ...], lines: dict[str, Any], file: str, problems: list[Problem],
              budget: list[int] | None = None) -> Any:
     if budget is not None:
         budget[0] -= 1
@@ -73,7 +73,7 @@ def _convert(node: yaml.Node, path: tuple, lines: dict, file: str, problems: lis
             raise _TooBig(node.start_mark.line + 1)
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
-        out: dict = {}
+        out: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 problems.append(Problem(file, key_node.start_mark.line + 1, _dotted(path), "merge keys (<<) are not supported"))
@@ -114,7 +114,7 @@ def _scalar(node: yaml.Node) -> Any:
         c.recursive_objects.clear()
 
 
-def _dotted(path: tuple) -> str:
+def _dotted(path: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in path)
 
 
@@ -246,7 +246,7 @@ def load_yaml(path: Path, display: str | None = None, data: bytes | str | None =
     if len(nodes) > 1:
         return None, [Problem(name, nodes[1].start_mark.line + 1, "", "one YAML document per file, found several")]
     problems: list[Problem] = []
-    lines: dict[tuple, int] = {}
+    lines: dict[tuple[Any, ...], int] = {}
     try:
         data = _convert(nodes[0], (), lines, name, problems, [MAX_NODES])
     except _TooBig as exc:
