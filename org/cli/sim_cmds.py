@@ -97,7 +97,7 @@ def _from_history(o, scenario: str | None, since: str | None, out: Path | None, 
                   as_: str | None) -> str:
     """Calibrate from the bus (a reader's token), write the scenario file, return its path."""
     from org.cli._common import err
-    from org.cli.bus_cmds import guard, open_bus
+    from org.cli.bus_cmds import open_door
     from org.errors import UsageError
     from org.sim.calibrate import calibrate, history_scenario, parse_since, write_scenario
 
@@ -105,9 +105,9 @@ def _from_history(o, scenario: str | None, since: str | None, out: Path | None, 
         raise UsageError("--from-history builds the scenario; give no scenario name with it")
     start = parse_since(since)
     root = o.org_root()
-    with open_bus(o) as bus:
-        guard(bus).reader(token, as_=as_, command="sim")
-        cal = calibrate(bus, start)
+    with open_door(o) as door:
+        door.reader(token, as_=as_, command="sim")
+        cal = calibrate(door.reading(token, as_=as_), start)
     data, header = history_scenario(cal, root)
     path = (out or root / ".org" / "sim" / "history.yaml").expanduser().resolve()
     write_scenario(path, data, header)

@@ -79,8 +79,8 @@ class OrgApp(App):
         token file, or the --token given to `org tui`): the TUI never decides on a bare name."""
         from org.identity.guard import Guard
 
-        if getattr(self, "_guard", None) is None or self._guard.bus is not self.bus:
-            self._guard = Guard(self.bus)
+        if getattr(self, "_guard_of", None) is not self.bus:
+            self._guard, self._guard_of = Guard(self.bus), self.bus
         return getattr(self._guard, verb)(self.principal.token, *args, **kw)
 
     def on_unmount(self) -> None:

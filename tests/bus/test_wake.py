@@ -62,16 +62,14 @@ def test_claim_wait_times_out_cleanly(sbus):
 @pytest.mark.parametrize("verdict", ["approve", "reject"])
 def test_settling_an_action_request_wakes_the_requesters_lane(url, root, verdict):
     """The operator asked for credential.use and sleeps on its lane, as the dispatcher's workers do
-    (BusPort.wait_for_work) and as wait_for_decision does: a human's decision wakes both at once."""
-    from org.agents.busport import BusPort
-
+    (Bus.wait_for_work, through the door) and as wait_for_decision does: a human's decision wakes both at once."""
     with Bus.open(url, root=root) as human, Bus.open(url, root=root) as agent, Bus.open(url, root=root) as other:
         t = human.add_task("Rotate", "ops", attributes={"environment": "staging", "credential": "github",
                                                         "service": "github"})["task"]
         agent.claim("operator", "ops-claude")
         r = agent.act("credential.use", "ops-claude", t)
         assert r["exit_code"] == 6 and r["approval"]
-        port = BusPort(Bus.open(url, root=root))
+        port = Bus.open(url, root=root)
         port.wait_for_work({"operator"}, 0.01)  # the worker's waiter, armed as in the dispatcher's loop
         got: dict = {}
 
