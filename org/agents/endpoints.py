@@ -16,7 +16,7 @@ from typing import Any
 
 from org.errors import UsageError
 
-__all__ = ["Endpoint", "PROVIDER_KEYS", "models_mode", "has_key", "plan_endpoints", "endpoint_for", "GATEWAY_URL", "GATEWAY_PROVIDERS", "needs_local", "LocalModelHandle",
+__all__ = ["Endpoint", "PROVIDER_KEYS", "models_mode", "has_key", "plan_endpoints", "endpoint_for", "needs_local", "LocalModelHandle",
            "local_model"]
 
 # The environment variables litellm reads for each provider's credentials.
@@ -51,7 +51,6 @@ class Endpoint:
     budget_key: str  # the rate budget the call spends ("local" for the local model)
     family: str
     timeout_s: float = 120.0
-    gateway: bool = False  # through org's model gateway: each job asks it for a token (org.gateway)
 
     def to_json(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k != "api_key"}
@@ -64,14 +63,9 @@ def models_mode(env: Mapping[str, str] | None = None) -> str:
     return mode
 
 
-GATEWAY_URL = "ORG_GATEWAY_URL"  # the agent host's way to the providers whose keys only the gateway holds
-GATEWAY_PROVIDERS = "ORG_GATEWAY_PROVIDERS"  # those providers, comma-separated
-
-
 def has_key(provider: str, env: Mapping[str, str] | None = None) -> bool:
-    """Whether calls to `provider` can be made for real: its key is in `env`, or the gateway holds it."""
     e = env if env is not None else os.environ
-    if provider in SELF_HOSTED or provider in (e.get(GATEWAY_PROVIDERS) or "").split(","):
+    if provider in SELF_HOSTED:
         return True
     return any(e.get(k) for k in PROVIDER_KEYS.get(provider, (f"{provider.upper()}_API_KEY",)))
 
@@ -98,9 +92,6 @@ def endpoint_for(model: str, family: str | None, local_url: str | None, env: Map
     mode = mode or models_mode(e)
     ident = identify(model, family)
     if mode == "real" or (mode == "auto" and has_key(ident.provider, e)):
-        if e.get(GATEWAY_URL):  # the keys are the gateway's: ask it, paced there, counted there
-            return Endpoint(model, f"openai/{model}", e[GATEWAY_URL], None, ident.provider, "gateway", ident.family,
-                            gateway=True)
         return Endpoint(model, model, None, None, ident.provider, ident.provider, ident.family)
     if not local_url:
         raise UsageError("the local model is needed but not running")

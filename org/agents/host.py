@@ -28,8 +28,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["HOST_ENV", "in_agent_host", "agent_environment", "supervise", "run_services", "model_gateway",
-           "gateway_providers"]
+__all__ = ["HOST_ENV", "in_agent_host", "agent_environment", "supervise", "run_services"]
 
 HOST_ENV = "ORG_AGENT_HOST"
 # Never handed to the agent host: who the user is, where their tokens live, the token pepper.
@@ -41,65 +40,13 @@ def in_agent_host() -> bool:
     return os.environ.get(HOST_ENV) == "1"
 
 
-def agent_environment(cfg: Any, environ: Mapping[str, str], config_home: str, gateway: Any = None) -> dict[str, str]:
-    """The agent host's environment: the user's, minus every declared credential's variable, identity and every
-    provider key (with `gateway`, the model gateway serving the providers whose keys it holds, named here)."""
-    from org.agents.endpoints import GATEWAY_PROVIDERS, GATEWAY_URL, PROVIDER_KEYS
-
+def agent_environment(cfg: Any, environ: Mapping[str, str], config_home: str) -> dict[str, str]:
+    """The agent host's environment: the user's, minus every declared credential's variable and identity."""
     secret_vars = {spec.env for spec in cfg.credentials.values() if spec.env}
-    secret_vars |= {k for keys in PROVIDER_KEYS.values() for k in keys}
-    env = {k: v for k, v in environ.items()
-           if k not in secret_vars and k not in _IDENTITY_VARS and k not in (GATEWAY_URL, GATEWAY_PROVIDERS)}
+    env = {k: v for k, v in environ.items() if k not in secret_vars and k not in _IDENTITY_VARS}
     env["ORG_CONFIG_HOME"] = config_home
     env[HOST_ENV] = "1"
-    if gateway is not None:
-        env[GATEWAY_URL], env[GATEWAY_PROVIDERS] = gateway.url, ",".join(gateway.providers)
     return env
-
-
-def gateway_providers(cfg: Any, environ: Mapping[str, str]) -> list[str]:
-    """The providers this org's agents would call for real with `environ` (their keys are there)."""
-    from org.agents.endpoints import has_key, models_mode
-    from org.agents.families import identify
-
-    mode = models_mode(environ)
-    if mode == "local":
-        return []
-    out = set()
-    for lane in cfg.lanes.values():
-        for m in lane.members if lane.kind == "agent" else []:
-            for model in {m.model, *(lane.models or [])} - {None}:
-                provider = identify(model, m.family).provider
-                if mode == "real" or has_key(provider, environ):
-                    out.add(provider)
-    return sorted(out)
-
-
-@contextlib.contextmanager
-def model_gateway(cfg: Any, root: Path, db_url: str, limits: Mapping[str, Any] | None = None) -> Iterator[Any]:
-    """The run's model gateway (org.gateway) in this process, which holds the user's provider keys anyway, when
-    any agent would call a provider for real; None otherwise. Paced on the shared budgets in the database."""
-    providers = gateway_providers(cfg, os.environ)
-    if not providers:
-        yield None
-        return
-    from org.agents.pacing import DEFAULT_LIMITS, Pacer, parse_limits
-    from org.agents.sqlbudget import SqlBudgetStore, open_store
-    from org.bus import Bus
-    from org.gateway import Gateway
-
-    lim = dict(DEFAULT_LIMITS)
-    with contextlib.suppress(ValueError):  # a bad ORG_RATE_LIMITS is the agent host's error to report
-        lim.update(parse_limits(os.environ.get("ORG_RATE_LIMITS", "")))
-    lim.update(limits or {})
-    store = SqlBudgetStore(open_store(db_url, root, cfg))
-    gw = Gateway(cfg, lambda: Bus.open(db_url, root=root, config=cfg), env=os.environ, pacer=Pacer(store, lim))
-    gw.providers = providers
-    try:
-        yield gw.serve(http=True)
-    finally:
-        gw.stop()
-        store.close()
 
 
 @contextlib.contextmanager
@@ -144,22 +91,18 @@ def run_services(cfg: Any, root: Path, db_url: str, stand_ins: dict[str, list[st
 
 def supervise(cfg: Any, root: Path, db_url: str, argv: list[str], prepare: Callable[[], Any],
               handoff: bool = False, stand_ins: dict[str, list[str]] | None = None,
-              say: Callable[[str], None] | None = None, limits: Mapping[str, Any] | None = None) -> int:
+              say: Callable[[str], None] | None = None) -> int:
     """Run `org <argv>` as the agent host while `prepare()` does the humans' part here (it may read their
     token files); with `handoff`, the agent host gets `--prepared -` and reads prepare()'s JSON-able result
     on its stdin (it starts at once and warms up meanwhile; a dict result gets the services' remarks under
     "services", else `say` gets them). The broker (and `stand_ins`, see run_services) serves the run.
     Returns the agent host's exit code."""
-    with run_services(cfg, root, db_url, stand_ins) as (_broker, _server, notes), \
-            model_gateway(cfg, root, db_url, limits) as gateway:
-        if gateway is not None:
-            notes = [*notes, f"calls to {', '.join(gateway.providers)} go through org's model gateway on {gateway.url} "
-                             "(the only process holding their keys)"]
-        return _supervise(cfg, root, db_url, argv, prepare, handoff, notes, say, gateway)
+    with run_services(cfg, root, db_url, stand_ins) as (_broker, _server, notes):
+        return _supervise(cfg, root, db_url, argv, prepare, handoff, notes, say)
 
 
 def _supervise(cfg: Any, root: Path, db_url: str, argv: list[str], prepare: Callable[[], Any], handoff: bool,
-               notes: list[str], say: Callable[[str], None] | None, gateway: Any = None) -> int:
+               notes: list[str], say: Callable[[str], None] | None) -> int:
     import json
 
     from org.identity import files
@@ -170,7 +113,7 @@ def _supervise(cfg: Any, root: Path, db_url: str, argv: list[str], prepare: Call
         os.write(w, files.pepper(root))
     finally:
         os.close(w)
-    env = agent_environment(cfg, os.environ, home, gateway)
+    env = agent_environment(cfg, os.environ, home)
     env["ORG_PEPPER_FD"] = str(r)
     env["ORG_DATABASE_URL"] = db_url  # not `--db`: a command line is readable by every local user (ps)
     cmd = [sys.executable, "-m", "org", "--root", str(root), *argv,

@@ -57,29 +57,6 @@ class JobOutcome:
     made: list[dict] = field(default_factory=list)  # the planned service calls asked of the broker in this job
 
 
-def _gateway_grant(ep: Any, job_token: str) -> tuple[Any, str]:
-    """(the endpoint with this job's gateway token, "") or (ep, why not): the job token buys it (org.gateway)."""
-    import dataclasses
-    import urllib.error
-    import urllib.request
-
-    url = ep.api_base.removesuffix("/v1") + "/org/grant"
-    req = urllib.request.Request(url, data=b"{}", method="POST", headers={"authorization": f"Bearer {job_token}",
-                                                                          "content-type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            token = json.loads(r.read())["token"]
-    except urllib.error.HTTPError as exc:
-        try:
-            msg = json.loads(exc.read())["error"]["message"]
-        except (ValueError, KeyError, TypeError):
-            msg = f"HTTP {exc.code}"
-        return ep, f"the model gateway refused this job a token: {msg}"[:300]
-    except (OSError, ValueError, KeyError) as exc:
-        return ep, f"the model gateway did not answer ({exc})"[:300]
-    return dataclasses.replace(ep, api_key=token), ""
-
-
 class JobRunner:
     """Shared, thread-safe pieces for running jobs; each call gets the worker's own AgentDoor."""
 
@@ -139,12 +116,6 @@ class JobRunner:
         if sw:
             self._release(port, claim, out, f"paused ({sw}) before the model call")
             return out
-        if ep.gateway:
-            ep, why = _gateway_grant(ep, claim.token)
-            if why:
-                self._release(port, claim, out, why)
-                out.failure = "unavailable"
-                return out
         res = LaneAgent(actor, lane, ep, self.pacer, self.redact).work(item, role)
         self._ledger(port, claim, actor, ep, res, out)
         out.budget = self._budget(port, claim.lane, actor)
@@ -313,8 +284,6 @@ class JobRunner:
             if cost is None:
                 out.unpriced += 1
             out.cost_usd += cost or 0.0
-            if ep.gateway:  # the gateway recorded this call itself, server-side
-                continue
             try:
                 port.door.record_usage(claim.token, ep.model, tokens_in=c.prompt_tokens, tokens_out=c.completion_tokens,
                                   cost_usd=cost, latency_ms=c.latency_s * 1000, outcome=c.outcome,

@@ -60,7 +60,6 @@ DEFAULT_LIMITS: dict[str, Limits] = {
     "gemini": Limits(rpm=150, tpm=1_000_000),
     "vertex_ai": Limits(rpm=150, tpm=1_000_000),
     "local": Limits(rpm=None, tpm=None),
-    "gateway": Limits(rpm=None, tpm=None),  # org's model gateway paces each provider itself
 }
 FALLBACK_LIMITS = Limits(rpm=60, tpm=100_000)
 

@@ -37,7 +37,7 @@ def _human_tokens(cfg, o):
     return prepare
 
 
-def _supervise(cfg, o, prepare, handoff: bool = False, stand_ins=None, say=None, limits=None) -> bool:
+def _supervise(cfg, o, prepare, handoff: bool = False, stand_ins=None, say=None) -> bool:
     """In the user's process: do the humans' part, then run this very command as the agent host (no secrets
     in its environment) beside a credential broker (and the demo's stand-in services, `stand_ins()`); True
     when that happened (its exit code is ours)."""
@@ -46,7 +46,7 @@ def _supervise(cfg, o, prepare, handoff: bool = False, stand_ins=None, say=None,
     if in_agent_host():
         return False
     code = supervise(cfg, cfg.root, o.db_url(), sys.argv[1:], prepare, handoff,
-                     stand_ins=stand_ins() if stand_ins else None, say=say, limits=limits)
+                     stand_ins=stand_ins() if stand_ins else None, say=say)
     if code:
         raise typer.Exit(code)
     return True
@@ -79,7 +79,7 @@ def run(
     from org.agents.demo import stand_ins_in_db
 
     if _supervise(cfg, o, _human_tokens(cfg, o), stand_ins=lambda: stand_ins_in_db(cfg, o.db_url()),
-                  say=lambda s: err(f"org run: {s}"), limits=lim):
+                  say=lambda s: err(f"org run: {s}")):
         return
 
     def note(kind: str, text: str) -> None:
