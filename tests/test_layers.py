@@ -45,9 +45,9 @@ def test_the_contracts_name_the_layers_the_design_asks_for():
     assert {"org.tui", "org.agents"} == set(c["bus-internals"]["source_modules"])
     for cid in ("workspaces", "runtime", "gateway"):
         assert c[cid]["source_modules"] in ([f"org.{cid}"], [f"org.{cid}.**"])  # ** while it has not landed
-    # No contract quietly waves a violation through: the only ignored import is BusPort's waiter (issue 22 item 1).
+    # No contract quietly waves a violation through (BusPort's waiter went with the one door, issue 22 item 1).
     ignored = [i for x in c.values() for i in x.get("ignore_imports", [])]
-    assert ignored == ["org.agents.busport -> org.bus.wake"], ignored
+    assert ignored == [], ignored
 
 
 PROBES = {

@@ -212,7 +212,7 @@ def parse_adr_fast(text: str, path: Path, root: Path) -> tuple[Adr | None, list[
     fm, body, body_line = split_front_matter(text)
     if fm is not None:
         try:
-            data = yaml.load(fm, Loader=_FAST_LOADER)  # noqa: S506 (a safe loader)
+            data = yaml.load(fm, Loader=_FAST_LOADER)  # a safe loader
             meta = AdrMeta.model_validate(data) if isinstance(data, dict) else None
         except (yaml.YAMLError, ValidationError, ValueError, TypeError, RecursionError):
             meta = None

@@ -51,7 +51,7 @@ class AdrSource:
         if lane == "security":
             tags |= {"security", "policy"}
         try:
-            from org.adrs.context import relevant_adrs, render_for_prompt  # noqa: PLC0415
+            from org.adrs.context import relevant_adrs, render_for_prompt
         except ImportError:
             relevant_adrs = render_for_prompt = None
         refs: list[Any] = []

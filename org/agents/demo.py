@@ -168,7 +168,6 @@ def _requester(cfg: Any) -> str | None:
 def prepare_demo(cfg: Any, db_url: str, say: Any = None) -> dict:
     """The humans' part of the demo: a fresh database, the humans' own token files, and the five tasks filed
     with a human's own token. Returns what the agents' part needs (JSON-able: it may cross a process)."""
-    from org.bus import Bus
     from org.identity.bootstrap import first_use_tokens
     from org.identity.guard import Guard
 
@@ -176,10 +175,9 @@ def prepare_demo(cfg: Any, db_url: str, say: Any = None) -> dict:
     if moved and say:
         say(f"org demo: starting afresh; the earlier database was moved to {moved}")
     by = _requester(cfg)
-    with Bus.open(url, root=cfg.root, config=cfg) as bus:
-        first_use_tokens(bus)
-        g = Guard(bus)
-        head = bus.head()
+    with Guard.open(url, root=cfg.root, config=cfg) as g:
+        first_use_tokens(g)
+        head = g.head(None, as_=by)
         labels = {}
         for label, title, workflow, attrs in DEMO_TASKS:
             t = g.add_task(None, title, workflow, by=by, attributes=attrs, idempotency_key=demo_key(label))
@@ -241,9 +239,9 @@ def _run_demo(cfg: Any, start: dict, out: TextIO, quiet: bool, env: dict[str, st
             finally:
                 if narrator:
                     narrator.stop()
-            tasks = [port.bus.task(k) | {"pending_approvals": len([a for a in port.bus.task(k)["approvals"]
-                                                                   if a["status"] == "pending"])}
-                     for k in labels]
+            views = [port.door.task(port.any_token(), k) for k in labels]
+            tasks = [v | {"pending_approvals": len([a for a in v["approvals"] if a["status"] == "pending"])}
+                     for v in views]
         finally:
             port.close()
     res = DemoResult(url, moved, tasks, report, time.monotonic() - t0, narrator.lines if narrator else [], local)

@@ -16,8 +16,8 @@ from typing import Any
 
 from org.errors import UsageError
 
-__all__ = ["Endpoint", "PROVIDER_KEYS", "models_mode", "has_key", "plan_endpoints", "needs_local", "LocalModelHandle",
-           "local_model", "missing_keys", "check_keys"]
+__all__ = ["Endpoint", "PROVIDER_KEYS", "models_mode", "has_key", "plan_endpoints", "endpoint_for", "needs_local",
+           "LocalModelHandle", "local_model", "missing_keys", "check_keys"]
 
 # The environment variables litellm reads for each provider's credentials.
 PROVIDER_KEYS: dict[str, tuple[str, ...]] = {
@@ -73,25 +73,29 @@ def has_key(provider: str, env: Mapping[str, str] | None = None) -> bool:
 def plan_endpoints(cfg: Any, local_url: str | None, env: Mapping[str, str] | None = None,
                    mode: str | None = None) -> dict[str, Endpoint]:
     """An Endpoint for every agent member of the org. `local_url` is needed when any goes local."""
-    from org.agents.families import identify
-
     e = env if env is not None else os.environ
     mode = mode or models_mode(e)
     out: dict[str, Endpoint] = {}
     for actor in cfg.actors.values():
         if actor.is_human or not actor.model:
             continue
-        member_override = _override(cfg, actor)
-        ident = identify(actor.model, member_override)
-        real = mode == "real" or (mode == "auto" and has_key(ident.provider, e))
-        if real:
-            out[actor.id] = Endpoint(actor.model, actor.model, None, None, ident.provider, ident.provider, ident.family)
-        else:
-            if not local_url:
-                raise UsageError("the local model is needed but not running")
-            out[actor.id] = Endpoint(actor.model, f"openai/{actor.model}", local_url, "org-local", "local", "local",
-                                     ident.family, timeout_s=30.0)
+        out[actor.id] = endpoint_for(actor.model, _override(cfg, actor), local_url, e, mode)
     return out
+
+
+def endpoint_for(model: str, family: str | None, local_url: str | None, env: Mapping[str, str] | None = None,
+                 mode: str | None = None) -> Endpoint:
+    """Where a call for `model` goes: its provider when its key is set (per ORG_MODELS), else the local model."""
+    from org.agents.families import identify
+
+    e = env if env is not None else os.environ
+    mode = mode or models_mode(e)
+    ident = identify(model, family)
+    if mode == "real" or (mode == "auto" and has_key(ident.provider, e)):
+        return Endpoint(model, model, None, None, ident.provider, ident.provider, ident.family)
+    if not local_url:
+        raise UsageError("the local model is needed but not running")
+    return Endpoint(model, f"openai/{model}", local_url, "org-local", "local", "local", ident.family, timeout_s=30.0)
 
 
 def missing_keys(cfg: Any, env: Mapping[str, str] | None = None, lanes: list[str] | None = None) -> list[dict]:

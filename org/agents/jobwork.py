@@ -13,15 +13,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from org.agents.agent import AgentResult, LaneAgent
+from org.agents.busport import holding_switch, last_findings
 from org.agents.families import check_actor
 from org.agents.prompts import WorkItem, role_of
 from org.agents.story import call_text
-from org.bus import UNKNOWN_SPEND
 from org.engine.plans import ACTIONS_PREFIX, body_text, executes_actions, plan_gate, planned_calls, same_call
 from org.engine.policy import decide_within
 from org.errors import Denied, NeedsApproval, OrgError
 
-__all__ = ["JobOutcome", "JobRunner", "executes_actions", "call_text"]
+__all__ = ["JobOutcome", "JobRunner", "executes_actions", "call_text", "quietly"]
+
+
+def quietly(fn: Any, *args: Any, **kw: Any) -> bool:
+    """A bus call whose refusal changes nothing for the caller (a release or heartbeat of a lease that already
+    moved on, a pause already in place): True when it went through."""
+    try:
+        fn(*args, **kw)
+        return True
+    except OrgError:
+        return False
 
 
 @dataclass
@@ -48,7 +58,7 @@ class JobOutcome:
 
 
 class JobRunner:
-    """Shared, thread-safe pieces for running jobs; each call gets the worker's own BusPort."""
+    """Shared, thread-safe pieces for running jobs; each call gets the worker's own AgentDoor."""
 
     def __init__(self, cfg: Any, endpoints: dict, pacer: Any, adrs: Any, redact: Any, note: Any = None,
                  broker: Any = None) -> None:
@@ -72,17 +82,17 @@ class JobRunner:
         files: tuple[str, ...] = ()
         if claim.kind == "review":
             item.revision = claim.revision
-            r = port.work_result(claim.task, revision=claim.revision)
+            r = self._result(port, claim, revision=claim.revision)
             item.work, item.work_summary = r.get("content", ""), r.get("note", "")
             files = tuple(re.findall(r"^\+\+\+ b/(\S+)", item.work, re.M))
         elif claim.kind == "work":
             if item.round > 0:
-                item.findings = port.last_findings(claim.task)
-                prev = port.work_result(claim.task, gate=claim.gate)
+                item.findings = last_findings(port, claim.actor, claim.task)
+                prev = self._result(port, claim, gate=claim.gate)
                 item.work, item.work_summary = prev.get("content", ""), prev.get("note", "")
             planned_at = plan_gate(cfg, claim.workflow, claim.gate)
             if planned_at:
-                item.plan = port.work_result(claim.task, gate=planned_at).get("content", "")
+                item.plan = self._result(port, claim, gate=planned_at).get("content", "")
         ctx = self.adrs.for_job(item.task, item.workflow, item.gate, item.lane, item.attributes, item.title, files)
         item.adr_ids, item.adr_text = list(ctx.ids), ctx.text
         return item
@@ -102,7 +112,7 @@ class JobRunner:
             return out
         role = role_of(lane, claim.kind)
         item = self.item(port, claim)
-        sw = port.paused(actor, claim.lane, claim.task)
+        sw = holding_switch(port, actor, claim.lane, claim.task)
         if sw:
             self._release(port, claim, out, f"paused ({sw}) before the model call")
             return out
@@ -115,7 +125,7 @@ class JobRunner:
                 return self._fail(port, claim, out, res.error)
             self._release(port, claim, out, f"{res.failure}: {res.error}"[:300])
             return out
-        sw = port.paused(actor, claim.lane, claim.task)
+        sw = holding_switch(port, actor, claim.lane, claim.task)
         if sw:
             self._release(port, claim, out, f"paused ({sw}) after the model call; the result was not submitted")
             return out
@@ -153,12 +163,12 @@ class JobRunner:
             if role == "operator" and executes_actions(self.cfg, claim.workflow, claim.gate) and claim.revision:
                 # carrying out the approved plan does not change it: the approvals stay bound to it
                 kw["revision"] = claim.revision
-        r = port.submit(claim.job, claim.token, verdict, **kw)
         out.verdict = verdict
-        if r.get("ok"):
+        try:
+            port.door.submit(claim.token, claim.job, verdict, **kw)
             out.status = "submitted"
-        else:
-            out.status, out.detail = "refused", f"{r.get('error')}: {r.get('message')}"
+        except OrgError as exc:  # a stale lease, a paused task, a rule: the bus changed nothing
+            out.status, out.detail = "refused", f"{exc.kind}: {exc.message}"
         return out
 
     def _actions(self, port: Any, claim: Any, actor: str, role: str, actions: list, out: JobOutcome) -> str:
@@ -177,10 +187,12 @@ class JobRunner:
                 if why and execute:
                     blocked.append(f"credential.use: {why}")
                 continue
-            r = port.act(a.action, actor, claim.task, attrs, token=claim.token)
-            d = r.get("decision") or {}
-            rules = [h.get("id") for h in d.get("rules", []) if isinstance(h, dict)] or list(d.get("rule_ids", []))
-            out.actions.append({"action": a.action, "outcome": d.get("outcome", "deny"), "rules": rules,
+            try:
+                d = port.door.act(claim.token, a.action, actor, claim.task, attrs)["decision"]
+            except OrgError as exc:  # refused before deciding (the lease is over, an undeclared attribute, ...)
+                d = {"outcome": "deny", "reason": exc.message, "rules": []}
+            rules = [h["id"] for h in d.get("rules", [])]
+            out.actions.append({"action": a.action, "outcome": d["outcome"], "rules": rules,
                                 "reason": d.get("reason", ""), "why": a.why})
             if d.get("outcome") != "allow" and execute:
                 blocked.append(f"{a.action}: {d.get('reason', 'refused')}")
@@ -218,7 +230,7 @@ class JobRunner:
         if self.broker is None:
             rec["reason"] = "no credential broker serves this run"
             return rec["reason"]
-        head = port.bus.head()
+        head = port.door.head(port.token(actor))
         try:
             r = self.broker.use(claim.token, actor, credential=cred, service=service, task=claim.task,
                                 method=call["method"] if call else "GET", path=call["path"] if call else "/",
@@ -243,14 +255,15 @@ class JobRunner:
         """The service calls the approved plan (on the revision this job carries out) names for this
         credential and service: the only ones the broker makes here (org.engine.plans)."""
         planned_at = plan_gate(self.cfg, claim.workflow, claim.gate)
-        plan = port.work_result(claim.task, gate=planned_at, revision=claim.revision) if planned_at else {}
+        plan = self._result(port, claim, gate=planned_at, revision=claim.revision) if planned_at else {}
         return planned_calls((plan or {}).get("content", ""), cred, service, claim.attributes or {})
 
     def _decided_rules(self, port: Any, claim: Any, after: int) -> list[str]:
         """The rules of the decision the broker recorded for this job since `after` (the broker's answer to a
         refusal is the same for every reason; the audit log, which this runtime reads anyway, has the rule)."""
         try:
-            evs = port.bus.events_since(after, task=claim.task, types=("action.decided",), limit=100)
+            evs = port.door.events_since(port.token(claim.actor), after, task=claim.task, types=("action.decided",),
+                                         limit=100)
         except OrgError:
             return []
         mine = [e for e in evs if (e.get("auth") or {}).get("job") == claim.job]
@@ -272,7 +285,7 @@ class JobRunner:
                 out.unpriced += 1
             out.cost_usd += cost or 0.0
             try:
-                port.record_usage(actor, ep.model, tokens_in=c.prompt_tokens, tokens_out=c.completion_tokens,
+                port.door.record_usage(claim.token, ep.model, tokens_in=c.prompt_tokens, tokens_out=c.completion_tokens,
                                   cost_usd=cost, latency_ms=c.latency_s * 1000, outcome=c.outcome,
                                   task=claim.task, job=claim.job, lane=claim.lane, workflow=claim.workflow,
                                   gate=claim.gate)
@@ -280,39 +293,24 @@ class JobRunner:
                 self.note("ledger", f"could not record usage for job {claim.job}: {exc}")
 
     def _budget(self, port: Any, lane_name: str, actor: str) -> list[str]:
-        """Pause (and so escalate to a human) an actor or lane past its budget ceiling, or with calls of
-        unknown cost that no human accepted (ADR 0051): any worker that sees them pauses (a pause is
-        idempotent, so concurrent workers agree); a human who resumes that pause accepts the unknown
-        spend, and the priced spend keeps counting against the ceiling."""
-        crossed = []
-        lane = self.cfg.lanes[lane_name]
-        member = next((m for m in lane.members if m.id == actor), None)
-        checks = []
-        if member is not None and member.budget and member.budget.usd is not None:
-            checks.append(("actor", actor, member.budget.usd, self.cfg.actors[actor].source))
-        if lane.budget and lane.budget.usd is not None:
-            checks.append(("lane", lane_name, lane.budget.usd, self.cfg.source(f"lane:{lane_name}")))
-        for scope, key, ceiling, src in checks:
-            spent, unpriced, accepted = port.spent(scope, key)
-            if spent >= ceiling:
-                why = (f"budget ceiling reached: {scope} {key} spent ${spent:.4f} of ${ceiling:.2f} ({src}); "
-                       f"a human decides whether to raise it and resume ('org resume --{scope} {key}')")
-            elif unpriced and not accepted:
-                why = (f"{UNKNOWN_SPEND} {scope} {key} spent ${spent:.4f} plus {unpriced} model call(s) with no "
-                       f"price, against a ceiling of ${ceiling:.2f} ({src}); register the model's price, or resume "
-                       f"to accept the unknown spend ('org resume --{scope} {key}')")
-            else:
-                continue
-            port.pause(scope, key, why)
-            crossed.append(why)
+        """Ask the bus to pause (and so escalate to a human) the actor or lane if its ledger shows a budget
+        ceiling crossed or unaccepted calls of unknown cost (org.bus.brakes, ADR 0051)."""
+        crossed = port.door.brake_over_budget(port.token(actor), lane_name, as_=actor)
+        for why in crossed:
             self.note("budget", why)
         return crossed
 
     def _release(self, port: Any, claim: Any, out: JobOutcome, why: str) -> None:
         out.status, out.detail = "released", why
-        port.release(claim.job, claim.token, why)
+        quietly(port.door.release, claim.token, claim.job, reason=why)
 
     def _fail(self, port: Any, claim: Any, out: JobOutcome, why: str) -> JobOutcome:
         out.status, out.detail = "failed", why
-        port.fail(claim.job, claim.token, why)
+        quietly(port.door.fail, claim.token, claim.job, reason=why)
         return out
+
+    @staticmethod
+    def _result(port: Any, claim: Any, *, gate: str | None = None, revision: str | None = None) -> dict:
+        """The latest submitted result (note, content, findings) of the claim's task, at a gate or for a
+        revision; {} when none."""
+        return port.door.work_result(port.token(claim.actor), claim.task, gate=gate, revision=revision) or {}

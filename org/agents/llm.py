@@ -49,7 +49,7 @@ def litellm_module() -> Any:
             os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
             for k, v in _OFFLINE_ENV.items():
                 os.environ.setdefault(k, v)
-            import litellm  # noqa: PLC0415  (lazy on purpose: ~3 s, 2,700 modules)
+            import litellm  # lazy on purpose: ~3 s, 2,700 modules
 
             litellm.suppress_debug_info = True
             litellm.drop_params = True  # e.g. temperature on models that take none
@@ -76,6 +76,8 @@ class CallResult:
     retry_after_s: float | None = None
     error: str = ""
     served_by: str = ""  # "local" for the loopback model, else the provider
+    message: dict | None = None  # the whole assistant message (tool calls included), for the model gateway
+    finish_reason: str = ""
 
     @property
     def ok(self) -> bool:
@@ -190,7 +192,10 @@ def complete(
         return res
     res.latency_s = time.perf_counter() - t0
     try:
-        res.content = resp.choices[0].message.content or ""
+        choice = resp.choices[0]
+        res.content = choice.message.content or ""
+        res.finish_reason = str(getattr(choice, "finish_reason", "") or "")
+        res.message = _plain(choice.message)
     except (AttributeError, IndexError):
         res.content = ""
     usage = getattr(resp, "usage", None)
@@ -199,6 +204,17 @@ def complete(
     res.status = 200
     res.cost_usd = price(model, res.prompt_tokens, res.completion_tokens)
     return res
+
+
+def _plain(message: Any) -> dict:
+    """An assistant message as plain JSON-able data (role, content, tool_calls when there are any)."""
+    out: dict[str, Any] = {"role": "assistant", "content": getattr(message, "content", None)}
+    calls = getattr(message, "tool_calls", None)
+    if calls:
+        out["tool_calls"] = [{"id": c.id, "type": "function", "function": {"name": c.function.name,
+                                                                           "arguments": c.function.arguments}}
+                             for c in calls]
+    return out
 
 
 def _safe_provider(model: str) -> str:

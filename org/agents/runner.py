@@ -20,8 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from org.agents.jobwork import JobOutcome, JobRunner
+from org.agents.busport import open_agent_work
+from org.agents.jobwork import JobOutcome, JobRunner, quietly
 from org.agents.pacing import Stopped
+from org.errors import Denied, NotFound, Paused
 
 __all__ = ["RunOptions", "RunReport", "Dispatcher"]
 
@@ -170,7 +172,7 @@ class Dispatcher:
             while not self.stop_event.wait(0.1):
                 if time.monotonic() - last_sweep > 30:
                     last_sweep = time.monotonic()
-                    port.bus.sweep()
+                    port.door.sweep(port.any_token())
                 if self.opts.max_jobs is not None and self.report.jobs >= self.opts.max_jobs:
                     self.stop("max_jobs")
                     break
@@ -189,7 +191,7 @@ class Dispatcher:
                     quiet_since = None
                     continue
                 if time.monotonic() - quiet_since >= self.opts.idle_grace_s:
-                    _queued, leased = port.open_agent_work(self.lanes)
+                    _queued, leased = open_agent_work(port, self.lanes)
                     if leased == 0:
                         self.stop("idle")
                         break
@@ -218,7 +220,7 @@ class Dispatcher:
                 if got is None:
                     with self._lock:
                         self._idle[(lane, idx)] = True
-                    port.wait_for_work({lane}, wait)
+                    port.door.wait_for_work(port.any_token(), {lane}, wait)
                     wait = min(self.opts.poll_s, wait * 2)
                     continue
                 wait = 0.05
@@ -282,26 +284,32 @@ class Dispatcher:
                 continue
             if self.stop_event.is_set():
                 return None
-            claim, why = port.claim(lane_name, actor, self.opts.lease_s)
-            if claim is not None:
+            try:
+                claim, _job_token = port.door.claim(port.token(actor), lane_name, actor, lease_seconds=self.opts.lease_s)
                 return claim, actor
-            if why.startswith("paused") and "lane" in why and lane_name in why:
-                return None
+            except NotFound:  # nothing this member may take
+                continue
+            except Denied:  # e.g. the member's token was revoked: the others may still work
+                continue
+            except Paused as exc:  # the whole lane waits (its switch, everything, or its tasks); or only this member
+                if exc.detail.get("scope") in ("lane", "all", None):
+                    return None
         return None
 
     def _handle(self, port: Any, claim: Any, actor: str) -> JobOutcome | None:
         try:
             if self.stop_event.is_set():
-                port.release(claim.job, claim.token, "the dispatcher is stopping")
+                quietly(port.door.release, claim.token, claim.job, reason="the dispatcher is stopping")
                 return JobOutcome(claim.job, claim.task, claim.gate, claim.lane, actor, "released",
                                   detail="the dispatcher is stopping")
             return self.runner.run(port, claim, actor, self.stop_event)
         except Stopped:
-            port.release(claim.job, claim.token, "the dispatcher stopped while the call waited for its rate budget")
+            quietly(port.door.release, claim.token, claim.job,
+                    reason="the dispatcher stopped while the call waited for its rate budget")
             return JobOutcome(claim.job, claim.task, claim.gate, claim.lane, actor, "released", detail="stopped")
         except Exception as exc:  # a bug must not take the dispatcher down; the job goes back to the queue
             why = f"internal error in the dispatcher ({type(exc).__name__}: {exc}); the job was released"
-            port.release(claim.job, claim.token, why[:300])
+            quietly(port.door.release, claim.token, claim.job, reason=why[:300])
             self.runner.note("error", why)
             return JobOutcome(claim.job, claim.task, claim.gate, claim.lane, actor, "released", detail=why,
                               failure="error")
@@ -328,7 +336,7 @@ class Dispatcher:
                     continue
                 port = port or self.open_port()
                 for claim, _actor in jobs:
-                    port.heartbeat(claim.job, claim.token, self.opts.lease_s)
+                    quietly(port.door.heartbeat, claim.token, claim.job, lease_seconds=self.opts.lease_s)
         finally:
             if port is not None:
                 port.close()
@@ -342,6 +350,6 @@ class Dispatcher:
         port = self.open_port()
         try:
             for claim, _actor in jobs:
-                port.release(claim.job, claim.token, why)
+                quietly(port.door.release, claim.token, claim.job, reason=why)
         finally:
             port.close()

@@ -46,8 +46,9 @@ class AgentSession:
     def __init__(self, cfg: Any, db_url: str, *, note: Callable[[str, str], None] | None = None,
                  limits: dict[str, Limits] | None = None, local_config: Any = None,
                  env: dict[str, str] | None = None, human_files: bool = True) -> None:
-        from org.agents.busport import BusPort, open_bus
+        from org.agents.busport import open_door
         from org.agents.sqlbudget import SqlBudgetStore
+        from org.identity.guard import Guard
 
         self.cfg = cfg
         self.db_url = db_url
@@ -68,7 +69,8 @@ class AgentSession:
                 except ValueError as exc:
                     raise UsageError(f"ORG_RATE_LIMITS: {exc}") from None
             lim.update(limits or {})
-            self.store = SqlBudgetStore(lambda: open_bus(db_url, cfg.root, cfg))
+            self.tokens: dict[str, str] = {}
+            self.store = SqlBudgetStore(lambda: open_door(db_url, cfg.root, cfg, self.tokens))
             self.pacer = Pacer(self.store, lim)
             self.redact = Redactor.for_org(cfg, self.env)
             self.adrs = AdrSource(cfg.root, cfg)
@@ -84,14 +86,13 @@ class AgentSession:
             # so `org approve --as HUMAN` and the TUI just work), then short-lived principal tokens for this
             # run's agents, held in memory and revoked on close.
             from org.identity.bootstrap import agent_tokens, first_use_tokens
-            from org.identity.tokens import Tokens
 
-            self._boot = open_bus(db_url, cfg.root, cfg)
+            self._boot = Guard.open(db_url, root=cfg.root, config=cfg)
             if human_files:  # not in an agent host: the supervisor did it, and no human's file is in reach here
                 first_use_tokens(self._boot)
-            self.tokens = agent_tokens(self._boot, ttl=12 * 3600, actors=sorted(self.endpoints))
-            Tokens(self._boot).sweep()  # earlier runs' job tokens whose leases are over
-            self._open_port = lambda: BusPort(open_bus(db_url, cfg.root, cfg, self.tokens))
+            self.tokens.update(agent_tokens(self._boot, ttl=12 * 3600, actors=sorted(self.endpoints)))
+            self._boot.tokens.sweep()  # earlier runs' job tokens whose leases are over
+            self._open_port = lambda: open_door(db_url, cfg.root, cfg, self.tokens)
         except BaseException:
             self._close_boot()
             self.local.close()
@@ -105,7 +106,7 @@ class AgentSession:
         return Dispatcher(self.cfg, self._open_port, self.runner, options, on_job=on_job)
 
     def port(self) -> Any:
-        """A BusPort whose work calls authenticate as this run's agents."""
+        """An AgentDoor (org.agents.busport) whose calls authenticate as this run's agents."""
         return self._open_port()
 
     def _close_boot(self) -> None:
@@ -117,7 +118,7 @@ class AgentSession:
                 from org.identity.bootstrap import revoke_all
 
                 revoke_all(boot, self.tokens)
-                self.tokens = {}
+                self.tokens.clear()
         finally:
             boot.close()
             self._boot = None

@@ -16,24 +16,15 @@ from typing import Any
 
 from org.agents.pacing import Block, MemoryBudgetStore
 
-__all__ = ["SqlBudgetStore", "open_store"]
-
-
-def open_store(url: str, root: Any = None, cfg: Any = None) -> Callable[[], Any]:
-    """A factory of Bus objects on `url` (each thread gets its own)."""
-    from org.bus import Bus
-
-    def make() -> Any:
-        return Bus.open(url, root=root, config=cfg)
-
-    return make
+__all__ = ["SqlBudgetStore"]
 
 
 class SqlBudgetStore:
-    """BudgetStore over org.bus budgets (bus.budget / bus.reserve / bus.settle)."""
+    """BudgetStore over the bus's budgets through the door (budget / reserve / settle with a run's token).
+    `open_door()`: an org.agents.busport.AgentDoor (each thread gets its own)."""
 
-    def __init__(self, open_bus: Callable[[], Any]) -> None:
-        self._open = open_bus
+    def __init__(self, open_door: Callable[[], Any]) -> None:
+        self._open = open_door
         self._local = threading.local()
         self._lock = threading.Lock()
         self._shape: dict[str, tuple[float, float]] = {}  # key -> (rate, capacity) configured by this process
@@ -41,13 +32,17 @@ class SqlBudgetStore:
         self._blocks = MemoryBudgetStore()
         self._buses: list[Any] = []
 
-    def _bus(self) -> Any:
+    def _port(self) -> Any:
         bus = getattr(self._local, "bus", None)
         if bus is None:
             bus = self._local.bus = self._open()
             with self._lock:
                 self._buses.append(bus)
         return bus
+
+    def _call(self, op: str, *args: Any, **kw: Any) -> Any:
+        port = self._port()
+        return getattr(port.door, op)(port.any_token(), *args, **kw)
 
     def close(self) -> None:
         with self._lock:
@@ -60,7 +55,7 @@ class SqlBudgetStore:
             gate = self._gates.setdefault(key, threading.Lock())
             known = self._shape.get(key)
         if known is None or abs(known[0] - rate) > 1e-9 or abs(known[1] - capacity) > 1e-9:
-            self._bus().budget(key, capacity=capacity, refill_per_s=rate)
+            self._call("budget", key, capacity=capacity, refill_per_s=rate)
             with self._lock:
                 self._shape[key] = (rate, capacity)
         return gate
@@ -71,9 +66,8 @@ class SqlBudgetStore:
         amount = min(amount, capacity)
         t0 = time.time()
         with gate:  # one poller per bucket in this process; the rest wait their turn here
-            bus = self._bus()
             while True:
-                r = bus.reserve(key, amount)
+                r = self._call("reserve", key, amount)
                 waited = time.time() - t0
                 if r.ok:
                     return waited
@@ -86,9 +80,9 @@ class SqlBudgetStore:
             return
         self._ensure(key, rate, capacity)
         if delta > 0:
-            self._bus().settle((key, 0.0), used=delta)  # used more than reserved: the bucket may go into debt
+            self._call("settle", (key, 0.0), used=delta)  # used more than reserved: the bucket may go into debt
         else:
-            self._bus().settle((key, -delta), used=0.0)
+            self._call("settle", (key, -delta), used=0.0)
 
     def block(self, key: str, until: float, kind: str, reason: str = "") -> None:
         self._blocks.block(key, until, kind, reason)
@@ -97,7 +91,7 @@ class SqlBudgetStore:
         for k, (rate, _cap) in shaped:
             seconds = max(0.0, until - time.time())
             if seconds and rate:
-                self._bus().settle((k, 0.0), used=seconds * rate)  # debt everyone else waits out too
+                self._call("settle", (k, 0.0), used=seconds * rate)  # debt everyone else waits out too
 
     def blocked(self, key: str, now: float) -> Block | None:
         return self._blocks.blocked(key, now)

@@ -124,7 +124,7 @@ class Narrator:
     def drain(self) -> int:
         n = 0
         while True:
-            evs = self.port.bus.events_since(self.after, limit=500)
+            evs = self.port.door.events_since(self.port.any_token(), self.after, limit=500)
             if not evs:
                 return n
             for e in evs:
@@ -142,7 +142,7 @@ class Narrator:
     def _loop(self) -> None:
         while not self._stop.is_set():
             self.drain()
-            self.port.bus.wait_for_events(self.after, 0.2)
+            self.port.door.wait_for_events(self.port.any_token(), self.after, 0.2)
 
     def start(self) -> Narrator:
         self._thread = threading.Thread(target=self._loop, name="org-story", daemon=True)

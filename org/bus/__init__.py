@@ -44,6 +44,7 @@ Decisions and people
 
 Audit (append-only, hash-chained; see org.bus.audit)
     bus.events_since(seq, limit=1000, task=None, types=None) -> [dict]     for live views
+    bus.wait_for_work(lanes, timeout)                                       sleeps until work may be there
     bus.wait_for_events(seq, timeout) -> bool                               blocks until news
     bus.head() -> int
     bus.audit_verify(anchors=None, progress=None, workers=None) -> VerifyReport (ok, broken_seq, problem)
@@ -52,13 +53,15 @@ Usage and shared rate budgets
     bus.record_usage(actor, model, tokens_in=, tokens_out=, cost_usd=, latency_ms=, outcome=, task=,
                      job=, lane=, workflow=, gate=) -> dict     (an over-budget task is escalated)
     bus.spend(by="actor"|"lane"|"task"|"workflow"|"model"|"vendor"|"family"|"outcome", **filters)
+    bus.brake_over_budget(lane, actor) -> [why]   pauses what the ledger shows over a ceiling (org.bus.brakes)
     bus.budget(provider, capacity=, refill_per_s=); bus.reserve(provider, amount) -> Reservation
         (ok, tokens_left, retry_after_s); bus.settle(reservation, used); bus.budgets()
 
 Identity (org.identity builds on these; the Python API itself stays unauthenticated and trusted)
     An in-process caller holding a Bus can already write the database, so the Bus does not check
-    tokens: authentication is enforced where a boundary exists, i.e. the CLI (every bus command needs a
-    token) and org.identity.Guard, which the CLI and the built-in agents go through. Two hooks serve it:
+    tokens. Every caller outside org.bus and org.identity (the CLI, the TUI, the agents; the agents'
+    socket and MCP next) goes through org.identity.guard.Guard, the one authenticated door, which
+    reaches only the methods it names (tests/identity/test_door.py enumerates this class). Two hooks serve it:
     bus.claim(..., mint=fn) / bus.claim_many(..., mint=fn)   fn(tx, claims) runs inside the claim's
         transaction (Guard mints each claim's job token there, atomically with the lease)
     org.bus.context.AUTH   a ContextVar; while set ({principal, kind, token id, via, job}), every event

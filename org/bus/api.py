@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from org.bus import brakes as _brakes
 from org.bus import budgets as _budgets
 from org.bus import claims as _claims
 from org.bus import decisions as _decisions
@@ -158,7 +159,7 @@ class Bus:
     def _waiter(self, lane: str) -> Waiter:
         w = self._waiters.get(lane)
         if w is None:
-            w = self._waiters[lane] = Waiter(self.store, {lane})
+            w = self._waiters[lane] = Waiter(self.store, {lane})  # keyed like wait_for_work's
         return w
 
     def heartbeat(self, job: int | str, token: str, *, lease_seconds: float | None = None) -> dict:
@@ -238,6 +239,14 @@ class Bus:
     def head(self) -> int:
         return int(self.store.read(lambda tx: tx.x("SELECT seq FROM audit_head WHERE id = 1").scalar() or 0))
 
+    def wait_for_work(self, lanes: set[str], timeout: float) -> None:
+        """Sleep until work may have appeared in these lanes (a wake-up) or `timeout` passes."""
+        key = ",".join(sorted(lanes))
+        w = self._waiters.get(key)
+        if w is None:
+            w = self._waiters[key] = Waiter(self.store, set(lanes))
+        w.wait(timeout)
+
     def wait_for_events(self, after: int, timeout: float) -> bool:
         """Block until an event with seq > after exists (True) or timeout (False)."""
         deadline = time.monotonic() + timeout
@@ -267,6 +276,10 @@ class Bus:
     def scope_spend(self, scope: str, key: str) -> dict:
         """An actor's or lane's priced spend, unpriced calls and whether a human accepted them."""
         return _usage.scope_spend(self.ctx, scope, key)
+
+    def brake_over_budget(self, lane: str, actor: str) -> list[str]:
+        """Pause the actor and its lane where the usage ledger shows a budget ceiling crossed (org.bus.brakes)."""
+        return _brakes.brake_over_budget(self.ctx, self.config(required=True), lane, actor)
 
     def budget(self, provider: str, *, capacity: float, refill_per_s: float) -> dict:
         return _budgets.configure(self.ctx, provider, capacity=capacity, refill_per_s=refill_per_s)

@@ -131,6 +131,12 @@ def verify(store: Store, *, batch: int = 20_000, anchors: dict[int, str] | None 
         else:
             cur.execute("PRAGMA busy_timeout = 10000")
             cur.execute("BEGIN")  # a WAL read transaction: one snapshot throughout
+        malformed = _first_malformed(cur, pg)
+        if malformed is not None:  # a row whose types or encoding were changed: named before anything reads it
+            with contextlib.suppress(Exception):
+                raw.rollback()
+            return VerifyReport(False, max(0, malformed[0] - 1), time.perf_counter() - t0, 0, "", malformed[0],
+                                malformed[1])
         cur.execute("SELECT seq, hash FROM audit_head WHERE id = 1")
         hrow = cur.fetchone()
         head_seq = int(hrow[0]) if hrow else 0
@@ -237,6 +243,32 @@ def _init_counter(counter) -> None:
 
 def _walk_range(spec: tuple, lo: int, hi: int, anchors: dict[int, str]):
     return walk_in_process(spec, lo, hi, anchors, _COUNTER)
+
+
+def _first_malformed(cur, pg: bool) -> tuple[int, str] | None:
+    """(seq, problem) of the first row of the log or its head whose column types or sizes are not what the bus
+    writes (an integer seq, text task and type, a 32-byte hash, a body of bytes), found by SQL before any of
+    it is read as such; None when every row has the right shape."""
+    if pg:  # PostgreSQL keeps column types itself: only sizes and emptiness can be off
+        cur.execute("SELECT seq FROM events WHERE octet_length(hash) <> 32 OR type = '' ORDER BY seq LIMIT 1")
+        r = cur.fetchone()
+        if r is not None:
+            return int(r[0]), f"event {int(r[0])} has a malformed row (its hash or type was changed)"
+        cur.execute("SELECT 1 FROM audit_head WHERE id = 1 AND (octet_length(hash) <> 32 OR seq < 0)")
+        return (1, "the audit head was altered (its hash or seq is malformed)") if cur.fetchone() else None
+    cur.execute("SELECT rowid, seq, typeof(seq), typeof(task), typeof(type), typeof(body), typeof(hash), length(hash) "
+                "FROM events WHERE typeof(seq) <> 'integer' OR seq < 1 OR typeof(type) <> 'text' "
+                "OR typeof(task) NOT IN ('text', 'null') OR typeof(body) <> 'blob' OR typeof(hash) <> 'blob' "
+                "OR length(hash) <> 32 ORDER BY seq LIMIT 1")
+    r = cur.fetchone()
+    if r is not None:
+        rowid, seq, *kinds = r
+        where = int(seq) if kinds[0] == "integer" and seq >= 1 else int(rowid)
+        return where, (f"event {where} has a malformed row (seq {kinds[0]}, task {kinds[1]}, type {kinds[2]}, "
+                       f"body {kinds[3]}, hash {kinds[4]} of {kinds[5]} bytes): it was altered outside the bus")
+    cur.execute("SELECT 1 FROM audit_head WHERE id = 1 AND (typeof(seq) <> 'integer' OR seq < 0 "
+                "OR typeof(hash) <> 'blob' OR length(hash) <> 32)")
+    return (1, "the audit head was altered (its seq or hash is malformed)") if cur.fetchone() else None
 
 
 def _first_gap(cur, pg: bool, low: int) -> int:

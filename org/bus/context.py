@@ -94,6 +94,14 @@ class AfterCommit:
     error: Exception
 
 
+def _agrees(row: TaskRow, st: TaskState) -> TaskState:
+    for name in ("config_hash", "workflow"):
+        if getattr(row, name) != getattr(st, name):
+            raise IntegrityError(f"the tasks row of {row.key} names {name} {getattr(row, name)!r} but its events "
+                                 f"say {getattr(st, name)!r}: the row was altered outside the bus; run 'org audit verify'")
+    return st
+
+
 class Ctx:
     """Shared state of one open Bus (one per process and database)."""
 
@@ -191,25 +199,30 @@ class Ctx:
         return TaskRow.of(row)
 
     def state(self, tx: Tx, row: TaskRow) -> TaskState:
-        """The folded state of a task (cached by its engine-event count). Callers must not mutate it."""
+        """The folded state of a task (cached by its engine-event count). Callers must not mutate it. The task
+        row is a cache: where it disagrees with the fold on what decisions read (the pinned policy, the
+        workflow), the row was altered outside the bus and nothing is decided on it (IntegrityError, exit 8)."""
         hit = self._states.get(row.key)
         if hit is not None and hit[0] == row.last_seq:
             self._states.move_to_end(row.key)
-            return hit[1]
+            return _agrees(row, hit[1])
         marks = ", ".join(f"'{t}'" for t in _ENGINE_TYPES)
         rows = tx.x(f"SELECT task, type, body FROM events WHERE task = :k AND type IN ({marks}) ORDER BY seq",
                     {"k": row.key}).all()
         evs = []
         for task, typ, body in rows:
-            b = decode_body(body)
-            if b.get("task") != task or b.get("type") != typ:
+            try:
+                b = decode_body(body)
+            except (ValueError, TypeError, UnicodeDecodeError) as exc:
+                raise IntegrityError(f"an event of task {row.key} does not decode; run 'org audit verify'") from exc
+            if not isinstance(b, dict) or b.get("task") != task or b.get("type") != typ:
                 raise IntegrityError(f"an event of task {row.key} does not match its columns; run 'org audit verify'")
             evs.append(Event(typ, task, b.get("data") or {}, b.get("actor")))
         if not evs:
             raise IntegrityError(f"task {row.key} has no events; run 'org audit verify'")
         st = fold(evs)
         self.remember(row.key, len(evs), st)
-        return st
+        return _agrees(row, st)
 
     def remember(self, key: str, n: int, st: TaskState) -> None:
         self._states[key] = (n, st)

@@ -8,6 +8,7 @@ import json
 import time
 from typing import Any
 
+from org.bus.audit import decode_body
 from org.bus.context import AfterCommit, Ctx, TaskRow, task_key
 from org.bus.driver import apply
 from org.bus.store import Tx
@@ -19,7 +20,7 @@ from org.engine import flow, rule_ids
 from org.engine.attributes import DERIVED
 from org.engine.policy import Decision, RuleHit, decide, decide_within
 from org.engine.state import Event, TaskState
-from org.errors import Conflict, Denied, NotFound, UsageError
+from org.errors import Conflict, Denied, IntegrityError, NotFound, UsageError
 
 __all__ = ["act", "approve", "reject", "pending_approvals", "approvers_for", "wait_decision"]
 
@@ -50,20 +51,36 @@ def gate_approvers(cfg: OrgConfig, st: TaskState) -> list[str]:
 
 def approvers_for(tx: Tx, cfg: OrgConfig, st: TaskState, action: str | None) -> tuple[list[str], list[dict]]:
     """(humans whose approval counts for `action` now, the rejections that stand). Approval gates count for
-    every action on the task; an action approval counts for its action (None: for any action)."""
+    every action on the task; an action approval counts for its action (None: for any action). Both come
+    from the hash-chained events (the fold, and the task's action.approved/action.rejected events), never
+    from the approvals table, which only lists requests for people to find (a cache)."""
     people = gate_approvers(cfg, st)
-    params: dict[str, Any] = {"k": st.id}
-    where = "task = :k AND kind = 'action' AND status IN ('granted', 'rejected')"
-    if action is not None:
-        where += " AND subject = :a"
-        params["a"] = action
     granted, rejected = [], []
-    for r in _rows(tx, where, params):
-        if r["revision"] != st.revision:
+    for v in action_verdicts(tx, st.id):
+        if v["revision"] != st.revision or (action is not None and v["subject"] != action):
             continue
-        (granted if r["status"] == "granted" else rejected).append(r)
+        (granted if v["status"] == "granted" else rejected).append(v)
     people += [r["decided_by"] for r in granted if r["decided_by"] not in people]
     return people, rejected
+
+
+def action_verdicts(tx: Tx, key: str) -> list[dict]:
+    """Every human verdict on an action request of task `key`, from its chained events, oldest first:
+    {approval, subject, revision, status (granted | rejected), decided_by, note}."""
+    out = []
+    for typ, body in tx.x("SELECT type, body FROM events WHERE task = :k AND type IN ('action.approved', "
+                          "'action.rejected') ORDER BY seq", {"k": key}).all():
+        try:
+            ev = decode_body(body)
+            data = ev["data"]
+            if ev.get("task") != key or ev.get("type") != typ:
+                raise ValueError("columns")
+            out.append({"approval": data.get("approval"), "subject": data["action"], "revision": data["revision"],
+                        "status": "granted" if typ == "action.approved" else "rejected",
+                        "decided_by": ev["actor"], "note": data.get("note")})
+        except (ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
+            raise IntegrityError(f"an {typ} event of task {key} is malformed; run 'org audit verify'") from exc
+    return out
 
 
 def act(ctx: Ctx, cfg: OrgConfig | None, action: str, actor: str, task: str, attributes: dict | None = None, *,
@@ -81,9 +98,9 @@ def act(ctx: Ctx, cfg: OrgConfig | None, action: str, actor: str, task: str, att
         check_not_paused(tx, pcfg, actor=actor, task=key)
         if cfg is not None and cfg is not pcfg:
             check_not_paused(tx, cfg, actor=actor)
-        if row.status in ("escalated", "rejected"):
-            raise Conflict(f"task {key} is {row.status}; no actions until a human resumes it", task=key)
         st = ctx.state(tx, row)
+        if st.status in ("escalated", "rejected"):
+            raise Conflict(f"task {key} is {st.status}; no actions until a human resumes it", task=key)
         people, rejected = approvers_for(tx, pcfg, st, action)
         d, conflicts = decide_within(pcfg, actor, action, st.attributes, check_attributes(pcfg, attributes),
                                      approvals=people, authors=sorted(st.authors))

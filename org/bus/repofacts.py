@@ -15,7 +15,7 @@ from org.engine.state import TaskState
 from org.errors import Denied, NotFound, UsageError
 
 __all__ = ["TaskRepo", "task_repo_of", "record_fact", "holds", "job_of", "last_fact", "checked_revision",
-           "pipeline_queue", "pipeline_apply", "merge_facts", "PIPELINE", "WORKSPACE_EVENTS"]
+           "pipeline_queue", "pipeline_apply", "merge_facts", "outcome_events", "PIPELINE", "WORKSPACE_EVENTS"]
 
 PIPELINE = "org:pipeline"  # org's own principal: no lane, no token, bound by every rule (never a member id)
 
@@ -154,3 +154,15 @@ def pipeline_apply(ctx: Ctx, task: str, gate: str, ok: bool, *, revision: str | 
         return {"task": row.key, "status": st2.status, "events": [e.type for e in evs], "ready": st2.ready_gates()}
 
     return ctx.write(fn)
+
+
+OUTCOME_SOURCES = ("task.created", "work.submitted", "review.filed", "task.escalated", "task.resumed", "task.done",
+                   "task.rejected", "rework.started", "outcome.tests_passed", "outcome.tests_failed", "outcome.merged",
+                   "outcome.merge_conflict", "outcome.reverted")
+
+
+def outcome_events(tx: Tx) -> list[dict]:
+    """Every event `org outcomes` reads, in order (decoded bodies, with their seq)."""
+    marks = ", ".join(f"'{t}'" for t in OUTCOME_SOURCES)
+    rows = tx.x(f"SELECT seq, body FROM events WHERE task IS NOT NULL AND type IN ({marks}) ORDER BY seq").all()
+    return [{**decode_body(body), "seq": seq} for seq, body in rows]

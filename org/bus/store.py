@@ -308,7 +308,7 @@ class Store:
             self._lock_fd = None
 
 
-class _RolledBack(Exception):  # noqa: N818 - a control-flow signal, not an error
+class _RolledBack(Exception):  # a control-flow signal, not an error
     """Leaves a rehearsed transaction by rolling it back, carrying what it returned."""
 
     def __init__(self, out: object) -> None:

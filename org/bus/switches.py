@@ -29,7 +29,7 @@ def local_operator() -> str:
     """Who pauses when no --as is given: the local OS user (anyone with the database can pull the brake)."""
     try:
         return "local:" + getpass.getuser()
-    except Exception:  # noqa: BLE001 - no passwd entry in some containers
+    except Exception:  # no passwd entry in some containers
         return "local:unknown"
 
 

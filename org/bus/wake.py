@@ -127,7 +127,7 @@ class Waiter:
                 self._pg.close()
             if self._sq is not None:
                 self._sq.close()
-        except Exception:  # noqa: BLE001 - closing a connection that already failed
+        except Exception:  # closing a connection that already failed
             pass
         self._pg = self._sq = None
 

@@ -131,9 +131,9 @@ def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
     # typer >= 0.29 raises its own (vendored click's) exceptions; older typer raises click's.
     mods = [importlib.import_module(m) for m in ("click.exceptions", "typer._click.exceptions", "typer.exceptions")
             if importlib.util.find_spec(m.rpartition(".")[0]) and _importable(m)]
-    ClickExit = tuple(m.Exit for m in mods if hasattr(m, "Exit"))  # noqa: N806
-    ClickAbort = tuple(m.Abort for m in mods if hasattr(m, "Abort"))  # noqa: N806
-    ClickException = tuple(m.ClickException for m in mods if hasattr(m, "ClickException"))  # noqa: N806
+    ClickExit = tuple(m.Exit for m in mods if hasattr(m, "Exit"))
+    ClickAbort = tuple(m.Abort for m in mods if hasattr(m, "Abort"))
+    ClickException = tuple(m.ClickException for m in mods if hasattr(m, "ClickException"))
 
     argv = list(sys.argv[1:] if argv is None else argv)
     _OPTS.json = "--json" in argv

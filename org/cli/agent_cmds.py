@@ -29,11 +29,11 @@ def _limits(values: list[str] | None):
 
 def _human_tokens(cfg, o):
     def prepare() -> None:
-        from org.bus import Bus
         from org.identity.bootstrap import first_use_tokens
+        from org.identity.guard import Guard
 
-        with Bus.open(o.db_url(), root=cfg.root, config=cfg) as bus:
-            first_use_tokens(bus)  # a fresh database: the humans' own files, before the agents' tokens (ADR 0058)
+        with Guard.open(o.db_url(), root=cfg.root, config=cfg) as door:
+            first_use_tokens(door)  # a fresh database: the humans' own files, before the agents' tokens (ADR 0058)
     return prepare
 
 
@@ -108,9 +108,10 @@ def run(
         report = d.run()
         port = s.port()
         try:
-            done_tasks = [t for t in port.bus.list_tasks(status="done", limit=10_000)
+            tok = port.any_token()
+            done_tasks = [t for t in port.door.list_tasks(tok, status="done", limit=10_000)
                           if t["updated_at"] >= report.started]
-            waiting = [t for t in port.bus.list_tasks(status="active", limit=10_000) if t.get("pending_approvals")]
+            waiting = [t for t in port.door.list_tasks(tok, status="active", limit=10_000) if t.get("pending_approvals")]
         finally:
             port.close()
     done = len(done_tasks)

@@ -12,7 +12,7 @@ import typer
 
 from org.cli._common import DeprecatedBy, JsonFlag, SetOpt, emit, err, opts, parse_sets
 
-__all__ = ["register", "open_bus", "reader"]
+__all__ = ["register", "open_door", "reader_as"]
 
 task_app = typer.Typer(name="task", help="Start, list and show tasks.", no_args_is_help=True, add_completion=False,
                        rich_markup_mode=None)
@@ -37,32 +37,26 @@ def register(app: typer.Typer) -> None:
         app.command(name)(fn)
 
 
-def open_bus(o=None):
-    """The Bus for the global --root/--db options."""
-    from org.bus import Bus
-
-    o = o or opts()
-    return Bus.open(o.db, root=o.org_root())
-
-
-def guard(bus):
-    """The bus behind authentication: every command authenticates before it reads anything."""
+def open_door(o=None):
+    """The authenticated door to the bus of the global --root/--db options (org.identity.guard.Guard): every
+    command authenticates before it reads anything."""
     from org.identity.guard import Guard
 
-    return Guard(bus)
+    o = o or opts()
+    return Guard.open(o.db, root=o.org_root())
 
 
-def reader(bus, token: str | None, as_: str | None, command: str):
-    """Any member's token may read. With neither a token nor --as, the org's first human acts (as `org tui`
-    picks), and stderr says so."""
+def reader_as(door, token: str | None, as_: str | None) -> str | None:
+    """Who reads: --as; with neither a token nor --as, the org's first human (as `org tui` picks), and stderr
+    says so. Any member's token may read (the door checks it)."""
     if not token and as_ is None:
         from org.tui.principal import resolve_principal
 
-        cfg = bus.config()
+        cfg = door.config()
         if cfg is not None:
             as_ = resolve_principal(cfg).actor
             err(f"org: acting as {as_}, the org's first human (--as NAME for another, or --token)")
-    return guard(bus).reader(token, as_=as_, command=command)
+    return as_
 
 
 def _when(ts: float | None) -> str:
@@ -88,9 +82,9 @@ def task_add(
 
     o = opts(json_)
     as_ = deprecated_by(as_, by, "task add")
-    with open_bus(o) as bus:
-        t = guard(bus).add_task(token, title, workflow, by=as_, attributes=parse_sets(sets),
-                                idempotency_key=idempotency_key, tier=tier, repo=repo)
+    with open_door(o) as door:
+        t = door.add_task(token, title, workflow, by=as_, attributes=parse_sets(sets),
+                          idempotency_key=idempotency_key, tier=tier, repo=repo)
     out = {"ok": True, **t}
 
     def human() -> str:
@@ -123,9 +117,9 @@ def task_list(
 ) -> None:
     """Tasks, newest first, with what each waits on."""
     o = opts(json_)
-    with open_bus(o) as bus:
-        reader(bus, token, as_, "task list")
-        rows = bus.list_tasks(status=status, workflow=workflow, lane=lane, actor=actor, limit=limit)
+    with open_door(o) as door:
+        as_ = reader_as(door, token, as_)
+        rows = door.list_tasks(token, as_=as_, status=status, workflow=workflow, lane=lane, actor=actor, limit=limit)
 
     def human() -> str:
         if not rows:
@@ -151,10 +145,10 @@ def task_show(task: Annotated[str, typer.Argument(help="Task id, e.g. T-12.")], 
     from org.bus.timeline import render_timeline
 
     o = opts(json_)
-    with open_bus(o) as bus:
-        reader(bus, token, as_, "task show")
-        view = bus.task(task)
-        entries = bus.timeline(task)
+    with open_door(o) as door:
+        as_ = reader_as(door, token, as_)
+        view = door.task(token, task, as_=as_)
+        entries = door.timeline(token, task, as_=as_)
     emit({"ok": True, **view, "timeline": entries}, lambda: render_timeline(view, entries))
 
 
@@ -169,9 +163,9 @@ def claim(
 ) -> None:
     """Lease the next job you may take; prints the job token for it (exit 3: nothing to claim, 7: paused)."""
     o = opts(json_)
-    with open_bus(o) as bus:
-        c, job_token = guard(bus).claim(token, lane, as_, lease_seconds=lease, wait_seconds=wait)
-    out = {"ok": True, **c.to_json(), "token": job_token}  # the job token replaces the bare fencing token
+    with open_door(o) as door:
+        c, job_token = door.claim(token, lane, as_, lease_seconds=lease, wait_seconds=wait)
+    out = {"ok": True, **c.to_json()}  # its token is the job token (the bare fencing token never leaves the door)
 
     def human() -> str:
         what = f"{c.task} '{c.title}' gate {c.gate} ({c.kind})" if c.task else f"plain job ({c.payload!r})"
@@ -194,8 +188,8 @@ def heartbeat(
 ) -> None:
     """Extend your lease and its job token (exit 5 when it moved on)."""
     o = opts(json_)
-    with open_bus(o) as bus:
-        r = guard(bus).heartbeat(token, job, lease_seconds=lease)
+    with open_door(o) as door:
+        r = door.heartbeat(token, job, lease_seconds=lease)
     emit({"ok": True, **r}, f"job {r['job']}: lease extended until {_when(r['lease_expires'])}")
 
 
@@ -222,11 +216,11 @@ def submit(
             content = file.read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
             raise UsageError(f"cannot read {file}: {exc.strerror or exc}")
-    with open_bus(o) as bus:
+    with open_door(o) as door:
         from org.cli.workspace_cmds import checked_commit
 
-        revision = checked_commit(bus, guard(bus), token, job, verdict, commit) or revision
-        r = guard(bus).submit(token, job, verdict, note=note, content=content, revision=revision)
+        revision = checked_commit(door, token, job, verdict, commit) or revision
+        r = door.submit(token, job, verdict, note=note, content=content, revision=revision)
 
     def human() -> str:
         if not r.get("task"):
@@ -254,11 +248,11 @@ def act(
 ) -> None:
     """decide() under the task's pinned policy, and record it. Exit 0 allow, 4 deny, 6 needs approval."""
     o = opts(json_)
-    with open_bus(o) as bus:
-        r = guard(bus).act(token, action, as_, task, parse_sets(sets))
+    with open_door(o) as door:
+        r = door.act(token, action, as_, task, parse_sets(sets))
         waits = wait > 0 and r.get("approval") and r["decision"]["outcome"] == "needs_approval"
-        if waits and bus.wait_for_decision(r["approval"], wait)["status"] != "pending":  # settled: ask again
-            r = guard(bus).act(token, action, as_, task, parse_sets(sets))
+        if waits and door.wait_for_decision(token, r["approval"], wait, as_=as_)["status"] != "pending":  # settled: ask again
+            r = door.act(token, action, as_, task, parse_sets(sets))
     d = r["decision"]
 
     def human() -> str:
@@ -282,8 +276,8 @@ def act(
 def _settle(fn_name: str, task: str, as_: str, note: str, approval: int | None, gate: str | None,
             action: str | None, revision: str | None, token: str | None, json_: bool) -> None:
     o = opts(json_)
-    with open_bus(o) as bus:
-        fn = getattr(guard(bus), fn_name)
+    with open_door(o) as door:
+        fn = getattr(door, fn_name)
         r = fn(token, task, as_, note=note, approval=approval, gate=gate, action=action, revision=revision)
     past = "approved" if fn_name == "approve" else "rejected"
     emit({"ok": True, **r}, lambda: (f"{as_} {past} {r['kind']} '{r['subject']}' of {r['task']} on revision "
@@ -334,8 +328,8 @@ def _scope(actor: str | None, lane: str | None, task: str | None, vendor: str | 
 def _switch(verb: str, actor, lane, task, vendor, all_, note, as_, token, json_) -> None:
     o = opts(json_)
     scope, target = _scope(actor, lane, task, vendor, all_)
-    with open_bus(o) as bus:
-        r = getattr(guard(bus), verb)(token, scope, target, as_, note=note)
+    with open_door(o) as door:
+        r = getattr(door, verb)(token, scope, target, as_, note=note)
     what = "everything" if scope == "all" else f"{scope} {r['target']}"
     if verb == "pause":
         msg = f"paused {what} (switch #{r['switch']})" if r["changed"] else f"{what} was already paused"
@@ -382,9 +376,8 @@ def inbox(
 ) -> None:
     """Pending approvals and escalations, with the evidence to decide them."""
     o = opts(json_)
-    with open_bus(o) as bus:
-        reader(bus, token, as_, "inbox")
-        rows = bus.pending_approvals(human=as_, task=task)
+    with open_door(o) as door:
+        rows = door.pending_approvals(token, as_=reader_as(door, token, as_), human=as_, task=task)
 
     def human() -> str:
         if not rows:
@@ -438,9 +431,9 @@ def spend(
 ) -> None:
     """Spend from the usage ledger, grouped."""
     o = opts(json_)
-    with open_bus(o) as bus:
-        reader(bus, token, as_, "spend")
-        rows = bus.spend(by, task=task, lane=lane, actor=actor)
+    with open_door(o) as door:
+        as_ = reader_as(door, token, as_)
+        rows = door.spend(token, by, as_=as_, task=task, lane=lane, actor=actor)
     emit({"ok": True, "by": by, "rows": rows}, lambda: "\n".join(
         f"{str(r['key']):<24} {_cost(r)}  {r['calls']} calls  {r['tokens_in']}+{r['tokens_out']} tokens  "
         f"{r['errors']} errors" for r in rows) or "no usage recorded")
@@ -460,10 +453,8 @@ def sweep(token: TokenOpt = None,
     """Requeue expired leases (parking jobs that keep expiring as dead), escalate stalled or over-budget tasks,
     and delete the rows of job tokens whose lease ended (their ids stay in the audit log)."""
     o = opts(json_)
-    with open_bus(o) as bus:
-        g = guard(bus)
-        reader(bus, token, as_, "sweep")
-        r = {**bus.sweep(), "job_tokens_removed": g.tokens.sweep()}
+    with open_door(o) as door:
+        r = door.sweep(token, as_=reader_as(door, token, as_))
     emit({"ok": True, **r}, lambda: (f"requeued {len(r['requeued'])}, dead {len(r['dead'])}, stalled "
                                      f"{len(r['stalled'])}, over budget {len(r['over_budget'])}, "
                                      f"job tokens removed {r['job_tokens_removed']}"))
@@ -506,9 +497,9 @@ def audit_verify(
             sys.stderr.write(f"\rverified {n:,} events...")
             sys.stderr.flush()
 
-    with open_bus(o) as bus:
-        reader(bus, token, as_, "audit verify")
-        rep = bus.audit_verify(anchors=anchors, progress=progress)
+    with open_door(o) as door:
+        as_ = reader_as(door, token, as_)
+        rep = door.audit_verify(token, as_=as_, anchors=anchors, progress=progress)
     if last[0]:
         sys.stderr.write("\r" + " " * 40 + "\r")
     wdoc = {"path": str(wpath) if wpath else None, "checked": len(witnessed), "recorded": False}

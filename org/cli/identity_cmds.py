@@ -52,11 +52,9 @@ def _when(ts: float | None) -> str:
 
 
 def _open():
-    from org.cli.bus_cmds import open_bus
-    from org.identity.guard import Guard
+    from org.cli.bus_cmds import open_door
 
-    bus = open_bus(opts())
-    return bus, Guard(bus)
+    return open_door(opts())
 
 
 @token_app.command("issue")
@@ -94,20 +92,20 @@ def issue(
         raise UsageError("give --for ACTOR (whose token) and --as HUMAN (who issues it), or --as HUMAN alone to "
                          "renew your own")
     by, as_ = (as_, for_) if for_ is not None else (None, as_)  # below: as_ the subject, by the issuer
-    bus, g = _open()
-    with bus:
-        cfg = bus.config(required=True)
+    g = _open()
+    with g:
+        cfg = g.config(required=True)
         subject = cfg.actors.get(as_)
         human = subject is not None and subject.is_human
         info = None
         issuer = None
         if human and not token and by is None:
             by = as_  # a human renews their own token with their own file
-            first = {m["principal"]: m for m in first_use_tokens(bus) if m["issued"]}
+            first = {m["principal"]: m for m in first_use_tokens(g) if m["issued"]}
             if as_ in first:  # trust on first use: the org's humans got their own files just now
                 issuer = as_
                 info = {"id": first[as_]["id"], "principal": as_, "kind": "human", "expires_at": None,
-                        "first_use": True, "token": files.read_human_token(bus.ctx.root, as_, g.tokens.db())}
+                        "first_use": True, "token": files.read_human_token(g.root, as_, g.tokens.db())}
         if info is None:
             p = g.principal(token, as_=by, command="token issue")
             if not p.is_human:
@@ -119,7 +117,7 @@ def issue(
     own = human and issuer == as_  # only a human's own token goes into the files of the account running this
     out = {"ok": True, **info}
     if own:
-        out["token_file"] = str(files.write_human_token(bus.ctx.root, as_, info["token"], db))
+        out["token_file"] = str(files.write_human_token(g.root, as_, info["token"], db))
         if not show:
             out.pop("token")
     elif human:
@@ -160,11 +158,11 @@ def save(
         token = sys.stdin.readline().strip()
     if not token:
         raise UsageError("give the token with --token, ORG_TOKEN or on stdin")
-    bus, g = _open()
-    with bus:
+    g = _open()
+    with g:
         p = g.principal(token, as_=as_, command="token save", human=True)
         db = g.tokens.db()
-    path = files.write_human_token(bus.ctx.root, p.actor, token, db)
+    path = files.write_human_token(g.root, p.actor, token, db)
     emit({"ok": True, "principal": p.actor, "id": p.token_id, "token_file": str(path)},
          f"token {p.token_id} saved to {path} (owner-only): {p.actor}'s commands on this machine read it")
 
@@ -185,15 +183,15 @@ def revoke(
     if (token_id is None) == (actor is None):
         raise UsageError("give a token id or --actor")
     token_id = token_id.strip().lower() if token_id is not None else None  # as Tokens.revoke reads it
-    bus, g = _open()
-    with bus:
+    g = _open()
+    with g:
         p = g.principal(token, as_=deprecated_by(as_, by, "token revoke"), command="token revoke")
         if not p.is_human:
             mine = {r["id"] for r in g.tokens.list(actor=p.actor, active_only=False)}
             if (actor is not None and actor != p.actor) or (token_id is not None and token_id not in mine):
                 g._deny(p, "token revoke", "agent revoking others", "an agent may revoke only its own tokens",
                         rule=rule_ids.HUMAN_ISSUER)
-        if actor is not None and bus.config(required=True).actors.get(actor) is None:
+        if actor is not None and g.config(required=True).actors.get(actor) is None:
             raise Denied(f"no actor '{actor}' in this org")
         ids = g.tokens.revoke(token_id=token_id, actor=actor, by=p.actor)
     emit({"ok": True, "revoked": ids}, f"revoked {len(ids)} token(s)" + (f": {', '.join(ids)}" if ids else ""))
@@ -211,12 +209,12 @@ def list_(
 ) -> None:
     """Every principal of the org with its tokens (ids, never secrets). Needs a human's token."""
     opts(json_)
-    bus, g = _open()
-    with bus:
+    g = _open()
+    with g:
         p = g.principal(token, as_=deprecated_by(as_, by, "token list"), command="token list")
         if not p.is_human:
             g._deny(p, "token list", "agent listing", "only a human's token may list tokens", rule=rule_ids.HUMAN_ISSUER)
-        cfg = bus.config(required=True)
+        cfg = g.config(required=True)
         rows = [r for r in g.tokens.list(actor=actor, active_only=not all_) if jobs or r["kind"] == "principal"]
     principals = [{"principal": a.id, "kind": a.kind, "lane": a.lane,
                    "tokens": [r for r in rows if r["principal"] == a.id]}
@@ -257,8 +255,7 @@ def use(
 
     o = opts(json_)
     if not token and as_:
-        bus, g = _open()
-        with bus:
+        with _open() as g:
             db = g.tokens.db()
         token = files.read_human_token(o.org_root(), as_, db)  # a human's own file, read here, never by the broker
     req = {"op": "use", "token": token, "credential": credential, "service": service, "task": task, "as": as_,

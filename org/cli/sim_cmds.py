@@ -48,6 +48,15 @@ def sim(
                                           "(at least 3).")] = False,
     progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="Progress bar on stderr "
                                                   "(default: when stderr is a terminal; never with --json).")] = None,
+    from_history: Annotated[bool, typer.Option("--from-history", help="Calibrate a scenario from this org's bus "
+                                               "history, write it (--out) and run it.")] = False,
+    since: Annotated[str | None, typer.Option("--since", help="With --from-history: only history from this date "
+                                              "(e.g. 2026-11-01).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="With --from-history: where to write the scenario "
+                                             "(default: .org/sim/history.yaml under the org root).")] = None,
+    token: Annotated[str | None, typer.Option("--token", envvar="ORG_TOKEN", show_envvar=False,
+                                              help="With --from-history: your token (default: $ORG_TOKEN).")] = None,
+    as_: Annotated[str | None, typer.Option("--as", help="With --from-history: who is asking.")] = None,
     list_: Annotated[bool, typer.Option("--list", help="List the shipped scenarios.")] = False,
     json_: JsonFlag = False,
 ) -> None:
@@ -61,6 +70,8 @@ def sim(
     from org.sim.scenario import list_scenarios
 
     o = opts(json_)
+    if from_history:
+        scenario = _from_history(o, scenario, since, out, token, as_)
     if list_ or scenario is None:
         items = list_scenarios()
         w = max(len(s["name"]) for s in items) if items else 0
@@ -80,3 +91,25 @@ def sim(
                   marginal=marginal, explain=explain)
     data, human = run_request(req, bar, o.json)
     emit(data, human)
+
+
+def _from_history(o, scenario: str | None, since: str | None, out: Path | None, token: str | None,
+                  as_: str | None) -> str:
+    """Calibrate from the bus (a reader's token), write the scenario file, return its path."""
+    from org.cli._common import err
+    from org.cli.bus_cmds import open_door
+    from org.errors import UsageError
+    from org.sim.calibrate import calibrate, history_scenario, parse_since, write_scenario
+
+    if scenario is not None:
+        raise UsageError("--from-history builds the scenario; give no scenario name with it")
+    start = parse_since(since)
+    root = o.org_root()
+    with open_door(o) as door:
+        door.reader(token, as_=as_, command="sim")
+        cal = calibrate(door.reading(token, as_=as_), start)
+    data, header = history_scenario(cal, root)
+    path = (out or root / ".org" / "sim" / "history.yaml").expanduser().resolve()
+    write_scenario(path, data, header)
+    err(f"calibrated from {cal['tasks']} tasks and {cal['events']} events: {path}")
+    return str(path)

@@ -23,16 +23,23 @@ pipe_app = typer.Typer(name="pipeline", help="org's pipeline: the tests gate and
                        no_args_is_help=True, add_completion=False, rich_markup_mode=None)
 
 
+out_app = typer.Typer(name="outcomes", help="What became of the work: merged, reverted, tests, rework, cost.",
+                      invoke_without_command=True, add_completion=False, rich_markup_mode=None)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(ws_app, name="workspace")
     app.add_typer(pipe_app, name="pipeline")
+    app.add_typer(out_app, name="outcomes")
 
 
 def _bus(o):
-    from org.cli.bus_cmds import guard, open_bus
+    """(the raw bus, its door): the workspaces service still takes the bus itself (it leaves with issue 22
+    item 2: the bus is the only door to the database)."""
+    from org.cli.bus_cmds import open_door
 
-    bus = open_bus(o)
-    return bus, guard(bus)
+    door = open_door(o)
+    return door._bus, door
 
 
 def _human(w: dict) -> str:
@@ -95,7 +102,7 @@ def ws_gc(as_: AsOpt = None, token: TokenOpt = None,
          or "no workspaces")
 
 
-def checked_commit(bus, g, token: str | None, job: str, verdict: str, commit: str | None) -> str | None:
+def checked_commit(g, token: str | None, job: str, verdict: str, commit: str | None) -> str | None:
     """For `org submit`: a passing work job of a repository task is submitted as a commit the diff guard
     checked (org.workspaces.service.check_revision); None for every other job."""
     from org.bus.jobs import job_id
@@ -114,7 +121,7 @@ def checked_commit(bus, g, token: str | None, job: str, verdict: str, commit: st
     if p.job != jid:
         raise Denied(f"this job token is for job {p.job}, not '{job}'", rule=rule_ids.TOKEN_SCOPE)
     with acting(p):
-        res = check_revision(bus, jid, p.actor, commit=commit)
+        res = check_revision(g._bus, jid, p.actor, commit=commit)
     return res["commit"] if res else None
 
 
@@ -134,3 +141,63 @@ def pipe_run(task: Annotated[str | None, typer.Option("--task", help="Only this 
         + (f", merged {r['merged'][:12]}" if r.get("merged") else "")
         + (f", conflicts: {', '.join(r['conflicts'])}" if r.get("conflicts") else "") for r in rows)
          or "nothing waits for the pipeline")
+
+
+def _pct(r: dict | None) -> str:
+    if not r or r.get("rate") is None:
+        return "-"
+    lo, hi = r["ci95"]
+    return f"{r['rate'] * 100:.0f}% [{lo * 100:.0f}-{hi * 100:.0f}] ({r['k']}/{r['n']})"
+
+
+def _bar(r: dict | None, width: int = 10) -> str:
+    if not r or r.get("rate") is None:
+        return " " * width
+    n = round(r["rate"] * width)
+    return "#" * n + "." * (width - n)
+
+
+@out_app.callback()
+def outcomes(ctx: typer.Context,
+             by: Annotated[str, typer.Option("--by", help="lane, member, family, workflow or tier.")] = "lane",
+             as_: AsOpt = None, token: TokenOpt = None, json_: JsonFlag = False) -> None:
+    """Success (merged, not reverted), rework per success, review rejections, test failures, human
+    interventions, reverts and cost per success, with 95% Wilson intervals."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from org.workspaces.service import outcomes_report
+
+    o = opts(json_)
+    bus, g = _bus(o)
+    with bus:
+        g.reader(token, as_=as_, command="outcomes")
+        rows = outcomes_report(bus, by)
+
+    def human() -> str:
+        if not rows:
+            return "no tasks in repositories yet"
+        lines = []
+        for r in rows:
+            cps = "-" if r["cost_per_success"] is None else f"${r['cost_per_success']:.2f}"
+            lines.append(f"{r[by]}: {r['tasks']} task(s)  success {_bar(r['success'])} {_pct(r['success'])}")
+            lines.append(f"  rework/success {r['rework_per_success'] if r['rework_per_success'] is not None else '-'}"
+                         f"  review rejections {_pct(r['review_rejection'])}  test failures {_pct(r['test_failure'])}")
+            lines.append(f"  human interventions {_pct(r['human_intervention'])}  reverts {_pct(r['revert'])}"
+                         f"  cost/success {cps}")
+        return "\n".join(lines)
+
+    emit({"ok": True, "by": by, "rows": rows}, human)
+
+
+@out_app.command("scan")
+def outcomes_scan(as_: AsOpt = None, token: TokenOpt = None, json_: JsonFlag = False) -> None:
+    """Find reverts of merged tasks on each repository's target; records outcome.reverted."""
+    from org.workspaces.service import scan_outcomes
+
+    o = opts(json_)
+    bus, g = _bus(o)
+    with bus:
+        g.reader(token, as_=as_, command="outcomes scan")
+        found = scan_outcomes(bus)
+    emit({"ok": True, "reverted": found}, lambda: "\n".join(
+        f"{f['task']}: reverted by {f['commit'][:12]} ({f['repo']})" for f in found) or "no new reverts")

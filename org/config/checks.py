@@ -62,7 +62,7 @@ def _cond_problems(cond: Condition, cfg: OrgConfig, where: _Where, path: tuple, 
             if attr in IDENTITY_ATTRIBUTES or attr.startswith(("actor.", "lane.", "principal.")):
                 out.append(Problem(where.file, line, _dotted(p + (key,)),
                                    f"condition reads '{attr}': rules cannot depend on who acts "
-                                   "(that would exempt someone; DESIGN invariant 1)"))
+                                   "(that would exempt someone; DESIGN invariant 1, docs/DESIGN.md)"))
             elif check_attrs and cfg.attributes and attr not in cfg.attributes and attr not in DERIVED_ATTRIBUTES:
                 out.append(Problem(where.file, line, _dotted(p + (key,)),
                                    f"unknown attribute '{attr}'{did_you_mean(attr, known)} (declared: {', '.join(known)})"))

@@ -114,7 +114,7 @@ def _problems_from(err: ValidationError, doc: Located, prefix: tuple = ()) -> li
         msg = e["msg"]
         if e["type"] == "extra_forbidden" and loc and is_exemption_key(loc[-1]):
             msg = (f"'{loc[-1]}': org has no exemptions; every lane and actor is bound by every rule "
-                   "(DESIGN invariant 1)")
+                   "(DESIGN invariant 1, docs/DESIGN.md)")
         elif e["type"] == "extra_forbidden":
             from org.config.suggest import did_you_mean, field_names
 
@@ -302,7 +302,7 @@ def _load(root: Path, entries: list[tuple[str, Path, str | None]]) -> OrgConfig:
         attributes=attributes, actors=actors, config_hash=digest.hexdigest()[:16], sources=sources, files=files,
         repos=repos, workspaces_dir=workspaces_dir,
     )
-    from org.config.checks import cross_check  # noqa: PLC0415  (keeps module import order simple)
+    from org.config.checks import cross_check  # keeps module import order simple
 
     # Cross-check what did load, so one run reports (nearly) everything; references into files
     # that failed to load are not reported (they would only echo the first problem).

@@ -155,6 +155,8 @@ class Lane(Strict):
     members: list[Member] = Field(min_length=1)
     concurrency: int | None = Field(default=None, ge=1, description="How many jobs the lane works at once.")
     budget: Budget | None = None
+    models: list[str] | None = Field(
+        default=None, description="Models its members may call through the model gateway; omitted: each member's own.")
     isolation: Literal["required", "auto"] = Field(
         default="auto", description="Sandbox its agents: required (refuse to run without one) or auto (sandbox when "
                                     "bubblewrap works here, else environment scrubbing only, recorded as isolation: none).")

@@ -162,7 +162,7 @@ def repo_problems(cfg: OrgConfig, docs: dict[str, Located]) -> list[Problem]:
                 f, _, line = cfg.source(f"lane:{lane.lane}:may:{i}").rpartition(":")
                 out.append(Problem(f, int(line or 0), f"may.{i}",
                                    f"'{pat}' would give lane '{lane.lane}' {MERGE_ACTION}: only org's pipeline "
-                                   "merges (DESIGN invariant 15); name the actions the lane needs instead"))
+                                   "merges (DESIGN invariant 15, docs/DESIGN.md); name the actions the lane needs instead"))
     for wf in cfg.workflows.values():
         has_tests = any(g.check == "tests" for g in wf.gates.values())
         if has_tests and wf.repository != "required":

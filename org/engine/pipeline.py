@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from org.config.loader import OrgConfig
-from org.engine import memo
+from org.engine import memo, rule_ids
 from org.engine.flow import ExtraCheck, _advance, _event, _finish, _pinned, _rework, _stamp
 from org.engine.state import Event, TaskState, fold
 from org.errors import Conflict
@@ -41,11 +41,11 @@ def pipeline_result(cfg: OrgConfig, state: TaskState, gate: str, ok: bool, *, re
     _pinned(cfg, state)
     waiting = {g: (kind, rev) for g, kind, rev in pipeline_gates(cfg, state)}
     if gate not in waiting:
-        raise Conflict(f"'{gate}' of {state.id} is not waiting for the pipeline", rule="ORG-GATE-NOT-READY")
+        raise Conflict(f"'{gate}' of {state.id} is not waiting for the pipeline", rule=rule_ids.GATE_NOT_READY)
     kind, bound = waiting[gate]
     if revision != bound:
         raise Conflict(f"the pipeline's result is for revision {revision}, but '{gate}' is bound to {bound}",
-                       rule="ORG-STALE-REVISION")
+                       rule=rule_ids.STALE_REVISION)
     t = state.id
     extra = dict(data or {})
     if ok:

@@ -175,7 +175,7 @@ class Policy:
                                                                  "this credential is not available to this action")])
             attrs["credential_service"] = service
         if self._needs_tier:
-            from org.engine.risk import classify  # noqa: PLC0415
+            from org.engine.risk import classify
 
             tiers = [t.id for t in self.cfg.risk.tiers]
             attrs["tier"] = classify(self.cfg, attrs, requested_tier if requested_tier in tiers else None).tier

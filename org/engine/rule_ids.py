@@ -14,7 +14,7 @@ ids: it imports the constant (a test fails on the literal anywhere else).
 | ORG-HUMAN-APPROVAL         | approvals, rejections and resumes come from humans (invariant 3) | engine.duties, engine.flow, bus.decisions, identity.guard, tui.principal |
 | ORG-SEPARATION-OF-DUTIES   | an author never reviews or approves its own work (invariant 5)   | engine.duties, engine.binding, bus.claims, bus.decisions |
 | ORG-CROSS-VENDOR           | a cross-vendor review comes from another family (invariant 6)    | engine.duties, bus.claims |
-| ORG-STALE-REVISION         | reviews and approvals bind to a revision (invariant 7)           | engine.flow, bus.decisions |
+| ORG-STALE-REVISION         | reviews and approvals bind to a revision (invariant 7)           | engine.flow, engine.pipeline, bus.decisions |
 | ORG-CONTENT-BINDING        | `done` only on the revision every control passed (invariant 4)   | engine.binding (terminal re-check) |
 | ORG-REVISION-REUSED        | new work never takes the id of a revision another gate delivered | engine.flow (ADR 0070) |
 | ORG-GATE-ACTION            | a gate's holder may take the action the gate implies (ADR 0070)  | engine.duties |
@@ -23,7 +23,7 @@ ids: it imports the constant (a test fails on the literal anywhere else).
 | ORG-POLICY-PINNED          | a task runs under the policy it started with (invariant 9)       | engine.flow, engine.duties |
 | ORG-NO-GATE                | work happens only at a gate of the task's workflow               | engine.duties |
 | ORG-TASK-CLOSED            | a closed task takes no more work                                 | engine.duties, engine.flow |
-| ORG-GATE-NOT-READY         | a gate is worked only once the gates before it passed            | engine.duties, engine.flow |
+| ORG-GATE-NOT-READY         | a gate is worked only once the gates before it passed            | engine.duties, engine.flow, engine.pipeline |
 | ORG-WRONG-LANE             | a gate is worked only by a member of the lane holding it         | engine.duties, bus.claims |
 | ORG-ONE-REVIEW-EACH        | one reviewer gives one review of a revision at a gate (quorum)   | engine.duties, engine.flow, bus.claims |
 | ORG-INELIGIBLE             | a claim the engine refused for a reason it did not name          | bus.claims |
@@ -40,6 +40,10 @@ ids: it imports the constant (a test fails on the literal anywhere else).
 | ORG-GIT-PATH               | no change inside a .git folder (git's own files)                 | workspaces.diffguard |
 | ORG-SECRET-IN-DIFF         | no known secret or token-shaped string is added                  | workspaces.diffguard |
 | ORG-DIFF-TOO-LARGE         | a diff too large to check is refused, not skipped                | workspaces.diffguard |
+| ORG-NO-TEST-COMMAND        | a repository's tests gate never passes without a test command    | workspaces.pipeline |
+| ORG-TESTS-FAILED           | a revision whose tests fail does not pass the tests gate         | workspaces.pipeline |
+| ORG-MERGE-CONFLICT         | only a clean merge of the checked revision reaches the target    | workspaces.pipeline |
+| ORG-MERGE-FAILED           | a merge that did not complete is never recorded as merged        | workspaces.pipeline |
 | LANE-<LANE>-MAY-NOT        | a lane never takes an action its `may_not` names (lane_may_not) | engine.policy |
 | LANE-<LANE>-MAY            | a lane takes only the actions its `may` names (lane_may)        | engine.policy |
 | ADR-UNREADABLE             | an accepted ADR that does not parse is not silently skipped      | adrs.check |
@@ -54,7 +58,8 @@ __all__ = [
     "PINNED_GATE_MISSING", "POLICY_PINNED", "NO_GATE", "TASK_CLOSED", "GATE_NOT_READY", "WRONG_LANE",
     "ONE_REVIEW_EACH", "INELIGIBLE", "AUTHENTICATION", "TOKEN_SCOPE", "HUMAN_ISSUER", "KEEP_A_RESUMER",
     "REVISION_UNCHECKED", "PROTECTED_PATH", "GOLDEN_FILE", "MAX_DIFF", "PATH_ESCAPE", "SUBMODULE", "GIT_PATH",
-    "SECRET_IN_DIFF", "DIFF_TOO_LARGE", "ADR_UNREADABLE", "lane_may_not", "lane_may", "BUILT_IN",
+    "SECRET_IN_DIFF", "DIFF_TOO_LARGE", "NO_TEST_COMMAND", "TESTS_FAILED", "MERGE_CONFLICT", "MERGE_FAILED",
+    "ADR_UNREADABLE", "lane_may_not", "lane_may", "BUILT_IN",
 ]
 
 UNKNOWN_ACTOR = "ORG-UNKNOWN-ACTOR"
@@ -91,6 +96,10 @@ SUBMODULE = "ORG-SUBMODULE"
 GIT_PATH = "ORG-GIT-PATH"
 SECRET_IN_DIFF = "ORG-SECRET-IN-DIFF"
 DIFF_TOO_LARGE = "ORG-DIFF-TOO-LARGE"
+NO_TEST_COMMAND = "ORG-NO-TEST-COMMAND"
+TESTS_FAILED = "ORG-TESTS-FAILED"
+MERGE_CONFLICT = "ORG-MERGE-CONFLICT"
+MERGE_FAILED = "ORG-MERGE-FAILED"
 ADR_UNREADABLE = "ADR-UNREADABLE"
 
 

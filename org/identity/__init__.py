@@ -2,7 +2,7 @@
 
 - `tokens.Tokens`: issue / revoke / list principal tokens (only a salted, peppered HMAC is stored),
   mint job tokens inside a claim, authenticate a presented token in constant time.
-- `guard.Guard`: the bus behind authentication (what the CLI and the built-in agents use).
+- `guard.Guard`: the one authenticated door to the bus (the CLI, the TUI, the built-in agents; deny by default).
 - `broker.Broker`: actions that name a credential; decide() first, the secret only for an allowed action.
 - `brokerd.BrokerDaemon` / `brokerclient`: the broker as its own process (`org broker serve`, a private Unix
   socket) and its clients (`org credential use`); the only process that reads secrets.

@@ -23,10 +23,19 @@ LOCAL_ISSUER = "org:local-bootstrap"
 FIRST_USE = "org:first-use"
 
 
+def _bus_of(bus_or_door):
+    """The bus behind a door (org.identity.guard.Guard), or the bus itself: the bootstrap runs in the process
+    that holds the database (it is not a door operation)."""
+    from org.identity.guard import Guard
+
+    return bus_or_door._bus if isinstance(bus_or_door, Guard) else bus_or_door
+
+
 def first_use_tokens(bus, *, by: str = FIRST_USE) -> list[dict]:
     """Trust on first use: on a database that never held a principal token, issue every human's token into
     their own file (`issued`: True). Otherwise issue nothing and say, per human, whether their file here
-    holds a live token (`status`: ok | missing | not valid | unusable)."""
+    holds a live token (`status`: ok | missing | not valid | unusable). `bus`: a Bus or a door over one."""
+    bus = _bus_of(bus)
     cfg = bus.config(required=True)
     tokens = Tokens(bus)
     root = bus.ctx.root
@@ -49,6 +58,7 @@ def first_use_tokens(bus, *, by: str = FIRST_USE) -> list[dict]:
 
 def agent_tokens(bus, *, ttl: float = 12 * 3600, by: str = LOCAL_ISSUER, actors: list[str] | None = None) -> dict[str, str]:
     """Fresh short-lived principal tokens for the org's agents (an in-process run's own, never written anywhere)."""
+    bus = _bus_of(bus)
     cfg = bus.config(required=True)
     tokens = Tokens(bus)
     names = actors if actors is not None else sorted(a.id for a in cfg.actors.values() if not a.is_human)
@@ -57,6 +67,7 @@ def agent_tokens(bus, *, ttl: float = 12 * 3600, by: str = LOCAL_ISSUER, actors:
 
 def revoke_all(bus, tokens_by_actor: dict[str, str], *, by: str = LOCAL_ISSUER) -> int:
     """Revoke a run's agent tokens (their job tokens stay bound to their leases)."""
+    bus = _bus_of(bus)
     t = Tokens(bus)
     n = 0
     for tok in tokens_by_actor.values():

@@ -157,7 +157,7 @@ def start_broker(root: Path | str, db_url: str, env: dict[str, str] | None = Non
     penv = {**(os.environ if env is None else env), "ORG_DATABASE_URL": db_url}
     proc = subprocess.Popen(cmd, env=penv, stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=None, start_new_session=True,
-                            preexec_fn=lambda: os.nice(10))  # its start-up yields to the agents' own  # noqa: PLW1509
+                            preexec_fn=lambda: os.nice(10))  # its start-up yields to the agents' own
     return BrokerProcess(proc, path)
 
 

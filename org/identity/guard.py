@@ -1,20 +1,44 @@
-"""The work bus behind authentication: every call presents a token, is authenticated before anything
-else is read, is checked against the token's principal and scope, and runs with that identity stamped
-on every audit event it records.
+"""The one authenticated door to the work bus: every caller (the CLI, the TUI, the built-in agents, the
+agents' socket and the MCP server) reaches the database through a Guard, never through a raw Bus.
+
+    with Guard.open(url, root=root) as door:           # or Guard(bus) over a Bus you opened
+        claim, job_token = door.claim(token, "builder", "build-claude")
+        door.submit(job_token, claim.job, "pass", note="done")
+
+Every operation takes the caller's token first, authenticates it before anything else is read, checks it
+against the principal and scope, and runs with that identity stamped on every audit event it records.
+Errors are the org.errors tree, raised, never returned: Denied (4) for a missing, forged, revoked, expired
+or out-of-scope token and for what a rule refuses, Conflict (5) for a job token whose lease is over, Paused
+(7) for a paused principal, NotFound (3), UsageError (2). Nothing passes through: a Bus method is reachable
+only when OPERATIONS below names it (deny by default; tests/identity/test_door.py enumerates the Bus and
+attacks every operation).
 
 Who may use which token where:
-  - a principal token (`orgp_...`): claim (the lane's members), task add/list/show, inbox, spend, sweep,
-    audit verify, pause/resume, and, for humans only, act, approve and reject;
-  - a job token (`orgj_...`, returned by a claim): submit and heartbeat of its own job, and act on its
-    own task with one of the actions its lane may take; it expires with the job's lease (heartbeats
-    extend both) and is refused once the lease is over (exit 5, like a stale fencing token).
-Approving or rejecting needs a human principal's token: an agent's token is refused (exit 4) however
-it is presented, and the attempt is an `auth.denied` event.
+  - a principal token (`orgp_...`) of any member: claim (the lane's members; returns the claim and its job
+    token, which the claim carries as its `token`), add_task, sweep, pause/resume, the shared rate budgets
+    (budget, reserve, settle, budgets), brake_over_budget (the bus pauses only what its ledger shows over a
+    ceiling; a job token works too), wake-ups (wait_for_work, wait_for_events, wait_for_decision) and
+    every read (list_tasks, task, timeline, pending_approvals, switches, events_since, head, work_result,
+    spend, scope_spend, audit_verify, rehearse_act, reader);
+  - a human's principal token only: approve and reject (an agent's is refused however it is presented,
+    exit 4, an `auth.denied` event); act;
+  - a job token (`orgj_...`, returned by a claim): heartbeat, submit, release and fail of its own job, act
+    on its own task with one of the actions its lane may take, record_usage of the model calls made for it,
+    wait_for_decision on a request of its own task;
+    it expires with the job's lease (heartbeats extend both) and is refused once the lease is over (exit 5).
+  - no token: config() (the org's YAML, not the database).
+A human's own token file is read when no token is given and `as_` names them (token_files=True, the
+default; the broker passes False and authenticates only the token presented).
+
+Not exposed (NOT_EXPOSED; the raw Bus keeps them for the bus's own tests and benchmarks): claim_many and
+submit_many (bulk forms), post_jobs and retry_job (plain jobs outside any workflow: no caller posts them
+yet, and who may is a decision of its own).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import dataclasses
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -28,7 +52,14 @@ from org.errors import Conflict, Denied
 from org.identity import files
 from org.identity.tokens import AUTH_FAILED, Principal, Tokens
 
-__all__ = ["Guard", "acting"]
+__all__ = ["Guard", "Reading", "acting", "NOT_EXPOSED"]
+
+NOT_EXPOSED = {
+    "claim_many": "the bulk form of claim, for the bus's own benchmarks; callers claim one job at a time",
+    "submit_many": "the bulk form of submit, for the bus's own benchmarks; callers submit one job at a time",
+    "post_jobs": "plain jobs outside any workflow: no caller posts them yet, and who may is a decision of its own",
+    "retry_job": "requeues a dead plain job: goes with post_jobs, not exposed until plain jobs are",
+}
 
 MISSING = ("authentication required: pass --token or set ORG_TOKEN (a human's own token is read from their "
            "config file when --as names them; 'org token issue --for NAME --as HUMAN' makes one)")
@@ -60,36 +91,81 @@ def acting(p: Principal) -> Iterator[None]:
 
 
 class Guard:
-    """Authenticated access to one open Bus (the CLI and the built-in agents use it)."""
+    """The one authenticated door to one Bus; see the module docstring."""
 
-    def __init__(self, bus, *, token_files: bool = True) -> None:
+    # door operation -> the Bus methods it reaches (after authentication); nothing else is reachable
+    OPERATIONS: dict[str, tuple[str, ...]] = {
+        "config": ("config",), "principal": (), "reader": (), "reading": (), "may_act": (),
+        "add_task": ("add_task",), "list_tasks": ("list_tasks",), "task": ("task",), "timeline": ("timeline",),
+        "claim": ("claim",), "heartbeat": ("heartbeat",), "submit": ("submit",), "release": ("release",),
+        "fail": ("fail",), "work_result": ("work_result",), "sweep": ("sweep",),
+        "act": ("act",), "rehearse_act": ("rehearse_act",), "approve": ("approve",), "reject": ("reject",), "wait_for_decision": ("wait_for_decision",),
+        "pending_approvals": ("pending_approvals",), "pause": ("pause",), "resume": ("resume",),
+        "switches": ("switches",), "events_since": ("events_since",), "head": ("head",),
+        "wait_for_events": ("wait_for_events",), "wait_for_work": ("wait_for_work",),
+        "audit_verify": ("audit_verify",), "record_usage": ("record_usage",), "spend": ("spend",),
+        "scope_spend": ("scope_spend",), "brake_over_budget": ("brake_over_budget",), "budget": ("budget",), "reserve": ("reserve",), "settle": ("settle",),
+        "budgets": ("budgets",),
+    }
+
+    def __init__(self, bus, *, token_files: bool = True, owns_bus: bool = False) -> None:
         """`token_files=False` (the broker): authenticate only the token presented, never a human's own file
-        on this account (nor make one on first use)."""
-        self.bus = bus
+        on this account (nor make one on first use). `owns_bus`: close() closes the bus too."""
+        self._bus = bus
         self.tokens = Tokens(bus)
         self.token_files = token_files
+        self._owns_bus = owns_bus
+
+    @classmethod
+    def open(cls, url: str | None = None, *, root: Path | str | None = None, config: Any = None,
+             token_files: bool = True) -> Guard:
+        """Open the bus (org.bus.Bus.open: creating or migrating its schema) behind a door that closes it."""
+        from org.bus import Bus
+
+        return cls(Bus.open(url, root=root, config=config), token_files=token_files, owns_bus=True)
+
+    def close(self) -> None:
+        if self._owns_bus:
+            self._bus.close()
+
+    def __enter__(self) -> Guard:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def root(self) -> Path | None:
+        """The org's folder (its YAML and the per-org config folder of token files)."""
+        return self._bus.ctx.root
+
+    def config(self, *, required: bool = False) -> Any:
+        """Today's config of the org (its YAML, validated and proved; None without a root). No token: it is not
+        the database's."""
+        return self._bus.config(required=required)
 
     # -- who is asking -----------------------------------------------------------------------
-    def own_file(self, as_: str | None) -> tuple[str | None, Path | None]:
+    def _own_file(self, as_: str | None) -> tuple[str | None, Path | None]:
         """(token, path) from the token file of the human --as names, else (None, None). On a fresh database
         (never a human's principal token) the humans' files are made first, replacing stale ones (trust on first use)."""
-        cfg = self.bus.config()
+        cfg = self._bus.config()
         a = cfg.actors.get(as_) if (cfg is not None and as_) else None
         if a is None or not a.is_human:
             return None, None
-        root = self.bus.ctx.root
+        root = self._bus.ctx.root
         if self.tokens.fresh():
             from org.identity.bootstrap import first_use_tokens
 
-            first_use_tokens(self.bus)
+            first_use_tokens(self._bus)
         db = self.tokens.db()
         return files.read_human_token(root, a.id, db), files.human_token_path(root, a.id, db)
 
     def principal(self, token: str | None, *, as_: str | None = None, command: str, job_ok: bool = False,
                   principal_ok: bool = True, human: bool = False) -> Principal:
+        """Authenticate: the principal a token speaks for, within what `command` accepts (else Denied)."""
         path = None
         if not token and self.token_files:
-            token, path = self.own_file(as_)
+            token, path = self._own_file(as_)
         if not token and self.token_files:
             self.tokens._refuse("missing", command, as_, None, None,
                                 no_file(str(as_), path) if path is not None else MISSING)
@@ -111,13 +187,21 @@ class Guard:
                        "agent", rule=rule_ids.HUMAN_APPROVAL)
         return p
 
+    def reader(self, token: str | None, *, as_: str | None = None, command: str) -> Principal:
+        """Any member's principal token may read; who it is."""
+        return self.principal(token, as_=as_, command=command)
+
+    def reading(self, token: str | None, *, as_: str | None = None) -> Reading:
+        """The read operations bound to one token, for code that takes a read-only bus (each call authenticates)."""
+        return Reading(self, token, as_)
+
     def _deny(self, p: Principal, command: str, why: str, message: str, rule: str = rule_ids.TOKEN_SCOPE) -> None:
         def fn(tx) -> None:
             with acting(p):
-                self.bus.ctx.record(tx, "auth.denied", actor=p.actor, task=p.task, job=p.job, decision="deny",
+                self._bus.ctx.record(tx, "auth.denied", actor=p.actor, task=p.task, job=p.job, decision="deny",
                                     rules=[rule], data={"reason": why, "command": command})
 
-        self.bus.ctx.write(fn)
+        self._bus.ctx.write(fn)
         raise Denied(message, rule=rule)
 
     def _job_scope(self, p: Principal, job: int | str, command: str) -> int:
@@ -132,8 +216,8 @@ class Guard:
         def fn(tx) -> tuple | None:
             return tx.x("SELECT status, token, lease_expires FROM jobs WHERE id = :j", {"j": p.job}).first()
 
-        r = self.bus.store.read(fn)
-        now = self.bus.store.clock()
+        r = self._bus.store.read(fn)
+        now = self._bus.store.clock()
         if r is None:
             raise Conflict(f"job {p.job} is gone; this job token is void", job=p.job)
         status, fence_token, expires = r
@@ -146,34 +230,56 @@ class Guard:
             raise Conflict(f"this job token expired with its lease at {iso(float(expires))}; your {command} was "
                            "refused (claim again)", job=p.job, status="expired")
 
+    def _as_holder(self, token: str | None, job: int | str, command: str, fn: Callable[[int, str], Any]) -> Any:
+        """fn(job id, fencing token) as the holder of a live job token for `job`."""
+        p = self.principal(token, command=command, job_ok=True, principal_ok=False)
+        jid = self._job_scope(p, job, command)
+        with acting(p):
+            return fn(jid, p.fence_token)
+
+    def _read(self, token: str | None, as_: str | None, command: str, fn: Callable[[], Any]) -> Any:
+        p = self.principal(token, as_=as_, command=command)
+        with acting(p):
+            return fn()
+
     # -- work --------------------------------------------------------------------------------
     def claim(self, token: str | None, lane: str, as_: str | None, *, lease_seconds: float = 300.0,
               wait_seconds: float = 0.0) -> tuple[Any, str]:
-        """(the bus's Claim, its job token)."""
+        """(the bus's Claim, its job token); the claim carries the job token as its `token` too (the bare
+        fencing token never leaves the door)."""
         p = self.principal(token, as_=as_, command="claim")
         minted: dict[int, str] = {}
         with acting(p):
-            c = self.bus.claim(lane, p.actor, lease_seconds=lease_seconds, wait_seconds=wait_seconds,
+            c = self._bus.claim(lane, p.actor, lease_seconds=lease_seconds, wait_seconds=wait_seconds,
                                mint=self.tokens.minter(p, minted))
-        return c, minted[c.job]
+        return dataclasses.replace(c, token=minted[c.job]), minted[c.job]
 
     def heartbeat(self, token: str | None, job: int | str, *, lease_seconds: float | None = None) -> dict:
-        p = self.principal(token, command="heartbeat", job_ok=True, principal_ok=False)
-        jid = self._job_scope(p, job, "heartbeat")
-        with acting(p):
-            return self.bus.heartbeat(jid, p.fence_token, lease_seconds=lease_seconds)
+        return self._as_holder(token, job, "heartbeat",
+                               lambda j, fence: self._bus.heartbeat(j, fence, lease_seconds=lease_seconds))
 
     def submit(self, token: str | None, job: int | str, verdict: str, **kw: Any) -> dict:
-        p = self.principal(token, command="submit", job_ok=True, principal_ok=False)
-        jid = self._job_scope(p, job, "submit")
-        with acting(p):
-            return self.bus.submit(jid, p.fence_token, verdict, **kw)
+        return self._as_holder(token, job, "submit", lambda j, fence: self._bus.submit(j, fence, verdict, **kw))
+
+    def release(self, token: str | None, job: int | str, *, reason: str) -> dict:
+        """Give a leased job back to the queue now (the holder stops, or cannot do it at the moment)."""
+        return self._as_holder(token, job, "release", lambda j, fence: self._bus.release(j, fence, reason=reason))
+
+    def fail(self, token: str | None, job: int | str, *, reason: str) -> dict:
+        """The holder cannot do the job: park it as dead and escalate its task to a human, saying why."""
+        return self._as_holder(token, job, "fail", lambda j, fence: self._bus.fail(j, fence, reason=reason))
 
     def act(self, token: str | None, action: str, as_: str | None, task: str, attributes: dict | None = None) -> dict:
+        """decide() and record: a human with their own token, an agent with the job token of its job on the task."""
         p = self.principal(token, as_=as_, command="act", job_ok=True)
         self.may_act(p, action, task, "act")
         with acting(p):
-            return self.bus.act(action, p.actor, task, attributes)
+            return self._bus.act(action, p.actor, task, attributes)
+
+    def rehearse_act(self, token: str | None, action: str, actor: str, task: str, attributes: dict | None = None, *,
+                     as_: str | None = None) -> dict:
+        """What `act` would answer for ACTOR now (the same code, rolled back; nothing recorded): a read."""
+        return self._read(token, as_, "explain", lambda: self._bus.rehearse_act(action, actor, task, attributes))
 
     def may_act(self, p: Principal, action: str, task: str, command: str) -> None:
         """Humans act with their own token; agents only with a live job token on that task, within its lane's actions."""
@@ -189,32 +295,155 @@ class Guard:
                            f"'{action}' is outside this job token's scope (the {p.lane} lane's actions on {p.task})")
             self._lease_live(p, command)
 
+    def record_usage(self, token: str | None, model: str, **kw: Any) -> dict:
+        """A model call in the usage ledger, as the token's principal (a job token: the job's own calls)."""
+        p = self.principal(token, command="record usage", job_ok=True, principal_ok=False)
+        self._job_scope(p, kw.get("job", p.job), "record usage")
+        kw = {**kw, "job": p.job, "task": p.task}
+        with acting(p):
+            return self._bus.record_usage(p.actor, model, **kw)
+
+    def sweep(self, token: str | None, *, as_: str | None = None) -> dict:
+        """The bus's sweep, then the rows of job tokens whose lease is over (their ids stay in the audit log)."""
+        p = self.principal(token, as_=as_, command="sweep")
+        with acting(p):
+            return {**self._bus.sweep(), "job_tokens_removed": self.tokens.sweep()}
+
+    def brake_over_budget(self, token: str | None, lane: str, *, as_: str | None = None) -> list[str]:
+        """After its model calls, a worker asks the bus to brake its actor and lane if the ledger shows a budget
+        ceiling crossed (the bus decides from the ledger, not from the caller; org.bus.brakes). The token's
+        principal is the actor; a job token also fixes the lane."""
+        p = self.principal(token, as_=as_, command="budget brake", job_ok=True)
+        if p.via == "job" and lane != p.lane:
+            self._deny(p, "budget brake", "other lane", f"this job token is for the {p.lane} lane, not '{lane}'")
+        with acting(p):
+            return self._bus.brake_over_budget(lane, p.actor)
+
     # -- people ------------------------------------------------------------------------------
     def approve(self, token: str | None, task: str, as_: str | None, **kw: Any) -> dict:
         p = self.principal(token, as_=as_, command="approve", human=True)
         with acting(p):
-            return self.bus.approve(task, p.actor, **kw)
+            return self._bus.approve(task, p.actor, **kw)
 
     def reject(self, token: str | None, task: str, as_: str | None, **kw: Any) -> dict:
         p = self.principal(token, as_=as_, command="reject", human=True)
         with acting(p):
-            return self.bus.reject(task, p.actor, **kw)
+            return self._bus.reject(task, p.actor, **kw)
 
     def pause(self, token: str | None, scope: str, target: str | None, as_: str | None, note: str = "") -> dict:
         p = self.principal(token, as_=as_, command="pause")
         with acting(p):
-            return self.bus.pause(scope, target, by=p.actor, note=note)
+            return self._bus.pause(scope, target, by=p.actor, note=note)
 
     def resume(self, token: str | None, scope: str, target: str | None, as_: str | None, note: str = "") -> dict:
         p = self.principal(token, as_=as_, command="resume")
         with acting(p):
-            return self.bus.resume(scope, target, by=p.actor, note=note)
+            return self._bus.resume(scope, target, by=p.actor, note=note)
 
     def add_task(self, token: str | None, title: str, workflow: str, *, by: str | None = None, **kw: Any) -> dict:
         p = self.principal(token, as_=by, command="task add")
         with acting(p):
-            return self.bus.add_task(title, workflow, by=p.actor, **kw)
+            return self._bus.add_task(title, workflow, by=p.actor, **kw)
 
-    def reader(self, token: str | None, *, as_: str | None = None, command: str) -> Principal:
-        """Any member's principal token may read (task list/show, inbox, spend, audit) and sweep."""
-        return self.principal(token, as_=as_, command=command)
+    def wait_for_decision(self, token: str | None, approval: int, timeout: float, *, as_: str | None = None) -> dict:
+        """Block until approval request #approval is settled or `timeout` passes; the request as it stands. A job
+        token waits only for a request on its own task (an agent's `act --wait`)."""
+        p = self.principal(token, as_=as_, command="wait", job_ok=True)
+        with acting(p):
+            if p.via == "job":
+                task = self._bus.wait_for_decision(approval, 0).get("task")
+                if task != p.task:
+                    self._deny(p, "wait", "other task", f"this job token covers task {p.task}, not request #{approval}")
+            return self._bus.wait_for_decision(approval, timeout)
+
+    # -- reads and wake-ups (any member's principal token) -----------------------------------
+    def list_tasks(self, token: str | None, *, as_: str | None = None, **filters: Any) -> list[dict]:
+        return self._read(token, as_, "task list", lambda: self._bus.list_tasks(**filters))
+
+    def task(self, token: str | None, task: str, *, as_: str | None = None) -> dict:
+        return self._read(token, as_, "task show", lambda: self._bus.task(task))
+
+    def timeline(self, token: str | None, task: str, *, as_: str | None = None) -> list[dict]:
+        return self._read(token, as_, "task show", lambda: self._bus.timeline(task))
+
+    def work_result(self, token: str | None, task: str, *, gate: str | None = None, revision: str | None = None,
+                    as_: str | None = None) -> dict | None:
+        return self._read(token, as_, "work result", lambda: self._bus.work_result(task, gate=gate, revision=revision))
+
+    def pending_approvals(self, token: str | None, *, as_: str | None = None, **filters: Any) -> list[dict]:
+        return self._read(token, as_, "inbox", lambda: self._bus.pending_approvals(**filters))
+
+    def switches(self, token: str | None, *, as_: str | None = None, active_only: bool = True) -> list[dict]:
+        return self._read(token, as_, "switches", lambda: self._bus.switches(active_only=active_only))
+
+    def events_since(self, token: str | None, after: int = 0, *, as_: str | None = None, **kw: Any) -> list[dict]:
+        return self._read(token, as_, "events", lambda: self._bus.events_since(after, **kw))
+
+    def head(self, token: str | None, *, as_: str | None = None) -> int:
+        return self._read(token, as_, "events", self._bus.head)
+
+    def wait_for_events(self, token: str | None, after: int, timeout: float, *, as_: str | None = None) -> bool:
+        return self._read(token, as_, "events", lambda: self._bus.wait_for_events(after, timeout))
+
+    def wait_for_work(self, token: str | None, lanes: set[str], timeout: float, *, as_: str | None = None) -> None:
+        return self._read(token, as_, "wait", lambda: self._bus.wait_for_work(lanes, timeout))
+
+    def audit_verify(self, token: str | None, *, as_: str | None = None, **kw: Any) -> Any:
+        return self._read(token, as_, "audit verify", lambda: self._bus.audit_verify(**kw))
+
+    def spend(self, token: str | None, by: str = "actor", *, as_: str | None = None, **filters: Any) -> list[dict]:
+        return self._read(token, as_, "spend", lambda: self._bus.spend(by, **filters))
+
+    def scope_spend(self, token: str | None, scope: str, key: str, *, as_: str | None = None) -> dict:
+        return self._read(token, as_, "spend", lambda: self._bus.scope_spend(scope, key))
+
+    # -- shared rate budgets (any member's principal token) ----------------------------------
+    def budget(self, token: str | None, provider: str, *, capacity: float, refill_per_s: float) -> dict:
+        return self._read(token, None, "budget",
+                          lambda: self._bus.budget(provider, capacity=capacity, refill_per_s=refill_per_s))
+
+    def reserve(self, token: str | None, provider: str, amount: float = 1.0) -> Any:
+        return self._read(token, None, "budget", lambda: self._bus.reserve(provider, amount))
+
+    def settle(self, token: str | None, reservation: Any, used: float) -> dict:
+        return self._read(token, None, "budget", lambda: self._bus.settle(reservation, used))
+
+    def budgets(self, token: str | None) -> list[dict]:
+        return self._read(token, None, "budget", self._bus.budgets)
+
+
+class Reading:
+    """A door's read operations bound to one token (Guard.reading): nothing else, and each call authenticates."""
+
+    def __init__(self, door: Guard, token: str | None, as_: str | None) -> None:
+        self._door, self._token, self._as = door, token, as_
+
+    def config(self, *, required: bool = False) -> Any:
+        return self._door.config(required=required)
+
+    def list_tasks(self, **filters: Any) -> list[dict]:
+        return self._door.list_tasks(self._token, as_=self._as, **filters)
+
+    def task(self, task: str) -> dict:
+        return self._door.task(self._token, task, as_=self._as)
+
+    def timeline(self, task: str) -> list[dict]:
+        return self._door.timeline(self._token, task, as_=self._as)
+
+    def pending_approvals(self, **filters: Any) -> list[dict]:
+        return self._door.pending_approvals(self._token, as_=self._as, **filters)
+
+    def switches(self, *, active_only: bool = True) -> list[dict]:
+        return self._door.switches(self._token, as_=self._as, active_only=active_only)
+
+    def events_since(self, after: int = 0, **kw: Any) -> list[dict]:
+        return self._door.events_since(self._token, after, as_=self._as, **kw)
+
+    def head(self) -> int:
+        return self._door.head(self._token, as_=self._as)
+
+    def spend(self, by: str = "actor", **filters: Any) -> list[dict]:
+        return self._door.spend(self._token, by, as_=self._as, **filters)
+
+    def budgets(self) -> list[dict]:
+        return self._door.budgets(self._token)

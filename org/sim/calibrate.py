@@ -101,6 +101,9 @@ def calibrate(bus, since: float | None = None) -> dict:
     t_first = min(e["t"] for e in evs)
     t_last = max(e["t"] for e in evs)
     span = max(t_last - t_first, HOUR)
+    arrivals = sorted(e["t"] for e in created)
+    # arrivals are counted over the span they happened in (n - 1 gaps between the first and the last)
+    arr_n, arr_span = len(arrivals) - 1, max(arrivals[-1] - arrivals[0], HOUR)
     by_task: dict[str, dict] = {}
     for e in created:
         d = e["data"]
@@ -112,9 +115,11 @@ def calibrate(bus, since: float | None = None) -> dict:
         groups[(t["workflow"], t["tier"], tuple(sorted(t["attributes"].items())))] += 1
     streams = []
     for (wf, tier, attrs), n in groups.most_common():
-        lo, hi = (n - 1.959964 * math.sqrt(n)) / span * DAY, (n + 1.959964 * math.sqrt(n)) / span * DAY
-        streams.append({"workflow": wf, "tier": tier, "attributes": dict(attrs), "n": n, "per_day": n / span * DAY,
-                        "lo": max(0.0, lo), "hi": hi})
+        share = n / len(arrivals)
+        rate = arr_n * share / arr_span * DAY
+        half = 1.959964 * math.sqrt(n) / n * rate
+        streams.append({"workflow": wf, "tier": tier, "attributes": dict(attrs), "n": n, "per_day": rate,
+                        "lo": max(0.0, rate - half), "hi": rate + half, "span": arr_span})
     # job durations: claimed -> submitted, per lane kind and model
     claims: dict[Any, dict] = {}
     kinds: dict[Any, str] = {}
@@ -146,6 +151,7 @@ def calibrate(bus, since: float | None = None) -> dict:
                 "calls": [float(r["calls"]) for r in per_job],
                 "tokens_per_call": [(r["tokens_in"] + r["tokens_out"]) / max(1, r["calls"] - r["errors"]) for r in per_job],
                 "n_jobs": len(jobs)}
+    prices = {r["key"]: r for r in bus.spend(by="vendor", since=since)}
     limited = {r["key"]: r for r in bus.spend(by="outcome", since=since)}
     calls_total = sum(r["calls"] for r in limited.values())
     n429 = sum(r["calls"] for k, r in limited.items() if k in ("rate_limited", "429", "quota_exhausted"))
@@ -193,7 +199,7 @@ def calibrate(bus, since: float | None = None) -> dict:
             "events": len(evs), "streams": streams, "durations": dict(durations), "usage": usage,
             "calls": calls_total, "rate_limited": n429, "reviews": {k: tuple(v) for k, v in reviews.items()},
             "outcomes": {k: tuple(v) for k, v in outcomes.items()}, "has_outcomes": has_outcomes,
-            "human_latency": latency, "human_when": when, "root": str(getattr(cfg, "root", "") or "")}
+            "human_latency": latency, "human_when": when, "prices": prices, "root": str(getattr(cfg, "root", "") or "")}
 
 
 def _workflow_of(data: dict, cfg) -> str:
@@ -206,15 +212,15 @@ def _workflow_of(data: dict, cfg) -> str:
 
 def _hours(when: list[float]) -> tuple[list[float], list[str], str]:
     if len(when) < 5:
-        return [9.0, 17.0], ["mon", "tue", "wed", "thu", "fri"], f"assumed: {len(when)} human decisions in the history"
-    hrs = sorted(((t % DAY) / HOUR) for t in when)
-    lo = math.floor(hrs[int(0.05 * (len(hrs) - 1))])
-    hi = min(24, math.ceil(hrs[int(0.95 * (len(hrs) - 1))] + 1e-9))
+        return [9.0, 17.0], ["mon", "tue", "wed", "thu", "fri"], f"assumed: 9-17 weekdays ({len(when)} human decisions)"
+    hrs = [(t % DAY) / HOUR for t in when]
+    lo, hi = math.floor(min(hrs)), min(24, math.ceil(max(hrs) + 1e-9))
     names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-    days = Counter(names[datetime.fromtimestamp(t, UTC).weekday()] for t in when)
-    keep = [d for d in names if days[d] >= 0.05 * len(when)]
-    return [float(lo), float(max(hi, lo + 1))], keep, (f"n={len(when)} human decisions: 5th-95th percentile "
-                                                       f"of their hour of day (UTC), days with 5%+ of them")
+    seen = {names[datetime.fromtimestamp(t, UTC).weekday()] for t in when}
+    days = [d for d in names if d in seen or (d in names[:5] and len(when) < 100)]
+    note = "" if len(when) >= 100 else "; weekdays with no decision seen are assumed working days"
+    return [float(lo), float(max(hi, lo + 1))], days, (f"n={len(when)} human decisions: the first and last hour of "
+                                                       f"day (UTC) they were made in, the days they were made on{note}")
 
 
 def history_scenario(cal: dict, root: Path, *, name: str = "history") -> tuple[dict, str]:
@@ -232,7 +238,7 @@ def history_scenario(cal: dict, root: Path, *, name: str = "history") -> tuple[d
         if s["tier"]:
             st["tier"] = s["tier"]
         streams.append(st)
-        prov[f"workload.streams.{i}.per_day"] = (f"n={s['n']} tasks over {span_d:.3g} days: {s['per_day']:.4g}/day "
+        prov[f"workload.streams.{i}.per_day"] = (f"n={s['n']} tasks over {s['span'] / DAY:.3g} days: {s['per_day']:.4g}/day "
                                                  f"[95% {s['lo']:.4g}, {s['hi']:.4g}] (Poisson)")
     models: dict[str, dict] = {}
     human_times = cal["durations"].get(("human", "work"), []) + cal["durations"].get(("human", "review"), [])
@@ -286,6 +292,8 @@ def history_scenario(cal: dict, root: Path, *, name: str = "history") -> tuple[d
             prov[f"behaviour.families.{a}.blind_spot"] = (f"assumed: 0 (no same-family review of {a}'s work in the "
                                                           "history to compare with)")
     prov["behaviour.default.detect.defect"] = det_src
+    prov["behaviour.default.defects.defect"] = ("assumed: 0 for a family whose work no review in the history saw "
+                                                "(each reviewed family has its own rate)")
     hours, days, hours_src = _hours(cal["human_when"])
     humans: dict[str, Any] = {"hours": hours, "days": days}
     prov["humans.hours"] = hours_src
@@ -315,6 +323,13 @@ def history_scenario(cal: dict, root: Path, *, name: str = "history") -> tuple[d
         "provenance": prov,
     }
     providers = _providers(root)
+    for vendor, pool in providers.items():
+        r = cal["prices"].get(vendor)
+        if r and r["cost_usd"] is not None and r["calls"]:
+            pool["usd_per_call"] = round(r["cost_usd"] / r["calls"], 6)
+            prov[f"providers.{vendor}.usd_per_call"] = (f"n={r['calls']} calls, ${r['cost_usd']:.4g} in the usage "
+                                                        f"ledger" + ("" if r["cost_complete"] else
+                                                                     f" ({r['unpriced_calls']} unpriced left out)"))
     if providers:
         scenario["providers"] = providers
     header = (f"# Calibrated by `org sim --from-history` from the {src}.\n"
@@ -325,15 +340,17 @@ def history_scenario(cal: dict, root: Path, *, name: str = "history") -> tuple[d
 
 def _providers(root: Path) -> dict:
     """One pool per vendor of the org's models, unlimited (limits are not in the history)."""
-    from org.config.families import family_of
+    from org.config.families import vendor_of
     from org.config.loader import load_org
 
     cfg = load_org(root)
     out: dict[str, dict] = {}
     for a in cfg.actors.values():
         if a.model:
-            vendor = a.model.split("/", 1)[0] if "/" in a.model else family_of(a.model, None)
-            out.setdefault(vendor, {"models": [f"{vendor}/*"] if "/" in a.model else [a.model]})
+            glob = f"{a.model.split('/', 1)[0]}/*" if "/" in a.model else a.model
+            models = out.setdefault(vendor_of(a.model), {"models": []})["models"]
+            if glob not in models:
+                models.append(glob)
     return out
 
 

@@ -101,8 +101,10 @@ def run_request(req: Request, bar: Callable[[str], Any], as_json: bool) -> tuple
             raise UsageError("both sides of the compare are the same scenario with the same settings: every "
                              "difference would be +0; name the side a change is for, e.g. --set b:PATH=VALUE")
     with_progress = _progress(bar)
-    if req.chart or req.sweeps:
+    if req.sweeps or (req.chart and (a.spec.sweep is not None)):
         return _sweep(req, a, b, with_progress)
+    if req.chart and b is None:
+        return _over_time(a, with_progress)
     if b is not None:
         return _compare(req, a, b, with_progress)
     return _single(req, a, with_progress)
@@ -116,6 +118,18 @@ def _progress(bar):
         finally:
             pb.close()
     return run
+
+
+def _over_time(a, with_progress):
+    from org.sim.charts import chart_time
+    from org.sim.diagnose import diagnose
+    from org.sim.present import render_diagnosis
+    from org.sim.run import run_loaded
+
+    m = with_progress(f"sim {a.spec.name}", lambda pb: run_loaded(a, pb))
+    d = diagnose(m)
+    return ({"ok": True, "run": m, "diagnosis": d},
+            lambda: chart_time(m) + "\n" + "\n".join(render_diagnosis(d)))
 
 
 def _single(req: Request, a, with_progress):
@@ -177,6 +191,7 @@ def _compare(req: Request, a, b, with_progress):
 
 def _sweep(req: Request, a, b, with_progress):
     from org.sim.answer import grid
+    from org.sim.charts import chart_grid, chart_sweep
     from org.sim.present import render_grid
     from org.sim.report import render_chart
     from org.sim.run import sweep as run_sweep
@@ -195,7 +210,8 @@ def _sweep(req: Request, a, b, with_progress):
         series = [with_progress(f"sweep {ls.spec.name}",
                                 lambda pb, ls=ls: run_sweep(ls, path=path, values=values, metric=metric, progress=pb))
                   for ls in (a, b) if ls is not None]
-        return {"ok": True, "sweeps": series}, lambda: render_chart(series)
+        return {"ok": True, "sweeps": series}, lambda: chart_sweep(series) + "\n" + render_chart(series, numbers=True)
     grids = [with_progress(f"sweep {ls.spec.name}", lambda pb, ls=ls: grid(ls, sweeps, req.seeds, metric, req.workers, pb))
              for ls in (a, b) if ls is not None]
-    return {"ok": True, "grids": grids}, lambda: "\n\n".join(render_grid(g) for g in grids)
+    return {"ok": True, "grids": grids}, lambda: "\n\n".join(
+        (chart_grid(g) + "\n" if req.chart else "") + render_grid(g) for g in grids)

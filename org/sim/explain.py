@@ -51,6 +51,8 @@ def _walk(node: Any, path: tuple, out: dict, within: str | None = None) -> None:
     if isinstance(node, dict):
         for k, v in node.items():
             key = str(k)
+            if "." in key:  # a model name such as gemini-2.5-pro: no dotted --set path can name it
+                continue
             if key in _TABLES and isinstance(v, dict):
                 for cls, p in v.items():
                     h = (0.0 if p else None) if key in _OFF else _halve(p, False)

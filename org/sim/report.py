@@ -118,9 +118,17 @@ def bars(value: float, top: float, width: int) -> str:
     return "█" * full + (_EIGHTHS[part] if part else "")
 
 
-def render_chart(series: list[dict], width: int = 48) -> str:
-    """Bars of one metric against the swept value; one bar per scenario at each value."""
+def render_chart(series: list[dict], width: int = 48, numbers: bool = False) -> str:
+    """Bars of one metric against the swept value; one bar per scenario at each value (numbers=True: the
+    values as a table, under a chart drawn by plotext)."""
     first = series[0]
+    if numbers:
+        names = [s["scenario"] for s in series]
+        lw = max(len(str(p["value"])) for p in first["points"])
+        rows = [f"{'':<{lw}}  " + "  ".join(f"{n:>14}" for n in names)]
+        for i, p in enumerate(first["points"]):
+            rows.append(f"{str(p['value']):<{lw}}  " + "  ".join(f"{_num(s['points'][i]['metric']):>14}" for s in series))
+        return "\n".join(rows)
     metric, path = first["metric"], first["path"]
     values = [p["value"] for p in first["points"]]
     top = max((p["metric"] for s in series for p in s["points"]), default=0.0) or 1.0

@@ -79,8 +79,8 @@ class OrgApp(App):
         token file, or the --token given to `org tui`): the TUI never decides on a bare name."""
         from org.identity.guard import Guard
 
-        if getattr(self, "_guard", None) is None or self._guard.bus is not self.bus:
-            self._guard = Guard(self.bus)
+        if getattr(self, "_guard_of", None) is not self.bus:
+            self._guard, self._guard_of = Guard(self.bus), self.bus
         return getattr(self._guard, verb)(self.principal.token, *args, **kw)
 
     def on_unmount(self) -> None:
@@ -151,7 +151,7 @@ class OrgApp(App):
                     screen.bus_changed()
                 else:
                     screen.tick()
-        except Exception as exc:  # noqa: BLE001 - a poll failure is a notification, not a crash
+        except Exception as exc:  # a poll failure is a notification, not a crash
             self.report(exc)
         finally:
             self._polling = False

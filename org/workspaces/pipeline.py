@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from org.engine import rule_ids
 from org.errors import Conflict
 from org.workspaces.commands import CommandResult, run_command
 from org.workspaces.git import GitError, git, git_ok
@@ -152,13 +153,13 @@ def run_pipeline(bus: Any, *, task: str | None = None) -> list[dict]:
         if item["kind"] == "tests":
             res = test_commit(repo, rev)
             if res is None:
-                r = pipeline_apply(ctx, tr.row.key, item["gate"], False, revision=rev, rules=["ORG-NO-TEST-COMMAND"],
+                r = pipeline_apply(ctx, tr.row.key, item["gate"], False, revision=rev, rules=[rule_ids.NO_TEST_COMMAND],
                                    reason=f"repository '{tr.repo}' has no test command (gates/repos.yaml)",
                                    facts=[("outcome.tests_failed", {"revision": rev, "why": "no test command"})])
             else:
                 ev = {"tests": {**res.to_json(), "commit": rev, "command": repo.spec.test.run}}
                 r = pipeline_apply(ctx, tr.row.key, item["gate"], res.ok, revision=rev, data=ev,
-                                   rules=[] if res.ok else ["ORG-TESTS-FAILED"],
+                                   rules=[] if res.ok else [rule_ids.TESTS_FAILED],
                                    reason=f"tests {'passed' if res.ok else 'failed'} on {rev[:12]} ({res.summary()}; "
                                           f"{res.sandbox})",
                                    facts=[("outcome.tests_passed" if res.ok else "outcome.tests_failed", ev)])
@@ -176,7 +177,7 @@ def run_pipeline(bus: Any, *, task: str | None = None) -> list[dict]:
         else:
             kind = "outcome.merge_conflict" if m.conflicts else "outcome.tests_failed"
             r = pipeline_apply(ctx, tr.row.key, item["gate"], False, revision=rev, data=data,
-                               rules=["ORG-MERGE-CONFLICT" if m.conflicts else "ORG-MERGE-FAILED"],
+                               rules=[rule_ids.MERGE_CONFLICT if m.conflicts else rule_ids.MERGE_FAILED],
                                reason=f"org's pipeline could not merge: {m.reason}", facts=[(kind, data["merge"])])
         out.append({**item, "ok": m.ok, "merged": m.merged, "conflicts": list(m.conflicts), **r})
     return out

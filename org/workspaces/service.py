@@ -8,7 +8,8 @@ from org.bus.repofacts import TaskRepo, holds, job_of, record_fact, task_repo_of
 from org.errors import Denied, NotFound
 from org.workspaces.repo import Repository
 
-__all__ = ["repository", "open_workspace", "show_workspace", "gc_workspaces", "check_revision", "GC_ACTION"]
+__all__ = ["repository", "open_workspace", "show_workspace", "gc_workspaces", "check_revision", "scan_outcomes",
+           "outcomes_report", "GC_ACTION"]
 
 GC_ACTION = "workspace.gc"
 
@@ -155,3 +156,51 @@ def check_revision(bus: Any, job: int, actor: str, *, commit: str | None = None)
 
     bus.ctx.write(committed)
     return out
+
+
+def _outcome_events(bus: Any) -> list[dict]:
+    from org.bus.repofacts import outcome_events
+
+    return bus.ctx.store.read(outcome_events)
+
+
+def scan_outcomes(bus: Any) -> list[dict]:
+    """Find reverts of merged tasks on each repository's target and record `outcome.reverted` once per task."""
+    from org.bus.repofacts import PIPELINE
+    from org.workspaces.outcomes import find_reverts
+
+    cfg = bus.config(required=True)
+    events = _outcome_events(bus)
+    repo_of = {e["task"]: (e.get("data") or {}).get("attributes", {}).get("repo") for e in events
+               if e["type"] == "task.created"}
+    merged: dict[str, dict[str, dict]] = {}
+    done = {e["task"] for e in events if e["type"] == "outcome.reverted"}
+    for e in events:
+        if e["type"] == "outcome.merged" and e["task"] not in done and repo_of.get(e["task"]) in cfg.repos:
+            merged.setdefault(repo_of[e["task"]], {})[e["task"]] = e.get("data") or {}
+    found = []
+    for name, tasks in sorted(merged.items()):
+        repo = Repository(bus.ctx.root, name, cfg.repos[name], cfg.workspaces_dir)
+        with repo.lock():
+            repo.sync()
+        for hit in find_reverts(repo.mirror, repo.tracking_ref, tasks):
+            def fn(tx, hit=hit, name=name) -> None:
+                record_fact(bus.ctx, tx, "outcome.reverted", hit["task"], actor=PIPELINE, cfg=cfg,
+                            data={"commit": hit["commit"], "reverted": hit["reverted"], "repo": name})
+
+            bus.ctx.write(fn)
+            found.append({**hit, "repo": name})
+    return found
+
+
+def outcomes_report(bus: Any, by: str) -> list[dict]:
+    """org outcomes: per lane, member, family, workflow or tier (org.workspaces.outcomes.report)."""
+    from org.errors import UsageError
+    from org.workspaces.outcomes import BY, report
+
+    if by not in BY:
+        raise UsageError(f"--by is one of {', '.join(BY)}, not '{by}'")
+    cfg = bus.config(required=True)
+    actors = {a.id: (a.lane, a.family or "human") for a in cfg.actors.values()}
+    cost = {r["task"]: float(r.get("cost_usd") or 0.0) for r in bus.spend(by="task") if r.get("task")}
+    return report(_outcome_events(bus), actors, cost, by)

@@ -83,7 +83,8 @@ def test_a_429_storm_is_paced_away(make_agent, local_server):
 
 def test_unpaced_agents_do_storm(make_agent, local_server):
     """The same load without the pacer: the provider refuses most of it (so the test above can fail)."""
-    local_server.config.rpm = 600
+    # 600 rpm's bucket of 10, refilled too slowly to matter however long a loaded machine takes to send 20
+    local_server.config.rpm, local_server.config.burst_s = 0.6, 1000.0
     results = []
     threads = [threading.Thread(target=lambda i=i: results.append(
         make_agent("rev-claude").work(review_item(f"+y = {i}\n"), "reviewer"))) for i in range(20)]

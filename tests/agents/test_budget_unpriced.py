@@ -7,10 +7,22 @@ import threading
 
 import pytest
 
-from org.agents.busport import BusPort
+from org.agents.busport import AgentDoor
 from org.agents.jobwork import JobRunner
 from org.bus import Bus
 from org.config.loader import load_org
+from org.identity.bootstrap import agent_tokens
+from org.identity.guard import Guard
+
+
+def _port(bus) -> AgentDoor:
+    """The door as the dispatcher's workers hold it, with the builders' tokens."""
+    return AgentDoor(Guard(bus), agent_tokens(bus, actors=["build-claude", "build-gpt"]))
+
+
+def _spent(bus, scope: str, key: str) -> tuple:
+    r = bus.scope_spend(scope, key)
+    return r["spent_usd"], r["unpriced_calls"], r["unpriced_accepted"]
 
 
 @pytest.fixture
@@ -35,11 +47,11 @@ def test_two_concurrent_unpriced_calls_in_one_lane_pause_it(lane_bus, org_copy):
     def worker(actor: str) -> None:
         try:
             with Bus.open(url, root=org_copy, config=cfg) as b:
-                port = BusPort(b)
-                port.record_usage(actor, "anthropic/house-model-x", tokens_in=100, lane="builder")
+                port = _port(b)
+                b.record_usage(actor, "anthropic/house-model-x", tokens_in=100, lane="builder")
                 recorded.wait(timeout=20)
                 out[actor] = runner._budget(port, "builder", actor)
-        except Exception as exc:  # noqa: BLE001 - reported below
+        except Exception as exc:  # reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=worker, args=(a,)) for a in ("build-claude", "build-gpt")]
@@ -55,22 +67,22 @@ def test_two_concurrent_unpriced_calls_in_one_lane_pause_it(lane_bus, org_copy):
 
 def test_old_unpriced_rows_pause_until_a_human_resumes_then_priced_spend_still_counts(lane_bus):
     cfg, _, bus = lane_bus
-    runner, port = JobRunner(cfg, {}, None, None, None), BusPort(bus)
+    runner, port = JobRunner(cfg, {}, None, None, None), _port(bus)
     # unpriced rows no human accepted (as the schema v2 migration leaves old $0 rows), then a priced job
     bus.record_usage("build-claude", "anthropic/house-model-x", tokens_in=10, lane="builder")
     bus.record_usage("build-claude", "anthropic/claude-sonnet-4-5", cost_usd=1.0, lane="builder")
     why = runner._budget(port, "builder", "build-claude")
     assert len(why) == 1 and why[0].startswith("spend unknown: lane builder spent $1.0000 plus 1 model call")
     assert _paused(bus) == [("lane", "builder")]
-    assert port.spent("lane", "builder") == (pytest.approx(1.0), 1, False)
+    assert _spent(bus, "lane", "builder") == (pytest.approx(1.0), 1, False)
     bus.resume("lane", "builder", note="house model accepted")
     (resumed,) = [e for e in bus.events_since(0, limit=10_000) if e["type"] == "switch.resumed"]
     assert resumed["data"]["unpriced_accepted"] == 1
-    assert port.spent("lane", "builder") == (pytest.approx(1.0), 1, True)
+    assert _spent(bus, "lane", "builder") == (pytest.approx(1.0), 1, True)
     # accepted: later unpriced calls are reported, not paused again ...
     bus.record_usage("build-claude", "anthropic/house-model-x", tokens_in=10, lane="builder")
     assert runner._budget(port, "builder", "build-claude") == [] and _paused(bus) == []
-    assert port.spent("lane", "builder")[1] == 2
+    assert _spent(bus, "lane", "builder")[1] == 2
     # ... while the priced spend still counts against the ceiling ($20)
     bus.record_usage("build-claude", "anthropic/claude-sonnet-4-5", cost_usd=19.5, lane="builder")
     why = runner._budget(port, "builder", "build-claude")
@@ -79,11 +91,11 @@ def test_old_unpriced_rows_pause_until_a_human_resumes_then_priced_spend_still_c
 
 def test_resuming_a_pause_that_was_not_for_unknown_spend_accepts_nothing(lane_bus):
     cfg, _, bus = lane_bus
-    runner, port = JobRunner(cfg, {}, None, None, None), BusPort(bus)
+    runner, port = JobRunner(cfg, {}, None, None, None), _port(bus)
     bus.pause("lane", "builder", note="maintenance")
     bus.record_usage("build-claude", "anthropic/house-model-x", tokens_in=10, lane="builder")
     bus.resume("lane", "builder")
-    assert port.spent("lane", "builder") == (0.0, 1, False)
+    assert _spent(bus, "lane", "builder") == (0.0, 1, False)
     assert runner._budget(port, "builder", "build-claude") and _paused(bus) == [("lane", "builder")]
 
 

@@ -168,16 +168,26 @@ def _approved_jira_task(cfg, url, env, bus) -> str:
 
 
 def _ops_port(cfg, url, bus):
-    from org.agents.busport import BusPort, open_bus
+    from org.agents.busport import open_door
     from org.identity.bootstrap import agent_tokens
 
-    return BusPort(open_bus(url, cfg.root, cfg, agent_tokens(bus, actors=["ops-claude", "ops-gpt"])))
+    return open_door(url, cfg.root, cfg, agent_tokens(bus, actors=["ops-claude", "ops-gpt"]))
+
+
+def _claim(port, actor: str):
+    """The operator's claim through the door, or None when it has nothing to take."""
+    from org.errors import NotFound
+
+    try:
+        return port.door.claim(port.token(actor), "operator", actor, lease_seconds=60)[0]
+    except NotFound:
+        return None
 
 
 def _execute_claim(cfg, url, bus):
     """The execute gate's claim of an approved ops task (a port with the operators' tokens, and the claim)."""
     port = _ops_port(cfg, url, bus)
-    claim = next(c for c in (port.claim("operator", a, 60)[0] for a in ("ops-claude", "ops-gpt")) if c is not None)
+    claim = next(c for c in (_claim(port, a) for a in ("ops-claude", "ops-gpt")) if c is not None)
     assert claim.gate == "execute"
     return port, claim
 
@@ -227,9 +237,9 @@ def test_a_plan_that_names_no_call_allows_none(org_env, monkeypatch):
     try:
         t = _jira_task(bus)
         port = _ops_port(cfg, url, bus)
-        claim, _ = port.claim("operator", "ops-claude", 60)
+        claim = _claim(port, "ops-claude")
         assert claim.gate == "plan"
-        assert port.submit(claim.job, claim.token, "pass", note="plan", content="1. file it by hand")["ok"]
+        assert port.door.submit(claim.token, claim.job, "pass", note="plan", content="1. file it by hand")["ok"]
         port.close()
         _run(cfg, url, env)  # the security review; then a human approves the plan
         bus.approve(t, "alice", note="ok")

@@ -93,8 +93,7 @@ def _events(root: Path) -> list[dict]:
 
 
 def test_demo_runs_and_reports(demo):
-    root, first, wall, _, _ = demo
-    assert wall < 60, f"the demo took {wall:.1f}s"
+    root, first, _, _, _ = demo  # (how long it takes is bench_agents' business, not a test's)
     out = json.loads(first.stdout)
     assert len(out["done"]) == 3 and len(out["awaiting_approval"]) == 2 and out["blocked"] == []
     assert out["cost_usd"] > 0 and out["unpriced_calls"] == 0

@@ -153,6 +153,6 @@ def test_graceful_stop_releases_every_lease(org_env, local_server):
         threading.Timer(1.0, d.stop).start()
         t0 = time.monotonic()
         rep = d.run()
-    assert time.monotonic() - t0 < 10 and rep.stopped_by == "signal"
+    assert time.monotonic() - t0 < 45 and rep.stopped_by == "signal"  # well before the 60 s leases
     jobs = [j for t in bus.list_tasks() for j in bus.task(t["task"])["jobs"]]
     assert jobs and not [j for j in jobs if j["status"] == "leased"]

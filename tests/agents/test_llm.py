@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -14,13 +15,14 @@ MSG = [{"role": "user", "content": "Answer with one JSON object of type ReviewVe
 
 
 def test_success_reports_usage_cost_and_latency(local_server):
+    t0 = time.monotonic()
     r = complete("anthropic/claude-sonnet-4-5", MSG, called="openai/anthropic/claude-sonnet-4-5",
                  api_base=local_server.url, api_key="x", provider="local", served_by="local")
     assert r.ok and r.status == 200 and r.content
     assert r.prompt_tokens > 0 and r.completion_tokens > 0
     # priced as the member's model from litellm's cost map: $3 / $15 per million tokens
     assert r.cost_usd == pytest.approx(r.prompt_tokens * 3e-6 + r.completion_tokens * 15e-6)
-    assert 0 < r.latency_s < 5
+    assert 0 < r.latency_s <= time.monotonic() - t0  # the call's own time, however slow the machine
     assert local_server.stats()["counts"]["ok"] == 1
 
 

@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from org.adrs.context import relevant_adrs  # noqa: E402
-from org.adrs.index import AdrIndex  # noqa: E402
-from org.adrs.parse import adr_files, parse_adr_fast  # noqa: E402
+from org.adrs.context import relevant_adrs
+from org.adrs.index import AdrIndex
+from org.adrs.parse import adr_files, parse_adr_fast
 
 TOPICS = ["pipeline", "credential", "review", "approval", "database", "migration", "deploy", "cache", "queue",
           "lease", "audit", "schema", "tenant", "billing", "search", "index", "logging", "metrics", "tracing",

@@ -25,9 +25,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from org.agents.llm import complete, litellm_module  # noqa: E402
-from org.agents.localmodel import LocalModelConfig, LocalModelServer  # noqa: E402
-from org.agents.pacing import Limits, MemoryBudgetStore, Pacer, Stopped  # noqa: E402
+from org.agents.llm import complete, litellm_module
+from org.agents.localmodel import LocalModelConfig, LocalModelServer
+from org.agents.pacing import Limits, MemoryBudgetStore, Pacer, Stopped
 
 MSG = [{"role": "user", "content": "Answer with one JSON object of type ReviewVerdict. Revision under review: r1"}]
 MODEL = "openai/gpt-5-mini"
@@ -108,14 +108,21 @@ def pacer_overhead(n: int = 20000) -> dict:
     for _ in range(n):
         p.call("bench", 1000, lambda: done)
     out["memory"] = (time.perf_counter() - t) / n
-    try:
-        from org.agents.sqlbudget import SqlBudgetStore, open_store  # noqa: PLC0415  (phase 2: the bus)
-    except ImportError:
-        return out
     import tempfile
 
+    from org.agents.busport import open_door
+    from org.agents.sqlbudget import SqlBudgetStore
+    from org.config.loader import load_org
+    from org.identity.bootstrap import agent_tokens
+    from org.identity.guard import Guard
+
+    cfg = load_org(Path(__file__).resolve().parents[2])
     with tempfile.TemporaryDirectory() as d:
-        store = SqlBudgetStore(open_store(f"sqlite:///{d}/b.db"))
+        os.environ["ORG_CONFIG_HOME"] = d  # the token pepper of this run only
+        url = f"sqlite:///{d}/b.db"
+        with Guard.open(url, root=cfg.root, config=cfg) as door:
+            tokens = agent_tokens(door, actors=["build-claude"])
+        store = SqlBudgetStore(lambda: open_door(url, cfg.root, cfg, tokens))
         p = Pacer(store, {"bench": Limits(rpm=1e9, tpm=1e12)})
         m = 2000
         t = time.perf_counter()

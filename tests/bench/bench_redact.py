@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from org.bus.redact import Redactor  # noqa: E402
+from org.bus.redact import Redactor
 
 
 def best(fn, s: str, n: int = 15) -> float:

@@ -20,14 +20,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from org.engine.graph import plan_for  # noqa: E402
-from org.engine.risk import classify  # noqa: E402
-from org.sim.behaviour import focus_for, pool_for, profile_for  # noqa: E402
-from org.sim.calendar import Calendar  # noqa: E402
-from org.sim.defects import inject, look, rework  # noqa: E402
-from org.sim.orgbuild import build_org  # noqa: E402
-from org.sim.pacing import Bucket  # noqa: E402
-from org.sim.run import load, run_loaded  # noqa: E402
+from org.engine.graph import plan_for
+from org.engine.risk import classify
+from org.sim.behaviour import focus_for, pool_for, profile_for
+from org.sim.calendar import Calendar
+from org.sim.defects import inject, look, rework
+from org.sim.orgbuild import build_org
+from org.sim.pacing import Bucket
+from org.sim.run import load, run_loaded
 
 
 def stages(cfg, workflow: str, tier: str) -> list[list[str]]:

@@ -130,18 +130,18 @@ def test_claim_wait_is_woken_by_a_handoff(root, tokens):
     Bus.open(root=root).close()  # create the database first
     env = {**os.environ, "ORG_ROOT": str(root), "ORG_TOKEN": tokens["build-claude"]}
     p = subprocess.Popen([sys.executable, "-m", "org", "--json", "claim", "--lane", "builder", "--as", "build-claude",
-                          "--wait", "30"], cwd=str(REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          "--wait", "120"], cwd=str(REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True)
     time.sleep(2.5)  # let it start waiting
     assert p.poll() is None
     with Bus.open(root=root) as bus:
         posted = time.monotonic()
         bus.add_task("wake up", "change", attributes={"kind": "docs"})
-    out, err = p.communicate(timeout=30)
+    out, err = p.communicate(timeout=150)
     latency = time.monotonic() - posted
     assert p.returncode == 0, err
     assert json.loads(out)["gate"] == "implement"
-    assert latency < 3.0, latency  # woken by the post, not by the 30 s timeout
+    assert latency < 60, latency  # woken by the post, not by the 120 s timeout (loose: a busy machine is slow)
 
 
 @pytest.mark.parametrize("dialect,verdict", [("sqlite", "approve"), ("postgresql", "reject")])
@@ -159,7 +159,7 @@ def test_act_wait_is_woken_by_the_humans_decision(request, root, dialect, verdic
         _c, jt = Guard(bus).claim(toks["ops-claude"], "operator", "ops-claude")
     env = {**os.environ, "ORG_ROOT": str(root), "ORG_DATABASE_URL": url, "ORG_TOKEN": jt}
     p = subprocess.Popen([sys.executable, "-m", "org", "--json", "act", "credential.use", "--as", "ops-claude",
-                          "--task", t, "--wait", "30"], cwd=str(REPO), env=env, stdout=subprocess.PIPE,
+                          "--task", t, "--wait", "120"], cwd=str(REPO), env=env, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
     with Bus.open(url, root=root) as bus:
         end = time.monotonic() + 20
@@ -172,7 +172,7 @@ def test_act_wait_is_woken_by_the_humans_decision(request, root, dialect, verdic
         else:
             bus.reject(t, "alice", action="credential.use", note="not during the freeze")
         settled = time.monotonic()
-    out, err = p.communicate(timeout=30)
+    out, err = p.communicate(timeout=150)
     latency = time.monotonic() - settled
     doc = json.loads(out)
     assert "Traceback" not in err
@@ -180,4 +180,4 @@ def test_act_wait_is_woken_by_the_humans_decision(request, root, dialect, verdic
         assert p.returncode == 0 and doc["decision"]["approved_by"] == "alice"
     else:
         assert p.returncode == 4 and [r["id"] for r in doc["decision"]["rules"]][-1] == "ORG-REJECTED-BY-HUMAN"
-    assert latency < 3.0, latency
+    assert latency < 60, latency  # woken by the decision, not by the 120 s timeout

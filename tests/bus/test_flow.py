@@ -215,7 +215,7 @@ def test_idempotency_key_under_a_race(url, root):
         try:
             with Bus.open(url, root=root) as b:
                 out.append(b.add_task("Once", "change", idempotency_key="race-1")["task"])
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+        except Exception as exc:  # collected and asserted below
             errs.append(exc)
 
     threads = [threading.Thread(target=add) for _ in range(4)]

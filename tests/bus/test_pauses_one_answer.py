@@ -6,8 +6,10 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from org.agents.busport import BusPort
+from org.agents.busport import AgentDoor, holding_switch
 from org.errors import Paused
+from org.identity.bootstrap import agent_tokens
+from org.identity.guard import Guard
 from org.tui.data import task_paused_by
 
 CANDIDATES = [("all", None), ("actor", "ops-claude"), ("lane", "operator"), ("vendor", "anthropic"), ("task", "T"),
@@ -38,7 +40,8 @@ def test_bus_dispatcher_and_tui_name_the_same_switch(sbus, chosen):
         for scope, target in chosen:
             sbus.pause(scope, t if scope == "task" else target, by="alice", note="test")
         bus = _bus_says(sbus, t)
-        dispatcher = BusPort(sbus).paused("ops-claude", "operator", t)
+        dispatcher = holding_switch(AgentDoor(Guard(sbus), agent_tokens(sbus)), "ops-claude",
+                                    "operator", t)
         tui = _tui_says(sbus, t)
         assert bus == dispatcher == tui, (chosen, bus, dispatcher, tui)
         assert (bus is None) == (not [c for c in chosen if c[0] in ("all", "task")

@@ -24,7 +24,7 @@ def test_first_use_issues_once_and_never_again(bus):
     made = first_use_tokens(bus)
     assert [(m["principal"], m["issued"]) for m in made] == [("alice", True), ("bob", True)]
     token_file(bus.ctx.root, "bob").unlink()
-    again = first_use_tokens(bus)  # what `org run`, `org init`, AuthedBus and the demo call
+    again = first_use_tokens(bus)  # what `org run`, `org init`, the agents' session and the demo call
     assert [(m["principal"], m["issued"], m["status"]) for m in again] == [("alice", False, "ok"),
                                                                           ("bob", False, "missing")]
     assert _issued(bus) == ["alice", "bob"]
@@ -50,8 +50,7 @@ def test_another_config_folder_gets_no_human_token_from_a_shared_database(root, 
     """H2: with the org in use, someone with their own ORG_CONFIG_HOME running what `org run` runs gets no
     token for alice, so `org approve --as alice` from there is refused."""
     from org.bus import Bus
-    from org.identity.bootstrap import first_use_tokens
-    from org.identity.session import AuthedBus
+    from org.identity.bootstrap import agent_tokens, first_use_tokens, revoke_all
 
     code, t, err = org(root, "task", "add", "prod", "--workflow", "change", "--as", "alice", "--set",
                        "environment=production")
@@ -60,7 +59,8 @@ def test_another_config_folder_gets_no_human_token_from_a_shared_database(root, 
     monkeypatch.setenv("ORG_CONFIG_HOME", str(other))
     with Bus.open(root=root) as bus:
         assert not any(m["issued"] for m in first_use_tokens(bus))
-        AuthedBus(bus).close()  # the in-process run's own bootstrap, agents' tokens and all
+        first_use_tokens(bus)  # the in-process run's own bootstrap (org.agents.session), agents' tokens and all
+        revoke_all(bus, agent_tokens(bus))
         assert _issued(bus).count("alice") == 1
     assert not token_file(root, "alice").exists()
     code, _, err = org(root, "approve", t["task"], "--as", "alice", "--note", "not me")

@@ -126,7 +126,6 @@ def _job_rows(bus) -> dict[str, int]:
 
 
 def test_job_token_rows_go_once_the_lease_is_over_and_the_audit_trail_stays(bus, guard, issue, change, clock):
-    from org.identity.session import AuthedBus
     from org.identity.tokens import REPLAY_GRACE_S
 
     c, jt = change["claim"], change["jt"]
@@ -140,7 +139,7 @@ def test_job_token_rows_go_once_the_lease_is_over_and_the_audit_trail_stays(bus,
     for _ in range(int(REPLAY_GRACE_S + 120) // 50):  # the live job's heartbeats carry its token past its first lease
         clock.now += 50
         guard.heartbeat(jt2, c2.job, lease_seconds=60)
-    r = AuthedBus(bus, tokens={}, human_files=False).sweep()  # what the dispatcher calls
+    r = guard.sweep(change["agent"])  # what the dispatcher calls
     assert r["job_tokens_removed"] == 1 and set(_job_rows(bus)) == {live_id}
     swept = events(bus, "tokens.swept")
     assert len(swept) == 1 and swept[0]["data"]["job_tokens"] == 1

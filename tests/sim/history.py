@@ -137,7 +137,8 @@ def make_history(root: Path, tasks: int = 300, seed: int = 7) -> dict:
             verdict = "approve"
         with contextlib.suppress(OrgError):  # stale (a rework moved the task on): dropped, as a live agent's would be
             bus.submit(c.job, c.token, verdict, note="generated", content=f"{c.task}:{c.gate}:{t0():.0f}",
-                       revision=c.revision, findings=[{"class": "logic"}] if verdict == "changes" else None)
+                       revision=None if c.kind == "work" else c.revision,
+                       findings=[{"class": "logic"}] if verdict == "changes" else None)
         at(now[0], attempt, actor)
         wake()
 

@@ -51,14 +51,25 @@ def test_compare_prints_both_and_the_deltas():
     assert doc["a"]["scenario"] == "ceremony-light" and doc["b"]["scenario"] == "ceremony-full"
 
 
-def test_chart_sweeps_and_draws_bars():
+def test_chart_sweeps_and_draws_with_plotext():
     r = run_org("sim", "scaling", "--chart", "--sweep", "org.lanes.builder.agents=1,4", "--set", "duration=12h",
                 "--set", "warmup=0")
     assert r.returncode == 0, r.stderr
     assert "throughput_per_day vs org.lanes.builder.agents" in r.stdout
-    assert "█" in r.stdout and "└" in r.stdout
+    assert "┤" in r.stdout and "└" in r.stdout and "\x1b[" not in r.stdout  # a plotext frame, no colour codes in a pipe
+    # without a sweep, --chart draws the run over time: throughput, cycle time, utilisation and queues
     r = run_org("sim", "review-cross-vendor", "--chart", *SHORT)
-    assert r.returncode == 2 and "has no sweep" in r.stderr
+    assert r.returncode == 0, r.stderr
+    for title in ("throughput (done per day)", "cycle time of tasks finished", "utilisation", "queue"):
+        assert title in r.stdout
+    assert "bottleneck:" in r.stdout
+
+
+def test_chart_of_a_replicated_two_parameter_sweep_has_error_bars():
+    r = run_org("sim", "baseline", "--chart", "--sweep", "org.lanes.builder.agents=1,2", "--sweep",
+                "workload.load=0.5,1", "--seeds", "2", "--set", "duration=1d", "--set", "warmup=0")
+    assert r.returncode == 0, r.stderr
+    assert "95% intervals" in r.stdout and "builder=1" in r.stdout and "builder=2" in r.stdout
 
 
 def test_errors_have_exit_codes_and_file_lines(tmp_path, org_copy):

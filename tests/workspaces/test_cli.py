@@ -68,3 +68,12 @@ def test_org_submit_runs_the_diff_guard(ws_org):
     (Path(w["path"]) / "notes.md").write_text("fine\n")
     s = _ok(run_org("submit", str(c["job"]), "--verdict", "pass", "--json", root=ws_org, env={"ORG_TOKEN": jt}))
     assert s["revision"] == sh_git(Path(w["path"]), "rev-parse", "HEAD") and len(s["revision"]) == 40
+
+
+@pytest.mark.slow
+def test_pipeline_and_outcomes_commands(ws_org):
+    assert _ok(run_org("pipeline", "run", "--as", "alice", "--json", root=ws_org)) == {"ok": True, "done": []}
+    assert _ok(run_org("outcomes", "--by", "tier", "--as", "alice", "--json", root=ws_org))["rows"] == []
+    assert _ok(run_org("outcomes", "scan", "--as", "alice", "--json", root=ws_org))["reverted"] == []
+    r = run_org("outcomes", "--by", "colour", "--as", "alice", root=ws_org)
+    assert r.returncode == 2 and "--by is one of" in r.stderr and "Traceback" not in r.stderr

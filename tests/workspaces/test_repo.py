@@ -110,7 +110,7 @@ def test_lock_serialises_concurrent_creation(ws_org):
     def make(k: int) -> None:
         try:
             Repository(repo.root, "app", repo.spec).create(f"T-{10 + k % 3}")
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=make, args=(k,)) for k in range(6)]

@@ -80,7 +80,7 @@ class AdrsScreen(OrgScreen):
         try:
             rows = await self.app.off_thread(self.load)
             self.show(rows)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.app.report(exc)
         finally:
             self._loading = False
@@ -124,7 +124,7 @@ class AdrsScreen(OrgScreen):
         async def load() -> None:
             try:
                 text = await self.app.off_thread(lambda: adr_text(root, n))
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 self.app.report(exc)
                 return
             await self.query_one("#adr-body", Markdown).update(text)

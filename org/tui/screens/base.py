@@ -108,7 +108,7 @@ class OrgScreen(Screen):
                     self.show(data)
                 if not self._again:
                     return
-        except Exception as exc:  # noqa: BLE001 - never a traceback on screen
+        except Exception as exc:  # never a traceback on screen
             self.app.report(exc)
         finally:
             self._loading = False
@@ -132,7 +132,7 @@ class OrgScreen(Screen):
         async def run() -> None:
             try:
                 out = await asyncio.to_thread(fn)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 self.app.report(exc)
                 return
             if done is not None:

@@ -123,7 +123,7 @@ class InboxScreen(OrgScreen):
         async def load() -> None:
             try:
                 ev = await self.app.off_thread(lambda: evidence(bus, it))
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 self.app.report(exc)
                 return
             if self.current is not None and self.current["approval"] == it["approval"]:

@@ -1,0 +1,416 @@
+"""The model gateway: org serves the models to its agents, and is the only one that holds a provider key.
+
+Per call, in this order, each refusal answered in the caller's wire shape and recorded with its reason:
+
+    401  the gateway token: issued here, not revoked, not expired (org.gateway.grants)
+    400  a request it can read (org.gateway.wire: chat completions, Responses API, Anthropic messages)
+    403  the model: on the lane's allowlist (`models:` of the lane, else the member's own model)
+    403  the kill switches: no active pause of the actor, its lane, its vendor, its task or everything
+         (read from the bus at every call; a bus it cannot read refuses the call: 503)
+    429  the job's call allowance, then the shared rate budget (org.agents.pacing; a budget booked past
+         the pacer's wait is refused, not queued forever)
+
+then one litellm call (org.agents.llm), and one row in the usage ledger per call made: tokens, cost,
+latency and outcome against job, task, actor, lane, gate, workflow and the model actually called (whose
+family the ledger derives; the answer's `x-org-family` header says it too). A refused call is recorded as
+outcome `refused:<why>` at no cost. What the agent reports about its own usage is never read.
+
+Served on loopback HTTP (port 0) and/or a Unix socket (for the sandbox, org.runtime), one thread per
+connection; a pool of bus connections records the ledger.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import socket
+import socketserver
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from org.errors import UsageError
+from org.gateway import wire
+from org.gateway.grants import Grant, Grants
+
+__all__ = ["Gateway", "Refusal", "MAX_BODY"]
+
+MAX_BODY = 16 << 20  # bytes of one request
+MAX_BUSES = 8
+_STATUS = {"rate_limited": 429, "quota_exhausted": 429, "unavailable": 503, "auth": 502, "error": 502}
+
+
+@dataclass
+class Refusal(Exception):
+    """A call the gateway does not make (or whose provider failed): HTTP status, short code, message."""
+
+    status: int
+    code: str
+    message: str
+
+
+class Gateway:
+    """One run's model gateway: grants, policy per call, litellm, the ledger, and its servers."""
+
+    def __init__(self, cfg: Any, open_bus: Callable[[], Any], *, local_url: str | None = None,
+                 env: Mapping[str, str] | None = None, pacer: Any = None, clock: Callable[[], float] = time.time,
+                 note: Callable[[str, str], None] | None = None) -> None:
+        from org.agents.pacing import Pacer
+
+        self.cfg = cfg
+        self.open_bus = open_bus
+        self.local_url = local_url
+        self.env = dict(os.environ if env is None else env)
+        self.pacer = pacer or Pacer(clock=clock)
+        self.grants = Grants(clock)
+        self.note = note or (lambda _kind, _text: None)
+        self.refusals: deque[dict] = deque(maxlen=1000)  # the latest refusals, with their reasons
+        self.counts = {"calls": 0, "refused": 0}
+        self._lock = threading.Lock()
+        self._pool: queue.SimpleQueue = queue.SimpleQueue()
+        self._slots = threading.BoundedSemaphore(MAX_BUSES)
+        self._routes: dict[tuple[str, str | None], Any] = {}
+        self._servers: list[tuple[socketserver.BaseServer, threading.Thread]] = []
+        self.url: str | None = None
+        self.socket_path: Path | None = None
+
+    # -- grants ---------------------------------------------------------------------------------------
+    def grant(self, actor: str, *, job: int | None = None, task: str | None = None, lane: str | None = None,
+              gate: str | None = None, workflow: str | None = None, ttl_s: float = 3600.0,
+              max_calls: int | None = None) -> str:
+        """A gateway token for one job of `actor` (an agent member of `lane`, default its own lane)."""
+        a = self.cfg.actors.get(actor)
+        if a is None or a.is_human or not a.model:
+            raise UsageError(f"'{actor}' is not an agent member of this org")
+        lane = lane or a.lane
+        spec = self.cfg.lanes.get(lane)
+        member = next((m for m in (spec.members if spec else []) if m.id == actor), None)
+        if member is None:
+            raise UsageError(f"'{actor}' is not a member of lane '{lane}'")
+        models = tuple(spec.models) if spec.models else (a.model,)
+        return self.grants.issue(Grant(job=job, task=task, actor=actor, lane=lane, models=models,
+                                       default_model=a.model, expires=self.grants.clock() + ttl_s, gate=gate,
+                                       workflow=workflow, max_calls=max_calls, family=member.family))
+
+    def revoke(self, token: str) -> bool:
+        return self.grants.revoke(token)
+
+    def grant_job(self, job_token: str | None, *, ttl_s: float = 3600.0, max_calls: int | None = None) -> dict:
+        """A gateway token for the job a bus job token speaks for (`POST /org/grant`): how an agent process that
+        holds only its job token gets its models. The token lives while the job's lease does (re-checked at
+        every call) and at most `ttl_s`. Raises Refusal: 401 for a token that is not a live job token."""
+        from org.errors import Conflict, Denied, Paused
+        from org.identity.guard import Guard
+
+        waits: list[float] = []
+        try:
+            with self._bus() as bus:
+                guard = Guard(bus, token_files=False)
+                guard.tokens.sleep = waits.append  # a bad token's throttle waits below, holding no connection
+                p = guard.principal(job_token, command="model.grant", job_ok=True, principal_ok=False)
+                guard._lease_live(p, "model.grant")
+        except Denied as exc:
+            self._refused(None, "", "token", f"grant: {exc.message}")
+            raise Refusal(401, "invalid_token", f"refused: {exc.message}") from None
+        except Conflict as exc:
+            self._refused(None, "", "token", f"grant: {exc.message}")
+            raise Refusal(409, "lease_over", f"refused: {exc.message}") from None
+        except Paused as exc:
+            raise Refusal(403, "paused", f"refused: {exc.message}") from None
+        finally:
+            if waits:
+                time.sleep(sum(waits))
+        token = self.grant(p.actor, job=p.job, task=p.task, lane=p.lane, gate=p.gate, ttl_s=ttl_s, max_calls=max_calls)
+        grant, _ = self.grants.check(token)
+        assert grant is not None
+        grant.bus_fence = p.fence_token
+        return {"token": token, "job": p.job, "actor": p.actor, "models": list(grant.models),
+                "expires": grant.expires}
+
+    def _lease_live(self, grant: Grant, model: str) -> None:
+        """A grant made from a job token dies with the job's lease (released, failed, submitted, expired)."""
+        if grant.bus_fence is None:
+            return
+        from org.errors import OrgError
+        from org.identity.guard import Guard
+        from org.identity.tokens import Principal
+
+        p = Principal(grant.actor, "agent", "", "job", job=grant.job, fence_token=grant.bus_fence)
+        try:
+            with self._bus() as bus:
+                Guard(bus, token_files=False)._lease_live(p, "model")
+        except OrgError as exc:
+            self.grants.revoke_grant(grant)
+            self._refused(grant, model, "lease", exc.message)
+            raise Refusal(401, "invalid_token", f"refused: the job's lease is over ({exc.message})") from None
+
+    # -- one call -------------------------------------------------------------------------------------
+    def handle(self, path: str, headers: Mapping[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+        """(status, headers, body) for one request: the whole policy, the call and the ledger."""
+        kind = wire.WIRES.get(path.split("?", 1)[0].rstrip("/"))
+        if kind is None:
+            return _json(404, wire.error_body("chat", 404, f"no such endpoint: {path}", "not_found"))
+        try:
+            return self._call(kind, headers, body)
+        except Refusal as r:
+            return _json(r.status, wire.error_body(kind, r.status, r.message, r.code))
+
+    def _call(self, kind: str, headers: Mapping[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+        grant, why = self.grants.check(_token(headers))
+        if grant is None:
+            self._refused(None, "", "token", why)
+            raise Refusal(401, "invalid_token", "refused: the gateway token is not valid")
+        try:
+            call = wire.parse(kind, json.loads(body or b"{}"))
+        except (ValueError, wire.WireError) as exc:
+            self._refused(grant, "", "request", str(exc))
+            raise Refusal(400, "invalid_request", f"refused: {exc}") from None
+        model = call.model or grant.default_model
+        if model not in grant.models:
+            why = f"model '{model}' is not allowed for lane {grant.lane} (allowed: {', '.join(grant.models)})"
+            self._refused(grant, model, "model", why)
+            raise Refusal(403, "model_not_allowed", f"refused: {why}")
+        self._lease_live(grant, model)
+        self._not_paused(grant, model)
+        if not self.grants.take_call(grant):
+            why = f"job {grant.job} used its allowance of {grant.max_calls} model calls"
+            self._refused(grant, model, "allowance", why)
+            raise Refusal(429, "allowance", f"refused: {why}")
+        res = self._complete(grant, model, call)
+        answer = wire.Answer(model, res.message or {"role": "assistant", "content": res.content},
+                             res.finish_reason or "stop", res.prompt_tokens, res.completion_tokens)
+        head = {"x-org-family": self._route(grant, model).family}
+        if call.stream:
+            return 200, {"content-type": "text/event-stream", "cache-control": "no-cache", **head}, b"".join(
+                wire.stream(kind, answer, call.include_usage))
+        return _json(200, wire.render(kind, answer), head)
+
+    def _route(self, grant: Grant, model: str) -> Any:
+        from org.agents.endpoints import endpoint_for
+
+        family = grant.family if model == grant.default_model else None
+        key = (model, family)
+        ep = self._routes.get(key)
+        if ep is None:
+            ep = self._routes[key] = endpoint_for(model, family, self.local_url, self.env)
+        return ep
+
+    def _complete(self, grant: Grant, model: str, call: wire.ChatCall) -> Any:
+        from org.agents.agent import estimate_tokens
+        from org.agents.llm import complete
+
+        ep = self._route(grant, model)
+
+        def once() -> Any:
+            return complete(ep.model, call.messages, called=ep.called, api_base=ep.api_base, api_key=ep.api_key,
+                            provider=ep.budget_key, served_by=ep.served_by, timeout_s=ep.timeout_s, extra=call.params)
+
+        res = self.pacer.call(ep.budget_key, estimate_tokens(call.messages), once)
+        with self._lock:
+            self.counts["calls"] += 1
+        if res.called:  # a request was sent: it goes in the ledger, answered or not
+            cost = res.cost_usd if res.status == 200 else (res.cost_usd or 0.0)
+            self._ledger(grant, model, tokens_in=res.prompt_tokens, tokens_out=res.completion_tokens, cost_usd=cost,
+                         latency_ms=res.latency_s * 1000, outcome=res.outcome)
+        if not res.ok:
+            if not res.called:
+                self._refused(grant, model, "rate", res.error or res.outcome)
+            status = _STATUS.get(res.outcome, 502)
+            raise Refusal(status, res.outcome, f"the model call failed ({res.outcome}): {res.error or res.outcome}"[:500])
+        return res
+
+    # -- the bus: switches and the ledger -------------------------------------------------------------
+    @contextlib.contextmanager
+    def _bus(self) -> Iterator[Any]:
+        with self._slots:
+            try:
+                bus = self._pool.get_nowait()
+            except queue.Empty:
+                bus = self.open_bus()
+            try:
+                yield bus
+            finally:
+                self._pool.put(bus)
+
+    def _not_paused(self, grant: Grant, model: str) -> None:
+        from org.bus.context import task_key
+        from org.bus.switches import covering
+
+        try:
+            with self._bus() as bus:
+                cfg = bus.config()
+                hits = bus.store.read(lambda tx: covering(tx, cfg, actor=grant.actor, lane=grant.lane,
+                                                          task=task_key(grant.task) if grant.task else None))
+        except Exception as exc:  # fail closed: a pause nobody can read is a pause
+            self._refused(grant, model, "switches", f"could not read the kill switches ({type(exc).__name__})")
+            raise Refusal(503, "switches_unreadable", "refused: the kill switches cannot be read; retry later") from None
+        if hits:
+            s = hits[0]
+            what = "everything" if s["scope"] == "all" else f"{s['scope']} {s['target']}"
+            why = f"paused ({what}, by {s['paused_by']})"
+            self._refused(grant, model, "paused", why)
+            raise Refusal(403, "paused", f"refused: {why}")
+
+    def _ledger(self, grant: Grant, model: str, **kw: Any) -> None:
+        try:
+            with self._bus() as bus:
+                bus.record_usage(grant.actor, model, task=grant.task, job=grant.job, lane=grant.lane,
+                                 workflow=grant.workflow, gate=grant.gate, **kw)
+        except Exception as exc:  # the answer was paid for: say loudly that the ledger missed it
+            self.note("ledger", f"could not record a model call of {grant.actor} (job {grant.job}): {exc}"[:300])
+
+    def _refused(self, grant: Grant | None, model: str, code: str, why: str) -> None:
+        rec = {"ts": time.time(), "code": code, "reason": why, "model": model,
+               **(grant.who() if grant is not None else {})}
+        with self._lock:
+            self.counts["refused"] += 1
+            self.refusals.append(rec)
+        if grant is not None and code not in ("switches",):
+            self._ledger(grant, model, tokens_in=0, tokens_out=0, cost_usd=0.0, latency_ms=0.0,
+                         outcome=f"refused:{code}")
+        self.note("refused", f"{(grant.actor if grant else 'unknown caller')}: {why}"[:300])
+
+    def models(self, headers: Mapping[str, str]) -> tuple[int, dict[str, str], bytes]:
+        grant, _why = self.grants.check(_token(headers))
+        if grant is None:
+            return _json(401, wire.error_body("chat", 401, "refused: the gateway token is not valid", "invalid_token"))
+        return _json(200, {"object": "list", "data": [{"id": m, "object": "model", "owned_by": "org"}
+                                                       for m in grant.models]})
+
+    # -- serving --------------------------------------------------------------------------------------
+    def serve(self, *, http: bool = True, unix_path: Path | None = None) -> Gateway:
+        """Start serving on 127.0.0.1 (an ephemeral port; `url`) and/or a Unix socket (0600; `socket_path`)."""
+        handler = _handler(self)
+        if http:
+            srv: socketserver.BaseServer = _HTTP(("127.0.0.1", 0), handler)
+            self.url = f"http://127.0.0.1:{srv.server_address[1]}/v1"
+            self._start(srv)
+        if unix_path is not None:
+            unix_path = Path(unix_path)
+            if unix_path.exists() or unix_path.is_symlink():
+                unix_path.unlink()
+            old = os.umask(0o177)
+            try:
+                srv = _Unix(str(unix_path), handler)
+            finally:
+                os.umask(old)
+            self.socket_path = unix_path
+            self._start(srv)
+        return self
+
+    def _start(self, srv: socketserver.BaseServer) -> None:
+        t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, name="org-gateway", daemon=True)
+        t.start()
+        self._servers.append((srv, t))
+
+    def stop(self) -> None:
+        for srv, t in self._servers:
+            srv.shutdown()
+            srv.server_close()
+            t.join(timeout=5)
+        self._servers = []
+        if self.socket_path is not None:
+            with contextlib.suppress(OSError):
+                self.socket_path.unlink()
+        while not self._pool.empty():
+            with contextlib.suppress(Exception):
+                self._pool.get_nowait().close()
+
+    def __enter__(self) -> Gateway:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+def _token(headers: Mapping[str, str]) -> str | None:
+    auth = headers.get("authorization") or ""
+    if auth[:7].lower() == "bearer ":
+        return auth[7:].strip()
+    return (headers.get("x-api-key") or "").strip() or None
+
+
+def _json(status: int, doc: dict, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    return status, {"content-type": "application/json", **(headers or {})}, json.dumps(doc).encode()
+
+
+def _handler(gw: Gateway) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # keep-alive without a 40 ms stall per call
+
+        def setup(self) -> None:
+            if self.request.family == socket.AF_UNIX:
+                self.disable_nagle_algorithm = False  # no TCP_NODELAY on a Unix socket
+            super().setup()
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+        def _headers(self) -> dict[str, str]:
+            return {k.lower(): v for k, v in self.headers.items()}
+
+        def do_GET(self) -> None:
+            p = self.path.split("?", 1)[0].rstrip("/")
+            if p in ("/health", "/v1/health"):
+                self._send(*_json(200, {"ok": True}))
+            elif p in ("/v1/models", "/models"):
+                self._send(*gw.models(self._headers()))
+            else:
+                self._send(*_json(404, wire.error_body("chat", 404, "not found", "not_found")))
+
+        def do_POST(self) -> None:
+            if self.path.split("?", 1)[0].rstrip("/") == "/org/grant":
+                self.rfile.read(max(0, min(int(self.headers.get("content-length") or 0), 65536)))
+                try:
+                    out = _json(200, gw.grant_job(_token(self._headers())))
+                except Refusal as r:
+                    out = _json(r.status, wire.error_body("chat", r.status, r.message, r.code))
+                self._send(*out)
+                return
+            try:
+                n = int(self.headers.get("content-length") or 0)
+            except ValueError:
+                n = -1
+            if n < 0 or n > MAX_BODY:
+                self.close_connection = True
+                self._send(*_json(413, wire.error_body("chat", 400, "refused: the request is too large", "too_large")))
+                return
+            body = self.rfile.read(n)
+            try:
+                out = gw.handle(self.path, self._headers(), body)
+            except Exception as exc:  # a bug must not take the gateway down; the agent hears 500
+                gw.note("error", f"gateway error ({type(exc).__name__}: {exc})"[:300])
+                out = _json(500, wire.error_body("chat", 500, "the gateway failed on this call", "internal"))
+            self._send(*out)
+
+        def _send(self, status: int, headers: dict[str, str], data: bytes) -> None:
+            self.send_response(status)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            with contextlib.suppress(OSError):
+                self.wfile.write(data)
+
+        def address_string(self) -> str:
+            return "local"
+
+    return Handler
+
+
+class _HTTP(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+
+class _Unix(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+    request_queue_size = 128

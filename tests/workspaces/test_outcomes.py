@@ -1,0 +1,76 @@
+"""Outcomes: reverts found on the target by `org outcomes scan`, and the report with Wilson intervals."""
+
+from __future__ import annotations
+
+import pytest
+
+from org.workspaces.outcomes import wilson
+from org.workspaces.pipeline import run_pipeline
+from org.workspaces.service import outcomes_report, scan_outcomes
+from tests.workspaces.gitrepo import sh_git
+from tests.workspaces.test_pipeline import CODE, _build, _events, _good, _review, _start
+
+
+@pytest.fixture
+def code_org(ws_org):
+    (ws_org / "gates" / "code.yaml").write_text(CODE.replace("{kind: work, lane: builder}",
+                                                             "{kind: work, lane: builder, action: code.write}"))
+    return ws_org
+
+
+@pytest.fixture
+def cbus(code_org, wsbus):
+    return wsbus
+
+
+def _merge_one(bus, change=_good):
+    task, ws = _start(bus)
+    _build(bus, task, ws, change)
+    run_pipeline(bus)
+    _review(bus, task)
+    assert run_pipeline(bus)[0]["status"] == "done"
+    return task
+
+
+def test_a_revert_is_found_once_and_counts_against_success(cbus, source):
+    t1 = _merge_one(cbus)
+    _merge_one(cbus, lambda ws: (ws / "docs.md").write_text("more\n"))  # merged, stays
+    assert scan_outcomes(cbus) == []
+    merge1 = _events(cbus, t1, "outcome.merged")[-1]["data"]["commit"]
+    sh_git(source, "revert", "--no-edit", "-m", "1", merge1)  # a person reverts the first task's merge
+    found = scan_outcomes(cbus)
+    assert [(f["task"], f["reverted"]) for f in found] == [(t1, merge1)]
+    assert scan_outcomes(cbus) == []  # recorded once
+    assert _events(cbus, t1, "outcome.reverted")[-1]["data"]["commit"] == sh_git(source, "rev-parse", "main")
+    rows = {r["member"]: r for r in outcomes_report(cbus, "member")}
+    b = rows["build-claude"]
+    assert b["tasks"] == 2 and b["success"]["k"] == 1 and b["revert"] == {**b["revert"], "k": 1, "n": 2}
+    assert b["test_failure"]["k"] == 0 and b["test_failure"]["n"] == 2
+    lo, hi = b["success"]["ci95"]
+    assert 0 < lo < 0.5 < hi < 1
+    fam = {r["family"]: r for r in outcomes_report(cbus, "family")}
+    assert fam["anthropic"]["tasks"] == 2
+
+
+def test_a_trailer_names_the_reverted_task(cbus, source):
+    t1 = _merge_one(cbus)
+    (source / "README.md").write_text("undo\n")
+    sh_git(source, "commit", "-qam", f"undo it\n\nOrg-Reverts: {t1}")
+    assert [f["task"] for f in scan_outcomes(cbus)] == [t1]
+
+
+def test_bad_group_is_a_usage_error(cbus):
+    from org.errors import UsageError
+
+    with pytest.raises(UsageError, match="--by is one of"):
+        outcomes_report(cbus, "colour")
+
+
+@pytest.mark.parametrize("k, n, lo, hi", [(0, 10, 0.0, 0.2775), (10, 10, 0.7225, 1.0), (5, 10, 0.2366, 0.7634)])
+def test_wilson_interval(k, n, lo, hi):
+    a, b = wilson(k, n)
+    assert a == pytest.approx(lo, abs=1e-3) and b == pytest.approx(hi, abs=1e-3)
+
+
+def test_wilson_of_nothing():
+    assert wilson(0, 0) is None
