@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "OrgError",
@@ -38,8 +39,8 @@ class OrgError(Exception):
         self.message = message
         self.detail = detail
 
-    def to_json(self) -> dict:
-        out: dict = {"ok": False, "error": self.kind, "message": self.message}
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"ok": False, "error": self.kind, "message": self.message}
         if self.detail:
             out["detail"] = self.detail
         return out
@@ -63,7 +64,7 @@ class Problem:
         where = f"{self.file}:{self.line}" if self.line else self.file
         return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"file": self.file, "line": self.line, "path": self.path, "message": self.message}
 
 
@@ -78,7 +79,7 @@ class ConfigError(UsageError):
     def __str__(self) -> str:
         return "\n".join(str(p) for p in self.problems)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         out = super().to_json()
         out["problems"] = [p.to_json() for p in self.problems]
         return out

@@ -72,7 +72,7 @@ def test_every_citation_of_an_invariant_names_one_of_docs_design():
 def test_markers_are_strict_and_both_are_used():
     assert "--strict-markers" in PYTEST_INI["addopts"]
     assert {m.split(":")[0] for m in PYTEST_INI["markers"]} == {"postgres", "slow"}
-    slow = [p for p in REPO.joinpath("tests").rglob("test_*.py") if "pytest.mark.slow" in p.read_text()]
+    slow = [p for p in REPO.joinpath("tests").rglob("test_*.py") if "@pytest.mark.slow\n" in p.read_text()]
     assert slow, "no test is marked slow"
 
 

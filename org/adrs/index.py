@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from org.adrs.model import Adr
-from org.adrs.parse import ADR_DIR, FILE_RE, parse_adr_fast
+from org.adrs.parse import ADR_DIR, FILE_RE, MAX_ADR_BYTES, parse_adr_fast
 from org.errors import UsageError
+from org.inputs import read_bounded
 
 __all__ = ["AdrIndex", "Hit", "SyncStats", "fts_query", "decision_summary", "INDEX_FILE"]
 
@@ -193,8 +194,8 @@ class AdrIndex:
                 if old is not None and old[1:3] == (mtime, size):
                     continue
                 try:
-                    raw = Path(p).read_bytes()
-                except OSError:
+                    raw = read_bounded(p, limit=MAX_ADR_BYTES, what="ADR")
+                except (OSError, UsageError):  # unreadable, not a regular file or too large: not indexed
                     continue
                 stats.hashed += 1
                 sha = hashlib.sha256(raw).hexdigest()
@@ -233,7 +234,11 @@ class AdrIndex:
                 p = Path(current[name][0])
                 text = texts.get(name)
                 if text is None:
-                    text = p.read_bytes().decode("utf-8", errors="replace")
+                    try:
+                        text = read_bounded(p, limit=MAX_ADR_BYTES, what="ADR").decode("utf-8", errors="replace")
+                    except (OSError, UsageError) as exc:
+                        self.conn.execute("UPDATE files SET problem=? WHERE name=?", (str(exc), name))
+                        continue
                 adr, problems = parse_adr_fast(text, p, self.root)
                 parsed += 1
                 if adr is None:

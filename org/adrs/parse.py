@@ -18,8 +18,9 @@ import yaml
 from pydantic import ValidationError
 
 from org.adrs.model import Adr, AdrMeta
-from org.config.yamlsrc import load_yaml
+from org.config.yamlsrc import load_yaml, too_deep
 from org.errors import Problem
+from org.inputs import NotRegular, TooLarge, read_bounded
 
 __all__ = [
     "ADR_DIR",
@@ -38,6 +39,7 @@ ADR_DIR = "adrs"
 FILE_RE = re.compile(r"^(\d{4,})-([a-z0-9][a-z0-9-]*)\.md$")
 TITLE_RE = re.compile(r"^#\s+(\d+)\.\s+(\S.*?)\s*$")
 _FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MAX_ADR_BYTES = 1024 * 1024  # an ADR file larger than this is refused (read_bounded), never read whole
 
 
 @dataclass
@@ -183,7 +185,9 @@ def parse_adr(path: Path, root: Path) -> tuple[Adr | None, list[Problem]]:
     if number is None:
         return None, problems
     try:
-        raw = path.read_bytes()
+        raw = read_bounded(path, limit=MAX_ADR_BYTES, what="ADR")
+    except (NotRegular, TooLarge) as exc:
+        return None, [Problem(rel, 0, "", exc.message.split(": ", 1)[1])]
     except OSError as exc:
         return None, [Problem(rel, 0, "", f"cannot read: {exc.strerror or exc}")]
     key = (str(path), str(root), hashlib.sha256(raw).digest())
@@ -210,7 +214,7 @@ def parse_adr_fast(text: str, path: Path, root: Path) -> tuple[Adr | None, list[
     if number is None:
         return None, problems
     fm, body, body_line = split_front_matter(text)
-    if fm is not None:
+    if fm is not None and too_deep(fm) is None:  # too deep: the careful reader says so, with its line
         try:
             data = yaml.load(fm, Loader=_FAST_LOADER)  # a safe loader
             meta = AdrMeta.model_validate(data) if isinstance(data, dict) else None

@@ -23,10 +23,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from org.errors import UsageError
+from org.inputs import read_bounded
 
 __all__ = ["witness_path", "read_witness", "record_witness", "retire_witness"]
 
 _HEX = frozenset("0123456789abcdef")
+MAX_WITNESS = 64 * 1024 * 1024  # about 700,000 witnessed heads
 
 
 def witness_path(root: Path | str | None, db_url: str) -> Path:
@@ -40,7 +42,7 @@ def witness_path(root: Path | str | None, db_url: str) -> Path:
 def read_witness(path: Path) -> dict[int, str]:
     """{seq: hash} of every head witnessed so far (empty when there is no file yet)."""
     try:
-        text = path.read_text()
+        text = read_bounded(path, limit=MAX_WITNESS, what="audit witness").decode("utf-8", errors="replace")
     except FileNotFoundError:
         return {}
     except OSError as exc:

@@ -143,8 +143,9 @@ def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
         cmd = _COMMANDS.get(app)
         if cmd is None:
             from org.cli._globals import install_globals
+            from org.cli._numbers import bound_numbers
 
-            cmd = _COMMANDS[app] = install_globals(typer.main.get_command(app))
+            cmd = _COMMANDS[app] = bound_numbers(install_globals(typer.main.get_command(app)))
         rv = cmd(args=argv, prog_name="org", standalone_mode=False)
         return rv if isinstance(rv, int) else 0
     except OrgError as exc:

@@ -210,10 +210,10 @@ def submit(
     o = opts(json_)
     content = ""
     if file is not None:
+        from org.inputs import read_bounded
+
         try:
-            if file.stat().st_size > MAX_FILE:
-                raise UsageError(f"{file} is larger than {MAX_FILE // (1024 * 1024)} MB")
-            content = file.read_text(encoding="utf-8", errors="replace")
+            content = read_bounded(file, limit=MAX_FILE, what="work product").decode("utf-8", errors="replace")
         except OSError as exc:
             raise UsageError(f"cannot read {file}: {exc.strerror or exc}")
     with open_door(o) as door:

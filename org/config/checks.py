@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from org.config.actions import action_matches, lane_refusal
 from org.config.models import Condition
@@ -37,7 +37,7 @@ class _Where:
         return self.doc.line(path) if self.doc is not None else self.fallback
 
 
-def _walk(cond: Condition, path: tuple):
+def _walk(cond: Condition, path: tuple[Any, ...]):
     """Yield (condition, yaml path) for a condition and every condition inside it."""
     yield cond, path
     for key in ("all", "any"):
@@ -47,11 +47,11 @@ def _walk(cond: Condition, path: tuple):
         yield from _walk(cond.not_, path + ("not",))
 
 
-def _dotted(path: tuple) -> str:
+def _dotted(path: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in path)
 
 
-def _cond_problems(cond: Condition, cfg: OrgConfig, where: _Where, path: tuple, check_attrs: bool) -> list[Problem]:
+def _cond_problems(cond: Condition, cfg: OrgConfig, where: _Where, path: tuple[Any, ...], check_attrs: bool) -> list[Problem]:
     out: list[Problem] = []
     known = sorted(set(cfg.attributes) | DERIVED_ATTRIBUTES)
     for c, p in _walk(cond, path):
@@ -71,7 +71,7 @@ def _cond_problems(cond: Condition, cfg: OrgConfig, where: _Where, path: tuple, 
     return out
 
 
-def _value_problems(c: Condition, cfg: OrgConfig, where: _Where, path: tuple) -> list[Problem]:
+def _value_problems(c: Condition, cfg: OrgConfig, where: _Where, path: tuple[Any, ...]) -> list[Problem]:
     if not c.attr or c.attr not in cfg.attributes:
         return []
     out: list[Problem] = []

@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -25,8 +26,9 @@ from org.config.models import (
     is_exemption_key,
 )
 from org.config.repos import DEFAULT_WORKSPACES, Repo, ReposFile, repo_problems
-from org.config.yamlsrc import Located, load_yaml
+from org.config.yamlsrc import MAX_YAML_BYTES, Located, load_yaml
 from org.errors import ConfigError, Problem, UsageError
+from org.inputs import read_bounded
 
 __all__ = ["OrgConfig", "Actor", "SourcedRule", "load_org", "load_org_files", "load_org_from_texts", "find_root",
            "config_files"]
@@ -53,7 +55,7 @@ class SourcedRule:
     spec: RuleSpec
     effect: str  # deny | needs_approval
     source: str  # file:line
-    path: tuple = ()  # where in its file, e.g. ("red", 0)
+    path: tuple[Any, ...] = ()  # where in its file, e.g. ("red", 0)
 
 
 @dataclass
@@ -66,7 +68,7 @@ class OrgConfig:
     rules: list[SourcedRule]
     risk: RiskSpec
     credentials: dict[str, CredentialSpec]
-    attributes: dict
+    attributes: dict[str, Any]
     actors: dict[str, Actor]
     config_hash: str
     repos: dict[str, Repo] = field(default_factory=dict)  # gates/repos.yaml
@@ -101,11 +103,20 @@ def config_files(root: Path) -> list[Path]:
     for sub in ("lanes", "gates"):
         d = root / sub
         if d.is_dir():
-            out += sorted(p for p in d.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+            # anything but a folder: a FIFO or device named *.yaml is refused by load_yaml, not skipped
+            out += sorted(p for p in d.iterdir() if p.suffix in (".yaml", ".yml") and not p.is_dir())
     return out
 
 
-def _problems_from(err: ValidationError, doc: Located, prefix: tuple = ()) -> list[Problem]:
+def _bounded_text(path: Path) -> str:
+    """A config file's text for a best-effort look (its lane name), or "" when load_yaml refused to read it."""
+    try:
+        return read_bounded(path, limit=MAX_YAML_BYTES, what="YAML file").decode("utf-8", errors="replace")
+    except (OSError, UsageError):
+        return ""
+
+
+def _problems_from(err: ValidationError, doc: Located, prefix: tuple[Any, ...] = ()) -> list[Problem]:
     out = []
     for e in err.errors():
         loc = tuple(prefix) + tuple(x for x in e["loc"] if not (isinstance(x, str) and x.startswith("function-")))
@@ -169,7 +180,7 @@ def _load(root: Path, entries: list[tuple[str, Path, str | None]]) -> OrgConfig:
     credentials: dict[str, CredentialSpec] = {}
     repos: dict[str, Repo] = {}
     workspaces_dir = DEFAULT_WORKSPACES
-    attributes: dict = {}
+    attributes: dict[str, Any] = {}
     actors: dict[str, Actor] = {}
     sources: dict[str, str] = {}
     files: dict[str, str] = {}
@@ -183,7 +194,8 @@ def _load(root: Path, entries: list[tuple[str, Path, str | None]]) -> OrgConfig:
         problems += probs
         if doc is None:
             if rel.startswith("lanes"):  # known by name still, so references to the other lanes are checked
-                raw = text if text is not None else path.read_text(encoding="utf-8", errors="replace")
+                raw = _bounded_text(path) if text is None else \
+                    text.decode("utf-8", errors="replace") if isinstance(text, bytes) else text
                 m = re.search(r"^lane:[ \t]*['\"]?([\w.-]+)", raw, re.M)
                 if m:
                     guessed[rel] = m.group(1)

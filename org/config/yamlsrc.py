@@ -11,8 +11,9 @@ from typing import Any
 import yaml
 
 from org.errors import Problem
+from org.inputs import NotRegular, TooLarge, read_bounded
 
-__all__ = ["Located", "load_yaml", "loc_line"]
+__all__ = ["Located", "load_yaml", "loc_line", "too_deep", "MAX_YAML_BYTES", "MAX_YAML_DEPTH"]
 
 
 @dataclass
@@ -21,14 +22,14 @@ class Located:
 
     file: str
     data: Any
-    lines: dict[tuple, int] = field(default_factory=dict)
+    lines: dict[tuple[Any, ...], int] = field(default_factory=dict)
     text: str = ""
 
-    def line(self, path: tuple | list) -> int:
+    def line(self, path: tuple[Any, ...] | list[Any]) -> int:
         return loc_line(self.lines, tuple(path))
 
 
-def loc_line(lines: dict[tuple, int], path: tuple) -> int:
+def loc_line(lines: dict[tuple[Any, ...], int], path: tuple[Any, ...]) -> int:
     """The line of `path`, or of its nearest ancestor that has one."""
     path = tuple(path)
     while path:
@@ -55,6 +56,8 @@ _LOCAL = threading.local()
 
 # More nodes than any sane org file holds: an alias bomb ("billion laughs") or a generated monster.
 MAX_NODES = 50_000
+MAX_YAML_BYTES = 1024 * 1024  # a lane, gate, rules, ADR or scenario file; checked before it is decoded
+MAX_YAML_DEPTH = 64  # levels of nested lists and maps; checked before parsing (too_deep)
 
 
 class _TooBig(Exception):
@@ -62,7 +65,7 @@ class _TooBig(Exception):
         self.line = line
 
 
-def _convert(node: yaml.Node, path: tuple, lines: dict, file: str, problems: list[Problem],
+def _convert(node: yaml.Node, path: tuple[Any, ...], lines: dict[str, Any], file: str, problems: list[Problem],
              budget: list[int] | None = None) -> Any:
     if budget is not None:
         budget[0] -= 1
@@ -70,7 +73,7 @@ def _convert(node: yaml.Node, path: tuple, lines: dict, file: str, problems: lis
             raise _TooBig(node.start_mark.line + 1)
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
-        out: dict = {}
+        out: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 problems.append(Problem(file, key_node.start_mark.line + 1, _dotted(path), "merge keys (<<) are not supported"))
@@ -111,7 +114,7 @@ def _scalar(node: yaml.Node) -> Any:
         c.recursive_objects.clear()
 
 
-def _dotted(path: tuple) -> str:
+def _dotted(path: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in path)
 
 
@@ -163,15 +166,49 @@ def _reader_error(exc: yaml.reader.ReaderError, text: str) -> tuple[int, str, st
 _PRINTABLE = re.compile("[\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010ffff]")
 
 
+def too_deep(text: str, limit: int | None = None) -> int | None:
+    """The line where `text` nests lists and maps (flow or block) deeper than `limit` (MAX_YAML_DEPTH), or None.
+    Read from the scanner's tokens, which keep their own stack: nothing recurses, and the scan stops at the
+    first level too deep, so a file of 50,000 brackets costs microseconds instead of a crashed parser (the
+    composer recurses on the C stack). A scanner error is left for the parse to report with its line."""
+    limit = MAX_YAML_DEPTH if limit is None else limit
+    scanner = _COMPOSER(text)
+    depth = 0
+    try:
+        while scanner.check_token():
+            tok = scanner.get_token()
+            if isinstance(tok, _OPENS):
+                depth += 1
+                if depth > limit:
+                    return tok.start_mark.line + 1
+            elif isinstance(tok, _CLOSES):
+                depth -= 1
+    except yaml.YAMLError:
+        return None
+    finally:
+        scanner.dispose()
+    return None
+
+
+_OPENS = (yaml.FlowSequenceStartToken, yaml.FlowMappingStartToken, yaml.BlockSequenceStartToken,
+          yaml.BlockMappingStartToken)
+_CLOSES = (yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken, yaml.BlockEndToken)
+
+
 def load_yaml(path: Path, display: str | None = None, data: bytes | str | None = None) -> tuple[Located | None, list[Problem]]:
     """Parse one YAML file (or `data`, its content). Returns (document or None, problems); never
     raises for bad input."""
     name = display or str(path)
     if data is not None:
         raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        if len(raw) > MAX_YAML_BYTES:
+            return None, [Problem(name, 0, "", f"{len(raw)} bytes, larger than the {MAX_YAML_BYTES // 1024} KB "
+                                               "org reads for a YAML file")]
     else:
         try:
-            raw = path.read_bytes()
+            raw = read_bounded(path, limit=MAX_YAML_BYTES, what="YAML file")
+        except (NotRegular, TooLarge) as exc:
+            return None, [Problem(name, 0, "", exc.message.split(": ", 1)[1])]
         except FileNotFoundError:
             return None, [Problem(name, 0, "", "file not found")]
         except IsADirectoryError:
@@ -189,6 +226,10 @@ def load_yaml(path: Path, display: str | None = None, data: bytes | str | None =
             for i, line in enumerate(_LINE_BREAK.split(text), 1) if line.lstrip(" ").startswith("\t")]
     if tabs:
         return None, tabs
+    deep = too_deep(text)
+    if deep is not None:
+        return None, [Problem(name, deep, "", f"nested too deep: more than {MAX_YAML_DEPTH} levels of lists and "
+                                              "maps (refused before parsing)")]
     try:
         nodes = list(yaml.compose_all(text, Loader=_COMPOSER))
     except yaml.MarkedYAMLError as exc:
@@ -205,7 +246,7 @@ def load_yaml(path: Path, display: str | None = None, data: bytes | str | None =
     if len(nodes) > 1:
         return None, [Problem(name, nodes[1].start_mark.line + 1, "", "one YAML document per file, found several")]
     problems: list[Problem] = []
-    lines: dict[tuple, int] = {}
+    lines: dict[tuple[Any, ...], int] = {}
     try:
         data = _convert(nodes[0], (), lines, name, problems, [MAX_NODES])
     except _TooBig as exc:

@@ -20,7 +20,7 @@ __all__ = ["content_problems", "upstream", "bound_revision", "control_problems",
            "valid_reviews", "author_families"]
 
 
-def workflow_graph(cfg: OrgConfig, workflow: str) -> nx.DiGraph:
+def workflow_graph(cfg: OrgConfig, workflow: str) -> nx.DiGraph[str]:
     """The flow graph of a workflow (no rework edges), built once per workflow object (org.engine.memo)."""
     return memo.graph(cfg, workflow)
 

@@ -23,7 +23,7 @@ from org.config.models import AttributeSpec, Condition
 
 __all__ = ["compile_condition", "Predicate", "action_matches", "norm", "coerce", "BAD"]
 
-Predicate = Callable[[dict], bool]
+Predicate = Callable[[dict[str, Any]], bool]
 _MISSING = object()
 
 
@@ -150,5 +150,5 @@ def _same(x: Any, y: Any, both: bool = False) -> bool:
     return x == y
 
 
-def _among(x: Any, vals: tuple) -> bool:
+def _among(x: Any, vals: tuple[Any, ...]) -> bool:
     return any(_same(x, v) for v in vals)

@@ -123,11 +123,26 @@ def gate_action_refusal(cfg: OrgConfig, state: TaskState, actor: str, spec: Any)
     action = spec.implied_action
     if action is None:
         return None
-    d = compile_policy(cfg).decide(actor, action, state.attributes)
-    if d.outcome != "deny":
-        return None
-    return Eligibility(False, f"holding this {spec.kind} gate means taking '{action}': {d.reason}",
-                       d.rules[0].id if d.rules else rule_ids.GATE_ACTION)
+    pol = compile_policy(cfg)
+    # decide() here reads only the actor, the action and the task's attributes: the answer is kept on the
+    # compiled policy (one per config object) for the next job of a task with the same attributes
+    try:
+        key: tuple | None = (actor, action, tuple(sorted(state.attributes.items())))
+        hit = pol.gate_refusals.get(key, _UNKNOWN)
+    except TypeError:  # an unhashable attribute value: decide afresh
+        key, hit = None, _UNKNOWN
+    if hit is not _UNKNOWN:
+        return hit
+    d = pol.decide(actor, action, state.attributes)
+    out = None if d.outcome != "deny" else Eligibility(
+        False, f"holding this {spec.kind} gate means taking '{action}': {d.reason}",
+        d.rules[0].id if d.rules else rule_ids.GATE_ACTION)
+    if key is not None and len(pol.gate_refusals) < 65536:
+        pol.gate_refusals[key] = out
+    return out
+
+
+_UNKNOWN = object()
 
 
 _SAME_FAMILY: dict[tuple[str, str], Eligibility] = {}

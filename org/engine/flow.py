@@ -178,7 +178,7 @@ def submit(
     revision: str | None = None,
     note: str = "",
     content: str = "",
-    findings: list[dict] | None = None,
+    findings: list[dict[str, Any]] | None = None,
     extra_check: ExtraCheck | None = None,
     in_place: bool = False,
 ) -> list[Event]:
@@ -214,7 +214,7 @@ class _Saved:
         self.state = state
         self.fields = state.__dict__.copy()
         self.gates = state.gates.copy()
-        self.kept: dict[str, tuple[GateState, dict, int]] = {}
+        self.kept: dict[str, tuple[GateState, dict[str, Any], int]] = {}
         self.attributes = state.attributes.copy()
         self.revisions = len(state.revisions)
         self.authors = state.authors.copy()
@@ -267,7 +267,7 @@ def _submit(
     revision: str | None,
     note: str,
     content: str,
-    findings: list[dict] | None,
+    findings: list[dict[str, Any]] | None,
     extra_check: ExtraCheck | None,
 ) -> list[Event]:
     """The events. Once the submission is accepted they are folded into a copy of `state` or, given
@@ -479,7 +479,7 @@ def _advance(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None, o
     return out
 
 
-def _advance_plain(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None, steps: tuple,
+def _advance_plain(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None, steps: tuple[Any, ...],
                    out: list[Event], saved: list[_Saved] | None) -> list[Event]:
     """_advance for a workflow with a gate waiting for a gate it does not have (the config checks
     refuse these; an in-memory workflow may have one): asking about that gate raises KeyError."""

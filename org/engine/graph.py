@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import networkx as nx
 
@@ -13,7 +14,7 @@ __all__ = ["START", "Plan", "build_graph", "plan_for", "terminal_of", "descendan
 START = "start"
 
 
-def build_graph(wf: Workflow, *, rework: bool = False) -> nx.DiGraph:
+def build_graph(wf: Workflow, *, rework: bool = False) -> nx.DiGraph[str]:
     """Nodes are gates plus START; an edge a -> b means b comes after a. With rework=True the
     on_fail edges (review -> work gate) are added too, marked kind='rework'."""
     g = nx.DiGraph()
@@ -54,7 +55,7 @@ class Plan:
 
     required_controls: tuple[str, ...] = ()
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "workflow": self.workflow,
             "tier": self.tier,

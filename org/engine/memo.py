@@ -16,6 +16,8 @@ equivalence tests run the same walks against a memoised and an unmemoised config
 
 from __future__ import annotations
 
+from typing import Any
+
 import networkx as nx
 
 from org.config.loader import OrgConfig
@@ -38,7 +40,7 @@ class _Facts:
     def __init__(self, wf: Workflow) -> None:
         self.wf = wf
         self.gates = self.graph = self.steps = self.joins_known = self.sweep = self.upstream = None
-        self.keyed: dict = {}  # (fact, tier or gate) -> value
+        self.keyed: dict[str, Any] = {}  # (fact, tier or gate) -> value
 
 
 def _facts(cfg: OrgConfig, workflow: str) -> _Facts:
@@ -51,7 +53,7 @@ def _facts(cfg: OrgConfig, workflow: str) -> _Facts:
     return _new_facts(cfg, workflow, wf, c)
 
 
-def _new_facts(cfg: OrgConfig, workflow: str, wf: Workflow, c: dict | None) -> _Facts:
+def _new_facts(cfg: OrgConfig, workflow: str, wf: Workflow, c: dict[str, Any] | None) -> _Facts:
     f = _Facts(wf)
     if c is None:
         if cfg.__dict__.get(_OFF):
@@ -97,7 +99,7 @@ def gates(cfg: OrgConfig, workflow: str) -> dict[str, GateSpec]:
     return g
 
 
-def graph(cfg: OrgConfig, workflow: str) -> nx.DiGraph:
+def graph(cfg: OrgConfig, workflow: str) -> nx.DiGraph[str]:
     """build_graph(workflow): the flow graph without rework edges."""
     f = _facts(cfg, workflow)
     g = f.graph
@@ -140,7 +142,7 @@ def joins_known(cfg: OrgConfig, workflow: str) -> bool:
     return known
 
 
-def sweep(cfg: OrgConfig, workflow: str) -> tuple[tuple, bool]:
+def sweep(cfg: OrgConfig, workflow: str) -> tuple[tuple[Any, ...], bool]:
     """(steps(cfg, workflow), joins_known(cfg, workflow)) in one look-up: what advance starts from."""
     f = _facts(cfg, workflow)
     hit = f.sweep

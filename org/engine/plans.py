@@ -50,7 +50,7 @@ def plan_gate(cfg: Any, workflow: str | None, gate: str | None) -> str | None:
     return spec.carries_out if spec is not None and spec.kind == "work" else None
 
 
-def planned_actions(content: str | None) -> list[dict]:
+def planned_actions(content: str | None) -> list[dict[str, Any]]:
     """The actions a plan's content names (its last `actions: ` line); [] when none or malformed."""
     for line in reversed((content or "").splitlines()):
         if not line.startswith(ACTIONS_PREFIX):
@@ -70,11 +70,11 @@ def body_text(body: Any) -> str | None:
     return body if isinstance(body, str) and body != "" else None
 
 
-def planned_calls(content: str | None, credential: str, service: str, defaults: dict | None = None) -> list[dict]:
+def planned_calls(content: str | None, credential: str, service: str, defaults: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """The service calls ({method, path, body}) the plan names for `credential` on `service`, each once, in
     order; an action's missing credential or service is the task's (`defaults`)."""
     d = defaults or {}
-    out: list[dict] = []
+    out: list[dict[str, Any]] = []
     for a in planned_actions(content):
         attrs = a.get("attributes") if isinstance(a.get("attributes"), dict) else {}
         call = a.get("call")
@@ -98,13 +98,13 @@ def _body_value(body: str | None) -> Any:
         return ("text", body)
 
 
-def same_call(a: dict, b: dict) -> bool:
+def same_call(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """The same request: method, path exactly, and the body (as JSON when both are JSON, else as text)."""
     return (str(a.get("method")).upper() == str(b.get("method")).upper() and a.get("path") == b.get("path")
             and _body_value(body_text(a.get("body"))) == _body_value(body_text(b.get("body"))))
 
 
-def call_key(call: dict) -> str:
+def call_key(call: dict[str, Any]) -> str:
     """A fingerprint of a planned call (recorded when the broker makes it, so a job makes it at most once)."""
     v = _body_value(body_text(call.get("body")))
     raw = json.dumps([str(call.get("method")).upper(), call.get("path"), v], sort_keys=True)

@@ -37,7 +37,7 @@ class RuleHit:
     reason: str
     adr: int | None = None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "effect": self.effect, "source": self.source, "reason": self.reason, "adr": self.adr}
 
 
@@ -64,7 +64,7 @@ class Decision:
     def rule_ids(self) -> list[str]:
         return [r.id for r in self.rules]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         attrs = {k: v for k, v in self.attributes.items()}
         return {
             "outcome": self.outcome,
@@ -121,6 +121,7 @@ class Policy:
         # The tier is derived (never taken from a request) and only computed when a rule reads it.
         self._needs_tier = any(r.spec.when is not None and "tier" in r.spec.when.attributes() for r in cfg.rules)
         self._cache: dict[tuple[str, str], tuple[list[_Rule], list[_Rule], RuleHit | None]] = {}
+        self.gate_refusals: dict[tuple, Any] = {}  # duties.gate_action_refusal's answers, per this policy
 
     def _for_action(self, lane: str, action: str) -> tuple[list[_Rule], list[_Rule], RuleHit | None]:
         key = (lane, action)
@@ -196,7 +197,7 @@ class Policy:
         reason = "needs approval by a human who is not an author: " + "; ".join(h.reason for h in needs)
         return Decision("needs_approval", actor, action, reason, tuple(needs), self.config_hash, attrs)
 
-    def _deny(self, actor: str, action: str, attrs: dict, hits: list[RuleHit]) -> Decision:
+    def _deny(self, actor: str, action: str, attrs: dict[str, Any], hits: list[RuleHit]) -> Decision:
         reason = "denied: " + "; ".join(f"{h.reason} [{h.id}]" for h in hits)
         return Decision("deny", actor, action, reason, tuple(hits), self.config_hash, attrs)
 
@@ -226,7 +227,7 @@ _STRICTNESS = {"deny": 3, "needs_approval": 2, "allow": 0}
 _MAX_CONFLICTS = 8  # 2**8 readings at a few microseconds each; more conflicting keys than that is refused
 
 
-def attribute_conflicts(task_attrs: Mapping[str, Any], action_attrs: Mapping[str, Any]) -> dict[str, dict]:
+def attribute_conflicts(task_attrs: Mapping[str, Any], action_attrs: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """Keys that the task pins and the action states differently: {key: {"task": v, "action": v}}."""
     return {k: {"task": task_attrs[k], "action": v} for k, v in action_attrs.items()
             if k in task_attrs and str(task_attrs[k]) != str(v)}
@@ -241,7 +242,7 @@ def decide_within(
     *,
     approvals: Collection[str] = (),
     authors: Collection[str] = (),
-) -> tuple[Decision, dict[str, dict]]:
+) -> tuple[Decision, dict[str, dict[str, Any]]]:
     """decide() for an action taken on a task that pins attributes of its own.
 
     Where the action's attributes and the task's agree (or only one side states a key) there is one

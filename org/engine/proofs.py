@@ -33,7 +33,7 @@ def _src(cfg: OrgConfig, key: str) -> tuple[str, int]:
     return (f, int(line)) if line.isdigit() else (s, 0)
 
 
-def reachable_avoiding(g: nx.DiGraph, source: str, target: str, removed: set[str]) -> list[str] | None:
+def reachable_avoiding(g: nx.DiGraph[str], source: str, target: str, removed: set[str]) -> list[str] | None:
     """A path source -> target that avoids `removed` (BFS, O(V+E)), or None."""
     if source in removed or target in removed:
         return None
@@ -54,7 +54,7 @@ def reachable_avoiding(g: nx.DiGraph, source: str, target: str, removed: set[str
     return None
 
 
-def bypass_path(wf: Workflow, tier: str, g: nx.DiGraph | None = None) -> list[str] | None:
+def bypass_path(wf: Workflow, tier: str, g: nx.DiGraph[str] | None = None) -> list[str] | None:
     """A path from start to the terminal that passes none of the controls the tier requires."""
     g = g if g is not None else build_graph(wf, rework=True)
     plan = plan_for(wf, tier)
@@ -121,14 +121,14 @@ def prove(cfg: OrgConfig) -> list[Problem]:
     return problems
 
 
-def _after(flow: nx.DiGraph, gate: str, cache: dict[str, set[str]]) -> set[str]:
+def _after(flow: nx.DiGraph[str], gate: str, cache: dict[str, set[str]]) -> set[str]:
     """Every gate after `gate`, one search per distinct rework target."""
     if gate not in cache:
         cache[gate] = nx.descendants(flow, gate)
     return cache[gate]
 
 
-def _quorum_problems(cfg: OrgConfig, wf: Workflow, name: str, flow: nx.DiGraph, f: str, line: int) -> list[Problem]:
+def _quorum_problems(cfg: OrgConfig, wf: Workflow, name: str, flow: nx.DiGraph[str], f: str, line: int) -> list[Problem]:
     """Can the gate's quorum be met whoever authored the work? For every member of a lane that
     holds a work gate of this workflow (any of them may be an author when the review comes): the
     lane's other members, and at a cross-vendor gate their distinct families other than the
@@ -165,7 +165,7 @@ def _quorum_problems(cfg: OrgConfig, wf: Workflow, name: str, flow: nx.DiGraph, 
     return out
 
 
-def _content_problems(cfg: OrgConfig, wf: Workflow, flow: nx.DiGraph, at) -> list[Problem]:
+def _content_problems(cfg: OrgConfig, wf: Workflow, flow: nx.DiGraph[str], at) -> list[Problem]:
     """Work gates that deliver content after (or beside) a control the same tier requires: the controls
     would have passed on a revision other than the one that reaches done. One problem per work gate."""
     out: list[Problem] = []

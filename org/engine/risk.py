@@ -21,7 +21,7 @@ class Classification:
     sources: tuple[str, ...]  # file:line of each, or of the default
     reason: str
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"tier": self.tier, "rules": list(self.rules), "sources": list(self.sources), "reason": self.reason}
 
 

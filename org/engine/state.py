@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
-__all__ = ["Event", "GateState", "Review", "TaskState", "fold", "EVENT_TYPES"]
+__all__ = ["Event", "GateState", "Review", "TaskState", "fold", "EVENT_TYPES", "GateStatus", "TaskStatus"]
+
+GateStatus = Literal["pending", "ready", "passed", "failed", "skipped"]
+TaskStatus = Literal["active", "done", "escalated", "rejected"]
 
 _BOUND = object()  # counting_reviews default: the revision the gate was bound to
 
@@ -25,7 +28,7 @@ class Event:
     data: dict[str, Any] = field(default_factory=dict)
     actor: str | None = None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"type": self.type, "task": self.task, "actor": self.actor, "data": self.data}
 
 
@@ -42,13 +45,13 @@ class Review:
 
 @dataclass
 class GateState:
-    status: str = "pending"  # pending | ready | passed | failed | skipped
+    status: GateStatus = "pending"
     reason: str = ""
     revision: str | None = None  # revision the gate passed on
     reviews: list[Review] = field(default_factory=list)
     bound: str | None = None  # the revision this gate reviews: the latest work upstream of it when it got ready
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"status": self.status, "reason": self.reason, "revision": self.revision, "bound": self.bound,
                 "reviews": [r.__dict__ for r in self.reviews]}
 
@@ -62,7 +65,7 @@ class TaskState:
     config_hash: str = ""
     attributes: dict[str, Any] = field(default_factory=dict)
     created_by: str | None = None
-    status: str = "active"  # active | done | escalated | rejected
+    status: TaskStatus = "active"
     gates: dict[str, GateState] = field(default_factory=dict)
     required: tuple[str, ...] = ()
     revision: str | None = None
@@ -120,7 +123,7 @@ class TaskState:
         d["author_families"] = set(self.author_families)
         return new
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id, "workflow": self.workflow, "title": self.title, "tier": self.tier,
             "config_hash": self.config_hash, "attributes": self.attributes, "status": self.status,

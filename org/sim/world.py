@@ -101,6 +101,7 @@ class World(ModelCalls):
         self.jobs = 0
         self.budget_escalation = spec.engine.budget_escalation
         self.series = Series(spec.duration / SAMPLES, self.lanes, self.rec)
+        self._eligible: dict[tuple, bool] = {}
         self.closed_total = 0
 
     # ---- arrivals ---------------------------------------------------------------------------
@@ -147,7 +148,26 @@ class World(ModelCalls):
         for _ in range(slots):
             self.jobs += 1
             self._queue(Job((task.n, self.jobs), task, gate, kind, lane, now))
-        self._dispatch(self.lanes[lane])
+        ln = self.lanes[lane]
+        self._dispatch(ln)
+        if ln.idle and any(j.gate == gate for j in task.queued):
+            self._nobody_may(task, gate, ln)
+
+    def _nobody_may(self, task: Task, gate: str, lane: Lane) -> None:
+        """A job the lane's idle members all refused: when no member at all may take it (e.g. the gate's
+        action is denied on this task to everyone), the engine's no-progress check escalates it later."""
+        st = task.state
+        refusals = []
+        for w in lane.members:
+            self.rec.engine_calls += 1
+            el = flow.eligibility(self.cfg, st, w.id, gate)
+            if el.ok:
+                return
+            refusals.append(el)
+        rules = sorted({el.rule for el in refusals if el.rule})
+        self.rec.denied[f"{gate}: nobody in {lane.name} may take it ({', '.join(rules) or 'no rule'})"] += 1
+        wf = self.cfg.workflows[st.workflow]
+        self.loop.after(wf.limits.no_progress_seconds + 1.0, self._stalled, (task, self.loop.now))
 
     def _queue(self, job: Job) -> None:
         insort(self.lanes[job.lane].queue, (*job.key, job))
@@ -173,15 +193,25 @@ class World(ModelCalls):
                 return
 
     def _pick(self, lane: Lane, w: Worker) -> Job | None:
-        cfg, eligibility, wid = self.cfg, flow.eligibility, w.id
+        # eligibility is a pure function of the (fixed) config, the task's state, the member and the gate;
+        # a state changes only by folding events, each of which counts in state.events, so an answer is
+        # reused until the task moves on (idle members rescan the same queue at every dispatch)
+        cfg, eligibility, wid, known = self.cfg, flow.eligibility, w.id, self._eligible
         asked = 0
         for _, _, job in lane.queue:
-            asked += 1
-            if eligibility(cfg, job.task.state, wid, job.gate).ok:
+            st = job.task.state
+            key = (job.task.n, st.events, wid, job.gate)
+            ok = known.get(key)
+            if ok is None:
+                asked += 1
+                ok = known[key] = eligibility(cfg, st, wid, job.gate).ok
+            if ok:
                 self.rec.engine_calls += asked
                 self._kill(job)
                 return job
         self.rec.engine_calls += asked
+        if len(known) > 200_000:
+            known.clear()
         return None
 
     def _start(self, w: Worker, job: Job) -> None:

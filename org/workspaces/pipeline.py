@@ -16,7 +16,7 @@ from org.errors import Conflict
 from org.workspaces.commands import CommandResult, run_command
 from org.workspaces.git import GitError, git, git_ok
 from org.workspaces.repo import Repository
-from org.workspaces.revisions import trailers
+from org.workspaces.revisions import ensure_commit, trailers
 
 __all__ = ["test_commit", "merge_commit", "MergeResult", "already_merged", "run_pipeline"]
 
@@ -77,6 +77,7 @@ def merge_commit(repo: Repository, task: str, revision: str, facts: dict[str, An
     strategy, tested again when the target moved (retest_on_merge), the target moved by a compare-and-swap
     push (refused if the source moved meanwhile: then this merge is redone on the new head)."""
     with repo.lock():
+        ensure_commit(repo, task, revision)
         for _ in range(5):
             old = repo.sync()
             done = already_merged(repo, task, revision)
@@ -134,9 +135,19 @@ def _merge_once(repo: Repository, task: str, revision: str, facts: dict[str, Any
     return MergeResult(True, new, old, retest=retest, reason=f"merged onto {old[:12]} as {new[:12]}")
 
 
+def _apply(ctx: Any, *args: Any, **kw: Any) -> dict:
+    """pipeline_apply, where another pipeline (another org root) entering the result first is no error."""
+    from org.bus.repofacts import pipeline_apply
+
+    try:
+        return pipeline_apply(ctx, *args, **kw)
+    except Conflict as exc:
+        return {"task": args[0], "status": "taken", "events": [], "ready": [], "why": exc.message}
+
+
 def run_pipeline(bus: Any, *, task: str | None = None) -> list[dict]:
     """Run every gate waiting for the pipeline (tests, merges), or only those of `task`; returns what was done."""
-    from org.bus.repofacts import merge_facts, pipeline_apply, pipeline_queue, task_repo_of
+    from org.bus.repofacts import merge_facts, pipeline_queue, task_repo_of
     from org.workspaces.service import repository
 
     ctx = bus.ctx
@@ -151,14 +162,17 @@ def run_pipeline(bus: Any, *, task: str | None = None) -> list[dict]:
         if rev is None:
             continue
         if item["kind"] == "tests":
+            with repo.lock():
+                repo.sync()
+                ensure_commit(repo, tr.row.key, rev)
             res = test_commit(repo, rev)
             if res is None:
-                r = pipeline_apply(ctx, tr.row.key, item["gate"], False, revision=rev, rules=[rule_ids.NO_TEST_COMMAND],
+                r = _apply(ctx, tr.row.key, item["gate"], False, revision=rev, rules=[rule_ids.NO_TEST_COMMAND],
                                    reason=f"repository '{tr.repo}' has no test command (gates/repos.yaml)",
                                    facts=[("outcome.tests_failed", {"revision": rev, "why": "no test command"})])
             else:
                 ev = {"tests": {**res.to_json(), "commit": rev, "command": repo.spec.test.run}}
-                r = pipeline_apply(ctx, tr.row.key, item["gate"], res.ok, revision=rev, data=ev,
+                r = _apply(ctx, tr.row.key, item["gate"], res.ok, revision=rev, data=ev,
                                    rules=[] if res.ok else [rule_ids.TESTS_FAILED],
                                    reason=f"tests {'passed' if res.ok else 'failed'} on {rev[:12]} ({res.summary()}; "
                                           f"{res.sandbox})",
@@ -171,12 +185,12 @@ def run_pipeline(bus: Any, *, task: str | None = None) -> list[dict]:
                           "conflicts": list(m.conflicts), "recovered": m.recovered,
                           **({"retest": m.retest.to_json()} if m.retest else {})}}
         if m.ok:
-            r = pipeline_apply(ctx, tr.row.key, item["gate"], True, revision=rev, data=data,
+            r = _apply(ctx, tr.row.key, item["gate"], True, revision=rev, data=data,
                                reason=f"merged by org's pipeline: {m.reason}",
                                facts=[("outcome.merged", {**data["merge"], **facts})])
         else:
             kind = "outcome.merge_conflict" if m.conflicts else "outcome.tests_failed"
-            r = pipeline_apply(ctx, tr.row.key, item["gate"], False, revision=rev, data=data,
+            r = _apply(ctx, tr.row.key, item["gate"], False, revision=rev, data=data,
                                rules=[rule_ids.MERGE_CONFLICT if m.conflicts else rule_ids.MERGE_FAILED],
                                reason=f"org's pipeline could not merge: {m.reason}", facts=[(kind, data["merge"])])
         out.append({**item, "ok": m.ok, "merged": m.merged, "conflicts": list(m.conflicts), **r})

@@ -11,7 +11,7 @@ from org.errors import Conflict, NotFound, UsageError
 from org.workspaces.git import git, git_ok
 from org.workspaces.repo import Repository, branch_of
 
-__all__ = ["collect", "accept", "trailers"]
+__all__ = ["collect", "accept", "trailers", "ensure_commit", "shared_ref"]
 
 _HEX = re.compile(r"^[0-9a-fA-F]{4,40}$")
 
@@ -95,4 +95,22 @@ def accept(repo: Repository, task: str, commit: str) -> str | None:
             saved = f"refs/org/attempts/{task}/{len(repo.attempts(task)) + 1}"
             repo.g("update-ref", saved, old, "0" * 40)
     repo.g("update-ref", ref, commit, old)
+    # the source keeps the accepted commit too (a hidden ref, not a branch): org roots on other machines
+    # sharing this source test and merge it from there
+    git(["push", "-q", "--no-verify", "--", repo.source, f"+{commit}:{shared_ref(task)}"], git_dir=repo.mirror,
+        timeout=600)
     return saved
+
+
+def shared_ref(task: str) -> str:
+    return f"refs/org/tasks/{task}"
+
+
+def ensure_commit(repo: Repository, task: str, commit: str) -> None:
+    """Make sure org's mirror holds `commit` (accepted by another org root: fetched from the source)."""
+    if git_ok(["cat-file", "-e", f"{commit}^{{commit}}"], git_dir=repo.mirror):
+        return
+    git(["fetch", "-q", "--no-tags", "--", repo.source, f"+{shared_ref(task)}:refs/org/incoming/{task}"],
+        git_dir=repo.mirror, timeout=600)
+    if not git_ok(["cat-file", "-e", f"{commit}^{{commit}}"], git_dir=repo.mirror):
+        raise Conflict(f"the accepted commit {commit[:12]} of {task} is in neither org's mirror nor the source")

@@ -111,7 +111,7 @@ def check_revision(bus: Any, job: int, actor: str, *, commit: str | None = None)
     Returns the checked revision (commit, base, diff summary, patch) or None for a job that has none."""
     import hashlib
 
-    from org.workspaces.diffguard import PATCH_KEEP, check_diff, path_risk, read_diff
+    from org.workspaces.diffguard import PATCH_KEEP, Finding, check_diff, path_risk, read_diff
     from org.workspaces.revisions import accept, collect
 
     j = bus.ctx.store.read(lambda tx: job_of(tx, job))
@@ -130,18 +130,15 @@ def check_revision(bus: Any, job: int, actor: str, *, commit: str | None = None)
         findings = check_diff(diff, tr.spec, tr.repo, tr.cfg.source, human=human, secrets=red.found)
         summary = diff.summary()
         if findings:
-            def denied(tx) -> None:
-                record_fact(bus.ctx, tx, "revision.denied", tr.row.key, actor=actor, gate=j["gate"], decision="deny",
-                            rules=sorted({f.rule for f in findings}), cfg=tr.cfg,
-                            data={"job": job, "commit": sha, "base": base, "files": summary["files"],
-                                  "lines": summary["lines"], "findings": [f.to_json() for f in findings]})
-
-            bus.ctx.write(denied)
-            raise Denied("the diff guard refused this revision: " + "; ".join(
-                f"{f.rule}: {f.reason} ({f.source})" for f in findings), rule=findings[0].rule,
-                rules=sorted({f.rule for f in findings}), findings=[f.to_json() for f in findings])
+            _deny(bus, tr, j, job, actor, sha, base, summary, findings)
         top = tr.cfg.risk.tiers[-1].id
         raises = path_risk(diff, tr.spec, tr.repo, tr.cfg.source, top, human=human)
+        above = [r for r in raises if tr.cfg.tier_index(r[0]) > tr.cfg.tier_index(tr.state.tier)]
+        if above:
+            # a running task's tier cannot rise yet: fail closed rather than let its gates stay those of a lower tier
+            findings = [Finding(rid, f"{why}: this revision needs tier '{tier}', the task runs at '{tr.state.tier}' "
+                                f"(file it again with --tier {tier})", src) for tier, rid, why, src in above]
+            _deny(bus, tr, j, job, actor, sha, base, summary, findings)
         saved = accept(repo, tr.row.key, sha)
     patch = diff.patch
     out = {"job": job, "commit": sha, "base": base, "gate": j["gate"], **{k: summary[k] for k in (
@@ -204,3 +201,20 @@ def outcomes_report(bus: Any, by: str) -> list[dict]:
     actors = {a.id: (a.lane, a.family or "human") for a in cfg.actors.values()}
     cost = {r["task"]: float(r.get("cost_usd") or 0.0) for r in bus.spend(by="task") if r.get("task")}
     return report(_outcome_events(bus), actors, cost, by)
+
+
+def _deny(bus: Any, tr: TaskRepo, j: dict, job: int, actor: str, sha: str, base: str, summary: dict,
+          findings: list) -> None:
+    """Record the guard's denial of a revision and raise it (exit 4)."""
+    rules = sorted({f.rule for f in findings})
+
+    def denied(tx) -> None:
+        record_fact(bus.ctx, tx, "revision.denied", tr.row.key, actor=actor, gate=j["gate"], decision="deny",
+                    rules=rules, cfg=tr.cfg, data={"job": job, "commit": sha, "base": base, "files": summary["files"],
+                                                   "lines": summary["lines"],
+                                                   "findings": [f.to_json() for f in findings]})
+
+    bus.ctx.write(denied)
+    raise Denied("the diff guard refused this revision: " + "; ".join(
+        f"{f.rule}: {f.reason} ({f.source})" for f in findings), rule=findings[0].rule, rules=rules,
+        findings=[f.to_json() for f in findings])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.helpers import run_org
 
 CONSTRAINT = """constraints:
@@ -24,6 +26,7 @@ def jorg(root, *args):
     return r.returncode, json.loads(r.stdout), r.stderr
 
 
+@pytest.mark.slow
 def test_write_accept_contradict_supersede_pass(org_root):
     rc, doc, _ = jorg(org_root, "new", "Migrations are reversible", "--tag", "db")
     assert rc == 0 and doc["adr"]["number"] == 8 and doc["adr"]["status"] == "proposed"
@@ -55,6 +58,7 @@ def test_write_accept_contradict_supersede_pass(org_root):
     assert run_org("validate", root=org_root).returncode == 0
 
 
+@pytest.mark.slow
 def test_list_show_search(org_root):
     rc, doc, _ = jorg(org_root, "list")
     assert rc == 0 and [a["number"] for a in doc["adrs"]] == [4, 5, 6, 7]

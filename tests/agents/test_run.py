@@ -37,6 +37,7 @@ def _spawn(root, env, *args):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.slow
 def test_processes_share_one_rate_budget(shared):
     root, bus, env, srv = shared
     tasks = [bus.add_task(f"Document retry policy {i}", "change", attributes={"kind": "docs"})["task"] for i in range(6)]
@@ -56,6 +57,7 @@ def test_processes_share_one_rate_budget(shared):
     assert done >= 1 and all(r["cost_per_success_usd"] is None or r["cost_per_success_usd"] > 0 for r in reports)
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_gracefully_and_releases_leases(shared):
     root, bus, env, srv = shared
     if not env["ORG_DATABASE_URL"].startswith("sqlite"):

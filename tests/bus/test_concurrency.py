@@ -153,6 +153,7 @@ def test_workers_claim_concurrently_exactly_once(procs_ctx, url, root, tmp_path,
         bus.close()
 
 
+@pytest.mark.slow
 def test_kill9_workers_lose_nothing_and_stale_tokens_never_win(procs_ctx, url, root, tmp_path):
     n = 1200 if url.startswith("postgresql") else 2000
     bus, jobs, logs, kills = _run_plain(procs_ctx, url, root, tmp_path, n, 4, kill_every=0.5, slow=0.02, lease=0.8, batch=4)

@@ -124,6 +124,7 @@ def test_paused_human_cannot_approve(bus):
     assert bus.approve(t, "alice")["task_status"] == "done"
 
 
+@pytest.mark.slow
 def test_explain_task_takes_the_strictest_reading_like_act(bus, root):
     from tests.helpers import run_org
 

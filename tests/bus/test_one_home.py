@@ -53,6 +53,7 @@ def test_any_value_is_accepted_by_both_or_by_neither(sbus, value):
         assert _bus_accepts(sbus, name, value)[0] == _engine_accepts(cfg, name, value), (name, value)
 
 
+@pytest.mark.slow
 def test_the_cli_refuses_on_alike_when_filing_and_explaining(root):
     add = run_org("task", "add", "Drop the table", "--workflow", "ops", "--as", "alice", "--set", "irreversible=on",
                   root=root)

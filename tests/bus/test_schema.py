@@ -27,6 +27,7 @@ def test_fresh_database_gets_current_version_and_wal(sbus, sqlite_url, root):
     assert ensure_schema(Store(sqlite_url)) == SCHEMA_VERSION
 
 
+@pytest.mark.slow
 def test_newer_schema_is_refused_and_nothing_is_overwritten(sbus, sqlite_url, root):
     sbus.add_task("keep me", "change")
     sbus.close()

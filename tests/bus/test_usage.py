@@ -113,6 +113,7 @@ def test_first_unpriced_call_escalates_a_budgeted_task_until_a_human_accepts(bus
     assert r["escalated"] and "over the task budget" in bus.task(t)["escalation"]
 
 
+@pytest.mark.slow
 def test_spend_cli_says_unpriced_never_zero(root, sqlite_url):
     import json
 

@@ -8,6 +8,8 @@ import stat
 import subprocess
 import sys
 
+import pytest
+
 from org.bus import Bus
 from tests.bus.bushelpers import drive, forge_consistently
 from tests.helpers import run_org
@@ -19,6 +21,7 @@ def _verify(root, *extra):
     return r.returncode, json.loads(r.stdout), r.stderr
 
 
+@pytest.mark.slow
 def test_a_consistent_rewrite_is_caught_by_the_witness(root, tokens):
     db = root / ".org" / "org.db"
     with Bus.open(root=root) as bus:
@@ -42,6 +45,7 @@ def test_a_consistent_rewrite_is_caught_by_the_witness(root, tokens):
     assert out["detail"]["broken"]["seq"] == first["head"]["seq"] and "anchor" in err
 
 
+@pytest.mark.slow
 def test_a_truncated_chain_and_a_bad_witness_file(root, tokens):
     import sqlite3
 
@@ -62,6 +66,7 @@ def test_a_truncated_chain_and_a_bad_witness_file(root, tokens):
     assert r.returncode == 2 and ":2: not a witness line" in r.stderr and "Traceback" not in r.stderr
 
 
+@pytest.mark.slow
 def test_the_demo_starting_afresh_takes_the_witness_along(root, tokens):
     from org.agents.demo import fresh_database
     from org.bus.witness import read_witness, witness_path

@@ -335,6 +335,7 @@ def _fresh(root=REPO, off: bool = False):
     return memo.disable(cfg) if off else cfg
 
 
+@pytest.mark.slow
 def test_default_org_walks_match_the_reference():
     fast = _fresh()
     submits = assert_same(fast, _fresh(), range(700))

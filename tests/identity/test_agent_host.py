@@ -55,6 +55,7 @@ def _memory_has(pid: int, needles: list[bytes]) -> list[bytes] | None:
     return sorted(found)
 
 
+@pytest.mark.slow
 def test_the_agent_host_holds_no_secret_and_the_broker_gets_them(org_copy, tmp_path):
     root = org_copy
     canaries = {"ORG_SECRET_GITHUB": "cnry-gh-" + uuid.uuid4().hex, "ORG_SECRET_JIRA": "cnry-jira-" + uuid.uuid4().hex}

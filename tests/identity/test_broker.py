@@ -104,6 +104,7 @@ def broker(broker_org, monkeypatch):
     assert not b.path.exists()  # the socket goes with the broker
 
 
+@pytest.mark.slow
 def test_broker_uses_secrets_only_for_allowed_calls_and_never_shows_them(broker_org, server, broker):
     root, (_, seen) = broker_org, server
     gh, jira, _proc = broker
@@ -185,6 +186,7 @@ def _status(root) -> dict:
     return doc
 
 
+@pytest.mark.slow
 def test_the_security_agents_credential_reuse_is_refused_without_reading_a_secret(broker_org, server, broker):
     """RED-CREDENTIAL-REUSE binds the security lane's agent at the broker too: refused before any secret is read."""
     root, (_, seen) = broker_org, server

@@ -6,11 +6,14 @@ from __future__ import annotations
 import stat
 import uuid
 
+import pytest
+
 from org.identity import files
 from tests.helpers import read_token, run_org, token_file
 from tests.identity.idhelpers import org
 
 
+@pytest.mark.slow
 def test_init_then_tokens_without_touching_them(tmp_path):
     dest = tmp_path / "neworg"
     code, out, _ = org(tmp_path, "init", str(dest))
@@ -56,6 +59,7 @@ def test_init_then_tokens_without_touching_them(tmp_path):
     assert code == 4 and err_unknown == err
 
 
+@pytest.mark.slow
 def test_malformed_and_guessed_tokens_get_exit_4_and_nothing_else(root):
     code, _, err = org(root, "task", "add", "t", "--workflow", "change", "--as", "build-claude")
     assert code == 4 and "authentication required" in err  # an agent has no token file

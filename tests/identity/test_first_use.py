@@ -46,6 +46,7 @@ def test_an_agent_token_first_does_not_skip_the_humans_first_use(root):
         assert _issued(bus) == ["build-claude", "alice", "bob"]
 
 
+@pytest.mark.slow
 def test_another_config_folder_gets_no_human_token_from_a_shared_database(root, monkeypatch, tmp_path):
     """H2: with the org in use, someone with their own ORG_CONFIG_HOME running what `org run` runs gets no
     token for alice, so `org approve --as alice` from there is refused."""
@@ -67,6 +68,7 @@ def test_another_config_folder_gets_no_human_token_from_a_shared_database(root, 
     assert code == 4 and "alice has no token file here" in err and "org token issue --for alice --as" in err
 
 
+@pytest.mark.slow
 def test_a_revoked_human_is_not_reissued_by_org_run(root):
     """H2: `org token revoke --actor alice --as bob`, then `org run`: alice's file still holds the revoked
     token and every command of hers is refused until a human issues her a new one."""
@@ -88,6 +90,7 @@ def test_a_revoked_human_is_not_reissued_by_org_run(root):
     assert code == 0, err
 
 
+@pytest.mark.slow
 def test_a_stale_file_on_a_fresh_database_is_replaced(root):
     """M3: after `rm -rf .org`, the token file from the old database is replaced on first use, so
     `org task add --as alice` and `org tui` work at once."""
@@ -129,6 +132,7 @@ def test_a_file_the_database_does_not_accept_says_what_to_do_and_nothing_more(ro
     assert stale not in err
 
 
+@pytest.mark.slow
 def test_one_human_issues_anothers_token_and_hands_it_over(root, tmp_path):
     """Low (a): bob's file is missing: `org token issue --for bob --as alice` prints bob's token once and writes
     no file (alice's account must never hold bob's token); bob saves it with `org token save` on his account."""

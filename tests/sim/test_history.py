@@ -123,3 +123,57 @@ def test_the_team_leads_question_in_one_command(tmp_path):
     assert r.returncode == 0, r.stderr
     rep = json.loads(r.stdout)["replicated"]
     assert rep["diagnosis"]["binding"]["kind"] in ("lane", "humans", "rate budget", "incoming work")
+
+
+class _Recorded:
+    """The two public reads calibration uses, over a fixed list of events (for what the generator cannot
+    make: outcome.* events from the workspaces' pipeline)."""
+
+    def __init__(self, events):
+        from org.config.loader import load_org
+        from org.sim.orgbuild import default_org_root
+
+        self.cfg, self.events = load_org(default_org_root()), events
+
+    def config(self, required=False):
+        return self.cfg
+
+    def events_since(self, after=0, limit=1000, **_):
+        return [e for e in self.events if e["seq"] > after][:limit]
+
+    def spend(self, by="actor", **_):
+        return []
+
+
+def _ev(seq, typ, task, t, **kw):
+    from datetime import UTC, datetime
+
+    ts = datetime.fromtimestamp(1_796_601_600 + t * 60, UTC).isoformat().replace("+00:00", "Z")
+    return {"seq": seq, "type": typ, "task": task, "ts": ts, "data": kw.pop("data", {}), "actor": kw.pop("actor", None),
+            "family": kw.pop("family", None), "job": kw.pop("job", None)}
+
+
+def test_outcomes_replace_the_assumed_detection_with_a_measured_one():
+    from org.sim.calibrate import calibrate, history_scenario
+
+    evs, seq = [], 0
+    for i in range(40):  # anthropic builds, openai reviews: 10 asked for changes, 30 passed, 6 of those failed later
+        task = f"T-{i + 1}"
+        for typ, kw in (("task.created", {"data": {"workflow": "change", "tier": "medium",
+                                                   "attributes": {"kind": "code"}}}),
+                        ("work.submitted", {"data": {"family": "anthropic"}, "actor": "build-claude"}),
+                        ("review.filed", {"data": {"family": "openai", "verdict": "changes" if i < 10 else "pass"},
+                                          "actor": "rev-gpt"})):
+            seq += 1
+            evs.append(_ev(seq, typ, task, i * 30 + seq % 7, **kw))
+        if i >= 10:
+            seq += 1
+            evs.append(_ev(seq, "task.done", task, i * 30 + 20))
+            if i >= 34:
+                seq += 1
+                evs.append(_ev(seq, "outcome.reverted", task, i * 30 + 25))
+    cal = calibrate(_Recorded(evs))
+    data, _ = history_scenario(cal, __import__("org.sim.orgbuild", fromlist=["x"]).default_org_root())
+    prov = data["provenance"]["behaviour.default.detect.defect"]
+    assert not prov.startswith("assumed") and "n=16" in prov  # 10 caught + 6 escaped
+    assert abs(data["behaviour"]["default"]["detect"]["defect"] - 10 / 16) < 1e-3

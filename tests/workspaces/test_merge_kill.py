@@ -41,7 +41,7 @@ def _ready_to_merge(bus, source):
 def _pipeline_process(root: Path) -> subprocess.Popen:
     env = {**os.environ, "ORG_ROOT": str(root)}
     return subprocess.Popen([sys.executable, "-m", "org", "pipeline", "run", "--as", "alice"], cwd=str(REPO),
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 
 @pytest.mark.slow
@@ -56,7 +56,7 @@ def test_kill_9_during_the_push_leaves_the_target_whole(cbus, code_org, source, 
     p = _pipeline_process(code_org)
     deadline = time.monotonic() + 120
     while not marker.exists():
-        assert p.poll() is None, p.communicate()
+        assert p.poll() is None, "the pipeline ended before it reached the push"
         assert time.monotonic() < deadline
         time.sleep(0.02)
     if whole_group:
