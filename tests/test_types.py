@@ -21,6 +21,7 @@ MAX_STRICT_PENDING = {
     "org.engine.conditions", "org.engine.flow", "org.engine.graph", "org.engine.memo", "org.engine.pipeline",
     "org.engine.plans", "org.engine.policy", "org.engine.proofs", "org.engine.risk", "org.engine.state",
     "org.errors",
+    "org.engine.duties",
 }
 MAX_UNTYPED = {
     "org.adrs.check", "org.adrs.constraints", "org.adrs.context", "org.adrs.index", "org.agents.adrctx",
@@ -34,6 +35,7 @@ MAX_UNTYPED = {
     "org.tui.app", "org.tui.data", "org.tui.principal", "org.tui.screens.adrs", "org.tui.screens.agents",
     "org.tui.screens.base", "org.tui.screens.board", "org.tui.screens.inbox", "org.tui.screens.timeline",
     "org.tui.widgets.fit", "org.workspaces.pipeline", "org.workspaces.repo",
+    "org.agents.session", "org.cli._numbers", "org.cli.identity_cmds", "org.gateway.server", "org.identity.guard",
 }
 
 

@@ -71,8 +71,7 @@ def stand_ins_in_db(cfg: Any, db_url: str) -> dict[str, list[str]]:
     if db_url.startswith("sqlite") and (path is None or not path.exists()):
         return {}
     with Bus.open(db_url, root=cfg.root, config=cfg) as bus:
-        keys = {r[0] for r in bus.store.read(lambda tx: tx.x(
-            "SELECT idempotency_key FROM tasks WHERE idempotency_key LIKE 'demo:%' AND status = 'active'").all())}
+        keys = bus.active_keys("demo:")
     return {c: [k for k in ks if k in keys] for c, ks in want.items() if keys & set(ks)}
 
 

@@ -20,6 +20,7 @@ from org.bus import switches as _switches
 from org.bus import tasks as _tasks
 from org.bus import timeline as _timeline
 from org.bus import usage as _usage
+from org.bus import views as _views
 from org.bus.audit import VerifyReport, verify
 from org.bus.context import Ctx
 from org.bus.schema import ensure_schema
@@ -263,6 +264,31 @@ class Bus:
                      workers: int | None = None) -> VerifyReport:
         """Walk the whole chain (in parallel ranges for large logs); report the first broken link."""
         return verify(self.store, anchors=anchors, progress=progress, workers=workers)
+
+    # -- the operator's views (org.bus.views: the TUI's reads) ------------------------------
+    def pending_count(self, lane: str | None) -> int:
+        return _views.pending_count(self.ctx, lane)
+
+    def task_count(self) -> int:
+        return _views.task_count(self.ctx)
+
+    def active_keys(self, prefix: str) -> set[str]:
+        return _views.active_keys(self.ctx, prefix)
+
+    def pinned_config(self, config_hash: str) -> OrgConfig:
+        return _views.pinned_config(self.ctx, config_hash)
+
+    def board(self) -> dict:
+        return _views.board(self.ctx)
+
+    def task_usage(self, task: str) -> list[dict]:
+        return _views.task_usage(self.ctx, task)
+
+    def leases(self) -> dict:
+        return _views.leases(self.ctx)
+
+    def gate_counts(self) -> dict:
+        return _views.gate_counts(self.ctx)
 
     # -- usage and budgets -------------------------------------------------------------------
     def record_usage(self, actor: str, model: str, **kw: Any) -> dict:

@@ -25,6 +25,8 @@ __all__ = [
     "Usage",
     "RateBudget",
     "LaneSignal",
+    "TokenRow",
+    "AuthFailure",
     "metadata",
     "JOB_OPEN",
     "BigId",
@@ -247,6 +249,45 @@ class RateBudget(BusTable, table=True):
     tokens: float
     refill_per_s: float
     updated_at: float
+
+
+class TokenRow(BusTable, table=True):
+    """A principal or job token (org.identity.tokens): its public id, the principal it speaks for, a per-token salt
+    and the peppered HMAC of its secret (never the secret), expiry and revocation, and for a job token the job,
+    fence and scope it was minted for (schema version 3; before, identity kept it beside the bus's tables)."""
+
+    __tablename__: ClassVar[str] = "org_tokens"
+    id: str = Field(primary_key=True, max_length=32)
+    kind: str = Field(max_length=16)
+    principal: str = Field(max_length=128)
+    principal_kind: str = Field(max_length=16)
+    salt: str = Field(max_length=64)
+    hash: str = Field(max_length=128)
+    created_at: float
+    created_by: str | None = Field(default=None, max_length=128)
+    expires_at: float | None = None
+    revoked_at: float | None = None
+    revoked_by: str | None = Field(default=None, max_length=128)
+    note: str | None = None
+    job: int | None = Field(default=None, sa_column=Column(BigInteger))
+    fence: int | None = None
+    fence_token: str | None = Field(default=None, max_length=64)
+    task: str | None = Field(default=None, max_length=32)
+    gate: str | None = Field(default=None, max_length=64)
+    lane: str | None = Field(default=None, max_length=64)
+    actions: str | None = None
+    __table_args__ = (Index("ix_org_tokens_principal", "principal", "kind"), Index("ix_org_tokens_job", "job"))
+
+
+class AuthFailure(BusTable, table=True):
+    """Failed authentications per presented token id ("token:<id>") in the current window (org.identity.tokens)."""
+
+    __tablename__: ClassVar[str] = "org_auth_failures"
+    key: str = Field(primary_key=True, max_length=200)
+    first_at: float
+    last_at: float
+    failures: int
+    __table_args__ = (Index("ix_org_auth_failures_last", "last_at"),)
 
 
 class LaneSignal(BusTable, table=True):

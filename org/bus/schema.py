@@ -16,7 +16,7 @@ from org.bus._walk import GENESIS
 from org.bus.store import NotOrgDatabase, Store, Tx, sqlite_path
 from org.errors import UsageError
 
-SCHEMA_VERSION = 2  # the version org.bus.models describes (kept here so opening needs no ORM import)
+SCHEMA_VERSION = 3  # the version org.bus.models describes (kept here so opening needs no ORM import)
 
 __all__ = ["SchemaTooNew", "MIGRATIONS", "ensure_schema", "schema_version"]
 
@@ -41,8 +41,23 @@ def _v2_unpriced_usage(tx: Tx) -> None:
     tx.x("UPDATE usage SET cost_usd = NULL WHERE cost_usd = 0 AND outcome = 'ok' AND tokens_in + tokens_out > 0")
 
 
+def _v3_identity_tables(tx: Tx) -> None:
+    """Version 3: the identity tables (org_tokens, org_auth_failures) are the bus's, in its one schema and version.
+    Before, identity created them itself beside the bus's tables under its own version (bus_meta
+    `identity_schema`, 1 to 3); a database that has them keeps every row (same names and columns), one that
+    never met identity gets them empty, and the separate version is gone."""
+    from org.bus.models import metadata
+
+    for name in ("org_tokens", "org_auth_failures"):
+        table = metadata.tables[name]
+        table.create(tx.conn, checkfirst=True)
+        for ix in table.indexes:
+            ix.create(tx.conn, checkfirst=True)
+    tx.x("DELETE FROM bus_meta WHERE key = 'identity_schema'")
+
+
 # version -> function upgrading a database from version - 1 to version (inside one transaction).
-MIGRATIONS: dict[int, Callable[[Tx], None]] = {2: _v2_unpriced_usage}
+MIGRATIONS: dict[int, Callable[[Tx], None]] = {2: _v2_unpriced_usage, 3: _v3_identity_tables}
 
 _ADVISORY_KEY = 0x0126_B005  # any constant; serialises schema changes between processes on PostgreSQL
 

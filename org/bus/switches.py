@@ -145,10 +145,8 @@ def lock_resumers(tx: Tx) -> None:
 
 def _live_human_tokens(tx: Tx, drop: frozenset[str]) -> set[str] | None:
     """The humans holding a live (unrevoked, unexpired) principal token, not counting the ids in `drop`; None
-    while tokens are not in use (no identity table, or no human was ever given a token: the first use of
+    while tokens are not in use (no human was ever given a token: the first use of
     the database still gives every human one)."""
-    if tx.x("SELECT value FROM bus_meta WHERE key = 'identity_schema'").scalar() is None:
-        return None
     rows = tx.x("SELECT id, principal, revoked_at, expires_at FROM org_tokens WHERE kind = 'principal' AND "
                 "principal_kind = 'human'").all()
     if not rows:

@@ -160,6 +160,18 @@ def task_view(ctx: Ctx, ref: str | int) -> dict:
         st = ctx.state(tx, row)
         return {**task_summary(row), "state": st.to_json(), "jobs": jobs_of(tx, key), "approvals": approvals_of(tx, key),
                 **dict(zip(("spent_usd", "unpriced_calls"), task_spend(tx, key), strict=True)),
-                "budget_usd": cfg.workflows[row.workflow].limits.budget_usd}
+                "budget_usd": cfg.workflows[row.workflow].limits.budget_usd, **_repo_evidence(tx, row)}
 
     return ctx.store.read(fn)
+
+
+def _repo_evidence(tx: Tx, row: TaskRow) -> dict:
+    """For a task in a repository: the real diff of its newest checked revision (ADR 0091) and its newest tests."""
+    if not row.attributes.get("repo"):
+        return {}
+    from org.bus.repofacts import last_fact
+
+    rev = last_fact(tx, row.key, "revision.committed")
+    tests = [last_fact(tx, row.key, t) for t in ("outcome.tests_passed", "outcome.tests_failed")]
+    newest = max((t for t in tests if t), key=lambda e: e.get("ts") or "", default=None)
+    return {"revision_evidence": (rev or {}).get("data"), "tests_evidence": (newest or {}).get("data")}

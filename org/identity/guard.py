@@ -19,7 +19,8 @@ Who may use which token where:
     (budget, reserve, settle, budgets), brake_over_budget (the bus pauses only what its ledger shows over a
     ceiling; a job token works too), wake-ups (wait_for_work, wait_for_events, wait_for_decision) and
     every read (list_tasks, task, timeline, pending_approvals, switches, events_since, head, work_result,
-    spend, scope_spend, audit_verify, rehearse_act, reader);
+    spend, scope_spend, audit_verify, rehearse_act, reader, reading, and the operator's views: pending_count,
+    task_count, active_keys, pinned_config, board, task_usage, leases, gate_counts);
   - a human's principal token only: approve and reject (an agent's is refused however it is presented,
     exit 4, an `auth.denied` event); act;
   - a job token (`orgj_...`, returned by a claim): heartbeat, submit, release and fail of its own job, act
@@ -105,7 +106,9 @@ class Guard:
         "wait_for_events": ("wait_for_events",), "wait_for_work": ("wait_for_work",),
         "audit_verify": ("audit_verify",), "record_usage": ("record_usage",), "spend": ("spend",),
         "scope_spend": ("scope_spend",), "brake_over_budget": ("brake_over_budget",), "budget": ("budget",), "reserve": ("reserve",), "settle": ("settle",),
-        "budgets": ("budgets",),
+        "budgets": ("budgets",), "pending_count": ("pending_count",), "task_count": ("task_count",), "active_keys": ("active_keys",),
+        "pinned_config": ("pinned_config",), "board": ("board",), "task_usage": ("task_usage",),
+        "leases": ("leases",), "gate_counts": ("gate_counts",),
     }
 
     def __init__(self, bus, *, token_files: bool = True, owns_bus: bool = False) -> None:
@@ -396,6 +399,31 @@ class Guard:
 
     def scope_spend(self, token: str | None, scope: str, key: str, *, as_: str | None = None) -> dict:
         return self._read(token, as_, "spend", lambda: self._bus.scope_spend(scope, key))
+
+    # the operator's views (org.bus.views): what the TUI shows
+    def pending_count(self, token: str | None, lane: str | None, *, as_: str | None = None) -> int:
+        return self._read(token, as_, "inbox", lambda: self._bus.pending_count(lane))
+
+    def task_count(self, token: str | None, *, as_: str | None = None) -> int:
+        return self._read(token, as_, "task list", self._bus.task_count)
+
+    def active_keys(self, token: str | None, prefix: str, *, as_: str | None = None) -> set[str]:
+        return self._read(token, as_, "task list", lambda: self._bus.active_keys(prefix))
+
+    def pinned_config(self, token: str | None, config_hash: str, *, as_: str | None = None) -> Any:
+        return self._read(token, as_, "task show", lambda: self._bus.pinned_config(config_hash))
+
+    def board(self, token: str | None, *, as_: str | None = None) -> dict:
+        return self._read(token, as_, "task list", self._bus.board)
+
+    def task_usage(self, token: str | None, task: str, *, as_: str | None = None) -> list[dict]:
+        return self._read(token, as_, "task show", lambda: self._bus.task_usage(task))
+
+    def leases(self, token: str | None, *, as_: str | None = None) -> dict:
+        return self._read(token, as_, "agents", self._bus.leases)
+
+    def gate_counts(self, token: str | None, *, as_: str | None = None) -> dict:
+        return self._read(token, as_, "gates", self._bus.gate_counts)
 
     # -- shared rate budgets (any member's principal token) ----------------------------------
     def budget(self, token: str | None, provider: str, *, capacity: float, refill_per_s: float) -> dict:

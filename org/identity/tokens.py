@@ -37,7 +37,7 @@ from org.bus.switches import able_resumers, lock_resumers
 from org.engine import rule_ids
 from org.errors import Conflict, Denied, NotFound, Paused, UsageError
 from org.identity import files
-from org.identity.store import TOKEN_COLS, db_id, ensure
+from org.identity.store import TOKEN_COLS, db_id
 
 __all__ = ["Principal", "Tokens", "TOKEN_RE", "parse", "JOB_ACTIONS", "MAX_TTL", "AUTH_FAILED", "WINDOW_S",
            "FREE_FAILURES", "MAX_DELAY_S", "MAX_FAILURE_ROWS", "failure_delay", "REPLAY_GRACE_S"]
@@ -114,7 +114,6 @@ class Tokens:
         self.bus = bus
         self.ctx = bus.ctx
         self.store = bus.store
-        ensure(self.store)
         self._pepper: bytes | None = None
         self.sleep = time.sleep  # how a slowed failure waits (tests record it instead)
 

@@ -73,9 +73,7 @@ def task_paused_by(bus: Bus, view: dict) -> dict | None:
 # -- inbox ------------------------------------------------------------------------------------------
 def pending_count(bus: Bus, lane: str | None) -> int:
     """Requests this human's lane can settle (cheap: one indexed COUNT)."""
-    return int(bus.store.read(lambda tx: tx.x(
-        "SELECT COUNT(*) FROM approvals WHERE status = 'pending' AND (lane IS NULL OR lane = :l)",
-        {"l": lane}).scalar() or 0))
+    return bus.pending_count(lane)
 
 
 def inbox(bus: Bus, human: str, now: float) -> list[dict]:
@@ -159,7 +157,7 @@ def evidence(bus: Bus, item: dict) -> dict:
         rules.setdefault(rid, {"id": rid, "effect": "needs_approval", "source": "", "reason": item.get("reason") or "",
                                "event": "approval.requested", "seq": 0})
     cfg_hash = ev.get("config_hash")
-    cfg = bus.store.read(lambda tx: bus.ctx.pinned(tx, cfg_hash)) if cfg_hash else bus.config()
+    cfg = bus.pinned_config(cfg_hash) if cfg_hash else bus.config()
     for r in rules.values():
         if not r["source"] and cfg is not None:
             r["source"] = cfg.source(r["id"]) or "built in"
@@ -177,7 +175,7 @@ def evidence(bus: Bus, item: dict) -> dict:
     tier_src = ", ".join(((created or {}).get("data") or {}).get("tier_sources") or [])
     return {**ev, "request": item, "rule_checks": list(rules.values()), "adrs": cited,
             "tier_reason": why_tier + (f" ({tier_src})" if why_tier and tier_src else ""),
-            "adr_titles": adr_titles(bus.ctx.root, cited), "calls": len(calls),
+            "adr_titles": adr_titles(_root(bus), cited), "calls": len(calls),
             "tokens": sum(c["tokens_in"] + c["tokens_out"] for c in calls),
             "budget_usd": wf.limits.budget_usd if wf else None, "trace_len": len(trace)}
 
@@ -206,18 +204,8 @@ class BoardRow:
 def board_rows(bus: Bus) -> list[BoardRow]:
     """Every task with its open gates and lanes (three plain queries; ~10k rows in tens of ms)."""
 
-    def fn(tx):
-        tasks = tx.x("SELECT id, key, title, workflow, tier, status, updated_at, created_by FROM tasks "
-                     "ORDER BY id DESC").all()
-        jobs = tx.x("SELECT task, gate, lane, status, leased_by FROM jobs WHERE status IN ('queued', 'leased') "
-                    "AND task IS NOT NULL ORDER BY id").all()
-        pend = dict(tx.x("SELECT task, COUNT(*) FROM approvals WHERE status = 'pending' AND task IS NOT NULL "
-                         "GROUP BY task").all())
-        switches = [{"scope": sc, "target": tg} for sc, tg in tx.x(
-            "SELECT scope, target FROM switches WHERE active = :t", {"t": True}).all()]
-        return tasks, jobs, pend, switches
-
-    tasks, jobs, pend, switches = bus.store.read(fn)
+    b = bus.board()
+    tasks, jobs, pend, switches = b["tasks"], b["jobs"], b["pending"], b["switches"]
     cfg = bus.config() if switches else None
     open_: dict[str, list[tuple]] = {}
     for t, g, ln, st, who in jobs:
@@ -277,13 +265,13 @@ def filter_rows(rows: list[BoardRow], f: Filters) -> list[BoardRow]:
 
 # -- timeline ---------------------------------------------------------------------------------------
 def usage_rows(bus: Bus, task: str) -> list[dict]:
-    from org.bus import task_key
+    return bus.task_usage(task)
 
-    cols = ("ts", "actor", "lane", "gate", "model", "family", "tokens_in", "tokens_out", "cost_usd", "latency_ms",
-            "outcome")
-    rows = bus.store.read(lambda tx: tx.x(
-        f"SELECT {', '.join(cols)} FROM usage WHERE task = :k ORDER BY ts, id", {"k": task_key(task)}).all())
-    return [dict(zip(cols, r, strict=True)) for r in rows]
+
+def _root(bus: Bus):
+    """The org's folder (its ADR files)."""
+    cfg = bus.config()
+    return cfg.root if cfg is not None else None
 
 
 def timeline(bus: Bus, task: str) -> dict:

@@ -55,17 +55,8 @@ def actor_lease(leases: list[Lease], actor: str, now: float) -> tuple[str, str]:
 def agents_view(bus: Bus, now: float) -> dict:
     cfg = bus.config()
 
-    def fn(tx):
-        leases = tx.x("SELECT id, task, gate, lane, leased_by, lease_seconds, lease_expires, attempts, updated_at "
-                      "FROM jobs WHERE status = 'leased' ORDER BY id").all()
-        queued = dict(tx.x("SELECT lane, COUNT(*) FROM jobs WHERE status = 'queued' GROUP BY lane").all())
-        beats = {(r[0], r[1]): r[2] for r in tx.x(
-            "SELECT job, fence, heartbeat_at FROM leases WHERE outcome = 'active'").all()}
-        fences = {r[0]: r[1] for r in tx.x("SELECT id, fence FROM jobs WHERE status = 'leased'").all()}
-        done = dict(tx.x("SELECT leased_by, COUNT(*) FROM jobs WHERE status = 'done' GROUP BY leased_by").all())
-        return leases, queued, beats, fences, done
-
-    leases_raw, queued, beats, fences, done = bus.store.read(fn)
+    held = bus.leases()
+    leases_raw, queued, beats, fences, done = held["leased"], held["queued"], held["beats"], held["fences"], held["done"]
     spend_actor = {r["key"]: r for r in bus.spend("actor")}
     spend_lane = {r["key"]: r for r in bus.spend("lane")}
     switches = bus.switches()
@@ -126,18 +117,8 @@ def gates_view(bus: Bus) -> list[dict]:
     if cfg is None:
         return []
 
-    def fn(tx):
-        jobs = tx.x("SELECT t.workflow, t.tier, j.gate, j.status, COUNT(*) FROM jobs j JOIN tasks t ON t.key = j.task "
-                    "WHERE j.status IN ('queued', 'leased') GROUP BY t.workflow, t.tier, j.gate, j.status").all()
-        appr = tx.x("SELECT t.workflow, t.tier, a.subject, COUNT(*) FROM approvals a JOIN tasks t ON t.key = a.task "
-                    "WHERE a.status = 'pending' GROUP BY t.workflow, t.tier, a.subject").all()
-        tasks = tx.x("SELECT workflow, tier, status, COUNT(*) FROM tasks GROUP BY workflow, tier, status").all()
-        return jobs, appr, tasks
-
-    jobs, appr, tasks = bus.store.read(fn)
-    jc = {(w, t, g, s): int(n) for w, t, g, s, n in jobs}
-    ac = {(w, t, g): int(n) for w, t, g, n in appr}
-    tc = {(w, t, s): int(n) for w, t, s, n in tasks}
+    counts = bus.gate_counts()
+    jc, ac, tc = counts["jobs"], counts["pending"], counts["tasks"]
     out = []
     for wname, wf in cfg.workflows.items():
         for tier in (t.id for t in cfg.risk.tiers):

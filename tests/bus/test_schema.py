@@ -138,9 +138,11 @@ def test_version_1_usage_is_migrated_to_unknown_costs(url, root):
             b.store.write(lambda tx: tx.x("INSERT INTO usage (ts, actor, model, tokens_in, tokens_out, cost_usd, "
                                           "latency_ms, outcome) VALUES (1, 'x', 'm', 0, 0, NULL, 0, 'ok')"))
         before = b.store.read(lambda tx: [tuple(r) for r in tx.x("SELECT id, model, outcome FROM usage ORDER BY id").all()])
-    assert schema_version(Store(url)) == 1
+    old = Store(url)
+    assert schema_version(old) == 1
+    old.dispose()
     with Bus.open(url, root=root) as b:
-        assert schema_version(b.store) == SCHEMA_VERSION == 2
+        assert schema_version(b.store) == SCHEMA_VERSION  # 1 -> 2 -> 3 in one open
         got = b.store.read(lambda tx: tx.x("SELECT id, model, outcome, cost_usd FROM usage ORDER BY id").all())
         assert [tuple(r[:3]) for r in got] == before  # every row kept, with its id
         assert [r[3] for r in got] == [0.5, None, 0.0, 0.0]

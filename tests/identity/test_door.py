@@ -164,6 +164,14 @@ RAW = {
     "reserve": (lambda s: s.bus.budget("p", capacity=10, refill_per_s=1), lambda s: s.bus.reserve("p", 1)),
     "settle": (lambda s: s.bus.budget("p", capacity=10, refill_per_s=1), lambda s: s.bus.settle(("p", 1.0), 0.5)),
     "budgets": (None, lambda s: s.bus.budgets()),
+    "pending_count": (None, lambda s: s.bus.pending_count("approver")),
+    "task_count": (None, lambda s: s.bus.task_count()),
+    "active_keys": (None, lambda s: s.bus.active_keys("demo:")),
+    "pinned_config": (None, lambda s: s.bus.pinned_config(s.bus.task(s.task)["config_hash"])),
+    "board": (None, lambda s: s.bus.board()),
+    "task_usage": (None, lambda s: s.bus.task_usage(s.task)),
+    "leases": (None, lambda s: s.bus.leases()),
+    "gate_counts": (None, lambda s: s.bus.gate_counts()),
 }
 
 
@@ -202,7 +210,8 @@ def test_every_bus_method_is_classified_and_its_writes_found(state):
             writes.add(name)
     # the sampler sees the writes it must see (a broken digest would classify everything as a read)
     assert {"add_task", "claim", "submit", "release", "fail", "post_jobs", "pause", "approve", "act"} <= writes
-    assert not writes & {"list_tasks", "task", "timeline", "events_since", "head", "switches", "spend", "rehearse_act"}
+    assert not writes & {"list_tasks", "task", "timeline", "events_since", "head", "switches", "spend", "rehearse_act",
+                         "board", "leases", "gate_counts", "task_usage", "pending_count", "task_count"}
     reached = {m for op in Guard.OPERATIONS.values() for m in op}
     unclassified = bus_methods() - reached - set(NOT_EXPOSED)
     assert not unclassified, f"Bus methods neither behind the door nor in NOT_EXPOSED: {sorted(unclassified)}"
@@ -249,6 +258,14 @@ DOOR = {
     "reserve": lambda s, t: s.door.reserve(t, "p", 1),
     "settle": lambda s, t: s.door.settle(t, ("p", 1.0), 0.5),
     "budgets": lambda s, t: s.door.budgets(t),
+    "pending_count": lambda s, t: s.door.pending_count(t, "approver"),
+    "task_count": lambda s, t: s.door.task_count(t),
+    "active_keys": lambda s, t: s.door.active_keys(t, "demo:"),
+    "pinned_config": lambda s, t: s.door.pinned_config(t, s.claim.config_hash),
+    "board": lambda s, t: s.door.board(t),
+    "task_usage": lambda s, t: s.door.task_usage(t, s.task),
+    "leases": lambda s, t: s.door.leases(t),
+    "gate_counts": lambda s, t: s.door.gate_counts(t),
     "reader": lambda s, t: s.door.reader(t, command="who"),
     "reading": lambda s, t: s.door.reading(t).head(),
     "principal": lambda s, t: s.door.principal(t, command="who"),
@@ -363,11 +380,11 @@ def _escalate_other(s: State) -> None:
     s.approval = s.bus.pending_approvals(task=c.task)[0]["approval"]
 
 
-# Files that still read the database themselves, each leaving with issue 22 item 2 (the bus is the only
-# door to the database): this list only shrinks.
+# Files that still hold a raw Bus (the TUI reads through its methods, no SQL of its own, but not yet through
+# the door; the demo's supervisor, `org explain --task`; the workspaces and the gateway of other issues):
+# this list only shrinks.
 STILL_RAW = {"agents/demo.py", "cli/_task_context.py", "cli/tui_cmds.py", "tui/app.py", "tui/data.py", "tui/ops.py",
-             "tui/screens/inbox.py", "cli/workspace_cmds.py", "workspaces/service.py", "workspaces/pipeline.py",
-             "gateway/server.py"}
+             "cli/workspace_cmds.py", "workspaces/service.py", "workspaces/pipeline.py", "gateway/server.py"}
 
 
 def _raw_bus_uses(path: Path) -> list[str]:

@@ -173,3 +173,14 @@ def test_a_human_touching_a_protected_path_needs_the_high_tier(wsbus):
     with pytest.raises(Denied, match="another human's approval") as e:
         check_revision(wsbus, job, "alice")
     assert e.value.detail["rules"] == ["ORG-PROTECTED-PATH"]
+
+
+def test_task_view_shows_the_real_diff_of_the_checked_revision(wsbus):
+    task, ws, job, jt, g = _start(wsbus)
+    assert wsbus.task(task)["revision_evidence"] is None
+    (ws / "src" / "app.py").write_text("def add(a, b):\n    return a + b + 0\n")
+    res = check_revision(wsbus, job, "build-claude")
+    ev = wsbus.task(task)["revision_evidence"]
+    assert ev["commit"] == res["commit"] and ev["changes"] == [{"path": "src/app.py", "status": "M", "added": 1,
+                                                                 "removed": 1}]
+    assert "+    return a + b + 0" in ev["patch"] and len(ev["patch_sha256"]) == 64

@@ -75,8 +75,7 @@ class InboxScreen(OrgScreen):
     def load(self):
         bus = self.app.bus
         items = inbox(bus, self.app.principal.actor, self.app.now())
-        total = bus.store.read(lambda tx: tx.x("SELECT COUNT(*) FROM tasks").scalar() or 0)
-        return items, int(total)
+        return items, bus.task_count()
 
     def show(self, data) -> None:
         items, total = data

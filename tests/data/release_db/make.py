@@ -95,9 +95,10 @@ def main(release: Path, out_dir: Path) -> None:
             con.exec_driver_sql(f"CREATE SCHEMA {SCHEMA_PLACEHOLDER}")
         sep = "&" if "?" in pg else "?"
         manifest["postgresql"] = fill(f"{pg}{sep}options=-csearch_path%3D{SCHEMA_PLACEHOLDER}", root)
-        dump = subprocess.run(["pg_dump", "--no-owner", "--no-privileges", "-n", SCHEMA_PLACEHOLDER, pg],
+        dump = subprocess.run(["pg_dump", "--no-owner", "--no-privileges", "--inserts", "-n", SCHEMA_PLACEHOLDER, pg],
                               capture_output=True, text=True, check=True).stdout
-        (out_dir / "pg.sql").write_text(dump)
+        # plain SQL only (no psql meta-commands), so a test loads it through the driver
+        (out_dir / "pg.sql").write_text("".join(ln for ln in dump.splitlines(True) if not ln.startswith("\\")))
         with eng.begin() as con:
             con.exec_driver_sql(f"DROP SCHEMA {SCHEMA_PLACEHOLDER} CASCADE")
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
