@@ -16,8 +16,8 @@ from typing import Any
 
 from org.errors import UsageError
 
-__all__ = ["Endpoint", "PROVIDER_KEYS", "models_mode", "has_key", "plan_endpoints", "endpoint_for", "needs_local", "LocalModelHandle",
-           "local_model"]
+__all__ = ["Endpoint", "PROVIDER_KEYS", "models_mode", "has_key", "plan_endpoints", "endpoint_for", "needs_local",
+           "LocalModelHandle", "local_model", "missing_keys", "check_keys"]
 
 # The environment variables litellm reads for each provider's credentials.
 PROVIDER_KEYS: dict[str, tuple[str, ...]] = {
@@ -96,6 +96,40 @@ def endpoint_for(model: str, family: str | None, local_url: str | None, env: Map
     if not local_url:
         raise UsageError("the local model is needed but not running")
     return Endpoint(model, f"openai/{model}", local_url, "org-local", "local", "local", ident.family, timeout_s=30.0)
+
+
+def missing_keys(cfg: Any, env: Mapping[str, str] | None = None, lanes: list[str] | None = None) -> list[dict]:
+    """With ORG_MODELS=real: every agent member (of `lanes`, default all) whose provider has no key in the
+    environment, with the variables that would give it one. Empty in the other modes (they fall back)."""
+    from org.agents.families import identify
+
+    e = env if env is not None else os.environ
+    if models_mode(e) != "real":
+        return []
+    out = []
+    for a in sorted(cfg.actors.values(), key=lambda a: (a.lane, a.id)):
+        if a.is_human or not a.model or (lanes and a.lane not in lanes):
+            continue
+        provider = identify(a.model, _override(cfg, a)).provider
+        if not has_key(provider, e):
+            out.append({"member": a.id, "lane": a.lane, "model": a.model, "provider": provider,
+                        "env": list(PROVIDER_KEYS.get(provider, (f"{provider.upper()}_API_KEY",)))})
+    return out
+
+
+def check_keys(cfg: Any, env: Mapping[str, str] | None = None, lanes: list[str] | None = None) -> None:
+    """Refuse up front (exit 2) when ORG_MODELS=real and any member's provider has no key: every member would
+    otherwise fail its calls one by one, and some would sit out for much longer than others."""
+    missing = missing_keys(cfg, env, lanes)
+    if not missing:
+        return
+    by_provider: dict[str, list[str]] = {}
+    for m in missing:
+        by_provider.setdefault(f"{m['provider']} ({' or '.join(m['env'])})", []).append(m["member"])
+    lines = "; ".join(f"{p}: {', '.join(ms)}" for p, ms in sorted(by_provider.items()))
+    raise UsageError(f"ORG_MODELS=real, but {len(missing)} member(s) have no API key for their provider: {lines}. "
+                     "Set the keys, or use ORG_MODELS=auto (members without a key use the local model)",
+                     missing=missing)
 
 
 def _override(cfg: Any, actor: Any) -> str | None:

@@ -30,9 +30,14 @@ def load_prices(root: Path) -> list[str]:
     import yaml
 
     from org.agents.llm import register_prices
+    from org.config.yamlsrc import MAX_YAML_BYTES, too_deep
+    from org.inputs import read_bounded
 
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        text = read_bounded(path, limit=MAX_YAML_BYTES, what="prices file").decode("utf-8", errors="replace")
+        if too_deep(text) is not None:
+            raise ValueError("nested too deep")
+        data = yaml.safe_load(text) or {}
         if not isinstance(data, dict):
             raise ValueError("expected a mapping of model -> prices")
         return register_prices(data)

@@ -40,7 +40,7 @@ def _numeric(annotation: Any) -> bool:
     return False
 
 
-def _bad_parameter() -> type[Exception]:
+def _bad_parameter() -> Any:
     for mod in ("typer._click.exceptions", "click.exceptions"):
         try:
             return importlib.import_module(mod).BadParameter

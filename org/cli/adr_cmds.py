@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -121,10 +122,27 @@ def show(number: NumberArg, json_: JsonFlag = False) -> None:
     emit(data, human)
 
 
-def _set_status(number: str, status: str, json_: bool) -> None:
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do it without asking (scripts; no terminal to ask).")]
+
+
+def _confirm(what: str, yes: bool) -> None:
+    """Destructive ADR commands (reject, deprecate, supersede) ask first; without a terminal they need --yes."""
+    from org.errors import UsageError
+
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError(f"{what}: pass --yes to confirm (there is no terminal to ask); nothing was changed")
+    if not typer.confirm(f"{what}?", default=False, err=True):
+        raise UsageError("not confirmed; nothing was changed")
+
+
+def _set_status(number: str, status: str, json_: bool, yes: bool = True) -> None:
     from org.adrs.lifecycle import parse_number, set_status
 
     opts(json_)
+    if status != "accepted":
+        _confirm(f"Mark ADR {parse_number(number):04d} {status} (it will no longer bind work)", yes)
     root = _root()
     a, changed = set_status(root, parse_number(number), status, _cfg_or_none(root))
     emit({"ok": True, "adr": a.to_json(), "changed": changed},
@@ -138,28 +156,31 @@ def accept(number: NumberArg, json_: JsonFlag = False) -> None:
 
 
 @adr_app.command("reject")
-def reject(number: NumberArg, json_: JsonFlag = False) -> None:
-    """Reject a proposed ADR."""
-    _set_status(number, "rejected", json_)
+def reject(number: NumberArg, yes: YesOpt = False, json_: JsonFlag = False) -> None:
+    """Reject a proposed ADR (asks first unless --yes)."""
+    _set_status(number, "rejected", json_, yes)
 
 
 @adr_app.command("deprecate")
-def deprecate(number: NumberArg, json_: JsonFlag = False) -> None:
-    """Deprecate an accepted ADR that no longer applies (to replace it, use supersede)."""
-    _set_status(number, "deprecated", json_)
+def deprecate(number: NumberArg, yes: YesOpt = False, json_: JsonFlag = False) -> None:
+    """Deprecate an accepted ADR that no longer applies (to replace it, use supersede; asks first unless --yes)."""
+    _set_status(number, "deprecated", json_, yes)
 
 
 @adr_app.command("supersede")
 def supersede(
     number: NumberArg,
     by: Annotated[str, typer.Option("--by", help="The ADR that replaces it (becomes accepted).", show_default=False)],
+    yes: YesOpt = False,
     json_: JsonFlag = False,
 ) -> None:
-    """Replace ADR N by ADR M: writes both links, N becomes superseded and M accepted."""
+    """Replace ADR N by ADR M: writes both links, N becomes superseded and M accepted (asks first unless --yes)."""
     from org.adrs.lifecycle import parse_number
     from org.adrs.lifecycle import supersede as do_supersede
 
     opts(json_)
+    _confirm(f"Supersede ADR {parse_number(number):04d} by ADR {parse_number(by):04d} (ADR {parse_number(number):04d} "
+             f"will no longer bind work; ADR {parse_number(by):04d} becomes accepted)", yes)
     root = _root()
     old, new_, changed = do_supersede(root, parse_number(number), parse_number(by), _cfg_or_none(root))
     emit({"ok": True, "superseded": old.to_json(), "by": new_.to_json(), "changed": changed},

@@ -77,6 +77,9 @@ def run(
             raise UsageError(f"'{n}' is not an agent lane (agent lanes: {', '.join(agent_lanes)})")
     lim = _limits(limit)
     from org.agents.demo import stand_ins_in_db
+    from org.agents.endpoints import check_keys
+
+    check_keys(cfg, lanes=lane)
 
     if _supervise(cfg, o, _human_tokens(cfg, o), stand_ins=lambda: stand_ins_in_db(cfg, o.db_url()),
                   say=lambda s: err(f"org run: {s}")):
@@ -150,6 +153,9 @@ def demo(
 
     o = opts(json_)
     cfg = load_config(o.org_root())
+    from org.agents.endpoints import check_keys
+
+    check_keys(cfg)
     out = sys.stderr if o.json else sys.stdout
 
     def prepare() -> dict:

@@ -381,18 +381,43 @@ def inbox(
 
     def human() -> str:
         if not rows:
-            return "nothing pending"
-        lines = []
-        for r in rows:
-            ev = r.get("evidence") or {}
-            lines.append(f"#{r['approval']:<5} {r['task'] or '-':<8} {r['kind']:<10} {r['subject']:<20} "
-                         f"tier {ev.get('tier', '-')}: {r['reason']}")
-            for rv in ev.get("reviews", []):
-                if rv["counts"]:
-                    lines.append(f"        {rv['gate']}: {rv['actor']} ({rv['family']}) {rv['verdict']}")
-        return "\n".join(lines)
+            return "nothing pending" + (f" for {as_}" if as_ else "")
+        return "\n\n".join(_inbox_entry(r, as_) for r in rows)
 
     emit({"ok": True, "pending": rows}, human)
+
+
+def _inbox_entry(r: dict, as_: str | None) -> str:
+    """One pending request, with enough to decide it from a terminal: what, why, who worked and reviewed it, the
+    work itself (its first lines) and the commands that decide it."""
+    ev = r.get("evidence") or {}
+    lines = [f"#{r['approval']} {r['task'] or '-'}  {ev.get('title') or ''}".rstrip(),
+             f"  {ev.get('workflow') or '-'}, tier {ev.get('tier', '-')}, revision {ev.get('revision') or '-'}, "
+             f"round {ev.get('rounds', 0)}",
+             f"  asks: {r['kind']} '{r['subject']}' (requested by {r.get('requested_by') or '-'})"]
+    if r.get("reason"):
+        lines.append(f"  why: {r['reason']}")
+    if ev.get("escalation"):
+        lines.append(f"  escalated: {ev['escalation']}")
+    if ev.get("authors"):
+        lines.append(f"  authors: {', '.join(ev['authors'])} ({', '.join(ev.get('author_families') or [])})")
+    for rv in ev.get("reviews", []):
+        lines.append(f"  review {rv['gate']}: {rv['actor']} ({rv['family']}) {rv['verdict']}"
+                     + ("" if rv["counts"] else " (does not count)") + (f": {rv['why']}" if rv.get("why") else ""))
+    work = ev.get("latest_work") or {}
+    if work.get("note"):
+        lines.append(f"  work: {work['note']}")
+    content = str(work.get("content") or "")
+    if content:
+        body = content.splitlines()
+        lines += [f"    {ln}" for ln in body[:20]]
+        if len(body) > 20:
+            lines.append(f"    ... {len(body) - 20} more lines (org task show {r['task']} --json has all)")
+    who = as_ or "YOU"
+    pick = f" --id {r['approval']}"
+    lines.append(f"  decide: org approve {r['task']} --as {who}{pick} --note ...   |   "
+                 f"org reject {r['task']} --as {who}{pick} --note WHY")
+    return "\n".join(lines)
 
 
 def spend(

@@ -23,13 +23,14 @@ def register(app: typer.Typer) -> None:
 
 
 def default_org_dir() -> Path:
-    """The shipped default org: the repository's lanes/, gates/ and adrs/."""
-    here = Path(__file__).resolve().parents[2]
+    """The starter org `org init` copies: package data (org/defaults/), so it ships in the wheel. The
+    repository's own lanes/, gates/ and adrs/ are the project's org, not a user's."""
+    here = Path(__file__).resolve().parents[1] / "defaults"
     if (here / "lanes").is_dir() and (here / "gates").is_dir():
         return here
     from org.errors import OrgError
 
-    raise OrgError("the default org is not installed next to the package (install org from a source checkout)")
+    raise OrgError(f"the starter org is missing from this installation ({here}); reinstall org")
 
 
 def init(

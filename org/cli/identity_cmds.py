@@ -91,7 +91,10 @@ def issue(
     if for_ is None and as_ is None:
         raise UsageError("give --for ACTOR (whose token) and --as HUMAN (who issues it), or --as HUMAN alone to "
                          "renew your own")
-    by, as_ = (as_, for_) if for_ is not None else (None, as_)  # below: as_ the subject, by the issuer
+    by, subject = (as_, for_) if for_ is not None else (None, as_)  # below: as_ the subject, by the issuer
+    if subject is None:
+        raise UsageError("give --for ACTOR (whose token)")
+    as_ = subject
     g = _open()
     with g:
         cfg = g.config(required=True)

@@ -17,7 +17,7 @@ START = "start"
 def build_graph(wf: Workflow, *, rework: bool = False) -> nx.DiGraph[str]:
     """Nodes are gates plus START; an edge a -> b means b comes after a. With rework=True the
     on_fail edges (review -> work gate) are added too, marked kind='rework'."""
-    g = nx.DiGraph()
+    g: nx.DiGraph[str] = nx.DiGraph()
     g.add_node(START, kind="start")
     for name, gate in wf.gates.items():
         g.add_node(name, kind=gate.kind, lane=gate.lane)

@@ -164,7 +164,7 @@ class Guard:
         return files.read_human_token(root, a.id, db), files.human_token_path(root, a.id, db)
 
     def principal(self, token: str | None, *, as_: str | None = None, command: str, job_ok: bool = False,
-                  principal_ok: bool = True, human: bool = False) -> Principal:
+                  principal_ok: bool = True, human: bool = False, paused_ok: bool = False) -> Principal:
         """Authenticate: the principal a token speaks for, within what `command` accepts (else Denied)."""
         path = None
         if not token and self.token_files:
@@ -173,7 +173,7 @@ class Guard:
             self.tokens._refuse("missing", command, as_, None, None,
                                 no_file(str(as_), path) if path is not None else MISSING)
         try:
-            p = self.tokens.authenticate(token, as_=as_, command=command)
+            p = self.tokens.authenticate(token, as_=as_, command=command, paused_ok=paused_ok)
         except Denied as exc:
             if path is not None and exc.message == AUTH_FAILED:
                 raise Denied(stale_file(str(as_), path), rule=rule_ids.AUTHENTICATION) from None
@@ -299,9 +299,11 @@ class Guard:
             self._lease_live(p, command)
 
     def record_usage(self, token: str | None, model: str, **kw: Any) -> dict:
-        """A model call in the usage ledger, as the token's principal (a job token: the job's own calls)."""
-        p = self.principal(token, command="record usage", job_ok=True, principal_ok=False)
-        self._job_scope(p, kw.get("job", p.job), "record usage")
+        """A model call in the usage ledger, as the job token's principal, for its own job. A call already made is
+        recorded whatever happened since (the lease ended, the actor was paused): the ledger never loses spend."""
+        p = self.principal(token, command="record usage", job_ok=True, principal_ok=False, paused_ok=True)
+        if str(kw.get("job", p.job)) != str(p.job):
+            self._deny(p, "record usage", "other job", f"this job token is for job {p.job}, not '{kw.get('job')}'")
         kw = {**kw, "job": p.job, "task": p.task}
         with acting(p):
             return self._bus.record_usage(p.actor, model, **kw)

@@ -310,8 +310,10 @@ class Tokens:
                 and (r[3] is None or r[3] > self.store.clock()))
 
     # -- authentication ------------------------------------------------------------------------
-    def authenticate(self, token: str | None, *, as_: str | None = None, command: str = "") -> Principal:
-        """The principal a token speaks for, or Denied (exit 4) / Paused (exit 7). Nothing else is read first."""
+    def authenticate(self, token: str | None, *, as_: str | None = None, command: str = "",
+                     paused_ok: bool = False) -> Principal:
+        """The principal a token speaks for, or Denied (exit 4) / Paused (exit 7). Nothing else is read first.
+        `paused_ok`: a paused principal's token still speaks for it (only to record what it already spent)."""
         parsed = parse(token)
         kind, tid, secret = parsed if parsed else ("", "", "")
 
@@ -336,7 +338,7 @@ class Tokens:
         a = cfg.actors.get(actor) if cfg is not None else None
         if cfg is not None and (a is None or a.kind != row["principal_kind"]):
             self._refuse("not a member", command, as_, tid, actor, AUTH_FAILED)
-        paused = self._paused(actor)
+        paused = None if paused_ok else self._paused(actor)
         if paused:
             self._refuse("paused", command, as_, tid, actor, None)
             raise Paused(f"{actor} is paused (by {paused['paused_by']}"

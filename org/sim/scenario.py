@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from org.config.yamlsrc import load_yaml
+from org.config.yamlsrc import load_yaml, too_deep
 from org.errors import ConfigError, NotFound, Problem, UsageError
 from org.sim.models import Scenario
 
@@ -160,6 +160,8 @@ def parse_set(item: str) -> tuple[str, Any]:
     key = key.strip()
     if not key or any(not part for part in key.split(".")):
         raise UsageError(f"--set: '{key}' is not a dotted path such as pacing.mode")
+    if too_deep(raw) is not None:
+        raise UsageError(f"--set {key}: the value nests lists and maps too deep")
     try:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError:

@@ -152,7 +152,7 @@ def evidence(bus: Bus, item: dict) -> dict:
             h = hits.get(rid, {})
             rules[rid] = {"id": rid, "effect": h.get("effect") or e.get("decision") or "", "source": srcs.get(rid) or
                           h.get("source") or "built in", "reason": h.get("reason") or "", "event": e["type"],
-                          "seq": e["seq"]}
+                          "seq": e["seq"], "actor": e.get("actor") or "", "gate": e.get("gate") or ""}
     for rid in item.get("rules") or []:
         rules.setdefault(rid, {"id": rid, "effect": "needs_approval", "source": "", "reason": item.get("reason") or "",
                                "event": "approval.requested", "seq": 0})
@@ -170,7 +170,11 @@ def evidence(bus: Bus, item: dict) -> dict:
     cited = dict(sorted(cited.items()))
     calls = usage_rows(bus, task) if task else []
     wf = cfg.workflows.get(ev.get("workflow") or "") if cfg else None
+    created = next((e for e in trace if e.get("type") == "task.created"), None)
+    why_tier = ((created or {}).get("data") or {}).get("tier_reason") or ""
+    tier_src = ", ".join(((created or {}).get("data") or {}).get("tier_sources") or [])
     return {**ev, "request": item, "rule_checks": list(rules.values()), "adrs": cited,
+            "tier_reason": why_tier + (f" ({tier_src})" if why_tier and tier_src else ""),
             "adr_titles": adr_titles(_root(bus), cited), "calls": len(calls),
             "tokens": sum(c["tokens_in"] + c["tokens_out"] for c in calls),
             "budget_usd": wf.limits.budget_usd if wf else None, "trace_len": len(trace)}

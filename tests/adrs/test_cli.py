@@ -48,7 +48,7 @@ def test_write_accept_contradict_supersede_pass(org_root):
 
     rc, doc, _ = jorg(org_root, "new", "Irreversible migrations with a human approval")
     assert rc == 0 and doc["adr"]["number"] == 9
-    rc, doc, _ = jorg(org_root, "supersede", "8", "--by", "ADR-0009")
+    rc, doc, _ = jorg(org_root, "supersede", "8", "--by", "ADR-0009", "--yes")
     assert rc == 0 and doc["superseded"]["status"] == "superseded" and doc["by"]["status"] == "accepted"
     assert doc["superseded"]["superseded_by"] == 9 and doc["by"]["supersedes"] == [8]
 
@@ -95,7 +95,7 @@ def test_errors_and_exit_codes(org_root):
     assert rc == 2 and "unknown status 'approved'" in doc["message"]
     rc, doc, _ = jorg(org_root, "accept", "4")
     assert rc == 0 and doc["changed"] is False
-    rc, doc, _ = jorg(org_root, "reject", "4")
+    rc, doc, _ = jorg(org_root, "reject", "4", "--yes")
     assert rc == 5 and doc["error"] == "conflict"
     rc, doc, _ = jorg(org_root, "supersede", "4")
     assert rc == 2  # --by is required

@@ -23,6 +23,7 @@ def org(root, *args, token=None):
     return r.returncode, doc, r.stderr
 
 
+@pytest.mark.slow
 def test_work_and_human_approval_through_the_cli(root, tokens):
     code, t, _ = org(root, "task", "add", "Ship login fix", "--workflow", "change", "--as", "alice",
                      "--set", "environment=production", "--idempotency-key", "k1")
@@ -92,6 +93,7 @@ def test_act_needs_approval_then_allowed_and_red_denied(root, tokens):
     assert decided[-1]["rules"] == ["RED-CREDENTIAL-REUSE"] and decided[-1]["config_hash"]
 
 
+@pytest.mark.slow
 def test_pause_resume_and_nothing_to_claim(root, tokens):
     code, _, _ = org(root, "claim", "--lane", "builder", "--as", "build-claude", token=tokens["build-claude"])
     assert code == 3
@@ -109,6 +111,7 @@ def test_pause_resume_and_nothing_to_claim(root, tokens):
     assert code == 0 and hb["lease_expires"] > c["lease_expires"]
 
 
+@pytest.mark.slow
 def test_audit_verify_exit_8_names_the_broken_link(root, tokens):
     with Bus.open(root=root) as bus:
         drive(bus, bus.add_task("x", "change")["task"])

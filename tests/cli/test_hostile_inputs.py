@@ -74,3 +74,8 @@ def test_numbers_are_finite_and_in_range(org_copy, args):
     r = run_org(*args, "--json", root=org_copy, timeout=HANG)
     _clean(r)
     assert json.loads(r.stdout)["error"] == "usage"
+
+
+def test_a_deep_sim_set_value_is_a_usage_error(org_copy):
+    r = run_org("sim", "baseline", "--set", "pacing.mode=" + "[" * 100_000, root=org_copy, timeout=HANG)
+    _clean(r)

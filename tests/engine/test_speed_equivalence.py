@@ -372,6 +372,7 @@ def _agents_approve(cfg):
 
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("edits", [SCARCE, DUPLICATES], ids=["scarce", "duplicates"])
 def test_orgs_where_reviewers_run_out_match_the_reference(tmp_path, edits):
     fast = org_with(tmp_path / "a", edits)

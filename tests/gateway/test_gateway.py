@@ -327,8 +327,10 @@ def test_a_job_token_buys_a_gateway_token_that_dies_with_the_lease(gw, org):
     row = _ledger(org)[-1]
     assert (row["job"], row["task"], row["gate"], row["outcome"]) == (claim.job, claim.task, claim.gate, "ok")
     root, url, _ = org
+    from org.identity.guard import Guard
+
     with Bus.open(url, root=root) as bus:
-        bus.release(claim.job, claim.token, reason="done with it")
+        Guard(bus, token_files=False).release(jt, claim.job, reason="done with it")
     r = _post(gw.url + "/chat/completions", json={"messages": MSGS}, headers=h)
     assert r.status_code == 401 and "lease is over" in r.json()["error"]["message"]
     assert _ledger(org)[-1]["outcome"] == "refused:lease"

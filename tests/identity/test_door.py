@@ -425,3 +425,18 @@ def test_the_static_check_sees_a_raw_bus(tmp_path):
     p = tmp_path / "m.py"
     p.write_text("from org.bus import Bus\nx = door._bus\ny = self.bus.store\nz = bus.ctx\nport.bus.submit(1)\n")
     assert len(_raw_bus_uses(p)) == 5
+
+
+def test_spend_already_made_is_recorded_after_a_pause_but_only_for_the_tokens_own_job(state):
+    """The ledger never loses a model call made for a job (the actor paused meanwhile, as the budget brake
+    does), yet a job token records usage only for its own job, and a paused actor's token does nothing else."""
+    s = state
+    s.bus.pause("actor", "build-claude", by="alice", note="budget")
+    r = s.door.record_usage(s.jt, "anthropic/claude-sonnet-4-5", tokens_in=5, cost_usd=0.01, job=s.job)
+    assert r and s.bus.scope_spend("actor", "build-claude")["spent_usd"] > 0
+    with pytest.raises(OrgError) as e:
+        s.door.record_usage(s.jt, "anthropic/claude-sonnet-4-5", tokens_in=5, job=s.job + 1)
+    assert e.value.exit_code == 4
+    with pytest.raises(OrgError) as e:
+        s.door.heartbeat(s.jt, s.job)
+    assert e.value.exit_code == 7  # paused: everything but the ledger waits

@@ -4,10 +4,13 @@ principal token (ADR 0057)."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.helpers import read_token, token_file
 from tests.identity.idhelpers import events, org
 
 
+@pytest.mark.slow
 def test_a_second_database_keeps_its_own_token_files(root, tmp_path):
     """H1: `org --db OTHER inbox --as alice` (a mistyped --db, a PostgreSQL try, a leftover ORG_DATABASE_URL)
     used to overwrite alice's and bob's files for the real database: both databases now keep working."""
@@ -32,6 +35,7 @@ def test_a_second_database_keeps_its_own_token_files(root, tmp_path):
     assert code == 0 and [t["title"] for t in listed["tasks"]] == ["x"], err
 
 
+@pytest.mark.slow
 def test_a_reset_database_gets_new_files_and_the_old_ones_stay(root):
     import shutil
 
@@ -50,6 +54,7 @@ def _setup(root) -> None:
     assert code == 0, err
 
 
+@pytest.mark.slow
 def test_revoke_then_pause_keeps_a_resumer(root):
     """H2: bob's token revoked, then alice pausing herself is refused: bob could not sign in to resume."""
     _setup(root)

@@ -154,6 +154,7 @@ def test_human_token_files_are_owner_only(root, bus, guard):
     assert "chmod 600" in e.value.message
 
 
+@pytest.mark.slow
 def test_a_token_folder_open_to_others_or_a_foreign_file_is_refused_through_the_cli(root):
     """Token files are 0600 in a 0700 folder; a looser folder, a symlink or a group bit is refused (exit 2)
     with the fix, and no traceback; writing a token tightens a folder of ours."""
@@ -296,6 +297,7 @@ def test_a_valid_token_under_the_wrong_name_counts_no_guess(bus, guard, issue, s
     assert _failure_rows(bus) == [] and slept == []
 
 
+@pytest.mark.slow
 def test_failed_authentication_through_the_cli_is_exit_4_with_no_detail_and_really_waits(root):
     """Through the real entry point: a wrong secret for alice's real id and one for a made-up id answer the
     same (exit 4, one line); past FREE_FAILURES each really waits; alice's own file still works."""

@@ -41,6 +41,7 @@ def test_other_commands_do_not_import_textual():
     assert r.stdout.strip().splitlines()[-1] == "False", r.stdout + r.stderr
 
 
+@pytest.mark.slow
 def test_every_command_the_tui_suggests_works_as_shown(org_copy):
     """The empty screens' advice, run line by line in a fresh org (as alice, the org's first human, whom
     `org tui` with no --as and no token sits as): each one exits 0."""
@@ -77,6 +78,7 @@ def test_a_bad_database_says_what_is_wrong_and_what_to_do(org_copy, content):
     assert db.read_bytes() == before
 
 
+@pytest.mark.slow
 def test_a_token_without_as_sits_its_holder_at_the_keyboard(org_copy):
     """ORG_TOKEN set to bob's token and no --as: the TUI acts as bob (not the org's first human, alice);
     an agent's token is refused with exit 4 and says why."""

@@ -14,7 +14,7 @@ WORK = {
                  "+    if not user.active:\n+        return None\n+    if check_hash(user.password_hash, password):\n"
                  "         return session_for(user)\n",
     "spec": "Deactivated users must not log in; compare password hashes in constant time.",
-    "plan": "Deploy release 2026.11.3 to production with the deploy-prod credential via the pipeline.",
+    "plan": "Deploy release 2026.11.3 to production with the deploy-key credential via the pipeline.",
 }
 WORKERS = {"builder": "build-claude", "reviewer": "rev-gpt", "security": "sec-gemini", "operator": "ops-claude"}
 
@@ -58,7 +58,7 @@ def story(bus, clock: Clock) -> dict:
     advance(bus, t1, clock)
     clock.t += 600
     t2 = bus.add_task("Deploy release 2026.11.3", "ops", by="bob",
-                      attributes={"environment": "production", "kind": "deploy", "credential": "deploy-prod",
+                      attributes={"environment": "production", "kind": "deploy", "credential": "deploy-key",
                                   "service": "deploy"})["task"]
     advance(bus, t2, clock)
     clock.t += 60

@@ -17,8 +17,8 @@ from org.tui.widgets.modals import NoteModal
 __all__ = ["InboxScreen"]
 
 TIER_STYLE = {"high": "bold red", "medium": "yellow", "low": "green"}
-COLS = (Col("age"), Col("tier"), Col("task"), Col("asks", flex=True, min_width=8), Col("workflow", drop=1),
-        Col("requester", flex=True, min_width=10))
+COLS = (Col("age"), Col("tier"), Col("task"), Col("title", flex=2, min_width=10), Col("asks", flex=True, min_width=8),
+        Col("workflow", drop=1), Col("requester", flex=True, min_width=10, drop=2))
 
 
 class InboxScreen(OrgScreen):
@@ -69,7 +69,7 @@ class InboxScreen(OrgScreen):
 
     def _paint_table(self) -> None:
         rows = [(it["age"], Text(it["tier"] or "-", style=TIER_STYLE.get(it["tier"], "")), it["task"] or "-",
-                 it["what"], it["workflow"], it["requester"]) for it in self.items]
+                 it.get("title") or "", it["what"], it["workflow"], it["requester"]) for it in self.items]
         fill(self.query_one("#inbox-table", DataTable), COLS, rows, keys=[str(it["approval"]) for it in self.items])
 
     def load(self):
@@ -114,6 +114,8 @@ class InboxScreen(OrgScreen):
         sig = (it["approval"], (it.get("evidence") or {}).get("revision"), self.app.head)
         if sig == self._ev_for:
             return
+        if self._ev_for is None or sig[0] != self._ev_for[0]:  # another request: its evidence starts at the top
+            self.query_one("#evidence-pane", VerticalScroll).scroll_home(animate=False)
         self._ev_for = sig
         bus = self.app.bus
 
@@ -145,6 +147,8 @@ class InboxScreen(OrgScreen):
         verb = "Approve" if approve else "Reject"
         body = (f"{it['task']} {it['title']}\n{it['what']} · tier {it['tier']} · revision {it.get('revision') or '-'}"
                 f"\nrecorded as {human}")
+        if not approve:
+            body += "\nRejecting is final: the request is refused and the note goes into the task's record."
 
         def done(note: str | None) -> None:
             if note is None:
@@ -156,9 +160,11 @@ class InboxScreen(OrgScreen):
 
             def ok(out) -> None:
                 status = out.get("task_status") or ""
-                self.app.notify(f"{verb}d {it['task']} {it['what']}" + (f" · task now {status}" if status else ""),
-                                title=f"{verb}d")
+                done_ = {"Approve": "Approved", "Reject": "Rejected"}[verb]
+                self.app.notify(f"{done_} {it['task']} {it['what']}" + (f" · task now {status}" if status else ""),
+                                title=done_)
                 self.current = None
+                self.query_one("#evidence-pane", VerticalScroll).scroll_home(animate=False)  # the next opens at its top
                 self.reload()
 
             self.act(call, ok)

@@ -27,6 +27,41 @@ def _diff(text: str) -> Text:
     return out
 
 
+def _plan(content: str) -> Text | None:
+    """An ops plan (JSON with 'actions') as numbered lines a person reads, or None when it is not one."""
+    import json
+
+    try:
+        doc = json.loads(content)
+    except ValueError:
+        return None
+    actions = doc.get("actions") if isinstance(doc, dict) else None
+    if not isinstance(actions, list):
+        return None
+    out = Text()
+    if doc.get("summary") or doc.get("goal"):
+        out.append(f"{doc.get('summary') or doc.get('goal')}\n", style="bold")
+    for i, a in enumerate(actions, 1):
+        a = a if isinstance(a, dict) else {"action": str(a)}
+        out.append(f"{i}. ", style="bold")
+        out.append(str(a.get("action") or "-"), style="bold")
+        attrs = a.get("attributes") or {}
+        if attrs:
+            out.append("  " + ", ".join(f"{k}={v}" for k, v in attrs.items()))
+        call = a.get("call")
+        if isinstance(call, dict):
+            out.append(f"\n   calls {call.get('credential') or call.get('service') or '-'}: "
+                       f"{call.get('method') or 'GET'} {call.get('path') or '/'}", style="cyan")
+        elif "call" in a:
+            out.append("\n   names no call (execution will block and escalate)", style="yellow")
+        for k in ("version", "why", "rollback"):
+            if a.get(k):
+                out.append(f"\n   {k}: {a[k]}", style="dim")
+        out.append("\n")
+    out.rstrip()
+    return out
+
+
 def _change(work: dict | None) -> RenderableType:
     if not work:
         return Text("no work delivered yet", style="dim")
@@ -38,8 +73,11 @@ def _change(work: dict | None) -> RenderableType:
         lines = content.splitlines()
         shown = "\n".join(lines[:MAX_CHANGE_LINES])
         is_diff = content.lstrip().startswith(("diff ", "--- ", "@@", "Index: ")) or "\n@@ " in content
+        plan = None if is_diff else _plan(content)
         if is_diff:
             parts.append(_diff(shown))
+        elif plan is not None:
+            parts.append(plan)
         else:
             parts.append(Text(shown))
         more = len(lines) - MAX_CHANGE_LINES
@@ -64,6 +102,8 @@ def render_evidence(ev: dict) -> RenderableType:
     facts.append(tier, style="bold red" if tier == "high" else "bold")
     facts.append(f" · revision {ev.get('revision') or '-'} · round {ev.get('rounds', 0)}")
     out.append(facts)
+    if ev.get("tier_reason"):  # the real reason the task is at this tier, on top (the rule that classified it)
+        out.append(Text(f"tier {tier} because {ev['tier_reason']}", style="bold" if tier == "high" else ""))
     ask = Text()
     ask.append("asks: ", style="dim")
     ask.append(f"{req.get('kind')} '{req.get('subject')}'", style="bold")
@@ -110,6 +150,8 @@ def render_evidence(ev: dict) -> RenderableType:
         else:  # a classify rule (it set the tier) has no allow/deny: say where it matched
             line.append(f" matched at {r.get('event') or 'this task'}", style="dim")
         line.append(f"  {r.get('source') or 'built in'}", style="cyan")
+        if eff in ("deny", "needs_approval") and r.get("actor"):  # who tried it (a RED denial names the actor)
+            line.append(f"  by {r['actor']}" + (f" at {r['gate']}" if r.get("gate") else ""), style="bold")
         out.append(line)
         if r.get("reason"):
             out.append(Text(f"  {r['reason']}", style="dim"))

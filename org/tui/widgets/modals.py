@@ -68,7 +68,7 @@ class NoteModal(ModalScreen["str | None"]):
     def _submit(self) -> None:
         note = self.query_one("#note", Input).value.strip()
         if self.required and not note:
-            self.query_one("#note-error", Label).update("A note is required: say why, so the requester can act on it.")
+            self.query_one("#note-error", Label).update("A note is required: say why; it goes into the task's record.")
             return
         self.dismiss(note)
 
