@@ -16,6 +16,8 @@ def _walk(cfg, seed: int, steps: int = 12):
     rng = random.Random(seed)
     attrs = rng.choice([{"kind": "code"}, {"kind": "docs"}, {"environment": "production"}, {"kind": "deploy"}])
     wf = rng.choice(["change", "ops"])
+    if wf == "ops":  # an ops task is filed with its environment (ADR 0071)
+        attrs = {**attrs, "environment": attrs.get("environment", rng.choice(["dev", "staging", "production"]))}
     s = fold(flow.start_task(cfg, f"t{seed}", "x", wf, attrs))
     yield s
     for _ in range(steps):
