@@ -63,7 +63,8 @@ def test_the_requester_may_not_approve_and_a_rejection_stands(bus):
     d = bus.act("credential.use", "ops-claude", t)
     assert d["exit_code"] == 4 and d["decision"]["rules"][-1]["id"] == "ORG-REJECTED-BY-HUMAN"
     assert "not in the change window" in d["decision"]["reason"]
-    with pytest.raises(NotFound):
+    # the rejected request is decided, and the re-ask opened no new one: a second decision is a conflict (exit 5)
+    with pytest.raises(Conflict, match="already rejected by bob"):
         bus.approve(t, "alice", action="credential.use")
 
 

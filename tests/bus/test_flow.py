@@ -75,7 +75,7 @@ def test_rework_cancels_reset_jobs_and_limit_escalates_to_humans(bus):
     r = bus.approve(t, "bob", note="one more round")
     assert r["task_status"] == "active"
     assert bus.task(t)["approvals"][-1]["status"] == "granted"
-    with pytest.raises(NotFound):  # nothing is pending any more
+    with pytest.raises(Conflict, match="already approved by bob"):  # the escalation was decided: exit 5, not 3
         bus.reject(t, "bob", note="too late")
 
 
