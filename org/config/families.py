@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["family_of", "vendor_of", "RESERVED_FAMILIES"]
+__all__ = ["family_of", "vendor_of", "candidates", "RESERVED_FAMILIES"]
 
 RESERVED_FAMILIES = ("human", "unknown")  # what org calls people and models it cannot place
 
@@ -76,6 +76,17 @@ def family_of(model: str, override: str | None = None) -> str:
     if prefix and prefix not in _ROUTERS:
         return prefix
     return "unknown"
+
+
+def candidates(model: str) -> tuple[str, ...]:
+    """The families a model org cannot place could still be: for a provider prefix in front of another family's
+    model name (a proxy), the two it names; () when nothing in the string names a family."""
+    m = model.strip().lower()
+    prefix, _, rest = m.partition("/") if "/" in m else ("", "", m)
+    named = _named(rest if prefix else m)
+    if prefix in _DIRECT and prefix not in _ROUTERS and named not in (None, _DIRECT[prefix], "local"):
+        return (_DIRECT[prefix], named)
+    return ()
 
 
 def _named(name: str) -> str | None:

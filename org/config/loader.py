@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from org.config.families import RESERVED_FAMILIES, family_of
+from org.config.families import RESERVED_FAMILIES, candidates, family_of
 from org.config.models import (
     CredentialsFile,
     CredentialSpec,
@@ -362,6 +362,12 @@ def _member_problems(lane: Lane, doc: Located) -> list[Problem]:
                                f"'{m.family}' is reserved for org" if m.family.strip().lower() in RESERVED_FAMILIES else
                                f"org places '{m.model}' as a {placed} model; a family override is only for models "
                                "org cannot place (a cross-vendor gate never trusts a declared family over the model)"))
+        elif lane.kind == "agent" and m.family and candidates(m.model) and m.family.strip().lower() not in candidates(m.model):
+            one, other = candidates(m.model)
+            out.append(Problem(doc.file, doc.line(("members", i, "family")), f"members.{i}.family",
+                               f"'{m.model}' is a {other} model name behind a {one} provider prefix: its family is "
+                               f"{one} or {other}, never '{m.family}' (a cross-vendor gate never trusts a declared "
+                               "family the model string rules out)"))
         elif lane.kind == "agent" and family_of(m.model, m.family) == "unknown":
             out.append(Problem(doc.file, doc.line(("members", i, "model")), f"members.{i}.model",
                                f"cannot tell the model family of '{m.model}' (cross-vendor review depends on it); "

@@ -19,6 +19,8 @@ REV = "lanes/reviewer.yaml"
     "{id: rev-claude, model: claude-haiku-4-5, family: google}",               # bare name
     "{id: rev-claude, model: bedrock/anthropic.claude-3-haiku, family: meta}",  # behind a router
     "{id: rev-claude, model: anthropic/claude-haiku-4-5, family: human}",      # a reserved family
+    "{id: rev-claude, model: openai/claude-sonnet-4-5, family: mistral}",      # behind a proxy: neither of its two
+    "{id: rev-claude, model: gemini/claude-3-opus, family: meta}",
 ])
 def test_a_family_override_for_a_model_org_places_is_refused(tmp_path, member):
     with pytest.raises(ConfigError) as e:
@@ -31,6 +33,12 @@ def test_a_family_override_for_a_model_org_places_is_refused(tmp_path, member):
 def test_a_provider_prefix_that_contradicts_the_model_name_is_not_placed(model):
     # an OpenAI-compatible proxy in front of Claude is still Claude: org cannot tell, so it does not guess
     assert family_of(model) == "unknown"
+
+
+@pytest.mark.parametrize("family", ["openai", "anthropic"])
+def test_a_model_behind_a_proxy_may_declare_only_one_of_the_two_families_its_string_names(tmp_path, family):
+    org_with(tmp_path, {REV: [("{id: rev-claude, model: anthropic/claude-haiku-4-5}",
+                               f"{{id: rev-claude, model: openai/claude-sonnet-4-5, family: {family}}}")]})
 
 
 def test_the_litellm_provider_agrees_with_the_family_of_every_model_in_the_default_org(cfg):
