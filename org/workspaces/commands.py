@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -69,10 +70,20 @@ def _bwrap_args(cwd: Path, home: str) -> list[str]:
     folder and any database out of sight only by not being writable (the padded-room issue narrows this)."""
     args = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
             "--unshare-net", "--unshare-ipc", "--unshare-pid", "--unshare-uts", "--die-with-parent", "--new-session"]
+    for keep in _under_tmp():  # the private /tmp must not hide the interpreter or org itself (a checkout in /tmp)
+        args += ["--ro-bind", keep, keep]
     if str(cwd) != "/":
         args += ["--bind", str(cwd), str(cwd)]
     args += ["--tmpfs", home, "--chdir", str(cwd)]
     return args
+
+
+def _under_tmp() -> list[str]:
+    """The interpreter's prefixes and org's source folder where they lie under /tmp (read-only in the sandbox)."""
+    import org
+
+    places = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), Path(org.__file__).resolve().parents[1]}
+    return sorted(str(p) for p in places if p.is_relative_to("/tmp") and p != Path("/tmp"))
 
 
 _HOME_SECRETS = (".config", ".ssh", ".aws", ".azure", ".gnupg", ".kube", ".docker", ".netrc", ".git-credentials",
