@@ -49,6 +49,15 @@ def adr_text(root, number: int) -> str:
     return "\n\n".join(facts) + "\n\n" + a.body
 
 
+
+class _RefitTable(DataTable):
+    """The ADR list: asks its screen to fit the columns again whenever its own size changes."""
+
+    def on_resize(self, _event) -> None:
+        refit = getattr(self.screen, "refit", None)
+        if refit is not None:
+            refit()
+
 class AdrsScreen(OrgScreen):
     MODE = "adrs"
     BINDINGS = [Binding("slash", "search", "Search"), Binding("escape", "focus_list", "List", show=False)]
@@ -63,7 +72,7 @@ class AdrsScreen(OrgScreen):
         with Horizontal(id="adrs-body", classes="body"):
             with Vertical(id="adr-list-pane"):
                 yield Input(placeholder="/ search decisions", id="adr-search", compact=True)
-                yield DataTable(id="adr-table", cursor_type="row", zebra_stripes=True)
+                yield _RefitTable(id="adr-table", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="adr-read-pane"):
                 yield Markdown("", id="adr-body")
 
@@ -97,6 +106,11 @@ class AdrsScreen(OrgScreen):
              [(f"{r['number']:04d}", r["status"], r["title"]) for r in self.rows], cursor=cursor)
 
     def on_resize(self, _event) -> None:
+        self.refit()
+
+    def refit(self) -> None:
+        """Lay the table's columns out again for its width (the screen's or the table's own size changed: the
+        narrow layout stacks the panes after the rows may already have been fitted side by side)."""
         if self.rows:
             self.call_after_refresh(self._paint_table)
 
