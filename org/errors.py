@@ -1,14 +1,14 @@
 """The exception hierarchy of org, one root, mapped to CLI exit codes in one place.
 
-    OrgError                      exit 1  (a bug, or an unexpected failure)
-    ├── UsageError                exit 2  bad input or arguments
-    │   └── ConfigError           exit 2  invalid lanes/gates/adrs (carries every Problem)
-    ├── NotFound                  exit 3  no such task/job/ADR, or nothing to claim
-    ├── Denied                    exit 4  a rule, gate or identity check refused
-    ├── Conflict                  exit 5  stale token, lost lease, already decided
-    ├── NeedsApproval             exit 6  waits for a human
-    ├── Paused                    exit 7  paused or rate limited; retry later
-    └── IntegrityError            exit 8  the audit chain is broken
+OrgError                      exit 1  (a bug, or an unexpected failure)
+├── UsageError                exit 2  bad input or arguments
+│   └── ConfigError           exit 2  invalid lanes/gates/adrs (carries every Problem)
+├── NotFound                  exit 3  no such task/job/ADR, or nothing to claim
+├── Denied                    exit 4  a rule, gate or identity check refused
+├── Conflict                  exit 5  stale token, lost lease, already decided
+├── NeedsApproval             exit 6  waits for a human
+├── Paused                    exit 7  paused or rate limited; retry later
+└── IntegrityError            exit 8  the audit chain is broken
 """
 
 from __future__ import annotations

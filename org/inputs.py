@@ -28,8 +28,13 @@ class TooLarge(UsageError):
 
 
 def _kind(mode: int) -> str:
-    for test, name in ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
-                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder")):
+    for test, name in (
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISDIR, "a folder"),
+    ):
         if test(mode):
             return name
     return "not a regular file"
@@ -48,7 +53,9 @@ def read_bounded(path: Path | str, *, limit: int, what: str = "file") -> bytes:
     try:
         st = os.fstat(fd)  # the path could have been swapped for a FIFO between stat and open
         if not stat.S_ISREG(st.st_mode):
-            raise NotRegular(f"{p}: {_kind(st.st_mode)}, not a regular file; org reads a {what} only from a file")
+            raise NotRegular(
+                f"{p}: {_kind(st.st_mode)}, not a regular file; org reads a {what} only from a file"
+            )
         chunks, left = [], limit + 1
         while left > 0:
             b = os.read(fd, min(left, MB))

@@ -20,8 +20,9 @@ pytest.importorskip("importlinter", reason="import-linter checks the layers (in 
 def _lint(cwd: Path, pythonpath: Path | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, **({"PYTHONPATH": str(pythonpath)} if pythonpath else {})}
     code = "import sys; from importlinter.cli import lint_imports; sys.exit(lint_imports(no_cache=True, no_logo=True))"
-    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def _contracts() -> dict[str, dict]:
@@ -38,8 +39,17 @@ def test_the_contracts_hold_on_the_code():
 def test_the_contracts_name_the_layers_the_design_asks_for():
     c = _contracts()
     assert {"org.engine"} == set(c["engine-pure"]["source_modules"])
-    assert {"org.bus", "org.identity", "org.adrs", "org.agents", "org.tui", "org.cli", "sqlalchemy", "litellm",
-            "textual"} <= set(c["engine-pure"]["forbidden_modules"])
+    assert {
+        "org.bus",
+        "org.identity",
+        "org.adrs",
+        "org.agents",
+        "org.tui",
+        "org.cli",
+        "sqlalchemy",
+        "litellm",
+        "textual",
+    } <= set(c["engine-pure"]["forbidden_modules"])
     assert "org.engine" in c["config-bottom"]["forbidden_modules"]
     assert {"org.identity", "org.agents", "org.tui"} <= set(c["bus-below-identity"]["forbidden_modules"])
     assert {"org.tui", "org.agents"} == set(c["bus-internals"]["source_modules"])

@@ -87,20 +87,46 @@ def _condition_problems(a: Adr, i: int, c: Constraint, cfg: OrgConfig | None) ->
             line, dotted = a.line(*path), ".".join(str(x) for x in path)
             for name in [atom.attr, *(x for x in (atom.eq_attr, atom.ne_attr) if x)]:
                 if name in IDENTITY_ATTRIBUTES or name.startswith(("actor.", "lane.")):
-                    out.append(Problem(a.rel, line, dotted, f"condition reads '{name}': constraints cannot depend on "
-                                                            "who does the work (that would exempt someone)"))
+                    out.append(
+                        Problem(
+                            a.rel,
+                            line,
+                            dotted,
+                            f"condition reads '{name}': constraints cannot depend on "
+                            "who does the work (that would exempt someone)",
+                        )
+                    )
                 elif cfg.attributes and name not in cfg.attributes and name not in DERIVED_ATTRIBUTES:
                     known = ", ".join(sorted(set(cfg.attributes) | set(DERIVED_ATTRIBUTES)))
-                    out.append(Problem(a.rel, line, dotted, f"unknown attribute '{name}'{did_you_mean(name, known.split(', '))} (declared: {known})"))
+                    out.append(
+                        Problem(
+                            a.rel,
+                            line,
+                            dotted,
+                            f"unknown attribute '{name}'{did_you_mean(name, known.split(', '))} (declared: {known})",
+                        )
+                    )
             spec = cfg.attributes.get(atom.attr)
             if spec is None:
                 continue
-            for v in [x for x in (atom.eq, atom.ne) if x is not None] + list(atom.in_ or []) + list(atom.not_in or []):
+            for v in (
+                [x for x in (atom.eq, atom.ne) if x is not None]
+                + list(atom.in_ or [])
+                + list(atom.not_in or [])
+            ):
                 if spec.type == "bool" and not isinstance(v, bool):
-                    out.append(Problem(a.rel, line, dotted, f"'{atom.attr}' is a bool; compare with true or false"))
+                    out.append(
+                        Problem(a.rel, line, dotted, f"'{atom.attr}' is a bool; compare with true or false")
+                    )
                 elif spec.values is not None and str(v) not in spec.values:
-                    out.append(Problem(a.rel, line, dotted,
-                                       f"'{v}' is not a value of '{atom.attr}' ({', '.join(spec.values)})"))
+                    out.append(
+                        Problem(
+                            a.rel,
+                            line,
+                            dotted,
+                            f"'{v}' is not a value of '{atom.attr}' ({', '.join(spec.values)})",
+                        )
+                    )
     return out
 
 
@@ -112,14 +138,34 @@ def _reference_problems(a: Adr, cfg: OrgConfig | None) -> list[Problem]:
     gate_ids = {f"{w}.{g}" for w, wf in cfg.workflows.items() for g in wf.gates}
     for i, r in enumerate(a.meta.rules):
         if r not in rule_ids:
-            out.append(Problem(a.rel, a.line("rules", i), f"rules.{i}", f"unknown rule '{r}'{did_you_mean(r, rule_ids)} (not in gates/)"))
+            out.append(
+                Problem(
+                    a.rel,
+                    a.line("rules", i),
+                    f"rules.{i}",
+                    f"unknown rule '{r}'{did_you_mean(r, rule_ids)} (not in gates/)",
+                )
+            )
     for i, g in enumerate(a.meta.gates):
         if g not in gate_ids:
-            out.append(Problem(a.rel, a.line("gates", i), f"gates.{i}", f"unknown gate '{g}'{did_you_mean(g, gate_ids)} (write workflow.gate)"))
+            out.append(
+                Problem(
+                    a.rel,
+                    a.line("gates", i),
+                    f"gates.{i}",
+                    f"unknown gate '{g}'{did_you_mean(g, gate_ids)} (write workflow.gate)",
+                )
+            )
     for i, c in enumerate(a.meta.constraints):
         if c.rule and c.rule not in rule_ids:
-            out.append(Problem(a.rel, a.line("constraints", i, "rule"), f"constraints.{i}.rule",
-                               f"unknown rule '{c.rule}'{did_you_mean(c.rule, rule_ids)} (not in gates/)"))
+            out.append(
+                Problem(
+                    a.rel,
+                    a.line("constraints", i, "rule"),
+                    f"constraints.{i}.rule",
+                    f"unknown rule '{c.rule}'{did_you_mean(c.rule, rule_ids)} (not in gates/)",
+                )
+            )
     return out
 
 
@@ -131,14 +177,22 @@ def _contradictions(sound: list[tuple[Adr, int, Constraint]], cfg: OrgConfig | N
         for y in range(x + 1, len(sound)):
             a2, i2, c2 = sound[y]
             if contradicts(c1.when, c1.require, c2.when, c2.require, declared):
-                scope = describe(c1.when) if c1.when == c2.when else f"{describe(c1.when)} and {describe(c2.when)}"
+                scope = (
+                    describe(c1.when)
+                    if c1.when == c2.when
+                    else f"{describe(c1.when)} and {describe(c2.when)}"
+                )
                 other = "this ADR's" if a1.number == a2.number else f"{adr_label(a1.number)}'s"
-                out.append(Problem(
-                    a2.rel, a2.line("constraints", i2), f"constraints.{i2}",
-                    f"contradicts {other} constraint '{c1.id}' ({a1.where('constraints', i1)}): work where {scope} "
-                    f"cannot satisfy both '{describe(c1.require)}' and '{describe(c2.require)}'; "
-                    f"reopen the question with an ADR that supersedes {adr_label(a1.number)}",
-                ))
+                out.append(
+                    Problem(
+                        a2.rel,
+                        a2.line("constraints", i2),
+                        f"constraints.{i2}",
+                        f"contradicts {other} constraint '{c1.id}' ({a1.where('constraints', i1)}): work where {scope} "
+                        f"cannot satisfy both '{describe(c1.require)}' and '{describe(c2.require)}'; "
+                        f"reopen the question with an ADR that supersedes {adr_label(a1.number)}",
+                    )
+                )
     return out
 
 
@@ -197,8 +251,14 @@ def _citation_problems(adrs: AdrSet, cfg: OrgConfig | None) -> list[Problem]:
                 why = why_not(n)
                 if why:
                     f, line = _split(cfg.source(f"gate:{w}.{g}"))
-                    out.append(Problem(f, gate_line(f, ("gates", g, "adrs", i), line), f"gates.{g}.adrs.{i}",
-                                       f"cites {why}"))
+                    out.append(
+                        Problem(
+                            f,
+                            gate_line(f, ("gates", g, "adrs", i), line),
+                            f"gates.{g}.adrs.{i}",
+                            f"cites {why}",
+                        )
+                    )
     return out
 
 
@@ -215,9 +275,11 @@ class BoundConstraint:
 
     def violation(self, attrs: Mapping[str, Any]) -> Violation:
         c = self.constraint
-        reason = (f"contradicts {adr_label(self.adr)} '{self.title}': {c.text} "
-                  f"(constraint {c.id}: where {describe(c.when)}, requires {describe(c.require)}; "
-                  f"this task has {facts([c.when, c.require], attrs)})")
+        reason = (
+            f"contradicts {adr_label(self.adr)} '{self.title}': {c.text} "
+            f"(constraint {c.id}: where {describe(c.when)}, requires {describe(c.require)}; "
+            f"this task has {facts([c.when, c.require], attrs)})"
+        )
         if c.rule:
             reason += f"; enforced by {c.rule}"
         return Violation(adr_id(self.adr), reason, self.source)
@@ -237,14 +299,24 @@ class AdrCheck:
     def __init__(self, adrs: AdrSet) -> None:
         self.adrs = {a.number: (a.title, a.status) for a in adrs.sorted()}
         self.constraints: tuple[BoundConstraint, ...] = tuple(
-            BoundConstraint(a.number, a.title, c, a.where("constraints", i), compile_condition(c.when),
-                            compile_condition(c.require))
-            for a in adrs.binding() for i, c in enumerate(a.meta.constraints)
+            BoundConstraint(
+                a.number,
+                a.title,
+                c,
+                a.where("constraints", i),
+                compile_condition(c.when),
+                compile_condition(c.require),
+            )
+            for a in adrs.binding()
+            for i, c in enumerate(a.meta.constraints)
         )
         # An ADR file that does not parse may hold a binding constraint: fail closed until it is fixed.
         self.unreadable: tuple[Violation, ...] = tuple(
-            Violation(rule_ids.ADR_UNREADABLE, f"{rel} does not parse, so the decisions it holds cannot be checked "
-                                        f"(run org validate)", f"{rel}:1")
+            Violation(
+                rule_ids.ADR_UNREADABLE,
+                f"{rel} does not parse, so the decisions it holds cannot be checked (run org validate)",
+                f"{rel}:1",
+            )
             for _, rel in sorted(adrs.broken.items())
         )
 

@@ -141,8 +141,13 @@ def satisfiable(conds: list[Condition], declared: Mapping[str, Any] | None = Non
     return any(all(t(a) for t in tests) for a in space)
 
 
-def contradicts(when1: Condition | None, req1: Condition, when2: Condition | None, req2: Condition,
-                declared: Mapping[str, Any] | None = None) -> bool:
+def contradicts(
+    when1: Condition | None,
+    req1: Condition,
+    when2: Condition | None,
+    req2: Condition,
+    declared: Mapping[str, Any] | None = None,
+) -> bool:
     """True when work in both scopes can meet each requirement alone but never both together."""
     side1 = req1.attributes() | (when1.attributes() if when1 else set())
     side2 = req2.attributes() | (when2.attributes() if when2 else set())

@@ -18,7 +18,15 @@ from pathlib import Path
 from org.adrs.index import AdrIndex
 from org.adrs.model import adr_id
 
-__all__ = ["AdrRef", "relevant_adrs", "render_for_prompt", "path_matches", "TAG_WEIGHT", "PATH_WEIGHT", "TEXT_WEIGHT"]
+__all__ = [
+    "AdrRef",
+    "relevant_adrs",
+    "render_for_prompt",
+    "path_matches",
+    "TAG_WEIGHT",
+    "PATH_WEIGHT",
+    "TEXT_WEIGHT",
+]
 
 TAG_WEIGHT, PATH_WEIGHT, TEXT_WEIGHT = 1.0, 1.5, 1.0
 
@@ -41,9 +49,17 @@ class AdrRef:
         return adr_id(self.number)
 
     def to_json(self) -> dict:
-        return {"number": self.number, "id": self.id, "title": self.title, "status": self.status,
-                "score": round(self.score, 4), "why": self.why, "decision": self.decision,
-                "constraints": list(self.constraints), "path": self.path}
+        return {
+            "number": self.number,
+            "id": self.id,
+            "title": self.title,
+            "status": self.status,
+            "score": round(self.score, 4),
+            "why": self.why,
+            "decision": self.decision,
+            "constraints": list(self.constraints),
+            "path": self.path,
+        }
 
 
 def _clean(p: str) -> str:
@@ -62,8 +78,9 @@ def path_matches(pattern: str, path: str) -> bool:
     return bool(prefix) and "*" not in prefix and (path == prefix or path.startswith(prefix + "/"))
 
 
-def relevant_adrs(root: Path, *, tags: Iterable[str] = (), paths: Iterable[str] = (), text: str = "",
-                  limit: int = 5) -> list[AdrRef]:
+def relevant_adrs(
+    root: Path, *, tags: Iterable[str] = (), paths: Iterable[str] = (), text: str = "", limit: int = 5
+) -> list[AdrRef]:
     """Accepted ADRs relevant to work with these tags, touching these paths, described by this text."""
     tags = {t.strip().lower() for t in tags if t and t.strip()}
     paths = [p for p in paths if p and p.strip()]
@@ -91,8 +108,11 @@ def relevant_adrs(root: Path, *, tags: Iterable[str] = (), paths: Iterable[str] 
             if files:
                 score += PATH_WEIGHT * len(files)
                 shown = [(p, next(g for q, g in covered if q == p)) for p in files[:3]]
-                why.append("governs " + ", ".join(p if g == p else f"{p} ({g})" for p, g in shown)
-                           + (f" and {len(files) - 3} more" if len(files) > 3 else ""))
+                why.append(
+                    "governs "
+                    + ", ".join(p if g == p else f"{p} ({g})" for p, g in shown)
+                    + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+                )
             if n in text_scores:
                 rel, rank = text_scores[n]
                 score += TEXT_WEIGHT * rel
@@ -103,8 +123,18 @@ def relevant_adrs(root: Path, *, tags: Iterable[str] = (), paths: Iterable[str] 
         refs = []
         for score, n, why in scored[:limit]:
             r = idx.get(n)
-            refs.append(AdrRef(n, r["title"], r["status"], score, why, r.get("summary", ""),
-                               tuple(f"{c['id']}: {c['text']}" for c in r["constraints"]), r["path"]))
+            refs.append(
+                AdrRef(
+                    n,
+                    r["title"],
+                    r["status"],
+                    score,
+                    why,
+                    r.get("summary", ""),
+                    tuple(f"{c['id']}: {c['text']}" for c in r["constraints"]),
+                    r["path"],
+                )
+            )
     return refs
 
 
@@ -113,8 +143,10 @@ def render_for_prompt(refs: Iterable[AdrRef]) -> str:
     refs = list(refs)
     if not refs:
         return ""
-    out = ["Accepted architecture decisions (ADRs) that apply to this work. They are settled: follow them, "
-           "cite them by id (e.g. \"per ADR-0007\"), and if one seems wrong, say so rather than work around it."]
+    out = [
+        "Accepted architecture decisions (ADRs) that apply to this work. They are settled: follow them, "
+        'cite them by id (e.g. "per ADR-0007"), and if one seems wrong, say so rather than work around it.'
+    ]
     for r in refs:
         out.append(f"- {r.id} {r.title}")
         if r.decision:

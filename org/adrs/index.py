@@ -56,8 +56,16 @@ class Hit:
     path: str
 
     def to_json(self) -> dict:
-        return {"number": self.number, "id": f"ADR-{self.number:04d}", "title": self.title, "status": self.status,
-                "score": round(self.score, 4), "snippet": self.snippet, "tags": list(self.tags), "path": self.path}
+        return {
+            "number": self.number,
+            "id": f"ADR-{self.number:04d}",
+            "title": self.title,
+            "status": self.status,
+            "score": round(self.score, 4),
+            "snippet": self.snippet,
+            "tags": list(self.tags),
+            "path": self.path,
+        }
 
 
 @dataclass
@@ -176,12 +184,17 @@ class AdrIndex:
         except (FileNotFoundError, NotADirectoryError):
             pass
         stats.files = len(current)
-        listing = hashlib.sha256("".join(f"{n}\0{c[1]}\0{c[2]}\n" for n, c in sorted(current.items())).encode()).hexdigest()
+        listing = hashlib.sha256(
+            "".join(f"{n}\0{c[1]}\0{c[2]}\n" for n, c in sorted(current.items())).encode()
+        ).hexdigest()
         row = self.conn.execute("SELECT value FROM info WHERE key='listing'").fetchone()
         if row is not None and row[0] == listing:  # every name, mtime and size as last indexed
             return stats
         with _write(self.conn):
-            known = {r[0]: r[1:] for r in self.conn.execute("SELECT name, number, mtime_ns, size, sha256 FROM files")}
+            known = {
+                r[0]: r[1:]
+                for r in self.conn.execute("SELECT name, number, mtime_ns, size, sha256 FROM files")
+            }
             stats.rebuilt = not known
             dirty: set[int] = set()
             texts: dict[str, str] = {}
@@ -204,10 +217,15 @@ class AdrIndex:
                     self.conn.execute("UPDATE files SET mtime_ns=?, size=? WHERE name=?", (mtime, size, name))
                     continue
                 texts[name] = raw.decode("utf-8", errors="replace")
-                self.conn.execute("INSERT OR REPLACE INTO files(name, number, mtime_ns, size, sha256) "
-                                  "VALUES (?, ?, ?, ?, ?)", (name, number, mtime, size, sha))
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO files(name, number, mtime_ns, size, sha256) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (name, number, mtime, size, sha),
+                )
                 if number < 0:
-                    self.conn.execute("UPDATE files SET problem=? WHERE name=?", ("not named NNNN-slug.md", name))
+                    self.conn.execute(
+                        "UPDATE files SET problem=? WHERE name=?", ("not named NNNN-slug.md", name)
+                    )
                 dirty.add(number)
                 if old is not None:
                     dirty.add(old[0])
@@ -217,7 +235,9 @@ class AdrIndex:
             self.conn.execute("INSERT OR REPLACE INTO info VALUES ('listing', ?)", (listing,))
         return stats
 
-    def _reindex(self, numbers: set[int], current: dict[str, tuple[str, int, int]], texts: dict[str, str]) -> int:
+    def _reindex(
+        self, numbers: set[int], current: dict[str, tuple[str, int, int]], texts: dict[str, str]
+    ) -> int:
         by_number: dict[int, list[str]] = {}
         for name in current:
             m = FILE_RE.match(name)
@@ -229,21 +249,27 @@ class AdrIndex:
             self.conn.execute("DELETE FROM adr_fts WHERE rowid=?", (n,))
             for i, name in enumerate(sorted(by_number.get(n, []))):
                 if i > 0:
-                    self.conn.execute("UPDATE files SET problem=? WHERE name=?", (f"ADR number {n} is used twice", name))
+                    self.conn.execute(
+                        "UPDATE files SET problem=? WHERE name=?", (f"ADR number {n} is used twice", name)
+                    )
                     continue
                 p = Path(current[name][0])
                 text = texts.get(name)
                 if text is None:
                     try:
-                        text = read_bounded(p, limit=MAX_ADR_BYTES, what="ADR").decode("utf-8", errors="replace")
+                        text = read_bounded(p, limit=MAX_ADR_BYTES, what="ADR").decode(
+                            "utf-8", errors="replace"
+                        )
                     except (OSError, UsageError) as exc:
                         self.conn.execute("UPDATE files SET problem=? WHERE name=?", (str(exc), name))
                         continue
                 adr, problems = parse_adr_fast(text, p, self.root)
                 parsed += 1
                 if adr is None:
-                    self.conn.execute("UPDATE files SET problem=? WHERE name=?",
-                                      ("; ".join(str(x) for x in problems) or "does not parse", name))
+                    self.conn.execute(
+                        "UPDATE files SET problem=? WHERE name=?",
+                        ("; ".join(str(x) for x in problems) or "does not parse", name),
+                    )
                     continue
                 self.conn.execute("UPDATE files SET problem=NULL WHERE name=?", (name,))
                 self._insert(adr)
@@ -253,28 +279,50 @@ class AdrIndex:
         doc = a.to_json()
         self.conn.execute(
             "INSERT INTO adrs(number, name, title, status, date, tags, paths, summary, doc) VALUES (?,?,?,?,?,?,?,?,?)",
-            (a.number, a.path.name, a.title, a.status, doc["date"], json.dumps(doc["tags"]), json.dumps(doc["paths"]),
-             decision_summary(a.body), json.dumps(doc)),
+            (
+                a.number,
+                a.path.name,
+                a.title,
+                a.status,
+                doc["date"],
+                json.dumps(doc["tags"]),
+                json.dumps(doc["paths"]),
+                decision_summary(a.body),
+                json.dumps(doc),
+            ),
         )
-        self.conn.execute("INSERT INTO adr_fts(rowid, title, tags, body) VALUES (?,?,?,?)",
-                          (a.number, a.title, " ".join(a.meta.tags), a.body))
+        self.conn.execute(
+            "INSERT INTO adr_fts(rowid, title, tags, body) VALUES (?,?,?,?)",
+            (a.number, a.title, " ".join(a.meta.tags), a.body),
+        )
 
     # -- queries -------------------------------------------------------------------------------
-    def search(self, query: str, *, status: str | None = None, tag: str | None = None, limit: int = 10,
-               mode: str = "all") -> list[Hit]:
+    def search(
+        self,
+        query: str,
+        *,
+        status: str | None = None,
+        tag: str | None = None,
+        limit: int = 10,
+        mode: str = "all",
+    ) -> list[Hit]:
         """Ranked full-text search (bm25; title counts most, then tags, then the body)."""
         q = fts_query(query, mode)
         where, args = _filters(status, tag)
-        sql = (f"SELECT a.number, a.title, a.status, -bm25(adr_fts, {WEIGHTS[0]}, {WEIGHTS[1]}, {WEIGHTS[2]}) AS s, "
-               "snippet(adr_fts, 2, '[', ']', '…', 12), a.tags, a.name "
-               f"FROM adr_fts JOIN adrs a ON a.number = adr_fts.rowid WHERE adr_fts MATCH ? {where} "
-               "ORDER BY s DESC, a.number LIMIT ?")
+        sql = (
+            f"SELECT a.number, a.title, a.status, -bm25(adr_fts, {WEIGHTS[0]}, {WEIGHTS[1]}, {WEIGHTS[2]}) AS s, "
+            "snippet(adr_fts, 2, '[', ']', '…', 12), a.tags, a.name "
+            f"FROM adr_fts JOIN adrs a ON a.number = adr_fts.rowid WHERE adr_fts MATCH ? {where} "
+            "ORDER BY s DESC, a.number LIMIT ?"
+        )
         try:
             rows = self.conn.execute(sql, (q, *args, limit)).fetchall()
         except sqlite3.OperationalError as exc:
             raise UsageError(f"cannot search for {query!r}: {exc} (quote words, or drop FTS5 operators)")
-        return [Hit(n, t, st, s, " ".join(snip.split()), tuple(json.loads(tags)), f"adrs/{name}")
-                for n, t, st, s, snip, tags, name in rows]
+        return [
+            Hit(n, t, st, s, " ".join(snip.split()), tuple(json.loads(tags)), f"adrs/{name}")
+            for n, t, st, s, snip, tags, name in rows
+        ]
 
     def rows(self, *, status: str | None = None, tag: str | None = None) -> list[dict]:
         """Indexed ADRs (their front matter as JSON, plus the decision summary), by number."""
@@ -286,7 +334,9 @@ class AdrIndex:
         """(number, title, tags, paths) of indexed ADRs: what ranking needs, without the full documents."""
         where, args = _filters(status, None)
         sql = f"SELECT a.number, a.title, a.tags, a.paths FROM adrs a WHERE 1=1 {where} ORDER BY a.number"
-        return [(n, t, json.loads(tags), json.loads(paths)) for n, t, tags, paths in self.conn.execute(sql, args)]
+        return [
+            (n, t, json.loads(tags), json.loads(paths)) for n, t, tags, paths in self.conn.execute(sql, args)
+        ]
 
     def get(self, number: int) -> dict | None:
         """One indexed ADR's front matter as JSON, plus its decision summary."""
@@ -295,7 +345,9 @@ class AdrIndex:
 
     def problems(self) -> list[tuple[str, str]]:
         """(file name, problem) for files that did not make it into the index."""
-        return list(self.conn.execute("SELECT name, problem FROM files WHERE problem IS NOT NULL ORDER BY name"))
+        return list(
+            self.conn.execute("SELECT name, problem FROM files WHERE problem IS NOT NULL ORDER BY name")
+        )
 
     def count(self) -> int:
         return self.conn.execute("SELECT count(*) FROM adrs").fetchone()[0]

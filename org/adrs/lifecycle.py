@@ -26,7 +26,16 @@ from org.errors import ConfigError, Conflict, NotFound, OrgError, Problem, Usage
 if TYPE_CHECKING:
     from org.config.loader import OrgConfig
 
-__all__ = ["new_adr", "set_status", "supersede", "get_adr", "render_template", "rewrite_fields", "parse_number", "TRANSITIONS"]
+__all__ = [
+    "new_adr",
+    "set_status",
+    "supersede",
+    "get_adr",
+    "render_template",
+    "rewrite_fields",
+    "parse_number",
+    "TRANSITIONS",
+]
 
 # status -> statuses it may move to by `org adr accept|reject|deprecate` (supersede has its own command)
 TRANSITIONS = {
@@ -90,16 +99,24 @@ def _yaml_value(v: Any) -> str:
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(_yaml_value(x) for x in v) + "]"
     s = str(v)
-    return s if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 _./-]*", s) and s.lower() not in ("null", "true", "false", "yes", "no") \
+    return (
+        s
+        if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 _./-]*", s)
+        and s.lower() not in ("null", "true", "false", "yes", "no")
         else json.dumps(s)
+    )
 
 
 def render_template(root: Path, number: int, title: str, date: _dt.date, tags: list[str]) -> str:
     """The new ADR's text: adrs/templates/template.md if the org has one, else org's MADR template."""
     custom = Path(root) / ADR_DIR / "templates" / "template.md"
     text = (custom if custom.is_file() else _TEMPLATE).read_text(encoding="utf-8")
-    return (text.replace("{{number}}", str(number)).replace("{{title}}", title)
-            .replace("{{date}}", date.isoformat()).replace("{{tags}}", _yaml_value(list(tags))))
+    return (
+        text.replace("{{number}}", str(number))
+        .replace("{{title}}", title)
+        .replace("{{date}}", date.isoformat())
+        .replace("{{tags}}", _yaml_value(list(tags)))
+    )
 
 
 def _closing(lines: list[str]) -> int:
@@ -128,7 +145,7 @@ def rewrite_fields(text: str, adr: Adr, updates: dict[str, Any]) -> str:
         if m and not re.search(r"[\"']", old[: m.start()]):
             col = old.index("#", m.start())
             new += " " * max(1, col - len(new)) + old[col:]
-        lines[start - 1:end] = [new + nl]
+        lines[start - 1 : end] = [new + nl]
     for key in (k for k in updates if (k,) not in adr.lines):
         lines.insert(_closing(lines) - 1, f"{key}: {_yaml_value(updates[key])}{nl}")
     return "".join(lines)
@@ -175,7 +192,9 @@ def _edit(adr: Adr, root: Path, updates: dict[str, Any]) -> tuple[Adr, str]:
     return again, text
 
 
-def new_adr(root: Path, title: str, *, tags: list[str] | tuple[str, ...] = (), today: _dt.date | None = None) -> Adr:
+def new_adr(
+    root: Path, title: str, *, tags: list[str] | tuple[str, ...] = (), today: _dt.date | None = None
+) -> Adr:
     """Create adrs/NNNN-slug.md (status proposed) with the next free number."""
     title = " ".join(title.split())
     if not title:
@@ -201,11 +220,14 @@ def new_adr(root: Path, title: str, *, tags: list[str] | tuple[str, ...] = (), t
         return adr
 
 
-def set_status(root: Path, number: int, status: str, cfg: OrgConfig | None = None,
-               today: _dt.date | None = None) -> tuple[Adr, bool]:
+def set_status(
+    root: Path, number: int, status: str, cfg: OrgConfig | None = None, today: _dt.date | None = None
+) -> tuple[Adr, bool]:
     """accept / reject / deprecate. Returns (adr, changed); the same status again is a no-op."""
     if status not in TRANSITIONS:
-        raise UsageError(f"status changes here are {', '.join(TRANSITIONS)}; use supersede to replace a decision")
+        raise UsageError(
+            f"status changes here are {', '.join(TRANSITIONS)}; use supersede to replace a decision"
+        )
     root = Path(root)
     with _locked(root):
         adrs = load_adrs(root)
@@ -213,9 +235,15 @@ def set_status(root: Path, number: int, status: str, cfg: OrgConfig | None = Non
         if a.status == status:
             return a, False
         if a.status not in TRANSITIONS[status]:
-            hint = f"; supersede it instead (org adr supersede {number} --by NEW)" if a.status == "accepted" else ""
-            raise Conflict(f"{adr_label(number)} is {a.status}; only a {' or '.join(TRANSITIONS[status])} ADR "
-                           f"can become {status}{hint}")
+            hint = (
+                f"; supersede it instead (org adr supersede {number} --by NEW)"
+                if a.status == "accepted"
+                else ""
+            )
+            raise Conflict(
+                f"{adr_label(number)} is {a.status}; only a {' or '.join(TRANSITIONS[status])} ADR "
+                f"can become {status}{hint}"
+            )
         updates = {"status": status, "date": today or _dt.date.today()}
         edited, text = _edit(a, root, updates)
         if status == "accepted":
@@ -224,8 +252,9 @@ def set_status(root: Path, number: int, status: str, cfg: OrgConfig | None = Non
         return edited, True
 
 
-def supersede(root: Path, old: int, new: int, cfg: OrgConfig | None = None,
-              today: _dt.date | None = None) -> tuple[Adr, Adr, bool]:
+def supersede(
+    root: Path, old: int, new: int, cfg: OrgConfig | None = None, today: _dt.date | None = None
+) -> tuple[Adr, Adr, bool]:
     """`new` replaces `old`: old becomes superseded (superseded_by: new), new lists old in supersedes
     and becomes accepted. Both files are written; the same supersede again is a no-op."""
     if old == new:

@@ -58,7 +58,7 @@ def find_cycle(edges: dict[int, set[int]]) -> list[list[int]]:
                 continue
             nxt = todo.pop(0)
             if state.get(nxt) == 1:
-                cyc = path[path.index(nxt):]
+                cyc = path[path.index(nxt) :]
                 key = frozenset(cyc)
                 if key not in seen_sets:
                     seen_sets.add(key)
@@ -85,8 +85,14 @@ def link_problems(adrs: AdrSet) -> list[Problem]:
             continue
         key = ("superseded_by",) if first.meta.superseded_by is not None else ("supersedes",)
         chain = " -> ".join(str(n) for n in [*cyc, cyc[0]])
-        out.append(Problem(first.rel, first.line(*key), key[0],
-                           f"supersede links form a cycle ({chain}); a decision cannot replace its own successor"))
+        out.append(
+            Problem(
+                first.rel,
+                first.line(*key),
+                key[0],
+                f"supersede links form a cycle ({chain}); a decision cannot replace its own successor",
+            )
+        )
     return out
 
 
@@ -98,35 +104,71 @@ def _one(adrs: AdrSet, a: Adr) -> list[Problem]:
         if old == a.number:
             out.append(Problem(a.rel, where, f"supersedes.{i}", "an ADR cannot supersede itself"))
         elif not _exists(adrs, old):
-            out.append(Problem(a.rel, where, f"supersedes.{i}", f"supersedes {adr_label(old)}, which does not exist"))
+            out.append(
+                Problem(a.rel, where, f"supersedes.{i}", f"supersedes {adr_label(old)}, which does not exist")
+            )
         elif old in adrs.adrs and adrs.adrs[old].meta.superseded_by != a.number:
             other = adrs.adrs[old]
             now = other.meta.superseded_by
-            out.append(Problem(a.rel, where, f"supersedes.{i}",
-                               f"supersedes {adr_label(old)}, but {other.rel} says superseded_by: "
-                               f"{now if now is not None else 'null'}; write both links "
-                               f"(org adr supersede {old} --by {a.number})"))
+            out.append(
+                Problem(
+                    a.rel,
+                    where,
+                    f"supersedes.{i}",
+                    f"supersedes {adr_label(old)}, but {other.rel} says superseded_by: "
+                    f"{now if now is not None else 'null'}; write both links "
+                    f"(org adr supersede {old} --by {a.number})",
+                )
+            )
     nxt = m.superseded_by
     if nxt is not None:
         where = a.line("superseded_by")
         if nxt == a.number:
             out.append(Problem(a.rel, where, "superseded_by", "an ADR cannot supersede itself"))
         elif not _exists(adrs, nxt):
-            out.append(Problem(a.rel, where, "superseded_by", f"superseded by {adr_label(nxt)}, which does not exist"))
+            out.append(
+                Problem(
+                    a.rel, where, "superseded_by", f"superseded by {adr_label(nxt)}, which does not exist"
+                )
+            )
         elif nxt in adrs.adrs:
             succ = adrs.adrs[nxt]
             if a.number not in succ.meta.supersedes:
-                out.append(Problem(a.rel, where, "superseded_by",
-                                   f"superseded by {adr_label(nxt)}, but {succ.rel} does not list {a.number} "
-                                   f"in supersedes; write both links (org adr supersede {a.number} --by {nxt})"))
+                out.append(
+                    Problem(
+                        a.rel,
+                        where,
+                        "superseded_by",
+                        f"superseded by {adr_label(nxt)}, but {succ.rel} does not list {a.number} "
+                        f"in supersedes; write both links (org adr supersede {a.number} --by {nxt})",
+                    )
+                )
             if succ.meta.status in ("proposed", "rejected"):
-                out.append(Problem(a.rel, where, "superseded_by",
-                                   f"superseded by {adr_label(nxt)}, which is {succ.meta.status}: nothing binds in "
-                                   f"this decision's place (accept {adr_label(nxt)} or restore this one)"))
+                out.append(
+                    Problem(
+                        a.rel,
+                        where,
+                        "superseded_by",
+                        f"superseded by {adr_label(nxt)}, which is {succ.meta.status}: nothing binds in "
+                        f"this decision's place (accept {adr_label(nxt)} or restore this one)",
+                    )
+                )
         if m.status != "superseded":
-            out.append(Problem(a.rel, a.line("status"), "status",
-                               f"status is {m.status} but superseded_by is set; a replaced decision has status superseded"))
+            out.append(
+                Problem(
+                    a.rel,
+                    a.line("status"),
+                    "status",
+                    f"status is {m.status} but superseded_by is set; a replaced decision has status superseded",
+                )
+            )
     elif m.status == "superseded":
-        out.append(Problem(a.rel, a.line("status"), "status",
-                           "status is superseded but superseded_by is not set; name the ADR that replaced it"))
+        out.append(
+            Problem(
+                a.rel,
+                a.line("status"),
+                "status",
+                "status is superseded but superseded_by is not set; name the ADR that replaced it",
+            )
+        )
     return out

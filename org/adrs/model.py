@@ -44,7 +44,9 @@ class Constraint(Strict):
     text: str = Field(min_length=1, description="The constraint in one sentence, as people say it.")
     when: Condition | None = Field(default=None, description="The work it applies to; omitted: all work.")
     require: Condition = Field(description="What work in scope must satisfy.")
-    rule: str | None = Field(default=None, pattern=RULE_ID, description="The rule in gates/ that enforces it.")
+    rule: str | None = Field(
+        default=None, pattern=RULE_ID, description="The rule in gates/ that enforces it."
+    )
 
 
 class AdrMeta(Strict):
@@ -52,8 +54,11 @@ class AdrMeta(Strict):
 
     status: Status
     date: _dt.date = Field(description="When the decision was last updated (YYYY-MM-DD).")
-    deciders: list[str] = Field(default_factory=list, validation_alias=AliasChoices("deciders", "decision-makers"),
-                                description="Who decided (MADR 4 calls them decision-makers; both are read).")
+    deciders: list[str] = Field(
+        default_factory=list,
+        validation_alias=AliasChoices("deciders", "decision-makers"),
+        description="Who decided (MADR 4 calls them decision-makers; both are read).",
+    )
     consulted: list[str] = Field(default_factory=list)
     informed: list[str] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
@@ -191,7 +196,10 @@ class Adr:
             "gates": list(m.gates),
             "paths": list(m.paths),
             "constraints": [
-                {**c.model_dump(by_alias=True, exclude_none=True, mode="json"), "source": self.where("constraints", i)}
+                {
+                    **c.model_dump(by_alias=True, exclude_none=True, mode="json"),
+                    "source": self.where("constraints", i),
+                }
                 for i, c in enumerate(m.constraints)
             ],
             "binding": self.binding,

@@ -85,7 +85,7 @@ def split_front_matter(text: str) -> tuple[str | None, str, int]:
         return None, text, 1
     for i in range(1, len(lines)):
         if lines[i].rstrip("\r\n").rstrip() in ("---", "..."):
-            return "".join(lines[1:i]), "".join(lines[i + 1:]), i + 2
+            return "".join(lines[1:i]), "".join(lines[i + 1 :]), i + 2
     return None, text, 1
 
 
@@ -95,11 +95,23 @@ def _title(body: str, body_line: int, rel: str, number: int) -> tuple[str | None
             m = TITLE_RE.match(line)
             n = body_line + i
             if not m:
-                return None, n, [Problem(rel, n, "title", f"the title line is '# {number}. Title' (adr-tools style)")]
+                return (
+                    None,
+                    n,
+                    [Problem(rel, n, "title", f"the title line is '# {number}. Title' (adr-tools style)")],
+                )
             if int(m.group(1)) != number:
-                return m.group(2), n, [Problem(rel, n, "title", f"title says {m.group(1)} but the file is number {number}")]
+                return (
+                    m.group(2),
+                    n,
+                    [Problem(rel, n, "title", f"title says {m.group(1)} but the file is number {number}")],
+                )
             return m.group(2), n, []
-    return None, body_line, [Problem(rel, body_line, "title", f"no title line; add '# {number}. Title' after the front matter")]
+    return (
+        None,
+        body_line,
+        [Problem(rel, body_line, "title", f"no title line; add '# {number}. Title' after the front matter")],
+    )
 
 
 def _shift(message: str) -> str:
@@ -114,11 +126,14 @@ def _schema_problems(err: ValidationError, rel: str, lines: dict[tuple, int]) ->
 
     out = []
     for e in err.errors():
-        loc = tuple({"in_": "in", "not_": "not"}.get(x, x) if isinstance(x, str) else x for x in e["loc"]
-                    if not (isinstance(x, str) and x.startswith("function-")))
+        loc = tuple(
+            {"in_": "in", "not_": "not"}.get(x, x) if isinstance(x, str) else x
+            for x in e["loc"]
+            if not (isinstance(x, str) and x.startswith("function-"))
+        )
         msg = e["msg"]
         if msg.startswith("Value error, "):
-            msg = msg[len("Value error, "):]
+            msg = msg[len("Value error, ") :]
         if e["type"] == "extra_forbidden":
             msg = "unknown field (not part of the ADR schema)"
         elif e["type"] == "missing":
@@ -140,7 +155,12 @@ def _identify(path: Path, root: Path) -> tuple[str, int | None, str, list[Proble
             rel = str(path)
     m = FILE_RE.match(path.name)
     if not m:
-        return rel, None, "", [Problem(rel, 1, "", "an ADR file is named NNNN-slug.md (e.g. 0007-host-config-pipeline.md)")]
+        return (
+            rel,
+            None,
+            "",
+            [Problem(rel, 1, "", "an ADR file is named NNNN-slug.md (e.g. 0007-host-config-pipeline.md)")],
+        )
     return rel, int(m.group(1)), m.group(2), []
 
 
@@ -152,8 +172,11 @@ def parse_text(text: str, path: Path, root: Path) -> tuple[Adr | None, list[Prob
     fm, body, body_line = split_front_matter(text)
     if fm is None:
         first = text.splitlines()[0] if text.strip() else ""
-        why = ("front matter is not closed; end it with a line '---'" if first.strip() == "---"
-               else "no YAML front matter; start the file with '---', the fields (status, date, ...), then '---'")
+        why = (
+            "front matter is not closed; end it with a line '---'"
+            if first.strip() == "---"
+            else "no YAML front matter; start the file with '---', the fields (status, date, ...), then '---'"
+        )
         return None, [Problem(rel, 1, "", why)]
     doc, probs = load_yaml(path, rel, data=fm)
     problems += [Problem(p.file, p.line + 1 if p.line else 2, p.path, _shift(p.message)) for p in probs]
@@ -161,7 +184,9 @@ def parse_text(text: str, path: Path, root: Path) -> tuple[Adr | None, list[Prob
         return None, problems
     lines = {k: v + 1 for k, v in doc.lines.items()}
     if not isinstance(doc.data, dict):
-        return None, problems + [Problem(rel, 2, "", "front matter must be a mapping of fields (status: ..., date: ...)")]
+        return None, problems + [
+            Problem(rel, 2, "", "front matter must be a mapping of fields (status: ..., date: ...)")
+        ]
     try:
         meta = AdrMeta.model_validate(doc.data)
     except ValidationError as err:

@@ -29,8 +29,16 @@ class AdrSource:
         self._lock = threading.Lock()
         self._cache: dict[tuple, AdrContext] = {}
 
-    def for_job(self, task: str, workflow: str, gate: str, lane: str, attributes: dict, title: str,
-                files: tuple[str, ...] = ()) -> AdrContext:
+    def for_job(
+        self,
+        task: str,
+        workflow: str,
+        gate: str,
+        lane: str,
+        attributes: dict,
+        title: str,
+        files: tuple[str, ...] = (),
+    ) -> AdrContext:
         key = (task, gate, files)
         with self._lock:
             hit = self._cache.get(key)
@@ -38,14 +46,20 @@ class AdrSource:
                 hit = self._cache[key] = self._find(workflow, gate, lane, attributes, title, files)
             return hit
 
-    def _find(self, workflow: str, gate: str, lane: str, attributes: dict, title: str,
-              files: tuple[str, ...]) -> AdrContext:
+    def _find(
+        self, workflow: str, gate: str, lane: str, attributes: dict, title: str, files: tuple[str, ...]
+    ) -> AdrContext:
         wf = self.cfg.workflows.get(workflow)
         spec = wf.gates.get(gate) if wf else None
         cited = list(getattr(spec, "adrs", []) or [])
         if lane == "security" or "credential" in attributes:
             cited += [r.spec.adr for r in self.cfg.rules if r.effect == "deny" and r.spec.adr]
-        tags = {workflow, gate, lane, *(str(attributes[k]) for k in ("kind", "environment") if k in attributes)}
+        tags = {
+            workflow,
+            gate,
+            lane,
+            *(str(attributes[k]) for k in ("kind", "environment") if k in attributes),
+        }
         if "credential" in attributes:
             tags |= {"credentials", "credential", "security"}
         if lane == "security":
@@ -58,18 +72,26 @@ class AdrSource:
         text = ""
         if relevant_adrs is not None and (self.root / "adrs").is_dir():
             try:
-                refs = relevant_adrs(self.root, tags=sorted(tags), paths=list(files), text=title, limit=self.limit)
+                refs = relevant_adrs(
+                    self.root, tags=sorted(tags), paths=list(files), text=title, limit=self.limit
+                )
             except Exception:  # a broken ADR index must not stop the work; validation reports it
                 refs = []
             text = render_for_prompt(refs) if refs else ""
         numbers = [r.number for r in refs]
         extra = [n for n in dict.fromkeys(cited) if n not in numbers]
         if extra:
-            lines = [f"- ADR-{n:04d} (established this gate or rule: {self._why(n, workflow, gate)})" for n in extra]
+            lines = [
+                f"- ADR-{n:04d} (established this gate or rule: {self._why(n, workflow, gate)})"
+                for n in extra
+            ]
             text = (text + "\n" if text else "") + "\n".join(lines)
-        return AdrContext(tuple(numbers + extra), text,
-                          tuple(r.to_json() for r in refs) + tuple({"number": n, "id": f"ADR-{n:04d}",
-                                                                     "why": "cited by the config"} for n in extra))
+        return AdrContext(
+            tuple(numbers + extra),
+            text,
+            tuple(r.to_json() for r in refs)
+            + tuple({"number": n, "id": f"ADR-{n:04d}", "why": "cited by the config"} for n in extra),
+        )
 
     def _why(self, n: int, workflow: str, gate: str) -> str:
         names = [r.spec.id for r in self.cfg.rules if r.spec.adr == n]

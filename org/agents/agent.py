@@ -47,8 +47,15 @@ class AgentResult:
 class LaneAgent:
     """A member of an agent lane, bound to where its calls go (a provider or the local model)."""
 
-    def __init__(self, actor: str, lane: Any, endpoint: Endpoint, pacer: Pacer | None = None,
-                 redact: Redactor | None = None, max_tokens: int | None = None) -> None:
+    def __init__(
+        self,
+        actor: str,
+        lane: Any,
+        endpoint: Endpoint,
+        pacer: Pacer | None = None,
+        redact: Redactor | None = None,
+        max_tokens: int | None = None,
+    ) -> None:
         self.actor = actor
         self.lane = lane
         self.endpoint = endpoint
@@ -60,9 +67,17 @@ class LaneAgent:
         ep = self.endpoint
 
         def once() -> CallResult:
-            return complete(ep.model, messages, called=ep.called, api_base=ep.api_base, api_key=ep.api_key,
-                            provider=ep.budget_key, served_by=ep.served_by, max_tokens=self.max_tokens,
-                            timeout_s=ep.timeout_s)
+            return complete(
+                ep.model,
+                messages,
+                called=ep.called,
+                api_base=ep.api_base,
+                api_key=ep.api_key,
+                provider=ep.budget_key,
+                served_by=ep.served_by,
+                max_tokens=self.max_tokens,
+                timeout_s=ep.timeout_s,
+            )
 
         if self.pacer is None:
             return once()
@@ -86,8 +101,10 @@ class LaneAgent:
                     messages = repair_messages(messages, res.content, exc.problems, role, self.redact)
                     continue
                 result.failure = "malformed"
-                result.error = (f"{self.actor} ({self.endpoint.model}) answered malformed {model.__name__} twice "
-                                f"(the second after a repair prompt): {exc}")
+                result.error = (
+                    f"{self.actor} ({self.endpoint.model}) answered malformed {model.__name__} twice "
+                    f"(the second after a repair prompt): {exc}"
+                )
                 return result
             result.ok = True
             result.repaired = attempt == 1

@@ -25,19 +25,41 @@ from typing import Any, TextIO
 
 from org.errors import UsageError
 
-__all__ = ["DEMO_TASKS", "DEMO_SEED", "DemoResult", "prepare_demo", "run_demo", "fresh_database", "render_summary",
-           "demo_key", "demo_stand_ins", "stand_ins_in_db"]
+__all__ = [
+    "DEMO_TASKS",
+    "DEMO_SEED",
+    "DemoResult",
+    "prepare_demo",
+    "run_demo",
+    "fresh_database",
+    "render_summary",
+    "demo_key",
+    "demo_stand_ins",
+    "stand_ins_in_db",
+]
 
 # (label, title, workflow, attributes)
 DEMO_TASKS: tuple[tuple[str, str, str, dict], ...] = (
     ("code change", "Add retry with backoff to the webhook sender", "change", {"kind": "code"}),
     ("docs edit", "Document the webhook retry policy", "change", {"kind": "docs"}),
-    ("production deploy", "Deploy release 2.4.1 to production", "ops",
-     {"kind": "deploy", "environment": "production", "credential": "deploy-key", "service": "deploy"}),
-    ("dev rebuild", "Rebuild the disposable dev environment", "ops",
-     {"kind": "env", "environment": "dev", "disposable": True}),
-    ("credential action", "File the release ticket in Jira", "ops",
-     {"kind": "ops", "environment": "staging", "credential": "jira", "service": "jira"}),
+    (
+        "production deploy",
+        "Deploy release 2.4.1 to production",
+        "ops",
+        {"kind": "deploy", "environment": "production", "credential": "deploy-key", "service": "deploy"},
+    ),
+    (
+        "dev rebuild",
+        "Rebuild the disposable dev environment",
+        "ops",
+        {"kind": "env", "environment": "dev", "disposable": True},
+    ),
+    (
+        "credential action",
+        "File the release ticket in Jira",
+        "ops",
+        {"kind": "ops", "environment": "staging", "credential": "jira", "service": "jira"},
+    ),
 )
 
 
@@ -100,25 +122,37 @@ class DemoResult:
         denied = [a for a in self.report.actions if a["outcome"] == "deny"]
         cost = self.report.cost_usd
         return {
-            "database": self.db_url, "moved_aside": self.moved_to, "wall_s": round(self.wall_s, 2),
-            "done": [t["task"] for t in done], "awaiting_approval": [t["task"] for t in waiting],
-            "blocked": [t["task"] for t in blocked], "denied_actions": denied,
-            "calls": self.report.calls, "unpriced_calls": self.report.unpriced_calls,
+            "database": self.db_url,
+            "moved_aside": self.moved_to,
+            "wall_s": round(self.wall_s, 2),
+            "done": [t["task"] for t in done],
+            "awaiting_approval": [t["task"] for t in waiting],
+            "blocked": [t["task"] for t in blocked],
+            "denied_actions": denied,
+            "calls": self.report.calls,
+            "unpriced_calls": self.report.unpriced_calls,
             **cost_fields(cost, self.report.calls, self.report.unpriced_calls, len(done)),
-            "tasks": [{k: t.get(k) for k in ("task", "title", "workflow", "tier", "status", "rounds", "pending_approvals")}
-                      for t in self.tasks],
+            "tasks": [
+                {
+                    k: t.get(k)
+                    for k in ("task", "title", "workflow", "tier", "status", "rounds", "pending_approvals")
+                }
+                for t in self.tasks
+            ],
         }
 
 
 def cost_fields(cost: float, calls: int, unpriced: int, done: int) -> dict:
     """cost_usd (None when every call was unpriced) and cost_per_success_usd (None when any call was
     unpriced: the true cost is unknown, ADR 0051, never an understated number)."""
-    return {"cost_usd": None if calls and unpriced >= calls else round(cost, 6),
-            "cost_per_success_usd": round(cost / done, 6) if done and not unpriced else None}
+    return {
+        "cost_usd": None if calls and unpriced >= calls else round(cost, 6),
+        "cost_per_success_usd": round(cost / done, 6) if done and not unpriced else None,
+    }
 
 
 def cost_text(cost: float | None, unpriced: int) -> str:
-    """"$X", "$X + N unpriced calls" or "unpriced (N calls)": unknown spend is never shown as $0."""
+    """ "$X", "$X + N unpriced calls" or "unpriced (N calls)": unknown spend is never shown as $0."""
     calls = f"{unpriced} unpriced call{'s' if unpriced != 1 else ''}"
     if cost is None:
         return f"unpriced ({unpriced} call{'s' if unpriced != 1 else ''})"
@@ -130,8 +164,10 @@ def fresh_database(root: Path, db_url: str) -> tuple[str, str | None]:
     from org.bus import sqlite_path
 
     if not db_url.startswith("sqlite"):
-        raise UsageError("org demo starts afresh on the org's own SQLite database and never touches a shared one; "
-                         "run it without --db / ORG_DATABASE_URL")
+        raise UsageError(
+            "org demo starts afresh on the org's own SQLite database and never touches a shared one; "
+            "run it without --db / ORG_DATABASE_URL"
+        )
     path = sqlite_path(db_url)
     if path is None:
         return db_url, None
@@ -184,8 +220,15 @@ def prepare_demo(cfg: Any, db_url: str, say: Any = None) -> dict:
     return {"url": url, "moved": moved, "by": by, "head": head, "labels": labels}
 
 
-def run_demo(cfg: Any, db_url: str, *, out: TextIO | None = None, quiet: bool = False,
-             env: dict[str, str] | None = None, prepared: dict | None = None) -> DemoResult:
+def run_demo(
+    cfg: Any,
+    db_url: str,
+    *,
+    out: TextIO | None = None,
+    quiet: bool = False,
+    env: dict[str, str] | None = None,
+    prepared: dict | None = None,
+) -> DemoResult:
     """The whole demo in this process, or (with `prepared`, from prepare_demo in the supervisor) the agents' part."""
     out = out or sys.stdout
     t0 = time.monotonic()
@@ -199,8 +242,9 @@ def run_demo(cfg: Any, db_url: str, *, out: TextIO | None = None, quiet: bool = 
     return _run_demo(cfg, prepared, out, quiet, env, say, t0)
 
 
-def _run_demo(cfg: Any, start: dict, out: TextIO, quiet: bool, env: dict[str, str] | None, say: Any,
-              t0: float) -> DemoResult:
+def _run_demo(
+    cfg: Any, start: dict, out: TextIO, quiet: bool, env: dict[str, str] | None, say: Any, t0: float
+) -> DemoResult:
     from org.agents.localmodel import LocalModelConfig
     from org.agents.runner import RunOptions
     from org.agents.session import AgentSession
@@ -220,9 +264,15 @@ def _run_demo(cfg: Any, start: dict, out: TextIO, quiet: bool, env: dict[str, st
         where = s.where()
         served = sorted(set(where.values()))
         local = "local model" in served
-        say(f"org demo: {len(cfg.lanes)} lanes, {len(where)} agents; model calls go to "
-            + (f"the local model on {s.local.url} (no API keys found; set ORG_MODELS=real or provider keys to use real "
-               "models)" if served == ["local model"] else ", ".join(served)))
+        say(
+            f"org demo: {len(cfg.lanes)} lanes, {len(where)} agents; model calls go to "
+            + (
+                f"the local model on {s.local.url} (no API keys found; set ORG_MODELS=real or provider keys to use real "
+                "models)"
+                if served == ["local model"]
+                else ", ".join(served)
+            )
+        )
         for n in start.get("services") or []:
             say(f"org demo: {n}")
         port = s.port()
@@ -239,11 +289,15 @@ def _run_demo(cfg: Any, start: dict, out: TextIO, quiet: bool, env: dict[str, st
                 if narrator:
                     narrator.stop()
             views = [port.door.task(port.any_token(), k) for k in labels]
-            tasks = [v | {"pending_approvals": len([a for a in v["approvals"] if a["status"] == "pending"])}
-                     for v in views]
+            tasks = [
+                v | {"pending_approvals": len([a for a in v["approvals"] if a["status"] == "pending"])}
+                for v in views
+            ]
         finally:
             port.close()
-    res = DemoResult(url, moved, tasks, report, time.monotonic() - t0, narrator.lines if narrator else [], local)
+    res = DemoResult(
+        url, moved, tasks, report, time.monotonic() - t0, narrator.lines if narrator else [], local
+    )
     return res
 
 
@@ -254,28 +308,48 @@ def render_summary(res: DemoResult, cfg: Any) -> str:
         state = t["status"]
         if t.get("pending_approvals"):
             state = "awaiting approval"
-        lines.append(f"  {t['task']:>5}  {state:18} {t['workflow']:7} tier {t['tier']:7} rounds {t['rounds']}  {t['title']}")
+        lines.append(
+            f"  {t['task']:>5}  {state:18} {t['workflow']:7} tier {t['tier']:7} rounds {t['rounds']}  {t['title']}"
+        )
     denied = s["denied_actions"]
     lines += [
         "",
         f"  done {len(s['done'])} · awaiting approval {len(s['awaiting_approval'])} · blocked {len(s['blocked'])} · "
         f"actions denied by RED rules {sum(1 for a in denied if any(r.startswith('RED-') for r in a['rules']))}",
         f"  {s['calls']} model calls, {cost_text(s['cost_usd'], s['unpriced_calls'])}"
-        + (f", ${s['cost_per_success_usd']:.4f} per successful outcome" if s["cost_per_success_usd"] is not None else "")
+        + (
+            f", ${s['cost_per_success_usd']:.4f} per successful outcome"
+            if s["cost_per_success_usd"] is not None
+            else ""
+        )
         + f" · wall time {s['wall_s']:.1f}s",
     ]
     if res.local:
-        lines.append("  (costs are what the calls would cost at the list prices of the models the local model stands in for)")
+        lines.append(
+            "  (costs are what the calls would cost at the list prices of the models the local model stands in for)"
+        )
     humans = [a.id for a in cfg.actors.values() if a.is_human]
     who = humans[0] if humans else "HUMAN"
-    rows = [("org tui", f"approve or reject what waits for a human (you act as {' or '.join(humans) or 'a human'})")]
+    rows = [
+        (
+            "org tui",
+            f"approve or reject what waits for a human (you act as {' or '.join(humans) or 'a human'})",
+        )
+    ]
     if s["awaiting_approval"]:
         rows.append((f"org approve {s['awaiting_approval'][0]} --as {who}", "the same from the command line"))
     creds = [t["task"] for t in res.tasks if t.get("pending_approvals") and t["title"] == _CREDENTIAL_TITLE]
-    rows += [("org run", "let the agents carry on (approved work gets executed"
-              + (f"; {creds[0]}'s Jira call goes through the credential broker)" if creds else ")")),
-             (f"org task show {res.tasks[0]['task'] if res.tasks else 'T-1'} --as {who}",
-              "a task's full timeline, every rule with its source")]
+    rows += [
+        (
+            "org run",
+            "let the agents carry on (approved work gets executed"
+            + (f"; {creds[0]}'s Jira call goes through the credential broker)" if creds else ")"),
+        ),
+        (
+            f"org task show {res.tasks[0]['task'] if res.tasks else 'T-1'} --as {who}",
+            "a task's full timeline, every rule with its source",
+        ),
+    ]
     width = max(len(c) for c, _ in rows) + 3
     lines += ["", "Next:"] + [f"  {c:<{width}}{what}" for c, what in rows]
     return "\n".join(lines)

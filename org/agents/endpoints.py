@@ -16,8 +16,19 @@ from typing import Any
 
 from org.errors import UsageError
 
-__all__ = ["Endpoint", "PROVIDER_KEYS", "models_mode", "has_key", "plan_endpoints", "endpoint_for", "needs_local",
-           "LocalModelHandle", "local_model", "missing_keys", "check_keys"]
+__all__ = [
+    "Endpoint",
+    "PROVIDER_KEYS",
+    "models_mode",
+    "has_key",
+    "plan_endpoints",
+    "endpoint_for",
+    "needs_local",
+    "LocalModelHandle",
+    "local_model",
+    "missing_keys",
+    "check_keys",
+]
 
 # The environment variables litellm reads for each provider's credentials.
 PROVIDER_KEYS: dict[str, tuple[str, ...]] = {
@@ -70,8 +81,9 @@ def has_key(provider: str, env: Mapping[str, str] | None = None) -> bool:
     return any(e.get(k) for k in PROVIDER_KEYS.get(provider, (f"{provider.upper()}_API_KEY",)))
 
 
-def plan_endpoints(cfg: Any, local_url: str | None, env: Mapping[str, str] | None = None,
-                   mode: str | None = None) -> dict[str, Endpoint]:
+def plan_endpoints(
+    cfg: Any, local_url: str | None, env: Mapping[str, str] | None = None, mode: str | None = None
+) -> dict[str, Endpoint]:
     """An Endpoint for every agent member of the org. `local_url` is needed when any goes local."""
     e = env if env is not None else os.environ
     mode = mode or models_mode(e)
@@ -83,8 +95,13 @@ def plan_endpoints(cfg: Any, local_url: str | None, env: Mapping[str, str] | Non
     return out
 
 
-def endpoint_for(model: str, family: str | None, local_url: str | None, env: Mapping[str, str] | None = None,
-                 mode: str | None = None) -> Endpoint:
+def endpoint_for(
+    model: str,
+    family: str | None,
+    local_url: str | None,
+    env: Mapping[str, str] | None = None,
+    mode: str | None = None,
+) -> Endpoint:
     """Where a call for `model` goes: its provider when its key is set (per ORG_MODELS), else the local model."""
     from org.agents.families import identify
 
@@ -95,10 +112,14 @@ def endpoint_for(model: str, family: str | None, local_url: str | None, env: Map
         return Endpoint(model, model, None, None, ident.provider, ident.provider, ident.family)
     if not local_url:
         raise UsageError("the local model is needed but not running")
-    return Endpoint(model, f"openai/{model}", local_url, "org-local", "local", "local", ident.family, timeout_s=30.0)
+    return Endpoint(
+        model, f"openai/{model}", local_url, "org-local", "local", "local", ident.family, timeout_s=30.0
+    )
 
 
-def missing_keys(cfg: Any, env: Mapping[str, str] | None = None, lanes: list[str] | None = None) -> list[dict]:
+def missing_keys(
+    cfg: Any, env: Mapping[str, str] | None = None, lanes: list[str] | None = None
+) -> list[dict]:
     """With ORG_MODELS=real: every agent member (of `lanes`, default all) whose provider has no key in the
     environment, with the variables that would give it one. Empty in the other modes (they fall back)."""
     from org.agents.families import identify
@@ -112,8 +133,15 @@ def missing_keys(cfg: Any, env: Mapping[str, str] | None = None, lanes: list[str
             continue
         provider = identify(a.model, _override(cfg, a)).provider
         if not has_key(provider, e):
-            out.append({"member": a.id, "lane": a.lane, "model": a.model, "provider": provider,
-                        "env": list(PROVIDER_KEYS.get(provider, (f"{provider.upper()}_API_KEY",)))})
+            out.append(
+                {
+                    "member": a.id,
+                    "lane": a.lane,
+                    "model": a.model,
+                    "provider": provider,
+                    "env": list(PROVIDER_KEYS.get(provider, (f"{provider.upper()}_API_KEY",))),
+                }
+            )
     return out
 
 
@@ -127,9 +155,11 @@ def check_keys(cfg: Any, env: Mapping[str, str] | None = None, lanes: list[str] 
     for m in missing:
         by_provider.setdefault(f"{m['provider']} ({' or '.join(m['env'])})", []).append(m["member"])
     lines = "; ".join(f"{p}: {', '.join(ms)}" for p, ms in sorted(by_provider.items()))
-    raise UsageError(f"ORG_MODELS=real, but {len(missing)} member(s) have no API key for their provider: {lines}. "
-                     "Set the keys, or use ORG_MODELS=auto (members without a key use the local model)",
-                     missing=missing)
+    raise UsageError(
+        f"ORG_MODELS=real, but {len(missing)} member(s) have no API key for their provider: {lines}. "
+        "Set the keys, or use ORG_MODELS=auto (members without a key use the local model)",
+        missing=missing,
+    )
 
 
 def _override(cfg: Any, actor: Any) -> str | None:
@@ -149,8 +179,11 @@ def needs_local(cfg: Any, env: Mapping[str, str] | None = None, mode: str | None
         return True
     if mode == "real":
         return False
-    return any(not has_key(identify(a.model, _override(cfg, a)).provider, e)
-               for a in cfg.actors.values() if not a.is_human and a.model)
+    return any(
+        not has_key(identify(a.model, _override(cfg, a)).provider, e)
+        for a in cfg.actors.values()
+        if not a.is_human and a.model
+    )
 
 
 class LocalModelHandle:

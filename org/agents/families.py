@@ -19,7 +19,9 @@ __all__ = ["ModelIdentity", "identify", "check_actor"]
 class ModelIdentity:
     model: str
     provider: str  # litellm's provider: where the request goes and whose rate budget it spends
-    vendor: str  # the provider prefix org uses for pausing and budgets (same as org.config.families.vendor_of)
+    vendor: (
+        str  # the provider prefix org uses for pausing and budgets (same as org.config.families.vendor_of)
+    )
     family: str  # who trained the model; what cross-vendor review compares
     resolved_by: str  # "litellm", "table" or "override"
 
@@ -45,11 +47,15 @@ def identify(model: str, override: str | None = None) -> ModelIdentity:
     return ModelIdentity(model, provider, vendor, table.family_of(named), how)
 
 
-def check_actor(actor_id: str, configured_family: str | None, model: str, override: str | None = None) -> str | None:
+def check_actor(
+    actor_id: str, configured_family: str | None, model: str, override: str | None = None
+) -> str | None:
     """None when the model actually called belongs to the family the config recorded for the actor;
     otherwise the reason to fail closed (a cross-vendor review must compare what was really called)."""
     fam = identify(model, override).family
     if configured_family and fam != configured_family:
-        return (f"{actor_id} is configured as a {configured_family} model but '{model}' resolves to the {fam} "
-                "family; refusing to work under the wrong family")
+        return (
+            f"{actor_id} is configured as a {configured_family} model but '{model}' resolves to the {fam} "
+            "family; refusing to work under the wrong family"
+        )
     return None

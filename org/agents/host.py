@@ -32,8 +32,14 @@ __all__ = ["HOST_ENV", "in_agent_host", "agent_environment", "supervise", "run_s
 
 HOST_ENV = "ORG_AGENT_HOST"
 # Never handed to the agent host: who the user is, where their tokens live, the token pepper.
-_IDENTITY_VARS = ("ORG_TOKEN", "ORG_TOKEN_PEPPER", "ORG_PEPPER_FD", "ORG_CONFIG_HOME", "XDG_CONFIG_HOME",
-                  "ORG_BROKER_SOCKET")
+_IDENTITY_VARS = (
+    "ORG_TOKEN",
+    "ORG_TOKEN_PEPPER",
+    "ORG_PEPPER_FD",
+    "ORG_CONFIG_HOME",
+    "XDG_CONFIG_HOME",
+    "ORG_BROKER_SOCKET",
+)
 
 
 def in_agent_host() -> bool:
@@ -50,8 +56,9 @@ def agent_environment(cfg: Any, environ: Mapping[str, str], config_home: str) ->
 
 
 @contextlib.contextmanager
-def run_services(cfg: Any, root: Path, db_url: str, stand_ins: dict[str, list[str]] | None = None,
-                 wait: bool = False) -> Iterator[tuple[Any, Any, list[str]]]:
+def run_services(
+    cfg: Any, root: Path, db_url: str, stand_ins: dict[str, list[str]] | None = None, wait: bool = False
+) -> Iterator[tuple[Any, Any, list[str]]]:
     """(broker, stand-in server or None, remarks for the user) for one run: the broker already serving the
     org or a new one (stopped at the end), and with `stand_ins` ({credential: idempotency keys of its
     tasks}) a stand-in server for them, the new broker pointed at it for those tasks only. A credential's
@@ -68,17 +75,24 @@ def run_services(cfg: Any, root: Path, db_url: str, stand_ins: dict[str, list[st
         items, extra, notes = stand_in_secrets(cfg, sorted(stand_ins), os.environ)
         if items:
             server = StandInServer(items).start()
-            spec = {s.credential: {"url": server.url(s.credential), "tasks": sorted(stand_ins[s.credential])}
-                    for s in items}
+            spec = {
+                s.credential: {"url": server.url(s.credential), "tasks": sorted(stand_ins[s.credential])}
+                for s in items
+            }
             env = {**os.environ, **extra, StandIns.ENV: json.dumps(spec)}
-            notes = [f"{s.credential} calls of the demo's task(s) go through the broker to a stand-in {s.service} "
-                     f"on {server.url(s.credential)}" for s in items] + notes
+            notes = [
+                f"{s.credential} calls of the demo's task(s) go through the broker to a stand-in {s.service} "
+                f"on {server.url(s.credential)}"
+                for s in items
+            ] + notes
     broker = None
     try:
         broker = start_broker(root, db_url, env=env)
         if server is not None and broker.proc is None:
-            notes = [f"a broker already serves this org ({broker.path}); it was not started with the demo's stand-in, "
-                     "so the demo's credential calls go where that broker's config says"]
+            notes = [
+                f"a broker already serves this org ({broker.path}); it was not started with the demo's stand-in, "
+                "so the demo's credential calls go where that broker's config says"
+            ]
         if wait:
             broker.ready()
         yield broker, server, notes
@@ -89,9 +103,16 @@ def run_services(cfg: Any, root: Path, db_url: str, stand_ins: dict[str, list[st
             server.stop()
 
 
-def supervise(cfg: Any, root: Path, db_url: str, argv: list[str], prepare: Callable[[], Any],
-              handoff: bool = False, stand_ins: dict[str, list[str]] | None = None,
-              say: Callable[[str], None] | None = None) -> int:
+def supervise(
+    cfg: Any,
+    root: Path,
+    db_url: str,
+    argv: list[str],
+    prepare: Callable[[], Any],
+    handoff: bool = False,
+    stand_ins: dict[str, list[str]] | None = None,
+    say: Callable[[str], None] | None = None,
+) -> int:
     """Run `org <argv>` as the agent host while `prepare()` does the humans' part here (it may read their
     token files); with `handoff`, the agent host gets `--prepared -` and reads prepare()'s JSON-able result
     on its stdin (it starts at once and warms up meanwhile; a dict result gets the services' remarks under
@@ -101,8 +122,16 @@ def supervise(cfg: Any, root: Path, db_url: str, argv: list[str], prepare: Calla
         return _supervise(cfg, root, db_url, argv, prepare, handoff, notes, say)
 
 
-def _supervise(cfg: Any, root: Path, db_url: str, argv: list[str], prepare: Callable[[], Any], handoff: bool,
-               notes: list[str], say: Callable[[str], None] | None) -> int:
+def _supervise(
+    cfg: Any,
+    root: Path,
+    db_url: str,
+    argv: list[str],
+    prepare: Callable[[], Any],
+    handoff: bool,
+    notes: list[str],
+    say: Callable[[str], None] | None,
+) -> int:
     import json
 
     from org.identity import files
@@ -116,8 +145,7 @@ def _supervise(cfg: Any, root: Path, db_url: str, argv: list[str], prepare: Call
     env = agent_environment(cfg, os.environ, home)
     env["ORG_PEPPER_FD"] = str(r)
     env["ORG_DATABASE_URL"] = db_url  # not `--db`: a command line is readable by every local user (ps)
-    cmd = [sys.executable, "-m", "org", "--root", str(root), *argv,
-           *(["--prepared", "-"] if handoff else [])]
+    cmd = [sys.executable, "-m", "org", "--root", str(root), *argv, *(["--prepared", "-"] if handoff else [])]
     proc: subprocess.Popen | None = None
     olds: dict[int, Any] = {}
 
@@ -128,8 +156,14 @@ def _supervise(cfg: Any, root: Path, db_url: str, argv: list[str], prepare: Call
     try:
         # Its own process group: a terminal's Ctrl-C reaches this supervisor only, which passes each one on
         # (the first stops claiming, the second abandons the calls, as `org run` always did).
-        proc = subprocess.Popen(cmd, env=env, pass_fds=(r,), cwd=os.getcwd(), process_group=0,
-                                stdin=subprocess.PIPE if handoff else subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            cmd,
+            env=env,
+            pass_fds=(r,),
+            cwd=os.getcwd(),
+            process_group=0,
+            stdin=subprocess.PIPE if handoff else subprocess.DEVNULL,
+        )
         os.close(r)
         r = -1
         state = prepare()

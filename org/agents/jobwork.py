@@ -54,14 +54,24 @@ class JobOutcome:
     actions: list[dict] = field(default_factory=list)
     failure: str | None = None  # the agent's failure kind when it did not deliver
     budget: list[str] = field(default_factory=list)  # ceilings crossed by this job
-    made: list[dict] = field(default_factory=list)  # the planned service calls asked of the broker in this job
+    made: list[dict] = field(
+        default_factory=list
+    )  # the planned service calls asked of the broker in this job
 
 
 class JobRunner:
     """Shared, thread-safe pieces for running jobs; each call gets the worker's own AgentDoor."""
 
-    def __init__(self, cfg: Any, endpoints: dict, pacer: Any, adrs: Any, redact: Any, note: Any = None,
-                 broker: Any = None) -> None:
+    def __init__(
+        self,
+        cfg: Any,
+        endpoints: dict,
+        pacer: Any,
+        adrs: Any,
+        redact: Any,
+        note: Any = None,
+        broker: Any = None,
+    ) -> None:
         self.cfg = cfg
         self.endpoints = endpoints
         self.pacer = pacer
@@ -75,10 +85,19 @@ class JobRunner:
         cfg = self.cfg
         wf = cfg.workflows.get(claim.workflow)
         spec = wf.gates.get(claim.gate) if wf else None
-        item = WorkItem(job=str(claim.job), task=claim.task or "", title=claim.title or "", workflow=claim.workflow or "",
-                        gate=claim.gate or "", gate_kind=claim.kind, gate_description=(spec.description or "") if spec else "",
-                        lane=claim.lane, tier=claim.tier or "", attributes=dict(claim.attributes or {}),
-                        round=int(claim.round or 0))
+        item = WorkItem(
+            job=str(claim.job),
+            task=claim.task or "",
+            title=claim.title or "",
+            workflow=claim.workflow or "",
+            gate=claim.gate or "",
+            gate_kind=claim.kind,
+            gate_description=(spec.description or "") if spec else "",
+            lane=claim.lane,
+            tier=claim.tier or "",
+            attributes=dict(claim.attributes or {}),
+            round=int(claim.round or 0),
+        )
         files: tuple[str, ...] = ()
         if claim.kind == "review":
             item.revision = claim.revision
@@ -93,7 +112,9 @@ class JobRunner:
             planned_at = plan_gate(cfg, claim.workflow, claim.gate)
             if planned_at:
                 item.plan = self._result(port, claim, gate=planned_at).get("content", "")
-        ctx = self.adrs.for_job(item.task, item.workflow, item.gate, item.lane, item.attributes, item.title, files)
+        ctx = self.adrs.for_job(
+            item.task, item.workflow, item.gate, item.lane, item.attributes, item.title, files
+        )
         item.adr_ids, item.adr_text = list(ctx.ids), ctx.text
         return item
 
@@ -127,22 +148,33 @@ class JobRunner:
             return out
         sw = holding_switch(port, actor, claim.lane, claim.task)
         if sw:
-            self._release(port, claim, out, f"paused ({sw}) after the model call; the result was not submitted")
+            self._release(
+                port, claim, out, f"paused ({sw}) after the model call; the result was not submitted"
+            )
             return out
         return self._submit(port, claim, actor, role, res, out)
 
-    def _submit(self, port: Any, claim: Any, actor: str, role: str, res: AgentResult, out: JobOutcome) -> JobOutcome:
+    def _submit(
+        self, port: Any, claim: Any, actor: str, role: str, res: AgentResult, out: JobOutcome
+    ) -> JobOutcome:
         o = res.output
         blocked = self._actions(port, claim, actor, role, getattr(o, "actions", []) or [], out)
-        refs = f" (cites {', '.join(f'ADR-{n:04d}' for n in o.adrs_cited)})" if getattr(o, "adrs_cited", None) else ""
+        refs = (
+            f" (cites {', '.join(f'ADR-{n:04d}' for n in o.adrs_cited)})"
+            if getattr(o, "adrs_cited", None)
+            else ""
+        )
         if claim.kind == "review":
             verdict = o.verdict
             note = o.summary + refs
             if out.actions:
                 denied = [a for a in out.actions if a["outcome"] != "allow"]
                 if denied:
-                    note += f" [{len(denied)} requested action(s) refused: " + ", ".join(
-                        f"{a['action']} ({'/'.join(a['rules']) or a['outcome']})" for a in denied) + "]"
+                    note += (
+                        f" [{len(denied)} requested action(s) refused: "
+                        + ", ".join(f"{a['action']} ({'/'.join(a['rules']) or a['outcome']})" for a in denied)
+                        + "]"
+                    )
             kw = {"note": note, "revision": claim.revision, "findings": [f.model_dump() for f in o.findings]}
         else:
             if role == "builder":
@@ -150,17 +182,26 @@ class JobRunner:
             else:
                 content = "\n".join(f"{i}. {s}" for i, s in enumerate(o.steps, 1))
                 if o.actions:
-                    content += "\n" + ACTIONS_PREFIX + json.dumps([a.model_dump() for a in o.actions], sort_keys=True)
+                    content += (
+                        "\n"
+                        + ACTIONS_PREFIX
+                        + json.dumps([a.model_dump() for a in o.actions], sort_keys=True)
+                    )
             verdict, note = "pass", o.summary + refs
             calls = [a["call"] for a in out.actions if a.get("call")]
             if calls:  # what the services answered (through the broker, scrubbed), for the timeline
                 content += "\nservice calls (made by the credential broker):\n" + "\n".join(
-                    f"- {call_text(c)}: {c['answer']}" for c in calls)
+                    f"- {call_text(c)}: {c['answer']}" for c in calls
+                )
                 note += " [" + "; ".join(call_text(c) for c in calls) + "]"
             if blocked:
                 verdict, note = "fail", f"could not carry it out: {blocked}"
             kw = {"note": note, "content": content}
-            if role == "operator" and executes_actions(self.cfg, claim.workflow, claim.gate) and claim.revision:
+            if (
+                role == "operator"
+                and executes_actions(self.cfg, claim.workflow, claim.gate)
+                and claim.revision
+            ):
                 # carrying out the approved plan does not change it: the approvals stay bound to it
                 kw["revision"] = claim.revision
         out.verdict = verdict
@@ -174,13 +215,21 @@ class JobRunner:
     def _actions(self, port: Any, claim: Any, actor: str, role: str, actions: list, out: JobOutcome) -> str:
         """Every requested action passes decide(): recorded through the bus's act, or, at a planning
         gate, evaluated as a dry run and written into the plan. Returns why execution is blocked."""
-        execute = role == "operator" and claim.kind == "work" and executes_actions(self.cfg, claim.workflow, claim.gate)
+        execute = (
+            role == "operator"
+            and claim.kind == "work"
+            and executes_actions(self.cfg, claim.workflow, claim.gate)
+        )
         blocked = []
         for a in actions:
             attrs = {k: v for k, v in a.attributes.items()}
             if role == "operator" and not execute:
-                d, _conflicts = decide_within(self.cfg, actor, a.action, claim.attributes or {}, attrs)  # as act will
-                out.actions.append({"action": a.action, "outcome": d.outcome, "rules": d.rule_ids, "dry_run": True})
+                d, _conflicts = decide_within(
+                    self.cfg, actor, a.action, claim.attributes or {}, attrs
+                )  # as act will
+                out.actions.append(
+                    {"action": a.action, "outcome": d.outcome, "rules": d.rule_ids, "dry_run": True}
+                )
                 continue
             if a.action == "credential.use":
                 why = self._use_credential(port, claim, actor, a, attrs, execute, out)
@@ -189,17 +238,27 @@ class JobRunner:
                 continue
             try:
                 d = port.door.act(claim.token, a.action, actor, claim.task, attrs)["decision"]
-            except OrgError as exc:  # refused before deciding (the lease is over, an undeclared attribute, ...)
+            except (
+                OrgError
+            ) as exc:  # refused before deciding (the lease is over, an undeclared attribute, ...)
                 d = {"outcome": "deny", "reason": exc.message, "rules": []}
             rules = [h["id"] for h in d.get("rules", [])]
-            out.actions.append({"action": a.action, "outcome": d["outcome"], "rules": rules,
-                                "reason": d.get("reason", ""), "why": a.why})
+            out.actions.append(
+                {
+                    "action": a.action,
+                    "outcome": d["outcome"],
+                    "rules": rules,
+                    "reason": d.get("reason", ""),
+                    "why": a.why,
+                }
+            )
             if d.get("outcome") != "allow" and execute:
                 blocked.append(f"{a.action}: {d.get('reason', 'refused')}")
         return "; ".join(blocked)
 
-    def _use_credential(self, port: Any, claim: Any, actor: str, a: Any, attrs: dict, execute: bool,
-                        out: JobOutcome) -> str:
+    def _use_credential(
+        self, port: Any, claim: Any, actor: str, a: Any, attrs: dict, execute: bool, out: JobOutcome
+    ) -> str:
         """A credential.use through the credential broker, with the job token: the broker runs decide()
         (RED-CREDENTIAL-REUSE, human approvals), resolves the secret and makes the call; this agent gets the
         status and the scrubbed answer. Records the outcome in `out.actions`; returns why it did not happen
@@ -207,10 +266,18 @@ class JobRunner:
         task_attrs = claim.attributes or {}
         cred = str(attrs.pop("credential", None) or task_attrs.get("credential") or "")
         service = str(attrs.pop("service", None) or task_attrs.get("service") or "")
-        rec: dict[str, Any] = {"action": a.action, "outcome": "deny", "rules": [], "reason": "", "why": a.why,
-                               "via": "broker"}
+        rec: dict[str, Any] = {
+            "action": a.action,
+            "outcome": "deny",
+            "rules": [],
+            "reason": "",
+            "why": a.why,
+            "via": "broker",
+        }
         out.actions.append(rec)
-        call = {"method": a.call.method, "path": a.call.path, "body": body_text(a.call.body)} if a.call else None
+        call = (
+            {"method": a.call.method, "path": a.call.path, "body": body_text(a.call.body)} if a.call else None
+        )
         if execute:  # the broker makes only the calls the approved plan names, each once: ask for one of them
             planned = self._planned_calls(port, claim, cred, service)
             todo = [c for c in planned if not any(same_call(c, m) for m in out.made)]
@@ -219,8 +286,10 @@ class JobRunner:
                 return rec["reason"]
             if call is not None and not any(same_call(call, c) for c in planned):
                 first = planned[0]
-                rec["reason"] = (f"asked for {call['method']} {call['path']}, but the approved plan names "
-                                 f"{first['method']} {first['path']}")
+                rec["reason"] = (
+                    f"asked for {call['method']} {call['path']}, but the approved plan names "
+                    f"{first['method']} {first['path']}"
+                )
                 return rec["reason"]
             if call is not None and not any(same_call(call, c) for c in todo) or not todo:
                 rec.update(outcome="allow", reason="the approved plan's call was made already in this job")
@@ -232,21 +301,45 @@ class JobRunner:
             return rec["reason"]
         head = port.door.head(port.token(actor))
         try:
-            r = self.broker.use(claim.token, actor, credential=cred, service=service, task=claim.task,
-                                method=call["method"] if call else "GET", path=call["path"] if call else "/",
-                                body=call["body"] if call else None, attributes=attrs or None)
+            r = self.broker.use(
+                claim.token,
+                actor,
+                credential=cred,
+                service=service,
+                task=claim.task,
+                method=call["method"] if call else "GET",
+                path=call["path"] if call else "/",
+                body=call["body"] if call else None,
+                attributes=attrs or None,
+            )
         except OrgError as exc:
-            rec["outcome"] = "needs_approval" if isinstance(exc, NeedsApproval) else "deny" if isinstance(
-                exc, Denied) else "error"
+            rec["outcome"] = (
+                "needs_approval"
+                if isinstance(exc, NeedsApproval)
+                else "deny"
+                if isinstance(exc, Denied)
+                else "error"
+            )
             rec["reason"] = exc.message
             rec["rules"] = self._decided_rules(port, claim, head)
             return exc.message + (f" ({', '.join(rec['rules'])})" if rec["rules"] else "")
         answer = " ".join(self.redact(str(r.get("body") or "")).split())
         d = r.get("decision") or {}
-        rec.update(outcome="allow", reason=d.get("reason", ""),
-                   rules=[h.get("id") for h in d.get("rules", []) if isinstance(h, dict)] or list(d.get("rule_ids", [])))
-        rec["call"] = {"credential": cred, "service": service, "method": r.get("method"), "path": r.get("path"),
-                       "status": r.get("status"), "answer": answer[:2000], "stand_in": bool(r.get("stand_in"))}
+        rec.update(
+            outcome="allow",
+            reason=d.get("reason", ""),
+            rules=[h.get("id") for h in d.get("rules", []) if isinstance(h, dict)]
+            or list(d.get("rule_ids", [])),
+        )
+        rec["call"] = {
+            "credential": cred,
+            "service": service,
+            "method": r.get("method"),
+            "path": r.get("path"),
+            "status": r.get("status"),
+            "answer": answer[:2000],
+            "stand_in": bool(r.get("stand_in")),
+        }
         if int(r.get("status") or 0) >= 400:
             return f"{call_text(rec['call'])}: {answer[:300]}"
         return ""
@@ -262,8 +355,9 @@ class JobRunner:
         """The rules of the decision the broker recorded for this job since `after` (the broker's answer to a
         refusal is the same for every reason; the audit log, which this runtime reads anyway, has the rule)."""
         try:
-            evs = port.door.events_since(port.token(claim.actor), after, task=claim.task, types=("action.decided",),
-                                         limit=100)
+            evs = port.door.events_since(
+                port.token(claim.actor), after, task=claim.task, types=("action.decided",), limit=100
+            )
         except OrgError:
             return []
         mine = [e for e in evs if (e.get("auth") or {}).get("job") == claim.job]
@@ -285,10 +379,20 @@ class JobRunner:
                 out.unpriced += 1
             out.cost_usd += cost or 0.0
             try:
-                port.door.record_usage(claim.token, ep.model, tokens_in=c.prompt_tokens, tokens_out=c.completion_tokens,
-                                  cost_usd=cost, latency_ms=c.latency_s * 1000, outcome=c.outcome,
-                                  task=claim.task, job=claim.job, lane=claim.lane, workflow=claim.workflow,
-                                  gate=claim.gate)
+                port.door.record_usage(
+                    claim.token,
+                    ep.model,
+                    tokens_in=c.prompt_tokens,
+                    tokens_out=c.completion_tokens,
+                    cost_usd=cost,
+                    latency_ms=c.latency_s * 1000,
+                    outcome=c.outcome,
+                    task=claim.task,
+                    job=claim.job,
+                    lane=claim.lane,
+                    workflow=claim.workflow,
+                    gate=claim.gate,
+                )
             except Exception as exc:  # the ledger must not lose the job; say so loudly
                 self.note("ledger", f"could not record usage for job {claim.job}: {exc}")
 

@@ -88,9 +88,23 @@ class CallResult:
         return self.prompt_tokens + self.completion_tokens
 
     def to_json(self) -> dict:
-        return {k: getattr(self, k) for k in (
-            "model", "called", "provider", "served_by", "outcome", "prompt_tokens", "completion_tokens", "cost_usd",
-            "latency_s", "status", "retry_after_s", "error")}
+        return {
+            k: getattr(self, k)
+            for k in (
+                "model",
+                "called",
+                "provider",
+                "served_by",
+                "outcome",
+                "prompt_tokens",
+                "completion_tokens",
+                "cost_usd",
+                "latency_s",
+                "status",
+                "retry_after_s",
+                "error",
+            )
+        }
 
 
 _PROVIDERS: dict[str, str] = {}
@@ -119,9 +133,15 @@ def register_prices(prices: Mapping[str, Mapping[str, float]]) -> list[str]:
         try:
             inp, out = float(p["input_cost_per_token"]), float(p["output_cost_per_token"])
         except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"price for '{model}' needs input_cost_per_token and output_cost_per_token") from exc
-        entries[model] = {"input_cost_per_token": inp, "output_cost_per_token": out, "mode": "chat",
-                          "litellm_provider": model.split("/", 1)[0] if "/" in model else "openai"}
+            raise ValueError(
+                f"price for '{model}' needs input_cost_per_token and output_cost_per_token"
+            ) from exc
+        entries[model] = {
+            "input_cost_per_token": inp,
+            "output_cost_per_token": out,
+            "mode": "chat",
+            "litellm_provider": model.split("/", 1)[0] if "/" in model else "openai",
+        }
     if entries:
         lt.register_model(entries)
         _PRICED.clear()
@@ -137,7 +157,9 @@ def _known(model: str) -> bool:
         lt = litellm_module()
         try:
             info = lt.get_model_info(model)
-            hit = info.get("input_cost_per_token") is not None and info.get("output_cost_per_token") is not None
+            hit = (
+                info.get("input_cost_per_token") is not None and info.get("output_cost_per_token") is not None
+            )
         except Exception:
             hit = False
         _PRICED[model] = hit
@@ -150,7 +172,9 @@ def price(model: str, prompt_tokens: int, completion_tokens: int) -> float | Non
         return None
     lt = litellm_module()
     try:
-        p, c = lt.cost_per_token(model=model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
+        p, c = lt.cost_per_token(
+            model=model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
+        )
     except Exception:
         return None
     return float(p) + float(c)
@@ -211,9 +235,14 @@ def _plain(message: Any) -> dict:
     out: dict[str, Any] = {"role": "assistant", "content": getattr(message, "content", None)}
     calls = getattr(message, "tool_calls", None)
     if calls:
-        out["tool_calls"] = [{"id": c.id, "type": "function", "function": {"name": c.function.name,
-                                                                           "arguments": c.function.arguments}}
-                             for c in calls]
+        out["tool_calls"] = [
+            {
+                "id": c.id,
+                "type": "function",
+                "function": {"name": c.function.name, "arguments": c.function.arguments},
+            }
+            for c in calls
+        ]
     return out
 
 
@@ -226,8 +255,11 @@ def _safe_provider(model: str) -> str:
 
 # Words providers use when the account, not the minute, has run out.
 _QUOTA_CODES = {"insufficient_quota", "billing_hard_limit_reached", "quota_exceeded", "billing_not_active"}
-_QUOTA_TEXT = re.compile(r"exceeded your current quota|insufficient[_ ]quota|billing|credit balance|"
-                         r"per ?day|perday|daily limit|quota exceeded for .*day", re.I)
+_QUOTA_TEXT = re.compile(
+    r"exceeded your current quota|insufficient[_ ]quota|billing|credit balance|"
+    r"per ?day|perday|daily limit|quota exceeded for .*day",
+    re.I,
+)
 QUOTA_MIN_RETRY_S = 300.0  # a 429 that asks us to wait this long is a quota, not a burst
 
 
@@ -245,8 +277,11 @@ def classify_error(exc: BaseException) -> tuple[Outcome, int | None, float | Non
     name = type(exc).__name__
     if status == 429 or name == "RateLimitError":
         wait = parse_reset(headers)
-        quota = (any(c in code for c in _QUOTA_CODES) or bool(_QUOTA_TEXT.search(msg))
-                 or (wait is not None and wait >= QUOTA_MIN_RETRY_S))
+        quota = (
+            any(c in code for c in _QUOTA_CODES)
+            or bool(_QUOTA_TEXT.search(msg))
+            or (wait is not None and wait >= QUOTA_MIN_RETRY_S)
+        )
         if quota:
             return "quota_exhausted", 429, wait if wait is not None else DEFAULT_QUOTA_RESET_S, msg
         return "rate_limited", 429, wait, msg
@@ -254,8 +289,18 @@ def classify_error(exc: BaseException) -> tuple[Outcome, int | None, float | Non
         return "auth", status, None, msg
     if status == 402 or name == "PaymentRequiredError":
         return "quota_exhausted", status, parse_reset(headers) or DEFAULT_QUOTA_RESET_S, msg
-    if (name in ("APIConnectionError", "ServiceUnavailableError", "InternalServerError", "BadGatewayError", "Timeout")
-            or (status is not None and status >= 500) or isinstance(exc, TimeoutError | ConnectionError)):
+    if (
+        name
+        in (
+            "APIConnectionError",
+            "ServiceUnavailableError",
+            "InternalServerError",
+            "BadGatewayError",
+            "Timeout",
+        )
+        or (status is not None and status >= 500)
+        or isinstance(exc, TimeoutError | ConnectionError)
+    ):
         return "unavailable", status, parse_reset(headers), msg
     return "error", status, None, msg
 
@@ -273,7 +318,9 @@ def _headers_of(exc: BaseException) -> dict[str, str]:
     return {str(k).lower(): str(v) for k, v in dict(h).items()} if h else {}
 
 
-_DUR = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+(?:\.\d+)?)ms)?$")
+_DUR = re.compile(
+    r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+(?:\.\d+)?)ms)?$"
+)
 
 
 def parse_reset(headers: Mapping[str, str], now: float | None = None) -> float | None:
@@ -329,4 +376,3 @@ def _short(text: str, limit: int = 300) -> str:
     text = " ".join(text.split())
     text = re.sub(r"^litellm\.\w+: \w+: ", "", text)
     return text if len(text) <= limit else text[: limit - 3] + "..."
-

@@ -75,8 +75,12 @@ class BackgroundServer:
     _thread: threading.Thread | None = None
 
     def start(self) -> Self:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=self.thread_name, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=self.thread_name,
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -100,7 +104,9 @@ class LocalModelServer(BackgroundServer):
 
     thread_name = "org-local-model"
 
-    def __init__(self, config: LocalModelConfig | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, config: LocalModelConfig | None = None, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
         self.config = config or LocalModelConfig()
         self._lock = threading.Lock()
         self._rpm: _Bucket | None = None
@@ -133,7 +139,9 @@ class LocalModelServer(BackgroundServer):
                     n = int(self.headers.get("content-length") or 0)
                     body = json.loads(self.rfile.read(n) or b"{}")
                 except (ValueError, json.JSONDecodeError):
-                    self._send(400, {"error": {"message": "invalid JSON body", "type": "invalid_request_error"}})
+                    self._send(
+                        400, {"error": {"message": "invalid JSON body", "type": "invalid_request_error"}}
+                    )
                     return
                 path = self.path.rstrip("/")
                 if path == "/control":
@@ -188,12 +196,25 @@ class LocalModelServer(BackgroundServer):
             self._count("requests")
             if cfg.down:
                 self._count("down")
-                return 503, {"error": {"message": "the local model is down (simulated)", "type": "server_error"}}, {}
+                return (
+                    503,
+                    {"error": {"message": "the local model is down (simulated)", "type": "server_error"}},
+                    {},
+                )
             if cfg.quota_requests is not None and self._served >= cfg.quota_requests:
                 self._count("quota_exhausted")
-                return 429, {"error": {"message": "You exceeded your current quota, please check your plan and billing "
-                                                  "details.", "type": "insufficient_quota", "code": "insufficient_quota"}}, {
-                    "retry-after": str(int(cfg.quota_reset_s))}
+                return (
+                    429,
+                    {
+                        "error": {
+                            "message": "You exceeded your current quota, please check your plan and billing "
+                            "details.",
+                            "type": "insufficient_quota",
+                            "code": "insufficient_quota",
+                        }
+                    },
+                    {"retry-after": str(int(cfg.quota_reset_s))},
+                )
             limits = (cfg.rpm, cfg.tpm, cfg.burst_s)
             if limits != self._limits_for:
                 self._rpm = _Bucket(cfg.rpm, cfg.burst_s) if cfg.rpm else None
@@ -208,11 +229,24 @@ class LocalModelServer(BackgroundServer):
                     self._rpm.level += 1  # the request was refused; give its slot back
             if wait:
                 self._count("rate_limited")
-                return 429, {"error": {"message": f"Rate limit reached for {kind} (simulated)", "type": kind,
-                                       "code": "rate_limit_exceeded"}}, {
-                    "retry-after-ms": str(max(1, int(wait * 1000))), "retry-after": str(max(1, math.ceil(wait))),
-                    f"x-ratelimit-reset-{kind}": f"{wait:.3f}s",
-                    f"x-ratelimit-limit-{kind}": str(int(cfg.rpm if kind == 'requests' else cfg.tpm or 0))}
+                return (
+                    429,
+                    {
+                        "error": {
+                            "message": f"Rate limit reached for {kind} (simulated)",
+                            "type": kind,
+                            "code": "rate_limit_exceeded",
+                        }
+                    },
+                    {
+                        "retry-after-ms": str(max(1, int(wait * 1000))),
+                        "retry-after": str(max(1, math.ceil(wait))),
+                        f"x-ratelimit-reset-{kind}": f"{wait:.3f}s",
+                        f"x-ratelimit-limit-{kind}": str(
+                            int(cfg.rpm if kind == "requests" else cfg.tpm or 0)
+                        ),
+                    },
+                )
             self._served += 1
         if cfg.latency_s > 0:
             time.sleep(cfg.latency_s * (0.5 + unit("latency", cfg.seed, json.dumps(messages)[-512:])))
@@ -221,13 +255,29 @@ class LocalModelServer(BackgroundServer):
         with self._lock:
             self._count("malformed" if malformed else "ok")
             self.ok_times.append(time.monotonic())
-        return 200, {
-            "id": f"chatcmpl-local-{self._served}", "object": "chat.completion", "created": int(time.time()),
-            "model": model, "system_fingerprint": "org-local",
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                      "total_tokens": prompt_tokens + completion_tokens},
-        }, {}
+        return (
+            200,
+            {
+                "id": f"chatcmpl-local-{self._served}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": model,
+                "system_fingerprint": "org-local",
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": content},
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": {
+                    "prompt_tokens": prompt_tokens,
+                    "completion_tokens": completion_tokens,
+                    "total_tokens": prompt_tokens + completion_tokens,
+                },
+            },
+            {},
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -239,8 +289,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--latency", type=float, default=0.0, help="simulated seconds per call")
     p.add_argument("--defect-rate", type=float, default=0.3)
     a = p.parse_args(argv)
-    srv = LocalModelServer(LocalModelConfig(seed=a.seed, rpm=a.rpm, tpm=a.tpm, latency_s=a.latency,
-                                            defect_rate=a.defect_rate), port=a.port).start()
+    srv = LocalModelServer(
+        LocalModelConfig(seed=a.seed, rpm=a.rpm, tpm=a.tpm, latency_s=a.latency, defect_rate=a.defect_rate),
+        port=a.port,
+    ).start()
     print(srv.url, flush=True)
     try:
         while True:

@@ -21,11 +21,24 @@ __all__ = ["Request", "read_request", "compose", "unit", "SMELLS"]
 
 # Defects a builder may leave, the text that gives them away, and who is trained to see it.
 SMELLS = {
-    "logic": ("range(1, retries)", "reviewer", "high",
-              "off-by-one: range(1, retries) makes one attempt fewer than configured; use range(retries)"),
-    "security": ("verify=False", "security", "high",
-                 "TLS certificate verification is switched off (verify=False); a man in the middle can read the payload"),
-    "docs": ("](TODO)", "reviewer", "medium", "broken link: the reference points at 'TODO' instead of a page"),
+    "logic": (
+        "range(1, retries)",
+        "reviewer",
+        "high",
+        "off-by-one: range(1, retries) makes one attempt fewer than configured; use range(retries)",
+    ),
+    "security": (
+        "verify=False",
+        "security",
+        "high",
+        "TLS certificate verification is switched off (verify=False); a man in the middle can read the payload",
+    ),
+    "docs": (
+        "](TODO)",
+        "reviewer",
+        "medium",
+        "broken link: the reference points at 'TODO' instead of a page",
+    ),
 }
 
 
@@ -118,10 +131,16 @@ def _code(slug: str, defect: str | None) -> tuple[str, list[str], str]:
 def _docs(slug: str, title: str, defect: str | None) -> tuple[str, list[str], str]:
     path = f"docs/{slug}.md"
     link = "[the runbook](TODO)" if defect else "[the runbook](../runbooks/operations.md)"
-    body = [f"# {title}", "", "What changed, for operators and reviewers:", "",
-            "- Retries now back off exponentially (0.5 s, 1 s, 2 s).",
-            "- Transient failures are the only ones retried.", "",
-            f"See {link} for how to recover a stuck delivery."]
+    body = [
+        f"# {title}",
+        "",
+        "What changed, for operators and reviewers:",
+        "",
+        "- Retries now back off exponentially (0.5 s, 1 s, 2 s).",
+        "- Transient failures are the only ones retried.",
+        "",
+        f"See {link} for how to recover a stuck delivery.",
+    ]
     return path, body, f"Document the change in {path}."
 
 
@@ -132,10 +151,19 @@ def _diff(path: str, body: list[str]) -> str:
 
 def _spec(slug: str, title: str) -> tuple[str, list[str], str]:
     path = f"docs/specs/{slug}.md"
-    body = [f"# Spec: {title}", "", "## What changes", f"- {title}.", "", "## Why",
-            "- Transient failures today lose deliveries; retrying them with backoff recovers most.", "",
-            "## Done when", "- Transient errors are retried with exponential backoff, the last one is raised.",
-            "- Permanent errors are not retried."]
+    body = [
+        f"# Spec: {title}",
+        "",
+        "## What changes",
+        f"- {title}.",
+        "",
+        "## Why",
+        "- Transient failures today lose deliveries; retrying them with backoff recovers most.",
+        "",
+        "## Done when",
+        "- Transient errors are retried with exponential backoff, the last one is raised.",
+        "- Permanent errors are not retried.",
+    ]
     return path, body, f"Spec for '{title}' in {path}."
 
 
@@ -144,21 +172,40 @@ def _builder(r: Request, cfg: Any) -> dict:
     slug = _slug(r.title)
     if r.gate == "spec":
         path, body, summary = _spec(slug, r.title)
-        return {"summary": summary, "diff": _diff(path, body), "files": [path], "adrs_cited": r.adrs[:2], "actions": []}
+        return {
+            "summary": summary,
+            "diff": _diff(path, body),
+            "files": [path],
+            "adrs_cited": r.adrs[:2],
+            "actions": [],
+        }
     defect = None
     if r.round == 0 and unit("defect", cfg.seed, r.title) < cfg.defect_rate:
-        defect = "docs" if kind == "docs" else ("logic" if unit("class", cfg.seed, r.title) < 0.5 else "security")
+        defect = (
+            "docs" if kind == "docs" else ("logic" if unit("class", cfg.seed, r.title) < 0.5 else "security")
+        )
     if kind == "docs":
         path, body, summary = _docs(slug, r.title, defect)
     else:
         path, body, summary = _code(slug, defect)
     if r.round:
         summary = f"Rework round {r.round}: addressed the review findings. " + summary
-    return {"summary": summary, "diff": _diff(path, body), "files": [path], "adrs_cited": r.adrs[:2], "actions": []}
+    return {
+        "summary": summary,
+        "diff": _diff(path, body),
+        "files": [path],
+        "adrs_cited": r.adrs[:2],
+        "actions": [],
+    }
 
 
-_ACTIONS = {"deploy": "deploy.release", "env": "env.rebuild", "migration": "db.migrate", "config": "host.config.push",
-            "ops": "service.restart"}
+_ACTIONS = {
+    "deploy": "deploy.release",
+    "env": "env.rebuild",
+    "migration": "db.migrate",
+    "config": "host.config.push",
+    "ops": "service.restart",
+}
 
 
 def _plan(r: Request, cfg: Any) -> dict:
@@ -168,17 +215,26 @@ def _plan(r: Request, cfg: Any) -> dict:
     if kind == "ops" and "credential" in a:
         action = "credential.use"
     where = a.get("environment", "the target environment")
-    attrs = {k: v for k, v in a.items() if k in ("environment", "credential", "service", "disposable", "irreversible")}
+    attrs = {
+        k: v
+        for k, v in a.items()
+        if k in ("environment", "credential", "service", "disposable", "irreversible")
+    }
     if action == "host.config.push":
         attrs["via"] = "pipeline"
     cred = f" using the '{a['credential']}' credential through the broker" if "credential" in a else ""
     if r.gate == "execute":
-        steps = [f"Ran {action} on {where}{cred}, exactly as planned.", "Checked health; recorded the outcome."]
+        steps = [
+            f"Ran {action} on {where}{cred}, exactly as planned.",
+            "Checked health; recorded the outcome.",
+        ]
         summary = f"Executed the approved plan for: {r.title}."
     else:
-        steps = [f"Confirm {where} is healthy and note the current version.",
-                 f"Run {action} on {where}{cred}.",
-                 "Verify health checks; roll back on failure."]
+        steps = [
+            f"Confirm {where} is healthy and note the current version.",
+            f"Run {action} on {where}{cred}.",
+            "Verify health checks; roll back on failure.",
+        ]
         summary = f"Plan for: {r.title} ({action} on {where})."
     act = {"action": action, "attributes": attrs, "why": f"the task asks for it: {r.title}"}
     if action == "credential.use":
@@ -190,9 +246,18 @@ def _service_call(service: str, title: str) -> dict:
     """The request a careful operator names for the broker to make: Jira's create-issue for a ticket, else a
     harmless read of the service's root."""
     if service == "jira":
-        return {"method": "POST", "path": "/rest/api/2/issue",
-                "body": {"fields": {"project": {"key": "REL"}, "summary": title, "issuetype": {"name": "Task"},
-                                    "description": "Filed by the org operator lane through the credential broker."}}}
+        return {
+            "method": "POST",
+            "path": "/rest/api/2/issue",
+            "body": {
+                "fields": {
+                    "project": {"key": "REL"},
+                    "summary": title,
+                    "issuetype": {"name": "Task"},
+                    "description": "Filed by the org operator lane through the credential broker.",
+                }
+            },
+        }
     return {"method": "GET", "path": "/"}
 
 
@@ -206,12 +271,20 @@ def _review(r: Request, cfg: Any, model: str, security: bool) -> dict:
             findings.append({"severity": severity, "text": text, "file": m.group(1) if m else None})
     files = ", ".join(re.findall(r"\+\+\+ b/(\S+)", r.work)) or "the plan"
     if findings:
-        out = {"verdict": "changes", "revision": r.revision, "findings": findings,
-               "summary": f"Sending {files} back: {len(findings)} finding(s) to fix before this can pass."}
+        out = {
+            "verdict": "changes",
+            "revision": r.revision,
+            "findings": findings,
+            "summary": f"Sending {files} back: {len(findings)} finding(s) to fix before this can pass.",
+        }
     else:
         what = "security" if security else "correctness and design"
-        out = {"verdict": "pass", "revision": r.revision, "findings": [],
-               "summary": f"Reviewed {files} for {what}; no problems found."}
+        out = {
+            "verdict": "pass",
+            "revision": r.revision,
+            "findings": [],
+            "summary": f"Reviewed {files} for {what}; no problems found.",
+        }
     out["adrs_cited"] = r.adrs[:2]
     if security:
         out["actions"] = _overreach(r, cfg, model)
@@ -227,17 +300,25 @@ def _overreach(r: Request, cfg: Any, model: str) -> list[dict]:
         return []
     cred = str(a.get("credential") or "jira")
     return [
-        {"action": "credential.use", "attributes": {"credential": cred, "service": "github"},
-         "why": f"see whether the {cred} credential also opens github, to scope the blast radius"},
-        {"action": "host.config.push", "attributes": {"via": "manual"},
-         "why": "tighten the webhook host's TLS settings directly while I am here"},
+        {
+            "action": "credential.use",
+            "attributes": {"credential": cred, "service": "github"},
+            "why": f"see whether the {cred} credential also opens github, to scope the blast radius",
+        },
+        {
+            "action": "host.config.push",
+            "attributes": {"via": "manual"},
+            "why": "tighten the webhook host's TLS settings directly while I am here",
+        },
     ]
 
 
 def compose(messages: list[dict[str, Any]], model: str, cfg: Any) -> tuple[str, bool]:
     """(reply text, malformed?) for a chat request."""
     r = read_request(messages)
-    bad = cfg.malformed_rate >= 1.0 or (not r.repair and unit("malformed", cfg.seed, r.text) < cfg.malformed_rate)
+    bad = cfg.malformed_rate >= 1.0 or (
+        not r.repair and unit("malformed", cfg.seed, r.text) < cfg.malformed_rate
+    )
     if bad:
         if unit("shape", cfg.seed, r.text) < 0.5:
             return "Sure! I looked at it carefully and I think it is fine overall.", True

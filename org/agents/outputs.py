@@ -36,27 +36,44 @@ class ServiceCall(_Out):
     alone holds; the agent gets back the status and the answer (scrubbed), never the secret."""
 
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "GET"
-    path: str = Field(default="/", max_length=2000, pattern=r"^/([^/\s]\S*)?$",
-                      description="Path on the service (no scheme or host), e.g. /rest/api/2/issue.")
-    body: str | dict[str, Any] | None = Field(default=None, description="Request body: JSON text or an object.")
+    path: str = Field(
+        default="/",
+        max_length=2000,
+        pattern=r"^/([^/\s]\S*)?$",
+        description="Path on the service (no scheme or host), e.g. /rest/api/2/issue.",
+    )
+    body: str | dict[str, Any] | None = Field(
+        default=None, description="Request body: JSON text or an object."
+    )
 
 
 class ActionRequest(_Out):
     """An action the agent asks to take. It names credentials; it never carries a secret. Every request
     goes through decide() like anyone else's, and is recorded."""
 
-    action: str = Field(min_length=1, max_length=80, pattern=r"^[a-z][a-z0-9_.*-]*$",
-                        description="Action name, e.g. credential.use, deploy.production, env.rebuild.")
-    attributes: dict[str, Scalar] = Field(default_factory=dict,
-                                          description="Attributes of the action, e.g. credential, service, environment, via.")
+    action: str = Field(
+        min_length=1,
+        max_length=80,
+        pattern=r"^[a-z][a-z0-9_.*-]*$",
+        description="Action name, e.g. credential.use, deploy.production, env.rebuild.",
+    )
+    attributes: dict[str, Scalar] = Field(
+        default_factory=dict,
+        description="Attributes of the action, e.g. credential, service, environment, via.",
+    )
     why: str = Field(default="", max_length=500, description="One sentence: why this action is needed.")
-    call: ServiceCall | None = Field(default=None, description="For credential.use: the request on the service "
-                                                               "that the broker makes with the credential.")
+    call: ServiceCall | None = Field(
+        default=None,
+        description="For credential.use: the request on the service "
+        "that the broker makes with the credential.",
+    )
 
 
 class Finding(_Out):
     severity: Literal["info", "low", "medium", "high", "critical"]
-    text: str = Field(min_length=1, max_length=2000, description="What is wrong and where, in one or two sentences.")
+    text: str = Field(
+        min_length=1, max_length=2000, description="What is wrong and where, in one or two sentences."
+    )
     file: str | None = Field(default=None, max_length=300)
 
 
@@ -76,8 +93,11 @@ class PlanOutput(_Out):
     summary: str = Field(min_length=1, max_length=2000)
     steps: list[str] = Field(min_length=1, max_length=50, description="Exactly what will be done, in order.")
     adrs_cited: list[int] = Field(default_factory=list)
-    actions: list[ActionRequest] = Field(default_factory=list, max_length=20,
-                                         description="The actions the steps take, each named with its attributes.")
+    actions: list[ActionRequest] = Field(
+        default_factory=list,
+        max_length=20,
+        description="The actions the steps take, each named with its attributes.",
+    )
 
 
 class ReviewVerdict(_Out):
@@ -151,8 +171,9 @@ def parse_output(model: type[_Out], text: str, *, revision: str | None = None) -
     try:
         out = model.model_validate(data)
     except ValidationError as exc:
-        raise MalformedOutput([f"{'.'.join(str(x) for x in e['loc']) or '(top level)'}: {e['msg']}"
-                               for e in exc.errors()[:10]]) from None
+        raise MalformedOutput(
+            [f"{'.'.join(str(x) for x in e['loc']) or '(top level)'}: {e['msg']}" for e in exc.errors()[:10]]
+        ) from None
     if revision is not None and isinstance(out, ReviewVerdict) and out.revision != revision:
         raise MalformedOutput([f"revision: you reviewed '{revision}' but answered for '{out.revision}'"])
     if isinstance(out, ReviewVerdict) and out.verdict != "pass" and not out.findings:

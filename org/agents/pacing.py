@@ -100,8 +100,16 @@ class Block:
 class BudgetStore(Protocol):
     """Where bucket levels and provider blocks live. Times are wall-clock seconds (time.time())."""
 
-    def acquire(self, key: str, amount: float, rate: float, capacity: float, now: float, max_wait: float,
-                sleep: Callable[[float], None]) -> float | None:
+    def acquire(
+        self,
+        key: str,
+        amount: float,
+        rate: float,
+        capacity: float,
+        now: float,
+        max_wait: float,
+        sleep: Callable[[float], None],
+    ) -> float | None:
         """Take `amount` from bucket `key` (refilling at `rate`/s up to `capacity`), waiting with `sleep`
         (which raises Stopped when the dispatcher stops) as needed. Returns the seconds waited, or None
         (having taken nothing) when the wait would exceed `max_wait`."""
@@ -115,8 +123,7 @@ class BudgetStore(Protocol):
         """Block a provider until `until` (keeps the later of an existing block and this one)."""
         ...
 
-    def blocked(self, key: str, now: float) -> Block | None:
-        ...
+    def blocked(self, key: str, now: float) -> Block | None: ...
 
 
 class MemoryBudgetStore:
@@ -132,8 +139,9 @@ class MemoryBudgetStore:
         level, t = self._levels.get(key, (capacity, now))
         return min(capacity, level + max(0.0, now - t) * rate)
 
-    def reserve(self, key: str, amount: float, rate: float, capacity: float, now: float,
-                max_wait: float) -> float | None:
+    def reserve(
+        self, key: str, amount: float, rate: float, capacity: float, now: float, max_wait: float
+    ) -> float | None:
         """Take now (into debt if need be); the seconds until the reservation matures, or None."""
         with self._lock:
             level = self._refill(key, rate, capacity, now) - amount
@@ -144,8 +152,16 @@ class MemoryBudgetStore:
             self._levels[key] = (level, now)
             return wait
 
-    def acquire(self, key: str, amount: float, rate: float, capacity: float, now: float, max_wait: float,
-                sleep: Callable[[float], None]) -> float | None:
+    def acquire(
+        self,
+        key: str,
+        amount: float,
+        rate: float,
+        capacity: float,
+        now: float,
+        max_wait: float,
+        sleep: Callable[[float], None],
+    ) -> float | None:
         wait = self.reserve(key, amount, rate, capacity, now, max_wait)
         if wait:
             try:
@@ -174,6 +190,7 @@ class MemoryBudgetStore:
                 del self._blocks[key]
                 return None
             return b
+
 
 class Stopped(Exception):
     """The dispatcher is stopping; the call was not made."""
@@ -273,7 +290,9 @@ class Pacer:
         t0 = self.clock()
         try:
             for key, amount, rate, cap in parts:
-                w = self.store.acquire(key, amount, rate, cap, self.clock(), self.max_wait_s - waited, self._sleep)
+                w = self.store.acquire(
+                    key, amount, rate, cap, self.clock(), self.max_wait_s - waited, self._sleep
+                )
                 if w is None:
                     for k, a, r, c in taken:
                         self.store.settle(k, -a, r, c, self.clock())
@@ -292,7 +311,9 @@ class Pacer:
         lim = self.limits_for(provider)
         if lim.tpm and est_tokens:
             rate, cap = lim.bucket(lim.tpm * self.scale(provider), tokens=True)
-            self.store.settle(f"{provider}:tpm", actual_tokens - min(est_tokens, cap), rate, cap, self.clock())
+            self.store.settle(
+                f"{provider}:tpm", actual_tokens - min(est_tokens, cap), rate, cap, self.clock()
+            )
 
     def call(self, provider: str, est_tokens: int, fn: Callable[[], CallResult]) -> CallResult:
         """Make one paced call, retrying temporary 429s and brief outages without a storm.
@@ -303,15 +324,25 @@ class Pacer:
             if blk is not None:
                 if blk.kind == "quota":
                     self._bump(provider, "refused_fast")
-                    return CallResult(model="", called="", provider=provider, outcome="quota_exhausted",
-                                      retry_after_s=max(0.0, blk.until - self.clock()),
-                                      error=f"{provider} quota exhausted; blocked until its reset ({blk.reason})")
+                    return CallResult(
+                        model="",
+                        called="",
+                        provider=provider,
+                        outcome="quota_exhausted",
+                        retry_after_s=max(0.0, blk.until - self.clock()),
+                        error=f"{provider} quota exhausted; blocked until its reset ({blk.reason})",
+                    )
                 # everyone waits out a cooldown, each with its own jitter so they do not return together
                 self._sleep(blk.until - self.clock() + self.rng.uniform(0, 0.05 * (attempt + 1)))
                 continue
             if self.reserve(provider, est_tokens) is None:
-                return CallResult(model="", called="", provider=provider, outcome="rate_limited",
-                                  error=f"{provider}'s rate budget is booked for more than {self.max_wait_s:.0f}s")
+                return CallResult(
+                    model="",
+                    called="",
+                    provider=provider,
+                    outcome="rate_limited",
+                    error=f"{provider}'s rate budget is booked for more than {self.max_wait_s:.0f}s",
+                )
             blk = self.store.blocked(provider, self.clock())
             if blk is not None:  # a cooldown began while we waited: give the tokens back, go round again
                 self.settle(provider, est_tokens, 0)
@@ -326,12 +357,18 @@ class Pacer:
                 if attempt >= self.max_attempts:
                     return res
                 self._bump(provider, "retries")
-                self.store.block(provider, self.clock() + self.backoff(attempt, res.retry_after_s), "cooldown",
-                                 res.error[:200])
+                self.store.block(
+                    provider,
+                    self.clock() + self.backoff(attempt, res.retry_after_s),
+                    "cooldown",
+                    res.error[:200],
+                )
                 continue
             if res.outcome == "quota_exhausted":
                 self._bump(provider, "quota_exhausted")
-                self.store.block(provider, self.clock() + (res.retry_after_s or 3600.0), "quota", res.error[:200])
+                self.store.block(
+                    provider, self.clock() + (res.retry_after_s or 3600.0), "quota", res.error[:200]
+                )
                 return res
             if res.outcome == "unavailable":
                 attempt += 1

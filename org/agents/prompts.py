@@ -52,11 +52,20 @@ def role_of(lane: Any, gate_kind: str) -> Role:
     write code are builds, others are operational plans."""
     may = set(getattr(lane, "may", []) or [])
     if gate_kind == "review":
-        return "security" if (lane.lane == "security" or "security.veto" in may or "scan.run" in may) else "reviewer"
+        return (
+            "security"
+            if (lane.lane == "security" or "security.veto" in may or "scan.run" in may)
+            else "reviewer"
+        )
     return "builder" if builds(lane) else "operator"
 
 
-_MODELS = {"builder": BuilderOutput, "operator": PlanOutput, "reviewer": ReviewVerdict, "security": SecurityVerdict}
+_MODELS = {
+    "builder": BuilderOutput,
+    "operator": PlanOutput,
+    "reviewer": ReviewVerdict,
+    "security": SecurityVerdict,
+}
 
 
 def output_model(role: Role) -> type:
@@ -64,17 +73,25 @@ def output_model(role: Role) -> type:
 
 
 _ROLE_TEXT = {
-    "builder": ("Deliver the change as a unified diff on your own branch. Keep it small and focused. If review "
-                "findings are listed, address every one of them."),
-    "operator": ("Plan the operational action exactly: what, where, with which credential (by name). At an "
-                 "execute gate, carry out the approved plan and list the actions you take. Every action is "
-                 "checked by the org's policy."),
-    "reviewer": ("Review the work for correctness and fit with the accepted ADRs. Do not rewrite it. Answer "
-                 "'pass' only if it is right as it stands; otherwise 'changes' (fixable, send it back) or 'fail', "
-                 "each with findings. Name the revision you reviewed."),
-    "security": ("Review the work for security: secrets, transport security, credentials used beyond their "
-                 "service, host changes outside the pipeline. You may ask to take actions (named, with "
-                 "attributes); they pass through the same RED rules that bind everyone. Name the revision."),
+    "builder": (
+        "Deliver the change as a unified diff on your own branch. Keep it small and focused. If review "
+        "findings are listed, address every one of them."
+    ),
+    "operator": (
+        "Plan the operational action exactly: what, where, with which credential (by name). At an "
+        "execute gate, carry out the approved plan and list the actions you take. Every action is "
+        "checked by the org's policy."
+    ),
+    "reviewer": (
+        "Review the work for correctness and fit with the accepted ADRs. Do not rewrite it. Answer "
+        "'pass' only if it is right as it stands; otherwise 'changes' (fixable, send it back) or 'fail', "
+        "each with findings. Name the revision you reviewed."
+    ),
+    "security": (
+        "Review the work for security: secrets, transport security, credentials used beyond their "
+        "service, host changes outside the pipeline. You may ask to take actions (named, with "
+        "attributes); they pass through the same RED rules that bind everyone. Name the revision."
+    ),
 }
 
 
@@ -123,12 +140,19 @@ def _system(actor: str, lane: Any, role: Role, item: WorkItem) -> str:
         "",
     ]
     if item.adr_text.strip():
-        lines += ["Accepted decisions (ADRs) that bind this work; cite the ones you rely on by number in "
-                  "adrs_cited (e.g. 4 for ADR-0004):", item.adr_text.strip(), ""]
+        lines += [
+            "Accepted decisions (ADRs) that bind this work; cite the ones you rely on by number in "
+            "adrs_cited (e.g. 4 for ADR-0004):",
+            item.adr_text.strip(),
+            "",
+        ]
     else:
         lines += ["No accepted ADRs were found for this work.", ""]
-    lines += [f"Answer with exactly one JSON object of type {model.__name__} and nothing else (no prose, no code "
-              "fences). It must validate against this JSON Schema:", schema_text(model)]
+    lines += [
+        f"Answer with exactly one JSON object of type {model.__name__} and nothing else (no prose, no code "
+        "fences). It must validate against this JSON Schema:",
+        schema_text(model),
+    ]
     return "\n".join(lines)
 
 
@@ -145,8 +169,11 @@ def _user(item: WorkItem) -> str:
         lines.append(f"Revision under review: {item.revision}")
     if item.findings:
         lines.append("Findings to address from the last review:")
-        lines += [f"- [{f.get('severity', 'info')}] {f.get('text', '')}" + (f" ({f['file']})" if f.get("file") else "")
-                  for f in item.findings]
+        lines += [
+            f"- [{f.get('severity', 'info')}] {f.get('text', '')}"
+            + (f" ({f['file']})" if f.get("file") else "")
+            for f in item.findings
+        ]
     if item.plan:
         lines += ["The plan or spec this work follows:", item.plan]
     if item.work:
@@ -158,19 +185,26 @@ def _user(item: WorkItem) -> str:
     return "\n".join(lines)
 
 
-def build_messages(actor: str, lane: Any, role: Role, item: WorkItem, redact: Redactor | None = None) -> list[dict]:
+def build_messages(
+    actor: str, lane: Any, role: Role, item: WorkItem, redact: Redactor | None = None
+) -> list[dict]:
     """The chat messages for one job, redacted."""
     r = redact or Redactor()
-    return [{"role": "system", "content": r(_system(actor, lane, role, item))},
-            {"role": "user", "content": r(_user(item))}]
+    return [
+        {"role": "system", "content": r(_system(actor, lane, role, item))},
+        {"role": "user", "content": r(_user(item))},
+    ]
 
 
-def repair_messages(messages: list[dict], reply: str, problems: list[str], role: Role,
-                    redact: Redactor | None = None) -> list[dict]:
+def repair_messages(
+    messages: list[dict], reply: str, problems: list[str], role: Role, redact: Redactor | None = None
+) -> list[dict]:
     """The conversation again, with the bad reply and what to fix: one chance to repair."""
     r = redact or Redactor()
     model = _MODELS[role]
-    ask = ("Your reply could not be used: " + "; ".join(problems) + ". "
-           f"Answer again with exactly one JSON object of type {model.__name__} that validates against the schema "
-           "above. No prose, no code fences.")
+    ask = (
+        "Your reply could not be used: " + "; ".join(problems) + ". "
+        f"Answer again with exactly one JSON object of type {model.__name__} that validates against the schema "
+        "above. No prose, no code fences."
+    )
     return [*messages, {"role": "assistant", "content": r(reply[:4000])}, {"role": "user", "content": r(ask)}]

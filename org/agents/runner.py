@@ -73,8 +73,16 @@ class RunReport:
         self.actions += [{**a, "task": o.task, "actor": o.actor} for a in o.actions]
         self.budget += o.budget
         if o.status in ("failed", "refused") or (o.status == "released" and o.failure):
-            self.failures.append({"job": o.job, "task": o.task, "gate": o.gate, "actor": o.actor, "status": o.status,
-                                  "detail": o.detail})
+            self.failures.append(
+                {
+                    "job": o.job,
+                    "task": o.task,
+                    "gate": o.gate,
+                    "actor": o.actor,
+                    "status": o.status,
+                    "detail": o.detail,
+                }
+            )
 
     def to_json(self) -> dict:
         return dict(self.__dict__)
@@ -83,8 +91,14 @@ class RunReport:
 class Dispatcher:
     """Runs the agent lanes against the bus until idle or stopped."""
 
-    def __init__(self, cfg: Any, open_port: Callable[[], Any], runner: JobRunner, options: RunOptions | None = None,
-                 on_job: Callable[[JobOutcome], None] | None = None) -> None:
+    def __init__(
+        self,
+        cfg: Any,
+        open_port: Callable[[], Any],
+        runner: JobRunner,
+        options: RunOptions | None = None,
+        on_job: Callable[[JobOutcome], None] | None = None,
+    ) -> None:
         self.cfg = cfg
         self.open_port = open_port
         self.runner = runner
@@ -101,7 +115,11 @@ class Dispatcher:
         self._inflight: dict[int, tuple[Any, str]] = {}  # job -> (claim, actor)
         self._claim_locks: dict[str, threading.Lock] = {}
         self._empty: dict[str, tuple[float, int]] = {}  # lane -> (when a pass found nothing, generation)
-        self.lanes = [n for n, lane in cfg.lanes.items() if lane.kind == "agent" and (not self.opts.lanes or n in self.opts.lanes)]
+        self.lanes = [
+            n
+            for n, lane in cfg.lanes.items()
+            if lane.kind == "agent" and (not self.opts.lanes or n in self.opts.lanes)
+        ]
 
     # -- control -----------------------------------------------------------------------------------
     def stop(self, why: str = "signal") -> None:
@@ -120,8 +138,11 @@ class Dispatcher:
                 if self.stop_event.is_set():
                     raise KeyboardInterrupt
                 self.stop("signal")
-                self.runner.note("stop", "stopping: no new claims; calls in flight finish and submit "
-                                         "(Ctrl-C again to abandon them)")
+                self.runner.note(
+                    "stop",
+                    "stopping: no new claims; calls in flight finish and submit "
+                    "(Ctrl-C again to abandon them)",
+                )
 
             old_handler = signal.signal(signal.SIGINT, on_sigint)
         try:
@@ -212,7 +233,9 @@ class Dispatcher:
                     trouble = 0
                 except Exception as exc:  # the bus is unreachable or broken: say so, back off, keep going
                     trouble += 1
-                    self.runner.note("error", f"{lane} worker could not claim ({type(exc).__name__}: {exc})"[:300])
+                    self.runner.note(
+                        "error", f"{lane} worker could not claim ({type(exc).__name__}: {exc})"[:300]
+                    )
                     self.stop_event.wait(min(10.0, 0.5 * 2 ** min(trouble, 5)))
                     if trouble >= 8:
                         self.stop("error")
@@ -285,13 +308,17 @@ class Dispatcher:
             if self.stop_event.is_set():
                 return None
             try:
-                claim, _job_token = port.door.claim(port.token(actor), lane_name, actor, lease_seconds=self.opts.lease_s)
+                claim, _job_token = port.door.claim(
+                    port.token(actor), lane_name, actor, lease_seconds=self.opts.lease_s
+                )
                 return claim, actor
             except NotFound:  # nothing this member may take
                 continue
             except Denied:  # e.g. the member's token was revoked: the others may still work
                 continue
-            except Paused as exc:  # the whole lane waits (its switch, everything, or its tasks); or only this member
+            except (
+                Paused
+            ) as exc:  # the whole lane waits (its switch, everything, or its tasks); or only this member
                 if exc.detail.get("scope") in ("lane", "all", None):
                     return None
         return None
@@ -300,25 +327,43 @@ class Dispatcher:
         try:
             if self.stop_event.is_set():
                 quietly(port.door.release, claim.token, claim.job, reason="the dispatcher is stopping")
-                return JobOutcome(claim.job, claim.task, claim.gate, claim.lane, actor, "released",
-                                  detail="the dispatcher is stopping")
+                return JobOutcome(
+                    claim.job,
+                    claim.task,
+                    claim.gate,
+                    claim.lane,
+                    actor,
+                    "released",
+                    detail="the dispatcher is stopping",
+                )
             return self.runner.run(port, claim, actor, self.stop_event)
         except Stopped:
-            quietly(port.door.release, claim.token, claim.job,
-                    reason="the dispatcher stopped while the call waited for its rate budget")
-            return JobOutcome(claim.job, claim.task, claim.gate, claim.lane, actor, "released", detail="stopped")
+            quietly(
+                port.door.release,
+                claim.token,
+                claim.job,
+                reason="the dispatcher stopped while the call waited for its rate budget",
+            )
+            return JobOutcome(
+                claim.job, claim.task, claim.gate, claim.lane, actor, "released", detail="stopped"
+            )
         except Exception as exc:  # a bug must not take the dispatcher down; the job goes back to the queue
             why = f"internal error in the dispatcher ({type(exc).__name__}: {exc}); the job was released"
             quietly(port.door.release, claim.token, claim.job, reason=why[:300])
             self.runner.note("error", why)
-            return JobOutcome(claim.job, claim.task, claim.gate, claim.lane, actor, "released", detail=why,
-                              failure="error")
+            return JobOutcome(
+                claim.job, claim.task, claim.gate, claim.lane, actor, "released", detail=why, failure="error"
+            )
 
     def _after(self, o: JobOutcome) -> None:
         """Bench a member whose calls keep failing, so no lane spins on a broken provider or key."""
-        bench = {"auth": (3600.0, "its provider refused the credentials"), "error": (60.0, "its calls fail"),
-                 "unavailable": (30.0, "its provider is unavailable"), "rate_limited": (5.0, "its rate budget is booked"),
-                 "quota_exhausted": (0.0, "")}
+        bench = {
+            "auth": (3600.0, "its provider refused the credentials"),
+            "error": (60.0, "its calls fail"),
+            "unavailable": (30.0, "its provider is unavailable"),
+            "rate_limited": (5.0, "its rate budget is booked"),
+            "quota_exhausted": (0.0, ""),
+        }
         if o.failure in bench and bench[o.failure][0] > 0:
             secs, why = bench[o.failure]
             with self._lock:

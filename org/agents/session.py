@@ -23,7 +23,7 @@ __all__ = ["AgentSession", "load_prices"]
 
 def load_prices(root: Path) -> list[str]:
     """Register prices for models litellm's cost map lacks, from <root>/models.yaml:
-        hosted_vllm/acme-coder-7b: {input_cost_per_token: 2.0e-7, output_cost_per_token: 6.0e-7}"""
+    hosted_vllm/acme-coder-7b: {input_cost_per_token: 2.0e-7, output_cost_per_token: 6.0e-7}"""
     path = Path(root) / "models.yaml"
     if not path.is_file():
         return []
@@ -48,9 +48,17 @@ def load_prices(root: Path) -> list[str]:
 class AgentSession:
     """Built once per process. `note(kind, text)` receives progress remarks (pacing, budgets, benching)."""
 
-    def __init__(self, cfg: Any, db_url: str, *, note: Callable[[str, str], None] | None = None,
-                 limits: dict[str, Limits] | None = None, local_config: Any = None,
-                 env: dict[str, str] | None = None, human_files: bool = True) -> None:
+    def __init__(
+        self,
+        cfg: Any,
+        db_url: str,
+        *,
+        note: Callable[[str, str], None] | None = None,
+        limits: dict[str, Limits] | None = None,
+        local_config: Any = None,
+        env: dict[str, str] | None = None,
+        human_files: bool = True,
+    ) -> None:
         from org.agents.busport import open_door
         from org.agents.sqlbudget import SqlBudgetStore
         from org.identity.guard import Guard
@@ -85,15 +93,18 @@ class AgentSession:
             # credential.use goes to this org's broker (a supervisor starts one beside the agent host: give it
             # a moment to answer at first)
             broker = BrokerUse(cfg.root, db_url, wait_s=20.0 if in_agent_host() else 0.0)
-            self.runner = JobRunner(cfg, self.endpoints, self.pacer, self.adrs, self.redact, note=self.note,
-                                    broker=broker)
+            self.runner = JobRunner(
+                cfg, self.endpoints, self.pacer, self.adrs, self.redact, note=self.note, broker=broker
+            )
             # Identity: on a fresh database the humans' own token files first (trust on first use, ADR 0058,
             # so `org approve --as HUMAN` and the TUI just work), then short-lived principal tokens for this
             # run's agents, held in memory and revoked on close.
             from org.identity.bootstrap import agent_tokens, first_use_tokens
 
             self._boot = Guard.open(db_url, root=cfg.root, config=cfg)
-            if human_files:  # not in an agent host: the supervisor did it, and no human's file is in reach here
+            if (
+                human_files
+            ):  # not in an agent host: the supervisor did it, and no human's file is in reach here
                 first_use_tokens(self._boot)
             self.tokens.update(agent_tokens(self._boot, ttl=12 * 3600, actors=sorted(self.endpoints)))
             self._boot.tokens.sweep()  # earlier runs' job tokens whose leases are over
@@ -105,7 +116,10 @@ class AgentSession:
 
     def where(self) -> dict[str, str]:
         """Per agent: where its calls go ('local model' or the provider)."""
-        return {a: ("local model" if ep.served_by == "local" else ep.served_by) for a, ep in self.endpoints.items()}
+        return {
+            a: ("local model" if ep.served_by == "local" else ep.served_by)
+            for a, ep in self.endpoints.items()
+        }
 
     def dispatcher(self, options: RunOptions | None = None, on_job: Any = None) -> Dispatcher:
         return Dispatcher(self.cfg, self._open_port, self.runner, options, on_job=on_job)

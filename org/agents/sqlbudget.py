@@ -60,8 +60,16 @@ class SqlBudgetStore:
                 self._shape[key] = (rate, capacity)
         return gate
 
-    def acquire(self, key: str, amount: float, rate: float, capacity: float, now: float, max_wait: float,
-                sleep: Callable[[float], None]) -> float | None:
+    def acquire(
+        self,
+        key: str,
+        amount: float,
+        rate: float,
+        capacity: float,
+        now: float,
+        max_wait: float,
+        sleep: Callable[[float], None],
+    ) -> float | None:
         gate = self._ensure(key, rate, capacity)
         amount = min(amount, capacity)
         t0 = time.time()
@@ -80,7 +88,9 @@ class SqlBudgetStore:
             return
         self._ensure(key, rate, capacity)
         if delta > 0:
-            self._call("settle", (key, 0.0), used=delta)  # used more than reserved: the bucket may go into debt
+            self._call(
+                "settle", (key, 0.0), used=delta
+            )  # used more than reserved: the bucket may go into debt
         else:
             self._call("settle", (key, -delta), used=0.0)
 

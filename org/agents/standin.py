@@ -45,22 +45,31 @@ class StandIn:
     def authenticated(self, headers: Mapping[str, str]) -> bool:
         want = f"{self.scheme} {self.secret}" if self.scheme else self.secret
         got = headers.get(self.header) or ""
-        return hmac.compare_digest(hashlib.sha256(got.encode()).digest(), hashlib.sha256(want.encode()).digest())
+        return hmac.compare_digest(
+            hashlib.sha256(got.encode()).digest(), hashlib.sha256(want.encode()).digest()
+        )
 
 
 def _jira(s: StandIn, method: str, path: str, body: bytes, base: str) -> Answer:
     issues: dict[str, dict] = s.state.setdefault("issues", {})
     path = path.split("?", 1)[0].rstrip("/") or "/"
     if method == "GET" and path in ("/", "/rest/api/2/serverInfo"):
-        return 200, {"baseUrl": base, "serverTitle": "Jira (org demo stand-in)", "version": "9.12.0",
-                     "deploymentType": "Server"}
+        return 200, {
+            "baseUrl": base,
+            "serverTitle": "Jira (org demo stand-in)",
+            "version": "9.12.0",
+            "deploymentType": "Server",
+        }
     if method == "GET" and path == "/rest/api/2/myself":
         return 200, {"name": "org-broker", "displayName": "org credential broker", "active": True}
     if method == "POST" and path == "/rest/api/2/issue":
         try:
             fields = (json.loads(body or b"{}") or {}).get("fields") or {}
         except (ValueError, AttributeError):
-            return 400, {"errorMessages": ["Unexpected character in the request body: expected JSON."], "errors": {}}
+            return 400, {
+                "errorMessages": ["Unexpected character in the request body: expected JSON."],
+                "errors": {},
+            }
         missing = {}
         if not isinstance(fields, dict):
             fields = {}
@@ -75,23 +84,35 @@ def _jira(s: StandIn, method: str, path: str, body: bytes, base: str) -> Answer:
         project = str(fields["project"]["key"]).strip().upper()
         n = 1 + sum(1 for k in issues if k.startswith(project + "-"))
         key, iid = f"{project}-{n}", str(10000 + len(issues) + 1)
-        issues[key] = {"id": iid, "key": key, "fields": {"summary": str(fields["summary"]),
-                                                         "issuetype": {"name": str(fields["issuetype"]["name"])},
-                                                         "project": {"key": project}, "status": {"name": "To Do"}}}
+        issues[key] = {
+            "id": iid,
+            "key": key,
+            "fields": {
+                "summary": str(fields["summary"]),
+                "issuetype": {"name": str(fields["issuetype"]["name"])},
+                "project": {"key": project},
+                "status": {"name": "To Do"},
+            },
+        }
         return 201, {"id": iid, "key": key, "self": f"{base}/rest/api/2/issue/{iid}"}
     if method == "GET" and path.startswith("/rest/api/2/issue/"):
         ref = path.rsplit("/", 1)[1]
         hit = issues.get(ref.upper()) or next((i for i in issues.values() if i["id"] == ref), None)
         if hit is not None:
             return 200, {**hit, "self": f"{base}/rest/api/2/issue/{hit['id']}"}
-        return 404, {"errorMessages": ["Issue does not exist or you do not have permission to see it."], "errors": {}}
+        return 404, {
+            "errorMessages": ["Issue does not exist or you do not have permission to see it."],
+            "errors": {},
+        }
     return 404, {"errorMessages": [f"No resource for {method} {path}"], "errors": {}}
 
 
 # service name -> how its stand-in answers (method, path below the credential's prefix, body, base URL)
 SERVICES: dict[str, Callable[[StandIn, str, str, bytes, str], Answer]] = {"jira": _jira}
-_UNAUTHORISED = {"errorMessages": ["You are not authenticated. Authentication required to perform this operation."],
-                 "errors": {}}
+_UNAUTHORISED = {
+    "errorMessages": ["You are not authenticated. Authentication required to perform this operation."],
+    "errors": {},
+}
 
 
 class StandInServer(BackgroundServer):
@@ -150,13 +171,21 @@ class StandInServer(BackgroundServer):
                 status, payload = 401, _UNAUTHORISED
             else:
                 status, payload = SERVICES[s.service](s, method, "/" + rest, body, self.url(name))
-            self.seen.append({"credential": name, "method": method, "path": "/" + rest, "status": status,
-                              "authenticated": authed})
+            self.seen.append(
+                {
+                    "credential": name,
+                    "method": method,
+                    "path": "/" + rest,
+                    "status": status,
+                    "authenticated": authed,
+                }
+            )
         return status, payload
 
 
-def stand_in_secrets(cfg: Any, credentials: list[str], environ: Mapping[str, str]) -> tuple[list[StandIn], dict[str, str],
-                                                                                               list[str]]:
+def stand_in_secrets(
+    cfg: Any, credentials: list[str], environ: Mapping[str, str]
+) -> tuple[list[StandIn], dict[str, str], list[str]]:
     """(stand-ins, environment variables to give the broker only, remarks) for these credentials: each one's
     secret is the user's own (its env var, or its file) when set, else a random one made for this run and
     handed over in the broker's environment. A credential whose service has no stand-in, or whose file
@@ -176,13 +205,19 @@ def stand_in_secrets(cfg: Any, credentials: list[str], environ: Mapping[str, str
             secret = (environ.get(spec.env) or "").strip() or None
             if secret is None:
                 secret = extra[spec.env] = _secrets.token_urlsafe(32)
-                notes.append(f"{spec.env}: a random secret made for this run, held only by the broker and the stand-in")
+                notes.append(
+                    f"{spec.env}: a random secret made for this run, held only by the broker and the stand-in"
+                )
             else:
-                notes.append(f"{spec.env}: yours, from the environment (it goes only to the broker and the stand-in)")
+                notes.append(
+                    f"{spec.env}: yours, from the environment (it goes only to the broker and the stand-in)"
+                )
         else:
             try:
                 p = Path(spec.file).expanduser()
-                secret = p.read_text(errors="ignore").strip() if p.is_file() and p.stat().st_size < 65536 else None
+                secret = (
+                    p.read_text(errors="ignore").strip() if p.is_file() and p.stat().st_size < 65536 else None
+                )
             except OSError:
                 secret = None
             if not secret:

@@ -12,10 +12,32 @@ from typing import Any, TextIO
 
 __all__ = ["Narrator", "line_for", "call_text"]
 
-_SYMBOLS = {"new": "+", "work": ">", "pass": "ok", "changes": "<-", "rework": "<-", "deny": "XX", "wait": "..",
-            "done": "OK", "escalated": "!!", "allow": "ok", "info": " -"}
-_UNICODE = {"new": "●", "work": "✎", "pass": "✓", "changes": "↩", "rework": "↻", "deny": "⛔", "wait": "⏸",
-            "done": "✔", "escalated": "⚠", "allow": "✓", "info": "·"}
+_SYMBOLS = {
+    "new": "+",
+    "work": ">",
+    "pass": "ok",
+    "changes": "<-",
+    "rework": "<-",
+    "deny": "XX",
+    "wait": "..",
+    "done": "OK",
+    "escalated": "!!",
+    "allow": "ok",
+    "info": " -",
+}
+_UNICODE = {
+    "new": "●",
+    "work": "✎",
+    "pass": "✓",
+    "changes": "↩",
+    "rework": "↻",
+    "deny": "⛔",
+    "wait": "⏸",
+    "done": "✔",
+    "escalated": "⚠",
+    "allow": "✓",
+    "info": "·",
+}
 
 
 def _short(rev: Any) -> str:
@@ -35,8 +57,11 @@ def call_text(c: dict) -> str:
         m = re.search(r'"(?:key|id)":\s*"([^"]{1,40})"', answer)
         short = m.group(1) if m else answer[:60]
     where = "a stand-in " + str(c.get("service")) if c.get("stand_in") else str(c.get("service"))
-    return (f"{c.get('credential')} {c.get('method')} {c.get('path')} -> {c.get('status')}" + (f" {short}" if short else "")
-            + f" ({where}, through the broker; the agent never held the secret)")
+    return (
+        f"{c.get('credential')} {c.get('method')} {c.get('path')} -> {c.get('status')}"
+        + (f" {short}" if short else "")
+        + f" ({where}, through the broker; the agent never held the secret)"
+    )
 
 
 def line_for(e: dict, labels: dict[str, str], sources: Callable[[str], str]) -> tuple[str, str] | None:
@@ -47,22 +72,30 @@ def line_for(e: dict, labels: dict[str, str], sources: Callable[[str], str]) -> 
     who_f = f"{who} ({fam})" if fam and fam != "human" else who
     if t == "task.created":
         skipped = ""
-        return "new", (f"{labels.get(e['task'], '')}: '{d.get('title')}' -> {d.get('workflow')} workflow, "
-                       f"tier {d.get('tier')} ({d.get('tier_reason')}){skipped}")
+        return "new", (
+            f"{labels.get(e['task'], '')}: '{d.get('title')}' -> {d.get('workflow')} workflow, "
+            f"tier {d.get('tier')} ({d.get('tier_reason')}){skipped}"
+        )
     if t == "gate.skipped":
         return None
     if t == "work.submitted":
         note = (d.get("note") or "").split(". ")[0]
-        return "work", f"{gate}: {who_f} delivered revision {_short(d.get('revision'))}" + (f" - {note}" if note else "")
+        return "work", f"{gate}: {who_f} delivered revision {_short(d.get('revision'))}" + (
+            f" - {note}" if note else ""
+        )
     if t == "review.filed":
         v = d.get("verdict")
         f = d.get("findings") or []
         first = f"; {f[0].get('severity')}: {f[0].get('text')}" if f else ""
         how = "counts (" + str(d.get("why", "")).removeprefix("counts: ") + ")" if d.get("counts") else ""
         return ("pass" if v == "pass" else "changes"), (
-            f"{gate}: {who_f} reviewed {_short(d.get('revision'))}: {v}{first}" + (f" - {how}" if how else ""))
+            f"{gate}: {who_f} reviewed {_short(d.get('revision'))}: {v}{first}" + (f" - {how}" if how else "")
+        )
     if t == "rework.started" and d.get("target"):
-        return "rework", f"sent back to '{d.get('target')}' for rework (round {d.get('round')} of {d.get('limit')})"
+        return (
+            "rework",
+            f"sent back to '{d.get('target')}' for rework (round {d.get('round')} of {d.get('limit')})",
+        )
     if t == "action.decided":
         outcome = e.get("decision")
         a = d.get("attributes") or {}
@@ -76,20 +109,28 @@ def line_for(e: dict, labels: dict[str, str], sources: Callable[[str], str]) -> 
             return "deny", f"{who_f} tried {what}: DENIED by {rules}"
         if outcome == "needs_approval":
             return "wait", f"{who_f} asked for {what}: needs a human ({', '.join(e.get('rules') or [])})"
-        return "allow", f"{who_f} {what}: allowed" + (f" (approved by {d['approved_by']})" if d.get("approved_by") else "")
+        return "allow", f"{who_f} {what}: allowed" + (
+            f" (approved by {d['approved_by']})" if d.get("approved_by") else ""
+        )
     if t == "credential.used":
         ok = int(d.get("status") or 0) < 400
         return ("allow" if ok else "escalated"), f"{who_f} " + call_text({**d, "answer": d.get("excerpt")})
     if t == "approval.requested":
         if d.get("kind") == "action" or d.get("action"):
-            return "wait", (f"waiting for a human to approve '{d.get('action')}' on revision "
-                            f"{_short(d.get('revision'))}")
-        return "wait", f"waiting for a human at '{gate or d.get('subject')}' (revision {_short(d.get('revision'))})"
+            return "wait", (
+                f"waiting for a human to approve '{d.get('action')}' on revision {_short(d.get('revision'))}"
+            )
+        return (
+            "wait",
+            f"waiting for a human at '{gate or d.get('subject')}' (revision {_short(d.get('revision'))})",
+        )
     if t == "gate.passed" and gate == "eligibility":
         return "info", f"{gate}: {d.get('reason')}"
     if t == "task.done":
         skipped = ", ".join(d.get("skipped") or [])
-        return "done", f"done on revision {_short(d.get('revision'))}" + (f" (skipped: {skipped})" if skipped else "")
+        return "done", f"done on revision {_short(d.get('revision'))}" + (
+            f" (skipped: {skipped})" if skipped else ""
+        )
     if t == "task.escalated":
         return "escalated", f"escalated to a human ({d.get('kind')}): {d.get('reason')}"
     if t in ("job.released", "job.failed", "job.dead"):
@@ -105,8 +146,14 @@ def line_for(e: dict, labels: dict[str, str], sources: Callable[[str], str]) -> 
 class Narrator:
     """Tails the event log and prints the story; run it in a thread while the dispatcher works."""
 
-    def __init__(self, port: Any, cfg: Any, labels: dict[str, str] | None = None, out: TextIO | None = None,
-                 after: int = 0) -> None:
+    def __init__(
+        self,
+        port: Any,
+        cfg: Any,
+        labels: dict[str, str] | None = None,
+        out: TextIO | None = None,
+        after: int = 0,
+    ) -> None:
         self.port = port
         self.cfg = cfg
         self.labels = labels or {}

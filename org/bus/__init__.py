@@ -86,5 +86,18 @@ from org.bus.witness import retire_witness
 
 # The bus's public face. The TUI and the agents import only these (the import-linter contract
 # "bus-internals" in pyproject.toml): everything else under org.bus is its internals.
-__all__ = ["Bus", "Claim", "Reservation", "VerifyReport", "SchemaTooNew", "BusBusy", "default_url", "task_key",
-           "Redactor", "sqlite_path", "vendors_of", "UNKNOWN_SPEND", "retire_witness"]
+__all__ = [
+    "Bus",
+    "Claim",
+    "Reservation",
+    "VerifyReport",
+    "SchemaTooNew",
+    "BusBusy",
+    "default_url",
+    "task_key",
+    "Redactor",
+    "sqlite_path",
+    "vendors_of",
+    "UNKNOWN_SPEND",
+    "retire_witness",
+]

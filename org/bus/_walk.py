@@ -16,8 +16,17 @@ __all__ = ["walk", "walk_in_process", "GENESIS"]
 GENESIS = hashlib.sha256(b"org audit chain v1").digest()
 
 
-def walk(conn, pg: bool, lo: int, hi: int, *, batch: int = 20_000, anchors: dict[int, str] | None = None,
-         progress=None, name: str = "org_audit_walk") -> tuple[int, bytes, tuple[int, str] | None]:
+def walk(
+    conn,
+    pg: bool,
+    lo: int,
+    hi: int,
+    *,
+    batch: int = 20_000,
+    anchors: dict[int, str] | None = None,
+    progress=None,
+    name: str = "org_audit_walk",
+) -> tuple[int, bytes, tuple[int, str] | None]:
     """Check rows lo..hi, which the caller has proved contiguous (so row i has seq lo + i). Returns
     (last seq checked, its hash, first problem or None). conn: a DB-API connection in a read transaction."""
     anchors = anchors or {}
@@ -52,13 +61,22 @@ def walk(conn, pg: bool, lo: int, hi: int, *, batch: int = 20_000, anchors: dict
             calc = list(map(dig, map(sha, map(bytes.__add__, (prev, *hashes[:-1]), bodies))))
             if calc != list(hashes):
                 i = next(i for i in range(k) if calc[i] != hashes[i])
-                return at + i - 1, (hashes[i - 1] if i else prev), (
-                    at + i, f"event {at + i} does not match its hash: it was edited, or the event before it "
-                            "was changed, removed or moved")
+                return (
+                    at + i - 1,
+                    (hashes[i - 1] if i else prev),
+                    (
+                        at + i,
+                        f"event {at + i} does not match its hash: it was edited, or the event before it "
+                        "was changed, removed or moved",
+                    ),
+                )
             for s, want in anchors.items():
                 if at <= s < at + k and hashes[s - at].hex() != want:
-                    return s - 1, (hashes[s - at - 1] if s > at else prev), (
-                        s, f"event {s} does not match the anchor recorded for it")
+                    return (
+                        s - 1,
+                        (hashes[s - at - 1] if s > at else prev),
+                        (s, f"event {s} does not match the anchor recorded for it"),
+                    )
             prev = hashes[-1]
             at += k
             if progress is not None:

@@ -51,8 +51,16 @@ class Bus:
             ctx.use_current(config)
 
     @classmethod
-    def open(cls, url: str | None = None, *, root: Path | str | None = None, config: OrgConfig | None = None,
-             max_attempts: int = 3, clock: Callable[[], float] | None = None, retry_seconds: float = 60.0) -> Bus:
+    def open(
+        cls,
+        url: str | None = None,
+        *,
+        root: Path | str | None = None,
+        config: OrgConfig | None = None,
+        max_attempts: int = 3,
+        clock: Callable[[], float] | None = None,
+        retry_seconds: float = 60.0,
+    ) -> Bus:
         """Open (creating or migrating the schema as needed). url None: SQLite at <root>/.org/org.db.
         root None: the config's root, else ORG_ROOT or the nearest folder upward with lanes/ and gates/."""
         if root is None and config is not None:
@@ -103,16 +111,43 @@ class Bus:
         return self._config
 
     # -- tasks -------------------------------------------------------------------------------
-    def add_task(self, title: str, workflow: str, *, by: str | None = None, attributes: dict | None = None,
-                 idempotency_key: str | None = None, tier: str | None = None, repo: str | None = None) -> dict:
+    def add_task(
+        self,
+        title: str,
+        workflow: str,
+        *,
+        by: str | None = None,
+        attributes: dict | None = None,
+        idempotency_key: str | None = None,
+        tier: str | None = None,
+        repo: str | None = None,
+    ) -> dict:
         """Start a task with today's policy pinned; posts jobs for its first ready gates."""
-        return _tasks.add_task(self.ctx, self.config(required=True), title, workflow, by=by, attributes=attributes,
-                               idempotency_key=idempotency_key, tier=tier, repo=repo)
+        return _tasks.add_task(
+            self.ctx,
+            self.config(required=True),
+            title,
+            workflow,
+            by=by,
+            attributes=attributes,
+            idempotency_key=idempotency_key,
+            tier=tier,
+            repo=repo,
+        )
 
-    def list_tasks(self, *, status: str | None = None, workflow: str | None = None, lane: str | None = None,
-                   actor: str | None = None, limit: int = 100, offset: int = 0) -> list[dict]:
-        return _tasks.list_tasks(self.ctx, status=status, workflow=workflow, lane=lane, actor=actor, limit=limit,
-                                 offset=offset)
+    def list_tasks(
+        self,
+        *,
+        status: str | None = None,
+        workflow: str | None = None,
+        lane: str | None = None,
+        actor: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[dict]:
+        return _tasks.list_tasks(
+            self.ctx, status=status, workflow=workflow, lane=lane, actor=actor, limit=limit, offset=offset
+        )
 
     def task(self, task: str) -> dict:
         return _tasks.task_view(self.ctx, task)
@@ -121,14 +156,31 @@ class Bus:
         return _timeline.timeline(self.ctx, task)
 
     # -- work --------------------------------------------------------------------------------
-    def claim(self, lane: str, actor: str, *, lease_seconds: float = 300.0, wait_seconds: float = 0.0,
-              mint: Callable | None = None) -> _claims.Claim:
+    def claim(
+        self,
+        lane: str,
+        actor: str,
+        *,
+        lease_seconds: float = 300.0,
+        wait_seconds: float = 0.0,
+        mint: Callable | None = None,
+    ) -> _claims.Claim:
         """Lease the next job of `lane` that `actor` may take; wait up to wait_seconds for one to appear.
         mint(tx, claims): a hook run inside the claim's transaction (org.identity mints job tokens with it)."""
-        return self.claim_many(lane, actor, n=1, lease_seconds=lease_seconds, wait_seconds=wait_seconds, mint=mint)[0]
+        return self.claim_many(
+            lane, actor, n=1, lease_seconds=lease_seconds, wait_seconds=wait_seconds, mint=mint
+        )[0]
 
-    def claim_many(self, lane: str, actor: str, *, n: int, lease_seconds: float = 300.0,
-                   wait_seconds: float = 0.0, mint: Callable | None = None) -> list[_claims.Claim]:
+    def claim_many(
+        self,
+        lane: str,
+        actor: str,
+        *,
+        n: int,
+        lease_seconds: float = 300.0,
+        wait_seconds: float = 0.0,
+        mint: Callable | None = None,
+    ) -> list[_claims.Claim]:
         cfg = self.config()
         self._maybe_sweep()
         if wait_seconds <= 0:
@@ -166,10 +218,28 @@ class Bus:
     def heartbeat(self, job: int | str, token: str, *, lease_seconds: float | None = None) -> dict:
         return _claims.heartbeat(self.ctx, job, token, lease_seconds=lease_seconds)
 
-    def submit(self, job: int | str, token: str, verdict: str, *, note: str = "", content: str = "",
-               revision: str | None = None, findings: list[dict] | None = None) -> dict:
-        return _submit.submit(self.ctx, self.config(), job, token, verdict, note=note, content=content,
-                              revision=revision, findings=findings)
+    def submit(
+        self,
+        job: int | str,
+        token: str,
+        verdict: str,
+        *,
+        note: str = "",
+        content: str = "",
+        revision: str | None = None,
+        findings: list[dict] | None = None,
+    ) -> dict:
+        return _submit.submit(
+            self.ctx,
+            self.config(),
+            job,
+            token,
+            verdict,
+            note=note,
+            content=content,
+            revision=revision,
+            findings=findings,
+        )
 
     def release(self, job: int | str, token: str, *, reason: str) -> dict:
         """Give a leased job back to the queue now (the holder stops, or cannot do it at the moment)."""
@@ -186,10 +256,19 @@ class Bus:
     def submit_many(self, items: Sequence[dict]) -> list[dict]:
         return _submit.submit_many(self.ctx, self.config(), items)
 
-    def post_jobs(self, lane: str, payloads: Sequence[Any], *, priority: int = 0, max_attempts: int | None = None,
-                  by: str | None = None) -> list[int]:
+    def post_jobs(
+        self,
+        lane: str,
+        payloads: Sequence[Any],
+        *,
+        priority: int = 0,
+        max_attempts: int | None = None,
+        by: str | None = None,
+    ) -> list[int]:
         """Plain jobs outside any workflow (same leases, fencing and audit; submit just records the result)."""
-        return _plain.post_plain(self.ctx, lane, payloads, priority=priority, max_attempts=max_attempts, by=by)
+        return _plain.post_plain(
+            self.ctx, lane, payloads, priority=priority, max_attempts=max_attempts, by=by
+        )
 
     def retry_job(self, job: int | str, *, by: str) -> dict:
         return _plain.retry_job(self.ctx, job, by=by)
@@ -198,8 +277,9 @@ class Bus:
         return _sweep.sweep(self.ctx)
 
     # -- decisions and people ----------------------------------------------------------------
-    def act(self, action: str, actor: str, task: str, attributes: dict | None = None, *,
-            facts: dict | None = None) -> dict:
+    def act(
+        self, action: str, actor: str, task: str, attributes: dict | None = None, *, facts: dict | None = None
+    ) -> dict:
         """`facts`: what org itself knows of the action (the credential broker: the credential and service it
         uses), trusted; `attributes` are the asker's word and can only tighten the decision (ADR 0071)."""
         return _decisions.act(self.ctx, self.config(), action, actor, task, attributes, facts=facts)
@@ -208,22 +288,60 @@ class Bus:
         """What `act` would answer now (the same code, under the task's pinned policy), with nothing recorded."""
         return _decisions.act(self.ctx, self.config(), action, actor, task, attributes, rehearse=True)
 
-    def approve(self, task: str, human: str, *, note: str = "", approval: int | None = None, gate: str | None = None,
-                action: str | None = None, revision: str | None = None) -> dict:
-        return _decisions.approve(self.ctx, self.config(), task, human, note=note, approval=approval, gate=gate,
-                                  action=action, revision=revision)
+    def approve(
+        self,
+        task: str,
+        human: str,
+        *,
+        note: str = "",
+        approval: int | None = None,
+        gate: str | None = None,
+        action: str | None = None,
+        revision: str | None = None,
+    ) -> dict:
+        return _decisions.approve(
+            self.ctx,
+            self.config(),
+            task,
+            human,
+            note=note,
+            approval=approval,
+            gate=gate,
+            action=action,
+            revision=revision,
+        )
 
-    def reject(self, task: str, human: str, *, note: str, approval: int | None = None, gate: str | None = None,
-               action: str | None = None, revision: str | None = None) -> dict:
-        return _decisions.reject(self.ctx, self.config(), task, human, note=note, approval=approval, gate=gate,
-                                 action=action, revision=revision)
+    def reject(
+        self,
+        task: str,
+        human: str,
+        *,
+        note: str,
+        approval: int | None = None,
+        gate: str | None = None,
+        action: str | None = None,
+        revision: str | None = None,
+    ) -> dict:
+        return _decisions.reject(
+            self.ctx,
+            self.config(),
+            task,
+            human,
+            note=note,
+            approval=approval,
+            gate=gate,
+            action=action,
+            revision=revision,
+        )
 
     def wait_for_decision(self, approval: int, timeout: float) -> dict:
         """Block until approval request #approval is settled or `timeout` passes; the request as it stands.
         The requester's lane is woken by approve and reject, so this returns within milliseconds of them."""
         return _decisions.wait_decision(self.ctx, approval, timeout)
 
-    def pending_approvals(self, *, human: str | None = None, task: str | None = None, lane: str | None = None) -> list[dict]:
+    def pending_approvals(
+        self, *, human: str | None = None, task: str | None = None, lane: str | None = None
+    ) -> list[dict]:
         return _decisions.pending_approvals(self.ctx, human=human, task=task, lane=lane)
 
     def pause(self, scope: str, target: str | None = None, *, by: str | None = None, note: str = "") -> dict:
@@ -236,8 +354,14 @@ class Bus:
         return _switches.list_switches(self.ctx, active_only=active_only)
 
     # -- audit -------------------------------------------------------------------------------
-    def events_since(self, after: int = 0, *, limit: int = 1000, task: str | None = None,
-                     types: tuple[str, ...] | None = None) -> list[dict]:
+    def events_since(
+        self,
+        after: int = 0,
+        *,
+        limit: int = 1000,
+        task: str | None = None,
+        types: tuple[str, ...] | None = None,
+    ) -> list[dict]:
         return _timeline.events_since(self.ctx, after, limit=limit, task=task, types=types)
 
     def head(self) -> int:
@@ -263,8 +387,13 @@ class Bus:
                     return False
                 w.wait(min(left, 1.0))
 
-    def audit_verify(self, *, anchors: dict[int, str] | None = None, progress: Callable[[int], None] | None = None,
-                     workers: int | None = None) -> VerifyReport:
+    def audit_verify(
+        self,
+        *,
+        anchors: dict[int, str] | None = None,
+        progress: Callable[[int], None] | None = None,
+        workers: int | None = None,
+    ) -> VerifyReport:
         """Walk the whole chain (in parallel ranges for large logs); report the first broken link."""
         return verify(self.store, anchors=anchors, progress=progress, workers=workers)
 

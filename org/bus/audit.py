@@ -35,8 +35,9 @@ from org.bus.store import Store, Tx
 __all__ = ["GENESIS", "canonical", "header", "link", "iso", "append", "verify", "VerifyReport", "decode_body"]
 
 
-
-_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=str)
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=str
+)
 
 
 def canonical(obj: Any) -> bytes:
@@ -51,7 +52,7 @@ def header(seq: int, task: str | None, type_: str) -> bytes:
 def decode_body(body: bytes | memoryview) -> dict:
     """The event's JSON (after the header)."""
     b = bytes(body)
-    return json.loads(b[b.index(b"\x1e") + 1:])
+    return json.loads(b[b.index(b"\x1e") + 1 :])
 
 
 def link(prev: bytes, body: bytes) -> bytes:
@@ -79,12 +80,19 @@ def append(tx: Tx) -> None:
         tx.appended.append(seq)
     if tx.pg and tx.store is not None:  # one round trip: insert, move the head, notify listeners
         cols = list(zip(*rows, strict=True))
-        tx.x("WITH ins AS (INSERT INTO events (seq, task, type, body, hash) SELECT * FROM unnest(:c0::bigint[], "
-             ":c1::text[], :c2::text[], :c3::bytea[], :c4::bytea[])), "
-             "head AS (UPDATE audit_head SET seq = :s, hash = :h WHERE id = 1 RETURNING 1) "
-             "SELECT pg_notify(:ch, :p) FROM head",
-             {**{f"c{i}": list(c) for i, c in enumerate(cols)}, "s": seq, "h": prev,
-              "ch": tx.store.channel(tx.conn), "p": tx.store.payload(tx)})
+        tx.x(
+            "WITH ins AS (INSERT INTO events (seq, task, type, body, hash) SELECT * FROM unnest(:c0::bigint[], "
+            ":c1::text[], :c2::text[], :c3::bytea[], :c4::bytea[])), "
+            "head AS (UPDATE audit_head SET seq = :s, hash = :h WHERE id = 1 RETURNING 1) "
+            "SELECT pg_notify(:ch, :p) FROM head",
+            {
+                **{f"c{i}": list(c) for i, c in enumerate(cols)},
+                "s": seq,
+                "h": prev,
+                "ch": tx.store.channel(tx.conn),
+                "p": tx.store.payload(tx),
+            },
+        )
         tx.notified = True
         return
     tx.insert_many("events", ("seq", "task", "type", "body", "hash"), rows)  # SQLite: one executemany
@@ -107,15 +115,25 @@ class VerifyReport:
         return self.events / self.seconds if self.seconds > 0 else float("inf")
 
     def to_json(self) -> dict:
-        return {"ok": self.ok, "events": self.events, "seconds": round(self.seconds, 4),
-                "events_per_second": round(self.per_second) if self.seconds > 0 else None,
-                "head": {"seq": self.head_seq, "hash": self.head_hash},
-                "broken": None if self.ok else {"seq": self.broken_seq, "problem": self.problem},
-                "anchors_checked": self.anchors_checked}
+        return {
+            "ok": self.ok,
+            "events": self.events,
+            "seconds": round(self.seconds, 4),
+            "events_per_second": round(self.per_second) if self.seconds > 0 else None,
+            "head": {"seq": self.head_seq, "hash": self.head_hash},
+            "broken": None if self.ok else {"seq": self.broken_seq, "problem": self.problem},
+            "anchors_checked": self.anchors_checked,
+        }
 
 
-def verify(store: Store, *, batch: int = 20_000, anchors: dict[int, str] | None = None,
-           progress: Callable[[int], None] | None = None, workers: int | None = None) -> VerifyReport:
+def verify(
+    store: Store,
+    *,
+    batch: int = 20_000,
+    anchors: dict[int, str] | None = None,
+    progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
+) -> VerifyReport:
     """Check the whole log up to the head read at the start, streaming in batches (ranges in parallel
     worker processes for large logs). Names the first broken link."""
     anchors = {int(k): v.lower() for k, v in (anchors or {}).items()}
@@ -127,16 +145,21 @@ def verify(store: Store, *, batch: int = 20_000, anchors: dict[int, str] | None 
         cur = conn.cursor()
         if pg:
             conn.autocommit = False
-            cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")  # one snapshot throughout
+            cur.execute(
+                "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"
+            )  # one snapshot throughout
         else:
             cur.execute("PRAGMA busy_timeout = 10000")
             cur.execute("BEGIN")  # a WAL read transaction: one snapshot throughout
         malformed = _first_malformed(cur, pg)
-        if malformed is not None:  # a row whose types or encoding were changed: named before anything reads it
+        if (
+            malformed is not None
+        ):  # a row whose types or encoding were changed: named before anything reads it
             with contextlib.suppress(Exception):
                 raw.rollback()
-            return VerifyReport(False, max(0, malformed[0] - 1), time.perf_counter() - t0, 0, "", malformed[0],
-                                malformed[1])
+            return VerifyReport(
+                False, max(0, malformed[0] - 1), time.perf_counter() - t0, 0, "", malformed[0], malformed[1]
+            )
         cur.execute("SELECT seq, hash FROM audit_head WHERE id = 1")
         hrow = cur.fetchone()
         head_seq = int(hrow[0]) if hrow else 0
@@ -157,16 +180,31 @@ def verify(store: Store, *, batch: int = 20_000, anchors: dict[int, str] | None 
         if not bad:
             check_headers()
         if bad[0] is not None:
-            problems.append((bad[0], f"event {bad[0]} does not match its row (its seq, task or type was changed, "
-                                     "or it was moved)"))
+            problems.append(
+                (
+                    bad[0],
+                    f"event {bad[0]} does not match its row (its seq, task or type was changed, "
+                    "or it was moved)",
+                )
+            )
         if broken is not None:
             problems.append(broken)
         elif not problems and top > head_seq:
-            problems.append((head_seq + 1, f"events after {head_seq} exist but the head records {head_seq}: they were "
-                                           "appended outside the bus"))
+            problems.append(
+                (
+                    head_seq + 1,
+                    f"events after {head_seq} exist but the head records {head_seq}: they were "
+                    "appended outside the bus",
+                )
+            )
         elif not problems and top < head_seq:
-            problems.append((top + 1, f"the log ends at event {top} but its head records {head_seq}: events were "
-                                      "removed from the end"))
+            problems.append(
+                (
+                    top + 1,
+                    f"the log ends at event {top} but its head records {head_seq}: events were "
+                    "removed from the end",
+                )
+            )
         elif not problems and last != head_hash:
             problems.append((n, f"the last event {n} does not match the head's hash"))
         with contextlib.suppress(Exception):  # a read-only transaction; nothing to keep
@@ -179,7 +217,9 @@ def verify(store: Store, *, batch: int = 20_000, anchors: dict[int, str] | None 
     checked = sorted(s for s in anchors if s <= n)
     missing = [s for s in anchors if s > head_seq]
     if missing:
-        problems.append((min(missing), f"anchored event {min(missing)} is missing (the log ends at {head_seq})"))
+        problems.append(
+            (min(missing), f"anchored event {min(missing)} is missing (the log ends at {head_seq})")
+        )
     if problems:
         seq, why = min(problems)
         return VerifyReport(False, max(0, min(n, seq - 1)), dt, head_seq, head_hash.hex(), seq, why, checked)
@@ -189,13 +229,24 @@ def verify(store: Store, *, batch: int = 20_000, anchors: dict[int, str] | None 
 _PARALLEL_FROM = 100_000
 
 
-def _walk_all(store: Store, conn, pg: bool, head: int, batch: int, anchors: dict[int, str], progress,
-              workers: int | None, during: Callable[[], None]) -> tuple[int, bytes, tuple[int, str] | None]:
+def _walk_all(
+    store: Store,
+    conn,
+    pg: bool,
+    head: int,
+    batch: int,
+    anchors: dict[int, str],
+    progress,
+    workers: int | None,
+    during: Callable[[], None],
+) -> tuple[int, bytes, tuple[int, str] | None]:
     import os
 
     if head <= 0:
         return 0, GENESIS, None
-    n_workers = workers if workers is not None else (min(os.cpu_count() or 1, 4) if head >= _PARALLEL_FROM else 1)
+    n_workers = (
+        workers if workers is not None else (min(os.cpu_count() or 1, 4) if head >= _PARALLEL_FROM else 1)
+    )
     if n_workers <= 1:
         done = [0]
 
@@ -256,26 +307,34 @@ def _first_malformed(cur, pg: bool) -> tuple[int, str] | None:
             return int(r[0]), f"event {int(r[0])} has a malformed row (its hash or type was changed)"
         cur.execute("SELECT 1 FROM audit_head WHERE id = 1 AND (octet_length(hash) <> 32 OR seq < 0)")
         return (1, "the audit head was altered (its hash or seq is malformed)") if cur.fetchone() else None
-    cur.execute("SELECT rowid, seq, typeof(seq), typeof(task), typeof(type), typeof(body), typeof(hash), length(hash) "
-                "FROM events WHERE typeof(seq) <> 'integer' OR seq < 1 OR typeof(type) <> 'text' "
-                "OR typeof(task) NOT IN ('text', 'null') OR typeof(body) <> 'blob' OR typeof(hash) <> 'blob' "
-                "OR length(hash) <> 32 ORDER BY seq LIMIT 1")
+    cur.execute(
+        "SELECT rowid, seq, typeof(seq), typeof(task), typeof(type), typeof(body), typeof(hash), length(hash) "
+        "FROM events WHERE typeof(seq) <> 'integer' OR seq < 1 OR typeof(type) <> 'text' "
+        "OR typeof(task) NOT IN ('text', 'null') OR typeof(body) <> 'blob' OR typeof(hash) <> 'blob' "
+        "OR length(hash) <> 32 ORDER BY seq LIMIT 1"
+    )
     r = cur.fetchone()
     if r is not None:
         rowid, seq, *kinds = r
         where = int(seq) if kinds[0] == "integer" and seq >= 1 else int(rowid)
-        return where, (f"event {where} has a malformed row (seq {kinds[0]}, task {kinds[1]}, type {kinds[2]}, "
-                       f"body {kinds[3]}, hash {kinds[4]} of {kinds[5]} bytes): it was altered outside the bus")
-    cur.execute("SELECT 1 FROM audit_head WHERE id = 1 AND (typeof(seq) <> 'integer' OR seq < 0 "
-                "OR typeof(hash) <> 'blob' OR length(hash) <> 32)")
+        return where, (
+            f"event {where} has a malformed row (seq {kinds[0]}, task {kinds[1]}, type {kinds[2]}, "
+            f"body {kinds[3]}, hash {kinds[4]} of {kinds[5]} bytes): it was altered outside the bus"
+        )
+    cur.execute(
+        "SELECT 1 FROM audit_head WHERE id = 1 AND (typeof(seq) <> 'integer' OR seq < 0 "
+        "OR typeof(hash) <> 'blob' OR length(hash) <> 32)"
+    )
     return (1, "the audit head was altered (its seq or hash is malformed)") if cur.fetchone() else None
 
 
 def _first_gap(cur, pg: bool, low: int) -> int:
     if low != 1:
         return 1
-    cur.execute("SELECT min(e.seq) + 1 FROM events e WHERE NOT EXISTS (SELECT 1 FROM events f WHERE f.seq = e.seq + 1) "
-                "AND e.seq < (SELECT max(seq) FROM events)")
+    cur.execute(
+        "SELECT min(e.seq) + 1 FROM events e WHERE NOT EXISTS (SELECT 1 FROM events f WHERE f.seq = e.seq + 1) "
+        "AND e.seq < (SELECT max(seq) FROM events)"
+    )
     return int(cur.fetchone()[0])
 
 

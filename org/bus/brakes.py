@@ -33,14 +33,20 @@ def brake_over_budget(ctx: Ctx, cfg: OrgConfig, lane_name: str, actor: str) -> l
         r = scope_spend(ctx, scope, key)
         spent, unpriced, accepted = r["spent_usd"], r["unpriced_calls"], r["unpriced_accepted"]
         if spent >= ceiling:
-            why = (f"budget ceiling reached: {scope} {key} spent ${spent:.4f} of ${ceiling:.2f} ({src}); "
-                   f"a human decides whether to raise it and resume ('org resume --{scope} {key}')")
+            why = (
+                f"budget ceiling reached: {scope} {key} spent ${spent:.4f} of ${ceiling:.2f} ({src}); "
+                f"a human decides whether to raise it and resume ('org resume --{scope} {key}')"
+            )
         elif unpriced and not accepted:
-            why = (f"{UNKNOWN_SPEND} {scope} {key} spent ${spent:.4f} plus {unpriced} model call(s) with no "
-                   f"price, against a ceiling of ${ceiling:.2f} ({src}); register the model's price, or resume "
-                   f"to accept the unknown spend ('org resume --{scope} {key}')")
+            why = (
+                f"{UNKNOWN_SPEND} {scope} {key} spent ${spent:.4f} plus {unpriced} model call(s) with no "
+                f"price, against a ceiling of ${ceiling:.2f} ({src}); register the model's price, or resume "
+                f"to accept the unknown spend ('org resume --{scope} {key}')"
+            )
         else:
             continue
-        _switches.pause(ctx, cfg, scope, key, note=why)  # by the org itself (the local operator), from the ledger
+        _switches.pause(
+            ctx, cfg, scope, key, note=why
+        )  # by the org itself (the local operator), from the ledger
         crossed.append(why)
     return crossed

@@ -36,23 +36,37 @@ def configure(ctx: Ctx, provider: str, *, capacity: float, refill_per_s: float, 
 
     def fn(tx: Tx) -> dict:
         lo, _ = _fns(tx)
-        tx.x("INSERT INTO rate_budgets(provider, capacity, tokens, refill_per_s, updated_at) VALUES (:p, :c, :tok, :r, :t) "
-             f"ON CONFLICT (provider) DO UPDATE SET capacity = :c, refill_per_s = :r, "
-             f"tokens = {lo}(rate_budgets.tokens, :c)",
-             {"p": provider, "c": float(capacity), "tok": float(capacity) if full else 0.0, "r": float(refill_per_s),
-              "t": tx.now})
+        tx.x(
+            "INSERT INTO rate_budgets(provider, capacity, tokens, refill_per_s, updated_at) VALUES (:p, :c, :tok, :r, :t) "
+            f"ON CONFLICT (provider) DO UPDATE SET capacity = :c, refill_per_s = :r, "
+            f"tokens = {lo}(rate_budgets.tokens, :c)",
+            {
+                "p": provider,
+                "c": float(capacity),
+                "tok": float(capacity) if full else 0.0,
+                "r": float(refill_per_s),
+                "t": tx.now,
+            },
+        )
         return _one(tx, provider)
 
     return ctx.store.write(fn)
 
 
 def _one(tx: Tx, provider: str) -> dict:
-    r = tx.x("SELECT provider, capacity, tokens, refill_per_s, updated_at FROM rate_budgets WHERE provider = :p",
-             {"p": provider}).one_or_none()
+    r = tx.x(
+        "SELECT provider, capacity, tokens, refill_per_s, updated_at FROM rate_budgets WHERE provider = :p",
+        {"p": provider},
+    ).one_or_none()
     if r is None:
         raise NotFound(f"no rate budget for '{provider}'")
-    return {"provider": r[0], "capacity": float(r[1]), "tokens": float(r[2]), "refill_per_s": float(r[3]),
-            "updated_at": float(r[4])}
+    return {
+        "provider": r[0],
+        "capacity": float(r[1]),
+        "tokens": float(r[2]),
+        "refill_per_s": float(r[3]),
+        "updated_at": float(r[4]),
+    }
 
 
 def reserve(ctx: Ctx, provider: str, amount: float = 1.0) -> Reservation:
@@ -64,9 +78,11 @@ def reserve(ctx: Ctx, provider: str, amount: float = 1.0) -> Reservation:
     def fn(tx: Tx) -> Reservation:
         lo, hi = _fns(tx)
         level = f"{lo}(capacity, tokens + {hi}(0.0, :now - updated_at) * refill_per_s)"
-        r = tx.x(f"UPDATE rate_budgets SET tokens = {level} - :amt, updated_at = {hi}(updated_at, :now) "
-                 f"WHERE provider = :p AND {level} >= :amt RETURNING tokens",
-                 {"now": tx.now, "amt": float(amount), "p": provider}).one_or_none()
+        r = tx.x(
+            f"UPDATE rate_budgets SET tokens = {level} - :amt, updated_at = {hi}(updated_at, :now) "
+            f"WHERE provider = :p AND {level} >= :amt RETURNING tokens",
+            {"now": tx.now, "amt": float(amount), "p": provider},
+        ).one_or_none()
         if r is not None:
             return Reservation(provider, float(amount), True, float(r[0]), 0.0)
         b = _one(tx, provider)
@@ -82,14 +98,18 @@ def reserve(ctx: Ctx, provider: str, amount: float = 1.0) -> Reservation:
 def settle(ctx: Ctx, reservation: Reservation | tuple[str, float], used: float) -> dict:
     """After the call: give back reserved - used (or take the overrun; the bucket may go negative, which
     delays the next reservations: honest pacing for calls that cost more than estimated)."""
-    provider, amount = (reservation.provider, reservation.amount) if isinstance(reservation, Reservation) else reservation
+    provider, amount = (
+        (reservation.provider, reservation.amount) if isinstance(reservation, Reservation) else reservation
+    )
     if used < 0:
         raise UsageError("used is never negative")
 
     def fn(tx: Tx) -> dict:
         lo, _ = _fns(tx)
-        r = tx.x(f"UPDATE rate_budgets SET tokens = {lo}(capacity, tokens + :d) WHERE provider = :p RETURNING tokens",
-                 {"d": float(amount) - float(used), "p": provider}).one_or_none()
+        r = tx.x(
+            f"UPDATE rate_budgets SET tokens = {lo}(capacity, tokens + :d) WHERE provider = :p RETURNING tokens",
+            {"d": float(amount) - float(used), "p": provider},
+        ).one_or_none()
         if r is None:
             raise NotFound(f"no rate budget for '{provider}'")
         return {"provider": provider, "tokens": float(r[0]), "returned": float(amount) - float(used)}

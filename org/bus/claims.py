@@ -59,8 +59,16 @@ class Claim:
         return d
 
 
-def claim(ctx: Ctx, cfg: OrgConfig | None, lane: str, actor: str, *, lease_seconds: float = 300.0,
-          n: int = 1, mint: Callable[[Tx, list[Claim]], None] | None = None) -> list[Claim]:
+def claim(
+    ctx: Ctx,
+    cfg: OrgConfig | None,
+    lane: str,
+    actor: str,
+    *,
+    lease_seconds: float = 300.0,
+    n: int = 1,
+    mint: Callable[[Tx, list[Claim]], None] | None = None,
+) -> list[Claim]:
     """Lease up to n jobs of `lane` that `actor` may take. Raises NotFound (nothing eligible), Paused.
     `mint(tx, claims)`, when given, runs inside the claim's transaction (the identity layer mints job tokens)."""
     if not 0.1 <= lease_seconds <= 7 * 86400:
@@ -85,7 +93,9 @@ def claim(ctx: Ctx, cfg: OrgConfig | None, lane: str, actor: str, *, lease_secon
     return ctx.write(fn)
 
 
-def _claim(ctx: Ctx, tx: Tx, cfg: OrgConfig | None, lane: str, actor: str, lease_s: float, n: int) -> list[Claim]:
+def _claim(
+    ctx: Ctx, tx: Tx, cfg: OrgConfig | None, lane: str, actor: str, lease_s: float, n: int
+) -> list[Claim]:
     fam = None
     if cfg is not None and actor in cfg.actors:
         a = cfg.actors[actor]
@@ -94,17 +104,29 @@ def _claim(ctx: Ctx, tx: Tx, cfg: OrgConfig | None, lane: str, actor: str, lease
     paused = paused_tasks(tx)
     not_paused = ""
     if paused:
-        not_paused = "AND (task IS NULL OR task NOT IN (" + ", ".join(f":pt{i}" for i in range(len(paused))) + ")) "
-    base = (f"SELECT {JOB_COLS} FROM jobs WHERE lane = :lane AND status = 'queued' "
-            f"AND {find}(excluded, :xa) = 0 AND {find}(excluded, :xf) = 0 {not_paused}")
+        not_paused = (
+            "AND (task IS NULL OR task NOT IN (" + ", ".join(f":pt{i}" for i in range(len(paused))) + ")) "
+        )
+    base = (
+        f"SELECT {JOB_COLS} FROM jobs WHERE lane = :lane AND status = 'queued' "
+        f"AND {find}(excluded, :xa) = 0 AND {find}(excluded, :xf) = 0 {not_paused}"
+    )
     tail = " ORDER BY priority DESC, id LIMIT :k" + (" FOR UPDATE SKIP LOCKED" if tx.pg else "")
     first_sql = base + tail  # the first page needs no keyset condition (keeps the plan an index range scan)
     next_sql = base + "AND (priority < :p OR (priority = :p AND id > :i))" + tail
     sql = first_sql
     cols = [c.strip() for c in JOB_COLS.split(",")]
     page = max(8, n + n // 4)  # a little more than asked, for ineligible rows; later pages if needed
-    params = {"lane": lane, "xa": f"|a:{actor}|", "xf": f"|f:{fam}|" if fam else "|f:\x00|", "t": True,
-              "p": 1 << 62, "i": 0, "k": page, **{f"pt{i}": t for i, t in enumerate(paused)}}
+    params = {
+        "lane": lane,
+        "xa": f"|a:{actor}|",
+        "xf": f"|f:{fam}|" if fam else "|f:\x00|",
+        "t": True,
+        "p": 1 << 62,
+        "i": 0,
+        "k": page,
+        **{f"pt{i}": t for i, t in enumerate(paused)},
+    }
     got: list[dict] = []
     skipped: dict[str, int] = {}
     rows_seen: dict[str, tuple[TaskRow, Any, Any]] = {}
@@ -129,49 +151,107 @@ def _claim(ctx: Ctx, tx: Tx, cfg: OrgConfig | None, lane: str, actor: str, lease
         if len(rows) < page:
             break
     if not got:
-        held = tx.x("SELECT COUNT(*) FROM jobs WHERE lane = :l AND status = 'queued' AND task IN "
-                    "(SELECT target FROM switches WHERE active = :t AND scope = 'task')", {"l": lane, "t": True}
-                    ).scalar() if paused else 0
+        held = (
+            tx.x(
+                "SELECT COUNT(*) FROM jobs WHERE lane = :l AND status = 'queued' AND task IN "
+                "(SELECT target FROM switches WHERE active = :t AND scope = 'task')",
+                {"l": lane, "t": True},
+            ).scalar()
+            if paused
+            else 0
+        )
         if held:
-            raise Paused(f"the {lane} lane's queued jobs belong to paused tasks ({held}); retry after 'org resume'")
-        for (x,) in tx.x(f"SELECT excluded FROM jobs WHERE lane = :lane AND status = 'queued' "
-                         f"AND ({find}(excluded, :xa) > 0 OR {find}(excluded, :xf) > 0)", params).all():
+            raise Paused(
+                f"the {lane} lane's queued jobs belong to paused tasks ({held}); retry after 'org resume'"
+            )
+        for (x,) in tx.x(
+            f"SELECT excluded FROM jobs WHERE lane = :lane AND status = 'queued' "
+            f"AND ({find}(excluded, :xa) > 0 OR {find}(excluded, :xf) > 0)",
+            params,
+        ).all():
             why = rule_ids.SEPARATION_OF_DUTIES if params["xa"] in x else rule_ids.CROSS_VENDOR
             skipped[why] = skipped.get(why, 0) + 1
         detail = "; ".join(f"{k}: {v}" for k, v in sorted(skipped.items()))
-        raise NotFound(f"nothing to claim for {actor} in the {lane} lane" + (f" (skipped {detail})" if detail else ""),
-                       skipped=skipped)
+        raise NotFound(
+            f"nothing to claim for {actor} in the {lane} lane" + (f" (skipped {detail})" if detail else ""),
+            skipped=skipped,
+        )
     claims: list[Claim] = []
     exp = tx.now + lease_s
     upd, leases = [], []
     for j in got:
         fence = int(j["fence"]) + 1
         token = f"{fence}-{secrets.token_hex(12)}"
-        upd.append({"id": j["id"], "f": fence, "tok": token, "a": actor, "ls": lease_s, "e": exp, "t": tx.now})
+        upd.append(
+            {"id": j["id"], "f": fence, "tok": token, "a": actor, "ls": lease_s, "e": exp, "t": tx.now}
+        )
         leases.append({"j": j["id"], "f": fence, "a": actor, "g": tx.now, "e": exp})
         info = rows_seen.get(j["task"]) if j["task"] else None
         row = info[0] if info else None
-        claims.append(Claim(j["id"], token, fence, lane, j["kind"], actor, exp, lease_s, int(j["attempts"]) + 1,
-                            j["task"], j["gate"], int(j["round"]), (info[2].revision if info else j["revision"]),
-                            row.title if row else None, row.workflow if row else None, row.tier if row else None,
-                            dict(row.attributes) if row else {}, json.loads(j["payload"]) if j["payload"] else None,
-                            row.config_hash if row else None))
-    tx.update_many("jobs", "id", ("fence", "token"), [(u["id"], u["f"], u["tok"]) for u in upd],
-                   fixed={"status": "leased", "leased_by": actor, "lease_seconds": lease_s, "lease_expires": exp,
-                          "updated_at": tx.now},
-                   raw={"attempts": "attempts + 1"}, guard="status = 'queued'", pg_types=("bigint", "bigint", "text"))
-    tx.insert_many("leases", ("job", "fence", "actor", "granted_at", "expires_at", "outcome"),
-                   [(x["j"], x["f"], x["a"], x["g"], x["e"], "active") for x in leases],
-                   pg_types=("bigint", "bigint", "text", "float8", "float8", "text"))
+        claims.append(
+            Claim(
+                j["id"],
+                token,
+                fence,
+                lane,
+                j["kind"],
+                actor,
+                exp,
+                lease_s,
+                int(j["attempts"]) + 1,
+                j["task"],
+                j["gate"],
+                int(j["round"]),
+                (info[2].revision if info else j["revision"]),
+                row.title if row else None,
+                row.workflow if row else None,
+                row.tier if row else None,
+                dict(row.attributes) if row else {},
+                json.loads(j["payload"]) if j["payload"] else None,
+                row.config_hash if row else None,
+            )
+        )
+    tx.update_many(
+        "jobs",
+        "id",
+        ("fence", "token"),
+        [(u["id"], u["f"], u["tok"]) for u in upd],
+        fixed={
+            "status": "leased",
+            "leased_by": actor,
+            "lease_seconds": lease_s,
+            "lease_expires": exp,
+            "updated_at": tx.now,
+        },
+        raw={"attempts": "attempts + 1"},
+        guard="status = 'queued'",
+        pg_types=("bigint", "bigint", "text"),
+    )
+    tx.insert_many(
+        "leases",
+        ("job", "fence", "actor", "granted_at", "expires_at", "outcome"),
+        [(x["j"], x["f"], x["a"], x["g"], x["e"], "active") for x in leases],
+        pg_types=("bigint", "bigint", "text", "float8", "float8", "text"),
+    )
     expires = iso(exp)
     for c in claims:
         info = rows_seen.get(c.task) if c.task else None
         pcfg = info[1] if info else cfg
         ln, fam_ = ctx.actor_info(pcfg, actor)
-        ctx.record(tx, "job.claimed", task=c.task, actor=actor, lane=lane, family=fam_, gate=c.gate, decision="lease",
-                   config_hash=pcfg.config_hash if pcfg else None, job=c.job,
-                   data={"fence": c.fence, "lease_seconds": lease_s, "expires": expires, "attempt": c.attempts},
-                   trusted=True)
+        ctx.record(
+            tx,
+            "job.claimed",
+            task=c.task,
+            actor=actor,
+            lane=lane,
+            family=fam_,
+            gate=c.gate,
+            decision="lease",
+            config_hash=pcfg.config_hash if pcfg else None,
+            job=c.job,
+            data={"fence": c.fence, "lease_seconds": lease_s, "expires": expires, "attempt": c.attempts},
+            trusted=True,
+        )
     return claims
 
 
@@ -192,8 +272,13 @@ def _ineligible(ctx: Ctx, tx: Tx, j: dict, actor: str, seen: dict, taken: set) -
     if j["kind"] in ("review", "approval"):
         if (j["task"], j["gate"]) in taken:
             return rule_ids.ONE_REVIEW_EACH
-        if tx.x("SELECT 1 FROM jobs WHERE task = :t AND gate = :g AND status = 'leased' AND leased_by = :a",
-                {"t": j["task"], "g": j["gate"], "a": actor}).first() is not None:
+        if (
+            tx.x(
+                "SELECT 1 FROM jobs WHERE task = :t AND gate = :g AND status = 'leased' AND leased_by = :a",
+                {"t": j["task"], "g": j["gate"], "a": actor},
+            ).first()
+            is not None
+        ):
             return rule_ids.ONE_REVIEW_EACH
     return None
 
@@ -204,14 +289,23 @@ def heartbeat(ctx: Ctx, job: int | str, token: str, *, lease_seconds: float | No
         raise UsageError("--lease is between 0.1 seconds and 7 days")
 
     def fn(tx: Tx) -> dict:
-        r = tx.x("UPDATE jobs SET lease_expires = :now + COALESCE(:ls, lease_seconds), "
-                 "lease_seconds = COALESCE(:ls, lease_seconds), updated_at = :now "
-                 "WHERE id = :j AND status = 'leased' AND token = :tok RETURNING lease_expires, fence",
-                 {"now": tx.now, "ls": lease_seconds, "j": jid, "tok": token}).one_or_none()
+        r = tx.x(
+            "UPDATE jobs SET lease_expires = :now + COALESCE(:ls, lease_seconds), "
+            "lease_seconds = COALESCE(:ls, lease_seconds), updated_at = :now "
+            "WHERE id = :j AND status = 'leased' AND token = :tok RETURNING lease_expires, fence",
+            {"now": tx.now, "ls": lease_seconds, "j": jid, "tok": token},
+        ).one_or_none()
         if r is None:
             refuse(tx, jid, token, "heartbeat")
-        tx.x("UPDATE leases SET heartbeat_at = :now, expires_at = :e WHERE job = :j AND fence = :f",
-             {"now": tx.now, "e": r[0], "j": jid, "f": r[1]})
-        return {"job": jid, "fence": int(r[1]), "lease_expires": float(r[0]), "lease_expires_at": iso(float(r[0]))}
+        tx.x(
+            "UPDATE leases SET heartbeat_at = :now, expires_at = :e WHERE job = :j AND fence = :f",
+            {"now": tx.now, "e": r[0], "j": jid, "f": r[1]},
+        )
+        return {
+            "job": jid,
+            "fence": int(r[1]),
+            "lease_expires": float(r[0]),
+            "lease_expires_at": iso(float(r[0])),
+        }
 
     return ctx.store.write(fn)

@@ -27,8 +27,10 @@ __all__ = ["Ctx", "TaskRow", "load_extra_check", "task_key", "TASK_COLS", "After
 # meanwhile carries it as "auth" ({principal, kind, token id, via principal|job, job}; never a secret).
 AUTH: ContextVar[dict | None] = ContextVar("org_bus_auth", default=None)
 
-TASK_COLS = ("id, key, title, workflow, tier, status, config_hash, created_by, created_at, updated_at, last_event_at, "
-             "idempotency_key, attributes, revision, rounds, escalation, last_seq")
+TASK_COLS = (
+    "id, key, title, workflow, tier, status, config_hash, created_by, created_at, updated_at, last_event_at, "
+    "idempotency_key, attributes, revision, rounds, escalation, last_seq"
+)
 _ENGINE_TYPES = tuple(EVENT_TYPES)
 T = TypeVar("T")
 
@@ -97,8 +99,10 @@ class AfterCommit:
 def _agrees(row: TaskRow, st: TaskState) -> TaskState:
     for name in ("config_hash", "workflow"):
         if getattr(row, name) != getattr(st, name):
-            raise IntegrityError(f"the tasks row of {row.key} names {name} {getattr(row, name)!r} but its events "
-                                 f"say {getattr(st, name)!r}: the row was altered outside the bus; run 'org audit verify'")
+            raise IntegrityError(
+                f"the tasks row of {row.key} names {name} {getattr(row, name)!r} but its events "
+                f"say {getattr(st, name)!r}: the row was altered outside the bus; run 'org audit verify'"
+            )
     return st
 
 
@@ -169,8 +173,11 @@ class Ctx:
 
     def pin(self, tx: Tx, cfg: OrgConfig) -> None:
         files = json.dumps(cfg.files, sort_keys=True)
-        tx.x("INSERT INTO config_pins(config_hash, files, created_at) VALUES (:h, :f, :t) "
-             "ON CONFLICT (config_hash) DO NOTHING", {"h": cfg.config_hash, "f": files, "t": tx.now})
+        tx.x(
+            "INSERT INTO config_pins(config_hash, files, created_at) VALUES (:h, :f, :t) "
+            "ON CONFLICT (config_hash) DO NOTHING",
+            {"h": cfg.config_hash, "f": files, "t": tx.now},
+        )
         self._pinned.setdefault(cfg.config_hash, cfg)
         self._know(cfg)
 
@@ -183,8 +190,9 @@ class Ctx:
             raise IntegrityError(f"the pinned policy {config_hash} is missing from the database")
         cfg = load_org_from_texts(json.loads(files), self.root)
         if cfg.config_hash != config_hash:
-            raise IntegrityError(f"the stored text of pinned policy {config_hash} hashes to {cfg.config_hash}: "
-                                 "it was altered")
+            raise IntegrityError(
+                f"the stored text of pinned policy {config_hash} hashes to {cfg.config_hash}: it was altered"
+            )
         self._pinned[config_hash] = cfg
         self._know(cfg)
         return cfg
@@ -207,16 +215,22 @@ class Ctx:
             self._states.move_to_end(row.key)
             return _agrees(row, hit[1])
         marks = ", ".join(f"'{t}'" for t in _ENGINE_TYPES)
-        rows = tx.x(f"SELECT task, type, body FROM events WHERE task = :k AND type IN ({marks}) ORDER BY seq",
-                    {"k": row.key}).all()
+        rows = tx.x(
+            f"SELECT task, type, body FROM events WHERE task = :k AND type IN ({marks}) ORDER BY seq",
+            {"k": row.key},
+        ).all()
         evs = []
         for task, typ, body in rows:
             try:
                 b = decode_body(body)
             except (ValueError, TypeError, UnicodeDecodeError) as exc:
-                raise IntegrityError(f"an event of task {row.key} does not decode; run 'org audit verify'") from exc
+                raise IntegrityError(
+                    f"an event of task {row.key} does not decode; run 'org audit verify'"
+                ) from exc
             if not isinstance(b, dict) or b.get("task") != task or b.get("type") != typ:
-                raise IntegrityError(f"an event of task {row.key} does not match its columns; run 'org audit verify'")
+                raise IntegrityError(
+                    f"an event of task {row.key} does not match its columns; run 'org audit verify'"
+                )
             evs.append(Event(typ, task, b.get("data") or {}, b.get("actor")))
         if not evs:
             raise IntegrityError(f"task {row.key} has no events; run 'org audit verify'")
@@ -235,16 +249,38 @@ class Ctx:
         return fold(events, copy.deepcopy(st)) if events else st
 
     # -- events ----------------------------------------------------------------------------
-    def record(self, tx: Tx, type_: str, *, task: str | None = None, actor: str | None = None,
-               lane: str | None = None, family: str | None = None, gate: str | None = None,
-               decision: str | None = None, rules: list[str] | tuple[str, ...] = (), config_hash: str | None = None,
-               job: int | None = None, data: dict | None = None, trusted: bool = False) -> None:
+    def record(
+        self,
+        tx: Tx,
+        type_: str,
+        *,
+        task: str | None = None,
+        actor: str | None = None,
+        lane: str | None = None,
+        family: str | None = None,
+        gate: str | None = None,
+        decision: str | None = None,
+        rules: list[str] | tuple[str, ...] = (),
+        config_hash: str | None = None,
+        job: int | None = None,
+        data: dict | None = None,
+        trusted: bool = False,
+    ) -> None:
         """Queue one audit event for this transaction (chained and written at commit). Data is redacted
         here unless `trusted` (numbers and timestamps the bus made itself). The identity of the caller
         (org.bus.context.AUTH, set by org.identity) is stamped on it as "auth"."""
         ev = {
-            "v": 1, "type": type_, "task": task, "actor": actor, "lane": lane, "family": family, "gate": gate,
-            "decision": decision, "rules": list(rules), "config_hash": config_hash, "job": job,
+            "v": 1,
+            "type": type_,
+            "task": task,
+            "actor": actor,
+            "lane": lane,
+            "family": family,
+            "gate": gate,
+            "decision": decision,
+            "rules": list(rules),
+            "config_hash": config_hash,
+            "job": job,
             "data": (data or {}) if trusted else self.redactor.value(data or {}),
         }
         auth = AUTH.get()

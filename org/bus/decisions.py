@@ -27,10 +27,27 @@ from org.errors import Conflict, Denied, IntegrityError, NotFound, UsageError
 
 __all__ = ["act", "approve", "reject", "pending_approvals", "approvers_for", "wait_decision"]
 
-_APPROVAL_COLS = ("approval", "task", "kind", "subject", "lane", "revision", "status", "requested_by", "requested_at",
-                  "decided_by", "decided_at", "note", "reason", "rules", "job")
-_SELECT = ("SELECT id, task, kind, subject, lane, revision, status, requested_by, requested_at, decided_by, decided_at, "
-           "note, reason, rules, job FROM approvals")
+_APPROVAL_COLS = (
+    "approval",
+    "task",
+    "kind",
+    "subject",
+    "lane",
+    "revision",
+    "status",
+    "requested_by",
+    "requested_at",
+    "decided_by",
+    "decided_at",
+    "note",
+    "reason",
+    "rules",
+    "job",
+)
+_SELECT = (
+    "SELECT id, task, kind, subject, lane, revision, status, requested_by, requested_at, decided_by, decided_at, "
+    "note, reason, rules, job FROM approvals"
+)
 
 
 def _rows(tx: Tx, where: str, params: dict) -> list[dict]:
@@ -52,8 +69,9 @@ def gate_approvers(cfg: OrgConfig, st: TaskState) -> list[str]:
     return out
 
 
-def approvers_for(tx: Tx, cfg: OrgConfig, st: TaskState, action: str | None,
-                  planned: bool = True) -> tuple[list[str], list[dict]]:
+def approvers_for(
+    tx: Tx, cfg: OrgConfig, st: TaskState, action: str | None, planned: bool = True
+) -> tuple[list[str], list[dict]]:
     """(humans whose approval counts for `action` now, the rejections that stand). Approval gates count for
     an action the approved plan names (`planned`, ADR 0071: an approval binds to what it showed); an action
     approval counts for its action (None: for any action). Both come from the hash-chained events (the fold,
@@ -73,29 +91,52 @@ def action_verdicts(tx: Tx, key: str) -> list[dict]:
     """Every human verdict on an action request of task `key`, from its chained events, oldest first:
     {approval, subject, revision, status (granted | rejected), decided_by, note}."""
     out = []
-    for typ, body in tx.x("SELECT type, body FROM events WHERE task = :k AND type IN ('action.approved', "
-                          "'action.rejected') ORDER BY seq", {"k": key}).all():
+    for typ, body in tx.x(
+        "SELECT type, body FROM events WHERE task = :k AND type IN ('action.approved', "
+        "'action.rejected') ORDER BY seq",
+        {"k": key},
+    ).all():
         try:
             ev = decode_body(body)
             data = ev["data"]
             if ev.get("task") != key or ev.get("type") != typ:
                 raise ValueError("columns")
-            out.append({"approval": data.get("approval"), "subject": data["action"], "revision": data["revision"],
-                        "status": "granted" if typ == "action.approved" else "rejected",
-                        "decided_by": ev["actor"], "note": data.get("note")})
+            out.append(
+                {
+                    "approval": data.get("approval"),
+                    "subject": data["action"],
+                    "revision": data["revision"],
+                    "status": "granted" if typ == "action.approved" else "rejected",
+                    "decided_by": ev["actor"],
+                    "note": data.get("note"),
+                }
+            )
         except (ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
-            raise IntegrityError(f"an {typ} event of task {key} is malformed; run 'org audit verify'") from exc
+            raise IntegrityError(
+                f"an {typ} event of task {key} is malformed; run 'org audit verify'"
+            ) from exc
     return out
 
 
-def act(ctx: Ctx, cfg: OrgConfig | None, action: str, actor: str, task: str, attributes: dict | None = None, *,
-        rehearse: bool = False, facts: dict | None = None) -> dict:
+def act(
+    ctx: Ctx,
+    cfg: OrgConfig | None,
+    action: str,
+    actor: str,
+    task: str,
+    attributes: dict | None = None,
+    *,
+    rehearse: bool = False,
+    facts: dict | None = None,
+) -> dict:
     """decide() and record it. Returns {decision, exit_code, approval}; needs_approval opens one request.
     With `rehearse`, all of it runs under the task's pinned policy and is rolled back (`org explain --task`)."""
     action = (action or "").strip()
     if not action:
         raise UsageError("an action is needed, e.g. deploy.production")
-    action = canonical_action(action) or action  # one spelling in the record and the approvals (decide() denies a bad one)
+    action = (
+        canonical_action(action) or action
+    )  # one spelling in the record and the approvals (decide() denies a bad one)
     key = task_key(task)
 
     def fn(tx: Tx) -> dict:
@@ -113,31 +154,73 @@ def act(ctx: Ctx, cfg: OrgConfig | None, action: str, actor: str, task: str, att
         known = check_attributes(pcfg, facts) if facts else {}  # what org itself knows (the broker's call)
         planned, derived = _approved_plan(tx, pcfg, st, key, actor, action, {**claims, **known})
         people, rejected = approvers_for(tx, pcfg, st, action, planned=planned is not None)
-        d, conflicts = decide_within(pcfg, actor, action, st.attributes, claims, approvals=people,
-                                     authors=sorted(st.authors), facts={**(derived or {}), **known} or None)
+        d, conflicts = decide_within(
+            pcfg,
+            actor,
+            action,
+            st.attributes,
+            claims,
+            approvals=people,
+            authors=sorted(st.authors),
+            facts={**(derived or {}), **known} or None,
+        )
         attrs = {k: v for k, v in d.attributes.items() if k not in (*DERIVED, "tier")}
         if cfg is not None and actor not in cfg.actors and d.outcome != "deny":
             d = _deny(d, RuleHit(rule_ids.UNKNOWN_ACTOR, "deny", "", "no longer a member of the org"))
         if rejected and d.outcome != "deny" and d.rules:
             r = rejected[-1]
-            d = _deny(d, RuleHit(rule_ids.REJECTED_BY_HUMAN, "deny", "",
-                                 f"{r['decided_by']} rejected '{action}' on this revision: {r['note'] or 'no note'}"))
+            d = _deny(
+                d,
+                RuleHit(
+                    rule_ids.REJECTED_BY_HUMAN,
+                    "deny",
+                    "",
+                    f"{r['decided_by']} rejected '{action}' on this revision: {r['note'] or 'no note'}",
+                ),
+            )
         lane, fam = ctx.actor_info(pcfg, actor)
-        ctx.record(tx, "action.decided", task=key, actor=actor, lane=lane, family=fam, decision=d.outcome,
-                   rules=d.rule_ids, config_hash=pcfg.config_hash,
-                   data={"action": action, "reason": d.reason, "approved_by": d.approved_by, "revision": st.revision,
-                         "attributes": dict(attrs), "rules": [h.to_json() for h in d.rules],
-                         **({"conflicts": conflicts} if conflicts else {}),
-                         **({"ignored": ignored} if ignored else {})})
-        out: dict[str, Any] = {"task": key, "decision": d.to_json(), "exit_code": d.exit_code, "approval": None}
+        ctx.record(
+            tx,
+            "action.decided",
+            task=key,
+            actor=actor,
+            lane=lane,
+            family=fam,
+            decision=d.outcome,
+            rules=d.rule_ids,
+            config_hash=pcfg.config_hash,
+            data={
+                "action": action,
+                "reason": d.reason,
+                "approved_by": d.approved_by,
+                "revision": st.revision,
+                "attributes": dict(attrs),
+                "rules": [h.to_json() for h in d.rules],
+                **({"conflicts": conflicts} if conflicts else {}),
+                **({"ignored": ignored} if ignored else {}),
+            },
+        )
+        out: dict[str, Any] = {
+            "task": key,
+            "decision": d.to_json(),
+            "exit_code": d.exit_code,
+            "approval": None,
+        }
         out["decision"]["attributes"] = ctx.redactor.value(out["decision"]["attributes"])
         if d.outcome == "needs_approval":
             out["approval"], out["approval_created"] = _request(ctx, tx, pcfg, st, key, action, actor, d)
         elif d.outcome == "allow" and d.approved_by:
-            tx.x("UPDATE approvals SET status = 'cancelled', decided_by = :b, decided_at = :t, note = :n WHERE task = :k "
-                 "AND kind = 'action' AND subject = :a AND status = 'pending'",
-                 {"b": d.approved_by, "t": tx.now, "k": key, "a": action,
-                  "n": f"allowed without it: approved by {d.approved_by}"})
+            tx.x(
+                "UPDATE approvals SET status = 'cancelled', decided_by = :b, decided_at = :t, note = :n WHERE task = :k "
+                "AND kind = 'action' AND subject = :a AND status = 'pending'",
+                {
+                    "b": d.approved_by,
+                    "t": tx.now,
+                    "k": key,
+                    "a": action,
+                    "n": f"allowed without it: approved by {d.approved_by}",
+                },
+            )
         return out
 
     if rehearse:
@@ -145,8 +228,9 @@ def act(ctx: Ctx, cfg: OrgConfig | None, action: str, actor: str, task: str, att
     return ctx.write(fn, retry_unique=True)
 
 
-def _approved_plan(tx: Tx, cfg: OrgConfig, st: TaskState, key: str, actor: str, action: str,
-                   claims: dict) -> tuple[dict | None, dict | None]:
+def _approved_plan(
+    tx: Tx, cfg: OrgConfig, st: TaskState, key: str, actor: str, action: str, claims: dict
+) -> tuple[dict | None, dict | None]:
     """(the action of the task's approved plan this request is, or None; the facts org derives for it, or None).
 
     An approval binds to what it showed (ADR 0071): the revision and the plan's actions, with their attributes.
@@ -156,8 +240,14 @@ def _approved_plan(tx: Tx, cfg: OrgConfig, st: TaskState, key: str, actor: str, 
     carries out the plan (`carries_out`)."""
     canon = canonical_action(action)
     specs = cfg.workflows[st.workflow].gates
-    gate = next((g for rev, g, _a, _f in reversed(st.revisions)
-                 if rev == st.revision and g in specs and specs[g].carries_out is None), None)
+    gate = next(
+        (
+            g
+            for rev, g, _a, _f in reversed(st.revisions)
+            if rev == st.revision and g in specs and specs[g].carries_out is None
+        ),
+        None,
+    )
     if canon is None or gate is None or st.revision is None:
         return None, None
     work = work_result_in(tx, key, gate=gate, revision=st.revision)
@@ -166,7 +256,8 @@ def _approved_plan(tx: Tx, cfg: OrgConfig, st: TaskState, key: str, actor: str, 
         said = a.get("attributes") if isinstance(a.get("attributes"), dict) else {}
         said = {k: v for k, v in said.items() if v is not None}
         if canonical_action(a.get("action")) == canon and all(
-                k in said and _same_fact(said[k], v) for k, v in claims.items() if v is not None):
+            k in said and _same_fact(said[k], v) for k, v in claims.items() if v is not None
+        ):
             match = said
             break
     if match is None:
@@ -175,10 +266,18 @@ def _approved_plan(tx: Tx, cfg: OrgConfig, st: TaskState, key: str, actor: str, 
     facts = {k: v for k, v in match.items() if k not in pol.org_facts and k in cfg.attributes}
     auth = AUTH.get() or {}
     if auth.get("via") == "job" and auth.get("principal") == actor and auth.get("job") is not None:
-        job = tx.x("SELECT gate, status, leased_by FROM jobs WHERE id = :j AND task = :k",
-                   {"j": int(auth["job"]), "k": key}).first()
-        if job is not None and job[1] == "leased" and job[2] == actor and job[0] in specs \
-                and specs[job[0]].carries_out == gate and "via" in pol.org_facts:
+        job = tx.x(
+            "SELECT gate, status, leased_by FROM jobs WHERE id = :j AND task = :k",
+            {"j": int(auth["job"]), "k": key},
+        ).first()
+        if (
+            job is not None
+            and job[1] == "leased"
+            and job[2] == actor
+            and job[0] in specs
+            and specs[job[0]].carries_out == gate
+            and "via" in pol.org_facts
+        ):
             facts["via"] = "pipeline"
     return match, facts
 
@@ -188,26 +287,63 @@ def _same_fact(a: Any, b: Any) -> bool:
 
 
 def _deny(d: Decision, hit: RuleHit) -> Decision:
-    return Decision("deny", d.actor, d.action, f"denied: {hit.reason} [{hit.id}]", (*d.rules, hit), d.config_hash,
-                    d.attributes, None)
+    return Decision(
+        "deny",
+        d.actor,
+        d.action,
+        f"denied: {hit.reason} [{hit.id}]",
+        (*d.rules, hit),
+        d.config_hash,
+        d.attributes,
+        None,
+    )
 
 
-def _request(ctx: Ctx, tx: Tx, cfg: OrgConfig, st: TaskState, key: str, action: str, actor: str,
-             d: Decision) -> tuple[int, bool]:
+def _request(
+    ctx: Ctx, tx: Tx, cfg: OrgConfig, st: TaskState, key: str, action: str, actor: str, d: Decision
+) -> tuple[int, bool]:
     """One pending approval per task and action, bound to the current revision."""
-    for p in _rows(tx, "task = :k AND kind = 'action' AND subject = :a AND status = 'pending'", {"k": key, "a": action}):
+    for p in _rows(
+        tx, "task = :k AND kind = 'action' AND subject = :a AND status = 'pending'", {"k": key, "a": action}
+    ):
         if p["revision"] == st.revision:
             return p["approval"], False
-        tx.x("UPDATE approvals SET status = 'stale', decided_at = :t WHERE id = :id", {"t": tx.now, "id": p["approval"]})
-    aid = tx.x("INSERT INTO approvals(task, kind, subject, lane, revision, status, requested_by, requested_at, reason, "
-               "rules) VALUES (:k, 'action', :a, NULL, :rev, 'pending', :by, :t, :why, :rules) RETURNING id",
-               {"k": key, "a": action, "rev": st.revision, "by": actor, "t": tx.now,
-                "why": ctx.redactor.text(d.reason), "rules": json.dumps(d.rule_ids)}).scalar_one()
+        tx.x(
+            "UPDATE approvals SET status = 'stale', decided_at = :t WHERE id = :id",
+            {"t": tx.now, "id": p["approval"]},
+        )
+    aid = tx.x(
+        "INSERT INTO approvals(task, kind, subject, lane, revision, status, requested_by, requested_at, reason, "
+        "rules) VALUES (:k, 'action', :a, NULL, :rev, 'pending', :by, :t, :why, :rules) RETURNING id",
+        {
+            "k": key,
+            "a": action,
+            "rev": st.revision,
+            "by": actor,
+            "t": tx.now,
+            "why": ctx.redactor.text(d.reason),
+            "rules": json.dumps(d.rule_ids),
+        },
+    ).scalar_one()
     lane, fam = ctx.actor_info(cfg, actor)
-    ctx.record(tx, "approval.requested", task=key, actor=actor, lane=lane, family=fam, decision="needs_approval",
-               rules=d.rule_ids, config_hash=cfg.config_hash,
-               data={"approval": aid, "kind": "action", "action": action, "revision": st.revision,
-                     "rules": [h.to_json() for h in d.rules]})
+    ctx.record(
+        tx,
+        "approval.requested",
+        task=key,
+        actor=actor,
+        lane=lane,
+        family=fam,
+        decision="needs_approval",
+        rules=d.rule_ids,
+        config_hash=cfg.config_hash,
+        data={
+            "approval": aid,
+            "kind": "action",
+            "action": action,
+            "revision": st.revision,
+            "rules": [h.to_json() for h in d.rules],
+        },
+    )
     for lname, ln in cfg.lanes.items():
         if ln.kind == "human":
             tx.wake(lname)
@@ -221,16 +357,21 @@ def _check_human(ctx: Ctx, cfg: OrgConfig | None, human: str, verb: str) -> None
     if who is None:
         raise NotFound(f"no actor '{human}' in this org")
     if not who.is_human:
-        raise Denied(f"{human} is an agent; only members of a human lane {verb}", rule=rule_ids.HUMAN_APPROVAL)
+        raise Denied(
+            f"{human} is an agent; only members of a human lane {verb}", rule=rule_ids.HUMAN_APPROVAL
+        )
     d = decide(cfg, human, verb, {})
     if not d.allowed:
         raise Denied(d.reason, rules=d.rule_ids)
 
 
-def _already_decided(tx: Tx, key: str, lane: str, approval: int | None, gate: str | None,
-                     action: str | None) -> None:
+def _already_decided(
+    tx: Tx, key: str, lane: str, approval: int | None, gate: str | None, action: str | None
+) -> None:
     """Nothing pending, but the request asked for was decided: that is a conflict (exit 5), not 'not found'."""
-    rows = [r for r in _rows(tx, "task = :k AND status <> 'pending'", {"k": key}) if r["lane"] in (None, lane)]
+    rows = [
+        r for r in _rows(tx, "task = :k AND status <> 'pending'", {"k": key}) if r["lane"] in (None, lane)
+    ]
     if approval is not None:
         rows = [r for r in rows if r["approval"] == int(approval)]
     if gate is not None:
@@ -240,13 +381,21 @@ def _already_decided(tx: Tx, key: str, lane: str, approval: int | None, gate: st
     if rows:
         r = rows[-1]
         by = f" by {r['decided_by']}" if r.get("decided_by") else ""
-        how = {"granted": "approved", "stale": "stale (it was for an older revision)"}.get(r["status"], r["status"])
-        raise Conflict(f"request #{r['approval']} ({r['kind']} '{r['subject']}') on {key} was already {how}{by}; "
-                       "nothing is pending there", task=key, approval=r["approval"], status=r["status"])
+        how = {"granted": "approved", "stale": "stale (it was for an older revision)"}.get(
+            r["status"], r["status"]
+        )
+        raise Conflict(
+            f"request #{r['approval']} ({r['kind']} '{r['subject']}') on {key} was already {how}{by}; "
+            "nothing is pending there",
+            task=key,
+            approval=r["approval"],
+            status=r["status"],
+        )
 
 
-def _choose(tx: Tx, pcfg: OrgConfig, key: str, human: str, approval: int | None, gate: str | None,
-            action: str | None) -> dict:
+def _choose(
+    tx: Tx, pcfg: OrgConfig, key: str, human: str, approval: int | None, gate: str | None, action: str | None
+) -> dict:
     lane = pcfg.actors[human].lane
     rows = [r for r in _rows(tx, "task = :k AND status = 'pending'", {"k": key}) if r["lane"] in (None, lane)]
     if approval is not None:
@@ -260,24 +409,56 @@ def _choose(tx: Tx, pcfg: OrgConfig, key: str, human: str, approval: int | None,
         raise NotFound(f"nothing pending for {human} on {key}")
     if len(rows) > 1:
         listing = ", ".join(f"#{r['approval']} {r['kind']} {r['subject']}" for r in rows)
-        raise UsageError(f"{key} has {len(rows)} pending requests ({listing}); pick one with --id, --gate or --action")
+        raise UsageError(
+            f"{key} has {len(rows)} pending requests ({listing}); pick one with --id, --gate or --action"
+        )
     return rows[0]
 
 
-def approve(ctx: Ctx, cfg: OrgConfig | None, task: str, human: str, *, note: str = "", approval: int | None = None,
-            gate: str | None = None, action: str | None = None, revision: str | None = None) -> dict:
+def approve(
+    ctx: Ctx,
+    cfg: OrgConfig | None,
+    task: str,
+    human: str,
+    *,
+    note: str = "",
+    approval: int | None = None,
+    gate: str | None = None,
+    action: str | None = None,
+    revision: str | None = None,
+) -> dict:
     return _settle(ctx, cfg, task, human, True, note, approval, gate, action, revision)
 
 
-def reject(ctx: Ctx, cfg: OrgConfig | None, task: str, human: str, *, note: str, approval: int | None = None,
-           gate: str | None = None, action: str | None = None, revision: str | None = None) -> dict:
+def reject(
+    ctx: Ctx,
+    cfg: OrgConfig | None,
+    task: str,
+    human: str,
+    *,
+    note: str,
+    approval: int | None = None,
+    gate: str | None = None,
+    action: str | None = None,
+    revision: str | None = None,
+) -> dict:
     if not note or not note.strip():
         raise UsageError("a rejection needs --note saying why")
     return _settle(ctx, cfg, task, human, False, note, approval, gate, action, revision)
 
 
-def _settle(ctx: Ctx, cfg: OrgConfig | None, task: str, human: str, ok: bool, note: str, approval: int | None,
-            gate: str | None, action: str | None, revision: str | None) -> dict:
+def _settle(
+    ctx: Ctx,
+    cfg: OrgConfig | None,
+    task: str,
+    human: str,
+    ok: bool,
+    note: str,
+    approval: int | None,
+    gate: str | None,
+    action: str | None,
+    revision: str | None,
+) -> dict:
     verb = "approve" if ok else "reject"
     _check_human(ctx, cfg, human, verb)
     key = task_key(task)
@@ -287,37 +468,79 @@ def _settle(ctx: Ctx, cfg: OrgConfig | None, task: str, human: str, ok: bool, no
         pcfg = ctx.pinned(tx, row.config_hash)
         who = pcfg.actors.get(human)
         if who is None or not who.is_human:
-            raise Denied(f"{human} is not a member of a human lane under {key}'s pinned policy",
-                         rule=rule_ids.HUMAN_APPROVAL)
+            raise Denied(
+                f"{human} is not a member of a human lane under {key}'s pinned policy",
+                rule=rule_ids.HUMAN_APPROVAL,
+            )
         check_not_paused(tx, pcfg, actor=human, task=key)
         st = ctx.state(tx, row)
         if human in st.authors:
-            raise Denied(f"{human} is an author of {key} and may not {verb} it", rule=rule_ids.SEPARATION_OF_DUTIES)
+            raise Denied(
+                f"{human} is an author of {key} and may not {verb} it", rule=rule_ids.SEPARATION_OF_DUTIES
+            )
         p = _choose(tx, pcfg, key, human, approval, gate, action)
         if revision is not None and revision != st.revision:
-            raise Conflict(f"you reviewed revision {revision}, but {key} is now at {st.revision}; look again",
-                           rule=rule_ids.STALE_REVISION)
+            raise Conflict(
+                f"you reviewed revision {revision}, but {key} is now at {st.revision}; look again",
+                rule=rule_ids.STALE_REVISION,
+            )
         lane, fam = ctx.actor_info(pcfg, human)
-        base = {"task": key, "approval": p["approval"], "kind": p["kind"], "subject": p["subject"], "verdict": verb,
-                "revision": st.revision}
+        base = {
+            "task": key,
+            "approval": p["approval"],
+            "kind": p["kind"],
+            "subject": p["subject"],
+            "verdict": verb,
+            "revision": st.revision,
+        }
         if p["kind"] == "gate":
             return {**base, **_settle_gate(ctx, tx, pcfg, row, st, p, human, ok, note)}
         if p["kind"] == "action":
             if p["revision"] != st.revision:
-                tx.x("UPDATE approvals SET status = 'stale', decided_at = :t WHERE id = :id",
-                     {"t": tx.now, "id": p["approval"]})
-                return AfterCommit(Conflict(
-                    f"request #{p['approval']} was for revision {p['revision']}, but {key} is now at {st.revision}; "
-                    "it is stale (the actor asks again)", rule=rule_ids.STALE_REVISION))
+                tx.x(
+                    "UPDATE approvals SET status = 'stale', decided_at = :t WHERE id = :id",
+                    {"t": tx.now, "id": p["approval"]},
+                )
+                return AfterCommit(
+                    Conflict(
+                        f"request #{p['approval']} was for revision {p['revision']}, but {key} is now at {st.revision}; "
+                        "it is stale (the actor asks again)",
+                        rule=rule_ids.STALE_REVISION,
+                    )
+                )
             if p["requested_by"] == human:
-                raise Denied(f"{human} asked for '{p['subject']}' and may not {verb} it", rule=rule_ids.SEPARATION_OF_DUTIES)
-            tx.x("UPDATE approvals SET status = :s, decided_by = :h, decided_at = :t, note = :n WHERE id = :id",
-                 {"s": "granted" if ok else "rejected", "h": human, "t": tx.now, "n": ctx.redactor.text(note) or None,
-                  "id": p["approval"]})
-            ctx.record(tx, "action.approved" if ok else "action.rejected", task=key, actor=human, lane=lane, family=fam,
-                       decision=verb, rules=p["rules"], config_hash=pcfg.config_hash,
-                       data={"approval": p["approval"], "action": p["subject"], "revision": st.revision, "note": note,
-                             "requested_by": p["requested_by"]})
+                raise Denied(
+                    f"{human} asked for '{p['subject']}' and may not {verb} it",
+                    rule=rule_ids.SEPARATION_OF_DUTIES,
+                )
+            tx.x(
+                "UPDATE approvals SET status = :s, decided_by = :h, decided_at = :t, note = :n WHERE id = :id",
+                {
+                    "s": "granted" if ok else "rejected",
+                    "h": human,
+                    "t": tx.now,
+                    "n": ctx.redactor.text(note) or None,
+                    "id": p["approval"],
+                },
+            )
+            ctx.record(
+                tx,
+                "action.approved" if ok else "action.rejected",
+                task=key,
+                actor=human,
+                lane=lane,
+                family=fam,
+                decision=verb,
+                rules=p["rules"],
+                config_hash=pcfg.config_hash,
+                data={
+                    "approval": p["approval"],
+                    "action": p["subject"],
+                    "revision": st.revision,
+                    "note": note,
+                    "requested_by": p["requested_by"],
+                },
+            )
             _wake_requester(tx, pcfg, p["requested_by"])
             return {**base, "task_status": st.status}
         # an escalation: approve resumes the task in the flow; reject closes it
@@ -325,14 +548,22 @@ def _settle(ctx: Ctx, cfg: OrgConfig | None, task: str, human: str, ok: bool, no
             raise Conflict(f"{key} is {st.status}, not escalated")
         if ok:
             # the human accepts the task's unknown spend so far (ADR 0051): counted under the task row's lock
-            evs = flow.resume(pcfg, st, human, note, extra_check=ctx.extra_check,
-                              unpriced_calls=task_spend(tx, key)[1])
+            evs = flow.resume(
+                pcfg, st, human, note, extra_check=ctx.extra_check, unpriced_calls=task_spend(tx, key)[1]
+            )
         else:
             evs = [Event("task.rejected", key, {"reason": note, "escalation": st.escalation}, human)]
-        tx.x("UPDATE approvals SET decided_by = :h, note = :n WHERE id = :id",
-             {"h": human, "n": ctx.redactor.text(note) or None, "id": p["approval"]})
+        tx.x(
+            "UPDATE approvals SET decided_by = :h, note = :n WHERE id = :id",
+            {"h": human, "n": ctx.redactor.text(note) or None, "id": p["approval"]},
+        )
         st2 = apply(ctx, tx, pcfg, row, st, evs)
-        return {**base, "task_status": st2.status, "events": [e.type for e in evs], "ready": st2.ready_gates()}
+        return {
+            **base,
+            "task_status": st2.status,
+            "events": [e.type for e in evs],
+            "ready": st2.ready_gates(),
+        }
 
     return ctx.write(fn)
 
@@ -379,36 +610,79 @@ def wait_decision(ctx: Ctx, approval: int, timeout: float, *, recheck: float = 5
             w.wait(min(left, recheck))
 
 
-def _settle_gate(ctx: Ctx, tx: Tx, pcfg: OrgConfig, row: TaskRow, st: TaskState, p: dict, human: str, ok: bool,
-                 note: str) -> dict:
+def _settle_gate(
+    ctx: Ctx, tx: Tx, pcfg: OrgConfig, row: TaskRow, st: TaskState, p: dict, human: str, ok: bool, note: str
+) -> dict:
     g = p["subject"]
-    jobs = tx.x("SELECT id, status, leased_by, fence FROM jobs WHERE task = :k AND gate = :g "
-                "AND status IN ('queued', 'leased') ORDER BY (CASE WHEN leased_by = :h THEN 0 WHEN status = 'queued' "
-                "THEN 1 ELSE 2 END), id", {"k": row.key, "g": g, "h": human}).all()
+    jobs = tx.x(
+        "SELECT id, status, leased_by, fence FROM jobs WHERE task = :k AND gate = :g "
+        "AND status IN ('queued', 'leased') ORDER BY (CASE WHEN leased_by = :h THEN 0 WHEN status = 'queued' "
+        "THEN 1 ELSE 2 END), id",
+        {"k": row.key, "g": g, "h": human},
+    ).all()
     if not jobs:
         raise Conflict(f"approval gate '{g}' of {row.key} has no open job; it was settled already")
-    evs = flow.submit(pcfg, st, human, g, "approve" if ok else "reject", revision=st.revision, note=note,
-                      extra_check=ctx.extra_check)
+    evs = flow.submit(
+        pcfg,
+        st,
+        human,
+        g,
+        "approve" if ok else "reject",
+        revision=st.revision,
+        note=note,
+        extra_check=ctx.extra_check,
+    )
     jid, status, holder, fence = jobs[0]
-    tx.x("UPDATE jobs SET status = 'done', fence = fence + 1, leased_by = :h, verdict = :v, result = :r, updated_at = :t "
-         "WHERE id = :j", {"h": human, "v": "approve" if ok else "reject", "t": tx.now, "j": jid,
-                           "r": json.dumps({"note": ctx.redactor.text(note), "via": "approve" if ok else "reject"})})
+    tx.x(
+        "UPDATE jobs SET status = 'done', fence = fence + 1, leased_by = :h, verdict = :v, result = :r, updated_at = :t "
+        "WHERE id = :j",
+        {
+            "h": human,
+            "v": "approve" if ok else "reject",
+            "t": tx.now,
+            "j": jid,
+            "r": json.dumps({"note": ctx.redactor.text(note), "via": "approve" if ok else "reject"}),
+        },
+    )
     if status == "leased":
-        tx.x("UPDATE leases SET outcome = :o, ended_at = :t WHERE job = :j AND fence = :f",
-             {"o": "submitted" if holder == human else "cancelled", "t": tx.now, "j": jid, "f": fence})
+        tx.x(
+            "UPDATE leases SET outcome = :o, ended_at = :t WHERE job = :j AND fence = :f",
+            {"o": "submitted" if holder == human else "cancelled", "t": tx.now, "j": jid, "f": fence},
+        )
     lane, fam = ctx.actor_info(pcfg, human)
-    ctx.record(tx, "job.submitted", task=row.key, actor=human, lane=lane, family=fam, gate=g,
-               decision="approve" if ok else "reject", config_hash=pcfg.config_hash, job=jid,
-               data={"via": "approve" if ok else "reject", "revision": st.revision,
-                     "lease_holder": holder if status == "leased" else None})
+    ctx.record(
+        tx,
+        "job.submitted",
+        task=row.key,
+        actor=human,
+        lane=lane,
+        family=fam,
+        gate=g,
+        decision="approve" if ok else "reject",
+        config_hash=pcfg.config_hash,
+        job=jid,
+        data={
+            "via": "approve" if ok else "reject",
+            "revision": st.revision,
+            "lease_holder": holder if status == "leased" else None,
+        },
+    )
     st2 = apply(ctx, tx, pcfg, row, st, evs, job=jid)
-    tx.x("UPDATE approvals SET note = :n, decided_by = COALESCE(decided_by, :h) WHERE id = :id",
-         {"n": ctx.redactor.text(note) or None, "h": human, "id": p["approval"]})
-    return {"job": jid, "task_status": st2.status, "events": [e.type for e in evs], "ready": st2.ready_gates()}
+    tx.x(
+        "UPDATE approvals SET note = :n, decided_by = COALESCE(decided_by, :h) WHERE id = :id",
+        {"n": ctx.redactor.text(note) or None, "h": human, "id": p["approval"]},
+    )
+    return {
+        "job": jid,
+        "task_status": st2.status,
+        "events": [e.type for e in evs],
+        "ready": st2.ready_gates(),
+    }
 
 
-def pending_approvals(ctx: Ctx, *, human: str | None = None, task: str | None = None, lane: str | None = None,
-                      limit: int = 200) -> list[dict]:
+def pending_approvals(
+    ctx: Ctx, *, human: str | None = None, task: str | None = None, lane: str | None = None, limit: int = 200
+) -> list[dict]:
     """The human inbox: pending requests with the evidence a person needs to decide."""
 
     def fn(tx: Tx) -> list[dict]:
@@ -443,13 +717,36 @@ def _evidence(tx: Tx, cfg: OrgConfig, row: TaskRow, st: TaskState) -> dict:
     reviews = []
     for g, gs in st.gates.items():
         for r in gs.reviews:
-            reviews.append({"gate": g, "actor": r.actor, "family": r.family, "verdict": r.verdict,
-                            "revision": r.revision, "counts": r.counts and r.revision == st.revision, "why": r.why})
-    work = tx.x("SELECT result FROM jobs WHERE task = :k AND kind = 'work' AND status = 'done' ORDER BY id DESC LIMIT 1",
-                {"k": row.key}).scalar()
+            reviews.append(
+                {
+                    "gate": g,
+                    "actor": r.actor,
+                    "family": r.family,
+                    "verdict": r.verdict,
+                    "revision": r.revision,
+                    "counts": r.counts and r.revision == st.revision,
+                    "why": r.why,
+                }
+            )
+    work = tx.x(
+        "SELECT result FROM jobs WHERE task = :k AND kind = 'work' AND status = 'done' ORDER BY id DESC LIMIT 1",
+        {"k": row.key},
+    ).scalar()
     spent, unpriced = task_spend(tx, row.key)
-    return {"title": row.title, "workflow": row.workflow, "tier": row.tier, "status": st.status,
-            "attributes": row.attributes, "revision": st.revision, "authors": sorted(st.authors),
-            "author_families": sorted(st.author_families), "reviews": reviews, "rounds": st.rounds,
-            "latest_work": json.loads(work) if work else None, "spent_usd": spent, "unpriced_calls": unpriced,
-            "config_hash": row.config_hash, "escalation": st.escalation}
+    return {
+        "title": row.title,
+        "workflow": row.workflow,
+        "tier": row.tier,
+        "status": st.status,
+        "attributes": row.attributes,
+        "revision": st.revision,
+        "authors": sorted(st.authors),
+        "author_families": sorted(st.author_families),
+        "reviews": reviews,
+        "rounds": st.rounds,
+        "latest_work": json.loads(work) if work else None,
+        "spent_usd": spent,
+        "unpriced_calls": unpriced,
+        "config_hash": row.config_hash,
+        "escalation": st.escalation,
+    }

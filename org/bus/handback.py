@@ -31,13 +31,25 @@ def _held(ctx: Ctx, tx: Tx, jid: int, token: str, what: str) -> dict:
 def _end_lease(ctx: Ctx, tx: Tx, j: dict, jid: int, row, outcome: str, decision: str, reason: str):
     """Close the holder's lease as `outcome` and record job.<outcome> under the task's pinned policy
     (returned; the current one for a plain job)."""
-    tx.x("UPDATE leases SET outcome = :o, ended_at = :t WHERE job = :j AND fence = :f",
-         {"o": outcome, "t": tx.now, "j": jid, "f": j["fence"]})
+    tx.x(
+        "UPDATE leases SET outcome = :o, ended_at = :t WHERE job = :j AND fence = :f",
+        {"o": outcome, "t": tx.now, "j": jid, "f": j["fence"]},
+    )
     pcfg = ctx.pinned(tx, row.config_hash) if row is not None else ctx.current
     _lane, fam = ctx.actor_info(pcfg, j["leased_by"])
-    ctx.record(tx, f"job.{outcome}", task=j["task"], actor=j["leased_by"], lane=j["lane"], family=fam, gate=j["gate"],
-               decision=decision, config_hash=pcfg.config_hash if pcfg else None, job=jid,
-               data={"reason": reason, "fence": j["fence"]})
+    ctx.record(
+        tx,
+        f"job.{outcome}",
+        task=j["task"],
+        actor=j["leased_by"],
+        lane=j["lane"],
+        family=fam,
+        gate=j["gate"],
+        decision=decision,
+        config_hash=pcfg.config_hash if pcfg else None,
+        job=jid,
+        data={"reason": reason, "fence": j["fence"]},
+    )
     return pcfg
 
 
@@ -47,8 +59,11 @@ def release(ctx: Ctx, job: int | str, token: str, *, reason: str) -> dict:
 
     def fn(tx: Tx) -> dict:
         j = _held(ctx, tx, jid, token, "release")
-        tx.x("UPDATE jobs SET status = 'queued', fence = fence + 1, token = NULL, leased_by = NULL, lease_expires = NULL, "
-             "reason = :r, updated_at = :t WHERE id = :j", {"r": ctx.redactor.text(reason), "t": tx.now, "j": jid})
+        tx.x(
+            "UPDATE jobs SET status = 'queued', fence = fence + 1, token = NULL, leased_by = NULL, lease_expires = NULL, "
+            "reason = :r, updated_at = :t WHERE id = :j",
+            {"r": ctx.redactor.text(reason), "t": tx.now, "j": jid},
+        )
         row = ctx.task_row(tx, j["task"]) if j["task"] else None
         _end_lease(ctx, tx, j, jid, row, "released", "release", reason)
         tx.wake(j["lane"])
@@ -63,16 +78,27 @@ def fail(ctx: Ctx, job: int | str, token: str, *, reason: str) -> dict:
 
     def fn(tx: Tx) -> dict:
         j = _held(ctx, tx, jid, token, "failure report")
-        tx.x("UPDATE jobs SET status = 'dead', token = NULL, lease_expires = NULL, reason = :r, updated_at = :t "
-             "WHERE id = :j", {"r": ctx.redactor.text(reason), "t": tx.now, "j": jid})
+        tx.x(
+            "UPDATE jobs SET status = 'dead', token = NULL, lease_expires = NULL, reason = :r, updated_at = :t "
+            "WHERE id = :j",
+            {"r": ctx.redactor.text(reason), "t": tx.now, "j": jid},
+        )
         row = ctx.task_row(tx, j["task"]) if j["task"] else None
         pcfg = _end_lease(ctx, tx, j, jid, row, "failed", "fail", reason)
         escalated = False
         if row is not None and row.status == "active":
             st = ctx.state(tx, row)
-            ev = Event("task.escalated", row.key, {"kind": "job_failed", "gate": j["gate"], "jobs": [jid],
-                                                    "reason": f"{j['leased_by']} could not do '{j['gate']}': {reason}"},
-                       None)
+            ev = Event(
+                "task.escalated",
+                row.key,
+                {
+                    "kind": "job_failed",
+                    "gate": j["gate"],
+                    "jobs": [jid],
+                    "reason": f"{j['leased_by']} could not do '{j['gate']}': {reason}",
+                },
+                None,
+            )
             apply(ctx, tx, pcfg, row, st, [ev])
             escalated = True
         return {"job": jid, "status": "dead", "escalated": escalated}
@@ -89,13 +115,24 @@ def work_result(ctx: Ctx, task: str, *, gate: str | None = None, revision: str |
 
 def work_result_in(tx: Tx, key: str, *, gate: str | None = None, revision: str | None = None) -> dict | None:
     """work_result inside a transaction the caller holds (`key`: the task's key)."""
-    sql = ("SELECT id, gate, leased_by, verdict, result FROM jobs WHERE task = :k AND kind = 'work' AND status = 'done'"
-           + (" AND gate = :g" if gate else "") + " ORDER BY id DESC")
+    sql = (
+        "SELECT id, gate, leased_by, verdict, result FROM jobs WHERE task = :k AND kind = 'work' AND status = 'done'"
+        + (" AND gate = :g" if gate else "")
+        + " ORDER BY id DESC"
+    )
     for jid, g, who, verdict, result in tx.x(sql, {"k": key, "g": gate}).all():
         r = json.loads(result or "{}")
         rev = (r.get("outcome") or {}).get("revision")
         if revision is not None and rev != revision:
             continue
-        return {"job": jid, "gate": g, "actor": who, "verdict": verdict, "note": r.get("note", ""),
-                "content": r.get("content", ""), "findings": r.get("findings", []), "revision": rev}
+        return {
+            "job": jid,
+            "gate": g,
+            "actor": who,
+            "verdict": verdict,
+            "note": r.get("note", ""),
+            "content": r.get("content", ""),
+            "findings": r.get("findings", []),
+            "revision": rev,
+        }
     return None

@@ -7,13 +7,17 @@ from org.errors import Conflict, NotFound
 
 __all__ = ["JOB_COLS", "job_row", "job_rows", "job_id", "refuse"]
 
-JOB_COLS = ("id, task, gate, lane, kind, status, priority, round, slot, revision, excluded, attempts, max_attempts, "
-             "fence, token, leased_by, lease_seconds, lease_expires, verdict, result, payload, reason")
+JOB_COLS = (
+    "id, task, gate, lane, kind, status, priority, round, slot, revision, excluded, attempts, max_attempts, "
+    "fence, token, leased_by, lease_seconds, lease_expires, verdict, result, payload, reason"
+)
 
 
 def job_row(tx: Tx, job: int, *, lock: bool = False) -> dict | None:
-    r = tx.x(f"SELECT {JOB_COLS} FROM jobs WHERE id = :j" + (" FOR UPDATE" if lock and tx.pg else ""),
-             {"j": int(job)}).one_or_none()
+    r = tx.x(
+        f"SELECT {JOB_COLS} FROM jobs WHERE id = :j" + (" FOR UPDATE" if lock and tx.pg else ""),
+        {"j": int(job)},
+    ).one_or_none()
     if r is None:
         return None
     return dict(zip([c.strip() for c in JOB_COLS.split(",")], r, strict=True))
@@ -24,8 +28,10 @@ def job_rows(tx: Tx, ids: list[int], *, lock: bool = False) -> dict[int, dict]:
         return {}
     cols = [c.strip() for c in JOB_COLS.split(",")]
     marks = ", ".join(f":j{i}" for i in range(len(ids)))
-    rows = tx.x(f"SELECT {JOB_COLS} FROM jobs WHERE id IN ({marks}) ORDER BY id" + (" FOR UPDATE" if lock else ""),
-                {f"j{i}": j for i, j in enumerate(ids)}).all()
+    rows = tx.x(
+        f"SELECT {JOB_COLS} FROM jobs WHERE id IN ({marks}) ORDER BY id" + (" FOR UPDATE" if lock else ""),
+        {f"j{i}": j for i, j in enumerate(ids)},
+    ).all()
     return {int(r[0]): dict(zip(cols, r, strict=True)) for r in rows}
 
 
@@ -45,8 +51,18 @@ def refuse(tx: Tx, jid: int, token: str, what: str) -> None:
     if j is None:
         raise NotFound(f"no job {jid}")
     if j["token"] != token:
-        raise Conflict(f"stale token for job {jid}: the lease moved on (fence {j['fence']}, {j['status']}"
-                       + (f" by {j['leased_by']}" if j["status"] == "leased" else "") + f"); your {what} was refused",
-                       job=jid, status=j["status"], fence=j["fence"])
-    raise Conflict(f"job {jid} is {j['status']}" + (f" ({j['reason']})" if j["reason"] else "")
-                   + f"; your {what} was refused", job=jid, status=j["status"])
+        raise Conflict(
+            f"stale token for job {jid}: the lease moved on (fence {j['fence']}, {j['status']}"
+            + (f" by {j['leased_by']}" if j["status"] == "leased" else "")
+            + f"); your {what} was refused",
+            job=jid,
+            status=j["status"],
+            fence=j["fence"],
+        )
+    raise Conflict(
+        f"job {jid} is {j['status']}"
+        + (f" ({j['reason']})" if j["reason"] else "")
+        + f"; your {what} was refused",
+        job=jid,
+        status=j["status"],
+    )

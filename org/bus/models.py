@@ -95,12 +95,27 @@ class Job(BusTable, table=True):
     __table_args__ = (
         # Partial indexes: only the rows each query looks for (queued, leased, task jobs), so closing a job
         # touches as few index entries as possible. The claim order needs no sort.
-        Index("ix_jobs_claim", "lane", desc(column("priority")), "id", sqlite_where=text("status = 'queued'"),
-              postgresql_where=text("status = 'queued'")),
-        Index("ix_jobs_task", "task", "status", sqlite_where=text("task IS NOT NULL"),
-              postgresql_where=text("task IS NOT NULL")),
-        Index("ix_jobs_expiry", "lease_expires", sqlite_where=text("status = 'leased'"),
-              postgresql_where=text("status = 'leased'")),
+        Index(
+            "ix_jobs_claim",
+            "lane",
+            desc(column("priority")),
+            "id",
+            sqlite_where=text("status = 'queued'"),
+            postgresql_where=text("status = 'queued'"),
+        ),
+        Index(
+            "ix_jobs_task",
+            "task",
+            "status",
+            sqlite_where=text("task IS NOT NULL"),
+            postgresql_where=text("task IS NOT NULL"),
+        ),
+        Index(
+            "ix_jobs_expiry",
+            "lease_expires",
+            sqlite_where=text("status = 'leased'"),
+            postgresql_where=text("status = 'leased'"),
+        ),
     )
     id: int | None = _id()
     task: str | None = Field(default=None, max_length=32)
@@ -148,8 +163,15 @@ class EventRow(BusTable, table=True):
     """The audit log: append-only, hash-chained. hash = sha256(prev hash | task | type | body)."""
 
     __tablename__: ClassVar[str] = "events"
-    __table_args__ = (Index("ix_events_task", "task", "seq", sqlite_where=text("task IS NOT NULL"),
-                            postgresql_where=text("task IS NOT NULL")),)
+    __table_args__ = (
+        Index(
+            "ix_events_task",
+            "task",
+            "seq",
+            sqlite_where=text("task IS NOT NULL"),
+            postgresql_where=text("task IS NOT NULL"),
+        ),
+    )
     seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     task: str | None = Field(default=None, max_length=32)
     type: str = Field(max_length=48)
@@ -171,8 +193,15 @@ class Approval(BusTable, table=True):
 
     __tablename__: ClassVar[str] = "approvals"
     __table_args__ = (
-        Index("ux_approvals_pending", "task", "kind", "subject", unique=True,
-              sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'")),
+        Index(
+            "ux_approvals_pending",
+            "task",
+            "kind",
+            "subject",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
         Index("ix_approvals_status", "status", "id"),
     )
     id: int | None = Field(default=None, primary_key=True)
@@ -197,8 +226,14 @@ class Switch(BusTable, table=True):
 
     __tablename__: ClassVar[str] = "switches"
     __table_args__ = (
-        Index("ux_switches_active", "scope", "target", unique=True,
-              sqlite_where=text("active = 1"), postgresql_where=text("active")),
+        Index(
+            "ux_switches_active",
+            "scope",
+            "target",
+            unique=True,
+            sqlite_where=text("active = 1"),
+            postgresql_where=text("active"),
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     scope: str = Field(max_length=16)
@@ -276,7 +311,10 @@ class TokenRow(BusTable, table=True):
     gate: str | None = Field(default=None, max_length=64)
     lane: str | None = Field(default=None, max_length=64)
     actions: str | None = None
-    __table_args__ = (Index("ix_org_tokens_principal", "principal", "kind"), Index("ix_org_tokens_job", "job"))
+    __table_args__ = (
+        Index("ix_org_tokens_principal", "principal", "kind"),
+        Index("ix_org_tokens_job", "job"),
+    )
 
 
 class AuthFailure(BusTable, table=True):

@@ -14,8 +14,15 @@ from org.errors import Conflict, NotFound
 __all__ = ["post_plain", "retry_job"]
 
 
-def post_plain(ctx: Ctx, lane: str, payloads: Sequence[Any], *, priority: int = 0,
-               max_attempts: int | None = None, by: str | None = None) -> list[int]:
+def post_plain(
+    ctx: Ctx,
+    lane: str,
+    payloads: Sequence[Any],
+    *,
+    priority: int = 0,
+    max_attempts: int | None = None,
+    by: str | None = None,
+) -> list[int]:
     """Post jobs outside any workflow (same leases, fencing and audit; no engine step on submit)."""
     if not payloads:
         return []
@@ -23,11 +30,43 @@ def post_plain(ctx: Ctx, lane: str, payloads: Sequence[Any], *, priority: int = 
 
     def fn(tx: Tx) -> list[int]:
         m = max_attempts or ctx.max_attempts
-        got = tx.insert_many("jobs", ("lane", "kind", "status", "priority", "round", "slot", "excluded", "attempts",
-                                      "max_attempts", "fence", "lease_seconds", "posted_at", "updated_at", "payload"),
-                             [(lane, "plain", "queued", priority, 0, 0, "|", 0, m, 0, 0.0, tx.now, tx.now, p) for p in body],
-                             returning="id", pg_types=("text", "text", "text", "int", "int", "int", "text", "int", "int",
-                                                       "bigint", "float8", "float8", "float8", "text"))
+        got = tx.insert_many(
+            "jobs",
+            (
+                "lane",
+                "kind",
+                "status",
+                "priority",
+                "round",
+                "slot",
+                "excluded",
+                "attempts",
+                "max_attempts",
+                "fence",
+                "lease_seconds",
+                "posted_at",
+                "updated_at",
+                "payload",
+            ),
+            [(lane, "plain", "queued", priority, 0, 0, "|", 0, m, 0, 0.0, tx.now, tx.now, p) for p in body],
+            returning="id",
+            pg_types=(
+                "text",
+                "text",
+                "text",
+                "int",
+                "int",
+                "int",
+                "text",
+                "int",
+                "int",
+                "bigint",
+                "float8",
+                "float8",
+                "float8",
+                "text",
+            ),
+        )
         ids = sorted(int(r[0]) for r in got)
         # one event per post: the ids as contiguous ranges
         ranges: list[list[int]] = []
@@ -36,8 +75,15 @@ def post_plain(ctx: Ctx, lane: str, payloads: Sequence[Any], *, priority: int = 
                 ranges[-1][1] = jid
             else:
                 ranges.append([jid, jid])
-        ctx.record(tx, "jobs.posted", actor=by, lane=lane, job=ids[0],
-                   data={"kind": "plain", "count": len(ids), "ranges": ranges}, trusted=True)
+        ctx.record(
+            tx,
+            "jobs.posted",
+            actor=by,
+            lane=lane,
+            job=ids[0],
+            data={"kind": "plain", "count": len(ids), "ranges": ranges},
+            trusted=True,
+        )
         tx.wake(lane)
         return ids
 
@@ -55,11 +101,17 @@ def retry_job(ctx: Ctx, job: int | str, *, by: str) -> dict:
         if j["status"] != "dead":
             raise Conflict(f"job {jid} is {j['status']}, not dead")
         if j["task"]:
-            raise Conflict(f"job {jid} belongs to {j['task']}: resume the escalated task with 'org approve {j['task']}'")
-        tx.x("UPDATE jobs SET status = 'queued', attempts = 0, reason = :r, updated_at = :t WHERE id = :j",
-             {"r": f"retried by {by}", "t": tx.now, "j": jid})
-        tx.x("UPDATE approvals SET status = 'granted', decided_by = :b, decided_at = :t WHERE job = :j AND status = 'pending'",
-             {"b": by, "t": tx.now, "j": jid})
+            raise Conflict(
+                f"job {jid} belongs to {j['task']}: resume the escalated task with 'org approve {j['task']}'"
+            )
+        tx.x(
+            "UPDATE jobs SET status = 'queued', attempts = 0, reason = :r, updated_at = :t WHERE id = :j",
+            {"r": f"retried by {by}", "t": tx.now, "j": jid},
+        )
+        tx.x(
+            "UPDATE approvals SET status = 'granted', decided_by = :b, decided_at = :t WHERE job = :j AND status = 'pending'",
+            {"b": by, "t": tx.now, "j": jid},
+        )
         ctx.record(tx, "job.retried", actor=by, lane=j["lane"], job=jid, decision="retry", data={})
         tx.wake(j["lane"])
         return {"job": jid, "status": "queued"}

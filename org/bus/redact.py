@@ -35,7 +35,10 @@ __all__ = ["Redactor", "SECRET_KEY", "TOKEN_ID_KEY", "variants"]
 # Token shapes, each with the lower-case substrings one of which a match must contain: a pattern runs only
 # over a text that holds one of its hints (a cheap substring screen; most large texts skip most patterns).
 _PATTERNS: list[tuple[tuple[str, ...], re.Pattern]] = [
-    (("-----begin",), re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(-----END [A-Z0-9 ]*PRIVATE KEY-----|$)", re.S)),
+    (
+        ("-----begin",),
+        re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(-----END [A-Z0-9 ]*PRIVATE KEY-----|$)", re.S),
+    ),
     (("ghp_", "gho_", "ghu_", "ghs_", "ghr_"), re.compile(r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}\b")),
     (("github_pat_",), re.compile(r"\bgithub_pat_[A-Za-z0-9_]{20,}\b")),
     (("glpat-",), re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b")),
@@ -45,15 +48,24 @@ _PATTERNS: list[tuple[tuple[str, ...], re.Pattern]] = [
     (("aiza",), re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
     (("eyj",), re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b")),
     (("bearer ",), re.compile(r"(?i)(?<=\bbearer )[A-Za-z0-9._~+/=-]{16,}")),
-    (("orgp_", "orgj_"), re.compile(r"\borg[pj]_[0-9a-f]{16}_[0-9a-f]{64}\b")),  # org's own principal and job tokens
-    (("passw", "pwd", "secret", "key", "token"),
-     re.compile(r"(?i)(?=[apst])\b(password|passwd|pwd|secret|api[_-]?key|access[_-]?key|private[_-]?key|auth[_-]?token|"
-                r"token)(\s*[:=]\s*)([^\s'\",;]{6,})")),
+    (
+        ("orgp_", "orgj_"),
+        re.compile(r"\borg[pj]_[0-9a-f]{16}_[0-9a-f]{64}\b"),
+    ),  # org's own principal and job tokens
+    (
+        ("passw", "pwd", "secret", "key", "token"),
+        re.compile(
+            r"(?i)(?=[apst])\b(password|passwd|pwd|secret|api[_-]?key|access[_-]?key|private[_-]?key|auth[_-]?token|"
+            r"token)(\s*[:=]\s*)([^\s'\",;]{6,})"
+        ),
+    ),
 ]
 _ANY_HINT = re.compile("|".join(re.escape(h) for hints, _p in _PATTERNS for h in hints))
 _ASSIGNMENT = _PATTERNS[-1][1]
 _B64_MIN = 8  # a base64 fragment shorter than this (6 bytes of the secret) would match too much by chance
-LONG = 8  # a secret this long or longer is matched in any case and encoding; a shorter one exactly, as a token
+LONG = (
+    8  # a secret this long or longer is matched in any case and encoding; a shorter one exactly, as a token
+)
 _SHORT_MIN = 4  # shorter values are not scrubbed at all: they cannot be told from ordinary text
 # what may not touch a short secret's match (it would be part of a longer word, number, date, version or
 # path); a full stop after it may, unless a letter or digit follows (the end of a sentence)
@@ -71,7 +83,7 @@ def _b64_cores(raw: bytes) -> set[str]:
         enc = base64.b64encode(b"\0" * lead + raw).decode()
         start = 4 if lead else 0
         full = (len(raw) - (3 - lead) % 3) // 3  # groups holding only the secret's bytes
-        out.add(enc[start:start + 4 * full])
+        out.add(enc[start : start + 4 * full])
     out |= {c.replace("+", "-").replace("/", "_") for c in out}
     return {c for c in out if len(c) >= _B64_MIN}
 
@@ -79,8 +91,12 @@ def _b64_cores(raw: bytes) -> set[str]:
 def _u_escaped(value: str, chars: str | None) -> str:
     """JSON text of `value` with `chars` (None: every ASCII character but letters and digits) as \\u00XX
     escapes, as some encoders write them (e.g. Go escapes <, > and &); the rest JSON-escaped as usual."""
-    return "".join(f"\\u{ord(c):04x}" if (c in chars if chars is not None else ord(c) < 128 and not c.isalnum())
-                   else json.dumps(c)[1:-1] for c in value)
+    return "".join(
+        f"\\u{ord(c):04x}"
+        if (c in chars if chars is not None else ord(c) < 128 and not c.isalnum())
+        else json.dumps(c)[1:-1]
+        for c in value
+    )
 
 
 def variants(value: str) -> tuple[set[str], set[str]]:
@@ -88,8 +104,17 @@ def variants(value: str) -> tuple[set[str], set[str]]:
     letter case, percent-encoded, JSON-escaped (`\\/`, `\\u00XX`) and hex (their letters' case varies by
     encoder), and its base64 forms (case matters there, or short fragments would match by chance)."""
     js = json.dumps(value)[1:-1]
-    ci = {value, quote(value, safe=""), quote_plus(value), js, js.replace("/", "\\/"), value.encode().hex(),
-          _u_escaped(value, None), _u_escaped(value, "<>&"), _u_escaped(value, "/")}
+    ci = {
+        value,
+        quote(value, safe=""),
+        quote_plus(value),
+        js,
+        js.replace("/", "\\/"),
+        value.encode().hex(),
+        _u_escaped(value, None),
+        _u_escaped(value, "<>&"),
+        _u_escaped(value, "/"),
+    }
     return {v for v in ci if v}, _b64_cores(value.encode())
 
 
@@ -98,8 +123,10 @@ def _short_variants(value: str) -> set[str]:
     return {v for v in (value, quote(value, safe=""), json.dumps(value)[1:-1]) if v}
 
 
-SECRET_KEY = re.compile(r"(?i)(^|[_.-])(password|passwd|secret|api[_-]?key|access[_-]?key|private[_-]?key|"
-                        r"auth[_-]?token|token|credential[_-]?value|client[_-]?secret)$")
+SECRET_KEY = re.compile(
+    r"(?i)(^|[_.-])(password|passwd|secret|api[_-]?key|access[_-]?key|private[_-]?key|"
+    r"auth[_-]?token|token|credential[_-]?value|client[_-]?secret)$"
+)
 TOKEN_ID_KEY = re.compile(r"(?i)(^|[_.-])token[_-]?id$")
 _TOKEN_ID = re.compile(r"^[0-9a-f]{16}$")  # the public id of an org token (org.identity.tokens)
 
@@ -126,8 +153,10 @@ class Redactor:
                     found.setdefault((x, "word"), name)
             for x in cs:
                 found.setdefault((x, "cs"), name)
-        self._known = sorted(((n, mode, name, self._pattern(n, mode)) for (n, mode), name in found.items()),
-                             key=lambda t: -len(t[0]))
+        self._known = sorted(
+            ((n, mode, name, self._pattern(n, mode)) for (n, mode), name in found.items()),
+            key=lambda t: -len(t[0]),
+        )
         self.longest = max((len(t[0]) for t in self._known), default=0)
         self._shortest = min((len(t[0]) for t in self._known), default=0)
 
@@ -140,7 +169,9 @@ class Redactor:
         return None
 
     @classmethod
-    def for_credentials(cls, credentials: Mapping[str, Any] | None, environ: Mapping[str, str] | None = None) -> Redactor:
+    def for_credentials(
+        cls, credentials: Mapping[str, Any] | None, environ: Mapping[str, str] | None = None
+    ) -> Redactor:
         env = os.environ if environ is None else environ
         known: dict[str, str] = {}
         for name, spec in (credentials or {}).items():
@@ -181,7 +212,11 @@ class Redactor:
             low = s.lower()
             for needle, mode, name, pat in self._known:
                 hay = low if mode == "ci" else s
-                if needle in hay and (pat is None or pat.search(s)) and f"credential {name.strip()}" not in out:
+                if (
+                    needle in hay
+                    and (pat is None or pat.search(s))
+                    and f"credential {name.strip()}" not in out
+                ):
                     out.append(f"credential {name.strip() or '(unnamed)'}")
         low = s.lower()
         if len(s) >= 10 and _ANY_HINT.search(low):
@@ -200,8 +235,11 @@ class Redactor:
         if len(s) >= 10 and _ANY_HINT.search(low):  # one scan screens out most texts before the patterns
             for hints, pat in _PATTERNS:
                 if any(h in low for h in hints):
-                    s = (pat.sub(lambda m: f"{m.group(1)}{m.group(2)}[redacted]", s) if pat is _ASSIGNMENT
-                         else pat.sub("[redacted]", s))
+                    s = (
+                        pat.sub(lambda m: f"{m.group(1)}{m.group(2)}[redacted]", s)
+                        if pat is _ASSIGNMENT
+                        else pat.sub("[redacted]", s)
+                    )
         return s
 
     def value(self, v: Any, key: str | None = None) -> Any:

@@ -38,7 +38,9 @@ def _v2_unpriced_usage(tx: Tx) -> None:
         table.create(tx.conn)
         tx.x(f"INSERT INTO usage ({cols}) SELECT {cols} FROM usage_v1")
         tx.x("DROP TABLE usage_v1")
-    tx.x("UPDATE usage SET cost_usd = NULL WHERE cost_usd = 0 AND outcome = 'ok' AND tokens_in + tokens_out > 0")
+    tx.x(
+        "UPDATE usage SET cost_usd = NULL WHERE cost_usd = 0 AND outcome = 'ok' AND tokens_in + tokens_out > 0"
+    )
 
 
 def _v3_identity_tables(tx: Tx) -> None:
@@ -83,8 +85,9 @@ def schema_version(store: Store) -> int | None:
         raise
 
 
-def ensure_schema(store: Store, target: int = SCHEMA_VERSION,
-                  migrations: dict[int, Callable[[Tx], None]] | None = None) -> int:
+def ensure_schema(
+    store: Store, target: int = SCHEMA_VERSION, migrations: dict[int, Callable[[Tx], None]] | None = None
+) -> int:
     """Bring the database to `target`; returns the version found before (0 for a fresh one)."""
     migrations = MIGRATIONS if migrations is None else migrations
     _precheck_sqlite(store)
@@ -109,7 +112,8 @@ def ensure_schema(store: Store, target: int = SCHEMA_VERSION,
             if ours:
                 raise UsageError(
                     f"the database at {store.display_url} already holds tables named {', '.join(sorted(ours))} "
-                    "that org did not create; point --db at another database")
+                    "that org did not create; point --db at another database"
+                )
             metadata.create_all(tx.conn)
             tx.x("INSERT INTO bus_meta(key, value) VALUES ('schema_version', :v)", {"v": str(target)})
             tx.x("INSERT INTO bus_meta(key, value) VALUES ('created_at', :v)", {"v": repr(tx.now)})
@@ -124,7 +128,9 @@ def ensure_schema(store: Store, target: int = SCHEMA_VERSION,
                 raise UsageError(f"no migration from schema version {v} to {v + 1}; nothing was changed")
             step(tx)
             v += 1
-            tx.x("INSERT INTO bus_meta(key, value) VALUES (:k, :v)", {"k": f"migrated:{v}", "v": repr(tx.now)})
+            tx.x(
+                "INSERT INTO bus_meta(key, value) VALUES (:k, :v)", {"k": f"migrated:{v}", "v": repr(tx.now)}
+            )
         tx.x("UPDATE bus_meta SET value = :v WHERE key = 'schema_version'", {"v": str(v)})
         return start
 
@@ -163,7 +169,9 @@ def _refuse_foreign_sqlite(store: Store, tables: list[str]) -> None:
         raise NotOrgDatabase(
             f"{where} is a SQLite database that org did not create (it holds {shown}, and no org schema). Nothing "
             f"was changed. Point --db (ORG_DATABASE_URL) at org's database, or move this file aside (e.g. mv {where} "
-            f"{where}.not-org) and org starts a fresh bus there.", tables=theirs)
+            f"{where}.not-org) and org starts a fresh bus there.",
+            tables=theirs,
+        )
 
 
 def _refuse_newer(store: Store, found: int, target: int) -> None:
@@ -171,4 +179,6 @@ def _refuse_newer(store: Store, found: int, target: int) -> None:
         raise SchemaTooNew(
             f"the database at {store.display_url} has schema version {found}, newer than this version of org "
             f"understands ({target}); upgrade org to use it. Nothing was changed.",
-            found=found, supported=target)
+            found=found,
+            supported=target,
+        )

@@ -51,7 +51,9 @@ class NotOrgDatabase(UsageError):
         return cls(
             f"{where} is not a usable org database: SQLite says '{why}' (the file is damaged, or is not a SQLite "
             f"database at all). Nothing was changed. Move it aside (e.g. mv {where} {where}.damaged) and org starts "
-            "a fresh bus there, or point --db (ORG_DATABASE_URL) at the right database.", reason=why)
+            "a fresh bus there, or point --db (ORG_DATABASE_URL) at the right database.",
+            reason=why,
+        )
 
 
 def normalize_url(url: str) -> str:
@@ -62,7 +64,9 @@ def normalize_url(url: str) -> str:
     if u.startswith("postgresql+psycopg://"):
         return u
     if u.startswith("postgresql+"):
-        raise UsageError(f"unsupported PostgreSQL driver in '{_safe(u)}': org uses psycopg 3 (postgresql://...)")
+        raise UsageError(
+            f"unsupported PostgreSQL driver in '{_safe(u)}': org uses psycopg 3 (postgresql://...)"
+        )
     if u.startswith("sqlite:"):
         return u
     if "://" in u:
@@ -73,7 +77,7 @@ def normalize_url(url: str) -> str:
 def sqlite_path(url: str) -> Path | None:
     if not url.startswith("sqlite:///"):
         return None
-    p = url[len("sqlite:///"):].split("?", 1)[0]
+    p = url[len("sqlite:///") :].split("?", 1)[0]
     return Path(p) if p and p != ":memory:" else None
 
 
@@ -90,8 +94,15 @@ def _safe(url: str) -> str:
 class Store:
     """An engine plus the transaction discipline described in the module docstring."""
 
-    def __init__(self, url: str, *, busy_timeout_ms: int = 0, retry_seconds: float = 60.0,
-                 clock: Callable[[], float] = time.time, pool_size: int = 5) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        busy_timeout_ms: int = 0,
+        retry_seconds: float = 60.0,
+        clock: Callable[[], float] = time.time,
+        pool_size: int = 5,
+    ) -> None:
         self.url = normalize_url(url)
         self.display_url = _safe(self.url)
         self.clock = clock
@@ -109,7 +120,9 @@ class Store:
                     path.parent.mkdir(parents=True, exist_ok=True)
                 except OSError as exc:
                     raise UsageError(f"cannot create {path.parent}: {exc.strerror or exc}")
-            self.engine: Engine = create_engine(self.url, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000})
+            self.engine: Engine = create_engine(
+                self.url, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000}
+            )
             if path is not None:
                 self._lock_path = str(path) + ".writer-lock"
                 with contextlib.suppress(OSError):
@@ -152,8 +165,14 @@ class Store:
     def read(self, fn: Callable[[Tx], T]) -> T:
         return self._run(fn, write=False, flush=None)
 
-    def _run(self, fn: Callable[[Tx], T], *, write: bool, flush: Callable[[Tx], None] | None,
-             rollback: bool = False) -> T:
+    def _run(
+        self,
+        fn: Callable[[Tx], T],
+        *,
+        write: bool,
+        flush: Callable[[Tx], None] | None,
+        rollback: bool = False,
+    ) -> T:
         deadline = time.monotonic() + self.retry_seconds
         delay = 0.0002
         attempt = 0
@@ -187,11 +206,14 @@ class Store:
                 if kind == "retry":
                     raise BusBusy(
                         f"the database at {self.display_url} stayed locked for {self.retry_seconds:.0f} s "
-                        f"({attempt} attempts); another process holds its write lock. Nothing was changed; retry later.")
+                        f"({attempt} attempts); another process holds its write lock. Nothing was changed; retry later."
+                    )
                 if kind == "unavailable":
                     raise BusBusy(f"the database at {self.display_url} is unavailable: {_first_line(exc)}")
                 if kind == "damaged":
-                    raise NotOrgDatabase.damaged(str(sqlite_path(self.url) or self.display_url), str(exc.orig))
+                    raise NotOrgDatabase.damaged(
+                        str(sqlite_path(self.url) or self.display_url), str(exc.orig)
+                    )
                 if kind == "config":
                     raise UsageError(self._config_problem(exc))
                 raise
@@ -215,8 +237,10 @@ class Store:
         if self._lock_fd is None:
             return False
         if not self._tlock.acquire(timeout=max(0.0, deadline - time.monotonic())):  # threads of this process
-            raise BusBusy(f"the database at {self.display_url} stayed locked for {self.retry_seconds:.0f} s by "
-                          "another thread of this process. Nothing was changed; retry later.")
+            raise BusBusy(
+                f"the database at {self.display_url} stayed locked for {self.retry_seconds:.0f} s by "
+                "another thread of this process. Nothing was changed; retry later."
+            )
         delay = 0.00002
         while True:
             try:
@@ -227,7 +251,8 @@ class Store:
                     self._tlock.release()
                     raise BusBusy(
                         f"the database at {self.display_url} stayed locked for {self.retry_seconds:.0f} s; another "
-                        "process holds its write lock. Nothing was changed; retry later.")
+                        "process holds its write lock. Nothing was changed; retry later."
+                    )
                 time.sleep(delay)
                 delay = min(delay * 2, 0.001)
             except OSError:
@@ -240,14 +265,17 @@ class Store:
         if self.dialect == "sqlite":
             if isinstance(exc, OperationalError) and ("locked" in msg or "busy" in msg):
                 return "retry"
-            if isinstance(exc, OperationalError) and ("unable to open" in msg or "disk i/o" in msg or "readonly" in msg):
+            if isinstance(exc, OperationalError) and (
+                "unable to open" in msg or "disk i/o" in msg or "readonly" in msg
+            ):
                 return "unavailable"
             if "file is not a database" in msg or "malformed" in msg:  # SQLITE_NOTADB, SQLITE_CORRUPT
                 return "damaged"
             return "error"
         code = getattr(orig, "sqlstate", None) or ""
         if code in ("3D000", "28000", "28P01") or (
-                "fatal" in msg and ("does not exist" in msg or "authentication failed" in msg)):
+            "fatal" in msg and ("does not exist" in msg or "authentication failed" in msg)
+        ):
             return "config"  # a database or role that is not there, or a wrong password: the URL is wrong
         if code in ("40001", "40P01", "55P03"):
             return "retry"
@@ -263,21 +291,28 @@ class Store:
         msg = str(exc.orig).lower()
         fix = "or fix --db / ORG_DATABASE_URL"
         if "database" in msg and "does not exist" in msg:
-            return (f"the PostgreSQL database '{u.database}' does not exist on {u.host or 'localhost'}:{u.port or 5432}; "
-                    f"create it (createdb -h {u.host or 'localhost'} -p {u.port or 5432}"
-                    f"{f' -U {u.username}' if u.username else ''} {u.database}, or CREATE DATABASE \"{u.database}\";), "
-                    f"{fix}")
+            return (
+                f"the PostgreSQL database '{u.database}' does not exist on {u.host or 'localhost'}:{u.port or 5432}; "
+                f"create it (createdb -h {u.host or 'localhost'} -p {u.port or 5432}"
+                f'{f" -U {u.username}" if u.username else ""} {u.database}, or CREATE DATABASE "{u.database}";), '
+                f"{fix}"
+            )
         if "role" in msg and "does not exist" in msg:
-            return (f"the PostgreSQL role '{u.username}' does not exist on {u.host or 'localhost'}:{u.port or 5432}; "
-                    f"create it (CREATE ROLE \"{u.username}\" LOGIN;), {fix}")
+            return (
+                f"the PostgreSQL role '{u.username}' does not exist on {u.host or 'localhost'}:{u.port or 5432}; "
+                f'create it (CREATE ROLE "{u.username}" LOGIN;), {fix}'
+            )
         return f"the PostgreSQL server at {self.display_url} refused the login: {_first_line(exc)}; {fix}"
 
     def _announce(self, tx: Tx) -> None:
         lanes = sorted(tx.lanes_woken)
         if self.dialect == "sqlite":
             for lane in lanes:
-                tx.x("INSERT INTO lane_signals(lane, version) VALUES (:l, 1) "
-                     "ON CONFLICT(lane) DO UPDATE SET version = lane_signals.version + 1", {"l": lane})
+                tx.x(
+                    "INSERT INTO lane_signals(lane, version) VALUES (:l, 1) "
+                    "ON CONFLICT(lane) DO UPDATE SET version = lane_signals.version + 1",
+                    {"l": lane},
+                )
         elif (lanes or tx.appended) and not tx.notified:
             tx.x("SELECT pg_notify(:ch, :p)", {"ch": self.channel(tx.conn), "p": self.payload(tx)})
 

@@ -20,27 +20,59 @@ from org.errors import Conflict, Denied, NotFound, Paused, UsageError
 
 __all__ = ["submit", "submit_many", "VERDICTS", "MAX_CONTENT"]
 
-VERDICTS = {"work": ("pass", "fail"), "review": ("pass", "fail", "changes"), "approval": ("approve", "reject"),
-            "plain": ("pass", "fail", "changes", "approve", "reject")}
+VERDICTS = {
+    "work": ("pass", "fail"),
+    "review": ("pass", "fail", "changes"),
+    "approval": ("approve", "reject"),
+    "plain": ("pass", "fail", "changes", "approve", "reject"),
+}
 MAX_CONTENT = 64 * 1024  # bytes of submitted content kept with the job (the hash covers all of it)
 _EMPTY_RESULT = json.dumps({"note": "", "findings": [], "outcome": {}}, sort_keys=True)
 
 
-def submit(ctx: Ctx, cfg: OrgConfig | None, job: int | str, token: str, verdict: str, *, note: str = "",
-           content: str = "", revision: str | None = None, findings: list[dict] | None = None) -> dict:
-    res = submit_many(ctx, cfg, [{"job": job, "token": token, "verdict": verdict, "note": note, "content": content,
-                                  "revision": revision, "findings": findings}], raise_errors=True)
+def submit(
+    ctx: Ctx,
+    cfg: OrgConfig | None,
+    job: int | str,
+    token: str,
+    verdict: str,
+    *,
+    note: str = "",
+    content: str = "",
+    revision: str | None = None,
+    findings: list[dict] | None = None,
+) -> dict:
+    res = submit_many(
+        ctx,
+        cfg,
+        [
+            {
+                "job": job,
+                "token": token,
+                "verdict": verdict,
+                "note": note,
+                "content": content,
+                "revision": revision,
+                "findings": findings,
+            }
+        ],
+        raise_errors=True,
+    )
     return res[0]
 
 
-def submit_many(ctx: Ctx, cfg: OrgConfig | None, items: Sequence[dict], *, raise_errors: bool = False) -> list[dict]:
+def submit_many(
+    ctx: Ctx, cfg: OrgConfig | None, items: Sequence[dict], *, raise_errors: bool = False
+) -> list[dict]:
     """Submit several leased jobs in one transaction. Each item: job, token, verdict (+note, content,
     revision, findings). Returns one result per item; a refused item ({"ok": False, ...}) changes nothing."""
     prepared = []
     for it in items:
         v = str(it.get("verdict") or "").strip().lower()
         if v not in VERDICTS["plain"]:
-            raise UsageError(f"--verdict is pass, fail, changes, approve or reject, not '{it.get('verdict')}'")
+            raise UsageError(
+                f"--verdict is pass, fail, changes, approve or reject, not '{it.get('verdict')}'"
+            )
         prepared.append({**it, "job": job_id(it["job"]), "verdict": v})
 
     def fn(tx: Tx):
@@ -59,7 +91,9 @@ def submit_many(ctx: Ctx, cfg: OrgConfig | None, items: Sequence[dict], *, raise
                 out.append(_submit_one(ctx, tx, cfg, it, jobs, plain, paused))
             except _Release as rel:
                 later = later or rel.error
-                out.append({"ok": False, "job": it["job"], "error": rel.error.kind, "message": rel.error.message})
+                out.append(
+                    {"ok": False, "job": it["job"], "error": rel.error.kind, "message": rel.error.message}
+                )
             except (Conflict, NotFound, Paused, UsageError, Denied) as exc:
                 if raise_errors:
                     raise
@@ -83,10 +117,23 @@ class _PlainBatch:
         if not self.jobs:
             return
         now = self.jobs[0]["t"]
-        tx.update_many("jobs", "id", ("verdict", "result"), [(x["j"], x["v"], x["r"]) for x in self.jobs],
-                       fixed={"status": "done", "updated_at": now}, pg_types=("bigint", "text", "text"))
-        tx.update_many("leases", "job", (), [(x["j"], x["f"]) for x in self.leases], match=("fence",),
-                       fixed={"outcome": "submitted", "ended_at": now}, pg_types=("bigint", "bigint"))
+        tx.update_many(
+            "jobs",
+            "id",
+            ("verdict", "result"),
+            [(x["j"], x["v"], x["r"]) for x in self.jobs],
+            fixed={"status": "done", "updated_at": now},
+            pg_types=("bigint", "text", "text"),
+        )
+        tx.update_many(
+            "leases",
+            "job",
+            (),
+            [(x["j"], x["f"]) for x in self.leases],
+            match=("fence",),
+            fixed={"outcome": "submitted", "ended_at": now},
+            pg_types=("bigint", "bigint"),
+        )
 
 
 def _not_paused(tx: Tx, cfg: OrgConfig | None, cache: dict, **who: Any) -> None:
@@ -106,8 +153,9 @@ class _Release(Exception):
         self.error = error
 
 
-def _submit_one(ctx: Ctx, tx: Tx, cfg: OrgConfig | None, it: dict, jobs: dict[int, dict], plain: _PlainBatch,
-                paused: dict) -> dict:
+def _submit_one(
+    ctx: Ctx, tx: Tx, cfg: OrgConfig | None, it: dict, jobs: dict[int, dict], plain: _PlainBatch, paused: dict
+) -> dict:
     jid, token, verdict = it["job"], str(it["token"]), it["verdict"]
     j = jobs.get(jid)
     if j is None:
@@ -115,8 +163,15 @@ def _submit_one(ctx: Ctx, tx: Tx, cfg: OrgConfig | None, it: dict, jobs: dict[in
     if j["status"] == "done" and j["token"] == token:
         if j["verdict"] != verdict:
             raise Conflict(f"job {jid} was already submitted with verdict {j['verdict']}", job=jid)
-        return {"ok": True, "job": jid, "task": j["task"], "gate": j["gate"], "verdict": verdict, "replayed": True,
-                **json.loads(j["result"] or "{}").get("outcome", {})}
+        return {
+            "ok": True,
+            "job": jid,
+            "task": j["task"],
+            "gate": j["gate"],
+            "verdict": verdict,
+            "replayed": True,
+            **json.loads(j["result"] or "{}").get("outcome", {}),
+        }
     if j["status"] != "leased" or j["token"] != token:
         refuse(tx, jid, token, "submission")
     kind = j["kind"]
@@ -127,22 +182,41 @@ def _submit_one(ctx: Ctx, tx: Tx, cfg: OrgConfig | None, it: dict, jobs: dict[in
     content = it.get("content") or ""
     red = ctx.redactor
     digest = hashlib.sha256(content.encode()).hexdigest() if content else None
-    result: dict[str, Any] = {"note": red.text(note) if note else "", "findings": red.value(it.get("findings") or [])}
+    result: dict[str, Any] = {
+        "note": red.text(note) if note else "",
+        "findings": red.value(it.get("findings") or []),
+    }
     if content:
         kept = content.encode()[:MAX_CONTENT].decode(errors="ignore")
-        result.update(content=red.text(kept), content_sha256=digest, content_bytes=len(content.encode()),
-                      content_truncated=len(content.encode()) > MAX_CONTENT)
+        result.update(
+            content=red.text(kept),
+            content_sha256=digest,
+            content_bytes=len(content.encode()),
+            content_truncated=len(content.encode()) > MAX_CONTENT,
+        )
     if not j["task"]:
         _not_paused(tx, cfg, paused, actor=actor, lane=j["lane"])
-        res = _EMPTY_RESULT if result == {"note": "", "findings": []} else json.dumps({**result, "outcome": {}},
-                                                                                       sort_keys=True)
+        res = (
+            _EMPTY_RESULT
+            if result == {"note": "", "findings": []}
+            else json.dumps({**result, "outcome": {}}, sort_keys=True)
+        )
         plain.jobs.append({"v": verdict, "r": res, "t": tx.now, "j": jid})
         plain.leases.append({"t": tx.now, "j": jid, "f": j["fence"]})
         j.update(status="done", verdict=verdict)
         ln, fam = ctx.actor_info(cfg, actor)
-        ctx.record(tx, "job.submitted", actor=actor, lane=j["lane"], family=fam, decision=verdict, job=jid,
-                   config_hash=cfg.config_hash if cfg else None,
-                   data={"fence": j["fence"], "note": note, "content_sha256": digest}, trusted=not note)
+        ctx.record(
+            tx,
+            "job.submitted",
+            actor=actor,
+            lane=j["lane"],
+            family=fam,
+            decision=verdict,
+            job=jid,
+            config_hash=cfg.config_hash if cfg else None,
+            data={"fence": j["fence"], "note": note, "content_sha256": digest},
+            trusted=not note,
+        )
         return {"ok": True, "job": jid, "task": None, "gate": None, "verdict": verdict, "replayed": False}
     row = ctx.task_row(tx, j["task"])
     pcfg = ctx.pinned(tx, row.config_hash)
@@ -154,39 +228,91 @@ def _submit_one(ctx: Ctx, tx: Tx, cfg: OrgConfig | None, it: dict, jobs: dict[in
         checked = checked_revision(tx, row.key, jid, it.get("revision"))  # ADR 0091: revisions are commits
         it = {**it, "revision": checked["commit"]}
     try:
-        evs = flow.submit(pcfg, st, actor, j["gate"], verdict, revision=it.get("revision"), note=note,
-                          content=content, findings=it.get("findings"), extra_check=ctx.extra_check)
+        evs = flow.submit(
+            pcfg,
+            st,
+            actor,
+            j["gate"],
+            verdict,
+            revision=it.get("revision"),
+            note=note,
+            content=content,
+            findings=it.get("findings"),
+            extra_check=ctx.extra_check,
+        )
     except Denied as exc:
         _release(ctx, tx, j, pcfg, f"refused at submission: {exc.message}", exc.detail.get("rule"))
         raise _Release(exc)
     ln, fam = ctx.actor_info(pcfg, actor)
-    ctx.record(tx, "job.submitted", task=row.key, actor=actor, lane=j["lane"], family=fam, gate=j["gate"],
-               decision=verdict, config_hash=pcfg.config_hash, job=jid,
-               data={"fence": j["fence"], "revision": it.get("revision") or st.revision, "content_sha256": digest})
+    ctx.record(
+        tx,
+        "job.submitted",
+        task=row.key,
+        actor=actor,
+        lane=j["lane"],
+        family=fam,
+        gate=j["gate"],
+        decision=verdict,
+        config_hash=pcfg.config_hash,
+        job=jid,
+        data={"fence": j["fence"], "revision": it.get("revision") or st.revision, "content_sha256": digest},
+    )
     st2 = apply(ctx, tx, pcfg, row, st, evs, job=jid)
-    outcome = {"task_status": st2.status, "revision": st2.revision, "events": [e.type for e in evs],
-               "ready": st2.ready_gates()}
+    outcome = {
+        "task_status": st2.status,
+        "revision": st2.revision,
+        "events": [e.type for e in evs],
+        "ready": st2.ready_gates(),
+    }
     _finish_job(ctx, tx, j, verdict, result, outcome)
     j.update(status="done", verdict=verdict)
-    return {"ok": True, "job": jid, "task": row.key, "gate": j["gate"], "verdict": verdict, "replayed": False, **outcome}
+    return {
+        "ok": True,
+        "job": jid,
+        "task": row.key,
+        "gate": j["gate"],
+        "verdict": verdict,
+        "replayed": False,
+        **outcome,
+    }
 
 
 def _finish_job(ctx: Ctx, tx: Tx, j: dict, verdict: str, result: dict, outcome: dict) -> None:
     result = {**result, "outcome": outcome}
-    tx.x("UPDATE jobs SET status = 'done', verdict = :v, result = :r, updated_at = :t WHERE id = :j",
-         {"v": verdict, "r": json.dumps(result, sort_keys=True), "t": tx.now, "j": j["id"]})
-    tx.x("UPDATE leases SET outcome = 'submitted', ended_at = :t WHERE job = :j AND fence = :f",
-         {"t": tx.now, "j": j["id"], "f": j["fence"]})
+    tx.x(
+        "UPDATE jobs SET status = 'done', verdict = :v, result = :r, updated_at = :t WHERE id = :j",
+        {"v": verdict, "r": json.dumps(result, sort_keys=True), "t": tx.now, "j": j["id"]},
+    )
+    tx.x(
+        "UPDATE leases SET outcome = 'submitted', ended_at = :t WHERE job = :j AND fence = :f",
+        {"t": tx.now, "j": j["id"], "f": j["fence"]},
+    )
 
 
 def _release(ctx: Ctx, tx: Tx, j: dict, pcfg: OrgConfig | None, why: str, rule: str | None) -> None:
     """Give the job back to the queue (new fence) so an eligible actor can take it."""
-    tx.x("UPDATE jobs SET status = 'queued', fence = fence + 1, token = NULL, leased_by = NULL, lease_expires = NULL, "
-         "reason = :r, updated_at = :t WHERE id = :j", {"r": why, "t": tx.now, "j": j["id"]})
-    tx.x("UPDATE leases SET outcome = 'released', ended_at = :t WHERE job = :j AND fence = :f",
-         {"t": tx.now, "j": j["id"], "f": j["fence"]})
+    tx.x(
+        "UPDATE jobs SET status = 'queued', fence = fence + 1, token = NULL, leased_by = NULL, lease_expires = NULL, "
+        "reason = :r, updated_at = :t WHERE id = :j",
+        {"r": why, "t": tx.now, "j": j["id"]},
+    )
+    tx.x(
+        "UPDATE leases SET outcome = 'released', ended_at = :t WHERE job = :j AND fence = :f",
+        {"t": tx.now, "j": j["id"], "f": j["fence"]},
+    )
     ln, fam = ctx.actor_info(pcfg, j["leased_by"])
-    ctx.record(tx, "job.released", task=j["task"], actor=j["leased_by"], lane=j["lane"], family=fam, gate=j["gate"],
-               decision="deny", rules=[rule] if rule else [], config_hash=pcfg.config_hash if pcfg else None,
-               job=j["id"], data={"reason": why})
+    ctx.record(
+        tx,
+        "job.released",
+        task=j["task"],
+        actor=j["leased_by"],
+        lane=j["lane"],
+        family=fam,
+        gate=j["gate"],
+        decision="deny",
+        rules=[rule] if rule else [],
+        config_hash=pcfg.config_hash if pcfg else None,
+        job=j["id"],
+        data={"reason": why},
+    )
     tx.wake(j["lane"])

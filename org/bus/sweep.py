@@ -29,8 +29,10 @@ def sweep(ctx: Ctx, *, limit: int = 1000) -> dict:
 def sweep_expired(ctx: Ctx, tx: Tx, *, lane: str | None, limit: int) -> dict:
     rep: dict[str, list] = {"requeued": [], "dead": []}
     cond = "status = 'leased' AND lease_expires < :now" + (" AND lane = :lane" if lane else "")
-    rows = tx.x(f"SELECT id, task FROM jobs WHERE {cond} ORDER BY lease_expires LIMIT :lim",
-                {"now": tx.now, "lane": lane, "lim": limit}).all()
+    rows = tx.x(
+        f"SELECT id, task FROM jobs WHERE {cond} ORDER BY lease_expires LIMIT :lim",
+        {"now": tx.now, "lane": lane, "lim": limit},
+    ).all()
     if not rows:
         return rep
     tasks = sorted({r[1] for r in rows if r[1]})
@@ -41,28 +43,57 @@ def sweep_expired(ctx: Ctx, tx: Tx, *, lane: str | None, limit: int) -> dict:
         if j is None or j["status"] != "leased" or j["lease_expires"] is None or j["lease_expires"] >= tx.now:
             continue
         dead = int(j["attempts"]) >= int(j["max_attempts"])
-        tx.x("UPDATE jobs SET status = :s, fence = fence + 1, token = NULL, leased_by = NULL, lease_expires = NULL, "
-             "reason = :r, updated_at = :t WHERE id = :j",
-             {"s": "dead" if dead else "queued", "t": tx.now, "j": jid,
-              "r": (f"lease expired {j['attempts']} time(s) (max {j['max_attempts']}): parked as dead" if dead
-                    else f"lease of {j['leased_by']} expired")})
-        tx.x("UPDATE leases SET outcome = 'expired', ended_at = :t WHERE job = :j AND fence = :f",
-             {"t": tx.now, "j": jid, "f": j["fence"]})
+        tx.x(
+            "UPDATE jobs SET status = :s, fence = fence + 1, token = NULL, leased_by = NULL, lease_expires = NULL, "
+            "reason = :r, updated_at = :t WHERE id = :j",
+            {
+                "s": "dead" if dead else "queued",
+                "t": tx.now,
+                "j": jid,
+                "r": (
+                    f"lease expired {j['attempts']} time(s) (max {j['max_attempts']}): parked as dead"
+                    if dead
+                    else f"lease of {j['leased_by']} expired"
+                ),
+            },
+        )
+        tx.x(
+            "UPDATE leases SET outcome = 'expired', ended_at = :t WHERE job = :j AND fence = :f",
+            {"t": tx.now, "j": jid, "f": j["fence"]},
+        )
         pcfg = ctx.pinned(tx, locked[j["task"]].config_hash) if j["task"] else ctx.current
-        ctx.record(tx, "job.dead" if dead else "job.requeued", task=j["task"], actor=None, lane=j["lane"],
-                   gate=j["gate"], decision="dead" if dead else "requeue", job=jid,
-                   config_hash=pcfg.config_hash if pcfg else None,
-                   data={"holder": j["leased_by"], "fence": j["fence"], "attempts": j["attempts"],
-                         "max_attempts": j["max_attempts"]})
+        ctx.record(
+            tx,
+            "job.dead" if dead else "job.requeued",
+            task=j["task"],
+            actor=None,
+            lane=j["lane"],
+            gate=j["gate"],
+            decision="dead" if dead else "requeue",
+            job=jid,
+            config_hash=pcfg.config_hash if pcfg else None,
+            data={
+                "holder": j["leased_by"],
+                "fence": j["fence"],
+                "attempts": j["attempts"],
+                "max_attempts": j["max_attempts"],
+            },
+        )
         if dead:
             rep["dead"].append(jid)
             if j["task"]:
                 dead_by_task.setdefault(j["task"], []).append(j)
             else:
-                tx.x("INSERT INTO approvals(task, kind, subject, status, requested_at, reason, rules, job) "
-                     "VALUES (NULL, 'escalation', :s, 'pending', :t, :why, '[]', :j)",
-                     {"s": f"dead_job:{jid}", "t": tx.now, "j": jid,
-                      "why": f"plain job {jid} in lane {j['lane']} expired {j['attempts']} time(s)"})
+                tx.x(
+                    "INSERT INTO approvals(task, kind, subject, status, requested_at, reason, rules, job) "
+                    "VALUES (NULL, 'escalation', :s, 'pending', :t, :why, '[]', :j)",
+                    {
+                        "s": f"dead_job:{jid}",
+                        "t": tx.now,
+                        "j": jid,
+                        "why": f"plain job {jid} in lane {j['lane']} expired {j['attempts']} time(s)",
+                    },
+                )
         else:
             rep["requeued"].append(jid)
             tx.wake(j["lane"])
@@ -73,9 +104,18 @@ def sweep_expired(ctx: Ctx, tx: Tx, *, lane: str | None, limit: int) -> dict:
         pcfg = ctx.pinned(tx, row.config_hash)
         st = ctx.state(tx, row)
         gates = ", ".join(sorted({str(j["gate"]) for j in jobs}))
-        ev = Event("task.escalated", t, {"kind": "dead_job", "gate": jobs[0]["gate"], "jobs": [j["id"] for j in jobs],
-                                         "reason": f"job(s) at '{gates}' were leased {jobs[0]['attempts']} time(s) and "
-                                                   "never submitted; parked as dead"}, None)
+        ev = Event(
+            "task.escalated",
+            t,
+            {
+                "kind": "dead_job",
+                "gate": jobs[0]["gate"],
+                "jobs": [j["id"] for j in jobs],
+                "reason": f"job(s) at '{gates}' were leased {jobs[0]['attempts']} time(s) and "
+                "never submitted; parked as dead",
+            },
+            None,
+        )
         apply(ctx, tx, pcfg, row, st, [ev])
     return rep
 
@@ -83,16 +123,23 @@ def sweep_expired(ctx: Ctx, tx: Tx, *, lane: str | None, limit: int) -> dict:
 def _sweep_tasks(ctx: Ctx, tx: Tx) -> dict:
     """No progress for limits.no_progress_seconds, or spend over limits.budget_usd: escalate (engine decides)."""
     stalled, over = [], []
-    rows = tx.x("SELECT key, config_hash, workflow, last_event_at FROM tasks WHERE status = 'active' ORDER BY id").all()
-    spend = {r[0]: (float(r[1] or 0.0), int(r[2] or 0)) for r in tx.x(
-        "SELECT u.task, SUM(u.cost_usd), COUNT(*) - COUNT(u.cost_usd) FROM usage u JOIN tasks t ON t.key = u.task "
-        "WHERE t.status = 'active' GROUP BY u.task").all()}
+    rows = tx.x(
+        "SELECT key, config_hash, workflow, last_event_at FROM tasks WHERE status = 'active' ORDER BY id"
+    ).all()
+    spend = {
+        r[0]: (float(r[1] or 0.0), int(r[2] or 0))
+        for r in tx.x(
+            "SELECT u.task, SUM(u.cost_usd), COUNT(*) - COUNT(u.cost_usd) FROM usage u JOIN tasks t ON t.key = u.task "
+            "WHERE t.status = 'active' GROUP BY u.task"
+        ).all()
+    }
     for key, chash, workflow, last in rows:
         limits = ctx.pinned(tx, chash).workflows[workflow].limits
         idle = tx.now - float(last)
         spent, unpriced = spend.get(key, (0.0, 0))
-        if idle <= limits.no_progress_seconds and (limits.budget_usd is None
-                                                   or (spent <= limits.budget_usd and not unpriced)):
+        if idle <= limits.no_progress_seconds and (
+            limits.budget_usd is None or (spent <= limits.budget_usd and not unpriced)
+        ):
             continue
         row = ctx.task_row(tx, key, lock=True)
         if row.status != "active":
@@ -118,5 +165,7 @@ def _waits_on_humans(cfg: OrgConfig, st) -> bool:
     """A task whose only ready gates belong to human lanes waits on people, not machines: not stalled."""
     ready = st.ready_gates()
     wf = cfg.workflows[st.workflow]
-    return bool(ready) and all(cfg.lanes.get(wf.gates[g].lane) is not None and cfg.lanes[wf.gates[g].lane].kind == "human"
-                               for g in ready)
+    return bool(ready) and all(
+        cfg.lanes.get(wf.gates[g].lane) is not None and cfg.lanes[wf.gates[g].lane].kind == "human"
+        for g in ready
+    )

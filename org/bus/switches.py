@@ -19,10 +19,34 @@ from org.engine.pauses import describe, pausing_switch, switch_keys, vendors_of
 from org.engine.policy import decide
 from org.errors import Conflict, Denied, NotFound, Paused, UsageError
 
-__all__ = ["SCOPES", "check_not_paused", "covering", "active_switches", "paused_tasks", "pause", "resume", "list_switches", "vendors_of", "local_operator", "able_resumers", "lock_resumers"]
+__all__ = [
+    "SCOPES",
+    "check_not_paused",
+    "covering",
+    "active_switches",
+    "paused_tasks",
+    "pause",
+    "resume",
+    "list_switches",
+    "vendors_of",
+    "local_operator",
+    "able_resumers",
+    "lock_resumers",
+]
 
 SCOPES = ("actor", "lane", "task", "vendor", "all")
-_COLS = ("switch", "scope", "target", "active", "paused_by", "paused_at", "note", "resumed_by", "resumed_at", "resume_note")
+_COLS = (
+    "switch",
+    "scope",
+    "target",
+    "active",
+    "paused_by",
+    "paused_at",
+    "note",
+    "resumed_by",
+    "resumed_at",
+    "resume_note",
+)
 
 
 def local_operator() -> str:
@@ -37,8 +61,11 @@ def active_switches(tx: Tx) -> list[dict]:
     """Every active switch (there are few), read once per transaction."""
     cached = getattr(tx, "_switches", None)
     if cached is None:
-        rows = tx.x("SELECT id, scope, target, active, paused_by, paused_at, note, resumed_by, resumed_at, resume_note "
-                    "FROM switches WHERE active = :t ORDER BY id", {"t": True}).all()
+        rows = tx.x(
+            "SELECT id, scope, target, active, paused_by, paused_at, note, resumed_by, resumed_at, resume_note "
+            "FROM switches WHERE active = :t ORDER BY id",
+            {"t": True},
+        ).all()
         cached = [dict(zip(_COLS, r, strict=True)) for r in rows]
         tx._switches = cached
     return cached
@@ -48,24 +75,41 @@ def paused_tasks(tx: Tx) -> list[str]:
     return [s["target"] for s in active_switches(tx) if s["scope"] == "task"]
 
 
-def covering(tx: Tx, cfg: OrgConfig | None, *, actor: str | None = None, lane: str | None = None,
-             task: str | None = None) -> list[dict]:
+def covering(
+    tx: Tx,
+    cfg: OrgConfig | None,
+    *,
+    actor: str | None = None,
+    lane: str | None = None,
+    task: str | None = None,
+) -> list[dict]:
     """Active switches that cover this actor / lane / task (plus 'all'), most specific first (org.engine.pauses)."""
     on = {(s["scope"], s["target"]): s for s in active_switches(tx)}
     keys = switch_keys(cfg, task=task, actors=[actor] if actor else [], lanes=[lane] if lane else [])
     return [on[(scope, target)] for scope, target, _ in keys if (scope, target) in on]
 
 
-def check_not_paused(tx: Tx, cfg: OrgConfig | None, *, actor: str | None = None, lane: str | None = None,
-                     task: str | None = None) -> None:
+def check_not_paused(
+    tx: Tx,
+    cfg: OrgConfig | None,
+    *,
+    actor: str | None = None,
+    lane: str | None = None,
+    task: str | None = None,
+) -> None:
     """Paused (exit 7) naming the switch org.engine.pauses names for this work, if one holds."""
-    hit = pausing_switch(active_switches(tx), cfg, task=task, actors=[actor] if actor else [],
-                         lanes=[lane] if lane else [])
+    hit = pausing_switch(
+        active_switches(tx), cfg, task=task, actors=[actor] if actor else [], lanes=[lane] if lane else []
+    )
     if hit is not None:
         s = hit[1]
         note = f": {s['note']}" if s["note"] else ""
-        raise Paused(f"paused ({describe(s)}, by {s['paused_by']}{note}); retry after 'org resume'",
-                     switch=s["switch"], scope=s["scope"], target=s["target"])
+        raise Paused(
+            f"paused ({describe(s)}, by {s['paused_by']}{note}); retry after 'org resume'",
+            switch=s["switch"],
+            scope=s["scope"],
+            target=s["target"],
+        )
 
 
 def _target(tx: Tx, cfg: OrgConfig | None, scope: str, target: str | None) -> str:
@@ -106,23 +150,42 @@ def _who(cfg: OrgConfig | None, by: str | None, action: str) -> str:
     return by
 
 
-def pause(ctx: Ctx, cfg: OrgConfig | None, scope: str, target: str | None, *, by: str | None = None,
-          note: str = "") -> dict:
+def pause(
+    ctx: Ctx, cfg: OrgConfig | None, scope: str, target: str | None, *, by: str | None = None, note: str = ""
+) -> dict:
     who = _who(cfg, by, "pause")
 
     def fn(tx: Tx) -> dict:
         tgt = _target(tx, cfg, scope, target)
-        old = tx.x("SELECT id FROM switches WHERE scope = :s AND target = :t AND active = :a",
-                   {"s": scope, "t": tgt, "a": True}).scalar()
+        old = tx.x(
+            "SELECT id FROM switches WHERE scope = :s AND target = :t AND active = :a",
+            {"s": scope, "t": tgt, "a": True},
+        ).scalar()
         if old is not None:
             return {"switch": old, "scope": scope, "target": tgt, "changed": False, "active": True}
         _keep_a_resumer(tx, cfg, scope, tgt)
-        sid = tx.x("INSERT INTO switches(scope, target, active, paused_by, paused_at, note) VALUES (:s, :t, :a, :b, :n, :note) "
-                   "RETURNING id", {"s": scope, "t": tgt, "a": True, "b": who, "n": tx.now,
-                                     "note": ctx.redactor.text(note) if note else None}).scalar_one()
-        ctx.record(tx, "switch.paused", task=tgt if scope == "task" else None, actor=who, decision="pause",
-                   lane=tgt if scope == "lane" else None, config_hash=cfg.config_hash if cfg else None,
-                   data={"switch": sid, "scope": scope, "target": tgt, "note": note})
+        sid = tx.x(
+            "INSERT INTO switches(scope, target, active, paused_by, paused_at, note) VALUES (:s, :t, :a, :b, :n, :note) "
+            "RETURNING id",
+            {
+                "s": scope,
+                "t": tgt,
+                "a": True,
+                "b": who,
+                "n": tx.now,
+                "note": ctx.redactor.text(note) if note else None,
+            },
+        ).scalar_one()
+        ctx.record(
+            tx,
+            "switch.paused",
+            task=tgt if scope == "task" else None,
+            actor=who,
+            decision="pause",
+            lane=tgt if scope == "lane" else None,
+            config_hash=cfg.config_hash if cfg else None,
+            data={"switch": sid, "scope": scope, "target": tgt, "note": note},
+        )
         return {"switch": sid, "scope": scope, "target": tgt, "changed": True, "active": True}
 
     return ctx.write(fn)
@@ -147,21 +210,30 @@ def _live_human_tokens(tx: Tx, drop: frozenset[str]) -> set[str] | None:
     """The humans holding a live (unrevoked, unexpired) principal token, not counting the ids in `drop`; None
     while tokens are not in use (no human was ever given a token: the first use of
     the database still gives every human one)."""
-    rows = tx.x("SELECT id, principal, revoked_at, expires_at FROM org_tokens WHERE kind = 'principal' AND "
-                "principal_kind = 'human'").all()
+    rows = tx.x(
+        "SELECT id, principal, revoked_at, expires_at FROM org_tokens WHERE kind = 'principal' AND "
+        "principal_kind = 'human'"
+    ).all()
     if not rows:
         return None
     return {r[1] for r in rows if r[0] not in drop and r[2] is None and (r[3] is None or r[3] > tx.now)}
 
 
-def able_resumers(tx: Tx, cfg: OrgConfig, *, pausing: tuple[str, str] | None = None,
-                  revoking: frozenset[str] = frozenset()) -> list[str]:
+def able_resumers(
+    tx: Tx, cfg: OrgConfig, *, pausing: tuple[str, str] | None = None, revoking: frozenset[str] = frozenset()
+) -> list[str]:
     """The humans able to resume, were the switch `pausing` on and the token ids `revoking` revoked: each may
     resume by policy, is not paused by name, lane or vendor, and holds a live principal token."""
     on = {(s["scope"], s["target"]) for s in active_switches(tx)} | ({pausing} if pausing else set())
     live = _live_human_tokens(tx, revoking)
-    return sorted(a.id for a in cfg.actors.values() if a.is_human and decide(cfg, a.id, "resume", {}).allowed
-                  and not on & _person_keys(cfg, a.id) and (live is None or a.id in live))
+    return sorted(
+        a.id
+        for a in cfg.actors.values()
+        if a.is_human
+        and decide(cfg, a.id, "resume", {}).allowed
+        and not on & _person_keys(cfg, a.id)
+        and (live is None or a.id in live)
+    )
 
 
 def _keep_a_resumer(tx: Tx, cfg: OrgConfig | None, scope: str, target: str) -> None:
@@ -174,28 +246,51 @@ def _keep_a_resumer(tx: Tx, cfg: OrgConfig | None, scope: str, target: str) -> N
         return
     lock_resumers(tx)  # two concurrent pauses of the last two humans must not both pass
     if not able_resumers(tx, cfg, pausing=(scope, target)):
-        raise Conflict(f"pausing {scope} {target} would leave no human who may resume unpaused and holding a live "
-                       f"token ({', '.join(sorted(resumers))} would each be paused or hold none; a paused actor's "
-                       "tokens are refused, and only a human's token may resume or issue tokens); nothing was paused. Resume one of them first, or "
-                       "issue one a token ('org token issue --for NAME --as YOU'), or pause --all, which stops the "
-                       "work but never a human's token", rule=rule_ids.KEEP_A_RESUMER, scope=scope, target=target)
+        raise Conflict(
+            f"pausing {scope} {target} would leave no human who may resume unpaused and holding a live "
+            f"token ({', '.join(sorted(resumers))} would each be paused or hold none; a paused actor's "
+            "tokens are refused, and only a human's token may resume or issue tokens); nothing was paused. Resume one of them first, or "
+            "issue one a token ('org token issue --for NAME --as YOU'), or pause --all, which stops the "
+            "work but never a human's token",
+            rule=rule_ids.KEEP_A_RESUMER,
+            scope=scope,
+            target=target,
+        )
 
 
-def resume(ctx: Ctx, cfg: OrgConfig | None, scope: str, target: str | None, *, by: str | None = None,
-           note: str = "") -> dict:
+def resume(
+    ctx: Ctx, cfg: OrgConfig | None, scope: str, target: str | None, *, by: str | None = None, note: str = ""
+) -> dict:
     who = _who(cfg, by, "resume")
 
     def fn(tx: Tx) -> dict:
         tgt = _target(tx, cfg, scope, target)
-        sid, swnote = tx.x("SELECT id, note FROM switches WHERE scope = :s AND target = :t AND active = :a",
-                           {"s": scope, "t": tgt, "a": True}).first() or (None, None)
+        sid, swnote = tx.x(
+            "SELECT id, note FROM switches WHERE scope = :s AND target = :t AND active = :a",
+            {"s": scope, "t": tgt, "a": True},
+        ).first() or (None, None)
         if sid is None:
             return {"switch": None, "scope": scope, "target": tgt, "changed": False, "active": False}
-        tx.x("UPDATE switches SET active = :f, resumed_by = :b, resumed_at = :n, resume_note = :note WHERE id = :id",
-             {"f": False, "b": who, "n": tx.now, "note": ctx.redactor.text(note) if note else None, "id": sid})
-        ctx.record(tx, "switch.resumed", task=tgt if scope == "task" else None, actor=who, decision="resume",
-                   lane=tgt if scope == "lane" else None, config_hash=cfg.config_hash if cfg else None,
-                   data={"switch": sid, "scope": scope, "target": tgt, "note": note, **_accepted(tx, scope, tgt, swnote)})
+        tx.x(
+            "UPDATE switches SET active = :f, resumed_by = :b, resumed_at = :n, resume_note = :note WHERE id = :id",
+            {"f": False, "b": who, "n": tx.now, "note": ctx.redactor.text(note) if note else None, "id": sid},
+        )
+        ctx.record(
+            tx,
+            "switch.resumed",
+            task=tgt if scope == "task" else None,
+            actor=who,
+            decision="resume",
+            lane=tgt if scope == "lane" else None,
+            config_hash=cfg.config_hash if cfg else None,
+            data={
+                "switch": sid,
+                "scope": scope,
+                "target": tgt,
+                "note": note,
+                **_accepted(tx, scope, tgt, swnote),
+            },
+        )
         lanes = {r[0] for r in tx.x("SELECT DISTINCT lane FROM jobs WHERE status = 'queued'").all()}
         for lane in lanes:
             tx.wake(lane)
@@ -214,8 +309,10 @@ def _accepted(tx: Tx, scope: str, target: str, note: str | None) -> dict:
 
 def list_switches(ctx: Ctx, *, active_only: bool = True) -> list[dict]:
     def fn(tx: Tx) -> list[dict]:
-        sql = ("SELECT id, scope, target, active, paused_by, paused_at, note, resumed_by, resumed_at, resume_note "
-               "FROM switches" + (" WHERE active = :t" if active_only else "") + " ORDER BY id")
+        sql = (
+            "SELECT id, scope, target, active, paused_by, paused_at, note, resumed_by, resumed_at, resume_note "
+            "FROM switches" + (" WHERE active = :t" if active_only else "") + " ORDER BY id"
+        )
         return [dict(zip(_COLS, r, strict=True)) for r in tx.x(sql, {"t": True}).all()]
 
     return ctx.store.read(fn)

@@ -19,16 +19,34 @@ from org.engine.attributes import require_attributes
 from org.engine.policy import decide
 from org.errors import Conflict, Denied, NotFound, UsageError
 
-__all__ = ["add_task", "check_attributes", "list_tasks", "task_view", "task_summary", "jobs_of", "approvals_of"]
+__all__ = [
+    "add_task",
+    "check_attributes",
+    "list_tasks",
+    "task_view",
+    "task_summary",
+    "jobs_of",
+    "approvals_of",
+]
+
 
 def check_attributes(cfg: OrgConfig, attrs: Mapping[str, Any] | None) -> dict[str, Any]:
     """The attributes typed by the engine (org.engine.attributes), or UsageError naming every problem."""
     return require_attributes(cfg, attrs)
 
 
-def add_task(ctx: Ctx, cfg: OrgConfig, title: str, workflow: str, *, by: str | None = None,
-             attributes: Mapping[str, Any] | None = None, idempotency_key: str | None = None,
-             tier: str | None = None, repo: str | None = None) -> dict:
+def add_task(
+    ctx: Ctx,
+    cfg: OrgConfig,
+    title: str,
+    workflow: str,
+    *,
+    by: str | None = None,
+    attributes: Mapping[str, Any] | None = None,
+    idempotency_key: str | None = None,
+    tier: str | None = None,
+    repo: str | None = None,
+) -> dict:
     if not title or not title.strip():
         raise UsageError("a task needs a title")
     if workflow not in cfg.workflows:
@@ -47,60 +65,148 @@ def add_task(ctx: Ctx, cfg: OrgConfig, title: str, workflow: str, *, by: str | N
 
     def fn(tx: Tx) -> dict:
         if key_in:
-            old = tx.x(f"SELECT {TASK_COLS} FROM tasks WHERE idempotency_key = :i", {"i": key_in}).one_or_none()
+            old = tx.x(
+                f"SELECT {TASK_COLS} FROM tasks WHERE idempotency_key = :i", {"i": key_in}
+            ).one_or_none()
             if old is not None:
                 row = TaskRow.of(old)
-                same = (row.workflow == workflow and row.title == ctx.redactor.text(title.strip())
-                        and row.attributes == json.loads(json.dumps(ctx.redactor.value(attrs), sort_keys=True)))
+                same = (
+                    row.workflow == workflow
+                    and row.title == ctx.redactor.text(title.strip())
+                    and row.attributes == json.loads(json.dumps(ctx.redactor.value(attrs), sort_keys=True))
+                )
                 if not same:
-                    raise Conflict(f"idempotency key '{key_in}' already started {row.key} "
-                                   f"('{row.title}' in {row.workflow}); nothing was changed", task=row.key)
+                    raise Conflict(
+                        f"idempotency key '{key_in}' already started {row.key} "
+                        f"('{row.title}' in {row.workflow}); nothing was changed",
+                        task=row.key,
+                    )
                 return {**task_summary(row), "created": False, "jobs": jobs_of(tx, row.key)}
         if by is not None:
             check_not_paused(tx, cfg, actor=by)
         ctx.pin(tx, cfg)
-        tid = tx.x("INSERT INTO tasks(key, title, workflow, config_hash, created_by, created_at, updated_at, "
-                   "last_event_at, idempotency_key, attributes, rounds, last_seq, tier, status) VALUES (:k, :ti, :w, "
-                   ":h, :by, :t, :t, :t, :i, '{}', 0, 0, '', 'active') RETURNING id",
-                   {"k": "pending-" + uuid.uuid4().hex[:20], "ti": ctx.redactor.text(title.strip()), "w": workflow,
-                    "h": cfg.config_hash, "by": by, "t": tx.now, "i": key_in}).scalar_one()
+        tid = tx.x(
+            "INSERT INTO tasks(key, title, workflow, config_hash, created_by, created_at, updated_at, "
+            "last_event_at, idempotency_key, attributes, rounds, last_seq, tier, status) VALUES (:k, :ti, :w, "
+            ":h, :by, :t, :t, :t, :i, '{}', 0, 0, '', 'active') RETURNING id",
+            {
+                "k": "pending-" + uuid.uuid4().hex[:20],
+                "ti": ctx.redactor.text(title.strip()),
+                "w": workflow,
+                "h": cfg.config_hash,
+                "by": by,
+                "t": tx.now,
+                "i": key_in,
+            },
+        ).scalar_one()
         key = f"T-{tid}"
         tx.x("UPDATE tasks SET key = :k WHERE id = :id", {"k": key, "id": tid})
-        events = flow.start_task(cfg, key, title.strip(), workflow, attrs, by, tier, extra_check=ctx.extra_check)
-        row = TaskRow(tid, key, title, workflow, "", "active", cfg.config_hash, by, tx.now, tx.now, tx.now, key_in,
-                      {}, None, 0, None, 0)
+        events = flow.start_task(
+            cfg, key, title.strip(), workflow, attrs, by, tier, extra_check=ctx.extra_check
+        )
+        row = TaskRow(
+            tid,
+            key,
+            title,
+            workflow,
+            "",
+            "active",
+            cfg.config_hash,
+            by,
+            tx.now,
+            tx.now,
+            tx.now,
+            key_in,
+            {},
+            None,
+            0,
+            None,
+            0,
+        )
         st = apply(ctx, tx, cfg, row, None, events, fresh=True)
-        out = task_summary(TaskRow.of(tx.x(f"SELECT {TASK_COLS} FROM tasks WHERE id = :id", {"id": tid}).one()))
-        out.update(created=True, jobs=jobs_of(tx, key), tier_reason=events[0].data.get("tier_reason"),
-                   tier_sources=events[0].data.get("tier_sources"), skipped={
-                       e.data["gate"]: e.data.get("reason") for e in events if e.type == "gate.skipped"},
-                   ready=st.ready_gates())
+        out = task_summary(
+            TaskRow.of(tx.x(f"SELECT {TASK_COLS} FROM tasks WHERE id = :id", {"id": tid}).one())
+        )
+        out.update(
+            created=True,
+            jobs=jobs_of(tx, key),
+            tier_reason=events[0].data.get("tier_reason"),
+            tier_sources=events[0].data.get("tier_sources"),
+            skipped={e.data["gate"]: e.data.get("reason") for e in events if e.type == "gate.skipped"},
+            ready=st.ready_gates(),
+        )
         return out
 
     return ctx.write(fn, retry_unique=bool(key_in))
 
 
 def task_summary(row: TaskRow) -> dict:
-    return {"task": row.key, "title": row.title, "workflow": row.workflow, "tier": row.tier, "status": row.status,
-            "revision": row.revision, "rounds": row.rounds, "created_by": row.created_by, "config_hash": row.config_hash,
-            "attributes": row.attributes, "escalation": row.escalation, "created_at": row.created_at,
-            "updated_at": row.updated_at, "idempotency_key": row.idempotency_key}
+    return {
+        "task": row.key,
+        "title": row.title,
+        "workflow": row.workflow,
+        "tier": row.tier,
+        "status": row.status,
+        "revision": row.revision,
+        "rounds": row.rounds,
+        "created_by": row.created_by,
+        "config_hash": row.config_hash,
+        "attributes": row.attributes,
+        "escalation": row.escalation,
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+        "idempotency_key": row.idempotency_key,
+    }
 
 
 def jobs_of(tx: Tx, key: str, *, open_only: bool = False) -> list[dict]:
-    sql = ("SELECT id, gate, lane, kind, status, round, slot, attempts, fence, leased_by, lease_expires, verdict, reason, "
-           "posted_at, updated_at FROM jobs WHERE task = :k" + (" AND status IN ('queued', 'leased')" if open_only else "")
-           + " ORDER BY id")
-    cols = ("job", "gate", "lane", "kind", "status", "round", "slot", "attempts", "fence", "leased_by", "lease_expires",
-            "verdict", "reason", "posted_at", "updated_at")
+    sql = (
+        "SELECT id, gate, lane, kind, status, round, slot, attempts, fence, leased_by, lease_expires, verdict, reason, "
+        "posted_at, updated_at FROM jobs WHERE task = :k"
+        + (" AND status IN ('queued', 'leased')" if open_only else "")
+        + " ORDER BY id"
+    )
+    cols = (
+        "job",
+        "gate",
+        "lane",
+        "kind",
+        "status",
+        "round",
+        "slot",
+        "attempts",
+        "fence",
+        "leased_by",
+        "lease_expires",
+        "verdict",
+        "reason",
+        "posted_at",
+        "updated_at",
+    )
     return [dict(zip(cols, r, strict=True)) for r in tx.x(sql, {"k": key}).all()]
 
 
 def approvals_of(tx: Tx, key: str) -> list[dict]:
-    cols = ("approval", "kind", "subject", "lane", "revision", "status", "requested_by", "requested_at", "decided_by",
-            "decided_at", "note", "reason", "rules")
-    rows = tx.x("SELECT id, kind, subject, lane, revision, status, requested_by, requested_at, decided_by, decided_at, "
-                "note, reason, rules FROM approvals WHERE task = :k ORDER BY id", {"k": key}).all()
+    cols = (
+        "approval",
+        "kind",
+        "subject",
+        "lane",
+        "revision",
+        "status",
+        "requested_by",
+        "requested_at",
+        "decided_by",
+        "decided_at",
+        "note",
+        "reason",
+        "rules",
+    )
+    rows = tx.x(
+        "SELECT id, kind, subject, lane, revision, status, requested_by, requested_at, decided_by, decided_at, "
+        "note, reason, rules FROM approvals WHERE task = :k ORDER BY id",
+        {"k": key},
+    ).all()
     out = []
     for r in rows:
         d = dict(zip(cols, r, strict=True))
@@ -109,8 +215,16 @@ def approvals_of(tx: Tx, key: str) -> list[dict]:
     return out
 
 
-def list_tasks(ctx: Ctx, *, status: str | None = None, workflow: str | None = None, lane: str | None = None,
-               actor: str | None = None, limit: int = 100, offset: int = 0) -> list[dict]:
+def list_tasks(
+    ctx: Ctx,
+    *,
+    status: str | None = None,
+    workflow: str | None = None,
+    lane: str | None = None,
+    actor: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[dict]:
     """Tasks newest first. lane: tasks with an open job for that lane; actor: created by it or holding a lease."""
     if status is not None and status not in ("active", "done", "escalated", "rejected"):
         raise UsageError(f"--status is active, done, escalated or rejected, not '{status}'")
@@ -122,15 +236,22 @@ def list_tasks(ctx: Ctx, *, status: str | None = None, workflow: str | None = No
         where.append("t.workflow = :wf")
         params["wf"] = workflow
     if lane:
-        where.append("EXISTS (SELECT 1 FROM jobs j WHERE j.task = t.key AND j.lane = :ln "
-                     "AND j.status IN ('queued', 'leased'))")
+        where.append(
+            "EXISTS (SELECT 1 FROM jobs j WHERE j.task = t.key AND j.lane = :ln "
+            "AND j.status IN ('queued', 'leased'))"
+        )
         params["ln"] = lane
     if actor:
-        where.append("(t.created_by = :ac OR EXISTS (SELECT 1 FROM jobs j WHERE j.task = t.key AND j.leased_by = :ac))")
+        where.append(
+            "(t.created_by = :ac OR EXISTS (SELECT 1 FROM jobs j WHERE j.task = t.key AND j.leased_by = :ac))"
+        )
         params["ac"] = actor
     cols = ", ".join("t." + c.strip() for c in TASK_COLS.split(","))
-    sql = (f"SELECT {cols} FROM tasks t" + (" WHERE " + " AND ".join(where) if where else "")
-           + " ORDER BY t.id DESC LIMIT :lim OFFSET :off")
+    sql = (
+        f"SELECT {cols} FROM tasks t"
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + " ORDER BY t.id DESC LIMIT :lim OFFSET :off"
+    )
 
     def fn(tx: Tx) -> list[dict]:
         rows = [TaskRow.of(r) for r in tx.x(sql, params).all()]
@@ -140,12 +261,23 @@ def list_tasks(ctx: Ctx, *, status: str | None = None, workflow: str | None = No
         waiting: dict[str, list[dict]] = {k: [] for k in keys}
         marks = ", ".join(f":k{i}" for i in range(len(keys)))
         kp = {f"k{i}": k for i, k in enumerate(keys)}
-        for t, g, ln, st, who in tx.x(f"SELECT task, gate, lane, status, leased_by FROM jobs WHERE task IN ({marks}) "
-                                      "AND status IN ('queued', 'leased') ORDER BY id", kp).all():
+        for t, g, ln, st, who in tx.x(
+            f"SELECT task, gate, lane, status, leased_by FROM jobs WHERE task IN ({marks}) "
+            "AND status IN ('queued', 'leased') ORDER BY id",
+            kp,
+        ).all():
             waiting[t].append({"gate": g, "lane": ln, "status": st, "holder": who})
-        pend: dict[str, int] = dict(tx.x(f"SELECT task, COUNT(*) FROM approvals WHERE task IN ({marks}) "
-                                         "AND status = 'pending' GROUP BY task", kp).all())
-        return [{**task_summary(r), "waiting_on": waiting[r.key], "pending_approvals": pend.get(r.key, 0)} for r in rows]
+        pend: dict[str, int] = dict(
+            tx.x(
+                f"SELECT task, COUNT(*) FROM approvals WHERE task IN ({marks}) "
+                "AND status = 'pending' GROUP BY task",
+                kp,
+            ).all()
+        )
+        return [
+            {**task_summary(r), "waiting_on": waiting[r.key], "pending_approvals": pend.get(r.key, 0)}
+            for r in rows
+        ]
 
     return ctx.store.read(fn)
 
@@ -158,9 +290,15 @@ def task_view(ctx: Ctx, ref: str | int) -> dict:
         row = ctx.task_row(tx, key)
         cfg = ctx.pinned(tx, row.config_hash)
         st = ctx.state(tx, row)
-        return {**task_summary(row), "state": st.to_json(), "jobs": jobs_of(tx, key), "approvals": approvals_of(tx, key),
-                **dict(zip(("spent_usd", "unpriced_calls"), task_spend(tx, key), strict=True)),
-                "budget_usd": cfg.workflows[row.workflow].limits.budget_usd, **_repo_evidence(tx, row)}
+        return {
+            **task_summary(row),
+            "state": st.to_json(),
+            "jobs": jobs_of(tx, key),
+            "approvals": approvals_of(tx, key),
+            **dict(zip(("spent_usd", "unpriced_calls"), task_spend(tx, key), strict=True)),
+            "budget_usd": cfg.workflows[row.workflow].limits.budget_usd,
+            **_repo_evidence(tx, row),
+        }
 
     return ctx.store.read(fn)
 

@@ -22,8 +22,14 @@ def _entry(seq: int, task: str | None, typ: str, body: bytes) -> dict:
     return {"seq": seq, **b}
 
 
-def events_since(ctx: Ctx, after: int = 0, *, limit: int = 1000, task: str | None = None,
-                 types: tuple[str, ...] | None = None) -> list[dict]:
+def events_since(
+    ctx: Ctx,
+    after: int = 0,
+    *,
+    limit: int = 1000,
+    task: str | None = None,
+    types: tuple[str, ...] | None = None,
+) -> list[dict]:
     """Events with seq > after, oldest first (poll it, or wait with Bus.wait_for_events)."""
     params: dict = {"a": int(after), "lim": max(1, min(int(limit), 100_000))}
     where = "seq > :a"
@@ -35,7 +41,9 @@ def events_since(ctx: Ctx, after: int = 0, *, limit: int = 1000, task: str | Non
         params.update({f"t{i}": t for i, t in enumerate(types)})
 
     def fn(tx: Tx) -> list[dict]:
-        rows = tx.x(f"SELECT seq, task, type, body FROM events WHERE {where} ORDER BY seq LIMIT :lim", params).all()
+        rows = tx.x(
+            f"SELECT seq, task, type, body FROM events WHERE {where} ORDER BY seq LIMIT :lim", params
+        ).all()
         return [_entry(int(r[0]), r[1], r[2], bytes(r[3])) for r in rows]
 
     return ctx.store.read(fn)
@@ -78,8 +86,10 @@ def _sources(cfg: OrgConfig, workflow: str, e: dict) -> dict:
     if e["type"] == "task.created":
         src["workflow"] = d.get("workflow_source")
         src["tier"] = d.get("tier_sources")
-        src["attributes"] = {k: f"--set at task add ({cfg.source('attr:' + k) or 'undeclared'})"
-                             for k in (d.get("attributes") or {})}
+        src["attributes"] = {
+            k: f"--set at task add ({cfg.source('attr:' + k) or 'undeclared'})"
+            for k in (d.get("attributes") or {})
+        }
     if e["type"] == "task.escalated" or d.get("kind") in ("rework_limit", "no_progress", "budget"):
         src["limits"] = d.get("source") or cfg.source(f"limits:{workflow}")
     if e["type"] == "action.decided":
@@ -109,7 +119,8 @@ def summarize(e: dict) -> str:
         return f"{who} ({d.get('family')}) reviewed revision {d.get('revision')}: {d.get('verdict')} ({d.get('why')})"
     if t in ("approval.granted", "approval.rejected"):
         return f"{who} {t.split('.')[1]} '{e.get('gate')}' on revision {d.get('revision')}" + (
-            f": {d['note']}" if d.get("note") else "")
+            f": {d['note']}" if d.get("note") else ""
+        )
     if t == "rework.started":
         return f"rework round {d.get('round')} of {d.get('limit')}: back to '{d.get('target')}' after '{d.get('from_gate')}'"
     if t == "task.escalated":
@@ -127,7 +138,9 @@ def summarize(e: dict) -> str:
     if t == "job.submitted":
         return f"{who} submitted job {e.get('job')}: {e.get('decision')}"
     if t in ("job.cancelled", "job.requeued", "job.dead", "job.released"):
-        return f"job {e.get('job')} {t.split('.')[1]}: {d.get('reason') or ('holder ' + str(d.get('holder')))}"
+        return (
+            f"job {e.get('job')} {t.split('.')[1]}: {d.get('reason') or ('holder ' + str(d.get('holder')))}"
+        )
     if t == "action.decided":
         return f"{who} asked to '{d.get('action')}': {e.get('decision')} ({d.get('reason')})"
     if t == "approval.requested":
@@ -140,22 +153,31 @@ def summarize(e: dict) -> str:
         return f"escalation #{d.get('approval')} opened for the {e.get('lane')} lane"
     if t == "credential.used":
         where = "a stand-in " + str(d.get("service")) if d.get("stand_in") else str(d.get("service"))
-        return (f"the broker called {where} with '{d.get('credential')}' for {who} (job {e.get('job')}): "
-                f"{d.get('method')} {d.get('path')} -> {d.get('status')}" + (f" {d['excerpt']}" if d.get("excerpt") else ""))
+        return (
+            f"the broker called {where} with '{d.get('credential')}' for {who} (job {e.get('job')}): "
+            f"{d.get('method')} {d.get('path')} -> {d.get('status')}"
+            + (f" {d['excerpt']}" if d.get("excerpt") else "")
+        )
     if t == "credential.called":
-        return (f"the broker makes the approved plan's {d.get('method')} {d.get('path')} with '{d.get('credential')}' "
-                f"for {who} (job {e.get('job')})")
+        return (
+            f"the broker makes the approved plan's {d.get('method')} {d.get('path')} with '{d.get('credential')}' "
+            f"for {who} (job {e.get('job')})"
+        )
     if t in ("credential.refused", "credential.failed"):
-        return (f"the broker {t.split('.')[1]} '{d.get('credential')}' for {d.get('service')} asked by {who}: "
-                f"{d.get('reason') or d.get('error')}")
+        return (
+            f"the broker {t.split('.')[1]} '{d.get('credential')}' for {d.get('service')} asked by {who}: "
+            f"{d.get('reason') or d.get('error')}"
+        )
     return t
 
 
 def render_timeline(view: dict, entries: list[dict]) -> str:
     """Human text for `org task show`."""
-    lines = [f"{view['task']}  {view['title']}",
-             f"  workflow {view['workflow']} · tier {view['tier']} · status {view['status']} · revision "
-             f"{view['revision'] or '-'} · round {view['rounds']} · policy {view['config_hash']}"]
+    lines = [
+        f"{view['task']}  {view['title']}",
+        f"  workflow {view['workflow']} · tier {view['tier']} · status {view['status']} · revision "
+        f"{view['revision'] or '-'} · round {view['rounds']} · policy {view['config_hash']}",
+    ]
     st = view.get("state") or {}
     if st.get("authors"):
         lines.append(f"  authors {', '.join(st['authors'])} ({', '.join(st.get('author_families') or [])})")
@@ -166,15 +188,21 @@ def render_timeline(view: dict, entries: list[dict]) -> str:
         lines.append("  gates: " + ", ".join(f"{g} {s['status']}" for g, s in gates.items()))
     open_jobs = [j for j in view.get("jobs", []) if j["status"] in ("queued", "leased")]
     for j in open_jobs:
-        lines.append(f"  job {j['job']} {j['gate']} ({j['lane']}) {j['status']}"
-                     + (f" by {j['leased_by']}" if j["leased_by"] else ""))
+        lines.append(
+            f"  job {j['job']} {j['gate']} ({j['lane']}) {j['status']}"
+            + (f" by {j['leased_by']}" if j["leased_by"] else "")
+        )
     for a in view.get("approvals", []):
         if a["status"] == "pending":
-            lines.append(f"  pending #{a['approval']} {a['kind']} {a['subject']} (revision {a['revision'] or '-'})")
+            lines.append(
+                f"  pending #{a['approval']} {a['kind']} {a['subject']} (revision {a['revision'] or '-'})"
+            )
     if view.get("budget_usd") is not None:
         n = view.get("unpriced_calls") or 0
-        lines.append(f"  spent ${view.get('spent_usd', 0):.4f} of ${view['budget_usd']:.2f}"
-                     + (f" + {n} unpriced call{'s' if n != 1 else ''} of unknown cost" if n else ""))
+        lines.append(
+            f"  spent ${view.get('spent_usd', 0):.4f} of ${view['budget_usd']:.2f}"
+            + (f" + {n} unpriced call{'s' if n != 1 else ''} of unknown cost" if n else "")
+        )
     lines.append("")
     for e in entries:
         ts = e.get("ts", "")
@@ -194,5 +222,7 @@ def render_timeline(view: dict, entries: list[dict]) -> str:
             lines.append(f"         tier from {', '.join(x for x in src['tier'] if x)}")
         if isinstance(src.get("attributes"), dict):
             for k, where in src["attributes"].items():
-                lines.append(f"         attribute {k}={(e.get('data') or {}).get('attributes', {}).get(k)!r} from {where}")
+                lines.append(
+                    f"         attribute {k}={(e.get('data') or {}).get('attributes', {}).get(k)!r} from {where}"
+                )
     return "\n".join(lines)

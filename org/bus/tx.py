@@ -95,8 +95,15 @@ class Tx:
     def _dbapi_error(self):
         return self.conn.dialect.loaded_dbapi.Error
 
-    def insert_many(self, table: str, cols: tuple[str, ...], rows: list[tuple], *, returning: str | None = None,
-                    pg_types: tuple[str, ...] | None = None) -> list:
+    def insert_many(
+        self,
+        table: str,
+        cols: tuple[str, ...],
+        rows: list[tuple],
+        *,
+        returning: str | None = None,
+        pg_types: tuple[str, ...] | None = None,
+    ) -> list:
         """Insert many rows in few round trips: SQLite executemany (or multi-row VALUES when `returning`),
         PostgreSQL one INSERT ... SELECT FROM unnest(one array per column) (needs pg_types)."""
         if not rows:
@@ -115,15 +122,28 @@ class Tx:
         out: list = []
         chunk = max(1, 900 // len(cols))
         for i in range(0, len(rows), chunk):
-            part = rows[i:i + chunk]
-            self._raw(cur.execute, sql + ", ".join([marks] * len(part)) + f" RETURNING {returning}",
-                      [v for row in part for v in row])
+            part = rows[i : i + chunk]
+            self._raw(
+                cur.execute,
+                sql + ", ".join([marks] * len(part)) + f" RETURNING {returning}",
+                [v for row in part for v in row],
+            )
             out += cur.fetchall()
         return out
 
-    def update_many(self, table: str, key: str, cols: tuple[str, ...], rows: list[tuple], *,
-                    fixed: dict[str, Any] | None = None, raw: dict[str, str] | None = None,
-                    match: tuple[str, ...] = (), guard: str = "", pg_types: tuple[str, ...] = ()) -> None:
+    def update_many(
+        self,
+        table: str,
+        key: str,
+        cols: tuple[str, ...],
+        rows: list[tuple],
+        *,
+        fixed: dict[str, Any] | None = None,
+        raw: dict[str, str] | None = None,
+        match: tuple[str, ...] = (),
+        guard: str = "",
+        pg_types: tuple[str, ...] = (),
+    ) -> None:
         """UPDATE many rows in few round trips. Each row is (key, *values for cols, *values for match);
         `fixed` columns get the same value everywhere, `raw` columns an SQL expression (e.g. 'n + 1'),
         `guard` is an extra SQL condition. pg_types: the types of key, cols and match, in that order."""
@@ -136,20 +156,31 @@ class Tx:
             arrays = ", ".join(f":a{i}::{t}[]" for i, t in enumerate(pg_types))
             sets = [f"{c} = v.k{i + 1}" for i, c in enumerate(cols)] + [f"{c} = :f_{c}" for c in fixed]
             sets += [f"{c} = {e}" for c, e in raw.items()]
-            where = [f"{table}.{key} = v.k0"] + [f"{table}.{m} = v.k{1 + len(cols) + i}" for i, m in enumerate(match)]
+            where = [f"{table}.{key} = v.k0"] + [
+                f"{table}.{m} = v.k{1 + len(cols) + i}" for i, m in enumerate(match)
+            ]
             if guard:
                 where.append(guard)
             params = {f"a{i}": list(v) for i, v in enumerate(zip(*rows, strict=True))}
             params.update({f"f_{c}": v for c, v in fixed.items()})
-            self.x(f"UPDATE {table} SET {', '.join(sets)} FROM unnest({arrays}) AS v({names}) WHERE "
-                   + " AND ".join(where), params)
+            self.x(
+                f"UPDATE {table} SET {', '.join(sets)} FROM unnest({arrays}) AS v({names}) WHERE "
+                + " AND ".join(where),
+                params,
+            )
             return
-        sets = [f"{c} = ?" for c in cols] + [f"{c} = ?" for c in fixed] + [f"{c} = {e}" for c, e in raw.items()]
+        sets = (
+            [f"{c} = ?" for c in cols] + [f"{c} = ?" for c in fixed] + [f"{c} = {e}" for c, e in raw.items()]
+        )
         where = [f"{key} = ?"] + [f"{m} = ?" for m in match] + ([guard] if guard else [])
         fvals = tuple(fixed.values())
         k = len(cols)
-        args = [(*row[1:1 + k], *fvals, row[0], *row[1 + k:]) for row in rows]
-        self._raw(self._cursor().executemany, f"UPDATE {table} SET {', '.join(sets)} WHERE " + " AND ".join(where), args)
+        args = [(*row[1 : 1 + k], *fvals, row[0], *row[1 + k :]) for row in rows]
+        self._raw(
+            self._cursor().executemany,
+            f"UPDATE {table} SET {', '.join(sets)} WHERE " + " AND ".join(where),
+            args,
+        )
 
     def _cursor(self):
         if self._cur is None:
@@ -170,8 +201,14 @@ class Tx:
 class _Empty:
     description = None
 
-    def insert_many(self, table: str, cols: tuple[str, ...], rows: list[tuple], returning: str | None = None,
-                    pg_types: tuple[str, ...] | None = None) -> list:
+    def insert_many(
+        self,
+        table: str,
+        cols: tuple[str, ...],
+        rows: list[tuple],
+        returning: str | None = None,
+        pg_types: tuple[str, ...] | None = None,
+    ) -> list:
         """One multi-row INSERT per chunk (a round trip per chunk, not per row). On PostgreSQL with
         pg_types: one INSERT ... SELECT FROM unnest(arrays), a parameter per column instead of per value."""
         out: list = []
@@ -186,7 +223,7 @@ class _Empty:
             return out
         chunk = max(1, 900 // len(cols))
         for i in range(0, len(rows), chunk):
-            part = rows[i:i + chunk]
+            part = rows[i : i + chunk]
             params: dict[str, Any] = {}
             values = []
             for r, row in enumerate(part):
@@ -202,8 +239,16 @@ class _Empty:
                 self.x(sql, params)
         return out
 
-    def update_many(self, table: str, key: str, sets: dict[str, str], rows: list[tuple], where: str = "",
-                    params: dict | None = None, pg_types: tuple[str, ...] | None = None) -> None:
+    def update_many(
+        self,
+        table: str,
+        key: str,
+        sets: dict[str, str],
+        rows: list[tuple],
+        where: str = "",
+        params: dict | None = None,
+        pg_types: tuple[str, ...] | None = None,
+    ) -> None:
         """UPDATE table SET col = <expr over v.column2..> FROM (VALUES (key, ...), ...) AS v WHERE table.key =
         v.column1 [AND where]: one statement per chunk. `sets` maps a column to an SQL expression that may
         use v.column2, v.column3, ... (the values after the key, in order)."""
@@ -216,12 +261,15 @@ class _Empty:
             arrays = ", ".join(f":c{i}::{t}[]" for i, t in enumerate(pg_types))
             names = ", ".join(f"column{i + 1}" for i in range(width))
             args = {**(params or {}), **{f"c{i}": list(v) for i, v in enumerate(cols_t)}}
-            self.x(f"UPDATE {table} SET {assign} FROM unnest({arrays}) AS v({names}) WHERE {table}.{key} = v.column1"
-                   + (f" AND {table}.{where}" if where else ""), args)
+            self.x(
+                f"UPDATE {table} SET {assign} FROM unnest({arrays}) AS v({names}) WHERE {table}.{key} = v.column1"
+                + (f" AND {table}.{where}" if where else ""),
+                args,
+            )
             return
         chunk = max(1, 900 // width)
         for i in range(0, len(rows), chunk):
-            part = rows[i:i + chunk]
+            part = rows[i : i + chunk]
             args: dict[str, Any] = dict(params or {})
             values = []
             for r, row in enumerate(part):
@@ -230,8 +278,11 @@ class _Empty:
                     args[f"u{r}_{c}"] = v
                     names.append(f":u{r}_{c}")
                 values.append("(" + ", ".join(names) + ")")
-            self.x(f"UPDATE {table} SET {assign} FROM (VALUES {', '.join(values)}) AS v "
-                   f"WHERE {table}.{key} = v.column1" + (f" AND {table}.{where}" if where else ""), args)
+            self.x(
+                f"UPDATE {table} SET {assign} FROM (VALUES {', '.join(values)}) AS v "
+                f"WHERE {table}.{key} = v.column1" + (f" AND {table}.{where}" if where else ""),
+                args,
+            )
 
     def wake(self, lane: str) -> None:
         self.lanes_woken.add(lane)

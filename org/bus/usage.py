@@ -25,10 +25,23 @@ UNKNOWN_SPEND = "spend unknown:"
 SPEND_KEYS = ("actor", "lane", "task", "workflow", "model", "vendor", "family", "outcome", "gate", "job")
 
 
-def record_usage(ctx: Ctx, actor: str, model: str, *, tokens_in: int = 0, tokens_out: int = 0, cost_usd: float | None = None,
-                 latency_ms: float = 0.0, outcome: str = "ok", task: str | None = None, job: int | None = None,
-                 lane: str | None = None, workflow: str | None = None, gate: str | None = None,
-                 ts: float | None = None) -> dict:
+def record_usage(
+    ctx: Ctx,
+    actor: str,
+    model: str,
+    *,
+    tokens_in: int = 0,
+    tokens_out: int = 0,
+    cost_usd: float | None = None,
+    latency_ms: float = 0.0,
+    outcome: str = "ok",
+    task: str | None = None,
+    job: int | None = None,
+    lane: str | None = None,
+    workflow: str | None = None,
+    gate: str | None = None,
+    ts: float | None = None,
+) -> dict:
     """Append one call to the ledger. Lane, workflow, vendor and family are filled in when not given.
     cost_usd None (the default) is an unpriced call: its cost is unknown, not zero.
     With a task, its spend is checked against limits.budget_usd and an over-budget task is escalated."""
@@ -45,15 +58,28 @@ def record_usage(ctx: Ctx, actor: str, model: str, *, tokens_in: int = 0, tokens
             row = ctx.task_row(tx, key, lock=True)
             cfg = ctx.pinned(tx, row.config_hash)
         a = cfg.actors.get(actor) if cfg is not None else None
-        uid = tx.x("INSERT INTO usage(ts, actor, lane, task, workflow, gate, job, model, vendor, family, tokens_in, "
-                   "tokens_out, cost_usd, latency_ms, outcome) VALUES (:ts, :a, :l, :k, :w, :g, :j, :m, :v, :f, :ti, :to, "
-                   ":c, :lat, :o) RETURNING id",
-                   {"ts": ts if ts is not None else tx.now, "a": actor, "l": lane or (a.lane if a else None), "k": key,
-                    "w": workflow or (row.workflow if row else None), "g": gate, "j": job, "m": model or "",
-                    "v": vendor_of(model) if model else None, "f": family_of(model) if model else None,
-                    "ti": int(tokens_in), "to": int(tokens_out), "c": None if cost_usd is None else float(cost_usd),
-                    "lat": float(latency_ms),
-                    "o": outcome[:32]}).scalar_one()
+        uid = tx.x(
+            "INSERT INTO usage(ts, actor, lane, task, workflow, gate, job, model, vendor, family, tokens_in, "
+            "tokens_out, cost_usd, latency_ms, outcome) VALUES (:ts, :a, :l, :k, :w, :g, :j, :m, :v, :f, :ti, :to, "
+            ":c, :lat, :o) RETURNING id",
+            {
+                "ts": ts if ts is not None else tx.now,
+                "a": actor,
+                "l": lane or (a.lane if a else None),
+                "k": key,
+                "w": workflow or (row.workflow if row else None),
+                "g": gate,
+                "j": job,
+                "m": model or "",
+                "v": vendor_of(model) if model else None,
+                "f": family_of(model) if model else None,
+                "ti": int(tokens_in),
+                "to": int(tokens_out),
+                "c": None if cost_usd is None else float(cost_usd),
+                "lat": float(latency_ms),
+                "o": outcome[:32],
+            },
+        ).scalar_one()
         out: dict[str, Any] = {"usage": uid, "task": key, "escalated": False}
         if row is not None and row.status == "active" and cfg is not None:
             spent, unpriced = task_spend(tx, key)
@@ -73,8 +99,9 @@ def record_usage(ctx: Ctx, actor: str, model: str, *, tokens_in: int = 0, tokens
 
 def task_spend(tx: Tx, key: str) -> tuple[float, int]:
     """(priced spend in US dollars, unpriced calls) of one task."""
-    r = tx.x("SELECT COALESCE(SUM(cost_usd), 0), COUNT(*) - COUNT(cost_usd) FROM usage WHERE task = :k",
-             {"k": key}).one()
+    r = tx.x(
+        "SELECT COALESCE(SUM(cost_usd), 0), COUNT(*) - COUNT(cost_usd) FROM usage WHERE task = :k", {"k": key}
+    ).one()
     return float(r[0] or 0.0), int(r[1] or 0)
 
 
@@ -85,27 +112,50 @@ def scope_spend(ctx: Ctx, scope: str, key: str) -> dict:
         raise UsageError(f"budget standing is kept per actor or lane, not '{scope}'")
 
     def fn(tx: Tx) -> dict:
-        r = tx.x(f"SELECT COALESCE(SUM(cost_usd), 0), COUNT(*) - COUNT(cost_usd) FROM usage WHERE {scope} = :k",
-                 {"k": key}).one()
-        ok = tx.x("SELECT COUNT(*) FROM switches WHERE scope = :s AND target = :k AND active = :f AND note LIKE :n",
-                  {"s": scope, "k": key, "f": False, "n": UNKNOWN_SPEND + "%"}).scalar_one()
-        return {"scope": scope, "key": key, "spent_usd": float(r[0] or 0.0), "unpriced_calls": int(r[1] or 0),
-                "unpriced_accepted": bool(ok)}
+        r = tx.x(
+            f"SELECT COALESCE(SUM(cost_usd), 0), COUNT(*) - COUNT(cost_usd) FROM usage WHERE {scope} = :k",
+            {"k": key},
+        ).one()
+        ok = tx.x(
+            "SELECT COUNT(*) FROM switches WHERE scope = :s AND target = :k AND active = :f AND note LIKE :n",
+            {"s": scope, "k": key, "f": False, "n": UNKNOWN_SPEND + "%"},
+        ).scalar_one()
+        return {
+            "scope": scope,
+            "key": key,
+            "spent_usd": float(r[0] or 0.0),
+            "unpriced_calls": int(r[1] or 0),
+            "unpriced_accepted": bool(ok),
+        }
 
     return ctx.store.read(fn)
 
 
-def spend(ctx: Ctx, by: str = "actor", *, actor: str | None = None, lane: str | None = None, task: str | None = None,
-          workflow: str | None = None, model: str | None = None, since: float | None = None,
-          until: float | None = None) -> list[dict]:
+def spend(
+    ctx: Ctx,
+    by: str = "actor",
+    *,
+    actor: str | None = None,
+    lane: str | None = None,
+    task: str | None = None,
+    workflow: str | None = None,
+    model: str | None = None,
+    since: float | None = None,
+    until: float | None = None,
+) -> list[dict]:
     """Spend grouped by one of SPEND_KEYS, most expensive first, with optional filters. cost_usd is the
     priced calls' dollars, None when no call in the group has a price; unpriced_calls and
     unpriced_tokens count the calls of unknown cost (cost_complete is False when there are any)."""
     if by not in SPEND_KEYS:
         raise UsageError(f"spend is grouped by one of {', '.join(SPEND_KEYS)}, not '{by}'")
     where, params = [], {}
-    for col, val in (("actor", actor), ("lane", lane), ("task", task_key(task) if task else None),
-                     ("workflow", workflow), ("model", model)):
+    for col, val in (
+        ("actor", actor),
+        ("lane", lane),
+        ("task", task_key(task) if task else None),
+        ("workflow", workflow),
+        ("model", model),
+    ):
         if val is not None:
             where.append(f"{col} = :{col}")
             params[col] = val
@@ -115,16 +165,30 @@ def spend(ctx: Ctx, by: str = "actor", *, actor: str | None = None, lane: str | 
     if until is not None:
         where.append("ts < :until")
         params["until"] = until
-    sql = (f"SELECT {by}, COUNT(*), COALESCE(SUM(tokens_in), 0), COALESCE(SUM(tokens_out), 0), COALESCE(SUM(cost_usd), 0), "
-           f"COALESCE(AVG(latency_ms), 0), SUM(CASE WHEN outcome = 'ok' THEN 0 ELSE 1 END), COUNT(cost_usd), "
-           f"COALESCE(SUM(CASE WHEN cost_usd IS NULL THEN tokens_in + tokens_out ELSE 0 END), 0) FROM usage"
-           + (" WHERE " + " AND ".join(where) if where else "") + f" GROUP BY {by} ORDER BY 5 DESC, 1")
+    sql = (
+        f"SELECT {by}, COUNT(*), COALESCE(SUM(tokens_in), 0), COALESCE(SUM(tokens_out), 0), COALESCE(SUM(cost_usd), 0), "
+        f"COALESCE(AVG(latency_ms), 0), SUM(CASE WHEN outcome = 'ok' THEN 0 ELSE 1 END), COUNT(cost_usd), "
+        f"COALESCE(SUM(CASE WHEN cost_usd IS NULL THEN tokens_in + tokens_out ELSE 0 END), 0) FROM usage"
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + f" GROUP BY {by} ORDER BY 5 DESC, 1"
+    )
 
     def fn(tx: Tx) -> list[dict]:
-        return [{"key": r[0], "by": by, "calls": int(r[1]), "tokens_in": int(r[2]), "tokens_out": int(r[3]),
-                 "cost_usd": float(r[4]) if r[7] else None, "unpriced_calls": int(r[1]) - int(r[7]),
-                 "unpriced_tokens": int(r[8]), "cost_complete": int(r[1]) == int(r[7]),
-                 "latency_ms_avg": float(r[5]), "errors": int(r[6] or 0)}
-                for r in tx.x(sql, params).all()]
+        return [
+            {
+                "key": r[0],
+                "by": by,
+                "calls": int(r[1]),
+                "tokens_in": int(r[2]),
+                "tokens_out": int(r[3]),
+                "cost_usd": float(r[4]) if r[7] else None,
+                "unpriced_calls": int(r[1]) - int(r[7]),
+                "unpriced_tokens": int(r[8]),
+                "cost_complete": int(r[1]) == int(r[7]),
+                "latency_ms_avg": float(r[5]),
+                "errors": int(r[6] or 0),
+            }
+            for r in tx.x(sql, params).all()
+        ]
 
     return ctx.store.read(fn)

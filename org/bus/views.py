@@ -9,18 +9,46 @@ from typing import Any
 from org.bus.context import Ctx, task_key
 from org.bus.store import Tx
 
-__all__ = ["pending_count", "task_count", "active_keys", "pinned_config", "board", "task_usage", "leases", "gate_counts",
-           "USAGE_COLS"]
+__all__ = [
+    "pending_count",
+    "task_count",
+    "active_keys",
+    "pinned_config",
+    "board",
+    "task_usage",
+    "leases",
+    "gate_counts",
+    "USAGE_COLS",
+]
 
-USAGE_COLS = ("ts", "actor", "lane", "gate", "model", "family", "tokens_in", "tokens_out", "cost_usd", "latency_ms",
-              "outcome")
+USAGE_COLS = (
+    "ts",
+    "actor",
+    "lane",
+    "gate",
+    "model",
+    "family",
+    "tokens_in",
+    "tokens_out",
+    "cost_usd",
+    "latency_ms",
+    "outcome",
+)
 
 
 def pending_count(ctx: Ctx, lane: str | None) -> int:
     """Requests a human of `lane` can settle (one indexed COUNT)."""
-    return int(ctx.store.read(lambda tx: tx.x(
-        "SELECT COUNT(*) FROM approvals WHERE status = 'pending' AND (lane IS NULL OR lane = :l)",
-        {"l": lane}).scalar() or 0))
+    return int(
+        ctx.store.read(
+            lambda tx: (
+                tx.x(
+                    "SELECT COUNT(*) FROM approvals WHERE status = 'pending' AND (lane IS NULL OR lane = :l)",
+                    {"l": lane},
+                ).scalar()
+                or 0
+            )
+        )
+    )
 
 
 def task_count(ctx: Ctx) -> int:
@@ -29,8 +57,12 @@ def task_count(ctx: Ctx) -> int:
 
 def active_keys(ctx: Ctx, prefix: str) -> set[str]:
     """The idempotency keys starting with `prefix` of the active tasks (the demo finds its own tasks by them)."""
-    rows = ctx.store.read(lambda tx: tx.x("SELECT idempotency_key FROM tasks WHERE idempotency_key LIKE :p AND "
-                                          "status = 'active'", {"p": prefix.replace("%", "") + "%"}).all())
+    rows = ctx.store.read(
+        lambda tx: tx.x(
+            "SELECT idempotency_key FROM tasks WHERE idempotency_key LIKE :p AND status = 'active'",
+            {"p": prefix.replace("%", "") + "%"},
+        ).all()
+    )
     return {r[0] for r in rows}
 
 
@@ -43,40 +75,72 @@ def board(ctx: Ctx) -> dict:
     """Every task (newest first), the open jobs of tasks, pending approvals per task and the active switches:
     {tasks: [(id, key, title, workflow, tier, status, updated_at, created_by)], jobs: [(task, gate, lane, status,
     holder)], pending: {task: n}, switches: [{scope, target}]}."""
+
     def fn(tx: Tx) -> dict:
-        tasks = tx.x("SELECT id, key, title, workflow, tier, status, updated_at, created_by FROM tasks "
-                     "ORDER BY id DESC").all()
-        jobs = tx.x("SELECT task, gate, lane, status, leased_by FROM jobs WHERE status IN ('queued', 'leased') "
-                    "AND task IS NOT NULL ORDER BY id").all()
-        pend = dict(tx.x("SELECT task, COUNT(*) FROM approvals WHERE status = 'pending' AND task IS NOT NULL "
-                         "GROUP BY task").all())
-        switches = [{"scope": sc, "target": tg} for sc, tg in tx.x(
-            "SELECT scope, target FROM switches WHERE active = :t", {"t": True}).all()]
-        return {"tasks": [tuple(r) for r in tasks], "jobs": [tuple(r) for r in jobs], "pending": pend,
-                "switches": switches}
+        tasks = tx.x(
+            "SELECT id, key, title, workflow, tier, status, updated_at, created_by FROM tasks "
+            "ORDER BY id DESC"
+        ).all()
+        jobs = tx.x(
+            "SELECT task, gate, lane, status, leased_by FROM jobs WHERE status IN ('queued', 'leased') "
+            "AND task IS NOT NULL ORDER BY id"
+        ).all()
+        pend = dict(
+            tx.x(
+                "SELECT task, COUNT(*) FROM approvals WHERE status = 'pending' AND task IS NOT NULL "
+                "GROUP BY task"
+            ).all()
+        )
+        switches = [
+            {"scope": sc, "target": tg}
+            for sc, tg in tx.x("SELECT scope, target FROM switches WHERE active = :t", {"t": True}).all()
+        ]
+        return {
+            "tasks": [tuple(r) for r in tasks],
+            "jobs": [tuple(r) for r in jobs],
+            "pending": pend,
+            "switches": switches,
+        }
 
     return ctx.store.read(fn)
 
 
 def task_usage(ctx: Ctx, task: str) -> list[dict]:
     """A task's model calls in time order (USAGE_COLS)."""
-    rows = ctx.store.read(lambda tx: tx.x(
-        f"SELECT {', '.join(USAGE_COLS)} FROM usage WHERE task = :k ORDER BY ts, id", {"k": task_key(task)}).all())
+    rows = ctx.store.read(
+        lambda tx: tx.x(
+            f"SELECT {', '.join(USAGE_COLS)} FROM usage WHERE task = :k ORDER BY ts, id",
+            {"k": task_key(task)},
+        ).all()
+    )
     return [dict(zip(USAGE_COLS, r, strict=True)) for r in rows]
 
 
 def leases(ctx: Ctx) -> dict:
     """Who holds what now: {leased: [(job, task, gate, lane, holder, lease_seconds, lease_expires, attempts,
     updated_at)], queued: {lane: n}, beats: {(job, fence): heartbeat_at}, fences: {job: fence}, done: {actor: n}}."""
+
     def fn(tx: Tx) -> dict:
-        leased = tx.x("SELECT id, task, gate, lane, leased_by, lease_seconds, lease_expires, attempts, updated_at "
-                      "FROM jobs WHERE status = 'leased' ORDER BY id").all()
+        leased = tx.x(
+            "SELECT id, task, gate, lane, leased_by, lease_seconds, lease_expires, attempts, updated_at "
+            "FROM jobs WHERE status = 'leased' ORDER BY id"
+        ).all()
         queued = dict(tx.x("SELECT lane, COUNT(*) FROM jobs WHERE status = 'queued' GROUP BY lane").all())
-        beats = {(r[0], r[1]): r[2] for r in tx.x(
-            "SELECT job, fence, heartbeat_at FROM leases WHERE outcome = 'active'").all()}
+        beats = {
+            (r[0], r[1]): r[2]
+            for r in tx.x("SELECT job, fence, heartbeat_at FROM leases WHERE outcome = 'active'").all()
+        }
         fences = {r[0]: r[1] for r in tx.x("SELECT id, fence FROM jobs WHERE status = 'leased'").all()}
-        done = dict(tx.x("SELECT leased_by, COUNT(*) FROM jobs WHERE status = 'done' GROUP BY leased_by").all())
-        return {"leased": [tuple(r) for r in leased], "queued": queued, "beats": beats, "fences": fences, "done": done}
+        done = dict(
+            tx.x("SELECT leased_by, COUNT(*) FROM jobs WHERE status = 'done' GROUP BY leased_by").all()
+        )
+        return {
+            "leased": [tuple(r) for r in leased],
+            "queued": queued,
+            "beats": beats,
+            "fences": fences,
+            "done": done,
+        }
 
     return ctx.store.read(fn)
 
@@ -84,14 +148,23 @@ def leases(ctx: Ctx) -> dict:
 def gate_counts(ctx: Ctx) -> dict:
     """Live counts per workflow and tier: {jobs: {(workflow, tier, gate, status): n}, pending: {(workflow, tier,
     gate): n}, tasks: {(workflow, tier, status): n}}."""
+
     def fn(tx: Tx) -> dict:
-        jobs = tx.x("SELECT t.workflow, t.tier, j.gate, j.status, COUNT(*) FROM jobs j JOIN tasks t ON t.key = j.task "
-                    "WHERE j.status IN ('queued', 'leased') GROUP BY t.workflow, t.tier, j.gate, j.status").all()
-        appr = tx.x("SELECT t.workflow, t.tier, a.subject, COUNT(*) FROM approvals a JOIN tasks t ON t.key = a.task "
-                    "WHERE a.status = 'pending' GROUP BY t.workflow, t.tier, a.subject").all()
-        tasks = tx.x("SELECT workflow, tier, status, COUNT(*) FROM tasks GROUP BY workflow, tier, status").all()
-        return {"jobs": {(w, t, g, s): int(n) for w, t, g, s, n in jobs},
-                "pending": {(w, t, g): int(n) for w, t, g, n in appr},
-                "tasks": {(w, t, s): int(n) for w, t, s, n in tasks}}
+        jobs = tx.x(
+            "SELECT t.workflow, t.tier, j.gate, j.status, COUNT(*) FROM jobs j JOIN tasks t ON t.key = j.task "
+            "WHERE j.status IN ('queued', 'leased') GROUP BY t.workflow, t.tier, j.gate, j.status"
+        ).all()
+        appr = tx.x(
+            "SELECT t.workflow, t.tier, a.subject, COUNT(*) FROM approvals a JOIN tasks t ON t.key = a.task "
+            "WHERE a.status = 'pending' GROUP BY t.workflow, t.tier, a.subject"
+        ).all()
+        tasks = tx.x(
+            "SELECT workflow, tier, status, COUNT(*) FROM tasks GROUP BY workflow, tier, status"
+        ).all()
+        return {
+            "jobs": {(w, t, g, s): int(n) for w, t, g, s, n in jobs},
+            "pending": {(w, t, g): int(n) for w, t, g, n in appr},
+            "tasks": {(w, t, s): int(n) for w, t, s, n in tasks},
+        }
 
     return ctx.store.read(fn)

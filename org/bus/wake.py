@@ -27,8 +27,9 @@ __all__ = ["Waiter"]
 class Waiter:
     """Wait for new jobs in some lanes (lanes=None: any) or for new audit events (events=True)."""
 
-    def __init__(self, store: Store, lanes: Iterable[str] | None = None, *, events: bool = False,
-                 poll: float = 0.05) -> None:
+    def __init__(
+        self, store: Store, lanes: Iterable[str] | None = None, *, events: bool = False, poll: float = 0.05
+    ) -> None:
         self.store = store
         self.lanes = set(lanes) if lanes is not None else None
         self.events = events
@@ -39,8 +40,9 @@ class Waiter:
             self._open_pg()
         else:
             path = sqlite_path(store.url)
-            self._sq = sqlite3.connect(str(path) if path else ":memory:", timeout=5, check_same_thread=False,
-                                       isolation_level=None)
+            self._sq = sqlite3.connect(
+                str(path) if path else ":memory:", timeout=5, check_same_thread=False, isolation_level=None
+            )
             self._dv = self._data_version()
             self._seen = self._versions()
 
@@ -83,7 +85,11 @@ class Waiter:
     def _versions(self) -> tuple:
         try:
             lanes = tuple(self._sq.execute("SELECT lane, version FROM lane_signals ORDER BY lane").fetchall())
-            head = self._sq.execute("SELECT seq FROM audit_head WHERE id = 1").fetchone() if self.events else None
+            head = (
+                self._sq.execute("SELECT seq FROM audit_head WHERE id = 1").fetchone()
+                if self.events
+                else None
+            )
         except sqlite3.OperationalError:  # not created yet, or busy: treat as unchanged
             return getattr(self, "_seen", ((), None))
         if self.lanes is not None:

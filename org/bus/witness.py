@@ -57,8 +57,10 @@ def read_witness(path: Path) -> dict[int, str]:
             if seq < 0 or len(h) != 64 or not set(h) <= _HEX:
                 raise ValueError
         except (ValueError, KeyError, TypeError):
-            raise UsageError(f"{path}:{n}: not a witness line ({{\"seq\": N, \"hash\": 64 hex digits}}); "
-                             "fix or move the file, then verify again") from None
+            raise UsageError(
+                f'{path}:{n}: not a witness line ({{"seq": N, "hash": 64 hex digits}}); '
+                "fix or move the file, then verify again"
+            ) from None
         if out.get(seq, h) != h:
             raise UsageError(f"{path}:{n}: event {seq} was witnessed with two different hashes")
         out[seq] = h
@@ -75,7 +77,9 @@ def record_witness(path: Path, seq: int, hash_hex: str) -> bool:
     except OSError as exc:
         raise UsageError(f"cannot write the audit witness {path}: {exc.strerror or exc}")
     try:
-        line = json.dumps({"seq": seq, "hash": hash_hex, "at": datetime.now(UTC).isoformat(timespec="seconds")})
+        line = json.dumps(
+            {"seq": seq, "hash": hash_hex, "at": datetime.now(UTC).isoformat(timespec="seconds")}
+        )
         os.write(fd, (line + "\n").encode())
         os.fsync(fd)
     finally:

@@ -37,12 +37,23 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    root: Annotated[Path | None, typer.Option("--root", envvar="ORG_ROOT", help="Folder holding lanes/ and gates/.")] = None,
-    db: Annotated[str | None, typer.Option("--db", envvar="ORG_DATABASE_URL", help="Database URL (default: SQLite in <root>/.org/).")] = None,
+    root: Annotated[
+        Path | None, typer.Option("--root", envvar="ORG_ROOT", help="Folder holding lanes/ and gates/.")
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db", envvar="ORG_DATABASE_URL", help="Database URL (default: SQLite in <root>/.org/)."
+        ),
+    ] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")] = False,
-    as_: Annotated[str | None, typer.Option("--as", help="Who acts (for commands that act for someone).")] = None,
-    version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_version,
-                                          help="Print org's version and exit.")] = False,
+    as_: Annotated[
+        str | None, typer.Option("--as", help="Who acts (for commands that act for someone).")
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", is_eager=True, callback=_version, help="Print org's version and exit."),
+    ] = False,
 ) -> None:
     """Global options work before or after the command: org validate --root DIR, org --json task list."""
     from org.cli._globals import check_db
@@ -53,8 +64,16 @@ def _root(
 
 
 # Command modules register themselves; each imports its heavy dependencies inside commands.
-_MODULES = ("config_cmds", "bus_cmds", "identity_cmds", "adr_cmds", "agent_cmds", "sim_cmds", "tui_cmds",
-            "workspace_cmds")
+_MODULES = (
+    "config_cmds",
+    "bus_cmds",
+    "identity_cmds",
+    "adr_cmds",
+    "agent_cmds",
+    "sim_cmds",
+    "tui_cmds",
+    "workspace_cmds",
+)
 for _name in _MODULES:
     try:
         importlib.import_module(f"org.cli.{_name}").register(app)

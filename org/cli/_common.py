@@ -14,11 +14,25 @@ from typing import Annotated, Any
 
 import typer
 
-__all__ = ["Opts", "JsonFlag", "SetOpt", "DeprecatedBy", "opts", "emit", "iso_times", "parse_sets", "load_config", "run_app", "err"]
+__all__ = [
+    "Opts",
+    "JsonFlag",
+    "SetOpt",
+    "DeprecatedBy",
+    "opts",
+    "emit",
+    "iso_times",
+    "parse_sets",
+    "load_config",
+    "run_app",
+    "err",
+]
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
 DeprecatedBy = Annotated[str | None, typer.Option("--by", hidden=True, help="Deprecated: use --as.")]
-SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Attribute K=V (repeatable).", show_default=False)]
+SetOpt = Annotated[
+    list[str] | None, typer.Option("--set", help="Attribute K=V (repeatable).", show_default=False)
+]
 
 
 @dataclass
@@ -61,8 +75,12 @@ def iso_times(data: Any) -> Any:
     if isinstance(data, dict):
         out = {}
         for k, v in data.items():
-            if (isinstance(v, (int, float)) and not isinstance(v, bool) and isinstance(k, str)
-                    and (k.endswith("_at") or k in _TIME_KEYS)):
+            if (
+                isinstance(v, (int, float))
+                and not isinstance(v, bool)
+                and isinstance(k, str)
+                and (k.endswith("_at") or k in _TIME_KEYS)
+            ):
                 from org.bus.audit import iso  # the audit log's form; loaded only where a time is printed
 
                 out[k] = iso(v)
@@ -129,8 +147,11 @@ def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
     from org.errors import ConfigError, OrgError
 
     # typer >= 0.29 raises its own (vendored click's) exceptions; older typer raises click's.
-    mods = [importlib.import_module(m) for m in ("click.exceptions", "typer._click.exceptions", "typer.exceptions")
-            if importlib.util.find_spec(m.rpartition(".")[0]) and _importable(m)]
+    mods = [
+        importlib.import_module(m)
+        for m in ("click.exceptions", "typer._click.exceptions", "typer.exceptions")
+        if importlib.util.find_spec(m.rpartition(".")[0]) and _importable(m)
+    ]
     ClickExit = tuple(m.Exit for m in mods if hasattr(m, "Exit"))
     ClickAbort = tuple(m.Abort for m in mods if hasattr(m, "Abort"))
     ClickException = tuple(m.ClickException for m in mods if hasattr(m, "ClickException"))
@@ -164,7 +185,9 @@ def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
         return 130
     except ClickException as exc:
         if _OPTS.json:
-            sys.stdout.write(json.dumps({"ok": False, "error": "usage", "message": exc.format_message()}) + "\n")
+            sys.stdout.write(
+                json.dumps({"ok": False, "error": "usage", "message": exc.format_message()}) + "\n"
+            )
         exc.show(file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -176,6 +199,11 @@ def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
         if os.environ.get("ORG_DEBUG"):
             raise
         if _OPTS.json:
-            sys.stdout.write(json.dumps({"ok": False, "error": "internal", "message": f"{type(exc).__name__}: {exc}"}) + "\n")
-        err(f"org: internal error ({type(exc).__name__}: {exc}). This is a bug; rerun with ORG_DEBUG=1 for a traceback.")
+            sys.stdout.write(
+                json.dumps({"ok": False, "error": "internal", "message": f"{type(exc).__name__}: {exc}"})
+                + "\n"
+            )
+        err(
+            f"org: internal error ({type(exc).__name__}: {exc}). This is a bug; rerun with ORG_DEBUG=1 for a traceback."
+        )
         return 1

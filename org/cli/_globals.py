@@ -42,8 +42,10 @@ def check_db(url: str | None) -> None:
     path = sqlite_path(normalize_url(url))
     if path is not None and not path.expanduser().parent.is_dir():
         parent = path.expanduser().parent
-        raise UsageError(f"--db {url}: the folder {parent} does not exist, so this would be a new, empty database "
-                         f"there; create the folder first (mkdir -p {parent}) if that is what you want")
+        raise UsageError(
+            f"--db {url}: the folder {parent} does not exist, so this would be a new, empty database "
+            f"there; create the folder first (mkdir -p {parent}) if that is what you want"
+        )
 
 
 def _copy_param(param: Any) -> Any:
@@ -137,6 +139,8 @@ def deprecated_by(as_: str | None, by: str | None, command: str) -> str | None:
     if by is None:
         return as_
     if as_ is not None and as_ != by:
-        raise UsageError(f"--by is the old name of --as on 'org {command}'; give one actor, not '{as_}' and '{by}'")
+        raise UsageError(
+            f"--by is the old name of --as on 'org {command}'; give one actor, not '{as_}' and '{by}'"
+        )
     err(f"org: --by on 'org {command}' is deprecated; use --as {by}")
     return by

@@ -76,8 +76,12 @@ def bound_numbers(cmd: Any) -> Any:
         for p in getattr(c, "params", []):
             desc = getattr(p, "type_descriptor", None)
             ptype = getattr(p, "type", None)
-            if (desc is not None and _numeric(desc.annotation)) or \
-                    getattr(ptype, "name", "") in ("integer", "float", "integer range", "float range"):
+            if (desc is not None and _numeric(desc.annotation)) or getattr(ptype, "name", "") in (
+                "integer",
+                "float",
+                "integer range",
+                "float range",
+            ):
                 _wrap(p)
         stack.extend(getattr(c, "commands", {}).values())
     return cmd

@@ -19,7 +19,9 @@ adr_app = typer.Typer(
     rich_markup_mode=None,
 )
 
-NumberArg = Annotated[str, typer.Argument(metavar="N", help="ADR number: 7, 0007 or ADR-0007.", show_default=False)]
+NumberArg = Annotated[
+    str, typer.Argument(metavar="N", help="ADR number: 7, 0007 or ADR-0007.", show_default=False)
+]
 StatusOpt = Annotated[str | None, typer.Option("--status", help="Only ADRs with this status.")]
 TagOpt = Annotated[str | None, typer.Option("--tag", help="Only ADRs with this tag.")]
 
@@ -40,7 +42,9 @@ def _cfg_or_none(root):
     try:
         return load_org(root)
     except ConfigError:
-        err("org: warning: the org's configuration does not load; ADR references to rules and gates are not checked")
+        err(
+            "org: warning: the org's configuration does not load; ADR references to rules and gates are not checked"
+        )
         return None
 
 
@@ -60,7 +64,9 @@ def _line(a: dict) -> str:
 
 @adr_app.command("new")
 def new(
-    title: Annotated[str, typer.Argument(help="The decision's title, e.g. 'Host configuration only through the pipeline'.")],
+    title: Annotated[
+        str, typer.Argument(help="The decision's title, e.g. 'Host configuration only through the pipeline'.")
+    ],
     tag: Annotated[list[str] | None, typer.Option("--tag", help="Tag (repeatable).")] = None,
     json_: JsonFlag = False,
 ) -> None:
@@ -69,8 +75,10 @@ def new(
 
     opts(json_)
     a = new_adr(_root(), title, tags=tag or [])
-    emit({"ok": True, "adr": a.to_json(), "path": a.rel},
-         f"created {a.rel} ({a.label}, proposed)\nnext: write it, then 'org adr accept {a.number}'")
+    emit(
+        {"ok": True, "adr": a.to_json(), "path": a.rel},
+        f"created {a.rel} ({a.label}, proposed)\nnext: write it, then 'org adr accept {a.number}'",
+    )
 
 
 @adr_app.command("list")
@@ -85,8 +93,12 @@ def list_(status: StatusOpt = None, tag: TagOpt = None, json_: JsonFlag = False)
         problems = idx.problems()
     for name, problem in problems:
         err(f"org: warning: adrs/{name} is not listed: {problem}")
-    emit({"ok": True, "adrs": rows, "problems": [{"file": f"adrs/{n}", "problem": p} for n, p in problems]},
-         lambda: "\n".join(_line(r) for r in rows) if rows else "no ADRs" + (" match" if status or tag else " yet"))
+    emit(
+        {"ok": True, "adrs": rows, "problems": [{"file": f"adrs/{n}", "problem": p} for n, p in problems]},
+        lambda: (
+            "\n".join(_line(r) for r in rows) if rows else "no ADRs" + (" match" if status or tag else " yet")
+        ),
+    )
 
 
 @adr_app.command("show")
@@ -105,9 +117,19 @@ def show(number: NumberArg, json_: JsonFlag = False) -> None:
 
     def human() -> str:
         m = a.meta
-        head = [f"{a.label}: {a.title}", f"  status   {m.status}" + (f" (superseded by {m.superseded_by}"
-                + (f"; now {now}" if now and now != m.superseded_by else "") + ")" if m.superseded_by else ""),
-                f"  date     {m.date.isoformat()}", f"  file     {a.rel}"]
+        head = [
+            f"{a.label}: {a.title}",
+            f"  status   {m.status}"
+            + (
+                f" (superseded by {m.superseded_by}"
+                + (f"; now {now}" if now and now != m.superseded_by else "")
+                + ")"
+                if m.superseded_by
+                else ""
+            ),
+            f"  date     {m.date.isoformat()}",
+            f"  file     {a.rel}",
+        ]
         for key in ("deciders", "tags", "supersedes", "rules", "gates", "paths"):
             vals = getattr(m, key)
             if vals:
@@ -115,14 +137,19 @@ def show(number: NumberArg, json_: JsonFlag = False) -> None:
         for i, c in enumerate(m.constraints):
             from org.adrs.constraints import describe
 
-            head.append(f"  must     {c.id}: {c.text} (where {describe(c.when)}: {describe(c.require)}"
-                        + (f"; {c.rule}" if c.rule else "") + f") {a.where('constraints', i)}")
+            head.append(
+                f"  must     {c.id}: {c.text} (where {describe(c.when)}: {describe(c.require)}"
+                + (f"; {c.rule}" if c.rule else "")
+                + f") {a.where('constraints', i)}"
+            )
         return "\n".join(head) + "\n\n" + a.body.strip()
 
     emit(data, human)
 
 
-YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do it without asking (scripts; no terminal to ask).")]
+YesOpt = Annotated[
+    bool, typer.Option("--yes", "-y", help="Do it without asking (scripts; no terminal to ask).")
+]
 
 
 def _confirm(what: str, yes: bool) -> None:
@@ -145,8 +172,10 @@ def _set_status(number: str, status: str, json_: bool, yes: bool = True) -> None
         _confirm(f"Mark ADR {parse_number(number):04d} {status} (it will no longer bind work)", yes)
     root = _root()
     a, changed = set_status(root, parse_number(number), status, _cfg_or_none(root))
-    emit({"ok": True, "adr": a.to_json(), "changed": changed},
-         f"{a.label} '{a.title}' is {status}" + ("" if changed else " (it already was)"))
+    emit(
+        {"ok": True, "adr": a.to_json(), "changed": changed},
+        f"{a.label} '{a.title}' is {status}" + ("" if changed else " (it already was)"),
+    )
 
 
 @adr_app.command("accept")
@@ -170,7 +199,9 @@ def deprecate(number: NumberArg, yes: YesOpt = False, json_: JsonFlag = False) -
 @adr_app.command("supersede")
 def supersede(
     number: NumberArg,
-    by: Annotated[str, typer.Option("--by", help="The ADR that replaces it (becomes accepted).", show_default=False)],
+    by: Annotated[
+        str, typer.Option("--by", help="The ADR that replaces it (becomes accepted).", show_default=False)
+    ],
     yes: YesOpt = False,
     json_: JsonFlag = False,
 ) -> None:
@@ -179,13 +210,18 @@ def supersede(
     from org.adrs.lifecycle import supersede as do_supersede
 
     opts(json_)
-    _confirm(f"Supersede ADR {parse_number(number):04d} by ADR {parse_number(by):04d} (ADR {parse_number(number):04d} "
-             f"will no longer bind work; ADR {parse_number(by):04d} becomes accepted)", yes)
+    _confirm(
+        f"Supersede ADR {parse_number(number):04d} by ADR {parse_number(by):04d} (ADR {parse_number(number):04d} "
+        f"will no longer bind work; ADR {parse_number(by):04d} becomes accepted)",
+        yes,
+    )
     root = _root()
     old, new_, changed = do_supersede(root, parse_number(number), parse_number(by), _cfg_or_none(root))
-    emit({"ok": True, "superseded": old.to_json(), "by": new_.to_json(), "changed": changed},
-         f"{old.label} '{old.title}' is superseded by {new_.label} '{new_.title}' (accepted)"
-         + ("" if changed else " (it already was)"))
+    emit(
+        {"ok": True, "superseded": old.to_json(), "by": new_.to_json(), "changed": changed},
+        f"{old.label} '{old.title}' is superseded by {new_.label} '{new_.title}' (accepted)"
+        + ("" if changed else " (it already was)"),
+    )
 
 
 @adr_app.command("search")
@@ -203,15 +239,24 @@ def search(
     with AdrIndex(_root()) as idx:
         idx.sync()
         hits = idx.search(query, status=_status(status), tag=tag, limit=limit)
-    emit({"ok": True, "query": query, "results": [h.to_json() for h in hits]},
-         lambda: "\n".join(f"{h.number:04d}  {h.status:<10}  {h.score:6.2f}  {h.title}\n        {h.snippet}"
-                           for h in hits) or f"no ADR matches '{query}'")
+    emit(
+        {"ok": True, "query": query, "results": [h.to_json() for h in hits]},
+        lambda: (
+            "\n".join(
+                f"{h.number:04d}  {h.status:<10}  {h.score:6.2f}  {h.title}\n        {h.snippet}"
+                for h in hits
+            )
+            or f"no ADR matches '{query}'"
+        ),
+    )
 
 
 @adr_app.command("relevant")
 def relevant(
     tag: Annotated[list[str] | None, typer.Option("--tag", help="The work's tags (repeatable).")] = None,
-    path: Annotated[list[str] | None, typer.Option("--path", help="Files the work touches (repeatable).")] = None,
+    path: Annotated[
+        list[str] | None, typer.Option("--path", help="Files the work touches (repeatable).")
+    ] = None,
     text: Annotated[str, typer.Option("--text", help="What the work is about.")] = "",
     limit: Annotated[int, typer.Option("--limit", min=1, max=100, help="At most this many ADRs.")] = 5,
     json_: JsonFlag = False,
@@ -222,9 +267,15 @@ def relevant(
     opts(json_)
     refs = relevant_adrs(_root(), tags=tag or [], paths=path or [], text=text, limit=limit)
     prompt = render_for_prompt(refs)
-    emit({"ok": True, "adrs": [r.to_json() for r in refs], "prompt": prompt},
-         lambda: "\n".join(f"{r.id}  {r.score:5.2f}  {r.title}  ({r.why})" for r in refs) + ("\n\n" + prompt if refs else "")
-         if refs else "no accepted ADR is relevant")
+    emit(
+        {"ok": True, "adrs": [r.to_json() for r in refs], "prompt": prompt},
+        lambda: (
+            "\n".join(f"{r.id}  {r.score:5.2f}  {r.title}  ({r.why})" for r in refs)
+            + ("\n\n" + prompt if refs else "")
+            if refs
+            else "no accepted ADR is relevant"
+        ),
+    )
 
 
 @adr_app.command("check")
@@ -238,10 +289,22 @@ def check(sets: SetOpt = None, json_: JsonFlag = False) -> None:
     chk = make_extra_check(_root())
     violations = chk.check(attrs) if chk else []
     relied = chk.applicable(attrs) if chk else []
-    emit({"ok": not violations, "attributes": attrs, "violations": [v.__dict__ for v in violations],
-          "relied_on": [f"ADR-{n:04d}" for n in relied]},
-         lambda: "\n".join(f"FAIL {v.rule} at {v.source}: {v.reason}" for v in violations)
-         or ("ok: holds " + ", ".join(f"ADR-{n:04d}" for n in relied) if relied else "ok: no accepted ADR constrains this work"))
+    emit(
+        {
+            "ok": not violations,
+            "attributes": attrs,
+            "violations": [v.__dict__ for v in violations],
+            "relied_on": [f"ADR-{n:04d}" for n in relied],
+        },
+        lambda: (
+            "\n".join(f"FAIL {v.rule} at {v.source}: {v.reason}" for v in violations)
+            or (
+                "ok: holds " + ", ".join(f"ADR-{n:04d}" for n in relied)
+                if relied
+                else "ok: no accepted ADR constrains this work"
+            )
+        ),
+    )
     if violations:
         if not o.json:
             err("org: contradicts an accepted ADR")

@@ -33,7 +33,10 @@ def _human_tokens(cfg, o):
         from org.identity.guard import Guard
 
         with Guard.open(o.db_url(), root=cfg.root, config=cfg) as door:
-            first_use_tokens(door)  # a fresh database: the humans' own files, before the agents' tokens (ADR 0058)
+            first_use_tokens(
+                door
+            )  # a fresh database: the humans' own files, before the agents' tokens (ADR 0058)
+
     return prepare
 
 
@@ -45,21 +48,42 @@ def _supervise(cfg, o, prepare, handoff: bool = False, stand_ins=None, say=None)
 
     if in_agent_host():
         return False
-    code = supervise(cfg, cfg.root, o.db_url(), sys.argv[1:], prepare, handoff,
-                     stand_ins=stand_ins() if stand_ins else None, say=say)
+    code = supervise(
+        cfg,
+        cfg.root,
+        o.db_url(),
+        sys.argv[1:],
+        prepare,
+        handoff,
+        stand_ins=stand_ins() if stand_ins else None,
+        say=say,
+    )
     if code:
         raise typer.Exit(code)
     return True
 
 
 def run(
-    lane: Annotated[list[str] | None, typer.Option("--lane", help="Serve only this agent lane (repeatable).")] = None,
-    watch: Annotated[bool, typer.Option("--watch", help="Keep running and wait for new work (Ctrl-C stops).")] = False,
-    max_jobs: Annotated[int | None, typer.Option("--max-jobs", min=1, help="Stop after this many jobs.")] = None,
-    limit: Annotated[list[str] | None, typer.Option(
-        "--limit", help="A provider's shared rate budget, PROVIDER=RPM[/TPM], e.g. anthropic=50/40000 (repeatable).",
-        show_default=False)] = None,
-    lease: Annotated[float, typer.Option("--lease", min=10, help="Lease seconds per job (heartbeats extend it).")] = 300,
+    lane: Annotated[
+        list[str] | None, typer.Option("--lane", help="Serve only this agent lane (repeatable).")
+    ] = None,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Keep running and wait for new work (Ctrl-C stops).")
+    ] = False,
+    max_jobs: Annotated[
+        int | None, typer.Option("--max-jobs", min=1, help="Stop after this many jobs.")
+    ] = None,
+    limit: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--limit",
+            help="A provider's shared rate budget, PROVIDER=RPM[/TPM], e.g. anthropic=50/40000 (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
+    lease: Annotated[
+        float, typer.Option("--lease", min=10, help="Lease seconds per job (heartbeats extend it).")
+    ] = 300,
     json_: JsonFlag = False,
 ) -> None:
     """Run the built-in agents on the bus's jobs until no agent work is left (or --watch)."""
@@ -81,8 +105,13 @@ def run(
 
     check_keys(cfg, lanes=lane)
 
-    if _supervise(cfg, o, _human_tokens(cfg, o), stand_ins=lambda: stand_ins_in_db(cfg, o.db_url()),
-                  say=lambda s: err(f"org run: {s}")):
+    if _supervise(
+        cfg,
+        o,
+        _human_tokens(cfg, o),
+        stand_ins=lambda: stand_ins_in_db(cfg, o.db_url()),
+        say=lambda s: err(f"org run: {s}"),
+    ):
         return
 
     def note(kind: str, text: str) -> None:
@@ -101,39 +130,76 @@ def run(
 
     with AgentSession(cfg, o.db_url(), note=note, limits=lim, human_files=False) as s:
         places = sorted(set(s.where().values()))
-        err(f"org run: {len(s.where())} agents in {len(lane or agent_lanes)} lane(s); calls go to {', '.join(places)}"
-            + (f" ({s.local.url})" if s.local.url else "") + ("; Ctrl-C stops" if watch else ""))
-        d = s.dispatcher(RunOptions(lanes=tuple(lane or ()), until_idle=not watch, lease_s=lease, max_jobs=max_jobs),
-                         on_job=on_job)
+        err(
+            f"org run: {len(s.where())} agents in {len(lane or agent_lanes)} lane(s); calls go to {', '.join(places)}"
+            + (f" ({s.local.url})" if s.local.url else "")
+            + ("; Ctrl-C stops" if watch else "")
+        )
+        d = s.dispatcher(
+            RunOptions(lanes=tuple(lane or ()), until_idle=not watch, lease_s=lease, max_jobs=max_jobs),
+            on_job=on_job,
+        )
         report = d.run()
         port = s.port()
         try:
             tok = port.any_token()
-            done_tasks = [t for t in port.door.list_tasks(tok, status="done", limit=10_000)
-                          if t["updated_at"] >= report.started]
-            waiting = [t for t in port.door.list_tasks(tok, status="active", limit=10_000) if t.get("pending_approvals")]
+            done_tasks = [
+                t
+                for t in port.door.list_tasks(tok, status="done", limit=10_000)
+                if t["updated_at"] >= report.started
+            ]
+            waiting = [
+                t
+                for t in port.door.list_tasks(tok, status="active", limit=10_000)
+                if t.get("pending_approvals")
+            ]
         finally:
             port.close()
     done = len(done_tasks)
-    data = {"ok": True, "stopped_by": report.stopped_by, "jobs": report.jobs, "outcomes": report.outcomes,
-            "by_lane": report.by_lane, "calls": report.calls, "tokens_in": report.tokens_in,
-            "tokens_out": report.tokens_out, "unpriced_calls": report.unpriced_calls,
-            **cost_fields(report.cost_usd, report.calls, report.unpriced_calls, done), "tasks_done": done,
-            "awaiting_approval": [t["task"] for t in waiting], "failures": report.failures, "budget": report.budget,
-            "credential_calls": [{"task": a["task"], "actor": a["actor"], **a["call"]} for a in report.actions
-                                 if a.get("call")],
-            "benched": report.benched, "pacer": report.pacer, "wall_s": round(report.wall_s, 2)}
+    data = {
+        "ok": True,
+        "stopped_by": report.stopped_by,
+        "jobs": report.jobs,
+        "outcomes": report.outcomes,
+        "by_lane": report.by_lane,
+        "calls": report.calls,
+        "tokens_in": report.tokens_in,
+        "tokens_out": report.tokens_out,
+        "unpriced_calls": report.unpriced_calls,
+        **cost_fields(report.cost_usd, report.calls, report.unpriced_calls, done),
+        "tasks_done": done,
+        "awaiting_approval": [t["task"] for t in waiting],
+        "failures": report.failures,
+        "budget": report.budget,
+        "credential_calls": [
+            {"task": a["task"], "actor": a["actor"], **a["call"]} for a in report.actions if a.get("call")
+        ],
+        "benched": report.benched,
+        "pacer": report.pacer,
+        "wall_s": round(report.wall_s, 2),
+    }
 
     def human() -> str:
-        per = (f", ${data['cost_per_success_usd']:.4f} per task done" if data["cost_per_success_usd"] is not None
-               else ", cost per task done unknown" if done else "")
-        out = [f"{report.jobs} job(s) in {report.wall_s:.1f}s ({report.stopped_by}); {report.calls} model calls, "
-               f"{cost_text(data['cost_usd'], report.unpriced_calls)}{per}; {done} task(s) done"]
+        per = (
+            f", ${data['cost_per_success_usd']:.4f} per task done"
+            if data["cost_per_success_usd"] is not None
+            else ", cost per task done unknown"
+            if done
+            else ""
+        )
+        out = [
+            f"{report.jobs} job(s) in {report.wall_s:.1f}s ({report.stopped_by}); {report.calls} model calls, "
+            f"{cost_text(data['cost_usd'], report.unpriced_calls)}{per}; {done} task(s) done"
+        ]
         if report.unpriced_calls:
-            out.append(f"{report.unpriced_calls} call(s) unpriced: their models are not in litellm's cost map "
-                       "(add them to models.yaml)")
+            out.append(
+                f"{report.unpriced_calls} call(s) unpriced: their models are not in litellm's cost map "
+                "(add them to models.yaml)"
+            )
         if waiting:
-            out.append(f"awaiting a human: {', '.join(t['task'] for t in waiting)} (org tui, or org approve TASK --as HUMAN)")
+            out.append(
+                f"awaiting a human: {', '.join(t['task'] for t in waiting)} (org tui, or org approve TASK --as HUMAN)"
+            )
         for f in report.failures[:10]:
             out.append(f"not delivered: {f['task']} {f['gate']} by {f['actor']}: {f['detail']}")
         return "\n".join(out)
@@ -143,8 +209,14 @@ def run(
 
 def demo(
     json_: JsonFlag = False,
-    prepared: Annotated[str | None, typer.Option(
-        "--prepared", hidden=True, help="(internal) the humans' part, done: its JSON, or '-' to read it on stdin.")] = None,
+    prepared: Annotated[
+        str | None,
+        typer.Option(
+            "--prepared",
+            hidden=True,
+            help="(internal) the humans' part, done: its JSON, or '-' to read it on stdin.",
+        ),
+    ] = None,
 ) -> None:
     """The org at work on a realistic mix of tasks, told live (fresh database; the earlier one is moved aside)."""
     import json

@@ -14,26 +14,59 @@ from org.cli._common import DeprecatedBy, JsonFlag, SetOpt, emit, err, opts, par
 
 __all__ = ["register", "open_door", "reader_as"]
 
-task_app = typer.Typer(name="task", help="Start, list and show tasks.", no_args_is_help=True, add_completion=False,
-                       rich_markup_mode=None)
-audit_app = typer.Typer(name="audit", help="Check the tamper-evident audit log.", no_args_is_help=True,
-                        add_completion=False, rich_markup_mode=None)
+task_app = typer.Typer(
+    name="task",
+    help="Start, list and show tasks.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+audit_app = typer.Typer(
+    name="audit",
+    help="Check the tamper-evident audit log.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
 
 AsOpt = Annotated[str, typer.Option("--as", help="The actor (must be the token's principal).")]
-TokenOpt = Annotated[str | None, typer.Option(
-    "--token", envvar="ORG_TOKEN", show_envvar=False,
-    help="Your token (default: $ORG_TOKEN; a human's own token file when --as names them).")]
-JobTokenOpt = Annotated[str | None, typer.Option(
-    "--token", envvar="ORG_TOKEN", show_envvar=False, help="The job token your claim returned (default: $ORG_TOKEN).")]
+TokenOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--token",
+        envvar="ORG_TOKEN",
+        show_envvar=False,
+        help="Your token (default: $ORG_TOKEN; a human's own token file when --as names them).",
+    ),
+]
+JobTokenOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--token",
+        envvar="ORG_TOKEN",
+        show_envvar=False,
+        help="The job token your claim returned (default: $ORG_TOKEN).",
+    ),
+]
 MAX_FILE = 10 * 1024 * 1024
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(task_app, name="task")
     app.add_typer(audit_app, name="audit")
-    for name, fn in (("claim", claim), ("heartbeat", heartbeat), ("submit", submit), ("act", act),
-                     ("approve", approve), ("reject", reject), ("pause", pause), ("resume", resume),
-                     ("inbox", inbox), ("spend", spend), ("sweep", sweep)):
+    for name, fn in (
+        ("claim", claim),
+        ("heartbeat", heartbeat),
+        ("submit", submit),
+        ("act", act),
+        ("approve", approve),
+        ("reject", reject),
+        ("pause", pause),
+        ("resume", resume),
+        ("inbox", inbox),
+        ("spend", spend),
+        ("sweep", sweep),
+    ):
         app.command(name)(fn)
 
 
@@ -68,11 +101,17 @@ def _when(ts: float | None) -> str:
 def task_add(
     title: Annotated[str, typer.Argument(help="What the task is about.")],
     workflow: Annotated[str, typer.Option("--workflow", "-w", help="Workflow from gates/.")],
-    as_: Annotated[str | None, typer.Option("--as", help="Who files the task (default: your token's holder).")] = None,
+    as_: Annotated[
+        str | None, typer.Option("--as", help="Who files the task (default: your token's holder).")
+    ] = None,
     sets: SetOpt = None,
     idempotency_key: Annotated[str | None, typer.Option("--idempotency-key", help="Repeat-safe key.")] = None,
-    tier: Annotated[str | None, typer.Option("--tier", help="Ask for a higher risk tier (never lower).")] = None,
-    repo: Annotated[str | None, typer.Option("--repo", help="The repository (gates/repos.yaml) it works in.")] = None,
+    tier: Annotated[
+        str | None, typer.Option("--tier", help="Ask for a higher risk tier (never lower).")
+    ] = None,
+    repo: Annotated[
+        str | None, typer.Option("--repo", help="The repository (gates/repos.yaml) it works in.")
+    ] = None,
     token: TokenOpt = None,
     by: DeprecatedBy = None,
     json_: JsonFlag = False,
@@ -83,15 +122,27 @@ def task_add(
     o = opts(json_)
     as_ = deprecated_by(as_, by, "task add")
     with open_door(o) as door:
-        t = door.add_task(token, title, workflow, by=as_, attributes=parse_sets(sets),
-                          idempotency_key=idempotency_key, tier=tier, repo=repo)
+        t = door.add_task(
+            token,
+            title,
+            workflow,
+            by=as_,
+            attributes=parse_sets(sets),
+            idempotency_key=idempotency_key,
+            tier=tier,
+            repo=repo,
+        )
     out = {"ok": True, **t}
 
     def human() -> str:
         verb = "started" if t.get("created") else "already exists (same idempotency key)"
-        lines = [f"{t['task']} {verb}: '{t['title']}' ({t['workflow']}, tier {t['tier']}, status {t['status']})"]
+        lines = [
+            f"{t['task']} {verb}: '{t['title']}' ({t['workflow']}, tier {t['tier']}, status {t['status']})"
+        ]
         if t.get("tier_reason"):
-            lines.append(f"  tier: {t['tier_reason']} ({', '.join(x for x in t.get('tier_sources') or [] if x)})")
+            lines.append(
+                f"  tier: {t['tier_reason']} ({', '.join(x for x in t.get('tier_sources') or [] if x)})"
+            )
         for g, why in (t.get("skipped") or {}).items():
             lines.append(f"  skipped {g}: {why}")
         for j in t.get("jobs", []):
@@ -105,42 +156,68 @@ def task_add(
 
 @task_app.command("list")
 def task_list(
-    status: Annotated[str | None, typer.Option("--status", help="active, done, escalated or rejected.")] = None,
-    workflow: Annotated[str | None, typer.Option("--workflow", "-w", help="Only tasks of this workflow.")] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="active, done, escalated or rejected.")
+    ] = None,
+    workflow: Annotated[
+        str | None, typer.Option("--workflow", "-w", help="Only tasks of this workflow.")
+    ] = None,
     lane: Annotated[str | None, typer.Option("--lane", help="Tasks with open work for this lane.")] = None,
-    actor: Annotated[str | None, typer.Option("--actor", help="Tasks filed by or leased to this actor.")] = None,
+    actor: Annotated[
+        str | None, typer.Option("--actor", help="Tasks filed by or leased to this actor.")
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", help="At most this many tasks.")] = 50,
     token: TokenOpt = None,
-    as_: Annotated[str | None, typer.Option(
-        "--as", help="Who is asking (default: your token's holder, else the org's first human).")] = None,
+    as_: Annotated[
+        str | None,
+        typer.Option(
+            "--as", help="Who is asking (default: your token's holder, else the org's first human)."
+        ),
+    ] = None,
     json_: JsonFlag = False,
 ) -> None:
     """Tasks, newest first, with what each waits on."""
     o = opts(json_)
     with open_door(o) as door:
         as_ = reader_as(door, token, as_)
-        rows = door.list_tasks(token, as_=as_, status=status, workflow=workflow, lane=lane, actor=actor, limit=limit)
+        rows = door.list_tasks(
+            token, as_=as_, status=status, workflow=workflow, lane=lane, actor=actor, limit=limit
+        )
 
     def human() -> str:
         if not rows:
             return "no tasks"
         lines = []
         for t in rows:
-            waits = ", ".join(f"{w['gate']}@{w['lane']}" + (f" ({w['holder']})" if w["holder"] else "")
-                              for w in t["waiting_on"]) or "-"
+            waits = (
+                ", ".join(
+                    f"{w['gate']}@{w['lane']}" + (f" ({w['holder']})" if w["holder"] else "")
+                    for w in t["waiting_on"]
+                )
+                or "-"
+            )
             pend = f"  [{t['pending_approvals']} pending]" if t["pending_approvals"] else ""
-            lines.append(f"{t['task']:<8} {t['status']:<9} {t['tier']:<7} {t['workflow']:<10} {t['title'][:50]:<50} "
-                         f"waits: {waits}{pend}")
+            lines.append(
+                f"{t['task']:<8} {t['status']:<9} {t['tier']:<7} {t['workflow']:<10} {t['title'][:50]:<50} "
+                f"waits: {waits}{pend}"
+            )
         return "\n".join(lines)
 
     emit({"ok": True, "tasks": rows}, human)
 
 
 @task_app.command("show")
-def task_show(task: Annotated[str, typer.Argument(help="Task id, e.g. T-12.")], token: TokenOpt = None,
-              as_: Annotated[str | None, typer.Option(
-                  "--as", help="Who is asking (default: your token's holder, else the org's first human).")] = None,
-              json_: JsonFlag = False) -> None:
+def task_show(
+    task: Annotated[str, typer.Argument(help="Task id, e.g. T-12.")],
+    token: TokenOpt = None,
+    as_: Annotated[
+        str | None,
+        typer.Option(
+            "--as", help="Who is asking (default: your token's holder, else the org's first human)."
+        ),
+    ] = None,
+    json_: JsonFlag = False,
+) -> None:
     """The task and its timeline: who did what, under which rule, with each value's source."""
     from org.bus.timeline import render_timeline
 
@@ -165,17 +242,23 @@ def claim(
     o = opts(json_)
     with open_door(o) as door:
         c, job_token = door.claim(token, lane, as_, lease_seconds=lease, wait_seconds=wait)
-    out = {"ok": True, **c.to_json()}  # its token is the job token (the bare fencing token never leaves the door)
+    out = {
+        "ok": True,
+        **c.to_json(),
+    }  # its token is the job token (the bare fencing token never leaves the door)
 
     def human() -> str:
         what = f"{c.task} '{c.title}' gate {c.gate} ({c.kind})" if c.task else f"plain job ({c.payload!r})"
         verdicts = {"work": "pass|fail", "review": "pass|fail|changes", "approval": "approve|reject"}.get(
-            c.kind, "pass|fail")
-        return "\n".join([
-            f"job {c.job} for {c.actor}: {what}" + (f", revision {c.revision}" if c.revision else ""),
-            f"  job token {job_token} (valid until the lease ends, {_when(c.lease_expires)}; attempt {c.attempts})",
-            f"  submit: org submit {c.job} --token {job_token} --verdict {verdicts}",
-        ])
+            c.kind, "pass|fail"
+        )
+        return "\n".join(
+            [
+                f"job {c.job} for {c.actor}: {what}" + (f", revision {c.revision}" if c.revision else ""),
+                f"  job token {job_token} (valid until the lease ends, {_when(c.lease_expires)}; attempt {c.attempts})",
+                f"  submit: org submit {c.job} --token {job_token} --verdict {verdicts}",
+            ]
+        )
 
     emit(out, human)
 
@@ -200,8 +283,14 @@ def submit(
     note: Annotated[str, typer.Option("--note", help="What you did or found.")] = "",
     file: Annotated[Path | None, typer.Option("--file", help="The work product (a diff, a summary).")] = None,
     revision: Annotated[str | None, typer.Option("--revision", help="The revision you reviewed.")] = None,
-    commit: Annotated[str | None, typer.Option("--commit", help="Work in a repository: the commit you deliver "
-                                               "(default: your workspace's HEAD plus its uncommitted changes).")] = None,
+    commit: Annotated[
+        str | None,
+        typer.Option(
+            "--commit",
+            help="Work in a repository: the commit you deliver "
+            "(default: your workspace's HEAD plus its uncommitted changes).",
+        ),
+    ] = None,
     json_: JsonFlag = False,
 ) -> None:
     """Submit your result (exit 5: stale token, nothing changed; 4: not eligible; 7: paused)."""
@@ -213,7 +302,9 @@ def submit(
         from org.inputs import read_bounded
 
         try:
-            content = read_bounded(file, limit=MAX_FILE, what="work product").decode("utf-8", errors="replace")
+            content = read_bounded(file, limit=MAX_FILE, what="work product").decode(
+                "utf-8", errors="replace"
+            )
         except OSError as exc:
             raise UsageError(f"cannot read {file}: {exc.strerror or exc}")
     with open_door(o) as door:
@@ -226,9 +317,11 @@ def submit(
         if not r.get("task"):
             return f"job {r['job']}: {r['verdict']} recorded"
         nxt = ", ".join(r.get("ready") or []) or "-"
-        return (f"job {r['job']} ({r['task']} {r['gate']}): {r['verdict']}" + (" (already recorded)" if r.get("replayed")
-                                                                               else "")
-                + f"\n  task {r.get('task_status')}, revision {r.get('revision') or '-'}, next: {nxt}")
+        return (
+            f"job {r['job']} ({r['task']} {r['gate']}): {r['verdict']}"
+            + (" (already recorded)" if r.get("replayed") else "")
+            + f"\n  task {r.get('task_status')}, revision {r.get('revision') or '-'}, next: {nxt}"
+        )
 
     emit(r, human)
 
@@ -239,11 +332,22 @@ def act(
     as_: AsOpt,
     task: Annotated[str, typer.Option("--task", help="The task the action belongs to.")],
     sets: SetOpt = None,
-    token: Annotated[str | None, typer.Option(
-        "--token", envvar="ORG_TOKEN", show_envvar=False,
-        help="Agents: the job token of a job on the task; humans: their own token.")] = None,
-    wait: Annotated[float, typer.Option("--wait", help="If it needs approval: wait up to this many seconds for a "
-                                                       "human to decide, then ask again.")] = 0.0,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token",
+            envvar="ORG_TOKEN",
+            show_envvar=False,
+            help="Agents: the job token of a job on the task; humans: their own token.",
+        ),
+    ] = None,
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait",
+            help="If it needs approval: wait up to this many seconds for a human to decide, then ask again.",
+        ),
+    ] = 0.0,
     json_: JsonFlag = False,
 ) -> None:
     """decide() under the task's pinned policy, and record it. Exit 0 allow, 4 deny, 6 needs approval."""
@@ -251,7 +355,9 @@ def act(
     with open_door(o) as door:
         r = door.act(token, action, as_, task, parse_sets(sets))
         waits = wait > 0 and r.get("approval") and r["decision"]["outcome"] == "needs_approval"
-        if waits and door.wait_for_decision(token, r["approval"], wait, as_=as_)["status"] != "pending":  # settled: ask again
+        if (
+            waits and door.wait_for_decision(token, r["approval"], wait, as_=as_)["status"] != "pending"
+        ):  # settled: ask again
             r = door.act(token, action, as_, task, parse_sets(sets))
     d = r["decision"]
 
@@ -260,9 +366,11 @@ def act(
         for h in d["rules"]:
             lines.append(f"  rule {h['id']} ({h['effect']}) at {h['source'] or 'built in'}: {h['reason']}")
         if r.get("approval"):
-            lines.append(f"  approval request #{r['approval']}" + (" opened" if r.get("approval_created") else
-                                                                     " already pending")
-                         + f": org approve {r['task']} --as HUMAN --action {action}")
+            lines.append(
+                f"  approval request #{r['approval']}"
+                + (" opened" if r.get("approval_created") else " already pending")
+                + f": org approve {r['task']} --as HUMAN --action {action}"
+            )
         lines.append(f"  policy {d['config_hash']} (pinned)")
         return "\n".join(lines)
 
@@ -273,15 +381,30 @@ def act(
         raise typer.Exit(r["exit_code"])
 
 
-def _settle(fn_name: str, task: str, as_: str, note: str, approval: int | None, gate: str | None,
-            action: str | None, revision: str | None, token: str | None, json_: bool) -> None:
+def _settle(
+    fn_name: str,
+    task: str,
+    as_: str,
+    note: str,
+    approval: int | None,
+    gate: str | None,
+    action: str | None,
+    revision: str | None,
+    token: str | None,
+    json_: bool,
+) -> None:
     o = opts(json_)
     with open_door(o) as door:
         fn = getattr(door, fn_name)
         r = fn(token, task, as_, note=note, approval=approval, gate=gate, action=action, revision=revision)
     past = "approved" if fn_name == "approve" else "rejected"
-    emit({"ok": True, **r}, lambda: (f"{as_} {past} {r['kind']} '{r['subject']}' of {r['task']} on revision "
-                                     f"{r.get('revision') or '-'}; task {r.get('task_status')}"))
+    emit(
+        {"ok": True, **r},
+        lambda: (
+            f"{as_} {past} {r['kind']} '{r['subject']}' of {r['task']} on revision "
+            f"{r.get('revision') or '-'}; task {r.get('task_status')}"
+        ),
+    )
 
 
 def approve(
@@ -314,7 +437,9 @@ def reject(
     _settle("reject", task, as_, note, approval, gate, action, revision, token, json_)
 
 
-def _scope(actor: str | None, lane: str | None, task: str | None, vendor: str | None, all_: bool) -> tuple[str, str | None]:
+def _scope(
+    actor: str | None, lane: str | None, task: str | None, vendor: str | None, all_: bool
+) -> tuple[str, str | None]:
     from org.errors import UsageError
 
     given = [(s, v) for s, v in (("actor", actor), ("lane", lane), ("task", task), ("vendor", vendor)) if v]
@@ -339,13 +464,19 @@ def _switch(verb: str, actor, lane, task, vendor, all_, note, as_, token, json_)
 
 
 def pause(
-    actor: Annotated[str | None, typer.Option("--actor", help="Pause this actor (its tokens are refused).")] = None,
+    actor: Annotated[
+        str | None, typer.Option("--actor", help="Pause this actor (its tokens are refused).")
+    ] = None,
     lane: Annotated[str | None, typer.Option("--lane", help="Pause this lane's claims and actions.")] = None,
     task: Annotated[str | None, typer.Option("--task", help="Pause this task.")] = None,
-    vendor: Annotated[str | None, typer.Option("--vendor", help="Model family, provider or model string.")] = None,
+    vendor: Annotated[
+        str | None, typer.Option("--vendor", help="Model family, provider or model string.")
+    ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Pause everything.")] = False,
     note: Annotated[str, typer.Option("--note", help="Why (shown to whoever meets the pause).")] = "",
-    as_: Annotated[str | None, typer.Option("--as", help="Who pulls the brake (the token's principal).")] = None,
+    as_: Annotated[
+        str | None, typer.Option("--as", help="Who pulls the brake (the token's principal).")
+    ] = None,
     token: TokenOpt = None,
     json_: JsonFlag = False,
 ) -> None:
@@ -357,10 +488,14 @@ def resume(
     actor: Annotated[str | None, typer.Option("--actor", help="Resume this actor.")] = None,
     lane: Annotated[str | None, typer.Option("--lane", help="Resume this lane.")] = None,
     task: Annotated[str | None, typer.Option("--task", help="Resume this task.")] = None,
-    vendor: Annotated[str | None, typer.Option("--vendor", help="Resume this model family, provider or model.")] = None,
+    vendor: Annotated[
+        str | None, typer.Option("--vendor", help="Resume this model family, provider or model.")
+    ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Lift the pause of everything.")] = False,
     note: Annotated[str, typer.Option("--note", help="Why, for the record.")] = "",
-    as_: Annotated[str | None, typer.Option("--as", help="Who releases the brake (the token's principal).")] = None,
+    as_: Annotated[
+        str | None, typer.Option("--as", help="Who releases the brake (the token's principal).")
+    ] = None,
     token: TokenOpt = None,
     json_: JsonFlag = False,
 ) -> None:
@@ -391,10 +526,12 @@ def _inbox_entry(r: dict, as_: str | None) -> str:
     """One pending request, with enough to decide it from a terminal: what, why, who worked and reviewed it, the
     work itself (its first lines) and the commands that decide it."""
     ev = r.get("evidence") or {}
-    lines = [f"#{r['approval']} {r['task'] or '-'}  {ev.get('title') or ''}".rstrip(),
-             f"  {ev.get('workflow') or '-'}, tier {ev.get('tier', '-')}, revision {ev.get('revision') or '-'}, "
-             f"round {ev.get('rounds', 0)}",
-             f"  asks: {r['kind']} '{r['subject']}' (requested by {r.get('requested_by') or '-'})"]
+    lines = [
+        f"#{r['approval']} {r['task'] or '-'}  {ev.get('title') or ''}".rstrip(),
+        f"  {ev.get('workflow') or '-'}, tier {ev.get('tier', '-')}, revision {ev.get('revision') or '-'}, "
+        f"round {ev.get('rounds', 0)}",
+        f"  asks: {r['kind']} '{r['subject']}' (requested by {r.get('requested_by') or '-'})",
+    ]
     if r.get("reason"):
         lines.append(f"  why: {r['reason']}")
     if ev.get("escalation"):
@@ -402,8 +539,11 @@ def _inbox_entry(r: dict, as_: str | None) -> str:
     if ev.get("authors"):
         lines.append(f"  authors: {', '.join(ev['authors'])} ({', '.join(ev.get('author_families') or [])})")
     for rv in ev.get("reviews", []):
-        lines.append(f"  review {rv['gate']}: {rv['actor']} ({rv['family']}) {rv['verdict']}"
-                     + ("" if rv["counts"] else " (does not count)") + (f": {rv['why']}" if rv.get("why") else ""))
+        lines.append(
+            f"  review {rv['gate']}: {rv['actor']} ({rv['family']}) {rv['verdict']}"
+            + ("" if rv["counts"] else " (does not count)")
+            + (f": {rv['why']}" if rv.get("why") else "")
+        )
     work = ev.get("latest_work") or {}
     if work.get("note"):
         lines.append(f"  work: {work['note']}")
@@ -415,13 +555,17 @@ def _inbox_entry(r: dict, as_: str | None) -> str:
             lines.append(f"    ... {len(body) - 20} more lines (org task show {r['task']} --json has all)")
     who = as_ or "YOU"
     pick = f" --id {r['approval']}"
-    lines.append(f"  decide: org approve {r['task']} --as {who}{pick} --note ...   |   "
-                 f"org reject {r['task']} --as {who}{pick} --note WHY")
+    lines.append(
+        f"  decide: org approve {r['task']} --as {who}{pick} --note ...   |   "
+        f"org reject {r['task']} --as {who}{pick} --note WHY"
+    )
     return "\n".join(lines)
 
 
 def spend(
-    by: Annotated[str, typer.Option("--by", help="actor, lane, task, workflow, model, vendor, family, outcome.")] = "actor",
+    by: Annotated[
+        str, typer.Option("--by", help="actor, lane, task, workflow, model, vendor, family, outcome.")
+    ] = "actor",
     task: Annotated[str | None, typer.Option("--task", help="Only this task's spend.")] = None,
     lane: Annotated[str | None, typer.Option("--lane", help="Only this lane's spend.")] = None,
     actor: Annotated[str | None, typer.Option("--actor", help="Only this actor's spend.")] = None,
@@ -434,9 +578,17 @@ def spend(
     with open_door(o) as door:
         as_ = reader_as(door, token, as_)
         rows = door.spend(token, by, as_=as_, task=task, lane=lane, actor=actor)
-    emit({"ok": True, "by": by, "rows": rows}, lambda: "\n".join(
-        f"{str(r['key']):<24} {_cost(r)}  {r['calls']} calls  {r['tokens_in']}+{r['tokens_out']} tokens  "
-        f"{r['errors']} errors" for r in rows) or "no usage recorded")
+    emit(
+        {"ok": True, "by": by, "rows": rows},
+        lambda: (
+            "\n".join(
+                f"{str(r['key']):<24} {_cost(r)}  {r['calls']} calls  {r['tokens_in']}+{r['tokens_out']} tokens  "
+                f"{r['errors']} errors"
+                for r in rows
+            )
+            or "no usage recorded"
+        ),
+    )
 
 
 def _cost(r: dict) -> str:
@@ -447,27 +599,42 @@ def _cost(r: dict) -> str:
     return f"${r['cost_usd']:.4f}" + (f" + {n} unpriced call{'s' if n != 1 else ''}" if n else "")
 
 
-def sweep(token: TokenOpt = None,
-          as_: Annotated[str | None, typer.Option("--as", help="Who is asking.")] = None,
-          json_: JsonFlag = False) -> None:
+def sweep(
+    token: TokenOpt = None,
+    as_: Annotated[str | None, typer.Option("--as", help="Who is asking.")] = None,
+    json_: JsonFlag = False,
+) -> None:
     """Requeue expired leases (parking jobs that keep expiring as dead), escalate stalled or over-budget tasks,
     and delete the rows of job tokens whose lease ended (their ids stay in the audit log)."""
     o = opts(json_)
     with open_door(o) as door:
         r = door.sweep(token, as_=reader_as(door, token, as_))
-    emit({"ok": True, **r}, lambda: (f"requeued {len(r['requeued'])}, dead {len(r['dead'])}, stalled "
-                                     f"{len(r['stalled'])}, over budget {len(r['over_budget'])}, "
-                                     f"job tokens removed {r['job_tokens_removed']}"))
+    emit(
+        {"ok": True, **r},
+        lambda: (
+            f"requeued {len(r['requeued'])}, dead {len(r['dead'])}, stalled "
+            f"{len(r['stalled'])}, over budget {len(r['over_budget'])}, "
+            f"job tokens removed {r['job_tokens_removed']}"
+        ),
+    )
 
 
 # -- audit ---------------------------------------------------------------------------------------
 @audit_app.command("verify")
 def audit_verify(
-    anchor: Annotated[list[str] | None, typer.Option("--anchor", help="SEQ:HASH recorded earlier (repeatable).")] = None,
-    witness: Annotated[Path | None, typer.Option(
-        "--witness", help="File of heads witnessed by earlier verifies (default: in the org's config folder).")] = None,
-    no_witness: Annotated[bool, typer.Option(
-        "--no-witness", help="Neither check nor record the witness file.")] = False,
+    anchor: Annotated[
+        list[str] | None, typer.Option("--anchor", help="SEQ:HASH recorded earlier (repeatable).")
+    ] = None,
+    witness: Annotated[
+        Path | None,
+        typer.Option(
+            "--witness",
+            help="File of heads witnessed by earlier verifies (default: in the org's config folder).",
+        ),
+    ] = None,
+    no_witness: Annotated[
+        bool, typer.Option("--no-witness", help="Neither check nor record the witness file.")
+    ] = False,
     token: TokenOpt = None,
     as_: Annotated[str | None, typer.Option("--as", help="Who is asking.")] = None,
     json_: JsonFlag = False,
@@ -504,16 +671,20 @@ def audit_verify(
         sys.stderr.write("\r" + " " * 40 + "\r")
     wdoc = {"path": str(wpath) if wpath else None, "checked": len(witnessed), "recorded": False}
     if not rep.ok:
-        raise IntegrityError(f"audit chain broken at event {rep.broken_seq}: {rep.problem}",
-                             **rep.to_json(), witness=wdoc)
+        raise IntegrityError(
+            f"audit chain broken at event {rep.broken_seq}: {rep.problem}", **rep.to_json(), witness=wdoc
+        )
     if wpath is not None:
         try:
             wdoc["recorded"] = record_witness(wpath, rep.head_seq, rep.head_hash)
         except UsageError as exc:  # the chain is fine; say the head could not be witnessed and carry on
             wdoc["error"] = exc.message
             err(f"org: warning: {exc.message}")
-    said = (f"; {len(witnessed)} witnessed head(s) held" if witnessed else "") + \
-        (f"; head witnessed in {wpath}" if wdoc["recorded"] else "")
-    emit({**rep.to_json(), "witness": wdoc},
-         f"ok: {rep.events:,} events verified in {rep.seconds:.2f} s ({rep.per_second:,.0f}/s); "
-         f"head {rep.head_seq} {rep.head_hash}{said}")
+    said = (f"; {len(witnessed)} witnessed head(s) held" if witnessed else "") + (
+        f"; head witnessed in {wpath}" if wdoc["recorded"] else ""
+    )
+    emit(
+        {**rep.to_json(), "witness": wdoc},
+        f"ok: {rep.events:,} events verified in {rep.seconds:.2f} s ({rep.per_second:,.0f}/s); "
+        f"head {rep.head_seq} {rep.head_hash}{said}",
+    )

@@ -60,13 +60,19 @@ def init(
             raise
     else:
         hooks = init_hooks.run(dest)
-    made = [f"{h['principal']}'s token in {h['token_file']} (owner-only)" if h.get("issued") else
-            f"{h['principal']}: no token made (the database already has tokens; another human issues one)"
-            for h in hooks if h.get("kind") == "human_token" and h.get("status") != "ok"]
-    emit({"ok": True, "root": str(dest), "created": created, "extra": hooks},
-         f"created an org in {dest}: {', '.join(d + '/' for d in created)}"
-         + ("".join(f"\n  {m}" for m in made))
-         + f"\nnext: cd {dest} && org validate")
+    made = [
+        f"{h['principal']}'s token in {h['token_file']} (owner-only)"
+        if h.get("issued")
+        else f"{h['principal']}: no token made (the database already has tokens; another human issues one)"
+        for h in hooks
+        if h.get("kind") == "human_token" and h.get("status") != "ok"
+    ]
+    emit(
+        {"ok": True, "root": str(dest), "created": created, "extra": hooks},
+        f"created an org in {dest}: {', '.join(d + '/' for d in created)}"
+        + ("".join(f"\n  {m}" for m in made))
+        + f"\nnext: cd {dest} && org validate",
+    )
 
 
 def validate(json_: JsonFlag = False) -> None:
@@ -96,17 +102,31 @@ def validate(json_: JsonFlag = False) -> None:
         "workflows": sorted(cfg.workflows),
         "rules": [r.spec.id for r in cfg.rules],
         "tiers": tiers,
-        "proofs": ["schema", "references", "no-exemptions", "no-bypass", "content-binding", "gate-actions",
-                   "tier-controls", "human-approvals",
-                   "cross-vendor-quorums", "bounded-rework", "reachability", "adrs"],
+        "proofs": [
+            "schema",
+            "references",
+            "no-exemptions",
+            "no-bypass",
+            "content-binding",
+            "gate-actions",
+            "tier-controls",
+            "human-approvals",
+            "cross-vendor-quorums",
+            "bounded-rework",
+            "reachability",
+            "adrs",
+        ],
     }
-    emit(summary, lambda: (
-        f"ok: {len(cfg.lanes)} lanes, {len(cfg.actors)} actors, {len(cfg.workflows)} workflows, "
-        f"{len(cfg.rules)} rules, tiers {'/'.join(tiers)} (config {cfg.config_hash})\n"
-        f"proved: no bypass at any tier, done only on the revision every control passed, every gate's holder "
-        f"may take its action, no exemptions, approvals held by humans, cross-vendor quorums "
-        f"satisfiable, rework bounded, every gate reachable and leading to done"
-    ))
+    emit(
+        summary,
+        lambda: (
+            f"ok: {len(cfg.lanes)} lanes, {len(cfg.actors)} actors, {len(cfg.workflows)} workflows, "
+            f"{len(cfg.rules)} rules, tiers {'/'.join(tiers)} (config {cfg.config_hash})\n"
+            f"proved: no bypass at any tier, done only on the revision every control passed, every gate's holder "
+            f"may take its action, no exemptions, approvals held by humans, cross-vendor quorums "
+            f"satisfiable, rework bounded, every gate reachable and leading to done"
+        ),
+    )
 
 
 def graph(
@@ -138,7 +158,9 @@ def graph(
 def explain(
     action: Annotated[str, typer.Argument(help="The action, e.g. credential.use or deploy.production.")],
     as_: Annotated[str, typer.Option("--as", help="The actor asking.")],
-    task: Annotated[str | None, typer.Option("--task", help="Task whose attributes and approvals apply.")] = None,
+    task: Annotated[
+        str | None, typer.Option("--task", help="Task whose attributes and approvals apply.")
+    ] = None,
     sets: SetOpt = None,
     json_: JsonFlag = False,
 ) -> None:
@@ -160,22 +182,27 @@ def explain(
                 raise
             from org.errors import UsageError
 
-            raise UsageError("--task needs the work bus, which is not installed here; pass the task's "
-                             "attributes with --set instead")
+            raise UsageError(
+                "--task needs the work bus, which is not installed here; pass the task's "
+                "attributes with --set instead"
+            )
         acted = task_context.rehearse(o, cfg, task, action, as_, attrs)
         out = dict(acted["decision"], exit_code=acted["exit_code"], task=acted["task"])
     else:
         # as `act` reads them (ADR 0071): org's own facts are not the asker's to state, the rest can only tighten
         own = compile_policy(cfg).org_facts
-        d, _ = decide_within(cfg, as_, action, {}, require_attributes(cfg, {k: v for k, v in attrs.items()
-                                                                              if k not in own}))
+        d, _ = decide_within(
+            cfg, as_, action, {}, require_attributes(cfg, {k: v for k, v in attrs.items() if k not in own})
+        )
         out = dict(d.to_json(), exit_code=d.exit_code)
 
     def human() -> str:
         lines = [f"{out['outcome'].upper()}: {as_} -> {action}", f"  {out['reason']}"]
         for r in out["rules"]:
-            lines.append(f"  rule {r['id']} ({r['effect']}) at {r['source'] or 'built in'}: {r['reason']}"
-                         + (f" [ADR {r['adr']:04d}]" if r.get("adr") else ""))
+            lines.append(
+                f"  rule {r['id']} ({r['effect']}) at {r['source'] or 'built in'}: {r['reason']}"
+                + (f" [ADR {r['adr']:04d}]" if r.get("adr") else "")
+            )
         lines.append(f"  policy {out['config_hash']}")
         return "\n".join(lines)
 
@@ -187,8 +214,14 @@ def explain(
 
 
 def schema(
-    out: Annotated[Path | None, typer.Option("--out", help="Folder to write the *.schema.json files to "
-                                                           "(default: ./schemas; with --json only when given).")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Folder to write the *.schema.json files to "
+            "(default: ./schemas; with --json only when given).",
+        ),
+    ] = None,
     json_: JsonFlag = False,
 ) -> None:
     """Export JSON Schemas of lane, workflow, rules, risk and credentials YAML for editors."""
@@ -211,7 +244,14 @@ def schema(
     except OrgError:  # no org here: the shipped workflow file names
         root = None
     settings = editor_settings(str(folder or "schemas"), root)
-    emit({"ok": True, "schemas": docs, "written": written, "editor_settings": settings},
-         lambda: "\n".join([f"wrote {w}" for w in written]
-                           + ["", "editor setup (YAML language server, e.g. VS Code settings.json):",
-                              json.dumps(settings, indent=2)]))
+    emit(
+        {"ok": True, "schemas": docs, "written": written, "editor_settings": settings},
+        lambda: "\n".join(
+            [f"wrote {w}" for w in written]
+            + [
+                "",
+                "editor setup (YAML language server, e.g. VS Code settings.json):",
+                json.dumps(settings, indent=2),
+            ]
+        ),
+    )

@@ -16,17 +16,40 @@ from org.engine import rule_ids
 
 __all__ = ["register"]
 
-token_app = typer.Typer(name="token", help="Issue, revoke and list principals' tokens.", no_args_is_help=True,
-                        add_completion=False, rich_markup_mode=None)
-cred_app = typer.Typer(name="credential", help="Use a credential by name through the broker.", no_args_is_help=True,
-                       add_completion=False, rich_markup_mode=None)
-broker_app = typer.Typer(name="broker", help="The credential broker: the one process that holds secrets.",
-                         no_args_is_help=True, add_completion=False, rich_markup_mode=None)
+token_app = typer.Typer(
+    name="token",
+    help="Issue, revoke and list principals' tokens.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+cred_app = typer.Typer(
+    name="credential",
+    help="Use a credential by name through the broker.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+broker_app = typer.Typer(
+    name="broker",
+    help="The credential broker: the one process that holds secrets.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
 
-TokenOpt = Annotated[str | None, typer.Option(
-    "--token", envvar="ORG_TOKEN", show_envvar=False,
-    help="Your token (default: $ORG_TOKEN; a human's own token file with --as).")]
-AsOpt = Annotated[str | None, typer.Option("--as", help="The human doing this (their own token file is used).")]
+TokenOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--token",
+        envvar="ORG_TOKEN",
+        show_envvar=False,
+        help="Your token (default: $ORG_TOKEN; a human's own token file with --as).",
+    ),
+]
+AsOpt = Annotated[
+    str | None, typer.Option("--as", help="The human doing this (their own token file is used).")
+]
 _TTL = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")
 
 
@@ -59,15 +82,29 @@ def _open():
 
 @token_app.command("issue")
 def issue(
-    for_: Annotated[str | None, typer.Option(
-        "--for", help="The actor the token speaks for (default: yourself, --as).")] = None,
-    as_: Annotated[str | None, typer.Option(
-        "--as", help="The human issuing it (their own token file is used); alone: renew your own.")] = None,
-    ttl: Annotated[str | None, typer.Option("--ttl", help="Lifetime, e.g. 3600, 45m, 12h, 30d (default: none).")] = None,
-    by: Annotated[str | None, typer.Option("--by", hidden=True, help="Deprecated: --as ISSUER --for SUBJECT.")] = None,
+    for_: Annotated[
+        str | None, typer.Option("--for", help="The actor the token speaks for (default: yourself, --as).")
+    ] = None,
+    as_: Annotated[
+        str | None,
+        typer.Option(
+            "--as", help="The human issuing it (their own token file is used); alone: renew your own."
+        ),
+    ] = None,
+    ttl: Annotated[
+        str | None, typer.Option("--ttl", help="Lifetime, e.g. 3600, 45m, 12h, 30d (default: none).")
+    ] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", hidden=True, help="Deprecated: --as ISSUER --for SUBJECT.")
+    ] = None,
     token: TokenOpt = None,
-    show: Annotated[bool, typer.Option(
-        "--show", help="Also print your own token once (another human's is always printed, never saved here).")] = False,
+    show: Annotated[
+        bool,
+        typer.Option(
+            "--show",
+            help="Also print your own token once (another human's is always printed, never saved here).",
+        ),
+    ] = False,
     note: Annotated[str, typer.Option("--note", help="What the token is for (kept with it).")] = "",
     json_: JsonFlag = False,
 ) -> None:
@@ -86,11 +123,15 @@ def issue(
 
         if for_ is not None:
             raise UsageError("--by is the old name of the issuer (--as); with --for, give the issuer as --as")
-        err(f"org: 'org token issue --as {as_} --by {by}' is deprecated; use 'org token issue --for {as_} --as {by}'")
+        err(
+            f"org: 'org token issue --as {as_} --by {by}' is deprecated; use 'org token issue --for {as_} --as {by}'"
+        )
         for_, as_ = as_, by
     if for_ is None and as_ is None:
-        raise UsageError("give --for ACTOR (whose token) and --as HUMAN (who issues it), or --as HUMAN alone to "
-                         "renew your own")
+        raise UsageError(
+            "give --for ACTOR (whose token) and --as HUMAN (who issues it), or --as HUMAN alone to "
+            "renew your own"
+        )
     by, subject = (as_, for_) if for_ is not None else (None, as_)  # below: as_ the subject, by the issuer
     if subject is None:
         raise UsageError("give --for ACTOR (whose token)")
@@ -107,13 +148,24 @@ def issue(
             first = {m["principal"]: m for m in first_use_tokens(g) if m["issued"]}
             if as_ in first:  # trust on first use: the org's humans got their own files just now
                 issuer = as_
-                info = {"id": first[as_]["id"], "principal": as_, "kind": "human", "expires_at": None,
-                        "first_use": True, "token": files.read_human_token(g.root, as_, g.tokens.db())}
+                info = {
+                    "id": first[as_]["id"],
+                    "principal": as_,
+                    "kind": "human",
+                    "expires_at": None,
+                    "first_use": True,
+                    "token": files.read_human_token(g.root, as_, g.tokens.db()),
+                }
         if info is None:
             p = g.principal(token, as_=by, command="token issue")
             if not p.is_human:
-                g._deny(p, "token issue", "agent issuing", "only a human's token may issue tokens",
-                        rule=rule_ids.HUMAN_ISSUER)
+                g._deny(
+                    p,
+                    "token issue",
+                    "agent issuing",
+                    "only a human's token may issue tokens",
+                    rule=rule_ids.HUMAN_ISSUER,
+                )
             issuer = p.actor
             info = g.tokens.issue(as_, by=p.actor, ttl=_ttl(ttl), note=note)
         db = g.tokens.db()
@@ -129,15 +181,22 @@ def issue(
     def text() -> str:
         lines = [f"token {info['id']} for {as_} ({info['kind']}), expires {_when(info['expires_at'])}"]
         if own:
-            lines.append(f"  saved to {out['token_file']} (owner-only): {as_}'s commands on this machine read it")
+            lines.append(
+                f"  saved to {out['token_file']} (owner-only): {as_}'s commands on this machine read it"
+            )
         if "token" in out:
             lines.append(f"  {info['token']}")
-            lines.append("  shown once: only its hash is kept. " + (
-                f"It was not saved here (it is {as_}'s, not yours): hand it to {as_}, who saves it on their own "
-                f"account with 'org token save --as {as_}' (pasting it on stdin), or sets ORG_TOKEN."
-                if human and not own else
-                f"Hand it to {as_}, who saves it with 'org token save --as {as_}' (or sets ORG_TOKEN)." if human
-                else "Give it to the agent as ORG_TOKEN."))
+            lines.append(
+                "  shown once: only its hash is kept. "
+                + (
+                    f"It was not saved here (it is {as_}'s, not yours): hand it to {as_}, who saves it on their own "
+                    f"account with 'org token save --as {as_}' (pasting it on stdin), or sets ORG_TOKEN."
+                    if human and not own
+                    else f"Hand it to {as_}, who saves it with 'org token save --as {as_}' (or sets ORG_TOKEN)."
+                    if human
+                    else "Give it to the agent as ORG_TOKEN."
+                )
+            )
         return "\n".join(lines)
 
     emit(out, text)
@@ -146,9 +205,15 @@ def issue(
 @token_app.command("save")
 def save(
     as_: Annotated[str, typer.Option("--as", help="The human the token speaks for.")],
-    token: Annotated[str | None, typer.Option(
-        "--token", envvar="ORG_TOKEN", show_envvar=False,
-        help="The token (default: $ORG_TOKEN, else one line read from stdin).")] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token",
+            envvar="ORG_TOKEN",
+            show_envvar=False,
+            help="The token (default: $ORG_TOKEN, else one line read from stdin).",
+        ),
+    ] = None,
     json_: JsonFlag = False,
 ) -> None:
     """Save a human's token (handed over from 'org token issue --for YOU --as THEM') to their own token file (0600), after
@@ -166,14 +231,18 @@ def save(
         p = g.principal(token, as_=as_, command="token save", human=True)
         db = g.tokens.db()
     path = files.write_human_token(g.root, p.actor, token, db)
-    emit({"ok": True, "principal": p.actor, "id": p.token_id, "token_file": str(path)},
-         f"token {p.token_id} saved to {path} (owner-only): {p.actor}'s commands on this machine read it")
+    emit(
+        {"ok": True, "principal": p.actor, "id": p.token_id, "token_file": str(path)},
+        f"token {p.token_id} saved to {path} (owner-only): {p.actor}'s commands on this machine read it",
+    )
 
 
 @token_app.command("revoke")
 def revoke(
     token_id: Annotated[str | None, typer.Argument(help="The token's id (from 'org token list').")] = None,
-    actor: Annotated[str | None, typer.Option("--actor", help="Revoke every live token of this actor.")] = None,
+    actor: Annotated[
+        str | None, typer.Option("--actor", help="Revoke every live token of this actor.")
+    ] = None,
     as_: AsOpt = None,
     token: TokenOpt = None,
     by: DeprecatedBy = None,
@@ -192,12 +261,19 @@ def revoke(
         if not p.is_human:
             mine = {r["id"] for r in g.tokens.list(actor=p.actor, active_only=False)}
             if (actor is not None and actor != p.actor) or (token_id is not None and token_id not in mine):
-                g._deny(p, "token revoke", "agent revoking others", "an agent may revoke only its own tokens",
-                        rule=rule_ids.HUMAN_ISSUER)
+                g._deny(
+                    p,
+                    "token revoke",
+                    "agent revoking others",
+                    "an agent may revoke only its own tokens",
+                    rule=rule_ids.HUMAN_ISSUER,
+                )
         if actor is not None and g.config(required=True).actors.get(actor) is None:
             raise Denied(f"no actor '{actor}' in this org")
         ids = g.tokens.revoke(token_id=token_id, actor=actor, by=p.actor)
-    emit({"ok": True, "revoked": ids}, f"revoked {len(ids)} token(s)" + (f": {', '.join(ids)}" if ids else ""))
+    emit(
+        {"ok": True, "revoked": ids}, f"revoked {len(ids)} token(s)" + (f": {', '.join(ids)}" if ids else "")
+    )
 
 
 @token_app.command("list")
@@ -216,12 +292,27 @@ def list_(
     with g:
         p = g.principal(token, as_=deprecated_by(as_, by, "token list"), command="token list")
         if not p.is_human:
-            g._deny(p, "token list", "agent listing", "only a human's token may list tokens", rule=rule_ids.HUMAN_ISSUER)
+            g._deny(
+                p,
+                "token list",
+                "agent listing",
+                "only a human's token may list tokens",
+                rule=rule_ids.HUMAN_ISSUER,
+            )
         cfg = g.config(required=True)
-        rows = [r for r in g.tokens.list(actor=actor, active_only=not all_) if jobs or r["kind"] == "principal"]
-    principals = [{"principal": a.id, "kind": a.kind, "lane": a.lane,
-                   "tokens": [r for r in rows if r["principal"] == a.id]}
-                  for a in sorted(cfg.actors.values(), key=lambda a: (a.lane, a.id)) if actor in (None, a.id)]
+        rows = [
+            r for r in g.tokens.list(actor=actor, active_only=not all_) if jobs or r["kind"] == "principal"
+        ]
+    principals = [
+        {
+            "principal": a.id,
+            "kind": a.kind,
+            "lane": a.lane,
+            "tokens": [r for r in rows if r["principal"] == a.id],
+        }
+        for a in sorted(cfg.actors.values(), key=lambda a: (a.lane, a.id))
+        if actor in (None, a.id)
+    ]
 
     def human() -> str:
         lines = []
@@ -229,8 +320,10 @@ def list_(
             live = [t for t in pr["tokens"] if t["status"] == "active"]
             lines.append(f"{pr['principal']:<14} {pr['kind']:<6} {pr['lane']:<10} {len(live)} live token(s)")
             for t in pr["tokens"]:
-                lines.append(f"    {t['id']}  {t['kind']:<9} {t['status']:<8} expires {_when(t['expires_at'])}"
-                             + (f"  job {t['job']} ({t['task']} {t['gate']})" if t["kind"] == "job" else ""))
+                lines.append(
+                    f"    {t['id']}  {t['kind']:<9} {t['status']:<8} expires {_when(t['expires_at'])}"
+                    + (f"  job {t['job']} ({t['task']} {t['gate']})" if t["kind"] == "job" else "")
+                )
         return "\n".join(lines)
 
     emit({"ok": True, "principals": principals}, human)
@@ -245,9 +338,15 @@ def use(
     method: Annotated[str, typer.Option("--method", help="HTTP method of the call.")] = "GET",
     path: Annotated[str, typer.Option("--path", help="Path on the service, e.g. /repos/x/pulls.")] = "/",
     data: Annotated[str | None, typer.Option("--data", help="Request body.")] = None,
-    token: Annotated[str | None, typer.Option(
-        "--token", envvar="ORG_TOKEN", show_envvar=False,
-        help="Agents: the job token of a job on the task; humans: their own token.")] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token",
+            envvar="ORG_TOKEN",
+            show_envvar=False,
+            help="Agents: the job token of a job on the task; humans: their own token.",
+        ),
+    ] = None,
     json_: JsonFlag = False,
 ) -> None:
     """Have the broker call SERVICE with CREDENTIAL (decide() first; you never see the secret).
@@ -260,18 +359,35 @@ def use(
     if not token and as_:
         with _open() as g:
             db = g.tokens.db()
-        token = files.read_human_token(o.org_root(), as_, db)  # a human's own file, read here, never by the broker
-    req = {"op": "use", "token": token, "credential": credential, "service": service, "task": task, "as": as_,
-           "method": method, "path": path, "body": data}
+        token = files.read_human_token(
+            o.org_root(), as_, db
+        )  # a human's own file, read here, never by the broker
+    req = {
+        "op": "use",
+        "token": token,
+        "credential": credential,
+        "service": service,
+        "task": task,
+        "as": as_,
+        "method": method,
+        "path": path,
+        "body": data,
+    }
     r = call(o.org_root(), o.db_url(), req, timeout=60.0)
     emit(r, lambda: f"{r['method']} {r['service']}{r['path']} -> {r['status']}\n{r['body']}")
 
 
 @broker_app.command("serve")
 def serve(
-    socket_: Annotated[str | None, typer.Option("--socket", help="Socket path (default: the org's own, under .org/).")] = None,
-    allow_uid: Annotated[list[int] | None, typer.Option(
-        "--allow-uid", help="Also answer this OS user (when the broker runs as its own user; repeatable).")] = None,
+    socket_: Annotated[
+        str | None, typer.Option("--socket", help="Socket path (default: the org's own, under .org/).")
+    ] = None,
+    allow_uid: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--allow-uid", help="Also answer this OS user (when the broker runs as its own user; repeatable)."
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No start-up line on stderr.")] = False,
     json_: JsonFlag = False,
 ) -> None:
@@ -285,18 +401,30 @@ def serve(
     o = opts(json_)
     root = o.org_root()
     cfg = load_config(root)
-    d = BrokerDaemon(root, o.db_url(), cfg, socket_file=Path(socket_).expanduser() if socket_ else None,
-                     allow_uids=tuple(allow_uid or ()))
+    d = BrokerDaemon(
+        root,
+        o.db_url(),
+        cfg,
+        socket_file=Path(socket_).expanduser() if socket_ else None,
+        allow_uids=tuple(allow_uid or ()),
+    )
     d.bind()
-    have = sorted(n for n, spec in cfg.credentials.items() if d.secrets.env is not None and (
-        spec.env in d.secrets.env if spec.env else spec.file is not None))
+    have = sorted(
+        n
+        for n, spec in cfg.credentials.items()
+        if d.secrets.env is not None and (spec.env in d.secrets.env if spec.env else spec.file is not None)
+    )
 
     def ready() -> None:
-        emit({"ok": True, "pid": d.status()["pid"], "socket": str(d.path), "credentials": have},
-             "" if quiet else None)
+        emit(
+            {"ok": True, "pid": d.status()["pid"], "socket": str(d.path), "credentials": have},
+            "" if quiet else None,
+        )
         if not quiet and not o.json:
-            err(f"org broker: serving {root} on {d.path} (pid {d.status()['pid']}); credentials with a secret "
-                f"source here: {', '.join(have) or 'none'}. Ctrl-C stops.")
+            err(
+                f"org broker: serving {root} on {d.path} (pid {d.status()['pid']}); credentials with a secret "
+                f"source here: {', '.join(have) or 'none'}. Ctrl-C stops."
+            )
         sys.stdout.flush()
 
     d.serve(on_ready=ready)
@@ -312,6 +440,11 @@ def status(json_: JsonFlag = False) -> None:
 
     o = opts(json_)
     r = call(o.org_root(), o.db_url(), {"op": "ping"}, timeout=5.0)
-    emit({"ok": True, **r}, lambda: f"broker pid {r['pid']} on {r['socket']}: {r['requests']} request(s), "
-                                     f"{r['uses']} use(s), {r['refusals']} refusal(s), "
-                                     f"{r['secrets_resolved']} secret read(s)")
+    emit(
+        {"ok": True, **r},
+        lambda: (
+            f"broker pid {r['pid']} on {r['socket']}: {r['requests']} request(s), "
+            f"{r['uses']} use(s), {r['refusals']} refusal(s), "
+            f"{r['secrets_resolved']} secret read(s)"
+        ),
+    )

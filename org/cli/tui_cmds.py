@@ -16,13 +16,25 @@ def register(app: typer.Typer) -> None:
 
 
 def tui(
-    as_: Annotated[str | None, typer.Option(
-        "--as", help="The human at the keyboard (default: your token's holder, else the org's first human).")]
-    = None,
-    poll: Annotated[float, typer.Option("--poll", help="Seconds between checks for new work (0.2-10).")] = 0.75,
-    token: Annotated[str | None, typer.Option(
-        "--token", envvar="ORG_TOKEN", show_envvar=False,
-        help="Your token (default: $ORG_TOKEN, else your own token file).")] = None,
+    as_: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            help="The human at the keyboard (default: your token's holder, else the org's first human).",
+        ),
+    ] = None,
+    poll: Annotated[
+        float, typer.Option("--poll", help="Seconds between checks for new work (0.2-10).")
+    ] = 0.75,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token",
+            envvar="ORG_TOKEN",
+            show_envvar=False,
+            help="Your token (default: $ORG_TOKEN, else your own token file).",
+        ),
+    ] = None,
     json_: JsonFlag = False,
 ) -> None:
     """The approval inbox and operator console: approve, reject, watch the board, pause an agent."""
@@ -38,8 +50,15 @@ def tui(
     bus, principal = _authenticate(o, cfg, resolve_principal(cfg, as_, token))
     try:
         if o.json:
-            emit({"ok": False, "error": "usage", "message": "org tui is interactive; it has no JSON output",
-                  "principal": principal.actor or None, "db": o.db_url()})
+            emit(
+                {
+                    "ok": False,
+                    "error": "usage",
+                    "message": "org tui is interactive; it has no JSON output",
+                    "principal": principal.actor or None,
+                    "db": o.db_url(),
+                }
+            )
             raise typer.Exit(2)
         from org.tui.app import OrgApp
 

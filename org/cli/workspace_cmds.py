@@ -11,20 +11,42 @@ from org.engine import rule_ids
 
 __all__ = ["register", "checked_commit"]
 
-ws_app = typer.Typer(name="workspace", help="Task workspaces: open, show, clean up.", no_args_is_help=True,
-                     add_completion=False, rich_markup_mode=None)
+ws_app = typer.Typer(
+    name="workspace",
+    help="Task workspaces: open, show, clean up.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
 AsOpt = Annotated[str | None, typer.Option("--as", help="Who acts (must be the token's principal).")]
-TokenOpt = Annotated[str | None, typer.Option("--token", envvar="ORG_TOKEN", show_envvar=False,
-                                              help="Your token (default: $ORG_TOKEN or your token file).")]
+TokenOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--token",
+        envvar="ORG_TOKEN",
+        show_envvar=False,
+        help="Your token (default: $ORG_TOKEN or your token file).",
+    ),
+]
 TaskArg = Annotated[str, typer.Argument(help="Task id, e.g. T-12.")]
 
 
-pipe_app = typer.Typer(name="pipeline", help="org's pipeline: the tests gate and the merge at done.",
-                       no_args_is_help=True, add_completion=False, rich_markup_mode=None)
+pipe_app = typer.Typer(
+    name="pipeline",
+    help="org's pipeline: the tests gate and the merge at done.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
 
 
-out_app = typer.Typer(name="outcomes", help="What became of the work: merged, reverted, tests, rework, cost.",
-                      invoke_without_command=True, add_completion=False, rich_markup_mode=None)
+out_app = typer.Typer(
+    name="outcomes",
+    help="What became of the work: merged, reverted, tests, rework, cost.",
+    invoke_without_command=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -43,9 +65,11 @@ def _bus(o):
 
 
 def _human(w: dict) -> str:
-    lines = [f"{w['task']} in repository {w['repo']}: {w['path']}" + ("" if w["exists"] else " (folder missing)"),
-             f"  branch {w['branch']}, base {w['base'][:12]}, accepted {w['accepted'][:12]}, "
-             f"workspace head {(w['head'] or '-')[:12]}"]
+    lines = [
+        f"{w['task']} in repository {w['repo']}: {w['path']}" + ("" if w["exists"] else " (folder missing)"),
+        f"  branch {w['branch']}, base {w['base'][:12]}, accepted {w['accepted'][:12]}, "
+        f"workspace head {(w['head'] or '-')[:12]}",
+    ]
     for a in w.get("attempts") or []:
         lines.append(f"  saved {a['ref']} = {a['commit'][:12]}")
     if w.get("held_by"):
@@ -82,9 +106,12 @@ def ws_show(task: TaskArg, as_: AsOpt = None, token: TokenOpt = None, json_: Jso
 
 
 @ws_app.command("gc")
-def ws_gc(as_: AsOpt = None, token: TokenOpt = None,
-          dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be removed.")] = False,
-          json_: JsonFlag = False) -> None:
+def ws_gc(
+    as_: AsOpt = None,
+    token: TokenOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be removed.")] = False,
+    json_: JsonFlag = False,
+) -> None:
     """Remove workspaces of closed tasks nothing holds (each an action 'workspace.gc' through the rules;
     heads saved under refs/org/attempts first)."""
     from org.identity.guard import acting
@@ -96,10 +123,21 @@ def ws_gc(as_: AsOpt = None, token: TokenOpt = None,
         p = g.reader(token, as_=as_, command="workspace gc")
         with acting(p):
             rows = gc_workspaces(bus, p.actor, dry_run=dry_run)
-    emit({"ok": True, "workspaces": rows}, lambda: "\n".join(
-        f"{r['task']} ({r['repo']}): " + ("removed" + (f", saved {r['saved']}" if r.get("saved") else "")
-                                          if r["removed"] else f"kept: {r['why']}") for r in rows)
-         or "no workspaces")
+    emit(
+        {"ok": True, "workspaces": rows},
+        lambda: (
+            "\n".join(
+                f"{r['task']} ({r['repo']}): "
+                + (
+                    "removed" + (f", saved {r['saved']}" if r.get("saved") else "")
+                    if r["removed"]
+                    else f"kept: {r['why']}"
+                )
+                for r in rows
+            )
+            or "no workspaces"
+        ),
+    )
 
 
 def checked_commit(g, token: str | None, job: str, verdict: str, commit: str | None) -> str | None:
@@ -126,8 +164,12 @@ def checked_commit(g, token: str | None, job: str, verdict: str, commit: str | N
 
 
 @pipe_app.command("run")
-def pipe_run(task: Annotated[str | None, typer.Option("--task", help="Only this task.")] = None, as_: AsOpt = None,
-             token: TokenOpt = None, json_: JsonFlag = False) -> None:
+def pipe_run(
+    task: Annotated[str | None, typer.Option("--task", help="Only this task.")] = None,
+    as_: AsOpt = None,
+    token: TokenOpt = None,
+    json_: JsonFlag = False,
+) -> None:
     """Run every gate waiting for org's pipeline: tests on the bound commit, merges of finished tasks."""
     from org.workspaces.pipeline import run_pipeline
 
@@ -136,11 +178,18 @@ def pipe_run(task: Annotated[str | None, typer.Option("--task", help="Only this 
     with bus:
         g.reader(token, as_=as_, command="pipeline run")
         rows = run_pipeline(bus, task=task)
-    emit({"ok": True, "done": rows}, lambda: "\n".join(
-        f"{r['task']} {r['gate']} ({r['kind']}): {'ok' if r['ok'] else 'failed'} -> task {r['status']}"
-        + (f", merged {r['merged'][:12]}" if r.get("merged") else "")
-        + (f", conflicts: {', '.join(r['conflicts'])}" if r.get("conflicts") else "") for r in rows)
-         or "nothing waits for the pipeline")
+    emit(
+        {"ok": True, "done": rows},
+        lambda: (
+            "\n".join(
+                f"{r['task']} {r['gate']} ({r['kind']}): {'ok' if r['ok'] else 'failed'} -> task {r['status']}"
+                + (f", merged {r['merged'][:12]}" if r.get("merged") else "")
+                + (f", conflicts: {', '.join(r['conflicts'])}" if r.get("conflicts") else "")
+                for r in rows
+            )
+            or "nothing waits for the pipeline"
+        ),
+    )
 
 
 def _pct(r: dict | None) -> str:
@@ -158,9 +207,13 @@ def _bar(r: dict | None, width: int = 10) -> str:
 
 
 @out_app.callback()
-def outcomes(ctx: typer.Context,
-             by: Annotated[str, typer.Option("--by", help="lane, member, family, workflow or tier.")] = "lane",
-             as_: AsOpt = None, token: TokenOpt = None, json_: JsonFlag = False) -> None:
+def outcomes(
+    ctx: typer.Context,
+    by: Annotated[str, typer.Option("--by", help="lane, member, family, workflow or tier.")] = "lane",
+    as_: AsOpt = None,
+    token: TokenOpt = None,
+    json_: JsonFlag = False,
+) -> None:
     """Success (merged, not reverted), rework per success, review rejections, test failures, human
     interventions, reverts and cost per success, with 95% Wilson intervals."""
     if ctx.invoked_subcommand is not None:
@@ -180,10 +233,14 @@ def outcomes(ctx: typer.Context,
         for r in rows:
             cps = "-" if r["cost_per_success"] is None else f"${r['cost_per_success']:.2f}"
             lines.append(f"{r[by]}: {r['tasks']} task(s)  success {_bar(r['success'])} {_pct(r['success'])}")
-            lines.append(f"  rework/success {r['rework_per_success'] if r['rework_per_success'] is not None else '-'}"
-                         f"  review rejections {_pct(r['review_rejection'])}  test failures {_pct(r['test_failure'])}")
-            lines.append(f"  human interventions {_pct(r['human_intervention'])}  reverts {_pct(r['revert'])}"
-                         f"  cost/success {cps}")
+            lines.append(
+                f"  rework/success {r['rework_per_success'] if r['rework_per_success'] is not None else '-'}"
+                f"  review rejections {_pct(r['review_rejection'])}  test failures {_pct(r['test_failure'])}"
+            )
+            lines.append(
+                f"  human interventions {_pct(r['human_intervention'])}  reverts {_pct(r['revert'])}"
+                f"  cost/success {cps}"
+            )
         return "\n".join(lines)
 
     emit({"ok": True, "by": by, "rows": rows}, human)
@@ -199,5 +256,10 @@ def outcomes_scan(as_: AsOpt = None, token: TokenOpt = None, json_: JsonFlag = F
     with bus:
         g.reader(token, as_=as_, command="outcomes scan")
         found = scan_outcomes(bus)
-    emit({"ok": True, "reverted": found}, lambda: "\n".join(
-        f"{f['task']}: reverted by {f['commit'][:12]} ({f['repo']})" for f in found) or "no new reverts")
+    emit(
+        {"ok": True, "reverted": found},
+        lambda: (
+            "\n".join(f"{f['task']}: reverted by {f['commit'][:12]} ({f['repo']})" for f in found)
+            or "no new reverts"
+        ),
+    )

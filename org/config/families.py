@@ -7,9 +7,29 @@ __all__ = ["family_of", "vendor_of", "candidates", "RESERVED_FAMILIES"]
 RESERVED_FAMILIES = ("human", "unknown")  # what org calls people and models it cannot place
 
 # Routers and clouds: the provider prefix says where the call goes, not whose model it is.
-_ROUTERS = ("openrouter", "bedrock", "azure", "azure_ai", "vertex_ai", "vertex_ai_beta", "together_ai",
-            "fireworks_ai", "groq", "deepinfra", "anyscale", "sagemaker", "ollama", "ollama_chat", "hosted_vllm",
-            "litellm_proxy", "databricks", "watsonx", "nvidia_nim", "replicate", "huggingface")
+_ROUTERS = (
+    "openrouter",
+    "bedrock",
+    "azure",
+    "azure_ai",
+    "vertex_ai",
+    "vertex_ai_beta",
+    "together_ai",
+    "fireworks_ai",
+    "groq",
+    "deepinfra",
+    "anyscale",
+    "sagemaker",
+    "ollama",
+    "ollama_chat",
+    "hosted_vllm",
+    "litellm_proxy",
+    "databricks",
+    "watsonx",
+    "nvidia_nim",
+    "replicate",
+    "huggingface",
+)
 _DIRECT = {
     "anthropic": "anthropic",
     "openai": "openai",

@@ -30,8 +30,16 @@ from org.config.yamlsrc import MAX_YAML_BYTES, Located, load_yaml
 from org.errors import ConfigError, Problem, UsageError
 from org.inputs import read_bounded
 
-__all__ = ["OrgConfig", "Actor", "SourcedRule", "load_org", "load_org_files", "load_org_from_texts", "find_root",
-           "config_files"]
+__all__ = [
+    "OrgConfig",
+    "Actor",
+    "SourcedRule",
+    "load_org",
+    "load_org_files",
+    "load_org_from_texts",
+    "find_root",
+    "config_files",
+]
 
 
 @dataclass(frozen=True)
@@ -44,7 +52,9 @@ class Actor:
     model: str | None
     family: str | None
     source: str  # file:line of the member entry
-    family_declared: bool = False  # the family is the member's `family:` (org could not place its model), not derived
+    family_declared: bool = (
+        False  # the family is the member's `family:` (org could not place its model), not derived
+    )
 
     @property
     def is_human(self) -> bool:
@@ -74,9 +84,13 @@ class OrgConfig:
     config_hash: str
     repos: dict[str, Repo] = field(default_factory=dict)  # gates/repos.yaml
     workspaces_dir: str = DEFAULT_WORKSPACES
-    sources: dict[str, str] = field(default_factory=dict)  # "lane:builder", "gate:change.review", rule ids ...
+    sources: dict[str, str] = field(
+        default_factory=dict
+    )  # "lane:builder", "gate:change.review", rule ids ...
     files: dict[str, str] = field(default_factory=dict)  # relative path -> text, what the hash covers
-    action_facts: list = field(default_factory=list)  # [(ActionFacts, "file:line")]: what actions require and imply
+    action_facts: list = field(
+        default_factory=list
+    )  # [(ActionFacts, "file:line")]: what actions require and imply
 
     def source(self, key: str) -> str:
         return self.sources.get(key, "")
@@ -121,19 +135,25 @@ def _bounded_text(path: Path) -> str:
 def _problems_from(err: ValidationError, doc: Located, prefix: tuple[Any, ...] = ()) -> list[Problem]:
     out = []
     for e in err.errors():
-        loc = tuple(prefix) + tuple(x for x in e["loc"] if not (isinstance(x, str) and x.startswith("function-")))
+        loc = tuple(prefix) + tuple(
+            x for x in e["loc"] if not (isinstance(x, str) and x.startswith("function-"))
+        )
         # pydantic reports the alias-less name of aliased fields; map back to what the user wrote.
         loc = tuple({"in_": "in", "not_": "not"}.get(x, x) if isinstance(x, str) else x for x in loc)
         msg = e["msg"]
         if e["type"] == "extra_forbidden" and loc and is_exemption_key(loc[-1]):
-            msg = (f"'{loc[-1]}': org has no exemptions; every lane and actor is bound by every rule "
-                   "(DESIGN invariant 1, docs/DESIGN.md)")
+            msg = (
+                f"'{loc[-1]}': org has no exemptions; every lane and actor is bound by every rule "
+                "(DESIGN invariant 1, docs/DESIGN.md)"
+            )
         elif e["type"] == "extra_forbidden":
             from org.config.suggest import did_you_mean, field_names
 
-            msg = "unknown field (not part of the schema)" + (did_you_mean(loc[-1], field_names()) if loc else "")
+            msg = "unknown field (not part of the schema)" + (
+                did_you_mean(loc[-1], field_names()) if loc else ""
+            )
         elif msg.startswith("Value error, "):
-            msg = msg[len("Value error, "):]
+            msg = msg[len("Value error, ") :]
         if e["type"] == "union_tag_invalid" or "literal_error" in e["type"]:
             msg = e["msg"]
         out.append(Problem(doc.file, doc.line(loc), ".".join(str(x) for x in loc), msg))
@@ -164,8 +184,11 @@ def load_org_files(files: Mapping[str, str], root: Path | None = None) -> OrgCon
     """Load an org from {relative path: text}, e.g. the `files` a task pinned (cfg.files): the
     result has the same config_hash as the org those texts came from."""
     base = Path(root) if root is not None else Path(".")
-    entries = [(rel, base / rel, text) for rel, text in sorted(files.items())
-               if rel.split("/", 1)[0] in ("lanes", "gates") and rel.endswith((".yaml", ".yml"))]
+    entries = [
+        (rel, base / rel, text)
+        for rel, text in sorted(files.items())
+        if rel.split("/", 1)[0] in ("lanes", "gates") and rel.endswith((".yaml", ".yml"))
+    ]
     return _load(base, entries)
 
 
@@ -190,15 +213,22 @@ def _load(root: Path, entries: list[tuple[str, Path, str | None]]) -> OrgConfig:
     docs: dict[str, Located] = {}
 
     guessed: dict[str, str] = {}  # lane file that is not YAML -> the lane name its 'lane:' line gives
-    kind_of: dict[str, str] = {}  # file -> lanes|workflow|rules|risk|credentials (what failed is not cross-checked)
+    kind_of: dict[
+        str, str
+    ] = {}  # file -> lanes|workflow|rules|risk|credentials (what failed is not cross-checked)
     for rel, path, text in entries:
         kind_of[rel] = "lanes" if rel.startswith("lanes") else "gates"
         doc, probs = load_yaml(path, rel, text)
         problems += probs
         if doc is None:
             if rel.startswith("lanes"):  # known by name still, so references to the other lanes are checked
-                raw = _bounded_text(path) if text is None else \
-                    text.decode("utf-8", errors="replace") if isinstance(text, bytes) else text
+                raw = (
+                    _bounded_text(path)
+                    if text is None
+                    else text.decode("utf-8", errors="replace")
+                    if isinstance(text, bytes)
+                    else text
+                )
                 m = re.search(r"^lane:[ \t]*['\"]?([\w.-]+)", raw, re.M)
                 if m:
                     guessed[rel] = m.group(1)
@@ -217,12 +247,21 @@ def _load(root: Path, entries: list[tuple[str, Path, str | None]]) -> OrgConfig:
             if lane is None:
                 continue
             if lane.lane in lanes:
-                problems.append(Problem(rel, doc.line(("lane",)), "lane", f"lane '{lane.lane}' is defined twice ({sources['lane:' + lane.lane]})"))
+                problems.append(
+                    Problem(
+                        rel,
+                        doc.line(("lane",)),
+                        "lane",
+                        f"lane '{lane.lane}' is defined twice ({sources['lane:' + lane.lane]})",
+                    )
+                )
                 continue
             lanes[lane.lane] = lane
             sources[f"lane:{lane.lane}"] = f"{rel}:{doc.line(('lane',))}"
             sources[f"lane:{lane.lane}:may"] = f"{rel}:{doc.line(('may',))}"
-            sources[f"lane:{lane.lane}:may_not"] = f"{rel}:{doc.line(('may_not',)) if 'may_not' in doc.data else doc.line(('may',))}"
+            sources[f"lane:{lane.lane}:may_not"] = (
+                f"{rel}:{doc.line(('may_not',)) if 'may_not' in doc.data else doc.line(('may',))}"
+            )
             for key in ("may", "may_not"):
                 for i in range(len(getattr(lane, key))):
                     sources[f"lane:{lane.lane}:{key}:{i}"] = f"{rel}:{doc.line((key, i))}"
@@ -230,8 +269,14 @@ def _load(root: Path, entries: list[tuple[str, Path, str | None]]) -> OrgConfig:
             for i, m in enumerate(lane.members):
                 src = f"{rel}:{doc.line(('members', i))}"
                 if m.id in actors:
-                    problems.append(Problem(rel, doc.line(("members", i, "id")), f"members.{i}.id",
-                                            f"actor '{m.id}' is already a member of lane '{actors[m.id].lane}' ({actors[m.id].source})"))
+                    problems.append(
+                        Problem(
+                            rel,
+                            doc.line(("members", i, "id")),
+                            f"members.{i}.id",
+                            f"actor '{m.id}' is already a member of lane '{actors[m.id].lane}' ({actors[m.id].source})",
+                        )
+                    )
                     continue
                 actors[m.id] = _actor(m, lane, src)
         elif "workflow" in keys:
@@ -240,7 +285,14 @@ def _load(root: Path, entries: list[tuple[str, Path, str | None]]) -> OrgConfig:
             if wf is None:
                 continue
             if wf.workflow in workflows:
-                problems.append(Problem(rel, doc.line(("workflow",)), "workflow", f"workflow '{wf.workflow}' is defined twice ({sources['workflow:' + wf.workflow]})"))
+                problems.append(
+                    Problem(
+                        rel,
+                        doc.line(("workflow",)),
+                        "workflow",
+                        f"workflow '{wf.workflow}' is defined twice ({sources['workflow:' + wf.workflow]})",
+                    )
+                )
                 continue
             workflows[wf.workflow] = wf
             sources[f"workflow:{wf.workflow}"] = f"{rel}:{doc.line(('workflow',))}"
@@ -254,7 +306,14 @@ def _load(root: Path, entries: list[tuple[str, Path, str | None]]) -> OrgConfig:
                 continue
             for name, spec in rf.attributes.items():
                 if name in attributes:
-                    problems.append(Problem(rel, doc.line(("attributes", name)), f"attributes.{name}", "attribute declared twice"))
+                    problems.append(
+                        Problem(
+                            rel,
+                            doc.line(("attributes", name)),
+                            f"attributes.{name}",
+                            "attribute declared twice",
+                        )
+                    )
                 attributes[name] = spec
                 sources[f"attr:{name}"] = f"{rel}:{doc.line(('attributes', name))}"
             for i, af in enumerate(rf.actions):
@@ -263,7 +322,14 @@ def _load(root: Path, entries: list[tuple[str, Path, str | None]]) -> OrgConfig:
                 for i, spec in enumerate(getattr(rf, section)):
                     src = f"{rel}:{doc.line((section, i))}"
                     if spec.id in sources:
-                        problems.append(Problem(rel, doc.line((section, i, "id")), f"{section}.{i}.id", f"rule id '{spec.id}' is used twice ({sources[spec.id]})"))
+                        problems.append(
+                            Problem(
+                                rel,
+                                doc.line((section, i, "id")),
+                                f"{section}.{i}.id",
+                                f"rule id '{spec.id}' is used twice ({sources[spec.id]})",
+                            )
+                        )
                         continue
                     sources[spec.id] = src
                     rules.append(SourcedRule(spec, effect, src, (section, i)))
@@ -286,7 +352,14 @@ def _load(root: Path, entries: list[tuple[str, Path, str | None]]) -> OrgConfig:
                 continue
             for name, spec in cf.credentials.items():
                 if name in credentials:
-                    problems.append(Problem(rel, doc.line(("credentials", name)), f"credentials.{name}", "credential declared twice"))
+                    problems.append(
+                        Problem(
+                            rel,
+                            doc.line(("credentials", name)),
+                            f"credentials.{name}",
+                            "credential declared twice",
+                        )
+                    )
                 credentials[name] = spec
                 sources[f"credential:{name}"] = f"{rel}:{doc.line(('credentials', name))}"
         elif "repos" in keys:
@@ -303,11 +376,24 @@ def _load(root: Path, entries: list[tuple[str, Path, str | None]]) -> OrgConfig:
                 for key in doc.data["repos"][name]:  # every field's line, cited by the diff guard's denials
                     sources[f"repo:{name}:{key}"] = f"{rel}:{doc.line(('repos', name, key))}"
         else:
-            problems.append(Problem(rel, 1, "", "unrecognised file: expected a top-level 'lane', 'workflow', 'red'/'consequential', 'risk', 'credentials' or 'repos' key"))
+            problems.append(
+                Problem(
+                    rel,
+                    1,
+                    "",
+                    "unrecognised file: expected a top-level 'lane', 'workflow', 'red'/'consequential', 'risk', 'credentials' or 'repos' key",
+                )
+            )
 
     if risk is None and not any(kind_of.get(p.file) in ("risk", "gates") for p in problems):
-        problems.append(Problem("gates/risk.yaml", 0, "", "no risk model found: add a gates file with "
-                                                         "'risk: {tiers: ..., default: ...}'"))
+        problems.append(
+            Problem(
+                "gates/risk.yaml",
+                0,
+                "",
+                "no risk model found: add a gates file with 'risk: {tiers: ..., default: ...}'",
+            )
+        )
     if risk is None:
         raise ConfigError([_printable(p) for p in problems])
 
@@ -315,9 +401,20 @@ def _load(root: Path, entries: list[tuple[str, Path, str | None]]) -> OrgConfig:
     for rel in sorted(files):
         digest.update(rel.encode() + b"\0" + files[rel].encode() + b"\0")
     cfg = OrgConfig(
-        root=root, lanes=lanes, workflows=workflows, rules=rules, risk=risk, credentials=credentials,
-        attributes=attributes, actors=actors, config_hash=digest.hexdigest()[:16], sources=sources, files=files,
-        repos=repos, workspaces_dir=workspaces_dir, action_facts=action_facts,
+        root=root,
+        lanes=lanes,
+        workflows=workflows,
+        rules=rules,
+        risk=risk,
+        credentials=credentials,
+        attributes=attributes,
+        actors=actors,
+        config_hash=digest.hexdigest()[:16],
+        sources=sources,
+        files=files,
+        repos=repos,
+        workspaces_dir=workspaces_dir,
+        action_facts=action_facts,
     )
     from org.config.checks import cross_check  # keeps module import order simple
 
@@ -326,11 +423,20 @@ def _load(root: Path, entries: list[tuple[str, Path, str | None]]) -> OrgConfig:
     failed = {kind_of.get(p.file, "gates") for p in problems}
     if "lanes" in failed:
         # a lane whose file parsed but did not validate is still known by name; an unparsable one is not
-        named = [str(docs[p.file].data.get("lane")) for p in problems if kind_of.get(p.file) == "lanes"
-                 and p.file in docs and isinstance(docs[p.file].data, dict) and "lane" in docs[p.file].data]
-        unparsed = any(kind_of.get(p.file) == "lanes" and p.file not in docs and p.file not in guessed
-                       for p in problems)
-        failed = (failed - {"lanes"}) | ({"lanes"} if unparsed else {f"lane:{n}" for n in [*named, *guessed.values()]})
+        named = [
+            str(docs[p.file].data.get("lane"))
+            for p in problems
+            if kind_of.get(p.file) == "lanes"
+            and p.file in docs
+            and isinstance(docs[p.file].data, dict)
+            and "lane" in docs[p.file].data
+        ]
+        unparsed = any(
+            kind_of.get(p.file) == "lanes" and p.file not in docs and p.file not in guessed for p in problems
+        )
+        failed = (failed - {"lanes"}) | (
+            {"lanes"} if unparsed else {f"lane:{n}" for n in [*named, *guessed.values()]}
+        )
     problems += cross_check(cfg, docs, skip=failed)
     problems += repo_problems(cfg, docs)
     if problems:
@@ -340,6 +446,7 @@ def _load(root: Path, entries: list[tuple[str, Path, str | None]]) -> OrgConfig:
 
 def _printable(p: Problem) -> Problem:
     """One problem, one line: control characters a file smuggled into a key or value are escaped."""
+
     def clean(text: str) -> str:
         return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
@@ -353,31 +460,79 @@ def _member_problems(lane: Lane, doc: Located) -> list[Problem]:
     out = []
     for i, m in enumerate(lane.members):
         if lane.kind == "agent" and not m.model:
-            out.append(Problem(doc.file, doc.line(("members", i)), f"members.{i}.model",
-                               f"agent member '{m.id}' needs a 'model' (a litellm model string)"))
-        elif lane.kind == "agent" and m.family and (m.family.strip().lower() in RESERVED_FAMILIES or family_of(m.model)
-                                                    not in ("unknown", m.family.strip().lower())):
+            out.append(
+                Problem(
+                    doc.file,
+                    doc.line(("members", i)),
+                    f"members.{i}.model",
+                    f"agent member '{m.id}' needs a 'model' (a litellm model string)",
+                )
+            )
+        elif (
+            lane.kind == "agent"
+            and m.family
+            and (
+                m.family.strip().lower() in RESERVED_FAMILIES
+                or family_of(m.model) not in ("unknown", m.family.strip().lower())
+            )
+        ):
             placed = family_of(m.model)
-            out.append(Problem(doc.file, doc.line(("members", i, "family")), f"members.{i}.family",
-                               f"'{m.family}' is reserved for org" if m.family.strip().lower() in RESERVED_FAMILIES else
-                               f"org places '{m.model}' as a {placed} model; a family override is only for models "
-                               "org cannot place (a cross-vendor gate never trusts a declared family over the model)"))
-        elif lane.kind == "agent" and m.family and candidates(m.model) and m.family.strip().lower() not in candidates(m.model):
+            out.append(
+                Problem(
+                    doc.file,
+                    doc.line(("members", i, "family")),
+                    f"members.{i}.family",
+                    f"'{m.family}' is reserved for org"
+                    if m.family.strip().lower() in RESERVED_FAMILIES
+                    else f"org places '{m.model}' as a {placed} model; a family override is only for models "
+                    "org cannot place (a cross-vendor gate never trusts a declared family over the model)",
+                )
+            )
+        elif (
+            lane.kind == "agent"
+            and m.family
+            and candidates(m.model)
+            and m.family.strip().lower() not in candidates(m.model)
+        ):
             one, other = candidates(m.model)
-            out.append(Problem(doc.file, doc.line(("members", i, "family")), f"members.{i}.family",
-                               f"'{m.model}' is a {other} model name behind a {one} provider prefix: its family is "
-                               f"{one} or {other}, never '{m.family}' (a cross-vendor gate never trusts a declared "
-                               "family the model string rules out)"))
+            out.append(
+                Problem(
+                    doc.file,
+                    doc.line(("members", i, "family")),
+                    f"members.{i}.family",
+                    f"'{m.model}' is a {other} model name behind a {one} provider prefix: its family is "
+                    f"{one} or {other}, never '{m.family}' (a cross-vendor gate never trusts a declared "
+                    "family the model string rules out)",
+                )
+            )
         elif lane.kind == "agent" and family_of(m.model, m.family) == "unknown":
-            out.append(Problem(doc.file, doc.line(("members", i, "model")), f"members.{i}.model",
-                               f"cannot tell the model family of '{m.model}' (cross-vendor review depends on it); "
-                               "add 'family: <vendor>', e.g. family: meta"))
+            out.append(
+                Problem(
+                    doc.file,
+                    doc.line(("members", i, "model")),
+                    f"members.{i}.model",
+                    f"cannot tell the model family of '{m.model}' (cross-vendor review depends on it); "
+                    "add 'family: <vendor>', e.g. family: meta",
+                )
+            )
         elif lane.kind == "human" and m.model:
-            out.append(Problem(doc.file, doc.line(("members", i, "model")), f"members.{i}.model",
-                               f"human member '{m.id}' cannot have a 'model'"))
+            out.append(
+                Problem(
+                    doc.file,
+                    doc.line(("members", i, "model")),
+                    f"members.{i}.model",
+                    f"human member '{m.id}' cannot have a 'model'",
+                )
+            )
         elif lane.kind == "human" and m.family:
-            out.append(Problem(doc.file, doc.line(("members", i, "family")), f"members.{i}.family",
-                               f"human member '{m.id}' cannot have a model 'family'"))
+            out.append(
+                Problem(
+                    doc.file,
+                    doc.line(("members", i, "family")),
+                    f"members.{i}.family",
+                    f"human member '{m.id}' cannot have a model 'family'",
+                )
+            )
     return out
 
 
@@ -385,5 +540,12 @@ def _actor(m: Member, lane: Lane, src: str) -> Actor:
     placed = family_of(m.model) if m.model else None
     declared = placed == "unknown" and bool(m.family)
     fam = (family_of(m.model, m.family) if declared else placed) if m.model else None
-    return Actor(id=m.id, lane=lane.lane, kind=lane.kind, model=m.model, family=fam, source=src,
-                 family_declared=declared)
+    return Actor(
+        id=m.id,
+        lane=lane.lane,
+        kind=lane.kind,
+        model=m.model,
+        family=fam,
+        source=src,
+        family_declared=declared,
+    )

@@ -80,7 +80,9 @@ def _action_pattern(v: str) -> str:
 
 # An action or a glob over actions; '*' is the only wildcard (statically analysable, maps to Cedar `like`).
 ActionPattern = Annotated[
-    str, AfterValidator(_action_pattern), WithJsonSchema({"type": "string", "pattern": "^[A-Za-z0-9_.:/*-]+$"})
+    str,
+    AfterValidator(_action_pattern),
+    WithJsonSchema({"type": "string", "pattern": "^[A-Za-z0-9_.:/*-]+$"}),
 ]
 
 
@@ -104,7 +106,11 @@ class Condition(Strict):
 
     @model_validator(mode="after")
     def _one_form(self) -> Condition:
-        tests = [k for k in ("eq", "ne", "in_", "not_in", "exists", "eq_attr", "ne_attr") if getattr(self, k) is not None]
+        tests = [
+            k
+            for k in ("eq", "ne", "in_", "not_in", "exists", "eq_attr", "ne_attr")
+            if getattr(self, k) is not None
+        ]
         combos = [k for k in ("all", "any", "not_") if getattr(self, k) is not None]
         if self.attr is not None:
             if combos:
@@ -152,36 +158,59 @@ class Lane(Strict):
     lane: str = Field(pattern=ID)
     kind: Literal["agent", "human"]
     purpose: str = Field(min_length=1)
-    may: list[ActionPattern] = Field(default_factory=list, description="Action patterns this lane may take ('*' globs).")
-    may_not: list[ActionPattern] = Field(default_factory=list, description="Action patterns this lane never takes.")
+    may: list[ActionPattern] = Field(
+        default_factory=list, description="Action patterns this lane may take ('*' globs)."
+    )
+    may_not: list[ActionPattern] = Field(
+        default_factory=list, description="Action patterns this lane never takes."
+    )
     members: list[Member] = Field(min_length=1)
     concurrency: int | None = Field(default=None, ge=1, description="How many jobs the lane works at once.")
     budget: Budget | None = None
     models: list[str] | None = Field(
-        default=None, description="Models its members may call through the model gateway; omitted: each member's own.")
+        default=None,
+        description="Models its members may call through the model gateway; omitted: each member's own.",
+    )
     isolation: Literal["required", "auto"] = Field(
-        default="auto", description="Sandbox its agents: required (refuse to run without one) or auto (sandbox when "
-                                    "bubblewrap works here, else environment scrubbing only, recorded as isolation: none).")
+        default="auto",
+        description="Sandbox its agents: required (refuse to run without one) or auto (sandbox when "
+        "bubblewrap works here, else environment scrubbing only, recorded as isolation: none).",
+    )
 
 
 class Gate(Strict):
     kind: Literal["work", "review", "approval", "check", "terminal"]
     lane: str | None = Field(default=None, description="Lane that holds the gate (not for check/terminal).")
-    after: list[str] = Field(default_factory=list, description="Gates that must be passed or skipped first (join).")
-    tiers: list[str] | None = Field(default=None, description="Risk tiers that require this gate; omitted: all.")
+    after: list[str] = Field(
+        default_factory=list, description="Gates that must be passed or skipped first (join)."
+    )
+    tiers: list[str] | None = Field(
+        default=None, description="Risk tiers that require this gate; omitted: all."
+    )
     quorum: int = Field(default=1, ge=1, description="Reviews or approvals needed to pass.")
-    cross_vendor: bool = Field(default=False, description="Reviewers' model family must differ from every author's.")
-    placed_families: bool = Field(default=False, description="At a cross-vendor gate, count only reviewers whose "
-                                                             "family org places from the model string, not declared ones.")
+    cross_vendor: bool = Field(
+        default=False, description="Reviewers' model family must differ from every author's."
+    )
+    placed_families: bool = Field(
+        default=False,
+        description="At a cross-vendor gate, count only reviewers whose "
+        "family org places from the model string, not declared ones.",
+    )
     on_fail: str | None = Field(default=None, description="Work gate a failed review sends the task back to.")
     check: Literal["eligibility", "adrs", "tests"] | None = Field(
-        default=None, description="What a check gate verifies (tests: the repository's test command on the bound commit).")
+        default=None,
+        description="What a check gate verifies (tests: the repository's test command on the bound commit).",
+    )
     action: ActionPattern | None = Field(
-        default=None, description="The action the holder takes to do a work gate (default: work.submit); a review "
-                                  "gate's is review.file, an approval gate's approve. The holder's lane must may it.")
+        default=None,
+        description="The action the holder takes to do a work gate (default: work.submit); a review "
+        "gate's is review.file, an approval gate's approve. The holder's lane must may it.",
+    )
     carries_out: str | None = Field(
-        default=None, description="For a work gate after the controls: the earlier work gate whose approved plan it "
-                                  "carries out. It keeps that plan's revision; it never delivers new content.")
+        default=None,
+        description="For a work gate after the controls: the earlier work gate whose approved plan it "
+        "carries out. It keeps that plan's revision; it never delivers new content.",
+    )
     adrs: list[int] = Field(default_factory=list, description="ADR numbers that established this gate.")
     description: str | None = None
 
@@ -200,8 +229,10 @@ class Gate(Strict):
         if self.kind == "terminal" and self.tiers is not None:
             raise ValueError("the terminal gate applies to every tier")
         if self.kind != "work" and (self.action is not None or self.carries_out is not None):
-            raise ValueError(f"'action' and 'carries_out' apply to work gates only (a {self.kind} gate's action is "
-                             f"{GATE_ACTIONS.get(self.kind, 'none')})")
+            raise ValueError(
+                f"'action' and 'carries_out' apply to work gates only (a {self.kind} gate's action is "
+                f"{GATE_ACTIONS.get(self.kind, 'none')})"
+            )
         if self.action is not None and "*" in self.action:
             raise ValueError(f"a gate's action is one action, not a pattern: '{self.action}'")
         return self
@@ -216,7 +247,9 @@ class Gate(Strict):
 
 class Limits(Strict):
     max_rework_rounds: int = Field(default=3, ge=0, le=100)
-    no_progress_seconds: int = Field(default=3600, ge=1, description="Escalate a task with no event for this long.")
+    no_progress_seconds: int = Field(
+        default=3600, ge=1, description="Escalate a task with no event for this long."
+    )
     budget_usd: float | None = Field(default=None, ge=0, description="Spend ceiling per task.")
 
 
@@ -225,10 +258,14 @@ class Workflow(Strict):
     description: str | None = None
     gates: dict[str, Gate] = Field(min_length=1)
     limits: Limits = Field(default_factory=Limits)
-    requires: list[str] = Field(default_factory=list,
-                                description="Attributes every task of this workflow is filed with (else refused).")
+    requires: list[str] = Field(
+        default_factory=list,
+        description="Attributes every task of this workflow is filed with (else refused).",
+    )
     repository: Literal["required", "optional", "none"] = Field(
-        default="optional", description="Whether a task of this workflow works in a repository of gates/repos.yaml.")
+        default="optional",
+        description="Whether a task of this workflow works in a repository of gates/repos.yaml.",
+    )
 
     @field_validator("gates")
     @classmethod
@@ -242,7 +279,9 @@ class Workflow(Strict):
 class RuleSpec(Strict):
     id: str = Field(pattern=RULE_ID, description="Stable rule id, cited in every decision.")
     title: str = Field(min_length=1)
-    actions: list[ActionPattern] = Field(default_factory=lambda: ["*"], description="Action patterns ('*' globs) it applies to.")
+    actions: list[ActionPattern] = Field(
+        default_factory=lambda: ["*"], description="Action patterns ('*' globs) it applies to."
+    )
     when: Condition | None = Field(default=None, description="Attribute condition; omitted: always.")
     reason: str | None = Field(default=None, description="What a person is told when it matches.")
     adr: int | None = Field(default=None, ge=1, description="The ADR that established the rule.")
@@ -253,10 +292,12 @@ class AttributeSpec(Strict):
     values: list[str] | None = None
     description: str | None = None
     source: Literal["task", "org", "action"] = Field(
-        default="task", description="Who states it (ADR 0071): task = the task as filed or the approved plan (an "
-                                    "acting agent's value can only make a decision stricter); org = org derives it "
-                                    "and ignores any request's value (e.g. via); action = the acting agent may state "
-                                    "it (refused for an attribute a RED, consequential or risk rule reads).")
+        default="task",
+        description="Who states it (ADR 0071): task = the task as filed or the approved plan (an "
+        "acting agent's value can only make a decision stricter); org = org derives it "
+        "and ignores any request's value (e.g. via); action = the acting agent may state "
+        "it (refused for an attribute a RED, consequential or risk rule reads).",
+    )
     casefold: bool = Field(default=True, description="Compare its string values case-folded (NFKC always).")
 
     @model_validator(mode="after")
@@ -278,17 +319,24 @@ class ActionFacts(Strict):
     worst (every RED, consequential and risk rule fires if any value would make it fire); an implied fact holds
     for the action whatever a request says (a request that says otherwise is read both ways, strictest wins)."""
 
-    actions: list[ActionPattern] = Field(min_length=1, description="Action patterns ('*' globs) this applies to.")
-    requires: list[str] = Field(default_factory=list, description="Attributes these actions cannot be judged without.")
-    implies: dict[str, str | int | float | bool] = Field(default_factory=dict,
-                                                         description="Attributes these actions always have.")
+    actions: list[ActionPattern] = Field(
+        min_length=1, description="Action patterns ('*' globs) this applies to."
+    )
+    requires: list[str] = Field(
+        default_factory=list, description="Attributes these actions cannot be judged without."
+    )
+    implies: dict[str, str | int | float | bool] = Field(
+        default_factory=dict, description="Attributes these actions always have."
+    )
 
 
 class RulesFile(Strict):
     attributes: dict[str, AttributeSpec] = Field(default_factory=dict)
     actions: list[ActionFacts] = Field(default_factory=list, description="What actions require and imply.")
     red: list[RuleSpec] = Field(default_factory=list, description="Denied for every lane and actor, always.")
-    consequential: list[RuleSpec] = Field(default_factory=list, description="Need a non-author human's approval.")
+    consequential: list[RuleSpec] = Field(
+        default_factory=list, description="Need a non-author human's approval."
+    )
 
 
 class TierSpec(Strict):
@@ -320,18 +368,29 @@ class CredentialSpec(Strict):
     service: str = Field(pattern=ID)
     env: str | None = Field(default=None, description="Environment variable holding the secret.")
     file: str | None = Field(default=None, description="File holding the secret.")
-    url: str | None = Field(default=None, pattern=r"^https?://[^\s@]+$",
-                            description="Base URL the credential broker calls for allowed actions (no user info).")
-    header: str = Field(default="Authorization", pattern=r"^[A-Za-z][A-Za-z0-9-]{0,63}$",
-                        description="Request header the broker puts the secret in.")
-    scheme: str = Field(default="Bearer", pattern=r"^[A-Za-z0-9-]{0,32}$",
-                        description="Prefix before the secret in that header ('' for the bare secret).")
+    url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s@]+$",
+        description="Base URL the credential broker calls for allowed actions (no user info).",
+    )
+    header: str = Field(
+        default="Authorization",
+        pattern=r"^[A-Za-z][A-Za-z0-9-]{0,63}$",
+        description="Request header the broker puts the secret in.",
+    )
+    scheme: str = Field(
+        default="Bearer",
+        pattern=r"^[A-Za-z0-9-]{0,32}$",
+        description="Prefix before the secret in that header ('' for the bare secret).",
+    )
     description: str | None = None
 
     @model_validator(mode="after")
     def _source(self) -> CredentialSpec:
         if (self.env is None) == (self.file is None):
-            raise ValueError("a credential names exactly one source: 'env' or 'file' (never the secret itself)")
+            raise ValueError(
+                "a credential names exactly one source: 'env' or 'file' (never the secret itself)"
+            )
         return self
 
 

@@ -15,8 +15,19 @@ if TYPE_CHECKING:
     from org.config.loader import OrgConfig
     from org.config.yamlsrc import Located
 
-__all__ = ["Command", "MaxDiff", "PathRisk", "Repo", "ReposFile", "glob_match", "glob_regex", "repo_problems",
-           "MERGE_ACTION", "DEFAULT_WORKSPACES", "task_repo"]
+__all__ = [
+    "Command",
+    "MaxDiff",
+    "PathRisk",
+    "Repo",
+    "ReposFile",
+    "glob_match",
+    "glob_regex",
+    "repo_problems",
+    "MERGE_ACTION",
+    "DEFAULT_WORKSPACES",
+    "task_repo",
+]
 
 MERGE_ACTION = "branch.merge"  # only the pipeline merges (DESIGN invariant 15); no lane may be given it
 DEFAULT_WORKSPACES = ".org/workspaces"
@@ -26,8 +37,10 @@ _BRANCH = re.compile(r"^(?!/)(?!.*\.\.)(?!.*//)(?!.*@\{)[A-Za-z0-9._/-]+(?<![/.]
 
 def _check_glob(v: str) -> str:
     if not _GLOB.fullmatch(v) or v.startswith("/"):
-        raise ValueError(f"path glob '{v}' must be relative to the repository root and use only '*', '**' "
-                         "and '?' as wildcards")
+        raise ValueError(
+            f"path glob '{v}' must be relative to the repository root and use only '*', '**' "
+            "and '?' as wildcards"
+        )
     return v
 
 
@@ -74,13 +87,17 @@ class Command(Strict):
 
 class MaxDiff(Strict):
     files: int | None = Field(default=None, ge=1, description="Most files one revision may change.")
-    lines: int | None = Field(default=None, ge=1, description="Most lines (added + removed) one revision may change.")
+    lines: int | None = Field(
+        default=None, ge=1, description="Most lines (added + removed) one revision may change."
+    )
 
 
 class PathRisk(Strict):
     paths: list[str] = Field(min_length=1, description="Path globs; a revision touching any raises the tier.")
     tier: str = Field(description="The tier such a revision needs at least.")
-    id: str | None = Field(default=None, pattern=r"^[A-Z][A-Z0-9-]*[A-Z0-9]$", description="Rule id (default derived).")
+    id: str | None = Field(
+        default=None, pattern=r"^[A-Z][A-Z0-9-]*[A-Z0-9]$", description="Rule id (default derived)."
+    )
 
     @field_validator("paths")
     @classmethod
@@ -89,18 +106,30 @@ class PathRisk(Strict):
 
 
 class Repo(Strict):
-    path: str | None = Field(default=None, description="A local git repository (bare or not), relative to the org root.")
+    path: str | None = Field(
+        default=None, description="A local git repository (bare or not), relative to the org root."
+    )
     url: str | None = Field(default=None, description="Any git URL, e.g. a shared bare repository.")
     target: str = Field(default="main", description="The branch the pipeline merges into.")
     setup: Command | None = Field(default=None, description="Run once in a new workspace (e.g. install).")
     test: Command | None = Field(default=None, description="The test command a 'check: tests' gate runs.")
-    merge: Literal["fast-forward", "merge", "squash"] = Field(default="merge", description="How the pipeline merges.")
-    retest_on_merge: bool = Field(default=True, description="Test the merge result again when the target moved.")
-    protected: list[str] = Field(default_factory=list, description="Globs no revision may touch (e.g. .github/**).")
-    golden: list[str] = Field(default_factory=list,
-                              description="Globs of existing files no revision may modify or delete (new ones welcome).")
+    merge: Literal["fast-forward", "merge", "squash"] = Field(
+        default="merge", description="How the pipeline merges."
+    )
+    retest_on_merge: bool = Field(
+        default=True, description="Test the merge result again when the target moved."
+    )
+    protected: list[str] = Field(
+        default_factory=list, description="Globs no revision may touch (e.g. .github/**)."
+    )
+    golden: list[str] = Field(
+        default_factory=list,
+        description="Globs of existing files no revision may modify or delete (new ones welcome).",
+    )
     max_diff: MaxDiff | None = Field(default=None, description="Size limit of one revision against its base.")
-    risk: list[PathRisk] = Field(default_factory=list, description="Path-based risk: touching these raises the tier.")
+    risk: list[PathRisk] = Field(
+        default_factory=list, description="Path-based risk: touching these raises the tier."
+    )
     description: str | None = None
 
     @field_validator("protected", "golden")
@@ -114,7 +143,9 @@ class Repo(Strict):
         if v.startswith("refs/"):
             v = v.removeprefix("refs/heads/")
         if not _BRANCH.fullmatch(v) or v.endswith(".lock") or v.startswith("org/"):
-            raise ValueError(f"'{v}' is not a branch name org can merge into (branches under org/ are org's own)")
+            raise ValueError(
+                f"'{v}' is not a branch name org can merge into (branches under org/ are org's own)"
+            )
         return v
 
     @model_validator(mode="after")
@@ -129,8 +160,11 @@ class Repo(Strict):
 
 class ReposFile(Strict):
     repos: dict[str, Repo] = Field(default_factory=dict)
-    workspaces: str = Field(default=DEFAULT_WORKSPACES, min_length=1,
-                            description="Where org makes task workspaces, relative to the org root.")
+    workspaces: str = Field(
+        default=DEFAULT_WORKSPACES,
+        min_length=1,
+        description="Where org makes task workspaces, relative to the org root.",
+    )
 
     @field_validator("repos")
     @classmethod
@@ -154,21 +188,39 @@ def repo_problems(cfg: OrgConfig, docs: dict[str, Located]) -> list[Problem]:
         for i, r in enumerate(repo.risk):
             if r.tier not in tiers:
                 where = doc.line(("repos", name, "risk", i, "tier")) if doc else int(line or 0)
-                out.append(Problem(f, where, f"repos.{name}.risk.{i}.tier",
-                                   f"unknown tier '{r.tier}' (tiers: {', '.join(tiers)})"))
+                out.append(
+                    Problem(
+                        f,
+                        where,
+                        f"repos.{name}.risk.{i}.tier",
+                        f"unknown tier '{r.tier}' (tiers: {', '.join(tiers)})",
+                    )
+                )
     for lane in cfg.lanes.values():
         for i, pat in enumerate(lane.may):
             if fnmatchcase(MERGE_ACTION, pat.replace("[", "[[]")):
                 f, _, line = cfg.source(f"lane:{lane.lane}:may:{i}").rpartition(":")
-                out.append(Problem(f, int(line or 0), f"may.{i}",
-                                   f"'{pat}' would give lane '{lane.lane}' {MERGE_ACTION}: only org's pipeline "
-                                   "merges (DESIGN invariant 15, docs/DESIGN.md); name the actions the lane needs instead"))
+                out.append(
+                    Problem(
+                        f,
+                        int(line or 0),
+                        f"may.{i}",
+                        f"'{pat}' would give lane '{lane.lane}' {MERGE_ACTION}: only org's pipeline "
+                        "merges (DESIGN invariant 15, docs/DESIGN.md); name the actions the lane needs instead",
+                    )
+                )
     for wf in cfg.workflows.values():
         has_tests = any(g.check == "tests" for g in wf.gates.values())
         if has_tests and wf.repository != "required":
             f, _, line = cfg.source(f"workflow:{wf.workflow}").rpartition(":")
-            out.append(Problem(f, int(line or 0), "repository",
-                               "a workflow with a 'check: tests' gate needs 'repository: required'"))
+            out.append(
+                Problem(
+                    f,
+                    int(line or 0),
+                    "repository",
+                    "a workflow with a 'check: tests' gate needs 'repository: required'",
+                )
+            )
     return out
 
 
@@ -179,11 +231,15 @@ def task_repo(cfg: OrgConfig, workflow: str, repo: str | None) -> str | None:
     if repo is None or not str(repo).strip():
         if need == "required":
             known = ", ".join(sorted(cfg.repos)) or "none in gates/repos.yaml"
-            raise UsageError(f"workflow '{workflow}' works in a repository: pass --repo NAME (repositories: {known})")
+            raise UsageError(
+                f"workflow '{workflow}' works in a repository: pass --repo NAME (repositories: {known})"
+            )
         return None
     repo = str(repo).strip()
     if need == "none":
-        raise UsageError(f"workflow '{workflow}' does not work in a repository (repository: none); drop --repo")
+        raise UsageError(
+            f"workflow '{workflow}' does not work in a repository (repository: none); drop --repo"
+        )
     if repo not in cfg.repos:
         known = ", ".join(sorted(cfg.repos)) or "none: add gates/repos.yaml"
         raise NotFound(f"no repository '{repo}' (repositories: {known})")

@@ -14,8 +14,11 @@ __all__ = ["SCHEMAS", "schemas", "editor_settings", "workflow_files"]
 # file name -> (model, which YAML files it describes, title)
 SCHEMAS: dict[str, tuple[type, str, str]] = {
     "lane.schema.json": (Lane, "lanes/*.yaml", "An org lane: who may do what"),
-    "workflow.schema.json": (Workflow, "gates/change.yaml, gates/ops.yaml (any file with 'workflow:')",
-                             "An org workflow: its gates"),
+    "workflow.schema.json": (
+        Workflow,
+        "gates/change.yaml, gates/ops.yaml (any file with 'workflow:')",
+        "An org workflow: its gates",
+    ),
     "rules.schema.json": (RulesFile, "gates/rules.yaml", "The org's attributes, RED and consequential rules"),
     "risk.schema.json": (RiskFile, "gates/risk.yaml", "The org's risk tiers and classification"),
     "credentials.schema.json": (CredentialsFile, "gates/credentials.yaml", "The org's credentials, by name"),
@@ -42,7 +45,7 @@ def schemas() -> dict[str, dict[str, Any]]:
             **s,
             "title": title,
             "description": f"{title}. Describes {files}. `org validate` checks more than a schema can "
-                           "(references across files, no bypass, quorums); run it too.",
+            "(references across files, no bypass, quorums); run it too.",
         }
     return out
 
@@ -52,8 +55,11 @@ def workflow_files(root: Path | None) -> list[str]:
     if root is None or not (root / "gates").is_dir():
         return []
     top = re.compile(r"^workflow\s*:", re.M)
-    return sorted(f"gates/{p.name}" for p in (root / "gates").iterdir()
-                  if p.suffix in (".yaml", ".yml") and p.is_file() and top.search(p.read_text(errors="replace")))
+    return sorted(
+        f"gates/{p.name}"
+        for p in (root / "gates").iterdir()
+        if p.suffix in (".yaml", ".yml") and p.is_file() and top.search(p.read_text(errors="replace"))
+    )
 
 
 def editor_settings(folder: str, root: Path | None = None) -> dict[str, Any]:

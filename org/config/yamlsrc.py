@@ -65,8 +65,14 @@ class _TooBig(Exception):
         self.line = line
 
 
-def _convert(node: yaml.Node, path: tuple[Any, ...], lines: dict[str, Any], file: str, problems: list[Problem],
-             budget: list[int] | None = None) -> Any:
+def _convert(
+    node: yaml.Node,
+    path: tuple[Any, ...],
+    lines: dict[str, Any],
+    file: str,
+    problems: list[Problem],
+    budget: list[int] | None = None,
+) -> Any:
     if budget is not None:
         budget[0] -= 1
         if budget[0] < 0:
@@ -76,11 +82,21 @@ def _convert(node: yaml.Node, path: tuple[Any, ...], lines: dict[str, Any], file
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                problems.append(Problem(file, key_node.start_mark.line + 1, _dotted(path), "merge keys (<<) are not supported"))
+                problems.append(
+                    Problem(
+                        file, key_node.start_mark.line + 1, _dotted(path), "merge keys (<<) are not supported"
+                    )
+                )
                 continue
             key = _scalar(key_node)
-            if not isinstance(key_node, yaml.ScalarNode) or key is None or not isinstance(key, (str, int, float, bool)):
-                problems.append(Problem(file, key_node.start_mark.line + 1, _dotted(path), "keys must be plain scalars"))
+            if (
+                not isinstance(key_node, yaml.ScalarNode)
+                or key is None
+                or not isinstance(key, (str, int, float, bool))
+            ):
+                problems.append(
+                    Problem(file, key_node.start_mark.line + 1, _dotted(path), "keys must be plain scalars")
+                )
                 continue
             key = str(key) if not isinstance(key, str) else key
             if key in out:
@@ -163,7 +179,7 @@ def _reader_error(exc: yaml.reader.ReaderError, text: str) -> tuple[int, str, st
 
 
 # What YAML allows in a stream (PyYAML's Reader.NON_PRINTABLE, inverted).
-_PRINTABLE = re.compile("[\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010ffff]")
+_PRINTABLE = re.compile("[\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def too_deep(text: str, limit: int | None = None) -> int | None:
@@ -190,20 +206,33 @@ def too_deep(text: str, limit: int | None = None) -> int | None:
     return None
 
 
-_OPENS = (yaml.FlowSequenceStartToken, yaml.FlowMappingStartToken, yaml.BlockSequenceStartToken,
-          yaml.BlockMappingStartToken)
+_OPENS = (
+    yaml.FlowSequenceStartToken,
+    yaml.FlowMappingStartToken,
+    yaml.BlockSequenceStartToken,
+    yaml.BlockMappingStartToken,
+)
 _CLOSES = (yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken, yaml.BlockEndToken)
 
 
-def load_yaml(path: Path, display: str | None = None, data: bytes | str | None = None) -> tuple[Located | None, list[Problem]]:
+def load_yaml(
+    path: Path, display: str | None = None, data: bytes | str | None = None
+) -> tuple[Located | None, list[Problem]]:
     """Parse one YAML file (or `data`, its content). Returns (document or None, problems); never
     raises for bad input."""
     name = display or str(path)
     if data is not None:
         raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
         if len(raw) > MAX_YAML_BYTES:
-            return None, [Problem(name, 0, "", f"{len(raw)} bytes, larger than the {MAX_YAML_BYTES // 1024} KB "
-                                               "org reads for a YAML file")]
+            return None, [
+                Problem(
+                    name,
+                    0,
+                    "",
+                    f"{len(raw)} bytes, larger than the {MAX_YAML_BYTES // 1024} KB "
+                    "org reads for a YAML file",
+                )
+            ]
     else:
         try:
             raw = read_bounded(path, limit=MAX_YAML_BYTES, what="YAML file")
@@ -222,14 +251,24 @@ def load_yaml(path: Path, display: str | None = None, data: bytes | str | None =
         return None, [Problem(name, line, "", "not valid UTF-8")]
     if not text.strip() or all(ln.strip().startswith("#") or not ln.strip() for ln in text.splitlines()):
         return None, [Problem(name, 1, "", "file is empty")]
-    tabs = [Problem(name, i, "", "tab used for indentation; YAML needs spaces")
-            for i, line in enumerate(_LINE_BREAK.split(text), 1) if line.lstrip(" ").startswith("\t")]
+    tabs = [
+        Problem(name, i, "", "tab used for indentation; YAML needs spaces")
+        for i, line in enumerate(_LINE_BREAK.split(text), 1)
+        if line.lstrip(" ").startswith("\t")
+    ]
     if tabs:
         return None, tabs
     deep = too_deep(text)
     if deep is not None:
-        return None, [Problem(name, deep, "", f"nested too deep: more than {MAX_YAML_DEPTH} levels of lists and "
-                                              "maps (refused before parsing)")]
+        return None, [
+            Problem(
+                name,
+                deep,
+                "",
+                f"nested too deep: more than {MAX_YAML_DEPTH} levels of lists and "
+                "maps (refused before parsing)",
+            )
+        ]
     try:
         nodes = list(yaml.compose_all(text, Loader=_COMPOSER))
     except yaml.MarkedYAMLError as exc:
@@ -244,14 +283,22 @@ def load_yaml(path: Path, display: str | None = None, data: bytes | str | None =
     if not nodes:
         return None, [Problem(name, 1, "", "file is empty")]
     if len(nodes) > 1:
-        return None, [Problem(name, nodes[1].start_mark.line + 1, "", "one YAML document per file, found several")]
+        return None, [
+            Problem(name, nodes[1].start_mark.line + 1, "", "one YAML document per file, found several")
+        ]
     problems: list[Problem] = []
     lines: dict[tuple[Any, ...], int] = {}
     try:
         data = _convert(nodes[0], (), lines, name, problems, [MAX_NODES])
     except _TooBig as exc:
-        return None, [Problem(name, exc.line, "", f"document too large: more than {MAX_NODES} values "
-                                                 "(an alias expanding without end?)")]
+        return None, [
+            Problem(
+                name,
+                exc.line,
+                "",
+                f"document too large: more than {MAX_NODES} values (an alias expanding without end?)",
+            )
+        ]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         return None, [Problem(name, (mark.line + 1) if mark else 1, "", f"invalid YAML: {exc}")]

@@ -34,8 +34,9 @@ class AttributeProblem:
     kind: str  # "derived" | "unknown" | "value"
 
 
-def typed_attributes(cfg: OrgConfig, attributes: Mapping[str, Any] | None, *, names: bool = True,
-                     org_set: bool = False) -> tuple[dict[str, Any], list[AttributeProblem]]:
+def typed_attributes(
+    cfg: OrgConfig, attributes: Mapping[str, Any] | None, *, names: bool = True, org_set: bool = False
+) -> tuple[dict[str, Any], list[AttributeProblem]]:
     """(the attributes typed as declared, None dropped; the problems). With `names`, a derived name, a name
     only org sets (unless `org_set`: org itself is filing the task) and, when the org declares any
     attributes, an undeclared one are problems too (a misspelt name would silently escape the rules that
@@ -77,14 +78,18 @@ def problem_text(cfg: OrgConfig, p: AttributeProblem) -> str:
         return f"'{p.name}' is set by --{p.name}, not --set"
     if p.kind == "unknown":
         first = sorted(cfg.attributes)[0]
-        return (f"unknown attribute '{p.name}' (declared: {', '.join(sorted(cfg.attributes))}; "
-                f"see {cfg.source('attr:' + first)})")
+        return (
+            f"unknown attribute '{p.name}' (declared: {', '.join(sorted(cfg.attributes))}; "
+            f"see {cfg.source('attr:' + first)})"
+        )
     spec = cfg.attributes[p.name]
     want = f"one of {', '.join(spec.values)}" if spec.values is not None else f"a {spec.type}"
     return f"attribute '{p.name}' must be {want}, not {p.value!r} ({cfg.source('attr:' + p.name)})"
 
 
-def require_attributes(cfg: OrgConfig, attributes: Mapping[str, Any] | None, *, org_set: bool = False) -> dict[str, Any]:
+def require_attributes(
+    cfg: OrgConfig, attributes: Mapping[str, Any] | None, *, org_set: bool = False
+) -> dict[str, Any]:
     """The attributes typed, or UsageError (exit 2) naming every problem."""
     out, problems = typed_attributes(cfg, attributes, org_set=org_set)
     if problems:

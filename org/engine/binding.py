@@ -16,8 +16,17 @@ from org.engine import memo, rule_ids
 from org.engine.graph import Plan
 from org.engine.state import Review, TaskState
 
-__all__ = ["content_problems", "upstream", "bound_revision", "control_problems", "required_gates", "workflow_graph", "cached_plan",
-           "valid_reviews", "author_families"]
+__all__ = [
+    "content_problems",
+    "upstream",
+    "bound_revision",
+    "control_problems",
+    "required_gates",
+    "workflow_graph",
+    "cached_plan",
+    "valid_reviews",
+    "author_families",
+]
 
 
 def workflow_graph(cfg: OrgConfig, workflow: str) -> nx.DiGraph[str]:
@@ -80,7 +89,12 @@ def valid_reviews(cfg: OrgConfig, state: TaskState, gate: str, revision: str | N
         if spec.cross_vendor:
             if fams is None:
                 fams = author_families(cfg, state)
-            if fam in fams or fam in seen_families or fam == "unknown" or (spec.placed_families and who.family_declared):
+            if (
+                fam in fams
+                or fam in seen_families
+                or fam == "unknown"
+                or (spec.placed_families and who.family_declared)
+            ):
                 continue
         out.append(r)
         seen_actors.add(r.actor)
@@ -122,15 +136,27 @@ def control_problems(cfg: OrgConfig, state: TaskState, names: list[str]) -> list
         if gs.status != "passed":
             out.append((name, rule_ids.REQUIRED_GATE, f"required gate '{name}' is {gs.status}"))
         elif gs.revision != bound:
-            out.append((name, rule_ids.CONTENT_BINDING,
-                        f"'{name}' passed on revision {gs.revision}, but the work it covers is now {bound}"))
+            out.append(
+                (
+                    name,
+                    rule_ids.CONTENT_BINDING,
+                    f"'{name}' passed on revision {gs.revision}, but the work it covers is now {bound}",
+                )
+            )
         elif len(counting := valid_reviews(cfg, state, name, bound)) < spec.quorum:
-            out.append((name, rule_ids.CONTENT_BINDING,
-                        f"'{name}' has {len(counting)} of {spec.quorum} counting "
-                        f"{'approval' if spec.kind == 'approval' else 'review'}(s) on revision {bound}"))
+            out.append(
+                (
+                    name,
+                    rule_ids.CONTENT_BINDING,
+                    f"'{name}' has {len(counting)} of {spec.quorum} counting "
+                    f"{'approval' if spec.kind == 'approval' else 'review'}(s) on revision {bound}",
+                )
+            )
         for r in gs.reviews:
             if r.revision == bound and r.counts and r.actor in state.authors:
-                out.append((name, rule_ids.SEPARATION_OF_DUTIES, f"{r.actor} reviewed its own work at '{name}'"))
+                out.append(
+                    (name, rule_ids.SEPARATION_OF_DUTIES, f"{r.actor} reviewed its own work at '{name}'")
+                )
     return out
 
 
@@ -141,8 +167,15 @@ def content_problems(cfg: OrgConfig, state: TaskState, names: list[str]) -> list
     out: list[str] = []
     for name in names:
         spec, gs = specs.get(name), state.gates.get(name)
-        if spec is None or gs is None or spec.kind not in ("review", "approval", "check") or gs.status != "passed":
+        if (
+            spec is None
+            or gs is None
+            or spec.kind not in ("review", "approval", "check")
+            or gs.status != "passed"
+        ):
             continue
         if gs.revision != state.revision:
-            out.append(f"'{name}' passed on revision {gs.revision}, but the revision reaching done is {state.revision}")
+            out.append(
+                f"'{name}' passed on revision {gs.revision}, but the revision reaching done is {state.revision}"
+            )
     return out

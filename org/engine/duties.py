@@ -13,7 +13,16 @@ from org.engine.binding import author_families, valid_reviews
 from org.engine.policy import compile_policy
 from org.engine.state import GateState, TaskState
 
-__all__ = ["gate_action_refusal", "Eligibility", "eligibility", "eligible_members", "family_of_actor", "count_eligible", "as_ready", "CURRENT"]
+__all__ = [
+    "gate_action_refusal",
+    "Eligibility",
+    "eligibility",
+    "eligible_members",
+    "family_of_actor",
+    "count_eligible",
+    "as_ready",
+    "CURRENT",
+]
 
 
 @dataclass(frozen=True)
@@ -49,30 +58,44 @@ def eligibility(cfg: OrgConfig, state: TaskState, actor: str, gate: str) -> Elig
     if who is None:
         return Eligibility(False, "unknown actor", rule_ids.UNKNOWN_ACTOR)
     if state.config_hash and cfg.config_hash != state.config_hash:
-        return Eligibility(False, f"the task runs under policy {state.config_hash}, not {cfg.config_hash}",
-                           rule_ids.POLICY_PINNED)
+        return Eligibility(
+            False,
+            f"the task runs under policy {state.config_hash}, not {cfg.config_hash}",
+            rule_ids.POLICY_PINNED,
+        )
     if state.status != "active":
         return Eligibility(False, f"task is {state.status}", rule_ids.TASK_CLOSED)
     gs = state.gates[gate]
     if gs.status != "ready":
         return Eligibility(False, f"gate '{gate}' is {gs.status}, not ready", rule_ids.GATE_NOT_READY)
     if spec.lane != who.lane:
-        return Eligibility(False, f"gate '{gate}' is held by the {spec.lane} lane, not {who.lane}", rule_ids.WRONG_LANE)
+        return Eligibility(
+            False, f"gate '{gate}' is held by the {spec.lane} lane, not {who.lane}", rule_ids.WRONG_LANE
+        )
     refused = gate_action_refusal(cfg, state, actor, spec)
     if refused is not None:
         return refused
     kind = spec.kind
     if kind == "review" or kind == "approval":
         if actor in state.authors:
-            return Eligibility(False, f"{actor} is an author of this work and may not review or approve it",
-                               rule_ids.SEPARATION_OF_DUTIES)
+            return Eligibility(
+                False,
+                f"{actor} is an author of this work and may not review or approve it",
+                rule_ids.SEPARATION_OF_DUTIES,
+            )
         bound = gs.bound
         for r in gs.reviews:
             if r.actor == actor and r.revision == bound:
-                return Eligibility(False, f"{actor} already reviewed this revision at '{gate}'", rule_ids.ONE_REVIEW_EACH)
+                return Eligibility(
+                    False, f"{actor} already reviewed this revision at '{gate}'", rule_ids.ONE_REVIEW_EACH
+                )
         if spec.cross_vendor and spec.placed_families and who.family_declared:
-            return Eligibility(False, f"{actor}'s family is declared, not placed from its model; '{gate}' counts "
-                                      "only placed families", rule_ids.CROSS_VENDOR)
+            return Eligibility(
+                False,
+                f"{actor}'s family is declared, not placed from its model; '{gate}' counts "
+                "only placed families",
+                rule_ids.CROSS_VENDOR,
+            )
         if spec.cross_vendor:
             fam = who.family or "human"  # family_of_actor of a known actor
             same = fam in state.author_families or fam == "unknown"
@@ -86,17 +109,26 @@ def eligibility(cfg: OrgConfig, state: TaskState, actor: str, gate: str) -> Elig
             if same:
                 el = _SAME_FAMILY.get((actor, fam))
                 return el if el is not None else _same_family(actor, fam)
-            if gs.reviews and any(family_of_actor(cfg, r.actor) == fam for r in valid_reviews(cfg, state, gate, bound)):
-                return Eligibility(False, f"a {fam} review already counts at '{gate}'; the cross-vendor quorum "
-                                          "needs another family", rule_ids.CROSS_VENDOR)
+            if gs.reviews and any(
+                family_of_actor(cfg, r.actor) == fam for r in valid_reviews(cfg, state, gate, bound)
+            ):
+                return Eligibility(
+                    False,
+                    f"a {fam} review already counts at '{gate}'; the cross-vendor quorum "
+                    "needs another family",
+                    rule_ids.CROSS_VENDOR,
+                )
     if kind == "approval" and not who.is_human:
         return Eligibility(False, "approvals are given only by humans", rule_ids.HUMAN_APPROVAL)
     if kind == "work" and actor not in state.authors:
         voided = _voids_passed_review(cfg, state, actor)
         if voided:
-            return Eligibility(False, f"{actor} would become an author and void the counting review(s) at '{voided}' "
-                                      "(separation of duties, cross-vendor); another member takes this work",
-                               rule_ids.CROSS_VENDOR)
+            return Eligibility(
+                False,
+                f"{actor} would become an author and void the counting review(s) at '{voided}' "
+                "(separation of duties, cross-vendor); another member takes this work",
+                rule_ids.CROSS_VENDOR,
+            )
     return _ELIGIBLE
 
 
@@ -113,8 +145,11 @@ def _voids_passed_review(cfg: OrgConfig, state: TaskState, actor: str) -> str | 
         if len(valid_reviews(cfg, state, g, gs.revision)) < spec.quorum:
             continue  # short already, not this claim's doing (the terminal re-check reports it)
         if probe is None:  # `state` with `actor` among the authors (a shallow copy, read only)
-            probe = replace(state, authors={*state.authors, actor},
-                            author_families={*state.author_families, family_of_actor(cfg, actor)})
+            probe = replace(
+                state,
+                authors={*state.authors, actor},
+                author_families={*state.author_families, family_of_actor(cfg, actor)},
+            )
         if len(valid_reviews(cfg, probe, g, gs.revision)) < spec.quorum:
             return g
     return None
@@ -133,12 +168,17 @@ def gate_action_refusal(cfg: OrgConfig, state: TaskState, actor: str, spec: Any)
     pol = compile_policy(cfg)
     _red, _cons, lane_hit = pol._for_action(who.lane, action)
     if lane_hit is not None:
-        return Eligibility(False, f"holding this {spec.kind} gate means taking '{action}': {lane_hit.reason}",
-                           lane_hit.id)
+        return Eligibility(
+            False, f"holding this {spec.kind} gate means taking '{action}': {lane_hit.reason}", lane_hit.id
+        )
     for r in cfg.rules:
         if r.effect == "deny" and r.spec.when is None and action_matches(r.spec.actions, action):
-            return Eligibility(False, f"holding this {spec.kind} gate means taking '{action}', which {r.spec.id} "
-                                      "denies to everyone", r.spec.id)
+            return Eligibility(
+                False,
+                f"holding this {spec.kind} gate means taking '{action}', which {r.spec.id} "
+                "denies to everyone",
+                r.spec.id,
+            )
     return None
 
 
@@ -150,8 +190,12 @@ def _same_family(actor: str, fam: str) -> Eligibility:
     review lane): one immutable instance per (actor, family), built from those two alone."""
     el = _SAME_FAMILY.get((actor, fam))
     if el is None:
-        el = Eligibility(False, f"{actor} is a {fam} model, the same family as an author; "
-                                "cross-vendor review needs another family", rule_ids.CROSS_VENDOR)
+        el = Eligibility(
+            False,
+            f"{actor} is a {fam} model, the same family as an author; "
+            "cross-vendor review needs another family",
+            rule_ids.CROSS_VENDOR,
+        )
         if len(_SAME_FAMILY) < 4096:
             _SAME_FAMILY[(actor, fam)] = el
     return el
@@ -186,8 +230,12 @@ def count_eligible(cfg: OrgConfig, state: TaskState, gate: str, enough: int, rea
     cross = spec.cross_vendor
     families: set[str] = set()
     have = 0
-    if spec.kind not in ("review", "approval") or (state.config_hash and cfg.config_hash != state.config_hash) \
-            or state.status != "active" or not ready:
+    if (
+        spec.kind not in ("review", "approval")
+        or (state.config_hash and cfg.config_hash != state.config_hash)
+        or state.status != "active"
+        or not ready
+    ):
         probe = state if ready_on is CURRENT else as_ready(state, gate, ready_on)
         for a in members:  # the plain count
             if eligibility(cfg, probe, a, gate):
@@ -204,8 +252,9 @@ def count_eligible(cfg: OrgConfig, state: TaskState, gate: str, enough: int, rea
         return 0  # the action depends on the lane and the task, not on the member: refused to one, refused to all
     if gs.reviews:
         reviewed: Collection[str] = {r.actor for r in gs.reviews if r.revision == bound}
-        counted_fams: Collection[str] = {family_of_actor(cfg, r.actor) for r in valid_reviews(cfg, state, gate, bound)
-                                         } if cross else ()
+        counted_fams: Collection[str] = (
+            {family_of_actor(cfg, r.actor) for r in valid_reviews(cfg, state, gate, bound)} if cross else ()
+        )
     else:  # nobody reviewed it yet: nobody already did, and no family counts yet
         reviewed = counted_fams = ()
     approval = spec.kind == "approval"
@@ -217,8 +266,12 @@ def count_eligible(cfg: OrgConfig, state: TaskState, gate: str, enough: int, rea
             continue
         if cross:
             fam = who.family or "human"
-            if fam == "unknown" or fam in author_fams or fam in counted_fams or (
-                    spec.placed_families and who.family_declared):
+            if (
+                fam == "unknown"
+                or fam in author_fams
+                or fam in counted_fams
+                or (spec.placed_families and who.family_declared)
+            ):
                 continue
         if approval and not who.is_human:
             continue

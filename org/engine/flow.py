@@ -77,8 +77,13 @@ ExtraCheck = Callable[[OrgConfig, TaskState, str], list[Violation]]
 
 
 def revision_hash(task: str, gate: str, actor: str, round_: int, content: str) -> str:
-    if (type(task) is str and type(gate) is str and type(actor) is str and type(round_) is int
-            and type(content) is str):  # the text json.dumps writes for these, without its machinery
+    if (
+        type(task) is str
+        and type(gate) is str
+        and type(actor) is str
+        and type(round_) is int
+        and type(content) is str
+    ):  # the text json.dumps writes for these, without its machinery
         text = f"[{_q(task)}, {_q(gate)}, {_q(actor)}, {int.__repr__(round_)}, {_q(content)}]"
     else:
         text = json.dumps([task, gate, actor, round_, content])
@@ -116,9 +121,13 @@ def _stamp(cfg: OrgConfig, events: list[Event]) -> list[Event]:
 
 def _pinned(cfg: OrgConfig, state: TaskState) -> None:
     if state.config_hash and cfg.config_hash != state.config_hash:
-        raise Conflict(f"task {state.id} runs under policy {state.config_hash}, not {cfg.config_hash}; "
-                       "a running task keeps the policy it started with (load its pinned files)",
-                       rule=rule_ids.POLICY_PINNED, pinned=state.config_hash, given=cfg.config_hash)
+        raise Conflict(
+            f"task {state.id} runs under policy {state.config_hash}, not {cfg.config_hash}; "
+            "a running task keeps the policy it started with (load its pinned files)",
+            rule=rule_ids.POLICY_PINNED,
+            pinned=state.config_hash,
+            given=cfg.config_hash,
+        )
 
 
 def start_task(
@@ -153,20 +162,40 @@ def start_task_folded(
         raise UsageError(f"unknown tier '{requested_tier}' (tiers: {', '.join(tiers)})")
     attrs = require_attributes(cfg, attributes, org_set=True)
     missing = [k for k in cfg.workflows[workflow].requires if attrs.get(k) is None]
-    if missing:  # a fact the workflow cannot be judged without is asked for, never read as harmless (ADR 0071)
-        raise UsageError(f"a '{workflow}' task is filed with " + ", ".join(
-            f"{k} ({'one of ' + ', '.join(cfg.attributes[k].values) if k in cfg.attributes and cfg.attributes[k].values else 'a value'})"
-            for k in missing) + f": --set {missing[0]}=...")
+    if (
+        missing
+    ):  # a fact the workflow cannot be judged without is asked for, never read as harmless (ADR 0071)
+        raise UsageError(
+            f"a '{workflow}' task is filed with "
+            + ", ".join(
+                f"{k} ({'one of ' + ', '.join(cfg.attributes[k].values) if k in cfg.attributes and cfg.attributes[k].values else 'a value'})"
+                for k in missing
+            )
+            + f": --set {missing[0]}=..."
+        )
     cls = classify(cfg, attrs, requested_tier)
     plan = memo.plan(cfg, workflow, cls.tier)
     created = _ev(
-        task, "task.created", by, workflow=workflow, title=title, tier=cls.tier, tier_reason=cls.reason,
-        tier_rules=list(cls.rules), tier_sources=list(cls.sources), attributes=attrs, config_hash=cfg.config_hash,
-        required=list(plan.required), gates=list(plan.order), workflow_source=cfg.source(f"workflow:{workflow}"),
+        task,
+        "task.created",
+        by,
+        workflow=workflow,
+        title=title,
+        tier=cls.tier,
+        tier_reason=cls.reason,
+        tier_rules=list(cls.rules),
+        tier_sources=list(cls.sources),
+        attributes=attrs,
+        config_hash=cfg.config_hash,
+        required=list(plan.required),
+        gates=list(plan.order),
+        workflow_source=cfg.source(f"workflow:{workflow}"),
     )
     events = [created]
     for g, why in plan.skipped.items():
-        events.append(_ev(task, "gate.skipped", None, gate=g, reason=why, source=cfg.source(f"gate:{workflow}.{g}")))
+        events.append(
+            _ev(task, "gate.skipped", None, gate=g, reason=why, source=cfg.source(f"gate:{workflow}.{g}"))
+        )
     # the state folded here is advance's own: it needs no copy (and is pinned to cfg by construction);
     # advance folds what it adds, so it ends as the fold of every event returned
     state = fold(events)
@@ -195,11 +224,15 @@ def submit(
     if state.config_hash and cfg.config_hash != state.config_hash:
         _pinned(cfg, state)
     if not in_place:  # the events are folded into a copy, for the quorum count and advance
-        return _stamp(cfg, _submit(cfg, state, None, actor, gate, verdict, revision, note, content, findings,
-                                   extra_check))
+        return _stamp(
+            cfg,
+            _submit(cfg, state, None, actor, gate, verdict, revision, note, content, findings, extra_check),
+        )
     saved: list[_Saved] = []  # folded into `state` itself, put back as it was if anything raises
     try:
-        events = _submit(cfg, state, saved, actor, gate, verdict, revision, note, content, findings, extra_check)
+        events = _submit(
+            cfg, state, saved, actor, gate, verdict, revision, note, content, findings, extra_check
+        )
     except BaseException:
         if saved:
             saved[0].restore()
@@ -250,7 +283,7 @@ class _Saved:
             del gs.reviews[n:]
         s.attributes.clear()
         s.attributes.update(self.attributes)
-        del s.revisions[self.revisions:]
+        del s.revisions[self.revisions :]
         s.authors.clear()
         s.authors.update(self.authors)
         s.author_families.clear()
@@ -292,36 +325,80 @@ def _submit(
     events: list[Event] = []
     if spec.kind == "work":
         if verdict != "pass":
-            events.append(_ev(t, "task.escalated", actor, reason=f"{actor} could not complete '{gate}': {note or verdict}",
-                              kind="work_failed", gate=gate))
+            events.append(
+                _ev(
+                    t,
+                    "task.escalated",
+                    actor,
+                    reason=f"{actor} could not complete '{gate}': {note or verdict}",
+                    kind="work_failed",
+                    gate=gate,
+                )
+            )
             if saved is not None:
                 _fold(events, _scratch(state, saved), saved)
             return events
         rev = _work_revision(cfg, state, spec, gate, actor, revision, content or note)
-        events.append(_event("work.submitted", t, {"gate": gate, "revision": rev, "family": fam, "note": note}, actor))
-        events.append(_event("gate.passed", t, {"gate": gate, "revision": rev, "reason": f"delivered by {actor}"}, actor))
+        events.append(
+            _event("work.submitted", t, {"gate": gate, "revision": rev, "family": fam, "note": note}, actor)
+        )
+        events.append(
+            _event(
+                "gate.passed", t, {"gate": gate, "revision": rev, "reason": f"delivered by {actor}"}, actor
+            )
+        )
         after = _fold(events, _scratch(state, saved), saved)
     elif spec.kind in ("review", "approval"):
         rev = bound_revision(cfg, state, gate)
         if revision is not None and revision != rev:
-            raise Conflict(f"review of revision {revision}, but the work at '{gate}' is now revision {rev}; "
-                           "reviews bind to content", rule=rule_ids.STALE_REVISION)
+            raise Conflict(
+                f"review of revision {revision}, but the work at '{gate}' is now revision {rev}; "
+                "reviews bind to content",
+                rule=rule_ids.STALE_REVISION,
+            )
         if spec.kind == "approval":
             if verdict not in ("approve", "pass", "reject", "fail"):
                 raise UsageError("an approval is approve or reject")
             ok = verdict in ("approve", "pass")
             typ = "approval.granted" if ok else "approval.rejected"
-            events.append(_ev(t, typ, actor, gate=gate, revision=rev, family=fam, counts=ok, note=note,
-                              why="human, not an author" if ok else "rejected"))
+            events.append(
+                _ev(
+                    t,
+                    typ,
+                    actor,
+                    gate=gate,
+                    revision=rev,
+                    family=fam,
+                    counts=ok,
+                    note=note,
+                    why="human, not an author" if ok else "rejected",
+                )
+            )
         else:
             if verdict not in ("pass", "fail", "changes"):
                 raise UsageError("a review verdict is pass, fail or changes")
             counts = verdict == "pass"
-            why = "counts: not an author" + (f", {fam} differs from every author's family" if spec.cross_vendor else "")
-            events.append(_event("review.filed", t, {
-                "gate": gate, "revision": rev, "family": fam, "verdict": verdict, "counts": counts,
-                "why": why if counts else f"verdict {verdict}", "note": note, "findings": findings or [],
-                "cross_vendor": spec.cross_vendor}, actor))
+            why = "counts: not an author" + (
+                f", {fam} differs from every author's family" if spec.cross_vendor else ""
+            )
+            events.append(
+                _event(
+                    "review.filed",
+                    t,
+                    {
+                        "gate": gate,
+                        "revision": rev,
+                        "family": fam,
+                        "verdict": verdict,
+                        "counts": counts,
+                        "why": why if counts else f"verdict {verdict}",
+                        "note": note,
+                        "findings": findings or [],
+                        "cross_vendor": spec.cross_vendor,
+                    },
+                    actor,
+                )
+            )
             ok = counts
         # One state serves both: the quorum count sees the new review, then advance continues from
         # it with the rest of this submission's events folded in (folding is sequential, so this is
@@ -331,18 +408,33 @@ def _submit(
         if ok:
             n = len(valid_reviews(cfg, after, gate, rev))
             if n >= spec.quorum:
-                events.append(_event("gate.passed", t, {
-                    "gate": gate, "revision": rev,
-                    "reason": f"{n} of {spec.quorum} {'approval' if spec.kind == 'approval' else 'review'}(s) "
-                              f"on revision {rev}"}, None))
+                events.append(
+                    _event(
+                        "gate.passed",
+                        t,
+                        {
+                            "gate": gate,
+                            "revision": rev,
+                            "reason": f"{n} of {spec.quorum} {'approval' if spec.kind == 'approval' else 'review'}(s) "
+                            f"on revision {rev}",
+                        },
+                        None,
+                    )
+                )
                 _fold(events[k:], after, saved)
         elif spec.kind == "approval":
-            events.append(_ev(t, "gate.failed", actor, gate=gate, revision=rev, reason=f"rejected by {actor}: {note}"))
+            events.append(
+                _ev(t, "gate.failed", actor, gate=gate, revision=rev, reason=f"rejected by {actor}: {note}")
+            )
             events.append(_ev(t, "task.rejected", actor, gate=gate, reason=note))
             _fold(events[k:], after, saved)
             return events
         else:
-            events.append(_ev(t, "gate.failed", actor, gate=gate, revision=rev, reason=f"{verdict} from {actor}: {note}"))
+            events.append(
+                _ev(
+                    t, "gate.failed", actor, gate=gate, revision=rev, reason=f"{verdict} from {actor}: {note}"
+                )
+            )
             events += _rework(cfg, state, gate)  # reads the rework rounds: no event so far changed them
             _fold(events[k:], after, saved)
             if events[-1].type == "task.escalated":
@@ -352,8 +444,9 @@ def _submit(
     return events + _advance(cfg, after, extra_check, owned=True, saved=saved)
 
 
-def _work_revision(cfg: OrgConfig, state: TaskState, spec: Any, gate: str, actor: str, revision: str | None,
-                   content: str) -> str:
+def _work_revision(
+    cfg: OrgConfig, state: TaskState, spec: Any, gate: str, actor: str, revision: str | None, content: str
+) -> str:
     """The revision a work submission records (ADR 0070). A gate that carries out an approved plan delivers no
     new content: it records the revision the controls before it passed on, and naming another is stale. Any
     other work gate delivers new content, which never takes the name of a revision another gate delivered
@@ -361,15 +454,19 @@ def _work_revision(cfg: OrgConfig, state: TaskState, spec: Any, gate: str, actor
     if spec.carries_out is not None:
         bound = bound_revision(cfg, state, gate)
         if revision is not None and revision != bound:
-            raise Conflict(f"'{gate}' carries out the plan approved on revision {bound}, not revision {revision}",
-                           rule=rule_ids.STALE_REVISION)
+            raise Conflict(
+                f"'{gate}' carries out the plan approved on revision {bound}, not revision {revision}",
+                rule=rule_ids.STALE_REVISION,
+            )
         if bound is not None:
             return bound
     if revision is not None:
         for rev, g, _actor, _family in state.revisions:
             if rev == revision and g != gate:
-                raise Conflict(f"revision {revision} was delivered at '{g}'; new work at '{gate}' is a new revision",
-                               rule=rule_ids.REVISION_REUSED)
+                raise Conflict(
+                    f"revision {revision} was delivered at '{g}'; new work at '{gate}' is a new revision",
+                    rule=rule_ids.REVISION_REUSED,
+                )
         return revision
     return revision_hash(state.id, gate, actor, state.rounds, content)
 
@@ -389,13 +486,35 @@ def _rework(cfg: OrgConfig, state: TaskState, gate: str) -> list[Event]:
     limit = wf.limits.max_rework_rounds
     rnd = state.rounds + 1
     if target is None or rnd > limit:
-        why = (f"rework limit reached ({limit} round(s)) after '{gate}' failed" if target
-               else f"'{gate}' failed and there is no work gate to send it back to")
-        return [_ev(state.id, "task.escalated", None, reason=why, kind="rework_limit", gate=gate,
-                    source=cfg.source(f"limits:{state.workflow}"))]
+        why = (
+            f"rework limit reached ({limit} round(s)) after '{gate}' failed"
+            if target
+            else f"'{gate}' failed and there is no work gate to send it back to"
+        )
+        return [
+            _ev(
+                state.id,
+                "task.escalated",
+                None,
+                reason=why,
+                kind="rework_limit",
+                gate=gate,
+                source=cfg.source(f"limits:{state.workflow}"),
+            )
+        ]
     reset = sorted({target} | memo.descendants(cfg, state.workflow, target))
-    return [_ev(state.id, "rework.started", None, round=rnd, target=target, from_gate=gate, reset=reset,
-                limit=limit)]
+    return [
+        _ev(
+            state.id,
+            "rework.started",
+            None,
+            round=rnd,
+            target=target,
+            from_gate=gate,
+            reset=reset,
+            limit=limit,
+        )
+    ]
 
 
 def _nearest_work(cfg: OrgConfig, state: TaskState, gate: str) -> str | None:
@@ -411,8 +530,13 @@ def advance(cfg: OrgConfig, state: TaskState, *, extra_check: ExtraCheck | None 
 _CLOSING = frozenset(("task.escalated", "task.done", "task.rejected"))
 
 
-def _advance(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None, owned: bool = False,
-             saved: list[_Saved] | None = None) -> list[Event]:
+def _advance(
+    cfg: OrgConfig,
+    state: TaskState,
+    extra_check: ExtraCheck | None,
+    owned: bool = False,
+    saved: list[_Saved] | None = None,
+) -> list[Event]:
     """advance without the pin check and the stamp. With owned=True `state` is the caller's to fold
     forward (it ends as the fold of every event returned; through `saved` when that holds its
     keeper); otherwise it is copied first and left as it was."""
@@ -454,8 +578,20 @@ def _advance(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None, o
                     if r[1] in before:
                         rev = r[0]
                         break
-                new.append(_event("gate.ready", t, {"gate": name, "lane": spec.lane, "round": state.rounds,
-                                                   "revision": rev, "source": src}, None))
+                new.append(
+                    _event(
+                        "gate.ready",
+                        t,
+                        {
+                            "gate": name,
+                            "lane": spec.lane,
+                            "round": state.rounds,
+                            "revision": rev,
+                            "source": src,
+                        },
+                        None,
+                    )
+                )
                 if kind != "review" and kind != "approval":
                     continue
                 more = _no_eligible(cfg, state, name, rev)
@@ -484,8 +620,14 @@ def _advance(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None, o
     return out
 
 
-def _advance_plain(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None, steps: tuple[Any, ...],
-                   out: list[Event], saved: list[_Saved] | None) -> list[Event]:
+def _advance_plain(
+    cfg: OrgConfig,
+    state: TaskState,
+    extra_check: ExtraCheck | None,
+    steps: tuple[Any, ...],
+    out: list[Event],
+    saved: list[_Saved] | None,
+) -> list[Event]:
     """_advance for a workflow with a gate waiting for a gate it does not have (the config checks
     refuse these; an in-memory workflow may have one): asking about that gate raises KeyError."""
     wf = cfg.workflows[state.workflow]
@@ -501,8 +643,20 @@ def _advance_plain(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | N
                 more = _check(cfg, state, name, extra_check)
             else:
                 rev = bound_revision(cfg, state, name)
-                new.append(_event("gate.ready", t, {"gate": name, "lane": spec.lane, "round": state.rounds,
-                                                   "revision": rev, "source": src}, None))
+                new.append(
+                    _event(
+                        "gate.ready",
+                        t,
+                        {
+                            "gate": name,
+                            "lane": spec.lane,
+                            "round": state.rounds,
+                            "revision": rev,
+                            "source": src,
+                        },
+                        None,
+                    )
+                )
                 if kind != "review" and kind != "approval":
                     continue
                 more = _no_eligible(cfg, state, name, rev)
@@ -543,10 +697,18 @@ def _no_eligible(cfg: OrgConfig, state: TaskState, gate: str, ready_on: Any = CU
     have = count_eligible(cfg, state, gate, need, ready_on)
     if have >= need:
         return []
-    return [_ev(state.id, "task.escalated", None, kind="no_eligible_reviewer", gate=gate,
-                reason=f"no eligible {spec.lane} member for '{gate}' ({have} eligible "
-                       f"{'famil' + ('y' if have == 1 else 'ies') if spec.cross_vendor else 'member(s)'} for "
-                       f"{need} more; authors and same-family models are excluded); failing closed")]
+    return [
+        _ev(
+            state.id,
+            "task.escalated",
+            None,
+            kind="no_eligible_reviewer",
+            gate=gate,
+            reason=f"no eligible {spec.lane} member for '{gate}' ({have} eligible "
+            f"{'famil' + ('y' if have == 1 else 'ies') if spec.cross_vendor else 'member(s)'} for "
+            f"{need} more; authors and same-family models are excluded); failing closed",
+        )
+    ]
 
 
 def _check(cfg: OrgConfig, state: TaskState, gate: str, extra_check: ExtraCheck | None) -> list[Event]:
@@ -554,27 +716,65 @@ def _check(cfg: OrgConfig, state: TaskState, gate: str, extra_check: ExtraCheck 
     `check: tests` gate is made ready for the pipeline instead (org.engine.pipeline: it runs code)."""
     t = state.id
     if memo.gates(cfg, state.workflow)[gate].check == "tests":
-        return [_event("gate.ready", t, {"gate": gate, "lane": None, "round": state.rounds, "pipeline": "tests",
-                                         "revision": bound_revision(cfg, state, gate),
-                                         "source": cfg.source(f"gate:{state.workflow}.{gate}")}, None)]
+        return [
+            _event(
+                "gate.ready",
+                t,
+                {
+                    "gate": gate,
+                    "lane": None,
+                    "round": state.rounds,
+                    "pipeline": "tests",
+                    "revision": bound_revision(cfg, state, gate),
+                    "source": cfg.source(f"gate:{state.workflow}.{gate}"),
+                },
+                None,
+            )
+        ]
     before = memo.upstream(cfg, state.workflow)[gate]
     names = [n for n in required_gates(cfg, state) if n in before]
-    violations = [Violation(rule, reason, cfg.source(f"gate:{state.workflow}.{name}"))
-                  for name, rule, reason in control_problems(cfg, state, names)]
+    violations = [
+        Violation(rule, reason, cfg.source(f"gate:{state.workflow}.{name}"))
+        for name, rule, reason in control_problems(cfg, state, names)
+    ]
     if extra_check is not None:
         violations += extra_check(cfg, state, gate)
     src = cfg.source(f"gate:{state.workflow}.{gate}")
     if violations:
         return [
-            _ev(t, "gate.failed", None, gate=gate, revision=state.revision, source=src,
-                reason="; ".join(v.reason for v in violations), rules=[v.rule for v in violations],
-                violations=[v.__dict__ for v in violations]),
-            _ev(t, "task.escalated", None, kind="check_failed", gate=gate,
-                reason=f"check '{gate}' failed: " + "; ".join(v.reason for v in violations)),
+            _ev(
+                t,
+                "gate.failed",
+                None,
+                gate=gate,
+                revision=state.revision,
+                source=src,
+                reason="; ".join(v.reason for v in violations),
+                rules=[v.rule for v in violations],
+                violations=[v.__dict__ for v in violations],
+            ),
+            _ev(
+                t,
+                "task.escalated",
+                None,
+                kind="check_failed",
+                gate=gate,
+                reason=f"check '{gate}' failed: " + "; ".join(v.reason for v in violations),
+            ),
         ]
-    return [_event("gate.passed", t, {"gate": gate, "revision": state.revision, "source": src,
-                                      "reason": "eligible: separation of duties, cross-vendor quorum and content "
-                                                "binding hold"}, None)]
+    return [
+        _event(
+            "gate.passed",
+            t,
+            {
+                "gate": gate,
+                "revision": state.revision,
+                "source": src,
+                "reason": "eligible: separation of duties, cross-vendor quorum and content binding hold",
+            },
+            None,
+        )
+    ]
 
 
 def _finish(cfg: OrgConfig, state: TaskState, merged: bool = False) -> list[Event]:
@@ -587,38 +787,84 @@ def _finish(cfg: OrgConfig, state: TaskState, merged: bool = False) -> list[Even
     problems = [reason for _g, _r, reason in control_problems(cfg, state, required)]
     for name in required:
         gs = state.gates.get(name)
-        if gs is not None and name in specs and specs[name].kind not in ("review", "approval") \
-                and gs.status != "passed":
+        if (
+            gs is not None
+            and name in specs
+            and specs[name].kind not in ("review", "approval")
+            and gs.status != "passed"
+        ):
             problems.append(f"required gate '{name}' is {gs.status}")
     problems += content_problems(cfg, state, required)
     path = memo.bypass(cfg, state.workflow, state.tier)
     if path:
         problems.append("bypass path " + " -> ".join(path))
     if problems:
-        return [_ev(state.id, "task.escalated", None, kind="bypass_detected",
-                    reason="terminal re-check failed: " + "; ".join(problems))]
+        return [
+            _ev(
+                state.id,
+                "task.escalated",
+                None,
+                kind="bypass_detected",
+                reason="terminal re-check failed: " + "; ".join(problems),
+            )
+        ]
     if state.attributes.get("repo") and not merged:
         # a task in a repository is done when org's pipeline merged it (org.engine.pipeline)
-        return [_event("gate.ready", state.id, {"gate": plan.terminal, "lane": None, "round": state.rounds,
-                                                "pipeline": "merge", "revision": state.revision}, None)]
+        return [
+            _event(
+                "gate.ready",
+                state.id,
+                {
+                    "gate": plan.terminal,
+                    "lane": None,
+                    "round": state.rounds,
+                    "pipeline": "merge",
+                    "revision": state.revision,
+                },
+                None,
+            )
+        ]
     skipped = sorted(g for g, gs in state.gates.items() if gs.status == "skipped")
-    return [_event("gate.passed", state.id, {"gate": plan.terminal, "revision": state.revision,
-                                             "reason": "terminal re-check held"}, None),
-            _event("task.done", state.id, {"revision": state.revision, "tier": state.tier, "passed": list(required),
-                                           "skipped": skipped}, None)]
+    return [
+        _event(
+            "gate.passed",
+            state.id,
+            {"gate": plan.terminal, "revision": state.revision, "reason": "terminal re-check held"},
+            None,
+        ),
+        _event(
+            "task.done",
+            state.id,
+            {"revision": state.revision, "tier": state.tier, "passed": list(required), "skipped": skipped},
+            None,
+        ),
+    ]
 
 
 def escalate_if_stalled(cfg: OrgConfig, state: TaskState, idle_seconds: float) -> list[Event]:
     """A brake: it works with any config (escalating never weakens a task)."""
     lim = cfg.workflows[state.workflow].limits.no_progress_seconds
     if state.open and idle_seconds > lim:
-        return _stamp(cfg, [_ev(state.id, "task.escalated", None, kind="no_progress", limit=lim,
-                                reason=f"no progress for {int(idle_seconds)}s (limit {lim}s)",
-                                source=cfg.source(f"limits:{state.workflow}"))])
+        return _stamp(
+            cfg,
+            [
+                _ev(
+                    state.id,
+                    "task.escalated",
+                    None,
+                    kind="no_progress",
+                    limit=lim,
+                    reason=f"no progress for {int(idle_seconds)}s (limit {lim}s)",
+                    source=cfg.source(f"limits:{state.workflow}"),
+                )
+            ],
+        )
     return []
 
 
-def escalate_if_over_budget(cfg: OrgConfig, state: TaskState, spent_usd: float, unpriced: int = 0) -> list[Event]:
+def escalate_if_over_budget(
+    cfg: OrgConfig, state: TaskState, spent_usd: float, unpriced: int = 0
+) -> list[Event]:
     """A brake: it works with any config (escalating never weakens a task). `spent_usd` is the priced
     spend; `unpriced` counts model calls of unknown cost no human has accepted yet: with any, the
     spend cannot be shown to be within the budget, so the task escalates (fails closed) like one
@@ -629,17 +875,38 @@ def escalate_if_over_budget(cfg: OrgConfig, state: TaskState, spent_usd: float, 
         if spent_usd > lim:
             why = f"spent ${spent_usd:.4f}, over the task budget ${lim:.2f}"
         else:
-            why = (f"spent ${spent_usd:.4f} plus {unpriced} unpriced model call(s) of unknown cost: cannot show "
-                   f"it is within the task budget ${lim:.2f}")
+            why = (
+                f"spent ${spent_usd:.4f} plus {unpriced} unpriced model call(s) of unknown cost: cannot show "
+                f"it is within the task budget ${lim:.2f}"
+            )
         if unpriced:
             extra["unpriced_calls"] = unpriced
-        return _stamp(cfg, [_ev(state.id, "task.escalated", None, kind="budget", limit=lim, reason=why,
-                                source=cfg.source(f"limits:{state.workflow}"), **extra)])
+        return _stamp(
+            cfg,
+            [
+                _ev(
+                    state.id,
+                    "task.escalated",
+                    None,
+                    kind="budget",
+                    limit=lim,
+                    reason=why,
+                    source=cfg.source(f"limits:{state.workflow}"),
+                    **extra,
+                )
+            ],
+        )
     return []
 
 
-def resume(cfg: OrgConfig, state: TaskState, human: str, note: str = "", extra_check: ExtraCheck | None = None,
-           unpriced_calls: int = 0) -> list[Event]:
+def resume(
+    cfg: OrgConfig,
+    state: TaskState,
+    human: str,
+    note: str = "",
+    extra_check: ExtraCheck | None = None,
+    unpriced_calls: int = 0,
+) -> list[Event]:
     """A human sends an escalated task back into the flow (rework rounds are not reset). Ready
     review gates are checked again: with still no eligible reviewer the task escalates again.
     `unpriced_calls` (the task's model calls of unknown cost so far) is recorded as accepted by the human."""
@@ -649,12 +916,25 @@ def resume(cfg: OrgConfig, state: TaskState, human: str, note: str = "", extra_c
         raise Denied("only a human may resume an escalated task", rule=rule_ids.HUMAN_APPROVAL)
     if state.status != "escalated":
         raise Conflict(f"task is {state.status}, not escalated")
-    ev = (_ev(state.id, "task.resumed", human, note=note, unpriced_accepted=unpriced_calls) if unpriced_calls
-          else _ev(state.id, "task.resumed", human, note=note))
+    ev = (
+        _ev(state.id, "task.resumed", human, note=note, unpriced_accepted=unpriced_calls)
+        if unpriced_calls
+        else _ev(state.id, "task.resumed", human, note=note)
+    )
     s2 = fold([ev], state.copy())
     # Gates that failed (a check, a rework limit) go back to pending so advance can retry them.
-    resets = [_ev(state.id, "rework.started", human, round=s2.rounds, target=None, from_gate=None,
-                  reset=[g for g, gs in s2.gates.items() if gs.status == "failed"], limit=None)]
+    resets = [
+        _ev(
+            state.id,
+            "rework.started",
+            human,
+            round=s2.rounds,
+            target=None,
+            from_gate=None,
+            reset=[g for g, gs in s2.gates.items() if gs.status == "failed"],
+            limit=None,
+        )
+    ]
     s3 = fold(resets, s2)
     wf = cfg.workflows[state.workflow]
     again: list[Event] = []

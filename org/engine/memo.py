@@ -25,8 +25,22 @@ from org.config.models import Gate, Workflow
 from org.engine.graph import START, Plan, build_graph, plan_for
 from org.engine.proofs import bypass_path
 
-__all__ = ["GateSpec", "gates", "plan", "steps", "upstream", "descendants", "nearest_work", "bypass", "graph", "lane_members", "joins_known",
-           "sweep", "disable", "enabled"]
+__all__ = [
+    "GateSpec",
+    "gates",
+    "plan",
+    "steps",
+    "upstream",
+    "descendants",
+    "nearest_work",
+    "bypass",
+    "graph",
+    "lane_members",
+    "joins_known",
+    "sweep",
+    "disable",
+    "enabled",
+]
 
 _MEMO = "_engine_memo"
 _OFF = "_engine_memo_off"
@@ -79,14 +93,31 @@ class GateSpec:
     """A plain, read-only mirror of a config Gate: the same fields, read without pydantic's
     attribute machinery (the flow reads them millions of times in a simulation)."""
 
-    __slots__ = ("name", "kind", "lane", "after", "tiers", "quorum", "cross_vendor", "on_fail", "check", "carries_out",
-                 "implied_action", "placed_families")
+    __slots__ = (
+        "name",
+        "kind",
+        "lane",
+        "after",
+        "tiers",
+        "quorum",
+        "cross_vendor",
+        "on_fail",
+        "check",
+        "carries_out",
+        "implied_action",
+        "placed_families",
+    )
 
     def __init__(self, name: str, gate: Gate) -> None:
         self.name = name
         self.kind, self.lane, self.after = gate.kind, gate.lane, tuple(gate.after)
         self.tiers = tuple(gate.tiers) if gate.tiers is not None else None
-        self.quorum, self.cross_vendor, self.on_fail, self.check = gate.quorum, gate.cross_vendor, gate.on_fail, gate.check
+        self.quorum, self.cross_vendor, self.on_fail, self.check = (
+            gate.quorum,
+            gate.cross_vendor,
+            gate.on_fail,
+            gate.check,
+        )
         self.carries_out, self.implied_action = gate.carries_out, gate.implied_action
         self.placed_families = gate.placed_families
 
@@ -119,7 +150,9 @@ def plan(cfg: OrgConfig, workflow: str, tier: str) -> Plan:
     return p
 
 
-def steps(cfg: OrgConfig, workflow: str) -> tuple[tuple[str, GateSpec, str, frozenset[str], tuple[str, ...], str], ...]:
+def steps(
+    cfg: OrgConfig, workflow: str
+) -> tuple[tuple[str, GateSpec, str, frozenset[str], tuple[str, ...], str], ...]:
     """(gate, GateSpec, source, every gate before it, its after, its kind) for every gate in plan
     order: the order advance visits them (a topological order: a gate comes after everything it
     waits for)."""
@@ -128,8 +161,13 @@ def steps(cfg: OrgConfig, workflow: str) -> tuple[tuple[str, GateSpec, str, froz
     if hit is None or hit[0] is not cfg.sources:
         order = plan(cfg, workflow, cfg.risk.default).order
         ups, specs = upstream(cfg, workflow), gates(cfg, workflow)
-        hit = f.steps = (cfg.sources, tuple(
-            (n, specs[n], cfg.source(f"gate:{workflow}.{n}"), ups[n], specs[n].after, specs[n].kind) for n in order))
+        hit = f.steps = (
+            cfg.sources,
+            tuple(
+                (n, specs[n], cfg.source(f"gate:{workflow}.{n}"), ups[n], specs[n].after, specs[n].kind)
+                for n in order
+            ),
+        )
     return hit[1]
 
 

@@ -28,9 +28,15 @@ def vendors_of(cfg: OrgConfig | None, actor: str) -> set[str]:
     return {x.lower() for x in (a.family or "", vendor_of(a.model), a.model) if x}
 
 
-def switch_keys(cfg: OrgConfig | None, *, task: str | None = None, actors: Iterable[str] = (),
-                lanes: Iterable[str] = (), vendor: str | None = None,
-                everything: bool = True) -> list[tuple[str, str, str]]:
+def switch_keys(
+    cfg: OrgConfig | None,
+    *,
+    task: str | None = None,
+    actors: Iterable[str] = (),
+    lanes: Iterable[str] = (),
+    vendor: str | None = None,
+    everything: bool = True,
+) -> list[tuple[str, str, str]]:
     """(scope, target, label) of every switch that stops this work, most specific first, without repeats.
     An actor brings its lane (from cfg) and its vendors; `everything=False` leaves out 'all'."""
     actors = [a for a in actors if a]
@@ -39,9 +45,13 @@ def switch_keys(cfg: OrgConfig | None, *, task: str | None = None, actors: Itera
     vendors = [vendor.lower()] if vendor else []
     for a in actors:
         vendors += sorted(vendors_of(cfg, a))
-    wanted = ([("task", task, "task")] if task else []) + [("actor", a, f"actor {a}") for a in actors] \
-        + [("lane", ln, f"lane {ln}") for ln in lanes] + [("vendor", v, f"vendor {v}") for v in vendors] \
+    wanted = (
+        ([("task", task, "task")] if task else [])
+        + [("actor", a, f"actor {a}") for a in actors]
+        + [("lane", ln, f"lane {ln}") for ln in lanes]
+        + [("vendor", v, f"vendor {v}") for v in vendors]
         + ([("all", "*", "all")] if everything else [])
+    )
     seen: set[tuple[str, str]] = set()
     out = []
     for scope, target, label in wanted:
@@ -51,9 +61,15 @@ def switch_keys(cfg: OrgConfig | None, *, task: str | None = None, actors: Itera
     return out
 
 
-def pausing_switch(switches: Iterable[Mapping[str, Any]], cfg: OrgConfig | None, *, task: str | None = None,
-                   actors: Iterable[str] = (), lanes: Iterable[str] = (),
-                   vendor: str | None = None) -> tuple[str, Mapping[str, Any]] | None:
+def pausing_switch(
+    switches: Iterable[Mapping[str, Any]],
+    cfg: OrgConfig | None,
+    *,
+    task: str | None = None,
+    actors: Iterable[str] = (),
+    lanes: Iterable[str] = (),
+    vendor: str | None = None,
+) -> tuple[str, Mapping[str, Any]] | None:
     """(label, switch) of the active switch that stops this work, most specific first; None when none does.
     The label is "task", "actor X", "lane X", "vendor X" or "all"."""
     on: dict[tuple[str, str], Mapping[str, Any]] = {}

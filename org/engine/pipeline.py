@@ -31,9 +31,18 @@ def pipeline_gates(cfg: OrgConfig, state: TaskState) -> list[tuple[str, str, str
     return out
 
 
-def pipeline_result(cfg: OrgConfig, state: TaskState, gate: str, ok: bool, *, revision: str | None,
-                    reason: str, data: dict[str, Any] | None = None, rules: list[str] | None = None,
-                    extra_check: ExtraCheck | None = None) -> list[Event]:
+def pipeline_result(
+    cfg: OrgConfig,
+    state: TaskState,
+    gate: str,
+    ok: bool,
+    *,
+    revision: str | None,
+    reason: str,
+    data: dict[str, Any] | None = None,
+    rules: list[str] | None = None,
+    extra_check: ExtraCheck | None = None,
+) -> list[Event]:
     """The pipeline's result at `gate` (tests ran / merge done) for `revision`. Passing tests pass the gate;
     a merge passes the terminal gate after the terminal re-check and finishes the task. A failure (tests
     failed, a conflict, a failing merge result) fails the gate and sends the work back to the nearest work
@@ -41,11 +50,15 @@ def pipeline_result(cfg: OrgConfig, state: TaskState, gate: str, ok: bool, *, re
     _pinned(cfg, state)
     waiting = {g: (kind, rev) for g, kind, rev in pipeline_gates(cfg, state)}
     if gate not in waiting:
-        raise Conflict(f"'{gate}' of {state.id} is not waiting for the pipeline", rule=rule_ids.GATE_NOT_READY)
+        raise Conflict(
+            f"'{gate}' of {state.id} is not waiting for the pipeline", rule=rule_ids.GATE_NOT_READY
+        )
     kind, bound = waiting[gate]
     if revision != bound:
-        raise Conflict(f"the pipeline's result is for revision {revision}, but '{gate}' is bound to {bound}",
-                       rule=rule_ids.STALE_REVISION)
+        raise Conflict(
+            f"the pipeline's result is for revision {revision}, but '{gate}' is bound to {bound}",
+            rule=rule_ids.STALE_REVISION,
+        )
     t = state.id
     extra = dict(data or {})
     if ok:
@@ -55,11 +68,19 @@ def pipeline_result(cfg: OrgConfig, state: TaskState, gate: str, ok: bool, *, re
                 evs[-1].data.update(extra)
                 evs[0].data["reason"] = f"terminal re-check held; {reason}"
             return _stamp(cfg, evs)
-        evs = [_event("gate.passed", t, {"gate": gate, "revision": revision, "reason": reason, **extra}, None)]
+        evs = [
+            _event("gate.passed", t, {"gate": gate, "revision": revision, "reason": reason, **extra}, None)
+        ]
         after = fold(evs, state.copy())
         return _stamp(cfg, evs + _advance(cfg, after, extra_check, owned=True))
-    evs = [_event("gate.failed", t, {"gate": gate, "revision": revision, "reason": reason, "rules": rules or [],
-                                     **extra}, None)]
+    evs = [
+        _event(
+            "gate.failed",
+            t,
+            {"gate": gate, "revision": revision, "reason": reason, "rules": rules or [], **extra},
+            None,
+        )
+    ]
     evs += _rework(cfg, state, gate)
     after = fold(evs, state.copy())
     if evs[-1].type == "task.escalated":

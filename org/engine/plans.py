@@ -13,8 +13,18 @@ import hashlib
 import json
 from typing import Any
 
-__all__ = ["ACTIONS_PREFIX", "builds", "carries_out_plan", "executes_actions", "plan_gate", "planned_actions", "planned_calls", "body_text",
-           "same_call", "call_key"]
+__all__ = [
+    "ACTIONS_PREFIX",
+    "builds",
+    "carries_out_plan",
+    "executes_actions",
+    "plan_gate",
+    "planned_actions",
+    "planned_calls",
+    "body_text",
+    "same_call",
+    "call_key",
+]
 
 ACTIONS_PREFIX = "actions: "
 
@@ -56,7 +66,7 @@ def planned_actions(content: str | None) -> list[dict[str, Any]]:
         if not line.startswith(ACTIONS_PREFIX):
             continue
         try:
-            items = json.loads(line[len(ACTIONS_PREFIX):])
+            items = json.loads(line[len(ACTIONS_PREFIX) :])
         except ValueError:
             return []
         return [a for a in items if isinstance(a, dict)] if isinstance(items, list) else []
@@ -70,7 +80,9 @@ def body_text(body: Any) -> str | None:
     return body if isinstance(body, str) and body != "" else None
 
 
-def planned_calls(content: str | None, credential: str, service: str, defaults: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+def planned_calls(
+    content: str | None, credential: str, service: str, defaults: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
     """The service calls ({method, path, body}) the plan names for `credential` on `service`, each once, in
     order; an action's missing credential or service is the task's (`defaults`)."""
     d = defaults or {}
@@ -80,10 +92,16 @@ def planned_calls(content: str | None, credential: str, service: str, defaults: 
         call = a.get("call")
         if a.get("action") != "credential.use" or not isinstance(call, dict):
             continue
-        if (attrs.get("credential", d.get("credential")), attrs.get("service", d.get("service"))) != (credential, service):
+        if (attrs.get("credential", d.get("credential")), attrs.get("service", d.get("service"))) != (
+            credential,
+            service,
+        ):
             continue
-        c = {"method": str(call.get("method") or "GET").upper(), "path": str(call.get("path") or "/"),
-             "body": body_text(call.get("body"))}
+        c = {
+            "method": str(call.get("method") or "GET").upper(),
+            "path": str(call.get("path") or "/"),
+            "body": body_text(call.get("body")),
+        }
         if not any(same_call(c, x) for x in out):
             out.append(c)
     return out
@@ -100,8 +118,11 @@ def _body_value(body: str | None) -> Any:
 
 def same_call(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """The same request: method, path exactly, and the body (as JSON when both are JSON, else as text)."""
-    return (str(a.get("method")).upper() == str(b.get("method")).upper() and a.get("path") == b.get("path")
-            and _body_value(body_text(a.get("body"))) == _body_value(body_text(b.get("body"))))
+    return (
+        str(a.get("method")).upper() == str(b.get("method")).upper()
+        and a.get("path") == b.get("path")
+        and _body_value(body_text(a.get("body"))) == _body_value(body_text(b.get("body")))
+    )
 
 
 def call_key(call: dict[str, Any]) -> str:

@@ -25,8 +25,16 @@ from org.engine import rule_ids
 from org.engine.attributes import DERIVED, problem_text, typed_attributes
 from org.engine.conditions import BAD, Predicate, action_matches, coerce, compile_condition
 
-__all__ = ["Decision", "RuleHit", "Policy", "compile_policy", "decide", "decide_within", "attribute_conflicts",
-           "Outcome"]
+__all__ = [
+    "Decision",
+    "RuleHit",
+    "Policy",
+    "compile_policy",
+    "decide",
+    "decide_within",
+    "attribute_conflicts",
+    "Outcome",
+]
 
 Outcome = Literal["allow", "deny", "needs_approval"]
 EXIT_CODES = {"allow": 0, "deny": 4, "needs_approval": 6}
@@ -41,7 +49,13 @@ class RuleHit:
     adr: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "effect": self.effect, "source": self.source, "reason": self.reason, "adr": self.adr}
+        return {
+            "id": self.id,
+            "effect": self.effect,
+            "source": self.source,
+            "reason": self.reason,
+            "adr": self.adr,
+        }
 
 
 @dataclass(frozen=True)
@@ -158,27 +172,41 @@ class Policy:
         self._types = dict(cfg.attributes)
         rules = [
             _Rule(
-                r.spec.id, r.effect, tuple(r.spec.actions), compile_condition(r.spec.when, self._types), r.source,
-                r.spec.reason or r.spec.title, r.spec.adr, "*" in r.spec.actions,
+                r.spec.id,
+                r.effect,
+                tuple(r.spec.actions),
+                compile_condition(r.spec.when, self._types),
+                r.source,
+                r.spec.reason or r.spec.title,
+                r.spec.adr,
+                "*" in r.spec.actions,
             )
             for r in cfg.rules
         ]
         self._red = [r for r in rules if r.effect == "deny"]
         self._consequential = [r for r in rules if r.effect == "needs_approval"]
         self._lanes = {
-            name: (tuple(lane.may), tuple(lane.may_not), cfg.source(f"lane:{name}:may"),
-                   tuple(cfg.source(f"lane:{name}:may_not:{i}") for i in range(len(lane.may_not))))
+            name: (
+                tuple(lane.may),
+                tuple(lane.may_not),
+                cfg.source(f"lane:{name}:may"),
+                tuple(cfg.source(f"lane:{name}:may_not:{i}") for i in range(len(lane.may_not))),
+            )
             for name, lane in cfg.lanes.items()
         }
         # Who can approve: humans whose lane may take 'approve' (and not may_not).
         self._approvers = frozenset(
-            a.id for a in cfg.actors.values()
-            if a.is_human and action_matches(cfg.lanes[a.lane].may, "approve")
+            a.id
+            for a in cfg.actors.values()
+            if a.is_human
+            and action_matches(cfg.lanes[a.lane].may, "approve")
             and not action_matches(cfg.lanes[a.lane].may_not, "approve")
         )
         self._cred_service = {name: c.service for name, c in cfg.credentials.items()}
         # The tier is derived (never taken from a request) and only computed when a rule reads it.
-        self._needs_tier = any(r.spec.when is not None and "tier" in r.spec.when.attributes() for r in cfg.rules)
+        self._needs_tier = any(
+            r.spec.when is not None and "tier" in r.spec.when.attributes() for r in cfg.rules
+        )
         self._cache: dict[tuple[str, str], tuple[list[_Rule], list[_Rule], RuleHit | None]] = {}
         self._facts: dict[str, Any] = {}
         self._cands: dict[str, tuple] = {}
@@ -198,13 +226,21 @@ class Policy:
             lane_hit = None
             for i, pat in enumerate(may_not):
                 if action_matches((pat,), action):
-                    lane_hit = RuleHit(rule_ids.lane_may_not(lane), "deny", may_not_srcs[i],
-                                       f"the {lane} lane may not take '{action}' (may_not: {pat})")
+                    lane_hit = RuleHit(
+                        rule_ids.lane_may_not(lane),
+                        "deny",
+                        may_not_srcs[i],
+                        f"the {lane} lane may not take '{action}' (may_not: {pat})",
+                    )
                     break
             else:
                 if not action_matches(may, action):
-                    lane_hit = RuleHit(rule_ids.lane_may(lane), "deny", may_src,
-                                       f"'{action}' is not among the actions the {lane} lane may take")
+                    lane_hit = RuleHit(
+                        rule_ids.lane_may(lane),
+                        "deny",
+                        may_src,
+                        f"'{action}' is not among the actions the {lane} lane may take",
+                    )
             hit = (red, cons, lane_hit)
             if len(self._cache) < 4096:
                 self._cache[key] = hit
@@ -227,19 +263,45 @@ class Policy:
         canon = canonical_action(action)
         if canon is None:
             attrs["action"] = action
-            return self._deny(actor, action, attrs, [RuleHit(
-                rule_ids.BAD_ACTION, "deny", "",
-                f"{action!r} is not an action name (letters, digits, '_' and '-' in words joined by '.', ':' or '/'; "
-                "no look-alike or invisible characters)")])
+            return self._deny(
+                actor,
+                action,
+                attrs,
+                [
+                    RuleHit(
+                        rule_ids.BAD_ACTION,
+                        "deny",
+                        "",
+                        f"{action!r} is not an action name (letters, digits, '_' and '-' in words joined by '.', ':' or '/'; "
+                        "no look-alike or invisible characters)",
+                    )
+                ],
+            )
         action = canon
         attrs["action"] = action
         who = self.cfg.actors.get(actor)
         if who is None:
-            return self._deny(actor, action, attrs, [RuleHit(rule_ids.UNKNOWN_ACTOR, "deny", "",
-                                                             f"'{actor}' is not a member of any lane")])
+            return self._deny(
+                actor,
+                action,
+                attrs,
+                [RuleHit(rule_ids.UNKNOWN_ACTOR, "deny", "", f"'{actor}' is not a member of any lane")],
+            )
         if bad:
-            return self._deny(actor, action, attrs, [RuleHit(rule_ids.BAD_ATTRIBUTE, "deny", self.cfg.source(f"attr:{p.name}"),
-                                                             problem_text(self.cfg, p)) for p in bad])
+            return self._deny(
+                actor,
+                action,
+                attrs,
+                [
+                    RuleHit(
+                        rule_ids.BAD_ATTRIBUTE,
+                        "deny",
+                        self.cfg.source(f"attr:{p.name}"),
+                        problem_text(self.cfg, p),
+                    )
+                    for p in bad
+                ],
+            )
         facts = self._facts.get(action)
         if facts is None:
             facts = self._facts_for(action)
@@ -301,8 +363,17 @@ class Policy:
             hit = self._cands[attr] = (*dict.fromkeys(vals), _ABSENT)
         return hit
 
-    def _worst(self, actor: str, who: Any, action: str, attrs: dict, uncertain: dict[str, tuple],
-               requested_tier: Any, approvals: Collection[str], authors: Collection[str]) -> Decision:
+    def _worst(
+        self,
+        actor: str,
+        who: Any,
+        action: str,
+        attrs: dict,
+        uncertain: dict[str, tuple],
+        requested_tier: Any,
+        approvals: Collection[str],
+        authors: Collection[str],
+    ) -> Decision:
         """The strictest decision over every reading of the uncertain facts (deny over needs_approval over an
         approved allow over a plain allow); refused outright when there are too many readings."""
         keys = sorted(uncertain)
@@ -311,8 +382,19 @@ class Policy:
             n *= len(uncertain[k])
         unknown = [k for k in keys if k not in attrs]
         if n > _MAX_READINGS:
-            return self._deny(actor, action, attrs, [RuleHit(rule_ids.MISSING_FACTS, "deny", "",
-                                                             f"'{action}' cannot be judged without: {', '.join(unknown)}")])
+            return self._deny(
+                actor,
+                action,
+                attrs,
+                [
+                    RuleHit(
+                        rule_ids.MISSING_FACTS,
+                        "deny",
+                        "",
+                        f"'{action}' cannot be judged without: {', '.join(unknown)}",
+                    )
+                ],
+            )
         best: Decision | None = None
         best_rank = -1
         for combo in itertools.product(*(uncertain[k] for k in keys)):
@@ -332,26 +414,50 @@ class Policy:
         if unknown:  # say what was not known; record what was, not a guess
             shown = {k: v for k, v in attrs.items() if k in best.attributes or k == "action"}
             shown.update({k: v for k, v in best.attributes.items() if k not in uncertain})
-            best = replace(best, reason=f"{best.reason} (unknown: {', '.join(unknown)}; read at its worst)",
-                           attributes=shown)
+            best = replace(
+                best,
+                reason=f"{best.reason} (unknown: {', '.join(unknown)}; read at its worst)",
+                attributes=shown,
+            )
         return best
 
-    def _judge(self, actor: str, who: Any, action: str, attrs: dict, requested_tier: Any,
-               approvals: Collection[str], authors: Collection[str]) -> Decision:
+    def _judge(
+        self,
+        actor: str,
+        who: Any,
+        action: str,
+        attrs: dict,
+        requested_tier: Any,
+        approvals: Collection[str],
+        authors: Collection[str],
+    ) -> Decision:
         """The decision on one reading of the facts."""
         cred = attrs.get("credential")
         if cred is not None:
             service = self._cred_service.get(str(cred))
             if service is None:
                 # Say nothing about which credentials exist.
-                return self._deny(actor, action, attrs, [RuleHit(rule_ids.CREDENTIAL_UNAVAILABLE, "deny", "",
-                                                                 "this credential is not available to this action")])
+                return self._deny(
+                    actor,
+                    action,
+                    attrs,
+                    [
+                        RuleHit(
+                            rule_ids.CREDENTIAL_UNAVAILABLE,
+                            "deny",
+                            "",
+                            "this credential is not available to this action",
+                        )
+                    ],
+                )
             attrs["credential_service"] = service
         if self._needs_tier:
             from org.engine.risk import classify
 
             tiers = [t.id for t in self.cfg.risk.tiers]
-            attrs["tier"] = classify(self.cfg, attrs, requested_tier if requested_tier in tiers else None).tier
+            attrs["tier"] = classify(
+                self.cfg, attrs, requested_tier if requested_tier in tiers else None
+            ).tier
         red, cons, lane_hit = self._for_action(who.lane, action)
         denies = [RuleHit(r.id, "deny", r.source, r.reason, r.adr) for r in red if r.test(attrs)]
         if lane_hit is not None:
@@ -360,12 +466,27 @@ class Policy:
             return self._deny(actor, action, attrs, denies)
         needs = [RuleHit(r.id, "needs_approval", r.source, r.reason, r.adr) for r in cons if r.test(attrs)]
         if not needs:
-            return Decision("allow", actor, action, f"the {who.lane} lane may take '{action}' and no rule objects",
-                            (), self.config_hash, attrs)
+            return Decision(
+                "allow",
+                actor,
+                action,
+                f"the {who.lane} lane may take '{action}' and no rule objects",
+                (),
+                self.config_hash,
+                attrs,
+            )
         for approver in approvals:
             if approver in self._approvers and approver != actor and approver not in authors:
-                return Decision("allow", actor, action, f"approved by {approver} (" + ", ".join(h.id for h in needs) + ")",
-                                tuple(needs), self.config_hash, attrs, approved_by=approver)
+                return Decision(
+                    "allow",
+                    actor,
+                    action,
+                    f"approved by {approver} (" + ", ".join(h.id for h in needs) + ")",
+                    tuple(needs),
+                    self.config_hash,
+                    attrs,
+                    approved_by=approver,
+                )
         reason = "needs approval by a human who is not an author: " + "; ".join(h.reason for h in needs)
         return Decision("needs_approval", actor, action, reason, tuple(needs), self.config_hash, attrs)
 
@@ -399,10 +520,15 @@ _STRICTNESS = {"deny": 3, "needs_approval": 2, "allow": 0}
 _MAX_CONFLICTS = 8  # 2**8 readings at a few microseconds each; more conflicting keys than that is refused
 
 
-def attribute_conflicts(task_attrs: Mapping[str, Any], action_attrs: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+def attribute_conflicts(
+    task_attrs: Mapping[str, Any], action_attrs: Mapping[str, Any]
+) -> dict[str, dict[str, Any]]:
     """Keys that the task pins and the action states differently: {key: {"task": v, "action": v}}."""
-    return {k: {"task": task_attrs[k], "action": v} for k, v in action_attrs.items()
-            if k in task_attrs and str(task_attrs[k]) != str(v)}
+    return {
+        k: {"task": task_attrs[k], "action": v}
+        for k, v in action_attrs.items()
+        if k in task_attrs and str(task_attrs[k]) != str(v)
+    }
 
 
 def decide_within(
@@ -447,8 +573,12 @@ def decide_within(
         return decide(cfg, actor, action, base, approvals=approvals, authors=authors), conflicts
     keys = sorted(readings)
     if len(keys) > _MAX_CONFLICTS:
-        hit = RuleHit(rule_ids.ATTRIBUTE_CONFLICT, "deny", "",
-                      f"the action contradicts or adds {len(keys)} of the facts a rule reads: {', '.join(keys)}")
+        hit = RuleHit(
+            rule_ids.ATTRIBUTE_CONFLICT,
+            "deny",
+            "",
+            f"the action contradicts or adds {len(keys)} of the facts a rule reads: {', '.join(keys)}",
+        )
         return pol._deny(actor, action, dict(base), [hit]), conflicts
     best: Decision | None = None
     best_rank = -1

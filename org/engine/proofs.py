@@ -80,7 +80,11 @@ def prove(cfg: OrgConfig) -> list[Problem]:
         if cycle:
             names = " -> ".join([e[0] for e in cycle] + [cycle[-1][1]])
             f, line = at(cycle[0][1])
-            problems.append(Problem(f, line, "gates", f"the 'after' links form a cycle: {names} (rework goes through on_fail)"))
+            problems.append(
+                Problem(
+                    f, line, "gates", f"the 'after' links form a cycle: {names} (rework goes through on_fail)"
+                )
+            )
             continue
         reach = nx.descendants(flow, START)
         coreach = nx.ancestors(flow, terminal)  # one search each way: linear, not one per gate
@@ -89,33 +93,61 @@ def prove(cfg: OrgConfig) -> list[Problem]:
             if name not in reach:
                 problems.append(Problem(f, line, f"gates.{name}", "unreachable from the start"))
             elif name != terminal and name not in coreach:
-                problems.append(Problem(f, line, f"gates.{name}", f"dead end: '{terminal}' cannot be reached from it"))
+                problems.append(
+                    Problem(f, line, f"gates.{name}", f"dead end: '{terminal}' cannot be reached from it")
+                )
         for tier in tiers:
             plan = plan_for(wf, tier.id)
             path = reachable_avoiding(full, START, terminal, set(plan.required_controls))
             if path is not None:
-                problems.append(Problem(wf_file, wf_line, "gates",
-                                        f"bypass at tier '{tier.id}': {' -> '.join(path)} passes none of the "
-                                        f"required controls ({', '.join(plan.required_controls) or 'none'})"))
+                problems.append(
+                    Problem(
+                        wf_file,
+                        wf_line,
+                        "gates",
+                        f"bypass at tier '{tier.id}': {' -> '.join(path)} passes none of the "
+                        f"required controls ({', '.join(plan.required_controls) or 'none'})",
+                    )
+                )
             kinds = {wf.gates[g].kind for g in plan.required_controls}
             for need in tier.requires:
                 if need not in kinds:
-                    problems.append(Problem(wf_file, wf_line, "gates",
-                                            f"tier '{tier.id}' requires {'an' if need[0] in 'aeiou' else 'a'} {need} gate, "
-                                            "but none is required at that tier"))
+                    problems.append(
+                        Problem(
+                            wf_file,
+                            wf_line,
+                            "gates",
+                            f"tier '{tier.id}' requires {'an' if need[0] in 'aeiou' else 'a'} {need} gate, "
+                            "but none is required at that tier",
+                        )
+                    )
         problems += _content_problems(cfg, wf, flow, at)
         after_cache: dict[str, set[str]] = {}
         has_rework = any(g.on_fail for g in wf.gates.values())
         if has_rework and wf.limits.max_rework_rounds < 1:
             f, line = _src(cfg, f"limits:{wname}")
-            problems.append(Problem(f, line, "limits.max_rework_rounds", "rework loops need a bound of at least 1"))
+            problems.append(
+                Problem(f, line, "limits.max_rework_rounds", "rework loops need a bound of at least 1")
+            )
         for name, gate in wf.gates.items():
             f, line = at(name)
-            if gate.on_fail and gate.on_fail in wf.gates and name not in _after(flow, gate.on_fail, after_cache):
-                problems.append(Problem(f, line, f"gates.{name}.on_fail",
-                                        f"'{gate.on_fail}' does not come before '{name}'; rework must go back"))
+            if (
+                gate.on_fail
+                and gate.on_fail in wf.gates
+                and name not in _after(flow, gate.on_fail, after_cache)
+            ):
+                problems.append(
+                    Problem(
+                        f,
+                        line,
+                        f"gates.{name}.on_fail",
+                        f"'{gate.on_fail}' does not come before '{name}'; rework must go back",
+                    )
+                )
             if gate.kind == "approval" and gate.lane in cfg.lanes and cfg.lanes[gate.lane].kind != "human":
-                problems.append(Problem(f, line, f"gates.{name}.lane", "approval gates are held only by human lanes"))
+                problems.append(
+                    Problem(f, line, f"gates.{name}.lane", "approval gates are held only by human lanes")
+                )
             if gate.kind in ("review", "approval") and gate.lane in cfg.lanes:
                 problems += _quorum_problems(cfg, wf, name, flow, f, line)
     return problems
@@ -128,7 +160,9 @@ def _after(flow: nx.DiGraph[str], gate: str, cache: dict[str, set[str]]) -> set[
     return cache[gate]
 
 
-def _quorum_problems(cfg: OrgConfig, wf: Workflow, name: str, flow: nx.DiGraph[str], f: str, line: int) -> list[Problem]:
+def _quorum_problems(
+    cfg: OrgConfig, wf: Workflow, name: str, flow: nx.DiGraph[str], f: str, line: int
+) -> list[Problem]:
     """Can the gate's quorum be met whoever authored the work? For every member of a lane that
     holds a work gate of this workflow (any of them may be an author when the review comes): the
     lane's other members, and at a cross-vendor gate their distinct families other than the
@@ -137,8 +171,14 @@ def _quorum_problems(cfg: OrgConfig, wf: Workflow, name: str, flow: nx.DiGraph[s
     gate = wf.gates[name]
     members = [a for a in cfg.actors.values() if a.lane == gate.lane]
     if len(members) < gate.quorum:
-        return [Problem(f, line, f"gates.{name}.quorum",
-                        f"quorum {gate.quorum} but lane '{gate.lane}' has only {len(members)} member(s)")]
+        return [
+            Problem(
+                f,
+                line,
+                f"gates.{name}.quorum",
+                f"quorum {gate.quorum} but lane '{gate.lane}' has only {len(members)} member(s)",
+            )
+        ]
     work_lanes = {g.lane for g in wf.gates.values() if g.kind == "work"}
     out: list[Problem] = []
     seen: set[tuple[str, bool]] = set()
@@ -148,21 +188,36 @@ def _quorum_problems(cfg: OrgConfig, wf: Workflow, name: str, flow: nx.DiGraph[s
         if key in seen:
             continue
         seen.add(key)
-        others = [m for m in members if m.id != author.id
-                  and not (gate.cross_vendor and gate.placed_families and m.family_declared)]
+        others = [
+            m
+            for m in members
+            if m.id != author.id and not (gate.cross_vendor and gate.placed_families and m.family_declared)
+        ]
         if gate.cross_vendor:
             families = sorted({m.family or "human" for m in others} - {fam})
             if len(families) < gate.quorum:
-                out.append(Problem(f, line, f"gates.{name}.cross_vendor",
-                                   f"cross-vendor quorum {gate.quorum} cannot be met when the author is a '{fam}' "
-                                   f"model ({author.id}): lane '{gate.lane}' has {len(families)} other "
-                                   f"famil{'y' if len(families) == 1 else 'ies'}"
-                                   + (f" ({', '.join(families)})" if families else "")
-                                   + "; a cross-vendor quorum needs one family per review"))
+                out.append(
+                    Problem(
+                        f,
+                        line,
+                        f"gates.{name}.cross_vendor",
+                        f"cross-vendor quorum {gate.quorum} cannot be met when the author is a '{fam}' "
+                        f"model ({author.id}): lane '{gate.lane}' has {len(families)} other "
+                        f"famil{'y' if len(families) == 1 else 'ies'}"
+                        + (f" ({', '.join(families)})" if families else "")
+                        + "; a cross-vendor quorum needs one family per review",
+                    )
+                )
         elif len(others) < gate.quorum:
-            out.append(Problem(f, line, f"gates.{name}.quorum",
-                               f"quorum {gate.quorum} cannot be met when {author.id} is the author: lane "
-                               f"'{gate.lane}' has {len(others)} other member(s) (an author never reviews)"))
+            out.append(
+                Problem(
+                    f,
+                    line,
+                    f"gates.{name}.quorum",
+                    f"quorum {gate.quorum} cannot be met when {author.id} is the author: lane "
+                    f"'{gate.lane}' has {len(others)} other member(s) (an author never reviews)",
+                )
+            )
     return out
 
 
@@ -180,18 +235,27 @@ def _content_problems(cfg: OrgConfig, wf: Workflow, flow: nx.DiGraph[str], at) -
             plan = plan_for(wf, tier.id)
             if name not in plan.required:
                 continue
-            here = [c for c in plan.required if wf.gates[c].kind in ("review", "approval", "check")
-                    and name not in before[c]]
+            here = [
+                c
+                for c in plan.required
+                if wf.gates[c].kind in ("review", "approval", "check") and name not in before[c]
+            ]
             if here:
                 tiers.append(tier.id)
                 missed += [c for c in here if c not in missed]
         if missed:
             f, line = at(name)
-            out.append(Problem(f, line, f"gates.{name}",
-                               f"work gate '{name}' does not come before {', '.join(repr(c) for c in missed)} "
-                               f"(tiers {', '.join(tiers)}): the revision reaching done would not be the one those "
-                               "controls passed on (after the controls, only a gate that carries out an approved "
-                               "plan may work: carries_out)"))
+            out.append(
+                Problem(
+                    f,
+                    line,
+                    f"gates.{name}",
+                    f"work gate '{name}' does not come before {', '.join(repr(c) for c in missed)} "
+                    f"(tiers {', '.join(tiers)}): the revision reaching done would not be the one those "
+                    "controls passed on (after the controls, only a gate that carries out an approved "
+                    "plan may work: carries_out)",
+                )
+            )
     return out
 
 
@@ -204,10 +268,18 @@ def advice(cfg: OrgConfig) -> list[Problem]:
         for name, gate in wf.gates.items():
             if gate.kind != "review" or gate.cross_vendor:
                 continue
-            tiers = [t.id for t in cfg.risk.tiers if t.id != light and (gate.tiers is None or t.id in gate.tiers)]
+            tiers = [
+                t.id for t in cfg.risk.tiers if t.id != light and (gate.tiers is None or t.id in gate.tiers)
+            ]
             if tiers:
                 f, line = _src(cfg, f"gate:{wname}.{name}")
-                out.append(Problem(f, line, f"gates.{name}.cross_vendor",
-                                   f"review gate '{name}' is required at tier(s) {', '.join(tiers)} without "
-                                   "cross_vendor: its reviews may come from the author's own model family"))
+                out.append(
+                    Problem(
+                        f,
+                        line,
+                        f"gates.{name}.cross_vendor",
+                        f"review gate '{name}' is required at tier(s) {', '.join(tiers)} without "
+                        "cross_vendor: its reviews may come from the author's own model family",
+                    )
+                )
     return out

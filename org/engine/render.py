@@ -26,7 +26,11 @@ def render_graph(cfg: OrgConfig, workflow: str, tier: str | None, fmt: str) -> s
             label = f"{g}<br/>{spec.kind}" + (f" · {spec.lane}" if spec.lane else "")
             if tier:
                 label += f"<br/>{status(g, tier)}"
-            shape = f"(({g}))" if spec.kind == "terminal" else (f"{{{{{label}}}}}" if spec.kind == "check" else f"[\"{label}\"]")
+            shape = (
+                f"(({g}))"
+                if spec.kind == "terminal"
+                else (f"{{{{{label}}}}}" if spec.kind == "check" else f'["{label}"]')
+            )
             lines.append(f"  {g}{shape}")
         for g in order:
             spec = wf.gates[g]
@@ -39,11 +43,13 @@ def render_graph(cfg: OrgConfig, workflow: str, tier: str | None, fmt: str) -> s
                 lines.append(f"  style {g} stroke-dasharray: 5 5")
         return "\n".join(lines)
     if fmt == "dot":
-        lines = [f'digraph "{workflow}" {{', "  rankdir=LR;", '  start [shape=circle];']
+        lines = [f'digraph "{workflow}" {{', "  rankdir=LR;", "  start [shape=circle];"]
         for g in order:
             spec = wf.gates[g]
-            shape = {"terminal": "doublecircle", "check": "diamond", "approval": "house"}.get(spec.kind, "box")
-            style = ', style=dashed' if tier and g in plans[tier].skipped else ""
+            shape = {"terminal": "doublecircle", "check": "diamond", "approval": "house"}.get(
+                spec.kind, "box"
+            )
+            style = ", style=dashed" if tier and g in plans[tier].skipped else ""
             label = f"{g}\\n{spec.kind}" + (f" / {spec.lane}" if spec.lane else "")
             lines.append(f'  "{g}" [shape={shape}, label="{label}"{style}];')
         for g in order:
@@ -54,6 +60,7 @@ def render_graph(cfg: OrgConfig, workflow: str, tier: str | None, fmt: str) -> s
                 lines.append(f'  "{g}" -> "{spec.on_fail}" [style=dotted, label="rework"];')
         lines.append("}")
         return "\n".join(lines)
+
     def after_of(g: str) -> str:
         spec = wf.gates[g]
         text = ", ".join(spec.after) or "start"
@@ -66,13 +73,28 @@ def render_graph(cfg: OrgConfig, workflow: str, tier: str | None, fmt: str) -> s
     wg = max(6, *(len(g) for g in order)) + 2
     wa = max(7, *(len(after_of(g)) for g in order)) + 2
     head = f"workflow {workflow}" + (f": {wf.description}" if wf.description else "")
-    lines = [head, "  " + "gate".ljust(wg) + "kind".ljust(10) + "lane".ljust(10) + "after".ljust(wa)
-             + "".join(t.ljust(8) for t in tiers).rstrip()]
+    lines = [
+        head,
+        "  "
+        + "gate".ljust(wg)
+        + "kind".ljust(10)
+        + "lane".ljust(10)
+        + "after".ljust(wa)
+        + "".join(t.ljust(8) for t in tiers).rstrip(),
+    ]
     for g in order:
         spec = wf.gates[g]
-        lines.append("  " + g.ljust(wg) + spec.kind.ljust(10) + (spec.lane or "-").ljust(10)
-                     + after_of(g).ljust(wa) + "".join(status(g, t).ljust(8) for t in tiers).rstrip())
-    lines.append(f"  limits: max {wf.limits.max_rework_rounds} rework round(s); escalate after "
-                 f"{wf.limits.no_progress_seconds}s without progress"
-                 + (f"; budget ${wf.limits.budget_usd:g} per task" if wf.limits.budget_usd is not None else ""))
+        lines.append(
+            "  "
+            + g.ljust(wg)
+            + spec.kind.ljust(10)
+            + (spec.lane or "-").ljust(10)
+            + after_of(g).ljust(wa)
+            + "".join(status(g, t).ljust(8) for t in tiers).rstrip()
+        )
+    lines.append(
+        f"  limits: max {wf.limits.max_rework_rounds} rework round(s); escalate after "
+        f"{wf.limits.no_progress_seconds}s without progress"
+        + (f"; budget ${wf.limits.budget_usd:g} per task" if wf.limits.budget_usd is not None else "")
+    )
     return "\n".join(lines)

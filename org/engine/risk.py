@@ -22,7 +22,12 @@ class Classification:
     reason: str
 
     def to_json(self) -> dict[str, Any]:
-        return {"tier": self.tier, "rules": list(self.rules), "sources": list(self.sources), "reason": self.reason}
+        return {
+            "tier": self.tier,
+            "rules": list(self.rules),
+            "sources": list(self.sources),
+            "reason": self.reason,
+        }
 
 
 def _compiled(cfg: OrgConfig) -> list[Predicate]:
@@ -30,7 +35,11 @@ def _compiled(cfg: OrgConfig) -> list[Predicate]:
     config and they are compiled again)."""
     hit = cfg.__dict__.get("_classify")
     if hit is None or hit[0] is not cfg.risk or hit[1] is not cfg.attributes:
-        hit = (cfg.risk, cfg.attributes, [compile_condition(c.when, cfg.attributes) for c in cfg.risk.classify])
+        hit = (
+            cfg.risk,
+            cfg.attributes,
+            [compile_condition(c.when, cfg.attributes) for c in cfg.risk.classify],
+        )
         object.__setattr__(cfg, "_classify", hit)
     return hit[2]
 

@@ -13,9 +13,20 @@ TaskStatus = Literal["active", "done", "escalated", "rejected"]
 _BOUND = object()  # counting_reviews default: the revision the gate was bound to
 
 EVENT_TYPES = (
-    "task.created", "gate.ready", "gate.skipped", "work.submitted", "review.filed", "approval.granted",
-    "approval.rejected", "gate.passed", "gate.failed", "rework.started", "task.escalated", "task.done",
-    "task.rejected", "task.resumed",
+    "task.created",
+    "gate.ready",
+    "gate.skipped",
+    "work.submitted",
+    "review.filed",
+    "approval.granted",
+    "approval.rejected",
+    "gate.passed",
+    "gate.failed",
+    "rework.started",
+    "task.escalated",
+    "task.done",
+    "task.rejected",
+    "task.resumed",
 )
 
 
@@ -49,11 +60,18 @@ class GateState:
     reason: str = ""
     revision: str | None = None  # revision the gate passed on
     reviews: list[Review] = field(default_factory=list)
-    bound: str | None = None  # the revision this gate reviews: the latest work upstream of it when it got ready
+    bound: str | None = (
+        None  # the revision this gate reviews: the latest work upstream of it when it got ready
+    )
 
     def to_json(self) -> dict[str, Any]:
-        return {"status": self.status, "reason": self.reason, "revision": self.revision, "bound": self.bound,
-                "reviews": [r.__dict__ for r in self.reviews]}
+        return {
+            "status": self.status,
+            "reason": self.reason,
+            "revision": self.revision,
+            "bound": self.bound,
+            "reviews": [r.__dict__ for r in self.reviews],
+        }
 
 
 @dataclass
@@ -69,7 +87,9 @@ class TaskState:
     gates: dict[str, GateState] = field(default_factory=dict)
     required: tuple[str, ...] = ()
     revision: str | None = None
-    revisions: list[tuple[str, str, str, str]] = field(default_factory=list)  # (revision, gate, actor, family)
+    revisions: list[tuple[str, str, str, str]] = field(
+        default_factory=list
+    )  # (revision, gate, actor, family)
     authors: set[str] = field(default_factory=set)
     author_families: set[str] = field(default_factory=set)
     rounds: int = 0
@@ -99,8 +119,9 @@ class TaskState:
                 continue
             if r.actor in self.authors or r.actor in actors:
                 continue
-            if r.cross_vendor and (r.family in self.author_families or r.family in families
-                                   or r.family in ("", "unknown")):
+            if r.cross_vendor and (
+                r.family in self.author_families or r.family in families or r.family in ("", "unknown")
+            ):
                 continue
             out.append(r)
             actors.add(r.actor)
@@ -125,10 +146,19 @@ class TaskState:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "id": self.id, "workflow": self.workflow, "title": self.title, "tier": self.tier,
-            "config_hash": self.config_hash, "attributes": self.attributes, "status": self.status,
-            "revision": self.revision, "authors": sorted(self.authors), "author_families": sorted(self.author_families),
-            "rounds": self.rounds, "escalation": self.escalation, "required": list(self.required),
+            "id": self.id,
+            "workflow": self.workflow,
+            "title": self.title,
+            "tier": self.tier,
+            "config_hash": self.config_hash,
+            "attributes": self.attributes,
+            "status": self.status,
+            "revision": self.revision,
+            "authors": sorted(self.authors),
+            "author_families": sorted(self.author_families),
+            "rounds": self.rounds,
+            "escalation": self.escalation,
+            "required": list(self.required),
             "gates": {g: s.to_json() for g, s in self.gates.items()},
         }
 
@@ -171,9 +201,15 @@ def _apply(s: TaskState | None, ev: Event) -> TaskState:
         verdict = d.get("verdict") or ("approve" if t == "approval.granted" else "reject")
         # Review(...) without the frozen dataclass's per-field object.__setattr__: the same Review
         r = _new(Review)
-        r.__dict__.update(actor=ev.actor or "", family=d.get("family") or "human", verdict=verdict,
-                          revision=d.get("revision"), counts=bool(d.get("counts")), why=d.get("why", ""),
-                          cross_vendor=bool(d.get("cross_vendor", False)))
+        r.__dict__.update(
+            actor=ev.actor or "",
+            family=d.get("family") or "human",
+            verdict=verdict,
+            revision=d.get("revision"),
+            counts=bool(d.get("counts")),
+            why=d.get("why", ""),
+            cross_vendor=bool(d.get("cross_vendor", False)),
+        )
         s.gates[d["gate"]].reviews.append(r)
     elif t == "work.submitted":
         s.revision = d["revision"]

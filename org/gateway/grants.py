@@ -37,11 +37,19 @@ class Grant:
     calls: int = 0
     family: str | None = None  # the member's family override (self-hosted models)
     revoked: bool = field(default=False, repr=False)
-    bus_fence: str | None = field(default=None, repr=False)  # granted for a job token: that lease's fence rules
+    bus_fence: str | None = field(
+        default=None, repr=False
+    )  # granted for a job token: that lease's fence rules
 
     def who(self) -> dict:
-        return {"job": self.job, "task": self.task, "actor": self.actor, "lane": self.lane, "gate": self.gate,
-                "workflow": self.workflow}
+        return {
+            "job": self.job,
+            "task": self.task,
+            "actor": self.actor,
+            "lane": self.lane,
+            "gate": self.gate,
+            "workflow": self.workflow,
+        }
 
 
 class Grants:

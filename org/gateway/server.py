@@ -59,9 +59,17 @@ class Refusal(Exception):
 class Gateway:
     """One run's model gateway: grants, policy per call, litellm, the ledger, and its servers."""
 
-    def __init__(self, cfg: Any, open_bus: Callable[[], Any], *, local_url: str | None = None,
-                 env: Mapping[str, str] | None = None, pacer: Any = None, clock: Callable[[], float] = time.time,
-                 note: Callable[[str, str], None] | None = None) -> None:
+    def __init__(
+        self,
+        cfg: Any,
+        open_bus: Callable[[], Any],
+        *,
+        local_url: str | None = None,
+        env: Mapping[str, str] | None = None,
+        pacer: Any = None,
+        clock: Callable[[], float] = time.time,
+        note: Callable[[str, str], None] | None = None,
+    ) -> None:
         from org.agents.pacing import Pacer
 
         self.cfg = cfg
@@ -82,9 +90,18 @@ class Gateway:
         self.socket_path: Path | None = None
 
     # -- grants ---------------------------------------------------------------------------------------
-    def grant(self, actor: str, *, job: int | None = None, task: str | None = None, lane: str | None = None,
-              gate: str | None = None, workflow: str | None = None, ttl_s: float = 3600.0,
-              max_calls: int | None = None) -> str:
+    def grant(
+        self,
+        actor: str,
+        *,
+        job: int | None = None,
+        task: str | None = None,
+        lane: str | None = None,
+        gate: str | None = None,
+        workflow: str | None = None,
+        ttl_s: float = 3600.0,
+        max_calls: int | None = None,
+    ) -> str:
         """A gateway token for one job of `actor` (an agent member of `lane`, default its own lane)."""
         a = self.cfg.actors.get(actor)
         if a is None or a.is_human or not a.model:
@@ -95,14 +112,28 @@ class Gateway:
         if member is None:
             raise UsageError(f"'{actor}' is not a member of lane '{lane}'")
         models = tuple(spec.models) if spec.models else (a.model,)
-        return self.grants.issue(Grant(job=job, task=task, actor=actor, lane=lane, models=models,
-                                       default_model=a.model, expires=self.grants.clock() + ttl_s, gate=gate,
-                                       workflow=workflow, max_calls=max_calls, family=member.family))
+        return self.grants.issue(
+            Grant(
+                job=job,
+                task=task,
+                actor=actor,
+                lane=lane,
+                models=models,
+                default_model=a.model,
+                expires=self.grants.clock() + ttl_s,
+                gate=gate,
+                workflow=workflow,
+                max_calls=max_calls,
+                family=member.family,
+            )
+        )
 
     def revoke(self, token: str) -> bool:
         return self.grants.revoke(token)
 
-    def grant_job(self, job_token: str | None, *, ttl_s: float = 3600.0, max_calls: int | None = None) -> dict:
+    def grant_job(
+        self, job_token: str | None, *, ttl_s: float = 3600.0, max_calls: int | None = None
+    ) -> dict:
         """A gateway token for the job a bus job token speaks for (`POST /org/grant`): how an agent process that
         holds only its job token gets its models. The token lives while the job's lease does (re-checked at
         every call) and at most `ttl_s`. Raises Refusal: 401 for a token that is not a live job token."""
@@ -127,12 +158,19 @@ class Gateway:
         finally:
             if waits:
                 time.sleep(sum(waits))
-        token = self.grant(p.actor, job=p.job, task=p.task, lane=p.lane, gate=p.gate, ttl_s=ttl_s, max_calls=max_calls)
+        token = self.grant(
+            p.actor, job=p.job, task=p.task, lane=p.lane, gate=p.gate, ttl_s=ttl_s, max_calls=max_calls
+        )
         grant, _ = self.grants.check(token)
         assert grant is not None
         grant.bus_fence = p.fence_token
-        return {"token": token, "job": p.job, "actor": p.actor, "models": list(grant.models),
-                "expires": grant.expires}
+        return {
+            "token": token,
+            "job": p.job,
+            "actor": p.actor,
+            "models": list(grant.models),
+            "expires": grant.expires,
+        }
 
     def _lease_live(self, grant: Grant, model: str) -> None:
         """A grant made from a job token dies with the job's lease (released, failed, submitted, expired)."""
@@ -184,12 +222,20 @@ class Gateway:
             self._refused(grant, model, "allowance", why)
             raise Refusal(429, "allowance", f"refused: {why}")
         res = self._complete(grant, model, call)
-        answer = wire.Answer(model, res.message or {"role": "assistant", "content": res.content},
-                             res.finish_reason or "stop", res.prompt_tokens, res.completion_tokens)
+        answer = wire.Answer(
+            model,
+            res.message or {"role": "assistant", "content": res.content},
+            res.finish_reason or "stop",
+            res.prompt_tokens,
+            res.completion_tokens,
+        )
         head = {"x-org-family": self._route(grant, model).family}
         if call.stream:
-            return 200, {"content-type": "text/event-stream", "cache-control": "no-cache", **head}, b"".join(
-                wire.stream(kind, answer, call.include_usage))
+            return (
+                200,
+                {"content-type": "text/event-stream", "cache-control": "no-cache", **head},
+                b"".join(wire.stream(kind, answer, call.include_usage)),
+            )
         return _json(200, wire.render(kind, answer), head)
 
     def _route(self, grant: Grant, model: str) -> Any:
@@ -209,21 +255,41 @@ class Gateway:
         ep = self._route(grant, model)
 
         def once() -> Any:
-            return complete(ep.model, call.messages, called=ep.called, api_base=ep.api_base, api_key=ep.api_key,
-                            provider=ep.budget_key, served_by=ep.served_by, timeout_s=ep.timeout_s, extra=call.params)
+            return complete(
+                ep.model,
+                call.messages,
+                called=ep.called,
+                api_base=ep.api_base,
+                api_key=ep.api_key,
+                provider=ep.budget_key,
+                served_by=ep.served_by,
+                timeout_s=ep.timeout_s,
+                extra=call.params,
+            )
 
         res = self.pacer.call(ep.budget_key, estimate_tokens(call.messages), once)
         with self._lock:
             self.counts["calls"] += 1
         if res.called:  # a request was sent: it goes in the ledger, answered or not
             cost = res.cost_usd if res.status == 200 else (res.cost_usd or 0.0)
-            self._ledger(grant, model, tokens_in=res.prompt_tokens, tokens_out=res.completion_tokens, cost_usd=cost,
-                         latency_ms=res.latency_s * 1000, outcome=res.outcome)
+            self._ledger(
+                grant,
+                model,
+                tokens_in=res.prompt_tokens,
+                tokens_out=res.completion_tokens,
+                cost_usd=cost,
+                latency_ms=res.latency_s * 1000,
+                outcome=res.outcome,
+            )
         if not res.ok:
             if not res.called:
                 self._refused(grant, model, "rate", res.error or res.outcome)
             status = _STATUS.get(res.outcome, 502)
-            raise Refusal(status, res.outcome, f"the model call failed ({res.outcome}): {res.error or res.outcome}"[:500])
+            raise Refusal(
+                status,
+                res.outcome,
+                f"the model call failed ({res.outcome}): {res.error or res.outcome}"[:500],
+            )
         return res
 
     # -- the bus: switches and the ledger -------------------------------------------------------------
@@ -246,11 +312,22 @@ class Gateway:
         try:
             with self._bus() as bus:
                 cfg = bus.config()
-                hits = bus.store.read(lambda tx: covering(tx, cfg, actor=grant.actor, lane=grant.lane,
-                                                          task=task_key(grant.task) if grant.task else None))
+                hits = bus.store.read(
+                    lambda tx: covering(
+                        tx,
+                        cfg,
+                        actor=grant.actor,
+                        lane=grant.lane,
+                        task=task_key(grant.task) if grant.task else None,
+                    )
+                )
         except Exception as exc:  # fail closed: a pause nobody can read is a pause
-            self._refused(grant, model, "switches", f"could not read the kill switches ({type(exc).__name__})")
-            raise Refusal(503, "switches_unreadable", "refused: the kill switches cannot be read; retry later") from None
+            self._refused(
+                grant, model, "switches", f"could not read the kill switches ({type(exc).__name__})"
+            )
+            raise Refusal(
+                503, "switches_unreadable", "refused: the kill switches cannot be read; retry later"
+            ) from None
         if hits:
             s = hits[0]
             what = "everything" if s["scope"] == "all" else f"{s['scope']} {s['target']}"
@@ -261,28 +338,57 @@ class Gateway:
     def _ledger(self, grant: Grant, model: str, **kw: Any) -> None:
         try:
             with self._bus() as bus:
-                bus.record_usage(grant.actor, model, task=grant.task, job=grant.job, lane=grant.lane,
-                                 workflow=grant.workflow, gate=grant.gate, **kw)
+                bus.record_usage(
+                    grant.actor,
+                    model,
+                    task=grant.task,
+                    job=grant.job,
+                    lane=grant.lane,
+                    workflow=grant.workflow,
+                    gate=grant.gate,
+                    **kw,
+                )
         except Exception as exc:  # the answer was paid for: say loudly that the ledger missed it
-            self.note("ledger", f"could not record a model call of {grant.actor} (job {grant.job}): {exc}"[:300])
+            self.note(
+                "ledger", f"could not record a model call of {grant.actor} (job {grant.job}): {exc}"[:300]
+            )
 
     def _refused(self, grant: Grant | None, model: str, code: str, why: str) -> None:
-        rec = {"ts": time.time(), "code": code, "reason": why, "model": model,
-               **(grant.who() if grant is not None else {})}
+        rec = {
+            "ts": time.time(),
+            "code": code,
+            "reason": why,
+            "model": model,
+            **(grant.who() if grant is not None else {}),
+        }
         with self._lock:
             self.counts["refused"] += 1
             self.refusals.append(rec)
         if grant is not None and code not in ("switches",):
-            self._ledger(grant, model, tokens_in=0, tokens_out=0, cost_usd=0.0, latency_ms=0.0,
-                         outcome=f"refused:{code}")
+            self._ledger(
+                grant,
+                model,
+                tokens_in=0,
+                tokens_out=0,
+                cost_usd=0.0,
+                latency_ms=0.0,
+                outcome=f"refused:{code}",
+            )
         self.note("refused", f"{(grant.actor if grant else 'unknown caller')}: {why}"[:300])
 
     def models(self, headers: Mapping[str, str]) -> tuple[int, dict[str, str], bytes]:
         grant, _why = self.grants.check(_token(headers))
         if grant is None:
-            return _json(401, wire.error_body("chat", 401, "refused: the gateway token is not valid", "invalid_token"))
-        return _json(200, {"object": "list", "data": [{"id": m, "object": "model", "owned_by": "org"}
-                                                       for m in grant.models]})
+            return _json(
+                401, wire.error_body("chat", 401, "refused: the gateway token is not valid", "invalid_token")
+            )
+        return _json(
+            200,
+            {
+                "object": "list",
+                "data": [{"id": m, "object": "model", "owned_by": "org"} for m in grant.models],
+            },
+        )
 
     # -- serving --------------------------------------------------------------------------------------
     def serve(self, *, http: bool = True, unix_path: Path | None = None) -> Gateway:
@@ -306,7 +412,9 @@ class Gateway:
         return self
 
     def _start(self, srv: socketserver.BaseServer) -> None:
-        t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, name="org-gateway", daemon=True)
+        t = threading.Thread(
+            target=srv.serve_forever, kwargs={"poll_interval": 0.05}, name="org-gateway", daemon=True
+        )
         t.start()
         self._servers.append((srv, t))
 
@@ -381,7 +489,11 @@ def _handler(gw: Gateway) -> type[BaseHTTPRequestHandler]:
                 n = -1
             if n < 0 or n > MAX_BODY:
                 self.close_connection = True
-                self._send(*_json(413, wire.error_body("chat", 400, "refused: the request is too large", "too_large")))
+                self._send(
+                    *_json(
+                        413, wire.error_body("chat", 400, "refused: the request is too large", "too_large")
+                    )
+                )
                 return
             body = self.rfile.read(n)
             try:

@@ -22,10 +22,26 @@ from typing import Any
 
 __all__ = ["ChatCall", "Answer", "WireError", "parse", "render", "stream", "error_body", "WIRES"]
 
-WIRES = {"/v1/chat/completions": "chat", "/chat/completions": "chat", "/v1/responses": "responses",
-         "/responses": "responses", "/v1/messages": "messages", "/messages": "messages"}
-_CHAT_PARAMS = ("tools", "tool_choice", "temperature", "top_p", "max_tokens", "max_completion_tokens", "stop",
-                "response_format", "seed", "parallel_tool_calls")
+WIRES = {
+    "/v1/chat/completions": "chat",
+    "/chat/completions": "chat",
+    "/v1/responses": "responses",
+    "/responses": "responses",
+    "/v1/messages": "messages",
+    "/messages": "messages",
+}
+_CHAT_PARAMS = (
+    "tools",
+    "tool_choice",
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "max_completion_tokens",
+    "stop",
+    "response_format",
+    "seed",
+    "parallel_tool_calls",
+)
 
 
 class WireError(ValueError):
@@ -63,7 +79,13 @@ def parse(wire: str, body: Any) -> ChatCall:
             raise WireError("'messages' must be a non-empty list of objects")
         params = {k: body[k] for k in _CHAT_PARAMS if k in body}
         opts = body.get("stream_options") or {}
-        return ChatCall(model, msgs, params, bool(body.get("stream")), bool(isinstance(opts, dict) and opts.get("include_usage")))
+        return ChatCall(
+            model,
+            msgs,
+            params,
+            bool(body.get("stream")),
+            bool(isinstance(opts, dict) and opts.get("include_usage")),
+        )
     if wire == "responses":
         return _parse_responses(body, model)
     return _parse_messages(body, model)
@@ -102,18 +124,38 @@ def _parse_responses(body: dict, model: str | None) -> ChatCall:
         kind = it.get("type", "message")
         if kind == "message":
             role = it.get("role", "user")
-            msgs.append({"role": "system" if role == "developer" else role, "content": _text(it.get("content"))})
+            msgs.append(
+                {"role": "system" if role == "developer" else role, "content": _text(it.get("content"))}
+            )
         elif kind == "function_call":
-            msgs.append({"role": "assistant", "content": None, "tool_calls": [
-                {"id": it.get("call_id") or it.get("id"), "type": "function",
-                 "function": {"name": it.get("name"), "arguments": it.get("arguments") or "{}"}}]})
+            msgs.append(
+                {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [
+                        {
+                            "id": it.get("call_id") or it.get("id"),
+                            "type": "function",
+                            "function": {"name": it.get("name"), "arguments": it.get("arguments") or "{}"},
+                        }
+                    ],
+                }
+            )
         elif kind == "function_call_output":
             out = it.get("output")
-            msgs.append({"role": "tool", "tool_call_id": it.get("call_id"),
-                         "content": out if isinstance(out, str) else json.dumps(out)})
+            msgs.append(
+                {
+                    "role": "tool",
+                    "tool_call_id": it.get("call_id"),
+                    "content": out if isinstance(out, str) else json.dumps(out),
+                }
+            )
         # reasoning items and hosted tools' items carry nothing a chat model takes
-    tools = [{"type": "function", "function": {k: t[k] for k in ("name", "description", "parameters") if k in t}}
-             for t in body.get("tools") or [] if isinstance(t, dict) and t.get("type") == "function"]
+    tools = [
+        {"type": "function", "function": {k: t[k] for k in ("name", "description", "parameters") if k in t}}
+        for t in body.get("tools") or []
+        if isinstance(t, dict) and t.get("type") == "function"
+    ]
     params: dict = {"tools": tools} if tools else {}
     if body.get("max_output_tokens"):
         params["max_tokens"] = body["max_output_tokens"]
@@ -134,21 +176,49 @@ def _parse_messages(body: dict, model: str | None) -> ChatCall:
             raise WireError("each message needs role user or assistant")
         content = m.get("content")
         blocks = content if isinstance(content, list) else [{"type": "text", "text": _text(content)}]
-        text = "\n".join(b["text"] for b in blocks if isinstance(b, dict) and b.get("type") == "text" and
-                         isinstance(b.get("text"), str))
+        text = "\n".join(
+            b["text"]
+            for b in blocks
+            if isinstance(b, dict) and b.get("type") == "text" and isinstance(b.get("text"), str)
+        )
         uses = [b for b in blocks if isinstance(b, dict) and b.get("type") == "tool_use"]
         results = [b for b in blocks if isinstance(b, dict) and b.get("type") == "tool_result"]
         for r in results:
-            msgs.append({"role": "tool", "tool_call_id": r.get("tool_use_id"), "content": _text(r.get("content"))})
+            msgs.append(
+                {"role": "tool", "tool_call_id": r.get("tool_use_id"), "content": _text(r.get("content"))}
+            )
         if uses:
-            msgs.append({"role": "assistant", "content": text or None, "tool_calls": [
-                {"id": u.get("id"), "type": "function",
-                 "function": {"name": u.get("name"), "arguments": json.dumps(u.get("input") or {})}} for u in uses]})
+            msgs.append(
+                {
+                    "role": "assistant",
+                    "content": text or None,
+                    "tool_calls": [
+                        {
+                            "id": u.get("id"),
+                            "type": "function",
+                            "function": {
+                                "name": u.get("name"),
+                                "arguments": json.dumps(u.get("input") or {}),
+                            },
+                        }
+                        for u in uses
+                    ],
+                }
+            )
         elif text or not results:
             msgs.append({"role": m["role"], "content": text})
-    tools = [{"type": "function", "function": {"name": t.get("name"), "description": t.get("description", ""),
-                                               "parameters": t.get("input_schema") or {"type": "object"}}}
-             for t in body.get("tools") or [] if isinstance(t, dict) and t.get("name")]
+    tools = [
+        {
+            "type": "function",
+            "function": {
+                "name": t.get("name"),
+                "description": t.get("description", ""),
+                "parameters": t.get("input_schema") or {"type": "object"},
+            },
+        }
+        for t in body.get("tools") or []
+        if isinstance(t, dict) and t.get("name")
+    ]
     params: dict = {"tools": tools} if tools else {}
     if body.get("max_tokens"):
         params["max_tokens"] = body["max_tokens"]
@@ -165,21 +235,42 @@ def _calls(a: Answer) -> list[dict]:
 def render(wire: str, a: Answer) -> dict:
     """The whole answer in the caller's shape."""
     if wire == "chat":
-        return {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "object": "chat.completion", "created": int(time.time()),
-                "model": a.model, "choices": [{"index": 0, "message": a.message, "finish_reason": a.finish_reason}],
-                "usage": {"prompt_tokens": a.prompt_tokens, "completion_tokens": a.completion_tokens,
-                          "total_tokens": a.prompt_tokens + a.completion_tokens}}
+        return {
+            "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": a.model,
+            "choices": [{"index": 0, "message": a.message, "finish_reason": a.finish_reason}],
+            "usage": {
+                "prompt_tokens": a.prompt_tokens,
+                "completion_tokens": a.completion_tokens,
+                "total_tokens": a.prompt_tokens + a.completion_tokens,
+            },
+        }
     if wire == "responses":
         return _response(a, "completed", _response_items(a))
     content: list[dict] = []
     if a.message.get("content"):
         content.append({"type": "text", "text": a.message["content"]})
     for c in _calls(a):
-        content.append({"type": "tool_use", "id": c.get("id") or f"toolu_{uuid.uuid4().hex[:20]}",
-                        "name": c["function"]["name"], "input": _json(c["function"].get("arguments"))})
-    return {"id": f"msg_{uuid.uuid4().hex[:24]}", "type": "message", "role": "assistant", "model": a.model,
-            "content": content, "stop_reason": _stop_reason(a), "stop_sequence": None,
-            "usage": {"input_tokens": a.prompt_tokens, "output_tokens": a.completion_tokens}}
+        content.append(
+            {
+                "type": "tool_use",
+                "id": c.get("id") or f"toolu_{uuid.uuid4().hex[:20]}",
+                "name": c["function"]["name"],
+                "input": _json(c["function"].get("arguments")),
+            }
+        )
+    return {
+        "id": f"msg_{uuid.uuid4().hex[:24]}",
+        "type": "message",
+        "role": "assistant",
+        "model": a.model,
+        "content": content,
+        "stop_reason": _stop_reason(a),
+        "stop_sequence": None,
+        "usage": {"input_tokens": a.prompt_tokens, "output_tokens": a.completion_tokens},
+    }
 
 
 def _json(text: Any) -> Any:
@@ -198,21 +289,45 @@ def _stop_reason(a: Answer) -> str:
 def _response_items(a: Answer) -> list[dict]:
     items: list[dict] = []
     if a.message.get("content"):
-        items.append({"type": "message", "id": f"msg_{uuid.uuid4().hex[:24]}", "status": "completed",
-                      "role": "assistant", "content": [{"type": "output_text", "text": a.message["content"],
-                                                        "annotations": []}]})
+        items.append(
+            {
+                "type": "message",
+                "id": f"msg_{uuid.uuid4().hex[:24]}",
+                "status": "completed",
+                "role": "assistant",
+                "content": [{"type": "output_text", "text": a.message["content"], "annotations": []}],
+            }
+        )
     for c in _calls(a):
-        items.append({"type": "function_call", "id": f"fc_{uuid.uuid4().hex[:24]}", "status": "completed",
-                      "call_id": c.get("id") or f"call_{uuid.uuid4().hex[:20]}", "name": c["function"]["name"],
-                      "arguments": c["function"].get("arguments") or "{}"})
+        items.append(
+            {
+                "type": "function_call",
+                "id": f"fc_{uuid.uuid4().hex[:24]}",
+                "status": "completed",
+                "call_id": c.get("id") or f"call_{uuid.uuid4().hex[:20]}",
+                "name": c["function"]["name"],
+                "arguments": c["function"].get("arguments") or "{}",
+            }
+        )
     return items
 
 
 def _response(a: Answer, status: str, items: list[dict], rid: str | None = None) -> dict:
-    return {"id": rid or f"resp_{uuid.uuid4().hex[:24]}", "object": "response", "created_at": int(time.time()),
-            "status": status, "model": a.model, "output": items,
-            "usage": {"input_tokens": a.prompt_tokens, "output_tokens": a.completion_tokens,
-                      "total_tokens": a.prompt_tokens + a.completion_tokens} if status == "completed" else None}
+    return {
+        "id": rid or f"resp_{uuid.uuid4().hex[:24]}",
+        "object": "response",
+        "created_at": int(time.time()),
+        "status": status,
+        "model": a.model,
+        "output": items,
+        "usage": {
+            "input_tokens": a.prompt_tokens,
+            "output_tokens": a.completion_tokens,
+            "total_tokens": a.prompt_tokens + a.completion_tokens,
+        }
+        if status == "completed"
+        else None,
+    }
 
 
 def _sse(data: dict, event: str | None = None) -> bytes:
@@ -234,8 +349,13 @@ def _stream_chat(a: Answer, include_usage: bool) -> Iterator[bytes]:
     cid, now = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
 
     def chunk(delta: dict, finish: str | None = None, usage: dict | None = None) -> bytes:
-        d: dict = {"id": cid, "object": "chat.completion.chunk", "created": now, "model": a.model,
-                   "choices": [{"index": 0, "delta": delta, "finish_reason": finish}] if usage is None else []}
+        d: dict = {
+            "id": cid,
+            "object": "chat.completion.chunk",
+            "created": now,
+            "model": a.model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}] if usage is None else [],
+        }
         if usage is not None:
             d["usage"] = usage
         return _sse(d)
@@ -245,8 +365,14 @@ def _stream_chat(a: Answer, include_usage: bool) -> Iterator[bytes]:
         yield chunk({"tool_calls": [{"index": i, **c}]})
     yield chunk({}, a.finish_reason or "stop")
     if include_usage:
-        yield chunk({}, usage={"prompt_tokens": a.prompt_tokens, "completion_tokens": a.completion_tokens,
-                               "total_tokens": a.prompt_tokens + a.completion_tokens})
+        yield chunk(
+            {},
+            usage={
+                "prompt_tokens": a.prompt_tokens,
+                "completion_tokens": a.completion_tokens,
+                "total_tokens": a.prompt_tokens + a.completion_tokens,
+            },
+        )
     yield b"data: [DONE]\n\n"
 
 
@@ -263,54 +389,120 @@ def _stream_responses(a: Answer) -> Iterator[bytes]:
     for i, item in enumerate(items):
         if item["type"] == "message":
             text = item["content"][0]["text"]
-            yield ev("response.output_item.added", output_index=i, item={**item, "status": "in_progress", "content": []})
+            yield ev(
+                "response.output_item.added",
+                output_index=i,
+                item={**item, "status": "in_progress", "content": []},
+            )
             part = {"type": "output_text", "text": "", "annotations": []}
-            yield ev("response.content_part.added", item_id=item["id"], output_index=i, content_index=0, part=part)
-            yield ev("response.output_text.delta", item_id=item["id"], output_index=i, content_index=0, delta=text)
-            yield ev("response.output_text.done", item_id=item["id"], output_index=i, content_index=0, text=text)
-            yield ev("response.content_part.done", item_id=item["id"], output_index=i, content_index=0,
-                     part={**part, "text": text})
+            yield ev(
+                "response.content_part.added", item_id=item["id"], output_index=i, content_index=0, part=part
+            )
+            yield ev(
+                "response.output_text.delta", item_id=item["id"], output_index=i, content_index=0, delta=text
+            )
+            yield ev(
+                "response.output_text.done", item_id=item["id"], output_index=i, content_index=0, text=text
+            )
+            yield ev(
+                "response.content_part.done",
+                item_id=item["id"],
+                output_index=i,
+                content_index=0,
+                part={**part, "text": text},
+            )
         else:
-            yield ev("response.output_item.added", output_index=i, item={**item, "status": "in_progress", "arguments": ""})
-            yield ev("response.function_call_arguments.delta", item_id=item["id"], output_index=i,
-                     delta=item["arguments"])
-            yield ev("response.function_call_arguments.done", item_id=item["id"], output_index=i,
-                     arguments=item["arguments"])
+            yield ev(
+                "response.output_item.added",
+                output_index=i,
+                item={**item, "status": "in_progress", "arguments": ""},
+            )
+            yield ev(
+                "response.function_call_arguments.delta",
+                item_id=item["id"],
+                output_index=i,
+                delta=item["arguments"],
+            )
+            yield ev(
+                "response.function_call_arguments.done",
+                item_id=item["id"],
+                output_index=i,
+                arguments=item["arguments"],
+            )
         yield ev("response.output_item.done", output_index=i, item=item)
     yield ev("response.completed", response=_response(a, "completed", items, rid))
 
 
 def _stream_messages(a: Answer) -> Iterator[bytes]:
     whole = render("messages", a)
-    start = {**whole, "content": [], "stop_reason": None, "usage": {"input_tokens": a.prompt_tokens, "output_tokens": 0}}
+    start = {
+        **whole,
+        "content": [],
+        "stop_reason": None,
+        "usage": {"input_tokens": a.prompt_tokens, "output_tokens": 0},
+    }
     yield _sse({"type": "message_start", "message": start}, "message_start")
     for i, block in enumerate(whole["content"]):
         if block["type"] == "text":
-            yield _sse({"type": "content_block_start", "index": i, "content_block": {"type": "text", "text": ""}},
-                       "content_block_start")
-            yield _sse({"type": "content_block_delta", "index": i, "delta": {"type": "text_delta", "text": block["text"]}},
-                       "content_block_delta")
+            yield _sse(
+                {"type": "content_block_start", "index": i, "content_block": {"type": "text", "text": ""}},
+                "content_block_start",
+            )
+            yield _sse(
+                {
+                    "type": "content_block_delta",
+                    "index": i,
+                    "delta": {"type": "text_delta", "text": block["text"]},
+                },
+                "content_block_delta",
+            )
         else:
-            yield _sse({"type": "content_block_start", "index": i, "content_block": {**block, "input": {}}},
-                       "content_block_start")
-            yield _sse({"type": "content_block_delta", "index": i,
-                        "delta": {"type": "input_json_delta", "partial_json": json.dumps(block["input"])}},
-                       "content_block_delta")
+            yield _sse(
+                {"type": "content_block_start", "index": i, "content_block": {**block, "input": {}}},
+                "content_block_start",
+            )
+            yield _sse(
+                {
+                    "type": "content_block_delta",
+                    "index": i,
+                    "delta": {"type": "input_json_delta", "partial_json": json.dumps(block["input"])},
+                },
+                "content_block_delta",
+            )
         yield _sse({"type": "content_block_stop", "index": i}, "content_block_stop")
-    yield _sse({"type": "message_delta", "delta": {"stop_reason": whole["stop_reason"], "stop_sequence": None},
-                "usage": {"output_tokens": a.completion_tokens}}, "message_delta")
+    yield _sse(
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": whole["stop_reason"], "stop_sequence": None},
+            "usage": {"output_tokens": a.completion_tokens},
+        },
+        "message_delta",
+    )
     yield _sse({"type": "message_stop"}, "message_stop")
 
 
 # -- refusals -------------------------------------------------------------------------------------------
-_ANTHROPIC_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
-                    404: "not_found_error", 429: "rate_limit_error", 503: "overloaded_error"}
+_ANTHROPIC_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    429: "rate_limit_error",
+    503: "overloaded_error",
+}
 
 
 def error_body(wire: str, status: int, message: str, code: str) -> dict:
     """A refusal in the caller's shape (its SDK then raises the matching error)."""
     if wire == "messages":
-        return {"type": "error", "error": {"type": _ANTHROPIC_TYPES.get(status, "api_error"), "message": message}}
-    kind = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
-            429: "rate_limit_exceeded"}.get(status, "server_error")
+        return {
+            "type": "error",
+            "error": {"type": _ANTHROPIC_TYPES.get(status, "api_error"), "message": message},
+        }
+    kind = {
+        400: "invalid_request_error",
+        401: "authentication_error",
+        403: "permission_error",
+        429: "rate_limit_exceeded",
+    }.get(status, "server_error")
     return {"error": {"message": message, "type": kind, "code": code}}

@@ -42,8 +42,15 @@ def first_use_tokens(bus, *, by: str = FIRST_USE) -> list[dict]:
     made = tokens.first_use(by=by)
     db = tokens.db()
     if made is not None:
-        return [{"principal": m["principal"], "issued": True, "id": m["id"],
-                 "token_file": str(files.write_human_token(root, m["principal"], m["token"], db))} for m in made]
+        return [
+            {
+                "principal": m["principal"],
+                "issued": True,
+                "id": m["id"],
+                "token_file": str(files.write_human_token(root, m["principal"], m["token"], db)),
+            }
+            for m in made
+        ]
     out = []
     for actor in sorted(a.id for a in cfg.actors.values() if a.is_human):
         path = files.human_token_path(root, actor, db)
@@ -56,7 +63,9 @@ def first_use_tokens(bus, *, by: str = FIRST_USE) -> list[dict]:
     return out
 
 
-def agent_tokens(bus, *, ttl: float = 12 * 3600, by: str = LOCAL_ISSUER, actors: list[str] | None = None) -> dict[str, str]:
+def agent_tokens(
+    bus, *, ttl: float = 12 * 3600, by: str = LOCAL_ISSUER, actors: list[str] | None = None
+) -> dict[str, str]:
     """Fresh short-lived principal tokens for the org's agents (an in-process run's own, never written anywhere)."""
     bus = _bus_of(bus)
     cfg = bus.config(required=True)

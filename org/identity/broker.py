@@ -43,7 +43,9 @@ EXCERPT = 160  # characters of the scrubbed answer kept in the credential.used e
 _PATH = re.compile(r"^/(?!/)[A-Za-z0-9._~!$&'()*+,;=:%/?-]{0,2000}$")
 # a `.` or `..` segment of the path (before any query), raw or percent-encoded in any case: a normalising
 # proxy or server would resolve it out of the credential's base path (ADR 0064)
-_DOT_SEGMENT = re.compile(r"(?i)(^|/)(\.|%2e){1,2}(/|$)|%5c")  # and an encoded backslash (a raw one fails _PATH)
+_DOT_SEGMENT = re.compile(
+    r"(?i)(^|/)(\.|%2e){1,2}(/|$)|%5c"
+)  # and an encoded backslash (a raw one fails _PATH)
 CALLED = "credential.called"  # the broker made a call the approved plan names (its key), before making it
 
 
@@ -60,16 +62,32 @@ _OPENER = urllib.request.build_opener(_NoRedirect, urllib.request.ProxyHandler({
 class Broker:
     """Uses credentials on behalf of authenticated principals, after decide() allows it."""
 
-    def __init__(self, bus, guard: Guard | None = None, secrets: Secrets | None = None,
-                 stand_ins: StandIns | None = None) -> None:
+    def __init__(
+        self,
+        bus,
+        guard: Guard | None = None,
+        secrets: Secrets | None = None,
+        stand_ins: StandIns | None = None,
+    ) -> None:
         self.bus = bus
         self.guard = guard or Guard(bus)
         self.secrets = secrets or Secrets()
         self.stand_ins = stand_ins or StandIns()
 
-    def call(self, token: str | None, *, credential: str, service: str, task: str, as_: str | None = None,
-             method: str = "GET", path: str = "/", body: str | None = None, timeout: float = 10.0,
-             attributes: dict | None = None) -> dict:
+    def call(
+        self,
+        token: str | None,
+        *,
+        credential: str,
+        service: str,
+        task: str,
+        as_: str | None = None,
+        method: str = "GET",
+        path: str = "/",
+        body: str | None = None,
+        timeout: float = 10.0,
+        attributes: dict | None = None,
+    ) -> dict:
         """`attributes`: further attributes of the action (e.g. environment, irreversible) for decide(); the
         credential and the service are always the ones named."""
         g = self.guard
@@ -79,22 +97,37 @@ class Broker:
         if method not in METHODS:
             raise UsageError(f"--method is one of {', '.join(METHODS)}, not '{method}'")
         if not _PATH.match(path or "") or _DOT_SEGMENT.search(path.split("?", 1)[0]):
-            raise UsageError("--path is a path on the service, starting with a single '/' (no scheme or host, "
-                             "no '.' or '..' segments, no backslashes)")
+            raise UsageError(
+                "--path is a path on the service, starting with a single '/' (no scheme or host, "
+                "no '.' or '..' segments, no backslashes)"
+            )
         attrs = {k: v for k, v in (attributes or {}).items() if k not in ("credential", "service")}
-        with acting(p):  # the credential and the service are what the broker itself uses: org's facts (ADR 0071)
-            r = self.bus.act("credential.use", p.actor, task, attrs, facts={"credential": credential, "service": service})
+        with acting(
+            p
+        ):  # the credential and the service are what the broker itself uses: org's facts (ADR 0071)
+            r = self.bus.act(
+                "credential.use", p.actor, task, attrs, facts={"credential": credential, "service": service}
+            )
         d = r["decision"]
         if d["outcome"] == "deny":
             raise Denied(REFUSED)
         if d["outcome"] == "needs_approval":
-            raise NeedsApproval(f"using a credential on {r['task']} needs a human's approval first (request "
-                                f"#{r['approval']}): org approve {r['task']} --as HUMAN --action credential.use",
-                                approval=r["approval"], task=r["task"])
+            raise NeedsApproval(
+                f"using a credential on {r['task']} needs a human's approval first (request "
+                f"#{r['approval']}): org approve {r['task']} --as HUMAN --action credential.use",
+                approval=r["approval"],
+                task=r["task"],
+            )
         why, key = self._planned(p, r["task"], credential, service, method, path, body)
         if why:
-            self._record(p, r["task"], "credential.refused", credential, service,
-                         {"method": method, "path": path, "reason": why})
+            self._record(
+                p,
+                r["task"],
+                "credential.refused",
+                credential,
+                service,
+                {"method": method, "path": path, "reason": why},
+            )
             raise Denied(REFUSED)
         spec, idem = self._spec(r["task"], credential, service, d)
         base = self.stand_ins.url(credential, idem) if spec is not None else None
@@ -102,15 +135,28 @@ class Broker:
         base = base or (spec.url if spec is not None else None)
         secret = self.secrets.resolve(spec) if spec is not None else None
         if spec is None or not secret or not base or any(c in secret for c in "\r\n\x00"):
-            why = ("not the decided credential" if spec is None else "no secret available" if not secret
-                   else "no url declared" if not base else "malformed secret")
+            why = (
+                "not the decided credential"
+                if spec is None
+                else "no secret available"
+                if not secret
+                else "no url declared"
+                if not base
+                else "malformed secret"
+            )
             self._record(p, r["task"], "credential.refused", credential, service, {"reason": why})
             raise Denied(REFUSED)
         if key is not None:  # a planned call: at most once per job, reserved before it is made
             why = self._reserve(p, r["task"], credential, service, method, path, key)
             if why:
-                self._record(p, r["task"], "credential.refused", credential, service,
-                             {"method": method, "path": path, "reason": why})
+                self._record(
+                    p,
+                    r["task"],
+                    "credential.refused",
+                    credential,
+                    service,
+                    {"method": method, "path": path, "reason": why},
+                )
                 raise Denied(REFUSED)
         url = base.rstrip("/") + path
         req = urllib.request.Request(url, data=body.encode() if body is not None else None, method=method)
@@ -127,20 +173,51 @@ class Broker:
             status, raw = exc.code, exc.read(limit) if exc.fp is not None else b""
         except (urllib.error.URLError, OSError, ValueError) as exc:
             reason = red.text(str(getattr(exc, "reason", exc)))
-            self._record(p, r["task"], "credential.failed", credential, service,
-                         {"method": method, "path": red.text(path), "error": reason})
+            self._record(
+                p,
+                r["task"],
+                "credential.failed",
+                credential,
+                service,
+                {"method": method, "path": red.text(path), "error": reason},
+            )
             raise Paused(f"the {service} service did not answer ({reason}); retry later")
         text = red.text(raw.decode("utf-8", errors="replace"))
-        if len(raw) >= limit:  # the answer goes on: a secret cut by the read is not whole, so that tail goes too
-            text = text[:max(0, len(text) - red.longest)]
+        if (
+            len(raw) >= limit
+        ):  # the answer goes on: a secret cut by the read is not whole, so that tail goes too
+            text = text[: max(0, len(text) - red.longest)]
         text = text[:MAX_BODY]
-        out = {"ok": status < 400, "task": r["task"], "credential": credential, "service": service, "method": method,
-               "path": red.text(path), "status": status, "body": text, "truncated": len(raw) > MAX_BODY,
-               "elapsed_ms": round((time.monotonic() - started) * 1000, 1), "decision": d, "stand_in": stand_in}
-        self._record(p, r["task"], "credential.used", credential, service,
-                     {"method": method, "path": red.text(path), "status": status, "bytes": len(raw),
-                      "response_sha256": hashlib.sha256(raw).hexdigest(), "excerpt": " ".join(text[:EXCERPT].split()),
-                      **({"stand_in": True} if stand_in else {})})
+        out = {
+            "ok": status < 400,
+            "task": r["task"],
+            "credential": credential,
+            "service": service,
+            "method": method,
+            "path": red.text(path),
+            "status": status,
+            "body": text,
+            "truncated": len(raw) > MAX_BODY,
+            "elapsed_ms": round((time.monotonic() - started) * 1000, 1),
+            "decision": d,
+            "stand_in": stand_in,
+        }
+        self._record(
+            p,
+            r["task"],
+            "credential.used",
+            credential,
+            service,
+            {
+                "method": method,
+                "path": red.text(path),
+                "status": status,
+                "bytes": len(raw),
+                "response_sha256": hashlib.sha256(raw).hexdigest(),
+                "excerpt": " ".join(text[:EXCERPT].split()),
+                **({"stand_in": True} if stand_in else {}),
+            },
+        )
         return out
 
     def _spec(self, task: str, credential: str, service: str, d: dict):
@@ -159,8 +236,9 @@ class Broker:
         spec = pinned.credentials.get(credential)
         return (spec if spec is not None and spec.service == service else None), idem
 
-    def _planned(self, p, task: str, credential: str, service: str, method: str, path: str,
-                 body: str | None) -> tuple[str | None, str | None]:
+    def _planned(
+        self, p, task: str, credential: str, service: str, method: str, path: str, body: str | None
+    ) -> tuple[str | None, str | None]:
         """(why the call is refused, the planned call's key): a job token at a gate that carries out an
         approved plan may make only the calls that plan (the plan gate's work on the revision the approvals
         are bound to: the task's current one) names for this credential and service. Other tokens: (None, None)."""
@@ -170,7 +248,12 @@ class Broker:
 
         def fn(tx):
             row = ctx.task_row(tx, task)
-            return ctx.pinned(tx, row.config_hash), row.workflow, ctx.state(tx, row).revision, dict(row.attributes)
+            return (
+                ctx.pinned(tx, row.config_hash),
+                row.workflow,
+                ctx.state(tx, row).revision,
+                dict(row.attributes),
+            )
 
         cfg, workflow, revision, task_attrs = self.bus.store.read(fn)
         if not carries_out_plan(cfg, workflow, p.gate):
@@ -185,7 +268,9 @@ class Broker:
             return "not a call the approved plan names", None
         return None, call_key(asked)
 
-    def _reserve(self, p, task: str, credential: str, service: str, method: str, path: str, key: str) -> str | None:
+    def _reserve(
+        self, p, task: str, credential: str, service: str, method: str, path: str, key: str
+    ) -> str | None:
         """Record that this job makes the planned call `key` now; refused (a reason) if it made it already. The
         job's row is locked first, so two requests of one job cannot both pass."""
         ctx = self.bus.ctx
@@ -193,15 +278,30 @@ class Broker:
 
         def fn(tx) -> str | None:
             job_row(tx, p.job, lock=True)
-            for (body,) in tx.x("SELECT body FROM events WHERE task = :k AND type = :t",
-                                {"k": task_key(task), "t": CALLED}).all():
+            for (body,) in tx.x(
+                "SELECT body FROM events WHERE task = :k AND type = :t", {"k": task_key(task), "t": CALLED}
+            ).all():
                 e = decode_body(bytes(body))
                 if e.get("job") == p.job and (e.get("data") or {}).get("call") == key:
                     return "a planned call this job made already"
             with acting(p):
-                ctx.record(tx, CALLED, task=task, actor=p.actor, lane=lane, family=fam, job=p.job, decision="use",
-                           data={"credential": credential, "service": service, "method": method, "path": path,
-                                 "call": key})
+                ctx.record(
+                    tx,
+                    CALLED,
+                    task=task,
+                    actor=p.actor,
+                    lane=lane,
+                    family=fam,
+                    job=p.job,
+                    decision="use",
+                    data={
+                        "credential": credential,
+                        "service": service,
+                        "method": method,
+                        "path": path,
+                        "call": key,
+                    },
+                )
             return None
 
         return ctx.write(fn)
@@ -212,9 +312,17 @@ class Broker:
 
         def fn(tx) -> None:
             with acting(p):
-                ctx.record(tx, type_, task=task, actor=p.actor, lane=lane, family=fam, job=p.job,
-                           decision="use" if type_ == "credential.used" else "refuse",
-                           data={"credential": credential, "service": service, **data})
+                ctx.record(
+                    tx,
+                    type_,
+                    task=task,
+                    actor=p.actor,
+                    lane=lane,
+                    family=fam,
+                    job=p.job,
+                    decision="use" if type_ == "credential.used" else "refuse",
+                    data={"credential": credential, "service": service, **data},
+                )
 
         ctx.write(fn)
 
@@ -278,10 +386,16 @@ class StandIns:
         self.spec: dict[str, tuple[str, frozenset[str]]] = {}
         for name, v in (spec or {}).items():
             url, keys = (v or {}).get("url"), (v or {}).get("tasks")
-            if not isinstance(url, str) or not _LOOPBACK.match(url) or not isinstance(keys, list) \
-                    or not all(isinstance(k, str) and k for k in keys):
-                raise UsageError(f"{self.ENV}: the stand-in for '{name}' needs a loopback url "
-                                 "(http://127.0.0.1:PORT/...) and the idempotency keys of its tasks")
+            if (
+                not isinstance(url, str)
+                or not _LOOPBACK.match(url)
+                or not isinstance(keys, list)
+                or not all(isinstance(k, str) and k for k in keys)
+            ):
+                raise UsageError(
+                    f"{self.ENV}: the stand-in for '{name}' needs a loopback url "
+                    "(http://127.0.0.1:PORT/...) and the idempotency keys of its tasks"
+                )
             self.spec[str(name)] = (url, frozenset(keys))
 
     @classmethod

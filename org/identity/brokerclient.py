@@ -27,15 +27,27 @@ from typing import Any
 
 from org.errors import Conflict, Denied, IntegrityError, NeedsApproval, NotFound, OrgError, Paused, UsageError
 
-__all__ = ["socket_path", "request", "call", "alive", "BrokerDown", "BrokerProcess", "start_broker", "MAX_LINE",
-           "BrokerUse"]
+__all__ = [
+    "socket_path",
+    "request",
+    "call",
+    "alive",
+    "BrokerDown",
+    "BrokerProcess",
+    "start_broker",
+    "MAX_LINE",
+    "BrokerUse",
+]
 
 MAX_LINE = 4 * 1024 * 1024
 _UNIX_MAX = 100  # sun_path holds 108 bytes on Linux; keep a margin
-_ERRORS: dict[str, type[OrgError]] = {c.kind: c for c in (UsageError, NotFound, Denied, Conflict, NeedsApproval,
-                                                         Paused, IntegrityError)}
-DOWN = ("the credential broker is not running for this org: start it with 'org broker serve' (in the shell "
-        "that holds the credentials' secrets); 'org run' and 'org demo' start their own")
+_ERRORS: dict[str, type[OrgError]] = {
+    c.kind: c for c in (UsageError, NotFound, Denied, Conflict, NeedsApproval, Paused, IntegrityError)
+}
+DOWN = (
+    "the credential broker is not running for this org: start it with 'org broker serve' (in the shell "
+    "that holds the credentials' secrets); 'org run' and 'org demo' start their own"
+)
 
 
 class BrokerDown(Paused):
@@ -155,9 +167,15 @@ def start_broker(root: Path | str, db_url: str, env: dict[str, str] | None = Non
     cmd = [sys.executable, "-m", "org", "--root", str(root), "broker", "serve", "--quiet"]
     # the database URL (it may hold a password) goes in the environment: a command line is public (ps)
     penv = {**(os.environ if env is None else env), "ORG_DATABASE_URL": db_url}
-    proc = subprocess.Popen(cmd, env=penv, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=None, start_new_session=True,
-                            preexec_fn=lambda: os.nice(10))  # its start-up yields to the agents' own
+    proc = subprocess.Popen(
+        cmd,
+        env=penv,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=None,
+        start_new_session=True,
+        preexec_fn=lambda: os.nice(10),
+    )  # its start-up yields to the agents' own
     return BrokerProcess(proc, path)
 
 
@@ -173,10 +191,31 @@ class BrokerUse:
     def __init__(self, root: Path | str, db_url: str, *, wait_s: float = 0.0, timeout: float = 60.0) -> None:
         self.root, self.db_url, self.wait_s, self.timeout = root, db_url, wait_s, timeout
 
-    def use(self, token: str, as_: str, *, credential: str, service: str, task: str, method: str = "GET",
-            path: str = "/", body: str | None = None, attributes: dict | None = None) -> dict:
-        req = {"op": "use", "token": token, "as": as_, "credential": credential, "service": service, "task": task,
-               "method": method, "path": path, "body": body, "attributes": attributes or None}
+    def use(
+        self,
+        token: str,
+        as_: str,
+        *,
+        credential: str,
+        service: str,
+        task: str,
+        method: str = "GET",
+        path: str = "/",
+        body: str | None = None,
+        attributes: dict | None = None,
+    ) -> dict:
+        req = {
+            "op": "use",
+            "token": token,
+            "as": as_,
+            "credential": credential,
+            "service": service,
+            "task": task,
+            "method": method,
+            "path": path,
+            "body": body,
+            "attributes": attributes or None,
+        }
         deadline = time.monotonic() + self.wait_s
         while True:
             try:

@@ -36,8 +36,16 @@ __all__ = ["BrokerDaemon"]
 
 READ_TIMEOUT_S = 10.0  # a connection that has not sent its request line by then is dropped
 MAX_BUSES = 8  # database connections the broker's requests hold at once (more wait for one)
-_USE_FIELDS = {"token": False, "credential": True, "service": True, "task": True, "as": False, "method": False,
-               "path": False, "body": False}
+_USE_FIELDS = {
+    "token": False,
+    "credential": True,
+    "service": True,
+    "task": True,
+    "as": False,
+    "method": False,
+    "path": False,
+    "body": False,
+}
 _SCALARS = (str, int, float, bool)
 
 
@@ -66,14 +74,23 @@ def _read_line(sock: socket.socket, timeout: float) -> bytes | None:
             buf += chunk
     except OSError:  # socket.timeout is an OSError
         return None
-    return bytes(buf[:buf.index(b"\n") + 1] if b"\n" in buf else buf[:MAX_LINE + 1])
+    return bytes(buf[: buf.index(b"\n") + 1] if b"\n" in buf else buf[: MAX_LINE + 1])
 
 
 class BrokerDaemon:
     """One org's broker: secrets in memory, a pool of bus connections, a threaded Unix-socket server."""
 
-    def __init__(self, root: Path, db_url: str, cfg: Any, *, socket_file: Path | None = None,
-                 allow_uids: tuple[int, ...] = (), read_timeout: float = READ_TIMEOUT_S, stand_ins: Any = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        db_url: str,
+        cfg: Any,
+        *,
+        socket_file: Path | None = None,
+        allow_uids: tuple[int, ...] = (),
+        read_timeout: float = READ_TIMEOUT_S,
+        stand_ins: Any = None,
+    ) -> None:
         from org.identity.broker import Secrets, StandIns
 
         self.root, self.db_url, self.cfg = root, db_url, cfg
@@ -107,7 +124,7 @@ class BrokerDaemon:
             self.counts["requests"] += 1
         try:
             if not isinstance(req, dict) or req.get("op") not in ("ping", "use"):
-                raise UsageError("the broker answers {\"op\": \"ping\"} and {\"op\": \"use\", ...}")
+                raise UsageError('the broker answers {"op": "ping"} and {"op": "use", ...}')
             if req["op"] == "ping":
                 return {"ok": True, "result": self.status()}
             return {"ok": True, "result": self._use(req)}
@@ -124,8 +141,10 @@ class BrokerDaemon:
             if (v is None and required) or (v is not None and not isinstance(v, str)):
                 raise UsageError(f"'{k}' is {'a required' if required else 'an optional'} string")
         attrs = req.get("attributes")
-        if attrs is not None and not (isinstance(attrs, dict) and all(
-                isinstance(k, str) and isinstance(v, _SCALARS) for k, v in attrs.items())):
+        if attrs is not None and not (
+            isinstance(attrs, dict)
+            and all(isinstance(k, str) and isinstance(v, _SCALARS) for k, v in attrs.items())
+        ):
             raise UsageError("'attributes' is an optional object of scalar values")
         waits: list[float] = []
         self._slots.acquire()
@@ -135,9 +154,16 @@ class BrokerDaemon:
             guard = Guard(bus, token_files=False)  # only the token sent, never a file here
             guard.tokens.sleep = waits.append  # a failed authentication's wait happens below, without the bus
             out = Broker(bus, guard, self.secrets, self.stand_ins).call(
-                req.get("token"), credential=req["credential"], service=req["service"], task=req["task"],
-                as_=req.get("as"), method=req.get("method") or "GET", path=req.get("path") or "/", body=req.get("body"),
-                attributes=attrs)
+                req.get("token"),
+                credential=req["credential"],
+                service=req["service"],
+                task=req["task"],
+                as_=req.get("as"),
+                method=req.get("method") or "GET",
+                path=req.get("path") or "/",
+                body=req.get("body"),
+                attributes=attrs,
+            )
         finally:
             if bus is not None:
                 self._pool.put(bus)
@@ -151,8 +177,15 @@ class BrokerDaemon:
     def status(self) -> dict:
         with self._lock:
             counts = dict(self.counts)
-        return {"pid": os.getpid(), "root": str(self.root), "db": _safe(self.db_url), "socket": str(self.path),
-                "secrets_resolved": self.secrets.resolved, "stand_ins": sorted(self.stand_ins.spec), **counts}
+        return {
+            "pid": os.getpid(),
+            "root": str(self.root),
+            "db": _safe(self.db_url),
+            "socket": str(self.path),
+            "secrets_resolved": self.secrets.resolved,
+            "stand_ins": sorted(self.stand_ins.spec),
+            **counts,
+        }
 
     # -- serving -------------------------------------------------------------------------------
     def bind(self) -> None:

@@ -25,8 +25,15 @@ from pathlib import Path
 from org.config.home import config_home, org_dir
 from org.errors import UsageError
 
-__all__ = ["config_home", "org_dir", "pepper", "human_token_path", "read_human_token", "write_human_token",
-           "write_private"]
+__all__ = [
+    "config_home",
+    "org_dir",
+    "pepper",
+    "human_token_path",
+    "read_human_token",
+    "write_human_token",
+    "write_private",
+]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
@@ -68,11 +75,15 @@ def _read_private(path: Path) -> str | None:
     if not stat.S_ISREG(st.st_mode) or st.st_uid != me:
         raise UsageError(f"{path} must be a regular file owned by you (uid {me}); refusing to use it")
     if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise UsageError(f"{path} is open to others (mode {stat.S_IMODE(st.st_mode):04o}); only its owner may "
-                         f"read it: chmod 600 {path}")
+        raise UsageError(
+            f"{path} is open to others (mode {stat.S_IMODE(st.st_mode):04o}); only its owner may "
+            f"read it: chmod 600 {path}"
+        )
     if dst.st_uid != me or dst.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise UsageError(f"{path.parent} is open to others (mode {stat.S_IMODE(dst.st_mode):04o}); the folder of "
-                         f"your token files must be yours alone: chmod 700 {path.parent}")
+        raise UsageError(
+            f"{path.parent} is open to others (mode {stat.S_IMODE(dst.st_mode):04o}); the folder of "
+            f"your token files must be yours alone: chmod 700 {path.parent}"
+        )
     return path.read_text().strip()
 
 

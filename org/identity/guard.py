@@ -62,23 +62,29 @@ NOT_EXPOSED = {
     "retry_job": "requeues a dead plain job: goes with post_jobs, not exposed until plain jobs are",
 }
 
-MISSING = ("authentication required: pass --token or set ORG_TOKEN (a human's own token is read from their "
-           "config file when --as names them; 'org token issue --for NAME --as HUMAN' makes one)")
+MISSING = (
+    "authentication required: pass --token or set ORG_TOKEN (a human's own token is read from their "
+    "config file when --as names them; 'org token issue --for NAME --as HUMAN' makes one)"
+)
 
 
 def no_file(human: str, path: Path) -> str:
     """A human has no token file here and the database is past its first use (ADR 0058)."""
-    return (f"authentication required: {human} has no token file here ({path}), and this org's database already "
-            "gave humans tokens, so none is made automatically. Another human of this org issues one: 'org token issue "
-            f"--for {human} --as THEM' and {human} saves it with 'org token save --as {human}'; or pass "
-            "--token / ORG_TOKEN")
+    return (
+        f"authentication required: {human} has no token file here ({path}), and this org's database already "
+        "gave humans tokens, so none is made automatically. Another human of this org issues one: 'org token issue "
+        f"--for {human} --as THEM' and {human} saves it with 'org token save --as {human}'; or pass "
+        "--token / ORG_TOKEN"
+    )
 
 
 def stale_file(human: str, path: Path) -> str:
     """The token in a human's own file did not authenticate (the same words whatever the reason, ADR 0058)."""
-    return (f"{AUTH_FAILED}: the token in {path} is not one this org's database accepts (it may have been "
-            f"revoked, or have expired). Another human of this org issues {human} a new one: "
-            f"'org token issue --for {human} --as THEM', and {human} saves it with 'org token save --as {human}'")
+    return (
+        f"{AUTH_FAILED}: the token in {path} is not one this org's database accepts (it may have been "
+        f"revoked, or have expired). Another human of this org issues {human} a new one: "
+        f"'org token issue --for {human} --as THEM', and {human} saves it with 'org token save --as {human}'"
+    )
 
 
 @contextmanager
@@ -96,19 +102,52 @@ class Guard:
 
     # door operation -> the Bus methods it reaches (after authentication); nothing else is reachable
     OPERATIONS: dict[str, tuple[str, ...]] = {
-        "config": ("config",), "principal": (), "reader": (), "reading": (), "may_act": (),
-        "add_task": ("add_task",), "list_tasks": ("list_tasks",), "task": ("task",), "timeline": ("timeline",),
-        "claim": ("claim",), "heartbeat": ("heartbeat",), "submit": ("submit",), "release": ("release",),
-        "fail": ("fail",), "work_result": ("work_result",), "sweep": ("sweep",),
-        "act": ("act",), "rehearse_act": ("rehearse_act",), "approve": ("approve",), "reject": ("reject",), "wait_for_decision": ("wait_for_decision",),
-        "pending_approvals": ("pending_approvals",), "pause": ("pause",), "resume": ("resume",),
-        "switches": ("switches",), "events_since": ("events_since",), "head": ("head",),
-        "wait_for_events": ("wait_for_events",), "wait_for_work": ("wait_for_work",),
-        "audit_verify": ("audit_verify",), "record_usage": ("record_usage",), "spend": ("spend",),
-        "scope_spend": ("scope_spend",), "brake_over_budget": ("brake_over_budget",), "budget": ("budget",), "reserve": ("reserve",), "settle": ("settle",),
-        "budgets": ("budgets",), "pending_count": ("pending_count",), "task_count": ("task_count",), "active_keys": ("active_keys",),
-        "pinned_config": ("pinned_config",), "board": ("board",), "task_usage": ("task_usage",),
-        "leases": ("leases",), "gate_counts": ("gate_counts",),
+        "config": ("config",),
+        "principal": (),
+        "reader": (),
+        "reading": (),
+        "may_act": (),
+        "add_task": ("add_task",),
+        "list_tasks": ("list_tasks",),
+        "task": ("task",),
+        "timeline": ("timeline",),
+        "claim": ("claim",),
+        "heartbeat": ("heartbeat",),
+        "submit": ("submit",),
+        "release": ("release",),
+        "fail": ("fail",),
+        "work_result": ("work_result",),
+        "sweep": ("sweep",),
+        "act": ("act",),
+        "rehearse_act": ("rehearse_act",),
+        "approve": ("approve",),
+        "reject": ("reject",),
+        "wait_for_decision": ("wait_for_decision",),
+        "pending_approvals": ("pending_approvals",),
+        "pause": ("pause",),
+        "resume": ("resume",),
+        "switches": ("switches",),
+        "events_since": ("events_since",),
+        "head": ("head",),
+        "wait_for_events": ("wait_for_events",),
+        "wait_for_work": ("wait_for_work",),
+        "audit_verify": ("audit_verify",),
+        "record_usage": ("record_usage",),
+        "spend": ("spend",),
+        "scope_spend": ("scope_spend",),
+        "brake_over_budget": ("brake_over_budget",),
+        "budget": ("budget",),
+        "reserve": ("reserve",),
+        "settle": ("settle",),
+        "budgets": ("budgets",),
+        "pending_count": ("pending_count",),
+        "task_count": ("task_count",),
+        "active_keys": ("active_keys",),
+        "pinned_config": ("pinned_config",),
+        "board": ("board",),
+        "task_usage": ("task_usage",),
+        "leases": ("leases",),
+        "gate_counts": ("gate_counts",),
     }
 
     def __init__(self, bus, *, token_files: bool = True, owns_bus: bool = False) -> None:
@@ -120,8 +159,14 @@ class Guard:
         self._owns_bus = owns_bus
 
     @classmethod
-    def open(cls, url: str | None = None, *, root: Path | str | None = None, config: Any = None,
-             token_files: bool = True) -> Guard:
+    def open(
+        cls,
+        url: str | None = None,
+        *,
+        root: Path | str | None = None,
+        config: Any = None,
+        token_files: bool = True,
+    ) -> Guard:
         """Open the bus (org.bus.Bus.open: creating or migrating its schema) behind a door that closes it."""
         from org.bus import Bus
 
@@ -163,15 +208,25 @@ class Guard:
         db = self.tokens.db()
         return files.read_human_token(root, a.id, db), files.human_token_path(root, a.id, db)
 
-    def principal(self, token: str | None, *, as_: str | None = None, command: str, job_ok: bool = False,
-                  principal_ok: bool = True, human: bool = False, paused_ok: bool = False) -> Principal:
+    def principal(
+        self,
+        token: str | None,
+        *,
+        as_: str | None = None,
+        command: str,
+        job_ok: bool = False,
+        principal_ok: bool = True,
+        human: bool = False,
+        paused_ok: bool = False,
+    ) -> Principal:
         """Authenticate: the principal a token speaks for, within what `command` accepts (else Denied)."""
         path = None
         if not token and self.token_files:
             token, path = self._own_file(as_)
         if not token and self.token_files:
-            self.tokens._refuse("missing", command, as_, None, None,
-                                no_file(str(as_), path) if path is not None else MISSING)
+            self.tokens._refuse(
+                "missing", command, as_, None, None, no_file(str(as_), path) if path is not None else MISSING
+            )
         try:
             p = self.tokens.authenticate(token, as_=as_, command=command, paused_ok=paused_ok)
         except Denied as exc:
@@ -179,15 +234,28 @@ class Guard:
                 raise Denied(stale_file(str(as_), path), rule=rule_ids.AUTHENTICATION) from None
             raise
         if p.via == "job" and not job_ok:
-            self._deny(p, command, "job token outside its job",
-                       f"a job token only works for its own job (submit, heartbeat, act); '{command}' needs a "
-                       "principal token")
+            self._deny(
+                p,
+                command,
+                "job token outside its job",
+                f"a job token only works for its own job (submit, heartbeat, act); '{command}' needs a "
+                "principal token",
+            )
         if p.via == "principal" and not principal_ok:
-            self._deny(p, command, "principal token for a job",
-                       f"'{command}' needs the job token your claim returned, not a principal token")
+            self._deny(
+                p,
+                command,
+                "principal token for a job",
+                f"'{command}' needs the job token your claim returned, not a principal token",
+            )
         if human and not p.is_human:
-            self._deny(p, command, "agent approving", f"{command} needs a human principal's token; {p.actor} is an "
-                       "agent", rule=rule_ids.HUMAN_APPROVAL)
+            self._deny(
+                p,
+                command,
+                "agent approving",
+                f"{command} needs a human principal's token; {p.actor} is an agent",
+                rule=rule_ids.HUMAN_APPROVAL,
+            )
         return p
 
     def reader(self, token: str | None, *, as_: str | None = None, command: str) -> Principal:
@@ -198,11 +266,21 @@ class Guard:
         """The read operations bound to one token, for code that takes a read-only bus (each call authenticates)."""
         return Reading(self, token, as_)
 
-    def _deny(self, p: Principal, command: str, why: str, message: str, rule: str = rule_ids.TOKEN_SCOPE) -> None:
+    def _deny(
+        self, p: Principal, command: str, why: str, message: str, rule: str = rule_ids.TOKEN_SCOPE
+    ) -> None:
         def fn(tx) -> None:
             with acting(p):
-                self._bus.ctx.record(tx, "auth.denied", actor=p.actor, task=p.task, job=p.job, decision="deny",
-                                    rules=[rule], data={"reason": why, "command": command})
+                self._bus.ctx.record(
+                    tx,
+                    "auth.denied",
+                    actor=p.actor,
+                    task=p.task,
+                    job=p.job,
+                    decision="deny",
+                    rules=[rule],
+                    data={"reason": why, "command": command},
+                )
 
         self._bus.ctx.write(fn)
         raise Denied(message, rule=rule)
@@ -216,6 +294,7 @@ class Guard:
 
     def _lease_live(self, p: Principal, command: str) -> None:
         """A job token lives exactly as long as its lease: refused (exit 5) once the lease ended or expired."""
+
         def fn(tx) -> tuple | None:
             return tx.x("SELECT status, token, lease_expires FROM jobs WHERE id = :j", {"j": p.job}).first()
 
@@ -227,13 +306,23 @@ class Guard:
         if status == "done" and fence_token == p.fence_token and command == "submit":
             return  # a replayed submission: the bus answers it idempotently
         if status != "leased" or fence_token != p.fence_token:
-            raise Conflict(f"stale token for job {p.job}: the lease moved on ({status}); this job token expired with "
-                           f"its lease and your {command} was refused", job=p.job, status=status)
+            raise Conflict(
+                f"stale token for job {p.job}: the lease moved on ({status}); this job token expired with "
+                f"its lease and your {command} was refused",
+                job=p.job,
+                status=status,
+            )
         if expires is not None and expires <= now:
-            raise Conflict(f"this job token expired with its lease at {iso(float(expires))}; your {command} was "
-                           "refused (claim again)", job=p.job, status="expired")
+            raise Conflict(
+                f"this job token expired with its lease at {iso(float(expires))}; your {command} was "
+                "refused (claim again)",
+                job=p.job,
+                status="expired",
+            )
 
-    def _as_holder(self, token: str | None, job: int | str, command: str, fn: Callable[[int, str], Any]) -> Any:
+    def _as_holder(
+        self, token: str | None, job: int | str, command: str, fn: Callable[[int, str], Any]
+    ) -> Any:
         """fn(job id, fencing token) as the holder of a live job token for `job`."""
         p = self.principal(token, command=command, job_ok=True, principal_ok=False)
         jid = self._job_scope(p, job, command)
@@ -246,56 +335,96 @@ class Guard:
             return fn()
 
     # -- work --------------------------------------------------------------------------------
-    def claim(self, token: str | None, lane: str, as_: str | None, *, lease_seconds: float = 300.0,
-              wait_seconds: float = 0.0) -> tuple[Any, str]:
+    def claim(
+        self,
+        token: str | None,
+        lane: str,
+        as_: str | None,
+        *,
+        lease_seconds: float = 300.0,
+        wait_seconds: float = 0.0,
+    ) -> tuple[Any, str]:
         """(the bus's Claim, its job token); the claim carries the job token as its `token` too (the bare
         fencing token never leaves the door)."""
         p = self.principal(token, as_=as_, command="claim")
         minted: dict[int, str] = {}
         with acting(p):
-            c = self._bus.claim(lane, p.actor, lease_seconds=lease_seconds, wait_seconds=wait_seconds,
-                               mint=self.tokens.minter(p, minted))
+            c = self._bus.claim(
+                lane,
+                p.actor,
+                lease_seconds=lease_seconds,
+                wait_seconds=wait_seconds,
+                mint=self.tokens.minter(p, minted),
+            )
         return dataclasses.replace(c, token=minted[c.job]), minted[c.job]
 
     def heartbeat(self, token: str | None, job: int | str, *, lease_seconds: float | None = None) -> dict:
-        return self._as_holder(token, job, "heartbeat",
-                               lambda j, fence: self._bus.heartbeat(j, fence, lease_seconds=lease_seconds))
+        return self._as_holder(
+            token,
+            job,
+            "heartbeat",
+            lambda j, fence: self._bus.heartbeat(j, fence, lease_seconds=lease_seconds),
+        )
 
     def submit(self, token: str | None, job: int | str, verdict: str, **kw: Any) -> dict:
-        return self._as_holder(token, job, "submit", lambda j, fence: self._bus.submit(j, fence, verdict, **kw))
+        return self._as_holder(
+            token, job, "submit", lambda j, fence: self._bus.submit(j, fence, verdict, **kw)
+        )
 
     def release(self, token: str | None, job: int | str, *, reason: str) -> dict:
         """Give a leased job back to the queue now (the holder stops, or cannot do it at the moment)."""
-        return self._as_holder(token, job, "release", lambda j, fence: self._bus.release(j, fence, reason=reason))
+        return self._as_holder(
+            token, job, "release", lambda j, fence: self._bus.release(j, fence, reason=reason)
+        )
 
     def fail(self, token: str | None, job: int | str, *, reason: str) -> dict:
         """The holder cannot do the job: park it as dead and escalate its task to a human, saying why."""
         return self._as_holder(token, job, "fail", lambda j, fence: self._bus.fail(j, fence, reason=reason))
 
-    def act(self, token: str | None, action: str, as_: str | None, task: str, attributes: dict | None = None) -> dict:
+    def act(
+        self, token: str | None, action: str, as_: str | None, task: str, attributes: dict | None = None
+    ) -> dict:
         """decide() and record: a human with their own token, an agent with the job token of its job on the task."""
         p = self.principal(token, as_=as_, command="act", job_ok=True)
         self.may_act(p, action, task, "act")
         with acting(p):
             return self._bus.act(action, p.actor, task, attributes)
 
-    def rehearse_act(self, token: str | None, action: str, actor: str, task: str, attributes: dict | None = None, *,
-                     as_: str | None = None) -> dict:
+    def rehearse_act(
+        self,
+        token: str | None,
+        action: str,
+        actor: str,
+        task: str,
+        attributes: dict | None = None,
+        *,
+        as_: str | None = None,
+    ) -> dict:
         """What `act` would answer for ACTOR now (the same code, rolled back; nothing recorded): a read."""
-        return self._read(token, as_, "explain", lambda: self._bus.rehearse_act(action, actor, task, attributes))
+        return self._read(
+            token, as_, "explain", lambda: self._bus.rehearse_act(action, actor, task, attributes)
+        )
 
     def may_act(self, p: Principal, action: str, task: str, command: str) -> None:
         """Humans act with their own token; agents only with a live job token on that task, within its lane's actions."""
         if p.via == "principal" and not p.is_human:
-            self._deny(p, command, "agent without job token",
-                       f"{p.actor} is an agent: it acts with the job token of a job on the task, not its principal token")
+            self._deny(
+                p,
+                command,
+                "agent without job token",
+                f"{p.actor} is an agent: it acts with the job token of a job on the task, not its principal token",
+            )
         if p.via == "job":
             key = task_key(task) if str(task).strip().lstrip("Tt-").isdigit() else str(task)
             if key != p.task:
                 self._deny(p, command, "other task", f"this job token covers task {p.task}, not '{task}'")
             if not action_matches(p.actions, action):
-                self._deny(p, command, "action outside scope",
-                           f"'{action}' is outside this job token's scope (the {p.lane} lane's actions on {p.task})")
+                self._deny(
+                    p,
+                    command,
+                    "action outside scope",
+                    f"'{action}' is outside this job token's scope (the {p.lane} lane's actions on {p.task})",
+                )
             self._lease_live(p, command)
 
     def record_usage(self, token: str | None, model: str, **kw: Any) -> dict:
@@ -303,7 +432,9 @@ class Guard:
         recorded whatever happened since (the lease ended, the actor was paused): the ledger never loses spend."""
         p = self.principal(token, command="record usage", job_ok=True, principal_ok=False, paused_ok=True)
         if str(kw.get("job", p.job)) != str(p.job):
-            self._deny(p, "record usage", "other job", f"this job token is for job {p.job}, not '{kw.get('job')}'")
+            self._deny(
+                p, "record usage", "other job", f"this job token is for job {p.job}, not '{kw.get('job')}'"
+            )
         kw = {**kw, "job": p.job, "task": p.task}
         with acting(p):
             return self._bus.record_usage(p.actor, model, **kw)
@@ -320,7 +451,9 @@ class Guard:
         principal is the actor; a job token also fixes the lane."""
         p = self.principal(token, as_=as_, command="budget brake", job_ok=True)
         if p.via == "job" and lane != p.lane:
-            self._deny(p, "budget brake", "other lane", f"this job token is for the {p.lane} lane, not '{lane}'")
+            self._deny(
+                p, "budget brake", "other lane", f"this job token is for the {p.lane} lane, not '{lane}'"
+            )
         with acting(p):
             return self._bus.brake_over_budget(lane, p.actor)
 
@@ -335,22 +468,30 @@ class Guard:
         with acting(p):
             return self._bus.reject(task, p.actor, **kw)
 
-    def pause(self, token: str | None, scope: str, target: str | None, as_: str | None, note: str = "") -> dict:
+    def pause(
+        self, token: str | None, scope: str, target: str | None, as_: str | None, note: str = ""
+    ) -> dict:
         p = self.principal(token, as_=as_, command="pause")
         with acting(p):
             return self._bus.pause(scope, target, by=p.actor, note=note)
 
-    def resume(self, token: str | None, scope: str, target: str | None, as_: str | None, note: str = "") -> dict:
+    def resume(
+        self, token: str | None, scope: str, target: str | None, as_: str | None, note: str = ""
+    ) -> dict:
         p = self.principal(token, as_=as_, command="resume")
         with acting(p):
             return self._bus.resume(scope, target, by=p.actor, note=note)
 
-    def add_task(self, token: str | None, title: str, workflow: str, *, by: str | None = None, **kw: Any) -> dict:
+    def add_task(
+        self, token: str | None, title: str, workflow: str, *, by: str | None = None, **kw: Any
+    ) -> dict:
         p = self.principal(token, as_=by, command="task add")
         with acting(p):
             return self._bus.add_task(title, workflow, by=p.actor, **kw)
 
-    def wait_for_decision(self, token: str | None, approval: int, timeout: float, *, as_: str | None = None) -> dict:
+    def wait_for_decision(
+        self, token: str | None, approval: int, timeout: float, *, as_: str | None = None
+    ) -> dict:
         """Block until approval request #approval is settled or `timeout` passes; the request as it stands. A job
         token waits only for a request on its own task (an agent's `act --wait`)."""
         p = self.principal(token, as_=as_, command="wait", job_ok=True)
@@ -358,7 +499,12 @@ class Guard:
             if p.via == "job":
                 task = self._bus.wait_for_decision(approval, 0).get("task")
                 if task != p.task:
-                    self._deny(p, "wait", "other task", f"this job token covers task {p.task}, not request #{approval}")
+                    self._deny(
+                        p,
+                        "wait",
+                        "other task",
+                        f"this job token covers task {p.task}, not request #{approval}",
+                    )
             return self._bus.wait_for_decision(approval, timeout)
 
     # -- reads and wake-ups (any member's principal token) -----------------------------------
@@ -371,9 +517,18 @@ class Guard:
     def timeline(self, token: str | None, task: str, *, as_: str | None = None) -> list[dict]:
         return self._read(token, as_, "task show", lambda: self._bus.timeline(task))
 
-    def work_result(self, token: str | None, task: str, *, gate: str | None = None, revision: str | None = None,
-                    as_: str | None = None) -> dict | None:
-        return self._read(token, as_, "work result", lambda: self._bus.work_result(task, gate=gate, revision=revision))
+    def work_result(
+        self,
+        token: str | None,
+        task: str,
+        *,
+        gate: str | None = None,
+        revision: str | None = None,
+        as_: str | None = None,
+    ) -> dict | None:
+        return self._read(
+            token, as_, "work result", lambda: self._bus.work_result(task, gate=gate, revision=revision)
+        )
 
     def pending_approvals(self, token: str | None, *, as_: str | None = None, **filters: Any) -> list[dict]:
         return self._read(token, as_, "inbox", lambda: self._bus.pending_approvals(**filters))
@@ -381,22 +536,30 @@ class Guard:
     def switches(self, token: str | None, *, as_: str | None = None, active_only: bool = True) -> list[dict]:
         return self._read(token, as_, "switches", lambda: self._bus.switches(active_only=active_only))
 
-    def events_since(self, token: str | None, after: int = 0, *, as_: str | None = None, **kw: Any) -> list[dict]:
+    def events_since(
+        self, token: str | None, after: int = 0, *, as_: str | None = None, **kw: Any
+    ) -> list[dict]:
         return self._read(token, as_, "events", lambda: self._bus.events_since(after, **kw))
 
     def head(self, token: str | None, *, as_: str | None = None) -> int:
         return self._read(token, as_, "events", self._bus.head)
 
-    def wait_for_events(self, token: str | None, after: int, timeout: float, *, as_: str | None = None) -> bool:
+    def wait_for_events(
+        self, token: str | None, after: int, timeout: float, *, as_: str | None = None
+    ) -> bool:
         return self._read(token, as_, "events", lambda: self._bus.wait_for_events(after, timeout))
 
-    def wait_for_work(self, token: str | None, lanes: set[str], timeout: float, *, as_: str | None = None) -> None:
+    def wait_for_work(
+        self, token: str | None, lanes: set[str], timeout: float, *, as_: str | None = None
+    ) -> None:
         return self._read(token, as_, "wait", lambda: self._bus.wait_for_work(lanes, timeout))
 
     def audit_verify(self, token: str | None, *, as_: str | None = None, **kw: Any) -> Any:
         return self._read(token, as_, "audit verify", lambda: self._bus.audit_verify(**kw))
 
-    def spend(self, token: str | None, by: str = "actor", *, as_: str | None = None, **filters: Any) -> list[dict]:
+    def spend(
+        self, token: str | None, by: str = "actor", *, as_: str | None = None, **filters: Any
+    ) -> list[dict]:
         return self._read(token, as_, "spend", lambda: self._bus.spend(by, **filters))
 
     def scope_spend(self, token: str | None, scope: str, key: str, *, as_: str | None = None) -> dict:
@@ -429,8 +592,12 @@ class Guard:
 
     # -- shared rate budgets (any member's principal token) ----------------------------------
     def budget(self, token: str | None, provider: str, *, capacity: float, refill_per_s: float) -> dict:
-        return self._read(token, None, "budget",
-                          lambda: self._bus.budget(provider, capacity=capacity, refill_per_s=refill_per_s))
+        return self._read(
+            token,
+            None,
+            "budget",
+            lambda: self._bus.budget(provider, capacity=capacity, refill_per_s=refill_per_s),
+        )
 
     def reserve(self, token: str | None, provider: str, amount: float = 1.0) -> Any:
         return self._read(token, None, "budget", lambda: self._bus.reserve(provider, amount))

@@ -39,8 +39,21 @@ from org.errors import Conflict, Denied, NotFound, Paused, UsageError
 from org.identity import files
 from org.identity.store import TOKEN_COLS, db_id
 
-__all__ = ["Principal", "Tokens", "TOKEN_RE", "parse", "JOB_ACTIONS", "MAX_TTL", "AUTH_FAILED", "WINDOW_S",
-           "FREE_FAILURES", "MAX_DELAY_S", "MAX_FAILURE_ROWS", "failure_delay", "REPLAY_GRACE_S"]
+__all__ = [
+    "Principal",
+    "Tokens",
+    "TOKEN_RE",
+    "parse",
+    "JOB_ACTIONS",
+    "MAX_TTL",
+    "AUTH_FAILED",
+    "WINDOW_S",
+    "FREE_FAILURES",
+    "MAX_DELAY_S",
+    "MAX_FAILURE_ROWS",
+    "failure_delay",
+    "REPLAY_GRACE_S",
+]
 
 TOKEN_RE = re.compile(r"^org([pj])_([0-9a-f]{16})_([0-9a-f]{64})$")
 JOB_ACTIONS = ("job.submit", "job.heartbeat")  # every job token may do these for its own job
@@ -58,9 +71,12 @@ MAX_FAILURE_ROWS = 10_000  # the count table never holds more presented ids than
 _FIRST_USE_LOCK = 0x0126_1D01  # serialises first uses on PostgreSQL
 _COUNT_FAILURE = (  # rows quiet for WINDOW_S are deleted first, so a row here is a recent run of failures
     "INSERT INTO org_auth_failures(key, first_at, last_at, failures) VALUES (:k, :t, :t, 1) "
-    "ON CONFLICT(key) DO UPDATE SET failures = org_auth_failures.failures + 1, last_at = :t RETURNING failures")
-_CAP_FAILURES = ("DELETE FROM org_auth_failures WHERE key IN (SELECT key FROM org_auth_failures "
-                 "ORDER BY last_at DESC, key LIMIT 1000000000 OFFSET :cap)")
+    "ON CONFLICT(key) DO UPDATE SET failures = org_auth_failures.failures + 1, last_at = :t RETURNING failures"
+)
+_CAP_FAILURES = (
+    "DELETE FROM org_auth_failures WHERE key IN (SELECT key FROM org_auth_failures "
+    "ORDER BY last_at DESC, key LIMIT 1000000000 OFFSET :cap)"
+)
 
 
 def failure_delay(failures: int) -> float:
@@ -93,7 +109,12 @@ class Principal:
 
     def audit(self) -> dict:
         """What every event recorded under this token carries (never the secret)."""
-        out: dict[str, Any] = {"principal": self.actor, "kind": self.kind, "token": self.token_id, "via": self.via}
+        out: dict[str, Any] = {
+            "principal": self.actor,
+            "kind": self.kind,
+            "token": self.token_id,
+            "via": self.via,
+        }
         if self.job is not None:
             out["job"] = self.job
         return out
@@ -152,13 +173,37 @@ class Tokens:
         the secret."""
         token, tid, salt, digest = self._new("p")
         exp = tx.now + ttl if ttl is not None else None
-        tx.x("INSERT INTO org_tokens(id, kind, principal, principal_kind, salt, hash, created_at, created_by, "
-             "expires_at, note) VALUES (:id, 'principal', :p, :pk, :s, :h, :t, :by, :e, :n)",
-             {"id": tid, "p": a.id, "pk": a.kind, "s": salt, "h": digest, "t": tx.now, "by": by, "e": exp,
-              "n": self.ctx.redactor.text(note) if note else None})
-        self.ctx.record(tx, "token.issued", actor=by, lane=a.lane, decision="issue",
-                        data={"token_id": tid, "principal": a.id, "principal_kind": a.kind, "expires_at": exp})
-        return {"id": tid, "principal": a.id, "kind": a.kind, "expires_at": exp, "created_at": tx.now, "token": token}
+        tx.x(
+            "INSERT INTO org_tokens(id, kind, principal, principal_kind, salt, hash, created_at, created_by, "
+            "expires_at, note) VALUES (:id, 'principal', :p, :pk, :s, :h, :t, :by, :e, :n)",
+            {
+                "id": tid,
+                "p": a.id,
+                "pk": a.kind,
+                "s": salt,
+                "h": digest,
+                "t": tx.now,
+                "by": by,
+                "e": exp,
+                "n": self.ctx.redactor.text(note) if note else None,
+            },
+        )
+        self.ctx.record(
+            tx,
+            "token.issued",
+            actor=by,
+            lane=a.lane,
+            decision="issue",
+            data={"token_id": tid, "principal": a.id, "principal_kind": a.kind, "expires_at": exp},
+        )
+        return {
+            "id": tid,
+            "principal": a.id,
+            "kind": a.kind,
+            "expires_at": exp,
+            "created_at": tx.now,
+            "token": token,
+        }
 
     def fresh(self) -> bool:
         """Has this database never held a human's principal token (a fresh org: trust on first use, ADR 0058)?
@@ -182,8 +227,9 @@ class Tokens:
 
         return self.ctx.write(fn)
 
-    def revoke(self, *, token_id: str | None = None, actor: str | None = None, by: str | None,
-               jobs: bool = True) -> list[str]:
+    def revoke(
+        self, *, token_id: str | None = None, actor: str | None = None, by: str | None, jobs: bool = True
+    ) -> list[str]:
         """Revoke one token by id, or every live token of an actor. Returns the revoked ids."""
         if (token_id is None) == (actor is None):
             raise UsageError("give a token id or --actor")
@@ -192,22 +238,34 @@ class Tokens:
 
         def fn(tx: Tx) -> list[str]:
             if token_id is not None:
-                rows = tx.x("SELECT id, principal, kind, principal_kind FROM org_tokens WHERE id = :i AND "
-                            "revoked_at IS NULL", {"i": token_id}).all()
-                if not rows and tx.x("SELECT 1 FROM org_tokens WHERE id = :i", {"i": token_id}).first() is None:
+                rows = tx.x(
+                    "SELECT id, principal, kind, principal_kind FROM org_tokens WHERE id = :i AND "
+                    "revoked_at IS NULL",
+                    {"i": token_id},
+                ).all()
+                if (
+                    not rows
+                    and tx.x("SELECT 1 FROM org_tokens WHERE id = :i", {"i": token_id}).first() is None
+                ):
                     raise NotFound(f"no token '{token_id}'")
             else:
-                sql = ("SELECT id, principal, kind, principal_kind FROM org_tokens WHERE principal = :p AND "
-                       "revoked_at IS NULL")
+                sql = (
+                    "SELECT id, principal, kind, principal_kind FROM org_tokens WHERE principal = :p AND "
+                    "revoked_at IS NULL"
+                )
                 rows = tx.x(sql + ("" if jobs else " AND kind = 'principal'"), {"p": actor}).all()
             ids = [r[0] for r in rows]
             humans = sorted({r[1] for r in rows if r[2] == "principal" and r[3] == "human"})
             if humans and cfg is not None:
                 self._keep_a_resumer(tx, cfg, humans, frozenset(ids), by)
             for tid, who, _k, _pk in rows:
-                tx.x("UPDATE org_tokens SET revoked_at = :t, revoked_by = :b WHERE id = :i",
-                     {"t": tx.now, "b": by, "i": tid})
-                self.ctx.record(tx, "token.revoked", actor=by, decision="revoke", data={"token_id": tid, "principal": who})
+                tx.x(
+                    "UPDATE org_tokens SET revoked_at = :t, revoked_by = :b WHERE id = :i",
+                    {"t": tx.now, "b": by, "i": tid},
+                )
+                self.ctx.record(
+                    tx, "token.revoked", actor=by, decision="revoke", data={"token_id": tid, "principal": who}
+                )
             return ids
 
         return self.ctx.write(fn)
@@ -222,12 +280,18 @@ class Tokens:
         if not before or able_resumers(tx, cfg, revoking=ids):
             return
         who = next(h for h in humans if h in before)  # the last able human among those losing their tokens
-        raise Conflict(f"revoking would leave no human who may resume unpaused and holding a live token, so nobody "
-                       f"could resume or issue tokens ({who} is the last); nothing was revoked. Issue a new token "
-                       f"first ('org token issue --for {who} --as {by if by in before else who}'), then revoke the old "
-                       "one by its id ('org token list' shows it)", rule=rule_ids.KEEP_A_RESUMER, revoking=sorted(ids))
+        raise Conflict(
+            f"revoking would leave no human who may resume unpaused and holding a live token, so nobody "
+            f"could resume or issue tokens ({who} is the last); nothing was revoked. Issue a new token "
+            f"first ('org token issue --for {who} --as {by if by in before else who}'), then revoke the old "
+            "one by its id ('org token list' shows it)",
+            rule=rule_ids.KEEP_A_RESUMER,
+            revoking=sorted(ids),
+        )
 
-    def list(self, *, actor: str | None = None, active_only: bool = True, kind: str | None = None) -> list[dict]:
+    def list(
+        self, *, actor: str | None = None, active_only: bool = True, kind: str | None = None
+    ) -> list[dict]:
         where, params = ["1 = 1"], {}
         if actor:
             where.append("principal = :p")
@@ -237,10 +301,26 @@ class Tokens:
             params["k"] = kind
 
         def fn(tx: Tx) -> list[dict]:
-            sql = ("SELECT id, kind, principal, principal_kind, created_at, created_by, expires_at, revoked_at, revoked_by, "
-                   "job, task, gate, fence_token FROM org_tokens WHERE " + " AND ".join(where) + " ORDER BY created_at, id")
-            cols = ("id", "kind", "principal", "principal_kind", "created_at", "created_by", "expires_at", "revoked_at",
-                    "revoked_by", "job", "task", "gate")
+            sql = (
+                "SELECT id, kind, principal, principal_kind, created_at, created_by, expires_at, revoked_at, revoked_by, "
+                "job, task, gate, fence_token FROM org_tokens WHERE "
+                + " AND ".join(where)
+                + " ORDER BY created_at, id"
+            )
+            cols = (
+                "id",
+                "kind",
+                "principal",
+                "principal_kind",
+                "created_at",
+                "created_by",
+                "expires_at",
+                "revoked_at",
+                "revoked_by",
+                "job",
+                "task",
+                "gate",
+            )
             out = []
             for r in tx.x(sql, params).all():
                 d = dict(zip(cols, r[:-1], strict=True))
@@ -258,22 +338,40 @@ class Tokens:
     # -- job tokens ----------------------------------------------------------------------------
     def minter(self, principal: Principal, out: dict[int, str]):
         """A claim hook: inside the claim's transaction, mint one job token per claimed job into `out`."""
+
         def mint(tx: Tx, claims: Sequence[Any]) -> None:
             cfg = self.bus.config()
             for c in claims:
                 lane = cfg.lanes.get(c.lane) if cfg is not None else None
                 actions = sorted({*(lane.may if lane else ()), *JOB_ACTIONS})
                 token, tid, salt, digest = self._new("j")
-                tx.x("INSERT INTO org_tokens(id, kind, principal, principal_kind, salt, hash, created_at, created_by, "
-                     "expires_at, job, fence, fence_token, task, gate, lane, actions) VALUES (:id, 'job', :p, :pk, :s, "
-                     ":h, :t, :by, :e, :j, :f, :ft, :task, :g, :l, :a)",
-                     {"id": tid, "p": c.actor, "pk": principal.kind, "s": salt, "h": digest, "t": tx.now,
-                      "by": principal.token_id, "e": c.lease_expires, "j": c.job, "f": c.fence, "ft": c.token,
-                      "task": c.task, "g": c.gate, "l": c.lane, "a": json.dumps(actions)})
+                tx.x(
+                    "INSERT INTO org_tokens(id, kind, principal, principal_kind, salt, hash, created_at, created_by, "
+                    "expires_at, job, fence, fence_token, task, gate, lane, actions) VALUES (:id, 'job', :p, :pk, :s, "
+                    ":h, :t, :by, :e, :j, :f, :ft, :task, :g, :l, :a)",
+                    {
+                        "id": tid,
+                        "p": c.actor,
+                        "pk": principal.kind,
+                        "s": salt,
+                        "h": digest,
+                        "t": tx.now,
+                        "by": principal.token_id,
+                        "e": c.lease_expires,
+                        "j": c.job,
+                        "f": c.fence,
+                        "ft": c.token,
+                        "task": c.task,
+                        "g": c.gate,
+                        "l": c.lane,
+                        "a": json.dumps(actions),
+                    },
+                )
                 out[c.job] = token
                 for ev in tx.events:
                     if ev["type"] == "job.claimed" and ev.get("job") == c.job:
                         ev["data"] = {**ev["data"], "job_token": tid}
+
         return mint
 
     def sweep(self, grace_s: float = REPLAY_GRACE_S) -> int:
@@ -281,16 +379,23 @@ class Tokens:
         token, or that lease expired) and whose claimed lease ended more than `grace_s` ago, and stale failure counts. The audit
         trail stays: each token's id is in its job.claimed event and in every event it authorised; one
         `tokens.swept` event records how many rows went. Returns that number."""
+
         def fn(tx: Tx) -> int:
-            n: Any = tx.x("DELETE FROM org_tokens WHERE kind = 'job' AND COALESCE(expires_at, created_at) < :cut AND NOT EXISTS "
-                     "(SELECT 1 FROM jobs j WHERE j.id = org_tokens.job AND j.status = 'leased' AND j.token = org_tokens.fence_token "
-                     "AND (j.lease_expires IS NULL OR j.lease_expires > :now)) RETURNING id",
-                     {"cut": tx.now - grace_s, "now": tx.now}).all()
+            n: Any = tx.x(
+                "DELETE FROM org_tokens WHERE kind = 'job' AND COALESCE(expires_at, created_at) < :cut AND NOT EXISTS "
+                "(SELECT 1 FROM jobs j WHERE j.id = org_tokens.job AND j.status = 'leased' AND j.token = org_tokens.fence_token "
+                "AND (j.lease_expires IS NULL OR j.lease_expires > :now)) RETURNING id",
+                {"cut": tx.now - grace_s, "now": tx.now},
+            ).all()
             n = len(n)
             tx.x("DELETE FROM org_auth_failures WHERE last_at <= :cut", {"cut": tx.now - WINDOW_S})
             if n:
-                self.ctx.record(tx, "tokens.swept", decision="sweep",
-                                data={"job_tokens": n, "lease_ended_before": tx.now - grace_s})
+                self.ctx.record(
+                    tx,
+                    "tokens.swept",
+                    decision="sweep",
+                    data={"job_tokens": n, "lease_ended_before": tx.now - grace_s},
+                )
             return n
 
         return self.ctx.write(fn)
@@ -302,16 +407,23 @@ class Tokens:
             return False
 
         def fn(tx: Tx):
-            return tx.x("SELECT salt, hash, revoked_at, expires_at FROM org_tokens WHERE id = :i AND kind = 'principal'",
-                        {"i": parsed[1]}).first()
+            return tx.x(
+                "SELECT salt, hash, revoked_at, expires_at FROM org_tokens WHERE id = :i AND kind = 'principal'",
+                {"i": parsed[1]},
+            ).first()
 
         r = self.store.read(fn)
-        return (r is not None and hmac.compare_digest(self._hash(r[0], parsed[2]), r[1]) and r[2] is None
-                and (r[3] is None or r[3] > self.store.clock()))
+        return (
+            r is not None
+            and hmac.compare_digest(self._hash(r[0], parsed[2]), r[1])
+            and r[2] is None
+            and (r[3] is None or r[3] > self.store.clock())
+        )
 
     # -- authentication ------------------------------------------------------------------------
-    def authenticate(self, token: str | None, *, as_: str | None = None, command: str = "",
-                     paused_ok: bool = False) -> Principal:
+    def authenticate(
+        self, token: str | None, *, as_: str | None = None, command: str = "", paused_ok: bool = False
+    ) -> Principal:
         """The principal a token speaks for, or Denied (exit 4) / Paused (exit 7). Nothing else is read first.
         `paused_ok`: a paused principal's token still speaks for it (only to record what it already spent)."""
         parsed = parse(token)
@@ -326,14 +438,24 @@ class Tokens:
         ok = hmac.compare_digest(self._hash(salt, secret), stored)
         kind_ok = row is not None and row["kind"] == ("principal" if kind == "p" else "job")
         if not (ok and row is not None and kind_ok):
-            self._fail("malformed" if not parsed else ("unknown" if row is None else "bad secret"), command, as_,
-                       tid or None)
+            self._fail(
+                "malformed" if not parsed else ("unknown" if row is None else "bad secret"),
+                command,
+                as_,
+                tid or None,
+            )
         actor = row["principal"]
         now = self.store.clock()
         if row["revoked_at"] is not None:
-            self._refuse("revoked", command, as_, tid, actor, AUTH_FAILED)  # the same words as an unknown token;
-        if row["kind"] == "principal" and row["expires_at"] is not None and row["expires_at"] <= now:  # the audit
-            self._refuse("expired", command, as_, tid, actor, AUTH_FAILED)  # event keeps the reason (ADR 0080)
+            self._refuse(
+                "revoked", command, as_, tid, actor, AUTH_FAILED
+            )  # the same words as an unknown token;
+        if (
+            row["kind"] == "principal" and row["expires_at"] is not None and row["expires_at"] <= now
+        ):  # the audit
+            self._refuse(
+                "expired", command, as_, tid, actor, AUTH_FAILED
+            )  # event keeps the reason (ADR 0080)
         cfg = self.bus.config()
         a = cfg.actors.get(actor) if cfg is not None else None
         if cfg is not None and (a is None or a.kind != row["principal_kind"]):
@@ -341,27 +463,54 @@ class Tokens:
         paused = None if paused_ok else self._paused(actor)
         if paused:
             self._refuse("paused", command, as_, tid, actor, None)
-            raise Paused(f"{actor} is paused (by {paused['paused_by']}"
-                         + (f": {paused['note']}" if paused["note"] else "") + "); its tokens are refused until "
-                         "'org resume --actor'", switch=paused["switch"], scope="actor", target=actor)
+            raise Paused(
+                f"{actor} is paused (by {paused['paused_by']}"
+                + (f": {paused['note']}" if paused["note"] else "")
+                + "); its tokens are refused until "
+                "'org resume --actor'",
+                switch=paused["switch"],
+                scope="actor",
+                target=actor,
+            )
         if as_ is not None and as_ != actor:
-            self._refuse("as mismatch", command, as_, tid, actor,
-                         f"--as {as_} does not match this token's principal ({actor})")
-        return Principal(actor, row["principal_kind"], tid, row["kind"], row["job"], row["fence"], row["fence_token"],
-                         row["task"], row["gate"], row["lane"], tuple(json.loads(row["actions"] or "[]")))
+            self._refuse(
+                "as mismatch",
+                command,
+                as_,
+                tid,
+                actor,
+                f"--as {as_} does not match this token's principal ({actor})",
+            )
+        return Principal(
+            actor,
+            row["principal_kind"],
+            tid,
+            row["kind"],
+            row["job"],
+            row["fence"],
+            row["fence_token"],
+            row["task"],
+            row["gate"],
+            row["lane"],
+            tuple(json.loads(row["actions"] or "[]")),
+        )
 
     def _paused(self, actor: str) -> dict | None:
         def fn(tx: Tx):
-            return tx.x("SELECT id, paused_by, note FROM switches WHERE active = :t AND scope = 'actor' AND target = :a",
-                        {"t": True, "a": actor}).first()
+            return tx.x(
+                "SELECT id, paused_by, note FROM switches WHERE active = :t AND scope = 'actor' AND target = :a",
+                {"t": True, "a": actor},
+            ).first()
 
         r = self.store.read(fn)
         return {"switch": r[0], "paused_by": r[1], "note": r[2]} if r else None
 
-    def _refuse(self, why: str, command: str, as_: str | None, tid: str | None, actor: str | None,
-                message: str | None) -> None:
+    def _refuse(
+        self, why: str, command: str, as_: str | None, tid: str | None, actor: str | None, message: str | None
+    ) -> None:
         """Record the refused attempt (the presented token's id, never its secret) and raise Denied(message)
         unless message is None."""
+
         def fn(tx: Tx) -> None:
             self._denied(tx, why, command, as_, tid, actor)
 
@@ -369,15 +518,24 @@ class Tokens:
         if message is not None:
             raise Denied(message, rule=rule_ids.AUTHENTICATION)
 
-    def _denied(self, tx: Tx, why: str, command: str, as_: str | None, tid: str | None, actor: str | None) -> None:
-        self.ctx.record(tx, "auth.denied", actor=actor, decision="deny", rules=[rule_ids.AUTHENTICATION],
-                        data={"reason": why, "command": command, "as": _clip(as_), "token_id": tid})
+    def _denied(
+        self, tx: Tx, why: str, command: str, as_: str | None, tid: str | None, actor: str | None
+    ) -> None:
+        self.ctx.record(
+            tx,
+            "auth.denied",
+            actor=actor,
+            decision="deny",
+            rules=[rule_ids.AUTHENTICATION],
+            data={"reason": why, "command": command, "as": _clip(as_), "token_id": tid},
+        )
 
     def _fail(self, why: str, command: str, as_: str | None, tid: str | None) -> None:
         """A failed authentication (unknown id or wrong secret): counted for the presented id, recorded, then
         answered after the wait its count earns (the same for both), always as Denied "authentication failed".
         A malformed token (no id: nothing to guess) is recorded and answered at once, never counted, so a flood
         of them slows nobody's typo. The wait happens after the commit, so no lock is held while waiting."""
+
         def fn(tx: Tx) -> int:
             if not tid:  # malformed: no secret to guess, so nothing to slow; answered at once (and recorded)
                 self._denied(tx, why, command, as_, None, None)
@@ -395,9 +553,13 @@ class Tokens:
             self.sleep(wait)
         raise Denied(AUTH_FAILED, rule=rule_ids.AUTHENTICATION)
 
+
 def _never_had_a_human_token(tx: Tx) -> bool:
     # principal rows are never deleted (revoking keeps them; the sweep removes only job tokens)
-    return tx.x("SELECT 1 FROM org_tokens WHERE kind = 'principal' AND principal_kind = 'human' LIMIT 1").first() is None
+    return (
+        tx.x("SELECT 1 FROM org_tokens WHERE kind = 'principal' AND principal_kind = 'human' LIMIT 1").first()
+        is None
+    )
 
 
 def _clip(s: str | None) -> str | None:

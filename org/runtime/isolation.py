@@ -61,7 +61,11 @@ def probe(refresh: bool = False) -> tuple[bool, str]:
         try:
             r = sb.run(["true"])
             ok = r.ok
-            why = "" if ok else f"bubblewrap does not work here ({(r.stderr.decode(errors='replace').strip() or r.limit or r.returncode)})"
+            why = (
+                ""
+                if ok
+                else f"bubblewrap does not work here ({(r.stderr.decode(errors='replace').strip() or r.limit or r.returncode)})"
+            )
         except OSError as exc:
             ok, why = False, f"bubblewrap could not be started ({exc.strerror or exc})"
         except subprocess.SubprocessError as exc:
@@ -86,7 +90,9 @@ def resolve(settings: Mapping[str, str], say: Callable[[str], None] | None = Non
         raise SandboxUnavailable(
             f"lane{'s' if len(required) > 1 else ''} {', '.join(required)} require{'' if len(required) > 1 else 's'} "
             f"a sandbox (isolation: required), and {why}; install bubblewrap, or set 'isolation: auto' to run "
-            "with environment scrubbing only", lanes=required)
+            "with environment scrubbing only",
+            lanes=required,
+        )
     if say is not None:
         say(f"agents run without a sandbox (isolation: none): {why}; only their environment is scrubbed")
     return Isolation("none", why)

@@ -50,14 +50,24 @@ HOME = "/home/agent"
 DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
 PASS_ENV = ("LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ", "TERM", "NO_COLOR")  # taken from the parent
 _SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
-_ETC = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/nsswitch.conf",
-        "/etc/alternatives", "/etc/mime.types", "/etc/gitconfig")
+_ETC = (
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/localtime",
+    "/etc/nsswitch.conf",
+    "/etc/alternatives",
+    "/etc/mime.types",
+    "/etc/gitconfig",
+)
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Never handed to an agent, whoever asks: provider keys, org's identity and database, cloud credentials.
-_FORBIDDEN = re.compile(r"(^|_)(API_KEY|SECRET|PASSWORD|PASSWD|PEPPER)($|_)|^ORG_(TOKEN_PEPPER|PEPPER_FD|DATABASE_URL|"
-                        r"CONFIG_HOME|BROKER_SOCKET)$|^(AWS|AZURE|GOOGLE|GCLOUD|VERTEXAI)_|^PG(PASSWORD|PASSFILE|"
-                        r"SERVICEFILE)$|^(XDG_CONFIG_HOME|SSH_AUTH_SOCK)$")
+_FORBIDDEN = re.compile(
+    r"(^|_)(API_KEY|SECRET|PASSWORD|PASSWD|PEPPER)($|_)|^ORG_(TOKEN_PEPPER|PEPPER_FD|DATABASE_URL|"
+    r"CONFIG_HOME|BROKER_SOCKET)$|^(AWS|AZURE|GOOGLE|GCLOUD|VERTEXAI)_|^PG(PASSWORD|PASSFILE|"
+    r"SERVICEFILE)$|^(XDG_CONFIG_HOME|SSH_AUTH_SOCK)$"
+)
 
 
 def forbidden_env(name: str) -> bool:
@@ -94,8 +104,10 @@ class Limits:
     def notes(self) -> list[str]:
         """What was asked and cannot be applied here."""
         if self.processes is not None and os.getuid() == 0:
-            return [f"process count ({self.processes}) not limited: org runs as root, and the kernel exempts uid 0 "
-                    "from RLIMIT_NPROC"]
+            return [
+                f"process count ({self.processes}) not limited: org runs as root, and the kernel exempts uid 0 "
+                "from RLIMIT_NPROC"
+            ]
         return []
 
     def to_json(self) -> dict:
@@ -146,7 +158,9 @@ class Sandbox:
             if not _ENV_NAME.match(k):
                 raise UsageError(f"'{k}' is not an environment variable name")
             if forbidden_env(k):
-                raise UsageError(f"{k} is never given to an agent (keys, secrets and org's database stay outside)")
+                raise UsageError(
+                    f"{k} is never given to an agent (keys, secrets and org's database stay outside)"
+                )
 
     @property
     def isolation(self) -> str:
@@ -161,8 +175,13 @@ class Sandbox:
         env = {k: os.environ[k] for k in PASS_ENV if k in os.environ}
         home = HOME if self.isolated else self._private_home()
         path = f"{Path(sys.executable).parent}:{DEFAULT_PATH}" if self.python else DEFAULT_PATH
-        env.update(PATH=path, HOME=home, TMPDIR="/tmp" if self.isolated else home, USER="agent",
-                   PYTHONDONTWRITEBYTECODE="1")
+        env.update(
+            PATH=path,
+            HOME=home,
+            TMPDIR="/tmp" if self.isolated else home,
+            USER="agent",
+            PYTHONDONTWRITEBYTECODE="1",
+        )
         env.update(self.env)
         return env
 
@@ -176,8 +195,21 @@ class Sandbox:
         if not self.isolated:
             return list(argv)
         uid = os.getuid() or 1000
-        cmd = ["bwrap", "--unshare-all", "--unshare-user", "--uid", str(uid), "--gid", str(os.getgid() or 1000),
-               "--cap-drop", "ALL", "--die-with-parent", "--new-session", "--hostname", "org-sandbox"]
+        cmd = [
+            "bwrap",
+            "--unshare-all",
+            "--unshare-user",
+            "--uid",
+            str(uid),
+            "--gid",
+            str(os.getgid() or 1000),
+            "--cap-drop",
+            "ALL",
+            "--die-with-parent",
+            "--new-session",
+            "--hostname",
+            "org-sandbox",
+        ]
         for d in _SYSTEM:
             if os.path.islink(d):
                 cmd += ["--symlink", os.readlink(d), d]
@@ -200,11 +232,20 @@ class Sandbox:
         if self.python:
             import org
 
-            paths += [sys.base_prefix, sys.base_exec_prefix, sys.prefix, str(Path(org.__file__).resolve().parent)]
+            paths += [
+                sys.base_prefix,
+                sys.base_exec_prefix,
+                sys.prefix,
+                str(Path(org.__file__).resolve().parent),
+            ]
         paths += [str(Path(p).resolve()) for p in self.read_only]
         out: list[str] = []
         for p in paths:  # each once, and none under the system folders bound already
-            if p not in out and os.path.exists(p) and not any(p == s or p.startswith(s + "/") for s in _SYSTEM):
+            if (
+                p not in out
+                and os.path.exists(p)
+                and not any(p == s or p.startswith(s + "/") for s in _SYSTEM)
+            ):
                 out.append(p)
         return out
 
@@ -219,8 +260,14 @@ class Sandbox:
             for what, soft, hard in limits:
                 resource.setrlimit(what, (soft, hard))
 
-        return subprocess.Popen(self.command(argv), env=self.environment(), cwd=str(self.workspace),
-                                start_new_session=True, preexec_fn=apply_limits if limits else None, **kw)
+        return subprocess.Popen(
+            self.command(argv),
+            env=self.environment(),
+            cwd=str(self.workspace),
+            start_new_session=True,
+            preexec_fn=apply_limits if limits else None,
+            **kw,
+        )
 
     @staticmethod
     def kill(proc: subprocess.Popen) -> None:
@@ -235,8 +282,12 @@ class Sandbox:
         """Run `argv` to its end or its limits; its output captured."""
         wall = timeout if timeout is not None else self.limits.wall_s
         t0 = time.monotonic()
-        proc = self.popen(argv, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = self.popen(
+            argv,
+            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         limit = None
         try:
             out, err = proc.communicate(input, timeout=wall)
@@ -248,7 +299,11 @@ class Sandbox:
             self.kill(proc)
             raise
         code = proc.returncode
-        if limit is None and self.limits.cpu_s is not None and code in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
+        if (
+            limit is None
+            and self.limits.cpu_s is not None
+            and code in (-signal.SIGXCPU, 128 + signal.SIGXCPU)
+        ):
             limit = "cpu"  # bubblewrap passes its child's death by a signal on as 128 + the signal
         return Result(code, out, err, self.isolation, time.monotonic() - t0, limit)
 
@@ -262,4 +317,3 @@ class Sandbox:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
-

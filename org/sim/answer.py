@@ -52,32 +52,48 @@ def _diagnosis(runs: list[dict]) -> dict:
     for d in ds:
         for u in d["unstable"]:
             unstable.setdefault((u["kind"], u["name"]), u)
-    return {"binding": {**first["binding"], "runs_naming_it": n, "runs": len(ds)},
-            "resources": first["resources"], "warmup": {**first["warmup"],
-                                                       "enough": 2 * sum(d["warmup"]["enough"] for d in ds) >= len(ds),
-                                                       "mser_hours_max": max(d["warmup"]["mser_hours"] for d in ds)},
-            "too_short": list(short.values()), "unstable": list(unstable.values())}
+    return {
+        "binding": {**first["binding"], "runs_naming_it": n, "runs": len(ds)},
+        "resources": first["resources"],
+        "warmup": {
+            **first["warmup"],
+            "enough": 2 * sum(d["warmup"]["enough"] for d in ds) >= len(ds),
+            "mser_hours_max": max(d["warmup"]["mser_hours"] for d in ds),
+        },
+        "too_short": list(short.values()),
+        "unstable": list(unstable.values()),
+    }
 
 
 def replicated(ls: LoadedScenario, seeds: int, workers: int | None = None, progress: Progress = None) -> dict:
     """The scenario over `seeds` replications (seed, seed+1, ...): mean and interval of every metric."""
     build_org(ls)  # refuse a bad org here, before any process starts
     runs = replicate([(ls, s) for s in seeds_for(ls.spec.seed, seeds)], workers, progress)
-    return {"scenario": ls.spec.name, "description": ls.spec.description, "seeds": seeds_for(ls.spec.seed, seeds),
-            "runs": runs, "summary": summarise(runs), "diagnosis": _diagnosis(runs)}
+    return {
+        "scenario": ls.spec.name,
+        "description": ls.spec.description,
+        "seeds": seeds_for(ls.spec.seed, seeds),
+        "runs": runs,
+        "summary": summarise(runs),
+        "diagnosis": _diagnosis(runs),
+    }
 
 
-def compared(a: LoadedScenario, b: LoadedScenario, seeds: int, workers: int | None = None,
-             progress: Progress = None) -> dict:
+def compared(
+    a: LoadedScenario, b: LoadedScenario, seeds: int, workers: int | None = None, progress: Progress = None
+) -> dict:
     """Both scenarios on the same seeds; b - a paired per seed, with intervals."""
     build_org(a)
     build_org(b)
     ss = seeds_for(a.spec.seed, seeds)
     runs = replicate([(a, s) for s in ss] + [(b, s) for s in ss], workers, progress)
     ra, rb = runs[:seeds], runs[seeds:]
-    return {"a": {"scenario": a.spec.name, "summary": summarise(ra), "diagnosis": _diagnosis(ra), "runs": ra},
-            "b": {"scenario": b.spec.name, "summary": summarise(rb), "diagnosis": _diagnosis(rb), "runs": rb},
-            "seeds": ss, "difference": paired(ra, rb)}
+    return {
+        "a": {"scenario": a.spec.name, "summary": summarise(ra), "diagnosis": _diagnosis(ra), "runs": ra},
+        "b": {"scenario": b.spec.name, "summary": summarise(rb), "diagnosis": _diagnosis(rb), "runs": rb},
+        "seeds": ss,
+        "difference": paired(ra, rb),
+    }
 
 
 def unit_changes(ls: LoadedScenario, first: dict) -> list[tuple[str, list[tuple[str, Any]]]]:
@@ -104,13 +120,22 @@ def unit_changes(ls: LoadedScenario, first: dict) -> list[tuple[str, list[tuple[
     for name, p in ls.spec.providers.items():
         if (p.rpm or p.tpm) and used.get(name, {}).get("calls"):
             keys = [k for k in ("rpm", "tpm") if getattr(p, k)]
-            out.append((f"a second {name} budget ({' and '.join(keys)} x2)",
-                        [(f"providers.{name}.{k}", getattr(p, k) * 2) for k in keys]))
+            out.append(
+                (
+                    f"a second {name} budget ({' and '.join(keys)} x2)",
+                    [(f"providers.{name}.{k}", getattr(p, k) * 2) for k in keys],
+                )
+            )
     return out
 
 
-def marginal(ls: LoadedScenario, seeds: int, base: list[dict] | None = None, workers: int | None = None,
-             progress: Progress = None) -> list[dict]:
+def marginal(
+    ls: LoadedScenario,
+    seeds: int,
+    base: list[dict] | None = None,
+    workers: int | None = None,
+    progress: Progress = None,
+) -> list[dict]:
     """The paired effect on throughput and cycle time of one more unit of each resource."""
     ss = seeds_for(ls.spec.seed, seeds)
     if base is None:
@@ -122,17 +147,28 @@ def marginal(ls: LoadedScenario, seeds: int, base: list[dict] | None = None, wor
     runs = replicate([(v, s) for v in variants for s in ss], workers, _sub(progress, 1, 2))
     out = []
     for i, (label, sets) in enumerate(changes):
-        d = paired(base, runs[i * seeds:(i + 1) * seeds])
-        out.append({"change": label, "sets": [f"{k}={v}" for k, v in sets],
-                    "throughput_per_day": d.get("throughput_per_day"),
-                    "cycle_p50_hours": d.get("cycle_time_hours.p50"),
-                    "cost_per_done": d.get("cost.per_done")})
+        d = paired(base, runs[i * seeds : (i + 1) * seeds])
+        out.append(
+            {
+                "change": label,
+                "sets": [f"{k}={v}" for k, v in sets],
+                "throughput_per_day": d.get("throughput_per_day"),
+                "cycle_p50_hours": d.get("cycle_time_hours.p50"),
+                "cost_per_done": d.get("cost.per_done"),
+            }
+        )
     out.sort(key=lambda r: -(r["throughput_per_day"] or {}).get("mean", 0.0))
     return out
 
 
-def grid(ls: LoadedScenario, sweeps: list[tuple[str, list]], seeds: int, metric: str = "throughput_per_day",
-         workers: int | None = None, progress: Progress = None) -> dict:
+def grid(
+    ls: LoadedScenario,
+    sweeps: list[tuple[str, list]],
+    seeds: int,
+    metric: str = "throughput_per_day",
+    workers: int | None = None,
+    progress: Progress = None,
+) -> dict:
     """Every combination of the swept values, each over the same seeds; each point's metric with its
     interval and its paired difference from the point before it along the last swept setting."""
     path = METRIC_KEYS.get(metric, metric)
@@ -146,16 +182,26 @@ def grid(ls: LoadedScenario, sweeps: list[tuple[str, list]], seeds: int, metric:
     runs = replicate([(v, s) for v in variants for s in ss], workers, progress)
     points = []
     for i, combo in enumerate(combos):
-        rs = runs[i * seeds:(i + 1) * seeds]
+        rs = runs[i * seeds : (i + 1) * seeds]
         summ = summarise(rs)
         if path not in summ:
             raise UsageError(f"unknown metric '{metric}' (try: {', '.join(METRIC_KEYS)})")
-        point = {"values": dict(zip([p for p, _ in sweeps], combo, strict=True)), "metric": summ[path],
-                 "summary": {k: summ[k] for k, _, _ in HEADLINE if k in summ}, "diagnosis": _diagnosis(rs),
-                 "metrics": rs[0]}
+        point = {
+            "values": dict(zip([p for p, _ in sweeps], combo, strict=True)),
+            "metric": summ[path],
+            "summary": {k: summ[k] for k, _, _ in HEADLINE if k in summ},
+            "diagnosis": _diagnosis(rs),
+            "metrics": rs[0],
+        }
         last = len(sweeps[-1][1])
         if i % last:
-            point["vs_previous"] = paired(runs[(i - 1) * seeds:i * seeds], rs).get(path)
+            point["vs_previous"] = paired(runs[(i - 1) * seeds : i * seeds], rs).get(path)
         points.append(point)
-    return {"scenario": ls.spec.name, "sweeps": [{"path": p, "values": list(v)} for p, v in sweeps],
-            "metric": metric, "path": path, "seeds": ss, "points": points}
+    return {
+        "scenario": ls.spec.name,
+        "sweeps": [{"path": p, "values": list(v)} for p, v in sweeps],
+        "metric": metric,
+        "path": path,
+        "seeds": ss,
+        "points": points,
+    }

@@ -12,11 +12,18 @@ from org.sim.units import Dist
 __all__ = ["KindProfile", "Profile", "BUILTIN", "profile_for", "pool_for", "focus_for"]
 
 BUILTIN = FamilyBehaviour(
-    work=KindBehaviour(time={"dist": "lognormal", "mean": 1200.0, "cv": 0.5}, calls={"mean": 8.0},
-                       tokens={"mean": 4000.0}),
-    review=KindBehaviour(time={"dist": "lognormal", "mean": 480.0, "cv": 0.5}, calls={"mean": 3.0},
-                         tokens={"mean": 3000.0}),
-    defects={}, detect={}, blind_spot=0.0, false_alarm=0.0, fix=1.0, rework_defects=0.5,
+    work=KindBehaviour(
+        time={"dist": "lognormal", "mean": 1200.0, "cv": 0.5}, calls={"mean": 8.0}, tokens={"mean": 4000.0}
+    ),
+    review=KindBehaviour(
+        time={"dist": "lognormal", "mean": 480.0, "cv": 0.5}, calls={"mean": 3.0}, tokens={"mean": 3000.0}
+    ),
+    defects={},
+    detect={},
+    blind_spot=0.0,
+    false_alarm=0.0,
+    fix=1.0,
+    rework_defects=0.5,
 )
 
 
@@ -73,8 +80,11 @@ def profile_for(beh: Behaviour, model: str, family: str) -> Profile:
             if v is not None:
                 scalars[f] = float(v)
     return Profile(
-        work=_kind([layer.work for layer in layers]), review=_kind([layer.review for layer in layers]),
-        defects=tuple((k, float(v)) for k, v in defects.items() if v > 0), detect=detect, **scalars,
+        work=_kind([layer.work for layer in layers]),
+        review=_kind([layer.review for layer in layers]),
+        defects=tuple((k, float(v)) for k, v in defects.items() if v > 0),
+        detect=detect,
+        **scalars,
     )
 
 

@@ -12,7 +12,9 @@ _WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class Calendar:
-    def __init__(self, hours: tuple[float, float] = (0.0, 24.0), days: list[str] | tuple[str, ...] = _WEEK) -> None:
+    def __init__(
+        self, hours: tuple[float, float] = (0.0, 24.0), days: list[str] | tuple[str, ...] = _WEEK
+    ) -> None:
         self.start = float(hours[0]) * 3600.0
         self.end = float(hours[1]) * 3600.0
         self.days = frozenset(_WEEK.index(d) for d in days)

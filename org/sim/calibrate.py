@@ -29,7 +29,9 @@ def parse_since(text: str | None) -> float | None:
     try:
         dt = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise UsageError(f"--since takes a date or time such as 2026-11-01 or 2026-11-01T09:00 (got '{text}')")
+        raise UsageError(
+            f"--since takes a date or time such as 2026-11-01 or 2026-11-01T09:00 (got '{text}')"
+        )
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return dt.timestamp()
@@ -96,8 +98,11 @@ def calibrate(bus, since: float | None = None) -> dict:
     evs = _events(bus, since)
     created = [e for e in evs if e["type"] == "task.created"]
     if len(created) < 2:
-        raise UsageError(f"the history holds {len(created)} task(s)"
-                         + (" since then" if since else "") + ": too little to calibrate a scenario from (2 or more)")
+        raise UsageError(
+            f"the history holds {len(created)} task(s)"
+            + (" since then" if since else "")
+            + ": too little to calibrate a scenario from (2 or more)"
+        )
     t_first = min(e["t"] for e in evs)
     t_last = max(e["t"] for e in evs)
     span = max(t_last - t_first, HOUR)
@@ -107,8 +112,11 @@ def calibrate(bus, since: float | None = None) -> dict:
     by_task: dict[str, dict] = {}
     for e in created:
         d = e["data"]
-        by_task[e["task"]] = {"workflow": d.get("workflow") or _workflow_of(d, cfg), "tier": d.get("tier"),
-                              "attributes": d.get("attributes") or {}}
+        by_task[e["task"]] = {
+            "workflow": d.get("workflow") or _workflow_of(d, cfg),
+            "tier": d.get("tier"),
+            "attributes": d.get("attributes") or {},
+        }
     # arrivals per workflow, tier and attributes
     groups: Counter = Counter()
     for t in by_task.values():
@@ -118,8 +126,18 @@ def calibrate(bus, since: float | None = None) -> dict:
         share = n / len(arrivals)
         rate = arr_n * share / arr_span * DAY
         half = 1.959964 * math.sqrt(n) / n * rate
-        streams.append({"workflow": wf, "tier": tier, "attributes": dict(attrs), "n": n, "per_day": rate,
-                        "lo": max(0.0, rate - half), "hi": rate + half, "span": arr_span})
+        streams.append(
+            {
+                "workflow": wf,
+                "tier": tier,
+                "attributes": dict(attrs),
+                "n": n,
+                "per_day": rate,
+                "lo": max(0.0, rate - half),
+                "hi": rate + half,
+                "span": arr_span,
+            }
+        )
     # job durations: claimed -> submitted, per lane kind and model
     claims: dict[Any, dict] = {}
     kinds: dict[Any, str] = {}
@@ -149,15 +167,20 @@ def calibrate(bus, since: float | None = None) -> dict:
         if per_job:
             usage[(model, kind)] = {
                 "calls": [float(r["calls"]) for r in per_job],
-                "tokens_per_call": [(r["tokens_in"] + r["tokens_out"]) / max(1, r["calls"] - r["errors"]) for r in per_job],
-                "n_jobs": len(jobs)}
+                "tokens_per_call": [
+                    (r["tokens_in"] + r["tokens_out"]) / max(1, r["calls"] - r["errors"]) for r in per_job
+                ],
+                "n_jobs": len(jobs),
+            }
     prices = {r["key"]: r for r in bus.spend(by="vendor", since=since)}
     limited = {r["key"]: r for r in bus.spend(by="outcome", since=since)}
     calls_total = sum(r["calls"] for r in limited.values())
     n429 = sum(r["calls"] for k, r in limited.items() if k in ("rate_limited", "429", "quota_exhausted"))
     # reviews: verdict by author family (the last work submitted before it) and reviewer family
     author: dict[str, str] = {}
-    reviews: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])  # (author, reviewer) -> [fails, n]
+    reviews: dict[tuple[str, str], list[int]] = defaultdict(
+        lambda: [0, 0]
+    )  # (author, reviewer) -> [fails, n]
     reviewed_by: dict[str, set] = defaultdict(set)
     for e in evs:
         if e["type"] == "work.submitted":
@@ -169,7 +192,9 @@ def calibrate(bus, since: float | None = None) -> dict:
             cell[0] += e["data"].get("verdict") in ("changes", "fail")
             reviewed_by[e["task"]].add((author[e["task"]], rf))
     # outcomes (merges, failures after a pass, reverts) when another part of org records them
-    outcomes: dict[tuple[str, bool], list[int]] = defaultdict(lambda: [0, 0])  # (author, same?) -> [escaped, n]
+    outcomes: dict[tuple[str, bool], list[int]] = defaultdict(
+        lambda: [0, 0]
+    )  # (author, same?) -> [escaped, n]
     has_outcomes = any(e["type"].startswith("outcome.") for e in evs)
     if has_outcomes:
         bad = defaultdict(bool)
@@ -195,11 +220,26 @@ def calibrate(bus, since: float | None = None) -> dict:
             t0 = asked.pop(e["task"], None)
             if t0 is not None:
                 latency.append(e["t"] - t0)
-    return {"span_seconds": span, "since": since, "first": t_first, "last": t_last, "tasks": len(by_task),
-            "events": len(evs), "streams": streams, "durations": dict(durations), "usage": usage,
-            "calls": calls_total, "rate_limited": n429, "reviews": {k: tuple(v) for k, v in reviews.items()},
-            "outcomes": {k: tuple(v) for k, v in outcomes.items()}, "has_outcomes": has_outcomes,
-            "human_latency": latency, "human_when": when, "prices": prices, "root": str(getattr(cfg, "root", "") or "")}
+    return {
+        "span_seconds": span,
+        "since": since,
+        "first": t_first,
+        "last": t_last,
+        "tasks": len(by_task),
+        "events": len(evs),
+        "streams": streams,
+        "durations": dict(durations),
+        "usage": usage,
+        "calls": calls_total,
+        "rate_limited": n429,
+        "reviews": {k: tuple(v) for k, v in reviews.items()},
+        "outcomes": {k: tuple(v) for k, v in outcomes.items()},
+        "has_outcomes": has_outcomes,
+        "human_latency": latency,
+        "human_when": when,
+        "prices": prices,
+        "root": str(getattr(cfg, "root", "") or ""),
+    }
 
 
 def _workflow_of(data: dict, cfg) -> str:
@@ -212,34 +252,54 @@ def _workflow_of(data: dict, cfg) -> str:
 
 def _hours(when: list[float]) -> tuple[list[float], list[str], str]:
     if len(when) < 5:
-        return [9.0, 17.0], ["mon", "tue", "wed", "thu", "fri"], f"assumed: 9-17 weekdays ({len(when)} human decisions)"
+        return (
+            [9.0, 17.0],
+            ["mon", "tue", "wed", "thu", "fri"],
+            f"assumed: 9-17 weekdays ({len(when)} human decisions)",
+        )
     hrs = [(t % DAY) / HOUR for t in when]
     lo, hi = math.floor(min(hrs)), min(24, math.ceil(max(hrs) + 1e-9))
     names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
     seen = {names[datetime.fromtimestamp(t, UTC).weekday()] for t in when}
     days = [d for d in names if d in seen or (d in names[:5] and len(when) < 100)]
     note = "" if len(when) >= 100 else "; weekdays with no decision seen are assumed working days"
-    return [float(lo), float(max(hi, lo + 1))], days, (f"n={len(when)} human decisions: the first and last hour of "
-                                                       f"day (UTC) they were made in, the days they were made on{note}")
+    return (
+        [float(lo), float(max(hi, lo + 1))],
+        days,
+        (
+            f"n={len(when)} human decisions: the first and last hour of "
+            f"day (UTC) they were made in, the days they were made on{note}"
+        ),
+    )
 
 
 def history_scenario(cal: dict, root: Path, *, name: str = "history") -> tuple[dict, str]:
     """The scenario (a dict ready for YAML) and its header comment; `provenance` says where every value came from."""
     prov: dict[str, str] = {}
     span_d = cal["span_seconds"] / DAY
-    src = f"bus history {datetime.fromtimestamp(cal['first'], UTC):%Y-%m-%d %H:%M} to " \
-          f"{datetime.fromtimestamp(cal['last'], UTC):%Y-%m-%d %H:%M} UTC ({span_d:.3g} days, " \
-          f"{cal['tasks']} tasks, {cal['events']} events)"
+    src = (
+        f"bus history {datetime.fromtimestamp(cal['first'], UTC):%Y-%m-%d %H:%M} to "
+        f"{datetime.fromtimestamp(cal['last'], UTC):%Y-%m-%d %H:%M} UTC ({span_d:.3g} days, "
+        f"{cal['tasks']} tasks, {cal['events']} events)"
+    )
     streams = []
     for i, s in enumerate(cal["streams"]):
-        label = "-".join([s["workflow"], *(str(v) for v in s["attributes"].values()), s["tier"] or ""]).strip("-")
-        st: dict[str, Any] = {"name": label, "workflow": s["workflow"], "attributes": s["attributes"],
-                              "per_day": round(s["per_day"], 4)}
+        label = "-".join([s["workflow"], *(str(v) for v in s["attributes"].values()), s["tier"] or ""]).strip(
+            "-"
+        )
+        st: dict[str, Any] = {
+            "name": label,
+            "workflow": s["workflow"],
+            "attributes": s["attributes"],
+            "per_day": round(s["per_day"], 4),
+        }
         if s["tier"]:
             st["tier"] = s["tier"]
         streams.append(st)
-        prov[f"workload.streams.{i}.per_day"] = (f"n={s['n']} tasks over {s['span'] / DAY:.3g} days: {s['per_day']:.4g}/day "
-                                                 f"[95% {s['lo']:.4g}, {s['hi']:.4g}] (Poisson)")
+        prov[f"workload.streams.{i}.per_day"] = (
+            f"n={s['n']} tasks over {s['span'] / DAY:.3g} days: {s['per_day']:.4g}/day "
+            f"[95% {s['lo']:.4g}, {s['hi']:.4g}] (Poisson)"
+        )
     models: dict[str, dict] = {}
     human_times = cal["durations"].get(("human", "work"), []) + cal["durations"].get(("human", "review"), [])
     for (model, kind), xs in sorted(cal["durations"].items()):
@@ -253,7 +313,9 @@ def history_scenario(cal: dict, root: Path, *, name: str = "history") -> tuple[d
             entry["calls"] = round(interval(u["calls"])["mean"], 3)
             entry["tokens"] = round(interval(u["tokens_per_call"])["mean"])
             prov[f"behaviour.models.{model}.{kind}.calls"] = _iv_text(u["calls"], 1, " calls per job")
-            prov[f"behaviour.models.{model}.{kind}.tokens"] = _iv_text(u["tokens_per_call"], 1, " tokens per call")
+            prov[f"behaviour.models.{model}.{kind}.tokens"] = _iv_text(
+                u["tokens_per_call"], 1, " tokens per call"
+            )
     # review outcomes -> defect injection per author family, detection, blind spots
     fams: dict[str, dict] = {}
     by_author: dict[str, dict] = defaultdict(lambda: {"same": [0, 0], "cross": [0, 0]})
@@ -262,16 +324,20 @@ def history_scenario(cal: dict, root: Path, *, name: str = "history") -> tuple[d
         cell[0] += k
         cell[1] += n
     detect = ASSUMED_DETECT
-    det_src = (f"assumed: {ASSUMED_DETECT} (no outcome.* events in the history: how much review misses cannot be "
-               "measured without failures after a pass or reverts)")
+    det_src = (
+        f"assumed: {ASSUMED_DETECT} (no outcome.* events in the history: how much review misses cannot be "
+        "measured without failures after a pass or reverts)"
+    )
     if cal["has_outcomes"]:
         k_fail = sum(v["cross"][0] for v in by_author.values())
         esc = sum(k for (a, same), (k, n) in cal["outcomes"].items() if not same)
         if k_fail + esc:
             detect = k_fail / (k_fail + esc)
             lo, hi = wilson(k_fail, k_fail + esc)
-            det_src = (f"n={k_fail + esc} defects seen by cross-family review or escaped (outcome.* events): "
-                       f"{detect:.3g} [95% {lo:.3g}, {hi:.3g}]")
+            det_src = (
+                f"n={k_fail + esc} defects seen by cross-family review or escaped (outcome.* events): "
+                f"{detect:.3g} [95% {lo:.3g}, {hi:.3g}]"
+            )
     for a, v in sorted(by_author.items()):
         (kc, nc), (ks, ns) = v["cross"], v["same"]
         if nc:
@@ -280,20 +346,25 @@ def history_scenario(cal: dict, root: Path, *, name: str = "history") -> tuple[d
             fams[a] = {"defects": {"defect": round(p, 4)}}
             prov[f"behaviour.families.{a}.defects.defect"] = (
                 f"n={nc} reviews by other families of {a}'s work: {kc / nc:.3g} asked for changes [95% {lo:.3g}, "
-                f"{hi:.3g}], divided by detect {detect:.3g}")
+                f"{hi:.3g}], divided by detect {detect:.3g}"
+            )
         if nc and ns and kc:
             b = max(0.0, min(1.0, 1 - (ks / ns) / (kc / nc)))
             fams.setdefault(a, {})["blind_spot"] = round(b, 4)
             lo_s, hi_s = wilson(ks, ns)
             prov[f"behaviour.families.{a}.blind_spot"] = (
                 f"n={ns} same-family reviews of {a}'s work asked for changes {ks / ns:.3g} [95% {lo_s:.3g}, {hi_s:.3g}] "
-                f"against {kc / nc:.3g} from other families: 1 - ratio")
+                f"against {kc / nc:.3g} from other families: 1 - ratio"
+            )
         elif nc:
-            prov[f"behaviour.families.{a}.blind_spot"] = (f"assumed: 0 (no same-family review of {a}'s work in the "
-                                                          "history to compare with)")
+            prov[f"behaviour.families.{a}.blind_spot"] = (
+                f"assumed: 0 (no same-family review of {a}'s work in the history to compare with)"
+            )
     prov["behaviour.default.detect.defect"] = det_src
-    prov["behaviour.default.defects.defect"] = ("assumed: 0 for a family whose work no review in the history saw "
-                                                "(each reviewed family has its own rate)")
+    prov["behaviour.default.defects.defect"] = (
+        "assumed: 0 for a family whose work no review in the history saw "
+        "(each reviewed family has its own rate)"
+    )
     hours, days, hours_src = _hours(cal["human_when"])
     humans: dict[str, Any] = {"hours": hours, "days": days}
     prov["humans.hours"] = hours_src
@@ -303,22 +374,31 @@ def history_scenario(cal: dict, root: Path, *, name: str = "history") -> tuple[d
     else:
         prov["humans.review_time.mean"] = "assumed: 20m (no human job claimed in the history)"
     if cal["human_latency"]:
-        prov["humans.decision_latency"] = _iv_text(cal["human_latency"], 3600, " h") + \
-            " from request to decision, working hours and queue included (an output the simulator should reproduce)"
+        prov["humans.decision_latency"] = (
+            _iv_text(cal["human_latency"], 3600, " h")
+            + " from request to decision, working hours and queue included (an output the simulator should reproduce)"
+        )
     if cal["calls"]:
         lo, hi = wilson(cal["rate_limited"], cal["calls"])
-        prov["providers"] = (f"assumed: rate limits are not in the history; n={cal['calls']} calls, "
-                             f"{cal['rate_limited'] / cal['calls']:.3g} answered 429 [95% {lo:.3g}, {hi:.3g}]: "
-                             "state each provider's rpm/tpm (e.g. --set providers.anthropic.tpm=40000)")
+        prov["providers"] = (
+            f"assumed: rate limits are not in the history; n={cal['calls']} calls, "
+            f"{cal['rate_limited'] / cal['calls']:.3g} answered 429 [95% {lo:.3g}, {hi:.3g}]: "
+            "state each provider's rpm/tpm (e.g. --set providers.anthropic.tpm=40000)"
+        )
     prov["org"] = f"the live org at {root} (lanes and members as configured)"
     scenario: dict[str, Any] = {
         "name": name,
         "description": f"Calibrated from the {src}.",
-        "seed": 1, "duration": "14d", "warmup": "2d",
+        "seed": 1,
+        "duration": "14d",
+        "warmup": "2d",
         "org": {"root": str(root)},
         "workload": {"streams": streams},
-        "behaviour": {"default": {"detect": {"defect": round(detect, 4)}, "defects": {"defect": 0.0}},
-                      "families": fams, "models": models},
+        "behaviour": {
+            "default": {"detect": {"defect": round(detect, 4)}, "defects": {"defect": 0.0}},
+            "families": fams,
+            "models": models,
+        },
         "humans": humans,
         "provenance": prov,
     }
@@ -327,14 +407,17 @@ def history_scenario(cal: dict, root: Path, *, name: str = "history") -> tuple[d
         r = cal["prices"].get(vendor)
         if r and r["cost_usd"] is not None and r["calls"]:
             pool["usd_per_call"] = round(r["cost_usd"] / r["calls"], 6)
-            prov[f"providers.{vendor}.usd_per_call"] = (f"n={r['calls']} calls, ${r['cost_usd']:.4g} in the usage "
-                                                        f"ledger" + ("" if r["cost_complete"] else
-                                                                     f" ({r['unpriced_calls']} unpriced left out)"))
+            prov[f"providers.{vendor}.usd_per_call"] = (
+                f"n={r['calls']} calls, ${r['cost_usd']:.4g} in the usage "
+                f"ledger" + ("" if r["cost_complete"] else f" ({r['unpriced_calls']} unpriced left out)")
+            )
     if providers:
         scenario["providers"] = providers
-    header = (f"# Calibrated by `org sim --from-history` from the {src}.\n"
-              "# Every parameter says where it came from under `provenance:` (n and a 95% interval), or that it\n"
-              "# is assumed. Run it with: org sim THIS_FILE --seeds 5\n")
+    header = (
+        f"# Calibrated by `org sim --from-history` from the {src}.\n"
+        "# Every parameter says where it came from under `provenance:` (n and a 95% interval), or that it\n"
+        "# is assumed. Run it with: org sim THIS_FILE --seeds 5\n"
+    )
     return scenario, header
 
 

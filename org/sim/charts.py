@@ -40,7 +40,7 @@ def _smooth(ys: list, k: int) -> list:
     """Moving average over k samples (None where a sample has no value)."""
     out = []
     for i in range(len(ys)):
-        win = [y for y in ys[max(0, i - k + 1):i + 1] if y is not None]
+        win = [y for y in ys[max(0, i - k + 1) : i + 1] if y is not None]
         out.append(sum(win) / len(win) if win else None)
     return out
 
@@ -60,7 +60,11 @@ def chart_sweep(series: list[dict]) -> str:
     for s in series:
         _line(f, xs, [p["metric"] for p in s["points"]], s["scenario"])
     f.title(f"{first['metric']} vs {first['path']} (seed {first['seed']})")
-    f.label(first["path"] + ("  (" + ", ".join(f"{i + 1}={v}" for i, v in enumerate(labels)) + ")" if labels else ""), "x")
+    f.label(
+        first["path"]
+        + ("  (" + ", ".join(f"{i + 1}={v}" for i, v in enumerate(labels)) + ")" if labels else ""),
+        "x",
+    )
     return _text(plt, f.build())
 
 
@@ -76,14 +80,18 @@ def chart_grid(g: dict) -> str:
     for key, pts in groups.items():
         xs, _ = _numeric([pt["values"][last] for pt in pts])
         ys = [pt["metric"]["mean"] for pt in pts]
-        label = ", ".join(f"{p.rsplit('.', 2)[-2] if p.count('.') >= 2 else p}={v}" for p, v in zip(paths[:-1], key,
-                                                                                                      strict=True))
+        label = ", ".join(
+            f"{p.rsplit('.', 2)[-2] if p.count('.') >= 2 else p}={v}"
+            for p, v in zip(paths[:-1], key, strict=True)
+        )
         _line(f, xs, ys, label or g["scenario"])
         if all(pt["metric"].get("half") is not None for pt in pts):
             f.draw(f.error(xs, ys, [pt["metric"]["half"] for pt in pts]))
     n = len(g["seeds"])
-    f.title(f"{g['metric']} vs {last} ({g['scenario']}, {n} seed{'s' if n != 1 else ''} per point"
-            + (", 95% intervals)" if n > 1 else ")"))
+    f.title(
+        f"{g['metric']} vs {last} ({g['scenario']}, {n} seed{'s' if n != 1 else ''} per point"
+        + (", 95% intervals)" if n > 1 else ")")
+    )
     f.label(last, "x")
     return _text(plt, f.build())
 
@@ -97,10 +105,22 @@ def chart_time(m: dict) -> str:
     plt, f = _figure(height=30)
     f.subplots(2, 2)
     panels = [
-        (f.subplot(1, 1), "throughput (done per day)", {"done/day": _smooth([d / step_days for d in s["done"]], k)}),
+        (
+            f.subplot(1, 1),
+            "throughput (done per day)",
+            {"done/day": _smooth([d / step_days for d in s["done"]], k)},
+        ),
         (f.subplot(1, 2), "cycle time of tasks finished (h)", {"cycle h": _smooth(s["cycle_hours"], k)}),
-        (f.subplot(2, 1), "utilisation (share of members busy)", {n: _smooth(v, k) for n, v in s["busy"].items()}),
-        (f.subplot(2, 2), "queue (jobs waiting, time-average)", {n: _smooth(v, k) for n, v in s["queues"].items()}),
+        (
+            f.subplot(2, 1),
+            "utilisation (share of members busy)",
+            {n: _smooth(v, k) for n, v in s["busy"].items()},
+        ),
+        (
+            f.subplot(2, 2),
+            "queue (jobs waiting, time-average)",
+            {n: _smooth(v, k) for n, v in s["queues"].items()},
+        ),
     ]
     for sub, title, lines in panels:
         drawn = False
@@ -113,6 +133,8 @@ def chart_time(m: dict) -> str:
         sub.title(title + ("" if drawn else ": none"))
         sub.label("day", "x")
     warm = m["warmup_days"]
-    head = (f"{m['scenario']} over time (seed {m['seed']}; moving averages over {k * step_days * 24:.3g} h; the first "
-            f"{warm:g} days are warm-up, not measured)")
+    head = (
+        f"{m['scenario']} over time (seed {m['seed']}; moving averages over {k * step_days * 24:.3g} h; the first "
+        f"{warm:g} days are warm-up, not measured)"
+    )
     return head + "\n" + _text(plt, f.build())

@@ -50,7 +50,9 @@ def split_sides(sets: list[str], a_name: str, b_name: str | None) -> tuple[list,
             elif side in ("b", b_name):
                 side = "b"
             else:
-                raise UsageError(f"--set {side}:...: '{side}' names neither side (a or {a_name}, b or {b_name})")
+                raise UsageError(
+                    f"--set {side}:...: '{side}' names neither side (a or {a_name}, b or {b_name})"
+                )
         kv = parse_set(item)
         if side in (None, "a"):
             a.append(kv)
@@ -87,7 +89,9 @@ def run_request(req: Request, bar: Callable[[str], Any], as_json: bool) -> tuple
     """Run what the request asks for; returns (JSON document, a function rendering it for a person)."""
     from org.sim.run import load
 
-    sets_a, sets_b = split_sides(req.sets, Path(req.scenario).stem, Path(req.compare).stem if req.compare else None)
+    sets_a, sets_b = split_sides(
+        req.sets, Path(req.scenario).stem, Path(req.compare).stem if req.compare else None
+    )
     common: list[tuple[str, Any]] = []
     if req.org_root is not None:
         common.append(("org.root", str(req.org_root.expanduser().resolve())))
@@ -98,8 +102,10 @@ def run_request(req: Request, bar: Callable[[str], Any], as_json: bool) -> tuple
     if req.compare:
         b = load(req.compare, common + sets_b, a.spec.seed)
         if a.path == b.path and sets_a == sets_b:
-            raise UsageError("both sides of the compare are the same scenario with the same settings: every "
-                             "difference would be +0; name the side a change is for, e.g. --set b:PATH=VALUE")
+            raise UsageError(
+                "both sides of the compare are the same scenario with the same settings: every "
+                "difference would be +0; name the side a change is for, e.g. --set b:PATH=VALUE"
+            )
     with_progress = _progress(bar)
     if req.sweeps or (req.chart and (a.spec.sweep is not None)):
         return _sweep(req, a, b, with_progress)
@@ -117,6 +123,7 @@ def _progress(bar):
             return fn(pb)
         finally:
             pb.close()
+
     return run
 
 
@@ -128,8 +135,10 @@ def _over_time(a, with_progress):
 
     m = with_progress(f"sim {a.spec.name}", lambda pb: run_loaded(a, pb))
     d = diagnose(m)
-    return ({"ok": True, "run": m, "diagnosis": d},
-            lambda: chart_time(m) + "\n" + "\n".join(render_diagnosis(d)))
+    return (
+        {"ok": True, "run": m, "diagnosis": d},
+        lambda: chart_time(m) + "\n" + "\n".join(render_diagnosis(d)),
+    )
 
 
 def _single(req: Request, a, with_progress):
@@ -145,19 +154,28 @@ def _single(req: Request, a, with_progress):
     if req.seeds == 1 and not req.marginal:
         m = with_progress(f"sim {a.spec.name}", lambda pb: run_loaded(a, pb))
         d = diagnose(m)
-        return ({"ok": True, "run": m, "diagnosis": d},
-                lambda: render_run(m) + "\n\n" + "\n".join(render_diagnosis(d))
-                + "\n(one seed: no intervals; --seeds N runs N replications)")
+        return (
+            {"ok": True, "run": m, "diagnosis": d},
+            lambda: (
+                render_run(m)
+                + "\n\n"
+                + "\n".join(render_diagnosis(d))
+                + "\n(one seed: no intervals; --seeds N runs N replications)"
+            ),
+        )
     seeds = max(req.seeds, 2) if req.marginal else req.seeds
     r = with_progress(f"sim {a.spec.name} x{seeds}", lambda pb: replicated(a, seeds, req.workers, pb))
     if req.marginal is not False and not (req.explain and req.marginal is None):
-        r["marginal"] = with_progress("one more of each resource",
-                                      lambda pb: marginal(a, seeds, r["runs"], req.workers, pb))
+        r["marginal"] = with_progress(
+            "one more of each resource", lambda pb: marginal(a, seeds, r["runs"], req.workers, pb)
+        )
     if not req.explain:
         return {"ok": True, "replicated": r}, lambda: render_replicated(r)
     e = with_progress("what drives it", lambda pb: explain(a, None, seeds, r["runs"], None, req.workers, pb))
-    return ({"ok": True, "replicated": r, "explain": e},
-            lambda: render_replicated(r) + "\n\n" + render_explain(e))
+    return (
+        {"ok": True, "replicated": r, "explain": e},
+        lambda: render_replicated(r) + "\n\n" + render_explain(e),
+    )
 
 
 def _compare(req: Request, a, b, with_progress):
@@ -173,20 +191,30 @@ def _compare(req: Request, a, b, with_progress):
         ma = with_progress(f"sim {a.spec.name}", lambda pb: run_loaded(a, pb))
         mb = with_progress(f"sim {b.spec.name}", lambda pb: run_loaded(b, pb))
         cmp = compare_runs(ma, mb)
-        return ({"ok": True, "a": ma, "b": mb, "compare": cmp},
-                lambda: render_compare(cmp) + "\n(one seed: a delta may be noise; --seeds N gives paired intervals "
-                                              "and says which differences are significant)")
-    c = with_progress(f"sim {a.spec.name} vs {b.spec.name} x{req.seeds}",
-                      lambda pb: compared(a, b, req.seeds, req.workers, pb))
+        return (
+            {"ok": True, "a": ma, "b": mb, "compare": cmp},
+            lambda: (
+                render_compare(cmp) + "\n(one seed: a delta may be noise; --seeds N gives paired intervals "
+                "and says which differences are significant)"
+            ),
+        )
+    c = with_progress(
+        f"sim {a.spec.name} vs {b.spec.name} x{req.seeds}",
+        lambda pb: compared(a, b, req.seeds, req.workers, pb),
+    )
     if not req.explain:
         return {"ok": True, "compared": c}, lambda: render_compared(c)
     from org.sim.explain import explain
     from org.sim.present import render_explain
 
-    e = with_progress("what drives the difference",
-                      lambda pb: explain(a, b, req.seeds, c["a"]["runs"], c["b"]["runs"], req.workers, pb))
-    return ({"ok": True, "compared": c, "explain": e},
-            lambda: render_compared(c) + "\n\n" + render_explain(e))
+    e = with_progress(
+        "what drives the difference",
+        lambda pb: explain(a, b, req.seeds, c["a"]["runs"], c["b"]["runs"], req.workers, pb),
+    )
+    return (
+        {"ok": True, "compared": c, "explain": e},
+        lambda: render_compared(c) + "\n\n" + render_explain(e),
+    )
 
 
 def _sweep(req: Request, a, b, with_progress):
@@ -202,16 +230,32 @@ def _sweep(req: Request, a, b, with_progress):
         sweeps = [(a.spec.sweep.set, list(a.spec.sweep.values))]
         metric = metric or a.spec.sweep.metric
     if not sweeps:
-        raise UsageError(f"scenario '{a.spec.name}' has no sweep; add a 'sweep: {{set: PATH, values: [...]}}' "
-                         "section or pass --sweep PATH=V1,V2,...")
+        raise UsageError(
+            f"scenario '{a.spec.name}' has no sweep; add a 'sweep: {{set: PATH, values: [...]}}' "
+            "section or pass --sweep PATH=V1,V2,..."
+        )
     metric = metric or "throughput_per_day"
     if len(sweeps) == 1 and req.seeds == 1:
         path, values = sweeps[0]
-        series = [with_progress(f"sweep {ls.spec.name}",
-                                lambda pb, ls=ls: run_sweep(ls, path=path, values=values, metric=metric, progress=pb))
-                  for ls in (a, b) if ls is not None]
-        return {"ok": True, "sweeps": series}, lambda: chart_sweep(series) + "\n" + render_chart(series, numbers=True)
-    grids = [with_progress(f"sweep {ls.spec.name}", lambda pb, ls=ls: grid(ls, sweeps, req.seeds, metric, req.workers, pb))
-             for ls in (a, b) if ls is not None]
+        series = [
+            with_progress(
+                f"sweep {ls.spec.name}",
+                lambda pb, ls=ls: run_sweep(ls, path=path, values=values, metric=metric, progress=pb),
+            )
+            for ls in (a, b)
+            if ls is not None
+        ]
+        return {
+            "ok": True,
+            "sweeps": series,
+        }, lambda: chart_sweep(series) + "\n" + render_chart(series, numbers=True)
+    grids = [
+        with_progress(
+            f"sweep {ls.spec.name}", lambda pb, ls=ls: grid(ls, sweeps, req.seeds, metric, req.workers, pb)
+        )
+        for ls in (a, b)
+        if ls is not None
+    ]
     return {"ok": True, "grids": grids}, lambda: "\n\n".join(
-        (chart_grid(g) + "\n" if req.chart else "") + render_grid(g) for g in grids)
+        (chart_grid(g) + "\n" if req.chart else "") + render_grid(g) for g in grids
+    )

@@ -21,7 +21,9 @@ class Defect:
         self.cls, self.family, self.blind, self.found = cls, family, blind, False
 
 
-def inject(defects: list[Defect], author: Profile, family: str, in_rework: bool, rng: random.Random) -> list[Defect]:
+def inject(
+    defects: list[Defect], author: Profile, family: str, in_rework: bool, rng: random.Random
+) -> list[Defect]:
     """A work job's new defects (one chance per class; rework rounds scale the chances)."""
     scale = author.rework_defects if in_rework else 1.0
     new = []
@@ -33,8 +35,13 @@ def inject(defects: list[Defect], author: Profile, family: str, in_rework: bool,
     return new
 
 
-def look(defects: list[Defect], detect: dict[str, float], family: str, focus: frozenset[str] | None,
-         rng: random.Random) -> list[Defect]:
+def look(
+    defects: list[Defect],
+    detect: dict[str, float],
+    family: str,
+    focus: frozenset[str] | None,
+    rng: random.Random,
+) -> list[Defect]:
     """What a reviewer of `family` finds among the open defects (marks them found)."""
     found = []
     for d in defects:

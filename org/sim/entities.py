@@ -24,13 +24,43 @@ class Job:
 
     __slots__ = ("key", "task", "gate", "kind", "lane", "ready_at")
 
-    def __init__(self, key: tuple[int, int], task: Task, gate: str, kind: str, lane: str, ready_at: float) -> None:
-        self.key, self.task, self.gate, self.kind, self.lane, self.ready_at = key, task, gate, kind, lane, ready_at
+    def __init__(
+        self, key: tuple[int, int], task: Task, gate: str, kind: str, lane: str, ready_at: float
+    ) -> None:
+        self.key, self.task, self.gate, self.kind, self.lane, self.ready_at = (
+            key,
+            task,
+            gate,
+            kind,
+            lane,
+            ready_at,
+        )
 
 
 class Worker:
-    __slots__ = ("id", "lane", "family", "model", "human", "profile", "rng", "bucket", "pool", "stats", "job",
-                 "start", "calls_left", "seg", "kp", "tokens", "attempt", "rev", "on_duty", "usd_call", "usd_token")
+    __slots__ = (
+        "id",
+        "lane",
+        "family",
+        "model",
+        "human",
+        "profile",
+        "rng",
+        "bucket",
+        "pool",
+        "stats",
+        "job",
+        "start",
+        "calls_left",
+        "seg",
+        "kp",
+        "tokens",
+        "attempt",
+        "rev",
+        "on_duty",
+        "usd_call",
+        "usd_token",
+    )
 
     def __init__(self, actor, rng: random.Random) -> None:
         self.id, self.lane, self.model, self.human = actor.id, actor.lane, actor.model, actor.is_human

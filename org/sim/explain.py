@@ -17,8 +17,26 @@ from org.sim.units import format_duration, parse_duration
 __all__ = ["parameters", "explain", "DRIVERS"]
 
 # Leaf names that are inputs a result can rest on (descriptive fields, shapes and prices are left out).
-DRIVERS = {"per_hour", "per_day", "backlog", "load", "agents", "count", "calls", "tokens", "time", "review_time",
-           "blind_spot", "false_alarm", "fix", "rework_defects", "rpm", "tpm", "max_attempts", "max_rework_rounds"}
+DRIVERS = {
+    "per_hour",
+    "per_day",
+    "backlog",
+    "load",
+    "agents",
+    "count",
+    "calls",
+    "tokens",
+    "time",
+    "review_time",
+    "blind_spot",
+    "false_alarm",
+    "fix",
+    "rework_defects",
+    "rpm",
+    "tpm",
+    "max_attempts",
+    "max_rework_rounds",
+}
 _TABLES = {"defects", "detect"}  # class -> probability tables: every entry is a driver
 _TIMES = {"time", "review_time"}
 # Mechanisms switched off (set to 0) rather than halved: "does the result rest on it?" is then answered
@@ -86,9 +104,16 @@ def parameters(ls: LoadedScenario, lanes: dict[str, int] | None = None, human: s
     return dict(sorted(out.items()))
 
 
-def explain(a: LoadedScenario, b: LoadedScenario | None, seeds: int, base_a: list[dict] | None = None,
-            base_b: list[dict] | None = None, workers: int | None = None, progress: Progress = None,
-            only: list[str] | None = None) -> dict:
+def explain(
+    a: LoadedScenario,
+    b: LoadedScenario | None,
+    seeds: int,
+    base_a: list[dict] | None = None,
+    base_b: list[dict] | None = None,
+    workers: int | None = None,
+    progress: Progress = None,
+    only: list[str] | None = None,
+) -> dict:
     """Change each parameter (on both sides of a comparison); report the paired change of each headline
     metric (or of the difference b - a) per parameter, with its interval, biggest effects first."""
     ss = seeds_for(a.spec.seed, seeds)
@@ -114,8 +139,10 @@ def explain(a: LoadedScenario, b: LoadedScenario | None, seeds: int, base_a: lis
     refused: dict[str, str] = {}
     for path, vals in list(params.items()):
         try:
-            changed = [side.with_sets([(path, vh[1])]) if vh is not None else side
-                       for side, vh in zip(sides, vals, strict=True)]
+            changed = [
+                side.with_sets([(path, vh[1])]) if vh is not None else side
+                for side, vh in zip(sides, vals, strict=True)
+            ]
             for c in changed:
                 build_org(c)
         except OrgError as exc:  # e.g. half the reviewers leave a cross-vendor quorum unsatisfiable
@@ -140,7 +167,7 @@ def explain(a: LoadedScenario, b: LoadedScenario | None, seeds: int, base_a: lis
         base_iv = interval(base_vals[p])
         rows = []
         for k, (path, _) in enumerate(variants):
-            chunk = runs[k * per:(k + 1) * per]
+            chunk = runs[k * per : (k + 1) * per]
             rs_a, rs_b = chunk[:seeds], (chunk[seeds:] if b is not None else None)
             d = [x - y for x, y in zip(value(rs_a, rs_b, p), base_vals[p], strict=True)]
             iv = interval(d)
@@ -148,13 +175,29 @@ def explain(a: LoadedScenario, b: LoadedScenario | None, seeds: int, base_a: lis
             sig = not same and iv["lo"] is not None and (iv["lo"] > 0 or iv["hi"] < 0)
             share = (-iv["mean"] / base_iv["mean"]) if base_iv["mean"] else None
             vals = params[path]
-            rows.append({"parameter": path, "source": sources[path], "value": [x[0] if x else None for x in vals],
-                         "halved": [x[1] if x else None for x in vals], "change": {**_r(iv), "significant": sig, "same": same}, "significant": sig,
-                         "same": same, "share_lost": round(share, 4) if share is not None else None})
+            rows.append(
+                {
+                    "parameter": path,
+                    "source": sources[path],
+                    "value": [x[0] if x else None for x in vals],
+                    "halved": [x[1] if x else None for x in vals],
+                    "change": {**_r(iv), "significant": sig, "same": same},
+                    "significant": sig,
+                    "same": same,
+                    "share_lost": round(share, 4) if share is not None else None,
+                }
+            )
         rows.sort(key=lambda r: (not r["significant"], -abs(r["change"]["mean"])))
         out[p] = {"label": label, "base": _r(base_iv), "rows": rows}
-    return {"scenario": a.spec.name, "compare": b.spec.name if b is not None else None, "seeds": ss,
-            "parameters": len(params), "runs": len(runs), "metrics": out, "refused": refused}
+    return {
+        "scenario": a.spec.name,
+        "compare": b.spec.name if b is not None else None,
+        "seeds": ss,
+        "parameters": len(params),
+        "runs": len(runs),
+        "metrics": out,
+        "refused": refused,
+    }
 
 
 def _source(sides: list[LoadedScenario], path: str) -> str:

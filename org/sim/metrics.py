@@ -73,7 +73,9 @@ class Recorder:
     t1: float
     arrivals: int = 0
     arrivals_total: int = 0
-    sojourn: list[float] = field(default_factory=list)  # time in system (to t1) of tasks arriving in the window
+    sojourn: list[float] = field(
+        default_factory=list
+    )  # time in system (to t1) of tasks arriving in the window
     open_since: dict = field(default_factory=dict)  # task id -> created (for tasks arriving in the window)
     outcomes: dict = field(default_factory=lambda: defaultdict(int))
     escalations: dict = field(default_factory=lambda: defaultdict(int))
@@ -136,12 +138,24 @@ class Recorder:
             u = max((p.tokens / cap_t) if cap_t else 0.0, (p.calls / cap_r) if cap_r else 0.0)
             bound = None
             if done and (cap_t or cap_r):
-                per_day = [c / (used / done) / wdays for c, used in ((cap_t, p.tokens), (cap_r, p.calls)) if c and used]
+                per_day = [
+                    c / (used / done) / wdays
+                    for c, used in ((cap_t, p.tokens), (cap_r, p.calls))
+                    if c and used
+                ]
                 bound = round(min(per_day), 3) if per_day else None
             pools[name] = {
-                "rpm": p.rpm, "tpm": p.tpm, "budgets": p.budgets, "calls": p.calls, "tokens": round(p.tokens),
-                "rejected_429": p.rejected, "retries": p.retries, "gave_up": p.gave_up,
-                "stall_hours": round(p.stall / HOUR, 3), "usd": round(p.usd, 4), "utilisation": round(u, 4),
+                "rpm": p.rpm,
+                "tpm": p.tpm,
+                "budgets": p.budgets,
+                "calls": p.calls,
+                "tokens": round(p.tokens),
+                "rejected_429": p.rejected,
+                "retries": p.retries,
+                "gave_up": p.gave_up,
+                "stall_hours": round(p.stall / HOUR, 3),
+                "usd": round(p.usd, 4),
+                "utilisation": round(u, 4),
                 "retries_per_call": round(p.retries / p.calls, 3) if p.calls else 0.0,
                 "bound_per_day": bound,
             }
@@ -149,35 +163,49 @@ class Recorder:
         calls = sum(p.calls for p in self.pools.values())
         return {
             "window_days": round(wdays, 4),
-            "tasks": {"arrived": self.arrivals, "arrived_total": self.arrivals_total, **{
-                k: self.outcomes.get(k, 0) for k in ("done", "rejected", "escalated")}},
+            "tasks": {
+                "arrived": self.arrivals,
+                "arrived_total": self.arrivals_total,
+                **{k: self.outcomes.get(k, 0) for k in ("done", "rejected", "escalated")},
+            },
             "throughput_per_day": round(done / wdays, 4) if wdays else 0.0,
-            "cycle_time_hours": {"mean": round(_mean(self.cycle) / HOUR, 4),
-                                 "p50": round(percentile(self.cycle, 0.5) / HOUR, 4),
-                                 "p95": round(percentile(self.cycle, 0.95) / HOUR, 4)},
-            "cycle_p50_hours_by_tier": {t: round(percentile(v, 0.5) / HOUR, 4) for t, v in sorted(self.cycle_by_tier.items())},
+            "cycle_time_hours": {
+                "mean": round(_mean(self.cycle) / HOUR, 4),
+                "p50": round(percentile(self.cycle, 0.5) / HOUR, 4),
+                "p95": round(percentile(self.cycle, 0.95) / HOUR, 4),
+            },
+            "cycle_p50_hours_by_tier": {
+                t: round(percentile(v, 0.5) / HOUR, 4) for t, v in sorted(self.cycle_by_tier.items())
+            },
             "done_by_stream": dict(self.done_by_stream),
             "approval": {
                 "queue_mean": round(sum(q.area for q in human_q) / window, 4) if window else 0.0,
                 "queue_max": max((q.peak for q in human_q), default=0),
                 "wait_mean_hours": round(_mean(human_waits) / HOUR, 4),
                 "wait_p95_hours": round(percentile(human_waits, 0.95) / HOUR, 4),
-                "human_jobs": self.human_jobs, "approved": self.approvals, "rejected": self.rejections,
+                "human_jobs": self.human_jobs,
+                "approved": self.approvals,
+                "rejected": self.rejections,
                 "human_jobs_per_done": round(self.human_jobs / done, 4) if done else 0.0,
             },
             "defects": {
-                "injected": dict(self.injected), "escaped": dict(self.escaped),
+                "injected": dict(self.injected),
+                "escaped": dict(self.escaped),
                 "escaped_total": sum(self.escaped.values()),
                 "escaped_per_100_done": round(100 * sum(self.escaped.values()) / done, 3) if done else 0.0,
                 "false_alarms": self.false_alarms,
             },
             "catches": {g: dict(v) for g, v in sorted(self.catches.items())},
-            "rework": {"rounds_per_done": round(_mean([float(r) for r in self.rounds]), 4),
-                       "escalated_by_kind": dict(self.escalations)},
+            "rework": {
+                "rounds_per_done": round(_mean([float(r) for r in self.rounds]), 4),
+                "escalated_by_kind": dict(self.escalations),
+            },
             "rate_limits": {
                 "rejected_429": sum(p.rejected for p in self.pools.values()),
                 "retries": sum(p.retries for p in self.pools.values()),
-                "retries_per_call": round(sum(p.retries for p in self.pools.values()) / calls, 4) if calls else 0.0,
+                "retries_per_call": round(sum(p.retries for p in self.pools.values()) / calls, 4)
+                if calls
+                else 0.0,
                 "gave_up": sum(p.gave_up for p in self.pools.values()),
                 "stall_hours": round(sum(p.stall for p in self.pools.values()) / HOUR, 3),
                 "bound_per_day": min(bounds) if bounds else None,
@@ -185,14 +213,26 @@ class Recorder:
             },
             "cost": {"usd": round(self.usd, 4), "per_done": round(self.usd / done, 4) if done else None},
             "utilisation": util,
-            "queues": {ln: {"mean": round(q.area / window, 4) if window else 0.0, "max": q.peak}
-                       for ln, q in sorted(self.queues.items())},
-            "waits_minutes": {ln: {"mean": round(_mean(w) / MINUTE, 4), "p95": round(percentile(w, 0.95) / MINUTE, 4),
-                                   "n": len(w), "waited": round(sum(1 for x in w if x > 1e-9) / len(w), 4) if w else 0.0}
-                              for ln, w in sorted(self.waits.items())},
-            "little": {"L": round(L, 4), "lambda_per_hour": round(lam * HOUR, 4), "W_hours": round(W / HOUR, 4),
-                       "lambda_W": round(lam * W, 4),
-                       "error": round(abs(L - lam * W) / L, 4) if L else 0.0},
+            "queues": {
+                ln: {"mean": round(q.area / window, 4) if window else 0.0, "max": q.peak}
+                for ln, q in sorted(self.queues.items())
+            },
+            "waits_minutes": {
+                ln: {
+                    "mean": round(_mean(w) / MINUTE, 4),
+                    "p95": round(percentile(w, 0.95) / MINUTE, 4),
+                    "n": len(w),
+                    "waited": round(sum(1 for x in w if x > 1e-9) / len(w), 4) if w else 0.0,
+                }
+                for ln, w in sorted(self.waits.items())
+            },
+            "little": {
+                "L": round(L, 4),
+                "lambda_per_hour": round(lam * HOUR, 4),
+                "W_hours": round(W / HOUR, 4),
+                "lambda_W": round(lam * W, 4),
+                "error": round(abs(L - lam * W) / L, 4) if L else 0.0,
+            },
             "stale_submissions": self.stale,
             "denied": dict(self.denied),
         }

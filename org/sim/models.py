@@ -9,8 +9,22 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from org.sim.units import DAY, CountDist, Dist, Duration, TimeDist
 
 __all__ = [
-    "Scenario", "OrgSpec", "LaneOverride", "GateOverride", "Stream", "Workload", "KindBehaviour",
-    "FamilyBehaviour", "Behaviour", "On429", "Pool", "Retry", "Pacing", "Humans", "Sweep", "EngineOptions",
+    "Scenario",
+    "OrgSpec",
+    "LaneOverride",
+    "GateOverride",
+    "Stream",
+    "Workload",
+    "KindBehaviour",
+    "FamilyBehaviour",
+    "Behaviour",
+    "On429",
+    "Pool",
+    "Retry",
+    "Pacing",
+    "Humans",
+    "Sweep",
+    "EngineOptions",
     "WEEKDAYS",
 ]
 
@@ -26,9 +40,12 @@ class LaneOverride(_Strict):
     """Reshape a lane: how many agents, which models (cycled over the agents), how many jobs at once."""
 
     agents: int | None = Field(default=None, ge=1, le=10_000, description="Number of agents in the lane.")
-    models: list[str] | None = Field(default=None, min_length=1, description="Models, cycled over the agents.")
+    models: list[str] | None = Field(
+        default=None, min_length=1, description="Models, cycled over the agents."
+    )
     concurrency: int | Literal["unlimited"] | None = Field(
-        default=None, description="Jobs the lane works at once; follows the agent count when agents change.")
+        default=None, description="Jobs the lane works at once; follows the agent count when agents change."
+    )
 
     @field_validator("concurrency")
     @classmethod
@@ -59,10 +76,15 @@ class LimitsOverride(_Strict):
 
 
 class OrgSpec(_Strict):
-    root: str | None = Field(default=None, description="Folder with lanes/ and gates/ (relative to the scenario); "
-                                                        "default: the shipped default org.")
+    root: str | None = Field(
+        default=None,
+        description="Folder with lanes/ and gates/ (relative to the scenario); "
+        "default: the shipped default org.",
+    )
     lanes: dict[str, LaneOverride] = Field(default_factory=dict)
-    gates: dict[str, dict[str, GateOverride]] = Field(default_factory=dict, description="workflow -> gate -> change")
+    gates: dict[str, dict[str, GateOverride]] = Field(
+        default_factory=dict, description="workflow -> gate -> change"
+    )
     limits: dict[str, LimitsOverride] = Field(default_factory=dict, description="workflow -> limits")
 
 
@@ -72,11 +94,17 @@ class Stream(_Strict):
     name: str = Field(min_length=1)
     workflow: str
     attributes: dict[str, Scalar] = Field(default_factory=dict)
-    tier: str | None = Field(default=None, description="Requested tier (raises the classified tier, never lowers).")
+    tier: str | None = Field(
+        default=None, description="Requested tier (raises the classified tier, never lowers)."
+    )
     per_hour: float | None = Field(default=None, gt=0, description="Poisson arrival rate.")
     per_day: float | None = Field(default=None, gt=0, description="Poisson arrival rate.")
-    weight: float | None = Field(default=None, gt=0, description="Share of new work when the workload is a backlog.")
-    actions: dict[str, str] = Field(default_factory=dict, description="gate -> action decide() must allow first.")
+    weight: float | None = Field(
+        default=None, gt=0, description="Share of new work when the workload is a backlog."
+    )
+    actions: dict[str, str] = Field(
+        default_factory=dict, description="gate -> action decide() must allow first."
+    )
 
     @model_validator(mode="after")
     def _rate(self) -> Stream:
@@ -95,18 +123,30 @@ class Stream(_Strict):
 
 class Workload(_Strict):
     streams: list[Stream] = Field(min_length=1)
-    backlog: int | None = Field(default=None, ge=1, le=100_000, description=(
-        "Closed workload: keep this many tasks open (a finished task is replaced at once), picking streams "
-        "by weight. Omitted: open Poisson arrivals at each stream's rate."))
-    load: float = Field(default=1.0, gt=0, le=1000, description=(
-        "Load multiplier: every stream's arrival rate (or the backlog) times this."))
+    backlog: int | None = Field(
+        default=None,
+        ge=1,
+        le=100_000,
+        description=(
+            "Closed workload: keep this many tasks open (a finished task is replaced at once), picking streams "
+            "by weight. Omitted: open Poisson arrivals at each stream's rate."
+        ),
+    )
+    load: float = Field(
+        default=1.0,
+        gt=0,
+        le=1000,
+        description=("Load multiplier: every stream's arrival rate (or the backlog) times this."),
+    )
 
     @model_validator(mode="after")
     def _rates(self) -> Workload:
         for i, s in enumerate(self.streams):
             if self.backlog is None and s.per_hour is None and s.per_day is None:
-                raise ValueError(f"streams.{i}: an open workload needs per_hour or per_day on every stream "
-                                 "(or set workload.backlog)")
+                raise ValueError(
+                    f"streams.{i}: an open workload needs per_hour or per_day on every stream "
+                    "(or set workload.backlog)"
+                )
         names = [s.name for s in self.streams]
         for n in names:
             if names.count(n) > 1:
@@ -127,12 +167,26 @@ class FamilyBehaviour(_Strict):
 
     work: KindBehaviour | None = None
     review: KindBehaviour | None = None
-    defects: dict[str, float] | None = Field(default=None, description="class -> chance a work job injects one.")
-    detect: dict[str, float] | None = Field(default=None, description="class -> chance this reviewer sees one.")
-    blind_spot: float | None = Field(default=None, ge=0, le=1, description=(
-        "Chance a defect this family writes is invisible to every reviewer of the same family (correlated misses)."))
-    false_alarm: float | None = Field(default=None, ge=0, le=1, description="Chance a clean review asks for changes.")
-    fix: float | None = Field(default=None, ge=0, le=1, description="Chance a rework fixes a defect found in review.")
+    defects: dict[str, float] | None = Field(
+        default=None, description="class -> chance a work job injects one."
+    )
+    detect: dict[str, float] | None = Field(
+        default=None, description="class -> chance this reviewer sees one."
+    )
+    blind_spot: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description=(
+            "Chance a defect this family writes is invisible to every reviewer of the same family (correlated misses)."
+        ),
+    )
+    false_alarm: float | None = Field(
+        default=None, ge=0, le=1, description="Chance a clean review asks for changes."
+    )
+    fix: float | None = Field(
+        default=None, ge=0, le=1, description="Chance a rework fixes a defect found in review."
+    )
     rework_defects: float | None = Field(default=None, ge=0, description="Defect rate multiplier on rework.")
 
     @field_validator("defects", "detect")
@@ -148,13 +202,19 @@ class Behaviour(_Strict):
     default: FamilyBehaviour = Field(default_factory=FamilyBehaviour)
     families: dict[str, FamilyBehaviour] = Field(default_factory=dict, description="family -> overrides")
     models: dict[str, FamilyBehaviour] = Field(default_factory=dict, description="model glob -> overrides")
-    focus: dict[str, list[str]] = Field(default_factory=dict, description=(
-        "gate (or workflow.gate) -> defect classes its reviewers look for; omitted: every class"))
+    focus: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description=(
+            "gate (or workflow.gate) -> defect classes its reviewers look for; omitted: every class"
+        ),
+    )
 
 
 class On429(_Strict):
     latency: Duration = Field(default=1.0, description="Time a rejected call takes.")
-    counts: bool = Field(default=True, description="A rejected call still uses one request of the per-minute limit.")
+    counts: bool = Field(
+        default=True, description="A rejected call still uses one request of the per-minute limit."
+    )
     usd: float = Field(default=0.0, ge=0)
 
 
@@ -174,14 +234,20 @@ class Pool(_Strict):
 class Retry(_Strict):
     base: Duration = 1.0
     cap: Duration = 60.0
-    max_attempts: int = Field(default=6, ge=1, le=1000, description="Attempts per call before the job is dropped.")
+    max_attempts: int = Field(
+        default=6, ge=1, le=1000, description="Attempts per call before the job is dropped."
+    )
     jitter: Literal["full", "none"] = "full"
 
 
 class Pacing(_Strict):
-    mode: Literal["paced", "naive"] = Field(default="paced", description=(
-        "paced: the dispatcher reserves capacity before each call and never sends over the limit; "
-        "naive: send at once, retry 429s with exponential backoff."))
+    mode: Literal["paced", "naive"] = Field(
+        default="paced",
+        description=(
+            "paced: the dispatcher reserves capacity before each call and never sends over the limit; "
+            "naive: send at once, retry 429s with exponential backoff."
+        ),
+    )
     target: float = Field(default=1.0, gt=0, le=1, description="Share of each limit the pacer aims at.")
     retry: Retry = Field(default_factory=Retry)
 
@@ -189,9 +255,12 @@ class Pacing(_Strict):
 class Humans(_Strict):
     count: int | None = Field(default=None, ge=1, le=10_000, description="Members of each human lane.")
     lanes: list[str] | None = Field(default=None, description="Human lanes this applies to; default: all.")
-    hours: tuple[float, float] = Field(default=(9.0, 17.0), description="Working hours [start, end) each day.")
+    hours: tuple[float, float] = Field(
+        default=(9.0, 17.0), description="Working hours [start, end) each day."
+    )
     days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
-        default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"], min_length=1)
+        default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"], min_length=1
+    )
     review_time: TimeDist = Field(default_factory=lambda: Dist(dist="lognormal", mean=1200.0, cv=0.6))
     detect: dict[str, float] = Field(default_factory=dict, description="class -> chance a human sees one.")
     reject_on_defect: bool = Field(default=True, description="A human who finds a defect rejects the task.")
@@ -211,7 +280,9 @@ class Sweep(_Strict):
 
 
 class EngineOptions(_Strict):
-    budget_escalation: bool = Field(default=True, description="Escalate tasks over their workflow's budget_usd.")
+    budget_escalation: bool = Field(
+        default=True, description="Escalate tasks over their workflow's budget_usd."
+    )
 
 
 class Scenario(_Strict):
@@ -229,9 +300,13 @@ class Scenario(_Strict):
     humans: Humans = Field(default_factory=Humans)
     engine: EngineOptions = Field(default_factory=EngineOptions)
     sweep: Sweep | None = None
-    provenance: dict[str, str] = Field(default_factory=dict, description=(
-        "Dotted parameter path -> where its value came from (n and an interval from history, or "
-        "'assumed: ...'); written by org sim --from-history, shown by --explain."))
+    provenance: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Dotted parameter path -> where its value came from (n and an interval from history, or "
+            "'assumed: ...'); written by org sim --from-history, shown by --explain."
+        ),
+    )
 
     @model_validator(mode="after")
     def _window(self) -> Scenario:

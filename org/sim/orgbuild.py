@@ -56,7 +56,9 @@ def build_org(ls: LoadedScenario) -> OrgConfig:
         loc = ("org", "lanes", name)
         lane = lanes.get(name)
         if lane is None:
-            problems.append(ls.problem(loc, f"no lane '{name}' in the org (lanes: {', '.join(sorted(lanes))})"))
+            problems.append(
+                ls.problem(loc, f"no lane '{name}' in the org (lanes: {', '.join(sorted(lanes))})")
+            )
             continue
         if lane.kind == "human" and (ov.agents is not None or ov.models is not None):
             problems.append(ls.problem(loc, f"'{name}' is a human lane; size it with humans.count"))
@@ -77,15 +79,21 @@ def build_org(ls: LoadedScenario) -> OrgConfig:
     human_lanes = [n for n, lane in lanes.items() if lane.kind == "human"]
     for i, name in enumerate(spec.humans.lanes or []):
         if name not in human_lanes:
-            problems.append(ls.problem(("humans", "lanes", i), f"'{name}' is not a human lane (human lanes: "
-                                                               f"{', '.join(human_lanes) or 'none'})"))
+            problems.append(
+                ls.problem(
+                    ("humans", "lanes", i),
+                    f"'{name}' is not a human lane (human lanes: {', '.join(human_lanes) or 'none'})",
+                )
+            )
     if spec.humans.count is not None:
         for name in spec.humans.lanes or human_lanes:
             lane = lanes.get(name)
             if lane is None or lane.kind != "human":
                 continue
             old = list(lane.members)
-            members = old[: spec.humans.count] + [Member(id=f"{name}-{i + 1:02d}") for i in range(len(old), spec.humans.count)]
+            members = old[: spec.humans.count] + [
+                Member(id=f"{name}-{i + 1:02d}") for i in range(len(old), spec.humans.count)
+            ]
             lanes[name] = lane.model_copy(update={"members": members})
 
     workflows = dict(cfg.workflows)
@@ -93,7 +101,9 @@ def build_org(ls: LoadedScenario) -> OrgConfig:
         loc = ("org", "gates", wname)
         wf = workflows.get(wname)
         if wf is None:
-            problems.append(ls.problem(loc, f"no workflow '{wname}' (workflows: {', '.join(sorted(workflows))})"))
+            problems.append(
+                ls.problem(loc, f"no workflow '{wname}' (workflows: {', '.join(sorted(workflows))})")
+            )
             continue
         new_gates = dict(wf.gates)
         for gname, ov in gates.items():
@@ -106,9 +116,14 @@ def build_org(ls: LoadedScenario) -> OrgConfig:
             except ValidationError as err:
                 problems.append(ls.problem((*loc, gname), _msg(err)))
         try:
-            workflows[wname] = Workflow.model_validate({"workflow": wname, "description": wf.description,
-                                                        "gates": {k: g.model_dump(by_alias=True) for k, g in new_gates.items()},
-                                                        "limits": wf.limits.model_dump()})
+            workflows[wname] = Workflow.model_validate(
+                {
+                    "workflow": wname,
+                    "description": wf.description,
+                    "gates": {k: g.model_dump(by_alias=True) for k, g in new_gates.items()},
+                    "limits": wf.limits.model_dump(),
+                }
+            )
         except ValidationError as err:
             problems.append(ls.problem(loc, _msg(err)))
         sources[f"workflow:{wname}"] = _at(ls, loc)
@@ -118,10 +133,14 @@ def build_org(ls: LoadedScenario) -> OrgConfig:
         loc = ("org", "limits", wname)
         wf = workflows.get(wname)
         if wf is None:
-            problems.append(ls.problem(loc, f"no workflow '{wname}' (workflows: {', '.join(sorted(workflows))})"))
+            problems.append(
+                ls.problem(loc, f"no workflow '{wname}' (workflows: {', '.join(sorted(workflows))})")
+            )
             continue
         changes = {k: getattr(lim, k) for k in lim.model_fields_set}
-        workflows[wname] = wf.model_copy(update={"limits": Limits.model_validate({**wf.limits.model_dump(), **changes})})
+        workflows[wname] = wf.model_copy(
+            update={"limits": Limits.model_validate({**wf.limits.model_dump(), **changes})}
+        )
         sources[f"limits:{wname}"] = _at(ls, loc)
 
     actors: dict[str, Actor] = {}
@@ -129,8 +148,12 @@ def build_org(ls: LoadedScenario) -> OrgConfig:
         lane_src = sources.get(f"lane:{name}", "")
         for m in lane.members:
             if m.id in actors:
-                problems.append(ls.problem(("org", "lanes", name), f"actor '{m.id}' is already a member of lane "
-                                                                  f"'{actors[m.id].lane}'"))
+                problems.append(
+                    ls.problem(
+                        ("org", "lanes", name),
+                        f"actor '{m.id}' is already a member of lane '{actors[m.id].lane}'",
+                    )
+                )
                 continue
             prev = cfg.actors.get(m.id)
             src = prev.source if prev is not None and prev.lane == name else lane_src
@@ -139,9 +162,17 @@ def build_org(ls: LoadedScenario) -> OrgConfig:
 
     overrides = spec.org.model_dump(mode="json", exclude={"root"})
     overrides["humans"] = spec.humans.count
-    digest = hashlib.sha256((cfg.config_hash + json.dumps(overrides, sort_keys=True)).encode()).hexdigest()[:16]
-    out = dataclasses.replace(cfg, lanes=lanes, workflows=workflows, actors=actors, sources=sources,
-                              config_hash=digest if overrides != _EMPTY else cfg.config_hash)
+    digest = hashlib.sha256((cfg.config_hash + json.dumps(overrides, sort_keys=True)).encode()).hexdigest()[
+        :16
+    ]
+    out = dataclasses.replace(
+        cfg,
+        lanes=lanes,
+        workflows=workflows,
+        actors=actors,
+        sources=sources,
+        config_hash=digest if overrides != _EMPTY else cfg.config_hash,
+    )
     problems += _check_workload(ls, out)
     if problems:
         raise scenario_error(problems)
@@ -168,22 +199,41 @@ def _check_workload(ls: LoadedScenario, cfg: OrgConfig) -> list[Problem]:
         loc = ("workload", "streams", i)
         wf = cfg.workflows.get(s.workflow)
         if wf is None:
-            out.append(ls.problem((*loc, "workflow"), f"no workflow '{s.workflow}' (workflows: {', '.join(sorted(cfg.workflows))})"))
+            out.append(
+                ls.problem(
+                    (*loc, "workflow"),
+                    f"no workflow '{s.workflow}' (workflows: {', '.join(sorted(cfg.workflows))})",
+                )
+            )
             continue
         if s.tier is not None and s.tier not in tiers:
             out.append(ls.problem((*loc, "tier"), f"unknown tier '{s.tier}' (tiers: {', '.join(tiers)})"))
         for k, v in s.attributes.items():
             spec = cfg.attributes.get(k)
             if cfg.attributes and spec is None:
-                out.append(ls.problem((*loc, "attributes", k), f"unknown attribute '{k}' (declared: {', '.join(sorted(cfg.attributes))})"))
+                out.append(
+                    ls.problem(
+                        (*loc, "attributes", k),
+                        f"unknown attribute '{k}' (declared: {', '.join(sorted(cfg.attributes))})",
+                    )
+                )
             elif spec is not None and spec.values is not None and str(v) not in spec.values:
-                out.append(ls.problem((*loc, "attributes", k), f"'{v}' is not a value of '{k}' ({', '.join(spec.values)})"))
+                out.append(
+                    ls.problem(
+                        (*loc, "attributes", k), f"'{v}' is not a value of '{k}' ({', '.join(spec.values)})"
+                    )
+                )
         for g in s.actions:
             if g not in wf.gates:
-                out.append(ls.problem((*loc, "actions", g), f"no gate '{g}' in workflow '{s.workflow}' "
-                                                            f"(gates: {', '.join(wf.gates)})"))
+                out.append(
+                    ls.problem(
+                        (*loc, "actions", g),
+                        f"no gate '{g}' in workflow '{s.workflow}' (gates: {', '.join(wf.gates)})",
+                    )
+                )
     all_gates = {g for wf in cfg.workflows.values() for g in wf.gates} | {
-        f"{w}.{g}" for w, wf in cfg.workflows.items() for g in wf.gates}
+        f"{w}.{g}" for w, wf in cfg.workflows.items() for g in wf.gates
+    }
     for key in ls.spec.behaviour.focus:
         if key not in all_gates:
             out.append(ls.problem(("behaviour", "focus", key), f"no gate '{key}' in any workflow"))

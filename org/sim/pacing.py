@@ -1,9 +1,9 @@
 """Rate budgets as token buckets (requests and tokens per minute), used paced or naively.
 
-    reserve(now, tokens)   the paced dispatcher: take capacity now, going into debt if needed,
-                           and return how long the caller must wait before sending (FIFO, never a 429)
-    try_take(now, tokens)  naive dispatch: send at once; False is a 429 (a rejected call may still
-                           use up one request of the per-minute limit)
+reserve(now, tokens)   the paced dispatcher: take capacity now, going into debt if needed,
+                       and return how long the caller must wait before sending (FIFO, never a 429)
+try_take(now, tokens)  naive dispatch: send at once; False is a 429 (a rejected call may still
+                       use up one request of the per-minute limit)
 """
 
 from __future__ import annotations

@@ -45,28 +45,64 @@ def render_run(m: dict) -> str:
         "",
     ]
     rows = [
-        ("tasks", f"arrived {t['arrived']} · done {t['done']} · rejected {t['rejected']} · escalated {t['escalated']}"
-                  + (f" ({_counts(esc)})" if esc else "") + f" · open at end {m['open_at_end']}"),
+        (
+            "tasks",
+            f"arrived {t['arrived']} · done {t['done']} · rejected {t['rejected']} · escalated {t['escalated']}"
+            + (f" ({_counts(esc)})" if esc else "")
+            + f" · open at end {m['open_at_end']}",
+        ),
         ("throughput", f"{_num(m['throughput_per_day'])} done per day"),
-        ("cycle time", f"p50 {_num(ct['p50'])} h · p95 {_num(ct['p95'])} h · mean {_num(ct['mean'])} h"
-                       + ("  (p50 by tier: " + ", ".join(f"{k} {_num(v)} h" for k, v in m["cycle_p50_hours_by_tier"].items()) + ")"
-                          if m["cycle_p50_hours_by_tier"] else "")),
-        ("human approvals", f"queue mean {_num(ap['queue_mean'])} · max {ap['queue_max']} · wait mean "
-                            f"{_num(ap['wait_mean_hours'])} h · p95 {_num(ap['wait_p95_hours'])} h · "
-                            f"{ap['human_jobs']} human jobs ({_num(ap['human_jobs_per_done'])} per done)"),
-        ("defects", f"escaped {de['escaped_total']} ({_counts(de['escaped'])}) · {_num(de['escaped_per_100_done'])} "
-                    f"per 100 done · injected {sum(de['injected'].values())} · false alarms {de['false_alarms']}"),
+        (
+            "cycle time",
+            f"p50 {_num(ct['p50'])} h · p95 {_num(ct['p95'])} h · mean {_num(ct['mean'])} h"
+            + (
+                "  (p50 by tier: "
+                + ", ".join(f"{k} {_num(v)} h" for k, v in m["cycle_p50_hours_by_tier"].items())
+                + ")"
+                if m["cycle_p50_hours_by_tier"]
+                else ""
+            ),
+        ),
+        (
+            "human approvals",
+            f"queue mean {_num(ap['queue_mean'])} · max {ap['queue_max']} · wait mean "
+            f"{_num(ap['wait_mean_hours'])} h · p95 {_num(ap['wait_p95_hours'])} h · "
+            f"{ap['human_jobs']} human jobs ({_num(ap['human_jobs_per_done'])} per done)",
+        ),
+        (
+            "defects",
+            f"escaped {de['escaped_total']} ({_counts(de['escaped'])}) · {_num(de['escaped_per_100_done'])} "
+            f"per 100 done · injected {sum(de['injected'].values())} · false alarms {de['false_alarms']}",
+        ),
         ("catches", " · ".join(f"{g}: {_counts(c)}" for g, c in m["catches"].items()) or "none"),
-        ("rework", f"{_num(m['rework']['rounds_per_done'])} rounds per done · stale submissions refused "
-                   f"{m['stale_submissions']}"),
-        ("rate limits", f"429s {rl['rejected_429']:,} · retries {rl['retries']:,} ({_num(rl['retries_per_call'])} per call)"
-                        f" · gave up {rl['gave_up']} · pacing stall {_num(rl['stall_hours'])} h"
-                        + (f" · bound ~{_num(rl['bound_per_day'])} done/day" if rl["bound_per_day"] else "")),
-        ("cost", f"${m['cost']['usd']:,.2f}" + (f" · ${m['cost']['per_done']:,.3f} per done" if m["cost"]["per_done"] else "")),
+        (
+            "rework",
+            f"{_num(m['rework']['rounds_per_done'])} rounds per done · stale submissions refused "
+            f"{m['stale_submissions']}",
+        ),
+        (
+            "rate limits",
+            f"429s {rl['rejected_429']:,} · retries {rl['retries']:,} ({_num(rl['retries_per_call'])} per call)"
+            f" · gave up {rl['gave_up']} · pacing stall {_num(rl['stall_hours'])} h"
+            + (f" · bound ~{_num(rl['bound_per_day'])} done/day" if rl["bound_per_day"] else ""),
+        ),
+        (
+            "cost",
+            f"${m['cost']['usd']:,.2f}"
+            + (f" · ${m['cost']['per_done']:,.3f} per done" if m["cost"]["per_done"] else ""),
+        ),
         ("utilisation", " · ".join(f"{k} {_pct(v)}" for k, v in m["utilisation"].items())),
-        ("queue waits", " · ".join(f"{k} {_num(v['mean'])} min (p95 {_num(v['p95'])})" for k, v in m["waits_minutes"].items())),
-        ("Little's law", f"L {_num(m['little']['L'])} vs lambda*W {_num(m['little']['lambda_W'])} "
-                         f"({100 * m['little']['error']:.1f}% apart)"),
+        (
+            "queue waits",
+            " · ".join(
+                f"{k} {_num(v['mean'])} min (p95 {_num(v['p95'])})" for k, v in m["waits_minutes"].items()
+            ),
+        ),
+        (
+            "Little's law",
+            f"L {_num(m['little']['L'])} vs lambda*W {_num(m['little']['lambda_W'])} "
+            f"({100 * m['little']['error']:.1f}% apart)",
+        ),
     ]
     if m["denied"]:
         rows.append(("denied", _counts(m["denied"])))
@@ -75,15 +111,29 @@ def render_run(m: dict) -> str:
     pools = rl["pools"]
     if pools:
         nw = max(10, *(len(n) for n in pools))
-        lines += ["", f"  {'rate pool':<{nw}}  {'limit':<27} {'calls':>8} {'tokens':>12} {'429s':>8} {'retries':>8} "
-                      f"{'stall h':>8} {'used':>5}"]
+        lines += [
+            "",
+            f"  {'rate pool':<{nw}}  {'limit':<27} {'calls':>8} {'tokens':>12} {'429s':>8} {'retries':>8} "
+            f"{'stall h':>8} {'used':>5}",
+        ]
         for name, p in pools.items():
-            lim = " ".join(x for x in (f"{p['rpm']:,.0f} rpm" if p["rpm"] else "",
-                                       f"{p['tpm']:,.0f} tpm" if p["tpm"] else "") if x) or "unlimited"
+            lim = (
+                " ".join(
+                    x
+                    for x in (
+                        f"{p['rpm']:,.0f} rpm" if p["rpm"] else "",
+                        f"{p['tpm']:,.0f} tpm" if p["tpm"] else "",
+                    )
+                    if x
+                )
+                or "unlimited"
+            )
             if p["budgets"] > 1:
                 lim += f" x{p['budgets']}"
-            lines.append(f"  {name:<{nw}}  {lim:<27} {p['calls']:>8,} {p['tokens']:>12,} {p['rejected_429']:>8,} "
-                         f"{p['retries']:>8,} {p['stall_hours']:>8.2f} {_pct(p['utilisation']):>5}")
+            lines.append(
+                f"  {name:<{nw}}  {lim:<27} {p['calls']:>8,} {p['tokens']:>12,} {p['rejected_429']:>8,} "
+                f"{p['retries']:>8,} {p['stall_hours']:>8.2f} {_pct(p['utilisation']):>5}"
+            )
     return "\n".join(lines)
 
 
@@ -99,10 +149,15 @@ def render_compare(cmp: dict) -> str:
         ds = "" if d is None else (f"{d:+,.4g}" if abs(d) < 1000 else f"{d:+,.0f}")
         ratio = "" if r["ratio"] is None else f"{r['ratio']:.2f}x"
         mark = ""
-        no_data = r["path"].startswith(("cycle_time", "approval.wait", "cost.per_done")) and 0 in (r["a"], r["b"])
+        no_data = r["path"].startswith(("cycle_time", "approval.wait", "cost.per_done")) and 0 in (
+            r["a"],
+            r["b"],
+        )
         if r["better"] and d and not no_data:
             mark = " better" if (d > 0) == (r["better"] == "up") else " worse"
-        lines.append(f"{r['label']:<{lw}}  {_num(r['a']):>{wa}}  {_num(r['b']):>{wb}}  {ds:>12}  {ratio:>7}{mark}")
+        lines.append(
+            f"{r['label']:<{lw}}  {_num(r['a']):>{wa}}  {_num(r['b']):>{wb}}  {ds:>12}  {ratio:>7}{mark}"
+        )
     return "\n".join(lines)
 
 
@@ -127,13 +182,19 @@ def render_chart(series: list[dict], width: int = 48, numbers: bool = False) -> 
         lw = max(len(str(p["value"])) for p in first["points"])
         rows = [f"{'':<{lw}}  " + "  ".join(f"{n:>14}" for n in names)]
         for i, p in enumerate(first["points"]):
-            rows.append(f"{str(p['value']):<{lw}}  " + "  ".join(f"{_num(s['points'][i]['metric']):>14}" for s in series))
+            rows.append(
+                f"{str(p['value']):<{lw}}  "
+                + "  ".join(f"{_num(s['points'][i]['metric']):>14}" for s in series)
+            )
         return "\n".join(rows)
     metric, path = first["metric"], first["path"]
     values = [p["value"] for p in first["points"]]
     top = max((p["metric"] for s in series for p in s["points"]), default=0.0) or 1.0
-    bounds = [(s["scenario"], s["points"][-1]["metrics"]["rate_limits"]["bound_per_day"]) for s in series
-              if metric == "throughput_per_day" and s["points"][-1]["metrics"]["rate_limits"]["bound_per_day"]]
+    bounds = [
+        (s["scenario"], s["points"][-1]["metrics"]["rate_limits"]["bound_per_day"])
+        for s in series
+        if metric == "throughput_per_day" and s["points"][-1]["metrics"]["rate_limits"]["bound_per_day"]
+    ]
     names = [s["scenario"] for s in series]
     title = f"{metric} vs {path}" + (f"   ({' | '.join(names)}, seed {first['seed']})")
     lw = max(len(str(v)) for v in values)
@@ -150,8 +211,10 @@ def render_chart(series: list[dict], width: int = 48, numbers: bool = False) -> 
     lines.append(f"{'':>{lw}} {'':<{nw}}{' ' if nw else ''}└{'─' * width}")
     lines.append(f"{'':>{lw}} {'':<{nw}}{' ' if nw else ''} 0{'':>{width - len(_num(top)) - 1}}{_num(top)}")
     if bounds:
-        lines.append("rate-limit bound at the last value (budget / tokens used per finished task): "
-                     + ", ".join(f"{n} ~{_num(b)} done/day" for n, b in bounds))
+        lines.append(
+            "rate-limit bound at the last value (budget / tokens used per finished task): "
+            + ", ".join(f"{n} ~{_num(b)} done/day" for n, b in bounds)
+        )
     return "\n".join(lines)
 
 

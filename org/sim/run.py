@@ -19,8 +19,9 @@ __all__ = ["simulate", "run_loaded", "run_world", "sweep", "compare", "load"]
 Progress = Callable[[float], None] | None
 
 
-def load(ref: str | Path | LoadedScenario, sets: list[tuple[str, Any]] | None = None,
-         seed: int | None = None) -> LoadedScenario:
+def load(
+    ref: str | Path | LoadedScenario, sets: list[tuple[str, Any]] | None = None, seed: int | None = None
+) -> LoadedScenario:
     if isinstance(ref, LoadedScenario):
         extra = list(sets or []) + ([("seed", int(seed))] if seed is not None else [])
         return ref.with_sets(extra) if extra else ref
@@ -50,22 +51,36 @@ def run_world(ls: LoadedScenario, progress: Progress = None) -> tuple[World, dic
         "backlog": spec.workload.backlog,
         "load": spec.workload.load,
         "human_lanes": sorted(n for n, ln in cfg.lanes.items() if ln.kind == "human"),
-        "org": {"config_hash": cfg.config_hash, "lanes": {n: len([a for a in cfg.actors.values() if a.lane == n])
-                                                          for n in cfg.lanes}},
+        "org": {
+            "config_hash": cfg.config_hash,
+            "lanes": {n: len([a for a in cfg.actors.values() if a.lane == n]) for n in cfg.lanes},
+        },
         "wall_seconds": round(wall, 3),
         "events_per_second": round(metrics["events"] / wall) if wall > 0 else None,
         **metrics,
     }
 
 
-def simulate(ref: str | Path | LoadedScenario, *, seed: int | None = None, sets: list[tuple[str, Any]] | None = None,
-             progress: Progress = None) -> dict:
+def simulate(
+    ref: str | Path | LoadedScenario,
+    *,
+    seed: int | None = None,
+    sets: list[tuple[str, Any]] | None = None,
+    progress: Progress = None,
+) -> dict:
     return run_loaded(load(ref, sets, seed), progress)
 
 
-def sweep(ref: str | Path | LoadedScenario, *, path: str | None = None, values: list | None = None,
-          metric: str | None = None, seed: int | None = None, sets: list[tuple[str, Any]] | None = None,
-          progress: Progress = None) -> dict:
+def sweep(
+    ref: str | Path | LoadedScenario,
+    *,
+    path: str | None = None,
+    values: list | None = None,
+    metric: str | None = None,
+    seed: int | None = None,
+    sets: list[tuple[str, Any]] | None = None,
+    progress: Progress = None,
+) -> dict:
     """Run the scenario once per value of one setting (its `sweep:` section unless given)."""
     ls = load(ref, sets, seed)
     sw = ls.spec.sweep
@@ -73,14 +88,18 @@ def sweep(ref: str | Path | LoadedScenario, *, path: str | None = None, values: 
     values = values if values is not None else (list(sw.values) if sw else None)
     metric = metric or (sw.metric if sw else "throughput_per_day")
     if not path or not values:
-        raise UsageError(f"scenario '{ls.spec.name}' has no sweep; add a 'sweep: {{set: PATH, values: [...]}}' "
-                         "section or pass --sweep PATH=V1,V2,...")
+        raise UsageError(
+            f"scenario '{ls.spec.name}' has no sweep; add a 'sweep: {{set: PATH, values: [...]}}' "
+            "section or pass --sweep PATH=V1,V2,..."
+        )
     points = []
     for i, v in enumerate(values):
         step = None
         if progress is not None:
+
             def step(f: float, _i: int = i) -> None:
                 progress((_i + f) / len(values))
+
         m = run_loaded(ls.with_sets([(path, v)]), step)
         try:
             y = metric_value(m, metric)
@@ -131,11 +150,25 @@ def compare(a: dict, b: dict) -> dict:
     for label, path, better in ROWS:
         rows.append(_row(label, path, _get(a, path), _get(b, path), better))
     for lane in sorted(set(a.get("utilisation", {})) | set(b.get("utilisation", {}))):
-        rows.append(_row(f"utilisation {lane}", f"utilisation.{lane}", a["utilisation"].get(lane),
-                         b["utilisation"].get(lane), None))
+        rows.append(
+            _row(
+                f"utilisation {lane}",
+                f"utilisation.{lane}",
+                a["utilisation"].get(lane),
+                b["utilisation"].get(lane),
+                None,
+            )
+        )
     for cls in sorted(set(a["defects"]["escaped"]) | set(b["defects"]["escaped"])):
-        rows.append(_row(f"escaped {cls}", f"defects.escaped.{cls}", a["defects"]["escaped"].get(cls, 0),
-                         b["defects"]["escaped"].get(cls, 0), "down"))
+        rows.append(
+            _row(
+                f"escaped {cls}",
+                f"defects.escaped.{cls}",
+                a["defects"]["escaped"].get(cls, 0),
+                b["defects"]["escaped"].get(cls, 0),
+                "down",
+            )
+        )
     return {"a": a["scenario"], "b": b["scenario"], "rows": rows}
 
 

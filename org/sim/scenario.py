@@ -18,8 +18,16 @@ from org.config.yamlsrc import load_yaml, too_deep
 from org.errors import ConfigError, NotFound, Problem, UsageError
 from org.sim.models import Scenario
 
-__all__ = ["SCENARIO_DIR", "LoadedScenario", "load_scenario", "list_scenarios", "resolve_scenario", "parse_set",
-           "apply_sets", "scenario_error"]
+__all__ = [
+    "SCENARIO_DIR",
+    "LoadedScenario",
+    "load_scenario",
+    "list_scenarios",
+    "resolve_scenario",
+    "parse_set",
+    "apply_sets",
+    "scenario_error",
+]
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 
@@ -132,14 +140,25 @@ def _load_raw(path: Path, chain: tuple[Path, ...]) -> tuple[dict, dict[tuple, tu
     if ext is None:
         return data, lines
     if not isinstance(ext, str):
-        raise scenario_error([Problem(shown, doc.line(("extends",)), "extends", "names another scenario or a path")])
+        raise scenario_error(
+            [Problem(shown, doc.line(("extends",)), "extends", "names another scenario or a path")]
+        )
     try:
         parent = resolve_scenario(ext, path.parent).resolve()
     except NotFound as exc:
         raise scenario_error([Problem(shown, doc.line(("extends",)), "extends", exc.message)])
     if parent in chain or parent == path.resolve():
         names = " -> ".join(p.stem for p in (*chain, path.resolve(), parent))
-        raise scenario_error([Problem(shown, doc.line(("extends",)), "extends", f"scenarios extend each other in a loop: {names}")])
+        raise scenario_error(
+            [
+                Problem(
+                    shown,
+                    doc.line(("extends",)),
+                    "extends",
+                    f"scenarios extend each other in a loop: {names}",
+                )
+            ]
+        )
     pdata, plines = _load_raw(parent, (*chain, path.resolve()))
     own_desc = "description" in data
     merged = _merge(pdata, data)
@@ -200,17 +219,23 @@ def _validate(data: dict, lines: dict, sets: list[tuple[str, Any]], path: Path |
         probe = LoadedScenario(None, path, data, lines, sets)  # type: ignore[arg-type]
         problems = []
         for e in err.errors():
-            loc = tuple(x for x in e["loc"] if not (isinstance(x, str) and x.startswith(("function-", "constrained-"))))
+            loc = tuple(
+                x
+                for x in e["loc"]
+                if not (isinstance(x, str) and x.startswith(("function-", "constrained-")))
+            )
             msg = e["msg"]
             if e["type"] == "extra_forbidden":
                 msg = "unknown field (not part of the scenario schema)"
             elif msg.startswith("Value error, "):
-                msg = msg[len("Value error, "):]
+                msg = msg[len("Value error, ") :]
             problems.append(probe.problem(loc, msg))
         raise scenario_error(problems)
 
 
-def load_scenario(ref: str | Path, sets: list[tuple[str, Any]] | None = None, seed: int | None = None) -> LoadedScenario:
+def load_scenario(
+    ref: str | Path, sets: list[tuple[str, Any]] | None = None, seed: int | None = None
+) -> LoadedScenario:
     """Load, merge and validate a scenario. Raises NotFound or ConfigError (FILE:LINE problems)."""
     path = resolve_scenario(str(ref)) if not isinstance(ref, Path) else ref
     if not path.is_file():

@@ -43,7 +43,7 @@ class Series:
         self.done.append(closed - self._closed)
         self._closed = closed
         cycle = rec.cycle
-        new = cycle[self._cycles:]
+        new = cycle[self._cycles :]
         self._cycles = len(cycle)
         self.cycle.append(round(sum(new) / len(new) / HOUR, 4) if new else None)
         for name, lane in self.lanes.items():
@@ -53,16 +53,22 @@ class Series:
         self._last = now
 
     def to_dict(self) -> dict:
-        return {"step_hours": round(self.step / HOUR, 4), "t_hours": [round(t / HOUR, 3) for t in self.t],
-                "wip": self.wip, "done": self.done, "cycle_hours": self.cycle,
-                "queues": self.queues, "busy": self.busy}
+        return {
+            "step_hours": round(self.step / HOUR, 4),
+            "t_hours": [round(t / HOUR, 3) for t in self.t],
+            "wip": self.wip,
+            "done": self.done,
+            "cycle_hours": self.cycle,
+            "queues": self.queues,
+            "busy": self.busy,
+        }
 
 
 def mser5(xs: list[float]) -> tuple[int, bool]:
     """MSER-5 truncation point (White 1997): batch the series in fives and cut the first d batches
     that minimise the standard error of the rest. Returns (samples to cut, whether the best cut fell
     in the second half, i.e. the run is too short to show a steady state)."""
-    batches = [sum(xs[i:i + 5]) / 5 for i in range(0, len(xs) - len(xs) % 5, 5)]
+    batches = [sum(xs[i : i + 5]) / 5 for i in range(0, len(xs) - len(xs) % 5, 5)]
     n = len(batches)
     if n < 4:
         return 0, True
@@ -83,7 +89,7 @@ def growing(xs: list[float], floor: float = 2.0) -> bool:
     if n < 10:
         return False
     k = n // 5
-    second = sum(xs[k:2 * k]) / k
+    second = sum(xs[k : 2 * k]) / k
     last = sum(xs[-k:]) / k
-    tail = sum(xs[-(k // 2 or 1):]) / (k // 2 or 1)
+    tail = sum(xs[-(k // 2 or 1) :]) / (k // 2 or 1)
     return last > 1.5 * second + floor and tail >= last

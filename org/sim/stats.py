@@ -13,12 +13,58 @@ __all__ = ["t975", "interval", "flatten", "summarise", "paired", "replicate", "s
 
 # Student's t 0.975 quantiles for 1..30 degrees of freedom; beyond, the normal approximation with
 # the Cornish-Fisher correction is within 0.001.
-_T = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
-      2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
+_T = [
+    12.706,
+    4.303,
+    3.182,
+    2.776,
+    2.571,
+    2.447,
+    2.365,
+    2.306,
+    2.262,
+    2.228,
+    2.201,
+    2.179,
+    2.160,
+    2.145,
+    2.131,
+    2.120,
+    2.110,
+    2.101,
+    2.093,
+    2.086,
+    2.080,
+    2.074,
+    2.069,
+    2.064,
+    2.060,
+    2.056,
+    2.052,
+    2.048,
+    2.045,
+    2.042,
+]
 
 # Leaves of a run that describe the run, not the org: never averaged or compared.
-SKIP = ("seed", "wall_seconds", "events_per_second", "events", "engine_calls", "duration_days", "warmup_days",
-        "window_days", "load", "backlog", "series", "org", "description", "scenario", "pacing", "human_lanes")
+SKIP = (
+    "seed",
+    "wall_seconds",
+    "events_per_second",
+    "events",
+    "engine_calls",
+    "duration_days",
+    "warmup_days",
+    "window_days",
+    "load",
+    "backlog",
+    "series",
+    "org",
+    "description",
+    "scenario",
+    "pacing",
+    "human_lanes",
+)
 
 
 def t975(df: int) -> float:
@@ -27,7 +73,7 @@ def t975(df: int) -> float:
     if df <= 30:
         return _T[df - 1]
     z = 1.959964
-    return z + (z ** 3 + z) / (4 * df) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * df ** 2)
+    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
 
 
 def interval(xs: list[float]) -> dict:
@@ -72,7 +118,7 @@ def paired(runs_a: list[dict], runs_b: list[dict]) -> dict[str, dict]:
         d = [b.get(k, 0.0) - a.get(k, 0.0) for a, b in zip(fa, fb, strict=True)]
         iv = _round(interval(d))
         same = all(abs(x) < 1e-12 for x in d)
-        iv["significant"] = (not same and iv["lo"] is not None and (iv["lo"] > 0 or iv["hi"] < 0))
+        iv["significant"] = not same and iv["lo"] is not None and (iv["lo"] > 0 or iv["hi"] < 0)
         iv["same"] = same
         out[k] = iv
     return out
@@ -93,8 +139,9 @@ def _one(job: tuple) -> dict:
     return run_loaded(ls.with_sets([("seed", seed)]))
 
 
-def replicate(jobs: list[tuple[Any, int]], workers: int | None = None,
-              progress: Callable[[float], None] | None = None) -> list[dict]:
+def replicate(
+    jobs: list[tuple[Any, int]], workers: int | None = None, progress: Callable[[float], None] | None = None
+) -> list[dict]:
     """Run (loaded scenario, seed) jobs, in parallel processes when there is more than one (forked:
     the org is already imported), and return their metrics in the order given."""
     n = len(jobs)

@@ -9,11 +9,31 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-__all__ = ["parse_duration", "Duration", "Dist", "TimeDist", "CountDist", "format_duration", "DAY", "HOUR", "MINUTE"]
+__all__ = [
+    "parse_duration",
+    "Duration",
+    "Dist",
+    "TimeDist",
+    "CountDist",
+    "format_duration",
+    "DAY",
+    "HOUR",
+    "MINUTE",
+]
 
 MINUTE, HOUR, DAY = 60.0, 3600.0, 86400.0
-_UNITS = {"s": 1.0, "sec": 1.0, "m": MINUTE, "min": MINUTE, "h": HOUR, "hr": HOUR, "d": DAY, "day": DAY,
-          "days": DAY, "w": 7 * DAY}
+_UNITS = {
+    "s": 1.0,
+    "sec": 1.0,
+    "m": MINUTE,
+    "min": MINUTE,
+    "h": HOUR,
+    "hr": HOUR,
+    "d": DAY,
+    "day": DAY,
+    "days": DAY,
+    "w": 7 * DAY,
+}
 _RE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:e[-+]?[0-9]+)?)\s*([a-z]*)\s*$", re.I)
 
 
@@ -29,7 +49,9 @@ def parse_duration(value: Any) -> float:
         m = _RE.match(value)
         if m and (m.group(2).lower() in _UNITS or not m.group(2)):
             return float(m.group(1)) * _UNITS.get(m.group(2).lower(), 1.0)
-    raise ValueError(f"'{value}' is not a duration (write e.g. 90s, 20m, 1.5h, 30d; a bare number is seconds)")
+    raise ValueError(
+        f"'{value}' is not a duration (write e.g. 90s, 20m, 1.5h, 30d; a bare number is seconds)"
+    )
 
 
 def format_duration(seconds: float) -> str:
@@ -103,6 +125,7 @@ def _dist(convert):
                     out[k] = convert(out[k])
             return out
         return {"dist": "fixed", "mean": convert(value)}
+
     return before
 
 

@@ -88,14 +88,21 @@ class World(ModelCalls):
         load = spec.workload.load
         # one arrival stream of draws per stream of work: changing one stream's rate leaves the others'
         # arrivals exactly as they were (common random numbers for paired comparisons)
-        self.rng_arrivals = [random.Random(f"{seed}:arrivals" + (f":{s.name}" if i else ""))
-                             for i, s in enumerate(self.streams)]
+        self.rng_arrivals = [
+            random.Random(f"{seed}:arrivals" + (f":{s.name}" if i else ""))
+            for i, s in enumerate(self.streams)
+        ]
         self.rates = [s.rate_per_second * load for s in self.streams]
         self.weights = [s.weight or s.per_hour or (s.per_day or 0) / 24 or 1.0 for s in self.streams]
-        self.focus = {(w, g): focus_for(spec.behaviour, w, g) for w, wf in cfg.workflows.items() for g in wf.gates}
+        self.focus = {
+            (w, g): focus_for(spec.behaviour, w, g) for w, wf in cfg.workflows.items() for g in wf.gates
+        }
         # (kind, quorum, lane) of every gate, read once: the config does not change during a run
-        self.gate_specs = {(w, g): (gs.kind, gs.quorum, gs.lane) for w, wf in cfg.workflows.items()
-                           for g, gs in wf.gates.items()}
+        self.gate_specs = {
+            (w, g): (gs.kind, gs.quorum, gs.lane)
+            for w, wf in cfg.workflows.items()
+            for g, gs in wf.gates.items()
+        }
         self.open: dict[str, Task] = {}
         self.count = 0
         self.jobs = 0
@@ -124,7 +131,9 @@ class World(ModelCalls):
         self.count += 1
         tid = f"T{self.count:06d}"
         now = self.loop.now
-        events, state = flow.start_task_folded(self.cfg, tid, s.name, s.workflow, s.attributes, requested_tier=s.tier)
+        events, state = flow.start_task_folded(
+            self.cfg, tid, s.name, s.workflow, s.attributes, requested_tier=s.tier
+        )
         self.rec.engine_calls += 1
         task = Task(tid, self.count, i, now, state)
         self.open[tid] = task
@@ -226,8 +235,12 @@ class World(ModelCalls):
         action = self.actions.get((task.stream, job.gate))
         if action:
             wf = self.cfg.workflows[st.workflow]
-            approvals = [r.actor for g, gs in st.gates.items() if wf.gates[g].kind == "approval"
-                         for r in st.counting_reviews(g)]
+            approvals = [
+                r.actor
+                for g, gs in st.gates.items()
+                if wf.gates[g].kind == "approval"
+                for r in st.counting_reviews(g)
+            ]
             rec.engine_calls += 1
             d = decide(self.cfg, w.id, action, st.attributes, approvals=approvals, authors=st.authors)
             if not d.allowed:
@@ -253,7 +266,9 @@ class World(ModelCalls):
         now = self.loop.now
         verdict, found, findings, alarm = "pass", [], None, False
         if kind == "review":
-            found = look(task.defects, w.profile.detect, w.family, self.focus[(st.workflow, gate)], self.rng_look)
+            found = look(
+                task.defects, w.profile.detect, w.family, self.focus[(st.workflow, gate)], self.rng_look
+            )
             if found:
                 verdict, findings = "changes", [{"class": d.cls} for d in found]
             elif w.profile.false_alarm and self.rng_look.random() < w.profile.false_alarm:
@@ -268,9 +283,17 @@ class World(ModelCalls):
                 verdict, found = "approve", []
         try:  # in_place: the engine folds the events into the task's state (it would be folded next anyway)
             work = kind == "work"  # only work has content (a review's revision is the one it saw)
-            events = flow.submit(self.cfg, st, w.id, gate, verdict, revision=None if work else w.rev,
-                                 content=f"{task.id}:{gate}:{st.rounds}:{w.id}:{now:.3f}" if work else "",
-                                 findings=findings, in_place=True)
+            events = flow.submit(
+                self.cfg,
+                st,
+                w.id,
+                gate,
+                verdict,
+                revision=None if work else w.rev,
+                content=f"{task.id}:{gate}:{st.rounds}:{w.id}:{now:.3f}" if work else "",
+                findings=findings,
+                in_place=True,
+            )
         except (Conflict, Denied):
             rec.stale += 1
             for d in found:
@@ -426,8 +449,12 @@ class World(ModelCalls):
         for q in rec.queues.values():
             q.add(end, 0)
         lanes = {n: len(ln.members) for n, ln in self.lanes.items()}
-        out = rec.summary(lanes=lanes, human_lanes={n for n, ln in self.lanes.items() if ln.human},
-                          open_seconds=self.cal.open_seconds, days=end)
+        out = rec.summary(
+            lanes=lanes,
+            human_lanes={n for n, ln in self.lanes.items() if ln.human},
+            open_seconds=self.cal.open_seconds,
+            days=end,
+        )
         out["events"] = self.loop.events - len(self.series.t)  # samples are not part of the org's work
         out["series"] = self.series.to_dict()
         out["engine_calls"] = rec.engine_calls

@@ -32,8 +32,13 @@ class OrgApp(App):
     CSS_PATH = str(Path(__file__).with_name("org.tcss"))
     TITLE = "org"
     ENABLE_COMMAND_PALETTE = True
-    MODES = {"inbox": InboxScreen, "board": BoardScreen, "agents": AgentsScreen, "gates": GatesScreen,
-             "adrs": AdrsScreen}
+    MODES = {
+        "inbox": InboxScreen,
+        "board": BoardScreen,
+        "agents": AgentsScreen,
+        "gates": GatesScreen,
+        "adrs": AdrsScreen,
+    }
     DEFAULT_MODE = "inbox"
     BINDINGS = [
         Binding("1", "switch_mode('inbox')", "Inbox", show=False),
@@ -49,8 +54,16 @@ class OrgApp(App):
     pending = reactive(0)
     principal_label = reactive("")
 
-    def __init__(self, *, principal: Principal, root: Path, bus: Any = None, db_url: str | None = None,
-                 clock: Callable[[], float] = time.time, poll_seconds: float = 0.75) -> None:
+    def __init__(
+        self,
+        *,
+        principal: Principal,
+        root: Path,
+        bus: Any = None,
+        db_url: str | None = None,
+        clock: Callable[[], float] = time.time,
+        poll_seconds: float = 0.75,
+    ) -> None:
         super().__init__()
         self.principal = principal
         self.root = Path(root)
@@ -172,12 +185,19 @@ class OrgApp(App):
     def report(self, exc: BaseException) -> None:
         """Recoverable errors become notifications (never a traceback on screen)."""
         if isinstance(exc, OrgError):
-            title = {"denied": "Refused", "conflict": "Conflict", "not_found": "Not found", "paused": "Paused",
-                     "usage": "Not possible"}.get(getattr(exc, "kind", ""), "Error")
+            title = {
+                "denied": "Refused",
+                "conflict": "Conflict",
+                "not_found": "Not found",
+                "paused": "Paused",
+                "usage": "Not possible",
+            }.get(getattr(exc, "kind", ""), "Error")
             self.notify(exc.message or str(exc), title=title, severity="error", timeout=8)
         else:
             self.log.error(repr(exc))
-            self.notify(f"{type(exc).__name__}: {exc}", title="Unexpected error", severity="error", timeout=10)
+            self.notify(
+                f"{type(exc).__name__}: {exc}", title="Unexpected error", severity="error", timeout=10
+            )
 
     # -- actions -----------------------------------------------------------------------------
     def action_help(self) -> None:

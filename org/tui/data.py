@@ -13,8 +13,22 @@ from org.bus import Bus
 from org.config.loader import OrgConfig
 from org.engine.pauses import pausing_switch
 
-__all__ = ["age", "tier_rank", "inbox", "evidence", "BoardRow", "Filters", "board_rows", "filter_rows",
-           "timeline", "pending_count", "STATES", "adrs_cited", "paused_by", "task_paused_by"]
+__all__ = [
+    "age",
+    "tier_rank",
+    "inbox",
+    "evidence",
+    "BoardRow",
+    "Filters",
+    "board_rows",
+    "filter_rows",
+    "timeline",
+    "pending_count",
+    "STATES",
+    "adrs_cited",
+    "paused_by",
+    "task_paused_by",
+]
 
 STATES = ("active", "waiting", "paused", "escalated", "done", "rejected")
 
@@ -62,8 +76,13 @@ def task_paused_by(bus: Bus, view: dict) -> dict | None:
     if view.get("status") not in ("active", "escalated"):
         return None
     jobs = [j for j in view.get("jobs") or [] if j.get("status") in ("queued", "leased")]
-    hit = pausing_switch(bus.switches(), bus.config(), task=view["task"],
-                         actors=[j.get("leased_by") or "" for j in jobs], lanes=[j["lane"] for j in jobs])
+    hit = pausing_switch(
+        bus.switches(),
+        bus.config(),
+        task=view["task"],
+        actors=[j.get("leased_by") or "" for j in jobs],
+        lanes=[j["lane"] for j in jobs],
+    )
     if hit is None:
         return None
     what, s = hit
@@ -84,21 +103,32 @@ def inbox(bus: Bus, human: str, now: float) -> list[dict]:
         ev = p.get("evidence") or {}
         tier = ev.get("tier") or ""
         requester = p.get("requested_by") or ", ".join(ev.get("authors") or []) or "engine"
-        items.append({**p, "tier": tier, "workflow": ev.get("workflow") or "", "title": ev.get("title") or "",
-                      "requester": requester, "what": p["subject"] if p["kind"] == "gate" else f"{p['kind']} {p['subject']}",
-                      "age_s": now - float(p["requested_at"]), "age": age(now - float(p["requested_at"])),
-                      "rank": tier_rank(cfg, tier)})
+        items.append(
+            {
+                **p,
+                "tier": tier,
+                "workflow": ev.get("workflow") or "",
+                "title": ev.get("title") or "",
+                "requester": requester,
+                "what": p["subject"] if p["kind"] == "gate" else f"{p['kind']} {p['subject']}",
+                "age_s": now - float(p["requested_at"]),
+                "age": age(now - float(p["requested_at"])),
+                "rank": tier_rank(cfg, tier),
+            }
+        )
     items.sort(key=lambda i: (-i["rank"], i["requested_at"], i["approval"]))
     return items
 
 
-def adrs_cited(cfg: OrgConfig, workflow: str, gates: Iterable[str], rule_ids: Iterable[str]) -> dict[int, str]:
+def adrs_cited(
+    cfg: OrgConfig, workflow: str, gates: Iterable[str], rule_ids: Iterable[str]
+) -> dict[int, str]:
     """{ADR number: why it is cited}: ADRs behind the task's gates and behind the rules that matched."""
     out: dict[int, str] = {}
     wf = cfg.workflows.get(workflow)
     for g in gates:
         spec = wf.gates.get(g) if wf else None
-        for n in (spec.adrs if spec else []):
+        for n in spec.adrs if spec else []:
             out.setdefault(n, f"gate {workflow}.{g}")
     by_id = {r.spec.id: r.spec for r in cfg.rules}
     for rid in rule_ids:
@@ -147,15 +177,35 @@ def evidence(bus: Bus, item: dict) -> dict:
     rules: dict[str, dict] = {}
     for e in trace:
         srcs = (e.get("sources") or {}).get("rules") or {}
-        hits = {h["id"]: h for h in ((e.get("data") or {}).get("rules") or []) if isinstance(h, dict) and h.get("id")}
+        hits = {
+            h["id"]: h
+            for h in ((e.get("data") or {}).get("rules") or [])
+            if isinstance(h, dict) and h.get("id")
+        }
         for rid in list(e.get("rules") or []) + list(hits):
             h = hits.get(rid, {})
-            rules[rid] = {"id": rid, "effect": h.get("effect") or e.get("decision") or "", "source": srcs.get(rid) or
-                          h.get("source") or "built in", "reason": h.get("reason") or "", "event": e["type"],
-                          "seq": e["seq"], "actor": e.get("actor") or "", "gate": e.get("gate") or ""}
+            rules[rid] = {
+                "id": rid,
+                "effect": h.get("effect") or e.get("decision") or "",
+                "source": srcs.get(rid) or h.get("source") or "built in",
+                "reason": h.get("reason") or "",
+                "event": e["type"],
+                "seq": e["seq"],
+                "actor": e.get("actor") or "",
+                "gate": e.get("gate") or "",
+            }
     for rid in item.get("rules") or []:
-        rules.setdefault(rid, {"id": rid, "effect": "needs_approval", "source": "", "reason": item.get("reason") or "",
-                               "event": "approval.requested", "seq": 0})
+        rules.setdefault(
+            rid,
+            {
+                "id": rid,
+                "effect": "needs_approval",
+                "source": "",
+                "reason": item.get("reason") or "",
+                "event": "approval.requested",
+                "seq": 0,
+            },
+        )
     cfg_hash = ev.get("config_hash")
     cfg = bus.pinned_config(cfg_hash) if cfg_hash else bus.config()
     for r in rules.values():
@@ -173,11 +223,18 @@ def evidence(bus: Bus, item: dict) -> dict:
     created = next((e for e in trace if e.get("type") == "task.created"), None)
     why_tier = ((created or {}).get("data") or {}).get("tier_reason") or ""
     tier_src = ", ".join(((created or {}).get("data") or {}).get("tier_sources") or [])
-    return {**ev, "request": item, "rule_checks": list(rules.values()), "adrs": cited,
-            "tier_reason": why_tier + (f" ({tier_src})" if why_tier and tier_src else ""),
-            "adr_titles": adr_titles(_root(bus), cited), "calls": len(calls),
-            "tokens": sum(c["tokens_in"] + c["tokens_out"] for c in calls),
-            "budget_usd": wf.limits.budget_usd if wf else None, "trace_len": len(trace)}
+    return {
+        **ev,
+        "request": item,
+        "rule_checks": list(rules.values()),
+        "adrs": cited,
+        "tier_reason": why_tier + (f" ({tier_src})" if why_tier and tier_src else ""),
+        "adr_titles": adr_titles(_root(bus), cited),
+        "calls": len(calls),
+        "tokens": sum(c["tokens_in"] + c["tokens_out"] for c in calls),
+        "budget_usd": wf.limits.budget_usd if wf else None,
+        "trace_len": len(trace),
+    }
 
 
 # -- board ------------------------------------------------------------------------------------------
@@ -217,15 +274,50 @@ def board_rows(bus: Bus) -> list[BoardRow]:
         lanes = frozenset(j[1] for j in js)
         holders = ", ".join(dict.fromkeys(j[3] for j in js if j[3]))
         n = int(pend.get(key, 0))
-        paused = paused_by(switches, cfg, task=key, actors=[j[3] for j in js], lanes=[j[1] for j in js]) \
-            if switches and status in ("active", "escalated") else ""
-        state = "paused" if paused and status == "active" else ("waiting" if status == "active" and n else status)
-        shown = state if not paused else (f"paused: {paused}" if state == "paused" else f"{state} (paused: {paused})")
+        paused = (
+            paused_by(switches, cfg, task=key, actors=[j[3] for j in js], lanes=[j[1] for j in js])
+            if switches and status in ("active", "escalated")
+            else ""
+        )
+        state = (
+            "paused" if paused and status == "active" else ("waiting" if status == "active" and n else status)
+        )
+        shown = (
+            state
+            if not paused
+            else (f"paused: {paused}" if state == "paused" else f"{state} (paused: {paused})")
+        )
         hay = f"{key} {title} {wf} {tier} {shown} {gates} {' '.join(lanes)} {holders} {by or ''}".lower()
-        cells = (key, title, wf, tier or "-", shown, gates or "-", holders or ", ".join(sorted(lanes)) or "-",
-                 float(upd))  # the last is live: the board paints its age
-        out.append(BoardRow(key, int(tid), title, wf, tier or "", status, state, gates or "-", paused, lanes,
-                            holders, float(upd), by or "", n, hay, cells))
+        cells = (
+            key,
+            title,
+            wf,
+            tier or "-",
+            shown,
+            gates or "-",
+            holders or ", ".join(sorted(lanes)) or "-",
+            float(upd),
+        )  # the last is live: the board paints its age
+        out.append(
+            BoardRow(
+                key,
+                int(tid),
+                title,
+                wf,
+                tier or "",
+                status,
+                state,
+                gates or "-",
+                paused,
+                lanes,
+                holders,
+                float(upd),
+                by or "",
+                n,
+                hay,
+                cells,
+            )
+        )
     return out
 
 
@@ -238,8 +330,16 @@ class Filters:
     text: str = ""
 
     def describe(self) -> str:
-        parts = [f"{k}={v}" for k, v in (("lane", self.lane), ("state", self.state), ("tier", self.tier),
-                                          ("workflow", self.workflow)) if v]
+        parts = [
+            f"{k}={v}"
+            for k, v in (
+                ("lane", self.lane),
+                ("state", self.state),
+                ("tier", self.tier),
+                ("workflow", self.workflow),
+            )
+            if v
+        ]
         if self.text:
             parts.append(f"search '{self.text}'")
         return ", ".join(parts) or "no filter"
@@ -279,17 +379,40 @@ def timeline(bus: Bus, task: str) -> dict:
     view = bus.task(task)
     entries = []
     for e in bus.timeline(task):
-        entries.append({"kind": "event", "t": _epoch(e.get("ts")) or 0.0, "seq": e["seq"], "type": e["type"],
-                        "actor": e.get("actor") or "engine", "lane": e.get("lane") or "", "family": e.get("family") or "",
-                        "summary": e.get("summary") or e["type"], "decision": e.get("decision") or "",
-                        "sources": e.get("sources") or {}, "gate": e.get("gate") or "",
-                        "data": json.loads(json.dumps(e.get("data") or {}, default=str))})
+        entries.append(
+            {
+                "kind": "event",
+                "t": _epoch(e.get("ts")) or 0.0,
+                "seq": e["seq"],
+                "type": e["type"],
+                "actor": e.get("actor") or "engine",
+                "lane": e.get("lane") or "",
+                "family": e.get("family") or "",
+                "summary": e.get("summary") or e["type"],
+                "decision": e.get("decision") or "",
+                "sources": e.get("sources") or {},
+                "gate": e.get("gate") or "",
+                "data": json.loads(json.dumps(e.get("data") or {}, default=str)),
+            }
+        )
     for u in usage_rows(bus, task):
-        entries.append({"kind": "call", "t": float(u["ts"]), "seq": None, "type": "model.call", "actor": u["actor"],
-                        "lane": u["lane"] or "", "family": u["family"] or "",
-                        "summary": f"{u['model']}: {u['tokens_in']} in / {u['tokens_out']} out tokens, "
-                                   + (f"${u['cost_usd']:.4f}" if u["cost_usd"] is not None else "unpriced")
-                                   + f", {u['latency_ms']:.0f} ms ({u['outcome']})",
-                        "decision": u["outcome"], "sources": {}, "gate": u["gate"] or "", "data": u})
+        entries.append(
+            {
+                "kind": "call",
+                "t": float(u["ts"]),
+                "seq": None,
+                "type": "model.call",
+                "actor": u["actor"],
+                "lane": u["lane"] or "",
+                "family": u["family"] or "",
+                "summary": f"{u['model']}: {u['tokens_in']} in / {u['tokens_out']} out tokens, "
+                + (f"${u['cost_usd']:.4f}" if u["cost_usd"] is not None else "unpriced")
+                + f", {u['latency_ms']:.0f} ms ({u['outcome']})",
+                "decision": u["outcome"],
+                "sources": {},
+                "gate": u["gate"] or "",
+                "data": u,
+            }
+        )
     entries.sort(key=lambda x: (x["t"], 0 if x["kind"] == "event" else 1, x["seq"] or 0))
     return {"view": view, "entries": entries}

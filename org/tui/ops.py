@@ -34,7 +34,7 @@ class Lease:
         return now - self.granted_at
 
     def flag(self, now: float) -> str:
-        """"" | "stuck" (past 80% of its time since the last sign of life) | "looping" | "expired"."""
+        """ "" | "stuck" (past 80% of its time since the last sign of life) | "looping" | "expired"."""
         if self.expires_at < now:
             return "expired"
         if self.attempts >= LOOP_ATTEMPTS:
@@ -56,7 +56,13 @@ def agents_view(bus: Bus, now: float) -> dict:
     cfg = bus.config()
 
     held = bus.leases()
-    leases_raw, queued, beats, fences, done = held["leased"], held["queued"], held["beats"], held["fences"], held["done"]
+    leases_raw, queued, beats, fences, done = (
+        held["leased"],
+        held["queued"],
+        held["beats"],
+        held["fences"],
+        held["done"],
+    )
     spend_actor = {r["key"]: r for r in bus.spend("actor")}
     spend_lane = {r["key"]: r for r in bus.spend("lane")}
     switches = bus.switches()
@@ -65,8 +71,20 @@ def agents_view(bus: Bus, now: float) -> dict:
         secs = float(secs or 0)
         exp = float(exp or now)
         hb = beats.get((jid, fences.get(jid)))
-        leases.append(Lease(int(jid), task, gate, lane, who or "", exp - secs, exp, float(hb) if hb else None, secs,
-                            int(attempts)))
+        leases.append(
+            Lease(
+                int(jid),
+                task,
+                gate,
+                lane,
+                who or "",
+                exp - secs,
+                exp,
+                float(hb) if hb else None,
+                secs,
+                int(attempts),
+            )
+        )
     actors = []
     if cfg is not None:
         for a in cfg.actors.values():
@@ -75,27 +93,53 @@ def agents_view(bus: Bus, now: float) -> dict:
             lane = cfg.lanes.get(a.lane)
             member = next((m for m in (lane.members if lane else []) if m.id == a.id), None)
             budget = member.budget.usd if member is not None and member.budget else None
-            actors.append({"actor": a.id, "lane": a.lane, "kind": a.kind, "model": a.model or "-",
-                           "family": a.family or ("human" if a.is_human else "-"),
-                           "working": ", ".join(f"{x.task or 'J' + str(x.job)}/{x.gate or '-'}" for x in mine) or "-",
-                           "spent": float(sp.get("cost_usd") or 0.0), "unpriced": int(sp.get("unpriced_calls") or 0),
-                           "budget": budget,
-                           "calls": int(sp.get("calls", 0)), "errors": int(sp.get("errors", 0)),
-                           "done": int(done.get(a.id, 0)),
-                           "paused": paused_by(switches, cfg, actors=[a.id], lanes=[a.lane])})
+            actors.append(
+                {
+                    "actor": a.id,
+                    "lane": a.lane,
+                    "kind": a.kind,
+                    "model": a.model or "-",
+                    "family": a.family or ("human" if a.is_human else "-"),
+                    "working": ", ".join(f"{x.task or 'J' + str(x.job)}/{x.gate or '-'}" for x in mine)
+                    or "-",
+                    "spent": float(sp.get("cost_usd") or 0.0),
+                    "unpriced": int(sp.get("unpriced_calls") or 0),
+                    "budget": budget,
+                    "calls": int(sp.get("calls", 0)),
+                    "errors": int(sp.get("errors", 0)),
+                    "done": int(done.get(a.id, 0)),
+                    "paused": paused_by(switches, cfg, actors=[a.id], lanes=[a.lane]),
+                }
+            )
     lanes = []
     if cfg is not None:
         for name, ln in cfg.lanes.items():
             sp = spend_lane.get(name, {})
-            lanes.append({"lane": name, "kind": ln.kind, "members": len(ln.members), "queued": int(queued.get(name, 0)),
-                          "leased": sum(1 for x in leases if x.lane == name), "spent": float(sp.get("cost_usd") or 0.0),
-                          "unpriced": int(sp.get("unpriced_calls") or 0),
-                          "budget": ln.budget.usd if ln.budget else None, "concurrency": ln.concurrency,
-                          "paused": paused_by(switches, cfg, lanes=[name])})
+            lanes.append(
+                {
+                    "lane": name,
+                    "kind": ln.kind,
+                    "members": len(ln.members),
+                    "queued": int(queued.get(name, 0)),
+                    "leased": sum(1 for x in leases if x.lane == name),
+                    "spent": float(sp.get("cost_usd") or 0.0),
+                    "unpriced": int(sp.get("unpriced_calls") or 0),
+                    "budget": ln.budget.usd if ln.budget else None,
+                    "concurrency": ln.concurrency,
+                    "paused": paused_by(switches, cfg, lanes=[name]),
+                }
+            )
     vendors = sorted(set().union(*(vendors_of(cfg, a) for a in cfg.actors)) - {"human"}) if cfg else []
     fams = sorted({a.family for a in cfg.actors.values() if a.family}) if cfg else []
-    return {"actors": actors, "lanes": lanes, "leases": leases, "switches": switches, "budgets": bus.budgets(),
-            "vendors": vendors, "families": fams}
+    return {
+        "actors": actors,
+        "lanes": lanes,
+        "leases": leases,
+        "switches": switches,
+        "budgets": bus.budgets(),
+        "vendors": vendors,
+        "families": fams,
+    }
 
 
 def _arrows(order: list[str], after: dict[str, list[str]], keep: set[str]) -> str:
@@ -127,19 +171,47 @@ def gates_view(bus: Bus) -> list[dict]:
             rows = []
             for g in plan.order:
                 spec = wf.gates[g]
-                rows.append({"gate": g, "kind": spec.kind, "lane": spec.lane or "-",
-                             "plan": "terminal" if spec.kind == "terminal" else (
-                                 "required" if g in plan.required else "skipped"),
-                             "why": plan.skipped.get(g, ""), "queued": jc.get((wname, tier, g, "queued"), 0),
-                             "leased": jc.get((wname, tier, g, "leased"), 0), "pending": ac.get((wname, tier, g), 0),
-                             "adrs": list(spec.adrs)})
+                rows.append(
+                    {
+                        "gate": g,
+                        "kind": spec.kind,
+                        "lane": spec.lane or "-",
+                        "plan": "terminal"
+                        if spec.kind == "terminal"
+                        else ("required" if g in plan.required else "skipped"),
+                        "why": plan.skipped.get(g, ""),
+                        "queued": jc.get((wname, tier, g, "queued"), 0),
+                        "leased": jc.get((wname, tier, g, "leased"), 0),
+                        "pending": ac.get((wname, tier, g), 0),
+                        "adrs": list(spec.adrs),
+                    }
+                )
             for g, why in plan.skipped.items():
                 if g not in plan.order:
                     spec = wf.gates[g]
-                    rows.append({"gate": g, "kind": spec.kind, "lane": spec.lane or "-", "plan": "skipped", "why": why,
-                                 "queued": 0, "leased": 0, "pending": 0, "adrs": list(spec.adrs)})
+                    rows.append(
+                        {
+                            "gate": g,
+                            "kind": spec.kind,
+                            "lane": spec.lane or "-",
+                            "plan": "skipped",
+                            "why": why,
+                            "queued": 0,
+                            "leased": 0,
+                            "pending": 0,
+                            "adrs": list(spec.adrs),
+                        }
+                    )
             counts = {s: tc.get((wname, tier, s), 0) for s in ("active", "escalated", "done", "rejected")}
-            out.append({"workflow": wname, "tier": tier, "rows": rows, "counts": counts,
-                        "path": _arrows(list(plan.order), after,
-                                                {g for g in plan.order if g not in plan.skipped})})
+            out.append(
+                {
+                    "workflow": wname,
+                    "tier": tier,
+                    "rows": rows,
+                    "counts": counts,
+                    "path": _arrows(
+                        list(plan.order), after, {g for g in plan.order if g not in plan.skipped}
+                    ),
+                }
+            )
     return out

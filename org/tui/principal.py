@@ -40,7 +40,9 @@ def resolve_principal(cfg: OrgConfig, as_: str | None = None, token: str | None 
     humans = [a for a in cfg.actors.values() if a.is_human]
     if as_ is None:
         if not humans:
-            raise UsageError("this org has no human lane; add one (lanes/*.yaml with kind: human) to approve work")
+            raise UsageError(
+                "this org has no human lane; add one (lanes/*.yaml with kind: human) to approve work"
+            )
         if token:
             return Principal("", "", token=token, first_human=humans[0].id)
         a = humans[0]
@@ -50,8 +52,10 @@ def resolve_principal(cfg: OrgConfig, as_: str | None = None, token: str | None 
             known = ", ".join(h.id for h in humans) or "none"
             raise NotFound(f"no actor '{as_}' in this org (humans: {known})")
         if not a.is_human:
-            raise Denied(f"{as_} is an agent; the TUI acts for a human (humans: {', '.join(h.id for h in humans)})",
-                         rule=rule_ids.HUMAN_APPROVAL)
+            raise Denied(
+                f"{as_} is an agent; the TUI acts for a human (humans: {', '.join(h.id for h in humans)})",
+                rule=rule_ids.HUMAN_APPROVAL,
+            )
     return Principal(a.id, a.lane, token=token, first_human=humans[0].id if humans else "")
 
 

@@ -57,7 +57,9 @@ def sandbox_available() -> str | None:
     if bwrap is None:
         return "no sandbox: bubblewrap is not installed"
     try:
-        proc = subprocess.run([bwrap, *_bwrap_args(Path("/"), "/tmp"), "true"], capture_output=True, timeout=20)
+        proc = subprocess.run(
+            [bwrap, *_bwrap_args(Path("/"), "/tmp"), "true"], capture_output=True, timeout=20
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"no sandbox: bubblewrap does not start ({exc})"
     if proc.returncode != 0:
@@ -68,9 +70,26 @@ def sandbox_available() -> str | None:
 def _bwrap_args(cwd: Path, home: str) -> list[str]:
     """The whole file system read-only, the checkout read-write, private /tmp and HOME, no network, the org
     folder and any database out of sight only by not being writable (the padded-room issue narrows this)."""
-    args = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-            "--unshare-net", "--unshare-ipc", "--unshare-pid", "--unshare-uts", "--die-with-parent", "--new-session"]
-    for keep in _under_tmp():  # the private /tmp must not hide the interpreter or org itself (a checkout in /tmp)
+    args = [
+        "--ro-bind",
+        "/",
+        "/",
+        "--dev",
+        "/dev",
+        "--proc",
+        "/proc",
+        "--tmpfs",
+        "/tmp",
+        "--unshare-net",
+        "--unshare-ipc",
+        "--unshare-pid",
+        "--unshare-uts",
+        "--die-with-parent",
+        "--new-session",
+    ]
+    for (
+        keep
+    ) in _under_tmp():  # the private /tmp must not hide the interpreter or org itself (a checkout in /tmp)
         args += ["--ro-bind", keep, keep]
     if str(cwd) != "/":
         args += ["--bind", str(cwd), str(cwd)]
@@ -82,12 +101,29 @@ def _under_tmp() -> list[str]:
     """The interpreter's prefixes and org's source folder where they lie under /tmp (read-only in the sandbox)."""
     import org
 
-    places = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), Path(org.__file__).resolve().parents[1]}
+    places = {
+        Path(sys.prefix).resolve(),
+        Path(sys.base_prefix).resolve(),
+        Path(org.__file__).resolve().parents[1],
+    }
     return sorted(str(p) for p in places if p.is_relative_to("/tmp") and p != Path("/tmp"))
 
 
-_HOME_SECRETS = (".config", ".ssh", ".aws", ".azure", ".gnupg", ".kube", ".docker", ".netrc", ".git-credentials",
-                 ".pypirc", ".npmrc", ".pgpass", ".cache/org")
+_HOME_SECRETS = (
+    ".config",
+    ".ssh",
+    ".aws",
+    ".azure",
+    ".gnupg",
+    ".kube",
+    ".docker",
+    ".netrc",
+    ".git-credentials",
+    ".pypirc",
+    ".npmrc",
+    ".pgpass",
+    ".cache/org",
+)
 
 
 def _secret_places() -> list[Path]:
@@ -113,15 +149,26 @@ def run_command(command: str, cwd: Path, timeout: float, *, hide: tuple[Path, ..
             for h in (*hide, *_secret_places()):
                 if not h.exists() or str(cwd).startswith(str(h.resolve())):
                     continue
-                hidden += ["--tmpfs", str(h.resolve())] if h.is_dir() else ["--ro-bind", "/dev/null", str(h.resolve())]
+                hidden += (
+                    ["--tmpfs", str(h.resolve())]
+                    if h.is_dir()
+                    else ["--ro-bind", "/dev/null", str(h.resolve())]
+                )
             cmd = ["bwrap", *_bwrap_args(cwd, home), *hidden, "/bin/sh", "-c", command]
         else:
             cmd = ["/bin/sh", "-c", command]
         start = time.monotonic()
         timed_out = False
         with open(out_path, "wb") as out:
-            proc = subprocess.Popen(cmd, cwd=str(cwd), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    env=clean_env(home), start_new_session=True)
+            proc = subprocess.Popen(
+                cmd,
+                cwd=str(cwd),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=clean_env(home),
+                start_new_session=True,
+            )
             try:
                 code: int | None = proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
@@ -139,6 +186,13 @@ def run_command(command: str, cwd: Path, timeout: float, *, hide: tuple[Path, ..
                 size += len(chunk)
             f.seek(max(0, size - TAIL_BYTES))
             tail = f.read().decode(errors="replace")
-    return CommandResult(ok=code == 0 and not timed_out, exit_code=code, timed_out=timed_out, seconds=seconds,
-                         tail=tail, sha256=digest.hexdigest(), output_bytes=size,
-                         sandbox="bubblewrap" if why_not is None else why_not)
+    return CommandResult(
+        ok=code == 0 and not timed_out,
+        exit_code=code,
+        timed_out=timed_out,
+        seconds=seconds,
+        tail=tail,
+        sha256=digest.hexdigest(),
+        output_bytes=size,
+        sandbox="bubblewrap" if why_not is None else why_not,
+    )

@@ -18,8 +18,16 @@ from org.config.repos import Repo, glob_match
 from org.engine import rule_ids
 from org.workspaces.git import git
 
-__all__ = ["FileChange", "Diff", "Finding", "read_diff", "check_diff", "path_risk", "MAX_DIFF_BYTES",
-           "PATCH_KEEP"]
+__all__ = [
+    "FileChange",
+    "Diff",
+    "Finding",
+    "read_diff",
+    "check_diff",
+    "path_risk",
+    "MAX_DIFF_BYTES",
+    "PATCH_KEEP",
+]
 
 MAX_DIFF_BYTES = 64 * 1024 * 1024  # a diff larger than this is not read (denied: too large to check)
 PATCH_KEEP = 64 * 1024  # the patch text kept as evidence (the sha256 covers all of it)
@@ -60,11 +68,19 @@ class Diff:
         return [f.path for f in self.files]
 
     def summary(self) -> dict:
-        return {"base": self.base, "commit": self.commit, "files": len(self.files), "lines": self.lines,
-                "added": sum(f.added or 0 for f in self.files), "removed": sum(f.removed or 0 for f in self.files),
-                "binary": [f.path for f in self.files if f.binary],
-                "changes": [{"path": f.path, "status": f.status, "added": f.added, "removed": f.removed}
-                            for f in self.files]}
+        return {
+            "base": self.base,
+            "commit": self.commit,
+            "files": len(self.files),
+            "lines": self.lines,
+            "added": sum(f.added or 0 for f in self.files),
+            "removed": sum(f.removed or 0 for f in self.files),
+            "binary": [f.path for f in self.files if f.binary],
+            "changes": [
+                {"path": f.path, "status": f.status, "added": f.added, "removed": f.removed}
+                for f in self.files
+            ],
+        }
 
 
 @dataclass(frozen=True)
@@ -81,10 +97,31 @@ class Finding:
 def read_diff(git_dir: Path, base: str, commit: str, *, timeout: float = 120.0) -> Diff:
     """base..commit from one `git diff-tree` (raw, numstat and a -U0 patch); renames are not folded (a move is
     a delete and an add, so a golden file moved away counts as deleted)."""
-    out = git(["diff-tree", "-r", "-z", "--no-renames", "--no-ext-diff", "--no-textconv", "--raw", "--numstat",
-               "-p", "-U0", "--no-color", "--full-index", base, commit, "--"], git_dir=git_dir, timeout=timeout).stdout
+    out = git(
+        [
+            "diff-tree",
+            "-r",
+            "-z",
+            "--no-renames",
+            "--no-ext-diff",
+            "--no-textconv",
+            "--raw",
+            "--numstat",
+            "-p",
+            "-U0",
+            "--no-color",
+            "--full-index",
+            base,
+            commit,
+            "--",
+        ],
+        git_dir=git_dir,
+        timeout=timeout,
+    ).stdout
     if len(out) > MAX_DIFF_BYTES:
-        return Diff(base, commit, (FileChange("(whole diff)", "M", "", "", None, None),), "", {}, {"": "too-large"})
+        return Diff(
+            base, commit, (FileChange("(whole diff)", "M", "", "", None, None),), "", {}, {"": "too-large"}
+        )
     fields = out.split(b"\0")
     i = 0
     raw: list[tuple[str, str, str, str]] = []
@@ -98,7 +135,10 @@ def read_diff(git_dir: Path, base: str, commit: str, *, timeout: float = 120.0) 
         nums.append((None, None) if a == "-" else (int(a), int(r)))
         i += 1
     patch = b"\0".join(fields[i:]).lstrip(b"\0").decode(errors="replace")
-    files = tuple(FileChange(path, status, om, nm, a, r) for (om, nm, status, path), (a, r) in zip(raw, nums, strict=True))
+    files = tuple(
+        FileChange(path, status, om, nm, a, r)
+        for (om, nm, status, path), (a, r) in zip(raw, nums, strict=True)
+    )
     added, links = _added_lines(patch, files)
     return Diff(base, commit, files, patch, added, links)
 
@@ -149,61 +189,128 @@ def _git_component(path: str) -> bool:
     return False
 
 
-def check_diff(diff: Diff, spec: Repo, repo: str, sources: Callable[[str], str], *, human: bool,
-               secrets: Callable[[str], list[str]] | None = None) -> list[Finding]:
+def check_diff(
+    diff: Diff,
+    spec: Repo,
+    repo: str,
+    sources: Callable[[str], str],
+    *,
+    human: bool,
+    secrets: Callable[[str], list[str]] | None = None,
+) -> list[Finding]:
     """Every finding of the guard; empty when the revision may count. A protected path is a finding for an
     agent always; for a human it is reported by path_risk instead (the high-tier route, a second human)."""
     out: list[Finding] = []
     if diff.symlinks.get("") == "too-large":
-        return [Finding(rule_ids.DIFF_TOO_LARGE, f"the diff is larger than {MAX_DIFF_BYTES // (1024 * 1024)} MB; "
-                        "org does not accept what it cannot check", _src(sources, repo, "max_diff"))]
+        return [
+            Finding(
+                rule_ids.DIFF_TOO_LARGE,
+                f"the diff is larger than {MAX_DIFF_BYTES // (1024 * 1024)} MB; "
+                "org does not accept what it cannot check",
+                _src(sources, repo, "max_diff"),
+            )
+        ]
     for f in diff.files:
         p = f.path
         if p.startswith("/") or ".." in p.split("/"):
-            out.append(Finding(rule_ids.PATH_ESCAPE, f"'{p}' leaves the repository", sources(f"repo:{repo}"), p))
+            out.append(
+                Finding(rule_ids.PATH_ESCAPE, f"'{p}' leaves the repository", sources(f"repo:{repo}"), p)
+            )
         if _git_component(p):
-            out.append(Finding(rule_ids.GIT_PATH, f"'{p}' is inside a .git folder (git's own files)",
-                               sources(f"repo:{repo}"), p))
-        if f.new_mode == "160000" or f.old_mode == "160000" or p == ".gitmodules" or p.endswith("/.gitmodules"):
-            out.append(Finding(rule_ids.SUBMODULE, f"'{p}' changes a submodule; org does not accept submodule changes",
-                               sources(f"repo:{repo}"), p))
+            out.append(
+                Finding(
+                    rule_ids.GIT_PATH,
+                    f"'{p}' is inside a .git folder (git's own files)",
+                    sources(f"repo:{repo}"),
+                    p,
+                )
+            )
+        if (
+            f.new_mode == "160000"
+            or f.old_mode == "160000"
+            or p == ".gitmodules"
+            or p.endswith("/.gitmodules")
+        ):
+            out.append(
+                Finding(
+                    rule_ids.SUBMODULE,
+                    f"'{p}' changes a submodule; org does not accept submodule changes",
+                    sources(f"repo:{repo}"),
+                    p,
+                )
+            )
         if f.new_mode == "120000":
             target = diff.symlinks.get(p, "")
             if _escapes(p, target):
-                out.append(Finding(rule_ids.PATH_ESCAPE, f"symlink '{p}' points outside the worktree ({target!r})",
-                                   sources(f"repo:{repo}"), p))
+                out.append(
+                    Finding(
+                        rule_ids.PATH_ESCAPE,
+                        f"symlink '{p}' points outside the worktree ({target!r})",
+                        sources(f"repo:{repo}"),
+                        p,
+                    )
+                )
         if not human:
             for g in spec.protected:
                 if glob_match(g, p):
-                    out.append(Finding(rule_ids.PROTECTED_PATH, f"'{p}' is protected ({g}): no agent may change it",
-                                       _src(sources, repo, "protected"), p))
+                    out.append(
+                        Finding(
+                            rule_ids.PROTECTED_PATH,
+                            f"'{p}' is protected ({g}): no agent may change it",
+                            _src(sources, repo, "protected"),
+                            p,
+                        )
+                    )
                     break
         if f.status in ("M", "D", "T"):
             for g in spec.golden:
                 if glob_match(g, p):
                     verb = "deletes" if f.status == "D" else "modifies"
-                    out.append(Finding(rule_ids.GOLDEN_FILE, f"{verb} golden file '{p}' ({g}); add new files instead",
-                                       _src(sources, repo, "golden"), p))
+                    out.append(
+                        Finding(
+                            rule_ids.GOLDEN_FILE,
+                            f"{verb} golden file '{p}' ({g}); add new files instead",
+                            _src(sources, repo, "golden"),
+                            p,
+                        )
+                    )
                     break
     if spec.max_diff is not None:
         md = spec.max_diff
         if md.files is not None and len(diff.files) > md.files:
-            out.append(Finding(rule_ids.MAX_DIFF, f"{len(diff.files)} files changed, more than max_diff.files {md.files}",
-                               _src(sources, repo, "max_diff")))
+            out.append(
+                Finding(
+                    rule_ids.MAX_DIFF,
+                    f"{len(diff.files)} files changed, more than max_diff.files {md.files}",
+                    _src(sources, repo, "max_diff"),
+                )
+            )
         if md.lines is not None and diff.lines > md.lines:
-            out.append(Finding(rule_ids.MAX_DIFF, f"{diff.lines} lines changed, more than max_diff.lines {md.lines}",
-                               _src(sources, repo, "max_diff")))
+            out.append(
+                Finding(
+                    rule_ids.MAX_DIFF,
+                    f"{diff.lines} lines changed, more than max_diff.lines {md.lines}",
+                    _src(sources, repo, "max_diff"),
+                )
+            )
     if secrets is not None:
         for p, lines in diff.added_by_path.items():
             found = secrets("\n".join(lines))
             if found:
-                out.append(Finding(rule_ids.SECRET_IN_DIFF, f"'{p}' adds {', '.join(sorted(set(found)))}; secrets never "
-                                   "enter a repository", "org/bus/redact.py", p))
+                out.append(
+                    Finding(
+                        rule_ids.SECRET_IN_DIFF,
+                        f"'{p}' adds {', '.join(sorted(set(found)))}; secrets never enter a repository",
+                        "org/bus/redact.py",
+                        p,
+                    )
+                )
     return out
 
 
-def path_risk(diff: Diff, spec: Repo, repo: str, sources: Callable[[str], str], top_tier: str, *,
-              human: bool) -> list[tuple[str, str, str, str]]:
+def path_risk(
+    diff: Diff, spec: Repo, repo: str, sources: Callable[[str], str], top_tier: str, *, human: bool
+) -> list[tuple[str, str, str, str]]:
     """(tier, rule id, reason, source) for each path rule the diff meets: the repository's `risk` entries, and
     for a human a protected path (the high-tier route: the highest tier, so a second human approves)."""
     out: list[tuple[str, str, str, str]] = []
@@ -216,8 +323,13 @@ def path_risk(diff: Diff, spec: Repo, repo: str, sources: Callable[[str], str], 
         for p in diff.paths:
             g = next((g for g in spec.protected if glob_match(g, p)), None)
             if g is not None:
-                out.append((top_tier, rule_ids.PROTECTED_PATH,
-                            f"'{p}' is protected ({g}): a human's change needs another human's approval",
-                            _src(sources, repo, "protected")))
+                out.append(
+                    (
+                        top_tier,
+                        rule_ids.PROTECTED_PATH,
+                        f"'{p}' is protected ({g}): a human's change needs another human's approval",
+                        _src(sources, repo, "protected"),
+                    )
+                )
                 break
     return out

@@ -13,13 +13,28 @@ __all__ = ["git", "git_ok", "GitError", "SAFE_CONFIG", "git_env"]
 
 # Command-line config wins over any repository's own: a workspace's .git/config is the agent's to write, so
 # nothing it names may run when org runs git (no hooks, no fsmonitor, no pager, no credential prompts).
-SAFE_CONFIG = ("core.hooksPath=/dev/null", "core.fsmonitor=false", "core.pager=cat", "credential.helper=",
-               "core.quotePath=false", "advice.detachedHead=false", "gc.auto=0", "maintenance.auto=false",
-               "protocol.ext.allow=never", "init.defaultBranch=main", "commit.gpgSign=false", "tag.gpgSign=false",
-               "core.sshCommand=ssh -oBatchMode=yes")
+SAFE_CONFIG = (
+    "core.hooksPath=/dev/null",
+    "core.fsmonitor=false",
+    "core.pager=cat",
+    "credential.helper=",
+    "core.quotePath=false",
+    "advice.detachedHead=false",
+    "gc.auto=0",
+    "maintenance.auto=false",
+    "protocol.ext.allow=never",
+    "init.defaultBranch=main",
+    "commit.gpgSign=false",
+    "tag.gpgSign=false",
+    "core.sshCommand=ssh -oBatchMode=yes",
+)
 DEFAULT_TIMEOUT = 120.0
-_IDENTITY = {"GIT_AUTHOR_NAME": "org", "GIT_AUTHOR_EMAIL": "org@localhost", "GIT_COMMITTER_NAME": "org pipeline",
-             "GIT_COMMITTER_EMAIL": "org@localhost"}
+_IDENTITY = {
+    "GIT_AUTHOR_NAME": "org",
+    "GIT_AUTHOR_EMAIL": "org@localhost",
+    "GIT_COMMITTER_NAME": "org pipeline",
+    "GIT_COMMITTER_EMAIL": "org@localhost",
+}
 
 
 class GitError(OrgError):
@@ -38,9 +53,17 @@ def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def git(args: Sequence[str], *, cwd: Path | str | None = None, git_dir: Path | str | None = None,
-        work_tree: Path | str | None = None, input: bytes | None = None, timeout: float = DEFAULT_TIMEOUT,
-        env: Mapping[str, str] | None = None, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+def git(
+    args: Sequence[str],
+    *,
+    cwd: Path | str | None = None,
+    git_dir: Path | str | None = None,
+    work_tree: Path | str | None = None,
+    input: bytes | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    env: Mapping[str, str] | None = None,
+    check: bool = True,
+) -> subprocess.CompletedProcess[bytes]:
     """Run `git ARGS` and return the finished process (stdout/stderr as bytes). Raises GitError when git
     exits non-zero (with check), hangs past `timeout` seconds (killed), or is missing."""
     cmd = ["git"]
@@ -52,10 +75,19 @@ def git(args: Sequence[str], *, cwd: Path | str | None = None, git_dir: Path | s
         cmd.append(f"--work-tree={work_tree}")
     cmd += list(args)
     try:
-        proc = subprocess.run(cmd, cwd=str(cwd) if cwd is not None else None, input=input, capture_output=True,
-                              timeout=timeout, env=git_env(env), check=False)
+        proc = subprocess.run(
+            cmd,
+            cwd=str(cwd) if cwd is not None else None,
+            input=input,
+            capture_output=True,
+            timeout=timeout,
+            env=git_env(env),
+            check=False,
+        )
     except subprocess.TimeoutExpired:
-        raise GitError(f"git {' '.join(args[:2])} did not finish within {timeout:g} s and was stopped") from None
+        raise GitError(
+            f"git {' '.join(args[:2])} did not finish within {timeout:g} s and was stopped"
+        ) from None
     except FileNotFoundError as exc:
         if cwd is not None and not Path(cwd).is_dir():
             raise UsageError(f"{cwd} is not a folder") from None

@@ -40,7 +40,8 @@ def find_reverts(git_dir: Any, target_ref: str, merged: dict[str, dict]) -> list
             if m.get(key):
                 by_sha[m[key]] = task
     out = git(["log", "--format=%H%x00%B%x01", target_ref, "--"], git_dir=git_dir, timeout=600).stdout.decode(
-        errors="replace")
+        errors="replace"
+    )
     found: dict[str, dict] = {}
     for rec in out.split("\x01"):
         if "\x00" not in rec:
@@ -60,18 +61,36 @@ def _rate(k: int, n: int) -> dict:
     return {"k": k, "n": n, "rate": (k / n) if n else None, "ci95": list(ci) if ci else None}
 
 
-def report(events: list[dict], actors: dict[str, tuple[str, str]], cost: dict[str, float], by: str) -> list[dict]:
+def report(
+    events: list[dict], actors: dict[str, tuple[str, str]], cost: dict[str, float], by: str
+) -> list[dict]:
     """Rows per group of `by`. `actors`: {actor: (lane, family)}; `cost`: {task: dollars}. Tasks are counted
     for their authors (lane, member, family) or for themselves (workflow, tier)."""
-    tasks: dict[str, dict] = defaultdict(lambda: {"authors": set(), "merged": False, "reverted": False, "rounds": 0,
-                                                  "reviews": 0, "rejections": 0, "tests": 0, "tests_failed": 0,
-                                                  "human": False, "workflow": None, "tier": None, "repo": False})
+    tasks: dict[str, dict] = defaultdict(
+        lambda: {
+            "authors": set(),
+            "merged": False,
+            "reverted": False,
+            "rounds": 0,
+            "reviews": 0,
+            "rejections": 0,
+            "tests": 0,
+            "tests_failed": 0,
+            "human": False,
+            "workflow": None,
+            "tier": None,
+            "repo": False,
+        }
+    )
     for e in events:
         t, typ, d = e["task"], e["type"], e.get("data") or {}
         s = tasks[t]
         if typ == "task.created":
-            s["workflow"], s["tier"], s["repo"] = d.get("workflow"), d.get("tier"), bool((d.get("attributes") or {})
-                                                                                          .get("repo"))
+            s["workflow"], s["tier"], s["repo"] = (
+                d.get("workflow"),
+                d.get("tier"),
+                bool((d.get("attributes") or {}).get("repo")),
+            )
         elif typ == "work.submitted":
             s["authors"].add(e.get("actor"))
         elif typ == "review.filed":
@@ -110,13 +129,24 @@ def report(events: list[dict], actors: dict[str, tuple[str, str]], cost: dict[st
         ok = [k for k, s in items if s["merged"] and not s["reverted"]]
         merged = sum(s["merged"] for _k, s in items)
         spent = sum(cost.get(k, 0.0) for k, _s in items)
-        rows.append({
-            by: name, "tasks": n, "success": _rate(len(ok), n),
-            "rework_per_success": (sum(s["rounds"] for k, s in items if k in ok) / len(ok)) if ok else None,
-            "review_rejection": _rate(sum(s["rejections"] for _k, s in items), sum(s["reviews"] for _k, s in items)),
-            "test_failure": _rate(sum(s["tests_failed"] for _k, s in items), sum(s["tests"] for _k, s in items)),
-            "human_intervention": _rate(sum(s["human"] for _k, s in items), n),
-            "revert": _rate(sum(s["reverted"] for _k, s in items), merged),
-            "cost_usd": spent, "cost_per_success": (spent / len(ok)) if ok else None,
-        })
+        rows.append(
+            {
+                by: name,
+                "tasks": n,
+                "success": _rate(len(ok), n),
+                "rework_per_success": (sum(s["rounds"] for k, s in items if k in ok) / len(ok))
+                if ok
+                else None,
+                "review_rejection": _rate(
+                    sum(s["rejections"] for _k, s in items), sum(s["reviews"] for _k, s in items)
+                ),
+                "test_failure": _rate(
+                    sum(s["tests_failed"] for _k, s in items), sum(s["tests"] for _k, s in items)
+                ),
+                "human_intervention": _rate(sum(s["human"] for _k, s in items), n),
+                "revert": _rate(sum(s["reverted"] for _k, s in items), merged),
+                "cost_usd": spent,
+                "cost_per_success": (spent / len(ok)) if ok else None,
+            }
+        )
     return rows

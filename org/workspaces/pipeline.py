@@ -55,15 +55,22 @@ def already_merged(repo: Repository, task: str, revision: str) -> str | None:
     """The commit on the target that merged `revision` for `task`, if one exists (a merge commit with the
     task's trailers, or the revision itself after a fast-forward)."""
     target = repo.tracking_ref
-    out = repo.g("log", "-n", "1", "--format=%H", "-F", f"--grep=Org-Revision: {revision}", target, "--").strip()
+    out = repo.g(
+        "log", "-n", "1", "--format=%H", "-F", f"--grep=Org-Revision: {revision}", target, "--"
+    ).strip()
     if out:
         return out
-    return revision if git_ok(["merge-base", "--is-ancestor", revision, target], git_dir=repo.mirror) else None
+    return (
+        revision if git_ok(["merge-base", "--is-ancestor", revision, target], git_dir=repo.mirror) else None
+    )
 
 
 def _merge_tree(repo: Repository, ours: str, theirs: str) -> tuple[str | None, list[str]]:
-    proc = git(["merge-tree", "--write-tree", "-z", "--name-only", "--no-messages", ours, theirs],
-               git_dir=repo.mirror, check=False)
+    proc = git(
+        ["merge-tree", "--write-tree", "-z", "--name-only", "--no-messages", ours, theirs],
+        git_dir=repo.mirror,
+        check=False,
+    )
     parts = proc.stdout.decode(errors="surrogateescape").split("\0")
     if proc.returncode == 0:
         return parts[0].strip(), []
@@ -89,11 +96,15 @@ def merge_commit(repo: Repository, task: str, revision: str, facts: dict[str, An
         raise Conflict(f"the target {repo.spec.target} kept moving; the merge of {task} will be tried again")
 
 
-def _merge_once(repo: Repository, task: str, revision: str, facts: dict[str, Any], old: str) -> MergeResult | None:
+def _merge_once(
+    repo: Repository, task: str, revision: str, facts: dict[str, Any], old: str
+) -> MergeResult | None:
     spec = repo.spec
     moved = not git_ok(["merge-base", "--is-ancestor", old, revision], git_dir=repo.mirror)
     lines = [("Org-Task", task), ("Org-Revision", revision)]
-    lines += [("Org-Reviewer", f"{r['actor']} ({r['family']}, {r['gate']})") for r in facts.get("reviewers", [])]
+    lines += [
+        ("Org-Reviewer", f"{r['actor']} ({r['family']}, {r['gate']})") for r in facts.get("reviewers", [])
+    ]
     lines += [("Org-Approver", f"{a['actor']} ({a['gate']})") for a in facts.get("approvers", [])]
     lines += [("Org-Tier", facts.get("tier") or "")]
     if facts.get("rules"):
@@ -101,33 +112,65 @@ def _merge_once(repo: Repository, task: str, revision: str, facts: dict[str, Any
     title = facts.get("title") or task
     if spec.merge == "fast-forward":
         if moved:
-            return MergeResult(False, None, old, reason=f"the target {spec.target} moved since the revision's base; "
-                                                        "a fast-forward is impossible (rebase onto it)")
+            return MergeResult(
+                False,
+                None,
+                old,
+                reason=f"the target {spec.target} moved since the revision's base; "
+                "a fast-forward is impossible (rebase onto it)",
+            )
         new = revision
     else:
         tree, conflicts = _merge_tree(repo, old, revision)
         if tree is None:
-            return MergeResult(False, None, old, tuple(conflicts), reason="merge conflict in " + ", ".join(conflicts))
+            return MergeResult(
+                False, None, old, tuple(conflicts), reason="merge conflict in " + ", ".join(conflicts)
+            )
         parents = ["-p", old] + (["-p", revision] if spec.merge == "merge" else [])
-        msg = f"{'Merge' if spec.merge == 'merge' else 'Squash'} {task}: {' '.join(title.split())}\n\n" + \
-            trailers(lines) + "\n"
-        new = git(["commit-tree", tree, *parents, "-F", "-"], git_dir=repo.mirror, input=msg.encode()).stdout \
-            .decode().strip()
+        msg = (
+            f"{'Merge' if spec.merge == 'merge' else 'Squash'} {task}: {' '.join(title.split())}\n\n"
+            + trailers(lines)
+            + "\n"
+        )
+        new = (
+            git(["commit-tree", tree, *parents, "-F", "-"], git_dir=repo.mirror, input=msg.encode())
+            .stdout.decode()
+            .strip()
+        )
     retest = None
     if moved and spec.retest_on_merge and spec.test is not None:
         retest = test_commit(repo, new)
         if retest is not None and not retest.ok:
-            return MergeResult(False, None, old, retest=retest,
-                               reason=f"the merge result fails its tests ({retest.summary()})")
+            return MergeResult(
+                False,
+                None,
+                old,
+                retest=retest,
+                reason=f"the merge result fails its tests ({retest.summary()})",
+            )
     # compare-and-swap: the source's target moves from `old` to `new` or not at all
-    push = git(["push", "--porcelain", "--no-verify", f"--force-with-lease={repo.target_ref}:{old}", "--",
-                repo.source, f"{new}:{repo.target_ref}"], git_dir=repo.mirror, check=False, timeout=600)
+    push = git(
+        [
+            "push",
+            "--porcelain",
+            "--no-verify",
+            f"--force-with-lease={repo.target_ref}:{old}",
+            "--",
+            repo.source,
+            f"{new}:{repo.target_ref}",
+        ],
+        git_dir=repo.mirror,
+        check=False,
+        timeout=600,
+    )
     if push.returncode != 0:
         err = (push.stderr + push.stdout).decode(errors="replace")
         if "checked out" in err or "denyCurrentBranch" in err:
-            raise Conflict(f"repository '{repo.name}': the target {spec.target} is checked out in {repo.source}, so "
-                           "git refuses to move it; use a bare repository as the source, or set "
-                           "'git config receive.denyCurrentBranch updateInstead' there (it refuses when dirty)")
+            raise Conflict(
+                f"repository '{repo.name}': the target {spec.target} is checked out in {repo.source}, so "
+                "git refuses to move it; use a bare repository as the source, or set "
+                "'git config receive.denyCurrentBranch updateInstead' there (it refuses when dirty)"
+            )
         if any(w in err for w in ("stale info", "fetch first", "non-fast-forward", "rejected")):
             return None  # the target moved under us: redo on its new head
         raise GitError(f"cannot push the merge of {task} to {repo.source}: {err.strip()[-800:]}")
@@ -167,31 +210,68 @@ def run_pipeline(bus: Any, *, task: str | None = None) -> list[dict]:
                 ensure_commit(repo, tr.row.key, rev)
             res = test_commit(repo, rev)
             if res is None:
-                r = _apply(ctx, tr.row.key, item["gate"], False, revision=rev, rules=[rule_ids.NO_TEST_COMMAND],
-                                   reason=f"repository '{tr.repo}' has no test command (gates/repos.yaml)",
-                                   facts=[("outcome.tests_failed", {"revision": rev, "why": "no test command"})])
+                r = _apply(
+                    ctx,
+                    tr.row.key,
+                    item["gate"],
+                    False,
+                    revision=rev,
+                    rules=[rule_ids.NO_TEST_COMMAND],
+                    reason=f"repository '{tr.repo}' has no test command (gates/repos.yaml)",
+                    facts=[("outcome.tests_failed", {"revision": rev, "why": "no test command"})],
+                )
             else:
                 ev = {"tests": {**res.to_json(), "commit": rev, "command": repo.spec.test.run}}
-                r = _apply(ctx, tr.row.key, item["gate"], res.ok, revision=rev, data=ev,
-                                   rules=[] if res.ok else [rule_ids.TESTS_FAILED],
-                                   reason=f"tests {'passed' if res.ok else 'failed'} on {rev[:12]} ({res.summary()}; "
-                                          f"{res.sandbox})",
-                                   facts=[("outcome.tests_passed" if res.ok else "outcome.tests_failed", ev)])
+                r = _apply(
+                    ctx,
+                    tr.row.key,
+                    item["gate"],
+                    res.ok,
+                    revision=rev,
+                    data=ev,
+                    rules=[] if res.ok else [rule_ids.TESTS_FAILED],
+                    reason=f"tests {'passed' if res.ok else 'failed'} on {rev[:12]} ({res.summary()}; "
+                    f"{res.sandbox})",
+                    facts=[("outcome.tests_passed" if res.ok else "outcome.tests_failed", ev)],
+                )
             out.append({**item, "ok": res is not None and res.ok, **r})
             continue
         facts = {**merge_facts(tr.cfg, tr.state), "title": tr.row.title}
         m = merge_commit(repo, tr.row.key, rev, facts)
-        data = {"merge": {"commit": m.merged, "onto": m.old, "revision": rev, "strategy": repo.spec.merge,
-                          "conflicts": list(m.conflicts), "recovered": m.recovered,
-                          **({"retest": m.retest.to_json()} if m.retest else {})}}
+        data = {
+            "merge": {
+                "commit": m.merged,
+                "onto": m.old,
+                "revision": rev,
+                "strategy": repo.spec.merge,
+                "conflicts": list(m.conflicts),
+                "recovered": m.recovered,
+                **({"retest": m.retest.to_json()} if m.retest else {}),
+            }
+        }
         if m.ok:
-            r = _apply(ctx, tr.row.key, item["gate"], True, revision=rev, data=data,
-                               reason=f"merged by org's pipeline: {m.reason}",
-                               facts=[("outcome.merged", {**data["merge"], **facts})])
+            r = _apply(
+                ctx,
+                tr.row.key,
+                item["gate"],
+                True,
+                revision=rev,
+                data=data,
+                reason=f"merged by org's pipeline: {m.reason}",
+                facts=[("outcome.merged", {**data["merge"], **facts})],
+            )
         else:
             kind = "outcome.merge_conflict" if m.conflicts else "outcome.tests_failed"
-            r = _apply(ctx, tr.row.key, item["gate"], False, revision=rev, data=data,
-                               rules=[rule_ids.MERGE_CONFLICT if m.conflicts else rule_ids.MERGE_FAILED],
-                               reason=f"org's pipeline could not merge: {m.reason}", facts=[(kind, data["merge"])])
+            r = _apply(
+                ctx,
+                tr.row.key,
+                item["gate"],
+                False,
+                revision=rev,
+                data=data,
+                rules=[rule_ids.MERGE_CONFLICT if m.conflicts else rule_ids.MERGE_FAILED],
+                reason=f"org's pipeline could not merge: {m.reason}",
+                facts=[(kind, data["merge"])],
+            )
         out.append({**item, "ok": m.ok, "merged": m.merged, "conflicts": list(m.conflicts), **r})
     return out

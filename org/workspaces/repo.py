@@ -54,8 +54,16 @@ class Workspace:
     exists: bool
 
     def to_json(self) -> dict:
-        return {"task": self.task, "repo": self.repo, "path": str(self.path), "branch": self.branch,
-                "base": self.base, "accepted": self.accepted, "head": self.head, "exists": self.exists}
+        return {
+            "task": self.task,
+            "repo": self.repo,
+            "path": str(self.path),
+            "branch": self.branch,
+            "base": self.base,
+            "accepted": self.accepted,
+            "head": self.head,
+            "exists": self.exists,
+        }
 
 
 class Repository:
@@ -102,8 +110,10 @@ class Repository:
                     break
                 except BlockingIOError:
                     if time.monotonic() > deadline:
-                        raise Conflict(f"repository '{self.name}' stayed locked by another org process for "
-                                       f"{timeout:g} s; try again") from None
+                        raise Conflict(
+                            f"repository '{self.name}' stayed locked by another org process for "
+                            f"{timeout:g} s; try again"
+                        ) from None
                     time.sleep(0.02)
             yield
         finally:
@@ -126,8 +136,12 @@ class Repository:
             git(["worktree", "prune"], git_dir=self.mirror)
         else:
             git(["worktree", "prune"], git_dir=self.mirror)
-        proc = git(["fetch", "-q", "--no-tags", "--", self.source, f"+{self.target_ref}:{self.tracking_ref}"],
-                   git_dir=self.mirror, check=False, timeout=600)
+        proc = git(
+            ["fetch", "-q", "--no-tags", "--", self.source, f"+{self.target_ref}:{self.tracking_ref}"],
+            git_dir=self.mirror,
+            check=False,
+            timeout=600,
+        )
         if proc.returncode != 0:
             msg = proc.stderr.decode(errors="replace").strip()
             if "couldn't find remote ref" in msg:
@@ -166,8 +180,20 @@ class Repository:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f".{task}.new-{os.getpid()}")
             shutil.rmtree(tmp, ignore_errors=True)
-            git(["clone", "-q", "--shared", "--no-tags", "--branch", branch, "--", str(self.mirror), str(tmp)],
-                timeout=600)
+            git(
+                [
+                    "clone",
+                    "-q",
+                    "--shared",
+                    "--no-tags",
+                    "--branch",
+                    branch,
+                    "--",
+                    str(self.mirror),
+                    str(tmp),
+                ],
+                timeout=600,
+            )
             os.replace(tmp, path)
             self._setup(path)
         return self.show(task)
@@ -179,7 +205,9 @@ class Repository:
 
         res = run_command(self.spec.setup.run, path, self.spec.setup.timeout)
         if not res.ok:
-            raise UsageError(f"repository '{self.name}': the setup command failed in {path} ({res.summary()})")
+            raise UsageError(
+                f"repository '{self.name}': the setup command failed in {path} ({res.summary()})"
+            )
 
     def show(self, task: str) -> Workspace:
         branch = branch_of(task)
@@ -191,8 +219,16 @@ class Repository:
         if exists:
             out = git(["rev-parse", "--verify", "-q", "HEAD^{commit}"], cwd=path, check=False)
             head = out.stdout.decode().strip() if out.returncode == 0 else None
-        return Workspace(task=task, repo=self.name, path=path, branch=branch, base=self.rev(f"refs/org/base/{task}"),
-                         accepted=self.rev(f"refs/heads/{branch}"), head=head, exists=exists)
+        return Workspace(
+            task=task,
+            repo=self.name,
+            path=path,
+            branch=branch,
+            base=self.rev(f"refs/org/base/{task}"),
+            accepted=self.rev(f"refs/heads/{branch}"),
+            head=head,
+            exists=exists,
+        )
 
     def attempts(self, task: str) -> list[tuple[str, str]]:
         """[(ref, commit)] saved for the task, oldest first."""
@@ -211,8 +247,11 @@ class Repository:
         path = self.path_of(task)
         if (path / ".git").exists():
             # bring the workspace's commits into the mirror so the saved ref keeps them
-            got = git(["fetch", "-q", "--no-tags", "--", str(path), f"+HEAD:refs/org/incoming/{task}"],
-                      git_dir=self.mirror, check=False)
+            got = git(
+                ["fetch", "-q", "--no-tags", "--", str(path), f"+HEAD:refs/org/incoming/{task}"],
+                git_dir=self.mirror,
+                check=False,
+            )
             if got.returncode == 0 and self.has_ref(f"refs/org/incoming/{task}"):
                 heads.append(self.rev(f"refs/org/incoming/{task}"))
         if self.has_ref(f"refs/heads/{branch}"):

@@ -21,7 +21,9 @@ def trailers(pairs: list[tuple[str, str]]) -> str:
     return "\n".join(f"{k}: {' '.join(str(v).split())}" for k, v in pairs)
 
 
-def collect(repo: Repository, task: str, *, actor: str, gate: str, commit: str | None = None) -> tuple[str, str]:
+def collect(
+    repo: Repository, task: str, *, actor: str, gate: str, commit: str | None = None
+) -> tuple[str, str]:
     """(commit, base) of the submission, the commit in org's mirror (call under the repository's lock).
 
     With `commit`: it must be the workspace's HEAD or an ancestor of it. Without: the workspace's HEAD, or,
@@ -30,12 +32,18 @@ def collect(repo: Repository, task: str, *, actor: str, gate: str, commit: str |
     branch_of(task)
     path = repo.path_of(task)
     if not (path / ".git").exists():
-        raise Conflict(f"the workspace of {task} is gone ({path}); 'org workspace open {task}' makes it again "
-                       "at org's accepted head (saved attempts are kept)")
+        raise Conflict(
+            f"the workspace of {task} is gone ({path}); 'org workspace open {task}' makes it again "
+            "at org's accepted head (saved attempts are kept)"
+        )
     incoming = f"refs/org/incoming/{task}"
-    got = git(["fetch", "-q", "--no-tags", "--", str(path), f"+HEAD:{incoming}"], git_dir=repo.mirror, check=False)
+    got = git(
+        ["fetch", "-q", "--no-tags", "--", str(path), f"+HEAD:{incoming}"], git_dir=repo.mirror, check=False
+    )
     if got.returncode != 0:
-        raise Conflict(f"cannot read the workspace of {task}: {got.stderr.decode(errors='replace').strip()[-500:]}")
+        raise Conflict(
+            f"cannot read the workspace of {task}: {got.stderr.decode(errors='replace').strip()[-500:]}"
+        )
     head = repo.rev(incoming)
     if commit is not None:
         c = commit.strip()
@@ -72,11 +80,17 @@ def _commit_changes(repo: Repository, task: str, path, head: str, *, actor: str,
     head_tree = git(["rev-parse", f"{head}^{{tree}}"], git_dir=repo.mirror).stdout.decode().strip()
     if tree == head_tree:
         return head
-    msg = f"org: work of {task} at {gate} by {actor}\n\n" + trailers(
-        [("Org-Task", task), ("Org-Gate", gate), ("Org-Actor", actor)]) + "\n"
+    msg = (
+        f"org: work of {task} at {gate} by {actor}\n\n"
+        + trailers([("Org-Task", task), ("Org-Gate", gate), ("Org-Actor", actor)])
+        + "\n"
+    )
     env_id = {"GIT_AUTHOR_NAME": actor, "GIT_AUTHOR_EMAIL": f"{actor}@org.invalid"}
-    new = git(["commit-tree", tree, "-p", head, "-F", "-"], git_dir=repo.mirror, input=msg.encode(),
-              env=env_id).stdout.decode().strip()
+    new = (
+        git(["commit-tree", tree, "-p", head, "-F", "-"], git_dir=repo.mirror, input=msg.encode(), env=env_id)
+        .stdout.decode()
+        .strip()
+    )
     repo.g("update-ref", f"refs/org/incoming/{task}", new, head)
     # the workspace's branch moves to org's commit; its files stay as they are (they are that commit)
     git(["reset", "-q", "--mixed", new], cwd=path)
@@ -97,8 +111,11 @@ def accept(repo: Repository, task: str, commit: str) -> str | None:
     repo.g("update-ref", ref, commit, old)
     # the source keeps the accepted commit too (a hidden ref, not a branch): org roots on other machines
     # sharing this source test and merge it from there
-    git(["push", "-q", "--no-verify", "--", repo.source, f"+{commit}:{shared_ref(task)}"], git_dir=repo.mirror,
-        timeout=600)
+    git(
+        ["push", "-q", "--no-verify", "--", repo.source, f"+{commit}:{shared_ref(task)}"],
+        git_dir=repo.mirror,
+        timeout=600,
+    )
     return saved
 
 
@@ -110,7 +127,12 @@ def ensure_commit(repo: Repository, task: str, commit: str) -> None:
     """Make sure org's mirror holds `commit` (accepted by another org root: fetched from the source)."""
     if git_ok(["cat-file", "-e", f"{commit}^{{commit}}"], git_dir=repo.mirror):
         return
-    git(["fetch", "-q", "--no-tags", "--", repo.source, f"+{shared_ref(task)}:refs/org/incoming/{task}"],
-        git_dir=repo.mirror, timeout=600)
+    git(
+        ["fetch", "-q", "--no-tags", "--", repo.source, f"+{shared_ref(task)}:refs/org/incoming/{task}"],
+        git_dir=repo.mirror,
+        timeout=600,
+    )
     if not git_ok(["cat-file", "-e", f"{commit}^{{commit}}"], git_dir=repo.mirror):
-        raise Conflict(f"the accepted commit {commit[:12]} of {task} is in neither org's mirror nor the source")
+        raise Conflict(
+            f"the accepted commit {commit[:12]} of {task} is in neither org's mirror nor the source"
+        )

@@ -8,8 +8,16 @@ from org.bus.repofacts import TaskRepo, holds, job_of, record_fact, task_repo_of
 from org.errors import Denied, NotFound
 from org.workspaces.repo import Repository
 
-__all__ = ["repository", "open_workspace", "show_workspace", "gc_workspaces", "check_revision", "scan_outcomes",
-           "outcomes_report", "GC_ACTION"]
+__all__ = [
+    "repository",
+    "open_workspace",
+    "show_workspace",
+    "gc_workspaces",
+    "check_revision",
+    "scan_outcomes",
+    "outcomes_report",
+    "GC_ACTION",
+]
 
 GC_ACTION = "workspace.gc"
 
@@ -39,10 +47,24 @@ def open_workspace(bus: Any, task: str, *, actor: str | None = None) -> dict:
     ws = repo.create(tr.row.key)
     made = before is None or not before.exists
     if made:
+
         def fn(tx) -> None:
-            record_fact(bus.ctx, tx, "workspace.created", tr.row.key, actor=actor, cfg=tr.cfg,
-                        data={"repo": tr.repo, "branch": ws.branch, "base": ws.base, "head": ws.accepted,
-                              "path": str(ws.path), "again": before is not None})
+            record_fact(
+                bus.ctx,
+                tx,
+                "workspace.created",
+                tr.row.key,
+                actor=actor,
+                cfg=tr.cfg,
+                data={
+                    "repo": tr.repo,
+                    "branch": ws.branch,
+                    "base": ws.base,
+                    "head": ws.accepted,
+                    "path": str(ws.path),
+                    "again": before is not None,
+                },
+            )
 
         bus.ctx.write(fn)
     return {**ws.to_json(), "created": made}
@@ -54,8 +76,13 @@ def show_workspace(bus: Any, task: str) -> dict:
     repo = repository(bus, tr)
     ws = repo.show(tr.row.key)
     held = bus.ctx.store.read(lambda tx: holds(tx, tr.row.key))
-    return {**ws.to_json(), "task_status": tr.row.status, "target": tr.spec.target,
-            "attempts": [{"ref": r, "commit": c} for r, c in repo.attempts(tr.row.key)], "held_by": held}
+    return {
+        **ws.to_json(),
+        "task_status": tr.row.status,
+        "target": tr.spec.target,
+        "attempts": [{"ref": r, "commit": c} for r, c in repo.attempts(tr.row.key)],
+        "held_by": held,
+    }
 
 
 def gc_workspaces(bus: Any, actor: str, *, dry_run: bool = False) -> list[dict]:
@@ -72,7 +99,9 @@ def gc_workspaces(bus: Any, actor: str, *, dry_run: bool = False) -> list[dict]:
             try:
                 tr = _task(bus, key)
             except NotFound:
-                out.append({"task": key, "repo": name, "removed": False, "why": "no such task in this database"})
+                out.append(
+                    {"task": key, "repo": name, "removed": False, "why": "no such task in this database"}
+                )
                 continue
             why = []
             if tr.row.status not in ("done", "rejected"):
@@ -89,15 +118,28 @@ def gc_workspaces(bus: Any, actor: str, *, dry_run: bool = False) -> list[dict]:
                 continue
             d = bus.act(GC_ACTION, actor, key)
             if d["decision"]["outcome"] != "allow":
-                out.append({"task": key, "repo": name, "removed": False,
-                            "why": f"{d['decision']['outcome']}: {d['decision'].get('reason')}",
-                            "rules": [r["id"] for r in d["decision"].get("rules") or []]})
+                out.append(
+                    {
+                        "task": key,
+                        "repo": name,
+                        "removed": False,
+                        "why": f"{d['decision']['outcome']}: {d['decision'].get('reason')}",
+                        "rules": [r["id"] for r in d["decision"].get("rules") or []],
+                    }
+                )
                 continue
             res = repo.remove(key)
 
             def fn(tx, res=res, tr=tr) -> None:
-                record_fact(bus.ctx, tx, "workspace.removed", tr.row.key, actor=actor, cfg=tr.cfg,
-                            data={"repo": tr.repo, "path": res["removed"], "saved": res["saved"]})
+                record_fact(
+                    bus.ctx,
+                    tx,
+                    "workspace.removed",
+                    tr.row.key,
+                    actor=actor,
+                    cfg=tr.cfg,
+                    data={"repo": tr.repo, "path": res["removed"], "saved": res["saved"]},
+                )
 
             bus.ctx.write(fn)
             out.append({"task": key, "repo": name, "removed": True, "saved": res["saved"]})
@@ -136,20 +178,45 @@ def check_revision(bus: Any, job: int, actor: str, *, commit: str | None = None)
         above = [r for r in raises if tr.cfg.tier_index(r[0]) > tr.cfg.tier_index(tr.state.tier)]
         if above:
             # a running task's tier cannot rise yet: fail closed rather than let its gates stay those of a lower tier
-            findings = [Finding(rid, f"{why}: this revision needs tier '{tier}', the task runs at '{tr.state.tier}' "
-                                f"(file it again with --tier {tier})", src) for tier, rid, why, src in above]
+            findings = [
+                Finding(
+                    rid,
+                    f"{why}: this revision needs tier '{tier}', the task runs at '{tr.state.tier}' "
+                    f"(file it again with --tier {tier})",
+                    src,
+                )
+                for tier, rid, why, src in above
+            ]
             _deny(bus, tr, j, job, actor, sha, base, summary, findings)
         saved = accept(repo, tr.row.key, sha)
     patch = diff.patch
-    out = {"job": job, "commit": sha, "base": base, "gate": j["gate"], **{k: summary[k] for k in (
-        "files", "lines", "added", "removed", "binary", "changes")}, "paths": diff.paths[:1000],
-        "patch": patch[:PATCH_KEEP], "patch_truncated": len(patch) > PATCH_KEEP,
-        "patch_sha256": hashlib.sha256(patch.encode()).hexdigest(), "saved": saved,
-        "path_risk": [{"tier": t, "rule": r, "reason": why, "source": src} for t, r, why, src in raises]}
+    out = {
+        "job": job,
+        "commit": sha,
+        "base": base,
+        "gate": j["gate"],
+        **{k: summary[k] for k in ("files", "lines", "added", "removed", "binary", "changes")},
+        "paths": diff.paths[:1000],
+        "patch": patch[:PATCH_KEEP],
+        "patch_truncated": len(patch) > PATCH_KEEP,
+        "patch_sha256": hashlib.sha256(patch.encode()).hexdigest(),
+        "saved": saved,
+        "path_risk": [{"tier": t, "rule": r, "reason": why, "source": src} for t, r, why, src in raises],
+    }
 
     def committed(tx) -> None:
-        record_fact(bus.ctx, tx, "revision.committed", tr.row.key, actor=actor, gate=j["gate"], decision="allow",
-                    rules=[r for _t, r, _w, _s in raises], cfg=tr.cfg, data=out)
+        record_fact(
+            bus.ctx,
+            tx,
+            "revision.committed",
+            tr.row.key,
+            actor=actor,
+            gate=j["gate"],
+            decision="allow",
+            rules=[r for _t, r, _w, _s in raises],
+            cfg=tr.cfg,
+            data=out,
+        )
 
     bus.ctx.write(committed)
     return out
@@ -168,8 +235,11 @@ def scan_outcomes(bus: Any) -> list[dict]:
 
     cfg = bus.config(required=True)
     events = _outcome_events(bus)
-    repo_of = {e["task"]: (e.get("data") or {}).get("attributes", {}).get("repo") for e in events
-               if e["type"] == "task.created"}
+    repo_of = {
+        e["task"]: (e.get("data") or {}).get("attributes", {}).get("repo")
+        for e in events
+        if e["type"] == "task.created"
+    }
     merged: dict[str, dict[str, dict]] = {}
     done = {e["task"] for e in events if e["type"] == "outcome.reverted"}
     for e in events:
@@ -181,9 +251,17 @@ def scan_outcomes(bus: Any) -> list[dict]:
         with repo.lock():
             repo.sync()
         for hit in find_reverts(repo.mirror, repo.tracking_ref, tasks):
+
             def fn(tx, hit=hit, name=name) -> None:
-                record_fact(bus.ctx, tx, "outcome.reverted", hit["task"], actor=PIPELINE, cfg=cfg,
-                            data={"commit": hit["commit"], "reverted": hit["reverted"], "repo": name})
+                record_fact(
+                    bus.ctx,
+                    tx,
+                    "outcome.reverted",
+                    hit["task"],
+                    actor=PIPELINE,
+                    cfg=cfg,
+                    data={"commit": hit["commit"], "reverted": hit["reverted"], "repo": name},
+                )
 
             bus.ctx.write(fn)
             found.append({**hit, "repo": name})
@@ -203,18 +281,38 @@ def outcomes_report(bus: Any, by: str) -> list[dict]:
     return report(_outcome_events(bus), actors, cost, by)
 
 
-def _deny(bus: Any, tr: TaskRepo, j: dict, job: int, actor: str, sha: str, base: str, summary: dict,
-          findings: list) -> None:
+def _deny(
+    bus: Any, tr: TaskRepo, j: dict, job: int, actor: str, sha: str, base: str, summary: dict, findings: list
+) -> None:
     """Record the guard's denial of a revision and raise it (exit 4)."""
     rules = sorted({f.rule for f in findings})
 
     def denied(tx) -> None:
-        record_fact(bus.ctx, tx, "revision.denied", tr.row.key, actor=actor, gate=j["gate"], decision="deny",
-                    rules=rules, cfg=tr.cfg, data={"job": job, "commit": sha, "base": base, "files": summary["files"],
-                                                   "lines": summary["lines"],
-                                                   "findings": [f.to_json() for f in findings]})
+        record_fact(
+            bus.ctx,
+            tx,
+            "revision.denied",
+            tr.row.key,
+            actor=actor,
+            gate=j["gate"],
+            decision="deny",
+            rules=rules,
+            cfg=tr.cfg,
+            data={
+                "job": job,
+                "commit": sha,
+                "base": base,
+                "files": summary["files"],
+                "lines": summary["lines"],
+                "findings": [f.to_json() for f in findings],
+            },
+        )
 
     bus.ctx.write(denied)
-    raise Denied("the diff guard refused this revision: " + "; ".join(
-        f"{f.rule}: {f.reason} ({f.source})" for f in findings), rule=findings[0].rule, rules=rules,
-        findings=[f.to_json() for f in findings])
+    raise Denied(
+        "the diff guard refused this revision: "
+        + "; ".join(f"{f.rule}: {f.reason} ({f.source})" for f in findings),
+        rule=findings[0].rule,
+        rules=rules,
+        findings=[f.to_json() for f in findings],
+    )

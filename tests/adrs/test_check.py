@@ -18,8 +18,11 @@ TITLE = "ADR 0007 'Host configuration only through the pipeline'"
 
 
 def run_task(cfg, attrs, check, task="T1"):
-    events = drive(cfg, start_task(cfg, task, "Change the sshd config", "change", attrs, by="alice", extra_check=check),
-                   check)
+    events = drive(
+        cfg,
+        start_task(cfg, task, "Change the sshd config", "change", attrs, by="alice", extra_check=check),
+        check,
+    )
     return events, fold(events)
 
 
@@ -32,7 +35,10 @@ def test_a_task_that_contradicts_an_accepted_adr_fails_the_check_gate(org_root, 
     assert failed[0].data["rules"] == ["ADR-0007"]
     reason = failed[0].data["reason"]
     assert reason.startswith(f"contradicts {TITLE}: Host configuration changes go through the pipeline")
-    assert "this task has kind=config, via=manual" in reason and "enforced by RED-HOST-CONFIG-OUTSIDE-PIPELINE" in reason
+    assert (
+        "this task has kind=config, via=manual" in reason
+        and "enforced by RED-HOST-CONFIG-OUTSIDE-PIPELINE" in reason
+    )
     v = failed[0].data["violations"][0]
     assert v["rule"] == "ADR-0007"
     assert v["source"].startswith("adrs/0007-host-configuration-only-through-the-pipeline.md:")
@@ -61,8 +67,14 @@ def test_missing_attribute_fails_closed(org_root, org_cfg):
 def test_superseding_the_adr_lets_the_same_task_pass(org_root, org_cfg):
     events, state = run_task(org_cfg, CONTRADICTS, make_extra_check(org_root))
     assert state.status == "escalated"
-    write_adr(org_root, 20, "Host configuration through the pipeline or by an operator", status="proposed",
-              rules=["RED-HOST-CONFIG-OUTSIDE-PIPELINE"], tags=["ops", "hosts"])
+    write_adr(
+        org_root,
+        20,
+        "Host configuration through the pipeline or by an operator",
+        status="proposed",
+        rules=["RED-HOST-CONFIG-OUTSIDE-PIPELINE"],
+        tags=["ops", "hosts"],
+    )
     supersede(org_root, 7, 20, org_cfg)
     adrs = load_adrs(org_root)
     assert adrs.get(7).status == "superseded" and adrs.get(20).status == "accepted"
@@ -80,22 +92,38 @@ def test_superseding_the_adr_lets_the_same_task_pass(org_root, org_cfg):
 
 
 def test_the_successor_binds_in_its_place(org_root, org_cfg):
-    stricter = {**PIPELINE_ONLY, "id": "pipeline-and-review", "text": "Host config goes through the reviewed pipeline",
-                "require": {"attr": "via", "eq": "pipeline"}, "when": {"attr": "kind", "in": ["config", "env"]}}
-    write_adr(org_root, 20, "Host and environment config through the pipeline", status="proposed",
-              constraints=[stricter])
+    stricter = {
+        **PIPELINE_ONLY,
+        "id": "pipeline-and-review",
+        "text": "Host config goes through the reviewed pipeline",
+        "require": {"attr": "via", "eq": "pipeline"},
+        "when": {"attr": "kind", "in": ["config", "env"]},
+    }
+    write_adr(
+        org_root,
+        20,
+        "Host and environment config through the pipeline",
+        status="proposed",
+        constraints=[stricter],
+    )
     supersede(org_root, 7, 20, org_cfg)
     check = make_extra_check(org_root)
     vs = check.check({"kind": "env", "via": "manual"})
     assert [v.rule for v in vs] == ["ADR-0020"]
     assert vs[0].reason.startswith("contradicts ADR 0020 'Host and environment config through the pipeline'")
     _, state = run_task(org_cfg, {"kind": "env", "via": "manual", "environment": "staging"}, check)
-    assert state.status == "escalated" and "ADR 0020" in state.escalation and "ADR 0007" not in state.escalation
+    assert (
+        state.status == "escalated" and "ADR 0020" in state.escalation and "ADR 0007" not in state.escalation
+    )
 
 
 def test_only_accepted_adrs_bind(org_root):
-    manual = {**PIPELINE_ONLY, "id": "docs-by-hand", "when": {"attr": "kind", "eq": "docs"},
-              "require": {"attr": "via", "eq": "manual"}}
+    manual = {
+        **PIPELINE_ONLY,
+        "id": "docs-by-hand",
+        "when": {"attr": "kind", "eq": "docs"},
+        "require": {"attr": "via", "eq": "manual"},
+    }
     for n, status in ((20, "proposed"), (21, "rejected"), (22, "deprecated")):
         write_adr(org_root, n, f"Not binding {status}", status=status, constraints=[manual])
     check = make_extra_check(org_root)
@@ -120,7 +148,9 @@ def test_no_adrs_no_check(tmp_path):
 def start_task_stub():
     from org.engine.state import Event
 
-    return [Event("task.created", "T", {"workflow": "change", "tier": "low", "config_hash": "x", "gates": []})]
+    return [
+        Event("task.created", "T", {"workflow": "change", "tier": "low", "config_hash": "x", "gates": []})
+    ]
 
 
 def test_the_check_is_pure_once_built(org_root, org_cfg):

@@ -31,9 +31,12 @@ def test_write_accept_contradict_supersede_pass(org_root):
     rc, doc, _ = jorg(org_root, "new", "Migrations are reversible", "--tag", "db")
     assert rc == 0 and doc["adr"]["number"] == 8 and doc["adr"]["status"] == "proposed"
     path = org_root / doc["path"]
-    path.write_text(path.read_text().replace(
-        "constraints: []    # machine-checkable: {id, text, when: CONDITION, require: CONDITION, rule: RULE-ID}\n",
-        CONSTRAINT))
+    path.write_text(
+        path.read_text().replace(
+            "constraints: []    # machine-checkable: {id, text, when: CONDITION, require: CONDITION, rule: RULE-ID}\n",
+            CONSTRAINT,
+        )
+    )
     r = org(org_root, "accept", "8")
     assert r.returncode == 0 and "ADR 0008 'Migrations are reversible' is accepted" in r.stdout, r.stderr
 
@@ -42,7 +45,9 @@ def test_write_accept_contradict_supersede_pass(org_root):
     assert rc == 4 and doc["ok"] is False
     v = doc["violations"][0]
     assert v["rule"] == "ADR-0008" and v["source"] == "adrs/0008-migrations-are-reversible.md:12"
-    assert v["reason"].startswith("contradicts ADR 0008 'Migrations are reversible': Database migrations can be rolled back")
+    assert v["reason"].startswith(
+        "contradicts ADR 0008 'Migrations are reversible': Database migrations can be rolled back"
+    )
     r = org(org_root, "check", *task)
     assert r.returncode == 4 and "FAIL ADR-0008" in r.stdout and "contradicts an accepted ADR" in r.stderr
 
@@ -53,8 +58,12 @@ def test_write_accept_contradict_supersede_pass(org_root):
     assert doc["superseded"]["superseded_by"] == 9 and doc["by"]["supersedes"] == [8]
 
     rc, doc, _ = jorg(org_root, "check", *task)
-    assert rc == 0 and doc == {"ok": True, "attributes": {"kind": "migration", "irreversible": "true"},
-                               "violations": [], "relied_on": []}
+    assert rc == 0 and doc == {
+        "ok": True,
+        "attributes": {"kind": "migration", "irreversible": "true"},
+        "violations": [],
+        "relied_on": [],
+    }
     assert run_org("validate", root=org_root).returncode == 0
 
 
@@ -64,15 +73,22 @@ def test_list_show_search(org_root):
     assert rc == 0 and [a["number"] for a in doc["adrs"]] == [4, 5, 6, 7]
     assert [a["id"] for a in jorg(org_root, "list", "--tag", "policy")[1]["adrs"]] == ["ADR-0004", "ADR-0005"]
     r = org(org_root, "list")
-    assert r.stdout.splitlines()[3] == "0007  accepted    2026-11-21  Host configuration only through the pipeline  [ops, hosts, config]"
+    assert (
+        r.stdout.splitlines()[3]
+        == "0007  accepted    2026-11-21  Host configuration only through the pipeline  [ops, hosts, config]"
+    )
 
     rc, doc, _ = jorg(org_root, "show", "0007")
     assert rc == 0 and doc["adr"]["title"] == "Host configuration only through the pipeline"
     assert doc["adr"]["constraints"][0]["id"] == "pipeline-only" and doc["adr"]["body"].startswith("# 7.")
     r = org(org_root, "show", "7")
-    assert r.stdout.startswith("ADR 0007: Host configuration only through the pipeline\n  status   accepted\n")
-    assert "must     pipeline-only: Host configuration changes go through the pipeline (where kind = config: via = " \
-           "pipeline; RED-HOST-CONFIG-OUTSIDE-PIPELINE)" in r.stdout
+    assert r.stdout.startswith(
+        "ADR 0007: Host configuration only through the pipeline\n  status   accepted\n"
+    )
+    assert (
+        "must     pipeline-only: Host configuration changes go through the pipeline (where kind = config: via = "
+        "pipeline; RED-HOST-CONFIG-OUTSIDE-PIPELINE)" in r.stdout
+    )
 
     rc, doc, _ = jorg(org_root, "search", "pipeline")
     assert rc == 0 and doc["results"][0]["id"] == "ADR-0007"
@@ -105,10 +121,14 @@ def test_accepting_a_contradiction_is_refused_with_file_and_line(org_root):
     (org_root / "adrs" / "0008-config-by-hand.md").write_text(
         "---\nstatus: proposed\ndate: 2026-11-21\nconstraints:\n"
         "  - {id: by-hand, text: Config by hand, when: {attr: kind, eq: config}, require: {attr: via, eq: manual}}\n"
-        "---\n# 8. Config by hand\n")
+        "---\n# 8. Config by hand\n"
+    )
     r = org(org_root, "accept", "8")
     assert r.returncode == 2
-    assert "adrs/0008-config-by-hand.md:5: constraints.0: contradicts ADR 0007's constraint 'pipeline-only'" in r.stderr
+    assert (
+        "adrs/0008-config-by-hand.md:5: constraints.0: contradicts ADR 0007's constraint 'pipeline-only'"
+        in r.stderr
+    )
     assert "accepting ADR 0008 refused" in r.stderr
     assert "status: proposed" in (org_root / "adrs" / "0008-config-by-hand.md").read_text()
 

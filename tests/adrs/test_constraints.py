@@ -17,18 +17,32 @@ def C(**kw) -> Condition:
 
 
 def test_describe():
-    c = C(all=[{"attr": "kind", "eq": "config"}, {"any": [{"attr": "via", "ne": "pipeline"}, {"attr": "x", "exists": False}]},
-               {"not": {"attr": "env", "in": ["dev", "staging"]}}, {"attr": "a", "eq_attr": "b"}, {"attr": "d", "eq": True}])
-    assert describe(c) == ("kind = config and (via != pipeline or x is not set) and not (env in [dev, staging]) "
-                           "and a = b (attribute) and d = true")
+    c = C(
+        all=[
+            {"attr": "kind", "eq": "config"},
+            {"any": [{"attr": "via", "ne": "pipeline"}, {"attr": "x", "exists": False}]},
+            {"not": {"attr": "env", "in": ["dev", "staging"]}},
+            {"attr": "a", "eq_attr": "b"},
+            {"attr": "d", "eq": True},
+        ]
+    )
+    assert describe(c) == (
+        "kind = config and (via != pipeline or x is not set) and not (env in [dev, staging]) "
+        "and a = b (attribute) and d = true"
+    )
     assert describe(None) == "all work"
-    assert facts([C(attr="kind", eq="config"), C(attr="via", eq="pipeline")], {"kind": "config"}) == "kind=config, via not set"
+    assert (
+        facts([C(attr="kind", eq="config"), C(attr="via", eq="pipeline")], {"kind": "config"})
+        == "kind=config, via not set"
+    )
 
 
 def test_contradiction_cases():
     kind_config = C(attr="kind", eq="config")
     assert contradicts(kind_config, C(attr="via", eq="pipeline"), kind_config, C(attr="via", eq="manual"))
-    assert not contradicts(kind_config, C(attr="via", eq="pipeline"), C(attr="kind", eq="docs"), C(attr="via", eq="manual"))
+    assert not contradicts(
+        kind_config, C(attr="via", eq="pipeline"), C(attr="kind", eq="docs"), C(attr="via", eq="manual")
+    )
     assert not contradicts(kind_config, C(attr="via", eq="pipeline"), kind_config, C(attr="via", ne="manual"))
     # a constraint that forbids the other's whole scope is not a contradiction between the two
     assert not contradicts(kind_config, C(attr="via", eq="pipeline"), None, C(attr="kind", ne="config"))
@@ -42,8 +56,17 @@ def test_contradiction_cases():
 def test_satisfiable_with_attribute_links():
     assert satisfiable([C(attr="a", eq_attr="b"), C(attr="a", eq="x"), C(attr="b", ne="x")]) is False
     assert satisfiable([C(attr="a", ne_attr="b"), C(attr="a", exists=True), C(attr="b", exists=True)]) is True
-    assert satisfiable([C(attr="a", eq_attr="b"), C(attr="b", eq_attr="c"), C(attr="a", ne_attr="c"),
-                        C(attr="a", exists=True)]) is False
+    assert (
+        satisfiable(
+            [
+                C(attr="a", eq_attr="b"),
+                C(attr="b", eq_attr="c"),
+                C(attr="a", ne_attr="c"),
+                C(attr="a", exists=True),
+            ]
+        )
+        is False
+    )
 
 
 ATTRS = ("a", "b", "c")
@@ -64,11 +87,15 @@ def atoms():
     )
 
 
-conditions = st.recursive(atoms(), lambda kids: st.one_of(
-    st.builds(lambda xs: {"all": xs}, st.lists(kids, min_size=1, max_size=3)),
-    st.builds(lambda xs: {"any": xs}, st.lists(kids, min_size=1, max_size=3)),
-    st.builds(lambda x: {"not": x}, kids),
-), max_leaves=5).map(Condition.model_validate)
+conditions = st.recursive(
+    atoms(),
+    lambda kids: st.one_of(
+        st.builds(lambda xs: {"all": xs}, st.lists(kids, min_size=1, max_size=3)),
+        st.builds(lambda xs: {"any": xs}, st.lists(kids, min_size=1, max_size=3)),
+        st.builds(lambda x: {"not": x}, kids),
+    ),
+    max_leaves=5,
+).map(Condition.model_validate)
 
 _ABSENT = object()
 BIG = (_ABSENT, "x", "y", "w1", "w2", "w3", "w4")  # more fresh values than any small model needs

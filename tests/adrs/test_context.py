@@ -12,7 +12,10 @@ def test_by_tags(org_root):
     refs = relevant_adrs(org_root, tags=["policy"])
     assert [r.number for r in refs] == [4, 5]
     assert all(r.status == "accepted" and r.why == "tags policy" and r.score == 1.0 for r in refs)
-    assert [r.number for r in relevant_adrs(org_root, tags=["policy", "approval"])] == [5, 4]  # two shared tags first
+    assert [r.number for r in relevant_adrs(org_root, tags=["policy", "approval"])] == [
+        5,
+        4,
+    ]  # two shared tags first
 
 
 def test_by_paths(org_root):
@@ -67,20 +70,30 @@ def test_render_for_prompt_names_ids_to_cite(org_root):
 
 def test_adr_ref_is_positional_compatible():
     r = AdrRef(7, "T", "accepted", 1.0, "tags ops")
-    assert (r.number, r.title, r.status, r.score, r.why, r.id) == (7, "T", "accepted", 1.0, "tags ops", "ADR-0007")
+    assert (r.number, r.title, r.status, r.score, r.why, r.id) == (
+        7,
+        "T",
+        "accepted",
+        1.0,
+        "tags ops",
+        "ADR-0007",
+    )
 
 
-@pytest.mark.parametrize(("pattern", "path", "ok"), [
-    ("infra/**", "infra/a/b.tf", True),
-    ("infra/", "infra/a.tf", True),
-    ("infra", "infra/a.tf", True),
-    ("infra", "infrastructure/a.tf", False),
-    ("*.py", "org/x.py", True),
-    ("org/**/*.py", "org/x.py", True),
-    ("./docs/*.md", "docs/a.md", True),
-    (".github/**", ".github/workflows/ci.yml", True),
-    ("docs/*.md", "src/docs/a.md", False),
-])
+@pytest.mark.parametrize(
+    ("pattern", "path", "ok"),
+    [
+        ("infra/**", "infra/a/b.tf", True),
+        ("infra/", "infra/a.tf", True),
+        ("infra", "infra/a.tf", True),
+        ("infra", "infrastructure/a.tf", False),
+        ("*.py", "org/x.py", True),
+        ("org/**/*.py", "org/x.py", True),
+        ("./docs/*.md", "docs/a.md", True),
+        (".github/**", ".github/workflows/ci.yml", True),
+        ("docs/*.md", "src/docs/a.md", False),
+    ],
+)
 def test_path_matches(pattern, path, ok):
     assert path_matches(pattern, path) is ok
 

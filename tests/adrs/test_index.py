@@ -16,14 +16,41 @@ from tests.adrs.adr_helpers import write_adr
 
 @pytest.fixture
 def corpus(tmp_path):
-    write_adr(tmp_path, 1, "Deploy through the pipeline", tags=["ops"], context="releases must be reproducible.")
-    write_adr(tmp_path, 2, "Review from another vendor", tags=["review"],
-              context="a reviewer from the same model family misses the same bugs; the pipeline runs tests too.")
-    write_adr(tmp_path, 3, "Logging format", tags=["pipeline"], status="proposed",
-              context="logs are JSON lines so the log pipeline, the pipeline dashboards and pipeline alerts parse them.")
-    write_adr(tmp_path, 4, "Use SQLite by default", tags=["storage"], status="superseded", superseded_by=5,
-              context="one file, no server.")
-    write_adr(tmp_path, 5, "PostgreSQL at scale", tags=["storage"], supersedes=[4], context="many writers need a server.")
+    write_adr(
+        tmp_path, 1, "Deploy through the pipeline", tags=["ops"], context="releases must be reproducible."
+    )
+    write_adr(
+        tmp_path,
+        2,
+        "Review from another vendor",
+        tags=["review"],
+        context="a reviewer from the same model family misses the same bugs; the pipeline runs tests too.",
+    )
+    write_adr(
+        tmp_path,
+        3,
+        "Logging format",
+        tags=["pipeline"],
+        status="proposed",
+        context="logs are JSON lines so the log pipeline, the pipeline dashboards and pipeline alerts parse them.",
+    )
+    write_adr(
+        tmp_path,
+        4,
+        "Use SQLite by default",
+        tags=["storage"],
+        status="superseded",
+        superseded_by=5,
+        context="one file, no server.",
+    )
+    write_adr(
+        tmp_path,
+        5,
+        "PostgreSQL at scale",
+        tags=["storage"],
+        supersedes=[4],
+        context="many writers need a server.",
+    )
     return tmp_path
 
 
@@ -35,7 +62,11 @@ def test_search_ranks_title_then_tags_then_body(corpus):
     with AdrIndex(corpus) as idx:
         idx.sync()
         hits = idx.search("pipeline")
-        assert numbers(hits) == [1, 3, 2]  # title (weight 10) > tag and three body mentions > one body mention
+        assert numbers(hits) == [
+            1,
+            3,
+            2,
+        ]  # title (weight 10) > tag and three body mentions > one body mention
         assert hits[0].score > hits[1].score > hits[2].score > 0
         assert "[pipeline]" in hits[0].snippet.lower()
         assert hits[0].path == "adrs/0001-deploy-through-the-pipeline.md"
@@ -138,10 +169,14 @@ def test_an_unwritable_org_folder_falls_back_to_memory(corpus):
 
 
 def test_concurrent_processes_sync_one_index(corpus):
-    code = ("import sys; from pathlib import Path; from org.adrs.index import AdrIndex\n"
-            "idx = AdrIndex(Path(sys.argv[1])); idx.sync(); print(idx.count())")
-    procs = [subprocess.Popen([sys.executable, "-c", code, str(corpus)], stdout=subprocess.PIPE, text=True)
-             for _ in range(4)]
+    code = (
+        "import sys; from pathlib import Path; from org.adrs.index import AdrIndex\n"
+        "idx = AdrIndex(Path(sys.argv[1])); idx.sync(); print(idx.count())"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, str(corpus)], stdout=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
     outs = [p.communicate(timeout=60)[0].strip() for p in procs]
     assert outs == ["5"] * 4 and all(p.returncode == 0 for p in procs)
 

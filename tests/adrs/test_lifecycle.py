@@ -18,7 +18,12 @@ DAY = dt.date(2027, 1, 15)
 
 def test_new_takes_the_next_number_and_starts_proposed(org_root):
     a = new_adr(org_root, "Use  Postgres for the bus!", tags=["bus", "storage"], today=DAY)
-    assert (a.number, a.slug, a.title, a.status) == (8, "use-postgres-for-the-bus", "Use Postgres for the bus!", "proposed")
+    assert (a.number, a.slug, a.title, a.status) == (
+        8,
+        "use-postgres-for-the-bus",
+        "Use Postgres for the bus!",
+        "proposed",
+    )
     assert a.path.name == "0008-use-postgres-for-the-bus.md"
     text = a.path.read_text()
     assert text.startswith("---\nstatus: proposed\ndate: 2027-01-15\n")
@@ -30,12 +35,19 @@ def test_new_takes_the_next_number_and_starts_proposed(org_root):
 
 
 def test_new_in_an_empty_org_starts_at_one_and_uses_the_orgs_template(tmp_path):
-    assert new_adr(tmp_path, "Record architecture decisions").path.name == "0001-record-architecture-decisions.md"
+    assert (
+        new_adr(tmp_path, "Record architecture decisions").path.name
+        == "0001-record-architecture-decisions.md"
+    )
     tpl = tmp_path / "adrs" / "templates" / "template.md"
     tpl.parent.mkdir()
-    tpl.write_text("---\nstatus: proposed\ndate: {{date}}\ntags: {{tags}}\n---\n# {{number}}. {{title}}\n\nOurs.\n")
+    tpl.write_text(
+        "---\nstatus: proposed\ndate: {{date}}\ntags: {{tags}}\n---\n# {{number}}. {{title}}\n\nOurs.\n"
+    )
     b = new_adr(tmp_path, "Custom", today=DAY)
-    assert b.path.read_text() == "---\nstatus: proposed\ndate: 2027-01-15\ntags: []\n---\n# 2. Custom\n\nOurs.\n"
+    assert (
+        b.path.read_text() == "---\nstatus: proposed\ndate: 2027-01-15\ntags: []\n---\n# 2. Custom\n\nOurs.\n"
+    )
 
 
 @pytest.mark.parametrize(("title", "tags"), [("   ", ()), ("x" * 201, ()), ("Fine", ("Bad Tag",))])
@@ -46,8 +58,10 @@ def test_new_rejects_bad_input(tmp_path, title, tags):
 
 
 def test_concurrent_new_never_reuses_a_number(tmp_path):
-    code = ("import sys; from pathlib import Path; from org.adrs.lifecycle import new_adr\n"
-            "for i in range(5): new_adr(Path(sys.argv[1]), f'decision {sys.argv[2]} {i}')")
+    code = (
+        "import sys; from pathlib import Path; from org.adrs.lifecycle import new_adr\n"
+        "for i in range(5): new_adr(Path(sys.argv[1]), f'decision {sys.argv[2]} {i}')"
+    )
     procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path), str(k)]) for k in range(4)]
     assert all(p.wait(timeout=60) == 0 for p in procs)
     adrs = load_adrs(tmp_path)
@@ -76,12 +90,15 @@ def test_accept_reject_deprecate(org_root, org_cfg):
 
 def test_status_change_keeps_comments_and_body(org_root):
     p = org_root / "adrs" / "0020-commented.md"
-    original = ("---\nstatus: proposed            # proposed | accepted | rejected\ndate: 2026-11-21\n"
-                "# a comment line\ntags:\n  - x\n  - y\nsupersedes: []\n---\n# 20. Commented\n\nBody *stays*.\n")
+    original = (
+        "---\nstatus: proposed            # proposed | accepted | rejected\ndate: 2026-11-21\n"
+        "# a comment line\ntags:\n  - x\n  - y\nsupersedes: []\n---\n# 20. Commented\n\nBody *stays*.\n"
+    )
     p.write_text(original)
     set_status(org_root, 20, "accepted", today=DAY)
-    assert p.read_text() == original.replace("status: proposed            #", "status: accepted            #") \
-        .replace("2026-11-21", "2027-01-15")
+    assert p.read_text() == original.replace(
+        "status: proposed            #", "status: accepted            #"
+    ).replace("2026-11-21", "2027-01-15")
 
 
 def test_supersede_writes_both_links_and_statuses(org_root, org_cfg):
@@ -93,7 +110,10 @@ def test_supersede_writes_both_links_and_statuses(org_root, org_cfg):
     assert (succ.status, succ.meta.supersedes) == ("accepted", [3, 7])
     text = new.read_text()
     assert "supersedes: [3, 7]\n" in text and "# 20. Pipeline or operator" in text
-    assert "superseded_by: 20\n" in (org_root / "adrs" / "0007-host-configuration-only-through-the-pipeline.md").read_text()
+    assert (
+        "superseded_by: 20\n"
+        in (org_root / "adrs" / "0007-host-configuration-only-through-the-pipeline.md").read_text()
+    )
     assert supersede(org_root, 7, 20, org_cfg)[2] is False  # the same again: a no-op
     from org.adrs.check import validate_adrs
 
@@ -127,11 +147,28 @@ def test_accept_refuses_a_contradiction_with_an_accepted_adr(org_root, org_cfg):
 
 
 def test_supersede_refuses_a_successor_that_contradicts_another_accepted_adr(org_root, org_cfg):
-    write_adr(org_root, 20, "Docs through the pipeline", constraints=[
-        {"id": "docs-pipeline", "text": "Docs go through the pipeline", "when": {"attr": "kind", "eq": "docs"},
-         "require": {"attr": "via", "eq": "pipeline"}}])
-    write_adr(org_root, 21, "Everything by hand", status="proposed", constraints=[
-        {"id": "hand", "text": "Everything by hand", "require": {"attr": "via", "eq": "manual"}}])
+    write_adr(
+        org_root,
+        20,
+        "Docs through the pipeline",
+        constraints=[
+            {
+                "id": "docs-pipeline",
+                "text": "Docs go through the pipeline",
+                "when": {"attr": "kind", "eq": "docs"},
+                "require": {"attr": "via", "eq": "pipeline"},
+            }
+        ],
+    )
+    write_adr(
+        org_root,
+        21,
+        "Everything by hand",
+        status="proposed",
+        constraints=[
+            {"id": "hand", "text": "Everything by hand", "require": {"attr": "via", "eq": "manual"}}
+        ],
+    )
     with pytest.raises(ConfigError) as exc:
         supersede(org_root, 7, 21, org_cfg)
     assert any("contradicts ADR 0020's constraint 'docs-pipeline'" in str(x) for x in exc.value.problems)

@@ -37,13 +37,27 @@ def test_parse_fields_and_lines(tmp_path):
     path = tmp_path / "adrs" / "0007-host-config.md"
     a, problems = parse_text(TEXT, path, tmp_path)
     assert problems == []
-    assert (a.number, a.slug, a.title, a.rel, a.title_line) == (7, "host-config", "Host configuration only through the pipeline",
-                                                               "adrs/0007-host-config.md", 18)
+    assert (a.number, a.slug, a.title, a.rel, a.title_line) == (
+        7,
+        "host-config",
+        "Host configuration only through the pipeline",
+        "adrs/0007-host-config.md",
+        18,
+    )
     m = a.meta
-    assert (m.status, m.date, m.deciders, m.supersedes, m.superseded_by) == ("accepted", dt.date(2026, 11, 21),
-                                                                           ["alice", "bob"], [3], None)
-    assert m.constraints[0].when.eq == "config" and m.constraints[0].rule == "RED-HOST-CONFIG-OUTSIDE-PIPELINE"
-    assert a.line("status") == 2 and a.line("constraints", 0) == 12 and a.line("constraints", 0, "require") == 15
+    assert (m.status, m.date, m.deciders, m.supersedes, m.superseded_by) == (
+        "accepted",
+        dt.date(2026, 11, 21),
+        ["alice", "bob"],
+        [3],
+        None,
+    )
+    assert (
+        m.constraints[0].when.eq == "config" and m.constraints[0].rule == "RED-HOST-CONFIG-OUTSIDE-PIPELINE"
+    )
+    assert (
+        a.line("status") == 2 and a.line("constraints", 0) == 12 and a.line("constraints", 0, "require") == 15
+    )
     assert a.where("constraints", 0) == "adrs/0007-host-config.md:12"
     assert a.id == "ADR-0007" and a.label == "ADR 0007" and a.binding
     j = a.to_json(body=True)
@@ -55,8 +69,12 @@ def test_fast_reader_agrees_with_the_careful_one(tmp_path):
     path = tmp_path / "adrs" / "0007-host-config.md"
     careful, _ = parse_text(TEXT, path, tmp_path)
     fast, _ = parse_adr_fast(TEXT, path, tmp_path)
-    assert (fast.meta, fast.title, fast.body, fast.title_line) == (careful.meta, careful.title, careful.body,
-                                                                   careful.title_line)
+    assert (fast.meta, fast.title, fast.body, fast.title_line) == (
+        careful.meta,
+        careful.title,
+        careful.body,
+        careful.title_line,
+    )
     bad = TEXT.replace("status: Accepted", "status: approved")
     assert parse_adr_fast(bad, path, tmp_path)[1] == parse_text(bad, path, tmp_path)[1] != []
 
@@ -75,12 +93,15 @@ def test_split_front_matter():
     assert split_front_matter("---\nnever closed\n")[0] is None
 
 
-@pytest.mark.parametrize(("title", "slug"), [
-    ("Record architecture decisions", "record-architecture-decisions"),
-    ("Use PostgreSQL (at scale)!", "use-postgresql-at-scale"),
-    ("  ---  ", "decision"),
-    ("Ünïcode ok", "n-code-ok"),
-])
+@pytest.mark.parametrize(
+    ("title", "slug"),
+    [
+        ("Record architecture decisions", "record-architecture-decisions"),
+        ("Use PostgreSQL (at scale)!", "use-postgresql-at-scale"),
+        ("  ---  ", "decision"),
+        ("Ünïcode ok", "n-code-ok"),
+    ],
+)
 def test_slugify_like_adr_tools(title, slug):
     assert slugify(title) == slug
 

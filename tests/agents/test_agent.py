@@ -13,15 +13,39 @@ TITLE = "Add retry with backoff to the webhook sender"
 
 
 def build_item(round_=0, findings=()):
-    return WorkItem(job="j1", task="T-1", title=TITLE, workflow="change", gate="implement", gate_kind="work",
-                    gate_description="Make the change", lane="builder", tier="medium", attributes={"kind": "code"},
-                    round=round_, findings=list(findings))
+    return WorkItem(
+        job="j1",
+        task="T-1",
+        title=TITLE,
+        workflow="change",
+        gate="implement",
+        gate_kind="work",
+        gate_description="Make the change",
+        lane="builder",
+        tier="medium",
+        attributes={"kind": "code"},
+        round=round_,
+        findings=list(findings),
+    )
 
 
 def review_item(work, lane="reviewer", gate="correctness"):
-    return WorkItem(job="j2", task="T-1", title=TITLE, workflow="change", gate=gate, gate_kind="review",
-                    gate_description="", lane=lane, tier="medium", attributes={"kind": "code"}, revision="rev1",
-                    work=work, adr_ids=[4], adr_text="- ADR-0004 Reviews come from another model family")
+    return WorkItem(
+        job="j2",
+        task="T-1",
+        title=TITLE,
+        workflow="change",
+        gate=gate,
+        gate_kind="review",
+        gate_description="",
+        lane=lane,
+        tier="medium",
+        attributes={"kind": "code"},
+        revision="rev1",
+        work=work,
+        adr_ids=[4],
+        adr_text="- ADR-0004 Reviews come from another model family",
+    )
 
 
 def test_build_then_review_catches_the_defect_and_the_rework_fixes_it(make_agent, local_server):
@@ -31,12 +55,18 @@ def test_build_then_review_catches_the_defect_and_the_rework_fixes_it(make_agent
     smells = [k for k, (s, *_r) in SMELLS.items() if s in built.output.diff]
     assert smells in (["logic"], ["security"])
     lane, actor = ("reviewer", "rev-gpt") if smells == ["logic"] else ("security", "sec-gemini")
-    rev = make_agent(actor).work(review_item(built.output.diff, lane), lane if lane == "security" else "reviewer")
+    rev = make_agent(actor).work(
+        review_item(built.output.diff, lane), lane if lane == "security" else "reviewer"
+    )
     assert rev.ok and rev.output.verdict == "changes" and rev.output.revision == "rev1"
     assert rev.output.findings[0].severity == "high" and rev.output.adrs_cited == [4]
-    fixed = make_agent("build-claude").work(build_item(1, [f.model_dump() for f in rev.output.findings]), "builder")
+    fixed = make_agent("build-claude").work(
+        build_item(1, [f.model_dump() for f in rev.output.findings]), "builder"
+    )
     assert fixed.ok and not any(s in fixed.output.diff for s, *_r in SMELLS.values())
-    again = make_agent(actor).work(review_item(fixed.output.diff, lane), lane if lane == "security" else "reviewer")
+    again = make_agent(actor).work(
+        review_item(fixed.output.diff, lane), lane if lane == "security" else "reviewer"
+    )
     assert again.output.verdict == "pass"
     assert all(c.cost_usd and c.cost_usd > 0 for c in built.calls + rev.calls)
 
@@ -86,8 +116,14 @@ def test_unpaced_agents_do_storm(make_agent, local_server):
     # 600 rpm's bucket of 10, refilled too slowly to matter however long a loaded machine takes to send 20
     local_server.config.rpm, local_server.config.burst_s = 0.6, 1000.0
     results = []
-    threads = [threading.Thread(target=lambda i=i: results.append(
-        make_agent("rev-claude").work(review_item(f"+y = {i}\n"), "reviewer"))) for i in range(20)]
+    threads = [
+        threading.Thread(
+            target=lambda i=i: results.append(
+                make_agent("rev-claude").work(review_item(f"+y = {i}\n"), "reviewer")
+            )
+        )
+        for i in range(20)
+    ]
     for t in threads:
         t.start()
     for t in threads:

@@ -29,10 +29,13 @@ class _Broker:
         from org.identity.brokerd import BrokerDaemon
 
         spec = cfg.credentials["jira"]
-        self.server = StandInServer([StandIn("jira", "jira", spec.header, spec.scheme, stand_in_secret)]).start()
+        self.server = StandInServer(
+            [StandIn("jira", "jira", spec.header, spec.scheme, stand_in_secret)]
+        ).start()
         monkeypatch.setenv("ORG_SECRET_JIRA", secret)  # the daemon takes it out of os.environ again
-        self.daemon = BrokerDaemon(cfg.root, url, cfg, stand_ins=StandIns(
-            {"jira": {"url": self.server.url("jira"), "tasks": [KEY]}}))
+        self.daemon = BrokerDaemon(
+            cfg.root, url, cfg, stand_ins=StandIns({"jira": {"url": self.server.url("jira"), "tasks": [KEY]}})
+        )
         self.daemon.bind()
         self.thread = threading.Thread(target=self.daemon.serve, daemon=True)
         self.thread.start()
@@ -49,8 +52,13 @@ def _run(cfg, url, env, lanes=()):
 
 
 def _jira_task(bus):
-    return bus.add_task("File the release ticket in Jira", "ops", by="alice", idempotency_key=KEY,
-                        attributes={"kind": "ops", "environment": "staging", "credential": "jira", "service": "jira"})["task"]
+    return bus.add_task(
+        "File the release ticket in Jira",
+        "ops",
+        by="alice",
+        idempotency_key=KEY,
+        attributes={"kind": "ops", "environment": "staging", "credential": "jira", "service": "jira"},
+    )["task"]
 
 
 @pytest.mark.parametrize("same_secret", [True, False], ids=["the-secret", "a-wrong-secret"])
@@ -69,7 +77,9 @@ def test_an_approved_credential_use_is_made_by_the_broker(org_env, monkeypatch, 
     finally:
         broker.close()
     seen = broker.server.seen
-    assert [(s["method"], s["path"], s["authenticated"]) for s in seen] == [("POST", "/rest/api/2/issue", same_secret)]
+    assert [(s["method"], s["path"], s["authenticated"]) for s in seen] == [
+        ("POST", "/rest/api/2/issue", same_secret)
+    ]
     used = [e for e in bus.events_since(0, task=t, limit=1000) if e["type"] == "credential.used"]
     assert len(used) == 1 and used[0]["data"]["status"] == (201 if same_secret else 401)
     assert used[0]["data"]["stand_in"] is True and used[0]["auth"]["via"] == "job"
@@ -82,7 +92,11 @@ def test_an_approved_credential_use_is_made_by_the_broker(org_env, monkeypatch, 
         done = bus.work_result(t, gate="execute")
         assert "REL-1" in done["content"] and "-> 201 REL-1" in done["note"]
     else:  # the service refused it: the execution fails with the reason, and a human looks at it
-        assert view["status"] == "escalated" and "401" in view["escalation"] and "not authenticated" in view["escalation"]
+        assert (
+            view["status"] == "escalated"
+            and "401" in view["escalation"]
+            and "not authenticated" in view["escalation"]
+        )
     assert broker.daemon.status()["secrets_resolved"] == 1
     for f in (cfg.root / ".org").rglob("*"):
         if f.is_file():
@@ -94,8 +108,9 @@ def test_the_security_agents_reuse_goes_to_the_broker_and_is_refused_before_any_
     cfg, url, env, bus = org_env
     broker = _Broker(cfg, url, "cnry-" + uuid.uuid4().hex, "x" * 12, monkeypatch)
     try:
-        t = bus.add_task("Add retry with backoff to the webhook sender", "change", by="alice",
-                         attributes={"kind": "code"})["task"]
+        t = bus.add_task(
+            "Add retry with backoff to the webhook sender", "change", by="alice", attributes={"kind": "code"}
+        )["task"]
         report = _run(cfg, url, env)
         status = broker.daemon.status()
     finally:
@@ -103,26 +118,36 @@ def test_the_security_agents_reuse_goes_to_the_broker_and_is_refused_before_any_
     tried = [a for a in report.actions if a["action"] == "credential.use"]
     assert tried and all(a["via"] == "broker" and a["outcome"] == "deny" for a in tried)
     assert all(a["rules"] == ["RED-CREDENTIAL-REUSE"] for a in tried)
-    decided = [e for e in bus.events_since(0, task=t, limit=1000) if e["type"] == "action.decided"
-               and e["data"]["action"] == "credential.use"]
+    decided = [
+        e
+        for e in bus.events_since(0, task=t, limit=1000)
+        if e["type"] == "action.decided" and e["data"]["action"] == "credential.use"
+    ]
     assert len(decided) == len(tried) == status["refusals"] and status["uses"] == 0
     assert all(e["decision"] == "deny" and e["rules"] == ["RED-CREDENTIAL-REUSE"] for e in decided)
     assert all(cfg.actors[e["actor"]].lane == "security" and e["auth"]["via"] == "job" for e in decided)
     assert status["secrets_resolved"] == 0 and broker.server.seen == []
-    reviews = [e for e in bus.events_since(0, task=t, limit=1000) if e["type"] == "review.filed"
-               and e["gate"] == "security"]
+    reviews = [
+        e
+        for e in bus.events_since(0, task=t, limit=1000)
+        if e["type"] == "review.filed" and e["gate"] == "security"
+    ]
     assert reviews and "RED-CREDENTIAL-REUSE" in reviews[-1]["data"]["note"]
 
 
 def test_without_a_broker_nothing_falls_back_to_a_bare_decision(org_env):
     cfg, url, env, bus = org_env
-    t = bus.add_task("Add retry with backoff to the webhook sender", "change", by="alice",
-                     attributes={"kind": "code"})["task"]
+    t = bus.add_task(
+        "Add retry with backoff to the webhook sender", "change", by="alice", attributes={"kind": "code"}
+    )["task"]
     report = _run(cfg, url, env)
     tried = [a for a in report.actions if a["action"] == "credential.use"]
     assert tried and all(a["outcome"] == "error" and "broker is not running" in a["reason"] for a in tried)
-    assert not [e for e in bus.events_since(0, task=t, limit=1000) if e["type"] == "action.decided"
-                and e["data"]["action"] == "credential.use"]
+    assert not [
+        e
+        for e in bus.events_since(0, task=t, limit=1000)
+        if e["type"] == "action.decided" and e["data"]["action"] == "credential.use"
+    ]
     assert bus.task(t)["status"] == "done"  # a review's overreach refused; the review itself still counts
 
 
@@ -143,7 +168,11 @@ def test_the_execute_gate_carries_out_the_call_the_approved_plan_names(org_env, 
         runner = JobRunner(cfg, {}, None, None, Redactor(), broker=BrokerUse(cfg.root, url))
         out = JobOutcome(claim.job, claim.task, claim.gate, claim.lane, claim.actor, "released")
         attrs = {"credential": "jira", "service": "jira"}
-        other = ActionRequest(action="credential.use", attributes=attrs, call={"method": "DELETE", "path": "/rest/api/2/issue/REL-1"})
+        other = ActionRequest(
+            action="credential.use",
+            attributes=attrs,
+            call={"method": "DELETE", "path": "/rest/api/2/issue/REL-1"},
+        )
         why = runner._use_credential(port, claim, claim.actor, other, dict(attrs), True, out)
         assert "approved plan names POST /rest/api/2/issue" in why
         assert broker.daemon.status()["requests"] == 0 and broker.server.seen == []
@@ -155,7 +184,9 @@ def test_the_execute_gate_carries_out_the_call_the_approved_plan_names(org_env, 
         port.close()
     finally:
         broker.close()
-    assert [(s["method"], s["path"], s["status"]) for s in broker.server.seen] == [("POST", "/rest/api/2/issue", 201)]
+    assert [(s["method"], s["path"], s["status"]) for s in broker.server.seen] == [
+        ("POST", "/rest/api/2/issue", 201)
+    ]
     assert out.actions[-2]["call"]["status"] == 201 and '"key": "REL-1"' in out.actions[-2]["call"]["answer"]
 
 
@@ -193,8 +224,18 @@ def _execute_claim(cfg, url, bus):
 
 
 def _use(broker, claim, method, path, body=None) -> dict:
-    return broker.daemon.handle({"op": "use", "token": claim.token, "credential": "jira", "service": "jira",
-                                 "task": claim.task, "method": method, "path": path, "body": body})
+    return broker.daemon.handle(
+        {
+            "op": "use",
+            "token": claim.token,
+            "credential": "jira",
+            "service": "jira",
+            "task": claim.task,
+            "method": method,
+            "path": path,
+            "body": body,
+        }
+    )
 
 
 def test_the_broker_makes_only_the_approved_plans_calls_each_once_per_job(org_env, monkeypatch):
@@ -211,15 +252,25 @@ def test_the_broker_makes_only_the_approved_plans_calls_each_once_per_job(org_en
         [planned] = planned_calls(bus.work_result(t, gate="plan")["content"], "jira", "jira")
         assert planned["method"] == "POST" and planned["body"]
         port, claim = _execute_claim(cfg, url, bus)
-        refused = {"ok": False, "error": "denied", "message": "the broker refused this request", "exit_code": 4}
-        for method, path, body in (("DELETE", "/rest/api/2/project/REL", None),
-                                   ("POST", planned["path"], '{"fields": {"summary": "another"}}'),
-                                   ("POST", planned["path"], None), ("GET", planned["path"], planned["body"])):
+        refused = {
+            "ok": False,
+            "error": "denied",
+            "message": "the broker refused this request",
+            "exit_code": 4,
+        }
+        for method, path, body in (
+            ("DELETE", "/rest/api/2/project/REL", None),
+            ("POST", planned["path"], '{"fields": {"summary": "another"}}'),
+            ("POST", planned["path"], None),
+            ("GET", planned["path"], planned["body"]),
+        ):
             assert _use(broker, claim, method, path, body) == refused
         assert broker.daemon.status()["secrets_resolved"] == 0 and broker.server.seen == []
         ok = _use(broker, claim, "POST", planned["path"], planned["body"])
         assert ok["ok"] and ok["result"]["status"] == 201
-        assert _use(broker, claim, "POST", planned["path"], planned["body"]) == refused  # at most once per job
+        assert (
+            _use(broker, claim, "POST", planned["path"], planned["body"]) == refused
+        )  # at most once per job
         port.close()
     finally:
         broker.close()
@@ -239,7 +290,9 @@ def test_a_plan_that_names_no_call_allows_none(org_env, monkeypatch):
         port = _ops_port(cfg, url, bus)
         claim = _claim(port, "ops-claude")
         assert claim.gate == "plan"
-        assert port.door.submit(claim.token, claim.job, "pass", note="plan", content="1. file it by hand")["ok"]
+        assert port.door.submit(claim.token, claim.job, "pass", note="plan", content="1. file it by hand")[
+            "ok"
+        ]
         port.close()
         _run(cfg, url, env)  # the security review; then a human approves the plan
         bus.approve(t, "alice", note="ok")
@@ -263,11 +316,19 @@ def test_the_plans_dry_run_decides_as_act_will_the_strictest_reading(org_env):
     from org.agents.jobwork import JobOutcome, JobRunner
 
     cfg = org_env[0]
-    claim = SimpleNamespace(job=1, task="T-1", gate="plan", lane="operator", kind="work", workflow="ops",
-                            attributes={"kind": "ops", "environment": "staging", "credential": "jira", "service": "jira"})
+    claim = SimpleNamespace(
+        job=1,
+        task="T-1",
+        gate="plan",
+        lane="operator",
+        kind="work",
+        workflow="ops",
+        attributes={"kind": "ops", "environment": "staging", "credential": "jira", "service": "jira"},
+    )
     out = JobOutcome(1, "T-1", "plan", "operator", "ops-gpt", "released")
     aimed = SimpleNamespace(action="credential.use", attributes={"credential": "jira", "service": "github"})
     blocked = JobRunner(cfg, {}, None, None, None)._actions(None, claim, "ops-gpt", "operator", [aimed], out)
     assert blocked == ""
-    assert out.actions == [{"action": "credential.use", "outcome": "deny", "rules": ["RED-CREDENTIAL-REUSE"],
-                            "dry_run": True}], out.actions
+    assert out.actions == [
+        {"action": "credential.use", "outcome": "deny", "rules": ["RED-CREDENTIAL-REUSE"], "dry_run": True}
+    ], out.actions

@@ -21,8 +21,12 @@ from org.config.loader import load_org
 from tests.helpers import run_org
 
 CANARY = "canary-J1ra-7c0ffee-secret"
-CANARIES = {"ORG_SECRET_JIRA": CANARY, "ORG_SECRET_GITHUB": CANARY + "-gh", "ORG_SECRET_DEPLOY": "canary-d3pl0y-" + "5" * 12,
-            "ORG_SECRET_PROD_DB": "canary-pr0d-db-" + "6" * 12}
+CANARIES = {
+    "ORG_SECRET_JIRA": CANARY,
+    "ORG_SECRET_GITHUB": CANARY + "-gh",
+    "ORG_SECRET_DEPLOY": "canary-d3pl0y-" + "5" * 12,
+    "ORG_SECRET_PROD_DB": "canary-pr0d-db-" + "6" * 12,
+}
 
 
 def _recording_model():
@@ -32,7 +36,9 @@ def _recording_model():
 
     class Recording(LocalModelServer):
         def __init__(self) -> None:
-            super().__init__(LocalModelConfig(seed=DEMO_SEED, defect_rate=DEMO_DEFECT_RATE, latency_s=DEMO_LATENCY_S))
+            super().__init__(
+                LocalModelConfig(seed=DEMO_SEED, defect_rate=DEMO_DEFECT_RATE, latency_s=DEMO_LATENCY_S)
+            )
             self.bodies: list[str] = []
 
         def handle_chat(self, body: dict):
@@ -53,14 +59,25 @@ def demo(tmp_path_factory):
     from tests.helpers import REPO
 
     root = tmp_path_factory.mktemp("demo-org")
-    home = tmp_path_factory.mktemp("demo-config-home")  # module scope: set it here, before any autouse fixture
+    home = tmp_path_factory.mktemp(
+        "demo-config-home"
+    )  # module scope: set it here, before any autouse fixture
     for d in ("lanes", "gates", "adrs"):
         if (REPO / d).is_dir():
             shutil.copytree(REPO / d, root / d, ignore=shutil.ignore_patterns(".index*", "__pycache__"))
     model = _recording_model()
-    env = {**CANARIES, "ORG_MODELS": "auto",
-           "OPENAI_API_KEY": "", "ANTHROPIC_API_KEY": "", "GEMINI_API_KEY": "", "GOOGLE_API_KEY": "",
-           "ORG_LOCAL_MODEL_URL": model.url, "ORG_DATABASE_URL": "", "ORG_CONFIG_HOME": str(home), "ORG_TOKEN": ""}
+    env = {
+        **CANARIES,
+        "ORG_MODELS": "auto",
+        "OPENAI_API_KEY": "",
+        "ANTHROPIC_API_KEY": "",
+        "GEMINI_API_KEY": "",
+        "GOOGLE_API_KEY": "",
+        "ORG_LOCAL_MODEL_URL": model.url,
+        "ORG_DATABASE_URL": "",
+        "ORG_CONFIG_HOME": str(home),
+        "ORG_TOKEN": "",
+    }
     t0 = time.monotonic()
     first = run_org("demo", "--json", root=root, env=env, timeout=120)
     wall = time.monotonic() - t0
@@ -68,7 +85,9 @@ def demo(tmp_path_factory):
     # the rest of the main job: a human approves what waits, `org run` carries it out
     job = [first]
     for t in json.loads(first.stdout)["awaiting_approval"]:
-        job.append(run_org("--json", "approve", t, "--as", "alice", "--note", "looks right", root=root, env=env))
+        job.append(
+            run_org("--json", "approve", t, "--as", "alice", "--note", "looks right", root=root, env=env)
+        )
         assert job[-1].returncode == 0, job[-1].stderr
     job.append(run_org("--json", "run", root=root, env=env, timeout=120))
     assert job[-1].returncode == 0 and json.loads(job[-1].stdout)["tasks_done"] == 2, job[-1].stderr[-3000:]
@@ -86,6 +105,8 @@ def demo(tmp_path_factory):
         model.stop()
     main_job = Path(rerun.moved_to)  # the CLI's database, moved aside by the rerun
     return root, first, wall, rerun, {"db": main_job, "outputs": job, "prompts": model.bodies, "home": home}
+
+
 def _events(root: Path) -> list[dict]:
     cfg = load_org(root)
     with Bus.open(None, root=root, config=cfg) as bus:
@@ -162,7 +183,9 @@ def test_story_from_the_event_log(demo):
     dev = _task(tasks, "dev environment")
     skipped = {e["data"]["gate"] for e in dev if e["type"] == "gate.skipped"}
     assert {"review", "approval"} <= skipped
-    assert "task.done" in [e["type"] for e in dev] and not [e for e in dev if e["type"] == "approval.requested"]
+    assert "task.done" in [e["type"] for e in dev] and not [
+        e for e in dev if e["type"] == "approval.requested"
+    ]
     assert any(e["type"] == "action.decided" and e["decision"] == "allow" for e in dev)
 
     # the security agent's overreach denied by the same RED rules that bind everyone
@@ -184,8 +207,12 @@ def test_every_agent_step_carries_its_token_identity(demo):
     cfg = load_org(root)
     agents = {a.id for a in cfg.actors.values() if not a.is_human}
     evs = _events(root)
-    steps = [e for e in evs if e.get("actor") in agents
-             and e["type"] in ("job.claimed", "job.submitted", "work.submitted", "review.filed", "action.decided")]
+    steps = [
+        e
+        for e in evs
+        if e.get("actor") in agents
+        and e["type"] in ("job.claimed", "job.submitted", "work.submitted", "review.filed", "action.decided")
+    ]
     assert len(steps) > 20
     for e in steps:
         auth = e.get("auth") or {}
@@ -232,7 +259,9 @@ def test_done_when_humans_approve_agents_act_under_job_tokens_and_no_canary_anyw
         assert (e["auth"]["kind"], e["auth"]["via"]) == ("human", "principal"), e
     acts = [e for e in evs if e.get("actor") in agents and e["type"] not in ("token.issued", "token.revoked")]
     assert {"job.claimed", "work.submitted", "review.filed", "action.decided"} <= {e["type"] for e in acts}
-    claimed = {e["job"]: (e["task"], e["actor"], e["data"]["job_token"]) for e in acts if e["type"] == "job.claimed"}
+    claimed = {
+        e["job"]: (e["task"], e["actor"], e["data"]["job_token"]) for e in acts if e["type"] == "job.claimed"
+    }
     for e in acts:
         auth = e.get("auth") or {}
         assert auth.get("principal") == e["actor"] and auth.get("kind") == "agent", e
@@ -242,8 +271,13 @@ def test_done_when_humans_approve_agents_act_under_job_tokens_and_no_canary_anyw
         # anything else under the job token its claim minted: that job, that task, that actor
         assert auth.get("via") == "job" and e.get("job") in (None, auth["job"]), e
         assert claimed[auth["job"]] == (e["task"], e["actor"], auth["token"]), e
-    executed = [e for e in acts if e["type"] == "action.decided" and e["decision"] == "allow"
-                and e["data"].get("action") == "credential.use"]
+    executed = [
+        e
+        for e in acts
+        if e["type"] == "action.decided"
+        and e["decision"] == "allow"
+        and e["data"].get("action") == "credential.use"
+    ]
     assert executed, "the approved credential-bearing action was carried out under a job token"
     # no canary in any prompt, output, database or file the org wrote (both config homes included)
     assert len(job["prompts"]) >= 17
@@ -263,18 +297,27 @@ def test_the_jira_task_is_carried_out_by_the_broker_with_the_canary_secret(demo)
     agent's submission carries the answer, the event the job token's identity, and the canary is nowhere."""
     root, _, _, _, job = demo
     run = json.loads(job["outputs"][-1].stdout)
-    assert [(c["credential"], c["method"], c["path"], c["status"], c["stand_in"]) for c in run["credential_calls"]] == [
-        ("jira", "POST", "/rest/api/2/issue", 201, True)]
+    assert [
+        (c["credential"], c["method"], c["path"], c["status"], c["stand_in"]) for c in run["credential_calls"]
+    ] == [("jira", "POST", "/rest/api/2/issue", 201, True)]
     assert '"key": "REL-1"' in run["credential_calls"][0]["answer"]
     cfg = load_org(root)
     with Bus.open(f"sqlite:///{job['db']}", root=root, config=cfg) as bus:
         evs = bus.events_since(0, limit=100_000)
     jira = _task(_by_task(evs), "Jira")
     [used] = [e for e in jira if e["type"] == "credential.used"]
-    assert used["data"]["status"] == 201 and used["data"]["credential"] == "jira" and used["data"]["stand_in"] is True
+    assert (
+        used["data"]["status"] == 201
+        and used["data"]["credential"] == "jira"
+        and used["data"]["stand_in"] is True
+    )
     claimed = next(e for e in jira if e["type"] == "job.claimed" and e["job"] == used["auth"]["job"])
     assert claimed["gate"] == "execute" and claimed["actor"] == used["actor"] == used["auth"]["principal"]
-    assert (used["auth"]["kind"], used["auth"]["via"], used["auth"]["token"]) == ("agent", "job", claimed["data"]["job_token"])
+    assert (used["auth"]["kind"], used["auth"]["via"], used["auth"]["token"]) == (
+        "agent",
+        "job",
+        claimed["data"]["job_token"],
+    )
     decided = [e for e in jira if e["type"] == "action.decided" and e["seq"] < used["seq"]][-1]
     assert decided["decision"] == "allow" and decided["data"]["approved_by"] == "alice"
     executed = [e for e in jira if e["type"] == "work.submitted" and e["gate"] == "execute"]

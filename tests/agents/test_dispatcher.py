@@ -93,7 +93,9 @@ def test_malformed_output_fails_the_job_with_a_clear_event(org_env, local_server
 def test_quota_exhaustion_stops_the_provider_and_keeps_the_work(org_env, local_server):
     cfg, url, env, bus = org_env
     local_server.config.quota_requests = 1
-    tasks = [bus.add_task(f"Document policy {i}", "change", attributes={"kind": "docs"})["task"] for i in range(3)]
+    tasks = [
+        bus.add_task(f"Document policy {i}", "change", attributes={"kind": "docs"})["task"] for i in range(3)
+    ]
     rep = run(cfg, url, env, limits={"local": Limits(rpm=6000)})
     assert rep.stopped_by == "idle"
     counts = local_server.stats()["counts"]
@@ -117,7 +119,10 @@ def test_budget_ceiling_pauses_the_lane_and_says_why(org_copy, tmp_path, local_s
         rep = run(cfg, url, env)
         paused = events(bus, "switch.paused")
         assert [(e["data"]["scope"], e["data"]["target"]) for e in paused] == [("lane", "builder")]
-        assert "budget ceiling" in paused[0]["data"]["note"] and "lanes/builder.yaml" in paused[0]["data"]["note"]
+        assert (
+            "budget ceiling" in paused[0]["data"]["note"]
+            and "lanes/builder.yaml" in paused[0]["data"]["note"]
+        )
         assert rep.budget and rep.by_lane.get("builder", 0) < 3  # it stopped before doing all three
 
 
@@ -125,8 +130,11 @@ def test_unpriced_calls_are_recorded_unknown_and_pause_a_budgeted_lane(org_copy,
     """A builder on a model the cost map lacks: its calls go into the ledger with an unknown cost (not $0),
     the task's budget escalates it and the lane's budget pauses the lane until a human accepts."""
     lane = org_copy / "lanes" / "builder.yaml"
-    lane.write_text(lane.read_text().replace("  - {id: build-gpt, model: openai/gpt-5}\n", "")
-                    .replace("model: anthropic/claude-sonnet-4-5}", "model: anthropic/house-model-x, family: anthropic}"))
+    lane.write_text(
+        lane.read_text()
+        .replace("  - {id: build-gpt, model: openai/gpt-5}\n", "")
+        .replace("model: anthropic/claude-sonnet-4-5}", "model: anthropic/house-model-x, family: anthropic}")
+    )
     cfg = load_org(org_copy)
     url = f"sqlite:///{tmp_path / 'bus.db'}"
     env = {"ORG_LOCAL_MODEL_URL": local_server.url, "ORG_MODELS": "local"}
@@ -137,10 +145,16 @@ def test_unpriced_calls_are_recorded_unknown_and_pause_a_budgeted_lane(org_copy,
         (row,) = bus.spend("actor")
         assert row["key"] == "build-claude" and row["cost_usd"] is None and row["unpriced_calls"] == rep.calls
         view = bus.task(t)
-        assert view["status"] == "escalated" and "unpriced" in view["escalation"] and view["unpriced_calls"] == rep.calls
+        assert (
+            view["status"] == "escalated"
+            and "unpriced" in view["escalation"]
+            and view["unpriced_calls"] == rep.calls
+        )
         paused = events(bus, "switch.paused")
         assert [(e["data"]["scope"], e["data"]["target"]) for e in paused] == [("lane", "builder")]
-        assert "spend unknown" in paused[0]["data"]["note"] and "lanes/builder.yaml" in paused[0]["data"]["note"]
+        assert (
+            "spend unknown" in paused[0]["data"]["note"] and "lanes/builder.yaml" in paused[0]["data"]["note"]
+        )
 
 
 def test_graceful_stop_releases_every_lease(org_env, local_server):

@@ -17,7 +17,12 @@ def test_no_keys_everything_local(cfg):
     assert set(eps) == {a.id for a in agents}
     for a in agents:
         ep = eps[a.id]
-        assert (ep.called, ep.api_base, ep.served_by, ep.budget_key) == (f"openai/{a.model}", LOCAL, "local", "local")
+        assert (ep.called, ep.api_base, ep.served_by, ep.budget_key) == (
+            f"openai/{a.model}",
+            LOCAL,
+            "local",
+            "local",
+        )
         assert ep.model == a.model and ep.family == a.family  # priced and checked as the member's model
     assert needs_local(cfg, env={})
 
@@ -28,7 +33,12 @@ def test_keys_switch_their_providers_to_the_real_thing(cfg):
     for actor, ep in eps.items():
         model = cfg.actors[actor].model
         if model.startswith(("anthropic/", "openai/")):
-            assert (ep.called, ep.api_base, ep.api_key, ep.served_by) == (model, None, None, model.split("/")[0])
+            assert (ep.called, ep.api_base, ep.api_key, ep.served_by) == (
+                model,
+                None,
+                None,
+                model.split("/")[0],
+            )
             assert ep.budget_key == ep.served_by
         else:
             assert ep.served_by == "local"
@@ -54,7 +64,8 @@ def test_prices_for_unmapped_models_come_from_models_yaml(tmp_path):
 
     assert load_prices(tmp_path) == []
     (tmp_path / "models.yaml").write_text(
-        "hosted_vllm/acme-coder-9b: {input_cost_per_token: 1.0e-6, output_cost_per_token: 3.0e-6}\n")
+        "hosted_vllm/acme-coder-9b: {input_cost_per_token: 1.0e-6, output_cost_per_token: 3.0e-6}\n"
+    )
     assert load_prices(tmp_path) == ["hosted_vllm/acme-coder-9b"]
     assert price("hosted_vllm/acme-coder-9b", 1000, 1000) == pytest.approx(0.004)
     (tmp_path / "models.yaml").write_text("hosted_vllm/x: {input_cost_per_token: cheap}\n")

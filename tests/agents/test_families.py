@@ -18,19 +18,22 @@ def test_agrees_with_config_for_the_default_org(cfg):
         assert ident.resolved_by == "litellm"  # litellm placed every default model
 
 
-@pytest.mark.parametrize(("model", "provider", "family"), [
-    ("gpt-5", "openai", "openai"),
-    ("claude-sonnet-4-5", "anthropic", "anthropic"),
-    ("gemini/gemini-2.5-pro", "gemini", "google"),
-    ("openrouter/anthropic/claude-3.5-sonnet", "openrouter", "anthropic"),
-    ("bedrock/anthropic.claude-3-sonnet-20240229-v1:0", "bedrock", "anthropic"),
-    ("bedrock/meta.llama3-70b-instruct-v1:0", "bedrock", "meta"),
-    ("azure/gpt-4o", "azure", "openai"),
-    ("vertex_ai/gemini-1.5-pro", "vertex_ai", "google"),
-    ("vertex_ai/claude-3-5-sonnet@20240620", "vertex_ai", "anthropic"),
-    ("together_ai/mistralai/Mixtral-8x7B-Instruct-v0.1", "together_ai", "mistral"),
-    ("ollama/llama3", "ollama", "meta"),
-])
+@pytest.mark.parametrize(
+    ("model", "provider", "family"),
+    [
+        ("gpt-5", "openai", "openai"),
+        ("claude-sonnet-4-5", "anthropic", "anthropic"),
+        ("gemini/gemini-2.5-pro", "gemini", "google"),
+        ("openrouter/anthropic/claude-3.5-sonnet", "openrouter", "anthropic"),
+        ("bedrock/anthropic.claude-3-sonnet-20240229-v1:0", "bedrock", "anthropic"),
+        ("bedrock/meta.llama3-70b-instruct-v1:0", "bedrock", "meta"),
+        ("azure/gpt-4o", "azure", "openai"),
+        ("vertex_ai/gemini-1.5-pro", "vertex_ai", "google"),
+        ("vertex_ai/claude-3-5-sonnet@20240620", "vertex_ai", "anthropic"),
+        ("together_ai/mistralai/Mixtral-8x7B-Instruct-v0.1", "together_ai", "mistral"),
+        ("ollama/llama3", "ollama", "meta"),
+    ],
+)
 def test_routers_and_clouds(model, provider, family):
     ident = identify(model)
     assert (ident.provider, ident.family) == (provider, family)

@@ -16,8 +16,15 @@ MSG = [{"role": "user", "content": "Answer with one JSON object of type ReviewVe
 
 def test_success_reports_usage_cost_and_latency(local_server):
     t0 = time.monotonic()
-    r = complete("anthropic/claude-sonnet-4-5", MSG, called="openai/anthropic/claude-sonnet-4-5",
-                 api_base=local_server.url, api_key="x", provider="local", served_by="local")
+    r = complete(
+        "anthropic/claude-sonnet-4-5",
+        MSG,
+        called="openai/anthropic/claude-sonnet-4-5",
+        api_base=local_server.url,
+        api_key="x",
+        provider="local",
+        served_by="local",
+    )
     assert r.ok and r.status == 200 and r.content
     assert r.prompt_tokens > 0 and r.completion_tokens > 0
     # priced as the member's model from litellm's cost map: $3 / $15 per million tokens
@@ -66,8 +73,9 @@ def test_parse_reset_reads_every_provider_style():
     assert parse_reset({"retry-after-ms": "250"}) == 0.25
     assert parse_reset({"x-ratelimit-reset-requests": "1m30s"}) == 90
     assert parse_reset({"x-ratelimit-reset-tokens": "6m0s", "x-ratelimit-reset-requests": "120ms"}) == 360
-    assert parse_reset({"anthropic-ratelimit-requests-reset": "2026-01-01T00:00:10Z"},
-                       now=1767225600.0) == pytest.approx(10)
+    assert parse_reset(
+        {"anthropic-ratelimit-requests-reset": "2026-01-01T00:00:10Z"}, now=1767225600.0
+    ) == pytest.approx(10)
     assert parse_reset({"content-type": "application/json"}) is None
 
 
@@ -75,11 +83,23 @@ def test_classification_of_provider_bodies():
     class Fake(Exception):
         def __init__(self, status, body, headers=None, msg="x"):
             super().__init__(msg)
-            self.status_code, self.body, self.litellm_response_headers, self.message = status, body, headers, msg
+            self.status_code, self.body, self.litellm_response_headers, self.message = (
+                status,
+                body,
+                headers,
+                msg,
+            )
 
-    assert classify_error(Fake(429, {"code": "rate_limit_exceeded"}, {"retry-after": "2"}))[:3] == ("rate_limited", 429, 2)
+    assert classify_error(Fake(429, {"code": "rate_limit_exceeded"}, {"retry-after": "2"}))[:3] == (
+        "rate_limited",
+        429,
+        2,
+    )
     assert classify_error(Fake(429, {"error": {"code": "insufficient_quota"}}))[0] == "quota_exhausted"
-    assert classify_error(Fake(429, None, None, "Quota exceeded for GenerateRequestsPerDay"))[0] == "quota_exhausted"
+    assert (
+        classify_error(Fake(429, None, None, "Quota exceeded for GenerateRequestsPerDay"))[0]
+        == "quota_exhausted"
+    )
     assert classify_error(Fake(429, None, {"retry-after": "3600"}))[0] == "quota_exhausted"
     assert classify_error(Fake(401, None))[0] == "auth"
     assert classify_error(Fake(502, None))[0] == "unavailable"
@@ -87,8 +107,10 @@ def test_classification_of_provider_bodies():
 
 
 def test_importing_agents_modules_does_not_import_litellm():
-    code = ("import sys, org.agents, org.agents.outputs, org.agents.prompts, org.agents.localmodel, "
-            "org.agents.endpoints; print('litellm' in sys.modules)")
+    code = (
+        "import sys, org.agents, org.agents.outputs, org.agents.prompts, org.agents.localmodel, "
+        "org.agents.endpoints; print('litellm' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -97,6 +119,9 @@ def test_only_llm_imports_litellm():
     from tests.helpers import REPO
 
     pat = re.compile(r"^\s*(import litellm|from litellm[ .])", re.M)
-    offenders = [str(p.relative_to(REPO)) for p in (REPO / "org").rglob("*.py")
-                 if p.name != "llm.py" and pat.search(p.read_text())]
+    offenders = [
+        str(p.relative_to(REPO))
+        for p in (REPO / "org").rglob("*.py")
+        if p.name != "llm.py" and pat.search(p.read_text())
+    ]
     assert offenders == []

@@ -9,26 +9,38 @@ import pytest
 from org.agents.outputs import BuilderOutput, MalformedOutput, ReviewVerdict, SecurityVerdict, parse_output
 from org.agents.prompts import Redactor, WorkItem, build_messages, repair_messages, role_of
 
-VERDICT = {"verdict": "changes", "revision": "r1", "summary": "s",
-           "findings": [{"severity": "high", "text": "off by one", "file": "a.py"}], "adrs_cited": [4]}
+VERDICT = {
+    "verdict": "changes",
+    "revision": "r1",
+    "summary": "s",
+    "findings": [{"severity": "high", "text": "off by one", "file": "a.py"}],
+    "adrs_cited": [4],
+}
 
 
 def test_parses_plain_fenced_and_embedded_json():
-    for text in (json.dumps(VERDICT), f"```json\n{json.dumps(VERDICT)}\n```", f"Here you go:\n{json.dumps(VERDICT)}\nBye"):
+    for text in (
+        json.dumps(VERDICT),
+        f"```json\n{json.dumps(VERDICT)}\n```",
+        f"Here you go:\n{json.dumps(VERDICT)}\nBye",
+    ):
         v = parse_output(ReviewVerdict, text, revision="r1")
         assert v.verdict == "changes" and v.findings[0].severity == "high"
 
 
-@pytest.mark.parametrize(("text", "needle"), [
-    ("", "empty"),
-    ("looks good to me", "not JSON"),
-    ("[1, 2]", "JSON object"),
-    (json.dumps({**VERDICT, "verdict": "lgtm"}), "verdict"),
-    (json.dumps({**VERDICT, "extra": 1}), "extra"),
-    (json.dumps({**VERDICT, "revision": "r0"}), "reviewed 'r1'"),
-    (json.dumps({**VERDICT, "findings": []}), "needs at least one finding"),
-    (json.dumps({**VERDICT, "findings": [{"severity": "urgent", "text": "x"}]}), "findings.0.severity"),
-])
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("", "empty"),
+        ("looks good to me", "not JSON"),
+        ("[1, 2]", "JSON object"),
+        (json.dumps({**VERDICT, "verdict": "lgtm"}), "verdict"),
+        (json.dumps({**VERDICT, "extra": 1}), "extra"),
+        (json.dumps({**VERDICT, "revision": "r0"}), "reviewed 'r1'"),
+        (json.dumps({**VERDICT, "findings": []}), "needs at least one finding"),
+        (json.dumps({**VERDICT, "findings": [{"severity": "urgent", "text": "x"}]}), "findings.0.severity"),
+    ],
+)
 def test_malformed_says_what_to_fix(text, needle):
     with pytest.raises(MalformedOutput) as ei:
         parse_output(ReviewVerdict, text, revision="r1")
@@ -36,19 +48,44 @@ def test_malformed_says_what_to_fix(text, needle):
 
 
 def test_security_actions_name_credentials_never_secrets():
-    v = parse_output(SecurityVerdict, json.dumps({**VERDICT, "actions": [
-        {"action": "credential.use", "attributes": {"credential": "jira", "service": "github"}, "why": "scope"}]}))
+    v = parse_output(
+        SecurityVerdict,
+        json.dumps(
+            {
+                **VERDICT,
+                "actions": [
+                    {
+                        "action": "credential.use",
+                        "attributes": {"credential": "jira", "service": "github"},
+                        "why": "scope",
+                    }
+                ],
+            }
+        ),
+    )
     assert v.actions[0].attributes == {"credential": "jira", "service": "github"}
     with pytest.raises(MalformedOutput):
         parse_output(BuilderOutput, json.dumps({"summary": "s", "diff": "d", "files": []}))
 
 
 def _item(**kw) -> WorkItem:
-    base = dict(job="j", task="T-1", title="Rotate the deploy key", workflow="ops", gate="review", gate_kind="review",
-                gate_description="Security review", lane="security", tier="high",
-                attributes={"credential": "deploy-key", "environment": "production"}, revision="r1",
-                work="plan text", adr_ids=[6, 7], adr_text="- ADR-0006 A credential serves only its own service\n"
-                                                          "- ADR-0007 Host config only through the pipeline")
+    base = dict(
+        job="j",
+        task="T-1",
+        title="Rotate the deploy key",
+        workflow="ops",
+        gate="review",
+        gate_kind="review",
+        gate_description="Security review",
+        lane="security",
+        tier="high",
+        attributes={"credential": "deploy-key", "environment": "production"},
+        revision="r1",
+        work="plan text",
+        adr_ids=[6, 7],
+        adr_text="- ADR-0006 A credential serves only its own service\n"
+        "- ADR-0007 Host config only through the pipeline",
+    )
     base.update(kw)
     return WorkItem(**base)
 
@@ -78,8 +115,11 @@ def test_secrets_never_reach_a_prompt(cfg, monkeypatch):
     monkeypatch.setenv("ORG_SECRET_GITHUB", canary)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-canary-0123456789abcdef")
     redact = Redactor.for_org(cfg)
-    item = _item(title=f"Why does {canary} fail?", work=f"token={canary}\nkey=sk-canary-0123456789abcdef",
-                 findings=[{"severity": "high", "text": f"leaks {canary}"}])
+    item = _item(
+        title=f"Why does {canary} fail?",
+        work=f"token={canary}\nkey=sk-canary-0123456789abcdef",
+        findings=[{"severity": "high", "text": f"leaks {canary}"}],
+    )
     msgs = build_messages("sec-gemini", cfg.lanes["security"], "security", item, redact)
     msgs = repair_messages(msgs, f"my reply quoting {canary}", [f"bad {canary}"], "security", redact)
     blob = json.dumps(msgs)

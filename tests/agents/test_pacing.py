@@ -124,7 +124,9 @@ def test_stop_while_waiting_gives_the_reservation_back():
 
 def test_parse_limits():
     assert parse_limits("openai=500/200000, anthropic=50") == {
-        "openai": Limits(rpm=500, tpm=200000), "anthropic": Limits(rpm=50, tpm=None)}
+        "openai": Limits(rpm=500, tpm=200000),
+        "anthropic": Limits(rpm=50, tpm=None),
+    }
     with pytest.raises(ValueError):
         parse_limits("openai")
     with pytest.raises(ValueError):

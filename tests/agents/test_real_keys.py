@@ -38,6 +38,8 @@ def test_auto_and_local_never_refuse_for_keys():
     from tests.helpers import REPO
 
     cfg = load_org(REPO)
-    assert missing_keys(cfg, _env(ORG_MODELS="auto")) == [] and missing_keys(cfg, _env(ORG_MODELS="local")) == []
+    assert (
+        missing_keys(cfg, _env(ORG_MODELS="auto")) == [] and missing_keys(cfg, _env(ORG_MODELS="local")) == []
+    )
     everything = {k: "x" for k in KEYS} | {"ORG_MODELS": "real"}
     assert missing_keys(cfg, everything) == []

@@ -21,11 +21,17 @@ from tests.helpers import run_org
 @pytest.fixture(params=["sqlite", "postgresql"])
 def shared(request, org_copy, tmp_path):
     """An org, its database, and one loopback provider limited to 240 rpm (4/s, bucket of 4)."""
-    url = f"sqlite:///{tmp_path / 'org.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_url")
+    url = (
+        f"sqlite:///{tmp_path / 'org.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_url")
+    )
     srv = LocalModelServer(LocalModelConfig(seed=3, defect_rate=0.0, rpm=240, burst_s=1.0)).start()
     cfg = load_org(org_copy)
-    env = {"ORG_LOCAL_MODEL_URL": srv.url, "ORG_MODELS": "local", "ORG_DATABASE_URL": url,
-           "ORG_RATE_LIMITS": "local=240"}
+    env = {
+        "ORG_LOCAL_MODEL_URL": srv.url,
+        "ORG_MODELS": "local",
+        "ORG_DATABASE_URL": url,
+        "ORG_RATE_LIMITS": "local=240",
+    }
     with Bus.open(url, root=org_copy, config=cfg) as bus:
         yield org_copy, bus, env, srv
     srv.stop()
@@ -33,14 +39,23 @@ def shared(request, org_copy, tmp_path):
 
 def _spawn(root, env, *args):
     e = {**os.environ, **env, "ORG_ROOT": str(root)}
-    return subprocess.Popen([sys.executable, "-m", "org", "run", "--json", *args], cwd=str(root), env=e,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "org", "run", "--json", *args],
+        cwd=str(root),
+        env=e,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 @pytest.mark.slow
 def test_processes_share_one_rate_budget(shared):
     root, bus, env, srv = shared
-    tasks = [bus.add_task(f"Document retry policy {i}", "change", attributes={"kind": "docs"})["task"] for i in range(6)]
+    tasks = [
+        bus.add_task(f"Document retry policy {i}", "change", attributes={"kind": "docs"})["task"]
+        for i in range(6)
+    ]
     procs = [_spawn(root, env) for _ in range(2)]
     outs = [p.communicate(timeout=600) for p in procs]  # a hang guard only: a loaded machine is slow
     for p, (_out, errs) in zip(procs, outs, strict=True):
@@ -54,7 +69,9 @@ def test_processes_share_one_rate_budget(shared):
     assert counts.get("rate_limited", 0) <= 1, counts
     assert counts["ok"] == 12
     done = sum(r["tasks_done"] for r in reports)
-    assert done >= 1 and all(r["cost_per_success_usd"] is None or r["cost_per_success_usd"] > 0 for r in reports)
+    assert done >= 1 and all(
+        r["cost_per_success_usd"] is None or r["cost_per_success_usd"] > 0 for r in reports
+    )
 
 
 @pytest.mark.slow

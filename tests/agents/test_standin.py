@@ -21,8 +21,12 @@ from org.errors import NeedsApproval, UsageError
 from org.identity.broker import StandIns
 
 
-def _call(url: str, method: str = "GET", body: dict | None = None, auth: str | None = None) -> tuple[int, dict]:
-    req = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else None, method=method)
+def _call(
+    url: str, method: str = "GET", body: dict | None = None, auth: str | None = None
+) -> tuple[int, dict]:
+    req = urllib.request.Request(
+        url, data=json.dumps(body).encode() if body is not None else None, method=method
+    )
     if auth is not None:
         req.add_header("Authorization", auth)
     try:
@@ -36,13 +40,17 @@ def test_the_jira_stand_in_answers_only_the_secret_and_like_jira():
     secret = "cnry-" + uuid.uuid4().hex
     with StandInServer([StandIn("jira", "jira", "Authorization", "Bearer", secret)]) as srv:
         base = srv.url("jira")
-        issue = {"fields": {"project": {"key": "rel"}, "summary": "Release 2.4.1", "issuetype": {"name": "Task"}}}
+        issue = {
+            "fields": {"project": {"key": "rel"}, "summary": "Release 2.4.1", "issuetype": {"name": "Task"}}
+        }
         for auth in (None, "Bearer wrong", secret, f"Basic {secret}", f"Bearer {secret}x"):
             status, doc = _call(base + "/rest/api/2/issue", "POST", issue, auth)
             assert status == 401 and "not authenticated" in doc["errorMessages"][0]
         ok = f"Bearer {secret}"
         assert _call(base + "/rest/api/2/issue", "POST", issue, ok) == (
-            201, {"id": "10001", "key": "REL-1", "self": base + "/rest/api/2/issue/10001"})
+            201,
+            {"id": "10001", "key": "REL-1", "self": base + "/rest/api/2/issue/10001"},
+        )
         assert _call(base + "/rest/api/2/issue", "POST", issue, ok)[1]["key"] == "REL-2"
         status, doc = _call(base + "/rest/api/2/issue/REL-1", auth=ok)
         assert status == 200 and doc["fields"]["summary"] == "Release 2.4.1"
@@ -53,16 +61,23 @@ def test_the_jira_stand_in_answers_only_the_secret_and_like_jira():
         assert _call(f"http://127.0.0.1:{srv.port}/github/", auth=ok)[0] == 404  # no stand-in there
         seen = srv.seen
     assert [s["authenticated"] for s in seen[:6]] == [False] * 5 + [True]
-    assert secret not in json.dumps(seen)  # it keeps whether the caller presented the secret, not what it presented
+    assert secret not in json.dumps(
+        seen
+    )  # it keeps whether the caller presented the secret, not what it presented
 
 
 def test_the_brokers_stand_ins_are_loopback_only_and_for_the_named_tasks_only():
     s = StandIns({"jira": {"url": "http://127.0.0.1:8080/jira", "tasks": ["demo:x"]}})
     assert s.url("jira", "demo:x") == "http://127.0.0.1:8080/jira"
     assert s.url("jira", None) is None and s.url("jira", "mine") is None and s.url("github", "demo:x") is None
-    for bad in ({"url": "http://jira.example.com/", "tasks": ["demo:x"]}, {"url": "https://127.0.0.1:1/", "tasks": ["a"]},
-                {"url": "http://127.0.0.1.evil.io:80/", "tasks": ["a"]}, {"url": "http://user@127.0.0.1:1/", "tasks": ["a"]},
-                {"url": "http://127.0.0.1:1/x", "tasks": "demo:x"}, {"url": "http://127.0.0.1:1/x"}):
+    for bad in (
+        {"url": "http://jira.example.com/", "tasks": ["demo:x"]},
+        {"url": "https://127.0.0.1:1/", "tasks": ["a"]},
+        {"url": "http://127.0.0.1.evil.io:80/", "tasks": ["a"]},
+        {"url": "http://user@127.0.0.1:1/", "tasks": ["a"]},
+        {"url": "http://127.0.0.1:1/x", "tasks": "demo:x"},
+        {"url": "http://127.0.0.1:1/x"},
+    ):
         with pytest.raises(UsageError):
             StandIns({"jira": bad})
     env = {StandIns.ENV: "not json"}
@@ -74,7 +89,9 @@ def test_the_brokers_stand_ins_are_loopback_only_and_for_the_named_tasks_only():
 
 def test_stand_in_secrets_are_the_users_else_made_for_the_run(cfg):
     assert demo_stand_ins(cfg) == {"jira": [demo_key("credential action")]}
-    items, extra, notes = stand_in_secrets(cfg, ["jira", "deploy-key"], {"ORG_SECRET_JIRA": "mine-" + "1" * 20})
+    items, extra, notes = stand_in_secrets(
+        cfg, ["jira", "deploy-key"], {"ORG_SECRET_JIRA": "mine-" + "1" * 20}
+    )
     assert [i.secret for i in items] == ["mine-" + "1" * 20] and extra == {}
     assert any("no stand-in for 'deploy-key'" in n for n in notes)
     items, extra, notes = stand_in_secrets(cfg, ["jira"], {})
@@ -97,26 +114,60 @@ def test_a_run_without_the_secret_makes_one_for_the_broker_and_the_stand_in_only
     with Bus.open(url, root=org_copy, config=cfg) as bus:
         first_use_tokens(bus)
         g = Guard(bus)
-        t = g.add_task(None, "File the release ticket in Jira", "ops", by="alice", idempotency_key=demo_key("credential action"),
-                       attributes={"kind": "ops", "environment": "staging", "credential": "jira", "service": "jira"})["task"]
+        t = g.add_task(
+            None,
+            "File the release ticket in Jira",
+            "ops",
+            by="alice",
+            idempotency_key=demo_key("credential action"),
+            attributes={"kind": "ops", "environment": "staging", "credential": "jira", "service": "jira"},
+        )["task"]
         ops = g.tokens.issue("ops-claude", by="test")["token"]
         _c, jt = g.claim(ops, "operator", "ops-claude")
     issue = json.dumps({"fields": {"project": {"key": "REL"}, "summary": "x", "issuetype": {"name": "Task"}}})
     with run_services(cfg, org_copy, url, demo_stand_ins(cfg), wait=True) as (broker, server, notes):
         assert broker.proc is not None and any("stand-in jira" in n for n in notes)
-        environ = dict(kv.split(b"=", 1) for kv in Path(f"/proc/{broker.pid}/environ").read_bytes().split(b"\0") if b"=" in kv)
+        environ = dict(
+            kv.split(b"=", 1)
+            for kv in Path(f"/proc/{broker.pid}/environ").read_bytes().split(b"\0")
+            if b"=" in kv
+        )
         made = environ[b"ORG_SECRET_JIRA"].decode()
         use = BrokerUse(org_copy, url)
         with pytest.raises(NeedsApproval):  # staging: a human first
-            use.use(jt, "ops-claude", credential="jira", service="jira", task=t, method="POST", path="/rest/api/2/issue",
-                    body=issue)
+            use.use(
+                jt,
+                "ops-claude",
+                credential="jira",
+                service="jira",
+                task=t,
+                method="POST",
+                path="/rest/api/2/issue",
+                body=issue,
+            )
         with Bus.open(url, root=org_copy, config=cfg) as bus:
             bus.approve(t, "alice", action="credential.use", note="ok")
-        r = use.use(jt, "ops-claude", credential="jira", service="jira", task=t, method="POST", path="/rest/api/2/issue",
-                    body=issue)
+        r = use.use(
+            jt,
+            "ops-claude",
+            credential="jira",
+            service="jira",
+            task=t,
+            method="POST",
+            path="/rest/api/2/issue",
+            body=issue,
+        )
         seen = list(server.seen)
     assert r["status"] == 201 and r["stand_in"] is True and json.loads(r["body"])["key"] == "REL-1"
-    assert seen == [{"credential": "jira", "method": "POST", "path": "/rest/api/2/issue", "status": 201, "authenticated": True}]
+    assert seen == [
+        {
+            "credential": "jira",
+            "method": "POST",
+            "path": "/rest/api/2/issue",
+            "status": 201,
+            "authenticated": True,
+        }
+    ]
     assert len(made) >= 40 and "ORG_SECRET_JIRA" not in os.environ and made not in " ".join(notes)
     for f in (org_copy / ".org").rglob("*"):
         if f.is_file():

@@ -26,10 +26,46 @@ from org.adrs.context import relevant_adrs
 from org.adrs.index import AdrIndex
 from org.adrs.parse import adr_files, parse_adr_fast
 
-TOPICS = ["pipeline", "credential", "review", "approval", "database", "migration", "deploy", "cache", "queue",
-          "lease", "audit", "schema", "tenant", "billing", "search", "index", "logging", "metrics", "tracing",
-          "backup", "restore", "encryption", "token", "session", "gateway", "router", "scheduler", "worker",
-          "vendor", "model", "prompt", "budget", "latency", "retry", "timeout", "replica", "shard", "kernel"]
+TOPICS = [
+    "pipeline",
+    "credential",
+    "review",
+    "approval",
+    "database",
+    "migration",
+    "deploy",
+    "cache",
+    "queue",
+    "lease",
+    "audit",
+    "schema",
+    "tenant",
+    "billing",
+    "search",
+    "index",
+    "logging",
+    "metrics",
+    "tracing",
+    "backup",
+    "restore",
+    "encryption",
+    "token",
+    "session",
+    "gateway",
+    "router",
+    "scheduler",
+    "worker",
+    "vendor",
+    "model",
+    "prompt",
+    "budget",
+    "latency",
+    "retry",
+    "timeout",
+    "replica",
+    "shard",
+    "kernel",
+]
 TAGS = ["ops", "security", "storage", "engine", "agents", "tui", "bus", "policy", "process", "infra"]
 STATUSES = ["accepted"] * 6 + ["proposed", "rejected", "deprecated", "superseded"]
 
@@ -54,11 +90,15 @@ def generate(root: Path, count: int, rng: random.Random) -> None:
         words = rng.choices(vocab, weights, k=rng.randint(80, 250))
         status = rng.choice(STATUSES)
         body = " ".join(words)
-        fm = (f"---\nstatus: {status}\ndate: 2026-11-21\ndeciders: [bench]\ntags: [{', '.join(rng.sample(TAGS, 2))}]\n"
-              f"supersedes: []\nsuperseded_by: {n + 1 if status == 'superseded' else 'null'}\n"
-              f"paths: [org/{rng.choice(TAGS)}/**]\n---\n")
-        text = (f"{fm}# {n}. {title}\n\n## Context and Problem Statement\n\n{body}\n\n## Decision Outcome\n\n"
-                f"Chosen option: {topic[0]}, because {' '.join(rng.choices(vocab, weights, k=20))}.\n")
+        fm = (
+            f"---\nstatus: {status}\ndate: 2026-11-21\ndeciders: [bench]\ntags: [{', '.join(rng.sample(TAGS, 2))}]\n"
+            f"supersedes: []\nsuperseded_by: {n + 1 if status == 'superseded' else 'null'}\n"
+            f"paths: [org/{rng.choice(TAGS)}/**]\n---\n"
+        )
+        text = (
+            f"{fm}# {n}. {title}\n\n## Context and Problem Statement\n\n{body}\n\n## Decision Outcome\n\n"
+            f"Chosen option: {topic[0]}, because {' '.join(rng.choices(vocab, weights, k=20))}.\n"
+        )
         slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
         (d / f"{n:04d}-{slug}.md").write_text(text)
 
@@ -78,15 +118,27 @@ def naive_search(docs: list[tuple[int, str, list[str], str]], query: str, limit:
 
 
 def tokenised(docs: list[tuple[int, str, list[str], str]]) -> list[tuple[int, Counter, Counter, Counter]]:
-    return [(n, Counter(re.findall(r"\w+", t.lower())), Counter(w.lower() for w in g), Counter(re.findall(r"\w+", b.lower())))
-            for n, t, g, b in docs]
+    return [
+        (
+            n,
+            Counter(re.findall(r"\w+", t.lower())),
+            Counter(w.lower() for w in g),
+            Counter(re.findall(r"\w+", b.lower())),
+        )
+        for n, t, g, b in docs
+    ]
 
 
-def scan_tokenised(docs: list[tuple[int, Counter, Counter, Counter]], query: str, limit: int = 10) -> list[int]:
+def scan_tokenised(
+    docs: list[tuple[int, Counter, Counter, Counter]], query: str, limit: int = 10
+) -> list[int]:
     """The same scan over ADRs tokenised once in advance (an in-memory inverted index's poor cousin)."""
     words = re.findall(r"\w+", query.lower())
-    scored = [(-sum(10 * t[w] + 5 * g[w] + b[w] for w in words), n) for n, t, g, b in docs
-              if all(t[w] or g[w] or b[w] for w in words)]
+    scored = [
+        (-sum(10 * t[w] + 5 * g[w] + b[w] for w in words), n)
+        for n, t, g, b in docs
+        if all(t[w] or g[w] or b[w] for w in words)
+    ]
     scored.sort()
     return [n for _, n in scored[:limit]]
 
@@ -183,12 +235,16 @@ def main() -> None:
         print(f"  naive scan query  median {ms(nm)}   p95 {ms(np_)}")
         print(f"  ratio naive/FTS5  median {nm / fm:8.1f}x  p95 {np_ / fp:8.1f}x")
         tm, tp = statistics.median(tok_times), pct(tok_times, 95)
-        print(f"  scan of pre-tokenised ADRs median {ms(tm)}   p95 {ms(tp)}   (tokenising all once: {ms(tokenise_all)})")
+        print(
+            f"  scan of pre-tokenised ADRs median {ms(tm)}   p95 {ms(tp)}   (tokenising all once: {ms(tokenise_all)})"
+        )
         print(f"  ratio pre-tokenised scan/FTS5  median {tm / fm:8.1f}x  p95 {tp / fp:8.1f}x")
         print(f"  query + sync (what `org adr search` pays)   {ms(fm + sync_each)}")
         print(f"  relevant_adrs (sync + tags + paths + text) {ms(ctx)}")
-        print(f"  same best hit as the naive scan: {agree}/{len(queries)} queries "
-              "(they differ by design: FTS5 stems words and ranks by bm25)")
+        print(
+            f"  same best hit as the naive scan: {agree}/{len(queries)} queries "
+            "(they differ by design: FTS5 stems words and ranks by bm25)"
+        )
 
 
 if __name__ == "__main__":

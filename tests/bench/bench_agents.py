@@ -29,7 +29,12 @@ from org.agents.llm import complete, litellm_module
 from org.agents.localmodel import LocalModelConfig, LocalModelServer
 from org.agents.pacing import Limits, MemoryBudgetStore, Pacer, Stopped
 
-MSG = [{"role": "user", "content": "Answer with one JSON object of type ReviewVerdict. Revision under review: r1"}]
+MSG = [
+    {
+        "role": "user",
+        "content": "Answer with one JSON object of type ReviewVerdict. Revision under review: r1",
+    }
+]
 MODEL = "openai/gpt-5-mini"
 
 
@@ -42,9 +47,16 @@ def run_mode(mode: str, agents: int, seconds: float, rpm: float) -> dict:
     router = None
     if mode == "router":
         lt = litellm_module()
-        router = lt.Router(model_list=[{"model_name": "bench", "litellm_params": {
-            "model": MODEL, "api_base": srv.url, "api_key": "x", "rpm": rpm}}],
-            routing_strategy="usage-based-routing-v2", num_retries=0)
+        router = lt.Router(
+            model_list=[
+                {
+                    "model_name": "bench",
+                    "litellm_params": {"model": MODEL, "api_base": srv.url, "api_key": "x", "rpm": rpm},
+                }
+            ],
+            routing_strategy="usage-based-routing-v2",
+            num_retries=0,
+        )
 
     def once():
         return complete(MODEL, MSG, api_base=srv.url, api_key="x", provider="bench", timeout_s=30)
@@ -90,7 +102,10 @@ def run_mode(mode: str, agents: int, seconds: float, rpm: float) -> dict:
     requests = stats.get("requests", 0)
     limited = stats.get("rate_limited", 0)
     return {
-        "mode": mode, "ok": stats.get("ok", 0), "requests": requests, "429": limited,
+        "mode": mode,
+        "ok": stats.get("ok", 0),
+        "requests": requests,
+        "429": limited,
         "share_of_limit": stats.get("ok", 0) / (rpm / 60 * seconds),
         "steady_share": steady / (rpm / 60 * (seconds - warm)),
         "share_429": limited / requests if requests else 0.0,
@@ -155,15 +170,22 @@ def dispatcher_overhead(tasks: int = 40, concurrency: int = 1) -> dict:
         try:
             with Bus.open(url, root=root, config=cfg) as bus:
                 for i in range(tasks):
-                    bus.add_task(f"Document the retry policy, part {i}", "change", attributes={"kind": "docs"})
+                    bus.add_task(
+                        f"Document the retry policy, part {i}", "change", attributes={"kind": "docs"}
+                    )
             env = {**os.environ, "ORG_LOCAL_MODEL_URL": srv.url, "ORG_MODELS": "local"}
             with AgentSession(cfg, url, env=env) as s:
                 rep = s.dispatcher(RunOptions(concurrency=concurrency, idle_grace_s=0.2)).run()
         finally:
             srv.stop()
     per = sorted(rep.elapsed_s)
-    return {"jobs": rep.jobs, "median_ms": statistics.median(per) * 1e3, "mean_ms": statistics.mean(per) * 1e3,
-            "model_mean_ms": rep.model_s / max(1, rep.calls) * 1e3, "jobs_per_s": rep.jobs / rep.wall_s}
+    return {
+        "jobs": rep.jobs,
+        "median_ms": statistics.median(per) * 1e3,
+        "mean_ms": statistics.mean(per) * 1e3,
+        "model_mean_ms": rep.model_s / max(1, rep.calls) * 1e3,
+        "jobs_per_s": rep.jobs / rep.wall_s,
+    }
 
 
 def main() -> int:
@@ -174,22 +196,31 @@ def main() -> int:
     ap.add_argument("--modes", default="paced,naive,router")
     a = ap.parse_args()
     litellm_module()
-    complete(MODEL, MSG, api_base="http://127.0.0.1:9/v1", api_key="x", timeout_s=1)  # warm litellm's lazy bits
-    print(f"{a.agents} agents, one provider limited to {a.rpm:.0f} rpm by the loopback server (429 beyond it), "
-          f"{a.seconds:.0f} s per mode\n")
+    complete(
+        MODEL, MSG, api_base="http://127.0.0.1:9/v1", api_key="x", timeout_s=1
+    )  # warm litellm's lazy bits
+    print(
+        f"{a.agents} agents, one provider limited to {a.rpm:.0f} rpm by the loopback server (429 beyond it), "
+        f"{a.seconds:.0f} s per mode\n"
+    )
     rows = []
     for mode in a.modes.split(","):
         r = run_mode(mode, a.agents, a.seconds, a.rpm)
         rows.append(r)
-        print(f"  {mode:7s} ok {r['ok']:5d}  share of limit {r['share_of_limit']:6.1%} (steady {r['steady_share']:6.1%})"
-              f"  requests {r['requests']:6d}  429s {r['429']:6d} ({r['share_429']:6.2%})"
-              + (f"  refused by the client {r['client_refusals']}" if r["client_refusals"] else ""), flush=True)
+        print(
+            f"  {mode:7s} ok {r['ok']:5d}  share of limit {r['share_of_limit']:6.1%} (steady {r['steady_share']:6.1%})"
+            f"  requests {r['requests']:6d}  429s {r['429']:6d} ({r['share_429']:6.2%})"
+            + (f"  refused by the client {r['client_refusals']}" if r["client_refusals"] else ""),
+            flush=True,
+        )
     paced = next((r for r in rows if r["mode"] == "paced"), None)
     if paced:
         for r in rows:
             if r is not paced and r["ok"]:
-                print(f"  paced / {r['mode']}: {paced['ok'] / r['ok']:.2f}x the successful calls, "
-                      f"{(paced['share_429'] or 0):.2%} vs {r['share_429']:.2%} of requests refused with 429")
+                print(
+                    f"  paced / {r['mode']}: {paced['ok'] / r['ok']:.2f}x the successful calls, "
+                    f"{(paced['share_429'] or 0):.2%} vs {r['share_429']:.2%} of requests refused with 429"
+                )
         verdict = "met" if paced["steady_share"] >= 0.95 and paced["share_429"] <= 0.01 else "NOT met"
         print(f"  target (>= 95% of the limit with <= 1% 429s): {verdict}")
     ov = pacer_overhead()
@@ -202,10 +233,13 @@ def main() -> int:
         return 0
     for conc in (1, 4):
         d = dispatcher_overhead(concurrency=conc)
-        print(f"  whole dispatcher on a SQLite bus, {conc} worker(s) per lane (claim, prompt, parse, act, submit, "
-              f"ledger): median {d['median_ms']:.1f} ms, mean {d['mean_ms']:.1f} ms per job over {d['jobs']} jobs "
-              f"(model time excluded; mean model call {d['model_mean_ms']:.1f} ms); {d['jobs_per_s']:.1f} jobs/s "
-              "end to end", flush=True)
+        print(
+            f"  whole dispatcher on a SQLite bus, {conc} worker(s) per lane (claim, prompt, parse, act, submit, "
+            f"ledger): median {d['median_ms']:.1f} ms, mean {d['mean_ms']:.1f} ms per job over {d['jobs']} jobs "
+            f"(model time excluded; mean model call {d['model_mean_ms']:.1f} ms); {d['jobs_per_s']:.1f} jobs/s "
+            "end to end",
+            flush=True,
+        )
     return 0
 
 

@@ -56,8 +56,10 @@ def bench_org(ctx, url: str, root: Path, n: int, workers: int, batch: int) -> di
     from org.bus import Bus
 
     start, stop, out = ctx.Event(), ctx.Event(), ctx.Queue()
-    procs = [ctx.Process(target=_org_worker, args=(url, str(root), ACTORS[i % 2], batch, start, stop, out))
-             for i in range(workers)]
+    procs = [
+        ctx.Process(target=_org_worker, args=(url, str(root), ACTORS[i % 2], batch, start, stop, out))
+        for i in range(workers)
+    ]
     for p in procs:
         p.start()
     bus = Bus.open(url, root=root)
@@ -93,8 +95,17 @@ def bench_org(ctx, url: str, root: Path, n: int, workers: int, batch: int) -> di
     rep = bus.audit_verify()
     bus.close()
     dup = sum(c - 1 for c in subs.values() if c > 1)
-    return {"n": n, "wall": wall, "post": t_post, "rate": n / wall, "dup": dup + max(0, acked - n),
-            "lost": n - done, "claims": claims, "events": events, "verify_ok": rep.ok}
+    return {
+        "n": n,
+        "wall": wall,
+        "post": t_post,
+        "rate": n / wall,
+        "dup": dup + max(0, acked - n),
+        "lost": n - done,
+        "claims": claims,
+        "events": events,
+        "verify_ok": rep.ok,
+    }
 
 
 # -- huey ------------------------------------------------------------------------------------------------
@@ -156,8 +167,14 @@ def bench_huey(ctx, tmp: Path, n: int, workers: int, normal: bool) -> dict:
     for p in procs:
         p.join(30)
     c = Counter(seen)
-    return {"n": n, "wall": wall, "post": t_post, "rate": n / wall, "dup": sum(v - 1 for v in c.values() if v > 1),
-            "lost": n - len(c)}
+    return {
+        "n": n,
+        "wall": wall,
+        "post": t_post,
+        "rate": n / wall,
+        "dup": sum(v - 1 for v in c.values() if v > 1),
+        "lost": n - len(c),
+    }
 
 
 # -- a plain SKIP LOCKED loop on PostgreSQL ---------------------------------------------------------------
@@ -174,14 +191,19 @@ def _pg_plain_worker(dsn: str, batch: int, start, stop, out) -> None:
             rows = c.execute(
                 "UPDATE plain_jobs SET status = 'leased', token = %s, fence = fence + 1, lease_expires = now() + "
                 "interval '120 seconds' WHERE id IN (SELECT id FROM plain_jobs WHERE status = 'queued' ORDER BY id "
-                "LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING id, fence", (tok, batch)).fetchall()
+                "LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING id, fence",
+                (tok, batch),
+            ).fetchall()
             if not rows:
                 if stop.is_set():
                     break
                 time.sleep(0.005)
                 continue
-            acked = c.execute("UPDATE plain_jobs SET status = 'done', acks = acks + 1 WHERE id = ANY(%s) "
-                              "AND status = 'leased' AND token = %s RETURNING id", ([r[0] for r in rows], tok)).fetchall()
+            acked = c.execute(
+                "UPDATE plain_jobs SET status = 'done', acks = acks + 1 WHERE id = ANY(%s) "
+                "AND status = 'leased' AND token = %s RETURNING id",
+                ([r[0] for r in rows], tok),
+            ).fetchall()
             done += len(acked)
     out.put(done)
 
@@ -190,12 +212,16 @@ def bench_pg_plain(ctx, dsn: str, n: int, workers: int, batch: int) -> dict:
     import psycopg
 
     with psycopg.connect(dsn, autocommit=True) as c:
-        c.execute("CREATE TABLE plain_jobs (id bigserial PRIMARY KEY, status text NOT NULL DEFAULT 'queued', "
-                  "token text, fence bigint NOT NULL DEFAULT 0, lease_expires timestamptz, acks int NOT NULL DEFAULT 0, "
-                  "payload text)")
+        c.execute(
+            "CREATE TABLE plain_jobs (id bigserial PRIMARY KEY, status text NOT NULL DEFAULT 'queued', "
+            "token text, fence bigint NOT NULL DEFAULT 0, lease_expires timestamptz, acks int NOT NULL DEFAULT 0, "
+            "payload text)"
+        )
         c.execute("CREATE INDEX ON plain_jobs (status, id)")
     start, stop, out = ctx.Event(), ctx.Event(), ctx.Queue()
-    procs = [ctx.Process(target=_pg_plain_worker, args=(dsn, batch, start, stop, out)) for _ in range(workers)]
+    procs = [
+        ctx.Process(target=_pg_plain_worker, args=(dsn, batch, start, stop, out)) for _ in range(workers)
+    ]
     for p in procs:
         p.start()
     time.sleep(1.0)
@@ -204,8 +230,10 @@ def bench_pg_plain(ctx, dsn: str, n: int, workers: int, batch: int) -> dict:
     with psycopg.connect(dsn, autocommit=True) as c:
         for i in range(0, n, 1000):
             with c.transaction(), c.cursor() as cur:
-                cur.executemany("INSERT INTO plain_jobs (payload) VALUES (%s)",
-                                [(f'{{"i": {k}}}',) for k in range(i, min(n, i + 1000))])
+                cur.executemany(
+                    "INSERT INTO plain_jobs (payload) VALUES (%s)",
+                    [(f'{{"i": {k}}}',) for k in range(i, min(n, i + 1000))],
+                )
         t_post = time.perf_counter() - t0
         while c.execute("SELECT COUNT(*) FROM plain_jobs WHERE status <> 'done'").fetchone()[0]:
             time.sleep(0.02)
@@ -216,7 +244,14 @@ def bench_pg_plain(ctx, dsn: str, n: int, workers: int, batch: int) -> dict:
         lost = c.execute("SELECT COUNT(*) FROM plain_jobs WHERE status <> 'done'").fetchone()[0]
     for p in procs:
         p.join(30)
-    return {"n": n, "wall": wall, "post": t_post, "rate": n / wall, "dup": int(dup) + max(0, acked - n), "lost": lost}
+    return {
+        "n": n,
+        "wall": wall,
+        "post": t_post,
+        "rate": n / wall,
+        "dup": int(dup) + max(0, acked - n),
+        "lost": lost,
+    }
 
 
 # -- audit verify over 1M events --------------------------------------------------------------------------
@@ -232,11 +267,23 @@ def make_log(url: str, n: int) -> None:
     for seq in range(1, n + 1):
         claim = seq % 2 == 1
         typ = "job.claimed" if claim else "job.submitted"
-        ev = {"v": 1, "type": typ, "task": None, "actor": "build-claude", "lane": LANE, "family": "anthropic",
-              "gate": None, "decision": "lease" if claim else "pass", "rules": [], "config_hash": "7944c74e984e6f79",
-              "job": (seq + 1) // 2, "ts": "2026-11-21T14:47:20.857990Z",
-              "data": {"fence": 1, "lease_seconds": 120, "expires": "2026-11-21T14:49:20.857990Z", "attempt": 1}
-              if claim else {"fence": 1, "note": "", "content_sha256": None}}
+        ev = {
+            "v": 1,
+            "type": typ,
+            "task": None,
+            "actor": "build-claude",
+            "lane": LANE,
+            "family": "anthropic",
+            "gate": None,
+            "decision": "lease" if claim else "pass",
+            "rules": [],
+            "config_hash": "7944c74e984e6f79",
+            "job": (seq + 1) // 2,
+            "ts": "2026-11-21T14:47:20.857990Z",
+            "data": {"fence": 1, "lease_seconds": 120, "expires": "2026-11-21T14:49:20.857990Z", "attempt": 1}
+            if claim
+            else {"fence": 1, "note": "", "content_sha256": None},
+        }
         body = header(seq, None, typ) + canonical(ev)
         prev = link(prev, body)
         rows.append((seq, None, typ, body, prev))
@@ -271,8 +318,10 @@ def bench_verify(tmp: Path, root: Path, n: int) -> dict:
 
 # -- main ------------------------------------------------------------------------------------------------
 def _row(name: str, r: dict, what: str) -> str:
-    return (f"  {name:<26} {r['n']:>7} jobs in {r['wall']:6.2f} s = {r['rate']:8,.0f} jobs/s   "
-            f"(posting {r['post']:.2f} s)  dup {r['dup']}  lost {r['lost']}   [{what}]")
+    return (
+        f"  {name:<26} {r['n']:>7} jobs in {r['wall']:6.2f} s = {r['rate']:8,.0f} jobs/s   "
+        f"(posting {r['post']:.2f} s)  dup {r['dup']}  lost {r['lost']}   [{what}]"
+    )
 
 
 def main() -> int:
@@ -293,20 +342,37 @@ def main() -> int:
     for d in ("lanes", "gates"):
         shutil.copytree(REPO / d, root / d)
     try:
-        print(f"bench_bus: {args.workers} worker processes, batch {args.batch}, {os.cpu_count()} CPUs, "
-              f"load {os.getloadavg()[0]:.1f}", flush=True)
+        print(
+            f"bench_bus: {args.workers} worker processes, batch {args.batch}, {os.cpu_count()} CPUs, "
+            f"load {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
         print("\n1. SQLite (WAL, synchronous=NORMAL)", flush=True)
         org = bench_org(ctx, f"sqlite:///{tmp / 'org.db'}", root, args.jobs, args.workers, args.batch)
-        print(_row("org bus", org, f"lease + fencing token + audit event per claim and per submit; "
-                                  f"{org['events']:,} chained events, verify {'ok' if org['verify_ok'] else 'FAILED'}"))
+        print(
+            _row(
+                "org bus",
+                org,
+                f"lease + fencing token + audit event per claim and per submit; "
+                f"{org['events']:,} chained events, verify {'ok' if org['verify_ok'] else 'FAILED'}",
+            )
+        )
         if not args.skip_huey:
             hu = bench_huey(ctx, tmp, args.jobs, args.workers, normal=False)
-            print(_row("huey SqliteHuey", hu, "as shipped (WAL, synchronous=FULL); enqueue one by one; dequeue + "
-                                              "execute; no lease, no ack, no audit"))
+            print(
+                _row(
+                    "huey SqliteHuey",
+                    hu,
+                    "as shipped (WAL, synchronous=FULL); enqueue one by one; dequeue + "
+                    "execute; no lease, no ack, no audit",
+                )
+            )
             hn = bench_huey(ctx, tmp, args.jobs, args.workers, normal=True)
             print(_row("huey SqliteHuey (NORMAL)", hn, "tuned to org's durability (synchronous=NORMAL)"))
-            print(f"  ratio org/huey: {org['rate'] / hu['rate']:.2f}x as shipped (target >= 1.5x), "
-                  f"{org['rate'] / hn['rate']:.2f}x against huey at synchronous=NORMAL")
+            print(
+                f"  ratio org/huey: {org['rate'] / hu['rate']:.2f}x as shipped (target >= 1.5x), "
+                f"{org['rate'] / hn['rate']:.2f}x against huey at synchronous=NORMAL"
+            )
         if not args.skip_pg:
             dsn = os.environ.get("ORG_TEST_PG_URL")
             if not dsn:
@@ -321,10 +387,18 @@ def main() -> int:
                 try:
                     print("\n2. PostgreSQL (FOR UPDATE SKIP LOCKED)", flush=True)
                     pg = bench_org(ctx, sdsn, root, args.pg_jobs, args.workers, args.batch)
-                    print(_row("org bus", pg, f"as above; {pg['events']:,} chained events, "
-                                              f"verify {'ok' if pg['verify_ok'] else 'FAILED'}"))
+                    print(
+                        _row(
+                            "org bus",
+                            pg,
+                            f"as above; {pg['events']:,} chained events, "
+                            f"verify {'ok' if pg['verify_ok'] else 'FAILED'}",
+                        )
+                    )
                     plain = bench_pg_plain(ctx, sdsn, args.pg_jobs, args.workers, args.batch)
-                    print(_row("plain SKIP LOCKED loop", plain, "claim batch + fenced ack; no audit, no engine"))
+                    print(
+                        _row("plain SKIP LOCKED loop", plain, "claim batch + fenced ack; no audit, no engine")
+                    )
                     print(f"  ratio org/plain: {pg['rate'] / plain['rate']:.2f}x")
                 finally:
                     with psycopg.connect(dsn, autocommit=True) as c:
@@ -332,8 +406,10 @@ def main() -> int:
         if args.verify_events:
             print(f"\n3. audit verify over {args.verify_events:,} events (SQLite)", flush=True)
             v = bench_verify(tmp, root, args.verify_events)
-            print(f"  generated in {v['gen']:.1f} s; verify: {v['parallel']:,.0f} events/s in parallel ranges, "
-                  f"{v['single']:,.0f} events/s in one process (best of 3; target >= 500,000)")
+            print(
+                f"  generated in {v['gen']:.1f} s; verify: {v['parallel']:,.0f} events/s in parallel ranges, "
+                f"{v['single']:,.0f} events/s in one process (best of 3; target >= 500,000)"
+            )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

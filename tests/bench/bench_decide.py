@@ -56,8 +56,8 @@ def main() -> None:
     reqs = list(request_mix(cfg, n, seed=42))
     mix = {}
 
-    ps = cedarpy.PolicySet.from_str(policies(cfg))                       # parsed once
-    ents = cedarpy.Entities.from_json_str(json.dumps(entities(cfg)))     # parsed once
+    ps = cedarpy.PolicySet.from_str(policies(cfg))  # parsed once
+    ents = cedarpy.Entities.from_json_str(json.dumps(entities(cfg)))  # parsed once
     cedar_reqs = [request(*r) for r in reqs]
 
     def run_decide(r):
@@ -67,7 +67,7 @@ def main() -> None:
     def run_cedar(cr):
         return cedarpy.is_authorized(cr, ps, ents)
 
-    for r in reqs[:2000]:                                                 # warm both up
+    for r in reqs[:2000]:  # warm both up
         run_decide(r)
     for cr in cedar_reqs[:500]:
         run_cedar(cr)
@@ -80,22 +80,26 @@ def main() -> None:
     c_ns: list[int] = []
     chunk = 2000
     for i in range(0, n, chunk):
-        d_ns += per_call(run_decide, reqs[i:i + chunk])
-        c_ns += per_call(run_cedar, cedar_reqs[i:i + chunk])
+        d_ns += per_call(run_decide, reqs[i : i + chunk])
+        c_ns += per_call(run_cedar, cedar_reqs[i : i + chunk])
     t = time.perf_counter()
     cedarpy.is_authorized_batch(cedar_reqs, ps, ents)
     batch_us = (time.perf_counter() - t) / n * 1e6
 
     d_med, d_p99 = statistics.median(d_ns) / 1000, pct(d_ns, 0.99)
     c_med, c_p99 = statistics.median(c_ns) / 1000, pct(c_ns, 0.99)
-    print(f"decide() vs cedarpy {version('cedarpy')} on the default org: {n} requests "
-          f"({', '.join(f'{k} {v}' for k, v in sorted(mix.items()))}), policies and entities parsed once")
+    print(
+        f"decide() vs cedarpy {version('cedarpy')} on the default org: {n} requests "
+        f"({', '.join(f'{k} {v}' for k, v in sorted(mix.items()))}), policies and entities parsed once"
+    )
     print(f"  {'':26}{'median':>10}{'p99':>10}")
     print(f"  {'org decide()':26}{d_med:>8.2f}us{d_p99:>8.2f}us")
     print(f"  {'cedarpy is_authorized':26}{c_med:>8.2f}us{c_p99:>8.2f}us")
     print(f"  {'cedarpy batch (amortised)':26}{batch_us:>8.2f}us")
-    print(f"  ratio cedarpy/decide: median {c_med / d_med:.1f}x, p99 {c_p99 / d_p99:.1f}x "
-          f"(target >= 5x); vs cedarpy batch {batch_us / d_med:.1f}x")
+    print(
+        f"  ratio cedarpy/decide: median {c_med / d_med:.1f}x, p99 {c_p99 / d_p99:.1f}x "
+        f"(target >= 5x); vs cedarpy batch {batch_us / d_med:.1f}x"
+    )
 
 
 if __name__ == "__main__":

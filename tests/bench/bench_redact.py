@@ -39,24 +39,32 @@ def exact_only(secrets: dict[str, str]):
             if v in s:
                 s = s.replace(v, f"[redacted:{name}]")
         return s
+
     return scrub
 
 
 def main() -> None:
     rnd = random.Random(1)
-    secrets = {"jira": "canary-J1ra-7c0ffee-secret", "github": "ghp_" + "".join(rnd.choices(string.ascii_letters, k=36)),
-               "deploy-key": "d3pl0y-" + "5" * 20, "prod-db": "pr0d-db-pass-" + "6" * 12}
+    secrets = {
+        "jira": "canary-J1ra-7c0ffee-secret",
+        "github": "ghp_" + "".join(rnd.choices(string.ascii_letters, k=36)),
+        "deploy-key": "d3pl0y-" + "5" * 20,
+        "prod-db": "pr0d-db-pass-" + "6" * 12,
+    }
     words = ["".join(rnd.choices(string.ascii_lowercase, k=rnd.randint(2, 9))) for _ in range(5000)]
     prose = " ".join(rnd.choice(words) for _ in range(200_000))[:1_000_000]
-    blobs = json.dumps({"items": [{"id": i, "blob": base64.b64encode(rnd.randbytes(60)).decode()}
-                                  for i in range(12_000)]})[:1_000_000]
+    blobs = json.dumps(
+        {"items": [{"id": i, "blob": base64.b64encode(rnd.randbytes(60)).decode()} for i in range(12_000)]}
+    )[:1_000_000]
     r, peer = Redactor(secrets), exact_only(secrets)
     print(f"{'1 MB body':24} {'text (all nets)':>16} {'values (net 1)':>16} {'peer: exact only':>17}")
     for label, s in (("prose", prose), ("json + base64", blobs)):
         echo = s[:500_000] + " " + secrets["jira"].upper() + " " + s[500_000:]
         for kind, body in (("clean", s), ("one echo", echo)):
-            print(f"{label + ', ' + kind:24} {best(r.text, body):13.1f} ms {best(r.values, body):13.1f} ms "
-                  f"{best(peer, body):14.1f} ms")
+            print(
+                f"{label + ', ' + kind:24} {best(r.text, body):13.1f} ms {best(r.values, body):13.1f} ms "
+                f"{best(peer, body):14.1f} ms"
+            )
 
 
 if __name__ == "__main__":

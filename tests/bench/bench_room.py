@@ -43,10 +43,15 @@ def sandbox(n: int) -> None:
     with tempfile.TemporaryDirectory() as d:
         for label, argv in (("true", ["true"]), ("python -c pass", [sys.executable, "-c", "pass"])):
             sb = Sandbox(Path(d), python=label != "true")
-            plain, boxed = paired_ms(lambda argv=argv: subprocess.run(argv, cwd=d, check=True),
-                                     lambda argv=argv, sb=sb: sb.run(argv), n)
-            print(f"sandbox start-up, {label:15s} plain {plain:7.2f} ms  sandboxed {boxed:7.2f} ms  "
-                  f"ratio {boxed / plain:5.1f}x  added {boxed - plain:6.2f} ms")
+            plain, boxed = paired_ms(
+                lambda argv=argv: subprocess.run(argv, cwd=d, check=True),
+                lambda argv=argv, sb=sb: sb.run(argv),
+                n,
+            )
+            print(
+                f"sandbox start-up, {label:15s} plain {plain:7.2f} ms  sandboxed {boxed:7.2f} ms  "
+                f"ratio {boxed / plain:5.1f}x  added {boxed - plain:6.2f} ms"
+            )
 
 
 def gateway(n: int) -> None:
@@ -58,12 +63,19 @@ def gateway(n: int) -> None:
 
     root = Path(__file__).resolve().parents[2]
     cfg = load_org(root)
-    model, msgs = "anthropic/claude-sonnet-4-5", [{"role": "user", "content": "Say something about the task."}]
+    model, msgs = (
+        "anthropic/claude-sonnet-4-5",
+        [{"role": "user", "content": "Say something about the task."}],
+    )
     with tempfile.TemporaryDirectory() as d, LocalModelServer() as local:
         url = f"sqlite:///{d}/org.db"
         Bus.open(url, root=root, config=cfg).close()
-        with Gateway(cfg, lambda: Bus.open(url, root=root, config=cfg), local_url=local.url,
-                     env={"ORG_MODELS": "local"}).serve() as gw:
+        with Gateway(
+            cfg,
+            lambda: Bus.open(url, root=root, config=cfg),
+            local_url=local.url,
+            env={"ORG_MODELS": "local"},
+        ).serve() as gw:
             token = gw.grant("build-claude", job=1)
             direct = lambda: complete(model, msgs, called=f"openai/{model}", api_base=local.url, api_key="x")  # noqa: E731
             via = lambda: complete(model, msgs, called=f"openai/{model}", api_base=gw.url, api_key=token)  # noqa: E731
@@ -71,8 +83,10 @@ def gateway(n: int) -> None:
                 assert fn().ok
             plain, gated = paired_ms(direct, via, n)
             rows = Bus.open(url, root=root, config=cfg).spend("actor")[0]["calls"]
-    print(f"gateway per call: litellm direct {plain:6.2f} ms  through the gateway {gated:6.2f} ms  "
-          f"ratio {gated / plain:4.2f}x  added {gated - plain:5.2f} ms  (ledger rows written: {rows})")
+    print(
+        f"gateway per call: litellm direct {plain:6.2f} ms  through the gateway {gated:6.2f} ms  "
+        f"ratio {gated / plain:4.2f}x  added {gated - plain:5.2f} ms  (ledger rows written: {rows})"
+    )
 
 
 def main() -> int:

@@ -51,7 +51,9 @@ def bare_simpy(ls, cfg) -> dict:
     spec = ls.spec
     env = simpy.Environment()
     seed = spec.seed
-    rng_arrive, rng_defects, rng_look = (random.Random(f"{seed}:{k}") for k in ("arrivals", "defects", "look"))
+    rng_arrive, rng_defects, rng_look = (
+        random.Random(f"{seed}:{k}") for k in ("arrivals", "defects", "look")
+    )
     cal = Calendar(spec.humans.hours, spec.humans.days)
     human_time = spec.humans.review_time.sampler()
     count = {"events": 0, "done": 0, "jobs": 0}
@@ -60,7 +62,12 @@ def bare_simpy(ls, cfg) -> dict:
     for name in cfg.lanes:
         lanes[name] = simpy.Store(env)
     for a in cfg.actors.values():
-        rec = {"id": a.id, "human": a.is_human, "family": a.family or "human", "rng": random.Random(f"{seed}:worker:{a.id}")}
+        rec = {
+            "id": a.id,
+            "human": a.is_human,
+            "family": a.family or "human",
+            "rng": random.Random(f"{seed}:worker:{a.id}"),
+        }
         if not a.is_human:
             rec["profile"] = profile_for(spec.behaviour, a.model or "", rec["family"])
             hit = pool_for(spec.providers, a.model or "")
@@ -96,7 +103,13 @@ def bare_simpy(ls, cfg) -> dict:
             if kind == "work":
                 inject(task["defects"], prof, w["family"], task["round"] > 0, rng_defects)
             else:
-                found = look(task["defects"], prof.detect, w["family"], focus_for(spec.behaviour, task["wf"], gate), rng_look)
+                found = look(
+                    task["defects"],
+                    prof.detect,
+                    w["family"],
+                    focus_for(spec.behaviour, task["wf"], gate),
+                    rng_look,
+                )
         count["jobs"] += 1
         lanes[lane].put(w)
         return bool(found)
@@ -151,15 +164,23 @@ def bare_simpy(ls, cfg) -> dict:
         env.step()
         steps += 1
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    return {"wall": wall, "cpu": cpu, "events": count["events"], "steps": steps, "done": count["done"],
-            "jobs": count["jobs"]}
+    return {
+        "wall": wall,
+        "cpu": cpu,
+        "events": count["events"],
+        "steps": steps,
+        "done": count["done"],
+        "jobs": count["jobs"],
+    }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("scenario", nargs="?", default="large")
     ap.add_argument("--days", type=float, default=None, help="Override the scenario's duration.")
-    ap.add_argument("--repeat", type=int, default=2, help="Runs of each, interleaved; the best wall time counts.")
+    ap.add_argument(
+        "--repeat", type=int, default=2, help="Runs of each, interleaved; the best wall time counts."
+    )
     args = ap.parse_args()
     sets = [("duration", f"{args.days}d")] if args.days else []
     ls = load(args.scenario, sets)
@@ -168,7 +189,9 @@ def main() -> None:
     cfg = build_org(ls)
     agents = sum(1 for a in cfg.actors.values() if not a.is_human)
     days = ls.spec.duration / 86400
-    print(f"scenario {ls.spec.name}: {agents} agents, {len(cfg.actors) - agents} humans, {days:g} virtual days")
+    print(
+        f"scenario {ls.spec.name}: {agents} agents, {len(cfg.actors) - agents} humans, {days:g} virtual days"
+    )
 
     engine_runs, bare_runs = [], []
     m: dict = {}
@@ -181,18 +204,26 @@ def main() -> None:
     bare = {k: min(r[k] for r in bare_runs) for k in ("wall", "cpu")}
     b0 = bare_runs[0]
     ev = m["events"]
-    print(f"  engine in the loop : {eng['wall']:7.2f} s wall {eng['cpu']:7.2f} s cpu  {ev:>10,} events  "
-          f"{ev / eng['wall']:>9,.0f} events/s  {m['engine_calls']:>9,} engine calls  "
-          f"{m['tasks']['done']:,} done in the window")
-    print(f"  bare SimPy model   : {bare['wall']:7.2f} s wall {bare['cpu']:7.2f} s cpu  {b0['events']:>10,} events  "
-          f"{b0['events'] / bare['wall']:>9,.0f} events/s  {b0['steps']:>9,} SimPy steps "
-          f"({b0['steps'] / bare['wall']:,.0f}/s)  {b0['done']:,} done in the whole run")
+    print(
+        f"  engine in the loop : {eng['wall']:7.2f} s wall {eng['cpu']:7.2f} s cpu  {ev:>10,} events  "
+        f"{ev / eng['wall']:>9,.0f} events/s  {m['engine_calls']:>9,} engine calls  "
+        f"{m['tasks']['done']:,} done in the window"
+    )
+    print(
+        f"  bare SimPy model   : {bare['wall']:7.2f} s wall {bare['cpu']:7.2f} s cpu  {b0['events']:>10,} events  "
+        f"{b0['events'] / bare['wall']:>9,.0f} events/s  {b0['steps']:>9,} SimPy steps "
+        f"({b0['steps'] / bare['wall']:,.0f}/s)  {b0['done']:,} done in the whole run"
+    )
     for k in ("wall", "cpu"):
         ratio = (ev / eng[k]) / (b0["events"] / bare[k])
-        print(f"ratio ({k} time), engine-in-the-loop events/s over bare SimPy events/s: {ratio:.2f}x (target >= 0.75x)")
+        print(
+            f"ratio ({k} time), engine-in-the-loop events/s over bare SimPy events/s: {ratio:.2f}x (target >= 0.75x)"
+        )
     print(f"  best of {args.repeat} interleaved runs each (the machine may be shared; cpu time is steadier)")
-    print(f"wall time for {agents} agents x {days:g} virtual days with the engine in the loop: {eng['wall']:.1f} s "
-          f"(target < 60 s)")
+    print(
+        f"wall time for {agents} agents x {days:g} virtual days with the engine in the loop: {eng['wall']:.1f} s "
+        f"(target < 60 s)"
+    )
 
 
 if __name__ == "__main__":

@@ -54,8 +54,12 @@ def seed(root: Path, n: int, work: int) -> str:
         for i in range(n):
             kind = KINDS[i % len(KINDS)]
             wf = "ops" if kind in ("deploy", "env", "migration", "ops") else "change"
-            bus.add_task(f"Task {i}: {kind} work in {ENVS[i % 3]}", wf, by=("alice", "bob")[i % 2],
-                         attributes={"kind": kind, "environment": ENVS[i % 3]})
+            bus.add_task(
+                f"Task {i}: {kind} work in {ENVS[i % 3]}",
+                wf,
+                by=("alice", "bob")[i % 2],
+                attributes={"kind": kind, "environment": ENVS[i % 3]},
+            )
             if (i + 1) % 2000 == 0:
                 print(f"  filed {i + 1:,} tasks ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
         lanes = [name for name, ln in cfg.lanes.items() if ln.kind == "agent"]
@@ -74,11 +78,25 @@ def seed(root: Path, n: int, work: int) -> str:
                     stalled.add(lane)
                     continue
                 stalled.discard(lane)
-                bus.record_usage(m.id, cfg.actors[m.id].model, tokens_in=1500, tokens_out=400, cost_usd=0.0001, latency_ms=1800,
-                                 task=claim.task, job=claim.job, gate=claim.gate)
+                bus.record_usage(
+                    m.id,
+                    cfg.actors[m.id].model,
+                    tokens_in=1500,
+                    tokens_out=400,
+                    cost_usd=0.0001,
+                    latency_ms=1800,
+                    task=claim.task,
+                    job=claim.job,
+                    gate=claim.gate,
+                )
                 calls += 1
-                bus.submit(claim.job, claim.token, "pass", content=f"{claim.gate} by {m.id}",
-                           note=f"{claim.gate}: looks right to {m.id}" if claim.kind == "review" else "")
+                bus.submit(
+                    claim.job,
+                    claim.token,
+                    "pass",
+                    content=f"{claim.gate} by {m.id}",
+                    note=f"{claim.gate}: looks right to {m.id}" if claim.kind == "review" else "",
+                )
                 done += 1
                 if done % 2000 == 0:
                     print(f"  {done:,} jobs done ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
@@ -86,13 +104,19 @@ def seed(root: Path, n: int, work: int) -> str:
             for m in cfg.lanes[lane].members[:1]:
                 with contextlib.suppress(NotFound, Paused):
                     bus.claim(lane, m.id, lease_seconds=3600)
-        counts = bus.store.read(lambda tx: (
-            tx.x("SELECT COUNT(*) FROM approvals WHERE status = 'pending'").scalar(),
-            tx.x("SELECT COUNT(*) FROM jobs WHERE status = 'leased'").scalar(),
-            tx.x("SELECT COUNT(*) FROM jobs").scalar(), bus.head()))
-    print(f"  seeded in {time.perf_counter() - t0:.0f} s: {n:,} tasks, {counts[2]:,} jobs ({done:,} done, "
-          f"{counts[1]} leased), {counts[0]:,} pending approvals, {calls:,} model calls, {counts[3]:,} events",
-          file=sys.stderr)
+        counts = bus.store.read(
+            lambda tx: (
+                tx.x("SELECT COUNT(*) FROM approvals WHERE status = 'pending'").scalar(),
+                tx.x("SELECT COUNT(*) FROM jobs WHERE status = 'leased'").scalar(),
+                tx.x("SELECT COUNT(*) FROM jobs").scalar(),
+                bus.head(),
+            )
+        )
+    print(
+        f"  seeded in {time.perf_counter() - t0:.0f} s: {n:,} tasks, {counts[2]:,} jobs ({done:,} done, "
+        f"{counts[1]} leased), {counts[0]:,} pending approvals, {calls:,} model calls, {counts[3]:,} events",
+        file=sys.stderr,
+    )
     return url
 
 
@@ -137,7 +161,9 @@ async def measure_org(root: Path, url: str, presses: int) -> dict:
         DEFAULT_MODE = "board"
 
     t0 = time.perf_counter()
-    app = framed(BoardFirst)(principal=resolve_principal(load_org(root)), root=root, db_url=url, poll_seconds=5)
+    app = framed(BoardFirst)(
+        principal=resolve_principal(load_org(root)), root=root, db_url=url, poll_seconds=5
+    )
     app.frames = []
     async with app.run_test(size=(120, 40)) as pilot:
         while True:
@@ -148,13 +174,26 @@ async def measure_org(root: Path, url: str, presses: int) -> dict:
         await pilot.pause()
         first = time.perf_counter() - t0
         first_frame = app.frames[-1] - t0
-        base, base_frames = await keystrokes(app, pilot, ["z"] * presses)  # Pilot's own cost: a key bound to nothing
-        lat, frames = await keystrokes(app, pilot, ["t"] * presses)  # tier filter: any -> low -> medium -> high -> any
+        base, base_frames = await keystrokes(
+            app, pilot, ["z"] * presses
+        )  # Pilot's own cost: a key bound to nothing
+        lat, frames = await keystrokes(
+            app, pilot, ["t"] * presses
+        )  # tier filter: any -> low -> medium -> high -> any
         await pilot.press("slash")  # into the search box: each keystroke narrows all 10,000 rows again
         slat, sframes = await keystrokes(app, pilot, typed(SEARCH))
         shown = app.screen.query_one("#board-table", RowTable).row_count
-    return {"first": first, "first_frame": first_frame, "lat": lat, "frames": frames, "base": base,
-            "base_frames": base_frames, "search": slat, "search_frames": sframes, "search_rows": shown}
+    return {
+        "first": first,
+        "first_frame": first_frame,
+        "lat": lat,
+        "frames": frames,
+        "base": base,
+        "base_frames": base_frames,
+        "search": slat,
+        "search_frames": sframes,
+        "search_rows": shown,
+    }
 
 
 SEARCH = "deploy production 7"
@@ -166,7 +205,7 @@ async def measure_peer(url: str, presses: int) -> dict:
     from textual.app import App
     from textual.widgets import DataTable, Input
 
-    path = url[len("sqlite:///"):]
+    path = url[len("sqlite:///") :]
     tiers = [None, "low", "medium", "high"]
 
     class Peer(App):
@@ -178,7 +217,9 @@ async def measure_peer(url: str, presses: int) -> dict:
 
         def on_mount(self) -> None:
             con = sqlite3.connect(path)
-            self.rows = con.execute("SELECT key, title, workflow, tier, status FROM tasks ORDER BY id DESC").fetchall()
+            self.rows = con.execute(
+                "SELECT key, title, workflow, tier, status FROM tasks ORDER BY id DESC"
+            ).fetchall()
             con.close()
             t = self.query_one(DataTable)
             t.add_columns("task", "title", "workflow", "tier", "status")
@@ -189,8 +230,13 @@ async def measure_peer(url: str, presses: int) -> dict:
         def paint(self, want=None, words=()) -> None:
             t = self.query_one(DataTable)
             t.clear()
-            t.add_rows([r for r in self.rows if (want is None or r[3] == want)
-                        and all(w in " ".join(r).lower() for w in words)])
+            t.add_rows(
+                [
+                    r
+                    for r in self.rows
+                    if (want is None or r[3] == want) and all(w in " ".join(r).lower() for w in words)
+                ]
+            )
 
         def action_tier(self) -> None:
             self.i = (self.i + 1) % len(tiers)
@@ -214,8 +260,14 @@ async def measure_peer(url: str, presses: int) -> dict:
         lat, frames = await keystrokes(app, pilot, ["t"] * presses)
         await pilot.press("slash")
         slat, sframes = await keystrokes(app, pilot, typed(SEARCH))
-    return {"first": first, "first_frame": first_frame, "lat": lat, "frames": frames, "search": slat,
-            "search_frames": sframes}
+    return {
+        "first": first,
+        "first_frame": first_frame,
+        "lat": lat,
+        "frames": frames,
+        "search": slat,
+        "search_frames": sframes,
+    }
 
 
 PEER_SCRIPT = """
@@ -235,8 +287,9 @@ Peer().run()
 """
 
 
-def time_to_paint(argv: list[str], env: dict, cwd: Path, markers: list[bytes], size=(120, 40),
-                  timeout: float = 60.0) -> list[float]:
+def time_to_paint(
+    argv: list[str], env: dict, cwd: Path, markers: list[bytes], size=(120, 40), timeout: float = 60.0
+) -> list[float]:
     """Start argv on a pseudo-terminal of `size` (as a person's terminal) and return, for each marker, the
     seconds from the start until it was on the screen; then quit it with q (or end it)."""
     import fcntl
@@ -296,10 +349,17 @@ def startup(root: Path, url: str) -> dict:
     env.update(TERM="xterm-256color", COLORTERM="truecolor", ORG_ROOT=str(root))
     org = [sys.executable, "-m", "org", "tui", "--as", "alice"]
     runs = [time_to_paint(org, env, root, [b"requester", b"What changed"]) for _ in range(3)]
-    peer = [time_to_paint([sys.executable, "-c", PEER_SCRIPT, url[len("sqlite:///"):]], env, root, [b"requester"])
-            for _ in range(3)]
-    return {"list": statistics.median(r[0] for r in runs), "evidence": statistics.median(r[1] for r in runs),
-            "peer": statistics.median(r[0] for r in peer)}
+    peer = [
+        time_to_paint(
+            [sys.executable, "-c", PEER_SCRIPT, url[len("sqlite:///") :]], env, root, [b"requester"]
+        )
+        for _ in range(3)
+    ]
+    return {
+        "list": statistics.median(r[0] for r in runs),
+        "evidence": statistics.median(r[1] for r in runs),
+        "peer": statistics.median(r[0] for r in peer),
+    }
 
 
 def main() -> None:
@@ -335,25 +395,37 @@ def main() -> None:
         ratio = f"{a / b:>8.2f}" if b == b and b else ""
         print(f"{label:46}{a:>16{fmt}}{b:>16{fmt}}{ratio}")
 
-    print(f"\nTUI over {args.tasks:,} tasks (SQLite; Pilot 120x40; {args.presses} filter keystrokes; "
-          f"search typed: '{SEARCH}', {len(SEARCH)} keystrokes, {org['search_rows']} rows left)")
+    print(
+        f"\nTUI over {args.tasks:,} tasks (SQLite; Pilot 120x40; {args.presses} filter keystrokes; "
+        f"search typed: '{SEARCH}', {len(SEARCH)} keystrokes, {org['search_rows']} rows left)"
+    )
     print(f"{'':46}{'org tui':>16}{'bare DataTable':>16}{'ratio':>8}")
     line("`org tui` start -> inbox list on screen (s)", start["list"], start["peer"], "s")
-    print(f"{'`org tui` start -> evidence on screen (s)':46}{start['evidence']:>16.3f}"
-          "   (a pseudo-terminal; median of 3; peer: python -c, a DataTable of every task)")
+    print(
+        f"{'`org tui` start -> evidence on screen (s)':46}{start['evidence']:>16.3f}"
+        "   (a pseudo-terminal; median of 3; peer: python -c, a DataTable of every task)"
+    )
     line("board first paint, rows shown + Pilot pause (s)", org["first"], peer["first"], "s")
     line("board first paint, app start -> last frame (s)", org["first_frame"], peer["first_frame"], "s")
     for q, name in ((None, "p50"), (0.9, "p90")):
         line(f"filter key -> last frame {name} (ms)", ms(org["frames"], q), ms(peer["frames"], q))
     for q, name in ((None, "p50"), (0.9, "p90"), (1.0, "max")):
-        line(f"search keystroke -> last frame {name} (ms)", ms(org["search_frames"], q), ms(peer["search_frames"], q))
+        line(
+            f"search keystroke -> last frame {name} (ms)",
+            ms(org["search_frames"], q),
+            ms(peer["search_frames"], q),
+        )
     for q, name in ((None, "p50"), (0.9, "p90"), (1.0, "max")):
         line(f"filter key -> repaint through Pilot {name} (ms)", ms(org["lat"], q), ms(peer["lat"], q))
     line("search keystroke -> repaint through Pilot p50 (ms)", ms(org["search"]), ms(peer["search"]))
-    print(f"{'Pilot press + pause, nothing bound p50 (ms)':46}{ms(org['base']):>16.1f}"
-          f"   (Pilot's fixed sleeps; frames caused: {len(org['base_frames'])} of {args.presses})")
-    print("targets: first paint < 1 s, keystroke -> repaint < 100 ms. The board is a virtualised table: "
-          "it paints only the rows on screen; the peer builds every matching row.")
+    print(
+        f"{'Pilot press + pause, nothing bound p50 (ms)':46}{ms(org['base']):>16.1f}"
+        f"   (Pilot's fixed sleeps; frames caused: {len(org['base_frames'])} of {args.presses})"
+    )
+    print(
+        "targets: first paint < 1 s, keystroke -> repaint < 100 ms. The board is a virtualised table: "
+        "it paints only the rows on screen; the peer builds every matching row."
+    )
 
 
 if __name__ == "__main__":

@@ -35,17 +35,22 @@ def big_workflow(gates: int) -> tuple[str, int]:
     while n + 6 <= gates:
         w, r, s, c = f"work{i}", f"review{i}", f"security{i}", f"check{i}"
         after = f"[{prev}]" if prev else "[]"
-        lines += [f"  {w}: {{kind: work, lane: builder, after: {after}}}",
-                  f"  {r}: {{kind: review, lane: reviewer, after: [{w}], cross_vendor: true, on_fail: {w}}}",
-                  f"  {s}: {{kind: review, lane: security, after: [{w}], cross_vendor: true, on_fail: {w}, "
-                  f"tiers: [medium, high]}}",
-                  f"  {c}: {{kind: check, check: eligibility, after: [{r}, {s}]}}"]
+        lines += [
+            f"  {w}: {{kind: work, lane: builder, after: {after}}}",
+            f"  {r}: {{kind: review, lane: reviewer, after: [{w}], cross_vendor: true, on_fail: {w}}}",
+            f"  {s}: {{kind: review, lane: security, after: [{w}], cross_vendor: true, on_fail: {w}, "
+            f"tiers: [medium, high]}}",
+            f"  {c}: {{kind: check, check: eligibility, after: [{r}, {s}]}}",
+        ]
         prev, i, n = c, i + 1, n + 4
     while n + 2 < gates:  # pad to exactly `gates` with work gates (docs, notes) in the chain
         lines.append(f"  note{n}: {{kind: work, lane: builder, after: [{prev}]}}")
         prev, n = f"note{n}", n + 1
-    lines += [f"  approval: {{kind: approval, lane: approver, after: [{prev}], tiers: [high]}}",
-              "  done: {kind: terminal, after: [approval]}", "limits: {max_rework_rounds: 3}"]
+    lines += [
+        f"  approval: {{kind: approval, lane: approver, after: [{prev}], tiers: [high]}}",
+        "  done: {kind: terminal, after: [approval]}",
+        "limits: {max_rework_rounds: 3}",
+    ]
     return "\n".join(lines) + "\n", n + 2
 
 
@@ -81,16 +86,25 @@ def main() -> None:
         text, count = big_workflow(want)
         (big / "gates" / "big.yaml").write_text(text)
         rows = []
-        for name, root in (("default org (2 workflows, 14 gates)", REPO), (f"with a {count}-gate workflow", big)):
+        for name, root in (
+            ("default org (2 workflows, 14 gates)", REPO),
+            (f"with a {count}-gate workflow", big),
+        ):
             cli = cli_times(root, 5)
             inp = inproc_times(root, 10)
             rows.append((name, statistics.median(cli), min(cli), statistics.median(inp)))
-    print("org validate: real CLI (subprocess, median and best of 5) and in-process load_org + prove (median of 10)")
+    print(
+        "org validate: real CLI (subprocess, median and best of 5) and in-process load_org + prove (median of 10)"
+    )
     for name, med, best, inp in rows:
-        print(f"  {name:38} CLI {med * 1000:7.0f} ms (best {best * 1000:5.0f} ms)   load+prove {inp * 1000:6.1f} ms")
+        print(
+            f"  {name:38} CLI {med * 1000:7.0f} ms (best {best * 1000:5.0f} ms)   load+prove {inp * 1000:6.1f} ms"
+        )
     (_, d_cli, _, d_in), (_, b_cli, _, b_in) = rows
-    print(f"  {count} gates vs the default org: CLI {b_cli / d_cli:.2f}x, load+prove {b_in / d_in:.1f}x; "
-          f"target: CLI under 1 s -> {'met' if b_cli < 1 else 'NOT met'}")
+    print(
+        f"  {count} gates vs the default org: CLI {b_cli / d_cli:.2f}x, load+prove {b_in / d_in:.1f}x; "
+        f"target: CLI under 1 s -> {'met' if b_cli < 1 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

@@ -74,8 +74,14 @@ def main() -> None:
         make_source(src, a.files)
         root = base / "org"
         root.mkdir()
-        spec = Repo(path=str(src), protected=[".github/**", "**/auth/**"], golden=["tests/**"],
-                    max_diff=MaxDiff(files=50, lines=2000), merge="merge", retest_on_merge=False)
+        spec = Repo(
+            path=str(src),
+            protected=[".github/**", "**/auth/**"],
+            golden=["tests/**"],
+            max_diff=MaxDiff(files=50, lines=2000),
+            merge="merge",
+            retest_on_merge=False,
+        )
         repo = Repository(root, "app", spec)
         peer = base / "peer"
         sh(base, "clone", "-q", str(src), str(peer))
@@ -83,8 +89,20 @@ def main() -> None:
         org_create, git_create = [], []
         for k in range(1, a.tasks + 1):
             org_create.append(timed(lambda k=k: repo.create(f"T-{k}")))
-            git_create.append(timed(lambda k=k: sh(peer, "worktree", "add", "-q", "-b", f"peer/T-{k}",
-                                                   str(base / "wt" / f"T-{k}"), "main")))
+            git_create.append(
+                timed(
+                    lambda k=k: sh(
+                        peer,
+                        "worktree",
+                        "add",
+                        "-q",
+                        "-b",
+                        f"peer/T-{k}",
+                        str(base / "wt" / f"T-{k}"),
+                        "main",
+                    )
+                )
+            )
 
         revs: dict[int, tuple[str, str]] = {}
         for k in range(1, a.tasks + 1):
@@ -107,16 +125,26 @@ def main() -> None:
 
             def guard(b=b, c=c) -> None:
                 d = read_diff(repo.mirror, b, c)
-                assert check_diff(d, spec, "app", lambda _k: "gates/repos.yaml:1", human=False,
-                                  secrets=red.found) == []
+                assert (
+                    check_diff(
+                        d, spec, "app", lambda _k: "gates/repos.yaml:1", human=False, secrets=red.found
+                    )
+                    == []
+                )
 
             org_guard.append(timed(guard))
-            git_names.append(timed(lambda b=b, c=c: git(["diff", "--name-status", b, c], git_dir=repo.mirror)))
+            git_names.append(
+                timed(lambda b=b, c=c: git(["diff", "--name-status", b, c], git_dir=repo.mirror))
+            )
 
         sh(peer, "update-ref", "refs/peer/target", "main")
         org_merge, git_merge = [], []
-        facts = {"reviewers": [{"actor": "rev-gpt", "family": "openai", "gate": "correctness"}],
-                 "approvers": [], "tier": "medium", "title": "bench"}
+        facts = {
+            "reviewers": [{"actor": "rev-gpt", "family": "openai", "gate": "correctness"}],
+            "approvers": [],
+            "tier": "medium",
+            "title": "bench",
+        }
         for k in range(1, a.tasks + 1):
             org_merge.append(timed(lambda k=k: merge_commit(repo, f"T-{k}", revs[k][1], facts)))
 

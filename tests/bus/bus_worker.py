@@ -49,8 +49,9 @@ def main(argv: list[str] | None = None) -> int:
         idle = 0
         while True:
             try:
-                claims = bus.claim_many(args.lane, args.actor, n=args.batch, lease_seconds=args.lease,
-                                        wait_seconds=0.3)
+                claims = bus.claim_many(
+                    args.lane, args.actor, n=args.batch, lease_seconds=args.lease, wait_seconds=0.3
+                )
             except NotFound:
                 idle += 1
                 if stop.exists() and idle >= 2:
@@ -61,22 +62,34 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             idle = 0
             for c in claims:
-                log.write(json.dumps({"claimed": c.job, "fence": c.fence, "task": c.task, "gate": c.gate}) + "\n")
+                log.write(
+                    json.dumps({"claimed": c.job, "fence": c.fence, "task": c.task, "gate": c.gate}) + "\n"
+                )
             if args.slow and rng.random() < args.slow:
                 time.sleep(args.lease * 1.6)
             else:
                 time.sleep(rng.random() * 0.004)
-            items = [{"job": c.job, "token": c.token, "verdict": "approve" if c.kind == "approval" else "pass",
-                      "content": f"{args.actor} did {c.job}"} for c in claims]
+            items = [
+                {
+                    "job": c.job,
+                    "token": c.token,
+                    "verdict": "approve" if c.kind == "approval" else "pass",
+                    "content": f"{args.actor} did {c.job}",
+                }
+                for c in claims
+            ]
             try:
                 results = bus.submit_many(items) if len(items) > 1 else [bus.submit(**items[0])]
             except OrgError as exc:
                 results = [{"ok": False, "job": items[0]["job"], "error": exc.kind}]
             for c, r in zip(claims, results, strict=True):
                 if r.get("ok"):
-                    log.write(json.dumps({"job": c.job, "fence": c.fence, "ok": True, "task": r.get("task")}) + "\n")
+                    log.write(
+                        json.dumps({"job": c.job, "fence": c.fence, "ok": True, "task": r.get("task")}) + "\n"
+                    )
                 else:
                     log.write(json.dumps({"job": c.job, "fence": c.fence, "error": r.get("error")}) + "\n")
+
 
 if __name__ == "__main__":
     sys.exit(main())

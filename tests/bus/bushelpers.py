@@ -35,12 +35,22 @@ def pg_url_or_skip() -> str:
 
 
 # Who works each lane in drive(), chosen so every review is cross-vendor against build-claude (anthropic).
-WORKERS = {"builder": "build-claude", "reviewer": "rev-gpt", "security": "sec-gemini", "operator": "ops-claude",
-           "approver": "alice"}
+WORKERS = {
+    "builder": "build-claude",
+    "reviewer": "rev-gpt",
+    "security": "sec-gemini",
+    "operator": "ops-claude",
+    "approver": "alice",
+}
 
 
-def drive(bus, task: str, verdicts: dict[str, str] | None = None, workers: dict[str, str] | None = None,
-          max_steps: int = 50) -> dict:
+def drive(
+    bus,
+    task: str,
+    verdicts: dict[str, str] | None = None,
+    workers: dict[str, str] | None = None,
+    max_steps: int = 50,
+) -> dict:
     """Claim and submit the task's open jobs until it closes or nothing more can move."""
     verdicts = verdicts or {}
     who = {**WORKERS, **(workers or {})}
@@ -65,6 +75,7 @@ def drive(bus, task: str, verdicts: dict[str, str] | None = None, workers: dict[
 
 def snapshot(bus) -> dict:
     """Every row of the tables a refused operation must not touch."""
+
     def fn(tx):
         out = {}
         for t in ("jobs", "leases", "events", "tasks", "approvals", "audit_head", "switches"):

@@ -18,17 +18,23 @@ def test_second_decision_on_a_decided_request_exits_5(root, tokens):
     from org.identity.guard import Guard
 
     with Bus.open(root=root) as bus:
-        t = bus.add_task("Rotate", "ops", attributes={"environment": "staging", "credential": "github",
-                                                      "service": "github"})["task"]
+        t = bus.add_task(
+            "Rotate",
+            "ops",
+            attributes={"environment": "staging", "credential": "github", "service": "github"},
+        )["task"]
         c, jt = Guard(bus).claim(tokens["ops-claude"], "operator", "ops-claude")
     r = run_org("act", "credential.use", "--as", "ops-claude", "--task", t, root=root, env={"ORG_TOKEN": jt})
     assert r.returncode == 6, r.stderr
     code, first, _ = _org(root, "approve", t, "--as", "alice", "--note", "ok")
     assert code == 0
-    for verb in (("approve", t, "--as", "alice"), ("approve", t, "--as", "bob"),
-                 ("reject", t, "--as", "bob", "--note", "too late"),
-                 ("approve", t, "--as", "alice", "--id", str(first["approval"])),
-                 ("approve", t, "--as", "alice", "--action", "credential.use")):
+    for verb in (
+        ("approve", t, "--as", "alice"),
+        ("approve", t, "--as", "bob"),
+        ("reject", t, "--as", "bob", "--note", "too late"),
+        ("approve", t, "--as", "alice", "--id", str(first["approval"])),
+        ("approve", t, "--as", "alice", "--action", "credential.use"),
+    ):
         code, doc, err = _org(root, *verb)
         assert code == 5, (verb, code, err)
         assert doc["error"] == "conflict" and "already approved by alice" in err, err

@@ -9,10 +9,12 @@ from contextlib import contextmanager
 
 from org.bus.context import AUTH
 
-PLAN = "1. deploy 2.5.0\nactions: " + json.dumps([
-    {"action": "deploy.production", "attributes": {"environment": "production"}},
-    {"action": "host.config.push", "attributes": {"environment": "production", "via": "pipeline"}},
-])
+PLAN = "1. deploy 2.5.0\nactions: " + json.dumps(
+    [
+        {"action": "deploy.production", "attributes": {"environment": "production"}},
+        {"action": "host.config.push", "attributes": {"environment": "production", "via": "pipeline"}},
+    ]
+)
 
 
 @contextmanager
@@ -28,7 +30,9 @@ def job_token(actor: str, job: int):
 def _approved(bus):
     """An ops task whose plan (deploy.production, host.config.push through the pipeline) a human approved; the
     execute job claimed by its operator."""
-    t = bus.add_task("Deploy release 2.5.0", "ops", attributes={"kind": "deploy", "environment": "production"})["task"]
+    t = bus.add_task(
+        "Deploy release 2.5.0", "ops", attributes={"kind": "deploy", "environment": "production"}
+    )["task"]
     c = bus.claim("operator", "ops-claude")
     bus.submit(c.job, c.token, "pass", content=PLAN)
     c = bus.claim("security", "sec-gemini")
@@ -71,11 +75,15 @@ def test_via_pipeline_holds_only_when_the_pipeline_carries_out_the_plan(bus):
     t, ex = _approved(bus)
     # nobody's word: org derives via and ignores what a request says of it
     r = bus.act("host.config.push", "ops-gpt", t, {"via": "pipeline"})
-    assert r["exit_code"] == 4 and "RED-HOST-CONFIG-OUTSIDE-PIPELINE" in [h["id"] for h in r["decision"]["rules"]]
+    assert r["exit_code"] == 4 and "RED-HOST-CONFIG-OUTSIDE-PIPELINE" in [
+        h["id"] for h in r["decision"]["rules"]
+    ]
     assert bus.events_since(task=t, types=("action.decided",))[-1]["data"]["ignored"] == ["via"]
     # the executing operator without its job token: RED
     r = bus.act("host.config.push", "ops-gpt", t)
-    assert r["exit_code"] == 4 and "RED-HOST-CONFIG-OUTSIDE-PIPELINE" in [h["id"] for h in r["decision"]["rules"]]
+    assert r["exit_code"] == 4 and "RED-HOST-CONFIG-OUTSIDE-PIPELINE" in [
+        h["id"] for h in r["decision"]["rules"]
+    ]
     # another operator, holding no job at the executing gate
     with job_token("ops-claude", ex.job):
         r = bus.act("host.config.push", "ops-claude", t)

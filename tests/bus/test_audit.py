@@ -50,8 +50,20 @@ def _rows(db: Path) -> int:
         return c.execute("SELECT max(seq) FROM events").fetchone()[0]
 
 
-OPS = ("edit_body", "edit_json", "edit_hash", "edit_task", "edit_type", "edit_seq", "delete", "swap", "truncate",
-       "append", "insert_middle", "edit_head")
+OPS = (
+    "edit_body",
+    "edit_json",
+    "edit_hash",
+    "edit_task",
+    "edit_type",
+    "edit_seq",
+    "delete",
+    "swap",
+    "truncate",
+    "append",
+    "insert_middle",
+    "edit_head",
+)
 
 
 def _tamper(db: Path, op: str, k: int, j: int) -> int:
@@ -68,13 +80,19 @@ def _tamper(db: Path, op: str, k: int, j: int) -> int:
             body = c.execute("SELECT body FROM events WHERE seq = ?", (k,)).fetchone()[0]
             ev = decode_body(body)
             ev["actor"] = "mallory"
-            c.execute("UPDATE events SET body = ? WHERE seq = ?", (header(k, ev["task"], ev["type"]) + canonical(ev), k))
+            c.execute(
+                "UPDATE events SET body = ? WHERE seq = ?",
+                (header(k, ev["task"], ev["type"]) + canonical(ev), k),
+            )
             return k
         if op == "edit_hash":
             c.execute("UPDATE events SET hash = ? WHERE seq = ?", (b"\x00" * 32, k))
             return k
         if op == "edit_task":
-            c.execute("UPDATE events SET task = CASE WHEN task IS NULL THEN 'T-99' ELSE NULL END WHERE seq = ?", (k,))
+            c.execute(
+                "UPDATE events SET task = CASE WHEN task IS NULL THEN 'T-99' ELSE NULL END WHERE seq = ?",
+                (k,),
+            )
             return k
         if op == "edit_type":
             c.execute("UPDATE events SET type = 'gate.passed' || type WHERE seq = ?", (k,))
@@ -102,15 +120,25 @@ def _tamper(db: Path, op: str, k: int, j: int) -> int:
             prev = c.execute("SELECT hash FROM events WHERE seq = ?", (n,)).fetchone()[0]
             ev = {"type": "task.done", "task": "T-1", "actor": "mallory", "data": {}}
             body = header(n + 1, "T-1", "task.done") + canonical(ev)
-            c.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?)", (n + 1, "T-1", "task.done", body, link(prev, body)))
+            c.execute(
+                "INSERT INTO events VALUES (?, ?, ?, ?, ?)",
+                (n + 1, "T-1", "task.done", body, link(prev, body)),
+            )
             return n + 1
         if op == "insert_middle":  # shift k.. up by one and slip a well-linked event in at k
             for s in range(n, k - 1, -1):
                 c.execute("UPDATE events SET seq = ? WHERE seq = ?", (s + 1, s))
-            prev = GENESIS if k == 1 else c.execute("SELECT hash FROM events WHERE seq = ?", (k - 1,)).fetchone()[0]
+            prev = (
+                GENESIS
+                if k == 1
+                else c.execute("SELECT hash FROM events WHERE seq = ?", (k - 1,)).fetchone()[0]
+            )
             ev = {"type": "approval.granted", "task": "T-1", "actor": "mallory", "data": {"gate": "approval"}}
             body = header(k, "T-1", "approval.granted") + canonical(ev)
-            c.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?)", (k, "T-1", "approval.granted", body, link(prev, body)))
+            c.execute(
+                "INSERT INTO events VALUES (?, ?, ?, ?, ?)",
+                (k, "T-1", "approval.granted", body, link(prev, body)),
+            )
             return k + 1  # the forged event links correctly; the event it displaced no longer does
         if op == "edit_head":
             c.execute("UPDATE audit_head SET hash = ?", (b"\x11" * 32,))

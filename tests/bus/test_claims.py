@@ -156,8 +156,12 @@ def test_pause_scopes_stop_claims_and_actions_and_keep_state(bus):
             bus.claim(*blocked)
         if free:
             c = bus.claim(*free)
-            bus.ctx.store.write(lambda tx, c=c: tx.x("UPDATE jobs SET status = 'queued', leased_by = NULL, "
-                                                     "token = NULL WHERE id = :j", {"j": c.job}))
+            bus.ctx.store.write(
+                lambda tx, c=c: tx.x(
+                    "UPDATE jobs SET status = 'queued', leased_by = NULL, token = NULL WHERE id = :j",
+                    {"j": c.job},
+                )
+            )
         with pytest.raises(Paused):
             bus.act("code.read", blocked[1], t) if scope != "lane" else bus.act("code.read", "rev-gemini", t)
         assert bus.resume(scope, target, by="alice")["changed"]

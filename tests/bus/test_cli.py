@@ -25,12 +25,33 @@ def org(root, *args, token=None):
 
 @pytest.mark.slow
 def test_work_and_human_approval_through_the_cli(root, tokens):
-    code, t, _ = org(root, "task", "add", "Ship login fix", "--workflow", "change", "--as", "alice",
-                     "--set", "environment=production", "--idempotency-key", "k1")
+    code, t, _ = org(
+        root,
+        "task",
+        "add",
+        "Ship login fix",
+        "--workflow",
+        "change",
+        "--as",
+        "alice",
+        "--set",
+        "environment=production",
+        "--idempotency-key",
+        "k1",
+    )
     assert code == 0 and t["tier"] == "high" and t["created"]
     task = t["task"]
-    code, c, _ = org(root, "claim", "--lane", "builder", "--as", "build-claude", "--lease", "0.1",
-                     token=tokens["build-claude"])
+    code, c, _ = org(
+        root,
+        "claim",
+        "--lane",
+        "builder",
+        "--as",
+        "build-claude",
+        "--lease",
+        "0.1",
+        token=tokens["build-claude"],
+    )
     assert code == 0 and c["gate"] == "spec" and c["token"]
     code, out, err = org(root, "submit", str(c["job"]), "--token", "0-stale", "--verdict", "pass")
     assert code == 4 and out["error"] == "denied" and err == "org: authentication failed\n"
@@ -42,7 +63,9 @@ def test_work_and_human_approval_through_the_cli(root, tokens):
         c2, jt2 = Guard(bus).claim(tokens["build-claude"], "builder", "build-claude", lease_seconds=60)
     code, out, err = org(root, "submit", str(c["job"]), "--token", c["token"], "--verdict", "pass")
     assert code == 5 and out["error"] == "conflict" and "stale token" in err
-    code, out, _ = org(root, "submit", str(c2.job), "--token", jt2, "--verdict", "pass", "--note", "spec done")
+    code, out, _ = org(
+        root, "submit", str(c2.job), "--token", jt2, "--verdict", "pass", "--note", "spec done"
+    )
     assert code == 0 and out["ready"] == ["implement"]
     with Bus.open(root=root) as bus:
         drive(bus, task, workers={"approver": None}, max_steps=5)
@@ -67,19 +90,28 @@ def test_act_needs_approval_then_allowed_and_red_denied(root, tokens):
     from org.identity.guard import Guard
 
     with Bus.open(root=root) as bus:
-        t = bus.add_task("Rotate", "ops", attributes={"environment": "staging", "credential": "github",
-                                                      "service": "github"})["task"]
-        c, jt = Guard(bus).claim(tokens["ops-claude"], "operator", "ops-claude")  # agents act with a job token
+        t = bus.add_task(
+            "Rotate",
+            "ops",
+            attributes={"environment": "staging", "credential": "github", "service": "github"},
+        )["task"]
+        c, jt = Guard(bus).claim(
+            tokens["ops-claude"], "operator", "ops-claude"
+        )  # agents act with a job token
     assert c.task == t
     code, out, _ = org(root, "act", "credential.use", "--as", "ops-claude", "--task", t, token=jt)
     assert code == 6 and out["decision"]["outcome"] == "needs_approval" and out["approval_created"]
-    code, ok, _ = org(root, "approve", t, "--as", "alice", "--action", "credential.use", "--note", "rotation window")
+    code, ok, _ = org(
+        root, "approve", t, "--as", "alice", "--action", "credential.use", "--note", "rotation window"
+    )
     assert code == 0
     code, out, _ = org(root, "act", "credential.use", "--as", "ops-claude", "--task", t, token=jt)
     assert code == 0 and out["decision"]["approved_by"] == "alice"
     with Bus.open(root=root) as bus:
         g = Guard(bus)
-        t2 = bus.add_task("Reuse", "ops", attributes={"credential": "jira", "service": "github", "environment": "staging"})["task"]
+        t2 = bus.add_task(
+            "Reuse", "ops", attributes={"credential": "jira", "service": "github", "environment": "staging"}
+        )["task"]
         c, jt = g.claim(tokens["ops-gpt"], "operator", "ops-gpt")
         assert c.task == t2
         g.submit(jt, c.job, "pass", note="plan")
@@ -121,8 +153,10 @@ def test_audit_verify_exit_8_names_the_broken_link(root, tokens):
     code, rep2, _ = org(root, "audit", "verify", "--as", "alice", "--anchor", head)
     assert code == 0 and rep2["anchors_checked"] == [rep["head"]["seq"]]
     with sqlite3.connect(root / ".org" / "org.db") as c:
-        c.execute("UPDATE events SET body = CAST(replace(CAST(body AS TEXT), 'rev-gpt', 'rev-xxx') AS BLOB) "
-                  "WHERE seq = (SELECT min(seq) FROM events WHERE type = 'review.filed')")
+        c.execute(
+            "UPDATE events SET body = CAST(replace(CAST(body AS TEXT), 'rev-gpt', 'rev-xxx') AS BLOB) "
+            "WHERE seq = (SELECT min(seq) FROM events WHERE type = 'review.filed')"
+        )
         bad = c.execute("SELECT min(seq) FROM events WHERE type = 'review.filed'").fetchone()[0]
     code, out, err = org(root, "audit", "verify", "--as", "alice")
     assert code == 8 and out["error"] == "integrity" and out["detail"]["broken"]["seq"] == bad
@@ -132,9 +166,26 @@ def test_audit_verify_exit_8_names_the_broken_link(root, tokens):
 def test_claim_wait_is_woken_by_a_handoff(root, tokens):
     Bus.open(root=root).close()  # create the database first
     env = {**os.environ, "ORG_ROOT": str(root), "ORG_TOKEN": tokens["build-claude"]}
-    p = subprocess.Popen([sys.executable, "-m", "org", "--json", "claim", "--lane", "builder", "--as", "build-claude",
-                          "--wait", "120"], cwd=str(REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True)
+    p = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "org",
+            "--json",
+            "claim",
+            "--lane",
+            "builder",
+            "--as",
+            "build-claude",
+            "--wait",
+            "120",
+        ],
+        cwd=str(REPO),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(2.5)  # let it start waiting
     assert p.poll() is None
     with Bus.open(root=root) as bus:
@@ -144,7 +195,9 @@ def test_claim_wait_is_woken_by_a_handoff(root, tokens):
     latency = time.monotonic() - posted
     assert p.returncode == 0, err
     assert json.loads(out)["gate"] == "implement"
-    assert latency < 60, latency  # woken by the post, not by the 120 s timeout (loose: a busy machine is slow)
+    assert latency < 60, (
+        latency
+    )  # woken by the post, not by the 120 s timeout (loose: a busy machine is slow)
 
 
 @pytest.mark.parametrize("dialect,verdict", [("sqlite", "approve"), ("postgresql", "reject")])
@@ -154,16 +207,39 @@ def test_act_wait_is_woken_by_the_humans_decision(request, root, dialect, verdic
     from org.identity.bootstrap import agent_tokens
     from org.identity.guard import Guard
 
-    url = f"sqlite:///{root / '.org' / 'org.db'}" if dialect == "sqlite" else request.getfixturevalue("pg_url")
+    url = (
+        f"sqlite:///{root / '.org' / 'org.db'}" if dialect == "sqlite" else request.getfixturevalue("pg_url")
+    )
     with Bus.open(url, root=root) as bus:
         toks = agent_tokens(bus)
-        t = bus.add_task("Rotate", "ops", attributes={"environment": "staging", "credential": "github",
-                                                      "service": "github"})["task"]
+        t = bus.add_task(
+            "Rotate",
+            "ops",
+            attributes={"environment": "staging", "credential": "github", "service": "github"},
+        )["task"]
         _c, jt = Guard(bus).claim(toks["ops-claude"], "operator", "ops-claude")
     env = {**os.environ, "ORG_ROOT": str(root), "ORG_DATABASE_URL": url, "ORG_TOKEN": jt}
-    p = subprocess.Popen([sys.executable, "-m", "org", "--json", "act", "credential.use", "--as", "ops-claude",
-                          "--task", t, "--wait", "120"], cwd=str(REPO), env=env, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "org",
+            "--json",
+            "act",
+            "credential.use",
+            "--as",
+            "ops-claude",
+            "--task",
+            t,
+            "--wait",
+            "120",
+        ],
+        cwd=str(REPO),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     with Bus.open(url, root=root) as bus:
         end = time.monotonic() + 20
         while not bus.pending_approvals(task=t) and time.monotonic() < end:
@@ -182,5 +258,7 @@ def test_act_wait_is_woken_by_the_humans_decision(request, root, dialect, verdic
     if verdict == "approve":
         assert p.returncode == 0 and doc["decision"]["approved_by"] == "alice"
     else:
-        assert p.returncode == 4 and [r["id"] for r in doc["decision"]["rules"]][-1] == "ORG-REJECTED-BY-HUMAN"
+        assert (
+            p.returncode == 4 and [r["id"] for r in doc["decision"]["rules"]][-1] == "ORG-REJECTED-BY-HUMAN"
+        )
     assert latency < 60, latency  # woken by the decision, not by the 120 s timeout

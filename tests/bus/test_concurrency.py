@@ -91,14 +91,28 @@ def _check_exactly_once(bus, jobs: list[int], logs: list[dict]) -> None:
     assert bus.audit_verify().ok
 
 
-def _run_plain(ctx, url, root, tmp_path, n_jobs, n_workers, *, kill_every=None, slow=0.0, lease=1.0, deadline=90.0,
-               batch=1):
+def _run_plain(
+    ctx,
+    url,
+    root,
+    tmp_path,
+    n_jobs,
+    n_workers,
+    *,
+    kill_every=None,
+    slow=0.0,
+    lease=1.0,
+    deadline=90.0,
+    batch=1,
+):
     from org.bus import Bus
 
     bus = Bus.open(url, root=root)
     jobs = []
     for i in range(0, n_jobs, 500):
-        jobs += bus.post_jobs("builder", [{"i": k} for k in range(i, min(n_jobs, i + 500))], max_attempts=1000)
+        jobs += bus.post_jobs(
+            "builder", [{"i": k} for k in range(i, min(n_jobs, i + 500))], max_attempts=1000
+        )
     stop = tmp_path / "stop"
     logs, procs = [], []
     actors = ["build-claude", "build-gpt"]
@@ -108,8 +122,23 @@ def _run_plain(ctx, url, root, tmp_path, n_jobs, n_workers, *, kill_every=None, 
     def start(i):
         log = tmp_path / f"w{i}.log"
         logs.append(log)
-        return Worker(ctx, url, root, "builder", actors[i % 2], log, stop, "--lease", str(lease), "--slow", str(slow),
-                      "--seed", str(i + 1), "--batch", str(batch))
+        return Worker(
+            ctx,
+            url,
+            root,
+            "builder",
+            actors[i % 2],
+            log,
+            stop,
+            "--lease",
+            str(lease),
+            "--slow",
+            str(slow),
+            "--seed",
+            str(i + 1),
+            "--batch",
+            str(batch),
+        )
 
     procs = [start(i) for i in range(n_workers)]
     t0 = time.monotonic()
@@ -117,7 +146,9 @@ def _run_plain(ctx, url, root, tmp_path, n_jobs, n_workers, *, kill_every=None, 
     started = n_workers
     try:
         while time.monotonic() - t0 < deadline:
-            left = bus.store.read(lambda tx: tx.x("SELECT COUNT(*) FROM jobs WHERE status <> 'done'").scalar())
+            left = bus.store.read(
+                lambda tx: tx.x("SELECT COUNT(*) FROM jobs WHERE status <> 'done'").scalar()
+            )
             if left == 0:
                 break
             if kill_every and time.monotonic() - last_kill > kill_every:
@@ -141,7 +172,7 @@ def _run_plain(ctx, url, root, tmp_path, n_jobs, n_workers, *, kill_every=None, 
 
 @pytest.mark.parametrize("batch", [1, 8])
 def test_workers_claim_concurrently_exactly_once(procs_ctx, url, root, tmp_path, batch):
-    n = 300 * batch ** 0.5 // 1 * 1
+    n = 300 * batch**0.5 // 1 * 1
     n = int(n)
     bus, jobs, logs, _ = _run_plain(procs_ctx, url, root, tmp_path, n, 4, batch=batch, lease=30)
     try:
@@ -156,7 +187,9 @@ def test_workers_claim_concurrently_exactly_once(procs_ctx, url, root, tmp_path,
 @pytest.mark.slow
 def test_kill9_workers_lose_nothing_and_stale_tokens_never_win(procs_ctx, url, root, tmp_path):
     n = 1200 if url.startswith("postgresql") else 2000
-    bus, jobs, logs, kills = _run_plain(procs_ctx, url, root, tmp_path, n, 4, kill_every=0.5, slow=0.02, lease=0.8, batch=4)
+    bus, jobs, logs, kills = _run_plain(
+        procs_ctx, url, root, tmp_path, n, 4, kill_every=0.5, slow=0.02, lease=0.8, batch=4
+    )
     try:
         assert kills >= 3
         _check_exactly_once(bus, jobs, logs)
@@ -176,15 +209,25 @@ def test_task_flow_under_concurrent_lanes(procs_ctx, url, root, tmp_path):
     bus = Bus.open(url, root=root)
     tasks = [bus.add_task(f"t{i}", "change", attributes={"kind": "code"})["task"] for i in range(24)]
     stop = tmp_path / "stop"
-    roles = [("builder", "build-claude"), ("builder", "build-gpt"), ("reviewer", "rev-gemini"),
-             ("security", "sec-gemini"), ("security", "sec-gpt"), ("reviewer", "rev-claude")]
+    roles = [
+        ("builder", "build-claude"),
+        ("builder", "build-gpt"),
+        ("reviewer", "rev-gemini"),
+        ("security", "sec-gemini"),
+        ("security", "sec-gpt"),
+        ("reviewer", "rev-claude"),
+    ]
     logs = [tmp_path / f"{a}.log" for _, a in roles]
-    procs = [Worker(procs_ctx, url, root, lane, actor, log, stop, "--lease", "20")
-             for (lane, actor), log in zip(roles, logs, strict=True)]
+    procs = [
+        Worker(procs_ctx, url, root, lane, actor, log, stop, "--lease", "20")
+        for (lane, actor), log in zip(roles, logs, strict=True)
+    ]
     try:
         t0 = time.monotonic()
         while time.monotonic() - t0 < 90:
-            left = bus.store.read(lambda tx: tx.x("SELECT COUNT(*) FROM tasks WHERE status = 'active'").scalar())
+            left = bus.store.read(
+                lambda tx: tx.x("SELECT COUNT(*) FROM tasks WHERE status = 'active'").scalar()
+            )
             if left == 0:
                 break
             time.sleep(0.1)

@@ -9,8 +9,9 @@ from tests.bus.bushelpers import drive
 
 
 def _prod_task(bus):
-    return bus.add_task("Rotate", "ops", attributes={"environment": "staging", "credential": "github",
-                                                     "service": "github"})["task"]
+    return bus.add_task(
+        "Rotate", "ops", attributes={"environment": "staging", "credential": "github", "service": "github"}
+    )["task"]
 
 
 def test_one_pending_request_per_task_and_action(bus):
@@ -45,7 +46,9 @@ def test_an_action_contradicting_the_task_gets_the_strictest_reading(bus):
         assert [h["id"] for h in r["decision"]["rules"]][:1] == ["RED-CREDENTIAL-REUSE"]
         assert r["decision"]["attributes"]["service"] == "jira"
     ev = bus.events_since(task=t, types=("action.decided",))[-1]
-    assert ev["decision"] == "deny" and ev["data"]["conflicts"] == {"service": {"task": "github", "action": "jira"}}
+    assert ev["decision"] == "deny" and ev["data"]["conflicts"] == {
+        "service": {"task": "github", "action": "jira"}
+    }
     # and the other way round: the task's production floor cannot be talked down to dev
     p = bus.add_task("Ship", "ops", attributes={"environment": "production"})["task"]
     r = bus.act("deploy.production", "ops-claude", p, {"environment": "dev"})
@@ -69,8 +72,9 @@ def test_the_requester_may_not_approve_and_a_rejection_stands(bus):
 
 
 def test_approval_is_bound_to_the_revision(bus):
-    t = bus.add_task("Plan", "ops", attributes={"environment": "staging", "credential": "github",
-                                                "service": "github"})["task"]
+    t = bus.add_task(
+        "Plan", "ops", attributes={"environment": "staging", "credential": "github", "service": "github"}
+    )["task"]
     c = bus.claim("operator", "ops-claude")
     bus.submit(c.job, c.token, "pass", content="plan v1")
     r = bus.act("credential.use", "ops-gpt", t)
@@ -98,7 +102,8 @@ def test_authors_never_approve(bus, root):
         "  review: {kind: review, lane: reviewer, after: [write], cross_vendor: true, on_fail: write}\n"
         "  check: {kind: check, check: eligibility, after: [review]}\n"
         "  approve: {kind: approval, lane: approver, after: [check]}\n"
-        "  done: {kind: terminal, after: [approve]}\n")
+        "  done: {kind: terminal, after: [approve]}\n"
+    )
     from org.bus import Bus
 
     with Bus.open(bus.store.url, root=root) as b:
@@ -135,6 +140,16 @@ def test_explain_task_takes_the_strictest_reading_like_act(bus, root):
     env = {"ORG_DATABASE_URL": bus.store.url}
     same = run_org("explain", "credential.use", "--as", "ops-claude", "--task", t, root=root, env=env)
     assert same.returncode == 0, same.stderr
-    other = run_org("explain", "credential.use", "--as", "ops-claude", "--task", t, "--set", "service=jira",
-                    root=root, env=env)
+    other = run_org(
+        "explain",
+        "credential.use",
+        "--as",
+        "ops-claude",
+        "--task",
+        t,
+        "--set",
+        "service=jira",
+        root=root,
+        env=env,
+    )
     assert other.returncode == 4 and "RED-CREDENTIAL-REUSE" in other.stdout, other.stdout + other.stderr

@@ -11,7 +11,9 @@ from tests.bus.bushelpers import drive
 
 
 def _open(bus, task):
-    return sorted((j["gate"], j["lane"]) for j in bus.task(task)["jobs"] if j["status"] in ("queued", "leased"))
+    return sorted(
+        (j["gate"], j["lane"]) for j in bus.task(task)["jobs"] if j["status"] in ("queued", "leased")
+    )
 
 
 def test_task_add_pins_policy_and_posts_first_jobs(bus, root):
@@ -20,8 +22,11 @@ def test_task_add_pins_policy_and_posts_first_jobs(bus, root):
     assert _open(bus, t["task"]) == [("spec", "builder")]
     cfg = bus.config()
     assert t["config_hash"] == cfg.config_hash
-    files = bus.store.read(lambda tx: tx.x("SELECT files FROM config_pins WHERE config_hash = :h",
-                                           {"h": cfg.config_hash}).scalar())
+    files = bus.store.read(
+        lambda tx: tx.x(
+            "SELECT files FROM config_pins WHERE config_hash = :h", {"h": cfg.config_hash}
+        ).scalar()
+    )
     assert json.loads(files) == cfg.files
     # a low-tier task skips what its tier does not require, recorded as skipped (never passed)
     low = bus.add_task("Typo", "change", attributes={"kind": "docs"})
@@ -51,7 +56,9 @@ def test_parallel_reviews_join_then_approval_then_done(bus):
 
 
 def test_rework_cancels_reset_jobs_and_limit_escalates_to_humans(bus):
-    t = bus.add_task("Refactor", "change", attributes={"kind": "code"})["task"]  # medium: spec..security, no design
+    t = bus.add_task("Refactor", "change", attributes={"kind": "code"})[
+        "task"
+    ]  # medium: spec..security, no design
     c = bus.claim("builder", "build-claude")
     bus.submit(c.job, c.token, "pass")
     for rnd in range(1, 5):
@@ -75,7 +82,9 @@ def test_rework_cancels_reset_jobs_and_limit_escalates_to_humans(bus):
     r = bus.approve(t, "bob", note="one more round")
     assert r["task_status"] == "active"
     assert bus.task(t)["approvals"][-1]["status"] == "granted"
-    with pytest.raises(Conflict, match="already approved by bob"):  # the escalation was decided: exit 5, not 3
+    with pytest.raises(
+        Conflict, match="already approved by bob"
+    ):  # the escalation was decided: exit 5, not 3
         bus.reject(t, "bob", note="too late")
 
 
@@ -155,8 +164,15 @@ def test_no_progress_and_budget_escalate(sbus, root):
     with Bus.open(sbus.store.url, root=root, clock=lambda: now[0]) as bus:
         stall = bus.add_task("Stalls", "change")["task"]
         spend = bus.add_task("Spends", "change")["task"]
-        r = bus.record_usage("build-claude", "anthropic/claude-sonnet-4-5", tokens_in=1000, tokens_out=500,
-                             cost_usd=4.0, latency_ms=900, task=spend)
+        r = bus.record_usage(
+            "build-claude",
+            "anthropic/claude-sonnet-4-5",
+            tokens_in=1000,
+            tokens_out=500,
+            cost_usd=4.0,
+            latency_ms=900,
+            task=spend,
+        )
         assert not r["escalated"]
         r = bus.record_usage("build-claude", "anthropic/claude-sonnet-4-5", cost_usd=1.5, task=spend)
         assert r["escalated"] and bus.task(spend)["status"] == "escalated"

@@ -10,11 +10,18 @@ def test_inbox_text_shows_what_a_person_decides_from(root, tokens):
     from org.identity.guard import Guard
 
     with Bus.open(root=root) as bus:
-        t = bus.add_task("Rotate the GitHub token", "ops", attributes={"environment": "staging",
-                                                                      "credential": "github", "service": "github"})["task"]
+        t = bus.add_task(
+            "Rotate the GitHub token",
+            "ops",
+            attributes={"environment": "staging", "credential": "github", "service": "github"},
+        )["task"]
         c, jt = Guard(bus).claim(tokens["ops-claude"], "operator", "ops-claude")
-    assert run_org("act", "credential.use", "--as", "ops-claude", "--task", t, root=root,
-                   env={"ORG_TOKEN": jt}).returncode == 6
+    assert (
+        run_org(
+            "act", "credential.use", "--as", "ops-claude", "--task", t, root=root, env={"ORG_TOKEN": jt}
+        ).returncode
+        == 6
+    )
     r = run_org("inbox", "--as", "alice", root=root)
     assert r.returncode == 0, r.stderr
     text = r.stdout

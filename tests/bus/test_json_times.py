@@ -25,8 +25,14 @@ def _epochs(doc, path="") -> list[str]:
 def _times(doc, path="") -> list[str]:
     if isinstance(doc, dict):
         return [p for k, v in doc.items() for p in _times(v, f"{path}.{k}")] + (
-            [f"{path}.{k}" for k, v in doc.items() if (k.endswith("_at") or k in ("ts", "lease_expires")) and v is not None
-             and not (isinstance(v, str) and ISO.match(v))])
+            [
+                f"{path}.{k}"
+                for k, v in doc.items()
+                if (k.endswith("_at") or k in ("ts", "lease_expires"))
+                and v is not None
+                and not (isinstance(v, str) and ISO.match(v))
+            ]
+        )
     if isinstance(doc, list):
         return [p for v in doc for p in _times(v, path)]
     return []
@@ -36,18 +42,30 @@ def test_no_epoch_numbers_in_json(root, tokens):
     from org.identity.guard import Guard
 
     with Bus.open(root=root) as bus:
-        t = bus.add_task("Rotate", "ops", attributes={"environment": "staging", "credential": "github",
-                                                      "service": "github"})["task"]
+        t = bus.add_task(
+            "Rotate",
+            "ops",
+            attributes={"environment": "staging", "credential": "github", "service": "github"},
+        )["task"]
         c, jt = Guard(bus).claim(tokens["ops-claude"], "operator", "ops-claude")
-    assert run_org("act", "credential.use", "--as", "ops-claude", "--task", t, root=root,
-                   env={"ORG_TOKEN": jt}).returncode == 6
+    assert (
+        run_org(
+            "act", "credential.use", "--as", "ops-claude", "--task", t, root=root, env={"ORG_TOKEN": jt}
+        ).returncode
+        == 6
+    )
     docs = {}
-    for args, token in ((("heartbeat", str(c.job)), jt), (("task", "show", t, "--as", "alice"), None),
-                        (("task", "list", "--as", "alice"), None), (("inbox", "--as", "alice"), None),
-                        (("token", "list", "--as", "alice", "--jobs", "--all"), None),
-                        (("token", "issue", "--for", "rev-gpt", "--as", "alice", "--ttl", "1h"), None),
-                        (("claim", "--lane", "builder", "--as", "build-claude"), tokens["build-claude"]),
-                        (("approve", t, "--as", "alice"), None), (("approve", t, "--as", "alice"), None)):
+    for args, token in (
+        (("heartbeat", str(c.job)), jt),
+        (("task", "show", t, "--as", "alice"), None),
+        (("task", "list", "--as", "alice"), None),
+        (("inbox", "--as", "alice"), None),
+        (("token", "list", "--as", "alice", "--jobs", "--all"), None),
+        (("token", "issue", "--for", "rev-gpt", "--as", "alice", "--ttl", "1h"), None),
+        (("claim", "--lane", "builder", "--as", "build-claude"), tokens["build-claude"]),
+        (("approve", t, "--as", "alice"), None),
+        (("approve", t, "--as", "alice"), None),
+    ):
         r = run_org(*args, "--json", root=root, env={"ORG_TOKEN": token} if token else None)
         assert r.returncode in (0, 3, 5), (args, r.stderr)
         docs[" ".join(args)] = json.loads(r.stdout)

@@ -15,8 +15,29 @@ from org.engine.rule_ids import BAD_ATTRIBUTE
 from org.errors import UsageError
 from tests.helpers import run_org
 
-SPELLINGS = ["on", "off", "1", "0", "ON", " yes ", "TRUE", "no", "y", "", "nan", "inf", "-inf", "1.5", "1e3", " 7 ",
-             "production", "Production", " production", "pipeline", "Pipeline"]
+SPELLINGS = [
+    "on",
+    "off",
+    "1",
+    "0",
+    "ON",
+    " yes ",
+    "TRUE",
+    "no",
+    "y",
+    "",
+    "nan",
+    "inf",
+    "-inf",
+    "1.5",
+    "1e3",
+    " 7 ",
+    "production",
+    "Production",
+    " production",
+    "pipeline",
+    "Pipeline",
+]
 
 
 def _engine_accepts(cfg, name, value) -> bool:
@@ -45,12 +66,22 @@ def test_filing_a_task_and_deciding_type_every_spelling_alike(bus):
             filed, attrs = _bus_accepts(bus, name, value)
             assert filed == engine, (name, value, filed, engine)
             if filed:
-                assert attrs[name] == decide(cfg, "alice", "approve", {name: value}).attributes[name], (name, value)
+                assert attrs[name] == decide(cfg, "alice", "approve", {name: value}).attributes[name], (
+                    name,
+                    value,
+                )
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(value=st.one_of(st.text(max_size=6), st.sampled_from(SPELLINGS), st.integers(-3, 3), st.booleans(),
-                       st.floats(allow_nan=True, allow_infinity=True)))
+@given(
+    value=st.one_of(
+        st.text(max_size=6),
+        st.sampled_from(SPELLINGS),
+        st.integers(-3, 3),
+        st.booleans(),
+        st.floats(allow_nan=True, allow_infinity=True),
+    )
+)
 def test_any_value_is_accepted_by_both_or_by_neither(sbus, value):
     cfg = sbus.config()
     for name in ("irreversible", "environment", "service"):
@@ -59,8 +90,18 @@ def test_any_value_is_accepted_by_both_or_by_neither(sbus, value):
 
 @pytest.mark.slow
 def test_the_cli_refuses_on_alike_when_filing_and_explaining(root):
-    add = run_org("task", "add", "Drop the table", "--workflow", "ops", "--as", "alice", "--set", "irreversible=on",
-                  root=root)
+    add = run_org(
+        "task",
+        "add",
+        "Drop the table",
+        "--workflow",
+        "ops",
+        "--as",
+        "alice",
+        "--set",
+        "irreversible=on",
+        root=root,
+    )
     explain = run_org("explain", "db.migrate", "--as", "ops-claude", "--set", "irreversible=on", root=root)
     assert add.returncode == 2, add.stdout + add.stderr
     assert explain.returncode == 2, explain.stdout + explain.stderr
@@ -80,14 +121,19 @@ def _explain(root, bus, task, action, actor, *sets):
 
 def _snapshot(bus):
     def fn(tx):
-        return (tx.x("SELECT COUNT(*) FROM events").scalar(), tx.x("SELECT COUNT(*) FROM approvals").scalar(),
-                tx.x("SELECT MAX(seq) FROM events").scalar())
+        return (
+            tx.x("SELECT COUNT(*) FROM events").scalar(),
+            tx.x("SELECT COUNT(*) FROM approvals").scalar(),
+            tx.x("SELECT MAX(seq) FROM events").scalar(),
+        )
+
     return bus.store.read(fn)
 
 
 def test_explain_task_answers_as_act_does_and_writes_nothing(bus, root):
-    t = bus.add_task("Rotate", "ops", attributes={"environment": "staging", "credential": "github",
-                                                  "service": "github"})["task"]
+    t = bus.add_task(
+        "Rotate", "ops", attributes={"environment": "staging", "credential": "github", "service": "github"}
+    )["task"]
     before = _snapshot(bus)
     r = _explain(root, bus, t, "credential.use", "ops-claude")
     assert r.returncode == 6, r.stdout + r.stderr

@@ -56,7 +56,8 @@ def test_a_second_human_lane_keeps_the_org_resumable(root):
 
     (root / "lanes" / "oncall.yaml").write_text(
         "lane: oncall\nkind: human\npurpose: Pages at night; may pause and resume.\nmay: [pause, resume]\n"
-        "members:\n  - {id: carol, name: Carol Example}\n")
+        "members:\n  - {id: carol, name: Carol Example}\n"
+    )
     with Bus.open(root=root) as bus:
         assert bus.pause("lane", "approver", by="carol")["changed"]
         with pytest.raises(Conflict):

@@ -21,11 +21,19 @@ SECRET = 'S3cr3t/p@ss+w"rd=xyz!\\tail'
 def _forms(secret: str) -> dict[str, str]:
     raw = secret.encode()
     return {
-        "exact": secret, "lower": secret.lower(), "upper": secret.upper(), "swapped": secret.swapcase(),
-        "percent": quote(secret, safe=""), "percent-lower-hex": quote(secret, safe="").lower(),
-        "form": quote_plus(secret), "json": json.dumps(secret)[1:-1], "json-slash": json.dumps(secret)[1:-1].replace("/", "\\/"),
-        "hex": raw.hex(), "HEX": raw.hex().upper(),
-        "base64": base64.b64encode(raw).decode(), "base64url": base64.urlsafe_b64encode(raw).decode().rstrip("="),
+        "exact": secret,
+        "lower": secret.lower(),
+        "upper": secret.upper(),
+        "swapped": secret.swapcase(),
+        "percent": quote(secret, safe=""),
+        "percent-lower-hex": quote(secret, safe="").lower(),
+        "form": quote_plus(secret),
+        "json": json.dumps(secret)[1:-1],
+        "json-slash": json.dumps(secret)[1:-1].replace("/", "\\/"),
+        "hex": raw.hex(),
+        "HEX": raw.hex().upper(),
+        "base64": base64.b64encode(raw).decode(),
+        "base64url": base64.urlsafe_b64encode(raw).decode().rstrip("="),
     }
 
 
@@ -67,7 +75,9 @@ def test_prompts_are_scrubbed_of_encoded_secrets_but_otherwise_left_alone():
     p = PromptRedactor(["cnry-prompt-" + "7" * 20])
     b64 = base64.b64encode(b"cnry-prompt-" + b"7" * 20).decode()
     text = f"diff says token: abcdefgh and {b64} and CNRY-PROMPT-{'7' * 20}"
-    assert p(text) == "diff says token: abcdefgh and [redacted] and [redacted]"  # no token-shape net in prompts
+    assert (
+        p(text) == "diff says token: abcdefgh and [redacted] and [redacted]"
+    )  # no token-shape net in prompts
 
 
 def test_token_shapes_still_run_only_where_their_hints_are():
@@ -83,18 +93,36 @@ def test_a_short_secret_is_replaced_only_exactly_and_as_a_whole_token():
     """Under LONG characters a secret would match inside ordinary words in any case (and the cut would show
     it): it is replaced only as it is, standing alone; a long one in any case and encoding, as before."""
     r = Redactor({"db": "admin", "pin": "2024"})
-    kept = ["Administrator", "ADMIN mode", "badminton", "on 2024-11-21", "v2024.1", "/2024/", "a-2024", "2024_x", "2024.11"]
+    kept = [
+        "Administrator",
+        "ADMIN mode",
+        "badminton",
+        "on 2024-11-21",
+        "v2024.1",
+        "/2024/",
+        "a-2024",
+        "2024_x",
+        "2024.11",
+    ]
     for text in kept:
         assert r.text(text) == text
     assert r.text("user=admin; pin: 2024") == "user=[redacted:db]; pin: [redacted:pin]"
-    assert r.text('{"p": "2024"} (admin) PIN 2024.') == '{"p": "[redacted:pin]"} ([redacted:db]) PIN [redacted:pin].'
+    assert (
+        r.text('{"p": "2024"} (admin) PIN 2024.')
+        == '{"p": "[redacted:pin]"} ([redacted:db]) PIN [redacted:pin].'
+    )
     six = "s3cr3t"  # its base64 text on its own (8 characters or more, case-sensitive) still counts
     assert Redactor({"pin": six}).text("x " + base64.b64encode(six.encode()).decode()) == "x [redacted:pin]"
     long_ = Redactor({"db": "adminpass"})
     assert long_.text("ADMINPASS and AdminPass") == "[redacted:db] and [redacted:db]"
 
 
-@pytest.mark.parametrize("escaped", ["S3cr3t\\u002fp\\u0040ss\\u002bw\\u0022rd\\u003dxyz\\u0021\\u005ctail",
-                                     "S3cr3t\\u002Fp@ss+w\\\"rd=xyz!\\\\tail"])
+@pytest.mark.parametrize(
+    "escaped",
+    [
+        "S3cr3t\\u002fp\\u0040ss\\u002bw\\u0022rd\\u003dxyz\\u0021\\u005ctail",
+        'S3cr3t\\u002Fp@ss+w\\"rd=xyz!\\\\tail',
+    ],
+)
 def test_unicode_escaped_json_forms_are_scrubbed(escaped):
     assert Redactor({"jira": SECRET}).text(f"said {escaped}!") == "said [redacted:jira]!"

@@ -34,7 +34,9 @@ def test_newer_schema_is_refused_and_nothing_is_overwritten(sbus, sqlite_url, ro
     db = root / ".org" / "org.db"
     with sqlite3.connect(db) as c:
         c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        c.execute("UPDATE bus_meta SET value = :v WHERE key = 'schema_version'", {"v": str(SCHEMA_VERSION + 1)})
+        c.execute(
+            "UPDATE bus_meta SET value = :v WHERE key = 'schema_version'", {"v": str(SCHEMA_VERSION + 1)}
+        )
     with sqlite3.connect(db) as c:
         c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     before = _digest(db)
@@ -68,9 +70,15 @@ def test_older_schema_is_migrated_in_order(sbus, sqlite_url, root):
         tx.x("UPDATE tasks SET labels = 'migrated'")
 
     s = Store(sqlite_url)
-    assert ensure_schema(s, SCHEMA_VERSION + 2, {SCHEMA_VERSION + 1: to_v2, SCHEMA_VERSION + 2: to_v3}) == SCHEMA_VERSION
+    assert (
+        ensure_schema(s, SCHEMA_VERSION + 2, {SCHEMA_VERSION + 1: to_v2, SCHEMA_VERSION + 2: to_v3})
+        == SCHEMA_VERSION
+    )
     assert seen == [2, 3] and schema_version(s) == SCHEMA_VERSION + 2
-    assert s.read(lambda tx: tx.x("SELECT title, labels FROM tasks").all()) == [("survives the migration", "migrated")]
+    assert s.read(lambda tx: tx.x("SELECT title, labels FROM tasks").all()) == [
+        ("survives the migration", "migrated")
+    ]
+
     # a failing migration leaves the database as it was
     def boom(tx):
         tx.x("UPDATE tasks SET title = 'half-done'")
@@ -100,12 +108,17 @@ def test_bad_urls_are_usage_errors(root):
 
 
 # The usage table as schema version 1 created it on SQLite (copied from a database version 1 made).
-USAGE_V1 = ("CREATE TABLE usage (id INTEGER NOT NULL, ts FLOAT NOT NULL, actor VARCHAR(128) NOT NULL, lane VARCHAR(64), "
-            "task VARCHAR(32), workflow VARCHAR(64), gate VARCHAR(64), job BIGINT, model VARCHAR(200) NOT NULL, "
-            "vendor VARCHAR(64), family VARCHAR(64), tokens_in INTEGER NOT NULL, tokens_out INTEGER NOT NULL, "
-            "cost_usd FLOAT NOT NULL, latency_ms FLOAT NOT NULL, outcome VARCHAR(32) NOT NULL, PRIMARY KEY (id))")
-USAGE_V1_INDEXES = ("CREATE INDEX ix_usage_lane ON usage (lane, ts)", "CREATE INDEX ix_usage_task ON usage (task, ts)",
-                    "CREATE INDEX ix_usage_actor ON usage (actor, ts)")
+USAGE_V1 = (
+    "CREATE TABLE usage (id INTEGER NOT NULL, ts FLOAT NOT NULL, actor VARCHAR(128) NOT NULL, lane VARCHAR(64), "
+    "task VARCHAR(32), workflow VARCHAR(64), gate VARCHAR(64), job BIGINT, model VARCHAR(200) NOT NULL, "
+    "vendor VARCHAR(64), family VARCHAR(64), tokens_in INTEGER NOT NULL, tokens_out INTEGER NOT NULL, "
+    "cost_usd FLOAT NOT NULL, latency_ms FLOAT NOT NULL, outcome VARCHAR(32) NOT NULL, PRIMARY KEY (id))"
+)
+USAGE_V1_INDEXES = (
+    "CREATE INDEX ix_usage_lane ON usage (lane, ts)",
+    "CREATE INDEX ix_usage_task ON usage (task, ts)",
+    "CREATE INDEX ix_usage_actor ON usage (actor, ts)",
+)
 
 
 def test_version_1_usage_is_migrated_to_unknown_costs(url, root):
@@ -115,10 +128,12 @@ def test_version_1_usage_is_migrated_to_unknown_costs(url, root):
 
     with Bus.open(url, root=root) as b:
         t = b.add_task("spends", "change")["task"]
-        rows = [("build-claude", "anthropic/claude-sonnet-4-5", 900, 100, 0.5, "ok"),
-                ("build-claude", "ollama/house-model", 700, 300, 0.0, "ok"),  # unpriced, stored as $0 by v1
-                ("rev-gpt", "openai/gpt-5", 0, 0, 0.0, "rate_limited"),  # refused: nothing billed
-                ("rev-gpt", "openai/gpt-5", 0, 0, 0.0, "ok")]
+        rows = [
+            ("build-claude", "anthropic/claude-sonnet-4-5", 900, 100, 0.5, "ok"),
+            ("build-claude", "ollama/house-model", 700, 300, 0.0, "ok"),  # unpriced, stored as $0 by v1
+            ("rev-gpt", "openai/gpt-5", 0, 0, 0.0, "rate_limited"),  # refused: nothing billed
+            ("rev-gpt", "openai/gpt-5", 0, 0, 0.0, "ok"),
+        ]
 
         def to_v1(tx):
             if tx.pg:
@@ -128,35 +143,62 @@ def test_version_1_usage_is_migrated_to_unknown_costs(url, root):
                 for sql in (USAGE_V1, *USAGE_V1_INDEXES):
                     tx.x(sql)
             for i, (actor, model, ti, to, cost, outcome) in enumerate(rows, 1):
-                tx.x("INSERT INTO usage (ts, actor, task, model, tokens_in, tokens_out, cost_usd, latency_ms, outcome) "
-                     "VALUES (:ts, :a, :t, :m, :ti, :to, :c, 1.0, :o)",
-                     {"ts": 1000.0 + i, "a": actor, "t": t, "m": model, "ti": ti, "to": to, "c": cost, "o": outcome})
+                tx.x(
+                    "INSERT INTO usage (ts, actor, task, model, tokens_in, tokens_out, cost_usd, latency_ms, outcome) "
+                    "VALUES (:ts, :a, :t, :m, :ti, :to, :c, 1.0, :o)",
+                    {
+                        "ts": 1000.0 + i,
+                        "a": actor,
+                        "t": t,
+                        "m": model,
+                        "ti": ti,
+                        "to": to,
+                        "c": cost,
+                        "o": outcome,
+                    },
+                )
             tx.x("UPDATE bus_meta SET value = '1' WHERE key = 'schema_version'")
 
         b.store.write(to_v1)
         with pytest.raises(Exception, match="(?i)not null|null value"):
-            b.store.write(lambda tx: tx.x("INSERT INTO usage (ts, actor, model, tokens_in, tokens_out, cost_usd, "
-                                          "latency_ms, outcome) VALUES (1, 'x', 'm', 0, 0, NULL, 0, 'ok')"))
-        before = b.store.read(lambda tx: [tuple(r) for r in tx.x("SELECT id, model, outcome FROM usage ORDER BY id").all()])
+            b.store.write(
+                lambda tx: tx.x(
+                    "INSERT INTO usage (ts, actor, model, tokens_in, tokens_out, cost_usd, "
+                    "latency_ms, outcome) VALUES (1, 'x', 'm', 0, 0, NULL, 0, 'ok')"
+                )
+            )
+        before = b.store.read(
+            lambda tx: [tuple(r) for r in tx.x("SELECT id, model, outcome FROM usage ORDER BY id").all()]
+        )
     old = Store(url)
     assert schema_version(old) == 1
     old.dispose()
     with Bus.open(url, root=root) as b:
         assert schema_version(b.store) == SCHEMA_VERSION  # 1 -> 2 -> 3 in one open
-        got = b.store.read(lambda tx: tx.x("SELECT id, model, outcome, cost_usd FROM usage ORDER BY id").all())
+        got = b.store.read(
+            lambda tx: tx.x("SELECT id, model, outcome, cost_usd FROM usage ORDER BY id").all()
+        )
         assert [tuple(r[:3]) for r in got] == before  # every row kept, with its id
         assert [r[3] for r in got] == [0.5, None, 0.0, 0.0]
         assert b.store.read(lambda tx: tx.x("SELECT value FROM bus_meta WHERE key = 'migrated:2'").scalar())
         by_model = {r["key"]: r for r in b.spend("model")}
-        assert by_model["ollama/house-model"]["cost_usd"] is None and by_model["ollama/house-model"]["unpriced_calls"] == 1
+        assert (
+            by_model["ollama/house-model"]["cost_usd"] is None
+            and by_model["ollama/house-model"]["unpriced_calls"] == 1
+        )
         assert by_model["openai/gpt-5"]["cost_usd"] == 0.0 and by_model["openai/gpt-5"]["unpriced_calls"] == 0
         assert b.task(t)["spent_usd"] == pytest.approx(0.5) and b.task(t)["unpriced_calls"] == 1
-        b.record_usage("rev-gpt", "ollama/house-model", tokens_in=3)  # NULL now goes in; new ids follow the old
+        b.record_usage(
+            "rev-gpt", "ollama/house-model", tokens_in=3
+        )  # NULL now goes in; new ids follow the old
         last = b.store.read(lambda tx: tx.x("SELECT id, cost_usd FROM usage ORDER BY id DESC LIMIT 1").one())
         assert last[0] > before[-1][0] and last[1] is None
         if not b.store.read(lambda tx: tx.pg):
-            names = b.store.read(lambda tx: tx.x("SELECT name FROM sqlite_master WHERE type = 'index' "
-                                                 "AND tbl_name = 'usage'").all())
+            names = b.store.read(
+                lambda tx: tx.x(
+                    "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'usage'"
+                ).all()
+            )
             assert {n for (n,) in names} >= {"ix_usage_lane", "ix_usage_task", "ix_usage_actor"}
 
 

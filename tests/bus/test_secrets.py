@@ -13,12 +13,20 @@ GH_TOKEN = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
 
 
 def _feed(bus, canary: str) -> str:
-    t = bus.add_task(f"deploy using {canary}", "ops",
-                     attributes={"environment": "staging", "irreversible": "true", "service": canary})["task"]
+    t = bus.add_task(
+        f"deploy using {canary}",
+        "ops",
+        attributes={"environment": "staging", "irreversible": "true", "service": canary},
+    )["task"]
     c = bus.claim("operator", "ops-claude")
-    bus.submit(c.job, c.token, "pass", note=f"used password={canary}",
-               content=f"export GITHUB_TOKEN={canary}\ncurl -H 'Authorization: Bearer {GH_TOKEN}'\n",
-               findings=[{"api_key": "k-123456", "detail": canary}])
+    bus.submit(
+        c.job,
+        c.token,
+        "pass",
+        note=f"used password={canary}",
+        content=f"export GITHUB_TOKEN={canary}\ncurl -H 'Authorization: Bearer {GH_TOKEN}'\n",
+        findings=[{"api_key": "k-123456", "detail": canary}],
+    )
     assert bus.act("deploy.staging", "ops-claude", t, {"via": "pipeline"})["exit_code"] == 6
     bus.pause("lane", "security", note=f"leaked {canary}")
     bus.resume("lane", "security", note=GH_TOKEN)
@@ -33,10 +41,24 @@ def _feed(bus, canary: str) -> str:
 def _dump(bus) -> str:
     def fn(tx):
         out = []
-        for t in ("tasks", "jobs", "leases", "events", "approvals", "switches", "usage", "config_pins", "bus_meta"):
+        for t in (
+            "tasks",
+            "jobs",
+            "leases",
+            "events",
+            "approvals",
+            "switches",
+            "usage",
+            "config_pins",
+            "bus_meta",
+        ):
             for row in tx.x(f"SELECT * FROM {t}").all():
-                out.append(" ".join(bytes(v).decode("utf-8", "replace") if isinstance(v, (bytes, memoryview)) else str(v)
-                                    for v in row))
+                out.append(
+                    " ".join(
+                        bytes(v).decode("utf-8", "replace") if isinstance(v, (bytes, memoryview)) else str(v)
+                        for v in row
+                    )
+                )
         return "\n".join(out)
 
     return bus.store.read(fn)
@@ -70,8 +92,21 @@ def test_canary_through_the_cli(root, tmp_path, tokens):
     work = tmp_path / "work.diff"
     work.write_text(f"+ token: {canary}\n")
     outs = []
-    r = run_org("--json", "submit", str(c.job), "--token", job_token, "--verdict", "pass", "--note", f"secret {canary}",
-                "--file", str(work), root=root, env=env)
+    r = run_org(
+        "--json",
+        "submit",
+        str(c.job),
+        "--token",
+        job_token,
+        "--verdict",
+        "pass",
+        "--note",
+        f"secret {canary}",
+        "--file",
+        str(work),
+        root=root,
+        env=env,
+    )
     assert r.returncode == 0, r.stderr
     outs.append(r.stdout + r.stderr)
     r = run_org("pause", "--all", "--as", "alice", "--note", f"{canary} leaked", root=root, env=env)

@@ -28,7 +28,11 @@ def test_a_hand_granted_approval_row_does_not_allow(bus):
     t = _prod_task(bus)
     first = bus.act("deploy.production", "ops-claude", t)
     assert first["exit_code"] == 6
-    _sql(bus, "UPDATE approvals SET status = 'granted', decided_by = 'alice' WHERE id = :id", {"id": first["approval"]})
+    _sql(
+        bus,
+        "UPDATE approvals SET status = 'granted', decided_by = 'alice' WHERE id = :id",
+        {"id": first["approval"]},
+    )
     again = bus.act("deploy.production", "ops-claude", t)
     assert again["exit_code"] == 6, again["decision"]
 
@@ -49,7 +53,9 @@ def test_a_task_row_pointing_at_another_pinned_policy_is_refused(bus, root):
     from org.bus import Bus
 
     with Bus.open(bus.store.url, root=root) as other:
-        other.add_task("other", "ops", by="alice", attributes={"environment": "dev"})  # pins today's (edited) policy
+        other.add_task(
+            "other", "ops", by="alice", attributes={"environment": "dev"}
+        )  # pins today's (edited) policy
         new_hash = other.config().config_hash
     _sql(bus, "UPDATE tasks SET config_hash = :h WHERE key = :k", {"h": new_hash, "k": t})
     with pytest.raises(IntegrityError):
@@ -58,8 +64,17 @@ def test_a_task_row_pointing_at_another_pinned_policy_is_refused(bus, root):
 
 # -- audit verify over tamperings ------------------------------------------------------------------------
 VALUES = st.sampled_from([None, 0, -1, 2**62, 1.5, "", "x", "7", b"", b"\xff\xfe", b"\x00" * 40, "é" * 3])
-COLUMNS = st.sampled_from([("events", "seq"), ("events", "task"), ("events", "type"), ("events", "body"),
-                           ("events", "hash"), ("audit_head", "seq"), ("audit_head", "hash")])
+COLUMNS = st.sampled_from(
+    [
+        ("events", "seq"),
+        ("events", "task"),
+        ("events", "type"),
+        ("events", "body"),
+        ("events", "hash"),
+        ("audit_head", "seq"),
+        ("audit_head", "hash"),
+    ]
+)
 
 
 @pytest.fixture
@@ -105,7 +120,6 @@ def test_verify_names_any_tampering_and_never_crashes(small_log, where, value, r
         con.close()
 
 
-
 @pytest.mark.parametrize("value", ["not bytes", None, 12])
 def test_org_audit_verify_exits_8_on_a_retyped_row(small_log, root, value):
     from org.bus.store import sqlite_path
@@ -113,8 +127,9 @@ def test_org_audit_verify_exits_8_on_a_retyped_row(small_log, root, value):
 
     con = sqlite3.connect(sqlite_path(small_log.store.url))
     with con:
-        con.execute("UPDATE events SET task = ? WHERE seq = 2", (value,)) if value is None else \
-            con.execute("UPDATE events SET body = ? WHERE seq = 2", (value,))
+        con.execute("UPDATE events SET task = ? WHERE seq = 2", (value,)) if value is None else con.execute(
+            "UPDATE events SET body = ? WHERE seq = 2", (value,)
+        )
     con.close()
     r = run_org("audit", "verify", "--as", "alice", root=root, env={"ORG_DATABASE_URL": small_log.store.url})
     assert r.returncode == 8, r.stdout + r.stderr

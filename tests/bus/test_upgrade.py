@@ -49,7 +49,12 @@ def old_pg(pg_url) -> str:
     import psycopg
 
     schema = pg_url.rsplit("%3D", 1)[1]
-    sql = (DATA / "pg.sql").read_text().replace(f"CREATE SCHEMA {PLACEHOLDER};", "").replace(PLACEHOLDER, schema)
+    sql = (
+        (DATA / "pg.sql")
+        .read_text()
+        .replace(f"CREATE SCHEMA {PLACEHOLDER};", "")
+        .replace(PLACEHOLDER, schema)
+    )
     base = pg_url.split("?", 1)[0] if "options=" in pg_url.split("?", 1)[-1] else pg_url
     with psycopg.connect(base, autocommit=True) as c:
         c.execute(sql)
@@ -79,14 +84,19 @@ def _meta(bus) -> dict:
 
 def _upgrades_in_place(url: str, root: Path, made: dict) -> None:
     assert _version(url) == 2  # as the release before left it
-    created = float(_read(url, lambda tx: tx.x("SELECT value FROM bus_meta WHERE key = 'created_at'").scalar()))
+    created = float(
+        _read(url, lambda tx: tx.x("SELECT value FROM bus_meta WHERE key = 'created_at'").scalar())
+    )
     clock = Clock(created + 60)
     with Bus.open(url, root=root, clock=clock) as bus:
         meta = _meta(bus)
         assert meta["schema_version"] == str(SCHEMA_VERSION) and "migrated:3" in meta
         assert "identity_schema" not in meta  # one schema, one version
         rep = bus.audit_verify()
-        assert rep.ok and (rep.head_seq, rep.head_hash) == (made["head_seq"], made["head_hash"])  # nothing rewritten
+        assert rep.ok and (rep.head_seq, rep.head_hash) == (
+            made["head_seq"],
+            made["head_hash"],
+        )  # nothing rewritten
         assert {t["task"]: t["status"] for t in bus.list_tasks(limit=100)} == made["tasks"]
         assert len(bus.spend("model")) == made["usage_rows"]
         door = Guard(bus, token_files=False)
@@ -128,7 +138,11 @@ def test_a_newer_database_is_refused_by_an_older_release_unchanged(old_sqlite, r
     with pytest.raises(SchemaTooNew) as e:
         ensure_schema(store, target=2)  # exactly what Bus.open runs in a release whose SCHEMA_VERSION is 2
     store.dispose()
-    assert e.value.exit_code == 2 and "upgrade org" in e.value.message and e.value.detail["found"] == SCHEMA_VERSION
+    assert (
+        e.value.exit_code == 2
+        and "upgrade org" in e.value.message
+        and e.value.detail["found"] == SCHEMA_VERSION
+    )
     assert path.read_bytes() == before
 
 
@@ -143,10 +157,14 @@ def test_a_failed_migration_leaves_the_old_database_as_it_was(old_sqlite, root, 
     with pytest.raises(RuntimeError):
         Bus.open(old_sqlite, root=root)
     assert _version(old_sqlite) == 2
-    assert _read(old_sqlite, lambda tx: tx.x("SELECT value FROM bus_meta WHERE key = 'identity_schema'").scalar())
+    assert _read(
+        old_sqlite, lambda tx: tx.x("SELECT value FROM bus_meta WHERE key = 'identity_schema'").scalar()
+    )
 
 
 def test_every_version_has_its_migration():
     from org.bus.schema import MIGRATIONS
 
-    assert sorted(MIGRATIONS) == list(range(2, SCHEMA_VERSION + 1)), "a new SCHEMA_VERSION needs its migration"
+    assert sorted(MIGRATIONS) == list(range(2, SCHEMA_VERSION + 1)), (
+        "a new SCHEMA_VERSION needs its migration"
+    )

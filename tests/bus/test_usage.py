@@ -9,11 +9,28 @@ from org.errors import NotFound, UsageError
 
 def test_record_usage_and_spend(bus):
     t = bus.add_task("x", "change")["task"]
-    bus.record_usage("build-claude", "anthropic/claude-sonnet-4-5", tokens_in=1000, tokens_out=200, cost_usd=0.5,
-                     latency_ms=1200, task=t)
-    bus.record_usage("rev-gpt", "openai/gpt-5-mini", tokens_in=300, tokens_out=50, cost_usd=0.25, latency_ms=800,
-                     task=t, outcome="error")
-    bus.record_usage("rev-gpt", "openai/gpt-5-mini", tokens_in=100, tokens_out=10, cost_usd=0.25, latency_ms=400)
+    bus.record_usage(
+        "build-claude",
+        "anthropic/claude-sonnet-4-5",
+        tokens_in=1000,
+        tokens_out=200,
+        cost_usd=0.5,
+        latency_ms=1200,
+        task=t,
+    )
+    bus.record_usage(
+        "rev-gpt",
+        "openai/gpt-5-mini",
+        tokens_in=300,
+        tokens_out=50,
+        cost_usd=0.25,
+        latency_ms=800,
+        task=t,
+        outcome="error",
+    )
+    bus.record_usage(
+        "rev-gpt", "openai/gpt-5-mini", tokens_in=100, tokens_out=10, cost_usd=0.25, latency_ms=400
+    )
     by_actor = {r["key"]: r for r in bus.spend("actor")}
     assert by_actor["build-claude"]["cost_usd"] == pytest.approx(0.5)
     assert by_actor["rev-gpt"]["calls"] == 2 and by_actor["rev-gpt"]["errors"] == 1
@@ -67,6 +84,7 @@ def test_token_bucket_is_shared_by_processes(url, root, tmp_path):
     # The worker lives in an importable module (bus_worker), never in a test module: pytest imports
     # test modules by path, so a child process could not unpickle a function defined here.
     from tests.bus import bus_worker
+
     with ctx.Pool(4) as pool:
         got = pool.starmap(bus_worker.reserve_many, [(url, str(root), 80)] * 4, chunksize=1)
     assert sum(got) == 150
@@ -74,10 +92,14 @@ def test_token_bucket_is_shared_by_processes(url, root, tmp_path):
 
 def test_unpriced_calls_are_unknown_cost_never_zero(bus):
     t = bus.add_task("x", "change", attributes={"kind": "docs"})["task"]
-    bus.record_usage("build-claude", "anthropic/claude-sonnet-4-5", tokens_in=100, tokens_out=10, cost_usd=0.5)
+    bus.record_usage(
+        "build-claude", "anthropic/claude-sonnet-4-5", tokens_in=100, tokens_out=10, cost_usd=0.5
+    )
     bus.record_usage("build-claude", "ollama/house-model", tokens_in=700, tokens_out=300)  # no price given
     bus.record_usage("rev-gpt", "ollama/house-model", tokens_in=50, tokens_out=5, cost_usd=None)
-    bus.record_usage("rev-gemini", "gemini/gemini-2.5-pro", tokens_in=0, tokens_out=0, cost_usd=0.0, outcome="error")
+    bus.record_usage(
+        "rev-gemini", "gemini/gemini-2.5-pro", tokens_in=0, tokens_out=0, cost_usd=0.0, outcome="error"
+    )
     stored = bus.store.read(lambda tx: tx.x("SELECT model, cost_usd FROM usage ORDER BY id").all())
     assert [c for _, c in stored] == [0.5, None, None, 0.0]  # NULL, not 0
     by_actor = {r["key"]: r for r in bus.spend("actor")}
@@ -87,7 +109,10 @@ def test_unpriced_calls_are_unknown_cost_never_zero(bus):
     assert none["cost_usd"] is None and none["unpriced_calls"] == 1 and none["cost_complete"] is False
     assert free["cost_usd"] == 0.0 and free["unpriced_calls"] == 0 and free["cost_complete"] is True
     by_model = {r["key"]: r for r in bus.spend("model")}
-    assert by_model["ollama/house-model"]["cost_usd"] is None and by_model["ollama/house-model"]["unpriced_calls"] == 2
+    assert (
+        by_model["ollama/house-model"]["cost_usd"] is None
+        and by_model["ollama/house-model"]["unpriced_calls"] == 2
+    )
     assert bus.task(t)["unpriced_calls"] == 0
 
 
@@ -98,7 +123,9 @@ def test_first_unpriced_call_escalates_a_budgeted_task_until_a_human_accepts(bus
     r = bus.record_usage("build-claude", "ollama/house-model", tokens_in=900, tokens_out=100, task=t)
     assert r["escalated"] and r["task_spent_usd"] == pytest.approx(1.0) and r["task_unpriced_calls"] == 1
     view = bus.task(t)
-    assert view["status"] == "escalated" and "unpriced" in view["escalation"] and "$5.00" in view["escalation"]
+    assert (
+        view["status"] == "escalated" and "unpriced" in view["escalation"] and "$5.00" in view["escalation"]
+    )
     assert view["spent_usd"] == pytest.approx(1.0) and view["unpriced_calls"] == 1
     esc = [e for e in bus.timeline(t) if e["type"] == "task.escalated"][-1]
     assert esc["data"]["kind"] == "budget" and esc["data"]["unpriced_calls"] == 1
@@ -144,9 +171,14 @@ def test_unpriced_calls_no_human_accepted_escalate_whenever_found(bus):
     schema v2 migration turned into NULL, escalates at its next call or sweep until a human resumes it."""
     t = bus.add_task("x", "change", attributes={"kind": "docs"})["task"]  # change: budget_usd 5
     # a migrated row: unpriced, in the ledger before any check ran
-    bus.ctx.write(lambda tx: tx.x("INSERT INTO usage(ts, actor, lane, task, model, tokens_in, tokens_out, cost_usd, "
-                                  "latency_ms, outcome) VALUES (:n, 'build-claude', 'builder', :k, 'old/model', 5, 5, "
-                                  "NULL, 0, 'ok')", {"n": tx.now, "k": t}))
+    bus.ctx.write(
+        lambda tx: tx.x(
+            "INSERT INTO usage(ts, actor, lane, task, model, tokens_in, tokens_out, cost_usd, "
+            "latency_ms, outcome) VALUES (:n, 'build-claude', 'builder', :k, 'old/model', 5, 5, "
+            "NULL, 0, 'ok')",
+            {"n": tx.now, "k": t},
+        )
+    )
     assert bus.sweep()["over_budget"] == [t]  # no further call needed
     view = bus.task(t)
     assert view["status"] == "escalated" and "1 unpriced model call" in view["escalation"]

@@ -30,7 +30,9 @@ def test_waiting_claim_is_woken_by_a_post(url, root):
         poster.submit(c.job, c.token, "pass")  # the handoff: the review job appears
         th.join(150)
         assert got["claim"].task == t and got["claim"].gate == "correctness"
-        assert got["at"] - posted < 60, got  # woken by the post, not by the 120 s timeout (loose: a busy machine is slow)
+        assert got["at"] - posted < 60, (
+            got
+        )  # woken by the post, not by the 120 s timeout (loose: a busy machine is slow)
 
 
 def test_wait_for_events_and_events_since(url, root):
@@ -63,9 +65,16 @@ def test_claim_wait_times_out_cleanly(sbus):
 def test_settling_an_action_request_wakes_the_requesters_lane(url, root, verdict):
     """The operator asked for credential.use and sleeps on its lane, as the dispatcher's workers do
     (Bus.wait_for_work, through the door) and as wait_for_decision does: a human's decision wakes both at once."""
-    with Bus.open(url, root=root) as human, Bus.open(url, root=root) as agent, Bus.open(url, root=root) as other:
-        t = human.add_task("Rotate", "ops", attributes={"environment": "staging", "credential": "github",
-                                                        "service": "github"})["task"]
+    with (
+        Bus.open(url, root=root) as human,
+        Bus.open(url, root=root) as agent,
+        Bus.open(url, root=root) as other,
+    ):
+        t = human.add_task(
+            "Rotate",
+            "ops",
+            attributes={"environment": "staging", "credential": "github", "service": "github"},
+        )["task"]
         agent.claim("operator", "ops-claude")
         r = agent.act("credential.use", "ops-claude", t)
         assert r["exit_code"] == 6 and r["approval"]

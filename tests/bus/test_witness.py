@@ -29,7 +29,9 @@ def test_a_consistent_rewrite_is_caught_by_the_witness(root, tokens):
     code, first, _ = _verify(root)
     assert code == 0 and first["witness"]["recorded"] and first["witness"]["checked"] == 0
     wpath = first["witness"]["path"]
-    assert stat.S_IMODE(os.stat(wpath).st_mode) == 0o600 and str(root) not in wpath  # outside the org's folder
+    assert (
+        stat.S_IMODE(os.stat(wpath).st_mode) == 0o600 and str(root) not in wpath
+    )  # outside the org's folder
     code, again, _ = _verify(root)
     assert code == 0 and again["witness"] == {"path": wpath, "checked": 1, "recorded": False}
     with Bus.open(root=root) as bus:  # more work, a newer head
@@ -82,8 +84,10 @@ def test_the_demo_starting_afresh_takes_the_witness_along(root, tokens):
     aside = [p for p in w.parent.iterdir() if p.name.startswith(w.stem + "-before-demo-")]
     assert len(aside) == 1 and read_witness(aside[0])
     # a new database at the same place (a new process, as the demo is) verifies against a fresh witness
-    fresh = ("from org.bus import Bus; from org.identity.bootstrap import first_use_tokens\n"
-             f"with Bus.open(root={str(root)!r}) as b: first_use_tokens(b); b.add_task('y', 'change')")
+    fresh = (
+        "from org.bus import Bus; from org.identity.bootstrap import first_use_tokens\n"
+        f"with Bus.open(root={str(root)!r}) as b: first_use_tokens(b); b.add_task('y', 'change')"
+    )
     subprocess.run([sys.executable, "-c", fresh], check=True, timeout=60)
     code, out, _ = _verify(root)
     assert code == 0 and out["witness"]["checked"] == 0 and out["witness"]["recorded"]
@@ -92,5 +96,7 @@ def test_the_demo_starting_afresh_takes_the_witness_along(root, tokens):
 def test_an_unwritable_witness_warns_but_a_sound_chain_still_verifies(root, tokens):
     with Bus.open(root=root) as bus:
         drive(bus, bus.add_task("x", "change")["task"])
-    code, out, err = _verify(root, "--witness", "/proc/no-such-folder/w.jsonl")  # readable as absent, not writable
+    code, out, err = _verify(
+        root, "--witness", "/proc/no-such-folder/w.jsonl"
+    )  # readable as absent, not writable
     assert code == 0 and out["ok"] and not out["witness"]["recorded"] and "warning" in err

@@ -23,6 +23,7 @@ def _line(rel: str, needle: str) -> int:
 
 # ---- init ----------------------------------------------------------------------------------
 
+
 def test_init_then_validate(tmp_path):
     dest = tmp_path / "neworg"
     r = run_org("init", str(dest), root=tmp_path)
@@ -58,12 +59,26 @@ def test_validate_json(repo):
 
 # ---- graph ---------------------------------------------------------------------------------
 
+
 def test_graph_text(repo):
     r = run_org("graph", "change", root=repo)
     assert r.returncode == 0, r.stderr
-    rows = {ln.split()[0]: ln.split() for ln in r.stdout.splitlines()[2:] if ln.startswith("  ") and "limits" not in ln}
-    assert set(rows) == {"spec", "implement", "correctness", "security", "design", "eligibility", "approval", "done"}
-    assert rows["spec"][-3:] == ["skip", "req", "req"]           # low / medium / high
+    rows = {
+        ln.split()[0]: ln.split()
+        for ln in r.stdout.splitlines()[2:]
+        if ln.startswith("  ") and "limits" not in ln
+    }
+    assert set(rows) == {
+        "spec",
+        "implement",
+        "correctness",
+        "security",
+        "design",
+        "eligibility",
+        "approval",
+        "done",
+    }
+    assert rows["spec"][-3:] == ["skip", "req", "req"]  # low / medium / high
     assert rows["approval"][-3:] == ["skip", "skip", "req"]
     assert rows["done"][-3:] == ["end", "end", "end"]
     assert "(join)" in r.stdout and "fail -> implement" in r.stdout
@@ -100,11 +115,14 @@ def test_graph_all_workflows_json(repo):
     assert all(g.startswith("flowchart TD") for g in doc["graphs"].values())
 
 
-@pytest.mark.parametrize("args,code", [
-    (["graph", "nosuch"], 3),
-    (["graph", "change", "--format", "png"], 2),
-    (["graph", "change", "--tier", "urgent"], 2),
-])
+@pytest.mark.parametrize(
+    "args,code",
+    [
+        (["graph", "nosuch"], 3),
+        (["graph", "change", "--format", "png"], 2),
+        (["graph", "change", "--tier", "urgent"], 2),
+    ],
+)
 def test_graph_errors(repo, args, code):
     r = run_org(*args, "--json", root=repo)
     assert r.returncode == code, r.stderr
@@ -114,6 +132,7 @@ def test_graph_errors(repo, args, code):
 
 # ---- explain -------------------------------------------------------------------------------
 
+
 def test_explain_allow(repo):
     r = run_org("explain", "code.write", "--as", "build-claude", "--set", "environment=dev", root=repo)
     assert r.returncode == 0, r.stderr
@@ -121,8 +140,17 @@ def test_explain_allow(repo):
 
 
 def test_explain_red_rule_names_rule_and_source_line(repo):
-    r = run_org("explain", "credential.use", "--as", "sec-gemini", "--set", "credential=jira", "--set", "service=github",
-                root=repo)
+    r = run_org(
+        "explain",
+        "credential.use",
+        "--as",
+        "sec-gemini",
+        "--set",
+        "credential=jira",
+        "--set",
+        "service=github",
+        root=repo,
+    )
     assert r.returncode == 4
     src = f"gates/rules.yaml:{_line('gates/rules.yaml', 'id: RED-CREDENTIAL-REUSE')}"
     assert f"rule RED-CREDENTIAL-REUSE (deny) at {src}" in r.stdout
@@ -130,20 +158,33 @@ def test_explain_red_rule_names_rule_and_source_line(repo):
 
 
 def test_explain_json_deny(repo):
-    r = run_org("explain", "host.config.push", "--as", "sec-claude", "--set", "via=manual", "--json", root=repo)
+    r = run_org(
+        "explain", "host.config.push", "--as", "sec-claude", "--set", "via=manual", "--json", root=repo
+    )
     assert r.returncode == 4
     doc = _one_json(r.stdout)
     assert doc["outcome"] == "deny" and doc["exit_code"] == 4
     (hit,) = doc["rules"]
     assert hit["id"] == "RED-HOST-CONFIG-OUTSIDE-PIPELINE"
-    assert hit["source"] == f"gates/rules.yaml:{_line('gates/rules.yaml', 'id: RED-HOST-CONFIG-OUTSIDE-PIPELINE')}"
+    assert (
+        hit["source"]
+        == f"gates/rules.yaml:{_line('gates/rules.yaml', 'id: RED-HOST-CONFIG-OUTSIDE-PIPELINE')}"
+    )
     assert hit["adr"] == 7
     assert re.fullmatch(r"[0-9a-f]{16}", doc["config_hash"])
 
 
 def test_explain_needs_approval_json(repo):
-    r = run_org("explain", "deploy.production", "--as", "ops-claude", "--set", "environment=production", "--json",
-                root=repo)
+    r = run_org(
+        "explain",
+        "deploy.production",
+        "--as",
+        "ops-claude",
+        "--set",
+        "environment=production",
+        "--json",
+        root=repo,
+    )
     assert r.returncode == 6
     doc = _one_json(r.stdout)
     assert doc["outcome"] == "needs_approval" and [h["id"] for h in doc["rules"]] == ["CONSEQ-PRODUCTION"]
@@ -157,11 +198,14 @@ def test_explain_lane_may_not_points_at_the_pattern_line(repo):
     assert hit["source"] == f"lanes/builder.yaml:{_line('lanes/builder.yaml', '- deploy.*')}"
 
 
-@pytest.mark.parametrize("args,code", [
-    (["explain", "code.write", "--as", "nobody"], 4),
-    (["explain", "code.write", "--as", "build-claude", "--set", "novalue"], 2),
-    (["explain", "code.write"], 2),
-])
+@pytest.mark.parametrize(
+    "args,code",
+    [
+        (["explain", "code.write", "--as", "nobody"], 4),
+        (["explain", "code.write", "--as", "build-claude", "--set", "novalue"], 2),
+        (["explain", "code.write"], 2),
+    ],
+)
 def test_explain_errors(repo, args, code):
     r = run_org(*args, "--json", root=repo)
     assert r.returncode == code, r.stdout + r.stderr
@@ -171,24 +215,45 @@ def test_explain_errors(repo, args, code):
 
 # ---- lazy imports ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("args", [
-    ["--help"],
-    ["validate"],
-    ["explain", "credential.use", "--as", "sec-gemini", "--set", "credential=jira", "--set", "service=github"],
-    ["graph", "change"],
-])
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["validate"],
+        [
+            "explain",
+            "credential.use",
+            "--as",
+            "sec-gemini",
+            "--set",
+            "credential=jira",
+            "--set",
+            "service=github",
+        ],
+        ["graph", "change"],
+    ],
+)
 def test_fast_commands_import_neither_litellm_nor_textual(repo, args):
-    r = subprocess.run([sys.executable, "-X", "importtime", "-m", "org", *args], cwd=repo, capture_output=True,
-                       text=True, env={**__import__("os").environ, "ORG_ROOT": str(repo)})
+    r = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "org", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "ORG_ROOT": str(repo)},
+    )
     assert r.returncode in (0, 4), r.stderr[-2000:]
     imported = {ln.split("|")[-1].strip() for ln in r.stderr.splitlines() if ln.startswith("import time:")}
     assert "org.cli" in imported  # the measurement itself works
-    heavy = sorted(m for m in imported if m.split(".")[0] in ("litellm", "textual", "openai", "sqlmodel", "simpy"))
+    heavy = sorted(
+        m for m in imported if m.split(".")[0] in ("litellm", "textual", "openai", "sqlmodel", "simpy")
+    )
     assert heavy == [], heavy
 
 
-@pytest.mark.parametrize("args", [["graph", "--bogus"], ["nosuchcmd"], ["explain", "code.write"],
-                                  ["graph", "--format"]])
+@pytest.mark.parametrize(
+    "args", [["graph", "--bogus"], ["nosuchcmd"], ["explain", "code.write"], ["graph", "--format"]]
+)
 def test_usage_errors_exit_2_with_one_json_document(repo, args):
     r = run_org(*args, "--json", root=repo)
     assert r.returncode == 2, r.stdout + r.stderr

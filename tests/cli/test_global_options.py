@@ -35,11 +35,19 @@ def test_every_command_takes_the_global_options_after_it():
     tree = install_globals(typer.main.get_command(app))
     leaves = list(_leaves(tree))
     assert len(leaves) > 30
-    missing = [(" ".join(p), o) for p, c in leaves for o in ("--root", "--db", "--json")
-               if not any(o in getattr(x, "opts", []) for x in c.params)]
+    missing = [
+        (" ".join(p), o)
+        for p, c in leaves
+        for o in ("--root", "--db", "--json")
+        if not any(o in getattr(x, "opts", []) for x in c.params)
+    ]
     assert not missing, missing
-    no_help = [(" ".join(p), x.opts) for p, c in leaves for x in c.params
-               if not getattr(x, "hidden", False) and not getattr(x, "help", None)]
+    no_help = [
+        (" ".join(p), x.opts)
+        for p, c in leaves
+        for x in c.params
+        if not getattr(x, "hidden", False) and not getattr(x, "help", None)
+    ]
     assert not no_help, no_help
 
 
@@ -47,7 +55,9 @@ def test_usage_lines_name_arguments_plainly():
     for cmd in (("approve",), ("task", "show"), ("heartbeat",), ("token", "revoke")):
         r = run_org(*cmd, "--help")
         usage = r.stdout.splitlines()[0]
-        assert r.returncode == 0 and "{" not in usage and "<str>" not in r.stdout.split("Options:")[1], r.stdout
+        assert r.returncode == 0 and "{" not in usage and "<str>" not in r.stdout.split("Options:")[1], (
+            r.stdout
+        )
 
 
 def test_root_after_the_command_from_elsewhere(tmp_path):
@@ -60,11 +70,23 @@ def test_root_after_the_command_from_elsewhere(tmp_path):
     import sys
 
     env = {k: v for k, v in os.environ.items() if k != "ORG_ROOT"}
-    r = subprocess.run([sys.executable, "-m", "org", "validate", "--root", str(dest)], capture_output=True,
-                       text=True, cwd=elsewhere, env=env, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "org", "validate", "--root", str(dest)],
+        capture_output=True,
+        text=True,
+        cwd=elsewhere,
+        env=env,
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
-    r = subprocess.run([sys.executable, "-m", "org", "validate"], capture_output=True, text=True, cwd=elsewhere,
-                       env=env, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "org", "validate"],
+        capture_output=True,
+        text=True,
+        cwd=elsewhere,
+        env=env,
+        timeout=60,
+    )
     assert r.returncode == 2 and "--root" in r.stderr
 
 
@@ -72,8 +94,20 @@ def test_db_and_json_after_the_command_reach_the_command(tmp_path):
     """`--db` after the command is the database the command uses, and overrides ORG_DATABASE_URL."""
     dest = _org(tmp_path)
     other = f"sqlite:///{tmp_path / 'other.db'}"
-    r = run_org("task", "add", "elsewhere", "--workflow", "change", "--as", "alice", "--db", other, "--json",
-                root=dest, env={"ORG_DATABASE_URL": f"sqlite:///{tmp_path / 'wrong.db'}"})
+    r = run_org(
+        "task",
+        "add",
+        "elsewhere",
+        "--workflow",
+        "change",
+        "--as",
+        "alice",
+        "--db",
+        other,
+        "--json",
+        root=dest,
+        env={"ORG_DATABASE_URL": f"sqlite:///{tmp_path / 'wrong.db'}"},
+    )
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["task"] == "T-1"
     assert (tmp_path / "other.db").exists() and not (tmp_path / "wrong.db").exists()

@@ -18,12 +18,16 @@ def _clean(r):
     assert r.returncode == 2, (r.returncode, r.stdout[-500:], r.stderr[-800:])
 
 
-@pytest.mark.parametrize("body", ids=["flow", "flow-maps", "indent", "compact"], argvalues=[
-    "[" * 50_000 + "]" * 50_000,                                    # flow nesting (segfaulted the C composer)
-    "a: " + "{b: " * 20_000 + "1" + "}" * 20_000,
-    "".join(" " * i + "k:\n" for i in range(2_000)) + " " * 2_000 + "v\n",  # block nesting by indentation
-    "x: " + "- " * 20_000 + "1\n",                                   # compact sequences on one line
-])
+@pytest.mark.parametrize(
+    "body",
+    ids=["flow", "flow-maps", "indent", "compact"],
+    argvalues=[
+        "[" * 50_000 + "]" * 50_000,  # flow nesting (segfaulted the C composer)
+        "a: " + "{b: " * 20_000 + "1" + "}" * 20_000,
+        "".join(" " * i + "k:\n" for i in range(2_000)) + " " * 2_000 + "v\n",  # block nesting by indentation
+        "x: " + "- " * 20_000 + "1\n",  # compact sequences on one line
+    ],
+)
 def test_deep_yaml_is_refused_before_parsing(org_copy, body):
     (org_copy / "lanes" / "deep.yaml").write_text(body)
     r = run_org("validate", root=org_copy, timeout=HANG)
@@ -51,7 +55,9 @@ def test_submit_file_and_verify_witness_read_only_regular_files(org_copy, tmp_pa
     path = "/dev/zero" if special == "/dev/zero" else str(tmp_path / "fifo")
     if special == "fifo":
         os.mkfifo(path)
-    r = run_org("submit", "1", "--verdict", "pass", "--token", "orgj_x", "--file", path, root=org_copy, timeout=HANG)
+    r = run_org(
+        "submit", "1", "--verdict", "pass", "--token", "orgj_x", "--file", path, root=org_copy, timeout=HANG
+    )
     _clean(r)
     assert path in r.stderr
     r = run_org("audit", "verify", "--as", "alice", "--witness", path, root=org_copy, timeout=HANG)
@@ -59,17 +65,20 @@ def test_submit_file_and_verify_witness_read_only_regular_files(org_copy, tmp_pa
     assert path in r.stderr
 
 
-@pytest.mark.parametrize("args", [
-    ["claim", "--lane", "builder", "--as", "build-claude", "--wait", "nan"],
-    ["claim", "--lane", "builder", "--as", "build-claude", "--wait", "inf"],
-    ["claim", "--lane", "builder", "--as", "build-claude", "--wait", "-1"],
-    ["claim", "--lane", "builder", "--as", "build-claude", "--lease", "nan"],
-    ["claim", "--lane", "builder", "--as", "build-claude", "--lease", "1e308"],
-    ["act", "deploy.production", "--task", "T-1", "--as", "alice", "--wait", "nan"],
-    ["task", "list", "--limit", "-5"],
-    ["task", "list", "--limit", "99999999999999999999999"],
-    ["tui", "--poll", "nan"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["claim", "--lane", "builder", "--as", "build-claude", "--wait", "nan"],
+        ["claim", "--lane", "builder", "--as", "build-claude", "--wait", "inf"],
+        ["claim", "--lane", "builder", "--as", "build-claude", "--wait", "-1"],
+        ["claim", "--lane", "builder", "--as", "build-claude", "--lease", "nan"],
+        ["claim", "--lane", "builder", "--as", "build-claude", "--lease", "1e308"],
+        ["act", "deploy.production", "--task", "T-1", "--as", "alice", "--wait", "nan"],
+        ["task", "list", "--limit", "-5"],
+        ["task", "list", "--limit", "99999999999999999999999"],
+        ["tui", "--poll", "nan"],
+    ],
+)
 def test_numbers_are_finite_and_in_range(org_copy, args):
     r = run_org(*args, "--json", root=org_copy, timeout=HANG)
     _clean(r)

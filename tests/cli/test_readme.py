@@ -16,7 +16,7 @@ def test_quick_start_has_the_two_commands():
     text = (REPO / "README.md").read_text()
     start = re.search(r"^## Quick start$", text, re.M)
     assert start, "README needs a 'Quick start' section"
-    block = _blocks(text[start.end():])[0]
+    block = _blocks(text[start.end() :])[0]
     cmds = [ln.split("#")[0].strip() for ln in block.splitlines() if ln.split("#")[0].strip()]
     assert cmds == [".ci/dev org demo", ".ci/dev pytest -q"]
     assert (REPO / ".ci" / "dev").stat().st_mode & 0o111, ".ci/dev must be executable"
@@ -28,7 +28,10 @@ def test_every_org_command_in_the_readme_exists():
     for block in _blocks(text):
         for line in block.splitlines():
             line = line.split("  #")[0]
-            for m in re.finditer(r"(?:\.ci/dev |^)org ((?:[a-z]+)(?: (?:new|accept|supersede|list|show|search|check|add|verify|issue|revoke|use))?)", line):
+            for m in re.finditer(
+                r"(?:\.ci/dev |^)org ((?:[a-z]+)(?: (?:new|accept|supersede|list|show|search|check|add|verify|issue|revoke|use))?)",
+                line,
+            ):
                 commands.add(tuple(m.group(1).split()))
     assert ("demo",) in commands and ("validate",) in commands
     missing = []

@@ -17,8 +17,10 @@ def test_starter_lanes_and_gates_are_the_projects():
     for d in ("lanes", "gates"):
         cmp = filecmp.dircmp(REPO / d, DEFAULTS / d)
         differ = cmp.left_only + cmp.right_only + cmp.diff_files
-        assert not differ, (f"{d}/ and org/defaults/{d}/ differ ({differ}); copy the change over "
-                            f"(cp {d}/*.yaml org/defaults/{d}/) or, if the starter org should differ, say so here")
+        assert not differ, (
+            f"{d}/ and org/defaults/{d}/ differ ({differ}); copy the change over "
+            f"(cp {d}/*.yaml org/defaults/{d}/) or, if the starter org should differ, say so here"
+        )
 
 
 def test_init_makes_the_starter_org_with_few_adrs_numbered_from_1(tmp_path):
@@ -28,7 +30,9 @@ def test_init_makes_the_starter_org_with_few_adrs_numbered_from_1(tmp_path):
     assert json.loads(r.stdout)["created"] == ["lanes", "gates", "adrs"]
     numbers = sorted(int(p.name[:4]) for p in (dest / "adrs").glob("*.md"))
     assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) <= 10
-    assert not any("org/" in p.read_text() for p in (dest / "adrs").glob("*.md"))  # nothing about org's internals
+    assert not any(
+        "org/" in p.read_text() for p in (dest / "adrs").glob("*.md")
+    )  # nothing about org's internals
     adrs = json.loads(run_org("adr", "list", "--json", root=dest).stdout)["adrs"]
     assert {a["status"] for a in adrs} == {"accepted"}
     assert run_org("validate", root=dest).returncode == 0
@@ -54,4 +58,6 @@ def test_destructive_adr_commands_ask_unless_yes(tmp_path):
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["superseded"]["status"] == "superseded"
     assert re.search(r"^status: accepted", new.read_text(), re.M)
-    assert run_org("adr", "accept", str(n), root=dest).returncode == 0  # accepting is not destructive: no question
+    assert (
+        run_org("adr", "accept", str(n), root=dest).returncode == 0
+    )  # accepting is not destructive: no question

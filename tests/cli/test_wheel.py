@@ -19,7 +19,14 @@ from tests.helpers import REPO
 pytestmark = pytest.mark.slow
 
 # README sections whose ```sh blocks are walked, in the order a newcomer meets them
-SECTIONS = ["## Quick start", "## Your own org", "## What the demo shows", "## A tour", "### The work bus", "### Decisions (ADRs)"]
+SECTIONS = [
+    "## Quick start",
+    "## Your own org",
+    "## What the demo shows",
+    "## A tour",
+    "### The work bus",
+    "### Decisions (ADRs)",
+]
 SKIP = re.compile(r"\borg (tui|sim)\b")  # interactive; the simulator has its own tests
 
 
@@ -39,8 +46,12 @@ def _commands(text: str, myorg: str = "/tmp/myorg") -> list[tuple[str, int]]:
             if ".ci/dev org" not in code or SKIP.search(code):
                 continue
             m = re.match(r"\s*exit (\d)\b", comment)
-            out.append((code.strip().replace(".ci/dev org", "org").replace("/tmp/myorg", myorg),
-                        int(m.group(1)) if m else 0))
+            out.append(
+                (
+                    code.strip().replace(".ci/dev org", "org").replace("/tmp/myorg", myorg),
+                    int(m.group(1)) if m else 0,
+                )
+            )
     return out
 
 
@@ -49,33 +60,52 @@ def test_readme_commands_on_a_fresh_org_from_the_installed_wheel(tmp_path):
     src.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(REPO / name, src / name)
-    shutil.copytree(REPO / "org", src / "org", ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".index*"))
+    shutil.copytree(
+        REPO / "org", src / "org", ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".index*")
+    )
     wheels = tmp_path / "wheels"
-    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(src)],
-                       capture_output=True, text=True, timeout=900)
+    r = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(src)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     wheel = next(wheels.glob("org-*.whl"))
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     py = venv / "bin" / "python"
-    site = Path(subprocess.run([py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                               capture_output=True, text=True, check=True).stdout.strip())
+    site = Path(
+        subprocess.run(
+            [py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
     # the dependencies come from the test environment (offline); org itself only from the wheel
     (site / "zz_test_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    r = subprocess.run([py, "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)], capture_output=True,
-                       text=True, timeout=600)
+    r = subprocess.run(
+        [py, "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stderr[-3000:]
 
     home = tmp_path / "neworg"
     home.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ORG_ROOT", "ORG_DATABASE_URL", "ORG_TOKEN"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("ORG_ROOT", "ORG_DATABASE_URL", "ORG_TOKEN"))
+    }
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env['PATH']}"
     env.pop("PYTHONPATH", None)
 
     def sh(cmd: str, **kw) -> subprocess.CompletedProcess:
-        return subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, cwd=home, env={**env, **kw},
-                              timeout=600)
+        return subprocess.run(
+            ["bash", "-c", cmd], capture_output=True, text=True, cwd=home, env={**env, **kw}, timeout=600
+        )
 
     where = sh("python -c 'import org; print(org.__file__)'")
     assert where.stdout.startswith(str(venv)), where.stdout  # the wheel's org, not the checkout's
@@ -86,7 +116,9 @@ def test_readme_commands_on_a_fresh_org_from_the_installed_wheel(tmp_path):
     assert adrs == [f"{n:04d}" for n in range(1, len(adrs) + 1)] and 3 <= len(adrs) <= 10, adrs
     assert sh("org validate").returncode == 0
 
-    values: dict[str, str] = {}  # shell variables the README sets (AGENT=$(...)), and JOB/JOBTOKEN from the claim
+    values: dict[
+        str, str
+    ] = {}  # shell variables the README sets (AGENT=$(...)), and JOB/JOBTOKEN from the claim
     walked = 0
     for cmd, expect in _commands((REPO / "README.md").read_text(), str(tmp_path / "myorg")):
         for name in ("JOBTOKEN", "JOB"):

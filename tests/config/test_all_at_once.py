@@ -20,11 +20,14 @@ def test_yaml_error_and_reference_errors_in_one_run(org_copy):
     assert "unknown lane 'builder'" not in r.stderr  # the broken file's own lane is not an echo of its error
 
 
-@pytest.mark.parametrize(("edit", "expect"), [
-    (("gates/change.yaml", "after: [implement]", "after: [implment]"), "did you mean 'implement'?"),
-    (("gates/risk.yaml", "default: medium", "default: meduim"), "did you mean 'medium'?"),
-    (("lanes/reviewer.yaml", "members:", "membrs:"), "did you mean 'members'?"),
-])
+@pytest.mark.parametrize(
+    ("edit", "expect"),
+    [
+        (("gates/change.yaml", "after: [implement]", "after: [implment]"), "did you mean 'implement'?"),
+        (("gates/risk.yaml", "default: medium", "default: meduim"), "did you mean 'medium'?"),
+        (("lanes/reviewer.yaml", "members:", "membrs:"), "did you mean 'members'?"),
+    ],
+)
 def test_unknown_names_get_a_suggestion(org_copy, edit, expect):
     rel, old, new = edit
     f = org_copy / rel

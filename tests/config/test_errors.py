@@ -33,18 +33,26 @@ def case(setup):
 
 def expect(org, file, marker, path, contains, nth=1):
     """The usual check: exit 2, nothing on stdout, and this problem at the line holding `marker`."""
+
     def check(v):
         assert v.rc == 2, v.err
         assert v.out == ""
         v.find(file, line_of(org, file, marker, nth), path, contains)
+
     return check
 
 
 # The cases also run as real `python -m org validate` processes, whose exit code, stdout and stderr
 # must equal the in-process run's: reading YAML, a missing folder, a proof, many problems, success.
-REAL_PROCESS = ("tab_indentation", "not_utf8", "missing_gates_folder", "invalid_yaml",
-                "bypass_is_reported_with_the_path", "validate_reports_every_problem_at_once",
-                "unknown_family_with_override_is_fine")
+REAL_PROCESS = (
+    "tab_indentation",
+    "not_utf8",
+    "missing_gates_folder",
+    "invalid_yaml",
+    "bypass_is_reported_with_the_path",
+    "validate_reports_every_problem_at_once",
+    "unknown_family_with_override_is_fine",
+)
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +67,12 @@ def verdicts(tmp_path_factory):
             shutil.copytree(REPO / d, org / d)
         prepared[name] = (org, setup(org))
     with ThreadPoolExecutor(max_workers=4) as pool:
-        real = dict(zip(REAL_PROCESS, pool.map(validate, [prepared[n][0] for n in REAL_PROCESS]), strict=True))
-    return {name: (check, validate_in_process(org), real.get(name)) for name, (org, check) in prepared.items()}
+        real = dict(
+            zip(REAL_PROCESS, pool.map(validate, [prepared[n][0] for n in REAL_PROCESS]), strict=True)
+        )
+    return {
+        name: (check, validate_in_process(org), real.get(name)) for name, (org, check) in prepared.items()
+    }
 
 
 @case
@@ -73,18 +85,22 @@ def tab_indentation(org):
 def every_tab_line_is_reported(org):
     edit(org, B, "  - code.write\n", "\t- code.write  # TAB1\n")
     edit(org, B, "  - test.run\n", "\t- test.run  # TAB2\n")
+
     def check(v):
         expect(org, B, "# TAB1", "", "tab")(v)
         v.find(B, line_of(org, B, "# TAB2"), "", "tab")
+
     return check
 
 
 @case
 def duplicate_key(org):
     edit(org, B, "concurrency: 2\n", "concurrency: 2\nconcurrency: 3  # DUP\n")
+
     def check(v):
         expect(org, B, "# DUP", "concurrency", "duplicate key")(v)
         assert f"first defined on line {line_of(org, B, 'concurrency: 2')}" in v.err
+
     return check
 
 
@@ -108,7 +124,12 @@ def wrong_type_list_expected(org):
 
 @case
 def wrong_literal(org):
-    edit(org, CH, "    kind: work\n    lane: builder\n    after: [spec]", "    kind: labour  # BAD\n    lane: builder\n    after: [spec]")
+    edit(
+        org,
+        CH,
+        "    kind: work\n    lane: builder\n    after: [spec]",
+        "    kind: labour  # BAD\n    lane: builder\n    after: [spec]",
+    )
     return expect(org, CH, "# BAD", "gates.implement.kind", "'work'")
 
 
@@ -120,16 +141,23 @@ def unknown_field(org):
 
 @case
 def unknown_field_in_member(org):
-    edit(org, B, "  - {id: build-gpt, model: openai/gpt-5}", "  - {id: build-gpt, model: openai/gpt-5, temperature: 2}  # X")
+    edit(
+        org,
+        B,
+        "  - {id: build-gpt, model: openai/gpt-5}",
+        "  - {id: build-gpt, model: openai/gpt-5, temperature: 2}  # X",
+    )
     return expect(org, B, "# X", "members.1.temperature", "unknown field")
 
 
 @case
 def missing_gates_folder(org):
     shutil.rmtree(org / "gates")
+
     def check(v):
         assert v.rc == 2
         v.find(str(org / "gates"), 0, "", "folder not found")
+
     return check
 
 
@@ -142,15 +170,19 @@ def test_missing_lanes_folder_with_explicit_root(org, org_cli):
 @case
 def missing_risk_file(org):
     (org / RISK).unlink()
+
     def check(v):
         assert v.rc == 2
         v.find(RISK, 0, "", "no risk model found")
+
     return check
 
 
 def test_no_org_anywhere_is_a_usage_error(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "ORG_ROOT"}
-    r = subprocess.run([sys.executable, "-m", "org", "validate"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "org", "validate"], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
     assert r.returncode == 2 and "no org found" in r.stderr and "Traceback" not in r.stderr
 
 
@@ -169,12 +201,14 @@ def comment_only_file(org):
 @case
 def invalid_yaml(org):
     edit(org, B, "  - test.run\n", "  - test.run\n  - [unclosed  # BAD\n")
+
     def check(v):
         assert v.rc == 2
         (p,) = v.problems
         assert p[0] == B and "invalid YAML" in p[3]
         # reported where the [ opens, not where PyYAML noticed it was never closed
         assert p[1] == line_of(org, B, "# BAD")
+
     return check
 
 
@@ -193,9 +227,11 @@ def mapping_value_where_none_is_allowed(org):
 @case
 def invalid_yaml_bad_indent(org):
     edit(org, B, "kind: agent\n", "kind: agent\n   purpose2: x  # BAD\n")
+
     def check(v):
         assert v.rc == 2 and v.problems[0][0] == B and "invalid YAML" in v.problems[0][3]
         assert v.problems[0][1] == line_of(org, B, "# BAD")
+
     return check
 
 
@@ -231,33 +267,53 @@ def unrecognised_gates_file(org):
 
 @case
 def merge_keys_rejected(org):
-    (org / "gates" / "extra.yaml").write_text("credentials:\n  a: &x {service: a, env: A}\n  b:\n    <<: *x  # MERGE\n")
+    (org / "gates" / "extra.yaml").write_text(
+        "credentials:\n  a: &x {service: a, env: A}\n  b:\n    <<: *x  # MERGE\n"
+    )
     return expect(org, "gates/extra.yaml", "# MERGE", "credentials.b", "merge keys")
 
 
 @case
 def unknown_lane_reference(org):
-    edit(org, CH, "    lane: reviewer\n    after: [implement]\n    quorum: 1",
-         "    lane: reviewers  # TYPO\n    after: [implement]\n    quorum: 1")
+    edit(
+        org,
+        CH,
+        "    lane: reviewer\n    after: [implement]\n    quorum: 1",
+        "    lane: reviewers  # TYPO\n    after: [implement]\n    quorum: 1",
+    )
     return expect(org, CH, "# TYPO", "gates.correctness.lane", "unknown lane 'reviewers'")
 
 
 @case
 def unknown_gate_reference(org):
-    edit(org, CH, "    after: [correctness, security]\n", "    after:\n      - correctness\n      - securty  # TYPO\n")
+    edit(
+        org,
+        CH,
+        "    after: [correctness, security]\n",
+        "    after:\n      - correctness\n      - securty  # TYPO\n",
+    )
     return expect(org, CH, "# TYPO", "gates.design.after.1", "unknown gate 'securty'")
 
 
 @case
 def unknown_tier_reference(org):
-    edit(org, CH, "    tiers: [medium, high]\n    description: Write down", "    tiers: [medium, hihg]  # TYPO\n    description: Write down")
+    edit(
+        org,
+        CH,
+        "    tiers: [medium, high]\n    description: Write down",
+        "    tiers: [medium, hihg]  # TYPO\n    description: Write down",
+    )
     return expect(org, CH, "# TYPO", "gates.spec.tiers.1", "unknown tier 'hihg'")
 
 
 @case
 def unknown_tier_in_classify(org):
-    edit(org, RISK, "      tier: high\n      title: Anything that touches production",
-         "      tier: urgent  # TYPO\n      title: Anything that touches production")
+    edit(
+        org,
+        RISK,
+        "      tier: high\n      title: Anything that touches production",
+        "      tier: urgent  # TYPO\n      title: Anything that touches production",
+    )
     return expect(org, RISK, "# TYPO", "risk.classify.2.tier", "unknown tier 'urgent'")
 
 
@@ -269,23 +325,40 @@ def unknown_default_tier(org):
 
 @case
 def on_fail_to_a_review_gate(org):
-    edit(org, CH, "    tiers: [high]\n    description: Does it fit", "    on_fail: correctness  # BAD\n    tiers: [high]\n    description: Does it fit", )
+    edit(
+        org,
+        CH,
+        "    tiers: [high]\n    description: Does it fit",
+        "    on_fail: correctness  # BAD\n    tiers: [high]\n    description: Does it fit",
+    )
+
     def check(v):
         assert v.rc == 2
         # the design gate already has an on_fail: the duplicate key is reported at its exact line
         v.find(CH, line_of(org, CH, "# BAD"), "gates.design.on_fail", "duplicate key")
+
     return check
 
 
 @case
 def on_fail_must_be_a_work_gate(org):
-    edit(org, CH, "    on_fail: implement\n    tiers: [high]", "    on_fail: correctness  # BAD\n    tiers: [high]")
+    edit(
+        org,
+        CH,
+        "    on_fail: implement\n    tiers: [high]",
+        "    on_fail: correctness  # BAD\n    tiers: [high]",
+    )
     return expect(org, CH, "# BAD", "gates.design.on_fail", "rework goes to a work gate")
 
 
 @case
 def condition_value_not_declared(org):
-    edit(org, RULES, "    when: {attr: environment, eq: production}\n", "    when: {attr: environment, eq: prod}  # BAD\n")
+    edit(
+        org,
+        RULES,
+        "    when: {attr: environment, eq: production}\n",
+        "    when: {attr: environment, eq: prod}  # BAD\n",
+    )
     return expect(org, RULES, "# BAD", "consequential.2.when.eq", "'prod' is not a value of 'environment'")
 
 
@@ -297,13 +370,23 @@ def condition_without_test(org):
 
 @case
 def condition_with_two_tests(org):
-    edit(org, RULES, "    when: {attr: via, ne: pipeline}\n", "    when: {attr: via, ne: pipeline, eq: manual}  # BAD\n")
+    edit(
+        org,
+        RULES,
+        "    when: {attr: via, ne: pipeline}\n",
+        "    when: {attr: via, ne: pipeline, eq: manual}  # BAD\n",
+    )
     return expect(org, RULES, "# BAD", "red.1.when", "exactly one test")
 
 
 @case
 def condition_unknown_operator(org):
-    edit(org, RULES, "    when: {attr: via, ne: pipeline}\n", "    when: {attr: via, matches: 'pipe.*'}  # BAD\n")
+    edit(
+        org,
+        RULES,
+        "    when: {attr: via, ne: pipeline}\n",
+        "    when: {attr: via, matches: 'pipe.*'}  # BAD\n",
+    )
     return expect(org, RULES, "# BAD", "red.1.when.matches", "unknown field")
 
 
@@ -315,14 +398,23 @@ def condition_python_expression_is_not_a_condition(org):
 
 @case
 def condition_unknown_attribute(org):
-    edit(org, RULES, "        - {attr: credential, exists: true}\n        - {attr: credential_service, ne_attr: service}",
-         "        - {attr: credential, exists: true}\n        - {attr: credential_service, ne_attr: servce}  # TYPO")
+    edit(
+        org,
+        RULES,
+        "        - {attr: credential, exists: true}\n        - {attr: credential_service, ne_attr: service}",
+        "        - {attr: credential, exists: true}\n        - {attr: credential_service, ne_attr: servce}  # TYPO",
+    )
     return expect(org, RULES, "# TYPO", "red.0.when.all.1.ne_attr", "unknown attribute 'servce'")
 
 
 @case
 def condition_bool_compared_with_string(org):
-    edit(org, RULES, "    when: {attr: irreversible, eq: true}\n", "    when: {attr: irreversible, eq: 'yes'}  # BAD\n")
+    edit(
+        org,
+        RULES,
+        "    when: {attr: irreversible, eq: true}\n",
+        "    when: {attr: irreversible, eq: 'yes'}  # BAD\n",
+    )
     return expect(org, RULES, "# BAD", "consequential.0.when.eq", "is a bool")
 
 
@@ -346,8 +438,12 @@ def exemption_key_in_gate(org):
 
 @case
 def rule_reading_actor_is_an_exemption(org):
-    edit(org, RULES, "    when: {attr: via, ne: pipeline}\n",
-         "    when:\n      all:\n        - {attr: via, ne: pipeline}\n        - {attr: actor, ne: sec-gemini}  # WHO\n")
+    edit(
+        org,
+        RULES,
+        "    when: {attr: via, ne: pipeline}\n",
+        "    when:\n      all:\n        - {attr: via, ne: pipeline}\n        - {attr: actor, ne: sec-gemini}  # WHO\n",
+    )
     return expect(org, RULES, "# WHO", "red.1.when.all.1.attr", "rules cannot depend on who acts")
 
 
@@ -377,15 +473,27 @@ def agent_member_without_model(org):
 
 @case
 def agent_member_with_unknown_family(org):
-    edit(org, B, "  - {id: build-gpt, model: openai/gpt-5}", "  - id: build-local\n    model: ollama/my-own-model  # FAMILY")
+    edit(
+        org,
+        B,
+        "  - {id: build-gpt, model: openai/gpt-5}",
+        "  - id: build-local\n    model: ollama/my-own-model  # FAMILY",
+    )
     return expect(org, B, "# FAMILY", "members.1.model", "add 'family:")
 
 
 @case
 def unknown_family_with_override_is_fine(org):
-    edit(org, B, "  - {id: build-gpt, model: openai/gpt-5}", "  - {id: build-local, model: ollama/my-own-model, family: meta}")
+    edit(
+        org,
+        B,
+        "  - {id: build-gpt, model: openai/gpt-5}",
+        "  - {id: build-local, model: ollama/my-own-model, family: meta}",
+    )
+
     def check(v):
         assert v.rc == 0, v.err
+
     return check
 
 
@@ -397,17 +505,28 @@ def human_member_with_model(org):
 
 @case
 def approval_gate_held_by_agent_lane(org):
-    edit(org, CH, "    lane: approver\n    after: [eligibility]", "    lane: security  # AGENT\n    after: [eligibility]")
+    edit(
+        org,
+        CH,
+        "    lane: approver\n    after: [eligibility]",
+        "    lane: security  # AGENT\n    after: [eligibility]",
+    )
     return expect(org, CH, "# AGENT", "gates.approval.lane", "held by human lanes")
 
 
 @case
 def duplicate_actor(org):
-    edit(org, R, "  - {id: rev-claude, model: anthropic/claude-haiku-4-5}",
-         "  - {id: build-claude, model: anthropic/claude-haiku-4-5}  # DUP")
+    edit(
+        org,
+        R,
+        "  - {id: rev-claude, model: anthropic/claude-haiku-4-5}",
+        "  - {id: build-claude, model: anthropic/claude-haiku-4-5}  # DUP",
+    )
+
     def check(v):
         expect(org, R, "# DUP", "members.2.id", "already a member of lane 'builder'")(v)
         assert f"lanes/builder.yaml:{line_of(org, B, 'id: build-claude')}" in v.err
+
     return check
 
 
@@ -433,119 +552,183 @@ def action_both_allowed_and_forbidden(org):
 
 @case
 def secret_in_credentials_is_refused(org):
-    edit(org, "gates/credentials.yaml", "  jira: {service: jira, env: ORG_SECRET_JIRA,",
-         "  jira: {service: jira, token: abc123, env: ORG_SECRET_JIRA,")
+    edit(
+        org,
+        "gates/credentials.yaml",
+        "  jira: {service: jira, env: ORG_SECRET_JIRA,",
+        "  jira: {service: jira, token: abc123, env: ORG_SECRET_JIRA,",
+    )
     return expect(org, "gates/credentials.yaml", "token: abc123", "credentials.jira.token", "unknown field")
 
 
 @case
 def gate_named_start(org):
     edit(org, OPS, "  plan:\n", "  start:\n")
+
     def check(v):
         assert v.rc == 2 and any("not be 'start'" in p[3] for p in v.problems)
+
     return check
 
 
 # ---- proofs: the loaded org is checked and each failure names gates or a path ----------------
 
+
 @case
 def bypass_is_reported_with_the_path(org):
     # the eligibility check only at high: low then requires no control on the path to done
-    edit(org, CH, "    check: eligibility\n    after: [design]\n", "    check: eligibility\n    after: [design]\n    tiers: [high]\n")
+    edit(
+        org,
+        CH,
+        "    check: eligibility\n    after: [design]\n",
+        "    check: eligibility\n    after: [design]\n    tiers: [high]\n",
+    )
+
     def check(v):
         assert v.rc == 2
         bypass = [p for p in v.problems if "bypass at tier 'low'" in p[3]]
         assert bypass and bypass[0][0] == CH and bypass[0][1] == line_of(org, CH, "workflow: change")
         assert "start -> " in bypass[0][3] and "-> done" in bypass[0][3]
+
     return check
 
 
 @case
 def tier_without_required_control_kind(org):
     edit(org, OPS, "    tiers: [high]\n    adrs: [5]\n", "    tiers: [medium]\n    adrs: [5]\n")
+
     def check(v):
         assert v.rc == 2
         v.find(OPS, line_of(org, OPS, "workflow: ops"), "gates", "tier 'high' requires an approval gate")
+
     return check
 
 
 @case
 def cross_vendor_quorum_unsatisfiable(org):
     edit(org, CH, "    quorum: 1\n    cross_vendor: true\n", "    quorum: 3\n    cross_vendor: true\n")
+
     def check(v):
         assert v.rc == 2
         v.find(CH, line_of(org, CH, "  correctness:"), "gates.correctness.cross_vendor", "cannot be met")
+
     return check
 
 
 @case
 def cross_vendor_needs_distinct_families(org):
     # two reviewers, both openai: a quorum of 2 would need two families besides the author's
-    edit(org, R, "  - {id: rev-gemini, model: gemini/gemini-2.5-pro}", "  - {id: rev-gpt2, model: openai/gpt-5}")
+    edit(
+        org,
+        R,
+        "  - {id: rev-gemini, model: gemini/gemini-2.5-pro}",
+        "  - {id: rev-gpt2, model: openai/gpt-5}",
+    )
     edit(org, R, "  - {id: rev-claude, model: anthropic/claude-haiku-4-5}", "")
     edit(org, CH, "    quorum: 1\n    cross_vendor: true\n", "    quorum: 2\n    cross_vendor: true\n")
+
     def check(v):
         assert v.rc == 2
-        v.find(CH, line_of(org, CH, "  correctness:"), "gates.correctness.cross_vendor", "one family per review")
+        v.find(
+            CH, line_of(org, CH, "  correctness:"), "gates.correctness.cross_vendor", "one family per review"
+        )
+
     return check
 
 
 @case
 def cycle_off_the_start_path(org):
-    edit(org, OPS, "  done:\n", "  orphan:\n    kind: work\n    lane: operator\n    action: ops.plan\n    after: [orphan2]\n"
-                                "  orphan2:\n    kind: work\n    lane: operator\n    action: ops.plan\n    after: [orphan]\n  done:\n")
+    edit(
+        org,
+        OPS,
+        "  done:\n",
+        "  orphan:\n    kind: work\n    lane: operator\n    action: ops.plan\n    after: [orphan2]\n"
+        "  orphan2:\n    kind: work\n    lane: operator\n    action: ops.plan\n    after: [orphan]\n  done:\n",
+    )
+
     def check(v):
         assert v.rc == 2
         p = v.find(OPS, line_of(org, OPS, "  orphan2:"), "gates", "cycle")
         assert "orphan -> orphan2 -> orphan" in p[3] or "orphan2 -> orphan -> orphan2" in p[3]
+
     return check
 
 
 @case
 def unreachable_gate(org):
     # a gate whose only predecessor is the terminal can never run
-    edit(org, OPS, "  done:\n", "  later:\n    kind: work\n    lane: operator\n    action: ops.plan\n    after: [done]\n  done:\n")
+    edit(
+        org,
+        OPS,
+        "  done:\n",
+        "  later:\n    kind: work\n    lane: operator\n    action: ops.plan\n    after: [done]\n  done:\n",
+    )
+
     def check(v):
         assert v.rc == 2
         v.find(OPS, line_of(org, OPS, "  later:"), "gates.later", "dead end")
+
     return check
 
 
 @case
 def dead_end_gate(org):
-    edit(org, OPS, "  done:\n", "  notes:\n    kind: work\n    lane: operator\n    action: ops.plan\n    after: [plan]\n  done:\n")
+    edit(
+        org,
+        OPS,
+        "  done:\n",
+        "  notes:\n    kind: work\n    lane: operator\n    action: ops.plan\n    after: [plan]\n  done:\n",
+    )
+
     def check(v):
         assert v.rc == 2
         v.find(OPS, line_of(org, OPS, "  notes:"), "gates.notes", "dead end")
+
     return check
 
 
 @case
 def unbounded_rework(org):
     edit(org, OPS, "  max_rework_rounds: 2\n", "  max_rework_rounds: 0\n")
+
     def check(v):
         assert v.rc == 2
         v.find(OPS, line_of(org, OPS, "limits:"), "limits.max_rework_rounds", "bound")
+
     return check
 
 
 @case
 def rework_must_go_back(org):
     edit(org, OPS, "    on_fail: plan\n", "    on_fail: execute\n")
+
     def check(v):
         assert v.rc == 2 and any("rework must go back" in p[3] for p in v.problems), v.err
+
     return check
 
 
 # ---- all at once ---------------------------------------------------------------------------
 
+
 @case
 def validate_reports_every_problem_at_once(org):
     edit(org, B, "concurrency: 2\n", "concurrency: 0  # P1\n")
     edit(org, R, "purpose: Checks", "purpose2: Checks")  # P2: unknown field + missing purpose
-    edit(org, CH, "    tiers: [medium, high]\n    description: Write down", "    tiers: [medium, hihg]  # P3\n    description: Write down")
-    edit(org, RULES, "    when: {attr: environment, eq: production}\n", "    when: {attr: environment, eq: prod}  # P4\n")
+    edit(
+        org,
+        CH,
+        "    tiers: [medium, high]\n    description: Write down",
+        "    tiers: [medium, hihg]  # P3\n    description: Write down",
+    )
+    edit(
+        org,
+        RULES,
+        "    when: {attr: environment, eq: production}\n",
+        "    when: {attr: environment, eq: prod}  # P4\n",
+    )
     edit(org, OPS, "    lane: approver\n", "    lane: approvers  # P5\n")
+
     def check(v):
         assert v.rc == 2
         v.find(B, line_of(org, B, "# P1"), "concurrency", "greater than or equal to 1")
@@ -554,6 +737,7 @@ def validate_reports_every_problem_at_once(org):
         v.find(RULES, line_of(org, RULES, "# P4"), "consequential.2.when.eq", "not a value")
         v.find(OPS, line_of(org, OPS, "# P5"), "gates.approval.lane", "unknown lane")
         assert f"{len(v.problems)} problems" in v.err
+
     return check
 
 
@@ -563,8 +747,9 @@ def test_validate_json_lists_problems(org):
     assert v.rc == 2
     doc = json.loads(v.out)
     assert doc["ok"] is False and doc["error"] == "config"
-    assert {"file": CH, "line": line_of(org, CH, "# BAD"), "path": "gates.correctness.quorum"}.items() <= \
-        doc["problems"][0].items()
+    assert {"file": CH, "line": line_of(org, CH, "# BAD"), "path": "gates.correctness.quorum"}.items() <= doc[
+        "problems"
+    ][0].items()
 
 
 def _truncate(rel):
@@ -575,7 +760,9 @@ def _truncate(rel):
         def check(v):
             assert v.rc in (0, 2), v.err
             assert v.rc == 0 or v.problems
+
         return check
+
     truncated.__name__ = f"truncated_{rel.replace('/', '_').replace('.yaml', '')}"
     return truncated
 

@@ -17,7 +17,11 @@ from org.errors import ConfigError
 from tests.config.config_tools import PROBLEM, Verdict
 from tests.helpers import REPO, run_org
 
-DEFAULT = {str(p.relative_to(REPO)): p.read_text() for d in ("lanes", "gates") for p in sorted((REPO / d).glob("*.yaml"))}
+DEFAULT = {
+    str(p.relative_to(REPO)): p.read_text()
+    for d in ("lanes", "gates")
+    for p in sorted((REPO / d).glob("*.yaml"))
+}
 NAMES = sorted(DEFAULT)
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -50,26 +54,91 @@ def test_random_bytes(data, rel):
 
 
 @SETTINGS
-@given(st.text(alphabet=st.sampled_from(list("ab:-[]{}#&*!|>'\"\t\n ,.?%@`0123456789\\")), max_size=120),
-       st.sampled_from(["lanes/fuzz.yaml", "gates/fuzz.yaml", *NAMES]))
+@given(
+    st.text(alphabet=st.sampled_from(list("ab:-[]{}#&*!|>'\"\t\n ,.?%@`0123456789\\")), max_size=120),
+    st.sampled_from(["lanes/fuzz.yaml", "gates/fuzz.yaml", *NAMES]),
+)
 def test_yaml_punctuation_soup(text, rel):
     load_and_prove(with_file(rel, text))
 
 
-scalars = st.none() | st.booleans() | st.integers(-3, 200) | st.floats(allow_nan=True) | st.text(max_size=12) \
-    | st.sampled_from(["builder", "review", "work", "approval", "terminal", "high", "low", "*", "anthropic/claude-x",
-                       "implement", "done", "environment", "production", "exempt", "actor"])
-keys = st.sampled_from(["lane", "kind", "purpose", "may", "may_not", "members", "id", "model", "workflow", "gates",
-                        "after", "tiers", "quorum", "cross_vendor", "on_fail", "check", "red", "consequential",
-                        "attributes", "when", "attr", "eq", "ne", "in", "not", "all", "any", "risk", "default",
-                        "classify", "credentials", "service", "env", "limits", "exempt"]) | st.text(max_size=6)
-structures = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=5),
-                          max_leaves=25)
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 200)
+    | st.floats(allow_nan=True)
+    | st.text(max_size=12)
+    | st.sampled_from(
+        [
+            "builder",
+            "review",
+            "work",
+            "approval",
+            "terminal",
+            "high",
+            "low",
+            "*",
+            "anthropic/claude-x",
+            "implement",
+            "done",
+            "environment",
+            "production",
+            "exempt",
+            "actor",
+        ]
+    )
+)
+keys = st.sampled_from(
+    [
+        "lane",
+        "kind",
+        "purpose",
+        "may",
+        "may_not",
+        "members",
+        "id",
+        "model",
+        "workflow",
+        "gates",
+        "after",
+        "tiers",
+        "quorum",
+        "cross_vendor",
+        "on_fail",
+        "check",
+        "red",
+        "consequential",
+        "attributes",
+        "when",
+        "attr",
+        "eq",
+        "ne",
+        "in",
+        "not",
+        "all",
+        "any",
+        "risk",
+        "default",
+        "classify",
+        "credentials",
+        "service",
+        "env",
+        "limits",
+        "exempt",
+    ]
+) | st.text(max_size=6)
+structures = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=5),
+    max_leaves=25,
+)
 
 
 @SETTINGS
-@given(st.dictionaries(keys, structures, min_size=1, max_size=6),
-       st.sampled_from(["lanes/fuzz.yaml", "gates/fuzz.yaml", *NAMES]))
+@given(
+    st.dictionaries(keys, structures, min_size=1, max_size=6),
+    st.sampled_from(["lanes/fuzz.yaml", "gates/fuzz.yaml", *NAMES]),
+)
 def test_random_structures(doc, rel):
     load_and_prove(with_file(rel, yaml.safe_dump(doc, allow_unicode=True)))
 
@@ -82,20 +151,20 @@ def _mutate(text: str, rnd: random.Random, n: int) -> str:
         if op == 0:
             del lines[i]
         elif op == 1:
-            lines.insert(i, lines[rnd.randrange(len(lines))])               # duplicate a line elsewhere
+            lines.insert(i, lines[rnd.randrange(len(lines))])  # duplicate a line elsewhere
         elif op == 2:
             lines[i] = "\t" + lines[i]
         elif op == 3:
-            lines[i] = " " * rnd.randrange(1, 4) + lines[i]                   # break the indentation
+            lines[i] = " " * rnd.randrange(1, 4) + lines[i]  # break the indentation
         elif op == 4 and lines[i]:
             j = rnd.randrange(len(lines[i]))
-            lines[i] = lines[i][:j] + rnd.choice(":-[]{}#&*!|>'\"x0 ") + lines[i][j + 1:]
+            lines[i] = lines[i][:j] + rnd.choice(":-[]{}#&*!|>'\"x0 ") + lines[i][j + 1 :]
         elif op == 5:
             words = re.findall(r"[\w.\-/*]+", text)
             if words and lines[i]:
                 lines[i] = lines[i].replace(rnd.choice(words), rnd.choice(words), 1)  # swap identifiers
         elif op == 6:
-            lines = lines[: max(1, i)]                                         # truncate
+            lines = lines[: max(1, i)]  # truncate
         else:
             lines[i] = lines[i].replace(": ", ":", 1)
         if not lines:
@@ -120,7 +189,9 @@ def test_several_files_mutated_at_once(muts):
 
 def test_alias_bomb_is_refused_quickly():
     bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
-        f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n" for p, c in zip("abcdefg", "bcdefgh", strict=True))
+        f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+        for p, c in zip("abcdefg", "bcdefgh", strict=True)
+    )
     try:
         load_org_files(with_file("gates/fuzz.yaml", bomb))
     except ConfigError as exc:

@@ -60,13 +60,16 @@ def _change() -> dict:
     return yaml.safe_load((REPO / "gates" / "change.yaml").read_text())
 
 
-@pytest.mark.parametrize("mutate", [
-    lambda d: d["gates"]["implement"].update(colour="blue"),              # unknown field
-    lambda d: d["gates"]["implement"].update(kind="labour"),              # not a gate kind
-    lambda d: d["gates"]["correctness"].update(quorum=0),                 # quorum >= 1
-    lambda d: d["gates"]["correctness"].update(exempt=["security"]),      # exemptions do not exist
-    lambda d: d.update(limits={"max_rework_rounds": -1}),
-])
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda d: d["gates"]["implement"].update(colour="blue"),  # unknown field
+        lambda d: d["gates"]["implement"].update(kind="labour"),  # not a gate kind
+        lambda d: d["gates"]["correctness"].update(quorum=0),  # quorum >= 1
+        lambda d: d["gates"]["correctness"].update(exempt=["security"]),  # exemptions do not exist
+        lambda d: d.update(limits={"max_rework_rounds": -1}),
+    ],
+)
 def test_workflow_schema_rejects_what_validate_rejects(mutate):
     doc = _change()
     mutate(doc)

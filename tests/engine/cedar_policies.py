@@ -69,8 +69,10 @@ class _Compiler:
         if a == "action":
             return [("true", "context.action")]
         if a == "credential_service":
-            return [(f"({_has('credential')} && {_get('credential')} == {_q(c)})", _q(spec.service))
-                    for c, spec in sorted(self.cfg.credentials.items())]
+            return [
+                (f"({_has('credential')} && {_get('credential')} == {_q(c)})", _q(spec.service))
+                for c, spec in sorted(self.cfg.credentials.items())
+            ]
         if a == "tier":
             raise NotImplementedError("rules reading 'tier' are not expressed in Cedar here")
         return [(_has(a), _get(a))]
@@ -108,7 +110,11 @@ class _Compiler:
             present = "(" + " || ".join(g for g, _ in self.alternatives(a)) + ")"
             return present if c.exists else f"!{present}"
         b = c.eq_attr or c.ne_attr
-        pairs = [f"({g1} && {g2} && {e1} == {e2})" for g1, e1 in self.alternatives(a) for g2, e2 in self.alternatives(b)]
+        pairs = [
+            f"({g1} && {g2} && {e1} == {e2})"
+            for g1, e1 in self.alternatives(a)
+            for g2, e2 in self.alternatives(b)
+        ]
         same = "(" + (" || ".join(pairs) or "false") + ")"
         return same if c.eq_attr is not None else f"!{same}"
 
@@ -126,7 +132,7 @@ def policies(cfg: OrgConfig) -> str:
     out: list[str] = []
 
     def add(pid: str, effect: str, head: str, when: str | None = None, unless: str | None = None) -> None:
-        text = f'@id({_q(pid)})\n{effect}({head})'
+        text = f"@id({_q(pid)})\n{effect}({head})"
         if when is not None:
             text += f"\nwhen {{ {when} }}"
         if unless is not None:
@@ -135,48 +141,77 @@ def policies(cfg: OrgConfig) -> str:
 
     anyone = 'principal, action == Action::"act", resource'
     strings = [a for a, s in sorted(cfg.attributes.items()) if s.type == "str"]
-    add("ORG-BASE", "permit", anyone,
-        when=" && ".join([f"(!({_has(a)}) || {_get(a)} like \"*\")" for a in strings]) or "true")
-    add("ORG-UNKNOWN-ACTOR", "forbid", anyone,
-        unless=" || ".join(f"principal in Lane::{_q(lane)}" for lane in sorted(cfg.lanes)) or "false")
+    add(
+        "ORG-BASE",
+        "permit",
+        anyone,
+        when=" && ".join([f'(!({_has(a)}) || {_get(a)} like "*")' for a in strings]) or "true",
+    )
+    add(
+        "ORG-UNKNOWN-ACTOR",
+        "forbid",
+        anyone,
+        unless=" || ".join(f"principal in Lane::{_q(lane)}" for lane in sorted(cfg.lanes)) or "false",
+    )
     for a, spec in sorted(cfg.attributes.items()):
         if spec.type == "bool":
             ok = ", ".join(["true", "false"] + [_q(s) for s in BOOL_STRINGS[True] + BOOL_STRINGS[False]])
-            add(f"ORG-BAD-ATTRIBUTE-{a}", "forbid", anyone, when=f"{_has(a)} && !([{ok}].contains({_get(a)}))")
+            add(
+                f"ORG-BAD-ATTRIBUTE-{a}", "forbid", anyone, when=f"{_has(a)} && !([{ok}].contains({_get(a)}))"
+            )
         elif spec.values is not None:
             ok = ", ".join(_q(v) for v in spec.values)
-            add(f"ORG-BAD-ATTRIBUTE-{a}", "forbid", anyone, when=f"{_has(a)} && !([{ok}].contains({_get(a)}))")
+            add(
+                f"ORG-BAD-ATTRIBUTE-{a}", "forbid", anyone, when=f"{_has(a)} && !([{ok}].contains({_get(a)}))"
+            )
     creds = ", ".join(_q(c) for c in sorted(cfg.credentials))
-    add("ORG-CREDENTIAL-UNAVAILABLE", "forbid", anyone,
-        when=f"{_has('credential')} && !([{creds}].contains({_get('credential')}))")
+    add(
+        "ORG-CREDENTIAL-UNAVAILABLE",
+        "forbid",
+        anyone,
+        when=f"{_has('credential')} && !([{creds}].contains({_get('credential')}))",
+    )
     for r in cfg.rules:
         if r.effect == "deny":
             add(r.spec.id, "forbid", anyone, when=f"{_matches(r.spec.actions)} && {comp.cond(r.spec.when)}")
     for name, lane in sorted(cfg.lanes.items()):
         head = f'principal in Lane::{_q(name)}, action == Action::"act", resource'
         add(f"LANE-{name.upper()}-MAY-NOT", "forbid", head, when=_matches(lane.may_not))
-        add(f"LANE-{name.upper()}-MAY", "forbid", head,
-            unless=f"{_matches(lane.may)} || {_matches(lane.may_not)}")
+        add(
+            f"LANE-{name.upper()}-MAY",
+            "forbid",
+            head,
+            unless=f"{_matches(lane.may)} || {_matches(lane.may_not)}",
+        )
     approved = []
     for a in sorted(cfg.actors.values(), key=lambda x: x.id):
         if not a.is_human:
             continue
         lane = cfg.lanes[a.lane]
-        may = f'{_matches(lane.may, _q("approve"))} && !{_matches(lane.may_not, _q("approve"))}'
+        may = f"{_matches(lane.may, _q('approve'))} && !{_matches(lane.may_not, _q('approve'))}"
         who = f"Actor::{_q(a.id)}"
-        approved.append(f"(context.approvals.contains({who}) && principal != {who} && "
-                        f"!context.authors.contains({who}) && {may})")
+        approved.append(
+            f"(context.approvals.contains({who}) && principal != {who} && "
+            f"!context.authors.contains({who}) && {may})"
+        )
     for r in cfg.rules:
         if r.effect == "needs_approval":
-            add(r.spec.id, "forbid", anyone, when=f"{_matches(r.spec.actions)} && {comp.cond(r.spec.when)}",
-                unless=" || ".join(approved) or "false")
+            add(
+                r.spec.id,
+                "forbid",
+                anyone,
+                when=f"{_matches(r.spec.actions)} && {comp.cond(r.spec.when)}",
+                unless=" || ".join(approved) or "false",
+            )
     return "\n\n".join(out)
 
 
 def entities(cfg: OrgConfig) -> list[dict]:
     out = [{"uid": {"type": "Lane", "id": name}, "attrs": {}, "parents": []} for name in sorted(cfg.lanes)]
-    out += [{"uid": {"type": "Actor", "id": a.id}, "attrs": {}, "parents": [{"type": "Lane", "id": a.lane}]}
-            for a in sorted(cfg.actors.values(), key=lambda x: x.id)]
+    out += [
+        {"uid": {"type": "Actor", "id": a.id}, "attrs": {}, "parents": [{"type": "Lane", "id": a.lane}]}
+        for a in sorted(cfg.actors.values(), key=lambda x: x.id)
+    ]
     return out
 
 
@@ -184,10 +219,17 @@ def request(actor: str, action: str, attrs: dict, approvals=(), authors=()) -> d
     def ref(i: str) -> dict:
         return {"__entity": {"type": "Actor", "id": i}}
 
-    return {"principal": {"type": "Actor", "id": actor}, "action": {"type": "Action", "id": "act"},
-            "resource": {"type": "Resource", "id": "r"},
-            "context": {"action": action, "attrs": {k: v for k, v in attrs.items() if v is not None},
-                        "approvals": [ref(a) for a in approvals], "authors": [ref(a) for a in authors]}}
+    return {
+        "principal": {"type": "Actor", "id": actor},
+        "action": {"type": "Action", "id": "act"},
+        "resource": {"type": "Resource", "id": "r"},
+        "context": {
+            "action": action,
+            "attrs": {k: v for k, v in attrs.items() if v is not None},
+            "approvals": [ref(a) for a in approvals],
+            "authors": [ref(a) for a in authors],
+        },
+    }
 
 
 def outcome(result, consequential: set[str]) -> tuple[str, set[str]]:
@@ -205,15 +247,28 @@ def outcome(result, consequential: set[str]) -> tuple[str, set[str]]:
 
 # ---- a realistic random request mix (the differential test and tests/bench/bench_decide.py) ----
 
+
 def _expand(patterns) -> list[str]:
     out = []
     for p in patterns:
         out.append(p)  # the pattern itself, taken literally as an action name
-        out += [p.replace("*", tail) for tail in ("production", "staging", "x", "", "a.b")] if "*" in p else []
+        out += (
+            [p.replace("*", tail) for tail in ("production", "staging", "x", "", "a.b")] if "*" in p else []
+        )
     return sorted(set(out))
 
 
-UNKNOWN_ACTIONS = ["foo.bar", "approve", "deploy", "host.config", "hostconfig.push", "", "*", "secret", "db.migrate"]
+UNKNOWN_ACTIONS = [
+    "foo.bar",
+    "approve",
+    "deploy",
+    "host.config",
+    "hostconfig.push",
+    "",
+    "*",
+    "secret",
+    "db.migrate",
+]
 
 
 def _values(cfg) -> tuple[dict[str, list], dict[str, list]]:
@@ -241,11 +296,23 @@ def request_mix(cfg: OrgConfig, n: int, seed: int):
     attributes; some junk values, unknown actors and actions, approvals by anyone."""
     rnd = random.Random(seed)
     actors = sorted(cfg.actors)
-    everything = _expand({p for lane in cfg.lanes.values() for p in lane.may + lane.may_not}
-                         | {p for r in cfg.rules for p in r.spec.actions}) + UNKNOWN_ACTIONS
+    everything = (
+        _expand(
+            {p for lane in cfg.lanes.values() for p in lane.may + lane.may_not}
+            | {p for r in cfg.rules for p in r.spec.actions}
+        )
+        + UNKNOWN_ACTIONS
+    )
     good, junk = _values(cfg)
-    extra = {"ticket": ["T-1"], "actor": ["alice", "sec-gemini"], "lane": ["security"], "tier": ["low", "high"],
-             "credential_service": ["github", "jira"], "action": ["code.read"], "note": [None, "x"]}
+    extra = {
+        "ticket": ["T-1"],
+        "actor": ["alice", "sec-gemini"],
+        "lane": ["security"],
+        "tier": ["low", "high"],
+        "credential_service": ["github", "jira"],
+        "action": ["code.read"],
+        "note": [None, "x"],
+    }
     for _ in range(n):
         actor = rnd.choice(actors) if rnd.random() < 0.92 else rnd.choice(["ghost", "root", ""])
         lane = cfg.lanes.get(cfg.actors[actor].lane) if actor in cfg.actors else None

@@ -17,7 +17,9 @@ def line_of(rel: str, needle: str, root: Path = REPO) -> int:
     return next(i for i, ln in enumerate((root / rel).read_text().split("\n"), 1) if needle in ln)
 
 
-def org_with(tmp: Path, edits: dict[str, list[tuple[str, str]]] | None = None, files: dict[str, str] | None = None):
+def org_with(
+    tmp: Path, edits: dict[str, list[tuple[str, str]]] | None = None, files: dict[str, str] | None = None
+):
     """Load (without proving) a copy of the default org with text edits {rel: [(old, new)]} and extra files."""
     for d in ("lanes", "gates"):
         shutil.copytree(REPO / d, tmp / d, dirs_exist_ok=True)

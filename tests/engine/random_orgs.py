@@ -11,8 +11,12 @@ from org.config.loader import Actor, OrgConfig
 from org.config.models import Lane, RiskSpec, TierSpec, Workflow
 
 TIERS = ("t0", "t1", "t2")
-MODELS = {"anthropic": "anthropic/claude-sonnet-4-5", "openai": "openai/gpt-5", "google": "gemini/gemini-2.5-pro",
-          "meta": "ollama/llama3.1"}
+MODELS = {
+    "anthropic": "anthropic/claude-sonnet-4-5",
+    "openai": "openai/gpt-5",
+    "google": "gemini/gemini-2.5-pro",
+    "meta": "ollama/llama3.1",
+}
 
 
 @st.composite
@@ -48,12 +52,17 @@ def gate_specs(draw, max_gates: int = 7, lanes: dict | None = None) -> dict:
         sinks = [n for n in names if not any(n in gates[m].get("after", []) for m in names)]
         gates["done"] = {"kind": "terminal", "after": sinks}
     else:
-        gates["done"] = {"kind": "terminal", "after": sorted(draw(st.sets(st.sampled_from(names), min_size=1)))}
+        gates["done"] = {
+            "kind": "terminal",
+            "after": sorted(draw(st.sets(st.sampled_from(names), min_size=1))),
+        }
     return gates
 
 
 def workflow(gates: dict, name: str = "wf", rounds: int = 2) -> Workflow:
-    return Workflow.model_validate({"workflow": name, "gates": gates, "limits": {"max_rework_rounds": rounds}})
+    return Workflow.model_validate(
+        {"workflow": name, "gates": gates, "limits": {"max_rework_rounds": rounds}}
+    )
 
 
 def org(lanes: list[Lane], workflows: list[Workflow], tiers=TIERS) -> OrgConfig:
@@ -65,9 +74,17 @@ def org(lanes: list[Lane], workflows: list[Workflow], tiers=TIERS) -> OrgConfig:
             actors[m.id] = Actor(m.id, lane.lane, lane.kind, m.model, fam, f"lanes/{lane.lane}.yaml:1")
     risk = RiskSpec(tiers=[TierSpec(id=t) for t in tiers], default=tiers[0])
     text = repr((lanes, workflows))
-    return OrgConfig(root=None, lanes={la.lane: la for la in lanes}, workflows={w.workflow: w for w in workflows},
-                     rules=[], risk=risk, credentials={}, attributes={}, actors=actors,
-                     config_hash=hashlib.sha256(text.encode()).hexdigest()[:16])
+    return OrgConfig(
+        root=None,
+        lanes={la.lane: la for la in lanes},
+        workflows={w.workflow: w for w in workflows},
+        rules=[],
+        risk=risk,
+        credentials={},
+        attributes={},
+        actors=actors,
+        config_hash=hashlib.sha256(text.encode()).hexdigest()[:16],
+    )
 
 
 def lane(name: str, kind: str, members: list[tuple[str, str | None]], may=("*",)) -> Lane:
@@ -85,7 +102,11 @@ def random_orgs(draw) -> OrgConfig:
         picks = draw(st.lists(st.sampled_from(fams), min_size=1, max_size=3))
         return [(f"{prefix}{i}-{f}", f) for i, f in enumerate(picks)]
 
-    lanes = [lane("w", "agent", agents("w")), lane("r", "agent", agents("r")), lane("x", "agent", agents("x")),
-             lane("h", "human", [(f"h{i}", None) for i in range(draw(st.integers(1, 2)))])]
+    lanes = [
+        lane("w", "agent", agents("w")),
+        lane("r", "agent", agents("r")),
+        lane("x", "agent", agents("x")),
+        lane("h", "human", [(f"h{i}", None) for i in range(draw(st.integers(1, 2)))]),
+    ]
     gates = draw(gate_specs(6, {"work": ["w", "x"], "review": ["r", "x"], "approval": ["h"]}))
     return org(lanes, [workflow(gates, rounds=draw(st.integers(1, 3)))])

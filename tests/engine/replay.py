@@ -53,16 +53,32 @@ def record(bus: Any, cfg: Any, name: str, about: str) -> Path:
     tasks: dict[str, Any] = {}
     for t in sorted(bus.list_tasks(limit=10_000), key=lambda t: int(t["task"][2:])):
         key = t["task"]
-        evs = [e for e in bus.events_since(0, task=key, limit=100_000)
-               if e["type"] in ENGINE_TYPES or e["type"] == "action.decided"]
+        evs = [
+            e
+            for e in bus.events_since(0, task=key, limit=100_000)
+            if e["type"] in ENGINE_TYPES or e["type"] == "action.decided"
+        ]
         kept = [{k: v for k, v in e.items() if k not in _VOLATILE} for e in evs]
-        st = fold([Event(e["type"], e["task"], e.get("data") or {}, e.get("actor")) for e in kept
-                   if e["type"] in ENGINE_TYPES])
+        st = fold(
+            [
+                Event(e["type"], e["task"], e.get("data") or {}, e.get("actor"))
+                for e in kept
+                if e["type"] in ENGINE_TYPES
+            ]
+        )
         tasks[key] = {"events": kept, "state": st.to_json()}
     hashes = {h["config_hash"] for h in (x["state"] for x in tasks.values())}
-    assert hashes == {cfg.config_hash}, f"every task of a history runs under the one config recorded ({hashes})"
-    doc = {"name": name, "about": about, "semantics": SEMANTICS, "config_hash": cfg.config_hash,
-           "config_files": cfg.files, "tasks": tasks}
+    assert hashes == {cfg.config_hash}, (
+        f"every task of a history runs under the one config recorded ({hashes})"
+    )
+    doc = {
+        "name": name,
+        "about": about,
+        "semantics": SEMANTICS,
+        "config_hash": cfg.config_hash,
+        "config_files": cfg.files,
+        "tasks": tasks,
+    }
     HISTORIES.mkdir(parents=True, exist_ok=True)
     out = HISTORIES / f"{name}.json"
     out.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
@@ -98,9 +114,15 @@ def replay(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
             assert seen, f"{key}: a decision before the task was created"
             st = fold(seen)  # the task as it stood when the action was decided
             data = e["data"]
-            d, _ = decide_within(cfg, e["actor"], data["action"], st.attributes, data.get("attributes") or {},
-                                 approvals=[data["approved_by"]] if data.get("approved_by") else [],
-                                 authors=sorted(st.authors))
+            d, _ = decide_within(
+                cfg,
+                e["actor"],
+                data["action"],
+                st.attributes,
+                data.get("attributes") or {},
+                approvals=[data["approved_by"]] if data.get("approved_by") else [],
+                authors=sorted(st.authors),
+            )
             rules = [r for r in e["rules"] if r not in overlays]
             recorded = (e["decision"] if rules == e["rules"] else None, rules)
             decisions.append((recorded, (d.outcome if rules == e["rules"] else None, list(d.rule_ids))))
@@ -121,18 +143,27 @@ def _scenarios(root: Path) -> None:
         drive(bus, t)
         t = bus.add_task("Refactor the parser", "change", attributes={"kind": "code"})["task"]
         drive(bus, t, verdicts={"correctness": "fail"})  # rework until the rounds run out: escalated
-        t = bus.add_task("Rotate the production keys", "change",
-                         attributes={"kind": "code", "environment": "production"})["task"]
+        t = bus.add_task(
+            "Rotate the production keys", "change", attributes={"kind": "code", "environment": "production"}
+        )["task"]
         drive(bus, t, verdicts={"approval": "reject"})
-        p = bus.add_task("Ship", "ops", attributes={"environment": "production", "credential": "github",
-                                                      "service": "github"})["task"]
+        p = bus.add_task(
+            "Ship",
+            "ops",
+            attributes={"environment": "production", "credential": "github", "service": "github"},
+        )["task"]
         bus.act("credential.use", "ops-claude", p)  # needs a human
         bus.approve(p, "alice", action="credential.use", note="in the window")
         bus.act("credential.use", "ops-claude", p, {"service": "github"})  # approved allow
         bus.act("credential.use", "ops-claude", p, {"service": "jira"})  # RED: reuse
         bus.act("deploy.production", "ops-claude", p, {"environment": "dev"})  # the floor stays production
-        record(bus, cfg, "scenarios", "the straight path, rework to escalation, a rejected approval, and "
-                                      "actions decided every way (tests/engine/replay.py)")
+        record(
+            bus,
+            cfg,
+            "scenarios",
+            "the straight path, rework to escalation, a rejected approval, and "
+            "actions decided every way (tests/engine/replay.py)",
+        )
 
 
 def _demo(root: Path) -> None:
@@ -149,7 +180,7 @@ def _demo(root: Path) -> None:
 
 
 def main(argv: list[str]) -> int:
-    for make in ([_scenarios, _demo] if "--demo" in argv else [_scenarios]):
+    for make in [_scenarios, _demo] if "--demo" in argv else [_scenarios]:
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
             for d in ("lanes", "gates", "adrs"):

@@ -13,15 +13,23 @@ from org.errors import Conflict
 from tests.engine.engine_tools import line_of, org_with, run_task
 
 CHANGE = "gates/change.yaml"
-POLISH = [("    tiers: [high]\n    adrs: [5]\n    description: A human who is not an author approves.\n"
-           "  done:\n    kind: terminal\n    after: [approval]",
-           "    tiers: [high]\n    adrs: [5]\n    description: A human who is not an author approves.\n"
-           "  polish: {kind: work, lane: builder, action: code.write, after: [approval]}\n"
-           "  done:\n    kind: terminal\n    after: [polish]")]
+POLISH = [
+    (
+        "    tiers: [high]\n    adrs: [5]\n    description: A human who is not an author approves.\n"
+        "  done:\n    kind: terminal\n    after: [approval]",
+        "    tiers: [high]\n    adrs: [5]\n    description: A human who is not an author approves.\n"
+        "  polish: {kind: work, lane: builder, action: code.write, after: [approval]}\n"
+        "  done:\n    kind: terminal\n    after: [polish]",
+    )
+]
 # a work gate beside the reviews: nothing that checks comes after it
-BESIDE = [("  done:\n    kind: terminal\n    after: [approval]",
-           "  docs: {kind: work, lane: builder, action: docs.write, after: [implement]}\n"
-           "  done:\n    kind: terminal\n    after: [approval, docs]")]
+BESIDE = [
+    (
+        "  done:\n    kind: terminal\n    after: [approval]",
+        "  docs: {kind: work, lane: builder, action: docs.write, after: [implement]}\n"
+        "  done:\n    kind: terminal\n    after: [approval, docs]",
+    )
+]
 
 
 def _problems(cfg, gate):
@@ -44,7 +52,9 @@ def test_validate_refuses_work_beside_a_review(tmp_path):
 
 @pytest.mark.parametrize("edit", [POLISH, BESIDE], ids=["after-approval", "beside-review"])
 def test_run_time_work_after_the_controls_never_reaches_done(tmp_path, edit):
-    cfg = org_with(tmp_path, {CHANGE: edit})  # loaded without the proof: the terminal re-check must hold alone
+    cfg = org_with(
+        tmp_path, {CHANGE: edit}
+    )  # loaded without the proof: the terminal re-check must hold alone
     _, state = run_task(cfg, "change", {}, tier="high")
     assert state.status == "escalated", state.status
     assert "terminal re-check" in state.escalation and "revision" in state.escalation
@@ -57,7 +67,9 @@ def _at_polish(cfg):
         gate = state.ready_gates()[0]
         kind = cfg.workflows["change"].gates[gate].kind
         actor = flow.eligible_members(cfg, state, gate)[0]
-        events += flow.submit(cfg, state, actor, gate, {"work": "pass", "review": "pass", "approval": "approve"}[kind])
+        events += flow.submit(
+            cfg, state, actor, gate, {"work": "pass", "review": "pass", "approval": "approve"}[kind]
+        )
         state = fold(events)
     return state
 
@@ -68,19 +80,29 @@ def test_new_content_cannot_borrow_the_approved_revision_id(tmp_path):
     approved = state.gates["approval"].revision
     assert approved and state.ready_gates() == ["polish"]
     with pytest.raises(Conflict) as e:
-        flow.submit(cfg, state, "build-claude", "polish", "pass", revision=approved, content="rm -rf / # unreviewed")
+        flow.submit(
+            cfg, state, "build-claude", "polish", "pass", revision=approved, content="rm -rf / # unreviewed"
+        )
     assert e.value.detail["rule"] == "ORG-REVISION-REUSED"
 
 
 def test_executing_gate_keeps_the_approved_revision_and_refuses_another(cfg):
-    events = flow.start_task(cfg, "t1", "t", "ops", {"environment": "production", "kind": "deploy"}, by="alice")
+    events = flow.start_task(
+        cfg, "t1", "t", "ops", {"environment": "production", "kind": "deploy"}, by="alice"
+    )
     state = fold(events)
     while state.open and state.ready_gates() != ["execute"]:
         gate = state.ready_gates()[0]
         kind = cfg.workflows["ops"].gates[gate].kind
         actor = flow.eligible_members(cfg, state, gate)[0]
-        events += flow.submit(cfg, state, actor, gate, {"work": "pass", "review": "pass", "approval": "approve"}[kind],
-                              content="plan v1")
+        events += flow.submit(
+            cfg,
+            state,
+            actor,
+            gate,
+            {"work": "pass", "review": "pass", "approval": "approve"}[kind],
+            content="plan v1",
+        )
         state = fold(events)
     approved = state.gates["approval"].revision
     actor = flow.eligible_members(cfg, state, "execute")[0]

@@ -59,8 +59,10 @@ consequential:
     title: a credential named like its service
     when: {attr: credential, eq_attr: service}
 """
-AUDITOR = "lane: auditor\nkind: human\npurpose: Reads and may not approve.\nmay: [code.read, approve.*]\n" \
-          "may_not: [approve]\nmembers:\n  - {id: carol}\n"
+AUDITOR = (
+    "lane: auditor\nkind: human\npurpose: Reads and may not approve.\nmay: [code.read, approve.*]\n"
+    "may_not: [approve]\nmembers:\n  - {id: carol}\n"
+)
 
 
 def _compare(cfg, n: int, seed: int) -> dict:
@@ -81,16 +83,24 @@ def _compare(cfg, n: int, seed: int) -> dict:
             d = decide(cfg, actor, action, attrs, approvals=approvals, authors=authors)
             assert d.outcome == "deny" and "ORG-BAD-ACTION" in d.rule_ids, (r, d.reason)
             continue
-        cattrs = {k: (canonical_text(v, cfg.attributes[k].casefold) if isinstance(v, str) and k in cfg.attributes
-                      and cfg.attributes[k].type == "str" else v) for k, v in attrs.items()}
+        cattrs = {
+            k: (
+                canonical_text(v, cfg.attributes[k].casefold)
+                if isinstance(v, str) and k in cfg.attributes and cfg.attributes[k].type == "str"
+                else v
+            )
+            for k, v in attrs.items()
+        }
         facts = pol._facts_for(canon)
         uncertain = facts is not _NO_FACTS and (
             any(cattrs.get(k) is None for k in facts[0])
-            or any(str(cattrs.get(k, "")).casefold() != str(v).casefold() for k, v in facts[1].items()))
+            or any(str(cattrs.get(k, "")).casefold() != str(v).casefold() for k, v in facts[1].items())
+        )
         (worst if uncertain else plain).append((actor, canon, cattrs, approvals, authors))
     rank = {"allow": 0, "needs_approval": 1, "deny": 2}
-    for (actor, action, attrs, approvals, authors), res in zip(worst, cedarpy.is_authorized_batch(
-            [cp.request(*r) for r in worst], ps, ents), strict=True):
+    for (actor, action, attrs, approvals, authors), res in zip(
+        worst, cedarpy.is_authorized_batch([cp.request(*r) for r in worst], ps, ents), strict=True
+    ):
         d = decide(cfg, actor, action, attrs, approvals=approvals, authors=authors)
         c_out, _ = cp.outcome(res, consequential)
         assert rank[d.outcome] >= rank[c_out], (actor, action, attrs, d.reason, c_out)
@@ -99,8 +109,9 @@ def _compare(cfg, n: int, seed: int) -> dict:
     seen: dict[str, int] = {}
     bad = []
     for (actor, action, attrs, approvals, authors), res in zip(reqs, results, strict=True):
-        assert not res.diagnostics.errors or res.diagnostics.errors[0].startswith("error while evaluating policy `policy0`"), \
-            res.diagnostics.errors
+        assert not res.diagnostics.errors or res.diagnostics.errors[0].startswith(
+            "error while evaluating policy `policy0`"
+        ), res.diagnostics.errors
         d = decide(cfg, actor, action, attrs, approvals=approvals, authors=authors)
         c_out, c_ids = cp.outcome(res, consequential)
         c_ids = {"ORG-BAD-ATTRIBUTE" if i.startswith("ORG-BAD-ATTRIBUTE-") else i for i in c_ids}
@@ -115,7 +126,9 @@ def _compare(cfg, n: int, seed: int) -> dict:
         elif ok and d.outcome == "needs_approval":
             ok = d_ids == c_ids
         if not ok:
-            bad.append((actor, action, attrs, approvals, authors, d.outcome, sorted(d_ids), c_out, sorted(c_ids)))
+            bad.append(
+                (actor, action, attrs, approvals, authors, d.outcome, sorted(d_ids), c_out, sorted(c_ids))
+            )
     assert not bad, f"{len(bad)} disagreements, e.g.:\n" + "\n".join(map(str, bad[:5]))
     return seen
 

@@ -49,7 +49,9 @@ def test_ops_runs_to_done_work_after_approval_does_not_unbind_it(cfg, tier):
     # 'execute' carries out the approved plan: it keeps the plan's revision, so done is reached on exactly
     # the revision the review and the approval passed on (ADR 0070)
     attrs, asked = TIER_ATTRS[tier]
-    attrs = {"environment": "dev", "disposable": True} if tier == "low" else {**attrs, "environment": "staging"}
+    attrs = (
+        {"environment": "dev", "disposable": True} if tier == "low" else {**attrs, "environment": "staging"}
+    )
     events, state = run_task(cfg, "ops", attrs, tier=asked)
     assert state.status == "done" and state.tier == tier, state.escalation
     if tier == "high":
@@ -81,10 +83,21 @@ def test_cross_vendor_reviewers_exclude_the_authors_family(cfg):
 def test_an_operator_whose_family_passed_the_plan_does_not_carry_it_out(cfg):
     # regression: ops-claude executing a plan by ops-gpt that sec-claude passed became an author of the
     # anthropic family, so the review stopped counting and the terminal re-check escalated the task
-    s = fold(events := flow.start_task(cfg, "t", "x", "ops", {"credential": "jira", "service": "jira",
-                                                              "environment": "staging"}, by="alice"))
-    for actor, gate, verdict in (("ops-gpt", "plan", "pass"), ("sec-claude", "review", "pass"),
-                                 ("alice", "approval", "approve")):
+    s = fold(
+        events := flow.start_task(
+            cfg,
+            "t",
+            "x",
+            "ops",
+            {"credential": "jira", "service": "jira", "environment": "staging"},
+            by="alice",
+        )
+    )
+    for actor, gate, verdict in (
+        ("ops-gpt", "plan", "pass"),
+        ("sec-claude", "review", "pass"),
+        ("alice", "approval", "approve"),
+    ):
         events += flow.submit(cfg, s, actor, gate, verdict)
         s = fold(events)
     el = flow.eligibility(cfg, s, "ops-claude", "execute")
@@ -158,16 +171,24 @@ def test_rework_limit_escalates(cfg):
 def test_rework_resets_parallel_reviews(cfg):
     events = flow.start_task(cfg, "t", "x", "change", {}, requested_tier="medium")
     s = fold(events)
-    for actor, gate, v in (("build-gpt", "spec", "pass"), ("build-gpt", "implement", "pass"),
-                           ("sec-claude", "security", "pass"), ("rev-claude", "correctness", "fail")):
+    for actor, gate, v in (
+        ("build-gpt", "spec", "pass"),
+        ("build-gpt", "implement", "pass"),
+        ("sec-claude", "security", "pass"),
+        ("rev-claude", "correctness", "fail"),
+    ):
         events += flow.submit(cfg, s, actor, gate, v)
         s = fold(events)
-    assert s.gates["security"].status == "pending" and s.gates["implement"].status == "ready" and s.rounds == 1
+    assert (
+        s.gates["security"].status == "pending" and s.gates["implement"].status == "ready" and s.rounds == 1
+    )
 
 
 def test_no_eligible_cross_vendor_reviewer_fails_closed(tmp_path):
     # reviewers: anthropic and openai only; two authors of those families leave nobody
-    cfg = org_with(tmp_path, {"lanes/reviewer.yaml": [("  - {id: rev-gemini, model: gemini/gemini-2.5-pro}\n", "")]})
+    cfg = org_with(
+        tmp_path, {"lanes/reviewer.yaml": [("  - {id: rev-gemini, model: gemini/gemini-2.5-pro}\n", "")]}
+    )
     events = flow.start_task(cfg, "t", "x", "change", {"kind": "docs"})
     s = fold(events)
     events += flow.submit(cfg, s, "build-claude", "implement", "pass")
@@ -200,29 +221,86 @@ def _inject(cfg, events, *evs):
 
 def test_check_gate_refuses_a_review_gate_passed_without_reviews(cfg):
     events, s = _at_correctness(cfg)
-    events, s = _inject(cfg, events, Event("gate.passed", "t", {"gate": "correctness", "revision": s.revision}))
+    events, s = _inject(
+        cfg, events, Event("gate.passed", "t", {"gate": "correctness", "revision": s.revision})
+    )
     out = flow.advance(cfg, s)
     assert [e.type for e in out] == ["gate.failed", "task.escalated"]
     assert out[0].data["gate"] == "eligibility" and "ORG-CONTENT-BINDING" in out[0].data["rules"]
 
 
-@pytest.mark.parametrize("forged", [
-    lambda s: [],                                                                             # no review at all
-    lambda s: [Event("review.filed", "t", {"gate": "correctness", "revision": s.revision, "verdict": "pass",
-                                          "counts": True, "family": "google"}, "build-claude")],  # the author
-    lambda s: [Event("review.filed", "t", {"gate": "correctness", "revision": s.revision, "verdict": "pass",
-                                          "counts": True, "family": "google", "cross_vendor": False},
-                     "rev-claude")],                                                          # same family, lying
-    lambda s: [Event("review.filed", "t", {"gate": "correctness", "revision": "old", "verdict": "pass",
-                                          "counts": True, "family": "google"}, "rev-gemini")],  # stale revision
-    lambda s: [Event("review.filed", "t", {"gate": "correctness", "revision": s.revision, "verdict": "pass",
-                                          "counts": True, "family": "google"}, "sec-gemini")],  # wrong lane
-])
+@pytest.mark.parametrize(
+    "forged",
+    [
+        lambda s: [],  # no review at all
+        lambda s: [
+            Event(
+                "review.filed",
+                "t",
+                {
+                    "gate": "correctness",
+                    "revision": s.revision,
+                    "verdict": "pass",
+                    "counts": True,
+                    "family": "google",
+                },
+                "build-claude",
+            )
+        ],  # the author
+        lambda s: [
+            Event(
+                "review.filed",
+                "t",
+                {
+                    "gate": "correctness",
+                    "revision": s.revision,
+                    "verdict": "pass",
+                    "counts": True,
+                    "family": "google",
+                    "cross_vendor": False,
+                },
+                "rev-claude",
+            )
+        ],  # same family, lying
+        lambda s: [
+            Event(
+                "review.filed",
+                "t",
+                {
+                    "gate": "correctness",
+                    "revision": "old",
+                    "verdict": "pass",
+                    "counts": True,
+                    "family": "google",
+                },
+                "rev-gemini",
+            )
+        ],  # stale revision
+        lambda s: [
+            Event(
+                "review.filed",
+                "t",
+                {
+                    "gate": "correctness",
+                    "revision": s.revision,
+                    "verdict": "pass",
+                    "counts": True,
+                    "family": "google",
+                },
+                "sec-gemini",
+            )
+        ],  # wrong lane
+    ],
+)
 def test_terminal_recheck_refuses_forged_passes(cfg, forged):
     events, s = _at_correctness(cfg)
-    events, s = _inject(cfg, events, *forged(s),
-                        Event("gate.passed", "t", {"gate": "correctness", "revision": s.revision}),
-                        Event("gate.passed", "t", {"gate": "eligibility", "revision": s.revision}))
+    events, s = _inject(
+        cfg,
+        events,
+        *forged(s),
+        Event("gate.passed", "t", {"gate": "correctness", "revision": s.revision}),
+        Event("gate.passed", "t", {"gate": "eligibility", "revision": s.revision}),
+    )
     out = flow.advance(cfg, s)
     assert out[-1].type == "task.escalated", [e.type for e in out]
     assert out[-1].data["kind"] == "bypass_detected" and "correctness" in out[-1].data["reason"]
@@ -231,12 +309,25 @@ def test_terminal_recheck_refuses_forged_passes(cfg, forged):
 
 def test_terminal_recheck_accepts_a_real_pass(cfg):
     events, s = _at_correctness(cfg)
-    events, s = _inject(cfg, events,
-                        Event("review.filed", "t", {"gate": "correctness", "revision": s.revision, "verdict": "pass",
-                                                    "counts": True, "family": "google", "cross_vendor": True},
-                              "rev-gemini"),
-                        Event("gate.passed", "t", {"gate": "correctness", "revision": s.revision}),
-                        Event("gate.passed", "t", {"gate": "eligibility", "revision": s.revision}))
+    events, s = _inject(
+        cfg,
+        events,
+        Event(
+            "review.filed",
+            "t",
+            {
+                "gate": "correctness",
+                "revision": s.revision,
+                "verdict": "pass",
+                "counts": True,
+                "family": "google",
+                "cross_vendor": True,
+            },
+            "rev-gemini",
+        ),
+        Event("gate.passed", "t", {"gate": "correctness", "revision": s.revision}),
+        Event("gate.passed", "t", {"gate": "eligibility", "revision": s.revision}),
+    )
     assert _types(flow.advance(cfg, s))[-1] == "task.done"
 
 
@@ -328,10 +419,30 @@ def test_load_org_files_matches_load_org():
 def test_state_copy_is_independent(cfg):
     events, s = _at_correctness(cfg)
     c = s.copy()
-    fold([Event("review.filed", "t", {"gate": "correctness", "revision": s.revision, "verdict": "pass",
-                                      "counts": True, "family": "google"}, "rev-gemini"),
-          Event("work.submitted", "t", {"gate": "implement", "revision": "r2", "family": "openai"}, "build-gpt"),
-          Event("gate.passed", "t", {"gate": "correctness", "revision": "r2"})], c)
+    fold(
+        [
+            Event(
+                "review.filed",
+                "t",
+                {
+                    "gate": "correctness",
+                    "revision": s.revision,
+                    "verdict": "pass",
+                    "counts": True,
+                    "family": "google",
+                },
+                "rev-gemini",
+            ),
+            Event(
+                "work.submitted",
+                "t",
+                {"gate": "implement", "revision": "r2", "family": "openai"},
+                "build-gpt",
+            ),
+            Event("gate.passed", "t", {"gate": "correctness", "revision": "r2"}),
+        ],
+        c,
+    )
     assert s.gates["correctness"].reviews == [] and s.gates["correctness"].status == "ready"
     assert s.authors == {"build-claude"} and len(s.revisions) == 1
     assert c.gates["correctness"].status == "passed" and c.authors == {"build-claude", "build-gpt"}

@@ -14,20 +14,58 @@ from tests.engine.engine_tools import org_with
 CHANGE = "gates/change.yaml"
 # (edits, gate, lane, action): each a holder whose lane's boundaries forbid what the gate makes it do
 ATTACKS = {
-    "builder-reviews": ({CHANGE: [("  correctness:\n    kind: review\n    lane: reviewer",
-                                   "  correctness:\n    kind: review\n    lane: builder")]},
-                        "correctness", "builder", "review.file"),
-    "reviewer-writes": ({CHANGE: [("  implement:\n    kind: work\n    lane: builder",
-                                   "  implement:\n    kind: work\n    lane: reviewer")]},
-                        "implement", "reviewer", "code.write"),
-    "human-lane-without-approve": ({"lanes/approver.yaml": [("  - approve\n", "")]},
-                                   "approval", "approver", "approve"),
-    "may-not-pattern-shadows-may": ({"lanes/security.yaml": [("may_not:\n", "may_not:\n  - review.*\n")]},
-                              "security", "security", "review.file"),
-    "red-action": ({CHANGE: [("    description: Make the change on the builder's own branch.\n    action: code.write\n",
-                              "    description: Make the change on the builder's own branch.\n    action: secret.read\n")],
-                    "lanes/builder.yaml": [("  - spec.write\n", "  - spec.write\n  - secret.read\n")]},
-                   "implement", "builder", "secret.read"),
+    "builder-reviews": (
+        {
+            CHANGE: [
+                (
+                    "  correctness:\n    kind: review\n    lane: reviewer",
+                    "  correctness:\n    kind: review\n    lane: builder",
+                )
+            ]
+        },
+        "correctness",
+        "builder",
+        "review.file",
+    ),
+    "reviewer-writes": (
+        {
+            CHANGE: [
+                (
+                    "  implement:\n    kind: work\n    lane: builder",
+                    "  implement:\n    kind: work\n    lane: reviewer",
+                )
+            ]
+        },
+        "implement",
+        "reviewer",
+        "code.write",
+    ),
+    "human-lane-without-approve": (
+        {"lanes/approver.yaml": [("  - approve\n", "")]},
+        "approval",
+        "approver",
+        "approve",
+    ),
+    "may-not-pattern-shadows-may": (
+        {"lanes/security.yaml": [("may_not:\n", "may_not:\n  - review.*\n")]},
+        "security",
+        "security",
+        "review.file",
+    ),
+    "red-action": (
+        {
+            CHANGE: [
+                (
+                    "    description: Make the change on the builder's own branch.\n    action: code.write\n",
+                    "    description: Make the change on the builder's own branch.\n    action: secret.read\n",
+                )
+            ],
+            "lanes/builder.yaml": [("  - spec.write\n", "  - spec.write\n  - secret.read\n")],
+        },
+        "implement",
+        "builder",
+        "secret.read",
+    ),
 }
 
 
@@ -69,7 +107,9 @@ def test_run_time_denies_the_gate_action_anyway(tmp_path, name):
         kind = cfg.workflows[wf].gates[g].kind
         members = flow.eligible_members(cfg, state, g)
         assert members, (g, state.escalation)
-        events += flow.submit(cfg, state, members[0], g, {"work": "pass", "review": "pass", "approval": "approve"}[kind])
+        events += flow.submit(
+            cfg, state, members[0], g, {"work": "pass", "review": "pass", "approval": "approve"}[kind]
+        )
         state = fold(events)
     assert state.status != "done"
     if state.status == "escalated":  # a review or approval gate nobody may hold fails closed at once
@@ -84,5 +124,10 @@ def test_run_time_denies_the_gate_action_anyway(tmp_path, name):
     el = flow.eligibility(cfg, probe, holders[0], gate)
     assert not el and action in el.reason, el
     with pytest.raises(Denied):
-        flow.submit(cfg, probe, holders[0], gate, "approve" if cfg.workflows[wf].gates[gate].kind == "approval"
-                    else "pass")
+        flow.submit(
+            cfg,
+            probe,
+            holders[0],
+            gate,
+            "approve" if cfg.workflows[wf].gates[gate].kind == "approval" else "pass",
+        )

@@ -12,19 +12,26 @@ from tests.engine.engine_tools import line_of
 RISK = "gates/risk.yaml"
 
 
-@pytest.mark.parametrize("attrs,tier,rules", [
-    ({"kind": "docs"}, "low", ("RISK-DOCS",)),
-    ({"environment": "dev", "disposable": True}, "low", ("RISK-DISPOSABLE-DEV",)),
-    ({"environment": "dev", "disposable": "yes"}, "low", ("RISK-DISPOSABLE-DEV",)),
-    ({"environment": "production"}, "high", ("RISK-PRODUCTION",)),
-    ({"irreversible": "true"}, "high", ("RISK-IRREVERSIBLE",)),
-    ({"credential": "github", "environment": "staging"}, "high", ("RISK-CREDENTIAL",)),
-    ({"credential": "github"}, "high", ("RISK-CREDENTIAL",)),           # environment unknown: not dev
-    ({"credential": "github", "environment": "dev"}, "medium", ()),
-    ({"kind": "docs", "environment": "production"}, "high", ("RISK-DOCS", "RISK-PRODUCTION")),  # highest wins
-    ({}, "medium", ()),
-    ({"environment": "prod"}, "medium", ()),                              # a bad value counts as missing here
-])
+@pytest.mark.parametrize(
+    "attrs,tier,rules",
+    [
+        ({"kind": "docs"}, "low", ("RISK-DOCS",)),
+        ({"environment": "dev", "disposable": True}, "low", ("RISK-DISPOSABLE-DEV",)),
+        ({"environment": "dev", "disposable": "yes"}, "low", ("RISK-DISPOSABLE-DEV",)),
+        ({"environment": "production"}, "high", ("RISK-PRODUCTION",)),
+        ({"irreversible": "true"}, "high", ("RISK-IRREVERSIBLE",)),
+        ({"credential": "github", "environment": "staging"}, "high", ("RISK-CREDENTIAL",)),
+        ({"credential": "github"}, "high", ("RISK-CREDENTIAL",)),  # environment unknown: not dev
+        ({"credential": "github", "environment": "dev"}, "medium", ()),
+        (
+            {"kind": "docs", "environment": "production"},
+            "high",
+            ("RISK-DOCS", "RISK-PRODUCTION"),
+        ),  # highest wins
+        ({}, "medium", ()),
+        ({"environment": "prod"}, "medium", ()),  # a bad value counts as missing here
+    ],
+)
 def test_classify(cfg, attrs, tier, rules):
     c = classify(cfg, attrs)
     assert (c.tier, c.rules) == (tier, rules)
@@ -42,11 +49,14 @@ def test_requested_tier_raises_never_lowers(cfg):
     assert c.tier == "high" and c.rules == ("RISK-PRODUCTION",)
 
 
-@pytest.mark.parametrize("tier,skipped", [
-    ("low", {"spec", "security", "design", "approval"}),
-    ("medium", {"design", "approval"}),
-    ("high", set()),
-])
+@pytest.mark.parametrize(
+    "tier,skipped",
+    [
+        ("low", {"spec", "security", "design", "approval"}),
+        ("medium", {"design", "approval"}),
+        ("high", set()),
+    ],
+)
 def test_plan_for_change(cfg, tier, skipped):
     wf = cfg.workflows["change"]
     plan = plan_for(wf, tier)
@@ -55,7 +65,9 @@ def test_plan_for_change(cfg, tier, skipped):
     assert plan.terminal == "done" and plan.order[-1] == "done"
     for g, why in plan.skipped.items():
         assert f"not required at tier '{tier}'" in why and ", ".join(wf.gates[g].tiers) in why
-    assert set(plan.required_controls) == {g for g in plan.required if wf.gates[g].kind in ("review", "approval", "check")}
+    assert set(plan.required_controls) == {
+        g for g in plan.required if wf.gates[g].kind in ("review", "approval", "check")
+    }
     # the order respects every 'after' link
     pos = {g: i for i, g in enumerate(plan.order)}
     assert all(pos[d] < pos[g] for g, spec in wf.gates.items() for d in spec.after)

@@ -26,8 +26,13 @@ def test_red_credential_reuse_denies_the_security_lane(cfg):
 
 @pytest.mark.parametrize("actor", ["sec-gemini", "sec-claude", "build-claude", "ops-gpt", "alice"])
 def test_red_rules_bind_every_lane_and_no_approval_lifts_them(cfg, actor):
-    d = decide(cfg, actor, "credential.use", {"credential": "prod-db", "service": "jira", "environment": "dev"},
-               approvals=["alice", "bob"])
+    d = decide(
+        cfg,
+        actor,
+        "credential.use",
+        {"credential": "prod-db", "service": "jira", "environment": "dev"},
+        approvals=["alice", "bob"],
+    )
     assert d.outcome == "deny" and "RED-CREDENTIAL-REUSE" in d.rule_ids
 
 
@@ -52,10 +57,19 @@ def test_red_and_lane_hits_are_all_reported(cfg):
 
 
 def test_credential_for_its_own_service(cfg):
-    dev = decide(cfg, "build-gpt", "credential.use", {"credential": "github", "service": "github", "environment": "dev"})
+    dev = decide(
+        cfg,
+        "build-gpt",
+        "credential.use",
+        {"credential": "github", "service": "github", "environment": "dev"},
+    )
     assert dev.outcome == "allow" and dev.attributes["credential_service"] == "github"
-    prod = decide(cfg, "build-gpt", "credential.use", {"credential": "github", "service": "github",
-                                                      "environment": "production"})
+    prod = decide(
+        cfg,
+        "build-gpt",
+        "credential.use",
+        {"credential": "github", "service": "github", "environment": "production"},
+    )
     assert prod.outcome == "needs_approval" and prod.rule_ids == ["CONSEQ-CREDENTIAL", "CONSEQ-PRODUCTION"]
     assert prod.rules[0].source == src(RULES, "id: CONSEQ-CREDENTIAL")
     # environment unknown: credential-bearing work outside dev is not ruled out, so a human approves
@@ -75,8 +89,12 @@ def test_unknown_credential_says_nothing_about_which_exist(cfg):
 
 
 def test_derived_attributes_cannot_be_set_by_a_request(cfg):
-    d = decide(cfg, "sec-gemini", "credential.use",
-               {"credential": "jira", "service": "github", "credential_service": "github", "action": "x"})
+    d = decide(
+        cfg,
+        "sec-gemini",
+        "credential.use",
+        {"credential": "jira", "service": "github", "credential_service": "github", "action": "x"},
+    )
     assert d.rule_ids == ["RED-CREDENTIAL-REUSE"]
     assert d.attributes["credential_service"] == "jira" and d.attributes["action"] == "credential.use"
 
@@ -105,7 +123,12 @@ def test_consequential_needs_a_human_non_author(cfg):
     ok = decide(cfg, "ops-claude", "deploy.production", attrs, approvals=["alice"])
     assert ok.outcome == "allow" and ok.approved_by == "alice" and ok.rule_ids == ["CONSEQ-PRODUCTION"]
     # an agent's approval, an author's approval and an unknown name do not count
-    for approvals, authors in ((["sec-gemini"], []), (["alice"], ["alice"]), (["nobody"], []), (["ops-claude"], [])):
+    for approvals, authors in (
+        (["sec-gemini"], []),
+        (["alice"], ["alice"]),
+        (["nobody"], []),
+        (["ops-claude"], []),
+    ):
         d = decide(cfg, "ops-claude", "deploy.production", attrs, approvals=approvals, authors=authors)
         assert d.outcome == "needs_approval", (approvals, authors)
     # the second human counts when the first is an author
@@ -120,18 +143,34 @@ def test_a_human_never_approves_their_own_action(cfg):
 
 
 def test_a_human_whose_lane_may_not_approve_does_not_count(tmp_path):
-    cfg = org_with(tmp_path, files={"lanes/auditor.yaml": (
-        "lane: auditor\nkind: human\npurpose: Reads.\nmay: [code.read]\nmay_not: [approve]\nmembers:\n  - {id: carol}\n")})
+    cfg = org_with(
+        tmp_path,
+        files={
+            "lanes/auditor.yaml": (
+                "lane: auditor\nkind: human\npurpose: Reads.\nmay: [code.read]\nmay_not: [approve]\nmembers:\n  - {id: carol}\n"
+            )
+        },
+    )
     attrs = {"environment": "production"}
     assert decide(cfg, "ops-gpt", "deploy.production", attrs, approvals=["carol"]).outcome == "needs_approval"
     assert decide(cfg, "ops-gpt", "deploy.production", attrs, approvals=["carol", "bob"]).approved_by == "bob"
 
 
-@pytest.mark.parametrize("value,outcome", [
-    (True, "needs_approval"), ("true", "needs_approval"), ("Yes", "needs_approval"), (" TRUE ", "needs_approval"),
-    (False, "allow"), ("no", "allow"), ("false", "allow"),
-    (1, "deny"), ("maybe", "deny"), ("", "deny"),
-])
+@pytest.mark.parametrize(
+    "value,outcome",
+    [
+        (True, "needs_approval"),
+        ("true", "needs_approval"),
+        ("Yes", "needs_approval"),
+        (" TRUE ", "needs_approval"),
+        (False, "allow"),
+        ("no", "allow"),
+        ("false", "allow"),
+        (1, "deny"),
+        ("maybe", "deny"),
+        ("", "deny"),
+    ],
+)
 def test_bool_attributes_by_declared_type(cfg, value, outcome):
     d = decide(cfg, "build-claude", "code.write", {"irreversible": value, "environment": "dev"})
     assert d.outcome == outcome, d.reason
@@ -148,47 +187,84 @@ def test_values_outside_the_declared_list_are_refused_not_ignored(cfg):
 
 
 def test_string_attributes_are_not_turned_into_bools(tmp_path):
-    cfg = org_with(tmp_path, {"gates/credentials.yaml": [("  jira: {service: jira,", "  jira: {service: 'yes',")]})
-    d = decide(cfg, "build-gpt", "credential.use", {"credential": "jira", "service": "yes", "environment": "dev"})
+    cfg = org_with(
+        tmp_path, {"gates/credentials.yaml": [("  jira: {service: jira,", "  jira: {service: 'yes',")]}
+    )
+    d = decide(
+        cfg, "build-gpt", "credential.use", {"credential": "jira", "service": "yes", "environment": "dev"}
+    )
     assert d.outcome == "allow", d.reason
 
 
 def test_none_is_missing(cfg):
-    assert decide(cfg, "build-gpt", "code.write", {"credential": None, "environment": "dev"}).outcome == "allow"
+    assert (
+        decide(cfg, "build-gpt", "code.write", {"credential": None, "environment": "dev"}).outcome == "allow"
+    )
 
 
 def test_tier_is_derived_never_taken_from_the_request(tmp_path):
     rules = "gates/rules.yaml"
-    cfg = org_with(tmp_path, {rules: [("    actions: [secret.read, secret.print, credential.reveal]\n",
-                                       "    actions: [secret.read, secret.print, credential.reveal]\n"
-                                       "  - id: RED-HIGH-TIER-MERGE\n    title: No merges at high tier\n"
-                                       "    actions: [code.commit]\n    when: {attr: tier, eq: high}\n")]})
+    cfg = org_with(
+        tmp_path,
+        {
+            rules: [
+                (
+                    "    actions: [secret.read, secret.print, credential.reveal]\n",
+                    "    actions: [secret.read, secret.print, credential.reveal]\n"
+                    "  - id: RED-HIGH-TIER-MERGE\n    title: No merges at high tier\n"
+                    "    actions: [code.commit]\n    when: {attr: tier, eq: high}\n",
+                )
+            ]
+        },
+    )
     high = {"environment": "production"}
     assert decide(cfg, "build-gpt", "code.commit", high).rule_ids == ["RED-HIGH-TIER-MERGE"]
     # claiming a lower tier does not lower it; asking for a higher one raises it
-    assert decide(cfg, "build-gpt", "code.commit", {**high, "tier": "low"}).rule_ids == ["RED-HIGH-TIER-MERGE"]
+    assert decide(cfg, "build-gpt", "code.commit", {**high, "tier": "low"}).rule_ids == [
+        "RED-HIGH-TIER-MERGE"
+    ]
     low = {"kind": "docs", "environment": "dev"}
     assert decide(cfg, "build-gpt", "code.commit", low).outcome == "allow"
-    assert decide(cfg, "build-gpt", "code.commit", {**low, "tier": "high"}).rule_ids == ["RED-HIGH-TIER-MERGE"]
+    assert decide(cfg, "build-gpt", "code.commit", {**low, "tier": "high"}).rule_ids == [
+        "RED-HIGH-TIER-MERGE"
+    ]
 
 
 def test_decisions_are_deterministic_and_pinned(cfg):
-    a = decide(cfg, "ops-gpt", "deploy.production", {"environment": "production", "credential": "deploy-key",
-                                                     "service": "deploy"}, approvals=["bob"])
-    b = decide(cfg, "ops-gpt", "deploy.production", {"environment": "production", "credential": "deploy-key",
-                                                     "service": "deploy"}, approvals=["bob"])
+    a = decide(
+        cfg,
+        "ops-gpt",
+        "deploy.production",
+        {"environment": "production", "credential": "deploy-key", "service": "deploy"},
+        approvals=["bob"],
+    )
+    b = decide(
+        cfg,
+        "ops-gpt",
+        "deploy.production",
+        {"environment": "production", "credential": "deploy-key", "service": "deploy"},
+        approvals=["bob"],
+    )
     assert a == b and a.to_json() == b.to_json() and a.config_hash == cfg.config_hash
 
 
 def test_decision_json_never_holds_a_secret(cfg, monkeypatch):
     monkeypatch.setenv("ORG_SECRET_GITHUB", "ghp_supersecret")
-    d = decide(cfg, "build-gpt", "credential.use", {"credential": "github", "service": "github", "environment": "dev"})
+    d = decide(
+        cfg,
+        "build-gpt",
+        "credential.use",
+        {"credential": "github", "service": "github", "environment": "dev"},
+    )
     assert "ghp_supersecret" not in str(d.to_json())
 
 
 _ATTR_VALUES = {
-    "environment": ["dev", "staging", "production"], "credential": ["github", "jira", "prod-db"],
-    "service": ["github", "jira", "prod-db"], "via": ["pipeline", "manual"], "irreversible": [True, False],
+    "environment": ["dev", "staging", "production"],
+    "credential": ["github", "jira", "prod-db"],
+    "service": ["github", "jira", "prod-db"],
+    "via": ["pipeline", "manual"],
+    "irreversible": [True, False],
 }
 
 
@@ -204,8 +280,9 @@ def test_decide_within_is_never_weaker_than_either_reading(cfg):
     rng = random.Random(7)
     keys = sorted(_ATTR_VALUES)
     checked = conflicted = 0
-    for action, actor in itertools.product(["credential.use", "deploy.production", "host.config.push"],
-                                           ["ops-claude", "sec-gemini"]):
+    for action, actor in itertools.product(
+        ["credential.use", "deploy.production", "host.config.push"], ["ops-claude", "sec-gemini"]
+    ):
         for _ in range(150):
             task = {k: rng.choice(_ATTR_VALUES[k]) for k in keys if rng.random() < 0.5}
             act = {k: rng.choice(_ATTR_VALUES[k]) for k in keys if rng.random() < 0.5}

@@ -30,6 +30,7 @@ SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 
 # ---- (a) no bypass equals brute force ---------------------------------------------------------
 
+
 def _brute_force(gates: dict, tier: str) -> bool:
     """Is there a simple path start -> done through none of the tier's required controls? Built
     from the gate dicts directly (not with org.engine.graph), rework edges included."""
@@ -40,7 +41,11 @@ def _brute_force(gates: dict, tier: str) -> bool:
             g.add_edge(d, name)
         if spec.get("on_fail"):
             g.add_edge(name, spec["on_fail"])
-    required = {n for n, s in gates.items() if s["kind"] in CONTROLS and (s.get("tiers") is None or tier in s["tiers"])}
+    required = {
+        n
+        for n, s in gates.items()
+        if s["kind"] in CONTROLS and (s.get("tiers") is None or tier in s["tiers"])
+    }
     return any(not (set(p) & required) for p in nx.all_simple_paths(g, "start", "done"))
 
 
@@ -48,8 +53,13 @@ def _brute_force(gates: dict, tier: str) -> bool:
 @given(gate_specs())
 def test_no_bypass_verdict_equals_brute_force(gates):
     wf = workflow(gates)
-    cfg = org([lane("ag", "agent", [("a1", "openai"), ("a2", "google"), ("a3", "anthropic")]),
-               lane("hu", "human", [("h1", None), ("h2", None)])], [wf])
+    cfg = org(
+        [
+            lane("ag", "agent", [("a1", "openai"), ("a2", "google"), ("a3", "anthropic")]),
+            lane("hu", "human", [("h1", None), ("h2", None)]),
+        ],
+        [wf],
+    )
     problems = [p.message for p in prove(cfg)]
     for tier in TIERS:
         expected = _brute_force(gates, tier)
@@ -58,19 +68,33 @@ def test_no_bypass_verdict_equals_brute_force(gates):
         assert any(f"bypass at tier '{tier}'" in m for m in problems) == expected
         if path is not None:  # the witness is a real path that passes no required control
             assert path[0] == "start" and path[-1] == "done"
-            edges = set(nx.DiGraph([(d, n) for n, s in gates.items() for d in s.get("after") or ["start"]]
-                                   + [(n, s["on_fail"]) for n, s in gates.items() if s.get("on_fail")]).edges)
+            edges = set(
+                nx.DiGraph(
+                    [(d, n) for n, s in gates.items() for d in s.get("after") or ["start"]]
+                    + [(n, s["on_fail"]) for n, s in gates.items() if s.get("on_fail")]
+                ).edges
+            )
             assert all((a, b) in edges for a, b in zip(path, path[1:], strict=False))
-            assert not any(gates[n]["kind"] in CONTROLS and (gates[n].get("tiers") is None or tier in gates[n]["tiers"])
-                           for n in path[1:-1])
+            assert not any(
+                gates[n]["kind"] in CONTROLS and (gates[n].get("tiers") is None or tier in gates[n]["tiers"])
+                for n in path[1:-1]
+            )
 
 
 # ---- (b) random actor sequences ------------------------------------------------------------------
 
 VERDICTS = ("pass", "fail", "changes", "approve", "reject", "bogus")
-steps = st.lists(st.tuples(st.integers(0, 50), st.integers(0, 50), st.sampled_from(VERDICTS),
-                           st.sampled_from(["eligible", "eligible", "eligible", "anyone"]),
-                           st.sampled_from([None, None, "current", "stale"])), min_size=8, max_size=40)
+steps = st.lists(
+    st.tuples(
+        st.integers(0, 50),
+        st.integers(0, 50),
+        st.sampled_from(VERDICTS),
+        st.sampled_from(["eligible", "eligible", "eligible", "anyone"]),
+        st.sampled_from([None, None, "current", "stale"]),
+    ),
+    min_size=8,
+    max_size=40,
+)
 
 
 def drive(cfg, workflow_name: str, attrs: dict, tier: str | None, moves) -> list:
@@ -85,7 +109,9 @@ def drive(cfg, workflow_name: str, attrs: dict, tier: str | None, moves) -> list
         members = flow.eligible_members(cfg, s, gate) if gate in s.ready_gates() else []
         actor = members[ai % len(members)] if who == "eligible" and members else actors[ai % len(actors)]
         if who == "eligible" and members and cfg.workflows[workflow_name].gates[gate].kind != "review":
-            verdict = {"work": "pass", "approval": "approve"}.get(cfg.workflows[workflow_name].gates[gate].kind, verdict)
+            verdict = {"work": "pass", "approval": "approve"}.get(
+                cfg.workflows[workflow_name].gates[gate].kind, verdict
+            )
         revision = {None: None, "current": s.revision, "stale": "0" * 16}[rev]
         try:
             events = events + flow.submit(cfg, s, actor, gate, verdict, revision=revision)
@@ -140,7 +166,9 @@ def check_log(cfg, events) -> None:
             if d.get("counts"):
                 assert e.actor not in authors, f"author {e.actor} counted at {d['gate']}"
                 if wf.gates[d["gate"]].cross_vendor:
-                    assert fam[e.actor] not in {fam[a] for a in authors}, f"same family counted at {d['gate']}"
+                    assert fam[e.actor] not in {fam[a] for a in authors}, (
+                        f"same family counted at {d['gate']}"
+                    )
         elif e.type == "gate.skipped":
             skipped.add(d["gate"])
             status[d["gate"]] = "skipped"
@@ -177,10 +205,14 @@ _DEFAULT = load_org(REPO)
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(wf=st.sampled_from(["change", "ops"]),
-       attrs=st.sampled_from([{}, {"kind": "docs"}, {"environment": "dev", "disposable": True},
-                              {"environment": "production"}]),
-       tier=st.sampled_from([None, "medium", "high"]), moves=steps)
+@given(
+    wf=st.sampled_from(["change", "ops"]),
+    attrs=st.sampled_from(
+        [{}, {"kind": "docs"}, {"environment": "dev", "disposable": True}, {"environment": "production"}]
+    ),
+    tier=st.sampled_from([None, "medium", "high"]),
+    moves=steps,
+)
 def test_random_actors_on_the_default_org(wf, attrs, tier, moves):
     if wf == "ops":  # an ops task is filed with where it takes effect (ADR 0071)
         attrs = {"environment": "staging", **attrs}

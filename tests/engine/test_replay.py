@@ -29,7 +29,9 @@ def test_a_golden_history_refolds_and_redecides_the_same(path):
     got = replay(doc)
     assert set(got) == set(doc["tasks"])
     for key, t in doc["tasks"].items():
-        assert got[key]["state"] == migrate(t["state"], doc["semantics"]), f"{path.name} {key} folds differently"
+        assert got[key]["state"] == migrate(t["state"], doc["semantics"]), (
+            f"{path.name} {key} folds differently"
+        )
         for recorded, replayed in got[key]["decisions"]:
             assert replayed == recorded, f"{path.name} {key} decides differently: {recorded} -> {replayed}"
 
@@ -45,6 +47,8 @@ def test_the_guard_sees_a_change_in_the_fold_and_in_decide():
     assert replay(bent)[key]["state"] != t["state"]
     dkey = next(k for k, t in doc["tasks"].items() if any(e["type"] == "action.decided" for e in t["events"]))
     bent = copy.deepcopy(doc)
-    dec = next(e for e in bent["tasks"][dkey]["events"] if e["type"] == "action.decided" and e["decision"] == "deny")
+    dec = next(
+        e for e in bent["tasks"][dkey]["events"] if e["type"] == "action.decided" and e["decision"] == "deny"
+    )
     dec["decision"], dec["rules"] = "allow", []
     assert any(rec != rep for rec, rep in replay(bent)[dkey]["decisions"])

@@ -28,15 +28,22 @@ def test_no_built_in_id_is_spelt_outside_its_home():
 
 def test_the_scan_would_see_a_literal(tmp_path):
     """The pattern catches each way an id has been spelt before (so the test above can fail)."""
-    for line in ('raise Denied(m, rule="ORG-HUMAN-APPROVAL")', "why = 'ORG-CROSS-VENDOR'",
-                 'RuleHit(f"LANE-{lane.upper()}-MAY", ...)', 'Violation("ADR-UNREADABLE", ...)',
-                 '"""The ORG-CROSS-VENDOR refusal"""'):
+    for line in (
+        'raise Denied(m, rule="ORG-HUMAN-APPROVAL")',
+        "why = 'ORG-CROSS-VENDOR'",
+        'RuleHit(f"LANE-{lane.upper()}-MAY", ...)',
+        'Violation("ADR-UNREADABLE", ...)',
+        '"""The ORG-CROSS-VENDOR refusal"""',
+    ):
         assert LITERAL.search(line), line
 
 
 def test_the_docstring_is_the_table_of_every_id():
-    rows = [ln.split("|")[1].strip() for ln in (rule_ids.__doc__ or "").splitlines()
-            if ln.startswith("| ") and not ln.startswith("| id ")]
+    rows = [
+        ln.split("|")[1].strip()
+        for ln in (rule_ids.__doc__ or "").splitlines()
+        if ln.startswith("| ") and not ln.startswith("| id ")
+    ]
     fixed = {r for r in rows if not r.startswith(("LANE-<", "ADR-NNNN"))}
     assert fixed == set(rule_ids.BUILT_IN), "the table and the constants differ"
     assert len(rows) == len(set(rows)), "an id has two rows"
@@ -58,6 +65,10 @@ def test_every_id_is_used_where_the_table_says():
         row = next(ln for ln in doc.splitlines() if ln.startswith(f"| {value} "))
         where = row.split("|")[3]
         modules = re.findall(r"\b([a-z]+\.[a-z_]+)\b", where)
-        users = [m for m in modules if (ORG / (m.replace(".", "/") + ".py")).is_file()
-                 and f"rule_ids.{name}" in (ORG / (m.replace(".", "/") + ".py")).read_text()]
+        users = [
+            m
+            for m in modules
+            if (ORG / (m.replace(".", "/") + ".py")).is_file()
+            and f"rule_ids.{name}" in (ORG / (m.replace(".", "/") + ".py")).read_text()
+        ]
         assert users, f"{value}: none of {modules} uses rule_ids.{name}"

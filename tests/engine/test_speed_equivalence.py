@@ -47,35 +47,52 @@ def ref_eligibility(cfg, state, actor, gate):
     if who is None:
         return duties.Eligibility(False, "unknown actor", "ORG-UNKNOWN-ACTOR")
     if state.config_hash and cfg.config_hash != state.config_hash:
-        return duties.Eligibility(False, f"the task runs under policy {state.config_hash}, not {cfg.config_hash}",
-                                  "ORG-POLICY-PINNED")
+        return duties.Eligibility(
+            False,
+            f"the task runs under policy {state.config_hash}, not {cfg.config_hash}",
+            "ORG-POLICY-PINNED",
+        )
     if not state.open:
         return duties.Eligibility(False, f"task is {state.status}", "ORG-TASK-CLOSED")
     if state.gates[gate].status != "ready":
-        return duties.Eligibility(False, f"gate '{gate}' is {state.gates[gate].status}, not ready",
-                                  "ORG-GATE-NOT-READY")
+        return duties.Eligibility(
+            False, f"gate '{gate}' is {state.gates[gate].status}, not ready", "ORG-GATE-NOT-READY"
+        )
     if spec.lane != who.lane:
-        return duties.Eligibility(False, f"gate '{gate}' is held by the {spec.lane} lane, not {who.lane}",
-                                  "ORG-WRONG-LANE")
+        return duties.Eligibility(
+            False, f"gate '{gate}' is held by the {spec.lane} lane, not {who.lane}", "ORG-WRONG-LANE"
+        )
     refused = duties.gate_action_refusal(cfg, state, actor, spec)
     if refused is not None:
         return refused
     if spec.kind in ("review", "approval"):
         if actor in state.authors:
-            return duties.Eligibility(False, f"{actor} is an author of this work and may not review or approve it",
-                                      "ORG-SEPARATION-OF-DUTIES")
+            return duties.Eligibility(
+                False,
+                f"{actor} is an author of this work and may not review or approve it",
+                "ORG-SEPARATION-OF-DUTIES",
+            )
         bound = state.gates[gate].bound
         if any(r.actor == actor and r.revision == bound for r in state.gates[gate].reviews):
-            return duties.Eligibility(False, f"{actor} already reviewed this revision at '{gate}'",
-                                      "ORG-ONE-REVIEW-EACH")
+            return duties.Eligibility(
+                False, f"{actor} already reviewed this revision at '{gate}'", "ORG-ONE-REVIEW-EACH"
+            )
         fam = duties.family_of_actor(cfg, actor)
         if spec.cross_vendor and (fam in binding.author_families(cfg, state) or fam == "unknown"):
-            return duties.Eligibility(False, f"{actor} is a {fam} model, the same family as an author; "
-                                             "cross-vendor review needs another family", "ORG-CROSS-VENDOR")
-        if spec.cross_vendor and any(duties.family_of_actor(cfg, r.actor) == fam
-                                     for r in ref_valid_reviews(cfg, state, gate, bound)):
-            return duties.Eligibility(False, f"a {fam} review already counts at '{gate}'; the cross-vendor quorum "
-                                             "needs another family", "ORG-CROSS-VENDOR")
+            return duties.Eligibility(
+                False,
+                f"{actor} is a {fam} model, the same family as an author; "
+                "cross-vendor review needs another family",
+                "ORG-CROSS-VENDOR",
+            )
+        if spec.cross_vendor and any(
+            duties.family_of_actor(cfg, r.actor) == fam for r in ref_valid_reviews(cfg, state, gate, bound)
+        ):
+            return duties.Eligibility(
+                False,
+                f"a {fam} review already counts at '{gate}'; the cross-vendor quorum needs another family",
+                "ORG-CROSS-VENDOR",
+            )
     if spec.kind == "approval" and not who.is_human:
         return duties.Eligibility(False, "approvals are given only by humans", "ORG-HUMAN-APPROVAL")
     if spec.kind == "work" and actor not in state.authors:
@@ -84,12 +101,21 @@ def ref_eligibility(cfg, state, actor, gate):
         author.author_families.add(duties.family_of_actor(cfg, actor))
         for g, gs in state.gates.items():
             other = wf.gates.get(g)
-            if gs.status == "passed" and other is not None and other.kind in ("review", "approval") \
-                    and len(ref_valid_reviews(cfg, author, g, gs.revision)) < other.quorum \
-                    <= len(ref_valid_reviews(cfg, state, g, gs.revision)):
-                return duties.Eligibility(False, f"{actor} would become an author and void the counting review(s) at "
-                                                 f"'{g}' (separation of duties, cross-vendor); another member takes "
-                                                 "this work", "ORG-CROSS-VENDOR")
+            if (
+                gs.status == "passed"
+                and other is not None
+                and other.kind in ("review", "approval")
+                and len(ref_valid_reviews(cfg, author, g, gs.revision))
+                < other.quorum
+                <= len(ref_valid_reviews(cfg, state, g, gs.revision))
+            ):
+                return duties.Eligibility(
+                    False,
+                    f"{actor} would become an author and void the counting review(s) at "
+                    f"'{g}' (separation of duties, cross-vendor); another member takes "
+                    "this work",
+                    "ORG-CROSS-VENDOR",
+                )
     return duties.Eligibility(True, "eligible")
 
 
@@ -146,12 +172,22 @@ def ref_control_problems(cfg, state, names):
         if gs.status != "passed":
             out.append((name, "ORG-REQUIRED-GATE", f"required gate '{name}' is {gs.status}"))
         elif gs.revision != bound:
-            out.append((name, "ORG-CONTENT-BINDING",
-                        f"'{name}' passed on revision {gs.revision}, but the work it covers is now {bound}"))
+            out.append(
+                (
+                    name,
+                    "ORG-CONTENT-BINDING",
+                    f"'{name}' passed on revision {gs.revision}, but the work it covers is now {bound}",
+                )
+            )
         elif len(counting) < spec.quorum:
-            out.append((name, "ORG-CONTENT-BINDING",
-                        f"'{name}' has {len(counting)} of {spec.quorum} counting "
-                        f"{'approval' if spec.kind == 'approval' else 'review'}(s) on revision {bound}"))
+            out.append(
+                (
+                    name,
+                    "ORG-CONTENT-BINDING",
+                    f"'{name}' has {len(counting)} of {spec.quorum} counting "
+                    f"{'approval' if spec.kind == 'approval' else 'review'}(s) on revision {bound}",
+                )
+            )
         for r in gs.reviews:
             if r.revision == bound and r.counts and r.actor in state.authors:
                 out.append((name, "ORG-SEPARATION-OF-DUTIES", f"{r.actor} reviewed its own work at '{name}'"))
@@ -175,10 +211,18 @@ def ref_no_eligible(cfg, state, gate, ready_on=duties.CURRENT):
     have = len({duties.family_of_actor(cfg, m) for m in members}) if spec.cross_vendor else len(members)
     if have >= need:
         return []
-    return [flow._ev(state.id, "task.escalated", None, kind="no_eligible_reviewer", gate=gate,
-                     reason=f"no eligible {spec.lane} member for '{gate}' ({have} eligible "
-                            f"{'famil' + ('y' if have == 1 else 'ies') if spec.cross_vendor else 'member(s)'} for "
-                            f"{need} more; authors and same-family models are excluded); failing closed")]
+    return [
+        flow._ev(
+            state.id,
+            "task.escalated",
+            None,
+            kind="no_eligible_reviewer",
+            gate=gate,
+            reason=f"no eligible {spec.lane} member for '{gate}' ({have} eligible "
+            f"{'famil' + ('y' if have == 1 else 'ies') if spec.cross_vendor else 'member(s)'} for "
+            f"{need} more; authors and same-family models are excluded); failing closed",
+        )
+    ]
 
 
 def ref_advance(cfg, state, extra_check, owned=False, saved=None):
@@ -202,9 +246,18 @@ def ref_advance(cfg, state, extra_check, owned=False, saved=None):
             elif spec.kind == "check":
                 new += flow._check(cfg, state, name, extra_check)
             else:
-                new.append(flow._ev(t, "gate.ready", None, gate=name, lane=spec.lane, round=state.rounds,
-                                    revision=ref_bound_revision(cfg, state, name),
-                                    source=cfg.source(f"gate:{state.workflow}.{name}")))
+                new.append(
+                    flow._ev(
+                        t,
+                        "gate.ready",
+                        None,
+                        gate=name,
+                        lane=spec.lane,
+                        round=state.rounds,
+                        revision=ref_bound_revision(cfg, state, name),
+                        source=cfg.source(f"gate:{state.workflow}.{name}"),
+                    )
+                )
                 if spec.kind in ("review", "approval"):
                     new += ref_no_eligible(cfg, fold([new[-1]], copy.deepcopy(state)), name)
             if any(e.type in ("task.escalated", "task.done", "task.rejected") for e in new):
@@ -239,8 +292,16 @@ def reference_engine():
 
 # ---- random walks ---------------------------------------------------------------------------------
 
-ATTRS = [{}, {"kind": "code"}, {"kind": "docs"}, {"environment": "production"}, {"kind": "deploy"},
-         {"environment": "dev", "disposable": "yes"}, {"irreversible": "true"}, {"credential": "jira"}]
+ATTRS = [
+    {},
+    {"kind": "code"},
+    {"kind": "docs"},
+    {"environment": "production"},
+    {"kind": "deploy"},
+    {"environment": "dev", "disposable": "yes"},
+    {"irreversible": "true"},
+    {"credential": "jira"},
+]
 
 
 def _filed(wf: str, attrs: dict) -> dict:
@@ -277,8 +338,18 @@ def walk(cfg, seed: int, *, reference: bool, tasks: int = 2, steps: int = 14) ->
     tiers = [t.id for t in cfg.risk.tiers]
     attrs = ATTRS if cfg.attributes else [{}]
     for n in range(tasks):
-        evs = _call(trace, "start", flow.start_task, cfg, f"t{seed}-{n}", "walk", rng.choice(wfs),
-                    rng.choice(attrs), by=rng.choice(humans), requested_tier=rng.choice([None, None, *tiers]))
+        evs = _call(
+            trace,
+            "start",
+            flow.start_task,
+            cfg,
+            f"t{seed}-{n}",
+            "walk",
+            rng.choice(wfs),
+            rng.choice(attrs),
+            by=rng.choice(humans),
+            requested_tier=rng.choice([None, None, *tiers]),
+        )
         if evs is None:
             continue
         history = list(evs)
@@ -287,11 +358,17 @@ def walk(cfg, seed: int, *, reference: bool, tasks: int = 2, steps: int = 14) ->
             op = rng.random()
             ready = sorted(state.ready_gates())
             if state.status == "escalated" and op < 0.6:
-                out = _call(trace, "resume", flow.resume, cfg, state, rng.choice(humans + actors[:1]), "again")
+                out = _call(
+                    trace, "resume", flow.resume, cfg, state, rng.choice(humans + actors[:1]), "again"
+                )
             elif op < 0.04:
-                out = _call(trace, "stalled", flow.escalate_if_stalled, cfg, state, rng.choice([10, 5000, 10**6]))
+                out = _call(
+                    trace, "stalled", flow.escalate_if_stalled, cfg, state, rng.choice([10, 5000, 10**6])
+                )
             elif op < 0.08:
-                out = _call(trace, "budget", flow.escalate_if_over_budget, cfg, state, rng.choice([0.01, 3.0, 99.0]))
+                out = _call(
+                    trace, "budget", flow.escalate_if_over_budget, cfg, state, rng.choice([0.01, 3.0, 99.0])
+                )
             elif op < 0.12:
                 out = _call(trace, "advance", flow.advance, cfg, state)
             elif not ready:
@@ -305,12 +382,27 @@ def walk(cfg, seed: int, *, reference: bool, tasks: int = 2, steps: int = 14) ->
                 members = _call(trace, "members", flow.eligible_members, cfg, state, g) or []
                 kind = cfg.workflows[state.workflow].gates[g].kind
                 actor = rng.choice(members) if members and rng.random() < 0.9 else rng.choice(actors)
-                verdict = rng.choice({"work": ["pass"] * 8 + ["fail"],
-                                      "review": ["pass"] * 4 + ["changes", "fail", "maybe"],
-                                      "approval": ["approve"] * 4 + ["reject", "pass", "nope"]}.get(kind, ["pass"]))
+                verdict = rng.choice(
+                    {
+                        "work": ["pass"] * 8 + ["fail"],
+                        "review": ["pass"] * 4 + ["changes", "fail", "maybe"],
+                        "approval": ["approve"] * 4 + ["reject", "pass", "nope"],
+                    }.get(kind, ["pass"])
+                )
                 rev = rng.choice([None, None, state.gates[g].bound, "stale"]) if kind != "work" else None
-                out = _call(trace, "submit", flow.submit, cfg, state, actor, g, verdict, revision=rev,
-                            content=f"{rng.random():.6f}", in_place=not reference)
+                out = _call(
+                    trace,
+                    "submit",
+                    flow.submit,
+                    cfg,
+                    state,
+                    actor,
+                    g,
+                    verdict,
+                    revision=rev,
+                    content=f"{rng.random():.6f}",
+                    in_place=not reference,
+                )
                 if out is not None and not reference:
                     history += out
                     assert state == fold(history), "submit(in_place=True) must equal folding from scratch"
@@ -350,16 +442,24 @@ def test_default_org_walks_match_the_reference():
 
 SCARCE = {  # reviewers run out: two author families leave no cross-vendor reviewer, and quorums of 2
     "lanes/reviewer.yaml": [("  - {id: rev-gemini, model: gemini/gemini-2.5-pro}\n", "")],
-    "gates/change.yaml": [("    after: [implement]\n    cross_vendor: true\n    on_fail: implement\n    tiers:",
-                           "    after: [implement]\n    cross_vendor: true\n    quorum: 2\n    on_fail: implement\n"
-                           "    tiers:")],
-    "gates/ops.yaml": [("    lane: security\n    after: [plan]\n", "    lane: security\n    after: [plan]\n    quorum: 3\n")],
+    "gates/change.yaml": [
+        (
+            "    after: [implement]\n    cross_vendor: true\n    on_fail: implement\n    tiers:",
+            "    after: [implement]\n    cross_vendor: true\n    quorum: 2\n    on_fail: implement\n"
+            "    tiers:",
+        )
+    ],
+    "gates/ops.yaml": [
+        ("    lane: security\n    after: [plan]\n", "    lane: security\n    after: [plan]\n    quorum: 3\n")
+    ],
 }
 
 
 DUPLICATES = {  # two members of a family in each review lane: a counted family still has members left
     "lanes/reviewer.yaml": [("members:\n", "members:\n  - {id: rev-gpt-2, model: openai/gpt-5}\n")],
-    "lanes/security.yaml": [("members:\n", "members:\n  - {id: sec-gemini-2, model: gemini/gemini-2.5-pro}\n")],
+    "lanes/security.yaml": [
+        ("members:\n", "members:\n  - {id: sec-gemini-2, model: gemini/gemini-2.5-pro}\n")
+    ],
     "gates/change.yaml": [("    quorum: 1\n", "    quorum: 3\n")],
 }
 
@@ -369,7 +469,6 @@ def _agents_approve(cfg):
     d = cfg.workflows["ops"].model_dump(by_alias=True)
     d["gates"]["approval"]["lane"] = "security"
     return dataclasses.replace(cfg, workflows={**cfg.workflows, "ops": Workflow.model_validate(d)})
-
 
 
 @pytest.mark.slow
@@ -394,8 +493,16 @@ def test_random_small_orgs_match_the_reference(cfg):
 
 def _fields(g):
     """A gate's fields, from a config Gate or the memo's GateSpec mirror."""
-    return (g.kind, g.lane, tuple(g.after), tuple(g.tiers) if g.tiers is not None else None, g.quorum, g.cross_vendor,
-            g.on_fail, g.check)
+    return (
+        g.kind,
+        g.lane,
+        tuple(g.after),
+        tuple(g.tiers) if g.tiers is not None else None,
+        g.quorum,
+        g.cross_vendor,
+        g.on_fail,
+        g.check,
+    )
 
 
 def _direct_facts(cfg):
@@ -407,15 +514,30 @@ def _direct_facts(cfg):
         order = plan_for(wf, cfg.risk.default).order
         out[w] = {
             "gates": {n: _fields(g) for n, g in wf.gates.items()},
-            "steps": [(n, _fields(wf.gates[n]), cfg.source(f"gate:{w}.{n}"), ups[n], tuple(wf.gates[n].after),
-                       wf.gates[n].kind) for n in order],
+            "steps": [
+                (
+                    n,
+                    _fields(wf.gates[n]),
+                    cfg.source(f"gate:{w}.{n}"),
+                    ups[n],
+                    tuple(wf.gates[n].after),
+                    wf.gates[n].kind,
+                )
+                for n in order
+            ],
             "joins_known": all(d in wf.gates for g in wf.gates.values() for d in g.after),
             "upstream": ups,
             "plans": {t.id: plan_for(wf, t.id) for t in cfg.risk.tiers},
             "bypass": {t.id: bypass_path(wf, t.id) for t in cfg.risk.tiers},
             "descendants": {n: frozenset(nx.descendants(g, n)) for n in wf.gates},
-            "nearest": {n: max((a for a in ups[n] if wf.gates[a].kind == "work"), key=lambda a: (len(ups[a]), a),
-                               default=None) for n in wf.gates},
+            "nearest": {
+                n: max(
+                    (a for a in ups[n] if wf.gates[a].kind == "work"),
+                    key=lambda a: (len(ups[a]), a),
+                    default=None,
+                )
+                for n in wf.gates
+            },
         }
     out["lanes"] = {ln: tuple(a.id for a in cfg.actors.values() if a.lane == ln) for ln in cfg.lanes}
     return out
@@ -426,7 +548,10 @@ def _memo_facts(cfg):
     for w, wf in cfg.workflows.items():
         out[w] = {
             "gates": {n: _fields(g) for n, g in memo.gates(cfg, w).items()},
-            "steps": [(n, _fields(g), src, before, after, kind) for n, g, src, before, after, kind in memo.steps(cfg, w)],
+            "steps": [
+                (n, _fields(g), src, before, after, kind)
+                for n, g, src, before, after, kind in memo.steps(cfg, w)
+            ],
             "joins_known": memo.joins_known(cfg, w),
             "upstream": {n: memo.upstream(cfg, w)[n] for n in wf.gates},
             "plans": {t.id: memo.plan(cfg, w, t.id) for t in cfg.risk.tiers},
@@ -496,6 +621,7 @@ def test_walks_on_a_config_whose_objects_were_replaced_match_the_reference():
 
 # ---- the pieces ---------------------------------------------------------------------------------
 
+
 def _ref_count(cfg, state, gate):
     spec = cfg.workflows[state.workflow].gates[gate]
     members = ref_eligible_members(cfg, state, gate)
@@ -526,9 +652,19 @@ def test_counting_eligible_reviewers_matches_counting_eligible_members(tmp_path)
                     extra = []
                     for _ in range(rng.randrange(4)):
                         who = rng.choice(lane + sorted(s.authors or {"nobody"}))
-                        extra.append(flow._ev(s.id, "review.filed", who, gate=g, family=duties.family_of_actor(cfg, who),
-                                              revision=rng.choice([rev, rev, "old"]), verdict=rng.choice(["pass", "changes"]),
-                                              counts=rng.random() < 0.8, cross_vendor=spec.cross_vendor))
+                        extra.append(
+                            flow._ev(
+                                s.id,
+                                "review.filed",
+                                who,
+                                gate=g,
+                                family=duties.family_of_actor(cfg, who),
+                                revision=rng.choice([rev, rev, "old"]),
+                                verdict=rng.choice(["pass", "changes"]),
+                                counts=rng.random() < 0.8,
+                                cross_vendor=spec.cross_vendor,
+                            )
+                        )
                     fold(extra, s)
                     ready = fold([flow._ev(s.id, "gate.ready", None, gate=g, revision=rev)], copy.deepcopy(s))
                     full, full_ready = _ref_count(cfg, s, g), _ref_count(cfg, ready, g)
@@ -544,7 +680,11 @@ def test_counting_eligible_reviewers_matches_counting_eligible_members(tmp_path)
                 if not members:
                     break
                 kind = cfg.workflows[state.workflow].gates[g].kind
-                verdict = {"work": "pass", "review": rng.choice(["pass", "pass", "changes"]), "approval": "approve"}[kind]
+                verdict = {
+                    "work": "pass",
+                    "review": rng.choice(["pass", "pass", "changes"]),
+                    "approval": "approve",
+                }[kind]
                 events += flow.submit(cfg, state, rng.choice(members), g, verdict, in_place=True)
     assert checked > 5000
 
@@ -553,11 +693,13 @@ def test_revision_hash_is_the_json_one():
     import hashlib
 
     rng = random.Random(3)
-    alphabet = "abc:é\"\\\n\t\x00\x1f\u2028😀 -_"
+    alphabet = 'abc:é"\\\n\t\x00\x1f\u2028😀 -_'
     for _ in range(3000):
         parts = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(12))) for _ in range(4)]
         rnd = rng.choice([0, 1, 7, -2, 10**20])
-        want = hashlib.sha256(json.dumps([parts[0], parts[1], parts[2], rnd, parts[3]]).encode()).hexdigest()[:16]
+        want = hashlib.sha256(json.dumps([parts[0], parts[1], parts[2], rnd, parts[3]]).encode()).hexdigest()[
+            :16
+        ]
         assert flow.revision_hash(parts[0], parts[1], parts[2], rnd, parts[3]) == want
     for odd in (True, 1.5, None):  # not an int: the json path
         want = hashlib.sha256(json.dumps(["t", "g", "a", odd, "c"]).encode()).hexdigest()[:16]
@@ -589,8 +731,15 @@ def test_an_in_place_submit_that_raises_leaves_the_state_as_it_was():
             verdict = {"work": "pass", "review": rng.choice(["pass", "changes"]), "approval": "approve"}[kind]
             before = copy.deepcopy(state)
             try:
-                out = flow.submit(cfg, state, rng.choice(members), g, verdict, in_place=True,
-                                  extra_check=failing_check if rng.random() < 0.5 else None)
+                out = flow.submit(
+                    cfg,
+                    state,
+                    rng.choice(members),
+                    g,
+                    verdict,
+                    in_place=True,
+                    extra_check=failing_check if rng.random() < 0.5 else None,
+                )
             except RuntimeError:
                 raised += 1
                 assert state == before  # put back: fields, gates, reviews, revisions, authors
@@ -618,12 +767,17 @@ def test_in_place_submits_on_random_orgs_restore_or_fold(cfg):
             g = rng.choice(ready)
             members = flow.eligible_members(cfg, state, g) or actors
             kind = cfg.workflows["wf"].gates[g].kind
-            verdict = {"work": "pass", "review": rng.choice(["pass", "pass", "changes"]),
-                       "approval": rng.choice(["approve", "approve", "reject"])}.get(kind, "pass")
+            verdict = {
+                "work": "pass",
+                "review": rng.choice(["pass", "pass", "changes"]),
+                "approval": rng.choice(["approve", "approve", "reject"]),
+            }.get(kind, "pass")
             before = copy.deepcopy(state)
             hook = _raising if rng.random() < 0.3 else None
             try:
-                out = flow.submit(cfg, state, rng.choice(members), g, verdict, in_place=True, extra_check=hook)
+                out = flow.submit(
+                    cfg, state, rng.choice(members), g, verdict, in_place=True, extra_check=hook
+                )
             except (RuntimeError, OrgError):
                 assert state == before
                 continue
@@ -660,7 +814,7 @@ def test_the_keeper_of_an_in_place_fold_puts_every_event_kind_back():
             mine = copy.deepcopy(state)
             keeper = flow._Saved(mine)
             for i in range(0, len(out), 2):  # in pieces, as submit and advance fold them
-                keeper.fold(out[i:i + 2])
+                keeper.fold(out[i : i + 2])
             assert mine == fold(out, copy.deepcopy(state))
             keeper.restore()
             assert mine == state

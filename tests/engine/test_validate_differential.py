@@ -26,8 +26,9 @@ ACTIONS = ["code.write", "docs.write", "review.file", "approve", "work.submit"]
 
 def _lane(name: str, kind: str, members, may, may_not) -> Lane:
     ms = [{"id": i, **({"model": MODELS[f]} if f else {})} for i, f in members]
-    return Lane.model_validate({"lane": name, "kind": kind, "purpose": name, "may": may, "may_not": may_not,
-                                "members": ms})
+    return Lane.model_validate(
+        {"lane": name, "kind": kind, "purpose": name, "may": may, "may_not": may_not, "members": ms}
+    )
 
 
 @st.composite
@@ -40,12 +41,17 @@ def orgs(draw):
 
     def bounds():
         may = draw(st.lists(st.sampled_from(ACTIONS), min_size=1, max_size=4, unique=True))
-        may_not = draw(st.lists(st.sampled_from([a for a in ACTIONS if a not in may]), max_size=2, unique=True))
+        may_not = draw(
+            st.lists(st.sampled_from([a for a in ACTIONS if a not in may]), max_size=2, unique=True)
+        )
         return may, may_not
 
-    lanes = [_lane("w", "agent", agents("w"), *bounds()), _lane("r", "agent", agents("r"), *bounds()),
-             _lane("x", "agent", agents("x"), *bounds()),
-             _lane("h", "human", [(f"h{i}", None) for i in range(draw(st.integers(1, 2)))], *bounds())]
+    lanes = [
+        _lane("w", "agent", agents("w"), *bounds()),
+        _lane("r", "agent", agents("r"), *bounds()),
+        _lane("x", "agent", agents("x"), *bounds()),
+        _lane("h", "human", [(f"h{i}", None) for i in range(draw(st.integers(1, 2)))], *bounds()),
+    ]
     gates = draw(gate_specs(6, {"work": ["w", "x"], "review": ["r", "x"], "approval": ["h"]}))
     for spec in gates.values():
         if spec["kind"] == "work" and draw(st.booleans()):
@@ -68,7 +74,9 @@ def _check_done(cfg, state) -> None:
 
 
 @pytest.mark.slow
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 @given(cfg=orgs(), data=st.data())
 def test_what_validate_proves_closed_is_refused_at_run_time(cfg, data):
     proved = not prove(cfg)
@@ -81,8 +89,11 @@ def test_what_validate_proves_closed_is_refused_at_run_time(cfg, data):
         if not state.open:
             break
         ready = state.ready_gates()
-        gate = data.draw(st.sampled_from(ready)) if ready and data.draw(st.integers(0, 4)) else \
-            data.draw(st.sampled_from(gates))
+        gate = (
+            data.draw(st.sampled_from(ready))
+            if ready and data.draw(st.integers(0, 4))
+            else data.draw(st.sampled_from(gates))
+        )
         actor = data.draw(st.sampled_from(actors))
         verdict = data.draw(st.sampled_from(["pass", "pass", "approve", "fail", "changes", "reject"]))
         known = [r for r, *_ in state.revisions] + [g.revision for g in state.gates.values() if g.revision]

@@ -45,7 +45,9 @@ def gw(org, local):
 
     litellm_module()  # imported once here, not inside the first call of a test
     cfg = load_org(root)
-    g = Gateway(cfg, lambda: Bus.open(url, root=root, config=cfg), local_url=local.url, env={"ORG_MODELS": "local"})
+    g = Gateway(
+        cfg, lambda: Bus.open(url, root=root, config=cfg), local_url=local.url, env={"ORG_MODELS": "local"}
+    )
     g.serve(http=True, unix_path=root / ".org" / "gw.sock")
     yield g
     g.stop()
@@ -63,11 +65,26 @@ def _grant(gw, org, **kw):
 def _ledger(org) -> list[dict]:
     root, url, _ = org
     with Bus.open(url, root=root) as bus:
-        rows = bus.store.read(lambda tx: tx.x(
-            "SELECT actor, lane, task, job, gate, workflow, model, family, tokens_in, tokens_out, cost_usd, outcome "
-            "FROM usage ORDER BY id").all())
-    keys = ("actor", "lane", "task", "job", "gate", "workflow", "model", "family", "tokens_in", "tokens_out", "cost_usd",
-            "outcome")
+        rows = bus.store.read(
+            lambda tx: tx.x(
+                "SELECT actor, lane, task, job, gate, workflow, model, family, tokens_in, tokens_out, cost_usd, outcome "
+                "FROM usage ORDER BY id"
+            ).all()
+        )
+    keys = (
+        "actor",
+        "lane",
+        "task",
+        "job",
+        "gate",
+        "workflow",
+        "model",
+        "family",
+        "tokens_in",
+        "tokens_out",
+        "cost_usd",
+        "outcome",
+    )
     return [dict(zip(keys, r, strict=True)) for r in rows]
 
 
@@ -78,16 +95,31 @@ def test_chat_completions_through_the_openai_sdk_are_counted_at_the_gateway(gw, 
     client = openai.OpenAI(base_url=gw.url, api_key=token, max_retries=0)
     r = client.chat.completions.create(model=MODEL, messages=MSGS)
     assert r.choices[0].message.content and r.usage.prompt_tokens > 0
-    chunks = list(client.chat.completions.create(model=MODEL, messages=MSGS, stream=True,
-                                                 stream_options={"include_usage": True}))
-    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == r.choices[0].message.content
+    chunks = list(
+        client.chat.completions.create(
+            model=MODEL, messages=MSGS, stream=True, stream_options={"include_usage": True}
+        )
+    )
+    assert (
+        "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == r.choices[0].message.content
+    )
     assert chunks[-1].usage.completion_tokens == r.usage.completion_tokens
     rows = _ledger(org)
     assert len(rows) == 2 == local.counts["ok"]
-    assert rows[0] | {"task": None} == {"actor": BUILDER, "lane": "builder", "task": None, "job": 7, "gate": "implement",
-                                        "workflow": "change", "model": MODEL, "family": "anthropic",
-                                        "tokens_in": r.usage.prompt_tokens, "tokens_out": r.usage.completion_tokens,
-                                        "cost_usd": rows[0]["cost_usd"], "outcome": "ok"}
+    assert rows[0] | {"task": None} == {
+        "actor": BUILDER,
+        "lane": "builder",
+        "task": None,
+        "job": 7,
+        "gate": "implement",
+        "workflow": "change",
+        "model": MODEL,
+        "family": "anthropic",
+        "tokens_in": r.usage.prompt_tokens,
+        "tokens_out": r.usage.completion_tokens,
+        "cost_usd": rows[0]["cost_usd"],
+        "outcome": "ok",
+    }
     assert rows[0]["task"] == org[2] and rows[0]["cost_usd"] > 0  # priced as the member's model, server-side
 
 
@@ -106,7 +138,9 @@ def test_the_responses_api_whole_and_streamed(gw, org):
     client = openai.OpenAI(base_url=gw.url, api_key=_grant(gw, org), max_retries=0)
     r = client.responses.create(model=MODEL, instructions="You are a builder.", input="Write the change.")
     assert r.status == "completed" and r.output_text and r.usage.input_tokens > 0
-    events = list(client.responses.create(model=MODEL, input=[{"role": "user", "content": "Write it."}], stream=True))
+    events = list(
+        client.responses.create(model=MODEL, input=[{"role": "user", "content": "Write it."}], stream=True)
+    )
     kinds = [e.type for e in events]
     assert kinds[0] == "response.created" and kinds[-1] == "response.completed"
     assert "response.output_text.delta" in kinds and events[-1].response.output_text
@@ -123,16 +157,30 @@ def _sse(text: str) -> list[tuple[str, dict]]:
 
 def test_anthropic_messages_whole_and_streamed(gw, org):
     token = _grant(gw, org)
-    body = {"model": MODEL, "max_tokens": 512, "system": "You are a builder.",
-            "messages": [{"role": "user", "content": [{"type": "text", "text": "Write the change."}]}]}
-    r = _post(gw.url + "/messages", json=body, headers={"x-api-key": token, "anthropic-version": "2023-06-01"})
+    body = {
+        "model": MODEL,
+        "max_tokens": 512,
+        "system": "You are a builder.",
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "Write the change."}]}],
+    }
+    r = _post(
+        gw.url + "/messages", json=body, headers={"x-api-key": token, "anthropic-version": "2023-06-01"}
+    )
     doc = r.json()
     assert r.status_code == 200 and doc["type"] == "message" and doc["content"][0]["type"] == "text"
     assert doc["stop_reason"] == "end_turn" and doc["usage"]["input_tokens"] > 0
-    r = _post(gw.url + "/messages", json={**body, "stream": True}, headers={"authorization": f"Bearer {token}"})
+    r = _post(
+        gw.url + "/messages", json={**body, "stream": True}, headers={"authorization": f"Bearer {token}"}
+    )
     events = _sse(r.text)
-    assert [e for e, _ in events] == ["message_start", "content_block_start", "content_block_delta",
-                                      "content_block_stop", "message_delta", "message_stop"]
+    assert [e for e, _ in events] == [
+        "message_start",
+        "content_block_start",
+        "content_block_delta",
+        "content_block_stop",
+        "message_delta",
+        "message_stop",
+    ]
     assert events[2][1]["delta"]["text"] == doc["content"][0]["text"]
     # an Anthropic client hears refusals in its own shape
     r = _post(gw.url + "/messages", json=body, headers={"x-api-key": "orgg_forged"})
@@ -142,32 +190,56 @@ def test_anthropic_messages_whole_and_streamed(gw, org):
 @pytest.mark.parametrize("how", ["forged", "revoked", "expired", "none", "provider_key"])
 def test_a_bad_gateway_token_is_refused_and_recorded_and_the_gateway_goes_on(gw, org, how, monkeypatch):
     token = _grant(gw, org)
-    bad = {"forged": "orgg_" + "A" * 43, "revoked": token, "none": "", "provider_key": "sk-proj-" + "x" * 40,
-           "expired": _grant(gw, org, ttl_s=-1)}[how]
+    bad = {
+        "forged": "orgg_" + "A" * 43,
+        "revoked": token,
+        "none": "",
+        "provider_key": "sk-proj-" + "x" * 40,
+        "expired": _grant(gw, org, ttl_s=-1),
+    }[how]
     if how == "revoked":
         assert gw.revoke(token)
-    r = _post(gw.url + "/chat/completions", json={"model": MODEL, "messages": MSGS},
-                   headers={"authorization": f"Bearer {bad}"} if bad else {})
+    r = _post(
+        gw.url + "/chat/completions",
+        json={"model": MODEL, "messages": MSGS},
+        headers={"authorization": f"Bearer {bad}"} if bad else {},
+    )
     assert r.status_code == 401 and "not valid" in r.json()["error"]["message"]
     assert gw.refusals[-1]["code"] == "token"
-    assert {"forged": "did not issue", "revoked": "revoked", "expired": "expired", "none": "no gateway token",
-            "provider_key": "did not issue"}[how] in gw.refusals[-1]["reason"]
+    assert {
+        "forged": "did not issue",
+        "revoked": "revoked",
+        "expired": "expired",
+        "none": "no gateway token",
+        "provider_key": "did not issue",
+    }[how] in gw.refusals[-1]["reason"]
     assert _ledger(org) == []  # no model call was made
     good = _grant(gw, org)
-    assert _post(gw.url + "/chat/completions", json={"model": MODEL, "messages": MSGS},
-                      headers={"authorization": f"Bearer {good}"}).status_code == 200
+    assert (
+        _post(
+            gw.url + "/chat/completions",
+            json={"model": MODEL, "messages": MSGS},
+            headers={"authorization": f"Bearer {good}"},
+        ).status_code
+        == 200
+    )
 
 
 def test_a_model_the_lane_may_not_use_is_refused_with_its_reason_in_the_ledger(gw, org, local):
     token = _grant(gw, org)
-    r = _post(gw.url + "/chat/completions", json={"model": "openai/gpt-5", "messages": MSGS},
-                   headers={"authorization": f"Bearer {token}"})
+    r = _post(
+        gw.url + "/chat/completions",
+        json={"model": "openai/gpt-5", "messages": MSGS},
+        headers={"authorization": f"Bearer {token}"},
+    )
     assert r.status_code == 403 and "not allowed for lane builder" in r.json()["error"]["message"]
     assert local.counts.get("requests", 0) == 0
     (row,) = _ledger(org)
     assert row["outcome"] == "refused:model" and row["cost_usd"] == 0 and row["model"] == "openai/gpt-5"
     # a call naming no model gets the member's own
-    r = _post(gw.url + "/chat/completions", json={"messages": MSGS}, headers={"authorization": f"Bearer {token}"})
+    r = _post(
+        gw.url + "/chat/completions", json={"messages": MSGS}, headers={"authorization": f"Bearer {token}"}
+    )
     assert r.status_code == 200 and r.json()["model"] == MODEL
 
 
@@ -178,16 +250,25 @@ def test_a_lane_allowlist_widens_and_narrows_what_members_may_call(org, local):
     from org.config.loader import load_org
 
     cfg = load_org(root)
-    with Gateway(cfg, lambda: Bus.open(url, root=root, config=cfg), local_url=local.url,
-                 env={"ORG_MODELS": "local"}).serve() as g:
+    with Gateway(
+        cfg, lambda: Bus.open(url, root=root, config=cfg), local_url=local.url, env={"ORG_MODELS": "local"}
+    ).serve() as g:
         token = g.grant(BUILDER, job=1, task=task)
         h = {"authorization": f"Bearer {token}"}
-        assert _post(g.url + "/chat/completions", json={"model": "openai/gpt-5-mini", "messages": MSGS},
-                          headers=h).status_code == 200
-        assert _post(g.url + "/chat/completions", json={"model": MODEL, "messages": MSGS},
-                          headers=h).status_code == 403
+        assert (
+            _post(
+                g.url + "/chat/completions", json={"model": "openai/gpt-5-mini", "messages": MSGS}, headers=h
+            ).status_code
+            == 200
+        )
+        assert (
+            _post(g.url + "/chat/completions", json={"model": MODEL, "messages": MSGS}, headers=h).status_code
+            == 403
+        )
     assert [(r["model"], r["family"], r["outcome"]) for r in _ledger(org)] == [
-        ("openai/gpt-5-mini", "openai", "ok"), (MODEL, "anthropic", "refused:model")]
+        ("openai/gpt-5-mini", "openai", "ok"),
+        (MODEL, "anthropic", "refused:model"),
+    ]
 
 
 @pytest.mark.parametrize("scope", ["actor", "lane", "vendor", "task", "all"])
@@ -195,7 +276,10 @@ def test_a_kill_switch_refuses_the_next_model_call_not_the_next_claim(gw, org, s
     root, url, task = org
     token = _grant(gw, org)
     h = {"authorization": f"Bearer {token}"}
-    assert _post(gw.url + "/chat/completions", json={"model": MODEL, "messages": MSGS}, headers=h).status_code == 200
+    assert (
+        _post(gw.url + "/chat/completions", json={"model": MODEL, "messages": MSGS}, headers=h).status_code
+        == 200
+    )
     target = {"actor": BUILDER, "lane": "builder", "vendor": "anthropic", "task": task, "all": None}[scope]
     with Bus.open(url, root=root) as bus:
         bus.pause(scope, target, note="stop now")
@@ -204,14 +288,19 @@ def test_a_kill_switch_refuses_the_next_model_call_not_the_next_claim(gw, org, s
     assert [row["outcome"] for row in _ledger(org)] == ["ok", "refused:paused"]
     with Bus.open(url, root=root) as bus:
         bus.resume(scope, target)
-    assert _post(gw.url + "/chat/completions", json={"model": MODEL, "messages": MSGS}, headers=h).status_code == 200
+    assert (
+        _post(gw.url + "/chat/completions", json={"model": MODEL, "messages": MSGS}, headers=h).status_code
+        == 200
+    )
 
 
 def test_a_flood_of_calls_is_refused_past_the_jobs_allowance(gw, org):
     token = _grant(gw, org, max_calls=3)
     h = {"authorization": f"Bearer {token}"}
-    codes = [_post(gw.url + "/chat/completions", json={"model": MODEL, "messages": MSGS}, headers=h).status_code
-             for _ in range(5)]
+    codes = [
+        _post(gw.url + "/chat/completions", json={"model": MODEL, "messages": MSGS}, headers=h).status_code
+        for _ in range(5)
+    ]
     assert codes == [200, 200, 200, 429, 429]
     assert [r["outcome"] for r in _ledger(org)] == ["ok"] * 3 + ["refused:allowance"] * 2
 
@@ -223,11 +312,18 @@ def test_a_booked_rate_budget_refuses_instead_of_queueing_forever(org, local):
     root, url, task = org
     cfg = load_org(root)
     pacer = Pacer(limits={"local": Limits(rpm=1)}, max_wait_s=0.5)
-    with Gateway(cfg, lambda: Bus.open(url, root=root, config=cfg), local_url=local.url, env={"ORG_MODELS": "local"},
-                 pacer=pacer).serve() as g:
+    with Gateway(
+        cfg,
+        lambda: Bus.open(url, root=root, config=cfg),
+        local_url=local.url,
+        env={"ORG_MODELS": "local"},
+        pacer=pacer,
+    ).serve() as g:
         h = {"authorization": f"Bearer {g.grant(BUILDER, job=1, task=task)}"}
-        codes = [_post(g.url + "/chat/completions", json={"model": MODEL, "messages": MSGS}, headers=h).status_code
-                 for _ in range(2)]
+        codes = [
+            _post(g.url + "/chat/completions", json={"model": MODEL, "messages": MSGS}, headers=h).status_code
+            for _ in range(2)
+        ]
     assert codes == [200, 429]
     assert [r["outcome"] for r in _ledger(org)] == ["ok", "refused:rate"]
 
@@ -235,15 +331,21 @@ def test_a_booked_rate_budget_refuses_instead_of_queueing_forever(org, local):
 def test_provider_trouble_is_passed_on_and_counted(gw, org, local):
     token = _grant(gw, org)
     local.config.update({"down": True})
-    r = _post(gw.url + "/chat/completions", json={"model": MODEL, "messages": MSGS},
-                   headers={"authorization": f"Bearer {token}"}, timeout=60)
+    r = _post(
+        gw.url + "/chat/completions",
+        json={"model": MODEL, "messages": MSGS},
+        headers={"authorization": f"Bearer {token}"},
+        timeout=60,
+    )
     assert r.status_code == 503
     assert {row["outcome"] for row in _ledger(org)} == {"unavailable"}
 
 
 @pytest.mark.parametrize("body", [b"not json", b"[]", b'{"messages": "hi"}', b'{"model": 5, "messages": []}'])
 def test_unreadable_requests_are_400_in_the_callers_shape(gw, org, body):
-    r = _post(gw.url + "/chat/completions", content=body, headers={"authorization": f"Bearer {_grant(gw, org)}"})
+    r = _post(
+        gw.url + "/chat/completions", content=body, headers={"authorization": f"Bearer {_grant(gw, org)}"}
+    )
     assert r.status_code == 400 and r.json()["error"]["type"] == "invalid_request_error"
 
 
@@ -259,8 +361,12 @@ class _UnixHTTP(http.client.HTTPConnection):
 
 def test_the_unix_socket_serves_the_same_gateway(gw, org):
     c = _UnixHTTP(str(gw.socket_path))
-    c.request("POST", "/v1/chat/completions", json.dumps({"model": MODEL, "messages": MSGS}),
-              {"authorization": f"Bearer {_grant(gw, org)}", "content-type": "application/json"})
+    c.request(
+        "POST",
+        "/v1/chat/completions",
+        json.dumps({"model": MODEL, "messages": MSGS}),
+        {"authorization": f"Bearer {_grant(gw, org)}", "content-type": "application/json"},
+    )
     r = c.getresponse()
     assert r.status == 200 and json.loads(r.read())["choices"][0]["message"]["content"]
     assert oct(gw.socket_path.stat().st_mode & 0o777) == "0o600"
@@ -296,7 +402,9 @@ def test_a_sandboxed_agent_reaches_the_gateway_only_through_its_socket(gw, org, 
 
 def test_the_gateway_answers_no_provider_key_and_shows_none(gw, org, monkeypatch):
     body = json.dumps({"model": MODEL, "messages": MSGS}).encode()
-    status, headers, data = gw.handle("/v1/chat/completions", {"authorization": f"Bearer {_grant(gw, org)}"}, body)
+    status, headers, data = gw.handle(
+        "/v1/chat/completions", {"authorization": f"Bearer {_grant(gw, org)}"}, body
+    )
     assert status == 200 and headers["x-org-family"] == "anthropic"
     assert b"org-local" not in data and b"api_key" not in data
     assert Path(gw.socket_path).exists()

@@ -20,6 +20,7 @@ def root(org_copy):
 @pytest.fixture
 def clock():
     """A settable clock for the bus (seconds); tests move it to expire leases and tokens."""
+
     class Clock:
         def __init__(self) -> None:
             self.now = 1_900_000_000.0
@@ -49,6 +50,7 @@ def guard(bus):
 @pytest.fixture
 def issue(guard):
     """issue(actor, ttl=None) -> a fresh principal token for actor."""
+
     def make(actor: str, ttl: float | None = None) -> str:
         return guard.tokens.issue(actor, by="test", ttl=ttl)["token"]
 

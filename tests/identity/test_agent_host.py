@@ -25,8 +25,10 @@ def _procs() -> dict[int, tuple[str, bytes]]:
         if not d.name.isdigit():
             continue
         try:
-            out[int(d.name)] = ((d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"),
-                                (d / "environ").read_bytes())
+            out[int(d.name)] = (
+                (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"),
+                (d / "environ").read_bytes(),
+            )
         except OSError:
             continue
     return out
@@ -58,13 +60,30 @@ def _memory_has(pid: int, needles: list[bytes]) -> list[bytes] | None:
 @pytest.mark.slow
 def test_the_agent_host_holds_no_secret_and_the_broker_gets_them(org_copy, tmp_path):
     root = org_copy
-    canaries = {"ORG_SECRET_GITHUB": "cnry-gh-" + uuid.uuid4().hex, "ORG_SECRET_JIRA": "cnry-jira-" + uuid.uuid4().hex}
+    canaries = {
+        "ORG_SECRET_GITHUB": "cnry-gh-" + uuid.uuid4().hex,
+        "ORG_SECRET_JIRA": "cnry-jira-" + uuid.uuid4().hex,
+    }
     user_token = "orgp_" + "1" * 16 + "_" + uuid.uuid4().hex * 2
     pepper = "pepper-" + uuid.uuid4().hex * 2
-    env = {**os.environ, **canaries, "ORG_ROOT": str(root), "ORG_MODELS": "local", "ORG_TOKEN": user_token,
-           "ORG_TOKEN_PEPPER": pepper, "ORG_DATABASE_URL": ""}
-    run = subprocess.Popen([sys.executable, "-m", "org", "run", "--watch", "--json"], cwd=root, env=env,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    env = {
+        **os.environ,
+        **canaries,
+        "ORG_ROOT": str(root),
+        "ORG_MODELS": "local",
+        "ORG_TOKEN": user_token,
+        "ORG_TOKEN_PEPPER": pepper,
+        "ORG_DATABASE_URL": "",
+    }
+    run = subprocess.Popen(
+        [sys.executable, "-m", "org", "run", "--watch", "--json"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     host = broker = None
     try:
         deadline = time.monotonic() + 60
@@ -77,24 +96,39 @@ def test_the_agent_host_holds_no_secret_and_the_broker_gets_them(org_copy, tmp_p
                 elif " broker serve" in cmd:
                     broker = (pid, cmd, environ)
             time.sleep(0.1)
-        assert host is not None and broker is not None, run.stderr.read() if run.poll() is not None else "not found"
-        line = run.stderr.readline()  # "org run: 10 agents in 5 lane(s)...": the session is built, workers start
+        assert host is not None and broker is not None, (
+            run.stderr.read() if run.poll() is not None else "not found"
+        )
+        line = (
+            run.stderr.readline()
+        )  # "org run: 10 agents in 5 lane(s)...": the session is built, workers start
         assert line.startswith("org run:"), line
         time.sleep(0.5)
         hpid, hcmd, henv = host
         db = f"sqlite:///{root / '.org' / 'org.db'}"
-        for cmd, environ in (host[1:], broker[1:]):  # the database URL (maybe a password) in the env, not on argv
+        for cmd, environ in (
+            host[1:],
+            broker[1:],
+        ):  # the database URL (maybe a password) in the env, not on argv
             assert " --db" not in cmd and "sqlite:" not in cmd, cmd
             assert f"ORG_DATABASE_URL={db}".encode() in environ.split(b"\0")
         secrets = [v.encode() for v in canaries.values()] + [user_token.encode(), pepper.encode()]
         for s in secrets:
             assert s not in henv and s.decode() not in hcmd
         names = {kv.split(b"=", 1)[0].decode() for kv in henv.split(b"\0") if b"=" in kv}
-        assert not names & {"ORG_SECRET_GITHUB", "ORG_SECRET_JIRA", "ORG_TOKEN", "ORG_TOKEN_PEPPER", "XDG_CONFIG_HOME"}
+        assert not names & {
+            "ORG_SECRET_GITHUB",
+            "ORG_SECRET_JIRA",
+            "ORG_TOKEN",
+            "ORG_TOKEN_PEPPER",
+            "XDG_CONFIG_HOME",
+        }
         home = dict(kv.split(b"=", 1) for kv in henv.split(b"\0") if b"=" in kv)[b"ORG_CONFIG_HOME"].decode()
         assert Path(home) != config_home() and not any(Path(home).iterdir())  # no token file in reach
         assert str(org_dir(root)).encode() not in henv
-        seen = _memory_has(hpid, secrets[:-1] + [str(config_home()).encode()])  # (it holds the pepper: it checks tokens)
+        seen = _memory_has(
+            hpid, secrets[:-1] + [str(config_home()).encode()]
+        )  # (it holds the pepper: it checks tokens)
         if seen is None:
             pytest.skip("this kernel does not let a test read its child's memory")
         assert seen == [], f"the agent host's memory holds {seen}"

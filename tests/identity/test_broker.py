@@ -31,17 +31,30 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _answer(self) -> None:
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n).decode() if n else ""
-        self.seen.append({"method": self.command, "path": self.path, "auth": self.headers.get("Authorization"),
-                          "body": body})
+        self.seen.append(
+            {
+                "method": self.command,
+                "path": self.path,
+                "auth": self.headers.get("Authorization"),
+                "body": body,
+            }
+        )
         auth = self.headers.get("Authorization") or ""
         if self.path.endswith("/big"):  # an answer longer than the broker keeps, the secret across its cut
             from org.identity.broker import MAX_BODY
 
             self._send(("a" * (MAX_BODY - 12) + auth + " and " + "b" * 5000).encode())
             return
-        out = json.dumps({"echo": auth, "path": self.path,  # a careless service, echoing it in every which way
-                          "lower": auth.lower(), "upper": auth.upper(), "b64": base64.b64encode(auth.encode()).decode(),
-                          "url": urllib.parse.quote(auth, safe="")}).encode()
+        out = json.dumps(
+            {
+                "echo": auth,
+                "path": self.path,  # a careless service, echoing it in every which way
+                "lower": auth.lower(),
+                "upper": auth.upper(),
+                "b64": base64.b64encode(auth.encode()).decode(),
+                "url": urllib.parse.quote(auth, safe=""),
+            }
+        ).encode()
         self._send(out)
 
     def _send(self, out: bytes) -> None:
@@ -91,8 +104,14 @@ def broker(broker_org, monkeypatch):
         monkeypatch.delenv(v, raising=False)  # clients (run_org inherits os.environ) get none of them
     gh, jira = "cnry-gh-" + uuid.uuid4().hex, "cnry-jira-" + uuid.uuid4().hex
     env = {**os.environ, "ORG_ROOT": str(broker_org), "ORG_SECRET_GITHUB": gh, "ORG_SECRET_JIRA": jira}
-    proc = subprocess.Popen([sys.executable, "-m", "org", "broker", "serve"], env=env, cwd=broker_org,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "org", "broker", "serve"],
+        env=env,
+        cwd=broker_org,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     db = f"sqlite:///{broker_org / '.org' / 'org.db'}"
     b = BrokerProcess(proc, socket_path(broker_org, db))
     info = b.ready()
@@ -118,33 +137,69 @@ def test_broker_uses_secrets_only_for_allowed_calls_and_never_shows_them(broker_
         outs.append(json.dumps(doc) + err)
         return code, doc, err
 
-    code, t, _ = run("task", "add", "Rebuild dev", "--workflow", "ops", "--as", "alice",  # alice's own token file
-                     "--set", "environment=dev", "--set", "disposable=true")
+    code, t, _ = run(
+        "task",
+        "add",
+        "Rebuild dev",
+        "--workflow",
+        "ops",
+        "--as",
+        "alice",  # alice's own token file
+        "--set",
+        "environment=dev",
+        "--set",
+        "disposable=true",
+    )
     assert code == 0, t
     code, c, _ = run("claim", "--lane", "operator", "--as", "ops-claude", token=ops)
     assert code == 0 and c["task"] == t["task"]
     jt, task = c["token"], t["task"]
     base = ("credential", "use")
-    code, r, _ = run(*base, "github", "--service", "github", "--task", task, "--method", "POST", "--path",
-                     "/repos/x/pulls", "--data", '{"title": "x"}', token=jt)
+    code, r, _ = run(
+        *base,
+        "github",
+        "--service",
+        "github",
+        "--task",
+        task,
+        "--method",
+        "POST",
+        "--path",
+        "/repos/x/pulls",
+        "--data",
+        '{"title": "x"}',
+        token=jt,
+    )
     assert code == 0 and r["status"] == 201 and r["ok"]
-    assert seen[-1] == {"method": "POST", "path": "/github/repos/x/pulls", "auth": f"Bearer {gh}",
-                        "body": '{"title": "x"}'}
+    assert seen[-1] == {
+        "method": "POST",
+        "path": "/github/repos/x/pulls",
+        "auth": f"Bearer {gh}",
+        "body": '{"title": "x"}',
+    }
     assert r["body"].count("[redacted:github]") == 5  # the echoing service is scrubbed, in every encoding
     for form in (gh, gh.lower(), gh.upper(), base64.b64encode(gh.encode()).decode()[4:-4]):
         assert form not in r["body"]
     calls = len(seen)
     refused = []
-    for args in (("jira", "--service", "github"),      # RED-CREDENTIAL-REUSE
-                 ("nope", "--service", "github"),      # no such credential
-                 ("github", "--service", "nosuch"),    # no such service
-                 ("deploy-key", "--service", "deploy")):  # allowed, but its secret is not set here
+    for args in (
+        ("jira", "--service", "github"),  # RED-CREDENTIAL-REUSE
+        ("nope", "--service", "github"),  # no such credential
+        ("github", "--service", "nosuch"),  # no such service
+        ("deploy-key", "--service", "deploy"),
+    ):  # allowed, but its secret is not set here
         refused.append(run(*base, *args, "--task", task, token=jt))
     assert {(c_, json.dumps(d), e) for c_, d, e in refused} == {
-        (4, json.dumps({"ok": False, "error": "denied", "message": "the broker refused this request"}),
-         "org: the broker refused this request\n")}
+        (
+            4,
+            json.dumps({"ok": False, "error": "denied", "message": "the broker refused this request"}),
+            "org: the broker refused this request\n",
+        )
+    }
     assert len(seen) == calls  # nothing was called for any refused request
-    code, _, err = run(*base, "github", "--service", "github", "--task", task, "--path", "http://evil/", token=jt)
+    code, _, err = run(
+        *base, "github", "--service", "github", "--task", task, "--path", "http://evil/", token=jt
+    )
     assert code == 2 and "--path" in err
     # an agent's principal token, or a bad token, gets nothing
     code, _, err = run(*base, "github", "--service", "github", "--task", task, token=ops)
@@ -165,8 +220,12 @@ def test_broker_uses_secrets_only_for_allowed_calls_and_never_shows_them(broker_
     code, shown, _ = run("task", "show", task, "--as", "bob")
     assert code == 0 and [e["type"] for e in shown["timeline"]].count("credential.used") == 1
     decided = [e for e in shown["timeline"] if e["type"] == "action.decided"]
-    assert [e["rules"] for e in decided[1:5]] == [["RED-CREDENTIAL-REUSE"], ["ORG-CREDENTIAL-UNAVAILABLE"],
-                                                  ["RED-CREDENTIAL-REUSE"], []]
+    assert [e["rules"] for e in decided[1:5]] == [
+        ["RED-CREDENTIAL-REUSE"],
+        ["ORG-CREDENTIAL-UNAVAILABLE"],
+        ["RED-CREDENTIAL-REUSE"],
+        [],
+    ]
     # the canaries: nowhere in any output, the database, or any file the org wrote
     for o in outs:
         assert gh not in o and jira not in o
@@ -202,17 +261,27 @@ def test_the_security_agents_credential_reuse_is_refused_without_reading_a_secre
         c, sec_job = g.claim(sec, "security", "sec-gemini")
         assert c.task == task and c.gate == "security"
     before = _status(root)
-    code, doc, err = org(root, "credential", "use", "jira", "--service", "github", "--task", task, token=sec_job)
-    assert (code, doc["message"], err) == (4, "the broker refused this request", "org: the broker refused this request\n")
+    code, doc, err = org(
+        root, "credential", "use", "jira", "--service", "github", "--task", task, token=sec_job
+    )
+    assert (code, doc["message"], err) == (
+        4,
+        "the broker refused this request",
+        "org: the broker refused this request\n",
+    )
     after = _status(root)
     assert after["secrets_resolved"] == before["secrets_resolved"] and seen == []
     assert after["requests"] == before["requests"] + 2 and after["refusals"] == before["refusals"] + 1
     # the same job token for its own service: a human approves, and only then is a secret read (once, for use)
-    code, doc, _ = org(root, "credential", "use", "github", "--service", "github", "--task", task, token=sec_job)
+    code, doc, _ = org(
+        root, "credential", "use", "github", "--service", "github", "--task", task, token=sec_job
+    )
     assert code == 6 and _status(root)["secrets_resolved"] == after["secrets_resolved"]
     code, _, err = org(root, "approve", task, "--as", "alice", "--action", "credential.use", "--note", "scan")
     assert code == 0, err
-    code, doc, _ = org(root, "credential", "use", "github", "--service", "github", "--task", task, token=sec_job)
+    code, doc, _ = org(
+        root, "credential", "use", "github", "--service", "github", "--task", task, token=sec_job
+    )
     assert code == 0 and seen[-1]["auth"] == f"Bearer {gh}" and gh not in json.dumps(doc)
     assert _status(root)["secrets_resolved"] == after["secrets_resolved"] + 1
     with Bus.open(root=root) as bus:
@@ -223,8 +292,17 @@ def test_the_security_agents_credential_reuse_is_refused_without_reading_a_secre
 
 
 def test_no_broker_running_is_a_clear_exit_7(root):
-    code, doc, err = org(root, "credential", "use", "github", "--service", "github", "--task", "T-1",
-                         token="orgj_" + "0" * 16 + "_" + "0" * 64)
+    code, doc, err = org(
+        root,
+        "credential",
+        "use",
+        "github",
+        "--service",
+        "github",
+        "--task",
+        "T-1",
+        token="orgj_" + "0" * 16 + "_" + "0" * 64,
+    )
     assert code == 7 and doc["error"] == "paused" and "org broker serve" in err and "Traceback" not in err
     code, _, err = org(root, "broker", "status")
     assert code == 7 and "not running" in err
@@ -308,7 +386,9 @@ def test_a_client_that_never_ends_its_line_is_dropped(root):
             with socket.socket(socket.AF_UNIX) as s:
                 s.connect(str(d.path))
                 s.sendall(b'{"op": "pi')
-                assert _dropped_within(s, 3.0, drip), "the broker kept a connection without a request line open"
+                assert _dropped_within(s, 3.0, drip), (
+                    "the broker kept a connection without a request line open"
+                )
         assert request(d.path, {"op": "ping"}, timeout=5)["pid"] == os.getpid()
     finally:
         d.stop()
@@ -321,13 +401,30 @@ def _dev_job(bus):
     first_use_tokens(bus)
     g = Guard(bus)
     ops = g.tokens.issue("ops-claude", by="test")["token"]
-    task = g.add_task(None, "Rebuild dev", "ops", by="alice", attributes={"environment": "dev", "disposable": True})["task"]
+    task = g.add_task(
+        None, "Rebuild dev", "ops", by="alice", attributes={"environment": "dev", "disposable": True}
+    )["task"]
     _c, jt = g.claim(ops, "operator", "ops-claude")
     return g, task, jt
 
 
-@pytest.mark.parametrize("path", ["/../confluence/rest", "/%2e%2e/confluence", "/%2E%2e/x", "/a/%2E/b", "/a/./b",
-                                  "/a/..", "/a/.%2e/b", "/a\\b", "/a%5Cb", "/a%5c..%5cb", "/.", "//evil/x"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/../confluence/rest",
+        "/%2e%2e/confluence",
+        "/%2E%2e/x",
+        "/a/%2E/b",
+        "/a/./b",
+        "/a/..",
+        "/a/.%2e/b",
+        "/a\\b",
+        "/a%5Cb",
+        "/a%5c..%5cb",
+        "/.",
+        "//evil/x",
+    ],
+)
 def test_the_broker_refuses_paths_that_leave_the_credentials_base(broker_org, server, path):
     """Dot segments (raw or percent-encoded, any case) and backslashes are refused before anything is decided,
     resolved or sent: a normalising proxy would resolve them out of the credential url's base path."""
@@ -343,11 +440,15 @@ def test_the_broker_refuses_paths_that_leave_the_credentials_base(broker_org, se
         with pytest.raises(UsageError, match="no '.' or '..' segments"):
             b.call(jt, credential="github", service="github", task=task, path=path)
         assert secrets.resolved == 0 and seen == []
-        assert not [e for e in bus.events_since(head, limit=100) if e["type"].startswith(("action.", "credential."))]
+        assert not [
+            e for e in bus.events_since(head, limit=100) if e["type"].startswith(("action.", "credential."))
+        ]
         # the same characters where they are no dot segment still pass
         for ok in ("/a/.b/..c", "/a/b.json?x=..", "/a/...%2e"):
             b.call(jt, credential="github", service="github", task=task, path=ok)
-        assert [s["path"] for s in seen] == ["/github" + p for p in ("/a/.b/..c", "/a/b.json?x=..", "/a/...%2e")]
+        assert [s["path"] for s in seen] == [
+            "/github" + p for p in ("/a/.b/..c", "/a/b.json?x=..", "/a/...%2e")
+        ]
 
 
 def test_a_secret_across_the_body_limit_is_scrubbed_whole(broker_org, server):
@@ -358,8 +459,9 @@ def test_a_secret_across_the_body_limit_is_scrubbed_whole(broker_org, server):
     gh = "cnry-gh-" + uuid.uuid4().hex
     with Bus.open(root=root) as bus:
         g, task, jt = _dev_job(bus)
-        r = Broker(bus, g, Secrets({"ORG_SECRET_GITHUB": gh})).call(jt, credential="github", service="github",
-                                                                      task=task, path="/big")
+        r = Broker(bus, g, Secrets({"ORG_SECRET_GITHUB": gh})).call(
+            jt, credential="github", service="github", task=task, path="/big"
+        )
     body = r["body"]
     assert r["truncated"] and len(body) == MAX_BODY and body.endswith("a" * 100 + "Bearer [reda")
     assert gh[:8] not in body and "cnry" not in body
@@ -378,9 +480,13 @@ def test_a_failed_authentications_wait_holds_no_database_connection(root, monkey
     d.sleep = lambda s: pooled.append((s, d._pool.qsize()))
     bad = "orgj_" + "0" * 16 + "_" + "0" * 64
     for _ in range(3):
-        doc = d.handle({"op": "use", "token": bad, "credential": "github", "service": "github", "task": "T-1"})
+        doc = d.handle(
+            {"op": "use", "token": bad, "credential": "github", "service": "github", "task": "T-1"}
+        )
         assert doc["exit_code"] == 4 and doc["message"] == "authentication failed"
-    assert [n for _s, n in pooled] == [1, 1, 1] and all(s > 0 for s, _n in pooled)  # one bus, back in the pool
+    assert [n for _s, n in pooled] == [1, 1, 1] and all(
+        s > 0 for s, _n in pooled
+    )  # one bus, back in the pool
     assert pooled[2][0] > pooled[0][0]  # and the waits still grow
     while not d._pool.empty():
         d._pool.get_nowait().close()
@@ -399,12 +505,18 @@ def test_a_request_without_a_token_never_speaks_for_a_human_through_the_brokers_
         if not fresh:
             first_use_tokens(bus)  # alice's own file exists on this account
         db = Tokens(bus).db()
-        before = bus.store.read(lambda tx: tx.x("SELECT COUNT(*) FROM events WHERE type = 'token.issued'").scalar())
+        before = bus.store.read(
+            lambda tx: tx.x("SELECT COUNT(*) FROM events WHERE type = 'token.issued'").scalar()
+        )
     doc = d.handle({"op": "use", "as": "alice", "credential": "jira", "service": "jira", "task": "T-1"})
     assert doc["ok"] is False and doc["exit_code"] == 4, doc
     with Bus.open(root=root) as bus:
-        after = bus.store.read(lambda tx: tx.x("SELECT COUNT(*) FROM events WHERE type = 'token.issued'").scalar())
-        denied = bus.store.read(lambda tx: tx.x("SELECT COUNT(*) FROM events WHERE type = 'auth.denied'").scalar())
+        after = bus.store.read(
+            lambda tx: tx.x("SELECT COUNT(*) FROM events WHERE type = 'token.issued'").scalar()
+        )
+        denied = bus.store.read(
+            lambda tx: tx.x("SELECT COUNT(*) FROM events WHERE type = 'auth.denied'").scalar()
+        )
     assert after == before and denied >= 1
     assert (files.read_human_token(root, "alice", db) is None) is fresh
     while not d._pool.empty():

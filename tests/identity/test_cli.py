@@ -37,10 +37,16 @@ def test_init_then_tokens_without_touching_them(tmp_path):
     r = run_org("token", "issue", "--for", "bob", "--as", "alice", root=dest)
     assert r.returncode == 0 and "org token save --as bob" in r.stdout and "not saved here" in r.stdout
     code, saved, err = org(dest, "token", "save", "--as", "bob", token=out["token"])  # bob, on his account
-    assert code == 0 and saved["token_file"] == str(token_file(dest, "bob")) and out["id"] in read_token(dest, "bob")
+    assert (
+        code == 0
+        and saved["token_file"] == str(token_file(dest, "bob"))
+        and out["id"] in read_token(dest, "bob")
+    )
     code, _, err = org(dest, "inbox", "--as", "bob")
     assert code == 0, err
-    code, own, err = org(dest, "token", "issue", "--for", "bob", "--as", "bob")  # one's own: saved, not printed
+    code, own, err = org(
+        dest, "token", "issue", "--for", "bob", "--as", "bob"
+    )  # one's own: saved, not printed
     assert code == 0 and "token" not in own and own["token_file"] == str(token_file(dest, "bob")), err
     assert own["id"] in read_token(dest, "bob")
     code, c, _ = org(dest, "claim", "--lane", "builder", "--as", "build-claude", token=agent)
@@ -51,7 +57,10 @@ def test_init_then_tokens_without_touching_them(tmp_path):
     assert agent not in str(listed) and c["token"] not in str(listed)
     code, out, _ = org(dest, "token", "revoke", "--actor", "build-claude", "--as", "alice")
     assert code == 0 and len(out["revoked"]) == 2
-    for args, tok in ((("task", "list"), agent), (("submit", str(c["job"]), "--verdict", "pass"), c["token"])):
+    for args, tok in (
+        (("task", "list"), agent),
+        (("submit", str(c["job"]), "--verdict", "pass"), c["token"]),
+    ):
         code, out, err = org(dest, *args, token=tok)
         assert code == 4 and err == "org: authentication failed\n", err  # as for a token that never existed
     unknown = "orgp_" + "0" * 16 + "_" + "0" * 64
@@ -68,8 +77,12 @@ def test_malformed_and_guessed_tokens_get_exit_4_and_nothing_else(root):
     assert (token_file(root, "bob")).is_file()
     outs = set()
     for tok in ("x" * 5000, "orgj_" + uuid.uuid4().hex[:16] + "_" + "f" * 64):
-        for args in (("task", "show", "T-1"), ("task", "show", "T-424242"), ("approve", "T-1", "--as", "alice"),
-                     ("submit", "1", "--verdict", "pass")):
+        for args in (
+            ("task", "show", "T-1"),
+            ("task", "show", "T-424242"),
+            ("approve", "T-1", "--as", "alice"),
+            ("submit", "1", "--verdict", "pass"),
+        ):
             code, doc, err = org(root, *args, token=tok)
             outs.add((code, doc["message"], err))
     assert outs == {(4, "authentication failed", "org: authentication failed\n")}

@@ -55,8 +55,9 @@ class State:
         self.task2 = self.door.add_task(self.alice, "Fix logout", "change", by="alice")["task"]
         self.claim, self.jt = self.door.claim(self.agent, "builder", "build-claude", lease_seconds=600)
         self.job = self.claim.job
-        self.fence = self.bus.store.read(lambda tx: tx.x("SELECT token FROM jobs WHERE id = :j",
-                                                         {"j": self.job}).scalar())
+        self.fence = self.bus.store.read(
+            lambda tx: tx.x("SELECT token FROM jobs WHERE id = :j", {"j": self.job}).scalar()
+        )
         self.root, self.clock, self.start, self.cfg = root, clock, clock.now, self.bus.config()
         self.approval = 1
         self.path = Path(self.bus.store.url.split("///", 1)[1])
@@ -81,8 +82,12 @@ class State:
         con = sqlite3.connect(self.path)
         try:
             names = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-            return {n: hashlib.sha256(repr(sorted(map(repr, con.execute(f'SELECT * FROM "{n}"')))).encode())
-                    .hexdigest() for n in names}
+            return {
+                n: hashlib.sha256(
+                    repr(sorted(map(repr, con.execute(f'SELECT * FROM "{n}"')))).encode()
+                ).hexdigest()
+                for n in names
+            }
         finally:
             con.close()
 
@@ -148,21 +153,32 @@ RAW = {
     "wait_for_decision": (lambda s: _escalate(s), lambda s: s.bus.wait_for_decision(s.approval, 0.01)),
     "pending_approvals": (None, lambda s: s.bus.pending_approvals()),
     "pause": (None, lambda s: s.bus.pause("lane", "builder", by="alice")),
-    "resume": (lambda s: s.bus.pause("lane", "builder", by="alice"), lambda s: s.bus.resume("lane", "builder",
-                                                                                              by="alice")),
+    "resume": (
+        lambda s: s.bus.pause("lane", "builder", by="alice"),
+        lambda s: s.bus.resume("lane", "builder", by="alice"),
+    ),
     "switches": (None, lambda s: s.bus.switches()),
     "events_since": (None, lambda s: s.bus.events_since(0)),
     "head": (None, lambda s: s.bus.head()),
     "wait_for_events": (None, lambda s: s.bus.wait_for_events(10**9, 0.01)),
     "wait_for_work": (None, lambda s: s.bus.wait_for_work({"builder"}, 0.01)),
     "audit_verify": (None, lambda s: s.bus.audit_verify()),
-    "record_usage": (None, lambda s: s.bus.record_usage("build-claude", "anthropic/claude-sonnet-4", tokens_in=1)),
+    "record_usage": (
+        None,
+        lambda s: s.bus.record_usage("build-claude", "anthropic/claude-sonnet-4", tokens_in=1),
+    ),
     "spend": (None, lambda s: s.bus.spend("actor")),
     "scope_spend": (None, lambda s: s.bus.scope_spend("actor", "build-claude")),
-    "brake_over_budget": (lambda s: _unpriced_call(s), lambda s: s.bus.brake_over_budget("builder", "build-claude")),
+    "brake_over_budget": (
+        lambda s: _unpriced_call(s),
+        lambda s: s.bus.brake_over_budget("builder", "build-claude"),
+    ),
     "budget": (None, lambda s: s.bus.budget("p", capacity=10, refill_per_s=1)),
     "reserve": (lambda s: s.bus.budget("p", capacity=10, refill_per_s=1), lambda s: s.bus.reserve("p", 1)),
-    "settle": (lambda s: s.bus.budget("p", capacity=10, refill_per_s=1), lambda s: s.bus.settle(("p", 1.0), 0.5)),
+    "settle": (
+        lambda s: s.bus.budget("p", capacity=10, refill_per_s=1),
+        lambda s: s.bus.settle(("p", 1.0), 0.5),
+    ),
     "budgets": (None, lambda s: s.bus.budgets()),
     "pending_count": (None, lambda s: s.bus.pending_count("approver")),
     "task_count": (None, lambda s: s.bus.task_count()),
@@ -196,7 +212,9 @@ def test_every_bus_method_is_classified_and_its_writes_found(state):
     """A new Bus method without a sample here fails: classify it (expose it through the door, or say in
     NOT_EXPOSED why no caller may reach it), and the test finds out whether it writes."""
     missing = bus_methods() - set(RAW)
-    assert not missing, f"Bus methods with no sample call in this test (add one, then classify): {sorted(missing)}"
+    assert not missing, (
+        f"Bus methods with no sample call in this test (add one, then classify): {sorted(missing)}"
+    )
     writes = set()
     s = state
     for name in sorted(bus_methods()):
@@ -209,9 +227,33 @@ def test_every_bus_method_is_classified_and_its_writes_found(state):
         if s.digest() != before:
             writes.add(name)
     # the sampler sees the writes it must see (a broken digest would classify everything as a read)
-    assert {"add_task", "claim", "submit", "release", "fail", "post_jobs", "pause", "approve", "act"} <= writes
-    assert not writes & {"list_tasks", "task", "timeline", "events_since", "head", "switches", "spend", "rehearse_act",
-                         "board", "leases", "gate_counts", "task_usage", "pending_count", "task_count"}
+    assert {
+        "add_task",
+        "claim",
+        "submit",
+        "release",
+        "fail",
+        "post_jobs",
+        "pause",
+        "approve",
+        "act",
+    } <= writes
+    assert not writes & {
+        "list_tasks",
+        "task",
+        "timeline",
+        "events_since",
+        "head",
+        "switches",
+        "spend",
+        "rehearse_act",
+        "board",
+        "leases",
+        "gate_counts",
+        "task_usage",
+        "pending_count",
+        "task_count",
+    }
     reached = {m for op in Guard.OPERATIONS.values() for m in op}
     unclassified = bus_methods() - reached - set(NOT_EXPOSED)
     assert not unclassified, f"Bus methods neither behind the door nor in NOT_EXPOSED: {sorted(unclassified)}"
@@ -220,7 +262,9 @@ def test_every_bus_method_is_classified_and_its_writes_found(state):
     unreachable_writes = writes & set(NOT_EXPOSED)
     assert unreachable_writes == set(NOT_EXPOSED) & writes  # documented below, and in the door's docstring
     for name in unreachable_writes:
-        assert name in (door_module.__doc__ or ""), f"NOT_EXPOSED write {name} missing from the door's docstring"
+        assert name in (door_module.__doc__ or ""), (
+            f"NOT_EXPOSED write {name} missing from the door's docstring"
+        )
 
 
 # How to call each door operation with `token` (the right token is given by GOOD).
@@ -269,7 +313,9 @@ DOOR = {
     "reader": lambda s, t: s.door.reader(t, command="who"),
     "reading": lambda s, t: s.door.reading(t).head(),
     "principal": lambda s, t: s.door.principal(t, command="who"),
-    "may_act": lambda s, t: s.door.may_act(s.door.principal(t, command="act", job_ok=True), "code.write", s.task, "act"),
+    "may_act": lambda s, t: s.door.may_act(
+        s.door.principal(t, command="act", job_ok=True), "code.write", s.task, "act"
+    ),
     "config": lambda s, t: s.door.config(),
 }
 # the token that opens each operation; every other kind is refused
@@ -289,8 +335,13 @@ def good(s: State, op: str) -> str:
 
 
 def bad(s: State, op: str) -> list[tuple[str, str | None]]:
-    out = [("none", None), ("empty", ""), ("garbage", "hunter2"), ("forged", "orgp_0123456789abcdef_xxxxxxxx"),
-           ("revoked", s.revoked)]
+    out = [
+        ("none", None),
+        ("empty", ""),
+        ("garbage", "hunter2"),
+        ("forged", "orgp_0123456789abcdef_xxxxxxxx"),
+        ("revoked", s.revoked),
+    ]
     if op in JOB:
         out.append(("principal for a job", s.agent))
     elif op in HUMAN:
@@ -304,7 +355,9 @@ def bad(s: State, op: str) -> list[tuple[str, str | None]]:
 
 def test_every_door_operation_is_sampled_and_declared():
     assert door_operations() == set(DOOR), "a door operation without an attack here (or a stale sample)"
-    assert door_operations() == set(Guard.OPERATIONS), "every door operation says which Bus methods it reaches"
+    assert door_operations() == set(Guard.OPERATIONS), (
+        "every door operation says which Bus methods it reaches"
+    )
     assert "__getattr__" not in vars(Guard) and "__getattribute__" not in vars(Guard), "the door fails open"
 
 
@@ -314,7 +367,9 @@ def test_a_door_operation_refuses_before_reaching_the_bus(state, op, monkeypatch
     reached: list[str] = []
     for name in bus_methods() - {"config"}:
         real = getattr(s.bus, name)
-        monkeypatch.setattr(s.bus, name, lambda *a, _n=name, _r=real, **k: (reached.append(_n), _r(*a, **k))[1])
+        monkeypatch.setattr(
+            s.bus, name, lambda *a, _n=name, _r=real, **k: (reached.append(_n), _r(*a, **k))[1]
+        )
     for why, token in bad(s, op):
         reached.clear()
         head, before = s.bus.store.read(lambda tx: tx.x("SELECT seq FROM audit_head").scalar()), s.digest()
@@ -323,7 +378,11 @@ def test_a_door_operation_refuses_before_reaching_the_bus(state, op, monkeypatch
         assert e.value.exit_code in (4, 5, 7), (op, why, e.value)
         assert not reached, f"{op} with a {why} token reached Bus.{reached} before authenticating"
         after = s.digest()
-        changed = {t for t in after if after[t] != before.get(t)} - {"events", "audit_head", "org_auth_failures"}
+        changed = {t for t in after if after[t] != before.get(t)} - {
+            "events",
+            "audit_head",
+            "org_auth_failures",
+        }
         assert not changed, f"{op} with a {why} token changed {changed}"
         assert all(ev["type"].startswith("auth.") for ev in s.events(head or 0)), (op, why)
     monkeypatch.undo()
@@ -333,9 +392,16 @@ def test_a_door_operation_refuses_before_reaching_the_bus(state, op, monkeypatch
 def test_a_door_operation_with_its_token_acts_as_that_principal(state, op):
     s = state
     token = good(s, op)
-    prep = {"approve": _escalate, "reject": _escalate, "wait_for_decision": _escalate,
-            "reserve": RAW["reserve"][0], "settle": RAW["settle"][0], "resume": RAW["resume"][0],
-            "sweep": RAW["sweep"][0], "brake_over_budget": _unpriced_call}.get(op)
+    prep = {
+        "approve": _escalate,
+        "reject": _escalate,
+        "wait_for_decision": _escalate,
+        "reserve": RAW["reserve"][0],
+        "settle": RAW["settle"][0],
+        "resume": RAW["resume"][0],
+        "sweep": RAW["sweep"][0],
+        "brake_over_budget": _unpriced_call,
+    }.get(op)
     if prep:
         prep(s)
     head = s.bus.head()
@@ -348,8 +414,20 @@ def test_a_door_operation_with_its_token_acts_as_that_principal(state, op):
         assert ev.get("auth", {}).get("token") == parse(token)[1], (op, ev["type"], ev.get("auth"))
 
 
-RECORDS = {"add_task", "claim", "submit", "release", "fail", "act", "approve", "reject", "pause", "resume", "sweep",
-           "brake_over_budget"}
+RECORDS = {
+    "add_task",
+    "claim",
+    "submit",
+    "release",
+    "fail",
+    "act",
+    "approve",
+    "reject",
+    "pause",
+    "resume",
+    "sweep",
+    "brake_over_budget",
+}
 
 
 def test_a_reading_holds_only_the_doors_reads(state):
@@ -358,8 +436,25 @@ def test_a_reading_holds_only_the_doors_reads(state):
 
     names = {n for n, _ in inspect.getmembers(Reading, inspect.isfunction) if not n.startswith("_")}
     assert names <= set(Guard.OPERATIONS) and "__getattr__" not in vars(Reading)
-    writes = {"add_task", "claim", "submit", "release", "fail", "act", "approve", "reject", "pause", "resume", "sweep",
-              "record_usage", "budget", "reserve", "settle", "brake_over_budget", "heartbeat"}
+    writes = {
+        "add_task",
+        "claim",
+        "submit",
+        "release",
+        "fail",
+        "act",
+        "approve",
+        "reject",
+        "pause",
+        "resume",
+        "sweep",
+        "record_usage",
+        "budget",
+        "reserve",
+        "settle",
+        "brake_over_budget",
+        "heartbeat",
+    }
     assert not names & writes
     with pytest.raises(OrgError):
         state.door.reading("orgp_0123456789abcdef_forged").list_tasks()
@@ -383,22 +478,42 @@ def _escalate_other(s: State) -> None:
 # Files that still hold a raw Bus (the TUI reads through its methods, no SQL of its own, but not yet through
 # the door; the demo's supervisor, `org explain --task`; the workspaces and the gateway of other issues):
 # this list only shrinks.
-STILL_RAW = {"agents/demo.py", "cli/_task_context.py", "cli/tui_cmds.py", "tui/app.py", "tui/data.py", "tui/ops.py",
-             "cli/workspace_cmds.py", "workspaces/service.py", "workspaces/pipeline.py", "gateway/server.py"}
+STILL_RAW = {
+    "agents/demo.py",
+    "cli/_task_context.py",
+    "cli/tui_cmds.py",
+    "tui/app.py",
+    "tui/data.py",
+    "tui/ops.py",
+    "cli/workspace_cmds.py",
+    "workspaces/service.py",
+    "workspaces/pipeline.py",
+    "gateway/server.py",
+}
 
 
 def _raw_bus_uses(path: Path) -> list[str]:
     out, methods = [], bus_methods() - {"config"}
     for node in ast.walk(ast.parse(path.read_text())):
-        if (isinstance(node, ast.Attribute) and node.attr in methods and isinstance(node.value, ast.Attribute)
-                and node.value.attr == "bus"):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr in methods
+            and isinstance(node.value, ast.Attribute)
+            and node.value.attr == "bus"
+        ):
             out.append(f"{node.lineno}: .bus.{node.attr}")
-        if isinstance(node, ast.ImportFrom) and node.module == "org.bus" and any(a.name == "Bus" for a in node.names):
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module == "org.bus"
+            and any(a.name == "Bus" for a in node.names)
+        ):
             out.append(f"{node.lineno}: imports org.bus.Bus")
         if isinstance(node, ast.Attribute) and node.attr == "_bus":
             out.append(f"{node.lineno}: ._bus")
         if isinstance(node, ast.Attribute) and node.attr in ("store", "ctx"):
-            owner = node.value.attr if isinstance(node.value, ast.Attribute) else getattr(node.value, "id", "")
+            owner = (
+                node.value.attr if isinstance(node.value, ast.Attribute) else getattr(node.value, "id", "")
+            )
             if "bus" in owner.lower():
                 out.append(f"{node.lineno}: {owner}.{node.attr}")
     return out
@@ -423,7 +538,9 @@ def test_no_caller_outside_the_bus_and_identity_holds_a_raw_bus():
 def test_the_static_check_sees_a_raw_bus(tmp_path):
     """The check above is not blind: it flags each way a module could hold the raw bus."""
     p = tmp_path / "m.py"
-    p.write_text("from org.bus import Bus\nx = door._bus\ny = self.bus.store\nz = bus.ctx\nport.bus.submit(1)\n")
+    p.write_text(
+        "from org.bus import Bus\nx = door._bus\ny = self.bus.store\nz = bus.ctx\nport.bus.submit(1)\n"
+    )
     assert len(_raw_bus_uses(p)) == 5
 
 

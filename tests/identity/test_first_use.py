@@ -25,8 +25,10 @@ def test_first_use_issues_once_and_never_again(bus):
     assert [(m["principal"], m["issued"]) for m in made] == [("alice", True), ("bob", True)]
     token_file(bus.ctx.root, "bob").unlink()
     again = first_use_tokens(bus)  # what `org run`, `org init`, the agents' session and the demo call
-    assert [(m["principal"], m["issued"], m["status"]) for m in again] == [("alice", False, "ok"),
-                                                                          ("bob", False, "missing")]
+    assert [(m["principal"], m["issued"], m["status"]) for m in again] == [
+        ("alice", False, "ok"),
+        ("bob", False, "missing"),
+    ]
     assert _issued(bus) == ["alice", "bob"]
 
 
@@ -53,14 +55,26 @@ def test_another_config_folder_gets_no_human_token_from_a_shared_database(root, 
     from org.bus import Bus
     from org.identity.bootstrap import agent_tokens, first_use_tokens, revoke_all
 
-    code, t, err = org(root, "task", "add", "prod", "--workflow", "change", "--as", "alice", "--set",
-                       "environment=production")
+    code, t, err = org(
+        root,
+        "task",
+        "add",
+        "prod",
+        "--workflow",
+        "change",
+        "--as",
+        "alice",
+        "--set",
+        "environment=production",
+    )
     assert code == 0, err  # first use: alice and bob have their files in the usual config home
     other = tmp_path / "other-config"
     monkeypatch.setenv("ORG_CONFIG_HOME", str(other))
     with Bus.open(root=root) as bus:
         assert not any(m["issued"] for m in first_use_tokens(bus))
-        first_use_tokens(bus)  # the in-process run's own bootstrap (org.agents.session), agents' tokens and all
+        first_use_tokens(
+            bus
+        )  # the in-process run's own bootstrap (org.agents.session), agents' tokens and all
         revoke_all(bus, agent_tokens(bus))
         assert _issued(bus).count("alice") == 1
     assert not token_file(root, "alice").exists()
@@ -83,7 +97,9 @@ def test_a_revoked_human_is_not_reissued_by_org_run(root):
     code, _, err = org(root, "inbox", "--as", "alice")
     assert code == 4 and "revoked" in err
     code, out, err = org(root, "token", "issue", "--for", "alice", "--as", "bob")
-    assert code == 0 and "token_file" not in out and read_token(root, "alice") == revoked, err  # shown, not saved
+    assert code == 0 and "token_file" not in out and read_token(root, "alice") == revoked, (
+        err
+    )  # shown, not saved
     code, _, err = org(root, "token", "save", "--as", "alice", token=out["token"])  # alice saves it
     assert code == 0, err
     code, _, err = org(root, "inbox", "--as", "alice")
@@ -119,16 +135,21 @@ def test_a_file_the_database_does_not_accept_says_what_to_do_and_nothing_more(ro
 
     first_use_tokens(bus)
     _, tid, _ = parse(read_token(root, "alice"))
-    stale = {"unknown id": f"orgp_{secrets.token_hex(8)}_{secrets.token_hex(32)}",
-             "wrong secret": f"orgp_{tid}_{secrets.token_hex(32)}", "malformed": "not a token"}[kind]
+    stale = {
+        "unknown id": f"orgp_{secrets.token_hex(8)}_{secrets.token_hex(32)}",
+        "wrong secret": f"orgp_{tid}_{secrets.token_hex(32)}",
+        "malformed": "not a token",
+    }[kind]
     write_token(root, "alice", stale)
     code, doc, err = org(root, "task", "add", "x", "--workflow", "change", "--as", "alice")
     p = token_file(root, "alice")
     assert code == 4 and doc["error"] == "denied"
-    assert err == (f"org: authentication failed: the token in {p} is not one this org's database accepts (it may "
-                   "have been revoked, or have expired). Another human of this org issues "
-                   "alice a new one: 'org token issue --for alice --as THEM', and alice saves it with 'org token save "
-                   "--as alice'\n")
+    assert err == (
+        f"org: authentication failed: the token in {p} is not one this org's database accepts (it may "
+        "have been revoked, or have expired). Another human of this org issues "
+        "alice a new one: 'org token issue --for alice --as THEM', and alice saves it with 'org token save "
+        "--as alice'\n"
+    )
     assert stale not in err
 
 

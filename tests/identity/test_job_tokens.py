@@ -25,23 +25,30 @@ def test_claim_mints_a_job_token_in_the_same_transaction(bus, change):
     assert parse(jt)[0] == "j" and c.gate == "spec"
     claimed = events(bus, "job.claimed")[-1]
     assert claimed["data"]["job_token"] == parse(jt)[1]
-    assert claimed["auth"] == {"principal": "build-claude", "kind": "agent", "token": parse(change["agent"])[1],
-                               "via": "principal"}
+    assert claimed["auth"] == {
+        "principal": "build-claude",
+        "kind": "agent",
+        "token": parse(change["agent"])[1],
+        "via": "principal",
+    }
 
 
 def test_job_token_stays_inside_its_job(bus, guard, issue, change):
     c, jt, t = change["claim"], change["jt"], change["task"]
     other = guard.add_task(change["alice"], "Other", "change", by="alice")["task"]
     cases = [
-        (lambda: guard.submit(jt, c.job + 1, "pass"), "not"),                              # another job
-        (lambda: guard.act(jt, "code.write", "build-claude", other), "covers task"),       # another task
-        (lambda: guard.act(jt, "deploy.production", "build-claude", t), "outside"),       # beyond the lane
-        (lambda: guard.act(jt, "code.write", "build-gpt", t), "does not match"),          # another actor
-        (lambda: guard.claim(jt, "builder", "build-claude"), "principal token"),           # not for claiming
-        (lambda: guard.approve(jt, t, "build-claude"), "principal token"),                 # nor approving
+        (lambda: guard.submit(jt, c.job + 1, "pass"), "not"),  # another job
+        (lambda: guard.act(jt, "code.write", "build-claude", other), "covers task"),  # another task
+        (lambda: guard.act(jt, "deploy.production", "build-claude", t), "outside"),  # beyond the lane
+        (lambda: guard.act(jt, "code.write", "build-gpt", t), "does not match"),  # another actor
+        (lambda: guard.claim(jt, "builder", "build-claude"), "principal token"),  # not for claiming
+        (lambda: guard.approve(jt, t, "build-claude"), "principal token"),  # nor approving
         (lambda: guard.reader(jt, command="task show"), "principal token"),
-        (lambda: guard.submit(change["agent"], c.job, "pass"), "job token your claim"),    # principal for a job
-        (lambda: guard.act(change["agent"], "code.write", "build-claude", t), "job token"),  # agents act via jobs
+        (lambda: guard.submit(change["agent"], c.job, "pass"), "job token your claim"),  # principal for a job
+        (
+            lambda: guard.act(change["agent"], "code.write", "build-claude", t),
+            "job token",
+        ),  # agents act via jobs
     ]
     for fn, words in cases:
         with pytest.raises(Denied) as e:
@@ -60,8 +67,11 @@ def test_job_token_expires_with_its_lease_and_heartbeats_extend_it(bus, guard, c
     hb = guard.heartbeat(jt, c.job, lease_seconds=60)
     assert hb["lease_expires"] == clock.now + 60
     clock.now += 61
-    for fn in (lambda: guard.submit(jt, c.job, "pass"), lambda: guard.heartbeat(jt, c.job),
-               lambda: guard.act(jt, "code.write", "build-claude", change["task"])):
+    for fn in (
+        lambda: guard.submit(jt, c.job, "pass"),
+        lambda: guard.heartbeat(jt, c.job),
+        lambda: guard.act(jt, "code.write", "build-claude", change["task"]),
+    ):
         with pytest.raises(Conflict) as e:
             fn()
         assert e.value.exit_code == 5 and "expired with its lease" in e.value.message
@@ -100,9 +110,15 @@ def test_agents_cannot_approve_only_a_human_token_can(bus, guard, issue):
     assert bus.task(t)["status"] == "active"
     r = guard.approve(issue("bob"), t, "bob", note="ok")
     assert r["task_status"] == "done"
-    granted = [e for e in events(bus) if e["type"] in ("approval.granted", "job.submitted") and e.get("gate") == "approval"]
-    assert granted and all(e["auth"]["kind"] == "human" and e["auth"]["via"] == "principal"
-                           and e["auth"]["principal"] == "bob" for e in granted)
+    granted = [
+        e
+        for e in events(bus)
+        if e["type"] in ("approval.granted", "job.submitted") and e.get("gate") == "approval"
+    ]
+    assert granted and all(
+        e["auth"]["kind"] == "human" and e["auth"]["via"] == "principal" and e["auth"]["principal"] == "bob"
+        for e in granted
+    )
 
 
 def test_security_lane_is_refused_red_actions_like_everyone(bus, guard, issue):
@@ -113,7 +129,9 @@ def test_security_lane_is_refused_red_actions_like_everyone(bus, guard, issue):
     c, sjt = guard.claim(issue("sec-gemini"), "security", "sec-gemini")
     assert c.task == t
     r = guard.act(sjt, "host.config.push", "sec-gemini", t, {"via": "manual"})
-    assert r["exit_code"] == 4 and [h["id"] for h in r["decision"]["rules"]] == ["RED-HOST-CONFIG-OUTSIDE-PIPELINE"]
+    assert r["exit_code"] == 4 and [h["id"] for h in r["decision"]["rules"]] == [
+        "RED-HOST-CONFIG-OUTSIDE-PIPELINE"
+    ]
     r = guard.act(sjt, "credential.use", "sec-gemini", t, {"credential": "jira", "service": "github"})
     assert r["exit_code"] == 4 and [h["id"] for h in r["decision"]["rules"]] == ["RED-CREDENTIAL-REUSE"]
     assert not bus.pending_approvals(task=t)  # RED: no approval request is even opened
@@ -131,12 +149,16 @@ def test_job_token_rows_go_once_the_lease_is_over_and_the_audit_trail_stays(bus,
     c, jt = change["claim"], change["jt"]
     done_id = parse(jt)[1]
     guard.submit(jt, c.job, "pass", note="spec")
-    c2, jt2 = guard.claim(change["agent"], "builder", "build-claude", lease_seconds=60)  # implement: still leased
+    c2, jt2 = guard.claim(
+        change["agent"], "builder", "build-claude", lease_seconds=60
+    )  # implement: still leased
     live_id = parse(jt2)[1]
     assert {done_id, live_id} <= set(_job_rows(bus))
     assert guard.tokens.sweep() == 0  # within the grace a retried submission is still answered
     assert guard.submit(jt, c.job, "pass", note="spec")["replayed"]
-    for _ in range(int(REPLAY_GRACE_S + 120) // 50):  # the live job's heartbeats carry its token past its first lease
+    for _ in range(
+        int(REPLAY_GRACE_S + 120) // 50
+    ):  # the live job's heartbeats carry its token past its first lease
         clock.now += 50
         guard.heartbeat(jt2, c2.job, lease_seconds=60)
     r = guard.sweep(change["agent"])  # what the dispatcher calls

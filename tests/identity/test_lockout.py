@@ -24,7 +24,9 @@ def test_a_second_database_keeps_its_own_token_files(root, tmp_path):
     theirs = {h: read_token(root, h, other) for h in ("alice", "bob")}
     assert all(theirs.values()) and not set(theirs.values()) & set(real.values())
     assert token_file(root, "alice").parent != token_file(root, "alice", other).parent
-    assert token_file(root, "alice").parent.parent == token_file(root, "alice", other).parent.parent  # one org
+    assert (
+        token_file(root, "alice").parent.parent == token_file(root, "alice", other).parent.parent
+    )  # one org
     for db in ((), ("--db", other)):
         for human in ("alice", "bob"):
             code, _, err = org(root, *db, "inbox", "--as", human)
@@ -61,7 +63,11 @@ def test_revoke_then_pause_keeps_a_resumer(root):
     code, _, err = org(root, "token", "revoke", "--actor", "bob", "--as", "alice")
     assert code == 0, err
     code, doc, err = org(root, "pause", "--actor", "alice", "--as", "alice")
-    assert code == 5 and doc["error"] == "conflict" and "no human who may resume unpaused and holding a live token" in err, err
+    assert (
+        code == 5
+        and doc["error"] == "conflict"
+        and "no human who may resume unpaused and holding a live token" in err
+    ), err
     assert "org token issue --for NAME --as YOU" in err
     code, out, err = org(root, "token", "issue", "--for", "bob", "--as", "alice")  # the way out
     assert code == 0, err
@@ -98,7 +104,9 @@ def test_a_self_revoke_is_refused_until_a_new_token_exists(root):
     assert code == 5 and "nothing was revoked" in err and "org token issue --for alice --as alice" in err, err
     code, doc, err = org(root, "token", "revoke", "--actor", "alice", "--as", "alice")
     assert code == 5, err
-    code, new, err = org(root, "token", "issue", "--for", "alice", "--as", "alice")  # her own: saved to her file
+    code, new, err = org(
+        root, "token", "issue", "--for", "alice", "--as", "alice"
+    )  # her own: saved to her file
     assert code == 0 and read_token(root, "alice").startswith(f"orgp_{new['id']}_"), err
     code, out, err = org(root, "token", "revoke", old_id, "--as", "alice")
     assert code == 0 and out["revoked"] == [old_id], err
@@ -122,6 +130,8 @@ def test_an_expired_token_does_not_count_as_able_to_resume(bus, guard, clock):
         guard.pause(alice, "actor", "alice", "alice")
         raise AssertionError("the pause should have been refused")
     except Conflict as exc:
-        assert exc.exit_code == 5 and "no human who may resume unpaused and holding a live token" in exc.message
+        assert (
+            exc.exit_code == 5 and "no human who may resume unpaused and holding a live token" in exc.message
+        )
     guard.tokens.issue("bob", by="alice")
     assert guard.pause(alice, "actor", "alice", "alice")["changed"]

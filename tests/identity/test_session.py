@@ -8,8 +8,13 @@ import pytest
 from org.errors import Denied
 from tests.identity.idhelpers import events
 
-WORKERS = {"builder": "build-claude", "reviewer": "rev-gpt", "design": "rev-gemini", "security": "sec-gemini",
-           "approver": "alice"}
+WORKERS = {
+    "builder": "build-claude",
+    "reviewer": "rev-gpt",
+    "design": "rev-gemini",
+    "security": "sec-gemini",
+    "approver": "alice",
+}
 
 
 def _drive(door, tokens: dict[str, str], task: str) -> dict:
@@ -34,7 +39,9 @@ def test_in_process_run_acts_with_job_tokens_and_human_tokens(root):
     with Guard.open(root=root) as door:
         first_use_tokens(door)
         tokens = agent_tokens(door)
-        t = door.add_task(None, "Ship", "change", by="alice", attributes={"environment": "production"})["task"]
+        t = door.add_task(None, "Ship", "change", by="alice", attributes={"environment": "production"})[
+            "task"
+        ]
         assert _drive(door, tokens, t)["status"] == "done"
         with pytest.raises(Denied):
             door.approve(tokens["rev-gpt"], t, "rev-gpt")

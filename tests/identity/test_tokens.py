@@ -21,8 +21,12 @@ def _dump(bus) -> str:
         out = []
         for t in ("org_tokens", "events", "bus_meta"):
             for row in tx.x(f"SELECT * FROM {t}").all():
-                out.append(" ".join(bytes(v).decode("utf-8", "replace") if isinstance(v, (bytes, memoryview)) else str(v)
-                                    for v in row))
+                out.append(
+                    " ".join(
+                        bytes(v).decode("utf-8", "replace") if isinstance(v, (bytes, memoryview)) else str(v)
+                        for v in row
+                    )
+                )
         return "\n".join(out)
 
     return bus.store.read(fn)
@@ -50,15 +54,29 @@ def test_only_a_peppered_hash_is_stored(bus, guard, issue, root):
 def test_brute_force_and_malformed_tokens_learn_nothing(bus, guard, issue, slept):
     real = issue("rev-gpt")
     _, tid, secret = parse(real)
-    guesses = [None, "", "x", "orgp_", real[:-1], real + "0", real.upper(), f"orgj_{tid}_{secret}",
-               f"orgp_{tid}_{secrets.token_hex(32)}", "orgp_" + "0" * 16 + "_" + "0" * 64, "' OR 1=1 --",
-               "\x00" * 10, "orgp_" + "é" * 80]
+    guesses = [
+        None,
+        "",
+        "x",
+        "orgp_",
+        real[:-1],
+        real + "0",
+        real.upper(),
+        f"orgj_{tid}_{secret}",
+        f"orgp_{tid}_{secrets.token_hex(32)}",
+        "orgp_" + "0" * 16 + "_" + "0" * 64,
+        "' OR 1=1 --",
+        "\x00" * 10,
+        "orgp_" + "é" * 80,
+    ]
     guesses += [f"orgp_{secrets.token_hex(8)}_{secrets.token_hex(32)}" for _ in range(100)]
     messages = set()
     before = len(events(bus, "auth.denied"))
     for g in guesses:
         with pytest.raises(Denied) as e:
-            guard.principal(g, command="task show") if g else guard.tokens.authenticate(g, command="task show")
+            guard.principal(g, command="task show") if g else guard.tokens.authenticate(
+                g, command="task show"
+            )
         messages.add(e.value.message if g else "authentication failed")
         assert e.value.exit_code == 4
     assert messages == {"authentication failed"}
@@ -76,7 +94,11 @@ def test_as_must_match_and_the_attempt_is_audited(bus, guard, issue):
         guard.claim(tok, "builder", "build-gpt")
     assert "does not match" in e.value.message
     ev = events(bus, "auth.denied")[-1]
-    assert ev["actor"] == "build-claude" and ev["data"]["reason"] == "as mismatch" and ev["data"]["as"] == "build-gpt"
+    assert (
+        ev["actor"] == "build-claude"
+        and ev["data"]["reason"] == "as mismatch"
+        and ev["data"]["as"] == "build-gpt"
+    )
     with pytest.raises(Denied):
         guard.approve(tok, "T-1", "alice")  # cannot act as a human either
 
@@ -240,7 +262,9 @@ def test_a_known_and_an_unknown_id_fail_alike(bus, guard, issue, slept):
             out.append((e.value.exit_code, e.value.message, e.value.detail))
         seen[tid] = (out, list(slept))
     assert seen[known] == seen[unknown]
-    assert _failure_rows(bus) == sorted([(f"token:{known}", FREE_FAILURES + 4), (f"token:{unknown}", FREE_FAILURES + 4)])
+    assert _failure_rows(bus) == sorted(
+        [(f"token:{known}", FREE_FAILURES + 4), (f"token:{unknown}", FREE_FAILURES + 4)]
+    )
     ids = [d["data"]["token_id"] for d in events(bus, "auth.denied")]
     assert ids.count(known) == ids.count(unknown) == FREE_FAILURES + 4
 
@@ -344,8 +368,11 @@ def test_token_events_name_the_token_id_and_never_its_secret(bus, guard, issue, 
     guard.tokens.issue("rev-gpt", by="alice", note=f"for the reviewer; alice's is {canary}, token={secret}")
     issue("bob")  # a human stays able to resume (ADR 0057), so alice's token may be revoked
     guard.tokens.revoke(token_id=tid, by="bob")
-    got = {e["type"]: e["data"]["token_id"] for e in events(bus, "token.issued", "token.revoked", "auth.denied")
-           if e["data"].get("principal") in ("alice", None)}
+    got = {
+        e["type"]: e["data"]["token_id"]
+        for e in events(bus, "token.issued", "token.revoked", "auth.denied")
+        if e["data"].get("principal") in ("alice", None)
+    }
     assert got == {"token.issued": tid, "auth.denied": tid, "token.revoked": tid}
     dump = _dump(bus)
     assert tid in dump and secret not in dump and canary not in dump
@@ -360,6 +387,8 @@ def test_a_token_id_is_revoked_in_any_case_and_a_second_revoke_revokes_nothing(b
     tok = issue("rev-gemini")
     tid = parse(tok)[1]
     assert guard.tokens.revoke(token_id=f" {tid.upper()} ", by="alice") == [tid]
-    assert guard.tokens.revoke(token_id=tid.upper(), by="alice") == []  # known, already revoked: not "no token"
+    assert (
+        guard.tokens.revoke(token_id=tid.upper(), by="alice") == []
+    )  # known, already revoked: not "no token"
     with pytest.raises(NotFound):
         guard.tokens.revoke(token_id="f" * 16, by="alice")

@@ -19,14 +19,22 @@ from org.errors import UsageError
 from org.runtime import Limits, Sandbox, SandboxUnavailable, probe, resolve
 
 PROBE = (Path(__file__).parent / "room_probe.py").read_bytes()
-needs_bwrap = pytest.mark.skipif(not probe()[0] and not os.environ.get("CI"),
-                                 reason=f"no working bubblewrap here: {probe()[1]}")
+needs_bwrap = pytest.mark.skipif(
+    not probe()[0] and not os.environ.get("CI"), reason=f"no working bubblewrap here: {probe()[1]}"
+)
 
 
 def _git(cwd: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@x"}
-    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout.strip()
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@x",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@x",
+    }
+    return subprocess.run(
+        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 @pytest.fixture
@@ -76,11 +84,24 @@ def scene(org_copy, tmp_path, monkeypatch):
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
     # connections queue on the backlog: connecting succeeds without an accept
-    info = {"root": str(root), "db": str(db), "pepper": str(pepper), "token_file": str(token_file),
-            "broker_pid": broker.proc.pid, "broker_socket": str(broker.path), "secret": secret,
-            "provider_key": provider_key, "tcp_port": listener.getsockname()[1],
-            "outside_file": str(tmp_path / "outside.txt"), "main": str(main), "evil_sha": evil,
-            "python_file": str(Path(sys.prefix) / f"planted-{uuid.uuid4().hex}.txt"), "workspace": str(ws), "other_workspace": str(other), "main_head": _git(main, "rev-parse", "main")}
+    info = {
+        "root": str(root),
+        "db": str(db),
+        "pepper": str(pepper),
+        "token_file": str(token_file),
+        "broker_pid": broker.proc.pid,
+        "broker_socket": str(broker.path),
+        "secret": secret,
+        "provider_key": provider_key,
+        "tcp_port": listener.getsockname()[1],
+        "outside_file": str(tmp_path / "outside.txt"),
+        "main": str(main),
+        "evil_sha": evil,
+        "python_file": str(Path(sys.prefix) / f"planted-{uuid.uuid4().hex}.txt"),
+        "workspace": str(ws),
+        "other_workspace": str(other),
+        "main_head": _git(main, "rev-parse", "main"),
+    }
     yield info
     Path(info["python_file"]).unlink(missing_ok=True)
     listener.close()
@@ -95,9 +116,23 @@ def _probe(sb: Sandbox, scene: dict) -> dict:
     return json.loads(r.stdout)
 
 
-ATTACKS = ("pepper", "token_file", "db_file", "db_query", "broker_environ", "any_environ", "tcp_listener",
-           "write_org_root", "write_outside", "write_python", "write_main_clone", "other_workspace", "other_workspace_file",
-           "move_main_branch", "push_main_branch")
+ATTACKS = (
+    "pepper",
+    "token_file",
+    "db_file",
+    "db_query",
+    "broker_environ",
+    "any_environ",
+    "tcp_listener",
+    "write_org_root",
+    "write_outside",
+    "write_python",
+    "write_main_clone",
+    "other_workspace",
+    "other_workspace_file",
+    "move_main_branch",
+    "push_main_branch",
+)
 
 
 _TARGET = {"write_org_root": "root", "write_outside": "outside_file"}
@@ -112,7 +147,9 @@ def _pg_up() -> bool:
 @pytest.mark.slow
 def test_outside_the_sandbox_the_probe_gets_everything(scene):
     """The control: without bubblewrap (isolation: none) each attack works, so the probe attacks for real."""
-    with Sandbox(Path(scene["workspace"]), sockets={"broker": Path(scene["broker_socket"])}, isolated=False) as sb:
+    with Sandbox(
+        Path(scene["workspace"]), sockets={"broker": Path(scene["broker_socket"])}, isolated=False
+    ) as sb:
         got = _probe(sb, scene)
     lost = {k: got[k] for k in ATTACKS if not got[k].startswith("ok")}
     assert not lost, lost
@@ -130,15 +167,21 @@ def test_inside_the_sandbox_every_attack_is_refused(scene):
         got = _probe(sb, scene)
     # a write to a path under /tmp lands in the room's private /tmp (checked below to reach nothing outside)
     private = {k for k in ("write_org_root", "write_outside") if scene[_TARGET[k]].startswith("/tmp/")}
-    through = {k: got[k] for k in (*ATTACKS, "tcp_postgres", "tcp_outside", "env_secret")
-               if not got[k].startswith("refused") and k not in private}
+    through = {
+        k: got[k]
+        for k in (*ATTACKS, "tcp_postgres", "tcp_outside", "env_secret")
+        if not got[k].startswith("refused") and k not in private
+    }
     assert not through, through
     # the mail slot works: its own workspace is writable and the named socket answers
     assert got["write_workspace"].startswith("ok"), got["write_workspace"]
     assert '"ok": true' in got["broker_socket"] and scene["secret"] not in got["broker_socket"]
     # nothing reached the host: no planted files, the main clone's branch where it was
     assert not Path(scene["outside_file"]).exists() and not Path(scene["python_file"]).exists()
-    assert not (Path(scene["root"]) / "planted.txt").exists() and not (Path(scene["main"]) / "planted.txt").exists()
+    assert (
+        not (Path(scene["root"]) / "planted.txt").exists()
+        and not (Path(scene["main"]) / "planted.txt").exists()
+    )
     assert _git(Path(scene["main"]), "rev-parse", "main") == scene["main_head"]
     assert (Path(scene["workspace"]) / "mine.txt").read_text() == "written by the agent"
 
@@ -147,10 +190,12 @@ def test_inside_the_sandbox_every_attack_is_refused(scene):
 def test_the_room_runs_as_an_unprivileged_user_with_no_capabilities_and_a_private_home(tmp_path):
     (tmp_path / "ws").mkdir()
     (tmp_path / "canary.txt").write_text("the host's /tmp")
-    code = ("import json, os, sys; print(json.dumps({'uid': os.getuid(), "
-            "'caps': sorted({l.split()[1] for l in open('/proc/self/status') if l.startswith('Cap')}), "
-            "'home': os.environ['HOME'], 'home_ls': os.listdir(os.environ['HOME']), "
-            "'canary': os.path.exists(sys.argv[1]), 'procs': [p for p in os.listdir('/proc') if p.isdigit()]}))")
+    code = (
+        "import json, os, sys; print(json.dumps({'uid': os.getuid(), "
+        "'caps': sorted({l.split()[1] for l in open('/proc/self/status') if l.startswith('Cap')}), "
+        "'home': os.environ['HOME'], 'home_ls': os.listdir(os.environ['HOME']), "
+        "'canary': os.path.exists(sys.argv[1]), 'procs': [p for p in os.listdir('/proc') if p.isdigit()]}))"
+    )
     r = Sandbox(tmp_path / "ws").run([sys.executable, "-c", code, str(tmp_path / "canary.txt")])
     assert r.ok, r.stderr.decode()
     got = json.loads(r.stdout)
@@ -164,7 +209,9 @@ def test_the_room_runs_as_an_unprivileged_user_with_no_capabilities_and_a_privat
 def test_the_wall_time_limit_kills_the_process_and_everything_it_started(tmp_path):
     marker = f"{uuid.uuid4().int % 10**6}.{uuid.uuid4().int % 10**3}"
     (tmp_path / "ws").mkdir()
-    r = Sandbox(tmp_path / "ws", limits=Limits(wall_s=1)).run(["sh", "-c", f"sleep {marker} & sleep {marker}"])
+    r = Sandbox(tmp_path / "ws", limits=Limits(wall_s=1)).run(
+        ["sh", "-c", f"sleep {marker} & sleep {marker}"]
+    )
     assert r.limit == "wall" and r.returncode != 0
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and _running(marker):
@@ -186,10 +233,12 @@ def _running(marker: str) -> bool:
 def test_cpu_and_memory_limits_hold(tmp_path, isolated):
     (tmp_path / "ws").mkdir()
     r = Sandbox(tmp_path / "ws", limits=Limits(cpu_s=1), isolated=isolated).run(
-        [sys.executable, "-c", "while True: pass"], timeout=30)
+        [sys.executable, "-c", "while True: pass"], timeout=30
+    )
     assert r.limit == "cpu", r
     r = Sandbox(tmp_path / "ws", limits=Limits(memory_mb=300), isolated=isolated).run(
-        [sys.executable, "-c", "x = bytearray(600 << 20); print('allocated')"], timeout=30)
+        [sys.executable, "-c", "x = bytearray(600 << 20); print('allocated')"], timeout=30
+    )
     assert r.returncode != 0 and b"MemoryError" in r.stderr and b"allocated" not in r.stdout
 
 
@@ -200,9 +249,21 @@ def test_process_counts_as_root_are_said_to_be_unlimited():
         assert "root" in notes[0] and "RLIMIT_NPROC" in notes[0]
 
 
-@pytest.mark.parametrize("name", ["OPENAI_API_KEY", "ANTHROPIC_API_KEY", "ORG_DATABASE_URL", "ORG_TOKEN_PEPPER",
-                                  "AWS_SECRET_ACCESS_KEY", "GEMINI_API_KEY", "MY_SERVICE_SECRET", "PGPASSWORD",
-                                  "ORG_CONFIG_HOME", "openai_api_key"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
+        "ORG_DATABASE_URL",
+        "ORG_TOKEN_PEPPER",
+        "AWS_SECRET_ACCESS_KEY",
+        "GEMINI_API_KEY",
+        "MY_SERVICE_SECRET",
+        "PGPASSWORD",
+        "ORG_CONFIG_HOME",
+        "openai_api_key",
+    ],
+)
 def test_no_caller_can_hand_an_agent_a_key_or_orgs_database(tmp_path, name):
     with pytest.raises(UsageError, match="never given to an agent"):
         Sandbox(tmp_path, env={name: "x"})

@@ -122,10 +122,19 @@ def make_history(root: Path, tasks: int = 300, seed: int = 7) -> dict:
             calls = TRUTH["calls"]["work" if c.kind == "work" else "review"]
             for k in range(calls):
                 limited = rng.random() < TRUTH["rate_limited"]
-                bus.record_usage(actor, a.model, tokens_in=0 if limited else TRUTH["tokens_per_call"] // 2,
-                                 tokens_out=0 if limited else TRUTH["tokens_per_call"] // 2,
-                                 cost_usd=0.0 if limited else 0.01, outcome="rate_limited" if limited else "ok", task=c.task, job=c.job, lane=a.lane,
-                                 gate=c.gate, ts=now[0] - dur + dur * k / calls)
+                bus.record_usage(
+                    actor,
+                    a.model,
+                    tokens_in=0 if limited else TRUTH["tokens_per_call"] // 2,
+                    tokens_out=0 if limited else TRUTH["tokens_per_call"] // 2,
+                    cost_usd=0.0 if limited else 0.01,
+                    outcome="rate_limited" if limited else "ok",
+                    task=c.task,
+                    job=c.job,
+                    lane=a.lane,
+                    gate=c.gate,
+                    ts=now[0] - dur + dur * k / calls,
+                )
                 counts["calls"] += 1
         if c.kind == "work":
             verdict = "pass"
@@ -135,10 +144,18 @@ def make_history(root: Path, tasks: int = 300, seed: int = 7) -> dict:
             verdict = "changes" if rng.random() < TRUTH["fail"]["same" if same else "cross"] else "pass"
         else:
             verdict = "approve"
-        with contextlib.suppress(OrgError):  # stale (a rework moved the task on): dropped, as a live agent's would be
-            bus.submit(c.job, c.token, verdict, note="generated", content=f"{c.task}:{c.gate}:{t0():.0f}",
-                       revision=None if c.kind == "work" else c.revision,
-                       findings=[{"class": "logic"}] if verdict == "changes" else None)
+        with contextlib.suppress(
+            OrgError
+        ):  # stale (a rework moved the task on): dropped, as a live agent's would be
+            bus.submit(
+                c.job,
+                c.token,
+                verdict,
+                note="generated",
+                content=f"{c.task}:{c.gate}:{t0():.0f}",
+                revision=None if c.kind == "work" else c.revision,
+                findings=[{"class": "logic"}] if verdict == "changes" else None,
+            )
         at(now[0], attempt, actor)
         wake()
 

@@ -39,20 +39,34 @@ def test_an_unnamed_set_on_a_compare_of_one_scenario_is_refused_not_a_row_of_zer
 
 
 def test_a_side_named_set_changes_that_side_only():
-    r = run_org("sim", "baseline", "--compare", "baseline", "--set", "b:org.lanes.builder.agents=1", *SHORT, "--json")
+    r = run_org(
+        "sim", "baseline", "--compare", "baseline", "--set", "b:org.lanes.builder.agents=1", *SHORT, "--json"
+    )
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     assert doc["a"]["org"]["lanes"]["builder"] == 2 and doc["b"]["org"]["lanes"]["builder"] == 1
     rows = {row["label"]: row for row in doc["compare"]["rows"]}
     assert rows["utilisation builder"]["delta"] > 0
-    r = run_org("sim", "baseline", "--compare", "baseline", "--set", "a:org.lanes.builder.agents=3", *SHORT, "--json")
+    r = run_org(
+        "sim", "baseline", "--compare", "baseline", "--set", "a:org.lanes.builder.agents=3", *SHORT, "--json"
+    )
     doc = json.loads(r.stdout)
     assert doc["a"]["org"]["lanes"]["builder"] == 3 and doc["b"]["org"]["lanes"]["builder"] == 2
 
 
 def test_seeds_give_intervals_and_paired_differences_say_when_not_significant():
-    r = run_org("sim", "baseline", "--compare", "baseline", "--set", "b:org.lanes.builder.agents=1",
-                "--seeds", "3", *SHORT, "--json")
+    r = run_org(
+        "sim",
+        "baseline",
+        "--compare",
+        "baseline",
+        "--set",
+        "b:org.lanes.builder.agents=1",
+        "--seeds",
+        "3",
+        *SHORT,
+        "--json",
+    )
     assert r.returncode == 0, r.stderr
     c = json.loads(r.stdout)["compared"]
     assert c["seeds"] == [1, 2, 3] and len(c["a"]["runs"]) == 3
@@ -62,10 +76,21 @@ def test_seeds_give_intervals_and_paired_differences_say_when_not_significant():
     tp = c["a"]["summary"]["throughput_per_day"]
     assert tp["lo"] <= tp["mean"] <= tp["hi"] and tp["n"] == 3
     # the same side twice through a no-op change: every difference is exactly zero and said so
-    r = run_org("sim", "baseline", "--compare", "baseline", "--set", "b:engine.budget_escalation=true",
-                "--seeds", "2", *SHORT)
+    r = run_org(
+        "sim",
+        "baseline",
+        "--compare",
+        "baseline",
+        "--set",
+        "b:engine.budget_escalation=true",
+        "--seeds",
+        "2",
+        *SHORT,
+    )
     assert r.returncode == 0, r.stderr
-    assert "+0 (identical in every run)" in r.stdout and "significant" not in r.stdout.replace("not significant", "")
+    assert "+0 (identical in every run)" in r.stdout and "significant" not in r.stdout.replace(
+        "not significant", ""
+    )
 
 
 def test_a_load_at_capacity_is_called_unstable_and_the_bottleneck_named():
@@ -111,8 +136,21 @@ def test_marginal_effect_names_the_budget_as_the_next_thing_to_add():
 
 
 def test_multi_parameter_sweep_runs_every_combination_with_intervals():
-    r = run_org("sim", "baseline", "--sweep", "org.lanes.builder.agents=1..2", "--sweep", "workload.load=0.5,1",
-                "--seeds", "2", "--set", "duration=1d", "--set", "warmup=0", "--json")
+    r = run_org(
+        "sim",
+        "baseline",
+        "--sweep",
+        "org.lanes.builder.agents=1..2",
+        "--sweep",
+        "workload.load=0.5,1",
+        "--seeds",
+        "2",
+        "--set",
+        "duration=1d",
+        "--set",
+        "warmup=0",
+        "--json",
+    )
     assert r.returncode == 0, r.stderr
     g = json.loads(r.stdout)["grids"][0]
     combos = [(p["values"]["org.lanes.builder.agents"], p["values"]["workload.load"]) for p in g["points"]]
@@ -136,8 +174,17 @@ def test_explain_shows_same_family_escapes_rest_on_blind_spot():
 
     sets = [("duration", "3d"), ("warmup", "12h")]
     a, b = load("review-cross-vendor", sets), load("review-same-family", sets)
-    e = explain(a, b, 3, workers=2, only=["behaviour.default.blind_spot", "behaviour.default.work.time.mean",
-                                          "org.lanes.reviewer.agents"])
+    e = explain(
+        a,
+        b,
+        3,
+        workers=2,
+        only=[
+            "behaviour.default.blind_spot",
+            "behaviour.default.work.time.mean",
+            "org.lanes.reviewer.agents",
+        ],
+    )
     esc = e["metrics"]["defects.escaped_per_100_done"]
     assert esc["base"]["lo"] > 0  # same-family review lets more escape ...
     rows = {r["parameter"]: r for r in esc["rows"]}

@@ -24,16 +24,33 @@ def test_run_json_is_one_document_and_progress_stays_off():
     doc = json.loads(r.stdout)
     run = doc["run"]
     assert doc["ok"] and run["seed"] == 3 and run["tasks"]["done"] > 0
-    assert {"throughput_per_day", "cycle_time_hours", "approval", "defects", "catches", "rework", "rate_limits",
-            "cost", "utilisation", "little"} <= set(run)
+    assert {
+        "throughput_per_day",
+        "cycle_time_hours",
+        "approval",
+        "defects",
+        "catches",
+        "rework",
+        "rate_limits",
+        "cost",
+        "utilisation",
+        "little",
+    } <= set(run)
     assert r.stderr == ""
 
 
 def test_table_with_progress_on_stderr():
     r = run_org("sim", "mmc", "--set", "duration=60d", "--progress")
     assert r.returncode == 0, r.stderr
-    for label in ("throughput", "cycle time", "human approvals", "defects", "rate limits", "utilisation",
-                  "Little's law"):
+    for label in (
+        "throughput",
+        "cycle time",
+        "human approvals",
+        "defects",
+        "rate limits",
+        "utilisation",
+        "Little's law",
+    ):
         assert label in r.stdout
     assert "sim mmc" in r.stderr and "100%" in r.stderr
 
@@ -52,11 +69,22 @@ def test_compare_prints_both_and_the_deltas():
 
 
 def test_chart_sweeps_and_draws_with_plotext():
-    r = run_org("sim", "scaling", "--chart", "--sweep", "org.lanes.builder.agents=1,4", "--set", "duration=12h",
-                "--set", "warmup=0")
+    r = run_org(
+        "sim",
+        "scaling",
+        "--chart",
+        "--sweep",
+        "org.lanes.builder.agents=1,4",
+        "--set",
+        "duration=12h",
+        "--set",
+        "warmup=0",
+    )
     assert r.returncode == 0, r.stderr
     assert "throughput_per_day vs org.lanes.builder.agents" in r.stdout
-    assert "┤" in r.stdout and "└" in r.stdout and "\x1b[" not in r.stdout  # a plotext frame, no colour codes in a pipe
+    assert (
+        "┤" in r.stdout and "└" in r.stdout and "\x1b[" not in r.stdout
+    )  # a plotext frame, no colour codes in a pipe
     # without a sweep, --chart draws the run over time: throughput, cycle time, utilisation and queues
     r = run_org("sim", "review-cross-vendor", "--chart", *SHORT)
     assert r.returncode == 0, r.stderr
@@ -66,8 +94,21 @@ def test_chart_sweeps_and_draws_with_plotext():
 
 
 def test_chart_of_a_replicated_two_parameter_sweep_has_error_bars():
-    r = run_org("sim", "baseline", "--chart", "--sweep", "org.lanes.builder.agents=1,2", "--sweep",
-                "workload.load=0.5,1", "--seeds", "2", "--set", "duration=1d", "--set", "warmup=0")
+    r = run_org(
+        "sim",
+        "baseline",
+        "--chart",
+        "--sweep",
+        "org.lanes.builder.agents=1,2",
+        "--sweep",
+        "workload.load=0.5,1",
+        "--seeds",
+        "2",
+        "--set",
+        "duration=1d",
+        "--set",
+        "warmup=0",
+    )
     assert r.returncode == 0, r.stderr
     assert "95% intervals" in r.stdout and "builder=1" in r.stdout and "builder=2" in r.stdout
 

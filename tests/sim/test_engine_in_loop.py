@@ -64,7 +64,8 @@ def test_stale_reviews_are_refused_by_the_engine():
 
 def test_a_red_rule_denies_the_action_and_the_task_stalls_into_an_escalation(tmp_path):
     p = tmp_path / "red.yaml"
-    p.write_text(textwrap.dedent("""
+    p.write_text(
+        textwrap.dedent("""
         extends: review-cross-vendor
         duration: 1d
         warmup: 0
@@ -75,7 +76,8 @@ def test_a_red_rule_denies_the_action_and_the_task_stalls_into_an_escalation(tmp
               attributes: {kind: code, environment: staging, credential: jira, service: github}
               per_hour: 2
               actions: {implement: credential.use}
-        """))
+        """)
+    )
     m = simulate(p)
     denied = m["denied"]
     # the RED rule denies the stream's action, or (since gates imply their action, ADR 0070) the gate's own
@@ -87,14 +89,16 @@ def test_a_red_rule_denies_the_action_and_the_task_stalls_into_an_escalation(tmp
 
 def test_a_lane_without_the_permission_is_denied(tmp_path):
     p = tmp_path / "lane.yaml"
-    p.write_text(textwrap.dedent("""
+    p.write_text(
+        textwrap.dedent("""
         extends: review-cross-vendor
         duration: 1d
         warmup: 0
         workload:
           streams:
             - {name: sneaky, workflow: change, attributes: {kind: code}, per_hour: 2, actions: {implement: deploy.production}}
-        """))
+        """)
+    )
     m = simulate(p)
     assert any("LANE-BUILDER-MAY-NOT" in k for k in m["denied"])
     assert m["tasks"]["done"] == 0

@@ -14,10 +14,15 @@ from org.engine.state import fold
 def _walk(cfg, seed: int, steps: int = 12):
     """Random but mostly valid walks through the engine; yields every intermediate state."""
     rng = random.Random(seed)
-    attrs = rng.choice([{"kind": "code"}, {"kind": "docs"}, {"environment": "production"}, {"kind": "deploy"}])
+    attrs = rng.choice(
+        [{"kind": "code"}, {"kind": "docs"}, {"environment": "production"}, {"kind": "deploy"}]
+    )
     wf = rng.choice(["change", "ops"])
     if wf == "ops":  # an ops task is filed with its environment (ADR 0071)
-        attrs = {**attrs, "environment": attrs.get("environment", rng.choice(["dev", "staging", "production"]))}
+        attrs = {
+            **attrs,
+            "environment": attrs.get("environment", rng.choice(["dev", "staging", "production"])),
+        }
     s = fold(flow.start_task(cfg, f"t{seed}", "x", wf, attrs))
     yield s
     for _ in range(steps):
@@ -28,8 +33,11 @@ def _walk(cfg, seed: int, steps: int = 12):
         if not members:
             return
         kind = cfg.workflows[s.workflow].gates[g].kind
-        verdict = {"work": "pass", "review": rng.choice(["pass", "pass", "changes"]),
-                   "approval": rng.choice(["approve", "approve", "reject"])}[kind]
+        verdict = {
+            "work": "pass",
+            "review": rng.choice(["pass", "pass", "changes"]),
+            "approval": rng.choice(["approve", "approve", "reject"]),
+        }[kind]
         s = fold(flow.submit(cfg, s, rng.choice(members), g, verdict), s)
         yield s
 
@@ -44,5 +52,3 @@ def test_state_copy_equals_deepcopy_and_is_independent(cfg):
             c.revisions.append(("r", "g", "a", "f"))
             c.attributes["k"] = 1
             assert s == d
-
-

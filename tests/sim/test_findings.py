@@ -7,6 +7,7 @@ BUILDERS = "org.lanes.builder.agents"
 
 # (a) One shared rate budget -------------------------------------------------------------------
 
+
 def test_shared_budget_stops_scaling_past_a_handful_of_heavy_agents(sweep_of):
     runs = sweep_of("scaling", BUILDERS, [1, 2, 6, 16])
     thr = {n: m["throughput_per_day"] for n, m in runs.items()}
@@ -58,6 +59,7 @@ def test_routing_light_roles_to_smaller_models_stretches_the_budget(sweep_of):
 
 # (b) Same-family review ------------------------------------------------------------------------
 
+
 def test_same_family_review_lets_more_defects_through(sim):
     cross = sim("review-cross-vendor")
     same = sim("review-same-family")
@@ -72,6 +74,7 @@ def test_same_family_review_lets_more_defects_through(sim):
 
 # (c) Full ceremony for low-risk work -----------------------------------------------------------
 
+
 def test_full_ceremony_multiplies_human_load_and_cycle_time(sim):
     light = sim("ceremony-light")
     full = sim("ceremony-full")
@@ -85,6 +88,7 @@ def test_full_ceremony_multiplies_human_load_and_cycle_time(sim):
 
 
 # (d) Human approval caps throughput ------------------------------------------------------------
+
 
 def _human_capacity_per_day(m: dict) -> float:
     """Two humans, 9 to 5 on weekdays, 30 minutes an approval, over the measured window."""

@@ -50,15 +50,24 @@ def test_every_parameter_says_where_it_came_from_and_the_file_runs(history, tmp_
     prov = data["provenance"]
     for section in ("workload", "behaviour", "humans", "providers"):
         for path, _ in _leaves(data[section], (section,)):
-            if path.endswith((".name", ".workflow", ".tier", ".dist", ".cv")) or ".attributes." in path \
-                    or ".models." in path and path.count(".") == 3 or path.endswith(".days") \
-                    or path.startswith("providers.") and ".models" in path:
+            if (
+                path.endswith((".name", ".workflow", ".tier", ".dist", ".cv"))
+                or ".attributes." in path
+                or ".models." in path
+                and path.count(".") == 3
+                or path.endswith(".days")
+                or path.startswith("providers.")
+                and ".models" in path
+            ):
                 continue  # names, shapes and what a stream is: not quantities
             assert _covered(path, prov), f"{path} has no provenance"
     for where in prov.values():
         assert "n=" in where or where.startswith(("assumed", "the live org")), where
     # what the history cannot tell is marked assumed, with the reason
-    assert prov["behaviour.default.detect.defect"].startswith("assumed") and "outcome" in prov["behaviour.default.detect.defect"]
+    assert (
+        prov["behaviour.default.detect.defect"].startswith("assumed")
+        and "outcome" in prov["behaviour.default.detect.defect"]
+    )
     assert prov["providers"].startswith("assumed: rate limits")
     # the numbers come back near the truth that made the history
     work = {m: v["work"]["time"]["mean"] for m, v in data["behaviour"]["models"].items() if "work" in v}
@@ -106,11 +115,36 @@ def test_the_team_leads_question_in_one_command(tmp_path):
     root = org_copy(tmp_path / "org")
     make_history(root, tasks=250, seed=11)
     out = tmp_path / "calibrated.yaml"
-    question = ["--set", "org.lanes.builder.agents=6", "--set", "org.lanes.reviewer.agents=2",
-                "--set", "humans.count=1", "--set", "humans.hours=[9, 17]", "--set", "providers.anthropic.tpm=40000",
-                "--load", "3"]
-    r = run_org("sim", "--from-history", "--out", str(out), "--as", "alice", "--seeds", "3", *question,
-                "--set", "duration=5d", "--set", "warmup=1d", root=root)
+    question = [
+        "--set",
+        "org.lanes.builder.agents=6",
+        "--set",
+        "org.lanes.reviewer.agents=2",
+        "--set",
+        "humans.count=1",
+        "--set",
+        "humans.hours=[9, 17]",
+        "--set",
+        "providers.anthropic.tpm=40000",
+        "--load",
+        "3",
+    ]
+    r = run_org(
+        "sim",
+        "--from-history",
+        "--out",
+        str(out),
+        "--as",
+        "alice",
+        "--seeds",
+        "3",
+        *question,
+        "--set",
+        "duration=5d",
+        "--set",
+        "warmup=1d",
+        root=root,
+    )
     assert r.returncode == 0, r.stderr
     assert "calibrated from 250 tasks" in r.stderr
     text = r.stdout
@@ -118,8 +152,20 @@ def test_the_team_leads_question_in_one_command(tmp_path):
     assert "throughput /day" in text and "[" in text  # means with intervals
     doc = yaml.safe_load(out.read_text())
     assert "n=" in doc["provenance"]["workload.streams.0.per_day"]
-    r = run_org("sim", str(out), "--seeds", "2", *question, "--set", "duration=3d", "--set", "warmup=1d",
-                "--no-marginal", "--json", root=root)
+    r = run_org(
+        "sim",
+        str(out),
+        "--seeds",
+        "2",
+        *question,
+        "--set",
+        "duration=3d",
+        "--set",
+        "warmup=1d",
+        "--no-marginal",
+        "--json",
+        root=root,
+    )
     assert r.returncode == 0, r.stderr
     rep = json.loads(r.stdout)["replicated"]
     assert rep["diagnosis"]["binding"]["kind"] in ("lane", "humans", "rate budget", "incoming work")
@@ -149,21 +195,40 @@ def _ev(seq, typ, task, t, **kw):
     from datetime import UTC, datetime
 
     ts = datetime.fromtimestamp(1_796_601_600 + t * 60, UTC).isoformat().replace("+00:00", "Z")
-    return {"seq": seq, "type": typ, "task": task, "ts": ts, "data": kw.pop("data", {}), "actor": kw.pop("actor", None),
-            "family": kw.pop("family", None), "job": kw.pop("job", None)}
+    return {
+        "seq": seq,
+        "type": typ,
+        "task": task,
+        "ts": ts,
+        "data": kw.pop("data", {}),
+        "actor": kw.pop("actor", None),
+        "family": kw.pop("family", None),
+        "job": kw.pop("job", None),
+    }
 
 
 def test_outcomes_replace_the_assumed_detection_with_a_measured_one():
     from org.sim.calibrate import calibrate, history_scenario
 
     evs, seq = [], 0
-    for i in range(40):  # anthropic builds, openai reviews: 10 asked for changes, 30 passed, 6 of those failed later
+    for i in range(
+        40
+    ):  # anthropic builds, openai reviews: 10 asked for changes, 30 passed, 6 of those failed later
         task = f"T-{i + 1}"
-        for typ, kw in (("task.created", {"data": {"workflow": "change", "tier": "medium",
-                                                   "attributes": {"kind": "code"}}}),
-                        ("work.submitted", {"data": {"family": "anthropic"}, "actor": "build-claude"}),
-                        ("review.filed", {"data": {"family": "openai", "verdict": "changes" if i < 10 else "pass"},
-                                          "actor": "rev-gpt"})):
+        for typ, kw in (
+            (
+                "task.created",
+                {"data": {"workflow": "change", "tier": "medium", "attributes": {"kind": "code"}}},
+            ),
+            ("work.submitted", {"data": {"family": "anthropic"}, "actor": "build-claude"}),
+            (
+                "review.filed",
+                {
+                    "data": {"family": "openai", "verdict": "changes" if i < 10 else "pass"},
+                    "actor": "rev-gpt",
+                },
+            ),
+        ):
             seq += 1
             evs.append(_ev(seq, typ, task, i * 30 + seq % 7, **kw))
         if i >= 10:

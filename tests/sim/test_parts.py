@@ -74,7 +74,9 @@ def test_blind_spots_make_same_family_misses_correlated():
     assert len(defects) == 1 and defects[0].blind
     assert look(defects, prof.detect, "anthropic", None, rng) == []  # every same-family reviewer misses it
     assert look(defects, prof.detect, "anthropic", None, rng) == []
-    assert look(defects, prof.detect, "openai", frozenset({"security"}), rng) == []  # not what this gate looks for
+    assert (
+        look(defects, prof.detect, "openai", frozenset({"security"}), rng) == []
+    )  # not what this gate looks for
     assert look(defects, prof.detect, "openai", None, rng) == defects  # another family sees it
     assert rework(defects, 1.0, rng) == []
 
@@ -83,17 +85,31 @@ def test_percentiles_and_bars():
     assert percentile([], 0.5) == 0.0
     assert percentile([1, 2, 3, 4], 0.5) == 2.5
     assert percentile(list(range(101)), 0.95) == 95
-    assert bars(1, 1, 4) == "████" and bars(0.5, 1, 4) == "██" and bars(1, 8, 1) == "▏" and bars(0, 1, 4) == ""
+    assert (
+        bars(1, 1, 4) == "████" and bars(0.5, 1, 4) == "██" and bars(1, 8, 1) == "▏" and bars(0, 1, 4) == ""
+    )
 
 
 def test_chart_draws_one_bar_per_value_and_series():
     def point(v, y):
         return {"value": v, "metric": y, "metrics": {"rate_limits": {"bound_per_day": None}}}
 
-    series = [{"scenario": "a", "path": "org.lanes.builder.agents", "metric": "throughput_per_day", "seed": 1,
-               "points": [point(1, 10.0), point(2, 20.0)]},
-              {"scenario": "b", "path": "org.lanes.builder.agents", "metric": "throughput_per_day", "seed": 1,
-               "points": [point(1, 5.0), point(2, 40.0)]}]
+    series = [
+        {
+            "scenario": "a",
+            "path": "org.lanes.builder.agents",
+            "metric": "throughput_per_day",
+            "seed": 1,
+            "points": [point(1, 10.0), point(2, 20.0)],
+        },
+        {
+            "scenario": "b",
+            "path": "org.lanes.builder.agents",
+            "metric": "throughput_per_day",
+            "seed": 1,
+            "points": [point(1, 5.0), point(2, 40.0)],
+        },
+    ]
     text = render_chart(series, width=8)
     lines = text.splitlines()
     assert "throughput_per_day vs org.lanes.builder.agents" in lines[0]

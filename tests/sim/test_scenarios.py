@@ -30,8 +30,20 @@ def problems_of(fn) -> list[str]:
 def test_every_shipped_scenario_is_listed_with_a_description():
     items = {s["name"]: s for s in list_scenarios()}
     assert sorted(items) == SHIPPED
-    for name in ("baseline", "scaling", "scaling-naive", "scaling-independent", "scaling-light", "review-cross-vendor",
-                 "review-same-family", "ceremony-light", "ceremony-full", "approval-cap", "mmc", "large"):
+    for name in (
+        "baseline",
+        "scaling",
+        "scaling-naive",
+        "scaling-independent",
+        "scaling-light",
+        "review-cross-vendor",
+        "review-same-family",
+        "ceremony-light",
+        "ceremony-full",
+        "approval-cap",
+        "mmc",
+        "large",
+    ):
         assert name in items and len(items[name]["description"]) > 20
 
 
@@ -68,11 +80,20 @@ def test_lane_overrides_generate_members_and_pin_a_new_config_hash(cfg):
 def test_humans_count_keeps_named_people_first():
     out = build_org(load_scenario("large"))
     assert [a.id for a in out.actors.values() if a.lane == "approver"] == [
-        "alice", "bob", "approver-03", "approver-04", "approver-05", "approver-06"]
+        "alice",
+        "bob",
+        "approver-03",
+        "approver-04",
+        "approver-05",
+        "approver-06",
+    ]
 
 
 def test_bad_values_are_reported_with_file_and_line(tmp_path):
-    p = write(tmp_path, "bad.yaml", """
+    p = write(
+        tmp_path,
+        "bad.yaml",
+        """
         description: bad
         duration: 3x
         workload:
@@ -82,7 +103,8 @@ def test_bad_values_are_reported_with_file_and_line(tmp_path):
           default:
             work: {time: {dist: lognormal, mean: 20m}}
         humans: {hours: [18, 9]}
-        """)
+        """,
+    )
     got = problems_of(lambda: load_scenario(p))
     f = str(p)
     assert any(g.startswith("bad.yaml:2: duration:") or g.startswith(f"{f}:2: duration:") for g in got), got
@@ -92,7 +114,10 @@ def test_bad_values_are_reported_with_file_and_line(tmp_path):
 
 
 def test_references_to_the_org_are_checked_all_at_once(tmp_path):
-    p = write(tmp_path, "refs.yaml", """
+    p = write(
+        tmp_path,
+        "refs.yaml",
+        """
         workload:
           streams:
             - {name: a, workflow: chnage, per_hour: 2}
@@ -102,7 +127,8 @@ def test_references_to_the_org_are_checked_all_at_once(tmp_path):
             builders: {agents: 3}
         behaviour:
           focus: {reviw: [logic]}
-        """)
+        """,
+    )
     got = problems_of(lambda: build_org(load_scenario(p)))
     text = "\n".join(got)
     assert ":3: workload.streams.0.workflow: no workflow 'chnage'" in text
@@ -113,25 +139,33 @@ def test_references_to_the_org_are_checked_all_at_once(tmp_path):
 
 
 def test_a_gate_override_that_opens_a_bypass_is_refused(tmp_path):
-    p = write(tmp_path, "bypass.yaml", """
+    p = write(
+        tmp_path,
+        "bypass.yaml",
+        """
         extends: baseline
         org:
           gates:
             change:
               correctness: {tiers: [high]}
               security: {tiers: [high]}
-        """)
+        """,
+    )
     got = problems_of(lambda: build_org(load_scenario(p)))
     assert any("bypass.yaml:4:" in g and "requires a review gate" in g for g in got), got
 
 
 def test_same_family_reviewers_with_cross_vendor_gates_fail_the_proof(tmp_path):
-    p = write(tmp_path, "fam.yaml", """
+    p = write(
+        tmp_path,
+        "fam.yaml",
+        """
         extends: review-cross-vendor
         org:
           lanes:
             reviewer: {agents: 2, models: [anthropic/claude-opus-4-1]}
-        """)
+        """,
+    )
     got = problems_of(lambda: build_org(load_scenario(p)))
     assert any("cross-vendor quorum 1 cannot be met" in g for g in got), got
 
@@ -147,10 +181,14 @@ def test_extends_loops_and_missing_parents_are_reported(tmp_path):
 
 
 def test_set_overrides_are_validated_and_blamed_on_the_command_line():
-    got = problems_of(lambda: load_scenario("baseline", [parse_set("pacing.mode=fast"), parse_set("duration=2x")]))
+    got = problems_of(
+        lambda: load_scenario("baseline", [parse_set("pacing.mode=fast"), parse_set("duration=2x")])
+    )
     assert any(g.startswith("--set: pacing.mode:") for g in got), got
     assert any(g.startswith("--set: duration:") for g in got), got
-    ls = load_scenario("baseline", [parse_set("duration=36h"), parse_set("org.lanes.builder.agents=4")], seed=9)
+    ls = load_scenario(
+        "baseline", [parse_set("duration=36h"), parse_set("org.lanes.builder.agents=4")], seed=9
+    )
     assert ls.spec.duration == 1.5 * DAY and ls.spec.seed == 9
     assert ls.spec.org.lanes["builder"].agents == 4
     with pytest.raises(UsageError):
@@ -181,8 +219,12 @@ def test_durations_and_distributions():
     import random
 
     rng = random.Random(1)
-    for d, mean in ((Dist(dist="exp", mean=10), 10), (Dist(dist="lognormal", mean=10, cv=0.5), 10),
-                    (Dist(dist="gamma", mean=10, cv=0.5), 10), (Dist(dist="uniform", low=5, high=15), 10)):
+    for d, mean in (
+        (Dist(dist="exp", mean=10), 10),
+        (Dist(dist="lognormal", mean=10, cv=0.5), 10),
+        (Dist(dist="gamma", mean=10, cv=0.5), 10),
+        (Dist(dist="uniform", low=5, high=15), 10),
+    ):
         f = d.sampler()
         xs = [f(rng) for _ in range(20000)]
         assert sum(xs) / len(xs) == pytest.approx(mean, rel=0.03)

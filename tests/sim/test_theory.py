@@ -31,7 +31,7 @@ def batch_means(xs: list[float], batches: int = 20) -> tuple[float, float]:
     to the next, so the error comes from the spread of the means of long consecutive batches (each
     ~2,500 jobs here, far longer than the queue's memory at rho = 1/2), not from sd / sqrt(n)."""
     n = len(xs) // batches
-    means = [statistics.fmean(xs[i * n:(i + 1) * n]) for i in range(batches)]
+    means = [statistics.fmean(xs[i * n : (i + 1) * n]) for i in range(batches)]
     return statistics.fmean(xs), statistics.stdev(means) / math.sqrt(batches)
 
 
@@ -70,7 +70,9 @@ def test_littles_law_holds_on_the_outputs(sim, name):
     # L counts the tasks still open from the warm-up while lambda x W counts only the window's arrivals:
     # where humans approve (overnight and weekend waits, cycle times of days) that edge lifts L by ~3%
     # (ceremony-light over seeds 1-5: 1.3% to 4.7%), so those scenarios get 5%
-    assert lit["L"] == pytest.approx(lit["lambda_W"], rel=0.05 if name in ("baseline", "ceremony-light") else 0.03)
+    assert lit["L"] == pytest.approx(
+        lit["lambda_W"], rel=0.05 if name in ("baseline", "ceremony-light") else 0.03
+    )
 
 
 FRONTIER_TPM = 40_000

@@ -38,10 +38,18 @@ def make_app(request, org_copy, clock):
     from org.tui.app import OrgApp
     from org.tui.principal import resolve_principal
 
-    def make(as_: str | None = None, *, use_bus=True, db_url: str | None = None, poll: float = 0.2,
-             token: str | None = None):
+    def make(
+        as_: str | None = None,
+        *,
+        use_bus=True,
+        db_url: str | None = None,
+        poll: float = 0.2,
+        token: str | None = None,
+    ):
         principal = resolve_principal(load_org(org_copy), as_, token)
         bus = request.getfixturevalue("bus") if use_bus else None
-        return OrgApp(principal=principal, root=org_copy, bus=bus, db_url=db_url, clock=clock, poll_seconds=poll)
+        return OrgApp(
+            principal=principal, root=org_copy, bus=bus, db_url=db_url, clock=clock, poll_seconds=poll
+        )
 
     return make

@@ -49,7 +49,9 @@ async def test_pause_one_agent_stops_its_next_claim_only(make_app, keys, bus):
         await pilot.press("p")
         await pilot.pause()
         await pilot.press("y")
-        assert await wait_for(pilot, lambda: str(_row(app, "actors", "build-claude")[1][1]).startswith("PAUSED"))
+        assert await wait_for(
+            pilot, lambda: str(_row(app, "actors", "build-claude")[1][1]).startswith("PAUSED")
+        )
         with pytest.raises(Paused):
             bus.claim("builder", "build-claude")
         sw = bus.switches()
@@ -75,15 +77,18 @@ async def test_pause_a_lane_a_vendor_and_everything(make_app, keys, bus):
         await pilot.press("p")
         await pilot.pause()
         await pilot.press("y")
-        assert await wait_for(pilot, lambda: [(s["scope"], s["target"]) for s in bus.switches()] == [
-            ("lane", "operator")])
+        assert await wait_for(
+            pilot, lambda: [(s["scope"], s["target"]) for s in bus.switches()] == [("lane", "operator")]
+        )
         with pytest.raises(Paused):
             bus.claim("operator", "ops-gpt")
         await _goto(pilot, app, "actors", "rev-gpt")
         await pilot.press("v")
         await pilot.pause()
         await pilot.press("y")
-        assert await wait_for(pilot, lambda: ("vendor", "openai") in {(s["scope"], s["target"]) for s in bus.switches()})
+        assert await wait_for(
+            pilot, lambda: ("vendor", "openai") in {(s["scope"], s["target"]) for s in bus.switches()}
+        )
         await pilot.press("P")
         await pilot.pause()
         await pilot.press("y")

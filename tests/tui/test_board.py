@@ -47,12 +47,20 @@ async def test_board_updates_live_while_agents_work(make_app, keys, bus):
         assert app.screen.selected().task == keys["done"]
         new = bus.add_task("Rotate the staging key", "change", by="bob", attributes={"kind": "code"})["task"]
         assert await wait_for(pilot, lambda: new in _tasks(app))  # no key pressed: the poll found it
-        assert _tasks(app)[0] == new and app.screen.selected().task == keys["done"]  # the cursor stays on its task
+        assert (
+            _tasks(app)[0] == new and app.screen.selected().task == keys["done"]
+        )  # the cursor stays on its task
         c = bus.claim("builder", "build-claude")
         bus.submit(c.job, c.token, "pass", content="spec")
         t = app.screen.query_one("#board-table", RowTable)
-        assert await wait_for(pilot, lambda: any(
-            "implement" in str(t.get_row_at(i)[5]) for i in range(t.row_count) if t.get_row_at(i)[0] == c.task))
+        assert await wait_for(
+            pilot,
+            lambda: any(
+                "implement" in str(t.get_row_at(i)[5])
+                for i in range(t.row_count)
+                if t.get_row_at(i)[0] == c.task
+            ),
+        )
 
 
 async def test_pause_a_task_from_the_board_stops_its_next_claim(make_app, keys, bus):
@@ -62,7 +70,9 @@ async def test_pause_a_task_from_the_board_stops_its_next_claim(make_app, keys, 
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("2")
         await settle(pilot)
-        assert _tasks(app)[0] == keys["queued"]  # newest first: T-5, its plan job queued for the operator lane
+        assert (
+            _tasks(app)[0] == keys["queued"]
+        )  # newest first: T-5, its plan job queued for the operator lane
         await pilot.press("p")
         await pilot.pause()
         await pilot.press("y")
@@ -121,8 +131,9 @@ async def test_a_paused_task_shows_what_is_paused_and_resumes_from_the_board(mak
         assert _tasks(app) == [leased]
         await pilot.press("x")
         await pilot.press("enter")  # its timeline
-        assert await wait_for(pilot, lambda: "PAUSED (this task) by alice" in
-                              str(app.screen.query_one("#tl-head").render()))
+        assert await wait_for(
+            pilot, lambda: "PAUSED (this task) by alice" in str(app.screen.query_one("#tl-head").render())
+        )
         await pilot.press("escape")
         await settle(pilot)
         await pilot.press("u")

@@ -34,9 +34,11 @@ def test_json_says_it_is_interactive(org_copy):
 
 
 def test_other_commands_do_not_import_textual():
-    code = ("import sys; sys.argv = ['org', '--help']; from org.cli import main\n"
-            "try:\n    main()\nexcept SystemExit:\n    pass\n"
-            "print('textual' in sys.modules)")
+    code = (
+        "import sys; sys.argv = ['org', '--help']; from org.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('textual' in sys.modules)"
+    )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=str(REPO))
     assert r.stdout.strip().splitlines()[-1] == "False", r.stdout + r.stderr
 
@@ -74,7 +76,11 @@ def test_a_bad_database_says_what_is_wrong_and_what_to_do(org_copy, content):
         r = run_org(*args, root=org_copy)
         assert r.returncode == 2, (args, r.returncode, r.stderr)
         assert str(db) in r.stderr and "--db" in r.stderr and "move" in r.stderr.lower(), r.stderr
-        assert "Traceback" not in r.stderr and "internal error" not in r.stderr and "authentication" not in r.stderr
+        assert (
+            "Traceback" not in r.stderr
+            and "internal error" not in r.stderr
+            and "authentication" not in r.stderr
+        )
     assert db.read_bytes() == before
 
 
@@ -84,7 +90,9 @@ def test_a_token_without_as_sits_its_holder_at_the_keyboard(org_copy):
     an agent's token is refused with exit 4 and says why."""
     from tests.helpers import read_token
 
-    assert run_org("task", "list", "--as", "alice", root=org_copy).returncode == 0  # the bus and humans' tokens
+    assert (
+        run_org("task", "list", "--as", "alice", root=org_copy).returncode == 0
+    )  # the bus and humans' tokens
     bob = read_token(org_copy, "bob")
     assert bob
     r = run_org("tui", "--json", root=org_copy, env={"ORG_TOKEN": bob})

@@ -20,7 +20,10 @@ async def test_gates_show_the_plan_per_tier_with_live_counts(make_app, keys, bus
         ol.highlighted = next(i for i, x in enumerate(labels) if x.startswith("change · high"))
         await settle(pilot)
         head = plain(app.screen.query_one("#plan-head", Static))
-        assert "start → spec → implement → {correctness, security} → design → eligibility → approval → done" in head
+        assert (
+            "start → spec → implement → {correctness, security} → design → eligibility → approval → done"
+            in head
+        )
         t = app.screen.query_one("#plan-table", DataTable)
         rows = {t.get_row_at(i)[0].plain: t.get_row_at(i) for i in range(t.row_count)}
         assert rows["approval"][3].plain == "required" and rows["approval"][6].plain == "1"  # T-1 pending
@@ -56,8 +59,10 @@ async def test_help_opens_and_closes(make_app):
         await settle(pilot)
         await pilot.press("question_mark")
         await pilot.pause()
-        assert "Pause everything" in plain(app.screen.query_one("#help-text", Static)) or \
-            "pause everything" in plain(app.screen.query_one("#help-text", Static)).lower()
+        assert (
+            "Pause everything" in plain(app.screen.query_one("#help-text", Static))
+            or "pause everything" in plain(app.screen.query_one("#help-text", Static)).lower()
+        )
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen.query("#inbox-table")
@@ -105,11 +110,15 @@ async def test_a_token_without_as_is_checked_once_the_bus_exists(make_app, org_c
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         assert app.principal.actor == "" and "alice" not in app.principal_label
-        assert "--as alice" in plain(app.screen.query_one("#empty", Static))  # the advice still works as shown
+        assert "--as alice" in plain(
+            app.screen.query_one("#empty", Static)
+        )  # the advice still works as shown
         aside.rename(db)
         assert await wait_for(pilot, lambda: app.principal.actor == "bob", timeout=8)
         assert app.principal_label == "bob (approver)"
-        assert await wait_for(pilot, lambda: "Nothing waits for bob" in plain(app.screen.query_one("#evidence", Static)))
+        assert await wait_for(
+            pilot, lambda: "Nothing waits for bob" in plain(app.screen.query_one("#evidence", Static))
+        )
 
 
 async def test_a_refused_human_sees_nothing_when_the_bus_appears_later(make_app, org_copy, db_url):

@@ -23,9 +23,23 @@ async def test_inbox_opens_first_riskiest_then_oldest_with_evidence(make_app, ke
         assert app.pending == 2
         assert await wait_for(pilot, lambda: "Reviews" in plain(app.screen.query_one("#evidence", Static)))
         text = plain(app.screen.query_one("#evidence", Static))
-        for needle in ("What changed", "check_hash", "rev-gpt", "openai", "sec-gemini", "google", "pass",
-                       "Rule checks", "RISK-PRODUCTION", "gates/risk.yaml", "ADR-0004", "ADR-0005", "Cost so far",
-                       "$0.0", "model calls"):
+        for needle in (
+            "What changed",
+            "check_hash",
+            "rev-gpt",
+            "openai",
+            "sec-gemini",
+            "google",
+            "pass",
+            "Rule checks",
+            "RISK-PRODUCTION",
+            "gates/risk.yaml",
+            "ADR-0004",
+            "ADR-0005",
+            "Cost so far",
+            "$0.0",
+            "model calls",
+        ):
             assert needle in text, needle
         await pilot.press("2")
         await settle(pilot)
@@ -94,8 +108,12 @@ async def test_cancel_changes_nothing_and_refusals_are_notifications(make_app, k
 
 
 async def test_approving_an_action_request_wakes_the_requesters_lane(make_app, keys, bus):
-    t = bus.add_task("Rotate the GitHub token", "ops", by="bob", attributes={
-        "environment": "staging", "credential": "github", "service": "github"})["task"]
+    t = bus.add_task(
+        "Rotate the GitHub token",
+        "ops",
+        by="bob",
+        attributes={"environment": "staging", "credential": "github", "service": "github"},
+    )["task"]
     asked = bus.act("credential.use", "ops-claude", t)
     assert asked["exit_code"] == 6
     before = lane_version(bus, "operator")
@@ -119,11 +137,20 @@ async def test_approving_an_action_request_wakes_the_requesters_lane(make_app, k
 def test_adrs_the_work_cites_are_part_of_the_evidence():
     from org.tui.data import adrs_in_notes
 
-    trace = [{"actor": "ops-claude", "gate": "plan", "data": {"note": "Plan for the deploy (cites ADR-0004, ADR-0006)"}},
-             {"actor": "sec-gemini", "gate": "review", "data": {"note": "pass; ADR-0004 holds"}},
-             {"actor": "engine", "gate": None, "data": {"note": 3}}]
+    trace = [
+        {
+            "actor": "ops-claude",
+            "gate": "plan",
+            "data": {"note": "Plan for the deploy (cites ADR-0004, ADR-0006)"},
+        },
+        {"actor": "sec-gemini", "gate": "review", "data": {"note": "pass; ADR-0004 holds"}},
+        {"actor": "engine", "gate": None, "data": {"note": 3}},
+    ]
     assert adrs_in_notes(trace, {"content": "steps ... per ADR-0009"}) == {
-        4: "ops-claude at plan", 6: "ops-claude at plan", 9: "the latest work"}
+        4: "ops-claude at plan",
+        6: "ops-claude at plan",
+        9: "the latest work",
+    }
 
 
 async def test_at_80x24_page_keys_scroll_the_evidence_not_the_inbox(make_app, keys):
@@ -145,8 +172,16 @@ async def test_unpriced_calls_show_as_unknown_cost_on_every_screen(make_app, key
     """A model call without a price is unknown spend: the evidence, the timeline and the agents screen say so
     (and none of them crashes on the missing number)."""
     t = keys["high_change"]
-    bus.record_usage("build-claude", "local/unpriced-model", tokens_in=900, tokens_out=100, cost_usd=None,
-                     latency_ms=800, task=t, ts=clock.t)
+    bus.record_usage(
+        "build-claude",
+        "local/unpriced-model",
+        tokens_in=900,
+        tokens_out=100,
+        cost_usd=None,
+        latency_ms=800,
+        task=t,
+        ts=clock.t,
+    )
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -167,12 +202,17 @@ async def test_unpriced_calls_show_as_unknown_cost_on_every_screen(make_app, key
         await pilot.press("3")
         await settle(pilot)
         actors = app.screen.query_one("#actors", DataTable)
-        row = next(actors.get_row_at(i) for i in range(actors.row_count) if str(actors.get_row_at(i)[0]) == "build-claude")
+        row = next(
+            actors.get_row_at(i)
+            for i in range(actors.row_count)
+            if str(actors.get_row_at(i)[0]) == "build-claude"
+        )
         assert any(str(c).endswith("+?") or "+?/" in str(c) for c in row), row
 
 
-async def test_decisions_are_made_with_the_humans_own_token_and_refused_without_it(make_app, keys, bus, tmp_path,
-                                                                                   monkeypatch):
+async def test_decisions_are_made_with_the_humans_own_token_and_refused_without_it(
+    make_app, keys, bus, tmp_path, monkeypatch
+):
     """Every decision in the TUI goes through the identity Guard: with bob's own token file it is recorded
     with his token's identity; at a keyboard without it (an agent's environment) it is refused, nothing
     changes, and the screen says so instead of crashing."""
@@ -199,7 +239,9 @@ async def test_decisions_are_made_with_the_humans_own_token_and_refused_without_
         await settle(pilot)
         await pilot.pause(0.5)
         assert _status(bus, t1) == ["pending"]
-        assert any("authentication required" in str(n.message) for n in app._notifications), [n.message for n in app._notifications]
+        assert any("authentication required" in str(n.message) for n in app._notifications), [
+            n.message for n in app._notifications
+        ]
     denied = bus.events_since(types=("auth.denied",))
     assert denied and denied[-1]["data"]["command"] == "approve"
 
@@ -210,6 +252,12 @@ def test_org_tui_refuses_a_human_without_their_token(org_copy, keys, bus, db_url
 
     first_use_tokens(bus)  # the humans have their token files (in this test's own config home)
 
-    r = run_org("tui", "--as", "bob", root=org_copy, timeout=60,
-                env={"ORG_CONFIG_HOME": str(tmp_path / "empty"), "ORG_DATABASE_URL": db_url})
+    r = run_org(
+        "tui",
+        "--as",
+        "bob",
+        root=org_copy,
+        timeout=60,
+        env={"ORG_CONFIG_HOME": str(tmp_path / "empty"), "ORG_DATABASE_URL": db_url},
+    )
     assert r.returncode == 4 and "authentication required" in r.stderr and "Traceback" not in r.stderr

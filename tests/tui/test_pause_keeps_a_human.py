@@ -27,9 +27,12 @@ async def test_pausing_yourself_after_the_other_human_is_refused(make_app, keys,
         await pilot.press("3")
         await settle(pilot)
         await _pause_actor(pilot, app, "bob")
-        assert await wait_for(pilot, lambda: [(s["scope"], s["target"]) for s in bus.switches()] == [("actor", "bob")])
+        assert await wait_for(
+            pilot, lambda: [(s["scope"], s["target"]) for s in bus.switches()] == [("actor", "bob")]
+        )
         await _pause_actor(pilot, app, "alice")
-        assert await wait_for(pilot, lambda: any("no human who may resume" in str(n.message)
-                                                 for n in app._notifications))
+        assert await wait_for(
+            pilot, lambda: any("no human who may resume" in str(n.message) for n in app._notifications)
+        )
         assert [(s["scope"], s["target"]) for s in bus.switches()] == [("actor", "bob")]
     assert bus.resume("actor", "bob", by="alice")["changed"]

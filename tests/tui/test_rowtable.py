@@ -8,12 +8,18 @@ from textual.app import App, ComposeResult
 
 from org.tui.widgets.rowtable import Column, RowTable
 
-COLS = (Column("id"), Column("title", flex=True, min_width=8, max_width=30), Column("tier", styles={"high": "bold red"}))
+COLS = (
+    Column("id"),
+    Column("title", flex=True, min_width=8, max_width=30),
+    Column("tier", styles={"high": "bold red"}),
+)
 
 
 def rows(n: int, start: int = 0) -> list[tuple[str, ...]]:
-    return [(f"T-{i}", f"Task number {i} with a long title that is cut", "high" if i % 3 == 0 else "low")
-            for i in range(start, start + n)]
+    return [
+        (f"T-{i}", f"Task number {i} with a long title that is cut", "high" if i % 3 == 0 else "low")
+        for i in range(start, start + n)
+    ]
 
 
 class Host(App):

@@ -78,7 +78,9 @@ async def test_nothing_hides_behind_a_horizontal_scroll_at_80x24(name, make_app,
     async with app.run_test(size=(80, 24)) as pilot:
         await _run(*SCREENS[name])(pilot)
         scrolled = [w for w in app.screen.query("*") if w.display and w.show_horizontal_scrollbar]
-        assert not scrolled, [f"{w!r}: {w.virtual_size.width} > {w.scrollable_content_region.width}" for w in scrolled]
+        assert not scrolled, [
+            f"{w!r}: {w.virtual_size.width} > {w.scrollable_content_region.width}" for w in scrolled
+        ]
         if name == "timeline":
             assert app.screen.query_one("#tl-table", DataTable).scrollable_content_region.height - 1 >= 8
         if name == "agents":

@@ -50,11 +50,17 @@ async def test_ages_tick_without_a_bus_change_or_a_reload(make_app, keys, bus, c
         def changed(task: str) -> str:
             """The task's 'changed' age as the screen shows it (what was painted, not a fresh render of the row)."""
             assert any(rt.get_row_at(i)[0] == task for i in range(rt.row_count))
-            screen = ["".join(seg.text for seg in line).split()
-                      for line in app.screen._compositor.render_full_update().strips]
-            return next(words[-1].rstrip("▁▂▃▄▅▆▇█▎") or words[-2] for words in screen if words and words[0] == task)
+            screen = [
+                "".join(seg.text for seg in line).split()
+                for line in app.screen._compositor.render_full_update().strips
+            ]
+            return next(
+                words[-1].rstrip("▁▂▃▄▅▆▇█▎") or words[-2] for words in screen if words and words[0] == task
+            )
 
-        assert changed(keys["queued"]) == "3m"  # filed 120 s before the story ended, and a minute passed above
+        assert (
+            changed(keys["queued"]) == "3m"
+        )  # filed 120 s before the story ended, and a minute passed above
         clock.t += 120
         assert await wait_for(pilot, lambda: changed(keys["queued"]) == "5m")
         assert loads[0] == 0
@@ -63,7 +69,9 @@ async def test_ages_tick_without_a_bus_change_or_a_reload(make_app, keys, bus, c
         actors = agents.query_one("#actors", DataTable)
 
         def lease(actor: str) -> tuple[str, str]:
-            row = next(actors.get_row_at(i) for i in range(actors.row_count) if actors.get_row_at(i)[0] == actor)
+            row = next(
+                actors.get_row_at(i) for i in range(actors.row_count) if actors.get_row_at(i)[0] == actor
+            )
             return str(row[5]), str(row[1])
 
         assert lease("build-gpt")[0] == "5m"  # claimed 150 s before the story ended; 3 minutes passed above

@@ -20,13 +20,19 @@ async def test_timeline_shows_events_calls_and_sources(make_app, keys, bus):
         calls = bus.spend("task", task=t)[0]["calls"]
         assert len(rows) == len(events) + calls
         types = [str(r[4]) for r in rows]
-        assert types.count("model.call") == calls and "review.filed" in types and "approval.requested" in types
+        assert (
+            types.count("model.call") == calls and "review.filed" in types and "approval.requested" in types
+        )
         who = {str(r[2]) for r in rows}
         assert {"alice", "build-claude", "rev-gpt", "sec-gemini", "engine"} <= who
         head = plain(app.screen.query_one("#tl-head", Static))
         assert t in head and "tier high" in head
         detail = plain(app.screen.query_one("#tl-detail", Static))  # the first row: task.created
-        assert "RISK-PRODUCTION" in detail and "gates/risk.yaml:" in detail and "environment='production'" in detail
+        assert (
+            "RISK-PRODUCTION" in detail
+            and "gates/risk.yaml:" in detail
+            and "environment='production'" in detail
+        )
         call_row = types.index("model.call")
         table.move_cursor(row=call_row)
         await settle(pilot)

@@ -5,16 +5,25 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-ENV_ID = {"GIT_AUTHOR_NAME": "dev", "GIT_AUTHOR_EMAIL": "dev@example.invalid", "GIT_COMMITTER_NAME": "dev",
-          "GIT_COMMITTER_EMAIL": "dev@example.invalid"}
+ENV_ID = {
+    "GIT_AUTHOR_NAME": "dev",
+    "GIT_AUTHOR_EMAIL": "dev@example.invalid",
+    "GIT_COMMITTER_NAME": "dev",
+    "GIT_COMMITTER_EMAIL": "dev@example.invalid",
+}
 
 
 def sh_git(cwd: Path, *args: str, check: bool = True) -> str:
     import os
 
     env = {**os.environ, **ENV_ID, "GIT_CONFIG_NOSYSTEM": "1"}
-    p = subprocess.run(["git", "-c", "init.defaultBranch=main", "-c", "commit.gpgSign=false", *args], cwd=cwd,
-                       capture_output=True, text=True, env=env)
+    p = subprocess.run(
+        ["git", "-c", "init.defaultBranch=main", "-c", "commit.gpgSign=false", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     if check and p.returncode != 0:
         raise AssertionError(f"git {args}: {p.stderr}")
     return p.stdout.strip()
@@ -24,9 +33,13 @@ def make_repo(path: Path, files: dict[str, str] | None = None, *, bare_remote: P
     """A repository on branch main with `files` committed (default: a small project with tests)."""
     path.mkdir(parents=True, exist_ok=True)
     sh_git(path, "init", "-q")
-    files = files or {"README.md": "hello\n", "src/app.py": "def add(a, b):\n    return a + b\n",
-                      "tests/test_app.py": "from src.app import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n",
-                      ".github/workflows/ci.yml": "on: push\n", "src/auth/login.py": "OK = True\n"}
+    files = files or {
+        "README.md": "hello\n",
+        "src/app.py": "def add(a, b):\n    return a + b\n",
+        "tests/test_app.py": "from src.app import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n",
+        ".github/workflows/ci.yml": "on: push\n",
+        "src/auth/login.py": "OK = True\n",
+    }
     for rel, text in files.items():
         f = path / rel
         f.parent.mkdir(parents=True, exist_ok=True)

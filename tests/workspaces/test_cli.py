@@ -18,10 +18,18 @@ def _ok(r):
 
 @pytest.mark.slow
 def test_task_in_a_repository_gets_a_workspace(ws_org, source):
-    t = _ok(run_org("task", "add", "fix add", "-w", "change", "--repo", "app", "--as", "alice", "--json", root=ws_org))
+    t = _ok(
+        run_org(
+            "task", "add", "fix add", "-w", "change", "--repo", "app", "--as", "alice", "--json", root=ws_org
+        )
+    )
     assert t["attributes"]["repo"] == "app"
     w = _ok(run_org("workspace", "open", t["task"], "--as", "alice", "--json", root=ws_org))
-    assert w["created"] and w["branch"] == f"org/{t['task']}" and w["base"] == sh_git(source, "rev-parse", "main")
+    assert (
+        w["created"]
+        and w["branch"] == f"org/{t['task']}"
+        and w["base"] == sh_git(source, "rev-parse", "main")
+    )
     again = _ok(run_org("workspace", "open", t["task"], "--as", "alice", "--json", root=ws_org))
     assert not again["created"] and again["path"] == w["path"]
     commit_file(__import__("pathlib").Path(w["path"]), "src/x.py", "X = 2\n")
@@ -55,18 +63,45 @@ def test_org_submit_runs_the_diff_guard(ws_org):
     with Bus.open(root=ws_org) as b:
         first_use_tokens(b)
         tokens = agent_tokens(b)
-    t = _ok(run_org("task", "add", "x", "-w", "change", "--repo", "app", "--set", "kind=docs", "--as", "alice",
-                    "--json", root=ws_org))
+    t = _ok(
+        run_org(
+            "task",
+            "add",
+            "x",
+            "-w",
+            "change",
+            "--repo",
+            "app",
+            "--set",
+            "kind=docs",
+            "--as",
+            "alice",
+            "--json",
+            root=ws_org,
+        )
+    )
     w = _ok(run_org("workspace", "open", t["task"], "--as", "alice", "--json", root=ws_org))
-    c = _ok(run_org("claim", "--lane", "builder", "--as", "build-gpt", "--json", root=ws_org,
-                    env={"ORG_TOKEN": tokens["build-gpt"]}))
+    c = _ok(
+        run_org(
+            "claim",
+            "--lane",
+            "builder",
+            "--as",
+            "build-gpt",
+            "--json",
+            root=ws_org,
+            env={"ORG_TOKEN": tokens["build-gpt"]},
+        )
+    )
     jt = c["token"]
     (Path(w["path"]) / ".github" / "evil.yml").write_text("x: 1\n")
     r = run_org("submit", str(c["job"]), "--verdict", "pass", "--json", root=ws_org, env={"ORG_TOKEN": jt})
     assert r.returncode == 4 and "ORG-PROTECTED-PATH" in r.stdout and "Traceback" not in r.stderr
     (Path(w["path"]) / ".github" / "evil.yml").unlink()
     (Path(w["path"]) / "notes.md").write_text("fine\n")
-    s = _ok(run_org("submit", str(c["job"]), "--verdict", "pass", "--json", root=ws_org, env={"ORG_TOKEN": jt}))
+    s = _ok(
+        run_org("submit", str(c["job"]), "--verdict", "pass", "--json", root=ws_org, env={"ORG_TOKEN": jt})
+    )
     assert s["revision"] == sh_git(Path(w["path"]), "rev-parse", "HEAD") and len(s["revision"]) == 40
 
 

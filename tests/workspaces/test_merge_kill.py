@@ -20,8 +20,9 @@ from tests.workspaces.test_pipeline import CODE, _build, _events, _good, _review
 
 @pytest.fixture
 def code_org(ws_org):
-    (ws_org / "gates" / "code.yaml").write_text(CODE.replace("{kind: work, lane: builder}",
-                                                             "{kind: work, lane: builder, action: code.write}"))
+    (ws_org / "gates" / "code.yaml").write_text(
+        CODE.replace("{kind: work, lane: builder}", "{kind: work, lane: builder, action: code.write}")
+    )
     return ws_org
 
 
@@ -40,8 +41,14 @@ def _ready_to_merge(bus, source):
 
 def _pipeline_process(root: Path) -> subprocess.Popen:
     env = {**os.environ, "ORG_ROOT": str(root)}
-    return subprocess.Popen([sys.executable, "-m", "org", "pipeline", "run", "--as", "alice"], cwd=str(REPO),
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "org", "pipeline", "run", "--as", "alice"],
+        cwd=str(REPO),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 @pytest.mark.slow
@@ -92,8 +99,9 @@ def test_kill_9_at_random_moments(cbus, code_org, source):
         os.killpg(p.pid, signal.SIGKILL)
         p.wait()
         head = sh_git(source, "rev-parse", "main")
-        assert head == old or (sh_git(source, "rev-parse", "main^1") == old
-                               and sh_git(source, "rev-parse", "main^2") == rev)
+        assert head == old or (
+            sh_git(source, "rev-parse", "main^1") == old and sh_git(source, "rev-parse", "main^2") == rev
+        )
         sh_git(code_org / ".org" / "repos" / "app.git", "worktree", "prune")
     done = run_pipeline(cbus)
     if done:

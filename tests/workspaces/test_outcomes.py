@@ -13,8 +13,9 @@ from tests.workspaces.test_pipeline import CODE, _build, _events, _good, _review
 
 @pytest.fixture
 def code_org(ws_org):
-    (ws_org / "gates" / "code.yaml").write_text(CODE.replace("{kind: work, lane: builder}",
-                                                             "{kind: work, lane: builder, action: code.write}"))
+    (ws_org / "gates" / "code.yaml").write_text(
+        CODE.replace("{kind: work, lane: builder}", "{kind: work, lane: builder, action: code.write}")
+    )
     return ws_org
 
 
@@ -66,7 +67,9 @@ def test_bad_group_is_a_usage_error(cbus):
         outcomes_report(cbus, "colour")
 
 
-@pytest.mark.parametrize("k, n, lo, hi", [(0, 10, 0.0, 0.2775), (10, 10, 0.7225, 1.0), (5, 10, 0.2366, 0.7634)])
+@pytest.mark.parametrize(
+    "k, n, lo, hi", [(0, 10, 0.0, 0.2775), (10, 10, 0.7225, 1.0), (5, 10, 0.2366, 0.7634)]
+)
 def test_wilson_interval(k, n, lo, hi):
     a, b = wilson(k, n)
     assert a == pytest.approx(lo, abs=1e-3) and b == pytest.approx(hi, abs=1e-3)

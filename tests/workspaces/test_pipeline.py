@@ -71,7 +71,9 @@ def test_from_task_to_merged_commit_through_the_gates(cbus, source):
     task, ws = _start(cbus)
     rev = _build(cbus, task, ws, _good)
     done = run_pipeline(cbus)
-    assert [(d["gate"], d["kind"], d["ok"]) for d in done] == [("tests", "tests", True)], _events(cbus, task, "gate.failed")[0]["data"]["tests"]["tail"]
+    assert [(d["gate"], d["kind"], d["ok"]) for d in done] == [("tests", "tests", True)], _events(
+        cbus, task, "gate.failed"
+    )[0]["data"]["tests"]["tail"]
     passed = [e for e in _events(cbus, task, "gate.passed") if e["data"]["gate"] == "tests"][-1]
     tests = passed["data"]["tests"]
     assert tests["commit"] == rev and tests["exit_code"] == 0 and len(tests["sha256"]) == 64
@@ -95,7 +97,9 @@ def test_from_task_to_merged_commit_through_the_gates(cbus, source):
 
 def test_failing_tests_send_the_work_back(cbus):
     task, ws = _start(cbus)
-    rev = _build(cbus, task, ws, lambda w: (w / "src" / "app.py").write_text("def add(a, b):\n    return a - b\n"))
+    rev = _build(
+        cbus, task, ws, lambda w: (w / "src" / "app.py").write_text("def add(a, b):\n    return a - b\n")
+    )
     done = run_pipeline(cbus)
     assert done[0]["ok"] is False and done[0]["status"] == "active"
     failed = [e for e in _events(cbus, task, "gate.failed") if e["data"]["gate"] == "tests"][-1]
@@ -128,7 +132,11 @@ def test_the_merge_result_is_tested_again_when_the_target_moved(cbus, source):
     run_pipeline(cbus)
     _review(cbus, task)
     # a change elsewhere that breaks the merged result's tests
-    commit_file(source, "tests/test_more.py", "from src.app import add\n\n\ndef test_sub():\n    assert add(2, 2) == 5\n")
+    commit_file(
+        source,
+        "tests/test_more.py",
+        "from src.app import add\n\n\ndef test_sub():\n    assert add(2, 2) == 5\n",
+    )
     old = sh_git(source, "rev-parse", "main")
     done = run_pipeline(cbus)
     assert done[0]["ok"] is False and sh_git(source, "rev-parse", "main") == old

@@ -28,20 +28,34 @@ def test_repos_load_with_their_rules(ws_org, source):
     assert "gates/repos.yaml" in cfg.files  # the repositories are pinned policy like every other file
 
 
-@pytest.mark.parametrize("body, where, says", [
-    ("repos:\n  app:\n    path: /x\n    url: file:///y\n", "gates/repos.yaml:2", "exactly one of 'path'"),
-    ("repos:\n  app:\n    target: main\n", "gates/repos.yaml:2", "exactly one of 'path'"),
-    ("repos:\n  app:\n    path: /x\n    protected: ['/etc/**']\n", "gates/repos.yaml:4", "relative to the repository"),
-    ("repos:\n  app:\n    path: /x\n    merge: rebase\n", "gates/repos.yaml:4", "fast-forward"),
-    ("repos:\n  app:\n    path: /x\n    test: {run: pytest, timeout: 0}\n", "gates/repos.yaml:4", "greater than"),
-    ("repos:\n  app:\n    path: /x\n    bypass_guard: true\n", "gates/repos.yaml:4", "no exemptions"),
-    ("repos:\n  app:\n    path: /x\n    target: org/T-1\n", "gates/repos.yaml:4", "org's own"),
-    ("repos:\n  app:\n    path: /x\n    target: 'a..b'\n", "gates/repos.yaml:4", "not a branch"),
-    ("repos:\n  app:\n    path: /x\n    risk:\n      - {paths: ['infra/**'], tier: extreme}\n", "gates/repos.yaml:5",
-     "unknown tier 'extreme'"),
-    ("repos:\n  App!:\n    path: /x\n", "gates/repos.yaml:1", "must match"),
-    ("repos:\n  app:\n    path: '-uhoh'\n", "gates/repos.yaml:2", "not a repository location"),
-])
+@pytest.mark.parametrize(
+    "body, where, says",
+    [
+        ("repos:\n  app:\n    path: /x\n    url: file:///y\n", "gates/repos.yaml:2", "exactly one of 'path'"),
+        ("repos:\n  app:\n    target: main\n", "gates/repos.yaml:2", "exactly one of 'path'"),
+        (
+            "repos:\n  app:\n    path: /x\n    protected: ['/etc/**']\n",
+            "gates/repos.yaml:4",
+            "relative to the repository",
+        ),
+        ("repos:\n  app:\n    path: /x\n    merge: rebase\n", "gates/repos.yaml:4", "fast-forward"),
+        (
+            "repos:\n  app:\n    path: /x\n    test: {run: pytest, timeout: 0}\n",
+            "gates/repos.yaml:4",
+            "greater than",
+        ),
+        ("repos:\n  app:\n    path: /x\n    bypass_guard: true\n", "gates/repos.yaml:4", "no exemptions"),
+        ("repos:\n  app:\n    path: /x\n    target: org/T-1\n", "gates/repos.yaml:4", "org's own"),
+        ("repos:\n  app:\n    path: /x\n    target: 'a..b'\n", "gates/repos.yaml:4", "not a branch"),
+        (
+            "repos:\n  app:\n    path: /x\n    risk:\n      - {paths: ['infra/**'], tier: extreme}\n",
+            "gates/repos.yaml:5",
+            "unknown tier 'extreme'",
+        ),
+        ("repos:\n  App!:\n    path: /x\n", "gates/repos.yaml:1", "must match"),
+        ("repos:\n  app:\n    path: '-uhoh'\n", "gates/repos.yaml:2", "not a repository location"),
+    ],
+)
 def test_bad_repos_file_is_reported_with_its_line(org_copy, body, where, says):
     (org_copy / "gates" / "repos.yaml").write_text(body)
     probs = _problems(org_copy)
@@ -54,13 +68,19 @@ def test_no_lane_may_be_given_branch_merge(org_copy, pattern):
     text = lane.read_text().replace("  - spec.write\n", f"  - spec.write\n  - '{pattern}'\n")
     lane.write_text(text.replace("  - branch.merge\n", ""))
     probs = _problems(org_copy)
-    assert any(p.startswith("lanes/builder.yaml:8: may.1") and "only org's pipeline merges" in p for p in probs), probs
+    assert any(
+        p.startswith("lanes/builder.yaml:8: may.1") and "only org's pipeline merges" in p for p in probs
+    ), probs
 
 
 def test_a_tests_gate_needs_a_repository_workflow(org_copy):
     wf = org_copy / "gates" / "change.yaml"
-    wf.write_text(wf.read_text().replace("  eligibility:\n    kind: check\n    check: eligibility\n",
-                                         "  eligibility:\n    kind: check\n    check: tests\n"))
+    wf.write_text(
+        wf.read_text().replace(
+            "  eligibility:\n    kind: check\n    check: eligibility\n",
+            "  eligibility:\n    kind: check\n    check: tests\n",
+        )
+    )
     probs = _problems(org_copy)
     assert any(p.startswith("gates/change.yaml:4: repository") for p in probs), probs
     wf.write_text("repository: required\n" + wf.read_text())
@@ -68,7 +88,9 @@ def test_a_tests_gate_needs_a_repository_workflow(org_copy):
 
 
 def test_validate_cli_reports_repos_problems(org_copy):
-    (org_copy / "gates" / "repos.yaml").write_text("repos:\n  app:\n    path: /x\n    max_diff: {files: -1}\n")
+    (org_copy / "gates" / "repos.yaml").write_text(
+        "repos:\n  app:\n    path: /x\n    max_diff: {files: -1}\n"
+    )
     r = run_org("validate", root=org_copy)
     assert r.returncode == 2 and "gates/repos.yaml:4: repos.app.max_diff.files" in r.stderr, r.stderr
     assert "Traceback" not in r.stderr
@@ -93,19 +115,22 @@ def test_repository_required_and_none(ws_org):
         task_repo(cfg, "ops", "app")
 
 
-@pytest.mark.parametrize("pattern, path, hit", [
-    (".github/**", ".github/workflows/ci.yml", True),
-    (".github/**", "x/.github/ci.yml", False),
-    ("**/auth/**", "auth/login.py", True),
-    ("**/auth/**", "src/deep/auth/x/y.py", True),
-    ("**/auth/**", "src/authz/x.py", False),
-    ("tests/**", "tests/test_a.py", True),
-    ("tests/*.py", "tests/sub/test_a.py", False),
-    ("secrets.env", "a/b/secrets.env", True),  # a bare name matches at any depth
-    ("*.pem", "deploy/key.pem", True),
-    ("src/?.py", "src/ab.py", False),
-    ("infra/**", "infra", False),
-    ("a b/**", "a b/c\nd", True),  # spaces and newlines are ordinary characters
-])
+@pytest.mark.parametrize(
+    "pattern, path, hit",
+    [
+        (".github/**", ".github/workflows/ci.yml", True),
+        (".github/**", "x/.github/ci.yml", False),
+        ("**/auth/**", "auth/login.py", True),
+        ("**/auth/**", "src/deep/auth/x/y.py", True),
+        ("**/auth/**", "src/authz/x.py", False),
+        ("tests/**", "tests/test_a.py", True),
+        ("tests/*.py", "tests/sub/test_a.py", False),
+        ("secrets.env", "a/b/secrets.env", True),  # a bare name matches at any depth
+        ("*.pem", "deploy/key.pem", True),
+        ("src/?.py", "src/ab.py", False),
+        ("infra/**", "infra", False),
+        ("a b/**", "a b/c\nd", True),  # spaces and newlines are ordinary characters
+    ],
+)
 def test_glob_semantics(pattern, path, hit):
     assert glob_match(pattern, path) is hit

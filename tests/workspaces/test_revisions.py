@@ -59,23 +59,44 @@ def test_an_unchecked_revision_never_counts(wsbus):
     assert g.submit(jt, job, "pass", revision=res["commit"])["revision"] == commit
 
 
-@pytest.mark.parametrize("change, rule", [
-    (lambda ws: (ws / ".github" / "workflows" / "ci.yml").write_text("on: [push, pull_request]\n"),
-     "ORG-PROTECTED-PATH"),
-    (lambda ws: (ws / "src" / "auth" / "login.py").unlink(), "ORG-PROTECTED-PATH"),
-    (lambda ws: (ws / "tests" / "test_app.py").write_text("def test_add():\n    assert True\n"), "ORG-GOLDEN-FILE"),
-    (lambda ws: (ws / "tests" / "test_app.py").unlink(), "ORG-GOLDEN-FILE"),
-    (lambda ws: (ws / "tests" / "test_app.py").rename(ws / "tests" / "test_moved.py"), "ORG-GOLDEN-FILE"),
-    (lambda ws: (ws / "leak.txt").symlink_to("/etc/passwd"), "ORG-PATH-ESCAPE"),
-    (lambda ws: (ws / "src" / "up").symlink_to("../../outside"), "ORG-PATH-ESCAPE"),
-    (lambda ws: (ws / "key.py").write_text("K = 'ghp_" + "a1B2" * 9 + "'\n"), "ORG-SECRET-IN-DIFF"),
-    (lambda ws: (ws / "cfg.py").write_text("AWS = 'AKIA" + "ABCDEFGHIJKLMNOP" + "'\n"), "ORG-SECRET-IN-DIFF"),
-    (lambda ws: [(ws / f"f{i}.txt").write_text("x\n") for i in range(21)], "ORG-MAX-DIFF"),
-    (lambda ws: (ws / "big.txt").write_text("x\n" * 401), "ORG-MAX-DIFF"),
-    (lambda ws: (sh_git(ws, "init", "-q", "vendored"), (ws / "vendored" / "a").write_text("a"),
-                 sh_git(ws / "vendored", "add", "a"), sh_git(ws / "vendored", "commit", "-qm", "x")), "ORG-SUBMODULE"),
-    (lambda ws: (ws / ".gitmodules").write_text("[submodule \"x\"]\n\tpath = x\n\turl = ../x\n"), "ORG-SUBMODULE"),
-])
+@pytest.mark.parametrize(
+    "change, rule",
+    [
+        (
+            lambda ws: (ws / ".github" / "workflows" / "ci.yml").write_text("on: [push, pull_request]\n"),
+            "ORG-PROTECTED-PATH",
+        ),
+        (lambda ws: (ws / "src" / "auth" / "login.py").unlink(), "ORG-PROTECTED-PATH"),
+        (
+            lambda ws: (ws / "tests" / "test_app.py").write_text("def test_add():\n    assert True\n"),
+            "ORG-GOLDEN-FILE",
+        ),
+        (lambda ws: (ws / "tests" / "test_app.py").unlink(), "ORG-GOLDEN-FILE"),
+        (lambda ws: (ws / "tests" / "test_app.py").rename(ws / "tests" / "test_moved.py"), "ORG-GOLDEN-FILE"),
+        (lambda ws: (ws / "leak.txt").symlink_to("/etc/passwd"), "ORG-PATH-ESCAPE"),
+        (lambda ws: (ws / "src" / "up").symlink_to("../../outside"), "ORG-PATH-ESCAPE"),
+        (lambda ws: (ws / "key.py").write_text("K = 'ghp_" + "a1B2" * 9 + "'\n"), "ORG-SECRET-IN-DIFF"),
+        (
+            lambda ws: (ws / "cfg.py").write_text("AWS = 'AKIA" + "ABCDEFGHIJKLMNOP" + "'\n"),
+            "ORG-SECRET-IN-DIFF",
+        ),
+        (lambda ws: [(ws / f"f{i}.txt").write_text("x\n") for i in range(21)], "ORG-MAX-DIFF"),
+        (lambda ws: (ws / "big.txt").write_text("x\n" * 401), "ORG-MAX-DIFF"),
+        (
+            lambda ws: (
+                sh_git(ws, "init", "-q", "vendored"),
+                (ws / "vendored" / "a").write_text("a"),
+                sh_git(ws / "vendored", "add", "a"),
+                sh_git(ws / "vendored", "commit", "-qm", "x"),
+            ),
+            "ORG-SUBMODULE",
+        ),
+        (
+            lambda ws: (ws / ".gitmodules").write_text('[submodule "x"]\n\tpath = x\n\turl = ../x\n'),
+            "ORG-SUBMODULE",
+        ),
+    ],
+)
 def test_the_diff_guard_denies_with_rule_and_source(wsbus, change, rule):
     task, ws, job, jt, g = _start(wsbus)
     change(ws)
@@ -181,6 +202,7 @@ def test_task_view_shows_the_real_diff_of_the_checked_revision(wsbus):
     (ws / "src" / "app.py").write_text("def add(a, b):\n    return a + b + 0\n")
     res = check_revision(wsbus, job, "build-claude")
     ev = wsbus.task(task)["revision_evidence"]
-    assert ev["commit"] == res["commit"] and ev["changes"] == [{"path": "src/app.py", "status": "M", "added": 1,
-                                                                 "removed": 1}]
+    assert ev["commit"] == res["commit"] and ev["changes"] == [
+        {"path": "src/app.py", "status": "M", "added": 1, "removed": 1}
+    ]
     assert "+    return a + b + 0" in ev["patch"] and len(ev["patch_sha256"]) == 64

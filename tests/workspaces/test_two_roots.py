@@ -39,8 +39,9 @@ def _root(org_copy: Path, where: Path, bare: Path) -> Path:
     shutil.copytree(org_copy, where, ignore=shutil.ignore_patterns(".org"))
     text = REPOS_YAML.format(path=bare, python=sys.executable).replace(f"path: {bare}", f"url: {bare}")
     (where / "gates" / "repos.yaml").write_text(text)
-    (where / "gates" / "code.yaml").write_text(CODE.replace("{kind: work, lane: builder}",
-                                                            "{kind: work, lane: builder, action: code.write}"))
+    (where / "gates" / "code.yaml").write_text(
+        CODE.replace("{kind: work, lane: builder}", "{kind: work, lane: builder, action: code.write}")
+    )
     return where
 
 
@@ -59,8 +60,10 @@ def test_two_org_roots_merge_without_losing_a_commit(org_copy, tmp_path, pg):
         first_use_tokens(a)
         tokens = agent_tokens(a)
         assert a.config().config_hash == b.config().config_hash  # one policy, two machines
-        tasks = [a.add_task(f"task {i}", "code", by="alice", attributes={"kind": "docs"}, repo="app")["task"]
-                 for i in range(4)]
+        tasks = [
+            a.add_task(f"task {i}", "code", by="alice", attributes={"kind": "docs"}, repo="app")["task"]
+            for i in range(4)
+        ]
         revs = {}
         for i, (t, bus) in enumerate(zip(tasks, (a, b, a, b), strict=True)):  # each root builds two
             ws = Path(open_workspace(bus, t, actor="alice")["path"])
@@ -96,9 +99,13 @@ def test_two_org_roots_merge_without_losing_a_commit(org_copy, tmp_path, pg):
         assert [a.task(t)["status"] for t in tasks] == ["done"] * 4
         for rev in revs.values():  # every revision merged exactly once, none lost
             assert git_ok(["merge-base", "--is-ancestor", rev, "main"], git_dir=bare)
-            assert len(sh_git(bare, "log", "--format=%H", "-F", f"--grep=Org-Revision: {rev}", "main").split()) == 1
-        assert sorted(p for p in sh_git(bare, "ls-tree", "--name-only", "main").split() if p.startswith("feature_")) \
-            == [f"feature_{i}.py" for i in range(4)]
+            assert (
+                len(sh_git(bare, "log", "--format=%H", "-F", f"--grep=Org-Revision: {rev}", "main").split())
+                == 1
+            )
+        assert sorted(
+            p for p in sh_git(bare, "ls-tree", "--name-only", "main").split() if p.startswith("feature_")
+        ) == [f"feature_{i}.py" for i in range(4)]
     finally:
         a.close()
         b.close()

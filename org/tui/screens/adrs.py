@@ -22,10 +22,26 @@ def adr_rows(root, query: str = "") -> list[dict]:
     with AdrIndex(root) as idx:
         idx.sync()
         if query.strip():
-            return [{"number": h.number, "title": h.title, "status": h.status, "tags": list(h.tags),
-                     "snippet": h.snippet} for h in idx.search(query, limit=50, mode="any")]
-        return [{"number": r["number"], "title": r["title"], "status": r["status"], "tags": r["tags"],
-                 "snippet": r.get("summary", "")} for r in idx.rows()]
+            return [
+                {
+                    "number": h.number,
+                    "title": h.title,
+                    "status": h.status,
+                    "tags": list(h.tags),
+                    "snippet": h.snippet,
+                }
+                for h in idx.search(query, limit=50, mode="any")
+            ]
+        return [
+            {
+                "number": r["number"],
+                "title": r["title"],
+                "status": r["status"],
+                "tags": r["tags"],
+                "snippet": r.get("summary", ""),
+            }
+            for r in idx.rows()
+        ]
 
 
 def adr_text(root, number: int) -> str:
@@ -49,7 +65,6 @@ def adr_text(root, number: int) -> str:
     return "\n\n".join(facts) + "\n\n" + a.body
 
 
-
 class _RefitTable(DataTable):
     """The ADR list: asks its screen to fit the columns again whenever its own size changes."""
 
@@ -57,6 +72,7 @@ class _RefitTable(DataTable):
         refit = getattr(self.screen, "refit", None)
         if refit is not None:
             refit()
+
 
 class AdrsScreen(OrgScreen):
     MODE = "adrs"
@@ -102,8 +118,12 @@ class AdrsScreen(OrgScreen):
             self._read(0)
 
     def _paint_table(self, cursor: int | None = None) -> None:
-        fill(self.query_one("#adr-table", DataTable), COLS,
-             [(f"{r['number']:04d}", r["status"], r["title"]) for r in self.rows], cursor=cursor)
+        fill(
+            self.query_one("#adr-table", DataTable),
+            COLS,
+            [(f"{r['number']:04d}", r["status"], r["title"]) for r in self.rows],
+            cursor=cursor,
+        )
 
     def on_resize(self, _event) -> None:
         self.refit()

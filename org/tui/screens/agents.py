@@ -20,10 +20,26 @@ __all__ = ["AgentsScreen", "confirm_switch"]
 
 FLAG_STYLE = {"stuck": "bold yellow", "looping": "bold magenta", "expired": "bold red"}
 # status second, so a pause shows at 80 columns; what is dropped first when narrow has the highest `drop`
-ACTOR_COLS = (Col("actor"), Col("status"), Col("lane", drop=3), Col("family", drop=4),
-              Col("working on", flex=True, min_width=8), Col("lease"), Col("spent"), Col("calls", drop=2), Col("done", drop=1))
-LANE_COLS = (Col("lane"), Col("status"), Col("kind", drop=2), Col("members", drop=1), Col("queued"), Col("leased"),
-             Col("spent"))
+ACTOR_COLS = (
+    Col("actor"),
+    Col("status"),
+    Col("lane", drop=3),
+    Col("family", drop=4),
+    Col("working on", flex=True, min_width=8),
+    Col("lease"),
+    Col("spent"),
+    Col("calls", drop=2),
+    Col("done", drop=1),
+)
+LANE_COLS = (
+    Col("lane"),
+    Col("status"),
+    Col("kind", drop=2),
+    Col("members", drop=1),
+    Col("queued"),
+    Col("leased"),
+    Col("spent"),
+)
 
 
 def confirm_switch(screen: Screen, verb: str, scope: str, target: str | None) -> None:
@@ -33,8 +49,11 @@ def confirm_switch(screen: Screen, verb: str, scope: str, target: str | None) ->
         app.notify("No work bus yet.", severity="warning")
         return
     what = "EVERYTHING (every actor, lane and task)" if scope == "all" else f"{scope} {target}"
-    effect = ("Jobs and leases stay as they are; the next claim or action is refused (exit 7)."
-              if verb == "pause" else "Work continues at the next claim.")
+    effect = (
+        "Jobs and leases stay as they are; the next claim or action is refused (exit 7)."
+        if verb == "pause"
+        else "Work continues at the next claim."
+    )
 
     def done(yes: bool | None) -> None:
         if not yes:
@@ -48,7 +67,9 @@ def confirm_switch(screen: Screen, verb: str, scope: str, target: str | None) ->
             if out.get("changed"):
                 app.notify(f"{verb}d {what}", title="Paused" if verb == "pause" else "Resumed")
             else:
-                app.notify(f"{what} was already {'paused' if verb == 'pause' else 'running'}", severity="warning")
+                app.notify(
+                    f"{what} was already {'paused' if verb == 'pause' else 'running'}", severity="warning"
+                )
             if hasattr(screen, "reload"):
                 screen.reload()
 
@@ -116,17 +137,45 @@ class AgentsScreen(OrgScreen):
         rows = []
         for a in data["actors"]:
             lease_age, flag = actor_lease(data["leases"], a["actor"], now)
-            scope = a["paused"].split(" ", 1)[0]  # the row names the actor and its lane; the switches list says more
-            status = Text(f"PAUSED {scope}", style="bold red") if a["paused"] else (
-                Text(flag, style=FLAG_STYLE.get(flag, "")) if flag else Text("ok", style="green"))
-            rows.append((a["actor"], status, a["lane"], a["family"], a["working"], lease_age,
-                         _money(a["spent"], a["budget"], a.get("unpriced", 0)), str(a["calls"]), str(a["done"])))
+            scope = a["paused"].split(" ", 1)[
+                0
+            ]  # the row names the actor and its lane; the switches list says more
+            status = (
+                Text(f"PAUSED {scope}", style="bold red")
+                if a["paused"]
+                else (Text(flag, style=FLAG_STYLE.get(flag, "")) if flag else Text("ok", style="green"))
+            )
+            rows.append(
+                (
+                    a["actor"],
+                    status,
+                    a["lane"],
+                    a["family"],
+                    a["working"],
+                    lease_age,
+                    _money(a["spent"], a["budget"], a.get("unpriced", 0)),
+                    str(a["calls"]),
+                    str(a["done"]),
+                )
+            )
         lanes = []
         for ln in data["lanes"]:
-            status = Text("PAUSED " + ln["paused"].split(" ", 1)[0], style="bold red") if ln["paused"] else \
-                Text("ok", style="green")
-            lanes.append((ln["lane"], status, ln["kind"], str(ln["members"]), str(ln["queued"]), str(ln["leased"]),
-                          _money(ln["spent"], ln["budget"], ln.get("unpriced", 0))))
+            status = (
+                Text("PAUSED " + ln["paused"].split(" ", 1)[0], style="bold red")
+                if ln["paused"]
+                else Text("ok", style="green")
+            )
+            lanes.append(
+                (
+                    ln["lane"],
+                    status,
+                    ln["kind"],
+                    str(ln["members"]),
+                    str(ln["queued"]),
+                    str(ln["leased"]),
+                    _money(ln["spent"], ln["budget"], ln.get("unpriced", 0)),
+                )
+            )
         sig = (tuple(tuple(map(str, r)) for r in rows), tuple(tuple(map(str, r)) for r in lanes))
         if sig != self._sig:
             self._sig = sig
@@ -141,23 +190,32 @@ class AgentsScreen(OrgScreen):
         extra.append("Leases in trouble: ", style="bold")
         if trouble:
             for x, f in trouble:
-                extra.append(f"\n  {f.upper():8} job {x.job} {x.task or '-'}/{x.gate or '-'} held by {x.actor}, "
-                             f"attempt {x.attempts}, {age(x.age_s(now))} old", style=FLAG_STYLE.get(f, ""))
+                extra.append(
+                    f"\n  {f.upper():8} job {x.job} {x.task or '-'}/{x.gate or '-'} held by {x.actor}, "
+                    f"attempt {x.attempts}, {age(x.age_s(now))} old",
+                    style=FLAG_STYLE.get(f, ""),
+                )
         else:
             extra.append("none", style="green")
         extra.append("\nShared rate budgets: ", style="bold")
         if data["budgets"]:
             for b in data["budgets"]:
                 used = 1 - b["tokens"] / b["capacity"] if b["capacity"] else 0
-                extra.append(f"\n  {b['provider']:<12} {used:>4.0%} used ({b['tokens']:.0f} of {b['capacity']:.0f} left, "
-                             f"+{b['refill_per_s']:g}/s)", style="bold red" if used > 0.9 else "")
+                extra.append(
+                    f"\n  {b['provider']:<12} {used:>4.0%} used ({b['tokens']:.0f} of {b['capacity']:.0f} left, "
+                    f"+{b['refill_per_s']:g}/s)",
+                    style="bold red" if used > 0.9 else "",
+                )
         else:
             extra.append("none configured", style="dim")
         extra.append("\nActive switches: ", style="bold")
         if data["switches"]:
             for s in data["switches"]:
-                extra.append(f"\n  #{s['switch']} {s['scope']} {s['target']} by {s['paused_by']}"
-                             + (f": {s['note']}" if s["note"] else ""), style="red")
+                extra.append(
+                    f"\n  #{s['switch']} {s['scope']} {s['target']} by {s['paused_by']}"
+                    + (f": {s['note']}" if s["note"] else ""),
+                    style="red",
+                )
         else:
             extra.append("none", style="green")
         extra.append(f"\nVendors: {', '.join(data['vendors']) or '-'}", style="dim")

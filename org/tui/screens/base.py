@@ -16,6 +16,7 @@ from org.tui.widgets.topbar import TopBar
 
 __all__ = ["OrgScreen", "empty_help", "suggested_commands", "narrow", "NARROW"]
 
+
 def suggested_commands(human: str) -> list[tuple[list[str], str]]:
     """The commands the empty screens suggest, as argv lists (each one runs as shown in a fresh org, for
     `human` at the keyboard: tests/tui/test_cli.py runs them), in the order a new user would type them."""

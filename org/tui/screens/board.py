@@ -14,13 +14,24 @@ from org.tui.widgets.rowtable import Column, RowTable, natural_widths
 
 __all__ = ["BoardScreen", "COLUMNS"]
 
-STATE_STYLE = {"waiting": "bold yellow", "paused": "bold magenta", "escalated": "bold red", "done": "green",
-               "rejected": "red"}
+STATE_STYLE = {
+    "waiting": "bold yellow",
+    "paused": "bold magenta",
+    "escalated": "bold red",
+    "done": "green",
+    "rejected": "red",
+}
 TIER_STYLE = {"high": "bold red", "medium": "yellow", "low": "green"}
-COLUMNS = (Column("task"), Column("title", flex=2, min_width=16, max_width=40), Column("workflow", drop=1),
-           Column("tier", styles=TIER_STYLE), Column("state", styles=STATE_STYLE, flex=True, min_width=12),
-           Column("open gates", flex=True, min_width=10), Column("who", max_width=24, flex=True, min_width=8),
-           Column("changed", live=lambda t, now: age(now - t), width=5))  # how long since the task last moved
+COLUMNS = (
+    Column("task"),
+    Column("title", flex=2, min_width=16, max_width=40),
+    Column("workflow", drop=1),
+    Column("tier", styles=TIER_STYLE),
+    Column("state", styles=STATE_STYLE, flex=True, min_width=12),
+    Column("open gates", flex=True, min_width=10),
+    Column("who", max_width=24, flex=True, min_width=8),
+    Column("changed", live=lambda t, now: age(now - t), width=5),
+)  # how long since the task last moved
 
 
 class BoardScreen(OrgScreen):
@@ -69,9 +80,12 @@ class BoardScreen(OrgScreen):
         bus = self.app.bus
         cfg = bus.config()
         rows = board_rows(bus)
-        choices = {"lane": sorted(cfg.lanes) if cfg else [], "state": list(STATES),
-                   "tier": [t.id for t in cfg.risk.tiers] if cfg else [],
-                   "workflow": sorted(cfg.workflows) if cfg else []}
+        choices = {
+            "lane": sorted(cfg.lanes) if cfg else [],
+            "state": list(STATES),
+            "tier": [t.id for t in cfg.risk.tiers] if cfg else [],
+            "workflow": sorted(cfg.workflows) if cfg else [],
+        }
         return rows, choices, natural_widths(COLUMNS, [r.cells for r in rows])
 
     def show(self, data) -> None:
@@ -98,7 +112,8 @@ class BoardScreen(OrgScreen):
         The cursor stays on the task it was on while that task still matches."""
         matched = filter_rows(self.rows, self.filters)
         self.query_one("#board-count", Static).update(  # one line of fixed size: no layout pass
-            f"{len(matched):,} of {len(self.rows):,} tasks · {self.filters.describe()}", layout=False)
+            f"{len(matched):,} of {len(self.rows):,} tasks · {self.filters.describe()}", layout=False
+        )
         table = self.query_one("#board-table", RowTable)
         was = self.selected()
         cursor = 0

@@ -15,8 +15,16 @@ from org.tui.widgets.fit import Col, fill
 __all__ = ["GatesScreen"]
 
 
-COLS = (Col("gate"), Col("kind", drop=2), Col("lane"), Col("plan"), Col("queued"), Col("leased"), Col("pending"),
-        Col("ADRs · why", flex=True, min_width=10, drop=1))
+COLS = (
+    Col("gate"),
+    Col("kind", drop=2),
+    Col("lane"),
+    Col("plan"),
+    Col("queued"),
+    Col("leased"),
+    Col("pending"),
+    Col("ADRs · why", flex=True, min_width=10, drop=1),
+)
 
 
 def _note(r: dict) -> str:
@@ -54,7 +62,10 @@ class GatesScreen(OrgScreen):
     def show(self, data) -> None:
         self.empty(None)
         ol = self.query_one("#plans", OptionList)
-        labels = [f"{p['workflow']} · {p['tier']}  ({p['counts']['active'] + p['counts']['escalated']})" for p in data]
+        labels = [
+            f"{p['workflow']} · {p['tier']}  ({p['counts']['active'] + p['counts']['escalated']})"
+            for p in data
+        ]
         old = [str(ol.get_option_at_index(i).prompt) for i in range(ol.option_count)]
         self.plans = data
         if labels != old:
@@ -76,8 +87,10 @@ class GatesScreen(OrgScreen):
         head.append(f"{p['workflow']} at tier {p['tier']}\n", style="bold")
         head.append("start → " + p["path"] + "\n")
         c = p["counts"]
-        head.append(f"tasks: {c['active']} active, {c['escalated']} escalated, {c['done']} done, {c['rejected']} rejected",
-                    style="dim")
+        head.append(
+            f"tasks: {c['active']} active, {c['escalated']} escalated, {c['done']} done, {c['rejected']} rejected",
+            style="dim",
+        )
         self.query_one("#plan-head", Static).update(head)
         rows = []
         for r in p["rows"]:
@@ -87,9 +100,18 @@ class GatesScreen(OrgScreen):
             def n(v: int) -> Text:
                 return Text(str(v) if v else "·", style="bold yellow" if v else "dim")
 
-            rows.append((Text(r["gate"], style=style or "bold"), Text(r["kind"], style=style),
-                         Text(r["lane"], style=style), Text(r["plan"], style=style or "green"), n(r["queued"]),
-                         n(r["leased"]), n(r["pending"]), Text(_note(r), style=style)))
+            rows.append(
+                (
+                    Text(r["gate"], style=style or "bold"),
+                    Text(r["kind"], style=style),
+                    Text(r["lane"], style=style),
+                    Text(r["plan"], style=style or "green"),
+                    n(r["queued"]),
+                    n(r["leased"]),
+                    n(r["pending"]),
+                    Text(_note(r), style=style),
+                )
+            )
         self._rows = p["rows"]
         t = self.query_one("#plan-table", DataTable)
         fill(t, COLS, rows)
@@ -105,7 +127,9 @@ class GatesScreen(OrgScreen):
         r = self._rows[row]
         line = Text()
         line.append(f"{r['gate']}: ", style="bold")
-        line.append(f"{r['kind']} gate, {r['plan']}" + (f" for the {r['lane']} lane" if r["lane"] != "-" else ""))
+        line.append(
+            f"{r['kind']} gate, {r['plan']}" + (f" for the {r['lane']} lane" if r["lane"] != "-" else "")
+        )
         if _note(r):
             line.append(f" · {_note(r)}", style="dim")
         self.query_one("#gate-note", Static).update(line)

@@ -17,8 +17,15 @@ from org.tui.widgets.modals import NoteModal
 __all__ = ["InboxScreen"]
 
 TIER_STYLE = {"high": "bold red", "medium": "yellow", "low": "green"}
-COLS = (Col("age"), Col("tier"), Col("task"), Col("title", flex=2, min_width=10), Col("asks", flex=True, min_width=8),
-        Col("workflow", drop=1), Col("requester", flex=True, min_width=10, drop=2))
+COLS = (
+    Col("age"),
+    Col("tier"),
+    Col("task"),
+    Col("title", flex=2, min_width=10),
+    Col("asks", flex=True, min_width=8),
+    Col("workflow", drop=1),
+    Col("requester", flex=True, min_width=10, drop=2),
+)
 
 
 class InboxScreen(OrgScreen):
@@ -54,7 +61,9 @@ class InboxScreen(OrgScreen):
         """Ages move with the clock: recomputed from what was read (no query), repainted when one changes."""
         now = self.app.now()
         changed = False
-        shown = self._ev["request"] if self._ev is not None else None  # a listed row, or one an earlier load made
+        shown = (
+            self._ev["request"] if self._ev is not None else None
+        )  # a listed row, or one an earlier load made
         was = shown["age"] if shown is not None else None
         for it in self.items:
             a = age(now - float(it["requested_at"]))
@@ -64,13 +73,30 @@ class InboxScreen(OrgScreen):
             self._paint_table()
         if shown is not None:
             shown["age"] = age(now - float(shown["requested_at"]))
-            if shown["age"] != was:  # the evidence (a diff, reviews...) is re-rendered only when its age moved
+            if (
+                shown["age"] != was
+            ):  # the evidence (a diff, reviews...) is re-rendered only when its age moved
                 self.query_one("#evidence", Static).update(render_evidence(self._ev))
 
     def _paint_table(self) -> None:
-        rows = [(it["age"], Text(it["tier"] or "-", style=TIER_STYLE.get(it["tier"], "")), it["task"] or "-",
-                 it.get("title") or "", it["what"], it["workflow"], it["requester"]) for it in self.items]
-        fill(self.query_one("#inbox-table", DataTable), COLS, rows, keys=[str(it["approval"]) for it in self.items])
+        rows = [
+            (
+                it["age"],
+                Text(it["tier"] or "-", style=TIER_STYLE.get(it["tier"], "")),
+                it["task"] or "-",
+                it.get("title") or "",
+                it["what"],
+                it["workflow"],
+                it["requester"],
+            )
+            for it in self.items
+        ]
+        fill(
+            self.query_one("#inbox-table", DataTable),
+            COLS,
+            rows,
+            keys=[str(it["approval"]) for it in self.items],
+        )
 
     def load(self):
         bus = self.app.bus
@@ -90,9 +116,12 @@ class InboxScreen(OrgScreen):
         self._paint_table()
         if not items:
             self.current = self._ev = None
-            self.query_one("#evidence", Static).update(Text.from_markup(
-                f"[b]Inbox zero.[/b] Nothing waits for {self.app.principal.actor}.\n\n"
-                f"{total} task(s) on the bus: [b]2[/b] shows the board, [b]3[/b] the agents at work."))
+            self.query_one("#evidence", Static).update(
+                Text.from_markup(
+                    f"[b]Inbox zero.[/b] Nothing waits for {self.app.principal.actor}.\n\n"
+                    f"{total} task(s) on the bus: [b]2[/b] shows the board, [b]3[/b] the agents at work."
+                )
+            )
             return
         table.move_cursor(row=row)
         self._select(row)
@@ -114,7 +143,9 @@ class InboxScreen(OrgScreen):
         sig = (it["approval"], (it.get("evidence") or {}).get("revision"), self.app.head)
         if sig == self._ev_for:
             return
-        if self._ev_for is None or sig[0] != self._ev_for[0]:  # another request: its evidence starts at the top
+        if (
+            self._ev_for is None or sig[0] != self._ev_for[0]
+        ):  # another request: its evidence starts at the top
             self.query_one("#evidence-pane", VerticalScroll).scroll_home(animate=False)
         self._ev_for = sig
         bus = self.app.bus
@@ -141,12 +172,17 @@ class InboxScreen(OrgScreen):
             return
         human = self.app.principal.actor
         if it.get("can_decide") is False:
-            self.app.notify(f"{human} is an author or the requester of {it['task']}: someone else must decide it.",
-                            title="Refused", severity="error")
+            self.app.notify(
+                f"{human} is an author or the requester of {it['task']}: someone else must decide it.",
+                title="Refused",
+                severity="error",
+            )
             return
         verb = "Approve" if approve else "Reject"
-        body = (f"{it['task']} {it['title']}\n{it['what']} · tier {it['tier']} · revision {it.get('revision') or '-'}"
-                f"\nrecorded as {human}")
+        body = (
+            f"{it['task']} {it['title']}\n{it['what']} · tier {it['tier']} · revision {it.get('revision') or '-'}"
+            f"\nrecorded as {human}"
+        )
         if not approve:
             body += "\nRejecting is final: the request is refused and the note goes into the task's record."
 
@@ -156,20 +192,28 @@ class InboxScreen(OrgScreen):
             kw = {"approval": it["approval"], "revision": (it.get("evidence") or {}).get("revision")}
 
             def call():
-                return self.app.as_human("approve" if approve else "reject", it["task"], human, note=note, **kw)
+                return self.app.as_human(
+                    "approve" if approve else "reject", it["task"], human, note=note, **kw
+                )
 
             def ok(out) -> None:
                 status = out.get("task_status") or ""
                 done_ = {"Approve": "Approved", "Reject": "Rejected"}[verb]
-                self.app.notify(f"{done_} {it['task']} {it['what']}" + (f" · task now {status}" if status else ""),
-                                title=done_)
+                self.app.notify(
+                    f"{done_} {it['task']} {it['what']}" + (f" · task now {status}" if status else ""),
+                    title=done_,
+                )
                 self.current = None
-                self.query_one("#evidence-pane", VerticalScroll).scroll_home(animate=False)  # the next opens at its top
+                self.query_one("#evidence-pane", VerticalScroll).scroll_home(
+                    animate=False
+                )  # the next opens at its top
                 self.reload()
 
             self.act(call, ok)
 
-        self.app.push_screen(NoteModal(f"{verb} {it['task']}?", body, required=not approve, action=verb), done)
+        self.app.push_screen(
+            NoteModal(f"{verb} {it['task']}?", body, required=not approve, action=verb), done
+        )
 
     def action_evidence(self, direction: int) -> None:
         """Page through the evidence while the cursor stays on the request (at 80x24 it is longer than the pane)."""

@@ -23,8 +23,14 @@ __all__ = ["TimelineScreen"]
 
 
 # the lane/family goes first when narrow (the detail pane below names it too); the summary shrinks to fit
-COLS = (Col("#"), Col("time"), Col("who", flex=True, min_width=10), Col("lane/family", drop=1), Col("what"),
-        Col("summary", flex=True, min_width=16))
+COLS = (
+    Col("#"),
+    Col("time"),
+    Col("who", flex=True, min_width=10),
+    Col("lane/family", drop=1),
+    Col("what"),
+    Col("summary", flex=True, min_width=16),
+)
 
 
 def _clock(t: float) -> str:
@@ -87,16 +93,26 @@ class TimelineScreen(OrgScreen):
         self.refresh_bindings()
         if p:
             what = "this task" if p["what"] == "task" else ("everything" if p["what"] == "all" else p["what"])
-            head.append(f"\nPAUSED ({what}) by {p['by']}" + (f": {p['note']}" if p["note"] else ""), style="bold magenta")
-            head.append("  u resumes it" if p["what"] == "task" else "  resume it on the Agents screen (3)", style="dim")
+            head.append(
+                f"\nPAUSED ({what}) by {p['by']}" + (f": {p['note']}" if p["note"] else ""),
+                style="bold magenta",
+            )
+            head.append(
+                "  u resumes it" if p["what"] == "task" else "  resume it on the Agents screen (3)",
+                style="dim",
+            )
         gates = (v.get("state") or {}).get("gates") or {}
         if gates:
             head.append("\ngates: ", style="dim")
             for i, (g, s) in enumerate(gates.items()):
                 st = s["status"]
                 head.append(("" if i == 0 else ", ") + g + " ")
-                head.append(st, style={"passed": "green", "failed": "red", "ready": "bold yellow",
-                                       "skipped": "dim"}.get(st, ""))
+                head.append(
+                    st,
+                    style={"passed": "green", "failed": "red", "ready": "bold yellow", "skipped": "dim"}.get(
+                        st, ""
+                    ),
+                )
         self.query_one("#tl-head", Static).update(head)
         table = self.query_one("#tl-table", DataTable)
         keep = table.cursor_row
@@ -115,8 +131,9 @@ class TimelineScreen(OrgScreen):
         for e in self.entries:
             who = Text(e["actor"], style="bold cyan" if e["family"] == "human" else "")
             lane = "/".join(x for x in (e["lane"], e["family"]) if x) or "-"
-            what = Text(e["type"], style="magenta" if e["kind"] == "call" else
-                        VERDICT_STYLE.get(e["decision"], ""))
+            what = Text(
+                e["type"], style="magenta" if e["kind"] == "call" else VERDICT_STYLE.get(e["decision"], "")
+            )
             rows.append((str(e["seq"]) if e["seq"] else "$", _clock(e["t"]), who, lane, what, e["summary"]))
         table = self.query_one("#tl-table", DataTable)
         fill(table, COLS, rows, cursor=keep)
@@ -131,9 +148,15 @@ class TimelineScreen(OrgScreen):
             return
         e = self.entries[row]
         lane = "/".join(x for x in (e["lane"], e["family"]) if x)
-        parts = [Text(f"{e['type']} by {e['actor']}" + (f" ({lane})" if lane else "")
-                      + (f" at gate {e['gate']}" if e["gate"] else ""), style="bold"),
-                 Text(e["summary"])]
+        parts = [
+            Text(
+                f"{e['type']} by {e['actor']}"
+                + (f" ({lane})" if lane else "")
+                + (f" at gate {e['gate']}" if e["gate"] else ""),
+                style="bold",
+            ),
+            Text(e["summary"]),
+        ]
         src = e.get("sources") or {}
         if src:
             t = Table(box=None, show_header=True, header_style="dim", pad_edge=False, title=None, expand=True)

@@ -7,8 +7,16 @@ from rich.text import Text
 
 __all__ = ["render_evidence", "VERDICT_STYLE"]
 
-VERDICT_STYLE = {"pass": "green", "approve": "green", "allow": "green", "fail": "red", "reject": "red", "deny": "red",
-                 "changes": "yellow", "needs_approval": "yellow"}
+VERDICT_STYLE = {
+    "pass": "green",
+    "approve": "green",
+    "allow": "green",
+    "fail": "red",
+    "reject": "red",
+    "deny": "red",
+    "changes": "yellow",
+    "needs_approval": "yellow",
+}
 MAX_CHANGE_LINES = 40
 
 
@@ -20,8 +28,17 @@ def _diff(text: str) -> Text:
     """A unified diff coloured line by line (foreground only, so it reads in dark and light themes)."""
     out = Text()
     for line in text.splitlines():
-        style = ("bold" if line.startswith(("diff ", "--- ", "+++ ")) else "green" if line.startswith("+")
-                 else "red" if line.startswith("-") else "cyan" if line.startswith("@@") else "")
+        style = (
+            "bold"
+            if line.startswith(("diff ", "--- ", "+++ "))
+            else "green"
+            if line.startswith("+")
+            else "red"
+            if line.startswith("-")
+            else "cyan"
+            if line.startswith("@@")
+            else ""
+        )
         out.append(line + "\n", style=style)
     out.rstrip()
     return out
@@ -50,8 +67,11 @@ def _plan(content: str) -> Text | None:
             out.append("  " + ", ".join(f"{k}={v}" for k, v in attrs.items()))
         call = a.get("call")
         if isinstance(call, dict):
-            out.append(f"\n   calls {call.get('credential') or call.get('service') or '-'}: "
-                       f"{call.get('method') or 'GET'} {call.get('path') or '/'}", style="cyan")
+            out.append(
+                f"\n   calls {call.get('credential') or call.get('service') or '-'}: "
+                f"{call.get('method') or 'GET'} {call.get('path') or '/'}",
+                style="cyan",
+            )
         elif "call" in a:
             out.append("\n   names no call (execution will block and escalate)", style="yellow")
         for k in ("version", "why", "rollback"):
@@ -83,7 +103,9 @@ def _change(work: dict | None) -> RenderableType:
         more = len(lines) - MAX_CHANGE_LINES
         tail = f"… {more} more lines; " if more > 0 else ""
         sha = str(work.get("content_sha256") or "")[:12]
-        parts.append(Text(f"{tail}{work.get('content_bytes', len(content))} bytes, sha256 {sha}", style="dim"))
+        parts.append(
+            Text(f"{tail}{work.get('content_bytes', len(content))} bytes, sha256 {sha}", style="dim")
+        )
     for f in work.get("findings") or []:
         parts.append(Text(f"finding: {f}", style="yellow"))
     return Group(*parts) if parts else Text("delivered without a note or content", style="dim")
@@ -102,7 +124,9 @@ def render_evidence(ev: dict) -> RenderableType:
     facts.append(tier, style="bold red" if tier == "high" else "bold")
     facts.append(f" · revision {ev.get('revision') or '-'} · round {ev.get('rounds', 0)}")
     out.append(facts)
-    if ev.get("tier_reason"):  # the real reason the task is at this tier, on top (the rule that classified it)
+    if ev.get(
+        "tier_reason"
+    ):  # the real reason the task is at this tier, on top (the rule that classified it)
         out.append(Text(f"tier {tier} because {ev['tier_reason']}", style="bold" if tier == "high" else ""))
     ask = Text()
     ask.append("asks: ", style="dim")
@@ -114,12 +138,20 @@ def render_evidence(ev: dict) -> RenderableType:
     if ev.get("escalation"):
         out.append(Text(f"escalated: {ev['escalation']}", style="bold yellow"))
     if ev.get("authors"):
-        out.append(Text(f"authors: {', '.join(ev['authors'])} ({', '.join(ev.get('author_families') or [])})",
-                        style="dim"))
+        out.append(
+            Text(
+                f"authors: {', '.join(ev['authors'])} ({', '.join(ev.get('author_families') or [])})",
+                style="dim",
+            )
+        )
     if req.get("stale"):
-        out.append(Text("STALE: the task moved to a newer revision; the requester must ask again", style="bold red"))
+        out.append(
+            Text("STALE: the task moved to a newer revision; the requester must ask again", style="bold red")
+        )
     if req.get("can_decide") is False:
-        out.append(Text("you are an author or the requester of this work: you may not decide it", style="bold red"))
+        out.append(
+            Text("you are an author or the requester of this work: you may not decide it", style="bold red")
+        )
 
     out.append(_heading("What changed"))
     out.append(_change(ev.get("latest_work")))
@@ -132,7 +164,10 @@ def render_evidence(ev: dict) -> RenderableType:
         line.append(f"{r.get('gate') or '-'}: ", style="bold")
         line.append(f"{r.get('actor') or '-'} ({r.get('family') or '-'}) ")
         line.append(v, style=VERDICT_STYLE.get(v, ""))
-        line.append("  counts" if r.get("counts") else "  does not count", style="dim" if r.get("counts") else "yellow")
+        line.append(
+            "  counts" if r.get("counts") else "  does not count",
+            style="dim" if r.get("counts") else "yellow",
+        )
         out.append(line)
         if r.get("why"):
             out.append(Text(f"  {r['why']}", style="dim"))
@@ -150,7 +185,9 @@ def render_evidence(ev: dict) -> RenderableType:
         else:  # a classify rule (it set the tier) has no allow/deny: say where it matched
             line.append(f" matched at {r.get('event') or 'this task'}", style="dim")
         line.append(f"  {r.get('source') or 'built in'}", style="cyan")
-        if eff in ("deny", "needs_approval") and r.get("actor"):  # who tried it (a RED denial names the actor)
+        if eff in ("deny", "needs_approval") and r.get(
+            "actor"
+        ):  # who tried it (a RED denial names the actor)
             line.append(f"  by {r['actor']}" + (f" at {r['gate']}" if r.get("gate") else ""), style="bold")
         out.append(line)
         if r.get("reason"):
@@ -179,6 +216,8 @@ def render_evidence(ev: dict) -> RenderableType:
         cost.append(f" of ${budget:.2f} budget ({spent / budget:.0%})", style="red" if spent > budget else "")
     if ev.get("unpriced_calls"):
         cost.append(f" + {ev['unpriced_calls']} unpriced call(s), cost unknown", style="yellow")
-    cost.append(f" · {ev.get('calls', 0)} model calls, {ev.get('tokens', 0):,} tokens · {ev.get('trace_len', 0)} events")
+    cost.append(
+        f" · {ev.get('calls', 0)} model calls, {ev.get('tokens', 0):,} tokens · {ev.get('trace_len', 0)} events"
+    )
     out.append(cost)
     return Group(*out)

@@ -18,8 +18,9 @@ class _Current(SelectCurrent):
     def update(self, label) -> None:
         self.label = label
         self.has_value = label is not Select.NULL
-        self.query_one("#label", Static).update(self.placeholder if isinstance(label, NoSelection) else label,
-                                                layout=False)
+        self.query_one("#label", Static).update(
+            self.placeholder if isinstance(label, NoSelection) else label, layout=False
+        )
 
 
 class FilterSelect(Select):

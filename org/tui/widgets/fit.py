@@ -24,7 +24,9 @@ PAD = 2  # a DataTable cell's padding, one each side
 class Col:
     label: str
     drop: int = 0  # 0: always shown; otherwise dropped when narrow, the highest number first
-    flex: int = 0  # shrinks down to `min_width` (cells end in "…") before anything is dropped; higher gives first
+    flex: int = (
+        0  # shrinks down to `min_width` (cells end in "…") before anything is dropped; higher gives first
+    )
     min_width: int = 8
 
 
@@ -50,7 +52,9 @@ def fit_widths(cols: Sequence, natural: Sequence[int], room: int) -> list[int | 
         if total() <= room:
             break
         widths[i] = None
-        widths = [natural[j] if w is not None else None for j, w in enumerate(widths)]  # un-shrink, then again
+        widths = [
+            natural[j] if w is not None else None for j, w in enumerate(widths)
+        ]  # un-shrink, then again
         shrink()
     return widths
 
@@ -67,8 +71,14 @@ def _cut(cell: object, width: int) -> object:
     return t
 
 
-def fill(table: DataTable, cols: Sequence[Col], rows: Sequence[Sequence[object]], *,
-         keys: Sequence[str] | None = None, cursor: int | None = None) -> None:
+def fill(
+    table: DataTable,
+    cols: Sequence[Col],
+    rows: Sequence[Sequence[object]],
+    *,
+    keys: Sequence[str] | None = None,
+    cursor: int | None = None,
+) -> None:
     """Replace the table's rows, laying its columns out for its current width (call again on resize).
     The cursor stays on its row index (or goes to `cursor`)."""
     natural = [cell_len(c.label) for c in cols]

@@ -53,7 +53,9 @@ class NoteModal(ModalScreen["str | None"]):
             yield Label(self.title_text, classes="dialog-title")
             if self.body:
                 yield Static(self.body, classes="dialog-body")
-            yield Input(placeholder="note (required: say why)" if self.required else "note (optional)", id="note")
+            yield Input(
+                placeholder="note (required: say why)" if self.required else "note (optional)", id="note"
+            )
             yield Label("", id="note-error", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(f"{self.action} (enter)", variant="primary", id="ok")
@@ -68,7 +70,9 @@ class NoteModal(ModalScreen["str | None"]):
     def _submit(self) -> None:
         note = self.query_one("#note", Input).value.strip()
         if self.required and not note:
-            self.query_one("#note-error", Label).update("A note is required: say why; it goes into the task's record.")
+            self.query_one("#note-error", Label).update(
+                "A note is required: say why; it goes into the task's record."
+            )
             return
         self.dismiss(note)
 

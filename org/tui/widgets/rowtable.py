@@ -35,7 +35,9 @@ Row = tuple[Any, ...]  # strings, or for a live column the value its `live` func
 class Column:
     label: str
     styles: Mapping[str, str] = field(default_factory=dict)  # cell value (or its first word) -> Rich style
-    flex: int = 0  # takes the room left over, down to min_width (long cells end in "…"); higher gives way first
+    flex: int = (
+        0  # takes the room left over, down to min_width (long cells end in "…"); higher gives way first
+    )
     min_width: int = 10
     max_width: int | None = None  # longer cells end in "…" even when there is room
     drop: int = 0  # when even the flexible columns cannot fit: 0 stays, otherwise the highest goes first
@@ -58,7 +60,7 @@ def natural_widths(columns: Sequence[Column], rows: Sequence[Row]) -> list[int]:
 
 def _fit(text: str, width: int) -> str:
     if text.isascii():
-        return text.ljust(width) if len(text) <= width else text[:width - 1] + "…"
+        return text.ljust(width) if len(text) <= width else text[: width - 1] + "…"
     if cell_len(text) <= width:
         return set_cell_size(text, width)
     return set_cell_size(text, width - 1) + "…"
@@ -126,7 +128,9 @@ class RowTable(ScrollView, can_focus=True):
     class RowSelected(RowHighlighted):
         """Enter, or a click on the cursor row."""
 
-    def __init__(self, columns: Sequence[Column], *, id: str | None = None, classes: str | None = None) -> None:
+    def __init__(
+        self, columns: Sequence[Column], *, id: str | None = None, classes: str | None = None
+    ) -> None:
         super().__init__(id=id, classes=classes)
         self.columns = tuple(columns)
         self._rows: Sequence[Row] = ()
@@ -153,7 +157,9 @@ class RowTable(ScrollView, can_focus=True):
     def get_row_at(self, index: int) -> Row:
         return self._rows[index]
 
-    def set_rows(self, rows: Sequence[Row], *, widths: Sequence[int] | None = None, cursor: int | None = None) -> None:
+    def set_rows(
+        self, rows: Sequence[Row], *, widths: Sequence[int] | None = None, cursor: int | None = None
+    ) -> None:
         """Show these rows (kept by reference, not copied). widths: the natural column widths if the caller
         knows them (e.g. over all rows, so columns do not jump as a filter narrows them); cursor: where the
         cursor goes (default: stays at its index, within the new rows)."""
@@ -257,9 +263,14 @@ class RowTable(ScrollView, can_focus=True):
         return sum(w + 2 for w in self._widths if w)
 
     def _layout_columns(self) -> None:
-        widths = [min(w, c.max_width) if c.max_width else w for w, c in zip(self._natural, self.columns, strict=True)]
+        widths = [
+            min(w, c.max_width) if c.max_width else w
+            for w, c in zip(self._natural, self.columns, strict=True)
+        ]
         room = self.scrollable_content_region.width or self.size.width
-        if room:  # flexible columns shrink (rightmost first), then optional ones go; a dropped column is width 0
+        if (
+            room
+        ):  # flexible columns shrink (rightmost first), then optional ones go; a dropped column is width 0
             widths = [w or 0 for w in fit_widths(self.columns, widths, room)]
         if widths != self._widths:
             self._widths = widths

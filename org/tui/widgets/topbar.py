@@ -7,7 +7,13 @@ from textual.widgets import Static
 
 __all__ = ["TopBar", "TABS"]
 
-TABS = (("inbox", "1 Inbox"), ("board", "2 Board"), ("agents", "3 Agents"), ("gates", "4 Gates"), ("adrs", "5 ADRs"))
+TABS = (
+    ("inbox", "1 Inbox"),
+    ("board", "2 Board"),
+    ("agents", "3 Agents"),
+    ("gates", "4 Gates"),
+    ("adrs", "5 ADRs"),
+)
 
 
 class TopBar(Static):

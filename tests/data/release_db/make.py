@@ -31,13 +31,21 @@ def fill(url: str | None, root: Path) -> dict:
 
     bus = Bus.open(url, root=root)
     toks = Tokens(bus)
-    made = {a: toks.issue(a, by="release-fixture")["token"] for a in ("alice", "bob", "build-claude", "ops-claude")}
+    made = {
+        a: toks.issue(a, by="release-fixture")["token"]
+        for a in ("alice", "bob", "build-claude", "ops-claude")
+    }
     revoked = toks.issue("rev-gpt", by="release-fixture")
     toks.revoke(token_id=revoked["id"], by="release-fixture")
     g = Guard(bus, token_files=False)
     # a change task driven to done, reviews and a human approval included
     done = bus.add_task("Fix login", "change", by="alice", attributes={"environment": "production"})["task"]
-    workers = {"builder": "build-claude", "reviewer": "rev-gpt", "security": "sec-gemini", "approver": "alice"}
+    workers = {
+        "builder": "build-claude",
+        "reviewer": "rev-gpt",
+        "security": "sec-gemini",
+        "approver": "alice",
+    }
     for _ in range(20):
         view = bus.task(done)
         queued = [j for j in view["jobs"] if j["status"] == "queued"]
@@ -51,13 +59,24 @@ def fill(url: str | None, root: Path) -> dict:
     active = bus.add_task("Fix logout", "change", by="bob")["task"]
     c, job_token = g.claim(made["build-claude"], "builder", "build-claude", lease_seconds=3600)
     # an escalated task, an action waiting for a human, usage priced and not, a pause lifted, a rate budget
-    esc = bus.add_task("Rotate keys", "ops", by="alice", attributes={"environment": "staging", "credential": "github",
-                                                                    "service": "github"})["task"]
+    esc = bus.add_task(
+        "Rotate keys",
+        "ops",
+        by="alice",
+        attributes={"environment": "staging", "credential": "github", "service": "github"},
+    )["task"]
     oc = bus.claim("operator", "ops-claude")
     bus.submit(oc.job, oc.token, "pass", content="1. rotate")
     pending = bus.act("credential.use", "ops-gpt", esc)
-    bus.record_usage("build-claude", "anthropic/claude-sonnet-4-5", tokens_in=100, tokens_out=20, cost_usd=0.01,
-                     task=active, lane="builder")
+    bus.record_usage(
+        "build-claude",
+        "anthropic/claude-sonnet-4-5",
+        tokens_in=100,
+        tokens_out=20,
+        cost_usd=0.01,
+        task=active,
+        lane="builder",
+    )
     bus.record_usage("build-claude", "anthropic/house-model-x", tokens_in=10, lane="builder")
     bus.pause("lane", "reviewer", by="alice", note="lunch")
     bus.resume("lane", "reviewer", by="alice")
@@ -67,9 +86,18 @@ def fill(url: str | None, root: Path) -> dict:
     rep = bus.audit_verify()
     out = {
         "tasks": {t["task"]: t["status"] for t in bus.list_tasks(limit=100)},
-        "done": done, "active": active, "ops": esc, "approval": pending.get("approval"), "plain_job": plain,
-        "job": c.job, "job_token": job_token, "tokens": made, "revoked": revoked["token"],
-        "head_seq": rep.head_seq, "head_hash": rep.head_hash, "events": rep.events,
+        "done": done,
+        "active": active,
+        "ops": esc,
+        "approval": pending.get("approval"),
+        "plain_job": plain,
+        "job": c.job,
+        "job_token": job_token,
+        "tokens": made,
+        "revoked": revoked["token"],
+        "head_seq": rep.head_seq,
+        "head_hash": rep.head_hash,
+        "events": rep.events,
         "usage_rows": len(bus.spend("model")),
     }
     bus.close()
@@ -95,10 +123,16 @@ def main(release: Path, out_dir: Path) -> None:
             con.exec_driver_sql(f"CREATE SCHEMA {SCHEMA_PLACEHOLDER}")
         sep = "&" if "?" in pg else "?"
         manifest["postgresql"] = fill(f"{pg}{sep}options=-csearch_path%3D{SCHEMA_PLACEHOLDER}", root)
-        dump = subprocess.run(["pg_dump", "--no-owner", "--no-privileges", "--inserts", "-n", SCHEMA_PLACEHOLDER, pg],
-                              capture_output=True, text=True, check=True).stdout
+        dump = subprocess.run(
+            ["pg_dump", "--no-owner", "--no-privileges", "--inserts", "-n", SCHEMA_PLACEHOLDER, pg],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         # plain SQL only (no psql meta-commands), so a test loads it through the driver
-        (out_dir / "pg.sql").write_text("".join(ln for ln in dump.splitlines(True) if not ln.startswith("\\")))
+        (out_dir / "pg.sql").write_text(
+            "".join(ln for ln in dump.splitlines(True) if not ln.startswith("\\"))
+        )
         with eng.begin() as con:
             con.exec_driver_sql(f"DROP SCHEMA {SCHEMA_PLACEHOLDER} CASCADE")
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
