@@ -50,8 +50,6 @@ ids: it imports the constant (a test fails on the literal anywhere else).
 | LANE-<LANE>-MAY            | a lane takes only the actions its `may` names (lane_may)        | engine.policy |
 | ADR-UNREADABLE             | an accepted ADR that does not parse is not silently skipped      | adrs.check |
 | ADR-NNNN                   | an accepted ADR's constraints hold (org.adrs.model.adr_id)       | adrs.check |
-| LAYER-REPO-TIER, -TASK-TIER | a repository's or task's tier floor (ADR 0120)                  | config.cascade (a classify rule) |
-| LAYER-REPO-CREDENTIALS, -TASK-CREDENTIALS | only the credentials a lower layer names (ADR 0120) | config.cascade (a RED rule) |
 """
 
 from __future__ import annotations
