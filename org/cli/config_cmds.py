@@ -162,11 +162,20 @@ def explain(
         str | None, typer.Option("--task", help="Task whose attributes and approvals apply.")
     ] = None,
     sets: SetOpt = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token",
+            envvar="ORG_TOKEN",
+            show_envvar=False,
+            help="With --task: your token to read the task (default: $ORG_TOKEN; a human's own token file).",
+        ),
+    ] = None,
     json_: JsonFlag = False,
 ) -> None:
     """Dry-run decide(): would ACTOR be allowed ACTION? Exits 0 allow, 4 deny, 6 needs approval.
     With --task, exactly what `org act` would answer on the task (its pinned policy, approvals, rejections
-    and pauses), run by act's own code and rolled back."""
+    and pauses), run by act's own code and rolled back, read with your token."""
     from org.cli._common import load_config
     from org.engine.attributes import require_attributes
     from org.engine.policy import compile_policy, decide_within
@@ -186,7 +195,7 @@ def explain(
                 "--task needs the work bus, which is not installed here; pass the task's "
                 "attributes with --set instead"
             )
-        acted = task_context.rehearse(o, cfg, task, action, as_, attrs)
+        acted = task_context.rehearse(o, cfg, task, action, as_, attrs, token)
         out = dict(acted["decision"], exit_code=acted["exit_code"], task=acted["task"])
     else:
         # as `act` reads them (ADR 0071): org's own facts are not the asker's to state, the rest can only tighten
