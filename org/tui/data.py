@@ -3,6 +3,7 @@ Plain functions over `org.bus.Bus` (no Textual), called from worker threads; `no
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterable
@@ -12,6 +13,7 @@ from datetime import UTC, datetime
 from org.bus import Bus
 from org.config.loader import OrgConfig
 from org.engine.pauses import pausing_switch
+from org.errors import OrgError
 
 __all__ = [
     "age",
@@ -223,8 +225,18 @@ def evidence(bus: Bus, item: dict) -> dict:
     created = next((e for e in trace if e.get("type") == "task.created"), None)
     why_tier = ((created or {}).get("data") or {}).get("tier_reason") or ""
     tier_src = ", ".join(((created or {}).get("data") or {}).get("tier_sources") or [])
+    repo_ev: dict = {}
+    if task:
+        with contextlib.suppress(OrgError):
+            view = bus.task(task)
+            repo_ev = {
+                k: view.get(k)
+                for k in ("revision_evidence", "tests_evidence", "merged_evidence", "reverted_evidence")
+                if view.get(k)
+            }
     return {
         **ev,
+        **repo_ev,
         "request": item,
         "rule_checks": list(rules.values()),
         "adrs": cited,
