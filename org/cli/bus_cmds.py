@@ -61,6 +61,7 @@ def register(app: typer.Typer) -> None:
         ("act", act),
         ("approve", approve),
         ("reject", reject),
+        ("request-changes", request_changes),
         ("pause", pause),
         ("resume", resume),
         ("inbox", inbox),
@@ -394,10 +395,11 @@ def _settle(
     json_: bool,
 ) -> None:
     o = opts(json_)
+    kw = {"action": action} if fn_name != "request_changes" else {}
     with open_door(o) as door:
         fn = getattr(door, fn_name)
-        r = fn(token, task, as_, note=note, approval=approval, gate=gate, action=action, revision=revision)
-    past = "approved" if fn_name == "approve" else "rejected"
+        r = fn(token, task, as_, note=note, approval=approval, gate=gate, revision=revision, **kw)
+    past = {"approve": "approved", "reject": "rejected", "request_changes": "requested changes on"}[fn_name]
     emit(
         {"ok": True, **r},
         lambda: (
@@ -435,6 +437,24 @@ def reject(
 ) -> None:
     """Reject a pending request on a task with a note (humans who are not authors, with their own token)."""
     _settle("reject", task, as_, note, approval, gate, action, revision, token, json_)
+
+
+def request_changes(
+    task: Annotated[str, typer.Argument(help="Task id, e.g. T-12.")],
+    as_: AsOpt,
+    note: Annotated[
+        str, typer.Option("--note", help="What to change (required); the builder gets it as a finding.")
+    ],
+    approval: Annotated[int | None, typer.Option("--id", help="Which pending request, when several.")] = None,
+    gate: Annotated[
+        str | None, typer.Option("--gate", help="The approval gate whose work goes back.")
+    ] = None,
+    revision: Annotated[str | None, typer.Option("--revision", help="The revision you looked at.")] = None,
+    token: TokenOpt = None,
+    json_: JsonFlag = False,
+) -> None:
+    """Send the work at an approval gate back to its builder with a note (a rework round, not a final no)."""
+    _settle("request_changes", task, as_, note, approval, gate, None, revision, token, json_)
 
 
 def _scope(
