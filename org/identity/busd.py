@@ -169,20 +169,21 @@ class BusServer:
     def _door(self):
         waits: list[float] = []
         self._slots.acquire()
-        bus = None
+        door = None
         try:
             try:
-                bus = self._pool.get_nowait()
+                door = self._pool.get_nowait()
             except queue.Empty:
                 from org.bus import Bus
 
                 bus = Bus.open(self.db_url, root=self.root, config=self.config)
-            door = Guard(bus, token_files=False)  # only the token sent: never a file on this account
+                # only the token sent: never a file on this account; the door owns (closes) its bus
+                door = Guard(bus, token_files=False, owns_bus=True)
             door.tokens.sleep = waits.append
             yield door
         finally:
-            if bus is not None:
-                self._pool.put(bus)
+            if door is not None:
+                self._pool.put(door)  # a door per pooled connection: its pepper is read once
             self._slots.release()
             if waits:  # a flood of bad tokens waits here, holding no database connection
                 self.sleep(sum(waits))

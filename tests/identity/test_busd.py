@@ -19,8 +19,7 @@ from org.errors import Conflict, Denied, NotFound, UsageError
 from org.identity.bootstrap import first_use_tokens
 from org.identity.busd import MAX_FRAME, OPERATIONS, BusServer
 from org.identity.guard import NOT_EXPOSED, Guard
-from org.runtime import Sandbox, probe
-from org.runtime import busclient
+from org.runtime import Sandbox, busclient, probe
 from org.runtime.busclient import BusClient, BusGone
 
 BUILDER = "build-claude"
@@ -304,3 +303,87 @@ def test_a_sandboxed_agent_reaches_the_bus_only_through_the_socket(org, server, 
     assert r.returncode == 0, r.stderr.decode()
     out = json.loads(r.stdout)
     assert out == {"db": "OperationalError", "submit": "pass"}
+
+
+@pytest.mark.skipif(not probe()[0], reason="no working bubblewrap here")
+def test_org_claim_and_submit_work_for_an_agent_in_its_room_over_the_socket(org, server, tmp_path):
+    """The CLI an agent uses: with ORG_BUS_SOCKET set it opens no database (there is none in the room) and
+    keeps its exit codes; a human's operation is refused plainly."""
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    with Sandbox(ws, sockets={"bus": server.path}, env={"ORG_BUS_SOCKET": "/run/org/bus.sock"}) as sb:
+        claim = sb.run(
+            [
+                sys.executable,
+                "-m",
+                "org",
+                "claim",
+                "--lane",
+                "builder",
+                "--as",
+                BUILDER,
+                "--token",
+                org.agent,
+                "--json",
+            ],
+            timeout=120,
+        )
+        assert claim.returncode == 0, claim.stderr.decode()
+        c = json.loads(claim.stdout)
+        assert c["task"] == org.task and c["token"].startswith("orgj_")
+        again = sb.run(
+            [
+                sys.executable,
+                "-m",
+                "org",
+                "claim",
+                "--lane",
+                "builder",
+                "--as",
+                BUILDER,
+                "--token",
+                org.agent,
+                "--json",
+            ],
+            timeout=120,
+        )
+        assert again.returncode == 3, again.stderr.decode()  # nothing left to claim: exit 3 as ever
+        sub = sb.run(
+            [
+                sys.executable,
+                "-m",
+                "org",
+                "submit",
+                str(c["job"]),
+                "--verdict",
+                "pass",
+                "--token",
+                c["token"],
+                "--json",
+            ],
+            timeout=120,
+        )
+        assert sub.returncode == 0, sub.stderr.decode()
+        assert json.loads(sub.stdout)["verdict"] == "pass"
+        stale = sb.run(
+            [sys.executable, "-m", "org", "heartbeat", str(c["job"]), "--token", c["token"], "--json"],
+            timeout=120,
+        )
+        assert stale.returncode == 5, stale.stderr.decode()
+        human = sb.run(
+            [
+                sys.executable,
+                "-m",
+                "org",
+                "approve",
+                org.task,
+                "--as",
+                "alice",
+                "--token",
+                org.alice,
+                "--json",
+            ],
+            timeout=120,
+        )
+        assert human.returncode == 2 and b"not offered" in human.stderr + human.stdout
+        assert b"Traceback" not in human.stderr
