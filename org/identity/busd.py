@@ -250,7 +250,7 @@ class BusServer:
             revision = a.get("revision")
             if self.check is not None and a["verdict"].strip().lower() == "pass":
                 p = door.holder(token, command="submit")
-                if str(p.job) == str(a["job"]).strip().lstrip("Jj-"):
+                if p.job is not None and str(p.job) == str(a["job"]).strip().lstrip("Jj-"):
                     from org.identity.guard import acting
 
                     with acting(p):
