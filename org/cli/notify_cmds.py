@@ -11,6 +11,8 @@ import typer
 
 from org.cli._common import JsonFlag, emit, err, opts
 
+__all__ = ["register", "notify"]
+
 
 def register(app: typer.Typer) -> None:
     app.command("notify")(notify)

@@ -30,7 +30,16 @@ from typing import Any
 
 from org.errors import OrgError, UsageError
 
-__all__ = ["HOOK_EVENTS", "Hooks", "NotifyFailed", "notices", "deliver", "Cursor", "hook_environment"]
+__all__ = [
+    "HOOK_EVENTS",
+    "Hooks",
+    "NotifyFailed",
+    "notices",
+    "deliver",
+    "Cursor",
+    "hook_environment",
+    "run_once",
+]
 
 HOOK_EVENTS = ("approval.requested", "escalation.opened")
 _SECRET_VARS = ("ORG_TOKEN", "ORG_TOKEN_PEPPER", "ORG_PEPPER_FD", "ORG_DATABASE_URL", "ORG_BROKER_SOCKET")
