@@ -112,14 +112,22 @@ def supervise(
     handoff: bool = False,
     stand_ins: dict[str, list[str]] | None = None,
     say: Callable[[str], None] | None = None,
+    local_config: Any = None,
 ) -> int:
     """Run `org <argv>` as the agent host while `prepare()` does the humans' part here (it may read their
     token files); with `handoff`, the agent host gets `--prepared -` and reads prepare()'s JSON-able result
     on its stdin (it starts at once and warms up meanwhile; a dict result gets the services' remarks under
-    "services", else `say` gets them). The broker (and `stand_ins`, see run_services) serves the run.
-    Returns the agent host's exit code."""
-    with run_services(cfg, root, db_url, stand_ins) as (_broker, _server, notes):
-        return _supervise(cfg, root, db_url, argv, prepare, handoff, notes, say)
+    "services", else `say` gets them). The broker (and `stand_ins`, see run_services) and the model gateway
+    (org.gateway.service.RunGateway, here: this process holds the provider keys; the agent host finds it
+    through ORG_GATEWAY_URL / ORG_GATEWAY_SOCKET and asks it for each job's token with model_access) serve
+    the run. Returns the agent host's exit code."""
+    from org.gateway.service import RunGateway
+
+    with (
+        run_services(cfg, root, db_url, stand_ins) as (_broker, _server, notes),
+        RunGateway(cfg, db_url, local_config=local_config) as gateway,
+    ):
+        return _supervise(cfg, root, db_url, argv, prepare, handoff, notes, say, gateway.environ())
 
 
 def _supervise(
@@ -131,6 +139,7 @@ def _supervise(
     handoff: bool,
     notes: list[str],
     say: Callable[[str], None] | None,
+    services_env: Mapping[str, str] | None = None,
 ) -> int:
     import json
 
@@ -143,6 +152,7 @@ def _supervise(
     finally:
         os.close(w)
     env = agent_environment(cfg, os.environ, home)
+    env.update(services_env or {})
     env["ORG_PEPPER_FD"] = str(r)
     env["ORG_DATABASE_URL"] = db_url  # not `--db`: a command line is readable by every local user (ps)
     cmd = [sys.executable, "-m", "org", "--root", str(root), *argv, *(["--prepared", "-"] if handoff else [])]

@@ -165,18 +165,35 @@ def gate_action_refusal(cfg: OrgConfig, state: TaskState, actor: str, spec: Any)
     who = cfg.actors.get(actor)
     if action is None or who is None:
         return None
+    # a function of the config's lanes and rules, the holder's lane, the action and the gate's kind: kept
+    # in the config's memo while those tables stay the same objects
+    known = memo.table(cfg, "gate_action_refusal", cfg.lanes, cfg.rules)
+    key = (who.lane, action, spec.kind)
+    if known is not None:
+        hit = known.get(key, _UNKNOWN)
+        if hit is not _UNKNOWN:
+            return hit
+    el = _gate_action_refusal(cfg, who.lane, action, spec.kind)
+    if known is not None and len(known) < 4096:
+        known[key] = el
+    return el
+
+
+_UNKNOWN = object()
+
+
+def _gate_action_refusal(cfg: OrgConfig, lane: str, action: str, kind: str) -> Eligibility | None:
     pol = compile_policy(cfg)
-    _red, _cons, lane_hit = pol._for_action(who.lane, action)
+    _red, _cons, lane_hit = pol._for_action(lane, action)
     if lane_hit is not None:
         return Eligibility(
-            False, f"holding this {spec.kind} gate means taking '{action}': {lane_hit.reason}", lane_hit.id
+            False, f"holding this {kind} gate means taking '{action}': {lane_hit.reason}", lane_hit.id
         )
     for r in cfg.rules:
         if r.effect == "deny" and r.spec.when is None and action_matches(r.spec.actions, action):
             return Eligibility(
                 False,
-                f"holding this {spec.kind} gate means taking '{action}', which {r.spec.id} "
-                "denies to everyone",
+                f"holding this {kind} gate means taking '{action}', which {r.spec.id} denies to everyone",
                 r.spec.id,
             )
     return None

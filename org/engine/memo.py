@@ -36,6 +36,7 @@ __all__ = [
     "bypass",
     "graph",
     "lane_members",
+    "table",
     "joins_known",
     "sweep",
     "disable",
@@ -252,3 +253,28 @@ def lane_members(cfg: OrgConfig, lane: str | None) -> tuple[str, ...]:
         if c is not None:
             c[key] = hit
     return hit[1]
+
+
+def table(cfg: OrgConfig, name: str, *deps: object) -> dict[Any, Any] | None:
+    """A dict kept in the config's memo under `name` for answers derived from the config objects `deps`
+    (a fresh one when any of them was replaced since), or None when the memo is off for `cfg`."""
+    d = cfg.__dict__
+    c = d.get(_MEMO)
+    if c is None:
+        if d.get(_OFF):
+            return None
+        c = {}
+        object.__setattr__(cfg, _MEMO, c)
+    key = ("table", name)
+    hit = c.get(key)
+    if hit is not None:
+        old = hit[0]
+        if len(old) == len(deps):
+            for a, b in zip(old, deps, strict=True):
+                if a is not b:
+                    break
+            else:
+                return hit[1]
+    t: dict[Any, Any] = {}
+    c[key] = (deps, t)
+    return t

@@ -316,10 +316,14 @@ DOOR = {
     "may_act": lambda s, t: s.door.may_act(
         s.door.principal(t, command="act", job_ok=True), "code.write", s.task, "act"
     ),
+    "holder": lambda s, t: s.door.holder(t, command="model"),
+    "lease_live": lambda s, t: s.door.lease_live(
+        s.door.principal(t, command="model", job_ok=True, principal_ok=False), "model"
+    ),
     "config": lambda s, t: s.door.config(),
 }
 # the token that opens each operation; every other kind is refused
-JOB = {"heartbeat", "submit", "release", "fail", "record_usage"}
+JOB = {"heartbeat", "submit", "release", "fail", "record_usage", "holder", "lease_live"}
 HUMAN = {"approve", "reject"}
 EITHER = {"act", "may_act"}  # a human's principal token or an agent's job token
 ANY = {"brake_over_budget"}  # a member's principal token or a job token (the bus decides from its ledger)
@@ -551,3 +555,17 @@ def test_spend_already_made_is_recorded_after_a_pause_but_only_for_the_tokens_ow
     with pytest.raises(OrgError) as e:
         s.door.heartbeat(s.jt, s.job)
     assert e.value.exit_code == 7  # paused: everything but the ledger waits
+
+
+def test_lease_live_takes_only_a_job_tokens_principal(state):
+    """A service beside the bus asks lease_live about a principal it authenticated: a member's principal (not a
+    job's) is refused, whatever job number it is dressed up with."""
+    import dataclasses
+
+    from org.errors import Denied
+
+    p = state.door.principal(state.alice, command="who")
+    with pytest.raises(Denied):
+        state.door.lease_live(p, "model")
+    with pytest.raises(Denied):
+        state.door.lease_live(dataclasses.replace(p, job=state.claim.job), "model")
