@@ -12,8 +12,8 @@ when the rate budget lets a call through.
 from __future__ import annotations
 
 import random
-from typing import Any
 from bisect import bisect_left, insort
+from typing import Any
 
 from org.config.loader import OrgConfig
 from org.engine import flow
