@@ -506,6 +506,13 @@ class _Layer:
             if cur.value is not None and new > cur.value:
                 self.widens((*at, k), path, new, cur, "is higher than")
                 continue
+            if (
+                k == "max_rework_rounds"
+                and new < 1
+                and any(g.on_fail for g in self.w.org.workflows[wf].gates.values())
+            ):
+                self.refuse((*at, k), f"workflow '{wf}' has rework loops: they need a bound of at least 1")
+                continue
             self.w.say(Statement(path, new, self.layer, self.src((*at, k))))
 
     def gate(self, wf: str, g: str, layer: Any) -> None:

@@ -89,6 +89,7 @@ def refused(cfg: OrgConfig, repo_text: str | None = None, task: dict | None = No
         ("lanes: {ghost: {may_not: [x]}}\n", ["unknown lane 'ghost'"]),
         ("workflows: {change: {gates: {ghost: {quorum: 2}}}}\n", ["unknown gate 'ghost'"]),
         ("limits: [1, 2\n", ["policy.yaml:"]),
+        ("limits: {max_rework_rounds: 0}\n", ["has rework loops"]),
         ("- just a list\n", ["expected a mapping"]),
     ],
 )
