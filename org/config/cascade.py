@@ -313,7 +313,14 @@ class _Work:
             if len(said) > 1:
                 sources[f"value:{path}"] = said[-1].source
                 parts = path.split(".")
-                if parts[0] == "repos":
+                if parts[0] == "repos" and parts[2] in ("protected", "golden"):
+                    for older, newer in zip(
+                        said, said[1:], strict=False
+                    ):  # each glob cites the layer adding it
+                        for glob in newer.value:
+                            if glob not in older.value:
+                                sources[f"repo:{parts[1]}:{parts[2]}:{glob}"] = newer.source
+                elif parts[0] == "repos":
                     sources[f"repo:{parts[1]}:{parts[2]}"] = said[-1].source
         risk = org.risk
         if self.classify:

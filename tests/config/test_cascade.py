@@ -184,6 +184,8 @@ def test_tightening_applies_and_keeps_its_source(cfg: OrgConfig) -> None:
     )
     assert said["workflows.change.limits.max_rework_rounds"][0].layer == "org"
     assert r.source("repo:app:max_diff").endswith(".org/policy.yaml:7")
+    assert r.source("repo:app:protected:secrets/**").endswith(".org/policy.yaml:5")
+    assert r.source("repo:app:protected").startswith("gates/repos.yaml:")  # the org's globs keep theirs
     # the org's config object is untouched
     assert (
         cfg.workflows["change"].limits.max_rework_rounds == 3

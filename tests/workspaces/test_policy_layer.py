@@ -152,3 +152,26 @@ def test_cli_task_add_policy_and_config_show_task(ws_org: Path, source: Path) ->
     assert "policy workflows.change.limits.max_rework_rounds from task task policy:" in shown.stdout, (
         shown.stdout
     )
+
+
+@pytest.mark.parametrize("exists", [False, True])
+def test_a_task_cannot_change_its_repositorys_policy_on_its_own_branch(
+    wsbus, source: Path, exists: bool
+) -> None:
+    """The policy file is a protected path of every repository task, whether or not the target has one."""
+    from org.errors import Denied
+    from org.identity.guard import Guard
+    from org.workspaces.service import check_revision, open_workspace
+
+    if exists:
+        commit_file(source, ".org/policy.yaml", "limits: {max_rework_rounds: 1}\n")
+    t = wsbus.add_task("loosen", "change", by="alice", attributes={"kind": "docs"}, repo="app")
+    ws = Path(open_workspace(wsbus, t["task"], actor="alice")["path"])
+    g = Guard(wsbus)
+    c, _jt = g.claim(wsbus.tokens["build-claude"], "builder", "build-claude")
+    (ws / ".org").mkdir(exist_ok=True)
+    (ws / ".org" / "policy.yaml").write_text("limits: {max_rework_rounds: 3}\n")
+    with pytest.raises(Denied) as e:
+        check_revision(wsbus, c.job, "build-claude")
+    f = next(f for f in e.value.detail["findings"] if f["rule"] == "ORG-PROTECTED-PATH")
+    assert f["path"] == ".org/policy.yaml" and ":.org/policy.yaml" in f["source"], f
