@@ -125,6 +125,7 @@ class Guard:
         "rehearse_act": ("rehearse_act",),
         "approve": ("approve",),
         "reject": ("reject",),
+        "request_changes": ("request_changes",),
         "wait_for_decision": ("wait_for_decision",),
         "pending_approvals": ("pending_approvals",),
         "pause": ("pause",),
@@ -482,6 +483,11 @@ class Guard:
         p = self.principal(token, as_=as_, command="reject", human=True)
         with acting(p):
             return self._bus.reject(task, p.actor, **kw)
+
+    def request_changes(self, token: str | None, task: str, as_: str | None, **kw: Any) -> dict:
+        p = self.principal(token, as_=as_, command="request-changes", human=True)
+        with acting(p):
+            return self._bus.request_changes(task, p.actor, **kw)
 
     def pause(
         self, token: str | None, scope: str, target: str | None, as_: str | None, note: str = ""
