@@ -19,6 +19,7 @@ from org.bus.tasks import check_attributes
 from org.bus.usage import task_spend
 from org.config.actions import canonical_action
 from org.config.loader import OrgConfig
+from org.config.provenance import policy_source
 from org.engine import flow, rule_ids
 from org.engine.attributes import DERIVED
 from org.engine.plans import planned_actions
@@ -222,6 +223,7 @@ def act(
             "exit_code": d.exit_code,
             "approval": None,
         }
+        out["decision"]["policy_source"] = policy_source(pcfg)  # which layer each value came from (ADR 0120)
         out["decision"]["attributes"] = ctx.redactor.value(out["decision"]["attributes"])
         if d.outcome == "needs_approval":
             out["approval"], out["approval_created"] = _request(ctx, tx, pcfg, st, key, action, actor, d)

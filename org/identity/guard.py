@@ -626,8 +626,8 @@ class Guard:
     def settle(self, token: str | None, reservation: Any, used: float) -> dict:
         return self._read(token, None, "budget", lambda: self._bus.settle(reservation, used))
 
-    def budgets(self, token: str | None) -> list[dict]:
-        return self._read(token, None, "budget", self._bus.budgets)
+    def budgets(self, token: str | None, *, as_: str | None = None) -> list[dict]:
+        return self._read(token, as_, "budget", self._bus.budgets)
 
 
 class Reading:
@@ -664,4 +664,26 @@ class Reading:
         return self._door.spend(self._token, by, as_=self._as, **filters)
 
     def budgets(self) -> list[dict]:
-        return self._door.budgets(self._token)
+        return self._door.budgets(self._token, as_=self._as)
+
+    # the operator's views (the TUI's screens read only these)
+    def pending_count(self, lane: str | None) -> int:
+        return self._door.pending_count(self._token, lane, as_=self._as)
+
+    def task_count(self) -> int:
+        return self._door.task_count(self._token, as_=self._as)
+
+    def pinned_config(self, config_hash: str) -> Any:
+        return self._door.pinned_config(self._token, config_hash, as_=self._as)
+
+    def board(self) -> dict:
+        return self._door.board(self._token, as_=self._as)
+
+    def task_usage(self, task: str) -> list[dict]:
+        return self._door.task_usage(self._token, task, as_=self._as)
+
+    def leases(self) -> dict:
+        return self._door.leases(self._token, as_=self._as)
+
+    def gate_counts(self) -> dict:
+        return self._door.gate_counts(self._token, as_=self._as)
