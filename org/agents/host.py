@@ -28,9 +28,10 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["HOST_ENV", "in_agent_host", "agent_environment", "supervise", "run_services"]
+__all__ = ["HOST_ENV", "in_agent_host", "agent_environment", "supervise", "run_services", "bus_socket"]
 
 HOST_ENV = "ORG_AGENT_HOST"
+BUS_SOCKET_ENV = "ORG_BUS_SOCKET"  # org.runtime.busclient reads it
 # Never handed to the agent host: who the user is, where their tokens live, the token pepper.
 _IDENTITY_VARS = (
     "ORG_TOKEN",
@@ -126,8 +127,31 @@ def supervise(
     with (
         run_services(cfg, root, db_url, stand_ins) as (_broker, _server, notes),
         RunGateway(cfg, db_url, local_config=local_config) as gateway,
+        bus_socket(cfg, db_url) as bus,
     ):
-        return _supervise(cfg, root, db_url, argv, prepare, handoff, notes, say, gateway.environ())
+        env = {**gateway.environ(), BUS_SOCKET_ENV: str(bus.path)}
+        return _supervise(cfg, root, db_url, argv, prepare, handoff, notes, say, env)
+
+
+@contextlib.contextmanager
+def bus_socket(cfg: Any, db_url: str) -> Iterator[Any]:
+    """The run's bus socket (org.identity.busd) in a private folder: how the agents it sandboxes reach the bus
+    (bind-mounted as /run/org/bus.sock) without the database. A passing work submission's commit is checked
+    by the workspaces' diff guard, as `org submit` does on the database."""
+    from org.identity.busd import BusServer
+
+    def check(bus: Any, job: int, actor: str, commit: str | None) -> str | None:
+        from org.workspaces.service import check_revision
+
+        res = check_revision(bus, job, actor, commit=commit)
+        return res["commit"] if res else None
+
+    folder = Path(tempfile.mkdtemp(prefix="org-bus-"))
+    try:
+        with BusServer(db_url, root=cfg.root, config=cfg, path=folder / "bus.sock", check=check) as srv:
+            yield srv
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _supervise(
