@@ -25,7 +25,8 @@ Who may use which token where:
     exit 4, an `auth.denied` event); act;
   - a job token (`orgj_...`, returned by a claim): holder and lease_live (who holds the job, and whether
     its lease still runs: for the services beside the bus), heartbeat, submit, release and fail of its own job, act
-    on its own task with one of the actions its lane may take, record_usage of the model calls made for it,
+    on its own task with one of the actions its lane may take and its gate asks for (the lane's here; the
+    gate's in `act`, ORG-GATE-SCOPE, ADR 0110), record_usage of the model calls made for it,
     wait_for_decision on a request of its own task;
     it expires with the job's lease (heartbeats extend both) and is refused once the lease is over (exit 5).
   - no token: config() (the org's YAML, not the database).
@@ -421,7 +422,8 @@ class Guard:
         )
 
     def may_act(self, p: Principal, action: str, task: str, command: str) -> None:
-        """Humans act with their own token; agents only with a live job token on that task, within its lane's actions."""
+        """Humans act with their own token; agents only with a live job token on that task, within its lane's actions
+        (and, decided in `act`, its gate's: ADR 0110)."""
         if p.via == "principal" and not p.is_human:
             self._deny(
                 p,
