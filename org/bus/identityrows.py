@@ -115,6 +115,7 @@ def live_tokens(
 ) -> list[tuple[str, str, str, str]]:
     """(id, principal, kind, principal_kind) of the unrevoked tokens with that id, or of that actor (with
     `jobs=False` its principal tokens only)."""
+    params: dict[str, Any]
     if token_id is not None:
         sql, params = "id = :i", {"i": token_id}
     else:
@@ -135,7 +136,7 @@ def mark_revoked(tx: Tx, token_id: str, by: str | None) -> None:
 
 def token_rows(tx: Tx, *, actor: str | None = None, kind: str | None = None) -> list[dict]:
     """The listed columns of every token (of an actor, of a kind), oldest first; secrets' hashes never."""
-    where, params = ["1 = 1"], {}
+    where, params = ["1 = 1"], dict[str, Any]()
     if actor:
         where.append("principal = :p")
         params["p"] = actor
