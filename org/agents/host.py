@@ -28,9 +28,10 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["HOST_ENV", "in_agent_host", "agent_environment", "supervise", "run_services"]
+__all__ = ["HOST_ENV", "in_agent_host", "agent_environment", "supervise", "run_services", "bus_socket"]
 
 HOST_ENV = "ORG_AGENT_HOST"
+BUS_SOCKET_ENV = "ORG_BUS_SOCKET"  # org.runtime.busclient reads it
 # Never handed to the agent host: who the user is, where their tokens live, the token pepper.
 _IDENTITY_VARS = (
     "ORG_TOKEN",
@@ -112,14 +113,52 @@ def supervise(
     handoff: bool = False,
     stand_ins: dict[str, list[str]] | None = None,
     say: Callable[[str], None] | None = None,
+    local_config: Any = None,
 ) -> int:
     """Run `org <argv>` as the agent host while `prepare()` does the humans' part here (it may read their
     token files); with `handoff`, the agent host gets `--prepared -` and reads prepare()'s JSON-able result
     on its stdin (it starts at once and warms up meanwhile; a dict result gets the services' remarks under
-    "services", else `say` gets them). The broker (and `stand_ins`, see run_services) serves the run.
-    Returns the agent host's exit code."""
-    with run_services(cfg, root, db_url, stand_ins) as (_broker, _server, notes):
-        return _supervise(cfg, root, db_url, argv, prepare, handoff, notes, say)
+    "services", else `say` gets them). The broker (and `stand_ins`, see run_services) and the model gateway
+    (org.gateway.service.RunGateway, here: this process holds the provider keys; the agent host finds it
+    through ORG_GATEWAY_URL / ORG_GATEWAY_SOCKET and asks it for each job's token with model_access) serve
+    the run. Returns the agent host's exit code."""
+    from org.gateway.service import RunGateway
+
+    with (
+        run_services(cfg, root, db_url, stand_ins) as (_broker, _server, notes),
+        RunGateway(cfg, db_url, local_config=local_config) as gateway,
+        bus_socket(cfg, db_url) as bus,
+    ):
+        env = {**gateway.environ(), BUS_SOCKET_ENV: str(bus.path)}
+        return _supervise(cfg, root, db_url, argv, prepare, handoff, notes, say, env)
+
+
+@contextlib.contextmanager
+def bus_socket(cfg: Any, db_url: str) -> Iterator[Any]:
+    """The run's bus socket (org.identity.busd) in a private folder: how the agents it sandboxes reach the bus
+    (bind-mounted as /run/org/bus.sock) without the database. A passing work submission's commit is checked
+    by the workspaces' diff guard, as `org submit` does on the database."""
+    from org.identity.busd import BusServer
+
+    def check(bus: Any, job: int, actor: str, commit: str | None) -> str | None:
+        from org.workspaces.service import check_revision
+
+        res = check_revision(bus, job, actor, commit=commit)
+        return res["commit"] if res else None
+
+    def handover(door: Any, token: str | None, job: int | str) -> dict:
+        from org.agents.handover import handover as hand_over
+
+        return hand_over(door, token, job, cfg=cfg)
+
+    folder = Path(tempfile.mkdtemp(prefix="org-bus-"))
+    try:
+        with BusServer(
+            db_url, root=cfg.root, config=cfg, path=folder / "bus.sock", check=check, handover=handover
+        ) as srv:
+            yield srv
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _supervise(
@@ -131,6 +170,7 @@ def _supervise(
     handoff: bool,
     notes: list[str],
     say: Callable[[str], None] | None,
+    services_env: Mapping[str, str] | None = None,
 ) -> int:
     import json
 
@@ -143,6 +183,7 @@ def _supervise(
     finally:
         os.close(w)
     env = agent_environment(cfg, os.environ, home)
+    env.update(services_env or {})
     env["ORG_PEPPER_FD"] = str(r)
     env["ORG_DATABASE_URL"] = db_url  # not `--db`: a command line is readable by every local user (ps)
     cmd = [sys.executable, "-m", "org", "--root", str(root), *argv, *(["--prepared", "-"] if handoff else [])]

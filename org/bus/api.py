@@ -334,6 +334,20 @@ class Bus:
             revision=revision,
         )
 
+    def request_changes(
+        self,
+        task: str,
+        human: str,
+        *,
+        note: str,
+        approval: int | None = None,
+        gate: str | None = None,
+        revision: str | None = None,
+    ) -> dict:
+        return _decisions.request_changes(
+            self.ctx, self.config(), task, human, note=note, approval=approval, gate=gate, revision=revision
+        )
+
     def wait_for_decision(self, approval: int, timeout: float) -> dict:
         """Block until approval request #approval is settled or `timeout` passes; the request as it stands.
         The requester's lane is woken by approve and reject, so this returns within milliseconds of them."""

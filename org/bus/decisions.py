@@ -1,6 +1,7 @@
 """Decisions and people: `act` asks decide() under the task's pinned policy and records the answer;
 `approve`/`reject` let a human who is not an author settle one pending request (an approval gate, a
-consequential action, or an escalation), bound to the task's current revision."""
+consequential action, or an escalation), bound to the task's current revision; `request_changes` sends
+the work at an approval gate back to its builder with the note as a finding (ADR 0125)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,22 @@ from org.engine.policy import Decision, RuleHit, compile_policy, decide, decide_
 from org.engine.state import Event, TaskState
 from org.errors import Conflict, Denied, IntegrityError, NotFound, UsageError
 
-__all__ = ["act", "approve", "reject", "pending_approvals", "approvers_for", "wait_decision"]
+__all__ = [
+    "act",
+    "approve",
+    "reject",
+    "request_changes",
+    "pending_approvals",
+    "approvers_for",
+    "wait_decision",
+]
+
+# verdict -> (the policy action a human needs for it, the verb the messages use)
+_VERDICTS = {
+    "approve": ("approve", "approve"),
+    "reject": ("reject", "reject"),
+    "changes": ("reject", "request changes on"),
+}
 
 _APPROVAL_COLS = (
     "approval",
@@ -381,9 +397,11 @@ def _already_decided(
     if rows:
         r = rows[-1]
         by = f" by {r['decided_by']}" if r.get("decided_by") else ""
-        how = {"granted": "approved", "stale": "stale (it was for an older revision)"}.get(
-            r["status"], r["status"]
-        )
+        how = {
+            "granted": "approved",
+            "stale": "stale (it was for an older revision)",
+            "changes": "sent back with changes requested",
+        }.get(r["status"], r["status"])
         raise Conflict(
             f"request #{r['approval']} ({r['kind']} '{r['subject']}') on {key} was already {how}{by}; "
             "nothing is pending there",
@@ -427,7 +445,7 @@ def approve(
     action: str | None = None,
     revision: str | None = None,
 ) -> dict:
-    return _settle(ctx, cfg, task, human, True, note, approval, gate, action, revision)
+    return _settle(ctx, cfg, task, human, "approve", note, approval, gate, action, revision)
 
 
 def reject(
@@ -444,7 +462,27 @@ def reject(
 ) -> dict:
     if not note or not note.strip():
         raise UsageError("a rejection needs --note saying why")
-    return _settle(ctx, cfg, task, human, False, note, approval, gate, action, revision)
+    return _settle(ctx, cfg, task, human, "reject", note, approval, gate, action, revision)
+
+
+def request_changes(
+    ctx: Ctx,
+    cfg: OrgConfig | None,
+    task: str,
+    human: str,
+    *,
+    note: str,
+    approval: int | None = None,
+    gate: str | None = None,
+    revision: str | None = None,
+) -> dict:
+    """Send the work waiting at an approval gate back to its builder (the gate's on_fail, else the nearest work
+    gate before it) with `note` as a finding; a rework round like a review's 'changes', not a final no. Needs
+    the permission to reject (it is the softer no). Action requests and escalations are refused: a rejected
+    action's requester may ask again, an escalation is resumed or rejected."""
+    if not note or not note.strip():
+        raise UsageError("requesting changes needs --note saying what to change")
+    return _settle(ctx, cfg, task, human, "changes", note, approval, gate, None, revision)
 
 
 def _settle(
@@ -452,15 +490,16 @@ def _settle(
     cfg: OrgConfig | None,
     task: str,
     human: str,
-    ok: bool,
+    verdict: str,
     note: str,
     approval: int | None,
     gate: str | None,
     action: str | None,
     revision: str | None,
 ) -> dict:
-    verb = "approve" if ok else "reject"
-    _check_human(ctx, cfg, human, verb)
+    permission, verb = _VERDICTS[verdict]
+    ok = verdict == "approve"
+    _check_human(ctx, cfg, human, permission)
     key = task_key(task)
 
     def fn(tx: Tx):
@@ -490,11 +529,19 @@ def _settle(
             "approval": p["approval"],
             "kind": p["kind"],
             "subject": p["subject"],
-            "verdict": verb,
+            "verdict": verdict,
             "revision": st.revision,
         }
         if p["kind"] == "gate":
-            return {**base, **_settle_gate(ctx, tx, pcfg, row, st, p, human, ok, note)}
+            return {**base, **_settle_gate(ctx, tx, pcfg, row, st, p, human, verdict, note)}
+        if verdict == "changes":
+            what = (
+                f"an action request ('{p['subject']}'): reject it with a note instead; its requester may ask "
+                "again on a new revision"
+                if p["kind"] == "action"
+                else f"an escalation ({p['subject']}): approve resumes the task, reject closes it"
+            )
+            raise UsageError(f"request #{p['approval']} on {key} is {what}")
         if p["kind"] == "action":
             if p["revision"] != st.revision:
                 tx.x(
@@ -611,9 +658,18 @@ def wait_decision(ctx: Ctx, approval: int, timeout: float, *, recheck: float = 5
 
 
 def _settle_gate(
-    ctx: Ctx, tx: Tx, pcfg: OrgConfig, row: TaskRow, st: TaskState, p: dict, human: str, ok: bool, note: str
+    ctx: Ctx,
+    tx: Tx,
+    pcfg: OrgConfig,
+    row: TaskRow,
+    st: TaskState,
+    p: dict,
+    human: str,
+    verdict: str,
+    note: str,
 ) -> dict:
     g = p["subject"]
+    via = {"approve": "approve", "reject": "reject", "changes": "request-changes"}[verdict]
     jobs = tx.x(
         "SELECT id, status, leased_by, fence FROM jobs WHERE task = :k AND gate = :g "
         "AND status IN ('queued', 'leased') ORDER BY (CASE WHEN leased_by = :h THEN 0 WHEN status = 'queued' "
@@ -627,7 +683,7 @@ def _settle_gate(
         st,
         human,
         g,
-        "approve" if ok else "reject",
+        verdict,
         revision=st.revision,
         note=note,
         extra_check=ctx.extra_check,
@@ -638,10 +694,10 @@ def _settle_gate(
         "WHERE id = :j",
         {
             "h": human,
-            "v": "approve" if ok else "reject",
+            "v": verdict,
             "t": tx.now,
             "j": jid,
-            "r": json.dumps({"note": ctx.redactor.text(note), "via": "approve" if ok else "reject"}),
+            "r": json.dumps({"note": ctx.redactor.text(note), "via": via}),
         },
     )
     if status == "leased":
@@ -658,18 +714,20 @@ def _settle_gate(
         lane=lane,
         family=fam,
         gate=g,
-        decision="approve" if ok else "reject",
+        decision=verdict,
         config_hash=pcfg.config_hash,
         job=jid,
         data={
-            "via": "approve" if ok else "reject",
+            "via": via,
             "revision": st.revision,
             "lease_holder": holder if status == "leased" else None,
         },
     )
     st2 = apply(ctx, tx, pcfg, row, st, evs, job=jid)
     tx.x(
-        "UPDATE approvals SET note = :n, decided_by = COALESCE(decided_by, :h) WHERE id = :id",
+        "UPDATE approvals SET note = :n, decided_by = COALESCE(decided_by, :h)"
+        + (", status = 'changes'" if verdict == "changes" and st2.open else "")
+        + " WHERE id = :id",
         {"n": ctx.redactor.text(note) or None, "h": human, "id": p["approval"]},
     )
     return {

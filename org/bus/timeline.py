@@ -117,6 +117,8 @@ def summarize(e: dict) -> str:
         return f"{who} delivered '{e.get('gate')}' as revision {d.get('revision')}"
     if t == "review.filed":
         return f"{who} ({d.get('family')}) reviewed revision {d.get('revision')}: {d.get('verdict')} ({d.get('why')})"
+    if t == "approval.changes_requested":
+        return f"{who} requested changes at '{e.get('gate')}' on revision {d.get('revision')}" + _note(d)
     if t in ("approval.granted", "approval.rejected"):
         return f"{who} {t.split('.')[1]} '{e.get('gate')}' on revision {d.get('revision')}" + (
             f": {d['note']}" if d.get("note") else ""

@@ -61,6 +61,7 @@ def register(app: typer.Typer) -> None:
         ("act", act),
         ("approve", approve),
         ("reject", reject),
+        ("request-changes", request_changes),
         ("pause", pause),
         ("resume", resume),
         ("inbox", inbox),
@@ -72,11 +73,25 @@ def register(app: typer.Typer) -> None:
 
 def open_door(o=None):
     """The authenticated door to the bus of the global --root/--db options (org.identity.guard.Guard): every
-    command authenticates before it reads anything."""
+    command authenticates before it reads anything. Where ORG_BUS_SOCKET is set (always inside an agent's
+    sandbox) the door is the bus socket org serves (org.runtime.busclient): no database is opened and no
+    database URL read, and only the agents' operations are offered."""
+    import os
+
+    from org.runtime.busclient import SOCKET_ENV, BusClient
+
+    if os.environ.get(SOCKET_ENV):
+        return BusClient(os.environ[SOCKET_ENV])
     from org.identity.guard import Guard
 
     o = o or opts()
     return Guard.open(o.db, root=o.org_root())
+
+
+def over_socket(door) -> bool:
+    from org.runtime.busclient import BusClient
+
+    return isinstance(door, BusClient)
 
 
 def reader_as(door, token: str | None, as_: str | None) -> str | None:
@@ -352,10 +367,13 @@ def submit(
             raise UsageError(f"cannot read {file}: {exc.strerror or exc}")
     kw = {"findings": [parse_finding(f) for f in finding]} if finding else {}
     with open_door(o) as door:
-        from org.cli.workspace_cmds import checked_commit
+        if over_socket(door):  # the server checks the commit (the diff guard) where the repository is
+            r = door.submit(token, job, verdict, note=note, content=content, revision=revision, commit=commit)
+        else:
+            from org.cli.workspace_cmds import checked_commit
 
-        revision = checked_commit(door, token, job, verdict, commit) or revision
-        r = door.submit(token, job, verdict, note=note, content=content, revision=revision, **kw)
+            revision = checked_commit(door, token, job, verdict, commit) or revision
+            r = door.submit(token, job, verdict, note=note, content=content, revision=revision, **kw)
 
     def human() -> str:
         if not r.get("task"):
@@ -461,10 +479,11 @@ def _settle(
     json_: bool,
 ) -> None:
     o = opts(json_)
+    kw = {"action": action} if fn_name != "request_changes" else {}
     with open_door(o) as door:
         fn = getattr(door, fn_name)
-        r = fn(token, task, as_, note=note, approval=approval, gate=gate, action=action, revision=revision)
-    past = "approved" if fn_name == "approve" else "rejected"
+        r = fn(token, task, as_, note=note, approval=approval, gate=gate, revision=revision, **kw)
+    past = {"approve": "approved", "reject": "rejected", "request_changes": "requested changes on"}[fn_name]
     emit(
         {"ok": True, **r},
         lambda: (
@@ -502,6 +521,24 @@ def reject(
 ) -> None:
     """Reject a pending request on a task with a note (humans who are not authors, with their own token)."""
     _settle("reject", task, as_, note, approval, gate, action, revision, token, json_)
+
+
+def request_changes(
+    task: Annotated[str, typer.Argument(help="Task id, e.g. T-12.")],
+    as_: AsOpt,
+    note: Annotated[
+        str, typer.Option("--note", help="What to change (required); the builder gets it as a finding.")
+    ],
+    approval: Annotated[int | None, typer.Option("--id", help="Which pending request, when several.")] = None,
+    gate: Annotated[
+        str | None, typer.Option("--gate", help="The approval gate whose work goes back.")
+    ] = None,
+    revision: Annotated[str | None, typer.Option("--revision", help="The revision you looked at.")] = None,
+    token: TokenOpt = None,
+    json_: JsonFlag = False,
+) -> None:
+    """Send the work at an approval gate back to its builder with a note (a rework round, not a final no)."""
+    _settle("request_changes", task, as_, note, approval, gate, None, revision, token, json_)
 
 
 def _scope(

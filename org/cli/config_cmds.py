@@ -20,6 +20,9 @@ def register(app: typer.Typer) -> None:
     app.command("graph")(graph)
     app.command("explain")(explain)
     app.command("schema")(schema)
+    config_app = typer.Typer(help="The org's resolved policy: every value with its layer and FILE:LINE.")
+    config_app.command("show")(config_show)
+    app.add_typer(config_app, name="config")
 
 
 def default_org_dir() -> Path:
@@ -162,11 +165,20 @@ def explain(
         str | None, typer.Option("--task", help="Task whose attributes and approvals apply.")
     ] = None,
     sets: SetOpt = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token",
+            envvar="ORG_TOKEN",
+            show_envvar=False,
+            help="With --task: your token to read the task (default: $ORG_TOKEN; a human's own token file).",
+        ),
+    ] = None,
     json_: JsonFlag = False,
 ) -> None:
     """Dry-run decide(): would ACTOR be allowed ACTION? Exits 0 allow, 4 deny, 6 needs approval.
     With --task, exactly what `org act` would answer on the task (its pinned policy, approvals, rejections
-    and pauses), run by act's own code and rolled back."""
+    and pauses), run by act's own code and rolled back, read with your token."""
     from org.cli._common import load_config
     from org.engine.attributes import require_attributes
     from org.engine.policy import compile_policy, decide_within
@@ -186,7 +198,7 @@ def explain(
                 "--task needs the work bus, which is not installed here; pass the task's "
                 "attributes with --set instead"
             )
-        acted = task_context.rehearse(o, cfg, task, action, as_, attrs)
+        acted = task_context.rehearse(o, cfg, task, action, as_, attrs, token)
         out = dict(acted["decision"], exit_code=acted["exit_code"], task=acted["task"])
     else:
         # as `act` reads them (ADR 0071): org's own facts are not the asker's to state, the rest can only tighten
@@ -255,3 +267,83 @@ def schema(
             ]
         ),
     )
+
+
+def config_show(
+    repo: Annotated[
+        str | None,
+        typer.Option("--repo", help="Apply this repository's .org/policy.yaml (its target branch)."),
+    ] = None,
+    task: Annotated[
+        str | None,
+        typer.Option("--task", help="The cascade task T pinned, beside today's where they differ."),
+    ] = None,
+    layers: Annotated[bool, typer.Option("--layers", help="What every layer said about each value.")] = False,
+    token: Annotated[str | None, typer.Option("--token", help="Your token (with --task).")] = None,
+    as_: Annotated[str | None, typer.Option("--as", help="Who reads (with --task).")] = None,
+    json_: JsonFlag = False,
+) -> None:
+    """Every resolved value of the policy with its layer (org, repo, task) and FILE:LINE, like
+    `git config --show-origin`. A loosening layer is exit 2 with its FILE:LINE."""
+    from org.cli._common import load_config
+    from org.config.cascade import layer_files, resolve_files
+    from org.config.provenance import differences, values
+
+    o = opts(json_)
+    root = o.org_root()
+    today = load_config(root)
+    cfg = today
+    diffs: list[dict] | None = None
+    if task:
+        from org.cli.bus_cmds import open_door, reader_as
+
+        with open_door(o) as door:
+            who = reader_as(door, token, as_)
+            row = door.task(token, task, as_=who)
+            cfg = door.pinned_config(token, row["config_hash"], as_=who)
+        # today's: the same lower layers applied to today's org
+        today = resolve_files(today, {**today.files, **layer_files(cfg)})
+        diffs = differences(cfg, today)
+    elif repo:
+        from org.workspaces.policyfile import resolve_for
+
+        cfg = resolve_for(root, today, repo)
+    vals = values(cfg)
+    out: dict = {
+        "ok": True,
+        "config_hash": cfg.config_hash,
+        "layers": sorted({s.layer for v in vals for s in v.layers}, key=["org", "repo", "task"].index),
+        "values": [v.to_json(with_layers=layers) for v in vals],
+    }
+    if task:
+        out["task"] = task
+        out["today_hash"] = today.config_hash
+        out["differences"] = diffs
+
+    def human() -> str:
+        lines = []
+        for v in vals:
+            lines.append(f"{v.layer:<5} {v.source:<44} {v.path}={_show(v.value)}")
+            if layers and len(v.layers) > 1:
+                for s in v.layers[:-1]:
+                    lines.append(f"  was {s.layer:<5} {s.source:<38} {_show(s.value)}")
+        if diffs:
+            lines.append(f"pinned {cfg.config_hash} differs from today's {out['today_hash']}:")
+            for d in diffs:
+                p, t = d["pinned"], d["today"]
+                lines.append(
+                    f"  {d['path']}: pinned {_show(p['value']) if p else '(absent)'}"
+                    f" ({p['source'] if p else '-'}), today {_show(t['value']) if t else '(absent)'}"
+                    f" ({t['source'] if t else '-'})"
+                )
+        elif task:
+            lines.append(f"pinned {cfg.config_hash}: the same values as today's")
+        return "\n".join(lines)
+
+    emit(out, human)
+
+
+def _show(v: object) -> str:
+    import json
+
+    return v if isinstance(v, str) else json.dumps(v, default=str)

@@ -189,7 +189,14 @@ def load_org_files(files: Mapping[str, str], root: Path | None = None) -> OrgCon
         for rel, text in sorted(files.items())
         if rel.split("/", 1)[0] in ("lanes", "gates") and rel.endswith((".yaml", ".yml"))
     ]
-    return _load(base, entries)
+    cfg = _load(base, entries)
+    if any(rel.startswith("layers/") for rel in files):  # a task's pinned cascade (org.config.cascade)
+        from org.config.cascade import resolve_files
+
+        return resolve_files(
+            cfg, {**cfg.files, **{k: v for k, v in files.items() if k.startswith("layers/")}}
+        )
+    return cfg
 
 
 load_org_from_texts = load_org_files  # the work bus's name for the same thing

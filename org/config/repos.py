@@ -119,6 +119,12 @@ class Repo(Strict):
     retest_on_merge: bool = Field(
         default=True, description="Test the merge result again when the target moved."
     )
+    sandbox: Literal["required", "optional"] = Field(
+        default="required",
+        description="The setup and test commands run agent-written code: 'required' (the default) refuses to "
+        "run them where bubblewrap is missing or does not start; 'optional' runs them unsandboxed there "
+        "(said in the evidence).",
+    )
     protected: list[str] = Field(
         default_factory=list, description="Globs no revision may touch (e.g. .github/**)."
     )

@@ -36,6 +36,7 @@ __all__ = [
     "bypass",
     "graph",
     "lane_members",
+    "table",
     "joins_known",
     "sweep",
     "disable",
@@ -81,7 +82,9 @@ def _new_facts(cfg: OrgConfig, workflow: str, wf: Workflow, c: dict[str, Any] | 
 def disable(cfg: OrgConfig) -> OrgConfig:
     """Switch the memo off for `cfg` (dropping what it holds); returns cfg."""
     object.__setattr__(cfg, _OFF, True)
-    cfg.__dict__.pop(_MEMO, None)
+    d = cfg.__dict__
+    for k in [k for k in d if k == _MEMO or k.startswith("_engine_table")]:
+        del d[k]
     return cfg
 
 
@@ -252,3 +255,18 @@ def lane_members(cfg: OrgConfig, lane: str | None) -> tuple[str, ...]:
         if c is not None:
             c[key] = hit
     return hit[1]
+
+
+def table(cfg: OrgConfig, name: str, a: object, b: object) -> dict[Any, Any] | None:
+    """A dict kept on the config object under `name` (an attribute name starting with "_engine_table")
+    for answers derived from the config objects `a` and `b`: a fresh one when either was replaced since,
+    None when the memo is off for `cfg`."""
+    d = cfg.__dict__
+    hit = d.get(name)
+    if hit is not None and hit[0] is a and hit[1] is b:
+        return hit[2]
+    if d.get(_OFF):
+        return None
+    t: dict[Any, Any] = {}
+    object.__setattr__(cfg, name, (a, b, t))
+    return t

@@ -43,6 +43,7 @@ ids: it imports the constant (a test fails on the literal anywhere else).
 | ORG-DIFF-TOO-LARGE         | a diff too large to check is refused, not skipped                | workspaces.diffguard |
 | ORG-NO-TEST-COMMAND        | a repository's tests gate never passes without a test command    | workspaces.pipeline |
 | ORG-TESTS-FAILED           | a revision whose tests fail does not pass the tests gate         | workspaces.pipeline |
+| ORG-NO-SANDBOX             | agent-written code never runs unsandboxed unless the repo says so | workspaces.commands |
 | ORG-MERGE-CONFLICT         | only a clean merge of the checked revision reaches the target    | workspaces.pipeline |
 | ORG-MERGE-FAILED           | a merge that did not complete is never recorded as merged        | workspaces.pipeline |
 | LANE-<LANE>-MAY-NOT        | a lane never takes an action its `may_not` names (lane_may_not) | engine.policy |
@@ -91,6 +92,7 @@ __all__ = [
     "DIFF_TOO_LARGE",
     "NO_TEST_COMMAND",
     "TESTS_FAILED",
+    "NO_SANDBOX",
     "MERGE_CONFLICT",
     "MERGE_FAILED",
     "ADR_UNREADABLE",
@@ -136,6 +138,7 @@ SECRET_IN_DIFF = "ORG-SECRET-IN-DIFF"
 DIFF_TOO_LARGE = "ORG-DIFF-TOO-LARGE"
 NO_TEST_COMMAND = "ORG-NO-TEST-COMMAND"
 TESTS_FAILED = "ORG-TESTS-FAILED"
+NO_SANDBOX = "ORG-NO-SANDBOX"
 MERGE_CONFLICT = "ORG-MERGE-CONFLICT"
 MERGE_FAILED = "ORG-MERGE-FAILED"
 ADR_UNREADABLE = "ADR-UNREADABLE"

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = ["Grant", "Grants", "PREFIX"]
 
@@ -37,9 +38,7 @@ class Grant:
     calls: int = 0
     family: str | None = None  # the member's family override (self-hosted models)
     revoked: bool = field(default=False, repr=False)
-    bus_fence: str | None = field(
-        default=None, repr=False
-    )  # granted for a job token: that lease's fence rules
+    holder: Any = field(default=None, repr=False)  # granted for a job token: its principal; that lease rules
 
     def who(self) -> dict:
         return {

@@ -89,6 +89,14 @@ class Gateway:
         self.url: str | None = None
         self.socket_path: Path | None = None
 
+    @classmethod
+    def for_database(cls, cfg: Any, db_url: str, **kw: Any) -> Gateway:
+        """A gateway whose ledger and switches are the org's database at `db_url`."""
+        from org.bus import Bus
+
+        root = getattr(cfg, "root", None)
+        return cls(cfg, lambda: Bus.open(db_url, root=root, config=cfg), **kw)
+
     # -- grants ---------------------------------------------------------------------------------------
     def grant(
         self,
@@ -145,8 +153,7 @@ class Gateway:
             with self._bus() as bus:
                 guard = Guard(bus, token_files=False)
                 guard.tokens.sleep = waits.append  # a bad token's throttle waits below, holding no connection
-                p = guard.principal(job_token, command="model.grant", job_ok=True, principal_ok=False)
-                guard._lease_live(p, "model.grant")
+                p = guard.holder(job_token, command="model.grant")
         except Denied as exc:
             self._refused(None, "", "token", f"grant: {exc.message}")
             raise Refusal(401, "invalid_token", f"refused: {exc.message}") from None
@@ -163,7 +170,7 @@ class Gateway:
         )
         grant, _ = self.grants.check(token)
         assert grant is not None
-        grant.bus_fence = p.fence_token
+        grant.holder = p
         return {
             "token": token,
             "job": p.job,
@@ -174,16 +181,14 @@ class Gateway:
 
     def _lease_live(self, grant: Grant, model: str) -> None:
         """A grant made from a job token dies with the job's lease (released, failed, submitted, expired)."""
-        if grant.bus_fence is None:
+        if grant.holder is None:
             return
         from org.errors import OrgError
         from org.identity.guard import Guard
-        from org.identity.tokens import Principal
 
-        p = Principal(grant.actor, "agent", "", "job", job=grant.job, fence_token=grant.bus_fence)
         try:
             with self._bus() as bus:
-                Guard(bus, token_files=False)._lease_live(p, "model")
+                Guard(bus, token_files=False).lease_live(grant.holder, "model")
         except OrgError as exc:
             self.grants.revoke_grant(grant)
             self._refused(grant, model, "lease", exc.message)

@@ -23,8 +23,9 @@ Who may use which token where:
     task_count, active_keys, pinned_config, board, task_usage, leases, gate_counts);
   - a human's principal token only: approve and reject (an agent's is refused however it is presented,
     exit 4, an `auth.denied` event); act;
-  - a job token (`orgj_...`, returned by a claim): heartbeat, submit, release, fail and job_facts (the
-    handover: org job show) of its own job, act
+  - a job token (`orgj_...`, returned by a claim): holder and lease_live (who holds the job, and whether
+    its lease still runs: for the services beside the bus), heartbeat, submit, release, fail and
+    job_facts (the handover: org job show) of its own job, act
     on its own task with one of the actions its lane may take, record_usage of the model calls made for it,
     wait_for_decision on a request of its own task;
     it expires with the job's lease (heartbeats extend both) and is refused once the lease is over (exit 5).
@@ -108,6 +109,8 @@ class Guard:
         "reader": (),
         "reading": (),
         "may_act": (),
+        "holder": (),
+        "lease_live": (),
         "add_task": ("add_task",),
         "list_tasks": ("list_tasks",),
         "task": ("task",),
@@ -124,6 +127,7 @@ class Guard:
         "rehearse_act": ("rehearse_act",),
         "approve": ("approve",),
         "reject": ("reject",),
+        "request_changes": ("request_changes",),
         "wait_for_decision": ("wait_for_decision",),
         "pending_approvals": ("pending_approvals",),
         "pause": ("pause",),
@@ -291,11 +295,23 @@ class Guard:
         jid = job_id(job) if str(job).strip().lstrip("Jj-").isdigit() else -1
         if jid != p.job:
             self._deny(p, command, "other job", f"this job token is for job {p.job}, not '{job}'")
-        self._lease_live(p, command)
+        self.lease_live(p, command)
         return jid
 
-    def _lease_live(self, p: Principal, command: str) -> None:
-        """A job token lives exactly as long as its lease: refused (exit 5) once the lease ended or expired."""
+    def holder(self, token: str | None, *, command: str) -> Principal:
+        """The principal of a live job token (authenticated, its lease not over): how a service beside the bus
+        (the model gateway, the agents' bus socket) learns who holds which job. Denied (4) for anything but a
+        job token, Conflict (5) once its lease ended or expired."""
+        p = self.principal(token, command=command, job_ok=True, principal_ok=False)
+        self.lease_live(p, command)
+        return p
+
+    def lease_live(self, p: Principal, command: str) -> None:
+        """A job token lives exactly as long as its lease: refused (exit 5) once the lease ended or expired.
+        `p` is a job token's principal this door authenticated (holder(), principal()); a service that keeps
+        one (the gateway, per model call) asks again here before each use."""
+        if p.via != "job" or p.job is None:
+            raise Denied(f"'{command}' needs a job token's principal", rule=rule_ids.TOKEN_SCOPE)
 
         def fn(tx) -> tuple | None:
             return tx.x("SELECT status, token, lease_expires FROM jobs WHERE id = :j", {"j": p.job}).first()
@@ -440,7 +456,7 @@ class Guard:
                     "action outside scope",
                     f"'{action}' is outside this job token's scope (the {p.lane} lane's actions on {p.task})",
                 )
-            self._lease_live(p, command)
+            self.lease_live(p, command)
 
     def record_usage(self, token: str | None, model: str, **kw: Any) -> dict:
         """A model call in the usage ledger, as the job token's principal, for its own job. A call already made is
@@ -482,6 +498,11 @@ class Guard:
         p = self.principal(token, as_=as_, command="reject", human=True)
         with acting(p):
             return self._bus.reject(task, p.actor, **kw)
+
+    def request_changes(self, token: str | None, task: str, as_: str | None, **kw: Any) -> dict:
+        p = self.principal(token, as_=as_, command="request-changes", human=True)
+        with acting(p):
+            return self._bus.request_changes(task, p.actor, **kw)
 
     def pause(
         self, token: str | None, scope: str, target: str | None, as_: str | None, note: str = ""

@@ -16,11 +16,19 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["CommandResult", "run_command", "sandbox_available", "clean_env", "TAIL_BYTES"]
+from org.engine import rule_ids
+from org.errors import Denied
+
+__all__ = ["CommandResult", "run_command", "sandbox_available", "clean_env", "TAIL_BYTES", "NoSandbox"]
 
 TAIL_BYTES = 4000
 # Only these variables reach a command; nothing named like a key, token or password, no org or git variables.
 _KEEP = ("PATH", "LANG", "LC_ALL", "TZ", "TERM")
+
+
+class NoSandbox(Denied):
+    """A repository command was not run: its sandbox is required (the default) and bubblewrap is missing here
+    or does not start (exit 4, rule ORG-NO-SANDBOX). Nothing ran; the gate keeps waiting for the pipeline."""
 
 
 @dataclass(frozen=True)
@@ -135,11 +143,28 @@ def _secret_places() -> list[Path]:
     return [config_home(), *(home / n for n in _HOME_SECRETS)]
 
 
-def run_command(command: str, cwd: Path, timeout: float, *, hide: tuple[Path, ...] = ()) -> CommandResult:
+def run_command(
+    command: str,
+    cwd: Path,
+    timeout: float,
+    *,
+    hide: tuple[Path, ...] = (),
+    sandbox: str = "required",
+    what: str = "the command",
+) -> CommandResult:
     """Run `command` with /bin/sh -c in `cwd` (read-write) within `timeout` seconds. `hide` are folders the
-    command must not see at all (the org's .org folder, token files): empty tmpfs over them in the sandbox."""
+    command must not see at all (the org's .org folder, token files): empty tmpfs over them in the sandbox.
+    With `sandbox` 'required' (the default) it fails closed: NoSandbox, nothing run, where bubblewrap is
+    missing or does not start; 'optional' runs it unsandboxed there and says so in the result."""
     cwd = Path(cwd).resolve()
     why_not = sandbox_available()
+    if why_not is not None and sandbox != "optional":
+        raise NoSandbox(
+            f"{what} was not run: it runs agent-written code and its sandbox is required ({why_not}). "
+            "Install bubblewrap (apt-get install bubblewrap), or set 'sandbox: optional' on the repository "
+            "in gates/repos.yaml to run it unsandboxed (said in the evidence)",
+            rule=rule_ids.NO_SANDBOX,
+        )
     with tempfile.TemporaryDirectory(prefix="org-cmd-") as scratch:
         home = str(Path(scratch) / "home") if why_not else "/tmp/home"
         os.makedirs(Path(scratch) / "home", exist_ok=True)

@@ -37,7 +37,14 @@ def test_commit(repo: Repository, commit: str, *, hide: tuple[Path, ...] = ()) -
         work = Path(tmp) / "checkout"
         work.mkdir()
         _export(repo, commit, work)
-        return run_command(spec.run, work, spec.timeout, hide=(repo.root / ".org", *hide))
+        return run_command(
+            spec.run,
+            work,
+            spec.timeout,
+            hide=(repo.root / ".org", *hide),
+            sandbox=repo.spec.sandbox,
+            what=f"the test command of repository '{repo.name}'",
+        )
 
 
 @dataclass(frozen=True)

@@ -203,7 +203,13 @@ class Repository:
             return
         from org.workspaces.commands import run_command
 
-        res = run_command(self.spec.setup.run, path, self.spec.setup.timeout)
+        res = run_command(
+            self.spec.setup.run,
+            path,
+            self.spec.setup.timeout,
+            sandbox=self.spec.sandbox,
+            what=f"the setup command of repository '{self.name}'",
+        )
         if not res.ok:
             raise UsageError(
                 f"repository '{self.name}': the setup command failed in {path} ({res.summary()})"

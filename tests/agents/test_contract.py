@@ -201,3 +201,24 @@ def test_a_finding_must_say_where_and_what(org_copy):
         "submit", "1", "--verdict", "changes", "--finding", "no place", root=org_copy, env={"ORG_TOKEN": "x"}
     )
     assert r.returncode == 2 and "PATH:LINE: what is wrong" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_over_the_bus_socket_the_handover_is_the_same(ws_org, monkeypatch):
+    """An agent in its sandbox reaches the bus only through the socket: its claim hands over the same."""
+    from org.agents.handover import handover
+    from org.agents.host import bus_socket
+    from org.config.loader import load_org
+    from org.runtime.busclient import BusClient
+
+    toks = _tokens(ws_org)
+    _task(ws_org)
+    cfg = load_org(ws_org)
+    url = f"sqlite:///{ws_org / '.org' / 'org.db'}"
+    with bus_socket(cfg, url) as srv, BusClient(srv.path) as client:
+        c, jt = client.claim(toks["build-gpt"], "builder", "build-gpt")
+        h = handover(client, jt, c.job)
+        assert h["token"] == jt and h["job"] == c.job and h["gate"] == "spec"
+        assert h["workspace"]["branch"] == f"org/{h['task']}" and h["adrs"] and h["next"]
+        with pytest.raises(Exception) as e:
+            client.job_facts(toks["build-gpt"], c.job)  # a principal token is not the job's
+        assert getattr(e.value, "exit_code", None) == 4

@@ -7,6 +7,8 @@
    (goal: under 50 ms added).
 2. Gateway overhead per model call (when org.gateway exists): one chat completion through the gateway on
    loopback against litellm calling the local model directly (goal: under 2 ms added).
+3. Claim + submit through the agents' bus socket (org.identity.busd, org.runtime.busclient) against the
+   same two calls on the in-process door (goal: under 1.5x).
 """
 
 from __future__ import annotations
@@ -22,14 +24,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 
-def paired_ms(a, b, n: int) -> tuple[float, float]:
-    """Medians of `a` and `b` run alternately (so a load that comes and goes hits both alike)."""
+def paired_ms(a, b, n: int, block: int = 1) -> tuple[float, float]:
+    """Medians of `a` and `b` run alternately, `block` calls at a time (so a load that comes and goes hits both
+    alike)."""
     ta, tb = [], []
-    for _ in range(n):
+    for _ in range(max(1, n // block)):
         for fn, out in ((a, ta), (b, tb)):
-            t0 = time.perf_counter()
-            fn()
-            out.append(time.perf_counter() - t0)
+            for _ in range(block):
+                t0 = time.perf_counter()
+                fn()
+                out.append(time.perf_counter() - t0)
     return statistics.median(ta) * 1000, statistics.median(tb) * 1000
 
 
@@ -89,12 +93,63 @@ def gateway(n: int) -> None:
     )
 
 
+def bus_socket(n: int) -> None:
+    from org.bus import Bus
+    from org.identity.bootstrap import first_use_tokens
+    from org.identity.guard import Guard
+    from org.runtime.busclient import BusClient
+
+    root = Path(__file__).resolve().parents[2]
+    with tempfile.TemporaryDirectory() as d:
+        url = f"sqlite:///{d}/org.db"
+        with Bus.open(url, root=root) as bus:
+            first_use_tokens(bus)
+            g = Guard(bus, token_files=False)
+            alice = g.tokens.issue("alice", by="bench")["token"]
+            agent = g.tokens.issue("build-claude", by="bench")["token"]
+            for i in range(2 * n + 24):
+                g.add_task(alice, f"bench {i}", "change", by="alice")
+        sock = Path(d) / "bus.sock"
+        serve = (  # the server in a process of its own, as in a run (the supervisor's), not a thread of ours
+            "import sys, time; from pathlib import Path; from org.identity.busd import BusServer; "
+            "BusServer(sys.argv[1], root=Path(sys.argv[2]), path=Path(sys.argv[3])).start(); "
+            "print('ready', flush=True); sys.stdin.read()"
+        )
+        server = subprocess.Popen(
+            [sys.executable, "-c", serve, url, str(root), str(sock)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+        with Guard.open(url, root=root) as door:
+            client = BusClient(sock)
+
+            def cycle(via) -> None:
+                c, jt = via.claim(agent, "builder", "build-claude")
+                via.submit(jt, c.job, "pass", note="bench")
+
+            cycle(door)
+            cycle(client)
+            # in blocks: two SQLite connections taking turns call by call each find their page cache stale
+            direct, socketed = paired_ms(lambda: cycle(door), lambda: cycle(client), n, block=10)
+            client.close()
+        assert server.stdin is not None
+        server.stdin.close()
+        server.wait(timeout=30)
+    print(
+        f"claim + submit: in-process door {direct:6.2f} ms  through the bus socket {socketed:6.2f} ms  "
+        f"ratio {socketed / direct:4.2f}x  added {socketed - direct:5.2f} ms"
+    )
+
+
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--n", type=int, default=40)
     a = p.parse_args()
     sandbox(a.n)
     gateway(a.n)
+    bus_socket(a.n)
     return 0
 
 

@@ -110,11 +110,11 @@ def test_the_cli_refuses_on_alike_when_filing_and_explaining(root):
 
 
 # -- org explain --task is act, rolled back ---------------------------------------------------------------
-def _explain(root, bus, task, action, actor, *sets):
+def _explain(root, bus, task, action, actor, *sets, env=None):
     args = ["explain", action, "--as", actor, "--task", task, "--json"]
     for s in sets:
         args += ["--set", s]
-    r = run_org(*args, root=root, env={"ORG_DATABASE_URL": bus.store.url})
+    r = run_org(*args, root=root, env={"ORG_DATABASE_URL": bus.store.url, **(env or {})})
     assert "Traceback" not in r.stderr, r.stderr
     return r
 
@@ -131,9 +131,12 @@ def _snapshot(bus):
 
 
 def test_explain_task_answers_as_act_does_and_writes_nothing(bus, root):
+    from org.identity.bootstrap import first_use_tokens
+
     t = bus.add_task(
         "Rotate", "ops", attributes={"environment": "staging", "credential": "github", "service": "github"}
     )["task"]
+    first_use_tokens(bus)  # the humans' tokens exist (the door would issue them on first use, as any read)
     before = _snapshot(bus)
     r = _explain(root, bus, t, "credential.use", "ops-claude")
     assert r.returncode == 6, r.stdout + r.stderr
@@ -183,3 +186,31 @@ def test_explain_task_is_paused_when_act_is(bus, root):
         bus.act("deploy.staging", "ops-claude", t)
     assert getattr(exc.value, "exit_code", None) == 7
     assert r.returncode == 7, r.stdout + r.stderr
+
+
+def test_explain_task_reads_the_database_only_through_the_door(sbus, root):
+    """`org explain --task` reads the task, its approvals and its pauses: with no token the door accepts it
+    answers nothing (review finding: it opened the raw bus and answered anyone). A revoked and a missing
+    token are refused (exit 4) and no decision is printed; a member's token gets act's answer."""
+    from org.identity.bootstrap import agent_tokens, first_use_tokens
+    from org.identity.tokens import Tokens
+    from tests.helpers import token_file
+
+    t = sbus.add_task("Ship", "ops", attributes={"environment": "production"})["task"]
+    first_use_tokens(sbus)
+    agents = agent_tokens(sbus)
+    revoked = Tokens(sbus).issue("alice", by="test")
+    Tokens(sbus).revoke(token_id=revoked["id"], by="test")
+    # (every kind of bad token is tried against the door itself in tests/identity/test_door.py)
+    r = _explain(root, sbus, t, "deploy.production", "ops-claude", env={"ORG_TOKEN": revoked["token"]})
+    assert r.returncode == 4, r.stdout + r.stderr
+    assert "needs_approval" not in r.stdout + r.stderr
+    good = _explain(root, sbus, t, "deploy.production", "ops-claude", env={"ORG_TOKEN": agents["ops-claude"]})
+    assert good.returncode == 6, good.stdout + good.stderr
+    assert json.loads(good.stdout)["task"] == t
+    # no token at all, and no human's own token file on a database that already gave humans tokens
+    for human in [a.id for a in sbus.config().actors.values() if a.is_human]:
+        token_file(root, human, sbus.store.url).unlink(missing_ok=True)
+    r = _explain(root, sbus, t, "deploy.production", "ops-claude", env={"ORG_TOKEN": ""})
+    assert r.returncode == 4 and "authentication required" in r.stderr, r.stdout + r.stderr
+    assert "needs_approval" not in r.stdout

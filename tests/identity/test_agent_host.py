@@ -125,6 +125,11 @@ def test_the_agent_host_holds_no_secret_and_the_broker_gets_them(org_copy, tmp_p
         }
         home = dict(kv.split(b"=", 1) for kv in henv.split(b"\0") if b"=" in kv)[b"ORG_CONFIG_HOME"].decode()
         assert Path(home) != config_home() and not any(Path(home).iterdir())  # no token file in reach
+        # the run's model gateway serves from the supervisor (which holds the keys): the host only finds it
+        hostenv = dict(kv.split(b"=", 1) for kv in henv.split(b"\0") if b"=" in kv)
+        assert hostenv[b"ORG_GATEWAY_URL"].startswith(b"http://127.0.0.1:")
+        assert Path(hostenv[b"ORG_GATEWAY_SOCKET"].decode()).is_socket()
+        assert Path(hostenv[b"ORG_BUS_SOCKET"].decode()).is_socket()  # for the agents it sandboxes
         assert str(org_dir(root)).encode() not in henv
         seen = _memory_has(
             hpid, secrets[:-1] + [str(config_home()).encode()]

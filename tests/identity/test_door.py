@@ -74,6 +74,7 @@ class State:
             (self.path.parent / name).write_bytes(data)
         self.clock.now = self.start
         self.approval = 1
+        self.gated = None  # the task _at_approval drives to its approval gate
         self.bus = Bus.open(root=self.root, clock=self.clock, config=self.cfg)
         self.door = Guard(self.bus, token_files=False)
 
@@ -150,6 +151,10 @@ RAW = {
     "rehearse_act": (None, lambda s: s.bus.rehearse_act("deploy.production", "alice", s.task)),
     "approve": (lambda s: _escalate(s), lambda s: s.bus.approve(s.task, "bob", note="fine")),
     "reject": (lambda s: _escalate(s), lambda s: s.bus.reject(s.task, "bob", note="no")),
+    "request_changes": (
+        lambda s: _at_approval(s),
+        lambda s: s.bus.request_changes(s.gated, "bob", note="log it"),
+    ),
     "wait_for_decision": (lambda s: _escalate(s), lambda s: s.bus.wait_for_decision(s.approval, 0.01)),
     "pending_approvals": (None, lambda s: s.bus.pending_approvals()),
     "pause": (None, lambda s: s.bus.pause("lane", "builder", by="alice")),
@@ -200,6 +205,15 @@ def _dead_plain_job(s: State) -> None:
 def _unpriced_call(s: State) -> None:
     """A model call of unknown cost in the builder lane (budget {usd: 20}): its brake pauses it."""
     s.bus.record_usage("build-claude", "anthropic/house-model-x", tokens_in=10, lane="builder")
+
+
+def _at_approval(s: State) -> None:
+    """A high-tier task driven up to its approval gate: a request only a human settles."""
+    from tests.bus.bushelpers import drive
+
+    s.gated = s.bus.add_task("Rotate", "change", by="alice", attributes={"environment": "production"})["task"]
+    drive(s.bus, s.gated, workers={"approver": None})
+    assert [a["subject"] for a in s.bus.pending_approvals(task=s.gated)] == ["approval"]
 
 
 def _escalate(s: State) -> None:
@@ -285,6 +299,7 @@ DOOR = {
     "rehearse_act": lambda s, t: s.door.rehearse_act(t, "deploy.production", "alice", s.task),
     "approve": lambda s, t: s.door.approve(t, s.task, None, note="fine"),
     "reject": lambda s, t: s.door.reject(t, s.task, None, note="no"),
+    "request_changes": lambda s, t: s.door.request_changes(t, s.gated, None, note="log it"),
     "wait_for_decision": lambda s, t: s.door.wait_for_decision(t, s.approval, 0.01),
     "pending_approvals": lambda s, t: s.door.pending_approvals(t),
     "pause": lambda s, t: s.door.pause(t, "lane", "builder", None),
@@ -317,11 +332,15 @@ DOOR = {
     "may_act": lambda s, t: s.door.may_act(
         s.door.principal(t, command="act", job_ok=True), "code.write", s.task, "act"
     ),
+    "holder": lambda s, t: s.door.holder(t, command="model"),
+    "lease_live": lambda s, t: s.door.lease_live(
+        s.door.principal(t, command="model", job_ok=True, principal_ok=False), "model"
+    ),
     "config": lambda s, t: s.door.config(),
 }
 # the token that opens each operation; every other kind is refused
-JOB = {"heartbeat", "submit", "release", "fail", "record_usage", "job_facts"}
-HUMAN = {"approve", "reject"}
+JOB = {"heartbeat", "submit", "release", "fail", "record_usage", "holder", "lease_live", "job_facts"}
+HUMAN = {"approve", "reject", "request_changes"}
 EITHER = {"act", "may_act"}  # a human's principal token or an agent's job token
 ANY = {"brake_over_budget"}  # a member's principal token or a job token (the bus decides from its ledger)
 NO_TOKEN = {"config"}  # the org's YAML, not the database
@@ -396,6 +415,7 @@ def test_a_door_operation_with_its_token_acts_as_that_principal(state, op):
     prep = {
         "approve": _escalate,
         "reject": _escalate,
+        "request_changes": _at_approval,
         "wait_for_decision": _escalate,
         "reserve": RAW["reserve"][0],
         "settle": RAW["settle"][0],
@@ -424,6 +444,7 @@ RECORDS = {
     "act",
     "approve",
     "reject",
+    "request_changes",
     "pause",
     "resume",
     "sweep",
@@ -446,6 +467,7 @@ def test_a_reading_holds_only_the_doors_reads(state):
         "act",
         "approve",
         "reject",
+        "request_changes",
         "pause",
         "resume",
         "sweep",
@@ -481,7 +503,6 @@ def _escalate_other(s: State) -> None:
 # this list only shrinks.
 STILL_RAW = {
     "agents/demo.py",
-    "cli/_task_context.py",
     "cli/tui_cmds.py",
     "tui/app.py",
     "tui/data.py",
@@ -558,3 +579,17 @@ def test_spend_already_made_is_recorded_after_a_pause_but_only_for_the_tokens_ow
     with pytest.raises(OrgError) as e:
         s.door.heartbeat(s.jt, s.job)
     assert e.value.exit_code == 7  # paused: everything but the ledger waits
+
+
+def test_lease_live_takes_only_a_job_tokens_principal(state):
+    """A service beside the bus asks lease_live about a principal it authenticated: a member's principal (not a
+    job's) is refused, whatever job number it is dressed up with."""
+    import dataclasses
+
+    from org.errors import Denied
+
+    p = state.door.principal(state.alice, command="who")
+    with pytest.raises(Denied):
+        state.door.lease_live(p, "model")
+    with pytest.raises(Denied):
+        state.door.lease_live(dataclasses.replace(p, job=state.claim.job), "model")

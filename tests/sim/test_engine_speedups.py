@@ -52,3 +52,38 @@ def test_state_copy_equals_deepcopy_and_is_independent(cfg):
             c.revisions.append(("r", "g", "a", "f"))
             c.attributes["k"] = 1
             assert s == d
+
+
+def test_gate_action_refusals_follow_replaced_rules_and_are_off_with_the_memo(tmp_path):
+    """The refusal of a gate's implied action is kept per (lane, action, kind) in the config's memo: a warm
+    answer must not outlive the rules it came from (a RED rule added to the same config object denies the
+    action at once, removing it allows it again), and a config whose memo is off keeps nothing."""
+    from org.config import checks
+    from org.engine import memo
+    from tests.engine.engine_tools import org_with
+
+    red = (
+        "red:\n  - id: RED-NO-CODE\n    title: No code today\n    actions: [spec.write]\n    reason: frozen\n"
+    )
+    real = checks.cross_check
+    checks.cross_check = lambda cfg, docs, skip=frozenset(): []  # the red org is refused by validate
+    try:
+        cfg = org_with(tmp_path / "a")
+        denied = org_with(tmp_path / "b", {"gates/rules.yaml": [("red:\n", red)]})
+    finally:
+        checks.cross_check = real
+    state = fold(flow.start_task(cfg, "t1", "x", "change", {"kind": "code"}))
+    assert state.ready_gates() == ["spec"]
+    builders = flow.eligible_members(cfg, state, "spec")
+    assert builders  # warm: every builder may write the spec
+    plain = cfg.rules
+    cfg.rules = denied.rules  # the same config object, its rules replaced
+    el = flow.eligibility(cfg, state, builders[0], "spec")
+    assert not el and el.rule == "RED-NO-CODE", el
+    assert flow.eligible_members(cfg, state, "spec") == []
+    cfg.rules = plain
+    assert flow.eligible_members(cfg, state, "spec") == builders
+    off = memo.disable(org_with(tmp_path / "c"))
+    assert flow.eligible_members(off, state, "spec") == builders
+    assert memo.table(off, "_engine_table_gate_refusals", off.lanes, off.rules) is None
+    assert not [k for k in off.__dict__ if k.startswith("_engine") and k != "_engine_memo_off"]

@@ -166,3 +166,103 @@ def test_a_checked_out_target_is_a_clear_error(cbus, source):
     sh_git(source, "config", "receive.denyCurrentBranch", "updateInstead")
     assert run_pipeline(cbus)[0]["status"] == "done"
     assert sh_git(source, "status", "--porcelain") == ""  # the user's files follow the merge
+
+
+def _no_bwrap(monkeypatch, tmp_path, how: str) -> None:
+    """bubblewrap missing from PATH, or present but unable to start (a user-namespace-less container)."""
+    import shutil
+
+    from org.workspaces import commands
+
+    real = shutil.which
+    if how == "missing":
+        monkeypatch.setattr(commands.shutil, "which", lambda n, *a, **k: None if n == "bwrap" else real(n))
+    else:
+        fake = tmp_path / "bwrap"
+        fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to creating new namespace' >&2\nexit 1\n")
+        fake.chmod(0o755)
+        monkeypatch.setattr(
+            commands.shutil, "which", lambda n, *a, **k: str(fake) if n == "bwrap" else real(n)
+        )
+    commands.sandbox_available.cache_clear()
+    monkeypatch.setattr(commands, "sandbox_available", commands.sandbox_available)
+
+
+@pytest.mark.parametrize("how", ["missing", "broken"])
+def test_without_bubblewrap_the_tests_gate_fails_closed(cbus, code_org, tmp_path, monkeypatch, how):
+    """A misbehaving agent's test command (it writes outside its checkout) never runs unsandboxed by default:
+    the pipeline refuses with ORG-NO-SANDBOX (exit 4), the gate keeps waiting, the work is not blamed."""
+    from org.errors import Denied
+    from org.workspaces import commands
+
+    marker = tmp_path / "escaped"
+    task, ws = _start(cbus)
+    rev = _build(
+        cbus, task, ws, lambda w: (w / "conftest.py").write_text(f"open({str(marker)!r}, 'w').write('out')\n")
+    )
+    _no_bwrap(monkeypatch, tmp_path, how)
+    try:
+        with pytest.raises(Denied) as exc:
+            run_pipeline(cbus)
+        assert exc.value.exit_code == 4 and exc.value.detail["rule"] == "ORG-NO-SANDBOX"
+        assert "bubblewrap" in exc.value.message and "sandbox: optional" in exc.value.message
+        assert not marker.exists()  # nothing ran
+        assert not _events(cbus, task, "gate.failed") and not _events(cbus, task, "outcome.tests_failed")
+    finally:
+        monkeypatch.undo()
+        commands.sandbox_available.cache_clear()
+    # with bubblewrap back the same gate runs, on the same commit (the test command cannot write outside)
+    done = run_pipeline(cbus)
+    assert [(d["gate"], d["ok"]) for d in done] == [("tests", True)]
+    assert not marker.exists()
+    passed = [e for e in _events(cbus, task, "gate.passed") if e["data"]["gate"] == "tests"][-1]
+    assert passed["data"]["tests"]["commit"] == rev and passed["data"]["tests"]["sandbox"] == "bubblewrap"
+
+
+@pytest.fixture
+def optional_org(code_org):
+    y = code_org / "gates" / "repos.yaml"
+    y.write_text(y.read_text().replace("\n    merge: merge\n", "\n    merge: merge\n    sandbox: optional\n"))
+    assert "sandbox: optional" in y.read_text()
+    return code_org
+
+
+def test_sandbox_optional_runs_unsandboxed_and_says_so(optional_org, wsbus, tmp_path, monkeypatch):
+    from org.workspaces import commands
+
+    cbus = wsbus
+    task, ws = _start(cbus)
+    _build(cbus, task, ws, _good)
+    _no_bwrap(monkeypatch, tmp_path, "missing")
+    try:
+        done = run_pipeline(cbus)
+    finally:
+        monkeypatch.undo()
+        commands.sandbox_available.cache_clear()
+    assert [(d["gate"], d["ok"]) for d in done] == [("tests", True)]
+    passed = [e for e in _events(cbus, task, "gate.passed") if e["data"]["gate"] == "tests"][-1]
+    assert passed["data"]["tests"]["sandbox"] == "no sandbox: bubblewrap is not installed"
+    assert "no sandbox" in passed["data"]["reason"]
+
+
+def test_the_starter_org_can_clean_up_merged_workspaces(cbus, source):
+    """workspace.gc is a lane's power in the starter org (operator agents, approver humans), and only theirs: a
+    builder cleaning up (e.g. to hide its attempts) is denied by the rules, and nothing is removed."""
+    from org.workspaces.service import gc_workspaces
+
+    task, ws = _start(cbus)
+    _build(cbus, task, ws, _good)
+    run_pipeline(cbus)
+    _review(cbus, task)
+    assert [d["status"] for d in run_pipeline(cbus)] == ["done"]
+    denied = gc_workspaces(cbus, "build-claude")
+    assert [(r["task"], r["removed"]) for r in denied] == [(task, False)]
+    assert "LANE-BUILDER-MAY" in denied[0]["rules"] and ws.exists()
+    assert gc_workspaces(cbus, "rev-gpt")[0]["removed"] is False and ws.exists()
+    kept = gc_workspaces(cbus, "ops-claude", dry_run=True)
+    assert kept[0]["removed"] is False and ws.exists()
+    gone = gc_workspaces(cbus, "ops-claude")
+    assert [(r["task"], r["removed"]) for r in gone] == [(task, True)] and not ws.exists()
+    assert _events(cbus, task, "workspace.removed")[-1]["actor"] == "ops-claude"
+    task2, ws2 = _start(cbus)  # an open task's workspace stays, whoever asks
+    assert gc_workspaces(cbus, "alice")[0]["why"] == "task is active" and ws2.exists()
