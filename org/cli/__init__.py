@@ -74,6 +74,7 @@ _MODULES = (
     "tui_cmds",
     "workspace_cmds",
     "job_cmds",
+    "notify_cmds",
 )
 for _name in _MODULES:
     try:

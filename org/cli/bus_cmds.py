@@ -127,12 +127,23 @@ def task_add(
     repo: Annotated[
         str | None, typer.Option("--repo", help="The repository (gates/repos.yaml) it works in.")
     ] = None,
+    policy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--policy",
+            help="Tighten the task's policy, KEY=VALUE (repeatable), e.g. limits.max_rework_rounds=1; "
+            "never loosens (`org config show --task T` shows it).",
+            show_default=False,
+        ),
+    ] = None,
     token: TokenOpt = None,
     by: DeprecatedBy = None,
     json_: JsonFlag = False,
 ) -> None:
-    """Start a task with today's policy pinned; jobs are posted for its first gates."""
+    """Start a task with today's policy pinned (the org's, its repository's .org/policy.yaml and --policy,
+    each only tightening); jobs are posted for its first gates."""
     from org.cli._globals import deprecated_by
+    from org.config.layers import policy_from_pairs
 
     o = opts(json_)
     as_ = deprecated_by(as_, by, "task add")
@@ -146,6 +157,7 @@ def task_add(
             idempotency_key=idempotency_key,
             tier=tier,
             repo=repo,
+            **({"policy": policy_from_pairs(policy)} if policy else {}),
         )
     out = {"ok": True, **t}
 
