@@ -293,6 +293,7 @@ DOOR = {
     "submit": lambda s, t: s.door.submit(t, s.job, "pass", note="spec"),
     "release": lambda s, t: s.door.release(t, s.job, reason="later"),
     "fail": lambda s, t: s.door.fail(t, s.job, reason="cannot"),
+    "job_facts": lambda s, t: s.door.job_facts(t, s.job),
     "work_result": lambda s, t: s.door.work_result(t, s.task),
     "sweep": lambda s, t: s.door.sweep(t),
     "act": lambda s, t: s.door.act(t, "code.write", None, s.task),
@@ -339,7 +340,7 @@ DOOR = {
     "config": lambda s, t: s.door.config(),
 }
 # the token that opens each operation; every other kind is refused
-JOB = {"heartbeat", "submit", "release", "fail", "record_usage", "holder", "lease_live"}
+JOB = {"heartbeat", "submit", "release", "fail", "record_usage", "holder", "lease_live", "job_facts"}
 HUMAN = {"approve", "reject", "request_changes"}
 EITHER = {"act", "may_act"}  # a human's principal token or an agent's job token
 ANY = {"brake_over_budget"}  # a member's principal token or a job token (the bus decides from its ledger)
