@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from org.bus import Bus
 from org.config.loader import OrgConfig
+from org.config.provenance import policy_source
 from org.engine.pauses import pausing_switch
 
 __all__ = [
@@ -233,6 +234,7 @@ def evidence(bus: Bus, item: dict) -> dict:
         "calls": len(calls),
         "tokens": sum(c["tokens_in"] + c["tokens_out"] for c in calls),
         "budget_usd": wf.limits.budget_usd if wf else None,
+        "policy_source": policy_source(cfg) if cfg is not None else None,
         "trace_len": len(trace),
     }
 
