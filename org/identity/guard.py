@@ -25,7 +25,8 @@ Who may use which token where:
     exit 4, an `auth.denied` event); act;
   - a job token (`orgj_...`, returned by a claim): holder and lease_live (who holds the job, and whether
     its lease still runs: for the services beside the bus), heartbeat, submit, release and fail of its own job, act
-    on its own task with one of the actions its lane may take, record_usage of the model calls made for it,
+    on its own task with one of the actions its lane may take and its gate asks for (the lane's here; the
+    gate's in `act`, ORG-GATE-SCOPE, ADR 0110), record_usage of the model calls made for it,
     wait_for_decision on a request of its own task;
     it expires with the job's lease (heartbeats extend both) and is refused once the lease is over (exit 5).
   - no token: config() (the org's YAML, not the database).
@@ -422,7 +423,8 @@ class Guard:
         )
 
     def may_act(self, p: Principal, action: str, task: str, command: str) -> None:
-        """Humans act with their own token; agents only with a live job token on that task, within its lane's actions."""
+        """Humans act with their own token; agents only with a live job token on that task, within its lane's actions
+        (and, decided in `act`, its gate's: ADR 0110)."""
         if p.via == "principal" and not p.is_human:
             self._deny(
                 p,
@@ -626,8 +628,8 @@ class Guard:
     def settle(self, token: str | None, reservation: Any, used: float) -> dict:
         return self._read(token, None, "budget", lambda: self._bus.settle(reservation, used))
 
-    def budgets(self, token: str | None) -> list[dict]:
-        return self._read(token, None, "budget", self._bus.budgets)
+    def budgets(self, token: str | None, *, as_: str | None = None) -> list[dict]:
+        return self._read(token, as_, "budget", self._bus.budgets)
 
 
 class Reading:
@@ -664,4 +666,26 @@ class Reading:
         return self._door.spend(self._token, by, as_=self._as, **filters)
 
     def budgets(self) -> list[dict]:
-        return self._door.budgets(self._token)
+        return self._door.budgets(self._token, as_=self._as)
+
+    # the operator's views (the TUI's screens read only these)
+    def pending_count(self, lane: str | None) -> int:
+        return self._door.pending_count(self._token, lane, as_=self._as)
+
+    def task_count(self) -> int:
+        return self._door.task_count(self._token, as_=self._as)
+
+    def pinned_config(self, config_hash: str) -> Any:
+        return self._door.pinned_config(self._token, config_hash, as_=self._as)
+
+    def board(self) -> dict:
+        return self._door.board(self._token, as_=self._as)
+
+    def task_usage(self, task: str) -> list[dict]:
+        return self._door.task_usage(self._token, task, as_=self._as)
+
+    def leases(self) -> dict:
+        return self._door.leases(self._token, as_=self._as)
+
+    def gate_counts(self) -> dict:
+        return self._door.gate_counts(self._token, as_=self._as)

@@ -497,15 +497,10 @@ def _escalate_other(s: State) -> None:
     s.approval = s.bus.pending_approvals(task=c.task)[0]["approval"]
 
 
-# Files that still hold a raw Bus (the TUI reads through its methods, no SQL of its own, but not yet through
-# the door; the demo's supervisor, `org explain --task`; the workspaces and the gateway of other issues):
+# Files that still hold a raw Bus (the demo's supervisor; the workspaces and the gateway of other issues):
 # this list only shrinks.
 STILL_RAW = {
     "agents/demo.py",
-    "cli/tui_cmds.py",
-    "tui/app.py",
-    "tui/data.py",
-    "tui/ops.py",
     "cli/workspace_cmds.py",
     "workspaces/service.py",
     "workspaces/pipeline.py",
