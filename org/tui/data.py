@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from org.config.loader import OrgConfig
+from org.config.provenance import policy_source
 from org.engine.pauses import pausing_switch
 from org.errors import OrgError
 from org.identity.guard import Reading
@@ -246,6 +247,7 @@ def evidence(reads: Reading, item: dict) -> dict:
         "calls": len(calls),
         "tokens": sum(c["tokens_in"] + c["tokens_out"] for c in calls),
         "budget_usd": wf.limits.budget_usd if wf else None,
+        "policy_source": policy_source(cfg) if cfg is not None else None,
         "trace_len": len(trace),
     }
 
