@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -106,18 +107,18 @@ def gateway(n: int) -> None:
             for path in ("forward", "litellm"):
                 gw, (gw_url, token) = _serve(_GATEWAY, url, str(root), local_url, path)
                 try:
-                    direct = lambda: complete(
-                        model, msgs, called=f"openai/{model}", api_base=local_url, api_key="x"
+                    direct = partial(
+                        complete, model, msgs, called=f"openai/{model}", api_base=local_url, api_key="x"
                     )
-                    via = lambda: complete(
-                        model, msgs, called=f"openai/{model}", api_base=gw_url, api_key=token
+                    via = partial(
+                        complete, model, msgs, called=f"openai/{model}", api_base=gw_url, api_key=token
                     )
                     for fn in (
                         direct,
                         via,
                         direct,
                         via,
-                    ):  # warm up: imports, connections, the ledger's first write
+                    ):  # warm up: imports, connections, the first ledger write
                         assert fn().ok
                     plain, gated = paired_ms(direct, via, n)
                 finally:
