@@ -44,7 +44,11 @@ def open_door(url: str | None, root: Path, cfg: Any, tokens: dict[str, str]) -> 
 def last_findings(port: AgentDoor, actor: str, task: str) -> list[dict]:
     """The findings of the reviews that sent the task back, from the event log (latest round)."""
     evs = port.door.events_since(
-        port.token(actor), 0, task=task, types=("review.filed", "rework.started"), limit=10_000
+        port.token(actor),
+        0,
+        task=task,
+        types=("review.filed", "approval.changes_requested", "rework.started"),
+        limit=10_000,
     )
     found: list[tuple] = []
     for e in evs:

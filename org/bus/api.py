@@ -121,8 +121,10 @@ class Bus:
         idempotency_key: str | None = None,
         tier: str | None = None,
         repo: str | None = None,
+        policy: dict | None = None,
     ) -> dict:
-        """Start a task with today's policy pinned; posts jobs for its first ready gates."""
+        """Start a task with today's policy pinned (the org's, its repository's committed .org/policy.yaml and
+        `policy`, the task's own, each only tightening: ADR 0120); posts jobs for its first ready gates."""
         return _tasks.add_task(
             self.ctx,
             self.config(required=True),
@@ -133,6 +135,7 @@ class Bus:
             idempotency_key=idempotency_key,
             tier=tier,
             repo=repo,
+            policy=policy,
         )
 
     def list_tasks(
@@ -332,6 +335,20 @@ class Bus:
             gate=gate,
             action=action,
             revision=revision,
+        )
+
+    def request_changes(
+        self,
+        task: str,
+        human: str,
+        *,
+        note: str,
+        approval: int | None = None,
+        gate: str | None = None,
+        revision: str | None = None,
+    ) -> dict:
+        return _decisions.request_changes(
+            self.ctx, self.config(), task, human, note=note, approval=approval, gate=gate, revision=revision
         )
 
     def wait_for_decision(self, approval: int, timeout: float) -> dict:

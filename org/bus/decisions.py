@@ -1,6 +1,7 @@
 """Decisions and people: `act` asks decide() under the task's pinned policy and records the answer;
 `approve`/`reject` let a human who is not an author settle one pending request (an approval gate, a
-consequential action, or an escalation), bound to the task's current revision."""
+consequential action, or an escalation), bound to the task's current revision; `request_changes` sends
+the work at an approval gate back to its builder with the note as a finding (ADR 0125)."""
 
 from __future__ import annotations
 
@@ -18,14 +19,30 @@ from org.bus.tasks import check_attributes
 from org.bus.usage import task_spend
 from org.config.actions import canonical_action
 from org.config.loader import OrgConfig
+from org.config.provenance import policy_source
 from org.engine import flow, rule_ids
 from org.engine.attributes import DERIVED
-from org.engine.plans import planned_actions
+from org.engine.plans import gate_actions, plan_gate, planned_actions
 from org.engine.policy import Decision, RuleHit, compile_policy, decide, decide_within
 from org.engine.state import Event, TaskState
 from org.errors import Conflict, Denied, IntegrityError, NotFound, UsageError
 
-__all__ = ["act", "approve", "reject", "pending_approvals", "approvers_for", "wait_decision"]
+__all__ = [
+    "act",
+    "approve",
+    "reject",
+    "request_changes",
+    "pending_approvals",
+    "approvers_for",
+    "wait_decision",
+]
+
+# verdict -> (the policy action a human needs for it, the verb the messages use)
+_VERDICTS = {
+    "approve": ("approve", "approve"),
+    "reject": ("reject", "reject"),
+    "changes": ("reject", "request changes on"),
+}
 
 _APPROVAL_COLS = (
     "approval",
@@ -167,6 +184,9 @@ def act(
         attrs = {k: v for k, v in d.attributes.items() if k not in (*DERIVED, "tier")}
         if cfg is not None and actor not in cfg.actors and d.outcome != "deny":
             d = _deny(d, RuleHit(rule_ids.UNKNOWN_ACTOR, "deny", "", "no longer a member of the org"))
+        outside = _outside_gate(tx, pcfg, st, key, actor, action)
+        if outside and d.outcome != "deny":
+            d = _deny(d, RuleHit(rule_ids.GATE_SCOPE, "deny", "", outside))
         if rejected and d.outcome != "deny" and d.rules:
             r = rejected[-1]
             d = _deny(
@@ -206,6 +226,7 @@ def act(
             "exit_code": d.exit_code,
             "approval": None,
         }
+        out["decision"]["policy_source"] = policy_source(pcfg)  # which layer each value came from (ADR 0120)
         out["decision"]["attributes"] = ctx.redactor.value(out["decision"]["attributes"])
         if d.outcome == "needs_approval":
             out["approval"], out["approval_created"] = _request(ctx, tx, pcfg, st, key, action, actor, d)
@@ -226,6 +247,37 @@ def act(
     if rehearse:
         return ctx.rehearse(fn)
     return ctx.write(fn, retry_unique=True)
+
+
+def _outside_gate(tx: Tx, cfg: OrgConfig, st: TaskState, key: str, actor: str, action: str) -> str | None:
+    """Why a job token may not take `action` on this task (ADR 0110), or None (not a job token, or an action
+    its gate asks for). A job token takes only its gate's actions (org.engine.plans.gate_actions): the one its
+    gate's kind implies and, at a gate carrying out an approved plan, that plan's; its lane's other actions
+    are not its gate's. Read from its job (on this task, leased by this actor) and the plan on the current
+    revision, never from the token's word."""
+    auth = AUTH.get() or {}
+    if auth.get("via") != "job":
+        return None
+    job = None
+    if auth.get("job") is not None:
+        job = tx.x(
+            "SELECT gate, status, leased_by FROM jobs WHERE id = :j AND task = :k",
+            {"j": int(auth["job"]), "k": key},
+        ).first()
+    if job is None or job[1] != "leased" or job[2] != actor:
+        return f"this job token holds no live job of {actor} on {key}"
+    gate, plan = job[0], None
+    planned_at = plan_gate(cfg, st.workflow, gate)
+    if planned_at is not None and st.revision is not None:
+        plan = (work_result_in(tx, key, gate=planned_at, revision=st.revision) or {}).get("content")
+    asks = gate_actions(cfg, st.workflow, gate, plan)
+    if canonical_action(action) in asks:
+        return None
+    return (
+        f"a job at the '{gate}' gate takes only {', '.join(sorted(asks)) or 'no action'}"
+        + (" (its own and the approved plan's)" if planned_at else "")
+        + f"; '{action}' is not asked of it"
+    )
 
 
 def _approved_plan(
@@ -381,9 +433,11 @@ def _already_decided(
     if rows:
         r = rows[-1]
         by = f" by {r['decided_by']}" if r.get("decided_by") else ""
-        how = {"granted": "approved", "stale": "stale (it was for an older revision)"}.get(
-            r["status"], r["status"]
-        )
+        how = {
+            "granted": "approved",
+            "stale": "stale (it was for an older revision)",
+            "changes": "sent back with changes requested",
+        }.get(r["status"], r["status"])
         raise Conflict(
             f"request #{r['approval']} ({r['kind']} '{r['subject']}') on {key} was already {how}{by}; "
             "nothing is pending there",
@@ -427,7 +481,7 @@ def approve(
     action: str | None = None,
     revision: str | None = None,
 ) -> dict:
-    return _settle(ctx, cfg, task, human, True, note, approval, gate, action, revision)
+    return _settle(ctx, cfg, task, human, "approve", note, approval, gate, action, revision)
 
 
 def reject(
@@ -444,7 +498,27 @@ def reject(
 ) -> dict:
     if not note or not note.strip():
         raise UsageError("a rejection needs --note saying why")
-    return _settle(ctx, cfg, task, human, False, note, approval, gate, action, revision)
+    return _settle(ctx, cfg, task, human, "reject", note, approval, gate, action, revision)
+
+
+def request_changes(
+    ctx: Ctx,
+    cfg: OrgConfig | None,
+    task: str,
+    human: str,
+    *,
+    note: str,
+    approval: int | None = None,
+    gate: str | None = None,
+    revision: str | None = None,
+) -> dict:
+    """Send the work waiting at an approval gate back to its builder (the gate's on_fail, else the nearest work
+    gate before it) with `note` as a finding; a rework round like a review's 'changes', not a final no. Needs
+    the permission to reject (it is the softer no). Action requests and escalations are refused: a rejected
+    action's requester may ask again, an escalation is resumed or rejected."""
+    if not note or not note.strip():
+        raise UsageError("requesting changes needs --note saying what to change")
+    return _settle(ctx, cfg, task, human, "changes", note, approval, gate, None, revision)
 
 
 def _settle(
@@ -452,15 +526,16 @@ def _settle(
     cfg: OrgConfig | None,
     task: str,
     human: str,
-    ok: bool,
+    verdict: str,
     note: str,
     approval: int | None,
     gate: str | None,
     action: str | None,
     revision: str | None,
 ) -> dict:
-    verb = "approve" if ok else "reject"
-    _check_human(ctx, cfg, human, verb)
+    permission, verb = _VERDICTS[verdict]
+    ok = verdict == "approve"
+    _check_human(ctx, cfg, human, permission)
     key = task_key(task)
 
     def fn(tx: Tx):
@@ -490,11 +565,19 @@ def _settle(
             "approval": p["approval"],
             "kind": p["kind"],
             "subject": p["subject"],
-            "verdict": verb,
+            "verdict": verdict,
             "revision": st.revision,
         }
         if p["kind"] == "gate":
-            return {**base, **_settle_gate(ctx, tx, pcfg, row, st, p, human, ok, note)}
+            return {**base, **_settle_gate(ctx, tx, pcfg, row, st, p, human, verdict, note)}
+        if verdict == "changes":
+            what = (
+                f"an action request ('{p['subject']}'): reject it with a note instead; its requester may ask "
+                "again on a new revision"
+                if p["kind"] == "action"
+                else f"an escalation ({p['subject']}): approve resumes the task, reject closes it"
+            )
+            raise UsageError(f"request #{p['approval']} on {key} is {what}")
         if p["kind"] == "action":
             if p["revision"] != st.revision:
                 tx.x(
@@ -611,9 +694,18 @@ def wait_decision(ctx: Ctx, approval: int, timeout: float, *, recheck: float = 5
 
 
 def _settle_gate(
-    ctx: Ctx, tx: Tx, pcfg: OrgConfig, row: TaskRow, st: TaskState, p: dict, human: str, ok: bool, note: str
+    ctx: Ctx,
+    tx: Tx,
+    pcfg: OrgConfig,
+    row: TaskRow,
+    st: TaskState,
+    p: dict,
+    human: str,
+    verdict: str,
+    note: str,
 ) -> dict:
     g = p["subject"]
+    via = {"approve": "approve", "reject": "reject", "changes": "request-changes"}[verdict]
     jobs = tx.x(
         "SELECT id, status, leased_by, fence FROM jobs WHERE task = :k AND gate = :g "
         "AND status IN ('queued', 'leased') ORDER BY (CASE WHEN leased_by = :h THEN 0 WHEN status = 'queued' "
@@ -627,7 +719,7 @@ def _settle_gate(
         st,
         human,
         g,
-        "approve" if ok else "reject",
+        verdict,
         revision=st.revision,
         note=note,
         extra_check=ctx.extra_check,
@@ -638,10 +730,10 @@ def _settle_gate(
         "WHERE id = :j",
         {
             "h": human,
-            "v": "approve" if ok else "reject",
+            "v": verdict,
             "t": tx.now,
             "j": jid,
-            "r": json.dumps({"note": ctx.redactor.text(note), "via": "approve" if ok else "reject"}),
+            "r": json.dumps({"note": ctx.redactor.text(note), "via": via}),
         },
     )
     if status == "leased":
@@ -658,18 +750,20 @@ def _settle_gate(
         lane=lane,
         family=fam,
         gate=g,
-        decision="approve" if ok else "reject",
+        decision=verdict,
         config_hash=pcfg.config_hash,
         job=jid,
         data={
-            "via": "approve" if ok else "reject",
+            "via": via,
             "revision": st.revision,
             "lease_holder": holder if status == "leased" else None,
         },
     )
     st2 = apply(ctx, tx, pcfg, row, st, evs, job=jid)
     tx.x(
-        "UPDATE approvals SET note = :n, decided_by = COALESCE(decided_by, :h) WHERE id = :id",
+        "UPDATE approvals SET note = :n, decided_by = COALESCE(decided_by, :h)"
+        + (", status = 'changes'" if verdict == "changes" and st2.open else "")
+        + " WHERE id = :id",
         {"n": ctx.redactor.text(note) or None, "h": human, "id": p["approval"]},
     )
     return {

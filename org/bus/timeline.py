@@ -117,6 +117,8 @@ def summarize(e: dict) -> str:
         return f"{who} delivered '{e.get('gate')}' as revision {d.get('revision')}"
     if t == "review.filed":
         return f"{who} ({d.get('family')}) reviewed revision {d.get('revision')}: {d.get('verdict')} ({d.get('why')})"
+    if t == "approval.changes_requested":
+        return f"{who} requested changes at '{e.get('gate')}' on revision {d.get('revision')}" + _note(d)
     if t in ("approval.granted", "approval.rejected"):
         return f"{who} {t.split('.')[1]} '{e.get('gate')}' on revision {d.get('revision')}" + (
             f": {d['note']}" if d.get("note") else ""
@@ -178,6 +180,9 @@ def render_timeline(view: dict, entries: list[dict]) -> str:
         f"  workflow {view['workflow']} · tier {view['tier']} · status {view['status']} · revision "
         f"{view['revision'] or '-'} · round {view['rounds']} · policy {view['config_hash']}",
     ]
+    source = view.get("policy_source") or {}
+    for path, where in (source.get("values") or {}).items():  # what the repository's and task's layers set
+        lines.append(f"  policy {path} from {where}")
     st = view.get("state") or {}
     if st.get("authors"):
         lines.append(f"  authors {', '.join(st['authors'])} ({', '.join(st.get('author_families') or [])})")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -41,6 +41,17 @@ def family_of_actor(cfg: OrgConfig, actor: str) -> str:
 
 
 def eligible_members(cfg: OrgConfig, state: TaskState, gate: str) -> list[str]:
+    """The lane's members eligibility() admits at `gate` now, in lane order. At a ready review or approval
+    gate the per-member tests run with what they share computed once (count_eligible's way)."""
+    spec = memo.gates(cfg, state.workflow)[gate] if state.workflow in cfg.workflows else None
+    if spec is not None and (spec.kind == "review" or spec.kind == "approval"):
+        gs = state.gates[gate]
+        if (
+            gs.status == "ready"
+            and state.status == "active"
+            and not (state.config_hash and cfg.config_hash != state.config_hash)
+        ):
+            return [a for a, _fam in _admitted(cfg, state, gate, spec, gs.bound)]
     lane = cfg.workflows[state.workflow].gates[gate].lane
     return [a for a in memo.lane_members(cfg, lane) if eligibility(cfg, state, a, gate)]
 
@@ -167,7 +178,7 @@ def gate_action_refusal(cfg: OrgConfig, state: TaskState, actor: str, spec: Any)
         return None
     # a function of the config's lanes and rules, the holder's lane, the action and the gate's kind: kept
     # in the config's memo while those tables stay the same objects
-    known = memo.table(cfg, "gate_action_refusal", cfg.lanes, cfg.rules)
+    known = memo.table(cfg, "_engine_table_gate_refusals", cfg.lanes, cfg.rules)
     key = (who.lane, action, spec.kind)
     if known is not None:
         hit = known.get(key, _UNKNOWN)
@@ -264,34 +275,7 @@ def count_eligible(cfg: OrgConfig, state: TaskState, gate: str, enough: int, rea
                 if have >= enough:
                     break
         return have
-    actors, authors, lane = cfg.actors, state.authors, spec.lane
-    if members and gate_action_refusal(cfg, state, members[0], spec) is not None:
-        return 0  # the action depends on the lane and the task, not on the member: refused to one, refused to all
-    if gs.reviews:
-        reviewed: Collection[str] = {r.actor for r in gs.reviews if r.revision == bound}
-        counted_fams: Collection[str] = (
-            {family_of_actor(cfg, r.actor) for r in valid_reviews(cfg, state, gate, bound)} if cross else ()
-        )
-    else:  # nobody reviewed it yet: nobody already did, and no family counts yet
-        reviewed = counted_fams = ()
-    approval = spec.kind == "approval"
-    if cross:
-        author_fams = author_families(cfg, state)
-    for a in members:
-        who = actors.get(a)
-        if who is None or who.lane != lane or a in authors or a in reviewed:
-            continue
-        if cross:
-            fam = who.family or "human"
-            if (
-                fam == "unknown"
-                or fam in author_fams
-                or fam in counted_fams
-                or (spec.placed_families and who.family_declared)
-            ):
-                continue
-        if approval and not who.is_human:
-            continue
+    for _a, fam in _admitted(cfg, state, gate, spec, bound):
         if cross:
             families.add(fam)
             have = len(families)
@@ -300,6 +284,45 @@ def count_eligible(cfg: OrgConfig, state: TaskState, gate: str, enough: int, rea
         if have >= enough:
             break
     return have
+
+
+def _admitted(
+    cfg: OrgConfig, state: TaskState, gate: str, spec: Any, bound: str | None
+) -> Iterator[tuple[str, str]]:
+    """(member, family) for every member of the lane of review or approval gate `gate` that eligibility()
+    admits, in lane order, on `state` with the gate ready on revision `bound` (the caller has checked that
+    the task is active under this config). The per-member tests are eligibility()'s, with what they share
+    computed once."""
+    members = memo.lane_members(cfg, spec.lane)
+    if not members or gate_action_refusal(cfg, state, members[0], spec) is not None:
+        return  # the action depends on the lane and the task, not on the member: refused to one, refused to all
+    gs = state.gates[gate]
+    cross = spec.cross_vendor
+    actors, authors, lane = cfg.actors, state.authors, spec.lane
+    if gs.reviews:
+        reviewed: Collection[str] = {r.actor for r in gs.reviews if r.revision == bound}
+        counted_fams: Collection[str] = (
+            {family_of_actor(cfg, r.actor) for r in valid_reviews(cfg, state, gate, bound)} if cross else ()
+        )
+    else:  # nobody reviewed it yet: nobody already did, and no family counts yet
+        reviewed = counted_fams = ()
+    approval = spec.kind == "approval"
+    author_fams = author_families(cfg, state) if cross else ()
+    for a in members:
+        who = actors.get(a)
+        if who is None or who.lane != lane or a in authors or a in reviewed:
+            continue
+        fam = who.family or "human"
+        if cross and (
+            fam == "unknown"
+            or fam in author_fams
+            or fam in counted_fams
+            or (spec.placed_families and who.family_declared)
+        ):
+            continue
+        if approval and not who.is_human:
+            continue
+        yield a, fam
 
 
 def _authors_have(cfg: OrgConfig, state: TaskState, family: str) -> bool:

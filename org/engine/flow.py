@@ -217,7 +217,7 @@ def submit(
     in_place: bool = False,
 ) -> list[Event]:
     """The actor's result at `gate`: work (pass = delivered), review (pass|fail|changes) or
-    approval (approve|reject). Raises Denied when ineligible, Conflict when stale.
+    approval (approve|reject|changes: sent back to the work before it with the note as a finding). Raises Denied when ineligible, Conflict when stale.
 
     With in_place=True the returned events are also folded into `state` (the caller's own copy,
     e.g. the simulator's); on an exception `state` is left untouched."""
@@ -357,23 +357,42 @@ def _submit(
                 rule=rule_ids.STALE_REVISION,
             )
         if spec.kind == "approval":
-            if verdict not in ("approve", "pass", "reject", "fail"):
-                raise UsageError("an approval is approve or reject")
+            if verdict not in ("approve", "pass", "reject", "fail", "changes"):
+                raise UsageError("an approval is approve, reject or changes")
             ok = verdict in ("approve", "pass")
-            typ = "approval.granted" if ok else "approval.rejected"
-            events.append(
-                _ev(
-                    t,
-                    typ,
-                    actor,
-                    gate=gate,
-                    revision=rev,
-                    family=fam,
-                    counts=ok,
-                    note=note,
-                    why="human, not an author" if ok else "rejected",
+            if verdict == "changes":  # not final: the work goes back to its builder with the note (ADR 0125)
+                if not note.strip():
+                    raise UsageError("requesting changes needs a note saying what to change")
+                events.append(
+                    _ev(
+                        t,
+                        "approval.changes_requested",
+                        actor,
+                        gate=gate,
+                        revision=rev,
+                        family=fam,
+                        counts=False,
+                        verdict="changes",
+                        note=note,
+                        why="changes requested",
+                        findings=[{"severity": "high", "text": note, "file": None}],
+                    )
                 )
-            )
+            else:
+                typ = "approval.granted" if ok else "approval.rejected"
+                events.append(
+                    _ev(
+                        t,
+                        typ,
+                        actor,
+                        gate=gate,
+                        revision=rev,
+                        family=fam,
+                        counts=ok,
+                        note=note,
+                        why="human, not an author" if ok else "rejected",
+                    )
+                )
         else:
             if verdict not in ("pass", "fail", "changes"):
                 raise UsageError("a review verdict is pass, fail or changes")
@@ -422,7 +441,7 @@ def _submit(
                     )
                 )
                 _fold(events[k:], after, saved)
-        elif spec.kind == "approval":
+        elif spec.kind == "approval" and verdict != "changes":
             events.append(
                 _ev(t, "gate.failed", actor, gate=gate, revision=rev, reason=f"rejected by {actor}: {note}")
             )
@@ -430,10 +449,9 @@ def _submit(
             _fold(events[k:], after, saved)
             return events
         else:
+            said = "changes requested by" if spec.kind == "approval" else f"{verdict} from"
             events.append(
-                _ev(
-                    t, "gate.failed", actor, gate=gate, revision=rev, reason=f"{verdict} from {actor}: {note}"
-                )
+                _ev(t, "gate.failed", actor, gate=gate, revision=rev, reason=f"{said} {actor}: {note}")
             )
             events += _rework(cfg, state, gate)  # reads the rework rounds: no event so far changed them
             _fold(events[k:], after, saved)

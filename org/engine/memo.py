@@ -82,7 +82,9 @@ def _new_facts(cfg: OrgConfig, workflow: str, wf: Workflow, c: dict[str, Any] | 
 def disable(cfg: OrgConfig) -> OrgConfig:
     """Switch the memo off for `cfg` (dropping what it holds); returns cfg."""
     object.__setattr__(cfg, _OFF, True)
-    cfg.__dict__.pop(_MEMO, None)
+    d = cfg.__dict__
+    for k in [k for k in d if k == _MEMO or k.startswith("_engine_table")]:
+        del d[k]
     return cfg
 
 
@@ -255,26 +257,16 @@ def lane_members(cfg: OrgConfig, lane: str | None) -> tuple[str, ...]:
     return hit[1]
 
 
-def table(cfg: OrgConfig, name: str, *deps: object) -> dict[Any, Any] | None:
-    """A dict kept in the config's memo under `name` for answers derived from the config objects `deps`
-    (a fresh one when any of them was replaced since), or None when the memo is off for `cfg`."""
+def table(cfg: OrgConfig, name: str, a: object, b: object) -> dict[Any, Any] | None:
+    """A dict kept on the config object under `name` (an attribute name starting with "_engine_table")
+    for answers derived from the config objects `a` and `b`: a fresh one when either was replaced since,
+    None when the memo is off for `cfg`."""
     d = cfg.__dict__
-    c = d.get(_MEMO)
-    if c is None:
-        if d.get(_OFF):
-            return None
-        c = {}
-        object.__setattr__(cfg, _MEMO, c)
-    key = ("table", name)
-    hit = c.get(key)
-    if hit is not None:
-        old = hit[0]
-        if len(old) == len(deps):
-            for a, b in zip(old, deps, strict=True):
-                if a is not b:
-                    break
-            else:
-                return hit[1]
+    hit = d.get(name)
+    if hit is not None and hit[0] is a and hit[1] is b:
+        return hit[2]
+    if d.get(_OFF):
+        return None
     t: dict[Any, Any] = {}
-    c[key] = (deps, t)
+    object.__setattr__(cfg, name, (a, b, t))
     return t

@@ -20,6 +20,7 @@ EVENT_TYPES = (
     "review.filed",
     "approval.granted",
     "approval.rejected",
+    "approval.changes_requested",
     "gate.passed",
     "gate.failed",
     "rework.started",
@@ -47,7 +48,7 @@ class Event:
 class Review:
     actor: str
     family: str
-    verdict: str  # pass | fail | changes (reviews); approve | reject (approvals)
+    verdict: str  # pass | fail | changes (reviews); approve | reject | changes (approvals)
     revision: str | None
     counts: bool
     why: str
@@ -197,7 +198,7 @@ def _apply(s: TaskState | None, ev: Event) -> TaskState:
     elif t == "gate.passed":
         g = s.gates[d["gate"]]
         g.status, g.revision, g.reason = "passed", d.get("revision"), d.get("reason", "")
-    elif t in ("review.filed", "approval.granted", "approval.rejected"):
+    elif t in ("review.filed", "approval.granted", "approval.rejected", "approval.changes_requested"):
         verdict = d.get("verdict") or ("approve" if t == "approval.granted" else "reject")
         # Review(...) without the frozen dataclass's per-field object.__setattr__: the same Review
         r = _new(Review)

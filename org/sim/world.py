@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 from bisect import bisect_left, insort
+from typing import Any
 
 from org.config.loader import OrgConfig
 from org.engine import flow
@@ -108,7 +109,7 @@ class World(ModelCalls):
         self.jobs = 0
         self.budget_escalation = spec.engine.budget_escalation
         self.series = Series(spec.duration / SAMPLES, self.lanes, self.rec)
-        self._eligible: dict[tuple, bool] = {}
+        self._eligible: dict[tuple, Any] = {}
         self.closed_total = 0
 
     # ---- arrivals ---------------------------------------------------------------------------
@@ -205,15 +206,25 @@ class World(ModelCalls):
         # eligibility is a pure function of the (fixed) config, the task's state, the member and the gate;
         # a state changes only by folding events, each of which counts in state.events, so an answer is
         # reused until the task moves on (idle members rescan the same queue at every dispatch)
+        # (a review or approval job: the lane's eligible members, asked once for all of them; work: this
+        # member, asked alone, as the first idle builder usually may take it)
         cfg, eligibility, wid, known = self.cfg, flow.eligibility, w.id, self._eligible
         asked = 0
         for _, _, job in lane.queue:
             st = job.task.state
-            key = (job.task.n, st.events, wid, job.gate)
-            ok = known.get(key)
-            if ok is None:
-                asked += 1
-                ok = known[key] = eligibility(cfg, st, wid, job.gate).ok
+            if job.kind == "work":
+                key = (job.task.n, st.events, wid, job.gate)
+                ok = known.get(key)
+                if ok is None:
+                    asked += 1
+                    ok = known[key] = eligibility(cfg, st, wid, job.gate).ok
+            else:
+                key = (job.task.n, st.events, job.gate)
+                who = known.get(key)
+                if who is None:
+                    asked += 1
+                    who = known[key] = frozenset(flow.eligible_members(cfg, st, job.gate))
+                ok = wid in who
             if ok:
                 self.rec.engine_calls += asked
                 self._kill(job)

@@ -29,7 +29,7 @@ def test_every_org_command_in_the_readme_exists():
         for line in block.splitlines():
             line = line.split("  #")[0]
             for m in re.finditer(
-                r"(?:\.ci/dev |^)org ((?:[a-z]+)(?: (?:new|accept|supersede|list|show|search|check|add|verify|issue|revoke|use))?)",
+                r"(?:\.ci/dev |^)org ((?:[a-z][a-z-]*[a-z])(?: (?:new|accept|supersede|list|show|search|check|add|verify|issue|revoke|use))?)",
                 line,
             ):
                 commands.add(tuple(m.group(1).split()))

@@ -629,8 +629,9 @@ def _ref_count(cfg, state, gate):
 
 
 def test_counting_eligible_reviewers_matches_counting_eligible_members(tmp_path):
-    """count_eligible (shared facts, early stop, as-if-ready) against the plain count, on states with
-    reviews injected at random: counted, not counted, by authors, stale, one per family or not."""
+    """count_eligible (shared facts, early stop, as-if-ready) against the plain count, and eligible_members
+    against the plain list, on states with reviews injected at random: counted, not counted, by authors,
+    stale, one per family or not."""
     checked = 0
     dup = org_with(tmp_path, DUPLICATES)
     for cfg in (_fresh(), dup, _agents_approve(dup)):
@@ -668,6 +669,9 @@ def test_counting_eligible_reviewers_matches_counting_eligible_members(tmp_path)
                     fold(extra, s)
                     ready = fold([flow._ev(s.id, "gate.ready", None, gate=g, revision=rev)], copy.deepcopy(s))
                     full, full_ready = _ref_count(cfg, s, g), _ref_count(cfg, ready, g)
+                    # the members themselves, listed with the shared facts computed once
+                    assert flow.eligible_members(cfg, s, g) == ref_eligible_members(cfg, s, g), g
+                    assert flow.eligible_members(cfg, ready, g) == ref_eligible_members(cfg, ready, g), g
                     for k in range(1, 5):
                         assert duties.count_eligible(cfg, s, g, k) == min(full, k), (g, k)
                         assert duties.count_eligible(cfg, s, g, k, rev) == min(full_ready, k), (g, k)

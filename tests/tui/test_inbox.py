@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import DataTable, Input, Static
 
+from org.errors import OrgError
 from tests.tui.tuihelpers import lane_version, plain, settle, wait_for
 
 
@@ -87,6 +89,54 @@ async def test_reject_needs_a_note_then_closes_the_gate(make_app, keys, bus):
         assert view["state"]["gates"]["approval"]["status"] == "failed" or view["status"] == "rejected"
         notes = [e for e in bus.timeline(t) if e["actor"] == "alice"]
         assert notes and "constant time" in str(notes[-1])
+
+
+async def test_request_changes_sends_the_work_back_to_its_builder_with_the_note(make_app, keys, bus):
+    app = make_app()
+    t = keys["high_change"]
+    rev = bus.task(t)["revision"]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.screen.current["task"] == t
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press("enter")  # empty note: refused in the modal, nothing recorded
+        await pilot.pause()
+        assert "required" in plain(app.screen.query_one("#note-error"))
+        assert _status(bus, t) == ["pending"]
+        await pilot.press(*"compare hashes in constant time", "enter")
+        assert await wait_for(pilot, lambda: "pending" not in _status(bus, t))
+        assert _status(bus, t) == ["changes"]
+        view = bus.task(t)
+        assert view["status"] == "active" and view["rounds"] == 1  # not final: a rework round
+        assert [j["gate"] for j in view["jobs"] if j["status"] == "queued"] == ["implement"]
+        [ev] = [e for e in bus.events_since(0, task=t) if e["type"] == "approval.changes_requested"]
+        assert ev["actor"] == "alice" and ev["data"]["revision"] == rev
+        assert ev["data"]["findings"][0]["text"] == "compare hashes in constant time"
+        assert await wait_for(
+            pilot, lambda: any("Changes requested" in n.message for n in app._notifications)
+        )
+        assert await wait_for(pilot, lambda: app.pending == 1)
+
+
+async def test_request_changes_on_an_escalation_is_refused_with_a_note_on_screen(make_app, keys, bus):
+    c = bus.claim("operator", "ops-claude")  # T-5 (queued): giving up escalates it
+    bus.fail(c.job, c.token, reason="cannot")
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#inbox-table", DataTable)
+        for _ in range(table.row_count):
+            if app.screen.current["kind"] == "escalation":
+                break
+            await pilot.press("down")
+            await settle(pilot)
+        assert app.screen.current["kind"] == "escalation"
+        before = _status(bus, c.task)
+        await pilot.press("c")
+        assert await wait_for(pilot, lambda: any(n.title == "Not here" for n in app._notifications))
+        assert _status(bus, c.task) == before
+        assert not app.screen.query("#note")  # no dialog opened
 
 
 async def test_cancel_changes_nothing_and_refusals_are_notifications(make_app, keys, bus):
@@ -232,16 +282,21 @@ async def test_decisions_are_made_with_the_humans_own_token_and_refused_without_
     app = make_app("bob")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        assert app.screen.current["task"] == t1
+        # the screens read through the door too: without a token nothing is shown, so nothing can be decided
+        assert app.screen.current is None
         await pilot.press("a")
         await pilot.pause()
         await pilot.press(*"forged", "enter")
         await settle(pilot)
-        await pilot.pause(0.5)
         assert _status(bus, t1) == ["pending"]
         assert any("authentication required" in str(n.message) for n in app._notifications), [
             n.message for n in app._notifications
         ]
+    assert bus.events_since(types=("auth.denied",))
+    # and a decision itself, asked without a token, is refused by the door and recorded
+    with pytest.raises(OrgError) as e:
+        app.as_human("approve", t1, "bob", note="forged")
+    assert e.value.exit_code == 4 and _status(bus, t1) == ["pending"]
     denied = bus.events_since(types=("auth.denied",))
     assert denied and denied[-1]["data"]["command"] == "approve"
 

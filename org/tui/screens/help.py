@@ -40,6 +40,7 @@ SECTIONS: list[tuple[str, str, list[tuple[str, str]], str]] = [
             ("pgdn space pgup", "page through the evidence"),
             ("a", "approve (optional note)"),
             ("r", "reject (a note is required)"),
+            ("c", "request changes: the work goes back to its builder with your note (required)"),
             ("enter", "the task's timeline"),
         ],
         "Decisions are recorded as you, bound to the revision you saw; authors may not decide.",

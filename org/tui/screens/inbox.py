@@ -33,6 +33,7 @@ class InboxScreen(OrgScreen):
     BINDINGS = [
         Binding("a", "approve", "Approve"),
         Binding("r", "reject", "Reject"),
+        Binding("c", "request_changes", "Changes"),
         Binding("enter", "timeline", "Timeline"),
         Binding("2", "app.switch_mode('board')", "Board"),
         Binding("3", "app.switch_mode('agents')", "Agents"),
@@ -99,9 +100,9 @@ class InboxScreen(OrgScreen):
         )
 
     def load(self):
-        bus = self.app.bus
-        items = inbox(bus, self.app.principal.actor, self.app.now())
-        return items, bus.task_count()
+        reads = self.app.reads
+        items = inbox(reads, self.app.principal.actor, self.app.now())
+        return items, reads.task_count()
 
     def show(self, data) -> None:
         items, total = data
@@ -148,11 +149,11 @@ class InboxScreen(OrgScreen):
         ):  # another request: its evidence starts at the top
             self.query_one("#evidence-pane", VerticalScroll).scroll_home(animate=False)
         self._ev_for = sig
-        bus = self.app.bus
+        reads = self.app.reads
 
         async def load() -> None:
             try:
-                ev = await self.app.off_thread(lambda: evidence(bus, it))
+                ev = await self.app.off_thread(lambda: evidence(reads, it))
             except Exception as exc:
                 self.app.report(exc)
                 return
@@ -165,7 +166,8 @@ class InboxScreen(OrgScreen):
         self.run_worker(load, group="evidence", exclusive=True, exit_on_error=False)
 
     # -- decisions ---------------------------------------------------------------------------
-    def _decide(self, approve: bool) -> None:
+    def _decide(self, verdict: str) -> None:
+        """approve, reject or changes (request changes: the work at an approval gate goes back to its builder)."""
         it = self.current
         if it is None:
             self.app.notify("Nothing selected: the inbox is empty.", severity="warning")
@@ -178,13 +180,29 @@ class InboxScreen(OrgScreen):
                 severity="error",
             )
             return
-        verb = "Approve" if approve else "Reject"
+        if verdict == "changes" and it.get("kind") != "gate":
+            self.app.notify(
+                "Request changes sends the work at an approval gate back to its builder; for this request "
+                + (
+                    "reject it with a note (the actor may ask again)."
+                    if it.get("kind") == "action"
+                    else "approve or reject."
+                ),
+                title="Not here",
+                severity="warning",
+            )
+            return
+        verb = {"approve": "Approve", "reject": "Reject", "changes": "Request changes"}[verdict]
         body = (
             f"{it['task']} {it['title']}\n{it['what']} · tier {it['tier']} · revision {it.get('revision') or '-'}"
             f"\nrecorded as {human}"
         )
-        if not approve:
+        if verdict == "reject":
             body += "\nRejecting is final: the request is refused and the note goes into the task's record."
+        elif verdict == "changes":
+            body += (
+                "\nThe work goes back to its builder with your note as a finding; it comes back for approval."
+            )
 
         def done(note: str | None) -> None:
             if note is None:
@@ -192,13 +210,14 @@ class InboxScreen(OrgScreen):
             kw = {"approval": it["approval"], "revision": (it.get("evidence") or {}).get("revision")}
 
             def call():
-                return self.app.as_human(
-                    "approve" if approve else "reject", it["task"], human, note=note, **kw
-                )
+                fn = {"approve": "approve", "reject": "reject", "changes": "request_changes"}[verdict]
+                return self.app.as_human(fn, it["task"], human, note=note, **kw)
 
             def ok(out) -> None:
                 status = out.get("task_status") or ""
-                done_ = {"Approve": "Approved", "Reject": "Rejected"}[verb]
+                done_ = {"approve": "Approved", "reject": "Rejected", "changes": "Changes requested:"}[
+                    verdict
+                ]
                 self.app.notify(
                     f"{done_} {it['task']} {it['what']}" + (f" · task now {status}" if status else ""),
                     title=done_,
@@ -212,7 +231,7 @@ class InboxScreen(OrgScreen):
             self.act(call, ok)
 
         self.app.push_screen(
-            NoteModal(f"{verb} {it['task']}?", body, required=not approve, action=verb), done
+            NoteModal(f"{verb} {it['task']}?", body, required=verdict != "approve", action=verb), done
         )
 
     def action_evidence(self, direction: int) -> None:
@@ -224,10 +243,13 @@ class InboxScreen(OrgScreen):
             pane.scroll_page_up(animate=False)
 
     def action_approve(self) -> None:
-        self._decide(True)
+        self._decide("approve")
 
     def action_reject(self) -> None:
-        self._decide(False)
+        self._decide("reject")
+
+    def action_request_changes(self) -> None:
+        self._decide("changes")
 
     def action_timeline(self) -> None:
         if self.current and self.current.get("task"):
