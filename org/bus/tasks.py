@@ -13,6 +13,7 @@ from org.bus.store import Tx
 from org.bus.switches import check_not_paused
 from org.bus.usage import task_spend
 from org.config.loader import OrgConfig
+from org.config.provenance import policy_source
 from org.config.repos import task_repo
 from org.engine import flow
 from org.engine.attributes import require_attributes
@@ -46,6 +47,7 @@ def add_task(
     idempotency_key: str | None = None,
     tier: str | None = None,
     repo: str | None = None,
+    policy: Mapping[str, Any] | None = None,
 ) -> dict:
     if not title or not title.strip():
         raise UsageError("a task needs a title")
@@ -61,6 +63,7 @@ def add_task(
         d = decide(cfg, by, "task.add", {})  # the lane's permission; the task's own gates carry its risk
         if not d.allowed:
             raise Denied(d.reason, rules=d.rule_ids)
+    cfg = ctx.cascade(cfg, repo, policy)  # the repository's and the task's layers, only tightening (ADR 0120)
     key_in = idempotency_key.strip() if idempotency_key else None
 
     def fn(tx: Tx) -> dict:
@@ -297,6 +300,7 @@ def task_view(ctx: Ctx, ref: str | int) -> dict:
             "approvals": approvals_of(tx, key),
             **dict(zip(("spent_usd", "unpriced_calls"), task_spend(tx, key), strict=True)),
             "budget_usd": cfg.workflows[row.workflow].limits.budget_usd,
+            "policy_source": policy_source(cfg),
             **_repo_evidence(tx, row),
         }
 

@@ -180,6 +180,9 @@ def render_timeline(view: dict, entries: list[dict]) -> str:
         f"  workflow {view['workflow']} · tier {view['tier']} · status {view['status']} · revision "
         f"{view['revision'] or '-'} · round {view['rounds']} · policy {view['config_hash']}",
     ]
+    source = view.get("policy_source") or {}
+    for path, where in (source.get("values") or {}).items():  # what the repository's and task's layers set
+        lines.append(f"  policy {path} from {where}")
     st = view.get("state") or {}
     if st.get("authors"):
         lines.append(f"  authors {', '.join(st['authors'])} ({', '.join(st.get('author_families') or [])})")

@@ -47,7 +47,7 @@ def tui(
     cfg = load_config(o.org_root())
     from org.tui.principal import resolve_principal
 
-    bus, principal = _authenticate(o, cfg, resolve_principal(cfg, as_, token))
+    door, principal = _authenticate(o, cfg, resolve_principal(cfg, as_, token))
     try:
         if o.json:
             emit(
@@ -62,31 +62,31 @@ def tui(
             raise typer.Exit(2)
         from org.tui.app import OrgApp
 
-        app = OrgApp(principal=principal, root=cfg.root, bus=bus, db_url=o.db_url(), poll_seconds=poll)
+        app = OrgApp(principal=principal, root=cfg.root, door=door, db_url=o.db_url(), poll_seconds=poll)
         app.run()
         if app.return_code:  # refused once the database appeared (the reason was printed on the way out)
             raise typer.Exit(app.return_code)
     finally:
-        if bus is not None:
-            bus.close()
+        if door is not None:
+            door.close()
 
 
 def _authenticate(o, cfg, principal):
     """The human at the keyboard proves it before the UI opens (their token file or --token), as every bus
     command does: a wrong or missing token, or an agent's, exits 4 here, and each decision in the TUI is checked
-    again. A token without --as is its holder's. Returns (the bus, kept open for the app so it is not opened and
-    its config proved twice; the principal with the token's holder filled in)."""
+    again. A token without --as is its holder's. Returns (the door to the bus, kept open for the app so it is not
+    opened and its config proved twice; the principal with the token's holder filled in)."""
     from org.bus.store import sqlite_path
 
     path = sqlite_path(o.db_url())
     if path is not None and not path.exists():
         return None, principal  # no database yet: the TUI explains what to do, decides nothing, checks later
-    from org.bus import Bus
+    from org.identity.guard import Guard
     from org.tui.principal import authenticate
 
-    bus = Bus.open(o.db, root=o.org_root(), config=cfg)
+    door = Guard.open(o.db, root=o.org_root(), config=cfg)
     try:
-        return bus, authenticate(bus, principal)
+        return door, authenticate(door, principal)
     except BaseException:
-        bus.close()
+        door.close()
         raise

@@ -313,7 +313,14 @@ class _Work:
             if len(said) > 1:
                 sources[f"value:{path}"] = said[-1].source
                 parts = path.split(".")
-                if parts[0] == "repos":
+                if parts[0] == "repos" and parts[2] in ("protected", "golden"):
+                    for older, newer in zip(
+                        said, said[1:], strict=False
+                    ):  # each glob cites the layer adding it
+                        for glob in newer.value:
+                            if glob not in older.value:
+                                sources[f"repo:{parts[1]}:{parts[2]}:{glob}"] = newer.source
+                elif parts[0] == "repos":
                     sources[f"repo:{parts[1]}:{parts[2]}"] = said[-1].source
         risk = org.risk
         if self.classify:
@@ -333,6 +340,7 @@ class _Work:
             config_hash=digest.hexdigest()[:16],
         )
         out.__dict__["_org_layer"] = org
+        out.__dict__["_docs"] = self._docs  # the org layer's parsed files (the layers are not among them)
         out.__dict__["_statements"] = {p: tuple(s) for p, s in self.said.items() if len(s) > 1}
         return out
 
@@ -505,6 +513,13 @@ class _Layer:
             cur = self.w.current(path)
             if cur.value is not None and new > cur.value:
                 self.widens((*at, k), path, new, cur, "is higher than")
+                continue
+            if (
+                k == "max_rework_rounds"
+                and new < 1
+                and any(g.on_fail for g in self.w.org.workflows[wf].gates.values())
+            ):
+                self.refuse((*at, k), f"workflow '{wf}' has rework loops: they need a bound of at least 1")
                 continue
             self.w.say(Statement(path, new, self.layer, self.src((*at, k))))
 

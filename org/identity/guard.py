@@ -24,8 +24,10 @@ Who may use which token where:
   - a human's principal token only: approve and reject (an agent's is refused however it is presented,
     exit 4, an `auth.denied` event); act;
   - a job token (`orgj_...`, returned by a claim): holder and lease_live (who holds the job, and whether
-    its lease still runs: for the services beside the bus), heartbeat, submit, release and fail of its own job, act
-    on its own task with one of the actions its lane may take, record_usage of the model calls made for it,
+    its lease still runs: for the services beside the bus), heartbeat, submit, release, fail and
+    job_facts (the handover: org job show) of its own job, act
+    on its own task with one of the actions its lane may take and its gate asks for (the lane's here; the
+    gate's in `act`, ORG-GATE-SCOPE, ADR 0110), record_usage of the model calls made for it,
     wait_for_decision on a request of its own task;
     it expires with the job's lease (heartbeats extend both) and is refused once the lease is over (exit 5).
   - no token: config() (the org's YAML, not the database).
@@ -119,6 +121,7 @@ class Guard:
         "submit": ("submit",),
         "release": ("release",),
         "fail": ("fail",),
+        "job_facts": ("task", "pinned_config", "config", "events_since", "work_result"),
         "work_result": ("work_result",),
         "sweep": ("sweep",),
         "act": ("act",),
@@ -397,6 +400,19 @@ class Guard:
         """The holder cannot do the job: park it as dead and escalate its task to a human, saying why."""
         return self._as_holder(token, job, "fail", lambda j, fence: self._bus.fail(j, fence, reason=reason))
 
+    def job_facts(self, token: str | None, job: int | str, *, workspaces: Any = None) -> dict:
+        """The handover of a live job to its holder (org.identity.jobfacts): the task with its tier and why,
+        the gate and what it asks, the lane's boundaries, the workspace (made for a work job of a repository
+        task), the bound revision's real diff, the work before it and the last review's findings.
+        `workspaces`: the workspaces service (org.workspaces.service) that reads git for a repository task,
+        passed by the caller (the door itself stays below the data plane); without it none is read."""
+        from org.identity.jobfacts import job_facts
+
+        p = self.principal(token, command="job show", job_ok=True, principal_ok=False)
+        jid = self._job_scope(p, job, "job show")
+        with acting(p):
+            return job_facts(self._bus, jid, p.actor, workspaces=workspaces)
+
     def act(
         self, token: str | None, action: str, as_: str | None, task: str, attributes: dict | None = None
     ) -> dict:
@@ -422,7 +438,8 @@ class Guard:
         )
 
     def may_act(self, p: Principal, action: str, task: str, command: str) -> None:
-        """Humans act with their own token; agents only with a live job token on that task, within its lane's actions."""
+        """Humans act with their own token; agents only with a live job token on that task, within its lane's actions
+        (and, decided in `act`, its gate's: ADR 0110)."""
         if p.via == "principal" and not p.is_human:
             self._deny(
                 p,
@@ -626,8 +643,8 @@ class Guard:
     def settle(self, token: str | None, reservation: Any, used: float) -> dict:
         return self._read(token, None, "budget", lambda: self._bus.settle(reservation, used))
 
-    def budgets(self, token: str | None) -> list[dict]:
-        return self._read(token, None, "budget", self._bus.budgets)
+    def budgets(self, token: str | None, *, as_: str | None = None) -> list[dict]:
+        return self._read(token, as_, "budget", self._bus.budgets)
 
 
 class Reading:
@@ -664,4 +681,26 @@ class Reading:
         return self._door.spend(self._token, by, as_=self._as, **filters)
 
     def budgets(self) -> list[dict]:
-        return self._door.budgets(self._token)
+        return self._door.budgets(self._token, as_=self._as)
+
+    # the operator's views (the TUI's screens read only these)
+    def pending_count(self, lane: str | None) -> int:
+        return self._door.pending_count(self._token, lane, as_=self._as)
+
+    def task_count(self) -> int:
+        return self._door.task_count(self._token, as_=self._as)
+
+    def pinned_config(self, config_hash: str) -> Any:
+        return self._door.pinned_config(self._token, config_hash, as_=self._as)
+
+    def board(self) -> dict:
+        return self._door.board(self._token, as_=self._as)
+
+    def task_usage(self, task: str) -> list[dict]:
+        return self._door.task_usage(self._token, task, as_=self._as)
+
+    def leases(self) -> dict:
+        return self._door.leases(self._token, as_=self._as)
+
+    def gate_counts(self) -> dict:
+        return self._door.gate_counts(self._token, as_=self._as)

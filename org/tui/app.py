@@ -14,6 +14,7 @@ from textual.reactive import reactive
 
 from org.bus import sqlite_path
 from org.errors import OrgError
+from org.identity.guard import Guard, Reading
 from org.tui.data import pending_count
 from org.tui.principal import Principal
 from org.tui.screens.adrs import AdrsScreen
@@ -27,7 +28,9 @@ __all__ = ["OrgApp"]
 
 
 class OrgApp(App):
-    """The operator console. Give it an open Bus (tests) or a database URL (opened when it exists)."""
+    """The operator console. Give it an open door (org.identity.guard.Guard) or a database URL (opened when
+    it exists). Every read and every decision goes through the door with the token of the human at the
+    keyboard (`reads`, `as_human`)."""
 
     CSS_PATH = str(Path(__file__).with_name("org.tcss"))
     TITLE = "org"
@@ -59,7 +62,7 @@ class OrgApp(App):
         *,
         principal: Principal,
         root: Path,
-        bus: Any = None,
+        door: Guard | None = None,
         db_url: str | None = None,
         clock: Callable[[], float] = time.time,
         poll_seconds: float = 0.75,
@@ -67,13 +70,13 @@ class OrgApp(App):
         super().__init__()
         self.principal = principal
         self.root = Path(root)
-        self.bus = bus
+        self.door = door
         self.db_url = db_url
         self.clock = clock
         self.poll_seconds = poll_seconds
         self.head = -1
         self._polling = False
-        self._owns_bus = False
+        self._owns_door = False
 
     # -- lifecycle ---------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -88,29 +91,31 @@ class OrgApp(App):
         return True
 
     def as_human(self, verb: str, *args: Any, **kw: Any) -> dict:
-        """approve / reject / pause / resume through the identity Guard with the human's own token (their
-        token file, or the --token given to `org tui`): the TUI never decides on a bare name."""
-        from org.identity.guard import Guard
+        """approve / reject / pause / resume through the door with the human's own token (their token file,
+        or the --token given to `org tui`): the TUI never decides on a bare name."""
+        assert self.door is not None, "no work bus yet"
+        return getattr(self.door, verb)(self.principal.token, *args, **kw)
 
-        if getattr(self, "_guard_of", None) is not self.bus:
-            self._guard, self._guard_of = Guard(self.bus), self.bus
-        return getattr(self._guard, verb)(self.principal.token, *args, **kw)
+    @property
+    def reads(self) -> Reading:
+        """The door's reads bound to the human at the keyboard: every screen reads through it, and each call
+        authenticates their token (revoked, the next read is refused)."""
+        assert self.door is not None, "no work bus yet"
+        return self.door.reading(self.principal.token, as_=self.principal.actor or None)
 
     def on_unmount(self) -> None:
-        if self._owns_bus and self.bus is not None:
-            self.bus.close()
+        if self._owns_door and self.door is not None:
+            self.door.close()
 
     def _open_if_ready(self) -> None:
-        """Open the bus once its database exists (a missing SQLite file is not created by looking at it)."""
-        if self.bus is not None or self.db_url is None:
+        """Open the door once its database exists (a missing SQLite file is not created by looking at it)."""
+        if self.door is not None or self.db_url is None:
             return
         path = sqlite_path(self.db_url)
         if path is not None and not path.exists():
             return
-        from org.bus import Bus
-
         try:
-            bus = Bus.open(self.db_url, root=self.root)
+            door = Guard.open(self.db_url, root=self.root)
         except OrgError as exc:
             self.report(exc)
             return
@@ -119,12 +124,12 @@ class OrgApp(App):
         from org.tui.principal import authenticate
 
         try:
-            self.principal = authenticate(bus, self.principal)
+            self.principal = authenticate(door, self.principal)
         except OrgError as exc:
-            bus.close()
+            door.close()
             self.exit(return_code=exc.exit_code, message=f"org: {exc}")
             return
-        self.bus, self._owns_bus = bus, True
+        self.door, self._owns_door = door, True
         self.principal_label = self.principal.label
 
     def no_bus_reason(self) -> str:
@@ -149,13 +154,13 @@ class OrgApp(App):
 
     async def _poll(self) -> None:
         try:
-            if self.bus is None:
+            if self.door is None:
                 self._open_if_ready()
-                if self.bus is None:
+                if self.door is None:
                     return
                 self.screen_changed()
-            bus, lane = self.bus, self.principal.lane
-            head, n = await asyncio.to_thread(lambda: (bus.head(), pending_count(bus, lane)))
+            reads, lane = self.reads, self.principal.lane
+            head, n = await asyncio.to_thread(lambda: (reads.head(), pending_count(reads, lane)))
             self.pending = n
             changed = head != self.head
             self.head = head

@@ -1,5 +1,6 @@
 """What the TUI shows, read from the bus: the inbox with its evidence, the board rows, a task's trace.
-Plain functions over `org.bus.Bus` (no Textual), called from worker threads; `now` is injected."""
+Plain functions over the door's reads (`org.identity.guard.Reading`: each call authenticates the human
+at the keyboard; no Textual), called from worker threads; `now` is injected."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from org.bus import Bus
 from org.config.loader import OrgConfig
+from org.config.provenance import policy_source
 from org.engine.pauses import pausing_switch
+from org.identity.guard import Reading
 
 __all__ = [
     "age",
@@ -71,14 +73,14 @@ def paused_by(switches: list[dict], cfg: OrgConfig | None, **who) -> str:
     return hit[0] if hit else ""
 
 
-def task_paused_by(bus: Bus, view: dict) -> dict | None:
-    """The switch that stops this task's open work (from bus.task's view), with who pulled it, or None."""
+def task_paused_by(reads: Reading, view: dict) -> dict | None:
+    """The switch that stops this task's open work (from the task's view), with who pulled it, or None."""
     if view.get("status") not in ("active", "escalated"):
         return None
     jobs = [j for j in view.get("jobs") or [] if j.get("status") in ("queued", "leased")]
     hit = pausing_switch(
-        bus.switches(),
-        bus.config(),
+        reads.switches(),
+        reads.config(),
         task=view["task"],
         actors=[j.get("leased_by") or "" for j in jobs],
         lanes=[j["lane"] for j in jobs],
@@ -90,16 +92,16 @@ def task_paused_by(bus: Bus, view: dict) -> dict | None:
 
 
 # -- inbox ------------------------------------------------------------------------------------------
-def pending_count(bus: Bus, lane: str | None) -> int:
+def pending_count(reads: Reading, lane: str | None) -> int:
     """Requests this human's lane can settle (cheap: one indexed COUNT)."""
-    return bus.pending_count(lane)
+    return reads.pending_count(lane)
 
 
-def inbox(bus: Bus, human: str, now: float) -> list[dict]:
+def inbox(reads: Reading, human: str, now: float) -> list[dict]:
     """Pending requests for `human`, riskiest tier first, then oldest first."""
-    cfg = bus.config()
+    cfg = reads.config()
     items = []
-    for p in bus.pending_approvals(human=human):
+    for p in reads.pending_approvals(human=human):
         ev = p.get("evidence") or {}
         tier = ev.get("tier") or ""
         requester = p.get("requested_by") or ", ".join(ev.get("authors") or []) or "engine"
@@ -169,11 +171,11 @@ def adr_titles(root, numbers: Iterable[int]) -> dict[int, str]:
     return {n: a.title for n in numbers if (a := adrs.get(n)) is not None}
 
 
-def evidence(bus: Bus, item: dict) -> dict:
+def evidence(reads: Reading, item: dict) -> dict:
     """Everything a person needs to decide one request: what changed, reviews, rule checks, ADRs, cost."""
     task = item["task"]
     ev = dict(item.get("evidence") or {})
-    trace = bus.timeline(task) if task else []
+    trace = reads.timeline(task) if task else []
     rules: dict[str, dict] = {}
     for e in trace:
         srcs = (e.get("sources") or {}).get("rules") or {}
@@ -207,7 +209,7 @@ def evidence(bus: Bus, item: dict) -> dict:
             },
         )
     cfg_hash = ev.get("config_hash")
-    cfg = bus.pinned_config(cfg_hash) if cfg_hash else bus.config()
+    cfg = reads.pinned_config(cfg_hash) if cfg_hash else reads.config()
     for r in rules.values():
         if not r["source"] and cfg is not None:
             r["source"] = cfg.source(r["id"]) or "built in"
@@ -218,7 +220,7 @@ def evidence(bus: Bus, item: dict) -> dict:
     for n, who in adrs_in_notes(trace, ev.get("latest_work")).items():
         cited.setdefault(n, f"cited by {who}")
     cited = dict(sorted(cited.items()))
-    calls = usage_rows(bus, task) if task else []
+    calls = usage_rows(reads, task) if task else []
     wf = cfg.workflows.get(ev.get("workflow") or "") if cfg else None
     created = next((e for e in trace if e.get("type") == "task.created"), None)
     why_tier = ((created or {}).get("data") or {}).get("tier_reason") or ""
@@ -229,10 +231,11 @@ def evidence(bus: Bus, item: dict) -> dict:
         "rule_checks": list(rules.values()),
         "adrs": cited,
         "tier_reason": why_tier + (f" ({tier_src})" if why_tier and tier_src else ""),
-        "adr_titles": adr_titles(_root(bus), cited),
+        "adr_titles": adr_titles(_root(reads), cited),
         "calls": len(calls),
         "tokens": sum(c["tokens_in"] + c["tokens_out"] for c in calls),
         "budget_usd": wf.limits.budget_usd if wf else None,
+        "policy_source": policy_source(cfg) if cfg is not None else None,
         "trace_len": len(trace),
     }
 
@@ -258,12 +261,12 @@ class BoardRow:
     cells: tuple = field(repr=False, default=())  # what the board shows, made once per load (str, and a time)
 
 
-def board_rows(bus: Bus) -> list[BoardRow]:
+def board_rows(reads: Reading) -> list[BoardRow]:
     """Every task with its open gates and lanes (three plain queries; ~10k rows in tens of ms)."""
 
-    b = bus.board()
+    b = reads.board()
     tasks, jobs, pend, switches = b["tasks"], b["jobs"], b["pending"], b["switches"]
-    cfg = bus.config() if switches else None
+    cfg = reads.config() if switches else None
     open_: dict[str, list[tuple]] = {}
     for t, g, ln, st, who in jobs:
         open_.setdefault(t, []).append((g, ln, st, who))
@@ -364,21 +367,21 @@ def filter_rows(rows: list[BoardRow], f: Filters) -> list[BoardRow]:
 
 
 # -- timeline ---------------------------------------------------------------------------------------
-def usage_rows(bus: Bus, task: str) -> list[dict]:
-    return bus.task_usage(task)
+def usage_rows(reads: Reading, task: str) -> list[dict]:
+    return reads.task_usage(task)
 
 
-def _root(bus: Bus):
+def _root(reads: Reading):
     """The org's folder (its ADR files)."""
-    cfg = bus.config()
+    cfg = reads.config()
     return cfg.root if cfg is not None else None
 
 
-def timeline(bus: Bus, task: str) -> dict:
+def timeline(reads: Reading, task: str) -> dict:
     """The task view plus its events and model calls in one time order; every entry has who, what and why."""
-    view = bus.task(task)
+    view = reads.task(task)
     entries = []
-    for e in bus.timeline(task):
+    for e in reads.timeline(task):
         entries.append(
             {
                 "kind": "event",
@@ -395,7 +398,7 @@ def timeline(bus: Bus, task: str) -> dict:
                 "data": json.loads(json.dumps(e.get("data") or {}, default=str)),
             }
         )
-    for u in usage_rows(bus, task):
+    for u in usage_rows(reads, task):
         entries.append(
             {
                 "kind": "call",

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from org.bus import Bus, vendors_of
+from org.bus import vendors_of
 from org.engine.graph import plan_for
+from org.identity.guard import Reading
 from org.tui.data import age, paused_by
 
 __all__ = ["Lease", "actor_lease", "agents_view", "gates_view"]
@@ -52,10 +53,10 @@ def actor_lease(leases: list[Lease], actor: str, now: float) -> tuple[str, str]:
     return age(max(x.age_s(now) for x in mine)), next((f for x in mine if (f := x.flag(now))), "")
 
 
-def agents_view(bus: Bus, now: float) -> dict:
-    cfg = bus.config()
+def agents_view(reads: Reading, now: float) -> dict:
+    cfg = reads.config()
 
-    held = bus.leases()
+    held = reads.leases()
     leases_raw, queued, beats, fences, done = (
         held["leased"],
         held["queued"],
@@ -63,9 +64,9 @@ def agents_view(bus: Bus, now: float) -> dict:
         held["fences"],
         held["done"],
     )
-    spend_actor = {r["key"]: r for r in bus.spend("actor")}
-    spend_lane = {r["key"]: r for r in bus.spend("lane")}
-    switches = bus.switches()
+    spend_actor = {r["key"]: r for r in reads.spend("actor")}
+    spend_lane = {r["key"]: r for r in reads.spend("lane")}
+    switches = reads.switches()
     leases: list[Lease] = []
     for jid, task, gate, lane, who, secs, exp, attempts, _upd in leases_raw:
         secs = float(secs or 0)
@@ -136,7 +137,7 @@ def agents_view(bus: Bus, now: float) -> dict:
         "lanes": lanes,
         "leases": leases,
         "switches": switches,
-        "budgets": bus.budgets(),
+        "budgets": reads.budgets(),
         "vendors": vendors,
         "families": fams,
     }
@@ -154,14 +155,14 @@ def _arrows(order: list[str], after: dict[str, list[str]], keep: set[str]) -> st
     return " → ".join(v[0] if len(v) == 1 else "{" + ", ".join(v) + "}" for _, v in sorted(levels.items()))
 
 
-def gates_view(bus: Bus) -> list[dict]:
+def gates_view(reads: Reading) -> list[dict]:
     """Per workflow and tier: the planned gates in order (required or skipped, with the reason) and live
     counts of queued and leased jobs, pending approvals, and tasks by status."""
-    cfg = bus.config()
+    cfg = reads.config()
     if cfg is None:
         return []
 
-    counts = bus.gate_counts()
+    counts = reads.gate_counts()
     jc, ac, tc = counts["jobs"], counts["pending"], counts["tasks"]
     out = []
     for wname, wf in cfg.workflows.items():

@@ -59,15 +59,13 @@ def resolve_principal(cfg: OrgConfig, as_: str | None = None, token: str | None 
     return Principal(a.id, a.lane, token=token, first_human=humans[0].id if humans else "")
 
 
-def authenticate(bus: Any, principal: Principal) -> Principal:
-    """Check the principal's token (or their own token file) on this bus, as every bus command does: Denied
-    (exit 4) for a wrong or missing token, or an agent's. A token given without --as makes its holder the
-    human at the keyboard."""
-    from org.identity.guard import Guard
-
-    p = Guard(bus).principal(principal.token, as_=principal.actor or None, command="tui", human=True)
+def authenticate(door: Any, principal: Principal) -> Principal:
+    """Check the principal's token (or their own token file) at the door (org.identity.guard.Guard), as every
+    bus command does: Denied (exit 4) for a wrong or missing token, or an agent's. A token given without --as
+    makes its holder the human at the keyboard."""
+    p = door.principal(principal.token, as_=principal.actor or None, command="tui", human=True)
     if principal.actor:
         return principal
-    cfg = bus.config()
+    cfg = door.config()
     a = cfg.actors.get(p.actor) if cfg is not None else None
     return replace(principal, actor=p.actor, lane=a.lane if a is not None else "")

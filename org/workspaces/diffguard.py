@@ -257,7 +257,7 @@ def check_diff(
                         Finding(
                             rule_ids.PROTECTED_PATH,
                             f"'{p}' is protected ({g}): no agent may change it",
-                            _src(sources, repo, "protected"),
+                            sources(f"repo:{repo}:protected:{g}") or _src(sources, repo, "protected"),
                             p,
                         )
                     )
@@ -270,7 +270,7 @@ def check_diff(
                         Finding(
                             rule_ids.GOLDEN_FILE,
                             f"{verb} golden file '{p}' ({g}); add new files instead",
-                            _src(sources, repo, "golden"),
+                            sources(f"repo:{repo}:golden:{g}") or _src(sources, repo, "golden"),
                             p,
                         )
                     )
@@ -328,7 +328,7 @@ def path_risk(
                         top_tier,
                         rule_ids.PROTECTED_PATH,
                         f"'{p}' is protected ({g}): a human's change needs another human's approval",
-                        _src(sources, repo, "protected"),
+                        sources(f"repo:{repo}:protected:{g}") or _src(sources, repo, "protected"),
                     )
                 )
                 break

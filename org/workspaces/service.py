@@ -14,6 +14,7 @@ __all__ = [
     "show_workspace",
     "gc_workspaces",
     "check_revision",
+    "revision_patch",
     "scan_outcomes",
     "outcomes_report",
     "GC_ACTION",
@@ -82,6 +83,34 @@ def show_workspace(bus: Any, task: str) -> dict:
         "target": tr.spec.target,
         "attempts": [{"ref": r, "commit": c} for r, c in repo.attempts(tr.row.key)],
         "held_by": held,
+    }
+
+
+def revision_patch(bus: Any, task: str, revision: str, *, limit: int = 64 * 1024) -> dict:
+    """The real diff of a revision of the task (a commit in org's mirror) against where it meets the target,
+    read from git with context lines, for a reviewer: {revision, base, files, patch, truncated}."""
+    import re
+
+    from org.workspaces.git import git
+
+    if not re.fullmatch(r"[0-9a-f]{7,64}", revision or ""):
+        raise NotFound(f"'{revision}' is not a commit of {task}")
+    repo = repository(bus, _task(bus, task))
+    ok = git(["cat-file", "-e", f"{revision}^{{commit}}"], git_dir=repo.mirror, check=False)
+    if ok.returncode != 0:
+        raise NotFound(f"revision {revision[:12]} of {task} is not in org's mirror of '{repo.name}'")
+    target = repo.rev(repo.tracking_ref) if repo.has_ref(repo.tracking_ref) else repo.rev(repo.target_ref)
+    base = repo.g("merge-base", revision, target, check=False).strip() or f"{revision}~1"
+    files = repo.g("diff", "--name-only", "--no-renames", base, revision, "--").split()
+    patch = repo.g(
+        "diff", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames", base, revision, "--"
+    )
+    return {
+        "revision": revision,
+        "base": base,
+        "files": files[:1000],
+        "patch": patch[:limit],
+        "truncated": len(patch) > limit,
     }
 
 

@@ -89,6 +89,7 @@ def refused(cfg: OrgConfig, repo_text: str | None = None, task: dict | None = No
         ("lanes: {ghost: {may_not: [x]}}\n", ["unknown lane 'ghost'"]),
         ("workflows: {change: {gates: {ghost: {quorum: 2}}}}\n", ["unknown gate 'ghost'"]),
         ("limits: [1, 2\n", ["policy.yaml:"]),
+        ("limits: {max_rework_rounds: 0}\n", ["has rework loops"]),
         ("- just a list\n", ["expected a mapping"]),
     ],
 )
@@ -183,6 +184,8 @@ def test_tightening_applies_and_keeps_its_source(cfg: OrgConfig) -> None:
     )
     assert said["workflows.change.limits.max_rework_rounds"][0].layer == "org"
     assert r.source("repo:app:max_diff").endswith(".org/policy.yaml:7")
+    assert r.source("repo:app:protected:secrets/**").endswith(".org/policy.yaml:5")
+    assert r.source("repo:app:protected").startswith("gates/repos.yaml:")  # the org's globs keep theirs
     # the org's config object is untouched
     assert (
         cfg.workflows["change"].limits.max_rework_rounds == 3

@@ -292,6 +292,7 @@ DOOR = {
     "submit": lambda s, t: s.door.submit(t, s.job, "pass", note="spec"),
     "release": lambda s, t: s.door.release(t, s.job, reason="later"),
     "fail": lambda s, t: s.door.fail(t, s.job, reason="cannot"),
+    "job_facts": lambda s, t: s.door.job_facts(t, s.job),
     "work_result": lambda s, t: s.door.work_result(t, s.task),
     "sweep": lambda s, t: s.door.sweep(t),
     "act": lambda s, t: s.door.act(t, "code.write", None, s.task),
@@ -338,7 +339,7 @@ DOOR = {
     "config": lambda s, t: s.door.config(),
 }
 # the token that opens each operation; every other kind is refused
-JOB = {"heartbeat", "submit", "release", "fail", "record_usage", "holder", "lease_live"}
+JOB = {"heartbeat", "submit", "release", "fail", "record_usage", "holder", "lease_live", "job_facts"}
 HUMAN = {"approve", "reject", "request_changes"}
 EITHER = {"act", "may_act"}  # a human's principal token or an agent's job token
 ANY = {"brake_over_budget"}  # a member's principal token or a job token (the bus decides from its ledger)
@@ -497,15 +498,10 @@ def _escalate_other(s: State) -> None:
     s.approval = s.bus.pending_approvals(task=c.task)[0]["approval"]
 
 
-# Files that still hold a raw Bus (the TUI reads through its methods, no SQL of its own, but not yet through
-# the door; the demo's supervisor, `org explain --task`; the workspaces and the gateway of other issues):
+# Files that still hold a raw Bus (the demo's supervisor; the workspaces and the gateway of other issues):
 # this list only shrinks.
 STILL_RAW = {
     "agents/demo.py",
-    "cli/tui_cmds.py",
-    "tui/app.py",
-    "tui/data.py",
-    "tui/ops.py",
     "cli/workspace_cmds.py",
     "workspaces/service.py",
     "workspaces/pipeline.py",

@@ -33,8 +33,10 @@ def keys(bus, clock):
 
 @pytest.fixture
 def make_app(request, org_copy, clock):
-    """make_app(as_='alice') -> OrgApp over the test's real bus and clock; use_bus=False: only a URL."""
+    """make_app(as_='alice') -> OrgApp over the door to the test's real bus, and its clock; use_bus=False: only
+    a URL."""
     from org.config.loader import load_org
+    from org.identity.guard import Guard
     from org.tui.app import OrgApp
     from org.tui.principal import resolve_principal
 
@@ -47,9 +49,9 @@ def make_app(request, org_copy, clock):
         token: str | None = None,
     ):
         principal = resolve_principal(load_org(org_copy), as_, token)
-        bus = request.getfixturevalue("bus") if use_bus else None
+        door = Guard(request.getfixturevalue("bus")) if use_bus else None
         return OrgApp(
-            principal=principal, root=org_copy, bus=bus, db_url=db_url, clock=clock, poll_seconds=poll
+            principal=principal, root=org_copy, door=door, db_url=db_url, clock=clock, poll_seconds=poll
         )
 
     return make

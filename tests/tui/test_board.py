@@ -153,3 +153,26 @@ def test_the_timeline_names_the_switch_of_its_own_task_not_another_tasks(keys, b
     for key, by, note in ((queued, "alice", "first"), (leased, "bob", "second")):
         hit = task_paused_by(bus, bus.task(key))
         assert hit is not None and (hit["what"], hit["by"], hit["note"]) == ("task", by, note), (key, hit)
+
+
+async def test_every_screen_reads_with_the_humans_token(make_app, keys, bus, org_copy, db_url):
+    """The TUI reads the bus only through the door (org.identity.guard), with the token of the human at the
+    keyboard: once it is revoked, a task started later never reaches the board or the inbox count, and the
+    refusal is a notification (it used to read the raw bus, whoever sat there)."""
+    from org.identity.bootstrap import first_use_tokens
+    from org.identity.tokens import Tokens
+    from tests.helpers import read_token
+
+    first_use_tokens(bus)
+    app = make_app("alice", token=read_token(org_copy, "alice", db_url))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        assert sorted(_tasks(app)) == sorted(keys.values())
+        pending = app.pending
+        Tokens(bus).revoke(actor="alice", by="test")
+        new = bus.add_task("Rotate the staging key", "change", by="bob", attributes={"kind": "code"})["task"]
+        assert await wait_for(pilot, lambda: any(n.title == "Refused" for n in app._notifications))
+        app.screen.reload()
+        await settle(pilot)
+        assert new not in _tasks(app) and app.pending == pending

@@ -135,5 +135,5 @@ async def test_a_refused_human_sees_nothing_when_the_bus_appears_later(make_app,
         await settle(pilot)
         aside.rename(db)
         assert await wait_for(pilot, lambda: app.return_code is not None, timeout=8)
-        assert app.bus is None
+        assert app.door is None
     assert app.return_code == 4

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import DataTable, Input, Static
 
+from org.errors import OrgError
 from tests.tui.tuihelpers import lane_version, plain, settle, wait_for
 
 
@@ -280,16 +282,21 @@ async def test_decisions_are_made_with_the_humans_own_token_and_refused_without_
     app = make_app("bob")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        assert app.screen.current["task"] == t1
+        # the screens read through the door too: without a token nothing is shown, so nothing can be decided
+        assert app.screen.current is None
         await pilot.press("a")
         await pilot.pause()
         await pilot.press(*"forged", "enter")
         await settle(pilot)
-        await pilot.pause(0.5)
         assert _status(bus, t1) == ["pending"]
         assert any("authentication required" in str(n.message) for n in app._notifications), [
             n.message for n in app._notifications
         ]
+    assert bus.events_since(types=("auth.denied",))
+    # and a decision itself, asked without a token, is refused by the door and recorded
+    with pytest.raises(OrgError) as e:
+        app.as_human("approve", t1, "bob", note="forged")
+    assert e.value.exit_code == 4 and _status(bus, t1) == ["pending"]
     denied = bus.events_since(types=("auth.denied",))
     assert denied and denied[-1]["data"]["command"] == "approve"
 

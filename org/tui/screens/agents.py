@@ -45,7 +45,7 @@ LANE_COLS = (
 def confirm_switch(screen: Screen, verb: str, scope: str, target: str | None) -> None:
     """Ask, then pause or resume through the bus as the human at the keyboard; effective at the next claim."""
     app = screen.app
-    if app.bus is None:
+    if app.door is None:
         app.notify("No work bus yet.", severity="warning")
         return
     what = "EVERYTHING (every actor, lane and task)" if scope == "all" else f"{scope} {target}"
@@ -115,7 +115,7 @@ class AgentsScreen(OrgScreen):
         self.query_one("#actors", DataTable).focus()
 
     def load(self):
-        return agents_view(self.app.bus, self.app.now())
+        return agents_view(self.app.reads, self.app.now())
 
     def tick(self) -> None:
         """Lease ages and flags move with the clock: repaint from what was read, without reading again."""

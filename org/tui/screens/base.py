@@ -101,7 +101,7 @@ class OrgScreen(Screen):
         try:
             while True:
                 self._again = False
-                if self.app.bus is None:
+                if self.app.door is None:
                     self.empty(self.app.no_bus_reason())
                     return
                 data = await self.app.off_thread(self.load)

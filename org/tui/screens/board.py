@@ -77,9 +77,9 @@ class BoardScreen(OrgScreen):
         self.query_one("#board-table", RowTable).refresh()
 
     def load(self):
-        bus = self.app.bus
-        cfg = bus.config()
-        rows = board_rows(bus)
+        reads = self.app.reads
+        cfg = reads.config()
+        rows = board_rows(reads)
         choices = {
             "lane": sorted(cfg.lanes) if cfg else [],
             "state": list(STATES),

@@ -57,7 +57,7 @@ class GatesScreen(OrgScreen):
             self.call_after_refresh(self.paint)
 
     def load(self):
-        return gates_view(self.app.bus)
+        return gates_view(self.app.reads)
 
     def show(self, data) -> None:
         self.empty(None)

@@ -100,9 +100,9 @@ class InboxScreen(OrgScreen):
         )
 
     def load(self):
-        bus = self.app.bus
-        items = inbox(bus, self.app.principal.actor, self.app.now())
-        return items, bus.task_count()
+        reads = self.app.reads
+        items = inbox(reads, self.app.principal.actor, self.app.now())
+        return items, reads.task_count()
 
     def show(self, data) -> None:
         items, total = data
@@ -149,11 +149,11 @@ class InboxScreen(OrgScreen):
         ):  # another request: its evidence starts at the top
             self.query_one("#evidence-pane", VerticalScroll).scroll_home(animate=False)
         self._ev_for = sig
-        bus = self.app.bus
+        reads = self.app.reads
 
         async def load() -> None:
             try:
-                ev = await self.app.off_thread(lambda: evidence(bus, it))
+                ev = await self.app.off_thread(lambda: evidence(reads, it))
             except Exception as exc:
                 self.app.report(exc)
                 return

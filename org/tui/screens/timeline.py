@@ -67,8 +67,9 @@ class TimelineScreen(OrgScreen):
         self.query_one("#tl-table", DataTable).focus()
 
     def load(self):
-        data = timeline(self.app.bus, self.task_key)
-        data["paused"] = task_paused_by(self.app.bus, data["view"])
+        reads = self.app.reads
+        data = timeline(reads, self.task_key)
+        data["paused"] = task_paused_by(reads, data["view"])
         return data
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:

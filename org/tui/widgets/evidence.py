@@ -194,6 +194,12 @@ def render_evidence(ev: dict) -> RenderableType:
             out.append(Text(f"  {r['reason']}", style="dim"))
     if not checks:
         out.append(Text("no rule matched this task's actions", style="dim"))
+    layered = (ev.get("policy_source") or {}).get("values") or {}
+    for path, where in layered.items():  # what the repository's and the task's layers tightened (ADR 0120)
+        line = Text()
+        line.append(f"policy {path}", style="bold")
+        line.append(f"  {where}", style="cyan")
+        out.append(line)
 
     out.append(_heading("ADRs cited"))
     adrs = ev.get("adrs") or {}
