@@ -24,9 +24,15 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from org.sim.defects import look, rework
-from org.sim.entities import Job, Task, Worker
+from org.sim.entities import Job, Lane, Task, Worker
+
+if TYPE_CHECKING:
+    from org.sim.loop import Loop
+    from org.sim.metrics import Recorder
+    from org.sim.models import Scenario, Standup
 
 __all__ = ["Standups"]
 
@@ -34,9 +40,21 @@ __all__ = ["Standups"]
 class Standups:
     """World's standup methods; they use World's loop, rec, lanes, workers, open tasks and queues."""
 
+    if TYPE_CHECKING:  # World's, declared for the type checker
+        spec: Scenario
+        loop: Loop
+        rec: Recorder
+        workers: dict[str, Worker]
+        lanes: dict[str, Lane]
+        open: dict[str, Task]
+
+        def _kill(self, job: Job) -> None: ...
+        def _queue(self, job: Job) -> None: ...
+        def _dispatch(self, lane: Lane) -> None: ...
+
     def _standup_init(self) -> None:
         su = self.spec.standup
-        self.su = su if su is not None and su.every else None
+        self.su: Standup | None = su if su is not None and su.every else None
         self.useful: Counter[str] = (
             Counter()
         )  # worker -> tasks it authored that finished clean since the last one
@@ -48,7 +66,7 @@ class Standups:
         self.rng_standup = random.Random(f"{self.spec.seed}:standup")
 
     def _standup_start(self) -> None:
-        if self.su is not None:
+        if self.su is not None and self.su.every:
             self.loop.at(self.su.every, self._standup)
 
     def _standup_done_task(self, task: Task) -> None:
@@ -77,8 +95,9 @@ class Standups:
                 w.stats.tokens += tokens
                 w.stats.usd += usd
 
-    def _standup(self, _arg=None) -> None:
+    def _standup(self, _arg: object = None) -> None:
         su = self.su
+        assert su is not None and su.every
         now = self.loop.now
         inside = now >= self.rec.t0
         if inside:
@@ -143,15 +162,17 @@ class Standups:
         h = helpers[self.rng_standup.randrange(len(helpers))]
         lane.idle.remove(h)
         self.su_helping[h.id] = self.loop.now
-        self._standup_send(h, self.su.help_tokens, "helps")
-        self.loop.after(self.su.help_time, self._standup_helped, (h, w, task))
+        su = self.su
+        assert su is not None
+        self._standup_send(h, su.help_tokens, "helps")
+        self.loop.after(su.help_time, self._standup_helped, (h, w, task))
 
     def _standup_helped(self, arg: tuple[Worker, Worker, Task]) -> None:
         h, w, task = arg
         now = self.loop.now
         since = self.su_helping.pop(h.id)
         self.rec.busy_time(h.lane, since, now)
-        if task.closed is None:
+        if task.closed is None and h.profile is not None:  # (helpers are agents: they have a profile)
             found = look(task.defects, h.profile.detect, h.family, None, self.rng_standup)
             if found:
                 before = len(task.defects)
@@ -163,14 +184,15 @@ class Standups:
             lane.idle.append(h)
             self._dispatch(lane)
 
-    def _standup_summary(self, end: float) -> dict | None:
-        if self.su is None:
+    def _standup_summary(self, end: float) -> dict[str, float] | None:
+        su = self.su
+        if su is None or not su.every:
             return None
         for hid, since in self.su_helping.items():
             self.rec.busy_time(self.workers[hid].lane, since, end)
         s = self.su_stats
         return {
-            "every_hours": round(self.su.every / 3600.0, 4),
+            "every_hours": round(su.every / 3600.0, 4),
             "standups": s["standups"],
             "wakes": s["wakes"],
             "flags": s["flags"],
