@@ -47,6 +47,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from org.bus import identityrows
 from org.bus.audit import iso
 from org.bus.claims import job_id
 from org.bus.context import AUTH, task_key
@@ -314,10 +315,8 @@ class Guard:
         if p.via != "job" or p.job is None:
             raise Denied(f"'{command}' needs a job token's principal", rule=rule_ids.TOKEN_SCOPE)
 
-        def fn(tx) -> tuple | None:
-            return tx.x("SELECT status, token, lease_expires FROM jobs WHERE id = :j", {"j": p.job}).first()
-
-        r = self._bus.store.read(fn)
+        job = p.job
+        r = self._bus.store.read(lambda tx: identityrows.job_lease(tx, job))
         now = self._bus.store.clock()
         if r is None:
             raise Conflict(f"job {p.job} is gone; this job token is void", job=p.job)
