@@ -97,6 +97,7 @@ class JobRunner:
             tier=claim.tier or "",
             attributes=dict(claim.attributes or {}),
             round=int(claim.round or 0),
+            policy=dict((getattr(claim, "policy_source", None) or {}).get("values") or {}),
         )
         files: tuple[str, ...] = ()
         if claim.kind == "review":

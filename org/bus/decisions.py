@@ -22,7 +22,7 @@ from org.config.loader import OrgConfig
 from org.config.provenance import policy_source
 from org.engine import flow, rule_ids
 from org.engine.attributes import DERIVED
-from org.engine.plans import planned_actions
+from org.engine.plans import gate_actions, plan_gate, planned_actions
 from org.engine.policy import Decision, RuleHit, compile_policy, decide, decide_within
 from org.engine.state import Event, TaskState
 from org.errors import Conflict, Denied, IntegrityError, NotFound, UsageError
@@ -175,15 +175,18 @@ def act(
             pcfg,
             actor,
             action,
-            st.attributes,
+            {**st.attributes, "paths": st.paths} if st.paths else st.attributes,  # org read them from git
             claims,
             approvals=people,
             authors=sorted(st.authors),
             facts={**(derived or {}), **known} or None,
         )
-        attrs = {k: v for k, v in d.attributes.items() if k not in (*DERIVED, "tier")}
+        attrs = {k: v for k, v in d.attributes.items() if k not in (*DERIVED, "tier", "paths")}
         if cfg is not None and actor not in cfg.actors and d.outcome != "deny":
             d = _deny(d, RuleHit(rule_ids.UNKNOWN_ACTOR, "deny", "", "no longer a member of the org"))
+        outside = _outside_gate(tx, pcfg, st, key, actor, action)
+        if outside and d.outcome != "deny":
+            d = _deny(d, RuleHit(rule_ids.GATE_SCOPE, "deny", "", outside))
         if rejected and d.outcome != "deny" and d.rules:
             r = rejected[-1]
             d = _deny(
@@ -244,6 +247,37 @@ def act(
     if rehearse:
         return ctx.rehearse(fn)
     return ctx.write(fn, retry_unique=True)
+
+
+def _outside_gate(tx: Tx, cfg: OrgConfig, st: TaskState, key: str, actor: str, action: str) -> str | None:
+    """Why a job token may not take `action` on this task (ADR 0110), or None (not a job token, or an action
+    its gate asks for). A job token takes only its gate's actions (org.engine.plans.gate_actions): the one its
+    gate's kind implies and, at a gate carrying out an approved plan, that plan's; its lane's other actions
+    are not its gate's. Read from its job (on this task, leased by this actor) and the plan on the current
+    revision, never from the token's word."""
+    auth = AUTH.get() or {}
+    if auth.get("via") != "job":
+        return None
+    job = None
+    if auth.get("job") is not None:
+        job = tx.x(
+            "SELECT gate, status, leased_by FROM jobs WHERE id = :j AND task = :k",
+            {"j": int(auth["job"]), "k": key},
+        ).first()
+    if job is None or job[1] != "leased" or job[2] != actor:
+        return f"this job token holds no live job of {actor} on {key}"
+    gate, plan = job[0], None
+    planned_at = plan_gate(cfg, st.workflow, gate)
+    if planned_at is not None and st.revision is not None:
+        plan = (work_result_in(tx, key, gate=planned_at, revision=st.revision) or {}).get("content")
+    asks = gate_actions(cfg, st.workflow, gate, plan)
+    if canonical_action(action) in asks:
+        return None
+    return (
+        f"a job at the '{gate}' gate takes only {', '.join(sorted(asks)) or 'no action'}"
+        + (" (its own and the approved plan's)" if planned_at else "")
+        + f"; '{action}' is not asked of it"
+    )
 
 
 def _approved_plan(

@@ -340,6 +340,7 @@ class _Work:
             config_hash=digest.hexdigest()[:16],
         )
         out.__dict__["_org_layer"] = org
+        out.__dict__["_docs"] = self._docs  # the org layer's parsed files (the layers are not among them)
         out.__dict__["_statements"] = {p: tuple(s) for p, s in self.said.items() if len(s) > 1}
         return out
 

@@ -17,6 +17,7 @@ __all__ = [
     "ACTIONS_PREFIX",
     "builds",
     "carries_out_plan",
+    "gate_actions",
     "executes_actions",
     "plan_gate",
     "planned_actions",
@@ -45,6 +46,23 @@ def carries_out_plan(cfg: Any, workflow: str | None, gate: str | None) -> bool:
     Its credential calls are the plan's, no others, and it keeps the plan's revision."""
     spec = _gate(cfg, workflow, gate)
     return spec is not None and spec.kind == "work" and spec.carries_out is not None
+
+
+def gate_actions(cfg: Any, workflow: str | None, gate: str | None, plan: str | None) -> frozenset[str]:
+    """The actions a job at `gate` takes, in their one spelling (ADR 0110): the action its kind implies (a work
+    gate's `action:`, a review gate's review.file, an approval gate's approve) and, at a gate that carries out
+    an approved plan, the actions that plan names (`plan`: the plan gate's work on the revision the controls
+    passed on). Nothing else its lane may do: an operator planning a deploy does not deploy. An unknown
+    workflow or gate takes none."""
+    from org.config.actions import canonical_action
+
+    spec = _gate(cfg, workflow, gate)
+    if spec is None:
+        return frozenset()
+    names = [spec.implied_action] if spec.implied_action else []
+    if carries_out_plan(cfg, workflow, gate):
+        names += [a.get("action") for a in planned_actions(plan)]
+    return frozenset(c for c in map(canonical_action, names) if c is not None)
 
 
 def executes_actions(cfg: Any, workflow: str | None, gate: str | None) -> bool:

@@ -301,9 +301,9 @@ def test_a_plan_that_names_no_call_allows_none(org_env, monkeypatch):
         port.close()
     finally:
         broker.close()
-    # the approval covers what the plan showed (ADR 0071): a plan naming no credential.use leaves the call
-    # needing its own approval, and nothing reaches the service
-    assert doc["exit_code"] == 6 and "approval" in doc["message"], doc
+    # the approval covers what the plan showed (ADR 0071), and the executing job takes only the plan's actions
+    # (ADR 0110): a plan naming no credential.use leaves the job no call to make, and nothing reaches the service
+    assert doc["exit_code"] == 4 and "refused" in doc["message"], doc
     assert broker.server.seen == [] and broker.daemon.status()["secrets_resolved"] == 0
 
 

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-__all__ = ["pg_url_or_skip", "drive", "snapshot", "forge_consistently"]
+__all__ = ["pg_url_or_skip", "drive", "snapshot", "forge_consistently", "carrying_out", "GITHUB"]
 
 _PG_STATE: dict = {}
 
@@ -104,3 +104,29 @@ def forge_consistently(db, seq: int, actor: str = "mallory") -> None:
     c.execute("UPDATE audit_head SET hash = ?", (prev,))
     c.commit()
     c.close()
+
+
+GITHUB = {"credential": "github", "service": "github"}  # a plan's credential.use on its own service
+
+
+def carrying_out(
+    guard, tokens: dict, task: str, *actions: str, actor: str = "ops-claude", attrs: dict | None = None
+):
+    """(the claim, its job token) of `actor` at the ops task's execute gate, carrying out a plan that names
+    `actions` (with the task's attributes and `attrs`): a job token takes only the actions its gate asks for (ADR 0110),
+    so an operator acts where it carries out the plan, not while planning. Above the light path, sec-gemini's
+    security review passes the plan first; a task with an approval gate is not for this helper."""
+    import json
+
+    c, jt = guard.claim(tokens[actor], "operator", actor)
+    assert c.task == task and c.gate == "plan", c
+    said = [{"action": a, "attributes": {**(c.attributes or {}), **(attrs or {})}} for a in actions]
+    guard.submit(jt, c.job, "pass", note="plan", content="1. as filed\nactions: " + json.dumps(said))
+    queued = {j["gate"] for j in guard.task(tokens[actor], task)["jobs"] if j["status"] == "queued"}
+    if "review" in queued:
+        sc, sjt = guard.claim(tokens["sec-gemini"], "security", "sec-gemini")
+        assert sc.task == task, sc
+        guard.submit(sjt, sc.job, "pass", note="ok")
+    c, jt = guard.claim(tokens[actor], "operator", actor)
+    assert c.task == task and c.gate == "execute", c
+    return c, jt

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from org.bus import Bus
+from tests.bus.bushelpers import GITHUB, carrying_out
 from tests.helpers import run_org
 
 
@@ -21,9 +22,9 @@ def test_second_decision_on_a_decided_request_exits_5(root, tokens):
         t = bus.add_task(
             "Rotate",
             "ops",
-            attributes={"environment": "staging", "credential": "github", "service": "github"},
+            attributes={"environment": "staging"},
         )["task"]
-        c, jt = Guard(bus).claim(tokens["ops-claude"], "operator", "ops-claude")
+        c, jt = carrying_out(Guard(bus), tokens, t, "credential.use", attrs=GITHUB)
     r = run_org("act", "credential.use", "--as", "ops-claude", "--task", t, root=root, env={"ORG_TOKEN": jt})
     assert r.returncode == 6, r.stderr
     code, first, _ = _org(root, "approve", t, "--as", "alice", "--note", "ok")

@@ -52,8 +52,12 @@ def test_the_approval_covers_the_planned_action(bus):
 
 def test_the_issue_example_another_action_is_not_approved(bus):
     t, ex = _approved(bus)
+    # the executing job takes only the plan's actions (ADR 0110)
     with job_token("ops-gpt", ex.job):
         r = bus.act("db.migrate", "ops-gpt", t, {"irreversible": True})
+    assert r["exit_code"] == 4 and r["decision"]["rules"][-1]["id"] == "ORG-GATE-SCOPE"
+    # asked outside any job (the bus itself, no token): the plan's approval still does not cover it
+    r = bus.act("db.migrate", "ops-gpt", t, {"irreversible": True})
     assert r["exit_code"] == 6, r["decision"]["reason"]
 
 

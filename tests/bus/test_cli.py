@@ -12,7 +12,7 @@ import time
 import pytest
 
 from org.bus import Bus
-from tests.bus.bushelpers import drive
+from tests.bus.bushelpers import GITHUB, carrying_out, drive
 from tests.helpers import REPO, run_org
 
 
@@ -93,10 +93,10 @@ def test_act_needs_approval_then_allowed_and_red_denied(root, tokens):
         t = bus.add_task(
             "Rotate",
             "ops",
-            attributes={"environment": "staging", "credential": "github", "service": "github"},
+            attributes={"environment": "staging"},
         )["task"]
-        c, jt = Guard(bus).claim(
-            tokens["ops-claude"], "operator", "ops-claude"
+        c, jt = carrying_out(
+            Guard(bus), tokens, t, "credential.use", attrs=GITHUB
         )  # agents act with a job token
     assert c.task == t
     code, out, _ = org(root, "act", "credential.use", "--as", "ops-claude", "--task", t, token=jt)
@@ -215,9 +215,9 @@ def test_act_wait_is_woken_by_the_humans_decision(request, root, dialect, verdic
         t = bus.add_task(
             "Rotate",
             "ops",
-            attributes={"environment": "staging", "credential": "github", "service": "github"},
+            attributes={"environment": "staging"},
         )["task"]
-        _c, jt = Guard(bus).claim(toks["ops-claude"], "operator", "ops-claude")
+        _c, jt = carrying_out(Guard(bus), toks, t, "credential.use", attrs=GITHUB)
     env = {**os.environ, "ORG_ROOT": str(root), "ORG_DATABASE_URL": url, "ORG_TOKEN": jt}
     p = subprocess.Popen(
         [

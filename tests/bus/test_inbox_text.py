@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from org.bus import Bus
+from tests.bus.bushelpers import GITHUB, carrying_out
 from tests.helpers import run_org
 
 
@@ -13,9 +14,9 @@ def test_inbox_text_shows_what_a_person_decides_from(root, tokens):
         t = bus.add_task(
             "Rotate the GitHub token",
             "ops",
-            attributes={"environment": "staging", "credential": "github", "service": "github"},
+            attributes={"environment": "staging"},
         )["task"]
-        c, jt = Guard(bus).claim(tokens["ops-claude"], "operator", "ops-claude")
+        c, jt = carrying_out(Guard(bus), tokens, t, "credential.use", attrs=GITHUB)
     assert (
         run_org(
             "act", "credential.use", "--as", "ops-claude", "--task", t, root=root, env={"ORG_TOKEN": jt}

@@ -6,6 +6,7 @@ import json
 import re
 
 from org.bus import Bus
+from tests.bus.bushelpers import GITHUB, carrying_out
 from tests.helpers import run_org
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
@@ -45,9 +46,9 @@ def test_no_epoch_numbers_in_json(root, tokens):
         t = bus.add_task(
             "Rotate",
             "ops",
-            attributes={"environment": "staging", "credential": "github", "service": "github"},
+            attributes={"environment": "staging"},
         )["task"]
-        c, jt = Guard(bus).claim(tokens["ops-claude"], "operator", "ops-claude")
+        c, jt = carrying_out(Guard(bus), tokens, t, "credential.use", attrs=GITHUB)
     assert (
         run_org(
             "act", "credential.use", "--as", "ops-claude", "--task", t, root=root, env={"ORG_TOKEN": jt}

@@ -152,8 +152,21 @@ def test_broker_uses_secrets_only_for_allowed_calls_and_never_shows_them(broker_
     )
     assert code == 0, t
     code, c, _ = run("claim", "--lane", "operator", "--as", "ops-claude", token=ops)
-    assert code == 0 and c["task"] == t["task"]
-    jt, task = c["token"], t["task"]
+    assert code == 0 and c["task"] == t["task"] and c["gate"] == "plan"
+    task = t["task"]
+    code, _, err = run("credential", "use", "github", "--service", "github", "--task", task, token=c["token"])
+    assert code == 4, err  # planning is not using: a job token takes only its gate's actions (ADR 0110)
+    with Bus.open(root=root) as bus:  # the plan names the call; the executing job carries it out
+        g = Guard(bus)
+        g.submit(
+            c["token"],
+            c["job"],
+            "pass",
+            note="plan",
+            content=plan_of(("github", "POST", "/repos/x/pulls", '{"title": "x"}')),
+        )
+        c2, jt = g.claim(ops, "operator", "ops-claude")
+        assert c2.task == task and c2.gate == "execute"
     base = ("credential", "use")
     code, r, _ = run(
         *base,
@@ -210,17 +223,18 @@ def test_broker_uses_secrets_only_for_allowed_calls_and_never_shows_them(broker_
     with Bus.open(root=root) as bus:
         g = Guard(bus)
         t2 = g.add_task(None, "Staging fix", "ops", by="alice", attributes={"environment": "staging"})["task"]
-        c2, jt2 = g.claim(ops, "operator", "ops-claude")
+        jt2 = executing(g, ops, t2, plan_of(("github", "GET", "/", None)), reviewer="sec-gemini")
     code, r, _ = run(*base, "github", "--service", "github", "--task", t2, token=jt2)
     assert code == 6 and r["error"] == "needs_approval"
-    code, r, _ = run("approve", t2, "--as", "alice", "--action", "credential.use", "--note", "ok")
+    code, r, _ = run("approve", t2, "--as", "bob", "--action", "credential.use", "--note", "ok")
     assert code == 0
     code, r, _ = run(*base, "github", "--service", "github", "--task", t2, token=jt2)
-    assert code == 0 and r["decision"]["approved_by"] == "alice" and seen[-1]["auth"] == f"Bearer {gh}"
+    assert code == 0 and r["decision"]["approved_by"] == "bob" and seen[-1]["auth"] == f"Bearer {gh}"
     code, shown, _ = run("task", "show", task, "--as", "bob")
     assert code == 0 and [e["type"] for e in shown["timeline"]].count("credential.used") == 1
     decided = [e for e in shown["timeline"] if e["type"] == "action.decided"]
-    assert [e["rules"] for e in decided[1:5]] == [
+    assert decided[0]["rules"] == ["ORG-GATE-SCOPE"]  # at the plan gate
+    assert [e["rules"] for e in decided[2:6]] == [
         ["RED-CREDENTIAL-REUSE"],
         ["ORG-CREDENTIAL-UNAVAILABLE"],
         ["RED-CREDENTIAL-REUSE"],
@@ -272,22 +286,22 @@ def test_the_security_agents_credential_reuse_is_refused_without_reading_a_secre
     after = _status(root)
     assert after["secrets_resolved"] == before["secrets_resolved"] and seen == []
     assert after["requests"] == before["requests"] + 2 and after["refusals"] == before["refusals"] + 1
-    # the same job token for its own service: a human approves, and only then is a secret read (once, for use)
+    # the same job token for its own service: a security review asks for no credential use (ADR 0110), so
+    # no human's approval makes one, and no secret is read
     code, doc, _ = org(
         root, "credential", "use", "github", "--service", "github", "--task", task, token=sec_job
     )
-    assert code == 6 and _status(root)["secrets_resolved"] == after["secrets_resolved"]
-    code, _, err = org(root, "approve", task, "--as", "alice", "--action", "credential.use", "--note", "scan")
-    assert code == 0, err
+    assert code == 4 and _status(root)["secrets_resolved"] == after["secrets_resolved"]
+    code, _, err = org(root, "approve", task, "--as", "bob", "--action", "credential.use", "--note", "scan")
+    assert code == 3, err  # no request was opened: there is nothing to approve
     code, doc, _ = org(
         root, "credential", "use", "github", "--service", "github", "--task", task, token=sec_job
     )
-    assert code == 0 and seen[-1]["auth"] == f"Bearer {gh}" and gh not in json.dumps(doc)
-    assert _status(root)["secrets_resolved"] == after["secrets_resolved"] + 1
+    assert code == 4 and seen == [] and _status(root)["secrets_resolved"] == after["secrets_resolved"]
     with Bus.open(root=root) as bus:
         decided = [e for e in bus.events_since(0, task=task, types=("action.decided",), limit=1000)]
-    assert [e["decision"] for e in decided] == ["deny", "needs_approval", "allow"]
-    assert decided[0]["rules"] == ["RED-CREDENTIAL-REUSE"]
+    assert [e["rules"][-1] for e in decided] == ["RED-CREDENTIAL-REUSE", "ORG-GATE-SCOPE", "ORG-GATE-SCOPE"]
+    assert [e["decision"] for e in decided] == ["deny"] * 3
     assert all(e["auth"]["principal"] == "sec-gemini" and e["auth"]["via"] == "job" for e in decided)
 
 
@@ -396,15 +410,45 @@ def test_a_client_that_never_ends_its_line_is_dropped(root):
         d.path.parent.rmdir()
 
 
-def _dev_job(bus):
-    """(a Guard, a dev ops task, the job token of ops-claude's claim of it)."""
+def plan_of(*calls: tuple[str, str, str, str | None]) -> str:
+    """A plan naming credential.use calls (credential, method, path, body), each on the credential's own service."""
+    services = {"github": "github", "jira": "jira", "deploy-key": "deploy"}
+    acts = [
+        {
+            "action": "credential.use",
+            "attributes": {"credential": cred, "service": services.get(cred, cred)},
+            "call": {"method": m, "path": p, "body": b},
+        }
+        for cred, m, p, b in calls
+    ]
+    return "1. make the calls\nactions: " + json.dumps(acts)
+
+
+def executing(g, ops: str, task: str, plan: str, *, reviewer: str | None = None) -> str:
+    """The job token of ops-claude's claim of the task's execute gate, after it planned `plan` (and, above the
+    light path, `reviewer`'s security review passed it): a job token uses a credential only where its gate
+    asks for it, carrying out an approved plan (ADR 0110)."""
+    c, jt = g.claim(ops, "operator", "ops-claude")
+    assert c.task == task and c.gate == "plan"
+    g.submit(jt, c.job, "pass", note="plan", content=plan)
+    if reviewer:
+        c, sj = g.claim(g.tokens.issue(reviewer, by="test")["token"], "security", reviewer)
+        g.submit(sj, c.job, "pass", note="ok")
+    c, jt = g.claim(ops, "operator", "ops-claude")
+    assert c.task == task and c.gate == "execute", c
+    return jt
+
+
+def _dev_job(bus, *paths: str):
+    """(a Guard, a dev ops task, the job token of ops-claude's claim of its execute gate, carrying out a plan
+    that names a GET with github of each of `paths`)."""
     first_use_tokens(bus)
     g = Guard(bus)
     ops = g.tokens.issue("ops-claude", by="test")["token"]
     task = g.add_task(
         None, "Rebuild dev", "ops", by="alice", attributes={"environment": "dev", "disposable": True}
     )["task"]
-    _c, jt = g.claim(ops, "operator", "ops-claude")
+    jt = executing(g, ops, task, plan_of(*(("github", "GET", p, None) for p in paths)))
     return g, task, jt
 
 
@@ -433,7 +477,7 @@ def test_the_broker_refuses_paths_that_leave_the_credentials_base(broker_org, se
 
     root, (_, seen) = broker_org, server
     with Bus.open(root=root) as bus:
-        g, task, jt = _dev_job(bus)
+        g, task, jt = _dev_job(bus, "/a/.b/..c", "/a/b.json?x=..", "/a/...%2e")
         head = bus.head()
         secrets = Secrets({"ORG_SECRET_GITHUB": "cnry-" + uuid.uuid4().hex})
         b = Broker(bus, g, secrets)
@@ -458,7 +502,7 @@ def test_a_secret_across_the_body_limit_is_scrubbed_whole(broker_org, server):
     root = broker_org
     gh = "cnry-gh-" + uuid.uuid4().hex
     with Bus.open(root=root) as bus:
-        g, task, jt = _dev_job(bus)
+        g, task, jt = _dev_job(bus, "/big")
         r = Broker(bus, g, Secrets({"ORG_SECRET_GITHUB": gh})).call(
             jt, credential="github", service="github", task=task, path="/big"
         )

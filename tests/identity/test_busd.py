@@ -112,7 +112,7 @@ with BusClient() as bus:
     out["show"] = bus.task(tok, task)["task"]
     out["timeline"] = len(bus.timeline(tok, task)) > 0
     out["explain"] = bus.rehearse_act(tok, "code.write", "build-claude", task)["decision"]["outcome"]
-    out["act"] = bus.act(jt, "code.write", None, task)["decision"]["outcome"]
+    out["act"] = bus.act(jt, "spec.write", None, task)["decision"]["outcome"]  # the spec gate's action
     out["events"] = len(bus.events_since(tok, 0, task=task)) > 0
     out["submit"] = bus.submit(jt, c.job, "pass", note="done over the socket")["verdict"]
 print(json.dumps(out))

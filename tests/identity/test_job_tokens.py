@@ -55,7 +55,7 @@ def test_job_token_stays_inside_its_job(bus, guard, issue, change):
             fn()
         assert words in e.value.message and e.value.exit_code == 4, e.value.message
     assert len(events(bus, "auth.denied")) == len(cases)
-    r = guard.act(jt, "code.write", "build-claude", t)
+    r = guard.act(jt, "spec.write", "build-claude", t)  # the spec gate's own action
     assert r["decision"]["outcome"] == "allow"
     ev = events(bus, "action.decided")[-1]
     assert ev["auth"]["via"] == "job" and ev["auth"]["token"] == parse(jt)[1] and ev["auth"]["job"] == c.job

@@ -175,3 +175,24 @@ def test_a_task_cannot_change_its_repositorys_policy_on_its_own_branch(
         check_revision(wsbus, c.job, "build-claude")
     f = next(f for f in e.value.detail["findings"] if f["rule"] == "ORG-PROTECTED-PATH")
     assert f["path"] == ".org/policy.yaml" and ":.org/policy.yaml" in f["source"], f
+
+
+def test_the_handover_and_the_evidence_show_the_sources(wsbus, source: Path) -> None:
+    """An agent's claim and prompt, and a human's evidence, name the layer and line of what was tightened."""
+    from org.agents.prompts import WorkItem, _user
+    from org.identity.guard import Guard
+    from org.tui.data import evidence
+
+    commit_file(source, ".org/policy.yaml", "limits:\n  max_rework_rounds: 1\n")
+    t = wsbus.add_task("src", "change", by="alice", attributes={"kind": "docs"}, repo="app")
+    c, _jt = Guard(wsbus).claim(wsbus.tokens["build-claude"], "builder", "build-claude")
+    assert c.task == t["task"]
+    values = c.to_json()["policy_source"]["values"]
+    where = values["workflows.change.limits.max_rework_rounds"]
+    assert where.startswith("repo app@") and where.endswith(":.org/policy.yaml:2")
+    item = WorkItem("1", c.task, "src", "change", c.gate, "work", "", "builder", c.tier, policy=values)
+    assert f"- workflows.change.limits.max_rework_rounds: {where}" in _user(item)
+    ev = evidence(
+        wsbus, {"task": t["task"], "evidence": {"config_hash": t["config_hash"], "workflow": "change"}}
+    )
+    assert ev["policy_source"]["values"]["workflows.change.limits.max_rework_rounds"] == where
