@@ -120,6 +120,8 @@ class Gateway:
         if member is None:
             raise UsageError(f"'{actor}' is not a member of lane '{lane}'")
         models = tuple(spec.models) if spec.models else (a.model,)
+        if task is not None:
+            models = self._pinned_models(task, lane, models)
         return self.grants.issue(
             Grant(
                 job=job,
@@ -135,6 +137,16 @@ class Gateway:
                 family=member.family,
             )
         )
+
+    def _pinned_models(self, task: str, lane: str, models: tuple[str, ...]) -> tuple[str, ...]:
+        """The models a task's pinned cascade leaves the lane (ADR 0120: a repository's or the task's own
+        `models` only narrows): today's allowance intersected with the pinned one, never more."""
+        with self._bus() as bus:
+            pinned = bus.pinned_config(bus.task(task)["config_hash"])
+        spec = pinned.lanes.get(lane)
+        if spec is None or spec.models is None:
+            return models
+        return tuple(m for m in models if m in spec.models)
 
     def revoke(self, token: str) -> bool:
         return self.grants.revoke(token)

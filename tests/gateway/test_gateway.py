@@ -446,3 +446,24 @@ def test_a_job_token_buys_a_gateway_token_that_dies_with_the_lease(gw, org):
     for bad in (jt, ptok, "orgj_" + "0" * 16 + "_" + "0" * 64):
         r = _post(gw.url.removesuffix("/v1") + "/org/grant", headers={"authorization": f"Bearer {bad}"})
         assert r.status_code in (401, 409), (bad[:5], r.text)
+
+
+def test_a_tasks_pinned_cascade_narrows_the_models_it_is_granted(org, local):
+    """A task filed with `models` (its own policy layer) gets only those, whatever today's lane allows."""
+    root, url, _task = org
+    from org.config.loader import load_org
+
+    cfg = load_org(root)
+    with Bus.open(url, root=root) as bus:
+        narrowed = bus.add_task("narrow", workflow="change", by="alice", policy={"models": ["openai/gpt-5"]})
+    with Gateway(
+        cfg, lambda: Bus.open(url, root=root, config=cfg), local_url=local.url, env={"ORG_MODELS": "local"}
+    ).serve() as g:
+        token = g.grant(BUILDER, job=1, task=narrowed["task"])
+        grant, _ = g.grants.check(token)
+        assert grant is not None and grant.models == ()  # build-claude's own model is not in the task's list
+        h = {"authorization": f"Bearer {token}"}
+        r = _post(g.url + "/chat/completions", json={"model": MODEL, "messages": MSGS}, headers=h)
+        assert r.status_code == 403
+        other = g.grant("build-gpt", job=2, task=narrowed["task"])
+        assert g.grants.check(other)[0].models == ("openai/gpt-5",)
