@@ -146,9 +146,16 @@ def bus_socket(cfg: Any, db_url: str) -> Iterator[Any]:
         res = check_revision(bus, job, actor, commit=commit)
         return res["commit"] if res else None
 
+    def handover(door: Any, token: str | None, job: int | str) -> dict:
+        from org.agents.handover import handover as hand_over
+
+        return hand_over(door, token, job, cfg=cfg)
+
     folder = Path(tempfile.mkdtemp(prefix="org-bus-"))
     try:
-        with BusServer(db_url, root=cfg.root, config=cfg, path=folder / "bus.sock", check=check) as srv:
+        with BusServer(
+            db_url, root=cfg.root, config=cfg, path=folder / "bus.sock", check=check, handover=handover
+        ) as srv:
             yield srv
     finally:
         shutil.rmtree(folder, ignore_errors=True)

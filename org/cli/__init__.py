@@ -73,6 +73,7 @@ _MODULES = (
     "sim_cmds",
     "tui_cmds",
     "workspace_cmds",
+    "job_cmds",
     "notify_cmds",
 )
 for _name in _MODULES:

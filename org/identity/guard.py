@@ -24,7 +24,8 @@ Who may use which token where:
   - a human's principal token only: approve and reject (an agent's is refused however it is presented,
     exit 4, an `auth.denied` event); act;
   - a job token (`orgj_...`, returned by a claim): holder and lease_live (who holds the job, and whether
-    its lease still runs: for the services beside the bus), heartbeat, submit, release and fail of its own job, act
+    its lease still runs: for the services beside the bus), heartbeat, submit, release, fail and
+    job_facts (the handover: org job show) of its own job, act
     on its own task with one of the actions its lane may take and its gate asks for (the lane's here; the
     gate's in `act`, ORG-GATE-SCOPE, ADR 0110), record_usage of the model calls made for it,
     wait_for_decision on a request of its own task;
@@ -46,6 +47,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from org.bus import identityrows
 from org.bus.audit import iso
 from org.bus.claims import job_id
 from org.bus.context import AUTH, task_key
@@ -120,6 +122,7 @@ class Guard:
         "submit": ("submit",),
         "release": ("release",),
         "fail": ("fail",),
+        "job_facts": ("task", "pinned_config", "config", "events_since", "work_result"),
         "work_result": ("work_result",),
         "sweep": ("sweep",),
         "act": ("act",),
@@ -312,10 +315,8 @@ class Guard:
         if p.via != "job" or p.job is None:
             raise Denied(f"'{command}' needs a job token's principal", rule=rule_ids.TOKEN_SCOPE)
 
-        def fn(tx) -> tuple | None:
-            return tx.x("SELECT status, token, lease_expires FROM jobs WHERE id = :j", {"j": p.job}).first()
-
-        r = self._bus.store.read(fn)
+        job = p.job
+        r = self._bus.store.read(lambda tx: identityrows.job_lease(tx, job))
         now = self._bus.store.clock()
         if r is None:
             raise Conflict(f"job {p.job} is gone; this job token is void", job=p.job)
@@ -397,6 +398,19 @@ class Guard:
     def fail(self, token: str | None, job: int | str, *, reason: str) -> dict:
         """The holder cannot do the job: park it as dead and escalate its task to a human, saying why."""
         return self._as_holder(token, job, "fail", lambda j, fence: self._bus.fail(j, fence, reason=reason))
+
+    def job_facts(self, token: str | None, job: int | str, *, workspaces: Any = None) -> dict:
+        """The handover of a live job to its holder (org.identity.jobfacts): the task with its tier and why,
+        the gate and what it asks, the lane's boundaries, the workspace (made for a work job of a repository
+        task), the bound revision's real diff, the work before it and the last review's findings.
+        `workspaces`: the workspaces service (org.workspaces.service) that reads git for a repository task,
+        passed by the caller (the door itself stays below the data plane); without it none is read."""
+        from org.identity.jobfacts import job_facts
+
+        p = self.principal(token, command="job show", job_ok=True, principal_ok=False)
+        jid = self._job_scope(p, job, "job show")
+        with acting(p):
+            return job_facts(self._bus, jid, p.actor, workspaces=workspaces)
 
     def act(
         self, token: str | None, action: str, as_: str | None, task: str, attributes: dict | None = None

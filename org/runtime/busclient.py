@@ -33,6 +33,7 @@ OPERATIONS = (
     "submit",
     "release",
     "fail",
+    "job_facts",
     "act",
     "rehearse_act",
     "events_since",
@@ -201,6 +202,11 @@ class BusClient:
 
     def fail(self, token: str | None, job: int | str, *, reason: str) -> dict:
         return self.call("fail", token, job=job, reason=reason)
+
+    def job_facts(self, token: str | None, job: int | str, *, workspaces: Any = None) -> dict:
+        """The handover of the job (the server composes it: workspace, diff and ADRs are read where the org
+        is; `workspaces` is the Guard's parameter and is not sent)."""
+        return self.call("job_facts", token, job=job)
 
     def act(
         self, token: str | None, action: str, as_: str | None, task: str, attributes: dict | None = None
