@@ -206,6 +206,8 @@ def complete(
     if max_tokens:
         kwargs["max_tokens"] = max_tokens
     kwargs.update(extra or {})
+    if kwargs.get("tools"):  # function tools only: litellm's MCP bridge would import the (absent) mcp package
+        kwargs.setdefault("_skip_mcp_handler", True)
     res = CallResult(model=model, called=called, provider=prov, outcome="ok", served_by=served_by or prov)
     t0 = time.perf_counter()
     try:

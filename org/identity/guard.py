@@ -209,12 +209,17 @@ class Guard:
         if a is None or not a.is_human:
             return None, None
         root = self._bus.ctx.root
-        if self.tokens.fresh():
+        fresh, db = self._bus.store.read(
+            lambda tx: (identityrows.never_had_a_human_token(tx), identityrows.stored_db_id(tx))
+        )  # one read: every read of a human at the keyboard (the TUI's each poll) comes here first
+        if fresh:
             from org.identity.bootstrap import first_use_tokens
 
             first_use_tokens(self._bus)
-        db = self.tokens.db()
-        return files.read_human_token(root, a.id, db), files.human_token_path(root, a.id, db)
+        if fresh or not db:
+            db = self.tokens.db()
+        path = files.human_token_path(root, a.id, db)
+        return files.read_private(path), path
 
     def principal(
         self,
