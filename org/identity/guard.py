@@ -27,7 +27,7 @@ Who may use which token where:
     its lease still runs: for the services beside the bus), heartbeat, submit, release, fail and
     job_facts (the handover: org job show) of its own job, act
     on its own task with one of the actions its lane may take and its gate asks for (the lane's here; the
-    gate's in `act`, ORG-GATE-SCOPE, ADR 0110), record_usage of the model calls made for it,
+    gate's in `act`, rule_ids.GATE_SCOPE, ADR 0110), record_usage of the model calls made for it,
     wait_for_decision on a request of its own task;
     it expires with the job's lease (heartbeats extend both) and is refused once the lease is over (exit 5).
   - no token: config() (the org's YAML, not the database).
@@ -209,12 +209,17 @@ class Guard:
         if a is None or not a.is_human:
             return None, None
         root = self._bus.ctx.root
-        if self.tokens.fresh():
+        fresh, db = self._bus.store.read(
+            lambda tx: (identityrows.never_had_a_human_token(tx), identityrows.stored_db_id(tx))
+        )  # one read: every read of a human at the keyboard (the TUI's each poll) comes here first
+        if fresh:
             from org.identity.bootstrap import first_use_tokens
 
             first_use_tokens(self._bus)
-        db = self.tokens.db()
-        return files.read_human_token(root, a.id, db), files.human_token_path(root, a.id, db)
+        if fresh or not db:
+            db = self.tokens.db()
+        path = files.human_token_path(root, a.id, db)
+        return files.read_private(path), path
 
     def principal(
         self,
