@@ -15,6 +15,7 @@ from org.bus.store import Store, Tx
 __all__ = [
     "TOKEN_COLS",
     "db_id",
+    "stored_db_id",
     "insert_token",
     "token_row",
     "token_exists",
@@ -70,10 +71,7 @@ def db_id(store: Store) -> str:
     touches another's files (ADR 0058). Read every time, never cached: a file recreated at the same path is
     another database."""
 
-    def get(tx: Tx) -> str | None:
-        return tx.x("SELECT value FROM bus_meta WHERE key = :k", {"k": _DB_ID}).scalar()
-
-    got = store.read(get)
+    got = store.read(stored_db_id)
     if got:
         return got
 
@@ -85,6 +83,11 @@ def db_id(store: Store) -> str:
         return tx.x("SELECT value FROM bus_meta WHERE key = :k", {"k": _DB_ID}).scalar_one()
 
     return store.write(make)
+
+
+def stored_db_id(tx: Tx) -> str | None:
+    """This database's id if it has been made (db_id makes it)."""
+    return tx.x("SELECT value FROM bus_meta WHERE key = :k", {"k": _DB_ID}).scalar()
 
 
 # -- tokens ----------------------------------------------------------------------------------------

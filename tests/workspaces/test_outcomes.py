@@ -110,6 +110,22 @@ def test_success_is_merged_and_not_reverted_everywhere_it_is_shown(cbus, source)
     shown = console.export_text()
     assert f"commit {rev[:12]} against base" in shown and "+    return b + a" in shown
     assert "REVERTED" in shown and "\x1b" not in shown
+    import time
+
+    from org.identity.guard import Guard
+    from org.tui.ops import agents_view
+    from org.tui.screens.agents import AgentsScreen
+
+    now = time.time()
+    data = agents_view(Guard(cbus).reading(None, as_="alice"), now)
+    line = AgentsScreen._extra(data, now).plain
+    assert "Outcomes: 1 successful (merged 2, reverted 1)" in line and "per successful outcome" in line
+    out = data["outcomes"]
+    assert {k: out[k] for k in ("merged", "reverted", "succeeded")} == {
+        "merged": 2,
+        "reverted": 1,
+        "succeeded": 1,
+    }
     report = SimpleNamespace(cost_usd=3.0, calls=3, unpriced_calls=0, actions=[])
     res = DemoResult("sqlite://", None, [v1, v2], report, 1.0, [])
     s = res.summary()
