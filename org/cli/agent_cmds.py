@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from org.cli._common import JsonFlag, emit, err, load_config, opts
+from org.cli._common import JsonFlag, emit, err, exit_quickly, load_config, opts
 
 __all__ = ["register"]
 
@@ -112,6 +112,7 @@ def run(
         stand_ins=lambda: stand_ins_in_db(cfg, o.db_url()),
         say=lambda s: err(f"org run: {s}"),
     ):
+        exit_quickly()  # the agent host, the broker and the gateway are done and closed
         return
 
     def note(kind: str, text: str) -> None:
@@ -205,6 +206,7 @@ def run(
         return "\n".join(out)
 
     emit(data, human)
+    exit_quickly()  # the session is closed, everything is committed: skip tearing litellm's modules down
 
 
 def demo(
@@ -236,6 +238,7 @@ def demo(
     from org.agents.demo import demo_stand_ins
 
     if _supervise(cfg, o, prepare, handoff=True, stand_ins=lambda: demo_stand_ins(cfg)):
+        exit_quickly()
         return
     if prepared == "-":  # the supervisor files the tasks meanwhile; litellm's ~2 s import overlaps with it
         import threading
@@ -249,3 +252,4 @@ def demo(
             raise UsageError("org demo: the supervisor handed over no demo state")
     res = run_demo(cfg, o.db_url(), out=out, quiet=False, prepared=json.loads(prepared) if prepared else None)
     emit({"ok": True, **res.summary()}, lambda: render_summary(res, cfg))
+    exit_quickly()
