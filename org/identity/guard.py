@@ -27,7 +27,7 @@ Who may use which token where:
     its lease still runs: for the services beside the bus), heartbeat, submit, release, fail and
     job_facts (the handover: org job show) of its own job, act
     on its own task with one of the actions its lane may take and its gate asks for (the lane's here; the
-    gate's in `act`, ORG-GATE-SCOPE, ADR 0110), record_usage of the model calls made for it,
+    gate's in `act`, rule_ids.GATE_SCOPE, ADR 0110), record_usage of the model calls made for it,
     wait_for_decision on a request of its own task;
     it expires with the job's lease (heartbeats extend both) and is refused once the lease is over (exit 5).
   - no token: config() (the org's YAML, not the database).
@@ -389,7 +389,26 @@ class Guard:
             lambda j, fence: self._bus.heartbeat(j, fence, lease_seconds=lease_seconds),
         )
 
-    def submit(self, token: str | None, job: int | str, verdict: str, **kw: Any) -> dict:
+    def submit(
+        self,
+        token: str | None,
+        job: int | str,
+        verdict: str,
+        *,
+        workspaces: Any = None,
+        commit: str | None = None,
+        **kw: Any,
+    ) -> dict:
+        """`workspaces` (org.workspaces.service, given by an in-process caller, as `org submit` does): a passing
+        work job of a repository task is first committed from its workspace and checked by the diff guard
+        (check_revision); its commit is the revision submitted."""
+        if workspaces is not None and verdict.strip().lower() == "pass":
+            p = self.principal(token, command="submit", job_ok=True, principal_ok=False)
+            jid = self._job_scope(p, job, "submit")
+            with acting(p):
+                res = workspaces.check_revision(self._bus, jid, p.actor, commit=commit)
+            if res:
+                kw["revision"] = res["commit"]
         return self._as_holder(
             token, job, "submit", lambda j, fence: self._bus.submit(j, fence, verdict, **kw)
         )

@@ -171,3 +171,34 @@ def test_a_paths_condition_is_checked_like_any_other(tier_org):
     )
     with pytest.raises(ConfigError):
         load(tier_org)
+
+
+def test_paths_conditions_any_all_and_unknown():
+    from org.config.models import Condition
+    from org.engine.conditions import compile_condition
+
+    any_ = compile_condition(Condition.model_validate({"paths": {"any": ["infra/**", "*.tf"]}}))
+    all_ = compile_condition(Condition.model_validate({"paths": {"all": ["docs/**", "*.md"]}}))
+    neg = compile_condition(Condition.model_validate({"not": {"paths": {"any": ["infra/**"]}}}))
+    assert not any_({}) and not all_({}) and neg({})  # unknown paths match nothing (not a missing fact)
+    assert any_({"paths": ("src/a.py", "modules/x/main.tf")}) and not any_({"paths": ("src/a.py",)})
+    assert all_({"paths": ("docs/a.txt", "README.md")}) and not all_({"paths": ("README.md", "src/a.py")})
+    # a value that is not a list of paths (a request could only ever bring a string) is no paths at all
+    assert not any_({"paths": "infra/main.tf"}) and not any_({"paths": ["infra/x", 3]})
+
+
+def test_a_rule_that_would_lower_the_tier_never_does(tier_org):
+    """A `paths: all` classify rule to a low tier cannot take a medium task down: the tier only rises."""
+    from org.config.loader import load_org
+    from org.engine.risk import classify_revision
+
+    risk = tier_org / "gates" / "risk.yaml"
+    risk.write_text(
+        risk.read_text()
+        + "    - {id: RISK-MD-ONLY, tier: low, title: Markdown only, when: {paths: {all: ['*.md']}}}\n"
+    )
+    cfg = load_org(tier_org)
+    assert classify_revision(cfg, {"repo": "app"}, "medium", ("README.md",)) is None
+    up = classify_revision(cfg, {"repo": "app"}, "medium", ("README.md", "infra/x.tf"))
+    assert up is not None and up.tier == "high" and up.rules == ("REPO-APP-RISK-1",)
+    assert classify_revision(cfg, {"repo": "app"}, "high", ("infra/x.tf",)) is None
