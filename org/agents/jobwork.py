@@ -126,7 +126,14 @@ class JobRunner:
             if planned_at:
                 item.plan = self._result(port, claim, gate=planned_at).get("content", "")
         ctx = self.adrs.for_job(
-            item.task, item.workflow, item.gate, item.lane, item.attributes, item.title, files
+            item.task,
+            item.workflow,
+            item.gate,
+            item.lane,
+            item.attributes,
+            item.title,
+            files,
+            scope=(getattr(claim, "policy_source", None) or {}).get("adr_scope"),
         )
         item.adr_ids, item.adr_text = list(ctx.ids), ctx.text
         return item
