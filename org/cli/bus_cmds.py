@@ -380,7 +380,9 @@ def submit(
     kw = {"findings": [parse_finding(f) for f in finding]} if finding else {}
     with open_door(o) as door:
         if over_socket(door):  # the server checks the commit (the diff guard) where the repository is
-            r = door.submit(token, job, verdict, note=note, content=content, revision=revision, commit=commit)
+            r = door.submit(
+                token, job, verdict, note=note, content=content, revision=revision, commit=commit, **kw
+            )
         else:
             from org.cli.workspace_cmds import checked_commit
 
