@@ -57,6 +57,7 @@ class JobOutcome:
     made: list[dict] = field(
         default_factory=list
     )  # the planned service calls asked of the broker in this job
+    tools: list[dict] = field(default_factory=list)  # the tool-call ledger of a job worked with tools
 
 
 class JobRunner:
@@ -133,6 +134,10 @@ class JobRunner:
             self._release(port, claim, out, f"{claim.kind} jobs are not for built-in agents")
             return out
         role = role_of(lane, claim.kind)
+        if claim.kind == "work" and role == "builder" and (claim.attributes or {}).get("repo"):
+            from org.agents.toolwork import tool_job
+
+            return tool_job(self, port, claim, actor, lane, ep, out)
         item = self.item(port, claim)
         sw = holding_switch(port, actor, claim.lane, claim.task)
         if sw:

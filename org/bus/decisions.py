@@ -175,13 +175,13 @@ def act(
             pcfg,
             actor,
             action,
-            st.attributes,
+            {**st.attributes, "paths": st.paths} if st.paths else st.attributes,  # org read them from git
             claims,
             approvals=people,
             authors=sorted(st.authors),
             facts={**(derived or {}), **known} or None,
         )
-        attrs = {k: v for k, v in d.attributes.items() if k not in (*DERIVED, "tier")}
+        attrs = {k: v for k, v in d.attributes.items() if k not in (*DERIVED, "tier", "paths")}
         if cfg is not None and actor not in cfg.actors and d.outcome != "deny":
             d = _deny(d, RuleHit(rule_ids.UNKNOWN_ACTOR, "deny", "", "no longer a member of the org"))
         outside = _outside_gate(tx, pcfg, st, key, actor, action)

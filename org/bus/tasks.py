@@ -300,6 +300,7 @@ def task_view(ctx: Ctx, ref: str | int) -> dict:
             "approvals": approvals_of(tx, key),
             **dict(zip(("spent_usd", "unpriced_calls"), task_spend(tx, key), strict=True)),
             "budget_usd": cfg.workflows[row.workflow].limits.budget_usd,
+            "success": row.status == "done",  # a task without a repository: done is its outcome
             "policy_source": policy_source(cfg),
             **_repo_evidence(tx, row),
         }
@@ -316,4 +317,13 @@ def _repo_evidence(tx: Tx, row: TaskRow) -> dict:
     rev = last_fact(tx, row.key, "revision.committed")
     tests = [last_fact(tx, row.key, t) for t in ("outcome.tests_passed", "outcome.tests_failed")]
     newest = max((t for t in tests if t), key=lambda e: e.get("ts") or "", default=None)
-    return {"revision_evidence": (rev or {}).get("data"), "tests_evidence": (newest or {}).get("data")}
+    merged = last_fact(tx, row.key, "outcome.merged")
+    reverted = last_fact(tx, row.key, "outcome.reverted")
+    return {
+        "revision_evidence": (rev or {}).get("data"),
+        "tests_evidence": (newest or {}).get("data"),
+        "merged_evidence": (merged or {}).get("data"),
+        "reverted_evidence": (reverted or {}).get("data"),
+        # a successful outcome of a repository task: merged by the pipeline and not reverted since (issue 13)
+        "success": row.status == "done" and merged is not None and reverted is None,
+    }

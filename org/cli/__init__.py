@@ -85,4 +85,15 @@ for _name in _MODULES:
 
 
 def main() -> None:
-    sys.exit(run_app(app))
+    code = run_app(app)
+    from org.cli._common import quick_exit_wanted
+
+    if quick_exit_wanted():
+        import logging
+        import os
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        logging.shutdown()
+        os._exit(code)
+    sys.exit(code)

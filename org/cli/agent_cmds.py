@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from org.cli._common import JsonFlag, emit, err, load_config, opts
+from org.cli._common import JsonFlag, emit, err, exit_quickly, load_config, opts
 
 __all__ = ["register"]
 
@@ -114,6 +114,7 @@ def run(
         say=lambda s: err(f"org run: {s}"),
         lanes=lane,
     ):
+        exit_quickly()  # the agent host, the broker and the gateway are done and closed
         return
 
     def note(kind: str, text: str) -> None:
@@ -207,6 +208,7 @@ def run(
         return "\n".join(out)
 
     emit(data, human)
+    exit_quickly()  # the session is closed, everything is committed: skip tearing litellm's modules down
 
 
 def demo(
@@ -238,6 +240,7 @@ def demo(
     from org.agents.demo import demo_stand_ins
 
     if _supervise(cfg, o, prepare, handoff=True, stand_ins=lambda: demo_stand_ins(cfg)):
+        exit_quickly()
         return
     if prepared == "-":  # the supervisor files the tasks meanwhile; litellm's ~2 s import overlaps with it
         import threading
@@ -251,3 +254,4 @@ def demo(
             raise UsageError("org demo: the supervisor handed over no demo state")
     res = run_demo(cfg, o.db_url(), out=out, quiet=False, prepared=json.loads(prepared) if prepared else None)
     emit({"ok": True, **res.summary()}, lambda: render_summary(res, cfg))
+    exit_quickly()

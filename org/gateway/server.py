@@ -91,6 +91,7 @@ class Gateway:
         self._pool: queue.SimpleQueue = queue.SimpleQueue()
         self._slots = threading.BoundedSemaphore(MAX_BUSES)
         self._routes: dict[tuple[str, str | None], Any] = {}
+        self._task_models: dict[tuple[str, str], tuple[tuple[str, ...], ...]] = {}  # pinned narrowings
         self._servers: list[tuple[socketserver.BaseServer, threading.Thread]] = []
         self.url: str | None = None
         self.socket_path: Path | None = None
@@ -146,6 +147,25 @@ class Gateway:
                 family=member.family,
             )
         )
+
+    def _pinned_model(self, grant: Grant, model: str, bus: Any) -> None:
+        """A task's pinned cascade may narrow its lanes' models (ADR 0120: a repository's or the task's own
+        `models`): a model it leaves out is refused, whatever today's lane allows."""
+        if not grant.task:
+            return
+        allowed = self._task_models.get((grant.task, grant.lane))
+        if allowed is None:
+            pinned = bus.pinned_config(bus.task(grant.task)["config_hash"])
+            spec = pinned.lanes.get(grant.lane)
+            allowed = (tuple(spec.models),) if spec is not None and spec.models is not None else ()
+            self._task_models[(grant.task, grant.lane)] = allowed  # a pin never changes
+        if allowed and model not in allowed[0]:
+            why = (
+                f"model '{model}' is not allowed for lane {grant.lane} by task {grant.task}'s pinned policy "
+                f"(allowed: {', '.join(allowed[0]) or 'none'})"
+            )
+            self._refused(grant, model, "model", why)
+            raise Refusal(403, "model_not_allowed", f"refused: {why}")
 
     def revoke(self, token: str) -> bool:
         return self.grants.revoke(token)
@@ -234,6 +254,7 @@ class Gateway:
             with self._bus() as bus:
                 self._lease_live(grant, model, bus)
                 self._not_paused(grant, model, bus)
+                self._pinned_model(grant, model, bus)
         except Refusal:
             raise
         except Exception as exc:  # fail closed: a bus that cannot be read refuses the call

@@ -110,6 +110,9 @@ class RunGateway:
             folder = self._own_folder = Path(tempfile.mkdtemp(prefix="org-gateway-"))
         folder.mkdir(parents=True, exist_ok=True)
         os.chmod(folder, 0o700)
+        from org.agents.llm import warm_litellm
+
+        warm_litellm()  # every call the gateway serves goes through litellm: import it while the agents start
         self._local = local_model(self.cfg, self.env, self.local_config)
         try:
             self.gateway = Gateway.for_database(

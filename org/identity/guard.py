@@ -27,7 +27,7 @@ Who may use which token where:
     its lease still runs: for the services beside the bus), heartbeat, submit, release, fail and
     job_facts (the handover: org job show) of its own job, act
     on its own task with one of the actions its lane may take and its gate asks for (the lane's here; the
-    gate's in `act`, ORG-GATE-SCOPE, ADR 0110), record_usage of the model calls made for it,
+    gate's in `act`, rule_ids.GATE_SCOPE, ADR 0110), record_usage of the model calls made for it,
     wait_for_decision on a request of its own task;
     it expires with the job's lease (heartbeats extend both) and is refused once the lease is over (exit 5).
   - no token: config() (the org's YAML, not the database).
@@ -47,6 +47,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from org.bus import identityrows
 from org.bus.audit import iso
 from org.bus.claims import job_id
 from org.bus.context import AUTH, task_key
@@ -219,12 +220,17 @@ class Guard:
         if a is None or not a.is_human:
             return None, None
         root = self._bus.ctx.root
-        if self.tokens.fresh():
+        fresh, db = self._bus.store.read(
+            lambda tx: (identityrows.never_had_a_human_token(tx), identityrows.stored_db_id(tx))
+        )  # one read: every read of a human at the keyboard (the TUI's each poll) comes here first
+        if fresh:
             from org.identity.bootstrap import first_use_tokens
 
             first_use_tokens(self._bus)
-        db = self.tokens.db()
-        return files.read_human_token(root, a.id, db), files.human_token_path(root, a.id, db)
+        if fresh or not db:
+            db = self.tokens.db()
+        path = files.human_token_path(root, a.id, db)
+        return files.read_private(path), path
 
     def principal(
         self,
@@ -327,10 +333,8 @@ class Guard:
         if p.via != "job" or p.job is None:
             raise Denied(f"'{command}' needs a job token's principal", rule=rule_ids.TOKEN_SCOPE)
 
-        def fn(tx) -> tuple | None:
-            return tx.x("SELECT status, token, lease_expires FROM jobs WHERE id = :j", {"j": p.job}).first()
-
-        r = self._bus.store.read(fn)
+        job = p.job
+        r = self._bus.store.read(lambda tx: identityrows.job_lease(tx, job))
         now = self._bus.store.clock()
         if r is None:
             raise Conflict(f"job {p.job} is gone; this job token is void", job=p.job)
@@ -398,7 +402,26 @@ class Guard:
             lambda j, fence: self._bus.heartbeat(j, fence, lease_seconds=lease_seconds),
         )
 
-    def submit(self, token: str | None, job: int | str, verdict: str, **kw: Any) -> dict:
+    def submit(
+        self,
+        token: str | None,
+        job: int | str,
+        verdict: str,
+        *,
+        workspaces: Any = None,
+        commit: str | None = None,
+        **kw: Any,
+    ) -> dict:
+        """`workspaces` (org.workspaces.service, given by an in-process caller, as `org submit` does): a passing
+        work job of a repository task is first committed from its workspace and checked by the diff guard
+        (check_revision); its commit is the revision submitted."""
+        if workspaces is not None and verdict.strip().lower() == "pass":
+            p = self.principal(token, command="submit", job_ok=True, principal_ok=False)
+            jid = self._job_scope(p, job, "submit")
+            with acting(p):
+                res = workspaces.check_revision(self._bus, jid, p.actor, commit=commit)
+            if res:
+                kw["revision"] = res["commit"]
         return self._as_holder(
             token, job, "submit", lambda j, fence: self._bus.submit(j, fence, verdict, **kw)
         )

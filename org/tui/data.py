@@ -4,6 +4,7 @@ at the keyboard; no Textual), called from worker threads; `now` is injected."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterable
@@ -13,6 +14,7 @@ from datetime import UTC, datetime
 from org.config.loader import OrgConfig
 from org.config.provenance import policy_source
 from org.engine.pauses import pausing_switch
+from org.errors import OrgError
 from org.identity.guard import Reading
 
 __all__ = [
@@ -225,8 +227,18 @@ def evidence(reads: Reading, item: dict) -> dict:
     created = next((e for e in trace if e.get("type") == "task.created"), None)
     why_tier = ((created or {}).get("data") or {}).get("tier_reason") or ""
     tier_src = ", ".join(((created or {}).get("data") or {}).get("tier_sources") or [])
+    repo_ev: dict = {}
+    if task:
+        with contextlib.suppress(OrgError):
+            view = reads.task(task)
+            repo_ev = {
+                k: view.get(k)
+                for k in ("revision_evidence", "tests_evidence", "merged_evidence", "reverted_evidence")
+                if view.get(k)
+            }
     return {
         **ev,
+        **repo_ev,
         "request": item,
         "rule_checks": list(rules.values()),
         "adrs": cited,

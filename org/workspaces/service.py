@@ -182,7 +182,7 @@ def check_revision(bus: Any, job: int, actor: str, *, commit: str | None = None)
     Returns the checked revision (commit, base, diff summary, patch) or None for a job that has none."""
     import hashlib
 
-    from org.workspaces.diffguard import PATCH_KEEP, Finding, check_diff, path_risk, read_diff
+    from org.workspaces.diffguard import PATCH_KEEP, check_diff, path_risk, read_diff
     from org.workspaces.revisions import accept, collect
 
     j = bus.ctx.store.read(lambda tx: job_of(tx, job))
@@ -203,20 +203,9 @@ def check_revision(bus: Any, job: int, actor: str, *, commit: str | None = None)
         if findings:
             _deny(bus, tr, j, job, actor, sha, base, summary, findings)
         top = tr.cfg.risk.tiers[-1].id
+        # the paths reach the engine with the submission: a tier they need above the task's is raised there
+        # (task.tier_raised, the new tier's gates required; ADR 0135); here they are the evidence
         raises = path_risk(diff, tr.spec, tr.repo, tr.cfg.source, top, human=human)
-        above = [r for r in raises if tr.cfg.tier_index(r[0]) > tr.cfg.tier_index(tr.state.tier)]
-        if above:
-            # a running task's tier cannot rise yet: fail closed rather than let its gates stay those of a lower tier
-            findings = [
-                Finding(
-                    rid,
-                    f"{why}: this revision needs tier '{tier}', the task runs at '{tr.state.tier}' "
-                    f"(file it again with --tier {tier})",
-                    src,
-                )
-                for tier, rid, why, src in above
-            ]
-            _deny(bus, tr, j, job, actor, sha, base, summary, findings)
         saved = accept(repo, tr.row.key, sha)
     patch = diff.patch
     out = {
@@ -225,7 +214,7 @@ def check_revision(bus: Any, job: int, actor: str, *, commit: str | None = None)
         "base": base,
         "gate": j["gate"],
         **{k: summary[k] for k in ("files", "lines", "added", "removed", "binary", "changes")},
-        "paths": diff.paths[:1000],
+        "paths": diff.paths,  # all of them: the engine re-classifies the tier by them (ADR 0135)
         "patch": patch[:PATCH_KEEP],
         "patch_truncated": len(patch) > PATCH_KEEP,
         "patch_sha256": hashlib.sha256(patch.encode()).hexdigest(),

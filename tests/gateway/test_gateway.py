@@ -451,6 +451,31 @@ def test_a_job_token_buys_a_gateway_token_that_dies_with_the_lease(gw, org):
         assert r.status_code in (401, 409), (bad[:5], r.text)
 
 
+def test_a_tasks_pinned_cascade_narrows_the_models_it_is_granted(org, local):
+    """A task filed with `models` (its own policy layer) gets only those, whatever today's lane allows."""
+    root, url, _task = org
+    from org.config.loader import load_org
+
+    cfg = load_org(root)
+    with Bus.open(url, root=root) as bus:
+        narrowed = bus.add_task("narrow", workflow="change", by="alice", policy={"models": ["openai/gpt-5"]})
+    with Gateway(
+        cfg, lambda: Bus.open(url, root=root, config=cfg), local_url=local.url, env={"ORG_MODELS": "local"}
+    ).serve() as g:
+        h = {"authorization": f"Bearer {g.grant(BUILDER, job=1, task=narrowed['task'])}"}
+        r = _post(g.url + "/chat/completions", json={"model": MODEL, "messages": MSGS}, headers=h)
+        assert (
+            r.status_code == 403 and "pinned policy" in r.json()["error"]["message"]
+        )  # build-claude's own model
+        h = {"authorization": f"Bearer {g.grant('build-gpt', job=2, task=narrowed['task'])}"}
+        r = _post(g.url + "/chat/completions", json={"model": "openai/gpt-5", "messages": MSGS}, headers=h)
+        assert r.status_code == 200
+    assert [(r["model"], r["outcome"]) for r in _ledger(org)] == [
+        (MODEL, "refused:model"),
+        ("openai/gpt-5", "ok"),
+    ]
+
+
 def test_a_bus_the_gateway_cannot_read_refuses_the_call_fail_closed(org, local):
     """No switch read, no call: a gateway whose database is gone answers 503 and the model is never called."""
     from org.config.loader import load_org
