@@ -132,6 +132,10 @@ def compile_condition(c: Condition | None, types: Mapping[str, AttributeSpec] | 
     if c.paths is not None:
         return _paths_test(c.paths.any, c.paths.all)
     a = c.attr
+    if a is None:
+        raise AssertionError(
+            "unreachable: a Condition with no attr, paths or boolean form"
+        )  # pragma: no cover
     if c.eq is not None:
         want = _lit(types, a, c.eq)
         return lambda attrs: _same(attrs.get(a, _MISSING), want)
@@ -193,7 +197,7 @@ def _same(x: Any, y: Any, both: bool = False) -> bool:
         return False
     if isinstance(x, bool) or isinstance(y, bool):
         return isinstance(x, bool) and isinstance(y, bool) and x == y
-    return x == y
+    return bool(x == y)
 
 
 def _among(x: Any, vals: tuple[Any, ...]) -> bool:

@@ -24,6 +24,7 @@ from json.encoder import encode_basestring_ascii as _q
 from typing import Any
 
 from org.config.loader import OrgConfig
+from org.config.models import Workflow
 from org.engine import memo, rule_ids
 from org.engine.attributes import require_attributes
 from org.engine.binding import (
@@ -380,13 +381,14 @@ def _submit(
             if saved is not None:
                 _fold(events, _scratch(state, saved), saved)
             return events
-        rev = _work_revision(cfg, state, spec, gate, actor, revision, content or note)
-        work = {"gate": gate, "revision": rev, "family": fam, "note": note}
+        made = _work_revision(cfg, state, spec, gate, actor, revision, content or note)
+        rev: str | None = made  # a review's branch below reads the bound revision, which may be none yet
+        work: dict[str, Any] = {"gate": gate, "revision": made, "family": fam, "note": note}
         if paths is not None:
             work["paths"] = list(paths)
         events.append(_event("work.submitted", t, work, actor))
         if paths:
-            events += _tier_raised(cfg, state, actor, rev, tuple(paths))
+            events += _tier_raised(cfg, state, actor, made, tuple(paths))
         events.append(
             _event(
                 "gate.passed", t, {"gate": gate, "revision": rev, "reason": f"delivered by {actor}"}, actor
@@ -736,7 +738,7 @@ def _advance_plain(
     return out
 
 
-def _satisfied(wf, state: TaskState, gate: str) -> bool:
+def _satisfied(wf: Workflow, state: TaskState, gate: str) -> bool:
     """Passed, or skipped with everything before it satisfied: a skipped gate is a wire, not a shortcut."""
     st = state.gates[gate].status
     if st == "passed":

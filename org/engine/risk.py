@@ -64,7 +64,7 @@ def classify(cfg: OrgConfig, attributes: Mapping[str, Any], requested: str | Non
         ok = False
     if not ok:
         return _classify(cfg, attributes, requested)
-    c = cfg.__dict__.get("_classified")
+    c: tuple[Any, Any, Any, dict[Any, Classification]] | None = cfg.__dict__.get("_classified")
     if c is None or c[0] is not cfg.risk or c[1] is not cfg.attributes or c[2] is not cfg.sources:
         c = (cfg.risk, cfg.attributes, cfg.sources, {})
         object.__setattr__(cfg, "_classified", c)

@@ -27,7 +27,7 @@ Who may use which token where:
     its lease still runs: for the services beside the bus), heartbeat, submit, release, fail and
     job_facts (the handover: org job show) of its own job, act
     on its own task with one of the actions its lane may take and its gate asks for (the lane's here; the
-    gate's in `act`, ORG-GATE-SCOPE, ADR 0110), record_usage of the model calls made for it,
+    gate's in `act`, rule_ids.GATE_SCOPE, ADR 0110), record_usage of the model calls made for it,
     wait_for_decision on a request of its own task;
     it expires with the job's lease (heartbeats extend both) and is refused once the lease is over (exit 5).
   - no token: config() (the org's YAML, not the database).
