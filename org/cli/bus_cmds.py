@@ -674,6 +674,11 @@ def _inbox_entry(r: dict, as_: str | None) -> str:
     lines.append(
         f"  decide: org approve {r['task']} --as {who}{pick} --note ...   |   "
         f"org reject {r['task']} --as {who}{pick} --note WHY"
+        + (
+            f"   |   org request-changes {r['task']} --as {who}{pick} --note WHAT"
+            if r["kind"] == "gate"
+            else ""
+        )
     )
     return "\n".join(lines)
 
