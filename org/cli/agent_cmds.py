@@ -40,14 +40,15 @@ def _human_tokens(cfg, o):
     return prepare
 
 
-def _supervise(cfg, o, prepare, handoff: bool = False, stand_ins=None, say=None) -> bool:
+def _supervise(cfg, o, prepare, handoff: bool = False, stand_ins=None, say=None, lanes=None) -> bool:
     """In the user's process: do the humans' part, then run this very command as the agent host (no secrets
     in its environment) beside a credential broker (and the demo's stand-in services, `stand_ins()`); True
-    when that happened (its exit code is ours)."""
-    from org.agents.host import in_agent_host, supervise
+    when that happened (its exit code is ours). A served lane that requires a sandbox refuses first."""
+    from org.agents.host import in_agent_host, run_isolation, supervise
 
     if in_agent_host():
         return False
+    run_isolation(cfg, lanes, lambda s: err(f"org: {s}"))
     code = supervise(
         cfg,
         cfg.root,
@@ -111,6 +112,7 @@ def run(
         _human_tokens(cfg, o),
         stand_ins=lambda: stand_ins_in_db(cfg, o.db_url()),
         say=lambda s: err(f"org run: {s}"),
+        lanes=lane,
     ):
         exit_quickly()  # the agent host, the broker and the gateway are done and closed
         return

@@ -152,6 +152,7 @@ class BusServer:
         allow_uids: tuple[int, ...] = (),
         read_timeout: float = READ_TIMEOUT_S,
         idle_s: float = IDLE_S,
+        isolation: str | None = None,
     ) -> None:
         self.db_url, self.root, self.config = db_url, root, config
         self.path = Path(path)
@@ -159,6 +160,7 @@ class BusServer:
         self.handover = handover
         self.uids = {os.getuid(), *allow_uids}
         self.read_timeout, self.idle_s = read_timeout, idle_s
+        self.isolation = isolation  # "none": its clients run without a sandbox, and every event says so
         self.counts = {"requests": 0, "refusals": 0, "connections": 0, "undelivered_claims": 0}
         self.sleep = time.sleep  # a bad token's throttle (tests record it)
         self._lock = threading.Lock()
@@ -182,7 +184,7 @@ class BusServer:
 
                 bus = Bus.open(self.db_url, root=self.root, config=self.config)
                 # only the token sent: never a file on this account; the door owns (closes) its bus
-                door = Guard(bus, token_files=False, owns_bus=True)
+                door = Guard(bus, token_files=False, owns_bus=True, isolation=self.isolation)
             door.tokens.sleep = waits.append
             yield door
         finally:

@@ -158,13 +158,18 @@ class Guard:
         "gate_counts": ("gate_counts",),
     }
 
-    def __init__(self, bus, *, token_files: bool = True, owns_bus: bool = False) -> None:
+    def __init__(
+        self, bus, *, token_files: bool = True, owns_bus: bool = False, isolation: str | None = None
+    ) -> None:
         """`token_files=False` (the broker): authenticate only the token presented, never a human's own file
-        on this account (nor make one on first use). `owns_bus`: close() closes the bus too."""
+        on this account (nor make one on first use). `owns_bus`: close() closes the bus too. `isolation`:
+        'none' when this door serves agents that run without a sandbox (ADR 0143): every event recorded
+        through it says so in its `auth`."""
         self._bus = bus
         self.tokens = Tokens(bus)
         self.token_files = token_files
         self._owns_bus = owns_bus
+        self.isolation = isolation
 
     @classmethod
     def open(
@@ -174,11 +179,17 @@ class Guard:
         root: Path | str | None = None,
         config: Any = None,
         token_files: bool = True,
+        isolation: str | None = None,
     ) -> Guard:
         """Open the bus (org.bus.Bus.open: creating or migrating its schema) behind a door that closes it."""
         from org.bus import Bus
 
-        return cls(Bus.open(url, root=root, config=config), token_files=token_files, owns_bus=True)
+        return cls(
+            Bus.open(url, root=root, config=config),
+            token_files=token_files,
+            owns_bus=True,
+            isolation=isolation,
+        )
 
     def close(self) -> None:
         if self._owns_bus:
@@ -246,6 +257,8 @@ class Guard:
             if path is not None and exc.message == AUTH_FAILED:
                 raise Denied(stale_file(str(as_), path), rule=rule_ids.AUTHENTICATION) from None
             raise
+        if self.isolation is not None:
+            p = dataclasses.replace(p, isolation=self.isolation)
         if p.via == "job" and not job_ok:
             self._deny(
                 p,

@@ -93,6 +93,7 @@ class Principal:
     gate: str | None = None
     lane: str | None = None
     actions: tuple[str, ...] = field(default_factory=tuple)
+    isolation: str | None = None  # "none": the process acting for it runs its agents without a sandbox
 
     @property
     def is_human(self) -> bool:
@@ -108,6 +109,8 @@ class Principal:
         }
         if self.job is not None:
             out["job"] = self.job
+        if self.isolation is not None:
+            out["isolation"] = self.isolation
         return out
 
 
