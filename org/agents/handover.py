@@ -97,5 +97,6 @@ def _adrs(door: Any, cfg: Any, facts: dict) -> list[dict]:
         facts.get("attributes") or {},
         facts.get("title") or "",
         files,
+        scope=(facts.get("policy_source") or {}).get("adr_scope"),
     )
     return [dict(r) for r in ctx.refs]

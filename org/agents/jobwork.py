@@ -101,7 +101,18 @@ class JobRunner:
             policy=dict((getattr(claim, "policy_source", None) or {}).get("values") or {}),
         )
         files: tuple[str, ...] = ()
-        if claim.kind == "review":
+        if claim.kind == "review" and (claim.attributes or {}).get("repo"):
+            # the real diff of the bound commit, read from git, and the tests on it: never the author's account
+            from org.agents.handover import handover
+
+            item.revision = claim.revision
+            h = handover(port.door, claim.token, claim.job, cfg=cfg)
+            diff = h.get("diff") or {}
+            item.work = diff.get("patch") or f"(the diff could not be read: {diff.get('error', 'none')})"
+            tests = h.get("tests") or {}
+            item.work_summary = f"tests on this revision: {tests.get('summary', '')}" if tests else ""
+            files = tuple(diff.get("files") or ())
+        elif claim.kind == "review":
             item.revision = claim.revision
             r = self._result(port, claim, revision=claim.revision)
             item.work, item.work_summary = r.get("content", ""), r.get("note", "")
@@ -115,7 +126,14 @@ class JobRunner:
             if planned_at:
                 item.plan = self._result(port, claim, gate=planned_at).get("content", "")
         ctx = self.adrs.for_job(
-            item.task, item.workflow, item.gate, item.lane, item.attributes, item.title, files
+            item.task,
+            item.workflow,
+            item.gate,
+            item.lane,
+            item.attributes,
+            item.title,
+            files,
+            scope=(getattr(claim, "policy_source", None) or {}).get("adr_scope"),
         )
         item.adr_ids, item.adr_text = list(ctx.ids), ctx.text
         return item

@@ -312,8 +312,8 @@ def _review(r: Request, cfg: Any, model: str, security: bool) -> dict:
         if (lane == "security") != security or smell not in r.work:
             continue
         if unit("catch", cfg.seed, r.revision, model) < cfg.catch_rate:
-            m = re.search(r"\+\+\+ b/(\S+)", r.work)
-            findings.append({"severity": severity, "text": text, "file": m.group(1) if m else None})
+            path, line = _where(r.work, smell)
+            findings.append({"severity": severity, "text": text, "file": path, "line": line})
     files = ", ".join(re.findall(r"\+\+\+ b/(\S+)", r.work)) or "the plan"
     if findings:
         out = {
@@ -334,6 +334,24 @@ def _review(r: Request, cfg: Any, model: str, security: bool) -> dict:
     if security:
         out["actions"] = _overreach(r, cfg, model)
     return out
+
+
+def _where(patch: str, smell: str) -> tuple[str | None, int | None]:
+    """(file, line in the new file) of the first added line of a unified diff holding `smell`."""
+    path, line = None, 0
+    for text in patch.splitlines():
+        if text.startswith("+++ b/"):
+            path = text[6:].strip()
+        elif text.startswith("@@"):
+            m = re.search(r"\+(\d+)", text)
+            line = int(m.group(1)) if m else 0
+        elif text.startswith("+"):
+            if smell in text:
+                return path, line or None
+            line += 1
+        elif not text.startswith("-"):
+            line += 1
+    return path, None
 
 
 def _overreach(r: Request, cfg: Any, model: str) -> list[dict]:

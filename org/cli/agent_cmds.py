@@ -156,6 +156,13 @@ def run(
                 for t in port.door.list_tasks(tok, status="active", limit=10_000)
                 if t.get("pending_approvals")
             ]
+            # a successful outcome: done, and for a task in a repository merged and not reverted (issue 13)
+            succeeded = [
+                t
+                for t in done_tasks
+                if not (t.get("attributes") or {}).get("repo")
+                or port.door.task(tok, t["task"]).get("success")
+            ]
         finally:
             port.close()
     done = len(done_tasks)
@@ -169,8 +176,9 @@ def run(
         "tokens_in": report.tokens_in,
         "tokens_out": report.tokens_out,
         "unpriced_calls": report.unpriced_calls,
-        **cost_fields(report.cost_usd, report.calls, report.unpriced_calls, done),
+        **cost_fields(report.cost_usd, report.calls, report.unpriced_calls, len(succeeded)),
         "tasks_done": done,
+        "tasks_succeeded": len(succeeded),
         "awaiting_approval": [t["task"] for t in waiting],
         "failures": report.failures,
         "budget": report.budget,
@@ -184,15 +192,16 @@ def run(
 
     def human() -> str:
         per = (
-            f", ${data['cost_per_success_usd']:.4f} per task done"
+            f", ${data['cost_per_success_usd']:.4f} per successful outcome"
             if data["cost_per_success_usd"] is not None
-            else ", cost per task done unknown"
-            if done
+            else ", cost per successful outcome unknown"
+            if succeeded
             else ""
         )
         out = [
             f"{report.jobs} job(s) in {report.wall_s:.1f}s ({report.stopped_by}); {report.calls} model calls, "
             f"{cost_text(data['cost_usd'], report.unpriced_calls)}{per}; {done} task(s) done"
+            + (f" ({len(succeeded)} successful)" if len(succeeded) != done else "")
         ]
         if report.unpriced_calls:
             out.append(

@@ -380,7 +380,9 @@ def submit(
     kw = {"findings": [parse_finding(f) for f in finding]} if finding else {}
     with open_door(o) as door:
         if over_socket(door):  # the server checks the commit (the diff guard) where the repository is
-            r = door.submit(token, job, verdict, note=note, content=content, revision=revision, commit=commit)
+            r = door.submit(
+                token, job, verdict, note=note, content=content, revision=revision, commit=commit, **kw
+            )
         else:
             from org.cli.workspace_cmds import checked_commit
 
@@ -674,6 +676,11 @@ def _inbox_entry(r: dict, as_: str | None) -> str:
     lines.append(
         f"  decide: org approve {r['task']} --as {who}{pick} --note ...   |   "
         f"org reject {r['task']} --as {who}{pick} --note WHY"
+        + (
+            f"   |   org request-changes {r['task']} --as {who}{pick} --note WHAT"
+            if r["kind"] == "gate"
+            else ""
+        )
     )
     return "\n".join(lines)
 

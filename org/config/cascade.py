@@ -226,6 +226,8 @@ class _Work:
             first = next(iter(sorted(org.credentials)), None)
             src = org.source(f"credential:{first}") if first else "(no gates credentials file)"
             return Statement(path, sorted(org.credentials), "org", src)
+        if path == "adrs.tags":
+            return Statement(path, None, "org", "adrs/ (every accepted ADR)")
         if path == "risk.floor":
             return Statement(path, org.risk.default, "org", org.source("risk:default"))
         raise KeyError(path)
@@ -279,6 +281,7 @@ class _Work:
         lanes = dict(org.lanes)
         workflows = dict(org.workflows)
         repos = dict(org.repos)
+        adr_scope = org.adr_scope
         for path, said in self.said.items():
             if len(said) < 2:
                 continue
@@ -286,6 +289,8 @@ class _Work:
             parts = path.split(".")
             if parts[0] == "lanes":
                 lanes[parts[1]] = lanes[parts[1]].model_copy(update={parts[2]: value})
+            elif parts[0] == "adrs":
+                adr_scope = list(value)
             elif parts[0] == "workflows" and parts[2] == "limits":
                 wf = workflows[parts[1]]
                 limits = Limits.model_validate({**wf.limits.model_dump(), parts[3]: value})
@@ -338,6 +343,7 @@ class _Work:
             sources=sources,
             files=dict(files),
             config_hash=digest.hexdigest()[:16],
+            adr_scope=adr_scope,
         )
         out.__dict__["_org_layer"] = org
         out.__dict__["_docs"] = self._docs  # the org layer's parsed files (the layers are not among them)
@@ -400,6 +406,14 @@ class _Layer:
                 self.w.say(Statement(f"lanes.{n}.models", keep, self.layer, self.src(("models",))))
         if pol.credentials is not None:
             self.credentials(pol.credentials)
+        if pol.adrs is not None:
+            cur = self.w.current("adrs.tags")
+            tags = sorted({t.strip().lower() for t in pol.adrs if t.strip()})
+            wider = [t for t in tags if cur.value is not None and t not in cur.value]
+            if wider:
+                self.widens(("adrs",), "adrs.tags", wider, cur, "is not within")
+            else:
+                self.w.say(Statement("adrs.tags", tags, self.layer, self.src(("adrs",))))
         if pol.limits is not None:
             for wf in org.workflows:
                 self.limits(("limits",), wf, pol.limits)

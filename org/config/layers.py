@@ -100,6 +100,11 @@ class TaskPolicy(Strict):
     limits: LimitsLayer | None = None
     lanes: dict[str, LaneLayer] = Field(default_factory=dict)
     workflows: dict[str, WorkflowLayer] = Field(default_factory=dict)
+    adrs: list[str] | None = Field(
+        default=None,
+        description="The ADR tags agents are given ADRs of (a narrower scope); the ADRs a gate or rule "
+        "cites are always given.",
+    )
 
 
 class RepoPolicy(TaskPolicy):

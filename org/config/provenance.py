@@ -116,5 +116,7 @@ def policy_source(cfg: OrgConfig) -> dict[str, Any]:
         "files": sorted(k for k in cfg.files if k.startswith(LAYERS)),
         "values": {path: f"{ss[-1].layer} {ss[-1].source}" for path, ss in sorted(said.items())},
     }
+    if cfg.adr_scope is not None:
+        out["adr_scope"] = list(cfg.adr_scope)  # what the agents are given ADRs of (org.agents.adrctx)
     cfg.__dict__["_policy_source"] = out
     return out

@@ -86,6 +86,7 @@ def job_facts(bus: Any, job: int, actor: str, *, workspaces: Any = None) -> dict
         tier=tier,
         tier_why={k: why.get(k) for k in ("reason", "rules", "sources")},
         config_hash=view.get("config_hash"),
+        policy_source=view.get("policy_source"),  # each value's layer and FILE:LINE (ADR 0120)
         revision=bound,
     )
     wf = cfg.workflows.get(view.get("workflow")) if cfg is not None else None

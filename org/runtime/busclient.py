@@ -182,9 +182,11 @@ class BusClient:
         revision: str | None = None,
         commit: str | None = None,
         findings: list[dict] | None = None,
+        workspaces: Any = None,
     ) -> dict:
         """`commit`: a passing work job of a repository task delivers this commit (the server checks it with
-        the diff guard, as `org submit --commit` does)."""
+        the diff guard, as `org submit --commit` does; `workspaces`, the Guard's way to ask for that check in
+        process, is not sent: the server always checks)."""
         return self.call(
             "submit",
             token,

@@ -99,3 +99,29 @@ def test_a_model_that_writes_outside_the_workspace_changes_nothing_there(
     dead = [j for j in bus.task(t)["jobs"] if j["status"] == "dead"]
     assert dead and "no progress" in (dead[0]["reason"] or ""), bus.task(t)["jobs"]
     assert rep is not None and sys.executable
+
+
+@pytest.mark.slow
+def test_reviewers_catch_the_seeded_defect_in_the_real_diff_and_the_rework_fixes_it(
+    repo_env, ws_org, local_server
+):
+    cfg, url, env, bus = repo_env
+    local_server.config.defect_rate = 1.0
+    t = bus.add_task(
+        "Add retries to the webhook sender", "change", by="alice", attributes={"kind": "code"}, repo="app"
+    )["task"]
+    _run(cfg, url, env, lanes=("builder", "reviewer", "security"))
+    view = bus.task(t)
+    sent_back = [e for e in _events(bus, t, "review.filed") if e["data"]["verdict"] == "changes"]
+    assert sent_back, [e["data"] for e in _events(bus, t, "review.filed")]
+    f = sent_back[0]["data"]["findings"][0]
+    assert f["file"] == "src/org_service/add_retries_webhook_sender.py" and isinstance(f["line"], int)
+    gates = view["state"]["gates"]
+    assert gates["correctness"]["status"] == gates["security"]["status"] == "passed", gates
+    assert gates["done"]["bound"] == view["revision"]  # what waits for the pipeline's merge
+    mirror = ws_org / ".org" / "repos" / "app.git"
+    final = sh_git(mirror, "show", f"{view['revision']}:src/org_service/add_retries_webhook_sender.py")
+    assert "range(retries)" in final and "verify=False" not in final
+    # the reviewers were never shown the builder's note (its account of the work)
+    notes = [e["data"].get("note", "") for e in _events(bus, t, "work.submitted")]
+    assert notes and all(n not in json.dumps(local_server.counts) for n in notes if n)

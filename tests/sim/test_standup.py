@@ -101,3 +101,14 @@ def test_the_cadence_sweep_runs_and_reports_standups():
     out = sweep("hivemind", path="standup.every", values=["off", "2h"], sets=[("duration", "2d")])
     runs = [p["metrics"] for p in out["points"]]
     assert "standup" not in runs[0] and runs[1]["standup"]["standups"] > 0
+
+
+def test_explain_counts_the_standup_settings_among_the_inputs():
+    from org.sim.explain import parameters
+
+    got = parameters(load("hivemind"))
+    assert got["standup.every"] == ("2h", "1h")
+    assert got["standup.stale_after"] == ("1h", "30m")
+    for k in ("wake_tokens", "energy_per_merge", "flag_tokens", "max_messages", "help_time", "help_tokens"):
+        assert f"standup.{k}" in got, k
+    assert not [k for k in parameters(load("baseline")) if k.startswith("standup")]

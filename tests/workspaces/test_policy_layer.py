@@ -185,9 +185,15 @@ def test_the_handover_and_the_evidence_show_the_sources(wsbus, source: Path) -> 
 
     commit_file(source, ".org/policy.yaml", "limits:\n  max_rework_rounds: 1\n")
     t = wsbus.add_task("src", "change", by="alice", attributes={"kind": "docs"}, repo="app")
-    c, _jt = Guard(wsbus).claim(wsbus.tokens["build-claude"], "builder", "build-claude")
+    door = Guard(wsbus)
+    c, jt = door.claim(wsbus.tokens["build-claude"], "builder", "build-claude")
     assert c.task == t["task"]
     values = c.to_json()["policy_source"]["values"]
+    from org.agents.handover import handover
+
+    assert (
+        handover(door, jt, c.job)["policy_source"]["values"] == values
+    )  # `org job show`, `org claim --json`
     where = values["workflows.change.limits.max_rework_rounds"]
     assert where.startswith("repo app@") and where.endswith(":.org/policy.yaml:2")
     item = WorkItem("1", c.task, "src", "change", c.gate, "work", "", "builder", c.tier, policy=values)

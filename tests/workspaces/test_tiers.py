@@ -202,3 +202,13 @@ def test_a_rule_that_would_lower_the_tier_never_does(tier_org):
     up = classify_revision(cfg, {"repo": "app"}, "medium", ("README.md", "infra/x.tf"))
     assert up is not None and up.tier == "high" and up.rules == ("REPO-APP-RISK-1",)
     assert classify_revision(cfg, {"repo": "app"}, "high", ("infra/x.tf",)) is None
+
+
+def test_a_paths_condition_reads_as_words():
+    from org.adrs.constraints import describe
+    from org.config.models import Condition
+
+    c = Condition.model_validate(
+        {"all": [{"paths": {"any": ["infra/**"]}}, {"not": {"paths": {"all": ["*.md"]}}}]}
+    )
+    assert describe(c) == "a changed path matches infra/** and not (every changed path matches *.md)"
