@@ -21,7 +21,6 @@ MAX_STRICT_PENDING = {
     "org.config.loader",
     "org.config.yamlsrc",
     "org.engine.memo",
-    "org.engine.policy",
 }
 MAX_UNTYPED = {
     "org.adrs.check",

@@ -8,6 +8,8 @@
 2. Gateway overhead per model call: the agent's litellm call to the local model (its own process) directly
    against the same call through the gateway (its own process, as the supervisor's in a run), with the
    gateway forwarding OpenAI's wire and with the gateway calling through litellm (goal: under 2 ms added).
+4. Kill-switch time to effect: an agent calling the gateway in a loop, its lane paused on the bus; the time
+   from the pause's commit to the first refused call (goal: its next call), against one call's length.
 3. Claim + submit through the agents' bus socket (org.identity.busd, org.runtime.busclient) against the
    same two calls on the in-process door (goal: under 1.5x).
 """
@@ -183,6 +185,54 @@ def bus_socket(n: int) -> None:
     )
 
 
+def kill_switch(n: int) -> None:
+    import threading
+
+    from org.agents.llm import complete
+    from org.bus import Bus
+
+    root = Path(__file__).resolve().parents[2]
+    model, msgs = "anthropic/claude-sonnet-4-5", [{"role": "user", "content": "Say something."}]
+    lags, calls = [], []
+    with tempfile.TemporaryDirectory() as d:
+        url = f"sqlite:///{d}/org.db"
+        Bus.open(url, root=root).close()
+        local, (local_url,) = _serve(_LOCAL)
+        gw, (gw_url, token) = _serve(_GATEWAY, url, str(root), local_url, "forward")
+        try:
+            for _ in range(max(3, n // 10)):
+                refused_at: list[float] = []
+                stop = threading.Event()
+
+                def agent(stop: threading.Event = stop, refused_at: list[float] = refused_at) -> None:
+                    while not stop.is_set():
+                        t0 = time.perf_counter()
+                        r = complete(model, msgs, called=f"openai/{model}", api_base=gw_url, api_key=token)
+                        calls.append(time.perf_counter() - t0)
+                        if not r.ok:
+                            refused_at.append(time.perf_counter())
+                            return
+
+                t = threading.Thread(target=agent)
+                t.start()
+                time.sleep(0.2)
+                with Bus.open(url, root=root) as bus:
+                    bus.pause("lane", "builder", by="alice", note="stop")
+                    paused = time.perf_counter()
+                    t.join(timeout=60)
+                    stop.set()
+                    bus.resume("lane", "builder", by="alice")
+                if refused_at:
+                    lags.append((refused_at[0] - paused) * 1000)
+        finally:
+            _stop(gw)
+            _stop(local)
+    print(
+        f"kill switch: refused {statistics.median(lags):6.2f} ms after the pause (median of {len(lags)}), "
+        f"one model call {statistics.median(calls) * 1000:6.2f} ms: the next call is refused"
+    )
+
+
 def main() -> int:
     import os
 
@@ -195,6 +245,7 @@ def main() -> int:
     sandbox(a.n)
     gateway(a.n)
     bus_socket(a.n)
+    kill_switch(a.n)
     return 0
 
 

@@ -108,12 +108,9 @@ class Clock:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """The state, built once per module (each test starts again from its saved database)."""
-    import shutil
+    from tests.helpers import starter_org
 
-    repo = Path(__file__).resolve().parents[2]
-    root = tmp_path_factory.mktemp("door-org")
-    for d in ("lanes", "gates"):
-        shutil.copytree(repo / d, root / d)
+    root = starter_org(tmp_path_factory.mktemp("door-org"), ("lanes", "gates"))
     home = tmp_path_factory.mktemp("door-home")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ORG_CONFIG_HOME", str(home))
