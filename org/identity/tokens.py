@@ -102,6 +102,7 @@ class Principal:
     gate: str | None = None
     lane: str | None = None
     actions: tuple[str, ...] = field(default_factory=tuple)
+    behind: tuple[str, ...] = ()  # the people behind this token besides its principal (ADR 0111)
 
     @property
     def is_human(self) -> bool:
@@ -117,6 +118,8 @@ class Principal:
         }
         if self.job is not None:
             out["job"] = self.job
+        if self.behind:
+            out["behind"] = list(self.behind)
         return out
 
 
@@ -137,6 +140,9 @@ class Tokens:
         self.store = bus.store
         self._pepper: bytes | None = None
         self.sleep = time.sleep  # how a slowed failure waits (tests record it instead)
+        self._behind: dict[
+            str, tuple[str, ...]
+        ] = {}  # token id -> who is behind it (facts that never change)
 
     # -- hashing -------------------------------------------------------------------------------
     @property
@@ -158,17 +164,28 @@ class Tokens:
         return f"org{k}_{tid}_{secret}", tid, salt, self._hash(salt, secret)
 
     # -- principal tokens ----------------------------------------------------------------------
-    def issue(self, actor: str, *, by: str | None, ttl: float | None = None, note: str = "") -> dict:
-        """A new principal token for `actor`; the returned dict holds the secret (show it once)."""
+    def issue(
+        self,
+        actor: str,
+        *,
+        by: str | None,
+        ttl: float | None = None,
+        note: str = "",
+        behind: tuple[str, ...] | list[str] = (),
+    ) -> dict:
+        """A new principal token for `actor`; the returned dict holds the secret (show it once). `behind`: the
+        people behind the issuing token (its Principal.behind): they stay behind the new one (ADR 0111)."""
         cfg = self.bus.config(required=True)
         a = cfg.actors.get(actor)
         if a is None:
             raise NotFound(f"no actor '{actor}' in this org")
         if ttl is not None and not 1 <= ttl <= MAX_TTL:
             raise UsageError("--ttl is between 1 second and 366 days")
-        return self.ctx.write(lambda tx: self._insert(tx, a, by=by, ttl=ttl, note=note))
+        return self.ctx.write(lambda tx: self._insert(tx, a, by=by, ttl=ttl, note=note, behind=behind))
 
-    def _insert(self, tx: Tx, a: Any, *, by: str | None, ttl: float | None, note: str) -> dict:
+    def _insert(
+        self, tx: Tx, a: Any, *, by: str | None, ttl: float | None, note: str, behind: Any = ()
+    ) -> dict:
         """Inside a write: store a fresh principal token for actor `a` and record `token.issued`; the dict holds
         the secret."""
         token, tid, salt, digest = self._new("p")
@@ -194,7 +211,13 @@ class Tokens:
             actor=by,
             lane=a.lane,
             decision="issue",
-            data={"token_id": tid, "principal": a.id, "principal_kind": a.kind, "expires_at": exp},
+            data={
+                "token_id": tid,
+                "principal": a.id,
+                "principal_kind": a.kind,
+                "expires_at": exp,
+                **({"behind": sorted(set(behind) - {a.id})} if set(behind) - {a.id} else {}),
+            },
         )
         return {
             "id": tid,
@@ -493,7 +516,47 @@ class Tokens:
             row["gate"],
             row["lane"],
             tuple(json.loads(row["actions"] or "[]")),
+            self.behind(row, cfg),
         )
+
+    def behind(self, row: dict, cfg: Any) -> tuple[str, ...]:
+        """The people behind a token besides its principal (ADR 0111): the member who issued it and everyone
+        behind the token that member issued it with (recorded in its token.issued event, so a token issued to
+        oneself keeps them); a job token's are those of the principal token that claimed it. Tokens org issues
+        itself (first use, the local bootstrap) have nobody behind them."""
+        if row["kind"] == "job":
+
+            def parent(tx: Tx) -> dict | None:
+                r = tx.x(
+                    f"SELECT {TOKEN_COLS} FROM org_tokens WHERE id = :i", {"i": row["created_by"]}
+                ).first()
+                return dict(zip(_COLS, r, strict=True)) if r is not None else None
+
+            p = self.store.read(parent) if row["created_by"] else None
+            return tuple(sorted(set(self.behind(p, cfg)) - {row["principal"]})) if p else ()
+        issuer = row["created_by"]
+        if not issuer or cfg is None or issuer not in cfg.actors:
+            return ()
+        hit = self._behind.get(row["id"])
+        if hit is None:
+            hit = tuple(sorted(({issuer} | set(self._issued_behind(row["id"]))) - {row["principal"]}))
+            self._behind[row["id"]] = hit
+        return hit
+
+    def _issued_behind(self, tid: str) -> list[str]:
+        """The `behind` its token.issued event recorded for token `tid` (the chain, not the table)."""
+        from org.bus.audit import decode_body
+
+        def fn(tx: Tx) -> list[str]:
+            for (body,) in tx.x(
+                "SELECT body FROM events WHERE type = 'token.issued' ORDER BY seq DESC"
+            ).all():
+                data = (decode_body(body) or {}).get("data") or {}
+                if data.get("token_id") == tid:
+                    return [str(x) for x in data.get("behind") or ()]
+            return []
+
+        return self.store.read(fn)
 
     def _paused(self, actor: str) -> dict | None:
         def fn(tx: Tx):
