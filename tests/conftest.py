@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO, run_org
+from tests.helpers import REPO, run_org, starter_org
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -38,10 +38,11 @@ def cfg():
 
 @pytest.fixture
 def org_copy(tmp_path: Path) -> Path:
-    """A writable copy of the default org (lanes/, gates/, adrs/) in a temporary folder."""
-    for d in ("lanes", "gates", "adrs"):
-        if (REPO / d).is_dir():
-            shutil.copytree(REPO / d, tmp_path / d, ignore=shutil.ignore_patterns(".index*", "__pycache__"))
+    """A writable org in a temporary folder: lanes/ and gates/ of the starter org (`org init`'s, byte-identical
+    with the project's own by tests/cli/test_starter_org.py), and the project's adrs/ (tests rely on its
+    accepted ADRs' constraints; the starter org's seven are in tests that use tests.helpers.starter_org)."""
+    starter_org(tmp_path, ("lanes", "gates"))
+    shutil.copytree(REPO / "adrs", tmp_path / "adrs", ignore=shutil.ignore_patterns(".index*", "__pycache__"))
     return tmp_path
 
 

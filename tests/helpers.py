@@ -8,6 +8,21 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+STARTER = (
+    REPO / "org" / "defaults"
+)  # the starter org `org init` ships (package data), not the project's own org
+
+
+def starter_org(dest: Path, parts: tuple[str, ...] = ("lanes", "gates", "adrs")) -> Path:
+    """A test org made as `org init` makes one: `parts` of the starter org copied into `dest` (created)."""
+    import shutil
+
+    dest.mkdir(parents=True, exist_ok=True)
+    for d in parts:
+        shutil.copytree(STARTER / d, dest / d, ignore=shutil.ignore_patterns("__pycache__", ".index*"))
+    return dest
+
+
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 

@@ -19,17 +19,8 @@ pytest.importorskip("mypy", reason="mypy checks the types (in the test lock)")
 MAX_STRICT_PENDING = {
     "org.config.checks",
     "org.config.loader",
-    "org.config.schema",
     "org.config.yamlsrc",
-    "org.engine.conditions",
-    "org.engine.duties",
-    "org.engine.flow",
     "org.engine.memo",
-    "org.engine.pipeline",
-    "org.engine.plans",
-    "org.engine.policy",
-    "org.engine.proofs",
-    "org.engine.risk",
 }
 MAX_UNTYPED = {
     "org.adrs.check",

@@ -40,6 +40,10 @@ def describe(c: Condition | None) -> str:
         return " or ".join(_paren(s, "any") for s in c.any)
     if c.not_ is not None:
         return f"not ({describe(c.not_)})"
+    if c.paths is not None:
+        if c.paths.any is not None:
+            return f"a changed path matches {' or '.join(c.paths.any)}"
+        return f"every changed path matches {' or '.join(c.paths.all or [])}"
     a = c.attr
     if c.eq is not None:
         return f"{a} = {_v(c.eq)}"

@@ -79,9 +79,17 @@ def path_matches(pattern: str, path: str) -> bool:
 
 
 def relevant_adrs(
-    root: Path, *, tags: Iterable[str] = (), paths: Iterable[str] = (), text: str = "", limit: int = 5
+    root: Path,
+    *,
+    tags: Iterable[str] = (),
+    paths: Iterable[str] = (),
+    text: str = "",
+    limit: int = 5,
+    scope: Iterable[str] | None = None,
 ) -> list[AdrRef]:
-    """Accepted ADRs relevant to work with these tags, touching these paths, described by this text."""
+    """Accepted ADRs relevant to work with these tags, touching these paths, described by this text; with
+    `scope` (a task's policy layer, ADR 0120), only ADRs carrying one of those tags."""
+    within = None if scope is None else {t.strip().lower() for t in scope}
     tags = {t.strip().lower() for t in tags if t and t.strip()}
     paths = [p for p in paths if p and p.strip()]
     if limit < 1 or not (tags or paths or text.strip()):
@@ -97,6 +105,8 @@ def relevant_adrs(
                     text_scores[h.number] = (h.score / best, rank)
         scored: list[tuple[float, int, str]] = []
         for n, _title, adr_tags, globs in idx.summaries(status="accepted"):
+            if within is not None and not within & {t.lower() for t in adr_tags}:
+                continue
             why: list[str] = []
             score = 0.0
             shared = sorted(tags & {t.lower() for t in adr_tags})

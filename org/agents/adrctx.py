@@ -38,16 +38,25 @@ class AdrSource:
         attributes: dict,
         title: str,
         files: tuple[str, ...] = (),
+        scope: list[str] | None = None,
     ) -> AdrContext:
-        key = (task, gate, files)
+        """`scope`: the ADR tags the task's pinned policy gives agents ADRs of (None: every ADR; ADR 0120)."""
+        key = (task, gate, files, tuple(scope) if scope is not None else None)
         with self._lock:
             hit = self._cache.get(key)
             if hit is None:
-                hit = self._cache[key] = self._find(workflow, gate, lane, attributes, title, files)
+                hit = self._cache[key] = self._find(workflow, gate, lane, attributes, title, files, scope)
             return hit
 
     def _find(
-        self, workflow: str, gate: str, lane: str, attributes: dict, title: str, files: tuple[str, ...]
+        self,
+        workflow: str,
+        gate: str,
+        lane: str,
+        attributes: dict,
+        title: str,
+        files: tuple[str, ...],
+        scope: list[str] | None = None,
     ) -> AdrContext:
         wf = self.cfg.workflows.get(workflow)
         spec = wf.gates.get(gate) if wf else None
@@ -73,7 +82,7 @@ class AdrSource:
         if relevant_adrs is not None and (self.root / "adrs").is_dir():
             try:
                 refs = relevant_adrs(
-                    self.root, tags=sorted(tags), paths=list(files), text=title, limit=self.limit
+                    self.root, tags=sorted(tags), paths=list(files), text=title, limit=self.limit, scope=scope
                 )
             except Exception:  # a broken ADR index must not stop the work; validation reports it
                 refs = []

@@ -63,7 +63,7 @@ class LaneAgent:
         self.redact = redact or Redactor()
         self.max_tokens = max_tokens
 
-    def _call(self, messages: list[dict]) -> CallResult:
+    def _call(self, messages: list[dict], extra: dict | None = None) -> CallResult:
         ep = self.endpoint
 
         def once() -> CallResult:
@@ -77,11 +77,16 @@ class LaneAgent:
                 served_by=ep.served_by,
                 max_tokens=self.max_tokens,
                 timeout_s=ep.timeout_s,
+                extra=extra,
             )
 
         if self.pacer is None:
             return once()
         return self.pacer.call(ep.budget_key, estimate_tokens(messages), once)
+
+    def call_with_tools(self, messages: list[dict], tools: list[dict]) -> CallResult:
+        """One paced model call offering `tools` (the tool loop's turn, org.agents.toolloop)."""
+        return self._call(messages, extra={"tools": tools})
 
     def work(self, item: WorkItem, role: Role) -> AgentResult:
         model = output_model(role)

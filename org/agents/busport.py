@@ -37,8 +37,13 @@ class AgentDoor:
         self.door.close()
 
 
+# The built-in agents run in the agent host, which is not in a sandbox (it holds the database; ADR 0143):
+# every event they cause records isolation "none".
+HOST_ISOLATION = "none"
+
+
 def open_door(url: str | None, root: Path, cfg: Any, tokens: dict[str, str]) -> AgentDoor:
-    return AgentDoor(Guard.open(url, root=root, config=cfg), tokens)
+    return AgentDoor(Guard.open(url, root=root, config=cfg, isolation=HOST_ISOLATION), tokens)
 
 
 def last_findings(port: AgentDoor, actor: str, task: str) -> list[dict]:

@@ -117,6 +117,8 @@ class DemoResult:
 
     def summary(self) -> dict:
         done = [t for t in self.tasks if t["status"] == "done"]
+        # a successful outcome: done, and for a task in a repository merged and not reverted (issue 13)
+        succeeded = [t for t in done if t.get("success", True)]
         waiting = [t for t in self.tasks if t.get("pending_approvals")]
         blocked = [t for t in self.tasks if t["status"] in ("escalated", "rejected")]
         denied = [a for a in self.report.actions if a["outcome"] == "deny"]
@@ -131,7 +133,8 @@ class DemoResult:
             "denied_actions": denied,
             "calls": self.report.calls,
             "unpriced_calls": self.report.unpriced_calls,
-            **cost_fields(cost, self.report.calls, self.report.unpriced_calls, len(done)),
+            "succeeded": [t["task"] for t in succeeded],
+            **cost_fields(cost, self.report.calls, self.report.unpriced_calls, len(succeeded)),
             "tasks": [
                 {
                     k: t.get(k)
@@ -318,7 +321,8 @@ def render_summary(res: DemoResult, cfg: Any) -> str:
         f"actions denied by RED rules {sum(1 for a in denied if any(r.startswith('RED-') for r in a['rules']))}",
         f"  {s['calls']} model calls, {cost_text(s['cost_usd'], s['unpriced_calls'])}"
         + (
-            f", ${s['cost_per_success_usd']:.4f} per successful outcome"
+            f", ${s['cost_per_success_usd']:.4f} per successful outcome ({len(s['succeeded'])}: done; "
+            "in a repository, merged and not reverted)"
             if s["cost_per_success_usd"] is not None
             else ""
         )

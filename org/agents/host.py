@@ -133,6 +133,28 @@ def supervise(
         return _supervise(cfg, root, db_url, argv, prepare, handoff, notes, say, env)
 
 
+def run_isolation(cfg: Any, lanes: list[str] | None, say: Callable[[str], None] | None) -> Any:
+    """The isolation of a run's built-in agents (org.runtime.Isolation): 'none', because the agent host does
+    not run in a sandbox yet (it holds the database; ADR 0143). A served lane with `isolation: required`
+    refuses the run (exit 2, naming the lanes); otherwise `say` hears it once, and every event the agents
+    cause records `isolation: none` (org.agents.busport.HOST_ISOLATION)."""
+    from org.runtime import Isolation, SandboxUnavailable
+
+    served = [n for n, ln in cfg.lanes.items() if ln.kind == "agent" and (not lanes or n in lanes)]
+    why = "org's built-in agent host does not run in a sandbox yet (it reaches the bus through the database)"
+    required = sorted(n for n in served if cfg.lanes[n].isolation == "required")
+    if required:
+        raise SandboxUnavailable(
+            f"lane{'s' if len(required) > 1 else ''} {', '.join(required)} require{'' if len(required) > 1 else 's'} "
+            f"a sandbox (isolation: required), and {why}; set 'isolation: auto' to run the built-in agents with "
+            "their environment scrubbed only (recorded as isolation: none on every event)",
+            lanes=required,
+        )
+    if say is not None and served:
+        say(f"agents run without a sandbox (isolation: none, recorded on every event): {why}")
+    return Isolation("none", why)
+
+
 @contextlib.contextmanager
 def bus_socket(cfg: Any, db_url: str) -> Iterator[Any]:
     """The run's bus socket (org.identity.busd) in a private folder: how the agents it sandboxes reach the bus
@@ -146,9 +168,26 @@ def bus_socket(cfg: Any, db_url: str) -> Iterator[Any]:
         res = check_revision(bus, job, actor, commit=commit)
         return res["commit"] if res else None
 
+    def handover(door: Any, token: str | None, job: int | str) -> dict:
+        from org.agents.handover import handover as hand_over
+
+        return hand_over(door, token, job, cfg=cfg)
+
+    from org.runtime import probe
+
     folder = Path(tempfile.mkdtemp(prefix="org-bus-"))
+    # its clients are the agents this run sandboxes: without a working bubblewrap they run without one
+    isolation = None if probe()[0] else "none"
     try:
-        with BusServer(db_url, root=cfg.root, config=cfg, path=folder / "bus.sock", check=check) as srv:
+        with BusServer(
+            db_url,
+            root=cfg.root,
+            config=cfg,
+            path=folder / "bus.sock",
+            check=check,
+            handover=handover,
+            isolation=isolation,
+        ) as srv:
             yield srv
     finally:
         shutil.rmtree(folder, ignore_errors=True)

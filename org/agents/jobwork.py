@@ -57,6 +57,7 @@ class JobOutcome:
     made: list[dict] = field(
         default_factory=list
     )  # the planned service calls asked of the broker in this job
+    tools: list[dict] = field(default_factory=list)  # the tool-call ledger of a job worked with tools
 
 
 class JobRunner:
@@ -97,9 +98,21 @@ class JobRunner:
             tier=claim.tier or "",
             attributes=dict(claim.attributes or {}),
             round=int(claim.round or 0),
+            policy=dict((getattr(claim, "policy_source", None) or {}).get("values") or {}),
         )
         files: tuple[str, ...] = ()
-        if claim.kind == "review":
+        if claim.kind == "review" and (claim.attributes or {}).get("repo"):
+            # the real diff of the bound commit, read from git, and the tests on it: never the author's account
+            from org.agents.handover import handover
+
+            item.revision = claim.revision
+            h = handover(port.door, claim.token, claim.job, cfg=cfg)
+            diff = h.get("diff") or {}
+            item.work = diff.get("patch") or f"(the diff could not be read: {diff.get('error', 'none')})"
+            tests = h.get("tests") or {}
+            item.work_summary = f"tests on this revision: {tests.get('summary', '')}" if tests else ""
+            files = tuple(diff.get("files") or ())
+        elif claim.kind == "review":
             item.revision = claim.revision
             r = self._result(port, claim, revision=claim.revision)
             item.work, item.work_summary = r.get("content", ""), r.get("note", "")
@@ -113,7 +126,14 @@ class JobRunner:
             if planned_at:
                 item.plan = self._result(port, claim, gate=planned_at).get("content", "")
         ctx = self.adrs.for_job(
-            item.task, item.workflow, item.gate, item.lane, item.attributes, item.title, files
+            item.task,
+            item.workflow,
+            item.gate,
+            item.lane,
+            item.attributes,
+            item.title,
+            files,
+            scope=(getattr(claim, "policy_source", None) or {}).get("adr_scope"),
         )
         item.adr_ids, item.adr_text = list(ctx.ids), ctx.text
         return item
@@ -132,6 +152,10 @@ class JobRunner:
             self._release(port, claim, out, f"{claim.kind} jobs are not for built-in agents")
             return out
         role = role_of(lane, claim.kind)
+        if claim.kind == "work" and role == "builder" and (claim.attributes or {}).get("repo"):
+            from org.agents.toolwork import tool_job
+
+            return tool_job(self, port, claim, actor, lane, ep, out)
         item = self.item(port, claim)
         sw = holding_switch(port, actor, claim.lane, claim.task)
         if sw:

@@ -21,6 +21,7 @@ __all__ = [
     "CallResult",
     "Outcome",
     "litellm_module",
+    "warm_litellm",
     "complete",
     "price",
     "register_prices",
@@ -39,6 +40,28 @@ _LOCK = threading.Lock()
 _MOD: Any = None
 
 
+def warm_litellm() -> None:
+    """Import litellm in a background thread now, so that a process that will call a model soon does not wait
+    for the import at its first call (`org run`: the gateway warms while the agent host starts, and the agent
+    host while it opens the bus; the two imports overlap instead of queueing behind the first job)."""
+    if _MOD is None:
+        _offline_env()  # here, not in the thread: the environment never changes under another thread's feet
+        threading.Thread(target=_warm, name="org-warm-litellm", daemon=True).start()
+
+
+def _offline_env() -> None:
+    os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+    for k, v in _OFFLINE_ENV.items():
+        os.environ.setdefault(k, v)
+
+
+def _warm() -> None:
+    try:
+        litellm_module()
+    except Exception:
+        return
+
+
 def litellm_module() -> Any:
     """Import litellm once, offline-safe and quiet. Thread-safe."""
     global _MOD
@@ -46,9 +69,7 @@ def litellm_module() -> Any:
         return _MOD
     with _LOCK:
         if _MOD is None:
-            os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
-            for k, v in _OFFLINE_ENV.items():
-                os.environ.setdefault(k, v)
+            _offline_env()
             import litellm  # lazy on purpose: ~3 s, 2,700 modules
 
             litellm.suppress_debug_info = True
@@ -108,6 +129,23 @@ class CallResult:
 
 
 _PROVIDERS: dict[str, str] = {}
+# Prefixes litellm takes literally as the provider ("anthropic/claude-x" -> anthropic), answered without importing
+# litellm (~3 s): `org run`'s supervisor and `org validate` place every member this way (tests/agents/test_llm_fast_path.py
+# checks each against litellm itself).
+LITERAL_PROVIDERS = frozenset(
+    (
+        "anthropic",
+        "openai",
+        "gemini",
+        "mistral",
+        "groq",
+        "deepseek",
+        "xai",
+        "cohere",
+        "openrouter",
+        "hosted_vllm",
+    )
+)
 
 
 def provider_of(model: str) -> str:
@@ -115,6 +153,9 @@ def provider_of(model: str) -> str:
     hit = _PROVIDERS.get(model)
     if hit is not None:
         return hit
+    prefix, slash, rest = model.partition("/")
+    if slash and rest and prefix in LITERAL_PROVIDERS:
+        return prefix
     lt = litellm_module()
     try:
         _, provider, _, _ = lt.get_llm_provider(model)
@@ -206,6 +247,8 @@ def complete(
     if max_tokens:
         kwargs["max_tokens"] = max_tokens
     kwargs.update(extra or {})
+    if kwargs.get("tools"):  # function tools only: litellm's MCP bridge would import the (absent) mcp package
+        kwargs.setdefault("_skip_mcp_handler", True)
     res = CallResult(model=model, called=called, provider=prov, outcome="ok", served_by=served_by or prov)
     t0 = time.perf_counter()
     try:

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, fields
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
-from org.agents.localwriter import compose, unit
+from org.agents.localwriter import compose, compose_tools, unit
 
 __all__ = ["LocalModelConfig", "LocalModelServer", "BackgroundServer", "main"]
 
@@ -250,7 +250,12 @@ class LocalModelServer(BackgroundServer):
             self._served += 1
         if cfg.latency_s > 0:
             time.sleep(cfg.latency_s * (0.5 + unit("latency", cfg.seed, json.dumps(messages)[-512:])))
-        content, malformed = compose(messages, model, cfg)
+        if body.get("tools"):  # a builder working with tools: answer with a tool call (OpenAI style)
+            message = compose_tools(messages, cfg)
+            content, malformed, finish = json.dumps(message["tool_calls"]), False, "tool_calls"
+        else:
+            content, malformed = compose(messages, model, cfg)
+            message, finish = {"role": "assistant", "content": content}, "stop"
         completion_tokens = max(1, math.ceil(len(content) / 4))
         with self._lock:
             self._count("malformed" if malformed else "ok")
@@ -266,8 +271,8 @@ class LocalModelServer(BackgroundServer):
                 "choices": [
                     {
                         "index": 0,
-                        "message": {"role": "assistant", "content": content},
-                        "finish_reason": "stop",
+                        "message": message,
+                        "finish_reason": finish,
                     }
                 ],
                 "usage": {

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Request", "read_request", "compose", "unit", "SMELLS"]
+__all__ = ["Request", "read_request", "compose", "compose_tools", "unit", "SMELLS"]
 
 # Defects a builder may leave, the text that gives them away, and who is trained to see it.
 SMELLS = {
@@ -167,6 +167,51 @@ def _spec(slug: str, title: str) -> tuple[str, list[str], str]:
     return path, body, f"Spec for '{title}' in {path}."
 
 
+def _change(r: Request, cfg: Any) -> tuple[str, list[str], str]:
+    """(path, lines, summary) of the builder's change: a spec at the spec gate, else code or docs; a first
+    attempt carries a seeded defect at the configured rate (the same one for the same task every time)."""
+    kind = str(r.attributes.get("kind", "code"))
+    slug = _slug(r.title)
+    if r.gate == "spec":
+        return _spec(slug, r.title)
+    defect = None
+    if r.round == 0 and unit("defect", cfg.seed, r.title) < cfg.defect_rate:
+        defect = (
+            "docs" if kind == "docs" else ("logic" if unit("class", cfg.seed, r.title) < 0.5 else "security")
+        )
+    path, body, summary = _docs(slug, r.title, defect) if kind == "docs" else _code(slug, defect)
+    if r.round:
+        summary = f"Rework round {r.round}: addressed the review findings. " + summary
+    return path, body, summary
+
+
+def compose_tools(messages: list[dict[str, Any]], cfg: Any) -> dict:
+    """The assistant message of a builder working with tools (OpenAI-style tool calls): look at the
+    workspace, write the change, run the repository's tests, submit. The step is read from the conversation,
+    so the same conversation always gets the same answer."""
+    r = read_request(messages)
+    step = sum(1 for m in messages if m.get("role") == "assistant" and m.get("tool_calls"))
+    path, body, summary = _change(r, cfg)
+    plan: list[tuple[str, dict]] = [
+        ("list_files", {}),
+        ("write_file", {"path": path, "content": "\n".join(body) + "\n"}),
+        ("run_tests", {}),
+        ("submit", {"summary": summary}),
+    ]
+    name, args = plan[min(step, len(plan) - 1)]
+    return {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {
+                "id": f"call_{step}_{name}",
+                "type": "function",
+                "function": {"name": name, "arguments": json.dumps(args, sort_keys=True)},
+            }
+        ],
+    }
+
+
 def _builder(r: Request, cfg: Any) -> dict:
     kind = str(r.attributes.get("kind", "code"))
     slug = _slug(r.title)
@@ -267,8 +312,8 @@ def _review(r: Request, cfg: Any, model: str, security: bool) -> dict:
         if (lane == "security") != security or smell not in r.work:
             continue
         if unit("catch", cfg.seed, r.revision, model) < cfg.catch_rate:
-            m = re.search(r"\+\+\+ b/(\S+)", r.work)
-            findings.append({"severity": severity, "text": text, "file": m.group(1) if m else None})
+            path, line = _where(r.work, smell)
+            findings.append({"severity": severity, "text": text, "file": path, "line": line})
     files = ", ".join(re.findall(r"\+\+\+ b/(\S+)", r.work)) or "the plan"
     if findings:
         out = {
@@ -289,6 +334,24 @@ def _review(r: Request, cfg: Any, model: str, security: bool) -> dict:
     if security:
         out["actions"] = _overreach(r, cfg, model)
     return out
+
+
+def _where(patch: str, smell: str) -> tuple[str | None, int | None]:
+    """(file, line in the new file) of the first added line of a unified diff holding `smell`."""
+    path, line = None, 0
+    for text in patch.splitlines():
+        if text.startswith("+++ b/"):
+            path = text[6:].strip()
+        elif text.startswith("@@"):
+            m = re.search(r"\+(\d+)", text)
+            line = int(m.group(1)) if m else 0
+        elif text.startswith("+"):
+            if smell in text:
+                return path, line or None
+            line += 1
+        elif not text.startswith("-"):
+            line += 1
+    return path, None
 
 
 def _overreach(r: Request, cfg: Any, model: str) -> list[dict]:

@@ -75,6 +75,7 @@ class Finding(_Out):
         min_length=1, max_length=2000, description="What is wrong and where, in one or two sentences."
     )
     file: str | None = Field(default=None, max_length=300)
+    line: int | None = Field(default=None, ge=1, description="The line in `file` the finding is about.")
 
 
 class BuilderOutput(_Out):

@@ -44,6 +44,7 @@ class WorkItem:
     plan: str = ""  # the plan or spec an earlier work gate of the lane produced
     adr_ids: list[int] = field(default_factory=list)
     adr_text: str = ""
+    policy: dict[str, str] = field(default_factory=dict)  # value -> "layer FILE:LINE" the lower layers set
 
 
 def role_of(lane: Any, gate_kind: str) -> Role:
@@ -165,6 +166,9 @@ def _user(item: WorkItem) -> str:
         f"Attributes: {json.dumps(item.attributes, sort_keys=True, default=str)}",
         f"Round: {item.round}{' (rework)' if item.round else ''}",
     ]
+    if item.policy:
+        lines.append("Policy this task runs under, tightened by its repository or its filer (value: source):")
+        lines += [f"- {path}: {where}" for path, where in sorted(item.policy.items())]
     if item.gate_kind == "review" and item.revision:
         lines.append(f"Revision under review: {item.revision}")
     if item.findings:

@@ -60,9 +60,11 @@ class AgentSession:
         human_files: bool = True,
     ) -> None:
         from org.agents.busport import open_door
+        from org.agents.llm import warm_litellm
         from org.agents.sqlbudget import SqlBudgetStore
         from org.identity.guard import Guard
 
+        warm_litellm()  # the agents' calls go through litellm: import it while the bus opens and tokens are made
         self.cfg = cfg
         self.db_url = db_url
         self.env = dict(os.environ if env is None else env)

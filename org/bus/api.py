@@ -121,8 +121,10 @@ class Bus:
         idempotency_key: str | None = None,
         tier: str | None = None,
         repo: str | None = None,
+        policy: dict | None = None,
     ) -> dict:
-        """Start a task with today's policy pinned; posts jobs for its first ready gates."""
+        """Start a task with today's policy pinned (the org's, its repository's committed .org/policy.yaml and
+        `policy`, the task's own, each only tightening: ADR 0120); posts jobs for its first ready gates."""
         return _tasks.add_task(
             self.ctx,
             self.config(required=True),
@@ -133,6 +135,7 @@ class Bus:
             idempotency_key=idempotency_key,
             tier=tier,
             repo=repo,
+            policy=policy,
         )
 
     def list_tasks(

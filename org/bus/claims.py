@@ -23,6 +23,7 @@ from org.bus.store import Tx
 from org.bus.sweep import sweep_expired
 from org.bus.switches import check_not_paused, paused_tasks
 from org.config.loader import OrgConfig
+from org.config.provenance import policy_source
 from org.engine import flow, rule_ids
 from org.errors import Denied, NotFound, Paused, UsageError
 
@@ -52,6 +53,8 @@ class Claim:
     attributes: dict = field(default_factory=dict)
     payload: Any = None
     config_hash: str | None = None
+    # the values the task's repository and task layers set, each with its layer and FILE:LINE (ADR 0120)
+    policy_source: dict | None = None
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -238,6 +241,9 @@ def _claim(
         info = rows_seen.get(c.task) if c.task else None
         pcfg = info[1] if info else cfg
         ln, fam_ = ctx.actor_info(pcfg, actor)
+        if pcfg is not None and c.task:
+            source = policy_source(pcfg)
+            c.policy_source = source if source["files"] else None
         ctx.record(
             tx,
             "job.claimed",

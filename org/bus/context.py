@@ -7,7 +7,7 @@ import copy
 import importlib
 import json
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +19,10 @@ from org.bus.store import Store, Tx
 from org.config.loader import OrgConfig, load_org_from_texts
 from org.engine.flow import ExtraCheck
 from org.engine.state import EVENT_TYPES, Event, TaskState, fold
-from org.errors import IntegrityError, NotFound
+from org.errors import IntegrityError, NotFound, UsageError
+
+# (org root, org config, repository name) -> (its committed .org/policy.yaml or None, the commit read)
+RepoPolicyReader = Callable[[Path, OrgConfig, str], tuple[str | None, str]]
 
 __all__ = ["Ctx", "TaskRow", "load_extra_check", "task_key", "TASK_COLS", "AfterCommit", "AUTH"]
 
@@ -86,6 +89,19 @@ def load_extra_check(root: Path | None) -> ExtraCheck | None:
         raise
     make = getattr(mod, "make_extra_check", None)
     return make(root) if make is not None else None
+
+
+def load_repo_policy_reader() -> RepoPolicyReader | None:
+    """org.workspaces.policyfile:read_repo_policy (the only package that runs git), found at run time as
+    org.adrs' check is: the bus asks it for a repository's committed .org/policy.yaml (ADR 0120)."""
+    try:
+        mod = importlib.import_module("org.workspaces.policyfile")
+    except ModuleNotFoundError as exc:
+        if exc.name in ("org.workspaces", "org.workspaces.policyfile"):
+            return None
+        raise
+    reader: RepoPolicyReader = mod.read_repo_policy
+    return reader
 
 
 @dataclass
@@ -170,6 +186,29 @@ class Ctx:
         if not self._extra[0]:
             self._extra = (True, load_extra_check(self.root))
         return self._extra[1]
+
+    def cascade(self, cfg: OrgConfig, repo: str | None, policy: Mapping[str, Any] | None) -> OrgConfig:
+        """The policy a new task starts under: the org, its repository's committed .org/policy.yaml and the
+        task's own policy, each only tightening (org.config.cascade; a loosening is ConfigError, exit 2)."""
+        from org.config.cascade import resolve
+        from org.engine.proofs import prove
+        from org.errors import ConfigError
+
+        if repo is None:
+            out = resolve(cfg, task_policy=dict(policy or {}))
+        else:
+            reader = load_repo_policy_reader()
+            if reader is None:
+                raise UsageError(
+                    f"repository '{repo}': its policy file cannot be read here (org.workspaces is not installed)"
+                )
+            text, commit = reader(cfg.root, cfg, repo)
+            out = resolve(cfg, repo=repo, repo_text=text, commit=commit, task_policy=dict(policy or {}))
+        if out is not cfg:
+            problems = prove(out)  # what the org proves holds under the tightened policy too
+            if problems:
+                raise ConfigError(problems)
+        return out
 
     def pin(self, tx: Tx, cfg: OrgConfig) -> None:
         files = json.dumps(cfg.files, sort_keys=True)
@@ -268,7 +307,16 @@ class Ctx:
     ) -> None:
         """Queue one audit event for this transaction (chained and written at commit). Data is redacted
         here unless `trusted` (numbers and timestamps the bus made itself). The identity of the caller
-        (org.bus.context.AUTH, set by org.identity) is stamped on it as "auth"."""
+        (org.bus.context.AUTH, set by org.identity) is stamped on it as "auth". An event under a pinned
+        policy with lower layers carries its policy_source: which layer and FILE:LINE each value they set
+        came from (ADR 0120; under the org's layer alone the config hash names every source)."""
+        pinned = self._pinned.get(config_hash) if config_hash else None
+        if pinned is not None:
+            from org.config.provenance import policy_source
+
+            source = policy_source(pinned)
+            if source["files"]:
+                data = {**(data or {}), "policy_source": source}
         ev = {
             "v": 1,
             "type": type_,

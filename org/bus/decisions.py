@@ -19,6 +19,7 @@ from org.bus.tasks import check_attributes
 from org.bus.usage import task_spend
 from org.config.actions import canonical_action
 from org.config.loader import OrgConfig
+from org.config.provenance import policy_source
 from org.engine import flow, rule_ids
 from org.engine.attributes import DERIVED
 from org.engine.plans import gate_actions, plan_gate, planned_actions
@@ -177,13 +178,13 @@ def act(
             pcfg,
             actor,
             action,
-            st.attributes,
+            {**st.attributes, "paths": st.paths} if st.paths else st.attributes,  # org read them from git
             claims,
             approvals=people,
             authors=sorted(st.authors),
             facts={**(derived or {}), **known} or None,
         )
-        attrs = {k: v for k, v in d.attributes.items() if k not in (*DERIVED, "tier")}
+        attrs = {k: v for k, v in d.attributes.items() if k not in (*DERIVED, "tier", "paths")}
         if cfg is not None and actor not in cfg.actors and d.outcome != "deny":
             d = _deny(d, RuleHit(rule_ids.UNKNOWN_ACTOR, "deny", "", "no longer a member of the org"))
         outside = _outside_gate(tx, pcfg, st, key, actor, action)
@@ -228,6 +229,7 @@ def act(
             "exit_code": d.exit_code,
             "approval": None,
         }
+        out["decision"]["policy_source"] = policy_source(pcfg)  # which layer each value came from (ADR 0120)
         out["decision"]["attributes"] = ctx.redactor.value(out["decision"]["attributes"])
         if d.outcome == "needs_approval":
             out["approval"], out["approval_created"] = _request(ctx, tx, pcfg, st, key, action, actor, d)

@@ -224,9 +224,11 @@ def _submit_one(
     if cfg is not None and cfg.config_hash != pcfg.config_hash:
         _not_paused(tx, cfg, paused, actor=actor)  # vendor switches by today's model strings too
     st = ctx.state(tx, row)
+    paths = None
     if kind == "work" and verdict == "pass" and row.attributes.get("repo"):
         checked = checked_revision(tx, row.key, jid, it.get("revision"))  # ADR 0091: revisions are commits
         it = {**it, "revision": checked["commit"]}
+        paths = list(checked.get("paths") or [])  # re-classify the tier by what the commit changes (ADR 0135)
     try:
         evs = flow.submit(
             pcfg,
@@ -239,6 +241,7 @@ def _submit_one(
             content=content,
             findings=it.get("findings"),
             extra_check=ctx.extra_check,
+            paths=paths,
         )
     except Denied as exc:
         _release(ctx, tx, j, pcfg, f"refused at submission: {exc.message}", exc.detail.get("rule"))

@@ -13,6 +13,7 @@ from org.bus.store import Tx
 from org.bus.switches import check_not_paused
 from org.bus.usage import task_spend
 from org.config.loader import OrgConfig
+from org.config.provenance import policy_source
 from org.config.repos import task_repo
 from org.engine import flow
 from org.engine.attributes import require_attributes
@@ -46,6 +47,7 @@ def add_task(
     idempotency_key: str | None = None,
     tier: str | None = None,
     repo: str | None = None,
+    policy: Mapping[str, Any] | None = None,
 ) -> dict:
     if not title or not title.strip():
         raise UsageError("a task needs a title")
@@ -61,6 +63,7 @@ def add_task(
         d = decide(cfg, by, "task.add", {})  # the lane's permission; the task's own gates carry its risk
         if not d.allowed:
             raise Denied(d.reason, rules=d.rule_ids)
+    cfg = ctx.cascade(cfg, repo, policy)  # the repository's and the task's layers, only tightening (ADR 0120)
     key_in = idempotency_key.strip() if idempotency_key else None
 
     def fn(tx: Tx) -> dict:
@@ -297,6 +300,8 @@ def task_view(ctx: Ctx, ref: str | int) -> dict:
             "approvals": approvals_of(tx, key),
             **dict(zip(("spent_usd", "unpriced_calls"), task_spend(tx, key), strict=True)),
             "budget_usd": cfg.workflows[row.workflow].limits.budget_usd,
+            "success": row.status == "done",  # a task without a repository: done is its outcome
+            "policy_source": policy_source(cfg),
             **_repo_evidence(tx, row),
         }
 
@@ -312,4 +317,13 @@ def _repo_evidence(tx: Tx, row: TaskRow) -> dict:
     rev = last_fact(tx, row.key, "revision.committed")
     tests = [last_fact(tx, row.key, t) for t in ("outcome.tests_passed", "outcome.tests_failed")]
     newest = max((t for t in tests if t), key=lambda e: e.get("ts") or "", default=None)
-    return {"revision_evidence": (rev or {}).get("data"), "tests_evidence": (newest or {}).get("data")}
+    merged = last_fact(tx, row.key, "outcome.merged")
+    reverted = last_fact(tx, row.key, "outcome.reverted")
+    return {
+        "revision_evidence": (rev or {}).get("data"),
+        "tests_evidence": (newest or {}).get("data"),
+        "merged_evidence": (merged or {}).get("data"),
+        "reverted_evidence": (reverted or {}).get("data"),
+        # a successful outcome of a repository task: merged by the pipeline and not reverted since (issue 13)
+        "success": row.status == "done" and merged is not None and reverted is None,
+    }

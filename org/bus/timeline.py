@@ -129,6 +129,29 @@ def summarize(e: dict) -> str:
         return f"escalated to a human ({d.get('kind')}): {d.get('reason')}"
     if t == "task.done":
         return f"done on revision {d.get('revision')} (tier {d.get('tier')})"
+    if t == "task.tier_raised":
+        return (
+            f"tier raised {d.get('from')} -> {d.get('tier')} by revision {str(d.get('revision'))[:12]}: "
+            f"{d.get('reason')}; now required: {', '.join(d.get('unskipped') or []) or 'no new gate'}"
+        )
+    if t == "revision.committed":
+        return (
+            f"{who}'s commit {str(d.get('commit'))[:12]} checked by the diff guard: {d.get('files')} files, "
+            f"+{d.get('added')} -{d.get('removed')}"
+        )
+    if t == "revision.denied":
+        return f"the diff guard refused {who}'s commit {str(d.get('commit'))[:12]}: " + "; ".join(
+            f"{f.get('rule')}: {f.get('reason')}" for f in d.get("findings") or []
+        )
+    if t == "outcome.merged":
+        return f"org's pipeline merged it as {str(d.get('commit'))[:12]} onto {str(d.get('onto'))[:12]}"
+    if t == "outcome.reverted":
+        return f"reverted on the target by {str(d.get('commit'))[:12]}"
+    if t == "outcome.merge_conflict":
+        return f"merge conflict in {', '.join(d.get('conflicts') or [])}"
+    if t in ("outcome.tests_passed", "outcome.tests_failed"):
+        tst = d.get("tests") or {}
+        return f"tests {t.rsplit('_', 1)[1]} on {str(tst.get('commit'))[:12]} (exit {tst.get('exit_code')}, {tst.get('sandbox')})"
     if t == "task.rejected":
         return f"rejected by {who}: {d.get('reason')}"
     if t == "task.resumed":
@@ -173,6 +196,55 @@ def summarize(e: dict) -> str:
     return t
 
 
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0)) if c != 0x09}
+
+
+def _visible(line: str) -> str:
+    """A line of a diff an agent wrote, safe for a terminal: control characters (escape sequences that could
+    rewrite what a person sees) shown as \\xNN."""
+    return line.translate(_CONTROL)
+
+
+DIFF_LINES = 60  # lines of the current revision's diff `org task show` prints (--json has all that is kept)
+
+
+def revision_text(view: dict, max_lines: int = DIFF_LINES) -> list[str]:
+    """A repository task's current revision as people read it: the commit against its base, its size, the
+    newest tests, the merge and any revert, then the real diff org read from git (ADR 0091)."""
+    ev = view.get("revision_evidence")
+    out: list[str] = []
+    if not ev:
+        return out
+    out.append(
+        f"  revision {str(ev.get('commit'))[:12]} against base {str(ev.get('base'))[:12]}: {ev.get('files')} "
+        f"files, +{ev.get('added')} -{ev.get('removed')} (checked by the diff guard at '{ev.get('gate')}')"
+    )
+    tests = view.get("tests_evidence") or {}
+    if tests.get("tests"):
+        tr = tests["tests"]
+        ok = "passed" if tr.get("ok") else "failed"
+        out.append(
+            f"  tests {ok} on {str(tr.get('commit'))[:12]} (exit {tr.get('exit_code')}, {tr.get('sandbox')})"
+        )
+    merged = view.get("merged_evidence")
+    if merged:
+        out.append(f"  merged as {str(merged.get('commit'))[:12]} onto {str(merged.get('onto'))[:12]}")
+    rev = view.get("reverted_evidence")
+    if rev:
+        out.append(f"  REVERTED by {str(rev.get('commit'))[:12]}")
+    body = (ev.get("patch") or "").splitlines()
+    for line in body[:max_lines]:
+        out.append(f"    {_visible(line)}")
+    more = len(body) - max_lines
+    if more > 0 or ev.get("patch_truncated"):
+        out.append(
+            f"    ... {max(more, 0)} more lines"
+            + (" (and more the record keeps only by sha256)" if ev.get("patch_truncated") else "")
+            + f" (org task show {view.get('task')} --json has all)"
+        )
+    return out
+
+
 def render_timeline(view: dict, entries: list[dict]) -> str:
     """Human text for `org task show`."""
     lines = [
@@ -180,6 +252,9 @@ def render_timeline(view: dict, entries: list[dict]) -> str:
         f"  workflow {view['workflow']} · tier {view['tier']} · status {view['status']} · revision "
         f"{view['revision'] or '-'} · round {view['rounds']} · policy {view['config_hash']}",
     ]
+    source = view.get("policy_source") or {}
+    for path, where in (source.get("values") or {}).items():  # what the repository's and task's layers set
+        lines.append(f"  policy {path} from {where}")
     st = view.get("state") or {}
     if st.get("authors"):
         lines.append(f"  authors {', '.join(st['authors'])} ({', '.join(st.get('author_families') or [])})")
@@ -205,6 +280,7 @@ def render_timeline(view: dict, entries: list[dict]) -> str:
             f"  spent ${view.get('spent_usd', 0):.4f} of ${view['budget_usd']:.2f}"
             + (f" + {n} unpriced call{'s' if n != 1 else ''} of unknown cost" if n else "")
         )
+    lines += revision_text(view)
     lines.append("")
     for e in entries:
         ts = e.get("ts", "")

@@ -73,6 +73,8 @@ _MODULES = (
     "sim_cmds",
     "tui_cmds",
     "workspace_cmds",
+    "job_cmds",
+    "notify_cmds",
 )
 for _name in _MODULES:
     try:
@@ -83,4 +85,15 @@ for _name in _MODULES:
 
 
 def main() -> None:
-    sys.exit(run_app(app))
+    code = run_app(app)
+    from org.cli._common import quick_exit_wanted
+
+    if quick_exit_wanted():
+        import logging
+        import os
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        logging.shutdown()
+        os._exit(code)
+    sys.exit(code)

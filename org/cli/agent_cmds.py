@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from org.cli._common import JsonFlag, emit, err, load_config, opts
+from org.cli._common import JsonFlag, emit, err, exit_quickly, load_config, opts
 
 __all__ = ["register"]
 
@@ -40,14 +40,15 @@ def _human_tokens(cfg, o):
     return prepare
 
 
-def _supervise(cfg, o, prepare, handoff: bool = False, stand_ins=None, say=None) -> bool:
+def _supervise(cfg, o, prepare, handoff: bool = False, stand_ins=None, say=None, lanes=None) -> bool:
     """In the user's process: do the humans' part, then run this very command as the agent host (no secrets
     in its environment) beside a credential broker (and the demo's stand-in services, `stand_ins()`); True
-    when that happened (its exit code is ours)."""
-    from org.agents.host import in_agent_host, supervise
+    when that happened (its exit code is ours). A served lane that requires a sandbox refuses first."""
+    from org.agents.host import in_agent_host, run_isolation, supervise
 
     if in_agent_host():
         return False
+    run_isolation(cfg, lanes, lambda s: err(f"org: {s}"))
     code = supervise(
         cfg,
         cfg.root,
@@ -111,7 +112,9 @@ def run(
         _human_tokens(cfg, o),
         stand_ins=lambda: stand_ins_in_db(cfg, o.db_url()),
         say=lambda s: err(f"org run: {s}"),
+        lanes=lane,
     ):
+        exit_quickly()  # the agent host, the broker and the gateway are done and closed
         return
 
     def note(kind: str, text: str) -> None:
@@ -153,6 +156,13 @@ def run(
                 for t in port.door.list_tasks(tok, status="active", limit=10_000)
                 if t.get("pending_approvals")
             ]
+            # a successful outcome: done, and for a task in a repository merged and not reverted (issue 13)
+            succeeded = [
+                t
+                for t in done_tasks
+                if not (t.get("attributes") or {}).get("repo")
+                or port.door.task(tok, t["task"]).get("success")
+            ]
         finally:
             port.close()
     done = len(done_tasks)
@@ -166,8 +176,9 @@ def run(
         "tokens_in": report.tokens_in,
         "tokens_out": report.tokens_out,
         "unpriced_calls": report.unpriced_calls,
-        **cost_fields(report.cost_usd, report.calls, report.unpriced_calls, done),
+        **cost_fields(report.cost_usd, report.calls, report.unpriced_calls, len(succeeded)),
         "tasks_done": done,
+        "tasks_succeeded": len(succeeded),
         "awaiting_approval": [t["task"] for t in waiting],
         "failures": report.failures,
         "budget": report.budget,
@@ -181,15 +192,16 @@ def run(
 
     def human() -> str:
         per = (
-            f", ${data['cost_per_success_usd']:.4f} per task done"
+            f", ${data['cost_per_success_usd']:.4f} per successful outcome"
             if data["cost_per_success_usd"] is not None
-            else ", cost per task done unknown"
-            if done
+            else ", cost per successful outcome unknown"
+            if succeeded
             else ""
         )
         out = [
             f"{report.jobs} job(s) in {report.wall_s:.1f}s ({report.stopped_by}); {report.calls} model calls, "
             f"{cost_text(data['cost_usd'], report.unpriced_calls)}{per}; {done} task(s) done"
+            + (f" ({len(succeeded)} successful)" if len(succeeded) != done else "")
         ]
         if report.unpriced_calls:
             out.append(
@@ -205,6 +217,7 @@ def run(
         return "\n".join(out)
 
     emit(data, human)
+    exit_quickly()  # the session is closed, everything is committed: skip tearing litellm's modules down
 
 
 def demo(
@@ -236,6 +249,7 @@ def demo(
     from org.agents.demo import demo_stand_ins
 
     if _supervise(cfg, o, prepare, handoff=True, stand_ins=lambda: demo_stand_ins(cfg)):
+        exit_quickly()
         return
     if prepared == "-":  # the supervisor files the tasks meanwhile; litellm's ~2 s import overlaps with it
         import threading
@@ -249,3 +263,4 @@ def demo(
             raise UsageError("org demo: the supervisor handed over no demo state")
     res = run_demo(cfg, o.db_url(), out=out, quiet=False, prepared=json.loads(prepared) if prepared else None)
     emit({"ok": True, **res.summary()}, lambda: render_summary(res, cfg))
+    exit_quickly()

@@ -127,12 +127,23 @@ def task_add(
     repo: Annotated[
         str | None, typer.Option("--repo", help="The repository (gates/repos.yaml) it works in.")
     ] = None,
+    policy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--policy",
+            help="Tighten the task's policy, KEY=VALUE (repeatable), e.g. limits.max_rework_rounds=1; "
+            "never loosens (`org config show --task T` shows it).",
+            show_default=False,
+        ),
+    ] = None,
     token: TokenOpt = None,
     by: DeprecatedBy = None,
     json_: JsonFlag = False,
 ) -> None:
-    """Start a task with today's policy pinned; jobs are posted for its first gates."""
+    """Start a task with today's policy pinned (the org's, its repository's .org/policy.yaml and --policy,
+    each only tightening); jobs are posted for its first gates."""
     from org.cli._globals import deprecated_by
+    from org.config.layers import policy_from_pairs
 
     o = opts(json_)
     as_ = deprecated_by(as_, by, "task add")
@@ -146,6 +157,7 @@ def task_add(
             idempotency_key=idempotency_key,
             tier=tier,
             repo=repo,
+            **({"policy": policy_from_pairs(policy)} if policy else {}),
         )
     out = {"ok": True, **t}
 
@@ -255,12 +267,13 @@ def claim(
 ) -> None:
     """Lease the next job you may take; prints the job token for it (exit 3: nothing to claim, 7: paused)."""
     o = opts(json_)
+    from org.agents.handover import handover
+
     with open_door(o) as door:
         c, job_token = door.claim(token, lane, as_, lease_seconds=lease, wait_seconds=wait)
-    out = {
-        "ok": True,
-        **c.to_json(),
-    }  # its token is the job token (the bare fencing token never leaves the door)
+        given = handover(door, job_token, c.job)
+    # its token is the job token (the bare fencing token never leaves the door)
+    out = {"ok": True, **c.to_json(), **given}
 
     def human() -> str:
         what = f"{c.task} '{c.title}' gate {c.gate} ({c.kind})" if c.task else f"plain job ({c.payload!r})"
@@ -272,10 +285,44 @@ def claim(
                 f"job {c.job} for {c.actor}: {what}" + (f", revision {c.revision}" if c.revision else ""),
                 f"  job token {job_token} (valid until the lease ends, {_when(c.lease_expires)}; attempt {c.attempts})",
                 f"  submit: org submit {c.job} --token {job_token} --verdict {verdicts}",
+                *render_handover(given, head=False),
             ]
         )
 
     emit(out, human)
+
+
+def render_handover(h: dict, *, head: bool = True) -> list[str]:
+    """The handover for a human reader (the --json form has all of it)."""
+    lines = []
+    if head:
+        lines.append(
+            f"job {h['job']} ({h.get('kind')}) of {h.get('task')} '{h.get('title')}' at gate {h.get('gate')}"
+        )
+    if h.get("task"):
+        why = (h.get("tier_why") or {}).get("reason") or ""
+        lines.append(f"  tier {h.get('tier')}" + (f" ({why})" if why else ""))
+        asks = h.get("asks") or {}
+        if asks.get("description") or asks.get("what"):
+            lines.append(f"  asks: {asks.get('description') or asks.get('what')}")
+    ws = h.get("workspace") or {}
+    if ws.get("path"):
+        lines.append(
+            f"  workspace {ws['path']} (branch {ws.get('branch')}, base {(ws.get('base') or '')[:12]})"
+        )
+    elif ws.get("error"):
+        lines.append(f"  workspace: {ws['error']}")
+    for f in h.get("findings") or []:
+        at = ":".join(str(x) for x in (f.get("file"), f.get("line")) if x)
+        lines.append(f"  finding [{f.get('severity', '')}] {at} {f.get('text', '')}".rstrip())
+    diff = h.get("diff") or {}
+    if diff.get("patch"):
+        lines.append(
+            f"  diff of {str(diff.get('revision'))[:12]}: {len(diff['patch'].splitlines())} lines (--json)"
+        )
+    for a in h.get("adrs") or []:
+        lines.append(f"  {a.get('id')}: {a.get('title') or a.get('why') or ''}".rstrip())
+    return lines
 
 
 def heartbeat(
@@ -306,6 +353,14 @@ def submit(
             "(default: your workspace's HEAD plus its uncommitted changes).",
         ),
     ] = None,
+    finding: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--finding",
+            help="A review finding bound to a place: 'PATH:LINE: what is wrong' (repeat it; "
+            "'[high] PATH:LINE: ...' sets the severity: info, low, medium, high, critical).",
+        ),
+    ] = None,
     json_: JsonFlag = False,
 ) -> None:
     """Submit your result (exit 5: stale token, nothing changed; 4: not eligible; 7: paused)."""
@@ -322,14 +377,17 @@ def submit(
             )
         except OSError as exc:
             raise UsageError(f"cannot read {file}: {exc.strerror or exc}")
+    kw = {"findings": [parse_finding(f) for f in finding]} if finding else {}
     with open_door(o) as door:
         if over_socket(door):  # the server checks the commit (the diff guard) where the repository is
-            r = door.submit(token, job, verdict, note=note, content=content, revision=revision, commit=commit)
+            r = door.submit(
+                token, job, verdict, note=note, content=content, revision=revision, commit=commit, **kw
+            )
         else:
             from org.cli.workspace_cmds import checked_commit
 
             revision = checked_commit(door, token, job, verdict, commit) or revision
-            r = door.submit(token, job, verdict, note=note, content=content, revision=revision)
+            r = door.submit(token, job, verdict, note=note, content=content, revision=revision, **kw)
 
     def human() -> str:
         if not r.get("task"):
@@ -342,6 +400,29 @@ def submit(
         )
 
     emit(r, human)
+
+
+_FINDING = __import__("re").compile(
+    r"\s*(?:\[(info|low|medium|high|critical)\]\s*)?([^:\s][^:]*?)(?::(\d+))?:\s+(\S.*)", __import__("re").S
+)
+
+
+def parse_finding(text: str) -> dict:
+    """'[high] src/app.py:12: off by one' -> {severity, file, line, text} (exit 2 when it is not that shape)."""
+    from org.errors import UsageError
+
+    m = _FINDING.fullmatch(text)
+    if not m or len(text) > 2000:
+        raise UsageError(
+            f"--finding '{text[:80]}': write it as 'PATH:LINE: what is wrong' (at most 2000 characters)"
+        )
+    sev, path, line, what = m.groups()
+    return {
+        "severity": sev or "medium",
+        "file": path.strip(),
+        "line": int(line) if line else None,
+        "text": what.strip(),
+    }
 
 
 # -- decisions and people ------------------------------------------------------------------------
@@ -595,6 +676,11 @@ def _inbox_entry(r: dict, as_: str | None) -> str:
     lines.append(
         f"  decide: org approve {r['task']} --as {who}{pick} --note ...   |   "
         f"org reject {r['task']} --as {who}{pick} --note WHY"
+        + (
+            f"   |   org request-changes {r['task']} --as {who}{pick} --note WHAT"
+            if r["kind"] == "gate"
+            else ""
+        )
     )
     return "\n".join(lines)
 

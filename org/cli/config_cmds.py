@@ -207,6 +207,9 @@ def explain(
             cfg, as_, action, {}, require_attributes(cfg, {k: v for k, v in attrs.items() if k not in own})
         )
         out = dict(d.to_json(), exit_code=d.exit_code)
+        from org.config.provenance import policy_source
+
+        out["policy_source"] = policy_source(cfg)
 
     def human() -> str:
         lines = [f"{out['outcome'].upper()}: {as_} -> {action}", f"  {out['reason']}"]
@@ -215,7 +218,10 @@ def explain(
                 f"  rule {r['id']} ({r['effect']}) at {r['source'] or 'built in'}: {r['reason']}"
                 + (f" [ADR {r['adr']:04d}]" if r.get("adr") else "")
             )
-        lines.append(f"  policy {out['config_hash']}")
+        source = out.get("policy_source") or {}
+        lines.append(f"  policy {out['config_hash']} (layers: {', '.join(source.get('layers') or ['org'])})")
+        for path, where in (source.get("values") or {}).items():
+            lines.append(f"    {path} from {where}")
         return "\n".join(lines)
 
     emit(out, human)
@@ -301,8 +307,14 @@ def config_show(
             who = reader_as(door, token, as_)
             row = door.task(token, task, as_=who)
             cfg = door.pinned_config(token, row["config_hash"], as_=who)
-        # today's: the same lower layers applied to today's org
-        today = resolve_files(today, {**today.files, **layer_files(cfg)})
+        # today's: the same lower layers applied to today's org (which may no longer admit them)
+        from org.errors import ConfigError
+
+        refused: list[str] = []
+        try:
+            today = resolve_files(today, {**today.files, **layer_files(cfg)})
+        except ConfigError as exc:
+            refused = [str(p) for p in exc.problems]
         diffs = differences(cfg, today)
     elif repo:
         from org.workspaces.policyfile import resolve_for
@@ -319,6 +331,7 @@ def config_show(
         out["task"] = task
         out["today_hash"] = today.config_hash
         out["differences"] = diffs
+        out["today_refuses"] = refused
 
     def human() -> str:
         lines = []
@@ -327,6 +340,8 @@ def config_show(
             if layers and len(v.layers) > 1:
                 for s in v.layers[:-1]:
                     lines.append(f"  was {s.layer:<5} {s.source:<38} {_show(s.value)}")
+        for p in out.get("today_refuses") or []:
+            lines.append(f"today's org refuses this task's layers: {p}")
         if diffs:
             lines.append(f"pinned {cfg.config_hash} differs from today's {out['today_hash']}:")
             for d in diffs:

@@ -226,6 +226,8 @@ class _Work:
             first = next(iter(sorted(org.credentials)), None)
             src = org.source(f"credential:{first}") if first else "(no gates credentials file)"
             return Statement(path, sorted(org.credentials), "org", src)
+        if path == "adrs.tags":
+            return Statement(path, None, "org", "adrs/ (every accepted ADR)")
         if path == "risk.floor":
             return Statement(path, org.risk.default, "org", org.source("risk:default"))
         raise KeyError(path)
@@ -279,6 +281,7 @@ class _Work:
         lanes = dict(org.lanes)
         workflows = dict(org.workflows)
         repos = dict(org.repos)
+        adr_scope = org.adr_scope
         for path, said in self.said.items():
             if len(said) < 2:
                 continue
@@ -286,6 +289,8 @@ class _Work:
             parts = path.split(".")
             if parts[0] == "lanes":
                 lanes[parts[1]] = lanes[parts[1]].model_copy(update={parts[2]: value})
+            elif parts[0] == "adrs":
+                adr_scope = list(value)
             elif parts[0] == "workflows" and parts[2] == "limits":
                 wf = workflows[parts[1]]
                 limits = Limits.model_validate({**wf.limits.model_dump(), parts[3]: value})
@@ -313,7 +318,14 @@ class _Work:
             if len(said) > 1:
                 sources[f"value:{path}"] = said[-1].source
                 parts = path.split(".")
-                if parts[0] == "repos":
+                if parts[0] == "repos" and parts[2] in ("protected", "golden"):
+                    for older, newer in zip(
+                        said, said[1:], strict=False
+                    ):  # each glob cites the layer adding it
+                        for glob in newer.value:
+                            if glob not in older.value:
+                                sources[f"repo:{parts[1]}:{parts[2]}:{glob}"] = newer.source
+                elif parts[0] == "repos":
                     sources[f"repo:{parts[1]}:{parts[2]}"] = said[-1].source
         risk = org.risk
         if self.classify:
@@ -331,8 +343,10 @@ class _Work:
             sources=sources,
             files=dict(files),
             config_hash=digest.hexdigest()[:16],
+            adr_scope=adr_scope,
         )
         out.__dict__["_org_layer"] = org
+        out.__dict__["_docs"] = self._docs  # the org layer's parsed files (the layers are not among them)
         out.__dict__["_statements"] = {p: tuple(s) for p, s in self.said.items() if len(s) > 1}
         return out
 
@@ -392,6 +406,14 @@ class _Layer:
                 self.w.say(Statement(f"lanes.{n}.models", keep, self.layer, self.src(("models",))))
         if pol.credentials is not None:
             self.credentials(pol.credentials)
+        if pol.adrs is not None:
+            cur = self.w.current("adrs.tags")
+            tags = sorted({t.strip().lower() for t in pol.adrs if t.strip()})
+            wider = [t for t in tags if cur.value is not None and t not in cur.value]
+            if wider:
+                self.widens(("adrs",), "adrs.tags", wider, cur, "is not within")
+            else:
+                self.w.say(Statement("adrs.tags", tags, self.layer, self.src(("adrs",))))
         if pol.limits is not None:
             for wf in org.workflows:
                 self.limits(("limits",), wf, pol.limits)
@@ -505,6 +527,13 @@ class _Layer:
             cur = self.w.current(path)
             if cur.value is not None and new > cur.value:
                 self.widens((*at, k), path, new, cur, "is higher than")
+                continue
+            if (
+                k == "max_rework_rounds"
+                and new < 1
+                and any(g.on_fail for g in self.w.org.workflows[wf].gates.values())
+            ):
+                self.refuse((*at, k), f"workflow '{wf}' has rework loops: they need a bound of at least 1")
                 continue
             self.w.say(Statement(path, new, self.layer, self.src((*at, k))))
 

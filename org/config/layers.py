@@ -17,6 +17,7 @@ from pydantic import Field, field_validator
 
 from org.config.models import ActionPattern, Strict
 from org.config.repos import Command, MaxDiff, _check_glob
+from org.errors import UsageError
 
 __all__ = [
     "REPO_POLICY",
@@ -27,6 +28,7 @@ __all__ = [
     "WorkflowLayer",
     "TaskPolicy",
     "RepoPolicy",
+    "policy_from_pairs",
 ]
 
 REPO_POLICY = (
@@ -98,6 +100,11 @@ class TaskPolicy(Strict):
     limits: LimitsLayer | None = None
     lanes: dict[str, LaneLayer] = Field(default_factory=dict)
     workflows: dict[str, WorkflowLayer] = Field(default_factory=dict)
+    adrs: list[str] | None = Field(
+        default=None,
+        description="The ADR tags agents are given ADRs of (a narrower scope); the ADRs a gate or rule "
+        "cites are always given.",
+    )
 
 
 class RepoPolicy(TaskPolicy):
@@ -123,3 +130,34 @@ def widening_key(path: tuple[Any, ...]) -> str | None:
     """What an unknown key at `path` would widen, when it names a value only the org sets."""
     key = path[-1] if path else None
     return WIDENING_KEYS.get(key) if isinstance(key, str) else None
+
+
+def policy_from_pairs(pairs: list[str] | None) -> dict[str, Any]:
+    """A task's policy from `KEY=VALUE` pairs (`--policy limits.max_rework_rounds=1 --policy
+    models=[openai/gpt-5]`): dotted keys nest, each value is read as YAML (a number, a list, a word)."""
+    import yaml
+
+    out: dict[str, Any] = {}
+    for item in pairs or []:
+        key, eq, raw = item.partition("=")
+        parts = [p.strip() for p in key.split(".")]
+        if not eq or not all(parts) or len(item) > 4096:
+            raise UsageError(
+                f"--policy takes KEY=VALUE with a dotted KEY, e.g. limits.max_rework_rounds=1; got '{item}'"
+            )
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError:
+            raise UsageError(
+                f"--policy {key}: '{raw}' is not a value (a number, a word or a [list])"
+            ) from None
+        node = out
+        for p in parts[:-1]:
+            nxt = node.setdefault(p, {})
+            if not isinstance(nxt, dict):
+                raise UsageError(f"--policy {key}: '{p}' is already a value")
+            node = nxt
+        if parts[-1] in node:
+            raise UsageError(f"--policy {key} is given twice")
+        node[parts[-1]] = value
+    return out

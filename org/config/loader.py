@@ -91,6 +91,7 @@ class OrgConfig:
     action_facts: list = field(
         default_factory=list
     )  # [(ActionFacts, "file:line")]: what actions require and imply
+    adr_scope: list[str] | None = None  # the ADR tags agents are given ADRs of (a lower layer's; ADR 0120)
 
     def source(self, key: str) -> str:
         return self.sources.get(key, "")

@@ -86,9 +86,33 @@ ActionPattern = Annotated[
 ]
 
 
+class PathsTest(Strict):
+    """The paths a revision changes (a fact org reads from git with each revision of a repository task):
+    `any` is true when some changed path matches one of the globs, `all` when every changed path matches
+    one. Before a revision exists the paths are not known: both are false then (not a missing fact)."""
+
+    any: list[str] | None = None
+    all: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> PathsTest:
+        from org.config.repos import _check_glob
+
+        given = [k for k in ("any", "all") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("'paths' takes exactly one of any: [globs] or all: [globs]")
+        globs = getattr(self, given[0])
+        if not globs:
+            raise ValueError(f"'paths.{given[0]}' needs at least one glob")
+        for g in globs:
+            _check_glob(g)
+        return self
+
+
 class Condition(Strict):
     """A statically analysable test over a request's attributes. Exactly one form:
-    {attr, eq|ne|in|not_in|exists|eq_attr|ne_attr} or {all: [...]}, {any: [...]}, {not: ...}."""
+    {attr, eq|ne|in|not_in|exists|eq_attr|ne_attr}, {paths: {any|all: [globs]}} or {all: [...]},
+    {any: [...]}, {not: ...}."""
 
     attr: str | None = None
     eq: str | int | float | bool | None = None
@@ -101,6 +125,7 @@ class Condition(Strict):
     all: list[Condition] | None = None
     any: list[Condition] | None = None
     not_: Condition | None = Field(default=None, alias="not")
+    paths: PathsTest | None = None
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -112,6 +137,10 @@ class Condition(Strict):
             if getattr(self, k) is not None
         ]
         combos = [k for k in ("all", "any", "not_") if getattr(self, k) is not None]
+        if self.paths is not None:
+            if self.attr is not None or tests or combos:
+                raise ValueError("a 'paths' condition stands alone: {paths: {any: [globs]}}")
+            return self
         if self.attr is not None:
             if combos:
                 raise ValueError("a condition is either {attr: ..., <test>} or all/any/not, not both")

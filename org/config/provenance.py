@@ -103,15 +103,20 @@ def differences(pinned: OrgConfig, today: OrgConfig) -> list[dict[str, Any]]:
 
 def policy_source(cfg: OrgConfig) -> dict[str, Any]:
     """The block a decision, job or event records: the pinned hash, the layers and the values they set."""
+    cached: dict[str, Any] | None = cfg.__dict__.get("_policy_source")
+    if cached is not None and cached["config_hash"] == cfg.config_hash:
+        return cached
     said = statements(cfg)
     layers = sorted(
         {"org", *(s.layer for ss in said.values() for s in ss)}, key=["org", "repo", "task"].index
     )
-    return {
+    out = {
         "config_hash": cfg.config_hash,
         "layers": layers,
         "files": sorted(k for k in cfg.files if k.startswith(LAYERS)),
-        "overridden": {
-            path: {"layer": ss[-1].layer, "source": ss[-1].source} for path, ss in sorted(said.items())
-        },
+        "values": {path: f"{ss[-1].layer} {ss[-1].source}" for path, ss in sorted(said.items())},
     }
+    if cfg.adr_scope is not None:
+        out["adr_scope"] = list(cfg.adr_scope)  # what the agents are given ADRs of (org.agents.adrctx)
+    cfg.__dict__["_policy_source"] = out
+    return out

@@ -6,13 +6,15 @@ import re
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from org.config.models import CredentialsFile, Lane, RiskFile, RulesFile, Workflow
 from org.config.repos import ReposFile
 
 __all__ = ["SCHEMAS", "schemas", "editor_settings", "workflow_files"]
 
 # file name -> (model, which YAML files it describes, title)
-SCHEMAS: dict[str, tuple[type, str, str]] = {
+SCHEMAS: dict[str, tuple[type[BaseModel], str, str]] = {
     "lane.schema.json": (Lane, "lanes/*.yaml", "An org lane: who may do what"),
     "workflow.schema.json": (
         Workflow,

@@ -22,7 +22,8 @@ __all__ = ["DERIVED", "ORG_SET", "AttributeProblem", "typed_attributes", "requir
 # Computed by the engine, never taken from a request ('tier' is the one a request may raise, see policy).
 DERIVED = ("credential_service", "action")
 # Set by org when a task is filed, never by --set: the task's repository (--repo, checked against gates/repos.yaml).
-ORG_SET = ("repo",)
+# The paths a revision changes reach rules as `paths` (org reads them from git; never a request's word).
+ORG_SET = ("repo", "paths")
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,8 @@ def problem_text(cfg: OrgConfig, p: AttributeProblem) -> str:
     """One problem in words, with the file and line that declares the attribute."""
     if p.kind == "derived":
         return f"'{p.name}' is derived by the engine and cannot be set"
+    if p.kind == "org-set" and p.name == "paths":
+        return "'paths' are the paths a revision changes: org reads them from git, nobody sets them"
     if p.kind == "org-set":
         return f"'{p.name}' is set by --{p.name}, not --set"
     if p.kind == "unknown":

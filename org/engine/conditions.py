@@ -21,7 +21,16 @@ from typing import Any
 from org.config.actions import action_matches
 from org.config.models import AttributeSpec, Condition, canonical_text
 
-__all__ = ["compile_condition", "Predicate", "action_matches", "norm", "coerce", "BAD"]
+__all__ = [
+    "compile_condition",
+    "Predicate",
+    "action_matches",
+    "norm",
+    "coerce",
+    "BAD",
+    "PATHS",
+    "changed_paths",
+]
 
 Predicate = Callable[[dict[str, Any]], bool]
 _MISSING = object()
@@ -120,7 +129,13 @@ def compile_condition(c: Condition | None, types: Mapping[str, AttributeSpec] | 
     if c.not_ is not None:
         sub = compile_condition(c.not_, types)
         return lambda attrs: not sub(attrs)
+    if c.paths is not None:
+        return _paths_test(c.paths.any, c.paths.all)
     a = c.attr
+    if a is None:
+        raise AssertionError(
+            "unreachable: a Condition with no attr, paths or boolean form"
+        )  # pragma: no cover
     if c.eq is not None:
         want = _lit(types, a, c.eq)
         return lambda attrs: _same(attrs.get(a, _MISSING), want)
@@ -145,13 +160,44 @@ def compile_condition(c: Condition | None, types: Mapping[str, AttributeSpec] | 
     raise AssertionError("unreachable: Condition validated to one form")  # pragma: no cover
 
 
+PATHS = "paths"  # the key of a revision's changed paths among a request's attributes (set by org only)
+
+
+def changed_paths(attrs: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """The changed paths org put into `attrs`, or None when none are known (no revision yet)."""
+    v = attrs.get(PATHS)
+    if isinstance(v, (tuple, list)) and v and all(isinstance(p, str) for p in v):
+        return tuple(v)
+    return None
+
+
+def _paths_test(any_: list[str] | None, all_: list[str] | None) -> Predicate:
+    from org.config.repos import glob_match
+
+    if any_ is not None:
+        globs = tuple(any_)
+
+        def test_any(attrs: dict[str, Any]) -> bool:
+            paths = changed_paths(attrs)
+            return paths is not None and any(glob_match(g, p) for p in paths for g in globs)
+
+        return test_any
+    globs = tuple(all_ or ())
+
+    def test_all(attrs: dict[str, Any]) -> bool:
+        paths = changed_paths(attrs)
+        return paths is not None and all(any(glob_match(g, p) for g in globs) for p in paths)
+
+    return test_all
+
+
 def _same(x: Any, y: Any, both: bool = False) -> bool:
     """Equality without Python's True == 1: a bool equals only a bool; missing equals nothing."""
     if x is _MISSING or x is None or (both and (y is _MISSING or y is None)):
         return False
     if isinstance(x, bool) or isinstance(y, bool):
         return isinstance(x, bool) and isinstance(y, bool) and x == y
-    return x == y
+    return bool(x == y)
 
 
 def _among(x: Any, vals: tuple[Any, ...]) -> bool:

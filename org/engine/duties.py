@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 from org.config.actions import action_matches
 from org.config.loader import OrgConfig
@@ -183,7 +183,7 @@ def gate_action_refusal(cfg: OrgConfig, state: TaskState, actor: str, spec: Any)
     if known is not None:
         hit = known.get(key, _UNKNOWN)
         if hit is not _UNKNOWN:
-            return hit
+            return cast("Eligibility | None", hit)
     el = _gate_action_refusal(cfg, who.lane, action, spec.kind)
     if known is not None and len(known) < 4096:
         known[key] = el

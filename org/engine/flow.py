@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from json.encoder import encode_basestring_ascii as _q
 from typing import Any
 
 from org.config.loader import OrgConfig
+from org.config.models import Workflow
 from org.engine import memo, rule_ids
 from org.engine.attributes import require_attributes
 from org.engine.binding import (
@@ -224,23 +225,30 @@ def submit(
     findings: list[dict[str, Any]] | None = None,
     extra_check: ExtraCheck | None = None,
     in_place: bool = False,
+    paths: Sequence[str] | None = None,
 ) -> list[Event]:
     """The actor's result at `gate`: work (pass = delivered), review (pass|fail|changes) or
     approval (approve|reject|changes: sent back to the work before it with the note as a finding). Raises Denied when ineligible, Conflict when stale.
 
     With in_place=True the returned events are also folded into `state` (the caller's own copy,
-    e.g. the simulator's); on an exception `state` is left untouched."""
+    e.g. the simulator's); on an exception `state` is left untouched.
+
+    `paths` (work at a repository task: the paths the revision changes, read by org from git) re-classify
+    the task: when they need a higher tier, `task.tier_raised` records it and the gates that tier requires
+    become required (ADR 0135)."""
     if state.config_hash and cfg.config_hash != state.config_hash:
         _pinned(cfg, state)
     if not in_place:  # the events are folded into a copy, for the quorum count and advance
         return _stamp(
             cfg,
-            _submit(cfg, state, None, actor, gate, verdict, revision, note, content, findings, extra_check),
+            _submit(
+                cfg, state, None, actor, gate, verdict, revision, note, content, findings, extra_check, paths
+            ),
         )
     saved: list[_Saved] = []  # folded into `state` itself, put back as it was if anything raises
     try:
         events = _submit(
-            cfg, state, saved, actor, gate, verdict, revision, note, content, findings, extra_check
+            cfg, state, saved, actor, gate, verdict, revision, note, content, findings, extra_check, paths
         )
     except BaseException:
         if saved:
@@ -276,7 +284,7 @@ class _Saved:
             if g is not None and g not in kept and g in gates:
                 gs = gates[g]
                 kept[g] = (gs, gs.__dict__.copy(), len(gs.reviews))
-            for g in d.get("reset") or ():
+            for g in (*(d.get("reset") or ()), *(d.get("unskipped") or ())):
                 if g not in kept and g in gates:
                     gs = gates[g]
                     kept[g] = (gs, gs.__dict__.copy(), len(gs.reviews))
@@ -299,6 +307,40 @@ class _Saved:
         s.author_families.update(self.families)
 
 
+def _tier_raised(
+    cfg: OrgConfig, state: TaskState, actor: str, rev: str, paths: tuple[str, ...]
+) -> list[Event]:
+    """`task.tier_raised` when the revision's paths need a tier above the task's (it never falls): the new
+    tier, the rules and sources behind it, and the gates skipped at the old tier that it requires."""
+    from org.engine.risk import classify_revision
+
+    who = cfg.actors.get(actor)
+    cls = classify_revision(
+        cfg, state.attributes, state.tier, paths, actor_is_human=bool(who and who.is_human)
+    )
+    if cls is None:
+        return []
+    plan = memo.plan(cfg, state.workflow, cls.tier)
+    unskipped = [g for g in plan.required if state.gates[g].status == "skipped"]
+    return [
+        _event(
+            "task.tier_raised",
+            state.id,
+            {
+                "from": state.tier,
+                "tier": cls.tier,
+                "reason": cls.reason,
+                "rules": list(cls.rules),
+                "sources": list(cls.sources),
+                "revision": rev,
+                "required": list(plan.required),
+                "unskipped": unskipped,
+            },
+            None,
+        )
+    ]
+
+
 def _fold(events: list[Event], state: TaskState, saved: list[_Saved] | None) -> TaskState:
     """fold(events, state), through the saved state's keeper when the state is the caller's."""
     return saved[0].fold(events) if saved else fold(events, state)
@@ -316,6 +358,7 @@ def _submit(
     content: str,
     findings: list[dict[str, Any]] | None,
     extra_check: ExtraCheck | None,
+    paths: Sequence[str] | None = None,
 ) -> list[Event]:
     """The events. Once the submission is accepted they are folded into a copy of `state` or, given
     a `saved` list, into `state` itself after saving it there (the checks that read `state` after
@@ -347,10 +390,14 @@ def _submit(
             if saved is not None:
                 _fold(events, _scratch(state, saved), saved)
             return events
-        rev = _work_revision(cfg, state, spec, gate, actor, revision, content or note)
-        events.append(
-            _event("work.submitted", t, {"gate": gate, "revision": rev, "family": fam, "note": note}, actor)
-        )
+        made = _work_revision(cfg, state, spec, gate, actor, revision, content or note)
+        rev: str | None = made  # a review's branch below reads the bound revision, which may be none yet
+        work: dict[str, Any] = {"gate": gate, "revision": made, "family": fam, "note": note}
+        if paths is not None:
+            work["paths"] = list(paths)
+        events.append(_event("work.submitted", t, work, actor))
+        if paths:
+            events += _tier_raised(cfg, state, actor, made, tuple(paths))
         events.append(
             _event(
                 "gate.passed", t, {"gate": gate, "revision": rev, "reason": f"delivered by {actor}"}, actor
@@ -700,7 +747,7 @@ def _advance_plain(
     return out
 
 
-def _satisfied(wf, state: TaskState, gate: str) -> bool:
+def _satisfied(wf: Workflow, state: TaskState, gate: str) -> bool:
     """Passed, or skipped with everything before it satisfied: a skipped gate is a wire, not a shortcut."""
     st = state.gates[gate].status
     if st == "passed":

@@ -16,7 +16,7 @@ __all__ = ["pipeline_result", "pipeline_gates"]
 
 def pipeline_gates(cfg: OrgConfig, state: TaskState) -> list[tuple[str, str, str | None]]:
     """(gate, "tests" | "merge", revision) for each gate waiting for the pipeline."""
-    out = []
+    out: list[tuple[str, str, str | None]] = []
     if not state.open:
         return out
     specs = memo.gates(cfg, state.workflow)

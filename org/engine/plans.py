@@ -106,7 +106,8 @@ def planned_calls(
     d = defaults or {}
     out: list[dict[str, Any]] = []
     for a in planned_actions(content):
-        attrs = a.get("attributes") if isinstance(a.get("attributes"), dict) else {}
+        given = a.get("attributes")
+        attrs: dict[str, Any] = given if isinstance(given, dict) else {}
         call = a.get("call")
         if a.get("action") != "credential.use" or not isinstance(call, dict):
             continue

@@ -14,7 +14,7 @@ request; a requested tier can only raise the tier a rule sees.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -104,16 +104,16 @@ def _conditions(cfg: OrgConfig) -> list[Condition]:
     return [r.spec.when for r in cfg.rules if r.spec.when is not None] + [c.when for c in cfg.risk.classify]
 
 
-def _walk(c: Condition):
+def _walk(c: Condition) -> Iterator[Condition]:
     yield c
     for sub in (c.all or []) + (c.any or []) + ([c.not_] if c.not_ is not None else []):
         yield from _walk(sub)
 
 
-def _literals(cfg: OrgConfig) -> tuple[dict[str, list], frozenset[str]]:
+def _literals(cfg: OrgConfig) -> tuple[dict[str, list[Any]], frozenset[str]]:
     """({attribute: every literal a rule or risk rule compares it with}, attributes compared with
     credential_service): the values a missing fact is tried with."""
-    lits: dict[str, list] = {}
+    lits: dict[str, list[Any]] = {}
     partners: set[str] = set()
     for cond in _conditions(cfg):
         for c in _walk(cond):
@@ -209,7 +209,7 @@ class Policy:
         )
         self._cache: dict[tuple[str, str], tuple[list[_Rule], list[_Rule], RuleHit | None]] = {}
         self._facts: dict[str, Any] = {}
-        self._cands: dict[str, tuple] = {}
+        self._cands: dict[str, tuple[Any, ...]] = {}
         self._literals, self._partners_of_service = _literals(cfg)
         self._pairs = _pairs(cfg)
         # who states each fact (ADR 0071): org's own facts are never taken from a request
@@ -307,7 +307,7 @@ class Policy:
             facts = self._facts_for(action)
         if facts is _NO_FACTS:
             return self._judge(actor, who, action, attrs, requested_tier, approvals, authors)
-        uncertain: dict[str, tuple] = {}
+        uncertain: dict[str, tuple[Any, ...]] = {}
         required, implied = facts
         for k, v in implied.items():
             if k not in attrs:
@@ -325,7 +325,7 @@ class Policy:
     def requires(self, action: str) -> tuple[str, ...]:
         """The attributes `action` cannot be judged without (gates/rules.yaml `actions:`)."""
         canon = canonical_action(action)
-        facts = self._facts_for(canon) if canon is not None else _NO_FACTS
+        facts: Any = self._facts_for(canon) if canon is not None else _NO_FACTS
         return () if facts is _NO_FACTS else facts[0]
 
     def _facts_for(self, action: str) -> Any:
@@ -343,7 +343,7 @@ class Policy:
             self._facts[action] = out
         return out
 
-    def _candidates(self, attr: str) -> tuple:
+    def _candidates(self, attr: str) -> tuple[Any, ...]:
         """Every value a missing fact could have, for reading it at its worst: the declared values (or both
         booleans, or the declared credentials), every literal a rule compares it with, one value no rule
         names, and none at all."""
@@ -368,8 +368,8 @@ class Policy:
         actor: str,
         who: Any,
         action: str,
-        attrs: dict,
-        uncertain: dict[str, tuple],
+        attrs: dict[str, Any],
+        uncertain: dict[str, tuple[Any, ...]],
         requested_tier: Any,
         approvals: Collection[str],
         authors: Collection[str],
@@ -426,7 +426,7 @@ class Policy:
         actor: str,
         who: Any,
         action: str,
-        attrs: dict,
+        attrs: dict[str, Any],
         requested_tier: Any,
         approvals: Collection[str],
         authors: Collection[str],

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 
 import networkx as nx
 
@@ -44,8 +45,8 @@ def reachable_avoiding(g: nx.DiGraph[str], source: str, target: str, removed: se
         n = q.popleft()
         if n == target:
             path = [n]
-            while prev[path[-1]] is not None:
-                path.append(prev[path[-1]])
+            while (p := prev[path[-1]]) is not None:
+                path.append(p)
             return path[::-1]
         for m in adj[n]:
             if m not in prev and m not in removed:
@@ -221,7 +222,9 @@ def _quorum_problems(
     return out
 
 
-def _content_problems(cfg: OrgConfig, wf: Workflow, flow: nx.DiGraph[str], at) -> list[Problem]:
+def _content_problems(
+    cfg: OrgConfig, wf: Workflow, flow: nx.DiGraph[str], at: Callable[[str], tuple[str, int]]
+) -> list[Problem]:
     """Work gates that deliver content after (or beside) a control the same tier requires: the controls
     would have passed on a revision other than the one that reaches done. One problem per work gate."""
     out: list[Problem] = []

@@ -11,7 +11,7 @@ from org.engine import memo
 from org.engine.attributes import typed_attributes
 from org.engine.conditions import Predicate, compile_condition
 
-__all__ = ["Classification", "classify"]
+__all__ = ["Classification", "classify", "classify_revision"]
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def classify(cfg: OrgConfig, attributes: Mapping[str, Any], requested: str | Non
         ok = False
     if not ok:
         return _classify(cfg, attributes, requested)
-    c = cfg.__dict__.get("_classified")
+    c: tuple[Any, Any, Any, dict[Any, Classification]] | None = cfg.__dict__.get("_classified")
     if c is None or c[0] is not cfg.risk or c[1] is not cfg.attributes or c[2] is not cfg.sources:
         c = (cfg.risk, cfg.attributes, cfg.sources, {})
         object.__setattr__(cfg, "_classified", c)
@@ -93,3 +93,81 @@ def _classify(cfg: OrgConfig, attributes: Mapping[str, Any], requested: str | No
         best = order.index(requested)
         reason = f"requested tier '{requested}' (above the classified tier; a request never lowers it)"
     return Classification(order[best], tuple(c.id for c in matched), sources, reason)
+
+
+def classify_revision(
+    cfg: OrgConfig,
+    attributes: Mapping[str, Any],
+    tier: str,
+    paths: tuple[str, ...],
+    *,
+    actor_is_human: bool = False,
+) -> Classification | None:
+    """The tier a revision changing `paths` needs, when it is above `tier` (the task's tier now; it only
+    rises, never below the tier the task was filed at), else None. Three sources, the highest wins: the
+    classify rules of gates/risk.yaml read with the paths known (`paths:` conditions), the `risk` entries of
+    the task's repository in gates/repos.yaml, and a protected path (the highest tier: another human
+    approves; an agent's change to one never gets this far, the diff guard denies it)."""
+    from org.config.repos import glob_match
+    from org.engine import rule_ids
+    from org.engine.conditions import PATHS
+
+    order = [t.id for t in cfg.risk.tiers]
+    now = order.index(tier) if tier in order else len(order) - 1
+    if not paths:
+        return None
+    hits: list[tuple[int, str, str, str]] = []  # (tier index, rule id, reason, source)
+    attrs, _ = typed_attributes(cfg, {k: v for k, v in attributes.items() if k != PATHS}, names=False)
+    attrs[PATHS] = tuple(paths)
+    for c, test in zip(cfg.risk.classify, _compiled(cfg), strict=True):
+        if not _reads_paths(c.when):
+            continue  # a rule that does not read the paths classified the task when it was filed
+        if test(attrs):
+            hits.append((order.index(c.tier), c.id, f"{c.id}: {c.title or c.tier}", cfg.source(c.id)))
+    repo_name = attributes.get("repo")
+    spec = cfg.repos.get(repo_name) if isinstance(repo_name, str) else None
+    if spec is not None:
+        tag = str(repo_name).upper().replace("_", "-").replace(".", "-")
+        for i, r in enumerate(spec.risk):
+            hit = next((p for p in paths if any(glob_match(g, p) for g in r.paths)), None)
+            if hit is not None and r.tier in order:
+                hits.append(
+                    (
+                        order.index(r.tier),
+                        r.id or f"REPO-{tag}-RISK-{i + 1}",
+                        f"'{hit}' matches {', '.join(r.paths)} (repository '{repo_name}')",
+                        cfg.source(f"repo:{repo_name}:risk") or cfg.source(f"repo:{repo_name}"),
+                    )
+                )
+        for p in paths:
+            g = next((g for g in spec.protected if glob_match(g, p)), None)
+            if g is not None:
+                who = "a human's" if actor_is_human else "a"
+                hits.append(
+                    (
+                        len(order) - 1,
+                        rule_ids.PROTECTED_PATH,
+                        f"'{p}' is protected ({g}): {who} change to it needs another human's approval",
+                        cfg.source(f"repo:{repo_name}:protected") or cfg.source(f"repo:{repo_name}"),
+                    )
+                )
+                break
+    above = [h for h in hits if h[0] > now]
+    if not above:
+        return None
+    top = max(h[0] for h in above)
+    best = [h for h in above if h[0] == top]
+    return Classification(
+        order[top],
+        tuple(h[1] for h in above),
+        tuple(h[3] for h in above),
+        "; ".join(h[2] for h in best),
+    )
+
+
+def _reads_paths(c: Any) -> bool:
+    if c is None:
+        return False
+    if c.paths is not None:
+        return True
+    return any(_reads_paths(s) for s in (c.all or []) + (c.any or []) + ([c.not_] if c.not_ else []))

@@ -38,6 +38,7 @@ EVENT_TYPES = (
     "task.done",
     "task.rejected",
     "task.resumed",
+    "task.tier_raised",
 )
 
 # The events that carry "behind" (ADR 0111): the people behind the token of the principal who filed, worked,
@@ -121,6 +122,9 @@ class TaskState:
     escalation: str | None = None
     events: int = 0
     unpriced_accepted: int = 0  # unpriced model calls a human accepted by resuming the task (ADR 0051)
+    paths: tuple[
+        str, ...
+    ] = ()  # the paths the newest revision changes (repository tasks; org read them from git)
 
     @property
     def open(self) -> bool:
@@ -183,6 +187,7 @@ class TaskState:
             "author_families": sorted(self.author_families),
             "rounds": self.rounds,
             "escalation": self.escalation,
+            **({"paths": list(self.paths)} if self.paths else {}),
             "required": list(self.required),
             "gates": {g: s.to_json() for g, s in self.gates.items()},
         }
@@ -250,6 +255,8 @@ def _apply(s: TaskState | None, ev: Event) -> TaskState:
         s.authors.add(ev.actor or "")
         s.authors.update(d.get("behind", ()))  # whoever is behind the token that did the work (ADR 0111)
         s.author_families.add(d.get("family") or "human")
+        if "paths" in d:
+            s.paths = tuple(d["paths"])
     elif t == "gate.skipped":
         g = s.gates[d["gate"]]
         g.status, g.reason = "skipped", d.get("reason", "")
@@ -267,6 +274,13 @@ def _apply(s: TaskState | None, ev: Event) -> TaskState:
     elif t == "task.resumed":
         s.status, s.escalation = "active", None
         s.unpriced_accepted = max(s.unpriced_accepted, int(d.get("unpriced_accepted") or 0))
+    elif t == "task.tier_raised":  # a revision's paths need a higher tier: its gates become required
+        s.tier = d["tier"]
+        s.required = tuple(d.get("required", s.required))
+        for name in d.get("unskipped", ()):
+            g = s.gates[name]
+            if g.status == "skipped":
+                g.status, g.reason = "pending", f"required at tier {d['tier']}"
     elif t == "task.done":
         s.status = "done"
     elif t == "task.rejected":

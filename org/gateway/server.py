@@ -39,11 +39,13 @@ from typing import Any
 from org.errors import UsageError
 from org.gateway import wire
 from org.gateway.grants import Grant, Grants
+from org.gateway.upstream import forward, forwardable
 
 __all__ = ["Gateway", "Refusal", "MAX_BODY"]
 
 MAX_BODY = 16 << 20  # bytes of one request
 MAX_BUSES = 8
+LINGER_S = 0.02  # the ledger's writer waits this long after a row arrives (off every call's path)
 _STATUS = {"rate_limited": 429, "quota_exhausted": 429, "unavailable": 503, "auth": 502, "error": 502}
 
 
@@ -69,10 +71,14 @@ class Gateway:
         pacer: Any = None,
         clock: Callable[[], float] = time.time,
         note: Callable[[str, str], None] | None = None,
+        forward: bool = True,
     ) -> None:
         from org.agents.pacing import Pacer
 
         self.cfg = cfg
+        self.forward = (
+            forward  # OpenAI-compatible upstreams at a given base URL skip litellm's client (upstream.py)
+        )
         self.open_bus = open_bus
         self.local_url = local_url
         self.env = dict(os.environ if env is None else env)
@@ -85,9 +91,15 @@ class Gateway:
         self._pool: queue.SimpleQueue = queue.SimpleQueue()
         self._slots = threading.BoundedSemaphore(MAX_BUSES)
         self._routes: dict[tuple[str, str | None], Any] = {}
+        self._task_models: dict[tuple[str, str], tuple[tuple[str, ...], ...]] = {}  # pinned narrowings
         self._servers: list[tuple[socketserver.BaseServer, threading.Thread]] = []
         self.url: str | None = None
         self.socket_path: Path | None = None
+        self._ledger_cv = threading.Condition()
+        self._ledger_rows: list[dict] = []
+        self._ledger_pending = 0
+        self._writer: threading.Thread | None = None
+        self._closing = False
 
     @classmethod
     def for_database(cls, cfg: Any, db_url: str, **kw: Any) -> Gateway:
@@ -136,6 +148,25 @@ class Gateway:
             )
         )
 
+    def _pinned_model(self, grant: Grant, model: str, bus: Any) -> None:
+        """A task's pinned cascade may narrow its lanes' models (ADR 0120: a repository's or the task's own
+        `models`): a model it leaves out is refused, whatever today's lane allows."""
+        if not grant.task:
+            return
+        allowed = self._task_models.get((grant.task, grant.lane))
+        if allowed is None:
+            pinned = bus.pinned_config(bus.task(grant.task)["config_hash"])
+            spec = pinned.lanes.get(grant.lane)
+            allowed = (tuple(spec.models),) if spec is not None and spec.models is not None else ()
+            self._task_models[(grant.task, grant.lane)] = allowed  # a pin never changes
+        if allowed and model not in allowed[0]:
+            why = (
+                f"model '{model}' is not allowed for lane {grant.lane} by task {grant.task}'s pinned policy "
+                f"(allowed: {', '.join(allowed[0]) or 'none'})"
+            )
+            self._refused(grant, model, "model", why)
+            raise Refusal(403, "model_not_allowed", f"refused: {why}")
+
     def revoke(self, token: str) -> bool:
         return self.grants.revoke(token)
 
@@ -179,7 +210,7 @@ class Gateway:
             "expires": grant.expires,
         }
 
-    def _lease_live(self, grant: Grant, model: str) -> None:
+    def _lease_live(self, grant: Grant, model: str, bus: Any) -> None:
         """A grant made from a job token dies with the job's lease (released, failed, submitted, expired)."""
         if grant.holder is None:
             return
@@ -187,8 +218,7 @@ class Gateway:
         from org.identity.guard import Guard
 
         try:
-            with self._bus() as bus:
-                Guard(bus, token_files=False).lease_live(grant.holder, "model")
+            Guard(bus, token_files=False).lease_live(grant.holder, "model")
         except OrgError as exc:
             self.grants.revoke_grant(grant)
             self._refused(grant, model, "lease", exc.message)
@@ -220,8 +250,18 @@ class Gateway:
             why = f"model '{model}' is not allowed for lane {grant.lane} (allowed: {', '.join(grant.models)})"
             self._refused(grant, model, "model", why)
             raise Refusal(403, "model_not_allowed", f"refused: {why}")
-        self._lease_live(grant, model)
-        self._not_paused(grant, model)
+        try:  # the lease and the switches on one pooled connection
+            with self._bus() as bus:
+                self._lease_live(grant, model, bus)
+                self._not_paused(grant, model, bus)
+                self._pinned_model(grant, model, bus)
+        except Refusal:
+            raise
+        except Exception as exc:  # fail closed: a bus that cannot be read refuses the call
+            self._refused(grant, model, "switches", f"could not read the bus ({type(exc).__name__})")
+            raise Refusal(
+                503, "switches_unreadable", "refused: the kill switches cannot be read; retry later"
+            ) from None
         if not self.grants.take_call(grant):
             why = f"job {grant.job} used its allowance of {grant.max_calls} model calls"
             self._refused(grant, model, "allowance", why)
@@ -259,8 +299,12 @@ class Gateway:
 
         ep = self._route(grant, model)
 
-        def once() -> Any:
-            return complete(
+        once: Callable[[], Any]
+        fwd = self.forward and forwardable(ep)
+        if fwd:  # OpenAI's wire already: no litellm client in between; priced by the ledger's writer
+            once = lambda: forward(ep, call.messages, call.params, ep.model)  # noqa: E731
+        else:
+            once = lambda: complete(  # noqa: E731
                 ep.model,
                 call.messages,
                 called=ep.called,
@@ -271,8 +315,12 @@ class Gateway:
                 timeout_s=ep.timeout_s,
                 extra=call.params,
             )
-
         res = self.pacer.call(ep.budget_key, estimate_tokens(call.messages), once)
+        return self._after(grant, model, res, price_later=fwd)
+
+    def _after(self, grant: Grant, model: str, res: Any, *, price_later: bool = False) -> Any:
+        """Count and record a call that was made (or refused by the pacer); its result, or a Refusal.
+        `price_later`: the answer carries no price yet, the ledger's writer prices it from the cost map."""
         with self._lock:
             self.counts["calls"] += 1
         if res.called:  # a request was sent: it goes in the ledger, answered or not
@@ -285,6 +333,7 @@ class Gateway:
                 cost_usd=cost,
                 latency_ms=res.latency_s * 1000,
                 outcome=res.outcome,
+                **({"price_later": True} if price_later and res.status == 200 else {}),
             )
         if not res.ok:
             if not res.called:
@@ -310,22 +359,21 @@ class Gateway:
             finally:
                 self._pool.put(bus)
 
-    def _not_paused(self, grant: Grant, model: str) -> None:
+    def _not_paused(self, grant: Grant, model: str, bus: Any) -> None:
         from org.bus.context import task_key
         from org.bus.switches import covering
 
         try:
-            with self._bus() as bus:
-                cfg = bus.config()
-                hits = bus.store.read(
-                    lambda tx: covering(
-                        tx,
-                        cfg,
-                        actor=grant.actor,
-                        lane=grant.lane,
-                        task=task_key(grant.task) if grant.task else None,
-                    )
+            cfg = bus.config()
+            hits = bus.store.read(
+                lambda tx: covering(
+                    tx,
+                    cfg,
+                    actor=grant.actor,
+                    lane=grant.lane,
+                    task=task_key(grant.task) if grant.task else None,
                 )
+            )
         except Exception as exc:  # fail closed: a pause nobody can read is a pause
             self._refused(
                 grant, model, "switches", f"could not read the kill switches ({type(exc).__name__})"
@@ -341,22 +389,62 @@ class Gateway:
             raise Refusal(403, "paused", f"refused: {why}")
 
     def _ledger(self, grant: Grant, model: str, **kw: Any) -> None:
-        try:
-            with self._bus() as bus:
-                bus.record_usage(
-                    grant.actor,
-                    model,
-                    task=grant.task,
-                    job=grant.job,
-                    lane=grant.lane,
-                    workflow=grant.workflow,
-                    gate=grant.gate,
-                    **kw,
+        """Queue one usage row; a writer thread records it off the call's path (flush() waits for it, stop()
+        drains the queue first)."""
+        row = {
+            "actor": grant.actor,
+            "model": model,
+            "task": grant.task,
+            "job": grant.job,
+            "lane": grant.lane,
+            "workflow": grant.workflow,
+            "gate": grant.gate,
+            **kw,
+        }
+        with self._ledger_cv:
+            self._ledger_rows.append(row)
+            self._ledger_pending += 1
+            if self._writer is None:
+                self._writer = threading.Thread(
+                    target=self._write_ledger, name="org-gateway-ledger", daemon=True
                 )
-        except Exception as exc:  # the answer was paid for: say loudly that the ledger missed it
-            self.note(
-                "ledger", f"could not record a model call of {grant.actor} (job {grant.job}): {exc}"[:300]
-            )
+                self._writer.start()
+            self._ledger_cv.notify_all()
+
+    def _write_ledger(self) -> None:
+        while True:
+            with self._ledger_cv:
+                while not self._ledger_rows and not self._closing:
+                    self._ledger_cv.wait()
+                if not self._ledger_rows:
+                    return
+            if not self._closing:
+                time.sleep(LINGER_S)  # let the call that queued it answer first, and batch its neighbours
+            with self._ledger_cv:
+                batch = list(self._ledger_rows)
+                self._ledger_rows.clear()
+            for row in batch:
+                actor, model = row.pop("actor"), row.pop("model")
+                try:
+                    if row.pop("price_later", False):
+                        from org.agents.llm import price
+
+                        row["cost_usd"] = price(model, row["tokens_in"], row["tokens_out"])
+                    with self._bus() as bus:
+                        bus.record_usage(actor, model, **row)
+                except Exception as exc:  # the answer was paid for: say loudly that the ledger missed it
+                    self.note(
+                        "ledger",
+                        f"could not record a model call of {actor} (job {row.get('job')}): {exc}"[:300],
+                    )
+            with self._ledger_cv:
+                self._ledger_pending -= len(batch)
+                self._ledger_cv.notify_all()
+
+    def flush(self, timeout_s: float = 60.0) -> bool:
+        """Wait until every usage row queued so far is written; False if `timeout_s` passed first."""
+        with self._ledger_cv:
+            return self._ledger_cv.wait_for(lambda: self._ledger_pending == 0, timeout_s)
 
     def _refused(self, grant: Grant | None, model: str, code: str, why: str) -> None:
         rec = {
@@ -432,6 +520,13 @@ class Gateway:
         if self.socket_path is not None:
             with contextlib.suppress(OSError):
                 self.socket_path.unlink()
+        with self._ledger_cv:  # every queued usage row is written before the bus connections close
+            self._closing = True
+            self._ledger_cv.notify_all()
+            writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.join()
+        self._closing = False
         while not self._pool.empty():
             with contextlib.suppress(Exception):
                 self._pool.get_nowait().close()

@@ -26,7 +26,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from org.bus.audit import decode_body
+from org.bus import identityrows
 from org.bus.context import task_key
 from org.bus.jobs import job_row
 from org.bus.redact import Redactor
@@ -278,10 +278,7 @@ class Broker:
 
         def fn(tx) -> str | None:
             job_row(tx, p.job, lock=True)
-            for (body,) in tx.x(
-                "SELECT body FROM events WHERE task = :k AND type = :t", {"k": task_key(task), "t": CALLED}
-            ).all():
-                e = decode_body(bytes(body))
+            for e in identityrows.task_event_bodies(tx, task_key(task), CALLED):
                 if e.get("job") == p.job and (e.get("data") or {}).get("call") == key:
                     return "a planned call this job made already"
             with acting(p):

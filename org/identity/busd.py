@@ -9,7 +9,7 @@ many as it likes on one connection:
 
 Operations are door operations (org.identity.guard.Guard.OPERATIONS), exactly those an agent uses (OPERATIONS
 below; tests/identity/test_busd.py holds them to the door's table): claim, heartbeat, task and timeline ("show"),
-submit, release, fail, act, rehearse_act ("explain"), events_since ("events") and wait_for_decision. Each request
+submit, release, fail, job_facts (the handover, `org job show`), act, rehearse_act ("explain"), events_since ("events") and wait_for_decision. Each request
 carries its token; identity is the token's, authenticated by the Guard, never a name the request states. The
 socket takes no token from a file and gives no principal a way to another's token.
 
@@ -73,6 +73,7 @@ OPERATIONS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
     },
     "release": {"job": (_JOB, True), "reason": (_STR, True)},
     "fail": {"job": (_JOB, True), "reason": (_STR, True)},
+    "job_facts": {"job": (_JOB, True)},
     "act": {
         "action": (_STR, True),
         "task": (_STR, True),
@@ -136,7 +137,8 @@ def _args(op: str, raw: Any) -> dict:
 class BusServer:
     """The agents' bus socket for one org and database: a pool of bus connections behind the door, and a
     threaded Unix-socket server (0600). `check(bus, job, actor, commit)` -> the checked commit or None: the
-    revision check of a passing work submission (org.workspaces.service.check_revision)."""
+    revision check of a passing work submission (org.workspaces.service.check_revision). `handover(door, token,
+    job)` -> the agent contract's handover of a job (org.agents.handover; without it the door's job facts)."""
 
     def __init__(
         self,
@@ -146,15 +148,19 @@ class BusServer:
         config: Any = None,
         path: Path,
         check: Callable[[Any, int, str, str | None], str | None] | None = None,
+        handover: Callable[[Guard, str | None, int | str], dict] | None = None,
         allow_uids: tuple[int, ...] = (),
         read_timeout: float = READ_TIMEOUT_S,
         idle_s: float = IDLE_S,
+        isolation: str | None = None,
     ) -> None:
         self.db_url, self.root, self.config = db_url, root, config
         self.path = Path(path)
         self.check = check
+        self.handover = handover
         self.uids = {os.getuid(), *allow_uids}
         self.read_timeout, self.idle_s = read_timeout, idle_s
+        self.isolation = isolation  # "none": its clients run without a sandbox, and every event says so
         self.counts = {"requests": 0, "refusals": 0, "connections": 0, "undelivered_claims": 0}
         self.sleep = time.sleep  # a bad token's throttle (tests record it)
         self._lock = threading.Lock()
@@ -178,7 +184,7 @@ class BusServer:
 
                 bus = Bus.open(self.db_url, root=self.root, config=self.config)
                 # only the token sent: never a file on this account; the door owns (closes) its bus
-                door = Guard(bus, token_files=False, owns_bus=True)
+                door = Guard(bus, token_files=False, owns_bus=True, isolation=self.isolation)
             door.tokens.sleep = waits.append
             yield door
         finally:
@@ -270,6 +276,11 @@ class BusServer:
             result = door.release(token, a["job"], reason=a["reason"])
         elif op == "fail":
             result = door.fail(token, a["job"], reason=a["reason"])
+        elif op == "job_facts":  # the whole handover when the server was given one (org.agents.handover)
+            if self.handover is not None:
+                result = self.handover(door, token, a["job"])
+            else:
+                result = door.job_facts(token, a["job"])
         elif op == "act":
             result = door.act(token, a["action"], as_, a["task"], a.get("attributes"))
         elif op == "rehearse_act":

@@ -31,6 +31,7 @@ __all__ = [
     "pepper",
     "human_token_path",
     "read_human_token",
+    "read_private",
     "write_human_token",
     "write_private",
 ]
@@ -142,6 +143,11 @@ def human_token_path(root: Path | str | None, human: str, db: str) -> Path:
 
 def read_human_token(root: Path | str | None, human: str, db: str) -> str | None:
     return _read_private(human_token_path(root, human, db))
+
+
+def read_private(path: Path) -> str | None:
+    """A secret file's text (a human_token_path), or None if missing; refused as _read_private says."""
+    return _read_private(path)
 
 
 def write_human_token(root: Path | str | None, human: str, token: str, db: str) -> Path:

@@ -24,9 +24,10 @@ Who may use which token where:
   - a human's principal token only: approve and reject (an agent's is refused however it is presented,
     exit 4, an `auth.denied` event); act;
   - a job token (`orgj_...`, returned by a claim): holder and lease_live (who holds the job, and whether
-    its lease still runs: for the services beside the bus), heartbeat, submit, release and fail of its own job, act
+    its lease still runs: for the services beside the bus), heartbeat, submit, release, fail and
+    job_facts (the handover: org job show) of its own job, act
     on its own task with one of the actions its lane may take and its gate asks for (the lane's here; the
-    gate's in `act`, ORG-GATE-SCOPE, ADR 0110), record_usage of the model calls made for it,
+    gate's in `act`, rule_ids.GATE_SCOPE, ADR 0110), record_usage of the model calls made for it,
     wait_for_decision on a request of its own task;
     it expires with the job's lease (heartbeats extend both) and is refused once the lease is over (exit 5).
   - no token: config() (the org's YAML, not the database).
@@ -46,6 +47,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from org.bus import identityrows
 from org.bus.audit import iso
 from org.bus.claims import job_id
 from org.bus.context import AUTH, task_key
@@ -120,6 +122,7 @@ class Guard:
         "submit": ("submit",),
         "release": ("release",),
         "fail": ("fail",),
+        "job_facts": ("task", "pinned_config", "config", "events_since", "work_result"),
         "work_result": ("work_result",),
         "sweep": ("sweep",),
         "act": ("act",),
@@ -155,13 +158,18 @@ class Guard:
         "gate_counts": ("gate_counts",),
     }
 
-    def __init__(self, bus, *, token_files: bool = True, owns_bus: bool = False) -> None:
+    def __init__(
+        self, bus, *, token_files: bool = True, owns_bus: bool = False, isolation: str | None = None
+    ) -> None:
         """`token_files=False` (the broker): authenticate only the token presented, never a human's own file
-        on this account (nor make one on first use). `owns_bus`: close() closes the bus too."""
+        on this account (nor make one on first use). `owns_bus`: close() closes the bus too. `isolation`:
+        'none' when this door serves agents that run without a sandbox (ADR 0143): every event recorded
+        through it says so in its `auth`."""
         self._bus = bus
         self.tokens = Tokens(bus)
         self.token_files = token_files
         self._owns_bus = owns_bus
+        self.isolation = isolation
 
     @classmethod
     def open(
@@ -171,11 +179,17 @@ class Guard:
         root: Path | str | None = None,
         config: Any = None,
         token_files: bool = True,
+        isolation: str | None = None,
     ) -> Guard:
         """Open the bus (org.bus.Bus.open: creating or migrating its schema) behind a door that closes it."""
         from org.bus import Bus
 
-        return cls(Bus.open(url, root=root, config=config), token_files=token_files, owns_bus=True)
+        return cls(
+            Bus.open(url, root=root, config=config),
+            token_files=token_files,
+            owns_bus=True,
+            isolation=isolation,
+        )
 
     def close(self) -> None:
         if self._owns_bus:
@@ -206,12 +220,17 @@ class Guard:
         if a is None or not a.is_human:
             return None, None
         root = self._bus.ctx.root
-        if self.tokens.fresh():
+        fresh, db = self._bus.store.read(
+            lambda tx: (identityrows.never_had_a_human_token(tx), identityrows.stored_db_id(tx))
+        )  # one read: every read of a human at the keyboard (the TUI's each poll) comes here first
+        if fresh:
             from org.identity.bootstrap import first_use_tokens
 
             first_use_tokens(self._bus)
-        db = self.tokens.db()
-        return files.read_human_token(root, a.id, db), files.human_token_path(root, a.id, db)
+        if fresh or not db:
+            db = self.tokens.db()
+        path = files.human_token_path(root, a.id, db)
+        return files.read_private(path), path
 
     def principal(
         self,
@@ -238,6 +257,8 @@ class Guard:
             if path is not None and exc.message == AUTH_FAILED:
                 raise Denied(stale_file(str(as_), path), rule=rule_ids.AUTHENTICATION) from None
             raise
+        if self.isolation is not None:
+            p = dataclasses.replace(p, isolation=self.isolation)
         if p.via == "job" and not job_ok:
             self._deny(
                 p,
@@ -312,10 +333,8 @@ class Guard:
         if p.via != "job" or p.job is None:
             raise Denied(f"'{command}' needs a job token's principal", rule=rule_ids.TOKEN_SCOPE)
 
-        def fn(tx) -> tuple | None:
-            return tx.x("SELECT status, token, lease_expires FROM jobs WHERE id = :j", {"j": p.job}).first()
-
-        r = self._bus.store.read(fn)
+        job = p.job
+        r = self._bus.store.read(lambda tx: identityrows.job_lease(tx, job))
         now = self._bus.store.clock()
         if r is None:
             raise Conflict(f"job {p.job} is gone; this job token is void", job=p.job)
@@ -383,7 +402,26 @@ class Guard:
             lambda j, fence: self._bus.heartbeat(j, fence, lease_seconds=lease_seconds),
         )
 
-    def submit(self, token: str | None, job: int | str, verdict: str, **kw: Any) -> dict:
+    def submit(
+        self,
+        token: str | None,
+        job: int | str,
+        verdict: str,
+        *,
+        workspaces: Any = None,
+        commit: str | None = None,
+        **kw: Any,
+    ) -> dict:
+        """`workspaces` (org.workspaces.service, given by an in-process caller, as `org submit` does): a passing
+        work job of a repository task is first committed from its workspace and checked by the diff guard
+        (check_revision); its commit is the revision submitted."""
+        if workspaces is not None and verdict.strip().lower() == "pass":
+            p = self.principal(token, command="submit", job_ok=True, principal_ok=False)
+            jid = self._job_scope(p, job, "submit")
+            with acting(p):
+                res = workspaces.check_revision(self._bus, jid, p.actor, commit=commit)
+            if res:
+                kw["revision"] = res["commit"]
         return self._as_holder(
             token, job, "submit", lambda j, fence: self._bus.submit(j, fence, verdict, **kw)
         )
@@ -397,6 +435,19 @@ class Guard:
     def fail(self, token: str | None, job: int | str, *, reason: str) -> dict:
         """The holder cannot do the job: park it as dead and escalate its task to a human, saying why."""
         return self._as_holder(token, job, "fail", lambda j, fence: self._bus.fail(j, fence, reason=reason))
+
+    def job_facts(self, token: str | None, job: int | str, *, workspaces: Any = None) -> dict:
+        """The handover of a live job to its holder (org.identity.jobfacts): the task with its tier and why,
+        the gate and what it asks, the lane's boundaries, the workspace (made for a work job of a repository
+        task), the bound revision's real diff, the work before it and the last review's findings.
+        `workspaces`: the workspaces service (org.workspaces.service) that reads git for a repository task,
+        passed by the caller (the door itself stays below the data plane); without it none is read."""
+        from org.identity.jobfacts import job_facts
+
+        p = self.principal(token, command="job show", job_ok=True, principal_ok=False)
+        jid = self._job_scope(p, job, "job show")
+        with acting(p):
+            return job_facts(self._bus, jid, p.actor, workspaces=workspaces)
 
     def act(
         self, token: str | None, action: str, as_: str | None, task: str, attributes: dict | None = None

@@ -32,12 +32,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from org.bus import identityrows as rows_
 from org.bus.store import Tx
 from org.bus.switches import able_resumers, lock_resumers
 from org.engine import rule_ids
 from org.errors import Conflict, Denied, NotFound, Paused, UsageError
 from org.identity import files
-from org.identity.store import TOKEN_COLS, db_id
+from org.identity.store import db_id
 
 __all__ = [
     "Principal",
@@ -58,7 +59,6 @@ __all__ = [
 TOKEN_RE = re.compile(r"^org([pj])_([0-9a-f]{16})_([0-9a-f]{64})$")
 JOB_ACTIONS = ("job.submit", "job.heartbeat")  # every job token may do these for its own job
 MAX_TTL = 366 * 86400.0
-_COLS = tuple(c.strip() for c in TOKEN_COLS.split(","))
 _DUMMY_SALT = "0" * 32
 _DUMMY_HASH = "0" * 64
 AUTH_FAILED = "authentication failed"
@@ -68,15 +68,6 @@ FREE_FAILURES = 3  # failures of one presented id in the window that answer at o
 FIRST_DELAY_S = 0.1  # the wait of the first slowed failure; it doubles with each further one
 MAX_DELAY_S = 2.0
 MAX_FAILURE_ROWS = 10_000  # the count table never holds more presented ids than this (the oldest go first)
-_FIRST_USE_LOCK = 0x0126_1D01  # serialises first uses on PostgreSQL
-_COUNT_FAILURE = (  # rows quiet for WINDOW_S are deleted first, so a row here is a recent run of failures
-    "INSERT INTO org_auth_failures(key, first_at, last_at, failures) VALUES (:k, :t, :t, 1) "
-    "ON CONFLICT(key) DO UPDATE SET failures = org_auth_failures.failures + 1, last_at = :t RETURNING failures"
-)
-_CAP_FAILURES = (
-    "DELETE FROM org_auth_failures WHERE key IN (SELECT key FROM org_auth_failures "
-    "ORDER BY last_at DESC, key LIMIT 1000000000 OFFSET :cap)"
-)
 
 
 def failure_delay(failures: int) -> float:
@@ -102,6 +93,7 @@ class Principal:
     gate: str | None = None
     lane: str | None = None
     actions: tuple[str, ...] = field(default_factory=tuple)
+    isolation: str | None = None  # "none": the process acting for it runs its agents without a sandbox
     behind: tuple[str, ...] = ()  # the people behind this token besides its principal (ADR 0111)
 
     @property
@@ -118,6 +110,8 @@ class Principal:
         }
         if self.job is not None:
             out["job"] = self.job
+        if self.isolation is not None:
+            out["isolation"] = self.isolation
         if self.behind:
             out["behind"] = list(self.behind)
         return out
@@ -190,19 +184,19 @@ class Tokens:
         the secret."""
         token, tid, salt, digest = self._new("p")
         exp = tx.now + ttl if ttl is not None else None
-        tx.x(
-            "INSERT INTO org_tokens(id, kind, principal, principal_kind, salt, hash, created_at, created_by, "
-            "expires_at, note) VALUES (:id, 'principal', :p, :pk, :s, :h, :t, :by, :e, :n)",
+        rows_.insert_token(
+            tx,
             {
                 "id": tid,
-                "p": a.id,
-                "pk": a.kind,
-                "s": salt,
-                "h": digest,
-                "t": tx.now,
-                "by": by,
-                "e": exp,
-                "n": self.ctx.redactor.text(note) if note else None,
+                "kind": "principal",
+                "principal": a.id,
+                "principal_kind": a.kind,
+                "salt": salt,
+                "hash": digest,
+                "created_at": tx.now,
+                "created_by": by,
+                "expires_at": exp,
+                "note": self.ctx.redactor.text(note) if note else None,
             },
         )
         self.ctx.record(
@@ -231,7 +225,7 @@ class Tokens:
     def fresh(self) -> bool:
         """Has this database never held a human's principal token (a fresh org: trust on first use, ADR 0058)?
         Agents' tokens do not count: an agent host issuing its tokens first must not skip the humans'."""
-        return self.store.read(_never_had_a_human_token)
+        return self.store.read(rows_.never_had_a_human_token)
 
     def first_use(self, *, by: str) -> list[dict] | None:
         """Trust on first use: if the database never held a human's principal token, issue one for every human
@@ -242,9 +236,8 @@ class Tokens:
         humans = sorted((a for a in cfg.actors.values() if a.is_human), key=lambda a: a.id)
 
         def fn(tx: Tx) -> list[dict] | None:
-            if tx.pg:
-                tx.x("SELECT pg_advisory_xact_lock(:k)", {"k": _FIRST_USE_LOCK})
-            if not _never_had_a_human_token(tx):
+            rows_.lock_first_use(tx)
+            if not rows_.never_had_a_human_token(tx):
                 return None
             return [self._insert(tx, a, by=by, ttl=None, note="first use") for a in humans]
 
@@ -260,32 +253,15 @@ class Tokens:
         cfg = self.bus.config()
 
         def fn(tx: Tx) -> list[str]:
-            if token_id is not None:
-                rows = tx.x(
-                    "SELECT id, principal, kind, principal_kind FROM org_tokens WHERE id = :i AND "
-                    "revoked_at IS NULL",
-                    {"i": token_id},
-                ).all()
-                if (
-                    not rows
-                    and tx.x("SELECT 1 FROM org_tokens WHERE id = :i", {"i": token_id}).first() is None
-                ):
-                    raise NotFound(f"no token '{token_id}'")
-            else:
-                sql = (
-                    "SELECT id, principal, kind, principal_kind FROM org_tokens WHERE principal = :p AND "
-                    "revoked_at IS NULL"
-                )
-                rows = tx.x(sql + ("" if jobs else " AND kind = 'principal'"), {"p": actor}).all()
+            rows = rows_.live_tokens(tx, token_id=token_id, actor=actor, jobs=jobs)
+            if token_id is not None and not rows and not rows_.token_exists(tx, token_id):
+                raise NotFound(f"no token '{token_id}'")
             ids = [r[0] for r in rows]
             humans = sorted({r[1] for r in rows if r[2] == "principal" and r[3] == "human"})
             if humans and cfg is not None:
                 self._keep_a_resumer(tx, cfg, humans, frozenset(ids), by)
             for tid, who, _k, _pk in rows:
-                tx.x(
-                    "UPDATE org_tokens SET revoked_at = :t, revoked_by = :b WHERE id = :i",
-                    {"t": tx.now, "b": by, "i": tid},
-                )
+                rows_.mark_revoked(tx, tid, by)
                 self.ctx.record(
                     tx, "token.revoked", actor=by, decision="revoke", data={"token_id": tid, "principal": who}
                 )
@@ -315,39 +291,10 @@ class Tokens:
     def list(
         self, *, actor: str | None = None, active_only: bool = True, kind: str | None = None
     ) -> list[dict]:
-        where, params = ["1 = 1"], {}
-        if actor:
-            where.append("principal = :p")
-            params["p"] = actor
-        if kind:
-            where.append("kind = :k")
-            params["k"] = kind
-
         def fn(tx: Tx) -> list[dict]:
-            sql = (
-                "SELECT id, kind, principal, principal_kind, created_at, created_by, expires_at, revoked_at, revoked_by, "
-                "job, task, gate, fence_token FROM org_tokens WHERE "
-                + " AND ".join(where)
-                + " ORDER BY created_at, id"
-            )
-            cols = (
-                "id",
-                "kind",
-                "principal",
-                "principal_kind",
-                "created_at",
-                "created_by",
-                "expires_at",
-                "revoked_at",
-                "revoked_by",
-                "job",
-                "task",
-                "gate",
-            )
             out = []
-            for r in tx.x(sql, params).all():
-                d = dict(zip(cols, r[:-1], strict=True))
-                d["status"] = _status(tx, d, r[-1])
+            for d in rows_.token_rows(tx, actor=actor, kind=kind):
+                d["status"] = _status(tx, d, d.pop("fence_token"))
                 if active_only and d["status"] != "active":
                     continue
                 out.append(d)
@@ -368,26 +315,25 @@ class Tokens:
                 lane = cfg.lanes.get(c.lane) if cfg is not None else None
                 actions = sorted({*(lane.may if lane else ()), *JOB_ACTIONS})
                 token, tid, salt, digest = self._new("j")
-                tx.x(
-                    "INSERT INTO org_tokens(id, kind, principal, principal_kind, salt, hash, created_at, created_by, "
-                    "expires_at, job, fence, fence_token, task, gate, lane, actions) VALUES (:id, 'job', :p, :pk, :s, "
-                    ":h, :t, :by, :e, :j, :f, :ft, :task, :g, :l, :a)",
+                rows_.insert_token(
+                    tx,
                     {
                         "id": tid,
-                        "p": c.actor,
-                        "pk": principal.kind,
-                        "s": salt,
-                        "h": digest,
-                        "t": tx.now,
-                        "by": principal.token_id,
-                        "e": c.lease_expires,
-                        "j": c.job,
-                        "f": c.fence,
-                        "ft": c.token,
+                        "kind": "job",
+                        "principal": c.actor,
+                        "principal_kind": principal.kind,
+                        "salt": salt,
+                        "hash": digest,
+                        "created_at": tx.now,
+                        "created_by": principal.token_id,
+                        "expires_at": c.lease_expires,
+                        "job": c.job,
+                        "fence": c.fence,
+                        "fence_token": c.token,
                         "task": c.task,
-                        "g": c.gate,
-                        "l": c.lane,
-                        "a": json.dumps(actions),
+                        "gate": c.gate,
+                        "lane": c.lane,
+                        "actions": json.dumps(actions),
                     },
                 )
                 out[c.job] = token
@@ -404,14 +350,8 @@ class Tokens:
         `tokens.swept` event records how many rows went. Returns that number."""
 
         def fn(tx: Tx) -> int:
-            n: Any = tx.x(
-                "DELETE FROM org_tokens WHERE kind = 'job' AND COALESCE(expires_at, created_at) < :cut AND NOT EXISTS "
-                "(SELECT 1 FROM jobs j WHERE j.id = org_tokens.job AND j.status = 'leased' AND j.token = org_tokens.fence_token "
-                "AND (j.lease_expires IS NULL OR j.lease_expires > :now)) RETURNING id",
-                {"cut": tx.now - grace_s, "now": tx.now},
-            ).all()
-            n = len(n)
-            tx.x("DELETE FROM org_auth_failures WHERE last_at <= :cut", {"cut": tx.now - WINDOW_S})
+            n = rows_.sweep_job_tokens(tx, tx.now - grace_s)
+            rows_.forget_failures(tx, tx.now - WINDOW_S)
             if n:
                 self.ctx.record(
                     tx,
@@ -429,18 +369,13 @@ class Tokens:
         if not parsed or parsed[0] != "p":
             return False
 
-        def fn(tx: Tx):
-            return tx.x(
-                "SELECT salt, hash, revoked_at, expires_at FROM org_tokens WHERE id = :i AND kind = 'principal'",
-                {"i": parsed[1]},
-            ).first()
-
-        r = self.store.read(fn)
+        r = self.store.read(lambda tx: rows_.token_row(tx, parsed[1]))
         return (
             r is not None
-            and hmac.compare_digest(self._hash(r[0], parsed[2]), r[1])
-            and r[2] is None
-            and (r[3] is None or r[3] > self.store.clock())
+            and r["kind"] == "principal"
+            and hmac.compare_digest(self._hash(r["salt"], parsed[2]), r["hash"])
+            and r["revoked_at"] is None
+            and (r["expires_at"] is None or r["expires_at"] > self.store.clock())
         )
 
     # -- authentication ------------------------------------------------------------------------
@@ -452,11 +387,7 @@ class Tokens:
         parsed = parse(token)
         kind, tid, secret = parsed if parsed else ("", "", "")
 
-        def fn(tx: Tx) -> dict | None:
-            r = tx.x(f"SELECT {TOKEN_COLS} FROM org_tokens WHERE id = :i", {"i": tid}).one_or_none()
-            return dict(zip(_COLS, r, strict=True)) if r is not None else None
-
-        row = self.store.read(fn) if parsed else None
+        row = self.store.read(lambda tx: rows_.token_row(tx, tid)) if parsed else None
         salt, stored = (row["salt"], row["hash"]) if row else (_DUMMY_SALT, _DUMMY_HASH)
         ok = hmac.compare_digest(self._hash(salt, secret), stored)
         kind_ok = row is not None and row["kind"] == ("principal" if kind == "p" else "job")
@@ -516,7 +447,7 @@ class Tokens:
             row["gate"],
             row["lane"],
             tuple(json.loads(row["actions"] or "[]")),
-            self.behind(row, cfg),
+            behind=self.behind(row, cfg),
         )
 
     def behind(self, row: dict, cfg: Any) -> tuple[str, ...]:
@@ -559,13 +490,7 @@ class Tokens:
         return self.store.read(fn)
 
     def _paused(self, actor: str) -> dict | None:
-        def fn(tx: Tx):
-            return tx.x(
-                "SELECT id, paused_by, note FROM switches WHERE active = :t AND scope = 'actor' AND target = :a",
-                {"t": True, "a": actor},
-            ).first()
-
-        r = self.store.read(fn)
+        r = self.store.read(lambda tx: rows_.actor_switch(tx, actor))
         return {"switch": r[0], "paused_by": r[1], "note": r[2]} if r else None
 
     def _refuse(
@@ -603,11 +528,8 @@ class Tokens:
             if not tid:  # malformed: no secret to guess, so nothing to slow; answered at once (and recorded)
                 self._denied(tx, why, command, as_, None, None)
                 return 0
-            old = tx.now - WINDOW_S
-            tx.x("DELETE FROM org_auth_failures WHERE last_at <= :old", {"old": old})
-            n = int(tx.x(_COUNT_FAILURE, {"k": f"token:{tid}", "t": tx.now}).scalar_one())
-            if n == 1:  # a new row: keep the table within its cap
-                tx.x(_CAP_FAILURES, {"cap": MAX_FAILURE_ROWS})
+            rows_.forget_failures(tx, tx.now - WINDOW_S)
+            n = rows_.count_failure(tx, f"token:{tid}", MAX_FAILURE_ROWS)
             self._denied(tx, why, command, as_, tid, None)
             return n
 
@@ -615,14 +537,6 @@ class Tokens:
         if wait > 0:
             self.sleep(wait)
         raise Denied(AUTH_FAILED, rule=rule_ids.AUTHENTICATION)
-
-
-def _never_had_a_human_token(tx: Tx) -> bool:
-    # principal rows are never deleted (revoking keeps them; the sweep removes only job tokens)
-    return (
-        tx.x("SELECT 1 FROM org_tokens WHERE kind = 'principal' AND principal_kind = 'human' LIMIT 1").first()
-        is None
-    )
 
 
 def _clip(s: str | None) -> str | None:
@@ -633,8 +547,8 @@ def _status(tx: Tx, d: dict, fence_token: str | None) -> str:
     if d["revoked_at"] is not None:
         return "revoked"
     if d["kind"] == "job":
-        r = tx.x("SELECT status, lease_expires, token FROM jobs WHERE id = :j", {"j": d["job"]}).first()
-        if r is None or r[0] != "leased" or r[2] != fence_token or (r[1] is not None and r[1] <= tx.now):
+        r = rows_.job_lease(tx, d["job"])
+        if r is None or r[0] != "leased" or r[1] != fence_token or (r[2] is not None and r[2] <= tx.now):
             return "expired"
         return "active"
     if d["expires_at"] is not None and d["expires_at"] <= tx.now:

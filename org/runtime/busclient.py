@@ -33,6 +33,7 @@ OPERATIONS = (
     "submit",
     "release",
     "fail",
+    "job_facts",
     "act",
     "rehearse_act",
     "events_since",
@@ -181,9 +182,11 @@ class BusClient:
         revision: str | None = None,
         commit: str | None = None,
         findings: list[dict] | None = None,
+        workspaces: Any = None,
     ) -> dict:
         """`commit`: a passing work job of a repository task delivers this commit (the server checks it with
-        the diff guard, as `org submit --commit` does)."""
+        the diff guard, as `org submit --commit` does; `workspaces`, the Guard's way to ask for that check in
+        process, is not sent: the server always checks)."""
         return self.call(
             "submit",
             token,
@@ -201,6 +204,11 @@ class BusClient:
 
     def fail(self, token: str | None, job: int | str, *, reason: str) -> dict:
         return self.call("fail", token, job=job, reason=reason)
+
+    def job_facts(self, token: str | None, job: int | str, *, workspaces: Any = None) -> dict:
+        """The handover of the job (the server composes it: workspace, diff and ADRs are read where the org
+        is; `workspaces` is the Guard's parameter and is not sent)."""
+        return self.call("job_facts", token, job=job)
 
     def act(
         self, token: str | None, action: str, as_: str | None, task: str, attributes: dict | None = None

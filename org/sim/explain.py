@@ -36,9 +36,18 @@ DRIVERS = {
     "tpm",
     "max_attempts",
     "max_rework_rounds",
+    # the hivemind standup (org.sim.standup)
+    "every",
+    "wake_tokens",
+    "energy_per_merge",
+    "flag_tokens",
+    "max_messages",
+    "stale_after",
+    "help_time",
+    "help_tokens",
 }
 _TABLES = {"defects", "detect"}  # class -> probability tables: every entry is a driver
-_TIMES = {"time", "review_time"}
+_TIMES = {"time", "review_time", "every", "stale_after", "help_time"}
 # Mechanisms switched off (set to 0) rather than halved: "does the result rest on it?" is then answered
 # directly (with blind_spot 0, same-family and cross-vendor review escape alike).
 _OFF = {"blind_spot", "false_alarm", "defects"}

@@ -25,6 +25,7 @@ __all__ = [
     "Humans",
     "Sweep",
     "EngineOptions",
+    "Standup",
     "WEEKDAYS",
 ]
 
@@ -285,6 +286,39 @@ class EngineOptions(_Strict):
     )
 
 
+class Standup(_Strict):
+    """The hivemind standup (org.sim.standup): agent workspaces wake every `every` and spend energy earned
+    by last cycle's clean merges on flagging blockers, asking for help and, with energy to spare, chatter."""
+
+    every: Duration | None = Field(
+        default=None, gt=0, description="Time between standups; off (or omitted): no standups."
+    )
+    wake_tokens: float = Field(
+        default=1500.0, ge=0, description="Tokens a workspace spends reading the board."
+    )
+    energy_per_merge: float = Field(
+        default=4000.0,
+        ge=0,
+        description="Tokens of energy per task a workspace authored that finished done with no defect left.",
+    )
+    flag_tokens: float = Field(
+        default=800.0, gt=0, description="Tokens one flag, ask or chatter message costs."
+    )
+    max_messages: int = Field(default=12, ge=0, le=1000, description="Messages per workspace per standup.")
+    stale_after: Duration = Field(default=3600.0, description="A job waiting longer than this is a blocker.")
+    help_time: Duration = Field(default=600.0, description="A helper's time on an ask.")
+    help_tokens: float = Field(default=6000.0, ge=0, description="Tokens of the helper's call.")
+
+    @field_validator("every", mode="before")
+    @classmethod
+    def _off(cls, v):
+        return (
+            None
+            if v is None or v is False or (isinstance(v, str) and v.strip().lower() in ("off", "never"))
+            else v
+        )
+
+
 class Scenario(_Strict):
     name: str = ""
     description: str = ""
@@ -299,6 +333,7 @@ class Scenario(_Strict):
     pacing: Pacing = Field(default_factory=Pacing)
     humans: Humans = Field(default_factory=Humans)
     engine: EngineOptions = Field(default_factory=EngineOptions)
+    standup: Standup | None = Field(default=None, description="Hivemind standups; omitted: none.")
     sweep: Sweep | None = None
     provenance: dict[str, str] = Field(
         default_factory=dict,

@@ -104,6 +104,17 @@ def render_run(m: dict) -> str:
             f"({100 * m['little']['error']:.1f}% apart)",
         ),
     ]
+    su = m.get("standup")
+    if su:
+        rows.append(
+            (
+                "standups",
+                f"every {_num(su['every_hours'])} h · {su['standups']} held · {su['flags']} blockers flagged · "
+                f"{su['asks']} asks ({su['helps']} helped, {su['unanswered']} unanswered, "
+                f"{su['defects_fixed']} defects fixed) · {su['chatter']} chatter · {su['tokens']:,} tokens · "
+                f"${su['usd']:,.2f}",
+            )
+        )
     if m["denied"]:
         rows.append(("denied", _counts(m["denied"])))
     w = max(len(k) for k, _ in rows)

@@ -30,13 +30,14 @@ from org.sim.metrics import PoolStats, Recorder
 from org.sim.models import Scenario
 from org.sim.pacing import Bucket
 from org.sim.series import SAMPLES, Series
+from org.sim.standup import Standups
 
 __all__ = ["World"]
 
 _CLOSING = {"task.done": "done", "task.rejected": "rejected", "task.escalated": "escalated"}
 
 
-class World(ModelCalls):
+class World(ModelCalls, Standups):
     def __init__(self, spec: Scenario, cfg: OrgConfig, keep: bool = False) -> None:
         self.spec, self.cfg = spec, cfg
         self.finished: list[Task] | None = [] if keep else None  # closed tasks, for inspection
@@ -111,6 +112,7 @@ class World(ModelCalls):
         self.series = Series(spec.duration / SAMPLES, self.lanes, self.rec)
         self._eligible: dict[tuple, Any] = {}
         self.closed_total = 0
+        self._standup_init()
 
     # ---- arrivals ---------------------------------------------------------------------------
     def _start_arrivals(self) -> None:
@@ -401,6 +403,8 @@ class World(ModelCalls):
         rec.wip.add(now, -1)
         if rec.open_since.pop(task.id, None) is not None:
             rec.sojourn.append(now - task.created)
+        if outcome == "done" and self.su is not None:
+            self._standup_done_task(task)
         if now >= rec.t0:
             rec.outcomes[outcome] += 1
             if outcome == "done":
@@ -445,6 +449,7 @@ class World(ModelCalls):
             if w.human and not self.cal.always:
                 self.loop.at(self.cal.next_open(0.0), self._shift_start, w)
         self._start_arrivals()
+        self._standup_start()
         end = self.spec.duration
         self.loop.run(end, progress)
         rec = self.rec
@@ -459,6 +464,9 @@ class World(ModelCalls):
         rec.wip.add(end, 0)
         for q in rec.queues.values():
             q.add(end, 0)
+        standup = self._standup_summary(
+            end
+        )  # (adds the helpers' time still running to their lanes' busy time)
         lanes = {n: len(ln.members) for n, ln in self.lanes.items()}
         out = rec.summary(
             lanes=lanes,
@@ -470,4 +478,6 @@ class World(ModelCalls):
         out["series"] = self.series.to_dict()
         out["engine_calls"] = rec.engine_calls
         out["open_at_end"] = len(self.open)
+        if standup is not None:
+            out["standup"] = standup
         return out

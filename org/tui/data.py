@@ -4,6 +4,7 @@ at the keyboard; no Textual), called from worker threads; `now` is injected."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterable
@@ -11,7 +12,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from org.config.loader import OrgConfig
+from org.config.provenance import policy_source
 from org.engine.pauses import pausing_switch
+from org.errors import OrgError
 from org.identity.guard import Reading
 
 __all__ = [
@@ -224,8 +227,18 @@ def evidence(reads: Reading, item: dict) -> dict:
     created = next((e for e in trace if e.get("type") == "task.created"), None)
     why_tier = ((created or {}).get("data") or {}).get("tier_reason") or ""
     tier_src = ", ".join(((created or {}).get("data") or {}).get("tier_sources") or [])
+    repo_ev: dict = {}
+    if task:
+        with contextlib.suppress(OrgError):
+            view = reads.task(task)
+            repo_ev = {
+                k: view.get(k)
+                for k in ("revision_evidence", "tests_evidence", "merged_evidence", "reverted_evidence")
+                if view.get(k)
+            }
     return {
         **ev,
+        **repo_ev,
         "request": item,
         "rule_checks": list(rules.values()),
         "adrs": cited,
@@ -234,6 +247,7 @@ def evidence(reads: Reading, item: dict) -> dict:
         "calls": len(calls),
         "tokens": sum(c["tokens_in"] + c["tokens_out"] for c in calls),
         "budget_usd": wf.limits.budget_usd if wf else None,
+        "policy_source": policy_source(cfg) if cfg is not None else None,
         "trace_len": len(trace),
     }
 

@@ -140,6 +140,30 @@ def agents_view(reads: Reading, now: float) -> dict:
         "budgets": reads.budgets(),
         "vendors": vendors,
         "families": fams,
+        "outcomes": _outcomes(
+            reads,
+            sum(float(r.get("cost_usd") or 0.0) for r in spend_lane.values()),
+            sum(int(r.get("unpriced_calls") or 0) for r in spend_lane.values()),
+        ),
+    }
+
+
+def _outcomes(reads: Reading, spent: float, unpriced: int) -> dict | None:
+    """Successful outcomes of repository work (merged by the pipeline and not reverted since) and the cost per
+    one (all spend over them; unknown when a call was unpriced, never understated); None while nothing was
+    merged."""
+    evs = reads.events_since(0, limit=1_000_000, types=("outcome.merged", "outcome.reverted"))
+    merged = {e["task"] for e in evs if e["type"] == "outcome.merged"}
+    if not merged:
+        return None
+    reverted = {e["task"] for e in evs if e["type"] == "outcome.reverted"} & merged
+    ok = len(merged - reverted)
+    return {
+        "merged": len(merged),
+        "reverted": len(reverted),
+        "succeeded": ok,
+        "cost_per_success": (spent / ok) if ok and not unpriced else None,
+        "unpriced_calls": unpriced,
     }
 
 

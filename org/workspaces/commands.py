@@ -28,7 +28,7 @@ _KEEP = ("PATH", "LANG", "LC_ALL", "TZ", "TERM")
 
 class NoSandbox(Denied):
     """A repository command was not run: its sandbox is required (the default) and bubblewrap is missing here
-    or does not start (exit 4, rule ORG-NO-SANDBOX). Nothing ran; the gate keeps waiting for the pipeline."""
+    or does not start (exit 4, rule_ids.NO_SANDBOX). Nothing ran; the gate keeps waiting for the pipeline."""
 
 
 @dataclass(frozen=True)

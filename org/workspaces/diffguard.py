@@ -95,8 +95,9 @@ class Finding:
 
 
 def read_diff(git_dir: Path, base: str, commit: str, *, timeout: float = 120.0) -> Diff:
-    """base..commit from one `git diff-tree` (raw, numstat and a -U0 patch); renames are not folded (a move is
-    a delete and an add, so a golden file moved away counts as deleted)."""
+    """base..commit from one `git diff-tree` (raw and a -U0 patch: git diffs each file once; the lines added
+    and removed are counted from the patch, as --numstat would, without a second pass); renames are not
+    folded (a move is a delete and an add, so a golden file moved away counts as deleted)."""
     out = git(
         [
             "diff-tree",
@@ -106,7 +107,6 @@ def read_diff(git_dir: Path, base: str, commit: str, *, timeout: float = 120.0) 
             "--no-ext-diff",
             "--no-textconv",
             "--raw",
-            "--numstat",
             "-p",
             "-U0",
             "--no-color",
@@ -129,42 +129,58 @@ def read_diff(git_dir: Path, base: str, commit: str, *, timeout: float = 120.0) 
         meta = fields[i][1:].decode().split(" ")
         raw.append((meta[0], meta[1], meta[4], fields[i + 1].decode(errors="surrogateescape")))
         i += 2
-    nums: list[tuple[int | None, int | None]] = []
-    for _ in raw:
-        a, r, _p = fields[i].decode(errors="surrogateescape").split("\t", 2)
-        nums.append((None, None) if a == "-" else (int(a), int(r)))
-        i += 1
     patch = b"\0".join(fields[i:]).lstrip(b"\0").decode(errors="replace")
-    files = tuple(
-        FileChange(path, status, om, nm, a, r)
-        for (om, nm, status, path), (a, r) in zip(raw, nums, strict=True)
-    )
-    added, links = _added_lines(patch, files)
-    return Diff(base, commit, files, patch, added, links)
+    return _parse_patch(base, commit, raw, patch)
 
 
-def _added_lines(patch: str, files: tuple[FileChange, ...]) -> tuple[dict[str, list[str]], dict[str, str]]:
-    """Added lines per file (the patch's sections come in the raw order; a type change has two sections)."""
+def _parse_patch(base: str, commit: str, raw: list[tuple[str, str, str, str]], patch: str) -> Diff:
+    """Files with their counts, added lines and symlink targets from the -U0 patch. Its sections come in the
+    raw order, one per file (two for a type change: a delete and an add); a section with no hunk saying
+    'Binary files ... differ' is a binary file."""
     order: list[str] = []
-    for f in files:
-        if f.binary:
-            continue
-        order += [f.path, f.path] if f.status == "T" else [f.path]
-    out: dict[str, list[str]] = {}
+    for _om, _nm, status, path in raw:
+        order += [path, path] if status == "T" else [path]
+    added: dict[str, list[str]] = {}
     links: dict[str, str] = {}
-    modes = {f.path: f.new_mode for f in files}
+    plus: dict[str, int] = {}
+    minus: dict[str, int] = {}
+    binary: set[str] = set()
+    modes = {path: nm for _om, nm, _s, path in raw}
     k = -1
     current = ""
+    hunk = False
     for line in patch.split("\n"):
         if line.startswith("diff --git "):
             k += 1
             current = order[k] if k < len(order) else line[11:]
+            hunk = False
             continue
-        if line.startswith("+") and not line.startswith("+++ "):
-            out.setdefault(current, []).append(line[1:])
+        if not hunk:
+            if line.startswith("@@"):
+                hunk = True
+            elif line.startswith("Binary files ") and line.endswith(" differ"):
+                binary.add(current)
+            continue
+        first = line[:1]
+        if first == "+":
+            plus[current] = plus.get(current, 0) + 1
+            added.setdefault(current, []).append(line[1:])
             if modes.get(current) == "120000":
                 links[current] = line[1:]
-    return out, links
+        elif first == "-":
+            minus[current] = minus.get(current, 0) + 1
+    files = tuple(
+        FileChange(
+            path,
+            status,
+            om,
+            nm,
+            None if path in binary else plus.get(path, 0),
+            None if path in binary else minus.get(path, 0),
+        )
+        for om, nm, status, path in raw
+    )
+    return Diff(base, commit, files, patch, added, links)
 
 
 def _src(sources: Callable[[str], str], repo: str, key: str) -> str:
@@ -257,7 +273,7 @@ def check_diff(
                         Finding(
                             rule_ids.PROTECTED_PATH,
                             f"'{p}' is protected ({g}): no agent may change it",
-                            _src(sources, repo, "protected"),
+                            sources(f"repo:{repo}:protected:{g}") or _src(sources, repo, "protected"),
                             p,
                         )
                     )
@@ -270,7 +286,7 @@ def check_diff(
                         Finding(
                             rule_ids.GOLDEN_FILE,
                             f"{verb} golden file '{p}' ({g}); add new files instead",
-                            _src(sources, repo, "golden"),
+                            sources(f"repo:{repo}:golden:{g}") or _src(sources, repo, "golden"),
                             p,
                         )
                     )
@@ -328,7 +344,7 @@ def path_risk(
                         top_tier,
                         rule_ids.PROTECTED_PATH,
                         f"'{p}' is protected ({g}): a human's change needs another human's approval",
-                        _src(sources, repo, "protected"),
+                        sources(f"repo:{repo}:protected:{g}") or _src(sources, repo, "protected"),
                     )
                 )
                 break

@@ -14,6 +14,7 @@ __all__ = [
     "show_workspace",
     "gc_workspaces",
     "check_revision",
+    "revision_patch",
     "scan_outcomes",
     "outcomes_report",
     "GC_ACTION",
@@ -85,6 +86,34 @@ def show_workspace(bus: Any, task: str) -> dict:
     }
 
 
+def revision_patch(bus: Any, task: str, revision: str, *, limit: int = 64 * 1024) -> dict:
+    """The real diff of a revision of the task (a commit in org's mirror) against where it meets the target,
+    read from git with context lines, for a reviewer: {revision, base, files, patch, truncated}."""
+    import re
+
+    from org.workspaces.git import git
+
+    if not re.fullmatch(r"[0-9a-f]{7,64}", revision or ""):
+        raise NotFound(f"'{revision}' is not a commit of {task}")
+    repo = repository(bus, _task(bus, task))
+    ok = git(["cat-file", "-e", f"{revision}^{{commit}}"], git_dir=repo.mirror, check=False)
+    if ok.returncode != 0:
+        raise NotFound(f"revision {revision[:12]} of {task} is not in org's mirror of '{repo.name}'")
+    target = repo.rev(repo.tracking_ref) if repo.has_ref(repo.tracking_ref) else repo.rev(repo.target_ref)
+    base = repo.g("merge-base", revision, target, check=False).strip() or f"{revision}~1"
+    files = repo.g("diff", "--name-only", "--no-renames", base, revision, "--").split()
+    patch = repo.g(
+        "diff", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames", base, revision, "--"
+    )
+    return {
+        "revision": revision,
+        "base": base,
+        "files": files[:1000],
+        "patch": patch[:limit],
+        "truncated": len(patch) > limit,
+    }
+
+
 def gc_workspaces(bus: Any, actor: str, *, dry_run: bool = False) -> list[dict]:
     """Remove the workspace folders of closed tasks (done or rejected) that nothing holds; each removal is an
     action `workspace.gc` decided for `actor` like any other, and every head is saved under
@@ -153,7 +182,7 @@ def check_revision(bus: Any, job: int, actor: str, *, commit: str | None = None)
     Returns the checked revision (commit, base, diff summary, patch) or None for a job that has none."""
     import hashlib
 
-    from org.workspaces.diffguard import PATCH_KEEP, Finding, check_diff, path_risk, read_diff
+    from org.workspaces.diffguard import PATCH_KEEP, check_diff, path_risk, read_diff
     from org.workspaces.revisions import accept, collect
 
     j = bus.ctx.store.read(lambda tx: job_of(tx, job))
@@ -174,20 +203,9 @@ def check_revision(bus: Any, job: int, actor: str, *, commit: str | None = None)
         if findings:
             _deny(bus, tr, j, job, actor, sha, base, summary, findings)
         top = tr.cfg.risk.tiers[-1].id
+        # the paths reach the engine with the submission: a tier they need above the task's is raised there
+        # (task.tier_raised, the new tier's gates required; ADR 0135); here they are the evidence
         raises = path_risk(diff, tr.spec, tr.repo, tr.cfg.source, top, human=human)
-        above = [r for r in raises if tr.cfg.tier_index(r[0]) > tr.cfg.tier_index(tr.state.tier)]
-        if above:
-            # a running task's tier cannot rise yet: fail closed rather than let its gates stay those of a lower tier
-            findings = [
-                Finding(
-                    rid,
-                    f"{why}: this revision needs tier '{tier}', the task runs at '{tr.state.tier}' "
-                    f"(file it again with --tier {tier})",
-                    src,
-                )
-                for tier, rid, why, src in above
-            ]
-            _deny(bus, tr, j, job, actor, sha, base, summary, findings)
         saved = accept(repo, tr.row.key, sha)
     patch = diff.patch
     out = {
@@ -196,7 +214,7 @@ def check_revision(bus: Any, job: int, actor: str, *, commit: str | None = None)
         "base": base,
         "gate": j["gate"],
         **{k: summary[k] for k in ("files", "lines", "added", "removed", "binary", "changes")},
-        "paths": diff.paths[:1000],
+        "paths": diff.paths,  # all of them: the engine re-classifies the tier by them (ADR 0135)
         "patch": patch[:PATCH_KEEP],
         "patch_truncated": len(patch) > PATCH_KEEP,
         "patch_sha256": hashlib.sha256(patch.encode()).hexdigest(),

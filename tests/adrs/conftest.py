@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,11 +12,9 @@ from tests.adrs.adr_helpers import foundation_adrs
 @pytest.fixture
 def org_root(tmp_path: Path) -> Path:
     """The default org's lanes/ and gates/ with the stand-in foundation ADRs only."""
-    from tests.helpers import REPO
+    from tests.helpers import starter_org
 
-    root = tmp_path / "org"
-    for d in ("lanes", "gates"):
-        shutil.copytree(REPO / d, root / d)
+    root = starter_org(tmp_path / "org", ("lanes", "gates"))
     foundation_adrs(root)
     return root
 

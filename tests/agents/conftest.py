@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from org.agents.localmodel import LocalModelConfig, LocalModelServer
+from tests.workspaces.conftest import source, ws_org  # noqa: F401  (an org whose repos.yaml names a real git repository)
 
 
 @pytest.fixture

@@ -5,8 +5,11 @@
 1. Sandbox start-up per job: `true` and `python -c pass` in the sandbox (org.runtime.Sandbox, bubblewrap)
    against the same command as a plain subprocess; prints medians and the ratio and the added ms
    (goal: under 50 ms added).
-2. Gateway overhead per model call (when org.gateway exists): one chat completion through the gateway on
-   loopback against litellm calling the local model directly (goal: under 2 ms added).
+2. Gateway overhead per model call: the agent's litellm call to the local model (its own process) directly
+   against the same call through the gateway (its own process, as the supervisor's in a run), with the
+   gateway forwarding OpenAI's wire and with the gateway calling through litellm (goal: under 2 ms added).
+4. Kill-switch time to effect: an agent calling the gateway in a loop, its lane paused on the bus; the time
+   from the pause's commit to the first refused call (goal: its next call), against one call's length.
 3. Claim + submit through the agents' bus socket (org.identity.busd, org.runtime.busclient) against the
    same two calls on the in-process door (goal: under 1.5x).
 """
@@ -19,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -58,39 +62,77 @@ def sandbox(n: int) -> None:
             )
 
 
+_LOCAL = (  # the local model in a process of its own (as a provider would be)
+    "import sys; from org.agents.localmodel import LocalModelServer; s = LocalModelServer().start(); "
+    "print(s.url, flush=True); sys.stdin.read()"
+)
+_GATEWAY = (  # the gateway in a process of its own (as in a run: the supervisor's), one job's token
+    "import sys; from pathlib import Path; from org.config.loader import load_org; from org.gateway import Gateway; "
+    "cfg = load_org(Path(sys.argv[2])); "
+    "g = Gateway.for_database(cfg, sys.argv[1], local_url=sys.argv[3], env={'ORG_MODELS': 'local'}, "
+    "forward=sys.argv[4] == 'forward').serve(); "
+    "print(g.url, g.grant('build-claude', job=1), flush=True); sys.stdin.read(); g.stop()"
+)
+
+
+def _serve(code: str, *args: str) -> tuple[subprocess.Popen, list[str]]:
+    p = subprocess.Popen(
+        [sys.executable, "-c", code, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert p.stdout is not None
+    return p, p.stdout.readline().split()
+
+
+def _stop(p: subprocess.Popen) -> None:
+    assert p.stdin is not None
+    p.stdin.close()
+    p.wait(timeout=60)
+
+
 def gateway(n: int) -> None:
+    """The agent's litellm call straight to the local model, against the same call through the gateway (each
+    in its own process); the gateway forwarding OpenAI's wire as is (its path for the local model and any
+    OpenAI-compatible base URL), and the gateway calling through litellm (its path for other providers)."""
     from org.agents.llm import complete
-    from org.agents.localmodel import LocalModelServer
     from org.bus import Bus
-    from org.config.loader import load_org
-    from org.gateway import Gateway
 
     root = Path(__file__).resolve().parents[2]
-    cfg = load_org(root)
     model, msgs = (
         "anthropic/claude-sonnet-4-5",
         [{"role": "user", "content": "Say something about the task."}],
     )
-    with tempfile.TemporaryDirectory() as d, LocalModelServer() as local:
+    with tempfile.TemporaryDirectory() as d:
         url = f"sqlite:///{d}/org.db"
-        Bus.open(url, root=root, config=cfg).close()
-        with Gateway(
-            cfg,
-            lambda: Bus.open(url, root=root, config=cfg),
-            local_url=local.url,
-            env={"ORG_MODELS": "local"},
-        ).serve() as gw:
-            token = gw.grant("build-claude", job=1)
-            direct = lambda: complete(model, msgs, called=f"openai/{model}", api_base=local.url, api_key="x")  # noqa: E731
-            via = lambda: complete(model, msgs, called=f"openai/{model}", api_base=gw.url, api_key=token)  # noqa: E731
-            for fn in (direct, via):  # warm up: imports, connections, the ledger's first write
-                assert fn().ok
-            plain, gated = paired_ms(direct, via, n)
-            rows = Bus.open(url, root=root, config=cfg).spend("actor")[0]["calls"]
-    print(
-        f"gateway per call: litellm direct {plain:6.2f} ms  through the gateway {gated:6.2f} ms  "
-        f"ratio {gated / plain:4.2f}x  added {gated - plain:5.2f} ms  (ledger rows written: {rows})"
-    )
+        Bus.open(url, root=root).close()
+        local, (local_url,) = _serve(_LOCAL)
+        try:
+            for path in ("forward", "litellm"):
+                gw, (gw_url, token) = _serve(_GATEWAY, url, str(root), local_url, path)
+                try:
+                    direct = partial(
+                        complete, model, msgs, called=f"openai/{model}", api_base=local_url, api_key="x"
+                    )
+                    via = partial(
+                        complete, model, msgs, called=f"openai/{model}", api_base=gw_url, api_key=token
+                    )
+                    for fn in (
+                        direct,
+                        via,
+                        direct,
+                        via,
+                    ):  # warm up: imports, connections, the first ledger write
+                        assert fn().ok
+                    plain, gated = paired_ms(direct, via, n)
+                finally:
+                    _stop(gw)
+                rows = Bus.open(url, root=root).spend("actor")[0]["calls"]
+                print(
+                    f"gateway per call ({path:7s}): litellm direct {plain:6.2f} ms  through the gateway "
+                    f"{gated:6.2f} ms  ratio {gated / plain:4.2f}x  added {gated - plain:5.2f} ms  "
+                    f"(ledger rows so far: {rows})"
+                )
+        finally:
+            _stop(local)
 
 
 def bus_socket(n: int) -> None:
@@ -143,13 +185,67 @@ def bus_socket(n: int) -> None:
     )
 
 
+def kill_switch(n: int) -> None:
+    import threading
+
+    from org.agents.llm import complete
+    from org.bus import Bus
+
+    root = Path(__file__).resolve().parents[2]
+    model, msgs = "anthropic/claude-sonnet-4-5", [{"role": "user", "content": "Say something."}]
+    lags, calls = [], []
+    with tempfile.TemporaryDirectory() as d:
+        url = f"sqlite:///{d}/org.db"
+        Bus.open(url, root=root).close()
+        local, (local_url,) = _serve(_LOCAL)
+        gw, (gw_url, token) = _serve(_GATEWAY, url, str(root), local_url, "forward")
+        try:
+            for _ in range(max(3, n // 10)):
+                refused_at: list[float] = []
+                stop = threading.Event()
+
+                def agent(stop: threading.Event = stop, refused_at: list[float] = refused_at) -> None:
+                    while not stop.is_set():
+                        t0 = time.perf_counter()
+                        r = complete(model, msgs, called=f"openai/{model}", api_base=gw_url, api_key=token)
+                        calls.append(time.perf_counter() - t0)
+                        if not r.ok:
+                            refused_at.append(time.perf_counter())
+                            return
+
+                t = threading.Thread(target=agent)
+                t.start()
+                time.sleep(0.2)
+                with Bus.open(url, root=root) as bus:
+                    bus.pause("lane", "builder", by="alice", note="stop")
+                    paused = time.perf_counter()
+                    t.join(timeout=60)
+                    stop.set()
+                    bus.resume("lane", "builder", by="alice")
+                if refused_at:
+                    lags.append((refused_at[0] - paused) * 1000)
+        finally:
+            _stop(gw)
+            _stop(local)
+    print(
+        f"kill switch: refused {statistics.median(lags):6.2f} ms after the pause (median of {len(lags)}), "
+        f"one model call {statistics.median(calls) * 1000:6.2f} ms: the next call is refused"
+    )
+
+
 def main() -> int:
+    import os
+
+    print(
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (the added ms grow with it; the ratios less)"
+    )
     p = argparse.ArgumentParser()
     p.add_argument("--n", type=int, default=40)
     a = p.parse_args()
     sandbox(a.n)
     gateway(a.n)
     bus_socket(a.n)
+    kill_switch(a.n)
     return 0
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -19,10 +18,9 @@ from tests.bus.bushelpers import drive, forge_consistently
 def sample_db(tmp_path_factory, repo) -> Path:
     """A real log: two tasks driven through their gates, a pause, an action decision."""
     from org.bus import Bus
+    from tests.helpers import starter_org
 
-    root = tmp_path_factory.mktemp("audit_org")
-    for d in ("lanes", "gates"):
-        shutil.copytree(repo / d, root / d)
+    root = starter_org(tmp_path_factory.mktemp("audit_org"), ("lanes", "gates"))
     with Bus.open(root=root) as bus:
         a = bus.add_task("A", "change", attributes={"environment": "production"})["task"]
         drive(bus, a)

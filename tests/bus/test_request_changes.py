@@ -181,3 +181,20 @@ def test_org_request_changes_through_the_real_entry_point(root, tokens):
     assert r.returncode == 5 and "sent back with changes requested by bob" in r.stderr, r.stderr
     r = run_org("task", "show", t, "--as", "alice", root=root)
     assert r.returncode == 0 and "requested changes" in r.stdout + r.stderr, r.stdout
+
+
+def test_org_inbox_text_offers_request_changes_only_where_it_applies(root, tokens):
+    from org.bus import Bus
+    from tests.helpers import run_org
+
+    with Bus.open(root=root) as bus:
+        gated = at_approval(bus)
+        stuck = bus.add_task("Fix login", "change", by="alice")["task"]
+        c = bus.claim("builder", "build-claude")
+        assert c.task == stuck
+        bus.fail(c.job, c.token, reason="cannot")
+    r = run_org("inbox", "--as", "bob", root=root)
+    assert r.returncode == 0, r.stderr
+    entries = {e.split()[1]: e for e in r.stdout.strip().split("\n\n")}
+    assert f"org request-changes {gated} --as bob --id " in entries[gated]
+    assert "request-changes" not in entries[stuck]

@@ -89,6 +89,7 @@ def refused(cfg: OrgConfig, repo_text: str | None = None, task: dict | None = No
         ("lanes: {ghost: {may_not: [x]}}\n", ["unknown lane 'ghost'"]),
         ("workflows: {change: {gates: {ghost: {quorum: 2}}}}\n", ["unknown gate 'ghost'"]),
         ("limits: [1, 2\n", ["policy.yaml:"]),
+        ("limits: {max_rework_rounds: 0}\n", ["has rework loops"]),
         ("- just a list\n", ["expected a mapping"]),
     ],
 )
@@ -183,6 +184,8 @@ def test_tightening_applies_and_keeps_its_source(cfg: OrgConfig) -> None:
     )
     assert said["workflows.change.limits.max_rework_rounds"][0].layer == "org"
     assert r.source("repo:app:max_diff").endswith(".org/policy.yaml:7")
+    assert r.source("repo:app:protected:secrets/**").endswith(".org/policy.yaml:5")
+    assert r.source("repo:app:protected").startswith("gates/repos.yaml:")  # the org's globs keep theirs
     # the org's config object is untouched
     assert (
         cfg.workflows["change"].limits.max_rework_rounds == 3
@@ -246,3 +249,40 @@ def test_an_altered_pin_is_checked_like_a_fresh_layer(cfg: OrgConfig, org: Path)
 
 def test_no_layer_leaves_the_org_as_it_is(cfg: OrgConfig) -> None:
     assert resolve(cfg) is cfg
+
+
+def test_the_adrs_agents_receive_only_narrow(cfg: OrgConfig) -> None:
+    r = resolve(cfg, repo="app", repo_text="adrs: [Security, review]\n", commit="2" * 40)
+    assert r.adr_scope == ["review", "security"] and cfg.adr_scope is None
+    t = resolve(
+        cfg,
+        repo="app",
+        repo_text="adrs: [security, review]\n",
+        commit="2" * 40,
+        task_policy={"adrs": ["review"]},
+    )
+    assert t.adr_scope == ["review"]
+    with pytest.raises(ConfigError, match=r"task policy:1: adrs: widens adrs.tags: \[ops\] is not within"):
+        resolve(
+            cfg, repo="app", repo_text="adrs: [security]\n", commit="2" * 40, task_policy={"adrs": ["ops"]}
+        )
+
+
+def test_an_adr_scope_narrows_what_agents_are_given() -> None:
+    """Only ADRs carrying a scope tag are ranked; the ones a gate or rule cites are still given."""
+    from org.adrs.context import relevant_adrs
+    from org.agents.adrctx import AdrSource
+    from tests.helpers import REPO
+
+    everything = relevant_adrs(REPO, tags=["security", "review", "change"], limit=50)
+    scoped = relevant_adrs(REPO, tags=["security", "review", "change"], limit=50, scope=["review"])
+    assert everything and len(scoped) < len(everything)
+    from org.adrs.parse import load_adrs
+
+    adrs = load_adrs(REPO)
+    assert all("review" in {t.lower() for t in adrs.get(r.number).meta.tags} for r in scoped)
+    cfg = load_org(REPO)
+    ctx = AdrSource(REPO, cfg).for_job(
+        "T-1", "change", "correctness", "reviewer", {}, "x", (), scope=["nothing-here"]
+    )
+    assert ctx.ids == tuple(cfg.workflows["change"].gates["correctness"].adrs)  # the gate's own ADRs stay

@@ -62,7 +62,10 @@ def _grant(gw, org, **kw):
     return gw.grant(BUILDER, job=7, task=task, gate="implement", workflow="change", **kw)
 
 
-def _ledger(org) -> list[dict]:
+def _ledger(org, gw=None) -> list[dict]:
+    """The usage rows (after the live gateway `gw` wrote what it queued)."""
+    if gw is not None:
+        assert gw.flush()
     root, url, _ = org
     with Bus.open(url, root=root) as bus:
         rows = bus.store.read(
@@ -104,7 +107,7 @@ def test_chat_completions_through_the_openai_sdk_are_counted_at_the_gateway(gw, 
         "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == r.choices[0].message.content
     )
     assert chunks[-1].usage.completion_tokens == r.usage.completion_tokens
-    rows = _ledger(org)
+    rows = _ledger(org, gw)
     assert len(rows) == 2 == local.counts["ok"]
     assert rows[0] | {"task": None} == {
         "actor": BUILDER,
@@ -129,7 +132,7 @@ def test_litellm_as_the_clis_use_it_reaches_the_gateway(gw, org):
     token = _grant(gw, org)
     res = complete(MODEL, MSGS, called=f"openai/{MODEL}", api_base=gw.url, api_key=token)
     assert res.ok and res.content, res.error
-    assert [r["outcome"] for r in _ledger(org)] == ["ok"]
+    assert [r["outcome"] for r in _ledger(org, gw)] == ["ok"]
 
 
 def test_the_responses_api_whole_and_streamed(gw, org):
@@ -144,7 +147,7 @@ def test_the_responses_api_whole_and_streamed(gw, org):
     kinds = [e.type for e in events]
     assert kinds[0] == "response.created" and kinds[-1] == "response.completed"
     assert "response.output_text.delta" in kinds and events[-1].response.output_text
-    assert len(_ledger(org)) == 2
+    assert len(_ledger(org, gw)) == 2
 
 
 def _sse(text: str) -> list[tuple[str, dict]]:
@@ -213,7 +216,7 @@ def test_a_bad_gateway_token_is_refused_and_recorded_and_the_gateway_goes_on(gw,
         "none": "no gateway token",
         "provider_key": "did not issue",
     }[how] in gw.refusals[-1]["reason"]
-    assert _ledger(org) == []  # no model call was made
+    assert _ledger(org, gw) == []  # no model call was made
     good = _grant(gw, org)
     assert (
         _post(
@@ -234,7 +237,7 @@ def test_a_model_the_lane_may_not_use_is_refused_with_its_reason_in_the_ledger(g
     )
     assert r.status_code == 403 and "not allowed for lane builder" in r.json()["error"]["message"]
     assert local.counts.get("requests", 0) == 0
-    (row,) = _ledger(org)
+    (row,) = _ledger(org, gw)
     assert row["outcome"] == "refused:model" and row["cost_usd"] == 0 and row["model"] == "openai/gpt-5"
     # a call naming no model gets the member's own
     r = _post(
@@ -285,7 +288,7 @@ def test_a_kill_switch_refuses_the_next_model_call_not_the_next_claim(gw, org, s
         bus.pause(scope, target, note="stop now")
     r = _post(gw.url + "/chat/completions", json={"model": MODEL, "messages": MSGS}, headers=h)
     assert r.status_code == 403 and "paused" in r.json()["error"]["message"]
-    assert [row["outcome"] for row in _ledger(org)] == ["ok", "refused:paused"]
+    assert [row["outcome"] for row in _ledger(org, gw)] == ["ok", "refused:paused"]
     with Bus.open(url, root=root) as bus:
         bus.resume(scope, target)
     assert (
@@ -302,7 +305,7 @@ def test_a_flood_of_calls_is_refused_past_the_jobs_allowance(gw, org):
         for _ in range(5)
     ]
     assert codes == [200, 200, 200, 429, 429]
-    assert [r["outcome"] for r in _ledger(org)] == ["ok"] * 3 + ["refused:allowance"] * 2
+    assert [r["outcome"] for r in _ledger(org, gw)] == ["ok"] * 3 + ["refused:allowance"] * 2
 
 
 def test_a_booked_rate_budget_refuses_instead_of_queueing_forever(org, local):
@@ -338,7 +341,7 @@ def test_provider_trouble_is_passed_on_and_counted(gw, org, local):
         timeout=60,
     )
     assert r.status_code == 503
-    assert {row["outcome"] for row in _ledger(org)} == {"unavailable"}
+    assert {row["outcome"] for row in _ledger(org, gw)} == {"unavailable"}
 
 
 @pytest.mark.parametrize("body", [b"not json", b"[]", b'{"messages": "hi"}', b'{"model": 5, "messages": []}'])
@@ -397,7 +400,7 @@ def test_a_sandboxed_agent_reaches_the_gateway_only_through_its_socket(gw, org, 
     status, total, tcp = r.stdout.decode().split()
     assert r.returncode == 0 and status == "200" and int(total) > 0, r.stderr.decode()
     assert tcp != "0"  # the gateway's loopback HTTP port is not reachable from the room
-    assert [row["outcome"] for row in _ledger(org)] == ["ok"]
+    assert [row["outcome"] for row in _ledger(org, gw)] == ["ok"]
 
 
 def test_the_gateway_answers_no_provider_key_and_shows_none(gw, org, monkeypatch):
@@ -432,7 +435,7 @@ def test_a_job_token_buys_a_gateway_token_that_dies_with_the_lease(gw, org):
     assert doc["job"] == claim.job and doc["actor"] == BUILDER and doc["models"] == [MODEL]
     h = {"authorization": f"Bearer {doc['token']}"}
     assert _post(gw.url + "/chat/completions", json={"messages": MSGS}, headers=h).status_code == 200
-    row = _ledger(org)[-1]
+    row = _ledger(org, gw)[-1]
     assert (row["job"], row["task"], row["gate"], row["outcome"]) == (claim.job, claim.task, claim.gate, "ok")
     root, url, _ = org
     from org.identity.guard import Guard
@@ -441,8 +444,66 @@ def test_a_job_token_buys_a_gateway_token_that_dies_with_the_lease(gw, org):
         Guard(bus, token_files=False).release(jt, claim.job, reason="done with it")
     r = _post(gw.url + "/chat/completions", json={"messages": MSGS}, headers=h)
     assert r.status_code == 401 and "lease is over" in r.json()["error"]["message"]
-    assert _ledger(org)[-1]["outcome"] == "refused:lease"
+    assert _ledger(org, gw)[-1]["outcome"] == "refused:lease"
     # the job token no longer buys anything, and a principal token or a forged one never did
     for bad in (jt, ptok, "orgj_" + "0" * 16 + "_" + "0" * 64):
         r = _post(gw.url.removesuffix("/v1") + "/org/grant", headers={"authorization": f"Bearer {bad}"})
         assert r.status_code in (401, 409), (bad[:5], r.text)
+
+
+def test_a_tasks_pinned_cascade_narrows_the_models_it_is_granted(org, local):
+    """A task filed with `models` (its own policy layer) gets only those, whatever today's lane allows."""
+    root, url, _task = org
+    from org.config.loader import load_org
+
+    cfg = load_org(root)
+    with Bus.open(url, root=root) as bus:
+        narrowed = bus.add_task("narrow", workflow="change", by="alice", policy={"models": ["openai/gpt-5"]})
+    with Gateway(
+        cfg, lambda: Bus.open(url, root=root, config=cfg), local_url=local.url, env={"ORG_MODELS": "local"}
+    ).serve() as g:
+        h = {"authorization": f"Bearer {g.grant(BUILDER, job=1, task=narrowed['task'])}"}
+        r = _post(g.url + "/chat/completions", json={"model": MODEL, "messages": MSGS}, headers=h)
+        assert (
+            r.status_code == 403 and "pinned policy" in r.json()["error"]["message"]
+        )  # build-claude's own model
+        h = {"authorization": f"Bearer {g.grant('build-gpt', job=2, task=narrowed['task'])}"}
+        r = _post(g.url + "/chat/completions", json={"model": "openai/gpt-5", "messages": MSGS}, headers=h)
+        assert r.status_code == 200
+    assert [(r["model"], r["outcome"]) for r in _ledger(org)] == [
+        (MODEL, "refused:model"),
+        ("openai/gpt-5", "ok"),
+    ]
+
+
+def test_a_bus_the_gateway_cannot_read_refuses_the_call_fail_closed(org, local):
+    """No switch read, no call: a gateway whose database is gone answers 503 and the model is never called."""
+    from org.config.loader import load_org
+
+    root, _url, task = org
+    cfg = load_org(root)
+
+    def gone():
+        raise OSError("the database is gone")
+
+    with Gateway(cfg, gone, local_url=local.url, env={"ORG_MODELS": "local"}).serve() as g:
+        h = {"authorization": f"Bearer {g.grant(BUILDER, job=1, task=task)}"}
+        r = _post(g.url + "/chat/completions", json={"model": MODEL, "messages": MSGS}, headers=h)
+        assert r.status_code == 503 and "kill switches" in r.json()["error"]["message"]
+        assert g.refusals[-1]["code"] == "switches"
+    assert local.counts.get("ok", 0) == 0
+
+
+def test_the_ledger_written_off_the_call_path_is_complete_when_the_gateway_stops(org, local):
+    """Usage rows are written by a writer thread after the answer: stopping the gateway writes every one."""
+    from org.config.loader import load_org
+
+    root, url, task = org
+    cfg = load_org(root)
+    with Gateway(
+        cfg, lambda: Bus.open(url, root=root, config=cfg), local_url=local.url, env={"ORG_MODELS": "local"}
+    ).serve() as g:
+        h = {"authorization": f"Bearer {g.grant(BUILDER, job=1, task=task)}"}
+        for _ in range(5):
+            assert _post(g.url + "/chat/completions", json={"messages": MSGS}, headers=h).status_code == 200
+    assert [r["outcome"] for r in _ledger(org)] == ["ok"] * 5 == ["ok"] * local.counts["ok"]

@@ -79,6 +79,7 @@ def test_an_agent_process_with_only_its_job_token_calls_models_counted_at_the_ga
 
     doc = json.loads(p.stdout)
     assert doc["job"] == claim.job and doc["models"] == [MODEL] and doc["text"] and doc["keys"] == []
+    assert gw.gateway.flush()
     assert _usage(url, root) == [(BUILDER, claim.job, claim.task, MODEL, "ok")]
 
 

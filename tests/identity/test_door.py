@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import inspect
+import re
 import sqlite3
 from pathlib import Path
 
@@ -107,12 +108,9 @@ class Clock:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """The state, built once per module (each test starts again from its saved database)."""
-    import shutil
+    from tests.helpers import starter_org
 
-    repo = Path(__file__).resolve().parents[2]
-    root = tmp_path_factory.mktemp("door-org")
-    for d in ("lanes", "gates"):
-        shutil.copytree(repo / d, root / d)
+    root = starter_org(tmp_path_factory.mktemp("door-org"), ("lanes", "gates"))
     home = tmp_path_factory.mktemp("door-home")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ORG_CONFIG_HOME", str(home))
@@ -292,6 +290,7 @@ DOOR = {
     "submit": lambda s, t: s.door.submit(t, s.job, "pass", note="spec"),
     "release": lambda s, t: s.door.release(t, s.job, reason="later"),
     "fail": lambda s, t: s.door.fail(t, s.job, reason="cannot"),
+    "job_facts": lambda s, t: s.door.job_facts(t, s.job),
     "work_result": lambda s, t: s.door.work_result(t, s.task),
     "sweep": lambda s, t: s.door.sweep(t),
     "act": lambda s, t: s.door.act(t, "code.write", None, s.task),
@@ -338,7 +337,7 @@ DOOR = {
     "config": lambda s, t: s.door.config(),
 }
 # the token that opens each operation; every other kind is refused
-JOB = {"heartbeat", "submit", "release", "fail", "record_usage", "holder", "lease_live"}
+JOB = {"heartbeat", "submit", "release", "fail", "record_usage", "holder", "lease_live", "job_facts"}
 HUMAN = {"approve", "reject", "request_changes"}
 EITHER = {"act", "may_act"}  # a human's principal token or an agent's job token
 ANY = {"brake_over_budget"}  # a member's principal token or a job token (the bus decides from its ledger)
@@ -587,3 +586,63 @@ def test_lease_live_takes_only_a_job_tokens_principal(state):
         state.door.lease_live(p, "model")
     with pytest.raises(Denied):
         state.door.lease_live(dataclasses.replace(p, job=state.claim.job), "model")
+
+
+# -- the bus is the only door to the database (issue 22 item 2) ---------------------------------------
+SQL = re.compile(
+    r"^\s*(SELECT\s+([\w\s,.*()]+?\s+FROM\s+\w|\d)|INSERT\s+INTO\s|UPDATE\s+\w+\s+SET\s|DELETE\s+FROM\s"
+    r"|(CREATE|DROP|ALTER)\s+(TABLE|INDEX|UNIQUE|VIEW|TRIGGER|SCHEMA)\b|PRAGMA\s+\w|WITH\s+\w+\s+AS\s*\()",
+    re.IGNORECASE,
+)
+# Modules outside org.bus that may run SQL, each with its reason (this list only shrinks).
+OWN_DATABASE = {
+    "adrs/index.py": "the ADR search index: its own SQLite file, a cache rebuilt from the ADR files, not the bus's",
+}
+
+
+def _sql_uses(path: Path) -> list[str]:
+    out = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and SQL.match(node.value):
+            out.append(f"{node.lineno}: SQL {node.value[:40]!r}")
+        if isinstance(node, ast.JoinedStr):  # an f-string, its placeholders read as names
+            text = "".join(v.value if isinstance(v, ast.Constant) else "x" for v in node.values)
+            if SQL.match(text):
+                out.append(f"{node.lineno}: SQL f-string {text[:40]!r}")
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("x", "execute", "executemany", "executescript")
+            and getattr(node.func.value, "id", getattr(node.func.value, "attr", ""))
+            in ("tx", "con", "conn", "cur")
+        ):
+            out.append(f"{node.lineno}: {node.func.value.__class__.__name__}.{node.func.attr}()")
+    return out
+
+
+def test_no_sql_outside_the_bus():
+    """Every statement on the org's database is in org.bus (identity's are org.bus.identityrows): one place
+    to find any database access."""
+    offenders, own = [], set()
+    for path in sorted(ORG.rglob("*.py")):
+        rel = path.relative_to(ORG).as_posix()
+        if rel.startswith("bus/"):
+            continue
+        uses = _sql_uses(path)
+        if uses and rel in OWN_DATABASE:
+            own.add(rel)
+        elif uses:
+            offenders += [f"{rel}:{u}" for u in uses]
+    assert not offenders, "SQL outside org.bus:\n" + "\n".join(offenders)
+    assert own == set(OWN_DATABASE), (
+        f"no SQL left, take them off OWN_DATABASE: {sorted(set(OWN_DATABASE) - own)}"
+    )
+
+
+def test_the_sql_check_sees_sql(tmp_path):
+    p = tmp_path / "m.py"
+    p.write_text(
+        'a = "SELECT 1"\nb = f"select {x} FROM t"\ntx.x(q)\ncon.execute(q)\nc = "  delete from t"\n'
+        'd = "Selected items"\ne = "Select an actor: then pause it from the board"\nf = "Delete the rows"\n'
+    )
+    assert sorted({int(u.split(":")[0]) for u in _sql_uses(p)}) == [1, 2, 3, 4, 5]

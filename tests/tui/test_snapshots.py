@@ -20,6 +20,20 @@ def _run(*keys: str):
     return run_before
 
 
+@pytest.fixture
+def make_app(make_app):
+    """The app factory, with toasts that stay up: a snapshot shows the notification its keys raised whatever
+    time a loaded machine took to get there (a toast's default 5 s ran out before the screenshot under load,
+    and test_screen_at_80x24[board_paused] failed)."""
+
+    def make(*a, **kw):
+        app = make_app(*a, **kw)
+        app.NOTIFICATION_TIMEOUT = 3600
+        return app
+
+    return make
+
+
 SCREENS = {
     "inbox": (),
     "board": ("2",),

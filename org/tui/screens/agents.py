@@ -197,6 +197,19 @@ class AgentsScreen(OrgScreen):
                 )
         else:
             extra.append("none", style="green")
+        out = data.get("outcomes")
+        if out:  # repository work: a success is merged by the pipeline and not reverted since
+            extra.append("\nOutcomes: ", style="bold")
+            extra.append(
+                f"{out['succeeded']} successful (merged {out['merged']}, reverted {out['reverted']})"
+                + (
+                    f" · ${out['cost_per_success']:.4f} per successful outcome"
+                    if out["cost_per_success"] is not None
+                    else f" · cost per success unknown ({out['unpriced_calls']} unpriced calls)"
+                    if out["unpriced_calls"]
+                    else " · no successful outcome yet"
+                )
+            )
         extra.append("\nShared rate budgets: ", style="bold")
         if data["budgets"]:
             for b in data["budgets"]:

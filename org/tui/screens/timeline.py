@@ -90,6 +90,18 @@ class TimelineScreen(OrgScreen):
         if v.get("unpriced_calls"):
             head.append(f" + {v['unpriced_calls']} unpriced", style="yellow")
         head.append(f" · revision {str(v['revision'] or '-')[:12]}", style="dim")
+        rev = v.get("revision_evidence")
+        if (
+            rev
+        ):  # a repository task: its checked commit (the diff is in the revision.committed event's detail)
+            head.append(
+                f"\ncommit {str(rev.get('commit'))[:12]} vs base {str(rev.get('base'))[:12]}: {rev.get('files')} "
+                f"files +{rev.get('added')} -{rev.get('removed')}"
+            )
+            if v.get("merged_evidence"):
+                head.append(f" · merged as {str(v['merged_evidence'].get('commit'))[:12]}", style="green")
+            if v.get("reverted_evidence"):
+                head.append(" · REVERTED", style="bold red")
         self.paused = p = data.get("paused")
         self.refresh_bindings()
         if p:
@@ -177,7 +189,11 @@ class TimelineScreen(OrgScreen):
             elif src.get("attributes"):
                 t.add_row("attributes", str(src["attributes"]))
             parts.append(t)
-        data = {k: v for k, v in (e.get("data") or {}).items() if k not in ("rules",)}
+        if e["type"] == "revision.committed":  # the real diff org read from git, coloured
+            from org.tui.widgets.evidence import revision_diff
+
+            parts.append(revision_diff(e.get("data"), max_lines=200))
+        data = {k: v for k, v in (e.get("data") or {}).items() if k not in ("rules", "patch", "paths")}
         if data:
             parts.append(Text(json.dumps(data, indent=1, sort_keys=True, default=str)[:2000], style="dim"))
         self.query_one("#tl-detail", Static).update(Group(*parts))

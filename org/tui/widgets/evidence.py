@@ -111,6 +111,59 @@ def _change(work: dict | None) -> RenderableType:
     return Group(*parts) if parts else Text("delivered without a note or content", style="dim")
 
 
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0)) if c != 0x09}
+
+
+def _visible(line: str) -> str:
+    """An agent's line, safe for a terminal: control characters (escape sequences) shown as \\xNN."""
+    return line.translate(_CONTROL)
+
+
+def revision_diff(
+    rev: dict | None, view: dict | None = None, max_lines: int = MAX_CHANGE_LINES
+) -> RenderableType:
+    """A repository task's current revision: the commit against its base, size, tests, merge or revert, and the
+    real diff org read from git (control characters made visible: the text is an agent's)."""
+    if not rev:
+        return Text("no revision checked yet", style="dim")
+    view = view or {}
+    parts: list[RenderableType] = [
+        Text(
+            f"commit {str(rev.get('commit'))[:12]} against base {str(rev.get('base'))[:12]}: "
+            f"{rev.get('files')} files, +{rev.get('added')} -{rev.get('removed')}",
+            style="bold",
+        )
+    ]
+    tests = (view.get("tests_evidence") or {}).get("tests") or {}
+    if tests:
+        ok = bool(tests.get("ok"))
+        parts.append(
+            Text(
+                f"tests {'passed' if ok else 'failed'} on {str(tests.get('commit'))[:12]} "
+                f"(exit {tests.get('exit_code')}, {tests.get('sandbox')})",
+                style="green" if ok else "red",
+            )
+        )
+    if view.get("merged_evidence"):
+        parts.append(Text(f"merged as {str(view['merged_evidence'].get('commit'))[:12]}", style="green"))
+    if view.get("reverted_evidence"):
+        parts.append(
+            Text(f"REVERTED by {str(view['reverted_evidence'].get('commit'))[:12]}", style="bold red")
+        )
+    lines = [_visible(x) for x in str(rev.get("patch") or "").splitlines()]
+    if lines:
+        parts.append(_diff("\n".join(lines[:max_lines])))
+    more = len(lines) - max_lines
+    if more > 0 or rev.get("patch_truncated"):
+        parts.append(
+            Text(
+                f"… {max(more, 0)} more lines; patch sha256 {str(rev.get('patch_sha256') or '')[:12]}",
+                style="dim",
+            )
+        )
+    return Group(*parts)
+
+
 def render_evidence(ev: dict) -> RenderableType:
     req = ev.get("request") or {}
     out: list[RenderableType] = []
@@ -154,7 +207,10 @@ def render_evidence(ev: dict) -> RenderableType:
         )
 
     out.append(_heading("What changed"))
-    out.append(_change(ev.get("latest_work")))
+    if ev.get("revision_evidence"):  # a repository task: the real diff of the bound commit, not a description
+        out.append(revision_diff(ev["revision_evidence"], ev))
+    else:
+        out.append(_change(ev.get("latest_work")))
 
     out.append(_heading("Reviews"))
     reviews = ev.get("reviews") or []
@@ -194,6 +250,12 @@ def render_evidence(ev: dict) -> RenderableType:
             out.append(Text(f"  {r['reason']}", style="dim"))
     if not checks:
         out.append(Text("no rule matched this task's actions", style="dim"))
+    layered = (ev.get("policy_source") or {}).get("values") or {}
+    for path, where in layered.items():  # what the repository's and the task's layers tightened (ADR 0120)
+        line = Text()
+        line.append(f"policy {path}", style="bold")
+        line.append(f"  {where}", style="cyan")
+        out.append(line)
 
     out.append(_heading("ADRs cited"))
     adrs = ev.get("adrs") or {}

@@ -1,0 +1,275 @@
+"""The tools a built-in agent works with inside its task's workspace: list, read and search files, write or
+edit a file, run the repository's test command, and submit. Every call is confined to the workspace (no
+absolute path, no `..` or symlink out of it, nothing under .git), bounded (files read or written, output
+kept, the test command's wall time), decided first (`decide(tool, args)`: the caller records it through
+decide() as the gate's action) and recorded in the tool-call ledger: tool, arguments digest, result class,
+latency, decision. A refused or failing call is an answer to the model, never an exception.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from org.errors import OrgError
+
+__all__ = ["TOOL_SPECS", "ToolResult", "WorkspaceTools", "MAX_READ", "MAX_WRITE"]
+
+MAX_READ = 256 * 1024  # bytes of one file the model may read
+MAX_WRITE = 256 * 1024  # bytes of one file the model may write
+MAX_LIST = 2000  # paths listed
+MAX_HITS = 200  # search hits
+MAX_OUTPUT = 8000  # characters of the test command's output handed back
+
+
+def _fn(name: str, description: str, props: dict[str, Any], required: list[str]) -> dict:
+    return {
+        "type": "function",
+        "function": {
+            "name": name,
+            "description": description,
+            "parameters": {"type": "object", "properties": props, "required": required},
+        },
+    }
+
+
+_S = {"type": "string"}
+TOOL_SPECS = [
+    _fn("list_files", "List the files of the workspace (optionally under a folder).", {"path": _S}, []),
+    _fn("read_file", "Read a text file of the workspace.", {"path": _S}, ["path"]),
+    _fn(
+        "search", "Search the workspace's text files for a regular expression.", {"pattern": _S}, ["pattern"]
+    ),
+    _fn(
+        "write_file",
+        "Write a whole text file (made if missing).",
+        {"path": _S, "content": _S},
+        ["path", "content"],
+    ),
+    _fn(
+        "edit_file",
+        "Replace one exact occurrence of old_text with new_text in a file.",
+        {"path": _S, "old_text": _S, "new_text": _S},
+        ["path", "old_text", "new_text"],
+    ),
+    _fn("run_tests", "Run the repository's test command in the workspace.", {}, []),
+    _fn("submit", "Deliver the work: your changes become the revision.", {"summary": _S}, ["summary"]),
+]
+TOOLS = {t["function"]["name"] for t in TOOL_SPECS}
+WRITES = {"write_file", "edit_file"}
+
+
+@dataclass
+class ToolResult:
+    tool: str
+    result: str  # ok | denied | refused | error | failed | timeout
+    text: str  # what the model is told
+    digest: str = ""  # sha256 of the arguments (never the arguments themselves in the ledger)
+    latency_ms: float = 0.0
+    decision: str = ""  # allow | deny | needs_approval | "" (not decided: refused before)
+    rules: list[str] = field(default_factory=list)
+    changed: bool = False  # a write that changed a file
+
+    def ledger(self) -> dict:
+        return {
+            "tool": self.tool,
+            "args_sha256": self.digest,
+            "result": self.result,
+            "latency_ms": round(self.latency_ms, 1),
+            "decision": self.decision,
+            "rules": self.rules,
+        }
+
+
+class Refused(Exception):
+    """A tool call the workspace's rails refuse (outside it, too large, binary, ...)."""
+
+
+class WorkspaceTools:
+    """The tools over one workspace folder. `decide(tool, args)` -> {"outcome", "rules", "reason"}."""
+
+    def __init__(
+        self,
+        root: Path | str,
+        *,
+        test_command: str | None,
+        test_timeout: float = 120.0,
+        decide: Callable[[str, dict], dict] | None = None,
+    ) -> None:
+        self.root = Path(root).resolve()
+        self.test_command = test_command
+        self.test_timeout = test_timeout
+        self.decide = decide or (lambda _t, _a: {"outcome": "allow", "rules": []})
+        self.ledger: list[dict] = []
+        self.tests: dict | None = None  # the last test run (ok, exit code, summary)
+
+    # -- one call ------------------------------------------------------------------------------------
+    def call(self, tool: str, args: Any) -> ToolResult:
+        t0 = time.perf_counter()
+        digest = hashlib.sha256(json.dumps([tool, args], sort_keys=True, default=str).encode()).hexdigest()[
+            :16
+        ]
+        res = self._call(tool, args)
+        res.digest, res.latency_ms = digest, (time.perf_counter() - t0) * 1000
+        self.ledger.append(res.ledger())
+        return res
+
+    def _call(self, tool: str, args: Any) -> ToolResult:
+        if tool not in TOOLS:
+            return ToolResult(tool, "refused", f"no tool '{tool}' (tools: {', '.join(sorted(TOOLS))})")
+        if not isinstance(args, dict):
+            return ToolResult(tool, "refused", "the arguments are a JSON object")
+        try:
+            self._check_args(tool, args)
+        except Refused as exc:
+            return ToolResult(tool, "refused", str(exc))
+        d = self.decide(tool, args)
+        outcome, rules = str(d.get("outcome", "deny")), list(d.get("rules") or [])
+        if outcome != "allow":
+            why = d.get("reason") or outcome
+            return ToolResult(tool, "denied", f"denied: {why}", decision=outcome, rules=rules)
+        try:
+            res = getattr(self, f"_{tool}")(args)
+        except Refused as exc:
+            res = ToolResult(tool, "refused", str(exc))
+        except OSError as exc:
+            res = ToolResult(tool, "error", f"{tool} failed: {exc.strerror or exc}")
+        except OrgError as exc:  # the test command's sandbox is missing, a git failure: said, not raised
+            res = ToolResult(tool, "denied" if exc.exit_code == 4 else "error", f"{tool}: {exc.message}")
+        res.decision, res.rules = outcome, rules
+        return res
+
+    def _check_args(self, tool: str, args: dict) -> None:
+        for k, v in args.items():
+            if not isinstance(v, str):
+                raise Refused(f"argument '{k}' is a string")
+        if "path" in args and (tool != "list_files" or args["path"]):
+            self.path(args["path"], write=tool in WRITES)
+        if tool == "write_file" and len(args.get("content", "").encode()) > MAX_WRITE:
+            raise Refused(f"a file written at once is at most {MAX_WRITE} bytes")
+        if tool == "edit_file" and len(args.get("new_text", "").encode()) > MAX_WRITE:
+            raise Refused(f"new_text is at most {MAX_WRITE} bytes")
+
+    # -- the rails -----------------------------------------------------------------------------------
+    def path(self, rel: str, *, write: bool = False) -> Path:
+        """The file `rel` names inside the workspace, or Refused."""
+        if not rel or "\0" in rel or len(rel) > 1000:
+            raise Refused("a path is a non-empty relative path inside the workspace")
+        p = Path(rel)
+        if p.is_absolute():
+            raise Refused(f"'{rel}' is outside the workspace (paths are relative to it)")
+        full = (self.root / p).resolve()
+        if not full.is_relative_to(self.root):
+            raise Refused(f"'{rel}' is outside the workspace")
+        inside = full.relative_to(self.root).parts
+        if ".git" in inside or (write and not inside):
+            raise Refused(f"'{rel}' is not a file of the work (git's own files are org's)")
+        return full
+
+    # -- the tools -----------------------------------------------------------------------------------
+    def _files(self, under: Path) -> list[str]:
+        out: list[str] = []
+        for dirpath, dirs, names in os.walk(under):
+            dirs[:] = sorted(d for d in dirs if d != ".git")
+            for n in sorted(names):
+                f = Path(dirpath) / n
+                if f.is_symlink() and not f.resolve().is_relative_to(self.root):
+                    continue
+                out.append(str(f.relative_to(self.root)))
+                if len(out) >= MAX_LIST:
+                    return out
+        return out
+
+    def _list_files(self, a: dict) -> ToolResult:
+        under = self.path(a["path"]) if a.get("path") else self.root
+        files = self._files(under)
+        more = " (list cut at {MAX_LIST})" if len(files) >= MAX_LIST else ""
+        return ToolResult("list_files", "ok", "\n".join(files) + more)
+
+    def _read(self, f: Path) -> str:
+        if not f.is_file():
+            raise Refused(f"no file '{f.relative_to(self.root)}'")
+        size = f.stat().st_size
+        if size > MAX_READ:
+            raise Refused(f"'{f.relative_to(self.root)}' is {size} bytes; files over {MAX_READ} are not read")
+        data = f.read_bytes()
+        if b"\0" in data[:8192]:
+            raise Refused(f"'{f.relative_to(self.root)}' is a binary file; only text files are read")
+        return data.decode("utf-8", errors="replace")
+
+    def _read_file(self, a: dict) -> ToolResult:
+        return ToolResult("read_file", "ok", self._read(self.path(a["path"])))
+
+    def _search(self, a: dict) -> ToolResult:
+        try:
+            rx = re.compile(a["pattern"][:500])
+        except re.error as exc:
+            raise Refused(f"not a regular expression: {exc}") from None
+        hits: list[str] = []
+        for rel in self._files(self.root):
+            try:
+                text = self._read(self.root / rel)
+            except (Refused, OSError):
+                continue
+            for n, line in enumerate(text.splitlines(), 1):
+                if rx.search(line[:2000]):
+                    hits.append(f"{rel}:{n}: {line.strip()[:200]}")
+                    if len(hits) >= MAX_HITS:
+                        return ToolResult("search", "ok", "\n".join(hits) + f"\n(cut at {MAX_HITS})")
+        return ToolResult("search", "ok", "\n".join(hits) or "no match")
+
+    def _write_file(self, a: dict) -> ToolResult:
+        f = self.path(a["path"], write=True)
+        if f.exists() and not f.is_file():
+            raise Refused(f"'{a['path']}' is not a file")
+        before = f.read_bytes() if f.is_file() else None
+        f.parent.mkdir(parents=True, exist_ok=True)
+        if not f.parent.resolve().is_relative_to(self.root):  # made through a link after the check
+            raise Refused(f"'{a['path']}' is outside the workspace")
+        data = a["content"].encode()
+        f.write_bytes(data)
+        return ToolResult(
+            "write_file", "ok", f"wrote {a['path']} ({len(data)} bytes)", changed=before != data
+        )
+
+    def _edit_file(self, a: dict) -> ToolResult:
+        f = self.path(a["path"], write=True)
+        text = self._read(f)
+        old = a["old_text"]
+        n = text.count(old) if old else 0
+        if n != 1:
+            return ToolResult(
+                "edit_file",
+                "failed",
+                f"the edit does not apply: old_text occurs {n} times in {a['path']} (it must occur exactly once)",
+            )
+        new = text.replace(old, a["new_text"], 1)
+        if len(new.encode()) > MAX_WRITE:
+            raise Refused(f"the edited file would be over {MAX_WRITE} bytes")
+        f.write_text(new)
+        return ToolResult("edit_file", "ok", f"edited {a['path']}", changed=new != text)
+
+    def _run_tests(self, _a: dict) -> ToolResult:
+        if not self.test_command:
+            return ToolResult(
+                "run_tests", "failed", "this repository names no test command (gates/repos.yaml)"
+            )
+        from org.workspaces.commands import run_command
+
+        r = run_command(self.test_command, self.root, self.test_timeout)
+        summary = r.summary()
+        self.tests = {"ok": r.ok, "summary": summary, "exit_code": r.exit_code, "timed_out": r.timed_out}
+        out = r.tail[-MAX_OUTPUT:]
+        if r.timed_out:
+            return ToolResult("run_tests", "timeout", f"the tests did not finish: {summary}\n{out}")
+        return ToolResult("run_tests", "ok" if r.ok else "failed", f"{summary}\n{out}")
+
+    def _submit(self, a: dict) -> ToolResult:
+        return ToolResult("submit", "ok", a.get("summary", "")[:2000])

@@ -1,0 +1,127 @@
+"""A work job of a repository task, done by a built-in builder with tools in the task's workspace: the
+handover (org.agents.handover), the tool loop (org.agents.toolloop) with every tool call decided as the
+gate's action through the bus's `act`, the ledger, and the submission of the workspace's commit through the
+diff guard. A hard stop or a second unusable reply fails the job with its reason (the task escalates to a
+human); trouble with the provider releases it. Never raises for model trouble.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from org.agents.agent import AgentResult, LaneAgent
+from org.agents.busport import holding_switch
+from org.agents.toolloop import Limits, run_tools
+from org.agents.tools import WorkspaceTools
+from org.errors import OrgError
+
+__all__ = ["tool_job", "tool_messages", "LIMITS"]
+
+LIMITS = Limits()
+
+
+def tool_messages(actor: str, lane: Any, h: dict, redact: Any) -> list[dict]:
+    """The prompt of a builder working with tools: who it is and its boundaries, then the job's handover
+    (task, gate and what it asks, findings to address, ADRs). Lines the local model reads start the user turn."""
+    b = h.get("boundaries") or {}
+    system = "\n".join(
+        [
+            f"You are {actor}, a member of the {lane.lane} lane: {lane.purpose}",
+            "You work inside the task's workspace (a git clone) with tools: list_files, read_file, search, "
+            "write_file, edit_file, run_tests, submit. Paths are relative to the workspace. Look before you "
+            "change; run the tests; call submit with a short summary when the work is done.",
+            f"You may: {', '.join(b.get('may') or [])}. You may not: {', '.join(b.get('may_not') or [])}.",
+            f"Protected paths (never touch): {', '.join(b.get('protected') or []) or 'none'}. "
+            f"Golden paths (never change): {', '.join(b.get('golden') or []) or 'none'}.",
+        ]
+    )
+    asks = h.get("asks") or {}
+    lines = [
+        f"Task {h.get('task')}: {h.get('title')}",
+        f"Gate: {h.get('gate')}",
+        f"Round: {h.get('round', 0)}",
+        f"Attributes: {json.dumps(h.get('attributes') or {}, sort_keys=True)}",
+        f"Tier: {h.get('tier')} ({(h.get('tier_why') or {}).get('reason', '')})",
+        f"The gate asks: {asks.get('description') or asks.get('what') or ''}",
+    ]
+    for f in h.get("findings") or []:
+        at = ":".join(str(x) for x in (f.get("file"), f.get("line")) if x)
+        lines.append(f"Finding to address [{f.get('severity')}] {at}: {f.get('text')}")
+    for a in h.get("adrs") or []:
+        lines.append(
+            f"{a.get('id')}: {a.get('title', '')}" + "".join(f"\n  - {c}" for c in a.get("constraints") or [])
+        )
+    return [
+        {"role": "system", "content": redact(system)},
+        {"role": "user", "content": redact("\n".join(lines))},
+    ]
+
+
+def tool_job(runner: Any, port: Any, claim: Any, actor: str, lane: Any, ep: Any, out: Any) -> Any:
+    from org.agents.handover import handover
+    from org.workspaces import service as workspaces
+
+    try:
+        h = handover(port.door, claim.token, claim.job, cfg=runner.cfg)
+    except OrgError as exc:
+        runner._release(port, claim, out, f"could not read the handover: {exc.message}")
+        return out
+    ws = h.get("workspace") or {}
+    if not ws.get("path"):
+        return runner._fail(port, claim, out, f"no workspace for {claim.task}: {ws.get('error', 'none')}")
+    action = (h.get("asks") or {}).get("action") or "work.submit"
+
+    def decide(tool: str, args: dict) -> dict:
+        try:
+            d = port.door.act(claim.token, action, actor, claim.task, {})["decision"]
+        except OrgError as exc:  # the lease ended, a pause, a revoked token: the call does not happen
+            return {"outcome": "deny", "reason": exc.message, "rules": []}
+        rules = [r.get("id") if isinstance(r, dict) else r for r in d.get("rules", [])]
+        return {"outcome": d.get("outcome"), "reason": d.get("reason", ""), "rules": rules}
+
+    repo = runner.cfg.repos.get((claim.attributes or {}).get("repo"))
+    tools = WorkspaceTools(
+        ws["path"],
+        test_command=repo.test.run if repo and repo.test else None,
+        test_timeout=float(repo.test.timeout) if repo and repo.test else 120.0,
+        decide=decide,
+    )
+    agent = LaneAgent(actor, lane, ep, runner.pacer, runner.redact)
+    res = run_tools(agent.call_with_tools, tool_messages(actor, lane, h, runner.redact), tools, LIMITS)
+    out.tools = tools.ledger
+    runner._ledger(port, claim, actor, ep, AgentResult(ok=res.ok, calls=res.calls), out)
+    out.budget = runner._budget(port, claim.lane, actor)
+    if not res.ok:
+        out.failure = res.failure
+        if res.failure in ("hard_stop", "malformed"):
+            return runner._fail(port, claim, out, f"{res.failure}: {res.error}"[:300])
+        runner._release(port, claim, out, f"{res.failure}: {res.error}"[:300])
+        return out
+    sw = holding_switch(port, actor, claim.lane, claim.task)
+    if sw:
+        runner._release(port, claim, out, f"paused ({sw}) after the work; the result was not submitted")
+        return out
+    ledger = "\n".join(
+        f"- {e['tool']} {e['result']} ({e['decision'] or 'not decided'}, {e['latency_ms']:.0f} ms)"
+        for e in tools.ledger
+    )
+    tests = tools.tests
+    note = res.summary + (f" [tests: {tests['summary']}]" if tests else "")
+    out.verdict = "pass"
+    try:
+        port.door.submit(
+            claim.token,
+            claim.job,
+            "pass",
+            note=note[:2000],
+            content=f"tool calls:\n{ledger}",
+            workspaces=workspaces,
+        )
+        out.status = "submitted"
+    except OrgError as exc:  # the diff guard refused the change, the lease moved on: said, and failed
+        out.detail = f"{exc.kind}: {exc.message}"
+        if exc.exit_code == 4:
+            return runner._fail(port, claim, out, f"the submission was refused: {exc.message}"[:300])
+        out.status = "refused"
+    return out

@@ -1,0 +1,248 @@
+"""A built-in agent's tools and work loop: confined to the workspace, bounded, decided and recorded; the
+local model answers with real tool calls over real litellm (loopback); hostile models end in a clear outcome."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from org.agents.llm import complete
+from org.agents.localmodel import LocalModelConfig, LocalModelServer
+from org.agents.toolloop import Limits, run_tools
+from org.agents.tools import MAX_READ, TOOL_SPECS, WorkspaceTools
+from tests.workspaces.gitrepo import make_repo
+
+PYTEST = f"{sys.executable} -m pytest -q -p no:cacheprovider -p no:xdist"
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "ws")
+
+
+def _model(url: str):
+    def call(messages, specs):
+        return complete(
+            "openai/gpt-5",
+            messages,
+            api_base=url,
+            api_key="sk-local-test",
+            extra={"tools": specs},
+            timeout_s=30,
+        )
+
+    return call
+
+
+def _prompt(
+    title: str = "Add retries to the webhook sender", gate: str = "implement", rnd: int = 0
+) -> list[dict]:
+    return [
+        {
+            "role": "system",
+            "content": "You are build-gpt, a member of the builder lane. Work with the tools.",
+        },
+        {
+            "role": "user",
+            "content": f"Task T-1: {title}\nGate: {gate}\nRound: {rnd}\nAttributes: {json.dumps({'kind': 'code'})}\n",
+        },
+    ]
+
+
+def test_paths_outside_the_workspace_are_refused_and_nothing_outside_changes(ws, tmp_path):
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep\n")
+    (ws / "link").symlink_to(outside)
+    (ws / "linkdir").symlink_to(tmp_path)
+    t = WorkspaceTools(ws, test_command=None)
+    attacks = [
+        ("read_file", {"path": "../outside.txt"}),
+        ("read_file", {"path": str(outside)}),
+        ("read_file", {"path": "link"}),
+        ("write_file", {"path": "link", "content": "pwned"}),
+        ("write_file", {"path": "linkdir/outside.txt", "content": "pwned"}),
+        ("write_file", {"path": "linkdir/new.txt", "content": "pwned"}),
+        ("write_file", {"path": "src/../../escape.txt", "content": "pwned"}),
+        ("write_file", {"path": ".git/hooks/pre-commit", "content": "#!/bin/sh\n"}),
+        ("edit_file", {"path": "../outside.txt", "old_text": "keep", "new_text": "x"}),
+        ("list_files", {"path": ".."}),
+        ("read_file", {"path": "a\0b"}),
+        ("read_file", {"path": 7}),
+        ("nope", {}),
+        ("read_file", "README.md"),
+    ]
+    for tool, args in attacks:
+        r = t.call(tool, args)
+        assert r.result == "refused", (tool, args, r)
+    assert outside.read_text() == "keep\n" and not (tmp_path / "escape.txt").exists()
+    assert not (tmp_path / "new.txt").exists() and not (ws / ".git" / "hooks" / "pre-commit").exists()
+    assert len(t.ledger) == len(attacks) and all(e["result"] == "refused" for e in t.ledger)
+    assert all(len(e["args_sha256"]) == 16 and "pwned" not in json.dumps(e) for e in t.ledger)
+    assert "link" not in t.call("list_files", {}).text.split()  # a link out of the workspace is not listed
+
+
+def test_huge_binary_and_unapplicable_edits_are_clear_answers(ws):
+    (ws / "big.txt").write_bytes(b"x" * (MAX_READ + 1))
+    (ws / "blob.bin").write_bytes(b"\x00\x01\x02" * 10)
+    t = WorkspaceTools(ws, test_command=None)
+    assert t.call("read_file", {"path": "big.txt"}).result == "refused"
+    assert "binary" in t.call("read_file", {"path": "blob.bin"}).text
+    assert t.call("write_file", {"path": "w.txt", "content": "x" * (MAX_READ + 1)}).result == "refused"
+    assert not (ws / "w.txt").exists()
+    r = t.call("edit_file", {"path": "src/app.py", "old_text": "return a - b", "new_text": "x"})
+    assert r.result == "failed" and "occurs 0 times" in r.text
+    r = t.call("edit_file", {"path": "src/app.py", "old_text": "return a + b", "new_text": "return b + a"})
+    assert r.result == "ok" and r.changed and "return b + a" in (ws / "src/app.py").read_text()
+    assert "src/app.py:2:" in t.call("search", {"pattern": r"return b \+ a"}).text
+    assert t.call("search", {"pattern": "("}).result == "refused"
+
+
+def test_every_call_is_decided_first_and_a_denial_changes_nothing(ws):
+    asked = []
+
+    def decide(tool, args):
+        asked.append(tool)
+        return (
+            {"outcome": "deny", "rules": ["ORG-GATE-SCOPE"], "reason": "outside the gate"}
+            if tool != "read_file"
+            else {"outcome": "allow", "rules": []}
+        )
+
+    t = WorkspaceTools(ws, test_command=None, decide=decide)
+    r = t.call("write_file", {"path": "src/app.py", "content": "evil"})
+    assert (
+        r.result == "denied"
+        and r.rules == ["ORG-GATE-SCOPE"]
+        and "evil" not in (ws / "src/app.py").read_text()
+    )
+    assert t.call("read_file", {"path": "src/app.py"}).result == "ok"
+    assert asked == ["write_file", "read_file"] and t.ledger[0]["decision"] == "deny"
+
+
+def test_a_hanging_test_command_is_stopped(ws):
+    from org.workspaces.commands import sandbox_available
+
+    t = WorkspaceTools(ws, test_command="sleep 60", test_timeout=1)
+    r = t.call("run_tests", {})
+    if sandbox_available() is not None:
+        assert r.result == "denied"  # no sandbox here: the command is not run at all
+    else:
+        assert r.result == "timeout" and t.tests["timed_out"]
+
+
+def test_the_local_model_builds_with_tool_calls_and_answers_the_same_every_time(ws):
+    with LocalModelServer(LocalModelConfig(seed=1, defect_rate=1.0)) as srv:
+        t = WorkspaceTools(ws, test_command=PYTEST, test_timeout=120)
+        res = run_tools(_model(srv.url), _prompt(), t)
+        assert res.ok and res.turns == 4, res
+        assert [e["tool"] for e in t.ledger] == ["list_files", "write_file", "run_tests", "submit"]
+        written = ws / "src/org_service/add_retries_webhook_sender.py"
+        assert written.is_file()
+        text = written.read_text()
+        assert "range(1, retries)" in text or "verify=False" in text  # the seeded defect is there
+        again = [
+            complete(
+                "openai/gpt-5", _prompt(), api_base=srv.url, api_key="k", extra={"tools": TOOL_SPECS}
+            ).message
+            for _ in range(2)
+        ]
+        assert again[0] == again[1] and again[0]["tool_calls"][0]["function"]["name"] == "list_files"
+        # a rework round carries no defect
+        t2 = WorkspaceTools(ws, test_command=None)
+        assert run_tools(_model(srv.url), _prompt(rnd=1), t2).ok
+        fixed = written.read_text()
+        assert "range(retries)" in fixed and "verify=False" not in fixed
+
+
+def _scripted(srv: LocalModelServer, answer):
+    def handle(body):
+        msg = answer(body["messages"])
+        return (
+            200,
+            {
+                "id": "x",
+                "object": "chat.completion",
+                "created": 0,
+                "model": "m",
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": msg,
+                        "finish_reason": "tool_calls" if msg.get("tool_calls") else "stop",
+                    }
+                ],
+                "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+            },
+            {},
+        )
+
+    srv.handle_chat = handle
+
+
+def _call(name, args, i=0):
+    return {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {"id": f"c{i}", "type": "function", "function": {"name": name, "arguments": json.dumps(args)}}
+        ],
+    }
+
+
+def test_an_endless_tool_loop_hits_a_hard_stop(ws):
+    with LocalModelServer() as srv:
+        _scripted(srv, lambda m: _call("read_file", {"path": "README.md"}))
+        res = run_tools(_model(srv.url), _prompt(), WorkspaceTools(ws, test_command=None))
+        assert not res.ok and res.failure == "hard_stop" and "same tool call 3 times" in res.error
+        n = iter(range(10_000))
+        _scripted(srv, lambda m: _call("search", {"pattern": f"x{next(n)}"}))
+        res = run_tools(
+            _model(srv.url), _prompt(), WorkspaceTools(ws, test_command=None), Limits(no_progress_turns=5)
+        )
+        assert res.failure == "hard_stop" and "no progress" in res.error and res.turns == 5
+        res = run_tools(
+            _model(srv.url),
+            _prompt(),
+            WorkspaceTools(ws, test_command=None),
+            Limits(max_turns=3, no_progress_turns=99),
+        )
+        assert res.failure == "hard_stop" and "turn limit" in res.error
+        res = run_tools(
+            _model(srv.url),
+            _prompt(),
+            WorkspaceTools(ws, test_command=None),
+            Limits(max_tokens=40, no_progress_turns=99),
+        )
+        assert res.failure == "hard_stop" and "token limit" in res.error
+
+
+def test_one_repair_then_fail_and_an_escape_attempt_is_refused(ws, tmp_path):
+    with LocalModelServer() as srv:
+        _scripted(srv, lambda m: {"role": "assistant", "content": "I think it is fine."})
+        res = run_tools(_model(srv.url), _prompt(), WorkspaceTools(ws, test_command=None))
+        assert res.failure == "malformed" and res.turns == 2
+        # repaired once, then it works: not a failure
+        _scripted(
+            srv,
+            lambda m: (
+                _call("submit", {"summary": "done"})
+                if any(x.get("role") == "user" and "could not be used" in str(x.get("content")) for x in m)
+                else {"role": "assistant", "content": "hm"}
+            ),
+        )
+        assert run_tools(_model(srv.url), _prompt(), WorkspaceTools(ws, test_command=None)).ok
+        steps = iter(
+            [
+                _call("write_file", {"path": "../../escape.txt", "content": "x"}, 0),
+                _call("submit", {"summary": "s"}, 1),
+            ]
+        )
+        _scripted(srv, lambda m: next(steps))
+        t = WorkspaceTools(ws, test_command=None)
+        assert run_tools(_model(srv.url), _prompt(), t).ok
+        assert t.ledger[0]["result"] == "refused" and not (tmp_path / "escape.txt").exists()
+        assert not (ws.parent.parent / "escape.txt").exists() and os.listdir(ws.parent) == ["ws"]

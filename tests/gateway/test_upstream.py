@@ -1,0 +1,164 @@
+"""The gateway's forwarding path (org.gateway.upstream) against a real loopback server that answers what a model
+server may: tool calls, a 429 with its wait, a quota, a 5xx, garbage, nothing at all. Each ends as the CallResult
+litellm's path would give (the same outcomes, from the same classify_error), never an exception."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from org.agents.endpoints import Endpoint
+from org.gateway.upstream import forward, forwardable
+
+TOOL_CALL = {
+    "id": "call_1",
+    "type": "function",
+    "function": {"name": "read_file", "arguments": '{"path": "README.md"}'},
+}
+
+
+class Upstream:
+    def __init__(self) -> None:
+        self.answer: tuple[int, dict, bytes] = (200, {}, b"{}")
+        self.seen: list[dict] = []
+        up = self
+
+        class H(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                return
+
+            def do_POST(self):
+                n = int(self.headers.get("content-length") or 0)
+                up.seen.append(
+                    {
+                        "path": self.path,
+                        "auth": self.headers.get("authorization"),
+                        "body": json.loads(self.rfile.read(n)),
+                    }
+                )
+                status, headers, body = up.answer
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.srv.server_address[1]}/v1"
+
+    def ep(self) -> Endpoint:
+        return Endpoint(
+            "openai/gpt-5-mini", "openai/gpt-5-mini", self.url, "k-upstream", "local", "local", "openai", 10.0
+        )
+
+
+@pytest.fixture
+def up():
+    u = Upstream()
+    yield u
+    u.srv.shutdown()
+    u.srv.server_close()
+
+
+def _answer(message: dict, finish: str = "stop") -> bytes:
+    return json.dumps(
+        {
+            "id": "x",
+            "object": "chat.completion",
+            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+            "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
+        }
+    ).encode()
+
+
+def test_only_openai_wire_at_an_explicit_base_is_forwarded(up):
+    assert forwardable(up.ep())
+    assert not forwardable(Endpoint("openai/gpt-5", "openai/gpt-5", None, None, "openai", "openai", "openai"))
+    assert not forwardable(
+        Endpoint(
+            "anthropic/claude-sonnet-4-5",
+            "anthropic/claude-sonnet-4-5",
+            "http://127.0.0.1:1",
+            None,
+            "anthropic",
+            "anthropic",
+            "anthropic",
+        )
+    )
+
+
+def test_tool_calls_and_params_cross_unchanged(up):
+    up.answer = (
+        200,
+        {},
+        _answer({"role": "assistant", "content": None, "tool_calls": [TOOL_CALL]}, "tool_calls"),
+    )
+    msgs = [{"role": "user", "content": "read it"}]
+    tools = [{"type": "function", "function": {"name": "read_file", "parameters": {"type": "object"}}}]
+    res = forward(
+        up.ep(),
+        msgs,
+        {"tools": tools, "temperature": 0, "stream_options": {"include_usage": True}},
+        "openai/gpt-5-mini",
+    )
+    assert res.ok and res.finish_reason == "tool_calls" and res.message["tool_calls"] == [TOOL_CALL]
+    assert (res.prompt_tokens, res.completion_tokens, res.cost_usd) == (
+        11,
+        7,
+        None,
+    )  # priced by the ledger writer
+    sent = up.seen[-1]
+    assert sent["path"] == "/v1/chat/completions" and sent["auth"] == "Bearer k-upstream"
+    assert (
+        sent["body"]["model"] == "gpt-5-mini"
+        and sent["body"]["tools"] == tools
+        and sent["body"]["stream"] is False
+    )
+    assert "stream_options" not in sent["body"]
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "body", "outcome"),
+    [
+        (429, {"retry-after": "7"}, b'{"error": {"message": "slow down"}}', "rate_limited"),
+        (
+            429,
+            {},
+            b'{"error": {"message": "You exceeded your current quota", "code": "insufficient_quota"}}',
+            "quota_exhausted",
+        ),
+        (503, {}, b'{"error": {"message": "overloaded"}}', "unavailable"),
+        (401, {}, b'{"error": {"message": "bad key"}}', "auth"),
+        (200, {}, b"not json at all", "unavailable"),
+        (200, {}, b'{"choices": []}', "unavailable"),
+        (400, {}, b"", "error"),
+    ],
+)
+def test_upstream_trouble_becomes_an_outcome_not_an_exception(up, status, headers, body, outcome):
+    up.answer = (status, headers, body)
+    res = forward(up.ep(), [{"role": "user", "content": "x"}], None, "openai/gpt-5-mini")
+    assert not res.ok and res.outcome == outcome, res
+    if outcome == "rate_limited":
+        assert res.retry_after_s == pytest.approx(7, abs=1)
+
+
+def test_a_server_that_is_not_there_is_unavailable():
+    ep = Endpoint(
+        "openai/gpt-5-mini",
+        "openai/gpt-5-mini",
+        "http://127.0.0.1:9/v1",
+        None,
+        "local",
+        "local",
+        "openai",
+        5.0,
+    )
+    res = forward(ep, [{"role": "user", "content": "x"}], None, "openai/gpt-5-mini")
+    assert res.outcome == "unavailable" and res.status is None

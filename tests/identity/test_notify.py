@@ -1,0 +1,198 @@
+"""The notification hook (issue 20, ADR 0126): `org notify` runs a real command and POSTs to a real loopback
+webhook for every request that waits for a human, at least once, with no secret in the hook's reach, in the
+output or in the bus. Attacked first: a secret in the environment, a webhook URL that is a secret, a failing
+hook (nothing lost), a request decided before anyone was told (no noise), no hook at all."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from org.bus import Bus
+from tests.bus.bushelpers import drive
+from tests.helpers import run_org
+
+HOOK = """
+import json, os, sys
+out, code = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 0
+notice = json.load(sys.stdin)
+with open(out, "a") as f:
+    f.write(json.dumps({"notice": notice, "env": dict(os.environ)}) + "\\n")
+sys.exit(code)
+"""
+SECRETS = {"ORG_SECRET_GITHUB": "ghp_supersecretvalue123", "ORG_SECRET_JIRA": "jira-secret-value-456"}
+
+
+@pytest.fixture
+def org(org_copy, tmp_path):
+    """An org with two requests waiting: a high-tier change at its approval gate and an escalation."""
+    with Bus.open(root=org_copy) as bus:
+        gated = bus.add_task(
+            "Rotate the webhook secret", "change", by="alice", attributes={"environment": "production"}
+        )["task"]
+        drive(bus, gated, workers={"approver": None})
+        stuck = bus.add_task("Fix login", "change", by="alice")["task"]
+        c = bus.claim("builder", "build-claude")
+        assert c.task == stuck
+        bus.fail(c.job, c.token, reason="cannot")
+    hook = tmp_path / "hook.py"
+    hook.write_text(HOOK)
+    return {"root": org_copy, "gated": gated, "stuck": stuck, "hook": hook, "out": tmp_path / "notices.jsonl"}
+
+
+def _lines(path):
+    return [json.loads(ln) for ln in path.read_text().splitlines()] if path.exists() else []
+
+
+def _notify(org, *args, env=None):
+    r = run_org("notify", "--as", "alice", "--json", *args, root=org["root"], env={**SECRETS, **(env or {})})
+    assert "Traceback" not in r.stderr, r.stderr
+    return r
+
+
+def test_a_command_hook_gets_each_waiting_request_once_without_secrets(org):
+    cmd = f"{sys.executable} {org['hook']} {org['out']}"
+    r = _notify(org, "--command", cmd)
+    assert r.returncode == 0, r.stderr
+    got = _lines(org["out"])
+    assert sorted((g["notice"]["task"], g["notice"]["event"]) for g in got) == sorted(
+        [(org["gated"], "approval.requested"), (org["stuck"], "escalation.opened")]
+    )
+    gate = next(g for g in got if g["notice"]["task"] == org["gated"])
+    assert gate["notice"]["kind"] == "gate" and gate["notice"]["tier"] == "high"
+    assert gate["notice"]["title"] == "Rotate the webhook secret"
+    assert gate["env"]["ORG_NOTICE_TASK"] == org["gated"]
+    for g in got:  # nothing secret reaches the hook
+        for var in (*SECRETS, "ORG_TOKEN", "ORG_DATABASE_URL"):
+            assert var not in g["env"], var
+        assert not any(v in json.dumps(g) for v in SECRETS.values())
+    assert len(json.loads(r.stdout)["sent"]) == 2
+    # delivered once: a second run has nothing new
+    r = _notify(org, "--command", cmd)
+    assert r.returncode == 0 and json.loads(r.stdout)["sent"] == [] and len(_lines(org["out"])) == 2
+
+
+def test_a_request_decided_before_anyone_was_told_is_not_sent(org):
+    with Bus.open(root=org["root"]) as bus:
+        bus.approve(org["gated"], "bob", note="seen it")
+    r = _notify(org, "--command", f"{sys.executable} {org['hook']} {org['out']}")
+    assert r.returncode == 0, r.stderr
+    assert [g["notice"]["task"] for g in _lines(org["out"])] == [org["stuck"]]
+
+
+def test_a_failing_hook_loses_nothing(org):
+    bad = f"{sys.executable} {org['hook']} {org['out']} 3"
+    r = _notify(org, "--command", bad)
+    assert r.returncode == 7 and "exited 3" in r.stderr, r.stderr
+    assert len(_lines(org["out"])) == 1  # the first notice was tried, the cursor did not move
+    r = _notify(org, "--command", f"{sys.executable} {org['hook']} {org['out']}")
+    assert r.returncode == 0
+    tasks = [g["notice"]["task"] for g in _lines(org["out"])]
+    assert sorted(tasks[1:]) == sorted([org["gated"], org["stuck"]])  # delivered again: at least once
+
+
+class _Hook(BaseHTTPRequestHandler):
+    disable_nagle_algorithm = True
+    got: list = []
+    status = 204
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).got.append((self.path, json.loads(body)))
+        self.send_response(type(self).status)
+        self.end_headers()
+
+    def log_message(self, *a):
+        pass
+
+
+@pytest.fixture
+def webhook():
+    _Hook.got, _Hook.status = [], 204
+    srv = HTTPServer(("127.0.0.1", 0), _Hook)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield srv, _Hook
+    srv.shutdown()
+    srv.server_close()
+
+
+def test_a_webhook_gets_each_notice_and_its_url_stays_secret(org, webhook):
+    srv, hook = webhook
+    secret_path = "/hooks/T0KEN-s3cr3t-9f8e7d"
+    url = f"http://127.0.0.1:{srv.server_port}{secret_path}"
+    r = _notify(org, "--webhook-env", "CHAT_URL", env={"CHAT_URL": url})
+    assert r.returncode == 0, r.stderr
+    assert sorted(n["task"] for _, n in hook.got) == sorted([org["gated"], org["stuck"]])
+    assert all(p == secret_path for p, _ in hook.got)
+    assert "s3cr3t" not in r.stdout + r.stderr
+    # the server fails: exit 7 (retry later), the message names the variable, never the URL
+    with Bus.open(root=org["root"]) as bus:
+        t = bus.add_task("Another", "change", by="alice", attributes={"environment": "production"})["task"]
+        drive(bus, t, workers={"approver": None})
+    hook.status = 500
+    r = _notify(org, "--webhook-env", "CHAT_URL", env={"CHAT_URL": url})
+    assert r.returncode == 7 and "$CHAT_URL" in r.stderr and "HTTP 500" in r.stderr
+    assert "s3cr3t" not in r.stdout + r.stderr
+    for db in (org["root"] / ".org").glob("*.db*"):
+        assert b"s3cr3t" not in db.read_bytes()
+    hook.status = 200
+    assert _notify(org, "--webhook-env", "CHAT_URL", env={"CHAT_URL": url}).returncode == 0
+    assert [n["task"] for _, n in hook.got][-1] == t
+
+
+@pytest.mark.parametrize(
+    "args, env, needle",
+    [
+        ((), {}, "give a hook"),
+        (("--webhook-env", "NOPE_UNSET"), {}, "not set"),
+        (("--webhook-env", "CHAT_URL"), {"CHAT_URL": "file:///etc/passwd"}, "not http"),
+        (("--command", "/no/such/hook"), {}, "not found"),
+    ],
+)
+def test_a_missing_or_bad_hook_is_a_usage_error(org, args, env, needle):
+    r = _notify(org, *args, env=env)
+    assert r.returncode == 2 and needle in r.stderr, r.stderr
+
+
+def test_watch_tells_about_a_new_request_as_it_comes(org):
+    """A real `org notify --watch` process: the waiting requests at once, then a new one when it is made."""
+    env = {**os.environ, **SECRETS, "ORG_ROOT": str(org["root"])}
+    cmd = f"{sys.executable} {org['hook']} {org['out']}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "org", "notify", "--watch", "--as", "alice", "--command", cmd],
+        env=env,
+        cwd=org["root"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert _until(lambda: len(_lines(org["out"])) == 2)
+        with Bus.open(root=org["root"]) as bus:
+            t = bus.add_task("Third", "change", by="alice", attributes={"environment": "production"})["task"]
+            drive(bus, t, workers={"approver": None})
+        assert _until(lambda: len(_lines(org["out"])) == 3)
+        assert _lines(org["out"])[-1]["notice"]["task"] == t
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, errs = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and "Traceback" not in errs, errs
+
+
+def _until(cond, limit: float = 90.0) -> bool:
+    """Wait for a condition a real process makes true (a bound against hanging, not a timing assertion)."""
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.1)
+    return cond()
