@@ -456,14 +456,8 @@ class Tokens:
         oneself keeps them); a job token's are those of the principal token that claimed it. Tokens org issues
         itself (first use, the local bootstrap) have nobody behind them."""
         if row["kind"] == "job":
-
-            def parent(tx: Tx) -> dict | None:
-                r = tx.x(
-                    f"SELECT {TOKEN_COLS} FROM org_tokens WHERE id = :i", {"i": row["created_by"]}
-                ).first()
-                return dict(zip(_COLS, r, strict=True)) if r is not None else None
-
-            p = self.store.read(parent) if row["created_by"] else None
+            parent = row["created_by"]
+            p = self.store.read(lambda tx: rows_.token_row(tx, parent)) if parent else None
             return tuple(sorted(set(self.behind(p, cfg)) - {row["principal"]})) if p else ()
         issuer = row["created_by"]
         if not issuer or cfg is None or issuer not in cfg.actors:
@@ -476,18 +470,7 @@ class Tokens:
 
     def _issued_behind(self, tid: str) -> list[str]:
         """The `behind` its token.issued event recorded for token `tid` (the chain, not the table)."""
-        from org.bus.audit import decode_body
-
-        def fn(tx: Tx) -> list[str]:
-            for (body,) in tx.x(
-                "SELECT body FROM events WHERE type = 'token.issued' ORDER BY seq DESC"
-            ).all():
-                data = (decode_body(body) or {}).get("data") or {}
-                if data.get("token_id") == tid:
-                    return [str(x) for x in data.get("behind") or ()]
-            return []
-
-        return self.store.read(fn)
+        return self.store.read(lambda tx: rows_.issued_behind(tx, tid))
 
     def _paused(self, actor: str) -> dict | None:
         r = self.store.read(lambda tx: rows_.actor_switch(tx, actor))
