@@ -333,7 +333,8 @@ def render_summary(res: DemoResult, cfg: Any) -> str:
             "  (costs are what the calls would cost at the list prices of the models the local model stands in for)"
         )
     humans = [a.id for a in cfg.actors.values() if a.is_human]
-    who = humans[0] if humans else "HUMAN"
+    filer = _requester(cfg)  # who filed the demo's tasks: another human approves them (the two-person rule)
+    who = next((h for h in humans if h != filer), humans[0] if humans else "HUMAN")
     rows = [
         (
             "org tui",

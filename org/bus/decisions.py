@@ -99,6 +99,8 @@ def approvers_for(
     for v in action_verdicts(tx, st.id):
         if v["revision"] != st.revision or (action is not None and v["subject"] != action):
             continue
+        if not st.authors.isdisjoint(v["behind"]):  # an author behind the verdict's token (ADR 0111)
+            continue
         (granted if v["status"] == "granted" else rejected).append(v)
     people += [r["decided_by"] for r in granted if r["decided_by"] not in people]
     return people, rejected
@@ -125,6 +127,7 @@ def action_verdicts(tx: Tx, key: str) -> list[dict]:
                     "revision": data["revision"],
                     "status": "granted" if typ == "action.approved" else "rejected",
                     "decided_by": ev["actor"],
+                    "behind": list((ev.get("auth") or {}).get("behind") or ()),
                     "note": data.get("note"),
                 }
             )
@@ -278,6 +281,41 @@ def _outside_gate(tx: Tx, cfg: OrgConfig, st: TaskState, key: str, actor: str, a
         + (" (its own and the approved plan's)" if planned_at else "")
         + f"; '{action}' is not asked of it"
     )
+
+
+def _behind(human: str) -> tuple[str, ...]:
+    """The people behind the token `human` decides with (ADR 0111: its issuer, and whoever is behind the
+    issuer's token), from the authenticated identity; they share every duty the human's decision has."""
+    auth = AUTH.get() or {}
+    return tuple(auth.get("behind") or ()) if auth.get("principal") == human else ()
+
+
+def _asker_behind(tx: Tx, key: str, request: dict) -> set[str]:
+    """The people behind the token that asked for action request `request` (ADR 0111), from the chain: the
+    auth of the task's needs_approval decisions of that action by its requester."""
+    out: set[str] = set()
+    for (body,) in tx.x(
+        "SELECT body FROM events WHERE task = :k AND type = 'action.decided' ORDER BY seq", {"k": key}
+    ).all():
+        ev = decode_body(body)
+        data = ev.get("data") or {}
+        if ev.get("actor") == request["requested_by"] and data.get("action") == request["subject"]:
+            out.update((ev.get("auth") or {}).get("behind") or ())
+    return out
+
+
+def _author_words(st: TaskState, key: str, human: str, who: str, verb: str) -> str:
+    """Why `human` may not decide on `key`: `who` (the human, or someone behind their token) is an author."""
+    filer = who == st.created_by and not any(a == who for _r, _g, a, _f in st.revisions)
+    what = (
+        f"filed {key}, and on the {st.tier} tier whoever filed a task does not approve it (the two-person "
+        "rule); another human does"
+        if filer
+        else f"is an author of {key}"
+    )
+    if who == human:
+        return f"{human} {what} and may not {verb} it"
+    return f"{who} issued the token {human} decides with (or stands behind it), and {who} {what}: {human} may not {verb} it with that token"
 
 
 def _approved_plan(
@@ -549,10 +587,10 @@ def _settle(
             )
         check_not_paused(tx, pcfg, actor=human, task=key)
         st = ctx.state(tx, row)
-        if human in st.authors:
-            raise Denied(
-                f"{human} is an author of {key} and may not {verb} it", rule=rule_ids.SEPARATION_OF_DUTIES
-            )
+        behind = _behind(human)
+        for who in (human, *behind):
+            if who in st.authors:
+                raise Denied(_author_words(st, key, human, who, verb), rule=rule_ids.SEPARATION_OF_DUTIES)
         p = _choose(tx, pcfg, key, human, approval, gate, action)
         if revision is not None and revision != st.revision:
             raise Conflict(
@@ -591,7 +629,7 @@ def _settle(
                         rule=rule_ids.STALE_REVISION,
                     )
                 )
-            if p["requested_by"] == human:
+            if p["requested_by"] in (human, *behind) or human in _asker_behind(tx, key, p):
                 raise Denied(
                     f"{human} asked for '{p['subject']}' and may not {verb} it",
                     rule=rule_ids.SEPARATION_OF_DUTIES,

@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
-from org.bus.context import Ctx, TaskRow
+from org.bus.context import AUTH, Ctx, TaskRow
 from org.bus.store import Tx
 from org.config.loader import OrgConfig
-from org.engine.state import Event, TaskState
+from org.engine.state import BEHIND_TYPES, Event, TaskState
 
 __all__ = ["apply", "post_job", "cancel_jobs", "escalation_lane", "engine_decision"]
 
@@ -57,6 +57,7 @@ def apply(
     """Record `events` for the task, update its summary row and reconcile its jobs and approvals."""
     from org.engine.state import fold
 
+    events = _with_behind(events)
     state = fold(events) if fresh or before is None else ctx.fold_more(before, events)
     wf = cfg.workflows[state.workflow]
     for ev in events:
@@ -99,6 +100,22 @@ def apply(
     key, st = row.key, state
     tx.after_commit.append(lambda: ctx.remember(key, n, st))
     return state
+
+
+def _with_behind(events: list[Event]) -> list[Event]:
+    """The events the acting principal files, works, reviews or decides, with the people behind its token
+    (ADR 0111: its issuer and whoever stands behind the issuer's token), from the authenticated identity
+    (org.bus.context.AUTH), never from a request. Unchanged when nobody else is behind it."""
+    auth = AUTH.get() or {}
+    behind, who = auth.get("behind"), auth.get("principal")
+    if not behind:
+        return events
+    return [
+        Event(e.type, e.task, {**e.data, "behind": sorted(behind)}, e.actor)
+        if e.type in BEHIND_TYPES and e.actor == who
+        else e
+        for e in events
+    ]
 
 
 def escalation_lane(cfg: OrgConfig, workflow: str) -> str | None:

@@ -28,6 +28,7 @@ __all__ = [
     "never_had_a_human_token",
     "lock_first_use",
     "actor_switch",
+    "issued_behind",
     "job_lease",
     "task_event_bodies",
 ]
@@ -213,3 +214,12 @@ def task_event_bodies(tx: Tx, task_key: str, type_: str) -> list[dict]:
     """The decoded events of one type on one task (by its key), in no promised order."""
     rows = tx.x("SELECT body FROM events WHERE task = :k AND type = :t", {"k": task_key, "t": type_}).all()
     return [decode_body(bytes(b)) for (b,) in rows]
+
+
+def issued_behind(tx: Tx, token_id: str) -> list[str]:
+    """The `behind` the token.issued event of token `token_id` recorded (ADR 0111; the chain, not a table)."""
+    for (body,) in tx.x("SELECT body FROM events WHERE type = 'token.issued' ORDER BY seq DESC").all():
+        data = (decode_body(body) or {}).get("data") or {}
+        if data.get("token_id") == token_id:
+            return [str(x) for x in data.get("behind") or ()]
+    return []

@@ -167,7 +167,7 @@ def issue(
                     rule=rule_ids.HUMAN_ISSUER,
                 )
             issuer = p.actor
-            info = g.tokens.issue(as_, by=p.actor, ttl=_ttl(ttl), note=note)
+            info = g.tokens.issue(as_, by=p.actor, ttl=_ttl(ttl), note=note, behind=p.behind)
         db = g.tokens.db()
     own = human and issuer == as_  # only a human's own token goes into the files of the account running this
     out = {"ok": True, **info}

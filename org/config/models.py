@@ -373,6 +373,11 @@ class TierSpec(Strict):
     requires: list[Literal["review", "approval", "check"]] = Field(
         default_factory=list, description="Control kinds every workflow must enforce at this tier."
     )
+    filer_may_approve: bool = Field(
+        default=True,
+        description="May the human who filed a task of this tier approve it? Off (the two-person rule), the "
+        "filer counts as an author of the task: another human approves.",
+    )
     description: str | None = None
 
 

@@ -83,6 +83,8 @@ def valid_reviews(cfg: OrgConfig, state: TaskState, gate: str, revision: str | N
         who = actors.get(r.actor)
         if who is None or who.lane != spec.lane or r.actor in authors or r.actor in seen_actors:
             continue
+        if r.behind and not authors.isdisjoint(r.behind):  # someone behind its token is an author (ADR 0111)
+            continue
         if spec.kind == "approval" and not who.is_human:
             continue
         fam = who.family or "human"

@@ -86,6 +86,8 @@ def eligibility(cfg: OrgConfig, state: TaskState, actor: str, gate: str) -> Elig
     refused = gate_action_refusal(cfg, state, actor, spec)
     if refused is not None:
         return refused
+    if _model_left_out(cfg, who):
+        return _lane_model(cfg, who)
     kind = spec.kind
     if kind == "review" or kind == "approval":
         if actor in state.authors:
@@ -310,7 +312,7 @@ def _admitted(
     author_fams = author_families(cfg, state) if cross else ()
     for a in members:
         who = actors.get(a)
-        if who is None or who.lane != lane or a in authors or a in reviewed:
+        if who is None or who.lane != lane or a in authors or a in reviewed or _model_left_out(cfg, who):
             continue
         fam = who.family or "human"
         if cross and (
@@ -323,6 +325,28 @@ def _admitted(
         if approval and not who.is_human:
             continue
         yield a, fam
+
+
+def _model_left_out(cfg: OrgConfig, who: Any) -> bool:
+    """Is an agent's model outside its lane's `models` (a lane's allowlist, narrowed by a repository's or a
+    task's policy layer and pinned with the task: ADR 0120)? A member that may not call its own model may not
+    take the lane's jobs: a built-in agent calls its provider itself, and an external one would be refused at
+    the gateway on every call."""
+    if who.model is None:
+        return False
+    lane = cfg.lanes.get(who.lane)
+    models = lane.models if lane is not None else None
+    return models is not None and who.model not in models
+
+
+def _lane_model(cfg: OrgConfig, who: Any) -> Eligibility:
+    models = cfg.lanes[who.lane].models or []
+    return Eligibility(
+        False,
+        f"{who.id}'s model {who.model} is not one the {who.lane} lane may call under this task's policy "
+        f"(allowed: {', '.join(models) or 'none'})",
+        rule_ids.LANE_MODEL,
+    )
 
 
 def _authors_have(cfg: OrgConfig, state: TaskState, family: str) -> bool:

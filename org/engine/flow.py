@@ -47,6 +47,7 @@ from org.engine.state import Event, GateState, TaskState, fold
 from org.errors import Conflict, Denied, NotFound, UsageError
 
 __all__ = [
+    "filer_may_approve",
     "Eligibility",
     "Violation",
     "ExtraCheck",
@@ -191,6 +192,7 @@ def start_task_folded(
         required=list(plan.required),
         gates=list(plan.order),
         workflow_source=cfg.source(f"workflow:{workflow}"),
+        **({} if filer_may_approve(cfg, cls.tier) else {"filer_may_approve": False}),
     )
     events = [created]
     for g, why in plan.skipped.items():
@@ -201,6 +203,13 @@ def start_task_folded(
     # advance folds what it adds, so it ends as the fold of every event returned
     state = fold(events)
     return _stamp(cfg, events + _advance(cfg, state, extra_check, owned=True)), state
+
+
+def filer_may_approve(cfg: OrgConfig, tier: str) -> bool:
+    """May the human who filed a task of this tier approve it (ADR 0111)? A setting of the tier; the default
+    org turns it off for the high tier (the two-person rule). Off, the filer counts as an author."""
+    spec = next((t for t in cfg.risk.tiers if t.id == tier), None)
+    return True if spec is None else spec.filer_may_approve
 
 
 def submit(

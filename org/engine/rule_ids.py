@@ -27,6 +27,7 @@ ids: it imports the constant (a test fails on the literal anywhere else).
 | ORG-GATE-NOT-READY         | a gate is worked only once the gates before it passed            | engine.duties, engine.flow, engine.pipeline |
 | ORG-WRONG-LANE             | a gate is worked only by a member of the lane holding it         | engine.duties, bus.claims |
 | ORG-ONE-REVIEW-EACH        | one reviewer gives one review of a revision at a gate (quorum)   | engine.duties, engine.flow, bus.claims |
+| ORG-LANE-MODEL             | an agent works only with a model its lane (as pinned) may call   | engine.duties (ADR 0120), gateway |
 | ORG-INELIGIBLE             | a claim the engine refused for a reason it did not name          | bus.claims |
 | ORG-AUTHENTICATION         | every bus command proves who acts (a token)                      | identity.tokens, identity.guard |
 | ORG-TOKEN-SCOPE            | a token acts only within its kind, job, task and lane's actions  | identity.guard, cli.workspace_cmds |
@@ -77,6 +78,7 @@ __all__ = [
     "GATE_NOT_READY",
     "WRONG_LANE",
     "ONE_REVIEW_EACH",
+    "LANE_MODEL",
     "INELIGIBLE",
     "AUTHENTICATION",
     "TOKEN_SCOPE",
@@ -124,6 +126,7 @@ TASK_CLOSED = "ORG-TASK-CLOSED"
 GATE_NOT_READY = "ORG-GATE-NOT-READY"
 WRONG_LANE = "ORG-WRONG-LANE"
 ONE_REVIEW_EACH = "ORG-ONE-REVIEW-EACH"
+LANE_MODEL = "ORG-LANE-MODEL"
 INELIGIBLE = "ORG-INELIGIBLE"
 AUTHENTICATION = "ORG-AUTHENTICATION"
 TOKEN_SCOPE = "ORG-TOKEN-SCOPE"

@@ -5,7 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["Event", "GateState", "Review", "TaskState", "fold", "EVENT_TYPES", "GateStatus", "TaskStatus"]
+__all__ = [
+    "Event",
+    "GateState",
+    "Review",
+    "TaskState",
+    "fold",
+    "EVENT_TYPES",
+    "BEHIND_TYPES",
+    "GateStatus",
+    "TaskStatus",
+]
 
 GateStatus = Literal["pending", "ready", "passed", "failed", "skipped"]
 TaskStatus = Literal["active", "done", "escalated", "rejected"]
@@ -31,6 +41,19 @@ EVENT_TYPES = (
     "task.tier_raised",
 )
 
+# The events that carry "behind" (ADR 0111): the people behind the token of the principal who filed, worked,
+# reviewed or decided; the fold counts them as authors (filing, work) or refuses them as reviewers.
+BEHIND_TYPES = frozenset(
+    (
+        "task.created",
+        "work.submitted",
+        "review.filed",
+        "approval.granted",
+        "approval.rejected",
+        "approval.changes_requested",
+    )
+)
+
 
 @dataclass(frozen=True)
 class Event:
@@ -54,6 +77,7 @@ class Review:
     counts: bool
     why: str
     cross_vendor: bool = False  # filed at a cross-vendor gate: the family must differ from every author's
+    behind: tuple[str, ...] = ()  # the people behind the reviewer's token (ADR 0111): none may be an author
 
 
 @dataclass
@@ -122,7 +146,7 @@ class TaskState:
         for r in gs.reviews:
             if not r.counts or r.revision != rev or r.verdict not in ("pass", "approve"):
                 continue
-            if r.actor in self.authors or r.actor in actors:
+            if r.actor in self.authors or r.actor in actors or not self.authors.isdisjoint(r.behind):
                 continue
             if r.cross_vendor and (
                 r.family in self.author_families or r.family in families or r.family in ("", "unknown")
@@ -190,6 +214,10 @@ def _apply(s: TaskState | None, ev: Event) -> TaskState:
         s = TaskState(id=ev.task)
         s.workflow, s.title, s.tier = d["workflow"], d.get("title", ""), d["tier"]
         s.config_hash, s.attributes, s.created_by = d["config_hash"], dict(d.get("attributes", {})), ev.actor
+        if (
+            d.get("filer_may_approve") is False
+        ):  # the two-person rule (ADR 0111): the filer counts as an author
+            s.authors.update(x for x in (ev.actor, *d.get("behind", ())) if x)
         s.required = tuple(d.get("required", ()))
         s.gates = {g: GateState() for g in d["gates"]}
         s.events = 1
@@ -216,11 +244,16 @@ def _apply(s: TaskState | None, ev: Event) -> TaskState:
             why=d.get("why", ""),
             cross_vendor=bool(d.get("cross_vendor", False)),
         )
+        if d.get(
+            "behind"
+        ):  # (only when someone is: the class default stands otherwise, and the JSON is as before)
+            r.__dict__["behind"] = tuple(d["behind"])
         s.gates[d["gate"]].reviews.append(r)
     elif t == "work.submitted":
         s.revision = d["revision"]
         s.revisions.append((d["revision"], d["gate"], ev.actor or "", d.get("family", "")))
         s.authors.add(ev.actor or "")
+        s.authors.update(d.get("behind", ()))  # whoever is behind the token that did the work (ADR 0111)
         s.author_families.add(d.get("family") or "human")
         if "paths" in d:
             s.paths = tuple(d["paths"])

@@ -94,6 +94,7 @@ class Principal:
     lane: str | None = None
     actions: tuple[str, ...] = field(default_factory=tuple)
     isolation: str | None = None  # "none": the process acting for it runs its agents without a sandbox
+    behind: tuple[str, ...] = ()  # the people behind this token besides its principal (ADR 0111)
 
     @property
     def is_human(self) -> bool:
@@ -111,6 +112,8 @@ class Principal:
             out["job"] = self.job
         if self.isolation is not None:
             out["isolation"] = self.isolation
+        if self.behind:
+            out["behind"] = list(self.behind)
         return out
 
 
@@ -131,6 +134,9 @@ class Tokens:
         self.store = bus.store
         self._pepper: bytes | None = None
         self.sleep = time.sleep  # how a slowed failure waits (tests record it instead)
+        self._behind: dict[
+            str, tuple[str, ...]
+        ] = {}  # token id -> who is behind it (facts that never change)
 
     # -- hashing -------------------------------------------------------------------------------
     @property
@@ -152,17 +158,28 @@ class Tokens:
         return f"org{k}_{tid}_{secret}", tid, salt, self._hash(salt, secret)
 
     # -- principal tokens ----------------------------------------------------------------------
-    def issue(self, actor: str, *, by: str | None, ttl: float | None = None, note: str = "") -> dict:
-        """A new principal token for `actor`; the returned dict holds the secret (show it once)."""
+    def issue(
+        self,
+        actor: str,
+        *,
+        by: str | None,
+        ttl: float | None = None,
+        note: str = "",
+        behind: tuple[str, ...] | list[str] = (),
+    ) -> dict:
+        """A new principal token for `actor`; the returned dict holds the secret (show it once). `behind`: the
+        people behind the issuing token (its Principal.behind): they stay behind the new one (ADR 0111)."""
         cfg = self.bus.config(required=True)
         a = cfg.actors.get(actor)
         if a is None:
             raise NotFound(f"no actor '{actor}' in this org")
         if ttl is not None and not 1 <= ttl <= MAX_TTL:
             raise UsageError("--ttl is between 1 second and 366 days")
-        return self.ctx.write(lambda tx: self._insert(tx, a, by=by, ttl=ttl, note=note))
+        return self.ctx.write(lambda tx: self._insert(tx, a, by=by, ttl=ttl, note=note, behind=behind))
 
-    def _insert(self, tx: Tx, a: Any, *, by: str | None, ttl: float | None, note: str) -> dict:
+    def _insert(
+        self, tx: Tx, a: Any, *, by: str | None, ttl: float | None, note: str, behind: Any = ()
+    ) -> dict:
         """Inside a write: store a fresh principal token for actor `a` and record `token.issued`; the dict holds
         the secret."""
         token, tid, salt, digest = self._new("p")
@@ -188,7 +205,13 @@ class Tokens:
             actor=by,
             lane=a.lane,
             decision="issue",
-            data={"token_id": tid, "principal": a.id, "principal_kind": a.kind, "expires_at": exp},
+            data={
+                "token_id": tid,
+                "principal": a.id,
+                "principal_kind": a.kind,
+                "expires_at": exp,
+                **({"behind": sorted(set(behind) - {a.id})} if set(behind) - {a.id} else {}),
+            },
         )
         return {
             "id": tid,
@@ -424,7 +447,30 @@ class Tokens:
             row["gate"],
             row["lane"],
             tuple(json.loads(row["actions"] or "[]")),
+            behind=self.behind(row, cfg),
         )
+
+    def behind(self, row: dict, cfg: Any) -> tuple[str, ...]:
+        """The people behind a token besides its principal (ADR 0111): the member who issued it and everyone
+        behind the token that member issued it with (recorded in its token.issued event, so a token issued to
+        oneself keeps them); a job token's are those of the principal token that claimed it. Tokens org issues
+        itself (first use, the local bootstrap) have nobody behind them."""
+        if row["kind"] == "job":
+            parent = row["created_by"]
+            p = self.store.read(lambda tx: rows_.token_row(tx, parent)) if parent else None
+            return tuple(sorted(set(self.behind(p, cfg)) - {row["principal"]})) if p else ()
+        issuer = row["created_by"]
+        if not issuer or cfg is None or issuer not in cfg.actors:
+            return ()
+        hit = self._behind.get(row["id"])
+        if hit is None:
+            hit = tuple(sorted(({issuer} | set(self._issued_behind(row["id"]))) - {row["principal"]}))
+            self._behind[row["id"]] = hit
+        return hit
+
+    def _issued_behind(self, tid: str) -> list[str]:
+        """The `behind` its token.issued event recorded for token `tid` (the chain, not the table)."""
+        return self.store.read(lambda tx: rows_.issued_behind(tx, tid))
 
     def _paused(self, actor: str) -> dict | None:
         r = self.store.read(lambda tx: rows_.actor_switch(tx, actor))

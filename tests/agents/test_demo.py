@@ -86,7 +86,7 @@ def demo(tmp_path_factory):
     job = [first]
     for t in json.loads(first.stdout)["awaiting_approval"]:
         job.append(
-            run_org("--json", "approve", t, "--as", "alice", "--note", "looks right", root=root, env=env)
+            run_org("--json", "approve", t, "--as", "bob", "--note", "looks right", root=root, env=env)
         )
         assert job[-1].returncode == 0, job[-1].stderr
     job.append(run_org("--json", "run", root=root, env=env, timeout=120))
@@ -319,7 +319,7 @@ def test_the_jira_task_is_carried_out_by_the_broker_with_the_canary_secret(demo)
         claimed["data"]["job_token"],
     )
     decided = [e for e in jira if e["type"] == "action.decided" and e["seq"] < used["seq"]][-1]
-    assert decided["decision"] == "allow" and decided["data"]["approved_by"] == "alice"
+    assert decided["decision"] == "allow" and decided["data"]["approved_by"] == "bob"
     executed = [e for e in jira if e["type"] == "work.submitted" and e["gate"] == "execute"]
     assert len(executed) == 1 and "jira POST /rest/api/2/issue -> 201 REL-1" in executed[0]["data"]["note"]
     assert "task.done" in [e["type"] for e in jira]

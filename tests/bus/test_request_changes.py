@@ -102,7 +102,7 @@ def test_a_second_request_on_the_same_request_is_already_decided(bus):
     bus.request_changes(t, "bob", note="first")
     for verb in ("request_changes", "approve", "reject"):
         with pytest.raises(Conflict) as e:
-            getattr(bus, verb)(t, "alice", note="late", approval=1 if verb == "approve" else None)
+            getattr(bus, verb)(t, "bob", note="late", approval=1 if verb == "approve" else None)
         assert e.value.exit_code == 5, verb
 
 
@@ -177,7 +177,7 @@ def test_org_request_changes_through_the_real_entry_point(root, tokens):
     doc = json.loads(r.stdout)
     assert doc["ok"] and doc["verdict"] == "changes" and doc["task_status"] == "active"
     assert doc["ready"] == ["implement"]
-    r = run_org("request-changes", t, "--as", "alice", "--note", "again", root=root)
+    r = run_org("request-changes", t, "--as", "bob", "--note", "again", root=root)  # (alice filed it)
     assert r.returncode == 5 and "sent back with changes requested by bob" in r.stderr, r.stderr
     r = run_org("task", "show", t, "--as", "alice", root=root)
     assert r.returncode == 0 and "requested changes" in r.stdout + r.stderr, r.stdout

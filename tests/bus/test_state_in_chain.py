@@ -21,7 +21,9 @@ def _sql(bus, statement, params=None):
 
 
 def _prod_task(bus):
-    return bus.add_task("Ship", "ops", by="alice", attributes={"environment": "production"})["task"]
+    return bus.add_task("Ship", "ops", by="bob", attributes={"environment": "production"})[
+        "task"
+    ]  # alice decides
 
 
 def test_a_hand_granted_approval_row_does_not_allow(bus):

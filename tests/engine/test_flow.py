@@ -96,7 +96,7 @@ def test_an_operator_whose_family_passed_the_plan_does_not_carry_it_out(cfg):
     for actor, gate, verdict in (
         ("ops-gpt", "plan", "pass"),
         ("sec-claude", "review", "pass"),
-        ("alice", "approval", "approve"),
+        ("bob", "approval", "approve"),  # alice filed it: on the high tier another human approves (ADR 0111)
     ):
         events += flow.submit(cfg, s, actor, gate, verdict)
         s = fold(events)
@@ -350,7 +350,7 @@ def test_approval_reject_rejects_the_task(cfg):
 def test_only_humans_approve(cfg):
     events, s = run_task(cfg, "change", tier="high", limit=5)
     assert s.ready_gates() == ["approval"]
-    assert flow.eligible_members(cfg, s, "approval") == ["alice", "bob"]
+    assert flow.eligible_members(cfg, s, "approval") == ["bob"]  # alice filed it (the two-person rule)
     with pytest.raises(Denied):
         flow.submit(cfg, s, "sec-gpt", "approval", "approve")
 

@@ -13,7 +13,7 @@ WORKERS = {
     "reviewer": "rev-gpt",
     "design": "rev-gemini",
     "security": "sec-gemini",
-    "approver": "alice",
+    "approver": "bob",  # alice files: on the high tier another human approves
 }
 
 

@@ -24,7 +24,7 @@ async def test_timeline_shows_events_calls_and_sources(make_app, keys, bus):
             types.count("model.call") == calls and "review.filed" in types and "approval.requested" in types
         )
         who = {str(r[2]) for r in rows}
-        assert {"alice", "build-claude", "rev-gpt", "sec-gemini", "engine"} <= who
+        assert {"bob", "build-claude", "rev-gpt", "sec-gemini", "engine"} <= who
         head = plain(app.screen.query_one("#tl-head", Static))
         assert t in head and "tier high" in head
         detail = plain(app.screen.query_one("#tl-detail", Static))  # the first row: task.created

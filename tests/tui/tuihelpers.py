@@ -78,7 +78,7 @@ def story(bus, clock: Clock) -> dict:
     t1 = bus.add_task(
         "Block deactivated users at login",
         "change",
-        by="alice",
+        by="bob",  # alice decides it: on the high tier whoever filed a task does not (ADR 0111)
         attributes={"environment": "production", "kind": "code"},
     )["task"]
     advance(bus, t1, clock)
@@ -86,7 +86,7 @@ def story(bus, clock: Clock) -> dict:
     t2 = bus.add_task(
         "Deploy release 2026.11.3",
         "ops",
-        by="bob",
+        by="alice",  # and bob decides this one
         attributes={
             "environment": "production",
             "kind": "deploy",
