@@ -26,6 +26,7 @@ from org.bus.context import Ctx
 from org.bus.schema import ensure_schema
 from org.bus.store import BusBusy, Store
 from org.bus.wake import Waiter
+from org.bus.wake import wait_seconds as _wait_seconds
 from org.config.loader import OrgConfig
 from org.errors import NotFound, UsageError
 
@@ -184,6 +185,7 @@ class Bus:
         wait_seconds: float = 0.0,
         mint: Callable | None = None,
     ) -> list[_claims.Claim]:
+        wait_seconds = _wait_seconds(wait_seconds, "wait_seconds")
         cfg = self.config()
         self._maybe_sweep()
         if wait_seconds <= 0:
@@ -386,6 +388,7 @@ class Bus:
 
     def wait_for_work(self, lanes: set[str], timeout: float) -> None:
         """Sleep until work may have appeared in these lanes (a wake-up) or `timeout` passes."""
+        timeout = _wait_seconds(timeout, "timeout")
         key = ",".join(sorted(lanes))
         w = self._waiters.get(key)
         if w is None:
@@ -394,6 +397,7 @@ class Bus:
 
     def wait_for_events(self, after: int, timeout: float) -> bool:
         """Block until an event with seq > after exists (True) or timeout (False)."""
+        timeout = _wait_seconds(timeout, "timeout")
         deadline = time.monotonic() + timeout
         with Waiter(self.store, lanes=set(), events=True) as w:
             while True:

@@ -749,7 +749,9 @@ def wait_decision(ctx: Ctx, approval: int, timeout: float, *, recheck: float = 5
     """Block until request `approval` is settled (granted, rejected, stale, cancelled) or `timeout` passes;
     returns the request as it stands. Sleeps on the requester's lane, which approve and reject wake; it
     also looks again every `recheck` seconds (a lost connection, a request that went stale without a wake)."""
-    from org.bus.wake import Waiter
+    from org.bus.wake import Waiter, wait_seconds
+
+    timeout = wait_seconds(timeout, "timeout")
 
     def get(tx: Tx) -> tuple[dict, str | None]:
         rows = _rows(tx, "id = :id", {"id": int(approval)})

@@ -15,13 +15,29 @@ that becomes claimable with no commit at all (a lease expiring).
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 import time
 from collections.abc import Iterable
 
 from org.bus.store import Store, sqlite_path
+from org.errors import UsageError
 
-__all__ = ["Waiter"]
+__all__ = ["Waiter", "MAX_WAIT_S", "wait_seconds"]
+
+MAX_WAIT_S = 7 * 86400.0  # the longest wait the bus takes (a lease's longest): longer is this long
+
+
+def wait_seconds(value: object, what: str = "a wait") -> float:
+    """A wait as the bus takes it: a number of seconds (NaN and non-numbers refused: `nan <= 0` is False and a
+    deadline of NaN is never reached), at most MAX_WAIT_S (so +inf is a long wait), <= 0 no wait at all."""
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        raise UsageError(f"{what} is a number of seconds, not {value!r}") from None
+    if math.isnan(v):
+        raise UsageError(f"{what} is a number of seconds, not NaN")
+    return min(max(v, 0.0), MAX_WAIT_S)
 
 
 class Waiter:
@@ -123,6 +139,7 @@ class Waiter:
 
     def wait(self, timeout: float) -> bool:
         """True when something for us may have arrived (callers re-check), False on timeout."""
+        timeout = wait_seconds(timeout)
         if timeout <= 0:
             return False
         return self._pg_wait(timeout) if self._pg is not None else self._sq_wait(timeout)

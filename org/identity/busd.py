@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import queue
 import socket
@@ -37,7 +38,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from org.errors import OrgError, UsageError
+from org.errors import Conflict, NotFound, OrgError, UsageError
 from org.identity.guard import Guard
 
 __all__ = ["BusServer", "OPERATIONS", "MAX_FRAME"]
@@ -45,8 +46,12 @@ __all__ = ["BusServer", "OPERATIONS", "MAX_FRAME"]
 MAX_FRAME = 16 << 20  # bytes of one request line (a submission's content included)
 READ_TIMEOUT_S = 10.0  # to finish a line once its first byte arrived
 IDLE_S = 600.0  # a connection with no request for this long is closed
-MAX_BUSES = 8
-MAX_WAIT_S = 60.0  # claim --wait and wait_for_decision are capped: a thread, not a database connection, waits
+MAX_BUSES = 8  # doors (pooled database connections); a request holds one only while it looks, never waiting
+MAX_WAIT_S = 60.0  # claim --wait and wait_for_decision are capped: a thread, not a door, waits
+MAX_WAITS = 32  # waits at once over the socket (each listens on a connection of its own) ...
+MAX_WAITS_PER_PRINCIPAL = 2  # ... and at most this many by one principal: more is refused at once
+MAX_SECONDS = 7 * 86400.0  # no number of seconds an argument states is larger (the longest lease)
+MAX_INT = 2**63 - 1  # no integer an argument states is larger (a database's BIGINT): ids, sequence numbers
 
 _STR, _NUM, _INT, _JOB = (str,), (int, float), (int,), (int, str)
 _SCALARS = (str, int, float, bool)
@@ -105,6 +110,37 @@ def _peer_uid(sock: socket.socket) -> int | None:
     return struct.unpack("3i", raw)[1]
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _parse(line: bytes) -> Any:
+    """One request line as JSON; None for an empty line, a UsageError for one that is not JSON as the socket
+    takes it (no NaN or Infinity, nothing nested past the stack, no integer of thousands of digits)."""
+    if not line.strip():
+        return None
+    try:
+        return json.loads(line, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:
+        why = "nested too deep" if isinstance(exc, RecursionError) else str(exc).split(":")[0][:120]
+        return UsageError(f"a request line is one JSON object (this one is not: {why})")
+
+
+def _number_ok(v: Any, high: float) -> bool:
+    """A finite number within 0..high (JSON's integers are unbounded, its floats may overflow to inf)."""
+    if isinstance(v, float):
+        return math.isfinite(v) and 0.0 <= v <= high
+    return 0 <= v <= high
+
+
+def _scalar_ok(v: Any) -> bool:
+    if isinstance(v, float):
+        return math.isfinite(v)
+    if isinstance(v, int) and not isinstance(v, bool):
+        return -MAX_INT <= v <= MAX_INT
+    return True
+
+
 def _args(op: str, raw: Any) -> dict:
     """The request's arguments checked against the operation's table (UsageError names the first wrong one)."""
     spec = OPERATIONS[op]
@@ -122,9 +158,14 @@ def _args(op: str, raw: Any) -> dict:
             continue
         if isinstance(v, bool) or not isinstance(v, types):
             raise UsageError(f"'{k}' of '{op}' has the wrong type")
+        if isinstance(v, (int, float)) and not _number_ok(
+            v, MAX_INT if types in (_INT, _JOB) else MAX_SECONDS
+        ):
+            high = "2**63-1" if types in (_INT, _JOB) else f"{MAX_SECONDS:g} seconds"
+            raise UsageError(f"'{k}' of '{op}' is a finite number from 0 to {high}")
     attrs = args.get("attributes")
     if attrs is not None and not all(
-        isinstance(k, str) and isinstance(v, _SCALARS) for k, v in attrs.items()
+        isinstance(k, str) and isinstance(v, _SCALARS) and _scalar_ok(v) for k, v in attrs.items()
     ):
         raise UsageError("'attributes' is an object of scalar values")
     if args.get("types") is not None and not all(isinstance(t, str) for t in args["types"]):
@@ -132,6 +173,19 @@ def _args(op: str, raw: Any) -> dict:
     if args.get("findings") is not None and not all(isinstance(f, dict) for f in args["findings"]):
         raise UsageError("'findings' is a list of objects")
     return args
+
+
+class _NotYet(Exception):
+    """What a waiting request's look found: not yet (its final answer, should the wait end now)."""
+
+    def __init__(self, last: Any) -> None:
+        super().__init__()
+        self.last = last
+
+    def final(self) -> Any:
+        if isinstance(self.last, BaseException):
+            raise self.last
+        return self.last
 
 
 class BusServer:
@@ -166,6 +220,8 @@ class BusServer:
         self._lock = threading.Lock()
         self._pool: queue.SimpleQueue = queue.SimpleQueue()
         self._slots = threading.BoundedSemaphore(MAX_BUSES)
+        self._waits: dict[str, int] = {}  # principal -> its waits in progress
+        self._closed = threading.Event()
         self._server: socketserver.UnixStreamServer | None = None
         self._thread: threading.Thread | None = None
         self._conns: set[socket.socket] = set()
@@ -173,9 +229,12 @@ class BusServer:
     # -- one request ---------------------------------------------------------------------------------
     @contextlib.contextmanager
     def _door(self):
+        """A pooled door for one look at the bus (never held while waiting). A door whose call failed other
+        than with an OrgError is closed, not pooled: its connection may be mid-transaction."""
         waits: list[float] = []
         self._slots.acquire()
         door = None
+        clean = False
         try:
             try:
                 door = self._pool.get_nowait()
@@ -186,10 +245,18 @@ class BusServer:
                 # only the token sent: never a file on this account; the door owns (closes) its bus
                 door = Guard(bus, token_files=False, owns_bus=True, isolation=self.isolation)
             door.tokens.sleep = waits.append
-            yield door
+            try:
+                yield door
+            except OrgError:
+                clean = True
+                raise
+            clean = True
         finally:
-            if door is not None:
+            if door is not None and clean:
                 self._pool.put(door)  # a door per pooled connection: its pepper is read once
+            elif door is not None:
+                with contextlib.suppress(Exception):
+                    door.close()  # its bus (and connection) goes: a rolled back transaction at most
             self._slots.release()
             if waits:  # a flood of bad tokens waits here, holding no database connection
                 self.sleep(sum(waits))
@@ -200,6 +267,8 @@ class BusServer:
         with self._lock:
             self.counts["requests"] += 1
         try:
+            if isinstance(req, UsageError):
+                raise req
             if not isinstance(req, dict) or req.get("op") not in OPERATIONS:
                 raise UsageError(
                     f"a request is {{'op': one of {', '.join(OPERATIONS)}, 'token': ..., 'args': {{...}}}}"
@@ -209,36 +278,105 @@ class BusServer:
             if token is not None and not isinstance(token, str):
                 raise UsageError("'token' is a string")
             args = _args(op, req.get("args"))
-            with self._door() as door:
-                out = self._call(door, op, token, args, deliver)
-            return out
+            return self._call(op, token, args, deliver)
         except OrgError as exc:
             with self._lock:
                 self.counts["refusals"] += 1
             answer = {**exc.to_json(), "exit_code": exc.exit_code}
-            if deliver is not None:
-                deliver(answer)
-                return None
-            return answer
+        except Exception as exc:  # a fault of ours: answered, and the server goes on (its door was closed)
+            with self._lock:
+                self.counts["faults"] = self.counts.get("faults", 0) + 1
+            answer = {
+                **OrgError(f"internal error ({type(exc).__name__}) serving this request").to_json(),
+                "exit_code": OrgError.exit_code,
+            }
+        if deliver is not None:
+            deliver(answer)
+            return None
+        return answer
+
+    @contextlib.contextmanager
+    def _waiting(self, who: str):
+        """A wait by `who`, if it is within MAX_WAITS_PER_PRINCIPAL and MAX_WAITS (else Conflict at once)."""
+        with self._lock:
+            mine, all_ = self._waits.get(who, 0), sum(self._waits.values())
+            if mine >= MAX_WAITS_PER_PRINCIPAL or all_ >= MAX_WAITS:
+                raise Conflict(
+                    f"{who} already waits on {mine} requests over the bus socket (at most "
+                    f"{MAX_WAITS_PER_PRINCIPAL} each, {MAX_WAITS} in all): ask again without waiting, or later"
+                )
+            self._waits[who] = mine + 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._waits[who] -= 1
+                if not self._waits[who]:
+                    del self._waits[who]
+
+    def _wait(
+        self,
+        wait: float,
+        look: Callable[[Guard], Any],
+        who: Callable[[Guard], str],
+        *,
+        lanes: set[str],
+        events: bool,
+    ) -> Any:
+        """look(door) until it returns (a _NotYet: not yet) or `wait` seconds pass, holding a door only while
+        it looks: between looks it sleeps on a wake-up of its own (lanes, or any event), outside the pool."""
+        from org.bus.wake import Waiter
+
+        with self._door() as door:
+            try:
+                return look(door)
+            except _NotYet as exc:
+                if wait <= 0:
+                    return exc.final()
+                name = who(door)
+                store = door._bus.store
+        deadline = time.monotonic() + wait
+        with self._waiting(name), Waiter(store, lanes, events=events) as w:
+            while True:
+                w.arm()  # listen before looking, so no post slips in between
+                with self._door() as door:
+                    try:
+                        return look(door)
+                    except _NotYet as exc:
+                        last = exc
+                left = deadline - time.monotonic()
+                if left <= 0 or self._closed.is_set():
+                    return last.final()
+                w.wait(min(left, 1.0))
 
     def _call(
-        self, door: Guard, op: str, token: str | None, a: dict, deliver: Callable[[dict], bool] | None
+        self, op: str, token: str | None, a: dict, deliver: Callable[[dict], bool] | None
     ) -> dict | None:
         as_ = a.get("as")
         result: Any
         if op == "claim":
-            claim, job_token = door.claim(
-                token,
-                a["lane"],
-                as_,
-                lease_seconds=float(a.get("lease_seconds") or 300.0),
-                wait_seconds=min(float(a.get("wait_seconds") or 0.0), MAX_WAIT_S),
+
+            def claim_once(door: Guard) -> Any:
+                try:
+                    return door.claim(
+                        token, a["lane"], as_, lease_seconds=float(a.get("lease_seconds") or 300.0)
+                    ), door
+                except NotFound as exc:
+                    raise _NotYet(exc) from None
+
+            claim_who = lambda door: door.principal(token, as_=as_, command="claim").actor  # noqa: E731
+            (claim, job_token), door = self._wait(
+                min(float(a.get("wait_seconds") or 0.0), MAX_WAIT_S),
+                claim_once,
+                claim_who,
+                lanes={a["lane"]},
+                events=False,
             )
             answer = {"ok": True, "result": {"claim": claim.to_json(), "job_token": job_token}}
             if deliver is not None and not deliver(answer):
                 with self._lock:
                     self.counts["undelivered_claims"] += 1
-                with contextlib.suppress(OrgError):
+                with contextlib.suppress(OrgError), self._door() as door:
                     door.release(
                         job_token,
                         claim.job,
@@ -246,13 +384,36 @@ class BusServer:
                     )
                 return None
             return None if deliver is not None else answer
+        if op == "wait_for_decision":
+
+            def decided(door: Guard) -> Any:
+                row = door.wait_for_decision(token, a["approval"], 0.0, as_=as_)
+                if row.get("status") == "pending":
+                    raise _NotYet(row)
+                return row
+
+            wait_who = lambda door: door.principal(token, as_=as_, command="wait", job_ok=True).actor  # noqa: E731
+            result = self._wait(
+                min(float(a.get("timeout") or 0.0), MAX_WAIT_S), decided, wait_who, lanes=set(), events=True
+            )
+        else:
+            with self._door() as door:
+                result = self._look(door, op, token, a)
+        answer = {"ok": True, "result": result}
+        if deliver is not None:
+            deliver(answer)
+            return None
+        return answer
+
+    def _look(self, door: Guard, op: str, token: str | None, a: dict) -> Any:
+        as_ = a.get("as")
         if op == "heartbeat":
-            result = door.heartbeat(token, a["job"], lease_seconds=a.get("lease_seconds"))
-        elif op == "task":
-            result = door.task(token, a["task"], as_=as_)
-        elif op == "timeline":
-            result = door.timeline(token, a["task"], as_=as_)
-        elif op == "submit":
+            return door.heartbeat(token, a["job"], lease_seconds=a.get("lease_seconds"))
+        if op == "task":
+            return door.task(token, a["task"], as_=as_)
+        if op == "timeline":
+            return door.timeline(token, a["task"], as_=as_)
+        if op == "submit":
             revision = a.get("revision")
             if self.check is not None and a["verdict"].strip().lower() == "pass":
                 p = door.holder(token, command="submit")
@@ -263,7 +424,7 @@ class BusServer:
                         revision = self.check(door._bus, p.job, p.actor, a.get("commit")) or revision
             elif a.get("commit"):
                 raise UsageError("'commit' goes with verdict pass (a delivered revision)")
-            result = door.submit(
+            return door.submit(
                 token,
                 a["job"],
                 a["verdict"],
@@ -272,38 +433,26 @@ class BusServer:
                 revision=revision,
                 **({"findings": a["findings"]} if a.get("findings") is not None else {}),
             )
-        elif op == "release":
-            result = door.release(token, a["job"], reason=a["reason"])
-        elif op == "fail":
-            result = door.fail(token, a["job"], reason=a["reason"])
-        elif op == "job_facts":  # the whole handover when the server was given one (org.agents.handover)
+        if op == "release":
+            return door.release(token, a["job"], reason=a["reason"])
+        if op == "fail":
+            return door.fail(token, a["job"], reason=a["reason"])
+        if op == "job_facts":  # the whole handover when the server was given one (org.agents.handover)
             if self.handover is not None:
-                result = self.handover(door, token, a["job"])
-            else:
-                result = door.job_facts(token, a["job"])
-        elif op == "act":
-            result = door.act(token, a["action"], as_, a["task"], a.get("attributes"))
-        elif op == "rehearse_act":
-            result = door.rehearse_act(
-                token, a["action"], a["actor"], a["task"], a.get("attributes"), as_=as_
-            )
-        elif op == "events_since":
-            result = door.events_since(
-                token,
-                int(a.get("after") or 0),
-                limit=min(int(a.get("limit") or 1000), 10_000),
-                task=a.get("task"),
-                types=tuple(a["types"]) if a.get("types") is not None else None,
-            )
-        else:  # wait_for_decision
-            result = door.wait_for_decision(
-                token, a["approval"], min(float(a.get("timeout") or 0.0), MAX_WAIT_S), as_=as_
-            )
-        answer = {"ok": True, "result": result}
-        if deliver is not None:
-            deliver(answer)
-            return None
-        return answer
+                return self.handover(door, token, a["job"])
+            return door.job_facts(token, a["job"])
+        if op == "act":
+            return door.act(token, a["action"], as_, a["task"], a.get("attributes"))
+        if op == "rehearse_act":
+            return door.rehearse_act(token, a["action"], a["actor"], a["task"], a.get("attributes"), as_=as_)
+        # events_since
+        return door.events_since(
+            token,
+            int(a.get("after") or 0),
+            limit=min(int(a.get("limit") or 1000), 10_000),
+            task=a.get("task"),
+            types=tuple(a["types"]) if a.get("types") is not None else None,
+        )
 
     # -- serving -------------------------------------------------------------------------------------
     def _connection(self, conn: socket.socket) -> None:
@@ -337,11 +486,7 @@ class BusServer:
                     {**UsageError(f"a request line is at most {MAX_FRAME} bytes").to_json(), "exit_code": 2}
                 )
                 return  # the rest of that line cannot be told from the next request: close
-            try:
-                req = json.loads(line) if line.strip() else None
-            except ValueError:
-                req = None
-            self.handle(req, deliver)
+            self.handle(_parse(line), deliver)
 
     def _line(self, conn: socket.socket, buf: bytearray) -> bytes | None:
         """The next request line (without its newline), or one longer than MAX_FRAME, or None: closed, idle
@@ -401,6 +546,7 @@ class BusServer:
         return self
 
     def stop(self) -> None:
+        self._closed.set()  # waits end at their next look
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from org.config.secretenv import credential_env
 from org.errors import OrgError, UsageError
 
 __all__ = [
@@ -114,11 +115,12 @@ def notices(reading: Any, after: int, limit: int = 500) -> tuple[list[dict], int
 
 
 def hook_environment(cfg: Any, environ: Mapping[str, str], hooks: Hooks) -> dict[str, str]:
-    """The user's environment minus every secret org knows of: the command hook runs in it."""
+    """The user's environment minus every secret org knows of (org.config.secretenv's credentials, the
+    org's declared credentials, the webhook's variable): the command hook runs in it."""
     drop = set(_SECRET_VARS) | {s.env for s in (cfg.credentials.values() if cfg is not None else ()) if s.env}
     if hooks.webhook_env:
         drop.add(hooks.webhook_env)
-    return {k: v for k, v in environ.items() if k not in drop}
+    return {k: v for k, v in environ.items() if k not in drop and not credential_env(k)}
 
 
 def deliver(notice: dict, hooks: Hooks, env: Mapping[str, str], environ: Mapping[str, str]) -> None:

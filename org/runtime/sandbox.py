@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from org.config.secretenv import secret_env
 from org.errors import UsageError
 
 __all__ = ["Limits", "Result", "Sandbox", "SOCKET_DIR", "HOME", "PASS_ENV", "forbidden_env"]
@@ -62,19 +63,14 @@ _ETC = (
 )
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-# Never handed to an agent, whoever asks: provider keys, org's identity and database, cloud credentials.
-_FORBIDDEN = re.compile(
-    r"(^|_)(API_KEY|SECRET|PASSWORD|PASSWD|PEPPER)($|_)|^ORG_(TOKEN_PEPPER|PEPPER_FD|DATABASE_URL|"
-    r"CONFIG_HOME|BROKER_SOCKET)$|^(AWS|AZURE|GOOGLE|GCLOUD|VERTEXAI)_|^PG(PASSWORD|PASSFILE|"
-    r"SERVICEFILE)$|^(XDG_CONFIG_HOME|SSH_AUTH_SOCK)$"
-)
 
 
 def forbidden_env(name: str) -> bool:
-    """True for a variable name no agent's environment may hold (keys, secrets, org's identity and database)."""
+    """True for a variable name no agent's environment may hold (keys, secrets, org's identity and database):
+    org.config.secretenv's rule, and every provider's key."""
     from org.agents.endpoints import PROVIDER_KEYS
 
-    return bool(_FORBIDDEN.search(name.upper())) or any(name in keys for keys in PROVIDER_KEYS.values())
+    return secret_env(name) or any(name in keys for keys in PROVIDER_KEYS.values())
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,9 @@ def _commit_changes(repo: Repository, task: str, path, head: str, *, actor: str,
     fd, index = tempfile.mkstemp(prefix="org-index-")
     os.close(fd)
     os.unlink(index)
-    env = {"GIT_INDEX_FILE": index}
+    # the workspace's files (and its .gitattributes) meet org's mirror config only: no global config either,
+    # so a .gitattributes cannot name a driver the host's user set up (git-lfs, say) (ADR 0136)
+    env = {"GIT_INDEX_FILE": index, "GIT_CONFIG_GLOBAL": os.devnull}
     try:
         git(["read-tree", head], git_dir=repo.mirror, work_tree=path, env=env)
         git(["add", "-A", "--", "."], git_dir=repo.mirror, work_tree=path, env=env, cwd=path, timeout=600)

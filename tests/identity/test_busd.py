@@ -387,3 +387,172 @@ def test_org_claim_and_submit_work_for_an_agent_in_its_room_over_the_socket(org,
         )
         assert human.returncode == 2 and b"not offered" in human.stderr + human.stdout
         assert b"Traceback" not in human.stderr
+
+
+# -- numbers, faults and waits (a hostile agent's token is enough to try each) -------------------------------
+def _req(op: str, token: str, args: dict | str) -> bytes:
+    body = args if isinstance(args, str) else json.dumps(args)
+    return f'{{"op": "{op}", "token": "{token}", "args": {body}}}'.encode()
+
+
+BIG = str(10**30)
+
+
+@pytest.mark.parametrize(
+    "op,args",
+    [
+        ("claim", '{"lane": "builder", "wait_seconds": NaN}'),
+        ("claim", '{"lane": "builder", "wait_seconds": Infinity}'),
+        ("claim", '{"lane": "builder", "wait_seconds": -Infinity}'),
+        ("claim", '{"lane": "builder", "wait_seconds": 1e999}'),
+        ("claim", '{"lane": "builder", "wait_seconds": -1}'),
+        ("claim", '{"lane": "builder", "wait_seconds": 1e300}'),
+        ("claim", '{"lane": "builder", "lease_seconds": NaN}'),
+        ("heartbeat", '{"job": ' + BIG + "}"),
+        ("heartbeat", '{"job": 1, "lease_seconds": -5}'),
+        ("events_since", '{"after": ' + BIG + "}"),
+        ("events_since", '{"after": 0, "limit": -1}'),
+        ("wait_for_decision", '{"approval": ' + BIG + "}"),
+        ("wait_for_decision", '{"approval": 1, "timeout": NaN}'),
+        ("act", '{"action": "a", "task": "T-1", "attributes": {"k": NaN}}'),
+        ("act", '{"action": "a", "task": "T-1", "attributes": {"k": ' + BIG + "}}"),
+        ("submit", '{"job": 1, "verdict": "pass", "findings": [{"line": NaN}]}'),
+    ],
+)
+def test_a_number_that_is_not_finite_or_out_of_range_is_refused_before_the_door(org, server, op, args):
+    head = org.events()
+    good = json.dumps({"op": "task", "token": org.alice, "args": {"task": org.task}}).encode()
+    answers = _raw(server.path, _req(op, org.agent, args) + b"\n" + good + b"\n", close_write=True)
+    assert [a["ok"] for a in answers] == [False, True], answers
+    assert answers[0]["exit_code"] == 2 and answers[0]["error"] == "usage"
+    assert org.events() == head
+
+
+def test_a_frame_nested_too_deep_gets_an_answer(org, server):
+    good = json.dumps({"op": "task", "token": org.alice, "args": {"task": org.task}}).encode()
+    answers = _raw(server.path, b"[" * 200_000 + b"\n" + good + b"\n", close_write=True)
+    assert [a["ok"] for a in answers] == [False, True] and answers[0]["exit_code"] == 2
+
+
+def test_an_unexpected_fault_is_answered_and_the_door_is_not_reused(org, server, monkeypatch, capfd):
+    real, broken, closed = Guard.task, [], []
+    close = Guard.close
+    monkeypatch.setattr(Guard, "close", lambda self: (closed.append(self), close(self)))
+
+    def boom(self, *a, **kw):
+        broken.append(self)
+        raise RuntimeError("boom /secret/path")
+
+    monkeypatch.setattr(Guard, "task", boom)
+    req = json.dumps({"op": "task", "token": org.alice, "args": {"task": org.task}}).encode()
+    answers = _raw(server.path, req + b"\n", close_write=True)
+    monkeypatch.setattr(Guard, "task", real)
+    answers += _raw(server.path, req + b"\n", close_write=True)
+    assert [a["ok"] for a in answers] == [False, True]
+    assert answers[0]["error"] == "internal" and answers[0]["exit_code"] == 1
+    assert "secret" not in answers[0]["message"]
+    assert (
+        broken and closed == broken[:1]
+    )  # the door that faulted is closed (its connection with it), not pooled
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def _send(path, req: bytes) -> socket.socket:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(60)
+    s.connect(str(path))
+    s.sendall(req + b"\n")
+    return s
+
+
+def _answers(socks: list[socket.socket], n: int) -> dict[socket.socket, dict]:
+    """The first n answers among socks (whichever come), each socket's one line."""
+    import select
+
+    got: dict[socket.socket, dict] = {}
+    deadline = time.monotonic() + 30
+    while len(got) < n and time.monotonic() < deadline:
+        ready, _, _ = select.select([s for s in socks if s not in got], [], [], 1.0)
+        for s in ready:
+            line = b""
+            while not line.endswith(b"\n"):
+                chunk = s.recv(1 << 16)
+                if not chunk:
+                    break
+                line += chunk
+            got[s] = json.loads(line)
+    return got
+
+
+def test_waits_hold_no_door_and_a_principal_has_few_of_them(org, server):
+    """More waiting claims than the server has doors: every other request is still served; a principal's
+    waits beyond its share are refused at once; a waiter is woken by the work it waits for."""
+    from org.identity.busd import MAX_BUSES, MAX_WAITS_PER_PRINCIPAL
+
+    with Bus.open(org.url, root=org.root) as bus:
+        g = Guard(bus, token_files=False)
+        tokens = {m: g.tokens.issue(m, by="test")["token"] for m in ("rev-gpt", "rev-gemini", "sec-gemini")}
+    tokens |= {BUILDER: org.agent, "build-gpt": org.other}
+    lanes = {BUILDER: "builder", "build-gpt": "builder", "rev-gpt": "reviewer", "rev-gemini": "reviewer"}
+    lanes["sec-gemini"] = "security"
+    with BusClient(server.path) as bus:
+        c, jt = bus.claim(org.other, "builder", "build-gpt")  # the builder lane is empty now
+    assert len(tokens) * MAX_WAITS_PER_PRINCIPAL > MAX_BUSES
+    socks = {}
+    for m, tok in tokens.items():
+        for _ in range(MAX_WAITS_PER_PRINCIPAL + 1):
+            args = {"lane": lanes[m], "as": m, "wait_seconds": 60}
+            socks[_send(server.path, _req("claim", tok, args))] = m
+    try:
+        refused = _answers(list(socks), len(tokens))  # one too many of each principal's
+        assert sorted(socks[s] for s in refused) == sorted(tokens)
+        assert all(
+            a["ok"] is False and a["exit_code"] == 5 and "wait" in a["message"] for a in refused.values()
+        )
+        for _ in range(3):  # everyone else is served while they wait (a read, a write)
+            with BusClient(server.path) as bus:
+                assert bus.task(org.alice, org.task)["task"] == org.task
+        waiting = [s for s in socks if s not in refused]
+        with BusClient(server.path) as bus:
+            bus.submit(jt, c.job, "pass", note="built")  # the review gate's jobs are posted
+        woken = _answers(waiting, 1)
+        ((s, a),) = woken.items()
+        assert a["ok"] is True and a["result"]["claim"]["task"] == org.task  # the next gate's job
+    finally:
+        for s in socks:
+            s.close()
+
+
+def test_the_bus_refuses_a_wait_that_is_not_a_number(org):
+    with Bus.open(org.url, root=org.root) as bus:
+        bus.claim("builder", BUILDER)
+        for wait in (float("nan"), "nan"):
+            with pytest.raises(UsageError):
+                bus.claim("builder", "build-gpt", wait_seconds=wait)
+            with pytest.raises(UsageError):
+                bus.wait_for_events(0, wait)
+            with pytest.raises(UsageError):
+                bus.wait_for_decision(1, wait)
+        with pytest.raises(NotFound):  # an infinite wait is a long one, not a loop that never looks
+            bus.claim("builder", "build-gpt", wait_seconds=float("-inf"))
+
+
+def test_org_claim_wait_nan_is_a_usage_error(org):
+    from tests.helpers import run_org
+
+    with Bus.open(org.url, root=org.root) as bus:
+        bus.claim("builder", BUILDER)  # nothing left to claim: the wait is what is tried
+    r = run_org(
+        "claim",
+        "--lane",
+        "builder",
+        "--as",
+        "build-gpt",
+        "--wait",
+        "nan",
+        "--json",
+        root=org.root,
+        env={"ORG_TOKEN": org.other},
+        timeout=30,
+    )
+    assert r.returncode == 2 and "Traceback" not in r.stderr, (r.returncode, r.stderr)

@@ -196,3 +196,54 @@ def _until(cond, limit: float = 90.0) -> bool:
             return True
         time.sleep(0.1)
     return cond()
+
+
+# What a user's shell commonly holds besides org's own: provider keys, cloud and forge credentials, database
+# passwords. None of it reaches a hook (the hook is the user's script, often a one-line curl to a chat room).
+CLOUD_SECRETS = {
+    "ANTHROPIC_API_KEY": "sk-ant-live",
+    "OPENAI_API_KEY": "sk-live-123",
+    "GEMINI_API_KEY": "gm-live",
+    "AWS_SECRET_ACCESS_KEY": "aws-secret",
+    "AWS_ACCESS_KEY_ID": "AKIA123",
+    "AZURE_OPENAI_API_KEY": "az-key",
+    "GOOGLE_APPLICATION_CREDENTIALS": "/home/u/gcp.json",
+    "GITHUB_TOKEN": "ghp_live",
+    "GH_TOKEN": "gho_live",
+    "HF_TOKEN": "hf_live",
+    "PGPASSWORD": "pw",
+    "PGPASSFILE": "/home/u/.pgpass",
+    "DB_PASSWORD": "pw2",
+    "SLACK_CLIENT_SECRET": "xoxs",
+    "SSH_AUTH_SOCK": "/tmp/ssh-agent.sock",
+    "ORG_TOKEN": "orgp_x",
+    "ORG_CONFIG_HOME": "/home/u/.config/org",
+}
+
+
+def test_no_provider_key_or_cloud_secret_reaches_a_hook():
+    from org.agents.endpoints import PROVIDER_KEYS
+    from org.identity.notify import Hooks, hook_environment
+    from org.runtime.sandbox import forbidden_env
+
+    keys = {k: "v" for names in PROVIDER_KEYS.values() for k in names}
+    env = {"PATH": "/usr/bin", "HOME": "/home/u", "LANG": "C.UTF-8", "HOOKURL": "https://hooks.example/x"}
+    got = hook_environment(
+        None, {**env, **CLOUD_SECRETS, **keys}, Hooks(command=["true"], webhook_env="HOOKURL")
+    )
+    assert got == {k: v for k, v in env.items() if k != "HOOKURL"}
+    # one home for "what is a secret variable": whatever the sandbox keeps from an agent, a hook never gets
+    assert not [k for k in got if forbidden_env(k)]
+    assert all(forbidden_env(k) for k in keys), "every provider key is a secret to the sandbox too"
+
+
+def test_a_real_hook_process_sees_none_of_them(org):
+    # (org's own token and config home are the notifier's: the test runs it with its own)
+    secrets = {k: v for k, v in CLOUD_SECRETS.items() if k not in ("ORG_TOKEN", "ORG_CONFIG_HOME")}
+    r = _notify(org, "--command", f"{sys.executable} {org['hook']} {org['out']}", env=secrets)
+    assert r.returncode == 0, r.stderr
+    got = _lines(org["out"])
+    assert got
+    for g in got:
+        assert not set(secrets) & set(g["env"]), sorted(set(secrets) & set(g["env"]))
+        assert not any(v in json.dumps(g) for v in secrets.values())

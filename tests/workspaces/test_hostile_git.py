@@ -196,3 +196,23 @@ def test_org_never_runs_git_with_a_workspace_as_its_repository(hbus, tmp_path, m
         ):
             bad.append((cmd, cwd))
     assert bad == []
+
+
+def test_a_driver_of_the_hosts_global_config_never_runs_on_workspace_files(hbus, tmp_path, monkeypatch):
+    """A filter the host's user configured (git-lfs, say) is not the workspace's to name in .gitattributes:
+    org's git reading the workspace's files as its work tree reads no global config."""
+    home = tmp_path / "home"
+    home.mkdir()
+    flag = tmp_path / "global-ran"
+    (home / ".gitconfig").write_text(
+        f'[filter "g"]\n\tclean = touch {flag}; cat\n\tsmudge = touch {flag}; cat\n'
+    )
+    t = hbus.add_task("swap add", "code", by="alice", attributes={"kind": "docs"}, repo="app")["task"]
+    ws = Path(open_workspace(hbus, t, actor="alice")["path"])
+    g, c, jt = _claim(hbus)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    (ws / ".gitattributes").write_text("*.md filter=g\n")
+    (ws / "README.md").write_text("changed\n")
+    res = check_revision(hbus, c.job, "build-claude")
+    assert res["commit"] and not flag.exists()
