@@ -21,7 +21,33 @@ from org.engine.plans import ACTIONS_PREFIX, body_text, executes_actions, plan_g
 from org.engine.policy import decide_within
 from org.errors import Denied, NeedsApproval, OrgError
 
-__all__ = ["JobOutcome", "JobRunner", "executes_actions", "call_text", "quietly"]
+__all__ = ["JobOutcome", "JobRunner", "executes_actions", "call_text", "quietly", "review_diff"]
+
+MAX_FILES = 1000  # org.workspaces.service.revision_diff lists at most this many files
+
+
+def review_diff(diff: dict) -> tuple[str, str]:
+    """What a reviewer is shown of a revision's diff ({patch, files, truncated} from the workspaces service),
+    and why it is not the whole change ("" when it is). A cut diff says so at its top and names every file
+    changed, and its reviewer may not pass it: a builder could pad the change so a file falls past the cut."""
+    patch = diff.get("patch")
+    if not patch:
+        why = f"the diff could not be read: {diff.get('error', 'none')}"
+        return f"({why})", why
+    files = list(diff.get("files") or ())
+    partial = []
+    if diff.get("truncated"):
+        partial.append(f"the diff is TRUNCATED (only its first {len(patch)} characters are shown)")
+    if len(files) >= MAX_FILES:
+        partial.append(f"the list of changed files is cut at {MAX_FILES}")
+    if not partial:
+        return patch, ""
+    why = "; ".join(partial)
+    head = (
+        f"NOTE: {why}. You cannot see the whole change, so you may not pass it: review what is shown "
+        "and say what you could not see. Files changed: " + ", ".join(files) + "\n\n"
+    )
+    return head + patch, why
 
 
 def quietly(fn: Any, *args: Any, **kw: Any) -> bool:
@@ -108,7 +134,7 @@ class JobRunner:
             item.revision = claim.revision
             h = handover(port.door, claim.token, claim.job, cfg=cfg)
             diff = h.get("diff") or {}
-            item.work = diff.get("patch") or f"(the diff could not be read: {diff.get('error', 'none')})"
+            item.work, item.partial = review_diff(diff)
             tests = h.get("tests") or {}
             item.work_summary = f"tests on this revision: {tests.get('summary', '')}" if tests else ""
             files = tuple(diff.get("files") or ())
@@ -176,6 +202,9 @@ class JobRunner:
                 port, claim, out, f"paused ({sw}) after the model call; the result was not submitted"
             )
             return out
+        if claim.kind == "review" and item.partial and getattr(res.output, "verdict", None) == "pass":
+            # fail closed: a pass of a change the reviewer could not see whole is no pass (a human reviews it)
+            return self._fail(port, claim, out, f"cannot pass a change not seen whole: {item.partial}"[:300])
         return self._submit(port, claim, actor, role, res, out)
 
     def _submit(

@@ -45,6 +45,7 @@ class WorkItem:
     adr_ids: list[int] = field(default_factory=list)
     adr_text: str = ""
     policy: dict[str, str] = field(default_factory=dict)  # value -> "layer FILE:LINE" the lower layers set
+    partial: str = ""  # why a reviewer cannot see the whole change (a cut diff): it may not pass it
 
 
 def role_of(lane: Any, gate_kind: str) -> Role:

@@ -89,6 +89,7 @@ def run_tools(
         repairs = 0
         msgs.append({"role": "assistant", "content": msg.get("content"), "tool_calls": calls})
         for c, (name, args) in zip(calls, parsed, strict=True):  # type: ignore[misc]
+            tools.budget_s = limits.wall_s - (clock() - start)  # no call outlasts the wall time left
             r = tools.call(name, args)
             seen[f"{name}:{r.digest}"] += 1
             if r.changed or name == "run_tests":

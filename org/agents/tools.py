@@ -3,7 +3,11 @@ edit a file, run the repository's test command, and submit. Every call is confin
 absolute path, no `..` or symlink out of it, nothing under .git), bounded (files read or written, output
 kept, the test command's wall time), decided first (`decide(tool, args)`: the caller records it through
 decide() as the gate's action) and recorded in the tool-call ledger: tool, arguments digest, result class,
-latency, decision. A refused or failing call is an answer to the model, never an exception.
+latency, decision. A refused or failing call is an answer to the model, never an exception: whatever a tool
+raises (a symlink loop, a broken door) is a recorded 'error'. No call runs unbounded: the test command runs
+in the tests gate's sandbox with the org's own folder hidden (org_hidden) within its timeout, and a search
+pattern with regular-expression syntax runs in a child process that is killed after SEARCH_TIMEOUT (a
+pattern like (a+)+$ would otherwise hold the agent host forever); both are cut to the loop's wall time left.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import hashlib
 import json
 import os
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +33,26 @@ MAX_WRITE = 256 * 1024  # bytes of one file the model may write
 MAX_LIST = 2000  # paths listed
 MAX_HITS = 200  # search hits
 MAX_OUTPUT = 8000  # characters of the test command's output handed back
+MAX_DIRS = 20_000  # folders walked by one list or search
+MAX_SEARCHED = 16 * 1024 * 1024  # bytes of text one search looks through
+SEARCH_TIMEOUT = 10.0  # seconds a regular-expression search may take (in a child process)
+_REGEX_SYNTAX = set(".^$*+?{}[]\\|()")
+# the child that runs a model-given regular expression: killed when it takes too long
+_SEARCH_CHILD = (
+    "import json,re,sys\n"
+    "d=json.load(sys.stdin)\n"
+    "rx=re.compile(d['p'])\n"
+    "hits=[]\n"
+    "for i,text in enumerate(d['f']):\n"
+    "    for n,line in enumerate(text.splitlines(),1):\n"
+    "        if rx.search(line[:2000]):\n"
+    "            hits.append([i,n])\n"
+    "            if len(hits)>=d['m']:\n"
+    "                break\n"
+    "    if len(hits)>=d['m']:\n"
+    "        break\n"
+    "json.dump(hits,sys.stdout)\n"
+)
 
 
 def _fn(name: str, description: str, props: dict[str, Any], required: list[str]) -> dict:
@@ -45,7 +71,10 @@ TOOL_SPECS = [
     _fn("list_files", "List the files of the workspace (optionally under a folder).", {"path": _S}, []),
     _fn("read_file", "Read a text file of the workspace.", {"path": _S}, ["path"]),
     _fn(
-        "search", "Search the workspace's text files for a regular expression.", {"pattern": _S}, ["pattern"]
+        "search",
+        "Search the workspace's text files for a text, or a regular expression (bounded in time).",
+        {"pattern": _S},
+        ["pattern"],
     ),
     _fn(
         "write_file",
@@ -102,10 +131,19 @@ class WorkspaceTools:
         test_command: str | None,
         test_timeout: float = 120.0,
         decide: Callable[[str, dict], dict] | None = None,
+        org_root: Path | str | None = None,
+        sandbox: str = "required",
+        search_timeout: float = SEARCH_TIMEOUT,
     ) -> None:
         self.root = Path(root).resolve()
         self.test_command = test_command
         self.test_timeout = test_timeout
+        if org_root is None:  # a workspace under an org's .org/workspaces: that org, even when not told
+            org_root = next((p.parent for p in self.root.parents if p.name == ".org"), None)
+        self.org_root = Path(org_root).resolve() if org_root is not None else None
+        self.sandbox = sandbox  # the repository's setting (gates/repos.yaml), as the tests gate reads it
+        self.search_timeout = search_timeout
+        self.budget_s: float | None = None  # the wall time the loop has left (set by it before each call)
         self.decide = decide or (lambda _t, _a: {"outcome": "allow", "rules": []})
         self.ledger: list[dict] = []
         self.tests: dict | None = None  # the last test run (ok, exit code, summary)
@@ -116,7 +154,10 @@ class WorkspaceTools:
         digest = hashlib.sha256(json.dumps([tool, args], sort_keys=True, default=str).encode()).hexdigest()[
             :16
         ]
-        res = self._call(tool, args)
+        try:
+            res = self._call(tool, args)
+        except Exception as exc:
+            res = ToolResult(tool, "error", f"{tool} failed: {type(exc).__name__}: {str(exc)[:300]}")
         res.digest, res.latency_ms = digest, (time.perf_counter() - t0) * 1000
         self.ledger.append(res.ledger())
         return res
@@ -165,7 +206,10 @@ class WorkspaceTools:
         p = Path(rel)
         if p.is_absolute():
             raise Refused(f"'{rel}' is outside the workspace (paths are relative to it)")
-        full = (self.root / p).resolve()
+        try:
+            full = (self.root / p).resolve()
+        except (OSError, RuntimeError):  # a symlink loop (RuntimeError before Python 3.13)
+            raise Refused(f"'{rel}' is a symlink loop or cannot be resolved") from None
         if not full.is_relative_to(self.root):
             raise Refused(f"'{rel}' is outside the workspace")
         inside = full.relative_to(self.root).parts
@@ -174,13 +218,23 @@ class WorkspaceTools:
         return full
 
     # -- the tools -----------------------------------------------------------------------------------
+    def _bound(self, seconds: float) -> float:
+        return max(1.0, min(seconds, self.budget_s)) if self.budget_s is not None else seconds
+
     def _files(self, under: Path) -> list[str]:
         out: list[str] = []
+        walked = 0
         for dirpath, dirs, names in os.walk(under):
+            walked += 1
+            if walked > MAX_DIRS:
+                return out
             dirs[:] = sorted(d for d in dirs if d != ".git")
             for n in sorted(names):
                 f = Path(dirpath) / n
-                if f.is_symlink() and not f.resolve().is_relative_to(self.root):
+                try:
+                    if f.is_symlink() and not f.resolve().is_relative_to(self.root):
+                        continue
+                except (OSError, RuntimeError):  # a symlink loop: not a file of the work
                     continue
                 out.append(str(f.relative_to(self.root)))
                 if len(out) >= MAX_LIST:
@@ -208,22 +262,68 @@ class WorkspaceTools:
         return ToolResult("read_file", "ok", self._read(self.path(a["path"])))
 
     def _search(self, a: dict) -> ToolResult:
-        try:
-            rx = re.compile(a["pattern"][:500])
-        except re.error as exc:
-            raise Refused(f"not a regular expression: {exc}") from None
-        hits: list[str] = []
+        pattern = a["pattern"][:500]
+        if not pattern:
+            raise Refused("the pattern is empty")
+        regex = bool(_REGEX_SYNTAX & set(pattern))
+        if regex:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise Refused(f"not a regular expression: {exc}") from None
+        rels: list[str] = []
+        texts: list[str] = []
+        size = 0
         for rel in self._files(self.root):
             try:
                 text = self._read(self.root / rel)
             except (Refused, OSError):
                 continue
-            for n, line in enumerate(text.splitlines(), 1):
-                if rx.search(line[:2000]):
-                    hits.append(f"{rel}:{n}: {line.strip()[:200]}")
-                    if len(hits) >= MAX_HITS:
-                        return ToolResult("search", "ok", "\n".join(hits) + f"\n(cut at {MAX_HITS})")
-        return ToolResult("search", "ok", "\n".join(hits) or "no match")
+            size += len(text)
+            if size > MAX_SEARCHED:
+                break
+            rels.append(rel)
+            texts.append(text)
+        if regex:
+            found = self._regex_hits(pattern, texts)
+            if isinstance(found, ToolResult):
+                return found
+        else:  # plain text: no pattern engine at all
+            found = []
+            for i, text in enumerate(texts):
+                found += [[i, n] for n, line in enumerate(text.splitlines(), 1) if pattern in line[:2000]]
+                if len(found) >= MAX_HITS:
+                    break
+        hits = []
+        for i, n in found[:MAX_HITS]:
+            line = texts[i].splitlines()[n - 1]
+            hits.append(f"{rels[i]}:{n}: {line.strip()[:200]}")
+        more = f"\n(cut at {MAX_HITS})" if len(found) >= MAX_HITS else ""
+        return ToolResult("search", "ok", ("\n".join(hits) + more) if hits else "no match")
+
+    def _regex_hits(self, pattern: str, texts: list[str]) -> list[list[int]] | ToolResult:
+        """[[file index, line]] of the lines matching `pattern`, found by a child process killed after
+        SEARCH_TIMEOUT (or the loop's wall time left): a runaway pattern ends the call, never the host."""
+        limit = self._bound(self.search_timeout)
+        data = json.dumps({"p": pattern, "f": texts, "m": MAX_HITS})
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-I", "-S", "-c", _SEARCH_CHILD],
+                input=data.encode(),
+                capture_output=True,
+                timeout=limit,
+                env={"PYTHONIOENCODING": "utf-8"},
+            )
+        except subprocess.TimeoutExpired:
+            return ToolResult(
+                "search",
+                "timeout",
+                f"the search did not finish in {limit:.0f} s and was stopped: the pattern backtracks too "
+                "much (nested repetition like (a+)+); search for plain text or a simpler pattern",
+            )
+        if proc.returncode != 0:
+            raise Refused(f"the search failed: {proc.stderr.decode(errors='replace').strip()[-300:]}")
+        return [[int(i), int(n)] for i, n in json.loads(proc.stdout or b"[]")]
 
     def _write_file(self, a: dict) -> ToolResult:
         f = self.path(a["path"], write=True)
@@ -261,9 +361,16 @@ class WorkspaceTools:
             return ToolResult(
                 "run_tests", "failed", "this repository names no test command (gates/repos.yaml)"
             )
-        from org.workspaces.commands import run_command
+        from org.workspaces.commands import org_hidden, run_command
 
-        r = run_command(self.test_command, self.root, self.test_timeout)
+        r = run_command(
+            self.test_command,
+            self.root,
+            self._bound(self.test_timeout),
+            hide=org_hidden(self.org_root) if self.org_root is not None else (),
+            sandbox=self.sandbox,
+            what="the test command (run_tests)",
+        )
         summary = r.summary()
         self.tests = {"ok": r.ok, "summary": summary, "exit_code": r.exit_code, "timed_out": r.timed_out}
         out = r.tail[-MAX_OUTPUT:]

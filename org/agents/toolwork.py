@@ -86,6 +86,8 @@ def tool_job(runner: Any, port: Any, claim: Any, actor: str, lane: Any, ep: Any,
         test_command=repo.test.run if repo and repo.test else None,
         test_timeout=float(repo.test.timeout) if repo and repo.test else 120.0,
         decide=decide,
+        org_root=runner.cfg.root,  # hidden from the test command like the tests gate hides it
+        sandbox=repo.sandbox if repo else "required",
     )
     agent = LaneAgent(actor, lane, ep, runner.pacer, runner.redact)
     res = run_tools(agent.call_with_tools, tool_messages(actor, lane, h, runner.redact), tools, LIMITS)

@@ -87,7 +87,12 @@ def gate_approvers(cfg: OrgConfig, st: TaskState) -> list[str]:
 
 
 def approvers_for(
-    tx: Tx, cfg: OrgConfig, st: TaskState, action: str | None, planned: bool = True
+    tx: Tx,
+    cfg: OrgConfig,
+    st: TaskState,
+    action: str | None,
+    planned: bool = True,
+    asked: dict | None = None,
 ) -> tuple[list[str], list[dict]]:
     """(humans whose approval counts for `action` now, the rejections that stand). Approval gates count for
     an action the approved plan names (`planned`, ADR 0071: an approval binds to what it showed); an action
@@ -101,6 +106,8 @@ def approvers_for(
             continue
         if not st.authors.isdisjoint(v["behind"]):  # an author behind the verdict's token (ADR 0111)
             continue
+        if v["status"] == "granted" and not _showed(v.get("attributes"), asked):
+            continue  # the approval showed another request (ADR 0112): it binds to what it showed
         (granted if v["status"] == "granted" else rejected).append(v)
     people += [r["decided_by"] for r in granted if r["decided_by"] not in people]
     return people, rejected
@@ -128,6 +135,7 @@ def action_verdicts(tx: Tx, key: str) -> list[dict]:
                     "status": "granted" if typ == "action.approved" else "rejected",
                     "decided_by": ev["actor"],
                     "behind": list((ev.get("auth") or {}).get("behind") or ()),
+                    "attributes": data.get("attributes"),
                     "note": data.get("note"),
                 }
             )
@@ -173,7 +181,9 @@ def act(
         claims = check_attributes(pcfg, {k: v for k, v in (attributes or {}).items() if k not in own})
         known = check_attributes(pcfg, facts) if facts else {}  # what org itself knows (the broker's call)
         planned, derived = _approved_plan(tx, pcfg, st, key, actor, action, {**claims, **known})
-        people, rejected = approvers_for(tx, pcfg, st, action, planned=planned is not None)
+        people, rejected = approvers_for(
+            tx, pcfg, st, action, planned=planned is not None, asked={**st.attributes, **claims, **known}
+        )
         d, conflicts = decide_within(
             pcfg,
             actor,
@@ -232,7 +242,9 @@ def act(
         out["decision"]["policy_source"] = policy_source(pcfg)  # which layer each value came from (ADR 0120)
         out["decision"]["attributes"] = ctx.redactor.value(out["decision"]["attributes"])
         if d.outcome == "needs_approval":
-            out["approval"], out["approval_created"] = _request(ctx, tx, pcfg, st, key, action, actor, d)
+            out["approval"], out["approval_created"] = _request(
+                ctx, tx, pcfg, st, key, action, actor, d, {**st.attributes, **claims, **known}
+            )
         elif d.outcome == "allow" and d.approved_by:
             tx.x(
                 "UPDATE approvals SET status = 'cancelled', decided_by = :b, decided_at = :t, note = :n WHERE task = :k "
@@ -288,6 +300,27 @@ def _behind(human: str) -> tuple[str, ...]:
     issuer's token), from the authenticated identity; they share every duty the human's decision has."""
     auth = AUTH.get() or {}
     return tuple(auth.get("behind") or ()) if auth.get("principal") == human else ()
+
+
+def _shown(tx: Tx, key: str, approval: int) -> dict:
+    """The attributes request #approval showed the human (its approval.requested event; ADR 0112)."""
+    for (body,) in tx.x(
+        "SELECT body FROM events WHERE task = :k AND type = 'approval.requested' ORDER BY seq DESC",
+        {"k": key},
+    ).all():
+        data = decode_body(body).get("data") or {}
+        if data.get("approval") == approval:
+            return dict(data.get("attributes") or {})
+    return {}
+
+
+def _showed(shown: dict | None, asked: dict | None) -> bool:
+    """Does an approval that showed `shown` cover a request stating `asked`? Every fact the request states is
+    one the approval showed, with the same value (a verdict recorded before approvals showed attributes: None,
+    covers its action as it did then)."""
+    if shown is None:
+        return True
+    return all(k in shown and _same_fact(shown[k], v) for k, v in (asked or {}).items() if v is not None)
 
 
 def _asker_behind(tx: Tx, key: str, request: dict) -> set[str]:
@@ -390,7 +423,15 @@ def _deny(d: Decision, hit: RuleHit) -> Decision:
 
 
 def _request(
-    ctx: Ctx, tx: Tx, cfg: OrgConfig, st: TaskState, key: str, action: str, actor: str, d: Decision
+    ctx: Ctx,
+    tx: Tx,
+    cfg: OrgConfig,
+    st: TaskState,
+    key: str,
+    action: str,
+    actor: str,
+    d: Decision,
+    asked: dict | None = None,
 ) -> tuple[int, bool]:
     """One pending approval per task and action, bound to the current revision."""
     for p in _rows(
@@ -432,6 +473,7 @@ def _request(
             "action": action,
             "revision": st.revision,
             "rules": [h.to_json() for h in d.rules],
+            "attributes": ctx.redactor.value(dict(asked or {})),  # what the human is shown (ADR 0112)
         },
     )
     for lname, ln in cfg.lanes.items():
@@ -660,6 +702,7 @@ def _settle(
                     "revision": st.revision,
                     "note": note,
                     "requested_by": p["requested_by"],
+                    "attributes": _shown(tx, key, p["approval"]),
                 },
             )
             _wake_requester(tx, pcfg, p["requested_by"])

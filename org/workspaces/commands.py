@@ -19,7 +19,15 @@ from pathlib import Path
 from org.engine import rule_ids
 from org.errors import Denied
 
-__all__ = ["CommandResult", "run_command", "sandbox_available", "clean_env", "TAIL_BYTES", "NoSandbox"]
+__all__ = [
+    "CommandResult",
+    "run_command",
+    "org_hidden",
+    "sandbox_available",
+    "clean_env",
+    "TAIL_BYTES",
+    "NoSandbox",
+]
 
 TAIL_BYTES = 4000
 # Only these variables reach a command; nothing named like a key, token or password, no org or git variables.
@@ -134,6 +142,12 @@ _HOME_SECRETS = (
 )
 
 
+def org_hidden(root: Path | str) -> tuple[Path, ...]:
+    """What a command running agent-written code must never see of the org at `root` (its database, token
+    rows, notify cursors, other tasks' workspaces): the tests gate and the built-in agents' run_tests share it."""
+    return (Path(root).resolve() / ".org",)
+
+
 def _secret_places() -> list[Path]:
     """What a command must not see: org's config home (peppers, humans' token files) and the usual homes of
     credentials in the user's HOME (the interpreters and tools elsewhere in HOME stay readable)."""
@@ -172,7 +186,10 @@ def run_command(
         if why_not is None:
             hidden: list[str] = []
             for h in (*hide, *_secret_places()):
-                if not h.exists() or str(cwd).startswith(str(h.resolve())):
+                if not h.exists():
+                    continue
+                if cwd.is_relative_to(h.resolve()):  # a workspace under .org/workspaces: all of the folder
+                    hidden += ["--tmpfs", str(h.resolve()), "--bind", str(cwd), str(cwd)]  # but the checkout
                     continue
                 hidden += (
                     ["--tmpfs", str(h.resolve())]

@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+import stat
 import subprocess
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from org.errors import OrgError, UsageError
 
-__all__ = ["git", "git_ok", "GitError", "SAFE_CONFIG", "git_env"]
+__all__ = [
+    "git",
+    "git_ok",
+    "GitError",
+    "SAFE_CONFIG",
+    "git_env",
+    "workspace_head",
+    "fetch_workspace",
+    "move_workspace_head",
+]
 
-# Command-line config wins over any repository's own: a workspace's .git/config is the agent's to write, so
-# nothing it names may run when org runs git (no hooks, no fsmonitor, no pager, no credential prompts).
+# Command-line config wins over a repository's own (no hooks, no fsmonitor, no pager, no credential prompts).
+# That is a second line only: a workspace's .git is the agent's to write, and what its config names (filters,
+# textconv, external diffs, includes...) cannot all be overridden, so org never runs git with a workspace's
+# .git as the repository at all (ADR 0136): it reads the workspace's HEAD and moves its branch and index
+# itself, and copies its commits through a repository org makes (workspace_head, fetch_workspace,
+# move_workspace_head below). A workspace is at most the --work-tree of org's own mirror.
 SAFE_CONFIG = (
     "core.hooksPath=/dev/null",
     "core.fsmonitor=false",
@@ -27,6 +44,7 @@ SAFE_CONFIG = (
     "commit.gpgSign=false",
     "tag.gpgSign=false",
     "core.sshCommand=ssh -oBatchMode=yes",
+    "core.attributesFile=/dev/null",
 )
 DEFAULT_TIMEOUT = 120.0
 _IDENTITY = {
@@ -47,7 +65,13 @@ def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment git runs in: no prompts, no system config, C locale, org's identity as the default."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     env.update(_IDENTITY)
-    env.update(GIT_TERMINAL_PROMPT="0", GIT_CONFIG_NOSYSTEM="1", LC_ALL="C", GIT_OPTIONAL_LOCKS="0")
+    env.update(
+        GIT_TERMINAL_PROMPT="0",
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_ATTR_NOSYSTEM="1",
+        LC_ALL="C",
+        GIT_OPTIONAL_LOCKS="0",
+    )
     if extra:
         env.update(extra)
     return env
@@ -103,3 +127,188 @@ def git(
 def git_ok(args: Sequence[str], **kw) -> bool:
     """True when `git ARGS` exits 0 (for questions such as merge-base --is-ancestor)."""
     return git(args, check=False, **kw).returncode == 0
+
+
+# -- a workspace's repository, read and moved without running git in it ---------------------------------------
+_SHA = re.compile(r"^[0-9a-f]{40}$")
+_REF_PART = re.compile(r"^[A-Za-z0-9_+@-][A-Za-z0-9_.+@-]*$")
+_MAX_READ = 64 << 20
+
+
+def _refuse(path: Path, why: str) -> OrgError:
+    from org.errors import Conflict
+
+    return Conflict(
+        f"the workspace {path} cannot be read safely: {why}; org reads no repository it did not make"
+    )
+
+
+def _git_dir(path: Path) -> Path:
+    """The workspace's .git: a real folder (not a symlink, not a gitfile naming another repository)."""
+    gd = Path(path) / ".git"
+    try:
+        st = os.lstat(gd)
+    except FileNotFoundError:
+        raise _refuse(path, ".git is missing") from None
+    if not stat.S_ISDIR(st.st_mode):
+        raise _refuse(path, ".git is not a folder (a symlink or a gitfile)")
+    return gd
+
+
+def _ref_parts(name: str, path: Path) -> list[str]:
+    parts = name.split("/")
+    if (
+        len(parts) < 2
+        or parts[0] != "refs"
+        or not all(_REF_PART.fullmatch(p) and not p.endswith(".lock") and ".." not in p for p in parts)
+    ):
+        raise _refuse(path, f"HEAD names '{name[:200]}', not a branch")
+    return parts
+
+
+def _open_dir(gd: Path, parts: list[str], *, create: bool = False) -> int:
+    """A descriptor of gd/parts..., never following a symlink on the way (the agent owns every folder)."""
+    fd = os.open(gd, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        for p in parts:
+            if create:
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(p, 0o755, dir_fd=fd)
+            nfd = os.open(p, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            os.close(fd)
+            fd = nfd
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _read(gd: Path, parts: list[str]) -> bytes | None:
+    """The bytes of a regular file gd/parts (None when absent); a symlink, FIFO or device is refused."""
+    try:
+        dfd = _open_dir(gd, parts[:-1])
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        raise _refuse(gd.parent, f"{'/'.join(parts)}: {exc.strerror}") from None
+    try:
+        fd = os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dfd)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise _refuse(gd.parent, f".git/{'/'.join(parts)}: {exc.strerror}") from None
+    finally:
+        os.close(dfd)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise _refuse(gd.parent, f".git/{'/'.join(parts)} is not a regular file")
+        chunks, size = [], 0
+        while size <= _MAX_READ and (b := os.read(fd, 1 << 20)):
+            chunks.append(b)
+            size += len(b)
+        if size > _MAX_READ:
+            raise _refuse(gd.parent, f".git/{'/'.join(parts)} is too large")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _head_ref(path: Path) -> tuple[str | None, str]:
+    """(the branch HEAD names or None when detached, the commit it is at), read as files."""
+    gd = _git_dir(path)
+    raw = _read(gd, ["HEAD"])
+    if raw is None:
+        raise _refuse(path, ".git/HEAD is missing")
+    text = raw.decode(errors="replace").strip()
+    if _SHA.fullmatch(text):
+        return None, text
+    if not text.startswith("ref: "):
+        raise _refuse(path, ".git/HEAD is neither a commit nor a branch")
+    name = text[5:].strip()
+    for _ in range(5):  # a loose ref may itself be symbolic
+        parts = _ref_parts(name, path)
+        loose = _read(gd, parts)
+        if loose is not None:
+            val = loose.decode(errors="replace").strip()
+            if _SHA.fullmatch(val):
+                return name, val
+            if val.startswith("ref: "):
+                name = val[5:].strip()
+                continue
+            raise _refuse(path, f"{name} holds neither a commit nor a branch")
+        packed = _read(gd, ["packed-refs"]) or b""
+        for line in packed.decode(errors="replace").splitlines():
+            sha, _, ref = line.partition(" ")
+            if ref == name and _SHA.fullmatch(sha):
+                return name, sha
+        raise _refuse(path, f"its branch {name} has no commit")
+    raise _refuse(path, "HEAD is a chain of symbolic refs")
+
+
+def workspace_head(path: Path | str) -> str:
+    """The commit the workspace's HEAD is at, read from its .git as files (no git runs in the workspace)."""
+    return _head_ref(Path(path))[1]
+
+
+def fetch_workspace(mirror: Path | str, path: Path | str, ref: str, *, timeout: float = 600.0) -> str:
+    """Copy the workspace's HEAD commit and everything it needs into `mirror` as `ref`; return the commit.
+    git reads the workspace's objects only, through a scratch repository org makes with its own config (its
+    objects/info/alternates names the workspace's), so nothing the workspace configures takes part."""
+    path = Path(path)
+    head = workspace_head(path)
+    objects = _git_dir(path) / "objects"
+    mirror = Path(mirror)
+    with tempfile.TemporaryDirectory(prefix="org-ws-read-", dir=mirror.parent) as tmp:
+        scratch = Path(tmp) / "r.git"
+        git(["init", "-q", "--bare", str(scratch)])
+        (scratch / "objects" / "info" / "alternates").write_text(f"{objects.resolve()}\n")
+        made = git(["update-ref", "refs/heads/head", head], git_dir=scratch, check=False)
+        if made.returncode != 0:
+            raise _refuse(path, f"its HEAD {head[:12]} is not a commit it holds")
+        got = git(
+            ["fetch", "-q", "--no-tags", "--", str(scratch), f"+refs/heads/head:{ref}"],
+            git_dir=mirror,
+            check=False,
+            timeout=timeout,
+        )
+        if got.returncode != 0:
+            raise _refuse(path, got.stderr.decode(errors="replace").strip()[-500:])
+    return head
+
+
+def move_workspace_head(path: Path | str, commit: str, index: Path | str | None = None) -> None:
+    """What `git reset --mixed COMMIT` does, done by org as files: the branch HEAD names (or HEAD itself when
+    detached) moves to `commit`, and `index` (an index org's git built for the same tree from the same files)
+    becomes the workspace's. Each file is written beside its target and renamed over it (symlinks refused)."""
+    path = Path(path)
+    if not _SHA.fullmatch(commit):
+        raise ValueError(f"not a commit id: {commit}")
+    name, _old = _head_ref(path)
+    gd = _git_dir(path)
+    parts = _ref_parts(name, path) if name else ["HEAD"]
+    _replace(gd, parts, f"{commit}\n".encode())
+    if index is not None:
+        _replace(gd, ["index"], Path(index).read_bytes())
+
+
+def _replace(gd: Path, parts: list[str], data: bytes) -> None:
+    try:
+        dfd = _open_dir(gd, parts[:-1], create=True)
+    except OSError as exc:
+        raise _refuse(gd.parent, f".git/{'/'.join(parts)}: {exc.strerror}") from None
+    tmp = f"{parts[-1]}.org-{os.getpid()}.lock"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=dfd)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+        os.rename(tmp, parts[-1], src_dir_fd=dfd, dst_dir_fd=dfd)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp, dir_fd=dfd)
+        raise _refuse(gd.parent, f"cannot write .git/{'/'.join(parts)}: {exc.strerror}") from None
+    finally:
+        os.close(dfd)

@@ -13,7 +13,7 @@ from typing import Any
 
 from org.engine import rule_ids
 from org.errors import Conflict
-from org.workspaces.commands import CommandResult, run_command
+from org.workspaces.commands import CommandResult, org_hidden, run_command
 from org.workspaces.git import GitError, git, git_ok
 from org.workspaces.repo import Repository
 from org.workspaces.revisions import ensure_commit, trailers
@@ -41,7 +41,7 @@ def test_commit(repo: Repository, commit: str, *, hide: tuple[Path, ...] = ()) -
             spec.run,
             work,
             spec.timeout,
-            hide=(repo.root / ".org", *hide),
+            hide=(*org_hidden(repo.root), *hide),
             sandbox=repo.spec.sandbox,
             what=f"the test command of repository '{repo.name}'",
         )

@@ -18,13 +18,13 @@ import re
 import shutil
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 from org.config.repos import Repo
-from org.errors import Conflict, NotFound, UsageError
-from org.workspaces.git import GitError, git, git_ok
+from org.errors import Conflict, NotFound, OrgError, UsageError
+from org.workspaces.git import GitError, fetch_workspace, git, git_ok, workspace_head
 
 __all__ = ["Repository", "Workspace", "branch_of", "LOCK_TIMEOUT"]
 
@@ -223,8 +223,10 @@ class Repository:
         head = None
         exists = (path / ".git").exists()
         if exists:
-            out = git(["rev-parse", "--verify", "-q", "HEAD^{commit}"], cwd=path, check=False)
-            head = out.stdout.decode().strip() if out.returncode == 0 else None
+            try:  # read as files: no git runs with the workspace's own config (ADR 0136)
+                head = workspace_head(path)
+            except OrgError:
+                head = None
         return Workspace(
             task=task,
             repo=self.name,
@@ -253,13 +255,10 @@ class Repository:
         path = self.path_of(task)
         if (path / ".git").exists():
             # bring the workspace's commits into the mirror so the saved ref keeps them
-            got = git(
-                ["fetch", "-q", "--no-tags", "--", str(path), f"+HEAD:refs/org/incoming/{task}"],
-                git_dir=self.mirror,
-                check=False,
-            )
-            if got.returncode == 0 and self.has_ref(f"refs/org/incoming/{task}"):
-                heads.append(self.rev(f"refs/org/incoming/{task}"))
+            with suppress(
+                OrgError
+            ):  # through a repository org makes, never the workspace's config (ADR 0136)
+                heads.append(fetch_workspace(self.mirror, path, f"refs/org/incoming/{task}"))
         if self.has_ref(f"refs/heads/{branch}"):
             heads.append(self.rev(f"refs/heads/{branch}"))
         saved = {c for _r, c in self.attempts(task)}

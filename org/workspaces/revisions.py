@@ -8,7 +8,7 @@ import re
 import tempfile
 
 from org.errors import Conflict, NotFound, UsageError
-from org.workspaces.git import git, git_ok
+from org.workspaces.git import fetch_workspace, git, git_ok, move_workspace_head
 from org.workspaces.repo import Repository, branch_of
 
 __all__ = ["collect", "accept", "trailers", "ensure_commit", "shared_ref"]
@@ -37,13 +37,9 @@ def collect(
             "at org's accepted head (saved attempts are kept)"
         )
     incoming = f"refs/org/incoming/{task}"
-    got = git(
-        ["fetch", "-q", "--no-tags", "--", str(path), f"+HEAD:{incoming}"], git_dir=repo.mirror, check=False
-    )
-    if got.returncode != 0:
-        raise Conflict(
-            f"cannot read the workspace of {task}: {got.stderr.decode(errors='replace').strip()[-500:]}"
-        )
+    # the workspace's .git is the agent's: org reads its HEAD as files and its objects through a repository
+    # org makes; no git ever runs with the workspace's config (ADR 0136)
+    fetch_workspace(repo.mirror, path, incoming)
     head = repo.rev(incoming)
     if commit is not None:
         c = commit.strip()
@@ -69,17 +65,27 @@ def _commit_changes(repo: Repository, task: str, path, head: str, *, actor: str,
     fd, index = tempfile.mkstemp(prefix="org-index-")
     os.close(fd)
     os.unlink(index)
-    env = {"GIT_INDEX_FILE": index}
+    # the workspace's files (and its .gitattributes) meet org's mirror config only: no global config either,
+    # so a .gitattributes cannot name a driver the host's user set up (git-lfs, say) (ADR 0136)
+    env = {"GIT_INDEX_FILE": index, "GIT_CONFIG_GLOBAL": os.devnull}
     try:
         git(["read-tree", head], git_dir=repo.mirror, work_tree=path, env=env)
         git(["add", "-A", "--", "."], git_dir=repo.mirror, work_tree=path, env=env, cwd=path, timeout=600)
         tree = git(["write-tree"], git_dir=repo.mirror, work_tree=path, env=env).stdout.decode().strip()
+        head_tree = git(["rev-parse", f"{head}^{{tree}}"], git_dir=repo.mirror).stdout.decode().strip()
+        if tree == head_tree:
+            return head
+        new = _commit_tree(repo, task, tree, head, actor=actor, gate=gate)
+        # the workspace's branch moves to org's commit and its index to the one just built from its files
+        # (they are that commit): `git reset --mixed`, done by org without running git in the workspace
+        move_workspace_head(path, new, index)
+        return new
     finally:
         if os.path.exists(index):
             os.unlink(index)
-    head_tree = git(["rev-parse", f"{head}^{{tree}}"], git_dir=repo.mirror).stdout.decode().strip()
-    if tree == head_tree:
-        return head
+
+
+def _commit_tree(repo: Repository, task: str, tree: str, head: str, *, actor: str, gate: str) -> str:
     msg = (
         f"org: work of {task} at {gate} by {actor}\n\n"
         + trailers([("Org-Task", task), ("Org-Gate", gate), ("Org-Actor", actor)])
@@ -92,8 +98,6 @@ def _commit_changes(repo: Repository, task: str, path, head: str, *, actor: str,
         .strip()
     )
     repo.g("update-ref", f"refs/org/incoming/{task}", new, head)
-    # the workspace's branch moves to org's commit; its files stay as they are (they are that commit)
-    git(["reset", "-q", "--mixed", new], cwd=path)
     return new
 
 

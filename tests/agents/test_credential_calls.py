@@ -72,7 +72,7 @@ def test_an_approved_credential_use_is_made_by_the_broker(org_env, monkeypatch, 
         assert bus.task(t)["status"] == "active" and not broker.server.seen
         plan = bus.work_result(t, gate="plan")["content"]
         assert '"path": "/rest/api/2/issue"' in plan  # the human approves the call the plan names
-        bus.approve(t, "alice", note="file it")
+        bus.approve(t, "bob", note="file it")  # alice filed it (the two-person rule)
         report = _run(cfg, url, env)
     finally:
         broker.close()
@@ -194,7 +194,7 @@ def _approved_jira_task(cfg, url, env, bus) -> str:
     """The demo's Jira task, planned and reviewed by the agents and approved by alice."""
     t = _jira_task(bus)
     _run(cfg, url, env)
-    bus.approve(t, "alice", note="file it")
+    bus.approve(t, "bob", note="file it")  # alice filed it (the two-person rule)
     return t
 
 
@@ -295,7 +295,7 @@ def test_a_plan_that_names_no_call_allows_none(org_env, monkeypatch):
         ]
         port.close()
         _run(cfg, url, env)  # the security review; then a human approves the plan
-        bus.approve(t, "alice", note="ok")
+        bus.approve(t, "bob", note="ok")  # alice filed it
         port, claim = _execute_claim(cfg, url, bus)
         doc = _use(broker, claim, "POST", "/rest/api/2/issue", '{"fields": {}}')
         port.close()

@@ -17,7 +17,7 @@ from org.agents.demo import demo_key, demo_stand_ins
 from org.agents.standin import StandIn, StandInServer, stand_in_secrets
 from org.bus import Bus
 from org.config.loader import load_org
-from org.errors import NeedsApproval, UsageError
+from org.errors import UsageError
 from org.identity.broker import StandIns
 
 
@@ -107,6 +107,7 @@ def test_a_run_without_the_secret_makes_one_for_the_broker_and_the_stand_in_only
     from org.identity.bootstrap import first_use_tokens
     from org.identity.brokerclient import BrokerUse
     from org.identity.guard import Guard
+    from tests.identity.test_broker import plan_of
 
     monkeypatch.delenv("ORG_SECRET_JIRA", raising=False)
     cfg = load_org(org_copy)
@@ -123,8 +124,20 @@ def test_a_run_without_the_secret_makes_one_for_the_broker_and_the_stand_in_only
             attributes={"kind": "ops", "environment": "staging", "credential": "jira", "service": "jira"},
         )["task"]
         ops = g.tokens.issue("ops-claude", by="test")["token"]
-        _c, jt = g.claim(ops, "operator", "ops-claude")
-    issue = json.dumps({"fields": {"project": {"key": "REL"}, "summary": "x", "issuetype": {"name": "Task"}}})
+        issue = json.dumps(
+            {"fields": {"project": {"key": "REL"}, "summary": "x", "issuetype": {"name": "Task"}}}
+        )
+        # a job token uses a credential only at the gate carrying out the plan that names the call (ADR 0110);
+        # high tier: security reviews the plan and a human who did not file the task approves it
+        c, pj = g.claim(ops, "operator", "ops-claude")
+        g.submit(
+            pj, c.job, "pass", note="plan", content=plan_of(("jira", "POST", "/rest/api/2/issue", issue))
+        )
+        c, sj = g.claim(g.tokens.issue("sec-gemini", by="test")["token"], "security", "sec-gemini")
+        g.submit(sj, c.job, "pass", note="ok")
+        g.approve(g.tokens.issue("bob", by="test")["token"], t, "bob")
+        c, jt = g.claim(ops, "operator", "ops-claude")
+        assert c.gate == "execute", c
     with run_services(cfg, org_copy, url, demo_stand_ins(cfg), wait=True) as (broker, server, notes):
         assert broker.proc is not None and any("stand-in jira" in n for n in notes)
         environ = dict(
@@ -134,19 +147,7 @@ def test_a_run_without_the_secret_makes_one_for_the_broker_and_the_stand_in_only
         )
         made = environ[b"ORG_SECRET_JIRA"].decode()
         use = BrokerUse(org_copy, url)
-        with pytest.raises(NeedsApproval):  # staging: a human first
-            use.use(
-                jt,
-                "ops-claude",
-                credential="jira",
-                service="jira",
-                task=t,
-                method="POST",
-                path="/rest/api/2/issue",
-                body=issue,
-            )
-        with Bus.open(url, root=org_copy, config=cfg) as bus:
-            bus.approve(t, "alice", action="credential.use", note="ok")
+        # the approval of the plan (bob, at the approval gate) is the approval of its call
         r = use.use(
             jt,
             "ops-claude",

@@ -246,3 +246,128 @@ def test_one_repair_then_fail_and_an_escape_attempt_is_refused(ws, tmp_path):
         assert run_tools(_model(srv.url), _prompt(), t).ok
         assert t.ledger[0]["result"] == "refused" and not (tmp_path / "escape.txt").exists()
         assert not (ws.parent.parent / "escape.txt").exists() and os.listdir(ws.parent) == ["ws"]
+
+
+# -- adversarial: the org's own folder, runaway patterns, symlink loops, a tool that raises -------------------
+
+
+@pytest.fixture
+def org_root():
+    """An org root outside /tmp (the sandbox's private /tmp would hide a /tmp one by accident)."""
+    import shutil
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="org-tools-", dir="/var/tmp")).resolve()
+    (root / ".org").mkdir()
+    (root / ".org" / "org.db").write_text("SECRET-DB token rows\n")
+    (root / ".org" / "notify.cursor").write_text("SECRET-CURSOR\n")
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.mark.parametrize("where", ["inside", "beside", "inferred"])
+def test_a_tool_test_run_cannot_read_the_org_folder(org_root, where):
+    from org.workspaces.commands import sandbox_available
+
+    if sandbox_available() is not None:
+        pytest.skip("no bubblewrap here: the tests gate does not run the command at all")
+    # the default workspaces live under .org/workspaces; a configured folder may lie beside .org
+    ws = org_root / ("ws/app/T-1" if where == "beside" else ".org/workspaces/app/T-1")
+    ws.mkdir(parents=True)
+    db = org_root / ".org" / "org.db"
+    cmd = f"cat {db} {org_root}/.org/notify.cursor; ls -a {org_root}/.org; echo made > made.txt; cat made.txt"
+    t = WorkspaceTools(ws, test_command=cmd, org_root=None if where == "inferred" else org_root)
+    r = t.call("run_tests", {})
+    assert "SECRET" not in r.text and "org.db" not in r.text.splitlines(), r.text  # not read, not listed
+    assert "made" in r.text and (ws / "made.txt").read_text() == "made\n"  # the workspace stays writable
+
+
+def _bounded(fn, limit=120.0):
+    """Run fn in a thread; a call still running after `limit` is a hang (a guard, not a timing assertion)."""
+    import threading
+
+    box: dict = {}
+    th = threading.Thread(target=lambda: box.setdefault("r", fn()), daemon=True)
+    th.start()
+    th.join(limit)
+    assert not th.is_alive(), "the tool call never returned"
+    return box["r"]
+
+
+def test_a_catastrophic_search_pattern_cannot_hang_the_agent_host(ws):
+    t = WorkspaceTools(ws, test_command=None, search_timeout=1.0)
+    assert t.call("write_file", {"path": "r.txt", "content": "a" * 40 + "!\n"}).result == "ok"
+    for pattern in ("(a+)+$", "(a|aa)*b"):
+        r = _bounded(lambda p=pattern: t.call("search", {"pattern": p}))
+        assert r.result == "timeout" and "plain text" in r.text, r
+    assert t.ledger[-1]["result"] == "timeout"
+    # plain and regular searches still answer
+    assert "r.txt:1" in t.call("search", {"pattern": "aaa!"}).text
+    assert "r.txt:1" in t.call("search", {"pattern": r"a{3}!$"}).text
+    assert t.call("search", {"pattern": "("}).result == "refused"
+
+
+def test_a_symlink_loop_is_a_refusal_never_a_crash(ws):
+    (ws / "ok.txt").write_text("hi there\n")
+    (ws / "loop").symlink_to("loop")
+    (ws / "a").symlink_to("b")
+    (ws / "b").symlink_to("a")
+    t = WorkspaceTools(ws, test_command=None)
+    for tool, args in [
+        ("read_file", {"path": "loop"}),
+        ("read_file", {"path": "loop/x"}),
+        ("write_file", {"path": "loop", "content": "x"}),
+        ("edit_file", {"path": "a", "old_text": "x", "new_text": "y"}),
+        ("list_files", {"path": "b"}),
+    ]:
+        r = t.call(tool, args)
+        assert r.result in ("refused", "error"), (tool, r)
+    listed = t.call("list_files", {})
+    assert listed.result == "ok" and "ok.txt" in listed.text.split("\n")
+    assert "loop" not in listed.text.split("\n")
+    assert "ok.txt:1" in t.call("search", {"pattern": "hi there"}).text
+    assert len(t.ledger) == 7
+
+
+def test_no_exception_from_a_tool_crashes_the_loop(ws):
+    def decide(_tool, _args):
+        raise RuntimeError("the door broke")
+
+    t = WorkspaceTools(ws, test_command=None, decide=decide)
+    r = t.call("read_file", {"path": "src/app.py"})
+    assert r.result == "error" and "RuntimeError" in r.text and t.ledger[-1]["result"] == "error"
+    n = {"i": 0}
+
+    class Res:
+        ok, outcome, error, total_tokens, content = True, "ok", "", 1, None
+
+        def __init__(self, name, args):
+            self.message = {
+                "role": "assistant",
+                "tool_calls": [{"id": "c", "function": {"name": name, "arguments": json.dumps(args)}}],
+            }
+
+    def model(_msgs, _specs):
+        n["i"] += 1
+        return Res("read_file", {"path": "src/app.py"}) if n["i"] == 1 else Res("submit", {"summary": "s"})
+
+    (ws / "loop").symlink_to("loop")
+    out = run_tools(
+        model, [{"role": "user", "content": "go"}], WorkspaceTools(ws, test_command=None, decide=decide)
+    )
+    assert not out.ok and out.failure == "hard_stop"  # every call was answered 'error'; the loop ended itself
+
+
+def test_a_reviewer_of_a_truncated_diff_is_told_and_cannot_pass():
+    from org.agents.jobwork import review_diff
+
+    whole = {"patch": "diff --git a/x b/x\n+ok\n", "files": ["x"], "truncated": False}
+    work, partial = review_diff(whole)
+    assert work == whole["patch"] and partial == ""
+    # a builder pads the change so the dangerous file falls past the cut
+    cut = {"patch": "diff --git a/pad b/pad\n" + "+x\n" * 100, "files": ["pad", "evil.py"], "truncated": True}
+    work, partial = review_diff(cut)
+    assert partial and "evil.py" in work and "TRUNCATED" in work.upper()
+    many = {"patch": "diff", "files": [f"f{i}" for i in range(1000)], "truncated": False}
+    assert review_diff(many)[1]  # the file list itself is cut at 1000
+    assert review_diff({"error": "gone"})[1]  # no diff at all: nothing seen, nothing passed

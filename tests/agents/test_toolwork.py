@@ -125,3 +125,24 @@ def test_reviewers_catch_the_seeded_defect_in_the_real_diff_and_the_rework_fixes
     # the reviewers were never shown the builder's note (its account of the work)
     notes = [e["data"].get("note", "") for e in _events(bus, t, "work.submitted")]
     assert notes and all(n not in json.dumps(local_server.counts) for n in notes if n)
+
+
+@pytest.mark.slow
+def test_a_reviewer_never_passes_a_diff_it_saw_only_in_part(repo_env, monkeypatch):
+    """A builder pads its change past the diff cut so a file is never shown: the built-in reviewers are
+    told the diff is truncated, and a pass of it fails the job (a human reviews) instead of passing the gate."""
+    from org.workspaces import service
+
+    cfg, url, env, bus = repo_env
+    monkeypatch.setattr(service.revision_patch, "__kwdefaults__", {"limit": 120})  # any real change is cut
+    t = bus.add_task(
+        "Add retries to the webhook sender", "change", by="alice", attributes={"kind": "code"}, repo="app"
+    )["task"]
+    _run(cfg, url, env, lanes=("builder", "reviewer", "security"))
+    view = bus.task(t)
+    passed = [e for e in _events(bus, t, "review.filed") if e["data"]["verdict"] == "pass"]
+    assert not passed, [e["data"] for e in passed]
+    gates = view["state"]["gates"]
+    assert gates["correctness"]["status"] != "passed" and gates["security"]["status"] != "passed", gates
+    failed = [j for j in view["jobs"] if "not seen whole" in (j.get("reason") or "")]
+    assert failed, view["jobs"]

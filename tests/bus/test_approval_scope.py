@@ -96,3 +96,23 @@ def test_via_pipeline_holds_only_when_the_pipeline_carries_out_the_plan(bus):
     with job_token("ops-gpt", ex.job):
         r = bus.act("host.config.push", "ops-gpt", t)
     assert r["exit_code"] == 0, r["decision"]["reason"]
+
+
+def test_an_action_approval_binds_to_the_attributes_it_showed(bus):
+    """`org approve --action` approves the request the human saw (its action, revision and attributes): the
+    same action asked again with an attribute the request did not show needs its own approval."""
+    from org.identity.guard import Guard
+    from tests.bus.bushelpers import carrying_out
+
+    g = Guard(bus)
+    tokens = {a: g.tokens.issue(a, by="test")["token"] for a in ("ops-claude", "sec-gemini", "alice", "bob")}
+    t = g.add_task(tokens["alice"], "Restart", "ops", by="alice", attributes={"environment": "staging"})[
+        "task"
+    ]
+    _c, jt = carrying_out(g, tokens, t, "service.restart", attrs={"irreversible": True})
+    shown = {"irreversible": True}
+    assert g.act(jt, "service.restart", "ops-claude", t, shown)["exit_code"] == 6
+    g.approve(tokens["bob"], t, "bob", action="service.restart", note="the restart, as shown")
+    assert g.act(jt, "service.restart", "ops-claude", t, shown)["exit_code"] == 0  # what bob saw
+    r = g.act(jt, "service.restart", "ops-claude", t, {**shown, "service": "prod-db"})
+    assert r["exit_code"] == 6 and r["decision"]["approved_by"] is None, r["decision"]["reason"]
