@@ -30,6 +30,7 @@ from typing import Any
 from org.bus.store import _safe
 from org.errors import OrgError, UsageError
 from org.identity.brokerclient import MAX_LINE, alive, socket_path
+from org.identity.busd import finite_scalar, parse_request
 from org.identity.guard import Guard
 
 __all__ = ["BrokerDaemon"]
@@ -123,6 +124,10 @@ class BrokerDaemon:
         with self._lock:
             self.counts["requests"] += 1
         try:
+            if isinstance(
+                req, UsageError
+            ):  # not JSON as the socket takes it (org.identity.busd.parse_request)
+                raise req
             if not isinstance(req, dict) or req.get("op") not in ("ping", "use"):
                 raise UsageError('the broker answers {"op": "ping"} and {"op": "use", ...}')
             if req["op"] == "ping":
@@ -132,6 +137,13 @@ class BrokerDaemon:
             with self._lock:
                 self.counts["refusals"] += 1
             return {**exc.to_json(), "exit_code": exc.exit_code}
+        except (
+            Exception
+        ) as exc:  # a fault of ours: answered (never its text: it may hold a secret), serving on
+            with self._lock:
+                self.counts["faults"] = self.counts.get("faults", 0) + 1
+            err = OrgError(f"internal error ({type(exc).__name__}) serving this request")
+            return {**err.to_json(), "exit_code": err.exit_code}
 
     def _use(self, req: dict) -> dict:
         from org.identity.broker import Broker
@@ -143,12 +155,15 @@ class BrokerDaemon:
         attrs = req.get("attributes")
         if attrs is not None and not (
             isinstance(attrs, dict)
-            and all(isinstance(k, str) and isinstance(v, _SCALARS) for k, v in attrs.items())
+            and all(
+                isinstance(k, str) and isinstance(v, _SCALARS) and finite_scalar(v) for k, v in attrs.items()
+            )
         ):
-            raise UsageError("'attributes' is an optional object of scalar values")
+            raise UsageError("'attributes' is an optional object of scalar values (finite numbers)")
         waits: list[float] = []
         self._slots.acquire()
         bus = None
+        clean = False
         try:
             bus = self._bus()
             guard = Guard(bus, token_files=False)  # only the token sent, never a file here
@@ -164,9 +179,16 @@ class BrokerDaemon:
                 body=req.get("body"),
                 attributes=attrs,
             )
+            clean = True
+        except OrgError:
+            clean = True
+            raise
         finally:
-            if bus is not None:
+            if bus is not None and clean:
                 self._pool.put(bus)
+            elif bus is not None:  # a fault mid-call: its connection is closed, not pooled
+                with contextlib.suppress(Exception):
+                    bus.close()
             self._slots.release()
             if waits:  # a flood of bad tokens waits here, each thread holding no database connection
                 self.sleep(sum(waits))
@@ -202,11 +224,7 @@ class BrokerDaemon:
                 line = _read_line(self.connection, daemon.read_timeout)
                 if line is None:
                     return  # no request line within the deadline (or reset): dropped without an answer
-                try:
-                    req = json.loads(line) if line.strip() else None
-                except ValueError:
-                    req = None
-                out = daemon.handle(req)
+                out = daemon.handle(parse_request(line))
                 with contextlib.suppress(OSError):  # a client that stopped reading
                     self.wfile.write(json.dumps(out, default=str).encode() + b"\n")
 

@@ -18,6 +18,10 @@ not a JSON request gets a usage error; an argument of the wrong name or type is 
 reached; a connection idle for IDLE_S, or that takes longer than READ_TIMEOUT_S to finish a line it began, is
 closed; a peer of another OS user is closed without an answer. A claim whose answer cannot be delivered (the
 client went away mid-claim) is released at once with that reason, so no job waits for its lease to expire.
+Every number is finite and within 0..a bound (NaN, Infinity, 31-digit integers are usage errors; so is a line
+nested too deep), and any fault that is not an OrgError is answered as an internal error and its door closed.
+A waiting claim or wait_for_decision holds a door only while it looks, never while it waits (at most
+MAX_WAITS_PER_PRINCIPAL waits per principal, MAX_WAITS in all; ADR 0118).
 A passing work submission of a repository task carries its commit through `check` (org.workspaces' diff guard,
 given by whoever starts the server: this layer knows no git), as `org submit` does on the database.
 """
@@ -41,7 +45,7 @@ from typing import Any
 from org.errors import Conflict, NotFound, OrgError, UsageError
 from org.identity.guard import Guard
 
-__all__ = ["BusServer", "OPERATIONS", "MAX_FRAME"]
+__all__ = ["BusServer", "OPERATIONS", "MAX_FRAME", "parse_request", "finite_scalar"]
 
 MAX_FRAME = 16 << 20  # bytes of one request line (a submission's content included)
 READ_TIMEOUT_S = 10.0  # to finish a line once its first byte arrived
@@ -114,7 +118,7 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _parse(line: bytes) -> Any:
+def parse_request(line: bytes) -> Any:
     """One request line as JSON; None for an empty line, a UsageError for one that is not JSON as the socket
     takes it (no NaN or Infinity, nothing nested past the stack, no integer of thousands of digits)."""
     if not line.strip():
@@ -133,7 +137,7 @@ def _number_ok(v: Any, high: float) -> bool:
     return 0 <= v <= high
 
 
-def _scalar_ok(v: Any) -> bool:
+def finite_scalar(v: Any) -> bool:
     if isinstance(v, float):
         return math.isfinite(v)
     if isinstance(v, int) and not isinstance(v, bool):
@@ -165,7 +169,7 @@ def _args(op: str, raw: Any) -> dict:
             raise UsageError(f"'{k}' of '{op}' is a finite number from 0 to {high}")
     attrs = args.get("attributes")
     if attrs is not None and not all(
-        isinstance(k, str) and isinstance(v, _SCALARS) and _scalar_ok(v) for k, v in attrs.items()
+        isinstance(k, str) and isinstance(v, _SCALARS) and finite_scalar(v) for k, v in attrs.items()
     ):
         raise UsageError("'attributes' is an object of scalar values")
     if args.get("types") is not None and not all(isinstance(t, str) for t in args["types"]):
@@ -486,7 +490,7 @@ class BusServer:
                     {**UsageError(f"a request line is at most {MAX_FRAME} bytes").to_json(), "exit_code": 2}
                 )
                 return  # the rest of that line cannot be told from the next request: close
-            self.handle(_parse(line), deliver)
+            self.handle(parse_request(line), deliver)
 
     def _line(self, conn: socket.socket, buf: bytearray) -> bytes | None:
         """The next request line (without its newline), or one longer than MAX_FRAME, or None: closed, idle

@@ -337,7 +337,16 @@ def test_the_broker_answers_garbage_with_a_usage_error(broker):
     import socket
 
     _gh, _jira, b = broker
-    for raw in (b"not json\n", b'{"op": "use", "credential": 5}\n', b'["ping"]\n'):
+    use = b'{"op": "use", "token": "x", "credential": "github", "service": "s", "task": "T-1", "attributes": '
+    for raw in (
+        b"not json\n",
+        b'{"op": "use", "credential": 5}\n',
+        b'["ping"]\n',
+        b"[" * 50_000 + b"\n",  # nested past the stack
+        b'{"op": "ping", "x": NaN}\n',
+        use + b'{"k": Infinity}}\n',
+        use + b'{"k": ' + str(10**30).encode() + b"}}\n",
+    ):
         s = socket.socket(socket.AF_UNIX)
         s.connect(str(b.path))
         s.sendall(raw)
