@@ -391,8 +391,8 @@ def _tables_disagree(cur: Any, pg: bool, head_seq: int) -> list[tuple[int, str]]
 def _disagreements(cur: Any, pg: bool, head_seq: int) -> list[tuple[int, str]]:
     marks = ", ".join(["%s" if pg else "?"] * len(_FOLDED))
     cur.execute(f"SELECT seq, body FROM events WHERE type IN ({marks}) ORDER BY seq", _FOLDED)
-    switches: dict[int, tuple[int, dict]] = {}
-    tokens: dict[str, tuple[int, dict]] = {}
+    switches: dict[Any, tuple[int, dict]] = {}
+    tokens: dict[Any, tuple[int, dict]] = {}
     for seq, body in cur.fetchall():
         ev = decode_body(body)
         data, t = ev.get("data") or {}, ev.get("type")
