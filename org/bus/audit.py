@@ -353,7 +353,15 @@ def _first_bad_header(cur, pg: bool) -> int | None:
 
 
 # -- the tables are caches of the fold (ADR 0113) -----------------------------------------------------------
-_FOLDED = ("switch.paused", "switch.resumed", "token.issued", "token.revoked")
+_FOLDED = (
+    "switch.paused",
+    "switch.resumed",
+    "token.issued",
+    "token.revoked",
+    "job.posted",
+    "jobs.posted",
+    "job.claimed",
+)
 
 
 def _flag(v: Any) -> bool | None:
@@ -393,6 +401,8 @@ def _disagreements(cur: Any, pg: bool, head_seq: int) -> list[tuple[int, str]]:
     cur.execute(f"SELECT seq, body FROM events WHERE type IN ({marks}) ORDER BY seq", _FOLDED)
     switches: dict[Any, tuple[int, dict]] = {}
     tokens: dict[Any, tuple[int, dict]] = {}
+    jobs: dict[Any, tuple[int, dict]] = {}
+    claims: dict[Any, tuple[int, dict]] = {}
     for seq, body in cur.fetchall():
         ev = decode_body(body)
         data, t = ev.get("data") or {}, ev.get("type")
@@ -414,6 +424,20 @@ def _disagreements(cur: Any, pg: bool, head_seq: int) -> list[tuple[int, str]]:
             )
         elif t == "token.revoked" and data.get("token_id") in tokens:
             tokens[data["token_id"]] = (seq, {**tokens[data["token_id"]][1], "revoked": True})
+        elif t == "job.posted":
+            said = {
+                "task": ev.get("task"),
+                "gate": ev.get("gate"),
+                "lane": ev.get("lane"),
+                "kind": data.get("kind"),
+            }
+            jobs[ev.get("job")] = (seq, said)
+        elif t == "jobs.posted":
+            for lo, hi in data.get("ranges") or ():
+                for jid in range(int(lo), int(hi) + 1):
+                    jobs[jid] = (seq, {"task": None, "gate": None, "lane": ev.get("lane"), "kind": "plain"})
+        elif t == "job.claimed":
+            claims[ev.get("job")] = (seq, {"leased_by": ev.get("actor"), "fence": data.get("fence")})
     out: list[tuple[int, str]] = []
 
     def compare(table: str, key: Any, fields: dict, said: tuple[int, dict] | None) -> None:
@@ -460,4 +484,15 @@ def _disagreements(cur: Any, pg: bool, head_seq: int) -> list[tuple[int, str]]:
         for tid, (seq, _) in tokens.items()
         if tid not in seen
     ]
+    cur.execute("SELECT id, task, gate, lane, kind, status, leased_by, fence FROM jobs")
+    for jid, task, gate, lane, kind, status, leased_by, fence in cur.fetchall():
+        compare("jobs", jid, {"task": task, "gate": gate, "lane": lane, "kind": kind}, jobs.get(jid))
+        if status == "leased":  # who holds the lease, under which fence: the last claim says
+            claim = claims.get(jid)
+            if claim is None:
+                out.append(
+                    (head_seq, f"table jobs row {jid!r} field status: leased, but no job.claimed event")
+                )
+            else:
+                compare("jobs", jid, {"leased_by": leased_by, "fence": fence}, claim)
     return sorted(out, key=lambda p: (p[0], p[1]))

@@ -166,3 +166,31 @@ def test_any_retyped_field_is_named_or_harmless_never_a_crash(log, where, value,
         assert bus.audit_verify().ok
     finally:
         con.close()
+
+
+# -- jobs: gate, task, lane, kind from job.posted; who holds a lease and its fence from job.claimed ---------
+@pytest.fixture
+def jobs_log(sbus):
+    t = sbus.add_task("Fix the parser", "change", by="alice", attributes={"kind": "code"})["task"]
+    claimed = sbus.claim("builder", "build-claude")
+    sbus.add_task("Second", "change", by="alice", attributes={"kind": "code"})
+    assert claimed, "nothing to claim"
+    assert sbus.audit_verify().ok, sbus.audit_verify().problem
+    return sbus, t
+
+
+@pytest.mark.parametrize(
+    "sql,field",
+    [
+        ("UPDATE jobs SET gate = 'approval' WHERE status = 'leased'", "gate"),
+        ("UPDATE jobs SET task = (SELECT max(task) FROM jobs) WHERE status = 'leased'", "task"),
+        ("UPDATE jobs SET lane = 'reviewer' WHERE status = 'queued'", "lane"),
+        ("UPDATE jobs SET leased_by = 'ops-claude' WHERE status = 'leased'", "leased_by"),
+        ("UPDATE jobs SET fence = fence + 1 WHERE status = 'leased'", "fence"),
+        ("UPDATE jobs SET status = 'leased', leased_by = 'ops-claude' WHERE status = 'queued'", "status"),
+    ],
+)
+def test_moving_a_job_by_hand_is_named(jobs_log, sql, field):
+    bus, _ = jobs_log
+    _edit(bus, sql)
+    _broken(bus, "jobs", field)
