@@ -397,6 +397,8 @@ class Policy:
             )
         best: Decision | None = None
         best_rank = -1
+        order = [t.id for t in self.cfg.risk.tiers]
+        top_tier = -1  # the highest tier any reading gets (a missing fact never lowers the tier)
         for combo in itertools.product(*(uncertain[k] for k in keys)):
             reading = dict(attrs)
             for k, v in zip(keys, combo, strict=True):
@@ -406,11 +408,15 @@ class Policy:
                     reading[k] = v
             d = self._judge(actor, who, action, reading, requested_tier, approvals, authors)
             rank = _STRICTNESS[d.outcome] + (1 if d.outcome == "allow" and d.approved_by else 0)
+            if self._needs_tier and d.attributes.get("tier") in order:
+                top_tier = max(top_tier, order.index(d.attributes["tier"]))
             if rank > best_rank:
                 best, best_rank = d, rank
-                if rank == 3:
+                if rank == 3 and not self._needs_tier:
                     break
         assert best is not None
+        if top_tier >= 0 and best.attributes.get("tier") != order[top_tier]:
+            best = replace(best, attributes={**best.attributes, "tier": order[top_tier]})
         if unknown:  # say what was not known; record what was, not a guess
             shown = {k: v for k, v in attrs.items() if k in best.attributes or k == "action"}
             shown.update({k: v for k, v in best.attributes.items() if k not in uncertain})
