@@ -207,6 +207,8 @@ def verify(
             )
         elif not problems and last != head_hash:
             problems.append((n, f"the last event {n} does not match the head's hash"))
+        if not problems and n == head_seq:  # the chain holds: do the tables say what it says? (ADR 0113)
+            problems += _tables_disagree(cur, pg, head_seq)[:1]
         with contextlib.suppress(Exception):  # a read-only transaction; nothing to keep
             raw.rollback()
             if not pg:
@@ -348,3 +350,114 @@ def _first_bad_header(cur, pg: bool) -> int | None:
         cur.execute(f"SELECT min(seq) FROM events WHERE instr(body, {h}) <> 1")
     r = cur.fetchone()
     return int(r[0]) if r and r[0] is not None else None
+
+
+# -- the tables are caches of the fold (ADR 0113) -----------------------------------------------------------
+_FOLDED = ("switch.paused", "switch.resumed", "token.issued", "token.revoked")
+
+
+def _flag(v: Any) -> bool | None:
+    """A stored boolean as written by the bus (SQLite 0/1, PostgreSQL bool); anything else is None."""
+    if isinstance(v, bool):
+        return v
+    if type(v) is int and v in (0, 1):
+        return bool(v)
+    return None
+
+
+def _same_value(row: Any, chain: Any) -> bool:
+    if chain is None or row is None:
+        return row is None and chain is None
+    if isinstance(chain, bool) or isinstance(row, bool):
+        return _flag(row) is chain
+    if isinstance(chain, (int, float)) and not isinstance(row, (str, bytes)):
+        try:
+            return float(row) == float(chain)
+        except (TypeError, ValueError, OverflowError):
+            return False
+    return type(row) is type(chain) and row == chain
+
+
+def _tables_disagree(cur: Any, pg: bool, head_seq: int) -> list[tuple[int, str]]:
+    """Fold what the chain says about pauses and principal tokens (one pass over those events) and name every
+    row of `switches` and `org_tokens` that says otherwise: a row no event made, a field that differs, a row
+    the chain made that is gone. Never raises: a row whose types or encoding were changed is a disagreement."""
+    try:
+        return _disagreements(cur, pg, head_seq)
+    except Exception as e:
+        return [(head_seq, f"the tables cannot be read against the chain ({type(e).__name__})")]
+
+
+def _disagreements(cur: Any, pg: bool, head_seq: int) -> list[tuple[int, str]]:
+    marks = ", ".join(["%s" if pg else "?"] * len(_FOLDED))
+    cur.execute(f"SELECT seq, body FROM events WHERE type IN ({marks}) ORDER BY seq", _FOLDED)
+    switches: dict[Any, tuple[int, dict]] = {}
+    tokens: dict[Any, tuple[int, dict]] = {}
+    for seq, body in cur.fetchall():
+        ev = decode_body(body)
+        data, t = ev.get("data") or {}, ev.get("type")
+        if t == "switch.paused":
+            sid = data.get("switch")
+            switches[sid] = (seq, {"scope": data.get("scope"), "target": data.get("target"), "active": True})
+        elif t == "switch.resumed" and data.get("switch") in switches:
+            switches[data["switch"]] = (seq, {**switches[data["switch"]][1], "active": False})
+        elif t == "token.issued":
+            tokens[data.get("token_id")] = (
+                seq,
+                {
+                    "kind": "principal",
+                    "principal": data.get("principal"),
+                    "principal_kind": data.get("principal_kind"),
+                    "expires_at": data.get("expires_at"),
+                    "revoked": False,
+                },
+            )
+        elif t == "token.revoked" and data.get("token_id") in tokens:
+            tokens[data["token_id"]] = (seq, {**tokens[data["token_id"]][1], "revoked": True})
+    out: list[tuple[int, str]] = []
+
+    def compare(table: str, key: Any, fields: dict, said: tuple[int, dict] | None) -> None:
+        if said is None:
+            out.append((head_seq, f"table {table} row {key!r}: no event in the chain made it"))
+            return
+        seq, want = said
+        for f, v in want.items():
+            if not _same_value(fields.get(f), v):
+                out.append(
+                    (
+                        seq,
+                        f"table {table} row {key!r} field {f}: the chain says {v!r} (event {seq}), "
+                        f"the row says {fields.get(f)!r}",
+                    )
+                )
+
+    cur.execute("SELECT id, scope, target, active FROM switches")
+    seen: set[Any] = set()
+    for sid, scope, target, active in cur.fetchall():
+        seen.add(sid)
+        compare("switches", sid, {"scope": scope, "target": target, "active": active}, switches.get(sid))
+    out += [
+        (seq, f"table switches row {sid!r}: gone, but event {seq} made it")
+        for sid, (seq, _) in switches.items()
+        if sid not in seen
+    ]
+    cur.execute("SELECT id, kind, principal, principal_kind, expires_at, revoked_at FROM org_tokens")
+    seen = set()
+    for tid, kind, who, pkind, exp, revoked_at in cur.fetchall():
+        seen.add(tid)
+        if kind == "job" and tid not in tokens:
+            continue  # job tokens are minted with a claim, not evented one by one (left for jobs)
+        fields = {
+            "kind": kind,
+            "principal": who,
+            "principal_kind": pkind,
+            "expires_at": exp,
+            "revoked": revoked_at is not None,
+        }
+        compare("org_tokens", tid, fields, tokens.get(tid))
+    out += [
+        (seq, f"table org_tokens row {tid!r}: gone, but event {seq} made it")
+        for tid, (seq, _) in tokens.items()
+        if tid not in seen
+    ]
+    return sorted(out, key=lambda p: (p[0], p[1]))
