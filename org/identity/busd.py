@@ -378,14 +378,14 @@ class BusServer:
             )
             answer = {"ok": True, "result": {"claim": claim.to_json(), "job_token": job_token}}
             if deliver is not None and not deliver(answer):
-                with self._lock:
-                    self.counts["undelivered_claims"] += 1
                 with contextlib.suppress(OrgError), self._door() as door:
                     door.release(
                         job_token,
                         claim.job,
                         reason="the claim's answer could not be delivered over the bus socket (the agent went away)",
                     )
+                with self._lock:  # counted once handed back: a reader of the count sees the job queued
+                    self.counts["undelivered_claims"] += 1
                 return None
             return None if deliver is not None else answer
         if op == "wait_for_decision":

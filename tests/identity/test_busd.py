@@ -556,3 +556,63 @@ def test_org_claim_wait_nan_is_a_usage_error(org):
         timeout=30,
     )
     assert r.returncode == 2 and "Traceback" not in r.stderr, (r.returncode, r.stderr)
+
+
+def test_on_postgresql_a_wait_is_woken_outside_the_doors_and_a_fault_leaves_no_transaction(
+    org_copy, tmp_path, monkeypatch
+):
+    import uuid
+
+    import psycopg
+
+    from tests.bus.bushelpers import pg_url_or_skip
+
+    base = pg_url_or_skip()
+    schema = "org_busd_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(base, autocommit=True) as c:
+        c.execute(f'CREATE SCHEMA "{schema}"')
+    url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+    try:
+        with Bus.open(url, root=org_copy) as bus:
+            first_use_tokens(bus)
+            g = Guard(bus, token_files=False)
+            alice = g.tokens.issue("alice", by="test")["token"]
+            agent = g.tokens.issue(BUILDER, by="test")["token"]
+        with BusServer(url, root=org_copy, path=tmp_path / "bus.sock") as srv:
+            srv.sleep = lambda _s: None
+            waiting = _send(
+                srv.path, _req("claim", agent, {"lane": "builder", "as": BUILDER, "wait_seconds": 60})
+            )
+            try:
+                # served while the claim waits; the task posted then wakes the claim
+                with BusClient(srv.path) as client, pytest.raises(NotFound):
+                    client.task(alice, "T-9")
+                with Bus.open(url, root=org_copy) as bus:
+                    task = Guard(bus, token_files=False).add_task(alice, "pg wait", "change", by="alice")[
+                        "task"
+                    ]
+                (a,) = _answers([waiting], 1).values()
+                assert a["ok"] is True and a["result"]["claim"]["task"] == task
+            finally:
+                waiting.close()
+            real = Guard.task
+            monkeypatch.setattr(  # a fault inside a transaction
+                Guard,
+                "task",
+                lambda self, *a, **k: self._bus.store.read(lambda tx: (tx.x("SELECT 1"), 1 / 0)),
+            )
+            req = json.dumps({"op": "task", "token": alice, "args": {"task": task}}).encode()
+            answers = _raw(srv.path, req + b"\n", close_write=True)
+            monkeypatch.setattr(Guard, "task", real)
+            answers += _raw(srv.path, req + b"\n", close_write=True)
+            assert [x["ok"] for x in answers] == [False, True] and answers[0]["error"] == "internal"
+            with psycopg.connect(base, autocommit=True) as c:  # no door of the server sits in a transaction
+                locks = c.execute(
+                    "SELECT count(*) FROM pg_locks l JOIN pg_class r ON r.oid = l.relation "
+                    "JOIN pg_namespace n ON n.oid = r.relnamespace WHERE n.nspname = %s",
+                    (schema,),
+                ).fetchone()
+            assert locks == (0,)
+    finally:
+        with psycopg.connect(base, autocommit=True) as c:
+            c.execute(f'DROP SCHEMA "{schema}" CASCADE')

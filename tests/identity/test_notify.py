@@ -200,24 +200,24 @@ def _until(cond, limit: float = 90.0) -> bool:
 
 # What a user's shell commonly holds besides org's own: provider keys, cloud and forge credentials, database
 # passwords. None of it reaches a hook (the hook is the user's script, often a one-line curl to a chat room).
-CLOUD_SECRETS = {
-    "ANTHROPIC_API_KEY": "sk-ant-live",
-    "OPENAI_API_KEY": "sk-live-123",
-    "GEMINI_API_KEY": "gm-live",
-    "AWS_SECRET_ACCESS_KEY": "aws-secret",
-    "AWS_ACCESS_KEY_ID": "AKIA123",
-    "AZURE_OPENAI_API_KEY": "az-key",
-    "GOOGLE_APPLICATION_CREDENTIALS": "/home/u/gcp.json",
-    "GITHUB_TOKEN": "ghp_live",
-    "GH_TOKEN": "gho_live",
-    "HF_TOKEN": "hf_live",
-    "PGPASSWORD": "pw",
-    "PGPASSFILE": "/home/u/.pgpass",
-    "DB_PASSWORD": "pw2",
-    "SLACK_CLIENT_SECRET": "xoxs",
-    "SSH_AUTH_SOCK": "/tmp/ssh-agent.sock",
-    "ORG_TOKEN": "orgp_x",
-    "ORG_CONFIG_HOME": "/home/u/.config/org",
+CLOUD_SECRETS = {  # values long and unique enough to never occur by chance in a notice or a path
+    "ANTHROPIC_API_KEY": "s3cr3t-anthropic_api_key-7f1c9e",
+    "OPENAI_API_KEY": "s3cr3t-openai_api_key-7f1c9e",
+    "GEMINI_API_KEY": "s3cr3t-gemini_api_key-7f1c9e",
+    "AWS_SECRET_ACCESS_KEY": "s3cr3t-aws_secret_access_key-7f1c9e",
+    "AWS_ACCESS_KEY_ID": "s3cr3t-aws_access_key_id-7f1c9e",
+    "AZURE_OPENAI_API_KEY": "s3cr3t-azure_openai_api_key-7f1c9e",
+    "GOOGLE_APPLICATION_CREDENTIALS": "s3cr3t-google_application_credentials-7f1c9e",
+    "GITHUB_TOKEN": "s3cr3t-github_token-7f1c9e",
+    "GH_TOKEN": "s3cr3t-gh_token-7f1c9e",
+    "HF_TOKEN": "s3cr3t-hf_token-7f1c9e",
+    "PGPASSWORD": "s3cr3t-pgpassword-7f1c9e",
+    "PGPASSFILE": "s3cr3t-pgpassfile-7f1c9e",
+    "DB_PASSWORD": "s3cr3t-db_password-7f1c9e",
+    "SLACK_CLIENT_SECRET": "s3cr3t-slack_client_secret-7f1c9e",
+    "SSH_AUTH_SOCK": "s3cr3t-ssh_auth_sock-7f1c9e",
+    "ORG_TOKEN": "s3cr3t-org_token-7f1c9e",
+    "ORG_CONFIG_HOME": "s3cr3t-org_config_home-7f1c9e",
 }
 
 
