@@ -14,8 +14,7 @@ from hypothesis import strategies as st
 from org.identity.tokens import Tokens
 
 
-@pytest.fixture
-def log(sbus):
+def _made(sbus):
     tokens = Tokens(sbus)
     live = tokens.issue("alice", by="bob", ttl=3600)
     gone = tokens.issue("carol" if "carol" in sbus.config().actors else "bob", by="alice")
@@ -28,13 +27,23 @@ def log(sbus):
     return sbus, live["id"], gone["id"]
 
 
-def _edit(bus, sql, params=()):
-    from org.bus.store import sqlite_path
+@pytest.fixture
+def log(bus):
+    """SQLite and PostgreSQL."""
+    return _made(bus)
 
-    con = sqlite3.connect(sqlite_path(bus.store.url))
-    with con:
-        con.execute(sql, params)
-    con.close()
+
+@pytest.fixture
+def slog(sbus):
+    return _made(sbus)
+
+
+def _edit(bus, sql, params=()):
+    from sqlalchemy import text
+
+    sql = sql.replace("?", ":p")
+    with bus.store.engine.begin() as c:
+        c.execute(text(sql), {"p": params[0]} if params else {})
 
 
 def _broken(bus, *words):
@@ -47,7 +56,7 @@ def _broken(bus, *words):
 
 def test_lifting_a_pause_by_hand_is_named(log):
     bus, _, _ = log
-    _edit(bus, "UPDATE switches SET active = 0 WHERE target = 'builder'")
+    _edit(bus, "UPDATE switches SET active = false WHERE target = 'builder'")
     _broken(bus, "switches", "active")
 
 
@@ -61,7 +70,7 @@ def test_a_forged_switch_row_is_named(log):
     bus, _, _ = log
     _edit(
         bus,
-        "INSERT INTO switches(scope, target, active, paused_by, paused_at) VALUES ('lane', 'ops', 1, 'x', 0)",
+        "INSERT INTO switches(scope, target, active, paused_by, paused_at) VALUES ('lane', 'ops', true, 'x', 0)",
     )
     _broken(bus, "switches", "no event")
 
@@ -103,10 +112,10 @@ def test_a_forged_principal_token_row_is_named(log):
     _broken(bus, "org_tokens", "feedfacefeedface", "no event")
 
 
-def test_org_audit_verify_exits_8_naming_the_row(log, root):
+def test_org_audit_verify_exits_8_naming_the_row(slog, root):
     from tests.helpers import run_org
 
-    bus, _, gone = log
+    bus, _, gone = slog
     _edit(bus, "UPDATE org_tokens SET revoked_at = NULL WHERE id = ?", (gone,))
     r = run_org(
         "audit",
@@ -137,12 +146,12 @@ FIELDS = st.sampled_from(
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(where=FIELDS, value=VALUES, pick=st.integers(0, 5))
-def test_any_retyped_field_is_named_or_harmless_never_a_crash(log, where, value, pick):
+def test_any_retyped_field_is_named_or_harmless_never_a_crash(slog, where, value, pick):
     """Whatever a field is set to, verify answers (never raises); a value that changes what the row says is
     named; the row put back verifies again."""
     from org.bus.store import sqlite_path
 
-    bus = log[0]
+    bus = slog[0]
     table, column = where
     con = sqlite3.connect(sqlite_path(bus.store.url))
     try:
@@ -170,7 +179,8 @@ def test_any_retyped_field_is_named_or_harmless_never_a_crash(log, where, value,
 
 # -- jobs: gate, task, lane, kind from job.posted; who holds a lease and its fence from job.claimed ---------
 @pytest.fixture
-def jobs_log(sbus):
+def jobs_log(bus):
+    sbus = bus
     t = sbus.add_task("Fix the parser", "change", by="alice", attributes={"kind": "code"})["task"]
     claimed = sbus.claim("builder", "build-claude")
     sbus.add_task("Second", "change", by="alice", attributes={"kind": "code"})
