@@ -335,6 +335,7 @@ def _tier_raised(
                 "revision": rev,
                 "required": list(plan.required),
                 "unskipped": unskipped,
+                **({} if filer_may_approve(cfg, cls.tier) else {"filer_may_approve": False}),
             },
             None,
         )

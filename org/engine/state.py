@@ -109,6 +109,7 @@ class TaskState:
     config_hash: str = ""
     attributes: dict[str, Any] = field(default_factory=dict)
     created_by: str | None = None
+    filed_behind: tuple[str, ...] = ()  # the people behind the filer's token (ADR 0111)
     status: TaskStatus = "active"
     gates: dict[str, GateState] = field(default_factory=dict)
     required: tuple[str, ...] = ()
@@ -214,10 +215,11 @@ def _apply(s: TaskState | None, ev: Event) -> TaskState:
         s = TaskState(id=ev.task)
         s.workflow, s.title, s.tier = d["workflow"], d.get("title", ""), d["tier"]
         s.config_hash, s.attributes, s.created_by = d["config_hash"], dict(d.get("attributes", {})), ev.actor
+        s.filed_behind = tuple(d.get("behind", ()))
         if (
             d.get("filer_may_approve") is False
         ):  # the two-person rule (ADR 0111): the filer counts as an author
-            s.authors.update(x for x in (ev.actor, *d.get("behind", ())) if x)
+            s.authors.update(x for x in (ev.actor, *s.filed_behind) if x)
         s.required = tuple(d.get("required", ()))
         s.gates = {g: GateState() for g in d["gates"]}
         s.events = 1
@@ -277,6 +279,8 @@ def _apply(s: TaskState | None, ev: Event) -> TaskState:
     elif t == "task.tier_raised":  # a revision's paths need a higher tier: its gates become required
         s.tier = d["tier"]
         s.required = tuple(d.get("required", s.required))
+        if d.get("filer_may_approve") is False:  # the two-person rule follows the raised tier (ADR 0111)
+            s.authors.update(x for x in (s.created_by, *s.filed_behind) if x)
         for name in d.get("unskipped", ()):
             g = s.gates[name]
             if g.status == "skipped":

@@ -212,3 +212,19 @@ def test_a_paths_condition_reads_as_words():
         {"all": [{"paths": {"any": ["infra/**"]}}, {"not": {"paths": {"all": ["*.md"]}}}]}
     )
     assert describe(c) == "a changed path matches infra/** and not (every changed path matches *.md)"
+
+
+def test_a_filer_whose_task_is_raised_to_a_two_person_tier_becomes_an_author(tbus):
+    """The two-person rule (ADR 0111) follows a raised tier (review finding): alice files a docs task (low,
+    the filer may approve), a revision touches a high-risk path, the task becomes high, where the filer may not
+    approve: alice is now among the authors, so she can neither approve nor review it."""
+    task, ws, job, jt, g = _low_task(tbus)
+    assert "alice" not in tbus.task(task)["state"]["authors"]
+    (ws / "infra").mkdir()
+    (ws / "infra" / "main.tf").write_text('resource "x" {}\n')
+    check_revision(tbus, job, "build-claude")
+    g.submit(jt, job, "pass")
+    t = tbus.task(task)
+    assert t["tier"] == "high"
+    assert _events(tbus, task, "task.tier_raised")[0]["data"]["filer_may_approve"] is False
+    assert "alice" in t["state"]["authors"]
