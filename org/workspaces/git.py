@@ -257,6 +257,8 @@ def fetch_workspace(mirror: Path | str, path: Path | str, ref: str, *, timeout: 
     path = Path(path)
     head = workspace_head(path)
     objects = _git_dir(path) / "objects"
+    if objects.is_symlink() or not objects.is_dir():  # only the workspace's own objects are read
+        raise _refuse(Path(path), "its .git/objects is not a folder of its own")
     mirror = Path(mirror)
     with tempfile.TemporaryDirectory(prefix="org-ws-read-", dir=mirror.parent) as tmp:
         scratch = Path(tmp) / "r.git"

@@ -216,3 +216,19 @@ def test_a_driver_of_the_hosts_global_config_never_runs_on_workspace_files(hbus,
     (ws / "README.md").write_text("changed\n")
     res = check_revision(hbus, c.job, "build-claude")
     assert res["commit"] and not flag.exists()
+
+
+def test_a_workspace_objects_folder_that_points_elsewhere_is_refused(hbus, tmp_path):
+    """Review finding: .git/objects as a symlink to another repository's objects let org copy that
+    repository's commits into its mirror. Only the workspace's own objects folder is read."""
+    from org.errors import Conflict
+
+    t = hbus.add_task("swap add", "code", by="alice", attributes={"kind": "docs"}, repo="app")["task"]
+    ws = Path(open_workspace(hbus, t, actor="alice")["path"])
+    g, c, jt = _claim(hbus)
+    sha = commit_file(ws, "src/app.py", "def add(a, b):\n    return b + a\n")
+    objects = ws / ".git" / "objects"
+    objects.rename(tmp_path / "objects")
+    objects.symlink_to(tmp_path / "objects")
+    with pytest.raises(Conflict, match="workspace"):
+        check_revision(hbus, c.job, "build-claude", commit=sha)
