@@ -182,9 +182,14 @@ def _submit_one(
     content = it.get("content") or ""
     red = ctx.redactor
     digest = hashlib.sha256(content.encode()).hexdigest() if content else None
+    findings = it.get("findings") or []
+    try:  # stored and handed to the next agent as JSON: no NaN or infinity, no non-JSON value
+        json.dumps(findings, allow_nan=False)
+    except (TypeError, ValueError):
+        raise UsageError("findings are JSON objects with finite numbers") from None
     result: dict[str, Any] = {
         "note": red.text(note) if note else "",
-        "findings": red.value(it.get("findings") or []),
+        "findings": red.value(findings),
     }
     if content:
         kept = content.encode()[:MAX_CONTENT].decode(errors="ignore")

@@ -616,3 +616,23 @@ def test_on_postgresql_a_wait_is_woken_outside_the_doors_and_a_fault_leaves_no_t
     finally:
         with psycopg.connect(base, autocommit=True) as c:
             c.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def test_a_finding_with_an_infinite_number_is_refused(org, server):
+    """Review finding: 1e999 parses to infinity and was stored in the job's findings as bare `Infinity`
+    (invalid JSON for the next reader and for PostgreSQL jsonb)."""
+    with BusClient(server.path) as bus:
+        c, jt = bus.claim(org.agent, "builder", BUILDER)
+    args = json.dumps(
+        {"job": c.job, "verdict": "pass", "content": "x", "findings": [{"line": 1, "note": "n"}]}
+    )
+    line = (
+        '{"op": "submit", "token": "'
+        + jt
+        + '", "args": '
+        + args.replace('"line": 1', '"line": 1e999')
+        + "}\n"
+    )
+    (answer,) = _raw(server.path, line.encode(), close_write=True)
+    assert answer["ok"] is False and answer["exit_code"] == 2, answer
+    assert org.rows("SELECT status FROM jobs WHERE lane = 'builder'") == [("leased",)]
