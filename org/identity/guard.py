@@ -42,6 +42,7 @@ yet, and who may is a decision of its own).
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -70,6 +71,9 @@ MISSING = (
     "authentication required: pass --token or set ORG_TOKEN (a human's own token is read from their "
     "config file when --as names them; 'org token issue --for NAME --as HUMAN' makes one)"
 )
+
+
+_FIRST_USE = threading.Lock()
 
 
 def no_file(human: str, path: Path) -> str:
@@ -220,17 +224,21 @@ class Guard:
         if a is None or not a.is_human:
             return None, None
         root = self._bus.ctx.root
-        fresh, db = self._bus.store.read(
-            lambda tx: (identityrows.never_had_a_human_token(tx), identityrows.stored_db_id(tx))
-        )  # one read: every read of a human at the keyboard (the TUI's each poll) comes here first
-        if fresh:
-            from org.identity.bootstrap import first_use_tokens
+        # one lock for the process: on a fresh database first use commits the humans' tokens, then writes their
+        # files; a second thread (the TUI's poll beside its first screen) reading in between found a database
+        # past its first use and no file yet, and refused the human at the keyboard
+        with _FIRST_USE:
+            fresh, db = self._bus.store.read(
+                lambda tx: (identityrows.never_had_a_human_token(tx), identityrows.stored_db_id(tx))
+            )  # one read: every read of a human at the keyboard (the TUI's each poll) comes here first
+            if fresh:
+                from org.identity.bootstrap import first_use_tokens
 
-            first_use_tokens(self._bus)
-        if fresh or not db:
-            db = self.tokens.db()
-        path = files.human_token_path(root, a.id, db)
-        return files.read_private(path), path
+                first_use_tokens(self._bus)
+            if fresh or not db:
+                db = self.tokens.db()
+            path = files.human_token_path(root, a.id, db)
+            return files.read_private(path), path
 
     def principal(
         self,
