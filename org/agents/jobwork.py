@@ -40,11 +40,6 @@ def review_diff(diff: dict) -> tuple[str, str]:
         partial.append(f"the diff is TRUNCATED (only its first {len(patch)} characters are shown)")
     if len(files) >= MAX_FILES:
         partial.append(f"the list of changed files is cut at {MAX_FILES}")
-    unseen = _unseen_files(patch)
-    if unseen:
-        partial.append(
-            "the diff does not show the content of " + ", ".join(unseen) + " (binary or a submodule commit)"
-        )
     if not partial:
         return patch, ""
     why = "; ".join(partial)
@@ -53,31 +48,6 @@ def review_diff(diff: dict) -> tuple[str, str]:
         "and say what you could not see. Files changed: " + ", ".join(files) + "\n\n"
     )
     return head + patch, why
-
-
-_DIFF_HEAD = re.compile(r"^diff --git a/(.*) b/(.*)$")
-_UNSEEN = re.compile(r"^(Binary files .* differ|GIT binary patch|[-+]Subproject commit [0-9a-f]+)$")
-
-
-def _unseen_files(patch: str) -> list[str]:
-    """The files whose change the patch names without showing it: git's 'Binary files ... differ' (one NUL
-    byte makes a shell script binary to git), a binary patch, a gitlink's commit id. Binary markers count only
-    in a file's header part; a gitlink's commit lines sit in a hunk (a text file adding such a line is taken
-    as unseen too: it fails closed)."""
-    out: list[str] = []
-    current, in_hunk = None, False
-    for line in patch.splitlines():
-        m = _DIFF_HEAD.match(line)
-        if m:
-            current, in_hunk = m.group(2), False
-            continue
-        if line.startswith("@@"):
-            in_hunk = True
-            continue
-        unseen = current is not None and _UNSEEN.match(line) and (not in_hunk or "Subproject commit" in line)
-        if unseen and current not in out:
-            out.append(current)
-    return out
 
 
 def quietly(fn: Any, *args: Any, **kw: Any) -> bool:

@@ -371,24 +371,3 @@ def test_a_reviewer_of_a_truncated_diff_is_told_and_cannot_pass():
     many = {"patch": "diff", "files": [f"f{i}" for i in range(1000)], "truncated": False}
     assert review_diff(many)[1]  # the file list itself is cut at 1000
     assert review_diff({"error": "gone"})[1]  # no diff at all: nothing seen, nothing passed
-
-
-def test_a_reviewer_of_a_diff_with_unseen_content_cannot_pass():
-    """Review finding: a text file made 'binary' by one NUL byte shows only as 'Binary files ... differ' (a
-    shell script bash still runs), and a gitlink only as a commit id: content the reviewer never sees."""
-    from org.agents.jobwork import review_diff
-
-    binary = (
-        "diff --git a/build.sh b/build.sh\nindex a504304..8a90961 100644\n"
-        "Binary files a/build.sh and b/build.sh differ\n"
-    )
-    for patch in (
-        binary,
-        "diff --git a/x b/x\nGIT binary patch\nliteral 12\nabc\n",
-        "diff --git a/sub b/sub\n-Subproject commit 1111111\n+Subproject commit 2222222\n",
-    ):
-        work, partial = review_diff({"patch": patch, "files": ["build.sh"], "truncated": False})
-        assert partial and "may not pass" in work, patch
-    # a line of a text diff that merely mentions the words is no binary file
-    text = "diff --git a/doc.md b/doc.md\n+Binary files a/x and b/x differ\n"
-    assert review_diff({"patch": text, "files": ["doc.md"], "truncated": False})[1] == ""
