@@ -183,9 +183,9 @@ def _submit_one(
     red = ctx.redactor
     digest = hashlib.sha256(content.encode()).hexdigest() if content else None
     findings = it.get("findings") or []
-    try:  # stored and handed to the next agent as JSON: no NaN or infinity, no non-JSON value
-        json.dumps(findings, allow_nan=False)
-    except (TypeError, ValueError):
+    try:  # stored and handed to the next agent as JSON: no NaN or infinity
+        json.dumps(findings, allow_nan=False, default=str)
+    except ValueError:
         raise UsageError("findings are JSON objects with finite numbers") from None
     result: dict[str, Any] = {
         "note": red.text(note) if note else "",

@@ -81,7 +81,7 @@ def test_work_and_human_approval_through_the_cli(root, tokens):
     types = [e["type"] for e in shown["timeline"]]
     assert types[0] == "task.created" and types[-1] == "task.done" and "approval.granted" in types
     created = shown["timeline"][0]
-    assert created["sources"]["tier"] == ["gates/risk.yaml:27"] and created["rules"] == ["RISK-PRODUCTION"]
+    assert created["sources"]["tier"] == ["gates/risk.yaml:28"] and created["rules"] == ["RISK-PRODUCTION"]
     r = run_org("task", "show", task, "--as", "alice", root=root)
     assert "rule RISK-PRODUCTION at gates/risk.yaml" in r.stdout and "bob" in r.stdout
 
