@@ -224,13 +224,21 @@ class Guard:
         if a is None or not a.is_human:
             return None, None
         root = self._bus.ctx.root
+        fresh, db = self._bus.store.read(
+            lambda tx: (identityrows.never_had_a_human_token(tx), identityrows.stored_db_id(tx))
+        )  # one read: every read of a human at the keyboard (the TUI's each poll) comes here first
+        if not fresh and db:  # the common case: the file is there, no lock on the TUI's poll
+            path = files.human_token_path(root, a.id, db)
+            token = files.read_private(path)
+            if token:
+                return token, path
         # one lock for the process: on a fresh database first use commits the humans' tokens, then writes their
         # files; a second thread (the TUI's poll beside its first screen) reading in between found a database
         # past its first use and no file yet, and refused the human at the keyboard
         with _FIRST_USE:
             fresh, db = self._bus.store.read(
                 lambda tx: (identityrows.never_had_a_human_token(tx), identityrows.stored_db_id(tx))
-            )  # one read: every read of a human at the keyboard (the TUI's each poll) comes here first
+            )  # again under the lock: another thread may have just made the humans' files
             if fresh:
                 from org.identity.bootstrap import first_use_tokens
 
