@@ -135,7 +135,7 @@ class Repo(Strict):
     binary: list[str] = Field(
         default_factory=list,
         description="Globs where binary files may enter (default: nowhere). git shows no content of a binary "
-        "file, so no reviewer reads it: elsewhere one is refused (ORG-BINARY-FILE), and where welcome its "
+        "file, so no reviewer reads it: elsewhere one is refused, and where welcome its "
         "revision needs a reviewer who can look beyond the diff (an agent may not pass it).",
     )
     max_diff: MaxDiff | None = Field(default=None, description="Size limit of one revision against its base.")

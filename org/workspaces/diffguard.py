@@ -198,7 +198,8 @@ def unseen_files(patch: str) -> list[str]:
     file's header part; a gitlink's commit lines sit in a hunk (a text file adding such a line is taken as
     unseen too: it fails closed)."""
     out: list[str] = []
-    current, in_hunk = None, False
+    current: str | None = None
+    in_hunk = False
     for line in patch.splitlines():
         m = _DIFF_HEAD.match(line)
         if m:
@@ -207,8 +208,8 @@ def unseen_files(patch: str) -> list[str]:
         if line.startswith("@@"):
             in_hunk = True
             continue
-        unseen = current is not None and _UNSEEN.match(line) and (not in_hunk or "Subproject commit" in line)
-        if unseen and current not in out:
+        unseen = _UNSEEN.match(line) and (not in_hunk or "Subproject commit" in line)
+        if current is not None and unseen and current not in out:
             out.append(current)
     return out
 
