@@ -67,6 +67,7 @@ class AgentSession:
         warm_litellm()  # the agents' calls go through litellm: import it while the bus opens and tokens are made
         self.cfg = cfg
         self.db_url = db_url
+        self._pipeline_bus: Any = None
         self.env = dict(os.environ if env is None else env)
         self.note = note or (lambda _k, _t: None)
         self.mode = models_mode(self.env)
@@ -124,7 +125,17 @@ class AgentSession:
         }
 
     def dispatcher(self, options: RunOptions | None = None, on_job: Any = None) -> Dispatcher:
-        return Dispatcher(self.cfg, self._open_port, self.runner, options, on_job=on_job)
+        pipeline = self.run_pipeline if options is not None and options.pipeline and self.cfg.repos else None
+        return Dispatcher(self.cfg, self._open_port, self.runner, options, on_job=on_job, pipeline=pipeline)
+
+    def run_pipeline(self) -> list[dict]:
+        """org's pipeline once over everything waiting for it (tests gates, merges): what it did."""
+        from org.bus import Bus
+        from org.workspaces.pipeline import run_pipeline
+
+        if self._pipeline_bus is None:
+            self._pipeline_bus = Bus.open(self.db_url, root=self.cfg.root, config=self.cfg)
+        return run_pipeline(self._pipeline_bus)
 
     def port(self) -> Any:
         """An AgentDoor (org.agents.busport) whose calls authenticate as this run's agents."""
@@ -148,6 +159,9 @@ class AgentSession:
         try:
             self._close_boot()
         finally:
+            if self._pipeline_bus is not None:
+                self._pipeline_bus.close()
+                self._pipeline_bus = None
             self.store.close()
             self.local.close()
 
