@@ -484,10 +484,10 @@ def _disagreements(cur: Any, pg: bool, head_seq: int, now: float) -> list[tuple[
                     jobs[jid] = (seq, {"task": None, "gate": None, "lane": ev.get("lane"), "kind": "plain"})
                     status[jid] = (seq, "queued")
         elif t == "job.claimed":
-            jid = ev.get("job")
-            claims[jid] = (seq, {"leased_by": ev.get("actor"), "fence": data.get("fence")})
-            status[jid] = (seq, "leased")
-            lease[jid] = (seq, {"lease_seconds": data.get("lease_seconds")})
+            job: Any = ev.get("job")
+            claims[job] = (seq, {"leased_by": ev.get("actor"), "fence": data.get("fence")})
+            status[job] = (seq, "leased")
+            lease[job] = (seq, {"lease_seconds": data.get("lease_seconds")})
             if data.get("job_token") is not None:
                 auth = ev.get("auth") or {}
                 job_tokens[data["job_token"]] = (
@@ -497,7 +497,7 @@ def _disagreements(cur: Any, pg: bool, head_seq: int, now: float) -> list[tuple[
                         "principal": ev.get("actor"),
                         "principal_kind": auth.get("kind"),
                         "created_by": auth.get("token"),
-                        "job": jid,
+                        "job": job,
                         "fence": data.get("fence"),
                         "task": ev.get("task"),
                         "gate": ev.get("gate"),
@@ -560,10 +560,10 @@ def _disagreements(cur: Any, pg: bool, head_seq: int, now: float) -> list[tuple[
                 "expires_at": _iso_or(exp),
                 "revoked": revoked_at is not None,
             }
-            said = job_tokens.get(tid)
-            if said is not None and fields["revoked"] and not said[1]["revoked"]:
-                said = (said[0], {**said[1], "revoked": True})  # revoking it is only ever stricter
-            compare("org_tokens", tid, fields, said)
+            made = job_tokens.get(tid)
+            if made is not None and fields["revoked"] and not made[1]["revoked"]:
+                made = (made[0], {**made[1], "revoked": True})  # revoking it is only ever stricter
+            compare("org_tokens", tid, fields, made)
             continue
         fields = {
             "kind": kind,
