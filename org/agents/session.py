@@ -72,7 +72,7 @@ class AgentSession:
         warm_litellm()  # the agents' calls go through litellm: import it while the bus opens and tokens are made
         self.cfg = cfg
         self.db_url = db_url
-        self._pipeline_bus: Any = None
+        self._pipeline_port: Any = None
         self.env = dict(os.environ if env is None else env)
         self.note = note or (lambda _k, _t: None)
         self.mode = models_mode(self.env)
@@ -173,13 +173,14 @@ class AgentSession:
         return Dispatcher(self.cfg, self._open_port, self.runner, options, on_job=on_job, pipeline=pipeline)
 
     def run_pipeline(self) -> list[dict]:
-        """org's pipeline once over everything waiting for it (tests gates, merges): what it did."""
-        from org.bus import Bus
+        """org's pipeline once over everything waiting for it (tests gates, merges), through the door as one of
+        this run's agents (its results are recorded as org's pipeline): what it did."""
         from org.workspaces.pipeline import run_pipeline
 
-        if self._pipeline_bus is None:
-            self._pipeline_bus = Bus.open(self.db_url, root=self.cfg.root, config=self.cfg)
-        return run_pipeline(self._pipeline_bus)
+        if self._pipeline_port is None:
+            self._pipeline_port = self._open_port()
+        port = self._pipeline_port
+        return run_pipeline(port.door.workspaces(port.any_token(), command="pipeline run"))
 
     def port(self) -> Any:
         """An AgentDoor (org.agents.busport) whose calls authenticate as this run's agents."""
@@ -203,9 +204,9 @@ class AgentSession:
         try:
             self._close_boot()
         finally:
-            if self._pipeline_bus is not None:
-                self._pipeline_bus.close()
-                self._pipeline_bus = None
+            if self._pipeline_port is not None:
+                self._pipeline_port.close()
+                self._pipeline_port = None
             try:
                 self.store.close()
             finally:
