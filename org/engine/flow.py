@@ -567,7 +567,10 @@ def _advance(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None) -
             break
         fold(new, state)
         out += new
-        if all(e.type == "gate.ready" for e in new):
+        for e in new:
+            if e.type != "gate.ready":
+                break
+        else:
             break
     return out
 
@@ -611,7 +614,7 @@ def _sweep(
             more = _no_eligible(cfg, state, name, rev)
         if more:
             new += more
-            if not _CLOSING.isdisjoint([e.type for e in more]):
+            if any(e.type in _CLOSING for e in more):
                 break
     return new
 

@@ -50,6 +50,9 @@ __all__ = [
 LIMIT = 512
 _TABLES: dict[tuple[Any, ...], tuple[tuple[object, ...], dict[Any, Any]]] = {}
 _OFF = [0]  # how many off() blocks are open
+_WORKFLOW: dict[
+    int, dict[Any, Any]
+] = {}  # the "workflow" tables by id of their workflow (emptied with _TABLES)
 
 
 def table(name: str, *sources: object) -> dict[Any, Any] | None:
@@ -63,6 +66,7 @@ def table(name: str, *sources: object) -> dict[Any, Any] | None:
         return hit[1]
     if len(_TABLES) >= LIMIT:
         _TABLES.clear()
+        _WORKFLOW.clear()
     t: dict[Any, Any] = {}
     _TABLES[key] = (sources, t)
     return t
@@ -131,14 +135,20 @@ def _remember(t: dict[Any, Any] | None, key: Any, compute: Any, *args: Any) -> A
 
 
 def _wf(cfg: OrgConfig, workflow: str) -> tuple[Workflow, dict[Any, Any] | None]:
+    """The workflow and its table (the most frequent look-up: found by the workflow's id alone, which
+    stays its own while the table, which holds it, is in the store)."""
     wf = cfg.workflows[workflow]
-    return wf, table("workflow", wf)
+    t = _WORKFLOW.get(id(wf))
+    if t is None or _OFF[0]:
+        t = table("workflow", wf)
+        if t is not None:
+            _WORKFLOW[id(wf)] = t
+    return wf, t
 
 
 def gates(cfg: OrgConfig, workflow: str) -> dict[str, GateSpec]:
     """{gate: GateSpec} of the workflow, in its order."""
-    wf = cfg.workflows[workflow]
-    t = table("workflow", wf)  # (the most frequent look-up: written out)
+    wf, t = _wf(cfg, workflow)
     g: dict[str, GateSpec] | None = t.get("gates") if t is not None else None
     if g is None:
         g = {n: GateSpec(n, spec) for n, spec in wf.gates.items()}
@@ -172,18 +182,25 @@ def upstream(cfg: OrgConfig, workflow: str) -> dict[str, frozenset[str]]:
 
 def steps(cfg: OrgConfig, workflow: str) -> tuple[Step, ...]:
     """A Step for every gate in plan order: the order advance visits them (a topological order: a gate
-    comes after everything it waits for). Derived from the workflow, the default tier and the sources."""
-    wf = cfg.workflows[workflow]
-
-    def compute() -> tuple[Step, ...]:
-        order = plan(cfg, workflow, cfg.risk.default).order
+    comes after everything it waits for). Derived from the workflow, the default tier and the sources
+    (kept with the risk spec and sources table they came from: replacing either derives them again)."""
+    wf, t = _wf(cfg, workflow)
+    risk, sources = cfg.risk, cfg.sources
+    hit = t.get("steps") if t is not None else None
+    if hit is None or hit[0] is not risk or hit[1] is not sources:
+        order = plan(cfg, workflow, risk.default).order
         ups, specs = upstream(cfg, workflow), gates(cfg, workflow)
-        return tuple(
-            (n, specs[n], cfg.source(f"gate:{workflow}.{n}"), ups[n], specs[n].after, specs[n].kind)
-            for n in order
+        hit = (
+            risk,
+            sources,
+            tuple(
+                (n, specs[n], cfg.source(f"gate:{workflow}.{n}"), ups[n], specs[n].after, specs[n].kind)
+                for n in order
+            ),
         )
-
-    return _remember(table("steps", wf, cfg.risk, cfg.sources), workflow, compute)  # type: ignore[no-any-return]
+        if t is not None:
+            t["steps"] = hit
+    return hit[2]  # type: ignore[no-any-return]
 
 
 def descendants(cfg: OrgConfig, workflow: str, gate: str) -> frozenset[str]:
