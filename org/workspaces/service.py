@@ -88,9 +88,11 @@ def show_workspace(bus: Any, task: str) -> dict:
 
 def revision_patch(bus: Any, task: str, revision: str, *, limit: int = 64 * 1024) -> dict:
     """The real diff of a revision of the task (a commit in org's mirror) against where it meets the target,
-    read from git with context lines, for a reviewer: {revision, base, files, patch, truncated}."""
+    read from git with context lines, for a reviewer: {revision, base, files, patch, truncated, unseen} (unseen:
+    the files whose content the whole patch does not show, binary or a submodule commit)."""
     import re
 
+    from org.workspaces.diffguard import MAX_SHOWN_FILES, unseen_files
     from org.workspaces.git import git
 
     if not re.fullmatch(r"[0-9a-f]{7,64}", revision or ""):
@@ -108,9 +110,10 @@ def revision_patch(bus: Any, task: str, revision: str, *, limit: int = 64 * 1024
     return {
         "revision": revision,
         "base": base,
-        "files": files[:1000],
+        "files": files[:MAX_SHOWN_FILES],
         "patch": patch[:limit],
         "truncated": len(patch) > limit,
+        "unseen": unseen_files(patch),
     }
 
 
@@ -179,20 +182,25 @@ def check_revision(bus: Any, job: int, actor: str, *, commit: str | None = None)
     """Before a work job of a repository task is submitted: take its commit (or commit the workspace's
     changes for `actor`), read the real diff from git, run the diff guard, and record the result. A
     finding is a denial (exit 4, recorded with its rules and sources; the job stays leased for a fix).
-    Returns the checked revision (commit, base, diff summary, patch) or None for a job that has none."""
+    Returns the checked revision (commit, base, diff summary, patch) or None for a job that has none. Before
+    an agent's passing review of a repository task: it must have been shown the whole change (_seen_whole)."""
     import hashlib
 
     from org.workspaces.diffguard import PATCH_KEEP, check_diff, path_risk, read_diff
     from org.workspaces.revisions import accept, collect
 
     j = bus.ctx.store.read(lambda tx: job_of(tx, job))
-    if j["kind"] != "work" or not j["task"]:
+    if j["kind"] not in ("work", "review") or not j["task"]:
         return None
     if not bus.ctx.store.read(lambda tx: bus.ctx.task_row(tx, j["task"])).attributes.get("repo"):
         return None
     tr = _task(bus, j["task"])
     who = tr.cfg.actors.get(actor)
     human = bool(who and who.is_human)
+    if j["kind"] == "review":
+        if not human:
+            _seen_whole(bus, tr, j, actor)
+        return None
     repo = repository(bus, tr)
     red = bus.ctx.redactor
     with repo.lock():
@@ -238,6 +246,31 @@ def check_revision(bus: Any, job: int, actor: str, *, commit: str | None = None)
 
     bus.ctx.write(committed)
     return out
+
+
+def _seen_whole(bus: Any, tr: TaskRepo, j: dict, actor: str) -> None:
+    """An agent passing a review of a repository task must have been shown the whole change (its handover
+    carries the diff org reads here, org.identity.jobfacts): a truncated diff or content no diff shows (a binary
+    file where the repository welcomes them) is refused (exit 4, rule_ids.UNSEEN_CONTENT); the task needs a
+    reviewer who can look beyond the diff. 'changes' and 'fail' are not checked."""
+    from org.engine import rule_ids
+    from org.workspaces.diffguard import shown_partly
+
+    gate = tr.state.gates.get(j["gate"])
+    bound = (gate.bound if gate is not None else None) or tr.state.revision
+    if not bound:
+        return
+    try:
+        why = shown_partly(revision_patch(bus, tr.row.key, bound))
+    except NotFound as exc:
+        why = [exc.message]
+    if why:
+        raise Denied(
+            f"{actor} may not pass revision {bound[:12]} of {tr.row.key}: it was not shown the whole change ("
+            + "; ".join(why)
+            + "); submit 'changes' or 'fail' naming what you could not see, or leave it to a human",
+            rule=rule_ids.UNSEEN_CONTENT,
+        )
 
 
 def _outcome_events(bus: Any) -> list[dict]:
