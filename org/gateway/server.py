@@ -102,12 +102,32 @@ class Gateway:
         self._closing = False
 
     @classmethod
-    def for_database(cls, cfg: Any, db_url: str, **kw: Any) -> Gateway:
-        """A gateway whose ledger and switches are the org's database at `db_url`."""
+    def for_database(
+        cls,
+        cfg: Any,
+        db_url: str,
+        *,
+        limits: Mapping[str, Any] | None = None,
+        max_wait_s: float = 60.0,
+        **kw: Any,
+    ) -> Gateway:
+        """A gateway whose ledger, switches and rate budgets are the org's database at `db_url`: every gateway on
+        that database (every run's) paces on the same shared budgets (`limits`: {budget key: Limits})."""
+        from org.agents.pacing import Pacer
+        from org.agents.sqlbudget import SqlBudgetStore
         from org.bus import Bus
 
         root = getattr(cfg, "root", None)
-        return cls(cfg, lambda: Bus.open(db_url, root=root, config=cfg), **kw)
+
+        def open_bus() -> Any:
+            return Bus.open(db_url, root=root, config=cfg)
+
+        if "pacer" not in kw:
+            clock = kw.get("clock", time.time)
+            kw["pacer"] = Pacer(
+                SqlBudgetStore.on_bus(open_bus), dict(limits or {}), max_wait_s=max_wait_s, clock=clock
+            )
+        return cls(cfg, open_bus, **kw)
 
     # -- grants ---------------------------------------------------------------------------------------
     def grant(
@@ -538,6 +558,10 @@ class Gateway:
         if writer is not None:
             writer.join()
         self._closing = False
+        close_budgets = getattr(self.pacer.store, "close", None)
+        if close_budgets is not None:
+            with contextlib.suppress(Exception):
+                close_budgets()
         while not self._pool.empty():
             with contextlib.suppress(Exception):
                 self._pool.get_nowait().close()

@@ -108,11 +108,15 @@ class RunGateway:
         local_config: Any = None,
         folder: Path | None = None,
         note: Callable[[str, str], None] | None = None,
+        limits: Mapping[str, Any] | None = None,
     ) -> None:
         self.cfg = cfg
         self.db_url = db_url
         self.env = dict(os.environ if env is None else env)
         self.local_config = local_config
+        self.limits = dict(
+            limits or {}
+        )  # `--limit`: over the defaults, the local model's and ORG_RATE_LIMITS
         self.note = note
         self._folder = Path(folder) if folder is not None else None
         self._own_folder: Path | None = None
@@ -132,8 +136,16 @@ class RunGateway:
         warm_litellm()  # every call the gateway serves goes through litellm: import it while the agents start
         self._local = local_model(self.cfg, self.env, self.local_config)
         try:
+            from org.agents.pacing import run_limits
+
+            local_cfg = self._local.server.config if self._local.server is not None else None
             self.gateway = Gateway.for_database(
-                self.cfg, self.db_url, local_url=self._local.url, env=self.env, note=self.note
+                self.cfg,
+                self.db_url,
+                local_url=self._local.url,
+                env=self.env,
+                note=self.note,
+                limits=run_limits(self.env, local_cfg, self.limits),
             ).serve(http=True, unix_path=folder / "gateway.sock")
         except BaseException:
             self.stop()
