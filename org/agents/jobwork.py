@@ -23,23 +23,19 @@ from org.errors import Denied, NeedsApproval, OrgError
 
 __all__ = ["JobOutcome", "JobRunner", "executes_actions", "call_text", "quietly", "review_diff"]
 
-MAX_FILES = 1000  # org.workspaces.service.revision_diff lists at most this many files
-
 
 def review_diff(diff: dict) -> tuple[str, str]:
-    """What a reviewer is shown of a revision's diff ({patch, files, truncated} from the workspaces service),
-    and why it is not the whole change ("" when it is). A cut diff says so at its top and names every file
-    changed, and its reviewer may not pass it: a builder could pad the change so a file falls past the cut."""
+    """What a reviewer is shown of a revision's diff ({patch, files, truncated, unseen} from the workspaces
+    service), and why it is not the whole change ("" when it is: org.workspaces.diffguard.shown_partly). A
+    partial diff says so at its top and names every file changed, and its reviewer may not pass it: a builder
+    could pad the change so a file falls past the cut, or make a script binary to git with one NUL byte."""
+    from org.workspaces.diffguard import shown_partly
+
     patch = diff.get("patch")
+    partial = shown_partly(diff)
     if not patch:
-        why = f"the diff could not be read: {diff.get('error', 'none')}"
-        return f"({why})", why
+        return f"({partial[0]})", partial[0]
     files = list(diff.get("files") or ())
-    partial = []
-    if diff.get("truncated"):
-        partial.append(f"the diff is TRUNCATED (only its first {len(patch)} characters are shown)")
-    if len(files) >= MAX_FILES:
-        partial.append(f"the list of changed files is cut at {MAX_FILES}")
     if not partial:
         return patch, ""
     why = "; ".join(partial)
