@@ -23,11 +23,6 @@ class SqlBudgetStore:
     """BudgetStore over the bus's budgets through the door (budget / reserve / settle with a run's token).
     `open_door()`: an org.agents.busport.AgentDoor (each thread gets its own)."""
 
-    @classmethod
-    def on_bus(cls, open_bus: Callable[[], Any]) -> SqlBudgetStore:
-        """The same store for a process that holds the bus itself (the model gateway): `open_bus()` gives a Bus."""
-        return cls(lambda: _BusPort(open_bus()))
-
     def __init__(self, open_door: Callable[[], Any]) -> None:
         self._open = open_door
         self._local = threading.local()
@@ -110,26 +105,3 @@ class SqlBudgetStore:
 
     def blocked(self, key: str, now: float) -> Block | None:
         return self._blocks.blocked(key, now)
-
-
-class _BusPort:
-    """A Bus in the shape SqlBudgetStore calls (door.budget/reserve/settle with a token, any_token, close)."""
-
-    def __init__(self, bus: Any) -> None:
-        self.bus = bus
-        self.door = self
-
-    def any_token(self) -> None:
-        return None
-
-    def budget(self, _token: None, provider: str, **kw: Any) -> dict:
-        return self.bus.budget(provider, **kw)
-
-    def reserve(self, _token: None, provider: str, amount: float = 1.0) -> Any:
-        return self.bus.reserve(provider, amount)
-
-    def settle(self, _token: None, reservation: Any, used: float) -> dict:
-        return self.bus.settle(reservation, used=used)
-
-    def close(self) -> None:
-        self.bus.close()

@@ -125,7 +125,10 @@ class Gateway:
         if "pacer" not in kw:
             clock = kw.get("clock", time.time)
             kw["pacer"] = Pacer(
-                SqlBudgetStore.on_bus(open_bus), dict(limits or {}), max_wait_s=max_wait_s, clock=clock
+                SqlBudgetStore(lambda: _BudgetPort(open_bus())),
+                dict(limits or {}),
+                max_wait_s=max_wait_s,
+                clock=clock,
             )
         return cls(cfg, open_bus, **kw)
 
@@ -665,3 +668,27 @@ class _HTTP(ThreadingHTTPServer):
 class _Unix(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
     request_queue_size = 128
+
+
+class _BudgetPort:
+    """The gateway's bus in the shape org.agents.sqlbudget.SqlBudgetStore calls (door.budget/reserve/settle with
+    a token, any_token, close): the rate budgets are org's own, not a principal's."""
+
+    def __init__(self, bus: Any) -> None:
+        self.bus = bus
+        self.door = self
+
+    def any_token(self) -> None:
+        return None
+
+    def budget(self, _token: None, provider: str, **kw: Any) -> dict:
+        return self.bus.budget(provider, **kw)
+
+    def reserve(self, _token: None, provider: str, amount: float = 1.0) -> Any:
+        return self.bus.reserve(provider, amount)
+
+    def settle(self, _token: None, reservation: Any, used: float) -> dict:
+        return self.bus.settle(reservation, used=used)
+
+    def close(self) -> None:
+        self.bus.close()
