@@ -309,10 +309,12 @@ def comment(ctx: Ctx, job: int | str, token: str, body: str) -> dict:
         ).one_or_none()
         if r is None:
             refuse(tx, jid, token, "comment")
-        ctx.record(tx, "task.comment", task=r[0], gate=r[1], lane=r[2], actor=r[3], job=jid, data={"body": text})
+        ctx.record(
+            tx, "task.comment", task=r[0], gate=r[1], lane=r[2], actor=r[3], job=jid, data={"body": text}
+        )
         return {"job": jid, "task": r[0], "commented": True}
 
-    return ctx.store.write(fn)
+    return ctx.write(fn)
 
 
 def heartbeat(ctx: Ctx, job: int | str, token: str, *, lease_seconds: float | None = None) -> dict:
