@@ -78,7 +78,4 @@ def serve(
         err(f"org mcp: serving {url}")
         sys.stderr.flush()
 
-    try:
-        serve_http(desk, http, ready=ready)
-    except KeyboardInterrupt:
-        pass
+    serve_http(desk, http, ready=ready)  # until SIGINT or SIGTERM (uvicorn stops gracefully on both)

@@ -408,12 +408,19 @@ def loopback(addr: str) -> tuple[str, int]:
 
 def serve_stdio(desk: Desk, token: str | None) -> None:
     """Serve one agent over stdin/stdout until its client closes them; jobs still held are handed back."""
+    import signal
+
     import anyio
 
+    def stop(signum: int, _frame: Any) -> None:
+        raise SystemExit(128 + signum)  # unwinds through the finally below: held jobs are handed back
+
     server = build_server(desk, token=token)
+    old = signal.signal(signal.SIGTERM, stop)
     try:
         anyio.run(server.run_stdio_async)
     finally:
+        signal.signal(signal.SIGTERM, old)
         desk.hand_back()
 
 
