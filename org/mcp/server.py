@@ -191,10 +191,28 @@ def build_server(desk: Desk, *, token: str | None = None, http: bool = False) ->
             print(f"org mcp: internal error in {tool}: {type(exc).__name__}", file=sys.stderr)
             return refusal(OrgError(f"internal error ({type(exc).__name__}) serving {tool}"))
 
+    takes: dict[str, frozenset[str]] = {}
+
     class Lanes:
-        """tools/list answers with the tools the caller's lanes use (whoami alone for a refused token)."""
+        """tools/list answers with the tools the caller's lanes use (whoami alone for a refused token), each
+        schema closed to other arguments; tools/call with an argument its tool does not take is refused
+        before anything runs (the SDK's argument models would drop it silently: `as` is no way to be someone)."""
 
         async def __call__(self, ctx: Any, call_next: Any) -> Any:
+            if ctx.method == "tools/call" and isinstance(ctx.params, dict):
+                if not takes:
+                    takes.update(
+                        {t.name: frozenset(t.input_schema.get("properties") or ()) for t in await mcp.list_tools()}
+                    )
+                name, args = ctx.params.get("name"), ctx.params.get("arguments")
+                if isinstance(args, dict) and name in takes and set(args) - takes[name]:
+                    odd = sorted(set(args) - takes[name])[0]
+                    return refusal(
+                        UsageError(
+                            f"'{name}' takes no argument '{odd[:64]}' (it takes: {', '.join(sorted(takes[name])) or 'none'}; "
+                            "who you are is your token's)"
+                        )
+                    )
             res = await call_next(ctx)
             if ctx.method == "tools/list" and isinstance(res, dict):
                 import anyio
@@ -207,6 +225,8 @@ def build_server(desk: Desk, *, token: str | None = None, http: bool = False) ->
 
                 names = await anyio.to_thread.run_sync(allowed)
                 res["tools"] = [t for t in res["tools"] if t.get("name") in names]
+                for t in res["tools"]:
+                    t["inputSchema"] = {**t["inputSchema"], "additionalProperties": False}
             return res
 
     mcp = MCPServer(
@@ -451,6 +471,13 @@ def serve_http(desk: Desk, addr: str, *, ready: Callable[[str], None] | None = N
     web = uvicorn.Server(config)
 
     async def main() -> None:
+        import signal
+
+        def stop(*_a: Any) -> None:
+            web.should_exit = True  # uvicorn finishes the requests in flight, then serve() returns
+
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, stop)
         if ready is not None:
             ready(url)
         await web.serve(sockets=[sock])

@@ -104,6 +104,7 @@ class Desk:
         self._jobs: dict[tuple[str, int], str] = {}  # (principal token's hash, job) -> job token
         self._lock = threading.Lock()
         self._index: Any = None
+        self._closed = False  # handed back: a claim that completes now is released at once
 
     # -- who calls ------------------------------------------------------------------------------------
     def caller(self, token: str | None, tool: str) -> Caller:
@@ -152,7 +153,7 @@ class Desk:
     def hand_back(self, reason: str = HANDED_BACK) -> int:
         """Release every job still held (the server is stopping); how many were handed back."""
         with self._lock:
-            jobs, self._jobs = dict(self._jobs), {}
+            jobs, self._jobs, self._closed = dict(self._jobs), {}, True
         n = 0
         for (_k, job), jt in jobs.items():
             try:
@@ -221,7 +222,12 @@ class Desk:
         claim, job_token = self.door.claim(c.token, lane, None, lease_seconds=lease_seconds)
         job = int(claim.job)
         with self._lock:
-            self._jobs[(_key(c.token), job)] = job_token
+            closed = self._closed
+            if not closed:
+                self._jobs[(_key(c.token), job)] = job_token
+        if closed:  # the server stopped while this claim was on its way: nobody will finish it
+            self.door.release(job_token, job, reason=HANDED_BACK)
+            raise NotFound("the MCP server is stopping: the job it had just claimed was handed back")
         try:
             facts = self.door.job_facts(job_token, job)
         except OrgError as exc:  # the claim stands (the job is held); the handover can be asked again
