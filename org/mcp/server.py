@@ -202,7 +202,10 @@ def build_server(desk: Desk, *, token: str | None = None, http: bool = False) ->
             if ctx.method == "tools/call" and isinstance(ctx.params, dict):
                 if not takes:
                     takes.update(
-                        {t.name: frozenset(t.input_schema.get("properties") or ()) for t in await mcp.list_tools()}
+                        {
+                            t.name: frozenset(t.input_schema.get("properties") or ())
+                            for t in await mcp.list_tools()
+                        }
                     )
                 name, args = ctx.params.get("name"), ctx.params.get("arguments")
                 if isinstance(args, dict) and name in takes and set(args) - takes[name]:

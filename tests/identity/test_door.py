@@ -340,10 +340,21 @@ DOOR = {
     "config": lambda s, t: s.door.config(),
 }
 # the token that opens each operation; every other kind is refused
-JOB = {"heartbeat", "comment", "submit", "release", "fail", "record_usage", "holder", "lease_live", "job_facts"}
+JOB = {
+    "heartbeat",
+    "comment",
+    "submit",
+    "release",
+    "fail",
+    "record_usage",
+    "holder",
+    "lease_live",
+    "job_facts",
+}
 HUMAN = {"approve", "reject", "request_changes"}
 EITHER = {"act", "may_act"}  # a human's principal token or an agent's job token
-ANY = {"brake_over_budget", "whoami"}  # a member's principal token or a job token (the bus decides from its ledger)
+# a member's principal token or a job token (brake: the bus decides from its ledger; whoami: who it is)
+ANY = {"brake_over_budget", "whoami"}
 NO_TOKEN = {"config"}  # the org's YAML, not the database
 
 

@@ -8,6 +8,7 @@ and bodies, a client that goes away mid-claim): answered or refused, and nothing
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import subprocess
 import sys
@@ -18,6 +19,8 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
+from org.errors import UsageError
+from org.mcp.server import loopback
 from tests.mcp.helpers import org_command, serve_env, structured
 
 FORGED = "orgp_0123456789abcdef_xxxxxxxxxxxxxxxx"
@@ -127,6 +130,7 @@ async def walk(org, connect) -> None:
     assert denied, "the refusals were recorded by the door"
 
 
+@pytest.mark.slow  # a server process per identity (stdio's identity is its environment's token): ~30 s here
 async def test_the_walk_over_stdio(org, bus_socket):
     await walk(org, stdio(org, bus_socket))
 
@@ -147,7 +151,9 @@ async def test_http_without_a_bearer_token_is_refused_and_bad_bodies_are_answere
             bad = await h.post(url, content=b"{this is not json")
             assert 400 <= bad.status_code < 500
             assert bad.json()["error"]["code"] in (-32700, -32600), bad.text
-            big = await h.post(url, content=b'{"jsonrpc":"2.0","id":1,"method":"x","params":"' + b"a" * (9 << 20) + b'"}')
+            big = await h.post(
+                url, content=b'{"jsonrpc":"2.0","id":1,"method":"x","params":"' + b"a" * (9 << 20) + b'"}'
+            )
             assert big.status_code == 413, big.status_code
         async with over_http(url)(org.tokens["build-claude"]) as ok:  # and it goes on serving
             err, who = await call(ok, "whoami")
@@ -173,13 +179,19 @@ class Raw:
 
     def ask(self, method: str, params: dict | None = None) -> dict:
         self.n += 1
-        self.send({"jsonrpc": "2.0", "id": self.n, "method": method, **({"params": params} if params else {})})
+        self.send(
+            {"jsonrpc": "2.0", "id": self.n, "method": method, **({"params": params} if params else {})}
+        )
         answer = json.loads(self.p.stdout.readline())
         assert answer["id"] == self.n
         return answer
 
     def start(self) -> None:
-        hello = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}
+        hello = {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "raw", "version": "0"},
+        }
         assert "result" in self.ask("initialize", hello)
         self.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
 
@@ -217,7 +229,9 @@ def test_what_a_broken_client_sends_over_stdio_is_answered_and_the_server_goes_o
         r = tool(raw, name, args)["result"]
         assert r["isError"], (name, r)
     with org.door() as door:
-        assert all(j["status"] == "queued" for j in door.task(org.alice, org.task)["jobs"]), "nothing was claimed"
+        assert all(j["status"] == "queued" for j in door.task(org.alice, org.task)["jobs"]), (
+            "nothing was claimed"
+        )
     who = tool(raw, "whoami", {})["result"]
     assert not who["isError"] and who["structuredContent"]["principal"] == "build-claude"
     assert raw.close() == 0
@@ -227,7 +241,14 @@ def test_a_client_that_goes_away_mid_claim_leaves_no_job_leased(org, bus_socket)
     raw = Raw(org, bus_socket, org.tokens["build-claude"])
     raw.start()
     raw.n += 1
-    raw.send({"jsonrpc": "2.0", "id": raw.n, "method": "tools/call", "params": {"name": "work_claim", "arguments": {}}})
+    raw.send(
+        {
+            "jsonrpc": "2.0",
+            "id": raw.n,
+            "method": "tools/call",
+            "params": {"name": "work_claim", "arguments": {}},
+        }
+    )
     assert raw.close() == 0  # stdin closed before the answer was read: the server ends
     claimed = org.events("job.claimed")
     with org.door() as door:
@@ -238,16 +259,30 @@ def test_a_client_that_goes_away_mid_claim_leaves_no_job_leased(org, bus_socket)
         assert reasons and all("went away" in r or "MCP server" in r for r in reasons), reasons
 
 
-@pytest.mark.parametrize("addr", ["0.0.0.0:8080", "192.168.1.1:80", "example.org:80", "127.0.0.1", "::1:x"])
-def test_http_serves_on_loopback_only(org, bus_socket, addr):
+@pytest.mark.parametrize(
+    "addr",
+    ["0.0.0.0:8080", "192.168.1.1:80", "example.org:80", "127.0.0.1", "::1:x", "[::]:80", "127.0.0.1:70000"],
+)
+def test_http_serves_on_loopback_only(addr):
+    with pytest.raises(UsageError, match="--http"):
+        loopback(addr)
+
+
+@pytest.mark.parametrize("addr", ["127.0.0.1:0", "localhost:8765", "[::1]:8765", "127.0.0.2:1"])
+def test_loopback_addresses_are_taken(addr):
+    host, port = loopback(addr)
+    assert ipaddress.ip_address(host).is_loopback and 0 <= port < 65536
+
+
+def test_a_wide_address_is_exit_2_before_anything_listens(org, bus_socket):
     r = subprocess.run(
-        [*org_command(), "mcp", "serve", "--http", addr],
+        [*org_command(), "mcp", "serve", "--http", "0.0.0.0:0"],
         env=serve_env(org, bus_socket.path, None),
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert r.returncode == 2 and "--http" in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert r.returncode == 2 and "loopback only" in r.stderr and "Traceback" not in r.stderr, r.stderr
 
 
 def test_serve_needs_the_bus_socket_and_opens_no_database(org, bus_socket):
