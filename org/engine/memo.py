@@ -44,6 +44,9 @@ __all__ = [
 ]
 
 _MEMO = "_engine_memo"
+
+# one step of advance's walk: (gate, GateSpec, source, every gate before it, its after, its kind)
+Step = tuple[str, "GateSpec", str, frozenset[str], tuple[str, ...], str]
 _OFF = "_engine_memo_off"
 
 
@@ -54,15 +57,20 @@ class _Facts:
 
     def __init__(self, wf: Workflow) -> None:
         self.wf = wf
-        self.gates = self.graph = self.steps = self.joins_known = self.sweep = self.upstream = None
-        self.keyed: dict[str, Any] = {}  # (fact, tier or gate) -> value
+        self.gates: dict[str, GateSpec] | None = None
+        self.graph: nx.DiGraph[str] | None = None
+        self.steps: tuple[dict[str, str], tuple[Step, ...]] | None = None
+        self.joins_known: bool | None = None
+        self.sweep: tuple[dict[str, str], tuple[tuple[Step, ...], bool]] | None = None
+        self.upstream: dict[str, frozenset[str]] | None = None
+        self.keyed: dict[tuple[str, str], Any] = {}  # (fact, tier or gate) -> value
 
 
 def _facts(cfg: OrgConfig, workflow: str) -> _Facts:
     wf = cfg.workflows[workflow]
     c = cfg.__dict__.get(_MEMO)
     if c is not None:
-        f = c.get(workflow)
+        f: _Facts | None = c.get(workflow)
         if f is not None and f.wf is wf:
             return f
     return _new_facts(cfg, workflow, wf, c)
@@ -147,15 +155,13 @@ def plan(cfg: OrgConfig, workflow: str, tier: str) -> Plan:
     """graph.plan_for(workflow, tier)."""
     f = _facts(cfg, workflow)
     key = ("plan", tier)
-    p = f.keyed.get(key)
+    p: Plan | None = f.keyed.get(key)
     if p is None:
         p = f.keyed[key] = plan_for(f.wf, tier)
     return p
 
 
-def steps(
-    cfg: OrgConfig, workflow: str
-) -> tuple[tuple[str, GateSpec, str, frozenset[str], tuple[str, ...], str], ...]:
+def steps(cfg: OrgConfig, workflow: str) -> tuple[Step, ...]:
     """(gate, GateSpec, source, every gate before it, its after, its kind) for every gate in plan
     order: the order advance visits them (a topological order: a gate comes after everything it
     waits for)."""
@@ -184,7 +190,7 @@ def joins_known(cfg: OrgConfig, workflow: str) -> bool:
     return known
 
 
-def sweep(cfg: OrgConfig, workflow: str) -> tuple[tuple[Any, ...], bool]:
+def sweep(cfg: OrgConfig, workflow: str) -> tuple[tuple[Step, ...], bool]:
     """(steps(cfg, workflow), joins_known(cfg, workflow)) in one look-up: what advance starts from."""
     f = _facts(cfg, workflow)
     hit = f.sweep
@@ -207,7 +213,7 @@ def descendants(cfg: OrgConfig, workflow: str, gate: str) -> frozenset[str]:
     """graph.descendants(workflow, gate): every gate after `gate`."""
     f = _facts(cfg, workflow)
     key = ("descendants", gate)
-    d = f.keyed.get(key)
+    d: frozenset[str] | None = f.keyed.get(key)
     if d is None:
         d = f.keyed[key] = frozenset(nx.descendants(build_graph(f.wf), gate))
     return d
@@ -226,7 +232,7 @@ def nearest_work(cfg: OrgConfig, workflow: str, gate: str) -> str | None:
         ups = upstream(cfg, workflow)
         works = [a for a in ups[gate] if wf.gates[a].kind == "work"]
         w = f.keyed[key] = max(works, key=lambda a: (len(ups[a]), a)) if works else _NONE
-    return None if w is _NONE else w
+    return w if isinstance(w, str) else None  # _NONE: a remembered None
 
 
 def bypass(cfg: OrgConfig, workflow: str, tier: str) -> list[str] | None:
@@ -237,7 +243,7 @@ def bypass(cfg: OrgConfig, workflow: str, tier: str) -> list[str] | None:
     if p is None:
         path = bypass_path(f.wf, tier)
         p = f.keyed[key] = tuple(path) if path is not None else _NONE
-    return None if p is _NONE else list(p)
+    return list(p) if isinstance(p, tuple) else None
 
 
 def lane_members(cfg: OrgConfig, lane: str | None) -> tuple[str, ...]:
@@ -264,7 +270,8 @@ def table(cfg: OrgConfig, name: str, a: object, b: object) -> dict[Any, Any] | N
     d = cfg.__dict__
     hit = d.get(name)
     if hit is not None and hit[0] is a and hit[1] is b:
-        return hit[2]
+        kept: dict[Any, Any] = hit[2]
+        return kept
     if d.get(_OFF):
         return None
     t: dict[Any, Any] = {}

@@ -20,7 +20,8 @@ Who may use which token where:
     ceiling; a job token works too), wake-ups (wait_for_work, wait_for_events, wait_for_decision) and
     every read (list_tasks, task, timeline, pending_approvals, switches, events_since, head, work_result,
     spend, scope_spend, audit_verify, rehearse_act, reader, reading, and the operator's views: pending_count,
-    task_count, active_keys, pinned_config, board, task_usage, leases, gate_counts);
+    task_count, active_keys, pinned_config, board, task_usage, leases, gate_counts) and workspaces (what
+    org.workspaces reads and records, bound to that principal: org.identity.workdoor);
   - a human's principal token only: approve and reject (an agent's is refused however it is presented,
     exit 4, an `auth.denied` event); act;
   - a job token (`orgj_...`, returned by a claim): holder and lease_live (who holds the job, and whether
@@ -28,7 +29,8 @@ Who may use which token where:
     job_facts (the handover: org job show) of its own job, act
     on its own task with one of the actions its lane may take and its gate asks for (the lane's here; the
     gate's in `act`, rule_ids.GATE_SCOPE, ADR 0110), record_usage of the model calls made for it,
-    wait_for_decision on a request of its own task;
+    wait_for_decision on a request of its own task, workspaces (job_ok: its own job and task, for the revision
+    check of its submission);
     it expires with the job's lease (heartbeats extend both) and is refused once the lease is over (exit 5).
   - no token: config() (the org's YAML, not the database).
 A human's own token file is read when no token is given and `as_` names them (token_files=True, the
@@ -46,7 +48,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from org.bus import identityrows
 from org.bus.audit import iso
@@ -57,6 +59,9 @@ from org.engine.conditions import action_matches
 from org.errors import Conflict, Denied
 from org.identity import files
 from org.identity.tokens import AUTH_FAILED, Principal, Tokens
+
+if TYPE_CHECKING:
+    from org.identity.workdoor import WorkspaceDoor
 
 __all__ = ["Guard", "Reading", "acting", "NOT_EXPOSED"]
 
@@ -162,6 +167,19 @@ class Guard:
         "task_usage": ("task_usage",),
         "leases": ("leases",),
         "gate_counts": ("gate_counts",),
+        "workspaces": (
+            "config",
+            "repo_task",
+            "repo_job",
+            "workspace_holds",
+            "secrets_in",
+            "record_fact",
+            "outcome_events",
+            "spend",
+            "pipeline_queue",
+            "pipeline_apply",
+            "act",
+        ),
     }
 
     def __init__(
@@ -309,6 +327,25 @@ class Guard:
     def reading(self, token: str | None, *, as_: str | None = None) -> Reading:
         """The read operations bound to one token, for code that takes a read-only bus (each call authenticates)."""
         return Reading(self, token, as_)
+
+    def workspaces(
+        self,
+        token: str | None,
+        *,
+        as_: str | None = None,
+        command: str,
+        job_ok: bool = False,
+        principal_ok: bool = True,
+    ) -> WorkspaceDoor:
+        """What org.workspaces reads and records (org.identity.workdoor), bound to the principal this token
+        speaks for: a member's principal token (org workspace, org pipeline, org outcomes), or with job_ok a
+        job token, for its own job and task only (the revision check of its submission)."""
+        from org.identity.workdoor import WorkspaceDoor
+
+        p = self.principal(token, as_=as_, command=command, job_ok=job_ok, principal_ok=principal_ok)
+        if p.via == "job":
+            self.lease_live(p, command)
+        return WorkspaceDoor(self, self._bus, p, command)
 
     def _deny(
         self, p: Principal, command: str, why: str, message: str, rule: str = rule_ids.TOKEN_SCOPE
@@ -473,8 +510,11 @@ class Guard:
         if workspaces is not None and verdict.strip().lower() == "pass":
             p = self.principal(token, command="submit", job_ok=True, principal_ok=False)
             jid = self._job_scope(p, job, "submit")
-            with acting(p):
-                res = workspaces.check_revision(self._bus, jid, p.actor, commit=commit)
+            from org.identity.workdoor import WorkspaceDoor
+
+            res = workspaces.check_revision(
+                WorkspaceDoor(self, self._bus, p, "submit"), jid, p.actor, commit=commit
+            )
             if res:
                 kw["revision"] = res["commit"]
         return self._as_holder(
