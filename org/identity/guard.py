@@ -23,7 +23,8 @@ Who may use which token where:
     task_count, active_keys, pinned_config, board, task_usage, leases, gate_counts) and workspaces (what
     org.workspaces reads and records, bound to that principal: org.identity.workdoor);
   - a human's principal token only: approve and reject (an agent's is refused however it is presented,
-    exit 4, an `auth.denied` event); act;
+    exit 4, an `auth.denied` event); act; issue_token and list_tokens (token administration: the rules of
+    `org token`, rule_ids.HUMAN_ISSUER); revoke_tokens (an agent's principal token: only its own tokens);
   - a job token (`orgj_...`, returned by a claim): holder and lease_live (who holds the job, and whether
     its lease still runs: for the services beside the bus), heartbeat, submit, release, fail and
     job_facts (the handover: org job show) of its own job, act
@@ -167,6 +168,9 @@ class Guard:
         "task_usage": ("task_usage",),
         "leases": ("leases",),
         "gate_counts": ("gate_counts",),
+        "issue_token": (),
+        "revoke_tokens": ("config",),
+        "list_tokens": (),
         "workspaces": (
             "config",
             "repo_task",
@@ -346,6 +350,78 @@ class Guard:
         if p.via == "job":
             self.lease_live(p, command)
         return WorkspaceDoor(self, self._bus, p, command)
+
+    # -- token administration (the rules of `org token issue|revoke|list`) ---------------------------------
+    def issue_token(
+        self,
+        token: str | None,
+        subject: str,
+        *,
+        as_: str | None = None,
+        ttl: float | None = None,
+        note: str = "",
+    ) -> dict:
+        """A new principal token for `subject`, issued by the human this token speaks for (an agent's is
+        refused, rule_ids.HUMAN_ISSUER); its secret is in the answer, once."""
+        p = self.principal(token, as_=as_, command="token issue")
+        if not p.is_human:
+            self._deny(
+                p,
+                "token issue",
+                "agent issuing",
+                "only a human's token may issue tokens",
+                rule=rule_ids.HUMAN_ISSUER,
+            )
+        with acting(p):
+            return {
+                **self.tokens.issue(subject, by=p.actor, ttl=ttl, note=note, behind=p.behind),
+                "issuer": p.actor,
+            }
+
+    def revoke_tokens(
+        self,
+        token: str | None,
+        *,
+        token_id: str | None = None,
+        actor: str | None = None,
+        as_: str | None = None,
+    ) -> list[str]:
+        """Revoke one token by id, or every live token of `actor`: a human any, an agent only its own."""
+        from org.errors import UsageError
+
+        if (token_id is None) == (actor is None):
+            raise UsageError("give a token id or --actor")
+        token_id = token_id.strip().lower() if token_id is not None else None  # as Tokens.revoke reads it
+        p = self.principal(token, as_=as_, command="token revoke")
+        if not p.is_human:
+            mine = {r["id"] for r in self.tokens.list(actor=p.actor, active_only=False)}
+            if (actor is not None and actor != p.actor) or (token_id is not None and token_id not in mine):
+                self._deny(
+                    p,
+                    "token revoke",
+                    "agent revoking others",
+                    "an agent may revoke only its own tokens",
+                    rule=rule_ids.HUMAN_ISSUER,
+                )
+        if actor is not None and self._bus.config(required=True).actors.get(actor) is None:
+            raise Denied(f"no actor '{actor}' in this org")
+        with acting(p):
+            return self.tokens.revoke(token_id=token_id, actor=actor, by=p.actor)
+
+    def list_tokens(
+        self, token: str | None, *, actor: str | None = None, active_only: bool = True, as_: str | None = None
+    ) -> list[dict]:
+        """Every token's row (ids, never secrets), optionally one actor's: a human's token only."""
+        p = self.principal(token, as_=as_, command="token list")
+        if not p.is_human:
+            self._deny(
+                p,
+                "token list",
+                "agent listing",
+                "only a human's token may list tokens",
+                rule=rule_ids.HUMAN_ISSUER,
+            )
+        return self.tokens.list(actor=actor, active_only=active_only)
 
     def _deny(
         self, p: Principal, command: str, why: str, message: str, rule: str = rule_ids.TOKEN_SCOPE

@@ -392,6 +392,9 @@ DOOR = {
     ),
     "config": lambda s, t: s.door.config(),
     "workspaces": lambda s, t: s.door.workspaces(t, command="workspace show").workspace_holds(s.task),
+    "issue_token": lambda s, t: s.door.issue_token(t, "build-gpt", note="door"),
+    "revoke_tokens": lambda s, t: s.door.revoke_tokens(t, actor="build-gpt"),
+    "list_tokens": lambda s, t: s.door.list_tokens(t),
 }
 # the token that opens each operation; every other kind is refused
 JOB = {
@@ -405,7 +408,7 @@ JOB = {
     "lease_live",
     "job_facts",
 }
-HUMAN = {"approve", "reject", "request_changes"}
+HUMAN = {"approve", "reject", "request_changes", "issue_token", "list_tokens"}
 EITHER = {"act", "may_act"}  # a human's principal token or an agent's job token
 # a member's principal token or a job token (brake: the bus decides from its ledger; whoami: who it is)
 ANY = {"brake_over_budget", "whoami"}
@@ -515,6 +518,8 @@ RECORDS = {
     "resume",
     "sweep",
     "brake_over_budget",
+    "issue_token",
+    "revoke_tokens",
 }
 
 
@@ -787,3 +792,23 @@ def test_a_workspace_door_acts_only_by_the_doors_rules(state):
         "deny",
         "needs_approval",
     )
+
+
+def test_token_administration_is_the_doors(state):
+    """The rules of org token issue|revoke|list live behind the door, not in the CLI: an agent's principal
+    token issues nothing, lists nothing and revokes only its own tokens; each refusal is an auth.denied event."""
+    s = state
+    head = s.bus.head()
+    for attempt in (
+        lambda: s.door.issue_token(s.agent, "build-claude"),
+        lambda: s.door.list_tokens(s.agent),
+        lambda: s.door.revoke_tokens(s.agent, actor="alice"),
+        lambda: s.door.revoke_tokens(s.agent, token_id=s.door.list_tokens(s.alice, actor="alice")[0]["id"]),
+    ):
+        with pytest.raises(OrgError) as e:
+            attempt()
+        assert e.value.exit_code == 4
+    assert [ev["type"] for ev in s.events(head)] == ["auth.denied"] * 4
+    mine = s.door.issue_token(s.alice, "build-claude", note="spare")
+    assert mine["issuer"] == "alice" and mine["token"].startswith("orgp_")
+    assert s.door.revoke_tokens(s.agent, token_id=mine["id"]) == [mine["id"]]  # its own: yes
