@@ -57,7 +57,7 @@ def org_in_process(
     cwd: Path | None = None,
 ) -> subprocess.CompletedProcess:
     """`org ARGS` through the console script's own entry (`run_app(app, argv)`, what `python -m org` calls) in
-    this interpreter: the same environment, working folder and stdin as `run_org` gives the child, stdout and
+    this interpreter: the same environment, working folder, stdin and argv as `run_org` gives the child, stdout and
     stderr captured, the exit code `main()` would exit with. ~50 ms a call instead of ~1 s of interpreter
     start-up and imports; use it where the command's behaviour is tested, `run_org` where the process is (its
     exit, signals, imports, a fresh interpreter's state). An `env` value None removes that variable."""
@@ -85,6 +85,9 @@ def org_in_process(
             contextlib.redirect_stdout(out),
             contextlib.redirect_stderr(err),
             mock.patch("sys.stdin", io.StringIO(input or "")),
+            mock.patch(
+                "sys.argv", ["org", *args]
+            ),  # `org run` re-runs its own command line as the agent host
         ):
             rc = run_app(app, list(args))
     finally:
