@@ -35,6 +35,7 @@ __all__ = [
     "render_summary",
     "demo_key",
     "demo_stand_ins",
+    "demo_local_config",
     "stand_ins_in_db",
 ]
 
@@ -245,17 +246,24 @@ def run_demo(
     return _run_demo(cfg, prepared, out, quiet, env, say, t0)
 
 
+def demo_local_config() -> Any:
+    """The local model as the demo wants it (seeded, with its defects and latency), wherever it runs: beside
+    the supervisor's gateway or this process's own."""
+    from org.agents.localmodel import LocalModelConfig
+
+    return LocalModelConfig(seed=DEMO_SEED, defect_rate=DEMO_DEFECT_RATE, latency_s=DEMO_LATENCY_S)
+
+
 def _run_demo(
     cfg: Any, start: dict, out: TextIO, quiet: bool, env: dict[str, str] | None, say: Any, t0: float
 ) -> DemoResult:
-    from org.agents.localmodel import LocalModelConfig
     from org.agents.runner import RunOptions
     from org.agents.session import AgentSession
     from org.agents.story import Narrator
 
     url, moved, by, head = start["url"], start["moved"], start["by"], start["head"]
     labels: dict[str, str] = dict(start["labels"])
-    local_cfg = LocalModelConfig(seed=DEMO_SEED, defect_rate=DEMO_DEFECT_RATE, latency_s=DEMO_LATENCY_S)
+    local_cfg = demo_local_config()
     notes: list[str] = []
 
     def note(kind: str, text: str) -> None:
@@ -270,8 +278,8 @@ def _run_demo(
         say(
             f"org demo: {len(cfg.lanes)} lanes, {len(where)} agents; model calls go to "
             + (
-                f"the local model on {s.local.url} (no API keys found; set ORG_MODELS=real or provider keys to use real "
-                "models)"
+                f"the local model through the model gateway on {s.gateway_url} (no API keys found; set ORG_MODELS=real "
+                "or provider keys to use real models)"
                 if served == ["local model"]
                 else ", ".join(served)
             )

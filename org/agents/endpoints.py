@@ -21,7 +21,9 @@ __all__ = [
     "PROVIDER_KEYS",
     "models_mode",
     "has_key",
+    "is_provider_key",
     "plan_endpoints",
+    "gateway_endpoints",
     "endpoint_for",
     "needs_local",
     "LocalModelHandle",
@@ -66,12 +68,23 @@ class Endpoint:
     def to_json(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k != "api_key"}
 
+    def through(self, access: Any) -> Endpoint:
+        """This endpoint for one job: to the gateway at `access.base_url` with its per-job token."""
+        from dataclasses import replace
+
+        return replace(self, api_base=access.base_url, api_key=access.token)
+
 
 def models_mode(env: Mapping[str, str] | None = None) -> str:
     mode = (env if env is not None else os.environ).get("ORG_MODELS", "auto").strip().lower() or "auto"
     if mode not in ("auto", "local", "real"):
         raise UsageError(f"ORG_MODELS is '{mode}'; use auto, local or real")
     return mode
+
+
+def is_provider_key(name: str) -> bool:
+    """True for a variable that holds a model provider's credential (PROVIDER_KEYS, or any *_API_KEY)."""
+    return name.upper().endswith("_API_KEY") or any(name in keys for keys in PROVIDER_KEYS.values())
 
 
 def has_key(provider: str, env: Mapping[str, str] | None = None) -> bool:
@@ -92,6 +105,32 @@ def plan_endpoints(
         if actor.is_human or not actor.model:
             continue
         out[actor.id] = endpoint_for(actor.model, _override(cfg, actor), local_url, e, mode)
+    return out
+
+
+def gateway_endpoints(cfg: Any, routes: Mapping[str, Mapping[str, Any]]) -> dict[str, Endpoint]:
+    """An Endpoint for every agent member of the org whose calls go to the run's model gateway (ADR 0170):
+    OpenAI's wire to the gateway, whose base URL and per-job token each job fills in (`Endpoint.through`);
+    served_by, budget_key and family as the gateway routes the member's model (RunGateway.routes)."""
+    from org.agents.families import identify
+
+    out: dict[str, Endpoint] = {}
+    for actor in cfg.actors.values():
+        if actor.is_human or not actor.model:
+            continue
+        r = routes.get(actor.id) or {}
+        ident = identify(actor.model, _override(cfg, actor))
+        out[actor.id] = Endpoint(
+            actor.model,
+            f"openai/{actor.model}",
+            None,
+            None,
+            str(r.get("served_by") or ident.provider),
+            str(r.get("budget_key") or ident.provider),
+            str(r.get("family") or ident.family),
+            # the gateway's own timeout, and a little to answer
+            timeout_s=float(r.get("timeout_s") or 120.0) + 5.0,
+        )
     return out
 
 

@@ -28,7 +28,15 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["HOST_ENV", "in_agent_host", "agent_environment", "supervise", "run_services", "bus_socket"]
+__all__ = [
+    "HOST_ENV",
+    "in_agent_host",
+    "agent_environment",
+    "broker_environment",
+    "supervise",
+    "run_services",
+    "bus_socket",
+]
 
 HOST_ENV = "ORG_AGENT_HOST"
 BUS_SOCKET_ENV = "ORG_BUS_SOCKET"  # org.runtime.busclient reads it
@@ -48,12 +56,30 @@ def in_agent_host() -> bool:
 
 
 def agent_environment(cfg: Any, environ: Mapping[str, str], config_home: str) -> dict[str, str]:
-    """The agent host's environment: the user's, minus every declared credential's variable and identity."""
+    """The agent host's environment: the user's, minus every declared credential's variable, identity, and
+    every provider key and secret a sandbox refuses (org.runtime.sandbox.forbidden_env): its agents call models
+    through the run's gateway (ADR 0170). PostgreSQL's own variables stay while the agent host opens the
+    database itself (ADR 0140)."""
+    from org.runtime.sandbox import forbidden_env
+
     secret_vars = {spec.env for spec in cfg.credentials.values() if spec.env}
-    env = {k: v for k, v in environ.items() if k not in secret_vars and k not in _IDENTITY_VARS}
+    env = {
+        k: v
+        for k, v in environ.items()
+        if k not in secret_vars and k not in _IDENTITY_VARS and (k.startswith("PG") or not forbidden_env(k))
+    }
     env["ORG_CONFIG_HOME"] = config_home
     env[HOST_ENV] = "1"
     return env
+
+
+def broker_environment(cfg: Any, environ: Mapping[str, str]) -> dict[str, str]:
+    """The credential broker's environment: the user's, minus every provider key no declared credential names
+    (the model gateway holds those; the broker resolves only the org's credentials)."""
+    from org.agents.endpoints import is_provider_key
+
+    declared = {spec.env for spec in cfg.credentials.values() if spec.env}
+    return {k: v for k, v in environ.items() if k in declared or not is_provider_key(k)}
 
 
 @contextlib.contextmanager
@@ -71,7 +97,8 @@ def run_services(
     from org.identity.broker import StandIns
     from org.identity.brokerclient import start_broker
 
-    server, env, notes = None, None, []
+    server, notes = None, []
+    env = broker_environment(cfg, os.environ)
     if stand_ins:
         items, extra, notes = stand_in_secrets(cfg, sorted(stand_ins), os.environ)
         if items:
@@ -80,7 +107,7 @@ def run_services(
                 s.credential: {"url": server.url(s.credential), "tasks": sorted(stand_ins[s.credential])}
                 for s in items
             }
-            env = {**os.environ, **extra, StandIns.ENV: json.dumps(spec)}
+            env = {**env, **extra, StandIns.ENV: json.dumps(spec)}
             notes = [
                 f"{s.credential} calls of the demo's task(s) go through the broker to a stand-in {s.service} "
                 f"on {server.url(s.credential)}"

@@ -23,23 +23,19 @@ from org.errors import Denied, NeedsApproval, OrgError
 
 __all__ = ["JobOutcome", "JobRunner", "executes_actions", "call_text", "quietly", "review_diff"]
 
-MAX_FILES = 1000  # org.workspaces.service.revision_diff lists at most this many files
-
 
 def review_diff(diff: dict) -> tuple[str, str]:
-    """What a reviewer is shown of a revision's diff ({patch, files, truncated} from the workspaces service),
-    and why it is not the whole change ("" when it is). A cut diff says so at its top and names every file
-    changed, and its reviewer may not pass it: a builder could pad the change so a file falls past the cut."""
+    """What a reviewer is shown of a revision's diff ({patch, files, truncated, unseen} from the workspaces
+    service), and why it is not the whole change ("" when it is: org.workspaces.diffguard.shown_partly). A
+    partial diff says so at its top and names every file changed, and its reviewer may not pass it: a builder
+    could pad the change so a file falls past the cut, or make a script binary to git with one NUL byte."""
+    from org.workspaces.diffguard import shown_partly
+
     patch = diff.get("patch")
+    partial = shown_partly(diff)
     if not patch:
-        why = f"the diff could not be read: {diff.get('error', 'none')}"
-        return f"({why})", why
+        return f"({partial[0]})", partial[0]
     files = list(diff.get("files") or ())
-    partial = []
-    if diff.get("truncated"):
-        partial.append(f"the diff is TRUNCATED (only its first {len(patch)} characters are shown)")
-    if len(files) >= MAX_FILES:
-        partial.append(f"the list of changed files is cut at {MAX_FILES}")
     if not partial:
         return patch, ""
     why = "; ".join(partial)
@@ -98,9 +94,13 @@ class JobRunner:
         redact: Any,
         note: Any = None,
         broker: Any = None,
+        models: Any = None,
     ) -> None:
         self.cfg = cfg
         self.endpoints = endpoints
+        # job token -> org.gateway.service.ModelAccess: every model call of a job goes through the run's
+        # gateway with that job's own gateway token, which counts it in the ledger (ADR 0170)
+        self.models = models
         self.pacer = pacer
         self.adrs = adrs
         self.redact = redact
@@ -178,18 +178,22 @@ class JobRunner:
             self._release(port, claim, out, f"{claim.kind} jobs are not for built-in agents")
             return out
         role = role_of(lane, claim.kind)
+        access = self._access(port, claim, out)
+        if access is None:
+            return out
+        ep = ep.through(access)
         if claim.kind == "work" and role == "builder" and (claim.attributes or {}).get("repo"):
             from org.agents.toolwork import tool_job
 
-            return tool_job(self, port, claim, actor, lane, ep, out)
+            return tool_job(self, port, claim, actor, lane, ep, out, access=access)
         item = self.item(port, claim)
         sw = holding_switch(port, actor, claim.lane, claim.task)
         if sw:
             self._release(port, claim, out, f"paused ({sw}) before the model call")
             return out
         res = LaneAgent(actor, lane, ep, self.pacer, self.redact).work(item, role)
-        self._ledger(port, claim, actor, ep, res, out)
-        out.budget = self._budget(port, claim.lane, actor)
+        self._ledger(res, out)
+        out.budget = self._budget(port, claim.lane, actor, flush=access.flush)
         if not res.ok:
             out.failure = res.failure
             if res.failure == "malformed":
@@ -416,8 +420,21 @@ class JobRunner:
         mine = [e for e in evs if (e.get("auth") or {}).get("job") == claim.job]
         return list(mine[-1].get("rules") or []) if mine else []
 
+    def _access(self, port: Any, claim: Any, out: JobOutcome) -> Any:
+        """The job's model access from the run's gateway, or None (the job released, with why)."""
+        if self.models is None:
+            self._release(port, claim, out, "no model gateway serves this run")
+            return None
+        try:
+            return self.models(claim.token)
+        except OrgError as exc:  # the lease is over, a pause, the gateway is gone: no call is made
+            self._release(port, claim, out, f"no model access: {exc.message}"[:300])
+            return None
+
     # -- bookkeeping ---------------------------------------------------------------------------------
-    def _ledger(self, port: Any, claim: Any, actor: str, ep: Any, res: AgentResult, out: JobOutcome) -> None:
+    def _ledger(self, res: AgentResult, out: JobOutcome) -> None:
+        """The job's calls in its outcome (the run's report). The usage ledger is the gateway's: it counted
+        every call it made, against this job, whatever the agent says."""
         for c in res.calls:
             if not c.called:  # refused by the pacer before any request was sent
                 continue
@@ -431,27 +448,16 @@ class JobRunner:
             if cost is None:
                 out.unpriced += 1
             out.cost_usd += cost or 0.0
-            try:
-                port.door.record_usage(
-                    claim.token,
-                    ep.model,
-                    tokens_in=c.prompt_tokens,
-                    tokens_out=c.completion_tokens,
-                    cost_usd=cost,
-                    latency_ms=c.latency_s * 1000,
-                    outcome=c.outcome,
-                    task=claim.task,
-                    job=claim.job,
-                    lane=claim.lane,
-                    workflow=claim.workflow,
-                    gate=claim.gate,
-                )
-            except Exception as exc:  # the ledger must not lose the job; say so loudly
-                self.note("ledger", f"could not record usage for job {claim.job}: {exc}")
 
-    def _budget(self, port: Any, lane_name: str, actor: str) -> list[str]:
+    def _budget(self, port: Any, lane_name: str, actor: str, flush: Any = None) -> list[str]:
         """Ask the bus to pause (and so escalate to a human) the actor or lane if its ledger shows a budget
-        ceiling crossed or unaccepted calls of unknown cost (org.bus.brakes, ADR 0051)."""
+        ceiling crossed or unaccepted calls of unknown cost (org.bus.brakes, ADR 0051). `flush`: wait for the
+        gateway's ledger first, so the job's own calls count."""
+        if flush is not None:
+            try:
+                flush()
+            except OrgError as exc:  # the check below reads what is written; say that it may lag
+                self.note("ledger", f"the gateway's ledger could not be flushed: {exc.message}")
         crossed = port.door.brake_over_budget(port.token(actor), lane_name, as_=actor)
         for why in crossed:
             self.note("budget", why)

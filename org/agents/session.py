@@ -1,6 +1,11 @@
 """Everything one `org run` (or `org demo`) process needs, assembled from the config and the environment:
-endpoints (providers or the local model), the pacer on the shared database budgets, the ADR source,
-the redactor, and the dispatcher. A context manager: closing it stops the local model it started.
+endpoints (every call through the run's model gateway, ADR 0170), the pacer on the shared database budgets,
+the ADR source, the redactor, and the dispatcher. A context manager: closing it stops what it started.
+
+The model gateway is the supervisor's (ORG_GATEWAY_URL / ORG_GATEWAY_SOCKET in the agent host's environment,
+which holds no provider key), or, in a process without one (a test, a library user), one started here for
+this session: either way the agents call models only with a per-job gateway token, and the gateway alone
+counts the calls in the usage ledger.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from org.agents.adrctx import AdrSource
-from org.agents.endpoints import LocalModelHandle, local_model, models_mode, plan_endpoints
+from org.agents.endpoints import LocalModelHandle, gateway_endpoints, models_mode
 from org.agents.jobwork import JobRunner
 from org.agents.pacing import DEFAULT_LIMITS, Limits, Pacer, parse_limits
 from org.agents.prompts import Redactor
@@ -71,12 +76,29 @@ class AgentSession:
         self.note = note or (lambda _k, _t: None)
         self.mode = models_mode(self.env)
         self.priced = load_prices(cfg.root)
-        self.local: LocalModelHandle = local_model(cfg, self.env, local_config)
+        self.local = LocalModelHandle(None)  # the local model runs beside the gateway, never here
+        self._gateway: Any = None
         try:
-            self.endpoints = plan_endpoints(cfg, self.local.url, self.env, self.mode)
+            from org.gateway.service import SOCKET_ENV, URL_ENV, RunGateway, gateway_routes
+
+            routes = gateway_routes(self.env)
+            if routes is None:  # no supervisor's gateway: this process holds the keys, its gateway serves
+                self._gateway = RunGateway(
+                    cfg, db_url, env=self.env, local_config=local_config, note=self.note
+                )
+                self._gateway.start()
+                routes = self._gateway.routes()
+                self.gateway_env = {
+                    k: v for k, v in self._gateway.environ().items() if k != "ORG_GATEWAY_ROUTES"
+                }
+            else:
+                self.gateway_env = {k: self.env[k] for k in (URL_ENV, SOCKET_ENV) if self.env.get(k)}
+            self.endpoints = gateway_endpoints(cfg, routes)
             lim = dict(DEFAULT_LIMITS)
-            if self.local.server is not None:
-                c = self.local.server.config
+            if any(ep.budget_key == "local" for ep in self.endpoints.values()):
+                from org.agents.localmodel import LocalModelConfig
+
+                c = local_config or LocalModelConfig()
                 lim["local"] = Limits(rpm=c.rpm, tpm=c.tpm)
             if self.env.get("ORG_RATE_LIMITS"):
                 try:
@@ -96,7 +118,14 @@ class AgentSession:
             # a moment to answer at first)
             broker = BrokerUse(cfg.root, db_url, wait_s=20.0 if in_agent_host() else 0.0)
             self.runner = JobRunner(
-                cfg, self.endpoints, self.pacer, self.adrs, self.redact, note=self.note, broker=broker
+                cfg,
+                self.endpoints,
+                self.pacer,
+                self.adrs,
+                self.redact,
+                note=self.note,
+                broker=broker,
+                models=self.model_access,
             )
             # Identity: on a fresh database the humans' own token files first (trust on first use, ADR 0058,
             # so `org approve --as HUMAN` and the TUI just work), then short-lived principal tokens for this
@@ -113,8 +142,23 @@ class AgentSession:
             self._open_port = lambda: open_door(db_url, cfg.root, cfg, self.tokens)
         except BaseException:
             self._close_boot()
-            self.local.close()
+            self._stop_gateway()
             raise
+
+    def model_access(self, job_token: str) -> Any:
+        """The gateway token for one claimed job (org.gateway.service.model_access): what its calls carry."""
+        from org.gateway.service import model_access
+
+        return model_access(job_token, env=self.gateway_env)
+
+    @property
+    def gateway_url(self) -> str | None:
+        return self.gateway_env.get("ORG_GATEWAY_URL")
+
+    def _stop_gateway(self) -> None:
+        if self._gateway is not None:
+            self._gateway.stop()
+            self._gateway = None
 
     def where(self) -> dict[str, str]:
         """Per agent: where its calls go ('local model' or the provider)."""
@@ -148,8 +192,10 @@ class AgentSession:
         try:
             self._close_boot()
         finally:
-            self.store.close()
-            self.local.close()
+            try:
+                self.store.close()
+            finally:
+                self._stop_gateway()
 
     def __enter__(self) -> AgentSession:
         return self

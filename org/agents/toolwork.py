@@ -58,7 +58,9 @@ def tool_messages(actor: str, lane: Any, h: dict, redact: Any) -> list[dict]:
     ]
 
 
-def tool_job(runner: Any, port: Any, claim: Any, actor: str, lane: Any, ep: Any, out: Any) -> Any:
+def tool_job(
+    runner: Any, port: Any, claim: Any, actor: str, lane: Any, ep: Any, out: Any, access: Any = None
+) -> Any:
     from org.agents.handover import handover
     from org.workspaces import service as workspaces
 
@@ -92,8 +94,8 @@ def tool_job(runner: Any, port: Any, claim: Any, actor: str, lane: Any, ep: Any,
     agent = LaneAgent(actor, lane, ep, runner.pacer, runner.redact)
     res = run_tools(agent.call_with_tools, tool_messages(actor, lane, h, runner.redact), tools, LIMITS)
     out.tools = tools.ledger
-    runner._ledger(port, claim, actor, ep, AgentResult(ok=res.ok, calls=res.calls), out)
-    out.budget = runner._budget(port, claim.lane, actor)
+    runner._ledger(AgentResult(ok=res.ok, calls=res.calls), out)
+    out.budget = runner._budget(port, claim.lane, actor, flush=access.flush if access is not None else None)
     if not res.ok:
         out.failure = res.failure
         if res.failure in ("hard_stop", "malformed"):

@@ -14,6 +14,7 @@ from org.bus import claims as _claims
 from org.bus import decisions as _decisions
 from org.bus import handback as _handback
 from org.bus import plain as _plain
+from org.bus import repofacts as _repofacts
 from org.bus import submit as _submit
 from org.bus import sweep as _sweep
 from org.bus import switches as _switches
@@ -471,3 +472,48 @@ class Bus:
 
     def budgets(self) -> list[dict]:
         return _budgets.budgets(self.ctx)
+
+    # -- the data plane's facts (org.bus.repofacts): what org.workspaces reads and records ----------------
+    @property
+    def root(self) -> Path | None:
+        """The org's folder (its YAML; the workspaces and org's mirrors live under it)."""
+        return self.ctx.root
+
+    def repo_task(self, task: str) -> _repofacts.TaskRepo:
+        """The task with its repository under the policy it pinned (UsageError: it works in none)."""
+        return self.store.read(lambda tx: _repofacts.task_repo_of(self.ctx, tx, task))
+
+    def repo_job(self, job: int) -> dict:
+        """A job's task, gate, kind, status, holder and lane, and `repo`: its task's repository (None: none)."""
+
+        def fn(tx: Any) -> dict:
+            j = _repofacts.job_of(tx, job)
+            j["repo"] = self.ctx.task_row(tx, j["task"]).attributes.get("repo") if j["task"] else None
+            return j
+
+        return self.store.read(fn)
+
+    def workspace_holds(self, task: str) -> list[str]:
+        """What still holds the task's workspace: leased jobs, pending approvals (empty: nothing)."""
+        return self.store.read(lambda tx: _repofacts.holds(tx, task))
+
+    def secrets_in(self, text: str) -> list[str]:
+        """The secrets `text` holds, named, never shown (the redactor's; the diff guard refuses them)."""
+        return self.ctx.redactor.found(text)
+
+    def record_fact(self, type_: str, task: str, **kw: Any) -> None:
+        """Record a workspace fact (org.bus.repofacts.WORKSPACE_EVENTS; kw: actor, gate, decision, rules,
+        data, cfg: the policy the task pinned)."""
+        self.ctx.write(lambda tx: _repofacts.record_fact(self.ctx, tx, type_, task, **kw))
+
+    def outcome_events(self) -> list[dict]:
+        """Every event `org outcomes` reads, in order."""
+        return self.store.read(_repofacts.outcome_events)
+
+    def pipeline_queue(self) -> list[dict]:
+        """Every gate of an active repository task that waits for org's pipeline."""
+        return self.store.read(lambda tx: _repofacts.pipeline_queue(self.ctx, tx))
+
+    def pipeline_apply(self, task: str, gate: str, ok: bool, **kw: Any) -> dict:
+        """Enter the pipeline's result for a gate and record its facts, in one transaction."""
+        return _repofacts.pipeline_apply(self.ctx, task, gate, ok, **kw)

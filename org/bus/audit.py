@@ -208,7 +208,7 @@ def verify(
         elif not problems and last != head_hash:
             problems.append((n, f"the last event {n} does not match the head's hash"))
         if not problems and n == head_seq:  # the chain holds: do the tables say what it says? (ADR 0113)
-            problems += _tables_disagree(cur, pg, head_seq)[:1]
+            problems += _tables_disagree(cur, pg, head_seq, store.clock())[:1]
         with contextlib.suppress(Exception):  # a read-only transaction; nothing to keep
             raw.rollback()
             if not pg:
@@ -361,7 +361,44 @@ _FOLDED = (
     "job.posted",
     "jobs.posted",
     "job.claimed",
+    "job.lease",
+    *(
+        "job.submitted",
+        "job.released",
+        "job.requeued",
+        "job.retried",
+        "job.dead",
+        "job.failed",
+        "job.cancelled",
+    ),
 )
+# the status each event leaves a job in (job.posted/jobs.posted: queued; job.claimed: leased)
+_JOB_STATUS = {
+    "job.submitted": "done",
+    "job.released": "queued",
+    "job.requeued": "queued",
+    "job.retried": "queued",
+    "job.dead": "dead",
+    "job.failed": "dead",
+    "job.cancelled": "cancelled",
+}
+# a lease's end may lie this far past `now + lease_seconds` (clocks of the writers and of verify)
+_LEASE_SLACK = 300.0
+
+
+def _number_at_most(v: Any, limit: float) -> bool:
+    """Is `v` a stored number (not a bool, a string or bytes) no greater than `limit`?"""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return False
+    return float(v) <= limit
+
+
+def _iso_or(ts: Any) -> Any:
+    """A stored time as the events write it (iso), or the value itself when it is not a finite number."""
+    try:
+        return iso(float(ts)) if isinstance(ts, (int, float)) and not isinstance(ts, bool) else ts
+    except (ValueError, OverflowError, OSError):
+        return ts
 
 
 def _flag(v: Any) -> bool | None:
@@ -386,23 +423,26 @@ def _same_value(row: Any, chain: Any) -> bool:
     return type(row) is type(chain) and row == chain
 
 
-def _tables_disagree(cur: Any, pg: bool, head_seq: int) -> list[tuple[int, str]]:
+def _tables_disagree(cur: Any, pg: bool, head_seq: int, now: float) -> list[tuple[int, str]]:
     """Fold what the chain says about pauses and principal tokens (one pass over those events) and name every
     row of `switches` and `org_tokens` that says otherwise: a row no event made, a field that differs, a row
     the chain made that is gone. Never raises: a row whose types or encoding were changed is a disagreement."""
     try:
-        return _disagreements(cur, pg, head_seq)
+        return _disagreements(cur, pg, head_seq, now)
     except Exception as e:
         return [(head_seq, f"the tables cannot be read against the chain ({type(e).__name__})")]
 
 
-def _disagreements(cur: Any, pg: bool, head_seq: int) -> list[tuple[int, str]]:
+def _disagreements(cur: Any, pg: bool, head_seq: int, now: float) -> list[tuple[int, str]]:
     marks = ", ".join(["%s" if pg else "?"] * len(_FOLDED))
     cur.execute(f"SELECT seq, body FROM events WHERE type IN ({marks}) ORDER BY seq", _FOLDED)
     switches: dict[Any, tuple[int, dict]] = {}
     tokens: dict[Any, tuple[int, dict]] = {}
     jobs: dict[Any, tuple[int, dict]] = {}
     claims: dict[Any, tuple[int, dict]] = {}
+    status: dict[Any, tuple[int, str]] = {}
+    lease: dict[Any, tuple[int, dict]] = {}  # a leased job's lease length: its claim, or a heartbeat's change
+    job_tokens: dict[Any, tuple[int, dict]] = {}  # minted with a claim: named in its job.claimed event
     for seq, body in cur.fetchall():
         ev = decode_body(body)
         data, t = ev.get("data") or {}, ev.get("type")
@@ -418,12 +458,17 @@ def _disagreements(cur: Any, pg: bool, head_seq: int) -> list[tuple[int, str]]:
                     "kind": "principal",
                     "principal": data.get("principal"),
                     "principal_kind": data.get("principal_kind"),
+                    "created_by": ev.get("actor"),
                     "expires_at": data.get("expires_at"),
                     "revoked": False,
                 },
             )
-        elif t == "token.revoked" and data.get("token_id") in tokens:
-            tokens[data["token_id"]] = (seq, {**tokens[data["token_id"]][1], "revoked": True})
+        elif t == "token.revoked":
+            tid = data.get("token_id")
+            if tid in tokens:
+                tokens[tid] = (seq, {**tokens[tid][1], "revoked": True})
+            elif tid in job_tokens:
+                job_tokens[tid] = (seq, {**job_tokens[tid][1], "revoked": True})
         elif t == "job.posted":
             said = {
                 "task": ev.get("task"),
@@ -432,12 +477,39 @@ def _disagreements(cur: Any, pg: bool, head_seq: int) -> list[tuple[int, str]]:
                 "kind": data.get("kind"),
             }
             jobs[ev.get("job")] = (seq, said)
+            status[ev.get("job")] = (seq, "queued")
         elif t == "jobs.posted":
             for lo, hi in data.get("ranges") or ():
                 for jid in range(int(lo), int(hi) + 1):
                     jobs[jid] = (seq, {"task": None, "gate": None, "lane": ev.get("lane"), "kind": "plain"})
+                    status[jid] = (seq, "queued")
         elif t == "job.claimed":
-            claims[ev.get("job")] = (seq, {"leased_by": ev.get("actor"), "fence": data.get("fence")})
+            job: Any = ev.get("job")
+            claims[job] = (seq, {"leased_by": ev.get("actor"), "fence": data.get("fence")})
+            status[job] = (seq, "leased")
+            lease[job] = (seq, {"lease_seconds": data.get("lease_seconds")})
+            if data.get("job_token") is not None:
+                auth = ev.get("auth") or {}
+                job_tokens[data["job_token"]] = (
+                    seq,
+                    {
+                        "kind": "job",
+                        "principal": ev.get("actor"),
+                        "principal_kind": auth.get("kind"),
+                        "created_by": auth.get("token"),
+                        "job": job,
+                        "fence": data.get("fence"),
+                        "task": ev.get("task"),
+                        "gate": ev.get("gate"),
+                        "lane": ev.get("lane"),
+                        "expires_at": data.get("expires"),
+                        "revoked": False,
+                    },
+                )
+        elif t == "job.lease":
+            lease[ev.get("job")] = (seq, {"lease_seconds": data.get("lease_seconds")})
+        elif t in _JOB_STATUS:
+            status[ev.get("job")] = (seq, _JOB_STATUS[t])
     out: list[tuple[int, str]] = []
 
     def compare(table: str, key: Any, fields: dict, said: tuple[int, dict] | None) -> None:
@@ -465,16 +537,39 @@ def _disagreements(cur: Any, pg: bool, head_seq: int) -> list[tuple[int, str]]:
         for sid, (seq, _) in switches.items()
         if sid not in seen
     ]
-    cur.execute("SELECT id, kind, principal, principal_kind, expires_at, revoked_at FROM org_tokens")
+    cur.execute(
+        "SELECT id, kind, principal, principal_kind, expires_at, revoked_at, created_by, job, fence, task, gate, "
+        "lane FROM org_tokens"
+    )
     seen = set()
-    for tid, kind, who, pkind, exp, revoked_at in cur.fetchall():
+    for tid, kind, who, pkind, exp, revoked_at, by, job, fence, task, gate, lane in cur.fetchall():
         seen.add(tid)
         if kind == "job" and tid not in tokens:
-            continue  # job tokens are minted with a claim, not evented one by one (left for jobs)
+            # a job token is the claim's (ADR 0113 left them out): its job.claimed event names it; a pruned
+            # one is gone by design, a forged one is named
+            fields = {
+                "kind": kind,
+                "principal": who,
+                "principal_kind": pkind,
+                "created_by": by,
+                "job": job,
+                "fence": fence,
+                "task": task,
+                "gate": gate,
+                "lane": lane,
+                "expires_at": _iso_or(exp),
+                "revoked": revoked_at is not None,
+            }
+            made = job_tokens.get(tid)
+            if made is not None and fields["revoked"] and not made[1]["revoked"]:
+                made = (made[0], {**made[1], "revoked": True})  # revoking it is only ever stricter
+            compare("org_tokens", tid, fields, made)
+            continue
         fields = {
             "kind": kind,
             "principal": who,
             "principal_kind": pkind,
+            "created_by": by,
             "expires_at": exp,
             "revoked": revoked_at is not None,
         }
@@ -484,15 +579,33 @@ def _disagreements(cur: Any, pg: bool, head_seq: int) -> list[tuple[int, str]]:
         for tid, (seq, _) in tokens.items()
         if tid not in seen
     ]
-    cur.execute("SELECT id, task, gate, lane, kind, status, leased_by, fence FROM jobs")
-    for jid, task, gate, lane, kind, status, leased_by, fence in cur.fetchall():
+    cur.execute(
+        "SELECT id, task, gate, lane, kind, status, leased_by, fence, lease_seconds, lease_expires FROM jobs"
+    )
+    for jid, task, gate, lane, kind, stat, leased_by, fence, lease_s, lease_exp in cur.fetchall():
         compare("jobs", jid, {"task": task, "gate": gate, "lane": lane, "kind": kind}, jobs.get(jid))
-        if status == "leased":  # who holds the lease, under which fence: the last claim says
+        said_status = status.get(jid)
+        if said_status is not None:
+            compare("jobs", jid, {"status": stat}, (said_status[0], {"status": said_status[1]}))
+        if stat == "leased":  # who holds the lease, under which fence: the last claim says
             claim = claims.get(jid)
             if claim is None:
                 out.append(
                     (head_seq, f"table jobs row {jid!r} field status: leased, but no job.claimed event")
                 )
-            else:
-                compare("jobs", jid, {"leased_by": leased_by, "fence": fence}, claim)
+                continue
+            compare("jobs", jid, {"leased_by": leased_by, "fence": fence}, claim)
+            said_lease = lease.get(jid)
+            if said_lease is not None and said_lease[1]["lease_seconds"] is not None:
+                compare("jobs", jid, {"lease_seconds": lease_s}, said_lease)
+                # a heartbeat moves the end to now + lease_seconds, never further (heartbeats are not evented)
+                limit = now + float(said_lease[1]["lease_seconds"]) + _LEASE_SLACK
+                if not _number_at_most(lease_exp, limit):
+                    out.append(
+                        (
+                            said_lease[0],
+                            f"table jobs row {jid!r} field lease_expires: {lease_exp!r} lies past what a "
+                            f"heartbeat can give (now + {said_lease[1]['lease_seconds']} s, event {said_lease[0]})",
+                        )
+                    )
     return sorted(out, key=lambda p: (p[0], p[1]))

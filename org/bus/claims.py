@@ -156,9 +156,10 @@ def _claim(
     if not got:
         held = (
             tx.x(
-                "SELECT COUNT(*) FROM jobs WHERE lane = :l AND status = 'queued' AND task IN "
-                "(SELECT target FROM switches WHERE active = :t AND scope = 'task')",
-                {"l": lane, "t": True},
+                "SELECT COUNT(*) FROM jobs WHERE lane = :l AND status = 'queued' AND task IN ("
+                + ", ".join(f":pt{i}" for i in range(len(paused)))
+                + ")",
+                {"l": lane, **{f"pt{i}": t for i, t in enumerate(paused)}},
             ).scalar()
             if paused
             else 0
@@ -307,6 +308,8 @@ def heartbeat(ctx: Ctx, job: int | str, token: str, *, lease_seconds: float | No
             "UPDATE leases SET heartbeat_at = :now, expires_at = :e WHERE job = :j AND fence = :f",
             {"now": tx.now, "e": r[0], "j": jid, "f": r[1]},
         )
+        if lease_seconds is not None:  # a new lease length is in the chain (verify bounds the lease by it)
+            ctx.record(tx, "job.lease", job=jid, decision="lease", data={"lease_seconds": lease_seconds})
         return {
             "job": jid,
             "fence": int(r[1]),
@@ -314,4 +317,4 @@ def heartbeat(ctx: Ctx, job: int | str, token: str, *, lease_seconds: float | No
             "lease_expires_at": iso(float(r[0])),
         }
 
-    return ctx.store.write(fn)
+    return ctx.write(fn) if lease_seconds is not None else ctx.store.write(fn)  # chained when evented

@@ -386,7 +386,18 @@ def _approved_plan(
     if match is None:
         return None, None
     pol = compile_policy(cfg)
-    facts = {k: v for k, v in match.items() if k not in pol.org_facts and k in cfg.attributes}
+    # A plan is its lane's own word until a human approves it: before that, none of its attributes is a fact
+    # (the acting lane would state what its restrictive rules read). Once approved, its attributes add what the
+    # task as filed is silent on; where they contradict the filing, the request's word is read both ways.
+    facts = (
+        {
+            k: v
+            for k, v in match.items()
+            if k not in pol.org_facts and k in cfg.attributes and k not in st.attributes
+        }
+        if _human_approved(cfg, st)
+        else {}
+    )
     auth = AUTH.get() or {}
     if auth.get("via") == "job" and auth.get("principal") == actor and auth.get("job") is not None:
         job = tx.x(
@@ -403,6 +414,17 @@ def _approved_plan(
         ):
             facts["via"] = "pipeline"
     return match, facts
+
+
+def _human_approved(cfg: OrgConfig, st: TaskState) -> bool:
+    """Did a human's approval at one of the task's approval gates count on the current revision?"""
+    for g, spec in cfg.workflows[st.workflow].gates.items():
+        if spec.kind == "approval" and g in st.gates:
+            for r in st.counting_reviews(g, st.revision):
+                who = cfg.actors.get(r.actor)
+                if who is not None and who.is_human:
+                    return True
+    return False
 
 
 def _same_fact(a: Any, b: Any) -> bool:

@@ -40,7 +40,9 @@ def _human_tokens(cfg, o):
     return prepare
 
 
-def _supervise(cfg, o, prepare, handoff: bool = False, stand_ins=None, say=None, lanes=None) -> bool:
+def _supervise(
+    cfg, o, prepare, handoff: bool = False, stand_ins=None, say=None, lanes=None, local_config=None
+) -> bool:
     """In the user's process: do the humans' part, then run this very command as the agent host (no secrets
     in its environment) beside a credential broker (and the demo's stand-in services, `stand_ins()`); True
     when that happened (its exit code is ours). A served lane that requires a sandbox refuses first."""
@@ -58,6 +60,7 @@ def _supervise(cfg, o, prepare, handoff: bool = False, stand_ins=None, say=None,
         handoff,
         stand_ins=stand_ins() if stand_ins else None,
         say=say,
+        local_config=local_config,
     )
     if code:
         raise typer.Exit(code)
@@ -103,8 +106,10 @@ def run(
     lim = _limits(limit)
     from org.agents.demo import stand_ins_in_db
     from org.agents.endpoints import check_keys
+    from org.agents.host import in_agent_host
 
-    check_keys(cfg, lanes=lane)
+    if not in_agent_host():  # the agent host holds no key: the supervisor's gateway does
+        check_keys(cfg, lanes=lane)
 
     if _supervise(
         cfg,
@@ -135,7 +140,7 @@ def run(
         places = sorted(set(s.where().values()))
         err(
             f"org run: {len(s.where())} agents in {len(lane or agent_lanes)} lane(s); calls go to {', '.join(places)}"
-            + (f" ({s.local.url})" if s.local.url else "")
+            + f" through the model gateway ({s.gateway_url})"
             + ("; Ctrl-C stops" if watch else "")
         )
         d = s.dispatcher(
@@ -239,16 +244,25 @@ def demo(
     o = opts(json_)
     cfg = load_config(o.org_root())
     from org.agents.endpoints import check_keys
+    from org.agents.host import in_agent_host
 
-    check_keys(cfg)
+    if not in_agent_host():  # the agent host holds no key: the supervisor's gateway does
+        check_keys(cfg)
     out = sys.stderr if o.json else sys.stdout
 
     def prepare() -> dict:
         return prepare_demo(cfg, o.db_url(), lambda s="": print(s, file=out, flush=True))
 
-    from org.agents.demo import demo_stand_ins
+    from org.agents.demo import demo_local_config, demo_stand_ins
 
-    if _supervise(cfg, o, prepare, handoff=True, stand_ins=lambda: demo_stand_ins(cfg)):
+    if _supervise(
+        cfg,
+        o,
+        prepare,
+        handoff=True,
+        stand_ins=lambda: demo_stand_ins(cfg),
+        local_config=demo_local_config(),
+    ):
         exit_quickly()
         return
     if prepared == "-":  # the supervisor files the tasks meanwhile; litellm's ~2 s import overlaps with it

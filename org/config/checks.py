@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from org.config.actions import action_matches, lane_refusal
-from org.config.models import Condition
+from org.config.models import Condition, Workflow
 from org.config.suggest import did_you_mean
 from org.errors import Problem
 
@@ -107,10 +108,10 @@ def who_acts(name: str, description: str | None) -> str | None:
         return name
     for w in _WORD.findall(name.lower()):
         if w in _WHO_WORDS:
-            return w
+            return str(w)
     for w in _WORD.findall((description or "").lower()):
         if w in _WHO_WORDS - {"by", "model", "operator", "account", "unit"}:
-            return w
+            return str(w)
     return None
 
 
@@ -129,7 +130,7 @@ class _Where:
         return self.doc.line(path) if self.doc is not None else self.fallback
 
 
-def _walk(cond: Condition, path: tuple[Any, ...]):
+def _walk(cond: Condition, path: tuple[Any, ...]) -> Iterator[tuple[Condition, tuple[Any, ...]]]:
     """Yield (condition, yaml path) for a condition and every condition inside it."""
     yield cond, path
     for key in ("all", "any"):
@@ -344,14 +345,14 @@ def cross_check(
                             "a gate cannot come after itself",
                         )
                     )
-            for i, t in enumerate(g.tiers or []):
-                if t not in tiers:
+            for i, tier in enumerate(g.tiers or []):
+                if tier not in tiers:
                     problems.append(
                         Problem(
                             wf_file,
                             where.line("gates", gname, "tiers", i),
                             f"{path}.tiers.{i}",
-                            f"unknown tier '{t}'{did_you_mean(t, tiers)} (tiers: {tier_list})",
+                            f"unknown tier '{tier}'{did_you_mean(tier, tiers)} (tiers: {tier_list})",
                         )
                     )
             if g.on_fail is not None:
@@ -389,7 +390,13 @@ def cross_check(
 
 
 def _gate_action_problems(
-    cfg: OrgConfig, wf, gname: str, where: _Where, wf_file: str, path: str, skip: set[str] | frozenset[str]
+    cfg: OrgConfig,
+    wf: Workflow,
+    gname: str,
+    where: _Where,
+    wf_file: str,
+    path: str,
+    skip: set[str] | frozenset[str],
 ) -> list[Problem]:
     """A gate's kind implies the action its holder takes (ADR 0070): the holder's lane must may it, no
     unconditional RED rule may forbid it, and a gate that carries out a plan names an earlier work gate."""
@@ -467,7 +474,7 @@ def _gate_action_problems(
     return out
 
 
-def _before(wf, gate: str) -> set[str]:
+def _before(wf: Workflow, gate: str) -> set[str]:
     """Every gate that comes before `gate` by its 'after' links."""
     seen: set[str] = set()
     todo = list(wf.gates[gate].after)

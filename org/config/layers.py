@@ -52,6 +52,7 @@ WIDENING_KEYS = {
     "path": "where the repository is",
     "url": "where the repository is",
     "target": "the branch the pipeline merges into",
+    "binary": "where binary files may enter a revision",
     "merge": "how the pipeline merges",
     "retest_on_merge": "whether a moved target is tested again",
     "repository": "whether a workflow works in a repository",

@@ -5,15 +5,16 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from org.config.families import RESERVED_FAMILIES, candidates, family_of
 from org.config.models import (
+    ActionFacts,
     CredentialsFile,
     CredentialSpec,
     Lane,
@@ -29,6 +30,8 @@ from org.config.repos import DEFAULT_WORKSPACES, Repo, ReposFile, repo_problems
 from org.config.yamlsrc import MAX_YAML_BYTES, Located, load_yaml
 from org.errors import ConfigError, Problem, UsageError
 from org.inputs import read_bounded
+
+_M = TypeVar("_M", bound=BaseModel)
 
 __all__ = [
     "OrgConfig",
@@ -88,7 +91,7 @@ class OrgConfig:
         default_factory=dict
     )  # "lane:builder", "gate:change.review", rule ids ...
     files: dict[str, str] = field(default_factory=dict)  # relative path -> text, what the hash covers
-    action_facts: list = field(
+    action_facts: list[tuple[ActionFacts, str]] = field(
         default_factory=list
     )  # [(ActionFacts, "file:line")]: what actions require and imply
     adr_scope: list[str] | None = None  # the ADR tags agents are given ADRs of (a lower layer's; ADR 0120)
@@ -161,7 +164,7 @@ def _problems_from(err: ValidationError, doc: Located, prefix: tuple[Any, ...] =
     return out
 
 
-def _parse(model: type[BaseModel], doc: Located, problems: list[Problem]) -> BaseModel | None:
+def _parse(model: type[_M], doc: Located, problems: list[Problem]) -> _M | None:
     try:
         return model.model_validate(doc.data)
     except ValidationError as err:
@@ -203,7 +206,7 @@ def load_org_files(files: Mapping[str, str], root: Path | None = None) -> OrgCon
 load_org_from_texts = load_org_files  # the work bus's name for the same thing
 
 
-def _load(root: Path, entries: list[tuple[str, Path, str | None]]) -> OrgConfig:
+def _load(root: Path, entries: Sequence[tuple[str, Path, str | None]]) -> OrgConfig:
     problems: list[Problem] = []
     lanes: dict[str, Lane] = {}
     workflows: dict[str, Workflow] = {}
@@ -215,7 +218,7 @@ def _load(root: Path, entries: list[tuple[str, Path, str | None]]) -> OrgConfig:
     workspaces_dir = DEFAULT_WORKSPACES
     attributes: dict[str, Any] = {}
     actors: dict[str, Actor] = {}
-    action_facts: list = []
+    action_facts: list[tuple[ActionFacts, str]] = []
     sources: dict[str, str] = {}
     files: dict[str, str] = {}
     docs: dict[str, Located] = {}
@@ -274,19 +277,20 @@ def _load(root: Path, entries: list[tuple[str, Path, str | None]]) -> OrgConfig:
                 for i in range(len(getattr(lane, key))):
                     sources[f"lane:{lane.lane}:{key}:{i}"] = f"{rel}:{doc.line((key, i))}"
             problems += _member_problems(lane, doc)
-            for i, m in enumerate(lane.members):
+            for i, member in enumerate(lane.members):
                 src = f"{rel}:{doc.line(('members', i))}"
-                if m.id in actors:
+                if member.id in actors:
                     problems.append(
                         Problem(
                             rel,
                             doc.line(("members", i, "id")),
                             f"members.{i}.id",
-                            f"actor '{m.id}' is already a member of lane '{actors[m.id].lane}' ({actors[m.id].source})",
+                            f"actor '{member.id}' is already a member of lane '{actors[member.id].lane}' "
+                            f"({actors[member.id].source})",
                         )
                     )
                     continue
-                actors[m.id] = _actor(m, lane, src)
+                actors[member.id] = _actor(member, lane, src)
         elif "workflow" in keys:
             kind_of[rel] = "workflow"
             wf = _parse(Workflow, doc, problems)
@@ -347,7 +351,8 @@ def _load(root: Path, entries: list[tuple[str, Path, str | None]]) -> OrgConfig:
             if rk is None:
                 continue
             if risk is not None:
-                problems.append(Problem(rel, 1, "risk", f"risk is defined twice (also in {risk_doc.file})"))
+                first = risk_doc.file if risk_doc is not None else "another file"
+                problems.append(Problem(rel, 1, "risk", f"risk is defined twice (also in {first})"))
                 continue
             risk, risk_doc = rk.risk, doc
             for i, c in enumerate(risk.classify):
@@ -358,7 +363,7 @@ def _load(root: Path, entries: list[tuple[str, Path, str | None]]) -> OrgConfig:
             cf = _parse(CredentialsFile, doc, problems)
             if cf is None:
                 continue
-            for name, spec in cf.credentials.items():
+            for name, cred in cf.credentials.items():
                 if name in credentials:
                     problems.append(
                         Problem(
@@ -368,7 +373,7 @@ def _load(root: Path, entries: list[tuple[str, Path, str | None]]) -> OrgConfig:
                             "credential declared twice",
                         )
                     )
-                credentials[name] = spec
+                credentials[name] = cred
                 sources[f"credential:{name}"] = f"{rel}:{doc.line(('credentials', name))}"
         elif "repos" in keys:
             kind_of[rel] = "repos"
@@ -467,6 +472,7 @@ def _member_problems(lane: Lane, doc: Located) -> list[Problem]:
     """Agents need a model whose family is known (cross-vendor review depends on it); humans have none."""
     out = []
     for i, m in enumerate(lane.members):
+        model = m.model or ""  # an agent's model is there past the first branch
         if lane.kind == "agent" and not m.model:
             out.append(
                 Problem(
@@ -481,10 +487,10 @@ def _member_problems(lane: Lane, doc: Located) -> list[Problem]:
             and m.family
             and (
                 m.family.strip().lower() in RESERVED_FAMILIES
-                or family_of(m.model) not in ("unknown", m.family.strip().lower())
+                or family_of(model) not in ("unknown", m.family.strip().lower())
             )
         ):
-            placed = family_of(m.model)
+            placed = family_of(model)
             out.append(
                 Problem(
                     doc.file,
@@ -499,10 +505,10 @@ def _member_problems(lane: Lane, doc: Located) -> list[Problem]:
         elif (
             lane.kind == "agent"
             and m.family
-            and candidates(m.model)
-            and m.family.strip().lower() not in candidates(m.model)
+            and candidates(model)
+            and m.family.strip().lower() not in candidates(model)
         ):
-            one, other = candidates(m.model)
+            one, other = candidates(model)
             out.append(
                 Problem(
                     doc.file,
@@ -513,7 +519,7 @@ def _member_problems(lane: Lane, doc: Located) -> list[Problem]:
                     "family the model string rules out)",
                 )
             )
-        elif lane.kind == "agent" and family_of(m.model, m.family) == "unknown":
+        elif lane.kind == "agent" and family_of(model, m.family) == "unknown":
             out.append(
                 Problem(
                     doc.file,

@@ -132,13 +132,19 @@ class Repo(Strict):
         default_factory=list,
         description="Globs of existing files no revision may modify or delete (new ones welcome).",
     )
+    binary: list[str] = Field(
+        default_factory=list,
+        description="Globs where binary files may enter (default: nowhere). git shows no content of a binary "
+        "file, so no reviewer reads it: elsewhere one is refused, and where welcome its "
+        "revision needs a reviewer who can look beyond the diff (an agent may not pass it).",
+    )
     max_diff: MaxDiff | None = Field(default=None, description="Size limit of one revision against its base.")
     risk: list[PathRisk] = Field(
         default_factory=list, description="Path-based risk: touching these raises the tier."
     )
     description: str | None = None
 
-    @field_validator("protected", "golden")
+    @field_validator("protected", "golden", "binary")
     @classmethod
     def _globs(cls, v: list[str]) -> list[str]:
         return [_check_glob(x) for x in v]

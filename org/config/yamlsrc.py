@@ -68,7 +68,7 @@ class _TooBig(Exception):
 def _convert(
     node: yaml.Node,
     path: tuple[Any, ...],
-    lines: dict[str, Any],
+    lines: dict[tuple[Any, ...], int],
     file: str,
     problems: list[Problem],
     budget: list[int] | None = None,
@@ -196,7 +196,7 @@ def too_deep(text: str, limit: int | None = None) -> int | None:
             if isinstance(tok, _OPENS):
                 depth += 1
                 if depth > limit:
-                    return tok.start_mark.line + 1
+                    return int(tok.start_mark.line) + 1
             elif isinstance(tok, _CLOSES):
                 depth -= 1
     except yaml.YAMLError:

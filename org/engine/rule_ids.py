@@ -43,6 +43,8 @@ ids: it imports the constant (a test fails on the literal anywhere else).
 | ORG-GIT-PATH               | no change inside a .git folder (git's own files)                 | workspaces.diffguard |
 | ORG-SECRET-IN-DIFF         | no known secret or token-shaped string is added                  | workspaces.diffguard |
 | ORG-DIFF-TOO-LARGE         | a diff too large to check is refused, not skipped                | workspaces.diffguard |
+| ORG-BINARY-FILE            | no content a diff cannot show (binary) enters outside `binary:`   | workspaces.diffguard |
+| ORG-UNSEEN-CONTENT         | no agent passes a revision whose diff it was not shown whole     | workspaces.service |
 | ORG-NO-TEST-COMMAND        | a repository's tests gate never passes without a test command    | workspaces.pipeline |
 | ORG-TESTS-FAILED           | a revision whose tests fail does not pass the tests gate         | workspaces.pipeline |
 | ORG-NO-SANDBOX             | agent-written code never runs unsandboxed unless the repo says so | workspaces.commands |
@@ -94,6 +96,8 @@ __all__ = [
     "GIT_PATH",
     "SECRET_IN_DIFF",
     "DIFF_TOO_LARGE",
+    "BINARY_FILE",
+    "UNSEEN_CONTENT",
     "NO_TEST_COMMAND",
     "TESTS_FAILED",
     "NO_SANDBOX",
@@ -142,6 +146,8 @@ SUBMODULE = "ORG-SUBMODULE"
 GIT_PATH = "ORG-GIT-PATH"
 SECRET_IN_DIFF = "ORG-SECRET-IN-DIFF"
 DIFF_TOO_LARGE = "ORG-DIFF-TOO-LARGE"
+BINARY_FILE = "ORG-BINARY-FILE"
+UNSEEN_CONTENT = "ORG-UNSEEN-CONTENT"
 NO_TEST_COMMAND = "ORG-NO-TEST-COMMAND"
 TESTS_FAILED = "ORG-TESTS-FAILED"
 NO_SANDBOX = "ORG-NO-SANDBOX"

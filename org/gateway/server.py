@@ -446,6 +446,17 @@ class Gateway:
         with self._ledger_cv:
             return self._ledger_cv.wait_for(lambda: self._ledger_pending == 0, timeout_s)
 
+    def flush_for(self, token: str | None, timeout_s: float = 30.0) -> dict:
+        """`POST /org/flush` by an agent holding a valid gateway token: wait for the ledger (so a budget check
+        it makes next reads its calls). Raises Refusal 401 for any other caller, 503 when the wait ran out."""
+        grant, why = self.grants.check(token)
+        if grant is None:
+            self._refused(None, "", "token", f"flush: {why}")
+            raise Refusal(401, "invalid_token", "refused: the gateway token is not valid")
+        if not self.flush(timeout_s):
+            raise Refusal(503, "ledger_behind", "the usage ledger is still being written; retry later")
+        return {"ok": True}
+
     def _refused(self, grant: Grant | None, model: str, code: str, why: str) -> None:
         rec = {
             "ts": time.time(),
@@ -575,10 +586,14 @@ def _handler(gw: Gateway) -> type[BaseHTTPRequestHandler]:
                 self._send(*_json(404, wire.error_body("chat", 404, "not found", "not_found")))
 
         def do_POST(self) -> None:
-            if self.path.split("?", 1)[0].rstrip("/") == "/org/grant":
+            org_path = self.path.split("?", 1)[0].rstrip("/")
+            if org_path in ("/org/grant", "/org/flush"):
                 self.rfile.read(max(0, min(int(self.headers.get("content-length") or 0), 65536)))
                 try:
-                    out = _json(200, gw.grant_job(_token(self._headers())))
+                    if org_path == "/org/grant":
+                        out = _json(200, gw.grant_job(_token(self._headers())))
+                    else:
+                        out = _json(200, gw.flush_for(_token(self._headers())))
                 except Refusal as r:
                     out = _json(r.status, wire.error_body("chat", r.status, r.message, r.code))
                 self._send(*out)

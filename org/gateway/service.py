@@ -38,10 +38,21 @@ from urllib.parse import urlsplit
 from org.errors import Conflict, Denied, Paused, UsageError
 from org.gateway.server import Gateway
 
-__all__ = ["ModelAccess", "RunGateway", "model_access", "URL_ENV", "SOCKET_ENV"]
+__all__ = [
+    "ModelAccess",
+    "RunGateway",
+    "model_access",
+    "gateway_routes",
+    "URL_ENV",
+    "SOCKET_ENV",
+    "ROUTES_ENV",
+]
 
 URL_ENV = "ORG_GATEWAY_URL"  # http://127.0.0.1:PORT/v1 (the OpenAI-compatible base)
 SOCKET_ENV = "ORG_GATEWAY_SOCKET"  # the Unix socket (inside a sandbox: /run/org/gateway.sock)
+# {actor: {served_by, budget_key, family, timeout_s}}: where the gateway sends each member's own model, so the
+# built-in agents pace on the same budgets and say where their calls go without holding any key
+ROUTES_ENV = "ORG_GATEWAY_ROUTES"
 
 
 @dataclass(frozen=True)
@@ -75,6 +86,12 @@ class ModelAccess:
 
     def to_json(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k != "token"}
+
+    def flush(self, timeout_s: float = 30.0) -> None:
+        """Wait until the gateway has written every usage row of the calls made so far (the ledger is written
+        off each call's path, ADR 0142): what a budget check reads next includes them."""
+        env = {URL_ENV: self.base_url} if self.base_url else {SOCKET_ENV: self.socket or ""}
+        _post(env, "/org/flush", self.token, timeout_s)
 
 
 class RunGateway:
@@ -141,8 +158,29 @@ class RunGateway:
         return self._local.url if self._local is not None else None
 
     def environ(self) -> dict[str, str]:
-        """What a process that runs agents gets to find the gateway (model_access reads it)."""
-        return {URL_ENV: self.url, SOCKET_ENV: str(self.socket_path)}
+        """What a process that runs agents gets to find the gateway (model_access reads it) and where it sends
+        each member's model (gateway_routes reads it)."""
+        return {
+            URL_ENV: self.url,
+            SOCKET_ENV: str(self.socket_path),
+            ROUTES_ENV: json.dumps(self.routes(), sort_keys=True),
+        }
+
+    def routes(self) -> dict[str, dict]:
+        """{actor: {served_by, budget_key, family, timeout_s}} for every agent member's own model: the provider
+        when this process holds its key (per ORG_MODELS), else the local model. No key, no URL of the local
+        model: what an agent may know."""
+        from org.agents.endpoints import plan_endpoints
+
+        return {
+            actor: {
+                "served_by": ep.served_by,
+                "budget_key": ep.budget_key,
+                "family": ep.family,
+                "timeout_s": ep.timeout_s,
+            }
+            for actor, ep in plan_endpoints(self.cfg, self.local_url, self.env).items()
+        }
 
     def access(
         self,
@@ -224,6 +262,35 @@ def model_access(
     over), Paused, or UsageError (no gateway, or it cannot be reached)."""
     e = os.environ if env is None else env
     url, sock = e.get(URL_ENV) or None, e.get(SOCKET_ENV) or None
+    doc = _post(e, "/org/grant", job_token, timeout_s)
+    return ModelAccess(
+        url,
+        str(doc["token"]),
+        tuple(doc.get("models") or ()),
+        doc.get("job"),
+        sock,
+        expires=doc.get("expires"),
+    )
+
+
+def gateway_routes(env: Mapping[str, str] | None = None) -> dict[str, dict] | None:
+    """The routes a supervisor's gateway handed down (RunGateway.routes), or None when no gateway is named."""
+    e = os.environ if env is None else env
+    if not (e.get(URL_ENV) or e.get(SOCKET_ENV)):
+        return None
+    try:
+        routes = json.loads(e.get(ROUTES_ENV) or "{}")
+    except ValueError:
+        raise UsageError(f"{ROUTES_ENV} is not JSON") from None
+    if not isinstance(routes, dict) or not all(isinstance(v, dict) for v in routes.values()):
+        raise UsageError(f"{ROUTES_ENV} is not a mapping of actor to route")
+    return routes
+
+
+def _post(env: Mapping[str, str], path: str, bearer: str, timeout_s: float) -> dict:
+    """POST `path` to the gateway the environment names, with `bearer`; its JSON answer, or the org error its
+    status stands for."""
+    url, sock = env.get(URL_ENV) or None, env.get(SOCKET_ENV) or None
     if url is None and sock is None:
         raise UsageError(f"no model gateway: neither {URL_ENV} nor {SOCKET_ENV} is set")
     conn: http.client.HTTPConnection
@@ -238,9 +305,9 @@ def model_access(
     try:
         conn.request(
             "POST",
-            "/org/grant",
+            path,
             body=b"{}",
-            headers={"authorization": f"Bearer {job_token}", "content-type": "application/json"},
+            headers={"authorization": f"Bearer {bearer}", "content-type": "application/json"},
         )
         r = conn.getresponse()
         status, body = r.status, r.read(1 << 20)
@@ -257,11 +324,4 @@ def model_access(
             str((doc.get("error") or {}).get("message") if isinstance(doc, dict) else "") or f"HTTP {status}"
         )
         raise {401: Denied, 409: Conflict, 403: Paused}.get(status, UsageError)(msg)
-    return ModelAccess(
-        url,
-        str(doc["token"]),
-        tuple(doc.get("models") or ()),
-        doc.get("job"),
-        sock,
-        expires=doc.get("expires"),
-    )
+    return doc if isinstance(doc, dict) else {}

@@ -195,7 +195,8 @@ class _NotYet(Exception):
 class BusServer:
     """The agents' bus socket for one org and database: a pool of bus connections behind the door, and a
     threaded Unix-socket server (0600). `check(bus, job, actor, commit)` -> the checked commit or None: the
-    revision check of a passing work submission (org.workspaces.service.check_revision). `handover(door, token,
+    revision check of a passing work submission (org.workspaces.service.check_revision; `bus` is the door's
+    WorkspaceDoor for the job token). `handover(door, token,
     job)` -> the agent contract's handover of a job (org.agents.handover; without it the door's job facts)."""
 
     def __init__(
@@ -420,12 +421,10 @@ class BusServer:
         if op == "submit":
             revision = a.get("revision")
             if self.check is not None and a["verdict"].strip().lower() == "pass":
-                p = door.holder(token, command="submit")
+                ws = door.workspaces(token, command="submit", job_ok=True, principal_ok=False)
+                p = ws.principal
                 if p.job is not None and str(p.job) == str(a["job"]).strip().lstrip("Jj-"):
-                    from org.identity.guard import acting
-
-                    with acting(p):
-                        revision = self.check(door._bus, p.job, p.actor, a.get("commit")) or revision
+                    revision = self.check(ws, p.job, p.actor, a.get("commit")) or revision
             elif a.get("commit"):
                 raise UsageError("'commit' goes with verdict pass (a delivered revision)")
             return door.submit(

@@ -68,9 +68,9 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 def forbidden_env(name: str) -> bool:
     """True for a variable name no agent's environment may hold (keys, secrets, org's identity and database):
     org.config.secretenv's rule, and every provider's key."""
-    from org.agents.endpoints import PROVIDER_KEYS
+    from org.agents.endpoints import is_provider_key
 
-    return secret_env(name) or any(name in keys for keys in PROVIDER_KEYS.values())
+    return secret_env(name) or is_provider_key(name)
 
 
 @dataclass(frozen=True)

@@ -59,10 +59,11 @@ class CommandResult:
 
 
 def clean_env(home: str) -> dict[str, str]:
-    """The environment a repository command runs in: a short allowlist, a private HOME, nothing secret."""
+    """The environment a repository command runs in: a short allowlist, a private HOME, nothing secret, and
+    no Python byte code written (a test run in an agent's workspace leaves no build output to be committed)."""
     env = {k: os.environ[k] for k in _KEEP if k in os.environ}
     env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
-    env.update(HOME=home, TMPDIR="/tmp", CI="true", ORG_SANDBOX="1")
+    env.update(HOME=home, TMPDIR="/tmp", CI="true", ORG_SANDBOX="1", PYTHONDONTWRITEBYTECODE="1")
     return env
 
 

@@ -1,14 +1,15 @@
 """The diff guard: org reads a revision's real diff from git (never an agent's description of it) and checks
 it against the repository's path rules before the revision counts, whoever submits it.
 
-Rules: PROTECTED_PATH, GOLDEN_FILE, MAX_DIFF, PATH_ESCAPE, SUBMODULE, GIT_PATH, SECRET_IN_DIFF and
-DIFF_TOO_LARGE of org.engine.rule_ids (their table says what each protects), cited in every denial with the
+Rules: PROTECTED_PATH, GOLDEN_FILE, MAX_DIFF, PATH_ESCAPE, SUBMODULE, GIT_PATH, SECRET_IN_DIFF, BINARY_FILE
+and DIFF_TOO_LARGE of org.engine.rule_ids (their table says what each protects), cited in every denial with the
 gates/repos.yaml line they come from.
 """
 
 from __future__ import annotations
 
 import posixpath
+import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,10 +28,14 @@ __all__ = [
     "path_risk",
     "MAX_DIFF_BYTES",
     "PATCH_KEEP",
+    "MAX_SHOWN_FILES",
+    "unseen_files",
+    "shown_partly",
 ]
 
 MAX_DIFF_BYTES = 64 * 1024 * 1024  # a diff larger than this is not read (denied: too large to check)
 PATCH_KEEP = 64 * 1024  # the patch text kept as evidence (the sha256 covers all of it)
+MAX_SHOWN_FILES = 1000  # a reviewer is shown at most this many changed files' names
 _ZERO = "0" * 40
 
 
@@ -183,6 +188,53 @@ def _parse_patch(base: str, commit: str, raw: list[tuple[str, str, str, str]], p
     return Diff(base, commit, files, patch, added, links)
 
 
+_DIFF_HEAD = re.compile(r"^diff --git a/(.*) b/(.*)$")
+_UNSEEN = re.compile(r"^(Binary files .* differ|GIT binary patch|[-+]Subproject commit [0-9a-f]+)$")
+
+
+def unseen_files(patch: str) -> list[str]:
+    """The files whose change a patch names without showing it: git's 'Binary files ... differ' (one NUL byte
+    makes a shell script binary to git), a binary patch, a gitlink's commit id. Binary markers count only in a
+    file's header part; a gitlink's commit lines sit in a hunk (a text file adding such a line is taken as
+    unseen too: it fails closed)."""
+    out: list[str] = []
+    current: str | None = None
+    in_hunk = False
+    for line in patch.splitlines():
+        m = _DIFF_HEAD.match(line)
+        if m:
+            current, in_hunk = m.group(2), False
+            continue
+        if line.startswith("@@"):
+            in_hunk = True
+            continue
+        unseen = _UNSEEN.match(line) and (not in_hunk or "Subproject commit" in line)
+        if current is not None and unseen and current not in out:
+            out.append(current)
+    return out
+
+
+def shown_partly(diff: dict) -> list[str]:
+    """Why a reviewer shown `diff` ({patch, files, truncated, unseen} as org.workspaces.service.revision_patch
+    reads it from git) did not see the whole change; [] when it did. A reviewer that did not see it whole may
+    not pass it: a builder could pad a change past the cut, or hide a script's content behind one NUL byte."""
+    patch = diff.get("patch")
+    if not patch:
+        return [f"the diff could not be read: {diff.get('error', 'none')}"]
+    why = []
+    if diff.get("truncated"):
+        why.append(f"the diff is TRUNCATED (only its first {len(patch)} characters are shown)")
+    if len(diff.get("files") or ()) >= MAX_SHOWN_FILES:
+        why.append(f"the list of changed files is cut at {MAX_SHOWN_FILES}")
+    unseen = list(diff.get("unseen") or ())
+    unseen += [f for f in unseen_files(patch) if f not in unseen]
+    if unseen:
+        why.append(
+            "the diff does not show the content of " + ", ".join(unseen) + " (binary or a submodule commit)"
+        )
+    return why
+
+
 def _src(sources: Callable[[str], str], repo: str, key: str) -> str:
     return sources(f"repo:{repo}:{key}") or sources(f"repo:{repo}")
 
@@ -266,6 +318,17 @@ def check_diff(
                         p,
                     )
                 )
+        if f.binary and f.status != "D" and not any(glob_match(g, p) for g in spec.binary):
+            out.append(
+                Finding(
+                    rule_ids.BINARY_FILE,
+                    f"'{p}' is a binary file: git shows none of its content, so no reviewer reads it "
+                    "(one NUL byte makes a script binary; build output such as __pycache__ is binary too); "
+                    "binary files enter only where the repository's 'binary' globs welcome them",
+                    _src(sources, repo, "binary"),
+                    p,
+                )
+            )
         if not human:
             for g in spec.protected:
                 if glob_match(g, p):

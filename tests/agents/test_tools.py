@@ -371,3 +371,42 @@ def test_a_reviewer_of_a_truncated_diff_is_told_and_cannot_pass():
     many = {"patch": "diff", "files": [f"f{i}" for i in range(1000)], "truncated": False}
     assert review_diff(many)[1]  # the file list itself is cut at 1000
     assert review_diff({"error": "gone"})[1]  # no diff at all: nothing seen, nothing passed
+
+
+def test_a_test_run_leaves_no_build_output_in_the_workspace(ws):
+    """Root of the unseen-content finding: a builder's run_tests wrote __pycache__/*.pyc into its workspace,
+    and the workspace's changes (those too) became the revision. A test run writes no byte code there."""
+    from org.workspaces.commands import sandbox_available
+    from tests.workspaces.gitrepo import sh_git
+
+    t = WorkspaceTools(ws, test_command=PYTEST, test_timeout=120)
+    r = t.call("run_tests", {})
+    if sandbox_available() is not None:
+        pytest.skip("no sandbox here: the test command is not run at all")
+    assert r.result == "ok", r.text
+    assert not list(ws.rglob("__pycache__")) and not list(ws.rglob("*.pyc"))
+    assert sh_git(ws, "status", "--porcelain", "--untracked-files=all") == ""
+
+
+def test_a_reviewer_of_a_diff_with_unseen_content_cannot_pass():
+    """Review finding: a text file made 'binary' by one NUL byte shows only as 'Binary files ... differ' (a
+    shell script bash still runs), and a gitlink only as a commit id: content the reviewer never sees."""
+    from org.agents.jobwork import review_diff
+
+    binary = (
+        "diff --git a/build.sh b/build.sh\nindex a504304..8a90961 100644\n"
+        "Binary files a/build.sh and b/build.sh differ\n"
+    )
+    for patch in (
+        binary,
+        "diff --git a/x b/x\nGIT binary patch\nliteral 12\nabc\n",
+        "diff --git a/sub b/sub\n-Subproject commit 1111111\n+Subproject commit 2222222\n",
+    ):
+        work, partial = review_diff({"patch": patch, "files": ["build.sh"], "truncated": False})
+        assert partial and "may not pass" in work, patch
+    # what the workspaces service read from git wins: a file it names as unseen is unseen
+    work, partial = review_diff({"patch": "diff --git a/a b/a\n", "files": ["a"], "unseen": ["a"]})
+    assert partial and "a (binary" in partial
+    # a line of a text diff that merely mentions the words is no binary file
+    text = "diff --git a/doc.md b/doc.md\n+Binary files a/x and b/x differ\n"
+    assert review_diff({"patch": text, "files": ["doc.md"], "truncated": False})[1] == ""

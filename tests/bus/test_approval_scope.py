@@ -116,3 +116,50 @@ def test_an_action_approval_binds_to_the_attributes_it_showed(bus):
     assert g.act(jt, "service.restart", "ops-claude", t, shown)["exit_code"] == 0  # what bob saw
     r = g.act(jt, "service.restart", "ops-claude", t, {**shown, "service": "prod-db"})
     assert r["exit_code"] == 6 and r["decision"]["approved_by"] is None, r["decision"]["reason"]
+
+
+def _planned(bus, plan_attrs: dict, filed: dict | None = None, approver: str | None = None):
+    """An ops task whose plan states `plan_attrs` for db.migrate (medium tier: the operator plans, the security
+    lane reviews, no human; with `approver`, a human approves it); the execute job claimed by its operator."""
+    t = bus.add_task("Migrate", "ops", attributes=filed or {"kind": "migration", "environment": "staging"})[
+        "task"
+    ]
+    plan = "1. migrate\nactions: " + json.dumps([{"action": "db.migrate", "attributes": plan_attrs}])
+    c = bus.claim("operator", "ops-claude")
+    bus.submit(c.job, c.token, "pass", content=plan)
+    c = bus.claim("security", "sec-gemini")
+    bus.submit(c.job, c.token, "pass", note="ok")
+    if approver:
+        bus.approve(t, approver, note="as planned")
+    ex = bus.claim("operator", "ops-gpt")
+    assert ex is not None and ex.gate == "execute", ex
+    return t, ex
+
+
+def test_an_unapproved_plan_states_no_fact_a_restrictive_rule_reads(bus):
+    """The plan is the acting lane's own word: with no human approving it (medium tier), its attributes are
+    claims, never trusted facts. Saying irreversible=false in one's own plan does not escape the human that an
+    irreversible migration needs, nor does the executing job's own word."""
+    t, ex = _planned(bus, {"environment": "staging", "irreversible": False})
+    with job_token("ops-gpt", ex.job):
+        r = bus.act("db.migrate", "ops-gpt", t, {"irreversible": False})
+    assert r["exit_code"] == 6, r["decision"]["reason"]
+    with job_token("ops-gpt", ex.job):
+        r = bus.act("db.migrate", "ops-gpt", t)
+    assert r["exit_code"] == 6, r["decision"]["reason"]
+
+
+def test_a_plan_never_contradicts_the_task_as_filed(bus):
+    """A plan, even one a human approved, that states another fact than the task was filed with is read both
+    ways: the task filed with the prod-db credential for the github service stays a credential reuse (RED, which
+    no approval overrides) when its plan says the service is prod-db."""
+    filed = {"kind": "migration", "environment": "staging", "irreversible": False, "credential": "prod-db"}
+    t, ex = _planned(
+        bus, {**filed, "service": "prod-db"}, filed={**filed, "service": "github"}, approver="alice"
+    )
+    with job_token("ops-gpt", ex.job):
+        r = bus.act("db.migrate", "ops-gpt", t, {"service": "prod-db"})
+    assert r["exit_code"] == 4 and "RED-CREDENTIAL-REUSE" in r["decision"]["reason"], r["decision"]["reason"]
+    with job_token("ops-gpt", ex.job):
+        r = bus.act("db.migrate", "ops-gpt", t)
+    assert r["exit_code"] == 4 and "RED-CREDENTIAL-REUSE" in r["decision"]["reason"], r["decision"]["reason"]

@@ -140,6 +140,7 @@ FIELDS = st.sampled_from(
         ("org_tokens", "principal_kind"),
         ("org_tokens", "expires_at"),
         ("org_tokens", "revoked_at"),
+        ("org_tokens", "created_by"),
     ]
 )
 
@@ -149,13 +150,18 @@ FIELDS = st.sampled_from(
 def test_any_retyped_field_is_named_or_harmless_never_a_crash(slog, where, value, pick):
     """Whatever a field is set to, verify answers (never raises); a value that changes what the row says is
     named; the row put back verifies again."""
+    _retype(slog[0], *where, value, pick)
+
+
+def _retype(bus, table: str, column: str, value, pick: int, cond: str = "1 = 1") -> None:
+    """Set one field of the `pick`th row (of those matching `cond`) to `value` and verify: never a crash; a
+    change of what the row says is named (when it was revoked, a lease's end moved earlier and a lease
+    length of a job not leased are the table's own notes); the row put back verifies again."""
     from org.bus.store import sqlite_path
 
-    bus = slog[0]
-    table, column = where
     con = sqlite3.connect(sqlite_path(bus.store.url))
     try:
-        rowids = [r[0] for r in con.execute(f"SELECT rowid FROM {table} ORDER BY rowid")]
+        rowids = [r[0] for r in con.execute(f"SELECT rowid FROM {table} WHERE {cond} ORDER BY rowid")]
         rowid = rowids[pick % len(rowids)]
         (before,) = con.execute(f"SELECT {column} FROM {table} WHERE rowid = ?", (rowid,)).fetchone()
         try:
@@ -167,9 +173,14 @@ def test_any_retyped_field_is_named_or_harmless_never_a_crash(slog, where, value
         report = bus.audit_verify()
         same = type(after) is type(before) and after == before
         if column == "revoked_at":
-            same = (after is None) == (before is None)  # when it was revoked is the table's own note
+            same = (after is None) == (before is None)
+        elif column == "lease_expires":
+            same = True  # not asserted: lowered, a lease is only stricter; raised past a heartbeat is tested
+        elif column == "lease_seconds":
+            (stat,) = con.execute(f"SELECT status FROM {table} WHERE rowid = ?", (rowid,)).fetchone()
+            same = same or stat != "leased"
         if not same:
-            assert not report.ok and table in report.problem, (where, before, after)
+            assert not report.ok and table in report.problem, (table, column, before, after)
         with con:
             con.execute(f"UPDATE {table} SET {column} = ? WHERE rowid = ?", (before, rowid))
         assert bus.audit_verify().ok
@@ -204,3 +215,138 @@ def test_moving_a_job_by_hand_is_named(jobs_log, sql, field):
     bus, _ = jobs_log
     _edit(bus, sql)
     _broken(bus, "jobs", field)
+
+
+# -- the rest of a job's row and its token (ADR 0113 left them; issue 19 class 8 (b)) -----------------------
+@pytest.fixture
+def lifecycle_log(bus):
+    return _lifecycle(bus)
+
+
+@pytest.fixture
+def slifecycle_log(sbus):
+    return _lifecycle(sbus)
+
+
+def _lifecycle(bus):
+    """Jobs in every state but cancelled: done, leased (with its job token), queued, dead (a failed plain job)."""
+    from org.identity.guard import Guard
+
+    g = Guard(bus)
+    tokens = {a: g.tokens.issue(a, by="alice")["token"] for a in ("build-claude", "rev-gemini", "bob")}
+    t = g.add_task(tokens["bob"], "Fix the parser", "change", by="bob", attributes={"kind": "code"})["task"]
+    c, jt = g.claim(tokens["build-claude"], "builder", "build-claude")
+    g.submit(jt, c.job, "pass", note="done", content="diff", revision="r1")  # done; a review is queued
+    g.add_task(tokens["bob"], "Second", "change", by="bob", attributes={"kind": "code"})
+    leased, jt2 = g.claim(tokens["build-claude"], "builder", "build-claude")  # the second task's work: leased
+    (plain,) = bus.post_jobs("reviewer", [{"x": 1}], by="alice")
+    p = bus.claim("reviewer", "rev-claude")
+    if p.job != plain:
+        bus.release(p.job, p.token, reason="not this one")
+        p = bus.claim("reviewer", "rev-claude")
+    bus.fail(p.job, p.token, reason="cannot")  # dead
+    assert {"done", "leased", "queued", "dead"} <= _statuses(bus), _statuses(bus)
+    assert bus.audit_verify().ok, bus.audit_verify().problem
+    bus.guard, bus.leased_token = g, jt2
+    return bus, t, leased
+
+
+def _statuses(bus) -> set[str]:
+    from sqlalchemy import text
+
+    with bus.store.engine.begin() as c:
+        return set(c.execute(text("SELECT status FROM jobs")).scalars().all())
+
+
+@pytest.mark.parametrize(
+    "sql,field",
+    [
+        # a done job handed back to the queue, or a queued review marked done with no submission
+        ("UPDATE jobs SET status = 'queued' WHERE status = 'done'", "status"),
+        ("UPDATE jobs SET status = 'done' WHERE status = 'queued'", "status"),
+        ("UPDATE jobs SET status = 'queued' WHERE status = 'dead'", "status"),
+        ("UPDATE jobs SET status = 'cancelled' WHERE status = 'queued'", "status"),
+        ("UPDATE jobs SET status = 'dead' WHERE status = 'queued'", "status"),
+        # a lease stretched past what any heartbeat could give, or its lease length changed by hand
+        (
+            "UPDATE jobs SET lease_expires = lease_expires + 30 * 86400 WHERE status = 'leased'",
+            "lease_expires",
+        ),
+        ("UPDATE jobs SET lease_seconds = 7 * 86400 WHERE status = 'leased'", "lease_seconds"),
+    ],
+)
+def test_a_job_s_status_or_lease_changed_by_hand_is_named(lifecycle_log, sql, field):
+    bus = lifecycle_log[0]
+    _edit(bus, sql)
+    _broken(bus, "jobs", field)
+
+
+def test_a_heartbeat_keeps_the_chain_and_the_lease_in_step(lifecycle_log):
+    """What a heartbeat may do (extend the lease, change its length) is not a tampering."""
+    bus, _t, leased = lifecycle_log
+    bus.guard.heartbeat(bus.leased_token, leased.job, lease_seconds=900)
+    bus.guard.heartbeat(bus.leased_token, leased.job)
+    assert bus.audit_verify().ok, bus.audit_verify().problem
+
+
+@pytest.mark.parametrize(
+    "sql,field",
+    [
+        (
+            "UPDATE org_tokens SET created_by = NULL WHERE kind = 'principal' AND principal = 'build-claude'",
+            "created_by",
+        ),
+        (
+            "UPDATE org_tokens SET created_by = 'build-claude' WHERE kind = 'principal' AND principal = 'bob'",
+            "created_by",
+        ),
+        ("UPDATE org_tokens SET principal = 'rev-gemini' WHERE kind = 'job'", "principal"),
+        ("UPDATE org_tokens SET created_by = NULL WHERE kind = 'job'", "created_by"),
+        ("UPDATE org_tokens SET job = job + 1 WHERE kind = 'job'", "job"),
+        ("UPDATE org_tokens SET fence = fence + 1 WHERE kind = 'job'", "fence"),
+        ("UPDATE org_tokens SET gate = 'review' WHERE kind = 'job'", "gate"),
+        ("UPDATE org_tokens SET task = 'T-999' WHERE kind = 'job'", "task"),
+        ("UPDATE org_tokens SET expires_at = expires_at + 86400 WHERE kind = 'job'", "expires_at"),
+    ],
+)
+def test_a_job_token_or_a_token_s_issuer_changed_by_hand_is_named(lifecycle_log, sql, field):
+    bus = lifecycle_log[0]
+    _edit(bus, sql)
+    _broken(bus, "org_tokens", field)
+
+
+def test_a_forged_job_token_row_is_named(lifecycle_log):
+    bus = lifecycle_log[0]
+    _edit(
+        bus,
+        "INSERT INTO org_tokens(id, kind, principal, principal_kind, salt, hash, created_at, created_by, job, fence, "
+        "task, gate, lane, actions) SELECT 'jforged', kind, principal, principal_kind, salt, hash, created_at, "
+        "created_by, job, fence, task, gate, lane, actions FROM org_tokens WHERE kind = 'job' LIMIT 1",
+    )
+    _broken(bus, "org_tokens", "jforged")
+
+
+JOB_FIELDS = st.sampled_from(
+    [
+        ("jobs", "status"),
+        ("jobs", "lease_seconds"),
+        ("jobs", "lease_expires"),
+        ("org_tokens", "created_by"),
+        ("org_tokens", "job"),
+        ("org_tokens", "fence"),
+        ("org_tokens", "task"),
+        ("org_tokens", "gate"),
+        ("org_tokens", "lane"),
+        ("org_tokens", "expires_at"),
+    ]
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(where=JOB_FIELDS, value=VALUES, pick=st.integers(0, 8))
+def test_any_retyped_job_or_job_token_field_is_named_never_a_crash(slifecycle_log, where, value, pick):
+    """Jobs and job tokens too: whatever a field is set to, verify answers (never raises); a change of what the
+    row says is named; the row put back verifies again."""
+    table, column = where
+    cond = "kind = 'job'" if table == "org_tokens" and column != "created_by" else "1 = 1"
+    _retype(slifecycle_log[0], table, column, value, pick, cond)

@@ -12,7 +12,7 @@ import pytest
 
 from org.bus import Bus
 from org.errors import Conflict, Denied, UsageError
-from org.gateway.service import SOCKET_ENV, URL_ENV, RunGateway, model_access
+from org.gateway.service import ROUTES_ENV, SOCKET_ENV, URL_ENV, RunGateway, model_access
 from org.identity.bootstrap import first_use_tokens
 from org.identity.guard import Guard
 from org.runtime import Sandbox, probe
@@ -69,7 +69,7 @@ def test_an_agent_process_with_only_its_job_token_calls_models_counted_at_the_ga
     gw, url, root = run
     claim, jt, _ = _claim(url, root)
     env = _agent_env(gw)
-    assert set(env) == {"PATH", "HOME", URL_ENV, SOCKET_ENV}
+    assert set(env) == {"PATH", "HOME", URL_ENV, SOCKET_ENV, ROUTES_ENV}
     assert not any(FAKE_KEY in v for v in env.values())
     p = subprocess.run(
         [sys.executable, "-c", AGENT, jt, MODEL], env=env, capture_output=True, text=True, timeout=120

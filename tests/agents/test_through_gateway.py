@@ -1,0 +1,183 @@
+"""The built-in agents call models only through the run's model gateway (ADR 0170): with provider keys in the
+user's environment, no process of `org run` but the supervisor (where the gateway serves) holds one; every
+call is counted in the usage ledger by the gateway, against its job, whatever the agent does about usage; a
+kill switch thrown after a job's claim refuses its very next model call."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from org.agents.runner import RunOptions
+from org.agents.session import AgentSession
+from org.bus import Bus
+from org.config.loader import load_org
+
+
+def _environ(pid: int) -> bytes | None:
+    try:
+        return Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return None
+
+
+def _ours(marker: bytes) -> dict[int, tuple[str, bytes]]:
+    """pid -> (command line, environ) of every live process that carries this test's marker variable."""
+    out = {}
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        env = _environ(int(d.name))
+        if env is None or marker not in env.split(b"\0"):
+            continue
+        try:
+            cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        out[int(d.name)] = (cmd, env)
+    return out
+
+
+def _usage(url: str, root: Path) -> list[tuple]:
+    with Bus.open(url, root=root) as bus:
+        return bus.store.read(
+            lambda tx: tx.x("SELECT actor, job, task, lane, outcome FROM usage ORDER BY id").all()
+        )
+
+
+@pytest.mark.slow
+def test_org_run_holds_provider_keys_in_the_gateway_only_and_the_gateway_counts_every_call(org_copy):
+    root = org_copy
+    url = f"sqlite:///{root / '.org' / 'org.db'}"
+    with Bus.open(url, root=root) as bus:
+        task = bus.add_task("Document the retry policy", "change", attributes={"kind": "docs"})["task"]
+    keys = {
+        "OPENAI_API_KEY": "sk-test-" + uuid.uuid4().hex,
+        "ANTHROPIC_API_KEY": "sk-ant-test-" + uuid.uuid4().hex,
+        "GEMINI_API_KEY": "gem-test-" + uuid.uuid4().hex,
+        "MISTRAL_API_KEY": "mis-test-" + uuid.uuid4().hex,
+    }
+    marker = "ORG_TEST_RUN=" + uuid.uuid4().hex
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("ORG_DATABASE_URL", "ORG_TOKEN")},
+        **keys,
+        marker.split("=")[0]: marker.split("=")[1],
+        "ORG_ROOT": str(root),
+        "ORG_MODELS": "local",  # the keys are fake: every member is served by the local model, via the gateway
+    }
+    run = subprocess.Popen(
+        [sys.executable, "-m", "org", "run", "--watch", "--json"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    seen: dict[int, tuple[str, bytes]] = {}
+    try:
+        deadline = time.monotonic() + 120
+        status = None
+        while time.monotonic() < deadline and run.poll() is None:
+            seen.update(_ours(marker.encode()))  # every process of the run while it works
+            with Bus.open(url, root=root) as bus:
+                status = bus.task(task)["status"]
+            if status == "done":
+                break
+            time.sleep(0.2)  # polling for the run's progress, not a synchronisation by sleep
+        assert status == "done", run.stderr.read() if run.poll() is not None else status
+        seen.update(_ours(marker.encode()))
+        host = [pid for pid, (_cmd, e) in seen.items() if b"ORG_AGENT_HOST=1" in e.split(b"\0")]
+        broker = [pid for pid, (cmd, _e) in seen.items() if " broker serve" in cmd]
+        assert run.pid in seen and host and broker, {p: c for p, (c, _e) in seen.items()}
+        for pid, (cmd, environ) in seen.items():
+            held = sorted(k for k, v in keys.items() if v.encode() in environ or v in cmd)
+            if pid == run.pid:  # the supervisor: the gateway serves there, and it holds them all
+                assert held == sorted(keys)
+            else:
+                assert held == [], f"{cmd} holds {held}"
+    finally:
+        os.killpg(run.pid, signal.SIGINT)
+        out, err = run.communicate(timeout=60)
+    assert run.returncode == 0, err[-2000:]
+    report = json.loads(out)
+    rows = _usage(url, root)
+    # two jobs (builder, reviewer), each call in the ledger once, against its job, written by the gateway
+    assert report["calls"] == len(rows) >= 2 and {r[4] for r in rows} == {"ok"}
+    assert all(r[1] is not None and r[2] == task for r in rows)
+    assert not any(v in out + err for v in keys.values())
+
+
+def _session(org_copy, tmp_path, local_server):
+    cfg = load_org(org_copy)
+    url = f"sqlite:///{tmp_path / 'bus.db'}"
+    env = {"ORG_LOCAL_MODEL_URL": local_server.url, "ORG_MODELS": "local"}
+    return cfg, url, env
+
+
+def test_the_ledger_is_the_gateways_an_agent_that_records_nothing_is_still_counted(
+    org_copy, tmp_path, local_server, monkeypatch
+):
+    from org.identity.guard import Guard
+
+    cfg, url, env = _session(org_copy, tmp_path, local_server)
+
+    def no_usage(*_a, **_k):
+        raise AssertionError("a built-in agent recorded its own usage")
+
+    monkeypatch.setattr(Guard, "record_usage", no_usage)
+    with Bus.open(url, root=org_copy, config=cfg) as bus:
+        t = bus.add_task("Document the retry policy", "change", attributes={"kind": "docs"})["task"]
+    with AgentSession(cfg, url, env=env) as s:
+        rep = s.dispatcher(RunOptions(lease_s=60)).run()
+    assert rep.outcomes == {"submitted": 2}
+    rows = _usage(url, org_copy)
+    assert len(rows) == rep.calls == local_server.stats()["counts"]["requests"]
+    with Bus.open(url, root=org_copy, config=cfg) as bus:
+        jobs = {j["job"]: j["lane"] for j in bus.task(t)["jobs"]}
+    assert sorted((r[1], r[3]) for r in rows) == sorted(jobs.items())
+
+
+def test_a_pause_after_the_claim_refuses_the_next_model_call_at_the_gateway(
+    org_copy, tmp_path, local_server, monkeypatch
+):
+    """The switch is thrown between the claim (and the agent's own check) and the call: the gateway refuses
+    the call itself, the ledger says why against the job, and the job goes back to the queue."""
+    cfg, url, env = _session(org_copy, tmp_path, local_server)
+    with Bus.open(url, root=org_copy, config=cfg) as bus:
+        t = bus.add_task("Document the retry policy", "change", attributes={"kind": "docs"})["task"]
+    with AgentSession(cfg, url, env=env) as s:
+        granted = s.runner.models
+
+        def access_then_pause(job_token):
+            a = granted(job_token)
+            with Bus.open(url, root=org_copy, config=cfg) as bus:
+                bus.pause("lane", "builder", note="stop the builders")
+            return a
+
+        s.runner.models = access_then_pause
+        from org.agents import jobwork
+
+        calls_before = local_server.stats()["counts"].get("requests", 0)
+        # the agent's own check between steps misses it (a race, or a misbehaving agent)
+        monkeypatch.setattr(jobwork, "holding_switch", lambda *a, **k: None)
+        rep = s.dispatcher(RunOptions(lease_s=60, lanes=("builder",))).run()
+    assert local_server.stats()["counts"].get("requests", 0) == calls_before  # no call reached the model
+    assert rep.outcomes == {"released": 1}
+    rows = _usage(url, org_copy)
+    with Bus.open(url, root=org_copy, config=cfg) as bus:
+        (job,) = bus.task(t)["jobs"]
+        assert job["status"] == "queued"
+        rel = [e for e in bus.events_since(0, task=t) if e["type"] == "job.released"]
+    assert rows == [("build-claude", job["job"], t, "builder", "refused:paused")] or rows == [
+        ("build-gpt", job["job"], t, "builder", "refused:paused")
+    ]
+    assert "paused" in rel[0]["data"]["reason"]
