@@ -275,13 +275,15 @@ def demo(
     ):
         exit_quickly()
         return
-    if prepared == "-":  # the supervisor files the tasks meanwhile; litellm's ~2 s import overlaps with it
-        import threading
-
-        from org.agents.llm import litellm_module
+    if (
+        prepared == "-"
+    ):  # the supervisor files the tasks meanwhile; litellm's import (if any) overlaps with it
+        from org.agents.endpoints import needs_litellm
+        from org.agents.llm import warm_litellm
         from org.errors import UsageError
 
-        threading.Thread(target=litellm_module, name="org-warm-litellm", daemon=True).start()
+        if needs_litellm(cfg):
+            warm_litellm()
         prepared = sys.stdin.readline()
         if not prepared.strip():
             raise UsageError("org demo: the supervisor handed over no demo state")
