@@ -391,14 +391,14 @@ class Bus:
     def head(self) -> int:
         return int(self.store.read(lambda tx: tx.x("SELECT seq FROM audit_head WHERE id = 1").scalar() or 0))
 
-    def wait_for_work(self, lanes: set[str], timeout: float) -> None:
-        """Sleep until work may have appeared in these lanes (a wake-up) or `timeout` passes."""
+    def wait_for_work(self, lanes: set[str], timeout: float) -> bool:
+        """Sleep until work may have appeared in these lanes (a wake-up: True) or `timeout` passes (False)."""
         timeout = _wait_seconds(timeout, "timeout")
         key = ",".join(sorted(lanes))
         w = self._waiters.get(key)
         if w is None:
             w = self._waiters[key] = Waiter(self.store, set(lanes))
-        w.wait(timeout)
+        return w.wait(timeout)
 
     def wait_for_events(self, after: int, timeout: float) -> bool:
         """Block until an event with seq > after exists (True) or timeout (False)."""

@@ -156,9 +156,10 @@ def _claim(
     if not got:
         held = (
             tx.x(
-                "SELECT COUNT(*) FROM jobs WHERE lane = :l AND status = 'queued' AND task IN "
-                "(SELECT target FROM switches WHERE active = :t AND scope = 'task')",
-                {"l": lane, "t": True},
+                "SELECT COUNT(*) FROM jobs WHERE lane = :l AND status = 'queued' AND task IN ("
+                + ", ".join(f":pt{i}" for i in range(len(paused)))
+                + ")",
+                {"l": lane, **{f"pt{i}": t for i, t in enumerate(paused)}},
             ).scalar()
             if paused
             else 0

@@ -21,14 +21,12 @@ same process: agents reach it only through the gateway.
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
 import os
 import shutil
 import socket
 import tempfile
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,11 +106,15 @@ class RunGateway:
         local_config: Any = None,
         folder: Path | None = None,
         note: Callable[[str, str], None] | None = None,
+        limits: Mapping[str, Any] | None = None,
     ) -> None:
         self.cfg = cfg
         self.db_url = db_url
         self.env = dict(os.environ if env is None else env)
         self.local_config = local_config
+        self.limits = dict(
+            limits or {}
+        )  # `--limit`: over the defaults, the local model's and ORG_RATE_LIMITS
         self.note = note
         self._folder = Path(folder) if folder is not None else None
         self._own_folder: Path | None = None
@@ -127,18 +129,27 @@ class RunGateway:
             folder = self._own_folder = Path(tempfile.mkdtemp(prefix="org-gateway-"))
         folder.mkdir(parents=True, exist_ok=True)
         os.chmod(folder, 0o700)
+        from org.agents.endpoints import needs_litellm
         from org.agents.llm import warm_litellm
 
-        warm_litellm()  # every call the gateway serves goes through litellm: import it while the agents start
+        if needs_litellm(self.cfg, self.env):  # a provider's calls go through litellm: import it meanwhile
+            warm_litellm()
         self._local = local_model(self.cfg, self.env, self.local_config)
         try:
+            from org.agents.pacing import run_limits
+
+            local_cfg = self._local.server.config if self._local.server is not None else None
             self.gateway = Gateway.for_database(
-                self.cfg, self.db_url, local_url=self._local.url, env=self.env, note=self.note
+                self.cfg,
+                self.db_url,
+                local_url=self._local.url,
+                env=self.env,
+                note=self.note,
+                limits=run_limits(self.env, local_cfg, self.limits),
             ).serve(http=True, unix_path=folder / "gateway.sock")
         except BaseException:
             self.stop()
             raise
-        threading.Thread(target=_warm_up, name="org-gateway-warm-up", daemon=True).start()
         return self
 
     @property
@@ -232,14 +243,6 @@ class RunGateway:
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
-
-
-def _warm_up() -> None:
-    """Import litellm (seconds on a loaded machine) before the first call needs it, not during it."""
-    with contextlib.suppress(Exception):
-        from org.agents.llm import litellm_module
-
-        litellm_module()
 
 
 class _UnixHTTP(http.client.HTTPConnection):

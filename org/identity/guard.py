@@ -796,8 +796,8 @@ class Guard:
 
     def wait_for_work(
         self, token: str | None, lanes: set[str], timeout: float, *, as_: str | None = None
-    ) -> None:
-        return self._read(token, as_, "wait", lambda: self._bus.wait_for_work(lanes, timeout))
+    ) -> bool:
+        return bool(self._read(token, as_, "wait", lambda: self._bus.wait_for_work(lanes, timeout)))
 
     def audit_verify(self, token: str | None, *, as_: str | None = None, **kw: Any) -> Any:
         return self._read(token, as_, "audit verify", lambda: self._bus.audit_verify(**kw))
