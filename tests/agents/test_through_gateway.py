@@ -116,6 +116,52 @@ def test_org_run_holds_provider_keys_in_the_gateway_only_and_the_gateway_counts_
     assert not any(v in out + err for v in keys.values())
 
 
+@pytest.mark.slow
+def test_org_demo_holds_provider_keys_in_the_gateway_only(org_copy):
+    root = org_copy
+    keys = {
+        "OPENAI_API_KEY": "sk-test-" + uuid.uuid4().hex,
+        "ANTHROPIC_API_KEY": "sk-ant-test-" + uuid.uuid4().hex,
+    }
+    marker = "ORG_TEST_RUN=" + uuid.uuid4().hex
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("ORG_DATABASE_URL", "ORG_TOKEN")},
+        **keys,
+        marker.split("=")[0]: marker.split("=")[1],
+        "ORG_ROOT": str(root),
+        "ORG_MODELS": "local",
+    }
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "org", "demo", "--json"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    seen: dict[int, tuple[str, bytes]] = {}
+    try:
+        deadline = time.monotonic() + 300
+        while demo.poll() is None and time.monotonic() < deadline:
+            seen.update(_ours(marker.encode()))
+            time.sleep(0.1)  # sampling the demo's processes while it runs
+        out = demo.communicate(timeout=60)[0]
+    finally:
+        if demo.poll() is None:
+            os.killpg(demo.pid, signal.SIGKILL)
+            demo.wait()
+    assert demo.returncode == 0
+    host = [pid for pid, (_cmd, e) in seen.items() if b"ORG_AGENT_HOST=1" in e.split(b"\0")]
+    assert demo.pid in seen and host
+    for pid, (cmd, environ) in seen.items():
+        held = sorted(k for k, v in keys.items() if v.encode() in environ or v in cmd)
+        assert held == (sorted(keys) if pid == demo.pid else []), cmd
+    summary = json.loads(out)
+    rows = _usage(f"sqlite:///{root / '.org' / 'org.db'}", root)
+    assert summary["calls"] == len(rows) > 0 and all(r[1] is not None for r in rows)
+
+
 def _session(org_copy, tmp_path, local_server):
     cfg = load_org(org_copy)
     url = f"sqlite:///{tmp_path / 'bus.db'}"
