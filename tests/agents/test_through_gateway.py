@@ -245,3 +245,43 @@ def test_a_gateway_that_is_gone_stops_the_run_with_why_and_loses_no_job(org_copy
         rel = [e for e in bus.events_since(0, task=t) if e["type"] == "job.released"]
     assert job["status"] == "queued" and "gateway cannot be reached" in rel[0]["data"]["reason"]
     assert _usage(url, org_copy) == []
+
+
+def test_the_agent_host_and_the_broker_get_no_provider_key_whatever_its_name(org_copy):
+    """Every provider's variables and any *_API_KEY stay out of the agent host's environment (and cloud
+    credentials, org's secrets); the broker keeps only the credentials the org declares, even one named like a
+    provider key."""
+    from org.agents.host import agent_environment, broker_environment
+
+    gh = org_copy / "gates" / "credentials.yaml"
+    gh.write_text(gh.read_text().replace("env: ORG_SECRET_JIRA", "env: JIRA_API_KEY"))
+    cfg = load_org(org_copy)
+    user = {
+        "OPENAI_API_KEY": "sk-1",
+        "ANTHROPIC_API_KEY": "sk-2",
+        "GOOGLE_API_KEY": "g",
+        "AWS_ACCESS_KEY_ID": "a",
+        "AWS_SECRET_ACCESS_KEY": "s",
+        "AWS_REGION": "eu-west-1",
+        "AZURE_OPENAI_API_KEY": "z",
+        "TOGETHERAI_API_KEY": "t",
+        "SOMENEWVENDOR_API_KEY": "n",
+        "openrouter_api_key": "lower",
+        "JIRA_API_KEY": "declared",
+        "ORG_SECRET_GITHUB": "declared-too",
+        "PGPASSWORD": "pg",
+        "PATH": "/usr/bin",
+        "ORG_MODELS": "local",
+    }
+    host = agent_environment(cfg, user, "/tmp/home")
+    assert set(host) == {"PGPASSWORD", "PATH", "ORG_MODELS", "ORG_CONFIG_HOME", "ORG_AGENT_HOST"}
+    broker = broker_environment(cfg, user)
+    # the AWS pair goes together (bedrock's key); a region is no secret, but the agent host needs none of AWS_*
+    assert set(broker) == {
+        "JIRA_API_KEY",
+        "ORG_SECRET_GITHUB",
+        "AWS_REGION",
+        "PGPASSWORD",
+        "PATH",
+        "ORG_MODELS",
+    }
