@@ -141,19 +141,20 @@ def supervise(
     stand_ins: dict[str, list[str]] | None = None,
     say: Callable[[str], None] | None = None,
     local_config: Any = None,
+    limits: Mapping[str, Any] | None = None,
 ) -> int:
     """Run `org <argv>` as the agent host while `prepare()` does the humans' part here (it may read their
     token files); with `handoff`, the agent host gets `--prepared -` and reads prepare()'s JSON-able result
     on its stdin (it starts at once and warms up meanwhile; a dict result gets the services' remarks under
     "services", else `say` gets them). The broker (and `stand_ins`, see run_services) and the model gateway
     (org.gateway.service.RunGateway, here: this process holds the provider keys; the agent host finds it
-    through ORG_GATEWAY_URL / ORG_GATEWAY_SOCKET and asks it for each job's token with model_access) serve
-    the run. Returns the agent host's exit code."""
+    through ORG_GATEWAY_URL / ORG_GATEWAY_SOCKET and asks it for each job's token with model_access; it paces
+    every call on the database's budgets with `limits`, the run's --limit) serve the run. Returns the agent host's exit code."""
     from org.gateway.service import RunGateway
 
     with (
         run_services(cfg, root, db_url, stand_ins) as (_broker, _server, notes),
-        RunGateway(cfg, db_url, local_config=local_config) as gateway,
+        RunGateway(cfg, db_url, local_config=local_config, limits=limits) as gateway,
         bus_socket(cfg, db_url) as bus,
     ):
         env = {**gateway.environ(), BUS_SOCKET_ENV: str(bus.path)}

@@ -224,6 +224,10 @@ class Bus:
     def heartbeat(self, job: int | str, token: str, *, lease_seconds: float | None = None) -> dict:
         return _claims.heartbeat(self.ctx, job, token, lease_seconds=lease_seconds)
 
+    def comment(self, job: int | str, token: str, body: str) -> dict:
+        """A comment on the task by the holder of the job's live lease (a `task.comment` event)."""
+        return _claims.comment(self.ctx, job, token, body)
+
     def submit(
         self,
         job: int | str,

@@ -9,7 +9,8 @@ many as it likes on one connection:
 
 Operations are door operations (org.identity.guard.Guard.OPERATIONS), exactly those an agent uses (OPERATIONS
 below; tests/identity/test_busd.py holds them to the door's table): claim, heartbeat, task and timeline ("show"),
-submit, release, fail, job_facts (the handover, `org job show`), act, rehearse_act ("explain"), events_since ("events") and wait_for_decision. Each request
+submit, release, fail, job_facts (the handover, `org job show`), act, rehearse_act ("explain"), events_since ("events"),
+wait_for_decision, and for the MCP server (org.mcp) comment, whoami and list_tasks. Each request
 carries its token; identity is the token's, authenticated by the Guard, never a name the request states. The
 socket takes no token from a file and gives no principal a way to another's token.
 
@@ -103,6 +104,16 @@ OPERATIONS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
         "limit": (_INT, False),
     },
     "wait_for_decision": {"approval": (_INT, True), "timeout": (_NUM, False), "as": (_STR, False)},
+    "comment": {"job": (_JOB, True), "body": (_STR, True)},
+    "whoami": {"as": (_STR, False)},
+    "list_tasks": {
+        "status": (_STR, False),
+        "workflow": (_STR, False),
+        "lane": (_STR, False),
+        "actor": (_STR, False),
+        "limit": (_INT, False),
+        "as": (_STR, False),
+    },
 }
 
 
@@ -446,6 +457,13 @@ class BusServer:
             return door.job_facts(token, a["job"])
         if op == "act":
             return door.act(token, a["action"], as_, a["task"], a.get("attributes"))
+        if op == "comment":
+            return door.comment(token, a["job"], a["body"])
+        if op == "whoami":
+            return door.whoami(token, as_=as_)
+        if op == "list_tasks":
+            filters = {k: a[k] for k in ("status", "workflow", "lane", "actor") if a.get(k) is not None}
+            return door.list_tasks(token, as_=as_, limit=min(int(a.get("limit") or 100), 1000), **filters)
         if op == "rehearse_act":
             return door.rehearse_act(token, a["action"], a["actor"], a["task"], a.get("attributes"), as_=as_)
         # events_since

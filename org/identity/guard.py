@@ -129,6 +129,8 @@ class Guard:
         "timeline": ("timeline",),
         "claim": ("claim",),
         "heartbeat": ("heartbeat",),
+        "comment": ("comment",),
+        "whoami": ("config",),
         "submit": ("submit",),
         "release": ("release",),
         "fail": ("fail",),
@@ -530,6 +532,43 @@ class Guard:
             "heartbeat",
             lambda j, fence: self._bus.heartbeat(j, fence, lease_seconds=lease_seconds),
         )
+
+    def comment(self, token: str | None, job: int | str, body: str) -> dict:
+        """A comment on its task by the holder of a live job token (recorded as `task.comment`)."""
+        return self._as_holder(token, job, "comment", lambda j, fence: self._bus.comment(j, fence, body))
+
+    def whoami(self, token: str | None, *, as_: str | None = None) -> dict:
+        """Who a token speaks for and what that principal may do: its lanes with their actions (may, may not)
+        and the gates of each workflow they hold (the MCP server lists tools from this). A job token answers
+        for its principal and names its job."""
+        p = self.principal(token, as_=as_, command="whoami", job_ok=True)
+        cfg = self.config()
+        lanes = []
+        for lane in sorted(cfg.lanes.values(), key=lambda ln: ln.lane) if cfg is not None else ():
+            member = next((m for m in lane.members if m.id == p.actor), None)
+            if member is None:
+                continue
+            gates = [
+                {"workflow": w.workflow, "gate": name, "kind": g.kind}
+                for w in cfg.workflows.values()
+                for name, g in w.gates.items()
+                if g.lane == lane.lane
+            ]
+            lanes.append(
+                {
+                    "lane": lane.lane,
+                    "kind": lane.kind,
+                    "purpose": lane.purpose,
+                    "may": [str(a) for a in lane.may],
+                    "may_not": [str(a) for a in lane.may_not],
+                    "gates": gates,
+                    "model": member.model,
+                }
+            )
+        out: dict = {"principal": p.actor, "kind": p.kind, "via": p.via, "lanes": lanes}
+        if p.job is not None:
+            out.update(job=p.job, task=p.task, gate=p.gate, lane=p.lane)
+        return out
 
     def submit(
         self,

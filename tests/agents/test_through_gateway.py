@@ -181,3 +181,21 @@ def test_a_pause_after_the_claim_refuses_the_next_model_call_at_the_gateway(
         ("build-gpt", job["job"], t, "builder", "refused:paused")
     ]
     assert "paused" in rel[0]["data"]["reason"]
+
+
+def test_a_gateway_that_is_gone_stops_the_run_with_why_and_loses_no_job(org_copy, tmp_path, local_server):
+    """No claim-and-release loop against a dead gateway: the first job that cannot reach it goes back to the
+    queue with the reason, and the run stops saying so."""
+    cfg, url, env = _session(org_copy, tmp_path, local_server)
+    with Bus.open(url, root=org_copy, config=cfg) as bus:
+        t = bus.add_task("Document the retry policy", "change", attributes={"kind": "docs"})["task"]
+    with AgentSession(cfg, url, env=env) as s:
+        s._gateway.gateway.stop()  # the gateway dies before the first job asks it for access
+        rep = s.dispatcher(RunOptions(lease_s=60, max_jobs=5)).run()
+    assert rep.stopped_by == "gateway_gone" and rep.jobs == 1, (rep.stopped_by, rep.jobs)
+    assert "gateway" in rep.failures[0]["detail"]
+    with Bus.open(url, root=org_copy, config=cfg) as bus:
+        (job,) = bus.task(t)["jobs"]
+        rel = [e for e in bus.events_since(0, task=t) if e["type"] == "job.released"]
+    assert job["status"] == "queued" and "gateway cannot be reached" in rel[0]["data"]["reason"]
+    assert _usage(url, org_copy) == []

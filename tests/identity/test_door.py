@@ -141,6 +141,7 @@ RAW = {
     "claim": (None, lambda s: s.bus.claim("builder", "build-gpt")),
     "claim_many": (None, lambda s: s.bus.claim_many("builder", "build-gpt", n=1)),
     "heartbeat": (None, lambda s: s.bus.heartbeat(s.job, s.fence, lease_seconds=900)),
+    "comment": (None, lambda s: s.bus.comment(s.job, s.fence, "a note on the task")),
     "submit": (None, lambda s: s.bus.submit(s.job, s.fence, "pass", note="spec")),
     "submit_many": (None, lambda s: s.bus.submit_many([{"job": s.job, "token": s.fence, "verdict": "pass"}])),
     "release": (None, lambda s: s.bus.release(s.job, s.fence, reason="later")),
@@ -340,6 +341,8 @@ DOOR = {
     "timeline": lambda s, t: s.door.timeline(t, s.task),
     "claim": lambda s, t: s.door.claim(t, "builder", "build-gpt"),
     "heartbeat": lambda s, t: s.door.heartbeat(t, s.job, lease_seconds=900),
+    "comment": lambda s, t: s.door.comment(t, s.job, "a note on the task"),
+    "whoami": lambda s, t: s.door.whoami(t),
     "submit": lambda s, t: s.door.submit(t, s.job, "pass", note="spec"),
     "release": lambda s, t: s.door.release(t, s.job, reason="later"),
     "fail": lambda s, t: s.door.fail(t, s.job, reason="cannot"),
@@ -394,10 +397,21 @@ DOOR = {
     "list_tokens": lambda s, t: s.door.list_tokens(t),
 }
 # the token that opens each operation; every other kind is refused
-JOB = {"heartbeat", "submit", "release", "fail", "record_usage", "holder", "lease_live", "job_facts"}
+JOB = {
+    "heartbeat",
+    "comment",
+    "submit",
+    "release",
+    "fail",
+    "record_usage",
+    "holder",
+    "lease_live",
+    "job_facts",
+}
 HUMAN = {"approve", "reject", "request_changes", "issue_token", "list_tokens"}
 EITHER = {"act", "may_act"}  # a human's principal token or an agent's job token
-ANY = {"brake_over_budget"}  # a member's principal token or a job token (the bus decides from its ledger)
+# a member's principal token or a job token (brake: the bus decides from its ledger; whoami: who it is)
+ANY = {"brake_over_budget", "whoami"}
 NO_TOKEN = {"config"}  # the org's YAML, not the database
 
 
