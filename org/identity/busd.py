@@ -506,8 +506,26 @@ class BusServer:
                 deliver(
                     {**UsageError(f"a request line is at most {MAX_FRAME} bytes").to_json(), "exit_code": 2}
                 )
+                self._drain(conn)
                 return  # the rest of that line cannot be told from the next request: close
             self.handle(parse_request(line), deliver)
+
+    def _drain(self, conn: socket.socket) -> None:
+        """Before closing on an oversized line: say no more (shut writing) and read what the client is still
+        sending, at most MAX_FRAME bytes more and read_timeout seconds; closing with it unread would reset the
+        connection and lose the answer just sent."""
+        with contextlib.suppress(OSError):
+            conn.shutdown(socket.SHUT_WR)
+            deadline, got = time.monotonic() + self.read_timeout, 0
+            while got <= MAX_FRAME:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                conn.settimeout(left)
+                chunk = conn.recv(1 << 16)
+                if not chunk:
+                    return
+                got += len(chunk)
 
     def _line(self, conn: socket.socket, buf: bytearray) -> bytes | None:
         """The next request line (without its newline), or one longer than MAX_FRAME, or None: closed, idle

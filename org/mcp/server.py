@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import json
 import socket
 import sys
+import time
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
@@ -182,14 +184,21 @@ def build_server(desk: Desk, *, token: str | None = None, http: bool = False) ->
         return token
 
     def run(ctx: Context, tool: str, body: Callable[[Caller], Any]) -> Any:
+        t0, who, outcome = time.perf_counter(), None, "ok"
         try:
             c = desk.caller(token_of(ctx.request_context.request), tool)
+            who = c.actor
             return body(c)
         except OrgError as exc:
+            outcome = exc.kind
             return refusal(exc)
         except Exception as exc:  # a fault of ours: said plainly, its details stay in the server
-            print(f"org mcp: internal error in {tool}: {type(exc).__name__}", file=sys.stderr)
+            outcome = f"internal {type(exc).__name__}"
             return refusal(OrgError(f"internal error ({type(exc).__name__}) serving {tool}"))
+        finally:  # one line per call (never its arguments, result or token); the bus records what it does
+            ms = round((time.perf_counter() - t0) * 1000, 1)
+            line = {"mcp": tool, "principal": who, "outcome": outcome, "ms": ms}
+            print(json.dumps(line), file=sys.stderr, flush=True)
 
     takes: dict[str, frozenset[str]] = {}
 
@@ -396,8 +405,6 @@ def build_server(desk: Desk, *, token: str | None = None, http: bool = False) ->
     @mcp.resource("org://task/{task}/timeline", mime_type="application/json")
     def task_timeline(task: str, ctx: Context) -> str:
         """A task's timeline: every event of it in order."""
-        import json
-
         return json.dumps(read(ctx, "work_show", lambda c: desk.work_show(c, task, True)), default=str)
 
     @mcp.resource("org://adr/{number}", mime_type="text/markdown")
@@ -465,10 +472,24 @@ def serve_http(desk: Desk, addr: str, *, ready: Callable[[str], None] | None = N
     sock.listen(128)
     bound = sock.getsockname()[1]
     server = build_server(desk, http=True)
-    app = server.streamable_http_app(
-        stateless_http=True, json_response=True, max_request_body_size=MAX_BODY, host=host
-    )
     shown = f"[{host}]" if family == socket.AF_INET6 else host
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    names = sorted({shown, "127.0.0.1", "localhost", "[::1]"})
+    guard = (
+        TransportSecuritySettings(  # DNS rebinding: a page elsewhere cannot name this server by its own host
+            enable_dns_rebinding_protection=True,
+            allowed_hosts=[f"{h}:*" for h in names],
+            allowed_origins=[f"http://{h}:*" for h in names],
+        )
+    )
+    app = server.streamable_http_app(
+        stateless_http=True,
+        json_response=True,
+        max_request_body_size=MAX_BODY,
+        host=host,
+        transport_security=guard,
+    )
     url = f"http://{shown}:{bound}/mcp"
     config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2)
     web = uvicorn.Server(config)

@@ -146,6 +146,11 @@ class Desk:
         with self._lock:
             self._jobs.pop((_key(c.token), int(job)), None)
 
+    def _held_by(self, c: Caller) -> list[int]:
+        mine = _key(c.token)
+        with self._lock:
+            return sorted(j for k, j in self._jobs if k == mine)
+
     def held(self) -> list[int]:
         with self._lock:
             return sorted(j for _k, j in self._jobs)
@@ -175,7 +180,7 @@ class Desk:
             "may_not": may_not,
             "tools": sorted(c.tools),
             "never": list(NEVER),
-            "held_jobs": [j for (k, j) in self._jobs if k == _key(c.token)],
+            "held_jobs": self._held_by(c),
         }
 
     # -- work -----------------------------------------------------------------------------------------

@@ -44,10 +44,10 @@ def stdio(org, bus_socket):
 
 
 @contextlib.contextmanager
-def http_server(org, bus_socket):
-    """`org mcp serve --http 127.0.0.1:0`: the server binds a free port and says which on stderr."""
+def http_server(org, bus_socket, host: str = "127.0.0.1"):
+    """`org mcp serve --http HOST:0`: the server binds a free port and says which on stderr."""
     proc = subprocess.Popen(
-        [*org_command(), "mcp", "serve", "--http", "127.0.0.1:0"],
+        [*org_command(), "mcp", "serve", "--http", f"{host}:0"],
         env=serve_env(org, bus_socket.path, None),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
@@ -56,7 +56,7 @@ def http_server(org, bus_socket):
     )
     try:
         line = proc.stderr.readline()
-        assert line.startswith("org mcp: serving http://127.0.0.1:"), line + proc.stderr.read()
+        assert line.startswith(f"org mcp: serving http://{host}:"), line + proc.stderr.read()
         yield line.split()[-1]
     finally:
         proc.terminate()
@@ -141,7 +141,8 @@ async def test_the_walk_over_http(org, bus_socket):
 
 
 async def test_http_without_a_bearer_token_is_refused_and_bad_bodies_are_answered(org, bus_socket):
-    with http_server(org, bus_socket) as url:
+    # 127.0.0.2: loopback, but not one of the hosts the SDK guards against DNS rebinding by itself
+    with http_server(org, bus_socket, "127.0.0.2") as url:
         async with over_http(url)("") as anon:
             err, doc = await call(anon, "whoami")
             assert err and doc["error"] == "denied" and "Authorization: Bearer" in doc["message"]
@@ -155,6 +156,11 @@ async def test_http_without_a_bearer_token_is_refused_and_bad_bodies_are_answere
                 url, content=b'{"jsonrpc":"2.0","id":1,"method":"x","params":"' + b"a" * (9 << 20) + b'"}'
             )
             assert big.status_code == 413, big.status_code
+            body = {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}
+            rebound = await h.post(url, json=body, headers={"Host": "evil.example:80"})
+            assert rebound.status_code in (400, 403, 421), rebound.status_code  # DNS rebinding
+            foreign = await h.post(url, json=body, headers={"Origin": "http://evil.example"})
+            assert foreign.status_code in (400, 403), foreign.status_code
         async with over_http(url)(org.tokens["build-claude"]) as ok:  # and it goes on serving
             err, who = await call(ok, "whoami")
             assert not err and who["principal"] == "build-claude"
@@ -197,6 +203,7 @@ class Raw:
 
     def close(self) -> int:
         self.p.stdin.close()
+        self.err = self.p.stderr.read().decode()
         rc = self.p.wait(timeout=60)
         self.p.stdout.close()
         self.p.stderr.close()
@@ -235,6 +242,10 @@ def test_what_a_broken_client_sends_over_stdio_is_answered_and_the_server_goes_o
     who = tool(raw, "whoami", {})["result"]
     assert not who["isError"] and who["structuredContent"]["principal"] == "build-claude"
     assert raw.close() == 0
+    # one line per call on stderr: the tool, who, how it ended; never the token or the arguments
+    calls = [json.loads(ln) for ln in raw.err.splitlines() if ln.startswith('{"mcp"')]
+    assert {"mcp": "whoami", "principal": "build-claude", "outcome": "ok"}.items() <= calls[-1].items()
+    assert org.tokens["build-claude"] not in raw.err and "x" * 1000 not in raw.err
 
 
 def test_a_client_that_goes_away_mid_claim_leaves_no_job_leased(org, bus_socket):
