@@ -383,6 +383,16 @@ class Bus:
     def switches(self, *, active_only: bool = True) -> list[dict]:
         return _switches.list_switches(self.ctx, active_only=active_only)
 
+    def pauses_covering(
+        self, *, actor: str | None = None, lane: str | None = None, task: str | None = None
+    ) -> list[dict]:
+        """The active switches that cover this actor, lane and task (and 'all'), most specific first."""
+        from org.bus.context import task_key
+
+        cfg = self.config()
+        key = task_key(task) if task else None
+        return self.store.read(lambda tx: _switches.covering(tx, cfg, actor=actor, lane=lane, task=key))
+
     # -- audit -------------------------------------------------------------------------------
     def events_since(
         self,

@@ -383,20 +383,8 @@ class Gateway:
                 self._pool.put(bus)
 
     def _not_paused(self, grant: Grant, model: str, bus: Any) -> None:
-        from org.bus.context import task_key
-        from org.bus.switches import covering
-
         try:
-            cfg = bus.config()
-            hits = bus.store.read(
-                lambda tx: covering(
-                    tx,
-                    cfg,
-                    actor=grant.actor,
-                    lane=grant.lane,
-                    task=task_key(grant.task) if grant.task else None,
-                )
-            )
+            hits = bus.pauses_covering(actor=grant.actor, lane=grant.lane, task=grant.task)
         except Exception as exc:  # fail closed: a pause nobody can read is a pause
             self._refused(
                 grant, model, "switches", f"could not read the kill switches ({type(exc).__name__})"

@@ -18,8 +18,8 @@ Who may use which token where:
     token, which the claim carries as its `token`), add_task, sweep, pause/resume, the shared rate budgets
     (budget, reserve, settle, budgets), brake_over_budget (the bus pauses only what its ledger shows over a
     ceiling; a job token works too), wake-ups (wait_for_work, wait_for_events, wait_for_decision) and
-    every read (list_tasks, task, timeline, pending_approvals, switches, events_since, head, work_result,
-    spend, scope_spend, audit_verify, rehearse_act, reader, reading, and the operator's views: pending_count,
+    every read (list_tasks, task, timeline, pending_approvals, switches, pauses_covering, events_since, head,
+    work_result, spend, scope_spend, audit_verify, rehearse_act, reader, reading, and the operator's views: pending_count,
     task_count, active_keys, pinned_config, board, task_usage, leases, gate_counts) and workspaces (what
     org.workspaces reads and records, bound to that principal: org.identity.workdoor);
   - a human's principal token only: approve and reject (an agent's is refused however it is presented,
@@ -147,6 +147,7 @@ class Guard:
         "pause": ("pause",),
         "resume": ("resume",),
         "switches": ("switches",),
+        "pauses_covering": ("pauses_covering",),
         "events_since": ("events_since",),
         "head": ("head",),
         "wait_for_events": ("wait_for_events",),
@@ -780,6 +781,20 @@ class Guard:
 
     def switches(self, token: str | None, *, as_: str | None = None, active_only: bool = True) -> list[dict]:
         return self._read(token, as_, "switches", lambda: self._bus.switches(active_only=active_only))
+
+    def pauses_covering(
+        self,
+        token: str | None,
+        *,
+        actor: str | None = None,
+        lane: str | None = None,
+        task: str | None = None,
+        as_: str | None = None,
+    ) -> list[dict]:
+        """The active switches that cover this actor, lane and task (a pause a caller must honour before acting)."""
+        return self._read(
+            token, as_, "switches", lambda: self._bus.pauses_covering(actor=actor, lane=lane, task=task)
+        )
 
     def events_since(
         self, token: str | None, after: int = 0, *, as_: str | None = None, **kw: Any
