@@ -33,19 +33,13 @@ MAX_UNTYPED = {
     "org.agents.standin",
     "org.agents.story",
     "org.bus._walk",
-    "org.bus.api",
     "org.bus.decisions",
     "org.bus.driver",
-    "org.bus.handback",
     "org.bus.models",
     "org.bus.redact",
-    "org.bus.repofacts",
     "org.bus.store",
     "org.bus.submit",
-    "org.bus.sweep",
-    "org.bus.tasks",
     "org.bus.tx",
-    "org.bus.usage",
     "org.bus.wake",
     "org.cli.bus_cmds",
     "org.identity.brokerd",
@@ -75,7 +69,6 @@ MAX_UNTYPED = {
     "org.cli._numbers",
     "org.cli.identity_cmds",
     "org.gateway.server",
-    "org.identity.guard",
 }
 
 

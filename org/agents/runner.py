@@ -383,7 +383,12 @@ class Dispatcher:
             )
 
     def _after(self, o: JobOutcome) -> None:
-        """Bench a member whose calls keep failing, so no lane spins on a broken provider or key."""
+        """Bench a member whose calls keep failing, so no lane spins on a broken provider or key; stop the run
+        when its model gateway is gone (no member could call a model: claiming on would only give jobs back)."""
+        if o.failure == "gateway_gone":
+            self.runner.note("error", f"the run stops: {o.detail}"[:300])
+            self.stop("gateway_gone")
+            return
         bench = {
             "auth": (3600.0, "its provider refused the credentials"),
             "error": (60.0, "its calls fail"),

@@ -65,8 +65,6 @@ class AgentSession:
         human_files: bool = True,
     ) -> None:
         from org.agents.busport import open_door
-        from org.agents.endpoints import needs_litellm
-        from org.agents.llm import warm_litellm
         from org.identity.guard import Guard
 
         self.cfg = cfg
@@ -74,8 +72,8 @@ class AgentSession:
         self.env = dict(os.environ if env is None else env)
         self.note = note or (lambda _k, _t: None)
         self.mode = models_mode(self.env)
-        if needs_litellm(cfg, self.env, self.mode):
-            warm_litellm()  # a provider's calls go through litellm: import it while the bus opens and tokens are made
+        # no litellm here: the agents call the run's gateway on OpenAI's wire (org.agents.llm.complete's plain
+        # client); a gateway this session starts itself imports litellm only if a member calls its provider
         self.priced = load_prices(cfg.root)
         self.local = LocalModelHandle(None)  # the local model runs beside the gateway, never here
         self._gateway: Any = None

@@ -277,13 +277,9 @@ def demo(
         return
     if (
         prepared == "-"
-    ):  # the supervisor files the tasks meanwhile; litellm's import (if any) overlaps with it
-        from org.agents.endpoints import needs_litellm
-        from org.agents.llm import warm_litellm
+    ):  # the agent host: the supervisor files the tasks meanwhile (its gateway calls the models)
         from org.errors import UsageError
 
-        if needs_litellm(cfg):
-            warm_litellm()
         prepared = sys.stdin.readline()
         if not prepared.strip():
             raise UsageError("org demo: the supervisor handed over no demo state")

@@ -37,6 +37,7 @@ from org.errors import Conflict, Denied, Paused, UsageError
 from org.gateway.server import Gateway
 
 __all__ = [
+    "GatewayGone",
     "ModelAccess",
     "RunGateway",
     "model_access",
@@ -51,6 +52,11 @@ SOCKET_ENV = "ORG_GATEWAY_SOCKET"  # the Unix socket (inside a sandbox: /run/org
 # {actor: {served_by, budget_key, family, timeout_s}}: where the gateway sends each member's own model, so the
 # built-in agents pace on the same budgets and say where their calls go without holding any key
 ROUTES_ENV = "ORG_GATEWAY_ROUTES"
+
+
+class GatewayGone(Paused):
+    """The run's model gateway cannot be reached (exit 7: the run is over or being restarted). No model call
+    can be made by anyone of this run: the dispatcher stops rather than claim and give back every job."""
 
 
 @dataclass(frozen=True)
@@ -315,7 +321,7 @@ def _post(env: Mapping[str, str], path: str, bearer: str, timeout_s: float) -> d
         r = conn.getresponse()
         status, body = r.status, r.read(1 << 20)
     except OSError as exc:
-        raise UsageError(f"the model gateway cannot be reached ({exc})") from None
+        raise GatewayGone(f"the model gateway cannot be reached ({exc})") from None
     finally:
         conn.close()
     try:
