@@ -6,7 +6,7 @@ import contextlib
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 from org.bus import brakes as _brakes
 from org.bus import budgets as _budgets
@@ -93,6 +93,12 @@ class Bus:
         self.close()
 
     # -- configuration -----------------------------------------------------------------------
+    @overload
+    def config(self, *, required: Literal[True]) -> OrgConfig: ...
+
+    @overload
+    def config(self, *, required: bool = False) -> OrgConfig | None: ...
+
     def config(self, *, required: bool = False) -> OrgConfig | None:
         """Today's config from the root's YAML (validated and proved), or None without a root."""
         if not self._config_loaded:

@@ -233,7 +233,8 @@ def list_tasks(
     if status is not None and status not in TASK_STATUSES:
         named = ", ".join(TASK_STATUSES[:-1]) + f" or {TASK_STATUSES[-1]}"
         raise UsageError(f"--status is {named}, not '{status}'")
-    where, params = [], {"lim": max(1, min(int(limit), 10_000)), "off": max(0, int(offset))}
+    where: list[str] = []
+    params: dict[str, Any] = {"lim": max(1, min(int(limit), 10_000)), "off": max(0, int(offset))}
     if status:
         where.append("t.status = :st")
         params["st"] = status

@@ -494,7 +494,7 @@ class Guard:
         p = self.principal(token, command=command, job_ok=True, principal_ok=False)
         jid = self._job_scope(p, job, command)
         with acting(p):
-            return fn(jid, p.fence_token)
+            return fn(jid, p.fence_token or "")  # a job token always has one; "" is refused as stale
 
     def _read(self, token: str | None, as_: str | None, command: str, fn: Callable[[], Any]) -> Any:
         p = self.principal(token, as_=as_, command=command)
