@@ -184,10 +184,12 @@ def run_isolation(cfg: Any, lanes: list[str] | None, say: Callable[[str], None] 
 
 
 @contextlib.contextmanager
-def bus_socket(cfg: Any, db_url: str) -> Iterator[Any]:
+def bus_socket(cfg: Any, db_url: str, path: Path | None = None, *, sandboxed: bool = True) -> Iterator[Any]:
     """The run's bus socket (org.identity.busd) in a private folder: how the agents it sandboxes reach the bus
     (bind-mounted as /run/org/bus.sock) without the database. A passing work submission's commit is checked
-    by the workspaces' diff guard, as `org submit` does on the database."""
+    by the workspaces' diff guard, as `org submit` does on the database. `path`: listen there instead
+    (`org bus serve`; the socket is 0600, its folder the caller's). `sandboxed=False`: its clients are agents
+    org did not start in a sandbox, and every event they cause says so (isolation: none, ADR 0143)."""
     from org.identity.busd import BusServer
 
     def check(bus: Any, job: int, actor: str, commit: str | None) -> str | None:
@@ -203,22 +205,23 @@ def bus_socket(cfg: Any, db_url: str) -> Iterator[Any]:
 
     from org.runtime import probe
 
-    folder = Path(tempfile.mkdtemp(prefix="org-bus-"))
+    folder = Path(tempfile.mkdtemp(prefix="org-bus-")) if path is None else None
     # its clients are the agents this run sandboxes: without a working bubblewrap they run without one
-    isolation = None if probe()[0] else "none"
+    isolation = None if sandboxed and probe()[0] else "none"
     try:
         with BusServer(
             db_url,
             root=cfg.root,
             config=cfg,
-            path=folder / "bus.sock",
+            path=folder / "bus.sock" if folder is not None else path,
             check=check,
             handover=handover,
             isolation=isolation,
         ) as srv:
             yield srv
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _supervise(

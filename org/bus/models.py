@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from sqlalchemy import BigInteger, Column, Float, Index, Integer, LargeBinary, String, column, desc, text
 from sqlalchemy.orm import registry
@@ -43,7 +43,7 @@ metadata = BusTable.metadata
 BigId = BigInteger().with_variant(Integer, "sqlite")
 
 
-def _id() -> object:
+def _id() -> Any:
     return Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
 
 

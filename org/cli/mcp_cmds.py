@@ -1,5 +1,6 @@
-"""`org mcp serve`: the work bus for MCP clients, over stdio or streamable HTTP on loopback (org.mcp, ADR 0180).
-The SDK is imported inside the command only: no other command pays for it."""
+"""`org mcp serve`: the work bus for MCP clients, over stdio or streamable HTTP on loopback (org.mcp, ADR 0180);
+`org bus serve`: the agents' bus socket it (and agents' `org claim`) reach the bus through, for agents org does
+not start itself. The SDK is imported inside `org mcp serve` only: no other command pays for it."""
 
 from __future__ import annotations
 
@@ -22,8 +23,50 @@ mcp_app = typer.Typer(
 )
 
 
+bus_app = typer.Typer(
+    name="bus",
+    help="Serve the agents' bus socket (what org mcp serve and agents' org claim reach the bus through).",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(mcp_app, name="mcp")
+    app.add_typer(bus_app, name="bus")
+
+
+@bus_app.command("serve")
+def bus_serve(
+    socket_path: Annotated[
+        str | None,
+        typer.Option("--socket", help="Where to listen (default: <root>/.org/bus.sock); the socket is 0600."),
+    ] = None,
+) -> None:
+    """Serve the agents' bus socket until SIGINT or SIGTERM: agents you run yourself set ORG_BUS_SOCKET to it
+    and reach the bus with their tokens only (`org claim`, `org submit`, `org mcp serve`), never the database.
+    `org run` and `org demo` serve their own to the agents they start. Events the socket's clients cause are
+    recorded with isolation: none (org did not sandbox them)."""
+    import signal
+    import threading
+    from pathlib import Path
+
+    from org.agents.host import bus_socket
+    from org.cli._common import load_config
+
+    o = opts()
+    cfg = load_config(o.org_root())
+    path = Path(socket_path) if socket_path else o.org_root() / ".org" / "bus.sock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_a: stop.set())
+    with bus_socket(cfg, o.db_url(), path.resolve(), sandboxed=False) as srv:
+        err(f"org bus: serving {srv.path} (ORG_BUS_SOCKET={srv.path})")
+        sys.stderr.flush()
+        while not stop.wait(1.0):
+            pass
 
 
 @mcp_app.command("serve")

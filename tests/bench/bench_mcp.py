@@ -23,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -86,9 +87,14 @@ async def run(n: int, block: int) -> None:
         )
         assert http.stderr is not None
         mcp_url = http.stderr.readline().split()[-1]
+        threading.Thread(
+            target=http.stderr.read, daemon=True
+        ).start()  # its per-call lines: a full pipe blocks
         try:
-            stdio = StdioServerParameters(
-                command=sys.executable, args=["-m", "org", "mcp", "serve"], env=_env(sock, agent)
+            stdio = StdioServerParameters(  # its per-call lines on stderr are not the bench's output
+                command="sh",
+                args=["-c", 'exec "$0" -m org mcp serve 2>/dev/null', sys.executable],
+                env=_env(sock, agent),
             )
             async with (
                 httpx2.AsyncClient(headers={"Authorization": f"Bearer {agent}"}) as h,

@@ -569,8 +569,9 @@ def _escalate_other(s: State) -> None:
     s.approval = s.bus.pending_approvals(task=c.task)[0]["approval"]
 
 
-# Files that still hold a raw Bus (the demo's supervisor; the workspaces and the gateway of other issues):
-# this list only shrinks.
+# Files that still hold a raw Bus (ADR 0155): the model gateway (its in-process grants carry no principal the door
+# could check; a service identity is a decision of its own) and the demo's supervisor (which demo tasks a
+# database holds, read before `org run` has any token). This list only shrinks.
 STILL_RAW = {
     "agents/demo.py",
     "gateway/server.py",

@@ -12,6 +12,7 @@ import ipaddress
 import json
 import subprocess
 import sys
+import threading
 
 import httpx2
 import pytest
@@ -54,14 +55,22 @@ def http_server(org, bus_socket, host: str = "127.0.0.1"):
         stderr=subprocess.PIPE,
         text=True,
     )
+    rest: list[str] = []
+    drain = threading.Thread(
+        target=lambda: rest.extend(proc.stderr), daemon=True
+    )  # a full pipe would block it
     try:
         line = proc.stderr.readline()
         assert line.startswith(f"org mcp: serving http://{host}:"), line + proc.stderr.read()
+        drain.start()
         yield line.split()[-1]
     finally:
         proc.terminate()
-        assert proc.wait(timeout=60) == 0, proc.stderr.read()
+        rc = proc.wait(timeout=60)
+        if drain.ident is not None:  # started
+            drain.join(timeout=60)
         proc.stderr.close()
+        assert rc == 0, "".join(rest)
 
 
 def over_http(url: str):
