@@ -197,15 +197,6 @@ class TaskState:
 _new = object.__new__
 
 
-def _gate(
-    status: GateStatus, reason: str, revision: str | None, reviews: list[Review], bound: str | None
-) -> GateState:
-    """GateState(status, reason, revision, reviews, bound), without the dataclass's __init__ call."""
-    g = _new(GateState)
-    g.__dict__.update(status=status, reason=reason, revision=revision, reviews=reviews, bound=bound)
-    return g
-
-
 def fold(events: list[Event] | tuple[Event, ...], state: TaskState | None = None) -> TaskState:
     """Apply events in order. Unknown event types are ignored (forward compatible)."""
     for ev in events:
@@ -239,11 +230,11 @@ def _apply(s: TaskState | None, ev: Event) -> TaskState:
     if t == "gate.ready":
         name = d["gate"]
         g = s.gates[name]
-        s.gates[name] = _gate("ready", "", g.revision, g.reviews, d.get("revision", s.revision))
+        s.gates[name] = GateState("ready", "", g.revision, g.reviews, d.get("revision", s.revision))
     elif t == "gate.passed":
         name = d["gate"]
         g = s.gates[name]
-        s.gates[name] = _gate("passed", d.get("reason", ""), d.get("revision"), g.reviews, g.bound)
+        s.gates[name] = GateState("passed", d.get("reason", ""), d.get("revision"), g.reviews, g.bound)
     elif t in ("review.filed", "approval.granted", "approval.rejected", "approval.changes_requested"):
         verdict = d.get("verdict") or ("approve" if t == "approval.granted" else "reject")
         # Review(...) without the frozen dataclass's per-field object.__setattr__: the same Review
@@ -263,7 +254,7 @@ def _apply(s: TaskState | None, ev: Event) -> TaskState:
             r.__dict__["behind"] = tuple(d["behind"])
         name = d["gate"]
         g = s.gates[name]
-        s.gates[name] = _gate(g.status, g.reason, g.revision, [*g.reviews, r], g.bound)
+        s.gates[name] = GateState(g.status, g.reason, g.revision, [*g.reviews, r], g.bound)
     elif t == "work.submitted":
         s.revision = d["revision"]
         s.revisions.append((d["revision"], d["gate"], ev.actor or "", d.get("family", "")))
@@ -275,17 +266,17 @@ def _apply(s: TaskState | None, ev: Event) -> TaskState:
     elif t == "gate.skipped":
         name = d["gate"]
         g = s.gates[name]
-        s.gates[name] = _gate("skipped", d.get("reason", ""), g.revision, g.reviews, g.bound)
+        s.gates[name] = GateState("skipped", d.get("reason", ""), g.revision, g.reviews, g.bound)
     elif t == "gate.failed":
         name = d["gate"]
         g = s.gates[name]
-        s.gates[name] = _gate("failed", d.get("reason", ""), g.revision, g.reviews, g.bound)
+        s.gates[name] = GateState("failed", d.get("reason", ""), g.revision, g.reviews, g.bound)
     elif t == "rework.started":
         s.rounds = d["round"]
         for name in d.get("reset", []):
             g = s.gates[name]
             if g.status != "skipped":
-                s.gates[name] = _gate("pending", "reset for rework", None, g.reviews, None)
+                s.gates[name] = GateState("pending", "reset for rework", None, g.reviews, None)
     elif t == "task.escalated":
         s.status, s.escalation = "escalated", d.get("reason", "")
     elif t == "task.resumed":
@@ -299,7 +290,7 @@ def _apply(s: TaskState | None, ev: Event) -> TaskState:
         for name in d.get("unskipped", ()):
             g = s.gates[name]
             if g.status == "skipped":
-                s.gates[name] = _gate(
+                s.gates[name] = GateState(
                     "pending", f"required at tier {d['tier']}", g.revision, g.reviews, g.bound
                 )
     elif t == "task.done":
