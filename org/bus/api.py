@@ -6,7 +6,7 @@ import contextlib
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 from org.bus import brakes as _brakes
 from org.bus import budgets as _budgets
@@ -14,6 +14,7 @@ from org.bus import claims as _claims
 from org.bus import decisions as _decisions
 from org.bus import handback as _handback
 from org.bus import plain as _plain
+from org.bus import repofacts as _repofacts
 from org.bus import submit as _submit
 from org.bus import sweep as _sweep
 from org.bus import switches as _switches
@@ -92,6 +93,12 @@ class Bus:
         self.close()
 
     # -- configuration -----------------------------------------------------------------------
+    @overload
+    def config(self, *, required: Literal[True]) -> OrgConfig: ...
+
+    @overload
+    def config(self, *, required: bool = False) -> OrgConfig | None: ...
+
     def config(self, *, required: bool = False) -> OrgConfig | None:
         """Today's config from the root's YAML (validated and proved), or None without a root."""
         if not self._config_loaded:
@@ -222,6 +229,10 @@ class Bus:
 
     def heartbeat(self, job: int | str, token: str, *, lease_seconds: float | None = None) -> dict:
         return _claims.heartbeat(self.ctx, job, token, lease_seconds=lease_seconds)
+
+    def comment(self, job: int | str, token: str, body: str) -> dict:
+        """A comment on the task by the holder of the job's live lease (a `task.comment` event)."""
+        return _claims.comment(self.ctx, job, token, body)
 
     def submit(
         self,
@@ -386,14 +397,14 @@ class Bus:
     def head(self) -> int:
         return int(self.store.read(lambda tx: tx.x("SELECT seq FROM audit_head WHERE id = 1").scalar() or 0))
 
-    def wait_for_work(self, lanes: set[str], timeout: float) -> None:
-        """Sleep until work may have appeared in these lanes (a wake-up) or `timeout` passes."""
+    def wait_for_work(self, lanes: set[str], timeout: float) -> bool:
+        """Sleep until work may have appeared in these lanes (a wake-up: True) or `timeout` passes (False)."""
         timeout = _wait_seconds(timeout, "timeout")
         key = ",".join(sorted(lanes))
         w = self._waiters.get(key)
         if w is None:
             w = self._waiters[key] = Waiter(self.store, set(lanes))
-        w.wait(timeout)
+        return w.wait(timeout)
 
     def wait_for_events(self, after: int, timeout: float) -> bool:
         """Block until an event with seq > after exists (True) or timeout (False)."""
@@ -471,3 +482,48 @@ class Bus:
 
     def budgets(self) -> list[dict]:
         return _budgets.budgets(self.ctx)
+
+    # -- the data plane's facts (org.bus.repofacts): what org.workspaces reads and records ----------------
+    @property
+    def root(self) -> Path | None:
+        """The org's folder (its YAML; the workspaces and org's mirrors live under it)."""
+        return self.ctx.root
+
+    def repo_task(self, task: str) -> _repofacts.TaskRepo:
+        """The task with its repository under the policy it pinned (UsageError: it works in none)."""
+        return self.store.read(lambda tx: _repofacts.task_repo_of(self.ctx, tx, task))
+
+    def repo_job(self, job: int) -> dict:
+        """A job's task, gate, kind, status, holder and lane, and `repo`: its task's repository (None: none)."""
+
+        def fn(tx: Any) -> dict:
+            j = _repofacts.job_of(tx, job)
+            j["repo"] = self.ctx.task_row(tx, j["task"]).attributes.get("repo") if j["task"] else None
+            return j
+
+        return self.store.read(fn)
+
+    def workspace_holds(self, task: str) -> list[str]:
+        """What still holds the task's workspace: leased jobs, pending approvals (empty: nothing)."""
+        return self.store.read(lambda tx: _repofacts.holds(tx, task))
+
+    def secrets_in(self, text: str) -> list[str]:
+        """The secrets `text` holds, named, never shown (the redactor's; the diff guard refuses them)."""
+        return self.ctx.redactor.found(text)
+
+    def record_fact(self, type_: str, task: str, **kw: Any) -> None:
+        """Record a workspace fact (org.bus.repofacts.WORKSPACE_EVENTS; kw: actor, gate, decision, rules,
+        data, cfg: the policy the task pinned)."""
+        self.ctx.write(lambda tx: _repofacts.record_fact(self.ctx, tx, type_, task, **kw))
+
+    def outcome_events(self) -> list[dict]:
+        """Every event `org outcomes` reads, in order."""
+        return self.store.read(_repofacts.outcome_events)
+
+    def pipeline_queue(self) -> list[dict]:
+        """Every gate of an active repository task that waits for org's pipeline."""
+        return self.store.read(lambda tx: _repofacts.pipeline_queue(self.ctx, tx))
+
+    def pipeline_apply(self, task: str, gate: str, ok: bool, **kw: Any) -> dict:
+        """Enter the pipeline's result for a gate and record its facts, in one transaction."""
+        return _repofacts.pipeline_apply(self.ctx, task, gate, ok, **kw)

@@ -55,13 +55,11 @@ def register(app: typer.Typer) -> None:
     app.add_typer(out_app, name="outcomes")
 
 
-def _bus(o):
-    """(the raw bus, its door): the workspaces service still takes the bus itself (it leaves with issue 22
-    item 2: the bus is the only door to the database)."""
+def _door(o):
+    """The door (closed with it): the workspaces service reaches the bus through Guard.workspaces."""
     from org.cli.bus_cmds import open_door
 
-    door = open_door(o)
-    return door._bus, door
+    return open_door(o)
 
 
 def _human(w: dict) -> str:
@@ -80,15 +78,12 @@ def _human(w: dict) -> str:
 @ws_app.command("open")
 def ws_open(task: TaskArg, as_: AsOpt = None, token: TokenOpt = None, json_: JsonFlag = False) -> None:
     """Make the task's workspace (branch org/T-N from the target's head) if it has none; print its path."""
-    from org.identity.guard import acting
     from org.workspaces.service import open_workspace
 
     o = opts(json_)
-    bus, g = _bus(o)
-    with bus:
-        p = g.reader(token, as_=as_, command="workspace open")
-        with acting(p):
-            w = open_workspace(bus, task, actor=p.actor)
+    with _door(o) as g:
+        ws = g.workspaces(token, as_=as_, command="workspace open")
+        w = open_workspace(ws, task, actor=ws.principal.actor)
     emit({"ok": True, **w}, lambda: ("made " if w["created"] else "") + _human(w))
 
 
@@ -98,10 +93,8 @@ def ws_show(task: TaskArg, as_: AsOpt = None, token: TokenOpt = None, json_: Jso
     from org.workspaces.service import show_workspace
 
     o = opts(json_)
-    bus, g = _bus(o)
-    with bus:
-        g.reader(token, as_=as_, command="workspace show")
-        w = show_workspace(bus, task)
+    with _door(o) as g:
+        w = show_workspace(g.workspaces(token, as_=as_, command="workspace show"), task)
     emit({"ok": True, **w}, lambda: _human(w))
 
 
@@ -114,15 +107,12 @@ def ws_gc(
 ) -> None:
     """Remove workspaces of closed tasks nothing holds (each an action 'workspace.gc' through the rules;
     heads saved under refs/org/attempts first)."""
-    from org.identity.guard import acting
     from org.workspaces.service import gc_workspaces
 
     o = opts(json_)
-    bus, g = _bus(o)
-    with bus:
-        p = g.reader(token, as_=as_, command="workspace gc")
-        with acting(p):
-            rows = gc_workspaces(bus, p.actor, dry_run=dry_run)
+    with _door(o) as g:
+        ws = g.workspaces(token, as_=as_, command="workspace gc")
+        rows = gc_workspaces(ws, ws.principal.actor, dry_run=dry_run)
     emit(
         {"ok": True, "workspaces": rows},
         lambda: (
@@ -145,7 +135,6 @@ def checked_commit(g, token: str | None, job: str, verdict: str, commit: str | N
     checked (org.workspaces.service.check_revision); None for every other job."""
     from org.bus.jobs import job_id
     from org.errors import Denied
-    from org.identity.guard import acting
     from org.workspaces.service import check_revision
 
     if verdict.strip().lower() != "pass":
@@ -154,12 +143,12 @@ def checked_commit(g, token: str | None, job: str, verdict: str, commit: str | N
 
             raise UsageError("--commit goes with --verdict pass (a delivered revision)")
         return None
-    p = g.principal(token, command="submit", job_ok=True, principal_ok=False)
+    ws = g.workspaces(token, command="submit", job_ok=True, principal_ok=False)
+    p = ws.principal
     jid = job_id(job)
     if p.job != jid:
         raise Denied(f"this job token is for job {p.job}, not '{job}'", rule=rule_ids.TOKEN_SCOPE)
-    with acting(p):
-        res = check_revision(g._bus, jid, p.actor, commit=commit)
+    res = check_revision(ws, jid, p.actor, commit=commit)
     return res["commit"] if res else None
 
 
@@ -174,10 +163,8 @@ def pipe_run(
     from org.workspaces.pipeline import run_pipeline
 
     o = opts(json_)
-    bus, g = _bus(o)
-    with bus:
-        g.reader(token, as_=as_, command="pipeline run")
-        rows = run_pipeline(bus, task=task)
+    with _door(o) as g:
+        rows = run_pipeline(g.workspaces(token, as_=as_, command="pipeline run"), task=task)
     emit(
         {"ok": True, "done": rows},
         lambda: (
@@ -221,10 +208,8 @@ def outcomes(
     from org.workspaces.service import outcomes_report
 
     o = opts(json_)
-    bus, g = _bus(o)
-    with bus:
-        g.reader(token, as_=as_, command="outcomes")
-        rows = outcomes_report(bus, by)
+    with _door(o) as g:
+        rows = outcomes_report(g.workspaces(token, as_=as_, command="outcomes"), by)
 
     def human() -> str:
         if not rows:
@@ -252,10 +237,8 @@ def outcomes_scan(as_: AsOpt = None, token: TokenOpt = None, json_: JsonFlag = F
     from org.workspaces.service import scan_outcomes
 
     o = opts(json_)
-    bus, g = _bus(o)
-    with bus:
-        g.reader(token, as_=as_, command="outcomes scan")
-        found = scan_outcomes(bus)
+    with _door(o) as g:
+        found = scan_outcomes(g.workspaces(token, as_=as_, command="outcomes scan"))
     emit(
         {"ok": True, "reverted": found},
         lambda: (

@@ -102,12 +102,35 @@ class Gateway:
         self._closing = False
 
     @classmethod
-    def for_database(cls, cfg: Any, db_url: str, **kw: Any) -> Gateway:
-        """A gateway whose ledger and switches are the org's database at `db_url`."""
+    def for_database(
+        cls,
+        cfg: Any,
+        db_url: str,
+        *,
+        limits: Mapping[str, Any] | None = None,
+        max_wait_s: float = 60.0,
+        **kw: Any,
+    ) -> Gateway:
+        """A gateway whose ledger, switches and rate budgets are the org's database at `db_url`: every gateway on
+        that database (every run's) paces on the same shared budgets (`limits`: {budget key: Limits})."""
+        from org.agents.pacing import Pacer
+        from org.agents.sqlbudget import SqlBudgetStore
         from org.bus import Bus
 
         root = getattr(cfg, "root", None)
-        return cls(cfg, lambda: Bus.open(db_url, root=root, config=cfg), **kw)
+
+        def open_bus() -> Any:
+            return Bus.open(db_url, root=root, config=cfg)
+
+        if "pacer" not in kw:
+            clock = kw.get("clock", time.time)
+            kw["pacer"] = Pacer(
+                SqlBudgetStore(lambda: _BudgetPort(open_bus())),
+                dict(limits or {}),
+                max_wait_s=max_wait_s,
+                clock=clock,
+            )
+        return cls(cfg, open_bus, **kw)
 
     # -- grants ---------------------------------------------------------------------------------------
     def grant(
@@ -538,6 +561,10 @@ class Gateway:
         if writer is not None:
             writer.join()
         self._closing = False
+        close_budgets = getattr(self.pacer.store, "close", None)
+        if close_budgets is not None:
+            with contextlib.suppress(Exception):
+                close_budgets()
         while not self._pool.empty():
             with contextlib.suppress(Exception):
                 self._pool.get_nowait().close()
@@ -641,3 +668,27 @@ class _HTTP(ThreadingHTTPServer):
 class _Unix(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
     request_queue_size = 128
+
+
+class _BudgetPort:
+    """The gateway's bus in the shape org.agents.sqlbudget.SqlBudgetStore calls (door.budget/reserve/settle with
+    a token, any_token, close): the rate budgets are org's own, not a principal's."""
+
+    def __init__(self, bus: Any) -> None:
+        self.bus = bus
+        self.door = self
+
+    def any_token(self) -> None:
+        return None
+
+    def budget(self, _token: None, provider: str, **kw: Any) -> dict:
+        return self.bus.budget(provider, **kw)
+
+    def reserve(self, _token: None, provider: str, amount: float = 1.0) -> Any:
+        return self.bus.reserve(provider, amount)
+
+    def settle(self, _token: None, reservation: Any, used: float) -> dict:
+        return self.bus.settle(reservation, used=used)
+
+    def close(self) -> None:
+        self.bus.close()

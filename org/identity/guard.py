@@ -20,15 +20,18 @@ Who may use which token where:
     ceiling; a job token works too), wake-ups (wait_for_work, wait_for_events, wait_for_decision) and
     every read (list_tasks, task, timeline, pending_approvals, switches, events_since, head, work_result,
     spend, scope_spend, audit_verify, rehearse_act, reader, reading, and the operator's views: pending_count,
-    task_count, active_keys, pinned_config, board, task_usage, leases, gate_counts);
+    task_count, active_keys, pinned_config, board, task_usage, leases, gate_counts) and workspaces (what
+    org.workspaces reads and records, bound to that principal: org.identity.workdoor);
   - a human's principal token only: approve and reject (an agent's is refused however it is presented,
-    exit 4, an `auth.denied` event); act;
+    exit 4, an `auth.denied` event); act; issue_token and list_tokens (token administration: the rules of
+    `org token`, rule_ids.HUMAN_ISSUER); revoke_tokens (an agent's principal token: only its own tokens);
   - a job token (`orgj_...`, returned by a claim): holder and lease_live (who holds the job, and whether
     its lease still runs: for the services beside the bus), heartbeat, submit, release, fail and
     job_facts (the handover: org job show) of its own job, act
     on its own task with one of the actions its lane may take and its gate asks for (the lane's here; the
     gate's in `act`, rule_ids.GATE_SCOPE, ADR 0110), record_usage of the model calls made for it,
-    wait_for_decision on a request of its own task;
+    wait_for_decision on a request of its own task, workspaces (job_ok: its own job and task, for the revision
+    check of its submission);
     it expires with the job's lease (heartbeats extend both) and is refused once the lease is over (exit 5).
   - no token: config() (the org's YAML, not the database).
 A human's own token file is read when no token is given and `as_` names them (token_files=True, the
@@ -46,7 +49,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from org.bus import identityrows
 from org.bus.audit import iso
@@ -57,6 +60,9 @@ from org.engine.conditions import action_matches
 from org.errors import Conflict, Denied
 from org.identity import files
 from org.identity.tokens import AUTH_FAILED, Principal, Tokens
+
+if TYPE_CHECKING:
+    from org.identity.workdoor import WorkspaceDoor
 
 __all__ = ["Guard", "Reading", "acting", "NOT_EXPOSED"]
 
@@ -123,6 +129,8 @@ class Guard:
         "timeline": ("timeline",),
         "claim": ("claim",),
         "heartbeat": ("heartbeat",),
+        "comment": ("comment",),
+        "whoami": ("config",),
         "submit": ("submit",),
         "release": ("release",),
         "fail": ("fail",),
@@ -160,6 +168,22 @@ class Guard:
         "task_usage": ("task_usage",),
         "leases": ("leases",),
         "gate_counts": ("gate_counts",),
+        "issue_token": (),
+        "revoke_tokens": ("config",),
+        "list_tokens": (),
+        "workspaces": (
+            "config",
+            "repo_task",
+            "repo_job",
+            "workspace_holds",
+            "secrets_in",
+            "record_fact",
+            "outcome_events",
+            "spend",
+            "pipeline_queue",
+            "pipeline_apply",
+            "act",
+        ),
     }
 
     def __init__(
@@ -308,6 +332,97 @@ class Guard:
         """The read operations bound to one token, for code that takes a read-only bus (each call authenticates)."""
         return Reading(self, token, as_)
 
+    def workspaces(
+        self,
+        token: str | None,
+        *,
+        as_: str | None = None,
+        command: str,
+        job_ok: bool = False,
+        principal_ok: bool = True,
+    ) -> WorkspaceDoor:
+        """What org.workspaces reads and records (org.identity.workdoor), bound to the principal this token
+        speaks for: a member's principal token (org workspace, org pipeline, org outcomes), or with job_ok a
+        job token, for its own job and task only (the revision check of its submission)."""
+        from org.identity.workdoor import WorkspaceDoor
+
+        p = self.principal(token, as_=as_, command=command, job_ok=job_ok, principal_ok=principal_ok)
+        if p.via == "job":
+            self.lease_live(p, command)
+        return WorkspaceDoor(self, self._bus, p, command)
+
+    # -- token administration (the rules of `org token issue|revoke|list`) ---------------------------------
+    def issue_token(
+        self,
+        token: str | None,
+        subject: str,
+        *,
+        as_: str | None = None,
+        ttl: float | None = None,
+        note: str = "",
+    ) -> dict:
+        """A new principal token for `subject`, issued by the human this token speaks for (an agent's is
+        refused, rule_ids.HUMAN_ISSUER); its secret is in the answer, once."""
+        p = self.principal(token, as_=as_, command="token issue")
+        if not p.is_human:
+            self._deny(
+                p,
+                "token issue",
+                "agent issuing",
+                "only a human's token may issue tokens",
+                rule=rule_ids.HUMAN_ISSUER,
+            )
+        with acting(p):
+            return {
+                **self.tokens.issue(subject, by=p.actor, ttl=ttl, note=note, behind=p.behind),
+                "issuer": p.actor,
+            }
+
+    def revoke_tokens(
+        self,
+        token: str | None,
+        *,
+        token_id: str | None = None,
+        actor: str | None = None,
+        as_: str | None = None,
+    ) -> list[str]:
+        """Revoke one token by id, or every live token of `actor`: a human any, an agent only its own."""
+        from org.errors import UsageError
+
+        if (token_id is None) == (actor is None):
+            raise UsageError("give a token id or --actor")
+        token_id = token_id.strip().lower() if token_id is not None else None  # as Tokens.revoke reads it
+        p = self.principal(token, as_=as_, command="token revoke")
+        if not p.is_human:
+            mine = {r["id"] for r in self.tokens.list(actor=p.actor, active_only=False)}
+            if (actor is not None and actor != p.actor) or (token_id is not None and token_id not in mine):
+                self._deny(
+                    p,
+                    "token revoke",
+                    "agent revoking others",
+                    "an agent may revoke only its own tokens",
+                    rule=rule_ids.HUMAN_ISSUER,
+                )
+        if actor is not None and self._bus.config(required=True).actors.get(actor) is None:
+            raise Denied(f"no actor '{actor}' in this org")
+        with acting(p):
+            return self.tokens.revoke(token_id=token_id, actor=actor, by=p.actor)
+
+    def list_tokens(
+        self, token: str | None, *, actor: str | None = None, active_only: bool = True, as_: str | None = None
+    ) -> list[dict]:
+        """Every token's row (ids, never secrets), optionally one actor's: a human's token only."""
+        p = self.principal(token, as_=as_, command="token list")
+        if not p.is_human:
+            self._deny(
+                p,
+                "token list",
+                "agent listing",
+                "only a human's token may list tokens",
+                rule=rule_ids.HUMAN_ISSUER,
+            )
+        return self.tokens.list(actor=actor, active_only=active_only)
+
     def _deny(
         self, p: Principal, command: str, why: str, message: str, rule: str = rule_ids.TOKEN_SCOPE
     ) -> None:
@@ -379,7 +494,7 @@ class Guard:
         p = self.principal(token, command=command, job_ok=True, principal_ok=False)
         jid = self._job_scope(p, job, command)
         with acting(p):
-            return fn(jid, p.fence_token)
+            return fn(jid, p.fence_token or "")  # a job token always has one; "" is refused as stale
 
     def _read(self, token: str | None, as_: str | None, command: str, fn: Callable[[], Any]) -> Any:
         p = self.principal(token, as_=as_, command=command)
@@ -418,6 +533,43 @@ class Guard:
             lambda j, fence: self._bus.heartbeat(j, fence, lease_seconds=lease_seconds),
         )
 
+    def comment(self, token: str | None, job: int | str, body: str) -> dict:
+        """A comment on its task by the holder of a live job token (recorded as `task.comment`)."""
+        return self._as_holder(token, job, "comment", lambda j, fence: self._bus.comment(j, fence, body))
+
+    def whoami(self, token: str | None, *, as_: str | None = None) -> dict:
+        """Who a token speaks for and what that principal may do: its lanes with their actions (may, may not)
+        and the gates of each workflow they hold (the MCP server lists tools from this). A job token answers
+        for its principal and names its job."""
+        p = self.principal(token, as_=as_, command="whoami", job_ok=True)
+        cfg = self.config()
+        lanes = []
+        for lane in sorted(cfg.lanes.values(), key=lambda ln: ln.lane) if cfg is not None else ():
+            member = next((m for m in lane.members if m.id == p.actor), None)
+            if member is None:
+                continue
+            gates = [
+                {"workflow": w.workflow, "gate": name, "kind": g.kind}
+                for w in cfg.workflows.values()
+                for name, g in w.gates.items()
+                if g.lane == lane.lane
+            ]
+            lanes.append(
+                {
+                    "lane": lane.lane,
+                    "kind": lane.kind,
+                    "purpose": lane.purpose,
+                    "may": [str(a) for a in lane.may],
+                    "may_not": [str(a) for a in lane.may_not],
+                    "gates": gates,
+                    "model": member.model,
+                }
+            )
+        out: dict = {"principal": p.actor, "kind": p.kind, "via": p.via, "lanes": lanes}
+        if p.job is not None:
+            out.update(job=p.job, task=p.task, gate=p.gate, lane=p.lane)
+        return out
+
     def submit(
         self,
         token: str | None,
@@ -434,8 +586,11 @@ class Guard:
         if workspaces is not None and verdict.strip().lower() == "pass":
             p = self.principal(token, command="submit", job_ok=True, principal_ok=False)
             jid = self._job_scope(p, job, "submit")
-            with acting(p):
-                res = workspaces.check_revision(self._bus, jid, p.actor, commit=commit)
+            from org.identity.workdoor import WorkspaceDoor
+
+            res = workspaces.check_revision(
+                WorkspaceDoor(self, self._bus, p, "submit"), jid, p.actor, commit=commit
+            )
             if res:
                 kw["revision"] = res["commit"]
         return self._as_holder(
@@ -641,8 +796,8 @@ class Guard:
 
     def wait_for_work(
         self, token: str | None, lanes: set[str], timeout: float, *, as_: str | None = None
-    ) -> None:
-        return self._read(token, as_, "wait", lambda: self._bus.wait_for_work(lanes, timeout))
+    ) -> bool:
+        return bool(self._read(token, as_, "wait", lambda: self._bus.wait_for_work(lanes, timeout)))
 
     def audit_verify(self, token: str | None, *, as_: str | None = None, **kw: Any) -> Any:
         return self._read(token, as_, "audit verify", lambda: self._bus.audit_verify(**kw))

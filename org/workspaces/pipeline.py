@@ -185,28 +185,25 @@ def _merge_once(
     return MergeResult(True, new, old, retest=retest, reason=f"merged onto {old[:12]} as {new[:12]}")
 
 
-def _apply(ctx: Any, *args: Any, **kw: Any) -> dict:
+def _apply(bus: Any, *args: Any, **kw: Any) -> dict:
     """pipeline_apply, where another pipeline (another org root) entering the result first is no error."""
-    from org.bus.repofacts import pipeline_apply
-
     try:
-        return pipeline_apply(ctx, *args, **kw)
+        return bus.pipeline_apply(*args, **kw)
     except Conflict as exc:
         return {"task": args[0], "status": "taken", "events": [], "ready": [], "why": exc.message}
 
 
 def run_pipeline(bus: Any, *, task: str | None = None) -> list[dict]:
     """Run every gate waiting for the pipeline (tests, merges), or only those of `task`; returns what was done."""
-    from org.bus.repofacts import merge_facts, pipeline_queue, task_repo_of
+    from org.bus.repofacts import merge_facts
     from org.workspaces.service import repository
 
-    ctx = bus.ctx
-    queue = ctx.store.read(lambda tx: pipeline_queue(ctx, tx))
+    queue = bus.pipeline_queue()
     out = []
     for item in queue:
         if task is not None and item["task"] != task:
             continue
-        tr = ctx.store.read(lambda tx, k=item["task"]: task_repo_of(ctx, tx, k))
+        tr = bus.repo_task(item["task"])
         repo = repository(bus, tr)
         rev = item["revision"]
         if rev is None:
@@ -218,7 +215,7 @@ def run_pipeline(bus: Any, *, task: str | None = None) -> list[dict]:
             res = test_commit(repo, rev)
             if res is None:
                 r = _apply(
-                    ctx,
+                    bus,
                     tr.row.key,
                     item["gate"],
                     False,
@@ -230,7 +227,7 @@ def run_pipeline(bus: Any, *, task: str | None = None) -> list[dict]:
             else:
                 ev = {"tests": {**res.to_json(), "commit": rev, "command": repo.spec.test.run}}
                 r = _apply(
-                    ctx,
+                    bus,
                     tr.row.key,
                     item["gate"],
                     res.ok,
@@ -258,7 +255,7 @@ def run_pipeline(bus: Any, *, task: str | None = None) -> list[dict]:
         }
         if m.ok:
             r = _apply(
-                ctx,
+                bus,
                 tr.row.key,
                 item["gate"],
                 True,
@@ -270,7 +267,7 @@ def run_pipeline(bus: Any, *, task: str | None = None) -> list[dict]:
         else:
             kind = "outcome.merge_conflict" if m.conflicts else "outcome.tests_failed"
             r = _apply(
-                ctx,
+                bus,
                 tr.row.key,
                 item["gate"],
                 False,

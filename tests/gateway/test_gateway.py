@@ -331,6 +331,34 @@ def test_a_booked_rate_budget_refuses_instead_of_queueing_forever(org, local):
     assert [r["outcome"] for r in _ledger(org)] == ["ok", "refused:rate"]
 
 
+def test_two_runs_gateways_share_the_databases_rate_budget(org, local):
+    """A second run on the same database starts its own gateway: the provider's budget is the database's, not
+    one per gateway, so two gateways together get no more calls than one (ADR 0171 step 1)."""
+    from org.agents.pacing import Limits
+    from org.config.loader import load_org
+
+    root, url, task = org
+    cfg = load_org(root)
+    codes = []
+    for _run in range(2):
+        with Gateway.for_database(
+            cfg,
+            url,
+            local_url=local.url,
+            env={"ORG_MODELS": "local"},
+            limits={"local": Limits(rpm=1)},
+            max_wait_s=0.5,
+        ).serve() as g:
+            h = {"authorization": f"Bearer {g.grant(BUILDER, job=1, task=task)}"}
+            codes.append(
+                _post(
+                    g.url + "/chat/completions", json={"model": MODEL, "messages": MSGS}, headers=h
+                ).status_code
+            )
+    assert codes == [200, 429]
+    assert [r["outcome"] for r in _ledger(org)] == ["ok", "refused:rate"]
+
+
 def test_provider_trouble_is_passed_on_and_counted(gw, org, local):
     token = _grant(gw, org)
     local.config.update({"down": True})
