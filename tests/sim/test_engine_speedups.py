@@ -54,9 +54,9 @@ def test_state_copy_equals_deepcopy_and_is_independent(cfg):
             c, d = s.copy(), copy.deepcopy(s)
             assert c == d
             for ev in later:  # every kind of event, folded into the copy where it applies
-                if ev.type != "task.created" and set(ev.data.get("reset") or ()) <= set(c.gates):
-                    if ev.data.get("gate", next(iter(c.gates))) in c.gates:
-                        fold([ev], c)
+                fits = set(ev.data.get("reset") or ()) <= set(c.gates)
+                if ev.type != "task.created" and fits and ev.data.get("gate", next(iter(c.gates))) in c.gates:
+                    fold([ev], c)
             c.gates[next(iter(c.gates))] = GateState("failed")
             c.authors.add("someone")
             c.author_families.add("x")
