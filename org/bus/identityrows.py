@@ -197,11 +197,12 @@ def count_failure(tx: Tx, key: str, cap: int) -> int:
 # -- reads of the bus's own tables identity needs --------------------------------------------------
 def actor_switch(tx: Tx, actor: str) -> tuple[int, str, str | None] | None:
     """(switch id, paused_by, note) of the active switch pausing this actor, or None."""
-    r = tx.x(
-        "SELECT id, paused_by, note FROM switches WHERE active = :t AND scope = 'actor' AND target = :a",
-        {"t": True, "a": actor},
-    ).first()
-    return (r[0], r[1], r[2]) if r is not None else None
+    from org.bus.switches import active_switches  # the chain's pauses, not the table's word (ADR 0166)
+
+    for s in active_switches(tx):
+        if s["scope"] == "actor" and s["target"] == actor:
+            return (s["switch"], s["paused_by"], s["note"])
+    return None
 
 
 def job_lease(tx: Tx, job: int) -> tuple[str, str | None, float | None] | None:

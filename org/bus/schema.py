@@ -16,7 +16,7 @@ from org.bus._walk import GENESIS
 from org.bus.store import NotOrgDatabase, Store, Tx, sqlite_path
 from org.errors import UsageError
 
-SCHEMA_VERSION = 3  # the version org.bus.models describes (kept here so opening needs no ORM import)
+SCHEMA_VERSION = 4  # the version org.bus.models describes (kept here so opening needs no ORM import)
 
 __all__ = ["SchemaTooNew", "MIGRATIONS", "ensure_schema", "schema_version"]
 
@@ -58,8 +58,18 @@ def _v3_identity_tables(tx: Tx) -> None:
     tx.x("DELETE FROM bus_meta WHERE key = 'identity_schema'")
 
 
+def _v4_events_by_type(tx: Tx) -> None:
+    """Version 4: an index on the events' type (and seq), so deciding reads fold the few event types they need
+    from the chain (the pauses, ADR 0166) without scanning the log."""
+    tx.x("CREATE INDEX IF NOT EXISTS ix_events_type ON events (type, seq)")
+
+
 # version -> function upgrading a database from version - 1 to version (inside one transaction).
-MIGRATIONS: dict[int, Callable[[Tx], None]] = {2: _v2_unpriced_usage, 3: _v3_identity_tables}
+MIGRATIONS: dict[int, Callable[[Tx], None]] = {
+    2: _v2_unpriced_usage,
+    3: _v3_identity_tables,
+    4: _v4_events_by_type,
+}
 
 _ADVISORY_KEY = 0x0126_B005  # any constant; serialises schema changes between processes on PostgreSQL
 

@@ -17,7 +17,7 @@ from org.config.loader import OrgConfig
 from org.engine import rule_ids
 from org.engine.pauses import describe, pausing_switch, switch_keys, vendors_of
 from org.engine.policy import decide
-from org.errors import Conflict, Denied, NotFound, Paused, UsageError
+from org.errors import Conflict, Denied, IntegrityError, NotFound, Paused, UsageError
 
 __all__ = [
     "SCOPES",
@@ -58,7 +58,9 @@ def local_operator() -> str:
 
 
 def active_switches(tx: Tx) -> list[dict]:
-    """Every active switch (there are few), read once per transaction."""
+    """Every switch that holds (there are few), read once per transaction: what the hash-chained events say
+    (switch.paused not followed by its switch.resumed, ADR 0166), whatever the switches table says; a row the
+    table holds active and the chain does not (a forged pause) holds too, since a pause is only stricter."""
     cached = getattr(tx, "_switches", None)
     if cached is None:
         rows = tx.x(
@@ -66,9 +68,46 @@ def active_switches(tx: Tx) -> list[dict]:
             "FROM switches WHERE active = :t ORDER BY id",
             {"t": True},
         ).all()
-        cached = [dict(zip(_COLS, r, strict=True)) for r in rows]
+        table = {r[0]: dict(zip(_COLS, r, strict=True)) for r in rows}
+        chain = _chain_switches(tx)
+        cached = [{**dict.fromkeys(_COLS), **table.get(sid, {}), **said} for sid, said in chain.items()]
+        cached += [row for sid, row in table.items() if sid not in chain]
+        cached.sort(key=lambda s: s["switch"] if isinstance(s["switch"], int) else 0)
         tx._switches = cached
     return cached
+
+
+def _holding(tx: Tx, scope: str, target: str) -> list[dict]:
+    return [s for s in active_switches(tx) if s["scope"] == scope and s["target"] == target]
+
+
+def _chain_switches(tx: Tx) -> dict:
+    """{switch id: its row as the chain says it} for every pause the chain holds active."""
+    from org.bus.audit import decode_body
+
+    out: dict = {}
+    for typ, body in tx.x(
+        "SELECT type, body FROM events WHERE type IN ('switch.paused', 'switch.resumed') ORDER BY seq"
+    ).all():
+        try:
+            ev = decode_body(body)
+            data = ev["data"]
+            if ev.get("type") != typ:
+                raise ValueError("type")
+        except (ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
+            raise IntegrityError(f"a {typ} event is malformed; run 'org audit verify'") from exc
+        if typ == "switch.paused":
+            out[data.get("switch")] = {
+                "switch": data.get("switch"),
+                "scope": data.get("scope"),
+                "target": data.get("target"),
+                "active": True,
+                "paused_by": ev.get("actor"),
+                "note": data.get("note") or None,
+            }
+        else:
+            out.pop(data.get("switch"), None)
+    return out
 
 
 def paused_tasks(tx: Tx) -> list[str]:
@@ -157,10 +196,7 @@ def pause(
 
     def fn(tx: Tx) -> dict:
         tgt = _target(tx, cfg, scope, target)
-        old = tx.x(
-            "SELECT id FROM switches WHERE scope = :s AND target = :t AND active = :a",
-            {"s": scope, "t": tgt, "a": True},
-        ).scalar()
+        old = next((s["switch"] for s in _holding(tx, scope, tgt)), None)
         if old is not None:
             return {"switch": old, "scope": scope, "target": tgt, "changed": False, "active": True}
         _keep_a_resumer(tx, cfg, scope, tgt)
@@ -176,6 +212,7 @@ def pause(
                 "note": ctx.redactor.text(note) if note else None,
             },
         ).scalar_one()
+        tx._switches = None
         ctx.record(
             tx,
             "switch.paused",
@@ -265,32 +302,39 @@ def resume(
 
     def fn(tx: Tx) -> dict:
         tgt = _target(tx, cfg, scope, target)
-        sid, swnote = tx.x(
-            "SELECT id, note FROM switches WHERE scope = :s AND target = :t AND active = :a",
-            {"s": scope, "t": tgt, "a": True},
-        ).first() or (None, None)
-        if sid is None:
+        holding = _holding(tx, scope, tgt)  # what the chain holds (and any row the table holds active)
+        if not holding:
             return {"switch": None, "scope": scope, "target": tgt, "changed": False, "active": False}
-        tx.x(
-            "UPDATE switches SET active = :f, resumed_by = :b, resumed_at = :n, resume_note = :note WHERE id = :id",
-            {"f": False, "b": who, "n": tx.now, "note": ctx.redactor.text(note) if note else None, "id": sid},
-        )
-        ctx.record(
-            tx,
-            "switch.resumed",
-            task=tgt if scope == "task" else None,
-            actor=who,
-            decision="resume",
-            lane=tgt if scope == "lane" else None,
-            config_hash=cfg.config_hash if cfg else None,
-            data={
-                "switch": sid,
-                "scope": scope,
-                "target": tgt,
-                "note": note,
-                **_accepted(tx, scope, tgt, swnote),
-            },
-        )
+        tx._switches = None
+        for sw in holding:
+            sid, swnote = sw["switch"], sw["note"]
+            tx.x(
+                "UPDATE switches SET active = :f, resumed_by = :b, resumed_at = :n, resume_note = :note "
+                "WHERE id = :id",
+                {
+                    "f": False,
+                    "b": who,
+                    "n": tx.now,
+                    "note": ctx.redactor.text(note) if note else None,
+                    "id": sid,
+                },
+            )
+            ctx.record(
+                tx,
+                "switch.resumed",
+                task=tgt if scope == "task" else None,
+                actor=who,
+                decision="resume",
+                lane=tgt if scope == "lane" else None,
+                config_hash=cfg.config_hash if cfg else None,
+                data={
+                    "switch": sid,
+                    "scope": scope,
+                    "target": tgt,
+                    "note": note,
+                    **_accepted(tx, scope, tgt, swnote),
+                },
+            )
         lanes = {r[0] for r in tx.x("SELECT DISTINCT lane FROM jobs WHERE status = 'queued'").all()}
         for lane in lanes:
             tx.wake(lane)

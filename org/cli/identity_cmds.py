@@ -12,7 +12,6 @@ import typer
 
 from org.cli._common import DeprecatedBy, JsonFlag, emit, opts
 from org.cli._globals import deprecated_by
-from org.engine import rule_ids
 
 __all__ = ["register"]
 
@@ -157,17 +156,8 @@ def issue(
                     "token": files.read_human_token(g.root, as_, g.tokens.db()),
                 }
         if info is None:
-            p = g.principal(token, as_=by, command="token issue")
-            if not p.is_human:
-                g._deny(
-                    p,
-                    "token issue",
-                    "agent issuing",
-                    "only a human's token may issue tokens",
-                    rule=rule_ids.HUMAN_ISSUER,
-                )
-            issuer = p.actor
-            info = g.tokens.issue(as_, by=p.actor, ttl=_ttl(ttl), note=note, behind=p.behind)
+            info = g.issue_token(token, as_, as_=by, ttl=_ttl(ttl), note=note)
+            issuer = info.pop("issuer")
         db = g.tokens.db()
     own = human and issuer == as_  # only a human's own token goes into the files of the account running this
     out = {"ok": True, **info}
@@ -249,28 +239,11 @@ def revoke(
     json_: JsonFlag = False,
 ) -> None:
     """Revoke a token now (every command refuses it from the next call). Humans may revoke any; anyone their own."""
-    from org.errors import Denied, UsageError
-
     opts(json_)
-    if (token_id is None) == (actor is None):
-        raise UsageError("give a token id or --actor")
-    token_id = token_id.strip().lower() if token_id is not None else None  # as Tokens.revoke reads it
-    g = _open()
-    with g:
-        p = g.principal(token, as_=deprecated_by(as_, by, "token revoke"), command="token revoke")
-        if not p.is_human:
-            mine = {r["id"] for r in g.tokens.list(actor=p.actor, active_only=False)}
-            if (actor is not None and actor != p.actor) or (token_id is not None and token_id not in mine):
-                g._deny(
-                    p,
-                    "token revoke",
-                    "agent revoking others",
-                    "an agent may revoke only its own tokens",
-                    rule=rule_ids.HUMAN_ISSUER,
-                )
-        if actor is not None and g.config(required=True).actors.get(actor) is None:
-            raise Denied(f"no actor '{actor}' in this org")
-        ids = g.tokens.revoke(token_id=token_id, actor=actor, by=p.actor)
+    with _open() as g:
+        ids = g.revoke_tokens(
+            token, token_id=token_id, actor=actor, as_=deprecated_by(as_, by, "token revoke")
+        )
     emit(
         {"ok": True, "revoked": ids}, f"revoked {len(ids)} token(s)" + (f": {', '.join(ids)}" if ids else "")
     )
@@ -288,21 +261,12 @@ def list_(
 ) -> None:
     """Every principal of the org with its tokens (ids, never secrets). Needs a human's token."""
     opts(json_)
-    g = _open()
-    with g:
-        p = g.principal(token, as_=deprecated_by(as_, by, "token list"), command="token list")
-        if not p.is_human:
-            g._deny(
-                p,
-                "token list",
-                "agent listing",
-                "only a human's token may list tokens",
-                rule=rule_ids.HUMAN_ISSUER,
-            )
+    with _open() as g:
+        listed = g.list_tokens(
+            token, actor=actor, active_only=not all_, as_=deprecated_by(as_, by, "token list")
+        )
         cfg = g.config(required=True)
-        rows = [
-            r for r in g.tokens.list(actor=actor, active_only=not all_) if jobs or r["kind"] == "principal"
-        ]
+    rows = [r for r in listed if jobs or r["kind"] == "principal"]
     principals = [
         {
             "principal": a.id,

@@ -179,8 +179,8 @@ def gate_action_refusal(cfg: OrgConfig, state: TaskState, actor: str, spec: Any)
     if action is None or who is None:
         return None
     # a function of the config's lanes and rules, the holder's lane, the action and the gate's kind: kept
-    # in the config's memo while those tables stay the same objects
-    known = memo.table(cfg, "_engine_table_gate_refusals", cfg.lanes, cfg.rules)
+    # in the memo while those tables stay the same objects
+    known = memo.table("gate_refusals", cfg.lanes, cfg.rules)
     key = (who.lane, action, spec.kind)
     if known is not None:
         hit = known.get(key, _UNKNOWN)

@@ -8,6 +8,10 @@ returns the new events; nothing here does I/O or reads a clock.
                  requires passed on the revision it covers (DESIGN invariant 4) before task.done
     eligibility  may this actor work this gate now (separation of duties, cross-vendor)
 
+Nothing here changes what its caller holds: each transition folds its events into a state of its
+own (start_task_folded and submit_folded hand it back). Facts derived from the config once (plans,
+gate order, the gates before each gate) come from org.engine.memo.
+
 Every function here works only with the policy the task was started under (DESIGN invariant 9):
 a config with another hash is refused (Conflict, rule_ids.POLICY_PINNED; load the pinned files with
 org.config.loader.load_org_files(state's files)). Every event carries the config_hash it was
@@ -21,10 +25,9 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from json.encoder import encode_basestring_ascii as _q
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from org.config.loader import OrgConfig
-from org.config.models import Workflow
 from org.engine import memo, rule_ids
 from org.engine.attributes import require_attributes
 from org.engine.binding import (
@@ -43,7 +46,7 @@ from org.engine.duties import (
     family_of_actor,
 )
 from org.engine.risk import classify
-from org.engine.state import Event, GateState, TaskState, fold
+from org.engine.state import Event, TaskState, fold
 from org.errors import Conflict, Denied, NotFound, UsageError
 
 __all__ = [
@@ -54,6 +57,8 @@ __all__ = [
     "start_task",
     "start_task_folded",
     "submit",
+    "submit_folded",
+    "SubmitOptions",
     "advance",
     "eligibility",
     "eligible_members",
@@ -202,7 +207,7 @@ def start_task_folded(
     # the state folded here is advance's own: it needs no copy (and is pinned to cfg by construction);
     # advance folds what it adds, so it ends as the fold of every event returned
     state = fold(events)
-    return _stamp(cfg, events + _advance(cfg, state, extra_check, owned=True)), state
+    return _stamp(cfg, events + _advance(cfg, state, extra_check)), state
 
 
 def filer_may_approve(cfg: OrgConfig, tier: str) -> bool:
@@ -212,99 +217,58 @@ def filer_may_approve(cfg: OrgConfig, tier: str) -> bool:
     return True if spec is None else spec.filer_may_approve
 
 
+class SubmitOptions(TypedDict, total=False):
+    """submit's keyword arguments. `revision`: the revision a review or approval saw (another one is
+    stale), or the name of new work; `note`, `content` (what a new work revision's name is made from),
+    `findings` (a review's); `extra_check`: the hook of check gates; `paths` (work at a repository task:
+    the paths the revision changes, read by org from git) re-classify the task: when they need a higher
+    tier, `task.tier_raised` records it and the gates that tier requires become required (ADR 0135)."""
+
+    revision: str | None
+    note: str
+    content: str
+    findings: list[dict[str, Any]] | None
+    extra_check: ExtraCheck | None
+    paths: Sequence[str] | None
+
+
+_OPTIONS = frozenset(SubmitOptions.__annotations__)
+
+
 def submit(
-    cfg: OrgConfig,
-    state: TaskState,
-    actor: str,
-    gate: str,
-    verdict: str,
-    *,
-    revision: str | None = None,
-    note: str = "",
-    content: str = "",
-    findings: list[dict[str, Any]] | None = None,
-    extra_check: ExtraCheck | None = None,
-    in_place: bool = False,
-    paths: Sequence[str] | None = None,
+    cfg: OrgConfig, state: TaskState, actor: str, gate: str, verdict: str, **options: Unpack[SubmitOptions]
 ) -> list[Event]:
     """The actor's result at `gate`: work (pass = delivered), review (pass|fail|changes) or
-    approval (approve|reject|changes: sent back to the work before it with the note as a finding). Raises Denied when ineligible, Conflict when stale.
+    approval (approve|reject|changes: sent back to the work before it with the note as a finding).
+    Raises Denied when ineligible, Conflict when stale. `state` is left as it was."""
+    return submit_folded(cfg, state, actor, gate, verdict, **options)[0]
 
-    With in_place=True the returned events are also folded into `state` (the caller's own copy,
-    e.g. the simulator's); on an exception `state` is left untouched.
 
-    `paths` (work at a repository task: the paths the revision changes, read by org from git) re-classify
-    the task: when they need a higher tier, `task.tier_raised` records it and the gates that tier requires
-    become required (ADR 0135)."""
-    if state.config_hash and cfg.config_hash != state.config_hash:
-        _pinned(cfg, state)
-    if not in_place:  # the events are folded into a copy, for the quorum count and advance
-        return _stamp(
-            cfg,
-            _submit(
-                cfg, state, None, actor, gate, verdict, revision, note, content, findings, extra_check, paths
-            ),
+def submit_folded(
+    cfg: OrgConfig, state: TaskState, actor: str, gate: str, verdict: str, **options: Unpack[SubmitOptions]
+) -> tuple[list[Event], TaskState]:
+    """submit, and the state its events fold to: a new one, the caller's to keep (what the simulator
+    would otherwise fold again). `state` is left as it was, whatever happens."""
+    o = options
+    if not _OPTIONS.issuperset(o):  # a misspelt option (extra_checks=...) must not drop what it names
+        raise TypeError(
+            f"submit() got unexpected keyword argument(s): {', '.join(sorted(set(o) - _OPTIONS))}"
         )
-    saved: list[_Saved] = []  # folded into `state` itself, put back as it was if anything raises
-    try:
-        events = _submit(
-            cfg, state, saved, actor, gate, verdict, revision, note, content, findings, extra_check, paths
-        )
-    except BaseException:
-        if saved:
-            saved[0].restore()
-        raise
-    return _stamp(cfg, events)
-
-
-class _Saved:
-    """What folding events can change in a state, kept so that it can be put back: its fields and
-    its containers' contents now, and each gate as it was before the first event naming it (gate
-    events name it in "gate", a rework its "reset"; folding only sets fields, adds authors and
-    appends revisions and reviews). Cheaper than folding into a copy."""
-
-    __slots__ = ("state", "fields", "gates", "kept", "attributes", "revisions", "authors", "families")
-
-    def __init__(self, state: TaskState) -> None:
-        self.state = state
-        self.fields = state.__dict__.copy()
-        self.gates = state.gates.copy()
-        self.kept: dict[str, tuple[GateState, dict[str, Any], int]] = {}
-        self.attributes = state.attributes.copy()
-        self.revisions = len(state.revisions)
-        self.authors = state.authors.copy()
-        self.families = state.author_families.copy()
-
-    def fold(self, events: list[Event]) -> TaskState:
-        """fold(events, state), keeping every gate an event names first."""
-        gates, kept = self.state.gates, self.kept
-        for ev in events:
-            d = ev.data
-            g = d.get("gate")
-            if g is not None and g not in kept and g in gates:
-                gs = gates[g]
-                kept[g] = (gs, gs.__dict__.copy(), len(gs.reviews))
-            for g in (*(d.get("reset") or ()), *(d.get("unskipped") or ())):
-                if g not in kept and g in gates:
-                    gs = gates[g]
-                    kept[g] = (gs, gs.__dict__.copy(), len(gs.reviews))
-        return fold(events, self.state)
-
-    def restore(self) -> None:
-        s = self.state
-        s.__dict__.update(self.fields)
-        s.gates.clear()
-        s.gates.update(self.gates)
-        for gs, fields, n in self.kept.values():
-            gs.__dict__.update(fields)
-            del gs.reviews[n:]
-        s.attributes.clear()
-        s.attributes.update(self.attributes)
-        del s.revisions[self.revisions :]
-        s.authors.clear()
-        s.authors.update(self.authors)
-        s.author_families.clear()
-        s.author_families.update(self.families)
+    _pinned(cfg, state)
+    events, after = _submit(
+        cfg,
+        state,
+        actor,
+        gate,
+        verdict,
+        o.get("revision"),
+        o.get("note", ""),
+        o.get("content", ""),
+        o.get("findings"),
+        o.get("extra_check"),
+        o.get("paths"),
+    )
+    return _stamp(cfg, events), after
 
 
 def _tier_raised(
@@ -342,15 +306,9 @@ def _tier_raised(
     ]
 
 
-def _fold(events: list[Event], state: TaskState, saved: list[_Saved] | None) -> TaskState:
-    """fold(events, state), through the saved state's keeper when the state is the caller's."""
-    return saved[0].fold(events) if saved else fold(events, state)
-
-
 def _submit(
     cfg: OrgConfig,
     state: TaskState,
-    saved: list[_Saved] | None,
     actor: str,
     gate: str,
     verdict: str,
@@ -360,10 +318,9 @@ def _submit(
     findings: list[dict[str, Any]] | None,
     extra_check: ExtraCheck | None,
     paths: Sequence[str] | None = None,
-) -> list[Event]:
-    """The events. Once the submission is accepted they are folded into a copy of `state` or, given
-    a `saved` list, into `state` itself after saving it there (the checks that read `state` after
-    that read only what these events do not change: its id, workflow and rework rounds)."""
+) -> tuple[list[Event], TaskState]:
+    """The events, and `after`: a copy of `state` they are folded into as they are decided (the quorum
+    count and advance read it). The checks read `state`, which never changes."""
     specs = memo.gates(cfg, state.workflow)
     if gate not in specs:
         raise NotFound(f"no gate '{gate}' in workflow '{state.workflow}'")
@@ -388,9 +345,7 @@ def _submit(
                     gate=gate,
                 )
             )
-            if saved is not None:
-                _fold(events, _scratch(state, saved), saved)
-            return events
+            return events, fold(events, state.copy())
         made = _work_revision(cfg, state, spec, gate, actor, revision, content or note)
         rev: str | None = made  # a review's branch below reads the bound revision, which may be none yet
         work: dict[str, Any] = {"gate": gate, "revision": made, "family": fam, "note": note}
@@ -404,7 +359,7 @@ def _submit(
                 "gate.passed", t, {"gate": gate, "revision": rev, "reason": f"delivered by {actor}"}, actor
             )
         )
-        after = _fold(events, _scratch(state, saved), saved)
+        after = fold(events, state.copy())
     elif spec.kind in ("review", "approval"):
         rev = bound_revision(cfg, state, gate)
         if revision is not None and revision != rev:
@@ -479,7 +434,7 @@ def _submit(
         # One state serves both: the quorum count sees the new review, then advance continues from
         # it with the rest of this submission's events folded in (folding is sequential, so this is
         # the state of folding them all at once).
-        after = _fold(events, _scratch(state, saved), saved)
+        after = fold(events, state.copy())
         k = len(events)
         if ok:
             n = len(valid_reviews(cfg, after, gate, rev))
@@ -497,26 +452,26 @@ def _submit(
                         None,
                     )
                 )
-                _fold(events[k:], after, saved)
+                fold(events[k:], after)
         elif spec.kind == "approval" and verdict != "changes":
             events.append(
                 _ev(t, "gate.failed", actor, gate=gate, revision=rev, reason=f"rejected by {actor}: {note}")
             )
             events.append(_ev(t, "task.rejected", actor, gate=gate, reason=note))
-            _fold(events[k:], after, saved)
-            return events
+            fold(events[k:], after)
+            return events, after
         else:
             said = "changes requested by" if spec.kind == "approval" else f"{verdict} from"
             events.append(
                 _ev(t, "gate.failed", actor, gate=gate, revision=rev, reason=f"{said} {actor}: {note}")
             )
             events += _rework(cfg, state, gate)  # reads the rework rounds: no event so far changed them
-            _fold(events[k:], after, saved)
+            fold(events[k:], after)
             if events[-1].type == "task.escalated":
-                return events
+                return events, after
     else:
         raise UsageError(f"'{gate}' is a {spec.kind} gate; the engine evaluates it, nobody submits to it")
-    return events + _advance(cfg, after, extra_check, owned=True, saved=saved)
+    return events + _advance(cfg, after, extra_check), after
 
 
 def _work_revision(
@@ -544,14 +499,6 @@ def _work_revision(
                 )
         return revision
     return revision_hash(state.id, gate, actor, state.rounds, content)
-
-
-def _scratch(state: TaskState, saved: list[_Saved] | None) -> TaskState:
-    """The state a submission folds its events into: a copy, or `state` itself once saved."""
-    if saved is None:
-        return state.copy()
-    saved.append(_Saved(state))
-    return state
 
 
 def _rework(cfg: OrgConfig, state: TaskState, gate: str) -> list[Event]:
@@ -597,96 +544,29 @@ def _nearest_work(cfg: OrgConfig, state: TaskState, gate: str) -> str | None:
 
 
 def advance(cfg: OrgConfig, state: TaskState, *, extra_check: ExtraCheck | None = None) -> list[Event]:
-    """Post gate.ready for gates whose joins are met, evaluate check gates, and finish the task."""
+    """Post gate.ready for gates whose joins are met, evaluate check gates, and finish the task.
+    `state` is left as it was."""
     _pinned(cfg, state)
-    return _stamp(cfg, _advance(cfg, state, extra_check))
+    return _stamp(cfg, _advance(cfg, state.copy(), extra_check))
 
 
 _CLOSING = frozenset(("task.escalated", "task.done", "task.rejected"))
 
 
-def _advance(
-    cfg: OrgConfig,
-    state: TaskState,
-    extra_check: ExtraCheck | None,
-    owned: bool = False,
-    saved: list[_Saved] | None = None,
-) -> list[Event]:
-    """advance without the pin check and the stamp. With owned=True `state` is the caller's to fold
-    forward (it ends as the fold of every event returned; through `saved` when that holds its
-    keeper); otherwise it is copied first and left as it was."""
-    if state.status != "active":
-        return []
+def _advance(cfg: OrgConfig, state: TaskState, extra_check: ExtraCheck | None) -> list[Event]:
+    """advance without the pin check and the stamp, on a state the caller owns: every event it returns
+    is folded into `state` as it goes. Sweep after sweep until one adds nothing, closes the task, or only
+    made gates ready (only a gate passing, a check, can meet a join: the next sweep would add nothing)."""
+    steps = memo.steps(cfg, state.workflow)
     out: list[Event] = []
-    if not owned:
-        state = state.copy()
-    t = state.id
-    steps, joins_known = memo.sweep(cfg, state.workflow)  # every gate, joins before the gates waiting
-    if not joins_known:
-        return _advance_plain(cfg, state, extra_check, steps, out, saved)
-    gates = state.gates
-    for _ in range(len(steps) + 2):
-        new: list[Event] = []
-        # One readiness sweep per pass: the state does not change during a pass (its events are
-        # folded after it), so whether a gate is satisfied is the same wherever it is asked.
-        # Steps come in topological order, so a gate's joins are known before it is reached:
-        # `done` holds the satisfied ones (passed, or skipped with everything before satisfied).
-        done: set[str] = set()
-        for name, spec, src, before, after, kind in steps:
-            st = gates[name].status
-            if st == "passed":
-                done.add(name)
-                continue
-            if st == "skipped":
-                if done.issuperset(after):
-                    done.add(name)
-                continue
-            if st != "pending" or not done.issuperset(after):
-                continue
-            if kind == "terminal":
-                more = _finish(cfg, state)
-            elif kind == "check":
-                more = _check(cfg, state, name, extra_check)
-            else:
-                rev = None  # bound_revision(cfg, state, name): the latest work before the gate
-                for r in reversed(state.revisions):
-                    if r[1] in before:
-                        rev = r[0]
-                        break
-                new.append(
-                    _event(
-                        "gate.ready",
-                        t,
-                        {
-                            "gate": name,
-                            "lane": spec.lane,
-                            "round": state.rounds,
-                            "revision": rev,
-                            "source": src,
-                        },
-                        None,
-                    )
-                )
-                if kind != "review" and kind != "approval":
-                    continue
-                more = _no_eligible(cfg, state, name, rev)
-            if more:
-                new += more
-                closing = False
-                for e in more:
-                    if e.type in _CLOSING:
-                        closing = True
-                        break
-                if closing:
-                    break
-        if not new:
-            break
-        _fold(new, state, saved)
-        out += new
+    for _ in range(len(steps) + 2):  # each sweep that goes on passes a gate: at most one per gate
         if state.status != "active":
             break
-        # Only a gate passing (a check) can satisfy a join; a pass that made gates ready and
-        # nothing else leaves the next pass nothing to do.
+        new = _sweep(cfg, state, steps, extra_check)
+        if not new:
+            break
+        fold(new, state)
+        out += new
         for e in new:
             if e.type != "gate.ready":
                 break
@@ -695,67 +575,56 @@ def _advance(
     return out
 
 
-def _advance_plain(
-    cfg: OrgConfig,
-    state: TaskState,
-    extra_check: ExtraCheck | None,
-    steps: tuple[Any, ...],
-    out: list[Event],
-    saved: list[_Saved] | None,
+def _sweep(
+    cfg: OrgConfig, state: TaskState, steps: tuple[memo.Step, ...], extra_check: ExtraCheck | None
 ) -> list[Event]:
-    """_advance for a workflow with a gate waiting for a gate it does not have (the config checks
-    refuse these; an in-memory workflow may have one): asking about that gate raises KeyError."""
-    wf = cfg.workflows[state.workflow]
-    t = state.id
-    for _ in range(len(steps) + 2):
-        new: list[Event] = []
-        for name, spec, src, _before, _after, kind in steps:
-            if state.gates[name].status != "pending" or not all(_satisfied(wf, state, d) for d in spec.after):
-                continue
-            if kind == "terminal":
-                more = _finish(cfg, state)
-            elif kind == "check":
-                more = _check(cfg, state, name, extra_check)
-            else:
-                rev = bound_revision(cfg, state, name)
-                new.append(
-                    _event(
-                        "gate.ready",
-                        t,
-                        {
-                            "gate": name,
-                            "lane": spec.lane,
-                            "round": state.rounds,
-                            "revision": rev,
-                            "source": src,
-                        },
-                        None,
-                    )
+    """One pass over the gates in topological order, on `state` as it is (nothing is folded during a pass,
+    so whether a join is met is the same wherever it is asked). A gate's join is met when every gate it
+    waits for is passed, or skipped with its own join met (a skipped gate is a wire, not a shortcut); a
+    gate the workflow does not have is never met (the config checks refuse such a workflow). A pending
+    gate whose join is met: a work, review or approval gate gets ready on the latest revision delivered
+    before it (and a review or approval gate nobody may take escalates, DESIGN invariant 6); a check gate
+    is evaluated; the terminal gate re-checks the task. The pass stops at an event that closes the task."""
+    gates = state.gates
+    new: list[Event] = []
+    met: set[str] = set()
+    for name, spec, src, before, after, kind in steps:
+        status = gates[name].status
+        if status == "passed" or (status == "skipped" and met.issuperset(after)):
+            met.add(name)
+            continue
+        if status != "pending" or not met.issuperset(after):
+            continue
+        if kind == "terminal":
+            more = _finish(cfg, state)
+        elif kind == "check":
+            more = _check(cfg, state, name, extra_check)
+        else:
+            rev = _latest_before(state, before)
+            new.append(
+                _event(
+                    "gate.ready",
+                    state.id,
+                    {"gate": name, "lane": spec.lane, "round": state.rounds, "revision": rev, "source": src},
+                    None,
                 )
-                if kind != "review" and kind != "approval":
-                    continue
-                more = _no_eligible(cfg, state, name, rev)
-            if more:
-                new += more
-                if any(e.type in _CLOSING for e in more):
-                    break
-        if not new:
-            break
-        _fold(new, state, saved)
-        out += new
-        if state.status != "active":
-            break
-    return out
+            )
+            if kind != "review" and kind != "approval":
+                continue
+            more = _no_eligible(cfg, state, name, rev)
+        if more:
+            new += more
+            if any(e.type in _CLOSING for e in more):
+                break
+    return new
 
 
-def _satisfied(wf: Workflow, state: TaskState, gate: str) -> bool:
-    """Passed, or skipped with everything before it satisfied: a skipped gate is a wire, not a shortcut."""
-    st = state.gates[gate].status
-    if st == "passed":
-        return True
-    if st == "skipped":
-        return all(_satisfied(wf, state, d) for d in wf.gates[gate].after)
-    return False
+def _latest_before(state: TaskState, before: frozenset[str]) -> str | None:
+    """The latest revision delivered at one of the gates `before` (binding.bound_revision's answer)."""
+    for rev, gate, _actor, _family in reversed(state.revisions):
+        if gate in before:
+            return rev
+    return None
 
 
 def _no_eligible(cfg: OrgConfig, state: TaskState, gate: str, ready_on: Any = CURRENT) -> list[Event]:
@@ -1020,4 +889,4 @@ def resume(
                 break
     if again:
         return _stamp(cfg, [ev, *resets, *again])
-    return _stamp(cfg, [ev, *resets, *_advance(cfg, s3, extra_check, owned=True)])
+    return _stamp(cfg, [ev, *resets, *_advance(cfg, s3, extra_check)])

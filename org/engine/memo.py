@@ -1,21 +1,25 @@
-"""Facts the flow derives from a config's workflows, memoised on the config object.
+"""The engine's memo: answers derived from config objects, remembered outside the config (ADR 0160).
 
-A workflow's plans per tier, its gate order, the gates before and after each gate, the nearest
-work gate and bypass paths never change for a given workflow object, so the flow computes each
-once per config (the simulator calls the flow millions of times). The facts of a workflow are
-kept together with the workflow object they came from and are dropped when `cfg.workflows`
-holds another object under that name; gate sources are also kept with the `cfg.sources` table
-they were read from, and a lane's members with the `cfg.actors` table (replace the table to
-change who is in a lane, as `dataclasses.replace(cfg, actors=...)` does). Config models are frozen, so a changed workflow is a new object (like
-`policy.compile_policy`, the memo lives on the config object and is never copied by
-`dataclasses.replace`). Treat every returned value as read-only.
+One interface, `table(name, *sources)`: the dict where answers derived from exactly the objects
+`sources` are kept. Tables live in this module, keyed by the identity of their sources, and each
+table holds its sources, so a key can never name a replaced object: replace a workflow, the
+`sources`, `actors`, `lanes` or `rules` table of a config (config models are frozen, so a changed
+workflow is a new object) and the next look-up starts a fresh table. Nothing is attached to the
+config object. The store is bounded (it is emptied when it holds `LIMIT` tables), so configs loaded
+and dropped by a long process are not kept alive for long.
 
-`disable(cfg)` turns the memo off for one config, so every call derives its answer afresh: the
-equivalence tests run the same walks against a memoised and an unmemoised config.
+The facts below are the flow's (the simulator asks for them millions of times): a workflow's gates,
+plans per tier, gate order, the gates before and after each gate, the nearest work gate and bypass
+paths; a lane's members. Treat every returned value as read-only.
+
+`off()` switches the memo off while it is entered (every call derives its answer afresh and keeps
+nothing): the equivalence tests run the same walks with the memo on and off.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import networkx as nx
@@ -27,6 +31,10 @@ from org.engine.proofs import bypass_path
 
 __all__ = [
     "GateSpec",
+    "Step",
+    "table",
+    "off",
+    "enabled",
     "gates",
     "plan",
     "steps",
@@ -36,68 +44,46 @@ __all__ = [
     "bypass",
     "graph",
     "lane_members",
-    "table",
-    "joins_known",
-    "sweep",
-    "disable",
-    "enabled",
+    "LIMIT",
 ]
 
-_MEMO = "_engine_memo"
-
-# one step of advance's walk: (gate, GateSpec, source, every gate before it, its after, its kind)
-Step = tuple[str, "GateSpec", str, frozenset[str], tuple[str, ...], str]
-_OFF = "_engine_memo_off"
-
-
-class _Facts:
-    """The memo of one workflow object: each fact once computed, None until then."""
-
-    __slots__ = ("wf", "gates", "graph", "steps", "joins_known", "sweep", "upstream", "keyed")
-
-    def __init__(self, wf: Workflow) -> None:
-        self.wf = wf
-        self.gates: dict[str, GateSpec] | None = None
-        self.graph: nx.DiGraph[str] | None = None
-        self.steps: tuple[dict[str, str], tuple[Step, ...]] | None = None
-        self.joins_known: bool | None = None
-        self.sweep: tuple[dict[str, str], tuple[tuple[Step, ...], bool]] | None = None
-        self.upstream: dict[str, frozenset[str]] | None = None
-        self.keyed: dict[tuple[str, str], Any] = {}  # (fact, tier or gate) -> value
+LIMIT = 512
+_TABLES: dict[tuple[Any, ...], tuple[tuple[object, ...], dict[Any, Any]]] = {}
+_OFF = [0]  # how many off() blocks are open
+_WORKFLOW: dict[
+    int, dict[Any, Any]
+] = {}  # the "workflow" tables by id of their workflow (emptied with _TABLES)
 
 
-def _facts(cfg: OrgConfig, workflow: str) -> _Facts:
-    wf = cfg.workflows[workflow]
-    c = cfg.__dict__.get(_MEMO)
-    if c is not None:
-        f: _Facts | None = c.get(workflow)
-        if f is not None and f.wf is wf:
-            return f
-    return _new_facts(cfg, workflow, wf, c)
+def table(name: str, *sources: object) -> dict[Any, Any] | None:
+    """The table of answers named `name` derived from `sources` (compared by identity); None while the
+    memo is off. The table keeps `sources` alive, so an id in its key is always that object's."""
+    if _OFF[0]:
+        return None
+    key = (name, id(sources[0])) if len(sources) == 1 else (name, *map(id, sources))
+    hit = _TABLES.get(key)
+    if hit is not None:
+        return hit[1]
+    if len(_TABLES) >= LIMIT:
+        _TABLES.clear()
+        _WORKFLOW.clear()
+    t: dict[Any, Any] = {}
+    _TABLES[key] = (sources, t)
+    return t
 
 
-def _new_facts(cfg: OrgConfig, workflow: str, wf: Workflow, c: dict[str, Any] | None) -> _Facts:
-    f = _Facts(wf)
-    if c is None:
-        if cfg.__dict__.get(_OFF):
-            return f  # remembered by nobody: every fact is derived afresh
-        c = {}
-        object.__setattr__(cfg, _MEMO, c)
-    c[workflow] = f
-    return f
+@contextmanager
+def off() -> Iterator[None]:
+    """Derive every answer afresh inside the block (and keep none)."""
+    _OFF[0] += 1
+    try:
+        yield
+    finally:
+        _OFF[0] -= 1
 
 
-def disable(cfg: OrgConfig) -> OrgConfig:
-    """Switch the memo off for `cfg` (dropping what it holds); returns cfg."""
-    object.__setattr__(cfg, _OFF, True)
-    d = cfg.__dict__
-    for k in [k for k in d if k == _MEMO or k.startswith("_engine_table")]:
-        del d[k]
-    return cfg
-
-
-def enabled(cfg: OrgConfig) -> bool:
-    return not cfg.__dict__.get(_OFF)
+def enabled() -> bool:
+    return not _OFF[0]
 
 
 class GateSpec:
@@ -133,147 +119,123 @@ class GateSpec:
         self.placed_families = gate.placed_families
 
 
+# (gate, its GateSpec, its source, every gate before it, the gates it waits for, its kind)
+Step = tuple[str, GateSpec, str, frozenset[str], tuple[str, ...], str]
+
+
+def _remember(t: dict[Any, Any] | None, key: Any, compute: Any, *args: Any) -> Any:
+    """t[key], computed as compute(*args) the first time (every time while the memo is off)."""
+    if t is None:
+        return compute(*args)
+    try:
+        return t[key]
+    except KeyError:
+        v = t[key] = compute(*args)
+        return v
+
+
+def _wf(cfg: OrgConfig, workflow: str) -> tuple[Workflow, dict[Any, Any] | None]:
+    """The workflow and its table (the most frequent look-up: found by the workflow's id alone, which
+    stays its own while the table, which holds it, is in the store)."""
+    wf = cfg.workflows[workflow]
+    t = _WORKFLOW.get(id(wf))
+    if t is None or _OFF[0]:
+        t = table("workflow", wf)
+        if t is not None:
+            _WORKFLOW[id(wf)] = t
+    return wf, t
+
+
 def gates(cfg: OrgConfig, workflow: str) -> dict[str, GateSpec]:
     """{gate: GateSpec} of the workflow, in its order."""
-    f = _facts(cfg, workflow)
-    g = f.gates
+    wf, t = _wf(cfg, workflow)
+    g: dict[str, GateSpec] | None = t.get("gates") if t is not None else None
     if g is None:
-        g = f.gates = {n: GateSpec(n, spec) for n, spec in f.wf.gates.items()}
+        g = {n: GateSpec(n, spec) for n, spec in wf.gates.items()}
+        if t is not None:
+            t["gates"] = g
     return g
 
 
 def graph(cfg: OrgConfig, workflow: str) -> nx.DiGraph[str]:
     """build_graph(workflow): the flow graph without rework edges."""
-    f = _facts(cfg, workflow)
-    g = f.graph
-    if g is None:
-        g = f.graph = build_graph(f.wf)
-    return g
+    wf, t = _wf(cfg, workflow)
+    return _remember(t, "graph", build_graph, wf)  # type: ignore[no-any-return]
 
 
 def plan(cfg: OrgConfig, workflow: str, tier: str) -> Plan:
     """graph.plan_for(workflow, tier)."""
-    f = _facts(cfg, workflow)
-    key = ("plan", tier)
-    p: Plan | None = f.keyed.get(key)
-    if p is None:
-        p = f.keyed[key] = plan_for(f.wf, tier)
-    return p
+    wf, t = _wf(cfg, workflow)
+    return _remember(t, ("plan", tier), plan_for, wf, tier)  # type: ignore[no-any-return]
+
+
+def upstream(cfg: OrgConfig, workflow: str) -> dict[str, frozenset[str]]:
+    """{gate: every gate before it}."""
+    wf, t = _wf(cfg, workflow)
+
+    def compute() -> dict[str, frozenset[str]]:
+        g = graph(cfg, workflow)
+        return {n: frozenset(nx.ancestors(g, n)) - {START} for n in g.nodes if n != START}
+
+    return _remember(t, "upstream", compute)  # type: ignore[no-any-return]
 
 
 def steps(cfg: OrgConfig, workflow: str) -> tuple[Step, ...]:
-    """(gate, GateSpec, source, every gate before it, its after, its kind) for every gate in plan
-    order: the order advance visits them (a topological order: a gate comes after everything it
-    waits for)."""
-    f = _facts(cfg, workflow)
-    hit = f.steps
-    if hit is None or hit[0] is not cfg.sources:
-        order = plan(cfg, workflow, cfg.risk.default).order
+    """A Step for every gate in plan order: the order advance visits them (a topological order: a gate
+    comes after everything it waits for). Derived from the workflow, the default tier and the sources
+    (kept with the risk spec and sources table they came from: replacing either derives them again)."""
+    wf, t = _wf(cfg, workflow)
+    risk, sources = cfg.risk, cfg.sources
+    hit = t.get("steps") if t is not None else None
+    if hit is None or hit[0] is not risk or hit[1] is not sources:
+        order = plan(cfg, workflow, risk.default).order
         ups, specs = upstream(cfg, workflow), gates(cfg, workflow)
-        hit = f.steps = (
-            cfg.sources,
+        hit = (
+            risk,
+            sources,
             tuple(
                 (n, specs[n], cfg.source(f"gate:{workflow}.{n}"), ups[n], specs[n].after, specs[n].kind)
                 for n in order
             ),
         )
-    return hit[1]
-
-
-def joins_known(cfg: OrgConfig, workflow: str) -> bool:
-    """Does every gate wait only for gates of the workflow (what the config checks enforce)?"""
-    f = _facts(cfg, workflow)
-    known = f.joins_known
-    if known is None:
-        wf = f.wf
-        known = f.joins_known = all(d in wf.gates for g in wf.gates.values() for d in g.after)
-    return known
-
-
-def sweep(cfg: OrgConfig, workflow: str) -> tuple[tuple[Step, ...], bool]:
-    """(steps(cfg, workflow), joins_known(cfg, workflow)) in one look-up: what advance starts from."""
-    f = _facts(cfg, workflow)
-    hit = f.sweep
-    if hit is None or hit[0] is not cfg.sources:
-        hit = f.sweep = (cfg.sources, (steps(cfg, workflow), joins_known(cfg, workflow)))
-    return hit[1]
-
-
-def upstream(cfg: OrgConfig, workflow: str) -> dict[str, frozenset[str]]:
-    """{gate: every gate before it}."""
-    f = _facts(cfg, workflow)
-    u = f.upstream
-    if u is None:
-        g = graph(cfg, workflow)
-        u = f.upstream = {n: frozenset(nx.ancestors(g, n)) - {START} for n in g.nodes if n != START}
-    return u
+        if t is not None:
+            t["steps"] = hit
+    return hit[2]  # type: ignore[no-any-return]
 
 
 def descendants(cfg: OrgConfig, workflow: str, gate: str) -> frozenset[str]:
     """graph.descendants(workflow, gate): every gate after `gate`."""
-    f = _facts(cfg, workflow)
-    key = ("descendants", gate)
-    d: frozenset[str] | None = f.keyed.get(key)
-    if d is None:
-        d = f.keyed[key] = frozenset(nx.descendants(build_graph(f.wf), gate))
-    return d
-
-
-_NONE = object()  # a remembered None
+    wf, t = _wf(cfg, workflow)
+    return _remember(t, ("descendants", gate), lambda: frozenset(nx.descendants(graph(cfg, workflow), gate)))  # type: ignore[no-any-return]
 
 
 def nearest_work(cfg: OrgConfig, workflow: str, gate: str) -> str | None:
     """The work gate before `gate` with the most gates before it (ties: the greatest name), or None."""
-    f = _facts(cfg, workflow)
-    key = ("nearest_work", gate)
-    w = f.keyed.get(key)
-    if w is None:
-        wf = f.wf
+    wf, t = _wf(cfg, workflow)
+
+    def compute() -> str | None:
         ups = upstream(cfg, workflow)
         works = [a for a in ups[gate] if wf.gates[a].kind == "work"]
-        w = f.keyed[key] = max(works, key=lambda a: (len(ups[a]), a)) if works else _NONE
-    return w if isinstance(w, str) else None  # _NONE: a remembered None
+        return max(works, key=lambda a: (len(ups[a]), a)) if works else None
+
+    return _remember(t, ("nearest_work", gate), compute)  # type: ignore[no-any-return]
 
 
 def bypass(cfg: OrgConfig, workflow: str, tier: str) -> list[str] | None:
     """proofs.bypass_path(workflow, tier), as a fresh list."""
-    f = _facts(cfg, workflow)
-    key = ("bypass", tier)
-    p = f.keyed.get(key)
-    if p is None:
-        path = bypass_path(f.wf, tier)
-        p = f.keyed[key] = tuple(path) if path is not None else _NONE
-    return list(p) if isinstance(p, tuple) else None
+    wf, t = _wf(cfg, workflow)
+
+    def compute() -> tuple[str, ...] | None:
+        path = bypass_path(wf, tier)
+        return tuple(path) if path is not None else None
+
+    p = _remember(t, ("bypass", tier), compute)
+    return None if p is None else list(p)
 
 
 def lane_members(cfg: OrgConfig, lane: str | None) -> tuple[str, ...]:
     """Ids of the lane's actors, in `cfg.actors` order."""
     actors = cfg.actors
-    d = cfg.__dict__
-    c = d.get(_MEMO)
-    if c is None and not d.get(_OFF):
-        c = {}
-        object.__setattr__(cfg, _MEMO, c)
-    key = ("lane", lane)
-    hit = c.get(key) if c is not None else None
-    if hit is None or hit[0] is not actors:
-        hit = (actors, tuple(a.id for a in actors.values() if a.lane == lane))
-        if c is not None:
-            c[key] = hit
-    return hit[1]
-
-
-def table(cfg: OrgConfig, name: str, a: object, b: object) -> dict[Any, Any] | None:
-    """A dict kept on the config object under `name` (an attribute name starting with "_engine_table")
-    for answers derived from the config objects `a` and `b`: a fresh one when either was replaced since,
-    None when the memo is off for `cfg`."""
-    d = cfg.__dict__
-    hit = d.get(name)
-    if hit is not None and hit[0] is a and hit[1] is b:
-        kept: dict[Any, Any] = hit[2]
-        return kept
-    if d.get(_OFF):
-        return None
-    t: dict[Any, Any] = {}
-    object.__setattr__(cfg, name, (a, b, t))
-    return t
+    return _remember(  # type: ignore[no-any-return]
+        table("lanes", actors), lane, lambda: tuple(a.id for a in actors.values() if a.lane == lane)
+    )

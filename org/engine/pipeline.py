@@ -72,7 +72,7 @@ def pipeline_result(
             _event("gate.passed", t, {"gate": gate, "revision": revision, "reason": reason, **extra}, None)
         ]
         after = fold(evs, state.copy())
-        return _stamp(cfg, evs + _advance(cfg, after, extra_check, owned=True))
+        return _stamp(cfg, evs + _advance(cfg, after, extra_check))
     evs = [
         _event(
             "gate.failed",
@@ -85,4 +85,4 @@ def pipeline_result(
     after = fold(evs, state.copy())
     if evs[-1].type == "task.escalated":
         return _stamp(cfg, evs)
-    return _stamp(cfg, evs + _advance(cfg, after, extra_check, owned=True))
+    return _stamp(cfg, evs + _advance(cfg, after, extra_check))

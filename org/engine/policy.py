@@ -21,7 +21,7 @@ from typing import Any, Literal
 from org.config.actions import canonical_action
 from org.config.loader import OrgConfig
 from org.config.models import Condition
-from org.engine import rule_ids
+from org.engine import memo, rule_ids
 from org.engine.attributes import DERIVED, problem_text, typed_attributes
 from org.engine.conditions import BAD, Predicate, action_matches, coerce, compile_condition
 
@@ -502,10 +502,13 @@ class Policy:
 
 
 def compile_policy(cfg: OrgConfig) -> Policy:
-    pol = getattr(cfg, "_policy", None)
+    """The config's rules compiled, once per config object (kept in org.engine.memo, not on the config)."""
+    t = memo.table("policy", cfg)
+    pol: Policy | None = t.get("policy") if t is not None else None
     if pol is None:
         pol = Policy(cfg)
-        object.__setattr__(cfg, "_policy", pol)
+        if t is not None:
+            t["policy"] = pol
     return pol
 
 

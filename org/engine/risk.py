@@ -33,15 +33,13 @@ class Classification:
 def _compiled(cfg: OrgConfig) -> list[Predicate]:
     """The classify rules compiled, once per risk spec and attribute table (replace either on the
     config and they are compiled again)."""
-    hit = cfg.__dict__.get("_classify")
-    if hit is None or hit[0] is not cfg.risk or hit[1] is not cfg.attributes:
-        hit = (
-            cfg.risk,
-            cfg.attributes,
-            [compile_condition(c.when, cfg.attributes) for c in cfg.risk.classify],
-        )
-        object.__setattr__(cfg, "_classify", hit)
-    return hit[2]
+    t = memo.table("classify_rules", cfg.risk, cfg.attributes)
+    hit: list[Predicate] | None = t.get("rules") if t is not None else None
+    if hit is None:
+        hit = [compile_condition(c.when, cfg.attributes) for c in cfg.risk.classify]
+        if t is not None:
+            t["rules"] = hit
+    return hit
 
 
 _SCALARS = frozenset((str, int, float, bool, type(None)))
@@ -54,7 +52,8 @@ def classify(cfg: OrgConfig, attributes: Mapping[str, Any], requested: str | Non
     Answers for attributes of plain scalar values are remembered per config (keyed by each value's
     type too, so 1, 1.0 and True stay apart) while its risk spec, attribute and sources tables
     are the same objects; Classification is immutable."""
-    if not memo.enabled(cfg):
+    known = memo.table("classified", cfg.risk, cfg.attributes, cfg.sources)
+    if known is None:
         return _classify(cfg, attributes, requested)
     try:
         key = (requested, tuple((k, type(v), v) for k, v in attributes.items()))
@@ -64,15 +63,11 @@ def classify(cfg: OrgConfig, attributes: Mapping[str, Any], requested: str | Non
         ok = False
     if not ok:
         return _classify(cfg, attributes, requested)
-    c: tuple[Any, Any, Any, dict[Any, Classification]] | None = cfg.__dict__.get("_classified")
-    if c is None or c[0] is not cfg.risk or c[1] is not cfg.attributes or c[2] is not cfg.sources:
-        c = (cfg.risk, cfg.attributes, cfg.sources, {})
-        object.__setattr__(cfg, "_classified", c)
-    hit = c[3].get(key)
+    hit: Classification | None = known.get(key)
     if hit is None:
         hit = _classify(cfg, attributes, requested)
-        if len(c[3]) < 4096:
-            c[3][key] = hit
+        if len(known) < 4096:
+            known[key] = hit
     return hit
 
 

@@ -18,12 +18,13 @@ Who may use which token where:
     token, which the claim carries as its `token`), add_task, sweep, pause/resume, the shared rate budgets
     (budget, reserve, settle, budgets), brake_over_budget (the bus pauses only what its ledger shows over a
     ceiling; a job token works too), wake-ups (wait_for_work, wait_for_events, wait_for_decision) and
-    every read (list_tasks, task, timeline, pending_approvals, switches, events_since, head, work_result,
-    spend, scope_spend, audit_verify, rehearse_act, reader, reading, and the operator's views: pending_count,
+    every read (list_tasks, task, timeline, pending_approvals, switches, pauses_covering, events_since, head,
+    work_result, spend, scope_spend, audit_verify, rehearse_act, reader, reading, and the operator's views: pending_count,
     task_count, active_keys, pinned_config, board, task_usage, leases, gate_counts) and workspaces (what
     org.workspaces reads and records, bound to that principal: org.identity.workdoor);
   - a human's principal token only: approve and reject (an agent's is refused however it is presented,
-    exit 4, an `auth.denied` event); act;
+    exit 4, an `auth.denied` event); act; issue_token and list_tokens (token administration: the rules of
+    `org token`, rule_ids.HUMAN_ISSUER); revoke_tokens (an agent's principal token: only its own tokens);
   - a job token (`orgj_...`, returned by a claim): holder and lease_live (who holds the job, and whether
     its lease still runs: for the services beside the bus), heartbeat, submit, release, fail and
     job_facts (the handover: org job show) of its own job, act
@@ -128,6 +129,8 @@ class Guard:
         "timeline": ("timeline",),
         "claim": ("claim",),
         "heartbeat": ("heartbeat",),
+        "comment": ("comment",),
+        "whoami": ("config",),
         "submit": ("submit",),
         "release": ("release",),
         "fail": ("fail",),
@@ -144,6 +147,7 @@ class Guard:
         "pause": ("pause",),
         "resume": ("resume",),
         "switches": ("switches",),
+        "pauses_covering": ("pauses_covering",),
         "events_since": ("events_since",),
         "head": ("head",),
         "wait_for_events": ("wait_for_events",),
@@ -165,6 +169,9 @@ class Guard:
         "task_usage": ("task_usage",),
         "leases": ("leases",),
         "gate_counts": ("gate_counts",),
+        "issue_token": (),
+        "revoke_tokens": ("config",),
+        "list_tokens": (),
         "workspaces": (
             "config",
             "repo_task",
@@ -345,6 +352,78 @@ class Guard:
             self.lease_live(p, command)
         return WorkspaceDoor(self, self._bus, p, command)
 
+    # -- token administration (the rules of `org token issue|revoke|list`) ---------------------------------
+    def issue_token(
+        self,
+        token: str | None,
+        subject: str,
+        *,
+        as_: str | None = None,
+        ttl: float | None = None,
+        note: str = "",
+    ) -> dict:
+        """A new principal token for `subject`, issued by the human this token speaks for (an agent's is
+        refused, rule_ids.HUMAN_ISSUER); its secret is in the answer, once."""
+        p = self.principal(token, as_=as_, command="token issue")
+        if not p.is_human:
+            self._deny(
+                p,
+                "token issue",
+                "agent issuing",
+                "only a human's token may issue tokens",
+                rule=rule_ids.HUMAN_ISSUER,
+            )
+        with acting(p):
+            return {
+                **self.tokens.issue(subject, by=p.actor, ttl=ttl, note=note, behind=p.behind),
+                "issuer": p.actor,
+            }
+
+    def revoke_tokens(
+        self,
+        token: str | None,
+        *,
+        token_id: str | None = None,
+        actor: str | None = None,
+        as_: str | None = None,
+    ) -> list[str]:
+        """Revoke one token by id, or every live token of `actor`: a human any, an agent only its own."""
+        from org.errors import UsageError
+
+        if (token_id is None) == (actor is None):
+            raise UsageError("give a token id or --actor")
+        token_id = token_id.strip().lower() if token_id is not None else None  # as Tokens.revoke reads it
+        p = self.principal(token, as_=as_, command="token revoke")
+        if not p.is_human:
+            mine = {r["id"] for r in self.tokens.list(actor=p.actor, active_only=False)}
+            if (actor is not None and actor != p.actor) or (token_id is not None and token_id not in mine):
+                self._deny(
+                    p,
+                    "token revoke",
+                    "agent revoking others",
+                    "an agent may revoke only its own tokens",
+                    rule=rule_ids.HUMAN_ISSUER,
+                )
+        if actor is not None and self._bus.config(required=True).actors.get(actor) is None:
+            raise Denied(f"no actor '{actor}' in this org")
+        with acting(p):
+            return self.tokens.revoke(token_id=token_id, actor=actor, by=p.actor)
+
+    def list_tokens(
+        self, token: str | None, *, actor: str | None = None, active_only: bool = True, as_: str | None = None
+    ) -> list[dict]:
+        """Every token's row (ids, never secrets), optionally one actor's: a human's token only."""
+        p = self.principal(token, as_=as_, command="token list")
+        if not p.is_human:
+            self._deny(
+                p,
+                "token list",
+                "agent listing",
+                "only a human's token may list tokens",
+                rule=rule_ids.HUMAN_ISSUER,
+            )
+        return self.tokens.list(actor=actor, active_only=active_only)
+
     def _deny(
         self, p: Principal, command: str, why: str, message: str, rule: str = rule_ids.TOKEN_SCOPE
     ) -> None:
@@ -416,7 +495,7 @@ class Guard:
         p = self.principal(token, command=command, job_ok=True, principal_ok=False)
         jid = self._job_scope(p, job, command)
         with acting(p):
-            return fn(jid, p.fence_token)
+            return fn(jid, p.fence_token or "")  # a job token always has one; "" is refused as stale
 
     def _read(self, token: str | None, as_: str | None, command: str, fn: Callable[[], Any]) -> Any:
         p = self.principal(token, as_=as_, command=command)
@@ -454,6 +533,43 @@ class Guard:
             "heartbeat",
             lambda j, fence: self._bus.heartbeat(j, fence, lease_seconds=lease_seconds),
         )
+
+    def comment(self, token: str | None, job: int | str, body: str) -> dict:
+        """A comment on its task by the holder of a live job token (recorded as `task.comment`)."""
+        return self._as_holder(token, job, "comment", lambda j, fence: self._bus.comment(j, fence, body))
+
+    def whoami(self, token: str | None, *, as_: str | None = None) -> dict:
+        """Who a token speaks for and what that principal may do: its lanes with their actions (may, may not)
+        and the gates of each workflow they hold (the MCP server lists tools from this). A job token answers
+        for its principal and names its job."""
+        p = self.principal(token, as_=as_, command="whoami", job_ok=True)
+        cfg = self.config()
+        lanes = []
+        for lane in sorted(cfg.lanes.values(), key=lambda ln: ln.lane) if cfg is not None else ():
+            member = next((m for m in lane.members if m.id == p.actor), None)
+            if member is None:
+                continue
+            gates = [
+                {"workflow": w.workflow, "gate": name, "kind": g.kind}
+                for w in cfg.workflows.values()
+                for name, g in w.gates.items()
+                if g.lane == lane.lane
+            ]
+            lanes.append(
+                {
+                    "lane": lane.lane,
+                    "kind": lane.kind,
+                    "purpose": lane.purpose,
+                    "may": [str(a) for a in lane.may],
+                    "may_not": [str(a) for a in lane.may_not],
+                    "gates": gates,
+                    "model": member.model,
+                }
+            )
+        out: dict = {"principal": p.actor, "kind": p.kind, "via": p.via, "lanes": lanes}
+        if p.job is not None:
+            out.update(job=p.job, task=p.task, gate=p.gate, lane=p.lane)
+        return out
 
     def submit(
         self,
@@ -666,6 +782,20 @@ class Guard:
     def switches(self, token: str | None, *, as_: str | None = None, active_only: bool = True) -> list[dict]:
         return self._read(token, as_, "switches", lambda: self._bus.switches(active_only=active_only))
 
+    def pauses_covering(
+        self,
+        token: str | None,
+        *,
+        actor: str | None = None,
+        lane: str | None = None,
+        task: str | None = None,
+        as_: str | None = None,
+    ) -> list[dict]:
+        """The active switches that cover this actor, lane and task (a pause a caller must honour before acting)."""
+        return self._read(
+            token, as_, "switches", lambda: self._bus.pauses_covering(actor=actor, lane=lane, task=task)
+        )
+
     def events_since(
         self, token: str | None, after: int = 0, *, as_: str | None = None, **kw: Any
     ) -> list[dict]:
@@ -681,8 +811,8 @@ class Guard:
 
     def wait_for_work(
         self, token: str | None, lanes: set[str], timeout: float, *, as_: str | None = None
-    ) -> None:
-        return self._read(token, as_, "wait", lambda: self._bus.wait_for_work(lanes, timeout))
+    ) -> bool:
+        return bool(self._read(token, as_, "wait", lambda: self._bus.wait_for_work(lanes, timeout)))
 
     def audit_verify(self, token: str | None, *, as_: str | None = None, **kw: Any) -> Any:
         return self._read(token, as_, "audit verify", lambda: self._bus.audit_verify(**kw))

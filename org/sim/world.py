@@ -294,9 +294,9 @@ class World(ModelCalls, Standups):
                 for d in found:
                     d.found = False
                 verdict, found = "approve", []
-        try:  # in_place: the engine folds the events into the task's state (it would be folded next anyway)
+        try:  # the engine hands back the task's state with the events folded in (it would be folded next anyway)
             work = kind == "work"  # only work has content (a review's revision is the one it saw)
-            events = flow.submit(
+            events, st = flow.submit_folded(
                 self.cfg,
                 st,
                 w.id,
@@ -305,7 +305,6 @@ class World(ModelCalls, Standups):
                 revision=None if work else w.rev,
                 content=f"{task.id}:{gate}:{st.rounds}:{w.id}:{now:.3f}" if work else "",
                 findings=findings,
-                in_place=True,
             )
         except (Conflict, Denied):
             rec.stale += 1
@@ -316,6 +315,7 @@ class World(ModelCalls, Standups):
             return
         finally:
             rec.engine_calls += 1
+        task.state = st
         if now >= rec.t0:
             for d in found:
                 rec.catches[f"{st.workflow}.{gate}"][d.cls] += 1

@@ -2,12 +2,12 @@
 
 Seeded random walks drive start_task, submit, advance, eligibility, eligible_members, resume and
 the brakes through the default org, orgs where reviewers run out, and random small orgs. Every
-walk runs twice: on the engine as it is (memo on the config, submit(in_place=True), one readiness
-sweep per pass, reviewers counted without copying the state), and on a reference engine (the
-plain algorithms the speedups replaced, patched in below, folding from scratch after each step,
-deep copies, and for some walks the memo switched off). Every answer is compared, event for
-event. The memo is also checked against fresh computations and shown to follow a replaced
-workflow, sources table or actors table, including when two configs share one memo.
+walk runs twice: on the engine as it is (the memo, submit_folded handing back the folded state,
+one readiness sweep per pass, reviewers counted without copying the state), and on a reference
+engine (the plain algorithms the speedups replaced, patched in below, folding from scratch after
+each step, deep copies, and for some walks the memo switched off). Every answer is compared, event
+for event. The memo is also checked against fresh computations and shown to follow a replaced
+workflow, sources table or actors table, including when two configs share their objects.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import copy
 import dataclasses
 import json
 import random
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import networkx as nx
 import pytest
@@ -225,9 +225,9 @@ def ref_no_eligible(cfg, state, gate, ready_on=duties.CURRENT):
     ]
 
 
-def ref_advance(cfg, state, extra_check, owned=False, saved=None):
-    assert saved is None  # the reference submits with in_place=False
-    """Pass after pass until nothing changes; every probe folds into a deep copy."""
+def ref_advance(cfg, state, extra_check):
+    """Pass after pass until nothing changes; every probe folds into a deep copy (the caller's state is
+    not folded forward: the reference walk folds every task from scratch)."""
     if not state.open:
         return []
     wf = cfg.workflows[state.workflow]
@@ -310,6 +310,8 @@ def _filed(wf: str, attrs: dict) -> dict:
 
 
 def _answer(x):
+    if isinstance(x, _Folded):
+        x = x[0]
     if isinstance(x, duties.Eligibility):
         return ("eligibility", x.ok, x.reason, x.rule)
     if isinstance(x, list) and all(hasattr(e, "to_json") for e in x):  # in order, keys included
@@ -329,8 +331,8 @@ def _call(trace, name, fn, *args, **kw):
 
 def walk(cfg, seed: int, *, reference: bool, tasks: int = 2, steps: int = 14) -> list:
     """A seeded random walk; returns the trace of every call and answer. The reference walk submits
-    with in_place=False and folds every task from scratch after each step; the fast one lets submit
-    fold in place and checks that the result equals the fold from scratch."""
+    with submit and folds every task from scratch after each step; the fast one takes the state
+    submit_folded hands back and checks that it equals the fold from scratch."""
     rng = random.Random(seed)
     trace: list = []
     wfs, actors = sorted(cfg.workflows), sorted(cfg.actors)
@@ -390,10 +392,10 @@ def walk(cfg, seed: int, *, reference: bool, tasks: int = 2, steps: int = 14) ->
                     }.get(kind, ["pass"])
                 )
                 rev = rng.choice([None, None, state.gates[g].bound, "stale"]) if kind != "work" else None
-                out = _call(
+                got = _call(
                     trace,
                     "submit",
-                    flow.submit,
+                    flow.submit if reference else _submit_folded,
                     cfg,
                     state,
                     actor,
@@ -401,12 +403,14 @@ def walk(cfg, seed: int, *, reference: bool, tasks: int = 2, steps: int = 14) ->
                     verdict,
                     revision=rev,
                     content=f"{rng.random():.6f}",
-                    in_place=not reference,
                 )
-                if out is not None and not reference:
+                if got is not None and not reference:
+                    out, new = got
                     history += out
-                    assert state == fold(history), "submit(in_place=True) must equal folding from scratch"
+                    assert new == fold(history), "submit_folded's state must equal folding from scratch"
+                    state = new
                     continue
+                out = got
             if out:
                 history += out
             state = fold(history)
@@ -414,11 +418,20 @@ def walk(cfg, seed: int, *, reference: bool, tasks: int = 2, steps: int = 14) ->
     return trace
 
 
-def assert_same(cfg_fast, cfg_ref, seeds, **kw) -> int:
+class _Folded(tuple):
+    """submit_folded's (events, state): traced as its events."""
+
+
+def _submit_folded(*args, **kw):
+    events, state = flow.submit_folded(*args, **kw)
+    return _Folded((events, state))
+
+
+def assert_same(cfg_fast, cfg_ref, seeds, ref_memo_off: bool = False, **kw) -> int:
     n = 0
     for seed in seeds:
         fast = walk(cfg_fast, seed, reference=False, **kw)
-        with reference_engine():
+        with reference_engine(), memo.off() if ref_memo_off else nullcontext():
             ref = walk(cfg_ref, seed, reference=True, **kw)
         for i, (a, b) in enumerate(zip(fast, ref, strict=False)):
             assert a == b, f"seed {seed}, call {i}:\nfast:      {a}\nreference: {b}"
@@ -427,9 +440,8 @@ def assert_same(cfg_fast, cfg_ref, seeds, **kw) -> int:
     return n
 
 
-def _fresh(root=REPO, off: bool = False):
-    cfg = load_org(root)
-    return memo.disable(cfg) if off else cfg
+def _fresh(root=REPO):
+    return load_org(root)
 
 
 @pytest.mark.slow
@@ -437,7 +449,7 @@ def test_default_org_walks_match_the_reference():
     fast = _fresh()
     submits = assert_same(fast, _fresh(), range(700))
     assert submits > 2500  # the walks get somewhere
-    assert_same(fast, _fresh(off=True), range(700, 750))  # and against a config without a memo
+    assert_same(fast, _fresh(), range(700, 750), ref_memo_off=True)  # and against the memo switched off
 
 
 SCARCE = {  # reviewers run out: two author families leave no cross-vendor reviewer, and quorums of 2
@@ -525,7 +537,6 @@ def _direct_facts(cfg):
                 )
                 for n in order
             ],
-            "joins_known": all(d in wf.gates for g in wf.gates.values() for d in g.after),
             "upstream": ups,
             "plans": {t.id: plan_for(wf, t.id) for t in cfg.risk.tiers},
             "bypass": {t.id: bypass_path(wf, t.id) for t in cfg.risk.tiers},
@@ -552,7 +563,6 @@ def _memo_facts(cfg):
                 (n, _fields(g), src, before, after, kind)
                 for n, g, src, before, after, kind in memo.steps(cfg, w)
             ],
-            "joins_known": memo.joins_known(cfg, w),
             "upstream": {n: memo.upstream(cfg, w)[n] for n in wf.gates},
             "plans": {t.id: memo.plan(cfg, w, t.id) for t in cfg.risk.tiers},
             "bypass": {t.id: memo.bypass(cfg, w, t.id) for t in cfg.risk.tiers},
@@ -599,10 +609,13 @@ def test_memo_serves_what_a_fresh_computation_gives_and_follows_replaced_objects
     twin.workflows = dict(_fresh().workflows)
     assert _memo_facts(twin) == _direct_facts(twin)
     assert _memo_facts(cfg) == _direct_facts(cfg)
-    # dataclasses.replace starts without a memo; a disabled memo derives everything afresh
+    # dataclasses.replace shares the objects (and so their facts); the memo switched off derives afresh
     assert _memo_facts(dataclasses.replace(cfg)) == _direct_facts(cfg)
-    off = memo.disable(_fresh())
-    assert _memo_facts(off) == _direct_facts(off) and not memo.enabled(off)
+    off = _fresh()
+    with memo.off():
+        assert not memo.enabled() and memo.table("x", off) is None
+        assert _memo_facts(off) == _direct_facts(off)
+    assert memo.enabled()
 
 
 def test_walks_on_a_config_whose_objects_were_replaced_match_the_reference():
@@ -614,9 +627,9 @@ def test_walks_on_a_config_whose_objects_were_replaced_match_the_reference():
         c.workflows = {**c.workflows, "change": _changed_change_workflow(c)}
         c.sources = {k: v + "0" for k, v in c.sources.items()}
         c.actors = _changed_actors(c)
-    ref = memo.disable(_fresh())
+    ref = _fresh()
     ref.workflows, ref.sources, ref.actors = dict(cfg.workflows), dict(cfg.sources), dict(cfg.actors)
-    assert_same(cfg, ref, range(40, 140))
+    assert_same(cfg, ref, range(40, 140), ref_memo_off=True)
 
 
 # ---- the pieces ---------------------------------------------------------------------------------
@@ -689,7 +702,8 @@ def test_counting_eligible_reviewers_matches_counting_eligible_members(tmp_path)
                     "review": rng.choice(["pass", "pass", "changes"]),
                     "approval": "approve",
                 }[kind]
-                events += flow.submit(cfg, state, rng.choice(members), g, verdict, in_place=True)
+                out, state = flow.submit_folded(cfg, state, rng.choice(members), g, verdict)
+                events += out
     assert checked > 5000
 
 
@@ -710,14 +724,14 @@ def test_revision_hash_is_the_json_one():
         assert flow.revision_hash("t", "g", "a", odd, "c") == want
 
 
-def test_an_in_place_submit_that_raises_leaves_the_state_as_it_was():
+def test_a_submit_that_raises_leaves_the_state_as_it_was():
     cfg = _fresh()
     rng = random.Random(11)
-    boom = RuntimeError("hook failed")
 
     def failing_check(cfg_, state, gate):
         raise boom
 
+    boom = RuntimeError("hook failed")
     raised = 0
     for seed in range(120):
         wf = rng.choice(["change", "ops"])
@@ -735,30 +749,31 @@ def test_an_in_place_submit_that_raises_leaves_the_state_as_it_was():
             verdict = {"work": "pass", "review": rng.choice(["pass", "changes"]), "approval": "approve"}[kind]
             before = copy.deepcopy(state)
             try:
-                out = flow.submit(
+                out, new = flow.submit_folded(
                     cfg,
                     state,
                     rng.choice(members),
                     g,
                     verdict,
-                    in_place=True,
                     extra_check=failing_check if rng.random() < 0.5 else None,
                 )
             except RuntimeError:
                 raised += 1
-                assert state == before  # put back: fields, gates, reviews, revisions, authors
-                state = fold(events)
+                assert state == before  # fields, gates, reviews, revisions, authors
                 continue
+            assert state == before
             events += out
-            assert state == fold(events)
+            assert new == fold(events)
+            state = new
     assert raised > 10
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(random_orgs())
-def test_in_place_submits_on_random_orgs_restore_or_fold(cfg):
+def test_submits_on_random_orgs_leave_the_state_or_fold(cfg):
     """Random orgs (parallel branches, checks after reworks): a submission whose check hook raises
-    leaves the state as it was; one that does not equals folding from scratch."""
+    leaves the state as it was; one that does not hands back the fold from scratch, the caller's state
+    as it was."""
     rng = random.Random(repr(sorted(cfg.actors)))
     actors = sorted(cfg.actors)
     for n in range(6):
@@ -779,49 +794,15 @@ def test_in_place_submits_on_random_orgs_restore_or_fold(cfg):
             before = copy.deepcopy(state)
             hook = _raising if rng.random() < 0.3 else None
             try:
-                out = flow.submit(
-                    cfg, state, rng.choice(members), g, verdict, in_place=True, extra_check=hook
-                )
+                out, new = flow.submit_folded(cfg, state, rng.choice(members), g, verdict, extra_check=hook)
             except (RuntimeError, OrgError):
                 assert state == before
                 continue
+            assert state == before
             events += out
-            assert state == fold(events)
+            assert new == fold(events)
+            state = new
 
 
 def _raising(cfg, state, gate):
     raise RuntimeError("hook failed")
-
-
-def test_the_keeper_of_an_in_place_fold_puts_every_event_kind_back():
-    """flow._Saved on its own: fold a submission's events (reviews, reworks resetting gates,
-    checks, escalations, completion) through it, then put the state back."""
-    cfg = _fresh()
-    rng = random.Random(17)
-    kinds = set()
-    for seed in range(150):
-        wf = rng.choice(["change", "ops"])
-        events = flow.start_task(cfg, f"t{seed}", "x", wf, _filed(wf, rng.choice(ATTRS[:6])))
-        state = fold(events)
-        for _ in range(14):
-            ready = sorted(state.ready_gates())
-            if not state.open or not ready:
-                break
-            g = rng.choice(ready)
-            members = flow.eligible_members(cfg, state, g)
-            if not members:
-                break
-            kind = cfg.workflows[state.workflow].gates[g].kind
-            verdict = {"work": "pass", "review": rng.choice(["pass", "changes"]), "approval": "approve"}[kind]
-            out = flow.submit(cfg, state, rng.choice(members), g, verdict)
-            kinds.update(e.type for e in out)
-            mine = copy.deepcopy(state)
-            keeper = flow._Saved(mine)
-            for i in range(0, len(out), 2):  # in pieces, as submit and advance fold them
-                keeper.fold(out[i : i + 2])
-            assert mine == fold(out, copy.deepcopy(state))
-            keeper.restore()
-            assert mine == state
-            events += out
-            state = fold(events)
-    assert {"rework.started", "gate.ready", "review.filed", "task.done", "gate.passed"} <= kinds
