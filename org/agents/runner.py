@@ -20,12 +20,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from org.agents.busport import open_agent_work
+from org.agents.busport import open_agent_work, open_agent_work_by_lane
 from org.agents.jobwork import JobOutcome, JobRunner, quietly
 from org.agents.pacing import Stopped
 from org.errors import Denied, NotFound, Paused
 
 __all__ = ["RunOptions", "RunReport", "Dispatcher"]
+
+STOP_SLICE_S = 0.1  # how long an idle worker may take to notice that the run stopped
 
 
 @dataclass
@@ -211,6 +213,9 @@ class Dispatcher:
                 if gen != quiet_gen:
                     quiet_since = None
                     continue
+                if self._nothing_claimable(port, gen):
+                    self.stop("idle")
+                    break
                 if time.monotonic() - quiet_since >= self.opts.idle_grace_s:
                     _queued, leased = open_agent_work(port, self.lanes)
                     if leased == 0:
@@ -219,6 +224,19 @@ class Dispatcher:
                     quiet_since = time.monotonic()
         finally:
             port.close()
+
+    def _nothing_claimable(self, port: Any, gen: int) -> bool:
+        """True when this run can claim nothing: no agent job is leased anywhere, and every lane with queued
+        work made an empty claim pass that began after the last job here finished (generation `gen`): only a
+        job finishing here (which bumps the generation) or another process hands work on. The run then ends
+        at once instead of after `idle_grace_s` (issue 20)."""
+        with self._lock:
+            looked = {lane for lane, (_t, g) in self._empty.items() if g == gen}
+        for lane, (queued, leased) in open_agent_work_by_lane(port, self.lanes).items():
+            if leased or (queued and lane not in looked):
+                return False
+        with self._lock:
+            return self._generation == gen and self._busy == 0
 
     # -- workers -----------------------------------------------------------------------------------
     def _worker(self, lane: str, idx: int) -> None:
@@ -243,7 +261,7 @@ class Dispatcher:
                 if got is None:
                     with self._lock:
                         self._idle[(lane, idx)] = True
-                    port.door.wait_for_work(port.any_token(), {lane}, wait)
+                    self._wait_for_work(port, lane, wait)
                     wait = min(self.opts.poll_s, wait * 2)
                     continue
                 wait = 0.05
@@ -270,6 +288,15 @@ class Dispatcher:
             with self._lock:
                 self._idle[(lane, idx)] = True
             port.close()
+
+    def _wait_for_work(self, port: Any, lane: str, seconds: float) -> None:
+        """Until work may have appeared in the lane or `seconds` passed, in short slices so that a stopped run
+        does not wait out an idle worker's whole poll (the run's exit joins every worker; issue 20)."""
+        end = time.monotonic() + seconds
+        while not self.stop_event.is_set():
+            left = end - time.monotonic()
+            if left <= 0 or port.door.wait_for_work(port.any_token(), {lane}, min(left, STOP_SLICE_S)):
+                return
 
     def _claim(self, port: Any, lane_name: str) -> tuple[Any, str] | None:
         """One pass over the lane's members. Passes of one lane take turns, and a pass that found nothing
@@ -356,7 +383,12 @@ class Dispatcher:
             )
 
     def _after(self, o: JobOutcome) -> None:
-        """Bench a member whose calls keep failing, so no lane spins on a broken provider or key."""
+        """Bench a member whose calls keep failing, so no lane spins on a broken provider or key; stop the run
+        when its model gateway is gone (no member could call a model: claiming on would only give jobs back)."""
+        if o.failure == "gateway_gone":
+            self.runner.note("error", f"the run stops: {o.detail}"[:300])
+            self.stop("gateway_gone")
+            return
         bench = {
             "auth": (3600.0, "its provider refused the credentials"),
             "error": (60.0, "its calls fail"),

@@ -169,6 +169,10 @@ def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
     ClickException = tuple(m.ClickException for m in mods if hasattr(m, "ClickException"))
 
     argv = list(sys.argv[1:] if argv is None else argv)
+    # each call starts from no options: a second command in the same process (tests, scripts) never inherits
+    # the --root, --db or --as of the one before when its own parse stops early (--help, a usage error)
+    _OPTS.root, _OPTS.db, _OPTS.as_ = None, None, None
+    _QUICK_EXIT.clear()
     _OPTS.json = "--json" in argv
     try:
         # typer rebuilds the whole command tree on every call (~70 ms for org's commands); build it

@@ -53,18 +53,15 @@ def demo(tmp_path_factory):
     """The README's first command in a fresh copy of the default org (canary secrets in the environment),
     then a rerun in-process, which must start afresh."""
     import os
-    import shutil
 
     from org.agents.demo import run_demo
-    from tests.helpers import REPO
+    from tests.helpers import starter_org
 
     root = tmp_path_factory.mktemp("demo-org")
     home = tmp_path_factory.mktemp(
         "demo-config-home"
     )  # module scope: set it here, before any autouse fixture
-    for d in ("lanes", "gates", "adrs"):
-        if (REPO / d).is_dir():
-            shutil.copytree(REPO / d, root / d, ignore=shutil.ignore_patterns(".index*", "__pycache__"))
+    starter_org(root)  # the org `org init` makes, not the project's own adrs/
     model = _recording_model()
     env = {
         **CANARIES,

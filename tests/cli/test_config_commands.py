@@ -1,4 +1,5 @@
-"""The config commands through the real entry point: init, validate, graph, explain, and the lazy imports."""
+"""The config commands through the console script's entry (in this process; init and the lazy imports through a
+real `python -m org`): init, validate, graph, explain."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.helpers import REPO, run_org
+from tests.helpers import REPO, org_in_process, run_org
 
 
 def _one_json(stdout: str) -> dict:
@@ -29,27 +30,27 @@ def test_init_then_validate(tmp_path):
     r = run_org("init", str(dest), root=tmp_path)
     assert r.returncode == 0, r.stderr
     assert (dest / "lanes" / "builder.yaml").is_file() and (dest / "gates" / "change.yaml").is_file()
-    v = run_org("validate", root=dest)
+    v = org_in_process("validate", root=dest)
     assert v.returncode == 0, v.stderr
     assert v.stdout.startswith("ok: 5 lanes")
     # the copy proves to the same policy as the shipped default org
-    mine = _one_json(run_org("validate", "--json", root=dest).stdout)
-    shipped = _one_json(run_org("validate", "--json", root=REPO).stdout)
+    mine = _one_json(org_in_process("validate", "--json", root=dest).stdout)
+    shipped = _one_json(org_in_process("validate", "--json", root=REPO).stdout)
     assert mine["config_hash"] == shipped["config_hash"]
 
 
 def test_init_into_existing_org_changes_nothing(tmp_path):
-    assert run_org("init", str(tmp_path), root=tmp_path).returncode == 0
+    assert org_in_process("init", str(tmp_path), root=tmp_path).returncode == 0
     before = (tmp_path / "lanes" / "builder.yaml").read_text()
     (tmp_path / "lanes" / "builder.yaml").write_text(before + "# mine\n")
-    r = run_org("init", str(tmp_path), "--json", root=tmp_path)
+    r = org_in_process("init", str(tmp_path), "--json", root=tmp_path)
     assert r.returncode == 5
     assert _one_json(r.stdout)["error"] == "conflict"
     assert (tmp_path / "lanes" / "builder.yaml").read_text().endswith("# mine\n")
 
 
 def test_validate_json(repo):
-    r = run_org("validate", "--json", root=repo)
+    r = org_in_process("validate", "--json", root=repo)
     assert r.returncode == 0
     doc = _one_json(r.stdout)
     assert doc["ok"] is True and doc["workflows"] == ["change", "ops"]
@@ -61,7 +62,7 @@ def test_validate_json(repo):
 
 
 def test_graph_text(repo):
-    r = run_org("graph", "change", root=repo)
+    r = org_in_process("graph", "change", root=repo)
     assert r.returncode == 0, r.stderr
     rows = {
         ln.split()[0]: ln.split()
@@ -85,7 +86,7 @@ def test_graph_text(repo):
 
 
 def test_graph_mermaid_for_a_tier(repo):
-    r = run_org("graph", "change", "--tier", "low", "--format", "mermaid", root=repo)
+    r = org_in_process("graph", "change", "--tier", "low", "--format", "mermaid", root=repo)
     assert r.returncode == 0, r.stderr
     out = r.stdout
     assert out.startswith("flowchart TD")
@@ -98,7 +99,7 @@ def test_graph_mermaid_for_a_tier(repo):
 
 
 def test_graph_dot(repo):
-    r = run_org("graph", "ops", "--format", "dot", "--tier", "medium", root=repo)
+    r = org_in_process("graph", "ops", "--format", "dot", "--tier", "medium", root=repo)
     assert r.returncode == 0, r.stderr
     out = r.stdout.strip()
     assert out.startswith('digraph "ops" {') and out.endswith("}")
@@ -109,7 +110,7 @@ def test_graph_dot(repo):
 
 
 def test_graph_all_workflows_json(repo):
-    r = run_org("graph", "--json", "--format", "mermaid", root=repo)
+    r = org_in_process("graph", "--json", "--format", "mermaid", root=repo)
     doc = _one_json(r.stdout)
     assert r.returncode == 0 and set(doc["graphs"]) == {"change", "ops"}
     assert all(g.startswith("flowchart TD") for g in doc["graphs"].values())
@@ -124,7 +125,7 @@ def test_graph_all_workflows_json(repo):
     ],
 )
 def test_graph_errors(repo, args, code):
-    r = run_org(*args, "--json", root=repo)
+    r = org_in_process(*args, "--json", root=repo)
     assert r.returncode == code, r.stderr
     assert _one_json(r.stdout)["ok"] is False
     assert "Traceback" not in r.stderr
@@ -134,13 +135,13 @@ def test_graph_errors(repo, args, code):
 
 
 def test_explain_allow(repo):
-    r = run_org("explain", "code.write", "--as", "build-claude", "--set", "environment=dev", root=repo)
+    r = org_in_process("explain", "code.write", "--as", "build-claude", "--set", "environment=dev", root=repo)
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("ALLOW: build-claude -> code.write")
 
 
 def test_explain_red_rule_names_rule_and_source_line(repo):
-    r = run_org(
+    r = org_in_process(
         "explain",
         "credential.use",
         "--as",
@@ -158,7 +159,7 @@ def test_explain_red_rule_names_rule_and_source_line(repo):
 
 
 def test_explain_json_deny(repo):
-    r = run_org(
+    r = org_in_process(
         "explain", "host.config.push", "--as", "sec-claude", "--set", "via=manual", "--json", root=repo
     )
     assert r.returncode == 4
@@ -175,7 +176,7 @@ def test_explain_json_deny(repo):
 
 
 def test_explain_needs_approval_json(repo):
-    r = run_org(
+    r = org_in_process(
         "explain",
         "deploy.production",
         "--as",
@@ -191,7 +192,7 @@ def test_explain_needs_approval_json(repo):
 
 
 def test_explain_lane_may_not_points_at_the_pattern_line(repo):
-    r = run_org("explain", "deploy.staging", "--as", "build-gpt", "--json", root=repo)
+    r = org_in_process("explain", "deploy.staging", "--as", "build-gpt", "--json", root=repo)
     assert r.returncode == 4
     (hit,) = _one_json(r.stdout)["rules"]
     assert hit["id"] == "LANE-BUILDER-MAY-NOT"
@@ -207,7 +208,7 @@ def test_explain_lane_may_not_points_at_the_pattern_line(repo):
     ],
 )
 def test_explain_errors(repo, args, code):
-    r = run_org(*args, "--json", root=repo)
+    r = org_in_process(*args, "--json", root=repo)
     assert r.returncode == code, r.stdout + r.stderr
     _one_json(r.stdout)
     assert "Traceback" not in r.stderr
@@ -255,7 +256,7 @@ def test_fast_commands_import_neither_litellm_nor_textual(repo, args):
     "args", [["graph", "--bogus"], ["nosuchcmd"], ["explain", "code.write"], ["graph", "--format"]]
 )
 def test_usage_errors_exit_2_with_one_json_document(repo, args):
-    r = run_org(*args, "--json", root=repo)
+    r = org_in_process(*args, "--json", root=repo)
     assert r.returncode == 2, r.stdout + r.stderr
     doc = _one_json(r.stdout)
     assert doc == {"ok": False, "error": "usage", "message": doc["message"]} and doc["message"]
@@ -265,5 +266,5 @@ def test_usage_errors_exit_2_with_one_json_document(repo, args):
 def test_explain_task_without_the_bus_is_a_usage_error(repo):
     if (REPO / "org" / "cli" / "_task_context.py").exists():
         pytest.skip("the work bus provides --task here; tests/bus covers it")
-    r = run_org("explain", "code.write", "--as", "build-gpt", "--task", "T1", "--json", root=repo)
+    r = org_in_process("explain", "code.write", "--as", "build-gpt", "--task", "T1", "--json", root=repo)
     assert r.returncode == 2 and "work bus" in _one_json(r.stdout)["message"]

@@ -1,17 +1,18 @@
 """Global options before or after any command, `--as` as the one identity flag, `org --version`, and the
-default human of the reading commands (issue 20), through the real entry point."""
+default human of the reading commands (issue 20), through the console script's entry (`run_app`) in this
+process; `--version` and `--root` from another folder also through a real `python -m org`."""
 
 from __future__ import annotations
 
 import json
 from importlib.metadata import version
 
-from tests.helpers import run_org
+from tests.helpers import org_in_process, run_org
 
 
 def _org(tmp_path):
     dest = tmp_path / "o"
-    assert run_org("init", str(dest), root=tmp_path).returncode == 0
+    assert org_in_process("init", str(dest), root=tmp_path).returncode == 0
     return dest
 
 
@@ -53,7 +54,7 @@ def test_every_command_takes_the_global_options_after_it():
 
 def test_usage_lines_name_arguments_plainly():
     for cmd in (("approve",), ("task", "show"), ("heartbeat",), ("token", "revoke")):
-        r = run_org(*cmd, "--help")
+        r = org_in_process(*cmd, "--help")
         usage = r.stdout.splitlines()[0]
         assert r.returncode == 0 and "{" not in usage and "<str>" not in r.stdout.split("Options:")[1], (
             r.stdout
@@ -94,7 +95,7 @@ def test_db_and_json_after_the_command_reach_the_command(tmp_path):
     """`--db` after the command is the database the command uses, and overrides ORG_DATABASE_URL."""
     dest = _org(tmp_path)
     other = f"sqlite:///{tmp_path / 'other.db'}"
-    r = run_org(
+    r = org_in_process(
         "task",
         "add",
         "elsewhere",
@@ -111,27 +112,27 @@ def test_db_and_json_after_the_command_reach_the_command(tmp_path):
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["task"] == "T-1"
     assert (tmp_path / "other.db").exists() and not (tmp_path / "wrong.db").exists()
-    r = run_org("task", "list", "--as", "alice", "--db", other, "--json", root=dest)
+    r = org_in_process("task", "list", "--as", "alice", "--db", other, "--json", root=dest)
     assert [t["title"] for t in json.loads(r.stdout)["tasks"]] == ["elsewhere"]
 
 
 def test_as_before_or_after_the_command(tmp_path):
     dest = _org(tmp_path)
-    r = run_org("--as", "alice", "task", "add", "before", "--workflow", "change", "--json", root=dest)
+    r = org_in_process("--as", "alice", "task", "add", "before", "--workflow", "change", "--json", root=dest)
     assert r.returncode == 0, r.stderr
-    shown = run_org("--as", "alice", "task", "show", "T-1", "--json", root=dest)
+    shown = org_in_process("--as", "alice", "task", "show", "T-1", "--json", root=dest)
     assert shown.returncode == 0 and "acting as" not in shown.stderr
     assert any(e.get("actor") == "alice" for e in json.loads(shown.stdout)["timeline"])
     # two different actors at once is a usage error, never a silent pick
-    r = run_org("--as", "alice", "task", "list", "--as", "bob", root=dest)
+    r = org_in_process("--as", "alice", "task", "list", "--as", "bob", root=dest)
     assert r.returncode == 2 and "alice" in r.stderr and "bob" in r.stderr
     # a command that acts for no one refuses --as rather than ignoring it
-    r = run_org("--as", "alice", "validate", root=dest)
+    r = org_in_process("--as", "alice", "validate", root=dest)
     assert r.returncode == 2 and "--as does not apply" in r.stderr
     # a command that needs an actor says so (exit 2), and takes it from before the command
-    r = run_org("approve", "T-1", root=dest)
+    r = org_in_process("approve", "T-1", root=dest)
     assert r.returncode == 2 and "--as" in r.stderr
-    r = run_org("--as", "alice", "approve", "T-1", root=dest)
+    r = org_in_process("--as", "alice", "approve", "T-1", root=dest)
     assert r.returncode == 3, r.stderr  # now a real answer: nothing pending on T-1
 
 
@@ -142,47 +143,55 @@ def test_version():
 
 def test_token_commands_name_the_actor_with_as_and_the_subject_with_for(tmp_path):
     dest = _org(tmp_path)
-    r = run_org("token", "issue", "--for", "build-claude", "--as", "alice", "--json", root=dest)
+    r = org_in_process("token", "issue", "--for", "build-claude", "--as", "alice", "--json", root=dest)
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     assert doc["principal"] == "build-claude" and doc["token"].startswith("orgp_")
-    listed = json.loads(run_org("token", "list", "--as", "bob", "--json", root=dest).stdout)
+    listed = json.loads(org_in_process("token", "list", "--as", "bob", "--json", root=dest).stdout)
     claude = next(p for p in listed["principals"] if p["principal"] == "build-claude")
     assert [t["id"] for t in claude["tokens"]] == [doc["id"]]
     # an agent's token cannot issue for anyone, whatever flag names the subject
-    r = run_org("token", "issue", "--for", "alice", "--json", root=dest, env={"ORG_TOKEN": doc["token"]})
+    r = org_in_process(
+        "token", "issue", "--for", "alice", "--json", root=dest, env={"ORG_TOKEN": doc["token"]}
+    )
     assert r.returncode == 4
-    r = run_org("token", "revoke", doc["id"], "--as", "alice", root=dest)
+    r = org_in_process("token", "revoke", doc["id"], "--as", "alice", root=dest)
     assert r.returncode == 0, r.stderr
-    r = run_org("token", "issue", root=dest)
+    r = org_in_process("token", "issue", root=dest)
     assert r.returncode == 2 and "--for" in r.stderr
 
 
 def test_by_is_a_deprecated_alias_where_it_meant_the_actor(tmp_path):
     dest = _org(tmp_path)
-    r = run_org("task", "add", "old", "--workflow", "change", "--by", "alice", root=dest)
+    r = org_in_process("task", "add", "old", "--workflow", "change", "--by", "alice", root=dest)
     assert r.returncode == 0 and "deprecated" in r.stderr and "--as alice" in r.stderr
-    r = run_org("task", "add", "old", "--workflow", "change", "--by", "alice", "--as", "bob", root=dest)
+    r = org_in_process(
+        "task", "add", "old", "--workflow", "change", "--by", "alice", "--as", "bob", root=dest
+    )
     assert r.returncode == 2
-    r = run_org("token", "issue", "--as", "build-claude", "--by", "alice", "--json", root=dest)  # old form
+    r = org_in_process(
+        "token", "issue", "--as", "build-claude", "--by", "alice", "--json", root=dest
+    )  # old form
     assert r.returncode == 0 and json.loads(r.stdout)["principal"] == "build-claude"
     assert "--for build-claude --as alice" in r.stderr
-    r = run_org("token", "list", "--by", "alice", "--json", root=dest)
+    r = org_in_process("token", "list", "--by", "alice", "--json", root=dest)
     assert r.returncode == 0 and "deprecated" in r.stderr
     for cmd in (("task", "add"), ("token", "list"), ("token", "revoke"), ("token", "issue")):
-        assert "--by" not in run_org(*cmd, "--help").stdout  # hidden: --as is the one flag shown
+        assert "--by" not in org_in_process(*cmd, "--help").stdout  # hidden: --as is the one flag shown
 
 
 def test_reading_commands_act_as_the_first_human_and_say_so(tmp_path):
     """`org task list` with one human needed --as every time; now it acts as the org's first human (as the
     TUI does) and says so on stderr, so stdout stays the answer."""
     dest = _org(tmp_path)
-    assert run_org("task", "add", "x", "--workflow", "change", "--as", "bob", root=dest).returncode == 0
+    assert (
+        org_in_process("task", "add", "x", "--workflow", "change", "--as", "bob", root=dest).returncode == 0
+    )
     for cmd in (("task", "list"), ("task", "show", "T-1")):
-        r = run_org(*cmd, "--json", root=dest)
+        r = org_in_process(*cmd, "--json", root=dest)
         assert r.returncode == 0, r.stderr
         assert "acting as alice" in r.stderr
         json.loads(r.stdout)
     # a token given is its holder's, never replaced by the default human
-    bad = run_org("task", "list", root=dest, env={"ORG_TOKEN": "orgp_0000000000000000_" + "0" * 64})
+    bad = org_in_process("task", "list", root=dest, env={"ORG_TOKEN": "orgp_0000000000000000_" + "0" * 64})
     assert bad.returncode == 4 and "acting as" not in bad.stderr

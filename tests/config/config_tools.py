@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import re
-import subprocess
 from pathlib import Path
 
-from tests.helpers import run_org
+from tests.helpers import org_in_process, run_org
 
 PROBLEM = re.compile(r"^(?P<file>[^\s:][^:]*?):(?P<line>\d+): (?:(?P<path>[\w.\-]+): )?(?P<msg>.*)$")
 # A problem without a line (a missing file or folder) reads FILE: message.
@@ -57,14 +54,7 @@ def validate(root: Path, *args: str) -> Verdict:
 
 
 def validate_in_process(root: Path, *args: str) -> Verdict:
-    """`org validate` through the same entry as `python -m org` (org.cli.main's `run_app(app, argv)`),
-    in this interpreter with stdout and stderr captured: the exit code and both streams are what the
-    console script produces (test_errors.py proves it against real processes for a sample of cases)."""
-    from org.cli import app
-    from org.cli._common import run_app
-
-    argv = ["--root", str(root), "validate", *args]
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        rc = run_app(app, argv)
-    return Verdict(subprocess.CompletedProcess(["org", *argv], rc, out.getvalue(), err.getvalue()))
+    """`org validate` through the same entry as `python -m org` (tests.helpers.org_in_process), in this
+    interpreter: the exit code and both streams are what the console script produces (test_errors.py proves it
+    against real processes for a sample of cases)."""
+    return Verdict(org_in_process("--root", str(root), "validate", *args))

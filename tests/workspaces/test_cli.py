@@ -1,4 +1,4 @@
-"""org task add --repo, org workspace open|show|gc through the real entry point."""
+"""org task add --repo, org workspace open|show|gc through the console script's entry (run_app) in this process."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.helpers import run_org
+from tests.helpers import org_in_process
 from tests.workspaces.gitrepo import commit_file, sh_git
 
 
@@ -19,37 +19,37 @@ def _ok(r):
 @pytest.mark.slow
 def test_task_in_a_repository_gets_a_workspace(ws_org, source):
     t = _ok(
-        run_org(
+        org_in_process(
             "task", "add", "fix add", "-w", "change", "--repo", "app", "--as", "alice", "--json", root=ws_org
         )
     )
     assert t["attributes"]["repo"] == "app"
-    w = _ok(run_org("workspace", "open", t["task"], "--as", "alice", "--json", root=ws_org))
+    w = _ok(org_in_process("workspace", "open", t["task"], "--as", "alice", "--json", root=ws_org))
     assert (
         w["created"]
         and w["branch"] == f"org/{t['task']}"
         and w["base"] == sh_git(source, "rev-parse", "main")
     )
-    again = _ok(run_org("workspace", "open", t["task"], "--as", "alice", "--json", root=ws_org))
+    again = _ok(org_in_process("workspace", "open", t["task"], "--as", "alice", "--json", root=ws_org))
     assert not again["created"] and again["path"] == w["path"]
     commit_file(__import__("pathlib").Path(w["path"]), "src/x.py", "X = 2\n")
-    s = _ok(run_org("workspace", "show", t["task"], "--as", "alice", "--json", root=ws_org))
+    s = _ok(org_in_process("workspace", "show", t["task"], "--as", "alice", "--json", root=ws_org))
     assert s["head"] != s["accepted"] == s["base"] and s["task_status"] == "active"
-    gc = _ok(run_org("workspace", "gc", "--as", "alice", "--json", root=ws_org))
+    gc = _ok(org_in_process("workspace", "gc", "--as", "alice", "--json", root=ws_org))
     assert gc["workspaces"] == [{"task": t["task"], "repo": "app", "removed": False, "why": "task is active"}]
-    ev = _ok(run_org("task", "show", t["task"], "--as", "alice", "--json", root=ws_org))
+    ev = _ok(org_in_process("task", "show", t["task"], "--as", "alice", "--json", root=ws_org))
     assert ev["task"] == t["task"]
 
 
 def test_bad_repo_arguments(ws_org):
-    r = run_org("task", "add", "x", "-w", "change", "--repo", "nope", "--as", "alice", root=ws_org)
+    r = org_in_process("task", "add", "x", "-w", "change", "--repo", "nope", "--as", "alice", root=ws_org)
     assert r.returncode == 3 and "no repository 'nope' (repositories: app)" in r.stderr
-    r = run_org("task", "add", "x", "-w", "change", "--set", "repo=app", "--as", "alice", root=ws_org)
+    r = org_in_process("task", "add", "x", "-w", "change", "--set", "repo=app", "--as", "alice", root=ws_org)
     assert r.returncode == 2 and "'repo'" in r.stderr
-    t = _ok(run_org("task", "add", "x", "-w", "change", "--as", "alice", "--json", root=ws_org))
-    r = run_org("workspace", "show", t["task"], "--as", "alice", root=ws_org)
+    t = _ok(org_in_process("task", "add", "x", "-w", "change", "--as", "alice", "--json", root=ws_org))
+    r = org_in_process("workspace", "show", t["task"], "--as", "alice", root=ws_org)
     assert r.returncode == 2 and "filed without --repo" in r.stderr and "Traceback" not in r.stderr
-    r = run_org("workspace", "show", "T-99", "--as", "alice", root=ws_org)
+    r = org_in_process("workspace", "show", "T-99", "--as", "alice", root=ws_org)
     assert r.returncode == 3
 
 
@@ -64,7 +64,7 @@ def test_org_submit_runs_the_diff_guard(ws_org):
         first_use_tokens(b)
         tokens = agent_tokens(b)
     t = _ok(
-        run_org(
+        org_in_process(
             "task",
             "add",
             "x",
@@ -80,9 +80,9 @@ def test_org_submit_runs_the_diff_guard(ws_org):
             root=ws_org,
         )
     )
-    w = _ok(run_org("workspace", "open", t["task"], "--as", "alice", "--json", root=ws_org))
+    w = _ok(org_in_process("workspace", "open", t["task"], "--as", "alice", "--json", root=ws_org))
     c = _ok(
-        run_org(
+        org_in_process(
             "claim",
             "--lane",
             "builder",
@@ -95,20 +95,29 @@ def test_org_submit_runs_the_diff_guard(ws_org):
     )
     jt = c["token"]
     (Path(w["path"]) / ".github" / "evil.yml").write_text("x: 1\n")
-    r = run_org("submit", str(c["job"]), "--verdict", "pass", "--json", root=ws_org, env={"ORG_TOKEN": jt})
+    r = org_in_process(
+        "submit", str(c["job"]), "--verdict", "pass", "--json", root=ws_org, env={"ORG_TOKEN": jt}
+    )
     assert r.returncode == 4 and "ORG-PROTECTED-PATH" in r.stdout and "Traceback" not in r.stderr
     (Path(w["path"]) / ".github" / "evil.yml").unlink()
     (Path(w["path"]) / "notes.md").write_text("fine\n")
     s = _ok(
-        run_org("submit", str(c["job"]), "--verdict", "pass", "--json", root=ws_org, env={"ORG_TOKEN": jt})
+        org_in_process(
+            "submit", str(c["job"]), "--verdict", "pass", "--json", root=ws_org, env={"ORG_TOKEN": jt}
+        )
     )
     assert s["revision"] == sh_git(Path(w["path"]), "rev-parse", "HEAD") and len(s["revision"]) == 40
 
 
 @pytest.mark.slow
 def test_pipeline_and_outcomes_commands(ws_org):
-    assert _ok(run_org("pipeline", "run", "--as", "alice", "--json", root=ws_org)) == {"ok": True, "done": []}
-    assert _ok(run_org("outcomes", "--by", "tier", "--as", "alice", "--json", root=ws_org))["rows"] == []
-    assert _ok(run_org("outcomes", "scan", "--as", "alice", "--json", root=ws_org))["reverted"] == []
-    r = run_org("outcomes", "--by", "colour", "--as", "alice", root=ws_org)
+    assert _ok(org_in_process("pipeline", "run", "--as", "alice", "--json", root=ws_org)) == {
+        "ok": True,
+        "done": [],
+    }
+    assert (
+        _ok(org_in_process("outcomes", "--by", "tier", "--as", "alice", "--json", root=ws_org))["rows"] == []
+    )
+    assert _ok(org_in_process("outcomes", "scan", "--as", "alice", "--json", root=ws_org))["reverted"] == []
+    r = org_in_process("outcomes", "--by", "colour", "--as", "alice", root=ws_org)
     assert r.returncode == 2 and "--by is one of" in r.stderr and "Traceback" not in r.stderr
