@@ -28,7 +28,7 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,7 +133,9 @@ class Tokens:
         self.ctx = bus.ctx
         self.store = bus.store
         self._pepper: bytes | None = None
-        self.sleep = time.sleep  # how a slowed failure waits (tests record it instead)
+        self.sleep: Callable[[float], None] = (
+            time.sleep
+        )  # how a slowed failure waits (tests record it instead)
         self._behind: dict[
             str, tuple[str, ...]
         ] = {}  # token id -> who is behind it (facts that never change)
