@@ -604,6 +604,23 @@ class Guard:
             token, job, "release", lambda j, fence: self._bus.release(j, fence, reason=reason)
         )
 
+    def take_over(self, token: str | None, task: str, as_: str | None, *, reason: str) -> tuple[Any, str]:
+        """A human, with their own principal token, takes over the task's open work job (ADR 0177): (the
+        bus's Claim, the job token minted for them). An agent's token is refused (rule_ids.WRONG_LANE)."""
+        p = self.principal(token, as_=as_, command="take over")
+        if not p.is_human:
+            self._deny(
+                p,
+                "take over",
+                "agent taking over",
+                f"only a human takes over a job in its workspace; {p.actor} is an agent",
+                rule=rule_ids.WRONG_LANE,
+            )
+        minted: dict[int, str] = {}
+        with acting(p):
+            c = self._bus.take_over(task, p.actor, reason=reason, mint=self.tokens.minter(p, minted))
+        return dataclasses.replace(c, token=minted[c.job]), minted[c.job]
+
     def fail(self, token: str | None, job: int | str, *, reason: str) -> dict:
         """The holder cannot do the job: park it as dead and escalate its task to a human, saying why."""
         return self._as_holder(token, job, "fail", lambda j, fence: self._bus.fail(j, fence, reason=reason))
