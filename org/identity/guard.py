@@ -23,7 +23,8 @@ Who may use which token where:
     task_count, active_keys, pinned_config, board, task_usage, leases, gate_counts) and workspaces (what
     org.workspaces reads and records, bound to that principal: org.identity.workdoor);
   - a human's principal token only: approve and reject (an agent's is refused however it is presented,
-    exit 4, an `auth.denied` event); act; issue_token and list_tokens (token administration: the rules of
+    exit 4, an `auth.denied` event); act; take_over (a human whose lane may write code takes a task's work
+    job over in its workspace, ADR 0177); issue_token and list_tokens (token administration: the rules of
     `org token`, rule_ids.HUMAN_ISSUER); revoke_tokens (an agent's principal token: only its own tokens);
   - a job token (`orgj_...`, returned by a claim): holder and lease_live (who holds the job, and whether
     its lease still runs: for the services beside the bus), heartbeat, submit, release, fail and
@@ -134,6 +135,7 @@ class Guard:
         "submit": ("submit",),
         "release": ("release",),
         "fail": ("fail",),
+        "take_over": ("take_over",),
         "job_facts": ("task", "pinned_config", "config", "events_since", "work_result"),
         "work_result": ("work_result",),
         "sweep": ("sweep",),
