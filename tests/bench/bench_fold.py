@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import os
 import statistics
 import sys
 import tempfile
@@ -65,14 +66,14 @@ def main() -> int:
             secs, steps = _drive_all(args.tasks)
             per[name].append(secs / steps * 1000)
     Ctx.fold_more = staticmethod(shipped)
-    ratios = [d / c for c, d in zip(per["copy"], per["deepcopy"])]
+    ratios = [d / c for c, d in zip(per["copy"], per["deepcopy"], strict=True)]
     for name, ms in per.items():
         print(
             f"{name:9s} ms per claim+submit: median {statistics.median(ms):.2f} (runs: {', '.join(f'{x:.2f}' for x in ms)})"
         )
     print(
         f"deepcopy/copy: median {statistics.median(ratios):.2f}x, spread {min(ratios):.2f}-{max(ratios):.2f}x"
-        f" over {args.runs} runs (load {open('/proc/loadavg').read().split()[0]})"
+        f" over {args.runs} runs (load {os.getloadavg()[0]:.1f})"
     )
     return 0
 
