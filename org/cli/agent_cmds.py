@@ -124,7 +124,7 @@ def run(
         cfg,
         o,
         _human_tokens(cfg, o),
-        stand_ins=lambda: stand_ins_in_db(cfg, o.db_url()),
+        stand_ins=lambda: stand_ins_in_db(cfg, o.db_url(), o.as_),
         say=lambda s: err(f"org run: {s}"),
         lanes=lane,
         limits=lim,
@@ -154,7 +154,9 @@ def run(
             + ("; Ctrl-C stops" if watch else "")
         )
         d = s.dispatcher(
-            RunOptions(lanes=tuple(lane or ()), until_idle=not watch, lease_s=lease, max_jobs=max_jobs),
+            RunOptions(
+                lanes=tuple(lane or ()), until_idle=not watch, lease_s=lease, max_jobs=max_jobs, pipeline=True
+            ),
             on_job=on_job,
         )
         report = d.run()
