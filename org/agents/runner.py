@@ -20,10 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from org import telemetry
 from org.agents.busport import open_agent_work, open_agent_work_by_lane
 from org.agents.jobwork import JobOutcome, JobRunner, quietly
 from org.agents.pacing import Stopped
-from org import telemetry
 from org.errors import Denied, NotFound, Paused
 
 __all__ = ["RunOptions", "RunReport", "Dispatcher"]

@@ -28,6 +28,7 @@ __all__ = [
     "traceparent",
     "stats",
     "flush",
+    "close",
     "TERMINAL_EVENTS",
 ]
 
@@ -150,6 +151,14 @@ def stats() -> dict[str, int]:
     from org.telemetry import otel
 
     return otel.stats()
+
+
+def close() -> None:
+    """Export what is left and say what was lost, before a quick exit that skips `atexit` (org.cli.main)."""
+    if "org.telemetry.otel" in __import__("sys").modules:
+        from org.telemetry import otel
+
+        otel.close()
 
 
 def flush(timeout_s: float = 5.0) -> bool:

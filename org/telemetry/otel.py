@@ -24,8 +24,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, Spa
 from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
-from org.telemetry import ids
-from org.telemetry import MAX_CONTENT, TERMINAL_EVENTS
+from org.telemetry import MAX_CONTENT, TERMINAL_EVENTS, ids
 
 __all__ = ["job", "tool", "chat", "event", "current_traceparent", "stats", "flush", "count_dropped"]
 
@@ -140,12 +139,16 @@ def _tracer() -> trace.Tracer:
             # could not deliver are counted instead, and said once at exit
             logging.getLogger("opentelemetry.exporter.otlp.proto.http").setLevel(logging.CRITICAL)
             logging.getLogger("opentelemetry.sdk._shared_internal").setLevel(logging.CRITICAL)
-            atexit.register(_at_exit, provider)
+            atexit.register(close)
             _state.update(provider=provider, ids=ident, tracer=provider.get_tracer("org.telemetry"))
     return _state["tracer"]
 
 
-def _at_exit(provider: TracerProvider) -> None:
+def close() -> None:
+    """Shut the exporter down (its last spans, within EXIT_TIMEOUT_S) and say once how many were lost."""
+    provider = _state.pop("provider", None)
+    if provider is None:
+        return
     provider.shutdown()
     lost = stats()["dropped"]
     if lost:
