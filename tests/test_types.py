@@ -35,7 +35,6 @@ MAX_UNTYPED = {
     "org.bus.decisions",
     "org.bus.tx",
     "org.cli.bus_cmds",
-    "org.identity.brokerd",
     "org.identity.tokens",
     "org.sim.answer",
     "org.sim.behaviour",

@@ -123,15 +123,11 @@ class Gateway:
         def open_bus() -> Any:
             return Bus.open(db_url, root=root, config=cfg)
 
-        if "pacer" not in kw:
-            clock = kw.get("clock", time.time)
-            kw["pacer"] = Pacer(
-                SqlBudgetStore(lambda: _BudgetPort(open_bus())),
-                dict(limits or {}),
-                max_wait_s=max_wait_s,
-                clock=clock,
-            )
-        return cls(cfg, open_bus, **kw)
+        gw = cls(cfg, open_bus, **kw)
+        if "pacer" not in kw:  # on the gateway's own pool of bus connections, whatever thread serves the call
+            store = SqlBudgetStore(lambda: _BudgetPort(gw))
+            gw.pacer = Pacer(store, dict(limits or {}), max_wait_s=max_wait_s, clock=gw.pacer.clock)
+        return gw
 
     # -- grants ---------------------------------------------------------------------------------------
     def grant(
@@ -552,10 +548,6 @@ class Gateway:
         if writer is not None:
             writer.join()
         self._closing = False
-        close_budgets = getattr(self.pacer.store, "close", None)
-        if close_budgets is not None:
-            with contextlib.suppress(Exception):
-                close_budgets()
         while not self._pool.empty():
             with contextlib.suppress(Exception):
                 self._pool.get_nowait().close()
@@ -662,24 +654,28 @@ class _Unix(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 
 
 class _BudgetPort:
-    """The gateway's bus in the shape org.agents.sqlbudget.SqlBudgetStore calls (door.budget/reserve/settle with
-    a token, any_token, close): the rate budgets are org's own, not a principal's."""
+    """The gateway's pool of bus connections in the shape org.agents.sqlbudget.SqlBudgetStore calls
+    (door.budget/reserve/settle with a token, any_token, close): the rate budgets are org's own, not a
+    principal's; each call borrows a pooled connection, so no server thread holds one of its own."""
 
-    def __init__(self, bus: Any) -> None:
-        self.bus = bus
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
         self.door = self
 
     def any_token(self) -> None:
         return None
 
     def budget(self, _token: None, provider: str, **kw: Any) -> dict:
-        return self.bus.budget(provider, **kw)
+        with self.gateway._bus() as bus:
+            return bus.budget(provider, **kw)
 
     def reserve(self, _token: None, provider: str, amount: float = 1.0) -> Any:
-        return self.bus.reserve(provider, amount)
+        with self.gateway._bus() as bus:
+            return bus.reserve(provider, amount)
 
     def settle(self, _token: None, reservation: Any, used: float) -> dict:
-        return self.bus.settle(reservation, used=used)
+        with self.gateway._bus() as bus:
+            return bus.settle(reservation, used=used)
 
     def close(self) -> None:
-        self.bus.close()
+        return None  # the pool is the gateway's, closed by its stop()

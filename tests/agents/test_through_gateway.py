@@ -237,8 +237,9 @@ def test_a_gateway_that_is_gone_stops_the_run_with_why_and_loses_no_job(org_copy
         t = bus.add_task("Document the retry policy", "change", attributes={"kind": "docs"})["task"]
     with AgentSession(cfg, url, env=env) as s:
         s._gateway.gateway.stop()  # the gateway dies before the first job asks it for access
-        rep = s.dispatcher(RunOptions(lease_s=60, max_jobs=5)).run()
-    assert rep.stopped_by == "gateway_gone" and rep.jobs == 1, (rep.stopped_by, rep.jobs)
+        rep = s.dispatcher(RunOptions(lease_s=60, max_jobs=50)).run()
+    # each builder worker may meet the dead gateway once before the stop reaches it; none comes back for more
+    assert rep.stopped_by == "gateway_gone" and rep.jobs <= cfg.lanes["builder"].concurrency, rep.jobs
     assert "gateway" in rep.failures[0]["detail"]
     with Bus.open(url, root=org_copy, config=cfg) as bus:
         (job,) = bus.task(t)["jobs"]
