@@ -119,15 +119,15 @@ def chat_span(grant: Any, model: str, provider: str | None = None) -> Iterator[A
         yield span
 
 
-def on_event(ev: dict, when: float | None = None, started: float | None = None) -> None:
-    """A committed audit event: a decision becomes a span; a task's end closes its root span (from `started`,
-    the task's creation). Never raises."""
+def on_event(ev: dict, when: float | None = None, task: dict | None = None) -> None:
+    """A committed audit event: a decision becomes a span; a task's end closes its root span (`task`: the
+    task's created_at, workflow and tier). Never raises."""
     if not enabled():
         return
     try:
         from org.telemetry import otel
 
-        otel.event(ev, time.time() if when is None else when, started)
+        otel.event(ev, time.time() if when is None else when, task)
     except Exception:  # export must never fail the work
         from org.telemetry import otel
 
