@@ -3,7 +3,6 @@ the ADR check hook, and the helpers that load a task and record an event."""
 
 from __future__ import annotations
 
-import copy
 import importlib
 import json
 from collections import OrderedDict
@@ -286,7 +285,10 @@ class Ctx:
 
     @staticmethod
     def fold_more(st: TaskState, events: list[Event]) -> TaskState:
-        return fold(events, copy.deepcopy(st)) if events else st
+        """`st` folded further with `events`, `st` itself untouched (it may be the remembered state):
+        TaskState.copy() copies what the fold mutates and shares the rest (a deep copy cost 16% of
+        claim + submit, issue 23)."""
+        return fold(events, st.copy()) if events else st
 
     # -- events ----------------------------------------------------------------------------
     def record(
