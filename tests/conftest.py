@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -38,12 +37,10 @@ def cfg():
 
 @pytest.fixture
 def org_copy(tmp_path: Path) -> Path:
-    """A writable org in a temporary folder: lanes/ and gates/ of the starter org (`org init`'s, byte-identical
-    with the project's own by tests/cli/test_starter_org.py), and the project's adrs/ (tests rely on its
-    accepted ADRs' constraints; the starter org's seven are in tests that use tests.helpers.starter_org)."""
-    starter_org(tmp_path, ("lanes", "gates"))
-    shutil.copytree(REPO / "adrs", tmp_path / "adrs", ignore=shutil.ignore_patterns(".index*", "__pycache__"))
-    return tmp_path
+    """A writable org in a temporary folder, made as `org init` makes one: the starter org's lanes/, gates/ and
+    its seven ADRs (package data, org/defaults/), never the project's own adrs/ about org's internals (issue 20:
+    test fixtures come from the starter org or from tests/data)."""
+    return starter_org(tmp_path)
 
 
 @pytest.fixture

@@ -70,6 +70,8 @@ PROBES = {
     "workspaces": ("org/workspaces/repo.py", "from org.tui import app\n"),
     "runtime": ("org/runtime/sandbox.py", "from org.bus.store import Store\n"),
     "gateway": ("org/gateway/proxy.py", "import textual\n"),
+    "mcp": ("org/mcp/tools.py", "from org.bus import Bus\n"),
+    "mcp-sdk": ("org/cli/mcp_cmds.py", "import mcp\n"),
 }
 
 

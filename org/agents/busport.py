@@ -15,7 +15,14 @@ from typing import Any
 
 from org.identity.guard import Guard
 
-__all__ = ["AgentDoor", "open_door", "last_findings", "holding_switch", "open_agent_work"]
+__all__ = [
+    "AgentDoor",
+    "open_door",
+    "last_findings",
+    "holding_switch",
+    "open_agent_work",
+    "open_agent_work_by_lane",
+]
 
 
 @dataclass
@@ -88,11 +95,19 @@ def holding_switch(port: AgentDoor, actor: str, lane: str, task: str | None) -> 
 
 def open_agent_work(port: AgentDoor, lanes: list[str]) -> tuple[int, int]:
     """(queued, leased) jobs of these lanes across all active tasks."""
-    queued = leased = 0
+    per = open_agent_work_by_lane(port, lanes)
+    return sum(q for q, _ in per.values()), sum(le for _, le in per.values())
+
+
+def open_agent_work_by_lane(port: AgentDoor, lanes: list[str]) -> dict[str, tuple[int, int]]:
+    """Per lane: (queued, leased) jobs across all active tasks."""
+    out: dict[str, tuple[int, int]] = {}
     for lane in lanes:
+        queued = leased = 0
         for t in port.door.list_tasks(port.any_token(), status="active", lane=lane, limit=10_000):
             for w in t.get("waiting_on", []):
                 if w["lane"] == lane:
                     queued += w["status"] == "queued"
                     leased += w["status"] == "leased"
-    return queued, leased
+        out[lane] = (queued, leased)
+    return out

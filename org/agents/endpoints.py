@@ -26,6 +26,7 @@ __all__ = [
     "gateway_endpoints",
     "endpoint_for",
     "needs_local",
+    "needs_litellm",
     "LocalModelHandle",
     "local_model",
     "missing_keys",
@@ -38,7 +39,13 @@ PROVIDER_KEYS: dict[str, tuple[str, ...]] = {
     "anthropic": ("ANTHROPIC_API_KEY",),
     "gemini": ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
     "vertex_ai": ("GOOGLE_APPLICATION_CREDENTIALS", "VERTEXAI_PROJECT"),
-    "bedrock": ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_BEARER_TOKEN_BEDROCK"),
+    "bedrock": (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_PROFILE",
+        "AWS_BEARER_TOKEN_BEDROCK",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+    ),
     "azure": ("AZURE_API_KEY", "AZURE_OPENAI_API_KEY"),
     "openrouter": ("OPENROUTER_API_KEY",),
     "mistral": ("MISTRAL_API_KEY",),
@@ -147,7 +154,7 @@ def endpoint_for(
     e = env if env is not None else os.environ
     mode = mode or models_mode(e)
     ident = identify(model, family)
-    if mode == "real" or (mode == "auto" and has_key(ident.provider, e)):
+    if _to_provider(ident.provider, e, mode):
         return Endpoint(model, model, None, None, ident.provider, ident.provider, ident.family)
     if not local_url:
         raise UsageError("the local model is needed but not running")
@@ -201,6 +208,11 @@ def check_keys(cfg: Any, env: Mapping[str, str] | None = None, lanes: list[str] 
     )
 
 
+def _to_provider(provider: str, env: Mapping[str, str], mode: str) -> bool:
+    """Whether a member of `provider` calls it (else the local model), per ORG_MODELS and the keys set."""
+    return mode == "real" or (mode == "auto" and has_key(provider, env))
+
+
 def _override(cfg: Any, actor: Any) -> str | None:
     lane = cfg.lanes.get(actor.lane)
     for m in getattr(lane, "members", []) or []:
@@ -210,19 +222,26 @@ def _override(cfg: Any, actor: Any) -> str | None:
 
 
 def needs_local(cfg: Any, env: Mapping[str, str] | None = None, mode: str | None = None) -> bool:
+    return any(not to for to in _members_to_provider(cfg, env, mode))
+
+
+def needs_litellm(cfg: Any, env: Mapping[str, str] | None = None, mode: str | None = None) -> bool:
+    """Whether any member calls its provider, the only calls made through litellm's client: the local model (and
+    the model gateway) speak OpenAI's wire at a loopback URL and are called without it (org.agents.llm.complete),
+    so a run on the local model never imports litellm (seconds per process; issue 20)."""
+    return any(_members_to_provider(cfg, env, mode))
+
+
+def _members_to_provider(cfg: Any, env: Mapping[str, str] | None, mode: str | None) -> list[bool]:
     from org.agents.families import identify
 
     e = env if env is not None else os.environ
     mode = mode or models_mode(e)
-    if mode == "local":
-        return True
-    if mode == "real":
-        return False
-    return any(
-        not has_key(identify(a.model, _override(cfg, a)).provider, e)
+    return [
+        _to_provider(identify(a.model, _override(cfg, a)).provider, e, mode)
         for a in cfg.actors.values()
         if not a.is_human and a.model
-    )
+    ]
 
 
 class LocalModelHandle:

@@ -141,19 +141,20 @@ def supervise(
     stand_ins: dict[str, list[str]] | None = None,
     say: Callable[[str], None] | None = None,
     local_config: Any = None,
+    limits: Mapping[str, Any] | None = None,
 ) -> int:
     """Run `org <argv>` as the agent host while `prepare()` does the humans' part here (it may read their
     token files); with `handoff`, the agent host gets `--prepared -` and reads prepare()'s JSON-able result
     on its stdin (it starts at once and warms up meanwhile; a dict result gets the services' remarks under
     "services", else `say` gets them). The broker (and `stand_ins`, see run_services) and the model gateway
     (org.gateway.service.RunGateway, here: this process holds the provider keys; the agent host finds it
-    through ORG_GATEWAY_URL / ORG_GATEWAY_SOCKET and asks it for each job's token with model_access) serve
-    the run. Returns the agent host's exit code."""
+    through ORG_GATEWAY_URL / ORG_GATEWAY_SOCKET and asks it for each job's token with model_access; it paces
+    every call on the database's budgets with `limits`, the run's --limit) serve the run. Returns the agent host's exit code."""
     from org.gateway.service import RunGateway
 
     with (
         run_services(cfg, root, db_url, stand_ins) as (_broker, _server, notes),
-        RunGateway(cfg, db_url, local_config=local_config) as gateway,
+        RunGateway(cfg, db_url, local_config=local_config, limits=limits) as gateway,
         bus_socket(cfg, db_url) as bus,
     ):
         env = {**gateway.environ(), BUS_SOCKET_ENV: str(bus.path)}
@@ -183,10 +184,12 @@ def run_isolation(cfg: Any, lanes: list[str] | None, say: Callable[[str], None] 
 
 
 @contextlib.contextmanager
-def bus_socket(cfg: Any, db_url: str) -> Iterator[Any]:
+def bus_socket(cfg: Any, db_url: str, path: Path | None = None, *, sandboxed: bool = True) -> Iterator[Any]:
     """The run's bus socket (org.identity.busd) in a private folder: how the agents it sandboxes reach the bus
     (bind-mounted as /run/org/bus.sock) without the database. A passing work submission's commit is checked
-    by the workspaces' diff guard, as `org submit` does on the database."""
+    by the workspaces' diff guard, as `org submit` does on the database. `path`: listen there instead
+    (`org bus serve`; the socket is 0600, its folder the caller's). `sandboxed=False`: its clients are agents
+    org did not start in a sandbox, and every event they cause says so (isolation: none, ADR 0143)."""
     from org.identity.busd import BusServer
 
     def check(bus: Any, job: int, actor: str, commit: str | None) -> str | None:
@@ -202,22 +205,23 @@ def bus_socket(cfg: Any, db_url: str) -> Iterator[Any]:
 
     from org.runtime import probe
 
-    folder = Path(tempfile.mkdtemp(prefix="org-bus-"))
+    folder = Path(tempfile.mkdtemp(prefix="org-bus-")) if path is None else None
     # its clients are the agents this run sandboxes: without a working bubblewrap they run without one
-    isolation = None if probe()[0] else "none"
+    isolation = None if sandboxed and probe()[0] else "none"
     try:
         with BusServer(
             db_url,
             root=cfg.root,
             config=cfg,
-            path=folder / "bus.sock",
+            path=folder / "bus.sock" if folder is not None else path,
             check=check,
             handover=handover,
             isolation=isolation,
         ) as srv:
             yield srv
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _supervise(

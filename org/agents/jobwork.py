@@ -425,9 +425,13 @@ class JobRunner:
         if self.models is None:
             self._release(port, claim, out, "no model gateway serves this run")
             return None
+        from org.gateway.service import GatewayGone
+
         try:
             return self.models(claim.token)
         except OrgError as exc:  # the lease is over, a pause, the gateway is gone: no call is made
+            if isinstance(exc, GatewayGone):
+                out.failure = "gateway_gone"  # the dispatcher stops the run (org.agents.runner)
             self._release(port, claim, out, f"no model access: {exc.message}"[:300])
             return None
 

@@ -76,6 +76,8 @@ def litellm_module() -> Any:
             litellm.drop_params = True  # e.g. temperature on models that take none
             litellm.telemetry = False
             litellm.set_verbose = False
+            if _REGISTERED:
+                litellm.register_model(dict(_REGISTERED))
             _MOD = litellm
     return _MOD
 
@@ -167,8 +169,8 @@ def provider_of(model: str) -> str:
 
 def register_prices(prices: Mapping[str, Mapping[str, float]]) -> list[str]:
     """Register per-token prices for models the cost map lacks, e.g. self-hosted ones:
-    {model: {input_cost_per_token, output_cost_per_token}}. Returns the names registered."""
-    lt = litellm_module()
+    {model: {input_cost_per_token, output_cost_per_token}}. Returns the names registered. Kept here (price()
+    reads them without litellm) and handed to litellm when it is, or once it gets, imported."""
     entries = {}
     for model, p in prices.items():
         try:
@@ -184,9 +186,79 @@ def register_prices(prices: Mapping[str, Mapping[str, float]]) -> list[str]:
             "litellm_provider": model.split("/", 1)[0] if "/" in model else "openai",
         }
     if entries:
-        lt.register_model(entries)
+        _REGISTERED.update(entries)
+        if _MOD is not None:
+            _MOD.register_model(entries)
         _PRICED.clear()
     return sorted(entries)
+
+
+_REGISTERED: dict[str, dict] = {}  # register_prices(): litellm gets them too once it is imported
+_MAP: dict | None = None
+_COST_MAP_FILE = "model_prices_and_context_window_backup.json"  # what LITELLM_LOCAL_MODEL_COST_MAP=True reads
+_TIER = re.compile(r"_above_(\d+)k_tokens")
+# The only keys of a cost-map entry that price a plain chat call (prompt and completion tokens, no cache, audio,
+# images or reasoning counted apart); an entry priced any other way per token is left to litellm.
+_PLAIN_KEYS = ("input_cost_per_token", "output_cost_per_token")
+# Read from the map only as PROVIDER/model for these (the families org tells apart); any other name asks litellm,
+# whose own rules (bare names, other providers' aliases) are not repeated here.
+_MAP_PROVIDERS = frozenset(("openai", "anthropic", "gemini"))
+
+
+def _cost_map_path() -> str | None:
+    """litellm's bundled cost map, found as data: importlib finds the package without running it."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("litellm")
+    except (ImportError, ValueError):
+        return None
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = os.path.join(folder, _COST_MAP_FILE)
+        if os.path.isfile(path):
+            return path
+    return None
+
+
+def _cost_map() -> dict:
+    global _MAP
+    if _MAP is None:
+        import json
+
+        path = _cost_map_path()
+        try:
+            with open(path or "", encoding="utf-8") as f:
+                data = json.load(f)
+        except (OSError, ValueError):
+            data = {}
+        _MAP = data if isinstance(data, dict) else {}
+    return _MAP
+
+
+def _map_price(model: str, prompt_tokens: int, completion_tokens: int) -> float | None:
+    """The price of a plain chat call read from the cost map as data, without importing litellm (~3 s); None when
+    the map alone cannot tell (not mapped, priced by more than tokens, a tier crossed): price() then asks litellm.
+    tests/agents/test_run_without_litellm.py holds every answer to litellm's own."""
+    entry = _REGISTERED.get(model)
+    prefix, slash, rest = model.partition("/")
+    if entry is None and slash and rest and prefix in _MAP_PROVIDERS:
+        cost_map = _cost_map()
+        for key in (model, rest):  # "anthropic/claude-x": litellm strips a prefix naming the entry's provider
+            found = cost_map.get(key)
+            if isinstance(found, dict) and found.get("litellm_provider") == prefix:
+                entry = found
+                break
+    if not isinstance(entry, dict) or entry.get("mode") != "chat":
+        return None
+    inp, out = entry.get(_PLAIN_KEYS[0]), entry.get(_PLAIN_KEYS[1])
+    if not isinstance(inp, int | float) or not isinstance(out, int | float):
+        return None
+    tokens = prompt_tokens + completion_tokens
+    for key in entry:
+        tier = _TIER.search(key)
+        if tier and tokens > int(tier.group(1)) * 1000:
+            return None
+    return float(inp) * prompt_tokens + float(out) * completion_tokens
 
 
 _PRICED: dict[str, bool] = {}
@@ -209,6 +281,9 @@ def _known(model: str) -> bool:
 
 def price(model: str, prompt_tokens: int, completion_tokens: int) -> float | None:
     """US dollars from litellm's cost map, or None when the model is not mapped (never guessed)."""
+    fast = _map_price(model, prompt_tokens, completion_tokens)
+    if fast is not None:
+        return fast
     if not _known(model):
         return None
     lt = litellm_module()
@@ -219,6 +294,12 @@ def price(model: str, prompt_tokens: int, completion_tokens: int) -> float | Non
     except Exception:
         return None
     return float(p) + float(c)
+
+
+def direct_wire(called: str, api_base: str | None) -> bool:
+    """True for a call already on OpenAI's wire (`openai/...`) at an explicit base URL (the local model, the
+    model gateway, a self-hosted server): it needs no translation, so no litellm client (nor its import)."""
+    return bool(api_base) and called.startswith("openai/")
 
 
 def complete(
@@ -234,8 +315,57 @@ def complete(
     max_tokens: int | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> CallResult:
-    """Call `called` (default: `model`) through litellm once, without retries; price it as `model`.
+    """Call `called` (default: `model`) once, without retries; price it as `model`. OpenAI's wire at an explicit
+    base URL goes on a plain pooled client (org.gateway.upstream.forward), everything else through litellm.
     Never raises for provider trouble: the outcome says what happened."""
+    called = called or model
+    if not direct_wire(called, api_base):
+        return _complete_litellm(
+            model,
+            messages,
+            called=called,
+            api_base=api_base,
+            api_key=api_key,
+            provider=provider,
+            served_by=served_by,
+            timeout_s=timeout_s,
+            max_tokens=max_tokens,
+            extra=extra,
+        )
+    from types import SimpleNamespace
+
+    from org.gateway.upstream import forward
+
+    prov = provider or _safe_provider(model)
+    ep = SimpleNamespace(
+        called=called,
+        api_base=api_base,
+        api_key=api_key,
+        budget_key=prov,
+        served_by=served_by or prov,
+        timeout_s=timeout_s,
+    )
+    params = {**({"max_tokens": max_tokens} if max_tokens else {}), **(extra or {})}
+    res: CallResult = forward(ep, messages, params, model)
+    if res.status == 200:
+        res.cost_usd = price(model, res.prompt_tokens, res.completion_tokens)
+    return res
+
+
+def _complete_litellm(
+    model: str,
+    messages: list[dict[str, str]],
+    *,
+    called: str | None = None,
+    api_base: str | None = None,
+    api_key: str | None = None,
+    provider: str | None = None,
+    served_by: str | None = None,
+    timeout_s: float = 120.0,
+    max_tokens: int | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> CallResult:
+    """complete() through litellm's client (a provider's own API, a model litellm must translate)."""
     lt = litellm_module()
     called = called or model
     prov = provider or _safe_provider(model)

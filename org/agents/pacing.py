@@ -19,9 +19,9 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from org.agents.llm import CallResult
 
@@ -35,6 +35,7 @@ __all__ = [
     "Stopped",
     "DEFAULT_LIMITS",
     "parse_limits",
+    "run_limits",
 ]
 
 
@@ -78,6 +79,25 @@ def parse_limits(text: str) -> dict[str, Limits]:
         except ValueError as exc:
             raise ValueError(f"rate limit '{part}': {exc}") from None
     return out
+
+
+def run_limits(
+    env: Mapping[str, str], local_config: Any = None, extra: Mapping[str, Limits] | None = None
+) -> dict[str, Limits]:
+    """A run's rate budgets: the defaults, the local model's own (`local_config`: a LocalModelConfig), then
+    ORG_RATE_LIMITS from `env`, then `extra` (`--limit`). Raises UsageError for a bad ORG_RATE_LIMITS."""
+    from org.errors import UsageError
+
+    lim = dict(DEFAULT_LIMITS)
+    if local_config is not None:
+        lim["local"] = Limits(rpm=local_config.rpm, tpm=local_config.tpm)
+    if env.get("ORG_RATE_LIMITS"):
+        try:
+            lim.update(parse_limits(env["ORG_RATE_LIMITS"]))
+        except ValueError as exc:
+            raise UsageError(f"ORG_RATE_LIMITS: {exc}") from None
+    lim.update(extra or {})
+    return lim
 
 
 def _num(s: str) -> float | None:

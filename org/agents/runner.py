@@ -10,6 +10,10 @@ leases are released too, or expire).
 
 With `until_idle`, the run ends when no worker found anything to claim for a moment and no agent job
 is leased anywhere (nothing is about to hand work on); what waits for humans stays waiting.
+
+With `pipeline` (org run, org demo), the watcher also runs org's pipeline between claims: a repository
+task's tests gate on its bound commit and the merge at done (org.workspaces.pipeline); a pipeline step that
+did something counts as activity, so the run does not end while its results hand work on.
 """
 
 from __future__ import annotations
@@ -20,12 +24,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from org.agents.busport import open_agent_work
+from org.agents.busport import open_agent_work, open_agent_work_by_lane
 from org.agents.jobwork import JobOutcome, JobRunner, quietly
 from org.agents.pacing import Stopped
 from org.errors import Denied, NotFound, Paused
 
 __all__ = ["RunOptions", "RunReport", "Dispatcher"]
+
+STOP_SLICE_S = 0.1  # how long an idle worker may take to notice that the run stopped
 
 
 @dataclass
@@ -37,6 +43,7 @@ class RunOptions:
     poll_s: float = 1.0  # longest wait between claim attempts while idle (wake-ups come sooner)
     max_jobs: int | None = None
     concurrency: int | None = None  # workers per lane; None: each lane's `concurrency` from its YAML
+    pipeline: bool = False  # run org's pipeline (tests gates, merges) between claims (org run, org demo)
 
 
 @dataclass
@@ -98,8 +105,10 @@ class Dispatcher:
         runner: JobRunner,
         options: RunOptions | None = None,
         on_job: Callable[[JobOutcome], None] | None = None,
+        pipeline: Callable[[], list[dict]] | None = None,
     ) -> None:
         self.cfg = cfg
+        self.pipeline = pipeline  # org's pipeline once over everything waiting for it; what it did
         self.open_port = open_port
         self.runner = runner
         self.opts = options or RunOptions()
@@ -190,10 +199,16 @@ class Dispatcher:
         try:
             quiet_since: float | None = None
             last_sweep = time.monotonic()
+            pipe_after = 0.0
             while not self.stop_event.wait(0.1):
                 if time.monotonic() - last_sweep > 30:
                     last_sweep = time.monotonic()
                     port.door.sweep(port.any_token())
+                if self.pipeline is not None and time.monotonic() >= pipe_after:
+                    did, pipe_after = self._pipeline_step()
+                    if did:
+                        quiet_since = None
+                        continue
                 if self.opts.max_jobs is not None and self.report.jobs >= self.opts.max_jobs:
                     self.stop("max_jobs")
                     break
@@ -211,6 +226,9 @@ class Dispatcher:
                 if gen != quiet_gen:
                     quiet_since = None
                     continue
+                if self._nothing_claimable(port, gen):
+                    self.stop("idle")
+                    break
                 if time.monotonic() - quiet_since >= self.opts.idle_grace_s:
                     _queued, leased = open_agent_work(port, self.lanes)
                     if leased == 0:
@@ -219,6 +237,36 @@ class Dispatcher:
                     quiet_since = time.monotonic()
         finally:
             port.close()
+
+    def _pipeline_step(self) -> tuple[bool, float]:
+        """(did it do anything, when to try next). Trouble (git, a required sandbox missing) is said once per
+        message and tried again after a pause; it never stops the run."""
+        assert self.pipeline is not None
+        try:
+            done = self.pipeline()
+        except Exception as exc:
+            why = f"org's pipeline: {type(exc).__name__}: {getattr(exc, 'message', None) or exc}"[:400]
+            if why != getattr(self, "_pipe_said", None):
+                self._pipe_said = why
+                self.runner.note("error", why)
+            return False, time.monotonic() + 5.0
+        if done:
+            with self._lock:
+                self._generation += 1
+        return bool(done), 0.0
+
+    def _nothing_claimable(self, port: Any, gen: int) -> bool:
+        """True when this run can claim nothing: no agent job is leased anywhere, and every lane with queued
+        work made an empty claim pass that began after the last job here finished (generation `gen`): only a
+        job finishing here (which bumps the generation) or another process hands work on. The run then ends
+        at once instead of after `idle_grace_s` (issue 20)."""
+        with self._lock:
+            looked = {lane for lane, (_t, g) in self._empty.items() if g == gen}
+        for lane, (queued, leased) in open_agent_work_by_lane(port, self.lanes).items():
+            if leased or (queued and lane not in looked):
+                return False
+        with self._lock:
+            return self._generation == gen and self._busy == 0
 
     # -- workers -----------------------------------------------------------------------------------
     def _worker(self, lane: str, idx: int) -> None:
@@ -243,7 +291,7 @@ class Dispatcher:
                 if got is None:
                     with self._lock:
                         self._idle[(lane, idx)] = True
-                    port.door.wait_for_work(port.any_token(), {lane}, wait)
+                    self._wait_for_work(port, lane, wait)
                     wait = min(self.opts.poll_s, wait * 2)
                     continue
                 wait = 0.05
@@ -270,6 +318,15 @@ class Dispatcher:
             with self._lock:
                 self._idle[(lane, idx)] = True
             port.close()
+
+    def _wait_for_work(self, port: Any, lane: str, seconds: float) -> None:
+        """Until work may have appeared in the lane or `seconds` passed, in short slices so that a stopped run
+        does not wait out an idle worker's whole poll (the run's exit joins every worker; issue 20)."""
+        end = time.monotonic() + seconds
+        while not self.stop_event.is_set():
+            left = end - time.monotonic()
+            if left <= 0 or port.door.wait_for_work(port.any_token(), {lane}, min(left, STOP_SLICE_S)):
+                return
 
     def _claim(self, port: Any, lane_name: str) -> tuple[Any, str] | None:
         """One pass over the lane's members. Passes of one lane take turns, and a pass that found nothing
@@ -356,7 +413,12 @@ class Dispatcher:
             )
 
     def _after(self, o: JobOutcome) -> None:
-        """Bench a member whose calls keep failing, so no lane spins on a broken provider or key."""
+        """Bench a member whose calls keep failing, so no lane spins on a broken provider or key; stop the run
+        when its model gateway is gone (no member could call a model: claiming on would only give jobs back)."""
+        if o.failure == "gateway_gone":
+            self.runner.note("error", f"the run stops: {o.detail}"[:300])
+            self.stop("gateway_gone")
+            return
         bench = {
             "auth": (3600.0, "its provider refused the credentials"),
             "error": (60.0, "its calls fail"),

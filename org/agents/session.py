@@ -18,7 +18,7 @@ from typing import Any
 from org.agents.adrctx import AdrSource
 from org.agents.endpoints import LocalModelHandle, gateway_endpoints, models_mode
 from org.agents.jobwork import JobRunner
-from org.agents.pacing import DEFAULT_LIMITS, Limits, Pacer, parse_limits
+from org.agents.pacing import Limits, MemoryBudgetStore, Pacer, run_limits
 from org.agents.prompts import Redactor
 from org.agents.runner import Dispatcher, RunOptions
 from org.errors import UsageError
@@ -65,16 +65,16 @@ class AgentSession:
         human_files: bool = True,
     ) -> None:
         from org.agents.busport import open_door
-        from org.agents.llm import warm_litellm
-        from org.agents.sqlbudget import SqlBudgetStore
         from org.identity.guard import Guard
 
-        warm_litellm()  # the agents' calls go through litellm: import it while the bus opens and tokens are made
         self.cfg = cfg
         self.db_url = db_url
+        self._pipeline_port: Any = None
         self.env = dict(os.environ if env is None else env)
         self.note = note or (lambda _k, _t: None)
         self.mode = models_mode(self.env)
+        # no litellm here: the agents call the run's gateway on OpenAI's wire (org.agents.llm.complete's plain
+        # client); a gateway this session starts itself imports litellm only if a member calls its provider
         self.priced = load_prices(cfg.root)
         self.local = LocalModelHandle(None)  # the local model runs beside the gateway, never here
         self._gateway: Any = None
@@ -84,7 +84,7 @@ class AgentSession:
             routes = gateway_routes(self.env)
             if routes is None:  # no supervisor's gateway: this process holds the keys, its gateway serves
                 self._gateway = RunGateway(
-                    cfg, db_url, env=self.env, local_config=local_config, note=self.note
+                    cfg, db_url, env=self.env, local_config=local_config, note=self.note, limits=limits
                 )
                 self._gateway.start()
                 routes = self._gateway.routes()
@@ -94,21 +94,13 @@ class AgentSession:
             else:
                 self.gateway_env = {k: self.env[k] for k in (URL_ENV, SOCKET_ENV) if self.env.get(k)}
             self.endpoints = gateway_endpoints(cfg, routes)
-            lim = dict(DEFAULT_LIMITS)
-            if any(ep.budget_key == "local" for ep in self.endpoints.values()):
-                from org.agents.localmodel import LocalModelConfig
-
-                c = local_config or LocalModelConfig()
-                lim["local"] = Limits(rpm=c.rpm, tpm=c.tpm)
-            if self.env.get("ORG_RATE_LIMITS"):
-                try:
-                    lim.update(parse_limits(self.env["ORG_RATE_LIMITS"]))
-                except ValueError as exc:
-                    raise UsageError(f"ORG_RATE_LIMITS: {exc}") from None
-            lim.update(limits or {})
+            local = any(ep.budget_key == "local" for ep in self.endpoints.values())
+            # The gateway paces every call on the database's shared budgets (ADR 0171 step 1); this pacer is
+            # the agents' own view in memory (a 429 from the gateway benches a member, a quota blocks claims)
+            self.pacer = Pacer(
+                MemoryBudgetStore(), run_limits(self.env, local_config if local else None, limits)
+            )
             self.tokens: dict[str, str] = {}
-            self.store = SqlBudgetStore(lambda: open_door(db_url, cfg.root, cfg, self.tokens))
-            self.pacer = Pacer(self.store, lim)
             self.redact = Redactor.for_org(cfg, self.env)
             self.adrs = AdrSource(cfg.root, cfg)
             from org.agents.host import in_agent_host
@@ -168,7 +160,18 @@ class AgentSession:
         }
 
     def dispatcher(self, options: RunOptions | None = None, on_job: Any = None) -> Dispatcher:
-        return Dispatcher(self.cfg, self._open_port, self.runner, options, on_job=on_job)
+        pipeline = self.run_pipeline if options is not None and options.pipeline and self.cfg.repos else None
+        return Dispatcher(self.cfg, self._open_port, self.runner, options, on_job=on_job, pipeline=pipeline)
+
+    def run_pipeline(self) -> list[dict]:
+        """org's pipeline once over everything waiting for it (tests gates, merges), through the door as one of
+        this run's agents (its results are recorded as org's pipeline): what it did."""
+        from org.workspaces.pipeline import run_pipeline
+
+        if self._pipeline_port is None:
+            self._pipeline_port = self._open_port()
+        port = self._pipeline_port
+        return run_pipeline(port.door.workspaces(port.any_token(), command="pipeline run"))
 
     def port(self) -> Any:
         """An AgentDoor (org.agents.busport) whose calls authenticate as this run's agents."""
@@ -192,10 +195,10 @@ class AgentSession:
         try:
             self._close_boot()
         finally:
-            try:
-                self.store.close()
-            finally:
-                self._stop_gateway()
+            if self._pipeline_port is not None:
+                self._pipeline_port.close()
+                self._pipeline_port = None
+            self._stop_gateway()
 
     def __enter__(self) -> AgentSession:
         return self

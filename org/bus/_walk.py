@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from operator import methodcaller
+from typing import Any
 
 __all__ = ["walk", "walk_in_process", "GENESIS"]
 
@@ -94,7 +95,7 @@ def walk_in_process(spec: tuple, lo: int, hi: int, anchors: dict[int, str], coun
     if kind == "sqlite":
         import sqlite3
 
-        conn = sqlite3.connect(spec[1], isolation_level=None, timeout=10)
+        conn: Any = sqlite3.connect(spec[1], isolation_level=None, timeout=10)
         conn.execute("BEGIN")
         pg = False
     else:

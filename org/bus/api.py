@@ -6,7 +6,7 @@ import contextlib
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 from org.bus import brakes as _brakes
 from org.bus import budgets as _budgets
@@ -93,6 +93,12 @@ class Bus:
         self.close()
 
     # -- configuration -----------------------------------------------------------------------
+    @overload
+    def config(self, *, required: Literal[True]) -> OrgConfig: ...
+
+    @overload
+    def config(self, *, required: bool = False) -> OrgConfig | None: ...
+
     def config(self, *, required: bool = False) -> OrgConfig | None:
         """Today's config from the root's YAML (validated and proved), or None without a root."""
         if not self._config_loaded:
@@ -223,6 +229,10 @@ class Bus:
 
     def heartbeat(self, job: int | str, token: str, *, lease_seconds: float | None = None) -> dict:
         return _claims.heartbeat(self.ctx, job, token, lease_seconds=lease_seconds)
+
+    def comment(self, job: int | str, token: str, body: str) -> dict:
+        """A comment on the task by the holder of the job's live lease (a `task.comment` event)."""
+        return _claims.comment(self.ctx, job, token, body)
 
     def submit(
         self,
@@ -373,6 +383,16 @@ class Bus:
     def switches(self, *, active_only: bool = True) -> list[dict]:
         return _switches.list_switches(self.ctx, active_only=active_only)
 
+    def pauses_covering(
+        self, *, actor: str | None = None, lane: str | None = None, task: str | None = None
+    ) -> list[dict]:
+        """The active switches that cover this actor, lane and task (and 'all'), most specific first."""
+        from org.bus.context import task_key
+
+        cfg = self.config()
+        key = task_key(task) if task else None
+        return self.store.read(lambda tx: _switches.covering(tx, cfg, actor=actor, lane=lane, task=key))
+
     # -- audit -------------------------------------------------------------------------------
     def events_since(
         self,
@@ -387,14 +407,14 @@ class Bus:
     def head(self) -> int:
         return int(self.store.read(lambda tx: tx.x("SELECT seq FROM audit_head WHERE id = 1").scalar() or 0))
 
-    def wait_for_work(self, lanes: set[str], timeout: float) -> None:
-        """Sleep until work may have appeared in these lanes (a wake-up) or `timeout` passes."""
+    def wait_for_work(self, lanes: set[str], timeout: float) -> bool:
+        """Sleep until work may have appeared in these lanes (a wake-up: True) or `timeout` passes (False)."""
         timeout = _wait_seconds(timeout, "timeout")
         key = ",".join(sorted(lanes))
         w = self._waiters.get(key)
         if w is None:
             w = self._waiters[key] = Waiter(self.store, set(lanes))
-        w.wait(timeout)
+        return w.wait(timeout)
 
     def wait_for_events(self, after: int, timeout: float) -> bool:
         """Block until an event with seq > after exists (True) or timeout (False)."""

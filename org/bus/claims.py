@@ -290,6 +290,34 @@ def _ineligible(ctx: Ctx, tx: Tx, j: dict, actor: str, seen: dict, taken: set) -
     return None
 
 
+MAX_COMMENT = 8192  # characters of one comment on a task (a note for the people and agents after it)
+
+
+def comment(ctx: Ctx, job: int | str, token: str, body: str) -> dict:
+    """A comment by the holder of a live lease on its job's task: a `task.comment` event (redacted like every
+    event), nothing else changes. Refused like a heartbeat once the lease is lost (exit 5)."""
+    jid = job_id(job)
+    text = str(body).strip()
+    if not text:
+        raise UsageError("a comment says something (it is empty)")
+    if len(text) > MAX_COMMENT:
+        raise UsageError(f"a comment is at most {MAX_COMMENT} characters (this one has {len(text)})")
+
+    def fn(tx: Tx) -> dict:
+        r = tx.x(
+            "SELECT task, gate, lane, leased_by FROM jobs WHERE id = :j AND status = 'leased' AND token = :tok",
+            {"j": jid, "tok": token},
+        ).one_or_none()
+        if r is None:
+            refuse(tx, jid, token, "comment")
+        ctx.record(
+            tx, "task.comment", task=r[0], gate=r[1], lane=r[2], actor=r[3], job=jid, data={"body": text}
+        )
+        return {"job": jid, "task": r[0], "commented": True}
+
+    return ctx.write(fn)
+
+
 def heartbeat(ctx: Ctx, job: int | str, token: str, *, lease_seconds: float | None = None) -> dict:
     jid = job_id(job)
     if lease_seconds is not None and not 0.1 <= lease_seconds <= 7 * 86400:

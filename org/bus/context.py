@@ -18,7 +18,7 @@ from org.bus.redact import Redactor
 from org.bus.store import Store, Tx
 from org.config.loader import OrgConfig, load_org_from_texts
 from org.engine.flow import ExtraCheck
-from org.engine.state import EVENT_TYPES, Event, TaskState, fold
+from org.engine.state import EVENT_TYPES, Event, TaskState, TaskStatus, fold
 from org.errors import IntegrityError, NotFound, UsageError
 
 # (org root, org config, repository name) -> (its committed .org/policy.yaml or None, the commit read)
@@ -45,7 +45,7 @@ class TaskRow:
     title: str
     workflow: str
     tier: str
-    status: str
+    status: TaskStatus
     config_hash: str
     created_by: str | None
     created_at: float

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from typing import Any
 
 from org.bus.audit import decode_body
@@ -184,16 +185,23 @@ def act(
         people, rejected = approvers_for(
             tx, pcfg, st, action, planned=planned is not None, asked={**st.attributes, **claims, **known}
         )
-        d, conflicts = decide_within(
-            pcfg,
-            actor,
-            action,
-            {**st.attributes, "paths": st.paths} if st.paths else st.attributes,  # org read them from git
-            claims,
-            approvals=people,
-            authors=sorted(st.authors),
-            facts={**(derived or {}), **known} or None,
-        )
+        filed = {**st.attributes, "paths": st.paths} if st.paths else st.attributes  # org read paths from git
+
+        def judge(facts: dict) -> tuple[Decision, dict]:
+            return decide_within(
+                pcfg,
+                actor,
+                action,
+                filed,
+                claims,
+                approvals=people,
+                authors=sorted(st.authors),
+                facts=facts or None,
+            )
+
+        d, conflicts = judge({**(derived or {}), **known})
+        if planned is not None and derived and d.outcome == "allow" and d.approved_by is None:
+            d = _unvouched(pcfg, st, people, derived, known, d, judge)
         attrs = {k: v for k, v in d.attributes.items() if k not in (*DERIVED, "tier", "paths")}
         if cfg is not None and actor not in cfg.actors and d.outcome != "deny":
             d = _deny(d, RuleHit(rule_ids.UNKNOWN_ACTOR, "deny", "", "no longer a member of the org"))
@@ -386,18 +394,14 @@ def _approved_plan(
     if match is None:
         return None, None
     pol = compile_policy(cfg)
-    # A plan is its lane's own word until a human approves it: before that, none of its attributes is a fact
-    # (the acting lane would state what its restrictive rules read). Once approved, its attributes add what the
-    # task as filed is silent on; where they contradict the filing, the request's word is read both ways.
-    facts = (
-        {
-            k: v
-            for k, v in match.items()
-            if k not in pol.org_facts and k in cfg.attributes and k not in st.attributes
-        }
-        if _human_approved(cfg, st)
-        else {}
-    )
+    # The plan's attributes add what the task as filed is silent on; where they contradict the filing, the
+    # request's word is read both ways. Until a human approves the plan they are its lane's own word: act()
+    # lets them loosen nothing a human would otherwise have to see (see _unvouched).
+    facts = {
+        k: v
+        for k, v in match.items()
+        if k not in pol.org_facts and k in cfg.attributes and k not in st.attributes
+    }
     auth = AUTH.get() or {}
     if auth.get("via") == "job" and auth.get("principal") == actor and auth.get("job") is not None:
         job = tx.x(
@@ -414,6 +418,46 @@ def _approved_plan(
         ):
             facts["via"] = "pipeline"
     return match, facts
+
+
+def _unvouched(
+    cfg: OrgConfig,
+    st: TaskState,
+    people: list[str],
+    derived: dict,
+    known: dict,
+    d: Decision,
+    judge: Any,
+) -> Decision:
+    """An allow that rests on a plan no human approved (medium tier: the acting lane's own plan, reviewed by an
+    agent) stands only if the request reads as allowed without the plan's attributes too; otherwise a human
+    must see it (needs_approval, an action request showing them), and a human's grant of that request allows it.
+    The plan's facts thus never remove a human that the request, read at its worst, needs."""
+    if _human_approved(cfg, st):
+        return d
+    own = {k: v for k, v in derived.items() if k in compile_policy(cfg).org_facts}  # e.g. via=pipeline
+    bare, _ = judge({**own, **known})
+    if bare.outcome == "allow":
+        return d if bare.approved_by is None else bare
+    if people:  # a human granted the request, which showed what the plan says
+        return replace(d, approved_by=people[0], reason=f"approved by {people[0]} (a plan no human approved)")
+    hit = RuleHit(
+        rule_ids.UNAPPROVED_PLAN,
+        "needs_approval",
+        "",
+        "allowed only by the attributes of a plan no human approved; read without them: " + bare.reason,
+    )
+    if bare.outcome == "deny":
+        return Decision(
+            "needs_approval",
+            d.actor,
+            d.action,
+            f"needs approval by a human who is not an author: {hit.reason}",
+            (*d.rules, hit),
+            d.config_hash,
+            d.attributes,
+        )
+    return replace(bare, rules=(*bare.rules, hit))
 
 
 def _human_approved(cfg: OrgConfig, st: TaskState) -> bool:

@@ -219,8 +219,26 @@ def task_event_bodies(tx: Tx, task_key: str, type_: str) -> list[dict]:
 
 def issued_behind(tx: Tx, token_id: str) -> list[str]:
     """The `behind` the token.issued event of token `token_id` recorded (ADR 0111; the chain, not a table)."""
+    said = issued_event(tx, token_id)
+    return [str(x) for x in (said or {}).get("behind") or ()]
+
+
+def issued_event(tx: Tx, token_id: str) -> dict | None:
+    """What the token.issued event of token `token_id` says (its data, and its actor as `by`), or None."""
     for (body,) in tx.x("SELECT body FROM events WHERE type = 'token.issued' ORDER BY seq DESC").all():
-        data = (decode_body(body) or {}).get("data") or {}
+        ev = decode_body(body) or {}
+        data = ev.get("data") or {}
         if data.get("token_id") == token_id:
-            return [str(x) for x in data.get("behind") or ()]
-    return []
+            return {**data, "by": ev.get("actor")}
+    return None
+
+
+def revoked_after(tx: Tx, seq: int) -> tuple[int, list[str]]:
+    """(the last seq read, the ids of the tokens a token.revoked event after `seq` revoked)."""
+    out, last = [], seq
+    for s, body in tx.x(
+        "SELECT seq, body FROM events WHERE type = 'token.revoked' AND seq > :s ORDER BY seq", {"s": seq}
+    ).all():
+        last = int(s)
+        out.append(str(((decode_body(body) or {}).get("data") or {}).get("token_id")))
+    return last, out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from org.bus.store import Tx
 from org.errors import Conflict, NotFound
 
@@ -46,7 +48,7 @@ def job_id(ref: str | int) -> int:
     return int(s)
 
 
-def refuse(tx: Tx, jid: int, token: str, what: str) -> None:
+def refuse(tx: Tx, jid: int, token: str, what: str) -> NoReturn:
     j = job_row(tx, jid)
     if j is None:
         raise NotFound(f"no job {jid}")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from sqlalchemy import BigInteger, Column, Float, Index, Integer, LargeBinary, String, column, desc, text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 from org.bus.schema import SCHEMA_VERSION  # changing these tables means a new version and a migration
+from org.bus.statuses import JOB_OPEN
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -32,8 +33,6 @@ __all__ = [
     "BigId",
 ]
 
-JOB_OPEN = ("queued", "leased")
-
 
 class BusTable(SQLModel, registry=registry()):
     """Base of every bus table; its metadata holds only the bus's tables."""
@@ -44,7 +43,7 @@ metadata = BusTable.metadata
 BigId = BigInteger().with_variant(Integer, "sqlite")
 
 
-def _id() -> object:
+def _id() -> Any:
     return Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
 
 
@@ -74,7 +73,7 @@ class Task(BusTable, table=True):
     title: str
     workflow: str = Field(max_length=64)
     tier: str = Field(default="", max_length=64)
-    status: str = Field(default="active", max_length=16, index=True)  # active|done|escalated|rejected
+    status: str = Field(default="active", max_length=16, index=True)  # statuses.TaskStatus
     config_hash: str = Field(max_length=64)
     created_by: str | None = Field(default=None, max_length=128)
     created_at: float
@@ -122,7 +121,7 @@ class Job(BusTable, table=True):
     gate: str | None = Field(default=None, max_length=64)
     lane: str = Field(max_length=64)
     kind: str = Field(max_length=16)  # work|review|approval|plain
-    status: str = Field(default="queued", max_length=16)  # queued|leased|done|cancelled|dead
+    status: str = Field(default="queued", max_length=16)  # statuses.JobStatus
     priority: int = 0
     round: int = 0
     slot: int = 0
@@ -211,7 +210,7 @@ class Approval(BusTable, table=True):
     subject: str = Field(max_length=128)  # gate name, action, or escalation kind
     lane: str | None = Field(default=None, max_length=64)  # human lane asked; None: any human
     revision: str | None = Field(default=None, max_length=64)
-    status: str = Field(default="pending", max_length=16)  # pending|granted|rejected|stale|cancelled
+    status: str = Field(default="pending", max_length=16)  # statuses.ApprovalStatus
     requested_by: str | None = Field(default=None, max_length=128)
     requested_at: float
     decided_by: str | None = Field(default=None, max_length=128)

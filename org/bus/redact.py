@@ -25,7 +25,7 @@ import base64
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -199,7 +199,7 @@ class Redactor:
         for needle, mode, name, pat in self._known:
             if needle in (low if mode == "ci" else s):
                 label = f"[redacted:{name.strip()}]" if name.strip() else "[redacted]"
-                s = s.replace(needle, label) if pat is None else pat.sub(lambda _m, lab=label: lab, s)
+                s = s.replace(needle, label) if pat is None else pat.sub(_literal(label), s)
                 low = s.lower()
         return s, low
 
@@ -265,3 +265,8 @@ class Redactor:
 
     def all(self, items: Iterable[str]) -> list[str]:
         return [self.text(s) for s in items]
+
+
+def _literal(text: str) -> Callable[[re.Match[str]], str]:
+    """A re.sub replacement that is `text` as it is (no backslash escapes read in it)."""
+    return lambda _m: text

@@ -3,6 +3,7 @@ who holds its open jobs and approvals, and the workspace/revision/merge facts re
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -181,7 +182,8 @@ def merge_facts(cfg: OrgConfig, state: TaskState) -> dict:
     from org.engine import memo
     from org.engine.binding import bound_revision, valid_reviews
 
-    reviewers, approvers = [], []
+    reviewers: list[dict[str, Any]] = []
+    approvers: list[dict[str, Any]] = []
     for name, spec in memo.gates(cfg, state.workflow).items():
         if spec.kind not in ("review", "approval") or state.gates[name].status != "passed":
             continue
@@ -208,7 +210,7 @@ def pipeline_apply(
     reason: str,
     data: dict | None = None,
     rules: list[str] | None = None,
-    facts: list[tuple[str, dict]] = (),
+    facts: Sequence[tuple[str, dict]] = (),
 ) -> dict:
     """Enter the pipeline's result for `gate` (org.engine.pipeline.pipeline_result) and record its facts, in
     one transaction. Returns the task's status and what the engine did."""

@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
@@ -196,7 +196,7 @@ class Store:
                     cb()
                 return out
             except _RolledBack as done:
-                return done.out  # type: ignore[no-any-return]
+                return cast(T, done.out)
             except DBAPIError as exc:
                 kind = self._classify(exc)
                 if kind == "retry" and time.monotonic() < deadline:
@@ -219,7 +219,8 @@ class Store:
                 raise
             finally:
                 if locked:
-                    fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+                    if self._lock_fd is not None:  # always, when locked
+                        fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
                     self._tlock.release()
 
     def _writer_lock(self, deadline: float) -> bool:

@@ -16,7 +16,7 @@ from org.bus.store import Tx
 from org.bus.switches import check_not_paused
 from org.config.loader import OrgConfig
 from org.engine import flow
-from org.errors import Conflict, Denied, NotFound, Paused, UsageError
+from org.errors import Conflict, Denied, NotFound, OrgError, Paused, UsageError
 
 __all__ = ["submit", "submit_many", "VERDICTS", "MAX_CONTENT"]
 
@@ -149,7 +149,7 @@ def _not_paused(tx: Tx, cfg: OrgConfig | None, cache: dict, **who: Any) -> None:
 
 
 class _Release(Exception):
-    def __init__(self, error: Exception) -> None:
+    def __init__(self, error: OrgError) -> None:
         self.error = error
 
 
@@ -249,7 +249,8 @@ def _submit_one(
             paths=paths,
         )
     except Denied as exc:
-        _release(ctx, tx, j, pcfg, f"refused at submission: {exc.message}", exc.detail.get("rule"))
+        rule = exc.detail.get("rule")
+        _release(ctx, tx, j, pcfg, f"refused at submission: {exc.message}", str(rule) if rule else None)
         raise _Release(exc)
     ln, fam = ctx.actor_info(pcfg, actor)
     ctx.record(

@@ -165,7 +165,5 @@ def _waits_on_humans(cfg: OrgConfig, st) -> bool:
     """A task whose only ready gates belong to human lanes waits on people, not machines: not stalled."""
     ready = st.ready_gates()
     wf = cfg.workflows[st.workflow]
-    return bool(ready) and all(
-        cfg.lanes.get(wf.gates[g].lane) is not None and cfg.lanes[wf.gates[g].lane].kind == "human"
-        for g in ready
-    )
+    lanes = [cfg.lanes.get(wf.gates[g].lane or "") for g in ready]
+    return bool(ready) and all(lane is not None and lane.kind == "human" for lane in lanes)

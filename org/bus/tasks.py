@@ -9,6 +9,7 @@ from typing import Any
 
 from org.bus.context import TASK_COLS, Ctx, TaskRow, task_key
 from org.bus.driver import apply
+from org.bus.statuses import TASK_STATUSES
 from org.bus.store import Tx
 from org.bus.switches import check_not_paused
 from org.bus.usage import task_spend
@@ -229,9 +230,11 @@ def list_tasks(
     offset: int = 0,
 ) -> list[dict]:
     """Tasks newest first. lane: tasks with an open job for that lane; actor: created by it or holding a lease."""
-    if status is not None and status not in ("active", "done", "escalated", "rejected"):
-        raise UsageError(f"--status is active, done, escalated or rejected, not '{status}'")
-    where, params = [], {"lim": max(1, min(int(limit), 10_000)), "off": max(0, int(offset))}
+    if status is not None and status not in TASK_STATUSES:
+        named = ", ".join(TASK_STATUSES[:-1]) + f" or {TASK_STATUSES[-1]}"
+        raise UsageError(f"--status is {named}, not '{status}'")
+    where: list[str] = []
+    params: dict[str, Any] = {"lim": max(1, min(int(limit), 10_000)), "off": max(0, int(offset))}
     if status:
         where.append("t.status = :st")
         params["st"] = status

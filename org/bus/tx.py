@@ -193,9 +193,11 @@ class Tx:
         except self._dbapi_error as exc:
             raise DBAPIError.instance(sql, params, exc, self._dbapi_error) from exc
 
-    def wake(self, lane: str) -> None:
-        """Announce new work for `lane` at commit (NOTIFY or the lane's change counter)."""
-        self.lanes_woken.add(lane)
+    def wake(self, lane: str | None) -> None:
+        """Announce new work for `lane` at commit (NOTIFY or the lane's change counter); None: no lane, no one
+        waits on it."""
+        if lane is not None:
+            self.lanes_woken.add(lane)
 
 
 class _Empty:
@@ -284,5 +286,6 @@ class _Empty:
                 args,
             )
 
-    def wake(self, lane: str) -> None:
-        self.lanes_woken.add(lane)
+    def wake(self, lane: str | None) -> None:
+        if lane is not None:
+            self.lanes_woken.add(lane)

@@ -81,7 +81,7 @@ def record_usage(
             },
         ).scalar_one()
         out: dict[str, Any] = {"usage": uid, "task": key, "escalated": False}
-        if row is not None and row.status == "active" and cfg is not None:
+        if row is not None and row.status == "active" and cfg is not None and key is not None:
             spent, unpriced = task_spend(tx, key)
             out["task_spent_usd"], out["task_unpriced_calls"] = spent, unpriced
             st = ctx.state(tx, row)
@@ -148,7 +148,8 @@ def spend(
     unpriced_tokens count the calls of unknown cost (cost_complete is False when there are any)."""
     if by not in SPEND_KEYS:
         raise UsageError(f"spend is grouped by one of {', '.join(SPEND_KEYS)}, not '{by}'")
-    where, params = [], {}
+    where: list[str] = []
+    params: dict[str, Any] = {}
     for col, val in (
         ("actor", actor),
         ("lane", lane),

@@ -78,6 +78,8 @@ class Waiter:
             left = end - time.monotonic()
             if left <= 0:
                 return False
+            if self._pg is None:
+                return False
             for n in self._pg.notifies(timeout=left, stop_after=1):
                 if self._matches(n.payload):
                     return True
@@ -95,14 +97,21 @@ class Waiter:
         return bool(lanes) and (self.lanes is None or bool(lanes & self.lanes))
 
     # -- SQLite ----------------------------------------------------------------------------------
+    def _sqlite(self) -> sqlite3.Connection:
+        if self._sq is None:
+            raise RuntimeError("this waiter has no SQLite connection")
+        return self._sq
+
     def _data_version(self) -> int:
-        return int(self._sq.execute("PRAGMA data_version").fetchone()[0])
+        return int(self._sqlite().execute("PRAGMA data_version").fetchone()[0])
 
     def _versions(self) -> tuple:
         try:
-            lanes = tuple(self._sq.execute("SELECT lane, version FROM lane_signals ORDER BY lane").fetchall())
+            lanes = tuple(
+                self._sqlite().execute("SELECT lane, version FROM lane_signals ORDER BY lane").fetchall()
+            )
             head = (
-                self._sq.execute("SELECT seq FROM audit_head WHERE id = 1").fetchone()
+                self._sqlite().execute("SELECT seq FROM audit_head WHERE id = 1").fetchone()
                 if self.events
                 else None
             )

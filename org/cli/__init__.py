@@ -75,6 +75,7 @@ _MODULES = (
     "workspace_cmds",
     "job_cmds",
     "notify_cmds",
+    "mcp_cmds",
 )
 for _name in _MODULES:
     try:

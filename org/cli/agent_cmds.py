@@ -41,7 +41,15 @@ def _human_tokens(cfg, o):
 
 
 def _supervise(
-    cfg, o, prepare, handoff: bool = False, stand_ins=None, say=None, lanes=None, local_config=None
+    cfg,
+    o,
+    prepare,
+    handoff: bool = False,
+    stand_ins=None,
+    say=None,
+    lanes=None,
+    local_config=None,
+    limits=None,
 ) -> bool:
     """In the user's process: do the humans' part, then run this very command as the agent host (no secrets
     in its environment) beside a credential broker (and the demo's stand-in services, `stand_ins()`); True
@@ -61,6 +69,7 @@ def _supervise(
         stand_ins=stand_ins() if stand_ins else None,
         say=say,
         local_config=local_config,
+        limits=limits,
     )
     if code:
         raise typer.Exit(code)
@@ -118,6 +127,7 @@ def run(
         stand_ins=lambda: stand_ins_in_db(cfg, o.db_url()),
         say=lambda s: err(f"org run: {s}"),
         lanes=lane,
+        limits=lim,
     ):
         exit_quickly()  # the agent host, the broker and the gateway are done and closed
         return
@@ -144,7 +154,9 @@ def run(
             + ("; Ctrl-C stops" if watch else "")
         )
         d = s.dispatcher(
-            RunOptions(lanes=tuple(lane or ()), until_idle=not watch, lease_s=lease, max_jobs=max_jobs),
+            RunOptions(
+                lanes=tuple(lane or ()), until_idle=not watch, lease_s=lease, max_jobs=max_jobs, pipeline=True
+            ),
             on_job=on_job,
         )
         report = d.run()
@@ -265,13 +277,11 @@ def demo(
     ):
         exit_quickly()
         return
-    if prepared == "-":  # the supervisor files the tasks meanwhile; litellm's ~2 s import overlaps with it
-        import threading
-
-        from org.agents.llm import litellm_module
+    if (
+        prepared == "-"
+    ):  # the agent host: the supervisor files the tasks meanwhile (its gateway calls the models)
         from org.errors import UsageError
 
-        threading.Thread(target=litellm_module, name="org-warm-litellm", daemon=True).start()
         prepared = sys.stdin.readline()
         if not prepared.strip():
             raise UsageError("org demo: the supervisor handed over no demo state")

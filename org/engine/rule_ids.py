@@ -32,6 +32,7 @@ ids: it imports the constant (a test fails on the literal anywhere else).
 | ORG-AUTHENTICATION         | every bus command proves who acts (a token)                      | identity.tokens, identity.guard |
 | ORG-TOKEN-SCOPE            | a token acts only within its kind, job, task and lane's actions  | identity.guard, cli.workspace_cmds |
 | ORG-GATE-SCOPE             | a job token takes only its gate's actions (and an approved plan's) | bus.decisions (act; ADR 0110) |
+| ORG-UNAPPROVED-PLAN        | an allow resting on a plan no human approved needs a human | bus.decisions (act; ADR 0167) |
 | ORG-HUMAN-ISSUER           | only a human's token issues, lists or revokes tokens             | cli.identity_cmds (through identity.guard) |
 | ORG-KEEP-A-RESUMER         | no pause or revocation leaves the org without a human to resume  | identity.tokens, bus.switches |
 | ORG-REVISION-UNCHECKED     | a repository task's work counts only as the commit org checked   | bus.repofacts |
@@ -85,6 +86,7 @@ __all__ = [
     "AUTHENTICATION",
     "TOKEN_SCOPE",
     "GATE_SCOPE",
+    "UNAPPROVED_PLAN",
     "HUMAN_ISSUER",
     "KEEP_A_RESUMER",
     "REVISION_UNCHECKED",
@@ -135,6 +137,7 @@ INELIGIBLE = "ORG-INELIGIBLE"
 AUTHENTICATION = "ORG-AUTHENTICATION"
 TOKEN_SCOPE = "ORG-TOKEN-SCOPE"
 GATE_SCOPE = "ORG-GATE-SCOPE"
+UNAPPROVED_PLAN = "ORG-UNAPPROVED-PLAN"  # an allow resting on a plan no human approved needs one
 HUMAN_ISSUER = "ORG-HUMAN-ISSUER"
 KEEP_A_RESUMER = "ORG-KEEP-A-RESUMER"
 REVISION_UNCHECKED = "ORG-REVISION-UNCHECKED"

@@ -82,6 +82,9 @@ class Review:
 
 @dataclass
 class GateState:
+    """A gate as the events left it. Never changed once made: fold replaces a gate's state with a new
+    one (so copies of a task state share gate states safely)."""
+
     status: GateStatus = "pending"
     reason: str = ""
     revision: str | None = None  # revision the gate passed on
@@ -159,15 +162,12 @@ class TaskState:
         return out
 
     def copy(self) -> TaskState:
-        """An independent copy for folding further events into (reviews are immutable and shared)."""
+        """An independent copy for folding further events into (gate states and reviews are never
+        changed once made, so they are shared; the containers fold changes are copied)."""
         new = object.__new__(self.__class__)
         d = new.__dict__
         d.update(self.__dict__)
-        gates = d["gates"] = {}
-        for g, gs in self.gates.items():
-            c = gates[g] = object.__new__(gs.__class__)
-            c.__dict__.update(gs.__dict__)
-            c.reviews = list(gs.reviews)
+        d["gates"] = dict(self.gates)
         d["attributes"] = dict(self.attributes)
         d["revisions"] = list(self.revisions)
         d["authors"] = set(self.authors)
@@ -226,13 +226,15 @@ def _apply(s: TaskState | None, ev: Event) -> TaskState:
         return s
     s.events += 1
     # the most frequent types first (they exclude each other, so the order is free)
+    # a gate's state is replaced, never changed: copies of this state may share the old one
     if t == "gate.ready":
-        g = s.gates[d["gate"]]
-        g.status, g.reason = "ready", ""
-        g.bound = d.get("revision", s.revision)
+        name = d["gate"]
+        g = s.gates[name]
+        s.gates[name] = GateState("ready", "", g.revision, g.reviews, d.get("revision", s.revision))
     elif t == "gate.passed":
-        g = s.gates[d["gate"]]
-        g.status, g.revision, g.reason = "passed", d.get("revision"), d.get("reason", "")
+        name = d["gate"]
+        g = s.gates[name]
+        s.gates[name] = GateState("passed", d.get("reason", ""), d.get("revision"), g.reviews, g.bound)
     elif t in ("review.filed", "approval.granted", "approval.rejected", "approval.changes_requested"):
         verdict = d.get("verdict") or ("approve" if t == "approval.granted" else "reject")
         # Review(...) without the frozen dataclass's per-field object.__setattr__: the same Review
@@ -250,7 +252,9 @@ def _apply(s: TaskState | None, ev: Event) -> TaskState:
             "behind"
         ):  # (only when someone is: the class default stands otherwise, and the JSON is as before)
             r.__dict__["behind"] = tuple(d["behind"])
-        s.gates[d["gate"]].reviews.append(r)
+        name = d["gate"]
+        g = s.gates[name]
+        s.gates[name] = GateState(g.status, g.reason, g.revision, [*g.reviews, r], g.bound)
     elif t == "work.submitted":
         s.revision = d["revision"]
         s.revisions.append((d["revision"], d["gate"], ev.actor or "", d.get("family", "")))
@@ -260,17 +264,19 @@ def _apply(s: TaskState | None, ev: Event) -> TaskState:
         if "paths" in d:
             s.paths = tuple(d["paths"])
     elif t == "gate.skipped":
-        g = s.gates[d["gate"]]
-        g.status, g.reason = "skipped", d.get("reason", "")
+        name = d["gate"]
+        g = s.gates[name]
+        s.gates[name] = GateState("skipped", d.get("reason", ""), g.revision, g.reviews, g.bound)
     elif t == "gate.failed":
-        g = s.gates[d["gate"]]
-        g.status, g.reason = "failed", d.get("reason", "")
+        name = d["gate"]
+        g = s.gates[name]
+        s.gates[name] = GateState("failed", d.get("reason", ""), g.revision, g.reviews, g.bound)
     elif t == "rework.started":
         s.rounds = d["round"]
         for name in d.get("reset", []):
             g = s.gates[name]
             if g.status != "skipped":
-                g.status, g.reason, g.revision, g.bound = "pending", "reset for rework", None, None
+                s.gates[name] = GateState("pending", "reset for rework", None, g.reviews, None)
     elif t == "task.escalated":
         s.status, s.escalation = "escalated", d.get("reason", "")
     elif t == "task.resumed":
@@ -284,7 +290,9 @@ def _apply(s: TaskState | None, ev: Event) -> TaskState:
         for name in d.get("unskipped", ()):
             g = s.gates[name]
             if g.status == "skipped":
-                g.status, g.reason = "pending", f"required at tier {d['tier']}"
+                s.gates[name] = GateState(
+                    "pending", f"required at tier {d['tier']}", g.revision, g.reviews, g.bound
+                )
     elif t == "task.done":
         s.status = "done"
     elif t == "task.rejected":

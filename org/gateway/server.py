@@ -102,12 +102,31 @@ class Gateway:
         self._closing = False
 
     @classmethod
-    def for_database(cls, cfg: Any, db_url: str, **kw: Any) -> Gateway:
-        """A gateway whose ledger and switches are the org's database at `db_url`."""
+    def for_database(
+        cls,
+        cfg: Any,
+        db_url: str,
+        *,
+        limits: Mapping[str, Any] | None = None,
+        max_wait_s: float = 60.0,
+        **kw: Any,
+    ) -> Gateway:
+        """A gateway whose ledger, switches and rate budgets are the org's database at `db_url`: every gateway on
+        that database (every run's) paces on the same shared budgets (`limits`: {budget key: Limits})."""
+        from org.agents.pacing import Pacer
+        from org.agents.sqlbudget import SqlBudgetStore
         from org.bus import Bus
 
         root = getattr(cfg, "root", None)
-        return cls(cfg, lambda: Bus.open(db_url, root=root, config=cfg), **kw)
+
+        def open_bus() -> Any:
+            return Bus.open(db_url, root=root, config=cfg)
+
+        gw = cls(cfg, open_bus, **kw)
+        if "pacer" not in kw:  # on the gateway's own pool of bus connections, whatever thread serves the call
+            store = SqlBudgetStore(lambda: _BudgetPort(gw))
+            gw.pacer = Pacer(store, dict(limits or {}), max_wait_s=max_wait_s, clock=gw.pacer.clock)
+        return gw
 
     # -- grants ---------------------------------------------------------------------------------------
     def grant(
@@ -360,20 +379,8 @@ class Gateway:
                 self._pool.put(bus)
 
     def _not_paused(self, grant: Grant, model: str, bus: Any) -> None:
-        from org.bus.context import task_key
-        from org.bus.switches import covering
-
         try:
-            cfg = bus.config()
-            hits = bus.store.read(
-                lambda tx: covering(
-                    tx,
-                    cfg,
-                    actor=grant.actor,
-                    lane=grant.lane,
-                    task=task_key(grant.task) if grant.task else None,
-                )
-            )
+            hits = bus.pauses_covering(actor=grant.actor, lane=grant.lane, task=grant.task)
         except Exception as exc:  # fail closed: a pause nobody can read is a pause
             self._refused(
                 grant, model, "switches", f"could not read the kill switches ({type(exc).__name__})"
@@ -641,3 +648,31 @@ class _HTTP(ThreadingHTTPServer):
 class _Unix(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
     request_queue_size = 128
+
+
+class _BudgetPort:
+    """The gateway's pool of bus connections in the shape org.agents.sqlbudget.SqlBudgetStore calls
+    (door.budget/reserve/settle with a token, any_token, close): the rate budgets are org's own, not a
+    principal's; each call borrows a pooled connection, so no server thread holds one of its own."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self.door = self
+
+    def any_token(self) -> None:
+        return None
+
+    def budget(self, _token: None, provider: str, **kw: Any) -> dict:
+        with self.gateway._bus() as bus:
+            return bus.budget(provider, **kw)
+
+    def reserve(self, _token: None, provider: str, amount: float = 1.0) -> Any:
+        with self.gateway._bus() as bus:
+            return bus.reserve(provider, amount)
+
+    def settle(self, _token: None, reservation: Any, used: float) -> dict:
+        with self.gateway._bus() as bus:
+            return bus.settle(reservation, used=used)
+
+    def close(self) -> None:
+        return None  # the pool is the gateway's, closed by its stop()

@@ -21,14 +21,12 @@ same process: agents reach it only through the gateway.
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
 import os
 import shutil
 import socket
 import tempfile
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +37,7 @@ from org.errors import Conflict, Denied, Paused, UsageError
 from org.gateway.server import Gateway
 
 __all__ = [
+    "GatewayGone",
     "ModelAccess",
     "RunGateway",
     "model_access",
@@ -53,6 +52,11 @@ SOCKET_ENV = "ORG_GATEWAY_SOCKET"  # the Unix socket (inside a sandbox: /run/org
 # {actor: {served_by, budget_key, family, timeout_s}}: where the gateway sends each member's own model, so the
 # built-in agents pace on the same budgets and say where their calls go without holding any key
 ROUTES_ENV = "ORG_GATEWAY_ROUTES"
+
+
+class GatewayGone(Paused):
+    """The run's model gateway cannot be reached (exit 7: the run is over or being restarted). No model call
+    can be made by anyone of this run: the dispatcher stops rather than claim and give back every job."""
 
 
 @dataclass(frozen=True)
@@ -108,11 +112,15 @@ class RunGateway:
         local_config: Any = None,
         folder: Path | None = None,
         note: Callable[[str, str], None] | None = None,
+        limits: Mapping[str, Any] | None = None,
     ) -> None:
         self.cfg = cfg
         self.db_url = db_url
         self.env = dict(os.environ if env is None else env)
         self.local_config = local_config
+        self.limits = dict(
+            limits or {}
+        )  # `--limit`: over the defaults, the local model's and ORG_RATE_LIMITS
         self.note = note
         self._folder = Path(folder) if folder is not None else None
         self._own_folder: Path | None = None
@@ -127,18 +135,27 @@ class RunGateway:
             folder = self._own_folder = Path(tempfile.mkdtemp(prefix="org-gateway-"))
         folder.mkdir(parents=True, exist_ok=True)
         os.chmod(folder, 0o700)
+        from org.agents.endpoints import needs_litellm
         from org.agents.llm import warm_litellm
 
-        warm_litellm()  # every call the gateway serves goes through litellm: import it while the agents start
+        if needs_litellm(self.cfg, self.env):  # a provider's calls go through litellm: import it meanwhile
+            warm_litellm()
         self._local = local_model(self.cfg, self.env, self.local_config)
         try:
+            from org.agents.pacing import run_limits
+
+            local_cfg = self._local.server.config if self._local.server is not None else None
             self.gateway = Gateway.for_database(
-                self.cfg, self.db_url, local_url=self._local.url, env=self.env, note=self.note
+                self.cfg,
+                self.db_url,
+                local_url=self._local.url,
+                env=self.env,
+                note=self.note,
+                limits=run_limits(self.env, local_cfg, self.limits),
             ).serve(http=True, unix_path=folder / "gateway.sock")
         except BaseException:
             self.stop()
             raise
-        threading.Thread(target=_warm_up, name="org-gateway-warm-up", daemon=True).start()
         return self
 
     @property
@@ -234,14 +251,6 @@ class RunGateway:
         self.stop()
 
 
-def _warm_up() -> None:
-    """Import litellm (seconds on a loaded machine) before the first call needs it, not during it."""
-    with contextlib.suppress(Exception):
-        from org.agents.llm import litellm_module
-
-        litellm_module()
-
-
 class _UnixHTTP(http.client.HTTPConnection):
     def __init__(self, path: str, timeout: float) -> None:
         super().__init__("localhost", timeout=timeout)
@@ -312,7 +321,7 @@ def _post(env: Mapping[str, str], path: str, bearer: str, timeout_s: float) -> d
         r = conn.getresponse()
         status, body = r.status, r.read(1 << 20)
     except OSError as exc:
-        raise UsageError(f"the model gateway cannot be reached ({exc})") from None
+        raise GatewayGone(f"the model gateway cannot be reached ({exc})") from None
     finally:
         conn.close()
     try:

@@ -243,10 +243,11 @@ class BrokerDaemon:
         """Serve until SIGTERM / SIGINT (or `stop`); the socket is removed on the way out."""
         if self._server is None:
             self.bind()
-        assert self._server is not None
+        server = self._server
+        assert server is not None
 
         def stop(_sig: int, _frame: Any) -> None:
-            threading.Thread(target=self._server.shutdown, daemon=True).start()
+            threading.Thread(target=server.shutdown, daemon=True).start()
 
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, stop)
@@ -254,9 +255,9 @@ class BrokerDaemon:
         if on_ready:
             on_ready()
         try:
-            self._server.serve_forever(poll_interval=0.05)
+            server.serve_forever(poll_interval=0.05)
         finally:
-            self._server.server_close()
+            server.server_close()
             with contextlib.suppress(OSError):
                 self.path.unlink()
             while not self._pool.empty():

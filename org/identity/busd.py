@@ -9,7 +9,8 @@ many as it likes on one connection:
 
 Operations are door operations (org.identity.guard.Guard.OPERATIONS), exactly those an agent uses (OPERATIONS
 below; tests/identity/test_busd.py holds them to the door's table): claim, heartbeat, task and timeline ("show"),
-submit, release, fail, job_facts (the handover, `org job show`), act, rehearse_act ("explain"), events_since ("events") and wait_for_decision. Each request
+submit, release, fail, job_facts (the handover, `org job show`), act, rehearse_act ("explain"), events_since ("events"),
+wait_for_decision, and for the MCP server (org.mcp) comment, whoami and list_tasks. Each request
 carries its token; identity is the token's, authenticated by the Guard, never a name the request states. The
 socket takes no token from a file and gives no principal a way to another's token.
 
@@ -103,6 +104,16 @@ OPERATIONS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
         "limit": (_INT, False),
     },
     "wait_for_decision": {"approval": (_INT, True), "timeout": (_NUM, False), "as": (_STR, False)},
+    "comment": {"job": (_JOB, True), "body": (_STR, True)},
+    "whoami": {"as": (_STR, False)},
+    "list_tasks": {
+        "status": (_STR, False),
+        "workflow": (_STR, False),
+        "lane": (_STR, False),
+        "actor": (_STR, False),
+        "limit": (_INT, False),
+        "as": (_STR, False),
+    },
 }
 
 
@@ -446,6 +457,13 @@ class BusServer:
             return door.job_facts(token, a["job"])
         if op == "act":
             return door.act(token, a["action"], as_, a["task"], a.get("attributes"))
+        if op == "comment":
+            return door.comment(token, a["job"], a["body"])
+        if op == "whoami":
+            return door.whoami(token, as_=as_)
+        if op == "list_tasks":
+            filters = {k: a[k] for k in ("status", "workflow", "lane", "actor") if a.get(k) is not None}
+            return door.list_tasks(token, as_=as_, limit=min(int(a.get("limit") or 100), 1000), **filters)
         if op == "rehearse_act":
             return door.rehearse_act(token, a["action"], a["actor"], a["task"], a.get("attributes"), as_=as_)
         # events_since
@@ -488,8 +506,26 @@ class BusServer:
                 deliver(
                     {**UsageError(f"a request line is at most {MAX_FRAME} bytes").to_json(), "exit_code": 2}
                 )
+                self._drain(conn)
                 return  # the rest of that line cannot be told from the next request: close
             self.handle(parse_request(line), deliver)
+
+    def _drain(self, conn: socket.socket) -> None:
+        """Before closing on an oversized line: say no more (shut writing) and read what the client is still
+        sending, at most MAX_FRAME bytes more and read_timeout seconds; closing with it unread would reset the
+        connection and lose the answer just sent."""
+        with contextlib.suppress(OSError):
+            conn.shutdown(socket.SHUT_WR)
+            deadline, got = time.monotonic() + self.read_timeout, 0
+            while got <= MAX_FRAME:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                conn.settimeout(left)
+                chunk = conn.recv(1 << 16)
+                if not chunk:
+                    return
+                got += len(chunk)
 
     def _line(self, conn: socket.socket, buf: bytearray) -> bytes | None:
         """The next request line (without its newline), or one longer than MAX_FRAME, or None: closed, idle

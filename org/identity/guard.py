@@ -18,8 +18,8 @@ Who may use which token where:
     token, which the claim carries as its `token`), add_task, sweep, pause/resume, the shared rate budgets
     (budget, reserve, settle, budgets), brake_over_budget (the bus pauses only what its ledger shows over a
     ceiling; a job token works too), wake-ups (wait_for_work, wait_for_events, wait_for_decision) and
-    every read (list_tasks, task, timeline, pending_approvals, switches, events_since, head, work_result,
-    spend, scope_spend, audit_verify, rehearse_act, reader, reading, and the operator's views: pending_count,
+    every read (list_tasks, task, timeline, pending_approvals, switches, pauses_covering, events_since, head,
+    work_result, spend, scope_spend, audit_verify, rehearse_act, reader, reading, and the operator's views: pending_count,
     task_count, active_keys, pinned_config, board, task_usage, leases, gate_counts) and workspaces (what
     org.workspaces reads and records, bound to that principal: org.identity.workdoor);
   - a human's principal token only: approve and reject (an agent's is refused however it is presented,
@@ -129,6 +129,8 @@ class Guard:
         "timeline": ("timeline",),
         "claim": ("claim",),
         "heartbeat": ("heartbeat",),
+        "comment": ("comment",),
+        "whoami": ("config",),
         "submit": ("submit",),
         "release": ("release",),
         "fail": ("fail",),
@@ -145,6 +147,7 @@ class Guard:
         "pause": ("pause",),
         "resume": ("resume",),
         "switches": ("switches",),
+        "pauses_covering": ("pauses_covering",),
         "events_since": ("events_since",),
         "head": ("head",),
         "wait_for_events": ("wait_for_events",),
@@ -492,7 +495,7 @@ class Guard:
         p = self.principal(token, command=command, job_ok=True, principal_ok=False)
         jid = self._job_scope(p, job, command)
         with acting(p):
-            return fn(jid, p.fence_token)
+            return fn(jid, p.fence_token or "")  # a job token always has one; "" is refused as stale
 
     def _read(self, token: str | None, as_: str | None, command: str, fn: Callable[[], Any]) -> Any:
         p = self.principal(token, as_=as_, command=command)
@@ -530,6 +533,43 @@ class Guard:
             "heartbeat",
             lambda j, fence: self._bus.heartbeat(j, fence, lease_seconds=lease_seconds),
         )
+
+    def comment(self, token: str | None, job: int | str, body: str) -> dict:
+        """A comment on its task by the holder of a live job token (recorded as `task.comment`)."""
+        return self._as_holder(token, job, "comment", lambda j, fence: self._bus.comment(j, fence, body))
+
+    def whoami(self, token: str | None, *, as_: str | None = None) -> dict:
+        """Who a token speaks for and what that principal may do: its lanes with their actions (may, may not)
+        and the gates of each workflow they hold (the MCP server lists tools from this). A job token answers
+        for its principal and names its job."""
+        p = self.principal(token, as_=as_, command="whoami", job_ok=True)
+        cfg = self.config()
+        lanes = []
+        for lane in sorted(cfg.lanes.values(), key=lambda ln: ln.lane) if cfg is not None else ():
+            member = next((m for m in lane.members if m.id == p.actor), None)
+            if member is None:
+                continue
+            gates = [
+                {"workflow": w.workflow, "gate": name, "kind": g.kind}
+                for w in cfg.workflows.values()
+                for name, g in w.gates.items()
+                if g.lane == lane.lane
+            ]
+            lanes.append(
+                {
+                    "lane": lane.lane,
+                    "kind": lane.kind,
+                    "purpose": lane.purpose,
+                    "may": [str(a) for a in lane.may],
+                    "may_not": [str(a) for a in lane.may_not],
+                    "gates": gates,
+                    "model": member.model,
+                }
+            )
+        out: dict = {"principal": p.actor, "kind": p.kind, "via": p.via, "lanes": lanes}
+        if p.job is not None:
+            out.update(job=p.job, task=p.task, gate=p.gate, lane=p.lane)
+        return out
 
     def submit(
         self,
@@ -742,6 +782,20 @@ class Guard:
     def switches(self, token: str | None, *, as_: str | None = None, active_only: bool = True) -> list[dict]:
         return self._read(token, as_, "switches", lambda: self._bus.switches(active_only=active_only))
 
+    def pauses_covering(
+        self,
+        token: str | None,
+        *,
+        actor: str | None = None,
+        lane: str | None = None,
+        task: str | None = None,
+        as_: str | None = None,
+    ) -> list[dict]:
+        """The active switches that cover this actor, lane and task (a pause a caller must honour before acting)."""
+        return self._read(
+            token, as_, "switches", lambda: self._bus.pauses_covering(actor=actor, lane=lane, task=task)
+        )
+
     def events_since(
         self, token: str | None, after: int = 0, *, as_: str | None = None, **kw: Any
     ) -> list[dict]:
@@ -757,8 +811,8 @@ class Guard:
 
     def wait_for_work(
         self, token: str | None, lanes: set[str], timeout: float, *, as_: str | None = None
-    ) -> None:
-        return self._read(token, as_, "wait", lambda: self._bus.wait_for_work(lanes, timeout))
+    ) -> bool:
+        return bool(self._read(token, as_, "wait", lambda: self._bus.wait_for_work(lanes, timeout)))
 
     def audit_verify(self, token: str | None, *, as_: str | None = None, **kw: Any) -> Any:
         return self._read(token, as_, "audit verify", lambda: self._bus.audit_verify(**kw))

@@ -28,7 +28,7 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,10 +133,15 @@ class Tokens:
         self.ctx = bus.ctx
         self.store = bus.store
         self._pepper: bytes | None = None
-        self.sleep = time.sleep  # how a slowed failure waits (tests record it instead)
+        self.sleep: Callable[[float], None] = (
+            time.sleep
+        )  # how a slowed failure waits (tests record it instead)
         self._behind: dict[
             str, tuple[str, ...]
         ] = {}  # token id -> who is behind it (facts that never change)
+        self._issued: dict[str, dict] = {}  # token id -> what its token.issued event says (never changes)
+        self._revoked: set[str] = set()  # token ids a token.revoked event names, read up to _revoked_seq
+        self._revoked_seq = 0
 
     # -- hashing -------------------------------------------------------------------------------
     @property
@@ -400,6 +405,8 @@ class Tokens:
             )
         actor = row["principal"]
         now = self.store.clock()
+        if row["kind"] == "principal" and (differs := self._not_as_issued(row)):
+            self._refuse(differs, command, as_, tid, actor, AUTH_FAILED)  # the row is not what the chain says
         if row["revoked_at"] is not None:
             self._refuse(
                 "revoked", command, as_, tid, actor, AUTH_FAILED
@@ -449,6 +456,38 @@ class Tokens:
             tuple(json.loads(row["actions"] or "[]")),
             behind=self.behind(row, cfg),
         )
+
+    def _not_as_issued(self, row: dict) -> str | None:
+        """Why a principal token's row is not the token the chain issued (ADR 0166), or None: no token.issued
+        event names it (a forged row), its principal, kind, issuer or expiry differ from the event's, or a
+        token.revoked event revoked it. The issued event is read once per token (events never change); the
+        revocations incrementally, from the last one read."""
+        tid = row["id"]
+        try:
+            said = self._issued.get(tid)
+            if said is None:
+                said = self.store.read(lambda tx: rows_.issued_event(tx, tid))
+                if said is None:
+                    return "no token.issued event made this row"
+                self._issued[tid] = said
+            last, gone = self.store.read(lambda tx: rows_.revoked_after(tx, self._revoked_seq))
+            self._revoked.update(gone)
+            self._revoked_seq = last
+        except Exception as exc:  # an event that cannot be read: refuse, never believe the row
+            return f"the chain cannot be read for this token ({type(exc).__name__})"
+        if tid in self._revoked:
+            return "revoked"  # by its token.revoked event, whatever the row says
+        for field_, want in (
+            ("principal", said.get("principal")),
+            ("principal_kind", said.get("principal_kind")),
+            ("created_by", said.get("by")),
+        ):
+            if row[field_] != want:
+                return f"its {field_} is not the issued one"
+        exp, want_exp = row["expires_at"], said.get("expires_at")
+        if (exp is None) != (want_exp is None) or (exp is not None and float(exp) != float(want_exp)):
+            return "its expiry is not the issued one"
+        return None
 
     def behind(self, row: dict, cfg: Any) -> tuple[str, ...]:
         """The people behind a token besides its principal (ADR 0111): the member who issued it and everyone

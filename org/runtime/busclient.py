@@ -5,7 +5,8 @@
         bus.submit(job_token, claim.job, "pass", note="done")
 
 The methods are the door's agent operations with the door's signatures (org.identity.guard.Guard): claim,
-heartbeat, task, timeline, submit, release, fail, act, rehearse_act, events_since, wait_for_decision; so the CLI
+heartbeat, task, timeline, submit, release, fail, act, rehearse_act, events_since, wait_for_decision, comment,
+whoami, list_tasks; so the CLI
 and the MCP server use a client where they would use a Guard. Errors come back as the org.errors tree (the
 server's exit code kept); a server that is gone raises BusGone (exit 7: the run is over or being restarted).
 One connection, many requests, one at a time (a lock); this module imports nothing of the bus.
@@ -38,6 +39,9 @@ OPERATIONS = (
     "rehearse_act",
     "events_since",
     "wait_for_decision",
+    "comment",
+    "whoami",
+    "list_tasks",
 )
 _ERRORS: dict[str, type[OrgError]] = {
     c.kind: c for c in (UsageError, NotFound, Denied, Conflict, NeedsApproval, Paused, IntegrityError)
@@ -247,3 +251,12 @@ class BusClient:
         self, token: str | None, approval: int, timeout: float, *, as_: str | None = None
     ) -> dict:
         return self.call("wait_for_decision", token, approval=approval, timeout=timeout, **{"as": as_})
+
+    def comment(self, token: str | None, job: int | str, body: str) -> dict:
+        return self.call("comment", token, job=job, body=body)
+
+    def whoami(self, token: str | None, *, as_: str | None = None) -> dict:
+        return self.call("whoami", token, **{"as": as_})
+
+    def list_tasks(self, token: str | None, *, as_: str | None = None, **filters: Any) -> list[dict]:
+        return self.call("list_tasks", token, **filters, **{"as": as_})

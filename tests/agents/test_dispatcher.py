@@ -170,3 +170,36 @@ def test_graceful_stop_releases_every_lease(org_env, local_server):
     assert time.monotonic() - t0 < 45 and rep.stopped_by == "signal"  # well before the 60 s leases
     jobs = [j for t in bus.list_tasks() for j in bus.task(t["task"])["jobs"]]
     assert jobs and not [j for j in jobs if j["status"] == "leased"]
+
+
+def test_the_run_ends_when_every_lane_with_work_has_looked_since_the_last_job_not_after_a_grace(org_env):
+    """Idle detection (issue 20: what `org run` costs beyond the work): once every job is done, and each lane that
+    still has queued work made an empty claim pass after the last job finished, nothing can be claimed by this
+    run; it stops then, without waiting out a grace period (here an hour: only that rule can end the run). A
+    four-lane change must still reach done: the rule never stops before a lane saw the job handed to it."""
+    cfg, url, env, bus = org_env
+    t = bus.add_task("Add retry to the webhook sender", "change")["task"]
+    result: list = []
+    th = threading.Thread(target=lambda: result.append(run(cfg, url, env, idle_grace_s=3600.0)), daemon=True)
+    th.start()
+    th.join(timeout=300)  # a hang guard only; with the old rule the run waits the full hour
+    assert result, "the run did not stop once its work was done"
+    assert result[0].stopped_by == "idle" and result[0].outcomes == {"submitted": 4}
+    assert bus.task(t)["status"] == "done"
+
+
+def test_a_stopped_run_does_not_wait_out_an_idle_workers_poll(org_env):
+    """An idle worker waiting for work (here up to an hour) notices the stop within a slice: the run's exit joins
+    every worker, so an uninterruptible wait would be paid at the end of every run."""
+    cfg, url, env, bus = org_env
+    with AgentSession(cfg, url, env=env) as s:
+        d = s.dispatcher(RunOptions(lease_s=60))
+        port = s.port()
+        try:
+            th = threading.Thread(target=d._wait_for_work, args=(port, "reviewer", 3600.0), daemon=True)
+            th.start()
+            d.stop("test")
+            th.join(timeout=120)  # a hang guard only
+            assert not th.is_alive()
+        finally:
+            port.close()

@@ -116,6 +116,52 @@ def test_org_run_holds_provider_keys_in_the_gateway_only_and_the_gateway_counts_
     assert not any(v in out + err for v in keys.values())
 
 
+@pytest.mark.slow
+def test_org_demo_holds_provider_keys_in_the_gateway_only(org_copy):
+    root = org_copy
+    keys = {
+        "OPENAI_API_KEY": "sk-test-" + uuid.uuid4().hex,
+        "ANTHROPIC_API_KEY": "sk-ant-test-" + uuid.uuid4().hex,
+    }
+    marker = "ORG_TEST_RUN=" + uuid.uuid4().hex
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("ORG_DATABASE_URL", "ORG_TOKEN")},
+        **keys,
+        marker.split("=")[0]: marker.split("=")[1],
+        "ORG_ROOT": str(root),
+        "ORG_MODELS": "local",
+    }
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "org", "demo", "--json"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    seen: dict[int, tuple[str, bytes]] = {}
+    try:
+        deadline = time.monotonic() + 300
+        while demo.poll() is None and time.monotonic() < deadline:
+            seen.update(_ours(marker.encode()))
+            time.sleep(0.1)  # sampling the demo's processes while it runs
+        out = demo.communicate(timeout=60)[0]
+    finally:
+        if demo.poll() is None:
+            os.killpg(demo.pid, signal.SIGKILL)
+            demo.wait()
+    assert demo.returncode == 0
+    host = [pid for pid, (_cmd, e) in seen.items() if b"ORG_AGENT_HOST=1" in e.split(b"\0")]
+    assert demo.pid in seen and host
+    for pid, (cmd, environ) in seen.items():
+        held = sorted(k for k, v in keys.items() if v.encode() in environ or v in cmd)
+        assert held == (sorted(keys) if pid == demo.pid else []), cmd
+    summary = json.loads(out)
+    rows = _usage(f"sqlite:///{root / '.org' / 'org.db'}", root)
+    assert summary["calls"] == len(rows) > 0 and all(r[1] is not None for r in rows)
+
+
 def _session(org_copy, tmp_path, local_server):
     cfg = load_org(org_copy)
     url = f"sqlite:///{tmp_path / 'bus.db'}"
@@ -181,3 +227,62 @@ def test_a_pause_after_the_claim_refuses_the_next_model_call_at_the_gateway(
         ("build-gpt", job["job"], t, "builder", "refused:paused")
     ]
     assert "paused" in rel[0]["data"]["reason"]
+
+
+def test_a_gateway_that_is_gone_stops_the_run_with_why_and_loses_no_job(org_copy, tmp_path, local_server):
+    """No claim-and-release loop against a dead gateway: the first job that cannot reach it goes back to the
+    queue with the reason, and the run stops saying so."""
+    cfg, url, env = _session(org_copy, tmp_path, local_server)
+    with Bus.open(url, root=org_copy, config=cfg) as bus:
+        t = bus.add_task("Document the retry policy", "change", attributes={"kind": "docs"})["task"]
+    with AgentSession(cfg, url, env=env) as s:
+        s._gateway.gateway.stop()  # the gateway dies before the first job asks it for access
+        rep = s.dispatcher(RunOptions(lease_s=60, max_jobs=50)).run()
+    # each builder worker may meet the dead gateway once before the stop reaches it; none comes back for more
+    assert rep.stopped_by == "gateway_gone" and rep.jobs <= cfg.lanes["builder"].concurrency, rep.jobs
+    assert "gateway" in rep.failures[0]["detail"]
+    with Bus.open(url, root=org_copy, config=cfg) as bus:
+        (job,) = bus.task(t)["jobs"]
+        rel = [e for e in bus.events_since(0, task=t) if e["type"] == "job.released"]
+    assert job["status"] == "queued" and "gateway cannot be reached" in rel[0]["data"]["reason"]
+    assert _usage(url, org_copy) == []
+
+
+def test_the_agent_host_and_the_broker_get_no_provider_key_whatever_its_name(org_copy):
+    """Every provider's variables and any *_API_KEY stay out of the agent host's environment (and cloud
+    credentials, org's secrets); the broker keeps only the credentials the org declares, even one named like a
+    provider key."""
+    from org.agents.host import agent_environment, broker_environment
+
+    gh = org_copy / "gates" / "credentials.yaml"
+    gh.write_text(gh.read_text().replace("env: ORG_SECRET_JIRA", "env: JIRA_API_KEY"))
+    cfg = load_org(org_copy)
+    user = {
+        "OPENAI_API_KEY": "sk-1",
+        "ANTHROPIC_API_KEY": "sk-2",
+        "GOOGLE_API_KEY": "g",
+        "AWS_ACCESS_KEY_ID": "a",
+        "AWS_SECRET_ACCESS_KEY": "s",
+        "AWS_REGION": "eu-west-1",
+        "AZURE_OPENAI_API_KEY": "z",
+        "TOGETHERAI_API_KEY": "t",
+        "SOMENEWVENDOR_API_KEY": "n",
+        "openrouter_api_key": "lower",
+        "JIRA_API_KEY": "declared",
+        "ORG_SECRET_GITHUB": "declared-too",
+        "PGPASSWORD": "pg",
+        "PATH": "/usr/bin",
+        "ORG_MODELS": "local",
+    }
+    host = agent_environment(cfg, user, "/tmp/home")
+    assert set(host) == {"PGPASSWORD", "PATH", "ORG_MODELS", "ORG_CONFIG_HOME", "ORG_AGENT_HOST"}
+    broker = broker_environment(cfg, user)
+    # the AWS pair goes together (bedrock's key); a region is no secret, but the agent host needs none of AWS_*
+    assert set(broker) == {
+        "JIRA_API_KEY",
+        "ORG_SECRET_GITHUB",
+        "AWS_REGION",
+        "PGPASSWORD",
+        "PATH",
+        "ORG_MODELS",
+    }

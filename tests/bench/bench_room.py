@@ -1,6 +1,8 @@
 """Benchmark: the padded room's costs against their peers, measured side by side in one run.
 
-    .ci/dev python tests/bench/bench_room.py [--n 40]
+    .ci/dev python tests/bench/bench_room.py [--n 40] [--runs 3]
+
+Each measurement runs `--runs` times; every line is printed per run, then the spread of the ratios.
 
 1. Sandbox start-up per job: `true` and `python -c pass` in the sandbox (org.runtime.Sandbox, bubblewrap)
    against the same command as a plain subprocess; prints medians and the ratio and the added ms
@@ -10,6 +12,8 @@
    gateway forwarding OpenAI's wire and with the gateway calling through litellm (goal: under 2 ms added).
 4. Kill-switch time to effect: an agent calling the gateway in a loop, its lane paused on the bus; the time
    from the pause's commit to the first refused call (goal: its next call), against one call's length.
+   And per job of a built-in agent (ADR 0170): its grant (`model_access`, POST /org/grant with the job token)
+   and its ledger flush before the budget check (POST /org/flush), against one model call.
 3. Claim + submit through the agents' bus socket (org.identity.busd, org.runtime.busclient) against the
    same two calls on the in-process door (goal: under 1.5x).
 """
@@ -26,6 +30,14 @@ from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+
+RATIOS: dict[str, list[float]] = {}  # what each run measured, by line: the spread printed at the end
+
+
+def ratio(label: str, value: float) -> float:
+    RATIOS.setdefault(label, []).append(value)
+    return value
 
 
 def paired_ms(a, b, n: int, block: int = 1) -> tuple[float, float]:
@@ -58,7 +70,7 @@ def sandbox(n: int) -> None:
             )
             print(
                 f"sandbox start-up, {label:15s} plain {plain:7.2f} ms  sandboxed {boxed:7.2f} ms  "
-                f"ratio {boxed / plain:5.1f}x  added {boxed - plain:6.2f} ms"
+                f"ratio {ratio(f'sandbox {label}', boxed / plain):5.1f}x  added {boxed - plain:6.2f} ms"
             )
 
 
@@ -128,11 +140,58 @@ def gateway(n: int) -> None:
                 rows = Bus.open(url, root=root).spend("actor")[0]["calls"]
                 print(
                     f"gateway per call ({path:7s}): litellm direct {plain:6.2f} ms  through the gateway "
-                    f"{gated:6.2f} ms  ratio {gated / plain:4.2f}x  added {gated - plain:5.2f} ms  "
+                    f"{gated:6.2f} ms  ratio {ratio(f'gateway {path}', gated / plain):4.2f}x  "
+                    f"added {gated - plain:5.2f} ms  "
                     f"(ledger rows so far: {rows})"
                 )
         finally:
             _stop(local)
+
+
+def per_job(n: int) -> None:
+    """A built-in agent's per-job cost of the gateway (ADR 0170): the grant for its job token and the ledger
+    flush before its budget check, against one model call through the gateway; the gateway in its own process
+    (the supervisor's in a run)."""
+    from org.agents.llm import complete
+    from org.bus import Bus
+    from org.gateway.service import URL_ENV, model_access
+    from org.identity.bootstrap import first_use_tokens
+    from org.identity.guard import Guard
+
+    root = Path(__file__).resolve().parents[2]
+    model, msgs = "anthropic/claude-sonnet-4-5", [{"role": "user", "content": "Say something."}]
+    serve = (
+        "import sys; from pathlib import Path; from org.config.loader import load_org; "
+        "from org.gateway.service import RunGateway; "
+        "g = RunGateway(load_org(Path(sys.argv[2])), sys.argv[1], env={'ORG_MODELS': 'local'}).start(); "
+        "print(g.url, flush=True); sys.stdin.read(); g.stop()"
+    )
+    with tempfile.TemporaryDirectory() as d:
+        url = f"sqlite:///{d}/org.db"
+        with Bus.open(url, root=root) as bus:
+            first_use_tokens(bus)
+            g = Guard(bus, token_files=False)
+            alice = g.tokens.issue("alice", by="bench")["token"]
+            agent = g.tokens.issue("build-claude", by="bench")["token"]
+            g.add_task(alice, "bench", "change", by="alice")
+            _claim, job_token = g.claim(agent, "builder", "build-claude", lease_seconds=3600)
+        gw, (gw_url,) = _serve(serve, url, str(root))
+        try:
+            env = {URL_ENV: gw_url}
+            access = model_access(job_token, env=env)
+            call = partial(
+                complete, model, msgs, called=f"openai/{model}", api_base=gw_url, api_key=access.token
+            )
+            for _ in range(3):
+                assert call().ok and model_access(job_token, env=env).token
+            grant_ms, call_ms = paired_ms(lambda: model_access(job_token, env=env), call, n)
+            flush_ms, _ = paired_ms(access.flush, lambda: None, n)
+        finally:
+            _stop(gw)
+    print(
+        f"per job: grant {grant_ms:6.2f} ms + ledger flush {flush_ms:6.2f} ms, one model call through the "
+        f"gateway {call_ms:6.2f} ms: ratio {ratio('per job (grant+flush) / call', (grant_ms + flush_ms) / call_ms):4.2f}"
+    )
 
 
 def bus_socket(n: int) -> None:
@@ -181,11 +240,14 @@ def bus_socket(n: int) -> None:
         server.wait(timeout=30)
     print(
         f"claim + submit: in-process door {direct:6.2f} ms  through the bus socket {socketed:6.2f} ms  "
-        f"ratio {socketed / direct:4.2f}x  added {socketed - direct:5.2f} ms"
+        f"ratio {ratio('claim+submit socket', socketed / direct):4.2f}x  added {socketed - direct:5.2f} ms"
     )
 
 
 def kill_switch(n: int) -> None:
+    """An agent calling the gateway in a loop; its lane paused on the bus from another connection. Counted: calls
+    that began after the pause's commit and still went through (goal: none), and the time from the commit to
+    the first refusal, in calls (at most the call in flight plus the refused one: under 2)."""
     import threading
 
     from org.agents.llm import complete
@@ -193,7 +255,7 @@ def kill_switch(n: int) -> None:
 
     root = Path(__file__).resolve().parents[2]
     model, msgs = "anthropic/claude-sonnet-4-5", [{"role": "user", "content": "Say something."}]
-    lags, calls = [], []
+    lags, calls, leaked = [], [], 0
     with tempfile.TemporaryDirectory() as d:
         url = f"sqlite:///{d}/org.db"
         Bus.open(url, root=root).close()
@@ -201,35 +263,40 @@ def kill_switch(n: int) -> None:
         gw, (gw_url, token) = _serve(_GATEWAY, url, str(root), local_url, "forward")
         try:
             for _ in range(max(3, n // 10)):
-                refused_at: list[float] = []
+                made: list[tuple[float, float, bool]] = []  # (began, ended, went through)
                 stop = threading.Event()
+                going = threading.Event()
 
-                def agent(stop: threading.Event = stop, refused_at: list[float] = refused_at) -> None:
+                def agent(stop=stop, made=made, going=going) -> None:
                     while not stop.is_set():
                         t0 = time.perf_counter()
                         r = complete(model, msgs, called=f"openai/{model}", api_base=gw_url, api_key=token)
-                        calls.append(time.perf_counter() - t0)
+                        made.append((t0, time.perf_counter(), r.ok))
+                        going.set()
                         if not r.ok:
-                            refused_at.append(time.perf_counter())
                             return
 
                 t = threading.Thread(target=agent)
                 t.start()
-                time.sleep(0.2)
+                going.wait(60)  # it has made a call: the pause lands while it works
                 with Bus.open(url, root=root) as bus:
                     bus.pause("lane", "builder", by="alice", note="stop")
                     paused = time.perf_counter()
                     t.join(timeout=60)
                     stop.set()
                     bus.resume("lane", "builder", by="alice")
-                if refused_at:
-                    lags.append((refused_at[0] - paused) * 1000)
+                calls += [end - began for began, end, ok in made if ok]
+                leaked += sum(1 for began, _end, ok in made if ok and began > paused)
+                refused = [end for _began, end, ok in made if not ok]
+                if refused:
+                    lags.append(refused[0] - paused)
         finally:
             _stop(gw)
             _stop(local)
+    lag, call = statistics.median(lags) * 1000, statistics.median(calls) * 1000
     print(
-        f"kill switch: refused {statistics.median(lags):6.2f} ms after the pause (median of {len(lags)}), "
-        f"one model call {statistics.median(calls) * 1000:6.2f} ms: the next call is refused"
+        f"kill switch: {leaked} call(s) begun after the pause went through (of {len(lags)} pauses); refused "
+        f"{lag:6.2f} ms after it, one model call {call:6.2f} ms: {ratio('kill switch lag in calls', lag / call):4.2f} calls"
     )
 
 
@@ -241,11 +308,18 @@ def main() -> int:
     )
     p = argparse.ArgumentParser()
     p.add_argument("--n", type=int, default=40)
+    p.add_argument("--runs", type=int, default=3)
     a = p.parse_args()
-    sandbox(a.n)
-    gateway(a.n)
-    bus_socket(a.n)
-    kill_switch(a.n)
+    for run in range(1, a.runs + 1):
+        print(f"-- run {run} of {a.runs}")
+        sandbox(a.n)
+        gateway(a.n)
+        per_job(a.n)
+        bus_socket(a.n)
+        kill_switch(a.n)
+    print(f"-- ratios over {a.runs} run(s): median [min .. max]")
+    for label, vals in RATIOS.items():
+        print(f"{label:32s} {statistics.median(vals):6.2f} [{min(vals):6.2f} .. {max(vals):6.2f}]")
     return 0
 
 

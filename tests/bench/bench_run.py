@@ -86,9 +86,9 @@ def main() -> None:
     med = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
     print(
         f"org run on a fresh starter org, one medium change ({int(med['jobs'])} jobs), {runs} run(s), "
-        f"load average {load:.1f} on {os.cpu_count()} cores; medians in seconds"
+        f"load average {load:.1f} on {os.cpu_count()} cores; seconds: median [min-max]"
     )
-    print(f"  {'':28}{'median':>8}  {'x python -c pass':>17}  {'x org validate':>15}")
+    print(f"  {'':28}{'median':>8} {'[min-max]':>13}  {'x python -c pass':>17}  {'x org validate':>15}")
     for k, label in (
         ("total", "org run, wall"),
         ("work", "  the work (dispatcher)"),
@@ -98,10 +98,16 @@ def main() -> None:
         ("validate", "peer: org validate"),
         ("python", "peer: python -c pass"),
     ):
-        print(f"  {label:28}{med[k]:8.2f}  {med[k] / med['python']:17.1f}  {med[k] / med['validate']:15.2f}")
+        lo, hi = min(r[k] for r in rows), max(r[k] for r in rows)
+        spread = f"[{lo:.2f}-{hi:.2f}]"
+        print(
+            f"  {label:28}{med[k]:8.2f} {spread:>13}  {med[k] / med['python']:17.1f}  {med[k] / med['validate']:15.2f}"
+        )
+    ratios = sorted(r["total"] / r["work"] for r in rows)
     print(
-        f"  overhead / work = {med['overhead'] / med['work']:.2f}; target: overhead under 2 s on an idle machine "
-        f"(here overhead is {med['overhead'] / med['validate']:.1f}x one `org validate`)"
+        f"  org run wall / the work: {statistics.median(ratios):.2f} (runs: {', '.join(f'{x:.2f}' for x in ratios)}); "
+        f"overhead {med['overhead']:.2f} s = {med['overhead'] / med['validate']:.1f}x one `org validate` "
+        "(target: under 2 s on an idle machine)"
     )
 
 

@@ -147,6 +147,12 @@ def test_an_unapproved_plan_states_no_fact_a_restrictive_rule_reads(bus):
     with job_token("ops-gpt", ex.job):
         r = bus.act("db.migrate", "ops-gpt", t)
     assert r["exit_code"] == 6, r["decision"]["reason"]
+    assert "ORG-UNAPPROVED-PLAN" in [h["id"] for h in r["decision"]["rules"]]
+    # a human who sees the request (and the plan) may grant it
+    bus.approve(t, "alice", action="db.migrate", note="seen: a reversible migration")
+    with job_token("ops-gpt", ex.job):
+        r = bus.act("db.migrate", "ops-gpt", t)
+    assert r["exit_code"] == 0 and r["decision"]["approved_by"] == "alice", r["decision"]["reason"]
 
 
 def test_a_plan_never_contradicts_the_task_as_filed(bus):

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.config.config_tools import edit, line_of, validate, validate_in_process
-from tests.helpers import REPO
+from tests.helpers import starter_org
 
 B, R, S, A = "lanes/builder.yaml", "lanes/reviewer.yaml", "lanes/security.yaml", "lanes/approver.yaml"
 CH, OPS, RULES, RISK = "gates/change.yaml", "gates/ops.yaml", "gates/rules.yaml", "gates/risk.yaml"
@@ -63,8 +63,7 @@ def verdicts(tmp_path_factory):
     prepared = {}
     for name, setup in CASES.items():
         org = tmp_path_factory.mktemp(name)
-        for d in ("lanes", "gates", "adrs"):
-            shutil.copytree(REPO / d, org / d)
+        starter_org(org)  # the org `org init` makes (issue 20: fixtures never copy the project's own adrs/)
         prepared[name] = (org, setup(org))
     with ThreadPoolExecutor(max_workers=4) as pool:
         real = dict(

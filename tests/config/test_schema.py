@@ -13,11 +13,15 @@ from tests.helpers import REPO, org_in_process
 
 FILES = {
     "lane.schema.json": sorted((REPO / "lanes").glob("*.yaml")),
-    "workflow.schema.json": [REPO / "gates" / "change.yaml", REPO / "gates" / "ops.yaml"],
+    "workflow.schema.json": [
+        REPO / "gates" / "change.yaml",
+        REPO / "gates" / "code.yaml",
+        REPO / "gates" / "ops.yaml",
+    ],
     "rules.schema.json": [REPO / "gates" / "rules.yaml"],
     "risk.schema.json": [REPO / "gates" / "risk.yaml"],
     "credentials.schema.json": [REPO / "gates" / "credentials.yaml"],
-    "repos.schema.json": [REPO / "tests" / "data" / "repos.yaml"],
+    "repos.schema.json": [REPO / "tests" / "data" / "repos.yaml", REPO / "gates" / "repos.yaml"],
 }
 
 jsonschema = pytest.importorskip("jsonschema", reason="jsonschema checks the exported schemas")

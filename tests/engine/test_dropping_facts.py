@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -138,3 +139,17 @@ def test_dropping_required_facts_never_loosens_on_random_orgs(tmp_path_factory, 
     for _ in range(5):
         action = data.draw(st.sampled_from(ACTIONS))
         check(cfg, data.draw(st.sampled_from(["ops-claude", "build-gpt"])), action, data.draw(filings))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 19 class 4, open: a fact an action does not require still reads as absent (ADR 0071); "
+    "judging declared actions on every fact their rules read needs a per-rule worst reading to stay fast",
+)
+def test_the_issue_example_a_staging_deploy_filed_without_irreversible_needs_a_human(cfg):
+    """`irreversible` is not among deploy.*'s required facts, so a filing that leaves it out reads as 'not
+    irreversible' and a staging deploy is allowed with no human, though stated it needs one."""
+    stated = decide(cfg, "ops-claude", "deploy.release", {"environment": "staging", "irreversible": True})
+    assert stated.outcome == "needs_approval"
+    left_out = decide(cfg, "ops-claude", "deploy.release", {"environment": "staging"})
+    assert left_out.outcome == "needs_approval", left_out.reason

@@ -4,6 +4,8 @@ it is a config error at FILE:LINE, and at run time the action is denied anyway."
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from org.engine import flow
@@ -118,7 +120,8 @@ def test_run_time_denies_the_gate_action_anyway(tmp_path, name):
         assert gate in state.ready_gates(), (state.status, state.escalation)
         assert flow.eligible_members(cfg, state, gate) == []
     probe = state.copy()  # the gate ready on an open task: the holder is still refused the action
-    probe.status, probe.gates[gate].status = "active", "ready"
+    probe.status = "active"  # (a copy shares its gate states: replace one, never change it)
+    probe.gates[gate] = dataclasses.replace(probe.gates[gate], status="ready")
     holders = [a.id for a in cfg.actors.values() if a.lane == lane and a.id not in state.authors]
     assert holders
     el = flow.eligibility(cfg, probe, holders[0], gate)

@@ -331,6 +331,57 @@ def test_a_booked_rate_budget_refuses_instead_of_queueing_forever(org, local):
     assert [r["outcome"] for r in _ledger(org)] == ["ok", "refused:rate"]
 
 
+def test_two_runs_gateways_share_the_databases_rate_budget(org, local):
+    """A second run on the same database starts its own gateway: the provider's budget is the database's, not
+    one per gateway, so two gateways together get no more calls than one (ADR 0171 step 1)."""
+    from org.agents.pacing import Limits
+    from org.config.loader import load_org
+
+    root, url, task = org
+    cfg = load_org(root)
+    codes = []
+    for _run in range(2):
+        with Gateway.for_database(
+            cfg,
+            url,
+            local_url=local.url,
+            env={"ORG_MODELS": "local"},
+            limits={"local": Limits(rpm=1)},
+            max_wait_s=0.5,
+        ).serve() as g:
+            h = {"authorization": f"Bearer {g.grant(BUILDER, job=1, task=task)}"}
+            codes.append(
+                _post(
+                    g.url + "/chat/completions", json={"model": MODEL, "messages": MSGS}, headers=h
+                ).status_code
+            )
+    assert codes == [200, 429]
+    assert [r["outcome"] for r in _ledger(org)] == ["ok", "refused:rate"]
+
+
+def test_paced_calls_on_many_connections_hold_a_bounded_number_of_bus_connections(org, local, monkeypatch):
+    """Each HTTP connection is served by a thread of its own: pacing on the database must not open a bus per
+    thread (on PostgreSQL, a connection each, never closed until the run ends)."""
+    from org.agents.pacing import Limits
+    from org.config.loader import load_org
+    from org.gateway import server
+
+    root, url, task = org
+    cfg = load_org(root)
+    opened = []
+    real_open = Bus.open
+    monkeypatch.setattr(Bus, "open", lambda *a, **k: opened.append(1) or real_open(*a, **k))
+    with Gateway.for_database(
+        cfg, url, local_url=local.url, env={"ORG_MODELS": "local"}, limits={"local": Limits(rpm=60_000)}
+    ).serve() as g:
+        h = {"authorization": f"Bearer {g.grant(BUILDER, job=1, task=task)}"}
+        for _ in range(3 * server.MAX_BUSES):  # a new connection (and so a new server thread) per call
+            r = _post(g.url + "/chat/completions", json={"model": MODEL, "messages": MSGS}, headers=h)
+            assert r.status_code == 200
+        assert g.flush()
+    assert len(opened) <= server.MAX_BUSES
+
+
 def test_provider_trouble_is_passed_on_and_counted(gw, org, local):
     token = _grant(gw, org)
     local.config.update({"down": True})

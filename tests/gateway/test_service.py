@@ -12,7 +12,7 @@ import pytest
 
 from org.bus import Bus
 from org.errors import Conflict, Denied, UsageError
-from org.gateway.service import ROUTES_ENV, SOCKET_ENV, URL_ENV, RunGateway, model_access
+from org.gateway.service import ROUTES_ENV, SOCKET_ENV, URL_ENV, GatewayGone, RunGateway, model_access
 from org.identity.bootstrap import first_use_tokens
 from org.identity.guard import Guard
 from org.runtime import Sandbox, probe
@@ -127,7 +127,7 @@ def test_model_access_needs_a_loopback_gateway(run):
     for url in ("http://evil.example:80/v1", "https://127.0.0.1/v1", "file:///etc/passwd"):
         with pytest.raises(UsageError, match="loopback"):
             model_access("orgj_x", env={URL_ENV: url})
-    with pytest.raises(UsageError, match="cannot be reached"):
+    with pytest.raises(GatewayGone, match="cannot be reached"):
         model_access("orgj_x", env={SOCKET_ENV: "/nonexistent/gateway.sock"})
 
 

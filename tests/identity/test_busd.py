@@ -64,9 +64,13 @@ def _raw(path, data: bytes, *, close_write: bool = False) -> list[dict]:
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.settimeout(30)
         s.connect(str(path))
-        s.sendall(data)
-        if close_write:
-            s.shutdown(socket.SHUT_WR)
+        try:
+            s.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server answered and closed before the last bytes of an oversized line: read its answer
+        else:
+            if close_write:
+                s.shutdown(socket.SHUT_WR)
         out = b""
         while True:
             chunk = s.recv(1 << 16)

@@ -43,15 +43,37 @@ def _walk(cfg, seed: int, steps: int = 12):
 
 
 def test_state_copy_equals_deepcopy_and_is_independent(cfg):
-    for seed in range(60):
-        for s in _walk(cfg, seed):
+    """A copy shares its gate states (fold never changes one, it replaces it): folding any event into the
+    copy, or changing the copy's containers, leaves the original as it was."""
+    from org.engine.state import GateState
+
+    walks = [list(_walk(cfg, seed)) for seed in range(60)]
+    later = [ev for w in walks for s in w for ev in _events_after(cfg, s)]
+    for w in walks:
+        for s in w:
             c, d = s.copy(), copy.deepcopy(s)
             assert c == d
-            c.gates[next(iter(c.gates))].reviews.append("x")
+            for ev in later:  # every kind of event, folded into the copy where it applies
+                fits = set(ev.data.get("reset") or ()) <= set(c.gates)
+                if ev.type != "task.created" and fits and ev.data.get("gate", next(iter(c.gates))) in c.gates:
+                    fold([ev], c)
+            c.gates[next(iter(c.gates))] = GateState("failed")
             c.authors.add("someone")
+            c.author_families.add("x")
             c.revisions.append(("r", "g", "a", "f"))
             c.attributes["k"] = 1
             assert s == d
+
+
+def _events_after(cfg, s):
+    """A submission's events at one of the state's ready gates (a review, rework or pass), if any."""
+    for g in sorted(s.ready_gates()):
+        members = flow.eligible_members(cfg, s, g)
+        if members:
+            kind = cfg.workflows[s.workflow].gates[g].kind
+            verdict = {"work": "pass", "review": "changes", "approval": "approve"}[kind]
+            return flow.submit(cfg, s, members[0], g, verdict, note="x")
+    return []
 
 
 def test_gate_action_refusals_follow_replaced_rules_and_are_off_with_the_memo(tmp_path):
