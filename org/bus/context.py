@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from org import telemetry
 from org.bus.audit import decode_body
 from org.bus.redact import Redactor
 from org.bus.store import Store, Tx
@@ -337,6 +338,17 @@ class Ctx:
         if auth is not None:
             ev["auth"] = auth
         tx.events.append(ev)
+        if task and (decision or type_ in telemetry.TERMINAL_EVENTS) and telemetry.enabled():
+            self._trace(tx, ev)
+
+    def _trace(self, tx: Tx, ev: dict) -> None:
+        """A decision's span, or the task's root span at its end, exported once the transaction commits."""
+        task = None
+        if ev["type"] in telemetry.TERMINAL_EVENTS and ev["task"]:
+            row = self.task_row(tx, ev["task"])
+            task = {"created_at": row.created_at, "workflow": row.workflow, "tier": row.tier}
+        now = tx.now
+        tx.after_commit.append(lambda: telemetry.on_event(ev, now, task))
 
     def actor_info(self, cfg: OrgConfig | None, actor: str | None) -> tuple[str | None, str | None]:
         """(lane, model family) of an actor; humans have family 'human'."""
