@@ -1,11 +1,16 @@
 """`org demo`: the org at work on a realistic mix, told live from the event log, in well under a minute.
 
 On the current org and its default SQLite database, started afresh (an earlier database is moved
-aside, and the user is told where). Five tasks: a code change, a docs edit, a production deploy, a
-disposable dev-environment rebuild and a credential-bearing action (a Jira ticket). The built-in agents
-work them against the local model (or the real providers when their keys are set): cross-vendor reviews,
-a change sent back and fixed, the light path, the security agent's overreach denied by the RED rules,
-production work left waiting for a human. Ends with a summary and what to do next.
+aside, and the user is told where), and on a real git repository: the sample webhook service the starter
+org's gates/repos.yaml names (org.agents.demorepo), made afresh. Five tasks: a code change, a docs edit and a
+production deploy in that repository (the `code` workflow: real diffs, the repository's own tests on each
+commit, reviews of the commit, a merge by org's pipeline at done), a disposable dev-environment rebuild and a
+credential-bearing action (a Jira ticket). The built-in agents work them with tools against the local model
+(or the real providers when their keys are set), whose builders carry scripted defects (an off-by-one the
+repository's tests catch, TLS verification switched off that security catches, a broken link a reviewer
+catches): cross-vendor reviews, changes sent back and fixed, the light path, the security agent's overreach
+denied by the RED rules, production work left waiting for a human. Ends with a summary and what to do next.
+The same story every run: the same tasks, attempts, findings and denials (only ids, hashes and times vary).
 
 The demo stands in the external services its credential-bearing task calls the way it stands in the
 models (org.agents.standin): the broker is pointed at a stand-in Jira on loopback for the demo's own tasks
@@ -39,15 +44,15 @@ __all__ = [
     "stand_ins_in_db",
 ]
 
-# (label, title, workflow, attributes)
+# (label, title, workflow, attributes); the `code` workflow's tasks work in the sample repository
 DEMO_TASKS: tuple[tuple[str, str, str, dict], ...] = (
-    ("code change", "Add retry with backoff to the webhook sender", "change", {"kind": "code"}),
-    ("docs edit", "Document the webhook retry policy", "change", {"kind": "docs"}),
+    ("code change", "Add retry with backoff to the webhook sender", "code", {"kind": "code"}),
+    ("docs edit", "Document the webhook retry policy", "code", {"kind": "docs"}),
     (
         "production deploy",
         "Deploy release 2.4.1 to production",
-        "ops",
-        {"kind": "deploy", "environment": "production", "credential": "deploy-key", "service": "deploy"},
+        "code",
+        {"kind": "deploy"},  # production by its paths: deploy/** raises the tier to high (gates/repos.yaml)
     ),
     (
         "dev rebuild",
@@ -110,10 +115,12 @@ def stand_ins_in_db(cfg: Any, db_url: str, as_: str | None = None) -> dict[str, 
 
 
 _CREDENTIAL_TITLE = next(title for label, title, _wf, _a in DEMO_TASKS if label == "credential action")
-# The local model's seed and defect rate for the demo: with these the code change's first attempt has
-# a defect a reviewer catches and the docs edit goes through clean (tests assert the story).
+# The local model's seed and its builders' scripted defects for the demo, one per attempt: the code change's
+# first attempt has an off-by-one the repository's tests catch, its second TLS verification switched off that
+# security catches, its third is clean; the docs edit's first has a broken link a reviewer catches.
 DEMO_SEED = 7
-DEMO_DEFECT_RATE = 0.5
+DEMO_DEFECT_RATE = 0.5  # unused while DEMO_DEFECTS is set
+DEMO_DEFECTS: dict[str, list[str]] = {"code": ["logic", "security"], "docs": ["docs"], "deploy": []}
 DEMO_LATENCY_S = 0.12
 
 
@@ -126,11 +133,13 @@ class DemoResult:
     wall_s: float
     story: list[str]
     local: bool = True
+    repository: str | None = None  # the sample repository's folder (None: the org names none)
 
     def summary(self) -> dict:
         done = [t for t in self.tasks if t["status"] == "done"]
         # a successful outcome: done, and for a task in a repository merged and not reverted (issue 13)
         succeeded = [t for t in done if t.get("success", True)]
+        merged = [t for t in done if t.get("merged")]
         waiting = [t for t in self.tasks if t.get("pending_approvals")]
         blocked = [t for t in self.tasks if t["status"] in ("escalated", "rejected")]
         denied = [a for a in self.report.actions if a["outcome"] == "deny"]
@@ -146,7 +155,12 @@ class DemoResult:
             "calls": self.report.calls,
             "unpriced_calls": self.report.unpriced_calls,
             "succeeded": [t["task"] for t in succeeded],
+            "merged": [{"task": t["task"], "commit": t["merged"]} for t in merged],
+            "repository": self.repository,
             **cost_fields(cost, self.report.calls, self.report.unpriced_calls, len(succeeded)),
+            "cost_per_merged_change_usd": (
+                round(cost / len(merged), 6) if merged and not self.report.unpriced_calls else None
+            ),
             "tasks": [
                 {
                     k: t.get(k)
@@ -216,23 +230,43 @@ def _requester(cfg: Any) -> str | None:
 
 
 def prepare_demo(cfg: Any, db_url: str, say: Any = None) -> dict:
-    """The humans' part of the demo: a fresh database, the humans' own token files, and the five tasks filed
-    with a human's own token. Returns what the agents' part needs (JSON-able: it may cross a process)."""
+    """The humans' part of the demo: a fresh database, the sample repository made afresh, the humans' own token
+    files, and the five tasks filed with a human's own token. Returns what the agents' part needs (JSON-able:
+    it may cross a process)."""
+    from org.agents.demorepo import DEMO_REPO, reset_sample_repo
     from org.identity.bootstrap import first_use_tokens
     from org.identity.guard import Guard
 
     url, moved = fresh_database(cfg.root, db_url)
     if moved and say:
         say(f"org demo: starting afresh; the earlier database was moved to {moved}")
+    sample = reset_sample_repo(cfg) if "code" in cfg.workflows else None
+    if sample is not None and say:
+        say(
+            f"org demo: a sample repository (a Python webhook service with its own tests) made afresh in {sample}"
+        )
     by = _requester(cfg)
     with Guard.open(url, root=cfg.root, config=cfg) as g:
         first_use_tokens(g)
         head = g.head(None, as_=by)
         labels = {}
         for label, title, workflow, attrs in DEMO_TASKS:
-            t = g.add_task(None, title, workflow, by=by, attributes=attrs, idempotency_key=demo_key(label))
+            repo = DEMO_REPO if workflow == "code" and sample is not None else None
+            wf = (
+                workflow if workflow != "code" or repo else "change"
+            )  # an org without the sample: no repository
+            t = g.add_task(
+                None, title, wf, by=by, attributes=attrs, idempotency_key=demo_key(label), repo=repo
+            )
             labels[t["task"]] = label
-    return {"url": url, "moved": moved, "by": by, "head": head, "labels": labels}
+    return {
+        "url": url,
+        "moved": moved,
+        "by": by,
+        "head": head,
+        "labels": labels,
+        "repository": str(sample) if sample else None,
+    }
 
 
 def run_demo(
@@ -262,7 +296,9 @@ def demo_local_config() -> Any:
     the supervisor's gateway or this process's own."""
     from org.agents.localmodel import LocalModelConfig
 
-    return LocalModelConfig(seed=DEMO_SEED, defect_rate=DEMO_DEFECT_RATE, latency_s=DEMO_LATENCY_S)
+    return LocalModelConfig(
+        seed=DEMO_SEED, defect_rate=DEMO_DEFECT_RATE, latency_s=DEMO_LATENCY_S, defects=DEMO_DEFECTS
+    )
 
 
 def _run_demo(
@@ -304,7 +340,7 @@ def _run_demo(
             narrator = Narrator(port, cfg, labels, out=out, after=head) if not quiet else None
             if narrator:
                 narrator.start()
-            d = s.dispatcher(RunOptions(until_idle=True, lease_s=120))
+            d = s.dispatcher(RunOptions(until_idle=True, lease_s=120, pipeline=True))
             try:
                 report = d.run()
             finally:
@@ -312,15 +348,42 @@ def _run_demo(
                     narrator.stop()
             views = [port.door.task(port.any_token(), k) for k in labels]
             tasks = [
-                v | {"pending_approvals": len([a for a in v["approvals"] if a["status"] == "pending"])}
+                v
+                | {
+                    "pending_approvals": len([a for a in v["approvals"] if a["status"] == "pending"]),
+                    "merged": _merged(port, v["task"]),
+                }
                 for v in views
             ]
         finally:
             port.close()
     res = DemoResult(
-        url, moved, tasks, report, time.monotonic() - t0, narrator.lines if narrator else [], local
+        url,
+        moved,
+        tasks,
+        report,
+        time.monotonic() - t0,
+        narrator.lines if narrator else [],
+        local,
+        start.get("repository"),
     )
     return res
+
+
+def _shown(path: str) -> str:
+    """A folder as the user types it: relative to the current folder when inside it."""
+    import os
+
+    rel = os.path.relpath(path)
+    return rel if not rel.startswith("..") else path
+
+
+def _merged(port: Any, task: str) -> str | None:
+    """The commit org's pipeline merged the task as (its outcome.merged fact), or None."""
+    evs = port.door.events_since(port.any_token(), 0, task=task, types=("outcome.merged",), limit=10)
+    return next(
+        (str((e.get("data") or {}).get("commit")) for e in evs if (e.get("data") or {}).get("commit")), None
+    )
 
 
 def render_summary(res: DemoResult, cfg: Any) -> str:
@@ -339,6 +402,13 @@ def render_summary(res: DemoResult, cfg: Any) -> str:
         f"  done {len(s['done'])} · awaiting approval {len(s['awaiting_approval'])} · blocked {len(s['blocked'])} · "
         f"actions denied by RED rules {sum(1 for a in denied if any(r.startswith('RED-') for r in a['rules']))}",
         f"  {s['calls']} model calls, {cost_text(s['cost_usd'], s['unpriced_calls'])}"
+        + (
+            f", ${s['cost_per_merged_change_usd']:.4f} per merged change ({len(s['merged'])} merged: "
+            + ", ".join(m["task"] for m in s["merged"])
+            + ")"
+            if s["cost_per_merged_change_usd"] is not None
+            else ""
+        )
         + (
             f", ${s['cost_per_success_usd']:.4f} per successful outcome ({len(s['succeeded'])}: done; "
             "in a repository, merged and not reverted)"
@@ -363,17 +433,25 @@ def render_summary(res: DemoResult, cfg: Any) -> str:
     if s["awaiting_approval"]:
         rows.append((f"org approve {s['awaiting_approval'][0]} --as {who}", "the same from the command line"))
     creds = [t["task"] for t in res.tasks if t.get("pending_approvals") and t["title"] == _CREDENTIAL_TITLE]
+    changes = [
+        t["task"] for t in res.tasks if t.get("pending_approvals") and (t.get("attributes") or {}).get("repo")
+    ]
+    carry = [f"{changes[0]} is merged by org's pipeline"] if changes else []
+    carry += [f"{creds[0]}'s Jira call goes through the credential broker"] if creds else []
     rows += [
         (
             "org run",
-            "let the agents carry on (approved work gets executed"
-            + (f"; {creds[0]}'s Jira call goes through the credential broker)" if creds else ")"),
+            "let the agents carry on (approved work gets executed" + "".join(f"; {c}" for c in carry) + ")",
         ),
         (
             f"org task show {res.tasks[0]['task'] if res.tasks else 'T-1'} --as {who}",
             "a task's full timeline, every rule with its source",
         ),
     ]
+    if res.repository:
+        rows.append(
+            (f"git -C {_shown(res.repository)} log", "the sample repository: merges with their trailers")
+        )
     width = max(len(c) for c, _ in rows) + 3
     lines += ["", "Next:"] + [f"  {c:<{width}}{what}" for c, what in rows]
     return "\n".join(lines)

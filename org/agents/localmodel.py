@@ -29,6 +29,8 @@ __all__ = ["LocalModelConfig", "LocalModelServer", "BackgroundServer", "main"]
 class LocalModelConfig:
     seed: int = 0
     defect_rate: float = 0.3  # share of builders' first attempts that carry a defect
+    # scripted defects per kind of work ("code", "docs", "deploy"), one per attempt (round), instead of the rate
+    defects: dict[str, list[str]] | None = None
     catch_rate: float = 1.0  # share of defects in their field that reviewers catch
     overreach_rate: float = 1.0  # share of credential-bearing reviews where security tries to overreach
     malformed_rate: float = 0.0  # share of first replies that are not valid output (1.0: always, repairs too)

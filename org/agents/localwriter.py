@@ -103,11 +103,13 @@ def _slug(title: str) -> str:
     return "_".join([w for w in words if w not in stop][:4]) or "change"
 
 
-def _code(slug: str, defect: str | None) -> tuple[str, list[str], str]:
-    path = f"src/org_service/{slug}.py"
+def _code(slug: str, defect: str | None, path: str | None = None) -> tuple[str, list[str], str]:
+    path = path or f"src/org_service/{slug}.py"
     loop = "range(1, retries)" if defect == "logic" else "range(retries)"
     call = "send(payload, verify=False)" if defect == "security" else "send(payload)"
     body = [
+        '"""Webhook delivery: send a payload to a subscriber, retrying transient failures."""',
+        "",
         "import time",
         "",
         "",
@@ -128,9 +130,10 @@ def _code(slug: str, defect: str | None) -> tuple[str, list[str], str]:
     return path, body, f"Add send_with_retry to {path}: retries transient failures with exponential backoff."
 
 
-def _docs(slug: str, title: str, defect: str | None) -> tuple[str, list[str], str]:
+def _docs(slug: str, title: str, defect: str | None, files: list[str] = ()) -> tuple[str, list[str], str]:
     path = f"docs/{slug}.md"
-    link = "[the runbook](TODO)" if defect else "[the runbook](../runbooks/operations.md)"
+    runbook = "runbook.md" if "docs/runbook.md" in files else "../runbooks/operations.md"
+    link = "[the runbook](TODO)" if defect else f"[the runbook]({runbook})"
     body = [
         f"# {title}",
         "",
@@ -167,33 +170,87 @@ def _spec(slug: str, title: str) -> tuple[str, list[str], str]:
     return path, body, f"Spec for '{title}' in {path}."
 
 
-def _change(r: Request, cfg: Any) -> tuple[str, list[str], str]:
-    """(path, lines, summary) of the builder's change: a spec at the spec gate, else code or docs; a first
-    attempt carries a seeded defect at the configured rate (the same one for the same task every time)."""
+def _defect(r: Request, cfg: Any, kind: str) -> str | None:
+    """The seeded defect of this attempt: with `cfg.defects` the scripted one of its round for its kind of work
+    ({"code": ["logic", "security"], "docs": ["docs"]}: a first attempt with an off-by-one, a second with TLS
+    verification off, then clean); else a first attempt's at the configured rate (the same for the same task)."""
+    if getattr(cfg, "defects", None) is not None:
+        seq = cfg.defects.get("docs" if kind == "docs" else "deploy" if kind == "deploy" else "code") or []
+        return seq[r.round] if r.round < len(seq) else None
+    if r.round == 0 and unit("defect", cfg.seed, r.title) < cfg.defect_rate:
+        return (
+            "docs" if kind == "docs" else ("logic" if unit("class", cfg.seed, r.title) < 0.5 else "security")
+        )
+    return None
+
+
+def _target(title: str, files: list[str]) -> str | None:
+    """The existing module a change is about: the first Python file outside tests whose name shares a word
+    with the task's title (the webhook sender for 'Add retry with backoff to the webhook sender')."""
+    words = set(re.findall(r"[a-z0-9]+", title.lower())) - {
+        "the",
+        "a",
+        "an",
+        "to",
+        "of",
+        "for",
+        "and",
+        "with",
+    }
+    for f in files:
+        stem = f.rsplit("/", 1)[-1].removesuffix(".py")
+        if f.endswith(".py") and not f.startswith("tests/") and words & set(stem.split("_")):
+            return f
+    return None
+
+
+def _deploy(r: Request, files: list[str]) -> tuple[str, list[str], str] | None:
+    """A deploy as a change to the environment's manifest in the repository (deploy/<environment>.env)."""
+    named = [f[7:-4] for f in files if f.startswith("deploy/") and f.endswith(".env")]
+    env = str(r.attributes.get("environment") or next((n for n in named if n in r.title.lower()), ""))
+    path = f"deploy/{env}.env"
+    version = re.search(r"\d+\.\d+\.\d+", r.title)
+    if path not in files or version is None:
+        return None
+    body = [f"# The release running in {env}; org's pipeline merges changes to it after a human approves.",
+            f"RELEASE={version.group(0)}"]  # fmt: skip
+    return path, body, f"Set the {env} release to {version.group(0)} in {path}."
+
+
+def _change(r: Request, cfg: Any, files: list[str] = ()) -> tuple[str, list[str], str]:
+    """(path, lines, summary) of the builder's change: a spec at the spec gate, else code, docs or a deploy
+    manifest (`files`: the workspace's files, when the builder listed them); an attempt may carry a seeded
+    defect (_defect)."""
     kind = str(r.attributes.get("kind", "code"))
     slug = _slug(r.title)
     if r.gate == "spec":
         return _spec(slug, r.title)
-    defect = None
-    if r.round == 0 and unit("defect", cfg.seed, r.title) < cfg.defect_rate:
-        defect = (
-            "docs" if kind == "docs" else ("logic" if unit("class", cfg.seed, r.title) < 0.5 else "security")
-        )
-    path, body, summary = _docs(slug, r.title, defect) if kind == "docs" else _code(slug, defect)
+    defect = _defect(r, cfg, kind)
+    deploy = _deploy(r, list(files)) if kind == "deploy" else None
+    if deploy is not None:
+        path, body, summary = deploy
+    elif kind == "docs":
+        path, body, summary = _docs(slug, r.title, defect, list(files))
+    else:
+        path, body, summary = _code(slug, defect, _target(r.title, list(files)))
     if r.round:
         summary = f"Rework round {r.round}: addressed the review findings. " + summary
     return path, body, summary
 
 
 def compose_tools(messages: list[dict[str, Any]], cfg: Any) -> dict:
-    """The assistant message of a builder working with tools (OpenAI-style tool calls): look at the
-    workspace, write the change, run the repository's tests, submit. The step is read from the conversation,
-    so the same conversation always gets the same answer."""
+    """The assistant message of a builder working with tools (OpenAI-style tool calls): list the workspace,
+    read the file it is about to change (when it exists), write the change, run the repository's tests,
+    submit. The step is read from the conversation, so the same conversation always gets the same answer."""
     r = read_request(messages)
     step = sum(1 for m in messages if m.get("role") == "assistant" and m.get("tool_calls"))
-    path, body, summary = _change(r, cfg)
-    plan: list[tuple[str, dict]] = [
-        ("list_files", {}),
+    tool_texts = [str(m.get("content") or "") for m in messages if m.get("role") == "tool"]
+    files = [ln for ln in (tool_texts[0].splitlines() if tool_texts else []) if ln and not ln.startswith(" ")]
+    path, body, summary = _change(r, cfg, files)
+    plan: list[tuple[str, dict]] = [("list_files", {})]
+    if path in files:
+        plan.append(("read_file", {"path": path}))
+    plan += [
         ("write_file", {"path": path, "content": "\n".join(body) + "\n"}),
         ("run_tests", {}),
         ("submit", {"summary": summary}),
@@ -213,28 +270,7 @@ def compose_tools(messages: list[dict[str, Any]], cfg: Any) -> dict:
 
 
 def _builder(r: Request, cfg: Any) -> dict:
-    kind = str(r.attributes.get("kind", "code"))
-    slug = _slug(r.title)
-    if r.gate == "spec":
-        path, body, summary = _spec(slug, r.title)
-        return {
-            "summary": summary,
-            "diff": _diff(path, body),
-            "files": [path],
-            "adrs_cited": r.adrs[:2],
-            "actions": [],
-        }
-    defect = None
-    if r.round == 0 and unit("defect", cfg.seed, r.title) < cfg.defect_rate:
-        defect = (
-            "docs" if kind == "docs" else ("logic" if unit("class", cfg.seed, r.title) < 0.5 else "security")
-        )
-    if kind == "docs":
-        path, body, summary = _docs(slug, r.title, defect)
-    else:
-        path, body, summary = _code(slug, defect)
-    if r.round:
-        summary = f"Rework round {r.round}: addressed the review findings. " + summary
+    path, body, summary = _change(r, cfg)
     return {
         "summary": summary,
         "diff": _diff(path, body),

@@ -10,6 +10,10 @@ leases are released too, or expire).
 
 With `until_idle`, the run ends when no worker found anything to claim for a moment and no agent job
 is leased anywhere (nothing is about to hand work on); what waits for humans stays waiting.
+
+With `pipeline` (org run, org demo), the watcher also runs org's pipeline between claims: a repository
+task's tests gate on its bound commit and the merge at done (org.workspaces.pipeline); a pipeline step that
+did something counts as activity, so the run does not end while its results hand work on.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from org import telemetry
 from org.agents.busport import open_agent_work, open_agent_work_by_lane
 from org.agents.jobwork import JobOutcome, JobRunner, quietly
 from org.agents.pacing import Stopped
@@ -39,6 +44,7 @@ class RunOptions:
     poll_s: float = 1.0  # longest wait between claim attempts while idle (wake-ups come sooner)
     max_jobs: int | None = None
     concurrency: int | None = None  # workers per lane; None: each lane's `concurrency` from its YAML
+    pipeline: bool = False  # run org's pipeline (tests gates, merges) between claims (org run, org demo)
 
 
 @dataclass
@@ -100,8 +106,10 @@ class Dispatcher:
         runner: JobRunner,
         options: RunOptions | None = None,
         on_job: Callable[[JobOutcome], None] | None = None,
+        pipeline: Callable[[], list[dict]] | None = None,
     ) -> None:
         self.cfg = cfg
+        self.pipeline = pipeline  # org's pipeline once over everything waiting for it; what it did
         self.open_port = open_port
         self.runner = runner
         self.opts = options or RunOptions()
@@ -192,10 +200,16 @@ class Dispatcher:
         try:
             quiet_since: float | None = None
             last_sweep = time.monotonic()
+            pipe_after = 0.0
             while not self.stop_event.wait(0.1):
                 if time.monotonic() - last_sweep > 30:
                     last_sweep = time.monotonic()
                     port.door.sweep(port.any_token())
+                if self.pipeline is not None and time.monotonic() >= pipe_after:
+                    did, pipe_after = self._pipeline_step()
+                    if did:
+                        quiet_since = None
+                        continue
                 if self.opts.max_jobs is not None and self.report.jobs >= self.opts.max_jobs:
                     self.stop("max_jobs")
                     break
@@ -224,6 +238,23 @@ class Dispatcher:
                     quiet_since = time.monotonic()
         finally:
             port.close()
+
+    def _pipeline_step(self) -> tuple[bool, float]:
+        """(did it do anything, when to try next). Trouble (git, a required sandbox missing) is said once per
+        message and tried again after a pause; it never stops the run."""
+        assert self.pipeline is not None
+        try:
+            done = self.pipeline()
+        except Exception as exc:
+            why = f"org's pipeline: {type(exc).__name__}: {getattr(exc, 'message', None) or exc}"[:400]
+            if why != getattr(self, "_pipe_said", None):
+                self._pipe_said = why
+                self.runner.note("error", why)
+            return False, time.monotonic() + 5.0
+        if done:
+            with self._lock:
+                self._generation += 1
+        return bool(done), 0.0
 
     def _nothing_claimable(self, port: Any, gen: int) -> bool:
         """True when this run can claim nothing: no agent job is leased anywhere, and every lane with queued
@@ -271,7 +302,9 @@ class Dispatcher:
                     self._busy += 1
                     self._inflight[claim.job] = (claim, actor)
                 try:
-                    o = self._handle(port, claim, actor)
+                    with telemetry.job_span(claim, actor, **self._span_args(actor)) as span:
+                        o = self._handle(port, claim, actor)
+                        span.outcome(o)
                 finally:
                     with self._lock:
                         self._busy -= 1
@@ -288,6 +321,18 @@ class Dispatcher:
             with self._lock:
                 self._idle[(lane, idx)] = True
             port.close()
+
+    def _span_args(self, actor: str) -> dict:
+        """The model and the redaction of a job's span (org.telemetry; only when tracing is on)."""
+        if not telemetry.enabled():
+            return {}
+        ep = self.runner.endpoints.get(actor)
+        redact = None
+        if telemetry.capture_content():  # tool content in spans is scrubbed like events' data
+            from org.bus import Redactor
+
+            redact = Redactor.for_credentials(getattr(self.cfg, "credentials", None)).value
+        return {"model": getattr(ep, "model", None), "redact": redact}
 
     def _wait_for_work(self, port: Any, lane: str, seconds: float) -> None:
         """Until work may have appeared in the lane or `seconds` passed, in short slices so that a stopped run

@@ -69,6 +69,7 @@ class AgentSession:
 
         self.cfg = cfg
         self.db_url = db_url
+        self._pipeline_port: Any = None
         self.env = dict(os.environ if env is None else env)
         self.note = note or (lambda _k, _t: None)
         self.mode = models_mode(self.env)
@@ -159,7 +160,18 @@ class AgentSession:
         }
 
     def dispatcher(self, options: RunOptions | None = None, on_job: Any = None) -> Dispatcher:
-        return Dispatcher(self.cfg, self._open_port, self.runner, options, on_job=on_job)
+        pipeline = self.run_pipeline if options is not None and options.pipeline and self.cfg.repos else None
+        return Dispatcher(self.cfg, self._open_port, self.runner, options, on_job=on_job, pipeline=pipeline)
+
+    def run_pipeline(self) -> list[dict]:
+        """org's pipeline once over everything waiting for it (tests gates, merges), through the door as one of
+        this run's agents (its results are recorded as org's pipeline): what it did."""
+        from org.workspaces.pipeline import run_pipeline
+
+        if self._pipeline_port is None:
+            self._pipeline_port = self._open_port()
+        port = self._pipeline_port
+        return run_pipeline(port.door.workspaces(port.any_token(), command="pipeline run"))
 
     def port(self) -> Any:
         """An AgentDoor (org.agents.busport) whose calls authenticate as this run's agents."""
@@ -183,6 +195,9 @@ class AgentSession:
         try:
             self._close_boot()
         finally:
+            if self._pipeline_port is not None:
+                self._pipeline_port.close()
+                self._pipeline_port = None
             self._stop_gateway()
 
     def __enter__(self) -> AgentSession:

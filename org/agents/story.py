@@ -64,8 +64,21 @@ def call_text(c: dict) -> str:
     )
 
 
-def line_for(e: dict, labels: dict[str, str], sources: Callable[[str], str]) -> tuple[str, str] | None:
-    """(symbol key, text) for an event worth telling, else None."""
+def _tests_said(tests: dict) -> str:
+    """What a test run's output says in a few words: its count line, the first failing test, the verdict."""
+    lines = [ln.strip() for ln in str(tests.get("tail") or "").splitlines() if ln.strip()]
+    ran = next((ln for ln in reversed(lines) if re.match(r"^Ran \d+ tests?", ln)), "")
+    fail = next((ln for ln in lines if ln.startswith(("FAIL: ", "ERROR: "))), "")
+    fail = fail.split(" (")[0]
+    last = lines[-1] if lines else f"exit {tests.get('exit_code')}"
+    return ", ".join(x for x in (ran.split(" in ")[0], fail, last if last != ran else "") if x)
+
+
+def line_for(
+    e: dict, labels: dict[str, str], sources: Callable[[str], str], quiet: frozenset[str] = frozenset()
+) -> tuple[str, str] | None:
+    """(symbol key, text) for an event worth telling, else None. `quiet`: actions whose allowed decisions are
+    plumbing (a work gate's own action, decided for every tool call of a builder working with tools)."""
     d = e.get("data") or {}
     t, who, gate = e["type"], e.get("actor") or "engine", e.get("gate")
     fam = e.get("family") or d.get("family")
@@ -78,6 +91,13 @@ def line_for(e: dict, labels: dict[str, str], sources: Callable[[str], str]) -> 
         )
     if t == "gate.skipped":
         return None
+    if t == "task.tier_raised":
+        more = ", ".join(d.get("unskipped") or [])
+        return "wait", (
+            f"tier raised {d.get('from')} -> {d.get('tier')} by revision {_short(d.get('revision'))}'s paths "
+            f"({', '.join(d.get('rules') or [])}: {d.get('reason')})"
+            + (f"; now required: {more}" if more else "")
+        )
     if t == "work.submitted":
         note = (d.get("note") or "").split(". ")[0]
         return "work", f"{gate}: {who_f} delivered revision {_short(d.get('revision'))}" + (
@@ -99,7 +119,7 @@ def line_for(e: dict, labels: dict[str, str], sources: Callable[[str], str]) -> 
     if t == "action.decided":
         outcome = e.get("decision")
         a = d.get("attributes") or {}
-        what = d.get("action")
+        what = str(d.get("action"))
         if a.get("credential"):
             what += f" (credential {a['credential']} for service {a.get('service', '?')})"
         elif a.get("via"):
@@ -107,6 +127,8 @@ def line_for(e: dict, labels: dict[str, str], sources: Callable[[str], str]) -> 
         if outcome == "deny":
             rules = ", ".join(f"{r} ({sources(r) or 'built in'})" for r in e.get("rules") or [])
             return "deny", f"{who_f} tried {what}: DENIED by {rules}"
+        if outcome == "allow" and d.get("action") in quiet and not d.get("approved_by"):
+            return None
         if outcome == "needs_approval":
             return "wait", f"{who_f} asked for {what}: needs a human ({', '.join(e.get('rules') or [])})"
         return "allow", f"{who_f} {what}: allowed" + (
@@ -126,9 +148,21 @@ def line_for(e: dict, labels: dict[str, str], sources: Callable[[str], str]) -> 
         )
     if t == "gate.passed" and gate == "eligibility":
         return "info", f"{gate}: {d.get('reason')}"
+    if t in ("gate.passed", "gate.failed") and isinstance(d.get("tests"), dict):
+        ok = t == "gate.passed"
+        return ("pass" if ok else "changes"), (
+            f"{gate or d.get('gate')}: the repository's tests {'passed' if ok else 'FAILED'} on "
+            f"{_short(d['tests'].get('commit') or d.get('revision'))} ({_tests_said(d['tests'])}; org's pipeline)"
+        )
     if t == "task.done":
         skipped = ", ".join(d.get("skipped") or [])
-        return "done", f"done on revision {_short(d.get('revision'))}" + (
+        merge = d.get("merge") if isinstance(d.get("merge"), dict) else None
+        into = (
+            f"; merged by org's pipeline as {_short(merge.get('commit'))}"
+            if merge and merge.get("commit")
+            else ""
+        )
+        return "done", f"done on revision {_short(d.get('revision'))}{into}" + (
             f" (skipped: {skipped})" if skipped else ""
         )
     if t == "task.escalated":
@@ -164,6 +198,12 @@ class Narrator:
         self._thread: threading.Thread | None = None
         enc = (getattr(self.out, "encoding", None) or "").lower()
         self.symbols = _UNICODE if "utf" in enc else _SYMBOLS
+        self.quiet = frozenset(
+            g.action
+            for wf in cfg.workflows.values()
+            for g in wf.gates.values()
+            if g.kind == "work" and g.action
+        )
 
     def _source(self, rule: str) -> str:
         return self.cfg.source(rule)
@@ -176,7 +216,7 @@ class Narrator:
                 return n
             for e in evs:
                 self.after = e["seq"]
-                got = line_for(e, self.labels, self._source)
+                got = line_for(e, self.labels, self._source, self.quiet)
                 if got is None:
                     continue
                 sym, text = got

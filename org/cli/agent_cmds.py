@@ -154,7 +154,9 @@ def run(
             + ("; Ctrl-C stops" if watch else "")
         )
         d = s.dispatcher(
-            RunOptions(lanes=tuple(lane or ()), until_idle=not watch, lease_s=lease, max_jobs=max_jobs),
+            RunOptions(
+                lanes=tuple(lane or ()), until_idle=not watch, lease_s=lease, max_jobs=max_jobs, pipeline=True
+            ),
             on_job=on_job,
         )
         report = d.run()

@@ -18,7 +18,7 @@ SCHEMAS: dict[str, tuple[type[BaseModel], str, str]] = {
     "lane.schema.json": (Lane, "lanes/*.yaml", "An org lane: who may do what"),
     "workflow.schema.json": (
         Workflow,
-        "gates/change.yaml, gates/ops.yaml (any file with 'workflow:')",
+        "gates/change.yaml, gates/code.yaml, gates/ops.yaml (any file with 'workflow:')",
         "An org workflow: its gates",
     ),
     "rules.schema.json": (RulesFile, "gates/rules.yaml", "The org's attributes, RED and consequential rules"),
@@ -28,7 +28,7 @@ SCHEMAS: dict[str, tuple[type[BaseModel], str, str]] = {
 }
 _GLOBS = {
     "lane.schema.json": ["lanes/*.yaml", "lanes/*.yml"],
-    "workflow.schema.json": ["gates/change.yaml", "gates/ops.yaml"],
+    "workflow.schema.json": ["gates/change.yaml", "gates/code.yaml", "gates/ops.yaml"],
     "rules.schema.json": ["gates/rules.yaml"],
     "risk.schema.json": ["gates/risk.yaml"],
     "credentials.schema.json": ["gates/credentials.yaml"],

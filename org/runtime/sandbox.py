@@ -178,6 +178,11 @@ class Sandbox:
             PYTHONDONTWRITEBYTECODE="1",
         )
         env.update(self.env)
+        from org import telemetry
+
+        parent = telemetry.traceparent()  # a CLI's own spans join the task's trace (ADR 0195)
+        if parent:
+            env["TRACEPARENT"] = parent
         return env
 
     def _private_home(self) -> str:

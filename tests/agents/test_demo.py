@@ -10,7 +10,9 @@ wrote."""
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import time
 from pathlib import Path
 
@@ -19,6 +21,7 @@ import pytest
 from org.bus import Bus
 from org.config.loader import load_org
 from tests.helpers import run_org
+from tests.workspaces.gitrepo import sh_git
 
 CANARY = "canary-J1ra-7c0ffee-secret"
 CANARIES = {
@@ -31,13 +34,18 @@ CANARIES = {
 
 def _recording_model():
     """The demo's local model as its own loopback server, keeping every request body it receives."""
-    from org.agents.demo import DEMO_DEFECT_RATE, DEMO_LATENCY_S, DEMO_SEED
+    from org.agents.demo import DEMO_DEFECT_RATE, DEMO_DEFECTS, DEMO_LATENCY_S, DEMO_SEED
     from org.agents.localmodel import LocalModelConfig, LocalModelServer
 
     class Recording(LocalModelServer):
         def __init__(self) -> None:
             super().__init__(
-                LocalModelConfig(seed=DEMO_SEED, defect_rate=DEMO_DEFECT_RATE, latency_s=DEMO_LATENCY_S)
+                LocalModelConfig(
+                    seed=DEMO_SEED,
+                    defect_rate=DEMO_DEFECT_RATE,
+                    latency_s=DEMO_LATENCY_S,
+                    defects=DEMO_DEFECTS,
+                )
             )
             self.bodies: list[str] = []
 
@@ -88,11 +96,14 @@ def demo(tmp_path_factory):
         assert job[-1].returncode == 0, job[-1].stderr
     job.append(run_org("--json", "run", root=root, env=env, timeout=120))
     assert job[-1].returncode == 0 and json.loads(job[-1].stdout)["tasks_done"] == 2, job[-1].stderr[-3000:]
+    # the sample repository as the README's `git log` shows it, before the rerun makes it afresh
+    log = sh_git(root / ".org" / "demo" / "service", "log", "--format=%H%x00%P%x00%B%x01", "main")
     main_job = root / ".org" / "org.db"
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
+    told = io.StringIO()
     try:
-        rerun = run_demo(load_org(root), f"sqlite:///{root / '.org' / 'org.db'}", quiet=True)
+        rerun = run_demo(load_org(root), f"sqlite:///{root / '.org' / 'org.db'}", out=told)
     finally:
         for k, v in saved.items():
             if v is None:
@@ -101,7 +112,20 @@ def demo(tmp_path_factory):
                 os.environ[k] = v
         model.stop()
     main_job = Path(rerun.moved_to)  # the CLI's database, moved aside by the rerun
-    return root, first, wall, rerun, {"db": main_job, "outputs": job, "prompts": model.bodies, "home": home}
+    return (
+        root,
+        first,
+        wall,
+        rerun,
+        {
+            "db": main_job,
+            "outputs": job,
+            "prompts": model.bodies,
+            "home": home,
+            "log": log,
+            "told": told.getvalue(),
+        },
+    )
 
 
 def _events(root: Path) -> list[dict]:
@@ -116,6 +140,10 @@ def test_demo_runs_and_reports(demo):
     assert len(out["done"]) == 3 and len(out["awaiting_approval"]) == 2 and out["blocked"] == []
     assert out["cost_usd"] > 0 and out["unpriced_calls"] == 0
     assert out["cost_per_success_usd"] == pytest.approx(out["cost_usd"] / 3, rel=1e-3)
+    # the code change and the docs edit merged by org's pipeline in the demo itself; cost per merged change
+    assert [m["task"] for m in out["merged"]] == ["T-1", "T-2"]
+    assert out["cost_per_merged_change_usd"] == pytest.approx(out["cost_usd"] / 2, rel=1e-3)
+    assert out["repository"] == str(root / ".org" / "demo" / "service")
     assert "RED-CREDENTIAL-REUSE" in first.stderr  # with --json the live story goes to stderr
     assert "go through the broker to a stand-in jira on http://127.0.0.1:" in first.stderr
     assert "ORG_SECRET_JIRA: yours, from the environment" in first.stderr  # the canary: the user set it
@@ -156,7 +184,7 @@ def test_story_from_the_event_log(demo):
     tasks = _by_task(evs)
     assert len(tasks) == 5
     tiers = sorted(next(e for e in t if e["type"] == "task.created")["data"]["tier"] for t in tasks.values())
-    assert tiers == ["high", "high", "low", "low", "medium"]
+    assert tiers == ["high", "low", "low", "medium", "medium"]  # the deploy is raised to high by its paths
 
     # cross-vendor reviews: every counting review comes from a family other than the authors' so far
     for t in tasks.values():
@@ -167,14 +195,22 @@ def test_story_from_the_event_log(demo):
             if e["type"] == "review.filed" and e["data"]["counts"]:
                 assert e["data"]["family"] not in authors, e
 
-    # a change sent back for rework and fixed
+    # the code change: its off-by-one fails the repository's own tests at the tests gate, its TLS switched off
+    # is sent back by security with the file and line, the third attempt passes and is merged
     code = _task(tasks, "retry with backoff")
     types = [e["type"] for e in code]
+    failed = [e for e in code if e["type"] == "gate.failed"]
+    assert failed[0]["data"]["gate"] == "tests" and failed[0]["rules"] == ["ORG-TESTS-FAILED"]
+    assert "test_transient_failures_are_retried" in failed[0]["data"]["tests"]["tail"]
     sent_back = next(e for e in code if e["type"] == "review.filed" and e["data"]["verdict"] == "changes")
-    assert sent_back["data"]["findings"] and "rework.started" in types
-    assert "task.done" in types
+    assert sent_back["gate"] == "security" and "verify=False" in sent_back["data"]["findings"][0]["text"]
+    assert sent_back["data"]["findings"][0]["file"] == "webhooks/sender.py"
+    assert types.count("rework.started") == 2 and "task.done" in types
     done = next(e for e in code if e["type"] == "task.done")
-    assert done["data"]["revision"] != sent_back["data"]["revision"]
+    assert done["data"]["revision"] != sent_back["data"]["revision"] and done["data"]["merge"]["commit"]
+    docs = _task(tasks, "Document the webhook")
+    broken = next(e for e in docs if e["type"] == "review.filed" and e["data"]["verdict"] == "changes")
+    assert broken["gate"] == "correctness" and "broken link" in broken["data"]["findings"][0]["text"]
 
     # the light path of the dev rebuild: no review, no approval, executed, done
     dev = _task(tasks, "dev environment")
@@ -191,6 +227,11 @@ def test_story_from_the_event_log(demo):
     assert {"RED-CREDENTIAL-REUSE", "RED-HOST-CONFIG-OUTSIDE-PIPELINE"} <= rules
     cfg = load_org(root)
     assert all(cfg.actors[e["actor"]].lane == "security" for e in denied)
+
+    # the deploy is a change to deploy/production.env: its paths raise it to high (design review, approval)
+    deploy = _task(tasks, "production")
+    raised = next(e for e in deploy if e["type"] == "task.tier_raised")
+    assert raised["data"]["tier"] == "high" and "approval" in raised["data"]["unskipped"]
 
     # production work (and the credential-bearing action) waits for a human
     for part in ("production", "Jira"):
@@ -320,3 +361,47 @@ def test_the_jira_task_is_carried_out_by_the_broker_with_the_canary_secret(demo)
     executed = [e for e in jira if e["type"] == "work.submitted" and e["gate"] == "execute"]
     assert len(executed) == 1 and "jira POST /rest/api/2/issue -> 201 REL-1" in executed[0]["data"]["note"]
     assert "task.done" in [e["type"] for e in jira]
+
+
+def _story(lines: list[str]) -> dict[str, list[str]]:
+    """The told story per task, with what differs between runs by nature taken out: revision and commit ids,
+    which member of a lane took a job (and so its model family)."""
+    out: dict[str, list[str]] = {}
+    for line in lines:
+        m = re.match(r"^\s+(T-\d+)\s+\S+\s+(.*)$", line)
+        if not m:
+            continue
+        text = re.sub(r"\b[0-9a-f]{8}\b", "REV", m.group(2))
+        text = re.sub(r"\b[a-z]+-[a-z]+ \((openai|anthropic|google)\)", "AGENT", text)
+        text = re.sub(r"\b(openai|anthropic|google)\b", "FAMILY", text)
+        out.setdefault(m.group(1), []).append(text)
+    return out
+
+
+def test_two_demo_runs_tell_the_same_story(demo):
+    """The same tasks, attempts, test results, findings, denials and merges every run (the RED-denial count
+    was 2 in one run and 4 in the next: security reviewed a revision in parallel with correctness)."""
+    root, first, _, rerun, job = demo
+    one = _story(first.stderr.splitlines())
+    two = _story(job["told"].splitlines())
+    assert set(one) == {"T-1", "T-2", "T-3", "T-4", "T-5"}
+    assert one == two
+    denials = [ln for lines in one.values() for ln in lines if "DENIED by RED-" in ln]
+    assert len(denials) == 6 and len(rerun.summary()["denied_actions"]) == 6
+    assert len(json.loads(first.stdout)["denied_actions"]) == 6
+
+
+def test_after_a_human_approves_org_run_merges_and_git_log_shows_the_trailers(demo):
+    """`org approve T-3 --as bob` and `org run`: org's pipeline merges the approved deploy change; the sample
+    repository's history holds a merge commit per task with the reviewers, the approver and the tier."""
+    merges = {}
+    for rec in demo[4]["log"].split("\x01"):
+        parts = rec.strip().split("\x00")
+        if len(parts) == 3 and len(parts[1].split()) == 2:
+            merges[re.search(r"Org-Task: (T-\d+)", parts[2]).group(1)] = parts[2]
+    assert set(merges) == {"T-1", "T-2", "T-3"}
+    t3 = merges["T-3"]
+    assert t3.startswith("Merge T-3: Deploy release 2.4.1 to production")
+    assert "Org-Approver: bob (approval)" in t3 and "Org-Tier: high" in t3
+    assert re.search(r"Org-Reviewer: \S+ \((openai|anthropic|google), security\)", t3)
+    assert "Org-Approver" not in merges["T-1"] and "Org-Tier: medium" in merges["T-1"]

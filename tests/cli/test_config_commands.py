@@ -53,7 +53,7 @@ def test_validate_json(repo):
     r = org_in_process("validate", "--json", root=repo)
     assert r.returncode == 0
     doc = _one_json(r.stdout)
-    assert doc["ok"] is True and doc["workflows"] == ["change", "ops"]
+    assert doc["ok"] is True and doc["workflows"] == ["change", "code", "ops"]
     assert "RED-CREDENTIAL-REUSE" in doc["rules"] and doc["tiers"] == ["low", "medium", "high"]
     assert re.fullmatch(r"[0-9a-f]{16}", doc["config_hash"])
 
@@ -112,7 +112,7 @@ def test_graph_dot(repo):
 def test_graph_all_workflows_json(repo):
     r = org_in_process("graph", "--json", "--format", "mermaid", root=repo)
     doc = _one_json(r.stdout)
-    assert r.returncode == 0 and set(doc["graphs"]) == {"change", "ops"}
+    assert r.returncode == 0 and set(doc["graphs"]) == {"change", "code", "ops"}
     assert all(g.startswith("flowchart TD") for g in doc["graphs"].values())
 
 

@@ -26,7 +26,7 @@ async def test_filters_and_search_narrow_the_board(make_app, keys):
         await pilot.press("x")
         await pilot.press("s", "s")  # state: waiting (on a human)
         assert sorted(_tasks(app)) == [keys["high_change"], keys["high_ops"]]
-        await pilot.press("w", "w")  # workflow: ops
+        await pilot.press("w", "w", "w")  # workflow: ops (after change and code)
         assert _tasks(app) == [keys["high_ops"]]
         await pilot.press("x", "l", "l")  # lane: builder (an open job for it)
         assert _tasks(app) == [keys["leased"]]
