@@ -18,7 +18,7 @@ import pytest
 
 from org.bus import Bus
 from tests.bus.bushelpers import drive
-from tests.helpers import run_org
+from tests.helpers import org_in_process
 
 HOOK = """
 import json, os, sys
@@ -53,7 +53,9 @@ def _lines(path):
 
 
 def _notify(org, *args, env=None):
-    r = run_org("notify", "--as", "alice", "--json", *args, root=org["root"], env={**SECRETS, **(env or {})})
+    r = org_in_process(
+        "notify", "--as", "alice", "--json", *args, root=org["root"], env={**SECRETS, **(env or {})}
+    )
     assert "Traceback" not in r.stderr, r.stderr
     return r
 
