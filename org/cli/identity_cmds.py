@@ -392,6 +392,9 @@ def serve(
         sys.stdout.flush()
 
     d.serve(on_ready=ready)
+    from org import telemetry
+
+    telemetry.close()  # its decisions' last spans (a no-op unless an OTLP endpoint is set)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)  # the socket is gone and the connections are closed: skip the interpreter's slow teardown

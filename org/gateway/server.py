@@ -36,6 +36,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from org import telemetry
 from org.errors import UsageError
 from org.gateway import wire
 from org.gateway.grants import Grant, Grants
@@ -334,8 +335,10 @@ class Gateway:
                 timeout_s=ep.timeout_s,
                 extra=call.params,
             )
-        res = self.pacer.call(ep.budget_key, estimate_tokens(call.messages), once)
-        return self._after(grant, model, res, price_later=fwd)
+        with telemetry.chat_span(grant, model, getattr(ep, "family", None)) as span:
+            res = self.pacer.call(ep.budget_key, estimate_tokens(call.messages), once)
+            span.usage(res)
+            return self._after(grant, model, res, price_later=fwd)
 
     def _after(self, grant: Grant, model: str, res: Any, *, price_later: bool = False) -> Any:
         """Count and record a call that was made (or refused by the pacer); its result, or a Refusal.
