@@ -17,6 +17,8 @@ from pathlib import Path
 
 from org.errors import Conflict, UsageError
 
+__all__ = ["Inode", "bound", "release", "take"]
+
 Inode = tuple[int, int]
 
 
