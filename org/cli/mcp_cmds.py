@@ -11,24 +11,15 @@ from typing import Annotated
 import typer
 
 from org.cli._common import err, opts
+from org.cli._globals import sub_app
 
 __all__ = ["register", "serve"]
 
-mcp_app = typer.Typer(
-    name="mcp",
-    help="Serve the work bus to MCP clients (agents).",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,
-)
+mcp_app = sub_app("mcp", "Serve the work bus to MCP clients (agents).")
 
 
-bus_app = typer.Typer(
-    name="bus",
-    help="Serve the agents' bus socket (what org mcp serve and agents' org claim reach the bus through).",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,
+bus_app = sub_app(
+    "bus", "Serve the agents' bus socket (what org mcp serve and agents' org claim reach the bus through)."
 )
 
 
