@@ -45,11 +45,17 @@ def bus_serve(
 
     from org.agents.host import bus_socket
     from org.cli._common import load_config
+    from org.errors import UsageError
 
     o = opts()
     cfg = load_config(o.org_root())
     path = Path(socket_path) if socket_path else o.org_root() / ".org" / "bus.sock"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # e.g. --socket /proc/nope/bus.sock: the caller's path, not an internal error
+        raise UsageError(
+            f"cannot listen on {path}: cannot make {path.parent}: {exc.strerror or exc}"
+        ) from None
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_a: stop.set())

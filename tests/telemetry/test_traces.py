@@ -129,15 +129,22 @@ _HOOKS = textwrap.dedent(
     from types import SimpleNamespace as N
     from org import telemetry
     from org.bus import Redactor
-    from org.runtime.sandbox import Sandbox  # noqa: F401 (its environment is a hook)
+    from org.runtime.sandbox import Sandbox
     import org.agents.runner, org.agents.toolloop, org.gateway.server  # noqa: F401
 
     secret = os.environ["SERVICE_TOKEN"]
     redact = Redactor.for_credentials({"svc": N(env="SERVICE_TOKEN", file=None)}).value
     claim = N(task="T-9", job=4, lane="builder", gate="implement", kind="work", tier="high", workflow="change",
               round=0, config_hash="abc", policy_source={"values": {"limits.max_rework_rounds": "repo app.yaml:3"}})
+    def child_traceparent():  # what a process org starts in the sandbox is handed
+        box = Sandbox(os.getcwd(), isolated=False, python=False)
+        probe = "import os; print(os.environ.get('TRACEPARENT'))"
+        return box.run([sys.executable, "-I", "-c", probe]).stdout.decode().strip()
+
+    outside = child_traceparent()
     with telemetry.job_span(claim, "build-x", model="openai/gpt-5", redact=redact) as job:
         parent = telemetry.traceparent()
+        inside = child_traceparent()
         with telemetry.tool_span("write_file", {"path": "a.py", "text": "KEY=" + secret, "password": "hunter22x"},
                                  "call-1") as tool:
             tool.result(N(result="ok", text="wrote a.py with " + secret, decision="allow", rules=["R-1"]))
@@ -151,7 +158,7 @@ _HOOKS = textwrap.dedent(
                         "job": None, "config_hash": "abc", "data": {"action": "deploy.production"}}, 2.0, None)
     telemetry.flush(10)
     print(json.dumps({"otel": sorted(m for m in sys.modules if m.startswith("opentelemetry"))[:3],
-                      "traceparent": parent, "stats": telemetry.stats()}))
+                      "traceparent": parent, "child": [outside, inside], "stats": telemetry.stats()}))
     """
 )
 
@@ -175,6 +182,7 @@ def _hooks(endpoint: str, **env: str) -> dict:
 def test_without_an_endpoint_nothing_is_traced_and_opentelemetry_is_never_imported(receiver):
     off = _hooks("")
     assert off["otel"] == [] and off["traceparent"] is None and receiver.spans() == []
+    assert off["child"] == ["None", "None"]  # nothing handed to a sandboxed process either
     on = _hooks(receiver.url)  # the same script with an endpoint: the check above can fail
     assert on["otel"] and on["traceparent"] and receiver.spans()
 
@@ -193,7 +201,11 @@ def test_the_hooks_build_the_tree_and_keep_tool_content_out_unless_asked(receive
         spans["execute_tool write_file"],
         spans["chat openai/gpt-5"],
     )
-    assert got["traceparent"] == f"00-{job['trace']}-{job['id']}-01"  # what an agent subprocess is handed
+    # what an agent subprocess is handed: the job's span, inside the job only (a CLI's spans join the trace)
+    assert (
+        got["child"] == ["None", got["traceparent"]]
+        and got["traceparent"] == f"00-{job['trace']}-{job['id']}-01"
+    )
     assert (
         job["trace"] == f"{ids.trace_id('T-9'):032x}" and job["parent"] == f"{ids.root_span_id('T-9'):016x}"
     )
@@ -227,3 +239,27 @@ def test_spans_an_endpoint_refuses_are_counted_and_the_process_ends(tmp_path):
     finally:
         held.close()
     assert got["stats"]["exported"] == 0 and got["stats"]["dropped"] == got["stats"]["ended"] == 4
+
+
+@pytest.mark.slow
+def test_a_builder_s_tool_calls_are_spans_of_its_job_with_content_only_when_asked(ws_org, receiver):
+    """The tool loop on a real repository (the workspace, the diff guard): each tool call an `execute_tool`
+    span under its job, with its decision; the arguments captured with the flag, through the events' redactor."""
+    with Bus.open(f"sqlite:///{ws_org / '.org' / 'org.db'}", root=ws_org) as bus:
+        task = bus.add_task("Add retries to the webhook sender", "change", by="alice", repo="app")["task"]
+    p = _run(ws_org, receiver.url, ORG_OTEL_CAPTURE_CONTENT="1")
+    assert p.returncode == 0, p.stderr[-2000:]
+    spans = [s for s in receiver.spans() if s["trace"] == f"{ids.trace_id(task):032x}"]
+    by_id = {s["id"]: s for s in spans}
+    tools = [s for s in spans if s["attrs"].get("gen_ai.operation.name") == "execute_tool"]
+    assert {t["attrs"]["gen_ai.tool.name"] for t in tools} >= {"write_file", "submit"}
+    for t in tools:
+        job = by_id[t["parent"]]
+        assert (
+            job["attrs"]["gen_ai.operation.name"] == "invoke_agent" and job["attrs"]["org.lane"] == "builder"
+        )
+        assert t["name"] == f"execute_tool {t['attrs']['gen_ai.tool.name']}" and t["attrs"]["org.tool.result"]
+        assert "gen_ai.tool.call.arguments" in t["attrs"] and "gen_ai.tool.call.result" in t["attrs"]
+    writes = [t for t in tools if t["attrs"]["gen_ai.tool.name"] == "write_file"]
+    assert writes and all(json.loads(w["attrs"]["gen_ai.tool.call.arguments"])["path"] for w in writes)
+    assert all(w["attrs"].get("org.decision") == "allow" for w in writes)
