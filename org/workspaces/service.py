@@ -191,6 +191,10 @@ def check_revision(bus: Any, job: int, actor: str, *, commit: str | None = None)
     tr = _task(bus, j["task"])
     who = tr.cfg.actors.get(actor)
     human = bool(who and who.is_human)
+    # the rails are the job's lane's: a human working an agent lane's job (taken over in its workspace, ADR
+    # 0177) meets the agents' diff guard (a protected path is refused, not routed to a second human)
+    lane = tr.cfg.lanes.get(j.get("lane") or "")
+    human = human and (lane is None or lane.kind == "human")
     if j["kind"] == "review":
         if not human:
             _seen_whole(bus, tr, j, actor)
