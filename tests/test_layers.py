@@ -72,6 +72,8 @@ PROBES = {
     "gateway": ("org/gateway/proxy.py", "import textual\n"),
     "mcp": ("org/mcp/tools.py", "from org.bus import Bus\n"),
     "mcp-sdk": ("org/cli/mcp_cmds.py", "import mcp\n"),
+    "telemetry": ("org/telemetry/ids.py", "from org.bus import Bus\n"),
+    "otel-sdk": ("org/agents/runner.py", "from opentelemetry import trace\n"),
 }
 
 

@@ -87,10 +87,14 @@ def demo_stand_ins(cfg: Any) -> dict[str, list[str]]:
     return out
 
 
-def stand_ins_in_db(cfg: Any, db_url: str) -> dict[str, list[str]]:
+def stand_ins_in_db(cfg: Any, db_url: str, as_: str | None = None) -> dict[str, list[str]]:
     """The demo's stand-ins that `org run` needs on this database: those of the demo's tasks it holds (none
-    on a database the demo did not fill, and none for tasks of your own)."""
-    from org.bus import Bus, sqlite_path
+    on a database the demo did not fill, and none for tasks of your own). Read through the door as the human
+    `as_` (default: the org's first human whose own token file is on this account); a caller no human's token
+    speaks for learns nothing (no stand-ins), and each refusal is in the audit log."""
+    from org.bus import sqlite_path
+    from org.errors import Denied, Paused
+    from org.identity.guard import Guard
 
     want = demo_stand_ins(cfg)
     if not want:
@@ -98,8 +102,15 @@ def stand_ins_in_db(cfg: Any, db_url: str) -> dict[str, list[str]]:
     path = sqlite_path(db_url) if db_url.startswith("sqlite") else None
     if db_url.startswith("sqlite") and (path is None or not path.exists()):
         return {}
-    with Bus.open(db_url, root=cfg.root, config=cfg) as bus:
-        keys = bus.active_keys("demo:")
+    humans = [as_] if as_ else [a.id for a in cfg.actors.values() if a.is_human]
+    keys: set[str] = set()
+    with Guard.open(db_url, root=cfg.root, config=cfg) as door:
+        for human in humans:
+            try:
+                keys = door.active_keys(None, "demo:", as_=human)
+                break
+            except (Denied, Paused):  # no file here, a stale one, or a paused human: the next
+                continue
     return {c: [k for k in ks if k in keys] for c, ks in want.items() if keys & set(ks)}
 
 

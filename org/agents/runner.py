@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from org import telemetry
 from org.agents.busport import open_agent_work, open_agent_work_by_lane
 from org.agents.jobwork import JobOutcome, JobRunner, quietly
 from org.agents.pacing import Stopped
@@ -301,7 +302,9 @@ class Dispatcher:
                     self._busy += 1
                     self._inflight[claim.job] = (claim, actor)
                 try:
-                    o = self._handle(port, claim, actor)
+                    with telemetry.job_span(claim, actor, **self._span_args(actor)) as span:
+                        o = self._handle(port, claim, actor)
+                        span.outcome(o)
                 finally:
                     with self._lock:
                         self._busy -= 1
@@ -318,6 +321,18 @@ class Dispatcher:
             with self._lock:
                 self._idle[(lane, idx)] = True
             port.close()
+
+    def _span_args(self, actor: str) -> dict:
+        """The model and the redaction of a job's span (org.telemetry; only when tracing is on)."""
+        if not telemetry.enabled():
+            return {}
+        ep = self.runner.endpoints.get(actor)
+        redact = None
+        if telemetry.capture_content():  # tool content in spans is scrubbed like events' data
+            from org.bus import Redactor
+
+            redact = Redactor.for_credentials(getattr(self.cfg, "credentials", None)).value
+        return {"model": getattr(ep, "model", None), "redact": redact}
 
     def _wait_for_work(self, port: Any, lane: str, seconds: float) -> None:
         """Until work may have appeared in the lane or `seconds` passed, in short slices so that a stopped run

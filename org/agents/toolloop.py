@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from org import telemetry
 from org.agents.tools import TOOL_SPECS, WorkspaceTools
 
 __all__ = ["Limits", "LoopResult", "run_tools", "REPAIR"]
@@ -90,7 +91,9 @@ def run_tools(
         msgs.append({"role": "assistant", "content": msg.get("content"), "tool_calls": calls})
         for c, (name, args) in zip(calls, parsed, strict=True):  # type: ignore[misc]
             tools.budget_s = limits.wall_s - (clock() - start)  # no call outlasts the wall time left
-            r = tools.call(name, args)
+            with telemetry.tool_span(name, args, c.get("id")) as span:
+                r = tools.call(name, args)
+                span.result(r)
             seen[f"{name}:{r.digest}"] += 1
             if r.changed or name == "run_tests":
                 last_progress = out.turns

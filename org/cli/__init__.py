@@ -93,6 +93,9 @@ def main() -> None:
         import logging
         import os
 
+        from org import telemetry
+
+        telemetry.close()  # the spans still queued (a no-op unless an OTLP endpoint is set)
         sys.stdout.flush()
         sys.stderr.flush()
         logging.shutdown()

@@ -6,7 +6,23 @@ import copy
 import functools
 from typing import Any
 
-__all__ = ["install_globals", "deprecated_by", "check_db"]
+__all__ = ["install_globals", "deprecated_by", "check_db", "sub_app"]
+
+
+def sub_app(name: str, help: str, *, no_args_is_help: bool = True, **kw: Any) -> Any:
+    """A command group of `org` (`org task`, `org token`, ...) with the settings every group shares: plain help
+    text, no shell-completion commands, its help when given no command (unless it runs on its own)."""
+    import typer
+
+    return typer.Typer(
+        name=name,
+        help=help,
+        no_args_is_help=no_args_is_help,
+        add_completion=False,
+        rich_markup_mode=None,
+        **kw,
+    )
+
 
 _GLOBAL = ("root", "db", "json_")  # the root callback's parameters every command also takes
 

@@ -8,15 +8,12 @@ from typing import Annotated
 import typer
 
 from org.cli._common import JsonFlag, SetOpt, emit, err, opts, parse_sets
+from org.cli._globals import sub_app
 
 __all__ = ["register", "adr_app"]
 
-adr_app = typer.Typer(
-    name="adr",
-    help="Architecture decision records: write, accept, supersede, search; the ground truth gates check.",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,
+adr_app = sub_app(
+    "adr", "Architecture decision records: write, accept, supersede, search; the ground truth gates check."
 )
 
 NumberArg = Annotated[

@@ -124,7 +124,7 @@ def run(
         cfg,
         o,
         _human_tokens(cfg, o),
-        stand_ins=lambda: stand_ins_in_db(cfg, o.db_url()),
+        stand_ins=lambda: stand_ins_in_db(cfg, o.db_url(), o.as_),
         say=lambda s: err(f"org run: {s}"),
         lanes=lane,
         limits=lim,

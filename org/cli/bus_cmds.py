@@ -11,23 +11,12 @@ from typing import Annotated
 import typer
 
 from org.cli._common import DeprecatedBy, JsonFlag, SetOpt, emit, err, opts, parse_sets
+from org.cli._globals import sub_app
 
 __all__ = ["register", "open_door", "reader_as"]
 
-task_app = typer.Typer(
-    name="task",
-    help="Start, list and show tasks.",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,
-)
-audit_app = typer.Typer(
-    name="audit",
-    help="Check the tamper-evident audit log.",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,
-)
+task_app = sub_app("task", "Start, list and show tasks.")
+audit_app = sub_app("audit", "Check the tamper-evident audit log.")
 
 AsOpt = Annotated[str, typer.Option("--as", help="The actor (must be the token's principal).")]
 TokenOpt = Annotated[

@@ -20,7 +20,9 @@ def register(app: typer.Typer) -> None:
     app.command("graph")(graph)
     app.command("explain")(explain)
     app.command("schema")(schema)
-    config_app = typer.Typer(help="The org's resolved policy: every value with its layer and FILE:LINE.")
+    from org.cli._globals import sub_app
+
+    config_app = sub_app("config", "The org's resolved policy: every value with its layer and FILE:LINE.")
     config_app.command("show")(config_show)
     app.add_typer(config_app, name="config")
 

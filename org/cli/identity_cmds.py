@@ -11,31 +11,13 @@ from typing import Annotated
 import typer
 
 from org.cli._common import DeprecatedBy, JsonFlag, emit, opts
-from org.cli._globals import deprecated_by
+from org.cli._globals import deprecated_by, sub_app
 
 __all__ = ["register"]
 
-token_app = typer.Typer(
-    name="token",
-    help="Issue, revoke and list principals' tokens.",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,
-)
-cred_app = typer.Typer(
-    name="credential",
-    help="Use a credential by name through the broker.",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,
-)
-broker_app = typer.Typer(
-    name="broker",
-    help="The credential broker: the one process that holds secrets.",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,
-)
+token_app = sub_app("token", "Issue, revoke and list principals' tokens.")
+cred_app = sub_app("credential", "Use a credential by name through the broker.")
+broker_app = sub_app("broker", "The credential broker: the one process that holds secrets.")
 
 TokenOpt = Annotated[
     str | None,
@@ -392,6 +374,9 @@ def serve(
         sys.stdout.flush()
 
     d.serve(on_ready=ready)
+    from org import telemetry
+
+    telemetry.close()  # its decisions' last spans (a no-op unless an OTLP endpoint is set)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)  # the socket is gone and the connections are closed: skip the interpreter's slow teardown

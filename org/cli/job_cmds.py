@@ -8,16 +8,11 @@ from typing import Annotated
 import typer
 
 from org.cli._common import JsonFlag, emit, opts
+from org.cli._globals import sub_app
 
 __all__ = ["register"]
 
-job_app = typer.Typer(
-    name="job",
-    help="A job you hold: show its handover again, release it, or fail it with a reason.",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,
-)
+job_app = sub_app("job", "A job you hold: show its handover again, release it, or fail it with a reason.")
 JobArg = Annotated[str, typer.Argument(help="Job id (from your claim).")]
 JobTokenOpt = Annotated[
     str | None,

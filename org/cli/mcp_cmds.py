@@ -11,24 +11,15 @@ from typing import Annotated
 import typer
 
 from org.cli._common import err, opts
+from org.cli._globals import sub_app
 
 __all__ = ["register", "serve"]
 
-mcp_app = typer.Typer(
-    name="mcp",
-    help="Serve the work bus to MCP clients (agents).",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,
-)
+mcp_app = sub_app("mcp", "Serve the work bus to MCP clients (agents).")
 
 
-bus_app = typer.Typer(
-    name="bus",
-    help="Serve the agents' bus socket (what org mcp serve and agents' org claim reach the bus through).",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,
+bus_app = sub_app(
+    "bus", "Serve the agents' bus socket (what org mcp serve and agents' org claim reach the bus through)."
 )
 
 
@@ -54,11 +45,17 @@ def bus_serve(
 
     from org.agents.host import bus_socket
     from org.cli._common import load_config
+    from org.errors import UsageError
 
     o = opts()
     cfg = load_config(o.org_root())
     path = Path(socket_path) if socket_path else o.org_root() / ".org" / "bus.sock"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # e.g. --socket /proc/nope/bus.sock: the caller's path, not an internal error
+        raise UsageError(
+            f"cannot listen on {path}: cannot make {path.parent}: {exc.strerror or exc}"
+        ) from None
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_a: stop.set())

@@ -7,17 +7,12 @@ from typing import Annotated
 import typer
 
 from org.cli._common import JsonFlag, emit, opts
+from org.cli._globals import sub_app
 from org.engine import rule_ids
 
 __all__ = ["register", "checked_commit"]
 
-ws_app = typer.Typer(
-    name="workspace",
-    help="Task workspaces: open, show, clean up.",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,
-)
+ws_app = sub_app("workspace", "Task workspaces: open, show, clean up.")
 AsOpt = Annotated[str | None, typer.Option("--as", help="Who acts (must be the token's principal).")]
 TokenOpt = Annotated[
     str | None,
@@ -31,21 +26,14 @@ TokenOpt = Annotated[
 TaskArg = Annotated[str, typer.Argument(help="Task id, e.g. T-12.")]
 
 
-pipe_app = typer.Typer(
-    name="pipeline",
-    help="org's pipeline: the tests gate and the merge at done.",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,
-)
+pipe_app = sub_app("pipeline", "org's pipeline: the tests gate and the merge at done.")
 
 
-out_app = typer.Typer(
-    name="outcomes",
-    help="What became of the work: merged, reverted, tests, rework, cost.",
+out_app = sub_app(
+    "outcomes",
+    "What became of the work: merged, reverted, tests, rework, cost.",
+    no_args_is_help=False,
     invoke_without_command=True,
-    add_completion=False,
-    rich_markup_mode=None,
 )
 
 

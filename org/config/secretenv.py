@@ -3,18 +3,38 @@
 `secret_env(name)`: provider keys, cloud credentials, database passwords, org's identity and database. The
 sandbox refuses to hand any of them to an agent (org.runtime.sandbox.forbidden_env), whoever asks.
 `credential_env(name)`: those, and every other credential a user's shell commonly holds (a forge's token,
-a client secret, a credentials file). What runs in the user's environment on org's behalf (the notification
-hook, org.identity.notify) gets none of them. The sandbox's agents get no parent variable at all but a short
-allow-list, and a job-scoped token org hands them on purpose (ORG_GATEWAY_TOKEN) is no user credential: so
-the sandbox refuses `secret_env`, and a hook drops `credential_env`.
+a client secret, a credentials file).
+
+What an outside process org starts may see of the user's environment is an allow-list, here: the sandbox's
+agents get `PASS_ENV` (and what org hands them on purpose, e.g. a job-scoped ORG_GATEWAY_TOKEN, which is no
+user credential: so the sandbox refuses `secret_env`); the notification hook (org.identity.notify), the
+user's own program, gets `HOOK_ENV` through `passed_env`, minus any `credential_env`. A variable is passed
+because it is named, never because no secret pattern caught it (a DSN, a custom token, a proxy password).
 
 This module sits in config, the bottom layer, so that every layer asks the same question."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 
-__all__ = ["secret_env", "credential_env"]
+__all__ = ["secret_env", "credential_env", "PASS_ENV", "HOOK_ENV", "passed_env"]
+
+# what the sandbox's agents see of the parent's environment: locale, time zone, terminal
+PASS_ENV = ("LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ", "TERM", "NO_COLOR")
+# and what the user's own hook program needs to run as them and reach their desktop's notifications
+HOOK_ENV = PASS_ENV + (
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "SHELL",
+    "TMPDIR",
+    "DISPLAY",
+    "WAYLAND_DISPLAY",
+    "DBUS_SESSION_BUS_ADDRESS",
+    "XDG_RUNTIME_DIR",
+)
 
 # provider keys (every *_API_KEY), secrets and passwords, org's identity and database, cloud credentials
 _SECRET = re.compile(
@@ -37,3 +57,10 @@ def secret_env(name: str) -> bool:
 def credential_env(name: str) -> bool:
     """True for a secret_env variable or any other credential of the user's (a hook's environment lacks it)."""
     return secret_env(name) or bool(_CREDENTIAL.search(name.upper()))
+
+
+def passed_env(environ: Mapping[str, str], allow: Iterable[str], drop: Iterable[str] = ()) -> dict[str, str]:
+    """The variables of `environ` an outside process may see: those `allow` names, but never one in `drop` or
+    a credential (credential_env)."""
+    gone = set(drop)
+    return {k: environ[k] for k in allow if k in environ and k not in gone and not credential_env(k)}

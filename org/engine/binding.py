@@ -9,7 +9,10 @@ records the plan's revision, and any other work after a control makes that contr
 
 from __future__ import annotations
 
-import networkx as nx
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # networkx is imported where a graph is built or searched (start-up, issue 23)
+    import networkx as nx
 
 from org.config.loader import OrgConfig
 from org.engine import memo, rule_ids

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
+if TYPE_CHECKING:  # networkx is imported where a graph is built or searched (start-up, issue 23)
+    import networkx as nx
 
 from org.config.models import CONTROL_KINDS, Workflow
 
@@ -17,6 +18,8 @@ START = "start"
 def build_graph(wf: Workflow, *, rework: bool = False) -> nx.DiGraph[str]:
     """Nodes are gates plus START; an edge a -> b means b comes after a. With rework=True the
     on_fail edges (review -> work gate) are added too, marked kind='rework'."""
+    import networkx as nx
+
     g: nx.DiGraph[str] = nx.DiGraph()
     g.add_node(START, kind="start")
     for name, gate in wf.gates.items():
@@ -39,6 +42,8 @@ def terminal_of(wf: Workflow) -> str:
 
 
 def descendants(wf: Workflow, gate: str) -> set[str]:
+    import networkx as nx
+
     return nx.descendants(build_graph(wf), gate)
 
 
@@ -67,6 +72,8 @@ class Plan:
 
 
 def plan_for(wf: Workflow, tier: str) -> Plan:
+    import networkx as nx
+
     g = build_graph(wf)
     order = tuple(n for n in nx.lexicographical_topological_sort(g) if n != START)
     required: list[str] = []

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
+if TYPE_CHECKING:  # networkx is imported where a graph is built or searched (start-up, issue 23)
+    import networkx as nx
 
 from org.config.loader import OrgConfig
 from org.config.models import Gate, Workflow
@@ -171,6 +172,8 @@ def plan(cfg: OrgConfig, workflow: str, tier: str) -> Plan:
 
 def upstream(cfg: OrgConfig, workflow: str) -> dict[str, frozenset[str]]:
     """{gate: every gate before it}."""
+    import networkx as nx
+
     wf, t = _wf(cfg, workflow)
 
     def compute() -> dict[str, frozenset[str]]:
@@ -205,6 +208,8 @@ def steps(cfg: OrgConfig, workflow: str) -> tuple[Step, ...]:
 
 def descendants(cfg: OrgConfig, workflow: str, gate: str) -> frozenset[str]:
     """graph.descendants(workflow, gate): every gate after `gate`."""
+    import networkx as nx
+
     wf, t = _wf(cfg, workflow)
     return _remember(t, ("descendants", gate), lambda: frozenset(nx.descendants(graph(cfg, workflow), gate)))  # type: ignore[no-any-return]
 

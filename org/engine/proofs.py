@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import networkx as nx
+if TYPE_CHECKING:  # networkx is imported where a graph is built or searched (start-up, issue 23)
+    import networkx as nx
 
 from org.config.loader import OrgConfig
 from org.config.models import Workflow
@@ -63,6 +65,8 @@ def bypass_path(wf: Workflow, tier: str, g: nx.DiGraph[str] | None = None) -> li
 
 
 def prove(cfg: OrgConfig) -> list[Problem]:
+    import networkx as nx
+
     problems: list[Problem] = []
     tiers = cfg.risk.tiers
     for wname, wf in cfg.workflows.items():
@@ -156,6 +160,8 @@ def prove(cfg: OrgConfig) -> list[Problem]:
 
 def _after(flow: nx.DiGraph[str], gate: str, cache: dict[str, set[str]]) -> set[str]:
     """Every gate after `gate`, one search per distinct rework target."""
+    import networkx as nx
+
     if gate not in cache:
         cache[gate] = nx.descendants(flow, gate)
     return cache[gate]
@@ -227,6 +233,8 @@ def _content_problems(
 ) -> list[Problem]:
     """Work gates that deliver content after (or beside) a control the same tier requires: the controls
     would have passed on a revision other than the one that reaches done. One problem per work gate."""
+    import networkx as nx
+
     out: list[Problem] = []
     before = {g: nx.ancestors(flow, g) for g in wf.gates}
     for name, gate in wf.gates.items():

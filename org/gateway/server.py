@@ -36,6 +36,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from org import telemetry, unixsock
 from org.errors import UsageError
 from org.gateway import wire
 from org.gateway.grants import Grant, Grants
@@ -95,6 +96,7 @@ class Gateway:
         self._servers: list[tuple[socketserver.BaseServer, threading.Thread]] = []
         self.url: str | None = None
         self.socket_path: Path | None = None
+        self._inode: unixsock.Inode | None = None
         self._ledger_cv = threading.Condition()
         self._ledger_rows: list[dict] = []
         self._ledger_pending = 0
@@ -334,8 +336,10 @@ class Gateway:
                 timeout_s=ep.timeout_s,
                 extra=call.params,
             )
-        res = self.pacer.call(ep.budget_key, estimate_tokens(call.messages), once)
-        return self._after(grant, model, res, price_later=fwd)
+        with telemetry.chat_span(grant, model, getattr(ep, "family", None)) as span:
+            res = self.pacer.call(ep.budget_key, estimate_tokens(call.messages), once)
+            span.usage(res)
+            return self._after(grant, model, res, price_later=fwd)
 
     def _after(self, grant: Grant, model: str, res: Any, *, price_later: bool = False) -> Any:
         """Count and record a call that was made (or refused by the pacer); its result, or a Refusal.
@@ -511,13 +515,15 @@ class Gateway:
             self._start(srv)
         if unix_path is not None:
             unix_path = Path(unix_path)
-            if unix_path.exists() or unix_path.is_symlink():
-                unix_path.unlink()
+            unixsock.take(unix_path, "gateway")
             old = os.umask(0o177)
             try:
                 srv = _Unix(str(unix_path), handler)
+            except OSError as exc:
+                raise UsageError(f"cannot listen on {unix_path}: {exc.strerror or exc}") from None
             finally:
                 os.umask(old)
+            self._inode = unixsock.bound(unix_path)
             self.socket_path = unix_path
             self._start(srv)
         return self
@@ -536,8 +542,8 @@ class Gateway:
             t.join(timeout=5)
         self._servers = []
         if self.socket_path is not None:
-            with contextlib.suppress(OSError):
-                self.socket_path.unlink()
+            unixsock.release(self.socket_path, self._inode)  # only the socket this gateway bound
+            self._inode = None
         with self._ledger_cv:  # every queued usage row is written before the bus connections close
             self._closing = True
             self._ledger_cv.notify_all()

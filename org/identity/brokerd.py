@@ -27,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from org import unixsock
 from org.bus.store import _safe
 from org.errors import OrgError, UsageError
 from org.identity.brokerclient import MAX_LINE, alive, socket_path
@@ -105,6 +106,7 @@ class BrokerDaemon:
         self._pool: queue.SimpleQueue = queue.SimpleQueue()
         self._slots = threading.BoundedSemaphore(MAX_BUSES)
         self._server: socketserver.UnixStreamServer | None = None
+        self._inode: unixsock.Inode | None = None
         self.sleep = time.sleep  # how a failed authentication's throttle waits (tests record it)
 
     # -- buses ---------------------------------------------------------------------------------
@@ -211,10 +213,9 @@ class BrokerDaemon:
 
     # -- serving -------------------------------------------------------------------------------
     def bind(self) -> None:
-        if self.path.exists() or self.path.is_symlink():
-            if alive(self.path) is not None:
-                raise UsageError(f"a broker already serves this org on {self.path}")
-            self.path.unlink()  # a stale socket left by a broker that died
+        if (self.path.exists() or self.path.is_symlink()) and alive(self.path) is not None:
+            raise UsageError(f"a broker already serves this org on {self.path}")
+        unixsock.take(self.path, "broker")  # only a stale socket is removed; never a file or a live socket
         daemon = self
 
         class Handler(socketserver.StreamRequestHandler):
@@ -238,6 +239,7 @@ class BrokerDaemon:
             raise UsageError(f"cannot listen on {self.path}: {exc.strerror or exc}") from None
         finally:
             os.umask(old)
+        self._inode = unixsock.bound(self.path)
 
     def serve(self, on_ready: Callable[[], None] | None = None) -> None:
         """Serve until SIGTERM / SIGINT (or `stop`); the socket is removed on the way out."""
@@ -258,8 +260,7 @@ class BrokerDaemon:
             server.serve_forever(poll_interval=0.05)
         finally:
             server.server_close()
-            with contextlib.suppress(OSError):
-                self.path.unlink()
+            unixsock.release(self.path, self._inode)  # never the socket of a broker that took the path since
             while not self._pool.empty():
                 self._pool.get_nowait().close()
 

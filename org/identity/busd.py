@@ -43,6 +43,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from org import unixsock
 from org.errors import Conflict, NotFound, OrgError, UsageError
 from org.identity.guard import Guard
 
@@ -239,6 +240,7 @@ class BusServer:
         self._waits: dict[str, int] = {}  # principal -> its waits in progress
         self._closed = threading.Event()
         self._server: socketserver.UnixStreamServer | None = None
+        self._inode: unixsock.Inode | None = None
         self._thread: threading.Thread | None = None
         self._conns: set[socket.socket] = set()
 
@@ -556,8 +558,7 @@ class BusServer:
 
     def start(self) -> BusServer:
         """Listen (socket 0600, a stale one replaced) and serve in background threads."""
-        if self.path.exists() or self.path.is_symlink():
-            self.path.unlink()
+        unixsock.take(self.path, "bus server")
         server = self
 
         class Handler(socketserver.BaseRequestHandler):
@@ -575,6 +576,7 @@ class BusServer:
             raise UsageError(f"cannot listen on {self.path}: {exc.strerror or exc}") from None
         finally:
             os.umask(old)
+        self._inode = unixsock.bound(self.path)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -598,8 +600,8 @@ class BusServer:
         for c in conns:  # a stopped server answers no one: its clients hear that it is gone
             with contextlib.suppress(OSError):
                 c.shutdown(socket.SHUT_RDWR)
-        with contextlib.suppress(OSError):
-            self.path.unlink()
+        unixsock.release(self.path, self._inode)  # never another server's socket that took the path since
+        self._inode = None
         while not self._pool.empty():
             with contextlib.suppress(Exception):
                 self._pool.get_nowait().close()

@@ -5,8 +5,8 @@ request that waits for a human (`approval.requested`: an approval gate or a cons
 `escalation.opened`: a task stopped by a hard stop) and is still pending when it is seen, runs the hooks:
 
 * a command (argv, no shell) with the notice as one JSON document on stdin and ORG_NOTICE_* variables, in
-  the user's environment minus every secret org knows of (declared credentials' variables, tokens, the
-  pepper, the database URL, the webhook's variable); its output is not echoed (it may hold anything);
+  an allow-list of the user's environment (org.config.secretenv.HOOK_ENV: path, home, locale, display; never
+  a credential, a declared credential's variable or the webhook's); its output is not echoed;
 * a webhook: the notice POSTed as JSON to the URL held in an environment variable (a chat webhook's URL
   is its secret: it never appears on a command line, in YAML, in a message or in the bus).
 
@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from org.config.secretenv import credential_env
+from org.config.secretenv import HOOK_ENV, passed_env
 from org.errors import OrgError, UsageError
 
 __all__ = [
@@ -115,12 +115,12 @@ def notices(reading: Any, after: int, limit: int = 500) -> tuple[list[dict], int
 
 
 def hook_environment(cfg: Any, environ: Mapping[str, str], hooks: Hooks) -> dict[str, str]:
-    """The user's environment minus every secret org knows of (org.config.secretenv's credentials, the
-    org's declared credentials, the webhook's variable): the command hook runs in it."""
+    """What the command hook runs in: the user's environment's HOOK_ENV variables (an allow-list,
+    org.config.secretenv), never a credential, the org's declared credentials' variables or the webhook's."""
     drop = set(_SECRET_VARS) | {s.env for s in (cfg.credentials.values() if cfg is not None else ()) if s.env}
     if hooks.webhook_env:
         drop.add(hooks.webhook_env)
-    return {k: v for k, v in environ.items() if k not in drop and not credential_env(k)}
+    return passed_env(environ, HOOK_ENV, drop)
 
 
 def deliver(notice: dict, hooks: Hooks, env: Mapping[str, str], environ: Mapping[str, str]) -> None:

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from org.config.secretenv import secret_env
+from org.config.secretenv import PASS_ENV, passed_env, secret_env
 from org.errors import UsageError
 
 __all__ = ["Limits", "Result", "Sandbox", "SOCKET_DIR", "HOME", "PASS_ENV", "forbidden_env"]
@@ -49,7 +49,6 @@ __all__ = ["Limits", "Result", "Sandbox", "SOCKET_DIR", "HOME", "PASS_ENV", "for
 SOCKET_DIR = "/run/org"
 HOME = "/home/agent"
 DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
-PASS_ENV = ("LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ", "TERM", "NO_COLOR")  # taken from the parent
 _SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 _ETC = (
     "/etc/ld.so.cache",
@@ -168,7 +167,7 @@ class Sandbox:
 
     # -- what it is given ----------------------------------------------------------------------------
     def environment(self) -> dict[str, str]:
-        env = {k: os.environ[k] for k in PASS_ENV if k in os.environ}
+        env = passed_env(os.environ, PASS_ENV)
         home = HOME if self.isolated else self._private_home()
         path = f"{Path(sys.executable).parent}:{DEFAULT_PATH}" if self.python else DEFAULT_PATH
         env.update(
@@ -179,6 +178,11 @@ class Sandbox:
             PYTHONDONTWRITEBYTECODE="1",
         )
         env.update(self.env)
+        from org import telemetry
+
+        parent = telemetry.traceparent()  # a CLI's own spans join the task's trace (ADR 0195)
+        if parent:
+            env["TRACEPARENT"] = parent
         return env
 
     def _private_home(self) -> str:

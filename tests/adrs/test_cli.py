@@ -1,4 +1,4 @@
-"""`org adr ...` through the real entry point: the whole story from a new ADR to a superseded one."""
+"""`org adr ...` through the console script's entry (run_app) in this process: the whole story from a new ADR to a superseded one."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.helpers import run_org
+from tests.helpers import org_in_process
 
 CONSTRAINT = """constraints:
   - id: reversible-migrations
@@ -17,12 +17,12 @@ CONSTRAINT = """constraints:
 
 
 def org(root, *args):
-    r = run_org("adr", *args, root=root)
+    r = org_in_process("adr", *args, root=root)
     return r
 
 
 def jorg(root, *args):
-    r = run_org("adr", *args, "--json", root=root)
+    r = org_in_process("adr", *args, "--json", root=root)
     return r.returncode, json.loads(r.stdout), r.stderr
 
 
@@ -64,7 +64,7 @@ def test_write_accept_contradict_supersede_pass(org_root):
         "violations": [],
         "relied_on": [],
     }
-    assert run_org("validate", root=org_root).returncode == 0
+    assert org_in_process("validate", root=org_root).returncode == 0
 
 
 @pytest.mark.slow
@@ -134,7 +134,7 @@ def test_accepting_a_contradiction_is_refused_with_file_and_line(org_root):
 
 
 def test_adr_help_lists_the_commands(org_root):
-    r = run_org("adr", "--help", root=org_root)
+    r = org_in_process("adr", "--help", root=org_root)
     assert r.returncode == 0
     for cmd in ("new", "list", "show", "accept", "supersede", "search", "relevant", "check"):
         assert cmd in r.stdout

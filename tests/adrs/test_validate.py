@@ -1,4 +1,4 @@
-"""Every ADR problem `org validate` reports, each as FILE:LINE, and exit 2 through the real CLI."""
+"""Every ADR problem `org validate` reports, each as FILE:LINE, and exit 2 through the CLI."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from org.adrs.check import validate_adrs
 from org.config.loader import load_org
 from tests.adrs.adr_helpers import PIPELINE_ONLY, write_adr
-from tests.helpers import run_org
+from tests.helpers import org_in_process
 
 GOOD_FM = "status: accepted\ndate: 2026-11-21\ndeciders: [tests]\n"
 
@@ -340,7 +340,7 @@ def test_org_validate_exits_2_with_file_and_line(org_root):
     (org_root / "adrs" / "0005-humans-approve-consequential-work.md").write_text(
         "---\nstatus: approved\ndate: 2026-11-21\n---\n# 5. Humans approve\n"
     )
-    r = run_org("validate", "--json", root=org_root)
+    r = org_in_process("validate", "--json", root=org_root)
     assert r.returncode == 2, r.stderr
     doc = json.loads(r.stdout)
     assert {
@@ -353,5 +353,5 @@ def test_org_validate_exits_2_with_file_and_line(org_root):
 
 
 def test_org_validate_passes_with_the_adrs(org_root):
-    r = run_org("validate", root=org_root)
+    r = org_in_process("validate", root=org_root)
     assert r.returncode == 0, r.stderr

@@ -173,3 +173,27 @@ def test_a_run_without_the_secret_makes_one_for_the_broker_and_the_stand_in_only
     for f in (org_copy / ".org").rglob("*"):
         if f.is_file():
             assert made.encode() not in f.read_bytes(), f
+
+
+def test_which_demo_tasks_a_database_holds_is_read_through_the_door_by_a_human(org_copy):
+    """`org run`'s supervisor learns which of the demo's tasks a database holds (whose stand-ins it starts)
+    through the door, as a human of the org whose own token file is on this account: --as an agent, or with
+    every human's file gone, it learns nothing (it used to read the raw bus, no token asked)."""
+    from org.agents.demo import DEMO_TASKS, stand_ins_in_db
+    from org.identity.bootstrap import first_use_tokens
+    from org.identity.guard import Guard
+
+    cfg = load_org(org_copy)
+    url = f"sqlite:///{org_copy / '.org' / 'org.db'}"
+    label, title, workflow, attrs = next(t for t in DEMO_TASKS if t[0] == "credential action")
+    with Guard.open(url, root=org_copy, config=cfg) as door:
+        first_use_tokens(door)  # the humans' own files, as `org demo` and `org run` make them
+        door.add_task(None, title, workflow, by="alice", attributes=attrs, idempotency_key=demo_key(label))
+    assert stand_ins_in_db(cfg, url) == {"jira": [demo_key("credential action")]}
+    assert stand_ins_in_db(cfg, url, as_="bob") == {"jira": [demo_key("credential action")]}
+    assert stand_ins_in_db(cfg, url, as_="build-claude") == {}  # an agent holds no token file
+    for f in Path(os.environ["ORG_CONFIG_HOME"]).rglob("*.token"):
+        f.unlink()
+    assert stand_ins_in_db(cfg, url) == {}
+    with Bus.open(url, root=org_copy) as bus:  # the refusals are in the audit log, the reads are not
+        assert {e["type"] for e in bus.events_since(0) if e["type"].startswith("auth.")} == {"auth.denied"}

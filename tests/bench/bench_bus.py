@@ -120,7 +120,10 @@ def _make_huey(path: str, normal: bool):
             return conn
 
     kw = {"storage_class": NormalSync} if normal else {}  # else: huey as shipped (WAL, SQLite's default FULL)
-    huey = SqliteHuey("bench", filename=path, results=False, **kw)
+    # timeout: SQLite's busy wait per statement. huey's default (5 s) let consumers die with "database is locked"
+    # on a loaded machine (load 15-20 on 2 cores) and the bench crashed; a longer wait only keeps them alive
+    # (it costs nothing when the lock is free), as org's bus retries a busy write transaction itself.
+    huey = SqliteHuey("bench", filename=path, results=False, timeout=60, **kw)
     seen: list[int] = []
 
     def noop(i):

@@ -2,9 +2,9 @@
 
     .ci/dev python tests/bench/bench_validate.py [GATES]
 
-Writes a copy of the default org plus gates/big.yaml: stages of work -> correctness review and
-security review in parallel (rework edges back to the work) -> a join check, chained, ending in a
-human approval and done; about GATES gates in all, valid at every tier. Times the real CLI in a
+Writes a copy of the default org plus gates/big.yaml: a chain of work gates, then stages of a
+correctness review and a security review in parallel (rework edges back to the work) -> a join check,
+chained, ending in a human approval and done; about GATES gates in all, valid at every tier. Times the real CLI in a
 subprocess (fresh interpreter each run: what a user waits for) and, in-process, load_org + prove
 (the part that grows with the graph). The default org is measured the same way as the peer.
 """
@@ -29,29 +29,34 @@ from tests.helpers import REPO  # noqa: E402
 
 
 def big_workflow(gates: int) -> tuple[str, int]:
+    """A chain of work gates, then stages of a correctness and a security review in parallel (rework back to
+    the last work gate) joined by a check, chained; a human approval and done: GATES gates in all. Every
+    control comes after all the work (a work gate after a control is refused by the proofs: ADR content
+    binding), so the config validates at every tier."""
+    stages = max(1, (gates - 2) // 4)
+    works = max(1, gates - 2 - 3 * stages)
     lines = ["workflow: big", "description: A generated workflow to time validation.", "gates:"]
     prev: str | None = None
-    i = n = 0
-    while n + 6 <= gates:
-        w, r, s, c = f"work{i}", f"review{i}", f"security{i}", f"check{i}"
+    for i in range(works):
         after = f"[{prev}]" if prev else "[]"
+        lines.append(f"  work{i}: {{kind: work, lane: builder, action: code.write, after: {after}}}")
+        prev = f"work{i}"
+    last_work = prev
+    for i in range(stages):
+        r, s, c = f"review{i}", f"security{i}", f"check{i}"
         lines += [
-            f"  {w}: {{kind: work, lane: builder, after: {after}}}",
-            f"  {r}: {{kind: review, lane: reviewer, after: [{w}], cross_vendor: true, on_fail: {w}}}",
-            f"  {s}: {{kind: review, lane: security, after: [{w}], cross_vendor: true, on_fail: {w}, "
+            f"  {r}: {{kind: review, lane: reviewer, after: [{prev}], cross_vendor: true, on_fail: {last_work}}}",
+            f"  {s}: {{kind: review, lane: security, after: [{prev}], cross_vendor: true, on_fail: {last_work}, "
             f"tiers: [medium, high]}}",
             f"  {c}: {{kind: check, check: eligibility, after: [{r}, {s}]}}",
         ]
-        prev, i, n = c, i + 1, n + 4
-    while n + 2 < gates:  # pad to exactly `gates` with work gates (docs, notes) in the chain
-        lines.append(f"  note{n}: {{kind: work, lane: builder, after: [{prev}]}}")
-        prev, n = f"note{n}", n + 1
+        prev = c
     lines += [
         f"  approval: {{kind: approval, lane: approver, after: [{prev}], tiers: [high]}}",
         "  done: {kind: terminal, after: [approval]}",
         "limits: {max_rework_rounds: 3}",
     ]
-    return "\n".join(lines) + "\n", n + 2
+    return "\n".join(lines) + "\n", works + 3 * stages + 2
 
 
 def cli_times(root: Path, runs: int) -> list[float]:
@@ -81,7 +86,7 @@ def main() -> None:
     want = int(sys.argv[1]) if len(sys.argv) > 1 else 200
     with tempfile.TemporaryDirectory() as tmp:
         big = Path(tmp) / "big"
-        for d in ("lanes", "gates"):
+        for d in ("lanes", "gates", "adrs"):  # the gates cite ADRs: an org without adrs/ does not validate
             shutil.copytree(REPO / d, big / d)
         text, count = big_workflow(want)
         (big / "gates" / "big.yaml").write_text(text)

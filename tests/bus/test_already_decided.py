@@ -6,11 +6,11 @@ import json
 
 from org.bus import Bus
 from tests.bus.bushelpers import GITHUB, carrying_out
-from tests.helpers import run_org
+from tests.helpers import org_in_process
 
 
 def _org(root, *args):
-    r = run_org("--json", *args, root=root)
+    r = org_in_process("--json", *args, root=root)
     assert "Traceback" not in r.stderr, r.stderr
     return r.returncode, json.loads(r.stdout) if r.stdout.strip() else None, r.stderr
 
@@ -25,7 +25,9 @@ def test_second_decision_on_a_decided_request_exits_5(root, tokens):
             attributes={"environment": "staging"},
         )["task"]
         c, jt = carrying_out(Guard(bus), tokens, t, "credential.use", attrs=GITHUB)
-    r = run_org("act", "credential.use", "--as", "ops-claude", "--task", t, root=root, env={"ORG_TOKEN": jt})
+    r = org_in_process(
+        "act", "credential.use", "--as", "ops-claude", "--task", t, root=root, env={"ORG_TOKEN": jt}
+    )
     assert r.returncode == 6, r.stderr
     code, first, _ = _org(root, "approve", t, "--as", "alice", "--note", "ok")
     assert code == 0

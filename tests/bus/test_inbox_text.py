@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from org.bus import Bus
 from tests.bus.bushelpers import GITHUB, carrying_out
-from tests.helpers import run_org
+from tests.helpers import org_in_process
 
 
 def test_inbox_text_shows_what_a_person_decides_from(root, tokens):
@@ -18,12 +18,12 @@ def test_inbox_text_shows_what_a_person_decides_from(root, tokens):
         )["task"]
         c, jt = carrying_out(Guard(bus), tokens, t, "credential.use", attrs=GITHUB)
     assert (
-        run_org(
+        org_in_process(
             "act", "credential.use", "--as", "ops-claude", "--task", t, root=root, env={"ORG_TOKEN": jt}
         ).returncode
         == 6
     )
-    r = run_org("inbox", "--as", "alice", root=root)
+    r = org_in_process("inbox", "--as", "alice", root=root)
     assert r.returncode == 0, r.stderr
     text = r.stdout
     assert "Rotate the GitHub token" in text  # the title

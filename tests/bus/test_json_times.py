@@ -7,7 +7,7 @@ import re
 
 from org.bus import Bus
 from tests.bus.bushelpers import GITHUB, carrying_out
-from tests.helpers import run_org
+from tests.helpers import org_in_process
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 
@@ -50,7 +50,7 @@ def test_no_epoch_numbers_in_json(root, tokens):
         )["task"]
         c, jt = carrying_out(Guard(bus), tokens, t, "credential.use", attrs=GITHUB)
     assert (
-        run_org(
+        org_in_process(
             "act", "credential.use", "--as", "ops-claude", "--task", t, root=root, env={"ORG_TOKEN": jt}
         ).returncode
         == 6
@@ -67,7 +67,7 @@ def test_no_epoch_numbers_in_json(root, tokens):
         (("approve", t, "--as", "alice"), None),
         (("approve", t, "--as", "alice"), None),
     ):
-        r = run_org(*args, "--json", root=root, env={"ORG_TOKEN": token} if token else None)
+        r = org_in_process(*args, "--json", root=root, env={"ORG_TOKEN": token} if token else None)
         assert r.returncode in (0, 3, 5), (args, r.stderr)
         docs[" ".join(args)] = json.loads(r.stdout)
     bad = {k: _epochs(d) + _times(d) for k, d in docs.items()}

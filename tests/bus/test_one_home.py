@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from org.engine.policy import decide
 from org.engine.rule_ids import BAD_ATTRIBUTE
 from org.errors import UsageError
-from tests.helpers import run_org
+from tests.helpers import org_in_process
 
 SPELLINGS = [
     "on",
@@ -90,7 +90,7 @@ def test_any_value_is_accepted_by_both_or_by_neither(sbus, value):
 
 @pytest.mark.slow
 def test_the_cli_refuses_on_alike_when_filing_and_explaining(root):
-    add = run_org(
+    add = org_in_process(
         "task",
         "add",
         "Drop the table",
@@ -102,7 +102,9 @@ def test_the_cli_refuses_on_alike_when_filing_and_explaining(root):
         "irreversible=on",
         root=root,
     )
-    explain = run_org("explain", "db.migrate", "--as", "ops-claude", "--set", "irreversible=on", root=root)
+    explain = org_in_process(
+        "explain", "db.migrate", "--as", "ops-claude", "--set", "irreversible=on", root=root
+    )
     assert add.returncode == 2, add.stdout + add.stderr
     assert explain.returncode == 2, explain.stdout + explain.stderr
     assert "irreversible" in add.stderr and "irreversible" in explain.stderr
@@ -114,7 +116,7 @@ def _explain(root, bus, task, action, actor, *sets, env=None):
     args = ["explain", action, "--as", actor, "--task", task, "--json"]
     for s in sets:
         args += ["--set", s]
-    r = run_org(*args, root=root, env={"ORG_DATABASE_URL": bus.store.url, **(env or {})})
+    r = org_in_process(*args, root=root, env={"ORG_DATABASE_URL": bus.store.url, **(env or {})})
     assert "Traceback" not in r.stderr, r.stderr
     return r
 

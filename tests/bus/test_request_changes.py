@@ -150,15 +150,15 @@ def test_org_request_changes_through_the_real_entry_point(root, tokens):
     import json
 
     from org.bus import Bus
-    from tests.helpers import run_org
+    from tests.helpers import org_in_process
 
     with Bus.open(root=root) as bus:
         t = at_approval(bus)
-    r = run_org("request-changes", t, "--as", "bob", root=root)
+    r = org_in_process("request-changes", t, "--as", "bob", root=root)
     assert r.returncode == 2 and "--note" in r.stderr and "Traceback" not in r.stderr
-    r = run_org("request-changes", t, "--as", "bob", "--note", " ", root=root)
+    r = org_in_process("request-changes", t, "--as", "bob", "--note", " ", root=root)
     assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
-    r = run_org(
+    r = org_in_process(
         "request-changes",
         t,
         "--as",
@@ -170,22 +170,22 @@ def test_org_request_changes_through_the_real_entry_point(root, tokens):
         env={"ORG_TOKEN": tokens["rev-gpt"]},
     )
     assert r.returncode == 4, r.stderr
-    r = run_org(
+    r = org_in_process(
         "request-changes", t, "--as", "bob", "--note", "add a test for the expiry", "--json", root=root
     )
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     assert doc["ok"] and doc["verdict"] == "changes" and doc["task_status"] == "active"
     assert doc["ready"] == ["implement"]
-    r = run_org("request-changes", t, "--as", "bob", "--note", "again", root=root)  # (alice filed it)
+    r = org_in_process("request-changes", t, "--as", "bob", "--note", "again", root=root)  # (alice filed it)
     assert r.returncode == 5 and "sent back with changes requested by bob" in r.stderr, r.stderr
-    r = run_org("task", "show", t, "--as", "alice", root=root)
+    r = org_in_process("task", "show", t, "--as", "alice", root=root)
     assert r.returncode == 0 and "requested changes" in r.stdout + r.stderr, r.stdout
 
 
 def test_org_inbox_text_offers_request_changes_only_where_it_applies(root, tokens):
     from org.bus import Bus
-    from tests.helpers import run_org
+    from tests.helpers import org_in_process
 
     with Bus.open(root=root) as bus:
         gated = at_approval(bus)
@@ -193,7 +193,7 @@ def test_org_inbox_text_offers_request_changes_only_where_it_applies(root, token
         c = bus.claim("builder", "build-claude")
         assert c.task == stuck
         bus.fail(c.job, c.token, reason="cannot")
-    r = run_org("inbox", "--as", "bob", root=root)
+    r = org_in_process("inbox", "--as", "bob", root=root)
     assert r.returncode == 0, r.stderr
     entries = {e.split()[1]: e for e in r.stdout.strip().split("\n\n")}
     assert f"org request-changes {gated} --as bob --id " in entries[gated]

@@ -7,7 +7,7 @@ import uuid
 
 from org.bus import Bus
 from tests.bus.bushelpers import drive
-from tests.helpers import run_org
+from tests.helpers import org_in_process
 
 GH_TOKEN = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
 
@@ -92,7 +92,7 @@ def test_canary_through_the_cli(root, tmp_path, tokens):
     work = tmp_path / "work.diff"
     work.write_text(f"+ token: {canary}\n")
     outs = []
-    r = run_org(
+    r = org_in_process(
         "--json",
         "submit",
         str(c.job),
@@ -109,7 +109,7 @@ def test_canary_through_the_cli(root, tmp_path, tokens):
     )
     assert r.returncode == 0, r.stderr
     outs.append(r.stdout + r.stderr)
-    r = run_org("pause", "--all", "--as", "alice", "--note", f"{canary} leaked", root=root, env=env)
+    r = org_in_process("pause", "--all", "--as", "alice", "--note", f"{canary} leaked", root=root, env=env)
     assert r.returncode == 0, r.stderr
     outs.append(r.stdout + r.stderr)
     assert all(canary not in o for o in outs)

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from tests.helpers import run_org
+from tests.helpers import org_in_process
 
 
 @pytest.mark.parametrize("form", ["sqlite:///{p}", "{p}"])
@@ -23,7 +23,7 @@ def test_sqlite_in_a_missing_folder_is_refused(org_copy, tmp_path, form, where):
         args = [*args, "--db", url]
     else:
         env = {"ORG_DATABASE_URL": url}
-    r = run_org(*args, root=org_copy, env=env)
+    r = org_in_process(*args, root=org_copy, env=env)
     assert r.returncode == 2, r.stderr
     assert f"mkdir -p {target.parent}" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "typo").exists()  # nothing was created
@@ -36,11 +36,11 @@ def test_postgresql_database_or_role_missing_is_a_config_error(org_copy):
     base = urlsplit(pg_url_or_skip())
     name = f"org_missing_{uuid.uuid4().hex[:8]}"
     missing_db = urlunsplit((base.scheme, base.netloc, f"/{name}", "", ""))
-    r = run_org("task", "list", "--as", "alice", "--db", missing_db, root=org_copy)
+    r = org_in_process("task", "list", "--as", "alice", "--db", missing_db, root=org_copy)
     assert r.returncode == 2, r.stderr
     assert f"'{name}' does not exist" in r.stderr and "createdb" in r.stderr and name in r.stderr
     assert "internal error" not in r.stderr and "bug" not in r.stderr
     host = base.netloc.rsplit("@", 1)[-1]
     no_role = urlunsplit((base.scheme, f"nobody_{uuid.uuid4().hex[:6]}@{host}", base.path, "", ""))
-    r = run_org("task", "list", "--as", "alice", "--db", no_role, root=org_copy)
+    r = org_in_process("task", "list", "--as", "alice", "--db", no_role, root=org_copy)
     assert r.returncode == 2 and "role" in r.stderr and "internal error" not in r.stderr, r.stderr

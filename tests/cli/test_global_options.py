@@ -52,6 +52,28 @@ def test_every_command_takes_the_global_options_after_it():
     assert not no_help, no_help
 
 
+def test_every_command_group_shares_one_set_of_settings():
+    """Every group of `org` is made by one helper (org.cli._globals.sub_app): given no command it shows its
+    help (or, like `org outcomes`, runs on its own), and none offers shell-completion commands."""
+    import typer
+
+    from org.cli import app
+
+    tree = typer.main.get_command(app)
+    groups = [(p, c) for p, c in _groups(tree) if p]
+    assert len(groups) > 10
+    assert not [" ".join(p) for p, c in groups if not (c.no_args_is_help or c.invoke_without_command)]
+    assert not [" ".join(p) for p, c in _groups(tree) for x in c.params if "--install-completion" in x.opts]
+
+
+def _groups(cmd, path=()):
+    subs = getattr(cmd, "commands", None)
+    if subs:
+        yield path, cmd
+        for name, sub in subs.items():
+            yield from _groups(sub, (*path, name))
+
+
 def test_usage_lines_name_arguments_plainly():
     for cmd in (("approve",), ("task", "show"), ("heartbeat",), ("token", "revoke")):
         r = org_in_process(*cmd, "--help")

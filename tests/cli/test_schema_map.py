@@ -17,6 +17,7 @@ def test_every_workflow_file_gets_the_workflow_schema(org_copy):
     mapping = json.loads(r.stdout)["editor_settings"]["yaml.schemas"]
     assert mapping["schemas/workflow.schema.json"] == [
         "gates/change.yaml",
+        "gates/code.yaml",
         "gates/ops.yaml",
         "gates/release.yml",
     ]

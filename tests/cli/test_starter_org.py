@@ -7,7 +7,7 @@ import filecmp
 import json
 import re
 
-from tests.helpers import REPO, run_org
+from tests.helpers import REPO, org_in_process, run_org
 
 DEFAULTS = REPO / "org" / "defaults"
 
@@ -33,31 +33,33 @@ def test_init_makes_the_starter_org_with_few_adrs_numbered_from_1(tmp_path):
     assert not any(
         "org/" in p.read_text() for p in (dest / "adrs").glob("*.md")
     )  # nothing about org's internals
-    adrs = json.loads(run_org("adr", "list", "--json", root=dest).stdout)["adrs"]
+    adrs = json.loads(org_in_process("adr", "list", "--json", root=dest).stdout)["adrs"]
     assert {a["status"] for a in adrs} == {"accepted"}
-    assert run_org("validate", root=dest).returncode == 0
+    assert org_in_process("validate", root=dest).returncode == 0
     # the example: a team drops the ops workflow; its ADRs do not hold it hostage
     (dest / "gates" / "ops.yaml").unlink()
-    r = run_org("validate", root=dest)
+    r = org_in_process("validate", root=dest)
     assert r.returncode == 0, r.stderr
 
 
 def test_destructive_adr_commands_ask_unless_yes(tmp_path):
     dest = tmp_path / "mine"
-    assert run_org("init", str(dest), root=tmp_path).returncode == 0
+    assert org_in_process("init", str(dest), root=tmp_path).returncode == 0
     before = {p.name: p.read_text() for p in (dest / "adrs").glob("*.md")}
-    assert run_org("adr", "new", "Replacement", root=dest).returncode == 0
+    assert org_in_process("adr", "new", "Replacement", root=dest).returncode == 0
     new = next(p for p in (dest / "adrs").glob("*.md") if p.name not in before)
     n = int(new.name[:4])
     snapshot = {p.name: p.read_text() for p in (dest / "adrs").glob("*.md")}
     for args in (("supersede", "4", "--by", str(n)), ("deprecate", "4"), ("reject", str(n))):
-        r = run_org("adr", *args, root=dest, input="y\n")  # no terminal: a 'y' on stdin is not a confirmation
+        r = org_in_process(
+            "adr", *args, root=dest, input="y\n"
+        )  # no terminal: a 'y' on stdin is not a confirmation
         assert r.returncode == 2 and "--yes" in r.stderr, (args, r.stderr)
         assert {p.name: p.read_text() for p in (dest / "adrs").glob("*.md")} == snapshot
-    r = run_org("adr", "supersede", "4", "--by", str(n), "--yes", "--json", root=dest)
+    r = org_in_process("adr", "supersede", "4", "--by", str(n), "--yes", "--json", root=dest)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["superseded"]["status"] == "superseded"
     assert re.search(r"^status: accepted", new.read_text(), re.M)
     assert (
-        run_org("adr", "accept", str(n), root=dest).returncode == 0
+        org_in_process("adr", "accept", str(n), root=dest).returncode == 0
     )  # accepting is not destructive: no question

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import run_org
+from tests.helpers import org_in_process
 
 
 def test_yaml_error_and_reference_errors_in_one_run(org_copy):
@@ -13,7 +13,7 @@ def test_yaml_error_and_reference_errors_in_one_run(org_copy):
     builder.write_text(builder.read_text() + "\tbroken: [\n")
     change = org_copy / "gates" / "change.yaml"
     change.write_text(change.read_text().replace("lane: reviewer", "lane: reveiwer", 1))
-    r = run_org("validate", root=org_copy)
+    r = org_in_process("validate", root=org_copy)
     assert r.returncode == 2
     assert "lanes/builder.yaml:" in r.stderr  # the YAML error
     assert "unknown lane 'reveiwer'; did you mean 'reviewer'?" in r.stderr  # and the reference error, at once
@@ -34,7 +34,7 @@ def test_unknown_names_get_a_suggestion(org_copy, edit, expect):
     text = f.read_text()
     assert old in text, (rel, old)
     f.write_text(text.replace(old, new, 1))
-    r = run_org("validate", root=org_copy)
+    r = org_in_process("validate", root=org_copy)
     assert r.returncode == 2 and expect in r.stderr, r.stderr
 
 

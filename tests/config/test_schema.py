@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from org.config.schema import schemas
-from tests.helpers import REPO, run_org
+from tests.helpers import REPO, org_in_process
 
 FILES = {
     "lane.schema.json": sorted((REPO / "lanes").glob("*.yaml")),
@@ -34,7 +34,7 @@ def _validator(schema: dict):
 
 
 def test_cli_writes_every_schema(tmp_path):
-    r = run_org("schema", "--out", str(tmp_path / "s"), root=REPO)
+    r = org_in_process("schema", "--out", str(tmp_path / "s"), root=REPO)
     assert r.returncode == 0, r.stderr
     names = sorted(p.name for p in (tmp_path / "s").iterdir())
     assert names == sorted(FILES)
@@ -45,7 +45,7 @@ def test_cli_writes_every_schema(tmp_path):
 
 
 def test_cli_json_is_one_document_without_writing(tmp_path):
-    r = run_org("schema", "--json", root=tmp_path)
+    r = org_in_process("schema", "--json", root=tmp_path)
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     assert sorted(doc["schemas"]) == sorted(FILES) and doc["written"] == []

@@ -474,7 +474,7 @@ def _answers(socks: list[socket.socket], n: int) -> dict[socket.socket, dict]:
     import select
 
     got: dict[socket.socket, dict] = {}
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a bound against hanging, not a timing assertion
     while len(got) < n and time.monotonic() < deadline:
         ready, _, _ = select.select([s for s in socks if s not in got], [], [], 1.0)
         for s in ready:

@@ -576,10 +576,9 @@ def _escalate_other(s: State) -> None:
 
 
 # Files that still hold a raw Bus (ADR 0155): the model gateway (its in-process grants carry no principal the door
-# could check; a service identity is a decision of its own) and the demo's supervisor (which demo tasks a
-# database holds, read before `org run` has any token). This list only shrinks.
+# could check; a service identity is a decision of its own). The demo's supervisor reads through the door as
+# a human of the org (ADR 0156). This list only shrinks.
 STILL_RAW = {
-    "agents/demo.py",
     "gateway/server.py",
 }
 

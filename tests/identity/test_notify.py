@@ -18,7 +18,7 @@ import pytest
 
 from org.bus import Bus
 from tests.bus.bushelpers import drive
-from tests.helpers import run_org
+from tests.helpers import org_in_process
 
 HOOK = """
 import json, os, sys
@@ -53,7 +53,9 @@ def _lines(path):
 
 
 def _notify(org, *args, env=None):
-    r = run_org("notify", "--as", "alice", "--json", *args, root=org["root"], env={**SECRETS, **(env or {})})
+    r = org_in_process(
+        "notify", "--as", "alice", "--json", *args, root=org["root"], env={**SECRETS, **(env or {})}
+    )
     assert "Traceback" not in r.stderr, r.stderr
     return r
 
@@ -237,9 +239,36 @@ def test_no_provider_key_or_cloud_secret_reaches_a_hook():
     assert all(forbidden_env(k) for k in keys), "every provider key is a secret to the sandbox too"
 
 
+# secrets no name pattern knows: a custom token, a URL with a password in it, a DSN, a personal access
+# token under a service's own name, a signing key, a session cookie
+CUSTOM_SECRETS = {
+    "FOO_TOKEN": "s3cr3t-foo-token-5d2a",
+    "DATABASE_URL": "postgresql://app:s3cr3t-db-5d2a@db.internal/app",
+    "SENTRY_DSN": "https://s3cr3t-sentry-5d2a@o1.ingest.sentry.io/1",
+    "JIRA_PAT": "s3cr3t-jira-pat-5d2a",
+    "MYAPP_SIGNING": "s3cr3t-signing-5d2a",
+    "SESSION_COOKIE": "s3cr3t-cookie-5d2a",
+    "HTTPS_PROXY": "http://me:s3cr3t-proxy-5d2a@proxy.internal:3128",
+}
+
+
+def test_a_hook_sees_only_the_allow_list_not_what_no_pattern_names():
+    """What a hook sees is an allow-list (the one home of what an outside process may see, as the sandbox's
+    agents): a variable is passed because it is named, not because no secret pattern caught it."""
+    from org.config.secretenv import HOOK_ENV
+    from org.identity.notify import Hooks, hook_environment
+
+    plain = {"PATH": "/usr/bin", "HOME": "/home/u", "LANG": "C.UTF-8", "TZ": "UTC", "USER": "u"}
+    got = hook_environment(None, {**plain, **CUSTOM_SECRETS}, Hooks(command=["true"]))
+    assert got == plain and set(got) <= set(HOOK_ENV)
+    # an allowed name holding something org would not hand out is still dropped (the deny rule stands)
+    assert hook_environment(None, {"HOME": "/h"}, Hooks(command=["true"])) == {"HOME": "/h"}
+
+
 def test_a_real_hook_process_sees_none_of_them(org):
     # (org's own token and config home are the notifier's: the test runs it with its own)
     secrets = {k: v for k, v in CLOUD_SECRETS.items() if k not in ("ORG_TOKEN", "ORG_CONFIG_HOME")}
+    secrets.update(CUSTOM_SECRETS)  # and those no pattern names
     r = _notify(org, "--command", f"{sys.executable} {org['hook']} {org['out']}", env=secrets)
     assert r.returncode == 0, r.stderr
     got = _lines(org["out"])

@@ -213,7 +213,7 @@ def test_the_wall_time_limit_kills_the_process_and_everything_it_started(tmp_pat
         ["sh", "-c", f"sleep {marker} & sleep {marker}"]
     )
     assert r.limit == "wall" and r.returncode != 0
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60  # a bound against hanging, not a timing assertion
     while time.monotonic() < deadline and _running(marker):
         time.sleep(0.05)
     assert not _running(marker)

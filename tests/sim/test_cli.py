@@ -1,10 +1,10 @@
-"""`org sim` through the real entry point: list, run, --json, --compare, --chart, progress, errors."""
+"""`org sim` through the console script's entry (run_app) in this process: list, run, --json, --compare, --chart, progress, errors."""
 
 from __future__ import annotations
 
 import json
 
-from tests.helpers import run_org
+from tests.helpers import org_in_process, run_org
 
 SHORT = ["--set", "duration=1d", "--set", "warmup=0"]
 
@@ -19,7 +19,7 @@ def test_lists_the_shipped_scenarios():
 
 
 def test_run_json_is_one_document_and_progress_stays_off():
-    r = run_org("sim", "review-cross-vendor", *SHORT, "--seed", "3", "--json", "--progress")
+    r = org_in_process("sim", "review-cross-vendor", *SHORT, "--seed", "3", "--json", "--progress")
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     run = doc["run"]
@@ -40,7 +40,7 @@ def test_run_json_is_one_document_and_progress_stays_off():
 
 
 def test_table_with_progress_on_stderr():
-    r = run_org("sim", "mmc", "--set", "duration=60d", "--progress")
+    r = org_in_process("sim", "mmc", "--set", "duration=60d", "--progress")
     assert r.returncode == 0, r.stderr
     for label in (
         "throughput",
@@ -56,12 +56,12 @@ def test_table_with_progress_on_stderr():
 
 
 def test_compare_prints_both_and_the_deltas():
-    r = run_org("sim", "review-cross-vendor", "--compare", "review-same-family", *SHORT)
+    r = org_in_process("sim", "review-cross-vendor", "--compare", "review-same-family", *SHORT)
     assert r.returncode == 0, r.stderr
     head = r.stdout.splitlines()[0]
     assert "review-cross-vendor" in head and "review-same-family" in head and "delta" in head
     assert "escaped defects /100 done" in r.stdout
-    r = run_org("sim", "ceremony-light", "--compare", "ceremony-full", *SHORT, "--json")
+    r = org_in_process("sim", "ceremony-light", "--compare", "ceremony-full", *SHORT, "--json")
     doc = json.loads(r.stdout)
     rows = {row["label"]: row for row in doc["compare"]["rows"]}
     assert rows["human jobs per done"]["b"] > rows["human jobs per done"]["a"]
@@ -69,7 +69,7 @@ def test_compare_prints_both_and_the_deltas():
 
 
 def test_chart_sweeps_and_draws_with_plotext():
-    r = run_org(
+    r = org_in_process(
         "sim",
         "scaling",
         "--chart",
@@ -86,7 +86,7 @@ def test_chart_sweeps_and_draws_with_plotext():
         "┤" in r.stdout and "└" in r.stdout and "\x1b[" not in r.stdout
     )  # a plotext frame, no colour codes in a pipe
     # without a sweep, --chart draws the run over time: throughput, cycle time, utilisation and queues
-    r = run_org("sim", "review-cross-vendor", "--chart", *SHORT)
+    r = org_in_process("sim", "review-cross-vendor", "--chart", *SHORT)
     assert r.returncode == 0, r.stderr
     for title in ("throughput (done per day)", "cycle time of tasks finished", "utilisation", "queue"):
         assert title in r.stdout
@@ -94,7 +94,7 @@ def test_chart_sweeps_and_draws_with_plotext():
 
 
 def test_chart_of_a_replicated_two_parameter_sweep_has_error_bars():
-    r = run_org(
+    r = org_in_process(
         "sim",
         "baseline",
         "--chart",
@@ -114,16 +114,16 @@ def test_chart_of_a_replicated_two_parameter_sweep_has_error_bars():
 
 
 def test_errors_have_exit_codes_and_file_lines(tmp_path, org_copy):
-    r = run_org("sim", "no-such-scenario")
+    r = org_in_process("sim", "no-such-scenario")
     assert r.returncode == 3 and "no scenario 'no-such-scenario'" in r.stderr
     bad = tmp_path / "bad.yaml"
     bad.write_text("workload:\n  streams:\n    - {name: a, workflow: change, per_hour: -1}\n")
-    r = run_org("sim", str(bad), "--json")
+    r = org_in_process("sim", str(bad), "--json")
     assert r.returncode == 2
     doc = json.loads(r.stdout)
     assert doc["error"] == "config" and doc["problems"][0]["line"] == 3
     assert doc["problems"][0]["path"] == "workload.streams.0.per_hour"
-    r = run_org("sim", "review-cross-vendor", "--set", "pacing.mode=fast")
+    r = org_in_process("sim", "review-cross-vendor", "--set", "pacing.mode=fast")
     assert r.returncode == 2 and "--set: pacing.mode" in r.stderr and "Traceback" not in r.stderr
-    r = run_org("sim", "review-cross-vendor", *SHORT, "--org", str(org_copy))
+    r = org_in_process("sim", "review-cross-vendor", *SHORT, "--org", str(org_copy))
     assert r.returncode == 0, r.stderr

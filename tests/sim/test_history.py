@@ -9,7 +9,7 @@ import json
 import pytest
 import yaml
 
-from tests.helpers import run_org
+from tests.helpers import org_in_process
 from tests.sim.history import TRUTH, make_history, org_copy
 
 
@@ -94,17 +94,17 @@ def small(tmp_path_factory):
 
 def test_since_and_too_little_history_are_clear_errors(small):
     root = small
-    r = run_org("sim", "--from-history", "--since", "2099-01-01", "--as", "alice", root=root)
+    r = org_in_process("sim", "--from-history", "--since", "2099-01-01", "--as", "alice", root=root)
     assert r.returncode == 2 and "too little to calibrate" in r.stderr and "Traceback" not in r.stderr
-    r = run_org("sim", "--from-history", "--since", "last tuesday", "--as", "alice", root=root)
+    r = org_in_process("sim", "--from-history", "--since", "last tuesday", "--as", "alice", root=root)
     assert r.returncode == 2 and "--since takes a date" in r.stderr
-    r = run_org("sim", "baseline", "--from-history", "--as", "alice", root=root)
+    r = org_in_process("sim", "baseline", "--from-history", "--as", "alice", root=root)
     assert r.returncode == 2 and "give no scenario" in r.stderr
 
 
 def test_reading_the_history_needs_a_reader(small):
     root = small
-    r = run_org("sim", "--from-history", "--as", "build-claude", root=root)  # an agent without a token
+    r = org_in_process("sim", "--from-history", "--as", "build-claude", root=root)  # an agent without a token
     assert r.returncode == 4
 
 
@@ -129,7 +129,7 @@ def test_the_team_leads_question_in_one_command(tmp_path):
         "--load",
         "3",
     ]
-    r = run_org(
+    r = org_in_process(
         "sim",
         "--from-history",
         "--out",
@@ -152,7 +152,7 @@ def test_the_team_leads_question_in_one_command(tmp_path):
     assert "throughput /day" in text and "[" in text  # means with intervals
     doc = yaml.safe_load(out.read_text())
     assert "n=" in doc["provenance"]["workload.streams.0.per_day"]
-    r = run_org(
+    r = org_in_process(
         "sim",
         str(out),
         "--seeds",

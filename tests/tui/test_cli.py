@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.helpers import REPO, run_org
+from tests.helpers import REPO, org_in_process, run_org
 
 
 def test_an_agent_may_not_sit_at_the_keyboard(org_copy):
@@ -73,7 +73,8 @@ def test_a_bad_database_says_what_is_wrong_and_what_to_do(org_copy, content):
             c.execute("CREATE TABLE recipes (id INTEGER PRIMARY KEY, name TEXT)")
     before = db.read_bytes()
     for args in (["tui"], ["inbox", "--as", "alice"], ["task", "list", "--as", "alice"]):
-        r = run_org(*args, root=org_copy)
+        # `org tui` in a real process (a regression would start the app, not hang the test's process)
+        r = (run_org if args == ["tui"] else org_in_process)(*args, root=org_copy)
         assert r.returncode == 2, (args, r.returncode, r.stderr)
         assert str(db) in r.stderr and "--db" in r.stderr and "move" in r.stderr.lower(), r.stderr
         assert (

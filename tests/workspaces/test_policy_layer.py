@@ -10,7 +10,7 @@ import pytest
 
 from org.config.loader import load_org
 from org.workspaces.policyfile import read_repo_policy
-from tests.helpers import run_org
+from tests.helpers import org_in_process
 from tests.workspaces.gitrepo import commit_file, sh_git
 
 
@@ -27,7 +27,7 @@ def test_read_from_the_target_branch_only(ws_org: Path, source: Path) -> None:
 
 def test_config_show_with_a_repository(ws_org: Path, source: Path) -> None:
     commit_file(source, ".org/policy.yaml", "# tighter here\nlimits:\n  max_rework_rounds: 1\n")
-    r = run_org("config", "show", "--repo", "app", "--layers", "--json", root=ws_org)
+    r = org_in_process("config", "show", "--repo", "app", "--layers", "--json", root=ws_org)
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["layers"] == ["org", "repo"]
@@ -37,13 +37,13 @@ def test_config_show_with_a_repository(ws_org: Path, source: Path) -> None:
     assert [s["layer"] for s in v["layers"]] == ["org", "repo"]
     assert v["layers"][0]["source"].startswith("gates/change.yaml:")
     assert ".org/policy.yaml" in got["repos.app.protected"]["value"]
-    human = run_org("config", "show", "--repo", "app", "--layers", root=ws_org)
+    human = org_in_process("config", "show", "--repo", "app", "--layers", root=ws_org)
     assert human.returncode == 0 and "was org" in human.stdout
 
 
 def test_a_loosening_repository_is_exit_2_with_its_line(ws_org: Path, source: Path) -> None:
     commit_file(source, ".org/policy.yaml", "limits:\n  max_rework_rounds: 50\n")
-    r = run_org("config", "show", "--repo", "app", root=ws_org)
+    r = org_in_process("config", "show", "--repo", "app", root=ws_org)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert ":.org/policy.yaml:2: limits.max_rework_rounds: widens" in r.stderr, r.stderr
     assert "gates/change.yaml:" in r.stderr
@@ -96,7 +96,7 @@ def test_task_policy_tightens_and_cannot_loosen(wsbus, source: Path) -> None:
 
 
 def test_cli_task_add_policy_and_config_show_task(ws_org: Path, source: Path) -> None:
-    r = run_org(
+    r = org_in_process(
         "task",
         "add",
         "t",
@@ -113,7 +113,7 @@ def test_cli_task_add_policy_and_config_show_task(ws_org: Path, source: Path) ->
     )
     assert r.returncode == 0, r.stderr
     key = json.loads(r.stdout)["task"]
-    bad = run_org(
+    bad = org_in_process(
         "task",
         "add",
         "t",
@@ -129,7 +129,7 @@ def test_cli_task_add_policy_and_config_show_task(ws_org: Path, source: Path) ->
     (ws_org / "gates" / "change.yaml").write_text(
         (ws_org / "gates" / "change.yaml").read_text().replace("max_rework_rounds: 3", "max_rework_rounds: 4")
     )
-    r = run_org("config", "show", "--task", key, "--as", "alice", "--json", root=ws_org)
+    r = org_in_process("config", "show", "--task", key, "--as", "alice", "--json", root=ws_org)
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     got = {v["path"]: v for v in out["values"]}
@@ -141,14 +141,14 @@ def test_cli_task_add_policy_and_config_show_task(ws_org: Path, source: Path) ->
     (ws_org / "gates" / "ops.yaml").write_text(
         (ws_org / "gates" / "ops.yaml").read_text().replace("max_rework_rounds: 2", "max_rework_rounds: 1")
     )
-    r = run_org("config", "show", "--task", key, "--as", "alice", "--json", root=ws_org)
+    r = org_in_process("config", "show", "--task", key, "--as", "alice", "--json", root=ws_org)
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     # today's org is tighter than the task's layer: shown beside the pinned value, and the layer named
     diff = {d["path"]: d for d in out["differences"]}["workflows.ops.limits.max_rework_rounds"]
     assert diff["pinned"]["value"] == 2 and diff["today"]["value"] == 1
     assert any("widens workflows.ops.limits.max_rework_rounds" in p for p in out["today_refuses"])
-    shown = run_org("task", "show", key, "--as", "alice", root=ws_org)
+    shown = org_in_process("task", "show", key, "--as", "alice", root=ws_org)
     assert "policy workflows.change.limits.max_rework_rounds from task task policy:" in shown.stdout, (
         shown.stdout
     )
