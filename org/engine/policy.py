@@ -353,7 +353,9 @@ class Policy:
         """The facts a filing of a declared `action` is silent on that a RED, consequential or (when a rule
         reads the tier) risk rule reads: each is read at its worst, rule by rule (ADR 0168)."""
         canon = canonical_action(action)
-        facts: Any = self._facts_for(canon) if canon is not None else _NO_FACTS
+        if canon is None:
+            return ()
+        facts: Any = self._facts_for(canon)
         if facts is _NO_FACTS:
             return ()
         return tuple(k for k in self._opens_for(canon, facts) if attributes.get(k) is None)
