@@ -164,6 +164,7 @@ class Dispatcher:
                 signal.signal(signal.SIGINT, old_handler)
 
     def _run(self) -> RunReport:
+        telemetry.prepare()  # the exporter set up before the first claim, not inside the first jobs
         self.report.started = time.time()
         t0 = time.monotonic()
         threads = []

@@ -18,6 +18,7 @@ from org.bus import repofacts as _repofacts
 from org.bus import submit as _submit
 from org.bus import sweep as _sweep
 from org.bus import switches as _switches
+from org.bus import takeover as _takeover
 from org.bus import tasks as _tasks
 from org.bus import timeline as _timeline
 from org.bus import usage as _usage
@@ -260,6 +261,21 @@ class Bus:
     def release(self, job: int | str, token: str, *, reason: str) -> dict:
         """Give a leased job back to the queue now (the holder stops, or cannot do it at the moment)."""
         return _handback.release(self.ctx, job, token, reason=reason)
+
+    def take_over(
+        self,
+        task: str,
+        actor: str,
+        *,
+        reason: str,
+        lease_seconds: float = 8 * 3600.0,
+        mint: Callable | None = None,
+    ) -> _claims.Claim:
+        """A human takes over the task's open work job (ADR 0177): the holder's lease ends, the job is leased
+        to `actor` (job.taken_over with who, from whom and why); earlier attempts stay on the timeline."""
+        return _takeover.take_over(
+            self.ctx, self.config(), task, actor, reason=reason, lease_seconds=lease_seconds, mint=mint
+        )
 
     def fail(self, job: int | str, token: str, *, reason: str) -> dict:
         """The holder cannot do the job: park it as dead and escalate its task to a human, saying why."""

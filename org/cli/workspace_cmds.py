@@ -64,15 +64,59 @@ def _human(w: dict) -> str:
 
 
 @ws_app.command("open")
-def ws_open(task: TaskArg, as_: AsOpt = None, token: TokenOpt = None, json_: JsonFlag = False) -> None:
-    """Make the task's workspace (branch org/T-N from the target's head) if it has none; print its path."""
+def ws_open(
+    task: TaskArg,
+    as_: AsOpt = None,
+    token: TokenOpt = None,
+    take: Annotated[
+        bool,
+        typer.Option(
+            "--take",
+            help="Take over the task's open work job (a human whose lane may write code): it is leased to "
+            "you, the agent's lease ends, its attempts stay; prints your job token for 'org submit'.",
+        ),
+    ] = False,
+    note: Annotated[str, typer.Option("--note", help="Why you take it over (recorded).")] = "",
+    shell: Annotated[
+        bool, typer.Option("--shell", help="Start your $SHELL in the workspace (ORG_TOKEN: the job token).")
+    ] = False,
+    json_: JsonFlag = False,
+) -> None:
+    """Make the task's workspace (branch org/T-N from the target's head) if it has none; print its path.
+    With --take a human takes over its work job there on the same rails (ADR 0177)."""
     from org.workspaces.service import open_workspace
 
     o = opts(json_)
+    held: dict = {}
     with _door(o) as g:
+        if take:
+            g.workspaces(token, as_=as_, command="workspace open").repo_task(task)  # a repository task first
+            c, job_token = g.take_over(token, task, as_, reason=note)
+            held = {"job": c.job, "gate": c.gate, "attempt": c.attempts, "job_token": job_token}
         ws = g.workspaces(token, as_=as_, command="workspace open")
         w = open_workspace(ws, task, actor=ws.principal.actor)
-    emit({"ok": True, **w}, lambda: ("made " if w["created"] else "") + _human(w))
+    if held:
+        w = {**w, "taken_over": held}
+
+    def human() -> str:
+        out = ("made " if w["created"] else "") + _human(w)
+        if held:
+            out += (
+                f"\nyou hold job J-{held['job']} ({held['gate']}, attempt {held['attempt']}); work in the folder "
+                f"above, then:\n  ORG_TOKEN={held['job_token']} org submit J-{held['job']} --verdict pass "
+                "--note '...'"
+            )
+        return out
+
+    emit({"ok": True, **w}, human)
+    if shell:
+        import os
+        import subprocess
+
+        env = dict(os.environ)
+        if held:
+            env["ORG_TOKEN"] = held["job_token"]
+        subprocess.run([os.environ.get("SHELL") or "/bin/sh"], cwd=w["path"], env=env, check=False)
 
 
 @ws_app.command("show")

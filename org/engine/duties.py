@@ -15,6 +15,7 @@ from org.engine.state import GateState, TaskState
 
 __all__ = [
     "gate_action_refusal",
+    "stand_in_refusal",
     "Eligibility",
     "eligibility",
     "eligible_members",
@@ -79,7 +80,7 @@ def eligibility(cfg: OrgConfig, state: TaskState, actor: str, gate: str) -> Elig
     gs = state.gates[gate]
     if gs.status != "ready":
         return Eligibility(False, f"gate '{gate}' is {gs.status}, not ready", rule_ids.GATE_NOT_READY)
-    if spec.lane != who.lane:
+    if spec.lane != who.lane and not _stands_in(cfg, state, actor, who, spec):
         return Eligibility(
             False, f"gate '{gate}' is held by the {spec.lane} lane, not {who.lane}", rule_ids.WRONG_LANE
         )
@@ -193,6 +194,31 @@ def gate_action_refusal(cfg: OrgConfig, state: TaskState, actor: str, spec: Any)
 
 
 _UNKNOWN = object()
+
+
+class _Write:
+    """A workspace's commits are code: a human standing in at a work gate must also be allowed this."""
+
+    implied_action = "code.write"
+    kind = "work"
+
+
+def _stands_in(cfg: OrgConfig, state: TaskState, actor: str, who: Any, spec: Any) -> bool:
+    return who.is_human and stand_in_refusal(cfg, state, actor, spec) is None
+
+
+def stand_in_refusal(cfg: OrgConfig, state: TaskState, actor: str, spec: Any) -> Eligibility | None:
+    """Why `actor` may not hold another lane's gate `spec` as a human standing in (None: they may). A human may
+    hold a work gate when their own lane may take its action and write code (a takeover in the task's
+    workspace, ADR 0177; claims still go by lane, so this is reached only by taking a job over). Never a review
+    or approval gate, never an agent."""
+    who = cfg.actors.get(actor)
+    if who is None or not who.is_human:
+        return Eligibility(False, f"{actor} is not a human", rule_ids.WRONG_LANE)
+    if spec.kind != "work" or spec.implied_action is None:
+        return Eligibility(False, f"a {spec.kind} gate is never taken over", rule_ids.WRONG_LANE)
+    refused = gate_action_refusal(cfg, state, actor, spec)
+    return refused if refused is not None else gate_action_refusal(cfg, state, actor, _Write)
 
 
 def _gate_action_refusal(cfg: OrgConfig, lane: str, action: str, kind: str) -> Eligibility | None:

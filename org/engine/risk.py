@@ -11,7 +11,7 @@ from org.engine import memo
 from org.engine.attributes import typed_attributes
 from org.engine.conditions import Predicate, compile_condition
 
-__all__ = ["Classification", "classify", "classify_revision"]
+__all__ = ["Classification", "classify", "classify_revision", "repo_path_rules"]
 
 
 @dataclass(frozen=True)
@@ -103,8 +103,6 @@ def classify_revision(
     classify rules of gates/risk.yaml read with the paths known (`paths:` conditions), the `risk` entries of
     the task's repository in gates/repos.yaml, and a protected path (the highest tier: another human
     approves; an agent's change to one never gets this far, the diff guard denies it)."""
-    from org.config.repos import glob_match
-    from org.engine import rule_ids
     from org.engine.conditions import PATHS
 
     order = [t.id for t in cfg.risk.tiers]
@@ -119,34 +117,9 @@ def classify_revision(
             continue  # a rule that does not read the paths classified the task when it was filed
         if test(attrs):
             hits.append((order.index(c.tier), c.id, f"{c.id}: {c.title or c.tier}", cfg.source(c.id)))
-    repo_name = attributes.get("repo")
-    spec = cfg.repos.get(repo_name) if isinstance(repo_name, str) else None
-    if spec is not None:
-        tag = str(repo_name).upper().replace("_", "-").replace(".", "-")
-        for i, r in enumerate(spec.risk):
-            hit = next((p for p in paths if any(glob_match(g, p) for g in r.paths)), None)
-            if hit is not None and r.tier in order:
-                hits.append(
-                    (
-                        order.index(r.tier),
-                        r.id or f"REPO-{tag}-RISK-{i + 1}",
-                        f"'{hit}' matches {', '.join(r.paths)} (repository '{repo_name}')",
-                        cfg.source(f"repo:{repo_name}:risk") or cfg.source(f"repo:{repo_name}"),
-                    )
-                )
-        for p in paths:
-            g = next((g for g in spec.protected if glob_match(g, p)), None)
-            if g is not None:
-                who = "a human's" if actor_is_human else "a"
-                hits.append(
-                    (
-                        len(order) - 1,
-                        rule_ids.PROTECTED_PATH,
-                        f"'{p}' is protected ({g}): {who} change to it needs another human's approval",
-                        cfg.source(f"repo:{repo_name}:protected") or cfg.source(f"repo:{repo_name}"),
-                    )
-                )
-                break
+    for tier_id, rid, why, src in repo_path_rules(cfg, attributes.get("repo"), paths, human=actor_is_human):
+        if tier_id in order:
+            hits.append((order.index(tier_id), rid, why, src))
     above = [h for h in hits if h[0] > now]
     if not above:
         return None
@@ -158,6 +131,48 @@ def classify_revision(
         tuple(h[3] for h in above),
         "; ".join(h[2] for h in best),
     )
+
+
+def repo_path_rules(
+    cfg: OrgConfig, repo: Any, paths: tuple[str, ...], *, human: bool
+) -> list[tuple[str, str, str, str]]:
+    """(tier, rule id, reason, source) of each path rule of the task's repository (gates/repos.yaml) that
+    `paths` meet: its `risk` entries, and a protected path (the highest tier, so another human approves; an
+    agent's change to one never gets this far, the diff guard denies it). The one home of paths -> tier by
+    repository: the engine raises the tier by it (classify_revision), the workspaces report it as evidence."""
+    from org.config.repos import glob_match
+    from org.engine import rule_ids
+
+    spec = cfg.repos.get(repo) if isinstance(repo, str) else None
+    if spec is None or not paths:
+        return []
+    out: list[tuple[str, str, str, str]] = []
+    tag = repo.upper().replace("_", "-").replace(".", "-")
+    for i, r in enumerate(spec.risk):
+        hit = next((p for p in paths if any(glob_match(g, p) for g in r.paths)), None)
+        if hit is not None:
+            out.append(
+                (
+                    r.tier,
+                    r.id or f"REPO-{tag}-RISK-{i + 1}",
+                    f"'{hit}' matches {', '.join(r.paths)} (repository '{repo}')",
+                    cfg.source(f"repo:{repo}:risk") or cfg.source(f"repo:{repo}"),
+                )
+            )
+    for p in paths:
+        g = next((g for g in spec.protected if glob_match(g, p)), None)
+        if g is not None:
+            who = "a human's" if human else "a"
+            out.append(
+                (
+                    cfg.risk.tiers[-1].id,
+                    rule_ids.PROTECTED_PATH,
+                    f"'{p}' is protected ({g}): {who} change to it needs another human's approval",
+                    cfg.source(f"repo:{repo}:protected") or cfg.source(f"repo:{repo}"),
+                )
+            )
+            break
+    return out
 
 
 def _reads_paths(c: Any) -> bool:

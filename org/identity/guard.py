@@ -23,7 +23,8 @@ Who may use which token where:
     task_count, active_keys, pinned_config, board, task_usage, leases, gate_counts) and workspaces (what
     org.workspaces reads and records, bound to that principal: org.identity.workdoor);
   - a human's principal token only: approve and reject (an agent's is refused however it is presented,
-    exit 4, an `auth.denied` event); act; issue_token and list_tokens (token administration: the rules of
+    exit 4, an `auth.denied` event); act; take_over (a human whose lane may write code takes a task's work
+    job over in its workspace, ADR 0177); issue_token and list_tokens (token administration: the rules of
     `org token`, rule_ids.HUMAN_ISSUER); revoke_tokens (an agent's principal token: only its own tokens);
   - a job token (`orgj_...`, returned by a claim): holder and lease_live (who holds the job, and whether
     its lease still runs: for the services beside the bus), heartbeat, submit, release, fail and
@@ -134,6 +135,7 @@ class Guard:
         "submit": ("submit",),
         "release": ("release",),
         "fail": ("fail",),
+        "take_over": ("take_over",),
         "job_facts": ("task", "pinned_config", "config", "events_since", "work_result"),
         "work_result": ("work_result",),
         "sweep": ("sweep",),
@@ -603,6 +605,23 @@ class Guard:
         return self._as_holder(
             token, job, "release", lambda j, fence: self._bus.release(j, fence, reason=reason)
         )
+
+    def take_over(self, token: str | None, task: str, as_: str | None, *, reason: str) -> tuple[Any, str]:
+        """A human, with their own principal token, takes over the task's open work job (ADR 0177): (the
+        bus's Claim, the job token minted for them). An agent's token is refused (rule_ids.WRONG_LANE)."""
+        p = self.principal(token, as_=as_, command="take over")
+        if not p.is_human:
+            self._deny(
+                p,
+                "take over",
+                "agent taking over",
+                f"only a human takes over a job in its workspace; {p.actor} is an agent",
+                rule=rule_ids.WRONG_LANE,
+            )
+        minted: dict[int, str] = {}
+        with acting(p):
+            c = self._bus.take_over(task, p.actor, reason=reason, mint=self.tokens.minter(p, minted))
+        return dataclasses.replace(c, token=minted[c.job]), minted[c.job]
 
     def fail(self, token: str | None, job: int | str, *, reason: str) -> dict:
         """The holder cannot do the job: park it as dead and escalate its task to a human, saying why."""

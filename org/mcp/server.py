@@ -451,7 +451,7 @@ def serve_stdio(desk: Desk, token: str | None) -> None:
         anyio.run(server.run_stdio_async)
     finally:
         signal.signal(signal.SIGTERM, old)
-        desk.hand_back()
+        desk.close()  # held jobs handed back, the ADR index's temp folder removed
 
 
 def serve_http(desk: Desk, addr: str, *, ready: Callable[[str], None] | None = None) -> None:
@@ -511,4 +511,4 @@ def serve_http(desk: Desk, addr: str, *, ready: Callable[[str], None] | None = N
     finally:
         with contextlib.suppress(OSError):
             sock.close()
-        desk.hand_back()
+        desk.close()  # held jobs handed back, the ADR index's temp folder removed

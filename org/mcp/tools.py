@@ -168,6 +168,17 @@ class Desk:
                 pass  # its lease already ended: the sweeper has it, or it was finished
         return n
 
+    def close(self, reason: str = HANDED_BACK) -> int:
+        """The server is stopping: hand back the jobs still held and remove the ADR index's own temp folder."""
+        n = self.hand_back(reason)
+        with self._lock:
+            index, self._index = self._index, None
+        if index is not None:
+            import shutil
+
+            shutil.rmtree(index.parent, ignore_errors=True)
+        return n
+
     # -- context --------------------------------------------------------------------------------------
     def whoami(self, c: Caller) -> dict:
         may = sorted({a for ln in c.who["lanes"] for a in ln["may"]})

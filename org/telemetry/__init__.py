@@ -26,6 +26,7 @@ __all__ = [
     "chat_span",
     "on_event",
     "traceparent",
+    "prepare",
     "stats",
     "flush",
     "close",
@@ -132,6 +133,15 @@ def on_event(ev: dict, when: float | None = None, task: dict | None = None) -> N
         from org.telemetry import otel
 
         otel.count_dropped(1)
+
+
+def prepare() -> None:
+    """Load OpenTelemetry and set the exporter up now (a long-running process, before its first job), so no
+    job pays for it; a no-op when tracing is off."""
+    if enabled():
+        from org.telemetry import otel
+
+        otel.prepare()
 
 
 def traceparent() -> str | None:

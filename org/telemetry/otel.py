@@ -417,6 +417,10 @@ def event(ev: dict, when: float, task: dict | None) -> None:
         span.end(end_time=end_ns)
 
 
+def prepare() -> None:
+    _tracer()
+
+
 def current_traceparent() -> str | None:
     sc = trace.get_current_span().get_span_context()
     return ids.traceparent(sc.trace_id, sc.span_id) if sc.is_valid else None

@@ -25,7 +25,6 @@ __all__ = [
     "Finding",
     "read_diff",
     "check_diff",
-    "path_risk",
     "MAX_DIFF_BYTES",
     "PATCH_KEEP",
     "MAX_SHOWN_FILES",
@@ -267,7 +266,7 @@ def check_diff(
     secrets: Callable[[str], list[str]] | None = None,
 ) -> list[Finding]:
     """Every finding of the guard; empty when the revision may count. A protected path is a finding for an
-    agent always; for a human it is reported by path_risk instead (the high-tier route, a second human)."""
+    agent always; for a human it is reported by org.engine.risk.repo_path_rules instead (the high-tier route, a second human)."""
     out: list[Finding] = []
     if diff.symlinks.get("") == "too-large":
         return [
@@ -384,31 +383,4 @@ def check_diff(
                         p,
                     )
                 )
-    return out
-
-
-def path_risk(
-    diff: Diff, spec: Repo, repo: str, sources: Callable[[str], str], top_tier: str, *, human: bool
-) -> list[tuple[str, str, str, str]]:
-    """(tier, rule id, reason, source) for each path rule the diff meets: the repository's `risk` entries, and
-    for a human a protected path (the high-tier route: the highest tier, so a second human approves)."""
-    out: list[tuple[str, str, str, str]] = []
-    for i, r in enumerate(spec.risk):
-        hit = next((p for p in diff.paths if any(glob_match(g, p) for g in r.paths)), None)
-        if hit is not None:
-            rid = r.id or f"REPO-{repo.upper().replace('_', '-').replace('.', '-')}-RISK-{i + 1}"
-            out.append((r.tier, rid, f"'{hit}' matches {', '.join(r.paths)}", _src(sources, repo, "risk")))
-    if human:
-        for p in diff.paths:
-            g = next((g for g in spec.protected if glob_match(g, p)), None)
-            if g is not None:
-                out.append(
-                    (
-                        top_tier,
-                        rule_ids.PROTECTED_PATH,
-                        f"'{p}' is protected ({g}): a human's change needs another human's approval",
-                        sources(f"repo:{repo}:protected:{g}") or _src(sources, repo, "protected"),
-                    )
-                )
-                break
     return out

@@ -181,7 +181,8 @@ def check_revision(bus: Any, job: int, actor: str, *, commit: str | None = None)
     an agent's passing review of a repository task: it must have been shown the whole change (_seen_whole)."""
     import hashlib
 
-    from org.workspaces.diffguard import PATCH_KEEP, check_diff, path_risk, read_diff
+    from org.engine.risk import repo_path_rules
+    from org.workspaces.diffguard import PATCH_KEEP, check_diff, read_diff
     from org.workspaces.revisions import accept, collect
 
     j = bus.repo_job(job)
@@ -190,6 +191,10 @@ def check_revision(bus: Any, job: int, actor: str, *, commit: str | None = None)
     tr = _task(bus, j["task"])
     who = tr.cfg.actors.get(actor)
     human = bool(who and who.is_human)
+    # the rails are the job's lane's: a human working an agent lane's job (taken over in its workspace, ADR
+    # 0177) meets the agents' diff guard (a protected path is refused, not routed to a second human)
+    lane = tr.cfg.lanes.get(j.get("lane") or "")
+    human = human and (lane is None or lane.kind == "human")
     if j["kind"] == "review":
         if not human:
             _seen_whole(bus, tr, j, actor)
@@ -202,10 +207,9 @@ def check_revision(bus: Any, job: int, actor: str, *, commit: str | None = None)
         summary = diff.summary()
         if findings:
             _deny(bus, tr, j, job, actor, sha, base, summary, findings)
-        top = tr.cfg.risk.tiers[-1].id
         # the paths reach the engine with the submission: a tier they need above the task's is raised there
         # (task.tier_raised, the new tier's gates required; ADR 0135); here they are the evidence
-        raises = path_risk(diff, tr.spec, tr.repo, tr.cfg.source, top, human=human)
+        raises = repo_path_rules(tr.cfg, tr.repo, tuple(diff.paths), human=human)
         saved = accept(repo, tr.row.key, sha)
     patch = diff.patch
     out = {

@@ -56,14 +56,14 @@ def test_a_second_human_lane_keeps_the_org_resumable(root):
 
     (root / "lanes" / "oncall.yaml").write_text(
         "lane: oncall\nkind: human\npurpose: Pages at night; may pause and resume.\nmay: [pause, resume]\n"
-        "members:\n  - {id: carol, name: Carol Example}\n"
+        "members:\n  - {id: dave, name: Dave Example}\n"
     )
     with Bus.open(root=root) as bus:
-        assert bus.pause("lane", "approver", by="carol")["changed"]
+        assert bus.pause("lane", "approver", by="dave")["changed"]
         with pytest.raises(Conflict):
-            bus.pause("actor", "carol", by="carol")
-        bus.resume("lane", "approver", by="carol")
-        assert bus.pause("actor", "carol", by="alice")["changed"]
+            bus.pause("actor", "dave", by="dave")
+        bus.resume("lane", "approver", by="dave")
+        assert bus.pause("actor", "dave", by="alice")["changed"]
 
 
 def test_through_the_cli_and_the_guard_the_refusal_is_exit_5(root):

@@ -32,7 +32,7 @@ def test_init_then_validate(tmp_path):
     assert (dest / "lanes" / "builder.yaml").is_file() and (dest / "gates" / "change.yaml").is_file()
     v = org_in_process("validate", root=dest)
     assert v.returncode == 0, v.stderr
-    assert v.stdout.startswith("ok: 5 lanes")
+    assert v.stdout.startswith("ok: 6 lanes")
     # the copy proves to the same policy as the shipped default org
     mine = _one_json(org_in_process("validate", "--json", root=dest).stdout)
     shipped = _one_json(org_in_process("validate", "--json", root=REPO).stdout)

@@ -47,6 +47,7 @@ class State:
         tokens = self.door.tokens
         self.alice = tokens.issue("alice", by="test")["token"]
         self.bob = tokens.issue("bob", by="test")["token"]
+        self.carol = tokens.issue("carol", by="test")["token"]  # a maintainer: takes over work
         self.agent = tokens.issue("build-claude", by="test")["token"]
         self.other_agent = tokens.issue("build-gpt", by="test")["token"]
         revoked = tokens.issue("alice", by="test")
@@ -146,6 +147,7 @@ RAW = {
     "submit_many": (None, lambda s: s.bus.submit_many([{"job": s.job, "token": s.fence, "verdict": "pass"}])),
     "release": (None, lambda s: s.bus.release(s.job, s.fence, reason="later")),
     "fail": (None, lambda s: s.bus.fail(s.job, s.fence, reason="cannot")),
+    "take_over": (None, lambda s: s.bus.take_over(s.task, "carol", reason="stuck")),
     "work_result": (None, lambda s: s.bus.work_result(s.task)),
     "post_jobs": (None, lambda s: s.bus.post_jobs("builder", [{"n": 1}], by="alice")),
     "retry_job": (lambda s: _dead_plain_job(s), lambda s: s.bus.retry_job(s.plain, by="alice")),
@@ -351,6 +353,7 @@ DOOR = {
     "submit": lambda s, t: s.door.submit(t, s.job, "pass", note="spec"),
     "release": lambda s, t: s.door.release(t, s.job, reason="later"),
     "fail": lambda s, t: s.door.fail(t, s.job, reason="cannot"),
+    "take_over": lambda s, t: s.door.take_over(t, s.task, None, reason="stuck"),
     "job_facts": lambda s, t: s.door.job_facts(t, s.job),
     "work_result": lambda s, t: s.door.work_result(t, s.task),
     "sweep": lambda s, t: s.door.sweep(t),
@@ -414,7 +417,7 @@ JOB = {
     "lease_live",
     "job_facts",
 }
-HUMAN = {"approve", "reject", "request_changes", "issue_token", "list_tokens"}
+HUMAN = {"approve", "reject", "request_changes", "issue_token", "list_tokens", "take_over"}
 EITHER = {"act", "may_act"}  # a human's principal token or an agent's job token
 # a member's principal token or a job token (brake: the bus decides from its ledger; whoami: who it is)
 ANY = {"brake_over_budget", "whoami"}
@@ -424,6 +427,8 @@ NO_TOKEN = {"config"}  # the org's YAML, not the database
 def good(s: State, op: str) -> str:
     if op in JOB or op in EITHER or op in ANY:
         return s.jt
+    if op == "take_over":
+        return s.carol  # a human whose lane may write code (bob's may not)
     if op in HUMAN:
         return s.bob
     return s.alice if op != "claim" else s.other_agent
@@ -516,6 +521,7 @@ RECORDS = {
     "submit",
     "release",
     "fail",
+    "take_over",
     "act",
     "approve",
     "reject",

@@ -22,14 +22,15 @@ def test_first_use_issues_once_and_never_again(bus):
     from org.identity.bootstrap import first_use_tokens
 
     made = first_use_tokens(bus)
-    assert [(m["principal"], m["issued"]) for m in made] == [("alice", True), ("bob", True)]
+    assert [(m["principal"], m["issued"]) for m in made] == [("alice", True), ("bob", True), ("carol", True)]
     token_file(bus.ctx.root, "bob").unlink()
     again = first_use_tokens(bus)  # what `org run`, `org init`, the agents' session and the demo call
     assert [(m["principal"], m["issued"], m["status"]) for m in again] == [
         ("alice", False, "ok"),
         ("bob", False, "missing"),
+        ("carol", False, "ok"),
     ]
-    assert _issued(bus) == ["alice", "bob"]
+    assert _issued(bus) == ["alice", "bob", "carol"]
 
 
 def test_an_agent_token_first_does_not_skip_the_humans_first_use(root):
@@ -45,7 +46,7 @@ def test_an_agent_token_first_does_not_skip_the_humans_first_use(root):
     assert read_token(root, "alice") and read_token(root, "bob")
     with Bus.open(root=root) as bus:
         assert not any(m["issued"] for m in first_use_tokens(bus))  # and it happened once
-        assert _issued(bus) == ["build-claude", "alice", "bob"]
+        assert _issued(bus) == ["build-claude", "alice", "bob", "carol"]
 
 
 @pytest.mark.slow

@@ -160,7 +160,7 @@ def test_human_token_files_are_owner_only(root, bus, guard):
     from org.identity.bootstrap import first_use_tokens
 
     made = first_use_tokens(bus)
-    assert {m["principal"] for m in made} == {"alice", "bob"} and all(m["issued"] for m in made)
+    assert {m["principal"] for m in made} == {"alice", "bob", "carol"} and all(m["issued"] for m in made)
     p = token_file(root, "alice")
     assert stat.S_IMODE(p.stat().st_mode) == 0o600
     assert guard.principal(None, as_="alice", command="inbox").actor == "alice"  # read from her own file

@@ -136,6 +136,12 @@ def test_a_human_touching_a_protected_path_raises_the_task_to_the_top_tier(tbus)
     d = _events(tbus, task, "task.tier_raised")[-1]["data"]
     assert d["tier"] == "high" and "ORG-PROTECTED-PATH" in d["rules"]
     assert _gates(tbus, task)["approval"] == "pending"
+    # one home for paths -> tier (org.engine.risk.repo_path_rules): the evidence recorded with the revision
+    # and the raise the engine decided name the same rules from the same sources
+    raised = dict(zip(d["rules"], d["sources"], strict=True))
+    assert [(e["rule"], raised.get(e["rule"])) for e in res["path_risk"]] == [
+        (e["rule"], e["source"]) for e in res["path_risk"]
+    ]
 
 
 def test_paths_reach_decide_and_nobody_states_them(tbus):

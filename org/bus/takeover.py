@@ -1,0 +1,177 @@
+"""A human takes over a task's work job (ADR 0177): "a workspace is also a place a human can walk into and
+take over". The agent's lease ends (job.released, its token stops working) and the job is leased to the human
+in the same transaction (job.claimed, a job token minted for them), with a `job.taken_over` event saying who,
+from whom and why. Earlier attempts, revisions and findings stay on the timeline and count; the human submits
+on the same rails (the diff guard, authorship: an author never approves their own work)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+
+from org.bus.claims import Claim
+from org.bus.context import Ctx, task_key
+from org.bus.jobs import JOB_COLS
+from org.bus.store import Tx
+from org.config.loader import OrgConfig
+from org.engine import flow, rule_ids
+from org.engine.duties import stand_in_refusal
+from org.errors import Conflict, Denied, NotFound
+
+__all__ = ["take_over", "WRITE"]
+
+WRITE = "code.write"  # a workspace is written to: who takes over a job there must be allowed this
+
+
+def take_over(
+    ctx: Ctx,
+    cfg: OrgConfig | None,
+    task: str,
+    actor: str,
+    *,
+    reason: str,
+    lease_seconds: float = 8 * 3600.0,
+    mint: Callable[[Tx, list[Claim]], None] | None = None,
+) -> Claim:
+    """Lease the open work job of `task` (queued, or leased by someone else) to the human `actor`. Refused
+    (Denied, exit 4) for an agent or a human whose lane may not take the action the gate asks (code.write for
+    a work gate); NotFound (3) when the task has no open work job; Conflict (5) when `actor` already holds it."""
+    key = task_key(task)
+    who = cfg.actors.get(actor) if cfg is not None else None
+    if who is None:
+        raise NotFound(f"no actor '{actor}' in this org")
+    if not who.is_human:
+        raise Denied(
+            f"{actor} is an agent: only a human takes over a job in its workspace", rule=rule_ids.WRONG_LANE
+        )
+    why = " ".join(str(reason or "").split()) or "taken over by hand"
+
+    def fn(tx: Tx) -> Claim:
+        row = ctx.task_row(tx, key, lock=True)  # lock order: tasks, then jobs
+        cols = [c.strip() for c in JOB_COLS.split(",")]
+        found = tx.x(
+            f"SELECT {JOB_COLS} FROM jobs WHERE task = :k AND kind = 'work' AND status IN ('queued', 'leased') "
+            "ORDER BY id DESC",
+            {"k": key},
+        ).first()
+        if found is None:
+            raise NotFound(f"{key} has no open work job to take over (task {row.status})")
+        j = dict(zip(cols, found, strict=True))
+        pcfg = ctx.pinned(tx, row.config_hash)
+        st = ctx.state(tx, row)
+        spec = pcfg.workflows[st.workflow].gates.get(j["gate"]) if st.workflow in pcfg.workflows else None
+        mine = pcfg.actors.get(actor)
+        if mine is None or not mine.is_human:
+            raise NotFound(f"no human '{actor}' in the policy {key} runs under")
+        if spec is None:
+            raise NotFound(f"no gate '{j['gate']}' in {key}'s workflow")
+        # the engine's own rule for a human standing in at another lane's work gate (the same at submit)
+        refused = stand_in_refusal(pcfg, st, actor, spec) if spec.lane != mine.lane else None
+        el = refused if refused is not None else flow.eligibility(pcfg, st, actor, j["gate"])
+        if not el:
+            raise Denied(
+                f"{actor} (lane {mine.lane}) may not take over '{j['gate']}' of {key}: {el.reason}; a human "
+                f"whose lane may '{spec.implied_action}' and '{WRITE}' can (the maintainer lane)",
+                rule=el.rule or rule_ids.WRONG_LANE,
+            )
+        if j["status"] == "leased" and j["leased_by"] == actor:
+            raise Conflict(f"{actor} already holds job {j['id']} of {key}", job=j["id"])
+        before = j["leased_by"] if j["status"] == "leased" else None
+        jid = int(j["id"])
+        if before is not None:
+            tx.x(
+                "UPDATE leases SET outcome = 'released', ended_at = :t WHERE job = :j AND fence = :f",
+                {"t": tx.now, "j": jid, "f": j["fence"]},
+            )
+            _ln, fam = ctx.actor_info(pcfg, before)
+            ctx.record(
+                tx,
+                "job.released",
+                task=key,
+                actor=before,
+                lane=j["lane"],
+                family=fam,
+                gate=j["gate"],
+                decision="release",
+                config_hash=pcfg.config_hash,
+                job=jid,
+                data={"reason": f"taken over by {actor}: {why}", "fence": j["fence"]},
+            )
+        fence = int(j["fence"]) + 1
+        token = f"{fence}-{secrets.token_hex(12)}"
+        exp = tx.now + lease_seconds
+        attempt = int(j["attempts"]) + 1
+        tx.x(
+            "UPDATE jobs SET status = 'leased', fence = :f, token = :tok, leased_by = :a, lease_seconds = :ls, "
+            "lease_expires = :e, attempts = attempts + 1, reason = :r, updated_at = :t WHERE id = :j",
+            {
+                "f": fence,
+                "tok": token,
+                "a": actor,
+                "ls": lease_seconds,
+                "e": exp,
+                "r": why,
+                "t": tx.now,
+                "j": jid,
+            },
+        )
+        tx.x(
+            "INSERT INTO leases (job, fence, actor, granted_at, expires_at, outcome) "
+            "VALUES (:j, :f, :a, :g, :e, 'active')",
+            {"j": jid, "f": fence, "a": actor, "g": tx.now, "e": exp},
+        )
+        from org.bus.audit import iso
+
+        ctx.record(
+            tx,
+            "job.taken_over",
+            task=key,
+            actor=actor,
+            lane=mine.lane,
+            family="human",
+            gate=j["gate"],
+            decision="take_over",
+            config_hash=pcfg.config_hash,
+            job=jid,
+            data={"from": before, "reason": why, "fence": fence, "attempt": attempt},
+        )
+        ctx.record(
+            tx,
+            "job.claimed",
+            task=key,
+            actor=actor,
+            lane=j["lane"],
+            family="human",
+            gate=j["gate"],
+            decision="lease",
+            config_hash=pcfg.config_hash,
+            job=jid,
+            data={"fence": fence, "lease_seconds": lease_seconds, "expires": iso(exp), "attempt": attempt},
+            trusted=True,
+        )
+        c = Claim(
+            jid,
+            token,
+            fence,
+            j["lane"],
+            "work",
+            actor,
+            exp,
+            lease_seconds,
+            attempt,
+            key,
+            j["gate"],
+            int(j["round"]),
+            st.revision,
+            row.title,
+            row.workflow,
+            row.tier,
+            dict(row.attributes),
+            None,
+            row.config_hash,
+        )
+        if mint is not None:
+            mint(tx, [c])
+        return c
+
+    return ctx.write(fn)
