@@ -56,18 +56,14 @@ def in_agent_host() -> bool:
 
 
 def agent_environment(cfg: Any, environ: Mapping[str, str], config_home: str) -> dict[str, str]:
-    """The agent host's environment: the user's, minus every declared credential's variable, identity, and
-    every provider key and secret a sandbox refuses (org.runtime.sandbox.forbidden_env): its agents call models
-    through the run's gateway (ADR 0170). PostgreSQL's own variables stay while the agent host opens the
-    database itself (ADR 0140)."""
-    from org.runtime.sandbox import forbidden_env
+    """The agent host's environment: an allow-list (org.config.secretenv.host_env: PATH, HOME, locale, PG*
+    while the agent host opens the database itself (ADR 0140), org's own non-secret settings), never a declared
+    credential's variable, identity, or any provider key: its agents call models through the run's gateway
+    (ADR 0170), and a credential of any name (a provider token, a forge token, a DSN) is not named, so not passed."""
+    from org.config.secretenv import host_env
 
     secret_vars = {spec.env for spec in cfg.credentials.values() if spec.env}
-    env = {
-        k: v
-        for k, v in environ.items()
-        if k not in secret_vars and k not in _IDENTITY_VARS and (k.startswith("PG") or not forbidden_env(k))
-    }
+    env = host_env(environ, drop=secret_vars | set(_IDENTITY_VARS))
     env["ORG_CONFIG_HOME"] = config_home
     env[HOST_ENV] = "1"
     return env

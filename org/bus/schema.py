@@ -62,6 +62,52 @@ def _v4_events_by_type(tx: Tx) -> None:
     """Version 4: an index on the events' type (and seq), so deciding reads fold the few event types they need
     from the chain (the pauses, ADR 0166) without scanning the log."""
     tx.x("CREATE INDEX IF NOT EXISTS ix_events_type ON events (type, seq)")
+    _v4_chain_old_leases(tx)
+
+
+def _v4_chain_old_leases(tx: Tx) -> None:
+    """Version 4 also puts in the chain what a heartbeat changed before it: a job.lease event (from version 4 on
+    every new lease length has one, and `audit verify` bounds a leased job's lease by it) for each leased job
+    whose lease length differs from its last claim's, recorded by "org" at the upgrade with the table's value.
+    Without it an untouched older database would fail verify; with it the check stays total afterwards."""
+    from org.bus.audit import append, decode_body
+
+    leased = {
+        int(r[0]): (r[1], float(r[2]))
+        for r in tx.x("SELECT id, task, lease_seconds FROM jobs WHERE status = :s", {"s": "leased"}).all()
+    }
+    if not leased:
+        return
+    claimed: dict[int, float | None] = {}
+    for (body,) in tx.x("SELECT body FROM events WHERE type = :t ORDER BY seq", {"t": "job.claimed"}).all():
+        ev = decode_body(body)
+        if ev.get("job") in leased:
+            claimed[int(ev["job"])] = (ev.get("data") or {}).get("lease_seconds")
+    for jid, (task, seconds) in sorted(leased.items()):
+        said = claimed.get(jid)
+        if jid not in claimed or (said is not None and float(said) == seconds):
+            continue  # no claim (verify names that) or the claim's own length: nothing to chain
+        tx.events.append(
+            {
+                "v": 1,
+                "type": "job.lease",
+                "task": task,
+                "actor": "org",
+                "lane": None,
+                "family": None,
+                "gate": None,
+                "decision": "lease",
+                "rules": [],
+                "config_hash": None,
+                "job": jid,
+                "data": {
+                    "lease_seconds": seconds,
+                    "reason": "schema 4 upgrade: a heartbeat before it set this",
+                },
+            }
+        )
+    append(tx)
+    tx.events.clear()
 
 
 # version -> function upgrading a database from version - 1 to version (inside one transaction).

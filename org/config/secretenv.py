@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-__all__ = ["secret_env", "credential_env", "PASS_ENV", "HOOK_ENV", "passed_env"]
+__all__ = ["secret_env", "credential_env", "PASS_ENV", "HOOK_ENV", "HOST_ENV", "passed_env", "host_env"]
 
 # what the sandbox's agents see of the parent's environment: locale, time zone, terminal
 PASS_ENV = ("LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ", "TERM", "NO_COLOR")
@@ -64,3 +64,36 @@ def passed_env(environ: Mapping[str, str], allow: Iterable[str], drop: Iterable[
     a credential (credential_env)."""
     gone = set(drop)
     return {k: environ[k] for k in allow if k in environ and k not in gone and not credential_env(k)}
+
+
+# what org's own agent host (`org run`'s child, ADR 0140) needs by name: to run as the user and find its tools;
+# beside these, PostgreSQL's PG* (it opens the database) and org's own ORG_* / OTEL_* settings (`host_env`)
+HOST_ENV = PASS_ENV + (
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "SHELL",
+    "TMPDIR",
+    "COLUMNS",
+    "LINES",
+    "VIRTUAL_ENV",
+)
+
+
+def host_env(environ: Mapping[str, str], drop: Iterable[str] = ()) -> dict[str, str]:
+    """The agent host's environment: HOST_ENV by name, PG* (the host opens the database, PGPASSWORD too),
+    ORG_* that are no secret, OTEL_* that are no credential (never the exporter's headers); never one in
+    `drop`. Every other variable (a provider token of any name, a DSN, a proxy URL) stays out."""
+    gone = set(drop)
+    out = {k: environ[k] for k in HOST_ENV if k in environ and k not in gone and not credential_env(k)}
+    for k, v in environ.items():
+        if k in gone or k in out:
+            continue
+        if (
+            k.startswith("PG")
+            or (k.startswith("ORG_") and not secret_env(k))
+            or (k.startswith("OTEL_") and "HEADERS" not in k and not credential_env(k))
+        ):
+            out[k] = v
+    return out

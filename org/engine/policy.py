@@ -23,7 +23,7 @@ from org.config.loader import OrgConfig
 from org.config.models import Condition
 from org.engine import memo, rule_ids
 from org.engine.attributes import DERIVED, problem_text, typed_attributes
-from org.engine.conditions import BAD, Predicate, action_matches, coerce, compile_condition
+from org.engine.conditions import BAD, PATHS, Predicate, action_matches, coerce, compile_condition
 
 __all__ = [
     "Decision",
@@ -161,6 +161,7 @@ class _Rule:
     reason: str
     adr: int | None
     any_action: bool
+    reads: frozenset[str]
 
 
 class Policy:
@@ -180,6 +181,7 @@ class Policy:
                 r.spec.reason or r.spec.title,
                 r.spec.adr,
                 "*" in r.spec.actions,
+                frozenset(r.spec.when.attributes()) if r.spec.when is not None else frozenset(),
             )
             for r in cfg.rules
         ]
@@ -215,6 +217,21 @@ class Policy:
         # who states each fact (ADR 0071): org's own facts are never taken from a request
         self.org_facts = frozenset(k for k, spec in cfg.attributes.items() if spec.source == "org")
         self.reads = frozenset(_reads(cfg))
+        # never unknown (ADR 0168): org's own facts (absent: org did not derive them), the credential (the
+        # broker supplies it; absent: none is used), what org derives and the paths (derived per revision)
+        self._never_unknown = frozenset({"credential", "tier", PATHS, *DERIVED}) | self.org_facts
+        self._opens: dict[str, tuple[str, ...]] = {}
+        self._classify: list[tuple[int, frozenset[str], Predicate]] = []
+        if self._needs_tier:
+            from org.engine.risk import _compiled
+
+            order = [t.id for t in cfg.risk.tiers]
+            self._classify = [
+                (order.index(c.tier), frozenset(c.when.attributes()), test)
+                for c, test in zip(cfg.risk.classify, _compiled(cfg), strict=True)
+            ]
+            self._default_tier = order.index(cfg.risk.default)
+        self._classify_reads = frozenset().union(*(reads for _i, reads, _t in self._classify))
 
     def _for_action(self, lane: str, action: str) -> tuple[list[_Rule], list[_Rule], RuleHit | None]:
         key = (lane, action)
@@ -307,6 +324,10 @@ class Policy:
             facts = self._facts_for(action)
         if facts is _NO_FACTS:
             return self._judge(actor, who, action, attrs, requested_tier, approvals, authors)
+        opens = self._opens.get(action)
+        if opens is None:
+            opens = self._opens_for(action, facts)
+        missing = tuple(k for k in opens if k not in attrs)
         uncertain: dict[str, tuple[Any, ...]] = {}
         required, implied = facts
         for k, v in implied.items():
@@ -319,8 +340,119 @@ class Policy:
                 extra = tuple(attrs[b] for b in self._pairs.get(k, ()) if b in attrs)
                 uncertain[k] = extra + self._candidates(k)
         if not uncertain:
-            return self._judge(actor, who, action, attrs, requested_tier, approvals, authors)
-        return self._worst(actor, who, action, attrs, uncertain, requested_tier, approvals, authors)
+            return self._judge(actor, who, action, attrs, requested_tier, approvals, authors, missing)
+        return self._worst(actor, who, action, attrs, uncertain, requested_tier, approvals, authors, missing)
+
+    def implies(self, action: str) -> Mapping[str, Any]:
+        """The facts `action` always has (gates/rules.yaml `actions:`)."""
+        canon = canonical_action(action)
+        facts: Any = self._facts_for(canon) if canon is not None else _NO_FACTS
+        return {} if facts is _NO_FACTS else facts[1]
+
+    def unknowns(self, action: str, attributes: Mapping[str, Any]) -> tuple[str, ...]:
+        """The facts a filing of a declared `action` is silent on that a RED, consequential or (when a rule
+        reads the tier) risk rule reads: each is read at its worst, rule by rule (ADR 0168)."""
+        canon = canonical_action(action)
+        if canon is None:
+            return ()
+        facts: Any = self._facts_for(canon)
+        if facts is _NO_FACTS:
+            return ()
+        return tuple(k for k in self._opens_for(canon, facts) if attributes.get(k) is None)
+
+    def _opens_for(self, action: str, facts: Any) -> tuple[str, ...]:
+        """The attributes a declared action's RED and consequential rules (and the risk rules, when a rule reads
+        the tier) read, but for those never unknown, required (read at their worst as a whole) or implied."""
+        required, implied = facts
+        reads: set[str] = set()
+        for r in (*self._red, *self._consequential):
+            if r.any_action or action_matches(r.patterns, action):
+                reads |= r.reads
+        reads |= self._classify_reads
+        out = tuple(
+            sorted(
+                k for k in reads if k not in self._never_unknown and k not in required and k not in implied
+            )
+        )
+        if len(self._opens) < 4096:
+            self._opens[action] = out
+        return out
+
+    def _mine(self, reads: frozenset[str], missing: tuple[str, ...]) -> list[str]:
+        """The unknowns a rule reading `reads` depends on (through the tier: the risk rules' unknowns)."""
+        via_tier = "tier" in reads
+        return [k for k in missing if k in reads or (via_tier and k in self._classify_reads)]
+
+    def _readings(self, mine: list[str], attrs: dict[str, Any]) -> Iterator[dict[str, Any]] | None:
+        """Every reading of the unknowns `mine` over `attrs` (None: more than _MAX_READINGS of them)."""
+        cands = []
+        n = 1
+        for k in mine:
+            extra = tuple(attrs[b] for b in self._pairs.get(k, ()) if b in attrs)
+            cands.append(extra + self._candidates(k))
+            n *= len(cands[-1])
+        if n > _MAX_READINGS:
+            return None
+
+        def gen() -> Iterator[dict[str, Any]]:
+            for combo in itertools.product(*cands):
+                reading = dict(attrs)
+                for k, v in zip(mine, combo, strict=True):
+                    if v is _ABSENT:
+                        reading.pop(k, None)
+                    else:
+                        reading[k] = v
+                yield reading
+
+        return gen()
+
+    def _retier(self, reading: dict[str, Any], requested_tier: Any) -> None:
+        from org.engine.risk import classify
+
+        tiers = [t.id for t in self.cfg.risk.tiers]
+        reading.pop("tier", None)
+        reading["tier"] = classify(
+            self.cfg, reading, requested_tier if requested_tier in tiers else None
+        ).tier
+
+    def _fires(self, r: _Rule, attrs: dict[str, Any], missing: tuple[str, ...], requested_tier: Any) -> bool:
+        """Does rule `r` fire on some reading of its own unknowns? (The worst reading, rule by rule: the cost
+        is the sum over rules of each rule's readings, not their product.) Too many readings: it fires."""
+        if r.test(attrs):
+            return True
+        mine = self._mine(r.reads, missing)
+        if not mine:
+            return False
+        readings = self._readings(mine, attrs)
+        if readings is None:
+            return True
+        retier = self._needs_tier and "tier" in r.reads and any(k in self._classify_reads for k in mine)
+        for reading in readings:
+            if retier:
+                self._retier(reading, requested_tier)
+            if r.test(reading):
+                return True
+        return False
+
+    def _worst_tier(self, attrs: dict[str, Any], missing: tuple[str, ...]) -> str:
+        """A tier no reading of the unknowns exceeds: the tier of the reading as filed, raised to every risk rule
+        some reading of its unknowns fires, and to the default unless a rule with no unknowns matched."""
+        order = [t.id for t in self.cfg.risk.tiers]
+        best = order.index(attrs["tier"])
+        certain = False
+        for idx, reads, test in self._classify:
+            mine = [k for k in missing if k in reads]
+            if not mine:
+                certain = certain or test(attrs)
+                continue
+            if idx <= best:
+                continue
+            readings = self._readings(mine, attrs)
+            if readings is None or any(test(reading) for reading in readings):
+                best = idx
+        if not certain:
+            best = max(best, self._default_tier)
+        return order[best]
 
     def requires(self, action: str) -> tuple[str, ...]:
         """The attributes `action` cannot be judged without (gates/rules.yaml `actions:`)."""
@@ -373,6 +505,7 @@ class Policy:
         requested_tier: Any,
         approvals: Collection[str],
         authors: Collection[str],
+        missing: tuple[str, ...] = (),
     ) -> Decision:
         """The strictest decision over every reading of the uncertain facts (deny over needs_approval over an
         approved allow over a plain allow); refused outright when there are too many readings."""
@@ -406,7 +539,7 @@ class Policy:
                     reading.pop(k, None)
                 else:
                     reading[k] = v
-            d = self._judge(actor, who, action, reading, requested_tier, approvals, authors)
+            d = self._judge(actor, who, action, reading, requested_tier, approvals, authors, missing)
             rank = _STRICTNESS[d.outcome] + (1 if d.outcome == "allow" and d.approved_by else 0)
             if self._needs_tier and d.attributes.get("tier") in order:
                 top_tier = max(top_tier, order.index(d.attributes["tier"]))
@@ -436,8 +569,10 @@ class Policy:
         requested_tier: Any,
         approvals: Collection[str],
         authors: Collection[str],
+        missing: tuple[str, ...] = (),
     ) -> Decision:
-        """The decision on one reading of the facts."""
+        """The decision on one reading of the facts; the facts in `missing` (unknown) read at their worst,
+        rule by rule."""
         cred = attrs.get("credential")
         if cred is not None:
             service = self._cred_service.get(str(cred))
@@ -465,12 +600,59 @@ class Policy:
                 self.cfg, attrs, requested_tier if requested_tier in tiers else None
             ).tier
         red, cons, lane_hit = self._for_action(who.lane, action)
+        if missing:
+            return self._judge_unknown(
+                actor, who, action, attrs, requested_tier, approvals, authors, missing, red, cons, lane_hit
+            )
         denies = [RuleHit(r.id, "deny", r.source, r.reason, r.adr) for r in red if r.test(attrs)]
         if lane_hit is not None:
             denies.append(lane_hit)
         if denies:
             return self._deny(actor, action, attrs, denies)
         needs = [RuleHit(r.id, "needs_approval", r.source, r.reason, r.adr) for r in cons if r.test(attrs)]
+        return self._consequences(actor, who, action, attrs, approvals, authors, needs)
+
+    def _judge_unknown(
+        self,
+        actor: str,
+        who: Any,
+        action: str,
+        attrs: dict[str, Any],
+        requested_tier: Any,
+        approvals: Collection[str],
+        authors: Collection[str],
+        missing: tuple[str, ...],
+        red: list[_Rule],
+        cons: list[_Rule],
+        lane_hit: RuleHit | None,
+    ) -> Decision:
+        """_judge's rules with unknown facts (ADR 0168): a RED or consequential rule fires when some reading of
+        its own unknowns fires it; the tier shown is one no reading exceeds."""
+        fired = [r for r in red if self._fires(r, attrs, missing, requested_tier)]
+        if not fired and lane_hit is None:
+            fired = [r for r in cons if self._fires(r, attrs, missing, requested_tier)]
+        used = sorted({k for r in fired for k in self._mine(r.reads, missing)})
+        if self._needs_tier:
+            attrs["tier"] = self._worst_tier(attrs, missing)
+        note = f" (unknown: {', '.join(used)}; read at its worst)" if used else ""
+        if lane_hit is not None or (fired and fired[0].effect == "deny"):
+            hits = [RuleHit(r.id, "deny", r.source, r.reason + note, r.adr) for r in fired]
+            return self._deny(actor, action, attrs, hits + ([lane_hit] if lane_hit is not None else []))
+        needs = [RuleHit(r.id, "needs_approval", r.source, r.reason, r.adr) for r in fired]
+        d = self._consequences(actor, who, action, attrs, approvals, authors, needs)
+        return replace(d, reason=d.reason + note) if note else d
+
+    def _consequences(
+        self,
+        actor: str,
+        who: Any,
+        action: str,
+        attrs: dict[str, Any],
+        approvals: Collection[str],
+        authors: Collection[str],
+        needs: list[RuleHit],
+    ) -> Decision:
+        """Allow, an approved allow or needs_approval, once no RED rule and no lane boundary denies."""
         if not needs:
             return Decision(
                 "allow",

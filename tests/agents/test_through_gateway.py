@@ -286,3 +286,50 @@ def test_the_agent_host_and_the_broker_get_no_provider_key_whatever_its_name(org
         "PATH",
         "ORG_MODELS",
     }
+
+
+def test_the_agent_host_environment_is_an_allow_list(org_copy):
+    """Any credential a user's shell holds, whatever its name (a provider token not called *_API_KEY, a forge
+    token, a DSN with a password, a custom secret), stays out of the agent host: it gets what it needs by name
+    (PATH, HOME, locale, PG* while it opens the database, org's own non-secret ORG_* settings)."""
+    from org.agents.host import agent_environment
+    from org.config.loader import load_org
+
+    cfg = load_org(org_copy)
+    creds = {
+        n: "secret-value"
+        for n in (
+            "REPLICATE_API_TOKEN",
+            "HF_TOKEN",
+            "HUGGINGFACE_HUB_TOKEN",
+            "WATSONX_APIKEY",
+            "WATSONX_TOKEN",
+            "DATABRICKS_TOKEN",
+            "CLOUDFLARE_API_TOKEN",
+            "ANTHROPIC_AUTH_TOKEN",
+            "GITHUB_TOKEN",
+            "MY_SERVICE_DSN",  # postgres://u:pw@host/db: no secret pattern catches it
+            "SENTRY_DSN",
+            "HTTPS_PROXY",
+            "SOMEVENDOR_KEY",
+            "ORG_SECRET_UNDECLARED",
+            "ORG_TOKEN",
+            "ORG_TOKEN_PEPPER",
+            "OTEL_EXPORTER_OTLP_HEADERS",
+        )
+    }
+    needed = {
+        "PATH": "/usr/bin",
+        "HOME": "/home/u",
+        "LANG": "C.UTF-8",
+        "TZ": "UTC",
+        "PGHOST": "127.0.0.1",
+        "PGPASSWORD": "pg",
+        "ORG_MODELS": "local",
+        "ORG_DEBUG": "1",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318",
+    }
+    host = agent_environment(cfg, {**creds, **needed}, "/tmp/home")
+    assert not set(host) & set(creds), sorted(set(host) & set(creds))
+    assert set(host) == set(needed) | {"ORG_CONFIG_HOME", "ORG_AGENT_HOST"}
+    assert "secret-value" not in host.values()

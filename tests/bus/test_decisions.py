@@ -50,7 +50,7 @@ def test_an_action_contradicting_the_task_gets_the_strictest_reading(bus):
         "service": {"task": "github", "action": "jira"}
     }
     # and the other way round: the task's production floor cannot be talked down to dev
-    p = bus.add_task("Ship", "ops", attributes={"environment": "production"})["task"]
+    p = bus.add_task("Ship", "ops", attributes={"environment": "production", "irreversible": False})["task"]
     r = bus.act("deploy.production", "ops-claude", p, {"environment": "dev"})
     assert r["exit_code"] == 6 and "CONSEQ-PRODUCTION" in [h["id"] for h in r["decision"]["rules"]]
     # no conflict: one reading, no conflicts recorded

@@ -168,3 +168,47 @@ def test_every_version_has_its_migration():
     assert sorted(MIGRATIONS) == list(range(2, SCHEMA_VERSION + 1)), (
         "a new SCHEMA_VERSION needs its migration"
     )
+
+
+def _raw_write(url: str, sql: str, params: dict) -> None:
+    from sqlalchemy import text
+
+    store = Store(url)
+    try:
+        with store.engine.begin() as c:
+            c.execute(text(sql), params)
+    finally:
+        store.dispose()
+
+
+def _old_heartbeat_is_chained_by_the_upgrade(url: str, root: Path, made: dict) -> None:
+    created = float(
+        _read(url, lambda tx: tx.x("SELECT value FROM bus_meta WHERE key = 'created_at'").scalar())
+    )
+    # what the old code's heartbeat(lease_seconds=7200) wrote: the row, and no event
+    _raw_write(
+        url,
+        "UPDATE jobs SET lease_seconds = 7200, lease_expires = :e WHERE id = :j",
+        {"e": created + 7200, "j": made["job"]},
+    )
+    with Bus.open(url, root=root, clock=Clock(created + 60)) as bus:
+        rep = bus.audit_verify()
+        assert rep.ok, rep.problem
+        leases = [e for e in bus.events_since(0, limit=10_000) if e["type"] == "job.lease"]
+        assert [(e["job"], e["data"]["lease_seconds"]) for e in leases] == [(made["job"], 7200)]
+    # and a lease stretched by hand after the upgrade is still caught
+    _raw_write(url, "UPDATE jobs SET lease_seconds = 90000 WHERE id = :j", {"j": made["job"]})
+    with Bus.open(url, root=root, clock=Clock(created + 60)) as bus:
+        assert not bus.audit_verify().ok
+
+
+def test_a_lease_an_old_heartbeat_changed_without_an_event_is_chained_by_the_upgrade(old_sqlite, root):
+    """Before schema 4 a heartbeat changed a job's lease length in the table only (no job.lease event): an
+    untouched database of then must verify after the upgrade (the migration chains what the table says, as a
+    job.lease event), and an edit made after the upgrade is still named."""
+    _old_heartbeat_is_chained_by_the_upgrade(old_sqlite, root, MANIFEST["sqlite"])
+
+
+@pytest.mark.postgres
+def test_a_lease_an_old_heartbeat_changed_is_chained_by_the_upgrade_on_postgresql(old_pg, root):
+    _old_heartbeat_is_chained_by_the_upgrade(old_pg, root, MANIFEST["postgresql"])

@@ -183,6 +183,8 @@ def test_explain_needs_approval_json(repo):
         "ops-claude",
         "--set",
         "environment=production",
+        "--set",
+        "irreversible=false",
         "--json",
         root=repo,
     )

@@ -73,7 +73,8 @@ def _compare(cfg, n: int, seed: int) -> dict:
     # Cedar sees each request in the one spelling org's rules see (ADR 0071): canonical action and values. An
     # action with no canonical spelling is denied by the engine before any rule (ORG-BAD-ACTION); an action
     # missing a fact it requires (or contradicting one it implies) is read at its worst, so there the engine
-    # must be at least as strict as Cedar on the request as given.
+    # must be at least as strict as Cedar on the request as given; so where a declared action is silent on a fact
+    # its rules read (ADR 0168).
     pol = compile_policy(cfg)
     plain, worst = [], []
     for r in reqs:
@@ -95,6 +96,7 @@ def _compare(cfg, n: int, seed: int) -> dict:
         uncertain = facts is not _NO_FACTS and (
             any(cattrs.get(k) is None for k in facts[0])
             or any(str(cattrs.get(k, "")).casefold() != str(v).casefold() for k, v in facts[1].items())
+            or bool(pol.unknowns(canon, cattrs))  # a fact its rules read left out (ADR 0168)
         )
         (worst if uncertain else plain).append((actor, canon, cattrs, approvals, authors))
     rank = {"allow": 0, "needs_approval": 1, "deny": 2}

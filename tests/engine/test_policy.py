@@ -42,7 +42,12 @@ def test_secret_reveal_is_red_even_for_humans(cfg):
 
 
 def test_host_config_outside_pipeline(cfg):
-    ok = decide(cfg, "sec-claude", "host.config.push", {"via": "pipeline", "environment": "dev"})
+    ok = decide(
+        cfg,
+        "sec-claude",
+        "host.config.push",
+        {"via": "pipeline", "environment": "dev", "irreversible": False},
+    )
     assert ok.outcome == "allow", ok.reason
     bad = decide(cfg, "sec-claude", "host.config.push", {"via": "manual"})
     assert bad.rule_ids == ["RED-HOST-CONFIG-OUTSIDE-PIPELINE"]
@@ -61,19 +66,24 @@ def test_credential_for_its_own_service(cfg):
         cfg,
         "build-gpt",
         "credential.use",
-        {"credential": "github", "service": "github", "environment": "dev"},
+        {"credential": "github", "service": "github", "environment": "dev", "irreversible": False},
     )
     assert dev.outcome == "allow" and dev.attributes["credential_service"] == "github"
     prod = decide(
         cfg,
         "build-gpt",
         "credential.use",
-        {"credential": "github", "service": "github", "environment": "production"},
+        {"credential": "github", "service": "github", "environment": "production", "irreversible": False},
     )
     assert prod.outcome == "needs_approval" and prod.rule_ids == ["CONSEQ-CREDENTIAL", "CONSEQ-PRODUCTION"]
     assert prod.rules[0].source == src(RULES, "id: CONSEQ-CREDENTIAL")
     # environment unknown: credential-bearing work outside dev is not ruled out, so a human approves
-    unknown = decide(cfg, "build-gpt", "credential.use", {"credential": "github", "service": "github"})
+    unknown = decide(
+        cfg,
+        "build-gpt",
+        "credential.use",
+        {"credential": "github", "service": "github", "irreversible": False},
+    )
     assert unknown.rule_ids == ["CONSEQ-CREDENTIAL"]
 
 
@@ -118,7 +128,10 @@ def test_unknown_actor(cfg):
 
 
 def test_consequential_needs_a_human_non_author(cfg):
-    attrs = {"environment": "production"}
+    attrs = {
+        "environment": "production",
+        "irreversible": False,
+    }  # stated: silence on a declared action is unknown
     assert decide(cfg, "ops-claude", "deploy.production", attrs).outcome == "needs_approval"
     ok = decide(cfg, "ops-claude", "deploy.production", attrs, approvals=["alice"])
     assert ok.outcome == "allow" and ok.approved_by == "alice" and ok.rule_ids == ["CONSEQ-PRODUCTION"]
@@ -151,7 +164,10 @@ def test_a_human_whose_lane_may_not_approve_does_not_count(tmp_path):
             )
         },
     )
-    attrs = {"environment": "production"}
+    attrs = {
+        "environment": "production",
+        "irreversible": False,
+    }  # stated: silence on a declared action is unknown
     assert decide(cfg, "ops-gpt", "deploy.production", attrs, approvals=["carol"]).outcome == "needs_approval"
     assert decide(cfg, "ops-gpt", "deploy.production", attrs, approvals=["carol", "bob"]).approved_by == "bob"
 
@@ -191,7 +207,10 @@ def test_string_attributes_are_not_turned_into_bools(tmp_path):
         tmp_path, {"gates/credentials.yaml": [("  jira: {service: jira,", "  jira: {service: 'yes',")]}
     )
     d = decide(
-        cfg, "build-gpt", "credential.use", {"credential": "jira", "service": "yes", "environment": "dev"}
+        cfg,
+        "build-gpt",
+        "credential.use",
+        {"credential": "jira", "service": "yes", "environment": "dev", "irreversible": False},
     )
     assert d.outcome == "allow", d.reason
 
