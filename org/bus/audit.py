@@ -32,7 +32,18 @@ from typing import Any
 from org.bus._walk import GENESIS, walk, walk_in_process
 from org.bus.store import Store, Tx
 
-__all__ = ["GENESIS", "canonical", "header", "link", "iso", "append", "verify", "VerifyReport", "decode_body"]
+__all__ = [
+    "GENESIS",
+    "canonical",
+    "header",
+    "link",
+    "iso",
+    "append",
+    "verify",
+    "VerifyReport",
+    "decode_body",
+    "token_fingerprint",
+]
 
 
 _ENCODER = json.JSONEncoder(
@@ -352,11 +363,20 @@ def _first_bad_header(cur, pg: bool) -> int | None:
     return int(r[0]) if r and r[0] is not None else None
 
 
+def token_fingerprint(tid: Any, salt: Any, digest: Any) -> str:
+    """What binds a token's stored secret hash to its id (ADR 0210): recorded in the chain when the token is
+    made, compared with the row's salt and hash at authentication and by `audit verify`, so a row whose salt and
+    hash were copied from another token (whose secret one knows) is not the token the chain issued. The hash is
+    already a peppered HMAC of a 256-bit secret; this digest of it reveals nothing usable and needs no pepper."""
+    return hashlib.sha256(f"org-token\x00{tid}\x00{salt}\x00{digest}".encode()).hexdigest()
+
+
 # -- the tables are caches of the fold (ADR 0113) -----------------------------------------------------------
 _FOLDED = (
     "switch.paused",
     "switch.resumed",
     "token.issued",
+    "token.fingerprint",
     "token.revoked",
     "job.posted",
     "jobs.posted",
@@ -461,8 +481,14 @@ def _disagreements(cur: Any, pg: bool, head_seq: int, now: float) -> list[tuple[
                     "created_by": ev.get("actor"),
                     "expires_at": data.get("expires_at"),
                     "revoked": False,
+                    "fingerprint": data.get("fingerprint"),
                 },
             )
+        elif t == "token.fingerprint":  # the schema 5 upgrade's, for a token made before fingerprints
+            tid = data.get("token_id")
+            for made in (tokens, job_tokens):
+                if tid in made and made[tid][1].get("fingerprint") is None:
+                    made[tid] = (seq, {**made[tid][1], "fingerprint": data.get("fingerprint")})
         elif t == "token.revoked":
             tid = data.get("token_id")
             if tid in tokens:
@@ -504,6 +530,7 @@ def _disagreements(cur: Any, pg: bool, head_seq: int, now: float) -> list[tuple[
                         "lane": ev.get("lane"),
                         "expires_at": data.get("expires"),
                         "revoked": False,
+                        "fingerprint": data.get("job_token_fingerprint"),
                     },
                 )
         elif t == "job.lease":
@@ -539,11 +566,27 @@ def _disagreements(cur: Any, pg: bool, head_seq: int, now: float) -> list[tuple[
     ]
     cur.execute(
         "SELECT id, kind, principal, principal_kind, expires_at, revoked_at, created_by, job, fence, task, gate, "
-        "lane FROM org_tokens"
+        "lane, salt, hash FROM org_tokens"
     )
     seen = set()
-    for tid, kind, who, pkind, exp, revoked_at, by, job, fence, task, gate, lane in cur.fetchall():
+    for (
+        tid,
+        kind,
+        who,
+        pkind,
+        exp,
+        revoked_at,
+        by,
+        job,
+        fence,
+        task,
+        gate,
+        lane,
+        salt,
+        digest,
+    ) in cur.fetchall():
         seen.add(tid)
+        fp = token_fingerprint(tid, salt, digest)
         if kind == "job" and tid not in tokens:
             # a job token is the claim's (ADR 0113 left them out): its job.claimed event names it; a pruned
             # one is gone by design, a forged one is named
@@ -559,6 +602,7 @@ def _disagreements(cur: Any, pg: bool, head_seq: int, now: float) -> list[tuple[
                 "lane": lane,
                 "expires_at": _iso_or(exp),
                 "revoked": revoked_at is not None,
+                "fingerprint": fp,
             }
             made = job_tokens.get(tid)
             if made is not None and fields["revoked"] and not made[1]["revoked"]:
@@ -572,6 +616,7 @@ def _disagreements(cur: Any, pg: bool, head_seq: int, now: float) -> list[tuple[
             "created_by": by,
             "expires_at": exp,
             "revoked": revoked_at is not None,
+            "fingerprint": fp,
         }
         compare("org_tokens", tid, fields, tokens.get(tid))
     out += [

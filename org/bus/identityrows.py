@@ -13,6 +13,7 @@ from org.bus.audit import decode_body
 from org.bus.store import Store, Tx
 
 __all__ = [
+    "chained_fingerprint",
     "TOKEN_COLS",
     "db_id",
     "stored_db_id",
@@ -230,6 +231,15 @@ def issued_event(tx: Tx, token_id: str) -> dict | None:
         data = ev.get("data") or {}
         if data.get("token_id") == token_id:
             return {**data, "by": ev.get("actor")}
+    return None
+
+
+def chained_fingerprint(tx: Tx, token_id: str) -> str | None:
+    """The fingerprint a token.fingerprint event (the schema 5 upgrade's) recorded for token `token_id`, or None."""
+    for (body,) in tx.x("SELECT body FROM events WHERE type = 'token.fingerprint' ORDER BY seq").all():
+        data = (decode_body(body) or {}).get("data") or {}
+        if data.get("token_id") == token_id:
+            return data.get("fingerprint")
     return None
 
 

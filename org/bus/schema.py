@@ -16,7 +16,7 @@ from org.bus._walk import GENESIS
 from org.bus.store import NotOrgDatabase, Store, Tx, sqlite_path
 from org.errors import UsageError
 
-SCHEMA_VERSION = 4  # the version org.bus.models describes (kept here so opening needs no ORM import)
+SCHEMA_VERSION = 5  # the version org.bus.models describes (kept here so opening needs no ORM import)
 
 __all__ = ["SchemaTooNew", "MIGRATIONS", "ensure_schema", "schema_version"]
 
@@ -110,11 +110,45 @@ def _v4_chain_old_leases(tx: Tx) -> None:
     tx.events.clear()
 
 
+def _v5_token_fingerprints(tx: Tx) -> None:
+    """Version 5: every token made from now on has the fingerprint of its stored secret hash in the event that
+    made it (ADR 0210), so a row given another token's salt and hash is refused and named by `audit verify`.
+    For each token row already there, the upgrade chains one `token.fingerprint` event (by "org", with the
+    row's values at the upgrade): authentication and verify stay total, and a later swap is still named."""
+    from org.bus.audit import append, token_fingerprint
+
+    rows = tx.x("SELECT id, salt, hash FROM org_tokens ORDER BY id").all()
+    for tid, salt, digest in rows:
+        tx.events.append(
+            {
+                "v": 1,
+                "type": "token.fingerprint",
+                "task": None,
+                "actor": "org",
+                "lane": None,
+                "family": None,
+                "gate": None,
+                "decision": "fingerprint",
+                "rules": [],
+                "config_hash": None,
+                "data": {
+                    "token_id": tid,
+                    "fingerprint": token_fingerprint(tid, salt, digest),
+                    "reason": "schema 5 upgrade: made before fingerprints",
+                },
+            }
+        )
+    if rows:
+        append(tx)
+        tx.events.clear()
+
+
 # version -> function upgrading a database from version - 1 to version (inside one transaction).
 MIGRATIONS: dict[int, Callable[[Tx], None]] = {
     2: _v2_unpriced_usage,
     3: _v3_identity_tables,
     4: _v4_events_by_type,
+    5: _v5_token_fingerprints,
 }
 
 _ADVISORY_KEY = 0x0126_B005  # any constant; serialises schema changes between processes on PostgreSQL

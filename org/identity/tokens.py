@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from org.bus import identityrows as rows_
+from org.bus.audit import token_fingerprint
 from org.bus.store import Tx
 from org.bus.switches import able_resumers, lock_resumers
 from org.engine import rule_ids
@@ -215,6 +216,7 @@ class Tokens:
                 "principal": a.id,
                 "principal_kind": a.kind,
                 "expires_at": exp,
+                "fingerprint": token_fingerprint(tid, salt, digest),
                 **({"behind": sorted(set(behind) - {a.id})} if set(behind) - {a.id} else {}),
             },
         )
@@ -344,7 +346,11 @@ class Tokens:
                 out[c.job] = token
                 for ev in tx.events:
                     if ev["type"] == "job.claimed" and ev.get("job") == c.job:
-                        ev["data"] = {**ev["data"], "job_token": tid}
+                        ev["data"] = {
+                            **ev["data"],
+                            "job_token": tid,
+                            "job_token_fingerprint": token_fingerprint(tid, salt, digest),
+                        }
 
         return mint
 
@@ -469,6 +475,13 @@ class Tokens:
                 said = self.store.read(lambda tx: rows_.issued_event(tx, tid))
                 if said is None:
                     return "no token.issued event made this row"
+                if (
+                    said.get("fingerprint") is None
+                ):  # made before fingerprints: the schema 5 upgrade chained it
+                    said = {
+                        **said,
+                        "fingerprint": self.store.read(lambda tx: rows_.chained_fingerprint(tx, tid)),
+                    }
                 self._issued[tid] = said
             last, gone = self.store.read(lambda tx: rows_.revoked_after(tx, self._revoked_seq))
             self._revoked.update(gone)
@@ -484,6 +497,12 @@ class Tokens:
         ):
             if row[field_] != want:
                 return f"its {field_} is not the issued one"
+        if said.get("fingerprint") is None:
+            return "the chain holds no fingerprint of its secret"
+        if not hmac.compare_digest(
+            token_fingerprint(tid, row["salt"], row["hash"]), str(said["fingerprint"])
+        ):
+            return "its secret is not the issued one"
         exp, want_exp = row["expires_at"], said.get("expires_at")
         if (exp is None) != (want_exp is None) or (exp is not None and float(exp) != float(want_exp)):
             return "its expiry is not the issued one"

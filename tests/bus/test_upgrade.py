@@ -93,10 +93,16 @@ def _upgrades_in_place(url: str, root: Path, made: dict) -> None:
         assert meta["schema_version"] == str(SCHEMA_VERSION) and "migrated:3" in meta
         assert "identity_schema" not in meta  # one schema, one version
         rep = bus.audit_verify()
-        assert rep.ok and (rep.head_seq, rep.head_hash) == (
-            made["head_seq"],
-            made["head_hash"],
-        )  # nothing rewritten
+        old_head = bus.store.read(
+            lambda tx: tx.x("SELECT hash FROM events WHERE seq = :s", {"s": made["head_seq"]}).scalar()
+        )
+        assert rep.ok and bytes(old_head).hex() == made["head_hash"]  # nothing rewritten
+        # the schema 5 upgrade chained one token.fingerprint per token row there was, after the old head
+        rows = bus.store.read(lambda tx: tx.x("SELECT count(*) FROM org_tokens").scalar())
+        fps = [
+            e for e in bus.events_since(made["head_seq"], limit=10_000) if e["type"] == "token.fingerprint"
+        ]
+        assert rows and len(fps) == rows and rep.head_seq == made["head_seq"] + rows
         assert {t["task"]: t["status"] for t in bus.list_tasks(limit=100)} == made["tasks"]
         assert len(bus.spend("model")) == made["usage_rows"]
         door = Guard(bus, token_files=False)
@@ -200,6 +206,37 @@ def _old_heartbeat_is_chained_by_the_upgrade(url: str, root: Path, made: dict) -
     _raw_write(url, "UPDATE jobs SET lease_seconds = 90000 WHERE id = :j", {"j": made["job"]})
     with Bus.open(url, root=root, clock=Clock(created + 60)) as bus:
         assert not bus.audit_verify().ok
+
+
+def _old_token_swapped_after_the_upgrade(url: str, root: Path, made: dict) -> None:
+    """Tokens made before fingerprints (ADR 0210) keep working after the upgrade; copying one's salt and hash
+    into another's row afterwards is refused and named, as for a new token."""
+    created = float(
+        _read(url, lambda tx: tx.x("SELECT value FROM bus_meta WHERE key = 'created_at'").scalar())
+    )
+    with Bus.open(url, root=root, clock=Clock(created + 60)) as bus:
+        assert bus.audit_verify().ok
+    mine, alice = made["tokens"]["build-claude"], made["tokens"]["alice"]
+    _raw_write(
+        url,
+        "UPDATE org_tokens SET salt=(SELECT salt FROM org_tokens WHERE id=:m), "
+        "hash=(SELECT hash FROM org_tokens WHERE id=:m) WHERE id=:a",
+        {"m": mine.split("_")[1], "a": alice.split("_")[1]},
+    )
+    with Bus.open(url, root=root, clock=Clock(created + 60)) as bus:
+        door = Guard(bus, token_files=False)
+        with pytest.raises(Denied):
+            door.list_tasks(f"orgp_{alice.split('_')[1]}_{mine.split('_')[2]}")
+        assert not bus.audit_verify().ok
+
+
+def test_an_old_token_swapped_after_the_upgrade_is_refused(old_sqlite, root):
+    _old_token_swapped_after_the_upgrade(old_sqlite, root, MANIFEST["sqlite"])
+
+
+@pytest.mark.postgres
+def test_an_old_token_swapped_after_the_upgrade_is_refused_on_postgresql(old_pg, root):
+    _old_token_swapped_after_the_upgrade(old_pg, root, MANIFEST["postgresql"])
 
 
 def test_a_lease_an_old_heartbeat_changed_without_an_event_is_chained_by_the_upgrade(old_sqlite, root):
