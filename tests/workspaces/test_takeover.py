@@ -197,3 +197,29 @@ def test_unknown_task_and_no_work_job_are_clear_errors(ws_org):
     _ok(_org(ws_org, "workspace", "open", t["task"], "--as", "carol", "--take", "--json"))
     r = _org(ws_org, "workspace", "open", t["task"], "--as", "carol", "--take")
     assert r.returncode == 5 and "already holds" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_shell_starts_in_the_workspace_holding_the_job_token(started, tmp_path):
+    """--shell runs the human's $SHELL in the workspace with ORG_TOKEN set to the job token just minted (so
+    `org submit` there works), not to the principal token it was opened with."""
+    root, task, _job, _agent_token, path = started
+    seen = tmp_path / "seen"
+    sh = tmp_path / "fake-shell"
+    sh.write_text(f'#!/bin/sh\npwd > "{seen}"\necho "$ORG_TOKEN" >> "{seen}"\n')
+    sh.chmod(0o755)
+    r = org_in_process(
+        "workspace",
+        "open",
+        task,
+        "--as",
+        "carol",
+        "--take",
+        "--shell",
+        "--json",
+        root=root,
+        env={"SHELL": str(sh)},
+    )
+    out = _ok(r)
+    where, token = seen.read_text().splitlines()
+    assert Path(where).resolve() == path.resolve() and token == out["taken_over"]["job_token"]
+    assert token.startswith("orgj_")
