@@ -10,6 +10,7 @@ handed back at once (`release`), as the bus socket does with a claim it could no
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 from collections.abc import Iterable
@@ -345,11 +346,16 @@ class Desk:
         from org.adrs.index import AdrIndex
 
         root = self._root()
-        with self._lock:
-            if self._index is None:  # the server's own index file: the org folder may be read-only
-                self._index = Path(tempfile.mkdtemp(prefix="org-mcp-adrs-")) / "adrs.index"
-            path = self._index
-        with AdrIndex(root, path) as idx:
-            idx.sync()
-            hits = idx.search(query, limit=limit)
+        with contextlib.ExitStack() as stack:
+            with self._lock:
+                if self._closed:  # answered while the server closes: an index of the call's own, gone with it
+                    path = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="org-mcp-adrs-")))
+                    path = path / "adrs.index"
+                else:
+                    if self._index is None:  # the server's own index file: the org folder may be read-only
+                        self._index = Path(tempfile.mkdtemp(prefix="org-mcp-adrs-")) / "adrs.index"
+                    path = self._index
+            with AdrIndex(root, path) as idx:
+                idx.sync()
+                hits = idx.search(query, limit=limit)
         return {"hits": [h.to_json() for h in hits]}

@@ -63,3 +63,23 @@ def test_a_pause_and_resume_in_the_ordinary_way_agree_with_the_chain(paused):
     with pytest.raises(Paused):
         bus.claim("builder", "build-gpt")
     assert bus.audit_verify().ok
+
+
+@pytest.mark.parametrize(
+    "sqls",
+    [
+        [
+            "UPDATE events SET type = 'switch.note' WHERE type = 'switch.paused'",
+            "UPDATE switches SET active = false WHERE target = 'builder'",
+        ],
+        ["DELETE FROM events WHERE type = 'switch.paused'", "DELETE FROM switches WHERE target = 'builder'"],
+    ],
+)
+def test_an_edit_of_the_events_table_itself_is_named_by_verify(paused, sqls):
+    """ADR 0205: the fold selects by the type column (not hashed), so an edit of the events table is not caught
+    at decision time; verify names it, whatever the claim did in between."""
+    bus = paused
+    for sql in sqls:
+        _edit(bus, sql)
+    rep = bus.audit_verify()
+    assert not rep.ok and rep.problem

@@ -170,7 +170,21 @@ def test_watch_tells_about_a_new_request_as_it_comes(org):
     env = {**os.environ, **SECRETS, "ORG_ROOT": str(org["root"])}
     cmd = f"{sys.executable} {org['hook']} {org['out']}"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "org", "notify", "--watch", "--as", "alice", "--command", cmd],
+        # a hook bound far above any start-up: on a loaded machine a 10 s hook limit made the watcher wait its 30 s
+        # retry and the test ran out of time
+        [
+            sys.executable,
+            "-m",
+            "org",
+            "notify",
+            "--watch",
+            "--as",
+            "alice",
+            "--command",
+            cmd,
+            "--timeout",
+            "120",
+        ],
         env=env,
         cwd=org["root"],
         stdout=subprocess.PIPE,
@@ -186,7 +200,12 @@ def test_watch_tells_about_a_new_request_as_it_comes(org):
         assert _lines(org["out"])[-1]["notice"]["task"] == t
     finally:
         proc.send_signal(signal.SIGINT)
-        out, errs = proc.communicate(timeout=60)
+        try:
+            out, errs = proc.communicate(timeout=120)
+        except subprocess.TimeoutExpired:  # never leave the process behind for the next test to trip over
+            proc.kill()
+            out, errs = proc.communicate()
+            raise
     assert proc.returncode == 0 and "Traceback" not in errs, errs
 
 

@@ -74,3 +74,24 @@ def test_adr_search_over_http_leaves_no_temp_folder(org, bus_socket, tmp_path, m
         proc.wait(timeout=60)
         proc.stderr.close()
     assert _leftovers(tmp) == []
+
+
+def test_a_search_answered_while_the_server_closes_leaves_no_folder(org, bus_socket, tmp_path, monkeypatch):
+    """A request in flight when the desk closes (HTTP finishes the requests in flight) builds its index in a
+    folder of its own that goes with the call, not in one nobody removes."""
+    import tempfile
+
+    from org.mcp.tools import Caller, Desk
+    from org.runtime.busclient import BusClient
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    desk = Desk(BusClient(bus_socket.path), root=org.root)
+    c = Caller(org.tokens["build-claude"], desk.door.whoami(org.tokens["build-claude"]))
+    assert desk.adr_search(c, "lanes", 5)["hits"] is not None
+    assert _leftovers(tmp)
+    desk.close()
+    assert _leftovers(tmp) == []
+    assert desk.adr_search(c, "lanes", 5)["hits"] is not None  # after close
+    assert _leftovers(tmp) == []
