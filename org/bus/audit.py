@@ -486,9 +486,9 @@ def _disagreements(cur: Any, pg: bool, head_seq: int, now: float) -> list[tuple[
             )
         elif t == "token.fingerprint":  # the schema 5 upgrade's, for a token made before fingerprints
             tid = data.get("token_id")
-            for made in (tokens, job_tokens):
-                if tid in made and made[tid][1].get("fingerprint") is None:
-                    made[tid] = (seq, {**made[tid][1], "fingerprint": data.get("fingerprint")})
+            for said_by in (tokens, job_tokens):
+                if tid in said_by and said_by[tid][1].get("fingerprint") is None:
+                    said_by[tid] = (seq, {**said_by[tid][1], "fingerprint": data.get("fingerprint")})
         elif t == "token.revoked":
             tid = data.get("token_id")
             if tid in tokens:
