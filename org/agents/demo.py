@@ -58,7 +58,9 @@ DEMO_TASKS: tuple[tuple[str, str, str, dict], ...] = (
         "dev rebuild",
         "Rebuild the disposable dev environment",
         "ops",
-        {"kind": "env", "environment": "dev", "disposable": True},
+        # a disposable environment is rebuilt, never lost: said, since silence on a fact a rule reads is read
+        # at its worst (ADR 0168) and would put a human on the light path
+        {"kind": "env", "environment": "dev", "disposable": True, "irreversible": False},
     ),
     (
         "credential action",

@@ -61,7 +61,7 @@ consequential:
 """
 AUDITOR = (
     "lane: auditor\nkind: human\npurpose: Reads and may not approve.\nmay: [code.read, approve.*]\n"
-    "may_not: [approve]\nmembers:\n  - {id: carol}\n"
+    "may_not: [approve]\nmembers:\n  - {id: erin}\n"
 )
 
 

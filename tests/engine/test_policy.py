@@ -160,7 +160,7 @@ def test_a_human_whose_lane_may_not_approve_does_not_count(tmp_path):
         tmp_path,
         files={
             "lanes/auditor.yaml": (
-                "lane: auditor\nkind: human\npurpose: Reads.\nmay: [code.read]\nmay_not: [approve]\nmembers:\n  - {id: carol}\n"
+                "lane: auditor\nkind: human\npurpose: Reads.\nmay: [code.read]\nmay_not: [approve]\nmembers:\n  - {id: erin}\n"
             )
         },
     )
@@ -168,8 +168,8 @@ def test_a_human_whose_lane_may_not_approve_does_not_count(tmp_path):
         "environment": "production",
         "irreversible": False,
     }  # stated: silence on a declared action is unknown
-    assert decide(cfg, "ops-gpt", "deploy.production", attrs, approvals=["carol"]).outcome == "needs_approval"
-    assert decide(cfg, "ops-gpt", "deploy.production", attrs, approvals=["carol", "bob"]).approved_by == "bob"
+    assert decide(cfg, "ops-gpt", "deploy.production", attrs, approvals=["erin"]).outcome == "needs_approval"
+    assert decide(cfg, "ops-gpt", "deploy.production", attrs, approvals=["erin", "bob"]).approved_by == "bob"
 
 
 @pytest.mark.parametrize(
