@@ -432,13 +432,17 @@ def _unvouched(
     """An allow that rests on a plan no human approved (medium tier: the acting lane's own plan, reviewed by an
     agent) stands only if the request reads as allowed without the plan's attributes too; otherwise a human
     must see it (needs_approval, an action request showing them), and a human's grant of that request allows it.
-    The plan's facts thus never remove a human that the request, read at its worst, needs."""
+    The plan's facts thus never remove a human that the request, read at its worst, needs; and when a RED rule
+    denies the request read without them, it stays denied (no approval overrides a RED rule)."""
     if _human_approved(cfg, st):
         return d
     own = {k: v for k, v in derived.items() if k in compile_policy(cfg).org_facts}  # e.g. via=pipeline
     bare, _ = judge({**own, **known})
     if bare.outcome == "allow":
         return d if bare.approved_by is None else bare
+    red = {r.spec.id for r in cfg.rules if r.effect == "deny"}
+    if bare.outcome == "deny" and any(h.effect == "deny" and h.id in red for h in bare.rules):
+        return bare  # a RED rule denies it read without the plan: no approval overrides that (invariant 2)
     if people:  # a human granted the request, which showed what the plan says
         return replace(d, approved_by=people[0], reason=f"approved by {people[0]} (a plan no human approved)")
     hit = RuleHit(

@@ -4,6 +4,7 @@ holds only when org's pipeline carries out the approved plan, never on the reque
 
 from __future__ import annotations
 
+import contextlib
 import json
 from contextlib import contextmanager
 
@@ -166,6 +167,30 @@ def test_a_plan_never_contradicts_the_task_as_filed(bus):
     with job_token("ops-gpt", ex.job):
         r = bus.act("db.migrate", "ops-gpt", t, {"service": "prod-db"})
     assert r["exit_code"] == 4 and "RED-CREDENTIAL-REUSE" in r["decision"]["reason"], r["decision"]["reason"]
+    with job_token("ops-gpt", ex.job):
+        r = bus.act("db.migrate", "ops-gpt", t)
+    assert r["exit_code"] == 4 and "RED-CREDENTIAL-REUSE" in r["decision"]["reason"], r["decision"]["reason"]
+
+
+def test_a_red_deny_read_without_an_unapproved_plan_stays_a_deny_that_no_approval_overrides(bus):
+    """RED rules deny for everyone and no approval overrides them (DESIGN invariant 2). A plan no human
+    approved that supplies the fact a RED rule needs in order not to fire (here: the service the prod-db
+    credential is for) is only the acting lane's word: read without it the RED rule denies, and the request
+    stays denied (exit 4), not turned into a request a human may grant."""
+    t, ex = _planned(
+        bus,
+        {"environment": "dev", "credential": "prod-db", "service": "prod-db", "irreversible": False},
+        filed={"kind": "migration", "environment": "dev", "credential": "prod-db", "irreversible": False},
+    )
+    with job_token("ops-gpt", ex.job):
+        r = bus.act("db.migrate", "ops-gpt", t)
+    assert r["exit_code"] == 4 and "RED-CREDENTIAL-REUSE" in r["decision"]["reason"], r["decision"]["reason"]
+    assert r.get("approval") is None  # no request a human could grant
+    # nor does a human's approval of the action, asked for by hand, turn it into an allow
+    from org.errors import OrgError
+
+    with contextlib.suppress(OrgError):
+        bus.approve(t, "alice", action="db.migrate", note="looks fine")
     with job_token("ops-gpt", ex.job):
         r = bus.act("db.migrate", "ops-gpt", t)
     assert r["exit_code"] == 4 and "RED-CREDENTIAL-REUSE" in r["decision"]["reason"], r["decision"]["reason"]
