@@ -278,8 +278,17 @@ def _current(span: trace.Span, handle: _Handle) -> Iterator[_Handle]:
     try:
         yield handle
     except BaseException as exc:
-        span.record_exception(exc)
+        # ERROR and error.type only: an exception's text (a provider's error, a tool's command line) can hold
+        # a credential; it leaves only with the capture flag (a handle with a redactor), redacted like events
         handle._fail(type(exc).__name__)
+        if handle.redact is not None:
+            span.add_event(
+                "exception",
+                {
+                    "exception.type": type(exc).__name__,
+                    "exception.message": _content(handle.redact, str(exc)),
+                },
+            )
         raise
     finally:
         otel_context.detach(token)

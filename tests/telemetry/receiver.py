@@ -77,6 +77,11 @@ class Receiver:
                             "start": s.start_time_unix_nano,
                             "end": s.end_time_unix_nano,
                             "status": s.status.code,
+                            "status_message": s.status.message,
+                            "events": [
+                                {"name": e.name, "attrs": {a.key: _value(a.value) for a in e.attributes}}
+                                for e in s.events
+                            ],
                             "attrs": {a.key: _value(a.value) for a in s.attributes},
                             "service": resource.get("service.name"),
                         }

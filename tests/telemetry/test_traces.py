@@ -163,7 +163,7 @@ _HOOKS = textwrap.dedent(
 )
 
 
-def _hooks(endpoint: str, **env: str) -> dict:
+def _hooks(endpoint: str, script: str = _HOOKS, **env: str) -> dict:
     import os
 
     e = {
@@ -173,7 +173,7 @@ def _hooks(endpoint: str, **env: str) -> dict:
         **env,
     }
     p = subprocess.run(
-        [sys.executable, "-c", _HOOKS], capture_output=True, text=True, env=e, cwd=str(REPO), timeout=120
+        [sys.executable, "-c", script], capture_output=True, text=True, env=e, cwd=str(REPO), timeout=120
     )
     assert p.returncode == 0, p.stderr[-2000:]
     return json.loads(p.stdout.strip().splitlines()[-1])
@@ -230,6 +230,58 @@ def test_tool_content_with_the_flag_is_redacted_like_events(receiver):
         "5ecret" not in text and "hunter22x" not in text
     )  # ...but never a secret: known value, secret field
     assert "[redacted" in args and "[redacted" in result
+
+
+_FAILING = textwrap.dedent(
+    """
+    import json, os, sys
+    from types import SimpleNamespace as N
+    from org import telemetry
+    from org.bus import Redactor
+
+    secret = os.environ["SERVICE_TOKEN"]
+    redact = Redactor.for_credentials({"svc": N(env="SERVICE_TOKEN", file=None)}).value
+    claim = N(task="T-9", job=4, lane="builder", gate="implement", kind="work")
+    boom = "curl -H 'Authorization: Bearer " + secret + "' https://x failed"
+    try:
+        with telemetry.job_span(claim, "build-x", model="openai/gpt-5", redact=redact):
+            try:
+                with telemetry.tool_span("shell", {"cmd": "x"}, "call-1"):
+                    raise RuntimeError(boom)
+            except RuntimeError:
+                pass
+            grant = N(task="T-9", job=4, actor="build-x", lane="builder", gate="implement", workflow="change")
+            with telemetry.chat_span(grant, "openai/gpt-5", "openai"):
+                raise ValueError("provider said: bad key " + secret)
+    except ValueError:
+        pass
+    telemetry.flush(10)
+    print(json.dumps(telemetry.stats()))
+    """
+)
+
+
+def test_a_failing_span_exports_its_error_type_and_never_the_exception_s_text(receiver):
+    """An exception in a tool, chat or job span (a provider's error text, a tool's command line holding a
+    credential) marks the span ERROR with error.type only; without the capture flag no message leaves."""
+    _hooks(receiver.url, _FAILING)
+    spans = {s["name"]: s for s in receiver.spans()}
+    tool, chat, job = spans["execute_tool shell"], spans["chat openai/gpt-5"], spans["invoke_agent build-x"]
+    assert tool["attrs"]["error.type"] == "RuntimeError" and chat["attrs"]["error.type"] == "ValueError"
+    assert job["attrs"]["error.type"] == "ValueError" and {tool["status"], chat["status"], job["status"]} == {
+        2
+    }
+    text = json.dumps(receiver.spans())
+    assert "5ecret" not in text and "curl" not in text and "provider said" not in text
+
+
+def test_with_the_flag_a_tool_span_s_exception_text_is_redacted_like_events(receiver):
+    _hooks(receiver.url, _FAILING, ORG_OTEL_CAPTURE_CONTENT="1")
+    spans = {s["name"]: s for s in receiver.spans()}
+    (ev,) = [e for e in spans["execute_tool shell"]["events"] if e["name"] == "exception"]
+    assert "curl" in ev["attrs"]["exception.message"] and "[redacted" in ev["attrs"]["exception.message"]
+    text = json.dumps(receiver.spans())
+    assert "5ecret" not in text and "provider said" not in text  # a chat span has no redactor: never its text
 
 
 def test_spans_an_endpoint_refuses_are_counted_and_the_process_ends(tmp_path):
