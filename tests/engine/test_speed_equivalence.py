@@ -58,7 +58,10 @@ def ref_eligibility(cfg, state, actor, gate):
         return duties.Eligibility(
             False, f"gate '{gate}' is {state.gates[gate].status}, not ready", "ORG-GATE-NOT-READY"
         )
-    if spec.lane != who.lane:
+    # a human standing in at another lane's work gate (a takeover, ADR 0177) is the one exception to the lane
+    if spec.lane != who.lane and not (
+        who.is_human and spec.kind == "work" and duties.stand_in_refusal(cfg, state, actor, spec) is None
+    ):
         return duties.Eligibility(
             False, f"gate '{gate}' is held by the {spec.lane} lane, not {who.lane}", "ORG-WRONG-LANE"
         )
