@@ -13,6 +13,7 @@ from org.bus.audit import decode_body
 from org.bus.store import Store, Tx
 
 __all__ = [
+    "claimed_fingerprint",
     "chained_fingerprint",
     "TOKEN_COLS",
     "db_id",
@@ -241,6 +242,23 @@ def chained_fingerprint(tx: Tx, token_id: str) -> str | None:
         if data.get("token_id") == token_id:
             return data.get("fingerprint")
     return None
+
+
+def claimed_fingerprint(tx: Tx, task: str | None, token_id: str) -> tuple[bool, str | None]:
+    """(is job token `token_id` named by a job.claimed event on `task`, the fingerprint the chain holds for it:
+    that event's, else the schema 5 upgrade's token.fingerprint event's). Read by the task's index."""
+    if task is None:
+        rows = tx.x("SELECT body FROM events WHERE type = 'job.claimed' ORDER BY seq DESC").all()
+    else:
+        rows = tx.x(
+            "SELECT body FROM events WHERE task = :k AND type = 'job.claimed' ORDER BY seq DESC", {"k": task}
+        ).all()
+    for (body,) in rows:
+        data = (decode_body(body) or {}).get("data") or {}
+        if data.get("job_token") == token_id:
+            fp = data.get("job_token_fingerprint")
+            return True, fp if fp is not None else chained_fingerprint(tx, token_id)
+    return False, None
 
 
 def revoked_after(tx: Tx, seq: int) -> tuple[int, list[str]]:

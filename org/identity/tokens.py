@@ -141,6 +141,7 @@ class Tokens:
             str, tuple[str, ...]
         ] = {}  # token id -> who is behind it (facts that never change)
         self._issued: dict[str, dict] = {}  # token id -> what its token.issued event says (never changes)
+        self._claimed: dict[str, str] = {}  # job token id -> the fingerprint its job.claimed event holds
         self._revoked: set[str] = set()  # token ids a token.revoked event names, read up to _revoked_seq
         self._revoked_seq = 0
 
@@ -413,6 +414,8 @@ class Tokens:
         now = self.store.clock()
         if row["kind"] == "principal" and (differs := self._not_as_issued(row)):
             self._refuse(differs, command, as_, tid, actor, AUTH_FAILED)  # the row is not what the chain says
+        if row["kind"] == "job" and (differs := self._not_as_claimed(row)):
+            self._refuse(differs, command, as_, tid, actor, AUTH_FAILED)
         if row["revoked_at"] is not None:
             self._refuse(
                 "revoked", command, as_, tid, actor, AUTH_FAILED
@@ -506,6 +509,25 @@ class Tokens:
         exp, want_exp = row["expires_at"], said.get("expires_at")
         if (exp is None) != (want_exp is None) or (exp is not None and float(exp) != float(want_exp)):
             return "its expiry is not the issued one"
+        return None
+
+    def _not_as_claimed(self, row: dict) -> str | None:
+        """Why a job token's row does not hold the secret its job.claimed event minted (ADR 0210), or None. The
+        event's fingerprint is read once per token (events never change)."""
+        tid = row["id"]
+        try:
+            fp = self._claimed.get(tid)
+            if fp is None:
+                found, fp = self.store.read(lambda tx: rows_.claimed_fingerprint(tx, row["task"], tid))
+                if not found:
+                    return "no job.claimed event on its task minted this row"
+                if fp is None:
+                    return "the chain holds no fingerprint of its secret"
+                self._claimed[tid] = fp
+        except Exception as exc:  # an event that cannot be read: refuse, never believe the row
+            return f"the chain cannot be read for this token ({type(exc).__name__})"
+        if not hmac.compare_digest(token_fingerprint(tid, row["salt"], row["hash"]), str(fp)):
+            return "its secret is not the minted one"
         return None
 
     def behind(self, row: dict, cfg: Any) -> tuple[str, ...]:

@@ -36,7 +36,7 @@ def test_a_principal_token_row_given_my_secret_does_not_let_me_speak_for_its_pri
     assert Tokens(bus).authenticate(mine["token"]).actor == "build-gpt"  # my own row is untouched
 
 
-def test_a_job_token_row_given_my_job_tokens_secret_is_named_by_verify(bus, guard, issue):
+def test_a_job_token_row_given_my_job_tokens_secret_is_refused_and_named_by_verify(bus, guard, issue):
     a = issue("build-claude")
     b = issue("build-gpt")
     guard.add_task(issue("alice"), "one", "change", by="alice")
@@ -45,6 +45,8 @@ def test_a_job_token_row_given_my_job_tokens_secret_is_named_by_verify(bus, guar
     _c2, jt2 = guard.claim(b, "builder", "build-gpt")
     assert bus.audit_verify().ok
     _copy_secret(bus, jt1.split("_")[1], jt2.split("_")[1])
+    with pytest.raises(Denied):  # my job token's secret does not open the other agent's job
+        Tokens(bus).authenticate(f"orgj_{jt2.split('_')[1]}_{jt1.split('_')[2]}")
     v = bus.audit_verify()
     assert not v.ok and jt2.split("_")[1] in v.problem and "fingerprint" in v.problem
 
