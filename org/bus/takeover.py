@@ -13,6 +13,7 @@ from org.bus.claims import Claim
 from org.bus.context import Ctx, task_key
 from org.bus.jobs import JOB_COLS
 from org.bus.store import Tx
+from org.bus.switches import check_not_paused
 from org.config.loader import OrgConfig
 from org.engine import flow, rule_ids
 from org.engine.duties import stand_in_refusal
@@ -35,7 +36,8 @@ def take_over(
 ) -> Claim:
     """Lease the open work job of `task` (queued, or leased by someone else) to the human `actor`. Refused
     (Denied, exit 4) for an agent or a human whose lane may not take the action the gate asks (code.write for
-    a work gate); NotFound (3) when the task has no open work job; Conflict (5) when `actor` already holds it."""
+    a work gate); NotFound (3) when the task has no open work job; Conflict (5) when `actor` already holds it;
+    Paused (7), changing nothing, while a pause holds the task, the job's lane, `actor` or `actor`'s lane."""
     key = task_key(task)
     who = cfg.actors.get(actor) if cfg is not None else None
     if who is None:
@@ -74,6 +76,10 @@ def take_over(
                 f"whose lane may '{spec.implied_action}' and '{WRITE}' can (the maintainer lane)",
                 rule=el.rule or rule_ids.WRONG_LANE,
             )
+        # a pause holds a take-over as it holds a claim (exit 7, the agent keeps its lease): the task, the
+        # job's lane, the human taking over and their own lane
+        check_not_paused(tx, pcfg, actor=actor, lane=j["lane"], task=key)
+        check_not_paused(tx, pcfg, lane=mine.lane)
         if j["status"] == "leased" and j["leased_by"] == actor:
             raise Conflict(f"{actor} already holds job {j['id']} of {key}", job=j["id"])
         before = j["leased_by"] if j["status"] == "leased" else None

@@ -9,6 +9,7 @@ import typer
 from org.cli._common import JsonFlag, emit, opts
 from org.cli._globals import sub_app
 from org.engine import rule_ids
+from org.errors import UsageError
 
 __all__ = ["register", "checked_commit"]
 
@@ -88,13 +89,17 @@ def ws_open(
 
     o = opts(json_)
     held: dict = {}
+    sh = _shell() if shell else ""  # a shell that cannot start is refused before anything changes
     with _door(o) as g:
         if take:
             g.workspaces(token, as_=as_, command="workspace open").repo_task(task)  # a repository task first
+        ws = g.workspaces(token, as_=as_, command="workspace open")
+        # the workspace first: a take-over whose workspace then failed would leave the job leased to you
+        # under a job token you never saw
+        w = open_workspace(ws, task, actor=ws.principal.actor)
+        if take:
             c, job_token = g.take_over(token, task, as_, reason=note)
             held = {"job": c.job, "gate": c.gate, "attempt": c.attempts, "job_token": job_token}
-        ws = g.workspaces(token, as_=as_, command="workspace open")
-        w = open_workspace(ws, task, actor=ws.principal.actor)
     if held:
         w = {**w, "taken_over": held}
 
@@ -116,7 +121,21 @@ def ws_open(
         env = dict(os.environ)
         if held:
             env["ORG_TOKEN"] = held["job_token"]
-        subprocess.run([os.environ.get("SHELL") or "/bin/sh"], cwd=w["path"], env=env, check=False)
+        try:
+            subprocess.run([sh], cwd=w["path"], env=env, check=False)
+        except OSError as exc:
+            raise UsageError(f"--shell: cannot start {sh} ({exc.strerror or exc})") from None
+
+
+def _shell() -> str:
+    """The shell --shell starts ($SHELL, else /bin/sh), or UsageError (exit 2) when it is not an executable."""
+    import os
+    import shutil
+
+    sh = os.environ.get("SHELL") or "/bin/sh"
+    if shutil.which(sh) is None:
+        raise UsageError(f"--shell: $SHELL is {sh}, which is not an executable; set SHELL or drop --shell")
+    return sh
 
 
 @ws_app.command("show")
