@@ -455,7 +455,11 @@ def _dev_job(bus, *paths: str):
     g = Guard(bus)
     ops = g.tokens.issue("ops-claude", by="test")["token"]
     task = g.add_task(
-        None, "Rebuild dev", "ops", by="alice", attributes={"environment": "dev", "disposable": True}
+        None,
+        "Rebuild dev",
+        "ops",
+        by="alice",
+        attributes={"environment": "dev", "disposable": True, "irreversible": False},
     )["task"]
     jt = executing(g, ops, task, plan_of(*(("github", "GET", p, None) for p in paths)))
     return g, task, jt
