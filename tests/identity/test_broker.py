@@ -149,6 +149,8 @@ def test_broker_uses_secrets_only_for_allowed_calls_and_never_shows_them(broker_
         "environment=dev",
         "--set",
         "disposable=true",
+        "--set",
+        "irreversible=false",
     )
     assert code == 0, t
     code, c, _ = run("claim", "--lane", "operator", "--as", "ops-claude", token=ops)
