@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from org.config.secretenv import credential_env
 from org.errors import OrgError, UsageError
 
 __all__ = [
@@ -62,8 +63,14 @@ class GitError(OrgError):
 
 
 def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment git runs in: no prompts, no system config, C locale, org's identity as the default."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    """The environment git runs in: no prompts, no system config, C locale, org's identity as the default; no
+    provider key or other credential of the user's (org's git runs beside the gateway, which alone holds them;
+    the ssh agent's socket stays, for a repository fetched over ssh)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("GIT_") and (k == "SSH_AUTH_SOCK" or not credential_env(k))
+    }
     env.update(_IDENTITY)
     env.update(
         GIT_TERMINAL_PROMPT="0",

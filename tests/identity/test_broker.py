@@ -149,6 +149,8 @@ def test_broker_uses_secrets_only_for_allowed_calls_and_never_shows_them(broker_
         "environment=dev",
         "--set",
         "disposable=true",
+        "--set",
+        "irreversible=false",
     )
     assert code == 0, t
     code, c, _ = run("claim", "--lane", "operator", "--as", "ops-claude", token=ops)
@@ -455,7 +457,11 @@ def _dev_job(bus, *paths: str):
     g = Guard(bus)
     ops = g.tokens.issue("ops-claude", by="test")["token"]
     task = g.add_task(
-        None, "Rebuild dev", "ops", by="alice", attributes={"environment": "dev", "disposable": True}
+        None,
+        "Rebuild dev",
+        "ops",
+        by="alice",
+        attributes={"environment": "dev", "disposable": True, "irreversible": False},
     )["task"]
     jt = executing(g, ops, task, plan_of(*(("github", "GET", p, None) for p in paths)))
     return g, task, jt

@@ -17,7 +17,7 @@ from tests.identity.idhelpers import org
 def test_init_then_tokens_without_touching_them(tmp_path):
     dest = tmp_path / "neworg"
     code, out, _ = org(tmp_path, "init", str(dest))
-    assert code == 0 and sorted(x["principal"] for x in out["extra"]) == ["alice", "bob"]
+    assert code == 0 and sorted(x["principal"] for x in out["extra"]) == ["alice", "bob", "carol"]
     for x in out["extra"]:
         assert stat.S_IMODE(token_file(dest, x["principal"]).stat().st_mode) == 0o600
         assert x["token_file"].startswith(str(files.config_home()))
