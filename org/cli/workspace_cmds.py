@@ -190,8 +190,6 @@ def checked_commit(g, token: str | None, job: str, verdict: str, commit: str | N
 
     if verdict.strip().lower() != "pass":
         if commit:
-            from org.errors import UsageError
-
             raise UsageError("--commit goes with --verdict pass (a delivered revision)")
         return None
     ws = g.workspaces(token, command="submit", job_ok=True, principal_ok=False)
