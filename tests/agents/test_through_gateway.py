@@ -35,14 +35,17 @@ def _ours(marker: bytes) -> dict[int, tuple[str, bytes]]:
     for d in Path("/proc").iterdir():
         if not d.name.isdigit():
             continue
-        env = _environ(int(d.name))
-        if env is None or marker not in env.split(b"\0"):
-            continue
         try:
-            cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            before = (d / "cmdline").read_bytes()
+            env = _environ(int(d.name))
+            after = (d / "cmdline").read_bytes()
         except OSError:
             continue
-        out[int(d.name)] = (cmd, env)
+        if env is None or marker not in env.split(b"\0"):
+            continue
+        if not before or before != after:
+            continue  # exec'd or exited while read: environ and command line may be of two different images
+        out[int(d.name)] = (before.replace(b"\0", b" ").decode(errors="replace"), env)
     return out
 
 
