@@ -235,6 +235,10 @@ class Bus:
         """A comment on the task by the holder of the job's live lease (a `task.comment` event)."""
         return _claims.comment(self.ctx, job, token, body)
 
+    def agent_events(self, job: int | str, token: str, events: list[dict]) -> dict:
+        """An agent session's normalised events on the job's timeline (org.bus.claims.agent_events)."""
+        return _claims.agent_events(self.ctx, job, token, events)
+
     def submit(
         self,
         job: int | str,

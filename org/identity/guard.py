@@ -131,6 +131,7 @@ class Guard:
         "claim": ("claim",),
         "heartbeat": ("heartbeat",),
         "comment": ("comment",),
+        "agent_events": ("agent_events",),
         "whoami": ("config",),
         "submit": ("submit",),
         "release": ("release",),
@@ -539,6 +540,12 @@ class Guard:
     def comment(self, token: str | None, job: int | str, body: str) -> dict:
         """A comment on its task by the holder of a live job token (recorded as `task.comment`)."""
         return self._as_holder(token, job, "comment", lambda j, fence: self._bus.comment(j, fence, body))
+
+    def agent_events(self, token: str | None, job: int | str, events: list[dict]) -> dict:
+        """The holder of a live job token records its agent session's events (`agent.<kind>` on the timeline)."""
+        return self._as_holder(
+            token, job, "agent_events", lambda j, fence: self._bus.agent_events(j, fence, events)
+        )
 
     def whoami(self, token: str | None, *, as_: str | None = None) -> dict:
         """Who a token speaks for and what that principal may do: its lanes with their actions (may, may not)

@@ -40,6 +40,7 @@ OPERATIONS = (
     "events_since",
     "wait_for_decision",
     "comment",
+    "agent_events",
     "whoami",
     "list_tasks",
 )
@@ -254,6 +255,9 @@ class BusClient:
 
     def comment(self, token: str | None, job: int | str, body: str) -> dict:
         return self.call("comment", token, job=job, body=body)
+
+    def agent_events(self, token: str | None, job: int | str, events: list[dict]) -> dict:
+        return self.call("agent_events", token, job=job, events=events)
 
     def whoami(self, token: str | None, *, as_: str | None = None) -> dict:
         return self.call("whoami", token, **{"as": as_})
