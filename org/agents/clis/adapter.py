@@ -4,9 +4,9 @@ An adapter is a class with a `name` (the member's `runtime:`), the `executable` 
 versions it was `tested` with, its `protocol` (the permission protocol it answers, or None when the CLI has
 none and runs with its confirmations off), and:
 
-    argv(exe, launch)   -> the command line ({addr} stands for the gateway's host:port as the CLI sees it)
-    env(launch)         -> the variables that point the CLI at the gateway ({addr} likewise) with the job's
-                           gateway token; never a provider key (the sandbox refuses one anyway)
+    argv(exe, launch)   -> the command line (run under org.runtime.relay, which points the CLI's base-URL and
+                           key variables at the gateway with the job's gateway token)
+    env(launch)         -> other variables it needs; never a key (the sandbox refuses one anyway)
     session(launch)     -> a Session: the parser of one run
 
 A Session turns the CLI's stdout, line by line, into org's events (org.agents.clis.events), permission
@@ -178,13 +178,11 @@ class Adapter:
     def argv(self, exe: str, launch: Launch) -> list[str]:
         raise NotImplementedError
 
-    def env(self, launch: Launch, token: str) -> dict[str, str]:
-        """The gateway for an OpenAI-speaking CLI: {addr} is the gateway as the CLI reaches it."""
-        return {
-            "OPENAI_BASE_URL": "http://{addr}/v1",
-            "OPENAI_API_BASE": "http://{addr}/v1",
-            "OPENAI_API_KEY": token,
-        }
+    def env(self, launch: Launch) -> dict[str, str]:
+        """Variables the CLI needs besides the gateway's: the relay it runs under (org.runtime.relay) sets
+        OPENAI_BASE_URL / OPENAI_API_BASE / ANTHROPIC_BASE_URL to the gateway and OPENAI_API_KEY /
+        ANTHROPIC_API_KEY to the job's gateway token; nothing here may hold a key."""
+        return {}
 
     def session(self, launch: Launch) -> Session:
         raise NotImplementedError

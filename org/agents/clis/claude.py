@@ -186,10 +186,8 @@ class Claude(Adapter):
             "--strict-mcp-config",
         ]
 
-    def env(self, launch: Launch, token: str) -> dict[str, str]:
+    def env(self, launch: Launch) -> dict[str, str]:
         return {
-            "ANTHROPIC_BASE_URL": "http://{addr}",
-            "ANTHROPIC_API_KEY": token,
             "DISABLE_AUTOUPDATER": "1",
             "DISABLE_TELEMETRY": "1",
             "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",

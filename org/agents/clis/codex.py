@@ -1,7 +1,7 @@
 """Codex: `codex app-server`, JSON-RPC over stdio (the "jsonrpc" header omitted), its approvals answered
 by decide().
 
-    codex app-server -c model_provider="org" -c model_providers.org.base_url="http://{addr}/v1"
+    codex app-server -c model_provider="org" -c model_providers.org.base_url="$OPENAI_BASE_URL"
                      -c model_providers.org.env_key="OPENAI_API_KEY" -c model_providers.org.wire_api="responses"
                      -c shell_environment_policy.inherit="core" ...
 
@@ -161,7 +161,6 @@ class Codex(Adapter):
         conf = {
             "model_provider": '"org"',
             "model_providers.org.name": '"org"',
-            "model_providers.org.base_url": '"http://{addr}/v1"',
             "model_providers.org.env_key": '"OPENAI_API_KEY"',
             "model_providers.org.wire_api": '"responses"',
             "model": json.dumps(launch.model),
@@ -169,13 +168,13 @@ class Codex(Adapter):
             "shell_environment_policy.ignore_default_excludes": "false",
             "check_for_update_on_startup": "false",
         }
-        out = [exe, "app-server"]
+        args = ["app-server"]
         for k, v in conf.items():
-            out += ["-c", f"{k}={v}"]
-        return out
-
-    def env(self, launch: Launch, token: str) -> dict[str, str]:
-        return {"OPENAI_API_KEY": token}
+            args += ["-c", f"{k}={v}"]
+        # Codex takes its provider's base URL from its config only: the relay's address is known once it
+        # listens, so a shell (no user input in it) adds it from $OPENAI_BASE_URL and execs Codex.
+        script = 'exec "$0" "$@" -c "model_providers.org.base_url=\\"$OPENAI_BASE_URL\\""'
+        return ["/bin/sh", "-c", script, exe, *args]
 
     def session(self, launch: Launch) -> Session:
         return CodexSession(self, launch)

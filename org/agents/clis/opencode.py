@@ -80,14 +80,14 @@ class OpenCode(Adapter):
     def argv(self, exe: str, launch: Launch) -> list[str]:
         return [exe, "run", "--format", "json", "-m", f"org/{launch.model}"]
 
-    def env(self, launch: Launch, token: str) -> dict[str, str]:
+    def env(self, launch: Launch) -> dict[str, str]:
         config = {
             "$schema": "https://opencode.ai/config.json",
             "provider": {
                 "org": {
                     "npm": "@ai-sdk/openai-compatible",
                     "name": "org gateway",
-                    "options": {"baseURL": "http://{addr}/v1", "apiKey": "{env:OPENAI_API_KEY}"},
+                    "options": {"baseURL": "{env:OPENAI_BASE_URL}", "apiKey": "{env:OPENAI_API_KEY}"},
                     "models": {launch.model: {"name": launch.model}},
                 }
             },
@@ -96,7 +96,7 @@ class OpenCode(Adapter):
             "autoupdate": False,
             "share": "disabled",
         }
-        return {"OPENAI_API_KEY": token, "OPENCODE_CONFIG_CONTENT": json.dumps(config)}
+        return {"OPENCODE_CONFIG_CONTENT": json.dumps(config)}
 
     def session(self, launch: Launch) -> Session:
         return OpenCodeSession(self, launch)

@@ -147,9 +147,8 @@ class MiniSweAgent(Adapter):
     def argv(self, exe: str, launch: Launch) -> list[str]:
         return [exe, "-m", self.called(launch.model), "-t", launch.prompt, "--yolo", "--exit-immediately"]
 
-    def env(self, launch: Launch, token: str) -> dict[str, str]:
+    def env(self, launch: Launch) -> dict[str, str]:
         return {
-            **super().env(launch, token),
             "MSWEA_CONFIGURED": "true",
             "MSWEA_SILENT_STARTUP": "1",
             "MSWEA_COST_TRACKING": "ignore_errors",  # the gateway counts; an unmapped model is no failure
