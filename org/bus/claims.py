@@ -338,7 +338,9 @@ def agent_events(ctx: Ctx, job: int | str, token: str, events: list[dict]) -> di
             raise UsageError(f"an agent event has a kind from {', '.join(AGENT_EVENT_KINDS)}")
         bad = [k for k, v in e.items() if k not in _AGENT_FIELDS or not isinstance(v, _AGENT_FIELDS[k])]
         if bad:
-            raise UsageError(f"an agent event holds kind, text, tool, call and data only ({bad[0]!r} is not one)")
+            raise UsageError(
+                f"an agent event holds kind, text, tool, call and data only ({bad[0]!r} is not one)"
+            )
         data = e.get("data") or {}
         if len(json.dumps(data, default=str)) > 4 * MAX_AGENT_TEXT:
             raise UsageError(f"an agent event's data is at most {4 * MAX_AGENT_TEXT} characters as JSON")

@@ -228,13 +228,13 @@ class Member(Strict):
     family: str | None = Field(default=None, description="Model family override for self-hosted models.")
     name: str | None = Field(default=None, description="Display name (humans).")
     budget: Budget | None = None
-    runtime: Literal["builtin", "claude", "codex", "aider", "opencode", "mini-swe-agent", "command"] | None = (
-        Field(
-            default=None,
-            description="How the agent works: builtin (org's own agent, the default) or a coding CLI org starts "
-            "in the sandbox behind the model gateway: claude, codex, aider, opencode, mini-swe-agent, or "
-            "command (any other CLI, with `command:`).",
-        )
+    runtime: (
+        Literal["builtin", "claude", "codex", "aider", "opencode", "mini-swe-agent", "command"] | None
+    ) = Field(
+        default=None,
+        description="How the agent works: builtin (org's own agent, the default) or a coding CLI org starts "
+        "in the sandbox behind the model gateway: claude, codex, aider, opencode, mini-swe-agent, or "
+        "command (any other CLI, with `command:`).",
     )
     command: CommandRuntime | None = Field(
         default=None, description="For runtime: command, the command line and its completion marker."

@@ -61,7 +61,11 @@ class Ask:
 
     def describe(self) -> str:
         what = self.input.get("command") if isinstance(self.input, dict) else None
-        return f"{self.tool}" + (f": {what}" if what else "") + (f" ({', '.join(self.paths)})" if self.paths else "")
+        return (
+            f"{self.tool}"
+            + (f": {what}" if what else "")
+            + (f" ({', '.join(self.paths)})" if self.paths else "")
+        )
 
 
 @dataclass(frozen=True)

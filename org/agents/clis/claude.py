@@ -135,7 +135,11 @@ class ClaudeSession(Session):
                 self.stop = "error"
             if self.stop != "end_turn":
                 self.error = str(doc.get("result") or self.vendor_stop)
-            out = [Event("message", str(doc["result"]))] if doc.get("result") and not doc.get("is_error") else []
+            out = (
+                [Event("message", str(doc["result"]))]
+                if doc.get("result") and not doc.get("is_error")
+                else []
+            )
             rep = {k: doc[k] for k in ("usage", "total_cost_usd", "num_turns") if k in doc}
             if rep:
                 out.append(Event("usage", data={"reported": rep, "counted": False}))
@@ -157,7 +161,10 @@ class ClaudeSession(Session):
 
     @staticmethod
     def _control_error(request_id: Any, why: str) -> bytes:
-        resp = {"type": "control_response", "response": {"subtype": "error", "request_id": request_id, "error": why}}
+        resp = {
+            "type": "control_response",
+            "response": {"subtype": "error", "request_id": request_id, "error": why},
+        }
         return (json.dumps(resp) + "\n").encode()
 
 

@@ -67,7 +67,9 @@ class CodexSession(Session):
         if "error" in doc:
             err = doc.get("error") or {}
             self.done, self.stop = True, "error"
-            self.error = f"{method or 'request'} failed: {err.get('message') if isinstance(err, dict) else err}"
+            self.error = (
+                f"{method or 'request'} failed: {err.get('message') if isinstance(err, dict) else err}"
+            )
             return []
         result = doc.get("result") or {}
         if method == "initialize":
@@ -79,7 +81,9 @@ class CodexSession(Session):
             }
             return [Reply(_line({"method": "initialized"})), Reply(self._request("thread/start", params))]
         if method == "thread/start":
-            self.thread = str(((result.get("thread") or {}) if isinstance(result, dict) else {}).get("id") or "")
+            self.thread = str(
+                ((result.get("thread") or {}) if isinstance(result, dict) else {}).get("id") or ""
+            )
             turn = {"threadId": self.thread, "input": [{"type": "text", "text": self.launch.prompt}]}
             return [Event("started", data={"thread": self.thread}), Reply(self._request("turn/start", turn))]
         return []
@@ -88,7 +92,9 @@ class CodexSession(Session):
         method, params = str(doc.get("method")), doc.get("params") or {}
         if method == "item/commandExecution/requestApproval":
             cmd = params.get("command")
-            return [Ask(SHELL, "commandExecution", {"command": cmd, "cwd": params.get("cwd")}, ref=doc.get("id"))]
+            return [
+                Ask(SHELL, "commandExecution", {"command": cmd, "cwd": params.get("cwd")}, ref=doc.get("id"))
+            ]
         if method == "item/fileChange/requestApproval":
             paths = self._changes.get(str(params.get("itemId")), [])
             return [Ask(EDIT, "fileChange", {"reason": params.get("reason")}, list(paths), ref=doc.get("id"))]
@@ -110,7 +116,9 @@ class CodexSession(Session):
                 return [Event("tool_call", ", ".join(paths), tool="edit", call=iid)]
             if itype == "mcpToolCall":
                 tool = f"{item.get('server')}.{item.get('tool')}"
-                return [Event("tool_call", json.dumps(item.get("arguments"), default=str), tool=tool, call=iid)]
+                return [
+                    Event("tool_call", json.dumps(item.get("arguments"), default=str), tool=tool, call=iid)
+                ]
             return []
         if method == "item/completed":
             if itype == "agentMessage":

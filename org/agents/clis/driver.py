@@ -207,13 +207,22 @@ class _Run:
             self.write(item.data)
         elif isinstance(item, Ask):
             if len(self.res.permissions) >= self.limits.max_permissions:
-                allowed, reason, detail = False, f"more than {self.limits.max_permissions} permission requests", {}
+                allowed, reason, detail = (
+                    False,
+                    f"more than {self.limits.max_permissions} permission requests",
+                    {},
+                )
             else:
                 try:
                     allowed, reason, detail = self.permit(item)
                 except Exception as exc:  # fail closed: a request org could not decide is refused
                     allowed, reason, detail = False, f"could not be decided ({type(exc).__name__})", {}
-            rec = {"tool": item.tool, "kind": item.kind, "outcome": "allow" if allowed else "deny", "reason": reason}
+            rec = {
+                "tool": item.tool,
+                "kind": item.kind,
+                "outcome": "allow" if allowed else "deny",
+                "reason": reason,
+            }
             rec.update(detail)
             self.res.permissions.append(rec)
             self.emit(Event("permission", clip(item.describe()), tool=item.tool, data=rec))

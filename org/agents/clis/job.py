@@ -70,7 +70,14 @@ def install_root(exe: str) -> list[Path]:
         folder = p.parent
         root = folder.parent if folder.name == "bin" else folder
         for q in (root, folder):
-            if q not in out and str(q) not in ("/", "/usr", "/bin", "/usr/bin", "/usr/local/bin", "/usr/local"):
+            if q not in out and str(q) not in (
+                "/",
+                "/usr",
+                "/bin",
+                "/usr/bin",
+                "/usr/local/bin",
+                "/usr/local",
+            ):
                 out.append(q)
     return out
 
@@ -119,7 +126,10 @@ def cli_job(
     if claim.kind != "work" or not (claim.attributes or {}).get("repo"):
         out.failure = "error"
         runner._release(
-            port, claim, out, f"a {adapter.name} member works only work jobs of repository tasks, not {claim.kind} jobs"
+            port,
+            claim,
+            out,
+            f"a {adapter.name} member works only work jobs of repository tasks, not {claim.kind} jobs",
         )
         return out
     presence = find_cli(adapter)
@@ -134,7 +144,12 @@ def cli_job(
         return out
     ws = (h.get("workspace") or {}).get("path")
     if not ws:
-        return runner._fail(port, claim, out, f"no workspace for {claim.task}: {(h.get('workspace') or {}).get('error', 'none')}")
+        return runner._fail(
+            port,
+            claim,
+            out,
+            f"no workspace for {claim.task}: {(h.get('workspace') or {}).get('error', 'none')}",
+        )
     if not access.socket:
         runner._release(port, claim, out, "the model gateway has no socket to give the room")
         return out
@@ -159,7 +174,21 @@ def cli_job(
             prompt_file=pf,
             marker=getattr(getattr(member, "command", None), "done", None),
         )
-        res = _drive(adapter, launch, presence.path or "", access, room_isolation, folder, limits, stopping, port, claim, actor, action, rec)
+        res = _drive(
+            adapter,
+            launch,
+            presence.path or "",
+            access,
+            room_isolation,
+            folder,
+            limits,
+            stopping,
+            port,
+            claim,
+            actor,
+            action,
+            rec,
+        )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     _usage(runner, port, claim, actor, access, out, rec)
@@ -178,21 +207,30 @@ def cli_job(
         return out
     last = next((e.text for e in reversed(res.events) if e.kind == "message" and e.text), "")
     denied = [p for p in res.permissions if p["outcome"] != "allow"]
-    note = f"{adapter.name}: {last}"[:1500] + (f" [{len(denied)} permission request(s) refused]" if denied else "")
+    note = f"{adapter.name}: {last}"[:1500] + (
+        f" [{len(denied)} permission request(s) refused]" if denied else ""
+    )
     content = "\n".join(
-        f"- {e.kind} {e.tool} {e.text[:200]}".rstrip() for e in res.events if e.kind in ("tool_call", "permission")
+        f"- {e.kind} {e.tool} {e.text[:200]}".rstrip()
+        for e in res.events
+        if e.kind in ("tool_call", "permission")
     )
     out.verdict = "pass"
     try:
         port.door.submit(
-            claim.token, claim.job, "pass", note=note, content=f"{adapter.name} session:\n{content}"[:20000], workspaces=workspaces
+            claim.token,
+            claim.job,
+            "pass",
+            note=note,
+            content=f"{adapter.name} session:\n{content}"[:20000],
+            workspaces=workspaces,
         )
         out.status = "submitted"
-    except OrgError as exc:  # the diff guard refused the change, the lease moved on: said, and failed
+    except OrgError as exc:  # the diff guard refused the change, no new revision, the lease moved on
         out.detail = f"{exc.kind}: {exc.message}"
-        if exc.exit_code == 4:
-            return runner._fail(port, claim, out, f"the submission was refused: {exc.message}"[:300])
-        out.status = "refused"
+        out.failure = "cli"
+        # failed with the reason (a lease that moved on refuses the fail too, and changes nothing)
+        return runner._fail(port, claim, out, f"the submission was refused: {exc.message}"[:300])
     return out
 
 
@@ -233,7 +271,11 @@ def _drive(
     permit = permit_with(port.door, claim.token, actor, claim.task, action, launch.workspace)
     try:
         argv = relay_argv(adapter.argv(exe, launch), socket=room.socket("gateway"))
-        rec(Event("started", data={"runtime": adapter.name, "isolation": room.isolation, "model": launch.model}))
+        rec(
+            Event(
+                "started", data={"runtime": adapter.name, "isolation": room.isolation, "model": launch.model}
+            )
+        )
         return drive(adapter, launch, argv, room, permit, rec, lim, stopping)
     finally:
         room.close()
@@ -261,8 +303,10 @@ def _usage(runner: Any, port: Any, claim: Any, actor: str, access: Any, out: Any
             "usage",
             data={
                 "source": "gateway",
-                **{k: mine[k] for k in ("calls", "tokens_in", "tokens_out", "cost_usd", "unpriced_calls", "errors")},
+                **{
+                    k: mine[k]
+                    for k in ("calls", "tokens_in", "tokens_out", "cost_usd", "unpriced_calls", "errors")
+                },
             },
         )
     )
-

@@ -44,13 +44,23 @@ class OpenCodeSession(Session):
             state = part.get("state") if isinstance(part.get("state"), dict) else {}
             call, tool = str(part.get("callID") or ""), str(part.get("tool") or "")
             out: list[Event | Ask | Reply] = [
-                Event("tool_call", json.dumps(state.get("input"), sort_keys=True, default=str), tool=tool, call=call)
+                Event(
+                    "tool_call",
+                    json.dumps(state.get("input"), sort_keys=True, default=str),
+                    tool=tool,
+                    call=call,
+                )
             ]
             status = state.get("status")
             if status in ("completed", "error"):
                 text = state.get("output") if status == "completed" else state.get("error")
                 out.append(
-                    Event("tool_result", str(text or ""), call=call, data={"error": True} if status == "error" else {})
+                    Event(
+                        "tool_result",
+                        str(text or ""),
+                        call=call,
+                        data={"error": True} if status == "error" else {},
+                    )
                 )
             return out
         if t == "step_finish":

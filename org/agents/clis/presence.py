@@ -22,7 +22,16 @@ from typing import Any
 from org.agents.clis.adapter import Adapter
 from org.agents.clis.adapters import ADAPTERS, adapter_for, runtime_of
 
-__all__ = ["Presence", "find_cli", "member_runtimes", "runtime_problems", "CLI_PATH_ENV", "installed"]
+__all__ = [
+    "Presence",
+    "find_cli",
+    "member_runtimes",
+    "runtime_problems",
+    "CLI_PATH_ENV",
+    "installed",
+    "check_run",
+    "describe",
+]
 
 CLI_PATH_ENV = "ORG_CLI_PATH"
 VERSION_TIMEOUT_S = 15.0
@@ -88,7 +97,11 @@ def _version(path: str, args: tuple[str, ...]) -> tuple[str | None, str]:
             capture_output=True,
             timeout=VERSION_TIMEOUT_S,
             stdin=subprocess.DEVNULL,
-            env={"PATH": os.environ.get("PATH", os.defpath), "HOME": os.environ.get("HOME", "/tmp"), "NO_COLOR": "1"},
+            env={
+                "PATH": os.environ.get("PATH", os.defpath),
+                "HOME": os.environ.get("HOME", "/tmp"),
+                "NO_COLOR": "1",
+            },
         )
         text = (r.stdout + r.stderr).decode(errors="replace")
         m = _VERSION.search(text)
@@ -108,10 +121,21 @@ def find_cli(adapter: Adapter, env: Mapping[str, str] | None = None) -> Presence
     name = adapter.command_name()
     if not name:
         return Presence(adapter.name, "", None, None, adapter.tested, problem="no command to run")
-    path = shutil.which(name, path=_search_path(e)) if "/" not in name else (name if os.access(name, os.X_OK) else None)
+    path = (
+        shutil.which(name, path=_search_path(e))
+        if "/" not in name
+        else (name if os.access(name, os.X_OK) else None)
+    )
     if path is None:
         where = f"{CLI_PATH_ENV} or PATH" if e.get(CLI_PATH_ENV) else "PATH"
-        return Presence(adapter.name, name, None, None, adapter.tested, problem=f"'{name}' is not installed (not on {where})")
+        return Presence(
+            adapter.name,
+            name,
+            None,
+            None,
+            adapter.tested,
+            problem=f"'{name}' is not installed (not on {where})",
+        )
     path = str(Path(path).absolute())
     version, why = _version(path, adapter.version_args)
     warning = ""
@@ -164,3 +188,33 @@ def runtime_problems(cfg: Any, env: Mapping[str, str] | None = None, lanes: Any 
             }
         )
     return out
+
+
+def describe(row: dict) -> str:
+    """One line about a CLI member's runtime: FILE:LINE: the member: what is wrong (or to know)."""
+    where = row.get("source") or "lanes"
+    what = row["problem"] or row["warning"]
+    return f"{where}: {row['actor']} (runtime: {row['runtime']}): {what}"
+
+
+def check_run(
+    cfg: Any, lanes: Any = None, say: Any = None, env: Mapping[str, str] | None = None
+) -> list[dict]:
+    """At the start of a run (never in its middle): a served CLI member whose CLI is not installed refuses the
+    run (UsageError, exit 2, every such member named); one of a version its adapter was not tested with is
+    said (`say`) and the run goes on. Returns the rows (runtime_problems)."""
+    from org.errors import UsageError
+
+    rows = runtime_problems(cfg, env, lanes)
+    missing = [r for r in rows if r["problem"]]
+    if missing:
+        raise UsageError(
+            "a lane member's coding CLI is missing, so the run does not start:\n"
+            + "\n".join(f"  {describe(r)}" for r in missing)
+            + f"\ninstall it, put its folder on {CLI_PATH_ENV} or PATH, or serve other lanes (--lane)"
+        )
+    if say is not None:
+        for r in rows:
+            if r["warning"]:
+                say(describe(r))
+    return rows

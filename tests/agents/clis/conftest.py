@@ -24,7 +24,14 @@ MEMBERS = {
     "mini-swe-agent": "{id: build-cli, model: openai/gpt-5, runtime: mini-swe-agent}",
     "command": '{id: build-cli, model: openai/gpt-5, runtime: command, command: {run: "mycli --model {model}", done: ORG-DONE}}',
 }
-EXECUTABLE = {"claude": "claude", "codex": "codex", "opencode": "opencode", "aider": "aider", "mini-swe-agent": "mini", "command": "mycli"}
+EXECUTABLE = {
+    "claude": "claude",
+    "codex": "codex",
+    "opencode": "opencode",
+    "aider": "aider",
+    "mini-swe-agent": "mini",
+    "command": "mycli",
+}
 
 
 def install_fake(folder: Path, name: str, transcript: Path) -> Path:
@@ -62,7 +69,11 @@ def cli_org(ws_org, tmp_path, local_server, monkeypatch):  # noqa: F811
         monkeypatch.setenv("ORG_CLI_PATH", str(tmp_path / "cli" / "bin"))
         cfg = load_org(ws_org)
         url = f"sqlite:///{tmp_path / 'bus.db'}"
-        env = {"ORG_LOCAL_MODEL_URL": local_server.url, "ORG_MODELS": "local", "PATH": os.environ.get("PATH", "")}
+        env = {
+            "ORG_LOCAL_MODEL_URL": local_server.url,
+            "ORG_MODELS": "local",
+            "PATH": os.environ.get("PATH", ""),
+        }
         bus = Bus.open(url, root=ws_org, config=cfg)
         opened.append(bus)
         return cfg, url, env, bus

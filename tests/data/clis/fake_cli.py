@@ -95,10 +95,15 @@ def run(steps: list) -> None:
         elif "call" in step:
             c = step["call"]
             msgs = [{"role": "user", "content": c.get("text", "hello")}]
-            if c.get("wire") == "anthropic":  # Anthropic messages through ANTHROPIC_BASE_URL, key in x-api-key
+            if (
+                c.get("wire") == "anthropic"
+            ):  # Anthropic messages through ANTHROPIC_BASE_URL, key in x-api-key
                 url = os.environ.get("ANTHROPIC_BASE_URL", "") + "/v1/messages"
                 body = {"model": c["model"], "max_tokens": 64, "messages": msgs}
-                headers = {"x-api-key": os.environ.get("ANTHROPIC_API_KEY", ""), "anthropic-version": "2023-06-01"}
+                headers = {
+                    "x-api-key": os.environ.get("ANTHROPIC_API_KEY", ""),
+                    "anthropic-version": "2023-06-01",
+                }
             else:
                 url = os.environ.get("OPENAI_BASE_URL", "") + "/chat/completions"
                 body = {"model": c["model"], "messages": msgs}
@@ -109,11 +114,17 @@ def run(steps: list) -> None:
             try:
                 with urllib.request.urlopen(req, timeout=30) as r:
                     doc = json.loads(r.read())
-                text = doc["content"][0].get("text") if "content" in doc else doc["choices"][0]["message"].get("content")
+                text = (
+                    doc["content"][0].get("text")
+                    if "content" in doc
+                    else doc["choices"][0]["message"].get("content")
+                )
                 if c.get("say", True):
                     sys.stderr.write("fake: model said " + str(text)[:200] + "\n")
             except urllib.error.HTTPError as exc:
-                sys.stderr.write(f"fake: the gateway refused: {exc.code} {exc.read()[:300].decode(errors='replace')}\n")
+                sys.stderr.write(
+                    f"fake: the gateway refused: {exc.code} {exc.read()[:300].decode(errors='replace')}\n"
+                )
                 sys.exit(4)
             except OSError as exc:
                 sys.stderr.write(f"fake: the gateway cannot be reached: {exc}\n")
