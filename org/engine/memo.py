@@ -45,6 +45,8 @@ __all__ = [
     "bypass",
     "graph",
     "lane_members",
+    "lane_roster",
+    "RosterEntry",
     "LIMIT",
 ]
 
@@ -244,3 +246,30 @@ def lane_members(cfg: OrgConfig, lane: str | None) -> tuple[str, ...]:
     return _remember(  # type: ignore[no-any-return]
         table("lanes", actors), lane, lambda: tuple(a.id for a in actors.values() if a.lane == lane)
     )
+
+
+# (id, family or "human", is human, family declared, model outside the lane's `models`)
+RosterEntry = tuple[str, str, bool, bool, bool]
+
+
+def lane_roster(cfg: OrgConfig, lane: str | None) -> tuple[RosterEntry, ...]:
+    """A RosterEntry for each of the lane's actors, in lane_members order: what the eligibility tests read of a
+    member, read once (derived from the config's actors and lanes: replacing either derives it again)."""
+    actors, lanes = cfg.actors, cfg.lanes
+
+    def compute() -> tuple[RosterEntry, ...]:
+        spec = lanes.get(lane) if lane is not None else None
+        allowed = spec.models if spec is not None else None  # duties._model_left_out's test, per member
+        return tuple(
+            (
+                a.id,
+                a.family or "human",
+                a.is_human,
+                a.family_declared,
+                a.model is not None and allowed is not None and a.model not in allowed,
+            )
+            for a in actors.values()
+            if a.lane == lane
+        )
+
+    return _remember(table("lane_roster", actors, lanes), lane, compute)  # type: ignore[no-any-return]
