@@ -31,6 +31,7 @@ __all__ = ["cli_reply", "SUBMIT", "which_cli"]
 
 SUBMIT = "echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT"  # mini-swe-agent's end of the task
 _TASK = re.compile(r"\bTask ([A-Za-z][\w.]*-\d+): (.+)")
+_ROUND = re.compile(r"^Gate: \S+ \(round (\d+)\)", re.M)
 _TESTS = re.compile(r"^(?:Tests|Test command): (.+)$", re.M)
 _ADDED = "I have *added these files to the chat*"
 _SUMMARIES = "Here are summaries of some files present in my git repository."
@@ -83,7 +84,11 @@ def _request(asked: str) -> Request:
     if m is not None:
         at = next(i for i, ln in enumerate(lines) if _TASK.search(ln))
         lines[at] = f"Task {m.group(1)}: {m.group(2).strip()}"
-    return read_request([{"role": "user", "content": "\n".join(lines)}])
+    r = read_request([{"role": "user", "content": "\n".join(lines)}])
+    rework = _ROUND.search(asked)  # "Gate: implement (round 1)", as org's CLI prompt says it
+    if rework and not r.round:
+        r.round = int(rework.group(1))
+    return r
 
 
 # -- aider ---------------------------------------------------------------------------------------------------

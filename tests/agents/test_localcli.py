@@ -239,3 +239,14 @@ def test_the_written_file_survives_a_here_document_marker_inside_it(tmp_path):
     text = "line\nORG_EOF_ABCDEF12\nEOF\n'quoted' $HOME `x`\n"
     subprocess.run(["bash", "-c", _write("deep/er/f.txt", text)], cwd=tmp_path, check=True)
     assert (tmp_path / "deep/er/f.txt").read_text() == text
+
+
+def test_a_rework_round_in_the_gate_line_gets_the_clean_change():
+    # a seeded defect on the first attempt only: the round is read from "Gate: implement (round N)" too
+    cfg = LocalModelConfig(defects={"code": ["logic"]})
+    first = TASK.replace("Gate: implement\nRound: 0", "Gate: implement (round 0)")
+    again = TASK.replace("Gate: implement\nRound: 0", "Gate: implement (round 1)")
+    bad = cli_reply(_aider(WHOLE_SYSTEM, added={SENDER: SAMPLE_FILES[SENDER]}, request=first), None, cfg)
+    good = cli_reply(_aider(WHOLE_SYSTEM, added={SENDER: SAMPLE_FILES[SENDER]}, request=again), None, cfg)
+    assert bad is not None and good is not None
+    assert "range(1, retries)" in bad["content"] and "range(1, retries)" not in good["content"]
