@@ -134,6 +134,7 @@ class WorkspaceTools:
         org_root: Path | str | None = None,
         sandbox: str = "required",
         search_timeout: float = SEARCH_TIMEOUT,
+        record: Callable[[dict], Any] | None = None,
     ) -> None:
         self.root = Path(root).resolve()
         self.test_command = test_command
@@ -146,6 +147,8 @@ class WorkspaceTools:
         self.budget_s: float | None = None  # the wall time the loop has left (set by it before each call)
         self.decide = decide or (lambda _t, _a: {"outcome": "allow", "rules": []})
         self.ledger: list[dict] = []
+        # each ledger entry also goes to the bus as it is made (a `tool.called` event on the job's timeline)
+        self.record = record
         self.tests: dict | None = None  # the last test run (ok, exit code, summary)
 
     # -- one call ------------------------------------------------------------------------------------
@@ -159,7 +162,13 @@ class WorkspaceTools:
         except Exception as exc:
             res = ToolResult(tool, "error", f"{tool} failed: {type(exc).__name__}: {str(exc)[:300]}")
         res.digest, res.latency_ms = digest, (time.perf_counter() - t0) * 1000
-        self.ledger.append(res.ledger())
+        entry = res.ledger()
+        self.ledger.append(entry)
+        if self.record is not None:
+            try:  # a ledger the bus refuses (a lease lost meanwhile) never ends the call
+                self.record(entry)
+            except Exception:
+                entry["recorded"] = False
         return res
 
     def _call(self, tool: str, args: Any) -> ToolResult:

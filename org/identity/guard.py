@@ -131,6 +131,7 @@ class Guard:
         "claim": ("claim",),
         "heartbeat": ("heartbeat",),
         "comment": ("comment",),
+        "record_tool_call": ("record_tool_call",),
         "whoami": ("config",),
         "submit": ("submit",),
         "release": ("release",),
@@ -539,6 +540,15 @@ class Guard:
     def comment(self, token: str | None, job: int | str, body: str) -> dict:
         """A comment on its task by the holder of a live job token (recorded as `task.comment`)."""
         return self._as_holder(token, job, "comment", lambda j, fence: self._bus.comment(j, fence, body))
+
+    def record_tool_call(self, token: str | None, job: int | str, entry: dict) -> dict:
+        """One tool call in the tool-call ledger (tool, arguments digest, result class, latency, decision: never
+        the arguments), by the holder of a live job token for `job`; recorded under a pause too (a call the
+        pause refused is in the ledger as denied)."""
+        p = self.principal(token, command="record tool call", job_ok=True, principal_ok=False, paused_ok=True)
+        jid = self._job_scope(p, job, "record tool call")
+        with acting(p):
+            return self._bus.record_tool_call(jid, p.fence_token or "", entry)
 
     def whoami(self, token: str | None, *, as_: str | None = None) -> dict:
         """Who a token speaks for and what that principal may do: its lanes with their actions (may, may not)

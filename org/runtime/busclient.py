@@ -40,6 +40,7 @@ OPERATIONS = (
     "events_since",
     "wait_for_decision",
     "comment",
+    "record_tool_call",
     "whoami",
     "list_tasks",
 )
@@ -254,6 +255,9 @@ class BusClient:
 
     def comment(self, token: str | None, job: int | str, body: str) -> dict:
         return self.call("comment", token, job=job, body=body)
+
+    def record_tool_call(self, token: str | None, job: int | str, entry: dict) -> dict:
+        return self.call("record_tool_call", token, job=job, entry=entry)
 
     def whoami(self, token: str | None, *, as_: str | None = None) -> dict:
         return self.call("whoami", token, **{"as": as_})

@@ -143,6 +143,12 @@ RAW = {
     "claim_many": (None, lambda s: s.bus.claim_many("builder", "build-gpt", n=1)),
     "heartbeat": (None, lambda s: s.bus.heartbeat(s.job, s.fence, lease_seconds=900)),
     "comment": (None, lambda s: s.bus.comment(s.job, s.fence, "a note on the task")),
+    "record_tool_call": (
+        None,
+        lambda s: s.bus.record_tool_call(
+            s.job, s.fence, {"tool": "list_files", "args_sha256": "a" * 16, "result": "ok"}
+        ),
+    ),
     "submit": (None, lambda s: s.bus.submit(s.job, s.fence, "pass", note="spec")),
     "submit_many": (None, lambda s: s.bus.submit_many([{"job": s.job, "token": s.fence, "verdict": "pass"}])),
     "release": (None, lambda s: s.bus.release(s.job, s.fence, reason="later")),
@@ -349,6 +355,9 @@ DOOR = {
     "claim": lambda s, t: s.door.claim(t, "builder", "build-gpt"),
     "heartbeat": lambda s, t: s.door.heartbeat(t, s.job, lease_seconds=900),
     "comment": lambda s, t: s.door.comment(t, s.job, "a note on the task"),
+    "record_tool_call": lambda s, t: s.door.record_tool_call(
+        t, s.job, {"tool": "read_file", "args_sha256": "0" * 16, "result": "ok", "decision": "allow"}
+    ),
     "whoami": lambda s, t: s.door.whoami(t),
     "submit": lambda s, t: s.door.submit(t, s.job, "pass", note="spec"),
     "release": lambda s, t: s.door.release(t, s.job, reason="later"),
@@ -409,6 +418,7 @@ DOOR = {
 JOB = {
     "heartbeat",
     "comment",
+    "record_tool_call",
     "submit",
     "release",
     "fail",
