@@ -252,9 +252,14 @@ class LocalModelServer(BackgroundServer):
             self._served += 1
         if cfg.latency_s > 0:
             time.sleep(cfg.latency_s * (0.5 + unit("latency", cfg.seed, json.dumps(messages)[-512:])))
-        if body.get("tools"):  # a builder working with tools: answer with a tool call (OpenAI style)
-            message = compose_tools(messages, cfg)
-            content, malformed, finish = json.dumps(message["tool_calls"]), False, "tool_calls"
+        if body.get(
+            "tools"
+        ):  # an agent working with tools: a tool call (OpenAI style), or a reviewer's verdict
+            message = compose_tools(messages, cfg, model)
+            if message.get("tool_calls"):
+                content, malformed, finish = json.dumps(message["tool_calls"]), False, "tool_calls"
+            else:
+                content, malformed, finish = str(message.get("content") or ""), False, "stop"
         else:
             content, malformed = compose(messages, model, cfg)
             message, finish = {"role": "assistant", "content": content}, "stop"

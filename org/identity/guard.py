@@ -138,6 +138,7 @@ class Guard:
         "fail": ("fail",),
         "take_over": ("take_over",),
         "job_facts": ("task", "pinned_config", "config", "events_since", "work_result"),
+        "revision_read": ("task", "repo_task"),
         "work_result": ("work_result",),
         "sweep": ("sweep",),
         "act": ("act",),
@@ -649,6 +650,20 @@ class Guard:
         jid = self._job_scope(p, job, "job show")
         with acting(p):
             return job_facts(self._bus, jid, p.actor, workspaces=workspaces)
+
+    def revision_read(
+        self, token: str | None, job: int | str, what: str, arg: str = "", *, workspaces: Any = None
+    ) -> dict:
+        """A review job's holder reads the revision bound to its gate, read-only (org.identity.jobfacts:
+        `list`, `read` or `search`; the revision is the job's, never one the caller names). `workspaces`: the
+        workspaces service that reads git, passed by the caller as for job_facts."""
+        from org.identity.jobfacts import revision_read
+
+        p = self.principal(token, command="read revision", job_ok=True, principal_ok=False)
+        jid = self._job_scope(p, job, "read revision")
+        self.lease_live(p, "read revision")
+        with acting(p):
+            return revision_read(self._bus, jid, what, arg, workspaces=workspaces)
 
     def act(
         self, token: str | None, action: str, as_: str | None, task: str, attributes: dict | None = None

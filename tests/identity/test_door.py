@@ -364,6 +364,7 @@ DOOR = {
     "fail": lambda s, t: s.door.fail(t, s.job, reason="cannot"),
     "take_over": lambda s, t: s.door.take_over(t, s.task, None, reason="stuck"),
     "job_facts": lambda s, t: s.door.job_facts(t, s.job),
+    "revision_read": lambda s, t: _revision_read(s, t),
     "work_result": lambda s, t: s.door.work_result(t, s.task),
     "sweep": lambda s, t: s.door.sweep(t),
     "act": lambda s, t: s.door.act(t, "code.write", None, s.task),
@@ -414,11 +415,25 @@ DOOR = {
     "revoke_tokens": lambda s, t: s.door.revoke_tokens(t, actor="build-gpt"),
     "list_tokens": lambda s, t: s.door.list_tokens(t),
 }
+
+
+def _revision_read(s, t):
+    """A build job's token may not read a revision this way (a review job's may): refused after the door let
+    the holder in (UsageError), or refused at the door for any other token."""
+    from org.errors import UsageError
+
+    try:
+        return s.door.revision_read(t, s.job, "list")
+    except UsageError:
+        return None
+
+
 # the token that opens each operation; every other kind is refused
 JOB = {
     "heartbeat",
     "comment",
     "record_tool_call",
+    "revision_read",
     "submit",
     "release",
     "fail",
