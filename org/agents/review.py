@@ -263,7 +263,9 @@ def review_job(
     if sw:
         runner._release(port, claim, out, f"paused ({sw}) before the review")
         return out
-    action = "review.file"
+    wf = runner.cfg.workflows.get(claim.workflow)
+    spec = wf.gates.get(claim.gate) if wf else None
+    action = (spec.implied_action if spec is not None else None) or "review.file"  # the gate's action
 
     def decide(tool: str, args: dict) -> dict:
         try:

@@ -6,6 +6,7 @@
 
 The methods are the door's agent operations with the door's signatures (org.identity.guard.Guard): claim,
 heartbeat, task, timeline, submit, release, fail, act, rehearse_act, events_since, wait_for_decision, comment,
+record_tool_call (the tool-call ledger, ADR 0231),
 whoami, list_tasks; so the CLI
 and the MCP server use a client where they would use a Guard. Errors come back as the org.errors tree (the
 server's exit code kept); a server that is gone raises BusGone (exit 7: the run is over or being restarted).
