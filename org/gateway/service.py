@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 
 from org.errors import Conflict, Denied, Paused, UsageError
 from org.gateway.server import Gateway
+from org.gateway.upstream import unix_base
 
 __all__ = [
     "GatewayGone",
@@ -45,6 +46,7 @@ __all__ = [
     "URL_ENV",
     "SOCKET_ENV",
     "ROUTES_ENV",
+    "unix_base",
 ]
 
 URL_ENV = "ORG_GATEWAY_URL"  # http://127.0.0.1:PORT/v1 (the OpenAI-compatible base)
@@ -69,6 +71,12 @@ class ModelAccess:
     job: int | None = None
     socket: str | None = None  # the gateway's Unix socket, when it has one
     expires: float | None = None
+
+    @property
+    def api_base(self) -> str | None:
+        """The OpenAI-compatible base an in-process client posts to: the loopback URL, else the socket's
+        (unix_base; in a room, where there is no TCP)."""
+        return self.base_url or (unix_base(self.socket) if self.socket else None)
 
     @staticmethod
     def called(model: str) -> str:
