@@ -204,7 +204,7 @@ def revision_read(bus: Any, job: int, what: str, arg: str = "", *, workspaces: A
         raise UsageError("this door reads no repository (no workspaces service was given)")
     reader = workspaces.revision_reader(bus, key, bound)
     if what == "list":
-        return {"revision": bound, "path": arg or "", "files": reader.list(arg or "")}
+        return {"revision": bound, "path": arg or "", "files": reader.files(arg or "")}
     if what == "read":
         return {"revision": bound, "path": arg, "text": reader.read(arg)}
     return {"revision": bound, "pattern": arg, "hits": reader.search(arg)}

@@ -57,7 +57,7 @@ class RevisionReader:
     def _git(self, args: list[str], *, timeout: float = 60.0, check: bool = True) -> Any:
         return git(args, git_dir=self.git_dir, env=_LITERAL, timeout=timeout, check=check)
 
-    def list(self, under: str = "") -> list[str]:
+    def files(self, under: str = "") -> list[str]:
         under = self.clean(under, empty_ok=True)
         args = ["ls-tree", "-r", "-z", "--name-only", "--full-tree", self.revision]
         out = self._git(args + (["--", under] if under else [])).stdout.decode(errors="replace")
