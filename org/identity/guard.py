@@ -60,6 +60,7 @@ from org.bus import identityrows
 from org.bus.audit import iso
 from org.bus.claims import job_id
 from org.bus.context import AUTH, task_key
+from org.bus.payloads import AuthDenied
 from org.engine import rule_ids
 from org.engine.conditions import action_matches
 from org.errors import Conflict, Denied
@@ -444,7 +445,7 @@ class Guard:
                     job=p.job,
                     decision="deny",
                     rules=[rule],
-                    data={"reason": why, "command": command},
+                    data=AuthDenied({"reason": why, "command": command}),
                 )
 
         self._bus.ctx.write(fn)
