@@ -21,6 +21,7 @@ from org.bus import switches as _switches
 from org.bus import takeover as _takeover
 from org.bus import tasks as _tasks
 from org.bus import timeline as _timeline
+from org.bus import toolcalls as _toolcalls
 from org.bus import usage as _usage
 from org.bus import views as _views
 from org.bus.audit import VerifyReport, verify
@@ -238,6 +239,10 @@ class Bus:
     def agent_events(self, job: int | str, token: str, events: list[dict]) -> dict:
         """An agent session's normalised events on the job's timeline (org.bus.claims.agent_events)."""
         return _claims.agent_events(self.ctx, job, token, events)
+
+    def record_tool_call(self, job: int | str, token: str, entry: dict) -> dict:
+        """One tool call of the job's holder in the tool-call ledger (a `tool.called` event, org.bus.toolcalls)."""
+        return _toolcalls.record_tool_call(self.ctx, job, token, entry)
 
     def submit(
         self,

@@ -45,6 +45,8 @@ __all__ = [
     "bypass",
     "graph",
     "lane_members",
+    "lane_roster",
+    "RosterEntry",
     "LIMIT",
 ]
 
@@ -54,6 +56,7 @@ _OFF = [0]  # how many off() blocks are open
 _WORKFLOW: dict[
     int, dict[Any, Any]
 ] = {}  # the "workflow" tables by id of their workflow (emptied with _TABLES)
+_GATES: dict[int, dict[str, GateSpec]] = {}  # gates() by id of their workflow (emptied with _TABLES)
 
 
 def table(name: str, *sources: object) -> dict[Any, Any] | None:
@@ -61,13 +64,20 @@ def table(name: str, *sources: object) -> dict[Any, Any] | None:
     memo is off. The table keeps `sources` alive, so an id in its key is always that object's."""
     if _OFF[0]:
         return None
-    key = (name, id(sources[0])) if len(sources) == 1 else (name, *map(id, sources))
+    n = len(sources)
+    if n == 1:
+        key: tuple[Any, ...] = (name, id(sources[0]))
+    elif n == 2:
+        key = (name, id(sources[0]), id(sources[1]))
+    else:
+        key = (name, *map(id, sources))
     hit = _TABLES.get(key)
     if hit is not None:
         return hit[1]
     if len(_TABLES) >= LIMIT:
         _TABLES.clear()
         _WORKFLOW.clear()
+        _GATES.clear()
     t: dict[Any, Any] = {}
     _TABLES[key] = (sources, t)
     return t
@@ -148,13 +158,20 @@ def _wf(cfg: OrgConfig, workflow: str) -> tuple[Workflow, dict[Any, Any] | None]
 
 
 def gates(cfg: OrgConfig, workflow: str) -> dict[str, GateSpec]:
-    """{gate: GateSpec} of the workflow, in its order."""
+    """{gate: GateSpec} of the workflow, in its order. (The engine's most frequent question: answered from
+    _GATES by the workflow's id, which stays its own while the workflow's table, holding it, is stored.)"""
+    if not _OFF[0]:
+        hit = _GATES.get(id(cfg.workflows[workflow]))
+        if hit is not None:
+            return hit
     wf, t = _wf(cfg, workflow)
     g: dict[str, GateSpec] | None = t.get("gates") if t is not None else None
     if g is None:
         g = {n: GateSpec(n, spec) for n, spec in wf.gates.items()}
         if t is not None:
             t["gates"] = g
+    if t is not None:
+        _GATES[id(wf)] = g
     return g
 
 
@@ -241,6 +258,41 @@ def bypass(cfg: OrgConfig, workflow: str, tier: str) -> list[str] | None:
 def lane_members(cfg: OrgConfig, lane: str | None) -> tuple[str, ...]:
     """Ids of the lane's actors, in `cfg.actors` order."""
     actors = cfg.actors
-    return _remember(  # type: ignore[no-any-return]
-        table("lanes", actors), lane, lambda: tuple(a.id for a in actors.values() if a.lane == lane)
-    )
+    t = table("lanes", actors)
+    if t is not None:
+        hit = t.get(lane)
+        if hit is not None:
+            return hit  # type: ignore[no-any-return]
+    return _remember(t, lane, lambda: tuple(a.id for a in actors.values() if a.lane == lane))  # type: ignore[no-any-return]
+
+
+# (id, family or "human", is human, family declared, model outside the lane's `models`)
+RosterEntry = tuple[str, str, bool, bool, bool]
+
+
+def lane_roster(cfg: OrgConfig, lane: str | None) -> tuple[RosterEntry, ...]:
+    """A RosterEntry for each of the lane's actors, in lane_members order: what the eligibility tests read of a
+    member, read once (derived from the config's actors and lanes: replacing either derives it again)."""
+    actors, lanes = cfg.actors, cfg.lanes
+    t = table("lane_roster", actors, lanes)
+    if t is not None:
+        hit = t.get(lane)
+        if hit is not None:
+            return hit  # type: ignore[no-any-return]
+
+    def compute() -> tuple[RosterEntry, ...]:
+        spec = lanes.get(lane) if lane is not None else None
+        allowed = spec.models if spec is not None else None  # duties._model_left_out's test, per member
+        return tuple(
+            (
+                a.id,
+                a.family or "human",
+                a.is_human,
+                a.family_declared,
+                a.model is not None and allowed is not None and a.model not in allowed,
+            )
+            for a in actors.values()
+            if a.lane == lane
+        )
+
+    return _remember(t, lane, compute)  # type: ignore[no-any-return]

@@ -69,7 +69,9 @@ def test_a_human_member_has_no_runtime(org):
     v.find(rel, line_of(org, rel, "# MARK"), None, "no agent runtime")
 
 
-def test_a_good_runtime_validates_and_a_missing_cli_is_a_warning_at_the_members_line(org, monkeypatch, tmp_path):
+def test_a_good_runtime_validates_and_a_missing_cli_is_a_warning_at_the_members_line(
+    org, monkeypatch, tmp_path
+):
     edit(org, B, GPT, "  - {id: build-gpt, model: openai/gpt-5, runtime: aider}  # MARK")
     monkeypatch.setenv("ORG_CLI_PATH", str(tmp_path / "nowhere"))
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
@@ -83,14 +85,20 @@ def test_a_good_runtime_validates_and_a_missing_cli_is_a_warning_at_the_members_
     assert row["actor"] == "build-gpt" and row["presence"]["installed"] is False and row["problem"]
 
 
-def test_an_installed_cli_of_an_unknown_version_is_a_warning_and_doctor_lists_where(org, monkeypatch, tmp_path):
+def test_an_installed_cli_of_an_unknown_version_is_a_warning_and_doctor_lists_where(
+    org, monkeypatch, tmp_path
+):
     edit(org, B, GPT, "  - {id: build-gpt, model: openai/gpt-5, runtime: aider}  # MARK")
     src = tmp_path / "t.jsonl"
     src.write_text('{"version": "aider 0.99.0"}\n')
     exe = install_fake(tmp_path / "cli", "aider", src)
     monkeypatch.setenv("ORG_CLI_PATH", str(exe.parent))
     v = org_in_process("--root", str(org), "validate")
-    assert v.returncode == 0 and "0.99.0" in v.stderr and "not a version the aider adapter was tested with" in v.stderr
+    assert (
+        v.returncode == 0
+        and "0.99.0" in v.stderr
+        and "not a version the aider adapter was tested with" in v.stderr
+    )
     r = org_in_process("--root", str(org), "--json", "doctor")
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
@@ -116,6 +124,11 @@ def test_the_fake_clis_say_the_versions_their_adapters_were_tested_with():
     """Each transcript's --version is a version its adapter names (the fakes replay those versions' formats)."""
     from org.agents.clis.adapters import ADAPTERS
 
-    for runtime, folder in {"claude": "claude", "codex": "codex", "opencode": "opencode", "aider": "aider"}.items():
+    for runtime, folder in {
+        "claude": "claude",
+        "codex": "codex",
+        "opencode": "opencode",
+        "aider": "aider",
+    }.items():
         head = json.loads((DATA / folder / "edit.jsonl").read_text().splitlines()[0])
         assert any(v in head["version"] for v in ADAPTERS[runtime].tested), runtime
