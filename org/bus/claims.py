@@ -294,6 +294,17 @@ def _ineligible(ctx: Ctx, tx: Tx, j: dict, actor: str, seen: dict, taken: set) -
 MAX_COMMENT = 8192  # characters of one comment on a task (a note for the people and agents after it)
 
 
+def held(tx: Tx, jid: int, token: str, what: str) -> Any:
+    """(task, gate, lane, leased_by) of a job the token holds a live lease on; refused (exit 5) otherwise."""
+    r = tx.x(
+        "SELECT task, gate, lane, leased_by FROM jobs WHERE id = :j AND status = 'leased' AND token = :tok",
+        {"j": jid, "tok": token},
+    ).one_or_none()
+    if r is None:
+        refuse(tx, jid, token, what)
+    return r
+
+
 def comment(ctx: Ctx, job: int | str, token: str, body: str) -> dict:
     """A comment by the holder of a live lease on its job's task: a `task.comment` event (redacted like every
     event), nothing else changes. Refused like a heartbeat once the lease is lost (exit 5)."""
@@ -305,12 +316,7 @@ def comment(ctx: Ctx, job: int | str, token: str, body: str) -> dict:
         raise UsageError(f"a comment is at most {MAX_COMMENT} characters (this one has {len(text)})")
 
     def fn(tx: Tx) -> dict:
-        r = tx.x(
-            "SELECT task, gate, lane, leased_by FROM jobs WHERE id = :j AND status = 'leased' AND token = :tok",
-            {"j": jid, "tok": token},
-        ).one_or_none()
-        if r is None:
-            refuse(tx, jid, token, "comment")
+        r = held(tx, jid, token, "comment")
         ctx.record(
             tx,
             "task.comment",
@@ -355,12 +361,7 @@ def agent_events(ctx: Ctx, job: int | str, token: str, events: list[dict]) -> di
         clean.append({**e, "text": str(e.get("text") or "")[:MAX_AGENT_TEXT]})
 
     def fn(tx: Tx) -> dict:
-        r = tx.x(
-            "SELECT task, gate, lane, leased_by FROM jobs WHERE id = :j AND status = 'leased' AND token = :tok",
-            {"j": jid, "tok": token},
-        ).one_or_none()
-        if r is None:
-            refuse(tx, jid, token, "agent_events")
+        r = held(tx, jid, token, "agent_events")
         for e in clean:
             body = {k: v for k, v in e.items() if k != "kind" and v not in ("", {}, None)}
             ctx.record(

@@ -63,7 +63,8 @@ class CodexSession(Session):
         return self._notification(str(doc.get("method") or ""), doc.get("params") or {})
 
     def _response(self, doc: dict) -> list[Event | Ask | Reply]:
-        method = self._pending.pop(doc.get("id"), None) if isinstance(doc.get("id"), int) else None
+        rid = doc.get("id")
+        method = self._pending.pop(rid, None) if isinstance(rid, int) else None
         if "error" in doc:
             err = doc.get("error") or {}
             self.done, self.stop = True, "error"
@@ -104,7 +105,7 @@ class CodexSession(Session):
         ]
 
     def _notification(self, method: str, p: dict) -> list[Event | Ask | Reply]:
-        item = p.get("item") if isinstance(p.get("item"), dict) else {}
+        item: dict = p["item"] if isinstance(p.get("item"), dict) else {}
         itype = item.get("type")
         iid = str(item.get("id") or "")
         if method == "item/started":

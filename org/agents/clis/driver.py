@@ -206,6 +206,7 @@ class _Run:
         elif isinstance(item, Reply):
             self.write(item.data)
         elif isinstance(item, Ask):
+            detail: dict
             if len(self.res.permissions) >= self.limits.max_permissions:
                 allowed, reason, detail = (
                     False,

@@ -10,7 +10,6 @@ for the CLI's trouble.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -34,27 +33,11 @@ FLUSH_EVERY = 25  # events recorded on the timeline per call to the bus
 def prompt_text(actor: str, lane: Any, h: dict, redact: Any) -> str:
     """What the CLI is told: who it is, its boundaries, the job's handover (task, gate and what it asks,
     findings to address, ADRs), and how its work ends. Never the job token: the CLI holds no bus credential."""
-    b = h.get("boundaries") or {}
-    asks = h.get("asks") or {}
+    from org.agents.toolwork import boundary_lines, handover_lines
+
     lines = [
-        f"You are {actor}, a member of the {lane.lane} lane: {lane.purpose}",
-        f"Task {h.get('task')}: {h.get('title')}",
-        f"Gate: {h.get('gate')} (round {h.get('round', 0)})",
-        f"The gate asks: {asks.get('description') or asks.get('what') or ''}",
-        f"Tier: {h.get('tier')} ({(h.get('tier_why') or {}).get('reason', '')})",
-        f"Attributes: {json.dumps(h.get('attributes') or {}, sort_keys=True)}",
-        f"You may: {', '.join(b.get('may') or [])}. You may not: {', '.join(b.get('may_not') or [])}.",
-        f"Protected paths (never touch): {', '.join(b.get('protected') or []) or 'none'}. "
-        f"Golden paths (never change): {', '.join(b.get('golden') or []) or 'none'}.",
-    ]
-    for f in h.get("findings") or []:
-        at = ":".join(str(x) for x in (f.get("file"), f.get("line")) if x)
-        lines.append(f"Finding to address [{f.get('severity')}] {at}: {f.get('text')}")
-    for a in h.get("adrs") or []:
-        lines.append(
-            f"{a.get('id')}: {a.get('title', '')}" + "".join(f"\n  - {c}" for c in a.get("constraints") or [])
-        )
-    lines += [
+        *boundary_lines(actor, lane, h),
+        *handover_lines(h),
         "",
         "Work in the current directory (the task's workspace, a git clone). Make the change and run the tests. "
         "Do not commit, push or switch branches: org commits what you leave in the workspace and checks it.",

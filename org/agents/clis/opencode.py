@@ -32,7 +32,8 @@ class OpenCodeSession(Session):
         doc = self.json_line(line)
         if doc is None:
             return [Event("message", line.strip())] if line.strip() else []
-        t, part = doc.get("type"), doc.get("part") if isinstance(doc.get("part"), dict) else {}
+        t = doc.get("type")
+        part: dict = doc["part"] if isinstance(doc.get("part"), dict) else {}
         if t == "step_start":
             if getattr(self, "_started", False):
                 return []
@@ -41,7 +42,7 @@ class OpenCodeSession(Session):
         if t == "text":
             return [Event("message", str(part.get("text") or ""))]
         if t == "tool_use":
-            state = part.get("state") if isinstance(part.get("state"), dict) else {}
+            state: dict = part["state"] if isinstance(part.get("state"), dict) else {}
             call, tool = str(part.get("callID") or ""), str(part.get("tool") or "")
             out: list[Event | Ask | Reply] = [
                 Event(
