@@ -76,10 +76,11 @@ class Endpoint:
         return {k: v for k, v in self.__dict__.items() if k != "api_key"}
 
     def through(self, access: Any) -> Endpoint:
-        """This endpoint for one job: to the gateway at `access.base_url` with its per-job token."""
+        """This endpoint for one job: to the gateway at `access.api_base` (its loopback URL, or its Unix socket
+        in a room) with its per-job token."""
         from dataclasses import replace
 
-        return replace(self, api_base=access.base_url, api_key=access.token)
+        return replace(self, api_base=access.api_base, api_key=access.token)
 
 
 def models_mode(env: Mapping[str, str] | None = None) -> str:

@@ -16,10 +16,19 @@ import threading
 import time
 from typing import Any
 
-__all__ = ["forwardable", "forward"]
+__all__ = ["forwardable", "forward", "unix_base", "UNIX_SCHEME"]
 
 _LOCK = threading.Lock()
-_CLIENT: Any = None
+_CLIENTS: dict[str | None, Any] = {}  # per Unix socket (None: TCP)
+UNIX_SCHEME = "http+unix://"  # a base URL that names a Unix socket: http+unix://<quoted path>/v1
+
+
+def unix_base(path: str) -> str:
+    """The OpenAI-compatible base URL of a gateway reached through its Unix socket `path` (inside a room, where
+    there is no TCP): what forward() and so org.agents.llm.complete take as api_base."""
+    from urllib.parse import quote
+
+    return f"{UNIX_SCHEME}{quote(str(path), safe='')}/v1"
 
 
 def forwardable(ep: Any) -> bool:
@@ -27,14 +36,23 @@ def forwardable(ep: Any) -> bool:
     return bool(ep.api_base) and str(ep.called).startswith("openai/")
 
 
-def _client() -> Any:
-    global _CLIENT
+def _client(base: str) -> tuple[Any, str]:
+    """(the pooled client for `base`, the URL to post to): a http+unix:// base goes over its socket."""
+    uds = None
+    if base.startswith(UNIX_SCHEME):
+        from urllib.parse import unquote
+
+        quoted, _, rest = base[len(UNIX_SCHEME) :].partition("/")
+        uds, base = unquote(quoted), "http://localhost/" + rest
     with _LOCK:
-        if _CLIENT is None:
+        client = _CLIENTS.get(uds)
+        if client is None:
             import httpx
 
-            _CLIENT = httpx.Client(limits=httpx.Limits(max_keepalive_connections=32, max_connections=64))
-        return _CLIENT
+            limits = httpx.Limits(max_keepalive_connections=32, max_connections=64)
+            transport = httpx.HTTPTransport(uds=uds, limits=limits) if uds else None
+            client = _CLIENTS[uds] = httpx.Client(limits=limits, transport=transport)
+        return client, base
 
 
 class UpstreamError(Exception):
@@ -60,8 +78,9 @@ def forward(ep: Any, messages: list[dict], params: dict | None, model: str) -> A
     headers = {"authorization": f"Bearer {ep.api_key}"} if ep.api_key else {}
     t0 = time.perf_counter()
     try:
-        r = _client().post(
-            str(ep.api_base).rstrip("/") + "/chat/completions",
+        client, base = _client(str(ep.api_base))
+        r = client.post(
+            base.rstrip("/") + "/chat/completions",
             json=body,
             headers=headers,
             timeout=ep.timeout_s,

@@ -106,6 +106,7 @@ OPERATIONS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
     },
     "wait_for_decision": {"approval": (_INT, True), "timeout": (_NUM, False), "as": (_STR, False)},
     "comment": {"job": (_JOB, True), "body": (_STR, True)},
+    "record_tool_call": {"job": (_JOB, True), "entry": ((dict,), True)},
     "whoami": {"as": (_STR, False)},
     "list_tasks": {
         "status": (_STR, False),
@@ -461,6 +462,8 @@ class BusServer:
             return door.act(token, a["action"], as_, a["task"], a.get("attributes"))
         if op == "comment":
             return door.comment(token, a["job"], a["body"])
+        if op == "record_tool_call":
+            return door.record_tool_call(token, a["job"], a["entry"])
         if op == "whoami":
             return door.whoami(token, as_=as_)
         if op == "list_tasks":

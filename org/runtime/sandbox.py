@@ -44,7 +44,18 @@ from typing import Any
 from org.config.secretenv import PASS_ENV, passed_env, secret_env
 from org.errors import UsageError
 
-__all__ = ["Limits", "Result", "Sandbox", "SOCKET_DIR", "HOME", "PASS_ENV", "forbidden_env"]
+__all__ = [
+    "Limits",
+    "Result",
+    "Sandbox",
+    "SOCKET_DIR",
+    "HOME",
+    "PASS_ENV",
+    "SOCKET_ENV",
+    "forbidden_env",
+    "job_sandbox",
+    "relay_argv",
+]
 
 SOCKET_DIR = "/run/org"
 HOME = "/home/agent"
@@ -62,6 +73,9 @@ _ETC = (
 )
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# where org's own clients look for each socket a room is given (the broker's path is never an environment
+# variable: ORG_BROKER_SOCKET is org's, not an agent's; a job's worker is told it on stdin)
+SOCKET_ENV = {"bus": "ORG_BUS_SOCKET", "gateway": "ORG_GATEWAY_SOCKET"}
 
 
 def forbidden_env(name: str) -> bool:
@@ -317,3 +331,63 @@ class Sandbox:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def job_sandbox(
+    workspace: Path | str,
+    *,
+    sockets: Mapping[str, Path | str] | None = None,
+    env: Mapping[str, str] | None = None,
+    limits: Limits | None = None,
+    isolation: Any = None,
+    read_only: Sequence[Path | str] = (),
+    python: bool = True,
+) -> Sandbox:
+    """The room one job's agent process runs in: the built-in agents' per-job worker and the CLI adapters
+    (issue 16) alike. `workspace` is the task's workspace (read-write: the only writable path); `sockets`
+    {name: host path} are bind-mounted at /run/org/<name>.sock, and the environment names the bus's and the
+    gateway's where org's clients look (ORG_BUS_SOCKET, ORG_GATEWAY_SOCKET = the in-room paths); `env`: the
+    job's own variables on top of the allowlist (e.g. ORG_GATEWAY_TOKEN; a provider key, a secret or org's
+    identity is refused, see forbidden_env); `isolation`: the run's org.runtime.Isolation (resolved once per
+    run by org.runtime.resolve); None probes here. Without a working bubblewrap the same process gets the same
+    environment, private HOME and limits, and the host paths of the sockets ("isolation: none").
+
+        room = job_sandbox(ws, sockets={"bus": bus.path, "gateway": gw.socket_path},
+                           env={"ORG_GATEWAY_TOKEN": access.token}, isolation=run_isolation)
+        proc = room.popen([sys.executable, "-m", "org.agents.worker"], stdin=PIPE)   # or room.run(argv)
+
+    The gateway in the room: only its Unix socket (no TCP: `--unshare-net`). A Python client reaches it with
+    httpx over the socket (`httpx.HTTPTransport(uds=...)`, or an api_base of the form
+    org.gateway.service.unix_base(path), which org.gateway.upstream understands). A CLI that only takes an
+    http base URL runs under the relay: `room.popen(relay_argv(cli_argv))` starts org.runtime.relay inside
+    the room, which listens on the room's own loopback (a network namespace of its own: nothing outside can
+    reach it, and it reaches nothing but the socket), sets OPENAI_BASE_URL / OPENAI_API_BASE /
+    ANTHROPIC_BASE_URL to itself and OPENAI_API_KEY / ANTHROPIC_API_KEY to $ORG_GATEWAY_TOKEN, and runs the
+    CLI (its exit code is the relay's)."""
+    socks = {name: Path(path) for name, path in (sockets or {}).items()}
+    isolated = isolation.isolated if isolation is not None else _probe_ok()
+    extra = dict(env or {})
+    for name, var in SOCKET_ENV.items():
+        if name in socks:
+            extra[var] = f"{SOCKET_DIR}/{name}.sock" if isolated else str(socks[name])
+    return Sandbox(
+        Path(workspace),
+        sockets=socks,
+        env=extra,
+        read_only=[Path(p) for p in read_only],
+        limits=limits or Limits(),
+        isolated=isolated,
+        python=python,
+    )
+
+
+def relay_argv(argv: Sequence[str], *, socket: str | None = None) -> list[str]:
+    """`argv` (a CLI that takes an http base URL) run under org.runtime.relay: the gateway's socket (default:
+    the room's, $ORG_GATEWAY_SOCKET) served on the room's loopback, the CLI pointed at it."""
+    return [sys.executable, "-m", "org.runtime.relay", *(["--socket", socket] if socket else []), "--", *argv]
+
+
+def _probe_ok() -> bool:
+    from org.runtime.isolation import probe
+
+    return probe()[0]

@@ -5,6 +5,7 @@ authenticated principal), or the raw Bus in the bus's own tests: the same method
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from org.bus.repofacts import TaskRepo
@@ -13,11 +14,13 @@ from org.workspaces.repo import Repository
 
 __all__ = [
     "repository",
+    "room_reads",
     "open_workspace",
     "show_workspace",
     "gc_workspaces",
     "check_revision",
     "revision_patch",
+    "revision_reader",
     "scan_outcomes",
     "outcomes_report",
     "GC_ACTION",
@@ -34,6 +37,18 @@ def repository(bus: Any, tr: TaskRepo) -> Repository:
 
         raise UsageError("workspaces need the org's folder (pass --root or run inside an org)")
     return Repository(root, tr.repo, tr.spec, tr.cfg.workspaces_dir)
+
+
+def room_reads(cfg: Any, repo: str) -> list[Path]:
+    """What a job's room must read, besides the task's workspace, for git to work in that workspace (a coding
+    CLI lists and diffs files with git): the object store of org's mirror of the repository, since a workspace
+    is a `--shared` clone whose objects/info/alternates names it (ADR 0240). Computed from the org's own
+    layout, never read from the workspace: its alternates file is the agent's to write."""
+    spec = cfg.repos.get(repo)
+    if spec is None or cfg.root is None:
+        return []
+    objects = Repository(Path(cfg.root), repo, spec, cfg.workspaces_dir).mirror / "objects"
+    return [objects] if objects.is_dir() else []
 
 
 def _task(bus: Any, task: str) -> TaskRepo:
@@ -112,6 +127,18 @@ def revision_patch(bus: Any, task: str, revision: str, *, limit: int = 64 * 1024
         "truncated": len(patch) > limit,
         "unseen": unseen_files(patch),
     }
+
+
+def revision_reader(bus: Any, task: str, revision: str) -> Any:
+    """A read-only view of the task's repository at `revision` (org.workspaces.atrevision), for its reviewer."""
+    from org.workspaces.atrevision import RevisionReader
+    from org.workspaces.git import git
+
+    repo = repository(bus, _task(bus, task))
+    ok = git(["cat-file", "-e", f"{revision}^{{commit}}"], git_dir=repo.mirror, check=False)
+    if ok.returncode != 0:
+        raise NotFound(f"revision {revision[:12]} of {task} is not in org's mirror of '{repo.name}'")
+    return RevisionReader(repo.mirror, revision)
 
 
 def gc_workspaces(bus: Any, actor: str, *, dry_run: bool = False) -> list[dict]:
