@@ -141,7 +141,7 @@ class Tx:
         if self._client is None:
             from psycopg import ClientCursor
 
-            driver = self.conn.connection.driver_connection
+            driver: Any = self.conn.connection.driver_connection
             self._client = ClientCursor(driver)
             self._plain_strings = driver.info.parameter_status("standard_conforming_strings") == "on"
         pg_sql = _pg_sql(sql)
