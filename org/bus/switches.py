@@ -83,18 +83,15 @@ def _holding(tx: Tx, scope: str, target: str) -> list[dict]:
 
 def _chain_switches(tx: Tx) -> dict:
     """{switch id: its row as the chain says it} for every pause the chain holds active."""
-    from org.bus.audit import decode_body
+    from org.bus.audit import chained
 
     out: dict = {}
-    for typ, body in tx.x(
-        "SELECT type, body FROM events WHERE type IN ('switch.paused', 'switch.resumed') ORDER BY seq"
-    ).all():
+    for _seq, typ, ev in chained(tx, ("switch.paused", "switch.resumed")):  # by the hashed header (ADR 0221)
         try:
-            ev = decode_body(body)
             data = ev["data"]
-            if ev.get("type") != typ:
-                raise ValueError("type")
-        except (ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
+            if not isinstance(data, dict):
+                raise TypeError("data")
+        except (TypeError, KeyError) as exc:
             raise IntegrityError(f"a {typ} event is malformed; run 'org audit verify'") from exc
         if typ == "switch.paused":
             out[data.get("switch")] = {
