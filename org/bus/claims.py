@@ -19,6 +19,7 @@ from typing import Any
 from org.bus.audit import iso
 from org.bus.context import Ctx, TaskRow
 from org.bus.jobs import JOB_COLS, job_id, refuse
+from org.bus.payloads import JobClaimed, TaskComment
 from org.bus.store import Tx
 from org.bus.sweep import sweep_expired
 from org.bus.switches import check_not_paused, paused_tasks
@@ -256,7 +257,7 @@ def _claim(
             decision="lease",
             config_hash=pcfg.config_hash if pcfg else None,
             job=c.job,
-            data={"fence": c.fence, "lease_seconds": lease_s, "expires": expires, "attempt": c.attempts},
+            data=JobClaimed(fence=c.fence, lease_seconds=lease_s, expires=expires, attempt=c.attempts),
             trusted=True,
         )
     return claims
@@ -311,7 +312,14 @@ def comment(ctx: Ctx, job: int | str, token: str, body: str) -> dict:
         if r is None:
             refuse(tx, jid, token, "comment")
         ctx.record(
-            tx, "task.comment", task=r[0], gate=r[1], lane=r[2], actor=r[3], job=jid, data={"body": text}
+            tx,
+            "task.comment",
+            task=r[0],
+            gate=r[1],
+            lane=r[2],
+            actor=r[3],
+            job=jid,
+            data=TaskComment(body=text),
         )
         return {"job": jid, "task": r[0], "commented": True}
 

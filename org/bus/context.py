@@ -305,7 +305,7 @@ class Ctx:
         rules: list[str] | tuple[str, ...] = (),
         config_hash: str | None = None,
         job: int | None = None,
-        data: dict | None = None,
+        data: Mapping[str, Any] | None = None,
         trusted: bool = False,
     ) -> None:
         """Queue one audit event for this transaction (chained and written at commit). Data is redacted

@@ -14,6 +14,7 @@ from org.bus.audit import chained
 from org.bus.context import AUTH, AfterCommit, Ctx, TaskRow, task_key
 from org.bus.driver import apply
 from org.bus.handback import work_result_in
+from org.bus.payloads import ActionDecided, ActionVerdict, ApprovalRequested, JobSubmitted
 from org.bus.store import Tx
 from org.bus.switches import check_not_paused
 from org.bus.tasks import check_attributes
@@ -101,7 +102,8 @@ def approvers_for(
     and the task's action.approved/action.rejected events), never from the approvals table, which only lists
     requests for people to find (a cache)."""
     people = gate_approvers(cfg, st) if planned else []
-    granted, rejected = [], []
+    granted: list[dict] = []
+    rejected: list[dict] = []
     for v in action_verdicts(tx, st.id):
         if v["revision"] != st.revision or (action is not None and v["subject"] != action):
             continue
@@ -213,6 +215,18 @@ def act(
                 ),
             )
         lane, fam = ctx.actor_info(pcfg, actor)
+        decided = ActionDecided(
+            action=action,
+            reason=d.reason,
+            approved_by=d.approved_by,
+            revision=st.revision,
+            attributes=dict(attrs),
+            rules=[h.to_json() for h in d.rules],
+        )
+        if conflicts:
+            decided["conflicts"] = conflicts
+        if ignored:
+            decided["ignored"] = ignored
         ctx.record(
             tx,
             "action.decided",
@@ -223,16 +237,7 @@ def act(
             decision=d.outcome,
             rules=d.rule_ids,
             config_hash=pcfg.config_hash,
-            data={
-                "action": action,
-                "reason": d.reason,
-                "approved_by": d.approved_by,
-                "revision": st.revision,
-                "attributes": dict(attrs),
-                "rules": [h.to_json() for h in d.rules],
-                **({"conflicts": conflicts} if conflicts else {}),
-                **({"ignored": ignored} if ignored else {}),
-            },
+            data=decided,
         )
         out: dict[str, Any] = {
             "task": key,
@@ -371,8 +376,8 @@ def _approved_plan(
     work = work_result_in(tx, key, gate=gate, revision=st.revision)
     match = None
     for a in planned_actions((work or {}).get("content")):
-        said = a.get("attributes") if isinstance(a.get("attributes"), dict) else {}
-        said = {k: v for k, v in said.items() if v is not None}
+        given = a.get("attributes")
+        said = {k: v for k, v in given.items() if v is not None} if isinstance(given, dict) else {}
         if canonical_action(a.get("action")) == canon and all(
             k in said and _same_fact(said[k], v) for k, v in claims.items() if v is not None
         ):
@@ -524,14 +529,14 @@ def _request(
         decision="needs_approval",
         rules=d.rule_ids,
         config_hash=cfg.config_hash,
-        data={
-            "approval": aid,
-            "kind": "action",
-            "action": action,
-            "revision": st.revision,
-            "rules": [h.to_json() for h in d.rules],
-            "attributes": ctx.redactor.value(dict(asked or {})),  # what the human is shown (ADR 0112)
-        },
+        data=ApprovalRequested(
+            approval=aid,
+            kind="action",
+            action=action,
+            revision=st.revision,
+            rules=[h.to_json() for h in d.rules],
+            attributes=ctx.redactor.value(dict(asked or {})),  # what the human is shown (ADR 0112)
+        ),
     )
     for lname, ln in cfg.lanes.items():
         if ln.kind == "human":
@@ -687,9 +692,9 @@ def _settle(
         check_not_paused(tx, pcfg, actor=human, task=key)
         st = ctx.state(tx, row)
         behind = _behind(human)
-        for who in (human, *behind):
-            if who in st.authors:
-                raise Denied(_author_words(st, key, human, who, verb), rule=rule_ids.SEPARATION_OF_DUTIES)
+        for person in (human, *behind):
+            if person in st.authors:
+                raise Denied(_author_words(st, key, human, person, verb), rule=rule_ids.SEPARATION_OF_DUTIES)
         p = _choose(tx, pcfg, key, human, approval, gate, action)
         if revision is not None and revision != st.revision:
             raise Conflict(
@@ -753,14 +758,14 @@ def _settle(
                 decision=verb,
                 rules=p["rules"],
                 config_hash=pcfg.config_hash,
-                data={
-                    "approval": p["approval"],
-                    "action": p["subject"],
-                    "revision": st.revision,
-                    "note": note,
-                    "requested_by": p["requested_by"],
-                    "attributes": _shown(tx, key, p["approval"]),
-                },
+                data=ActionVerdict(
+                    approval=p["approval"],
+                    action=p["subject"],
+                    revision=st.revision,
+                    note=note,
+                    requested_by=p["requested_by"],
+                    attributes=_shown(tx, key, p["approval"]),
+                ),
             )
             _wake_requester(tx, pcfg, p["requested_by"])
             return {**base, "task_status": st.status}
@@ -893,11 +898,7 @@ def _settle_gate(
         decision=verdict,
         config_hash=pcfg.config_hash,
         job=jid,
-        data={
-            "via": via,
-            "revision": st.revision,
-            "lease_holder": holder if status == "leased" else None,
-        },
+        data=JobSubmitted(via=via, revision=st.revision, lease_holder=holder if status == "leased" else None),
     )
     st2 = apply(ctx, tx, pcfg, row, st, evs, job=jid)
     tx.x(

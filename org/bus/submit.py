@@ -11,6 +11,7 @@ from typing import Any
 from org.bus.context import AfterCommit, Ctx
 from org.bus.driver import apply
 from org.bus.jobs import job_id, job_rows, refuse
+from org.bus.payloads import JobEnded, JobSubmitted
 from org.bus.repofacts import checked_revision
 from org.bus.store import Tx
 from org.bus.switches import check_not_paused
@@ -219,7 +220,7 @@ def _submit_one(
             decision=verdict,
             job=jid,
             config_hash=cfg.config_hash if cfg else None,
-            data={"fence": j["fence"], "note": note, "content_sha256": digest},
+            data=JobSubmitted(fence=j["fence"], note=note, content_sha256=digest),
             trusted=not note,
         )
         return {"ok": True, "job": jid, "task": None, "gate": None, "verdict": verdict, "replayed": False}
@@ -264,7 +265,9 @@ def _submit_one(
         decision=verdict,
         config_hash=pcfg.config_hash,
         job=jid,
-        data={"fence": j["fence"], "revision": it.get("revision") or st.revision, "content_sha256": digest},
+        data=JobSubmitted(
+            fence=j["fence"], revision=it.get("revision") or st.revision, content_sha256=digest
+        ),
     )
     st2 = apply(ctx, tx, pcfg, row, st, evs, job=jid)
     outcome = {
@@ -322,6 +325,6 @@ def _release(ctx: Ctx, tx: Tx, j: dict, pcfg: OrgConfig | None, why: str, rule: 
         rules=[rule] if rule else [],
         config_hash=pcfg.config_hash if pcfg else None,
         job=j["id"],
-        data={"reason": why},
+        data=JobEnded(reason=why),
     )
     tx.wake(j["lane"])

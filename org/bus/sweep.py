@@ -6,6 +6,7 @@ from __future__ import annotations
 from org.bus.context import Ctx
 from org.bus.driver import apply
 from org.bus.jobs import job_row
+from org.bus.payloads import JobExpired
 from org.bus.store import Tx
 from org.config.loader import OrgConfig
 from org.engine import flow
@@ -72,12 +73,12 @@ def sweep_expired(ctx: Ctx, tx: Tx, *, lane: str | None, limit: int) -> dict:
             decision="dead" if dead else "requeue",
             job=jid,
             config_hash=pcfg.config_hash if pcfg else None,
-            data={
-                "holder": j["leased_by"],
-                "fence": j["fence"],
-                "attempts": j["attempts"],
-                "max_attempts": j["max_attempts"],
-            },
+            data=JobExpired(
+                holder=j["leased_by"],
+                fence=j["fence"],
+                attempts=j["attempts"],
+                max_attempts=j["max_attempts"],
+            ),
         )
         if dead:
             rep["dead"].append(jid)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import getpass
 
 from org.bus.context import Ctx, task_key
+from org.bus.payloads import SwitchChanged
 from org.bus.store import Tx
 from org.bus.usage import UNKNOWN_SPEND
 from org.config.loader import OrgConfig
@@ -218,7 +219,7 @@ def pause(
             decision="pause",
             lane=tgt if scope == "lane" else None,
             config_hash=cfg.config_hash if cfg else None,
-            data={"switch": sid, "scope": scope, "target": tgt, "note": note},
+            data=SwitchChanged(switch=sid, scope=scope, target=tgt, note=note),
         )
         return {"switch": sid, "scope": scope, "target": tgt, "changed": True, "active": True}
 
@@ -324,13 +325,9 @@ def resume(
                 decision="resume",
                 lane=tgt if scope == "lane" else None,
                 config_hash=cfg.config_hash if cfg else None,
-                data={
-                    "switch": sid,
-                    "scope": scope,
-                    "target": tgt,
-                    "note": note,
-                    **_accepted(tx, scope, tgt, swnote),
-                },
+                data=SwitchChanged(
+                    switch=sid, scope=scope, target=tgt, note=note, **_accepted(tx, scope, tgt, swnote)
+                ),
             )
         lanes = {r[0] for r in tx.x("SELECT DISTINCT lane FROM jobs WHERE status = 'queued'").all()}
         for lane in lanes:

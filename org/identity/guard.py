@@ -56,10 +56,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from typing_extensions import Unpack
+
 from org.bus import identityrows
 from org.bus.audit import iso
 from org.bus.claims import job_id
 from org.bus.context import AUTH, task_key
+from org.bus.payloads import AuthDenied, UsageRow
 from org.engine import rule_ids
 from org.engine.conditions import action_matches
 from org.errors import Conflict, Denied
@@ -135,12 +138,14 @@ class Guard:
         "claim": ("claim",),
         "heartbeat": ("heartbeat",),
         "comment": ("comment",),
+        "record_tool_call": ("record_tool_call",),
         "whoami": ("config",),
         "submit": ("submit",),
         "release": ("release",),
         "fail": ("fail",),
         "take_over": ("take_over",),
         "job_facts": ("task", "pinned_config", "config", "events_since", "work_result"),
+        "revision_read": ("task", "repo_task"),
         "work_result": ("work_result",),
         "sweep": ("sweep",),
         "act": ("act",),
@@ -444,7 +449,7 @@ class Guard:
                     job=p.job,
                     decision="deny",
                     rules=[rule],
-                    data={"reason": why, "command": command},
+                    data=AuthDenied({"reason": why, "command": command}),
                 )
 
         self._bus.ctx.write(fn)
@@ -544,6 +549,15 @@ class Guard:
     def comment(self, token: str | None, job: int | str, body: str) -> dict:
         """A comment on its task by the holder of a live job token (recorded as `task.comment`)."""
         return self._as_holder(token, job, "comment", lambda j, fence: self._bus.comment(j, fence, body))
+
+    def record_tool_call(self, token: str | None, job: int | str, entry: dict) -> dict:
+        """One tool call in the tool-call ledger (tool, arguments digest, result class, latency, decision: never
+        the arguments), by the holder of a live job token for `job`; recorded under a pause too (a call the
+        pause refused is in the ledger as denied)."""
+        p = self.principal(token, command="record tool call", job_ok=True, principal_ok=False, paused_ok=True)
+        jid = self._job_scope(p, job, "record tool call")
+        with acting(p):
+            return self._bus.record_tool_call(jid, p.fence_token or "", entry)
 
     def whoami(self, token: str | None, *, as_: str | None = None) -> dict:
         """Who a token speaks for and what that principal may do: its lanes with their actions (may, may not)
@@ -645,6 +659,20 @@ class Guard:
         with acting(p):
             return job_facts(self._bus, jid, p.actor, workspaces=workspaces)
 
+    def revision_read(
+        self, token: str | None, job: int | str, what: str, arg: str = "", *, workspaces: Any = None
+    ) -> dict:
+        """A review job's holder reads the revision bound to its gate, read-only (org.identity.jobfacts:
+        `list`, `read` or `search`; the revision is the job's, never one the caller names). `workspaces`: the
+        workspaces service that reads git, passed by the caller as for job_facts."""
+        from org.identity.jobfacts import revision_read
+
+        p = self.principal(token, command="read revision", job_ok=True, principal_ok=False)
+        jid = self._job_scope(p, job, "read revision")
+        self.lease_live(p, "read revision")
+        with acting(p):
+            return revision_read(self._bus, jid, what, arg, workspaces=workspaces)
+
     def act(
         self, token: str | None, action: str, as_: str | None, task: str, attributes: dict | None = None
     ) -> dict:
@@ -692,20 +720,20 @@ class Guard:
                 )
             self.lease_live(p, command)
 
-    def record_usage(self, token: str | None, model: str, **kw: Any) -> dict:
+    def record_usage(self, token: str | None, model: str, **kw: Unpack[UsageRow]) -> dict:
         """A model call in the usage ledger, as the job token's principal, for its own job. A call already made is
         recorded whatever happened since (the lease ended, the actor was paused): the ledger never loses spend."""
         p = self.principal(token, command="record usage", job_ok=True, principal_ok=False, paused_ok=True)
-        own = {"job": p.job, "task": p.task, "lane": p.lane, "gate": p.gate}
+        own = UsageRow(job=p.job, task=p.task, lane=p.lane, gate=p.gate)
         for what, value in own.items():
             asked = kw.get(what)
             if asked is not None and _key(what, asked) != (str(value) if what == "job" else value):
                 self._deny(
                     p, "record usage", f"other {what}", f"this job token is for {what} {value}, not '{asked}'"
                 )
-        kw = {**kw, **own, "workflow": None}  # the task's own, filled in by the ledger
+        row: UsageRow = {**kw, **own, "workflow": None}  # the task's own workflow, filled in by the ledger
         with acting(p):
-            return self._bus.record_usage(p.actor, model, **kw)
+            return self._bus.record_usage(p.actor, model, **row)
 
     def sweep(self, token: str | None, *, as_: str | None = None) -> dict:
         """The bus's sweep, then the rows of job tokens whose lease is over (their ids stay in the audit log)."""

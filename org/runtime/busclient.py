@@ -6,6 +6,7 @@
 
 The methods are the door's agent operations with the door's signatures (org.identity.guard.Guard): claim,
 heartbeat, task, timeline, submit, release, fail, act, rehearse_act, events_since, wait_for_decision, comment,
+record_tool_call (the tool-call ledger, ADR 0231), revision_read (a reviewer's look at its revision),
 whoami, list_tasks; so the CLI
 and the MCP server use a client where they would use a Guard. Errors come back as the org.errors tree (the
 server's exit code kept); a server that is gone raises BusGone (exit 7: the run is over or being restarted).
@@ -40,6 +41,8 @@ OPERATIONS = (
     "events_since",
     "wait_for_decision",
     "comment",
+    "record_tool_call",
+    "revision_read",
     "whoami",
     "list_tasks",
 )
@@ -254,6 +257,15 @@ class BusClient:
 
     def comment(self, token: str | None, job: int | str, body: str) -> dict:
         return self.call("comment", token, job=job, body=body)
+
+    def record_tool_call(self, token: str | None, job: int | str, entry: dict) -> dict:
+        return self.call("record_tool_call", token, job=job, entry=entry)
+
+    def revision_read(
+        self, token: str | None, job: int | str, what: str, arg: str = "", *, workspaces: Any = None
+    ) -> dict:
+        """A review job's read-only look at its bound revision; the server reads git (`workspaces` is unused)."""
+        return self.call("revision_read", token, job=job, what=what, arg=arg)
 
     def whoami(self, token: str | None, *, as_: str | None = None) -> dict:
         return self.call("whoami", token, **{"as": as_})
