@@ -23,6 +23,7 @@ from org.errors import Conflict, Denied, IntegrityError, NotFound, Paused, Usage
 __all__ = [
     "SCOPES",
     "check_not_paused",
+    "switches_ahead",
     "covering",
     "active_switches",
     "paused_tasks",
@@ -64,11 +65,7 @@ def active_switches(tx: Tx) -> list[dict]:
     table holds active and the chain does not (a forged pause) holds too, since a pause is only stricter."""
     cached = getattr(tx, "_switches", None)
     if cached is None:
-        rows = tx.x(
-            "SELECT id, scope, target, active, paused_by, paused_at, note, resumed_by, resumed_at, resume_note "
-            "FROM switches WHERE active = :t ORDER BY id",
-            {"t": True},
-        ).all()
+        rows = tx.x(*_TABLE_READ).all()
         table = {r[0]: dict(zip(_COLS, r, strict=True)) for r in rows}
         chain = _chain_switches(tx)
         cached = [{**dict.fromkeys(_COLS), **table.get(sid, {}), **said} for sid, said in chain.items()]
@@ -76,6 +73,23 @@ def active_switches(tx: Tx) -> list[dict]:
         cached.sort(key=lambda s: s["switch"] if isinstance(s["switch"], int) else 0)
         tx._switches = cached
     return cached
+
+
+_TABLE_READ = (
+    "SELECT id, scope, target, active, paused_by, paused_at, note, resumed_by, resumed_at, resume_note "
+    "FROM switches WHERE active = :t ORDER BY id",
+    {"t": True},
+)
+_CHAIN_TYPES = ("switch.paused", "switch.resumed")
+
+
+def switches_ahead(tx: Tx) -> None:
+    """Send the reads `active_switches` makes now, to share a round trip with other reads (tx.ahead)."""
+    if getattr(tx, "_switches", None) is None:
+        tx.ahead(*_TABLE_READ)
+        from org.bus.audit import chained_query
+
+        tx.ahead(*chained_query(tx.pg, _CHAIN_TYPES))
 
 
 def _holding(tx: Tx, scope: str, target: str) -> list[dict]:
@@ -87,7 +101,7 @@ def _chain_switches(tx: Tx) -> dict:
     from org.bus.audit import chained
 
     out: dict = {}
-    for _seq, typ, ev in chained(tx, ("switch.paused", "switch.resumed")):  # by the hashed header (ADR 0221)
+    for _seq, typ, ev in chained(tx, _CHAIN_TYPES):  # by the hashed header (ADR 0221)
         try:
             data = ev["data"]
             if not isinstance(data, dict):
