@@ -201,3 +201,37 @@ def test_a_kill_switch_reaches_a_running_cli_at_its_next_model_call(cli_org, loc
     assert not [e for e in bus.events_since(0, limit=100_000, task=t) if e["type"] == "work.submitted"]
     released = [e for e in bus.events_since(0, limit=100_000, task=t) if e["type"] == "job.released"]
     assert released and "paused" in json.dumps(released[-1]), (released, rep.failures)
+
+
+@pytest.mark.slow
+def test_org_run_works_a_cli_member_through_the_supervisor_and_its_agent_host(cli_org, ws_org, local_server, tmp_path):
+    """The real `org run` process: the supervisor holds the gateway, the agent host (no secret in its
+    environment) finds the CLI on ORG_CLI_PATH and runs it in its room; the change reaches a commit."""
+    import os
+    import subprocess
+    import sys
+
+    cfg, url, env, bus = cli_org("command", "command/edit.jsonl")
+    t = add_task(bus)
+    e = {
+        **os.environ,
+        **env,
+        "ORG_ROOT": str(ws_org),
+        "ORG_DATABASE_URL": url,
+        "OPENAI_API_KEY": "sk-provider-key-the-cli-must-never-see",
+    }
+    p = subprocess.run(
+        [sys.executable, "-m", "org", "run", "--json", "--lane", "builder"],
+        cwd=str(ws_org),
+        env=e,
+        capture_output=True,
+        text=True,
+        timeout=600,  # a hang guard only
+    )
+    assert p.returncode == 0, p.stderr[-3000:]
+    view = bus.task(t)
+    assert view["state"]["gates"]["implement"]["status"] == "passed", p.stderr[-2000:]
+    rep_env = _report(events(bus, t))
+    assert rep_env["gateway_token"]  # its OPENAI_API_KEY is the job's gateway token, not the provider key
+    report = json.loads(p.stdout)
+    assert report["calls"] >= 2  # counted at the gateway: one call per job (spec and implement)
