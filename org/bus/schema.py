@@ -16,7 +16,7 @@ from org.bus._walk import GENESIS
 from org.bus.store import NotOrgDatabase, Store, Tx, sqlite_path
 from org.errors import UsageError
 
-SCHEMA_VERSION = 6  # the version org.bus.models describes (kept here so opening needs no ORM import)
+SCHEMA_VERSION = 7  # the version org.bus.models describes (kept here so opening needs no ORM import)
 
 __all__ = ["SchemaTooNew", "MIGRATIONS", "ensure_schema", "schema_version"]
 
@@ -149,6 +149,15 @@ def _v6_chain_in_the_server(tx: Tx) -> None:
     SQLite chains in the writing process as before."""
 
 
+def _v7_open_jobs_by_lane(tx: Tx) -> None:
+    """Version 7: an index over the open jobs of each lane (org.bus.models ix_jobs_open), so `task list --lane`
+    reads that lane's open jobs instead of probing every task (issue 23 item 4)."""
+    tx.x(
+        "CREATE INDEX IF NOT EXISTS ix_jobs_open ON jobs (lane, task) "
+        "WHERE status IN ('queued', 'leased') AND task IS NOT NULL"
+    )
+
+
 # version -> function upgrading a database from version - 1 to version (inside one transaction).
 MIGRATIONS: dict[int, Callable[[Tx], None]] = {
     2: _v2_unpriced_usage,
@@ -156,6 +165,7 @@ MIGRATIONS: dict[int, Callable[[Tx], None]] = {
     4: _v4_events_by_type,
     5: _v5_token_fingerprints,
     6: _v6_chain_in_the_server,
+    7: _v7_open_jobs_by_lane,
 }
 
 _ADVISORY_KEY = 0x0126_B005  # any constant; serialises schema changes between processes on PostgreSQL
