@@ -109,7 +109,7 @@ class Job(BusTable, table=True):
             sqlite_where=text("task IS NOT NULL"),
             postgresql_where=text("task IS NOT NULL"),
         ),
-        Index(  # task list --lane: the open jobs of a lane, whatever the number of tasks (schema 7)
+        Index(  # task list --lane: the open jobs of a lane, whatever the number of tasks (schema 8)
             "ix_jobs_open",
             "lane",
             "task",

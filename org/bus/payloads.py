@@ -33,6 +33,7 @@ __all__ = [
     "JobAnswer",
     "SwitchChanged",
     "TaskComment",
+    "ToolCalled",
     "UsageRow",
     "problems",
 ]
@@ -178,6 +179,18 @@ class TaskComment(TypedDict):
     body: str
 
 
+class ToolCalled(TypedDict):
+    """`tool.called`: one tool call of a job's holder in the tool-call ledger (org.bus.toolcalls, ADR 0231):
+    never the arguments, only their digest."""
+
+    tool: str
+    args_sha256: str
+    result: str
+    latency_ms: float
+    decision: str
+    rules: list[str]
+
+
 # -- the usage ledger ----------------------------------------------------------------------------------
 class UsageRow(TypedDict, total=False):
     """One model call as the gateway hands it to the ledger (Guard.record_usage): the door fixes job, task,
@@ -298,6 +311,7 @@ PAYLOADS: dict[str, type] = {
     "switch.resumed": SwitchChanged,
     "auth.denied": AuthDenied,
     "task.comment": TaskComment,
+    "tool.called": ToolCalled,
     "task.created": TaskCreated,
     "gate.ready": GateEvent,
     "gate.passed": GateEvent,

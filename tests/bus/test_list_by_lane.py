@@ -1,4 +1,4 @@
-"""`task list --lane` is driven by the lane's open jobs (schema 7, ix_jobs_open), and answers exactly what the
+"""`task list --lane` is driven by the lane's open jobs (schema 8, ix_jobs_open), and answers exactly what the
 old per-task probe answered: tasks with a queued or leased job in that lane, newest first."""
 
 from __future__ import annotations

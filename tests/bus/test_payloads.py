@@ -58,6 +58,14 @@ def recorded(tmp_path_factory):
         c, jt = door.claim(agent, "builder", "build-claude")
         door.heartbeat(jt, c.job, lease_seconds=100)
         door.comment(jt, c.job, "a note")
+        entry = {
+            "tool": "read_file",
+            "args_sha256": "ab" * 8,
+            "result": "ok",
+            "latency_ms": 2,
+            "decision": "allow",
+        }
+        door.record_tool_call(jt, c.job, entry)  # the tool-call ledger (ADR 0231)
         door.release(jt, c.job, reason="later")
         c, jt = door.claim(agent, "builder", "build-claude")
         door.fail(jt, c.job, reason="cannot")
@@ -102,6 +110,7 @@ def test_every_recorded_event_has_its_payloads_keys_and_types(recorded):
         "auth.denied",
     } <= types
     assert {"task.created", "gate.passed", "review.filed", "task.done", "task.rejected"} <= types
+    assert "tool.called" in types
     unknown = types - set(PAYLOADS) - set(UNMODELLED)
     assert not unknown, (
         f"recorded events with no payload model (add one to org.bus.payloads): {sorted(unknown)}"
