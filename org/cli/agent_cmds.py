@@ -58,7 +58,7 @@ def _supervise(
 
     if in_agent_host():
         return False
-    run_isolation(cfg, lanes, lambda s: err(f"org: {s}"))
+    isolation = run_isolation(cfg, lanes, lambda s: err(f"org: {s}"))
     code = supervise(
         cfg,
         cfg.root,
@@ -70,6 +70,7 @@ def _supervise(
         say=say,
         local_config=local_config,
         limits=limits,
+        isolation=isolation,
     )
     if code:
         raise typer.Exit(code)

@@ -10,7 +10,25 @@
 - `files`: the per-org config folder: the pepper and humans' own token files (0600).
 """
 
-from org.identity.guard import Guard, acting
-from org.identity.tokens import Principal, Tokens
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from org.identity.guard import Guard, acting
+    from org.identity.tokens import Principal, Tokens
+
+_HOMES = {"Guard": "guard", "acting": "guard", "Principal": "tokens", "Tokens": "tokens"}
+
+
+def __getattr__(name: str) -> Any:
+    """Each name imported on first use (PEP 562): a client of the broker or the bus socket loads no bus."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'org.identity' has no attribute '{name}'")
+    import importlib
+
+    value = getattr(importlib.import_module(f"org.identity.{home}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = ["Guard", "Principal", "Tokens", "acting"]
