@@ -72,7 +72,9 @@ NeedsApproval 6, Paused/BusBusy 7, IntegrityError 8, UsageError/SchemaTooNew 2. 
 the database: every stored text passes org.bus.redact first.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from org.lazy import lazy_names
 
 if TYPE_CHECKING:
     from org.bus.api import Bus, default_url
@@ -106,15 +108,7 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'org.bus' has no attribute '{name}'")
-    import importlib
-
-    value = getattr(importlib.import_module(f"org.bus.{home}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names("org.bus", _HOMES, globals())
 
 
 # The bus's public face. The TUI and the agents import only these (the import-linter contract

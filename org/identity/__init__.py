@@ -10,7 +10,9 @@
 - `files`: the per-org config folder: the pepper and humans' own token files (0600).
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from org.lazy import lazy_names
 
 if TYPE_CHECKING:
     from org.identity.guard import Guard, acting
@@ -19,16 +21,7 @@ if TYPE_CHECKING:
 _HOMES = {"Guard": "guard", "acting": "guard", "Principal": "tokens", "Tokens": "tokens"}
 
 
-def __getattr__(name: str) -> Any:
-    """Each name imported on first use (PEP 562): a client of the broker or the bus socket loads no bus."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'org.identity' has no attribute '{name}'")
-    import importlib
-
-    value = getattr(importlib.import_module(f"org.identity.{home}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names("org.identity", _HOMES, globals())
 
 
 __all__ = ["Guard", "Principal", "Tokens", "acting"]
