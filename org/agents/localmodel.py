@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, fields
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
+from org.agents.localcli import cli_reply
 from org.agents.localwriter import compose, compose_tools, unit
 
 __all__ = ["LocalModelConfig", "LocalModelServer", "BackgroundServer", "main"]
@@ -252,7 +253,16 @@ class LocalModelServer(BackgroundServer):
             self._served += 1
         if cfg.latency_s > 0:
             time.sleep(cfg.latency_s * (0.5 + unit("latency", cfg.seed, json.dumps(messages)[-512:])))
-        if body.get("tools"):  # a builder working with tools: answer with a tool call (OpenAI style)
+        cli = cli_reply(
+            messages, body.get("tools"), cfg
+        )  # aider or mini-swe-agent, in the shape each asks for
+        if cli is not None:
+            finish = cli.pop("finish")
+            message, malformed = cli, False
+            content = str(cli.get("content") or "") + (
+                json.dumps(cli["tool_calls"]) if cli.get("tool_calls") else ""
+            )
+        elif body.get("tools"):  # a builder working with tools: answer with a tool call (OpenAI style)
             message = compose_tools(messages, cfg)
             content, malformed, finish = json.dumps(message["tool_calls"]), False, "tool_calls"
         else:

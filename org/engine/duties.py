@@ -321,12 +321,12 @@ def _admitted(
     admits, in lane order, on `state` with the gate ready on revision `bound` (the caller has checked that
     the task is active under this config). The per-member tests are eligibility()'s, with what they share
     computed once."""
-    members = memo.lane_members(cfg, spec.lane)
-    if not members or gate_action_refusal(cfg, state, members[0], spec) is not None:
+    roster = memo.lane_roster(cfg, spec.lane)
+    if not roster or gate_action_refusal(cfg, state, roster[0][0], spec) is not None:
         return  # the action depends on the lane and the task, not on the member: refused to one, refused to all
     gs = state.gates[gate]
     cross = spec.cross_vendor
-    actors, authors, lane = cfg.actors, state.authors, spec.lane
+    authors = state.authors
     if gs.reviews:
         reviewed: Collection[str] = {r.actor for r in gs.reviews if r.revision == bound}
         counted_fams: Collection[str] = (
@@ -335,20 +335,15 @@ def _admitted(
     else:  # nobody reviewed it yet: nobody already did, and no family counts yet
         reviewed = counted_fams = ()
     approval = spec.kind == "approval"
+    placed = spec.placed_families
     author_fams = author_families(cfg, state) if cross else ()
-    for a in members:
-        who = actors.get(a)
-        if who is None or who.lane != lane or a in authors or a in reviewed or _model_left_out(cfg, who):
+    # the roster holds what eligibility() reads of each member (its lane is the gate's by construction)
+    for a, fam, human, declared, left_out in roster:
+        if left_out or a in authors or a in reviewed:
             continue
-        fam = who.family or "human"
-        if cross and (
-            fam == "unknown"
-            or fam in author_fams
-            or fam in counted_fams
-            or (spec.placed_families and who.family_declared)
-        ):
+        if cross and (fam == "unknown" or fam in author_fams or fam in counted_fams or (placed and declared)):
             continue
-        if approval and not who.is_human:
+        if approval and not human:
             continue
         yield a, fam
 

@@ -45,6 +45,8 @@ __all__ = [
     "bypass",
     "graph",
     "lane_members",
+    "lane_roster",
+    "RosterEntry",
     "LIMIT",
 ]
 
@@ -61,7 +63,13 @@ def table(name: str, *sources: object) -> dict[Any, Any] | None:
     memo is off. The table keeps `sources` alive, so an id in its key is always that object's."""
     if _OFF[0]:
         return None
-    key = (name, id(sources[0])) if len(sources) == 1 else (name, *map(id, sources))
+    n = len(sources)
+    if n == 1:
+        key: tuple[Any, ...] = (name, id(sources[0]))
+    elif n == 2:
+        key = (name, id(sources[0]), id(sources[1]))
+    else:
+        key = (name, *map(id, sources))
     hit = _TABLES.get(key)
     if hit is not None:
         return hit[1]
@@ -241,6 +249,41 @@ def bypass(cfg: OrgConfig, workflow: str, tier: str) -> list[str] | None:
 def lane_members(cfg: OrgConfig, lane: str | None) -> tuple[str, ...]:
     """Ids of the lane's actors, in `cfg.actors` order."""
     actors = cfg.actors
-    return _remember(  # type: ignore[no-any-return]
-        table("lanes", actors), lane, lambda: tuple(a.id for a in actors.values() if a.lane == lane)
-    )
+    t = table("lanes", actors)
+    if t is not None:
+        hit = t.get(lane)
+        if hit is not None:
+            return hit  # type: ignore[no-any-return]
+    return _remember(t, lane, lambda: tuple(a.id for a in actors.values() if a.lane == lane))  # type: ignore[no-any-return]
+
+
+# (id, family or "human", is human, family declared, model outside the lane's `models`)
+RosterEntry = tuple[str, str, bool, bool, bool]
+
+
+def lane_roster(cfg: OrgConfig, lane: str | None) -> tuple[RosterEntry, ...]:
+    """A RosterEntry for each of the lane's actors, in lane_members order: what the eligibility tests read of a
+    member, read once (derived from the config's actors and lanes: replacing either derives it again)."""
+    actors, lanes = cfg.actors, cfg.lanes
+    t = table("lane_roster", actors, lanes)
+    if t is not None:
+        hit = t.get(lane)
+        if hit is not None:
+            return hit  # type: ignore[no-any-return]
+
+    def compute() -> tuple[RosterEntry, ...]:
+        spec = lanes.get(lane) if lane is not None else None
+        allowed = spec.models if spec is not None else None  # duties._model_left_out's test, per member
+        return tuple(
+            (
+                a.id,
+                a.family or "human",
+                a.is_human,
+                a.family_declared,
+                a.model is not None and allowed is not None and a.model not in allowed,
+            )
+            for a in actors.values()
+            if a.lane == lane
+        )
+
+    return _remember(t, lane, compute)  # type: ignore[no-any-return]

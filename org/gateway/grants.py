@@ -1,7 +1,8 @@
 """Gateway tokens: one per job, naming who may call models for what, until when. Never a provider key.
 
 A token is `orgg_` + 32 random bytes (url-safe); the gateway keeps only its SHA-256, with the grant:
-job, task, actor, lane, gate, workflow, the models its lane allows, an expiry and a call allowance. A token
+job, task, actor, lane, gate, workflow, the models its lane allows, an expiry, a call allowance and the job
+token that bought it (the gateway acts on the bus only as that job's holder, ADR 0157). A token
 the gateway did not issue, one revoked (the job ended) or one past its expiry is refused, each the same
 way to the caller and with its own reason in the gateway's record.
 """
@@ -14,7 +15,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 __all__ = ["Grant", "Grants", "PREFIX"]
 
@@ -38,7 +38,9 @@ class Grant:
     calls: int = 0
     family: str | None = None  # the member's family override (self-hosted models)
     revoked: bool = field(default=False, repr=False)
-    holder: Any = field(default=None, repr=False)  # granted for a job token: its principal; that lease rules
+    # the job token that bought the grant: the gateway acts on the bus only as its holder (ADR 0157); kept in
+    # memory for the grant's life, never logged, never in a span, never in who()
+    job_token: str | None = field(default=None, repr=False)
 
     def who(self) -> dict:
         return {

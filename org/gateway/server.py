@@ -1,12 +1,19 @@
 """The model gateway: org serves the models to its agents, and is the only one that holds a provider key.
 
+The gateway has no identity of its own on the bus (ADR 0157): every grant is bought with a job token (over
+HTTP, `POST /org/grant`, or in this process, `grant`), the gateway keeps that token with the grant (never
+logged, never in a span), and everything it reads or writes on the bus for a call it does through the one
+authenticated door (org.identity.guard.Guard) as that job's holder: the switches of its own actor, lane and
+task, its task's pinned lane, the shared rate budgets, and the usage rows of its own job.
+
 Per call, in this order, each refusal answered in the caller's wire shape and recorded with its reason:
 
     401  the gateway token: issued here, not revoked, not expired (org.gateway.grants)
     400  a request it can read (org.gateway.wire: chat completions, Responses API, Anthropic messages)
     403  the model: on the lane's allowlist (`models:` of the lane, else the member's own model)
+    401  the job token behind the grant: still valid, its lease not over (the grant dies with it)
     403  the kill switches: no active pause of the actor, its lane, its vendor, its task or everything
-         (read from the bus at every call; a bus it cannot read refuses the call: 503)
+         (read through the door at every call; a bus it cannot read refuses the call: 503)
     429  the job's call allowance, then the shared rate budget (org.agents.pacing; a budget booked past
          the pacer's wait is refused, not queued forever)
 
@@ -16,12 +23,13 @@ family the ledger derives; the answer's `x-org-family` header says it too). A re
 outcome `refused:<why>` at no cost. What the agent reports about its own usage is never read.
 
 Served on loopback HTTP (port 0) and/or a Unix socket (for the sandbox, org.runtime), one thread per
-connection; a pool of bus connections records the ledger.
+connection; a pool of doors (each over its own bus connection) serves the checks and records the ledger.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import json
 import os
 import queue
@@ -37,10 +45,11 @@ from pathlib import Path
 from typing import Any
 
 from org import telemetry, unixsock
-from org.errors import UsageError
+from org.errors import Conflict, Denied, OrgError, Paused, UsageError
 from org.gateway import wire
 from org.gateway.grants import Grant, Grants
 from org.gateway.upstream import forward, forwardable
+from org.identity.guard import Guard
 
 __all__ = ["Gateway", "Refusal", "MAX_BODY"]
 
@@ -48,6 +57,8 @@ MAX_BODY = 16 << 20  # bytes of one request
 MAX_BUSES = 8
 LINGER_S = 0.02  # the ledger's writer waits this long after a row arrives (off every call's path)
 _STATUS = {"rate_limited": 429, "quota_exhausted": 429, "unavailable": 503, "auth": 502, "error": 502}
+# the job token of the call this thread serves: what the shared rate budgets are booked with (_BudgetPort)
+_CALLER: contextvars.ContextVar[str | None] = contextvars.ContextVar("org_gateway_caller", default=None)
 
 
 @dataclass
@@ -65,7 +76,7 @@ class Gateway:
     def __init__(
         self,
         cfg: Any,
-        open_bus: Callable[[], Any],
+        open_door: Callable[[], Guard],
         *,
         local_url: str | None = None,
         env: Mapping[str, str] | None = None,
@@ -80,7 +91,7 @@ class Gateway:
         self.forward = (
             forward  # OpenAI-compatible upstreams at a given base URL skip litellm's client (upstream.py)
         )
-        self.open_bus = open_bus
+        self.open_door = open_door
         self.local_url = local_url
         self.env = dict(os.environ if env is None else env)
         self.pacer = pacer or Pacer(clock=clock)
@@ -92,7 +103,7 @@ class Gateway:
         self._pool: queue.SimpleQueue = queue.SimpleQueue()
         self._slots = threading.BoundedSemaphore(MAX_BUSES)
         self._routes: dict[tuple[str, str | None], Any] = {}
-        self._task_models: dict[tuple[str, str], tuple[tuple[str, ...], ...]] = {}  # pinned narrowings
+        self._task_models: dict[tuple[str, str], tuple[str, ...] | None] = {}  # pinned narrowings
         self._servers: list[tuple[socketserver.BaseServer, threading.Thread]] = []
         self.url: str | None = None
         self.socket_path: Path | None = None
@@ -113,18 +124,18 @@ class Gateway:
         max_wait_s: float = 60.0,
         **kw: Any,
     ) -> Gateway:
-        """A gateway whose ledger, switches and rate budgets are the org's database at `db_url`: every gateway on
-        that database (every run's) paces on the same shared budgets (`limits`: {budget key: Limits})."""
+        """A gateway whose ledger, switches and rate budgets are the org's database at `db_url`, reached through
+        the door (token_files=False: only the job tokens its grants were bought with): every gateway on that
+        database (every run's) paces on the same shared budgets (`limits`: {budget key: Limits})."""
         from org.agents.pacing import Pacer
         from org.agents.sqlbudget import SqlBudgetStore
-        from org.bus import Bus
 
         root = getattr(cfg, "root", None)
 
-        def open_bus() -> Any:
-            return Bus.open(db_url, root=root, config=cfg)
+        def open_door() -> Guard:
+            return Guard.open(db_url, root=root, config=cfg, token_files=False)
 
-        gw = cls(cfg, open_bus, **kw)
+        gw = cls(cfg, open_door, **kw)
         if "pacer" not in kw:  # on the gateway's own pool of bus connections, whatever thread serves the call
             store = SqlBudgetStore(lambda: _BudgetPort(gw))
             gw.pacer = Pacer(store, dict(limits or {}), max_wait_s=max_wait_s, clock=gw.pacer.clock)
@@ -133,60 +144,45 @@ class Gateway:
     # -- grants ---------------------------------------------------------------------------------------
     def grant(
         self,
-        actor: str,
+        job_token: str | None,
         *,
-        job: int | None = None,
-        task: str | None = None,
-        lane: str | None = None,
-        gate: str | None = None,
-        workflow: str | None = None,
         ttl_s: float = 3600.0,
         max_calls: int | None = None,
+        workflow: str | None = None,
     ) -> str:
-        """A gateway token for one job of `actor` (an agent member of `lane`, default its own lane)."""
-        a = self.cfg.actors.get(actor)
-        if a is None or a.is_human or not a.model:
-            raise UsageError(f"'{actor}' is not an agent member of this org")
-        lane = lane or a.lane
-        spec = self.cfg.lanes.get(lane)
-        member = next((m for m in (spec.members if spec else []) if m.id == actor), None)
-        if member is None:
-            raise UsageError(f"'{actor}' is not a member of lane '{lane}'")
-        models = tuple(spec.models) if spec.models else (a.model,)
+        """A gateway token for the job `job_token` holds (a live job token of an agent member): the grant keeps
+        the job token and acts on the bus only as its holder. Raises what the door says of the token: Denied (4)
+        for anything but a live job token, Conflict (5) once its lease is over, Paused (7) for a paused actor;
+        UsageError (2) for a job token of a human (only agents call models through the gateway)."""
+        try:
+            with self._door() as door:
+                p = door.holder(job_token, command="model.grant")
+        except OrgError as exc:
+            self._refused(None, "", "token", f"grant: {exc.message}")
+            raise
+        a = self.cfg.actors.get(p.actor)
+        spec = self.cfg.lanes.get(p.lane) if p.lane else None
+        member = next((m for m in (spec.members if spec else []) if m.id == p.actor), None)
+        if a is None or a.is_human or not a.model or member is None or spec is None:
+            self._refused(None, "", "token", f"grant: {p.actor} is not an agent member of lane {p.lane}")
+            raise UsageError(f"'{p.actor}' is not an agent member of lane '{p.lane}': it calls no model here")
+        assert job_token is not None  # the door authenticated it
         return self.grants.issue(
             Grant(
-                job=job,
-                task=task,
-                actor=actor,
-                lane=lane,
-                models=models,
+                job=p.job,
+                task=p.task,
+                actor=p.actor,
+                lane=spec.lane,
+                models=tuple(spec.models) if spec.models else (a.model,),
                 default_model=a.model,
                 expires=self.grants.clock() + ttl_s,
-                gate=gate,
+                gate=p.gate,
                 workflow=workflow,
                 max_calls=max_calls,
                 family=member.family,
+                job_token=job_token,
             )
         )
-
-    def _pinned_model(self, grant: Grant, model: str, bus: Any) -> None:
-        """A task's pinned cascade may narrow its lanes' models (ADR 0120: a repository's or the task's own
-        `models`): a model it leaves out is refused, whatever today's lane allows."""
-        if not grant.task:
-            return
-        allowed = self._task_models.get((grant.task, grant.lane))
-        if allowed is None:
-            pinned = bus.pinned_config(bus.task(grant.task)["config_hash"])
-            spec = pinned.lanes.get(grant.lane)
-            allowed = (tuple(spec.models),) if spec is not None and spec.models is not None else ()
-            self._task_models[(grant.task, grant.lane)] = allowed  # a pin never changes
-        if allowed and model not in allowed[0]:
-            why = (
-                f"model '{model}' is not allowed for lane {grant.lane} by task {grant.task}'s pinned policy "
-                f"(allowed: {', '.join(allowed[0]) or 'none'})"
-            )
-            self._refused(grant, model, "model", why)
-            raise Refusal(403, "model_not_allowed", f"refused: {why}")
 
     def revoke(self, token: str) -> bool:
         return self.grants.revoke(token)
@@ -194,56 +190,66 @@ class Gateway:
     def grant_job(
         self, job_token: str | None, *, ttl_s: float = 3600.0, max_calls: int | None = None
     ) -> dict:
-        """A gateway token for the job a bus job token speaks for (`POST /org/grant`): how an agent process that
-        holds only its job token gets its models. The token lives while the job's lease does (re-checked at
-        every call) and at most `ttl_s`. Raises Refusal: 401 for a token that is not a live job token."""
-        from org.errors import Conflict, Denied, Paused
-        from org.identity.guard import Guard
-
-        waits: list[float] = []
+        """`POST /org/grant`: the gateway token for the job a bus job token speaks for, how an agent process
+        that holds only its job token gets its models. The token lives while the job's lease does (re-checked
+        at every call) and at most `ttl_s`. Raises Refusal: 401 for a token that is not a live job token, 409
+        once its lease is over, 403 for a paused actor or a human's job."""
         try:
-            with self._bus() as bus:
-                guard = Guard(bus, token_files=False)
-                guard.tokens.sleep = waits.append  # a bad token's throttle waits below, holding no connection
-                p = guard.holder(job_token, command="model.grant")
+            token = self.grant(job_token, ttl_s=ttl_s, max_calls=max_calls)
         except Denied as exc:
-            self._refused(None, "", "token", f"grant: {exc.message}")
             raise Refusal(401, "invalid_token", f"refused: {exc.message}") from None
         except Conflict as exc:
-            self._refused(None, "", "token", f"grant: {exc.message}")
             raise Refusal(409, "lease_over", f"refused: {exc.message}") from None
         except Paused as exc:
             raise Refusal(403, "paused", f"refused: {exc.message}") from None
-        finally:
-            if waits:
-                time.sleep(sum(waits))
-        token = self.grant(
-            p.actor, job=p.job, task=p.task, lane=p.lane, gate=p.gate, ttl_s=ttl_s, max_calls=max_calls
-        )
+        except OrgError as exc:
+            raise Refusal(403, "not_an_agent", f"refused: {exc.message}") from None
         grant, _ = self.grants.check(token)
         assert grant is not None
-        grant.holder = p
         return {
             "token": token,
-            "job": p.job,
-            "actor": p.actor,
+            "job": grant.job,
+            "actor": grant.actor,
             "models": list(grant.models),
             "expires": grant.expires,
         }
 
-    def _lease_live(self, grant: Grant, model: str, bus: Any) -> None:
-        """A grant made from a job token dies with the job's lease (released, failed, submitted, expired)."""
-        if grant.holder is None:
-            return
-        from org.errors import OrgError
-        from org.identity.guard import Guard
-
+    def _holder_checks(self, grant: Grant, model: str, door: Guard) -> None:
+        """Before each call, as the grant's job holder: the job token is valid and its lease runs (else the grant
+        dies with it, 401), no switch covers its actor, lane, vendor or task (403), and its task's pinned policy
+        allows the model (ADR 0120, 403)."""
         try:
-            Guard(bus, token_files=False).lease_live(grant.holder, "model")
-        except OrgError as exc:
+            hits = door.pauses_covering(grant.job_token)
+        except Paused as exc:  # its actor is paused: the door refuses the token itself
+            self._refused(grant, model, "paused", exc.message)
+            raise Refusal(403, "paused", f"refused: {exc.message}") from None
+        except (Denied, Conflict) as exc:
             self.grants.revoke_grant(grant)
-            self._refused(grant, model, "lease", exc.message)
+            code = "lease" if isinstance(exc, Conflict) else "token"
+            self._refused(grant, model, code, exc.message)
             raise Refusal(401, "invalid_token", f"refused: the job's lease is over ({exc.message})") from None
+        if hits:
+            s = hits[0]
+            what = "everything" if s["scope"] == "all" else f"{s['scope']} {s['target']}"
+            why = f"paused ({what}, by {s['paused_by']})"
+            self._refused(grant, model, "paused", why)
+            raise Refusal(403, "paused", f"refused: {why}")
+        if grant.task is None:
+            return
+        key = (grant.task, grant.lane)
+        if key not in self._task_models:  # a pin never changes
+            lane = door.pinned_lane(grant.job_token)
+            self._task_models[key] = (
+                tuple(lane.models) if lane is not None and lane.models is not None else None
+            )
+        allowed = self._task_models[key]
+        if allowed is not None and model not in allowed:
+            why = (
+                f"model '{model}' is not allowed for lane {grant.lane} by task {grant.task}'s pinned policy "
+                f"(allowed: {', '.join(allowed) or 'none'})"
+            )
+            self._refused(grant, model, "model", why)
+            raise Refusal(403, "model_not_allowed", f"refused: {why}")
 
     # -- one call -------------------------------------------------------------------------------------
     def handle(self, path: str, headers: Mapping[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
@@ -271,11 +277,9 @@ class Gateway:
             why = f"model '{model}' is not allowed for lane {grant.lane} (allowed: {', '.join(grant.models)})"
             self._refused(grant, model, "model", why)
             raise Refusal(403, "model_not_allowed", f"refused: {why}")
-        try:  # the lease and the switches on one pooled connection
-            with self._bus() as bus:
-                self._lease_live(grant, model, bus)
-                self._not_paused(grant, model, bus)
-                self._pinned_model(grant, model, bus)
+        try:  # the job token, its lease and the switches through one pooled door
+            with self._door() as door:
+                self._holder_checks(grant, model, door)
         except Refusal:
             raise
         except Exception as exc:  # fail closed: a bus that cannot be read refuses the call
@@ -337,7 +341,14 @@ class Gateway:
                 extra=call.params,
             )
         with telemetry.chat_span(grant, model, getattr(ep, "family", None)) as span:
-            res = self.pacer.call(ep.budget_key, estimate_tokens(call.messages), once)
+            caller = _CALLER.set(grant.job_token)  # the shared rate budgets are booked as the job's holder
+            try:
+                res = self.pacer.call(ep.budget_key, estimate_tokens(call.messages), once)
+            except OrgError as exc:  # the door refused the booking (the job token went meanwhile)
+                self._refused(grant, model, "rate", exc.message)
+                raise Refusal(503, "budget_unreadable", f"refused: {exc.message}") from None
+            finally:
+                _CALLER.reset(caller)
             span.usage(res)
             return self._after(grant, model, res, price_later=fwd)
 
@@ -369,49 +380,29 @@ class Gateway:
             )
         return res
 
-    # -- the bus: switches and the ledger -------------------------------------------------------------
+    # -- the door: checks and the ledger ---------------------------------------------------------------
     @contextlib.contextmanager
-    def _bus(self) -> Iterator[Any]:
+    def _door(self) -> Iterator[Guard]:
+        """A pooled door; a bad token's throttle (org.identity.tokens) waits after it went back to the pool, so a
+        caller with a forged token holds no connection while it waits."""
+        waits: list[float] = []
         with self._slots:
             try:
-                bus = self._pool.get_nowait()
+                door = self._pool.get_nowait()
             except queue.Empty:
-                bus = self.open_bus()
+                door = self.open_door()
+            door.tokens.sleep = waits.append
             try:
-                yield bus
+                yield door
             finally:
-                self._pool.put(bus)
-
-    def _not_paused(self, grant: Grant, model: str, bus: Any) -> None:
-        try:
-            hits = bus.pauses_covering(actor=grant.actor, lane=grant.lane, task=grant.task)
-        except Exception as exc:  # fail closed: a pause nobody can read is a pause
-            self._refused(
-                grant, model, "switches", f"could not read the kill switches ({type(exc).__name__})"
-            )
-            raise Refusal(
-                503, "switches_unreadable", "refused: the kill switches cannot be read; retry later"
-            ) from None
-        if hits:
-            s = hits[0]
-            what = "everything" if s["scope"] == "all" else f"{s['scope']} {s['target']}"
-            why = f"paused ({what}, by {s['paused_by']})"
-            self._refused(grant, model, "paused", why)
-            raise Refusal(403, "paused", f"refused: {why}")
+                self._pool.put(door)
+        if waits:
+            time.sleep(sum(waits))
 
     def _ledger(self, grant: Grant, model: str, **kw: Any) -> None:
         """Queue one usage row; a writer thread records it off the call's path (flush() waits for it, stop()
         drains the queue first)."""
-        row = {
-            "actor": grant.actor,
-            "model": model,
-            "task": grant.task,
-            "job": grant.job,
-            "lane": grant.lane,
-            "workflow": grant.workflow,
-            "gate": grant.gate,
-            **kw,
-        }
+        row = {"grant": grant, "model": model, **kw}
         with self._ledger_cv:
             self._ledger_rows.append(row)
             self._ledger_pending += 1
@@ -435,18 +426,19 @@ class Gateway:
                 batch = list(self._ledger_rows)
                 self._ledger_rows.clear()
             for row in batch:
-                actor, model = row.pop("actor"), row.pop("model")
+                grant, model = row.pop("grant"), row.pop("model")
                 try:
                     if row.pop("price_later", False):
                         from org.agents.llm import price
 
                         row["cost_usd"] = price(model, row["tokens_in"], row["tokens_out"])
-                    with self._bus() as bus:
-                        bus.record_usage(actor, model, **row)
+                    with self._door() as door:  # as the job's holder: its own job and task, nobody else's
+                        door.record_usage(grant.job_token, model, job=grant.job, task=grant.task, **row)
                 except Exception as exc:  # the answer was paid for: say loudly that the ledger missed it
+                    why = exc.message if isinstance(exc, OrgError) else str(exc)
                     self.note(
                         "ledger",
-                        f"could not record a model call of {actor} (job {row.get('job')}): {exc}"[:300],
+                        f"could not record a model call of {grant.actor} (job {grant.job}): {why}"[:300],
                     )
             with self._ledger_cv:
                 self._ledger_pending -= len(batch)
@@ -479,7 +471,7 @@ class Gateway:
         with self._lock:
             self.counts["refused"] += 1
             self.refusals.append(rec)
-        if grant is not None and code not in ("switches",):
+        if grant is not None and code not in ("switches", "token"):  # no usage row without a valid holder
             self._ledger(
                 grant,
                 model,
@@ -657,28 +649,34 @@ class _Unix(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 
 
 class _BudgetPort:
-    """The gateway's pool of bus connections in the shape org.agents.sqlbudget.SqlBudgetStore calls
-    (door.budget/reserve/settle with a token, any_token, close): the rate budgets are org's own, not a
-    principal's; each call borrows a pooled connection, so no server thread holds one of its own."""
+    """The gateway's pool of doors in the shape org.agents.sqlbudget.SqlBudgetStore calls (door.budget / reserve /
+    settle with a token, any_token, close): the rate budgets are org's own, booked as the holder of the job whose
+    call this thread serves (_CALLER); each call borrows a pooled door, so no server thread holds one of its own."""
 
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
         self.door = self
 
-    def any_token(self) -> None:
-        return None
+    def any_token(self) -> str | None:
+        return _CALLER.get()
 
-    def budget(self, _token: None, provider: str, **kw: Any) -> dict:
-        with self.gateway._bus() as bus:
-            return bus.budget(provider, **kw)
+    def budget(self, token: str | None, provider: str, **kw: Any) -> dict:
+        with self.gateway._door() as door:
+            return door.budget(token, provider, **kw)
 
-    def reserve(self, _token: None, provider: str, amount: float = 1.0) -> Any:
-        with self.gateway._bus() as bus:
-            return bus.reserve(provider, amount)
+    def reserve(self, token: str | None, provider: str, amount: float = 1.0) -> Any:
+        with self.gateway._door() as door:
+            return door.reserve(token, provider, amount)
 
-    def settle(self, _token: None, reservation: Any, used: float) -> dict:
-        with self.gateway._bus() as bus:
-            return bus.settle(reservation, used=used)
+    def settle(self, token: str | None, reservation: Any, used: float) -> dict:
+        """A booking settled after the call was made: a settle the door refuses (the job token was swept
+        meanwhile) is noted, never raised into the call's answer (the bucket refills on its own)."""
+        try:
+            with self.gateway._door() as door:
+                return door.settle(token, reservation, used=used)
+        except OrgError as exc:
+            self.gateway.note("budget", f"could not settle a booking: {exc.message}"[:300])
+            return {}
 
     def close(self) -> None:
         return None  # the pool is the gateway's, closed by its stop()

@@ -4,7 +4,7 @@ In the process that holds the provider keys (the supervisor of `org run` / `org 
 
     with RunGateway(cfg, db_url, env=os.environ).start() as gw:  # loopback HTTP + a 0600 Unix socket
         agent_host_env.update(gw.environ())                       # ORG_GATEWAY_URL, ORG_GATEWAY_SOCKET
-        access = gw.access("build-claude", job=7, task="T-1")     # a grant made in this process
+        access = gw.access(job_token)                             # a grant made here, for a claimed job
 
 In the process that runs the agent (it holds its job token from the claim, and no provider key):
 
@@ -207,33 +207,16 @@ class RunGateway:
             for actor, ep in plan_endpoints(self.cfg, self.local_url, self.env).items()
         }
 
-    def access(
-        self,
-        actor: str,
-        *,
-        job: int | None = None,
-        task: str | None = None,
-        lane: str | None = None,
-        gate: str | None = None,
-        workflow: str | None = None,
-        ttl_s: float = 3600.0,
-        max_calls: int | None = None,
-    ) -> ModelAccess:
-        """A grant made in this process (which the bus trusts): a token for one job of `actor`."""
+    def access(self, job_token: str, *, ttl_s: float = 3600.0, max_calls: int | None = None) -> ModelAccess:
+        """A grant made in this process for the job `job_token` holds (what `POST /org/grant` answers, without
+        HTTP): Denied, Conflict or Paused as the door says of the token (ADR 0157)."""
         assert self.gateway is not None, "start() first"
-        token = self.gateway.grant(
-            actor,
-            job=job,
-            task=task,
-            lane=lane,
-            gate=gate,
-            workflow=workflow,
-            ttl_s=ttl_s,
-            max_calls=max_calls,
-        )
+        token = self.gateway.grant(job_token, ttl_s=ttl_s, max_calls=max_calls)
         grant, _ = self.gateway.grants.check(token)
         assert grant is not None
-        return ModelAccess(self.url, token, grant.models, job, str(self.socket_path), expires=grant.expires)
+        return ModelAccess(
+            self.url, token, grant.models, grant.job, str(self.socket_path), expires=grant.expires
+        )
 
     def revoke(self, access: ModelAccess) -> None:
         if self.gateway is not None:

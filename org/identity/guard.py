@@ -27,10 +27,14 @@ Who may use which token where:
     job over in its workspace, ADR 0177); issue_token and list_tokens (token administration: the rules of
     `org token`, rule_ids.HUMAN_ISSUER); revoke_tokens (an agent's principal token: only its own tokens);
   - a job token (`orgj_...`, returned by a claim): holder and lease_live (who holds the job, and whether
-    its lease still runs: for the services beside the bus), heartbeat, submit, release, fail and
+    its lease still runs: for the services beside the bus), pauses_covering of its own actor, lane and task
+    and pinned_lane (its lane as its task's pinned policy states it) while its lease runs, the shared rate
+    budgets (budget, reserve, settle): what the model gateway does as the job's holder (ADR 0157; the gateway
+    has no identity of its own), heartbeat, submit, release, fail and
     job_facts (the handover: org job show) of its own job, act
     on its own task with one of the actions its lane may take and its gate asks for (the lane's here; the
-    gate's in `act`, rule_ids.GATE_SCOPE, ADR 0110), record_usage of the model calls made for it,
+    gate's in `act`, rule_ids.GATE_SCOPE, ADR 0110), record_usage of the model calls made for it (its own job, task,
+    lane and gate; another is refused),
     wait_for_decision on a request of its own task, workspaces (job_ok: its own job and task, for the revision
     check of its submission);
     it expires with the job's lease (heartbeats extend both) and is refused once the lease is over (exit 5).
@@ -151,6 +155,7 @@ class Guard:
         "resume": ("resume",),
         "switches": ("switches",),
         "pauses_covering": ("pauses_covering",),
+        "pinned_lane": ("task", "pinned_config"),
         "events_since": ("events_since",),
         "head": ("head",),
         "wait_for_events": ("wait_for_events",),
@@ -727,11 +732,14 @@ class Guard:
         """A model call in the usage ledger, as the job token's principal, for its own job. A call already made is
         recorded whatever happened since (the lease ended, the actor was paused): the ledger never loses spend."""
         p = self.principal(token, command="record usage", job_ok=True, principal_ok=False, paused_ok=True)
-        if str(kw.get("job", p.job)) != str(p.job):
-            self._deny(
-                p, "record usage", "other job", f"this job token is for job {p.job}, not '{kw.get('job')}'"
-            )
-        kw = {**kw, "job": p.job, "task": p.task}
+        own = {"job": p.job, "task": p.task, "lane": p.lane, "gate": p.gate}
+        for what, value in own.items():
+            asked = kw.get(what)
+            if asked is not None and _key(what, asked) != (str(value) if what == "job" else value):
+                self._deny(
+                    p, "record usage", f"other {what}", f"this job token is for {what} {value}, not '{asked}'"
+                )
+        kw = {**kw, **own, "workflow": None}  # the task's own, filled in by the ledger
         with acting(p):
             return self._bus.record_usage(p.actor, model, **kw)
 
@@ -846,10 +854,37 @@ class Guard:
         task: str | None = None,
         as_: str | None = None,
     ) -> list[dict]:
-        """The active switches that cover this actor, lane and task (a pause a caller must honour before acting)."""
-        return self._read(
-            token, as_, "switches", lambda: self._bus.pauses_covering(actor=actor, lane=lane, task=task)
-        )
+        """The active switches that cover this actor, lane and task (a pause a caller must honour before acting).
+        A job token asks only about itself (its actor, lane and task; another is refused, exit 4) while its lease
+        runs: how the model gateway checks the switches before each call it makes for the job (ADR 0157)."""
+        p = self.principal(token, as_=as_, command="switches", job_ok=True)
+        if p.via == "job":
+            asked = {"actor": actor, "lane": lane, "task": task}
+            own = {"actor": p.actor, "lane": p.lane, "task": p.task}
+            for what, value in asked.items():
+                if value is not None and _key(what, value) != own[what]:
+                    self._deny(
+                        p,
+                        "switches",
+                        f"other {what}",
+                        f"this job token asks about its own {what} ({own[what]}), not '{value}'",
+                    )
+            self.lease_live(p, "switches")
+            actor, lane, task = p.actor, p.lane, p.task
+        with acting(p):
+            return self._bus.pauses_covering(actor=actor, lane=lane, task=task)
+
+    def pinned_lane(self, token: str | None) -> Any:
+        """The job's lane as its task's pinned policy states it (org.config's Lane; None when the pinned org has
+        no such lane): what a task's own layer narrowed (its `models`, ADR 0120). A live job token, for its own
+        task only: the model gateway reads its grant's models here."""
+        p = self.principal(token, command="pinned lane", job_ok=True, principal_ok=False)
+        self.lease_live(p, "pinned lane")
+        if p.task is None or p.lane is None:
+            return None
+        task, lane = p.task, p.lane
+        with acting(p):
+            return self._bus.pinned_config(self._bus.task(task)["config_hash"]).lanes.get(lane)
 
     def events_since(
         self, token: str | None, after: int = 0, *, as_: str | None = None, **kw: Any
@@ -905,23 +940,34 @@ class Guard:
     def gate_counts(self, token: str | None, *, as_: str | None = None) -> dict:
         return self._read(token, as_, "gates", self._bus.gate_counts)
 
-    # -- shared rate budgets (any member's principal token) ----------------------------------
+    # -- shared rate budgets (any member's principal token, or a job token: its holder paces its own calls) ----
     def budget(self, token: str | None, provider: str, *, capacity: float, refill_per_s: float) -> dict:
-        return self._read(
-            token,
-            None,
-            "budget",
-            lambda: self._bus.budget(provider, capacity=capacity, refill_per_s=refill_per_s),
-        )
+        p = self.principal(token, command="budget", job_ok=True)
+        with acting(p):
+            return self._bus.budget(provider, capacity=capacity, refill_per_s=refill_per_s)
 
     def reserve(self, token: str | None, provider: str, amount: float = 1.0) -> Any:
-        return self._read(token, None, "budget", lambda: self._bus.reserve(provider, amount))
+        p = self.principal(token, command="budget", job_ok=True)
+        with acting(p):
+            return self._bus.reserve(provider, amount)
 
     def settle(self, token: str | None, reservation: Any, used: float) -> dict:
-        return self._read(token, None, "budget", lambda: self._bus.settle(reservation, used))
+        """Settle a booking: a paused principal's too (the call it booked for was made; its debt is owed)."""
+        p = self.principal(token, command="budget", job_ok=True, paused_ok=True)
+        with acting(p):
+            return self._bus.settle(reservation, used)
 
     def budgets(self, token: str | None, *, as_: str | None = None) -> list[dict]:
         return self._read(token, as_, "budget", self._bus.budgets)
+
+
+def _key(what: str, value: Any) -> str:
+    """A job's, task's, lane's or gate's name as the door compares it with a job token's own (T-7 or 7: T-7)."""
+    if what == "task" and str(value).strip().lstrip("Tt-").isdigit():
+        return task_key(str(value))
+    if what == "job":
+        return str(job_id(value)) if str(value).strip().lstrip("Jj-").isdigit() else f"not a job: {value}"
+    return str(value)
 
 
 class Reading:

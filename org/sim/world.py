@@ -194,47 +194,52 @@ class World(ModelCalls, Standups):
         self.rec.queue(job.lane).add(self.loop.now, -1)
 
     def _dispatch(self, lane: Lane) -> None:
-        while lane.idle and lane.queue and lane.running < lane.cap:
-            for i, w in enumerate(lane.idle):
-                job = self._pick(lane, w)
-                if job is not None:
-                    del lane.idle[i]
-                    self._start(w, job)
-                    break
+        """Idle members take queued jobs: the first idle member (in idle order) takes the first job (oldest
+        task first) it may take, again and again until nobody idle may take a queued job, the queue is empty
+        or the lane is at its concurrency. (The hot path: the scan is inlined here, not a call per member.)
+
+        Eligibility is a pure function of the (fixed) config, the task's state, the member and the gate; a
+        state changes only by folding events, each of which counts in state.events, so an answer is reused
+        until the task moves on (idle members rescan the same queue at every dispatch). A review or approval
+        job: the lane's eligible members, asked once for all of them; work: this member, asked alone, as the
+        first idle builder usually may take it."""
+        idle, queue = lane.idle, lane.queue
+        cfg, known, rec = self.cfg, self._eligible, self.rec
+        eligibility, eligible_members = flow.eligibility, flow.eligible_members
+        while idle and queue and lane.running < lane.cap:
+            for i, w in enumerate(idle):
+                wid = w.id
+                asked = 0
+                for _, _, job in queue:
+                    task = job.task
+                    st = task.state
+                    if job.kind == "work":
+                        key = (task.n, st.events, wid, job.gate)
+                        ok = known.get(key)
+                        if ok is None:
+                            asked += 1
+                            ok = known[key] = eligibility(cfg, st, wid, job.gate).ok
+                    else:
+                        rkey = (task.n, st.events, job.gate)
+                        who = known.get(rkey)
+                        if who is None:
+                            asked += 1
+                            who = known[rkey] = frozenset(eligible_members(cfg, st, job.gate))
+                        ok = wid in who
+                    if ok:
+                        rec.engine_calls += asked
+                        self._kill(job)
+                        del idle[i]
+                        self._start(w, job)
+                        break
+                else:
+                    rec.engine_calls += asked
+                    if len(known) > 200_000:
+                        known.clear()
+                    continue
+                break  # a member took a job: scan again from the first idle member
             else:
                 return
-
-    def _pick(self, lane: Lane, w: Worker) -> Job | None:
-        # eligibility is a pure function of the (fixed) config, the task's state, the member and the gate;
-        # a state changes only by folding events, each of which counts in state.events, so an answer is
-        # reused until the task moves on (idle members rescan the same queue at every dispatch)
-        # (a review or approval job: the lane's eligible members, asked once for all of them; work: this
-        # member, asked alone, as the first idle builder usually may take it)
-        cfg, eligibility, wid, known = self.cfg, flow.eligibility, w.id, self._eligible
-        asked = 0
-        for _, _, job in lane.queue:
-            st = job.task.state
-            if job.kind == "work":
-                key = (job.task.n, st.events, wid, job.gate)
-                ok = known.get(key)
-                if ok is None:
-                    asked += 1
-                    ok = known[key] = eligibility(cfg, st, wid, job.gate).ok
-            else:
-                key = (job.task.n, st.events, job.gate)
-                who = known.get(key)
-                if who is None:
-                    asked += 1
-                    who = known[key] = frozenset(flow.eligible_members(cfg, st, job.gate))
-                ok = wid in who
-            if ok:
-                self.rec.engine_calls += asked
-                self._kill(job)
-                return job
-        self.rec.engine_calls += asked
-        if len(known) > 200_000:
-            known.clear()
-        return None
 
     def _start(self, w: Worker, job: Job) -> None:
         now = self.loop.now

@@ -5,6 +5,7 @@ authenticated principal), or the raw Bus in the bus's own tests: the same method
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from org.bus.repofacts import TaskRepo
@@ -13,6 +14,7 @@ from org.workspaces.repo import Repository
 
 __all__ = [
     "repository",
+    "room_reads",
     "open_workspace",
     "show_workspace",
     "gc_workspaces",
@@ -34,6 +36,18 @@ def repository(bus: Any, tr: TaskRepo) -> Repository:
 
         raise UsageError("workspaces need the org's folder (pass --root or run inside an org)")
     return Repository(root, tr.repo, tr.spec, tr.cfg.workspaces_dir)
+
+
+def room_reads(cfg: Any, repo: str) -> list[Path]:
+    """What a job's room must read, besides the task's workspace, for git to work in that workspace (a coding
+    CLI lists and diffs files with git): the object store of org's mirror of the repository, since a workspace
+    is a `--shared` clone whose objects/info/alternates names it (ADR 0240). Computed from the org's own
+    layout, never read from the workspace: its alternates file is the agent's to write."""
+    spec = cfg.repos.get(repo)
+    if spec is None or cfg.root is None:
+        return []
+    objects = Repository(Path(cfg.root), repo, spec, cfg.workspaces_dir).mirror / "objects"
+    return [objects] if objects.is_dir() else []
 
 
 def _task(bus: Any, task: str) -> TaskRepo:

@@ -78,13 +78,29 @@ _LOCAL = (  # the local model in a process of its own (as a provider would be)
     "import sys; from org.agents.localmodel import LocalModelServer; s = LocalModelServer().start(); "
     "print(s.url, flush=True); sys.stdin.read()"
 )
-_GATEWAY = (  # the gateway in a process of its own (as in a run: the supervisor's), one job's token
+_GATEWAY = (  # the gateway in a process of its own (as in a run: the supervisor's), a grant for one real job
     "import sys; from pathlib import Path; from org.config.loader import load_org; from org.gateway import Gateway; "
     "cfg = load_org(Path(sys.argv[2])); "
     "g = Gateway.for_database(cfg, sys.argv[1], local_url=sys.argv[3], env={'ORG_MODELS': 'local'}, "
     "forward=sys.argv[4] == 'forward').serve(); "
-    "print(g.url, g.grant('build-claude', job=1), flush=True); sys.stdin.read(); g.stop()"
+    "print(g.url, g.grant(sys.argv[5]), flush=True); sys.stdin.read(); g.stop()"
 )
+
+
+def _job_token(url: str, root: Path) -> str:
+    """A new database with a task whose work job build-claude claimed: the job token a grant is bought with
+    (the gateway acts only as a job's holder, ADR 0157)."""
+    from org.bus import Bus
+    from org.identity.bootstrap import first_use_tokens
+    from org.identity.guard import Guard
+
+    with Bus.open(url, root=root) as bus:
+        first_use_tokens(bus)
+        g = Guard(bus, token_files=False)
+        alice = g.tokens.issue("alice", by="bench")["token"]
+        agent = g.tokens.issue("build-claude", by="bench")["token"]
+        g.add_task(alice, "bench", "change", by="alice")
+        return g.claim(agent, "builder", "build-claude", lease_seconds=3600)[1]
 
 
 def _serve(code: str, *args: str) -> tuple[subprocess.Popen, list[str]]:
@@ -115,11 +131,11 @@ def gateway(n: int) -> None:
     )
     with tempfile.TemporaryDirectory() as d:
         url = f"sqlite:///{d}/org.db"
-        Bus.open(url, root=root).close()
+        job_token = _job_token(url, root)
         local, (local_url,) = _serve(_LOCAL)
         try:
             for path in ("forward", "litellm"):
-                gw, (gw_url, token) = _serve(_GATEWAY, url, str(root), local_url, path)
+                gw, (gw_url, token) = _serve(_GATEWAY, url, str(root), local_url, path, job_token)
                 try:
                     direct = partial(
                         complete, model, msgs, called=f"openai/{model}", api_base=local_url, api_key="x"
@@ -153,10 +169,7 @@ def per_job(n: int) -> None:
     flush before its budget check, against one model call through the gateway; the gateway in its own process
     (the supervisor's in a run)."""
     from org.agents.llm import complete
-    from org.bus import Bus
     from org.gateway.service import URL_ENV, model_access
-    from org.identity.bootstrap import first_use_tokens
-    from org.identity.guard import Guard
 
     root = Path(__file__).resolve().parents[2]
     model, msgs = "anthropic/claude-sonnet-4-5", [{"role": "user", "content": "Say something."}]
@@ -168,13 +181,7 @@ def per_job(n: int) -> None:
     )
     with tempfile.TemporaryDirectory() as d:
         url = f"sqlite:///{d}/org.db"
-        with Bus.open(url, root=root) as bus:
-            first_use_tokens(bus)
-            g = Guard(bus, token_files=False)
-            alice = g.tokens.issue("alice", by="bench")["token"]
-            agent = g.tokens.issue("build-claude", by="bench")["token"]
-            g.add_task(alice, "bench", "change", by="alice")
-            _claim, job_token = g.claim(agent, "builder", "build-claude", lease_seconds=3600)
+        job_token = _job_token(url, root)
         gw, (gw_url,) = _serve(serve, url, str(root))
         try:
             env = {URL_ENV: gw_url}
@@ -258,9 +265,9 @@ def kill_switch(n: int) -> None:
     lags, calls, leaked = [], [], 0
     with tempfile.TemporaryDirectory() as d:
         url = f"sqlite:///{d}/org.db"
-        Bus.open(url, root=root).close()
+        job_token = _job_token(url, root)
         local, (local_url,) = _serve(_LOCAL)
-        gw, (gw_url, token) = _serve(_GATEWAY, url, str(root), local_url, "forward")
+        gw, (gw_url, token) = _serve(_GATEWAY, url, str(root), local_url, "forward", job_token)
         try:
             for _ in range(max(3, n // 10)):
                 made: list[tuple[float, float, bool]] = []  # (began, ended, went through)

@@ -16,6 +16,8 @@ import pytest
 from org.agents.localmodel import LocalModelServer
 from org.bus import Bus
 from org.gateway import Gateway
+from org.identity.bootstrap import first_use_tokens
+from org.identity.guard import Guard
 from org.runtime import Sandbox, probe
 
 BUILDER = "build-claude"
@@ -25,10 +27,28 @@ MSGS = [{"role": "user", "content": "Say something about the task."}]
 
 @pytest.fixture
 def org(org_copy):
+    """(root, url, task, the job token of build-claude's claim of the task's work job)."""
     url = f"sqlite:///{org_copy / '.org' / 'org.db'}"
     with Bus.open(url, root=org_copy) as bus:
         task = bus.add_task("Gateway test", workflow="change", by="alice")["task"]
-    return org_copy, url, task
+        first_use_tokens(bus)
+    return org_copy, url, task, claim_job(org_copy, url, BUILDER, task)
+
+
+def claim_job(root, url, actor: str, task: str) -> str:
+    """`actor`'s job token for the work job of `task` (it claims its lane until it holds that task's job)."""
+    with Bus.open(url, root=root) as bus:
+        door = Guard(bus, token_files=False)
+        ptok = door.tokens.issue(actor, by="test")["token"]
+        lane = door.config().actors[actor].lane
+        while True:
+            c, jt = door.claim(ptok, lane, actor, lease_seconds=3600)
+            if c.task == task:
+                return jt
+
+
+def doors(url, root, cfg):
+    return lambda: Guard(Bus.open(url, root=root, config=cfg), token_files=False, owns_bus=True)
 
 
 @pytest.fixture
@@ -39,15 +59,13 @@ def local():
 
 @pytest.fixture
 def gw(org, local):
-    root, url, _task = org
+    root, url, _task, _jt = org
     from org.agents.llm import litellm_module
     from org.config.loader import load_org
 
     litellm_module()  # imported once here, not inside the first call of a test
     cfg = load_org(root)
-    g = Gateway(
-        cfg, lambda: Bus.open(url, root=root, config=cfg), local_url=local.url, env={"ORG_MODELS": "local"}
-    )
+    g = Gateway(cfg, doors(url, root, cfg), local_url=local.url, env={"ORG_MODELS": "local"})
     g.serve(http=True, unix_path=root / ".org" / "gw.sock")
     yield g
     g.stop()
@@ -58,15 +76,19 @@ def _post(url: str, **kw):
 
 
 def _grant(gw, org, **kw):
-    _root, _url, task = org
-    return gw.grant(BUILDER, job=7, task=task, gate="implement", workflow="change", **kw)
+    return gw.grant(org[3], workflow="change", **kw)
+
+
+def _job(org) -> int:
+    with Bus.open(org[1], root=org[0]) as bus:
+        return Guard(bus, token_files=False).holder(org[3], command="test").job
 
 
 def _ledger(org, gw=None) -> list[dict]:
     """The usage rows (after the live gateway `gw` wrote what it queued)."""
     if gw is not None:
         assert gw.flush()
-    root, url, _ = org
+    root, url = org[0], org[1]
     with Bus.open(url, root=root) as bus:
         rows = bus.store.read(
             lambda tx: tx.x(
@@ -113,8 +135,8 @@ def test_chat_completions_through_the_openai_sdk_are_counted_at_the_gateway(gw, 
         "actor": BUILDER,
         "lane": "builder",
         "task": None,
-        "job": 7,
-        "gate": "implement",
+        "job": _job(org),
+        "gate": "spec",  # the starter org's change workflow: the builder writes the spec first
         "workflow": "change",
         "model": MODEL,
         "family": "anthropic",
@@ -247,16 +269,14 @@ def test_a_model_the_lane_may_not_use_is_refused_with_its_reason_in_the_ledger(g
 
 
 def test_a_lane_allowlist_widens_and_narrows_what_members_may_call(org, local):
-    root, url, task = org
+    root, url, task, jt = org
     p = root / "lanes" / "builder.yaml"
     p.write_text(p.read_text() + "models: [openai/gpt-5-mini]\n")
     from org.config.loader import load_org
 
     cfg = load_org(root)
-    with Gateway(
-        cfg, lambda: Bus.open(url, root=root, config=cfg), local_url=local.url, env={"ORG_MODELS": "local"}
-    ).serve() as g:
-        token = g.grant(BUILDER, job=1, task=task)
+    with Gateway(cfg, doors(url, root, cfg), local_url=local.url, env={"ORG_MODELS": "local"}).serve() as g:
+        token = g.grant(jt)
         h = {"authorization": f"Bearer {token}"}
         assert (
             _post(
@@ -276,7 +296,7 @@ def test_a_lane_allowlist_widens_and_narrows_what_members_may_call(org, local):
 
 @pytest.mark.parametrize("scope", ["actor", "lane", "vendor", "task", "all"])
 def test_a_kill_switch_refuses_the_next_model_call_not_the_next_claim(gw, org, scope):
-    root, url, task = org
+    root, url, task, _jt = org
     token = _grant(gw, org)
     h = {"authorization": f"Bearer {token}"}
     assert (
@@ -312,17 +332,13 @@ def test_a_booked_rate_budget_refuses_instead_of_queueing_forever(org, local):
     from org.agents.pacing import Limits, Pacer
     from org.config.loader import load_org
 
-    root, url, task = org
+    root, url, task, jt = org
     cfg = load_org(root)
     pacer = Pacer(limits={"local": Limits(rpm=1)}, max_wait_s=0.5)
     with Gateway(
-        cfg,
-        lambda: Bus.open(url, root=root, config=cfg),
-        local_url=local.url,
-        env={"ORG_MODELS": "local"},
-        pacer=pacer,
+        cfg, doors(url, root, cfg), local_url=local.url, env={"ORG_MODELS": "local"}, pacer=pacer
     ).serve() as g:
-        h = {"authorization": f"Bearer {g.grant(BUILDER, job=1, task=task)}"}
+        h = {"authorization": f"Bearer {g.grant(jt)}"}
         codes = [
             _post(g.url + "/chat/completions", json={"model": MODEL, "messages": MSGS}, headers=h).status_code
             for _ in range(2)
@@ -337,7 +353,7 @@ def test_two_runs_gateways_share_the_databases_rate_budget(org, local):
     from org.agents.pacing import Limits
     from org.config.loader import load_org
 
-    root, url, task = org
+    root, url, task, jt = org
     cfg = load_org(root)
     codes = []
     for _run in range(2):
@@ -349,7 +365,7 @@ def test_two_runs_gateways_share_the_databases_rate_budget(org, local):
             limits={"local": Limits(rpm=1)},
             max_wait_s=0.5,
         ).serve() as g:
-            h = {"authorization": f"Bearer {g.grant(BUILDER, job=1, task=task)}"}
+            h = {"authorization": f"Bearer {g.grant(jt)}"}
             codes.append(
                 _post(
                     g.url + "/chat/completions", json={"model": MODEL, "messages": MSGS}, headers=h
@@ -366,7 +382,7 @@ def test_paced_calls_on_many_connections_hold_a_bounded_number_of_bus_connection
     from org.config.loader import load_org
     from org.gateway import server
 
-    root, url, task = org
+    root, url, task, jt = org
     cfg = load_org(root)
     opened = []
     real_open = Bus.open
@@ -374,7 +390,7 @@ def test_paced_calls_on_many_connections_hold_a_bounded_number_of_bus_connection
     with Gateway.for_database(
         cfg, url, local_url=local.url, env={"ORG_MODELS": "local"}, limits={"local": Limits(rpm=60_000)}
     ).serve() as g:
-        h = {"authorization": f"Bearer {g.grant(BUILDER, job=1, task=task)}"}
+        h = {"authorization": f"Bearer {g.grant(jt)}"}
         for _ in range(3 * server.MAX_BUSES):  # a new connection (and so a new server thread) per call
             r = _post(g.url + "/chat/completions", json={"model": MODEL, "messages": MSGS}, headers=h)
             assert r.status_code == 200
@@ -465,14 +481,11 @@ def test_the_gateway_answers_no_provider_key_and_shows_none(gw, org, monkeypatch
 
 
 def _claimed(org):
-    """(the bus's claim of the builder's job, its job token, the builder's principal token)."""
-    from org.identity.bootstrap import first_use_tokens
-    from org.identity.guard import Guard
-
-    root, url, _task = org
+    """(the bus's claim of the builder's job on a task of its own, its job token, the builder's principal token)."""
+    root, url = org[0], org[1]
     with Bus.open(url, root=root) as bus:
-        first_use_tokens(bus)
         g = Guard(bus, token_files=False)
+        g.add_task(g.tokens.issue("alice", by="test")["token"], "Another", "change", by="alice")
         ptok = g.tokens.issue(BUILDER, by="test")["token"]
         claim, jt = g.claim(ptok, "builder", BUILDER)
     return claim, jt, ptok
@@ -488,9 +501,7 @@ def test_a_job_token_buys_a_gateway_token_that_dies_with_the_lease(gw, org):
     assert _post(gw.url + "/chat/completions", json={"messages": MSGS}, headers=h).status_code == 200
     row = _ledger(org, gw)[-1]
     assert (row["job"], row["task"], row["gate"], row["outcome"]) == (claim.job, claim.task, claim.gate, "ok")
-    root, url, _ = org
-    from org.identity.guard import Guard
-
+    root, url = org[0], org[1]
     with Bus.open(url, root=root) as bus:
         Guard(bus, token_files=False).release(jt, claim.job, reason="done with it")
     r = _post(gw.url + "/chat/completions", json={"messages": MSGS}, headers=h)
@@ -504,21 +515,20 @@ def test_a_job_token_buys_a_gateway_token_that_dies_with_the_lease(gw, org):
 
 def test_a_tasks_pinned_cascade_narrows_the_models_it_is_granted(org, local):
     """A task filed with `models` (its own policy layer) gets only those, whatever today's lane allows."""
-    root, url, _task = org
+    root, url = org[0], org[1]
+    p = root / "lanes" / "builder.yaml"
+    p.write_text(p.read_text() + f"models: [openai/gpt-5, {MODEL}]\n")
     from org.config.loader import load_org
 
     cfg = load_org(root)
-    with Bus.open(url, root=root) as bus:
+    with Bus.open(url, root=root, config=cfg) as bus:
         narrowed = bus.add_task("narrow", workflow="change", by="alice", policy={"models": ["openai/gpt-5"]})
-    with Gateway(
-        cfg, lambda: Bus.open(url, root=root, config=cfg), local_url=local.url, env={"ORG_MODELS": "local"}
-    ).serve() as g:
-        h = {"authorization": f"Bearer {g.grant(BUILDER, job=1, task=narrowed['task'])}"}
+    with Gateway(cfg, doors(url, root, cfg), local_url=local.url, env={"ORG_MODELS": "local"}).serve() as g:
+        h = {"authorization": f"Bearer {g.grant(claim_job(root, url, 'build-gpt', narrowed['task']))}"}
         r = _post(g.url + "/chat/completions", json={"model": MODEL, "messages": MSGS}, headers=h)
         assert (
             r.status_code == 403 and "pinned policy" in r.json()["error"]["message"]
-        )  # build-claude's own model
-        h = {"authorization": f"Bearer {g.grant('build-gpt', job=2, task=narrowed['task'])}"}
+        )  # today's lane allows it
         r = _post(g.url + "/chat/completions", json={"model": "openai/gpt-5", "messages": MSGS}, headers=h)
         assert r.status_code == 200
     assert [(r["model"], r["outcome"]) for r in _ledger(org)] == [
@@ -531,14 +541,19 @@ def test_a_bus_the_gateway_cannot_read_refuses_the_call_fail_closed(org, local):
     """No switch read, no call: a gateway whose database is gone answers 503 and the model is never called."""
     from org.config.loader import load_org
 
-    root, _url, task = org
+    root, url, task, jt = org
     cfg = load_org(root)
+    opened = []
 
     def gone():
-        raise OSError("the database is gone")
+        if opened:
+            raise OSError("the database is gone")
+        opened.append(1)
+        return doors(url, root, cfg)()
 
     with Gateway(cfg, gone, local_url=local.url, env={"ORG_MODELS": "local"}).serve() as g:
-        h = {"authorization": f"Bearer {g.grant(BUILDER, job=1, task=task)}"}
+        h = {"authorization": f"Bearer {g.grant(jt)}"}
+        g._pool.get_nowait().close()  # the one door it had: its database is gone now
         r = _post(g.url + "/chat/completions", json={"model": MODEL, "messages": MSGS}, headers=h)
         assert r.status_code == 503 and "kill switches" in r.json()["error"]["message"]
         assert g.refusals[-1]["code"] == "switches"
@@ -549,12 +564,10 @@ def test_the_ledger_written_off_the_call_path_is_complete_when_the_gateway_stops
     """Usage rows are written by a writer thread after the answer: stopping the gateway writes every one."""
     from org.config.loader import load_org
 
-    root, url, task = org
+    root, url, task, jt = org
     cfg = load_org(root)
-    with Gateway(
-        cfg, lambda: Bus.open(url, root=root, config=cfg), local_url=local.url, env={"ORG_MODELS": "local"}
-    ).serve() as g:
-        h = {"authorization": f"Bearer {g.grant(BUILDER, job=1, task=task)}"}
+    with Gateway(cfg, doors(url, root, cfg), local_url=local.url, env={"ORG_MODELS": "local"}).serve() as g:
+        h = {"authorization": f"Bearer {g.grant(jt)}"}
         for _ in range(5):
             assert _post(g.url + "/chat/completions", json={"messages": MSGS}, headers=h).status_code == 200
     assert [r["outcome"] for r in _ledger(org)] == ["ok"] * 5 == ["ok"] * local.counts["ok"]

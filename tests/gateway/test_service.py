@@ -135,8 +135,11 @@ def test_an_in_process_grant_and_its_revocation(run):
     gw, url, root = run
     import openai
 
-    a = gw.access(BUILDER, job=99, task="T-1")
-    assert a.base_url == gw.url and a.models == (MODEL,) and "token" not in a.to_json()
+    claim, jt, ptok = _claim(url, root)
+    with pytest.raises(Denied):  # only a live job token buys a grant, in this process too (ADR 0157)
+        gw.access(ptok)
+    a = gw.access(jt)
+    assert a.job == claim.job and a.base_url == gw.url and a.models == (MODEL,) and "token" not in a.to_json()
     assert a.env()["OPENAI_API_KEY"] == a.token and FAKE_KEY not in a.env().values()
     c = openai.OpenAI(base_url=a.base_url, api_key=a.token, max_retries=0)
     assert c.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "x"}]).choices

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from org.bus import Bus
 from org.errors import Conflict, UsageError
 from org.identity.busd import BusServer
 from org.runtime.busclient import BusClient
@@ -53,7 +52,11 @@ def _gateway(org, path):
     from org.gateway.server import Gateway
 
     cfg = load_org(org.root)
-    return Gateway(cfg, lambda: Bus.open(org.url, root=org.root, config=cfg), forward=False)
+    from org.identity.guard import Guard
+
+    return Gateway(
+        cfg, lambda: Guard.open(org.url, root=org.root, config=cfg, token_files=False), forward=False
+    )
 
 
 def _broker(org, path):

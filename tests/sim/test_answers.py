@@ -227,3 +227,24 @@ def test_explain_through_the_cli_names_the_input_and_where_it_came_from():
         r"workload\.streams\.0\.per_hour +6 -> 3: .* significant .* from org/sim/scenarios/mmc\.yaml:\d+",
         throughput,
     ), r.stdout
+
+
+def _org_of(run: dict) -> dict:
+    """A run without what describes the machine it ran on (wall time, events per second)."""
+    return {k: v for k, v in run.items() if k not in ("wall_seconds", "events_per_second")}
+
+
+@pytest.mark.slow
+def test_replications_are_the_same_per_seed_whatever_the_worker_count():
+    # parallel processes must not change a run: each seed's result is the seed's, whether it ran alone,
+    # in one process after the others, or in a pool of two or three (results come back in seed order)
+    from org.sim.run import load
+    from org.sim.stats import replicate
+
+    ls = load("baseline", [("duration", "1d"), ("warmup", "2h")])
+    jobs = [(ls, s) for s in (5, 6, 7)]
+    serial = [_org_of(r) for r in replicate(jobs, workers=1)]
+    assert [r["seed"] for r in serial] == [5, 6, 7]
+    assert len({json.dumps(r["tasks"], sort_keys=True) for r in serial}) > 1  # the seeds differ
+    for workers in (2, 3):
+        assert [_org_of(r) for r in replicate(jobs, workers=workers)] == serial

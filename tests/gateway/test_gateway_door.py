@@ -1,0 +1,223 @@
+"""The model gateway acts only as the job holder whose token bought the grant (ADR 0157), attacked: a grant
+without a live job token of an agent, a grant made to speak for another job, a job token revoked, expired,
+released or swept between calls or during one, a paused actor. Each is refused (or its spend kept for the
+right job only) and recorded: in the gateway's refusals, and by the door in the audit log."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from org.agents.localmodel import LocalModelServer
+from org.bus import Bus
+from org.errors import Conflict, Denied, Paused
+from org.gateway import Gateway
+from org.identity.bootstrap import first_use_tokens
+from org.identity.guard import Guard
+
+BUILDER = "build-claude"
+MODEL = "anthropic/claude-sonnet-4-5"
+BODY = json.dumps({"model": MODEL, "messages": [{"role": "user", "content": "Say something."}]}).encode()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_900_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Org:
+    """A starter org on a real SQLite file: two change tasks, alice's token, each builder's claim of one."""
+
+    def __init__(self, root, clock: Clock) -> None:
+        from org.config.loader import load_org
+
+        self.root, self.clock = root, clock
+        self.url = f"sqlite:///{root / '.org' / 'org.db'}"
+        self.cfg = load_org(root)
+        with self.door() as door:
+            first_use_tokens(door._bus)
+            self.alice = door.tokens.issue("alice", by="test")["token"]
+            self.tasks = [door.add_task(self.alice, f"T {i}", "change", by="alice")["task"] for i in (1, 2)]
+            self.claims = {}
+            for actor in (BUILDER, "build-gpt"):
+                ptok = door.tokens.issue(actor, by="test")["token"]
+                self.claims[actor] = door.claim(ptok, "builder", actor, lease_seconds=600)
+        self.job, self.jt = self.claims[BUILDER][0].job, self.claims[BUILDER][1]
+
+    def door(self) -> Guard:
+        bus = Bus.open(self.url, root=self.root, config=self.cfg, clock=self.clock)
+        return Guard(bus, token_files=False, owns_bus=True)
+
+    def usage(self) -> list[tuple]:
+        with self.door() as door:
+            return door._bus.store.read(
+                lambda tx: tx.x("SELECT actor, job, task, outcome FROM usage ORDER BY id").all()
+            )
+
+    def denials(self) -> list[dict]:
+        with self.door() as door:
+            return [e for e in door._bus.events_since(0, limit=10_000) if e["type"] == "auth.denied"]
+
+
+@pytest.fixture
+def org(org_copy):
+    return Org(org_copy, Clock())
+
+
+@pytest.fixture
+def gw(org):
+    notes: list[tuple[str, str]] = []
+    with LocalModelServer() as local:
+        g = Gateway(
+            org.cfg,
+            org.door,
+            local_url=local.url,
+            env={"ORG_MODELS": "local"},
+            clock=org.clock,
+            note=lambda kind, text: notes.append((kind, text)),
+        )
+        g.notes = notes
+        with g:
+            yield g
+
+
+def call(gw, token: str) -> int:
+    status, _headers, _body = gw.handle("/v1/chat/completions", {"authorization": f"Bearer {token}"}, BODY)
+    assert gw.flush()
+    return status
+
+
+def test_a_grant_needs_a_live_job_token_of_an_agent(org, gw):
+    """No job token, a forged one, a principal token (an agent's or a human's), a revoked one and one whose
+    lease is over buy nothing; each refusal is in the gateway's record, and the door's in the audit log."""
+    with org.door() as door:
+        agent = door.tokens.issue(BUILDER, by="test")["token"]
+        door.add_task(org.alice, "T 3", "change", by="alice")
+        c, released = door.claim(agent, "builder", BUILDER)
+    with org.door() as door:
+        door.release(released, c.job, reason="not now")
+    bad = {
+        "none": (None, Denied),
+        "empty": ("", Denied),
+        "forged": ("orgj_" + "0" * 16 + "_" + "0" * 64, Denied),
+        "agent's principal": (agent, Denied),
+        "human's principal": (org.alice, Denied),
+        "released": (released, Conflict),
+    }
+    for why, (token, error) in bad.items():
+        before = len(org.denials())
+        with pytest.raises(error):
+            gw.grant(token)
+        assert gw.refusals[-1]["code"] == "token" and gw.refusals[-1]["reason"].startswith("grant:"), why
+        if error is Denied:
+            assert len(org.denials()) > before, f"the door recorded no auth.denied for a {why} token"
+    assert not gw.grants._by_hash and org.usage() == []
+    with pytest.raises(TypeError):  # no grant names its own actor or job any more
+        gw.grant(BUILDER, job=org.job, task=org.tasks[0])  # type: ignore[call-arg]
+
+
+def test_a_grant_made_to_speak_for_another_job_writes_nothing_for_it(org, gw):
+    """A grant whose remembered job, task or job token was swapped in memory: the door writes usage only for
+    the job of the token it is given, and refuses (exit 4, recorded) a row for any other."""
+    other = org.claims["build-gpt"][0]
+    token = gw.grant(org.jt)
+    grant, _ = gw.grants.check(token)
+    grant.job, grant.task = other.job, other.task  # the grant now claims the other builder's job
+    assert call(gw, token) == 200  # the call is made: its spend is lost loudly, never booked to build-gpt
+    assert ("ledger", f"could not record a model call of {BUILDER} (job {other.job})") in [
+        (k, t.split(":")[0]) for k, t in gw.notes
+    ]
+    assert org.usage() == []
+    assert [d["data"]["reason"] for d in org.denials()][-1] == "other job"
+    grant.job, grant.task = org.job, org.tasks[0]
+    grant.job_token = org.claims["build-gpt"][1]  # another job's token behind build-claude's grant
+    assert call(gw, token) == 200
+    assert org.usage() == [] and org.denials()[-1]["actor"] == "build-gpt"
+    with org.door() as door, pytest.raises(Denied) as e:  # nor may it read another lane's switches
+        door.pauses_covering(org.jt, lane="reviewer")
+    assert e.value.exit_code == 4 and org.denials()[-1]["data"]["reason"] == "other lane"
+
+
+def test_a_revoked_job_token_kills_its_grant_at_the_next_call(org, gw):
+    token = gw.grant(org.jt)
+    assert call(gw, token) == 200
+    with org.door() as door:
+        assert door.revoke_tokens(org.alice, actor=BUILDER)  # its job tokens too
+    assert call(gw, token) == 401
+    assert gw.refusals[-1]["code"] == "token" and org.denials()[-1]["data"]["reason"] == "revoked"
+    assert call(gw, token) == 401 and "revoked" in gw.refusals[-1]["reason"]  # the grant itself died
+    assert [r[3] for r in org.usage()] == ["ok"]  # no row without a holder the door authenticated
+
+
+def test_an_expired_lease_kills_its_grant_and_is_recorded_for_its_job(org, gw):
+    token = gw.grant(org.jt)
+    org.clock.now += 601  # past the lease (nobody heartbeats)
+    assert call(gw, token) == 401 and gw.refusals[-1]["code"] == "lease"
+    assert org.usage() == [(BUILDER, org.job, org.tasks[0], "refused:lease")]
+    with pytest.raises(Conflict):
+        gw.grant(org.jt)
+
+
+def _during_the_call(monkeypatch, what) -> None:
+    """Run `what` while the model call is in flight (after every check passed, before the answer)."""
+    from org.gateway import server
+
+    real = server.forward
+
+    def forward(*a, **k):
+        what()
+        return real(*a, **k)
+
+    monkeypatch.setattr(server, "forward", forward)
+
+
+def test_a_job_released_mid_call_keeps_the_calls_spend_and_refuses_the_next(org, gw, monkeypatch):
+    token = gw.grant(org.jt)
+
+    def release() -> None:
+        with org.door() as door:
+            door.release(org.jt, org.job, reason="the holder stopped")
+
+    _during_the_call(monkeypatch, release)
+    assert call(gw, token) == 200  # already made: answered and counted for its job
+    monkeypatch.undo()
+    assert call(gw, token) == 401 and gw.refusals[-1]["code"] == "lease"
+    assert org.usage() == [
+        (BUILDER, org.job, org.tasks[0], "ok"),
+        (BUILDER, org.job, org.tasks[0], "refused:lease"),
+    ]
+
+
+def test_a_job_token_swept_mid_call_loses_the_row_loudly_never_writes_it_as_another(org, gw, monkeypatch):
+    token = gw.grant(org.jt)
+
+    def release_and_sweep() -> None:
+        with org.door() as door:
+            door.release(org.jt, org.job, reason="the holder stopped")
+            org.clock.now += 601  # past the token's own expiry (its claimed lease)
+            assert door.tokens.sweep(grace_s=0) >= 1
+
+    _during_the_call(monkeypatch, release_and_sweep)
+    assert call(gw, token) == 200
+    assert org.usage() == []
+    assert any(k == "ledger" and f"job {org.job}" in t for k, t in gw.notes)
+    monkeypatch.undo()
+    assert call(gw, token) == 401 and gw.refusals[-1]["code"] == "token"
+
+
+def test_a_paused_actor_is_refused_and_recorded(org, gw):
+    token = gw.grant(org.jt)
+    with org.door() as door:
+        door.pause(org.alice, "actor", BUILDER, None, note="stop")
+    assert call(gw, token) == 403 and gw.refusals[-1]["code"] == "paused"
+    assert org.denials()[-1]["data"]["reason"] == "paused"
+    assert org.usage() == [(BUILDER, org.job, org.tasks[0], "refused:paused")]  # recorded for its job
+    with pytest.raises(Paused):
+        gw.grant(org.jt)
+    with org.door() as door:
+        door.resume(org.alice, "actor", BUILDER, None)
+    assert call(gw, token) == 200  # a pause is not the end of the job
