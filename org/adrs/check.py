@@ -85,6 +85,8 @@ def _condition_problems(a: Adr, i: int, c: Constraint, cfg: OrgConfig | None) ->
         cond = getattr(c, part)
         for atom, path in _atoms(cond, ("constraints", i, part)) if cond is not None else ():
             line, dotted = a.line(*path), ".".join(str(x) for x in path)
+            if atom.attr is None:
+                continue
             for name in [atom.attr, *(x for x in (atom.eq_attr, atom.ne_attr) if x)]:
                 if name in IDENTITY_ATTRIBUTES or name.startswith(("actor.", "lane.")):
                     out.append(

@@ -90,15 +90,17 @@ def _domains(conds: list[Condition], declared: Mapping[str, Any]) -> dict[str, l
     links: dict[str, set[str]] = {}
     for c in conds:
         for a in _atoms(c):
-            consts.setdefault(a.attr, set())
-            links.setdefault(a.attr, {a.attr})
-            vals = [a.eq, a.ne, *(a.in_ or []), *(a.not_in or [])]
-            consts[a.attr] |= {norm(v) for v in vals if v is not None}
+            attr = a.attr
+            assert attr is not None  # _atoms yields only conditions on an attribute
+            consts.setdefault(attr, set())
+            links.setdefault(attr, {attr})
+            said = [a.eq, a.ne, *(a.in_ or []), *(a.not_in or [])]
+            consts[attr] |= {norm(v) for v in said if v is not None}
             other = a.eq_attr or a.ne_attr
             if other:
                 consts.setdefault(other, set())
                 links.setdefault(other, {other})
-                group = links[a.attr] | links[other]
+                group = links[attr] | links[other]
                 for name in group:
                     links[name] = group
     out: dict[str, list[Any]] = {}

@@ -131,15 +131,17 @@ def relevant_adrs(
                 scored.append((score, n, "; ".join(why)))
         scored.sort(key=lambda x: (-x[0], x[1]))
         refs = []
-        for score, n, why in scored[:limit]:
+        for score, n, reason in scored[:limit]:
             r = idx.get(n)
+            if r is None:  # gone from the index since it was scored
+                continue
             refs.append(
                 AdrRef(
                     n,
                     r["title"],
                     r["status"],
                     score,
-                    why,
+                    reason,
                     r.get("summary", ""),
                     tuple(f"{c['id']}: {c['text']}" for c in r["constraints"]),
                     r["path"],

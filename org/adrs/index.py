@@ -122,6 +122,7 @@ class AdrIndex:
         if conn is None:  # unwritable or corrupt beyond repair: a private in-memory index still works
             self.path = Path(":memory:")
             conn = self._connect(":memory:")
+        assert conn is not None  # an in-memory database always opens
         return conn
 
     def _connect(self, where: str) -> sqlite3.Connection | None:
@@ -212,7 +213,8 @@ class AdrIndex:
                     continue
                 stats.hashed += 1
                 sha = hashlib.sha256(raw).hexdigest()
-                number = int(FILE_RE.match(name).group(1)) if FILE_RE.match(name) else -1
+                named = FILE_RE.match(name)
+                number = int(named.group(1)) if named else -1
                 if old is not None and old[3] == sha:
                     self.conn.execute("UPDATE files SET mtime_ns=?, size=? WHERE name=?", (mtime, size, name))
                     continue

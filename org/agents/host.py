@@ -197,6 +197,7 @@ def bus_socket(cfg: Any, db_url: str, path: Path | None = None, *, sandboxed: bo
         return hand_over(door, token, job, cfg=cfg)
 
     from org.runtime import probe
+    from org.workspaces import service as workspaces
 
     folder = Path(tempfile.mkdtemp(prefix="org-bus-")) if path is None else None
     # its clients are the agents this run sandboxes: without a working bubblewrap they run without one
@@ -210,6 +211,7 @@ def bus_socket(cfg: Any, db_url: str, path: Path | None = None, *, sandboxed: bo
             check=check,
             handover=handover,
             isolation=isolation,
+            workspaces=workspaces,
         ) as srv:
             yield srv
     finally:

@@ -142,6 +142,7 @@ class JobRunner:
             tests = h.get("tests") or {}
             item.work_summary = f"tests on this revision: {tests.get('summary', '')}" if tests else ""
             files = tuple(diff.get("files") or ())
+            item.files, item.tests = list(files), dict(tests)
         elif claim.kind == "review":
             item.revision = claim.revision
             r = self._result(port, claim, revision=claim.revision)
@@ -190,6 +191,10 @@ class JobRunner:
             from org.agents.toolwork import tool_job
 
             return tool_job(self, port, claim, actor, lane, ep, out, access=access)
+        if claim.kind == "review" and (claim.attributes or {}).get("repo"):
+            from org.agents.review import review_job
+
+            return review_job(self, port, claim, actor, lane, ep, role, out, access)
         item = self.item(port, claim)
         sw = holding_switch(port, actor, claim.lane, claim.task)
         if sw:

@@ -262,9 +262,12 @@ class LocalModelServer(BackgroundServer):
             content = str(cli.get("content") or "") + (
                 json.dumps(cli["tool_calls"]) if cli.get("tool_calls") else ""
             )
-        elif body.get("tools"):  # a builder working with tools: answer with a tool call (OpenAI style)
-            message = compose_tools(messages, cfg)
-            content, malformed, finish = json.dumps(message["tool_calls"]), False, "tool_calls"
+        elif body.get("tools"):  # an agent with tools: a tool call (OpenAI style), or a reviewer's verdict
+            message = compose_tools(messages, cfg, model)
+            if message.get("tool_calls"):
+                content, malformed, finish = json.dumps(message["tool_calls"]), False, "tool_calls"
+            else:
+                content, malformed, finish = str(message.get("content") or ""), False, "stop"
         else:
             content, malformed = compose(messages, model, cfg)
             message, finish = {"role": "assistant", "content": content}, "stop"

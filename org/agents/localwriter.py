@@ -238,12 +238,20 @@ def _change(r: Request, cfg: Any, files: list[str] = ()) -> tuple[str, list[str]
     return path, body, summary
 
 
-def compose_tools(messages: list[dict[str, Any]], cfg: Any) -> dict:
+def compose_tools(messages: list[dict[str, Any]], cfg: Any, model: str = "local") -> dict:
     """The assistant message of a builder working with tools (OpenAI-style tool calls): list the workspace,
     read the file it is about to change (when it exists), write the change, run the repository's tests,
-    submit. The step is read from the conversation, so the same conversation always gets the same answer."""
+    submit. A reviewer with its read-only tools reads the first file the diff changes at the revision, then
+    answers with its verdict (no tool call). The step is read from the conversation, so the same conversation
+    always gets the same answer."""
     r = read_request(messages)
     step = sum(1 for m in messages if m.get("role") == "assistant" and m.get("tool_calls"))
+    if r.kind in ("ReviewVerdict", "SecurityVerdict"):
+        changed = re.findall(r"^\+\+\+ b/(\S+)", r.work, re.M)
+        if step == 0 and changed:
+            return _tool_message(step, "read_file", {"path": changed[0]})
+        content, _malformed = compose(messages, model, cfg)
+        return {"role": "assistant", "content": content}
     tool_texts = [str(m.get("content") or "") for m in messages if m.get("role") == "tool"]
     files = [ln for ln in (tool_texts[0].splitlines() if tool_texts else []) if ln and not ln.startswith(" ")]
     path, body, summary = _change(r, cfg, files)
@@ -256,6 +264,10 @@ def compose_tools(messages: list[dict[str, Any]], cfg: Any) -> dict:
         ("submit", {"summary": summary}),
     ]
     name, args = plan[min(step, len(plan) - 1)]
+    return _tool_message(step, name, args)
+
+
+def _tool_message(step: int, name: str, args: dict) -> dict:
     return {
         "role": "assistant",
         "content": None,

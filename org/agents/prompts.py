@@ -46,6 +46,8 @@ class WorkItem:
     adr_text: str = ""
     policy: dict[str, str] = field(default_factory=dict)  # value -> "layer FILE:LINE" the lower layers set
     partial: str = ""  # why a reviewer cannot see the whole change (a cut diff): it may not pass it
+    files: list[str] = field(default_factory=list)  # the paths the revision under review changes (repository)
+    tests: dict = field(default_factory=dict)  # the tests gate's result on that revision (repository)
 
 
 def role_of(lane: Any, gate_kind: str) -> Role:

@@ -26,7 +26,7 @@ from typing import Any
 
 from org.errors import OrgError
 
-__all__ = ["TOOL_SPECS", "ToolResult", "WorkspaceTools", "MAX_READ", "MAX_WRITE"]
+__all__ = ["TOOL_SPECS", "ToolResult", "WorkspaceTools", "MAX_READ", "MAX_WRITE", "tool_spec", "STRING"]
 
 MAX_READ = 256 * 1024  # bytes of one file the model may read
 MAX_WRITE = 256 * 1024  # bytes of one file the model may write
@@ -55,7 +55,7 @@ _SEARCH_CHILD = (
 )
 
 
-def _fn(name: str, description: str, props: dict[str, Any], required: list[str]) -> dict:
+def tool_spec(name: str, description: str, props: dict[str, Any], required: list[str]) -> dict:
     return {
         "type": "function",
         "function": {
@@ -66,30 +66,34 @@ def _fn(name: str, description: str, props: dict[str, Any], required: list[str])
     }
 
 
-_S = {"type": "string"}
+STRING = {"type": "string"}
 TOOL_SPECS = [
-    _fn("list_files", "List the files of the workspace (optionally under a folder).", {"path": _S}, []),
-    _fn("read_file", "Read a text file of the workspace.", {"path": _S}, ["path"]),
-    _fn(
+    tool_spec(
+        "list_files", "List the files of the workspace (optionally under a folder).", {"path": STRING}, []
+    ),
+    tool_spec("read_file", "Read a text file of the workspace.", {"path": STRING}, ["path"]),
+    tool_spec(
         "search",
         "Search the workspace's text files for a text, or a regular expression (bounded in time).",
-        {"pattern": _S},
+        {"pattern": STRING},
         ["pattern"],
     ),
-    _fn(
+    tool_spec(
         "write_file",
         "Write a whole text file (made if missing).",
-        {"path": _S, "content": _S},
+        {"path": STRING, "content": STRING},
         ["path", "content"],
     ),
-    _fn(
+    tool_spec(
         "edit_file",
         "Replace one exact occurrence of old_text with new_text in a file.",
-        {"path": _S, "old_text": _S, "new_text": _S},
+        {"path": STRING, "old_text": STRING, "new_text": STRING},
         ["path", "old_text", "new_text"],
     ),
-    _fn("run_tests", "Run the repository's test command in the workspace.", {}, []),
-    _fn("submit", "Deliver the work: your changes become the revision.", {"summary": _S}, ["summary"]),
+    tool_spec("run_tests", "Run the repository's test command in the workspace.", {}, []),
+    tool_spec(
+        "submit", "Deliver the work: your changes become the revision.", {"summary": STRING}, ["summary"]
+    ),
 ]
 TOOLS = {t["function"]["name"] for t in TOOL_SPECS}
 WRITES = {"write_file", "edit_file"}
@@ -134,6 +138,7 @@ class WorkspaceTools:
         org_root: Path | str | None = None,
         sandbox: str = "required",
         search_timeout: float = SEARCH_TIMEOUT,
+        record: Callable[[dict], Any] | None = None,
     ) -> None:
         self.root = Path(root).resolve()
         self.test_command = test_command
@@ -146,6 +151,8 @@ class WorkspaceTools:
         self.budget_s: float | None = None  # the wall time the loop has left (set by it before each call)
         self.decide = decide or (lambda _t, _a: {"outcome": "allow", "rules": []})
         self.ledger: list[dict] = []
+        # each ledger entry also goes to the bus as it is made (a `tool.called` event on the job's timeline)
+        self.record = record
         self.tests: dict | None = None  # the last test run (ok, exit code, summary)
 
     # -- one call ------------------------------------------------------------------------------------
@@ -159,12 +166,20 @@ class WorkspaceTools:
         except Exception as exc:
             res = ToolResult(tool, "error", f"{tool} failed: {type(exc).__name__}: {str(exc)[:300]}")
         res.digest, res.latency_ms = digest, (time.perf_counter() - t0) * 1000
-        self.ledger.append(res.ledger())
+        entry = res.ledger()
+        self.ledger.append(entry)
+        if self.record is not None:
+            try:  # a ledger the bus refuses (a lease lost meanwhile) never ends the call
+                self.record(entry)
+            except Exception:
+                entry["recorded"] = False
         return res
 
+    names: set[str] = TOOLS  # the tools this set offers (a reviewer's is read-only: org.agents.review)
+
     def _call(self, tool: str, args: Any) -> ToolResult:
-        if tool not in TOOLS:
-            return ToolResult(tool, "refused", f"no tool '{tool}' (tools: {', '.join(sorted(TOOLS))})")
+        if tool not in self.names:
+            return ToolResult(tool, "refused", f"no tool '{tool}' (tools: {', '.join(sorted(self.names))})")
         if not isinstance(args, dict):
             return ToolResult(tool, "refused", "the arguments are a JSON object")
         try:

@@ -95,6 +95,7 @@ def tool_job(
         decide=decide,
         org_root=runner.cfg.root,  # hidden from the test command like the tests gate hides it
         sandbox="room" if runner.in_room else repo.sandbox if repo else "required",
+        record=lambda entry: port.door.record_tool_call(claim.token, claim.job, entry),
     )
     agent = LaneAgent(actor, lane, ep, runner.pacer, runner.redact)
     res = run_tools(agent.call_with_tools, tool_messages(actor, lane, h, runner.redact), tools, LIMITS)

@@ -21,6 +21,7 @@ from org.bus import switches as _switches
 from org.bus import takeover as _takeover
 from org.bus import tasks as _tasks
 from org.bus import timeline as _timeline
+from org.bus import toolcalls as _toolcalls
 from org.bus import usage as _usage
 from org.bus import views as _views
 from org.bus.audit import VerifyReport, verify
@@ -234,6 +235,10 @@ class Bus:
     def comment(self, job: int | str, token: str, body: str) -> dict:
         """A comment on the task by the holder of the job's live lease (a `task.comment` event)."""
         return _claims.comment(self.ctx, job, token, body)
+
+    def record_tool_call(self, job: int | str, token: str, entry: dict) -> dict:
+        """One tool call of the job's holder in the tool-call ledger (a `tool.called` event, org.bus.toolcalls)."""
+        return _toolcalls.record_tool_call(self.ctx, job, token, entry)
 
     def submit(
         self,

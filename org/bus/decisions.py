@@ -101,7 +101,8 @@ def approvers_for(
     and the task's action.approved/action.rejected events), never from the approvals table, which only lists
     requests for people to find (a cache)."""
     people = gate_approvers(cfg, st) if planned else []
-    granted, rejected = [], []
+    granted: list[dict] = []
+    rejected: list[dict] = []
     for v in action_verdicts(tx, st.id):
         if v["revision"] != st.revision or (action is not None and v["subject"] != action):
             continue
@@ -384,8 +385,8 @@ def _approved_plan(
     work = work_result_in(tx, key, gate=gate, revision=st.revision)
     match = None
     for a in planned_actions((work or {}).get("content")):
-        said = a.get("attributes") if isinstance(a.get("attributes"), dict) else {}
-        said = {k: v for k, v in said.items() if v is not None}
+        given = a.get("attributes")
+        said = {k: v for k, v in given.items() if v is not None} if isinstance(given, dict) else {}
         if canonical_action(a.get("action")) == canon and all(
             k in said and _same_fact(said[k], v) for k, v in claims.items() if v is not None
         ):
@@ -700,9 +701,9 @@ def _settle(
         check_not_paused(tx, pcfg, actor=human, task=key)
         st = ctx.state(tx, row)
         behind = _behind(human)
-        for who in (human, *behind):
-            if who in st.authors:
-                raise Denied(_author_words(st, key, human, who, verb), rule=rule_ids.SEPARATION_OF_DUTIES)
+        for person in (human, *behind):
+            if person in st.authors:
+                raise Denied(_author_words(st, key, human, person, verb), rule=rule_ids.SEPARATION_OF_DUTIES)
         p = _choose(tx, pcfg, key, human, approval, gate, action)
         if revision is not None and revision != st.revision:
             raise Conflict(

@@ -2,7 +2,12 @@
 take over". The agent's lease ends (job.released, its token stops working) and the job is leased to the human
 in the same transaction (job.claimed, a job token minted for them), with a `job.taken_over` event saying who,
 from whom and why. Earlier attempts, revisions and findings stay on the timeline and count; the human submits
-on the same rails (the diff guard, authorship: an author never approves their own work)."""
+on the same rails (the diff guard, authorship: an author never approves their own work).
+
+A dead job (its agent gave up with `org job fail`, or its leases ran out) is taken over the same way, when the
+task's open escalation is the one that job raised (kind job_failed or dead_job, ADR 0230): the take-over answers
+it (task.resumed by the human, the escalation request granted), and the same job, attempts and all, is leased to
+the human. A task escalated for anything else (its budget, its rework limit) waits for its approvers."""
 
 from __future__ import annotations
 
@@ -11,17 +16,37 @@ from collections.abc import Callable
 
 from org.bus.claims import Claim
 from org.bus.context import Ctx, task_key
+from org.bus.driver import apply
 from org.bus.jobs import JOB_COLS
 from org.bus.store import Tx
 from org.bus.switches import check_not_paused
 from org.config.loader import OrgConfig
 from org.engine import flow, rule_ids
 from org.engine.duties import stand_in_refusal
+from org.engine.state import fold
 from org.errors import Conflict, Denied, NotFound
 
-__all__ = ["take_over", "WRITE"]
+__all__ = ["take_over", "WRITE", "DEAD_KINDS"]
 
 WRITE = "code.write"  # a workspace is written to: who takes over a job there must be allowed this
+DEAD_KINDS = ("job_failed", "dead_job")  # escalations a dead job raised, which taking it over answers
+
+
+def _dead_job(tx: Tx, key: str, status: str) -> int | None:
+    """The dead work job whose failure is the task's open escalation (the latest such job), or None."""
+    if status != "escalated":
+        return None
+    open_esc = tx.x(
+        "SELECT subject FROM approvals WHERE task = :k AND kind = 'escalation' AND status = 'pending'",
+        {"k": key},
+    ).all()
+    if not open_esc or any(r[0] not in DEAD_KINDS for r in open_esc):
+        return None
+    r = tx.x(
+        "SELECT id FROM jobs WHERE task = :k AND kind = 'work' AND status = 'dead' ORDER BY id DESC",
+        {"k": key},
+    ).first()
+    return int(r[0]) if r is not None else None
 
 
 def take_over(
@@ -56,6 +81,9 @@ def take_over(
             "ORDER BY id DESC",
             {"k": key},
         ).first()
+        dead = found is None and _dead_job(tx, key, row.status)
+        if dead:
+            found = tx.x(f"SELECT {JOB_COLS} FROM jobs WHERE id = :j", {"j": dead}).first()
         if found is None:
             raise NotFound(f"{key} has no open work job to take over (task {row.status})")
         j = dict(zip(cols, found, strict=True))
@@ -67,6 +95,18 @@ def take_over(
             raise NotFound(f"no human '{actor}' in the policy {key} runs under")
         if spec is None:
             raise NotFound(f"no gate '{j['gate']}' in {key}'s workflow")
+        resumed: list = []
+        if dead:  # the escalation the dead job raised is answered by the human taking it over (recorded
+            # once the job is theirs, so no second job is posted for the gate)
+            before_resume = st
+            resumed = flow.resume(pcfg, st, actor, f"taken over by {actor}: {why}")
+            st = fold(resumed, st.copy())
+            if (
+                st.status != "active"
+                or st.gates.get(j["gate"]) is None
+                or st.gates[j["gate"]].status != "ready"
+            ):
+                raise Conflict(f"{key} cannot go on at '{j['gate']}' ({st.status}): {st.escalation or ''}")
         # the engine's own rule for a human standing in at another lane's work gate (the same at submit)
         refused = stand_in_refusal(pcfg, st, actor, spec) if spec.lane != mine.lane else None
         el = refused if refused is not None else flow.eligibility(pcfg, st, actor, j["gate"])
@@ -126,6 +166,8 @@ def take_over(
             "VALUES (:j, :f, :a, :g, :e, 'active')",
             {"j": jid, "f": fence, "a": actor, "g": tx.now, "e": exp},
         )
+        if resumed:
+            apply(ctx, tx, pcfg, row, before_resume, resumed)
         from org.bus.audit import iso
 
         ctx.record(

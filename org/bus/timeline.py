@@ -166,6 +166,12 @@ def summarize(e: dict) -> str:
         return (
             f"job {e.get('job')} {t.split('.')[1]}: {d.get('reason') or ('holder ' + str(d.get('holder')))}"
         )
+    if t == "tool.called":
+        return (
+            f"{who} called {d.get('tool')} (job {e.get('job')}): {d.get('result')}, "
+            f"{d.get('decision') or 'not decided'}, {d.get('latency_ms')} ms, args sha256 {d.get('args_sha256')}"
+            + (f" [{', '.join(d.get('rules') or [])}]" if d.get("rules") else "")
+        )
     if t == "action.decided":
         return f"{who} asked to '{d.get('action')}': {e.get('decision')} ({d.get('reason')})"
     if t == "approval.requested":

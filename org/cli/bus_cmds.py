@@ -549,7 +549,9 @@ def _scope(
 ) -> tuple[str, str | None]:
     from org.errors import UsageError
 
-    given = [(s, v) for s, v in (("actor", actor), ("lane", lane), ("task", task), ("vendor", vendor)) if v]
+    given: list[tuple[str, str | None]] = [
+        (s, v) for s, v in (("actor", actor), ("lane", lane), ("task", task), ("vendor", vendor)) if v
+    ]
     if all_:
         given.append(("all", None))
     if len(given) != 1:
@@ -765,9 +767,11 @@ def audit_verify(
         anchors[int(seq)] = h.lower()
     wpath = None if no_witness else (witness or witness_path(o.org_root(), o.db_url()))
     witnessed = read_witness(wpath) if wpath is not None else {}
-    for seq, h in witnessed.items():
-        if anchors.setdefault(seq, h) != h:
-            raise UsageError(f"--anchor {seq}:{anchors[seq]} disagrees with the witness {wpath} ({seq}:{h})")
+    for wseq, wh in witnessed.items():
+        if anchors.setdefault(wseq, wh) != wh:
+            raise UsageError(
+                f"--anchor {wseq}:{anchors[wseq]} disagrees with the witness {wpath} ({wseq}:{wh})"
+            )
     last = [0.0]
 
     def progress(n: int) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from org.config.actions import action_matches, lane_refusal
-from org.config.models import Condition, Workflow
+from org.config.models import Condition, Workflow, canonical_text
 from org.config.suggest import did_you_mean
 from org.errors import Problem
 
@@ -543,7 +543,12 @@ def _fact_problems(cfg: OrgConfig, docs: dict[str, Located], check_attrs: bool) 
                 )
         for k, v in af.implies.items():
             spec = cfg.attributes.get(k)
-            if spec is not None and spec.values is not None and str(v).casefold() not in spec.values:
+            if (
+                v is not None
+                and spec is not None
+                and spec.values is not None
+                and str(v).casefold() not in spec.values
+            ):
                 out.append(Problem(f, line, f"actions.{i}.implies.{k}", f"'{v}' is not a value of '{k}'"))
     for wname, wf in cfg.workflows.items():
         f, line = _split(cfg.sources.get(f"workflow:{wname}", ""))
@@ -558,4 +563,18 @@ def _fact_problems(cfg: OrgConfig, docs: dict[str, Located], check_attrs: bool) 
                         f"unknown attribute '{k}' (declared: {', '.join(sorted(known))})",
                     )
                 )
+        for k, v in wf.implies.items():
+            spec = cfg.attributes.get(k)
+            if spec is None:
+                why = f"unknown attribute '{k}' (declared: {', '.join(sorted(known))})"
+            elif (spec.type == "bool") != isinstance(v, bool) or (
+                spec.values is not None and canonical_text(str(v), spec.casefold) not in spec.values
+            ):
+                why = f"'{v}' is not a value of '{k}' ({spec.type}"
+                why += f": {', '.join(spec.values)})" if spec.values is not None else ")"
+            elif spec.source == "org":
+                why = f"'{k}' is derived by org (source: org), never implied"
+            else:
+                continue
+            out.append(Problem(f, where.line("implies", k), f"implies.{k}", why))
     return out

@@ -291,6 +291,11 @@ class Workflow(Strict):
         default_factory=list,
         description="Attributes every task of this workflow is filed with (else refused).",
     )
+    implies: dict[str, str | int | float | bool] = Field(
+        default_factory=dict,
+        description="Attributes every task of this workflow has, so every action on it (filled in where the "
+        "filing is silent; a filing saying otherwise is refused).",
+    )
     repository: Literal["required", "optional", "none"] = Field(
         default="optional",
         description="Whether a task of this workflow works in a repository of gates/repos.yaml.",
@@ -354,8 +359,10 @@ class ActionFacts(Strict):
     requires: list[str] = Field(
         default_factory=list, description="Attributes these actions cannot be judged without."
     )
-    implies: dict[str, str | int | float | bool] = Field(
-        default_factory=dict, description="Attributes these actions always have."
+    implies: dict[str, str | int | float | bool | None] = Field(
+        default_factory=dict,
+        description="Attributes these actions always have; null: they have no such fact (e.g. no environment "
+        "for work in a workspace), so its silence is not read at its worst.",
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
@@ -316,27 +315,37 @@ def count_eligible(cfg: OrgConfig, state: TaskState, gate: str, enough: int, rea
 
 def _admitted(
     cfg: OrgConfig, state: TaskState, gate: str, spec: Any, bound: str | None
-) -> Iterator[tuple[str, str]]:
+) -> tuple[tuple[str, str], ...]:
     """(member, family) for every member of the lane of review or approval gate `gate` that eligibility()
     admits, in lane order, on `state` with the gate ready on revision `bound` (the caller has checked that
     the task is active under this config). The per-member tests are eligibility()'s, with what they share
-    computed once."""
+    computed once; the answer is a function of the lane's roster, the gate and four sets read from the
+    task (its authors, their families, who already reviewed `bound`, the families already counting), so
+    it is kept in the memo under those sets (a busy lane asks the same question for task after task)."""
     roster = memo.lane_roster(cfg, spec.lane)
     if not roster or gate_action_refusal(cfg, state, roster[0][0], spec) is not None:
-        return  # the action depends on the lane and the task, not on the member: refused to one, refused to all
+        return ()  # the action depends on the lane and the task, not on the member: refused to one, refused to all
     gs = state.gates[gate]
     cross = spec.cross_vendor
-    authors = state.authors
+    reviewed: frozenset[str] = _NONE
+    counted_fams: frozenset[str] = _NONE
     if gs.reviews:
-        reviewed: Collection[str] = {r.actor for r in gs.reviews if r.revision == bound}
-        counted_fams: Collection[str] = (
-            {family_of_actor(cfg, r.actor) for r in valid_reviews(cfg, state, gate, bound)} if cross else ()
-        )
-    else:  # nobody reviewed it yet: nobody already did, and no family counts yet
-        reviewed = counted_fams = ()
+        reviewed = frozenset([r.actor for r in gs.reviews if r.revision == bound])
+        if cross:
+            counted_fams = frozenset(
+                [family_of_actor(cfg, r.actor) for r in valid_reviews(cfg, state, gate, bound)]
+            )
+    authors = frozenset(state.authors)
+    author_fams = frozenset(author_families(cfg, state)) if cross else _NONE
+    known = memo.table("admitted", cfg.actors, cfg.lanes)
+    key = (spec, authors, author_fams, reviewed, counted_fams)
+    if known is not None:
+        hit = known.get(key)
+        if hit is not None:
+            return hit  # type: ignore[no-any-return]
     approval = spec.kind == "approval"
     placed = spec.placed_families
-    author_fams = author_families(cfg, state) if cross else ()
+    out = []
     # the roster holds what eligibility() reads of each member (its lane is the gate's by construction)
     for a, fam, human, declared, left_out in roster:
         if left_out or a in authors or a in reviewed:
@@ -345,7 +354,16 @@ def _admitted(
             continue
         if approval and not human:
             continue
-        yield a, fam
+        out.append((a, fam))
+    admitted = tuple(out)
+    if known is not None:
+        if len(known) >= 65536:
+            known.clear()
+        known[key] = admitted
+    return admitted
+
+
+_NONE: frozenset[str] = frozenset()
 
 
 def _model_left_out(cfg: OrgConfig, who: Any) -> bool:

@@ -37,6 +37,7 @@ from org.engine.binding import (
     required_gates,
     valid_reviews,
 )
+from org.engine.conditions import coerce
 from org.engine.duties import (
     CURRENT,
     Eligibility,
@@ -51,6 +52,7 @@ from org.errors import Conflict, Denied, NotFound, UsageError
 
 __all__ = [
     "filer_may_approve",
+    "workflow_implied",
     "Eligibility",
     "Violation",
     "ExtraCheck",
@@ -168,6 +170,7 @@ def start_task_folded(
     if requested_tier is not None and requested_tier not in tiers:
         raise UsageError(f"unknown tier '{requested_tier}' (tiers: {', '.join(tiers)})")
     attrs = require_attributes(cfg, attributes, org_set=True)
+    attrs = workflow_implied(cfg, workflow, attrs)
     missing = [k for k in cfg.workflows[workflow].requires if attrs.get(k) is None]
     if (
         missing
@@ -208,6 +211,25 @@ def start_task_folded(
     # advance folds what it adds, so it ends as the fold of every event returned
     state = fold(events)
     return _stamp(cfg, events + _advance(cfg, state, extra_check)), state
+
+
+def workflow_implied(cfg: OrgConfig, workflow: str, attrs: dict[str, Any]) -> dict[str, Any]:
+    """`attrs` with the facts the workflow implies for every task and action of it filled in (ADR 0220); a
+    filing that says otherwise is refused (exit 2), naming the workflow's file and line."""
+    implied = cfg.workflows[workflow].implies
+    if not implied:
+        return attrs
+    out = dict(attrs)
+    for k, v in implied.items():
+        want = coerce(cfg.attributes.get(k), v)
+        if k not in out:
+            out[k] = want
+        elif out[k] != want or type(out[k]) is not type(want):
+            raise UsageError(
+                f"a '{workflow}' task is {k}: {v} ({cfg.source(f'workflow:{workflow}')}: implies); "
+                f"it cannot be filed with {k}={out[k]}"
+            )
+    return out
 
 
 def filer_may_approve(cfg: OrgConfig, tier: str) -> bool:

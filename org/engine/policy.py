@@ -34,6 +34,7 @@ __all__ = [
     "decide_within",
     "attribute_conflicts",
     "Outcome",
+    "ORG_VERBS",
 ]
 
 Outcome = Literal["allow", "deny", "needs_approval"]
@@ -95,7 +96,10 @@ class Decision:
         }
 
 
-_NO_FACTS = object()  # an action that requires and implies nothing
+# org's own verbs: a human's verdict, a pause, a filing, a review or a work submission changes org's own records
+# (the chain, a revision the pipeline alone merges); they take effect in no environment and undo nothing, so
+# every fact a rule reads is absent for them unless the catalogue says otherwise (ADR 0220)
+ORG_VERBS = frozenset({"approve", "reject", "pause", "resume", "task.add", "review.file", "work.submit"})
 _ABSENT = object()  # a reading of a missing fact in which it is not there at all
 _MAX_READINGS = 4096
 
@@ -322,16 +326,19 @@ class Policy:
         facts = self._facts.get(action)
         if facts is None:
             facts = self._facts_for(action)
-        if facts is _NO_FACTS:
-            return self._judge(actor, who, action, attrs, requested_tier, approvals, authors)
         opens = self._opens.get(action)
         if opens is None:
             opens = self._opens_for(action, facts)
+        required, implied = facts
+        if not opens and not required and not implied:
+            return self._judge(actor, who, action, attrs, requested_tier, approvals, authors)
         missing = tuple(k for k in opens if k not in attrs)
         uncertain: dict[str, tuple[Any, ...]] = {}
-        required, implied = facts
         for k, v in implied.items():
-            if k not in attrs:
+            if v is None:  # the action has no such fact (ADR 0220): absent, or read both ways when stated
+                if k in attrs:
+                    uncertain[k] = (attrs[k], _ABSENT)
+            elif k not in attrs:
                 attrs[k] = v
             elif attrs[k] != v or type(attrs[k]) is not type(v):
                 uncertain[k] = (attrs[k], v)  # the request says otherwise: read both ways
@@ -344,10 +351,10 @@ class Policy:
         return self._worst(actor, who, action, attrs, uncertain, requested_tier, approvals, authors, missing)
 
     def implies(self, action: str) -> Mapping[str, Any]:
-        """The facts `action` always has (gates/rules.yaml `actions:`)."""
+        """The facts `action` always has (gates/rules.yaml `actions:`, and org's own verbs); None: it has no
+        such fact (absent, never unknown)."""
         canon = canonical_action(action)
-        facts: Any = self._facts_for(canon) if canon is not None else _NO_FACTS
-        return {} if facts is _NO_FACTS else facts[1]
+        return {} if canon is None else self._facts_for(canon)[1]
 
     def unknowns(self, action: str, attributes: Mapping[str, Any]) -> tuple[str, ...]:
         """The facts a filing of a declared `action` is silent on that a RED, consequential or (when a rule
@@ -355,14 +362,12 @@ class Policy:
         canon = canonical_action(action)
         if canon is None:
             return ()
-        facts: Any = self._facts_for(canon)
-        if facts is _NO_FACTS:
-            return ()
-        return tuple(k for k in self._opens_for(canon, facts) if attributes.get(k) is None)
+        return tuple(k for k in self._opens_for(canon, self._facts_for(canon)) if attributes.get(k) is None)
 
     def _opens_for(self, action: str, facts: Any) -> tuple[str, ...]:
-        """The attributes a declared action's RED and consequential rules (and the risk rules, when a rule reads
-        the tier) read, but for those never unknown, required (read at their worst as a whole) or implied."""
+        """The attributes an action's RED and consequential rules (and the risk rules, when a rule reads the tier)
+        read, but for those never unknown, required (read at their worst as a whole) or implied; declared in the
+        catalogue or not (ADR 0220: an undeclared action's silence is read at its worst too)."""
         required, implied = facts
         reads: set[str] = set()
         for r in (*self._red, *self._consequential):
@@ -457,20 +462,24 @@ class Policy:
     def requires(self, action: str) -> tuple[str, ...]:
         """The attributes `action` cannot be judged without (gates/rules.yaml `actions:`)."""
         canon = canonical_action(action)
-        facts: Any = self._facts_for(canon) if canon is not None else _NO_FACTS
-        return () if facts is _NO_FACTS else facts[0]
+        return () if canon is None else self._facts_for(canon)[0]
 
-    def _facts_for(self, action: str) -> Any:
-        """(required attributes, implied values) of an action, or _NO_FACTS; remembered per action."""
+    def _facts_for(self, action: str) -> tuple[tuple[str, ...], dict[str, Any]]:
+        """(required attributes, implied values) of an action; remembered per action. org's own verbs (ORG_VERBS)
+        have no fact the catalogue does not give them: each attribute a rule reads is absent for them."""
         required: list[str] = []
         implied: dict[str, Any] = {}
         for af, _src in self.cfg.action_facts:
             if action_matches(af.actions, action):
                 required += [k for k in af.requires if k not in required]
                 for k, v in af.implies.items():
-                    c = coerce(self._types.get(k), v)
+                    c = None if v is None else coerce(self._types.get(k), v)
                     implied.setdefault(k, v if c is BAD else c)
-        out = (tuple(required), implied) if required or implied else _NO_FACTS
+        if action in ORG_VERBS:
+            for k in sorted(self.reads):
+                if k not in required and k not in DERIVED and k not in ("tier", PATHS):
+                    implied.setdefault(k, None)
+        out = (tuple(required), implied)
         if len(self._facts) < 4096:
             self._facts[action] = out
         return out

@@ -502,15 +502,15 @@ class Gateway:
         """Start serving on 127.0.0.1 (an ephemeral port; `url`) and/or a Unix socket (0600; `socket_path`)."""
         handler = _handler(self)
         if http:
-            srv: socketserver.BaseServer = _HTTP(("127.0.0.1", 0), handler)
-            self.url = f"http://127.0.0.1:{srv.server_address[1]}/v1"
-            self._start(srv)
+            web = _HTTP(("127.0.0.1", 0), handler)
+            self.url = f"http://127.0.0.1:{web.server_port}/v1"
+            self._start(web)
         if unix_path is not None:
             unix_path = Path(unix_path)
             unixsock.take(unix_path, "gateway")
             old = os.umask(0o177)
             try:
-                srv = _Unix(str(unix_path), handler)
+                srv: socketserver.BaseServer = _Unix(str(unix_path), handler)
             except OSError as exc:
                 raise UsageError(f"cannot listen on {unix_path}: {exc.strerror or exc}") from None
             finally:
@@ -571,8 +571,8 @@ def _handler(gw: Gateway) -> type[BaseHTTPRequestHandler]:
         disable_nagle_algorithm = True  # keep-alive without a 40 ms stall per call
 
         def setup(self) -> None:
-            if self.request.family == socket.AF_UNIX:
-                self.disable_nagle_algorithm = False  # no TCP_NODELAY on a Unix socket
+            if self.request.family == socket.AF_UNIX:  # no TCP_NODELAY on a Unix socket
+                self.__dict__["disable_nagle_algorithm"] = False
             super().setup()
 
         def log_message(self, *args: Any) -> None:

@@ -86,6 +86,7 @@ OPERATIONS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
     "release": {"job": (_JOB, True), "reason": (_STR, True)},
     "fail": {"job": (_JOB, True), "reason": (_STR, True)},
     "job_facts": {"job": (_JOB, True)},
+    "revision_read": {"job": (_JOB, True), "what": (_STR, True), "arg": (_STR, False)},
     "job_read": {
         "job": (_JOB, True),
         "what": (_STR, True),
@@ -116,6 +117,7 @@ OPERATIONS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
     },
     "wait_for_decision": {"approval": (_INT, True), "timeout": (_NUM, False), "as": (_STR, False)},
     "comment": {"job": (_JOB, True), "body": (_STR, True)},
+    "record_tool_call": {"job": (_JOB, True), "entry": ((dict,), True)},
     "whoami": {"as": (_STR, False)},
     "list_tasks": {
         "status": (_STR, False),
@@ -234,11 +236,13 @@ class BusServer:
         read_timeout: float = READ_TIMEOUT_S,
         idle_s: float = IDLE_S,
         isolation: str | None = None,
+        workspaces: Any = None,
     ) -> None:
         self.db_url, self.root, self.config = db_url, root, config
         self.path = Path(path)
         self.check = check
         self.handover = handover
+        self.workspaces = workspaces  # org.workspaces.service for revision_read (this layer knows no git)
         self.uids = {os.getuid(), *allow_uids}
         self.read_timeout, self.idle_s = read_timeout, idle_s
         self.isolation = isolation  # "none": its clients run without a sandbox, and every event says so
@@ -469,6 +473,10 @@ class BusServer:
             return door.job_facts(token, a["job"])
         if op == "act":
             return door.act(token, a["action"], as_, a["task"], a.get("attributes"))
+        if op == "revision_read":  # a review job's read-only look at its bound revision (ADR 0232)
+            return door.revision_read(
+                token, a["job"], a["what"], a.get("arg") or "", workspaces=self.workspaces
+            )
         if op == "job_read":  # what a job's worker reads while it works, scoped to its job (ADR 0171)
             return door.job_read(
                 token,
@@ -482,6 +490,8 @@ class BusServer:
             )
         if op == "comment":
             return door.comment(token, a["job"], a["body"])
+        if op == "record_tool_call":
+            return door.record_tool_call(token, a["job"], a["entry"])
         if op == "whoami":
             return door.whoami(token, as_=as_)
         if op == "list_tasks":

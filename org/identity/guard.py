@@ -135,12 +135,14 @@ class Guard:
         "claim": ("claim",),
         "heartbeat": ("heartbeat",),
         "comment": ("comment",),
+        "record_tool_call": ("record_tool_call",),
         "whoami": ("config",),
         "submit": ("submit",),
         "release": ("release",),
         "fail": ("fail",),
         "take_over": ("take_over",),
         "job_facts": ("task", "pinned_config", "config", "events_since", "work_result"),
+        "revision_read": ("task", "repo_task"),
         "work_result": ("work_result",),
         "job_read": ("pauses_covering", "work_result", "events_since", "head"),
         "sweep": ("sweep",),
@@ -546,6 +548,15 @@ class Guard:
         """A comment on its task by the holder of a live job token (recorded as `task.comment`)."""
         return self._as_holder(token, job, "comment", lambda j, fence: self._bus.comment(j, fence, body))
 
+    def record_tool_call(self, token: str | None, job: int | str, entry: dict) -> dict:
+        """One tool call in the tool-call ledger (tool, arguments digest, result class, latency, decision: never
+        the arguments), by the holder of a live job token for `job`; recorded under a pause too (a call the
+        pause refused is in the ledger as denied)."""
+        p = self.principal(token, command="record tool call", job_ok=True, principal_ok=False, paused_ok=True)
+        jid = self._job_scope(p, job, "record tool call")
+        with acting(p):
+            return self._bus.record_tool_call(jid, p.fence_token or "", entry)
+
     def whoami(self, token: str | None, *, as_: str | None = None) -> dict:
         """Who a token speaks for and what that principal may do: its lanes with their actions (may, may not)
         and the gates of each workflow they hold (the MCP server lists tools from this). A job token answers
@@ -680,6 +691,20 @@ class Guard:
             if what == "work_result":
                 return self._bus.work_result(task, gate=gate, revision=revision)
             return self._bus.events_since(after, limit=limit, task=task, types=types)
+
+    def revision_read(
+        self, token: str | None, job: int | str, what: str, arg: str = "", *, workspaces: Any = None
+    ) -> dict:
+        """A review job's holder reads the revision bound to its gate, read-only (org.identity.jobfacts:
+        `list`, `read` or `search`; the revision is the job's, never one the caller names). `workspaces`: the
+        workspaces service that reads git, passed by the caller as for job_facts."""
+        from org.identity.jobfacts import revision_read
+
+        p = self.principal(token, command="read revision", job_ok=True, principal_ok=False)
+        jid = self._job_scope(p, job, "read revision")
+        self.lease_live(p, "read revision")
+        with acting(p):
+            return revision_read(self._bus, jid, what, arg, workspaces=workspaces)
 
     def act(
         self, token: str | None, action: str, as_: str | None, task: str, attributes: dict | None = None

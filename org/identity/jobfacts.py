@@ -14,7 +14,7 @@ from org.bus.submit import VERDICTS
 from org.engine.risk import classify
 from org.errors import OrgError
 
-__all__ = ["job_facts", "last_review_findings"]
+__all__ = ["job_facts", "last_review_findings", "revision_read", "READS"]
 
 ASKS = {
     "work": "Do the work the task names; submit --verdict pass (your workspace's commit is the revision) or "
@@ -175,3 +175,36 @@ def _workspace(
         except OrgError as exc:
             diff = {"revision": bound, "error": exc.message}
     return ws, diff
+
+
+READS = ("list", "read", "search")
+
+
+def revision_read(bus: Any, job: int, what: str, arg: str = "", *, workspaces: Any = None) -> dict:
+    """What a review job's holder reads of the revision bound to its gate (never a working tree, never another
+    revision: the door names it from the job, ADR 0232): `list` (files under `arg`), `read` (the file `arg`) or
+    `search` (lines matching `arg`). `workspaces`: org.workspaces.service, as for job_facts."""
+    from org.bus.context import task_key
+    from org.bus.repofacts import job_of
+    from org.errors import NotFound, UsageError
+
+    if what not in READS:
+        raise UsageError(f"a revision is read with one of {', '.join(READS)}, not '{what}'")
+    j = bus.ctx.store.read(lambda tx: job_of(tx, job))
+    if j["kind"] != "review" or not j["task"]:
+        raise UsageError(
+            f"job {job} is a {j['kind']} job: only a review job reads its bound revision this way"
+        )
+    key = task_key(j["task"])
+    state = (bus.task(key) or {}).get("state") or {}
+    bound = ((state.get("gates") or {}).get(j["gate"]) or {}).get("bound") or state.get("revision")
+    if not bound:
+        raise NotFound(f"{key} has no revision bound to '{j['gate']}'")
+    if workspaces is None:
+        raise UsageError("this door reads no repository (no workspaces service was given)")
+    reader = workspaces.revision_reader(bus, key, bound)
+    if what == "list":
+        return {"revision": bound, "path": arg or "", "files": reader.files(arg or "")}
+    if what == "read":
+        return {"revision": bound, "path": arg, "text": reader.read(arg)}
+    return {"revision": bound, "pattern": arg, "hits": reader.search(arg)}

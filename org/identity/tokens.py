@@ -22,6 +22,7 @@ take the same time; the count table is pruned by the window and capped at MAX_FA
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import hmac
 import json
@@ -30,7 +31,7 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from org.bus import identityrows as rows_
 from org.bus.audit import token_fingerprint
@@ -403,7 +404,7 @@ class Tokens:
         salt, stored = (row["salt"], row["hash"]) if row else (_DUMMY_SALT, _DUMMY_HASH)
         ok = hmac.compare_digest(self._hash(salt, secret), stored)
         kind_ok = row is not None and row["kind"] == ("principal" if kind == "p" else "job")
-        if not (ok and row is not None and kind_ok):
+        if not (ok and row is not None and kind_ok) or row is None:
             self._fail(
                 "malformed" if not parsed else ("unknown" if row is None else "bad secret"),
                 command,
@@ -507,7 +508,9 @@ class Tokens:
         ):
             return "its secret is not the issued one"
         exp, want_exp = row["expires_at"], said.get("expires_at")
-        if (exp is None) != (want_exp is None) or (exp is not None and float(exp) != float(want_exp)):
+        if (exp is None) != (want_exp is None) or (
+            exp is not None and want_exp is not None and float(exp) != float(want_exp)
+        ):
             return "its expiry is not the issued one"
         return None
 
@@ -548,7 +551,7 @@ class Tokens:
             self._behind[row["id"]] = hit
         return hit
 
-    def _issued_behind(self, tid: str) -> list[str]:
+    def _issued_behind(self, tid: str) -> builtins.list[str]:
         """The `behind` its token.issued event recorded for token `tid` (the chain, not the table)."""
         return self.store.read(lambda tx: rows_.issued_behind(tx, tid))
 
@@ -581,7 +584,7 @@ class Tokens:
             data={"reason": why, "command": command, "as": _clip(as_), "token_id": tid},
         )
 
-    def _fail(self, why: str, command: str, as_: str | None, tid: str | None) -> None:
+    def _fail(self, why: str, command: str, as_: str | None, tid: str | None) -> NoReturn:
         """A failed authentication (unknown id or wrong secret): counted for the presented id, recorded, then
         answered after the wait its count earns (the same for both), always as Denied "authentication failed".
         A malformed token (no id: nothing to guess) is recorded and answered at once, never counted, so a flood

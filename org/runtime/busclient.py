@@ -5,7 +5,8 @@
         bus.submit(job_token, claim.job, "pass", note="done")
 
 The methods are the door's agent operations with the door's signatures (org.identity.guard.Guard): claim,
-heartbeat, task, timeline, submit, release, fail, job_facts, job_read, act, rehearse_act, events_since, wait_for_decision, comment,
+heartbeat, task, timeline, submit, release, fail, job_facts, revision_read, job_read, act, rehearse_act, events_since,
+wait_for_decision, comment, record_tool_call (the tool-call ledger, ADR 0231),
 whoami, list_tasks; so the CLI
 and the MCP server use a client where they would use a Guard. Errors come back as the org.errors tree (the
 server's exit code kept); a server that is gone raises BusGone (exit 7: the run is over or being restarted).
@@ -35,12 +36,14 @@ OPERATIONS = (
     "release",
     "fail",
     "job_facts",
+    "revision_read",
     "job_read",
     "act",
     "rehearse_act",
     "events_since",
     "wait_for_decision",
     "comment",
+    "record_tool_call",
     "whoami",
     "list_tasks",
 )
@@ -217,6 +220,12 @@ class BusClient:
         is; `workspaces` is the Guard's parameter and is not sent)."""
         return self.call("job_facts", token, job=job)
 
+    def revision_read(
+        self, token: str | None, job: int | str, what: str, arg: str = "", *, workspaces: Any = None
+    ) -> dict:
+        """A review job's read-only look at its bound revision (list, read, search); the server reads git."""
+        return self.call("revision_read", token, job=job, what=what, arg=arg or None)
+
     def job_read(
         self,
         token: str | None,
@@ -282,6 +291,9 @@ class BusClient:
 
     def comment(self, token: str | None, job: int | str, body: str) -> dict:
         return self.call("comment", token, job=job, body=body)
+
+    def record_tool_call(self, token: str | None, job: int | str, entry: dict) -> dict:
+        return self.call("record_tool_call", token, job=job, entry=entry)
 
     def whoami(self, token: str | None, *, as_: str | None = None) -> dict:
         return self.call("whoami", token, **{"as": as_})

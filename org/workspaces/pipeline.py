@@ -213,7 +213,7 @@ def run_pipeline(bus: Any, *, task: str | None = None) -> list[dict]:
                 repo.sync()
                 ensure_commit(repo, tr.row.key, rev)
             res = test_commit(repo, rev)
-            if res is None:
+            if res is None or repo.spec.test is None:
                 r = _apply(
                     bus,
                     tr.row.key,

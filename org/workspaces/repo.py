@@ -241,8 +241,10 @@ class Repository:
     def attempts(self, task: str) -> list[tuple[str, str]]:
         """[(ref, commit)] saved for the task, oldest first."""
         out = self.g("for-each-ref", "--format=%(refname) %(objectname)", f"refs/org/attempts/{task}/")
-        pairs = [tuple(line.split(" ", 1)) for line in out.splitlines() if line]
-        return sorted(pairs, key=lambda p: int(p[0].rsplit("/", 1)[1]))  # type: ignore[misc]
+        pairs = [
+            (ref, commit) for ref, _, commit in (line.partition(" ") for line in out.splitlines() if line)
+        ]
+        return sorted(pairs, key=lambda p: int(p[0].rsplit("/", 1)[1]))
 
     def save_attempt(self, task: str, *, locked: bool = False) -> str | None:
         """Save the workspace's head (and org's accepted head when they differ) under

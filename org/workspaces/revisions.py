@@ -1,5 +1,7 @@
-"""Revisions are commits: the commit a work submission names (or the one org makes of the workspace's
-changes for the submitter, with Org-Task/Org-Gate/Org-Actor trailers), brought into org's mirror."""
+"""Revisions are commits: the commit org makes for the submitter, with Org-Task/Org-Gate/Org-Actor trailers and
+the submitter as its author, of the workspace's changes, or on top of commits made in the workspace by hand
+(`git commit` by a human or an external agent: their commits stay as they are under it, ADR 0230), brought
+into org's mirror."""
 
 from __future__ import annotations
 
@@ -49,7 +51,7 @@ def collect(
         sha = out.stdout.decode().strip()
         if out.returncode != 0 or not git_ok(["merge-base", "--is-ancestor", sha, head], git_dir=repo.mirror):
             raise NotFound(f"commit {commit} is not on the workspace's branch of {task} (HEAD {head[:12]})")
-        chosen = sha
+        chosen = _sealed(repo, task, path, sha, actor=actor, gate=gate, tip=sha == head)
     else:
         chosen = _commit_changes(repo, task, path, head, actor=actor, gate=gate)
     target = repo.sync()
@@ -74,7 +76,7 @@ def _commit_changes(repo: Repository, task: str, path, head: str, *, actor: str,
         tree = git(["write-tree"], git_dir=repo.mirror, work_tree=path, env=env).stdout.decode().strip()
         head_tree = git(["rev-parse", f"{head}^{{tree}}"], git_dir=repo.mirror).stdout.decode().strip()
         if tree == head_tree:
-            return head
+            return _sealed(repo, task, path, head, actor=actor, gate=gate, tip=True)
         new = _commit_tree(repo, task, tree, head, actor=actor, gate=gate)
         # the workspace's branch moves to org's commit and its index to the one just built from its files
         # (they are that commit): `git reset --mixed`, done by org without running git in the workspace
@@ -85,10 +87,56 @@ def _commit_changes(repo: Repository, task: str, path, head: str, *, actor: str,
             os.unlink(index)
 
 
-def _commit_tree(repo: Repository, task: str, tree: str, head: str, *, actor: str, gate: str) -> str:
+def _org_trailers(task: str, gate: str, actor: str) -> list[tuple[str, str]]:
+    return [("Org-Task", task), ("Org-Gate", gate), ("Org-Actor", actor)]
+
+
+def _sealed(repo: Repository, task: str, path, commit: str, *, actor: str, gate: str, tip: bool) -> str:
+    """`commit`, when it is org's accepted head of the task (nothing new) or a commit org made for this
+    submitter at this gate; else a commit org makes on top of it with the same tree, authored by the submitter
+    with org's trailers (commits made by hand in the workspace carry whatever author and trailers their maker
+    wrote: they stay under it as made). `tip`: `commit` is the workspace's HEAD, which then moves to the seal."""
+    accepted = git(
+        ["rev-parse", "--verify", "-q", f"refs/heads/{branch_of(task)}"], git_dir=repo.mirror, check=False
+    )
+    if accepted.returncode == 0 and accepted.stdout.decode().strip() == commit:
+        return commit
+    out = git(["log", "-1", "--format=%an%x00%B", commit], git_dir=repo.mirror).stdout.decode(
+        errors="replace"
+    )
+    author, _, body = out.partition("\0")
+    said = {
+        k.strip(): v.strip()
+        for k, _, v in (ln.partition(":") for ln in body.splitlines() if ln.startswith("Org-"))
+    }
+    if author == actor and all(said.get(k) == v for k, v in _org_trailers(task, gate, actor)):
+        return commit
+    tree = git(["rev-parse", f"{commit}^{{tree}}"], git_dir=repo.mirror).stdout.decode().strip()
+    new = _commit_tree(repo, task, tree, commit, actor=actor, gate=gate, by_hand=True, move_ref=tip)
+    if tip:  # the workspace's branch moves to the seal (same tree: its index and files stay as they are)
+        move_workspace_head(path, new)
+    return new
+
+
+def _commit_tree(
+    repo: Repository,
+    task: str,
+    tree: str,
+    head: str,
+    *,
+    actor: str,
+    gate: str,
+    by_hand: bool = False,
+    move_ref: bool = True,
+) -> str:
+    note = (
+        f"Submits the commits made in the workspace under it, as {actor} submitted them.\n\n"
+        if by_hand
+        else ""
+    )
     msg = (
-        f"org: work of {task} at {gate} by {actor}\n\n"
-        + trailers([("Org-Task", task), ("Org-Gate", gate), ("Org-Actor", actor)])
+        f"org: work of {task} at {gate} by {actor}\n\n{note}"
+        + trailers(_org_trailers(task, gate, actor))
         + "\n"
     )
     env_id = {"GIT_AUTHOR_NAME": actor, "GIT_AUTHOR_EMAIL": f"{actor}@org.invalid"}
@@ -97,7 +145,8 @@ def _commit_tree(repo: Repository, task: str, tree: str, head: str, *, actor: st
         .stdout.decode()
         .strip()
     )
-    repo.g("update-ref", f"refs/org/incoming/{task}", new, head)
+    if move_ref:
+        repo.g("update-ref", f"refs/org/incoming/{task}", new, head)
     return new
 
 

@@ -20,6 +20,7 @@ __all__ = [
     "gc_workspaces",
     "check_revision",
     "revision_patch",
+    "revision_reader",
     "scan_outcomes",
     "outcomes_report",
     "GC_ACTION",
@@ -126,6 +127,18 @@ def revision_patch(bus: Any, task: str, revision: str, *, limit: int = 64 * 1024
         "truncated": len(patch) > limit,
         "unseen": unseen_files(patch),
     }
+
+
+def revision_reader(bus: Any, task: str, revision: str) -> Any:
+    """A read-only view of the task's repository at `revision` (org.workspaces.atrevision), for its reviewer."""
+    from org.workspaces.atrevision import RevisionReader
+    from org.workspaces.git import git
+
+    repo = repository(bus, _task(bus, task))
+    ok = git(["cat-file", "-e", f"{revision}^{{commit}}"], git_dir=repo.mirror, check=False)
+    if ok.returncode != 0:
+        raise NotFound(f"revision {revision[:12]} of {task} is not in org's mirror of '{repo.name}'")
+    return RevisionReader(repo.mirror, revision)
 
 
 def gc_workspaces(bus: Any, actor: str, *, dry_run: bool = False) -> list[dict]:

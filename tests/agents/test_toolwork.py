@@ -56,6 +56,18 @@ def test_a_builder_changes_the_repository_with_tools(repo_env, ws_org):
         or e.get("action") in ("spec.write", "code.write")
     ]
     assert len(decided) >= 8  # list, write, test, submit at two gates
+    # ... and is in the tool-call ledger on the chain: tool, arguments digest, result, latency, decision
+    calls = _events(bus, t, "tool.called")
+    assert len(calls) >= 8 and {"list_files", "write_file", "run_tests", "submit"} <= {
+        c["data"]["tool"] for c in calls
+    }
+    assert all(
+        set(c["data"]) == {"tool", "args_sha256", "result", "latency_ms", "decision", "rules"} for c in calls
+    )
+    written = sh_git(mirror, "show", f"{view['revision']}:src/org_service/add_retries_webhook_sender.py")
+    assert not any(
+        line.strip() in json.dumps(c) for c in calls for line in written.splitlines() if len(line) > 20
+    )
     work = _events(bus, t, "work.submitted")
     assert any("tests:" in json.dumps(w) for w in work)
 

@@ -324,8 +324,8 @@ def request_mix(cfg: OrgConfig, n: int, seed: int):
         else:
             action = rnd.choice(everything)
         attrs = {}
-        for k in good:
-            if rnd.random() < 0.35:
+        for k in good:  # mostly stated: a fact a rule reads left out is read at its worst (ADR 0168, 0220)
+            if rnd.random() < 0.8:
                 attrs[k] = rnd.choice(junk[k]) if rnd.random() < 0.06 else rnd.choice(good[k])
         if "credential" in attrs and attrs["credential"] in cfg.credentials and rnd.random() < 0.6:
             attrs["service"] = cfg.credentials[attrs["credential"]].service  # mostly used for its own service

@@ -25,13 +25,20 @@ from typing import Any
 
 from tests.helpers import REPO
 
-__all__ = ["HISTORIES", "SEMANTICS", "MIGRATIONS", "ENGINE_TYPES", "record", "migrate", "replay"]
+__all__ = ["HISTORIES", "SEMANTICS", "MIGRATIONS", "TIGHTENED", "ENGINE_TYPES", "record", "migrate", "replay"]
 
 HISTORIES = REPO / "tests" / "data" / "histories"
-SEMANTICS = 1  # of the fold and decide(): bump with a migration below when they change on purpose
+SEMANTICS = 2  # of the fold and decide(): bump with a migration below when they change on purpose
 
 # version -> (what changed, why (ADR), a function turning a golden state of version-1 into this version's)
-MIGRATIONS: dict[int, tuple[str, Callable[[dict[str, Any]], dict[str, Any]]]] = {}
+MIGRATIONS: dict[int, tuple[str, Callable[[dict[str, Any]], dict[str, Any]]]] = {
+    2: (
+        "decide() reads an undeclared action's silence at its worst too (ADR 0220); the fold is unchanged",
+        lambda state: state,
+    ),
+}
+# versions whose change only tightens decide(): a decision recorded before may now be stricter, never looser
+TIGHTENED: frozenset[int] = frozenset({2})
 
 # Recorded event fields that depend on when and where a run happened, never on what the engine decided.
 _VOLATILE = ("seq", "at", "ts", "hash", "prev", "auth", "job", "id")

@@ -17,7 +17,7 @@ import tests.engine.cedar_policies as cp  # noqa: E402
 from org.config.actions import canonical_action  # noqa: E402
 from org.config.loader import load_org  # noqa: E402
 from org.config.models import canonical_text  # noqa: E402
-from org.engine.policy import _NO_FACTS, compile_policy, decide  # noqa: E402
+from org.engine.policy import compile_policy, decide  # noqa: E402
 
 EXTENDED_RULES = """attributes:
   environment: {type: str, values: [dev, staging, production]}
@@ -92,11 +92,16 @@ def _compare(cfg, n: int, seed: int) -> dict:
             )
             for k, v in attrs.items()
         }
-        facts = pol._facts_for(canon)
-        uncertain = facts is not _NO_FACTS and (
-            any(cattrs.get(k) is None for k in facts[0])
-            or any(str(cattrs.get(k, "")).casefold() != str(v).casefold() for k, v in facts[1].items())
-            or bool(pol.unknowns(canon, cattrs))  # a fact its rules read left out (ADR 0168)
+        required, implied = pol._facts_for(canon)
+        uncertain = (
+            any(cattrs.get(k) is None for k in required)
+            or any(
+                (cattrs.get(k) is not None)
+                if v is None
+                else str(cattrs.get(k, "")).casefold() != str(v).casefold()
+                for k, v in implied.items()
+            )
+            or bool(pol.unknowns(canon, cattrs))  # a fact its rules read left out (ADR 0168, 0220)
         )
         (worst if uncertain else plain).append((actor, canon, cattrs, approvals, authors))
     rank = {"allow": 0, "needs_approval": 1, "deny": 2}
@@ -137,11 +142,12 @@ def _compare(cfg, n: int, seed: int) -> dict:
 
 def test_default_org_agrees_with_cedar_on_10000_requests():
     seen = _compare(load_org(REPO), 10_000, seed=20261121)
-    # every outcome is well represented, or the comparison would prove little
-    assert min(seen.get(o, 0) for o in ("allow", "deny", "needs_approval")) >= 500, seen
+    # every outcome is well represented, or the comparison would prove little (compared exactly: the requests
+    # stating every fact a rule reads; the rest, read at their worst (ADR 0220), only as at least as strict)
+    assert min(seen.get(o, 0) for o in ("allow", "deny", "needs_approval")) >= 80, seen
 
 
 def test_every_condition_form_agrees_with_cedar(tmp_path):
     cfg = org_with(tmp_path, files={"gates/rules.yaml": EXTENDED_RULES, "lanes/auditor.yaml": AUDITOR})
     seen = _compare(cfg, 6_000, seed=7)
-    assert min(seen.get(o, 0) for o in ("allow", "deny", "needs_approval")) >= 200, seen
+    assert min(seen.get(o, 0) for o in ("allow", "deny", "needs_approval")) >= 60, seen

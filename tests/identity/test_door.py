@@ -143,6 +143,12 @@ RAW = {
     "claim_many": (None, lambda s: s.bus.claim_many("builder", "build-gpt", n=1)),
     "heartbeat": (None, lambda s: s.bus.heartbeat(s.job, s.fence, lease_seconds=900)),
     "comment": (None, lambda s: s.bus.comment(s.job, s.fence, "a note on the task")),
+    "record_tool_call": (
+        None,
+        lambda s: s.bus.record_tool_call(
+            s.job, s.fence, {"tool": "list_files", "args_sha256": "a" * 16, "result": "ok"}
+        ),
+    ),
     "submit": (None, lambda s: s.bus.submit(s.job, s.fence, "pass", note="spec")),
     "submit_many": (None, lambda s: s.bus.submit_many([{"job": s.job, "token": s.fence, "verdict": "pass"}])),
     "release": (None, lambda s: s.bus.release(s.job, s.fence, reason="later")),
@@ -349,6 +355,9 @@ DOOR = {
     "claim": lambda s, t: s.door.claim(t, "builder", "build-gpt"),
     "heartbeat": lambda s, t: s.door.heartbeat(t, s.job, lease_seconds=900),
     "comment": lambda s, t: s.door.comment(t, s.job, "a note on the task"),
+    "record_tool_call": lambda s, t: s.door.record_tool_call(
+        t, s.job, {"tool": "read_file", "args_sha256": "0" * 16, "result": "ok", "decision": "allow"}
+    ),
     "whoami": lambda s, t: s.door.whoami(t),
     "submit": lambda s, t: s.door.submit(t, s.job, "pass", note="spec"),
     "release": lambda s, t: s.door.release(t, s.job, reason="later"),
@@ -356,6 +365,7 @@ DOOR = {
     "take_over": lambda s, t: s.door.take_over(t, s.task, None, reason="stuck"),
     "job_facts": lambda s, t: s.door.job_facts(t, s.job),
     "job_read": lambda s, t: s.door.job_read(t, s.job, "switches"),
+    "revision_read": lambda s, t: _revision_read(s, t),
     "work_result": lambda s, t: s.door.work_result(t, s.task),
     "sweep": lambda s, t: s.door.sweep(t),
     "act": lambda s, t: s.door.act(t, "code.write", None, s.task),
@@ -407,10 +417,25 @@ DOOR = {
     "revoke_tokens": lambda s, t: s.door.revoke_tokens(t, actor="build-gpt"),
     "list_tokens": lambda s, t: s.door.list_tokens(t),
 }
+
+
+def _revision_read(s, t):
+    """A build job's token may not read a revision this way (a review job's may): refused after the door let
+    the holder in (UsageError), or refused at the door for any other token."""
+    from org.errors import UsageError
+
+    try:
+        return s.door.revision_read(t, s.job, "list")
+    except UsageError:
+        return None
+
+
 # the token that opens each operation; every other kind is refused
 JOB = {
     "heartbeat",
     "comment",
+    "record_tool_call",
+    "revision_read",
     "submit",
     "release",
     "fail",

@@ -110,3 +110,91 @@ def test_gate_action_refusals_follow_replaced_rules_and_are_off_with_the_memo(tm
         assert flow.eligible_members(off, state, "spec") == builders
         assert memo.table("gate_refusals", off.lanes, off.rules) is None
     assert not [k for k in off.__dict__ if k.startswith("_")]  # the memo is never on the config
+
+
+def test_admitted_reviewers_follow_the_task_and_replaced_lanes_and_actors():
+    """The reviewers a ready gate admits are kept in the memo under the task's authors, their families, who
+    already reviewed and the families already counting: each answer must match the member-by-member test
+    on every state, with the memo warmed by other tasks first; narrowing a lane's `models` or replacing
+    the actors on the same config object must be seen at once (a memo keyed by lane name would not)."""
+    from org.engine import memo
+    from org.sim.orgbuild import build_org
+    from org.sim.run import load
+
+    cfg = build_org(load("large"))  # 26 reviewers of three families: several members share each family
+    checked = 0
+    for seed in range(60):  # warm and check on many states: reviews filed, reworked, approved
+        for s in _walk(cfg, seed, 14):
+            for g in s.ready_gates():
+                if cfg.workflows[s.workflow].gates[g].kind in ("review", "approval"):
+                    lane = cfg.workflows[s.workflow].gates[g].lane
+                    each = [a for a in memo.lane_members(cfg, lane) if flow.eligibility(cfg, s, a, g)]
+                    assert flow.eligible_members(cfg, s, g) == each, (seed, g)
+                    with memo.off():
+                        assert flow.eligible_members(cfg, s, g) == each, (seed, g)
+                    checked += 1
+    assert checked > 50
+    # a state whose correctness review is ready: who may review it now
+    state = next(
+        s
+        for seed in range(60)
+        for s in _walk(cfg, seed, 6)
+        if "correctness" in s.ready_gates() and flow.eligible_members(cfg, s, "correctness")
+    )
+    before = flow.eligible_members(cfg, state, "correctness")  # warm for these authors
+    # the same authors, but a review on the bound revision filed (a quorum of 2 still waiting): its reviewer
+    # and, at a cross-vendor gate, its family are out; a review on another revision changes nothing
+    bound = state.gates["correctness"].bound
+    for rev, counts in ((bound, False), (bound, True), ("old", True)):
+        filed = flow._ev(
+            state.id,
+            "review.filed",
+            before[0],
+            gate="correctness",
+            family=cfg.actors[before[0]].family,
+            revision=rev,
+            verdict="pass" if counts else "changes",
+            counts=counts,
+            cross_vendor=True,
+        )
+        probe = fold([filed], state.copy())
+        each = [
+            a for a in memo.lane_members(cfg, "reviewer") if flow.eligibility(cfg, probe, a, "correctness")
+        ]
+        assert flow.eligible_members(cfg, probe, "correctness") == each, (rev, counts)
+        assert (before[0] in each) == (rev == "old")
+    # the same families among the authors but one more author (a reviewer who shares an author's family):
+    # that reviewer is out; the same authors but one more family recorded for them (the events say the
+    # work was done with another model): every reviewer of that family is out
+    author = sorted(state.authors)[0]
+    twin = next(
+        a
+        for a in memo.lane_members(cfg, "reviewer")
+        if cfg.actors[a].family in state.author_families and a not in before
+    )
+    other = next(f for f in ("openai", "gemini", "anthropic") if f not in state.author_families)
+    for actor, family in ((twin, cfg.actors[twin].family), (author, other)):
+        work = flow._ev(state.id, "work.submitted", actor, gate="spec", revision="r-x", family=family)
+        probe = fold([work], state.copy())
+        probe.revision, probe.revisions = state.revision, list(state.revisions)  # the bound revision stays
+        each = [
+            a for a in memo.lane_members(cfg, "reviewer") if flow.eligibility(cfg, probe, a, "correctness")
+        ]
+        assert flow.eligible_members(cfg, probe, "correctness") == each, (actor, family)
+    drop = cfg.actors[before[0]].model
+    lanes = dict(cfg.lanes)
+    kept = [m.model for m in lanes["reviewer"].members if m.model != drop]
+    lanes["reviewer"] = lanes["reviewer"].model_copy(update={"models": kept})
+    plain_lanes, cfg.lanes = cfg.lanes, lanes  # the same config object, its lanes replaced
+    after = flow.eligible_members(cfg, state, "correctness")
+    assert before[0] not in after and after == [
+        a for a in memo.lane_members(cfg, "reviewer") if flow.eligibility(cfg, state, a, "correctness")
+    ]
+    cfg.lanes = plain_lanes
+    assert flow.eligible_members(cfg, state, "correctness") == before
+    actors = dict(cfg.actors)
+    del actors[before[0]]  # a member gone from the org: never admitted from a warm answer
+    plain_actors, cfg.actors = cfg.actors, actors
+    assert before[0] not in flow.eligible_members(cfg, state, "correctness")
+    cfg.actors = plain_actors
+    assert flow.eligible_members(cfg, state, "correctness") == before

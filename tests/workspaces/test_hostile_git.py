@@ -123,9 +123,10 @@ def test_an_agent_commit_in_an_armed_workspace_runs_nothing(hbus, tmp_path):
     sh_git(ws, "pack-refs", "--all")  # the branch only in packed-refs: org reads it there too
     f = _arm(ws, tmp_path / "flags")
     res = check_revision(hbus, c.job, "build-claude", commit=sha)
-    assert res["commit"] == sha and _ran(f) == []
+    # org's commit for the agent on top of its own (ADR 0230), made without running the workspace's git
+    assert sh_git(ws, "rev-parse", f"{res['commit']}^") == sha and _ran(f) == []
     show = show_workspace(hbus, t)
-    assert show["head"] == sha and _ran(f) == []
+    assert show["head"] == res["commit"] and _ran(f) == []
 
 
 def test_a_workspace_git_that_points_elsewhere_is_refused(hbus, tmp_path):

@@ -56,7 +56,10 @@ def test_an_unchecked_revision_never_counts(wsbus):
     res = check_revision(wsbus, job, "build-claude", commit=commit)
     with pytest.raises(Denied, match="not the commit org checked"):
         g.submit(jt, job, "pass", revision="f" * 40)
-    assert g.submit(jt, job, "pass", revision=res["commit"])["revision"] == commit
+    # the agent's own commit is submitted under org's commit for it (trailers, author: ADR 0230)
+    assert g.submit(jt, job, "pass", revision=res["commit"])["revision"] == res["commit"]
+    assert sh_git(ws, "rev-parse", f"{res['commit']}^") == commit
+    assert "Org-Actor: build-claude" in sh_git(ws, "log", "-1", "--format=%B", res["commit"])
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,181 @@
+"""Built-in reviewers with read-only tools AT the revision (ADR 0232), on a real repository task through the
+dispatcher, the loopback model and the real door: they read the real diff and the files of the revision under
+review, never a working tree, another revision, anything outside the repository or the author's account; their
+findings are bound to paths the revision changes (one repair, then the job fails); every tool call is decided
+and in the tool-call ledger on the chain."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests.agents.test_toolwork import _events, _run, repo_env  # noqa: F401
+
+TITLE = "Add retries to the webhook sender"
+
+
+def _recording(server):
+    seen: list[dict] = []
+    real = server.handle_chat
+
+    def handle(body):
+        seen.append(body)
+        return real(body)
+
+    server.handle_chat = handle
+    return seen, real
+
+
+def _is_review(body) -> bool:
+    system = " ".join(
+        str(m.get("content") or "") for m in body.get("messages", []) if m.get("role") == "system"
+    )
+    return "of type ReviewVerdict" in system or "of type SecurityVerdict" in system
+
+
+def _answer(message: dict) -> tuple[int, dict, dict]:
+    return (
+        200,
+        {
+            "id": "x",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "m",
+            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 5, "completion_tokens": 5, "total_tokens": 10},
+        },
+        {},
+    )
+
+
+@pytest.mark.slow
+def test_reviewers_read_the_revision_with_tools_and_never_the_authors_account(repo_env, local_server):  # noqa: F811
+    cfg, url, env, bus = repo_env
+    local_server.config.defect_rate = 1.0
+    seen, _real = _recording(local_server)
+    t = bus.add_task(TITLE, "change", by="alice", attributes={"kind": "code"}, repo="app")["task"]
+    _run(cfg, url, env, lanes=("builder", "reviewer", "security"))
+    reviews = _events(bus, t, "review.filed")
+    assert reviews and any(e["data"]["verdict"] == "changes" for e in reviews)
+    diff_files = {"src/org_service/add_retries_webhook_sender.py"}
+    for e in reviews:
+        for f in e["data"].get("findings") or []:
+            assert f["file"] in diff_files and isinstance(f["line"], int) and f["line"] >= 1
+    # the reviewers looked at the revision with their tools, each call decided and on the chain
+    calls = [e for e in _events(bus, t, "tool.called") if e["lane"] in ("reviewer", "security")]
+    assert calls and all(c["data"]["tool"] == "read_file" and c["data"]["result"] == "ok" for c in calls)
+    assert all(c["data"]["decision"] == "allow" for c in calls)
+    # what the reviewers' model was sent: the diff and the files, never the builder's note or transcript
+    work = _events(bus, t, "work.submitted")
+    notes = [str(w["data"].get("note") or "") for w in work]
+    review_text = json.dumps([b for b in seen if _is_review(b)])
+    assert any(_is_review(b) for b in seen)
+    for n in notes:
+        summary = n.split(" [tests:")[0]
+        assert len(summary) > 20 and summary not in review_text
+    assert "tool calls:" not in review_text and "write_file" not in review_text
+    assert "def send_with_retry" in review_text  # the file read at the revision reached the reviewer
+
+
+HOSTILE = [
+    ("read_file", {"path": "../../../../../../etc/passwd"}),
+    ("read_file", {"path": "/etc/passwd"}),
+    ("read_file", {"path": "HEAD~1:src/app.py"}),  # a path at another revision
+    ("read_file", {"path": "0000000000000000000000000000000000000000:src/app.py"}),
+    ("list_files", {"path": ".."}),
+    ("read_file", {"path": ".git/config"}),
+    ("read_file", {"path": "../../../.org/org.db"}),  # the bus, where the builder's account is
+    ("search", {"pattern": "tool calls:"}),  # the builder's transcript is no file of the revision
+    ("read_file", {"path": "src/org_service/add_retries_webhook_sender.py/../../../../etc/passwd"}),
+]
+
+
+@pytest.mark.slow
+def test_a_hostile_reviewer_reads_nothing_outside_the_revision_and_cannot_bind_elsewhere(
+    repo_env,  # noqa: F811
+    local_server,
+):
+    cfg, url, env, bus = repo_env
+    seen, real = _recording(local_server)
+    sent_back: list[str] = []
+
+    def handle(body):
+        if not _is_review(body):
+            return real(body)
+        msgs = body["messages"]
+        sent_back.extend(str(m.get("content") or "") for m in msgs if m.get("role") == "tool")
+        step = sum(1 for m in msgs if m.get("role") == "assistant" and m.get("tool_calls"))
+        if step < len(HOSTILE):
+            name, args = HOSTILE[step]
+            call = {
+                "id": f"h{step}",
+                "type": "function",
+                "function": {"name": name, "arguments": json.dumps(args)},
+            }
+            return _answer({"role": "assistant", "content": None, "tool_calls": [call]})
+        user = next(str(m["content"]) for m in msgs if m.get("role") == "user")
+        rev = re.search(r"Revision under review: (\S+)", user).group(1)
+        verdict = {
+            "verdict": "changes",
+            "revision": rev,
+            "summary": "a problem elsewhere",
+            "findings": [{"severity": "high", "text": "this file is wrong", "file": "src/app.py", "line": 1}],
+        }
+        return _answer({"role": "assistant", "content": json.dumps(verdict)})
+
+    local_server.handle_chat = handle
+    t = bus.add_task(TITLE, "change", by="alice", attributes={"kind": "code"}, repo="app")["task"]
+    _run(cfg, url, env, lanes=("builder", "reviewer"))
+    calls = [e for e in _events(bus, t, "tool.called") if e["lane"] == "reviewer"]
+    assert len(calls) >= len(HOSTILE)
+    reads = [c["data"] for c in calls if c["data"]["tool"] != "search"]
+    assert len(reads) >= len(HOSTILE) - 1 and all(d["result"] == "refused" for d in reads), reads
+    assert [c["data"]["result"] for c in calls if c["data"]["tool"] == "search"] == [
+        "ok"
+    ]  # and found nothing
+    told = "\n".join(sent_back)
+    assert "root:" not in told and "[core]" not in told and "SQLite format" not in told
+    assert "tool calls:" not in told and "no match" in told
+    # a finding on a path the revision does not change is no finding: repaired once, then the job fails
+    view = bus.task(t)
+    dead = [j for j in view["jobs"] if j["lane"] == "reviewer" and j["status"] == "dead"]
+    assert dead and "not a path this revision changes" in (dead[0]["reason"] or ""), view["jobs"]
+    assert not [
+        e for e in _events(bus, t, "review.filed") if e["actor"] in ("rev-gpt", "rev-gemini", "rev-claude")
+    ]
+    assert view["status"] == "escalated"
+
+
+@pytest.mark.parametrize(
+    "finding, problem",
+    [
+        ({"file": "src/other.py", "line": 1}, "not a path this revision changes"),
+        ({"file": None, "line": None}, "name the file"),
+        ({"file": "src/a.py", "line": None}, "name the line"),
+        ({"file": "src/a.py", "line": 99}, "has 3 lines"),
+    ],
+)
+def test_a_finding_not_bound_to_the_change_is_malformed(finding, problem):
+    from org.agents.outputs import MalformedOutput, ReviewVerdict
+    from org.agents.review import bind_findings
+
+    v = ReviewVerdict(
+        verdict="changes",
+        revision="abc",
+        summary="s",
+        findings=[{"severity": "high", "text": "t", **finding}],
+    )
+    with pytest.raises(MalformedOutput, match=problem):
+        bind_findings(v, ["src/a.py", "src/gone.py"], lambda p: 3 if p == "src/a.py" else None)
+    ok = ReviewVerdict(
+        verdict="changes",
+        revision="abc",
+        summary="s",
+        findings=[
+            {"severity": "high", "text": "t", "file": "src/a.py", "line": 3},
+            {"severity": "low", "text": "t", "file": "src/gone.py"},  # deleted by the revision: no line
+        ],
+    )
+    assert bind_findings(ok, ["src/a.py", "src/gone.py"], lambda p: 3 if p == "src/a.py" else None) is ok

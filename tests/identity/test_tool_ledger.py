@@ -1,0 +1,82 @@
+"""The tool-call ledger on the chain (ADR 0231): a job's holder records each tool call as a `tool.called` event
+(tool, arguments digest, result class, latency, decision); an entry that would carry the arguments, a file's
+contents or any free text is refused, and only the live holder of the job records on it."""
+
+from __future__ import annotations
+
+import pytest
+
+from org.errors import Conflict, Denied, UsageError
+
+GOOD = {
+    "tool": "read_file",
+    "args_sha256": "0123456789abcdef",
+    "result": "ok",
+    "latency_ms": 3.2,
+    "decision": "allow",
+    "rules": [],
+}
+SECRET = "sk-live-0123456789abcdefSECRET"
+
+
+@pytest.fixture
+def held(guard, issue):
+    alice, agent = issue("alice"), issue("build-claude")
+    task = guard.add_task(alice, "Fix login", "change", by="alice")["task"]
+    claim, jt = guard.claim(agent, "builder", "build-claude", lease_seconds=600)
+    return guard, task, claim.job, jt, alice
+
+
+def _ledger(guard, alice, task):
+    return [e for e in guard.events_since(alice, 0, task=task) if e["type"] == "tool.called"]
+
+
+def test_a_tool_call_is_an_event_on_the_jobs_timeline(held):
+    guard, task, job, jt, alice = held
+    guard.record_tool_call(jt, job, dict(GOOD))
+    evs = _ledger(guard, alice, task)
+    assert len(evs) == 1
+    e = evs[0]
+    assert e["actor"] == "build-claude" and e["job"] == job and e["lane"] == "builder"
+    assert e["data"] == {**GOOD, "latency_ms": 3.2}
+    lines = [x["summary"] for x in guard.timeline(alice, task) if x["type"] == "tool.called"]
+    assert lines and "read_file" in lines[0] and "ok" in lines[0] and "0123456789abcdef" in lines[0]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {**GOOD, "args": {"path": "src/app.py", "content": SECRET}},  # the arguments themselves
+        {**GOOD, "content": SECRET},  # a file's contents
+        {**GOOD, "tool": f"read_file {SECRET}"},  # free text where a name goes
+        {**GOOD, "args_sha256": SECRET},  # not a digest
+        {**GOOD, "result": f"ok: {SECRET}"},  # a result class is one word of a list
+        {**GOOD, "decision": "allow because " + SECRET},
+        {**GOOD, "rules": [SECRET + " and some words"]},
+        {**GOOD, "latency_ms": float("nan")},
+        {**GOOD, "latency_ms": -1},
+        {**GOOD, "latency_ms": True},
+        "read_file ok",
+        [GOOD],
+    ],
+)
+def test_an_entry_that_would_carry_more_than_the_ledger_is_refused(held, bad):
+    guard, task, job, jt, alice = held
+    with pytest.raises(UsageError):
+        guard.record_tool_call(jt, job, bad)
+    assert _ledger(guard, alice, task) == []
+    assert SECRET not in str(guard.events_since(alice, 0))
+
+
+def test_only_the_live_holder_records_on_its_job(held, issue):
+    guard, task, job, jt, alice = held
+    with pytest.raises(Denied):  # a principal token is not a job token
+        guard.record_tool_call(issue("build-claude"), job, dict(GOOD))
+    other = guard.add_task(alice, "Fix logout", "change", by="alice")["task"]
+    claim2, jt2 = guard.claim(issue("build-gpt"), "builder", "build-gpt", lease_seconds=600)
+    with pytest.raises(Denied):  # another job's token
+        guard.record_tool_call(jt2, job, dict(GOOD))
+    guard.release(jt, job, reason="later")
+    with pytest.raises((Conflict, Denied)):  # the lease is over
+        guard.record_tool_call(jt, job, dict(GOOD))
+    assert _ledger(guard, alice, task) == [] and claim2.task == other

@@ -1,0 +1,183 @@
+"""What a human (or any submitter) who commits in the workspace with their own `git commit` must not get
+around, and a dead job's take-over (ADR 0230): a revision's commit always carries org's trailers for the one
+who submits it (author, Org-Task, Org-Gate, Org-Actor), whatever the commits under it say (another author,
+forged trailers); a job whose agent died (failed, or its lease ran out) is taken over with its attempts kept."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.workspaces.gitrepo import sh_git
+from tests.workspaces.test_takeover import _events, _ok, _org, started  # noqa: F401
+
+
+def _trailers(path, rev):
+    body = sh_git(path, "log", "-1", "--format=%B", rev)
+    return {
+        k: v.strip() for k, _, v in (ln.partition(":") for ln in body.splitlines() if ln.startswith("Org-"))
+    }
+
+
+def _take(root, task):
+    return _ok(
+        _org(root, "workspace", "open", task, "--as", "carol", "--take", "--note", "by hand", "--json")
+    )
+
+
+@pytest.mark.slow
+def test_a_humans_own_commits_are_sealed_with_orgs_trailers(started):  # noqa: F811
+    root, task, job, _agent_token, path = started
+    held = _take(root, task)["taken_over"]
+    (path / "src" / "fix.py").write_text("FIXED = True\n")
+    sh_git(path, "add", "-A")
+    # her own identity, and a forged one: another author and trailers naming the agent
+    sh_git(path, "commit", "-q", "--author", "Carol At Home <carol@home.invalid>", "-m", "fix it")
+    (path / "src" / "more.py").write_text("MORE = 1\n")
+    sh_git(path, "add", "-A")
+    sh_git(
+        path,
+        "commit",
+        "-q",
+        "--author",
+        "build-gpt <build-gpt@org.invalid>",
+        "-m",
+        f"more\n\nOrg-Task: {task}\nOrg-Gate: spec\nOrg-Actor: build-gpt",
+    )
+    own_head = sh_git(path, "rev-parse", "HEAD")
+    s = _ok(_org(root, "submit", str(job), "--verdict", "pass", "--json", token=held["job_token"]))
+    rev = s["revision"]
+    assert rev != own_head  # org's commit on top of hers, with the same tree
+    assert sh_git(path, "rev-parse", f"{rev}^{{tree}}") == sh_git(path, "rev-parse", f"{own_head}^{{tree}}")
+    assert sh_git(path, "rev-parse", f"{rev}^") == own_head  # her commits stay as she made them
+    assert sh_git(path, "log", "-1", "--format=%an", rev) == "carol"
+    assert _trailers(path, rev) == {"Org-Task": task, "Org-Gate": "spec", "Org-Actor": "carol"}
+    assert sh_git(path, "rev-parse", "HEAD") == rev  # the workspace's branch is the revision
+    files = sh_git(path, "diff", "--name-only", f"{rev}~3", rev).split()
+    assert {"src/fix.py", "src/more.py"} <= set(files)
+    committed = [e for e in _events(root, task) if e["type"] == "revision.committed"]
+    assert committed[-1]["actor"] == "carol" and committed[-1]["data"]["commit"] == rev
+
+
+@pytest.mark.slow
+def test_a_commit_named_with_commit_is_sealed_too(started):  # noqa: F811
+    root, task, job, _agent_token, path = started
+    held = _take(root, task)["taken_over"]
+    (path / "src" / "fix.py").write_text("FIXED = True\n")
+    sh_git(path, "add", "-A")
+    sh_git(path, "commit", "-q", "-m", "fix it")
+    mine = sh_git(path, "rev-parse", "HEAD")
+    s = _ok(
+        _org(
+            root, "submit", str(job), "--verdict", "pass", "--commit", mine, "--json", token=held["job_token"]
+        )
+    )
+    rev = s["revision"]
+    assert sh_git(path, "rev-parse", f"{rev}^") == mine
+    assert sh_git(path, "log", "-1", "--format=%an", rev) == "carol"
+    assert _trailers(path, rev)["Org-Actor"] == "carol"
+
+
+@pytest.mark.slow
+def test_nothing_new_is_not_sealed_again(started):  # noqa: F811
+    """A submission of the head org accepted last (nothing committed or changed since) is not a new commit."""
+    root, task, job, _agent_token, path = started
+    held = _take(root, task)["taken_over"]
+    (path / "src" / "fix.py").write_text("FIXED = True\n")
+    rev = _ok(_org(root, "submit", str(job), "--verdict", "pass", "--json", token=held["job_token"]))[
+        "revision"
+    ]
+    assert _trailers(path, rev)["Org-Actor"] == "carol"
+    assert sh_git(path, "rev-parse", f"{rev}^{{tree}}") != sh_git(path, "rev-parse", f"{rev}^^{{tree}}")
+
+
+def _fail_agent(root, job, token):
+    r = _org(root, "job", "fail", str(job), "--note", "the agent process died", "--json", token=token)
+    assert r.returncode == 0, (r.stdout, r.stderr[-400:])
+
+
+@pytest.mark.slow
+def test_a_dead_job_is_taken_over_with_its_attempts_kept(started):  # noqa: F811
+    root, task, job, agent_token, path = started
+    _fail_agent(root, job, agent_token)
+    from org.bus import Bus
+
+    with Bus.open(root=root) as b:
+        view = b.task(task)
+    assert view["status"] == "escalated" and [j["status"] for j in view["jobs"] if j["job"] == job] == [
+        "dead"
+    ]
+    out = _take(root, task)
+    held = out["taken_over"]
+    assert held["job"] == job and held["attempt"] == 2
+    with Bus.open(root=root) as b:
+        view = b.task(task)
+        pending = b.pending_approvals()
+    assert view["status"] == "active"  # the escalation the dead job raised is answered by the take-over
+    assert not [p for p in pending if p.get("task") == task and p.get("kind") == "escalation"]
+    assert [j["status"] for j in view["jobs"] if j["kind"] == "work"] == ["leased"]  # the same job, no second
+    (path / "src" / "fix.py").write_text("FIXED = True\n")
+    s = _ok(_org(root, "submit", str(job), "--verdict", "pass", "--json", token=held["job_token"]))
+    assert _trailers(path, s["revision"])["Org-Actor"] == "carol"
+    ev = _events(root, task)
+    types = [(e["type"], e["actor"]) for e in ev]
+    # the agent's attempt, its failure and the escalation stay on the timeline
+    assert ("revision.denied", "build-gpt") in types and ("job.failed", "build-gpt") in types
+    assert ("task.escalated", None) in types and ("task.resumed", "carol") in types
+    assert ("work.submitted", "carol") in types
+    with Bus.open(root=root) as b:
+        v = b.audit_verify()
+    assert v.ok, v.problem
+
+
+@pytest.mark.slow
+def test_a_task_escalated_for_another_reason_is_not_resumed_by_a_take_over(started):  # noqa: F811
+    """Taking over a dead job answers the escalation that job raised, nothing else: a task escalated for its
+    budget or its rework limit waits for its approvers (a maintainer may not resume it by taking a job)."""
+    root, task, job, agent_token, _path = started
+    _fail_agent(root, job, agent_token)
+    from org.bus import Bus
+
+    with Bus.open(root=root) as b:  # an approver resumes it, then it is escalated again for its budget
+        pend = [p for p in b.pending_approvals() if p.get("task") == task]
+    assert pend
+    _ok(_org(root, "approve", task, "--as", "alice", "--note", "go on", "--json"))
+    with Bus.open(root=root) as b:
+        from org.bus.driver import apply
+        from org.engine.state import Event
+
+        def escalate(tx):
+            row = b.ctx.task_row(tx, task, lock=True)
+            pcfg = b.ctx.pinned(tx, row.config_hash)
+            st = b.ctx.state(tx, row)
+            apply(
+                b.ctx,
+                tx,
+                pcfg,
+                row,
+                st,
+                [Event("task.escalated", task, {"kind": "budget", "reason": "over"})],
+            )
+
+        b.ctx.write(escalate)
+        status = b.task(task)["status"]
+    assert status == "escalated"
+    r = _org(root, "workspace", "open", task, "--as", "carol", "--take", "--json")
+    assert r.returncode in (3, 5) and "Traceback" not in r.stderr, (r.stdout, r.stderr[-300:])
+    with Bus.open(root=root) as b:
+        assert b.task(task)["status"] == "escalated"
+
+
+@pytest.mark.slow
+def test_a_job_whose_lease_ran_out_is_taken_over(started):  # noqa: F811
+    """The agent's process died holding the lease: before or after the sweep, the human takes it over and the
+    dead agent's token no longer works."""
+    root, task, job, agent_token, _path = started
+    from org.bus import Bus
+
+    with Bus.open(root=root) as b:  # the lease ends now (as if its time ran out): the sweep requeues it
+        b.ctx.write(
+            lambda tx: tx.x("UPDATE jobs SET lease_expires = :t WHERE id = :j", {"t": tx.now - 1, "j": job})
+        )
+    held = _take(root, task)["taken_over"]
+    assert held["job"] == job and held["attempt"] == 2
+    assert _org(root, "heartbeat", str(job), "--json", token=agent_token).returncode == 5
