@@ -73,7 +73,7 @@ class Rooms:
         if claim.kind not in ("work", "review"):
             runner._release(port, claim, out, f"{claim.kind} jobs are not for built-in agents")
             return out
-        ws = self._workspace(port, claim, self.cfg.lanes[claim.lane])
+        ws, handed = self._workspace(port, claim, self.cfg.lanes[claim.lane])
         try:
             started = self._take_spare() if ws is None else self._start(ws)
         except OSError as exc:
@@ -102,6 +102,7 @@ class Rooms:
                 },
                 "limits": dict(runner.pacer.limits),
                 "broker": room.socket("broker") if "broker" in room.sockets else None,
+                "handover": handed,  # made here with the workspace: the worker does not ask for it again
             }
             got = self._finish(started, job, runner)
         finally:
@@ -173,23 +174,24 @@ class Rooms:
                 return
         threading.Thread(target=fill, name="org-room-spare", daemon=True).start()
 
-    def _workspace(self, port: Any, claim: Any, lane: Any) -> Path | None:
-        """The task's workspace for a builder's work job of a repository task (the handover makes it here, on
-        org's side: the worker only writes inside it); None for any other job (it gets an empty folder)."""
+    def _workspace(self, port: Any, claim: Any, lane: Any) -> tuple[Path | None, dict | None]:
+        """(the task's workspace, the job's handover) for a builder's work job of a repository task (the
+        handover makes the workspace here, on org's side: the worker only writes inside it); (None, None) for
+        any other job (it gets an empty folder)."""
         if not (
             claim.kind == "work"
             and role_of(lane, claim.kind) == "builder"
             and (claim.attributes or {}).get("repo")
         ):
-            return None
+            return None, None
         from org.agents.handover import handover
 
         try:
             h = handover(port.door, claim.token, claim.job, cfg=self.cfg)
         except OrgError:
-            return None  # the worker asks again and fails the job with the reason
+            return None, None  # the worker asks again and fails the job with the reason
         path = (h.get("workspace") or {}).get("path")
-        return Path(path) if path and Path(path).is_dir() else None
+        return (Path(path), h) if path and Path(path).is_dir() else (None, None)
 
     @staticmethod
     def _finish(started: _Started, job: dict, runner: Any) -> dict | str:

@@ -27,8 +27,14 @@ class RoomDoor:
     """The door as a job's worker holds it: the bus socket's operations, and the job's reads through job_read
     (what the agent host's Guard answered from the database: switches, work results, events, the log's head)."""
 
-    def __init__(self, client: Any, cfg: Any, job: int) -> None:
+    def __init__(self, client: Any, cfg: Any, job: int, handover: dict | None = None) -> None:
         self.client, self.cfg, self.job = client, cfg, job
+        self._handover = handover  # the job's handover as the dispatcher made it with the workspace
+
+    def job_facts(self, token: str | None, job: int | str, *, workspaces: Any = None) -> dict:
+        if self._handover is not None and str(job) == str(self.job):
+            return self._handover
+        return self.client.job_facts(token, job)
 
     @property
     def root(self) -> Any:
@@ -128,19 +134,42 @@ def work(job: dict) -> Any:
         models=lambda _t: access,
         in_room=True,
     )
-    port = RoomPort(RoomDoor(BusClient(), cfg, claim.job), actor, token)
+    port = RoomPort(RoomDoor(BusClient(), cfg, claim.job, job.get("handover")), actor, token)
     try:
         return runner.run(port, claim, actor, threading.Event())
     finally:
         port.close()
 
 
+# What a job loads, loaded before its job comes (a spare room is started ahead: its job then pays none of it)
+PRELOAD = (
+    "httpx",
+    "org.adrs.index",
+    "org.adrs.context",
+    "org.agents.adrctx",
+    "org.agents.handover",
+    "org.agents.jobwork",
+    "org.agents.review",
+    "org.agents.toolwork",
+    "org.gateway.service",
+    "org.gateway.upstream",
+    "org.identity.brokerclient",
+    "org.runtime.busclient",
+    "org.workspaces.commands",
+    "org.workspaces.diffguard",
+)
+
+
 def main() -> int:
     """Load what the work needs first (a room is started before its job is ready: the imports overlap the
     dispatcher's preparation), then wait for the job on stdin; a room closed unused ends quietly."""
-    import org.agents.jobwork
-    import org.agents.toolwork
-    import org.runtime.busclient  # noqa: F401
+    import importlib
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+    from org.agents.llm import _cost_map
+
+    _cost_map()  # the model prices, read as data once
 
     try:
         job = pickle.load(sys.stdin.buffer)
