@@ -36,16 +36,6 @@ MAX_UNTYPED = {
     "org.sim.present",
     "org.sim.scenario",
     "org.sim.world",
-    "org.tui.app",
-    "org.tui.data",
-    "org.tui.principal",
-    "org.tui.screens.adrs",
-    "org.tui.screens.agents",
-    "org.tui.screens.base",
-    "org.tui.screens.board",
-    "org.tui.screens.inbox",
-    "org.tui.screens.timeline",
-    "org.tui.widgets.fit",
 }
 
 

@@ -184,6 +184,7 @@ def bus_socket(cfg: Any, db_url: str, path: Path | None = None, *, sandboxed: bo
     (`org bus serve`; the socket is 0600, its folder the caller's). `sandboxed=False`: its clients are agents
     org did not start in a sandbox, and every event they cause says so (isolation: none, ADR 0143)."""
     from org.identity.busd import BusServer
+    from org.workspaces import service as workspaces
 
     def check(bus: Any, job: int, actor: str, commit: str | None) -> str | None:
         from org.workspaces.service import check_revision
@@ -197,7 +198,6 @@ def bus_socket(cfg: Any, db_url: str, path: Path | None = None, *, sandboxed: bo
         return hand_over(door, token, job, cfg=cfg)
 
     from org.runtime import probe
-    from org.workspaces import service as workspaces
 
     folder = Path(tempfile.mkdtemp(prefix="org-bus-")) if path is None else None
     # its clients are the agents this run sandboxes: without a working bubblewrap they run without one
@@ -211,7 +211,7 @@ def bus_socket(cfg: Any, db_url: str, path: Path | None = None, *, sandboxed: bo
             check=check,
             handover=handover,
             isolation=isolation,
-            workspaces=workspaces,
+            revisions=workspaces,
         ) as srv:
             yield srv
     finally:

@@ -27,7 +27,7 @@ from typing import Any
 
 from org.agents.localwriter import Request, _change, read_request
 
-__all__ = ["cli_reply", "SUBMIT", "which_cli"]
+__all__ = ["cli_reply", "SUBMIT", "text_of", "which_cli"]
 
 SUBMIT = "echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT"  # mini-swe-agent's end of the task
 _TASK = re.compile(r"\bTask ([A-Za-z][\w.]*-\d+): (.+)")
@@ -37,10 +37,22 @@ _ADDED = "I have *added these files to the chat*"
 _SUMMARIES = "Here are summaries of some files present in my git repository."
 
 
+def text_of(content: Any) -> str:
+    """A message's text: a string as it is, OpenAI content parts ([{"type": "text", "text": ...}]) joined (mini-swe-agent
+    sends its latest message as parts), anything else empty."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(
+            str(p.get("text") or "") for p in content if isinstance(p, dict) and p.get("type") == "text"
+        )
+    return ""
+
+
 def which_cli(messages: list[dict[str, Any]], tools: Any) -> str | None:
     """'aider-diff', 'aider-whole', 'mini' or 'mini-text' for a request in that CLI's shape; None otherwise."""
     names = [((t or {}).get("function") or {}).get("name") for t in tools or [] if isinstance(t, dict)]
-    system = "\n".join(str(m.get("content") or "") for m in messages if m.get("role") == "system")
+    system = "\n".join(text_of(m.get("content")) for m in messages if m.get("role") == "system")
     if names == ["bash"]:
         return "mini"
     if tools:
@@ -49,7 +61,7 @@ def which_cli(messages: list[dict[str, Any]], tools: Any) -> str | None:
         return "aider-diff"
     if "*file listing*" in system:
         return "aider-whole"
-    if any("```mswea_bash_command" in str(m.get("content") or "") for m in messages[:2]):
+    if any("```mswea_bash_command" in text_of(m.get("content")) for m in messages[:2]):
         return "mini-text"
     return None
 
@@ -60,8 +72,7 @@ def cli_reply(messages: list[dict[str, Any]], tools: Any, cfg: Any) -> dict | No
     cli = which_cli(messages, tools)
     if cli is None:
         return None
-    texts = [str(m.get("content") or "") for m in messages]
-    users = [t for m, t in zip(messages, texts, strict=True) if m.get("role") == "user"]
+    users = [text_of(m.get("content")) for m in messages if m.get("role") == "user"]
     asked = next((t for t in reversed(users) if _task_line(t)), "")
     r = _request(asked)
     if cli.startswith("aider"):
@@ -97,7 +108,7 @@ def _aider_files(messages: list[dict[str, Any]]) -> tuple[list[str], dict[str, s
     listed: list[str] = []
     in_chat: dict[str, str] = {}
     for m in messages:
-        text = str(m.get("content") or "")
+        text = text_of(m.get("content"))
         if m.get("role") != "user":
             continue
         if text.startswith(_SUMMARIES):
@@ -179,7 +190,7 @@ def _mini(r: Request, messages: list[dict[str, Any]], asked: str, text_mode: boo
     files: list[str] = []
     if turns:  # the first command listed the files: its observation follows the first turn
         after = next((m for m in messages[turns[0] + 1 :] if m.get("role") in ("tool", "user")), None)
-        out = _observation(str((after or {}).get("content") or ""))
+        out = _observation(text_of((after or {}).get("content")))
         files = [ln.strip() for ln in out.splitlines() if ln.strip() and " " not in ln.strip()]
     plan: list[tuple[str, str]] = [("I start by listing the files of the repository.", "git ls-files")]
     if r.title:

@@ -74,9 +74,37 @@ def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+# PostgreSQL chains in the server (ADR 0245): one statement locks the head, builds each body exactly as
+# `header` + the canonical JSON the bus sent, links it with sha256, inserts the events and moves the head; it
+# goes out with the NOTIFY and the COMMIT in one round trip, so the head is held for the server's work and
+# the commit's WAL flush only, never across a client round trip. Installed by schema 6 (org.bus.schema).
+CHAIN_FUNCTION = """
+CREATE OR REPLACE FUNCTION org_chain_append(tasks text[], types text[], jsons bytea[]) RETURNS bigint
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  s bigint; h bytea; b bytea; i int;
+BEGIN
+  SELECT seq, hash INTO s, h FROM audit_head WHERE id = 1 FOR UPDATE;
+  FOR i IN 1 .. coalesce(array_length(types, 1), 0) LOOP
+    s := s + 1;
+    b := convert_to(s::text || chr(31) || coalesce(tasks[i], '') || chr(31) || types[i] || chr(30), 'UTF8')
+         || jsons[i];
+    h := sha256(h || b);
+    INSERT INTO events (seq, task, type, body, hash) VALUES (s, tasks[i], types[i], b, h);
+  END LOOP;
+  UPDATE audit_head SET seq = s, hash = h WHERE id = 1;
+  RETURN s;
+END
+$fn$
+"""
+
+
 def append(tx: Tx) -> None:
     """Chain and insert tx.events (called last in a write transaction, so the head lock is short)."""
     if not tx.events:
+        return
+    if tx.pg and tx.store is not None:
+        _append_pg(tx)
         return
     row = tx.x("SELECT seq, hash FROM audit_head WHERE id = 1" + (" FOR UPDATE" if tx.pg else "")).one()
     seq, prev = int(row[0]), bytes(row[1])
@@ -89,25 +117,32 @@ def append(tx: Tx) -> None:
         prev = link(prev, body)
         rows.append((seq, ev.get("task"), ev["type"], body, prev))
         tx.appended.append(seq)
-    if tx.pg and tx.store is not None:  # one round trip: insert, move the head, notify listeners
-        cols = list(zip(*rows, strict=True))
-        tx.x(
-            "WITH ins AS (INSERT INTO events (seq, task, type, body, hash) SELECT * FROM unnest(:c0::bigint[], "
-            ":c1::text[], :c2::text[], :c3::bytea[], :c4::bytea[])), "
-            "head AS (UPDATE audit_head SET seq = :s, hash = :h WHERE id = 1 RETURNING 1) "
-            "SELECT pg_notify(:ch, :p) FROM head",
-            {
-                **{f"c{i}": list(c) for i, c in enumerate(cols)},
-                "s": seq,
-                "h": prev,
-                "ch": tx.store.channel(tx.conn),
-                "p": tx.store.payload(tx),
-            },
-        )
-        tx.notified = True
-        return
     tx.insert_many("events", ("seq", "task", "type", "body", "hash"), rows)  # SQLite: one executemany
     tx.x("UPDATE audit_head SET seq = :s, hash = :h WHERE id = 1", {"s": seq, "h": prev})
+
+
+def _append_pg(tx: Tx) -> None:
+    """The events' canonical JSON to org_chain_append, and the listeners' NOTIFY naming the new head, in one
+    statement nobody waits for (it goes out with the commit)."""
+    ts = iso(tx.now)
+    tasks, types, jsons = [], [], []
+    for ev in tx.events:
+        ev["ts"] = ts
+        tasks.append(ev.get("task"))
+        types.append(ev["type"])
+        jsons.append(canonical(ev))
+    assert tx.store is not None
+    tx.send(
+        "SELECT pg_notify(:ch, :p || org_chain_append(:tasks::text[], :types::text[], :jsons::bytea[])::text || '}')",
+        {
+            "ch": tx.store.channel(tx.conn),
+            "p": tx.store.payload_head(tx),
+            "tasks": tasks,
+            "types": types,
+            "jsons": jsons,
+        },
+    )
+    tx.notified = True
 
 
 @dataclass

@@ -138,18 +138,19 @@ class Ctx:
         self.current: OrgConfig | None = None
 
     # -- transactions ----------------------------------------------------------------------
-    def write(self, fn: Callable[[Tx], T], *, retry_unique: bool = False) -> T:
-        """A write transaction whose audit events are chained and appended just before commit."""
+    def write(self, fn: Callable[[Tx], T], *, retry_unique: bool = False, batched: bool = False) -> T:
+        """A write transaction whose audit events are chained and appended just before commit (`batched`:
+        PostgreSQL statements batched throughout, Store.write)."""
         from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
         from org.bus.audit import append
 
         try:
-            out = self.store.write(fn, flush=append)
+            out = self.store.write(fn, flush=append, batched=batched)
         except SAIntegrityError:
             if not retry_unique:
                 raise
-            out = self.store.write(fn, flush=append)  # a concurrent insert won the unique key; now we see it
+            out = self.store.write(fn, flush=append, batched=batched)  # a concurrent insert won the key
         if isinstance(out, AfterCommit):
             raise out.error
         return out
@@ -305,7 +306,7 @@ class Ctx:
         rules: list[str] | tuple[str, ...] = (),
         config_hash: str | None = None,
         job: int | None = None,
-        data: dict | None = None,
+        data: Mapping[str, Any] | None = None,
         trusted: bool = False,
     ) -> None:
         """Queue one audit event for this transaction (chained and written at commit). Data is redacted

@@ -14,6 +14,7 @@ from org.bus.audit import decode_body
 from org.bus.context import AUTH, AfterCommit, Ctx, TaskRow, task_key
 from org.bus.driver import apply
 from org.bus.handback import work_result_in
+from org.bus.payloads import ActionDecided, ActionVerdict, ApprovalRequested, JobSubmitted
 from org.bus.store import Tx
 from org.bus.switches import check_not_paused
 from org.bus.tasks import check_attributes
@@ -221,6 +222,18 @@ def act(
                 ),
             )
         lane, fam = ctx.actor_info(pcfg, actor)
+        decided = ActionDecided(
+            action=action,
+            reason=d.reason,
+            approved_by=d.approved_by,
+            revision=st.revision,
+            attributes=dict(attrs),
+            rules=[h.to_json() for h in d.rules],
+        )
+        if conflicts:
+            decided["conflicts"] = conflicts
+        if ignored:
+            decided["ignored"] = ignored
         ctx.record(
             tx,
             "action.decided",
@@ -231,16 +244,7 @@ def act(
             decision=d.outcome,
             rules=d.rule_ids,
             config_hash=pcfg.config_hash,
-            data={
-                "action": action,
-                "reason": d.reason,
-                "approved_by": d.approved_by,
-                "revision": st.revision,
-                "attributes": dict(attrs),
-                "rules": [h.to_json() for h in d.rules],
-                **({"conflicts": conflicts} if conflicts else {}),
-                **({"ignored": ignored} if ignored else {}),
-            },
+            data=decided,
         )
         out: dict[str, Any] = {
             "task": key,
@@ -538,14 +542,14 @@ def _request(
         decision="needs_approval",
         rules=d.rule_ids,
         config_hash=cfg.config_hash,
-        data={
-            "approval": aid,
-            "kind": "action",
-            "action": action,
-            "revision": st.revision,
-            "rules": [h.to_json() for h in d.rules],
-            "attributes": ctx.redactor.value(dict(asked or {})),  # what the human is shown (ADR 0112)
-        },
+        data=ApprovalRequested(
+            approval=aid,
+            kind="action",
+            action=action,
+            revision=st.revision,
+            rules=[h.to_json() for h in d.rules],
+            attributes=ctx.redactor.value(dict(asked or {})),  # what the human is shown (ADR 0112)
+        ),
     )
     for lname, ln in cfg.lanes.items():
         if ln.kind == "human":
@@ -767,14 +771,14 @@ def _settle(
                 decision=verb,
                 rules=p["rules"],
                 config_hash=pcfg.config_hash,
-                data={
-                    "approval": p["approval"],
-                    "action": p["subject"],
-                    "revision": st.revision,
-                    "note": note,
-                    "requested_by": p["requested_by"],
-                    "attributes": _shown(tx, key, p["approval"]),
-                },
+                data=ActionVerdict(
+                    approval=p["approval"],
+                    action=p["subject"],
+                    revision=st.revision,
+                    note=note,
+                    requested_by=p["requested_by"],
+                    attributes=_shown(tx, key, p["approval"]),
+                ),
             )
             _wake_requester(tx, pcfg, p["requested_by"])
             return {**base, "task_status": st.status}
@@ -907,11 +911,7 @@ def _settle_gate(
         decision=verdict,
         config_hash=pcfg.config_hash,
         job=jid,
-        data={
-            "via": via,
-            "revision": st.revision,
-            "lease_holder": holder if status == "leased" else None,
-        },
+        data=JobSubmitted(via=via, revision=st.revision, lease_holder=holder if status == "leased" else None),
     )
     st2 = apply(ctx, tx, pcfg, row, st, evs, job=jid)
     tx.x(

@@ -8,6 +8,8 @@ import json
 from collections import defaultdict
 
 from org.bus.context import AUTH, Ctx, TaskRow
+from org.bus.payloads import ApprovalRequested, EscalationOpened, JobCancelled, JobPosted
+from org.bus.statuses import ApprovalStatus
 from org.bus.store import Tx
 from org.config.loader import OrgConfig
 from org.engine.state import BEHIND_TYPES, Event, TaskState
@@ -26,6 +28,10 @@ _DECISIONS = {
     "rework.started": "rework",
     "task.resumed": "resume",
 }
+
+
+# a gate's approval request settles as its gate did
+_GATE_VERDICT: dict[str, ApprovalStatus] = {"passed": "granted", "failed": "rejected"}
 
 
 def engine_decision(ev: Event) -> str | None:
@@ -202,13 +208,13 @@ def post_job(ctx: Ctx, tx: Tx, cfg: OrgConfig, key: str, state: TaskState, gate:
         gate=gate,
         config_hash=cfg.config_hash,
         job=job,
-        data={
-            "kind": spec.kind,
-            "round": state.rounds,
-            "slot": slot,
-            "revision": state.revision,
-            "source": cfg.source(f"gate:{state.workflow}.{gate}"),
-        },
+        data=JobPosted(
+            kind=spec.kind,
+            round=state.rounds,
+            slot=slot,
+            revision=state.revision,
+            source=cfg.source(f"gate:{state.workflow}.{gate}"),
+        ),
     )
     tx.wake(spec.lane)
     return job
@@ -245,7 +251,7 @@ def cancel_jobs(
             gate=row[2],
             config_hash=config_hash,
             job=job,
-            data={"reason": why, "holder": row[0]},
+            data=JobCancelled(reason=why, holder=row[0]),
         )
 
 
@@ -284,18 +290,16 @@ def _approvals(ctx: Ctx, tx: Tx, cfg: OrgConfig, key: str, state: TaskState) -> 
                 lane=spec.lane,
                 gate=name,
                 config_hash=cfg.config_hash,
-                data={
-                    "approval": aid,
-                    "kind": "gate",
-                    "revision": state.revision,
-                    "source": cfg.source(f"gate:{state.workflow}.{name}"),
-                },
+                data=ApprovalRequested(
+                    approval=aid,
+                    kind="gate",
+                    revision=state.revision,
+                    source=cfg.source(f"gate:{state.workflow}.{name}"),
+                ),
             )
             tx.wake(spec.lane)
         elif p is not None and (gs.status != "ready" or not state.open):
-            status = {"passed": "granted", "failed": "rejected"}.get(
-                gs.status, "stale" if state.open else "cancelled"
-            )
+            status: ApprovalStatus = _GATE_VERDICT.get(gs.status, "stale" if state.open else "cancelled")
             last = (
                 next((r.actor for r in reversed(gs.reviews)), None)
                 if gs.status in ("passed", "failed")
@@ -328,17 +332,19 @@ def _approvals(ctx: Ctx, tx: Tx, cfg: OrgConfig, key: str, state: TaskState) -> 
             lane=lane,
             config_hash=cfg.config_hash,
             decision="escalate",
-            data={"approval": aid, "kind": kind, "reason": state.escalation},
+            data=EscalationOpened(approval=aid, kind=kind, reason=state.escalation),
         )
         if lane:
             tx.wake(lane)
     elif state.status != "escalated" and esc_pending:
-        status = "granted" if state.open else ("rejected" if state.status == "rejected" else "cancelled")
+        settled: ApprovalStatus = (
+            "granted" if state.open else ("rejected" if state.status == "rejected" else "cancelled")
+        )
         for p in esc_pending:
             tx.x(
                 "UPDATE approvals SET status = :s, decided_at = COALESCE(decided_at, :t) WHERE id = :id "
                 "AND status = 'pending'",
-                {"s": status, "t": tx.now, "id": p[0]},
+                {"s": settled, "t": tx.now, "id": p[0]},
             )
     if state.status == "rejected":
         tx.x(

@@ -9,6 +9,7 @@ import json
 from org.bus.context import Ctx, task_key
 from org.bus.driver import apply
 from org.bus.jobs import job_id, job_row, refuse
+from org.bus.payloads import JobAnswer, JobEnded
 from org.bus.store import Tx
 from org.engine.state import Event
 from org.errors import NotFound
@@ -48,7 +49,7 @@ def _end_lease(ctx: Ctx, tx: Tx, j: dict, jid: int, row, outcome: str, decision:
         decision=decision,
         config_hash=pcfg.config_hash if pcfg else None,
         job=jid,
-        data={"reason": reason, "fence": j["fence"]},
+        data=JobEnded(reason=reason, fence=j["fence"]),
     )
     return pcfg
 
@@ -67,7 +68,7 @@ def release(ctx: Ctx, job: int | str, token: str, *, reason: str) -> dict:
         row = ctx.task_row(tx, j["task"]) if j["task"] else None
         _end_lease(ctx, tx, j, jid, row, "released", "release", reason)
         tx.wake(j["lane"])
-        return {"job": jid, "status": "queued"}
+        return dict(JobAnswer(job=jid, status="queued"))  # the status checked against JobStatus
 
     return ctx.write(fn)
 
@@ -101,7 +102,7 @@ def fail(ctx: Ctx, job: int | str, token: str, *, reason: str) -> dict:
             )
             apply(ctx, tx, pcfg, row, st, [ev])
             escalated = True
-        return {"job": jid, "status": "dead", "escalated": escalated}
+        return dict(JobAnswer(job=jid, status="dead", escalated=escalated))
 
     return ctx.write(fn)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from org.bus.context import Ctx
 from org.bus.jobs import job_id, job_row
+from org.bus.payloads import JobAnswer
 from org.bus.store import Tx
 from org.errors import Conflict, NotFound
 
@@ -114,6 +115,6 @@ def retry_job(ctx: Ctx, job: int | str, *, by: str) -> dict:
         )
         ctx.record(tx, "job.retried", actor=by, lane=j["lane"], job=jid, decision="retry", data={})
         tx.wake(j["lane"])
-        return {"job": jid, "status": "queued"}
+        return dict(JobAnswer(job=jid, status="queued"))
 
     return ctx.write(fn)

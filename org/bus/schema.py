@@ -16,7 +16,7 @@ from org.bus._walk import GENESIS
 from org.bus.store import NotOrgDatabase, Store, Tx, sqlite_path
 from org.errors import UsageError
 
-SCHEMA_VERSION = 5  # the version org.bus.models describes (kept here so opening needs no ORM import)
+SCHEMA_VERSION = 6  # the version org.bus.models describes (kept here so opening needs no ORM import)
 
 __all__ = ["SchemaTooNew", "MIGRATIONS", "ensure_schema", "schema_version"]
 
@@ -143,12 +143,19 @@ def _v5_token_fingerprints(tx: Tx) -> None:
         tx.events.clear()
 
 
+def _v6_chain_in_the_server(tx: Tx) -> None:
+    """Version 6: PostgreSQL chains the audit log in the server (org.bus.audit.CHAIN_FUNCTION, ADR 0245); the
+    function is (re)installed before any step runs (`ensure_schema`), so this step only records the version.
+    SQLite chains in the writing process as before."""
+
+
 # version -> function upgrading a database from version - 1 to version (inside one transaction).
 MIGRATIONS: dict[int, Callable[[Tx], None]] = {
     2: _v2_unpriced_usage,
     3: _v3_identity_tables,
     4: _v4_events_by_type,
     5: _v5_token_fingerprints,
+    6: _v6_chain_in_the_server,
 }
 
 _ADVISORY_KEY = 0x0126_B005  # any constant; serialises schema changes between processes on PostgreSQL
@@ -195,6 +202,10 @@ def ensure_schema(
         if tx.pg:
             tx.x("SELECT pg_advisory_xact_lock(:k)", {"k": _ADVISORY_KEY})
         insp = inspect(tx.conn)
+        if tx.pg and target >= 6:  # every append needs it, the older steps' own too
+            from org.bus.audit import CHAIN_FUNCTION
+
+            tx.x(CHAIN_FUNCTION)
         if not insp.has_table("bus_meta"):
             if not tx.pg:
                 _refuse_foreign_sqlite(store, insp.get_table_names())

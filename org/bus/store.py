@@ -153,9 +153,14 @@ class Store:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
     # -- transactions -------------------------------------------------------------------------
-    def write(self, fn: Callable[[Tx], T], *, flush: Callable[[Tx], None] | None = None) -> T:
-        """Run fn in a write transaction (retried on contention); `flush` runs last, before commit."""
-        return self._run(fn, write=True, flush=flush)
+    def write(
+        self, fn: Callable[[Tx], T], *, flush: Callable[[Tx], None] | None = None, batched: bool = False
+    ) -> T:
+        """Run fn in a write transaction (retried on contention); `flush` runs last, before commit. On
+        PostgreSQL what `flush` writes goes out with the COMMIT as one message (so the audit head is held for
+        the server's work and the commit's WAL flush only, never across a round trip: ADR 0245); `batched`
+        batches all of fn's statements too (Tx.ahead, Tx.send: fn reads only through `tx.x`)."""
+        return self._run(fn, write=True, flush=flush, batched=batched)
 
     def rehearse(self, fn: Callable[[Tx], T], *, flush: Callable[[Tx], None] | None = None) -> T:
         """Run fn exactly as `write` would (same locks, same statements, `flush` too), then roll it all back:
@@ -172,6 +177,7 @@ class Store:
         write: bool,
         flush: Callable[[Tx], None] | None,
         rollback: bool = False,
+        batched: bool = False,
     ) -> T:
         deadline = time.monotonic() + self.retry_seconds
         delay = 0.0002
@@ -181,17 +187,36 @@ class Store:
             locked = write and self.dialect == "sqlite" and self._writer_lock(deadline)
             try:
                 with self.engine.connect() as c:
+                    pg_write = write and self.dialect == "postgresql" and not rollback
                     if self.dialect == "sqlite":
                         c = c.execution_options(org_begin="IMMEDIATE" if write else "DEFERRED")
-                    with c.begin():
-                        tx = Tx(c, self.clock(), self.dialect, store=self)
-                        out = fn(tx)
-                        if write:
-                            if flush is not None:
-                                flush(tx)
-                            self._announce(tx)
-                        if rollback:
-                            raise _RolledBack(out)
+                    elif pg_write and self._channel is None:
+                        self.channel()  # known before the first batch: the NOTIFY goes out with the commit
+                    driver = c.connection.driver_connection if pg_write and batched else None
+                    if driver is not None:
+                        driver.autocommit = (
+                            True  # the first batch opens the transaction (no BEGIN round trip)
+                        )
+                    try:
+                        with c.begin() as trans:
+                            tx = Tx(c, self.clock(), self.dialect, store=self)
+                            tx.batched = tx.begin = driver is not None
+                            out = fn(tx)
+                            if write:
+                                tx.batched = pg_write  # flush, NOTIFY and COMMIT: one message
+                                if flush is not None:
+                                    flush(tx)
+                                self._announce(tx)
+                                if tx.finish():
+                                    trans.commit()  # the batch committed; the driver sees it idle
+                            if rollback:
+                                raise _RolledBack(out)
+                    finally:
+                        if driver is not None:
+                            try:
+                                driver.autocommit = False
+                            except Exception:  # not idle (a broken connection): never pooled in autocommit
+                                c.invalidate()
                 for cb in tx.after_commit:
                     cb()
                 return out
@@ -315,10 +340,15 @@ class Store:
                     {"l": lane},
                 )
         elif (lanes or tx.appended) and not tx.notified:
-            tx.x("SELECT pg_notify(:ch, :p)", {"ch": self.channel(tx.conn), "p": self.payload(tx)})
+            tx.send("SELECT pg_notify(:ch, :p)", {"ch": self.channel(tx.conn), "p": self.payload(tx)})
 
     def payload(self, tx: Tx) -> str:
+        """{"lanes": [...], "seq": N}: what a NOTIFY tells the waiters (org.bus.wake)."""
         return json.dumps({"lanes": sorted(tx.lanes_woken), "seq": tx.appended[-1] if tx.appended else None})
+
+    def payload_head(self, tx: Tx) -> str:
+        """`payload` up to its seq, for SQL that appends the seq it assigns and the closing brace."""
+        return json.dumps({"lanes": sorted(tx.lanes_woken)})[:-1] + ', "seq": '
 
     def channel(self, conn: Connection | None = None) -> str:
         """The LISTEN/NOTIFY channel of this database and schema (PostgreSQL)."""

@@ -6,12 +6,13 @@ from __future__ import annotations
 from org.bus.context import Ctx
 from org.bus.driver import apply
 from org.bus.jobs import job_row
+from org.bus.payloads import JobExpired
 from org.bus.store import Tx
 from org.config.loader import OrgConfig
 from org.engine import flow
 from org.engine.state import Event
 
-__all__ = ["sweep", "sweep_expired"]
+__all__ = ["sweep", "sweep_expired", "sweep_ahead"]
 
 
 def sweep(ctx: Ctx, *, limit: int = 1000) -> dict:
@@ -26,13 +27,23 @@ def sweep(ctx: Ctx, *, limit: int = 1000) -> dict:
     return ctx.write(fn)
 
 
-def sweep_expired(ctx: Ctx, tx: Tx, *, lane: str | None, limit: int) -> dict:
-    rep: dict[str, list] = {"requeued": [], "dead": []}
+def _expired(tx: Tx, lane: str | None, limit: int) -> tuple[str, dict]:
+    """The read a sweep starts with: the leases past their expiry (of one lane, or all)."""
     cond = "status = 'leased' AND lease_expires < :now" + (" AND lane = :lane" if lane else "")
-    rows = tx.x(
+    return (
         f"SELECT id, task FROM jobs WHERE {cond} ORDER BY lease_expires LIMIT :lim",
         {"now": tx.now, "lane": lane, "lim": limit},
-    ).all()
+    )
+
+
+def sweep_ahead(tx: Tx, *, lane: str | None, limit: int) -> None:
+    """Send the read `sweep_expired` starts with now, to share a round trip with other reads (tx.ahead)."""
+    tx.ahead(*_expired(tx, lane, limit))
+
+
+def sweep_expired(ctx: Ctx, tx: Tx, *, lane: str | None, limit: int) -> dict:
+    rep: dict[str, list] = {"requeued": [], "dead": []}
+    rows = tx.x(*_expired(tx, lane, limit)).all()
     if not rows:
         return rep
     tasks = sorted({r[1] for r in rows if r[1]})
@@ -72,12 +83,12 @@ def sweep_expired(ctx: Ctx, tx: Tx, *, lane: str | None, limit: int) -> dict:
             decision="dead" if dead else "requeue",
             job=jid,
             config_hash=pcfg.config_hash if pcfg else None,
-            data={
-                "holder": j["leased_by"],
-                "fence": j["fence"],
-                "attempts": j["attempts"],
-                "max_attempts": j["max_attempts"],
-            },
+            data=JobExpired(
+                holder=j["leased_by"],
+                fence=j["fence"],
+                attempts=j["attempts"],
+                max_attempts=j["max_attempts"],
+            ),
         )
         if dead:
             rep["dead"].append(jid)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import getpass
 
 from org.bus.context import Ctx, task_key
+from org.bus.payloads import SwitchChanged
 from org.bus.store import Tx
 from org.bus.usage import UNKNOWN_SPEND
 from org.config.loader import OrgConfig
@@ -22,6 +23,7 @@ from org.errors import Conflict, Denied, IntegrityError, NotFound, Paused, Usage
 __all__ = [
     "SCOPES",
     "check_not_paused",
+    "switches_ahead",
     "covering",
     "active_switches",
     "paused_tasks",
@@ -63,11 +65,7 @@ def active_switches(tx: Tx) -> list[dict]:
     table holds active and the chain does not (a forged pause) holds too, since a pause is only stricter."""
     cached = getattr(tx, "_switches", None)
     if cached is None:
-        rows = tx.x(
-            "SELECT id, scope, target, active, paused_by, paused_at, note, resumed_by, resumed_at, resume_note "
-            "FROM switches WHERE active = :t ORDER BY id",
-            {"t": True},
-        ).all()
+        rows = tx.x(*_TABLE_READ).all()
         table = {r[0]: dict(zip(_COLS, r, strict=True)) for r in rows}
         chain = _chain_switches(tx)
         cached = [{**dict.fromkeys(_COLS), **table.get(sid, {}), **said} for sid, said in chain.items()]
@@ -75,6 +73,21 @@ def active_switches(tx: Tx) -> list[dict]:
         cached.sort(key=lambda s: s["switch"] if isinstance(s["switch"], int) else 0)
         tx._switches = cached
     return cached
+
+
+_TABLE_READ = (
+    "SELECT id, scope, target, active, paused_by, paused_at, note, resumed_by, resumed_at, resume_note "
+    "FROM switches WHERE active = :t ORDER BY id",
+    {"t": True},
+)
+_CHAIN_READ = "SELECT type, body FROM events WHERE type IN ('switch.paused', 'switch.resumed') ORDER BY seq"
+
+
+def switches_ahead(tx: Tx) -> None:
+    """Send the reads `active_switches` makes now, to share a round trip with other reads (tx.ahead)."""
+    if getattr(tx, "_switches", None) is None:
+        tx.ahead(*_TABLE_READ)
+        tx.ahead(_CHAIN_READ)
 
 
 def _holding(tx: Tx, scope: str, target: str) -> list[dict]:
@@ -86,9 +99,7 @@ def _chain_switches(tx: Tx) -> dict:
     from org.bus.audit import decode_body
 
     out: dict = {}
-    for typ, body in tx.x(
-        "SELECT type, body FROM events WHERE type IN ('switch.paused', 'switch.resumed') ORDER BY seq"
-    ).all():
+    for typ, body in tx.x(_CHAIN_READ).all():
         try:
             ev = decode_body(body)
             data = ev["data"]
@@ -221,7 +232,7 @@ def pause(
             decision="pause",
             lane=tgt if scope == "lane" else None,
             config_hash=cfg.config_hash if cfg else None,
-            data={"switch": sid, "scope": scope, "target": tgt, "note": note},
+            data=SwitchChanged(switch=sid, scope=scope, target=tgt, note=note),
         )
         return {"switch": sid, "scope": scope, "target": tgt, "changed": True, "active": True}
 
@@ -327,13 +338,9 @@ def resume(
                 decision="resume",
                 lane=tgt if scope == "lane" else None,
                 config_hash=cfg.config_hash if cfg else None,
-                data={
-                    "switch": sid,
-                    "scope": scope,
-                    "target": tgt,
-                    "note": note,
-                    **_accepted(tx, scope, tgt, swnote),
-                },
+                data=SwitchChanged(
+                    switch=sid, scope=scope, target=tgt, note=note, **_accepted(tx, scope, tgt, swnote)
+                ),
             )
         lanes = {r[0] for r in tx.x("SELECT DISTINCT lane FROM jobs WHERE status = 'queued'").all()}
         for lane in lanes:

@@ -18,6 +18,7 @@ from org.bus.claims import Claim
 from org.bus.context import Ctx, task_key
 from org.bus.driver import apply
 from org.bus.jobs import JOB_COLS
+from org.bus.payloads import JobClaimed, JobEnded, JobTakenOver
 from org.bus.store import Tx
 from org.bus.switches import check_not_paused
 from org.config.loader import OrgConfig
@@ -141,7 +142,7 @@ def take_over(
                 decision="release",
                 config_hash=pcfg.config_hash,
                 job=jid,
-                data={"reason": f"taken over by {actor}: {why}", "fence": j["fence"]},
+                data=JobEnded(reason=f"taken over by {actor}: {why}", fence=j["fence"]),
             )
         fence = int(j["fence"]) + 1
         token = f"{fence}-{secrets.token_hex(12)}"
@@ -181,7 +182,7 @@ def take_over(
             decision="take_over",
             config_hash=pcfg.config_hash,
             job=jid,
-            data={"from": before, "reason": why, "fence": fence, "attempt": attempt},
+            data=JobTakenOver({"from": before, "reason": why, "fence": fence, "attempt": attempt}),
         )
         ctx.record(
             tx,
@@ -194,7 +195,7 @@ def take_over(
             decision="lease",
             config_hash=pcfg.config_hash,
             job=jid,
-            data={"fence": fence, "lease_seconds": lease_seconds, "expires": iso(exp), "attempt": attempt},
+            data=JobClaimed(fence=fence, lease_seconds=lease_seconds, expires=iso(exp), attempt=attempt),
             trusted=True,
         )
         c = Claim(

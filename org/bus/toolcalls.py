@@ -11,6 +11,7 @@ from typing import Any
 
 from org.bus.context import Ctx
 from org.bus.jobs import job_id, refuse
+from org.bus.payloads import ToolCalled
 from org.bus.store import Tx
 from org.errors import UsageError
 
@@ -25,7 +26,7 @@ _FIELDS = {"tool", "args_sha256", "result", "latency_ms", "decision", "rules"}
 MAX_LATENCY_MS = 7 * 86400 * 1000.0
 
 
-def check_entry(entry: Any) -> dict:
+def check_entry(entry: Any) -> ToolCalled:
     """The entry as recorded, or UsageError saying what is wrong with it."""
     if not isinstance(entry, dict):
         raise UsageError(
@@ -59,14 +60,14 @@ def check_entry(entry: Any) -> dict:
         or not all(isinstance(r, str) and _RULE.fullmatch(r) for r in rules)
     ):
         raise UsageError("rules: at most 20 rule ids")
-    return {
-        "tool": tool,
-        "args_sha256": digest,
-        "result": result,
-        "latency_ms": round(float(latency), 1),
-        "decision": decision,
-        "rules": list(rules),
-    }
+    return ToolCalled(
+        tool=tool,
+        args_sha256=digest,
+        result=result,
+        latency_ms=round(float(latency), 1),
+        decision=decision,
+        rules=list(rules),
+    )
 
 
 def record_tool_call(ctx: Ctx, job: int | str, token: str, entry: Any) -> dict:

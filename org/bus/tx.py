@@ -19,6 +19,13 @@ _PARAM = re.compile(r"(?<![:\w]):(\w+)")
 
 
 @lru_cache(maxsize=1024)
+def _returns_rows(sql: str) -> bool:
+    """Whether a statement answers with rows (batched, only those are waited for)."""
+    s = sql.lstrip().upper()
+    return s.startswith(("SELECT", "WITH", "VALUES", "SHOW")) or " RETURNING " in s
+
+
+@lru_cache(maxsize=1024)
 def _pg_sql(sql: str) -> str:
     """':name' parameters (sqlite3's named style) as psycopg's '%(name)s'."""
     return _PARAM.sub(r"%(\1)s", sql.replace("%", "%%"))
@@ -70,14 +77,25 @@ class Tx:
     appended: list[int] = field(default_factory=list)  # seqs assigned at flush
     notified: bool = False  # PostgreSQL: the NOTIFY already went out with the audit append
     store: Any = None
+    # PostgreSQL batching (ADR 0245): statements nobody waits for (`send`) and reads sent ahead (`ahead`) go
+    # out together with the next read that is waited for, as one message and one round trip; the commit goes
+    # out with whatever is still pending (`finish`)
+    batched: bool = False
+    begin: bool = False  # the first batch opens the transaction itself (the driver is in autocommit)
     _cur: Any = None
     _switches: Any = None
+    _pending: list = field(default_factory=list)  # (SQL with its values bound, key or None)
+    _answers: dict = field(default_factory=dict)  # key -> Rows of reads sent ahead
+    _client: Any = None
+    _plain_strings: bool = False  # standard_conforming_strings: a backslash in '...' is just a backslash
 
     @property
     def pg(self) -> bool:
         return self.dialect == "postgresql"
 
     def x(self, sql: str, params: Any = None) -> Rows:
+        if self.batched:
+            return self._x_batched(sql, params)
         self._cursor()
         if self.pg:
             sql = _pg_sql(sql)
@@ -90,6 +108,87 @@ class Tx:
         except self._dbapi_error as exc:
             raise DBAPIError.instance(sql, params, exc, self._dbapi_error) from exc
         return Rows(self._cur)
+
+    def ahead(self, sql: str, params: dict | None = None) -> None:
+        """Send a read with the next round trip; a later `x(sql, params)` (the same text and values) is
+        answered from it, so several reads share one round trip. Unbatched: nothing (the later `x` runs it)."""
+        if not self.batched:
+            return
+        key = _key(sql, params)
+        if key not in self._answers and all(k != key for _, k in self._pending):
+            self._pending.append((self._bind(sql, params), key))
+
+    def send(self, sql: str, params: dict | None = None) -> None:
+        """Run a statement whose answer nobody reads: batched, it goes out with the next round trip (its
+        error, if any, surfaces there)."""
+        if self.batched:
+            self._pending.append((self._bind(sql, params), None))
+        else:
+            self.x(sql, params)
+
+    def finish(self) -> bool:
+        """Batched: send what is pending and COMMIT in one round trip (False: nothing was pending, the caller
+        commits as usual)."""
+        if not self.batched or not self._pending:
+            return False
+        self._pending.append(("COMMIT", None))
+        self._flush()
+        return True
+
+    def _bind(self, sql: str, params: dict | None) -> str:
+        """The statement with its values bound as literals (psycopg's client-side binding); lists of numbers,
+        bytes or text become array literals here, in one pass each (psycopg quotes array items one by one)."""
+        if self._client is None:
+            from psycopg import ClientCursor
+
+            driver: Any = self.conn.connection.driver_connection
+            self._client = ClientCursor(driver)
+            self._plain_strings = driver.info.parameter_status("standard_conforming_strings") == "on"
+        pg_sql = _pg_sql(sql)
+        if params and self._plain_strings:
+            rest = None
+            for name, value in params.items():
+                lit = _array_literal(value) if isinstance(value, list) else None
+                if lit is not None:
+                    rest = dict(params) if rest is None else rest
+                    del rest[name]
+                    pg_sql = pg_sql.replace(f"%({name})s", lit.replace("%", "%%"))
+            params = params if rest is None else rest
+        try:
+            return self._client.mogrify(pg_sql, params if params is not None else {})
+        except self._dbapi_error as exc:
+            raise DBAPIError.instance(sql, params, exc, self._dbapi_error) from exc
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, []
+        text = ";\n".join(q for q, _ in pending)
+        if self.begin:
+            text, self.begin = "BEGIN;\n" + text, False
+        cur = self._client
+        try:
+            cur.execute(text)
+            for i, (_, key) in enumerate(pending):
+                if i or text.startswith("BEGIN;"):
+                    cur.nextset()
+                if key is not None:
+                    self._answers[key] = _Fetched(cur.fetchall() if cur.description else [])
+        except self._dbapi_error as exc:
+            raise DBAPIError.instance(text[:2000], None, exc, self._dbapi_error) from exc
+
+    def _x_batched(self, sql: str, params: Any) -> Rows:
+        if isinstance(params, list):  # executemany: one statement per set of values, nobody waits
+            for p in params:
+                self.send(sql, p)
+            return Rows(_Empty)
+        if not _returns_rows(sql):  # a write nobody reads an answer of: with the next round trip
+            self.send(sql, params)
+            return Rows(_Empty)
+        key = _key(sql, params)
+        if key not in self._answers:
+            if all(k != key for _, k in self._pending):
+                self._pending.append((self._bind(sql, params), key))
+            self._flush()
+        return self._answers.pop(key)
 
     @property
     def _dbapi_error(self):
@@ -198,6 +297,41 @@ class Tx:
         waits on it."""
         if lane is not None:
             self.lanes_woken.add(lane)
+
+
+def _array_literal(values: list) -> str | None:
+    """A PostgreSQL array literal ('{...}', for a server with standard_conforming_strings) of ints, finite
+    floats, bytes or text (None items are NULL); None for anything else (psycopg binds it then). Array items are
+    double-quoted with backslash escapes, and the literal's single quotes doubled: what PostgreSQL reads back
+    is exactly the values."""
+    items = []
+    for v in values:
+        if v is None:
+            items.append("NULL")
+        elif type(v) is int:
+            items.append(str(v))
+        elif type(v) is float and v == v and v not in (float("inf"), float("-inf")):
+            items.append(repr(v))
+        elif isinstance(v, bytes):
+            items.append('"\\\\x' + v.hex() + '"')
+        elif type(v) is str:
+            if "\x00" in v:
+                return None
+            items.append('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"')
+        else:
+            return None
+    return "'{" + ",".join(items).replace("'", "''") + "}'"
+
+
+def _key(sql: str, params: dict | None) -> tuple:
+    return (sql, tuple(sorted((k, repr(v)) for k, v in (params or {}).items())))
+
+
+class _Fetched(Rows):
+    __slots__ = ()
+
+    def __init__(self, rows: list) -> None:
+        self._rows = rows
 
 
 class _Empty:

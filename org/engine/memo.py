@@ -56,6 +56,7 @@ _OFF = [0]  # how many off() blocks are open
 _WORKFLOW: dict[
     int, dict[Any, Any]
 ] = {}  # the "workflow" tables by id of their workflow (emptied with _TABLES)
+_GATES: dict[int, dict[str, GateSpec]] = {}  # gates() by id of their workflow (emptied with _TABLES)
 
 
 def table(name: str, *sources: object) -> dict[Any, Any] | None:
@@ -76,6 +77,7 @@ def table(name: str, *sources: object) -> dict[Any, Any] | None:
     if len(_TABLES) >= LIMIT:
         _TABLES.clear()
         _WORKFLOW.clear()
+        _GATES.clear()
     t: dict[Any, Any] = {}
     _TABLES[key] = (sources, t)
     return t
@@ -156,13 +158,20 @@ def _wf(cfg: OrgConfig, workflow: str) -> tuple[Workflow, dict[Any, Any] | None]
 
 
 def gates(cfg: OrgConfig, workflow: str) -> dict[str, GateSpec]:
-    """{gate: GateSpec} of the workflow, in its order."""
+    """{gate: GateSpec} of the workflow, in its order. (The engine's most frequent question: answered from
+    _GATES by the workflow's id, which stays its own while the workflow's table, holding it, is stored.)"""
+    if not _OFF[0]:
+        hit = _GATES.get(id(cfg.workflows[workflow]))
+        if hit is not None:
+            return hit
     wf, t = _wf(cfg, workflow)
     g: dict[str, GateSpec] | None = t.get("gates") if t is not None else None
     if g is None:
         g = {n: GateSpec(n, spec) for n, spec in wf.gates.items()}
         if t is not None:
             t["gates"] = g
+    if t is not None:
+        _GATES[id(wf)] = g
     return g
 
 

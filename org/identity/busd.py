@@ -86,7 +86,6 @@ OPERATIONS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
     "release": {"job": (_JOB, True), "reason": (_STR, True)},
     "fail": {"job": (_JOB, True), "reason": (_STR, True)},
     "job_facts": {"job": (_JOB, True)},
-    "revision_read": {"job": (_JOB, True), "what": (_STR, True), "arg": (_STR, False)},
     "job_read": {
         "job": (_JOB, True),
         "what": (_STR, True),
@@ -118,6 +117,7 @@ OPERATIONS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
     "wait_for_decision": {"approval": (_INT, True), "timeout": (_NUM, False), "as": (_STR, False)},
     "comment": {"job": (_JOB, True), "body": (_STR, True)},
     "record_tool_call": {"job": (_JOB, True), "entry": ((dict,), True)},
+    "revision_read": {"job": (_JOB, True), "what": (_STR, True), "arg": (_STR, False)},
     "whoami": {"as": (_STR, False)},
     "list_tasks": {
         "status": (_STR, False),
@@ -221,7 +221,8 @@ class BusServer:
     threaded Unix-socket server (0600). `check(bus, job, actor, commit)` -> the checked commit or None: the
     revision check of a passing work submission (org.workspaces.service.check_revision; `bus` is the door's
     WorkspaceDoor for the job token). `handover(door, token,
-    job)` -> the agent contract's handover of a job (org.agents.handover; without it the door's job facts)."""
+    job)` -> the agent contract's handover of a job (org.agents.handover; without it the door's job facts).
+    `revisions`: org.workspaces.service, for revision_read (a reviewer's read-only look at its revision)."""
 
     def __init__(
         self,
@@ -236,13 +237,13 @@ class BusServer:
         read_timeout: float = READ_TIMEOUT_S,
         idle_s: float = IDLE_S,
         isolation: str | None = None,
-        workspaces: Any = None,
+        revisions: Any = None,
     ) -> None:
         self.db_url, self.root, self.config = db_url, root, config
+        self.revisions = revisions  # the workspaces service a review job's revision_read reads git with
         self.path = Path(path)
         self.check = check
         self.handover = handover
-        self.workspaces = workspaces  # org.workspaces.service for revision_read (this layer knows no git)
         self.uids = {os.getuid(), *allow_uids}
         self.read_timeout, self.idle_s = read_timeout, idle_s
         self.isolation = isolation  # "none": its clients run without a sandbox, and every event says so
@@ -473,10 +474,6 @@ class BusServer:
             return door.job_facts(token, a["job"])
         if op == "act":
             return door.act(token, a["action"], as_, a["task"], a.get("attributes"))
-        if op == "revision_read":  # a review job's read-only look at its bound revision (ADR 0232)
-            return door.revision_read(
-                token, a["job"], a["what"], a.get("arg") or "", workspaces=self.workspaces
-            )
         if op == "job_read":  # what a job's worker reads while it works, scoped to its job (ADR 0171)
             return door.job_read(
                 token,
@@ -492,6 +489,14 @@ class BusServer:
             return door.comment(token, a["job"], a["body"])
         if op == "record_tool_call":
             return door.record_tool_call(token, a["job"], a["entry"])
+        if op == "revision_read":
+            if self.revisions is None:
+                raise UsageError(
+                    "this bus socket reads no repository (it was started without the workspaces)"
+                )
+            return door.revision_read(
+                token, a["job"], a["what"], a.get("arg") or "", workspaces=self.revisions
+            )
         if op == "whoami":
             return door.whoami(token, as_=as_)
         if op == "list_tasks":

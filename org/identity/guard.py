@@ -56,10 +56,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from typing_extensions import Unpack
+
 from org.bus import identityrows
 from org.bus.audit import iso
 from org.bus.claims import job_id
 from org.bus.context import AUTH, task_key
+from org.bus.payloads import AuthDenied, UsageRow
 from org.engine import rule_ids
 from org.engine.conditions import action_matches
 from org.errors import Conflict, Denied, UsageError
@@ -447,7 +450,7 @@ class Guard:
                     job=p.job,
                     decision="deny",
                     rules=[rule],
-                    data={"reason": why, "command": command},
+                    data=AuthDenied({"reason": why, "command": command}),
                 )
 
         self._bus.ctx.write(fn)
@@ -753,20 +756,20 @@ class Guard:
                 )
             self.lease_live(p, command)
 
-    def record_usage(self, token: str | None, model: str, **kw: Any) -> dict:
+    def record_usage(self, token: str | None, model: str, **kw: Unpack[UsageRow]) -> dict:
         """A model call in the usage ledger, as the job token's principal, for its own job. A call already made is
         recorded whatever happened since (the lease ended, the actor was paused): the ledger never loses spend."""
         p = self.principal(token, command="record usage", job_ok=True, principal_ok=False, paused_ok=True)
-        own = {"job": p.job, "task": p.task, "lane": p.lane, "gate": p.gate}
+        own = UsageRow(job=p.job, task=p.task, lane=p.lane, gate=p.gate)
         for what, value in own.items():
             asked = kw.get(what)
             if asked is not None and _key(what, asked) != (str(value) if what == "job" else value):
                 self._deny(
                     p, "record usage", f"other {what}", f"this job token is for {what} {value}, not '{asked}'"
                 )
-        kw = {**kw, **own, "workflow": None}  # the task's own, filled in by the ledger
+        row: UsageRow = {**kw, **own, "workflow": None}  # the task's own workflow, filled in by the ledger
         with acting(p):
-            return self._bus.record_usage(p.actor, model, **kw)
+            return self._bus.record_usage(p.actor, model, **row)
 
     def sweep(self, token: str | None, *, as_: str | None = None) -> dict:
         """The bus's sweep, then the rows of job tokens whose lease is over (their ids stay in the audit log)."""

@@ -110,10 +110,14 @@ def job_facts(bus: Any, job: int, actor: str, *, workspaces: Any = None) -> dict
         prev = bus.work_result(key, gate=gate)
     elif kind != "work" and bound:
         prev = bus.work_result(key, revision=bound)
-    # a reviewer gets the work, never the author's account of it (a grader that reads why is talked round)
+    # a reviewer gets the work, never the author's account of it (a grader that reads why is talked round); in a
+    # repository the work is the commit (its diff from git below) and what the author submitted as content is
+    # their account (a built-in builder's tool transcript): left out too (ADR 0232)
     keep = (
         ("job", "gate", "actor", "note", "content", "revision")
         if kind == "work"
+        else ("job", "gate", "actor", "revision")
+        if attrs.get("repo")
         else ("job", "gate", "actor", "content", "revision")
     )
     out["work"] = {k: prev.get(k) for k in keep} if prev else None

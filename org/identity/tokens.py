@@ -35,6 +35,7 @@ from typing import Any, NoReturn
 
 from org.bus import identityrows as rows_
 from org.bus.audit import token_fingerprint
+from org.bus.payloads import AuthDenied
 from org.bus.store import Tx
 from org.bus.switches import able_resumers, lock_resumers
 from org.engine import rule_ids
@@ -581,7 +582,7 @@ class Tokens:
             actor=actor,
             decision="deny",
             rules=[rule_ids.AUTHENTICATION],
-            data={"reason": why, "command": command, "as": _clip(as_), "token_id": tid},
+            data=AuthDenied({"reason": why, "command": command, "as": _clip(as_), "token_id": tid}),
         )
 
     def _fail(self, why: str, command: str, as_: str | None, tid: str | None) -> NoReturn:

@@ -5,8 +5,9 @@
         bus.submit(job_token, claim.job, "pass", note="done")
 
 The methods are the door's agent operations with the door's signatures (org.identity.guard.Guard): claim,
-heartbeat, task, timeline, submit, release, fail, job_facts, revision_read, job_read, act, rehearse_act, events_since,
-wait_for_decision, comment, record_tool_call (the tool-call ledger, ADR 0231),
+heartbeat, task, timeline, submit, release, fail, job_facts, job_read, act, rehearse_act, events_since,
+wait_for_decision, comment, record_tool_call (the tool-call ledger, ADR 0231), revision_read (a reviewer's look
+at its revision),
 whoami, list_tasks; so the CLI
 and the MCP server use a client where they would use a Guard. Errors come back as the org.errors tree (the
 server's exit code kept); a server that is gone raises BusGone (exit 7: the run is over or being restarted).
@@ -36,7 +37,6 @@ OPERATIONS = (
     "release",
     "fail",
     "job_facts",
-    "revision_read",
     "job_read",
     "act",
     "rehearse_act",
@@ -44,6 +44,7 @@ OPERATIONS = (
     "wait_for_decision",
     "comment",
     "record_tool_call",
+    "revision_read",
     "whoami",
     "list_tasks",
 )
@@ -220,12 +221,6 @@ class BusClient:
         is; `workspaces` is the Guard's parameter and is not sent)."""
         return self.call("job_facts", token, job=job)
 
-    def revision_read(
-        self, token: str | None, job: int | str, what: str, arg: str = "", *, workspaces: Any = None
-    ) -> dict:
-        """A review job's read-only look at its bound revision (list, read, search); the server reads git."""
-        return self.call("revision_read", token, job=job, what=what, arg=arg or None)
-
     def job_read(
         self,
         token: str | None,
@@ -294,6 +289,12 @@ class BusClient:
 
     def record_tool_call(self, token: str | None, job: int | str, entry: dict) -> dict:
         return self.call("record_tool_call", token, job=job, entry=entry)
+
+    def revision_read(
+        self, token: str | None, job: int | str, what: str, arg: str = "", *, workspaces: Any = None
+    ) -> dict:
+        """A review job's read-only look at its bound revision; the server reads git (`workspaces` is unused)."""
+        return self.call("revision_read", token, job=job, what=what, arg=arg)
 
     def whoami(self, token: str | None, *, as_: str | None = None) -> dict:
         return self.call("whoami", token, **{"as": as_})

@@ -35,11 +35,12 @@ class ModelCalls:
                 rec.usd += usd
             if now >= rec.t0:
                 w.stats.stall += wait
+            w.calls_left -= 1  # (_then, inlined on the hot path)
             loop._seq += 1
-            heappush(loop._heap, (sent + w.seg, loop._seq, self._call_done, w))
+            heappush(loop._heap, (sent + w.seg, loop._seq, self._call if w.calls_left else self._complete, w))
         elif b is None:
             self._charge(w, now)
-            loop.at(now + w.seg, self._call_done, w)
+            loop.at(now + w.seg, self._then(w), w)
         else:
             self._attempt(w)
 
@@ -52,7 +53,7 @@ class ModelCalls:
         on429 = w.pool.on_429
         if b.try_take(now, w.tokens, on429.counts):
             self._charge(w, now)
-            self.loop.at(now + w.seg, self._call_done, w)
+            self.loop.at(now + w.seg, self._then(w), w)
             return
         w.attempt += 1
         w.job.task.spent += on429.usd
@@ -85,12 +86,11 @@ class ModelCalls:
             s.usd += usd
             self.rec.usd += usd
 
-    def _call_done(self, w: Worker) -> None:
+    def _then(self, w: Worker):
+        """What runs when the call just sent finishes: the job's next call, or its completion after the last
+        (counted down here, once per call that goes out, so the finishing event needs no step between)."""
         w.calls_left -= 1
-        if w.calls_left:
-            self._call(w)
-        else:
-            self._complete(w)
+        return self._call if w.calls_left else self._complete
 
     def _give_up(self, w: Worker) -> None:
         """The call failed too often: the job is dropped and goes back to the front of the queue."""

@@ -57,14 +57,16 @@ class _Integral:
         return self.full + self.value * (now - self.t)
 
     def add(self, now: float, delta: int) -> None:
-        self.full += self.value * (now - self.t)
-        a, b = max(self.t, self.t0), min(now, self.t1)
+        value, t, t0 = self.value, self.t, self.t0
+        self.full += value * (now - t)
+        a = t if t > t0 else t0  # the step [t, now] clipped to the window (max and min, without the calls)
+        b = now if now < self.t1 else self.t1
         if b > a:
-            self.area += self.value * (b - a)
+            self.area += value * (b - a)
         self.t = now
-        self.value += delta
-        if now >= self.t0 and self.value > self.peak:
-            self.peak = self.value
+        self.value = value = value + delta
+        if value > self.peak and now >= t0:
+            self.peak = value
 
 
 @dataclass
@@ -113,7 +115,8 @@ class Recorder:
         return q
 
     def busy_time(self, lane: str, start: float, end: float) -> None:
-        a, b = max(start, self.t0), min(end, self.t1)
+        a = start if start > self.t0 else self.t0
+        b = end if end < self.t1 else self.t1
         if b > a:
             self.busy[lane] += b - a
 

@@ -11,6 +11,7 @@ from typing import Any
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
+from textual.worker import Worker
 
 from org.bus import sqlite_path
 from org.errors import OrgError
@@ -150,7 +151,7 @@ class OrgApp(App):
         if self._polling:
             return
         self._polling = True
-        self.run_worker(self._poll, group="poll", exit_on_error=False)
+        _work: Worker[None] = self.run_worker(self._poll, group="poll", exit_on_error=False)
 
     async def _poll(self) -> None:
         try:

@@ -136,9 +136,9 @@ def adrs_cited(
             out.setdefault(n, f"gate {workflow}.{g}")
     by_id = {r.spec.id: r.spec for r in cfg.rules}
     for rid in rule_ids:
-        spec = by_id.get(rid)
-        if spec is not None and spec.adr:
-            out.setdefault(spec.adr, f"rule {rid}")
+        rule = by_id.get(rid)
+        if rule is not None and rule.adr:
+            out.setdefault(rule.adr, f"rule {rid}")
         elif rid.startswith("ADR-") and rid[4:].isdigit():
             out.setdefault(int(rid[4:]), "ADR constraint check")
     return dict(sorted(out.items()))

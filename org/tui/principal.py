@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from org.config.loader import OrgConfig
+from org.config.loader import Actor, OrgConfig
 from org.engine import rule_ids
 from org.errors import Denied, NotFound, UsageError
 
@@ -45,12 +45,13 @@ def resolve_principal(cfg: OrgConfig, as_: str | None = None, token: str | None 
             )
         if token:
             return Principal("", "", token=token, first_human=humans[0].id)
-        a = humans[0]
+        a: Actor = humans[0]
     else:
-        a = cfg.actors.get(as_)
-        if a is None:
+        found = cfg.actors.get(as_)
+        if found is None:
             known = ", ".join(h.id for h in humans) or "none"
             raise NotFound(f"no actor '{as_}' in this org (humans: {known})")
+        a = found
         if not a.is_human:
             raise Denied(
                 f"{as_} is an agent; the TUI acts for a human (humans: {', '.join(h.id for h in humans)})",

@@ -172,6 +172,11 @@ def _mini_run(tmp_path, text_mode: bool, tests: bool = True) -> tuple[list[str],
         (tmp_path / path).write_text(text)
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     subprocess.run(["git", "add", "-A"], cwd=tmp_path, check=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@x", "commit", "-qm", "demo"],
+        cwd=tmp_path,
+        check=True,
+    )
     task = TASK + ("\nTests: python3 -m unittest discover -s tests -t ." if tests else "")
     user = f"Please solve this issue: {task}\n\n"
     user += "Reply with one ```mswea_bash_command block." if text_mode else "Use the bash tool."
@@ -182,7 +187,9 @@ def _mini_run(tmp_path, text_mode: bool, tests: bool = True) -> tuple[list[str],
     bash = None if text_mode else [{"type": "function", "function": {"name": "bash"}}]
     commands = []
     for _ in range(10):
-        reply = cli_reply(msgs, bash, CFG)
+        # mini-swe-agent sends its latest message as content parts (the earlier ones as strings)
+        sent = [*msgs[:-1], {**msgs[-1], "content": [{"type": "text", "text": msgs[-1]["content"]}]}]
+        reply = cli_reply(sent, bash, CFG)
         assert reply is not None
         reply.pop("finish")
         if text_mode:
@@ -211,6 +218,10 @@ def _mini_run(tmp_path, text_mode: bool, tests: bool = True) -> tuple[list[str],
             msgs.append(
                 {"role": "tool", "tool_call_id": reply["tool_calls"][0]["id"], "content": json.dumps(out)}
             )
+    status = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=tmp_path, capture_output=True, text=True
+    ).stdout
+    assert status.splitlines() == [f" M {SENDER}"], status  # the change, and nothing else
     return commands, {p: (tmp_path / p).read_text() for p in SAMPLE_FILES}
 
 

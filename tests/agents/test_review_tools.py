@@ -179,3 +179,100 @@ def test_a_finding_not_bound_to_the_change_is_malformed(finding, problem):
         ],
     )
     assert bind_findings(ok, ["src/a.py", "src/gone.py"], lambda p: 3 if p == "src/a.py" else None) is ok
+
+
+class _Reply:
+    def __init__(self, message=None, ok=True, outcome="ok"):
+        self.ok, self.outcome, self.error = ok, outcome, "" if ok else outcome
+        self.message, self.content, self.total_tokens = message, str((message or {}).get("content") or ""), 10
+
+
+def _loop(replies, read=None):
+    """run_review over scripted replies (one per turn; the last repeats) with a reader of one file."""
+    from org.agents.outputs import ReviewVerdict, parse_output
+    from org.agents.review import RevisionTools, run_review
+
+    files = {"src/a.py": "x = 1\n"}
+
+    def default_read(what, arg):
+        if what == "read":
+            return {"text": files[arg]}
+        return {"files": list(files)} if what == "list" else {"hits": []}
+
+    tools = RevisionTools(read or default_read, tests=None)
+    it = iter(replies)
+    last = {}
+
+    def call(_m, _t):
+        last["r"] = next(it, last.get("r"))
+        return last["r"]
+
+    res = run_review(
+        call,
+        [{"role": "user", "content": "review"}],
+        tools,
+        lambda text: parse_output(ReviewVerdict, text, revision="abc"),
+        lambda m, reply, problems: [*m, {"role": "user", "content": "Your reply could not be used"}],
+    )
+    return res, tools
+
+
+def _call(i, name, args):
+    fn = {"name": name, "arguments": json.dumps(args)}
+    return _Reply(
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [{"id": f"c{i}", "type": "function", "function": fn}],
+        }
+    )
+
+
+def test_an_endless_reviewer_stops_at_its_turn_limit():
+    res, tools = _loop([_call(i, "search", {"pattern": f"p{i}"}) for i in range(100)])
+    assert not res.ok and res.failure == "hard_stop" and "turn limit" in res.error
+    assert len(tools.ledger) == res.turns == 12
+
+
+def test_the_same_reviewer_call_again_and_again_is_no_progress():
+    res, _tools = _loop([_call(0, "read_file", {"path": "src/a.py"})])
+    assert not res.ok and res.failure == "hard_stop" and "same tool call 3 times" in res.error
+
+
+def test_a_malformed_verdict_is_repaired_once_then_fails():
+    good = {"verdict": "pass", "revision": "abc", "summary": "fine"}
+    res, _t = _loop(
+        [
+            _Reply({"role": "assistant", "content": "looks good"}),
+            _Reply({"role": "assistant", "content": json.dumps(good)}),
+        ]
+    )
+    assert res.ok and res.repaired and res.output.verdict == "pass"
+    res, _t = _loop([_Reply({"role": "assistant", "content": "looks good"})])
+    assert not res.ok and res.failure == "malformed" and "twice" in res.error
+
+
+def test_provider_trouble_is_an_outcome_not_an_exception():
+    res, _t = _loop([_Reply(None, ok=False, outcome="rate_limited")])
+    assert not res.ok and res.failure == "rate_limited"
+
+
+def test_a_reader_that_fails_is_an_answer_to_the_model():
+    from org.errors import NotFound
+
+    def broken(what, arg):
+        raise NotFound("no file 'x' in revision abc")
+
+    res, tools = _loop(
+        [
+            _call(0, "read_file", {"path": "x"}),
+            _Reply(
+                {
+                    "role": "assistant",
+                    "content": json.dumps({"verdict": "pass", "revision": "abc", "summary": "ok"}),
+                }
+            ),
+        ],
+        read=broken,
+    )
+    assert res.ok and [e["result"] for e in tools.ledger] == ["refused"]

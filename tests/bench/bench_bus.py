@@ -1,16 +1,20 @@
 """Benchmark of the work bus against peers measured in the same run (a script, not a test).
 
-    .ci/dev python tests/bench/bench_bus.py [--jobs 20000] [--pg-jobs 10000] [--batch 32] [--workers 4]
-                                            [--verify-events 1000000] [--skip-pg] [--skip-huey]
+    .ci/dev python tests/bench/bench_bus.py [--jobs 10000] [--pg-jobs 10000] [--batch 32] [--workers 4] [--runs 3]
+                                            [--verify-events 1000000] [--skip-pg] [--skip-huey] [--skip-pgqueuer]
 
 1. SQLite: org's bus with 4 worker processes (post N plain jobs; workers claim in batches with a lease and
    a fencing token per job and a hash-chained audit event per claim, then submit in batches with a fenced
    compare-and-swap and an audit event per submission), side by side with huey's SqliteHuey (enqueue N
    no-op tasks one by one; 4 consumer processes dequeue + execute). org: WAL, synchronous=NORMAL;
    huey runs twice: as shipped (synchronous=FULL, its default) and tuned to synchronous=NORMAL.
-2. PostgreSQL (ORG_TEST_PG_URL): the same org workload, side by side with a plain FOR UPDATE SKIP LOCKED
-   claim + fenced ack loop with no audit, same batch size, same 4 processes.
-3. `org audit verify` over 1,000,000 events (SQLite), in parallel ranges and single-process.
+   Both as "mixed" (posting while the workers drain) and "drain" (all posted first, the workers timed alone).
+2. PostgreSQL (ORG_TEST_PG_URL): the same org workload, side by side with PgQueuer (installed once into the
+   bench's own venv under ~/.cache/org-bench, run by tests/bench/peer_pgqueuer.py) and a plain FOR UPDATE
+   SKIP LOCKED claim + fenced ack loop with no audit, same batch size, same 4 processes.
+3. `org audit verify` over 1,000,000 events (SQLite), with both cores and in one process, next to a bare
+   sha256 chain over the same bytes.
+Every comparison runs --runs times (3) and the summary prints median [min-max] of rates and ratios.
 Each side is checked for duplicates (a job finished twice) and losses (a job never finished).
 """
 
@@ -31,14 +35,21 @@ REPO = Path(__file__).resolve().parents[2]
 LANE, ACTORS = "builder", ("build-claude", "build-gpt")
 
 
+def _all_ready(ready, procs) -> None:
+    """Wait until every worker process is set up (imports, connections), so none starts late under load."""
+    for _ in procs:
+        ready.get(timeout=300)
+
+
 # -- org's bus ---------------------------------------------------------------------------------------------
-def _org_worker(url: str, root: str, actor: str, batch: int, start, stop, out) -> None:
+def _org_worker(url: str, root: str, actor: str, batch: int, ready, start, stop, out) -> None:
     from org.bus import Bus
     from org.errors import NotFound
 
     done = 0
     with Bus.open(url, root=root) as bus:
         bus.config()
+        ready.put(1)
         start.wait()
         while True:
             try:
@@ -52,23 +63,28 @@ def _org_worker(url: str, root: str, actor: str, batch: int, start, stop, out) -
     out.put(done)
 
 
-def bench_org(ctx, url: str, root: Path, n: int, workers: int, batch: int) -> dict:
+def bench_org(ctx, url: str, root: Path, n: int, workers: int, batch: int, drain: bool = False) -> dict:
+    """mixed (drain=False): post while the workers claim; drain: post all first, time the workers alone."""
     from org.bus import Bus
 
-    start, stop, out = ctx.Event(), ctx.Event(), ctx.Queue()
+    ready, start, stop, out = ctx.Queue(), ctx.Event(), ctx.Event(), ctx.Queue()
     procs = [
-        ctx.Process(target=_org_worker, args=(url, str(root), ACTORS[i % 2], batch, start, stop, out))
+        ctx.Process(target=_org_worker, args=(url, str(root), ACTORS[i % 2], batch, ready, start, stop, out))
         for i in range(workers)
     ]
     for p in procs:
         p.start()
     bus = Bus.open(url, root=root)
-    time.sleep(1.0)  # let the workers open their connections
-    start.set()
+    _all_ready(ready, procs)
     t0 = time.perf_counter()
+    if not drain:
+        start.set()
     for i in range(0, n, 1000):
         bus.post_jobs(LANE, [{"i": k} for k in range(i, min(n, i + 1000))])
     t_post = time.perf_counter() - t0
+    if drain:
+        start.set()
+        t0 = time.perf_counter()
     while bus.store.read(lambda tx: tx.x("SELECT COUNT(*) FROM jobs WHERE status <> 'done'").scalar()):
         time.sleep(0.02)
     wall = time.perf_counter() - t0
@@ -133,8 +149,9 @@ def _make_huey(path: str, normal: bool):
     return huey, huey.task(name="noop")(noop), seen
 
 
-def _huey_worker(path: str, normal: bool, start, stop, out) -> None:
+def _huey_worker(path: str, normal: bool, ready, start, stop, out) -> None:
     huey, _, seen = _make_huey(path, normal)
+    ready.put(1)
     start.wait()
     while True:
         task = huey.dequeue()
@@ -147,19 +164,25 @@ def _huey_worker(path: str, normal: bool, start, stop, out) -> None:
     out.put(seen)
 
 
-def bench_huey(ctx, tmp: Path, n: int, workers: int, normal: bool) -> dict:
-    path = str(tmp / f"huey-{'normal' if normal else 'default'}.db")
+def bench_huey(ctx, tmp: Path, n: int, workers: int, normal: bool, drain: bool = False) -> dict:
+    path = str(tmp / f"huey-{'normal' if normal else 'default'}-{uuid.uuid4().hex[:6]}.db")
     huey, noop, _ = _make_huey(path, normal)
-    start, stop, out = ctx.Event(), ctx.Event(), ctx.Queue()
-    procs = [ctx.Process(target=_huey_worker, args=(path, normal, start, stop, out)) for _ in range(workers)]
+    ready, start, stop, out = ctx.Queue(), ctx.Event(), ctx.Event(), ctx.Queue()
+    procs = [
+        ctx.Process(target=_huey_worker, args=(path, normal, ready, start, stop, out)) for _ in range(workers)
+    ]
     for p in procs:
         p.start()
-    time.sleep(1.0)
-    start.set()
+    _all_ready(ready, procs)
     t0 = time.perf_counter()
+    if not drain:
+        start.set()
     for i in range(n):
         noop(i)
     t_post = time.perf_counter() - t0
+    if drain:
+        start.set()
+        t0 = time.perf_counter()
     while huey.pending_count():
         time.sleep(0.02)
     stop.set()
@@ -181,13 +204,14 @@ def bench_huey(ctx, tmp: Path, n: int, workers: int, normal: bool) -> dict:
 
 
 # -- a plain SKIP LOCKED loop on PostgreSQL ---------------------------------------------------------------
-def _pg_plain_worker(dsn: str, batch: int, start, stop, out) -> None:
+def _pg_plain_worker(dsn: str, batch: int, ready, start, stop, out) -> None:
     import secrets
 
     import psycopg
 
     done = 0
     with psycopg.connect(dsn, autocommit=True) as c:
+        ready.put(1)
         start.wait()
         while True:
             tok = secrets.token_hex(8)
@@ -221,13 +245,14 @@ def bench_pg_plain(ctx, dsn: str, n: int, workers: int, batch: int) -> dict:
             "payload text)"
         )
         c.execute("CREATE INDEX ON plain_jobs (status, id)")
-    start, stop, out = ctx.Event(), ctx.Event(), ctx.Queue()
+    ready, start, stop, out = ctx.Queue(), ctx.Event(), ctx.Event(), ctx.Queue()
     procs = [
-        ctx.Process(target=_pg_plain_worker, args=(dsn, batch, start, stop, out)) for _ in range(workers)
+        ctx.Process(target=_pg_plain_worker, args=(dsn, batch, ready, start, stop, out))
+        for _ in range(workers)
     ]
     for p in procs:
         p.start()
-    time.sleep(1.0)
+    _all_ready(ready, procs)
     start.set()
     t0 = time.perf_counter()
     with psycopg.connect(dsn, autocommit=True) as c:
@@ -309,14 +334,39 @@ def bench_verify(tmp: Path, root: Path, n: int) -> dict:
     gen = time.perf_counter() - t0
     out = {"n": n, "gen": gen}
     with Bus.open(url, root=root) as bus:
-        for label, workers in (("parallel", None), ("single", 1)):
-            best = None
-            for _ in range(3):  # best of three: the machine is shared
+        for _ in range(3):  # three rounds, side by side: the machine is shared
+            for label, workers in (("parallel", None), ("single", 1)):
                 rep = bus.audit_verify(workers=workers)
                 assert rep.ok and rep.events == n, rep
-                best = rep.seconds if best is None else min(best, rep.seconds)
-            out[label] = n / best
+                out.setdefault(label, []).append(n / rep.seconds)
+            sha, mb, size = _bare_sha256(url)
+            out.setdefault("sha", []).append(sha)
+            out.setdefault("sha_mb", []).append(mb)
+            out["bytes"] = size
     return out
+
+
+def _bare_sha256(url: str) -> tuple[float, float, int]:
+    """The floor under verify: the same links (sha256(prev || body)) over the same bytes read from the file, in
+    one process with nothing else (no checks, no SQL per batch); and one sha256 over all the bytes at once."""
+    import hashlib
+    import sqlite3
+
+    from org.bus.store import sqlite_path
+
+    c = sqlite3.connect(sqlite_path(url))
+    bodies = [b for (b,) in c.execute("SELECT body FROM events ORDER BY seq")]
+    c.close()
+    sha = hashlib.sha256
+    t0 = time.perf_counter()
+    prev = b"\0" * 32
+    for b in bodies:
+        prev = sha(prev + b).digest()
+    links = len(bodies) / (time.perf_counter() - t0)
+    blob = b"".join(bodies)
+    t0 = time.perf_counter()
+    sha(blob).digest()
+    return links, len(blob) / 1e6 / (time.perf_counter() - t0), len(blob)
 
 
 # -- main ------------------------------------------------------------------------------------------------
@@ -327,15 +377,86 @@ def _row(name: str, r: dict, what: str) -> str:
     )
 
 
+def _spread(xs: list[float], fmt: str = ",.0f") -> str:
+    """median [min-max] over the runs."""
+    xs = sorted(xs)
+    med = xs[len(xs) // 2] if len(xs) % 2 else (xs[len(xs) // 2 - 1] + xs[len(xs) // 2]) / 2
+    return f"{med:{fmt}} [{xs[0]:{fmt}}-{xs[-1]:{fmt}}]" if len(xs) > 1 else f"{med:{fmt}}"
+
+
+def _pgqueuer_python() -> str | None:
+    """The bench's own venv with PgQueuer (never org's: PgQueuer brings its own dependencies), made once."""
+    import subprocess
+
+    home = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "org-bench" / "pgqueuer"
+    py = home / "bin" / "python"
+    if not py.exists():
+        print(f"  (installing PgQueuer into {home} for the bench)", flush=True)
+        uv = Path(sys.executable).parent / "uv"
+        try:
+            subprocess.run([sys.executable, "-m", "venv", str(home)], check=True)
+            cmd = (
+                [str(uv), "pip", "install", "-q", "--python", str(py)]
+                if uv.exists()
+                else [str(py), "-m", "pip", "install", "-q"]
+            )
+            subprocess.run([*cmd, "pgqueuer", "asyncpg"], check=True)
+        except (OSError, subprocess.CalledProcessError) as exc:
+            print(f"  PgQueuer could not be installed ({exc}); its row is skipped")
+            return None
+    return str(py)
+
+
+def bench_pgqueuer(py: str, dsn: str, schema: str, n: int, workers: int, batch: int) -> dict | None:
+    import json
+    import subprocess
+
+    peer = Path(__file__).with_name("peer_pgqueuer.py")
+    r = subprocess.run(
+        [py, str(peer), dsn, schema, str(n), str(workers), str(batch)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    lines = [x for x in r.stdout.splitlines() if x.startswith("{")]
+    out = json.loads(lines[-1]) if lines else {"error": r.stderr.strip()[-400:]}
+    if "error" in out:
+        print(f"  PgQueuer failed: {out['error']}")
+        return None
+    return out
+
+
+def _pg_schema(dsn: str):
+    import contextlib
+
+    import psycopg
+
+    @contextlib.contextmanager
+    def made():
+        schema = "bench_" + uuid.uuid4().hex[:10]
+        with psycopg.connect(dsn, autocommit=True) as c:
+            c.execute(f'CREATE SCHEMA "{schema}"')
+        try:
+            yield schema, f"{dsn}{'&' if '?' in dsn else '?'}options=-csearch_path%3D{schema}"
+        finally:
+            with psycopg.connect(dsn, autocommit=True) as c:
+                c.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+    return made()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--jobs", type=int, default=20_000)
+    ap.add_argument("--jobs", type=int, default=10_000)
     ap.add_argument("--pg-jobs", type=int, default=10_000)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--runs", type=int, default=3, help="rounds of every side by side comparison (spread)")
     ap.add_argument("--verify-events", type=int, default=1_000_000)
     ap.add_argument("--skip-pg", action="store_true")
     ap.add_argument("--skip-huey", action="store_true")
+    ap.add_argument("--skip-pgqueuer", action="store_true")
+    ap.add_argument("--skip-sqlite", action="store_true")
     args = ap.parse_args()
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     ctx = mp.get_context("forkserver")
@@ -344,74 +465,109 @@ def main() -> int:
     root = tmp / "org"
     for d in ("lanes", "gates"):
         shutil.copytree(REPO / d, root / d)
+    dsn = None if args.skip_pg else os.environ.get("ORG_TEST_PG_URL")
+    pgq = _pgqueuer_python() if dsn and not args.skip_pgqueuer else None
+    rates: dict[str, list[float]] = {}
+    loads: list[float] = []
+
+    def keep(key: str, r: dict | None) -> None:
+        if r is not None:
+            rates.setdefault(key, []).append(r["rate"])
+
     try:
         print(
             f"bench_bus: {args.workers} worker processes, batch {args.batch}, {os.cpu_count()} CPUs, "
-            f"load {os.getloadavg()[0]:.1f}",
+            f"{args.runs} run(s), load {os.getloadavg()[0]:.1f}",
             flush=True,
         )
-        print("\n1. SQLite (WAL, synchronous=NORMAL)", flush=True)
-        org = bench_org(ctx, f"sqlite:///{tmp / 'org.db'}", root, args.jobs, args.workers, args.batch)
-        print(
-            _row(
-                "org bus",
-                org,
-                f"lease + fencing token + audit event per claim and per submit; "
-                f"{org['events']:,} chained events, verify {'ok' if org['verify_ok'] else 'FAILED'}",
-            )
-        )
-        if not args.skip_huey:
-            hu = bench_huey(ctx, tmp, args.jobs, args.workers, normal=False)
-            print(
-                _row(
-                    "huey SqliteHuey",
-                    hu,
-                    "as shipped (WAL, synchronous=FULL); enqueue one by one; dequeue + "
-                    "execute; no lease, no ack, no audit",
+        for run in range(1, args.runs + 1):
+            loads.append(os.getloadavg()[0])
+            print(f"\n== run {run} (load {loads[-1]:.1f})", flush=True)
+            if not args.skip_sqlite:
+                print(
+                    "1. SQLite (WAL); mixed: posting while the workers drain; drain: posted first", flush=True
                 )
-            )
-            hn = bench_huey(ctx, tmp, args.jobs, args.workers, normal=True)
-            print(_row("huey SqliteHuey (NORMAL)", hn, "tuned to org's durability (synchronous=NORMAL)"))
-            print(
-                f"  ratio org/huey: {org['rate'] / hu['rate']:.2f}x as shipped (target >= 1.5x), "
-                f"{org['rate'] / hn['rate']:.2f}x against huey at synchronous=NORMAL"
-            )
-        if not args.skip_pg:
-            dsn = os.environ.get("ORG_TEST_PG_URL")
-            if not dsn:
-                print("\n2. PostgreSQL: skipped (set ORG_TEST_PG_URL)")
-            else:
-                import psycopg
-
-                schema = "bench_" + uuid.uuid4().hex[:10]
-                with psycopg.connect(dsn, autocommit=True) as c:
-                    c.execute(f'CREATE SCHEMA "{schema}"')
-                sdsn = f"{dsn}{'&' if '?' in dsn else '?'}options=-csearch_path%3D{schema}"
-                try:
-                    print("\n2. PostgreSQL (FOR UPDATE SKIP LOCKED)", flush=True)
-                    pg = bench_org(ctx, sdsn, root, args.pg_jobs, args.workers, args.batch)
+                for mode in ("mixed", "drain"):
+                    url = f"sqlite:///{tmp / f'org-{run}-{mode}.db'}"
+                    org = bench_org(
+                        ctx, url, root, args.jobs, args.workers, args.batch, drain=mode == "drain"
+                    )
+                    keep(f"sqlite org {mode}", org)
                     print(
                         _row(
-                            "org bus",
-                            pg,
-                            f"as above; {pg['events']:,} chained events, "
-                            f"verify {'ok' if pg['verify_ok'] else 'FAILED'}",
+                            f"org bus ({mode})",
+                            org,
+                            f"NORMAL; lease + fencing token + audit event per claim and submit; {org['events']:,} "
+                            f"chained events, verify {'ok' if org['verify_ok'] else 'FAILED'}",
+                        ),
+                        flush=True,
+                    )
+                    if args.skip_huey:
+                        continue
+                    for normal in (True, False):
+                        hu = bench_huey(
+                            ctx, tmp, args.jobs, args.workers, normal=normal, drain=mode == "drain"
                         )
-                    )
+                        sync = "NORMAL" if normal else "FULL"
+                        keep(f"sqlite huey {sync} {mode}", hu)
+                        print(
+                            _row(
+                                f"huey {sync} ({mode})",
+                                hu,
+                                "tuned to org's durability"
+                                if normal
+                                else "as shipped; no lease, ack or audit",
+                            ),
+                            flush=True,
+                        )
+            if dsn:
+                print("2. PostgreSQL (posting while the workers drain)", flush=True)
+                with _pg_schema(dsn) as (_, sdsn):
+                    pg = bench_org(ctx, sdsn, root, args.pg_jobs, args.workers, args.batch)
+                keep("pg org", pg)
+                print(
+                    _row(
+                        "org bus",
+                        pg,
+                        f"lease + fencing token + audit per claim and submit; {pg['events']:,} chained events, "
+                        f"verify {'ok' if pg['verify_ok'] else 'FAILED'}",
+                    ),
+                    flush=True,
+                )
+                if pgq:
+                    with _pg_schema(dsn) as (schema, _):
+                        q = bench_pgqueuer(pgq, dsn, schema, args.pg_jobs, args.workers, args.batch)
+                    keep("pg pgqueuer", q)
+                    if q:
+                        print(_row("PgQueuer", q, "asyncpg; buffered status log; no lease token, no audit"))
+                with _pg_schema(dsn) as (_, sdsn):
                     plain = bench_pg_plain(ctx, sdsn, args.pg_jobs, args.workers, args.batch)
-                    print(
-                        _row("plain SKIP LOCKED loop", plain, "claim batch + fenced ack; no audit, no engine")
-                    )
-                    print(f"  ratio org/plain: {pg['rate'] / plain['rate']:.2f}x")
-                finally:
-                    with psycopg.connect(dsn, autocommit=True) as c:
-                        c.execute(f'DROP SCHEMA "{schema}" CASCADE')
+                keep("pg plain", plain)
+                print(_row("plain SKIP LOCKED loop", plain, "claim batch + fenced ack; no audit, no engine"))
+        print(f"\n== summary: median [min-max] over {args.runs} run(s), load {_spread(loads, '.1f')}")
+        for key, xs in rates.items():
+            print(f"  {key:<26} {_spread(xs)} jobs/s")
+
+        def ratio(a: str, b: str, goal: str) -> None:
+            if a in rates and b in rates and len(rates[a]) == len(rates[b]):
+                rs = [x / y for x, y in zip(rates[a], rates[b], strict=True)]
+                print(f"  {a} / {b}: {_spread(rs, '.2f')}x   ({goal})")
+
+        for mode in ("mixed", "drain"):
+            ratio(f"sqlite org {mode}", f"sqlite huey NORMAL {mode}", "goal >= 2x mixed, > 1x drain")
+            ratio(f"sqlite org {mode}", f"sqlite huey FULL {mode}", "huey as shipped")
+        ratio("pg org", "pg pgqueuer", "goal >= 1x, moonshot 2x")
+        ratio("pg org", "pg plain", "the floor: no audit, no engine")
         if args.verify_events:
             print(f"\n3. audit verify over {args.verify_events:,} events (SQLite)", flush=True)
             v = bench_verify(tmp, root, args.verify_events)
             print(
-                f"  generated in {v['gen']:.1f} s; verify: {v['parallel']:,.0f} events/s in parallel ranges, "
-                f"{v['single']:,.0f} events/s in one process (best of 3; target >= 500,000)"
+                f"  generated in {v['gen']:.1f} s; verify with both cores {_spread(v['parallel'])} events/s, in one "
+                f"process {_spread(v['single'])} (goal >= 1,000,000 with both cores)\n"
+                f"  bare sha256 chain over the same bytes, one process: {_spread(v['sha'])} links/s; one sha256 over "
+                f"all of them: {v['bytes'] / 1e6:,.0f} MB at {_spread(v['sha_mb'])} MB/s\n"
+                f"  ratio verify (both cores) / bare sha256 chain (one core): "
+                f"{_spread([a / b for a, b in zip(v['parallel'], v['sha'], strict=True)], '.2f')}x"
             )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

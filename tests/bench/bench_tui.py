@@ -16,6 +16,7 @@ frame" is from sending the key to the last screen update the keystroke caused (t
 taken where Textual hands a frame to the driver), which is what a person at the terminal waits for.
 
     .ci/dev python tests/bench/bench_tui.py [--tasks 10000]
+    .ci/dev python tests/bench/bench_tui.py --curve 1000,10000,100000 [--reps 5]   (the 1k-100k curve)
 """
 
 from __future__ import annotations
@@ -362,9 +363,94 @@ def startup(root: Path, url: str) -> dict:
     }
 
 
+def curve(root: Path, sizes: list[int], reps: int) -> None:
+    """Grow one SQLite bus through `sizes` tasks and time, at each size, what must stay flat (issue 23 item 4):
+    a claim and a submission of a work job, `task list` (no filter, --status, --lane, --actor), the board's
+    reload (org.tui.data.board_rows over the door's reads) and the inbox; median of `reps` each, and the ratio
+    to the smallest size (goal: within 2x from 1k to 100k)."""
+    from org.bus import Bus
+    from org.errors import NotFound, Paused
+    from org.identity.bootstrap import first_use_tokens
+    from org.tui.data import board_rows, inbox
+
+    url = f"sqlite:///{root / '.org' / 'org.db'}"
+    rows: dict[str, list[float]] = {}
+    t0 = time.perf_counter()
+    with Bus.open(url, root=root) as bus:
+        first_use_tokens(bus)
+        cfg = bus.config()
+        human = next(a for a, x in cfg.actors.items() if x.is_human)
+        builders = [m.id for m in cfg.lanes["builder"].members]
+        claims: list = []
+        n = 0
+        for size in sizes:
+            while n < size:
+                kind = KINDS[n % len(KINDS)]
+                bus.add_task(
+                    f"Task {n}: {kind} work in {ENVS[n % 3]}",
+                    "ops" if kind in ("deploy", "env", "migration", "ops") else "change",
+                    by=("alice", "bob")[n % 2],
+                    attributes={"kind": kind, "environment": ENVS[n % 3]},
+                )
+                n += 1
+            print(f"  {n:,} tasks ({time.perf_counter() - t0:.0f} s, load {_load():.1f})", file=sys.stderr)
+
+            def timed(fn) -> float:
+                xs = []
+                for _ in range(reps):
+                    a = time.perf_counter()
+                    fn()
+                    xs.append(time.perf_counter() - a)
+                return statistics.median(xs)
+
+            claims.clear()
+
+            def claim_one() -> None:
+                for m in builders:
+                    with contextlib.suppress(NotFound, Paused):
+                        claims.append(bus.claim("builder", m, lease_seconds=600))
+                        return
+                raise RuntimeError("nothing to claim")
+
+            rows.setdefault("claim (a work job)", []).append(timed(claim_one))
+            rows.setdefault("submit (pass)", []).append(
+                timed(lambda: (c := claims.pop()) and bus.submit(c.job, c.token, "pass", content="done"))
+            )
+            for label, kw in (
+                ("task list", {}),
+                ("task list --status active", {"status": "active"}),
+                ("task list --lane reviewer", {"lane": "reviewer"}),
+                ("task list --actor alice", {"actor": "alice"}),
+            ):
+                rows.setdefault(label, []).append(timed(lambda kw=kw: bus.list_tasks(limit=100, **kw)))
+            rows.setdefault("board reload (board_rows)", []).append(timed(lambda: board_rows(bus)))
+            rows.setdefault(f"inbox ({human})", []).append(timed(lambda: inbox(bus, human, time.time())))
+    print(
+        f"\ncurve: one SQLite bus grown to {sizes[-1]:,} tasks; median of {reps} per cell (ms); load {_load():.1f}"
+    )
+    print(
+        f"{'':34}" + "".join(f"{s:>12,}" for s in sizes) + f"{'x ' + format(sizes[-1] // sizes[0], ','):>12}"
+    )
+    for label, xs in rows.items():
+        print(f"{label:34}" + "".join(f"{x * 1000:>12.2f}" for x in xs) + f"{xs[-1] / xs[0]:>11.1f}x")
+    print("goal: every row within 2x from the first size to the last")
+
+
+def _load() -> float:
+    import os
+
+    return os.getloadavg()[0]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--tasks", type=int, default=10_000)
+    ap.add_argument(
+        "--curve",
+        default="",
+        help="e.g. 1000,10000,100000: grow one bus and time claim, submit, list, board, inbox",
+    )
+    ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--work", type=int, default=6_000, help="jobs the lanes do before the board opens")
     ap.add_argument("--presses", type=int, default=24)
     args = ap.parse_args()
@@ -372,6 +458,14 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-tui-"))
     os.environ["ORG_CONFIG_HOME"] = str(tmp / "config-home")  # the humans' token files, never the user's own
+    if args.curve:
+        try:
+            for d in ("lanes", "gates", "adrs"):
+                shutil.copytree(REPO / d, tmp / d)
+            curve(tmp, [int(x) for x in args.curve.split(",")], args.reps)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return
     try:
         for d in ("lanes", "gates", "adrs"):
             shutil.copytree(REPO / d, tmp / d)

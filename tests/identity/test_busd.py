@@ -640,3 +640,26 @@ def test_a_finding_with_an_infinite_number_is_refused(org, server):
     (answer,) = _raw(server.path, line.encode(), close_write=True)
     assert answer["ok"] is False and answer["exit_code"] == 2, answer
     assert org.rows("SELECT status FROM jobs WHERE lane = 'builder'") == [("leased",)]
+
+
+def test_the_tool_ledger_and_the_revision_read_go_over_the_socket(org, server):
+    """A job's holder records its tool calls over the socket (ADR 0231); a revision is read only by a review job
+    and only where the server reads git (ADR 0232): a build job's token is refused, never a pass-through."""
+    from org.errors import UsageError
+
+    with BusClient(server.path) as c:
+        claim, jt = c.claim(org.agent, "builder", BUILDER)
+        entry = {
+            "tool": "read_file",
+            "args_sha256": "ab" * 8,
+            "result": "ok",
+            "latency_ms": 1.0,
+            "decision": "allow",
+        }
+        assert c.record_tool_call(jt, claim.job, entry)["recorded"] is True
+        with pytest.raises(UsageError):  # more than the ledger holds
+            c.record_tool_call(jt, claim.job, {**entry, "args": {"path": "x"}})
+        with pytest.raises(UsageError):  # no workspaces on this server, and a build job at that
+            c.revision_read(jt, claim.job, "list")
+    rows = org.rows("SELECT type FROM events WHERE type = 'tool.called'")
+    assert rows == [("tool.called",)]

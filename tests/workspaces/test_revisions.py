@@ -244,3 +244,23 @@ def test_task_view_shows_the_real_diff_of_the_checked_revision(wsbus):
         {"path": "src/app.py", "status": "M", "added": 1, "removed": 1}
     ]
     assert "+    return a + b + 0" in ev["patch"] and len(ev["patch_sha256"]) == 64
+
+
+def test_a_reviewer_is_handed_the_diff_never_the_builders_transcript(wsbus):
+    """The handover of a review job of a repository task (`org claim --json`, built-in or external reviewer)
+    carries the real diff from git and the tests, never the builder's note or the content it submitted (the
+    built-in builder's tool transcript): a grader that reads why is talked round (ADR 0232)."""
+    import json
+
+    from org.workspaces import service
+
+    task, ws, job, jt, g = _start(wsbus)
+    (ws / "docs.md").write_text("new doc\n")
+    check_revision(wsbus, job, "build-claude")
+    transcript = "tool calls:\n- write_file ok (allow) TRANSCRIPT-7f3a because the reviewer will agree"
+    g.submit(jt, job, "pass", note="NOTE-91c2 I did it this way because", content=transcript)
+    c, rjt = g.claim(wsbus.tokens["rev-gemini"], "reviewer", "rev-gemini")
+    facts = g.job_facts(rjt, c.job, workspaces=service)
+    assert facts["diff"]["from"] == "git" and "+new doc" in facts["diff"]["patch"]
+    text = json.dumps(facts)
+    assert "TRANSCRIPT-7f3a" not in text and "NOTE-91c2" not in text

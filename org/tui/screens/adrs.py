@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Input, Markdown
+from textual.worker import Worker
 
 from org.tui.screens.base import OrgScreen
 from org.tui.widgets.fit import Col, fill
@@ -99,14 +100,14 @@ class AdrsScreen(OrgScreen):
         """ADRs live in files, not on the bus: nothing to do when work moves."""
 
     def load(self):
-        return adr_rows(self.app.root, self.query_text)
+        return adr_rows(self.org_app.root, self.query_text)
 
     async def _reload(self) -> None:  # ADRs need no bus: read them even before work exists
         try:
-            rows = await self.app.off_thread(self.load)
+            rows = await self.org_app.off_thread(self.load)
             self.show(rows)
         except Exception as exc:
-            self.app.report(exc)
+            self.org_app.report(exc)
         finally:
             self._loading = False
 
@@ -153,17 +154,17 @@ class AdrsScreen(OrgScreen):
         if n == self._reading:
             return
         self._reading = n
-        root = self.app.root
+        root = self.org_app.root
 
         async def load() -> None:
             try:
-                text = await self.app.off_thread(lambda: adr_text(root, n))
+                text = await self.org_app.off_thread(lambda: adr_text(root, n))
             except Exception as exc:
-                self.app.report(exc)
+                self.org_app.report(exc)
                 return
             await self.query_one("#adr-body", Markdown).update(text)
 
-        self.run_worker(load, group="adr", exclusive=True, exit_on_error=False)
+        _work: Worker[None] = self.run_worker(load, group="adr", exclusive=True, exit_on_error=False)
 
     def action_search(self) -> None:
         self.query_one("#adr-search", Input).focus()

@@ -3,6 +3,8 @@ and the kill switches (pause or resume an actor, a lane, a vendor, a task or eve
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,6 +17,9 @@ from org.tui.ops import actor_lease, agents_view
 from org.tui.screens.base import OrgScreen
 from org.tui.widgets.fit import Col, fill
 from org.tui.widgets.modals import ConfirmModal
+
+if TYPE_CHECKING:
+    from org.tui.app import OrgApp
 
 __all__ = ["AgentsScreen", "confirm_switch"]
 
@@ -44,7 +49,7 @@ LANE_COLS = (
 
 def confirm_switch(screen: Screen, verb: str, scope: str, target: str | None) -> None:
     """Ask, then pause or resume through the bus as the human at the keyboard; effective at the next claim."""
-    app = screen.app
+    app = cast("OrgApp", screen.app)
     if app.door is None:
         app.notify("No work bus yet.", severity="warning")
         return
@@ -115,7 +120,7 @@ class AgentsScreen(OrgScreen):
         self.query_one("#actors", DataTable).focus()
 
     def load(self):
-        return agents_view(self.app.reads, self.app.now())
+        return agents_view(self.org_app.reads, self.org_app.now())
 
     def tick(self) -> None:
         """Lease ages and flags move with the clock: repaint from what was read, without reading again."""
@@ -133,7 +138,7 @@ class AgentsScreen(OrgScreen):
         self.paint()
 
     def paint(self) -> None:
-        data, now = self.data, self.app.now()
+        data, now = self.data, self.org_app.now()
         rows = []
         for a in data["actors"]:
             lease_age, flag = actor_lease(data["leases"], a["actor"], now)
@@ -250,18 +255,18 @@ class AgentsScreen(OrgScreen):
     def action_switch(self, verb: str) -> None:
         t = self._target()
         if t is None:
-            self.app.notify("Select an actor or a lane first.", severity="warning")
+            self.org_app.notify("Select an actor or a lane first.", severity="warning")
             return
         confirm_switch(self, verb, *t)
 
     def action_vendor(self, verb: str) -> None:
         t = self._target()
         if t is None or t[0] != "actor":
-            self.app.notify("Select an agent: its model family is the vendor paused.", severity="warning")
+            self.org_app.notify("Select an agent: its model family is the vendor paused.", severity="warning")
             return
         a = next(x for x in self.data["actors"] if x["actor"] == t[1])
         if a["family"] in ("human", "-"):
-            self.app.notify(f"{a['actor']} is a human; vendors are model families.", severity="warning")
+            self.org_app.notify(f"{a['actor']} is a human; vendors are model families.", severity="warning")
             return
         confirm_switch(self, verb, "vendor", a["family"])
 

@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 import shlex
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.markup import escape
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer, Static
+from textual.worker import Worker
 
 from org.tui.widgets.topbar import TopBar
+
+if TYPE_CHECKING:
+    from org.tui.app import OrgApp
 
 __all__ = ["OrgScreen", "empty_help", "suggested_commands", "narrow", "NARROW"]
 
@@ -57,6 +61,11 @@ class OrgScreen(Screen):
     _loading = False
     _again = False
 
+    @property
+    def org_app(self) -> OrgApp:
+        """The app this screen runs in, as org's (its door, principal, clock, report): Textual types it App."""
+        return cast("OrgApp", self.app)
+
     def compose(self) -> ComposeResult:
         yield TopBar(self.MODE)
         yield from self.compose_body()
@@ -95,22 +104,22 @@ class OrgScreen(Screen):
             self._again = True
             return
         self._loading = True
-        self.run_worker(self._reload, group="load", exit_on_error=False)
+        _work: Worker[None] = self.run_worker(self._reload, group="load", exit_on_error=False)
 
     async def _reload(self) -> None:
         try:
             while True:
                 self._again = False
-                if self.app.door is None:
-                    self.empty(self.app.no_bus_reason())
+                if self.org_app.door is None:
+                    self.empty(self.org_app.no_bus_reason())
                     return
-                data = await self.app.off_thread(self.load)
+                data = await self.org_app.off_thread(self.load)
                 if data is not None:
                     self.show(data)
                 if not self._again:
                     return
         except Exception as exc:  # never a traceback on screen
-            self.app.report(exc)
+            self.org_app.report(exc)
         finally:
             self._loading = False
 
@@ -122,7 +131,7 @@ class OrgScreen(Screen):
             for w in self.query(".body"):
                 w.display = True
             return
-        panel.update(empty_help(why, self.app.principal.suggest_as))
+        panel.update(empty_help(why, self.org_app.principal.suggest_as))
         panel.display = True
         for w in self.query(".body"):
             w.display = False
@@ -134,10 +143,10 @@ class OrgScreen(Screen):
             try:
                 out = await asyncio.to_thread(fn)
             except Exception as exc:
-                self.app.report(exc)
+                self.org_app.report(exc)
                 return
             if done is not None:
                 done(out)
-            self.app.poll_now()
+            self.org_app.poll_now()
 
-        self.run_worker(run, group="act", exit_on_error=False)
+        _work: Worker[None] = self.run_worker(run, group="act", exit_on_error=False)

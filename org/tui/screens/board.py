@@ -69,7 +69,7 @@ class BoardScreen(OrgScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#board-table", RowTable)
-        table.clock = self.app.now
+        table.clock = self.org_app.now
         table.focus()
 
     def tick(self) -> None:
@@ -77,7 +77,7 @@ class BoardScreen(OrgScreen):
         self.query_one("#board-table", RowTable).refresh()
 
     def load(self):
-        reads = self.app.reads
+        reads = self.org_app.reads
         cfg = reads.config()
         rows = board_rows(reads)
         choices = {
@@ -185,7 +185,7 @@ class BoardScreen(OrgScreen):
         if r is not None:
             from org.tui.screens.timeline import TimelineScreen
 
-            self.app.push_screen(TimelineScreen(r.task))
+            self.org_app.push_screen(TimelineScreen(r.task))
 
     def on_row_table_row_highlighted(self, event: RowTable.RowHighlighted) -> None:
         self._offer_keys()

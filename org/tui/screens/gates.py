@@ -57,7 +57,7 @@ class GatesScreen(OrgScreen):
             self.call_after_refresh(self.paint)
 
     def load(self):
-        return gates_view(self.app.reads)
+        return gates_view(self.org_app.reads)
 
     def show(self, data) -> None:
         self.empty(None)

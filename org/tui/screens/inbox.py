@@ -7,6 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Static
+from textual.worker import Worker
 
 from org.tui.data import age, evidence, inbox
 from org.tui.screens.base import OrgScreen
@@ -60,7 +61,7 @@ class InboxScreen(OrgScreen):
 
     def tick(self) -> None:
         """Ages move with the clock: recomputed from what was read (no query), repainted when one changes."""
-        now = self.app.now()
+        now = self.org_app.now()
         changed = False
         shown = (
             self._ev["request"] if self._ev is not None else None
@@ -72,7 +73,7 @@ class InboxScreen(OrgScreen):
                 it["age"], changed = a, True
         if changed:
             self._paint_table()
-        if shown is not None:
+        if shown is not None and self._ev is not None:
             shown["age"] = age(now - float(shown["requested_at"]))
             if (
                 shown["age"] != was
@@ -100,8 +101,8 @@ class InboxScreen(OrgScreen):
         )
 
     def load(self):
-        reads = self.app.reads
-        items = inbox(reads, self.app.principal.actor, self.app.now())
+        reads = self.org_app.reads
+        items = inbox(reads, self.org_app.principal.actor, self.org_app.now())
         return items, reads.task_count()
 
     def show(self, data) -> None:
@@ -119,7 +120,7 @@ class InboxScreen(OrgScreen):
             self.current = self._ev = None
             self.query_one("#evidence", Static).update(
                 Text.from_markup(
-                    f"[b]Inbox zero.[/b] Nothing waits for {self.app.principal.actor}.\n\n"
+                    f"[b]Inbox zero.[/b] Nothing waits for {self.org_app.principal.actor}.\n\n"
                     f"{total} task(s) on the bus: [b]2[/b] shows the board, [b]3[/b] the agents at work."
                 )
             )
@@ -141,7 +142,7 @@ class InboxScreen(OrgScreen):
             return
         it = self.items[row]
         self.current = it
-        sig = (it["approval"], (it.get("evidence") or {}).get("revision"), self.app.head)
+        sig = (it["approval"], (it.get("evidence") or {}).get("revision"), self.org_app.head)
         if sig == self._ev_for:
             return
         if (
@@ -149,13 +150,13 @@ class InboxScreen(OrgScreen):
         ):  # another request: its evidence starts at the top
             self.query_one("#evidence-pane", VerticalScroll).scroll_home(animate=False)
         self._ev_for = sig
-        reads = self.app.reads
+        reads = self.org_app.reads
 
         async def load() -> None:
             try:
-                ev = await self.app.off_thread(lambda: evidence(reads, it))
+                ev = await self.org_app.off_thread(lambda: evidence(reads, it))
             except Exception as exc:
-                self.app.report(exc)
+                self.org_app.report(exc)
                 return
             if self.current is not None and self.current["approval"] == it["approval"]:
                 self._ev = {**ev, "request": it}  # the same dict the list ticks
@@ -163,25 +164,25 @@ class InboxScreen(OrgScreen):
             else:
                 self._ev_for = None
 
-        self.run_worker(load, group="evidence", exclusive=True, exit_on_error=False)
+        _work: Worker[None] = self.run_worker(load, group="evidence", exclusive=True, exit_on_error=False)
 
     # -- decisions ---------------------------------------------------------------------------
     def _decide(self, verdict: str) -> None:
         """approve, reject or changes (request changes: the work at an approval gate goes back to its builder)."""
         it = self.current
         if it is None:
-            self.app.notify("Nothing selected: the inbox is empty.", severity="warning")
+            self.org_app.notify("Nothing selected: the inbox is empty.", severity="warning")
             return
-        human = self.app.principal.actor
+        human = self.org_app.principal.actor
         if it.get("can_decide") is False:
-            self.app.notify(
+            self.org_app.notify(
                 f"{human} is an author or the requester of {it['task']}: someone else must decide it.",
                 title="Refused",
                 severity="error",
             )
             return
         if verdict == "changes" and it.get("kind") != "gate":
-            self.app.notify(
+            self.org_app.notify(
                 "Request changes sends the work at an approval gate back to its builder; for this request "
                 + (
                     "reject it with a note (the actor may ask again)."
@@ -211,14 +212,14 @@ class InboxScreen(OrgScreen):
 
             def call():
                 fn = {"approve": "approve", "reject": "reject", "changes": "request_changes"}[verdict]
-                return self.app.as_human(fn, it["task"], human, note=note, **kw)
+                return self.org_app.as_human(fn, it["task"], human, note=note, **kw)
 
             def ok(out) -> None:
                 status = out.get("task_status") or ""
                 done_ = {"approve": "Approved", "reject": "Rejected", "changes": "Changes requested:"}[
                     verdict
                 ]
-                self.app.notify(
+                self.org_app.notify(
                     f"{done_} {it['task']} {it['what']}" + (f" · task now {status}" if status else ""),
                     title=done_,
                 )
@@ -230,7 +231,7 @@ class InboxScreen(OrgScreen):
 
             self.act(call, ok)
 
-        self.app.push_screen(
+        self.org_app.push_screen(
             NoteModal(f"{verb} {it['task']}?", body, required=verdict != "approve", action=verb), done
         )
 
@@ -255,4 +256,4 @@ class InboxScreen(OrgScreen):
         if self.current and self.current.get("task"):
             from org.tui.screens.timeline import TimelineScreen
 
-            self.app.push_screen(TimelineScreen(self.current["task"]))
+            self.org_app.push_screen(TimelineScreen(self.current["task"]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -67,7 +67,7 @@ class TimelineScreen(OrgScreen):
         self.query_one("#tl-table", DataTable).focus()
 
     def load(self):
-        reads = self.app.reads
+        reads = self.org_app.reads
         data = timeline(reads, self.task_key)
         data["paused"] = task_paused_by(reads, data["view"])
         return data
@@ -161,7 +161,7 @@ class TimelineScreen(OrgScreen):
             return
         e = self.entries[row]
         lane = "/".join(x for x in (e["lane"], e["family"]) if x)
-        parts = [
+        parts: list[RenderableType] = [
             Text(
                 f"{e['type']} by {e['actor']}"
                 + (f" ({lane})" if lane else "")
@@ -199,7 +199,7 @@ class TimelineScreen(OrgScreen):
         self.query_one("#tl-detail", Static).update(Group(*parts))
 
     def action_back(self) -> None:
-        self.app.pop_screen()
+        self.org_app.pop_screen()
 
     def action_pause(self) -> None:
         from org.tui.screens.agents import confirm_switch

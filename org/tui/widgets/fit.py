@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import overload
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -63,6 +64,10 @@ def _plain(cell: object) -> str:
     return cell.plain if isinstance(cell, Text) else str(cell)
 
 
+@overload
+def _cut(cell: str | Text, width: int) -> str | Text: ...
+@overload
+def _cut(cell: object, width: int) -> object: ...
 def _cut(cell: object, width: int) -> object:
     if cell_len(_plain(cell)) <= width:
         return cell
@@ -95,7 +100,7 @@ def fill(
         table.clear(columns=True)
         for label, w in layout:
             table.add_column(_cut(label, w), width=w, key=label)
-        table._org_layout = layout
+        setattr(table, "_org_layout", layout)  # noqa: B010  (the layout it was laid out for, on the widget)
     else:
         table.clear()
     for n, r in enumerate(rows):
