@@ -80,7 +80,7 @@ if TYPE_CHECKING:
     from org.bus.api import Bus, default_url
     from org.bus.audit import VerifyReport
     from org.bus.budgets import Reservation
-    from org.bus.claims import Claim
+    from org.bus.claims import AGENT_EVENT_KINDS, Claim
     from org.bus.context import task_key
     from org.bus.redact import Redactor
     from org.bus.schema import SchemaTooNew
@@ -97,6 +97,7 @@ _HOMES = {
     "VerifyReport": "audit",
     "Reservation": "budgets",
     "Claim": "claims",
+    "AGENT_EVENT_KINDS": "claims",
     "task_key": "context",
     "Redactor": "redact",
     "SchemaTooNew": "schema",
@@ -114,6 +115,7 @@ __getattr__ = lazy_names("org.bus", _HOMES, globals())
 # The bus's public face. The TUI and the agents import only these (the import-linter contract
 # "bus-internals" in pyproject.toml): everything else under org.bus is its internals.
 __all__ = [
+    "AGENT_EVENT_KINDS",
     "Bus",
     "Claim",
     "Reservation",
