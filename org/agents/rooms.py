@@ -69,11 +69,17 @@ class Rooms:
 
     def run(self, runner: Any, port: Any, claim: Any, actor: str, stopping: threading.Event) -> JobOutcome:
         """The job worked in its room; its outcome (never raises for the worker's trouble)."""
+        lane = self.cfg.lanes[claim.lane]
+        member = next((m for m in lane.members if m.id == actor), None)
+        from org.agents.clis.adapters import adapter_for
+
+        if adapter_for(member) is not None:  # a coding CLI: org.agents.clis.job starts it in its own room
+            return runner.run(port, claim, actor, stopping)
         out = JobOutcome(claim.job, claim.task, claim.gate, claim.lane, actor, "released")
         if claim.kind not in ("work", "review"):
             runner._release(port, claim, out, f"{claim.kind} jobs are not for built-in agents")
             return out
-        ws, handed = self._workspace(port, claim, self.cfg.lanes[claim.lane])
+        ws, handed = self._workspace(port, claim, lane)
         try:
             started = self._take_spare() if ws is None else self._start(ws)
         except OSError as exc:
