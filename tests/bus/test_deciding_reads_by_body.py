@@ -178,3 +178,23 @@ def test_a_job_row_moved_to_the_executing_gate_gives_no_pipeline(sbus, root):
             r = 8
     assert r in (4, 8), r
     _verify_says_8(sbus)
+
+
+@pytest.mark.parametrize(
+    "change", ["principal = 'ops-gpt'", "job = job + 1", "gate = 'execute'", "lane = 'security'"]
+)
+def test_a_job_token_row_re_pointed_by_hand_is_refused(sbus, root, change):
+    """The fingerprint binds a job token's secret to its id (ADR 0210); its principal, job, gate and lane are
+    the job.claimed event's too: a row edited to speak for another agent or another job is refused."""
+    from org.identity.guard import Guard
+
+    g = Guard(sbus)
+    alice = g.tokens.issue("alice", by="test")["token"]
+    g.add_task(alice, "Restart", "ops", by="alice", attributes={"environment": "staging"})
+    op = g.tokens.issue("ops-claude", by="alice")["token"]
+    _c, jt = g.claim(op, "operator", "ops-claude")
+    assert g.tokens.authenticate(jt).actor == "ops-claude"
+    _sql(root, f"UPDATE org_tokens SET {change} WHERE kind = 'job'")
+    with pytest.raises((Denied, IntegrityError)):
+        Tokens(sbus).authenticate(jt)
+    _verify_says_8(sbus)
