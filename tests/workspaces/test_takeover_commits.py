@@ -181,3 +181,31 @@ def test_a_job_whose_lease_ran_out_is_taken_over(started):  # noqa: F811
     held = _take(root, task)["taken_over"]
     assert held["job"] == job and held["attempt"] == 2
     assert _org(root, "heartbeat", str(job), "--json", token=agent_token).returncode == 5
+
+
+@pytest.mark.slow
+def test_a_job_the_sweep_parked_as_dead_is_taken_over(started):  # noqa: F811
+    """The agent's process died and its last lease ran out: the sweep parks the job as dead and escalates the
+    task (dead_job); a maintainer takes the same job over, its attempts counted on."""
+    root, task, job, agent_token, _path = started
+    from org.bus import Bus
+
+    with Bus.open(root=root) as b:  # its last attempt's lease ends now (as if its time ran out)
+        b.ctx.write(
+            lambda tx: tx.x(
+                "UPDATE jobs SET lease_expires = :t, max_attempts = attempts WHERE id = :j",
+                {"t": tx.now - 1, "j": job},
+            )
+        )
+        assert b.sweep()["dead"] == [job]
+        assert b.task(task)["status"] == "escalated"
+    held = _take(root, task)["taken_over"]
+    assert held["job"] == job and held["attempt"] == 2
+    with Bus.open(root=root) as b:
+        view = b.task(task)
+        v = b.audit_verify()
+    assert view["status"] == "active" and [j["status"] for j in view["jobs"] if j["kind"] == "work"] == [
+        "leased"
+    ]
+    assert v.ok, v.problem
+    assert _org(root, "heartbeat", str(job), "--json", token=agent_token).returncode == 5
