@@ -21,11 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from org.agents.clis.adapter import Launch  # noqa: E402
-from org.agents.clis.driver import drive  # noqa: E402
-from org.agents.clis.plain import Command  # noqa: E402
-from org.runtime import Isolation, Limits, job_sandbox, probe, relay_argv  # noqa: E402
-from tests.agents.clis.conftest import DATA, install_fake  # noqa: E402
+from org.agents.clis.adapter import Launch
+from org.agents.clis.driver import drive
+from org.agents.clis.plain import Command
+from org.runtime import Isolation, Limits, job_sandbox, probe, relay_argv
+from tests.agents.clis.conftest import install_fake
 
 
 def _socket(folder: Path) -> Path:
