@@ -48,9 +48,10 @@ class AgentDoor:
         from org.errors import Paused
 
         refused: Paused | None = None
-        for actor in sorted(self.tokens) or [None]:
+        tokens: list[str | None] = [self.tokens[a] for a in sorted(self.tokens)] or [None]
+        for token in tokens:
             try:
-                return getattr(self.door, op)(self.tokens.get(actor) if actor else None, *args, **kw)
+                return getattr(self.door, op)(token, *args, **kw)
             except Paused as exc:
                 if exc.detail.get("scope") != "actor":
                     raise
