@@ -183,6 +183,13 @@ class JobRunner:
         if access is None:
             return out
         ep = ep.through(access)
+        from org.agents.clis.adapters import adapter_for
+
+        adapter = adapter_for(member)
+        if adapter is not None:  # a coding CLI member (org.agents.clis)
+            from org.agents.clis.job import cli_job
+
+            return cli_job(self, port, claim, actor, lane, adapter, out, access, stopping=stopping)
         if claim.kind == "work" and role == "builder" and (claim.attributes or {}).get("repo"):
             from org.agents.toolwork import tool_job
 

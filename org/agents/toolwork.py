@@ -16,26 +16,24 @@ from org.agents.toolloop import Limits, run_tools
 from org.agents.tools import WorkspaceTools
 from org.errors import OrgError
 
-__all__ = ["tool_job", "tool_messages", "LIMITS"]
+__all__ = ["tool_job", "tool_messages", "boundary_lines", "handover_lines", "LIMITS"]
 
 LIMITS = Limits()
 
 
-def tool_messages(actor: str, lane: Any, h: dict, redact: Any) -> list[dict]:
-    """The prompt of a builder working with tools: who it is and its boundaries, then the job's handover
-    (task, gate and what it asks, findings to address, ADRs). Lines the local model reads start the user turn."""
+def boundary_lines(actor: str, lane: Any, h: dict) -> list[str]:
+    """Who the agent is and its lane's boundaries, from a job's handover (the built-in builder's and the CLIs')."""
     b = h.get("boundaries") or {}
-    system = "\n".join(
-        [
-            f"You are {actor}, a member of the {lane.lane} lane: {lane.purpose}",
-            "You work inside the task's workspace (a git clone) with tools: list_files, read_file, search, "
-            "write_file, edit_file, run_tests, submit. Paths are relative to the workspace. Look before you "
-            "change; run the tests; call submit with a short summary when the work is done.",
-            f"You may: {', '.join(b.get('may') or [])}. You may not: {', '.join(b.get('may_not') or [])}.",
-            f"Protected paths (never touch): {', '.join(b.get('protected') or []) or 'none'}. "
-            f"Golden paths (never change): {', '.join(b.get('golden') or []) or 'none'}.",
-        ]
-    )
+    return [
+        f"You are {actor}, a member of the {lane.lane} lane: {lane.purpose}",
+        f"You may: {', '.join(b.get('may') or [])}. You may not: {', '.join(b.get('may_not') or [])}.",
+        f"Protected paths (never touch): {', '.join(b.get('protected') or []) or 'none'}. "
+        f"Golden paths (never change): {', '.join(b.get('golden') or []) or 'none'}.",
+    ]
+
+
+def handover_lines(h: dict) -> list[str]:
+    """The job's handover as lines: task, gate and what it asks, findings to address, ADRs."""
     asks = h.get("asks") or {}
     lines = [
         f"Task {h.get('task')}: {h.get('title')}",
@@ -52,9 +50,22 @@ def tool_messages(actor: str, lane: Any, h: dict, redact: Any) -> list[dict]:
         lines.append(
             f"{a.get('id')}: {a.get('title', '')}" + "".join(f"\n  - {c}" for c in a.get("constraints") or [])
         )
+    return lines
+
+
+def tool_messages(actor: str, lane: Any, h: dict, redact: Any) -> list[dict]:
+    """The prompt of a builder working with tools: who it is and its boundaries, then the job's handover
+    (task, gate and what it asks, findings to address, ADRs). Lines the local model reads start the user turn."""
+    who = boundary_lines(actor, lane, h)
+    tools = (
+        "You work inside the task's workspace (a git clone) with tools: list_files, read_file, search, "
+        "write_file, edit_file, run_tests, submit. Paths are relative to the workspace. Look before you "
+        "change; run the tests; call submit with a short summary when the work is done."
+    )
+    system = "\n".join([who[0], tools, *who[1:]])
     return [
         {"role": "system", "content": redact(system)},
-        {"role": "user", "content": redact("\n".join(lines))},
+        {"role": "user", "content": redact("\n".join(handover_lines(h)))},
     ]
 
 

@@ -75,7 +75,7 @@ the database: every stored text passes org.bus.redact first.
 from org.bus.api import Bus, default_url
 from org.bus.audit import VerifyReport
 from org.bus.budgets import Reservation
-from org.bus.claims import Claim
+from org.bus.claims import AGENT_EVENT_KINDS, Claim
 from org.bus.context import task_key
 from org.bus.redact import Redactor
 from org.bus.schema import SchemaTooNew
@@ -87,6 +87,7 @@ from org.bus.witness import retire_witness
 # The bus's public face. The TUI and the agents import only these (the import-linter contract
 # "bus-internals" in pyproject.toml): everything else under org.bus is its internals.
 __all__ = [
+    "AGENT_EVENT_KINDS",
     "Bus",
     "Claim",
     "Reservation",

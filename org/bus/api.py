@@ -236,6 +236,10 @@ class Bus:
         """A comment on the task by the holder of the job's live lease (a `task.comment` event)."""
         return _claims.comment(self.ctx, job, token, body)
 
+    def agent_events(self, job: int | str, token: str, events: list[dict]) -> dict:
+        """An agent session's normalised events on the job's timeline (org.bus.claims.agent_events)."""
+        return _claims.agent_events(self.ctx, job, token, events)
+
     def record_tool_call(self, job: int | str, token: str, entry: dict) -> dict:
         """One tool call of the job's holder in the tool-call ledger (a `tool.called` event, org.bus.toolcalls)."""
         return _toolcalls.record_tool_call(self.ctx, job, token, entry)

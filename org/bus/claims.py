@@ -28,7 +28,7 @@ from org.config.provenance import policy_source
 from org.engine import flow, rule_ids
 from org.errors import Denied, NotFound, Paused, UsageError
 
-__all__ = ["Claim", "claim", "heartbeat", "job_id"]
+__all__ = ["Claim", "claim", "heartbeat", "job_id", "agent_events", "AGENT_EVENT_KINDS"]
 
 
 @dataclass
@@ -317,6 +317,17 @@ def _ineligible(ctx: Ctx, tx: Tx, j: dict, actor: str, seen: dict, taken: set) -
 MAX_COMMENT = 8192  # characters of one comment on a task (a note for the people and agents after it)
 
 
+def held(tx: Tx, jid: int, token: str, what: str) -> Any:
+    """(task, gate, lane, leased_by) of a job the token holds a live lease on; refused (exit 5) otherwise."""
+    r = tx.x(
+        "SELECT task, gate, lane, leased_by FROM jobs WHERE id = :j AND status = 'leased' AND token = :tok",
+        {"j": jid, "tok": token},
+    ).one_or_none()
+    if r is None:
+        refuse(tx, jid, token, what)
+    return r
+
+
 def comment(ctx: Ctx, job: int | str, token: str, body: str) -> dict:
     """A comment by the holder of a live lease on its job's task: a `task.comment` event (redacted like every
     event), nothing else changes. Refused like a heartbeat once the lease is lost (exit 5)."""
@@ -328,12 +339,7 @@ def comment(ctx: Ctx, job: int | str, token: str, body: str) -> dict:
         raise UsageError(f"a comment is at most {MAX_COMMENT} characters (this one has {len(text)})")
 
     def fn(tx: Tx) -> dict:
-        r = tx.x(
-            "SELECT task, gate, lane, leased_by FROM jobs WHERE id = :j AND status = 'leased' AND token = :tok",
-            {"j": jid, "tok": token},
-        ).one_or_none()
-        if r is None:
-            refuse(tx, jid, token, "comment")
+        r = held(tx, jid, token, "comment")
         ctx.record(
             tx,
             "task.comment",
@@ -345,6 +351,46 @@ def comment(ctx: Ctx, job: int | str, token: str, body: str) -> dict:
             data=TaskComment(body=text),
         )
         return {"job": jid, "task": r[0], "commented": True}
+
+    return ctx.write(fn)
+
+
+# The one event model of an agent's session (org.agents.clis.events): what a coding CLI said and did.
+AGENT_EVENT_KINDS = ("started", "message", "tool_call", "tool_result", "usage", "permission", "finished")
+MAX_AGENT_EVENTS = 200  # per call; the adapter bounds a whole session's too
+MAX_AGENT_TEXT = 2000  # characters of one event's text
+_AGENT_FIELDS = {"kind": str, "text": str, "tool": str, "call": str, "data": dict}
+
+
+def agent_events(ctx: Ctx, job: int | str, token: str, events: list[dict]) -> dict:
+    """The normalised events of the agent session working a job, each an `agent.<kind>` event on its task's
+    timeline (redacted like every event), by the holder of the job's live lease. Bounded: at most
+    MAX_AGENT_EVENTS per call, MAX_AGENT_TEXT characters of text, kinds from AGENT_EVENT_KINDS only."""
+    jid = job_id(job)
+    if not isinstance(events, list) or len(events) > MAX_AGENT_EVENTS:
+        raise UsageError(f"agent events come as a list of at most {MAX_AGENT_EVENTS}")
+    clean: list[dict] = []
+    for e in events:
+        if not isinstance(e, dict) or e.get("kind") not in AGENT_EVENT_KINDS:
+            raise UsageError(f"an agent event has a kind from {', '.join(AGENT_EVENT_KINDS)}")
+        bad = [k for k, v in e.items() if k not in _AGENT_FIELDS or not isinstance(v, _AGENT_FIELDS[k])]
+        if bad:
+            raise UsageError(
+                f"an agent event holds kind, text, tool, call and data only ({bad[0]!r} is not one)"
+            )
+        data = e.get("data") or {}
+        if len(json.dumps(data, default=str)) > 4 * MAX_AGENT_TEXT:
+            raise UsageError(f"an agent event's data is at most {4 * MAX_AGENT_TEXT} characters as JSON")
+        clean.append({**e, "text": str(e.get("text") or "")[:MAX_AGENT_TEXT]})
+
+    def fn(tx: Tx) -> dict:
+        r = held(tx, jid, token, "agent_events")
+        for e in clean:
+            body = {k: v for k, v in e.items() if k != "kind" and v not in ("", {}, None)}
+            ctx.record(
+                tx, f"agent.{e['kind']}", task=r[0], gate=r[1], lane=r[2], actor=r[3], job=jid, data=body
+            )
+        return {"job": jid, "task": r[0], "recorded": len(clean)}
 
     return ctx.write(fn)
 

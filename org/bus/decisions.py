@@ -10,7 +10,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from org.bus.audit import decode_body
+from org.bus.audit import chained
 from org.bus.context import AUTH, AfterCommit, Ctx, TaskRow, task_key
 from org.bus.driver import apply
 from org.bus.handback import work_result_in
@@ -120,16 +120,9 @@ def action_verdicts(tx: Tx, key: str) -> list[dict]:
     """Every human verdict on an action request of task `key`, from its chained events, oldest first:
     {approval, subject, revision, status (granted | rejected), decided_by, note}."""
     out = []
-    for typ, body in tx.x(
-        "SELECT type, body FROM events WHERE task = :k AND type IN ('action.approved', "
-        "'action.rejected') ORDER BY seq",
-        {"k": key},
-    ).all():
+    for _seq, typ, ev in chained(tx, ("action.approved", "action.rejected"), key):  # by the hashed header
         try:
-            ev = decode_body(body)
             data = ev["data"]
-            if ev.get("task") != key or ev.get("type") != typ:
-                raise ValueError("columns")
             out.append(
                 {
                     "approval": data.get("approval"),
@@ -317,11 +310,8 @@ def _behind(human: str) -> tuple[str, ...]:
 
 def _shown(tx: Tx, key: str, approval: int) -> dict:
     """The attributes request #approval showed the human (its approval.requested event; ADR 0112)."""
-    for (body,) in tx.x(
-        "SELECT body FROM events WHERE task = :k AND type = 'approval.requested' ORDER BY seq DESC",
-        {"k": key},
-    ).all():
-        data = decode_body(body).get("data") or {}
+    for _seq, _typ, ev in reversed(chained(tx, ("approval.requested",), key)):
+        data = ev.get("data") or {}
         if data.get("approval") == approval:
             return dict(data.get("attributes") or {})
     return {}
@@ -340,10 +330,7 @@ def _asker_behind(tx: Tx, key: str, request: dict) -> set[str]:
     """The people behind the token that asked for action request `request` (ADR 0111), from the chain: the
     auth of the task's needs_approval decisions of that action by its requester."""
     out: set[str] = set()
-    for (body,) in tx.x(
-        "SELECT body FROM events WHERE task = :k AND type = 'action.decided' ORDER BY seq", {"k": key}
-    ).all():
-        ev = decode_body(body)
+    for _seq, _typ, ev in chained(tx, ("action.decided",), key):
         data = ev.get("data") or {}
         if ev.get("actor") == request["requested_by"] and data.get("action") == request["subject"]:
             out.update((ev.get("auth") or {}).get("behind") or ())

@@ -59,6 +59,9 @@ def _supervise(
     if in_agent_host():
         return False
     run_isolation(cfg, lanes, lambda s: err(f"org: {s}"))
+    from org.agents.clis.presence import check_run
+
+    check_run(cfg, lanes, lambda s: err(f"org: warning: {s}"))  # a missing CLI refuses now, never mid-run
     code = supervise(
         cfg,
         cfg.root,

@@ -20,6 +20,7 @@ def register(app: typer.Typer) -> None:
     app.command("graph")(graph)
     app.command("explain")(explain)
     app.command("schema")(schema)
+    app.command("doctor")(doctor)
     from org.cli._globals import sub_app
 
     config_app = sub_app("config", "The org's resolved policy: every value with its layer and FILE:LINE.")
@@ -90,16 +91,22 @@ def validate(json_: JsonFlag = False) -> None:
     cfg, problems = validate_root(root)
     if problems:
         raise ConfigError(problems)
+    from org.agents.clis.presence import describe, runtime_problems
     from org.engine.proofs import advice
 
     warnings = advice(cfg)
+    runtimes = runtime_problems(cfg)  # each CLI member's CLI: installed here, a version its adapter knows
     if not o.json:
         for w in warnings:
             err(f"warning: {w}")
+        for r in runtimes:
+            if r["problem"] or r["warning"]:
+                err(f"warning: {describe(r)}")
     tiers = [t.id for t in cfg.risk.tiers]
     summary = {
         "ok": True,
         "warnings": [w.to_json() for w in warnings],
+        "runtimes": runtimes,
         "root": str(root),
         "config_hash": cfg.config_hash,
         "lanes": sorted(cfg.lanes),
@@ -364,3 +371,56 @@ def _show(v: object) -> str:
     import json
 
     return v if isinstance(v, str) else json.dumps(v, default=str)
+
+
+def doctor(json_: JsonFlag = False) -> None:
+    """The coding CLIs org has adapters for: installed where, which version, tested versions, permission
+    protocol; and, inside an org, each CLI lane member's runtime."""
+    from org.agents.clis.adapters import ADAPTERS
+    from org.agents.clis.presence import CLI_PATH_ENV, describe, installed, runtime_problems
+
+    o = opts(json_)
+    rows = installed()
+    members: list[dict] = []
+    notes: list[str] = []
+    from org.errors import OrgError
+
+    try:  # inside an org: its CLI members too; outside one (or with a config that does not load): the machine's
+        from org.config.loader import load_org
+
+        members = runtime_problems(load_org(o.org_root()))
+    except OrgError as exc:
+        notes.append(f"no org's members checked: {exc.message}")
+    adapters = {name: cls().describe() for name, cls in ADAPTERS.items()}
+    doc = {
+        "ok": not any(m["problem"] for m in members),
+        "search": f"{CLI_PATH_ENV}, then PATH",
+        "clis": [
+            {**p.to_json(), **{k: adapters[p.runtime][k] for k in ("protocol", "output", "controls")}}
+            for p in rows
+        ],
+        "members": members,
+        "notes": notes,
+    }
+
+    def text() -> str:
+        lines = []
+        for p in rows:
+            where = f"{p.path} ({p.version or 'version unknown'})" if p.installed else "not installed"
+            if p.installed:
+                where += " tested" if p.known else f" NOT tested (tested: {', '.join(p.tested)})"
+            lines += [f"{p.runtime:15} {where}", f"{'':15} {adapters[p.runtime]['controls']}"]
+        for m in members:
+            kind = "problem" if m["problem"] else "warning" if m["warning"] else ""
+            lines.append(
+                f"{kind}: {describe(m)}"
+                if kind
+                else f"ok: {m['actor']} ({m['runtime']}) at {m['presence']['path']}"
+            )
+        return "\n".join(lines + notes)
+
+    emit(doc, text)
+    if not doc["ok"]:
+        from org.errors import UsageError
+
+        raise UsageError("a CLI lane member's coding CLI is not installed here (see above)")

@@ -529,6 +529,15 @@ def _member_problems(lane: Lane, doc: Located) -> list[Problem]:
                     "add 'family: <vendor>', e.g. family: meta",
                 )
             )
+        elif lane.kind == "human" and (m.runtime or m.command):
+            out.append(
+                Problem(
+                    doc.file,
+                    doc.line(("members", i, "runtime" if m.runtime else "command")),
+                    f"members.{i}.{'runtime' if m.runtime else 'command'}",
+                    f"human member '{m.id}' has no agent runtime (runtime is for agent lanes' members)",
+                )
+            )
         elif lane.kind == "human" and m.model:
             out.append(
                 Problem(

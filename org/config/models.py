@@ -20,6 +20,8 @@ __all__ = [
     "Strict",
     "Condition",
     "Member",
+    "CommandRuntime",
+    "RUNTIMES",
     "Budget",
     "Lane",
     "Gate",
@@ -175,12 +177,76 @@ class Budget(Strict):
     tokens: int | None = Field(default=None, ge=0, description="Token ceiling.")
 
 
+# How an agent member works: org's built-in agent, or a coding CLI org starts in the sandbox (org.agents.clis).
+RUNTIMES = ("builtin", "claude", "codex", "aider", "opencode", "mini-swe-agent", "command")
+# What a command template may name; the prompt goes on stdin, keys only in the environment.
+COMMAND_FIELDS = ("model", "workspace")
+
+
+def _command_line(v: str) -> str:
+    import shlex
+    import string
+
+    try:
+        words = shlex.split(v)
+    except ValueError as exc:
+        raise ValueError(f"the command line cannot be split into words ({exc})") from None
+    if not words:
+        raise ValueError("the command line is empty")
+    for word in words:
+        try:
+            names = [f for _t, f, _s, _c in string.Formatter().parse(word) if f is not None]
+        except ValueError as exc:
+            raise ValueError(f"'{word}': {exc} (write a literal brace as {{{{ or }}}})") from None
+        for name in names:
+            if name not in COMMAND_FIELDS:
+                raise ValueError(
+                    f"'{{{name}}}' is not a field of a command template (use {', '.join('{' + f + '}' for f in COMMAND_FIELDS)}; "
+                    "the gateway's URL and token reach the CLI in its environment, never its command line)"
+                )
+    return v
+
+
+class CommandRuntime(Strict):
+    """Any other coding CLI: its command line (the prompt on its stdin) and the line that says it is done."""
+
+    run: Annotated[str, AfterValidator(_command_line)] = Field(
+        description="The command line, split like a shell would (no shell runs it); {model} and {workspace} are "
+        "filled in. The handover arrives on stdin; OPENAI_BASE_URL / OPENAI_API_KEY name the gateway."
+    )
+    done: str = Field(
+        min_length=1,
+        max_length=200,
+        description="Completion marker: a line of its output holding this text says the work is done; "
+        "an exit without it fails the job.",
+    )
+
+
 class Member(Strict):
     id: str = Field(pattern=ID, description="Principal id, unique across the org.")
     model: str | None = Field(default=None, description="litellm model string (agents only).")
     family: str | None = Field(default=None, description="Model family override for self-hosted models.")
     name: str | None = Field(default=None, description="Display name (humans).")
     budget: Budget | None = None
+    runtime: (
+        Literal["builtin", "claude", "codex", "aider", "opencode", "mini-swe-agent", "command"] | None
+    ) = Field(
+        default=None,
+        description="How the agent works: builtin (org's own agent, the default) or a coding CLI org starts "
+        "in the sandbox behind the model gateway: claude, codex, aider, opencode, mini-swe-agent, or "
+        "command (any other CLI, with `command:`).",
+    )
+    command: CommandRuntime | None = Field(
+        default=None, description="For runtime: command, the command line and its completion marker."
+    )
+
+    @model_validator(mode="after")
+    def _runtime_command(self) -> Member:
+        if self.runtime == "command" and self.command is None:
+            raise ValueError("runtime: command needs 'command: {run: CMDLINE, done: MARKER}'")
+        if self.command is not None and self.runtime != "command":
+            raise ValueError("'command' is only for runtime: command")
+        return self
 
 
 class Lane(Strict):

@@ -106,6 +106,7 @@ OPERATIONS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
     },
     "wait_for_decision": {"approval": (_INT, True), "timeout": (_NUM, False), "as": (_STR, False)},
     "comment": {"job": (_JOB, True), "body": (_STR, True)},
+    "agent_events": {"job": (_JOB, True), "events": ((list,), True)},
     "record_tool_call": {"job": (_JOB, True), "entry": ((dict,), True)},
     "revision_read": {"job": (_JOB, True), "what": (_STR, True), "arg": (_STR, False)},
     "whoami": {"as": (_STR, False)},
@@ -466,6 +467,8 @@ class BusServer:
             return door.act(token, a["action"], as_, a["task"], a.get("attributes"))
         if op == "comment":
             return door.comment(token, a["job"], a["body"])
+        if op == "agent_events":
+            return door.agent_events(token, a["job"], a["events"])
         if op == "record_tool_call":
             return door.record_tool_call(token, a["job"], a["entry"])
         if op == "revision_read":

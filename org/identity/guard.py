@@ -138,6 +138,7 @@ class Guard:
         "claim": ("claim",),
         "heartbeat": ("heartbeat",),
         "comment": ("comment",),
+        "agent_events": ("agent_events",),
         "record_tool_call": ("record_tool_call",),
         "whoami": ("config",),
         "submit": ("submit",),
@@ -549,6 +550,12 @@ class Guard:
     def comment(self, token: str | None, job: int | str, body: str) -> dict:
         """A comment on its task by the holder of a live job token (recorded as `task.comment`)."""
         return self._as_holder(token, job, "comment", lambda j, fence: self._bus.comment(j, fence, body))
+
+    def agent_events(self, token: str | None, job: int | str, events: list[dict]) -> dict:
+        """The holder of a live job token records its agent session's events (`agent.<kind>` on the timeline)."""
+        return self._as_holder(
+            token, job, "agent_events", lambda j, fence: self._bus.agent_events(j, fence, events)
+        )
 
     def record_tool_call(self, token: str | None, job: int | str, entry: dict) -> dict:
         """One tool call in the tool-call ledger (tool, arguments digest, result class, latency, decision: never

@@ -378,7 +378,8 @@ class Tokens:
         return self.ctx.write(fn)
 
     def valid(self, token: str | None) -> bool:
-        """Quietly: is this a live principal token (right secret, not revoked or expired)? No event recorded."""
+        """Quietly: is this a live principal token (right secret, not revoked or expired)? No event recorded. The
+        row is believed only as far as the chain says (its token.issued event, no token.revoked: ADR 0221)."""
         parsed = parse(token)
         if not parsed or parsed[0] != "p":
             return False
@@ -390,6 +391,7 @@ class Tokens:
             and hmac.compare_digest(self._hash(r["salt"], parsed[2]), r["hash"])
             and r["revoked_at"] is None
             and (r["expires_at"] is None or r["expires_at"] > self.store.clock())
+            and self._not_as_issued(r) is None
         )
 
     # -- authentication ------------------------------------------------------------------------

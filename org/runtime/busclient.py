@@ -41,6 +41,7 @@ OPERATIONS = (
     "events_since",
     "wait_for_decision",
     "comment",
+    "agent_events",
     "record_tool_call",
     "revision_read",
     "whoami",
@@ -257,6 +258,9 @@ class BusClient:
 
     def comment(self, token: str | None, job: int | str, body: str) -> dict:
         return self.call("comment", token, job=job, body=body)
+
+    def agent_events(self, token: str | None, job: int | str, events: list[dict]) -> dict:
+        return self.call("agent_events", token, job=job, events=events)
 
     def record_tool_call(self, token: str | None, job: int | str, entry: dict) -> dict:
         return self.call("record_tool_call", token, job=job, entry=entry)

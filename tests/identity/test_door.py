@@ -143,6 +143,10 @@ RAW = {
     "claim_many": (None, lambda s: s.bus.claim_many("builder", "build-gpt", n=1)),
     "heartbeat": (None, lambda s: s.bus.heartbeat(s.job, s.fence, lease_seconds=900)),
     "comment": (None, lambda s: s.bus.comment(s.job, s.fence, "a note on the task")),
+    "agent_events": (
+        None,
+        lambda s: s.bus.agent_events(s.job, s.fence, [{"kind": "message", "text": "working"}]),
+    ),
     "record_tool_call": (
         None,
         lambda s: s.bus.record_tool_call(
@@ -355,6 +359,7 @@ DOOR = {
     "claim": lambda s, t: s.door.claim(t, "builder", "build-gpt"),
     "heartbeat": lambda s, t: s.door.heartbeat(t, s.job, lease_seconds=900),
     "comment": lambda s, t: s.door.comment(t, s.job, "a note on the task"),
+    "agent_events": lambda s, t: s.door.agent_events(t, s.job, [{"kind": "message", "text": "working"}]),
     "record_tool_call": lambda s, t: s.door.record_tool_call(
         t, s.job, {"tool": "read_file", "args_sha256": "0" * 16, "result": "ok", "decision": "allow"}
     ),
@@ -433,6 +438,7 @@ def _revision_read(s, t):
 JOB = {
     "heartbeat",
     "comment",
+    "agent_events",
     "record_tool_call",
     "revision_read",
     "submit",
