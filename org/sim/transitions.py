@@ -302,7 +302,7 @@ class Transitions:
         # for new work, the revision the engine will make of it (a hash of the task, gate, actor, round, content)
         call = list(names)
         index = {n: i for i, n in enumerate(call)}
-        slots = []
+        slots: list[int | None] = []
         for x in (actor, revision):
             if x is None:
                 slots.append(None)
@@ -330,7 +330,7 @@ class Transitions:
             _hashable(findings),
             content == "",
         )
-        hit = self.submits.get(key, _ABSENT)
+        hit: Any = self.submits.get(key, _ABSENT)
         if hit is not None and hit is not _ABSENT:
             self.hits += 1
             template, after_sig, width = hit
