@@ -43,6 +43,10 @@ __all__ = [
     "VerifyReport",
     "decode_body",
     "token_fingerprint",
+    "chained",
+    "chained_query",
+    "job_from_chain",
+    "create_header_indexes",
 ]
 
 
@@ -68,6 +72,74 @@ def decode_body(body: bytes | memoryview) -> dict:
 
 def link(prev: bytes, body: bytes) -> bytes:
     return hashlib.sha256(prev + body).digest()
+
+
+# The hashed header's task and type as SQL expressions over `body` (ADR 0221): what the deciding reads select by,
+# so an edit of the unhashed task or type columns hides no event from them. One home for both dialects; the
+# indexes below are on exactly these expressions (a query must spell an expression index's expression alike).
+def _header_sql(pg: bool) -> tuple[str, str]:
+    """(task 0x1f type, type) of the body's header, as SQL."""
+    if pg:
+        head = "substring(body from 1 for position('\\x1e'::bytea in body) - 1)"
+        tail = f"substring({head} from position('\\x1f'::bytea in {head}) + 1)"
+        return tail, f"substring({tail} from position('\\x1f'::bytea in {tail}) + 1)"
+    head = "substr(body, 1, instr(body, X'1e') - 1)"
+    tail = f"substr({head}, instr({head}, X'1f') + 1)"
+    return tail, f"substr({tail}, instr({tail}, X'1f') + 1)"
+
+
+def create_header_indexes(tx: Tx) -> None:
+    """The expression indexes the deciding reads use: by the header's type, and by its task and type."""
+    task_type, type_ = _header_sql(tx.pg)
+    tx.x(f"CREATE INDEX IF NOT EXISTS ix_events_head_type ON events (({type_}), seq)")
+    tx.x(f"CREATE INDEX IF NOT EXISTS ix_events_head_task ON events (({task_type}), seq)")
+
+
+def chained_query(
+    pg: bool, types: tuple[str, ...], task: str | None = None, after: int = 0
+) -> tuple[str, dict[str, Any]]:
+    """The statement `chained` runs (for tx.ahead: sent early, answered in one round trip with other reads)."""
+    task_type, type_ = _header_sql(pg)
+    if task is None:
+        expr, keys = type_, [t.encode() for t in types]
+    else:
+        expr, keys = task_type, [f"{task}\x1f{t}".encode() for t in types]
+    marks = ", ".join(f":k{i}" for i in range(len(keys)))
+    return (
+        f"SELECT seq, body, hash, (SELECT p.hash FROM events p WHERE p.seq = events.seq - 1) FROM events "
+        f"WHERE {expr} IN ({marks}) AND seq > :after ORDER BY seq",
+        {**{f"k{i}": k for i, k in enumerate(keys)}, "after": after},
+    )
+
+
+def chained(
+    tx: Tx, types: tuple[str, ...], task: str | None = None, *, after: int = 0
+) -> list[tuple[int, str, dict]]:
+    """[(seq, type, event)] of the events whose HASHED header names one of `types` (and `task`, when given),
+    after seq `after`, oldest first; each one's link to the row before it checked. A deciding read: an event
+    hidden from it by an edit of the task or type column is still read, an edited body fails closed
+    (IntegrityError, exit 8), and a deleted one is named by `org audit verify`."""
+    from org.errors import IntegrityError
+
+    rows = tx.x(*chained_query(tx.pg, types, task, after)).all()
+    out = []
+    for seq, body, digest, prev in rows:
+        body = bytes(body)
+        before = GENESIS if int(seq) == 1 else (bytes(prev) if prev is not None else None)
+        try:
+            if before is None or link(before, body) != bytes(digest):
+                raise ValueError("link")
+            head, _, _ = body.partition(b"\x1e")
+            n, t, typ = head.decode().split("\x1f")
+            ev = decode_body(body)
+            if int(n) != int(seq) or ev.get("type") != typ or (ev.get("task") or "") != t or typ not in types:
+                raise ValueError("header")
+        except (ValueError, TypeError, UnicodeDecodeError) as exc:
+            raise IntegrityError(
+                f"event {seq} of the audit chain does not link or read as written; run 'org audit verify'"
+            ) from exc
+        out.append((int(seq), typ, ev))
+    return out
 
 
 def iso(ts: float) -> str:
@@ -437,6 +509,28 @@ _JOB_STATUS = {
     "job.failed": "dead",
     "job.cancelled": "cancelled",
 }
+_JOB_EVENTS = ("job.posted", "job.claimed", *_JOB_STATUS)
+
+
+def job_from_chain(tx: Tx, task: str, job: int) -> dict | None:
+    """{gate, status, leased_by} of job `job` of task `task` as its chained events leave it (by the hashed
+    header, ADR 0221), or None when no event of the task names it. The deciding reads of who holds which gate
+    (a job token's scope, via=pipeline) read this, never the jobs row, which is a cache verify compares."""
+    out: dict | None = None
+    for _seq, typ, ev in chained(tx, _JOB_EVENTS, task):
+        if ev.get("job") != job:
+            continue
+        if typ == "job.posted":
+            out = {"gate": ev.get("gate"), "status": "queued", "leased_by": None}
+        elif out is None:
+            continue
+        elif typ == "job.claimed":
+            out = {**out, "status": "leased", "leased_by": ev.get("actor")}
+        else:
+            out = {**out, "status": _JOB_STATUS[typ], "leased_by": None}
+    return out
+
+
 # a lease's end may lie this far past `now + lease_seconds` (clocks of the writers and of verify)
 _LEASE_SLACK = 300.0
 

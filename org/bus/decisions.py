@@ -10,7 +10,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from org.bus.audit import decode_body
+from org.bus.audit import chained, job_from_chain
 from org.bus.context import AUTH, AfterCommit, Ctx, TaskRow, task_key
 from org.bus.driver import apply
 from org.bus.handback import work_result_in
@@ -120,16 +120,9 @@ def action_verdicts(tx: Tx, key: str) -> list[dict]:
     """Every human verdict on an action request of task `key`, from its chained events, oldest first:
     {approval, subject, revision, status (granted | rejected), decided_by, note}."""
     out = []
-    for typ, body in tx.x(
-        "SELECT type, body FROM events WHERE task = :k AND type IN ('action.approved', "
-        "'action.rejected') ORDER BY seq",
-        {"k": key},
-    ).all():
+    for _seq, typ, ev in chained(tx, ("action.approved", "action.rejected"), key):  # by the hashed header
         try:
-            ev = decode_body(body)
             data = ev["data"]
-            if ev.get("task") != key or ev.get("type") != typ:
-                raise ValueError("columns")
             out.append(
                 {
                     "approval": data.get("approval"),
@@ -286,15 +279,10 @@ def _outside_gate(tx: Tx, cfg: OrgConfig, st: TaskState, key: str, actor: str, a
     auth = AUTH.get() or {}
     if auth.get("via") != "job":
         return None
-    job = None
-    if auth.get("job") is not None:
-        job = tx.x(
-            "SELECT gate, status, leased_by FROM jobs WHERE id = :j AND task = :k",
-            {"j": int(auth["job"]), "k": key},
-        ).first()
-    if job is None or job[1] != "leased" or job[2] != actor:
+    job = job_from_chain(tx, key, int(auth["job"])) if auth.get("job") is not None else None  # ADR 0221
+    if job is None or job["status"] != "leased" or job["leased_by"] != actor:
         return f"this job token holds no live job of {actor} on {key}"
-    gate, plan = job[0], None
+    gate, plan = job["gate"], None
     planned_at = plan_gate(cfg, st.workflow, gate)
     if planned_at is not None and st.revision is not None:
         plan = (work_result_in(tx, key, gate=planned_at, revision=st.revision) or {}).get("content")
@@ -317,11 +305,8 @@ def _behind(human: str) -> tuple[str, ...]:
 
 def _shown(tx: Tx, key: str, approval: int) -> dict:
     """The attributes request #approval showed the human (its approval.requested event; ADR 0112)."""
-    for (body,) in tx.x(
-        "SELECT body FROM events WHERE task = :k AND type = 'approval.requested' ORDER BY seq DESC",
-        {"k": key},
-    ).all():
-        data = decode_body(body).get("data") or {}
+    for _seq, _typ, ev in reversed(chained(tx, ("approval.requested",), key)):
+        data = ev.get("data") or {}
         if data.get("approval") == approval:
             return dict(data.get("attributes") or {})
     return {}
@@ -340,10 +325,7 @@ def _asker_behind(tx: Tx, key: str, request: dict) -> set[str]:
     """The people behind the token that asked for action request `request` (ADR 0111), from the chain: the
     auth of the task's needs_approval decisions of that action by its requester."""
     out: set[str] = set()
-    for (body,) in tx.x(
-        "SELECT body FROM events WHERE task = :k AND type = 'action.decided' ORDER BY seq", {"k": key}
-    ).all():
-        ev = decode_body(body)
+    for _seq, _typ, ev in chained(tx, ("action.decided",), key):
         data = ev.get("data") or {}
         if ev.get("actor") == request["requested_by"] and data.get("action") == request["subject"]:
             out.update((ev.get("auth") or {}).get("behind") or ())
@@ -409,16 +391,13 @@ def _approved_plan(
     }
     auth = AUTH.get() or {}
     if auth.get("via") == "job" and auth.get("principal") == actor and auth.get("job") is not None:
-        job = tx.x(
-            "SELECT gate, status, leased_by FROM jobs WHERE id = :j AND task = :k",
-            {"j": int(auth["job"]), "k": key},
-        ).first()
+        job = job_from_chain(tx, key, int(auth["job"]))  # the chain's holder, not the jobs row (ADR 0221)
         if (
             job is not None
-            and job[1] == "leased"
-            and job[2] == actor
-            and job[0] in specs
-            and specs[job[0]].carries_out == gate
+            and job["status"] == "leased"
+            and job["leased_by"] == actor
+            and job["gate"] in specs
+            and specs[job["gate"]].carries_out == gate
             and "via" in pol.org_facts
         ):
             facts["via"] = "pipeline"

@@ -9,11 +9,12 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from org.bus.audit import decode_body
+from org.bus.audit import chained
 from org.bus.store import Store, Tx
 
 __all__ = [
     "claimed_fingerprint",
+    "claimed_token",
     "chained_fingerprint",
     "TOKEN_COLS",
     "db_id",
@@ -214,9 +215,8 @@ def job_lease(tx: Tx, job: int) -> tuple[str, str | None, float | None] | None:
 
 
 def task_event_bodies(tx: Tx, task_key: str, type_: str) -> list[dict]:
-    """The decoded events of one type on one task (by its key), in no promised order."""
-    rows = tx.x("SELECT body FROM events WHERE task = :k AND type = :t", {"k": task_key, "t": type_}).all()
-    return [decode_body(bytes(b)) for (b,) in rows]
+    """The decoded events of one type on one task (by its key), oldest first, selected by the hashed header."""
+    return [ev for _s, _t, ev in chained(tx, (type_,), task_key)]
 
 
 def issued_behind(tx: Tx, token_id: str) -> list[str]:
@@ -227,8 +227,7 @@ def issued_behind(tx: Tx, token_id: str) -> list[str]:
 
 def issued_event(tx: Tx, token_id: str) -> dict | None:
     """What the token.issued event of token `token_id` says (its data, and its actor as `by`), or None."""
-    for (body,) in tx.x("SELECT body FROM events WHERE type = 'token.issued' ORDER BY seq DESC").all():
-        ev = decode_body(body) or {}
+    for _s, _t, ev in reversed(chained(tx, ("token.issued",))):
         data = ev.get("data") or {}
         if data.get("token_id") == token_id:
             return {**data, "by": ev.get("actor")}
@@ -237,8 +236,8 @@ def issued_event(tx: Tx, token_id: str) -> dict | None:
 
 def chained_fingerprint(tx: Tx, token_id: str) -> str | None:
     """The fingerprint a token.fingerprint event (the schema 5 upgrade's) recorded for token `token_id`, or None."""
-    for (body,) in tx.x("SELECT body FROM events WHERE type = 'token.fingerprint' ORDER BY seq").all():
-        data = (decode_body(body) or {}).get("data") or {}
+    for _s, _t, ev in chained(tx, ("token.fingerprint",)):
+        data = ev.get("data") or {}
         if data.get("token_id") == token_id:
             return data.get("fingerprint")
     return None
@@ -246,27 +245,34 @@ def chained_fingerprint(tx: Tx, token_id: str) -> str | None:
 
 def claimed_fingerprint(tx: Tx, task: str | None, token_id: str) -> tuple[bool, str | None]:
     """(is job token `token_id` named by a job.claimed event on `task`, the fingerprint the chain holds for it:
-    that event's, else the schema 5 upgrade's token.fingerprint event's). Read by the task's index."""
-    if task is None:
-        rows = tx.x("SELECT body FROM events WHERE type = 'job.claimed' ORDER BY seq DESC").all()
-    else:
-        rows = tx.x(
-            "SELECT body FROM events WHERE task = :k AND type = 'job.claimed' ORDER BY seq DESC", {"k": task}
-        ).all()
-    for (body,) in rows:
-        data = (decode_body(body) or {}).get("data") or {}
+    that event's, else the schema 5 upgrade's token.fingerprint event's). Read by the hashed header."""
+    said = claimed_token(tx, task, token_id)
+    return (False, None) if said is None else (True, said["fingerprint"])
+
+
+def claimed_token(tx: Tx, task: str | None, token_id: str) -> dict | None:
+    """What the job.claimed event that minted job token `token_id` on `task` says of it (principal, job, gate,
+    lane, fence and the fingerprint of its secret, as `claimed_fingerprint`), or None. By the hashed header."""
+    for _s, _t, ev in reversed(chained(tx, ("job.claimed",), task)):
+        data = ev.get("data") or {}
         if data.get("job_token") == token_id:
             fp = data.get("job_token_fingerprint")
-            return True, fp if fp is not None else chained_fingerprint(tx, token_id)
-    return False, None
+            return {
+                "principal": ev.get("actor"),
+                "job": ev.get("job"),
+                "gate": ev.get("gate"),
+                "lane": ev.get("lane"),
+                "task": ev.get("task"),
+                "fingerprint": fp if fp is not None else chained_fingerprint(tx, token_id),
+            }
+    return None
 
 
 def revoked_after(tx: Tx, seq: int) -> tuple[int, list[str]]:
-    """(the last seq read, the ids of the tokens a token.revoked event after `seq` revoked)."""
+    """(the last seq read, the ids of the tokens a token.revoked event after `seq` revoked), by the hashed
+    header (ADR 0221: a revocation retyped in its column is still read)."""
     out, last = [], seq
-    for s, body in tx.x(
-        "SELECT seq, body FROM events WHERE type = 'token.revoked' AND seq > :s ORDER BY seq", {"s": seq}
-    ).all():
-        last = int(s)
-        out.append(str(((decode_body(body) or {}).get("data") or {}).get("token_id")))
+    for s, _t, ev in chained(tx, ("token.revoked",), after=seq):
+        last = s
+        out.append(str((ev.get("data") or {}).get("token_id")))
     return last, out

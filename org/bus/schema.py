@@ -13,10 +13,11 @@ import sqlite3
 from collections.abc import Callable
 
 from org.bus._walk import GENESIS
+from org.bus.audit import create_header_indexes
 from org.bus.store import NotOrgDatabase, Store, Tx, sqlite_path
 from org.errors import UsageError
 
-SCHEMA_VERSION = 6  # the version org.bus.models describes (kept here so opening needs no ORM import)
+SCHEMA_VERSION = 8  # the version org.bus.models describes (kept here so opening needs no ORM import)
 
 __all__ = ["SchemaTooNew", "MIGRATIONS", "ensure_schema", "schema_version"]
 
@@ -149,6 +150,21 @@ def _v6_chain_in_the_server(tx: Tx) -> None:
     SQLite chains in the writing process as before."""
 
 
+def _v8_open_jobs_by_lane(tx: Tx) -> None:
+    """Version 8: an index over the open jobs of each lane (org.bus.models ix_jobs_open), so `task list --lane`
+    reads that lane's open jobs instead of probing every task (issue 23 item 4)."""
+    tx.x(
+        "CREATE INDEX IF NOT EXISTS ix_jobs_open ON jobs (lane, task) "
+        "WHERE status IN ('queued', 'leased') AND task IS NOT NULL"
+    )
+
+
+def _v7_events_by_header(tx: Tx) -> None:
+    """Version 7: indexes on the hashed header's type and task (ADR 0221), so the deciding reads select events
+    by what the chain covers, never by the unhashed type and task columns."""
+    create_header_indexes(tx)
+
+
 # version -> function upgrading a database from version - 1 to version (inside one transaction).
 MIGRATIONS: dict[int, Callable[[Tx], None]] = {
     2: _v2_unpriced_usage,
@@ -156,6 +172,8 @@ MIGRATIONS: dict[int, Callable[[Tx], None]] = {
     4: _v4_events_by_type,
     5: _v5_token_fingerprints,
     6: _v6_chain_in_the_server,
+    7: _v7_events_by_header,
+    8: _v8_open_jobs_by_lane,
 }
 
 _ADVISORY_KEY = 0x0126_B005  # any constant; serialises schema changes between processes on PostgreSQL
@@ -216,6 +234,7 @@ def ensure_schema(
                     "that org did not create; point --db at another database"
                 )
             metadata.create_all(tx.conn)
+            create_header_indexes(tx)
             tx.x("INSERT INTO bus_meta(key, value) VALUES ('schema_version', :v)", {"v": str(target)})
             tx.x("INSERT INTO bus_meta(key, value) VALUES ('created_at', :v)", {"v": repr(tx.now)})
             tx.x("INSERT INTO audit_head(id, seq, hash) VALUES (1, 0, :h)", {"h": GENESIS})

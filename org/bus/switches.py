@@ -80,14 +80,16 @@ _TABLE_READ = (
     "FROM switches WHERE active = :t ORDER BY id",
     {"t": True},
 )
-_CHAIN_READ = "SELECT type, body FROM events WHERE type IN ('switch.paused', 'switch.resumed') ORDER BY seq"
+_CHAIN_TYPES = ("switch.paused", "switch.resumed")
 
 
 def switches_ahead(tx: Tx) -> None:
     """Send the reads `active_switches` makes now, to share a round trip with other reads (tx.ahead)."""
     if getattr(tx, "_switches", None) is None:
         tx.ahead(*_TABLE_READ)
-        tx.ahead(_CHAIN_READ)
+        from org.bus.audit import chained_query
+
+        tx.ahead(*chained_query(tx.pg, _CHAIN_TYPES))
 
 
 def _holding(tx: Tx, scope: str, target: str) -> list[dict]:
@@ -96,16 +98,15 @@ def _holding(tx: Tx, scope: str, target: str) -> list[dict]:
 
 def _chain_switches(tx: Tx) -> dict:
     """{switch id: its row as the chain says it} for every pause the chain holds active."""
-    from org.bus.audit import decode_body
+    from org.bus.audit import chained
 
     out: dict = {}
-    for typ, body in tx.x(_CHAIN_READ).all():
+    for _seq, typ, ev in chained(tx, _CHAIN_TYPES):  # by the hashed header (ADR 0221)
         try:
-            ev = decode_body(body)
             data = ev["data"]
-            if ev.get("type") != typ:
-                raise ValueError("type")
-        except (ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
+            if not isinstance(data, dict):
+                raise TypeError("data")
+        except (TypeError, KeyError) as exc:
             raise IntegrityError(f"a {typ} event is malformed; run 'org audit verify'") from exc
         if typ == "switch.paused":
             out[data.get("switch")] = {

@@ -114,6 +114,11 @@ class Session:
         return Event("finished", self.error, data=data)
 
     @staticmethod
+    def obj(x: Any) -> dict:
+        """`x` when it is a JSON object, else {} (a CLI's output is read, never trusted to be well formed)."""
+        return x if isinstance(x, dict) else {}
+
+    @staticmethod
     def json_line(line: str) -> dict | None:
         try:
             doc = json.loads(line)

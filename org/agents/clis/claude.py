@@ -73,7 +73,7 @@ class ClaudeSession(Session):
                 )
             ]
         if t == "assistant":
-            msg = doc.get("message") or {}
+            msg = self.obj(doc.get("message"))
             out: list[Event | Ask | Reply] = []
             for block in msg.get("content") or []:
                 if not isinstance(block, dict):
@@ -94,7 +94,7 @@ class ClaudeSession(Session):
             return out
         if t == "user":
             out = []
-            content = (doc.get("message") or {}).get("content")
+            content = self.obj(doc.get("message")).get("content")
             for block in content if isinstance(content, list) else []:
                 if isinstance(block, dict) and block.get("type") == "tool_result":
                     text = block.get("content")
@@ -110,7 +110,7 @@ class ClaudeSession(Session):
                     )
             return out
         if t == "control_request":
-            req = doc.get("request") or {}
+            req = self.obj(doc.get("request"))
             if req.get("subtype") != "can_use_tool":
                 # an unknown control request is refused (the CLI hears an error, nothing happens)
                 return [Reply(self._control_error(doc.get("request_id"), "not supported by org"))]

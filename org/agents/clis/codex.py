@@ -60,7 +60,7 @@ class CodexSession(Session):
             return self._server_request(doc)
         if "id" in doc:  # the answer to one of ours
             return self._response(doc)
-        return self._notification(str(doc.get("method") or ""), doc.get("params") or {})
+        return self._notification(str(doc.get("method") or ""), self.obj(doc.get("params")))
 
     def _response(self, doc: dict) -> list[Event | Ask | Reply]:
         rid = doc.get("id")
@@ -72,7 +72,7 @@ class CodexSession(Session):
                 f"{method or 'request'} failed: {err.get('message') if isinstance(err, dict) else err}"
             )
             return []
-        result = doc.get("result") or {}
+        result = self.obj(doc.get("result"))
         if method == "initialize":
             params = {
                 "cwd": str(self.launch.workspace),
@@ -90,7 +90,7 @@ class CodexSession(Session):
         return []
 
     def _server_request(self, doc: dict) -> list[Event | Ask | Reply]:
-        method, params = str(doc.get("method")), doc.get("params") or {}
+        method, params = str(doc.get("method")), self.obj(doc.get("params"))
         if method == "item/commandExecution/requestApproval":
             cmd = params.get("command")
             return [
@@ -137,7 +137,7 @@ class CodexSession(Session):
         if method == "thread/tokenUsage/updated":
             return [Event("usage", data={"reported": p.get("tokenUsage") or p, "counted": False})]
         if method == "turn/completed":
-            turn = p.get("turn") or {}
+            turn = self.obj(p.get("turn"))
             self.done = True
             self.vendor_stop = str(turn.get("status") or "")
             self.stop = _STOP.get(self.vendor_stop, "error")

@@ -259,7 +259,12 @@ class _Run:
             if what == "flood":
                 limit = "output_limit"
                 break
-            for item in s.feed(line.decode(errors="replace")):
+            text = line.decode(errors="replace")
+            try:
+                items = s.feed(text)
+            except Exception as exc:  # a line its adapter cannot read is said, never a crash of org's
+                items = [Event("message", f"[{type(exc).__name__} reading a line of output] {text[:500]}")]
+            for item in items:
                 self.handle(item)
             if s.done and done_at is None:
                 done_at = time.monotonic()

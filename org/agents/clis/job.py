@@ -186,6 +186,10 @@ def cli_job(
     if res.stop_reason == "stopped":
         runner._release(port, claim, out, f"{adapter.name}: {res.why()}"[:300])
         return out
+    if not res.ok and (sw := holding_switch(port, actor, claim.lane, claim.task)):
+        # a kill switch: the gateway refused its next model call, and the CLI gave up; the job goes back
+        runner._release(port, claim, out, f"paused ({sw}) while {adapter.name} worked: {res.why()}"[:300])
+        return out
     if not res.ok:
         out.failure = "cli"
         return runner._fail(port, claim, out, f"{adapter.name} did not finish: {res.why()}"[:300])

@@ -176,3 +176,28 @@ def test_a_cli_writing_outside_its_workspace_writes_into_its_room_only(cli_org, 
     assert not list(tmp_path.rglob("escape.txt")) and not __import__("os").path.exists("/escape-abs.txt")
     mirror = ws_org / ".org" / "repos" / "app.git"
     assert sh_git(mirror, "show", "--name-only", "--format=", view["revision"]).split() == ["src/greeting.py"]
+
+
+@pytest.mark.slow
+def test_a_kill_switch_reaches_a_running_cli_at_its_next_model_call(cli_org, local_server):
+    """The task is paused while its CLI works (during its first model call): the gateway refuses the second
+    call, the CLI gives up, and the job is released (not failed); nothing is submitted."""
+    cfg, url, env, bus = cli_org("command", "faults_pause.jsonl")
+    t = add_task(bus)
+    original = local_server.handle_chat
+    calls = []
+
+    def handle(body):
+        calls.append(body)
+        if len(calls) == 1:
+            bus.pause("task", t, by="alice", note="stop it")
+        return original(body)
+
+    local_server.handle_chat = handle
+    rep = run_builder(cfg, url, env)
+    assert len(calls) == 1  # the second call never reached the model
+    jobs = bus.task(t)["jobs"]
+    assert not [j for j in jobs if j["status"] == "dead"], jobs
+    assert not [e for e in bus.events_since(0, limit=100_000, task=t) if e["type"] == "work.submitted"]
+    released = [e for e in bus.events_since(0, limit=100_000, task=t) if e["type"] == "job.released"]
+    assert released and "paused" in json.dumps(released[-1]), (released, rep.failures)
