@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from org.identity.guard import Guard
+if TYPE_CHECKING:  # a job's worker in its room uses these helpers without the bus (org.agents.worker)
+    from org.identity.guard import Guard
 
 __all__ = [
     "AgentDoor",
@@ -44,13 +45,18 @@ class AgentDoor:
         self.door.close()
 
 
-# The built-in agents run in the agent host, which is not in a sandbox (it holds the database; ADR 0143):
-# every event they cause records isolation "none".
+# The built-in agents' work runs in the agent host when it has no rooms (no bubblewrap, or a library caller
+# without a run's bus socket; ADR 0143): every event it causes records isolation "none". With rooms (ADR 0171)
+# the agents act only from their rooms, through the bus socket, and this door is the dispatcher's (org's side).
 HOST_ISOLATION = "none"
 
 
-def open_door(url: str | None, root: Path, cfg: Any, tokens: dict[str, str]) -> AgentDoor:
-    return AgentDoor(Guard.open(url, root=root, config=cfg, isolation=HOST_ISOLATION), tokens)
+def open_door(
+    url: str | None, root: Path, cfg: Any, tokens: dict[str, str], isolation: str | None = HOST_ISOLATION
+) -> AgentDoor:
+    from org.identity.guard import Guard
+
+    return AgentDoor(Guard.open(url, root=root, config=cfg, isolation=isolation), tokens)
 
 
 def last_findings(port: AgentDoor, actor: str, task: str) -> list[dict]:

@@ -24,7 +24,11 @@ __all__ = ["handover", "claim_job", "next_steps"]
 
 def handover(door: Any, job_token: str | None, job: int | str, *, cfg: Any = None) -> dict:
     """The handover of a job the token holds (the same every time it is asked while the lease lives)."""
-    from org.workspaces import service as workspaces
+    workspaces: Any = None
+    if not getattr(door, "remote", False):  # the bus socket's server composes it where the org is
+        from org.workspaces import service
+
+        workspaces = service
 
     facts = door.job_facts(job_token, job, workspaces=workspaces)
     if "adrs" in facts:  # over the bus socket: the server handed over the whole of it

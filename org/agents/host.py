@@ -138,14 +138,17 @@ def supervise(
     say: Callable[[str], None] | None = None,
     local_config: Any = None,
     limits: Mapping[str, Any] | None = None,
+    isolation: Any = None,
 ) -> int:
     """Run `org <argv>` as the agent host while `prepare()` does the humans' part here (it may read their
-    token files); with `handoff`, the agent host gets `--prepared -` and reads prepare()'s JSON-able result
-    on its stdin (it starts at once and warms up meanwhile; a dict result gets the services' remarks under
-    "services", else `say` gets them). The broker (and `stand_ins`, see run_services) and the model gateway
-    (org.gateway.service.RunGateway, here: this process holds the provider keys; the agent host finds it
-    through ORG_GATEWAY_URL / ORG_GATEWAY_SOCKET and asks it for each job's token with model_access; it paces
-    every call on the database's budgets with `limits`, the run's --limit) serve the run. Returns the agent host's exit code."""
+        token files); with `handoff`, the agent host gets `--prepared -` and reads prepare()'s JSON-able result
+        on its stdin (it starts at once and warms up meanwhile; a dict result gets the services' remarks under
+        "services", else `say` gets them). The broker (and `stand_ins`, see run_services) and the model gateway
+        (org.gateway.service.RunGateway, here: this process holds the provider keys; the agent host finds it
+        through ORG_GATEWAY_URL / ORG_GATEWAY_SOCKET and asks it for each job's token with model_access; it paces
+        every call on the database's budgets with `limits`, the run's --limit) serve the run. With `isolation` 'bwrap'
+    (run_isolation) the agent host works each job in a room of its own (ORG_AGENT_ROOMS, org.agents.rooms): it is
+    then org's dispatcher, and the agents are the rooms' workers. Returns the agent host's exit code."""
     from org.gateway.service import RunGateway
 
     with (
@@ -154,29 +157,23 @@ def supervise(
         bus_socket(cfg, db_url) as bus,
     ):
         env = {**gateway.environ(), BUS_SOCKET_ENV: str(bus.path)}
+        if isolation is not None and isolation.isolated:  # each job's work in a room (org.agents.rooms)
+            from org.agents.rooms import ROOMS_ENV
+
+            env[ROOMS_ENV] = "bwrap"
         return _supervise(cfg, root, db_url, argv, prepare, handoff, notes, say, env)
 
 
 def run_isolation(cfg: Any, lanes: list[str] | None, say: Callable[[str], None] | None) -> Any:
-    """The isolation of a run's built-in agents (org.runtime.Isolation): 'none', because the agent host does
-    not run in a sandbox yet (it holds the database; ADR 0143). A served lane with `isolation: required`
-    refuses the run (exit 2, naming the lanes); otherwise `say` hears it once, and every event the agents
-    cause records `isolation: none` (org.agents.busport.HOST_ISOLATION)."""
-    from org.runtime import Isolation, SandboxUnavailable
+    """The isolation of a run's built-in agents (org.runtime.Isolation) from the served lanes' `isolation`
+    settings and this machine: 'bwrap' when bubblewrap works (each job's work then runs in a room of its own,
+    org.agents.rooms, ADR 0171); otherwise a served lane with `isolation: required` refuses the run (exit 2,
+    naming the lanes), and with `auto` `say` hears once that the agents run without a sandbox, which every
+    event they cause records (`isolation: none`, org.agents.busport.HOST_ISOLATION)."""
+    from org.runtime import resolve
 
     served = [n for n, ln in cfg.lanes.items() if ln.kind == "agent" and (not lanes or n in lanes)]
-    why = "org's built-in agent host does not run in a sandbox yet (it reaches the bus through the database)"
-    required = sorted(n for n in served if cfg.lanes[n].isolation == "required")
-    if required:
-        raise SandboxUnavailable(
-            f"lane{'s' if len(required) > 1 else ''} {', '.join(required)} require{'' if len(required) > 1 else 's'} "
-            f"a sandbox (isolation: required), and {why}; set 'isolation: auto' to run the built-in agents with "
-            "their environment scrubbed only (recorded as isolation: none on every event)",
-            lanes=required,
-        )
-    if say is not None and served:
-        say(f"agents run without a sandbox (isolation: none, recorded on every event): {why}")
-    return Isolation("none", why)
+    return resolve({n: cfg.lanes[n].isolation for n in served}, say=say if served else None)
 
 
 @contextlib.contextmanager

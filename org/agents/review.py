@@ -255,7 +255,12 @@ def review_job(
     from org.agents.agent import AgentResult, LaneAgent
     from org.agents.busport import holding_switch
     from org.agents.prompts import build_messages, output_model, repair_messages
-    from org.workspaces import service as workspaces
+
+    workspaces: Any = None
+    if not getattr(port.door, "remote", False):  # over the bus socket its server reads the revision
+        from org.workspaces import service
+
+        workspaces = service
 
     item = runner.item(port, claim)
     h_diff = getattr(item, "files", None) or []

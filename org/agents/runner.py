@@ -14,6 +14,9 @@ is leased anywhere (nothing is about to hand work on); what waits for humans sta
 With `pipeline` (org run, org demo), the watcher also runs org's pipeline between claims: a repository
 task's tests gate on its bound commit and the merge at done (org.workspaces.pipeline); a pipeline step that
 did something counts as activity, so the run does not end while its results hand work on.
+
+With `rooms` (org.agents.rooms, when bubblewrap works: ADR 0171) each claimed job's agent work runs in a
+sandbox of its own; this dispatcher is org's side (claims, heartbeats, sweeps, the pipeline, the budget brake).
 """
 
 from __future__ import annotations
@@ -107,8 +110,10 @@ class Dispatcher:
         options: RunOptions | None = None,
         on_job: Callable[[JobOutcome], None] | None = None,
         pipeline: Callable[[], list[dict]] | None = None,
+        rooms: Any = None,
     ) -> None:
         self.cfg = cfg
+        self.rooms = rooms  # org.agents.rooms.Rooms: each job's work in a sandbox of its own (None: here)
         self.pipeline = pipeline  # org's pipeline once over everything waiting for it; what it did
         self.open_port = open_port
         self.runner = runner
@@ -191,6 +196,8 @@ class Dispatcher:
         except KeyboardInterrupt:
             self.report.stopped_by = "abandoned"
         self._release_inflight("the dispatcher stopped before this job was finished")
+        if self.rooms is not None:
+            self.rooms.close()
         self.report.wall_s = time.monotonic() - t0
         self.report.pacer = self.runner.pacer.stats.to_json()
         self.report.benched = [f"{a}: {why}" for a, (_u, why) in self._bench.items()]
@@ -409,6 +416,8 @@ class Dispatcher:
                     "released",
                     detail="the dispatcher is stopping",
                 )
+            if self.rooms is not None:
+                return self.rooms.run(self.runner, port, claim, actor, self.stop_event)
             return self.runner.run(port, claim, actor, self.stop_event)
         except Stopped:
             quietly(

@@ -131,11 +131,31 @@ class AgentSession:
                 first_use_tokens(self._boot)
             self.tokens.update(agent_tokens(self._boot, ttl=12 * 3600, actors=sorted(self.endpoints)))
             self._boot.tokens.sweep()  # earlier runs' job tokens whose leases are over
-            self._open_port = lambda: open_door(db_url, cfg.root, cfg, self.tokens)
+            self.rooms = self._rooms()
+            iso = None if self.rooms is not None else "none"
+            self._open_port = lambda: open_door(db_url, cfg.root, cfg, self.tokens, isolation=iso)
         except BaseException:
             self._close_boot()
             self._stop_gateway()
             raise
+
+    def _rooms(self) -> Any:
+        """Each job's work in a room of its own (org.agents.rooms) when the supervisor says the run's agents are
+        sandboxed (ORG_AGENT_ROOMS=bwrap, ADR 0171) and serves the bus and the gateway on sockets; else None
+        (the work runs here, recorded as isolation: none)."""
+        from org.agents.host import BUS_SOCKET_ENV
+        from org.agents.rooms import ROOMS_ENV, Rooms
+        from org.gateway.service import SOCKET_ENV
+
+        bus, gateway = self.env.get(BUS_SOCKET_ENV), self.gateway_env.get(SOCKET_ENV)
+        if self.env.get(ROOMS_ENV) != "bwrap" or not bus or not gateway:
+            return None
+        from org.identity.brokerclient import socket_path
+        from org.runtime import Isolation
+
+        return Rooms(
+            self.cfg, Isolation("bwrap"), Path(bus), Path(gateway), socket_path(self.cfg.root, self.db_url)
+        )
 
     def model_access(self, job_token: str) -> Any:
         """The gateway token for one claimed job (org.gateway.service.model_access): what its calls carry."""
@@ -161,7 +181,15 @@ class AgentSession:
 
     def dispatcher(self, options: RunOptions | None = None, on_job: Any = None) -> Dispatcher:
         pipeline = self.run_pipeline if options is not None and options.pipeline and self.cfg.repos else None
-        return Dispatcher(self.cfg, self._open_port, self.runner, options, on_job=on_job, pipeline=pipeline)
+        return Dispatcher(
+            self.cfg,
+            self._open_port,
+            self.runner,
+            options,
+            on_job=on_job,
+            pipeline=pipeline,
+            rooms=self.rooms,
+        )
 
     def run_pipeline(self) -> list[dict]:
         """org's pipeline once over everything waiting for it (tests gates, merges), through the door as one of

@@ -73,7 +73,12 @@ def tool_job(
     runner: Any, port: Any, claim: Any, actor: str, lane: Any, ep: Any, out: Any, access: Any = None
 ) -> Any:
     from org.agents.handover import handover
-    from org.workspaces import service as workspaces
+
+    workspaces: Any = None
+    if not getattr(port.door, "remote", False):  # over the bus socket its server checks the commit
+        from org.workspaces import service
+
+        workspaces = service
 
     try:
         h = handover(port.door, claim.token, claim.job, cfg=runner.cfg)
@@ -100,7 +105,7 @@ def tool_job(
         test_timeout=float(repo.test.timeout) if repo and repo.test else 120.0,
         decide=decide,
         org_root=runner.cfg.root,  # hidden from the test command like the tests gate hides it
-        sandbox=repo.sandbox if repo else "required",
+        sandbox="room" if runner.in_room else repo.sandbox if repo else "required",
         record=lambda entry: port.door.record_tool_call(claim.token, claim.job, entry),
     )
     agent = LaneAgent(actor, lane, ep, runner.pacer, runner.redact)

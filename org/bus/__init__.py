@@ -72,17 +72,45 @@ NeedsApproval 6, Paused/BusBusy 7, IntegrityError 8, UsageError/SchemaTooNew 2. 
 the database: every stored text passes org.bus.redact first.
 """
 
-from org.bus.api import Bus, default_url
-from org.bus.audit import VerifyReport
-from org.bus.budgets import Reservation
-from org.bus.claims import AGENT_EVENT_KINDS, Claim
-from org.bus.context import task_key
-from org.bus.redact import Redactor
-from org.bus.schema import SchemaTooNew
-from org.bus.store import BusBusy, sqlite_path
-from org.bus.switches import vendors_of
-from org.bus.usage import UNKNOWN_SPEND
-from org.bus.witness import retire_witness
+from typing import TYPE_CHECKING
+
+from org.lazy import lazy_names
+
+if TYPE_CHECKING:
+    from org.bus.api import Bus, default_url
+    from org.bus.audit import VerifyReport
+    from org.bus.budgets import Reservation
+    from org.bus.claims import AGENT_EVENT_KINDS, Claim
+    from org.bus.context import task_key
+    from org.bus.redact import Redactor
+    from org.bus.schema import SchemaTooNew
+    from org.bus.store import BusBusy, sqlite_path
+    from org.bus.switches import vendors_of
+    from org.bus.usage import UNKNOWN_SPEND
+    from org.bus.witness import retire_witness
+
+# Each name is imported where it lives on first use (PEP 562): a process that needs only the redactor (a job's
+# worker in its room, org.agents.worker) does not pay for SQLAlchemy.
+_HOMES = {
+    "Bus": "api",
+    "default_url": "api",
+    "VerifyReport": "audit",
+    "Reservation": "budgets",
+    "Claim": "claims",
+    "AGENT_EVENT_KINDS": "claims",
+    "task_key": "context",
+    "Redactor": "redact",
+    "SchemaTooNew": "schema",
+    "BusBusy": "store",
+    "sqlite_path": "store",
+    "vendors_of": "switches",
+    "UNKNOWN_SPEND": "usage",
+    "retire_witness": "witness",
+}
+
+
+__getattr__ = lazy_names("org.bus", _HOMES, globals())
+
 
 # The bus's public face. The TUI and the agents import only these (the import-linter contract
 # "bus-internals" in pyproject.toml): everything else under org.bus is its internals.

@@ -58,7 +58,7 @@ def _supervise(
 
     if in_agent_host():
         return False
-    run_isolation(cfg, lanes, lambda s: err(f"org: {s}"))
+    isolation = run_isolation(cfg, lanes, lambda s: err(f"org: {s}"))
     from org.agents.clis.presence import check_run
 
     check_run(cfg, lanes, lambda s: err(f"org: warning: {s}"))  # a missing CLI refuses now, never mid-run
@@ -73,6 +73,7 @@ def _supervise(
         say=say,
         local_config=local_config,
         limits=limits,
+        isolation=isolation,
     )
     if code:
         raise typer.Exit(code)

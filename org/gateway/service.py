@@ -30,12 +30,14 @@ import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from org.errors import Conflict, Denied, Paused, UsageError
-from org.gateway.server import Gateway
 from org.gateway.upstream import unix_base
+
+if TYPE_CHECKING:
+    from org.gateway.server import Gateway
 
 __all__ = [
     "GatewayGone",
@@ -151,6 +153,7 @@ class RunGateway:
         self._local = local_model(self.cfg, self.env, self.local_config)
         try:
             from org.agents.pacing import run_limits
+            from org.gateway.server import Gateway
 
             local_cfg = self._local.server.config if self._local.server is not None else None
             self.gateway = Gateway.for_database(

@@ -10,7 +10,18 @@
 - `files`: the per-org config folder: the pepper and humans' own token files (0600).
 """
 
-from org.identity.guard import Guard, acting
-from org.identity.tokens import Principal, Tokens
+from typing import TYPE_CHECKING
+
+from org.lazy import lazy_names
+
+if TYPE_CHECKING:
+    from org.identity.guard import Guard, acting
+    from org.identity.tokens import Principal, Tokens
+
+_HOMES = {"Guard": "guard", "acting": "guard", "Principal": "tokens", "Tokens": "tokens"}
+
+
+__getattr__ = lazy_names("org.identity", _HOMES, globals())
+
 
 __all__ = ["Guard", "Principal", "Tokens", "acting"]

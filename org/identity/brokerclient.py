@@ -188,8 +188,18 @@ class BrokerUse:
     gets back status and a scrubbed body, never the secret. `wait_s`: how long to keep retrying while no
     broker answers yet (a supervisor starts one beside the agent host, and it may still be starting)."""
 
-    def __init__(self, root: Path | str, db_url: str, *, wait_s: float = 0.0, timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        root: Path | str | None,
+        db_url: str | None,
+        *,
+        wait_s: float = 0.0,
+        timeout: float = 60.0,
+        path: Path | str | None = None,
+    ) -> None:
         self.root, self.db_url, self.wait_s, self.timeout = root, db_url, wait_s, timeout
+        # `path`: the broker's socket itself (in a job's room: /run/org/broker.sock), else found from the org
+        self.path = Path(path) if path is not None else None
 
     def use(
         self,
@@ -219,6 +229,9 @@ class BrokerUse:
         deadline = time.monotonic() + self.wait_s
         while True:
             try:
+                if self.path is not None:
+                    return request(self.path, req, timeout=self.timeout)
+                assert self.root is not None and self.db_url is not None
                 return call(self.root, self.db_url, req, timeout=self.timeout)
             except BrokerDown:
                 if time.monotonic() >= deadline:

@@ -9,7 +9,8 @@ many as it likes on one connection:
 
 Operations are door operations (org.identity.guard.Guard.OPERATIONS), exactly those an agent uses (OPERATIONS
 below; tests/identity/test_busd.py holds them to the door's table): claim, heartbeat, task and timeline ("show"),
-submit, release, fail, job_facts (the handover, `org job show`), act, rehearse_act ("explain"), events_since ("events"),
+submit, release, fail, job_facts (the handover, `org job show`), job_read (what a job's worker reads: the
+switches covering it, its task's results and events, the log's head; scoped to its job), act, rehearse_act ("explain"), events_since ("events"),
 wait_for_decision, and for the MCP server (org.mcp) comment, whoami and list_tasks. Each request
 carries its token; identity is the token's, authenticated by the Guard, never a name the request states. The
 socket takes no token from a file and gives no principal a way to another's token.
@@ -85,6 +86,15 @@ OPERATIONS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
     "release": {"job": (_JOB, True), "reason": (_STR, True)},
     "fail": {"job": (_JOB, True), "reason": (_STR, True)},
     "job_facts": {"job": (_JOB, True)},
+    "job_read": {
+        "job": (_JOB, True),
+        "what": (_STR, True),
+        "gate": (_STR, False),
+        "revision": (_STR, False),
+        "after": (_INT, False),
+        "types": ((list,), False),
+        "limit": (_INT, False),
+    },
     "act": {
         "action": (_STR, True),
         "task": (_STR, True),
@@ -465,6 +475,17 @@ class BusServer:
             return door.job_facts(token, a["job"])
         if op == "act":
             return door.act(token, a["action"], as_, a["task"], a.get("attributes"))
+        if op == "job_read":  # what a job's worker reads while it works, scoped to its job (ADR 0171)
+            return door.job_read(
+                token,
+                a["job"],
+                a["what"],
+                gate=a.get("gate"),
+                revision=a.get("revision"),
+                after=int(a.get("after") or 0),
+                types=tuple(str(t) for t in a["types"]) if a.get("types") is not None else None,
+                limit=min(int(a.get("limit") or 1000), 10_000),
+            )
         if op == "comment":
             return door.comment(token, a["job"], a["body"])
         if op == "agent_events":

@@ -65,7 +65,7 @@ from org.bus.context import AUTH, task_key
 from org.bus.payloads import AuthDenied, UsageRow
 from org.engine import rule_ids
 from org.engine.conditions import action_matches
-from org.errors import Conflict, Denied
+from org.errors import Conflict, Denied, UsageError
 from org.identity import files
 from org.identity.tokens import AUTH_FAILED, Principal, Tokens
 
@@ -148,6 +148,7 @@ class Guard:
         "job_facts": ("task", "pinned_config", "config", "events_since", "work_result"),
         "revision_read": ("task", "repo_task"),
         "work_result": ("work_result",),
+        "job_read": ("pauses_covering", "work_result", "events_since", "head"),
         "sweep": ("sweep",),
         "act": ("act",),
         "rehearse_act": ("rehearse_act",),
@@ -665,6 +666,41 @@ class Guard:
         jid = self._job_scope(p, job, "job show")
         with acting(p):
             return job_facts(self._bus, jid, p.actor, workspaces=workspaces)
+
+    JOB_READS = ("switches", "work_result", "events", "head")
+
+    def job_read(
+        self,
+        token: str | None,
+        job: int | str,
+        what: str,
+        *,
+        gate: str | None = None,
+        revision: str | None = None,
+        after: int = 0,
+        types: tuple[str, ...] | None = None,
+        limit: int = 1000,
+    ) -> Any:
+        """What a live job's holder reads while it works, scoped to its own job (ADR 0171): 'switches' (the
+        active switches covering its actor, lane and task), 'work_result' (its task's latest result, at a gate
+        or for a revision), 'events' (its task's events after `after`), 'head' (the audit log's last sequence
+        number). A job token reads nothing of another task, and a principal token is refused here."""
+        if what not in self.JOB_READS:
+            raise UsageError(f"'{what}' is not a job read (one of: {', '.join(self.JOB_READS)})")
+        command = "job read"
+        p = self.principal(token, command=command, job_ok=True, principal_ok=False)
+        self._job_scope(p, job, command)
+        task = p.task
+        with acting(p):
+            if what == "switches":
+                return self._bus.pauses_covering(actor=p.actor, lane=p.lane, task=task)
+            if what == "head":
+                return self._bus.head()
+            if task is None:
+                return None if what == "work_result" else []
+            if what == "work_result":
+                return self._bus.work_result(task, gate=gate, revision=revision)
+            return self._bus.events_since(after, limit=limit, task=task, types=types)
 
     def revision_read(
         self, token: str | None, job: int | str, what: str, arg: str = "", *, workspaces: Any = None

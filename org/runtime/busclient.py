@@ -5,8 +5,9 @@
         bus.submit(job_token, claim.job, "pass", note="done")
 
 The methods are the door's agent operations with the door's signatures (org.identity.guard.Guard): claim,
-heartbeat, task, timeline, submit, release, fail, act, rehearse_act, events_since, wait_for_decision, comment,
-record_tool_call (the tool-call ledger, ADR 0231), revision_read (a reviewer's look at its revision),
+heartbeat, task, timeline, submit, release, fail, job_facts, job_read, act, rehearse_act, events_since,
+wait_for_decision, comment, record_tool_call (the tool-call ledger, ADR 0231), revision_read (a reviewer's look
+at its revision),
 whoami, list_tasks; so the CLI
 and the MCP server use a client where they would use a Guard. Errors come back as the org.errors tree (the
 server's exit code kept); a server that is gone raises BusGone (exit 7: the run is over or being restarted).
@@ -36,6 +37,7 @@ OPERATIONS = (
     "release",
     "fail",
     "job_facts",
+    "job_read",
     "act",
     "rehearse_act",
     "events_since",
@@ -70,6 +72,8 @@ class SocketClaim:
 
 class BusClient:
     """One connection to the bus socket at `path` (default: $ORG_BUS_SOCKET)."""
+
+    remote = True  # the server reads git, the workspaces and the ADRs: a caller passes it no service
 
     def __init__(self, path: str | Path | None = None, *, timeout_s: float = 120.0) -> None:
         p = path if path is not None else os.environ.get(SOCKET_ENV)
@@ -217,6 +221,31 @@ class BusClient:
         """The handover of the job (the server composes it: workspace, diff and ADRs are read where the org
         is; `workspaces` is the Guard's parameter and is not sent)."""
         return self.call("job_facts", token, job=job)
+
+    def job_read(
+        self,
+        token: str | None,
+        job: int | str,
+        what: str,
+        *,
+        gate: str | None = None,
+        revision: str | None = None,
+        after: int = 0,
+        types: tuple[str, ...] | None = None,
+        limit: int = 1000,
+    ) -> Any:
+        """What the job's holder reads while it works (switches, work_result, events, head), scoped to its job."""
+        return self.call(
+            "job_read",
+            token,
+            job=job,
+            what=what,
+            gate=gate,
+            revision=revision,
+            after=after or None,
+            types=list(types) if types else None,
+            limit=limit,
+        )
 
     def act(
         self, token: str | None, action: str, as_: str | None, task: str, attributes: dict | None = None

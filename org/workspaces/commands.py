@@ -170,9 +170,11 @@ def run_command(
     """Run `command` with /bin/sh -c in `cwd` (read-write) within `timeout` seconds. `hide` are folders the
     command must not see at all (the org's .org folder, token files): empty tmpfs over them in the sandbox.
     With `sandbox` 'required' (the default) it fails closed: NoSandbox, nothing run, where bubblewrap is
-    missing or does not start; 'optional' runs it unsandboxed there and says so in the result."""
+    missing or does not start; 'optional' runs it unsandboxed there and says so in the result. 'room': the
+    caller already runs in a job's sandbox (org.runtime.job_sandbox: its workspace the only writable path, no
+    network), which a nested bubblewrap cannot enter (no new /proc inside it): the command runs there as is."""
     cwd = Path(cwd).resolve()
-    why_not = sandbox_available()
+    why_not = None if sandbox == "room" else sandbox_available()
     if why_not is not None and sandbox != "optional":
         raise NoSandbox(
             f"{what} was not run: it runs agent-written code and its sandbox is required ({why_not}). "
@@ -181,10 +183,10 @@ def run_command(
             rule=rule_ids.NO_SANDBOX,
         )
     with tempfile.TemporaryDirectory(prefix="org-cmd-") as scratch:
-        home = str(Path(scratch) / "home") if why_not else "/tmp/home"
+        home = str(Path(scratch) / "home") if why_not or sandbox == "room" else "/tmp/home"
         os.makedirs(Path(scratch) / "home", exist_ok=True)
         out_path = Path(scratch) / "out"
-        if why_not is None:
+        if why_not is None and sandbox != "room":
             hidden: list[str] = []
             for h in (*hide, *_secret_places()):
                 if not h.exists():
@@ -237,5 +239,7 @@ def run_command(
         tail=tail,
         sha256=digest.hexdigest(),
         output_bytes=size,
-        sandbox="bubblewrap" if why_not is None else why_not,
+        sandbox=("bubblewrap (the job's room)" if sandbox == "room" else "bubblewrap")
+        if why_not is None
+        else why_not,
     )

@@ -369,6 +369,7 @@ DOOR = {
     "fail": lambda s, t: s.door.fail(t, s.job, reason="cannot"),
     "take_over": lambda s, t: s.door.take_over(t, s.task, None, reason="stuck"),
     "job_facts": lambda s, t: s.door.job_facts(t, s.job),
+    "job_read": lambda s, t: s.door.job_read(t, s.job, "switches"),
     "revision_read": lambda s, t: _revision_read(s, t),
     "work_result": lambda s, t: s.door.work_result(t, s.task),
     "sweep": lambda s, t: s.door.sweep(t),
@@ -448,6 +449,7 @@ JOB = {
     "holder",
     "lease_live",
     "job_facts",
+    "job_read",
     "pinned_lane",
 }
 HUMAN = {"approve", "reject", "request_changes", "issue_token", "list_tokens", "take_over"}

@@ -68,14 +68,59 @@ def test_the_bus_socket_for_agents_without_a_sandbox_says_none_and_a_plain_door_
     assert all(a.get("isolation") == "none" for _, a in recorded), recorded
 
 
-def test_a_lane_that_requires_a_sandbox_refuses_the_run(org_copy, org_cli):
+def _path_without_bwrap(tmp_path) -> str:
+    """A PATH with every program of this one but bubblewrap (links to them): a machine without the sandbox."""
+    import os
+
+    bin_ = tmp_path / "bin-without-bwrap"
+    bin_.mkdir()
+    for d in os.environ.get("PATH", "").split(os.pathsep):
+        if not os.path.isdir(d):
+            continue
+        for name in os.listdir(d):
+            link = bin_ / name
+            if name != "bwrap" and not link.exists():
+                link.symlink_to(os.path.join(d, name))
+    return str(bin_)
+
+
+def test_without_bubblewrap_a_lane_that_requires_a_sandbox_refuses_the_run(org_copy, org_cli, tmp_path):
+    env = {"ORG_MODELS": "local", "PATH": _path_without_bwrap(tmp_path)}
     p = org_copy / "lanes" / "reviewer.yaml"
     p.write_text(p.read_text() + "isolation: required\n")
-    r = org_cli("run", "--json", root=org_copy, env={"ORG_MODELS": "local"})
+    r = org_cli("run", "--json", root=org_copy, env=env)
     assert r.returncode == 2, r.stderr
     assert "reviewer" in r.stderr and "isolation: required" in r.stderr and "Traceback" not in r.stderr
     # the same org with the lane on auto runs, and says once that its agents have no sandbox
     p.write_text(p.read_text().replace("isolation: required", "isolation: auto"))
-    r = org_cli("run", "--lane", "reviewer", root=org_copy, env={"ORG_MODELS": "local"})
+    r = org_cli("run", "--lane", "reviewer", root=org_copy, env=env)
     assert r.returncode == 0, r.stderr
     assert r.stderr.count("isolation: none") == 1
+
+
+def test_with_bubblewrap_a_lane_that_requires_a_sandbox_runs_its_jobs_in_rooms(org_copy, org_cli):
+    """ADR 0171: each job's work in a room of its own, so `isolation: required` runs, nothing says
+    'isolation: none', and what the agents did is recorded without it (through the bus socket of sandboxed
+    agents); the dispatcher's own claims are org's side."""
+    import pytest
+
+    from org.runtime import probe
+
+    if not probe()[0]:
+        pytest.skip(f"no working bubblewrap here: {probe()[1]}")
+    for lane in ("builder", "reviewer", "security", "operator"):
+        p = org_copy / "lanes" / f"{lane}.yaml"
+        if p.exists():
+            p.write_text(p.read_text() + "isolation: required\n")
+    url, alice, _agent, task = _org(org_copy)
+    with Bus.open(url, root=org_copy) as bus:
+        head = bus.head()
+    r = org_cli(
+        "run", "--max-jobs", "1", "--lane", "builder", "--json", root=org_copy, env={"ORG_MODELS": "local"}
+    )
+    assert r.returncode == 0, r.stderr
+    assert "isolation: none" not in r.stderr
+    recorded = _auth_of(url, org_copy, head)
+    submitted = [a for t, a in recorded if t in ("work.submitted", "job.released", "job.failed")]
+    assert submitted, recorded
+    assert all(a.get("isolation") is None for _, a in recorded), recorded

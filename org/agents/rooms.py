@@ -1,0 +1,236 @@
+"""The dispatcher's side of a job's room: each claimed job's agent work in a sandbox of its own (ADR 0171).
+
+The dispatcher (org's side: it holds the database, claims for the run's members, sweeps, runs org's pipeline
+and the budget brake) makes the job's workspace (a work job of a repository task: the handover makes it),
+asks the run's gateway for the job's model access, and starts org.agents.worker in org.runtime.job_sandbox:
+the workspace read-write (for any other job an empty folder), the bus, gateway and broker sockets, the org's
+ADRs read-only, the job and its gateway token on stdin (pickled: the worker trusts its parent, never the
+reverse: what comes back is JSON lines). The worker's outcome is the job's outcome; a worker that dies without
+one gets its job released with why (the dispatcher heartbeats the lease meanwhile, as before), and the budget
+brake runs here after the job, on the lane's ledger no job token may read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import pickle
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from org.agents.jobwork import JobOutcome
+from org.agents.prompts import role_of
+from org.errors import OrgError
+
+__all__ = ["Rooms", "ROOMS_ENV"]
+
+ROOMS_ENV = "ORG_AGENT_ROOMS"  # set by the supervisor: 'bwrap' when each job's work runs in a room
+WORKER = [sys.executable, "-m", "org.agents.worker"]
+_OUTCOME = {f.name for f in fields(JobOutcome)}
+
+
+@dataclass
+class _Started:
+    """A worker started in its room, waiting for its job on stdin; `scratch`: its empty folder, if it has one."""
+
+    room: Any
+    proc: subprocess.Popen
+    scratch: Path | None
+
+    def discard(self) -> None:
+        self.room.kill(self.proc)
+        self.room.close()
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+@dataclass
+class Rooms:
+    """Where a run's jobs are worked: `isolation` (org.runtime.Isolation), the sockets handed into each room.
+    A job that needs no workspace (every job but a builder's on a repository) takes a spare room started ahead
+    (its Python and imports ready: a room costs a process start, ~1 s here); `spares` of them are kept."""
+
+    cfg: Any
+    isolation: Any
+    bus: Path
+    gateway: Path
+    broker: Path | None = None
+    limits: Any = None  # org.runtime.Limits per job (None: the sandbox's defaults)
+    spares: int = 1
+    _spare: list[_Started] = field(default_factory=list, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _closed: bool = field(default=False, init=False, repr=False)
+
+    def run(self, runner: Any, port: Any, claim: Any, actor: str, stopping: threading.Event) -> JobOutcome:
+        """The job worked in its room; its outcome (never raises for the worker's trouble)."""
+        lane = self.cfg.lanes[claim.lane]
+        member = next((m for m in lane.members if m.id == actor), None)
+        from org.agents.clis.adapters import adapter_for
+
+        if adapter_for(member) is not None:  # a coding CLI: org.agents.clis.job starts it in its own room
+            return runner.run(port, claim, actor, stopping)
+        out = JobOutcome(claim.job, claim.task, claim.gate, claim.lane, actor, "released")
+        if claim.kind not in ("work", "review"):
+            runner._release(port, claim, out, f"{claim.kind} jobs are not for built-in agents")
+            return out
+        ws, handed = self._workspace(port, claim, lane)
+        try:
+            started = self._take_spare() if ws is None else self._start(ws)
+        except OSError as exc:
+            return self._no_outcome(
+                runner, port, claim, out, f"the room could not be started: {exc.strerror or exc}"
+            )
+        finally:
+            if ws is None:
+                self._refill()
+        try:
+            access = runner._access(port, claim, out)
+            if access is None:
+                return out
+            room = started.room
+            job = {
+                "cfg": self.cfg,
+                "actor": actor,
+                "job_token": claim.token,
+                "claim": claim.to_json(),
+                "endpoint": runner.endpoints[actor],
+                "access": {
+                    "token": access.token,
+                    "models": list(access.models),
+                    "job": access.job,
+                    "expires": access.expires,
+                },
+                "limits": dict(runner.pacer.limits),
+                "broker": room.socket("broker") if "broker" in room.sockets else None,
+                "handover": handed,  # made here with the workspace: the worker does not ask for it again
+            }
+            got = self._finish(started, job, runner)
+        finally:
+            started.discard()
+        if not isinstance(got, dict):
+            return self._no_outcome(runner, port, claim, out, got)
+        o = JobOutcome(**{k: v for k, v in got.items() if k in _OUTCOME})
+        if o.calls:  # the brake on the lane's ledger (the worker flushed its calls into it)
+            o.budget = runner._budget(port, claim.lane, actor)
+        return o
+
+    def close(self) -> None:
+        """Stop the spare rooms (the run is over)."""
+        with self._lock:
+            self._closed = True
+            spare, self._spare = self._spare, []
+        for s in spare:
+            s.discard()
+
+    # -- rooms ---------------------------------------------------------------------------------------
+    def _start(self, workspace: Path | None) -> _Started:
+        from org.runtime import job_sandbox
+
+        scratch = Path(tempfile.mkdtemp(prefix="org-room-")) if workspace is None else None
+        sockets = {"bus": self.bus, "gateway": self.gateway}
+        if self.broker is not None and self.broker.exists():
+            sockets["broker"] = self.broker
+        adrs = Path(self.cfg.root) / "adrs"
+        try:
+            room = job_sandbox(
+                workspace or scratch,  # type: ignore[arg-type]
+                sockets=sockets,
+                isolation=self.isolation,
+                read_only=[adrs] if adrs.is_dir() else [],
+                **({"limits": self.limits} if self.limits is not None else {}),
+            )
+            proc = room.popen(WORKER, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        except BaseException:
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
+            raise
+        return _Started(room, proc, scratch)
+
+    def _take_spare(self) -> _Started:
+        with self._lock:
+            while self._spare:
+                s = self._spare.pop(0)
+                if s.proc.poll() is None:
+                    return s
+                s.discard()
+        return self._start(None)
+
+    def _refill(self) -> None:
+        """Start spare rooms in the background up to `spares`."""
+
+        def fill() -> None:
+            try:
+                s = self._start(None)
+            except OSError:
+                return
+            with self._lock:
+                if not self._closed and len(self._spare) < self.spares:
+                    self._spare.append(s)
+                    return
+            s.discard()
+
+        with self._lock:
+            if self._closed or len(self._spare) >= self.spares:
+                return
+        threading.Thread(target=fill, name="org-room-spare", daemon=True).start()
+
+    def _workspace(self, port: Any, claim: Any, lane: Any) -> tuple[Path | None, dict | None]:
+        """(the task's workspace, the job's handover) for a builder's work job of a repository task (the
+        handover makes the workspace here, on org's side: the worker only writes inside it); (None, None) for
+        any other job (it gets an empty folder)."""
+        if not (
+            claim.kind == "work"
+            and role_of(lane, claim.kind) == "builder"
+            and (claim.attributes or {}).get("repo")
+        ):
+            return None, None
+        from org.agents.handover import handover
+
+        try:
+            h = handover(port.door, claim.token, claim.job, cfg=self.cfg)
+        except OrgError:
+            return None, None  # the worker asks again and fails the job with the reason
+        path = (h.get("workspace") or {}).get("path")
+        return (Path(path), h) if path and Path(path).is_dir() else (None, None)
+
+    @staticmethod
+    def _finish(started: _Started, job: dict, runner: Any) -> dict | str:
+        """Hand the worker its job, pass its notes on; its outcome, or why there is none."""
+        proc = started.proc
+        err: list[bytes] = []
+        drain = threading.Thread(target=lambda: err.append(proc.stderr.read()), daemon=True)  # type: ignore[union-attr]
+        drain.start()
+        outcome = None
+        assert proc.stdin is not None and proc.stdout is not None
+        with contextlib.suppress(BrokenPipeError):
+            proc.stdin.write(pickle.dumps(job))
+            proc.stdin.close()
+        for raw in proc.stdout:
+            try:
+                doc = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(doc, dict) and isinstance(doc.get("note"), list) and len(doc["note"]) == 2:
+                runner.note(str(doc["note"][0]), str(doc["note"][1]))
+            elif isinstance(doc, dict) and isinstance(doc.get("outcome"), dict):
+                outcome = doc["outcome"]
+        proc.wait()
+        drain.join(timeout=5)
+        if outcome is not None:
+            return outcome
+        tail = b"".join(err).decode(errors="replace").strip().splitlines()[-1:] or [""]
+        return f"exit {proc.returncode}: {tail[0][:200]}"
+
+    @staticmethod
+    def _no_outcome(runner: Any, port: Any, claim: Any, out: JobOutcome, why: str) -> JobOutcome:
+        why = f"the job's worker ended without an outcome ({why or 'no answer'})"[:300]
+        runner.note("error", why)
+        out.failure = "error"
+        runner._release(port, claim, out, why)
+        return out
