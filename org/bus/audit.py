@@ -45,6 +45,7 @@ __all__ = [
     "token_fingerprint",
     "chained",
     "chained_query",
+    "job_from_chain",
     "create_header_indexes",
 ]
 
@@ -508,6 +509,28 @@ _JOB_STATUS = {
     "job.failed": "dead",
     "job.cancelled": "cancelled",
 }
+_JOB_EVENTS = ("job.posted", "job.claimed", *_JOB_STATUS)
+
+
+def job_from_chain(tx: Tx, task: str, job: int) -> dict | None:
+    """{gate, status, leased_by} of job `job` of task `task` as its chained events leave it (by the hashed
+    header, ADR 0221), or None when no event of the task names it. The deciding reads of who holds which gate
+    (a job token's scope, via=pipeline) read this, never the jobs row, which is a cache verify compares."""
+    out: dict | None = None
+    for _seq, typ, ev in chained(tx, _JOB_EVENTS, task):
+        if ev.get("job") != job:
+            continue
+        if typ == "job.posted":
+            out = {"gate": ev.get("gate"), "status": "queued", "leased_by": None}
+        elif out is None:
+            continue
+        elif typ == "job.claimed":
+            out = {**out, "status": "leased", "leased_by": ev.get("actor")}
+        else:
+            out = {**out, "status": _JOB_STATUS[typ], "leased_by": None}
+    return out
+
+
 # a lease's end may lie this far past `now + lease_seconds` (clocks of the writers and of verify)
 _LEASE_SLACK = 300.0
 

@@ -10,7 +10,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from org.bus.audit import chained
+from org.bus.audit import chained, job_from_chain
 from org.bus.context import AUTH, AfterCommit, Ctx, TaskRow, task_key
 from org.bus.driver import apply
 from org.bus.handback import work_result_in
@@ -279,15 +279,10 @@ def _outside_gate(tx: Tx, cfg: OrgConfig, st: TaskState, key: str, actor: str, a
     auth = AUTH.get() or {}
     if auth.get("via") != "job":
         return None
-    job = None
-    if auth.get("job") is not None:
-        job = tx.x(
-            "SELECT gate, status, leased_by FROM jobs WHERE id = :j AND task = :k",
-            {"j": int(auth["job"]), "k": key},
-        ).first()
-    if job is None or job[1] != "leased" or job[2] != actor:
+    job = job_from_chain(tx, key, int(auth["job"])) if auth.get("job") is not None else None  # ADR 0221
+    if job is None or job["status"] != "leased" or job["leased_by"] != actor:
         return f"this job token holds no live job of {actor} on {key}"
-    gate, plan = job[0], None
+    gate, plan = job["gate"], None
     planned_at = plan_gate(cfg, st.workflow, gate)
     if planned_at is not None and st.revision is not None:
         plan = (work_result_in(tx, key, gate=planned_at, revision=st.revision) or {}).get("content")
@@ -396,16 +391,13 @@ def _approved_plan(
     }
     auth = AUTH.get() or {}
     if auth.get("via") == "job" and auth.get("principal") == actor and auth.get("job") is not None:
-        job = tx.x(
-            "SELECT gate, status, leased_by FROM jobs WHERE id = :j AND task = :k",
-            {"j": int(auth["job"]), "k": key},
-        ).first()
+        job = job_from_chain(tx, key, int(auth["job"]))  # the chain's holder, not the jobs row (ADR 0221)
         if (
             job is not None
-            and job[1] == "leased"
-            and job[2] == actor
-            and job[0] in specs
-            and specs[job[0]].carries_out == gate
+            and job["status"] == "leased"
+            and job["leased_by"] == actor
+            and job["gate"] in specs
+            and specs[job["gate"]].carries_out == gate
             and "via" in pol.org_facts
         ):
             facts["via"] = "pipeline"

@@ -14,6 +14,7 @@ from org.bus.store import Store, Tx
 
 __all__ = [
     "claimed_fingerprint",
+    "claimed_token",
     "chained_fingerprint",
     "TOKEN_COLS",
     "db_id",
@@ -245,12 +246,26 @@ def chained_fingerprint(tx: Tx, token_id: str) -> str | None:
 def claimed_fingerprint(tx: Tx, task: str | None, token_id: str) -> tuple[bool, str | None]:
     """(is job token `token_id` named by a job.claimed event on `task`, the fingerprint the chain holds for it:
     that event's, else the schema 5 upgrade's token.fingerprint event's). Read by the hashed header."""
+    said = claimed_token(tx, task, token_id)
+    return (False, None) if said is None else (True, said["fingerprint"])
+
+
+def claimed_token(tx: Tx, task: str | None, token_id: str) -> dict | None:
+    """What the job.claimed event that minted job token `token_id` on `task` says of it (principal, job, gate,
+    lane, fence and the fingerprint of its secret, as `claimed_fingerprint`), or None. By the hashed header."""
     for _s, _t, ev in reversed(chained(tx, ("job.claimed",), task)):
         data = ev.get("data") or {}
         if data.get("job_token") == token_id:
             fp = data.get("job_token_fingerprint")
-            return True, fp if fp is not None else chained_fingerprint(tx, token_id)
-    return False, None
+            return {
+                "principal": ev.get("actor"),
+                "job": ev.get("job"),
+                "gate": ev.get("gate"),
+                "lane": ev.get("lane"),
+                "task": ev.get("task"),
+                "fingerprint": fp if fp is not None else chained_fingerprint(tx, token_id),
+            }
+    return None
 
 
 def revoked_after(tx: Tx, seq: int) -> tuple[int, list[str]]:

@@ -109,6 +109,13 @@ class Job(BusTable, table=True):
             sqlite_where=text("task IS NOT NULL"),
             postgresql_where=text("task IS NOT NULL"),
         ),
+        Index(  # task list --lane: the open jobs of a lane, whatever the number of tasks (schema 8)
+            "ix_jobs_open",
+            "lane",
+            "task",
+            sqlite_where=text("status IN ('queued', 'leased') AND task IS NOT NULL"),
+            postgresql_where=text("status IN ('queued', 'leased') AND task IS NOT NULL"),
+        ),
         Index(
             "ix_jobs_expiry",
             "lease_expires",

@@ -17,7 +17,7 @@ from org.bus.audit import create_header_indexes
 from org.bus.store import NotOrgDatabase, Store, Tx, sqlite_path
 from org.errors import UsageError
 
-SCHEMA_VERSION = 7  # the version org.bus.models describes (kept here so opening needs no ORM import)
+SCHEMA_VERSION = 8  # the version org.bus.models describes (kept here so opening needs no ORM import)
 
 __all__ = ["SchemaTooNew", "MIGRATIONS", "ensure_schema", "schema_version"]
 
@@ -150,6 +150,15 @@ def _v6_chain_in_the_server(tx: Tx) -> None:
     SQLite chains in the writing process as before."""
 
 
+def _v8_open_jobs_by_lane(tx: Tx) -> None:
+    """Version 8: an index over the open jobs of each lane (org.bus.models ix_jobs_open), so `task list --lane`
+    reads that lane's open jobs instead of probing every task (issue 23 item 4)."""
+    tx.x(
+        "CREATE INDEX IF NOT EXISTS ix_jobs_open ON jobs (lane, task) "
+        "WHERE status IN ('queued', 'leased') AND task IS NOT NULL"
+    )
+
+
 def _v7_events_by_header(tx: Tx) -> None:
     """Version 7: indexes on the hashed header's type and task (ADR 0221), so the deciding reads select events
     by what the chain covers, never by the unhashed type and task columns."""
@@ -164,6 +173,7 @@ MIGRATIONS: dict[int, Callable[[Tx], None]] = {
     5: _v5_token_fingerprints,
     6: _v6_chain_in_the_server,
     7: _v7_events_by_header,
+    8: _v8_open_jobs_by_lane,
 }
 
 _ADVISORY_KEY = 0x0126_B005  # any constant; serialises schema changes between processes on PostgreSQL

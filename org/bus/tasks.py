@@ -241,10 +241,10 @@ def list_tasks(
     if workflow:
         where.append("t.workflow = :wf")
         params["wf"] = workflow
-    if lane:
+    if lane:  # driven by the lane's open jobs (ix_jobs_open), not by probing every task (issue 23 item 4)
         where.append(
-            "EXISTS (SELECT 1 FROM jobs j WHERE j.task = t.key AND j.lane = :ln "
-            "AND j.status IN ('queued', 'leased'))"
+            "t.key IN (SELECT j.task FROM jobs j WHERE j.lane = :ln AND j.status IN ('queued', 'leased') "
+            "AND j.task IS NOT NULL)"
         )
         params["ln"] = lane
     if actor:

@@ -143,7 +143,7 @@ class Tokens:
             str, tuple[str, ...]
         ] = {}  # token id -> who is behind it (facts that never change)
         self._issued: dict[str, dict] = {}  # token id -> what its token.issued event says (never changes)
-        self._claimed: dict[str, str] = {}  # job token id -> the fingerprint its job.claimed event holds
+        self._claimed: dict[str, dict] = {}  # job token id -> what its job.claimed event says of it
         self._revoked: set[str] = set()  # token ids a token.revoked event names, read up to _revoked_seq
         self._revoked_seq = 0
 
@@ -518,21 +518,27 @@ class Tokens:
         return None
 
     def _not_as_claimed(self, row: dict) -> str | None:
-        """Why a job token's row does not hold the secret its job.claimed event minted (ADR 0210), or None. The
-        event's fingerprint is read once per token (events never change)."""
+        """Why a job token's row does not hold the secret its job.claimed event minted (ADR 0210), or speaks for
+        another principal, job, gate, lane or task than that event says (ADR 0221), or None. The event is read once
+        per token (events never change)."""
         tid = row["id"]
         try:
-            fp = self._claimed.get(tid)
-            if fp is None:
-                found, fp = self.store.read(lambda tx: rows_.claimed_fingerprint(tx, row["task"], tid))
-                if not found:
+            said = self._claimed.get(tid)
+            if said is None:
+                said = self.store.read(lambda tx: rows_.claimed_token(tx, row["task"], tid))
+                if said is None:
                     return "no job.claimed event on its task minted this row"
-                if fp is None:
+                if said["fingerprint"] is None:
                     return "the chain holds no fingerprint of its secret"
-                self._claimed[tid] = fp
+                self._claimed[tid] = said
         except Exception as exc:  # an event that cannot be read: refuse, never believe the row
             return f"the chain cannot be read for this token ({type(exc).__name__})"
-        if not hmac.compare_digest(token_fingerprint(tid, row["salt"], row["hash"]), str(fp)):
+        for field_ in ("principal", "job", "gate", "lane", "task"):  # whom and what it speaks for (ADR 0221)
+            if str(row[field_]) != str(said[field_]):
+                return f"its {field_} is not the claimed one"
+        if not hmac.compare_digest(
+            token_fingerprint(tid, row["salt"], row["hash"]), str(said["fingerprint"])
+        ):
             return "its secret is not the minted one"
         return None
 

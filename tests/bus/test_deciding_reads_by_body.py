@@ -142,3 +142,59 @@ def test_an_approval_request_s_shown_facts_moved_away_do_not_widen_a_grant(rejec
     bus, t = rejected
     _sql(root, "UPDATE events SET task = 'T-999' WHERE type = 'approval.requested'")
     _still_denied(bus, t)
+
+
+def test_a_job_row_handed_to_another_operator_gives_it_no_pipeline(sbus, root):
+    """The jobs table says ops-claude holds the executing job (its leased_by edited by hand): via=pipeline is
+    org's fact only for the holder the chain's job.claimed names, so host.config.push stays RED for ops-claude."""
+    from tests.bus.test_approval_scope import _approved, job_token
+
+    t, ex = _approved(sbus)
+    _sql(root, f"UPDATE jobs SET leased_by = 'ops-claude' WHERE id = {int(ex.job)}")
+    with job_token("ops-claude", ex.job):
+        try:
+            r = sbus.act("host.config.push", "ops-claude", t)["exit_code"]
+        except IntegrityError:
+            r = 8
+    assert r in (4, 8), r
+    _verify_says_8(sbus)
+
+
+def test_a_job_row_moved_to_the_executing_gate_gives_no_pipeline(sbus, root):
+    """The executing job's row is handed back (released) and the plan job's row retyped as the executing gate's,
+    held by ops-claude: the chain says that job is the plan's and done."""
+    from tests.bus.test_approval_scope import _approved, job_token
+
+    t, ex = _approved(sbus)
+    plan_job = next(j["job"] for j in sbus.task(t)["jobs"] if j["gate"] == "plan")
+    _sql(
+        root,
+        f"UPDATE jobs SET gate = 'execute', status = 'leased', leased_by = 'ops-claude' WHERE id = {int(plan_job)}",
+    )
+    with job_token("ops-claude", plan_job):
+        try:
+            r = sbus.act("host.config.push", "ops-claude", t)["exit_code"]
+        except IntegrityError:
+            r = 8
+    assert r in (4, 8), r
+    _verify_says_8(sbus)
+
+
+@pytest.mark.parametrize(
+    "change", ["principal = 'ops-gpt'", "job = job + 1", "gate = 'execute'", "lane = 'security'"]
+)
+def test_a_job_token_row_re_pointed_by_hand_is_refused(sbus, root, change):
+    """The fingerprint binds a job token's secret to its id (ADR 0210); its principal, job, gate and lane are
+    the job.claimed event's too: a row edited to speak for another agent or another job is refused."""
+    from org.identity.guard import Guard
+
+    g = Guard(sbus)
+    alice = g.tokens.issue("alice", by="test")["token"]
+    g.add_task(alice, "Restart", "ops", by="alice", attributes={"environment": "staging"})
+    op = g.tokens.issue("ops-claude", by="alice")["token"]
+    _c, jt = g.claim(op, "operator", "ops-claude")
+    assert g.tokens.authenticate(jt).actor == "ops-claude"
+    _sql(root, f"UPDATE org_tokens SET {change} WHERE kind = 'job'")
+    with pytest.raises((Denied, IntegrityError)):
+        Tokens(sbus).authenticate(jt)
+    _verify_says_8(sbus)
