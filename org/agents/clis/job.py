@@ -30,7 +30,7 @@ LIMITS = DriveLimits()
 FLUSH_EVERY = 25  # events recorded on the timeline per call to the bus
 
 
-def prompt_text(actor: str, lane: Any, h: dict, redact: Any) -> str:
+def prompt_text(actor: str, lane: Any, h: dict, redact: Any, tests: str | None = None) -> str:
     """What the CLI is told: who it is, its boundaries, the job's handover (task, gate and what it asks,
     findings to address, ADRs), and how its work ends. Never the job token: the CLI holds no bus credential."""
     from org.agents.toolwork import boundary_lines, handover_lines
@@ -38,6 +38,7 @@ def prompt_text(actor: str, lane: Any, h: dict, redact: Any) -> str:
     lines = [
         *boundary_lines(actor, lane, h),
         *handover_lines(h),
+        *([f"Tests: {tests}"] if tests else []),  # the repository's test command, as the tests gate runs it
         "",
         "Work in the current directory (the task's workspace, a git clone). Make the change and run the tests. "
         "Do not commit, push or switch branches: org commits what you leave in the workspace and checks it.",
@@ -143,7 +144,11 @@ def cli_job(
         return out
     action = (h.get("asks") or {}).get("action") or "work.submit"
     member = next((m for m in lane.members if m.id == actor), None)
-    prompt = prompt_text(actor, lane, h, runner.redact)
+    repo = claim.attributes["repo"]
+    spec = runner.cfg.repos.get(repo)
+    prompt = prompt_text(
+        actor, lane, h, runner.redact, spec.test.run if spec is not None and spec.test else None
+    )
     folder = Path(tempfile.mkdtemp(prefix="org-cli-prompt-"))
     rec = _Recorder(port, claim)
     try:
@@ -163,7 +168,7 @@ def cli_job(
             presence.path or "",
             access,
             room_isolation,
-            folder,
+            [folder, *workspaces.room_reads(runner.cfg, repo)],  # git's objects in the room (ADR 0240)
             limits,
             stopping,
             port,
@@ -233,7 +238,7 @@ def _drive(
     exe: str,
     access: Any,
     isolation: Any,
-    prompt_folder: Path,
+    reads: list[Path],
     limits: DriveLimits | None,
     stopping: Any,
     port: Any,
@@ -252,7 +257,7 @@ def _drive(
         env={TOKEN_ENV: access.token, **adapter.env(launch)},
         limits=Limits(wall_s=lim.wall_s + 30),  # the driver's own wall limit comes first and says so
         isolation=isolation,
-        read_only=[*install_root(exe), prompt_folder],
+        read_only=[*install_root(exe), *reads],
         python=True,
     )
     permit = permit_with(port.door, claim.token, actor, claim.task, action, launch.workspace)

@@ -24,6 +24,14 @@ from org.agents.clis.events import Event
 __all__ = ["Aider", "MiniSweAgent", "Command"]
 
 
+# aider keeps its repo map's cache in the repository's root (.aider.tags.cache.v4, SQLite; no option moves it):
+# removed in the room when aider ends, unless the repository tracks it, so org does not commit it (ADR 0240)
+AIDER_AFTER = (
+    '"$@"; rc=$?; for d in ./.aider.tags.cache.v*; do '
+    'if [ -d "$d" ] && [ ! -L "$d" ] && [ -z "$(git ls-files -- "$d")" ]; then rm -rf -- "$d"; fi; done; exit $rc'
+)
+
+
 class AiderSession(TextSession):
     patterns = (
         (re.compile(r"^Applied edit to (?P<path>.+?)\s*$"), "tool_result"),
@@ -41,43 +49,96 @@ class AiderSession(TextSession):
 
 
 class MiniSession(TextSession):
-    patterns = (
-        (re.compile(r"^mini-swe-agent \(step (?P<step>\d+)"), "step"),
-        (re.compile(r"^```(?:bash|mswea_bash_command)\s*$"), "action"),
-        (re.compile(r"^<returncode>(?P<code>-?\d+)</returncode>"), "tool_result"),
-    )
+    """mini-swe-agent 2.4.6's output: the prompt it was given (System:, User:; its examples hold ```bash fences
+    that are no actions), then per step a header `mini-swe-agent (step N, $C):`, the model's text, each action
+    in a fence (bare with tool calls, ```mswea_bash_command in text mode), then `Tool:` (or not) with
+    `<returncode>` (the code on its line or the next), `<output>` and the output, up to a rule line; `Exit:` and
+    the submission at the end. Read from real runs (tests/data/clis/mini/live.jsonl)."""
+
+    _STEP = re.compile(r"^mini-swe-agent \(step (?P<step>\d+), \$[\d.]+\):")
+    _FENCE = re.compile(r"^```[\w-]*\s*$")
+    _CODE = re.compile(r"^<returncode>\s*(?P<code>-?\d+)?")
 
     def __init__(self, adapter: Adapter, launch: Launch) -> None:
         super().__init__(adapter, launch)
-        self._in_action = False
+        self._mode = "prompt"  # prompt | text | action | result | exit
         self._action: list[str] = []
+        self._output: list[str] = []
+        self._code: int | None = None
+        self._want_code = False
         self._steps = 0
+        self._started = False
+
+    def _result(self) -> list[Event | Ask | Reply]:
+        if self._mode != "result":
+            return []
+        self._mode = "text"
+        skip = ("<output>", "</output>", "<exception_info>", "</exception_info>")
+        text = "\n".join(x for x in self._output if x.strip() not in skip).strip()
+        self._output = []
+        data = {"exit_code": self._code} if self._code is not None else {}
+        return [Event("tool_result", text, tool="bash", call=f"step-{self._steps}", data=data)]
 
     def feed(self, line: str) -> list[Event | Ask | Reply]:
-        if self._in_action:
-            if line.strip() == "```":
-                self._in_action = False
-                self._steps += 1
-                return [Event("tool_call", "\n".join(self._action), tool="bash", call=f"step-{self._steps}")]
-            self._action.append(line.rstrip("\n"))
+        text = line.rstrip("\n")
+        bare = text.strip()
+        if "Provider List:" in text:  # litellm's notice about a model it has no price for
             return []
+        m = self._STEP.match(bare)
+        if m:
+            out = self._result() + self._flush()
+            self._steps, self._mode = int(m.group("step")), "text"
+            if not self._started:
+                self._started = True
+                out.append(Event("started", data={"cli": "mini-swe-agent"}))
+            return out
+        if self._mode == "prompt":  # the prompt it echoes: text, never actions
+            return super().feed(line)
+        if bare == "Exit:":
+            out = self._result() + self._flush()
+            self._mode = "exit"
+            return out
+        if self._mode == "action":
+            if bare == "```":
+                self._mode = "text"
+                call = Event("tool_call", "\n".join(self._action), tool="bash", call=f"step-{self._steps}")
+                self._action = []
+                return [call]
+            self._action.append(text)
+            return []
+        if self._mode == "result":
+            c = self._CODE.match(bare)
+            if c and not self._output:
+                self._code = int(c.group("code")) if c.group("code") else None
+                self._want_code = c.group("code") is None
+                return []
+            if self._want_code and bare.lstrip("-").isdigit():
+                self._code, self._want_code = int(bare), False
+                return []
+            if bare.startswith("────"):
+                return self._result()
+            self._output.append(text)
+            return []
+        if self._mode == "text" and self._FENCE.match(bare):
+            out = self._flush()
+            self._mode, self._action = "action", []
+            return out
+        c = self._CODE.match(bare)
+        if self._mode == "text" and (bare == "Tool:" or c):
+            out = self._flush()
+            self._mode, self._output, self._code = "result", [], None
+            if c:
+                self._code = int(c.group("code")) if c.group("code") else None
+                self._want_code = c.group("code") is None
+            else:
+                self._want_code = True
+            return out
+        if bare.startswith("────"):
+            return self._flush()
         return super().feed(line)
 
-    def recognised(self, kind: str, m: re.Match[str], line: str) -> list[Event | Ask | Reply]:
-        if kind == "step":
-            return [] if self._steps else [Event("started", data={"cli": "mini-swe-agent"})]
-        if kind == "action":
-            self._in_action, self._action = True, []
-            return []
-        return [
-            Event(
-                "tool_result",
-                line.strip(),
-                tool="bash",
-                call=f"step-{self._steps}",
-                data={"exit_code": int(m.group("code"))} if m.group("code") else {},
-            )
-        ]
+    def tail(self) -> list[Event]:
+        return [e for e in self._result() + self._flush() if isinstance(e, Event)]
 
 
 class CommandSession(TextSession):
@@ -116,6 +177,10 @@ class Aider(Adapter):
     def argv(self, exe: str, launch: Launch) -> list[str]:
         assert launch.prompt_file is not None, "aider reads its prompt from a file"
         return [
+            "/bin/sh",
+            "-c",
+            AIDER_AFTER,
+            "aider",
             exe,
             "--model",
             self.called(launch.model),
@@ -131,7 +196,16 @@ class Aider(Adapter):
             "--no-stream",
             "--no-gitignore",
             "--no-show-release-notes",
+            "--chat-history-file",
+            "/dev/null",
+            "--input-history-file",
+            "/dev/null",
         ]
+
+    def env(self, launch: Launch) -> dict[str, str]:
+        return {
+            "LITELLM_LOCAL_MODEL_COST_MAP": "True"
+        }  # no fetch of litellm's price list (there is no network)
 
     def session(self, launch: Launch) -> Session:
         return AiderSession(self, launch)
@@ -152,6 +226,7 @@ class MiniSweAgent(Adapter):
             "MSWEA_CONFIGURED": "true",
             "MSWEA_SILENT_STARTUP": "1",
             "MSWEA_COST_TRACKING": "ignore_errors",  # the gateway counts; an unmapped model is no failure
+            "LITELLM_LOCAL_MODEL_COST_MAP": "True",
         }
 
     def session(self, launch: Launch) -> Session:
