@@ -32,7 +32,9 @@ def _raising(cfg, state, gate):
 
 def _filed(wf: str, rng: random.Random) -> dict:
     attrs = rng.choice([{}, {"kind": "code"}, {"kind": "docs"}, {"environment": "production"}])
-    return {"environment": "staging", **attrs} if wf == "ops" else attrs
+    if wf == "ops":
+        return {"environment": "staging", **attrs}
+    return {k: v for k, v in attrs.items() if k != "environment"}  # a change's is implied (ADR 0275)
 
 
 def _verdict(kind: str, rng: random.Random) -> str:
