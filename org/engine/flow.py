@@ -184,7 +184,9 @@ def start_task_folded(
             + f": --set {missing[0]}=..."
         )
     # silence on a fact a tier-raising rule reads is read at its worst unless the workflow settles it (ADR 0275)
-    cls = classify_filing(cfg, attrs, requested_tier, frozenset(cfg.workflows[workflow].implies))
+    implied = cfg.workflows[workflow].implies
+    both = frozenset(k for k, v in implied.items() if v is None and k in attrs)
+    cls = classify_filing(cfg, attrs, requested_tier, frozenset(implied), both)
     plan = memo.plan(cfg, workflow, cls.tier)
     created = _ev(
         task,
@@ -222,13 +224,9 @@ def workflow_implied(cfg: OrgConfig, workflow: str, attrs: dict[str, Any]) -> di
         return attrs
     out = dict(attrs)
     for k, v in implied.items():
-        if v is None:  # the workflow's tasks have no such fact (ADR 0275): absent, never unknown
-            if out.get(k) is not None:
-                raise UsageError(
-                    f"a '{workflow}' task has no {k} ({cfg.source(f'workflow:{workflow}')}: implies {k}: null); "
-                    f"it cannot be filed with {k}={out[k]}"
-                )
-            out.pop(k, None)
+        if v is None:  # its tasks have no such fact (ADR 0275): absent, never unknown; stated, read both ways
+            if out.get(k) is None:
+                out.pop(k, None)
             continue
         want = coerce(cfg.attributes.get(k), v)
         if k not in out:

@@ -95,13 +95,24 @@ def classify_filing(
     attributes: Mapping[str, Any],
     requested: str | None = None,
     settled: frozenset[str] | set[str] = frozenset(),
+    both: frozenset[str] | set[str] = frozenset(),
 ) -> Classification:
     """The tier a task is filed at (ADR 0275): a fact a classify rule reads, left out of the filing and not
     `settled` (the workflow implies it), is unknown and read at its worst, rule by rule (ADR 0168): a rule
     raises the tier when some reading of its unknowns fires it, a rule lowering it never fires on silence
     (the default holds unless a rule reading no unknown matched). The credential (absent: none is used; the
-    broker supplies it per action), org's own and derived facts and the paths are never unknown."""
+    broker supplies it per action), org's own and derived facts and the paths are never unknown. `both`: facts
+    the workflow says its tasks do not have that the filing states anyway: read both ways, the higher tier wins
+    (as a stated fact an action implies null for, ADR 0220)."""
     from org.engine.policy import compile_policy
+
+    if both:
+        stated = classify_filing(cfg, attributes, requested, settled)
+        without = classify_filing(
+            cfg, {k: v for k, v in attributes.items() if k not in both}, requested, settled
+        )
+        order = [t.id for t in cfg.risk.tiers]
+        return without if order.index(without.tier) > order.index(stated.tier) else stated
 
     base = classify(cfg, attributes, requested)
     pol = compile_policy(cfg)

@@ -73,6 +73,26 @@ def test_the_default_org_s_ordinary_filings_keep_their_tiers(cfg):
     assert tier(cfg, "ops", cred) == "high"
 
 
+def test_a_fact_the_workflow_says_its_tasks_lack_is_read_both_ways_when_stated(cfg, tmp_path):
+    """`change` implies `environment: null`: filed `environment: production` anyway, the higher tier of the two
+    readings (RISK-PRODUCTION); filed silent, the workflow settles it (no environment, not unknown)."""
+    ev = flow.start_task(cfg, "t1", "Ship", "change", {"kind": "code", "environment": "production"}, by="a")
+    assert ev[0].data["tier"] == "high" and "RISK-PRODUCTION" in ev[0].data["tier_rules"]
+    # an org whose rule makes the absence the risk: the absent reading wins
+    odd = org_with(
+        tmp_path,
+        edits={
+            "gates/risk.yaml": [
+                (
+                    "tier: low\n      title: Documentation-only changes\n      when: {attr: kind, eq: docs}",
+                    "tier: high\n      title: Nowhere known\n      when: {attr: environment, exists: false}",
+                )
+            ]
+        },
+    )
+    assert tier(odd, "change", {"kind": "code", "environment": "staging"}) == "high"
+
+
 def test_a_lowering_rule_never_fires_on_silence(tmp_path):
     """RISK-DOCS lowers the tier; an unknown `kind` never reads as docs (the default holds)."""
     bare = org_of(tmp_path, (REPO / "gates/risk.yaml").read_text(), {})
@@ -106,7 +126,7 @@ def random_org(draw) -> tuple[str, dict]:
     risk["risk"]["classify"] = rules
     risk["risk"]["default"] = draw(st.sampled_from(TIERS))
     implied = draw(st.dictionaries(st.sampled_from(DROPPABLE), st.none(), max_size=3))
-    implies = {k: draw(st.sampled_from(VALUES[k])) for k in implied}
+    implies = {k: draw(st.sampled_from([None, *VALUES[k]])) for k in implied}
     return yaml.safe_dump(risk, sort_keys=False), implies
 
 
@@ -136,13 +156,16 @@ def test_dropping_any_attribute_of_a_filing_never_lowers_its_tier_on_random_orgs
     cfg = org_of(tmp_path_factory.mktemp("org"), risk_text, implies)
     for _ in range(6):
         filed = {
-            k: implies[k] if k in implies else data.draw(st.sampled_from(VALUES[k]), label=k) for k in VALUES
+            k: implies[k] if implies.get(k) is not None else data.draw(st.sampled_from(VALUES[k]), label=k)
+            for k in VALUES
         }
         # sometimes the filing itself is silent on some facts too
         filed = {k: v for k, v in filed.items() if k in implies or data.draw(st.integers(0, 4), label="keep")}
         requested = data.draw(st.sampled_from([None, *TIERS]), label="requested")
         full = tier(cfg, "change", filed, requested)
-        droppable = sorted(filed)
+        # a fact the workflow says its tasks do not have (null) is settled: stating it anyway is the filer's
+        # own caution (read both ways), leaving it out is what the workflow says
+        droppable = sorted(k for k in filed if implies.get(k, 0) is not None)
         if not droppable:
             continue
         drop = data.draw(st.lists(st.sampled_from(droppable), min_size=1, unique=True), label="drop")

@@ -216,8 +216,6 @@ _DEFAULT = load_org(REPO)
 def test_random_actors_on_the_default_org(wf, attrs, tier, moves):
     if wf == "ops":  # an ops task is filed with where it takes effect (ADR 0071)
         attrs = {"environment": "staging", **attrs}
-    else:  # a change's environment is its workflow's (implied, ADR 0275): the high tier is asked for
-        attrs = {k: v for k, v in attrs.items() if k != "environment"}
     check_log(_DEFAULT, drive(_DEFAULT, wf, attrs, tier, moves))
 
 
