@@ -117,7 +117,9 @@ def classify_filing(
     base = classify(cfg, attributes, requested)
     pol = compile_policy(cfg)
     attrs, _ = typed_attributes(cfg, attributes, names=False)
-    rules = [(c, frozenset(c.when.attributes()), t) for c, t in zip(cfg.risk.classify, _compiled(cfg), strict=True)]
+    rules = [
+        (c, frozenset(c.when.attributes()), t) for c, t in zip(cfg.risk.classify, _compiled(cfg), strict=True)
+    ]
     reads = frozenset().union(*(r for _c, r, _t in rules)) if rules else frozenset()
     never = pol.never_unknown
     missing = sorted(k for k in reads if attributes.get(k) is None and k not in settled and k not in never)
