@@ -8,7 +8,19 @@ __all__ = ["Task", "Job", "Worker", "Lane"]
 
 
 class Task:
-    __slots__ = ("id", "n", "stream", "created", "state", "spent", "queued", "defects", "closed")
+    __slots__ = (
+        "id",
+        "n",
+        "stream",
+        "created",
+        "state",
+        "spent",
+        "queued",
+        "defects",
+        "closed",
+        "sig",
+        "names",
+    )
 
     def __init__(self, id_: str, n: int, stream: int, created: float, state) -> None:
         self.id, self.n, self.stream, self.created, self.state = id_, n, stream, created, state
@@ -16,6 +28,8 @@ class Task:
         self.queued: list[Job] = []
         self.defects: list = []
         self.closed: float | None = None
+        self.sig: int | None = None  # the state's shape in the transition memo (None: not known)
+        self.names: list[str] = [id_]  # the identities the shape's placeholders stand for
 
 
 class Job:

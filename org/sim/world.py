@@ -31,6 +31,7 @@ from org.sim.models import Scenario
 from org.sim.pacing import Bucket
 from org.sim.series import SAMPLES, Series
 from org.sim.standup import Standups
+from org.sim.transitions import Transitions
 
 __all__ = ["World"]
 
@@ -38,8 +39,9 @@ _CLOSING = {"task.done": "done", "task.rejected": "rejected", "task.escalated": 
 
 
 class World(ModelCalls, Standups):
-    def __init__(self, spec: Scenario, cfg: OrgConfig, keep: bool = False) -> None:
+    def __init__(self, spec: Scenario, cfg: OrgConfig, keep: bool = False, memo: bool = True) -> None:
         self.spec, self.cfg = spec, cfg
+        self.transitions = Transitions(cfg, enabled=memo)
         self.finished: list[Task] | None = [] if keep else None  # closed tasks, for inspection
         self.loop = Loop()
         seed = spec.seed
@@ -134,11 +136,10 @@ class World(ModelCalls, Standups):
         self.count += 1
         tid = f"T{self.count:06d}"
         now = self.loop.now
-        events, state = flow.start_task_folded(
-            self.cfg, tid, s.name, s.workflow, s.attributes, requested_tier=s.tier
-        )
+        events, state, sig, names = self.transitions.start(tid, s.name, s.workflow, s.attributes, s.tier)
         self.rec.engine_calls += 1
         task = Task(tid, self.count, i, now, state)
+        task.sig, task.names = sig, names
         self.open[tid] = task
         rec = self.rec
         rec.wip.add(now, 1)
@@ -301,15 +302,16 @@ class World(ModelCalls, Standups):
                 verdict, found = "approve", []
         try:  # the engine hands back the task's state with the events folded in (it would be folded next anyway)
             work = kind == "work"  # only work has content (a review's revision is the one it saw)
-            events, st = flow.submit_folded(
-                self.cfg,
+            events, st, task.sig, task.names = self.transitions.submit(
                 st,
+                task.sig,
+                task.names,
                 w.id,
                 gate,
                 verdict,
-                revision=None if work else w.rev,
-                content=f"{task.id}:{gate}:{st.rounds}:{w.id}:{now:.3f}" if work else "",
-                findings=findings,
+                None if work else w.rev,
+                f"{task.id}:{gate}:{st.rounds}:{w.id}:{now:.3f}" if work else "",
+                findings,
             )
         except (Conflict, Denied):
             rec.stale += 1
@@ -339,6 +341,7 @@ class World(ModelCalls, Standups):
             extra = flow.escalate_if_over_budget(self.cfg, st, task.spent)
             if extra:
                 fold(extra, st)
+                task.sig = None  # moved outside the transition memo: its shape is read again when needed
                 self._apply(task, extra)
         self._dispatch(self.lanes[w.lane])
 
@@ -393,6 +396,7 @@ class World(ModelCalls, Standups):
             events = flow.escalate_if_stalled(self.cfg, task.state, self.loop.now - since)
             if events:
                 fold(events, task.state)
+                task.sig = None
                 self._apply(task, events)
 
     def _close(self, task: Task, outcome: str, ev) -> None:
