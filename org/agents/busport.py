@@ -41,6 +41,24 @@ class AgentDoor:
         """A token of this run for its run-level calls (sweeps, wake-ups, counts): the first agent's."""
         return self.tokens[min(self.tokens)] if self.tokens else None
 
+    def run_call(self, op: str, *args: Any, **kw: Any) -> Any:
+        """A run-level call (`door.<op>(token, ...)`: sweeps, wake-ups, counts) with the first of the run's
+        tokens whose principal is not paused: a paused member's own token is refused (exit 7), and the run
+        goes on for the others. Raises Paused when every member is paused."""
+        from org.errors import Paused
+
+        refused: Paused | None = None
+        tokens: list[str | None] = [self.tokens[a] for a in sorted(self.tokens)] or [None]
+        for token in tokens:
+            try:
+                return getattr(self.door, op)(token, *args, **kw)
+            except Paused as exc:
+                if exc.detail.get("scope") != "actor":
+                    raise
+                refused = exc
+        assert refused is not None
+        raise refused
+
     def close(self) -> None:
         self.door.close()
 
@@ -110,7 +128,7 @@ def open_agent_work_by_lane(port: AgentDoor, lanes: list[str]) -> dict[str, tupl
     out: dict[str, tuple[int, int]] = {}
     for lane in lanes:
         queued = leased = 0
-        for t in port.door.list_tasks(port.any_token(), status="active", lane=lane, limit=10_000):
+        for t in port.run_call("list_tasks", status="active", lane=lane, limit=10_000):
             for w in t.get("waiting_on", []):
                 if w["lane"] == lane:
                     queued += w["status"] == "queued"

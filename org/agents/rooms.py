@@ -129,22 +129,28 @@ class Rooms:
             s.discard()
 
     # -- rooms ---------------------------------------------------------------------------------------
-    def _start(self, workspace: Path | None) -> _Started:
+    def room(self, workspace: Path) -> Any:
+        """The room a job's worker runs in (org.runtime.job_sandbox): `workspace` read-write, the bus, gateway
+        and broker sockets, the org's ADRs read-only; nothing else of the org (no database, no pepper, no token
+        file, no other workspace, no main clone)."""
         from org.runtime import job_sandbox
 
-        scratch = Path(tempfile.mkdtemp(prefix="org-room-")) if workspace is None else None
         sockets = {"bus": self.bus, "gateway": self.gateway}
         if self.broker is not None and self.broker.exists():
             sockets["broker"] = self.broker
         adrs = Path(self.cfg.root) / "adrs"
+        return job_sandbox(
+            workspace,
+            sockets=sockets,
+            isolation=self.isolation,
+            read_only=[adrs] if adrs.is_dir() else [],
+            **({"limits": self.limits} if self.limits is not None else {}),
+        )
+
+    def _start(self, workspace: Path | None) -> _Started:
+        scratch = Path(tempfile.mkdtemp(prefix="org-room-")) if workspace is None else None
         try:
-            room = job_sandbox(
-                workspace or scratch,  # type: ignore[arg-type]
-                sockets=sockets,
-                isolation=self.isolation,
-                read_only=[adrs] if adrs.is_dir() else [],
-                **({"limits": self.limits} if self.limits is not None else {}),
-            )
+            room = self.room(workspace or scratch)  # type: ignore[arg-type]
             proc = room.popen(WORKER, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         except BaseException:
             if scratch is not None:

@@ -212,7 +212,7 @@ class Dispatcher:
             while not self.stop_event.wait(0.1):
                 if time.monotonic() - last_sweep > 30:
                     last_sweep = time.monotonic()
-                    port.door.sweep(port.any_token())
+                    port.run_call("sweep")
                 if self.pipeline is not None and time.monotonic() >= pipe_after:
                     did, pipe_after = self._pipeline_step()
                     if did:
@@ -348,7 +348,7 @@ class Dispatcher:
         end = time.monotonic() + seconds
         while not self.stop_event.is_set():
             left = end - time.monotonic()
-            if left <= 0 or port.door.wait_for_work(port.any_token(), {lane}, min(left, STOP_SLICE_S)):
+            if left <= 0 or port.run_call("wait_for_work", {lane}, min(left, STOP_SLICE_S)):
                 return
 
     def _claim(self, port: Any, lane_name: str) -> tuple[Any, str] | None:

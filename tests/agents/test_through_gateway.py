@@ -49,6 +49,23 @@ def _ours(marker: bytes) -> dict[int, tuple[str, bytes]]:
     return out
 
 
+def _rooms() -> dict[int, bytes]:
+    """pid -> environ of every live built-in agent worker in its room (org.agents.worker; ADR 0171). A room's
+    environment is an allow-list, so it carries no test marker: found by its command line."""
+    out = {}
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            cmd = (d / "cmdline").read_bytes()
+            env = _environ(int(d.name))
+        except OSError:
+            continue
+        if env is not None and b"org.agents.worker" in cmd and b"bwrap" not in cmd.split(b"\0")[0]:
+            out[int(d.name)] = env
+    return out
+
+
 def _usage(url: str, root: Path) -> list[tuple]:
     with Bus.open(url, root=root) as bus:
         return bus.store.read(
@@ -146,10 +163,12 @@ def test_org_demo_holds_provider_keys_in_the_gateway_only(org_copy):
         start_new_session=True,
     )
     seen: dict[int, tuple[str, bytes]] = {}
+    rooms: dict[int, bytes] = {}
     try:
         deadline = time.monotonic() + 300
         while demo.poll() is None and time.monotonic() < deadline:
             seen.update(_ours(marker.encode()))
+            rooms.update(_rooms())
             time.sleep(0.1)  # sampling the demo's processes while it runs
         out = demo.communicate(timeout=60)[0]
     finally:
@@ -164,6 +183,18 @@ def test_org_demo_holds_provider_keys_in_the_gateway_only(org_copy):
             continue  # a child sampled between fork and exec: still the supervisor's image (it exited since)
         held = sorted(k for k, v in keys.items() if v.encode() in environ or v in cmd)
         assert held == (sorted(keys) if pid == demo.pid else []), cmd
+    # every job's worker in its room (when bubblewrap works here): none of the user's environment, no key, no
+    # database, no pepper; only the allow-list and the sockets' in-room paths
+    from org.runtime import probe
+
+    assert bool(rooms) == probe()[0], (len(rooms), probe())
+    for pid, environ in rooms.items():
+        names = {v.split(b"=", 1)[0].decode() for v in environ.split(b"\0") if v}
+        assert not any(v.encode() in environ for v in keys.values()), pid
+        assert marker.split("=")[0] not in names and "ORG_ROOT" not in names, names
+        assert not names & {"ORG_DATABASE_URL", "ORG_PEPPER_FD", "ORG_TOKEN", "ORG_CONFIG_HOME"}, names
+        assert {"ORG_BUS_SOCKET", "ORG_GATEWAY_SOCKET"} <= names, names
+        assert b"ORG_BUS_SOCKET=/run/org/bus.sock" in environ.split(b"\0")
     summary = json.loads(out)
     rows = _usage(f"sqlite:///{root / '.org' / 'org.db'}", root)
     assert summary["calls"] == len(rows) > 0 and all(r[1] is not None for r in rows)

@@ -72,6 +72,34 @@ def sandbox(n: int) -> None:
                 f"sandbox start-up, {label:15s} plain {plain:7.2f} ms  sandboxed {boxed:7.2f} ms  "
                 f"ratio {ratio(f'sandbox {label}', boxed / plain):5.1f}x  added {boxed - plain:6.2f} ms"
             )
+        # a built-in agent's job worker (org.agents.worker, ADR 0171) to the point where it waits for its job,
+        # plain against in its room (org.runtime.job_sandbox with a bus and a gateway socket bound in)
+        import socket
+
+        socks = {}
+        for name in ("bus", "gateway"):
+            s = socket.socket(socket.AF_UNIX)
+            s.bind(str(Path(d) / f"{name}.sock"))
+            s.listen(1)
+            socks[name] = (s, Path(d) / f"{name}.sock")
+        from org.runtime import Isolation, job_sandbox
+
+        ws = Path(d) / "ws"
+        ws.mkdir()
+        room = job_sandbox(ws, sockets={k: p for k, (_s, p) in socks.items()}, isolation=Isolation("bwrap"))
+        worker = [sys.executable, "-m", "org.agents.worker"]
+        plain, boxed = paired_ms(
+            lambda: subprocess.run(worker, cwd=ws, stdin=subprocess.DEVNULL, check=True),
+            lambda: room.run(worker, input=b""),
+            max(4, n // 4),
+        )
+        room.close()
+        for s, _p in socks.values():
+            s.close()
+        print(
+            f"sandbox start-up, job worker    plain {plain:7.2f} ms  sandboxed {boxed:7.2f} ms  "
+            f"ratio {ratio('sandbox job worker', boxed / plain):5.1f}x  added {boxed - plain:6.2f} ms"
+        )
 
 
 _LOCAL = (  # the local model in a process of its own (as a provider would be)

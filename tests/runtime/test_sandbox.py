@@ -320,3 +320,51 @@ def test_a_lane_says_its_isolation_and_a_wrong_value_is_a_config_error_with_its_
     assert r.returncode == 2 and f"builder.yaml:{line}: isolation" in r.stderr, r.stderr
     p.write_text(p.read_text().replace("isolation: sometimes", "isolation: required"))
     assert load_org(org_copy).lanes["builder"].isolation == "required"
+
+
+@pytest.mark.slow
+@needs_bwrap
+def test_a_built_in_agents_job_room_refuses_every_attack(scene, tmp_path):
+    """ADR 0171: the room org.agents.rooms gives a built-in agent's job (its workspace, the run's bus, gateway
+    and broker sockets, the ADRs read-only), attacked from inside by the same probe: the secrets, the database,
+    the network, the main clone and the other task's workspace are all out of reach; the bus socket answers."""
+    from org.agents.rooms import Rooms
+    from org.config.loader import load_org
+    from org.identity.busd import BusServer
+    from org.runtime import Isolation
+
+    root = Path(scene["root"])
+    gw = socket.socket(socket.AF_UNIX)
+    gw.bind(str(tmp_path / "gateway.sock"))
+    gw.listen(1)
+    try:
+        with BusServer(f"sqlite:///{scene['db']}", root=root, path=tmp_path / "bus.sock") as bus:
+            rooms = Rooms(
+                load_org(root),
+                Isolation("bwrap"),
+                bus.path,
+                tmp_path / "gateway.sock",
+                Path(scene["broker_socket"]),
+            )
+            with rooms.room(Path(scene["workspace"])) as sb:
+                got = _probe(sb, scene)
+                r = sb.run(
+                    [
+                        sys.executable,
+                        "-c",
+                        "from org.runtime.busclient import BusClient; BusClient().whoami(None)",
+                    ]
+                )
+    finally:
+        gw.close()
+    private = {k for k in ("write_org_root", "write_outside") if scene[_TARGET[k]].startswith("/tmp/")}
+    through = {
+        k: got[k]
+        for k in (*ATTACKS, "tcp_postgres", "tcp_outside", "env_secret")
+        if not got[k].startswith("refused") and k not in private
+    }
+    assert not through, through
+    assert got["write_workspace"].startswith("ok") and '"ok": true' in got["broker_socket"]
+    assert _git(Path(scene["main"]), "rev-parse", "main") == scene["main_head"]
+    # the mail slot: the bus socket answers from inside (a refusal of no token is an answer, not a lost bus)
+    assert r.returncode != 0 and b"org.errors.Denied: authentication failed" in r.stderr, r.stderr

@@ -295,6 +295,7 @@ class _Run:
                 "output_limit": f"stopped: it wrote more than {lim.max_output} bytes of output",
                 "stopped": "stopped: org's run is stopping",
             }[limit]
+        fin.data["wall_s"] = round(time.monotonic() - t0, 3)
         res.stop_reason = fin.data["stop_reason"]
         res.exit_code = code
         res.error = fin.text

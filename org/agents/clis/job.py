@@ -276,9 +276,12 @@ def _drive(
 def _usage(runner: Any, port: Any, claim: Any, actor: str, access: Any, out: Any, rec: _Recorder) -> None:
     """The job's model calls as the gateway counted them (never the CLI's report), on the outcome and the
     timeline; then the budget brake, as for the built-in agents."""
-    out.budget = runner._budget(port, claim.lane, actor, flush=access.flush)
     try:
-        rows = port.door.spend(port.token(actor), by="job", task=claim.task)
+        out.budget = runner._budget(port, claim.lane, actor, flush=access.flush)
+    except OrgError as exc:  # e.g. the member was paused while its CLI worked: its token reads nothing now
+        runner.note("budget", f"the budget brake was not checked after job {claim.job}: {exc.message}")
+    try:
+        rows = port.run_call("spend", by="job", task=claim.task)
     except OrgError:
         rows = []
     mine = next((r for r in rows if str(r.get("key")) == str(claim.job)), None)

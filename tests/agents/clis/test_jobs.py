@@ -16,7 +16,7 @@ from tests.workspaces.gitrepo import sh_git
 
 def run_builder(cfg, url, env, **kw):
     with AgentSession(cfg, url, env=env) as s:
-        return s.dispatcher(RunOptions(lease_s=120, lanes=("builder",), **kw)).run()
+        return s.dispatcher(RunOptions(**{"lease_s": 120, "lanes": ("builder",), **kw})).run()
 
 
 def events(bus, task, prefix="agent."):
@@ -179,9 +179,11 @@ def test_a_cli_writing_outside_its_workspace_writes_into_its_room_only(cli_org, 
 
 
 @pytest.mark.slow
-def test_a_kill_switch_reaches_a_running_cli_at_its_next_model_call(cli_org, local_server):
-    """The task is paused while its CLI works (during its first model call): the gateway refuses the second
-    call, the CLI gives up, and the job is released (not failed); nothing is submitted."""
+@pytest.mark.parametrize("scope", ["task", "actor"])
+def test_a_kill_switch_reaches_a_running_cli_at_its_next_model_call(cli_org, local_server, scope):
+    """The task (or the member) is paused while its CLI works (during its first model call): the gateway
+    refuses the second call, the CLI gives up, and the job is released (not failed); nothing is submitted, and
+    the dispatcher ends its run (a paused member's own token no longer opens the run's reads)."""
     cfg, url, env, bus = cli_org("command", "faults_pause.jsonl")
     t = add_task(bus)
     original = local_server.handle_chat
@@ -190,14 +192,70 @@ def test_a_kill_switch_reaches_a_running_cli_at_its_next_model_call(cli_org, loc
     def handle(body):
         calls.append(body)
         if len(calls) == 1:
-            bus.pause("task", t, by="alice", note="stop it")
+            bus.pause(scope, t if scope == "task" else "build-cli", by="alice", note="stop it")
         return original(body)
 
     local_server.handle_chat = handle
-    rep = run_builder(cfg, url, env)
+    rep = run_builder(cfg, url, env, lease_s=2 if scope == "actor" else 120)
     assert len(calls) == 1  # the second call never reached the model
+    assert rep.stopped_by == "idle"
     jobs = bus.task(t)["jobs"]
     assert not [j for j in jobs if j["status"] == "dead"], jobs
     assert not [e for e in bus.events_since(0, limit=100_000, task=t) if e["type"] == "work.submitted"]
-    released = [e for e in bus.events_since(0, limit=100_000, task=t) if e["type"] == "job.released"]
-    assert released and "paused" in json.dumps(released[-1]), (released, rep.failures)
+    assert not [f for f in rep.failures if "internal error" in f["detail"]], rep.failures
+    if scope == "task":  # a paused member's own job token is refused too: its lease runs out instead
+        released = [e for e in bus.events_since(0, limit=100_000, task=t) if e["type"] == "job.released"]
+        assert released and "paused" in json.dumps(released[-1]), (released, rep.failures)
+
+
+@pytest.mark.slow
+def test_org_run_works_a_cli_member_through_the_supervisor_and_its_agent_host(
+    cli_org, ws_org, local_server, tmp_path
+):
+    """The real `org run` process: the supervisor holds the gateway, the agent host (no secret in its
+    environment) finds the CLI on ORG_CLI_PATH and runs it in its room; the change reaches a commit."""
+    import os
+    import subprocess
+    import sys
+
+    cfg, url, env, bus = cli_org("command", "command/edit.jsonl")
+    t = add_task(bus)
+    e = {
+        **os.environ,
+        **env,
+        "ORG_ROOT": str(ws_org),
+        "ORG_DATABASE_URL": url,
+        "OPENAI_API_KEY": "sk-provider-key-the-cli-must-never-see",
+    }
+    p = subprocess.run(
+        [sys.executable, "-m", "org", "run", "--json", "--lane", "builder"],
+        cwd=str(ws_org),
+        env=e,
+        capture_output=True,
+        text=True,
+        timeout=600,  # a hang guard only
+    )
+    assert p.returncode == 0, p.stderr[-3000:]
+    view = bus.task(t)
+    assert view["state"]["gates"]["implement"]["status"] == "passed", p.stderr[-2000:]
+    rep_env = _report(events(bus, t))
+    assert rep_env["gateway_token"]  # its OPENAI_API_KEY is the job's gateway token, not the provider key
+    report = json.loads(p.stdout)
+    assert report["calls"] >= 2  # counted at the gateway: one call per job (spec and implement)
+
+
+@pytest.mark.slow
+def test_a_cli_change_to_a_protected_path_is_refused_by_the_diff_guard(cli_org, ws_org):
+    """What a CLI leaves in its workspace is a revision like any other: the diff guard refuses a change to a
+    protected path, the job fails with the reason, and nothing reaches the repository."""
+    cfg, url, env, bus = cli_org("command", "faults_protected.jsonl")
+    t = add_task(bus)
+    rep = run_builder(cfg, url, env)
+    dead = [j for j in bus.task(t)["jobs"] if j["status"] == "dead"]
+    assert dead and "submission was refused" in dead[0]["reason"] and ".github" in dead[0]["reason"], (
+        dead,
+        rep.failures,
+    )
+    assert bus.task(t)["revision"] is None or ".github" not in sh_git(
+        ws_org / ".org" / "repos" / "app.git", "show", "--name-only", "--format=", bus.task(t)["revision"]
+    )
