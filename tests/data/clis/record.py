@@ -54,7 +54,8 @@ def tiny_repo(at: Path) -> Path:
 
 @contextlib.contextmanager
 def gateway(tmp: Path):
-    """(gateway URL, a gateway token, the model it grants): a starter org, a builder job, the local model."""
+    """(gateway URL, a gateway token, the model it grants, the Gateway): a starter org, a builder job, the local
+    model."""
     from org.agents.localmodel import LocalModelServer
     from org.bus import Bus
     from org.config.loader import load_org
@@ -86,7 +87,7 @@ def gateway(tmp: Path):
         )
         gw.serve(http=True)
         try:
-            yield gw.url, gw.grant(job_token, workflow="change"), cfg.actors[actor].model
+            yield gw.url, gw.grant(job_token, workflow="change"), cfg.actors[actor].model, gw
         finally:
             gw.stop()
 
@@ -184,6 +185,9 @@ def record(
     code = proc.wait()
     for t in threads:
         t.join(timeout=10)
+    for stream in (proc.stdin, proc.stdout, proc.stderr):
+        with contextlib.suppress(OSError):
+            stream.close()
     if timed_out:
         steps = kept
     else:
@@ -209,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"unknown CLI {', '.join(bad)} (known: {', '.join(CLIS)})")
     a.clis = a.clis or list(CLIS)
     bindir = Path(a.prefix) / "node_modules" / ".bin"
-    with tempfile.TemporaryDirectory(prefix="org-rec-") as d, gateway(Path(d)) as (url, token, model):
+    with tempfile.TemporaryDirectory(prefix="org-rec-") as d, gateway(Path(d)) as (url, token, model, _gw):
         for name in a.clis:
             exe = shutil.which(name, path=str(bindir)) or shutil.which(name)
             if exe is None:
