@@ -225,7 +225,9 @@ def test_a_job_the_sweep_parked_as_dead_is_taken_over(started):  # noqa: F811
     with Bus.open(root=root) as b:
         view = b.task(task)
         v = b.audit_verify()
-    assert view["status"] == "active" and "leased" in [j["status"] for j in view["jobs"] if j["kind"] == "work"]
+    assert view["status"] == "active" and "leased" in [
+        j["status"] for j in view["jobs"] if j["kind"] == "work"
+    ]
     assert held["job"] in [j["job"] for j in view["jobs"] if j["status"] == "leased"]
     assert v.ok, v.problem
     assert _org(root, "heartbeat", str(job), "--json", token=agent_token).returncode == 5
