@@ -118,3 +118,14 @@ def test_every_event_column_goes_through_the_redactor(guard):
     bodies = " ".join(bytes(b).decode() if not isinstance(b, str) else b for _t, _ty, b in rows)
     assert rows and SECRET not in bodies and SECRET not in str(rows)
     assert "ORG-GATE-SCOPE" in bodies
+
+
+def test_every_tool_org_offers_is_a_ledger_tool_name():
+    """The bus's list of tool names holds every tool the built-in agents offer (a new tool is added there
+    too, or its calls are not recorded); a call naming no tool is recorded as "unknown"."""
+    from org.agents import review, tools
+    from org.bus import TOOL_NAMES
+
+    offered = set(tools.TOOLS) | {t["function"]["name"] for t in review.REVIEW_SPECS}
+    assert offered <= TOOL_NAMES
+    assert tools.ToolResult(f"x {SECRET}", "refused", "no such tool").ledger()["tool"] == "unknown"
