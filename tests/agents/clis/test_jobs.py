@@ -242,3 +242,20 @@ def test_org_run_works_a_cli_member_through_the_supervisor_and_its_agent_host(
     assert rep_env["gateway_token"]  # its OPENAI_API_KEY is the job's gateway token, not the provider key
     report = json.loads(p.stdout)
     assert report["calls"] >= 2  # counted at the gateway: one call per job (spec and implement)
+
+
+@pytest.mark.slow
+def test_a_cli_change_to_a_protected_path_is_refused_by_the_diff_guard(cli_org, ws_org):
+    """What a CLI leaves in its workspace is a revision like any other: the diff guard refuses a change to a
+    protected path, the job fails with the reason, and nothing reaches the repository."""
+    cfg, url, env, bus = cli_org("command", "faults_protected.jsonl")
+    t = add_task(bus)
+    rep = run_builder(cfg, url, env)
+    dead = [j for j in bus.task(t)["jobs"] if j["status"] == "dead"]
+    assert dead and "submission was refused" in dead[0]["reason"] and ".github" in dead[0]["reason"], (
+        dead,
+        rep.failures,
+    )
+    assert bus.task(t)["revision"] is None or ".github" not in sh_git(
+        ws_org / ".org" / "repos" / "app.git", "show", "--name-only", "--format=", bus.task(t)["revision"]
+    )
