@@ -61,8 +61,12 @@ def test_a_permissions_outcome_is_the_answer_org_recorded(leased):
     bus.agent_events(
         c.job,
         c.token,
-        [{"kind": "permission", "tool": "Write", "data": {"action": "code.write", "outcome": "deny"}}],
+        [
+            {"kind": "permission", "tool": "Write", "data": {"action": "code.write", "outcome": "allow"}},
+            {"kind": "permission", "tool": "Write", "data": {"action": "code.write", "outcome": "deny"}},
+        ],
     )
-    p2 = _agent(bus, t, "permission")[-1]
-    assert p2["data"]["outcome"] == d["outcome"] == "allow"
-    assert p2["data"]["rules"] == [r["id"] for r in d["rules"]]
+    allowed, refused = _agent(bus, t, "permission")[-2:]
+    assert allowed["data"]["outcome"] == d["outcome"] == "allow"
+    assert allowed["data"]["rules"] == [r["id"] for r in d["rules"]]
+    assert refused["data"]["outcome"] == "deny"  # a refusal the caller made itself (more than org's) stays
