@@ -184,7 +184,11 @@ def test_what_org_hands_a_room_on_purpose_is_still_given(tmp_path):
 
     room = job_sandbox(
         tmp_path,
-        env={"ORG_GATEWAY_TOKEN": "orgg_tok", "DISABLE_TELEMETRY": "1", "LITELLM_LOCAL_MODEL_COST_MAP": "True"},
+        env={
+            "ORG_GATEWAY_TOKEN": "orgg_tok",
+            "DISABLE_TELEMETRY": "1",
+            "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        },
         isolation=Isolation("none"),
     )
     assert room.env["ORG_GATEWAY_TOKEN"] == "orgg_tok"
