@@ -477,8 +477,8 @@ class Bus:
     def pinned_config(self, config_hash: str) -> OrgConfig:
         return _views.pinned_config(self.ctx, config_hash)
 
-    def board(self) -> dict:
-        return _views.board(self.ctx)
+    def board(self, since: int | None = None) -> dict:
+        return _views.board(self.ctx, since)
 
     def task_usage(self, task: str) -> list[dict]:
         return _views.task_usage(self.ctx, task)

@@ -963,8 +963,8 @@ class Guard:
     def pinned_config(self, token: str | None, config_hash: str, *, as_: str | None = None) -> Any:
         return self._read(token, as_, "task show", lambda: self._bus.pinned_config(config_hash))
 
-    def board(self, token: str | None, *, as_: str | None = None) -> dict:
-        return self._read(token, as_, "task list", self._bus.board)
+    def board(self, token: str | None, *, as_: str | None = None, since: int | None = None) -> dict:
+        return self._read(token, as_, "task list", lambda: self._bus.board(since))
 
     def task_usage(self, token: str | None, task: str, *, as_: str | None = None) -> list[dict]:
         return self._read(token, as_, "task show", lambda: self._bus.task_usage(task))
@@ -1051,8 +1051,8 @@ class Reading:
     def pinned_config(self, config_hash: str) -> Any:
         return self._door.pinned_config(self._token, config_hash, as_=self._as)
 
-    def board(self) -> dict:
-        return self._door.board(self._token, as_=self._as)
+    def board(self, since: int | None = None) -> dict:
+        return self._door.board(self._token, as_=self._as, since=since)
 
     def task_usage(self, task: str) -> list[dict]:
         return self._door.task_usage(self._token, task, as_=self._as)
