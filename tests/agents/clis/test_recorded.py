@@ -15,9 +15,11 @@ from org.agents.clis.adapters import ADAPTERS
 from org.agents.clis.events import Event
 from tests.agents.clis.conftest import DATA
 
-RECORDED = sorted(p.relative_to(DATA).as_posix() for p in DATA.glob("*/recorded.jsonl")) + [
-    "claude/api_error.jsonl"
-]
+RECORDED = sorted(
+    p.relative_to(DATA).as_posix()
+    for pat in ("*/recorded.jsonl", "*/permission.jsonl")
+    for p in DATA.glob(pat)
+) + ["claude/api_error.jsonl"]
 
 
 def load(name: str) -> tuple[dict, list[dict]]:
@@ -70,7 +72,7 @@ def test_a_recording_names_its_cli_version_and_command(name):
     assert all(set(s) & {"out", "err", "read", "read_until_eof", "exit"} for s in steps)
 
 
-@pytest.mark.parametrize("name", [n for n in RECORDED if n.endswith("/recorded.jsonl")])
+@pytest.mark.parametrize("name", [n for n in RECORDED if n != "claude/api_error.jsonl"])
 def test_the_adapter_writes_byte_for_byte_what_org_wrote_to_the_real_cli(name):
     _head, _events, _asks, pairs = replay(name)
     assert pairs, "a recording holds what org wrote (its prompt at least)"
@@ -117,3 +119,48 @@ def test_real_claude_api_error_is_an_error_stop_not_a_success():
     fin = events[-1]
     assert fin.kind == "finished" and fin.data["stop_reason"] != "end_turn"
     assert "API Error: 400" in fin.text
+
+
+def test_real_claude_permission_request_is_an_ask_and_its_answer_is_what_claude_took():
+    # record.py --scripted: the model called Write; Claude Code 2.1.197 asked can_use_tool on stdio
+    _head, events, asks, pairs = replay("claude/permission.jsonl")
+    assert [(a.kind, a.tool) for a in asks] == [("edit", "Write")]
+    assert asks[0].paths == ["/tmp/org-rec/claude-repo/hello.txt"]
+    answer = json.loads(pairs[1][0])
+    assert answer["type"] == "control_response" and answer["response"]["response"]["behavior"] == "allow"
+    kinds = [e.kind for e in events]
+    assert (
+        kinds.index("tool_call") < kinds.index("tool_result") and events[-1].data["stop_reason"] == "end_turn"
+    )
+
+
+def test_real_codex_approval_request_is_an_ask_and_its_decision_is_what_codex_took():
+    _head, events, asks, pairs = replay("codex/permission.jsonl")
+    assert [(a.kind, a.tool) for a in asks] == [("shell", "commandExecution")]
+    assert "echo hello > hello.txt" in asks[0].input["command"]
+    assert json.loads(pairs[-1][0]) == {"id": 0, "result": {"decision": "accept"}}
+    assert [e.text for e in events if e.kind == "message"] == ["Done: hello.txt written."]
+    assert events[-1].data["stop_reason"] == "end_turn"
+
+
+def test_real_opencode_finishes_on_its_stop_step():
+    _head, events, asks, _pairs = replay("opencode/permission.jsonl")
+    assert not asks and events[-1].data["stop_reason"] == "end_turn"
+    assert "Done: hello.txt written." in [e.text for e in events if e.kind == "message"]
+
+
+@pytest.mark.parametrize(
+    "name", ["claude/permission.jsonl", "codex/permission.jsonl", "opencode/permission.jsonl"]
+)
+def test_the_fake_cli_replays_a_recording_byte_for_byte(name, tmp_path):
+    import subprocess
+
+    from tests.agents.clis.conftest import install_fake
+
+    exe = install_fake(tmp_path, name.split("/")[0], DATA / name)
+    _head, steps = load(name)
+    given = "".join(s["sent"] for s in steps if "sent" in s)
+    r = subprocess.run([str(exe)], input=given.encode(), capture_output=True, timeout=60, cwd=tmp_path)
+    assert r.stdout.decode() == "".join(s["out"] + "\n" for s in steps if "out" in s)
+    assert r.stderr.decode() == "".join(s["err"] + "\n" for s in steps if "err" in s)
+    assert r.returncode == next(s["exit"] for s in steps if "exit" in s)

@@ -52,9 +52,89 @@ def tiny_repo(at: Path) -> Path:
     return at
 
 
+# --scripted: instead of the local model (which calls org's own tool names, so no CLI asks a permission), a
+# loopback chat-completions model that calls the CLI's own file-writing tool once, then says it is done: the
+# recording then holds the CLI's real permission request and org's answer.
+WRITE_TOOLS = {  # tool name the CLI offers -> its arguments (the workspace path filled in)
+    "Write": lambda ws: {"file_path": f"{ws}/hello.txt", "content": "hello\n"},
+    "write": lambda ws: {"filePath": f"{ws}/hello.txt", "content": "hello\n"},
+    "apply_patch": lambda ws: {"input": "*** Begin Patch\n*** Add File: hello.txt\n+hello\n*** End Patch\n"},
+    "shell": lambda ws: {"command": ["bash", "-lc", "echo hello > hello.txt"], "workdir": str(ws)},
+    "exec_command": lambda ws: {"cmd": "echo hello > hello.txt", "workdir": str(ws)},
+}
+SCRIPT = {"workspace": "/tmp", "seen": []}
+
+
 @contextlib.contextmanager
-def gateway(tmp: Path):
-    """(gateway URL, a gateway token, the model it grants): a starter org, a builder job, the local model."""
+def scripted_model():
+    """A loopback OpenAI chat-completions server: a tool call to the first known writing tool, then text."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class H(BaseHTTPRequestHandler):
+        def log_message(self, *a):  # quiet
+            pass
+
+        def _send(self, doc: dict) -> None:
+            data = json.dumps(doc).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self):
+            self._send({"object": "list", "data": [{"id": "scripted", "object": "model"}]})
+
+        def do_POST(self):
+            body = json.loads(self.rfile.read(int(self.headers.get("content-length") or 0)) or b"{}")
+            names = [
+                (t.get("function") or {}).get("name") for t in body.get("tools") or [] if isinstance(t, dict)
+            ]
+            SCRIPT["seen"].append(names)
+            msgs = body.get("messages") or []
+            tool = next((n for n in WRITE_TOOLS if n in names), None)
+            done = any(m.get("role") == "tool" for m in msgs if isinstance(m, dict))
+            msg: dict = {"role": "assistant", "content": "Done: hello.txt written."}
+            finish = "stop"
+            if tool and not done:
+                args = WRITE_TOOLS[tool](SCRIPT["workspace"])
+                msg = {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [
+                        {
+                            "id": "call_rec_1",
+                            "type": "function",
+                            "function": {"name": tool, "arguments": json.dumps(args)},
+                        }
+                    ],
+                }
+                finish = "tool_calls"
+            self._send(
+                {
+                    "id": "chatcmpl-rec",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": body.get("model", "scripted"),
+                    "choices": [{"index": 0, "message": msg, "finish_reason": finish}],
+                    "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+                }
+            )
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_port}/v1"
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+@contextlib.contextmanager
+def gateway(tmp: Path, scripted: bool = False):
+    """(gateway URL, a gateway token, the model it grants, the Gateway): a starter org, a builder job, the local
+    model."""
     from org.agents.localmodel import LocalModelServer
     from org.bus import Bus
     from org.config.loader import load_org
@@ -77,16 +157,19 @@ def gateway(tmp: Path):
             if c.task == task:
                 break
     cfg = load_org(root)
-    with LocalModelServer() as local:
+    with contextlib.ExitStack() as stack:
+        local_url = (
+            stack.enter_context(scripted_model()) if scripted else stack.enter_context(LocalModelServer()).url
+        )
         gw = Gateway(
             cfg,
             lambda: Guard(Bus.open(url, root=root, config=cfg), token_files=False, owns_bus=True),
-            local_url=local.url,
+            local_url=local_url,
             env={"ORG_MODELS": "local"},
         )
         gw.serve(http=True)
         try:
-            yield gw.url, gw.grant(job_token, workflow="change"), cfg.actors[actor].model
+            yield gw.url, gw.grant(job_token, workflow="change"), cfg.actors[actor].model, gw
         finally:
             gw.stop()
 
@@ -102,6 +185,7 @@ def record(
     home = tmp / f"{name}-home"
     home.mkdir()
     launch = Launch(workspace=work, prompt=PROMPT, model=model)
+    SCRIPT["workspace"] = str(work)
     argv = adapter.argv(exe, launch)
     base = gw_url.rstrip("/").removesuffix("/v1")
     env = {
@@ -184,6 +268,9 @@ def record(
     code = proc.wait()
     for t in threads:
         t.join(timeout=10)
+    for stream in (proc.stdin, proc.stdout, proc.stderr):
+        with contextlib.suppress(OSError):
+            stream.close()
     if timed_out:
         steps = kept
     else:
@@ -202,6 +289,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--prefix", default=str(Path.home() / ".cache" / "org-clis"))
     p.add_argument("--wall", type=float, default=300.0, help="seconds one CLI may run")
     p.add_argument("--max-lines", type=int, default=60, help="stdout lines kept before the CLI is stopped")
+    p.add_argument(
+        "--scripted",
+        action="store_true",
+        help="a scripted model that calls the CLI's writing tool (records its permission exchange) -> <cli>/permission.jsonl",
+    )
     p.add_argument("--out", default=str(HERE), help="where <cli>/recorded.jsonl is written")
     a = p.parse_args(argv)
     bad = [c for c in a.clis if c not in CLIS]
@@ -209,7 +301,10 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"unknown CLI {', '.join(bad)} (known: {', '.join(CLIS)})")
     a.clis = a.clis or list(CLIS)
     bindir = Path(a.prefix) / "node_modules" / ".bin"
-    with tempfile.TemporaryDirectory(prefix="org-rec-") as d, gateway(Path(d)) as (url, token, model):
+    with (
+        tempfile.TemporaryDirectory(prefix="org-rec-") as d,
+        gateway(Path(d), a.scripted) as (url, token, model, _gw),
+    ):
         for name in a.clis:
             exe = shutil.which(name, path=str(bindir)) or shutil.which(name)
             if exe is None:
@@ -227,7 +322,12 @@ def main(argv: list[str] | None = None) -> int:
                     "argv": shown,
                     "env": meta["env"],
                     "prompt": PROMPT,
-                    "model": model + " (org's deterministic local model through org's gateway)",
+                    "model": model
+                    + (
+                        " (record.py's scripted model: one call of the CLI's writing tool, through org's gateway)"
+                        if a.scripted
+                        else " (org's deterministic local model through org's gateway)"
+                    ),
                     "exit": meta["exit"],
                     "stopped_by_recorder": meta["timed_out"],
                     "seconds": round(time.monotonic() - t0, 1),
@@ -236,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
             text = "\n".join(json.dumps(s) for s in (head, *steps)) + "\n"
             text = text.replace(token, "orgg_RECORDED").replace(url, "http://127.0.0.1:PORT")
             text = text.replace(d, "/tmp/org-rec")
-            out = Path(a.out) / name / "recorded.jsonl"
+            out = Path(a.out) / name / ("permission.jsonl" if a.scripted else "recorded.jsonl")
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(text)
             print(f"{name} {ver}: exit {meta['exit']}, {len(steps)} steps -> {out}")
