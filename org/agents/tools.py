@@ -111,8 +111,10 @@ class ToolResult:
     changed: bool = False  # a write that changed a file
 
     def ledger(self) -> dict:
-        return {
-            "tool": self.tool,
+        from org.bus import TOOL_NAMES
+
+        return {  # a call naming no tool org offers is in the ledger as "unknown", never the model's text
+            "tool": self.tool if self.tool in TOOL_NAMES else "unknown",
             "args_sha256": self.digest,
             "result": self.result,
             "latency_ms": round(self.latency_ms, 1),

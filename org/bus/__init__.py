@@ -98,6 +98,7 @@ _HOMES = {
     "Reservation": "budgets",
     "Claim": "claims",
     "AGENT_EVENT_KINDS": "claims",
+    "TOOL_NAMES": "toolcalls",
     "task_key": "context",
     "Redactor": "redact",
     "SchemaTooNew": "schema",
@@ -116,6 +117,7 @@ __getattr__ = lazy_names("org.bus", _HOMES, globals())
 # "bus-internals" in pyproject.toml): everything else under org.bus is its internals.
 __all__ = [
     "AGENT_EVENT_KINDS",
+    "TOOL_NAMES",
     "Bus",
     "Claim",
     "Reservation",

@@ -12,6 +12,8 @@ import hashlib
 from operator import methodcaller
 from typing import Any
 
+from org.bus._chainfold import RangeFold
+
 __all__ = ["walk", "walk_in_process", "GENESIS"]
 
 GENESIS = hashlib.sha256(b"org audit chain v1").digest()
@@ -27,9 +29,11 @@ def walk(
     anchors: dict[int, str] | None = None,
     progress=None,
     name: str = "org_audit_walk",
+    fold: RangeFold | None = None,
 ) -> tuple[int, bytes, tuple[int, str] | None]:
     """Check rows lo..hi, which the caller has proved contiguous (so row i has seq lo + i). Returns
-    (last seq checked, its hash, first problem or None). conn: a DB-API connection in a read transaction."""
+    (last seq checked, its hash, first problem or None). conn: a DB-API connection in a read transaction.
+    `fold`, when given, is handed every row's (seq, type, body) as it streams by (the tables' check)."""
     anchors = anchors or {}
     ph = "%s" if pg else "?"
     if lo <= 1:
@@ -47,7 +51,9 @@ def walk(
         cur.itersize = batch
     else:
         cur = conn.cursor()
-    cur.execute(f"SELECT body, hash FROM events WHERE seq >= {ph} AND seq <= {ph} ORDER BY seq", (lo, hi))
+    cur.execute(
+        f"SELECT type, body, hash FROM events WHERE seq >= {ph} AND seq <= {ph} ORDER BY seq", (lo, hi)
+    )
     sha, dig = hashlib.sha256, methodcaller("digest")
     at = lo  # seq of the next row
     try:
@@ -55,7 +61,7 @@ def walk(
             rows = cur.fetchmany(batch)
             if not rows:
                 break
-            bodies, hashes = zip(*rows, strict=True)
+            types, bodies, hashes = zip(*rows, strict=True)
             if pg:
                 bodies, hashes = tuple(map(bytes, bodies)), tuple(map(bytes, hashes))
             k = len(hashes)
@@ -78,6 +84,8 @@ def walk(
                         (hashes[s - at - 1] if s > at else prev),
                         (s, f"event {s} does not match the anchor recorded for it"),
                     )
+            if fold is not None:
+                fold.add_rows(at, types, bodies)
             prev = hashes[-1]
             at += k
             if progress is not None:
@@ -89,8 +97,11 @@ def walk(
     return hi, prev, None
 
 
-def walk_in_process(spec: tuple, lo: int, hi: int, anchors: dict[int, str], counter=None):
-    """Worker-process entry: open our own connection from spec, walk [lo, hi] in one snapshot."""
+def walk_in_process(
+    spec: tuple, lo: int, hi: int, anchors: dict[int, str], counter=None, wanted: tuple | None = None
+):
+    """Worker-process entry: open our own connection from spec, walk [lo, hi] in one snapshot. With `wanted`
+    (job ids, token ids that have rows), also fold the range: returns (walk result, fold result or None)."""
     kind = spec[0]
     if kind == "sqlite":
         import sqlite3
@@ -110,7 +121,9 @@ def walk_in_process(spec: tuple, lo: int, hi: int, anchors: dict[int, str], coun
             with counter.get_lock():
                 counter.value += k
 
+    fold = RangeFold(*wanted) if wanted is not None else None
     try:
-        return walk(conn, pg, lo, hi, anchors=anchors, progress=bump)
+        result = walk(conn, pg, lo, hi, anchors=anchors, progress=bump, fold=fold)
+        return result, (fold.result() if fold is not None else None)
     finally:
         conn.close()

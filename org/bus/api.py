@@ -106,12 +106,12 @@ class Bus:
         if not self._config_loaded:
             self._config_loaded = True
             if self.ctx.root is not None and (self.ctx.root / "lanes").is_dir():
+                from org.bus.proofcache import prove_once
                 from org.config.loader import load_org
-                from org.engine.proofs import prove
                 from org.errors import ConfigError
 
                 cfg = load_org(self.ctx.root)
-                problems = prove(cfg)
+                problems = prove_once(cfg, self.ctx.root)  # proved once per config text and prover (ADR 0262)
                 if problems:
                     raise ConfigError(problems)
                 self._config = cfg
@@ -477,8 +477,8 @@ class Bus:
     def pinned_config(self, config_hash: str) -> OrgConfig:
         return _views.pinned_config(self.ctx, config_hash)
 
-    def board(self) -> dict:
-        return _views.board(self.ctx)
+    def board(self, since: int | None = None) -> dict:
+        return _views.board(self.ctx, since)
 
     def task_usage(self, task: str) -> list[dict]:
         return _views.task_usage(self.ctx, task)

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from org.bus._chainfold import JOB_STATUS, Folded, RangeFold, merge
 from org.bus._walk import GENESIS, walk, walk_in_process
 from org.bus.store import Store, Tx
 
@@ -289,12 +290,15 @@ def verify(
             gap = _first_gap(cur, pg, low)
             problems.append((gap, f"event {gap} is missing (the log jumps from {gap - 1} past it)"))
         upto = min([head_seq, top] + [p[0] - 1 for p in problems])
+        wanted = _rows_to_compare(cur)
         bad: list[int | None] = []
 
         def check_headers() -> None:  # runs in this process while worker processes walk the chain
             bad.append(_first_bad_header(cur, pg))
 
-        n, last, broken = _walk_all(store, conn, pg, upto, batch, anchors, progress, workers, check_headers)
+        n, last, broken, folded = _walk_all(
+            store, conn, pg, upto, batch, anchors, progress, workers, check_headers, wanted
+        )
         if not bad:
             check_headers()
         if bad[0] is not None:
@@ -326,7 +330,7 @@ def verify(
         elif not problems and last != head_hash:
             problems.append((n, f"the last event {n} does not match the head's hash"))
         if not problems and n == head_seq:  # the chain holds: do the tables say what it says? (ADR 0113)
-            problems += _tables_disagree(cur, pg, head_seq, store.clock())[:1]
+            problems += _tables_disagree(cur, pg, head_seq, store.clock(), folded)[:1]
         with contextlib.suppress(Exception):  # a read-only transaction; nothing to keep
             raw.rollback()
             if not pg:
@@ -359,11 +363,13 @@ def _walk_all(
     progress,
     workers: int | None,
     during: Callable[[], None],
-) -> tuple[int, bytes, tuple[int, str] | None]:
+    wanted: tuple[frozenset, frozenset],
+) -> tuple[int, bytes, tuple[int, str] | None, Folded]:
+    """Walk 1..head (in worker processes by range for large logs), folding the tables' events on the way."""
     import os
 
     if head <= 0:
-        return 0, GENESIS, None
+        return 0, GENESIS, None, merge([])
     n_workers = (
         workers if workers is not None else (min(os.cpu_count() or 1, 4) if head >= _PARALLEL_FROM else 1)
     )
@@ -376,7 +382,9 @@ def _walk_all(
                 progress(done[0])
 
         during()
-        return walk(conn, pg, 1, head, batch=batch, anchors=anchors, progress=bump)
+        fold = RangeFold(*wanted)
+        n, last, broken = walk(conn, pg, 1, head, batch=batch, anchors=anchors, progress=bump, fold=fold)
+        return n, last, broken, merge([fold.result()])
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
@@ -391,17 +399,20 @@ def _walk_all(
     ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
     counter = ctx.Value("q", 0)
     with ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_init_counter, initargs=(counter,)) as ex:
-        futs = [ex.submit(_walk_range, spec, bounds[i], bounds[i + 1] - 1, anchors) for i in range(n_workers)]
+        futs = [
+            ex.submit(_walk_range, spec, bounds[i], bounds[i + 1] - 1, anchors, wanted)
+            for i in range(n_workers)
+        ]
         during()
         while not all(f.done() for f in futs):
             time.sleep(0.05)
             if progress is not None:
                 progress(counter.value)
         results = [f.result() for f in futs]
-    for r in results:  # the first range with a problem names the first broken link
+    for r, _ in results:  # the first range with a problem names the first broken link
         if r[2] is not None:
-            return r
-    return results[-1]
+            return (*r, merge([]))
+    return (*results[-1][0], merge([part for _, part in results]))
 
 
 _COUNTER = None
@@ -412,8 +423,20 @@ def _init_counter(counter) -> None:
     _COUNTER = counter
 
 
-def _walk_range(spec: tuple, lo: int, hi: int, anchors: dict[int, str]):
-    return walk_in_process(spec, lo, hi, anchors, _COUNTER)
+def _walk_range(spec: tuple, lo: int, hi: int, anchors: dict[int, str], wanted: tuple):
+    return walk_in_process(spec, lo, hi, anchors, _COUNTER, wanted)
+
+
+def _rows_to_compare(cur: Any) -> tuple[frozenset, frozenset]:
+    """The ids of the jobs and tokens rows (in verify's snapshot): the fold keeps what the chain says of these only.
+    A table that cannot be read gives nothing here; the tables' check names it."""
+    try:
+        cur.execute("SELECT id FROM jobs")
+        jobs = frozenset(r[0] for r in cur.fetchall())
+        cur.execute("SELECT id FROM org_tokens")
+        return jobs, frozenset(r[0] for r in cur.fetchall())
+    except Exception:
+        return frozenset(), frozenset()
 
 
 def _first_malformed(cur, pg: bool) -> tuple[int, str] | None:
@@ -478,37 +501,8 @@ def token_fingerprint(tid: Any, salt: Any, digest: Any) -> str:
     return hashlib.sha256(f"org-token\x00{tid}\x00{salt}\x00{digest}".encode()).hexdigest()
 
 
-# -- the tables are caches of the fold (ADR 0113) -----------------------------------------------------------
-_FOLDED = (
-    "switch.paused",
-    "switch.resumed",
-    "token.issued",
-    "token.fingerprint",
-    "token.revoked",
-    "job.posted",
-    "jobs.posted",
-    "job.claimed",
-    "job.lease",
-    *(
-        "job.submitted",
-        "job.released",
-        "job.requeued",
-        "job.retried",
-        "job.dead",
-        "job.failed",
-        "job.cancelled",
-    ),
-)
-# the status each event leaves a job in (job.posted/jobs.posted: queued; job.claimed: leased)
-_JOB_STATUS = {
-    "job.submitted": "done",
-    "job.released": "queued",
-    "job.requeued": "queued",
-    "job.retried": "queued",
-    "job.dead": "dead",
-    "job.failed": "dead",
-    "job.cancelled": "cancelled",
-}
+# -- the tables are caches of the fold (ADR 0113); the fold itself is org.bus._chainfold (ADR 0260) ----------
+_JOB_STATUS = JOB_STATUS
 _JOB_EVENTS = ("job.posted", "job.claimed", *_JOB_STATUS)
 
 
@@ -572,100 +566,19 @@ def _same_value(row: Any, chain: Any) -> bool:
     return type(row) is type(chain) and row == chain
 
 
-def _tables_disagree(cur: Any, pg: bool, head_seq: int, now: float) -> list[tuple[int, str]]:
-    """Fold what the chain says about pauses and principal tokens (one pass over those events) and name every
-    row of `switches` and `org_tokens` that says otherwise: a row no event made, a field that differs, a row
-    the chain made that is gone. Never raises: a row whose types or encoding were changed is a disagreement."""
+def _tables_disagree(cur: Any, pg: bool, head_seq: int, now: float, folded: Folded) -> list[tuple[int, str]]:
+    """Name every row of `switches`, `org_tokens` and `jobs` that says otherwise than the chain's fold (made during
+    the walk): a row no event made, a field that differs, a row the chain made that is gone. Never raises: a row
+    whose types or encoding were changed is a disagreement."""
     try:
-        return _disagreements(cur, pg, head_seq, now)
+        return _disagreements(cur, head_seq, now, folded)
     except Exception as e:
         return [(head_seq, f"the tables cannot be read against the chain ({type(e).__name__})")]
 
 
-def _disagreements(cur: Any, pg: bool, head_seq: int, now: float) -> list[tuple[int, str]]:
-    marks = ", ".join(["%s" if pg else "?"] * len(_FOLDED))
-    cur.execute(f"SELECT seq, body FROM events WHERE type IN ({marks}) ORDER BY seq", _FOLDED)
-    switches: dict[Any, tuple[int, dict]] = {}
-    tokens: dict[Any, tuple[int, dict]] = {}
-    jobs: dict[Any, tuple[int, dict]] = {}
-    claims: dict[Any, tuple[int, dict]] = {}
-    status: dict[Any, tuple[int, str]] = {}
-    lease: dict[Any, tuple[int, dict]] = {}  # a leased job's lease length: its claim, or a heartbeat's change
-    job_tokens: dict[Any, tuple[int, dict]] = {}  # minted with a claim: named in its job.claimed event
-    for seq, body in cur.fetchall():
-        ev = decode_body(body)
-        data, t = ev.get("data") or {}, ev.get("type")
-        if t == "switch.paused":
-            sid = data.get("switch")
-            switches[sid] = (seq, {"scope": data.get("scope"), "target": data.get("target"), "active": True})
-        elif t == "switch.resumed" and data.get("switch") in switches:
-            switches[data["switch"]] = (seq, {**switches[data["switch"]][1], "active": False})
-        elif t == "token.issued":
-            tokens[data.get("token_id")] = (
-                seq,
-                {
-                    "kind": "principal",
-                    "principal": data.get("principal"),
-                    "principal_kind": data.get("principal_kind"),
-                    "created_by": ev.get("actor"),
-                    "expires_at": data.get("expires_at"),
-                    "revoked": False,
-                    "fingerprint": data.get("fingerprint"),
-                },
-            )
-        elif t == "token.fingerprint":  # the schema 5 upgrade's, for a token made before fingerprints
-            tid = data.get("token_id")
-            for said_by in (tokens, job_tokens):
-                if tid in said_by and said_by[tid][1].get("fingerprint") is None:
-                    said_by[tid] = (seq, {**said_by[tid][1], "fingerprint": data.get("fingerprint")})
-        elif t == "token.revoked":
-            tid = data.get("token_id")
-            if tid in tokens:
-                tokens[tid] = (seq, {**tokens[tid][1], "revoked": True})
-            elif tid in job_tokens:
-                job_tokens[tid] = (seq, {**job_tokens[tid][1], "revoked": True})
-        elif t == "job.posted":
-            said = {
-                "task": ev.get("task"),
-                "gate": ev.get("gate"),
-                "lane": ev.get("lane"),
-                "kind": data.get("kind"),
-            }
-            jobs[ev.get("job")] = (seq, said)
-            status[ev.get("job")] = (seq, "queued")
-        elif t == "jobs.posted":
-            for lo, hi in data.get("ranges") or ():
-                for jid in range(int(lo), int(hi) + 1):
-                    jobs[jid] = (seq, {"task": None, "gate": None, "lane": ev.get("lane"), "kind": "plain"})
-                    status[jid] = (seq, "queued")
-        elif t == "job.claimed":
-            job: Any = ev.get("job")
-            claims[job] = (seq, {"leased_by": ev.get("actor"), "fence": data.get("fence")})
-            status[job] = (seq, "leased")
-            lease[job] = (seq, {"lease_seconds": data.get("lease_seconds")})
-            if data.get("job_token") is not None:
-                auth = ev.get("auth") or {}
-                job_tokens[data["job_token"]] = (
-                    seq,
-                    {
-                        "kind": "job",
-                        "principal": ev.get("actor"),
-                        "principal_kind": auth.get("kind"),
-                        "created_by": auth.get("token"),
-                        "job": job,
-                        "fence": data.get("fence"),
-                        "task": ev.get("task"),
-                        "gate": ev.get("gate"),
-                        "lane": ev.get("lane"),
-                        "expires_at": data.get("expires"),
-                        "revoked": False,
-                        "fingerprint": data.get("job_token_fingerprint"),
-                    },
-                )
-        elif t == "job.lease":
-            lease[ev.get("job")] = (seq, {"lease_seconds": data.get("lease_seconds")})
-        elif t in _JOB_STATUS:
-            status[ev.get("job")] = (seq, _JOB_STATUS[t])
+def _disagreements(cur: Any, head_seq: int, now: float, folded: Folded) -> list[tuple[int, str]]:
+    switches, tokens, jobs = folded.switches, folded.tokens, folded.jobs
+    claims, status, lease, job_tokens = folded.claims, folded.status, folded.lease, folded.job_tokens
     out: list[tuple[int, str]] = []
 
     def compare(table: str, key: Any, fields: dict, said: tuple[int, dict] | None) -> None:

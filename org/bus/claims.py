@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from org.bus.audit import iso
+from org.bus.audit import chained, iso
 from org.bus.context import Ctx, TaskRow
 from org.bus.jobs import JOB_COLS, job_id, refuse
 from org.bus.payloads import JobClaimed, TaskComment
@@ -359,13 +359,22 @@ def comment(ctx: Ctx, job: int | str, token: str, body: str) -> dict:
 AGENT_EVENT_KINDS = ("started", "message", "tool_call", "tool_result", "usage", "permission", "finished")
 MAX_AGENT_EVENTS = 200  # per call; the adapter bounds a whole session's too
 MAX_AGENT_TEXT = 2000  # characters of one event's text
+MAX_AGENT_NAME = 200  # characters of one event's tool or call id
+_ORGS_WORDS = (
+    "outcome",
+    "rules",
+    "decision",
+    "approved_by",
+)  # a permission's answer: org's, not the caller's
 _AGENT_FIELDS = {"kind": str, "text": str, "tool": str, "call": str, "data": dict}
 
 
 def agent_events(ctx: Ctx, job: int | str, token: str, events: list[dict]) -> dict:
     """The normalised events of the agent session working a job, each an `agent.<kind>` event on its task's
     timeline (redacted like every event), by the holder of the job's live lease. Bounded: at most
-    MAX_AGENT_EVENTS per call, MAX_AGENT_TEXT characters of text, kinds from AGENT_EVENT_KINDS only."""
+    MAX_AGENT_EVENTS per call, MAX_AGENT_TEXT characters of text (cut), MAX_AGENT_NAME of tool and call id and
+    4 * MAX_AGENT_TEXT of data as JSON (refused), kinds from AGENT_EVENT_KINDS only. What is org's to say (the
+    gateway's usage count, a permission's answer) is written by org (_in_orgs_voice), never the caller."""
     jid = job_id(job)
     if not isinstance(events, list) or len(events) > MAX_AGENT_EVENTS:
         raise UsageError(f"agent events come as a list of at most {MAX_AGENT_EVENTS}")
@@ -381,11 +390,16 @@ def agent_events(ctx: Ctx, job: int | str, token: str, events: list[dict]) -> di
         data = e.get("data") or {}
         if len(json.dumps(data, default=str)) > 4 * MAX_AGENT_TEXT:
             raise UsageError(f"an agent event's data is at most {4 * MAX_AGENT_TEXT} characters as JSON")
+        for name in ("tool", "call"):
+            if len(e.get(name) or "") > MAX_AGENT_NAME:
+                raise UsageError(f"an agent event's {name} is at most {MAX_AGENT_NAME} characters")
         clean.append({**e, "text": str(e.get("text") or "")[:MAX_AGENT_TEXT]})
 
     def fn(tx: Tx) -> dict:
         r = held(tx, jid, token, "agent_events")
+        decided = _decided(tx, r[0], r[3]) if any(e["kind"] == "permission" for e in clean) else {}
         for e in clean:
+            e = _in_orgs_voice(tx, jid, e, decided)
             body = {k: v for k, v in e.items() if k != "kind" and v not in ("", {}, None)}
             ctx.record(
                 tx, f"agent.{e['kind']}", task=r[0], gate=r[1], lane=r[2], actor=r[3], job=jid, data=body
@@ -393,6 +407,52 @@ def agent_events(ctx: Ctx, job: int | str, token: str, events: list[dict]) -> di
         return {"job": jid, "task": r[0], "recorded": len(clean)}
 
     return ctx.write(fn)
+
+
+def _decided(tx: Tx, task: str, actor: str) -> dict[str, tuple[str, list[str]]]:
+    """action -> (outcome, rule ids) of the latest `action.decided` org recorded for `actor` on `task`."""
+    out: dict[str, tuple[str, list[str]]] = {}
+    for _seq, _typ, ev in chained(tx, ("action.decided",), task):
+        if ev.get("actor") == actor:
+            out[str((ev.get("data") or {}).get("action"))] = (
+                str(ev.get("decision")),
+                list(ev.get("rules") or []),
+            )
+    return out
+
+
+def _in_orgs_voice(tx: Tx, jid: int, e: dict, decided: dict[str, tuple[str, list[str]]]) -> dict:
+    """An agent event with what only org or its gateway may say written by org, never taken from the caller:
+    usage `source: gateway` holds the job's calls as the usage ledger counted them; a permission's outcome is
+    an allow only where the caller says so and org's latest decision of that action for the job's actor is
+    an allow (otherwise org's answer, or deny when org decided nothing), with org's rule ids."""
+    data = dict(e.get("data") or {})
+    if e["kind"] == "usage" and data.get("source") == "gateway":
+        row = tx.x(
+            "SELECT COUNT(*), COALESCE(SUM(tokens_in), 0), COALESCE(SUM(tokens_out), 0), "
+            "COALESCE(SUM(cost_usd), 0), COUNT(cost_usd), SUM(CASE WHEN outcome = 'ok' THEN 0 ELSE 1 END) "
+            "FROM usage WHERE job = :j",
+            {"j": jid},
+        ).one()
+        calls, priced = int(row[0]), int(row[4])
+        data = {
+            "source": "gateway",
+            "calls": calls,
+            "tokens_in": int(row[1]),
+            "tokens_out": int(row[2]),
+            "cost_usd": float(row[3]) if priced else None,
+            "unpriced_calls": calls - priced,
+            "errors": int(row[5] or 0),
+        }
+    elif e["kind"] == "permission":
+        outcome, rules = decided.get(str(data.get("action")), ("deny", []))
+        said = data.get("outcome")
+        data = {k: v for k, v in data.items() if k not in _ORGS_WORDS}
+        data["outcome"] = (
+            "allow" if said == "allow" and outcome == "allow" else (outcome if outcome != "allow" else "deny")
+        )
+        data["rules"] = rules
+    return {**e, "data": data}
 
 
 def heartbeat(ctx: Ctx, job: int | str, token: str, *, lease_seconds: float | None = None) -> dict:

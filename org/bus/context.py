@@ -321,16 +321,19 @@ class Ctx:
             source = policy_source(pinned)
             if source["files"]:
                 data = {**(data or {}), "policy_source": source}
+        # every column a caller can influence is masked like the data (a name or rule id is never a way onto
+        # the chain for a secret); ids that are no secret's shape pass unchanged
+        txt = self.redactor.text
         ev = {
             "v": 1,
             "type": type_,
             "task": task,
-            "actor": actor,
-            "lane": lane,
-            "family": family,
-            "gate": gate,
-            "decision": decision,
-            "rules": list(rules),
+            "actor": txt(actor) if actor else actor,
+            "lane": txt(lane) if lane else lane,
+            "family": txt(family) if family else family,
+            "gate": txt(gate) if gate else gate,
+            "decision": txt(decision) if decision else decision,
+            "rules": [txt(str(r)) for r in rules],
             "config_hash": config_hash,
             "job": job,
             "data": (data or {}) if trusted else self.redactor.value(data or {}),

@@ -30,6 +30,8 @@ from org.engine.state import Event, TaskState
 from org.errors import Conflict, Denied, IntegrityError, NotFound, UsageError
 
 __all__ = [
+    "check_may_resume",
+    "resume_events",
     "act",
     "approve",
     "reject",
@@ -765,16 +767,13 @@ def _settle(
         if st.status != "escalated":
             raise Conflict(f"{key} is {st.status}, not escalated")
         if ok:
-            # the human accepts the task's unknown spend so far (ADR 0051): counted under the task row's lock
-            evs = flow.resume(
-                pcfg, st, human, note, extra_check=ctx.extra_check, unpriced_calls=task_spend(tx, key)[1]
-            )
+            evs = resume_events(ctx, tx, pcfg, key, st, human, note, approval=p["approval"])
         else:
             evs = [Event("task.rejected", key, {"reason": note, "escalation": st.escalation}, human)]
-        tx.x(
-            "UPDATE approvals SET decided_by = :h, note = :n WHERE id = :id",
-            {"h": human, "n": ctx.redactor.text(note) or None, "id": p["approval"]},
-        )
+            tx.x(
+                "UPDATE approvals SET decided_by = :h, note = :n WHERE id = :id",
+                {"h": human, "n": ctx.redactor.text(note) or None, "id": p["approval"]},
+            )
         st2 = apply(ctx, tx, pcfg, row, st, evs)
         return {
             **base,
@@ -784,6 +783,54 @@ def _settle(
         }
 
     return ctx.write(fn)
+
+
+def check_may_resume(pcfg: OrgConfig, st: TaskState, key: str, human: str, doing: str) -> None:
+    """What approving `key`'s escalation takes, for any door that resumes it (`org approve`, taking over the
+    dead job that raised it; ADR 0230): a human whose lane may 'approve' under the pinned policy, neither they
+    nor anyone behind their token an author. Denied (exit 4) saying to have an approver resume it first."""
+    who = pcfg.actors.get(human)
+    then = f"; have an approver resume it first (org approve {key}), then {doing}"
+    if who is None or not who.is_human:
+        raise Denied(
+            f"{human} is not a member of a human lane under {key}'s pinned policy{then}",
+            rule=rule_ids.HUMAN_APPROVAL,
+        )
+    d = decide(pcfg, human, "approve", {})
+    if not d.allowed:
+        raise Denied(
+            f"answering {key}'s escalation takes approving it, and {d.reason}{then}", rules=d.rule_ids
+        )
+    for person in (human, *_behind(human)):
+        if person in st.authors:
+            raise Denied(
+                _author_words(st, key, human, person, "resume") + then, rule=rule_ids.SEPARATION_OF_DUTIES
+            )
+
+
+def resume_events(
+    ctx: Ctx, tx: Tx, pcfg: OrgConfig, key: str, st: TaskState, human: str, note: str, *, approval: int | None
+) -> list[Event]:
+    """The events resuming `key`'s escalation as `human` decides it, recording them as its decider (request
+    #approval, or every pending escalation of the task when None). The human accepts the task's unknown spend
+    so far (ADR 0051), counted under the task row's lock the caller holds. Checks are the caller's
+    (check_may_resume, or _settle's own)."""
+    evs = flow.resume(
+        pcfg, st, human, note, extra_check=ctx.extra_check, unpriced_calls=task_spend(tx, key)[1]
+    )
+    n = ctx.redactor.text(note) or None
+    if approval is not None:
+        tx.x(
+            "UPDATE approvals SET decided_by = :h, note = :n WHERE id = :id",
+            {"h": human, "n": n, "id": approval},
+        )
+    else:
+        tx.x(
+            "UPDATE approvals SET decided_by = :h, note = :n "
+            "WHERE task = :k AND kind = 'escalation' AND status = 'pending'",
+            {"h": human, "n": n, "k": key},
+        )
+    return evs
 
 
 def _requester_lane(cfg: OrgConfig, actor: str | None) -> str | None:

@@ -5,9 +5,11 @@ from whom and why. Earlier attempts, revisions and findings stay on the timeline
 on the same rails (the diff guard, authorship: an author never approves their own work).
 
 A dead job (its agent gave up with `org job fail`, or its leases ran out) is taken over the same way, when the
-task's open escalation is the one that job raised (kind job_failed or dead_job, ADR 0230): the take-over answers
-it (task.resumed by the human, the escalation request granted), and the same job, attempts and all, is leased to
-the human. A task escalated for anything else (its budget, its rework limit) waits for its approvers."""
+task's open escalation is the one that job raised (kind job_failed or dead_job, ADR 0230) and the human may
+approve that escalation (the same checks as `org approve`): the take-over answers it (task.resumed by the human,
+the escalation request granted with them as its decider), and the same job, attempts and all, is leased to the
+human. A human who may not approve is refused and told to have an approver resume it first. A task escalated
+for anything else (its budget, its rework limit) waits for its approvers."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from collections.abc import Callable
 
 from org.bus.claims import Claim
 from org.bus.context import Ctx, task_key
+from org.bus.decisions import check_may_resume, resume_events
 from org.bus.driver import apply
 from org.bus.jobs import JOB_COLS
 from org.bus.payloads import JobClaimed, JobEnded, JobTakenOver
@@ -99,8 +102,13 @@ def take_over(
         resumed: list = []
         if dead:  # the escalation the dead job raised is answered by the human taking it over (recorded
             # once the job is theirs, so no second job is posted for the gate)
+            # answering it takes what approving it takes (ADR 0230): the approve permission, no author, the
+            # decider recorded, the task's unpriced spend accepted by that human
+            check_may_resume(pcfg, st, key, actor, "take over its work")
             before_resume = st
-            resumed = flow.resume(pcfg, st, actor, f"taken over by {actor}: {why}")
+            resumed = resume_events(
+                ctx, tx, pcfg, key, st, actor, f"taken over by {actor}: {why}", approval=None
+            )
             st = fold(resumed, st.copy())
             if (
                 st.status != "active"

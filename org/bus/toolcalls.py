@@ -1,7 +1,8 @@
 """The tool-call ledger on the chain: one `tool.called` event per tool call a job's holder made (ADR 0231):
 tool, a digest of the arguments, result class, latency, decision and rules. Nothing else is taken: an entry
-with any other field, free text where a class is asked, or a digest that is not one, is refused (exit 2), so
-a ledger entry never carries arguments, file contents or secrets."""
+with any other field, free text where a class is asked, a tool org does not offer, a rule id that is no rule of
+the job's pinned policy, or a digest that is not one, is refused (exit 2), so a ledger entry never carries
+arguments, file contents or secrets."""
 
 from __future__ import annotations
 
@@ -13,13 +14,28 @@ from org.bus.context import Ctx
 from org.bus.jobs import job_id, refuse
 from org.bus.payloads import ToolCalled
 from org.bus.store import Tx
+from org.engine import rule_ids
 from org.errors import UsageError
 
-__all__ = ["record_tool_call", "check_entry", "RESULTS", "DECISIONS"]
+__all__ = ["record_tool_call", "check_entry", "RESULTS", "DECISIONS", "TOOL_NAMES"]
 
 RESULTS = ("ok", "denied", "refused", "error", "failed", "timeout")
 DECISIONS = ("", "allow", "deny", "needs_approval")
-_TOOL = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+# every tool org's agents offer (org.agents.tools, org.agents.review; a test holds them to this list), and
+# "unknown" for a call naming none of them: a ledger entry's tool is a name from here, never the caller's text
+TOOL_NAMES = frozenset(
+    {
+        "list_files",
+        "read_file",
+        "search",
+        "write_file",
+        "edit_file",
+        "run_tests",
+        "submit",
+        "test_results",
+        "unknown",
+    }
+)
 _DIGEST = re.compile(r"^[0-9a-f]{16,64}$")
 _RULE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,79}$")
 _FIELDS = {"tool", "args_sha256", "result", "latency_ms", "decision", "rules"}
@@ -36,8 +52,8 @@ def check_entry(entry: Any) -> ToolCalled:
     if extra:
         raise UsageError(f"a tool-call entry holds only {', '.join(sorted(_FIELDS))}; not {', '.join(extra)}")
     tool, digest = entry.get("tool"), entry.get("args_sha256")
-    if not isinstance(tool, str) or not _TOOL.fullmatch(tool):
-        raise UsageError("tool: a tool's name (lower case letters, digits and _, at most 40)")
+    if not isinstance(tool, str) or tool not in TOOL_NAMES:
+        raise UsageError(f"tool: one of {', '.join(sorted(TOOL_NAMES))}")
     if not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
         raise UsageError("args_sha256: the hex digest of the arguments (never the arguments)")
     result, decision = entry.get("result"), entry.get("decision", "")
@@ -59,7 +75,7 @@ def check_entry(entry: Any) -> ToolCalled:
         or len(rules) > 20
         or not all(isinstance(r, str) and _RULE.fullmatch(r) for r in rules)
     ):
-        raise UsageError("rules: at most 20 rule ids")
+        raise UsageError("rules: at most 20 rule ids")  # and each one of the org's own (record_tool_call)
     return ToolCalled(
         tool=tool,
         args_sha256=digest,
@@ -83,6 +99,14 @@ def record_tool_call(ctx: Ctx, job: int | str, token: str, entry: Any) -> dict:
         ).one_or_none()
         if r is None:
             refuse(tx, jid, token, "tool-call record")
+        row = ctx.task_row(tx, r[0])
+        pcfg = ctx.pinned(tx, row.config_hash)
+        unknown = [x for x in data["rules"] if x not in rule_ids.known(pcfg)]
+        if unknown:  # said by count, never echoed: a made-up "rule id" is where a secret would ride
+            raise UsageError(
+                f"rules: {len(unknown)} of the entry's rule ids are no rule of the policy {r[0]} runs under "
+                "(a ledger entry names the rules its decision named)"
+            )
         ctx.record(
             tx,
             "tool.called",
@@ -93,6 +117,7 @@ def record_tool_call(ctx: Ctx, job: int | str, token: str, entry: Any) -> dict:
             job=jid,
             decision=data["decision"] or None,
             rules=data["rules"],
+            config_hash=pcfg.config_hash,
             data=data,
         )
         return {"job": jid, "task": r[0], "recorded": True}

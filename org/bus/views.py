@@ -71,38 +71,93 @@ def pinned_config(ctx: Ctx, config_hash: str) -> Any:
     return ctx.store.read(lambda tx: ctx.pinned(tx, config_hash))
 
 
-def board(ctx: Ctx) -> dict:
+# an event with no task changes no task's row on the board unless it is one of these kinds' complement: jobs of no
+# task (plain jobs) and tokens never show there; anything else task-less (a pause, a resume, ...) reloads it all
+_BOARD_BLIND = "(type LIKE 'job.%' OR type LIKE 'jobs.%' OR type LIKE 'token.%')"
+_BOARD_CHANGED_MAX = 2_000  # more tasks touched than this since the last head: a full reload is as cheap
+_BOARD_EVENTS_MAX = 20_000  # or more events of tasks than this
+
+
+def board(ctx: Ctx, since: int | None = None) -> dict:
     """Every task (newest first), the open jobs of tasks, pending approvals per task and the active switches:
-    {tasks: [(id, key, title, workflow, tier, status, updated_at, created_by)], jobs: [(task, gate, lane, status,
-    holder)], pending: {task: n}, switches: [{scope, target}]}."""
+    {head, full, tasks: [(id, key, title, workflow, tier, status, updated_at, created_by)], jobs: [(task, gate,
+    lane, status, holder)], pending: {task: n}, switches: [{scope, target}]}. With `since` (an audit head seen
+    before), only the tasks events after it touched (`full` False, `changed` their keys), unless something
+    task-less that shows on every row happened, the head went back, or too many changed: then everything."""
+
+    def changed(tx: Tx, head: int) -> list[str] | None:
+        if since is None or since > head:
+            return None
+        if tx.x(
+            f"SELECT 1 FROM events WHERE seq > :s AND task IS NULL AND NOT {_BOARD_BLIND} LIMIT 1",
+            {"s": since},
+        ).first():
+            return None
+        # by seq (the primary key): DISTINCT would walk the whole task index of the log
+        rows = tx.x(
+            "SELECT task FROM events WHERE seq > :s AND task IS NOT NULL ORDER BY seq LIMIT :n",
+            {"s": since, "n": _BOARD_EVENTS_MAX + 1},
+        ).all()
+        keys = sorted({r[0] for r in rows})
+        return None if len(rows) > _BOARD_EVENTS_MAX or len(keys) > _BOARD_CHANGED_MAX else keys
 
     def fn(tx: Tx) -> dict:
+        head = int(tx.x("SELECT seq FROM audit_head WHERE id = 1").scalar() or 0)
+        keys = changed(tx, head)
+        where_task, where_job, where_pend, bind = "", "", "", {}
+        if keys is not None:
+            if not keys:
+                return {
+                    "head": head,
+                    "full": False,
+                    "changed": [],
+                    "tasks": [],
+                    "jobs": [],
+                    "pending": {},
+                    "switches": _switches(tx),
+                }
+            bind = {f"k{i}": k for i, k in enumerate(keys)}
+            marks = ", ".join(f":k{i}" for i in range(len(keys)))
+            where_task, where_job = f"WHERE key IN ({marks}) ", f"AND task IN ({marks}) "
+            where_pend = where_job
         tasks = tx.x(
             "SELECT id, key, title, workflow, tier, status, updated_at, created_by FROM tasks "
-            "ORDER BY id DESC"
+            f"{where_task}ORDER BY id DESC",
+            bind,
         ).all()
         jobs = tx.x(
             "SELECT task, gate, lane, status, leased_by FROM jobs WHERE status IN ('queued', 'leased') "
-            "AND task IS NOT NULL ORDER BY id"
+            f"AND task IS NOT NULL {where_job}ORDER BY id",
+            bind,
         ).all()
+        # a few tasks' pending approvals through the per-task index (SQLite, without statistics, would walk every
+        # pending approval through the status index)
+        by_task = "INDEXED BY ux_approvals_pending " if keys and not tx.pg else ""
         pend = dict(
             tx.x(
-                "SELECT task, COUNT(*) FROM approvals WHERE status = 'pending' AND task IS NOT NULL "
-                "GROUP BY task"
+                f"SELECT task, COUNT(*) FROM approvals {by_task}WHERE status = 'pending' AND task IS NOT NULL "
+                f"{where_pend}GROUP BY task",
+                bind,
             ).all()
         )
-        switches = [
-            {"scope": sc, "target": tg}
-            for sc, tg in tx.x("SELECT scope, target FROM switches WHERE active = :t", {"t": True}).all()
-        ]
         return {
+            "head": head,
+            "full": keys is None,
+            "changed": keys or [],
             "tasks": [tuple(r) for r in tasks],
             "jobs": [tuple(r) for r in jobs],
             "pending": pend,
-            "switches": switches,
+            "switches": _switches(tx),
         }
 
     return ctx.store.read(fn)
+
+
+def _switches(tx: Tx) -> list[dict]:
+    return [
+        {"scope": sc, "target": tg}
+        for sc, tg in tx.x("SELECT scope, target FROM switches WHERE active = :t", {"t": True}).all()
+    ]
 
 
 def task_usage(ctx: Ctx, task: str) -> list[dict]:

@@ -59,7 +59,13 @@ ids: it imports the constant (a test fails on the literal anywhere else).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from org.config.loader import OrgConfig
+
 __all__ = [
+    "known",
     "UNKNOWN_ACTOR",
     "BAD_ATTRIBUTE",
     "CREDENTIAL_UNAVAILABLE",
@@ -170,3 +176,10 @@ def lane_may(lane: str) -> str:
 
 
 BUILT_IN = frozenset(v for k, v in dict(globals()).items() if k.isupper() and isinstance(v, str) and "-" in v)
+
+
+def known(cfg: OrgConfig) -> frozenset[str]:
+    """Every rule id a decision under `cfg` can name: org's built-in ids, the ids of its gates/rules.yaml and
+    risk classification, and each lane's may/may-not ids. Any other id (a caller's ledger entry) is no rule."""
+    lanes = {f(lane) for lane in cfg.lanes for f in (lane_may, lane_may_not)}
+    return BUILT_IN | {r.spec.id for r in cfg.rules} | {c.id for c in cfg.risk.classify} | lanes

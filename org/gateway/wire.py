@@ -171,9 +171,12 @@ def _parse_messages(body: dict, model: str | None) -> ChatCall:
     given = body.get("messages")
     if not isinstance(given, list) or not given:
         raise WireError("'messages' must be a non-empty list")
+    if not any(isinstance(m, dict) and m.get("role") in ("user", "assistant") for m in given):
+        raise WireError("'messages' needs a user or assistant message")
     for m in given:
-        if not isinstance(m, dict) or m.get("role") not in ("user", "assistant"):
-            raise WireError("each message needs role user or assistant")
+        # Claude Code (2.1.197, recorded) also sends a `system` message among its messages: its text only
+        if not isinstance(m, dict) or m.get("role") not in ("user", "assistant", "system"):
+            raise WireError("each message needs role user, assistant or system")
         content = m.get("content")
         blocks = content if isinstance(content, list) else [{"type": "text", "text": _text(content)}]
         text = "\n".join(
@@ -181,6 +184,9 @@ def _parse_messages(body: dict, model: str | None) -> ChatCall:
             for b in blocks
             if isinstance(b, dict) and b.get("type") == "text" and isinstance(b.get("text"), str)
         )
+        if m["role"] == "system":
+            msgs.append({"role": "system", "content": text})
+            continue
         uses = [b for b in blocks if isinstance(b, dict) and b.get("type") == "tool_use"]
         results = [b for b in blocks if isinstance(b, dict) and b.get("type") == "tool_result"]
         for r in results:

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from org.config.secretenv import PASS_ENV, passed_env, secret_env
+from org.config.secretenv import PASS_ENV, credential_env, passed_env, secret_env
 from org.errors import UsageError
 
 __all__ = [
@@ -53,6 +53,7 @@ __all__ = [
     "PASS_ENV",
     "SOCKET_ENV",
     "forbidden_env",
+    "ROOM_ENV",
     "job_sandbox",
     "relay_argv",
 ]
@@ -78,12 +79,21 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SOCKET_ENV = {"bus": "ORG_BUS_SOCKET", "gateway": "ORG_GATEWAY_SOCKET"}
 
 
+# what org itself hands a room on purpose (no credential of the user's: a job-scoped gateway token, the
+# sockets' in-room paths); every other credential-shaped name is refused
+ROOM_ENV = frozenset({"ORG_GATEWAY_TOKEN", *SOCKET_ENV.values()})
+
+
 def forbidden_env(name: str) -> bool:
-    """True for a variable name no agent's environment may hold (keys, secrets, org's identity and database):
-    org.config.secretenv's rule, and every provider's key."""
+    """True for a variable name no agent's environment may hold: every credential-shaped name (the one
+    classifier git's environment drops the user's credentials with, org.config.secretenv.credential_env:
+    keys, tokens, secrets, connection strings, org's identity and database) and every provider's key, but
+    the room's own ROOM_ENV."""
     from org.agents.endpoints import is_provider_key
 
-    return secret_env(name) or is_provider_key(name)
+    if name in ROOM_ENV:
+        return False
+    return secret_env(name) or credential_env(name) or is_provider_key(name)
 
 
 @dataclass(frozen=True)

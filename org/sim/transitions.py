@@ -4,10 +4,11 @@
 calls whose inputs differ only in *who* (the task id, actor ids, revision hashes, the people behind a token) but
 agree on everything the engine reads of them (each actor's lane, kind, model, family; which identities are equal;
 how they sort) give answers that differ only by the same renaming. So each identity is replaced by a placeholder
-in order of first appearance (the task's `names`), the state by its shape (`sig`, an interned int), and the answer
-(the events, the state they fold to) is kept as a template with placeholders, filled in with this call's names.
-A task carries its shape from one transition to the next, so a replayed submission reads no state at all for its
-key; the state is still folded (by the engine's own fold) for what the simulator reads of it. Whatever the key
+in order of first appearance (the task's `names`, each pinned by its profile when it enters) and the state by its
+shape (`sig`, an interned int: the start's inputs, then (shape before, the events' template) for each transition,
+as the fold is a function of the two); the answer is kept as a template with placeholders, filled in with this
+call's names. A replayed submission reads no state for its key; the state is still folded (by the engine's own
+fold) for what the simulator reads of it. A state moved outside the memo is answered by the engine from then on. Whatever the key
 does not pin (an answer that raises, a new identity the memo cannot name in advance) is not kept: the engine
 answers it each time. ADR 0255.
 """
@@ -139,7 +140,9 @@ class Transitions:
         self.enabled = enabled
         # what the engine reads of an actor: its config entry without the id (and the id itself when some
         # rule or gate names it: then that actor is not like any other)
-        text = repr((cfg.workflows, getattr(cfg, "policy", None), getattr(cfg, "rules", None)))
+        text = repr(
+            (cfg.workflows, cfg.rules, cfg.risk, cfg.credentials, cfg.attributes, cfg.repos, cfg.action_facts)
+        )
         self.profiles: dict[str, tuple] = {
             a.id: (a.lane, a.kind, a.model, a.family, a.family_declared, a.id if a.id in text else None)
             for a in cfg.actors.values()
@@ -149,60 +152,11 @@ class Transitions:
         self.submits: dict[tuple, tuple | None] = {}
         self.hits = self.misses = 0
 
-    # ---- shapes ---------------------------------------------------------------------------------
-    def _shape(self, st: TaskState, namer: _Namer) -> int:
-        """The interned shape of a state: every field, identities by position, the names' profiles and order."""
-        ref, text = namer.ref, namer.text
-        ref(st.id)
-        revisions = tuple((ref(r), g, ref(a), f) for r, g, a, f in st.revisions)
-        gates = tuple(
-            (
-                name,
-                g.status,
-                text(g.reason),
-                ref(g.revision),
-                ref(g.bound),
-                tuple(
-                    (
-                        ref(r.actor),
-                        r.family,
-                        r.verdict,
-                        ref(r.revision),
-                        r.counts,
-                        text(r.why),
-                        r.cross_vendor,
-                        tuple(ref(b) for b in r.behind),
-                    )
-                    for r in g.reviews
-                ),
-            )
-            for name, g in st.gates.items()
-        )
-        shape = (
-            st.workflow,
-            st.title,
-            st.tier,
-            st.config_hash,
-            _hashable(namer.value(st.attributes)),
-            ref(st.created_by),
-            tuple(ref(b) for b in st.filed_behind),
-            st.status,
-            gates,
-            st.required,
-            ref(st.revision),
-            revisions,
-            tuple(sorted(ref(a) for a in st.authors)),
-            tuple(sorted(st.author_families)),
-            st.rounds,
-            None if st.escalation is None else text(st.escalation),
-            st.events,
-            st.unpriced_accepted,
-            st.paths,
-            tuple(self.profiles.get(n) for n in namer.names),
-        )
-        n = self.shapes.get(shape)
+    # ---- shapes ------------------------------------------------------------------------------------
+    def _intern(self, key: tuple) -> int:
+        n = self.shapes.get(key)
         if n is None:
-            n = self.shapes[shape] = len(self.shapes)
+            n = self.shapes[key] = len(self.shapes)
         return n
 
     def _events(self, events: list[Event], namer: _Namer) -> tuple:
@@ -237,15 +191,6 @@ class Transitions:
             out.append(ev)
         return out
 
-    def _after(self, sig: int, template: tuple) -> int:
-        """The shape of the state `template`'s events fold a `sig` state into (the fold is a function of the
-        two: no need to read the new state)."""
-        key = ("after", sig, _hashable(template))
-        n = self.shapes.get(key)
-        if n is None:
-            n = self.shapes[key] = len(self.shapes)
-        return n
-
     # ---- the two transitions ----------------------------------------------------------------------
     def start(
         self, tid: str, title: str, workflow: str, attributes: dict, tier: str | None
@@ -265,12 +210,11 @@ class Transitions:
             return events, fold(events), sig, names
         self.misses += 1
         events, st = flow.start_task_folded(cfg, tid, title, workflow, attributes, requested_tier=tier)
-        namer = _Namer([tid], frozen=True)
         try:
-            template = self._events(events, namer)
-            sig = self._shape(st, namer)
+            template = self._events(events, _Namer([tid], frozen=True))
         except _Uncacheable:
             return events, st, None, [tid]
+        sig = self._intern(("start", key))  # the state is a function of the start's inputs and its id
         self.starts[key] = (template, sig)
         return events, st, sig, [tid]
 
@@ -289,15 +233,11 @@ class Transitions:
         """flow.submit_folded (raising as it raises), and the new state's shape and names. `sig` None: the
         state's shape is not known (it moved outside the memo) and is read from the state."""
         cfg = self.cfg
-        if not self.enabled:
+        if not self.enabled or sig is None:
             events, after = flow.submit_folded(
                 cfg, st, actor, gate, verdict, revision=revision, content=content, findings=findings
             )
             return events, after, None, names
-        if sig is None:
-            namer = _Namer(names, frozen=False)
-            sig = self._shape(st, namer)
-            names = namer.names
         # the call's identities, in a fixed order after the state's: the actor, the revision it names and,
         # for new work, the revision the engine will make of it (a hash of the task, gate, actor, round, content)
         call = list(names)
@@ -348,6 +288,8 @@ class Transitions:
         except _Uncacheable:
             self.submits[key] = None
             return events, after, None, call
-        after_sig = self._after(sig, template)
+        # the new state is the fold of these events into the old one: a function of the old shape and the
+        # events' template, which is a function of the key; so the key names the new shape
+        after_sig = self._intern(("after", key))
         self.submits[key] = (template, after_sig, len(call))
         return events, after, after_sig, call

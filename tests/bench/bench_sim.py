@@ -189,6 +189,11 @@ def main() -> None:
     ap.add_argument(
         "--repeat", type=int, default=2, help="Runs of each, interleaved; the best wall time counts."
     )
+    ap.add_argument(
+        "--no-memo",
+        action="store_true",
+        help="Run the engine-driven model without the transition memo (ADR 0255): every call to the engine.",
+    )
     args = ap.parse_args()
     sets = [("duration", f"{args.days}d")] if args.days else []
     ls = load(args.scenario, sets)
@@ -206,7 +211,8 @@ def main() -> None:
     for _ in range(args.repeat):  # interleaved, best of N: the machine is shared
         # the same span as the bare model's: the org is built (and proved) before, like its stores are
         t0, c0 = time.perf_counter(), time.process_time()
-        m = World(ls.spec, cfg).run()
+        world = World(ls.spec, cfg, memo=not args.no_memo)
+        m = world.run()
         engine_runs.append({"wall": time.perf_counter() - t0, "cpu": time.process_time() - c0})
         bare_runs.append(bare_simpy(ls, cfg))
     eng = {k: min(r[k] for r in engine_runs) for k in ("wall", "cpu")}
@@ -217,6 +223,11 @@ def main() -> None:
         f"  engine in the loop : {eng['wall']:7.2f} s wall {eng['cpu']:7.2f} s cpu  {ev:>10,} events  "
         f"{ev / eng['wall']:>9,.0f} events/s  {m['engine_calls']:>9,} engine calls  "
         f"{m['tasks']['done']:,} done in the window"
+    )
+    tr = world.transitions
+    print(
+        f"  transition memo    : {'off' if args.no_memo else 'on'}, {tr.hits:,} answers replayed, "
+        f"{tr.misses:,} from the engine, {len(tr.shapes):,} shapes"
     )
     print(
         f"  bare SimPy model   : {bare['wall']:7.2f} s wall {bare['cpu']:7.2f} s cpu  {b0['events']:>10,} events  "

@@ -53,6 +53,11 @@ def test_a_tool_call_is_an_event_on_the_jobs_timeline(held):
         {**GOOD, "result": f"ok: {SECRET}"},  # a result class is one word of a list
         {**GOOD, "decision": "allow because " + SECRET},
         {**GOOD, "rules": [SECRET + " and some words"]},
+        {**GOOD, "rules": [SECRET]},  # id-shaped, but no rule of the org's: a secret riding as a rule id
+        {**GOOD, "rules": ["RED-MADE-UP-BY-THE-CALLER"]},
+        {**GOOD, "rules": ["LANE-NOBODY-MAY-NOT"]},
+        {**GOOD, "tool": "sk_live_0123456789abcdef"},  # name-shaped, but no tool org offers
+        {**GOOD, "tool": "exfiltrate"},
         {**GOOD, "latency_ms": float("nan")},
         {**GOOD, "latency_ms": -1},
         {**GOOD, "latency_ms": True},
@@ -80,3 +85,47 @@ def test_only_the_live_holder_records_on_its_job(held, issue):
     with pytest.raises((Conflict, Denied)):  # the lease is over
         guard.record_tool_call(jt, job, dict(GOOD))
     assert _ledger(guard, alice, task) == [] and claim2.task == other
+
+
+def test_rule_ids_are_the_orgs_own(held):
+    """A ledger entry names only rules that exist under the job's pinned policy: its gates/rules.yaml ids,
+    org's built-in ids and its lanes' may/may-not ids."""
+    guard, task, job, jt, alice = held
+    rules = ["RED-SECRET-REVEAL", "ORG-GATE-SCOPE", "LANE-BUILDER-MAY-NOT"]
+    guard.record_tool_call(jt, job, {**GOOD, "rules": rules, "decision": "deny", "result": "denied"})
+    (e,) = _ledger(guard, alice, task)
+    assert e["rules"] == rules and e["data"]["rules"] == rules
+
+
+def test_every_event_column_goes_through_the_redactor(guard):
+    """Whatever reaches an event's own columns (rules, actor, lane, gate, decision, ...) is masked like its
+    data: a caller-influenced column never carries a secret onto the chain."""
+    ctx = guard._bus.ctx
+    ctx.write(
+        lambda tx: ctx.record(
+            tx,
+            "tool.called",
+            actor=SECRET,
+            lane=SECRET,
+            family=SECRET,
+            gate=SECRET,
+            decision=SECRET,
+            rules=[SECRET, "ORG-GATE-SCOPE"],
+            data={},
+        )
+    )
+    rows = guard._bus.store.read(lambda tx: tx.x("SELECT task, type, body FROM events").all())
+    bodies = " ".join(bytes(b).decode() if not isinstance(b, str) else b for _t, _ty, b in rows)
+    assert rows and SECRET not in bodies and SECRET not in str(rows)
+    assert "ORG-GATE-SCOPE" in bodies
+
+
+def test_every_tool_org_offers_is_a_ledger_tool_name():
+    """The bus's list of tool names holds every tool the built-in agents offer (a new tool is added there
+    too, or its calls are not recorded); a call naming no tool is recorded as "unknown"."""
+    from org.agents import review, tools
+    from org.bus import TOOL_NAMES
+
+    offered = set(tools.TOOLS) | {t["function"]["name"] for t in review.REVIEW_SPECS}
+    assert offered <= TOOL_NAMES
+    assert tools.ToolResult(f"x {SECRET}", "refused", "no such tool").ledger()["tool"] == "unknown"

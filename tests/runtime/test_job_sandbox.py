@@ -138,7 +138,23 @@ def test_without_a_sandbox_the_room_is_the_same_process_with_the_host_socket_pat
 
 
 @pytest.mark.parametrize(
-    "name", ["OPENAI_API_KEY", "ORG_DATABASE_URL", "ORG_BROKER_SOCKET", "ORG_TOKEN_PEPPER"]
+    "name",
+    [
+        "OPENAI_API_KEY",
+        "ORG_DATABASE_URL",
+        "ORG_BROKER_SOCKET",
+        "ORG_TOKEN_PEPPER",
+        # credential-shaped, caught by the same classifier git's environment uses (review finding 4)
+        "ORG_TOKEN",
+        "ANTHROPIC_AUTH_TOKEN",
+        "GITHUB_TOKEN",
+        "DATABASE_URL",
+        "HF_TOKEN",
+        "LITELLM_MASTER_KEY",
+        "REDIS_URL",
+        "SENTRY_DSN",
+        "ORG_ANYTHING_NEW",
+    ],
 )
 def test_the_launcher_refuses_to_hand_a_room_a_key_or_orgs_secrets(tmp_path, name):
     with pytest.raises(UsageError, match="never given to an agent"):
@@ -158,3 +174,24 @@ def test_the_relay_without_a_socket_or_command_is_a_usage_error(tmp_path):
     )
     assert r.returncode == 2
     assert Path(tmp_path).is_dir()
+
+
+def test_what_org_hands_a_room_on_purpose_is_still_given(tmp_path):
+    """The room's own variables (the job's gateway token, the sockets' paths) and the CLI adapters' settings
+    pass; the classifier refusing them is the one git_env drops the user's credentials with."""
+    from org.config.secretenv import credential_env
+    from org.runtime.sandbox import ROOM_ENV, forbidden_env
+
+    room = job_sandbox(
+        tmp_path,
+        env={
+            "ORG_GATEWAY_TOKEN": "orgg_tok",
+            "DISABLE_TELEMETRY": "1",
+            "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        },
+        isolation=Isolation("none"),
+    )
+    assert room.env["ORG_GATEWAY_TOKEN"] == "orgg_tok"
+    assert {"ORG_GATEWAY_TOKEN", "ORG_BUS_SOCKET", "ORG_GATEWAY_SOCKET"} <= ROOM_ENV
+    for name in ("GITHUB_TOKEN", "DATABASE_URL", "LITELLM_MASTER_KEY", "ORG_TOKEN"):
+        assert credential_env(name) and forbidden_env(name)

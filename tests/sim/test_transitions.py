@@ -8,10 +8,16 @@ import json
 import random
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from org.engine import flow
+from org.errors import OrgError
 from org.sim.orgbuild import build_org
 from org.sim.run import load
+from org.sim.transitions import Transitions
 from org.sim.world import World
+from tests.engine.random_orgs import random_orgs
 
 _SCENARIOS = [
     "baseline",
@@ -90,6 +96,83 @@ def differential(cases: int, first_seed: int = 0) -> tuple[int, int]:
         assert on == off, f"memo changes {name} seed {seed} sets {sets}"
         replayed += hits
     return cases, replayed
+
+
+def _answer(fn, *args, **kwargs):
+    """What a call gives back, as JSON text: its events and the state they fold to, or what it raised."""
+    try:
+        events, state = fn(*args, **kwargs)[:2]
+    except OrgError as e:
+        return None, f"{type(e).__name__}: {e}"
+    return state, json.dumps([[e.to_json() for e in events], state.to_json()], sort_keys=True, default=repr)
+
+
+def walks(cfg, seed: int, tasks: int = 24, steps: int = 40) -> int:
+    """Random walks of `tasks` tasks through one org, each call answered by the engine and by the memo side by
+    side (each side folding its own states); any member may try any ready gate (refusals included), with any
+    verdict, reviews sometimes naming a stale revision. Returns the answers replayed."""
+    rng = random.Random(seed)
+    memo = Transitions(cfg)
+    wf = next(iter(cfg.workflows))
+    members = sorted(cfg.actors)
+    verdicts = {
+        "work": ["pass"],
+        "review": ["pass", "pass", "fail", "changes"],
+        "approval": ["approve", "reject"],
+    }
+    for n in range(tasks):
+        tid = f"T{n:04d}"
+        tier = rng.choice([None, *[t.id for t in cfg.risk.tiers]])
+        plain, a = _answer(flow.start_task_folded, cfg, tid, "t", wf, {}, requested_tier=tier)
+        out = memo.start(tid, "t", wf, {}, tier)
+        mine, b = _answer(tuple, out)
+        assert a == b, f"start {tid}"
+        if plain is None:
+            continue
+        sig, names = out[2], out[3]
+        for k in range(steps):
+            ready = plain.ready_gates() if plain.open else []
+            if not ready:
+                break
+            gate = rng.choice(sorted(ready))
+            kind = cfg.workflows[wf].gates[gate].kind
+            eligible = sorted(flow.eligible_members(cfg, plain, gate))
+            actor = rng.choice(eligible) if eligible and rng.random() < 0.85 else rng.choice(members)
+            verdict = rng.choice(verdicts.get(kind, ["pass"]))
+            revision = None
+            if kind != "work":
+                revs = [r for r, *_ in plain.revisions]
+                revision = plain.gates[gate].bound if rng.random() < 0.9 or not revs else rng.choice(revs)
+            content = f"{tid}:{k}:{rng.random()}" if kind == "work" else ""
+            findings = [{"class": "logic"}] if verdict in ("fail", "changes") and rng.random() < 0.5 else None
+            new_plain, a = _answer(
+                flow.submit_folded,
+                cfg,
+                plain,
+                actor,
+                gate,
+                verdict,
+                revision=revision,
+                content=content,
+                findings=findings,
+            )
+            call = (mine, sig, names, actor, gate, verdict, revision, content, findings)
+            try:  # the first answer may be the engine's (a miss); the second is the memo's
+                _, _, new_sig, new_names = memo.submit(*call)
+            except OrgError:
+                new_sig, new_names = sig, names
+            new_mine, b = _answer(memo.submit, *call)
+            assert a == b, f"{tid} step {k}: {actor} at {gate} ({verdict})"
+            if new_plain is not None:
+                plain, mine, sig, names = new_plain, new_mine, new_sig, new_names
+    return memo.hits
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(random_orgs(), st.integers(0, 1 << 20))
+def test_memo_answers_as_the_engine_on_random_orgs(cfg, seed):
+    """Every answer, hit or miss, equals the engine's on the same state: events, folded state, refusals."""
+    walks(cfg, seed)
 
 
 @pytest.mark.slow

@@ -95,8 +95,23 @@ def _fail_agent(root, job, token):
     assert r.returncode == 0, (r.stdout, r.stderr[-400:])
 
 
+def _escalation_rows(root, task):
+    from org.bus import Bus
+
+    with Bus.open(root=root) as b:
+        return b.store.read(
+            lambda tx: tx.x(
+                "SELECT status, decided_by FROM approvals WHERE task = :k AND kind = 'escalation' ORDER BY id",
+                {"k": task},
+            ).all()
+        )
+
+
 @pytest.mark.slow
-def test_a_dead_job_is_taken_over_with_its_attempts_kept(started):  # noqa: F811
+def test_a_dead_job_is_not_taken_over_by_someone_who_may_not_approve(started):  # noqa: F811
+    """Taking over a dead job answers the escalation it raised, so it takes what approving that escalation
+    takes (ADR 0230): carol (maintainer, may_not approve) is refused, nothing changes, and she is told to have
+    an approver resume it first; once alice has (decided_by recorded), carol takes the work over."""
     root, task, job, agent_token, path = started
     _fail_agent(root, job, agent_token)
     from org.bus import Bus
@@ -106,24 +121,26 @@ def test_a_dead_job_is_taken_over_with_its_attempts_kept(started):  # noqa: F811
     assert view["status"] == "escalated" and [j["status"] for j in view["jobs"] if j["job"] == job] == [
         "dead"
     ]
-    out = _take(root, task)
-    held = out["taken_over"]
-    assert held["job"] == job and held["attempt"] == 2
+    r = _org(root, "workspace", "open", task, "--as", "carol", "--take", "--note", "by hand", "--json")
+    assert r.returncode == 4 and "Traceback" not in r.stderr, (r.stdout, r.stderr[-400:])
+    assert "approve" in r.stdout + r.stderr and f"org approve {task}" in r.stdout + r.stderr
     with Bus.open(root=root) as b:
         view = b.task(task)
-        pending = b.pending_approvals()
-    assert view["status"] == "active"  # the escalation the dead job raised is answered by the take-over
-    assert not [p for p in pending if p.get("task") == task and p.get("kind") == "escalation"]
-    assert [j["status"] for j in view["jobs"] if j["kind"] == "work"] == ["leased"]  # the same job, no second
+    assert view["status"] == "escalated"
+    assert [j["status"] for j in view["jobs"] if j["job"] == job] == ["dead"]
+    assert _escalation_rows(root, task) == [("pending", None)]
+    assert not [e for e in _events(root, task) if e["type"] in ("task.resumed", "job.taken_over")]
+    # `org approve` refuses her the same way (the two doors agree)
+    assert _org(root, "approve", task, "--as", "carol", "--note", "go", "--json").returncode == 4
+    _ok(_org(root, "approve", task, "--as", "alice", "--note", "carol takes it", "--json"))
+    assert _escalation_rows(root, task) == [("granted", "alice")]
+    held = _take(root, task)["taken_over"]
     (path / "src" / "fix.py").write_text("FIXED = True\n")
-    s = _ok(_org(root, "submit", str(job), "--verdict", "pass", "--json", token=held["job_token"]))
+    s = _ok(_org(root, "submit", str(held["job"]), "--verdict", "pass", "--json", token=held["job_token"]))
     assert _trailers(path, s["revision"])["Org-Actor"] == "carol"
-    ev = _events(root, task)
-    types = [(e["type"], e["actor"]) for e in ev]
-    # the agent's attempt, its failure and the escalation stay on the timeline
-    assert ("revision.denied", "build-gpt") in types and ("job.failed", "build-gpt") in types
-    assert ("task.escalated", None) in types and ("task.resumed", "carol") in types
-    assert ("work.submitted", "carol") in types
+    types = [(e["type"], e["actor"]) for e in _events(root, task)]
+    assert ("job.failed", "build-gpt") in types and ("task.resumed", "alice") in types
+    assert ("task.resumed", "carol") not in types and ("work.submitted", "carol") in types
     with Bus.open(root=root) as b:
         v = b.audit_verify()
     assert v.ok, v.problem
@@ -186,7 +203,8 @@ def test_a_job_whose_lease_ran_out_is_taken_over(started):  # noqa: F811
 @pytest.mark.slow
 def test_a_job_the_sweep_parked_as_dead_is_taken_over(started):  # noqa: F811
     """The agent's process died and its last lease ran out: the sweep parks the job as dead and escalates the
-    task (dead_job); a maintainer takes the same job over, its attempts counted on."""
+    task (dead_job); a maintainer who may not approve is refused until an approver resumes it, then takes the
+    work over."""
     root, task, job, agent_token, _path = started
     from org.bus import Bus
 
@@ -199,13 +217,17 @@ def test_a_job_the_sweep_parked_as_dead_is_taken_over(started):  # noqa: F811
         )
         assert b.sweep()["dead"] == [job]
         assert b.task(task)["status"] == "escalated"
+    r = _org(root, "workspace", "open", task, "--as", "carol", "--take", "--json")
+    assert r.returncode == 4 and f"org approve {task}" in r.stdout + r.stderr, (r.stdout, r.stderr[-300:])
+    assert _escalation_rows(root, task) == [("pending", None)]
+    _ok(_org(root, "approve", task, "--as", "alice", "--note", "go on", "--json"))
     held = _take(root, task)["taken_over"]
-    assert held["job"] == job and held["attempt"] == 2
     with Bus.open(root=root) as b:
         view = b.task(task)
         v = b.audit_verify()
-    assert view["status"] == "active" and [j["status"] for j in view["jobs"] if j["kind"] == "work"] == [
-        "leased"
+    assert view["status"] == "active" and "leased" in [
+        j["status"] for j in view["jobs"] if j["kind"] == "work"
     ]
+    assert held["job"] in [j["job"] for j in view["jobs"] if j["status"] == "leased"]
     assert v.ok, v.problem
     assert _org(root, "heartbeat", str(job), "--json", token=agent_token).returncode == 5

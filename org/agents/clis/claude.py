@@ -171,7 +171,7 @@ class ClaudeSession(Session):
 class Claude(Adapter):
     name = "claude"
     executable = "claude"
-    tested = ("2.1.119",)
+    tested = ("2.1.197", "2.1.119")  # 2.1.197 recorded (tests/data/clis/claude/recorded.jsonl)
     protocol = "claude-permission-prompt-tool (stdio control_request can_use_tool)"
     output = "stream-json (NDJSON)"
 

@@ -162,7 +162,7 @@ def _cmd(command: Any) -> str:
 class Codex(Adapter):
     name = "codex"
     executable = "codex"
-    tested = ("0.124.0",)
+    tested = ("0.171.0", "0.124.0")  # 0.171.0 recorded (tests/data/clis/codex/recorded.jsonl)
     protocol = "codex app-server approvals (item/*/requestApproval)"
     output = "JSON-RPC over stdio"
 

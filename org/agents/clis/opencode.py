@@ -84,7 +84,7 @@ class OpenCodeSession(Session):
 class OpenCode(Adapter):
     name = "opencode"
     executable = "opencode"
-    tested = ("1.4.7",)
+    tested = ("1.18.33", "1.4.7")  # 1.18.33 recorded (tests/data/clis/opencode/recorded.jsonl)
     protocol = None
     output = "JSONL (run --format json)"
 

@@ -7,7 +7,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Input, Select, Static
 
-from org.tui.data import STATES, BoardRow, Filters, age, board_rows, filter_rows
+from org.tui.data import STATES, Board, BoardRow, Filters, age, board_update, filter_rows
 from org.tui.screens.base import OrgScreen
 from org.tui.widgets.filterselect import FilterSelect
 from org.tui.widgets.rowtable import Column, RowTable, natural_widths
@@ -58,6 +58,7 @@ class BoardScreen(OrgScreen):
         self.choices: dict[str, list[str]] = {"lane": [], "state": list(STATES), "tier": [], "workflow": []}
         self._painted = False
         self._offering_resume = False
+        self._board: Board | None = None  # the rows as of an audit head: a reload remakes only what moved
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="board-filters", classes="body"):
@@ -79,7 +80,8 @@ class BoardScreen(OrgScreen):
     def load(self):
         reads = self.org_app.reads
         cfg = reads.config()
-        rows = board_rows(reads)
+        self._board = board_update(reads, self._board)  # only the tasks events touched since the last head
+        rows = list(self._board.rows)
         choices = {
             "lane": sorted(cfg.lanes) if cfg else [],
             "state": list(STATES),

@@ -7,7 +7,8 @@ further line is one step:
     {"out": X}                   X on stdout: a JSON document as one line, or a string as it is
     {"err": "text"}              a line on stderr
     {"read": true}               read one line of stdin (a JSON document: the last message; "$id" in later
-                                 steps stands for its "id")
+                                 steps stands for its "id"); in a recording (tests/data/clis/record.py) "sent"
+                                 beside it is the line org wrote to the real CLI there (the tests check it)
     {"expect": [PATH...], "equals": V, "then": [steps], "else": [steps]}
                                  the last message's value at PATH equals V: the `then` steps, else `else`
     {"read_until_eof": true}     read stdin to its end
