@@ -108,7 +108,7 @@ def story(bus, clock: Clock) -> dict:
         "Rebuild the dev environment",
         "ops",
         by="bob",
-        attributes={"environment": "dev", "disposable": True, "kind": "env"},
+        attributes={"environment": "dev", "disposable": True, "kind": "env", "irreversible": False},
     )["task"]
     clock.t += 120
     return {"high_change": t1, "high_ops": t2, "done": t3, "leased": t4, "queued": t5}
