@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(not probe(), reason="bubblewr
 
 # The worker's own protection, then a stand-in for its work: run the builder's run_tests as the real one does
 # (org.workspaces.commands.run_command(sandbox="room"), toolwork), then say its true outcome.
-PRELUDE = "import org.agents.worker as w\nw.protect() if hasattr(w, \"protect\") else None\n"
+PRELUDE = 'import org.agents.worker as w\nw.protect() if hasattr(w, "protect") else None\n'
 
 FORGE = r'''
 import json, pickle, sys
@@ -109,7 +109,9 @@ def test_agent_test_code_cannot_read_the_workers_memory(tmp_path, monkeypatch):
     R, ws = _rooms(tmp_path, monkeypatch, MEM)
     started = R._start(ws)
     try:
-        got = R._finish(started, {"job": 1, "job_token": "orgj_deadbeef_" + "SECRET" + "JOBTOKEN42"}, _Runner())
+        got = R._finish(
+            started, {"job": 1, "job_token": "orgj_deadbeef_" + "SECRET" + "JOBTOKEN42"}, _Runner()
+        )
     finally:
         started.discard()
     assert isinstance(got, dict), got
@@ -151,3 +153,14 @@ def test_rooms_bound_their_workers_by_default(tmp_path):
     sock.touch()
     lim = rooms.Rooms(_Cfg(tmp_path), Isolation("bwrap"), sock, sock).room(tmp_path).limits
     assert lim.wall_s and lim.cpu_s and lim.memory_mb
+
+
+def test_a_worker_killed_mid_job_leaves_a_reason_not_an_outcome(tmp_path, monkeypatch):
+    code = "import os, pickle, sys\npickle.load(sys.stdin.buffer)\nos.kill(os.getpid(), 9)\n"
+    R, ws = _rooms(tmp_path, monkeypatch, code)
+    started = R._start(ws)
+    try:
+        got = R._finish(started, {"job": 1}, _Runner())
+    finally:
+        started.discard()
+    assert isinstance(got, str) and got.startswith("exit "), got  # Rooms.run releases the job with it
