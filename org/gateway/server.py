@@ -661,8 +661,10 @@ class _BudgetPort:
         return _CALLER.get()
 
     def budget(self, token: str | None, provider: str, **kw: Any) -> dict:
+        """The bucket shaped from the gateway's own configuration (a job token may not reshape a shared
+        budget through Guard.budget; Guard.shape_budget is the gateway's, in process)."""
         with self.gateway._door() as door:
-            return door.budget(token, provider, **kw)
+            return door.shape_budget(token, provider, **kw)
 
     def reserve(self, token: str | None, provider: str, amount: float = 1.0) -> Any:
         with self.gateway._door() as door:

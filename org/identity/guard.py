@@ -172,6 +172,7 @@ class Guard:
         "scope_spend": ("scope_spend",),
         "brake_over_budget": ("brake_over_budget",),
         "budget": ("budget",),
+        "shape_budget": ("budget",),
         "reserve": ("reserve",),
         "settle": ("settle",),
         "budgets": ("budgets",),
@@ -975,8 +976,18 @@ class Guard:
     def gate_counts(self, token: str | None, *, as_: str | None = None) -> dict:
         return self._read(token, as_, "gates", self._bus.gate_counts)
 
-    # -- shared rate budgets (any member's principal token, or a job token: its holder paces its own calls) ----
+    # -- shared rate budgets (a member's principal token; a job token only paces its own calls) ----------
     def budget(self, token: str | None, provider: str, *, capacity: float, refill_per_s: float) -> dict:
+        """Set a shared bucket's capacity and refill: the org's own account (a principal's token), never a
+        job token's (the gateway shapes its buckets from its configuration through shape_budget)."""
+        p = self.principal(token, command="budget")
+        with acting(p):
+            return self._bus.budget(provider, capacity=capacity, refill_per_s=refill_per_s)
+
+    def shape_budget(self, token: str | None, provider: str, *, capacity: float, refill_per_s: float) -> dict:
+        """The gateway's own shaping of a bucket from its configuration (org.agents.sqlbudget), while it serves
+        the job whose token it was called with: in process only (no socket operation reaches it), the values
+        org's, never a caller's."""
         p = self.principal(token, command="budget", job_ok=True)
         with acting(p):
             return self._bus.budget(provider, capacity=capacity, refill_per_s=refill_per_s)
@@ -984,16 +995,71 @@ class Guard:
     def reserve(self, token: str | None, provider: str, amount: float = 1.0) -> Any:
         p = self.principal(token, command="budget", job_ok=True)
         with acting(p):
-            return self._bus.reserve(provider, amount)
+            r = self._bus.reserve(provider, amount)
+        if p.via == "job" and getattr(r, "ok", False):
+            _RESERVED.add(p.job, provider, float(r.amount))
+        return r
 
     def settle(self, token: str | None, reservation: Any, used: float) -> dict:
-        """Settle a booking: a paused principal's too (the call it booked for was made; its debt is owed)."""
+        """Settle a booking: a paused principal's too (the call it booked for was made; its debt is owed). A
+        job token gives back only what its own job reserved and has not settled (Denied otherwise, nothing
+        changed); what it takes (used beyond the amount: an overrun, a block's debt) it always may."""
         p = self.principal(token, command="budget", job_ok=True, paused_ok=True)
+        provider, amount = (
+            (reservation.provider, reservation.amount) if hasattr(reservation, "provider") else reservation
+        )
+        refund = float(amount)
+        if p.via == "job" and refund > 0 and not _RESERVED.take(p.job, str(provider), refund):
+            self._deny(
+                p,
+                "budget",
+                "settle beyond its reservations",
+                f"job {p.job} reserved no {refund} on '{provider}' it has not settled: a job token settles only "
+                "its own reservations",
+            )
         with acting(p):
-            return self._bus.settle(reservation, used)
+            return self._bus.settle((provider, refund), used)
 
     def budgets(self, token: str | None, *, as_: str | None = None) -> list[dict]:
         return self._read(token, as_, "budget", self._bus.budgets)
+
+
+class _Reservations:
+    """What each job has reserved and not yet settled, per provider, for this process's doors (the gateway's
+    pool shares it). A settle through another process finds nothing and is refused: the bucket then refills
+    on its own (fail closed). Bounded: the oldest jobs are forgotten past MAX_JOBS."""
+
+    MAX_JOBS = 10_000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: dict[int | None, dict[str, float]] = {}
+
+    def add(self, job: int | None, provider: str, amount: float) -> None:
+        with self._lock:
+            mine = self._open.pop(job, {})
+            mine[provider] = mine.get(provider, 0.0) + amount
+            self._open[job] = mine  # most recent last
+            while len(self._open) > self.MAX_JOBS:
+                self._open.pop(next(iter(self._open)))
+
+    def take(self, job: int | None, provider: str, amount: float) -> bool:
+        with self._lock:
+            mine = self._open.get(job, {})
+            have = mine.get(provider, 0.0)
+            if amount > have + 1e-9:
+                return False
+            left = have - amount
+            if left > 1e-9:
+                mine[provider] = left
+            else:
+                mine.pop(provider, None)
+                if not mine:
+                    self._open.pop(job, None)
+            return True
+
+
+_RESERVED = _Reservations()
 
 
 def _key(what: str, value: Any) -> str:

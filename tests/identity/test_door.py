@@ -395,6 +395,7 @@ DOOR = {
     "scope_spend": lambda s, t: s.door.scope_spend(t, "actor", "build-claude"),
     "brake_over_budget": lambda s, t: s.door.brake_over_budget(t, "builder"),
     "budget": lambda s, t: s.door.budget(t, "p", capacity=10, refill_per_s=1),
+    "shape_budget": lambda s, t: s.door.shape_budget(t, "p", capacity=10, refill_per_s=1),
     "reserve": lambda s, t: s.door.reserve(t, "p", 1),
     "settle": lambda s, t: s.door.settle(t, ("p", 1.0), 0.5),
     "budgets": lambda s, t: s.door.budgets(t),
@@ -457,7 +458,9 @@ EITHER = {"act", "may_act"}  # a human's principal token or an agent's job token
 # a member's principal token or a job token (brake: the bus decides from its ledger; whoami: who it is; the
 # switches covering a job token's own actor, lane and task, and the shared rate budgets: what the model gateway
 # reads and books as the job's holder, ADR 0157)
-ANY = {"brake_over_budget", "whoami", "pauses_covering", "budget", "reserve", "settle"}
+# (a job token reserves and settles its own bookings; setting a budget's shape is the org's own account: a
+# principal's `budget`, or the gateway's in-process `shape_budget` from its configuration; review finding 5)
+ANY = {"brake_over_budget", "whoami", "pauses_covering", "shape_budget", "reserve", "settle"}
 NO_TOKEN = {"config"}  # the org's YAML, not the database
 
 
@@ -535,7 +538,7 @@ def test_a_door_operation_with_its_token_acts_as_that_principal(state, op):
         "request_changes": _at_approval,
         "wait_for_decision": _escalate,
         "reserve": RAW["reserve"][0],
-        "settle": RAW["settle"][0],
+        "settle": lambda s: (RAW["settle"][0](s), s.door.reserve(s.jt, "p", 1)),
         "resume": RAW["resume"][0],
         "sweep": RAW["sweep"][0],
         "brake_over_budget": _unpriced_call,
