@@ -106,12 +106,12 @@ class Bus:
         if not self._config_loaded:
             self._config_loaded = True
             if self.ctx.root is not None and (self.ctx.root / "lanes").is_dir():
+                from org.bus.proofcache import prove_once
                 from org.config.loader import load_org
-                from org.engine.proofs import prove
                 from org.errors import ConfigError
 
                 cfg = load_org(self.ctx.root)
-                problems = prove(cfg)
+                problems = prove_once(cfg, self.ctx.root)  # proved once per config text and prover (ADR 0262)
                 if problems:
                     raise ConfigError(problems)
                 self._config = cfg

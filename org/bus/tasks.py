@@ -65,6 +65,8 @@ def add_task(
         if not d.allowed:
             raise Denied(d.reason, rules=d.rule_ids)
     cfg = ctx.cascade(cfg, repo, policy)  # the repository's and the task's layers, only tightening (ADR 0120)
+    # what the workflow implies is part of the filing (ADR 0220, 0275): a repeat that leaves it out is the same task
+    attrs = flow.workflow_implied(cfg, workflow, attrs)
     key_in = idempotency_key.strip() if idempotency_key else None
 
     def fn(tx: Tx) -> dict:

@@ -75,6 +75,7 @@ def pinned_config(ctx: Ctx, config_hash: str) -> Any:
 # task (plain jobs) and tokens never show there; anything else task-less (a pause, a resume, ...) reloads it all
 _BOARD_BLIND = "(type LIKE 'job.%' OR type LIKE 'jobs.%' OR type LIKE 'token.%')"
 _BOARD_CHANGED_MAX = 2_000  # more tasks touched than this since the last head: a full reload is as cheap
+_BOARD_EVENTS_MAX = 20_000  # or more events of tasks than this
 
 
 def board(ctx: Ctx, since: int | None = None) -> dict:
@@ -92,12 +93,13 @@ def board(ctx: Ctx, since: int | None = None) -> dict:
             {"s": since},
         ).first():
             return None
-        keys = tx.x(
-            "SELECT DISTINCT task FROM events WHERE seq > :s AND task IS NOT NULL LIMIT :n",
-            {"s": since, "n": _BOARD_CHANGED_MAX + 1},
+        # by seq (the primary key): DISTINCT would walk the whole task index of the log
+        rows = tx.x(
+            "SELECT task FROM events WHERE seq > :s AND task IS NOT NULL ORDER BY seq LIMIT :n",
+            {"s": since, "n": _BOARD_EVENTS_MAX + 1},
         ).all()
-        keys = sorted(r[0] for r in keys)
-        return None if len(keys) > _BOARD_CHANGED_MAX else keys
+        keys = sorted({r[0] for r in rows})
+        return None if len(rows) > _BOARD_EVENTS_MAX or len(keys) > _BOARD_CHANGED_MAX else keys
 
     def fn(tx: Tx) -> dict:
         head = int(tx.x("SELECT seq FROM audit_head WHERE id = 1").scalar() or 0)
@@ -128,9 +130,12 @@ def board(ctx: Ctx, since: int | None = None) -> dict:
             f"AND task IS NOT NULL {where_job}ORDER BY id",
             bind,
         ).all()
+        # a few tasks' pending approvals through the per-task index (SQLite, without statistics, would walk every
+        # pending approval through the status index)
+        by_task = "INDEXED BY ux_approvals_pending " if keys and not tx.pg else ""
         pend = dict(
             tx.x(
-                "SELECT task, COUNT(*) FROM approvals WHERE status = 'pending' AND task IS NOT NULL "
+                f"SELECT task, COUNT(*) FROM approvals {by_task}WHERE status = 'pending' AND task IS NOT NULL "
                 f"{where_pend}GROUP BY task",
                 bind,
             ).all()

@@ -567,8 +567,11 @@ def _fact_problems(cfg: OrgConfig, docs: dict[str, Located], check_attrs: bool) 
             spec = cfg.attributes.get(k)
             if spec is None:
                 why = f"unknown attribute '{k}' (declared: {', '.join(sorted(known))})"
-            elif (spec.type == "bool") != isinstance(v, bool) or (
-                spec.values is not None and canonical_text(str(v), spec.casefold) not in spec.values
+            elif v is None and spec.source != "org":
+                continue  # null: the workflow's tasks have no such fact (ADR 0275)
+            elif v is not None and (
+                (spec.type == "bool") != isinstance(v, bool)
+                or (spec.values is not None and canonical_text(str(v), spec.casefold) not in spec.values)
             ):
                 why = f"'{v}' is not a value of '{k}' ({spec.type}"
                 why += f": {', '.join(spec.values)})" if spec.values is not None else ")"

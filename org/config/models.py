@@ -357,10 +357,10 @@ class Workflow(Strict):
         default_factory=list,
         description="Attributes every task of this workflow is filed with (else refused).",
     )
-    implies: dict[str, str | int | float | bool] = Field(
+    implies: dict[str, str | int | float | bool | None] = Field(
         default_factory=dict,
         description="Attributes every task of this workflow has, so every action on it (filled in where the "
-        "filing is silent; a filing saying otherwise is refused).",
+        "filing is silent; a filing saying otherwise is refused); null: its tasks have no such fact.",
     )
     repository: Literal["required", "optional", "none"] = Field(
         default="optional",

@@ -46,7 +46,7 @@ from org.engine.duties import (
     eligible_members,
     family_of_actor,
 )
-from org.engine.risk import classify
+from org.engine.risk import classify_filing
 from org.engine.state import Event, TaskState, fold
 from org.errors import Conflict, Denied, NotFound, UsageError
 
@@ -183,7 +183,10 @@ def start_task_folded(
             )
             + f": --set {missing[0]}=..."
         )
-    cls = classify(cfg, attrs, requested_tier)
+    # silence on a fact a tier-raising rule reads is read at its worst unless the workflow settles it (ADR 0275)
+    implied = cfg.workflows[workflow].implies
+    both = frozenset(k for k, v in implied.items() if v is None and k in attrs)
+    cls = classify_filing(cfg, attrs, requested_tier, frozenset(implied), both)
     plan = memo.plan(cfg, workflow, cls.tier)
     created = _ev(
         task,
@@ -221,6 +224,10 @@ def workflow_implied(cfg: OrgConfig, workflow: str, attrs: dict[str, Any]) -> di
         return attrs
     out = dict(attrs)
     for k, v in implied.items():
+        if v is None:  # its tasks have no such fact (ADR 0275): absent, never unknown; stated, read both ways
+            if out.get(k) is None:
+                out.pop(k, None)
+            continue
         want = coerce(cfg.attributes.get(k), v)
         if k not in out:
             out[k] = want

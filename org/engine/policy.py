@@ -388,6 +388,15 @@ class Policy:
         via_tier = "tier" in reads
         return [k for k in missing if k in reads or (via_tier and k in self._classify_reads)]
 
+    @property
+    def never_unknown(self) -> frozenset[str]:
+        """The facts never read as unknown (ADR 0168): org's own, the credential, the derived ones, the paths."""
+        return self._never_unknown
+
+    def readings(self, mine: list[str], attrs: dict[str, Any]) -> Iterator[dict[str, Any]] | None:
+        """Every reading of the unknowns `mine` over `attrs` (None: too many); what risk.classify_filing reads."""
+        return self._readings(mine, attrs)
+
     def _readings(self, mine: list[str], attrs: dict[str, Any]) -> Iterator[dict[str, Any]] | None:
         """Every reading of the unknowns `mine` over `attrs` (None: more than _MAX_READINGS of them)."""
         cands = []

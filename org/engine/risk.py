@@ -11,7 +11,7 @@ from org.engine import memo
 from org.engine.attributes import typed_attributes
 from org.engine.conditions import Predicate, compile_condition
 
-__all__ = ["Classification", "classify", "classify_revision", "repo_path_rules"]
+__all__ = ["Classification", "classify", "classify_filing", "classify_revision", "repo_path_rules"]
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,79 @@ def _classify(cfg: OrgConfig, attributes: Mapping[str, Any], requested: str | No
         best = order.index(requested)
         reason = f"requested tier '{requested}' (above the classified tier; a request never lowers it)"
     return Classification(order[best], tuple(c.id for c in matched), sources, reason)
+
+
+def classify_filing(
+    cfg: OrgConfig,
+    attributes: Mapping[str, Any],
+    requested: str | None = None,
+    settled: frozenset[str] | set[str] = frozenset(),
+    both: frozenset[str] | set[str] = frozenset(),
+) -> Classification:
+    """The tier a task is filed at (ADR 0275): a fact a classify rule reads, left out of the filing and not
+    `settled` (the workflow implies it), is unknown and read at its worst, rule by rule (ADR 0168): a rule
+    raises the tier when some reading of its unknowns fires it, a rule lowering it never fires on silence
+    (the default holds unless a rule reading no unknown matched). The credential (absent: none is used; the
+    broker supplies it per action), org's own and derived facts and the paths are never unknown. `both`: facts
+    the workflow says its tasks do not have that the filing states anyway: read both ways, the higher tier wins
+    (as a stated fact an action implies null for, ADR 0220)."""
+    from org.engine.policy import compile_policy
+
+    if both:
+        stated = classify_filing(cfg, attributes, requested, settled)
+        without = classify_filing(
+            cfg, {k: v for k, v in attributes.items() if k not in both}, requested, settled
+        )
+        order = [t.id for t in cfg.risk.tiers]
+        return without if order.index(without.tier) > order.index(stated.tier) else stated
+
+    base = classify(cfg, attributes, requested)
+    pol = compile_policy(cfg)
+    attrs, _ = typed_attributes(cfg, attributes, names=False)
+    rules = [
+        (c, frozenset(c.when.attributes()), t) for c, t in zip(cfg.risk.classify, _compiled(cfg), strict=True)
+    ]
+    reads = frozenset().union(*(r for _c, r, _t in rules)) if rules else frozenset()
+    never = pol.never_unknown
+    missing = sorted(k for k in reads if attributes.get(k) is None and k not in settled and k not in never)
+    if not missing:
+        return base
+    order = [t.id for t in cfg.risk.tiers]
+    best = order.index(base.tier)
+    certain = False
+    raised: list[tuple[Any, list[str]]] = []
+    for c, creads, test in rules:
+        mine = [k for k in missing if k in creads]
+        if not mine:
+            certain = certain or test(attrs)
+            continue
+        if order.index(c.tier) <= order.index(base.tier):
+            continue
+        readings = pol.readings(mine, attrs)
+        if readings is None or any(test(r) for r in readings):
+            raised.append((c, mine))
+    if not certain and order.index(cfg.risk.default) > best:
+        best = order.index(cfg.risk.default)
+    top = max((order.index(c.tier) for c, _m in raised), default=-1)
+    if top <= best:
+        if order[best] == base.tier:
+            return base
+        return Classification(
+            order[best],
+            base.rules,
+            (cfg.source("risk:default"),),
+            f"no classify rule matched for certain (unknown: {', '.join(missing)}); default tier "
+            f"'{cfg.risk.default}'",
+        )
+    unknown = sorted({k for _c, m in raised for k in m})
+    first = next(c for c, _m in raised if order.index(c.tier) == top)
+    ids = tuple(dict.fromkeys([*base.rules, *(c.id for c, _m in raised)]))
+    return Classification(
+        order[top],
+        ids,
+        tuple(dict.fromkeys([*base.sources, *(cfg.source(c.id) for c, _m in raised)])),
+        f"{first.id}: {first.title or first.tier} (unknown: {', '.join(unknown)}; read at its worst)",
+    )
 
 
 def classify_revision(

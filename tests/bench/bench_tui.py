@@ -366,12 +366,13 @@ def startup(root: Path, url: str) -> dict:
 def curve(root: Path, sizes: list[int], reps: int) -> None:
     """Grow one SQLite bus through `sizes` tasks and time, at each size, what must stay flat (issue 23 item 4):
     a claim and a submission of a work job, `task list` (no filter, --status, --lane, --actor), the board's
-    reload (org.tui.data.board_rows over the door's reads) and the inbox; median of `reps` each, and the ratio
+    reload (org.tui.data.board_rows over the door's reads, and board_update after a claim and a submission) and
+    the inbox; median of `reps` each, and the ratio
     to the smallest size (goal: within 2x from 1k to 100k)."""
     from org.bus import Bus
     from org.errors import NotFound, Paused
     from org.identity.bootstrap import first_use_tokens
-    from org.tui.data import board_rows, inbox
+    from org.tui.data import board_rows, board_update, inbox
 
     url = f"sqlite:///{root / '.org' / 'org.db'}"
     rows: dict[str, list[float]] = {}
@@ -424,6 +425,17 @@ def curve(root: Path, sizes: list[int], reps: int) -> None:
             ):
                 rows.setdefault(label, []).append(timed(lambda kw=kw: bus.list_tasks(limit=100, **kw)))
             rows.setdefault("board reload (board_rows)", []).append(timed(lambda: board_rows(bus)))
+            board = [board_update(bus, None)]
+            incremental = []
+            for _ in range(reps):  # a claim and its submission move the head, then the board catches up
+                claim_one()
+                c = claims.pop()
+                bus.submit(c.job, c.token, "pass", content="done")
+                a = time.perf_counter()
+                board[0] = board_update(bus, board[0])
+                incremental.append(time.perf_counter() - a)
+            assert list(board[0].rows) == board_rows(bus)
+            rows.setdefault("board reload, incremental", []).append(statistics.median(incremental))
             rows.setdefault(f"inbox ({human})", []).append(timed(lambda: inbox(bus, human, time.time())))
     print(
         f"\ncurve: one SQLite bus grown to {sizes[-1]:,} tasks; median of {reps} per cell (ms); load {_load():.1f}"

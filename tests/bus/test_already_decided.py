@@ -22,7 +22,7 @@ def test_second_decision_on_a_decided_request_exits_5(root, tokens):
         t = bus.add_task(
             "Rotate",
             "ops",
-            attributes={"environment": "staging"},
+            attributes={"environment": "staging", "irreversible": False},
         )["task"]
         c, jt = carrying_out(Guard(bus), tokens, t, "credential.use", attrs=GITHUB)
     r = org_in_process(

@@ -93,7 +93,7 @@ def test_act_needs_approval_then_allowed_and_red_denied(root, tokens):
         t = bus.add_task(
             "Rotate",
             "ops",
-            attributes={"environment": "staging"},
+            attributes={"environment": "staging", "irreversible": False},
         )["task"]
         c, jt = carrying_out(
             Guard(bus), tokens, t, "credential.use", attrs=GITHUB
@@ -215,7 +215,7 @@ def test_act_wait_is_woken_by_the_humans_decision(request, root, dialect, verdic
         t = bus.add_task(
             "Rotate",
             "ops",
-            attributes={"environment": "staging"},
+            attributes={"environment": "staging", "irreversible": False},
         )["task"]
         _c, jt = carrying_out(Guard(bus), toks, t, "credential.use", attrs=GITHUB)
     env = {**os.environ, "ORG_ROOT": str(root), "ORG_DATABASE_URL": url, "ORG_TOKEN": jt}

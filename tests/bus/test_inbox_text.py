@@ -14,7 +14,7 @@ def test_inbox_text_shows_what_a_person_decides_from(root, tokens):
         t = bus.add_task(
             "Rotate the GitHub token",
             "ops",
-            attributes={"environment": "staging"},
+            attributes={"environment": "staging", "irreversible": False},
         )["task"]
         c, jt = carrying_out(Guard(bus), tokens, t, "credential.use", attrs=GITHUB)
     assert (

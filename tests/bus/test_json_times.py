@@ -46,7 +46,7 @@ def test_no_epoch_numbers_in_json(root, tokens):
         t = bus.add_task(
             "Rotate",
             "ops",
-            attributes={"environment": "staging"},
+            attributes={"environment": "staging", "irreversible": False},
         )["task"]
         c, jt = carrying_out(Guard(bus), tokens, t, "credential.use", attrs=GITHUB)
     assert (

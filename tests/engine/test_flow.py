@@ -50,7 +50,9 @@ def test_ops_runs_to_done_work_after_approval_does_not_unbind_it(cfg, tier):
     # the revision the review and the approval passed on (ADR 0070)
     attrs, asked = TIER_ATTRS[tier]
     attrs = (
-        {"environment": "dev", "disposable": True} if tier == "low" else {**attrs, "environment": "staging"}
+        {"environment": "dev", "disposable": True, "irreversible": False}
+        if tier == "low"
+        else {**attrs, "environment": "staging", "irreversible": False}  # said: silence is read at its worst
     )
     events, state = run_task(cfg, "ops", attrs, tier=asked)
     assert state.status == "done" and state.tier == tier, state.escalation

@@ -308,8 +308,10 @@ ATTRS = [
 
 
 def _filed(wf: str, attrs: dict) -> dict:
-    """An ops task is filed with where it takes effect (ADR 0071)."""
-    return {"environment": "staging", **attrs} if wf == "ops" else attrs
+    """An ops task is filed with where it takes effect (ADR 0071); a change is reversible (implied, ADR 0275)."""
+    if wf == "ops":
+        return {"environment": "staging", **attrs}
+    return {k: v for k, v in attrs.items() if k != "irreversible"}
 
 
 def _answer(x):

@@ -11,6 +11,7 @@ import pytest
 from org.errors import Denied
 from tests.bus.bushelpers import drive
 
+STAGING = {"environment": "staging", "irreversible": False}  # said: silence is read at its worst
 PRODUCTION = {"kind": "code", "environment": "production"}
 
 
@@ -98,9 +99,7 @@ def test_below_the_high_tier_the_filer_may_decide_an_action_request(bus, guard, 
     from tests.bus.bushelpers import GITHUB, carrying_out
 
     tokens = {a: issue(a) for a in ("ops-claude", "sec-gemini")}
-    t = guard.add_task(issue("alice"), "Rotate", "ops", by="alice", attributes={"environment": "staging"})[
-        "task"
-    ]
+    t = guard.add_task(issue("alice"), "Rotate", "ops", by="alice", attributes=STAGING)["task"]
     _c, jt = carrying_out(guard, tokens, t, "credential.use", attrs=GITHUB)
     assert guard.act(jt, "credential.use", "ops-claude", t)["exit_code"] == 6
     assert (
@@ -116,7 +115,7 @@ def test_the_human_behind_the_token_that_asked_for_an_action_may_not_grant_it(bu
         "ops-claude": guard.tokens.issue("ops-claude", by="alice")["token"],
         "sec-gemini": issue("sec-gemini"),
     }
-    t = guard.add_task(issue("bob"), "Rotate", "ops", by="bob", attributes={"environment": "staging"})["task"]
+    t = guard.add_task(issue("bob"), "Rotate", "ops", by="bob", attributes=STAGING)["task"]
     _c, jt = carrying_out(guard, tokens, t, "credential.use", attrs=GITHUB)
     assert guard.act(jt, "credential.use", "ops-claude", t)["exit_code"] == 6
     with pytest.raises(Denied) as e:
