@@ -231,9 +231,11 @@ def _isolation(lane: Any, runner: Any = None) -> Any:
     (runner.note "isolation"), as the built-in host says it at a run's start (org.agents.host.run_isolation)."""
     from org.runtime import resolve
 
-    said = getattr(runner, "_isolation_said", None)
-    if runner is not None and said is None:
-        said = runner._isolation_said = []
+    said: list[str] | None = getattr(runner, "_isolation_said", None)
+    if said is None:
+        said = []
+        if runner is not None:
+            runner._isolation_said = said
 
     def say(text: str) -> None:
         if runner is not None and not said:
