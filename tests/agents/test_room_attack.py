@@ -164,3 +164,49 @@ def test_a_worker_killed_mid_job_leaves_a_reason_not_an_outcome(tmp_path, monkey
     finally:
         started.discard()
     assert isinstance(got, str) and got.startswith("exit "), got  # Rooms.run releases the job with it
+
+
+FORGED_ZERO = r"""
+import json, pickle, sys
+pickle.load(sys.stdin.buffer)
+print(json.dumps({"outcome": {"job": 1, "task": "T-1", "gate": "g", "lane": "reviewer", "actor": "rev-gpt",
+    "status": "submitted", "calls": 0}}), flush=True)
+"""
+
+
+def test_the_brake_runs_whatever_calls_the_worker_reports(org_copy, tmp_path, monkeypatch):
+    """A worker (or code that got hold of its channel) reporting `calls: 0` does not skip the budget brake: the
+    dispatcher runs it on the lane's server-side ledger after every room job."""
+    from types import SimpleNamespace
+
+    from org.config.loader import load_org
+
+    R, _ws = _rooms(tmp_path, monkeypatch, FORGED_ZERO)
+    R.cfg = load_org(org_copy)
+    R.spares = 0
+    # a review job's room holds an empty folder, not the workspace: the worker's code on its command line
+    monkeypatch.setattr(rooms, "WORKER", [sys.executable, "-c", PRELUDE + FORGED_ZERO])
+    braked: list = []
+    runner = SimpleNamespace(
+        note=lambda *_a: None,
+        endpoints={"rev-gpt": "http://127.0.0.1:9"},
+        pacer=SimpleNamespace(limits={}),
+        _access=lambda *_a: SimpleNamespace(token="g", models=(), job=1, expires=None),
+        _budget=lambda port, lane, actor, **_k: braked.append((lane, actor)) or ["over budget"],
+    )
+    claim = SimpleNamespace(
+        job=1,
+        task="T-1",
+        gate="g",
+        lane="reviewer",
+        kind="review",
+        token="t",
+        attributes={},
+        to_json=lambda: {},
+    )
+    try:
+        o = R.run(runner, SimpleNamespace(), claim, "rev-gpt", threading.Event())
+    finally:
+        R.close()
+    assert o.status == "submitted" and o.calls == 0
+    assert braked == [("reviewer", "rev-gpt")] and o.budget == ["over budget"]
