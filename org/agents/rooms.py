@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import pickle
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -32,6 +35,17 @@ __all__ = ["Rooms", "ROOMS_ENV"]
 
 ROOMS_ENV = "ORG_AGENT_ROOMS"  # set by the supervisor: 'bwrap' when each job's work runs in a room
 WORKER = [sys.executable, "-m", "org.agents.worker"]
+GRACE_S = 5.0  # a worker told to stop (SIGTERM to its room) is killed this long after
+
+
+def default_limits() -> Any:
+    """What bounds a job's room when the run names nothing: wall 15 min, CPU 10 min, 4 GiB address space
+    (inherited by the agent-written tests it runs)."""
+    from org.runtime import Limits
+
+    return Limits(wall_s=900.0, cpu_s=600, memory_mb=4096)
+
+
 _OUTCOME = {f.name for f in fields(JobOutcome)}
 
 
@@ -45,6 +59,10 @@ class _Started:
 
     def discard(self) -> None:
         self.room.kill(self.proc)
+        for f in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            if f is not None:
+                with contextlib.suppress(OSError):
+                    f.close()
         self.room.close()
         if self.scratch is not None:
             shutil.rmtree(self.scratch, ignore_errors=True)
@@ -61,7 +79,7 @@ class Rooms:
     bus: Path
     gateway: Path
     broker: Path | None = None
-    limits: Any = None  # org.runtime.Limits per job (None: the sandbox's defaults)
+    limits: Any = field(default_factory=default_limits)  # org.runtime.Limits per job's room, enforced
     spares: int = 1
     _spare: list[_Started] = field(default_factory=list, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -110,14 +128,15 @@ class Rooms:
                 "broker": room.socket("broker") if "broker" in room.sockets else None,
                 "handover": handed,  # made here with the workspace: the worker does not ask for it again
             }
-            got = self._finish(started, job, runner)
+            got = self._finish(started, job, runner, stopping)
         finally:
             started.discard()
         if not isinstance(got, dict):
             return self._no_outcome(runner, port, claim, out, got)
         o = JobOutcome(**{k: v for k, v in got.items() if k in _OUTCOME})
-        if o.calls:  # the brake on the lane's ledger (the worker flushed its calls into it)
-            o.budget = runner._budget(port, claim.lane, actor)
+        # the brake on the lane's ledger (server-side: the gateway's, the worker flushed its calls into it),
+        # whatever the worker reported: its report is not what decides whether the brake runs
+        o.budget = runner._budget(port, claim.lane, actor)
         return o
 
     def close(self) -> None:
@@ -144,7 +163,7 @@ class Rooms:
             sockets=sockets,
             isolation=self.isolation,
             read_only=[adrs] if adrs.is_dir() else [],
-            **({"limits": self.limits} if self.limits is not None else {}),
+            limits=self.limits if self.limits is not None else default_limits(),
         )
 
     def _start(self, workspace: Path | None) -> _Started:
@@ -206,9 +225,43 @@ class Rooms:
         return (Path(path), h) if path and Path(path).is_dir() else (None, None)
 
     @staticmethod
-    def _finish(started: _Started, job: dict, runner: Any) -> dict | str:
-        """Hand the worker its job, pass its notes on; its outcome, or why there is none."""
+    def _finish(
+        started: _Started, job: dict, runner: Any, stopping: threading.Event | None = None
+    ) -> dict | str:
+        """Hand the worker its job, pass its notes on; its outcome, or why there is none. The room is ended
+        (SIGTERM to its process group, SIGKILL after GRACE_S) at its wall limit or when `stopping` is set."""
         proc = started.proc
+        ended: list[str] = []
+        done = threading.Event()
+        wall = getattr(started.room.limits, "wall_s", None)
+
+        def watch() -> None:
+            end = time.monotonic() + wall if wall else None
+            while not done.wait(0.2):
+                if stopping is not None and stopping.is_set():
+                    ended.append("the run was stopped")
+                elif end is not None and time.monotonic() >= end:
+                    ended.append(f"stopped at its wall limit ({wall:g} s)")
+                else:
+                    continue
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(proc.pid, signal.SIGTERM)
+                if not done.wait(GRACE_S):
+                    with contextlib.suppress(ProcessLookupError, PermissionError):
+                        os.killpg(proc.pid, signal.SIGKILL)
+                return
+
+        threading.Thread(target=watch, name="org-room-watch", daemon=True).start()
+        try:
+            got = Rooms._read(proc, job, runner)
+        finally:
+            done.set()
+        if ended:
+            return ended[0]
+        return got
+
+    @staticmethod
+    def _read(proc: subprocess.Popen, job: dict, runner: Any) -> dict | str:
         err: list[bytes] = []
         drain = threading.Thread(target=lambda: err.append(proc.stderr.read()), daemon=True)  # type: ignore[union-attr]
         drain.start()

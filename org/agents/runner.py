@@ -36,6 +36,7 @@ from org.errors import Denied, NotFound, Paused
 __all__ = ["RunOptions", "RunReport", "Dispatcher"]
 
 STOP_SLICE_S = 0.1  # how long an idle worker may take to notice that the run stopped
+JOIN_S = 30.0  # how long a stopped run waits for its lanes' threads (a room ends within its grace, 5 s)
 
 
 @dataclass
@@ -188,9 +189,17 @@ class Dispatcher:
             self.report.stopped_by = "abandoned"
         self.stop(self.report.stopped_by or "signal")
         try:
+            # bounded: a job's room is ended on stop (org.agents.rooms: SIGTERM, SIGKILL after its grace), a
+            # thread still working past JOIN_S is left to _release_inflight (its job released with why)
+            end = time.monotonic() + JOIN_S
             for t in threads:
                 if t.is_alive():
-                    t.join()
+                    t.join(timeout=max(0.1, end - time.monotonic()))
+            for t in threads:
+                if t.is_alive():
+                    self.runner.note(
+                        "error", f"{t.name} did not end within {JOIN_S:g} s of the stop; its job is released"
+                    )
             if beat.is_alive():
                 beat.join(timeout=5)
         except KeyboardInterrupt:

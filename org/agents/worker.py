@@ -20,7 +20,7 @@ import threading
 from dataclasses import asdict
 from typing import Any
 
-__all__ = ["RoomDoor", "RoomPort", "main"]
+__all__ = ["RoomDoor", "RoomPort", "main", "protect"]
 
 
 class RoomDoor:
@@ -98,6 +98,26 @@ class RoomPort:
         self.door.client.close()
 
 
+PR_SET_DUMPABLE = 4
+
+
+def protect() -> None:
+    """Keep what this process starts (the agent-written tests, org.workspaces.commands in the room) off it:
+    non-dumpable (prctl PR_SET_DUMPABLE 0: no same-uid process may read its memory, where its tokens are, or
+    open its /proc fds), and its channel to the dispatcher on a private descriptor none of its children
+    inherits (fd 1 becomes a copy of stderr; sys.stdout, where `_say` writes, the private one). Called first,
+    before the job and its tokens are read; the room is not started without it (OSError)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE, 0) failed")
+    sys.stdout.flush()
+    private = os.dup(1)  # not inheritable (PEP 446): no child of this process holds it
+    os.dup2(2, 1)
+    sys.stdout = os.fdopen(private, "w", buffering=1)
+
+
 def _say(doc: dict) -> None:
     sys.stdout.write(json.dumps(doc, default=str) + "\n")
     sys.stdout.flush()
@@ -165,6 +185,7 @@ def main() -> int:
     dispatcher's preparation), then wait for the job on stdin; a room closed unused ends quietly."""
     import importlib
 
+    protect()
     for name in PRELOAD:
         importlib.import_module(name)
     from org.agents.llm import _cost_map

@@ -25,6 +25,9 @@ def _returns_rows(sql: str) -> bool:
     return s.startswith(("SELECT", "WITH", "VALUES", "SHOW")) or " RETURNING " in s
 
 
+_BOUND = re.compile(r"%%|%\((\w+)\)s")  # psycopg's placeholders in a _pg_sql statement, and its escaped %
+
+
 @lru_cache(maxsize=1024)
 def _pg_sql(sql: str) -> str:
     """':name' parameters (sqlite3's named style) as psycopg's '%(name)s'."""
@@ -146,14 +149,19 @@ class Tx:
             self._plain_strings = driver.info.parameter_status("standard_conforming_strings") == "on"
         pg_sql = _pg_sql(sql)
         if params and self._plain_strings:
-            rest = None
+            lits = {}
             for name, value in params.items():
                 lit = _array_literal(value) if isinstance(value, list) else None
                 if lit is not None:
-                    rest = dict(params) if rest is None else rest
-                    del rest[name]
-                    pg_sql = pg_sql.replace(f"%({name})s", lit.replace("%", "%%"))
-            params = params if rest is None else rest
+                    lits[name] = lit.replace("%", "%%")
+            if lits:
+                # one pass over the statement's own placeholders (an inserted literal is never scanned again,
+                # so a value holding another's placeholder stays text); `%%` (a literal %) is kept as it is
+                def put(m: re.Match) -> str:
+                    return lits.get(m.group(1), m.group(0)) if m.group(1) else m.group(0)
+
+                pg_sql = _BOUND.sub(put, pg_sql)
+                params = {k: v for k, v in params.items() if k not in lits}
         try:
             return self._client.mogrify(pg_sql, params if params is not None else {})
         except self._dbapi_error as exc:

@@ -766,7 +766,10 @@ class Guard:
 
     def record_usage(self, token: str | None, model: str, **kw: Unpack[UsageRow]) -> dict:
         """A model call in the usage ledger, as the job token's principal, for its own job. A call already made is
-        recorded whatever happened since (the lease ended, the actor was paused): the ledger never loses spend."""
+        recorded whatever happened since the token's lease ended or its actor was paused, while the job token
+        still authenticates; once its row is swept (the lease over and the sweep run) the token answers Denied
+        and the row is not written here: the caller reports it as lost (ADR 0157 accepts that loss, the gateway
+        notes it loudly), so spend made on a token swept mid-call can be missing from the ledger."""
         p = self.principal(token, command="record usage", job_ok=True, principal_ok=False, paused_ok=True)
         own = UsageRow(job=p.job, task=p.task, lane=p.lane, gate=p.gate)
         for what, value in own.items():

@@ -158,6 +158,25 @@ def _secret_places() -> list[Path]:
     return [config_home(), *(home / n for n in _HOME_SECRETS)]
 
 
+ROOM_NAMESPACE = ["unshare", "--user", "--map-current-user", "--pid", "--fork", "--kill-child"]
+
+
+@lru_cache(maxsize=1)
+def _room_namespace() -> tuple[str, ...]:
+    """The prefix a command run in a job's room takes: a user and pid namespace of its own (unshare), so the
+    agent-written code sees no pid of the room's worker to signal and holds no capability over it (with the
+    worker non-dumpable, org.agents.worker.protect, it can neither read its memory nor write to its fds).
+    A nested /proc cannot be mounted in a room: the room's /proc stays, its pids not the namespace's. Empty
+    where unshare cannot make one here (the worker's non-dumpable protection still holds)."""
+    if shutil.which("unshare") is None:
+        return ()
+    try:
+        ok = subprocess.run([*ROOM_NAMESPACE, "true"], capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        ok = False
+    return tuple(ROOM_NAMESPACE) if ok else ()
+
+
 def run_command(
     command: str,
     cwd: Path,
@@ -200,6 +219,8 @@ def run_command(
                     else ["--ro-bind", "/dev/null", str(h.resolve())]
                 )
             cmd = ["bwrap", *_bwrap_args(cwd, home), *hidden, "/bin/sh", "-c", command]
+        elif sandbox == "room":
+            cmd = [*_room_namespace(), "/bin/sh", "-c", command]
         else:
             cmd = ["/bin/sh", "-c", command]
         start = time.monotonic()
@@ -239,7 +260,11 @@ def run_command(
         tail=tail,
         sha256=digest.hexdigest(),
         output_bytes=size,
-        sandbox=("bubblewrap (the job's room)" if sandbox == "room" else "bubblewrap")
+        sandbox=(
+            ("bubblewrap (the job's room" + (", a pid namespace of its own)" if _room_namespace() else ")"))
+            if sandbox == "room"
+            else "bubblewrap"
+        )
         if why_not is None
         else why_not,
     )

@@ -49,6 +49,38 @@ def test_values_bound_as_literals_read_back_exactly(pg_store, texts, ints, blobs
     assert (t, i, [bytes(x) for x in b], f, s) == (texts, ints, blobs, floats, "%(t)s'; SELECT 1")
 
 
+PLACEHOLDERISH = st.lists(
+    st.one_of(
+        HOSTILE,
+        st.sampled_from(["%(a)s", "%(b)s", "%(c)s", "%%(b)s", "see %(b)s", "}'); DELETE FROM events; --"]),
+    ),
+    max_size=4,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(a=PLACEHOLDERISH, b=PLACEHOLDERISH, c=st.one_of(HOSTILE, st.sampled_from(["%(a)s", "%(b)s"])))
+def test_an_array_holding_another_values_placeholder_binds_each_once(pg_store, a, b, c):
+    """The attack (review finding 6): an earlier array holding `%(b)s` must not be bound again when b is."""
+
+    def fn(tx):
+        tx.batched = True
+        return tx.x("SELECT :a::text[], :b::text[], :c", {"a": a, "b": b, "c": c}).one()
+
+    got = pg_store.read(fn)
+    assert tuple(got[:3]) == (a, b, c)
+
+
+def test_the_review_case_binds_as_written(pg_store):
+    a, b = ["see %(b)s"], ["x}'); DELETE FROM events; --"]
+
+    def fn(tx):
+        tx.batched = True
+        return tx.x("SELECT :a::text[], :b::text[]", {"a": a, "b": b}).one()
+
+    assert tuple(pg_store.read(fn)) == (a, b)
+
+
 def test_the_server_chain_is_the_python_chain(pg_url, root):
     """Events chained by org_chain_append (tasks, types and data of every kind) hash exactly as audit.link would:
     verify, the SQLite chain and every tamper test read the same bytes."""

@@ -365,6 +365,12 @@ def test_a_built_in_agents_job_room_refuses_every_attack(scene, tmp_path):
     }
     assert not through, through
     assert got["write_workspace"].startswith("ok") and '"ok": true' in got["broker_socket"]
+    # the writes let through above (to the room's private /tmp) reached nothing on the host
+    assert not Path(scene["outside_file"]).exists() and not Path(scene["python_file"]).exists()
+    assert (
+        not (Path(scene["root"]) / "planted.txt").exists()
+        and not (Path(scene["main"]) / "planted.txt").exists()
+    )
     assert _git(Path(scene["main"]), "rev-parse", "main") == scene["main_head"]
     # the mail slot: the bus socket answers from inside (a refusal of no token is an answer, not a lost bus)
     assert r.returncode != 0 and b"org.errors.Denied: authentication failed" in r.stderr, r.stderr

@@ -138,7 +138,7 @@ def cli_job(
         runner._release(port, claim, out, "the model gateway has no socket to give the room")
         return out
     try:
-        room_isolation = _isolation(lane)
+        room_isolation = _isolation(lane, runner)
     except OrgError as exc:
         runner._release(port, claim, out, exc.message)
         return out
@@ -226,10 +226,23 @@ def cli_job(
     return out
 
 
-def _isolation(lane: Any) -> Any:
+def _isolation(lane: Any, runner: Any = None) -> Any:
+    """The room's isolation for this lane's job; that agents run without a sandbox is said once per run
+    (runner.note "isolation"), as the built-in host says it at a run's start (org.agents.host.run_isolation)."""
     from org.runtime import resolve
 
-    return resolve({lane.lane: lane.isolation})
+    said: list[str] | None = getattr(runner, "_isolation_said", None)
+    if said is None:
+        said = []
+        if runner is not None:
+            runner._isolation_said = said
+
+    def say(text: str) -> None:
+        if runner is not None and not said:
+            said.append(text)
+            runner.note("isolation", text)
+
+    return resolve({lane.lane: lane.isolation}, say=say)
 
 
 def _drive(
