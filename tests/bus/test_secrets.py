@@ -38,6 +38,11 @@ def _feed(bus, canary: str) -> str:
     return t
 
 
+def _files(top):
+    """Every file under org's folder, its subfolders included (remembered proofs, token files)."""
+    return [f for f in sorted(top.rglob("*")) if f.is_file()]
+
+
 def _dump(bus) -> str:
     def fn(tx):
         out = []
@@ -75,7 +80,7 @@ def test_canary_never_reaches_the_database(url, root, monkeypatch):
         assert canary not in str(bus.timeline(t)) and canary not in str(bus.pending_approvals())
         if url.startswith("sqlite"):
             bus.close()
-            for f in (root / ".org").iterdir():
+            for f in _files(root / ".org"):
                 data = f.read_bytes()
                 assert canary.encode() not in data, f
                 assert GH_TOKEN.encode() not in data, f
@@ -113,5 +118,5 @@ def test_canary_through_the_cli(root, tmp_path, tokens):
     assert r.returncode == 0, r.stderr
     outs.append(r.stdout + r.stderr)
     assert all(canary not in o for o in outs)
-    for f in (root / ".org").iterdir():
+    for f in _files(root / ".org"):
         assert canary.encode() not in f.read_bytes(), f
