@@ -15,6 +15,7 @@ from tests.workspaces.gitrepo import commit_file, sh_git
 CODE = """\
 workflow: code
 repository: required
+implies: {environment: null, irreversible: false}  # as the default org says (ADR 0275): else filed high
 gates:
   implement: {kind: work, lane: builder, action: code.write}
   tests: {kind: check, check: tests, after: [implement]}
