@@ -116,12 +116,11 @@ def build_org(ls: LoadedScenario) -> OrgConfig:
             except ValidationError as err:
                 problems.append(ls.problem((*loc, gname), _msg(err)))
         try:
+            # the workflow as written, only its gates changed: what it requires and implies stays (ADR 0275)
             workflows[wname] = Workflow.model_validate(
                 {
-                    "workflow": wname,
-                    "description": wf.description,
+                    **wf.model_dump(by_alias=True),
                     "gates": {k: g.model_dump(by_alias=True) for k, g in new_gates.items()},
-                    "limits": wf.limits.model_dump(),
                 }
             )
         except ValidationError as err:
