@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from org import telemetry
 from org.agents.jobwork import JobOutcome
 from org.agents.prompts import role_of
 from org.errors import OrgError
@@ -47,6 +48,7 @@ def default_limits() -> Any:
 
 
 _OUTCOME = {f.name for f in fields(JobOutcome)}
+_SPANS = "\0tool_spans"  # the worker's tool-call span records, carried with its outcome (no JobOutcome field)
 
 
 @dataclass
@@ -127,12 +129,16 @@ class Rooms:
                 "limits": dict(runner.pacer.limits),
                 "broker": room.socket("broker") if "broker" in room.sockets else None,
                 "handover": handed,  # made here with the workspace: the worker does not ask for it again
+                # the worker records its tool calls' spans (content only with the capture flag) when tracing
+                # is on here: it cannot export them from its room, they come back with its outcome
+                "tool_spans": {"capture": telemetry.capture_content()} if telemetry.enabled() else None,
             }
             got = self._finish(started, job, runner, stopping)
         finally:
             started.discard()
         if not isinstance(got, dict):
             return self._no_outcome(runner, port, claim, out, got)
+        telemetry.emit_tool_records(got.pop(_SPANS, None))  # under the job's span, current in this thread
         o = JobOutcome(**{k: v for k, v in got.items() if k in _OUTCOME})
         # the brake on the lane's ledger (server-side: the gateway's, the worker flushed its calls into it),
         # whatever the worker reported: its report is not what decides whether the brake runs
@@ -279,6 +285,8 @@ class Rooms:
                 runner.note(str(doc["note"][0]), str(doc["note"][1]))
             elif isinstance(doc, dict) and isinstance(doc.get("outcome"), dict):
                 outcome = doc["outcome"]
+                if isinstance(doc.get("tool_spans"), list):
+                    outcome[_SPANS] = doc["tool_spans"][: telemetry.MAX_RECORDS]
         proc.wait()
         drain.join(timeout=5)
         if outcome is not None:

@@ -196,8 +196,17 @@ def main() -> int:
         job = pickle.load(sys.stdin.buffer)
     except EOFError:
         return 0
-    out = work(job)
-    _say({"outcome": asdict(out)})
+    from org import telemetry
+
+    # no exporter in the room (no network): its tool calls' spans go back with the outcome, and the
+    # dispatcher emits them under the job's span (org.agents.rooms)
+    spans = job.get("tool_spans") or {}
+    with telemetry.recording_tools(bool(spans.get("capture"))) as records:
+        out = work(job)
+    doc: dict[str, Any] = {"outcome": asdict(out)}
+    if spans:
+        doc["tool_spans"] = records
+    _say(doc)
     return 0
 
 

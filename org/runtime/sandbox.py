@@ -261,6 +261,13 @@ class Sandbox:
                 sys.base_exec_prefix,
                 sys.prefix,
                 str(Path(org.__file__).resolve().parent),
+                # package folders a .pth file or the user site adds beyond the prefix (only folders named as
+                # such: an editable install also puts its project root, with its .org/, on the path)
+                *(
+                    str(Path(e).resolve())
+                    for e in sys.path
+                    if Path(e).name in ("site-packages", "dist-packages") and Path(e).is_dir()
+                ),
             ]
         paths += [str(Path(p).resolve()) for p in self.read_only]
         out: list[str] = []

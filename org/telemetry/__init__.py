@@ -23,6 +23,8 @@ __all__ = [
     "capture_content",
     "job_span",
     "tool_span",
+    "recording_tools",
+    "emit_tool_records",
     "chat_span",
     "on_event",
     "traceparent",
@@ -42,6 +44,96 @@ MAX_CONTENT = 4000  # characters of a tool's arguments or result in a span (with
 _REDACT: contextvars.ContextVar[Callable[[Any], Any] | None] = contextvars.ContextVar(
     "org_otel_redact", default=None
 )
+
+# a job worked in a room (org.agents.worker: no network, no exporter) records its tool calls instead; the
+# dispatcher emits them as the job's `execute_tool` spans (emit_tool_records). Bounded: records and content.
+MAX_RECORDS = 500
+MAX_RECORD_CONTENT = (
+    4 * MAX_CONTENT
+)  # raw characters a record carries (redacted and cut to MAX_CONTENT later)
+MAX_RECORDS_CONTENT = 2_000_000  # raw characters all of a job's records carry; past it, no more content
+SPENT = "[not captured: the job's span content budget was spent]"
+_RECORD: contextvars.ContextVar[_Records | None] = contextvars.ContextVar("org_otel_record", default=None)
+
+
+class _Records:
+    def __init__(self, capture: bool) -> None:
+        self.capture, self.items, self.dropped, self.left = capture, [], 0, MAX_RECORDS_CONTENT  # type: ignore[var-annotated]
+
+    def take(self, value: Any) -> Any:
+        """`value` bounded (_raw), charged to the job's content budget (SPENT once it is spent)."""
+        import json
+
+        raw = _raw(value)
+        n = len(raw) if isinstance(raw, str) else len(json.dumps(raw, default=str))
+        if n > self.left:
+            self.left = 0
+            return SPENT
+        self.left -= n
+        return raw
+
+
+def _raw(value: Any) -> Any:
+    """`value` as it may cross the worker's channel: itself when small enough as JSON, else its text cut."""
+    import json
+
+    try:
+        text = json.dumps(value, sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        text = str(value)
+    if len(text) <= MAX_RECORD_CONTENT:
+        return value if not isinstance(value, str) else value[:MAX_RECORD_CONTENT]
+    return (value if isinstance(value, str) else text)[:MAX_RECORD_CONTENT]
+
+
+class _Recorder:
+    """The span handle of a tool call recorded in a room: what the dispatcher's span will say."""
+
+    def __init__(self, rec: dict, recs: _Records) -> None:
+        self.rec, self.recs = rec, recs
+
+    def set(self, **_attrs: Any) -> None:
+        return None
+
+    def outcome(self, _o: Any) -> None:
+        return None
+
+    def usage(self, _res: Any) -> None:
+        return None
+
+    def result(self, r: Any) -> None:
+        self.rec["result"] = str(getattr(r, "result", "") or "")
+        self.rec["decision"] = getattr(r, "decision", None)
+        self.rec["rules"] = [str(x) for x in getattr(r, "rules", None) or []]
+        if self.recs.capture:
+            self.rec["text"] = self.recs.take(str(getattr(r, "text", "") or ""))
+
+
+@contextlib.contextmanager
+def recording_tools(capture: bool) -> Iterator[list[dict]]:
+    """Record this thread's tool calls (at most MAX_RECORDS; arguments and results only with `capture`)
+    instead of exporting them; yields the list of records, filled as the calls end."""
+    recs = _Records(capture)
+    token = _RECORD.set(recs)
+    try:
+        yield recs.items
+    finally:
+        _RECORD.reset(token)
+
+
+def emit_tool_records(records: Any) -> None:
+    """The `execute_tool` spans of a job's recorded tool calls (recording_tools, from its room), children of
+    the span current in this thread (the job's `invoke_agent`), redacted like tool_span's. Never raises."""
+    if not enabled() or not isinstance(records, list):
+        return
+    from org.telemetry import otel
+
+    redact = _REDACT.get() if capture_content() else None
+    for rec in records[:MAX_RECORDS]:
+        try:
+            otel.tool_record(rec, redact)
+        except Exception:  # export must never fail the work
+            otel.count_dropped(1)
 
 
 def enabled(environ: Any = None) -> bool:
@@ -98,6 +190,24 @@ def job_span(
 @contextlib.contextmanager
 def tool_span(name: str, args: Any, call_id: str | None = None) -> Iterator[Any]:
     """The `execute_tool` span of one tool call; arguments and result only with the capture flag, redacted."""
+    recs = _RECORD.get()
+    if recs is not None:
+        if len(recs.items) >= MAX_RECORDS:
+            recs.dropped += 1
+            yield OFF
+            return
+        rec: dict[str, Any] = {"name": str(name), "id": call_id, "start_ns": time.time_ns()}
+        if recs.capture:
+            rec["args"] = recs.take(args)
+        try:
+            yield _Recorder(rec, recs)
+        except BaseException as exc:
+            rec["error"] = type(exc).__name__
+            raise
+        finally:
+            rec["end_ns"] = time.time_ns()
+            recs.items.append(rec)
+        return
     if not enabled():
         yield OFF
         return

@@ -13,6 +13,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from types import SimpleNamespace
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -340,6 +341,45 @@ def tool(name: str, args: Any, call_id: str | None, redact: Callable[[Any], Any]
         ),
     )
     return _current(span, _Handle(span, redact))
+
+
+def tool_record(rec: dict, redact: Callable[[Any], Any] | None) -> None:
+    """One tool call recorded in a job's room (org.telemetry.recording_tools) as its `execute_tool` span, a
+    child of the current span (the job's), with the times it was recorded with."""
+    name = str(rec.get("name") or "")
+    start, end = int(rec.get("start_ns") or 0) or None, int(rec.get("end_ns") or 0) or None
+    span = _start(
+        f"execute_tool {name}",
+        None,
+        kind=SpanKind.INTERNAL,
+        start_time=start,
+        attributes=_attrs(
+            {
+                "gen_ai.operation.name": "execute_tool",
+                "gen_ai.tool.name": name,
+                "gen_ai.tool.type": "function",
+                "gen_ai.tool.call.id": rec.get("id"),
+                "gen_ai.tool.call.arguments": _content(redact, rec.get("args"))
+                if redact is not None and "args" in rec
+                else None,
+            }
+        ),
+    )
+    handle = _Handle(span, redact)
+    try:
+        if "result" in rec:
+            handle.result(
+                SimpleNamespace(
+                    result=rec.get("result"),
+                    decision=rec.get("decision"),
+                    rules=rec.get("rules") or [],
+                    text=rec.get("text", ""),
+                )
+            )
+        if rec.get("error"):
+            handle._fail(str(rec["error"]))
+    finally:
+        span.end(end_time=end)
 
 
 def chat(grant: Any, model: str, provider: str | None) -> Any:

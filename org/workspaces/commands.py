@@ -167,7 +167,7 @@ def _room_namespace() -> tuple[str, ...]:
     agent-written code sees no pid of the room's worker to signal and holds no capability over it (with the
     worker non-dumpable, org.agents.worker.protect, it can neither read its memory nor write to its fds).
     A nested /proc cannot be mounted in a room: the room's /proc stays, its pids not the namespace's. Empty
-    where unshare cannot make one here (the worker's non-dumpable protection still holds)."""
+    where unshare cannot make one here: run_command then refuses to run the command (NoSandbox)."""
     if shutil.which("unshare") is None:
         return ()
     try:
@@ -199,6 +199,14 @@ def run_command(
             f"{what} was not run: it runs agent-written code and its sandbox is required ({why_not}). "
             "Install bubblewrap (apt-get install bubblewrap), or set 'sandbox: optional' on the repository "
             "in gates/repos.yaml to run it unsandboxed (said in the evidence)",
+            rule=rule_ids.NO_SANDBOX,
+        )
+    if sandbox == "room" and not _room_namespace():
+        # in the room itself its init process holds the worker's pipes and the worker can be signalled:
+        # agent-written code could forge the job's outcome (ADR 0280); fail closed, nothing run
+        raise NoSandbox(
+            f"{what} was not run: in a job's room it runs in a user and pid namespace of its own, which "
+            "unshare cannot make here (user namespaces disabled, or util-linux's unshare missing)",
             rule=rule_ids.NO_SANDBOX,
         )
     with tempfile.TemporaryDirectory(prefix="org-cmd-") as scratch:

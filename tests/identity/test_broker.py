@@ -224,7 +224,13 @@ def test_broker_uses_secrets_only_for_allowed_calls_and_never_shows_them(broker_
     # credential use outside dev needs a human; alice approves with her own token file
     with Bus.open(root=root) as bus:
         g = Guard(bus)
-        t2 = g.add_task(None, "Staging fix", "ops", by="alice", attributes={"environment": "staging"})["task"]
+        t2 = g.add_task(
+            None,
+            "Staging fix",
+            "ops",
+            by="alice",
+            attributes={"environment": "staging", "irreversible": False},
+        )["task"]
         jt2 = executing(g, ops, t2, plan_of(("github", "GET", "/", None)), reviewer="sec-gemini")
     code, r, _ = run(*base, "github", "--service", "github", "--task", t2, token=jt2)
     assert code == 6 and r["error"] == "needs_approval"
