@@ -187,7 +187,9 @@ class Rooms:
         with self._lock:
             while self._spare:
                 s = self._spare.pop(0)
-                if s.proc.poll() is None:
+                # a spare started before the run's broker listened has no broker socket: never handed a job
+                stale = "broker" not in s.room.sockets and self.broker is not None and self.broker.exists()
+                if s.proc.poll() is None and not stale:
                     return s
                 s.discard()
         return self._start(None)

@@ -210,3 +210,22 @@ def test_the_brake_runs_whatever_calls_the_worker_reports(org_copy, tmp_path, mo
         R.close()
     assert o.status == "submitted" and o.calls == 0
     assert braked == [("reviewer", "rev-gpt")] and o.budget == ["over budget"]
+
+
+def test_a_spare_room_started_before_the_broker_listened_is_never_handed_a_job(tmp_path, monkeypatch):
+    """A spare room is started ahead; one made before the run's broker socket existed has no broker socket, and
+    the ops job given it could use no credential (a CI failure: 'no credential broker serves this run')."""
+    R, _ws = _rooms(tmp_path, monkeypatch, "import time\ntime.sleep(30)\n")
+    broker = tmp_path / "broker.sock"
+    R.broker = broker  # the run's broker, not listening yet
+    early = R._start(None)
+    assert "broker" not in early.room.sockets
+    R._spare.append(early)
+    broker.touch()  # now it listens
+    got = R._take_spare()
+    try:
+        assert got is not early and "broker" in got.room.sockets
+        assert early.proc.poll() is not None or early.proc.wait(timeout=10) is not None  # the stale one ended
+    finally:
+        got.discard()
+        R.close()
