@@ -23,6 +23,7 @@ from org.bus.payloads import JobClaimed, TaskComment
 from org.bus.store import Tx
 from org.bus.sweep import sweep_ahead, sweep_expired
 from org.bus.switches import check_not_paused, paused_tasks, switches_ahead
+from org.bus.tx import prepared
 from org.config.loader import OrgConfig
 from org.config.provenance import policy_source
 from org.engine import flow, rule_ids
@@ -131,6 +132,8 @@ def _pages(
     tail = " ORDER BY priority DESC, id LIMIT :k" + (" FOR UPDATE SKIP LOCKED" if tx.pg else "")
     first_sql = base + tail  # the first page needs no keyset condition (keeps the plan an index range scan)
     next_sql = base + "AND (priority < :p OR (priority = :p AND id > :i))" + tail
+    if not paused:  # one text each whatever the lane and actor: prepared in the server (ADR 0295)
+        first_sql, next_sql = prepared(first_sql), prepared(next_sql)
     page = max(8, n + n // 4)  # a little more than asked, for ineligible rows; later pages if needed
     params = {
         "lane": lane,
@@ -251,8 +254,10 @@ def _claim(
             "lease_expires": exp,
             "updated_at": tx.now,
         },
-        raw={"attempts": "attempts + 1"},
-        guard="status = 'queued'",
+        raw={
+            "attempts": "attempts + 1"
+        },  # no `status = 'queued'` guard: the claim holds these rows (SQLite's write
+        # lock, PostgreSQL's FOR UPDATE), and the guard made PostgreSQL scan every queued job for the 32 it updates
         pg_types=("bigint", "bigint", "text"),
     )
     tx.insert_many(

@@ -15,6 +15,7 @@ from org.bus.payloads import JobEnded, JobSubmitted
 from org.bus.repofacts import checked_revision
 from org.bus.store import Tx
 from org.bus.switches import check_not_paused, switches_ahead
+from org.bus.tx import prepared
 from org.config.loader import OrgConfig
 from org.engine import flow
 from org.errors import Conflict, Denied, NotFound, OrgError, Paused, UsageError
@@ -110,7 +111,7 @@ def submit_many(
     return ctx.write(fn, batched=True)
 
 
-_LOCK_TASKS_OF_JOBS = (
+_LOCK_TASKS_OF_JOBS = prepared(
     "SELECT key FROM tasks WHERE key IN (SELECT task FROM jobs WHERE id = ANY(:ids::bigint[])) ORDER BY key "
     "FOR UPDATE"
 )
