@@ -29,7 +29,7 @@ from org.config.provenance import policy_source
 from org.engine import flow, rule_ids
 from org.errors import Denied, NotFound, Paused, UsageError
 
-__all__ = ["Claim", "claim", "heartbeat", "job_id", "agent_events", "AGENT_EVENT_KINDS"]
+__all__ = ["Claim", "claim", "claim_step", "heartbeat", "job_id", "agent_events", "AGENT_EVENT_KINDS"]
 
 
 @dataclass
@@ -76,6 +76,23 @@ def claim(
 ) -> list[Claim]:
     """Lease up to n jobs of `lane` that `actor` may take. Raises NotFound (nothing eligible), Paused.
     `mint(tx, claims)`, when given, runs inside the claim's transaction (the identity layer mints job tokens)."""
+    step, _ = claim_step(ctx, cfg, lane, actor, lease_seconds=lease_seconds, n=n, mint=mint)
+    return ctx.write(step, batched=True)
+
+
+def claim_step(
+    ctx: Ctx,
+    cfg: OrgConfig | None,
+    lane: str,
+    actor: str,
+    *,
+    lease_seconds: float = 300.0,
+    n: int = 1,
+    mint: Callable[[Tx, list[Claim]], None] | None = None,
+) -> tuple[Callable[[Tx], list[Claim]], Callable[[Tx], None]]:
+    """What `claim` runs in its transaction, and what it sends ahead (PostgreSQL batching: the reads it starts
+    with), so another step's transaction can carry a claim (org.bus.submit.submit_then_claim). Checks the
+    arguments first (UsageError, NotFound, Denied)."""
     if not 0.1 <= lease_seconds <= 7 * 86400:
         raise UsageError("--lease is between 0.1 seconds and 7 days")
     if cfg is not None:
@@ -87,11 +104,14 @@ def claim(
         if a.lane != lane:
             raise Denied(f"{actor} is a member of the {a.lane} lane, not {lane}", rule=rule_ids.WRONG_LANE)
 
-    def fn(tx: Tx) -> list[Claim]:
+    def ahead(tx: Tx) -> None:
         if tx.batched:  # the sweep's, the switches' and the first page's reads in one round trip (ADR 0245)
             sweep_ahead(tx, lane=lane, limit=50)
             switches_ahead(tx)
             tx.ahead(*_first_page(tx, lane, actor, _family(cfg, actor), [], n))  # if no task is paused
+
+    def fn(tx: Tx) -> list[Claim]:
+        ahead(tx)
         sweep_expired(ctx, tx, lane=lane, limit=50)
         check_not_paused(tx, cfg, actor=actor, lane=lane)
         got = _claim(ctx, tx, cfg, lane, actor, lease_seconds, n)
@@ -99,7 +119,7 @@ def claim(
             mint(tx, got)
         return got
 
-    return ctx.write(fn, batched=True)
+    return fn, ahead
 
 
 def _family(cfg: OrgConfig | None, actor: str) -> str | None:

@@ -8,6 +8,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from org.bus.claims import Claim, claim_step
 from org.bus.context import AfterCommit, Ctx
 from org.bus.driver import apply
 from org.bus.jobs import job_id, job_rows, refuse
@@ -20,7 +21,7 @@ from org.config.loader import OrgConfig
 from org.engine import flow
 from org.errors import Conflict, Denied, NotFound, OrgError, Paused, UsageError
 
-__all__ = ["submit", "submit_many", "VERDICTS", "MAX_CONTENT"]
+__all__ = ["submit", "submit_many", "submit_then_claim", "VERDICTS", "MAX_CONTENT"]
 
 VERDICTS = {
     "work": ("pass", "fail"),
@@ -68,6 +69,42 @@ def submit_many(
 ) -> list[dict]:
     """Submit several leased jobs in one transaction. Each item: job, token, verdict (+note, content,
     revision, findings). Returns one result per item; a refused item ({"ok": False, ...}) changes nothing."""
+    return ctx.write(_submit_step(ctx, cfg, items, raise_errors=raise_errors), batched=True)
+
+
+def submit_then_claim(
+    ctx: Ctx,
+    cfg: OrgConfig | None,
+    items: Sequence[dict],
+    lane: str,
+    actor: str,
+    *,
+    n: int,
+    lease_seconds: float = 300.0,
+) -> tuple[list[dict], list[Claim]]:
+    """A worker's step: submit what it finished (as submit_many) and claim up to n more of `lane` (as claim) in
+    one transaction: one commit, and on PostgreSQL one round trip for both steps' reads and one for the writes
+    and the commit. Nothing to claim is an empty list (the submissions still commit); a pause that stops the
+    claim is raised (Paused) once the submissions are committed, their results in its detail ("submitted")."""
+    submit = _submit_step(ctx, cfg, items, raise_errors=False)
+    claim, ahead = claim_step(ctx, cfg, lane, actor, lease_seconds=lease_seconds, n=n)
+
+    def fn(tx: Tx):
+        ahead(tx)  # the claim's reads go out with the submission's locks
+        out = submit(tx)
+        try:
+            return out, claim(tx)
+        except NotFound:
+            return out, []
+        except Paused as exc:
+            exc.detail["submitted"] = out
+            return AfterCommit(exc)
+
+    return ctx.write(fn, batched=True)
+
+
+def _submit_step(ctx: Ctx, cfg: OrgConfig | None, items: Sequence[dict], *, raise_errors: bool):
+    """What submit_many runs in its transaction (the items checked first: UsageError)."""
     prepared = []
     for it in items:
         v = str(it.get("verdict") or "").strip().lower()
@@ -108,7 +145,7 @@ def submit_many(
             return AfterCommit(later)
         return out
 
-    return ctx.write(fn, batched=True)
+    return fn
 
 
 _LOCK_TASKS_OF_JOBS = prepared(
