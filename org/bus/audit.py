@@ -36,6 +36,7 @@ from org.bus.tx import prepared
 
 __all__ = [
     "GENESIS",
+    "ENCODED",
     "canonical",
     "header",
     "link",
@@ -179,6 +180,19 @@ $fn$
 """
 
 
+# An event queued with its canonical JSON already made (org.bus.context.Ctx.record_batch: one event encoded, the
+# others spliced from it) carries it under this key, which no event field can be named (it starts with NUL).
+ENCODED = "\x00canonical"
+
+
+def _json_of(ev: dict, ts: str) -> bytes:
+    made = ev.get(ENCODED)
+    if made is not None:
+        return made
+    ev["ts"] = ts
+    return canonical(ev)
+
+
 def append(tx: Tx) -> None:
     """Chain and insert tx.events (called last in a write transaction, so the head lock is short)."""
     if not tx.events:
@@ -192,8 +206,7 @@ def append(tx: Tx) -> None:
     rows = []
     for ev in tx.events:
         seq += 1
-        ev["ts"] = ts
-        body = header(seq, ev.get("task"), ev["type"]) + canonical(ev)
+        body = header(seq, ev.get("task"), ev["type"]) + _json_of(ev, ts)
         prev = link(prev, body)
         rows.append((seq, ev.get("task"), ev["type"], body, prev))
         tx.appended.append(seq)
@@ -212,10 +225,9 @@ def _append_pg(tx: Tx) -> None:
     ts = iso(tx.now)
     tasks, types, jsons = [], [], []
     for ev in tx.events:
-        ev["ts"] = ts
         tasks.append(ev.get("task"))
         types.append(ev["type"])
-        jsons.append(canonical(ev))
+        jsons.append(_json_of(ev, ts))
     assert tx.store is not None
     tx.send(
         _APPEND_PG,

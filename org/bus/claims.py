@@ -287,6 +287,22 @@ def _claim(
         pg_types=("bigint", "bigint", "text", "float8", "float8", "text"),
     )
     expires = iso(exp)
+    if all(
+        c.task is None and c.gate is None for c in claims
+    ):  # plain jobs: one event, the rest spliced from it
+        _, family = ctx.actor_info(cfg, actor)
+        ctx.record_batch(
+            tx,
+            "job.claimed",
+            [(c.job, {"fence": c.fence, "attempt": c.attempts}) for c in claims],
+            data={"lease_seconds": lease_s, "expires": expires},
+            actor=actor,
+            lane=lane,
+            family=family,
+            decision="lease",
+            config_hash=cfg.config_hash if cfg else None,
+        )
+        return claims
     for c in claims:
         info = rows_seen.get(c.task) if c.task else None
         pcfg = info[1] if info else cfg

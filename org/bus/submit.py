@@ -141,6 +141,7 @@ def _submit_step(ctx: Ctx, cfg: OrgConfig | None, items: Sequence[dict], *, rais
                     raise
                 out.append({"ok": False, "job": it["job"], "error": exc.kind, "message": exc.message})
         plain.flush(tx)
+        plain.record(ctx, tx)
         if later is not None and raise_errors:
             return AfterCommit(later)
         return out
@@ -160,6 +161,31 @@ class _PlainBatch:
     def __init__(self) -> None:
         self.jobs: list[dict] = []
         self.leases: list[dict] = []
+        self.events: list[tuple[tuple, int, int]] = []  # ((actor, lane, family, verdict, hash), job, fence)
+
+    def event(self, ctx: Ctx, tx: Tx, key: tuple, job: int, fence: int) -> None:
+        """A plain job's job.submitted event (no note, no content), queued with its run of alike ones."""
+        if self.events and self.events[-1][0] != key:
+            self.record(ctx, tx)
+        self.events.append((key, job, fence))
+
+    def record(self, ctx: Ctx, tx: Tx) -> None:
+        """Queue the events waiting here, in order (before any other event of the transaction is queued)."""
+        if not self.events:
+            return
+        (actor, lane, family, verdict, chash), _, _ = self.events[0]
+        ctx.record_batch(
+            tx,
+            "job.submitted",
+            [(job, {"fence": fence}) for _, job, fence in self.events],
+            data={"note": "", "content_sha256": None},
+            actor=actor,
+            lane=lane,
+            family=family,
+            decision=verdict,
+            config_hash=chash,
+        )
+        self.events.clear()
 
     def flush(self, tx: Tx) -> None:
         if not self.jobs:
@@ -258,6 +284,11 @@ def _submit_one(
         plain.leases.append({"t": tx.now, "j": jid, "f": j["fence"]})
         j.update(status="done", verdict=verdict)
         ln, fam = ctx.actor_info(cfg, actor)
+        if not note and digest is None:
+            key = (actor, j["lane"], fam, verdict, cfg.config_hash if cfg else None)
+            plain.event(ctx, tx, key, jid, int(j["fence"]))
+            return {"ok": True, "job": jid, "task": None, "gate": None, "verdict": verdict, "replayed": False}
+        plain.record(ctx, tx)
         ctx.record(
             tx,
             "job.submitted",
@@ -271,6 +302,7 @@ def _submit_one(
             trusted=not note,
         )
         return {"ok": True, "job": jid, "task": None, "gate": None, "verdict": verdict, "replayed": False}
+    plain.record(ctx, tx)  # the plain jobs' events before this task's, in the items' order
     row = ctx.task_row(tx, j["task"])
     pcfg = ctx.pinned(tx, row.config_hash)
     _not_paused(tx, pcfg, paused, actor=actor, lane=j["lane"], task=row.key)
