@@ -255,13 +255,9 @@ def review_job(
     from org.agents.agent import AgentResult, LaneAgent
     from org.agents.busport import holding_switch
     from org.agents.prompts import build_messages, output_model, repair_messages
+    from org.agents.toolwork import gate_decider, local_workspaces, settle
 
-    workspaces: Any = None
-    if not getattr(port.door, "remote", False):  # over the bus socket its server reads the revision
-        from org.workspaces import service
-
-        workspaces = service
-
+    workspaces = local_workspaces(port)
     item = runner.item(port, claim)
     h_diff = getattr(item, "files", None) or []
     sw = holding_switch(port, actor, claim.lane, claim.task)
@@ -272,21 +268,13 @@ def review_job(
     spec = wf.gates.get(claim.gate) if wf else None
     action = (spec.implied_action if spec is not None else None) or "review.file"  # the gate's action
 
-    def decide(tool: str, args: dict) -> dict:
-        try:
-            d = port.door.act(claim.token, action, actor, claim.task, {})["decision"]
-        except OrgError as exc:  # the lease ended, a pause, a revoked token: the call does not happen
-            return {"outcome": "deny", "reason": exc.message, "rules": []}
-        rules = [r.get("id") if isinstance(r, dict) else r for r in d.get("rules", [])]
-        return {"outcome": d.get("outcome"), "reason": d.get("reason", ""), "rules": rules}
-
     def read(what: str, arg: str) -> dict:
         return port.door.revision_read(claim.token, claim.job, what, arg, workspaces=workspaces)
 
     tools = RevisionTools(
         read,
         tests=item.tests or None,
-        decide=decide,
+        decide=gate_decider(port, claim, actor, action),
         record=lambda entry: port.door.record_tool_call(claim.token, claim.job, entry),
     )
     model = output_model(role)
@@ -311,18 +299,9 @@ def review_job(
 
     agent = LaneAgent(actor, lane, ep, runner.pacer, redact)
     res = run_review(agent.call_with_tools, msgs, tools, parse, repair, LIMITS)
-    out.tools = tools.ledger
-    runner._ledger(AgentResult(ok=res.ok, calls=res.calls), out)
-    out.budget = runner._budget(port, claim.lane, actor, flush=access.flush if access is not None else None)
-    if not res.ok:
-        out.failure = res.failure
-        if res.failure in ("hard_stop", "malformed"):
-            return runner._fail(port, claim, out, f"{res.failure}: {res.error}"[:300])
-        runner._release(port, claim, out, f"{res.failure}: {res.error}"[:300])
-        return out
-    sw = holding_switch(port, actor, claim.lane, claim.task)
-    if sw:
-        runner._release(port, claim, out, f"paused ({sw}) after the review; the verdict was not submitted")
+    if settle(
+        runner, port, claim, actor, res, tools, out, access, "the review; the verdict was not submitted"
+    ):
         return out
     if item.partial and res.output.verdict == "pass":
         return runner._fail(port, claim, out, f"cannot pass a change not seen whole: {item.partial}"[:300])
