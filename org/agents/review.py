@@ -4,7 +4,8 @@ search the files of that commit (never a working tree, another revision, the org
 reasoning and transcript), and answers with a verdict whose findings are bound to paths of the diff and lines
 of those files. Every tool call is decided through the bus's `act` as the gate's action and recorded in the
 tool-call ledger; hard stops on turns, tokens, wall time and repeated calls; a verdict that does not parse, or
-names a path the revision does not change, gets one repair prompt, and the second fails the job.
+names a path the revision does not change, gets one repair prompt, and the second fails the job. The tools as
+the model is shown them live in org.bus.toolspecs (ADR 0315); the loop is the builder's (org.agents.toolloop).
 """
 
 from __future__ import annotations
@@ -16,31 +17,12 @@ from typing import Any
 
 from org.agents.outputs import MalformedOutput, parse_output
 from org.agents.toolloop import Answer, Limits, LoopResult, run_tools
-from org.agents.tools import STRING, ToolResult, WorkspaceTools, tool_spec
+from org.agents.tools import ToolResult, WorkspaceTools
+from org.bus import REVIEW_SPECS
 from org.errors import OrgError
 
 __all__ = ["REVIEW_SPECS", "RevisionTools", "LIMITS", "run_review", "bind_findings", "review_job"]
 
-REVIEW_SPECS = [
-    tool_spec(
-        "list_files",
-        "List the files of the revision under review (optionally under a folder).",
-        {"path": STRING},
-        [],
-    ),
-    tool_spec(
-        "read_file", "Read a text file as it is in the revision under review.", {"path": STRING}, ["path"]
-    ),
-    tool_spec(
-        "search",
-        "Search the revision's text files for a text or an extended regular expression.",
-        {"pattern": STRING},
-        ["pattern"],
-    ),
-    tool_spec(
-        "test_results", "The result of the repository's tests on the revision (org's tests gate).", {}, []
-    ),
-]
 TOOL_TEXT = (
     "Before you answer you may look at the repository AS IT IS AT THE REVISION under review, read-only, with "
     "tools: list_files, read_file, search, test_results. Paths are relative to the repository's root. When you "
