@@ -97,7 +97,9 @@ def demo(tmp_path_factory):
         )
         assert job[-1].returncode == 0, job[-1].stderr
     job.append(run_org("--json", "run", root=root, env=env, timeout=300))
-    if job[-1].returncode != 0 or json.loads(job[-1].stdout)["tasks_done"] != 2:  # say why: the run and the log
+    if (
+        job[-1].returncode != 0 or json.loads(job[-1].stdout)["tasks_done"] != 2
+    ):  # say why: the run and the log
         tail = [
             f"{e['type']} {e.get('task') or ''} {e.get('actor') or ''} {json.dumps(e.get('data'))[:300]}"
             for e in _events(root)[-60:]
