@@ -114,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         env = {**os.environ, **relay.env(os.environ.get(TOKEN_ENV))}
         try:
-            return subprocess.call(cmd, env=env)
+            code = subprocess.call(cmd, env=env)
+            return 128 - code if code < 0 else code  # killed by a signal: 128 + it, as a shell says
         except OSError as exc:
             print(f"org relay: cannot start {cmd[0]}: {exc.strerror or exc}", file=sys.stderr)
             return 127
