@@ -121,16 +121,13 @@ class Limits:
         return out
 
     def at_limit(self, returncode: int | None) -> str | None:
-        """Why a process of this room that ended with `returncode` was killed by a limit set here, or None:
-        SIGXCPU is the CPU limit's (bubblewrap passes a child's death by a signal on as 128 + the signal);
-        SIGKILL, when a CPU limit is set and org did not send it, is that limit's hard bound (one second
-        later, for a process that ignores SIGXCPU) or the kernel's (out of memory)."""
+        """Why a room's process that ended with `returncode` was killed by a limit set here, or None: SIGXCPU
+        is the CPU limit's (bubblewrap passes a child's death by a signal on as 128 + the signal; the relay
+        a CLI's, and a CLI's SIGKILL at the limit's hard bound as SIGXCPU, see org.runtime.relay)."""
         if self.cpu_s is None or returncode is None:
             return None
         if returncode in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
-            return f"killed at its CPU limit of {self.cpu_s} s (SIGXCPU)"
-        if returncode in (-signal.SIGKILL, 128 + signal.SIGKILL):
-            return f"killed by SIGKILL: past its CPU limit of {self.cpu_s} s (hard bound) or out of memory"
+            return f"killed at its CPU limit of {self.cpu_s} s"
         return None
 
     def notes(self) -> list[str]:

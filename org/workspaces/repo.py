@@ -369,6 +369,8 @@ class Repository:
                 trash = path.with_name(f".{task}.gone-{os.getpid()}")
                 os.replace(path, trash)
                 shutil.rmtree(trash, ignore_errors=True)
+            # its room store goes with it (its objects stay in the mirror; a workspace made again fetches them)
+            shutil.rmtree(self.room_store(task), ignore_errors=True)
             git(["worktree", "prune"], git_dir=self.mirror)
         return {"task": task, "repo": self.name, "removed": str(path), "saved": saved}
 

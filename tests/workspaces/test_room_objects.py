@@ -165,3 +165,27 @@ def _head(ws: Path) -> str:
     from org.workspaces.git import workspace_head
 
     return workspace_head(ws)
+
+
+def test_a_workspace_removed_and_made_again_reads_its_accepted_head_in_its_room(two_tasks, wsbus, ws_org):
+    """Its room store goes with the workspace; made again at org's accepted head, its room reads that head."""
+    from org.runtime import job_sandbox
+    from org.workspaces.repo import Repository
+
+    a, ws_a, sha_b, blob, ws_b = two_tasks
+    g, job, jt = _claim_work(wsbus, a)
+    (ws_a / "mine.txt").write_text("A's work\n")
+    sha_a = check_revision(wsbus, job, "build-claude")["commit"]
+    g.submit(jt, job, "pass")
+    cfg = load_org(ws_org)
+    repo = Repository(ws_org, "app", cfg.repos["app"], cfg.workspaces_dir)
+    repo.remove(a)
+    assert not repo.room_store(a).exists()
+    ws_again = Path(open_workspace(wsbus, a, actor="alice")["path"])
+    room = job_sandbox(ws_again, read_only=room_reads(cfg, "app", a), python=True)
+    try:
+        got = _attack(room, ws_org, sha_b, blob, ws_b)
+    finally:
+        room.close()
+    _assert_sealed(got, own_head=sha_a)
+    assert got["own_status"] == 0 and got["own_log"] == 0, got
