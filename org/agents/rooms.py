@@ -37,6 +37,9 @@ __all__ = ["Rooms", "ROOMS_ENV", "lane_limits"]
 ROOMS_ENV = "ORG_AGENT_ROOMS"  # set by the supervisor: 'bwrap' when each job's work runs in a room
 WORKER = [sys.executable, "-m", "org.agents.worker"]
 GRACE_S = 5.0  # a worker told to stop (SIGTERM to its room) is killed this long after
+BROKER_WAIT_S = (
+    20.0  # how long a room waits for the run's broker to listen (once per run; like BrokerUse's wait)
+)
 
 
 def default_limits() -> Any:
@@ -85,6 +88,22 @@ class _Started:
             shutil.rmtree(self.scratch, ignore_errors=True)
 
 
+def _listening(path: Path) -> bool:
+    """A Unix socket someone accepts on (a file left by a dead broker is not: bound into a room, the room would
+    keep that dead socket even after a new broker listens at the path)."""
+    import socket
+
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.settimeout(1.0)
+        s.connect(str(path))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
 @dataclass
 class Rooms:
     """Where a run's jobs are worked: `isolation` (org.runtime.Isolation), the sockets handed into each room.
@@ -101,6 +120,7 @@ class Rooms:
     _spare: list[_Started] = field(default_factory=list, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _closed: bool = field(default=False, init=False, repr=False)
+    _broker_given_up: bool = field(default=False, init=False, repr=False)
 
     def run(self, runner: Any, port: Any, claim: Any, actor: str, stopping: threading.Event) -> JobOutcome:
         """The job worked in its room; its outcome (never raises for the worker's trouble)."""
@@ -182,8 +202,8 @@ class Rooms:
         from org.runtime import job_sandbox
 
         sockets = {"bus": self.bus, "gateway": self.gateway}
-        if self.broker is not None and self.broker.exists():
-            sockets["broker"] = self.broker
+        if self._broker_listens():
+            sockets["broker"] = self.broker  # type: ignore[assignment]
         adrs = Path(self.cfg.root) / "adrs"
         return job_sandbox(
             workspace,
@@ -192,6 +212,27 @@ class Rooms:
             read_only=[adrs] if adrs.is_dir() else [],
             limits=limits or (self.limits if self.limits is not None else default_limits()),
         )
+
+    def _broker_listens(self) -> bool:
+        """Whether the run's broker socket can be handed into a room. The supervisor starts the broker beside
+        the agent host without waiting for it; on a loaded machine the first job may be claimed before it
+        listens, and a room started then could use no credential for its whole job. So a room waits for the
+        broker (up to BROKER_WAIT_S, once per run: one that never comes is not waited for again)."""
+        if self.broker is None:
+            return False
+        if _listening(self.broker):
+            return True
+        with self._lock:
+            if self._broker_given_up:
+                return False
+        end = time.monotonic() + BROKER_WAIT_S
+        while time.monotonic() < end:
+            if _listening(self.broker):
+                return True
+            time.sleep(0.05)
+        with self._lock:
+            self._broker_given_up = True
+        return _listening(self.broker)
 
     def _start(self, workspace: Path | None, limits: Any = None) -> _Started:
         scratch = Path(tempfile.mkdtemp(prefix="org-room-")) if workspace is None else None
@@ -214,7 +255,7 @@ class Rooms:
                     keep.append(s)
                     continue
                 # a spare started before the run's broker listened has no broker socket: never handed a job
-                stale = "broker" not in s.room.sockets and self.broker is not None and self.broker.exists()
+                stale = "broker" not in s.room.sockets and self.broker is not None and _listening(self.broker)
                 if s.proc.poll() is None and not stale:
                     self._spare = keep + self._spare
                     return s

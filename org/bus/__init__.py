@@ -86,6 +86,7 @@ if TYPE_CHECKING:
     from org.bus.schema import SchemaTooNew
     from org.bus.store import BusBusy, sqlite_path
     from org.bus.switches import vendors_of
+    from org.bus.toolspecs import REVIEW_SPECS, TOOL_NAMES, TOOL_SPECS
     from org.bus.usage import UNKNOWN_SPEND
     from org.bus.witness import retire_witness
 
@@ -98,7 +99,9 @@ _HOMES = {
     "Reservation": "budgets",
     "Claim": "claims",
     "AGENT_EVENT_KINDS": "claims",
-    "TOOL_NAMES": "toolcalls",
+    "TOOL_NAMES": "toolspecs",
+    "TOOL_SPECS": "toolspecs",
+    "REVIEW_SPECS": "toolspecs",
     "task_key": "context",
     "Redactor": "redact",
     "SchemaTooNew": "schema",
@@ -118,6 +121,8 @@ __getattr__ = lazy_names("org.bus", _HOMES, globals())
 __all__ = [
     "AGENT_EVENT_KINDS",
     "TOOL_NAMES",
+    "TOOL_SPECS",
+    "REVIEW_SPECS",
     "Bus",
     "Claim",
     "Reservation",
