@@ -47,6 +47,11 @@ def default_limits() -> Any:
     return Limits(wall_s=900.0, cpu_s=600, memory_mb=4096)
 
 
+def _listening(broker: Path) -> bool:
+    """Whether the run's broker listens: its socket exists (it is made when the broker starts serving)."""
+    return broker.exists()
+
+
 _OUTCOME = {f.name for f in fields(JobOutcome)}
 _SPANS = "\0tool_spans"  # the worker's tool-call span records, carried with its outcome (no JobOutcome field)
 
@@ -83,6 +88,9 @@ class Rooms:
     broker: Path | None = None
     limits: Any = field(default_factory=default_limits)  # org.runtime.Limits per job's room, enforced
     spares: int = 1
+    # how long a room waits for the broker's socket: a supervisor starts the broker beside the agent host, and
+    # a room made before it listens could never reach it (its ops job escalates); 0: look once, never wait
+    broker_wait_s: float = 0.0
     _spare: list[_Started] = field(default_factory=list, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _closed: bool = field(default=False, init=False, repr=False)
@@ -161,7 +169,7 @@ class Rooms:
         from org.runtime import job_sandbox
 
         sockets = {"bus": self.bus, "gateway": self.gateway}
-        if self.broker is not None and self.broker.exists():
+        if self.broker is not None and self._broker_up():
             sockets["broker"] = self.broker
         adrs = Path(self.cfg.root) / "adrs"
         return job_sandbox(
@@ -171,6 +179,16 @@ class Rooms:
             read_only=[adrs] if adrs.is_dir() else [],
             limits=self.limits if self.limits is not None else default_limits(),
         )
+
+    def _broker_up(self) -> bool:
+        """Whether the run's broker listens, waiting up to `broker_wait_s` for it (looking every 50 ms)."""
+        assert self.broker is not None
+        end = time.monotonic() + self.broker_wait_s
+        while not _listening(self.broker):
+            if self._closed or time.monotonic() >= end:
+                return False
+            time.sleep(min(0.05, max(0.0, end - time.monotonic())))
+        return True
 
     def _start(self, workspace: Path | None) -> _Started:
         scratch = Path(tempfile.mkdtemp(prefix="org-room-")) if workspace is None else None
@@ -188,7 +206,7 @@ class Rooms:
             while self._spare:
                 s = self._spare.pop(0)
                 # a spare started before the run's broker listened has no broker socket: never handed a job
-                stale = "broker" not in s.room.sockets and self.broker is not None and self.broker.exists()
+                stale = "broker" not in s.room.sockets and self.broker is not None and _listening(self.broker)
                 if s.proc.poll() is None and not stale:
                     return s
                 s.discard()
