@@ -61,4 +61,3 @@ def test_a_room_waits_for_the_broker_only_within_its_bound(tmp_path, monkeypatch
     looks: list[Path] = []
     monkeypatch.setattr(rooms, "_listening", lambda p: looks.append(p) or False)
     assert "broker" not in R0.room(ws0).sockets and len(looks) == 1  # one look, no wait
-
