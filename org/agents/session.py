@@ -25,10 +25,6 @@ from org.errors import UsageError
 
 __all__ = ["AgentSession", "load_prices"]
 
-# How long an agent host waits at first for the broker its supervisor starts beside it (the broker starts niced,
-# so the agents get going first): a credential call retries, a job's room waits for the broker's socket.
-BROKER_WAIT_S = 20.0
-
 
 def load_prices(root: Path) -> list[str]:
     """Register prices for models litellm's cost map lacks, from <root>/models.yaml:
@@ -112,7 +108,7 @@ class AgentSession:
 
             # credential.use goes to this org's broker (a supervisor starts one beside the agent host: give it
             # a moment to answer at first)
-            broker = BrokerUse(cfg.root, db_url, wait_s=BROKER_WAIT_S if in_agent_host() else 0.0)
+            broker = BrokerUse(cfg.root, db_url, wait_s=20.0 if in_agent_host() else 0.0)
             self.runner = JobRunner(
                 cfg,
                 self.endpoints,
@@ -157,14 +153,8 @@ class AgentSession:
         from org.identity.brokerclient import socket_path
         from org.runtime import Isolation
 
-        # the supervisor starts the broker beside this agent host: a room waits for it as a credential call does
         return Rooms(
-            self.cfg,
-            Isolation("bwrap"),
-            Path(bus),
-            Path(gateway),
-            socket_path(self.cfg.root, self.db_url),
-            broker_wait_s=BROKER_WAIT_S,
+            self.cfg, Isolation("bwrap"), Path(bus), Path(gateway), socket_path(self.cfg.root, self.db_url)
         )
 
     def model_access(self, job_token: str) -> Any:

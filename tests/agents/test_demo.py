@@ -104,9 +104,17 @@ def demo(tmp_path_factory):
             )
             assert job[-1].returncode == 0, job[-1].stderr
         job.append(run_org("--json", "run", root=root, env=env, timeout=300))
-        assert job[-1].returncode == 0 and json.loads(job[-1].stdout)["tasks_done"] == 2, job[-1].stderr[
-            -3000:
-        ]
+        if (
+            job[-1].returncode != 0 or json.loads(job[-1].stdout)["tasks_done"] != 2
+        ):  # say why: the run and the log
+            tail = [
+                f"{e['type']} {e.get('task') or ''} {e.get('actor') or ''} {json.dumps(e.get('data'))[:300]}"
+                for e in _events(root)[-60:]
+            ]
+            pytest.fail(
+                f"org run: {job[-1].stdout[-4000:]}\n{job[-1].stderr[-3000:]}\nlast events:\n"
+                + "\n".join(tail)
+            )
     finally:
         model.stop()
     # the main job's database as `org run` left it (a rerun of the demo moves the org's own aside)

@@ -16,7 +16,9 @@ from org.agents.toolloop import Limits, run_tools
 from org.agents.tools import MAX_READ, TOOL_SPECS, WorkspaceTools
 from tests.workspaces.gitrepo import make_repo
 
-PYTEST = f"PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 {sys.executable} -m pytest -q -p no:cacheprovider"  # no plugins: fast
+PYTEST = (
+    f"PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 {sys.executable} -m pytest -q -p no:cacheprovider"  # no plugins: fast
+)
 
 
 @pytest.fixture
