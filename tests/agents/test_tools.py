@@ -17,7 +17,9 @@ from org.agents.tools import MAX_READ, TOOL_SPECS, WorkspaceTools
 from tests.helpers import chat_answer
 from tests.workspaces.gitrepo import make_repo
 
-PYTEST = f"{sys.executable} -m pytest -q -p no:cacheprovider -p no:xdist"
+PYTEST = (
+    f"PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 {sys.executable} -m pytest -q -p no:cacheprovider"  # no plugins: fast
+)
 
 
 @pytest.fixture
