@@ -156,7 +156,8 @@ class Gateway:
         UsageError (2) for a job token of a human (only agents call models through the gateway)."""
         try:
             with self._door() as door:
-                p = door.holder(job_token, command="model.grant")
+                held = door.holding(job_token, command="model.grant")
+                p = held.principal
         except OrgError as exc:
             self._refused(None, "", "token", f"grant: {exc.message}")
             raise
@@ -181,6 +182,7 @@ class Gateway:
                 max_calls=max_calls,
                 family=member.family,
                 job_token=job_token,
+                held=held,
             )
         )
 
@@ -217,9 +219,17 @@ class Gateway:
     def _holder_checks(self, grant: Grant, model: str, door: Guard) -> None:
         """Before each call, as the grant's job holder: the job token is valid and its lease runs (else the grant
         dies with it, 401), no switch covers its actor, lane, vendor or task (403), and its task's pinned policy
-        allows the model (ADR 0120, 403)."""
+        allows the model (ADR 0120, 403). A holder the door verified before is re-checked in one read
+        (Guard.still_holding, ADR 0285); any change found there goes the whole way, which refuses and records."""
+        held = grant.held
+        if held is not None and door.still_holding(grant.job_token, held):
+            self._pinned_model(grant, model, door)
+            return
         try:
+            grant.held = None
             hits = door.pauses_covering(grant.job_token)
+            # remembered for the next call: the holder as the door verifies it now
+            held = None if hits else door.holding(grant.job_token, command="model.call")
         except Paused as exc:  # its actor is paused: the door refuses the token itself
             self._refused(grant, model, "paused", exc.message)
             raise Refusal(403, "paused", f"refused: {exc.message}") from None
@@ -234,6 +244,12 @@ class Gateway:
             why = f"paused ({what}, by {s['paused_by']})"
             self._refused(grant, model, "paused", why)
             raise Refusal(403, "paused", f"refused: {why}")
+        grant.held = held
+        self._pinned_model(grant, model, door)
+
+    def _pinned_model(self, grant: Grant, model: str, door: Guard) -> None:
+        """403 unless the task's pinned policy allows `model` for the grant's lane (ADR 0120; a pin never
+        changes, so it is read once per task and lane)."""
         if grant.task is None:
             return
         key = (grant.task, grant.lane)

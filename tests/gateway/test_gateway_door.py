@@ -221,3 +221,127 @@ def test_a_paused_actor_is_refused_and_recorded(org, gw):
     with org.door() as door:
         door.resume(org.alice, "actor", BUILDER, None)
     assert call(gw, token) == 200  # a pause is not the end of the job
+
+
+# -- the holder the gateway remembers between calls (ADR 0285) -------------------------------------------------
+def _reads_on_this_thread(monkeypatch) -> list[str]:
+    """Every read transaction (Store.read) made on the calling thread from now on (the ledger's writer works on
+    its own thread, after the answer)."""
+    import threading
+
+    from org.bus.store import Store
+
+    me, seen = threading.get_ident(), []
+    real = Store.read
+
+    def read(self, fn, *a, **k):
+        if threading.get_ident() == me:
+            seen.append(getattr(fn, "__qualname__", repr(fn)))
+        return real(self, fn, *a, **k)
+
+    monkeypatch.setattr(Store, "read", read)
+    return seen
+
+
+def test_a_remembered_holder_costs_one_read_per_call(org, gw, monkeypatch):
+    """After the grant, a call's checks (the token against its row, the lease, every switch) are one read of
+    the bus, not one per check: what the remembered holder saves. A refused call goes the whole way."""
+    token = gw.grant(org.jt)
+    reads = _reads_on_this_thread(monkeypatch)
+    assert call(gw, token) == 200  # the first reads its task's pinned policy too (once per task and lane)
+    for _ in range(3):
+        reads.clear()
+        assert call(gw, token) == 200
+        assert len(reads) == 1, reads
+    with org.door() as door:
+        door.pause(org.alice, "lane", "builder", None, note="stop")
+    reads.clear()
+    assert call(gw, token) == 403
+    assert len(reads) > 1  # the full checks, which refuse and record as they always did
+
+
+def _change(org, what: str) -> str:
+    """Change the bus under a remembered holder (from another connection, as a human or the run would);
+    the refusal code the gateway must record at its next call."""
+    door = org.door()
+    try:
+        pause = {
+            "pause actor": ("actor", BUILDER),
+            "pause lane": ("lane", "builder"),
+            "pause task": ("task", org.tasks[0]),
+            "pause vendor": ("vendor", "anthropic"),
+            "pause all": ("all", None),
+        }
+        if what in pause:
+            door.pause(org.alice, *pause[what], None, note="stop")
+            return "paused"
+        if what == "revoke its tokens":
+            door.revoke_tokens(org.alice, actor=BUILDER)
+            return "token"
+        if what == "release":
+            door.release(org.jt, org.job, reason="the holder stopped")
+        elif what == "fail":
+            door.fail(org.jt, org.job, reason="it broke")
+        elif what == "submit":
+            door.submit(org.jt, org.job, "pass", note="done")
+        elif what == "lease expires":
+            org.clock.now += 601
+        elif what == "requeued and claimed again":  # the same actor, the same task, a new fence
+            door.release(org.jt, org.job, reason="again")
+            agent = door.tokens.issue(BUILDER, by="test")["token"]
+            assert door.claim(agent, "builder", BUILDER)[0].job == org.job
+        elif what == "swept":
+            door.release(org.jt, org.job, reason="the holder stopped")
+            org.clock.now += 601
+            assert door.tokens.sweep(grace_s=0) >= 1
+            return "token"
+        else:  # the token's row itself rewritten in the table (no event says so)
+            tid = org.jt.split("_")[1]
+            sql = {
+                "row revoked in the table only": "UPDATE org_tokens SET revoked_at = 1 WHERE id = :i",
+                "row given another secret": "UPDATE org_tokens SET hash = 'ab' || substr(hash, 3) WHERE id = :i",
+                "row moved to another job": "UPDATE org_tokens SET job = job + 1 WHERE id = :i",
+            }[what]
+            door._bus.store.write(lambda tx: tx.x(sql, {"i": tid}))
+            return "token"
+        return "lease"
+    finally:
+        door.close()
+
+
+CHANGES = [
+    "pause actor",
+    "pause lane",
+    "pause task",
+    "pause vendor",
+    "pause all",
+    "revoke its tokens",
+    "release",
+    "fail",
+    "submit",
+    "lease expires",
+    "requeued and claimed again",
+    "swept",
+    "row revoked in the table only",
+    "row given another secret",
+    "row moved to another job",
+]
+
+
+@pytest.mark.parametrize("what", CHANGES)
+def test_what_changes_between_two_calls_refuses_the_next_though_the_holder_is_remembered(org, gw, what):
+    """Two calls; between them a kill switch, a revocation, the job's end, its lease's expiry, its token swept
+    or its row tampered with. The second call is refused with its reason, recorded as it was before the
+    gateway remembered holders (the door's auth.denied where the token fails), and so is every call after."""
+    token = gw.grant(org.jt)
+    assert call(gw, token) == 200 and call(gw, token) == 200  # remembered, and used
+    denials = len(org.denials())
+    code = _change(org, what)
+    status = call(gw, token)
+    assert status == {"paused": 403, "lease": 401, "token": 401}[code], what
+    assert gw.refusals[-1]["code"] == code, (what, gw.refusals[-1])
+    if what == "pause actor" or code == "token":
+        assert len(org.denials()) > denials, f"the door recorded no auth.denied after '{what}'"
+    assert call(gw, token) == status  # and the next one too
+    ok = [r for r in org.usage() if r[3] == "ok"]
+    assert len(ok) == 2, org.usage()  # no call went through after the change
