@@ -104,10 +104,13 @@ def _num(s: str) -> float | None:
     s = s.strip()
     if s in ("", "-", "0"):
         return None
-    v = float(s)
-    if v < 0:
-        raise ValueError("a limit must not be negative")
-    return v
+    from org.errors import UsageError
+    from org.numbers import finite
+
+    try:
+        return finite(float(s), "a limit")
+    except UsageError as exc:  # NaN, inf, negative or absurd: no rate at all, never a poisoned bucket
+        raise ValueError(exc.message) from None
 
 
 @dataclass(frozen=True)

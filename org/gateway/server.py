@@ -383,7 +383,12 @@ class Gateway:
                 cost_usd=cost,
                 latency_ms=res.latency_s * 1000,
                 outcome=res.outcome,
-                **({"price_later": True} if price_later and res.status == 200 else {}),
+                # a usage the provider stated that is no count: unpriced (a cost unknown), never priced as 0
+                **(
+                    {"price_later": True}
+                    if price_later and res.status == 200 and not res.usage_unread
+                    else {}
+                ),
             )
         if not res.ok:
             if not res.called:

@@ -188,7 +188,7 @@ class UpstreamError(Exception):
 
 def forward(ep: Any, messages: list[dict], params: dict | None, model: str) -> Any:
     """One chat completion at `ep.api_base` for `model` (priced as `model`); never raises for upstream trouble."""
-    from org.agents.llm import CallResult, classify_error
+    from org.agents.llm import CallResult, classify_error, provider_usage
 
     res = CallResult(
         model=model, called=ep.called, provider=ep.budget_key, outcome="ok", served_by=ep.served_by
@@ -236,8 +236,7 @@ def forward(ep: Any, messages: list[dict], params: dict | None, model: str) -> A
             }
             for c in message["tool_calls"]
         ]
-    usage = doc.get("usage") or {}
-    res.prompt_tokens = int(usage.get("prompt_tokens") or 0)
-    res.completion_tokens = int(usage.get("completion_tokens") or 0)
+    usage = doc.get("usage") if isinstance(doc.get("usage"), dict) else {}
+    provider_usage(res, usage.get("prompt_tokens"), usage.get("completion_tokens"))
     res.status = 200  # priced by the caller (the gateway's ledger writer prices off the call's path)
     return res

@@ -60,6 +60,7 @@ from typing_extensions import Unpack
 
 from org.bus import identityrows
 from org.bus.audit import iso
+from org.bus.budgets import settled
 from org.bus.claims import job_id
 from org.bus.context import AUTH, task_key
 from org.bus.payloads import AuthDenied, UsageRow
@@ -1059,7 +1060,7 @@ class Guard:
         provider, amount = (
             (reservation.provider, reservation.amount) if hasattr(reservation, "provider") else reservation
         )
-        refund = float(amount)
+        refund, used = settled(amount, used)  # NaN or inf refused before the door's own bookkeeping
         if p.via == "job" and refund > 0 and not _RESERVED.take(p.job, str(provider), refund):
             self._deny(
                 p,

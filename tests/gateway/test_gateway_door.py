@@ -345,3 +345,35 @@ def test_what_changes_between_two_calls_refuses_the_next_though_the_holder_is_re
     assert call(gw, token) == status  # and the next one too
     ok = [r for r in org.usage() if r[3] == "ok"]
     assert len(ok) == 2, org.usage()  # no call went through after the change
+
+
+@pytest.mark.parametrize("usage", [b"NaN", b"-Infinity", b"-500", b"1e300"])
+def test_a_model_server_stating_no_count_leaves_an_unpriced_row_never_a_poisoned_one(org, usage):
+    """The model server behind the gateway answers with prompt_tokens NaN, -inf, negative or huge: the agent gets
+    its answer, the ledger a row for its job with 0 tokens and an unknown cost (which a budget escalates), and
+    the spend stays a finite number."""
+    import math
+
+    from tests.gateway.test_upstream import Upstream
+
+    up = Upstream()
+    up.answer = (
+        200,
+        {},
+        b'{"choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}],'
+        b' "usage": {"prompt_tokens": ' + usage + b', "completion_tokens": 7}}',
+    )
+    try:
+        with Gateway(org.cfg, org.door, local_url=up.url, env={"ORG_MODELS": "local"}, clock=org.clock) as gw:
+            token = gw.grant(org.jt)
+            assert call(gw, token) == 200
+    finally:
+        up.srv.shutdown()
+        up.srv.server_close()
+    with org.door() as door:
+        rows = door._bus.store.read(
+            lambda tx: tx.x("SELECT job, tokens_in, tokens_out, cost_usd, outcome FROM usage").all()
+        )
+        spend = door._bus.spend("actor")
+    assert [tuple(r) for r in rows] == [(org.job, 0, 0, None, "ok")]
+    assert all(math.isfinite(v) for r in spend for v in r.values() if isinstance(v, float))

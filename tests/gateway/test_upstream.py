@@ -202,3 +202,48 @@ def test_calls_from_many_threads_each_get_their_own_answer(up):
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         assert all(pool.map(one, range(64)))
     assert sorted(s["body"]["messages"][0]["content"] for s in up.seen) == sorted(f"t{i}" for i in range(64))
+
+
+@pytest.mark.parametrize(
+    "usage",
+    [
+        b'{"prompt_tokens": NaN, "completion_tokens": 7}',
+        b'{"prompt_tokens": 11, "completion_tokens": Infinity}',
+        b'{"prompt_tokens": -Infinity, "completion_tokens": 7}',
+        b'{"prompt_tokens": -500, "completion_tokens": 7}',
+        b'{"prompt_tokens": 1e300, "completion_tokens": 7}',
+        b'{"prompt_tokens": 100000000000000000000000000000, "completion_tokens": 7}',
+        b'{"prompt_tokens": 2.5, "completion_tokens": 7}',
+        b'{"prompt_tokens": "11", "completion_tokens": 7}',
+        b'{"prompt_tokens": true, "completion_tokens": 7}',
+    ],
+)
+def test_usage_a_provider_states_that_is_no_count_is_unread_and_the_call_unpriced(up, usage):
+    """A misbehaving model server's usage (NaN, inf, negative, huge, fractional, text): its answer is passed on,
+    its counts are not believed (0, flagged) and the call is unpriced (a cost unknown, which a budget escalates
+    to a human), never a NaN or a negative spend in the ledger."""
+    from org.agents.llm import complete
+
+    body = (
+        b'{"choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}],'
+        b' "usage": ' + usage + b"}"
+    )
+    up.answer = (200, {}, body)
+    res = forward(up.ep(), [{"role": "user", "content": "x"}], None, "openai/gpt-5-mini")
+    assert res.ok and res.content == "ok"
+    assert (res.prompt_tokens, res.completion_tokens, res.usage_unread) == (0, 0, True)
+    priced = complete(
+        "openai/gpt-5-mini", [{"role": "user", "content": "x"}], called="openai/gpt-5-mini", api_base=up.url
+    )
+    assert priced.ok and priced.cost_usd is None and priced.usage_unread
+
+
+def test_usage_a_provider_states_plainly_is_read_and_priced(up):
+    up.answer = (200, {}, _answer({"role": "assistant", "content": "ok"}))
+    from org.agents.llm import complete
+
+    res = complete(
+        "openai/gpt-5-mini", [{"role": "user", "content": "x"}], called="openai/gpt-5-mini", api_base=up.url
+    )
+    assert (res.prompt_tokens, res.completion_tokens, res.usage_unread) == (11, 7, False)
+    assert res.cost_usd is not None and res.cost_usd > 0
