@@ -59,6 +59,8 @@ LINGER_S = 0.02  # the ledger's writer waits this long after a row arrives (off 
 _STATUS = {"rate_limited": 429, "quota_exhausted": 429, "unavailable": 503, "auth": 502, "error": 502}
 # the job token of the call this thread serves: what the shared rate budgets are booked with (_BudgetPort)
 _CALLER: contextvars.ContextVar[str | None] = contextvars.ContextVar("org_gateway_caller", default=None)
+# and its holder as the door re-checked it at the call's start (Guard.reserve/settle read nothing again for it)
+_HELD: contextvars.ContextVar[Any] = contextvars.ContextVar("org_gateway_held", default=None)
 
 
 @dataclass
@@ -358,6 +360,7 @@ class Gateway:
             )
         with telemetry.chat_span(grant, model, getattr(ep, "family", None)) as span:
             caller = _CALLER.set(grant.job_token)  # the shared rate budgets are booked as the job's holder
+            held = _HELD.set(grant.held)
             try:
                 res = self.pacer.call(ep.budget_key, estimate_tokens(call.messages), once)
             except OrgError as exc:  # the door refused the booking (the job token went meanwhile)
@@ -365,6 +368,7 @@ class Gateway:
                 raise Refusal(503, "budget_unreadable", f"refused: {exc.message}") from None
             finally:
                 _CALLER.reset(caller)
+                _HELD.reset(held)
             span.usage(res)
             return self._after(grant, model, res, price_later=fwd)
 
@@ -692,14 +696,14 @@ class _BudgetPort:
 
     def reserve(self, token: str | None, provider: str, amount: float = 1.0) -> Any:
         with self.gateway._door() as door:
-            return door.reserve(token, provider, amount)
+            return door.reserve(token, provider, amount, held=_HELD.get())
 
     def settle(self, token: str | None, reservation: Any, used: float) -> dict:
         """A booking settled after the call was made: a settle the door refuses (the job token was swept
         meanwhile) is noted, never raised into the call's answer (the bucket refills on its own)."""
         try:
             with self.gateway._door() as door:
-                return door.settle(token, reservation, used=used)
+                return door.settle(token, reservation, used=used, held=_HELD.get())
         except OrgError as exc:
             self.gateway.note("budget", f"could not settle a booking: {exc.message}"[:300])
             return {}

@@ -1044,19 +1044,31 @@ class Guard:
         with acting(p):
             return self._bus.budget(provider, capacity=capacity, refill_per_s=refill_per_s)
 
-    def reserve(self, token: str | None, provider: str, amount: float = 1.0) -> Any:
-        p = self.principal(token, command="budget", job_ok=True)
+    def _booker(self, token: str | None, held: Holding | None, *, paused_ok: bool = False) -> Principal:
+        """Who books on a rate budget: the principal of `held` when `token` carries the secret of the row it was
+        verified with (the gateway books for a call whose holder it re-checked at the call's start, ADR 0285:
+        nothing read again), else the token authenticated the whole way."""
+        if held is not None and held.principal.via == "job" and self.tokens.holds(token, dict(held.row)):
+            return held.principal
+        return self.principal(token, command="budget", job_ok=True, paused_ok=paused_ok)
+
+    def reserve(
+        self, token: str | None, provider: str, amount: float = 1.0, *, held: Holding | None = None
+    ) -> Any:
+        p = self._booker(token, held)
         with acting(p):
             r = self._bus.reserve(provider, amount)
         if p.via == "job" and getattr(r, "ok", False):
             _RESERVED.add(p.job, provider, float(r.amount))
         return r
 
-    def settle(self, token: str | None, reservation: Any, used: float) -> dict:
+    def settle(
+        self, token: str | None, reservation: Any, used: float, *, held: Holding | None = None
+    ) -> dict:
         """Settle a booking: a paused principal's too (the call it booked for was made; its debt is owed). A
         job token gives back only what its own job reserved and has not settled (Denied otherwise, nothing
         changed); what it takes (used beyond the amount: an overrun, a block's debt) it always may."""
-        p = self.principal(token, command="budget", job_ok=True, paused_ok=True)
+        p = self._booker(token, held, paused_ok=True)
         provider, amount = (
             (reservation.provider, reservation.amount) if hasattr(reservation, "provider") else reservation
         )

@@ -377,3 +377,31 @@ def test_a_model_server_stating_no_count_leaves_an_unpriced_row_never_a_poisoned
         spend = door._bus.spend("actor")
     assert [tuple(r) for r in rows] == [(org.job, 0, 0, None, "ok")]
     assert all(math.isfinite(v) for r in spend for v in r.values() if isinstance(v, float))
+
+
+def test_a_booking_with_a_remembered_holder_reads_nothing_and_a_holder_lent_to_another_token_is_no_pass(
+    org, monkeypatch
+):
+    """The gateway books a call's rate budget with the holder it re-checked at the call's start (no read for
+    the token again); that holder lent to any other token (forged, another job's, a principal's) is ignored and
+    the token authenticated the whole way: refused, recorded, the bucket untouched."""
+    with org.door() as door:
+        door.budget(org.alice, "p", capacity=10, refill_per_s=0)
+        held = door.holding(org.jt, command="model.call")
+        reads = _reads_on_this_thread(monkeypatch)
+        r = door.reserve(org.jt, "p", 4, held=held)
+        door.settle(org.jt, r, used=1, held=held)
+        assert reads == [] and door.budgets(org.alice)[0]["tokens"] == 9
+        monkeypatch.undo()
+        forged = "orgj_" + org.jt.split("_")[1] + "_" + "0" * 64  # its id, another secret
+        denials = len(org.denials())
+        with pytest.raises(Denied):
+            door.reserve(forged, "p", 4, held=held)
+        with pytest.raises(Denied):
+            door.settle(forged, ("p", 4), used=0, held=held)
+        assert len(org.denials()) == denials + 2 and door.budgets(org.alice)[0]["tokens"] == 9
+        # another live job token books as itself, never as the lent holder: its booking is not build-claude's
+        door.reserve(org.claims["build-gpt"][1], "p", 4, held=held)
+        with pytest.raises(Denied):
+            door.settle(org.jt, ("p", 4), used=0, held=held)
+        assert org.denials()[-1]["data"]["reason"] == "settle beyond its reservations"
