@@ -372,7 +372,8 @@ class Pacer:
                 continue
             res = fn()
             self._bump(provider, "calls")
-            self.settle(provider, est_tokens, res.total_tokens)
+            # usage the provider stated that is no count: its estimate stays booked (never a refund for a lie)
+            self.settle(provider, est_tokens, est_tokens if res.usage_unread else res.total_tokens)
             if res.outcome == "rate_limited":
                 attempt += 1
                 self._bump(provider, "rate_limited")

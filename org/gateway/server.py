@@ -427,7 +427,9 @@ class Gateway:
     def _ledger(self, grant: Grant, model: str, **kw: Any) -> None:
         """Queue one usage row; a writer thread records it off the call's path (flush() waits for it, stop()
         drains the queue first)."""
-        row = {"grant": grant, "model": model, **kw}
+        self._queue({"grant": grant, "model": model, **kw})
+
+    def _queue(self, row: dict) -> None:
         with self._ledger_cv:
             self._ledger_rows.append(row)
             self._ledger_pending += 1
@@ -451,6 +453,16 @@ class Gateway:
                 batch = list(self._ledger_rows)
                 self._ledger_rows.clear()
             for row in batch:
+                later = row.get("later")
+                if later is not None:  # a booking settled off the call's path (_BudgetPort.settle)
+                    try:
+                        with self._door() as door:
+                            later(door)
+                    except OrgError as exc:  # the bucket refills on its own
+                        self.note("budget", f"could not settle a booking: {exc.message}"[:300])
+                    except Exception as exc:
+                        self.note("budget", f"could not settle a booking ({type(exc).__name__})"[:300])
+                    continue
                 grant, model = row.pop("grant"), row.pop("model")
                 try:
                     if row.pop("price_later", False):
@@ -699,14 +711,12 @@ class _BudgetPort:
             return door.reserve(token, provider, amount, held=_HELD.get())
 
     def settle(self, token: str | None, reservation: Any, used: float) -> dict:
-        """A booking settled after the call was made: a settle the door refuses (the job token was swept
-        meanwhile) is noted, never raised into the call's answer (the bucket refills on its own)."""
-        try:
-            with self.gateway._door() as door:
-                return door.settle(token, reservation, used=used, held=_HELD.get())
-        except OrgError as exc:
-            self.gateway.note("budget", f"could not settle a booking: {exc.message}"[:300])
-            return {}
+        """A booking settled after the call was made, by the ledger's writer off the call's path (the answer
+        does not wait for it; flush() does): a settle the door refuses (the job token was swept meanwhile) is
+        noted, never raised into the call's answer (the bucket refills on its own)."""
+        held = _HELD.get()
+        self.gateway._queue({"later": lambda door: door.settle(token, reservation, used=used, held=held)})
+        return {}
 
     def close(self) -> None:
         return None  # the pool is the gateway's, closed by its stop()
