@@ -236,7 +236,8 @@ def forward(ep: Any, messages: list[dict], params: dict | None, model: str) -> A
             }
             for c in message["tool_calls"]
         ]
-    usage = doc.get("usage") if isinstance(doc.get("usage"), dict) else {}
+    stated = doc.get("usage")
+    usage: dict = stated if isinstance(stated, dict) else {}
     provider_usage(res, usage.get("prompt_tokens"), usage.get("completion_tokens"))
     res.status = 200  # priced by the caller (the gateway's ledger writer prices off the call's path)
     return res
