@@ -19,9 +19,9 @@ from typing import Any
 
 from org.config.loader import OrgConfig
 from org.engine import flow
-from org.engine.state import Event, TaskState, fold
+from org.engine.state import Event, TaskState
 
-__all__ = ["Transitions"]
+__all__ = ["Transitions", "Facts"]
 
 _new = object.__new__
 _ABSENT = object()
@@ -132,6 +132,32 @@ def _hashable(v: Any) -> Any:
     return v
 
 
+class Facts:
+    """What the simulator reads of a task's state, identities as positions among the task's names (`ext`): the
+    same for every state of one shape, so it is read from the engine's fold once per shape (ADR 0305)."""
+
+    __slots__ = ("rounds", "tier", "status", "statuses", "counted", "revision", "last_author")
+
+    def __init__(self, st: TaskState, ext: list[str]) -> None:
+        """Read from `st`; identities not in `ext` are appended to it."""
+        index = {n: i for i, n in enumerate(ext)}
+
+        def pos(x: str | None) -> int | None:
+            if x is None:
+                return None
+            i = index.get(x)
+            if i is None:
+                i = index[x] = len(ext)
+                ext.append(x)
+            return i
+
+        self.rounds, self.tier, self.status = st.rounds, st.tier, st.status
+        self.statuses = {g: gs.status for g, gs in st.gates.items()}
+        self.counted = {g: len(st.counting_reviews(g)) for g in st.gates}  # reviews that count now
+        self.revision = pos(st.revision)
+        self.last_author = pos(st.revisions[-1][2]) if st.revisions else None  # of the newest revision
+
+
 class Transitions:
     """The memo one simulation keeps (its config never changes during a run)."""
 
@@ -150,7 +176,74 @@ class Transitions:
         self.shapes: dict[tuple, int] = {}  # a state's shape -> its interned number
         self.starts: dict[tuple, tuple] = {}
         self.submits: dict[tuple, tuple | None] = {}
+        self.facts: dict[int, Facts] = {}
+        self.mays: dict[tuple, bool] = {}  # (shape, gate, member's profile, member's position) -> eligible
+        self.whos: dict[tuple, tuple | None] = {}  # (shape, gate) -> who is eligible, see `who`
         self.hits = self.misses = 0
+
+    # ---- what the simulator reads of a state, and who may take a job: by shape ----------------------
+    def look(self, task: Any) -> None:
+        """Set the task's `facts` (and `ext`, the names they point into) for its state as it is now."""
+        sig = task.sig
+        if sig is not None:
+            f = self.facts.get(sig)
+            if f is not None:
+                task.facts, task.ext = f, task.names
+                return
+        ext = list(task.names)
+        f = Facts(task.state, ext)
+        if sig is not None and len(ext) == len(task.names):  # every identity it reads is one of the names
+            self.facts[sig] = f
+        task.facts, task.ext = f, ext
+
+    def may(self, task: Any, actor: str, gate: str) -> bool:
+        """flow.eligibility(cfg, task.state, actor, gate).ok: the same for every state of one shape and every
+        actor of one profile at one position among the names (none: not among them)."""
+        sig = task.sig
+        if sig is None:
+            return flow.eligibility(self.cfg, task.state, actor, gate).ok
+        names = task.names
+        key = (sig, gate, self.profiles.get(actor), names.index(actor) if actor in names else None)
+        ok = self.mays.get(key)
+        if ok is None:
+            ok = self.mays[key] = flow.eligibility(self.cfg, task.state, actor, gate).ok
+        return ok
+
+    def who(self, task: Any, gate: str, lane: tuple[str, ...]) -> frozenset[str]:
+        """frozenset(flow.eligible_members(cfg, task.state, gate)), `lane` the gate's lane's members. By shape:
+        the members outside the names whose profile the engine admitted, less the names, plus the names at
+        the positions it admitted. A profile no member outside the names had when the answer was kept is
+        asked of the engine again (nothing is assumed of it)."""
+        sig = task.sig
+        if sig is None:
+            return frozenset(flow.eligible_members(self.cfg, task.state, gate))
+        names = task.names
+        kept = self.whos.get((sig, gate), _ABSENT)
+        if kept is not None and kept is not _ABSENT:
+            ok_outside, unseen, at = kept  # type: ignore[misc]
+            inside = set(names)
+            if not (unseen - inside):
+                return (ok_outside - inside) | {names[i] for i in at}
+        ids = flow.eligible_members(self.cfg, task.state, gate)
+        if kept is _ABSENT:
+            self.whos[(sig, gate)] = self._who_shape(ids, names, lane)
+        return frozenset(ids)
+
+    def _who_shape(self, ids: list[str], names: list[str], lane: tuple[str, ...]) -> tuple | None:
+        """The shape of an eligible_members answer (None: it cannot be kept)."""
+        ok, inside, profiles = set(ids), set(names), self.profiles
+        if not ok <= set(lane):
+            return None
+        yes, no = set(), set()
+        for m in lane:
+            if m not in inside:
+                (yes if m in ok else no).add(profiles.get(m))
+        if yes & no:  # members alike by profile answered differently: not a function of the shape
+            return None
+        seen = yes | no
+        ok_outside = frozenset(m for m in lane if profiles.get(m) in yes)
+        unseen = frozenset(m for m in lane if profiles.get(m) not in seen)
+        return ok_outside, unseen, tuple(i for i, n in enumerate(names) if n in ok)
 
     # ---- shapes ------------------------------------------------------------------------------------
     def _intern(self, key: tuple) -> int:
@@ -193,51 +286,58 @@ class Transitions:
 
     # ---- the two transitions ----------------------------------------------------------------------
     def start(
-        self, tid: str, title: str, workflow: str, attributes: dict, tier: str | None
-    ) -> tuple[list[Event], TaskState, int | None, list[str]]:
-        """flow.start_task_folded for a new task `tid`, and the state's shape and names."""
-        cfg = self.cfg
+        self, task: Any, title: str, workflow: str, attributes: dict, tier: str | None
+    ) -> list[Event]:
+        """flow.start_task_folded for a new task (a `entities.Task`): its events; the task's state (or, replayed,
+        its events to fold when the state is read), shape and names are set."""
+        cfg, tid = self.cfg, task.id
+        task.names = [tid]
         if not self.enabled:
-            events, st = flow.start_task_folded(cfg, tid, title, workflow, attributes, requested_tier=tier)
-            return events, st, None, [tid]
+            events, task.state = flow.start_task_folded(cfg, tid, title, workflow, attributes, requested_tier=tier)
+            task.sig = None
+            return events
         key = (title, workflow, _hashable(attributes), tier)
         hit = self.starts.get(key)
         if hit is not None:
             self.hits += 1
-            template, sig = hit
-            names = [tid]
-            events = self._replay(template, names)
-            return events, fold(events), sig, names
+            template, task.sig = hit
+            events = self._replay(template, task.names)
+            task.pending = events.copy()
+            return events
         self.misses += 1
-        events, st = flow.start_task_folded(cfg, tid, title, workflow, attributes, requested_tier=tier)
+        events, task.state = flow.start_task_folded(cfg, tid, title, workflow, attributes, requested_tier=tier)
         try:
             template = self._events(events, _Namer([tid], frozen=True))
         except _Uncacheable:
-            return events, st, None, [tid]
+            task.sig = None
+            return events
         sig = self._intern(("start", key))  # the state is a function of the start's inputs and its id
         self.starts[key] = (template, sig)
-        return events, st, sig, [tid]
+        task.sig = sig
+        return events
 
     def submit(
         self,
-        st: TaskState,
-        sig: int | None,
-        names: list[str],
+        task: Any,
+        rounds: int,
         actor: str,
         gate: str,
         verdict: str,
         revision: str | None,
         content: str,
         findings: list[dict[str, Any]] | None,
-    ) -> tuple[list[Event], TaskState, int | None, list[str]]:
-        """flow.submit_folded (raising as it raises), and the new state's shape and names. `sig` None: the
-        state's shape is not known (it moved outside the memo) and is read from the state."""
+    ) -> list[Event]:
+        """flow.submit_folded on the task's state (raising as it raises, the task left as it was): its events;
+        the task's new state (or, replayed, the events to fold when it is read), shape and names are set.
+        `rounds` is the state's (the simulator reads it from the facts). A task whose shape is not known (its
+        state moved outside the memo) is answered by the engine."""
         cfg = self.cfg
+        sig, names = task.sig, task.names
         if not self.enabled or sig is None:
-            events, after = flow.submit_folded(
-                cfg, st, actor, gate, verdict, revision=revision, content=content, findings=findings
+            events, task.state = flow.submit_folded(
+                cfg, task.state, actor, gate, verdict, revision=revision, content=content, findings=findings
             )
-            return events, after, None, names
+            return events
         # the call's identities, in a fixed order after the state's: the actor, the revision it names and,
         # for new work, the revision the engine will make of it (a hash of the task, gate, actor, round, content)
         call = list(names)
@@ -254,7 +354,7 @@ class Transitions:
             slots.append(i)
         made = None
         if revision is None:
-            made = flow.revision_hash(st.id, gate, actor, st.rounds, content)
+            made = flow.revision_hash(task.id, gate, actor, rounds, content)
             if made not in index:
                 index[made] = len(call)
                 call.append(made)
@@ -266,8 +366,8 @@ class Transitions:
             slots[1],
             None if made is None else index[made],
             len(call),
-            tuple(self.profiles.get(n) for n in call[len(names) :]),
-            _hashable(findings),
+            tuple([self.profiles.get(n) for n in call[len(names) :]]),
+            None if findings is None else _hashable(findings),
             content == "",
         )
         hit: Any = self.submits.get(key, _ABSENT)
@@ -275,21 +375,27 @@ class Transitions:
             self.hits += 1
             template, after_sig, width = hit
             events = self._replay(template, call)
-            return events, fold(events, st.copy()), after_sig, call[:width]
+            task.pending.extend(events)
+            task.sig, task.names = after_sig, call[:width]
+            return events
         self.misses += 1
-        events, after = flow.submit_folded(
-            cfg, st, actor, gate, verdict, revision=revision, content=content, findings=findings
+        events, task.state = flow.submit_folded(
+            cfg, task.state, actor, gate, verdict, revision=revision, content=content, findings=findings
         )
+        task.names = call
         if hit is None:  # known not to be kept
-            return events, after, None, call
+            task.sig = None
+            return events
         namer = _Namer(call, frozen=True)
         try:
             template = self._events(events, namer)
         except _Uncacheable:
             self.submits[key] = None
-            return events, after, None, call
+            task.sig = None
+            return events
         # the new state is the fold of these events into the old one: a function of the old shape and the
         # events' template, which is a function of the key; so the key names the new shape
         after_sig = self._intern(("after", key))
         self.submits[key] = (template, after_sig, len(call))
-        return events, after, after_sig, call
+        task.sig = after_sig
+        return events
