@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 from org.engine.state import TaskState, fold
+from org.sim.transitions import Replayed
 
 __all__ = ["Task", "Job", "Worker", "Lane"]
 
@@ -32,7 +33,7 @@ class Task:
     def __init__(self, id_: str, n: int, stream: int, created: float, workflow: str) -> None:
         self.id, self.n, self.stream, self.created, self.workflow = id_, n, stream, created, workflow
         self._st: TaskState | None = None
-        self.pending: list = []  # events the memo replayed, not folded yet (ADR 0305)
+        self.pending: list[Replayed] = []  # answers the memo replayed, not folded yet (ADR 0305)
         self.spent = 0.0
         self.queued: list[Job] = []
         self.defects: list = []
@@ -48,8 +49,10 @@ class Task:
         """The engine's state of the task: the events replayed since it was last read are folded in now, by the
         engine's own fold (the task owns its state: nobody else holds it)."""
         if self.pending:
-            self._st = fold(self.pending, self._st)
-            self.pending = []
+            st = self._st
+            for replayed in self.pending:
+                st = fold(replayed.events(), st)
+            self._st, self.pending = st, []
         assert self._st is not None
         return self._st
 

@@ -21,7 +21,7 @@ from org.config.loader import OrgConfig
 from org.engine import flow
 from org.engine.state import Event, TaskState
 
-__all__ = ["Transitions", "Facts"]
+__all__ = ["Transitions", "Facts", "Replayed", "digest"]
 
 _new = object.__new__
 _ABSENT = object()
@@ -130,6 +130,61 @@ def _hashable(v: Any) -> Any:
     if t is set or t is frozenset:
         return ("set", tuple(sorted(map(repr, v))))
     return v
+
+
+# What the simulator reads of an event (org.sim.world._apply): its type, the gate it names, its actor, the gates a
+# rework resets and the kind of an escalation.
+Digest = list[tuple[str, Any, str | None, Any, Any]]
+
+
+def digest(events: list[Event]) -> Digest:
+    return [
+        (e.type, e.data.get("gate"), e.actor, e.data.get("reset"), e.data.get("kind", "other"))
+        for e in events
+    ]
+
+
+class Replayed:
+    """A replayed answer: its events are built only when read (iterated, or folded into the task's state when
+    the state is read); what the simulator reads of them (`digest`) is filled in from the template without
+    building them (ADR 0305)."""
+
+    __slots__ = ("template", "names", "_events")
+
+    def __init__(self, template: tuple, names: list[str]) -> None:
+        self.template, self.names = template, names
+        self._events: list[Event] | None = None
+
+    def events(self) -> list[Event]:
+        if self._events is None:
+            self._events = Transitions._replay(self.template[0], self.names)
+        return self._events
+
+    def __iter__(self) -> Any:
+        return iter(self.events())
+
+    def __len__(self) -> int:
+        return len(self.template[0])
+
+    def digest(self) -> Digest:
+        names = self.names
+        return [
+            (t, g, None if a is None else names[a], r, k)
+            if plain
+            else (t, _fill(g, names), None if a is None else names[a], _fill(r, names), _fill(k, names))
+            for t, g, a, r, k, plain in self.template[1]
+        ]
+
+
+def _digest_template(template: tuple) -> tuple:
+    """The digest's template: per event its type, its gate, reset and kind fields (as templates) and its actor's
+    position, and whether the fields name no one (then they are used as they are)."""
+    out = []
+    for typ, _task, actor, const, named in template:
+        fields = {**const, **dict(named)}
+        g, r, k = fields.get("gate"), fields.get("reset"), fields.get("kind", "other")
+        out.append((typ, g, actor, r, k, not any(_names_someone(v) for v in (g, r, k))))
+    return tuple(out)
 
 
 class Facts:
@@ -265,7 +320,7 @@ class Transitions:
                 else:
                     const[k] = v
             out.append((e.type, namer.ref(e.task), namer.ref(e.actor), const, tuple(named)))
-        return tuple(out)
+        return tuple(out), _digest_template(tuple(out))
 
     @staticmethod
     def _replay(template: tuple, names: list[str]) -> list[Event]:
@@ -287,13 +342,15 @@ class Transitions:
     # ---- the two transitions ----------------------------------------------------------------------
     def start(
         self, task: Any, title: str, workflow: str, attributes: dict, tier: str | None
-    ) -> list[Event]:
+    ) -> list[Event] | Replayed:
         """flow.start_task_folded for a new task (a `entities.Task`): its events; the task's state (or, replayed,
         its events to fold when the state is read), shape and names are set."""
         cfg, tid = self.cfg, task.id
         task.names = [tid]
         if not self.enabled:
-            events, task.state = flow.start_task_folded(cfg, tid, title, workflow, attributes, requested_tier=tier)
+            events, task.state = flow.start_task_folded(
+                cfg, tid, title, workflow, attributes, requested_tier=tier
+            )
             task.sig = None
             return events
         key = (title, workflow, _hashable(attributes), tier)
@@ -301,11 +358,13 @@ class Transitions:
         if hit is not None:
             self.hits += 1
             template, task.sig = hit
-            events = self._replay(template, task.names)
-            task.pending = events.copy()
-            return events
+            replayed = Replayed(template, task.names)
+            task.pending = [replayed]
+            return replayed
         self.misses += 1
-        events, task.state = flow.start_task_folded(cfg, tid, title, workflow, attributes, requested_tier=tier)
+        events, task.state = flow.start_task_folded(
+            cfg, tid, title, workflow, attributes, requested_tier=tier
+        )
         try:
             template = self._events(events, _Namer([tid], frozen=True))
         except _Uncacheable:
@@ -326,7 +385,7 @@ class Transitions:
         revision: str | None,
         content: str,
         findings: list[dict[str, Any]] | None,
-    ) -> list[Event]:
+    ) -> list[Event] | Replayed:
         """flow.submit_folded on the task's state (raising as it raises, the task left as it was): its events;
         the task's new state (or, replayed, the events to fold when it is read), shape and names are set.
         `rounds` is the state's (the simulator reads it from the facts). A task whose shape is not known (its
@@ -374,10 +433,10 @@ class Transitions:
         if hit is not None and hit is not _ABSENT:
             self.hits += 1
             template, after_sig, width = hit
-            events = self._replay(template, call)
-            task.pending.extend(events)
+            replayed = Replayed(template, call)
+            task.pending.append(replayed)
             task.sig, task.names = after_sig, call[:width]
-            return events
+            return replayed
         self.misses += 1
         events, task.state = flow.submit_folded(
             cfg, task.state, actor, gate, verdict, revision=revision, content=content, findings=findings

@@ -31,7 +31,7 @@ from org.sim.models import Scenario
 from org.sim.pacing import Bucket
 from org.sim.series import SAMPLES, Series
 from org.sim.standup import Standups
-from org.sim.transitions import Transitions
+from org.sim.transitions import Replayed, Transitions, digest
 
 __all__ = ["World"]
 
@@ -115,7 +115,8 @@ class World(ModelCalls, Standups):
         self.budget_escalation = spec.engine.budget_escalation
         inf = float("inf")
         self.budget_of = {
-            n: inf if wf.limits.budget_usd is None else wf.limits.budget_usd for n, wf in cfg.workflows.items()
+            n: inf if wf.limits.budget_usd is None else wf.limits.budget_usd
+            for n, wf in cfg.workflows.items()
         }
         self.series = Series(spec.duration / SAMPLES, self.lanes, self.rec)
         self._eligible: dict[tuple, Any] = {}
@@ -370,22 +371,21 @@ class World(ModelCalls, Standups):
         if w.on_duty:
             lane.idle.append(w)
 
-    def _apply(self, task: Task, events: list) -> None:
+    def _apply(self, task: Task, events: list | Replayed) -> None:
         ready: list[str] = []
         f = task.facts
-        for ev in events:
-            t = ev.type
+        for t, gate, actor, reset_, kind in events.digest() if type(events) is Replayed else digest(events):
             if t == "gate.ready":
-                ready.append(ev.data["gate"])
+                ready.append(gate)
             elif t == "work.submitted":
-                author = self.workers.get(ev.actor or "")
+                author = self.workers.get(actor or "")
                 if author is not None and author.profile is not None:
                     new = inject(task.defects, author.profile, author.family, f.rounds > 0, self.rng_defects)
                     if new and self.loop.now >= self.rec.t0:
                         for d in new:
                             self.rec.injected[d.cls] += 1
             elif t == "rework.started":
-                reset = set(ev.data.get("reset") or ())
+                reset = set(reset_ or ())
                 for j in [j for j in task.queued if j.gate in reset]:
                     self._kill(j)
                 ready = [g for g in ready if g not in reset]
@@ -393,7 +393,7 @@ class World(ModelCalls, Standups):
                 fix = last.profile.fix if last is not None and last.profile is not None else 1.0
                 task.defects = rework(task.defects, fix, self.rng_defects)
             elif t in _CLOSING:
-                self._close(task, _CLOSING[t], ev)
+                self._close(task, _CLOSING[t], kind)
                 return
         statuses = f.statuses
         for g in dict.fromkeys(ready):
@@ -417,7 +417,7 @@ class World(ModelCalls, Standups):
                 self._moved(task)
                 self._apply(task, events)
 
-    def _close(self, task: Task, outcome: str, ev) -> None:
+    def _close(self, task: Task, outcome: str, kind: Any) -> None:
         now = self.loop.now
         task.closed = now
         self.closed_total += 1
@@ -442,7 +442,7 @@ class World(ModelCalls, Standups):
                 for d in task.defects:
                     rec.escaped[d.cls] += 1
             elif outcome == "escalated":
-                rec.escalations[ev.data.get("kind", "other")] += 1
+                rec.escalations[kind] += 1
         if self.spec.workload.backlog:
             if now > task.created:
                 self._new_task(None)

@@ -4,6 +4,7 @@ engine reads is caught here (the sabotage runs in the ADR drop each key componen
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 
@@ -13,9 +14,9 @@ from hypothesis import strategies as st
 
 from org.engine import flow
 from org.errors import OrgError
+from org.sim.entities import Task
 from org.sim.orgbuild import build_org
 from org.sim.run import load
-from org.sim.entities import Task
 from org.sim.transitions import Facts, Transitions
 from org.sim.world import World
 from tests.engine.random_orgs import random_orgs
@@ -140,7 +141,9 @@ def _eligibility_agrees(cfg, memo: Transitions, task: Task, plain, members: list
     for gate, spec in wf.gates.items():
         lane = tuple(a.id for a in cfg.actors.values() if a.lane == spec.lane)
         for m in members:
-            assert memo.may(task, m, gate) == flow.eligibility(cfg, plain, m, gate).ok, f"{where}: {m} at {gate}"
+            assert memo.may(task, m, gate) == flow.eligibility(cfg, plain, m, gate).ok, (
+                f"{where}: {m} at {gate}"
+            )
         for _ in range(2):  # the first may be the engine's (a miss); the second is the memo's
             assert memo.who(task, gate, lane) == frozenset(flow.eligible_members(cfg, plain, gate)), (
                 f"{where}: who at {gate}"
@@ -202,16 +205,17 @@ def walks(cfg, seed: int, tasks: int = 24, steps: int = 40) -> int:
                 content=content,
                 findings=findings,
             )
-            rounds = task.facts.rounds  # as the simulator reads it
+            # the state's rounds as the simulator reads them (its facts)
+            args = (task.facts.rounds, actor, gate, verdict, revision, content, findings)
 
-            def submit(t: Task):
-                events = memo.submit(t, rounds, actor, gate, verdict, revision, content, findings)
+            def submit(t: Task, args: tuple = args):
+                events = memo.submit(t, *args)
                 return events, t.state
 
-            try:  # the first answer may be the engine's (a miss); the second is the memo's
+            with contextlib.suppress(
+                OrgError
+            ):  # the first may be the engine's (a miss); the second is the memo's
                 submit(_clone(task))
-            except OrgError:
-                pass
             after = _clone(task)
             new_mine, b = _answer(submit, after)
             assert a == b, f"{tid} step {k}: {actor} at {gate} ({verdict})"
