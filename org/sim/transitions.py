@@ -42,13 +42,14 @@ class _Uncacheable(Exception):
 class _Namer:
     """Turns one task's values into their shape: identities by position, text with identities as templates."""
 
-    __slots__ = ("index", "names", "frozen", "by_length")
+    __slots__ = ("index", "names", "frozen", "by_length", "texts")
 
     def __init__(self, names: list[str], frozen: bool) -> None:
         self.names = list(names)
         self.index = {n: i for i, n in enumerate(self.names)}
         self.frozen = frozen  # no new names may appear (an answer's shape is read with the call's names)
         self.by_length: list[tuple[str, int]] | None = None
+        self.texts: dict[str, Any] = {}  # text -> its shape, while the names stay the same (answers repeat texts)
 
     def ref(self, x: str | None) -> Any:
         if x is None:
@@ -60,10 +61,18 @@ class _Namer:
             i = self.index[x] = len(self.names)
             self.names.append(x)
             self.by_length = None
+            self.texts = {}
         return _Ref(i)
 
     def text(self, s: str) -> Any:
         """A free text's shape: every name in it (longest first) becomes its field; plain text stays as it is."""
+        known = self.texts.get(s)
+        if known is not None:
+            return known
+        out = self.texts[s] = self._text(s)
+        return out
+
+    def _text(self, s: str) -> Any:
         i = self.index.get(s)
         if i is not None:
             return _Ref(i)
@@ -311,14 +320,16 @@ class Transitions:
         """The events' template: per event its type, task and actor placeholders, the data that names no one
         (copied as it is) and the fields that do (filled in with the call's names)."""
         out = []
+        value = namer.value
         for e in events:
             const: dict[str, Any] = {}
             named: list[tuple[str, Any]] = []
-            for k, v in namer.value(e.data).items():
-                if _names_someone(v):
-                    named.append((k, v))
+            for k, v in e.data.items():
+                x = value(v)
+                if x is v or not _names_someone(x):  # (a value that names no one comes back as it is)
+                    const[k] = x
                 else:
-                    const[k] = v
+                    named.append((k, x))
             out.append((e.type, namer.ref(e.task), namer.ref(e.actor), const, tuple(named)))
         return tuple(out), _digest_template(tuple(out))
 
@@ -399,33 +410,37 @@ class Transitions:
             return events
         # the call's identities, in a fixed order after the state's: the actor, the revision it names and,
         # for new work, the revision the engine will make of it (a hash of the task, gate, actor, round, content)
-        call = list(names)
-        index = {n: i for i, n in enumerate(call)}
-        slots: list[int | None] = []
-        for x in (actor, revision):
-            if x is None:
-                slots.append(None)
-                continue
-            i = index.get(x)
-            if i is None:
-                i = index[x] = len(call)
-                call.append(x)
-            slots.append(i)
-        made = None
-        if revision is None:
+        call = names.copy()  # (names are distinct: a name's position is its first)
+        n0 = len(call)
+        if actor in call:
+            a = call.index(actor)
+        else:
+            a = len(call)
+            call.append(actor)
+        r = m = None
+        if revision is not None:
+            if revision in call:
+                r = call.index(revision)
+            else:
+                r = len(call)
+                call.append(revision)
+        else:
             made = flow.revision_hash(task.id, gate, actor, rounds, content)
-            if made not in index:
-                index[made] = len(call)
+            if made in call:
+                m = call.index(made)
+            else:
+                m = len(call)
                 call.append(made)
+        profiles = self.profiles
         key = (
             sig,
             gate,
             verdict,
-            slots[0],
-            slots[1],
-            None if made is None else index[made],
+            a,
+            r,
+            m,
             len(call),
-            tuple([self.profiles.get(n) for n in call[len(names) :]]),
+            tuple([profiles.get(n) for n in call[n0:]]),
             None if findings is None else _hashable(findings),
             content == "",
         )
