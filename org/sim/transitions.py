@@ -7,10 +7,14 @@ how they sort) give answers that differ only by the same renaming. So each ident
 in order of first appearance (the task's `names`, each pinned by its profile when it enters) and the state by its
 shape (`sig`, an interned int: the start's inputs, then (shape before, the events' template) for each transition,
 as the fold is a function of the two); the answer is kept as a template with placeholders, filled in with this
-call's names. A replayed submission reads no state for its key; the state is still folded (by the engine's own
-fold) for what the simulator reads of it. A state moved outside the memo is answered by the engine from then on. Whatever the key
-does not pin (an answer that raises, a new identity the memo cannot name in advance) is not kept: the engine
-answers it each time. ADR 0255.
+call's names. A replayed submission reads no state for its key. A state moved outside the memo is answered by
+the engine from then on. Whatever the key does not pin (an answer that raises, a new identity the memo cannot name
+in advance) is not kept: the engine answers it each time. ADR 0255.
+
+The same renaming argument covers what the simulator reads of a state (`Facts`, once per shape) and who may take a
+job (`may`, `who`: per shape, gate and the member's profile and position among the names), so a replayed answer's
+events are built and folded (by the engine's own fold) only when someone reads the task's state: a miss, an
+eligibility question not asked before, a reader outside the hot path. ADR 0305.
 """
 
 from __future__ import annotations
@@ -49,7 +53,9 @@ class _Namer:
         self.index = {n: i for i, n in enumerate(self.names)}
         self.frozen = frozen  # no new names may appear (an answer's shape is read with the call's names)
         self.by_length: list[tuple[str, int]] | None = None
-        self.texts: dict[str, Any] = {}  # text -> its shape, while the names stay the same (answers repeat texts)
+        self.texts: dict[
+            str, Any
+        ] = {}  # text -> its shape, while the names stay the same (answers repeat texts)
 
     def ref(self, x: str | None) -> Any:
         if x is None:
@@ -242,7 +248,9 @@ class Transitions:
         self.submits: dict[tuple, tuple | None] = {}
         self.facts: dict[int, Facts] = {}
         self.mays: dict[tuple, bool] = {}  # (shape, gate, member's profile, member's position) -> eligible
-        self.whos: dict[tuple, tuple | None] = {}  # (shape, gate) -> who is eligible, see `who`
+        # (shape, gate) -> (the members outside the names it admits, the members of profiles not seen outside,
+        # the positions among the names it admits); None: not kept (see `who`)
+        self.whos: dict[tuple, tuple[frozenset[str], frozenset[str], tuple[int, ...]] | None] = {}
         self.hits = self.misses = 0
 
     # ---- what the simulator reads of a state, and who may take a job: by shape ----------------------
@@ -282,9 +290,9 @@ class Transitions:
         if sig is None:
             return frozenset(flow.eligible_members(self.cfg, task.state, gate))
         names = task.names
-        kept = self.whos.get((sig, gate), _ABSENT)
+        kept: Any = self.whos.get((sig, gate), _ABSENT)
         if kept is not None and kept is not _ABSENT:
-            ok_outside, unseen, at = kept  # type: ignore[misc]
+            ok_outside, unseen, at = kept
             inside = set(names)
             if not (unseen - inside):
                 return (ok_outside - inside) | {names[i] for i in at}
@@ -293,12 +301,15 @@ class Transitions:
             self.whos[(sig, gate)] = self._who_shape(ids, names, lane)
         return frozenset(ids)
 
-    def _who_shape(self, ids: list[str], names: list[str], lane: tuple[str, ...]) -> tuple | None:
+    def _who_shape(
+        self, ids: list[str], names: list[str], lane: tuple[str, ...]
+    ) -> tuple[frozenset[str], frozenset[str], tuple[int, ...]] | None:
         """The shape of an eligible_members answer (None: it cannot be kept)."""
         ok, inside, profiles = set(ids), set(names), self.profiles
         if not ok <= set(lane):
             return None
-        yes, no = set(), set()
+        yes: set[tuple | None] = set()
+        no: set[tuple | None] = set()
         for m in lane:
             if m not in inside:
                 (yes if m in ok else no).add(profiles.get(m))
