@@ -18,6 +18,10 @@ __all__ = [
     "Opts",
     "JsonFlag",
     "SetOpt",
+    "token_option",
+    "TokenOpt",
+    "JobTokenOpt",
+    "ActTokenOpt",
     "DeprecatedBy",
     "opts",
     "emit",
@@ -32,6 +36,22 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print exactly one JSON d
 DeprecatedBy = Annotated[str | None, typer.Option("--by", hidden=True, help="Deprecated: use --as.")]
 SetOpt = Annotated[
     list[str] | None, typer.Option("--set", help="Attribute K=V (repeatable).", show_default=False)
+]
+
+
+def token_option(help: str) -> Any:
+    """--token: $ORG_TOKEN by default, never shown in the help (it is a secret)."""
+    return typer.Option("--token", envvar="ORG_TOKEN", show_envvar=False, help=help)
+
+
+# a principal's token, a job's, or either on a task's action
+TokenOpt = Annotated[
+    str | None,
+    token_option("Your token (default: $ORG_TOKEN; a human's own token file when --as names them)."),
+]
+JobTokenOpt = Annotated[str | None, token_option("The job token your claim returned (default: $ORG_TOKEN).")]
+ActTokenOpt = Annotated[
+    str | None, token_option("Agents: the job token of a job on the task; humans: their own token.")
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -83,6 +84,16 @@ class _Runner:
         self.notes.append((kind, text))
 
 
+def _listen(path: Path):
+    """A Unix socket listening at `path` (what the run's broker makes)."""
+    import socket
+
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(str(path))
+    s.listen(8)
+    return s
+
+
 def _rooms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: str, **kw) -> tuple[rooms.Rooms, Path]:
     ws = tmp_path / "ws"
     ws.mkdir()
@@ -146,6 +157,40 @@ def test_the_runs_stop_reaches_a_hung_worker(tmp_path, monkeypatch):
         started.discard()
     assert isinstance(got, str) and "stop" in got, got
     assert time.monotonic() - t0 < 60
+
+
+DEAF = (
+    "import pickle, signal, sys, time\nfor s in (signal.SIGTERM, signal.SIGINT):\n    signal.signal(s, signal.SIG_IGN)\n"
+    "pickle.load(sys.stdin.buffer)\nprint('deaf', file=sys.stderr, flush=True)\ntime.sleep(120)\n"
+)
+
+
+def test_the_runs_stop_reaches_a_hung_worker_that_ignores_sigterm(tmp_path, monkeypatch):
+    """The worker ignores SIGTERM: the room still ends (bubblewrap, outside its session, takes the SIGTERM and
+    its room with it, --die-with-parent; else the SIGKILL GRACE_S later), and nothing of it is left."""
+    R, ws = _rooms(tmp_path, monkeypatch, DEAF)
+    started = R._start(ws)
+    stopping = threading.Event()
+    threading.Timer(1.0, stopping.set).start()
+    try:
+        got = R._finish(started, {"job": 1}, _Runner(), stopping)
+    finally:
+        started.discard()
+    assert isinstance(got, str) and "stop" in got, got
+    deadline = time.monotonic() + 10  # killed with bubblewrap: gone once the kernel has reaped them
+    while True:
+        marked = [d for d in os.listdir("/proc") if d.isdigit() and str(ws / "w.py") in _cmdline(d)]
+        if not marked or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert not marked, marked
+
+
+def _cmdline(pid: str) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
 
 
 def test_rooms_bound_their_workers_by_default(tmp_path):
@@ -221,11 +266,58 @@ def test_a_spare_room_started_before_the_broker_listened_is_never_handed_a_job(t
     early = R._start(None)
     assert "broker" not in early.room.sockets
     R._spare.append(early)
-    broker.touch()  # now it listens
+    listener = _listen(broker)  # now it listens
     got = R._take_spare()
     try:
         assert got is not early and "broker" in got.room.sockets
         assert early.proc.poll() is not None or early.proc.wait(timeout=10) is not None  # the stale one ended
     finally:
         got.discard()
+        R.close()
+        listener.close()
+
+
+def test_a_job_room_waits_for_the_runs_broker_that_is_still_starting(tmp_path, monkeypatch):
+    """On a loaded machine the run's broker (a process of its own) may listen only after the first job is
+    claimed: the job's room must not start without the broker socket then (the ops job could use no
+    credential and its task escalated, leaving `org run` with a task undone in a fresh-clone CI run)."""
+    R, _ws = _rooms(tmp_path, monkeypatch, "import time\ntime.sleep(30)\n")
+    broker = tmp_path / "broker.sock"
+    R.broker = broker  # the run's broker, not listening yet
+    broker.touch()  # a socket file left by a dead broker is not a broker
+    listening = []
+
+    def start() -> None:
+        broker.unlink()
+        listening.append(_listen(broker))
+
+    threading.Timer(0.5, start).start()  # it listens a moment later
+    got = R._take_spare()
+    try:
+        assert "broker" in got.room.sockets and listening
+    finally:
+        got.discard()
+        R.close()
+        for s in listening:
+            s.close()
+
+
+def test_a_broker_that_never_listens_is_waited_for_once_not_per_job(tmp_path, monkeypatch):
+    """Bounded: a broker that never comes is waited for once (the jobs then run without it and a credential
+    use says no broker serves the run), not once per job."""
+    R, _ws = _rooms(tmp_path, monkeypatch, "import time\ntime.sleep(30)\n")
+    monkeypatch.setattr(rooms, "BROKER_WAIT_S", 0.3)
+    R.broker = tmp_path / "never.sock"
+    started = []
+    try:
+        t0 = time.monotonic()
+        started.append(R._start(None))
+        first = time.monotonic() - t0
+        started.append(R._start(None))
+        assert "broker" not in started[0].room.sockets and "broker" not in started[1].room.sockets
+        assert first >= 0.3  # it was waited for ...
+        assert R._broker_given_up  # ... and then given up for the rest of the run
+    finally:
+        for s in started:
+            s.discard()
         R.close()
