@@ -297,6 +297,15 @@ class Bus:
     def submit_many(self, items: Sequence[dict]) -> list[dict]:
         return _submit.submit_many(self.ctx, self.config(), items)
 
+    def submit_then_claim(
+        self, items: Sequence[dict], lane: str, actor: str, *, n: int, lease_seconds: float = 300.0
+    ) -> tuple[list[dict], list[_claims.Claim]]:
+        """submit_many(items) and claim_many(lane, actor, n=n) in one transaction (a worker's loop: one commit per
+        batch instead of two). Nothing to claim: an empty list, the submissions committed all the same."""
+        cfg = self.config()
+        self._maybe_sweep()
+        return _submit.submit_then_claim(self.ctx, cfg, items, lane, actor, n=n, lease_seconds=lease_seconds)
+
     def post_jobs(
         self,
         lane: str,

@@ -17,7 +17,7 @@ from org.bus.audit import create_header_indexes
 from org.bus.store import NotOrgDatabase, Store, Tx, sqlite_path
 from org.errors import UsageError
 
-SCHEMA_VERSION = 8  # the version org.bus.models describes (kept here so opening needs no ORM import)
+SCHEMA_VERSION = 9  # the version org.bus.models describes (kept here so opening needs no ORM import)
 
 __all__ = ["SchemaTooNew", "MIGRATIONS", "ensure_schema", "schema_version"]
 
@@ -165,6 +165,11 @@ def _v7_events_by_header(tx: Tx) -> None:
     create_header_indexes(tx)
 
 
+def _v9_chain_in_one_insert(tx: Tx) -> None:
+    """Version 9: the chain function inserts a transaction's events in one statement (ADR 0295); like version 6
+    it is (re)installed before any step runs, so this step only records the version. The chain is unchanged."""
+
+
 # version -> function upgrading a database from version - 1 to version (inside one transaction).
 MIGRATIONS: dict[int, Callable[[Tx], None]] = {
     2: _v2_unpriced_usage,
@@ -174,6 +179,7 @@ MIGRATIONS: dict[int, Callable[[Tx], None]] = {
     6: _v6_chain_in_the_server,
     7: _v7_events_by_header,
     8: _v8_open_jobs_by_lane,
+    9: _v9_chain_in_one_insert,
 }
 
 _ADVISORY_KEY = 0x0126_B005  # any constant; serialises schema changes between processes on PostgreSQL

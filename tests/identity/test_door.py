@@ -156,6 +156,12 @@ RAW = {
     ),
     "submit": (None, lambda s: s.bus.submit(s.job, s.fence, "pass", note="spec")),
     "submit_many": (None, lambda s: s.bus.submit_many([{"job": s.job, "token": s.fence, "verdict": "pass"}])),
+    "submit_then_claim": (
+        None,
+        lambda s: s.bus.submit_then_claim(
+            [{"job": s.job, "token": s.fence, "verdict": "pass"}], "builder", "build-gpt", n=1
+        ),
+    ),
     "release": (None, lambda s: s.bus.release(s.job, s.fence, reason="later")),
     "fail": (None, lambda s: s.bus.fail(s.job, s.fence, reason="cannot")),
     "take_over": (None, lambda s: s.bus.take_over(s.task, "carol", reason="stuck")),
