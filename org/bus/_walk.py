@@ -14,9 +14,18 @@ from typing import Any
 
 from org.bus._chainfold import RangeFold
 
-__all__ = ["walk", "walk_in_process", "GENESIS"]
+__all__ = ["walk", "walk_in_process", "GENESIS", "ROW_OK", "UNSURE"]
 
 GENESIS = hashlib.sha256(b"org audit chain v1").digest()
+
+# One pass (ADR 0300): each row's shape (what `audit._first_malformed` looks for) and its header (what
+# `audit._first_bad_header` looks for), checked by SQLite in the same read that hands the walk its body and hash.
+ROW_OK = (
+    "typeof(seq) = 'integer' AND seq >= 1 AND typeof(type) = 'text' AND typeof(task) IN ('text', 'null') "
+    "AND typeof(body) = 'blob' AND typeof(hash) = 'blob' AND length(hash) = 32 AND instr(body, CAST(CAST(seq AS "
+    "TEXT) || char(31) || coalesce(task, '') || char(31) || type || char(30) AS BLOB)) = 1"
+)
+UNSURE = "not as the bus writes it in the one-pass walk: checked again in full"
 
 
 def walk(
@@ -30,10 +39,14 @@ def walk(
     progress=None,
     name: str = "org_audit_walk",
     fold: RangeFold | None = None,
+    one_pass: bool = False,
 ) -> tuple[int, bytes, tuple[int, str] | None]:
     """Check rows lo..hi, which the caller has proved contiguous (so row i has seq lo + i). Returns
     (last seq checked, its hash, first problem or None). conn: a DB-API connection in a read transaction.
-    `fold`, when given, is handed every row's (seq, type, body) as it streams by (the tables' check)."""
+    `fold`, when given, is handed every row's (seq, type, body) as it streams by (the tables' check).
+    `one_pass` (SQLite): read the rows in storage (rowid) order, each with ROW_OK; a row out of seq order, a
+    row whose shape or header is off, or a body that is not bytes is a problem naming UNSURE (the caller
+    checks again in full, to name the first broken link as the full checks name it)."""
     anchors = anchors or {}
     ph = "%s" if pg else "?"
     if lo <= 1:
@@ -46,6 +59,8 @@ def walk(
         if r is None:
             return lo - 1, b"", (lo - 1, f"event {lo - 1} is missing")
         prev = bytes(r[0])
+    if one_pass and not pg:
+        return _one_pass(conn, lo, hi, prev, batch, anchors, progress, fold)
     if pg:
         cur = conn.cursor(name=name, binary=True)
         cur.itersize = batch
@@ -97,8 +112,62 @@ def walk(
     return hi, prev, None
 
 
+def _one_pass(
+    conn, lo: int, hi: int, prev: bytes, batch: int, anchors: dict[int, str], progress, fold: RangeFold | None
+) -> tuple[int, bytes, tuple[int, str] | None]:
+    """walk(one_pass=True) on SQLite: rows lo..hi in rowid order from row lo's rowid (the bus appends in seq order,
+    so a log is stored in it), each checked for its seq, its shape and its header by ROW_OK, and linked."""
+    cur = conn.cursor()
+    cur.execute("SELECT rowid FROM events WHERE seq = ?", (lo,))
+    r = cur.fetchone()
+    if r is None:
+        cur.close()
+        return lo - 1, prev, (lo, UNSURE)
+    cur.execute(
+        f"SELECT seq, type, body, hash, {ROW_OK} FROM events WHERE rowid >= ? ORDER BY rowid LIMIT ?",
+        (r[0], hi - lo + 1),
+    )
+    sha, dig = hashlib.sha256, methodcaller("digest")
+    at = lo
+    try:
+        while True:
+            rows = cur.fetchmany(batch)
+            if not rows:
+                break
+            seqs, types, bodies, hashes, oks = zip(*rows, strict=True)
+            k = len(hashes)
+            if seqs != tuple(range(at, at + k)) or oks.count(1) != k:
+                return at - 1, prev, (at, UNSURE)
+            try:
+                calc = list(map(dig, map(sha, map(bytes.__add__, (prev, *hashes[:-1]), bodies))))
+            except TypeError:  # a body that is not bytes
+                return at - 1, prev, (at, UNSURE)
+            if calc != list(hashes):
+                return at - 1, prev, (at, UNSURE)
+            for s, want in anchors.items():
+                if at <= s < at + k and hashes[s - at].hex() != want:
+                    return at - 1, prev, (at, UNSURE)
+            if fold is not None:
+                fold.add_rows(at, types, bodies)
+            prev = hashes[-1]
+            at += k
+            if progress is not None:
+                progress(k)
+    finally:
+        cur.close()
+    if at <= hi:
+        return at - 1, prev, (at, UNSURE)
+    return hi, prev, None
+
+
 def walk_in_process(
-    spec: tuple, lo: int, hi: int, anchors: dict[int, str], counter=None, wanted: tuple | None = None
+    spec: tuple,
+    lo: int,
+    hi: int,
+    anchors: dict[int, str],
+    counter=None,
+    wanted: tuple | None = None,
+    one_pass: bool = False,
 ):
     """Worker-process entry: open our own connection from spec, walk [lo, hi] in one snapshot. With `wanted`
     (job ids, token ids that have rows), also fold the range: returns (walk result, fold result or None)."""
@@ -123,7 +192,7 @@ def walk_in_process(
 
     fold = RangeFold(*wanted) if wanted is not None else None
     try:
-        result = walk(conn, pg, lo, hi, anchors=anchors, progress=bump, fold=fold)
+        result = walk(conn, pg, lo, hi, anchors=anchors, progress=bump, fold=fold, one_pass=one_pass)
         return result, (fold.result() if fold is not None else None)
     finally:
         conn.close()
