@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from org.bus.context import TASK_COLS, Ctx, TaskRow, task_key
@@ -23,6 +23,7 @@ from org.errors import Conflict, Denied, NotFound, UsageError
 
 __all__ = [
     "add_task",
+    "add_tasks",
     "check_attributes",
     "list_tasks",
     "task_view",
@@ -50,6 +51,43 @@ def add_task(
     repo: str | None = None,
     policy: Mapping[str, Any] | None = None,
 ) -> dict:
+    fn = _filing(
+        ctx,
+        cfg,
+        title,
+        workflow,
+        by=by,
+        attributes=attributes,
+        idempotency_key=idempotency_key,
+        tier=tier,
+        repo=repo,
+        policy=policy,
+    )
+    return ctx.write(fn, retry_unique=bool(idempotency_key and idempotency_key.strip()))
+
+
+def add_tasks(ctx: Ctx, cfg: OrgConfig, tasks: list[Mapping[str, Any]]) -> list[dict]:
+    """Start many tasks in one transaction (each one filed exactly as add_task files it: the same checks,
+    events and jobs); all of them or, on any error, none."""
+    fns = [_filing(ctx, cfg, **spec) for spec in tasks]
+    keyed = any(spec.get("idempotency_key") for spec in tasks)
+    return ctx.write(lambda tx: [fn(tx) for fn in fns], retry_unique=keyed)
+
+
+def _filing(
+    ctx: Ctx,
+    cfg: OrgConfig,
+    title: str,
+    workflow: str,
+    *,
+    by: str | None = None,
+    attributes: Mapping[str, Any] | None = None,
+    idempotency_key: str | None = None,
+    tier: str | None = None,
+    repo: str | None = None,
+    policy: Mapping[str, Any] | None = None,
+) -> Callable[[Tx], dict]:
+    """The checks made before the transaction, and the transaction's work that files the task."""
     if not title or not title.strip():
         raise UsageError("a task needs a title")
     if workflow not in cfg.workflows:
@@ -143,7 +181,7 @@ def add_task(
         )
         return out
 
-    return ctx.write(fn, retry_unique=bool(key_in))
+    return fn
 
 
 def task_summary(row: TaskRow) -> dict:

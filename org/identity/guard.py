@@ -42,8 +42,8 @@ Who may use which token where:
 A human's own token file is read when no token is given and `as_` names them (token_files=True, the
 default; the broker passes False and authenticates only the token presented).
 
-Not exposed (NOT_EXPOSED; the raw Bus keeps them for the bus's own tests and benchmarks): claim_many and
-submit_many (bulk forms), post_jobs and retry_job (plain jobs outside any workflow: no caller posts them
+Not exposed (NOT_EXPOSED; the raw Bus keeps them for the bus's own tests and benchmarks): claim_many,
+submit_many and add_tasks (bulk forms), post_jobs and retry_job (plain jobs outside any workflow: no caller posts them
 yet, and who may is a decision of its own).
 """
 
@@ -77,6 +77,7 @@ __all__ = ["Guard", "Reading", "acting", "NOT_EXPOSED"]
 NOT_EXPOSED = {
     "claim_many": "the bulk form of claim, for the bus's own benchmarks; callers claim one job at a time",
     "submit_many": "the bulk form of submit, for the bus's own benchmarks; callers submit one job at a time",
+    "add_tasks": "the bulk form of add_task, for the bus's own benchmarks; callers file one task at a time",
     "post_jobs": "plain jobs outside any workflow: no caller posts them yet, and who may is a decision of its own",
     "retry_job": "requeues a dead plain job: goes with post_jobs, not exposed until plain jobs are",
 }
