@@ -12,9 +12,10 @@ data. The chain:
 the seq column is contiguous from 1 to the head, every body's header matches its row's columns (one
 SQL scan), every hash links its body to the previous row's hash, and the last hash is the head's.
 So an edit, a deletion (middle or tail), an insertion or a reordering of any event always breaks a
-link that `verify` names. On SQLite the shape and header checks are made row by row in the walk's own read
-(one pass, ADR 0300); a log it finds anything off in is checked again by the separate scans, which name it. (Because each link needs only the stored previous hash, the check runs in
-C-level bulk operations, well above 500k events/s.) Someone able to rewrite the whole chain and its
+link that `verify` names. (Because each link needs only the stored previous hash, the check runs in
+C-level bulk operations, in parallel ranges.) On SQLite the shape and header checks are first made row by row
+in the walk's own read (one pass, ADR 0300); a log found off in anything is checked again by the separate
+scans, which name it. Someone able to rewrite the whole chain and its
 head can forge it: record `org audit verify --json` head hashes elsewhere and check them later with
 `--anchor SEQ:HASH`.
 """

@@ -1,6 +1,6 @@
 """A config the org proved is not proved again by every bus command: a marker per digest of its texts and of the
 prover's code, under `<root>/.org/proved/` (ADR 0262). A changed text or prover has another digest: proved anew.
-The prover's digest is remembered by the (path, mtime_ns, size) of its sources (ADR 0300), so a bus command stats
+The prover's digest is remembered by the (path, mtime_ns, size) of its sources (ADR 0301), so a bus command stats
 them and reads none."""
 
 from __future__ import annotations

@@ -65,7 +65,7 @@ def test_a_remembered_proof_spares_networkx(root, sqlite_url):
     assert first[-1] == "True" and again[-1] == "False", (first, again)
 
 
-# -- the prover's digest is remembered by its sources' (name, mtime_ns, size) (ADR 0300) ------------------------
+# -- the prover's digest is remembered by its sources' (name, mtime_ns, size) (ADR 0301) ------------------------
 def _prover_copy(tmp_path):
     """A copy of the prover's sources (org/engine and org/config) to edit."""
     import shutil
