@@ -44,6 +44,20 @@ def org_copy(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def leased(org_copy, tmp_path):
+    """A task filed on a fresh SQLite bus over a copy of the starter org, its build job claimed by build-gpt:
+    (bus, task, claim)."""
+    from org.bus import Bus
+    from org.config.loader import load_org
+
+    bus = Bus.open(f"sqlite:///{tmp_path / 'bus.db'}", root=org_copy, config=load_org(org_copy))
+    t = bus.add_task("Add a greeting", "change", by="alice", attributes={"kind": "code"})["task"]
+    c = bus.claim("builder", "build-gpt")
+    yield bus, t, c
+    bus.close()
+
+
+@pytest.fixture
 def org_cli():
     return run_org
 

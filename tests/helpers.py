@@ -127,3 +127,17 @@ def wrong_token(token: str, n: int = 1) -> str:
     """`token` with each of its last n characters changed: a typo that is never, by chance, the token itself
     (overwriting them with a fixed "0" left the token intact whenever it already ended so: 1 run in 16)."""
     return token[:-n] + "".join("1" if c == "0" else "0" for c in token[-n:])
+
+
+def paused_builders(bus):
+    """`bus` with a task filed and the builder lane paused by alice, a builder's claim refused (Paused): the
+    pause the deciding-reads attacks try to lift by editing the database."""
+    import pytest
+
+    from org.errors import Paused
+
+    bus.add_task("Fix the parser", "change", by="alice", attributes={"kind": "code"})
+    bus.pause("lane", "builder", by="alice", note="hold")
+    with pytest.raises(Paused):
+        bus.claim("builder", "build-claude")
+    return bus

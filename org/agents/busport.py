@@ -78,25 +78,12 @@ def open_door(
 
 
 def last_findings(port: AgentDoor, actor: str, task: str) -> list[dict]:
-    """The findings of the reviews that sent the task back, from the event log (latest round)."""
-    evs = port.door.events_since(
-        port.token(actor),
-        0,
-        task=task,
-        types=("review.filed", "approval.changes_requested", "rework.started"),
-        limit=10_000,
-    )
-    found: list[tuple] = []
-    for e in evs:
-        if e["type"] == "rework.started":
-            continue
-        d = e.get("data") or {}
-        if d.get("verdict") in ("changes", "fail"):
-            found.append((d.get("revision"), d.get("findings") or [], e.get("actor")))
-    if not found:
-        return []
-    last_rev = found[-1][0]
-    return [f for rev, fs, _ in found if rev == last_rev for f in fs]
+    """The findings of the reviews (and a human's request for changes) that sent the task back, from the event
+    log (latest round; org.bus.findings)."""
+    from org.bus import SENT_BACK, last_review_findings
+
+    evs = port.door.events_since(port.token(actor), 0, task=task, types=SENT_BACK, limit=10_000)
+    return last_review_findings(evs)
 
 
 def holding_switch(port: AgentDoor, actor: str, lane: str, task: str | None) -> str | None:

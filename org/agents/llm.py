@@ -319,24 +319,16 @@ def complete(
     base URL goes on a plain pooled client (org.gateway.upstream.forward), everything else through litellm.
     Never raises for provider trouble: the outcome says what happened."""
     called = called or model
+    prov = provider or _safe_provider(model)
+    params = {**({"max_tokens": max_tokens} if max_tokens else {}), **(extra or {})}
     if not direct_wire(called, api_base):
         return _complete_litellm(
-            model,
-            messages,
-            called=called,
-            api_base=api_base,
-            api_key=api_key,
-            provider=provider,
-            served_by=served_by,
-            timeout_s=timeout_s,
-            max_tokens=max_tokens,
-            extra=extra,
+            model, messages, called, prov, served_by or prov, api_base, api_key, timeout_s, params
         )
     from types import SimpleNamespace
 
     from org.gateway.upstream import forward
 
-    prov = provider or _safe_provider(model)
     ep = SimpleNamespace(
         called=called,
         api_base=api_base,
@@ -345,7 +337,6 @@ def complete(
         served_by=served_by or prov,
         timeout_s=timeout_s,
     )
-    params = {**({"max_tokens": max_tokens} if max_tokens else {}), **(extra or {})}
     res: CallResult = forward(ep, messages, params, model)
     if res.status == 200:
         res.cost_usd = price(model, res.prompt_tokens, res.completion_tokens)
@@ -355,31 +346,26 @@ def complete(
 def _complete_litellm(
     model: str,
     messages: list[dict[str, str]],
-    *,
-    called: str | None = None,
-    api_base: str | None = None,
-    api_key: str | None = None,
-    provider: str | None = None,
-    served_by: str | None = None,
-    timeout_s: float = 120.0,
-    max_tokens: int | None = None,
-    extra: Mapping[str, Any] | None = None,
+    called: str,
+    prov: str,
+    served_by: str,
+    api_base: str | None,
+    api_key: str | None,
+    timeout_s: float,
+    params: dict[str, Any],
 ) -> CallResult:
-    """complete() through litellm's client (a provider's own API, a model litellm must translate)."""
+    """complete() through litellm's client (a provider's own API, a model litellm must translate); `params`:
+    max_tokens and the extra parameters, as the direct path sends them."""
     lt = litellm_module()
-    called = called or model
-    prov = provider or _safe_provider(model)
     kwargs: dict[str, Any] = {"model": called, "messages": messages, "timeout": timeout_s, "max_retries": 0}
     if api_base:
         kwargs["api_base"] = api_base
     if api_key:
         kwargs["api_key"] = api_key
-    if max_tokens:
-        kwargs["max_tokens"] = max_tokens
-    kwargs.update(extra or {})
+    kwargs.update(params)
     if kwargs.get("tools"):  # function tools only: litellm's MCP bridge would import the (absent) mcp package
         kwargs.setdefault("_skip_mcp_handler", True)
-    res = CallResult(model=model, called=called, provider=prov, outcome="ok", served_by=served_by or prov)
+    res = CallResult(model=model, called=called, provider=prov, outcome="ok", served_by=served_by)
     t0 = time.perf_counter()
     try:
         resp = lt.completion(**kwargs)

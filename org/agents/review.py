@@ -4,71 +4,34 @@ search the files of that commit (never a working tree, another revision, the org
 reasoning and transcript), and answers with a verdict whose findings are bound to paths of the diff and lines
 of those files. Every tool call is decided through the bus's `act` as the gate's action and recorded in the
 tool-call ledger; hard stops on turns, tokens, wall time and repeated calls; a verdict that does not parse, or
-names a path the revision does not change, gets one repair prompt, and the second fails the job.
+names a path the revision does not change, gets one repair prompt, and the second fails the job. The tools as
+the model is shown them live in org.bus.toolspecs (ADR 0315); the loop is the builder's (org.agents.toolloop).
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from org.agents.outputs import MalformedOutput, parse_output
-from org.agents.tools import STRING, ToolResult, WorkspaceTools, tool_spec
+from org.agents.toolloop import Answer, Limits, LoopResult, run_tools
+from org.agents.tools import ToolResult, WorkspaceTools
+from org.bus import REVIEW_SPECS
 from org.errors import OrgError
 
-__all__ = ["REVIEW_SPECS", "RevisionTools", "ReviewLimits", "run_review", "bind_findings", "review_job"]
+__all__ = ["REVIEW_SPECS", "RevisionTools", "LIMITS", "run_review", "bind_findings", "review_job"]
 
-REVIEW_SPECS = [
-    tool_spec(
-        "list_files",
-        "List the files of the revision under review (optionally under a folder).",
-        {"path": STRING},
-        [],
-    ),
-    tool_spec(
-        "read_file", "Read a text file as it is in the revision under review.", {"path": STRING}, ["path"]
-    ),
-    tool_spec(
-        "search",
-        "Search the revision's text files for a text or an extended regular expression.",
-        {"pattern": STRING},
-        ["pattern"],
-    ),
-    tool_spec(
-        "test_results", "The result of the repository's tests on the revision (org's tests gate).", {}, []
-    ),
-]
 TOOL_TEXT = (
     "Before you answer you may look at the repository AS IT IS AT THE REVISION under review, read-only, with "
     "tools: list_files, read_file, search, test_results. Paths are relative to the repository's root. When you "
     "have seen enough, answer with the JSON object (a reply without a tool call). Every finding names the file "
     "(a path the revision changes) and the line in that file at the revision."
 )
-MAX_TOOL_TEXT = 12_000
-
-
-@dataclass(frozen=True)
-class ReviewLimits:
-    max_turns: int = 12
-    max_tokens: int = 300_000
-    wall_s: float = 300.0
-    max_repeats: int = 3
-
-
-@dataclass
-class ReviewResult:
-    ok: bool
-    output: Any = None
-    failure: str | None = None  # the model's outcome (rate_limited, ...) | malformed | hard_stop
-    error: str = ""
-    calls: list[Any] = field(default_factory=list)
-    turns: int = 0
-    tokens: int = 0
-    repaired: bool = False
+# a reviewer's hard stops: the loop's own, fewer turns and less time; no "no progress" count (it changes
+# nothing and runs no test: the same call again and again is its no-progress stop)
+LIMITS = Limits(max_turns=12, max_tokens=300_000, wall_s=300.0, no_progress_turns=None)
 
 
 class RevisionTools(WorkspaceTools):
@@ -162,90 +125,14 @@ def run_review(
     tools: RevisionTools,
     parse: Callable[[str], Any],
     repair: Callable[[list[dict], str, list[str]], list[dict]],
-    limits: ReviewLimits = ReviewLimits(),
+    limits: Limits = LIMITS,
     clock: Callable[[], float] = time.monotonic,
-) -> ReviewResult:
-    """Tool calls until a reply without one, which `parse` reads as the verdict (one repair, then fail)."""
-    from org import telemetry
-
-    out = ReviewResult(ok=False)
-    start = clock()
-    seen: Counter[str] = Counter()
-    msgs = list(messages)
-    repairs = 0
-    while True:
-        stop = _hard_stop(out, limits, clock() - start)
-        if stop:
-            out.failure, out.error = "hard_stop", stop
-            return out
-        out.turns += 1
-        res = call_model(msgs, REVIEW_SPECS)
-        out.calls.append(res)
-        if not res.ok:
-            out.failure, out.error = res.outcome, res.error or res.outcome
-            return out
-        out.tokens += res.total_tokens
-        msg = res.message or {"role": "assistant", "content": res.content}
-        calls = msg.get("tool_calls") or []
-        if calls:
-            msgs.append({"role": "assistant", "content": msg.get("content"), "tool_calls": calls})
-            for c in calls:
-                name, args = _parse(c)
-                tools.budget_s = limits.wall_s - (clock() - start)
-                with telemetry.tool_span(name, args, c.get("id") if isinstance(c, dict) else None) as span:
-                    r = tools.call(name, args)
-                    span.result(r)
-                seen[f"{name}:{r.digest}"] += 1
-                text = r.text[:MAX_TOOL_TEXT]
-                msgs.append(
-                    {
-                        "role": "tool",
-                        "tool_call_id": (c.get("id") if isinstance(c, dict) else None) or name,
-                        "content": text,
-                    }
-                )
-            worst = max(seen.values(), default=0)
-            if worst >= limits.max_repeats:
-                out.failure, out.error = "hard_stop", f"no progress: the same tool call {worst} times"
-                return out
-            continue
-        content = str(msg.get("content") or "")
-        try:
-            out.output = parse(content)
-        except MalformedOutput as exc:
-            repairs += 1
-            if repairs > 1:
-                out.failure = "malformed"
-                out.error = (
-                    "the verdict was malformed twice (the second after a repair prompt): "
-                    + "; ".join(exc.problems)
-                )[:600]
-                return out
-            msgs = repair(msgs, content, exc.problems)
-            continue
-        out.ok, out.repaired = True, repairs > 0
-        return out
-
-
-def _parse(call: Any) -> tuple[str, Any]:
-    try:
-        fn = call["function"]
-        return str(fn["name"]), json.loads(fn.get("arguments") or "{}")
-    except (KeyError, TypeError, ValueError):
-        return "(unreadable)", None  # refused by the tools as an unknown tool, and said to the model
-
-
-def _hard_stop(out: ReviewResult, limits: ReviewLimits, elapsed: float) -> str:
-    if out.turns >= limits.max_turns:
-        return f"turn limit: {out.turns} model turns without a verdict"
-    if out.tokens >= limits.max_tokens:
-        return f"token limit: {out.tokens} tokens used (limit {limits.max_tokens})"
-    if elapsed >= limits.wall_s:
-        return f"wall-time limit: {elapsed:.0f} s (limit {limits.wall_s:.0f} s)"
-    return ""
-
-
-LIMITS = ReviewLimits()
+) -> LoopResult:
+    """Tool calls until a reply without one, which `parse` reads as the verdict (one repair, then fail): the
+    builder's tool loop (org.agents.toolloop) with the reviewer's tools."""
+    return run_tools(
+        call_model, messages, tools, limits, clock, specs=REVIEW_SPECS, answer=Answer(parse, repair)
+    )
 
 
 def review_job(
@@ -255,13 +142,9 @@ def review_job(
     from org.agents.agent import AgentResult, LaneAgent
     from org.agents.busport import holding_switch
     from org.agents.prompts import build_messages, output_model, repair_messages
+    from org.agents.toolwork import gate_decider, local_workspaces, settle
 
-    workspaces: Any = None
-    if not getattr(port.door, "remote", False):  # over the bus socket its server reads the revision
-        from org.workspaces import service
-
-        workspaces = service
-
+    workspaces = local_workspaces(port)
     item = runner.item(port, claim)
     h_diff = getattr(item, "files", None) or []
     sw = holding_switch(port, actor, claim.lane, claim.task)
@@ -272,21 +155,13 @@ def review_job(
     spec = wf.gates.get(claim.gate) if wf else None
     action = (spec.implied_action if spec is not None else None) or "review.file"  # the gate's action
 
-    def decide(tool: str, args: dict) -> dict:
-        try:
-            d = port.door.act(claim.token, action, actor, claim.task, {})["decision"]
-        except OrgError as exc:  # the lease ended, a pause, a revoked token: the call does not happen
-            return {"outcome": "deny", "reason": exc.message, "rules": []}
-        rules = [r.get("id") if isinstance(r, dict) else r for r in d.get("rules", [])]
-        return {"outcome": d.get("outcome"), "reason": d.get("reason", ""), "rules": rules}
-
     def read(what: str, arg: str) -> dict:
         return port.door.revision_read(claim.token, claim.job, what, arg, workspaces=workspaces)
 
     tools = RevisionTools(
         read,
         tests=item.tests or None,
-        decide=decide,
+        decide=gate_decider(port, claim, actor, action),
         record=lambda entry: port.door.record_tool_call(claim.token, claim.job, entry),
     )
     model = output_model(role)
@@ -311,18 +186,9 @@ def review_job(
 
     agent = LaneAgent(actor, lane, ep, runner.pacer, redact)
     res = run_review(agent.call_with_tools, msgs, tools, parse, repair, LIMITS)
-    out.tools = tools.ledger
-    runner._ledger(AgentResult(ok=res.ok, calls=res.calls), out)
-    out.budget = runner._budget(port, claim.lane, actor, flush=access.flush if access is not None else None)
-    if not res.ok:
-        out.failure = res.failure
-        if res.failure in ("hard_stop", "malformed"):
-            return runner._fail(port, claim, out, f"{res.failure}: {res.error}"[:300])
-        runner._release(port, claim, out, f"{res.failure}: {res.error}"[:300])
-        return out
-    sw = holding_switch(port, actor, claim.lane, claim.task)
-    if sw:
-        runner._release(port, claim, out, f"paused ({sw}) after the review; the verdict was not submitted")
+    if settle(
+        runner, port, claim, actor, res, tools, out, access, "the review; the verdict was not submitted"
+    ):
         return out
     if item.partial and res.output.verdict == "pass":
         return runner._fail(port, claim, out, f"cannot pass a change not seen whole: {item.partial}"[:300])

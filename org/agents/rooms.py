@@ -32,11 +32,14 @@ from org.agents.jobwork import JobOutcome
 from org.agents.prompts import role_of
 from org.errors import OrgError
 
-__all__ = ["Rooms", "ROOMS_ENV"]
+__all__ = ["Rooms", "ROOMS_ENV", "lane_limits"]
 
 ROOMS_ENV = "ORG_AGENT_ROOMS"  # set by the supervisor: 'bwrap' when each job's work runs in a room
 WORKER = [sys.executable, "-m", "org.agents.worker"]
 GRACE_S = 5.0  # a worker told to stop (SIGTERM to its room) is killed this long after
+BROKER_WAIT_S = (
+    20.0  # how long a room waits for the run's broker to listen (once per run; like BrokerUse's wait)
+)
 
 
 def default_limits() -> Any:
@@ -45,6 +48,21 @@ def default_limits() -> Any:
     from org.runtime import Limits
 
     return Limits(wall_s=900.0, cpu_s=600, memory_mb=4096)
+
+
+def lane_limits(lane: Any, base: Any) -> Any:
+    """`base` (org.runtime.Limits) with what the lane's `room:` says in its place (ADR 0291)."""
+    import dataclasses
+
+    room = getattr(lane, "room", None)
+    if room is None:
+        return base
+    said = {k: getattr(room, k) for k in ("wall_s", "cpu_s", "memory_mb") if getattr(room, k) is not None}
+    return dataclasses.replace(base, **said)
+
+
+class _AtLimit(str):
+    """Why a worker ended: killed by a limit of its room (the job is failed, not released: it would again)."""
 
 
 _OUTCOME = {f.name for f in fields(JobOutcome)}
@@ -70,6 +88,22 @@ class _Started:
             shutil.rmtree(self.scratch, ignore_errors=True)
 
 
+def _listening(path: Path) -> bool:
+    """A Unix socket someone accepts on (a file left by a dead broker is not: bound into a room, the room would
+    keep that dead socket even after a new broker listens at the path)."""
+    import socket
+
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.settimeout(1.0)
+        s.connect(str(path))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
 @dataclass
 class Rooms:
     """Where a run's jobs are worked: `isolation` (org.runtime.Isolation), the sockets handed into each room.
@@ -86,6 +120,7 @@ class Rooms:
     _spare: list[_Started] = field(default_factory=list, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _closed: bool = field(default=False, init=False, repr=False)
+    _broker_given_up: bool = field(default=False, init=False, repr=False)
 
     def run(self, runner: Any, port: Any, claim: Any, actor: str, stopping: threading.Event) -> JobOutcome:
         """The job worked in its room; its outcome (never raises for the worker's trouble)."""
@@ -100,15 +135,16 @@ class Rooms:
             runner._release(port, claim, out, f"{claim.kind} jobs are not for built-in agents")
             return out
         ws, handed = self._workspace(port, claim, lane)
+        limits = lane_limits(lane, self.limits if self.limits is not None else default_limits())
         try:
-            started = self._take_spare() if ws is None else self._start(ws)
+            started = self._take_spare(limits) if ws is None else self._start(ws, limits)
         except OSError as exc:
             return self._no_outcome(
                 runner, port, claim, out, f"the room could not be started: {exc.strerror or exc}"
             )
         finally:
             if ws is None:
-                self._refill()
+                self._refill(limits)
         try:
             access = runner._access(port, claim, out)
             if access is None:
@@ -136,6 +172,11 @@ class Rooms:
             got = self._finish(started, job, runner, stopping)
         finally:
             started.discard()
+        if isinstance(got, _AtLimit):
+            why = f"the job's room was {got}"
+            runner.note("error", why)
+            out.failure = "error"
+            return runner._fail(port, claim, out, why[:300])
         if not isinstance(got, dict):
             return self._no_outcome(runner, port, claim, out, got)
         telemetry.emit_tool_records(got.pop(_SPANS, None))  # under the job's span, current in this thread
@@ -154,28 +195,49 @@ class Rooms:
             s.discard()
 
     # -- rooms ---------------------------------------------------------------------------------------
-    def room(self, workspace: Path) -> Any:
+    def room(self, workspace: Path, limits: Any = None) -> Any:
         """The room a job's worker runs in (org.runtime.job_sandbox): `workspace` read-write, the bus, gateway
         and broker sockets, the org's ADRs read-only; nothing else of the org (no database, no pepper, no token
         file, no other workspace, no main clone)."""
         from org.runtime import job_sandbox
 
         sockets = {"bus": self.bus, "gateway": self.gateway}
-        if self.broker is not None and self.broker.exists():
-            sockets["broker"] = self.broker
+        if self._broker_listens():
+            sockets["broker"] = self.broker  # type: ignore[assignment]
         adrs = Path(self.cfg.root) / "adrs"
         return job_sandbox(
             workspace,
             sockets=sockets,
             isolation=self.isolation,
             read_only=[adrs] if adrs.is_dir() else [],
-            limits=self.limits if self.limits is not None else default_limits(),
+            limits=limits or (self.limits if self.limits is not None else default_limits()),
         )
 
-    def _start(self, workspace: Path | None) -> _Started:
+    def _broker_listens(self) -> bool:
+        """Whether the run's broker socket can be handed into a room. The supervisor starts the broker beside
+        the agent host without waiting for it; on a loaded machine the first job may be claimed before it
+        listens, and a room started then could use no credential for its whole job. So a room waits for the
+        broker (up to BROKER_WAIT_S, once per run: one that never comes is not waited for again)."""
+        if self.broker is None:
+            return False
+        if _listening(self.broker):
+            return True
+        with self._lock:
+            if self._broker_given_up:
+                return False
+        end = time.monotonic() + BROKER_WAIT_S
+        while time.monotonic() < end:
+            if _listening(self.broker):
+                return True
+            time.sleep(0.05)
+        with self._lock:
+            self._broker_given_up = True
+        return _listening(self.broker)
+
+    def _start(self, workspace: Path | None, limits: Any = None) -> _Started:
         scratch = Path(tempfile.mkdtemp(prefix="org-room-")) if workspace is None else None
         try:
-            room = self.room(workspace or scratch)  # type: ignore[arg-type]
+            room = self.room(workspace or scratch, limits)  # type: ignore[arg-type]
             proc = room.popen(WORKER, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         except BaseException:
             if scratch is not None:
@@ -183,23 +245,30 @@ class Rooms:
             raise
         return _Started(room, proc, scratch)
 
-    def _take_spare(self) -> _Started:
+    def _take_spare(self, limits: Any = None) -> _Started:
+        """A spare room started with `limits` (a room's limits are set when it starts); else a new one."""
         with self._lock:
+            keep = []
             while self._spare:
                 s = self._spare.pop(0)
+                if limits is not None and s.room.limits != limits:  # another lane's: kept for it
+                    keep.append(s)
+                    continue
                 # a spare started before the run's broker listened has no broker socket: never handed a job
-                stale = "broker" not in s.room.sockets and self.broker is not None and self.broker.exists()
+                stale = "broker" not in s.room.sockets and self.broker is not None and _listening(self.broker)
                 if s.proc.poll() is None and not stale:
+                    self._spare = keep + self._spare
                     return s
                 s.discard()
-        return self._start(None)
+            self._spare = keep
+        return self._start(None, limits)
 
-    def _refill(self) -> None:
-        """Start spare rooms in the background up to `spares`."""
+    def _refill(self, limits: Any = None) -> None:
+        """Start spare rooms in the background up to `spares` (with `limits`: the lane's that took the last)."""
 
         def fill() -> None:
             try:
-                s = self._start(None)
+                s = self._start(None, limits)
             except OSError:
                 return
             with self._lock:
@@ -209,8 +278,12 @@ class Rooms:
             s.discard()
 
         with self._lock:
-            if self._closed or len(self._spare) >= self.spares:
+            if self._closed:
                 return
+            if len(self._spare) >= self.spares:  # full: a spare of other limits makes room for this lane's
+                if limits is None or not self._spare or any(s.room.limits == limits for s in self._spare):
+                    return
+                self._spare.pop(0).discard()
         threading.Thread(target=fill, name="org-room-spare", daemon=True).start()
 
     def _workspace(self, port: Any, claim: Any, lane: Any) -> tuple[Path | None, dict | None]:
@@ -266,6 +339,10 @@ class Rooms:
             done.set()
         if ended:
             return ended[0]
+        if not isinstance(got, dict):
+            killed = started.room.limits.at_limit(proc.returncode)
+            if killed:
+                return _AtLimit(killed)
         return got
 
     @staticmethod

@@ -144,13 +144,16 @@ class Dispatcher:
         self.stop_event.set()
 
     def run(self) -> RunReport:
-        """Work until idle or stopped. In the main thread, Ctrl-C is taken over for the run: the first
-        stops claiming and lets calls in flight finish, the second abandons them."""
-        old_handler = None
-        if threading.current_thread() is threading.main_thread():
-            import signal
+        """Work until idle or stopped. In the main thread, Ctrl-C (and SIGTERM, which the supervisor passes on
+        as it does Ctrl-C) is taken over for the run: the first stops claiming and lets calls in flight finish,
+        the second abandons them. Either way the jobs in flight are released with the reason (a SIGTERM left
+        to Python's default killed the agent host with its jobs leased)."""
+        import signal
 
-            def on_sigint(_signum: int, _frame: Any) -> None:
+        olds: dict[int, Any] = {}
+        if threading.current_thread() is threading.main_thread():
+
+            def on_signal(_signum: int, _frame: Any) -> None:
                 if self.stop_event.is_set():
                     raise KeyboardInterrupt
                 self.stop("signal")
@@ -160,14 +163,12 @@ class Dispatcher:
                     "(Ctrl-C again to abandon them)",
                 )
 
-            old_handler = signal.signal(signal.SIGINT, on_sigint)
+            olds = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
             return self._run()
         finally:
-            if old_handler is not None:
-                import signal
-
-                signal.signal(signal.SIGINT, old_handler)
+            for s, h in olds.items():
+                signal.signal(s, h)
 
     def _run(self) -> RunReport:
         telemetry.prepare()  # the exporter set up before the first claim, not inside the first jobs

@@ -7,7 +7,8 @@ latency, decision. A refused or failing call is an answer to the model, never an
 raises (a symlink loop, a broken door) is a recorded 'error'. No call runs unbounded: the test command runs
 in the tests gate's sandbox with the org's own folder hidden (org_hidden) within its timeout, and a search
 pattern with regular-expression syntax runs in a child process that is killed after SEARCH_TIMEOUT (a
-pattern like (a+)+$ would otherwise hold the agent host forever); both are cut to the loop's wall time left.
+pattern like (a+)+$ would otherwise hold the agent host forever); both are cut to the loop's wall time left. The tools as the model is shown them (and the ledger's tool names)
+live in org.bus.toolspecs (ADR 0315).
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from org.bus import TOOL_NAMES, TOOL_SPECS
 from org.errors import OrgError
 
-__all__ = ["TOOL_SPECS", "ToolResult", "WorkspaceTools", "MAX_READ", "MAX_WRITE", "tool_spec", "STRING"]
+__all__ = ["TOOL_SPECS", "TOOLS", "ToolResult", "WorkspaceTools", "MAX_READ", "MAX_WRITE"]
 
 MAX_READ = 256 * 1024  # bytes of one file the model may read
 MAX_WRITE = 256 * 1024  # bytes of one file the model may write
@@ -55,46 +57,6 @@ _SEARCH_CHILD = (
 )
 
 
-def tool_spec(name: str, description: str, props: dict[str, Any], required: list[str]) -> dict:
-    return {
-        "type": "function",
-        "function": {
-            "name": name,
-            "description": description,
-            "parameters": {"type": "object", "properties": props, "required": required},
-        },
-    }
-
-
-STRING = {"type": "string"}
-TOOL_SPECS = [
-    tool_spec(
-        "list_files", "List the files of the workspace (optionally under a folder).", {"path": STRING}, []
-    ),
-    tool_spec("read_file", "Read a text file of the workspace.", {"path": STRING}, ["path"]),
-    tool_spec(
-        "search",
-        "Search the workspace's text files for a text, or a regular expression (bounded in time).",
-        {"pattern": STRING},
-        ["pattern"],
-    ),
-    tool_spec(
-        "write_file",
-        "Write a whole text file (made if missing).",
-        {"path": STRING, "content": STRING},
-        ["path", "content"],
-    ),
-    tool_spec(
-        "edit_file",
-        "Replace one exact occurrence of old_text with new_text in a file.",
-        {"path": STRING, "old_text": STRING, "new_text": STRING},
-        ["path", "old_text", "new_text"],
-    ),
-    tool_spec("run_tests", "Run the repository's test command in the workspace.", {}, []),
-    tool_spec(
-        "submit", "Deliver the work: your changes become the revision.", {"summary": STRING}, ["summary"]
-    ),
-]
 TOOLS = {t["function"]["name"] for t in TOOL_SPECS}
 WRITES = {"write_file", "edit_file"}
 
@@ -111,8 +73,6 @@ class ToolResult:
     changed: bool = False  # a write that changed a file
 
     def ledger(self) -> dict:
-        from org.bus import TOOL_NAMES
-
         return {  # a call naming no tool org offers is in the ledger as "unknown", never the model's text
             "tool": self.tool if self.tool in TOOL_NAMES else "unknown",
             "args_sha256": self.digest,

@@ -8,6 +8,7 @@ human); trouble with the provider releases it. Never raises for model trouble.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from org.agents.agent import AgentResult, LaneAgent
@@ -16,7 +17,16 @@ from org.agents.toolloop import Limits, run_tools
 from org.agents.tools import WorkspaceTools
 from org.errors import OrgError
 
-__all__ = ["tool_job", "tool_messages", "boundary_lines", "handover_lines", "LIMITS"]
+__all__ = [
+    "tool_job",
+    "tool_messages",
+    "boundary_lines",
+    "handover_lines",
+    "LIMITS",
+    "local_workspaces",
+    "gate_decider",
+    "settle",
+]
 
 LIMITS = Limits()
 
@@ -69,17 +79,61 @@ def tool_messages(actor: str, lane: Any, h: dict, redact: Any) -> list[dict]:
     ]
 
 
+def local_workspaces(port: Any) -> Any:
+    """The workspaces service the door is handed to check a commit or read a revision, or None over the bus
+    socket (its server does it)."""
+    if getattr(port.door, "remote", False):
+        return None
+    from org.workspaces import service
+
+    return service
+
+
+def gate_decider(port: Any, claim: Any, actor: str, action: str) -> Callable[[str, dict], dict]:
+    """`decide(tool, args)` for a job's tools: every call decided through the bus's `act` as the gate's action
+    (the built-in builder's and reviewer's)."""
+
+    def decide(tool: str, args: dict) -> dict:
+        try:
+            d = port.door.act(claim.token, action, actor, claim.task, {})["decision"]
+        except OrgError as exc:  # the lease ended, a pause, a revoked token: the call does not happen
+            return {"outcome": "deny", "reason": exc.message, "rules": []}
+        rules = [r.get("id") if isinstance(r, dict) else r for r in d.get("rules", [])]
+        return {"outcome": d.get("outcome"), "reason": d.get("reason", ""), "rules": rules}
+
+    return decide
+
+
+def settle(
+    runner: Any, port: Any, claim: Any, actor: str, res: Any, tools: Any, out: Any, access: Any, after: str
+) -> bool:
+    """After a tool loop (the builder's or the reviewer's): its calls and tool ledger in the job's outcome, the
+    budget brakes asked; then True when the job ended here: a hard stop or a second unusable reply fails it
+    with its reason, trouble with the provider releases it, and so does a switch holding the actor (`after`
+    says what was not submitted). False: the caller submits."""
+    out.tools = tools.ledger
+    runner._ledger(AgentResult(ok=res.ok, calls=res.calls), out)
+    out.budget = runner._budget(port, claim.lane, actor, flush=access.flush if access is not None else None)
+    if not res.ok:
+        out.failure = res.failure
+        if res.failure in ("hard_stop", "malformed"):
+            runner._fail(port, claim, out, f"{res.failure}: {res.error}"[:300])
+        else:
+            runner._release(port, claim, out, f"{res.failure}: {res.error}"[:300])
+        return True
+    sw = holding_switch(port, actor, claim.lane, claim.task)
+    if sw:
+        runner._release(port, claim, out, f"paused ({sw}) after {after}")
+        return True
+    return False
+
+
 def tool_job(
     runner: Any, port: Any, claim: Any, actor: str, lane: Any, ep: Any, out: Any, access: Any = None
 ) -> Any:
     from org.agents.handover import handover
 
-    workspaces: Any = None
-    if not getattr(port.door, "remote", False):  # over the bus socket its server checks the commit
-        from org.workspaces import service
-
-        workspaces = service
-
+    workspaces = local_workspaces(port)
     try:
         h = handover(port.door, claim.token, claim.job, cfg=runner.cfg)
     except OrgError as exc:
@@ -90,38 +144,19 @@ def tool_job(
         return runner._fail(port, claim, out, f"no workspace for {claim.task}: {ws.get('error', 'none')}")
     action = (h.get("asks") or {}).get("action") or "work.submit"
 
-    def decide(tool: str, args: dict) -> dict:
-        try:
-            d = port.door.act(claim.token, action, actor, claim.task, {})["decision"]
-        except OrgError as exc:  # the lease ended, a pause, a revoked token: the call does not happen
-            return {"outcome": "deny", "reason": exc.message, "rules": []}
-        rules = [r.get("id") if isinstance(r, dict) else r for r in d.get("rules", [])]
-        return {"outcome": d.get("outcome"), "reason": d.get("reason", ""), "rules": rules}
-
     repo = runner.cfg.repos.get((claim.attributes or {}).get("repo"))
     tools = WorkspaceTools(
         ws["path"],
         test_command=repo.test.run if repo and repo.test else None,
         test_timeout=float(repo.test.timeout) if repo and repo.test else 120.0,
-        decide=decide,
+        decide=gate_decider(port, claim, actor, action),
         org_root=runner.cfg.root,  # hidden from the test command like the tests gate hides it
         sandbox="room" if runner.in_room else repo.sandbox if repo else "required",
         record=lambda entry: port.door.record_tool_call(claim.token, claim.job, entry),
     )
     agent = LaneAgent(actor, lane, ep, runner.pacer, runner.redact)
     res = run_tools(agent.call_with_tools, tool_messages(actor, lane, h, runner.redact), tools, LIMITS)
-    out.tools = tools.ledger
-    runner._ledger(AgentResult(ok=res.ok, calls=res.calls), out)
-    out.budget = runner._budget(port, claim.lane, actor, flush=access.flush if access is not None else None)
-    if not res.ok:
-        out.failure = res.failure
-        if res.failure in ("hard_stop", "malformed"):
-            return runner._fail(port, claim, out, f"{res.failure}: {res.error}"[:300])
-        runner._release(port, claim, out, f"{res.failure}: {res.error}"[:300])
-        return out
-    sw = holding_switch(port, actor, claim.lane, claim.task)
-    if sw:
-        runner._release(port, claim, out, f"paused ({sw}) after the work; the result was not submitted")
+    if settle(runner, port, claim, actor, res, tools, out, access, "the work; the result was not submitted"):
         return out
     ledger = "\n".join(
         f"- {e['tool']} {e['result']} ({e['decision'] or 'not decided'}, {e['latency_ms']:.0f} ms)"

@@ -82,10 +82,12 @@ if TYPE_CHECKING:
     from org.bus.budgets import Reservation
     from org.bus.claims import AGENT_EVENT_KINDS, Claim
     from org.bus.context import task_key
+    from org.bus.findings import SENT_BACK, last_review_findings
     from org.bus.redact import Redactor
     from org.bus.schema import SchemaTooNew
     from org.bus.store import BusBusy, sqlite_path
     from org.bus.switches import vendors_of
+    from org.bus.toolspecs import REVIEW_SPECS, TOOL_NAMES, TOOL_SPECS
     from org.bus.usage import UNKNOWN_SPEND
     from org.bus.witness import retire_witness
 
@@ -98,7 +100,11 @@ _HOMES = {
     "Reservation": "budgets",
     "Claim": "claims",
     "AGENT_EVENT_KINDS": "claims",
-    "TOOL_NAMES": "toolcalls",
+    "SENT_BACK": "findings",
+    "last_review_findings": "findings",
+    "TOOL_NAMES": "toolspecs",
+    "TOOL_SPECS": "toolspecs",
+    "REVIEW_SPECS": "toolspecs",
     "task_key": "context",
     "Redactor": "redact",
     "SchemaTooNew": "schema",
@@ -117,7 +123,11 @@ __getattr__ = lazy_names("org.bus", _HOMES, globals())
 # "bus-internals" in pyproject.toml): everything else under org.bus is its internals.
 __all__ = [
     "AGENT_EVENT_KINDS",
+    "SENT_BACK",
+    "last_review_findings",
     "TOOL_NAMES",
+    "TOOL_SPECS",
+    "REVIEW_SPECS",
     "Bus",
     "Claim",
     "Reservation",

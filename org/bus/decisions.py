@@ -17,6 +17,7 @@ from org.bus.handback import work_result_in
 from org.bus.payloads import ActionDecided, ActionVerdict, ApprovalRequested, JobSubmitted
 from org.bus.store import Tx
 from org.bus.switches import check_not_paused
+from org.bus.tasks import approval_rows as _rows
 from org.bus.tasks import check_attributes
 from org.bus.usage import task_spend
 from org.config.actions import canonical_action
@@ -47,37 +48,6 @@ _VERDICTS = {
     "reject": ("reject", "reject"),
     "changes": ("reject", "request changes on"),
 }
-
-_APPROVAL_COLS = (
-    "approval",
-    "task",
-    "kind",
-    "subject",
-    "lane",
-    "revision",
-    "status",
-    "requested_by",
-    "requested_at",
-    "decided_by",
-    "decided_at",
-    "note",
-    "reason",
-    "rules",
-    "job",
-)
-_SELECT = (
-    "SELECT id, task, kind, subject, lane, revision, status, requested_by, requested_at, decided_by, decided_at, "
-    "note, reason, rules, job FROM approvals"
-)
-
-
-def _rows(tx: Tx, where: str, params: dict) -> list[dict]:
-    out = []
-    for r in tx.x(f"{_SELECT} WHERE {where} ORDER BY id", params).all():
-        d = dict(zip(_APPROVAL_COLS, r, strict=True))
-        d["rules"] = json.loads(d["rules"] or "[]")
-        out.append(d)
-    return out
 
 
 def gate_approvers(cfg: OrgConfig, st: TaskState) -> list[str]:

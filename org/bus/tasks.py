@@ -31,6 +31,7 @@ __all__ = [
     "task_summary",
     "jobs_of",
     "approvals_of",
+    "approval_rows",
 ]
 
 
@@ -231,33 +232,45 @@ def jobs_of(tx: Tx, key: str, *, open_only: bool = False) -> list[dict]:
     return [dict(zip(cols, r, strict=True)) for r in tx.x(sql, {"k": key}).all()]
 
 
-def approvals_of(tx: Tx, key: str) -> list[dict]:
-    cols = (
-        "approval",
-        "kind",
-        "subject",
-        "lane",
-        "revision",
-        "status",
-        "requested_by",
-        "requested_at",
-        "decided_by",
-        "decided_at",
-        "note",
-        "reason",
-        "rules",
-    )
-    rows = tx.x(
-        "SELECT id, kind, subject, lane, revision, status, requested_by, requested_at, decided_by, decided_at, "
-        "note, reason, rules FROM approvals WHERE task = :k ORDER BY id",
-        {"k": key},
-    ).all()
+_APPROVAL_COLS = (
+    "approval",
+    "task",
+    "kind",
+    "subject",
+    "lane",
+    "revision",
+    "status",
+    "requested_by",
+    "requested_at",
+    "decided_by",
+    "decided_at",
+    "note",
+    "reason",
+    "rules",
+    "job",
+)
+_APPROVALS = (
+    "SELECT id, task, kind, subject, lane, revision, status, requested_by, requested_at, decided_by, decided_at, "
+    "note, reason, rules, job FROM approvals"
+)
+
+
+def approval_rows(tx: Tx, where: str, params: dict) -> list[dict]:
+    """The approval requests `where` selects (oldest first), their rules as a list: the one read of the table."""
     out = []
-    for r in rows:
-        d = dict(zip(cols, r, strict=True))
+    for r in tx.x(f"{_APPROVALS} WHERE {where} ORDER BY id", params).all():
+        d = dict(zip(_APPROVAL_COLS, r, strict=True))
         d["rules"] = json.loads(d["rules"] or "[]")
         out.append(d)
     return out
+
+
+def approvals_of(tx: Tx, key: str) -> list[dict]:
+    """A task's approval requests as its summary shows them (without the task and job columns)."""
+    return [
+        {k: v for k, v in r.items() if k not in ("task", "job")}
+        for r in approval_rows(tx, "task = :k", {"k": key})
+    ]
 
 
 def list_tasks(

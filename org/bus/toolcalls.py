@@ -14,28 +14,14 @@ from org.bus.context import Ctx
 from org.bus.jobs import job_id, refuse
 from org.bus.payloads import ToolCalled
 from org.bus.store import Tx
+from org.bus.toolspecs import TOOL_NAMES
 from org.engine import rule_ids
 from org.errors import UsageError
 
-__all__ = ["record_tool_call", "check_entry", "RESULTS", "DECISIONS", "TOOL_NAMES"]
+__all__ = ["record_tool_call", "check_entry", "RESULTS", "DECISIONS"]
 
 RESULTS = ("ok", "denied", "refused", "error", "failed", "timeout")
 DECISIONS = ("", "allow", "deny", "needs_approval")
-# every tool org's agents offer (org.agents.tools, org.agents.review; a test holds them to this list), and
-# "unknown" for a call naming none of them: a ledger entry's tool is a name from here, never the caller's text
-TOOL_NAMES = frozenset(
-    {
-        "list_files",
-        "read_file",
-        "search",
-        "write_file",
-        "edit_file",
-        "run_tests",
-        "submit",
-        "test_results",
-        "unknown",
-    }
-)
 _DIGEST = re.compile(r"^[0-9a-f]{16,64}$")
 _RULE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,79}$")
 _FIELDS = {"tool", "args_sha256", "result", "latency_ms", "decision", "rules"}

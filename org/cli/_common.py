@@ -18,6 +18,9 @@ __all__ = [
     "Opts",
     "JsonFlag",
     "SetOpt",
+    "TokenOpt",
+    "JobTokenOpt",
+    "ActTokenOpt",
     "DeprecatedBy",
     "opts",
     "emit",
@@ -32,6 +35,34 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print exactly one JSON d
 DeprecatedBy = Annotated[str | None, typer.Option("--by", hidden=True, help="Deprecated: use --as.")]
 SetOpt = Annotated[
     list[str] | None, typer.Option("--set", help="Attribute K=V (repeatable).", show_default=False)
+]
+# --token ($ORG_TOKEN, never shown): a principal's, a job's, or either on a task's action
+TokenOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--token",
+        envvar="ORG_TOKEN",
+        show_envvar=False,
+        help="Your token (default: $ORG_TOKEN; a human's own token file when --as names them).",
+    ),
+]
+JobTokenOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--token",
+        envvar="ORG_TOKEN",
+        show_envvar=False,
+        help="The job token your claim returned (default: $ORG_TOKEN).",
+    ),
+]
+ActTokenOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--token",
+        envvar="ORG_TOKEN",
+        show_envvar=False,
+        help="Agents: the job token of a job on the task; humans: their own token.",
+    ),
 ]
 
 

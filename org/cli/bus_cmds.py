@@ -10,7 +10,18 @@ from typing import Annotated
 
 import typer
 
-from org.cli._common import DeprecatedBy, JsonFlag, SetOpt, emit, err, opts, parse_sets
+from org.cli._common import (
+    ActTokenOpt,
+    DeprecatedBy,
+    JobTokenOpt,
+    JsonFlag,
+    SetOpt,
+    TokenOpt,
+    emit,
+    err,
+    opts,
+    parse_sets,
+)
 from org.cli._globals import sub_app
 
 __all__ = ["register", "open_door", "reader_as"]
@@ -19,24 +30,6 @@ task_app = sub_app("task", "Start, list and show tasks.")
 audit_app = sub_app("audit", "Check the tamper-evident audit log.")
 
 AsOpt = Annotated[str, typer.Option("--as", help="The actor (must be the token's principal).")]
-TokenOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--token",
-        envvar="ORG_TOKEN",
-        show_envvar=False,
-        help="Your token (default: $ORG_TOKEN; a human's own token file when --as names them).",
-    ),
-]
-JobTokenOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--token",
-        envvar="ORG_TOKEN",
-        show_envvar=False,
-        help="The job token your claim returned (default: $ORG_TOKEN).",
-    ),
-]
 MAX_FILE = 10 * 1024 * 1024
 
 
@@ -420,15 +413,7 @@ def act(
     as_: AsOpt,
     task: Annotated[str, typer.Option("--task", help="The task the action belongs to.")],
     sets: SetOpt = None,
-    token: Annotated[
-        str | None,
-        typer.Option(
-            "--token",
-            envvar="ORG_TOKEN",
-            show_envvar=False,
-            help="Agents: the job token of a job on the task; humans: their own token.",
-        ),
-    ] = None,
+    token: ActTokenOpt = None,
     wait: Annotated[
         float,
         typer.Option(

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from org.cli._common import DeprecatedBy, JsonFlag, emit, opts
+from org.cli._common import ActTokenOpt, DeprecatedBy, JsonFlag, TokenOpt, emit, opts
 from org.cli._globals import deprecated_by, sub_app
 
 __all__ = ["register"]
@@ -19,15 +19,6 @@ token_app = sub_app("token", "Issue, revoke and list principals' tokens.")
 cred_app = sub_app("credential", "Use a credential by name through the broker.")
 broker_app = sub_app("broker", "The credential broker: the one process that holds secrets.")
 
-TokenOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--token",
-        envvar="ORG_TOKEN",
-        show_envvar=False,
-        help="Your token (default: $ORG_TOKEN; a human's own token file with --as).",
-    ),
-]
 AsOpt = Annotated[
     str | None, typer.Option("--as", help="The human doing this (their own token file is used).")
 ]
@@ -284,15 +275,7 @@ def use(
     method: Annotated[str, typer.Option("--method", help="HTTP method of the call.")] = "GET",
     path: Annotated[str, typer.Option("--path", help="Path on the service, e.g. /repos/x/pulls.")] = "/",
     data: Annotated[str | None, typer.Option("--data", help="Request body.")] = None,
-    token: Annotated[
-        str | None,
-        typer.Option(
-            "--token",
-            envvar="ORG_TOKEN",
-            show_envvar=False,
-            help="Agents: the job token of a job on the task; humans: their own token.",
-        ),
-    ] = None,
+    token: ActTokenOpt = None,
     json_: JsonFlag = False,
 ) -> None:
     """Have the broker call SERVICE with CREDENTIAL (decide() first; you never see the secret).

@@ -7,22 +7,13 @@ from typing import Annotated
 
 import typer
 
-from org.cli._common import JsonFlag, emit, opts
+from org.cli._common import JobTokenOpt, JsonFlag, emit, opts
 from org.cli._globals import sub_app
 
 __all__ = ["register"]
 
 job_app = sub_app("job", "A job you hold: show its handover again, release it, or fail it with a reason.")
 JobArg = Annotated[str, typer.Argument(help="Job id (from your claim).")]
-JobTokenOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--token",
-        envvar="ORG_TOKEN",
-        show_envvar=False,
-        help="The job token your claim returned (default: $ORG_TOKEN).",
-    ),
-]
 NoteOpt = Annotated[str, typer.Option("--note", help="Why (recorded with the job and shown to humans).")]
 
 

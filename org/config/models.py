@@ -11,6 +11,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -23,6 +24,7 @@ __all__ = [
     "CommandRuntime",
     "RUNTIMES",
     "Budget",
+    "RoomLimits",
     "Lane",
     "Gate",
     "Limits",
@@ -249,6 +251,34 @@ class Member(Strict):
         return self
 
 
+class RoomLimits(Strict):
+    """What bounds each room a lane's agents work in (ADR 0291); a value left out keeps org's default (built-in
+    agents: wall 900 s, CPU 600 s, 4096 MiB; coding CLIs: wall 900 s, CPU and memory unlimited)."""
+
+    wall_s: float | None = Field(
+        default=None,
+        strict=True,
+        gt=0,
+        le=86400,
+        allow_inf_nan=False,
+        description="Wall time of one job's room in seconds (then stopped, the job released).",
+    )
+    cpu_s: int | None = Field(
+        default=None,
+        strict=True,
+        ge=1,
+        le=86400,
+        description="CPU seconds of each process in the room (RLIMIT_CPU; then killed, the job failed).",
+    )
+    memory_mb: int | None = Field(
+        default=None,
+        strict=True,
+        ge=128,
+        le=1 << 20,
+        description="Address space of each process in the room in MiB (RLIMIT_AS).",
+    )
+
+
 class Lane(Strict):
     lane: str = Field(pattern=ID)
     kind: Literal["agent", "human"]
@@ -271,6 +301,17 @@ class Lane(Strict):
         description="Sandbox its agents: required (refuse to run without one) or auto (sandbox when "
         "bubblewrap works here, else environment scrubbing only, recorded as isolation: none).",
     )
+    room: RoomLimits | None = Field(
+        default=None,
+        description="Limits of each room its agents work in: wall_s, cpu_s, memory_mb (omitted: org's defaults).",
+    )
+
+    @field_validator("room")
+    @classmethod
+    def _room_for_agents(cls, v: RoomLimits | None, info: ValidationInfo) -> RoomLimits | None:
+        if v is not None and info.data.get("kind") != "agent":
+            raise ValueError("'room' limits are for agent lanes (a human lane works in no room)")
+        return v
 
 
 class Gate(Strict):

@@ -618,43 +618,22 @@ class Policy:
                 self.cfg, attrs, requested_tier if requested_tier in tiers else None
             ).tier
         red, cons, lane_hit = self._for_action(who.lane, action)
-        if missing:
-            return self._judge_unknown(
-                actor, who, action, attrs, requested_tier, approvals, authors, missing, red, cons, lane_hit
-            )
-        denies = [RuleHit(r.id, "deny", r.source, r.reason, r.adr) for r in red if r.test(attrs)]
-        if lane_hit is not None:
-            denies.append(lane_hit)
-        if denies:
-            return self._deny(actor, action, attrs, denies)
-        needs = [RuleHit(r.id, "needs_approval", r.source, r.reason, r.adr) for r in cons if r.test(attrs)]
-        return self._consequences(actor, who, action, attrs, approvals, authors, needs)
 
-    def _judge_unknown(
-        self,
-        actor: str,
-        who: Any,
-        action: str,
-        attrs: dict[str, Any],
-        requested_tier: Any,
-        approvals: Collection[str],
-        authors: Collection[str],
-        missing: tuple[str, ...],
-        red: list[_Rule],
-        cons: list[_Rule],
-        lane_hit: RuleHit | None,
-    ) -> Decision:
-        """_judge's rules with unknown facts (ADR 0168): a RED or consequential rule fires when some reading of
-        its own unknowns fires it; the tier shown is one no reading exceeds."""
-        fired = [r for r in red if self._fires(r, attrs, missing, requested_tier)]
-        if not fired and lane_hit is None:
-            fired = [r for r in cons if self._fires(r, attrs, missing, requested_tier)]
-        used = sorted({k for r in fired for k in self._mine(r.reads, missing)})
-        if self._needs_tier:
-            attrs["tier"] = self._worst_tier(attrs, missing)
-        note = f" (unknown: {', '.join(used)}; read at its worst)" if used else ""
-        if lane_hit is not None or (fired and fired[0].effect == "deny"):
-            hits = [RuleHit(r.id, "deny", r.source, r.reason + note, r.adr) for r in fired]
+        def fires(r: _Rule) -> bool:
+            # ADR 0168: with unknown facts, a rule fires when some reading of its own unknowns fires it
+            return self._fires(r, attrs, missing, requested_tier) if missing else r.test(attrs)
+
+        denies = [r for r in red if fires(r)]
+        denied = bool(denies) or lane_hit is not None
+        fired = denies if denied else [r for r in cons if fires(r)]
+        note = ""
+        if missing:
+            used = sorted({k for r in fired for k in self._mine(r.reads, missing)})
+            if self._needs_tier:  # the tier shown is one no reading exceeds
+                attrs["tier"] = self._worst_tier(attrs, missing)
+            note = f" (unknown: {', '.join(used)}; read at its worst)" if used else ""
+        if denied:
+            hits = [RuleHit(r.id, "deny", r.source, r.reason + note, r.adr) for r in denies]
             return self._deny(actor, action, attrs, hits + ([lane_hit] if lane_hit is not None else []))
         needs = [RuleHit(r.id, "needs_approval", r.source, r.reason, r.adr) for r in fired]
         d = self._consequences(actor, who, action, attrs, approvals, authors, needs)

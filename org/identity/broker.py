@@ -120,15 +120,9 @@ class Broker:
             )
         why, key = self._planned(p, r["task"], credential, service, method, path, body)
         if why:
-            self._record(
-                p,
-                r["task"],
-                "credential.refused",
-                credential,
-                service,
-                {"method": method, "path": path, "reason": why},
+            raise self._refused(
+                p, r["task"], credential, service, {"method": method, "path": path, "reason": why}
             )
-            raise Denied(REFUSED)
         spec, idem = self._spec(r["task"], credential, service, d)
         base = self.stand_ins.url(credential, idem) if spec is not None else None
         stand_in = base is not None
@@ -144,20 +138,13 @@ class Broker:
                 if not base
                 else "malformed secret"
             )
-            self._record(p, r["task"], "credential.refused", credential, service, {"reason": why})
-            raise Denied(REFUSED)
+            raise self._refused(p, r["task"], credential, service, {"reason": why})
         if key is not None:  # a planned call: at most once per job, reserved before it is made
             why = self._reserve(p, r["task"], credential, service, method, path, key)
             if why:
-                self._record(
-                    p,
-                    r["task"],
-                    "credential.refused",
-                    credential,
-                    service,
-                    {"method": method, "path": path, "reason": why},
+                raise self._refused(
+                    p, r["task"], credential, service, {"method": method, "path": path, "reason": why}
                 )
-                raise Denied(REFUSED)
         url = base.rstrip("/") + path
         req = urllib.request.Request(url, data=body.encode() if body is not None else None, method=method)
         req.add_header(spec.header, f"{spec.scheme} {secret}" if spec.scheme else secret)
@@ -302,6 +289,12 @@ class Broker:
             return None
 
         return ctx.write(fn)
+
+    def _refused(self, p, task: str, credential: str, service: str, data: dict) -> Denied:
+        """The refusal of a use the decision allowed, recorded (`data` says why) and answered as every refusal
+        is (REFUSED: nothing about which credentials exist)."""
+        self._record(p, task, "credential.refused", credential, service, data)
+        return Denied(REFUSED)
 
     def _record(self, p, task: str, type_: str, credential: str, service: str, data: dict) -> None:
         ctx = self.bus.ctx

@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from org.bus.audit import iso
+from org.bus.findings import last_review_findings
 from org.bus.submit import VERDICTS
 from org.engine.risk import classify
 from org.errors import OrgError
 
-__all__ = ["job_facts", "last_review_findings", "revision_read", "READS"]
+__all__ = ["job_facts", "revision_read", "READS"]
 
 ASKS = {
     "work": "Do the work the task names; submit --verdict pass (your workspace's commit is the revision) or "
@@ -23,21 +24,6 @@ ASKS = {
     "changes (findings bound to paths and lines) or fail, with --revision set to the revision you reviewed.",
     "approval": "Approve or reject the bound revision with a note (humans only, never an author).",
 }
-
-
-def last_review_findings(events: list[dict]) -> list[dict]:
-    """The findings of the reviews that sent the task back (those on the newest revision sent back)."""
-    found: list[tuple[Any, list, Any]] = []
-    for e in events:
-        if e.get("type") != "review.filed":
-            continue
-        d = e.get("data") or {}
-        if d.get("verdict") in ("changes", "fail"):
-            found.append((d.get("revision"), d.get("findings") or [], e.get("actor")))
-    if not found:
-        return []
-    last = found[-1][0]
-    return [{**f, "by": who} for rev, fs, who in found if rev == last for f in fs]
 
 
 def _job_row(view: dict, job: int) -> dict:

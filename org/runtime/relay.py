@@ -95,6 +95,21 @@ def _pump(src: socket.socket, dst: socket.socket) -> None:
         dst.shutdown(socket.SHUT_WR)
 
 
+def _at_cpu_limit(code: int) -> int:
+    """The CLI's exit code, a SIGKILL at the CPU limit's hard bound (a CLI that ignored SIGXCPU) said as the
+    limit's SIGXCPU: the CPU time the CLI and what it reaped used reached the room's limit (RLIMIT_CPU)."""
+    import resource
+    import signal
+
+    if code != -signal.SIGKILL:
+        return code
+    soft = resource.getrlimit(resource.RLIMIT_CPU)[0]
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if soft != resource.RLIM_INFINITY and used.ru_utime + used.ru_stime >= soft:
+        return -signal.SIGXCPU
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m org.runtime.relay", description=__doc__.splitlines()[0])
     ap.add_argument(
@@ -114,7 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         env = {**os.environ, **relay.env(os.environ.get(TOKEN_ENV))}
         try:
-            return subprocess.call(cmd, env=env)
+            code = _at_cpu_limit(subprocess.call(cmd, env=env))
+            return 128 - code if code < 0 else code  # killed by a signal: 128 + it, as a shell says
         except OSError as exc:
             print(f"org relay: cannot start {cmd[0]}: {exc.strerror or exc}", file=sys.stderr)
             return 127

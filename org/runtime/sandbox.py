@@ -120,6 +120,16 @@ class Limits:
             out.append((resource.RLIMIT_NPROC, self.processes, self.processes))
         return out
 
+    def at_limit(self, returncode: int | None) -> str | None:
+        """Why a room's process that ended with `returncode` was killed by a limit set here, or None: SIGXCPU
+        is the CPU limit's (bubblewrap passes a child's death by a signal on as 128 + the signal; the relay
+        a CLI's, and a CLI's SIGKILL at the limit's hard bound as SIGXCPU, see org.runtime.relay)."""
+        if self.cpu_s is None or returncode is None:
+            return None
+        if returncode in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
+            return f"killed at its CPU limit of {self.cpu_s} s"
+        return None
+
     def notes(self) -> list[str]:
         """What was asked and cannot be applied here."""
         if self.processes is not None and os.getuid() == 0:
@@ -330,12 +340,8 @@ class Sandbox:
             self.kill(proc)
             raise
         code = proc.returncode
-        if (
-            limit is None
-            and self.limits.cpu_s is not None
-            and code in (-signal.SIGXCPU, 128 + signal.SIGXCPU)
-        ):
-            limit = "cpu"  # bubblewrap passes its child's death by a signal on as 128 + the signal
+        if limit is None and code in (-signal.SIGXCPU, 128 + signal.SIGXCPU) and self.limits.at_limit(code):
+            limit = "cpu"
         return Result(code, out, err, self.isolation, time.monotonic() - t0, limit)
 
     def close(self) -> None:

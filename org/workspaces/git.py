@@ -23,6 +23,7 @@ __all__ = [
     "workspace_head",
     "fetch_workspace",
     "move_workspace_head",
+    "point_workspace_objects",
 ]
 
 # Command-line config wins over a repository's own (no hooks, no fsmonitor, no pager, no credential prompts).
@@ -298,6 +299,15 @@ def move_workspace_head(path: Path | str, commit: str, index: Path | str | None 
     _replace(gd, parts, f"{commit}\n".encode())
     if index is not None:
         _replace(gd, ["index"], Path(index).read_bytes())
+
+
+def point_workspace_objects(path: Path | str, objects: Path | str) -> None:
+    """Make the workspace's objects/info/alternates name `objects` alone (org's object store for its task, ADR
+    0290), written as files like its HEAD (no git runs in the workspace; symlinks refused); unchanged if so."""
+    gd = _git_dir(Path(path))
+    want = f"{Path(objects).resolve()}\n".encode()
+    if _read(gd, ["objects", "info", "alternates"]) != want:
+        _replace(gd, ["objects", "info", "alternates"], want)
 
 
 def _replace(gd: Path, parts: list[str], data: bytes) -> None:

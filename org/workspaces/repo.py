@@ -6,8 +6,13 @@ Layout under the org root (ADR 0090):
                                    as org accepted it, refs/org/base/T-N its base, refs/org/attempts/T-N/K
                                    heads saved before any reset or removal
     .org/repos/NAME.lock           the per-repository lock (flock)
-    <workspaces>/T-N               the task's workspace: a clone of its own (objects shared read-only
-                                   with the mirror), on branch org/T-N
+    .org/repos/NAME.target.git     the target's history only (fetched from the mirror's target when a
+                                   workspace is made): what every task of the repository may read
+    .org/repos/NAME.rooms/T-N.git  the task's own objects (its branch, incoming head and saved attempts,
+                                   fetched from the mirror; the target's through NAME.target.git)
+    <workspaces>/T-N               the task's workspace: a clone of its own on branch org/T-N whose
+                                   objects/info/alternates names NAME.rooms/T-N.git alone: a job's room binds
+                                   that and NAME.target.git read-only, never the mirror (ADR 0290)
 """
 
 from __future__ import annotations
@@ -24,7 +29,14 @@ from pathlib import Path
 
 from org.config.repos import Repo
 from org.errors import Conflict, NotFound, OrgError, UsageError
-from org.workspaces.git import GitError, fetch_workspace, git, git_ok, workspace_head
+from org.workspaces.git import (
+    GitError,
+    fetch_workspace,
+    git,
+    git_ok,
+    point_workspace_objects,
+    workspace_head,
+)
 
 __all__ = ["Repository", "Workspace", "branch_of", "LOCK_TIMEOUT"]
 
@@ -75,6 +87,8 @@ class Repository:
         self.spec = spec
         self.mirror = self.root / ".org" / "repos" / f"{name}.git"
         self.workspaces = (self.root / workspaces_dir).resolve()
+        self.target_store = self.root / ".org" / "repos" / f"{name}.target.git"
+        self.rooms = self.root / ".org" / "repos" / f"{name}.rooms"
         self.target_ref = f"refs/heads/{spec.target}"
         self.tracking_ref = f"refs/remotes/origin/{spec.target}"
 
@@ -180,23 +194,85 @@ class Repository:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f".{task}.new-{os.getpid()}")
             shutil.rmtree(tmp, ignore_errors=True)
+            self._sync_target()
+            store = self.sync_room(task, locked=True)
             git(
-                [
-                    "clone",
-                    "-q",
-                    "--shared",
-                    "--no-tags",
-                    "--branch",
-                    branch,
-                    "--",
-                    str(self.mirror),
-                    str(tmp),
-                ],
+                ["clone", "-q", "--shared", "--no-tags", "--branch", branch, "--", str(store), str(tmp)],
                 timeout=600,
             )
             os.replace(tmp, path)
             self._setup(path)
         return self.show(task)
+
+    # -- what a job's room reads (ADR 0290) -------------------------------------------------------------
+    def _bare(self, path: Path, alternates: Path | None = None) -> None:
+        if (path / "HEAD").is_file():
+            return
+        tmp = path.with_name(path.name + f".new-{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.parent.mkdir(parents=True, exist_ok=True)
+        git(["init", "-q", "--bare", str(tmp)])
+        if alternates is not None:
+            (tmp / "objects" / "info" / "alternates").write_text(f"{(alternates / 'objects').resolve()}\n")
+        os.replace(tmp, path)
+
+    def _sync_target(self) -> None:
+        """The target store gets the target's history as the mirror holds it (call under the lock)."""
+        self._bare(self.target_store)
+        git(
+            ["fetch", "-q", "--no-tags", "--", str(self.mirror), f"+{self.tracking_ref}:refs/heads/target"],
+            git_dir=self.target_store,
+            timeout=600,
+        )
+
+    def room_store(self, task: str) -> Path:
+        """The bare repository holding the task's own objects (its workspace's alternates name its objects)."""
+        branch_of(task)
+        return self.rooms / f"{task}.git"
+
+    def _task_refs(self, git_dir: Path, task: str) -> dict[str, str]:
+        out = git(
+            [
+                "for-each-ref",
+                "--format=%(refname) %(objectname)",
+                f"refs/heads/{branch_of(task)}",
+                f"refs/org/incoming/{task}",
+                f"refs/org/attempts/{task}/",
+            ],
+            git_dir=git_dir,
+        ).stdout.decode()
+        return dict(line.split(" ", 1) for line in out.splitlines() if " " in line)
+
+    def sync_room(self, task: str, *, locked: bool = False) -> Path:
+        """Bring the task's own refs (branch, incoming head, saved attempts) and the objects they reach but the
+        target store lacks into its room store; return the store. Nothing of another task's is fetched: the
+        refs named are the task's, and what they reach is its own history over the target's."""
+        if not locked:
+            with self.lock():
+                return self.sync_room(task, locked=True)
+        store = self.room_store(task)
+        if not (self.target_store / "HEAD").is_file():
+            self._sync_target()
+        self._bare(store, alternates=self.target_store)
+        want = self._task_refs(self.mirror, task)
+        have = self._task_refs(store, task)
+        if want != have:
+            specs = [f"+{ref}:{ref}" for ref in sorted(want)]
+            git(["fetch", "-q", "--no-tags", "--", str(self.mirror), *specs], git_dir=store, timeout=600)
+            for ref in sorted(set(have) - set(want)):
+                git(["update-ref", "-d", ref], git_dir=store)
+        return store
+
+    def room_objects(self, task: str) -> list[Path]:
+        """What a job's room of the task binds read-only for git to work in its workspace: the task's room
+        store's objects and the target store's. The store is brought up to date first, and the workspace's
+        alternates are made to name it alone (they are the agent's to write)."""
+        with self.lock():
+            store = self.sync_room(task, locked=True)
+            path = self.path_of(task)
+            if (path / ".git").exists():
+                point_workspace_objects(path, store / "objects")
+        return [store / "objects", self.target_store / "objects"]
 
     def _setup(self, path: Path) -> None:
         if self.spec.setup is None:
@@ -293,6 +369,8 @@ class Repository:
                 trash = path.with_name(f".{task}.gone-{os.getpid()}")
                 os.replace(path, trash)
                 shutil.rmtree(trash, ignore_errors=True)
+            # its room store goes with it (its objects stay in the mirror; a workspace made again fetches them)
+            shutil.rmtree(self.room_store(task), ignore_errors=True)
             git(["worktree", "prune"], git_dir=self.mirror)
         return {"task": task, "repo": self.name, "removed": str(path), "saved": saved}
 

@@ -10,7 +10,7 @@ import re
 import tempfile
 
 from org.errors import Conflict, NotFound, UsageError
-from org.workspaces.git import fetch_workspace, git, git_ok, move_workspace_head
+from org.workspaces.git import fetch_workspace, git, git_ok, move_workspace_head, point_workspace_objects
 from org.workspaces.repo import Repository, branch_of
 
 __all__ = ["collect", "accept", "trailers", "ensure_commit", "shared_ref"]
@@ -39,6 +39,9 @@ def collect(
             "at org's accepted head (saved attempts are kept)"
         )
     incoming = f"refs/org/incoming/{task}"
+    # its alternates name its task's room store alone before org reads its objects (an agent that pointed them
+    # at org's mirror would otherwise get another task's objects into its own history, ADR 0290)
+    point_workspace_objects(path, repo.sync_room(task, locked=True) / "objects")
     # the workspace's .git is the agent's: org reads its HEAD as files and its objects through a repository
     # org makes; no git ever runs with the workspace's config (ADR 0136)
     fetch_workspace(repo.mirror, path, incoming)
@@ -54,6 +57,7 @@ def collect(
         chosen = _sealed(repo, task, path, sha, actor=actor, gate=gate, tip=sha == head)
     else:
         chosen = _commit_changes(repo, task, path, head, actor=actor, gate=gate)
+    repo.sync_room(task, locked=True)  # the workspace's HEAD may now be org's commit: its room reads it
     target = repo.sync()
     base = git(["merge-base", chosen, target], git_dir=repo.mirror, check=False).stdout.decode().strip()
     if not base:

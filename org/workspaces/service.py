@@ -39,16 +39,18 @@ def repository(bus: Any, tr: TaskRepo) -> Repository:
     return Repository(root, tr.repo, tr.spec, tr.cfg.workspaces_dir)
 
 
-def room_reads(cfg: Any, repo: str) -> list[Path]:
-    """What a job's room must read, besides the task's workspace, for git to work in that workspace (a coding
-    CLI lists and diffs files with git): the object store of org's mirror of the repository, since a workspace
-    is a `--shared` clone whose objects/info/alternates names it (ADR 0240). Computed from the org's own
-    layout, never read from the workspace: its alternates file is the agent's to write."""
+def room_reads(cfg: Any, repo: str, task: str) -> list[Path]:
+    """What a job's room of `task` must read, besides its workspace, for git to work there (a coding CLI lists
+    and diffs files with git): the task's own object store and the target's history (ADR 0290), never org's
+    mirror (other tasks' revisions). Computed from the org's layout, never read from the workspace (its
+    alternates file is the agent's to write: org rewrites it to name the task's store)."""
     spec = cfg.repos.get(repo)
     if spec is None or cfg.root is None:
         return []
-    objects = Repository(Path(cfg.root), repo, spec, cfg.workspaces_dir).mirror / "objects"
-    return [objects] if objects.is_dir() else []
+    r = Repository(Path(cfg.root), repo, spec, cfg.workspaces_dir)
+    if not r.mirror.is_dir():
+        return []
+    return [p for p in r.room_objects(task) if p.is_dir()]
 
 
 def _task(bus: Any, task: str) -> TaskRepo:

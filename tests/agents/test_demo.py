@@ -97,7 +97,16 @@ def demo(tmp_path_factory):
         )
         assert job[-1].returncode == 0, job[-1].stderr
     job.append(run_org("--json", "run", root=root, env=env, timeout=300))
-    assert job[-1].returncode == 0 and json.loads(job[-1].stdout)["tasks_done"] == 2, job[-1].stderr[-3000:]
+    if (
+        job[-1].returncode != 0 or json.loads(job[-1].stdout)["tasks_done"] != 2
+    ):  # say why: the run and the log
+        tail = [
+            f"{e['type']} {e.get('task') or ''} {e.get('actor') or ''} {json.dumps(e.get('data'))[:300]}"
+            for e in _events(root)[-60:]
+        ]
+        pytest.fail(
+            f"org run: {job[-1].stdout[-4000:]}\n{job[-1].stderr[-3000:]}\nlast events:\n" + "\n".join(tail)
+        )
     # the sample repository as the README's `git log` shows it, before the rerun makes it afresh
     log = sh_git(root / ".org" / "demo" / "service", "log", "--format=%H%x00%P%x00%B%x01", "main")
     main_job = root / ".org" / "org.db"

@@ -276,3 +276,35 @@ def test_a_reader_that_fails_is_an_answer_to_the_model():
         read=broken,
     )
     assert res.ok and [e["result"] for e in tools.ledger] == ["refused"]
+
+
+def test_an_unreadable_reviewer_call_is_refused_as_an_unknown_tool_not_a_repair():
+    """The reviewer drives the builder's loop (org.agents.toolloop) with an answer: a tool call it cannot read
+    is said to the model as an unknown tool (recorded as one), and does not spend the verdict's one repair."""
+    bad = _Reply(
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {"id": "c0", "type": "function", "function": {"name": "read_file", "arguments": "{"}}
+            ],
+        }
+    )
+    good = {"verdict": "pass", "revision": "abc", "summary": "fine"}
+    res, tools = _loop(
+        [
+            bad,
+            _Reply({"role": "assistant", "content": "looks good"}),
+            _Reply({"role": "assistant", "content": json.dumps(good)}),
+        ]
+    )
+    assert res.ok and res.repaired and res.output.verdict == "pass"
+    assert [(e["tool"], e["result"]) for e in tools.ledger] == [("unknown", "refused")]
+
+
+def test_a_reviewer_is_held_to_its_own_limits_not_the_builders_no_progress_count():
+    """Reading a different file each turn changes nothing and runs no test: the builder's loop would stop it as
+    no progress after 8 turns; the reviewer's limits stop it at its turn limit (12), said as without a verdict."""
+    res, tools = _loop([_call(i, "list_files", {"path": f"d{i}"}) for i in range(100)])
+    assert res.failure == "hard_stop" and res.error == "turn limit: 12 model turns without a verdict"
+    assert len(tools.ledger) == 12

@@ -83,6 +83,16 @@ class _Runner:
         self.notes.append((kind, text))
 
 
+def _listen(path: Path):
+    """A Unix socket listening at `path` (what the run's broker makes)."""
+    import socket
+
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(str(path))
+    s.listen(8)
+    return s
+
+
 def _rooms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: str, **kw) -> tuple[rooms.Rooms, Path]:
     ws = tmp_path / "ws"
     ws.mkdir()
@@ -221,11 +231,58 @@ def test_a_spare_room_started_before_the_broker_listened_is_never_handed_a_job(t
     early = R._start(None)
     assert "broker" not in early.room.sockets
     R._spare.append(early)
-    broker.touch()  # now it listens
+    listener = _listen(broker)  # now it listens
     got = R._take_spare()
     try:
         assert got is not early and "broker" in got.room.sockets
         assert early.proc.poll() is not None or early.proc.wait(timeout=10) is not None  # the stale one ended
     finally:
         got.discard()
+        R.close()
+        listener.close()
+
+
+def test_a_job_room_waits_for_the_runs_broker_that_is_still_starting(tmp_path, monkeypatch):
+    """On a loaded machine the run's broker (a process of its own) may listen only after the first job is
+    claimed: the job's room must not start without the broker socket then (the ops job could use no
+    credential and its task escalated, leaving `org run` with a task undone in a fresh-clone CI run)."""
+    R, _ws = _rooms(tmp_path, monkeypatch, "import time\ntime.sleep(30)\n")
+    broker = tmp_path / "broker.sock"
+    R.broker = broker  # the run's broker, not listening yet
+    broker.touch()  # a socket file left by a dead broker is not a broker
+    listening = []
+
+    def start() -> None:
+        broker.unlink()
+        listening.append(_listen(broker))
+
+    threading.Timer(0.5, start).start()  # it listens a moment later
+    got = R._take_spare()
+    try:
+        assert "broker" in got.room.sockets and listening
+    finally:
+        got.discard()
+        R.close()
+        for s in listening:
+            s.close()
+
+
+def test_a_broker_that_never_listens_is_waited_for_once_not_per_job(tmp_path, monkeypatch):
+    """Bounded: a broker that never comes is waited for once (the jobs then run without it and a credential
+    use says no broker serves the run), not once per job."""
+    R, _ws = _rooms(tmp_path, monkeypatch, "import time\ntime.sleep(30)\n")
+    monkeypatch.setattr(rooms, "BROKER_WAIT_S", 0.3)
+    R.broker = tmp_path / "never.sock"
+    started = []
+    try:
+        t0 = time.monotonic()
+        started.append(R._start(None))
+        first = time.monotonic() - t0
+        started.append(R._start(None))
+        assert "broker" not in started[0].room.sockets and "broker" not in started[1].room.sockets
+        assert first >= 0.3  # it was waited for ...
+        assert R._broker_given_up  # ... and then given up for the rest of the run
+    finally:
+        for s in started:
+            s.discard()
         R.close()

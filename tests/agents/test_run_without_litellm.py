@@ -105,11 +105,18 @@ def test_a_registered_price_counts_without_litellm():
         llm._REGISTERED.pop(model, None)
 
 
-def test_the_direct_path_answers_as_litellm_does(local_server):
+def _through_litellm(monkeypatch, model, **kw):
+    """llm.complete as it calls a model not on OpenAI's wire: through litellm's client."""
+    with monkeypatch.context() as m:
+        m.setattr(llm, "direct_wire", lambda called, api_base: False)
+        return llm.complete(model, MSG, **kw)
+
+
+def test_the_direct_path_answers_as_litellm_does(local_server, monkeypatch):
     """The same call on the plain client and through litellm: same content, usage, cost, finish and message."""
     kw = {"called": "openai/anthropic/claude-sonnet-4-5", "api_base": local_server.url, "api_key": "x"}
     fast = llm.complete("anthropic/claude-sonnet-4-5", MSG, **kw)
-    slow = llm._complete_litellm("anthropic/claude-sonnet-4-5", MSG, **kw)
+    slow = _through_litellm(monkeypatch, "anthropic/claude-sonnet-4-5", **kw)
     assert fast.ok and slow.ok
     for f in (
         "content",
@@ -124,19 +131,19 @@ def test_the_direct_path_answers_as_litellm_does(local_server):
     assert fast.cost_usd and fast.served_by == slow.served_by and fast.provider == slow.provider
 
 
-def test_the_direct_path_classifies_trouble_as_litellm_does(local_server):
+def test_the_direct_path_classifies_trouble_as_litellm_does(local_server, monkeypatch):
     """Quota exhausted (with its reset), a server that says it is down and one that is not there: the same
     outcome, status and wait either way."""
     local_server.config.quota_requests = 0
     local_server.config.quota_reset_s = 7200
     kw = {"called": "openai/gpt-5", "api_base": local_server.url, "api_key": "x"}
     fast = llm.complete("openai/gpt-5", MSG, **kw)
-    slow = llm._complete_litellm("openai/gpt-5", MSG, **kw)
+    slow = _through_litellm(monkeypatch, "openai/gpt-5", **kw)
     assert (fast.outcome, fast.status, fast.retry_after_s) == (slow.outcome, slow.status, slow.retry_after_s)
     assert fast.outcome == "quota_exhausted"
     local_server.config.down = True
     fast = llm.complete("openai/gpt-5", MSG, **kw)
-    slow = llm._complete_litellm("openai/gpt-5", MSG, **kw)
+    slow = _through_litellm(monkeypatch, "openai/gpt-5", **kw)
     assert (fast.outcome, fast.status) == (slow.outcome, slow.status) == ("unavailable", 503)
     import socket
 
@@ -144,7 +151,7 @@ def test_the_direct_path_classifies_trouble_as_litellm_does(local_server):
         s.bind(("127.0.0.1", 0))
         kw["api_base"] = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
     fast = llm.complete("openai/gpt-5", MSG, timeout_s=5, **kw)
-    slow = llm._complete_litellm("openai/gpt-5", MSG, timeout_s=5, **kw)
+    slow = _through_litellm(monkeypatch, "openai/gpt-5", timeout_s=5, **kw)
     assert fast.outcome == slow.outcome == "unavailable"
 
 

@@ -16,6 +16,11 @@ Each measurement runs `--runs` times; every line is printed per run, then the sp
    and its ledger flush before the budget check (POST /org/flush), against one model call.
 3. Claim + submit through the agents' bus socket (org.identity.busd, org.runtime.busclient) against the
    same two calls on the in-process door (goal: under 1.5x).
+5. A CLI job's room and its git objects (ADR 0290): per job, org's preparation (the task's room store brought up
+   to date, its workspace's alternates checked) plus `git status` in the room binding the task's store and the
+   target's, against `git status` in a room binding the mirror's whole objects/ (as before ADR 0290); per task,
+   the target and room stores made and the clone from the task's store, against the former `clone --shared`
+   from the mirror. `--only room_objects` runs this part alone.
 """
 
 from __future__ import annotations
@@ -335,6 +340,88 @@ def kill_switch(n: int) -> None:
     )
 
 
+def room_objects(n: int) -> None:
+    from org.runtime import Isolation, job_sandbox, probe
+
+    if not probe()[0]:
+        print("room objects: skipped (no sandbox)")
+        return
+    from org.config.repos import Repo
+    from org.workspaces.git import git
+    from org.workspaces.repo import Repository
+
+    with tempfile.TemporaryDirectory() as d:
+        src = Path(d) / "src"
+        src.mkdir()
+        for i in range(300):  # a small project: 300 files in 30 folders, 20 commits
+            f = src / f"pkg{i % 30}" / f"m{i}.py"
+            f.parent.mkdir(exist_ok=True)
+            f.write_text(f"X = {i}\n" * 40)
+        env = ["-c", "user.name=b", "-c", "user.email=b@b", "-c", "init.defaultBranch=main"]
+        subprocess.run(["git", *env, "init", "-q"], cwd=src, check=True)
+        for c in range(20):
+            (src / "pkg0" / "m0.py").write_text(f"X = {c}\n")
+            subprocess.run(["git", *env, "add", "-A"], cwd=src, check=True)
+            subprocess.run(["git", *env, "commit", "-qm", f"c{c}"], cwd=src, check=True)
+        repo = Repository(Path(d) / "org", "app", Repo(path=str(src), target="main"))
+        repo.create("T-1")
+        ws = repo.path_of("T-1")
+        old = job_sandbox(ws, isolation=Isolation("bwrap"), read_only=[repo.mirror / "objects"], python=False)
+        new_reads = repo.room_objects("T-1")
+        new = job_sandbox(ws, isolation=Isolation("bwrap"), read_only=new_reads, python=False)
+        status = ["git", "status", "--porcelain"]
+
+        def after() -> None:
+            reads = repo.room_objects("T-1")
+            job_sandbox(ws, isolation=Isolation("bwrap"), read_only=reads, python=False).run(status)
+
+        # the room as before reads the mirror through the workspace's old alternates
+        def before() -> None:
+            (ws / ".git" / "objects" / "info" / "alternates").write_text(f"{repo.mirror / 'objects'}\n")
+            old.run(status)
+            (ws / ".git" / "objects" / "info" / "alternates").write_text(f"{new_reads[0]}\n")
+
+        b, a = paired_ms(before, after, max(4, n // 2))
+        print(
+            f"CLI room + git status, per job  mirror {b:7.2f} ms  own store {a:7.2f} ms  "
+            f"ratio {ratio('room objects per job', a / b):5.2f}x  added {a - b:6.2f} ms"
+        )
+        new.close()
+        old.close()
+        k = [1]
+
+        def make_new() -> None:
+            k[0] += 1
+            repo.create(f"T-{k[0]}")
+
+        def make_old() -> None:
+            k[0] += 1
+            t = f"T-{k[0]}"
+            with repo.lock():
+                base = repo.sync()
+                repo.g("update-ref", f"refs/heads/org/{t}", base, "0" * 40)
+                repo.g("update-ref", f"refs/org/base/{t}", base)
+                git(
+                    [
+                        "clone",
+                        "-q",
+                        "--shared",
+                        "--no-tags",
+                        "--branch",
+                        f"org/{t}",
+                        "--",
+                        str(repo.mirror),
+                        str(repo.path_of(t)),
+                    ]
+                )
+
+        b, a = paired_ms(make_old, make_new, max(4, n // 4))
+        print(
+            f"workspace made, per task        mirror {b:7.2f} ms  own store {a:7.2f} ms  "
+            f"ratio {ratio('room objects per task', a / b):5.2f}x  added {a - b:6.2f} ms"
+        )
+
+
 def main() -> int:
     import os
 
@@ -344,14 +431,14 @@ def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--n", type=int, default=40)
     p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--only", action="append", help="run only these parts (by function name)")
     a = p.parse_args()
+    parts = [sandbox, gateway, per_job, bus_socket, kill_switch, room_objects]
     for run in range(1, a.runs + 1):
         print(f"-- run {run} of {a.runs}")
-        sandbox(a.n)
-        gateway(a.n)
-        per_job(a.n)
-        bus_socket(a.n)
-        kill_switch(a.n)
+        for part in parts:
+            if not a.only or part.__name__ in a.only:
+                part(a.n)
     print(f"-- ratios over {a.runs} run(s): median [min .. max]")
     for label, vals in RATIOS.items():
         print(f"{label:32s} {statistics.median(vals):6.2f} [{min(vals):6.2f} .. {max(vals):6.2f}]")

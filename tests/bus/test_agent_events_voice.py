@@ -6,20 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from org.bus import Bus
 from org.errors import UsageError
-
-
-@pytest.fixture
-def leased(org_copy, tmp_path):
-    from org.config.loader import load_org
-
-    cfg = load_org(org_copy)
-    bus = Bus.open(f"sqlite:///{tmp_path / 'bus.db'}", root=org_copy, config=cfg)
-    t = bus.add_task("Add a greeting", "change", by="alice", attributes={"kind": "code"})["task"]
-    c = bus.claim("builder", "build-gpt")
-    yield bus, t, c
-    bus.close()
 
 
 def _agent(bus, t, kind):

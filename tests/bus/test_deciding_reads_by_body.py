@@ -12,6 +12,7 @@ import pytest
 
 from org.errors import Denied, IntegrityError, Paused
 from org.identity.tokens import Tokens
+from tests.helpers import paused_builders
 
 
 def _sql(root, *sqls: str) -> None:
@@ -30,13 +31,23 @@ def _verify_says_8(sbus) -> None:
     assert not rep.ok and rep.problem, rep
 
 
+def _push_is_refused(sbus, t, job) -> None:
+    """ops-claude, holding `job`'s token, pushes host config on task `t`: denied (exit 4) or failed closed
+    (IntegrityError, exit 8); and verify names the edit."""
+    from tests.bus.test_approval_scope import job_token
+
+    with job_token("ops-claude", job):
+        try:
+            r = sbus.act("host.config.push", "ops-claude", t)["exit_code"]
+        except IntegrityError:
+            r = 8
+    assert r in (4, 8), r
+    _verify_says_8(sbus)
+
+
 @pytest.fixture
 def paused(sbus):
-    sbus.add_task("Fix the parser", "change", by="alice", attributes={"kind": "code"})
-    sbus.pause("lane", "builder", by="alice", note="hold")
-    with pytest.raises(Paused):
-        sbus.claim("builder", "build-claude")
-    return sbus
+    return paused_builders(sbus)
 
 
 @pytest.mark.parametrize(
@@ -147,23 +158,17 @@ def test_an_approval_request_s_shown_facts_moved_away_do_not_widen_a_grant(rejec
 def test_a_job_row_handed_to_another_operator_gives_it_no_pipeline(sbus, root):
     """The jobs table says ops-claude holds the executing job (its leased_by edited by hand): via=pipeline is
     org's fact only for the holder the chain's job.claimed names, so host.config.push stays RED for ops-claude."""
-    from tests.bus.test_approval_scope import _approved, job_token
+    from tests.bus.test_approval_scope import _approved
 
     t, ex = _approved(sbus)
     _sql(root, f"UPDATE jobs SET leased_by = 'ops-claude' WHERE id = {int(ex.job)}")
-    with job_token("ops-claude", ex.job):
-        try:
-            r = sbus.act("host.config.push", "ops-claude", t)["exit_code"]
-        except IntegrityError:
-            r = 8
-    assert r in (4, 8), r
-    _verify_says_8(sbus)
+    _push_is_refused(sbus, t, ex.job)
 
 
 def test_a_job_row_moved_to_the_executing_gate_gives_no_pipeline(sbus, root):
     """The executing job's row is handed back (released) and the plan job's row retyped as the executing gate's,
     held by ops-claude: the chain says that job is the plan's and done."""
-    from tests.bus.test_approval_scope import _approved, job_token
+    from tests.bus.test_approval_scope import _approved
 
     t, ex = _approved(sbus)
     plan_job = next(j["job"] for j in sbus.task(t)["jobs"] if j["gate"] == "plan")
@@ -171,13 +176,7 @@ def test_a_job_row_moved_to_the_executing_gate_gives_no_pipeline(sbus, root):
         root,
         f"UPDATE jobs SET gate = 'execute', status = 'leased', leased_by = 'ops-claude' WHERE id = {int(plan_job)}",
     )
-    with job_token("ops-claude", plan_job):
-        try:
-            r = sbus.act("host.config.push", "ops-claude", t)["exit_code"]
-        except IntegrityError:
-            r = 8
-    assert r in (4, 8), r
-    _verify_says_8(sbus)
+    _push_is_refused(sbus, t, plan_job)
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from org.errors import Paused
+from tests.helpers import paused_builders
 
 
 def _edit(bus, sql):
@@ -19,11 +20,7 @@ def _edit(bus, sql):
 
 @pytest.fixture
 def paused(bus):
-    bus.add_task("Fix the parser", "change", by="alice", attributes={"kind": "code"})
-    bus.pause("lane", "builder", by="alice", note="hold")
-    with pytest.raises(Paused):
-        bus.claim("builder", "build-claude")
-    return bus
+    return paused_builders(bus)
 
 
 @pytest.mark.parametrize(

@@ -770,6 +770,53 @@ for _rel in (B, CH, RULES, RISK, "gates/credentials.yaml"):
     case(_truncate(_rel))
 
 
+# A lane's room limits (ADR 0291): a value that is negative, not a finite number, absurdly large, of the wrong
+# type (YAML's true, a quoted number, a fraction of a second of CPU) or on a human lane is refused at load.
+ROOM_LIMITS = {
+    "negative_cpu": ("{cpu_s: -1}", "room.cpu_s", "greater than or equal to 1"),
+    "zero_wall": ("{wall_s: 0}", "room.wall_s", "greater than 0"),
+    "nan_wall": ("{wall_s: .nan}", "room.wall_s", "finite number"),
+    "inf_wall": ("{wall_s: .inf}", "room.wall_s", "finite number"),
+    "overflowing_wall": ("{wall_s: 1.0e+400}", "room.wall_s", "finite number"),
+    "huge_memory": ("{memory_mb: 99999999999999}", "room.memory_mb", "less than or equal to"),
+    "huge_cpu": ("{cpu_s: 100000000}", "room.cpu_s", "less than or equal to 86400"),
+    "tiny_memory": ("{memory_mb: 1}", "room.memory_mb", "greater than or equal to 128"),
+    "bool_cpu": ("{cpu_s: true}", "room.cpu_s", "valid integer"),
+    "quoted_cpu": ("{cpu_s: '5'}", "room.cpu_s", "valid integer"),
+    "fractional_cpu": ("{cpu_s: 1.5}", "room.cpu_s", "valid integer"),
+    "unknown_limit": ("{wall_s: 10, processes: 3}", "room.processes", "unknown field"),
+}
+
+
+def _room_case(key: str, value: str, path: str, contains: str):
+    def setup(org):
+        edit(org, B, "concurrency: 2\n", f"concurrency: 2\nroom: {value}  # ROOM\n")
+        return expect(org, B, "# ROOM", path, contains)
+
+    setup.__name__ = f"room_limits_{key}"
+    return setup
+
+
+for _key, _args in ROOM_LIMITS.items():
+    case(_room_case(_key, *_args))
+
+
+@case
+def room_limits_on_a_human_lane(org):
+    edit(org, A, "kind: human\n", "kind: human\nroom: {cpu_s: 5}  # ROOM\n")
+    return expect(org, A, "# ROOM", "room", "for agent lanes")
+
+
+@case
+def room_limits_in_range_are_fine(org):
+    edit(org, B, "concurrency: 2\n", "concurrency: 2\nroom: {wall_s: 2.5, cpu_s: 1, memory_mb: 2048}\n")
+
+    def check(v):
+        assert v.rc == 0, v.err
+
+    return check
+
+
 @pytest.mark.parametrize("name", list(CASES))
 def test_config_error(verdicts, name):
     check, verdict, _ = verdicts[name]

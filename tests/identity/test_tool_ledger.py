@@ -121,11 +121,13 @@ def test_every_event_column_goes_through_the_redactor(guard):
 
 
 def test_every_tool_org_offers_is_a_ledger_tool_name():
-    """The bus's list of tool names holds every tool the built-in agents offer (a new tool is added there
-    too, or its calls are not recorded); a call naming no tool is recorded as "unknown"."""
+    """The ledger's tool names are the names of the tools the built-in agents are offered (one home,
+    org.bus.toolspecs): every tool a builder's or a reviewer's tool set carries out is a ledger name, and the
+    ledger takes no name no agent is offered; a call naming no tool is recorded as "unknown"."""
     from org.agents import review, tools
-    from org.bus import TOOL_NAMES
+    from org.bus import REVIEW_SPECS, TOOL_NAMES, TOOL_SPECS
 
-    offered = set(tools.TOOLS) | {t["function"]["name"] for t in review.REVIEW_SPECS}
-    assert offered <= TOOL_NAMES
+    offered = {t["function"]["name"] for t in [*TOOL_SPECS, *REVIEW_SPECS]}
+    assert offered | {"unknown"} == TOOL_NAMES
+    assert set(tools.WorkspaceTools.names) | set(review.RevisionTools.names) == offered
     assert tools.ToolResult(f"x {SECRET}", "refused", "no such tool").ledger()["tool"] == "unknown"

@@ -284,6 +284,10 @@ class _Run:
         if limit is not None:
             self.room.kill(self.proc)
         code = self.proc.wait()
+        at_limit = getattr(getattr(self.room, "limits", None), "at_limit", None)
+        killed = at_limit(code) if limit is None and at_limit is not None else None
+        if killed:  # its room's CPU limit (a lane's `room:`) ended it
+            limit = "cpu_limit"
         if hasattr(s, "tail"):
             for e in s.tail():
                 self.emit(e)
@@ -294,6 +298,7 @@ class _Run:
                 "wall_limit": f"stopped: it ran past its wall time of {lim.wall_s:.0f} s",
                 "output_limit": f"stopped: it wrote more than {lim.max_output} bytes of output",
                 "stopped": "stopped: org's run is stopping",
+                "cpu_limit": f"stopped: {killed}",
             }[limit]
         fin.data["wall_s"] = round(time.monotonic() - t0, 3)
         res.stop_reason = fin.data["stop_reason"]

@@ -30,6 +30,7 @@ STOP_REASONS = (
     "error",
     "refused",
     "wall_limit",
+    "cpu_limit",
     "output_limit",
     "exit_nonzero",
     "no_marker",

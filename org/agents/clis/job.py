@@ -10,6 +10,7 @@ for the CLI's trouble.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -163,12 +164,13 @@ def cli_job(
             marker=getattr(getattr(member, "command", None), "done", None),
         )
         res = _drive(
+            lane,
             adapter,
             launch,
             presence.path or "",
             access,
             room_isolation,
-            [folder, *workspaces.room_reads(runner.cfg, repo)],  # git's objects in the room (ADR 0240)
+            [folder, *workspaces.room_reads(runner.cfg, repo, claim.task)],  # its own objects (ADR 0290)
             limits,
             stopping,
             port,
@@ -246,6 +248,7 @@ def _isolation(lane: Any, runner: Any = None) -> Any:
 
 
 def _drive(
+    lane: Any,
     adapter: Adapter,
     launch: Launch,
     exe: str,
@@ -260,15 +263,19 @@ def _drive(
     action: str,
     rec: _Recorder,
 ) -> Drive:
+    from org.agents.rooms import lane_limits
     from org.runtime import Limits, job_sandbox, relay_argv
     from org.runtime.relay import TOKEN_ENV
 
     lim = limits or LIMITS
+    # the lane's `room:` limits (ADR 0291): its wall time is the driver's, which comes first and says so
+    own = lane_limits(lane, Limits(wall_s=lim.wall_s, cpu_s=None, memory_mb=None))
+    lim = dataclasses.replace(lim, wall_s=own.wall_s)
     room = job_sandbox(
         launch.workspace,
         sockets={"gateway": access.socket},
         env={TOKEN_ENV: access.token, **adapter.env(launch)},
-        limits=Limits(wall_s=lim.wall_s + 30),  # the driver's own wall limit comes first and says so
+        limits=dataclasses.replace(own, wall_s=lim.wall_s + 30),
         isolation=isolation,
         read_only=[*install_root(exe), *reads],
         python=True,

