@@ -14,17 +14,10 @@ from typing import Any
 
 from org.bus._chainfold import RangeFold
 
-__all__ = ["walk", "walk_in_process", "GENESIS", "ROW_OK", "UNSURE"]
+__all__ = ["walk", "walk_in_process", "GENESIS", "UNSURE"]
 
 GENESIS = hashlib.sha256(b"org audit chain v1").digest()
 
-# One pass (ADR 0300): each row's shape (what `audit._first_malformed` looks for) and its header (what
-# `audit._first_bad_header` looks for), checked by SQLite in the same read that hands the walk its body and hash.
-ROW_OK = (
-    "typeof(seq) = 'integer' AND seq >= 1 AND typeof(type) = 'text' AND typeof(task) IN ('text', 'null') "
-    "AND typeof(body) = 'blob' AND typeof(hash) = 'blob' AND length(hash) = 32 AND instr(body, CAST(CAST(seq AS "
-    "TEXT) || char(31) || coalesce(task, '') || char(31) || type || char(30) AS BLOB)) = 1"
-)
 UNSURE = "not as the bus writes it in the one-pass walk: checked again in full"
 
 
@@ -44,9 +37,9 @@ def walk(
     """Check rows lo..hi, which the caller has proved contiguous (so row i has seq lo + i). Returns
     (last seq checked, its hash, first problem or None). conn: a DB-API connection in a read transaction.
     `fold`, when given, is handed every row's (seq, type, body) as it streams by (the tables' check).
-    `one_pass` (SQLite): read the rows in storage (rowid) order, each with ROW_OK; a row out of seq order, a
-    row whose shape or header is off, or a body that is not bytes is a problem naming UNSURE (the caller
-    checks again in full, to name the first broken link as the full checks name it)."""
+    `one_pass` (SQLite, ADR 0300): each row's shape and header are checked on the values the walk reads; a row
+    whose shape or header is off is a problem naming UNSURE (the caller checks again in full, to name the first
+    broken link as the full checks name it)."""
     anchors = anchors or {}
     ph = "%s" if pg else "?"
     if lo <= 1:
@@ -58,6 +51,8 @@ def walk(
         c.close()
         if r is None:
             return lo - 1, b"", (lo - 1, f"event {lo - 1} is missing")
+        if not isinstance(r[0], (bytes, memoryview)):  # a hash stored as text: the full checks name it
+            return lo - 1, b"", (lo - 1, UNSURE)
         prev = bytes(r[0])
     if one_pass and not pg:
         return _one_pass(conn, lo, hi, prev, batch, anchors, progress, fold)
@@ -69,7 +64,6 @@ def walk(
     cur.execute(
         f"SELECT type, body, hash FROM events WHERE seq >= {ph} AND seq <= {ph} ORDER BY seq", (lo, hi)
     )
-    sha, dig = hashlib.sha256, methodcaller("digest")
     at = lo  # seq of the next row
     try:
         while True:
@@ -80,7 +74,7 @@ def walk(
             if pg:
                 bodies, hashes = tuple(map(bytes, bodies)), tuple(map(bytes, hashes))
             k = len(hashes)
-            calc = list(map(dig, map(sha, map(bytes.__add__, (prev, *hashes[:-1]), bodies))))
+            calc = _links(prev, hashes, bodies)
             if calc != list(hashes):
                 i = next(i for i in range(k) if calc[i] != hashes[i])
                 return (
@@ -92,13 +86,13 @@ def walk(
                         "was changed, removed or moved",
                     ),
                 )
-            for s, want in anchors.items():
-                if at <= s < at + k and hashes[s - at].hex() != want:
-                    return (
-                        s - 1,
-                        (hashes[s - at - 1] if s > at else prev),
-                        (s, f"event {s} does not match the anchor recorded for it"),
-                    )
+            s = _off_anchor(at, hashes, anchors)
+            if s is not None:
+                return (
+                    s - 1,
+                    (hashes[s - at - 1] if s > at else prev),
+                    (s, f"event {s} does not match the anchor recorded for it"),
+                )
             if fold is not None:
                 fold.add_rows(at, types, bodies)
             prev = hashes[-1]
@@ -112,41 +106,49 @@ def walk(
     return hi, prev, None
 
 
+_SHA, _DIGEST = hashlib.sha256, methodcaller("digest")
+
+
+def _links(prev: bytes, hashes: tuple, bodies: tuple) -> list[bytes]:
+    """sha256(hash[i - 1] || body[i]) for each row of a batch, from the hash before it (C-level map)."""
+    return list(map(_DIGEST, map(_SHA, map(bytes.__add__, (prev, *hashes[:-1]), bodies))))
+
+
+def _off_anchor(at: int, hashes: tuple, anchors: dict[int, str]) -> int | None:
+    """The first seq of this batch (rows at, at + 1, ...) whose hash is not the anchor recorded for it."""
+    off = [s for s, want in anchors.items() if at <= s < at + len(hashes) and hashes[s - at].hex() != want]
+    return min(off) if off else None
+
+
 def _one_pass(
     conn, lo: int, hi: int, prev: bytes, batch: int, anchors: dict[int, str], progress, fold: RangeFold | None
 ) -> tuple[int, bytes, tuple[int, str] | None]:
-    """walk(one_pass=True) on SQLite: rows lo..hi in rowid order from row lo's rowid (the bus appends in seq order,
-    so a log is stored in it), each checked for its seq, its shape and its header by ROW_OK, and linked."""
+    """walk(one_pass=True) on SQLite: rows lo..hi (proved contiguous), each row's shape and header checked in
+    Python on the values the walk reads anyway (`_fit`), and linked; anything off is a problem naming UNSURE."""
     cur = conn.cursor()
-    cur.execute("SELECT rowid FROM events WHERE seq = ?", (lo,))
-    r = cur.fetchone()
-    if r is None:
-        cur.close()
-        return lo - 1, prev, (lo, UNSURE)
     cur.execute(
-        f"SELECT seq, type, body, hash, {ROW_OK} FROM events WHERE rowid >= ? ORDER BY rowid LIMIT ?",
-        (r[0], hi - lo + 1),
+        "SELECT task, type, body, hash FROM events WHERE seq >= ? AND seq <= ? ORDER BY seq", (lo, hi)
     )
-    sha, dig = hashlib.sha256, methodcaller("digest")
     at = lo
     try:
         while True:
-            rows = cur.fetchmany(batch)
+            try:
+                rows = cur.fetchmany(batch)
+            except Exception:
+                return at - 1, prev, (at, UNSURE)
             if not rows:
                 break
-            seqs, types, bodies, hashes, oks = zip(*rows, strict=True)
+            tasks, types, bodies, hashes = zip(*rows, strict=True)
             k = len(hashes)
-            if seqs != tuple(range(at, at + k)) or oks.count(1) != k:
-                return at - 1, prev, (at, UNSURE)
             try:
-                calc = list(map(dig, map(sha, map(bytes.__add__, (prev, *hashes[:-1]), bodies))))
-            except TypeError:  # a body that is not bytes
-                return at - 1, prev, (at, UNSURE)
-            if calc != list(hashes):
-                return at - 1, prev, (at, UNSURE)
-            for s, want in anchors.items():
-                if at <= s < at + k and hashes[s - at].hex() != want:
+                if (
+                    not _fit(at, tasks, types, bodies, hashes)
+                    or _links(prev, hashes, bodies) != list(hashes)
+                    or _off_anchor(at, hashes, anchors) is not None
+                ):
                     return at - 1, prev, (at, UNSURE)
+            except TypeError:
+                return at - 1, prev, (at, UNSURE)
             if fold is not None:
                 fold.add_rows(at, types, bodies)
             prev = hashes[-1]
@@ -158,6 +160,28 @@ def _one_pass(
     if at <= hi:
         return at - 1, prev, (at, UNSURE)
     return hi, prev, None
+
+
+_NONE = type(None)
+
+
+def _fit(at: int, tasks: tuple, types: tuple, bodies: tuple, hashes: tuple) -> bool:
+    """Rows at, at + 1, ... as the bus writes them: text type, text or no task, a body of bytes starting with its
+    header `seq 0x1f task 0x1f type 0x1e`, a 32-byte hash (what `audit._first_malformed` and
+    `audit._first_bad_header` look for, in bulk on values already read)."""
+    if set(map(type, types)) != {str} or not set(map(type, tasks)) <= {str, _NONE}:
+        return False
+    if (
+        set(map(type, bodies)) != {bytes}
+        or set(map(type, hashes)) != {bytes}
+        or set(map(len, hashes)) != {32}
+    ):
+        return False
+    heads = [
+        f"{s}\x1f{t or ''}\x1f{y}\x1e".encode()
+        for s, t, y in zip(range(at, at + len(types)), tasks, types, strict=True)
+    ]
+    return all(map(bytes.startswith, bodies, heads))
 
 
 def walk_in_process(

@@ -474,7 +474,7 @@ def _first_malformed(cur, pg: bool, seq_only: bool = False) -> tuple[int, str] |
     """(seq, problem) of the first row of the log or its head whose column types or sizes are not what the bus
     writes (an integer seq, text task and type, a 32-byte hash, a body of bytes), found by SQL before any of
     it is read as such; None when every row has the right shape. `seq_only` (SQLite's one pass): the seqs
-    only, from the seq index; the walk checks each row's other columns as it reads it (_walk.ROW_OK)."""
+    only, from the seq index; the walk checks each row's other columns as it reads it (_walk._fit)."""
     if pg:  # PostgreSQL keeps column types itself: only sizes and emptiness can be off
         cur.execute("SELECT seq FROM events WHERE octet_length(hash) <> 32 OR type = '' ORDER BY seq LIMIT 1")
         r = cur.fetchone()

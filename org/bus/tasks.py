@@ -40,32 +40,10 @@ def check_attributes(cfg: OrgConfig, attrs: Mapping[str, Any] | None) -> dict[st
     return require_attributes(cfg, attrs)
 
 
-def add_task(
-    ctx: Ctx,
-    cfg: OrgConfig,
-    title: str,
-    workflow: str,
-    *,
-    by: str | None = None,
-    attributes: Mapping[str, Any] | None = None,
-    idempotency_key: str | None = None,
-    tier: str | None = None,
-    repo: str | None = None,
-    policy: Mapping[str, Any] | None = None,
-) -> dict:
-    fn = _filing(
-        ctx,
-        cfg,
-        title,
-        workflow,
-        by=by,
-        attributes=attributes,
-        idempotency_key=idempotency_key,
-        tier=tier,
-        repo=repo,
-        policy=policy,
-    )
-    return ctx.write(fn, retry_unique=bool(idempotency_key and idempotency_key.strip()))
+def add_task(ctx: Ctx, cfg: OrgConfig, title: str, workflow: str, **filing: Any) -> dict:
+    """Start a task (filing: by, attributes, idempotency_key, tier, repo, policy; see Bus.add_task)."""
+    key = filing.get("idempotency_key")
+    return ctx.write(_filing(ctx, cfg, title, workflow, **filing), retry_unique=bool(key and key.strip()))
 
 
 def add_tasks(ctx: Ctx, cfg: OrgConfig, tasks: list[Mapping[str, Any]]) -> list[dict]:
