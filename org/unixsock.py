@@ -3,7 +3,8 @@
 `take` refuses a path that exists and is not a socket (a file, a folder, a symlink: never unlinked) and a socket
 another server still answers on; it removes only a socket that refuses connections (left by a server that died).
 `bound` notes the inode the server bound; `release` unlinks the path only while it is still that inode, so a
-server that stops never removes the socket of one that took the path after it.
+server that stops never removes the socket of one that took the path after it. `peer_uid` is the uid of the
+process at the other end of a connection (SO_PEERCRED), what the servers admit callers by.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ import errno
 import os
 import socket
 import stat
+import struct
 from pathlib import Path
 
 from org.errors import Conflict, UsageError
 
-__all__ = ["Inode", "bound", "release", "take"]
+__all__ = ["Inode", "bound", "release", "take", "peer_uid"]
 
 Inode = tuple[int, int]
 
@@ -72,3 +74,12 @@ def release(path: Path, mine: Inode | None) -> None:
         st = os.lstat(path)
         if (st.st_dev, st.st_ino) == mine and stat.S_ISSOCK(st.st_mode):
             os.unlink(path)
+
+
+def peer_uid(sock: socket.socket) -> int | None:
+    """The uid of the process connected at the other end of a Unix socket, or None where the system cannot say."""
+    try:
+        raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    except (OSError, AttributeError):
+        return None
+    return struct.unpack("3i", raw)[1]

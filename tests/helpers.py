@@ -141,3 +141,30 @@ def paused_builders(bus):
     with pytest.raises(Paused):
         bus.claim("builder", "build-claude")
     return bus
+
+
+def chat_answer(message: dict, prompt_tokens: int = 5, completion_tokens: int = 5) -> tuple[int, dict, dict]:
+    """A loopback model server's answer (status, body, headers): an OpenAI chat completion carrying `message`,
+    finished by its tool calls when it has any, with this usage."""
+    return (
+        200,
+        {
+            "id": "x",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "m",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": message,
+                    "finish_reason": "tool_calls" if message.get("tool_calls") else "stop",
+                }
+            ],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            },
+        },
+        {},
+    )

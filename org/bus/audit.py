@@ -34,9 +34,11 @@ from typing import Any
 from org.bus._chainfold import JOB_STATUS, Folded, RangeFold, merge
 from org.bus._walk import GENESIS, UNSURE, walk, walk_in_process
 from org.bus.store import Store, Tx
+from org.bus.tx import prepared
 
 __all__ = [
     "GENESIS",
+    "ENCODED",
     "canonical",
     "header",
     "link",
@@ -109,8 +111,10 @@ def chained_query(
         expr, keys = task_type, [f"{task}\x1f{t}".encode() for t in types]
     marks = ", ".join(f":k{i}" for i in range(len(keys)))
     return (
-        f"SELECT seq, body, hash, (SELECT p.hash FROM events p WHERE p.seq = events.seq - 1) FROM events "
-        f"WHERE {expr} IN ({marks}) AND seq > :after ORDER BY seq",
+        prepared(
+            f"SELECT seq, body, hash, (SELECT p.hash FROM events p WHERE p.seq = events.seq - 1) FROM events "
+            f"WHERE {expr} IN ({marks}) AND seq > :after ORDER BY seq"
+        ),
         {**{f"k{i}": k for i, k in enumerate(keys)}, "after": after},
     )
 
@@ -157,21 +161,38 @@ CHAIN_FUNCTION = """
 CREATE OR REPLACE FUNCTION org_chain_append(tasks text[], types text[], jsons bytea[]) RETURNS bigint
 LANGUAGE plpgsql AS $fn$
 DECLARE
-  s bigint; h bytea; b bytea; i int;
+  first bigint; s bigint; h bytea; b bytea; i int; bodies bytea[]; hashes bytea[];
 BEGIN
   SELECT seq, hash INTO s, h FROM audit_head WHERE id = 1 FOR UPDATE;
+  first := s;
   FOR i IN 1 .. coalesce(array_length(types, 1), 0) LOOP
     s := s + 1;
     b := convert_to(s::text || chr(31) || coalesce(tasks[i], '') || chr(31) || types[i] || chr(30), 'UTF8')
          || jsons[i];
     h := sha256(h || b);
-    INSERT INTO events (seq, task, type, body, hash) VALUES (s, tasks[i], types[i], b, h);
+    bodies[i] := b;
+    hashes[i] := h;
   END LOOP;
+  INSERT INTO events (seq, task, type, body, hash)
+    SELECT first + k, tasks[k], types[k], bodies[k], hashes[k] FROM generate_subscripts(types, 1) AS k;
   UPDATE audit_head SET seq = s, hash = h WHERE id = 1;
   RETURN s;
 END
 $fn$
 """
+
+
+# An event queued with its canonical JSON already made (org.bus.context.Ctx.record_batch: one event encoded, the
+# others spliced from it) carries it under this key, which no event field can be named (it starts with NUL).
+ENCODED = "\x00canonical"
+
+
+def _json_of(ev: dict, ts: str) -> bytes:
+    made = ev.get(ENCODED)
+    if made is not None:
+        return made
+    ev["ts"] = ts
+    return canonical(ev)
 
 
 def append(tx: Tx) -> None:
@@ -187,13 +208,17 @@ def append(tx: Tx) -> None:
     rows = []
     for ev in tx.events:
         seq += 1
-        ev["ts"] = ts
-        body = header(seq, ev.get("task"), ev["type"]) + canonical(ev)
+        body = header(seq, ev.get("task"), ev["type"]) + _json_of(ev, ts)
         prev = link(prev, body)
         rows.append((seq, ev.get("task"), ev["type"], body, prev))
         tx.appended.append(seq)
     tx.insert_many("events", ("seq", "task", "type", "body", "hash"), rows)  # SQLite: one executemany
     tx.x("UPDATE audit_head SET seq = :s, hash = :h WHERE id = 1", {"s": seq, "h": prev})
+
+
+_APPEND_PG = prepared(
+    "SELECT pg_notify(:ch, :p || org_chain_append(:tasks::text[], :types::text[], :jsons::bytea[])::text || '}')"
+)
 
 
 def _append_pg(tx: Tx) -> None:
@@ -202,13 +227,12 @@ def _append_pg(tx: Tx) -> None:
     ts = iso(tx.now)
     tasks, types, jsons = [], [], []
     for ev in tx.events:
-        ev["ts"] = ts
         tasks.append(ev.get("task"))
         types.append(ev["type"])
-        jsons.append(canonical(ev))
+        jsons.append(_json_of(ev, ts))
     assert tx.store is not None
     tx.send(
-        "SELECT pg_notify(:ch, :p || org_chain_append(:tasks::text[], :types::text[], :jsons::bytea[])::text || '}')",
+        _APPEND_PG,
         {
             "ch": tx.store.channel(tx.conn),
             "p": tx.store.payload_head(tx),

@@ -74,11 +74,11 @@ class Task(BusTable, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True, max_length=32)  # "T-12"
     title: str
-    workflow: str = Field(max_length=64, index=True)  # task list --workflow (schema 9)
+    workflow: str = Field(max_length=64, index=True)  # task list --workflow (schema 10)
     tier: str = Field(default="", max_length=64)
     status: str = Field(default="active", max_length=16, index=True)  # statuses.TaskStatus
     config_hash: str = Field(max_length=64)
-    created_by: str | None = Field(default=None, max_length=128, index=True)  # task list --actor (schema 9)
+    created_by: str | None = Field(default=None, max_length=128, index=True)  # task list --actor (schema 10)
     created_at: float
     updated_at: float
     last_event_at: float
@@ -112,14 +112,14 @@ class Job(BusTable, table=True):
             sqlite_where=text("task IS NOT NULL"),
             postgresql_where=text("task IS NOT NULL"),
         ),
-        Index(  # task list --lane: the open jobs of a lane by task number, newest first (schema 9; 8's ix_jobs_open)
+        Index(  # task list --lane: the open jobs of a lane by task number, newest first (schema 10; 8's ix_jobs_open)
             "ix_jobs_open_num",
             "lane",
             text(TASK_NUMBER),
             sqlite_where=text("status IN ('queued', 'leased') AND task IS NOT NULL"),
             postgresql_where=text("status IN ('queued', 'leased') AND task IS NOT NULL"),
         ),
-        Index(  # task list --actor: the jobs an actor holds or held, by task number (schema 9)
+        Index(  # task list --actor: the jobs an actor holds or held, by task number (schema 10)
             "ix_jobs_holder",
             "leased_by",
             text(TASK_NUMBER),

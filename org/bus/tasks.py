@@ -293,7 +293,7 @@ def list_tasks(
     page = _page_by_index(status, workflow, lane, actor)
 
     def fn(tx: Tx) -> list[dict]:
-        if page is not None:  # the page's task ids straight from an index, in the list's order (schema 9)
+        if page is not None:  # the page's task ids straight from an index, in the list's order (schema 10)
             ids = [int(r[0]) for r in tx.x(page, params).all()]
             if not ids:
                 return []

@@ -18,6 +18,7 @@ __all__ = [
     "Opts",
     "JsonFlag",
     "SetOpt",
+    "token_option",
     "TokenOpt",
     "JobTokenOpt",
     "ActTokenOpt",
@@ -36,33 +37,21 @@ DeprecatedBy = Annotated[str | None, typer.Option("--by", hidden=True, help="Dep
 SetOpt = Annotated[
     list[str] | None, typer.Option("--set", help="Attribute K=V (repeatable).", show_default=False)
 ]
-# --token ($ORG_TOKEN, never shown): a principal's, a job's, or either on a task's action
+
+
+def token_option(help: str) -> Any:
+    """--token: $ORG_TOKEN by default, never shown in the help (it is a secret)."""
+    return typer.Option("--token", envvar="ORG_TOKEN", show_envvar=False, help=help)
+
+
+# a principal's token, a job's, or either on a task's action
 TokenOpt = Annotated[
     str | None,
-    typer.Option(
-        "--token",
-        envvar="ORG_TOKEN",
-        show_envvar=False,
-        help="Your token (default: $ORG_TOKEN; a human's own token file when --as names them).",
-    ),
+    token_option("Your token (default: $ORG_TOKEN; a human's own token file when --as names them)."),
 ]
-JobTokenOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--token",
-        envvar="ORG_TOKEN",
-        show_envvar=False,
-        help="The job token your claim returned (default: $ORG_TOKEN).",
-    ),
-]
+JobTokenOpt = Annotated[str | None, token_option("The job token your claim returned (default: $ORG_TOKEN).")]
 ActTokenOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--token",
-        envvar="ORG_TOKEN",
-        show_envvar=False,
-        help="Agents: the job token of a job on the task; humans: their own token.",
-    ),
+    str | None, token_option("Agents: the job token of a job on the task; humans: their own token.")
 ]
 
 

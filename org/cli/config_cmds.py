@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from org.cli._common import JsonFlag, SetOpt, emit, err, opts, parse_sets
+from org.cli._common import JsonFlag, SetOpt, emit, err, opts, parse_sets, token_option
 
 __all__ = ["register"]
 
@@ -176,11 +176,8 @@ def explain(
     sets: SetOpt = None,
     token: Annotated[
         str | None,
-        typer.Option(
-            "--token",
-            envvar="ORG_TOKEN",
-            show_envvar=False,
-            help="With --task: your token to read the task (default: $ORG_TOKEN; a human's own token file).",
+        token_option(
+            "With --task: your token to read the task (default: $ORG_TOKEN; a human's own token file)."
         ),
     ] = None,
     json_: JsonFlag = False,

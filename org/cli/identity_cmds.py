@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from org.cli._common import ActTokenOpt, DeprecatedBy, JsonFlag, TokenOpt, emit, opts
+from org.cli._common import ActTokenOpt, DeprecatedBy, JsonFlag, TokenOpt, emit, opts, token_option
 from org.cli._globals import deprecated_by, sub_app
 
 __all__ = ["register"]
@@ -169,13 +169,7 @@ def issue(
 def save(
     as_: Annotated[str, typer.Option("--as", help="The human the token speaks for.")],
     token: Annotated[
-        str | None,
-        typer.Option(
-            "--token",
-            envvar="ORG_TOKEN",
-            show_envvar=False,
-            help="The token (default: $ORG_TOKEN, else one line read from stdin).",
-        ),
+        str | None, token_option("The token (default: $ORG_TOKEN, else one line read from stdin).")
     ] = None,
     json_: JsonFlag = False,
 ) -> None:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from org.cli._common import JsonFlag, emit, err, opts
+from org.cli._common import JsonFlag, emit, err, opts, token_option
 
 __all__ = ["register", "notify"]
 
@@ -44,9 +44,7 @@ def notify(
     ] = False,
     timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds each hook may take.")] = 10.0,
     as_: Annotated[str | None, typer.Option("--as", help="The human whose token reads the bus.")] = None,
-    token: Annotated[
-        str | None, typer.Option("--token", envvar="ORG_TOKEN", show_envvar=False, help="A principal token.")
-    ] = None,
+    token: Annotated[str | None, token_option("A principal token.")] = None,
     json_: JsonFlag = False,
 ) -> None:
     """Tell people that something waits: run the hook for each approval request and escalation still pending."""

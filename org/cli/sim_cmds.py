@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from org.cli._common import JsonFlag, emit, opts
+from org.cli._common import JsonFlag, emit, opts, token_option
 
 __all__ = ["register"]
 
@@ -128,13 +128,7 @@ def sim(
         ),
     ] = None,
     token: Annotated[
-        str | None,
-        typer.Option(
-            "--token",
-            envvar="ORG_TOKEN",
-            show_envvar=False,
-            help="With --from-history: your token (default: $ORG_TOKEN).",
-        ),
+        str | None, token_option("With --from-history: your token (default: $ORG_TOKEN).")
     ] = None,
     as_: Annotated[str | None, typer.Option("--as", help="With --from-history: who is asking.")] = None,
     list_: Annotated[bool, typer.Option("--list", help="List the shipped scenarios.")] = False,

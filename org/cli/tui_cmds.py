@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from org.cli._common import JsonFlag, emit, opts
+from org.cli._common import JsonFlag, emit, opts, token_option
 
 __all__ = ["register"]
 
@@ -27,13 +27,7 @@ def tui(
         float, typer.Option("--poll", help="Seconds between checks for new work (0.2-10).")
     ] = 0.75,
     token: Annotated[
-        str | None,
-        typer.Option(
-            "--token",
-            envvar="ORG_TOKEN",
-            show_envvar=False,
-            help="Your token (default: $ORG_TOKEN, else your own token file).",
-        ),
+        str | None, token_option("Your token (default: $ORG_TOKEN, else your own token file).")
     ] = None,
     json_: JsonFlag = False,
 ) -> None:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from org.cli._common import JsonFlag, emit, opts
+from org.cli._common import JsonFlag, TokenOpt, emit, opts
 from org.cli._globals import sub_app
 from org.engine import rule_ids
 from org.errors import UsageError
@@ -15,15 +15,6 @@ __all__ = ["register", "checked_commit"]
 
 ws_app = sub_app("workspace", "Task workspaces: open, show, clean up.")
 AsOpt = Annotated[str | None, typer.Option("--as", help="Who acts (must be the token's principal).")]
-TokenOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--token",
-        envvar="ORG_TOKEN",
-        show_envvar=False,
-        help="Your token (default: $ORG_TOKEN or your token file).",
-    ),
-]
 TaskArg = Annotated[str, typer.Argument(help="Task id, e.g. T-12.")]
 
 

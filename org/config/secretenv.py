@@ -22,19 +22,10 @@ __all__ = ["secret_env", "credential_env", "PASS_ENV", "HOOK_ENV", "HOST_ENV", "
 
 # what the sandbox's agents see of the parent's environment: locale, time zone, terminal
 PASS_ENV = ("LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ", "TERM", "NO_COLOR")
+# what a program started for the user needs to run as them (a hook, org's agent host)
+_AS_USER = ("PATH", "HOME", "USER", "LOGNAME", "SHELL", "TMPDIR")
 # and what the user's own hook program needs to run as them and reach their desktop's notifications
-HOOK_ENV = PASS_ENV + (
-    "PATH",
-    "HOME",
-    "USER",
-    "LOGNAME",
-    "SHELL",
-    "TMPDIR",
-    "DISPLAY",
-    "WAYLAND_DISPLAY",
-    "DBUS_SESSION_BUS_ADDRESS",
-    "XDG_RUNTIME_DIR",
-)
+HOOK_ENV = PASS_ENV + _AS_USER + ("DISPLAY", "WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR")
 
 # provider keys (every *_API_KEY), secrets and passwords, org's identity and database, cloud credentials
 _SECRET = re.compile(
@@ -70,17 +61,7 @@ def passed_env(environ: Mapping[str, str], allow: Iterable[str], drop: Iterable[
 
 # what org's own agent host (`org run`'s child, ADR 0140) needs by name: to run as the user and find its tools;
 # beside these, PostgreSQL's PG* (it opens the database) and org's own ORG_* / OTEL_* settings (`host_env`)
-HOST_ENV = PASS_ENV + (
-    "PATH",
-    "HOME",
-    "USER",
-    "LOGNAME",
-    "SHELL",
-    "TMPDIR",
-    "COLUMNS",
-    "LINES",
-    "VIRTUAL_ENV",
-)
+HOST_ENV = PASS_ENV + _AS_USER + ("COLUMNS", "LINES", "VIRTUAL_ENV")
 
 
 def host_env(environ: Mapping[str, str], drop: Iterable[str] = ()) -> dict[str, str]:

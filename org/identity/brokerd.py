@@ -20,7 +20,6 @@ import queue
 import signal
 import socket
 import socketserver
-import struct
 import threading
 import time
 from collections.abc import Callable
@@ -49,14 +48,6 @@ _USE_FIELDS = {
     "body": False,
 }
 _SCALARS = (str, int, float, bool)
-
-
-def _peer_uid(sock: socket.socket) -> int | None:
-    try:
-        raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    except (OSError, AttributeError):
-        return None
-    return struct.unpack("3i", raw)[1]
 
 
 def _read_line(sock: socket.socket, timeout: float) -> bytes | None:
@@ -220,7 +211,7 @@ class BrokerDaemon:
 
         class Handler(socketserver.StreamRequestHandler):
             def handle(self) -> None:
-                if _peer_uid(self.connection) not in daemon.uids:
+                if unixsock.peer_uid(self.connection) not in daemon.uids:
                     return  # another OS user: not even an error message
                 line = _read_line(self.connection, daemon.read_timeout)
                 if line is None:

@@ -37,7 +37,6 @@ import os
 import queue
 import socket
 import socketserver
-import struct
 import threading
 import time
 from collections.abc import Callable
@@ -129,14 +128,6 @@ OPERATIONS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
         "as": (_STR, False),
     },
 }
-
-
-def _peer_uid(sock: socket.socket) -> int | None:
-    try:
-        raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    except (OSError, AttributeError):
-        return None
-    return struct.unpack("3i", raw)[1]
 
 
 def _no_constant(name: str) -> Any:
@@ -518,7 +509,7 @@ class BusServer:
 
     # -- serving -------------------------------------------------------------------------------------
     def _connection(self, conn: socket.socket) -> None:
-        if _peer_uid(conn) not in self.uids:
+        if unixsock.peer_uid(conn) not in self.uids:
             return  # another OS user: not even an error message
         with self._lock:
             self.counts["connections"] += 1

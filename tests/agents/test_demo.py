@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import sqlite3
 import time
 from pathlib import Path
 
 import pytest
 
+from org.agents.demo import run_demo
 from org.bus import Bus
 from org.config.loader import load_org
-from tests.helpers import run_org
+from tests.helpers import run_org, starter_org
 from tests.workspaces.gitrepo import sh_git
 
 CANARY = "canary-J1ra-7c0ffee-secret"
@@ -56,15 +59,16 @@ def _recording_model():
     return Recording().start()
 
 
+def _copy_db(root: Path, dest: Path) -> Path:
+    with sqlite3.connect(root / ".org" / "org.db") as src, sqlite3.connect(dest) as dst:
+        src.backup(dst)
+    return dest
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    """The README's first command in a fresh copy of the default org (canary secrets in the environment),
-    then a rerun in-process, which must start afresh."""
-    import os
-
-    from org.agents.demo import run_demo
-    from tests.helpers import starter_org
-
+    """The README's first command in a fresh copy of the default org (canary secrets in the environment), its
+    database kept as the demo left it, then the rest of the main job: approvals and `org run`."""
     root = tmp_path_factory.mktemp("demo-org")
     home = tmp_path_factory.mktemp(
         "demo-config-home"
@@ -83,38 +87,68 @@ def demo(tmp_path_factory):
         "ORG_CONFIG_HOME": str(home),
         "ORG_TOKEN": "",
     }
-    t0 = time.monotonic()
-    first = run_org(
-        "demo", "--json", root=root, env=env, timeout=300
-    )  # a hang, not a slow machine (ADR 0150)
-    wall = time.monotonic() - t0
-    assert first.returncode == 0, first.stderr[-3000:]
-    # the rest of the main job: a human approves what waits, `org run` carries it out
-    job = [first]
-    for t in json.loads(first.stdout)["awaiting_approval"]:
-        job.append(
-            run_org("--json", "approve", t, "--as", "bob", "--note", "looks right", root=root, env=env)
-        )
-        assert job[-1].returncode == 0, job[-1].stderr
-    job.append(run_org("--json", "run", root=root, env=env, timeout=300))
-    if (
-        job[-1].returncode != 0 or json.loads(job[-1].stdout)["tasks_done"] != 2
-    ):  # say why: the run and the log
-        tail = [
-            f"{e['type']} {e.get('task') or ''} {e.get('actor') or ''} {json.dumps(e.get('data'))[:300]}"
-            for e in _events(root)[-60:]
-        ]
-        pytest.fail(
-            f"org run: {job[-1].stdout[-4000:]}\n{job[-1].stderr[-3000:]}\nlast events:\n" + "\n".join(tail)
-        )
-    # the sample repository as the README's `git log` shows it, before the rerun makes it afresh
+    try:
+        t0 = time.monotonic()
+        first = run_org(
+            "demo", "--json", root=root, env=env, timeout=300
+        )  # a hang, not a slow machine (ADR 0150)
+        wall = time.monotonic() - t0
+        assert first.returncode == 0, first.stderr[-3000:]
+        # the database as the demo left it (what its story is read from), before anyone approves
+        told = _copy_db(root, tmp_path_factory.mktemp("demo-told") / "org.db")
+        # the rest of the main job: a human approves what waits, `org run` carries it out
+        job = [first]
+        for t in json.loads(first.stdout)["awaiting_approval"]:
+            job.append(
+                run_org("--json", "approve", t, "--as", "bob", "--note", "looks right", root=root, env=env)
+            )
+            assert job[-1].returncode == 0, job[-1].stderr
+        job.append(run_org("--json", "run", root=root, env=env, timeout=300))
+        if (
+            job[-1].returncode != 0 or json.loads(job[-1].stdout)["tasks_done"] != 2
+        ):  # say why: the run and the log
+            tail = [
+                f"{e['type']} {e.get('task') or ''} {e.get('actor') or ''} {json.dumps(e.get('data'))[:300]}"
+                for e in _events(root)[-60:]
+            ]
+            pytest.fail(
+                f"org run: {job[-1].stdout[-4000:]}\n{job[-1].stderr[-3000:]}\nlast events:\n"
+                + "\n".join(tail)
+            )
+    finally:
+        model.stop()
+    # the main job's database as `org run` left it (a rerun of the demo moves the org's own aside)
+    main_job = _copy_db(root, tmp_path_factory.mktemp("demo-main-job") / "org.db")
+    # the sample repository as the README's `git log` shows it
     log = sh_git(root / ".org" / "demo" / "service", "log", "--format=%H%x00%P%x00%B%x01", "main")
-    main_job = root / ".org" / "org.db"
+    return (
+        root,
+        first,
+        wall,
+        {
+            "db": main_job,
+            "told": told,
+            "outputs": job,
+            "prompts": model.bodies,
+            "home": home,
+            "log": log,
+            "env": env,
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def rerun(demo):
+    """`org demo` again on the same org, in-process: it must start afresh (the main job's database moved aside)
+    and tell the same story. Only the slow tests ask for it (a second demo is ~a third of this module's time)."""
+    root, _, _, job = demo
+    model = _recording_model()
+    env = {**job["env"], "ORG_LOCAL_MODEL_URL": model.url}
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     told = io.StringIO()
     try:
-        rerun = run_demo(load_org(root), f"sqlite:///{root / '.org' / 'org.db'}", out=told)
+        again = run_demo(load_org(root), f"sqlite:///{root / '.org' / 'org.db'}", out=told)
     finally:
         for k, v in saved.items():
             if v is None:
@@ -122,31 +156,17 @@ def demo(tmp_path_factory):
             else:
                 os.environ[k] = v
         model.stop()
-    main_job = Path(rerun.moved_to)  # the CLI's database, moved aside by the rerun
-    return (
-        root,
-        first,
-        wall,
-        rerun,
-        {
-            "db": main_job,
-            "outputs": job,
-            "prompts": model.bodies,
-            "home": home,
-            "log": log,
-            "told": told.getvalue(),
-        },
-    )
+    return again, told.getvalue(), model.bodies
 
 
-def _events(root: Path) -> list[dict]:
+def _events(root: Path, db: Path | None = None) -> list[dict]:
     cfg = load_org(root)
-    with Bus.open(None, root=root, config=cfg) as bus:
+    with Bus.open(f"sqlite:///{db}" if db else None, root=root, config=cfg) as bus:
         return bus.events_since(0, limit=100_000)
 
 
 def test_demo_runs_and_reports(demo):
-    root, first, _, _, _ = demo  # (how long it takes is bench_agents' business, not a test's)
+    root, first, _, _ = demo  # (how long it takes is bench_agents' business, not a test's)
     out = json.loads(first.stdout)
     assert len(out["done"]) == 3 and len(out["awaiting_approval"]) == 2 and out["blocked"] == []
     assert out["cost_usd"] > 0 and out["unpriced_calls"] == 0
@@ -160,17 +180,28 @@ def test_demo_runs_and_reports(demo):
     assert "ORG_SECRET_JIRA: yours, from the environment" in first.stderr  # the canary: the user set it
 
 
-def test_rerun_starts_afresh_and_says_where_the_old_database_went(demo):
-    root, _, _, rerun, _ = demo
-    moved = Path(rerun.moved_to)
+@pytest.mark.slow
+def test_rerun_starts_afresh_and_says_where_the_old_database_went(demo, rerun):
+    root, _, _, job = demo
+    again, _, prompts = rerun
+    moved = Path(again.moved_to)
     assert moved.exists() and moved.parent == root / ".org" and moved.name.startswith("org-before-demo-")
-    assert len(rerun.summary()["done"]) == 3
+    assert len(again.summary()["done"]) == 3
     cfg = load_org(root)
     with Bus.open(None, root=root, config=cfg) as bus:
         assert len(bus.list_tasks()) == 5  # not ten: nothing mixed with the earlier run
         assert bus.audit_verify().ok
+        by_model = bus.spend("model")  # the rerun's calls, all in its own ledger
+        assert sum(r["calls"] for r in by_model) == again.report.calls
     with Bus.open(f"sqlite:///{moved}", root=root, config=cfg) as old:
         assert len(old.list_tasks()) == 5  # and the earlier run is kept, not overwritten
+    # no canary in the rerun's prompts or anything it wrote, the moved-aside database included
+    blobs = [("prompt", b.encode()) for b in prompts]
+    blobs += [(str(f), f.read_bytes()) for f in (root / ".org").iterdir() if f.is_file()]
+    assert any(f.startswith(str(moved)) for f, _ in blobs)
+    for where, data in blobs:
+        for c in CANARIES.values():
+            assert c.encode() not in data, f"{c} in {where}"
 
 
 def _by_task(evs: list[dict]) -> dict[str, list[dict]]:
@@ -190,8 +221,8 @@ def _task(tasks: dict, title_part: str) -> list[dict]:
 
 
 def test_story_from_the_event_log(demo):
-    root = demo[0]
-    evs = _events(root)
+    root, _, _, job = demo
+    evs = _events(root, job["told"])
     tasks = _by_task(evs)
     assert len(tasks) == 5
     tiers = sorted(next(e for e in t if e["type"] == "task.created")["data"]["tier"] for t in tasks.values())
@@ -252,10 +283,10 @@ def test_story_from_the_event_log(demo):
 
 
 def test_every_agent_step_carries_its_token_identity(demo):
-    root = demo[0]
+    root, _, _, job = demo
     cfg = load_org(root)
     agents = {a.id for a in cfg.actors.values() if not a.is_human}
-    evs = _events(root)
+    evs = _events(root, job["told"])
     steps = [
         e
         for e in evs
@@ -274,13 +305,14 @@ def test_every_agent_step_carries_its_token_identity(demo):
 
 
 def test_every_call_is_in_the_ledger_and_no_secret_anywhere(demo):
-    root, first, _, rerun, _ = demo
+    root, first, _, job = demo
     cfg = load_org(root)
-    with Bus.open(None, root=root, config=cfg) as bus:
+    out = json.loads(first.stdout)
+    with Bus.open(f"sqlite:///{job['told']}", root=root, config=cfg) as bus:
         by_model = bus.spend("model")
         assert {r["key"] for r in by_model} <= {a.model for a in cfg.actors.values() if a.model}
-        assert sum(r["calls"] for r in by_model) == rerun.report.calls
-        assert sum(r["cost_usd"] for r in by_model) == pytest.approx(rerun.report.cost_usd)
+        assert sum(r["calls"] for r in by_model) == out["calls"] > 0
+        assert sum(r["cost_usd"] for r in by_model) == pytest.approx(out["cost_usd"], rel=1e-6, abs=1e-6)
     for p in (root / ".org").iterdir():
         if p.is_file():
             assert CANARY.encode() not in p.read_bytes(), p
@@ -294,7 +326,7 @@ def test_demo_refuses_a_shared_database(org_copy):
 
 def test_done_when_humans_approve_agents_act_under_job_tokens_and_no_canary_anywhere(demo):
     """The issue's "done when", on the README's main job run through the real CLI (demo, approve, run)."""
-    root, _, _, _, job = demo
+    root, _, _, job = demo
     cfg = load_org(root)
     with Bus.open(f"sqlite:///{job['db']}", root=root, config=cfg) as bus:
         evs = bus.events_since(0, limit=100_000)
@@ -333,7 +365,7 @@ def test_done_when_humans_approve_agents_act_under_job_tokens_and_no_canary_anyw
     blobs = [("prompt", b.encode()) for b in job["prompts"]]
     blobs += [(f"output of {' '.join(r.args[3:5])}", (r.stdout + r.stderr).encode()) for r in job["outputs"]]
     files = [f for d in (root, job["home"]) for f in d.rglob("*") if f.is_file() and "adrs" not in f.parts]
-    assert any(f.name.startswith("org-before-demo") for f in files)
+    assert root / ".org" / "org.db" in files
     blobs += [(str(f), f.read_bytes()) for f in files]
     for where, data in blobs:
         for c in CANARIES.values():
@@ -344,7 +376,7 @@ def test_the_jira_task_is_carried_out_by_the_broker_with_the_canary_secret(demo)
     """T-5's credential.use after the human's approval: the broker decided, resolved the canary and called the
     stand-in Jira, which answers 201 only to the secret in the user's environment (401 to anything else); the
     agent's submission carries the answer, the event the job token's identity, and the canary is nowhere."""
-    root, _, _, _, job = demo
+    root, _, _, job = demo
     run = json.loads(job["outputs"][-1].stdout)
     assert [
         (c["credential"], c["method"], c["path"], c["status"], c["stand_in"]) for c in run["credential_calls"]
@@ -389,16 +421,18 @@ def _story(lines: list[str]) -> dict[str, list[str]]:
     return out
 
 
-def test_two_demo_runs_tell_the_same_story(demo):
+@pytest.mark.slow
+def test_two_demo_runs_tell_the_same_story(demo, rerun):
     """The same tasks, attempts, test results, findings, denials and merges every run (the RED-denial count
     was 2 in one run and 4 in the next: security reviewed a revision in parallel with correctness)."""
-    root, first, _, rerun, job = demo
+    _, first, _, _ = demo
+    again, told, _ = rerun
     one = _story(first.stderr.splitlines())
-    two = _story(job["told"].splitlines())
+    two = _story(told.splitlines())
     assert set(one) == {"T-1", "T-2", "T-3", "T-4", "T-5"}
     assert one == two
     denials = [ln for lines in one.values() for ln in lines if "DENIED by RED-" in ln]
-    assert len(denials) == 6 and len(rerun.summary()["denied_actions"]) == 6
+    assert len(denials) == 6 and len(again.summary()["denied_actions"]) == 6
     assert len(json.loads(first.stdout)["denied_actions"]) == 6
 
 
@@ -406,7 +440,7 @@ def test_after_a_human_approves_org_run_merges_and_git_log_shows_the_trailers(de
     """`org approve T-3 --as bob` and `org run`: org's pipeline merges the approved deploy change; the sample
     repository's history holds a merge commit per task with the reviewers, the approver and the tier."""
     merges = {}
-    for rec in demo[4]["log"].split("\x01"):
+    for rec in demo[3]["log"].split("\x01"):
         parts = rec.strip().split("\x00")
         if len(parts) == 3 and len(parts[1].split()) == 2:
             merges[re.search(r"Org-Task: (T-\d+)", parts[2]).group(1)] = parts[2]

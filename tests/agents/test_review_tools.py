@@ -12,6 +12,7 @@ import re
 import pytest
 
 from tests.agents.test_toolwork import _events, _run, repo_env  # noqa: F401
+from tests.helpers import chat_answer
 
 TITLE = "Add retries to the webhook sender"
 
@@ -33,21 +34,6 @@ def _is_review(body) -> bool:
         str(m.get("content") or "") for m in body.get("messages", []) if m.get("role") == "system"
     )
     return "of type ReviewVerdict" in system or "of type SecurityVerdict" in system
-
-
-def _answer(message: dict) -> tuple[int, dict, dict]:
-    return (
-        200,
-        {
-            "id": "x",
-            "object": "chat.completion",
-            "created": 0,
-            "model": "m",
-            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 5, "completion_tokens": 5, "total_tokens": 10},
-        },
-        {},
-    )
 
 
 @pytest.mark.slow
@@ -114,7 +100,7 @@ def test_a_hostile_reviewer_reads_nothing_outside_the_revision_and_cannot_bind_e
                 "type": "function",
                 "function": {"name": name, "arguments": json.dumps(args)},
             }
-            return _answer({"role": "assistant", "content": None, "tool_calls": [call]})
+            return chat_answer({"role": "assistant", "content": None, "tool_calls": [call]})
         user = next(str(m["content"]) for m in msgs if m.get("role") == "user")
         rev = re.search(r"Revision under review: (\S+)", user).group(1)
         verdict = {
@@ -123,7 +109,7 @@ def test_a_hostile_reviewer_reads_nothing_outside_the_revision_and_cannot_bind_e
             "summary": "a problem elsewhere",
             "findings": [{"severity": "high", "text": "this file is wrong", "file": "src/app.py", "line": 1}],
         }
-        return _answer({"role": "assistant", "content": json.dumps(verdict)})
+        return chat_answer({"role": "assistant", "content": json.dumps(verdict)})
 
     local_server.handle_chat = handle
     t = bus.add_task(TITLE, "change", by="alice", attributes={"kind": "code"}, repo="app")["task"]

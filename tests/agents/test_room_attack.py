@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -156,6 +157,40 @@ def test_the_runs_stop_reaches_a_hung_worker(tmp_path, monkeypatch):
         started.discard()
     assert isinstance(got, str) and "stop" in got, got
     assert time.monotonic() - t0 < 60
+
+
+DEAF = (
+    "import pickle, signal, sys, time\nfor s in (signal.SIGTERM, signal.SIGINT):\n    signal.signal(s, signal.SIG_IGN)\n"
+    "pickle.load(sys.stdin.buffer)\nprint('deaf', file=sys.stderr, flush=True)\ntime.sleep(120)\n"
+)
+
+
+def test_the_runs_stop_reaches_a_hung_worker_that_ignores_sigterm(tmp_path, monkeypatch):
+    """The worker ignores SIGTERM: the room still ends (bubblewrap, outside its session, takes the SIGTERM and
+    its room with it, --die-with-parent; else the SIGKILL GRACE_S later), and nothing of it is left."""
+    R, ws = _rooms(tmp_path, monkeypatch, DEAF)
+    started = R._start(ws)
+    stopping = threading.Event()
+    threading.Timer(1.0, stopping.set).start()
+    try:
+        got = R._finish(started, {"job": 1}, _Runner(), stopping)
+    finally:
+        started.discard()
+    assert isinstance(got, str) and "stop" in got, got
+    deadline = time.monotonic() + 10  # killed with bubblewrap: gone once the kernel has reaped them
+    while True:
+        marked = [d for d in os.listdir("/proc") if d.isdigit() and str(ws / "w.py") in _cmdline(d)]
+        if not marked or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert not marked, marked
+
+
+def _cmdline(pid: str) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
 
 
 def test_rooms_bound_their_workers_by_default(tmp_path):

@@ -4,6 +4,7 @@ that ignores SIGXCPU dies at the limit's hard bound. Real bubblewrap, real proce
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 from pathlib import Path
@@ -76,3 +77,29 @@ def test_a_spinning_built_in_worker_is_killed_at_its_lanes_cpu_limit_and_its_job
     assert not released, released
     assert len(failed) == 1 and says in failed[0], failed
     assert out.failure == "error"
+
+
+def test_config_show_gives_a_lanes_room_limits_with_their_file_and_line(org_copy):
+    from tests.config.config_tools import line_of
+    from tests.helpers import org_in_process
+
+    _lane_room(org_copy, "builder", "{wall_s: 120, cpu_s: 30}  # ROOM")
+    r = org_in_process("config", "show", "--json", root=org_copy)
+    assert r.returncode == 0, r.stderr
+    line = line_of(org_copy, "lanes/builder.yaml", "# ROOM")
+    doc = json.loads(r.stdout)
+    got = {v["path"]: v for v in _values(doc)}
+    for key, value in (("lanes.builder.room.cpu_s", 30), ("lanes.builder.room.wall_s", 120)):
+        assert got[key]["value"] == value and got[key]["source"] == f"lanes/builder.yaml:{line}", got.get(key)
+
+
+def _values(doc):
+    """Every {path, value, source} in `org config show --json`, wherever its list sits."""
+    if isinstance(doc, dict):
+        if {"path", "value", "source"} <= doc.keys():
+            yield doc
+        for v in doc.values():
+            yield from _values(v)
+    elif isinstance(doc, list):
+        for v in doc:
+            yield from _values(v)

@@ -14,9 +14,12 @@ from org.agents.llm import complete
 from org.agents.localmodel import LocalModelConfig, LocalModelServer
 from org.agents.toolloop import Limits, run_tools
 from org.agents.tools import MAX_READ, TOOL_SPECS, WorkspaceTools
+from tests.helpers import chat_answer
 from tests.workspaces.gitrepo import make_repo
 
-PYTEST = f"{sys.executable} -m pytest -q -p no:cacheprovider -p no:xdist"
+PYTEST = (
+    f"PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 {sys.executable} -m pytest -q -p no:cacheprovider"  # no plugins: fast
+)
 
 
 @pytest.fixture
@@ -160,25 +163,7 @@ def test_the_local_model_builds_with_tool_calls_and_answers_the_same_every_time(
 
 def _scripted(srv: LocalModelServer, answer):
     def handle(body):
-        msg = answer(body["messages"])
-        return (
-            200,
-            {
-                "id": "x",
-                "object": "chat.completion",
-                "created": 0,
-                "model": "m",
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": msg,
-                        "finish_reason": "tool_calls" if msg.get("tool_calls") else "stop",
-                    }
-                ],
-                "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
-            },
-            {},
-        )
+        return chat_answer(answer(body["messages"]), prompt_tokens=10, completion_tokens=5)
 
     srv.handle_chat = handle
 

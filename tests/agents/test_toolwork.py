@@ -13,6 +13,7 @@ from org.agents.runner import RunOptions
 from org.agents.session import AgentSession
 from org.bus import Bus
 from org.config.loader import load_org
+from tests.helpers import chat_answer
 from tests.workspaces.gitrepo import sh_git
 
 
@@ -93,19 +94,7 @@ def test_a_model_that_writes_outside_the_workspace_changes_nothing_there(
                 "arguments": json.dumps({"path": f"../../../{target.name}", "content": "x"}),
             },
         }
-        msg = {"role": "assistant", "content": None, "tool_calls": [call]}
-        return (
-            200,
-            {
-                "id": "x",
-                "object": "chat.completion",
-                "created": 0,
-                "model": "m",
-                "choices": [{"index": 0, "message": msg, "finish_reason": "tool_calls"}],
-                "usage": {"prompt_tokens": 5, "completion_tokens": 5, "total_tokens": 10},
-            },
-            {},
-        )
+        return chat_answer({"role": "assistant", "content": None, "tool_calls": [call]})
 
     local_server.handle_chat = handle
     t = bus.add_task("Add retries", "change", by="alice", attributes={"kind": "code"}, repo="app")["task"]

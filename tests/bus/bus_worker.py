@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--lease", type=float, default=2.0)
     ap.add_argument("--batch", type=int, default=1)
+    # claim one batch, hold it until the fence of every job in it moved on (its lease expired and was swept or
+    # taken over), then submit with the stale tokens and exit: the stale submission a kill -9 run must refuse
+    ap.add_argument("--dawdle", action="store_true")
     args = ap.parse_args(argv)
     from org.bus import Bus
     from org.errors import NotFound, OrgError, Paused
@@ -65,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
                 log.write(
                     json.dumps({"claimed": c.job, "fence": c.fence, "task": c.task, "gate": c.gate}) + "\n"
                 )
-            if args.slow and rng.random() < args.slow:
+            if args.dawdle:
+                _until_fences_move(bus, claims)
+            elif args.slow and rng.random() < args.slow:
                 time.sleep(args.lease * 1.6)
             else:
                 time.sleep(rng.random() * 0.004)
@@ -89,10 +94,28 @@ def main(argv: list[str] | None = None) -> int:
                     )
                 else:
                     log.write(json.dumps({"job": c.job, "fence": c.fence, "error": r.get("error")}) + "\n")
+            if args.dawdle:
+                return 0
 
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _until_fences_move(bus, claims, bound: float = 300.0) -> None:
+    """Wait (polling, bounded against a hang) until no claim's fence is the job's fence any more."""
+
+    def fences() -> list[int]:
+        return [
+            bus.store.read(
+                lambda tx, j=c.job: tx.x("SELECT fence FROM jobs WHERE id = :j", {"j": j}).scalar()
+            )
+            for c in claims
+        ]
+
+    end = time.monotonic() + bound
+    while any(f == c.fence for f, c in zip(fences(), claims, strict=True)) and time.monotonic() < end:
+        time.sleep(0.05)
 
 
 def reserve_many(url: str, root: str, n: int) -> int:

@@ -116,7 +116,11 @@ def _run_plain(
     lease=1.0,
     stall=120.0,
     batch=1,
+    dawdler=False,
 ):
+    """n_workers real workers over n_jobs (with kill_every: one killed and replaced every so often once a job
+    finished since the last kill). `dawdler`: one more worker, never killed, that holds its first batch until
+    every lease in it moved on and then submits with the stale tokens (so a stale submission surely happens)."""
     from org.bus import Bus
 
     bus = Bus.open(url, root=root)
@@ -153,6 +157,26 @@ def _run_plain(
         )
 
     procs = [start(i) for i in range(n_workers)]
+    extra = []
+    if dawdler:
+        log = tmp_path / "dawdler.log"
+        logs.append(log)
+        extra.append(
+            Worker(
+                ctx,
+                url,
+                root,
+                "builder",
+                actors[0],
+                log,
+                stop,
+                "--lease",
+                str(lease),
+                "--batch",
+                str(batch),
+                "--dawdle",
+            )
+        )
     last_kill = time.monotonic()
     started = n_workers
     at_kill = n_jobs  # jobs not done at the last kill
@@ -175,11 +199,11 @@ def _run_plain(
     try:
         _until_done(left, stall)
         stop.write_text("stop")
-        codes = [p.wait(timeout=30) for p in procs]
-        assert codes == [0] * len(procs), [p.error() for p in procs]
+        codes = [p.wait(timeout=30) for p in procs + extra]
+        assert codes == [0] * len(procs + extra), [p.error() for p in procs + extra]
         return bus, jobs, _logs(logs), kills
     except BaseException:
-        for p in procs:
+        for p in procs + extra:
             p.wait(0)
         bus.close()
         raise
@@ -203,13 +227,19 @@ def test_workers_claim_concurrently_exactly_once(procs_ctx, url, root, tmp_path,
 def test_kill9_workers_lose_nothing_and_stale_tokens_never_win(procs_ctx, url, root, tmp_path):
     n = 1200 if url.startswith("postgresql") else 2000
     bus, jobs, logs, kills = _run_plain(
-        procs_ctx, url, root, tmp_path, n, 4, kill_every=0.5, slow=0.02, lease=0.8, batch=4
+        procs_ctx, url, root, tmp_path, n, 4, kill_every=0.5, slow=0.02, lease=0.8, batch=4, dawdler=True
     )
     try:
         assert kills >= 3
         _check_exactly_once(bus, jobs, logs)
         refused = [r for r in logs if r.get("error") == "conflict"]
-        assert refused, "some slow workers should have come back with a stale token"
+        # the dawdler's for sure (a slow worker's only when another took its jobs over in time and it was not
+        # killed first: under load once none did, and this failed)
+        assert refused, "the dawdler (and some slow workers) should have come back with a stale token"
+        dawdled = _logs([tmp_path / "dawdler.log"])
+        assert {r["claimed"] for r in dawdled if "claimed" in r} == {
+            r["job"] for r in dawdled if r.get("error") == "conflict"
+        }, dawdled  # every job it held came back refused
         requeued = [e for e in bus.events_since(0, limit=100_000, types=("job.requeued",))]
         assert requeued, "killed workers' leases should have been requeued"
     finally:

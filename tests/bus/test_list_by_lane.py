@@ -60,5 +60,5 @@ def test_lane_filter_reads_the_index_not_every_task(sbus):
         list_tasks(sbus.ctx, lane="builder")
     finally:
         sbus.store.read = real
-    assert any("ix_jobs_open_num" in s for s in seen), seen  # schema 9 (tests/bus/test_list_filters.py)
+    assert any("ix_jobs_open_num" in s for s in seen), seen  # schema 10 (tests/bus/test_list_filters.py)
     assert not any(s.startswith("SCAN t") for s in seen), seen

@@ -1,5 +1,5 @@
 """`task list` with one filter (--lane or --actor) reads the page's task ids from an index in the list's order
-(schema 9; issue 23 item 4), and answers exactly what the general statement answers, for every filter and
+(schema 10; issue 23 item 4), and answers exactly what the general statement answers, for every filter and
 combination, every page, on a bus with the traps: plain jobs, jobs done or open in another lane, leases held,
 released and handed on, tasks made by an actor and tasks it only worked on."""
 

@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,8 @@ import pytest
 from org.errors import Conflict, UsageError
 from org.identity.busd import BusServer
 from org.runtime.busclient import BusClient
-from tests.mcp.helpers import Org, org_command, serve_env
+from tests.helpers import org_in_process
+from tests.mcp.helpers import Org, serve_env
 
 
 @pytest.fixture
@@ -31,9 +33,24 @@ def sockdir():
 
 
 def _listening(path: Path) -> socket.socket:
+    """Another server on `path`: it accepts and hangs up at once (a listener that never answered cost the
+    broker's liveness ping its whole 5 s timeout before the refusal)."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.bind(str(path))
-    s.listen(1)
+    s.listen(8)
+    s.settimeout(0.1)  # the accepting thread notices within 0.1 s that the test closed the socket
+
+    def serve() -> None:
+        while s.fileno() != -1:
+            try:
+                conn, _ = s.accept()
+            except TimeoutError:
+                continue
+            except OSError:  # closed: the test is over
+                return
+            conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
     return s
 
 
@@ -146,16 +163,12 @@ def test_a_server_that_stops_removes_its_own_socket(kind, org, sockdir):
 
 
 def _serve(org, path: Path) -> subprocess.CompletedProcess:
-    env = serve_env(org, path, None)
+    """`org bus serve --socket PATH` through the CLI's own entry in this interpreter (each case refuses before it
+    serves; a subprocess apiece cost ~5 s of the README's command)."""
+    env: dict = {k: None for k in os.environ if k.startswith("ORG_")}
+    env.update(serve_env(org, path, None))
     del env["ORG_BUS_SOCKET"]
-    return subprocess.run(
-        [*org_command(), "bus", "serve", "--socket", str(path)],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return org_in_process("bus", "serve", "--socket", str(path), env=env)
 
 
 def test_org_bus_serve_refuses_a_file_and_another_servers_socket(org, sockdir):

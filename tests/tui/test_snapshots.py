@@ -14,8 +14,6 @@ def _run(*keys: str):
         for k in keys:
             await pilot.press(k)
             await settle(pilot)
-        await pilot.pause(0.3)
-        await settle(pilot)
 
     return run_before
 

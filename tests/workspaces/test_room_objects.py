@@ -128,6 +128,7 @@ def test_a_cli_room_of_task_a_reads_no_object_of_task_b_and_git_works_on_its_own
     assert got["own_status"] == 0 and got["own_log"] == 0, got  # git works in the room on its own history
 
 
+@pytest.mark.slow
 def test_after_its_own_submission_the_room_reads_its_own_commit_and_still_none_of_b(two_tasks, wsbus, ws_org):
     """Org makes A's commit in its mirror and moves A's workspace to it: A's next room (rework) reads it."""
     from org.runtime import job_sandbox
@@ -167,6 +168,7 @@ def _head(ws: Path) -> str:
     return workspace_head(ws)
 
 
+@pytest.mark.slow
 def test_a_workspace_removed_and_made_again_reads_its_accepted_head_in_its_room(two_tasks, wsbus, ws_org):
     """Its room store goes with the workspace; made again at org's accepted head, its room reads that head."""
     from org.runtime import job_sandbox
@@ -188,4 +190,27 @@ def test_a_workspace_removed_and_made_again_reads_its_accepted_head_in_its_room(
     finally:
         room.close()
     _assert_sealed(got, own_head=sha_a)
+    assert got["own_status"] == 0 and got["own_log"] == 0, got
+
+
+@pytest.mark.slow
+def test_a_workspace_made_before_its_room_store_existed_is_moved_to_it(two_tasks, wsbus, ws_org):
+    """A workspace cloned from the mirror (as before ADR 0290: its alternates name the mirror's objects, no room
+    store): its next room's preparation makes the store and points the workspace at it; git works, B is unseen."""
+    import shutil
+
+    from org.runtime import job_sandbox
+    from org.workspaces.repo import Repository
+
+    a, ws_a, sha_b, blob, ws_b = two_tasks
+    cfg = load_org(ws_org)
+    repo = Repository(ws_org, "app", cfg.repos["app"], cfg.workspaces_dir)
+    (ws_a / ".git" / "objects" / "info" / "alternates").write_text(f"{repo.mirror / 'objects'}\n")
+    shutil.rmtree(repo.room_store(a))
+    room = job_sandbox(ws_a, read_only=room_reads(cfg, "app", a), python=True)
+    try:
+        got = _attack(room, ws_org, sha_b, blob, ws_b)
+    finally:
+        room.close()
+    _assert_sealed(got, own_head=_head(ws_a))
     assert got["own_status"] == 0 and got["own_log"] == 0, got

@@ -1,9 +1,10 @@
 """A whole `org run` stopped while its agent hangs (issue 15; ADR 0280, 0291).
 
-The builder lane's only member is a coding CLI that ignores SIGTERM and SIGINT, starts a child that ignores them
-too, and sleeps for ever. The real `org run` (supervisor, broker, agent host, gateway, the CLI's room) is sent
-SIGINT or SIGTERM once the CLI runs: it must end within its bound, leave no process of its tree behind, release
-the job with the reason, and lose nothing (the audit chain verifies, no lease is left, the task can be worked)."""
+Two hung agents: the builder lane's only member a coding CLI that ignores SIGTERM and SIGINT, starts a child
+that ignores them too, and sleeps for ever; and a built-in agent whose worker (in its room) waits on a model
+call that does not answer for an hour. The real `org run` (supervisor, broker, agent host, gateway, the rooms)
+is sent SIGINT or SIGTERM once the agent works: it must end within its bound, leave no process of its tree
+behind, release the job with the reason, and lose nothing (the audit chain verifies, no lease is left)."""
 
 from __future__ import annotations
 
@@ -66,7 +67,67 @@ def _tree(root: int, table: dict[int, tuple[int, str, str]]) -> dict[int, tuple[
     return out
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def _run_and_stop(root: Path, e: dict, args: list[str], working, sig: int, bus, task: str) -> None:
+    """Start `org run ARGS`, wait until `working(tree)` says its agent is at work, send `sig`, and check the end."""
+    p = subprocess.Popen(
+        [sys.executable, "-m", "org", "run", "--json", *args],
+        cwd=str(root),
+        env=e,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 300  # a hang guard: `org run` starts its broker, gateway, agent host
+        tree: dict[int, tuple[str, str]] = {}
+        while time.monotonic() < deadline and p.poll() is None:
+            tree = _tree(p.pid, _proc_table())
+            if working(tree):
+                break
+            time.sleep(0.1)
+        assert p.poll() is None, p.communicate()[1][-3000:]
+        assert working(tree), tree
+        time.sleep(
+            0.5
+        )  # the state being stopped is an agent at work: let its room settle (not a synchronisation)
+        tree = _tree(p.pid, _proc_table())
+        t0 = time.monotonic()
+        p.send_signal(sig)
+        try:
+            _out, err = p.communicate(timeout=STOP_BOUND_S)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"org run did not end within {STOP_BOUND_S:g} s of {signal.Signals(sig).name}")
+        took = time.monotonic() - t0
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    # no process of its tree is left (a pid reused since has another start time)
+    deadline = time.monotonic() + 10  # processes killed at the end are reaped by their parents' exits
+    while True:
+        now = _proc_table()
+        left = {pid: c for pid, (st, c) in tree.items() if pid in now and now[pid][1] == st}
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert not left, left
+    assert "Traceback" not in err, err[-3000:]
+    # the job was released with the reason, not left leased nor failed; nothing lost
+    jobs = bus.task(task)["jobs"]
+    assert not [j for j in jobs if j["status"] in ("leased", "dead")], jobs
+    released = [x for x in bus.events_since(0, limit=100_000, task=task) if x["type"] == "job.released"]
+    assert released and "stop" in json.dumps(released[-1]["data"]), released
+    audit = subprocess.run(
+        [sys.executable, "-m", "org", "audit", "verify"], cwd=str(root), env=e, capture_output=True, text=True
+    )
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+    print(f"org run ended {took:.1f} s after {signal.Signals(sig).name}")
+
+
+SIGNALS = pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+
+
+@SIGNALS
 def test_org_run_stopped_with_a_hung_cli_ends_in_bound_leaves_no_process_and_releases_the_job(
     cli_org, ws_org, tmp_path, sig
 ):
@@ -78,64 +139,47 @@ def test_org_run_stopped_with_a_hung_cli_ends_in_bound_leaves_no_process_and_rel
     exe = tmp_path / "cli" / "bin" / "mycli"
     exe.write_text(HANG.format(python=sys.executable))
     exe.chmod(exe.stat().st_mode | stat.S_IXUSR)
-    marker = str(exe)
     t = add_task(bus)
     e = {**os.environ, **env, "ORG_ROOT": str(ws_org), "ORG_DATABASE_URL": url}
-    p = subprocess.Popen(
-        [sys.executable, "-m", "org", "run", "--json", "--lane", "builder"],
-        cwd=str(ws_org),
-        env=e,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+
+    def working(tree: dict) -> bool:  # the CLI and its child run
+        return sum(str(exe) in c or "10**6" in c for _s, c in tree.values()) >= 2
+
+    _run_and_stop(ws_org, e, ["--lane", "builder"], working, sig, bus, t)
+    assert not [pid for pid, (_pp, _s, c) in _proc_table().items() if str(exe) in c or "10**6" in c]
+
+
+@SIGNALS
+def test_org_run_stopped_with_a_built_in_worker_hung_on_its_model_call_ends_in_bound_and_releases_the_job(
+    org_copy, tmp_path, sig
+):
+    from org.agents.localmodel import LocalModelConfig, LocalModelServer
+    from org.bus import Bus
+    from org.config.loader import load_org
+    from org.runtime import probe
+
+    if not probe()[0]:
+        pytest.skip("bubblewrap does not start here")
+    srv = LocalModelServer(LocalModelConfig(seed=3, latency_s=3600.0)).start()  # every call hangs an hour
+    url = f"sqlite:///{tmp_path / 'org.db'}"
+    e = {
+        **os.environ,
+        "ORG_ROOT": str(org_copy),
+        "ORG_DATABASE_URL": url,
+        "ORG_LOCAL_MODEL_URL": srv.url,
+        "ORG_MODELS": "local",
+    }
     try:
-        deadline = time.monotonic() + 300  # a hang guard: `org run` starts its broker, gateway, agent host
-        tree: dict[int, tuple[str, str]] = {}
-        while time.monotonic() < deadline and p.poll() is None:
-            tree = _tree(p.pid, _proc_table())
-            if sum(marker in c or "10**6" in c for _s, c in tree.values()) >= 2:  # the CLI and its child
-                break
-            time.sleep(0.1)
-        assert p.poll() is None, p.communicate()[1][-3000:]
-        assert sum(marker in c for _s, c in tree.values()) >= 1, tree
-        time.sleep(
-            0.5
-        )  # the state being stopped is a CLI at work: let its room settle (not a synchronisation)
-        tree = _tree(p.pid, _proc_table())
-        t0 = time.monotonic()
-        p.send_signal(sig)
-        try:
-            out, err = p.communicate(timeout=STOP_BOUND_S)
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"org run did not end within {STOP_BOUND_S:g} s of {sig.name}")
-        took = time.monotonic() - t0
+        with Bus.open(url, root=org_copy, config=load_org(org_copy)) as bus:
+            t = bus.add_task("Document the retry policy", "change", by="alice", attributes={"kind": "docs"})[
+                "task"
+            ]
+
+            def working(tree: dict) -> bool:  # a worker in its room, its model call at the model (hung there)
+                return srv.stats()["served"] >= 1 and any(
+                    "org.agents.worker" in c and "bwrap" in c for _s, c in tree.values()
+                )
+
+            _run_and_stop(org_copy, e, [], working, sig, bus, t)
     finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-    # no process of its tree is left (a pid reused since has another start time)
-    deadline = time.monotonic() + 10  # processes killed at the end are reaped by their parents' exits
-    while True:
-        now = _proc_table()
-        left = {pid: c for pid, (s, c) in tree.items() if pid in now and now[pid][1] == s}
-        left.update({pid: c for pid, (_pp, _s, c) in now.items() if marker in c or "10**6" in c})
-        if not left or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
-    assert not left, left
-    assert "Traceback" not in err, err[-3000:]
-    # the job was released with the reason, not left leased nor failed; nothing lost
-    jobs = bus.task(t)["jobs"]
-    assert not [j for j in jobs if j["status"] in ("leased", "dead")], jobs
-    released = [x for x in bus.events_since(0, limit=100_000, task=t) if x["type"] == "job.released"]
-    assert released and "stop" in json.dumps(released[-1]["data"]), released
-    audit = subprocess.run(
-        [sys.executable, "-m", "org", "audit", "verify"],
-        cwd=str(ws_org),
-        env=e,
-        capture_output=True,
-        text=True,
-    )
-    assert audit.returncode == 0, audit.stdout + audit.stderr
-    print(f"org run ended {took:.1f} s after {sig.name}")
+        srv.stop()
