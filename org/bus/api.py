@@ -148,6 +148,11 @@ class Bus:
             policy=policy,
         )
 
+    def add_tasks(self, tasks: Sequence[dict]) -> list[dict]:
+        """Start many tasks in one transaction: each a dict of add_task's arguments (title, workflow, by, ...),
+        each filed as add_task files it; all or none."""
+        return _tasks.add_tasks(self.ctx, self.config(required=True), list(tasks))
+
     def list_tasks(
         self,
         *,

@@ -43,8 +43,8 @@ A human's own token file is read when no token is given and `as_` names them (to
 default; the broker passes False and authenticates only the token presented).
 
 Not exposed (NOT_EXPOSED; the raw Bus keeps them for the bus's own tests and benchmarks): claim_many,
-submit_many and submit_then_claim (bulk forms), post_jobs and retry_job (plain jobs outside any workflow: no caller posts them
-yet, and who may is a decision of its own).
+submit_many, submit_then_claim and add_tasks (bulk forms), post_jobs and retry_job (plain jobs outside any workflow:
+no caller posts them yet, and who may is a decision of its own).
 """
 
 from __future__ import annotations
@@ -80,6 +80,7 @@ NOT_EXPOSED = {
     "submit_many": "the bulk form of submit, for the bus's own benchmarks; callers submit one job at a time",
     "submit_then_claim": "submit_many and claim_many in one transaction (a worker's bulk step): bulk forms, "
     "for the bus's own benchmarks",
+    "add_tasks": "the bulk form of add_task, for the bus's own benchmarks; callers file one task at a time",
     "post_jobs": "plain jobs outside any workflow: no caller posts them yet, and who may is a decision of its own",
     "retry_job": "requeues a dead plain job: goes with post_jobs, not exposed until plain jobs are",
 }

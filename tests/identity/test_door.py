@@ -137,6 +137,7 @@ def state(built, monkeypatch):
 RAW = {
     "config": (None, lambda s: s.bus.config()),
     "add_task": (None, lambda s: s.bus.add_task("x", "change", by="alice")),
+    "add_tasks": (None, lambda s: s.bus.add_tasks([{"title": "x", "workflow": "change", "by": "alice"}])),
     "list_tasks": (None, lambda s: s.bus.list_tasks()),
     "task": (None, lambda s: s.bus.task(s.task)),
     "timeline": (None, lambda s: s.bus.timeline(s.task)),
