@@ -148,6 +148,11 @@ class Bus:
             policy=policy,
         )
 
+    def add_tasks(self, tasks: Sequence[dict]) -> list[dict]:
+        """Start many tasks in one transaction: each a dict of add_task's arguments (title, workflow, by, ...),
+        each filed as add_task files it; all or none."""
+        return _tasks.add_tasks(self.ctx, self.config(required=True), list(tasks))
+
     def list_tasks(
         self,
         *,
@@ -426,6 +431,24 @@ class Bus:
         cfg = self.config()
         key = task_key(task) if task else None
         return self.store.read(lambda tx: _switches.covering(tx, cfg, actor=actor, lane=lane, task=key))
+
+    def holder_state(
+        self, token_id: str, job: int, *, actor: str, lane: str | None, task: str | None
+    ) -> tuple[dict | None, tuple[str, str | None, float | None] | None, list[dict]]:
+        """In one read: a job token's row, its job's lease (status, fencing token, expiry) and the active
+        switches covering its actor, lane and task (org.identity.guard.Guard.still_holding judges them)."""
+        from org.bus import identityrows
+        from org.bus.context import task_key
+
+        cfg = self.config()
+        key = task_key(task) if task else None
+        return self.store.read(
+            lambda tx: (
+                identityrows.token_row(tx, token_id),
+                identityrows.job_lease(tx, job),
+                _switches.covering(tx, cfg, actor=actor, lane=lane, task=key),
+            )
+        )
 
     # -- audit -------------------------------------------------------------------------------
     def events_since(
