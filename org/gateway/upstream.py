@@ -13,6 +13,7 @@ of the agent's own client for nothing when no translation is needed.
 
 from __future__ import annotations
 
+import atexit
 import http.client
 import json
 import select
@@ -125,6 +126,16 @@ def _take(key: tuple[str, str, int, str | None], timeout_s: float) -> tuple[Any,
             continue
         conn.sock.settimeout(timeout_s)
         return conn, True
+
+
+@atexit.register
+def _close_idle() -> None:
+    """Close every kept connection (at exit, so none is left to the garbage collector)."""
+    with _LOCK:
+        conns = [c for idle in _IDLE.values() for c in idle]
+        _IDLE.clear()
+    for c in conns:
+        c.close()
 
 
 def _give_back(key: tuple[str, str, int, str | None], conn: Any) -> None:

@@ -42,9 +42,9 @@ Who may use which token where:
 A human's own token file is read when no token is given and `as_` names them (token_files=True, the
 default; the broker passes False and authenticates only the token presented).
 
-Not exposed (NOT_EXPOSED; the raw Bus keeps them for the bus's own tests and benchmarks): claim_many and
-submit_many (bulk forms), post_jobs and retry_job (plain jobs outside any workflow: no caller posts them
-yet, and who may is a decision of its own).
+Not exposed (NOT_EXPOSED; the raw Bus keeps them for the bus's own tests and benchmarks): claim_many,
+submit_many, submit_then_claim and add_tasks (bulk forms), post_jobs and retry_job (plain jobs outside any workflow:
+no caller posts them yet, and who may is a decision of its own).
 """
 
 from __future__ import annotations
@@ -78,6 +78,9 @@ __all__ = ["Guard", "Holding", "Reading", "acting", "NOT_EXPOSED"]
 NOT_EXPOSED = {
     "claim_many": "the bulk form of claim, for the bus's own benchmarks; callers claim one job at a time",
     "submit_many": "the bulk form of submit, for the bus's own benchmarks; callers submit one job at a time",
+    "submit_then_claim": "submit_many and claim_many in one transaction (a worker's bulk step): bulk forms, "
+    "for the bus's own benchmarks",
+    "add_tasks": "the bulk form of add_task, for the bus's own benchmarks; callers file one task at a time",
     "post_jobs": "plain jobs outside any workflow: no caller posts them yet, and who may is a decision of its own",
     "retry_job": "requeues a dead plain job: goes with post_jobs, not exposed until plain jobs are",
 }

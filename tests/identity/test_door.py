@@ -137,6 +137,7 @@ def state(built, monkeypatch):
 RAW = {
     "config": (None, lambda s: s.bus.config()),
     "add_task": (None, lambda s: s.bus.add_task("x", "change", by="alice")),
+    "add_tasks": (None, lambda s: s.bus.add_tasks([{"title": "x", "workflow": "change", "by": "alice"}])),
     "list_tasks": (None, lambda s: s.bus.list_tasks()),
     "task": (None, lambda s: s.bus.task(s.task)),
     "timeline": (None, lambda s: s.bus.timeline(s.task)),
@@ -156,6 +157,12 @@ RAW = {
     ),
     "submit": (None, lambda s: s.bus.submit(s.job, s.fence, "pass", note="spec")),
     "submit_many": (None, lambda s: s.bus.submit_many([{"job": s.job, "token": s.fence, "verdict": "pass"}])),
+    "submit_then_claim": (
+        None,
+        lambda s: s.bus.submit_then_claim(
+            [{"job": s.job, "token": s.fence, "verdict": "pass"}], "builder", "build-gpt", n=1
+        ),
+    ),
     "release": (None, lambda s: s.bus.release(s.job, s.fence, reason="later")),
     "fail": (None, lambda s: s.bus.fail(s.job, s.fence, reason="cannot")),
     "take_over": (None, lambda s: s.bus.take_over(s.task, "carol", reason="stuck")),
