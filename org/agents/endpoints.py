@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from org.errors import UsageError
+from org.numbers import finite
 
 __all__ = [
     "Endpoint",
@@ -137,7 +138,10 @@ def gateway_endpoints(cfg: Any, routes: Mapping[str, Mapping[str, Any]]) -> dict
             str(r.get("budget_key") or ident.provider),
             str(r.get("family") or ident.family),
             # the gateway's own timeout, and a little to answer
-            timeout_s=float(r.get("timeout_s") or 120.0) + 5.0,
+            timeout_s=finite(
+                r.get("timeout_s") or 120.0, f"the gateway's route of {actor.id}: timeout_s", high=86400.0
+            )
+            + 5.0,
         )
     return out
 

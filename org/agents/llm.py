@@ -8,6 +8,7 @@ No other module of org imports litellm. Everything here maps litellm's exception
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
 import threading
@@ -101,6 +102,9 @@ class CallResult:
     served_by: str = ""  # "local" for the loopback model, else the provider
     message: dict | None = None  # the whole assistant message (tool calls included), for the model gateway
     finish_reason: str = ""
+    # the provider stated usage that is no count (NaN, inf, negative, huge, not a whole number): its tokens are
+    # 0 and the call unpriced (a cost unknown, which a budget escalates), never believed (provider_usage)
+    usage_unread: bool = False
 
     @property
     def ok(self) -> bool:
@@ -126,6 +130,7 @@ class CallResult:
                 "status",
                 "retry_after_s",
                 "error",
+                "usage_unread",
             )
         }
 
@@ -167,6 +172,9 @@ def provider_of(model: str) -> str:
     return provider
 
 
+MAX_PRICE_PER_TOKEN = 1.0  # dollars; with org.numbers.MAX_COUNT tokens a call's cost stays a finite number
+
+
 def register_prices(prices: Mapping[str, Mapping[str, float]]) -> list[str]:
     """Register per-token prices for models the cost map lacks, e.g. self-hosted ones:
     {model: {input_cost_per_token, output_cost_per_token}}. Returns the names registered. Kept here (price()
@@ -179,6 +187,8 @@ def register_prices(prices: Mapping[str, Mapping[str, float]]) -> list[str]:
             raise ValueError(
                 f"price for '{model}' needs input_cost_per_token and output_cost_per_token"
             ) from exc
+        if not all(math.isfinite(v) and 0 <= v <= MAX_PRICE_PER_TOKEN for v in (inp, out)):
+            raise ValueError(f"price for '{model}': a cost per token is a finite number from 0 to $1")
         entries[model] = {
             "input_cost_per_token": inp,
             "output_cost_per_token": out,
@@ -296,6 +306,23 @@ def price(model: str, prompt_tokens: int, completion_tokens: int) -> float | Non
     return float(p) + float(c)
 
 
+def provider_usage(res: CallResult, prompt_tokens: Any, completion_tokens: Any) -> None:
+    """Set `res`'s token counts from what a provider stated (None or absent: 0). A value that is no count
+    (org.numbers.count: NaN, inf, negative, absurdly large, fractional, text, a boolean) is not believed: both
+    counts 0 and the call flagged `usage_unread`, so it is recorded unpriced, never as a poisoned number."""
+    from org.errors import UsageError
+    from org.numbers import count
+
+    try:
+        res.prompt_tokens = 0 if prompt_tokens is None else count(prompt_tokens, "prompt_tokens")
+        res.completion_tokens = (
+            0 if completion_tokens is None else count(completion_tokens, "completion_tokens")
+        )
+    except UsageError:
+        res.prompt_tokens = res.completion_tokens = 0
+        res.usage_unread = True
+
+
 def direct_wire(called: str, api_base: str | None) -> bool:
     """True for a call already on OpenAI's wire (`openai/...`) at an explicit base URL (the local model, the
     model gateway, a self-hosted server): it needs no translation, so no litellm client (nor its import)."""
@@ -338,7 +365,7 @@ def complete(
         timeout_s=timeout_s,
     )
     res: CallResult = forward(ep, messages, params, model)
-    if res.status == 200:
+    if res.status == 200 and not res.usage_unread:
         res.cost_usd = price(model, res.prompt_tokens, res.completion_tokens)
     return res
 
@@ -382,10 +409,10 @@ def _complete_litellm(
     except (AttributeError, IndexError):
         res.content = ""
     usage = getattr(resp, "usage", None)
-    res.prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
-    res.completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
+    provider_usage(res, getattr(usage, "prompt_tokens", None), getattr(usage, "completion_tokens", None))
     res.status = 200
-    res.cost_usd = price(model, res.prompt_tokens, res.completion_tokens)
+    if not res.usage_unread:
+        res.cost_usd = price(model, res.prompt_tokens, res.completion_tokens)
     return res
 
 
@@ -419,6 +446,7 @@ _QUOTA_TEXT = re.compile(
     r"per ?day|perday|daily limit|quota exceeded for .*day",
     re.I,
 )
+MAX_STATED_WAIT_S = 86400.0  # the longest wait a provider's headers are believed for
 QUOTA_MIN_RETRY_S = 300.0  # a 429 that asks us to wait this long is a quota, not a burst
 
 
@@ -514,7 +542,8 @@ def parse_reset(headers: Mapping[str, str], now: float | None = None) -> float |
                 waits.append(ts.timestamp() - (now or time.time()))
             except ValueError:
                 pass
-    waits = [max(0.0, w) for w in waits]
+    # a wait stated as NaN is no wait; one past a day (inf included) is a day: no header blocks a provider for ever
+    waits = [min(max(0.0, w), MAX_STATED_WAIT_S) for w in waits if not math.isnan(w)]
     return max(waits) if waits else None
 
 

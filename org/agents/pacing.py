@@ -104,10 +104,13 @@ def _num(s: str) -> float | None:
     s = s.strip()
     if s in ("", "-", "0"):
         return None
-    v = float(s)
-    if v < 0:
-        raise ValueError("a limit must not be negative")
-    return v
+    from org.errors import UsageError
+    from org.numbers import finite
+
+    try:
+        return finite(float(s), "a limit")
+    except UsageError as exc:  # NaN, inf, negative or absurd: no rate at all, never a poisoned bucket
+        raise ValueError(exc.message) from None
 
 
 @dataclass(frozen=True)
@@ -369,7 +372,8 @@ class Pacer:
                 continue
             res = fn()
             self._bump(provider, "calls")
-            self.settle(provider, est_tokens, res.total_tokens)
+            # usage the provider stated that is no count: its estimate stays booked (never a refund for a lie)
+            self.settle(provider, est_tokens, est_tokens if res.usage_unread else res.total_tokens)
             if res.outcome == "rate_limited":
                 attempt += 1
                 self._bump(provider, "rate_limited")

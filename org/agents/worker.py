@@ -163,7 +163,6 @@ def work(job: dict) -> Any:
 
 # What a job loads, loaded before its job comes (a spare room is started ahead: its job then pays none of it)
 PRELOAD = (
-    "httpx",
     "org.adrs.index",
     "org.adrs.context",
     "org.agents.adrctx",

@@ -148,6 +148,11 @@ class Bus:
             policy=policy,
         )
 
+    def add_tasks(self, tasks: Sequence[dict]) -> list[dict]:
+        """Start many tasks in one transaction: each a dict of add_task's arguments (title, workflow, by, ...),
+        each filed as add_task files it; all or none."""
+        return _tasks.add_tasks(self.ctx, self.config(required=True), list(tasks))
+
     def list_tasks(
         self,
         *,
@@ -297,6 +302,15 @@ class Bus:
     def submit_many(self, items: Sequence[dict]) -> list[dict]:
         return _submit.submit_many(self.ctx, self.config(), items)
 
+    def submit_then_claim(
+        self, items: Sequence[dict], lane: str, actor: str, *, n: int, lease_seconds: float = 300.0
+    ) -> tuple[list[dict], list[_claims.Claim]]:
+        """submit_many(items) and claim_many(lane, actor, n=n) in one transaction (a worker's loop: one commit per
+        batch instead of two). Nothing to claim: an empty list, the submissions committed all the same."""
+        cfg = self.config()
+        self._maybe_sweep()
+        return _submit.submit_then_claim(self.ctx, cfg, items, lane, actor, n=n, lease_seconds=lease_seconds)
+
     def post_jobs(
         self,
         lane: str,
@@ -417,6 +431,24 @@ class Bus:
         cfg = self.config()
         key = task_key(task) if task else None
         return self.store.read(lambda tx: _switches.covering(tx, cfg, actor=actor, lane=lane, task=key))
+
+    def holder_state(
+        self, token_id: str, job: int, *, actor: str, lane: str | None, task: str | None
+    ) -> tuple[dict | None, tuple[str, str | None, float | None] | None, list[dict]]:
+        """In one read: a job token's row, its job's lease (status, fencing token, expiry) and the active
+        switches covering its actor, lane and task (org.identity.guard.Guard.still_holding judges them)."""
+        from org.bus import identityrows
+        from org.bus.context import task_key
+
+        cfg = self.config()
+        key = task_key(task) if task else None
+        return self.store.read(
+            lambda tx: (
+                identityrows.token_row(tx, token_id),
+                identityrows.job_lease(tx, job),
+                _switches.covering(tx, cfg, actor=actor, lane=lane, task=key),
+            )
+        )
 
     # -- audit -------------------------------------------------------------------------------
     def events_since(

@@ -13,7 +13,9 @@ the seq column is contiguous from 1 to the head, every body's header matches its
 SQL scan), every hash links its body to the previous row's hash, and the last hash is the head's.
 So an edit, a deletion (middle or tail), an insertion or a reordering of any event always breaks a
 link that `verify` names. (Because each link needs only the stored previous hash, the check runs in
-C-level bulk operations, well above 500k events/s.) Someone able to rewrite the whole chain and its
+C-level bulk operations, in parallel ranges.) On SQLite the shape and header checks are first made row by row
+in the walk's own read (one pass, ADR 0300); a log found off in anything is checked again by the separate
+scans, which name it. Someone able to rewrite the whole chain and its
 head can forge it: record `org audit verify --json` head hashes elsewhere and check them later with
 `--anchor SEQ:HASH`.
 """
@@ -30,11 +32,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from org.bus._chainfold import JOB_STATUS, Folded, RangeFold, merge
-from org.bus._walk import GENESIS, walk, walk_in_process
+from org.bus._walk import GENESIS, UNSURE, walk, walk_in_process
 from org.bus.store import Store, Tx
+from org.bus.tx import prepared
 
 __all__ = [
     "GENESIS",
+    "ENCODED",
     "canonical",
     "header",
     "link",
@@ -107,8 +111,10 @@ def chained_query(
         expr, keys = task_type, [f"{task}\x1f{t}".encode() for t in types]
     marks = ", ".join(f":k{i}" for i in range(len(keys)))
     return (
-        f"SELECT seq, body, hash, (SELECT p.hash FROM events p WHERE p.seq = events.seq - 1) FROM events "
-        f"WHERE {expr} IN ({marks}) AND seq > :after ORDER BY seq",
+        prepared(
+            f"SELECT seq, body, hash, (SELECT p.hash FROM events p WHERE p.seq = events.seq - 1) FROM events "
+            f"WHERE {expr} IN ({marks}) AND seq > :after ORDER BY seq"
+        ),
         {**{f"k{i}": k for i, k in enumerate(keys)}, "after": after},
     )
 
@@ -155,21 +161,38 @@ CHAIN_FUNCTION = """
 CREATE OR REPLACE FUNCTION org_chain_append(tasks text[], types text[], jsons bytea[]) RETURNS bigint
 LANGUAGE plpgsql AS $fn$
 DECLARE
-  s bigint; h bytea; b bytea; i int;
+  first bigint; s bigint; h bytea; b bytea; i int; bodies bytea[]; hashes bytea[];
 BEGIN
   SELECT seq, hash INTO s, h FROM audit_head WHERE id = 1 FOR UPDATE;
+  first := s;
   FOR i IN 1 .. coalesce(array_length(types, 1), 0) LOOP
     s := s + 1;
     b := convert_to(s::text || chr(31) || coalesce(tasks[i], '') || chr(31) || types[i] || chr(30), 'UTF8')
          || jsons[i];
     h := sha256(h || b);
-    INSERT INTO events (seq, task, type, body, hash) VALUES (s, tasks[i], types[i], b, h);
+    bodies[i] := b;
+    hashes[i] := h;
   END LOOP;
+  INSERT INTO events (seq, task, type, body, hash)
+    SELECT first + k, tasks[k], types[k], bodies[k], hashes[k] FROM generate_subscripts(types, 1) AS k;
   UPDATE audit_head SET seq = s, hash = h WHERE id = 1;
   RETURN s;
 END
 $fn$
 """
+
+
+# An event queued with its canonical JSON already made (org.bus.context.Ctx.record_batch: one event encoded, the
+# others spliced from it) carries it under this key, which no event field can be named (it starts with NUL).
+ENCODED = "\x00canonical"
+
+
+def _json_of(ev: dict, ts: str) -> bytes:
+    made = ev.get(ENCODED)
+    if made is not None:
+        return made
+    ev["ts"] = ts
+    return canonical(ev)
 
 
 def append(tx: Tx) -> None:
@@ -185,13 +208,17 @@ def append(tx: Tx) -> None:
     rows = []
     for ev in tx.events:
         seq += 1
-        ev["ts"] = ts
-        body = header(seq, ev.get("task"), ev["type"]) + canonical(ev)
+        body = header(seq, ev.get("task"), ev["type"]) + _json_of(ev, ts)
         prev = link(prev, body)
         rows.append((seq, ev.get("task"), ev["type"], body, prev))
         tx.appended.append(seq)
     tx.insert_many("events", ("seq", "task", "type", "body", "hash"), rows)  # SQLite: one executemany
     tx.x("UPDATE audit_head SET seq = :s, hash = :h WHERE id = 1", {"s": seq, "h": prev})
+
+
+_APPEND_PG = prepared(
+    "SELECT pg_notify(:ch, :p || org_chain_append(:tasks::text[], :types::text[], :jsons::bytea[])::text || '}')"
+)
 
 
 def _append_pg(tx: Tx) -> None:
@@ -200,13 +227,12 @@ def _append_pg(tx: Tx) -> None:
     ts = iso(tx.now)
     tasks, types, jsons = [], [], []
     for ev in tx.events:
-        ev["ts"] = ts
         tasks.append(ev.get("task"))
         types.append(ev["type"])
-        jsons.append(canonical(ev))
+        jsons.append(_json_of(ev, ts))
     assert tx.store is not None
     tx.send(
-        "SELECT pg_notify(:ch, :p || org_chain_append(:tasks::text[], :types::text[], :jsons::bytea[])::text || '}')",
+        _APPEND_PG,
         {
             "ch": tx.store.channel(tx.conn),
             "p": tx.store.payload_head(tx),
@@ -254,7 +280,31 @@ def verify(
     workers: int | None = None,
 ) -> VerifyReport:
     """Check the whole log up to the head read at the start, streaming in batches (ranges in parallel
-    worker processes for large logs). Names the first broken link."""
+    worker processes for large logs). Names the first broken link.
+
+    On SQLite the log is first checked in one pass (ADR 0300): every row's shape and header in the read that
+    walks it, in storage order. Only a log that passes every check is reported from that pass; anything it
+    finds off (or unsure) is checked again by the full checks, which name the first broken link."""
+    if store.dialect != "postgresql":
+        t0 = time.perf_counter()
+        rep = _verify(store, batch, anchors, progress, workers, one_pass=True)
+        if rep.ok:
+            return rep
+        again = _verify(store, batch, anchors, progress, workers, one_pass=False)
+        again.seconds = time.perf_counter() - t0  # both passes
+        return again
+    return _verify(store, batch, anchors, progress, workers, one_pass=False)
+
+
+def _verify(
+    store: Store,
+    batch: int,
+    anchors: dict[int, str] | None,
+    progress: Callable[[int], None] | None,
+    workers: int | None,
+    *,
+    one_pass: bool,
+) -> VerifyReport:
     anchors = {int(k): v.lower() for k, v in (anchors or {}).items()}
     t0 = time.perf_counter()
     raw = store.raw()
@@ -270,7 +320,7 @@ def verify(
         else:
             cur.execute("PRAGMA busy_timeout = 10000")
             cur.execute("BEGIN")  # a WAL read transaction: one snapshot throughout
-        malformed = _first_malformed(cur, pg)
+        malformed = _first_malformed(cur, pg, seq_only=one_pass)
         if (
             malformed is not None
         ):  # a row whose types or encoding were changed: named before anything reads it
@@ -294,10 +344,10 @@ def verify(
         bad: list[int | None] = []
 
         def check_headers() -> None:  # runs in this process while worker processes walk the chain
-            bad.append(_first_bad_header(cur, pg))
+            bad.append(None if one_pass else _first_bad_header(cur, pg))  # one pass: each row in its walk
 
         n, last, broken, folded = _walk_all(
-            store, conn, pg, upto, batch, anchors, progress, workers, check_headers, wanted
+            store, conn, pg, upto, batch, anchors, progress, workers, check_headers, wanted, one_pass
         )
         if not bad:
             check_headers()
@@ -364,6 +414,7 @@ def _walk_all(
     workers: int | None,
     during: Callable[[], None],
     wanted: tuple[frozenset, frozenset],
+    one_pass: bool = False,
 ) -> tuple[int, bytes, tuple[int, str] | None, Folded]:
     """Walk 1..head (in worker processes by range for large logs), folding the tables' events on the way."""
     import os
@@ -383,7 +434,9 @@ def _walk_all(
 
         during()
         fold = RangeFold(*wanted)
-        n, last, broken = walk(conn, pg, 1, head, batch=batch, anchors=anchors, progress=bump, fold=fold)
+        n, last, broken = walk(
+            conn, pg, 1, head, batch=batch, anchors=anchors, progress=bump, fold=fold, one_pass=one_pass
+        )
         return n, last, broken, merge([fold.result()])
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
@@ -400,7 +453,7 @@ def _walk_all(
     counter = ctx.Value("q", 0)
     with ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_init_counter, initargs=(counter,)) as ex:
         futs = [
-            ex.submit(_walk_range, spec, bounds[i], bounds[i + 1] - 1, anchors, wanted)
+            ex.submit(_walk_range, spec, bounds[i], bounds[i + 1] - 1, anchors, wanted, one_pass)
             for i in range(n_workers)
         ]
         during()
@@ -423,8 +476,10 @@ def _init_counter(counter) -> None:
     _COUNTER = counter
 
 
-def _walk_range(spec: tuple, lo: int, hi: int, anchors: dict[int, str], wanted: tuple):
-    return walk_in_process(spec, lo, hi, anchors, _COUNTER, wanted)
+def _walk_range(
+    spec: tuple, lo: int, hi: int, anchors: dict[int, str], wanted: tuple, one_pass: bool = False
+):
+    return walk_in_process(spec, lo, hi, anchors, _COUNTER, wanted, one_pass)
 
 
 def _rows_to_compare(cur: Any) -> tuple[frozenset, frozenset]:
@@ -439,10 +494,11 @@ def _rows_to_compare(cur: Any) -> tuple[frozenset, frozenset]:
         return frozenset(), frozenset()
 
 
-def _first_malformed(cur, pg: bool) -> tuple[int, str] | None:
+def _first_malformed(cur, pg: bool, seq_only: bool = False) -> tuple[int, str] | None:
     """(seq, problem) of the first row of the log or its head whose column types or sizes are not what the bus
     writes (an integer seq, text task and type, a 32-byte hash, a body of bytes), found by SQL before any of
-    it is read as such; None when every row has the right shape."""
+    it is read as such; None when every row has the right shape. `seq_only` (SQLite's one pass): the seqs
+    only, from the seq index; the walk checks each row's other columns as it reads it (_walk._fit)."""
     if pg:  # PostgreSQL keeps column types itself: only sizes and emptiness can be off
         cur.execute("SELECT seq FROM events WHERE octet_length(hash) <> 32 OR type = '' ORDER BY seq LIMIT 1")
         r = cur.fetchone()
@@ -450,13 +506,19 @@ def _first_malformed(cur, pg: bool) -> tuple[int, str] | None:
             return int(r[0]), f"event {int(r[0])} has a malformed row (its hash or type was changed)"
         cur.execute("SELECT 1 FROM audit_head WHERE id = 1 AND (octet_length(hash) <> 32 OR seq < 0)")
         return (1, "the audit head was altered (its hash or seq is malformed)") if cur.fetchone() else None
-    cur.execute(
-        "SELECT rowid, seq, typeof(seq), typeof(task), typeof(type), typeof(body), typeof(hash), length(hash) "
-        "FROM events WHERE typeof(seq) <> 'integer' OR seq < 1 OR typeof(type) <> 'text' "
-        "OR typeof(task) NOT IN ('text', 'null') OR typeof(body) <> 'blob' OR typeof(hash) <> 'blob' "
-        "OR length(hash) <> 32 ORDER BY seq LIMIT 1"
-    )
-    r = cur.fetchone()
+    if seq_only:  # a covering scan of the seq index, not of the rows
+        cur.execute("SELECT count(*) FROM events WHERE typeof(seq) <> 'integer' OR seq < 1")
+        r = (0, 0) if cur.fetchone()[0] else None
+    else:
+        cur.execute(
+            "SELECT rowid, seq, typeof(seq), typeof(task), typeof(type), typeof(body), typeof(hash), length(hash) "
+            "FROM events WHERE typeof(seq) <> 'integer' OR seq < 1 OR typeof(type) <> 'text' "
+            "OR typeof(task) NOT IN ('text', 'null') OR typeof(body) <> 'blob' OR typeof(hash) <> 'blob' "
+            "OR length(hash) <> 32 ORDER BY seq LIMIT 1"
+        )
+        r = cur.fetchone()
+    if r is not None and seq_only:
+        return 1, UNSURE
     if r is not None:
         rowid, seq, *kinds = r
         where = int(seq) if kinds[0] == "integer" and seq >= 1 else int(rowid)

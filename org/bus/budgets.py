@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from org.bus.context import Ctx
 from org.bus.store import Tx
 from org.errors import NotFound, UsageError
+from org.numbers import finite
 
-__all__ = ["Reservation", "configure", "reserve", "settle", "budgets"]
+__all__ = ["Reservation", "configure", "reserve", "settle", "settled", "budgets"]
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,8 @@ def _fns(tx: Tx) -> tuple[str, str]:
 
 def configure(ctx: Ctx, provider: str, *, capacity: float, refill_per_s: float, full: bool = True) -> dict:
     """Create or resize a bucket (tokens are kept, capped at the new capacity, unless full=True on creation)."""
-    if capacity <= 0 or refill_per_s < 0:
-        raise UsageError("a budget needs capacity > 0 and refill_per_s >= 0")
+    capacity = finite(capacity, "a budget's capacity", positive=True)
+    refill_per_s = finite(refill_per_s, "a budget's refill_per_s")
 
     def fn(tx: Tx) -> dict:
         lo, _ = _fns(tx)
@@ -72,8 +73,7 @@ def _one(tx: Tx, provider: str) -> dict:
 def reserve(ctx: Ctx, provider: str, amount: float = 1.0) -> Reservation:
     """Take `amount` tokens now if the bucket (refilled to now) holds them; otherwise ok=False with the
     seconds until it will. Never blocks."""
-    if amount <= 0:
-        raise UsageError("reserve a positive amount")
+    amount = finite(amount, "a reserved amount", positive=True)
 
     def fn(tx: Tx) -> Reservation:
         lo, hi = _fns(tx)
@@ -101,8 +101,7 @@ def settle(ctx: Ctx, reservation: Reservation | tuple[str, float], used: float) 
     provider, amount = (
         (reservation.provider, reservation.amount) if isinstance(reservation, Reservation) else reservation
     )
-    if used < 0:
-        raise UsageError("used is never negative")
+    amount, used = settled(amount, used)
 
     def fn(tx: Tx) -> dict:
         lo, _ = _fns(tx)
@@ -115,6 +114,13 @@ def settle(ctx: Ctx, reservation: Reservation | tuple[str, float], used: float) 
         return {"provider": provider, "tokens": float(r[0]), "returned": float(amount) - float(used)}
 
     return ctx.store.write(fn)
+
+
+def settled(amount: object, used: object) -> tuple[float, float]:
+    """A settlement's reserved amount and use, each finite, at least 0 and bounded (UsageError otherwise): a NaN
+    or inf booked into a bucket would poison it for every process sharing it. The door checks with it too,
+    before its own bookkeeping (org.identity.guard.Guard.settle)."""
+    return finite(amount, "a settled reservation"), finite(used, "the amount used")
 
 
 def budgets(ctx: Ctx) -> list[dict]:

@@ -23,12 +23,13 @@ from org.bus.payloads import JobClaimed, TaskComment
 from org.bus.store import Tx
 from org.bus.sweep import sweep_ahead, sweep_expired
 from org.bus.switches import check_not_paused, paused_tasks, switches_ahead
+from org.bus.tx import prepared
 from org.config.loader import OrgConfig
 from org.config.provenance import policy_source
 from org.engine import flow, rule_ids
 from org.errors import Denied, NotFound, Paused, UsageError
 
-__all__ = ["Claim", "claim", "heartbeat", "job_id", "agent_events", "AGENT_EVENT_KINDS"]
+__all__ = ["Claim", "claim", "claim_step", "heartbeat", "job_id", "agent_events", "AGENT_EVENT_KINDS"]
 
 
 @dataclass
@@ -75,6 +76,23 @@ def claim(
 ) -> list[Claim]:
     """Lease up to n jobs of `lane` that `actor` may take. Raises NotFound (nothing eligible), Paused.
     `mint(tx, claims)`, when given, runs inside the claim's transaction (the identity layer mints job tokens)."""
+    step, _ = claim_step(ctx, cfg, lane, actor, lease_seconds=lease_seconds, n=n, mint=mint)
+    return ctx.write(step, batched=True)
+
+
+def claim_step(
+    ctx: Ctx,
+    cfg: OrgConfig | None,
+    lane: str,
+    actor: str,
+    *,
+    lease_seconds: float = 300.0,
+    n: int = 1,
+    mint: Callable[[Tx, list[Claim]], None] | None = None,
+) -> tuple[Callable[[Tx], list[Claim]], Callable[[Tx], None]]:
+    """What `claim` runs in its transaction, and what it sends ahead (PostgreSQL batching: the reads it starts
+    with), so another step's transaction can carry a claim (org.bus.submit.submit_then_claim). Checks the
+    arguments first (UsageError, NotFound, Denied)."""
     if not 0.1 <= lease_seconds <= 7 * 86400:
         raise UsageError("--lease is between 0.1 seconds and 7 days")
     if cfg is not None:
@@ -86,11 +104,14 @@ def claim(
         if a.lane != lane:
             raise Denied(f"{actor} is a member of the {a.lane} lane, not {lane}", rule=rule_ids.WRONG_LANE)
 
-    def fn(tx: Tx) -> list[Claim]:
+    def ahead(tx: Tx) -> None:
         if tx.batched:  # the sweep's, the switches' and the first page's reads in one round trip (ADR 0245)
             sweep_ahead(tx, lane=lane, limit=50)
             switches_ahead(tx)
             tx.ahead(*_first_page(tx, lane, actor, _family(cfg, actor), [], n))  # if no task is paused
+
+    def fn(tx: Tx) -> list[Claim]:
+        ahead(tx)
         sweep_expired(ctx, tx, lane=lane, limit=50)
         check_not_paused(tx, cfg, actor=actor, lane=lane)
         got = _claim(ctx, tx, cfg, lane, actor, lease_seconds, n)
@@ -98,7 +119,7 @@ def claim(
             mint(tx, got)
         return got
 
-    return ctx.write(fn, batched=True)
+    return fn, ahead
 
 
 def _family(cfg: OrgConfig | None, actor: str) -> str | None:
@@ -131,6 +152,8 @@ def _pages(
     tail = " ORDER BY priority DESC, id LIMIT :k" + (" FOR UPDATE SKIP LOCKED" if tx.pg else "")
     first_sql = base + tail  # the first page needs no keyset condition (keeps the plan an index range scan)
     next_sql = base + "AND (priority < :p OR (priority = :p AND id > :i))" + tail
+    if not paused:  # one text each whatever the lane and actor: prepared in the server (ADR 0295)
+        first_sql, next_sql = prepared(first_sql), prepared(next_sql)
     page = max(8, n + n // 4)  # a little more than asked, for ineligible rows; later pages if needed
     params = {
         "lane": lane,
@@ -251,8 +274,10 @@ def _claim(
             "lease_expires": exp,
             "updated_at": tx.now,
         },
-        raw={"attempts": "attempts + 1"},
-        guard="status = 'queued'",
+        raw={
+            "attempts": "attempts + 1"
+        },  # no `status = 'queued'` guard: the claim holds these rows (SQLite's write
+        # lock, PostgreSQL's FOR UPDATE), and the guard made PostgreSQL scan every queued job for the 32 it updates
         pg_types=("bigint", "bigint", "text"),
     )
     tx.insert_many(
@@ -262,6 +287,22 @@ def _claim(
         pg_types=("bigint", "bigint", "text", "float8", "float8", "text"),
     )
     expires = iso(exp)
+    if all(
+        c.task is None and c.gate is None for c in claims
+    ):  # plain jobs: one event, the rest spliced from it
+        _, family = ctx.actor_info(cfg, actor)
+        ctx.record_batch(
+            tx,
+            "job.claimed",
+            [(c.job, {"fence": c.fence, "attempt": c.attempts}) for c in claims],
+            data={"lease_seconds": lease_s, "expires": expires},
+            actor=actor,
+            lane=lane,
+            family=family,
+            decision="lease",
+            config_hash=cfg.config_hash if cfg else None,
+        )
+        return claims
     for c in claims:
         info = rows_seen.get(c.task) if c.task else None
         pcfg = info[1] if info else cfg

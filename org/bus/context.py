@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from org import telemetry
-from org.bus.audit import decode_body
+from org.bus.audit import ENCODED, canonical, decode_body, iso
 from org.bus.redact import Redactor
 from org.bus.store import Store, Tx
 from org.config.loader import OrgConfig, load_org_from_texts
@@ -35,6 +35,7 @@ TASK_COLS = (
     "idempotency_key, attributes, revision, rounds, escalation, last_seq"
 )
 _ENGINE_TYPES = tuple(EVENT_TYPES)
+_STAND_IN = 7_302_119_543_001_776_000  # numbers no event holds, made into each row's numbers by record_batch
 T = TypeVar("T")
 
 
@@ -344,6 +345,74 @@ class Ctx:
         tx.events.append(ev)
         if task and (decision or type_ in telemetry.TERMINAL_EVENTS) and telemetry.enabled():
             self._trace(tx, ev)
+
+    def record_batch(
+        self,
+        tx: Tx,
+        type_: str,
+        rows: list[tuple[int, dict[str, int]]],
+        *,
+        data: Mapping[str, Any],
+        **common: Any,
+    ) -> None:
+        """Queue one event per (job, ints) row: the event `record(tx, type_, job=job, data={**data, **ints},
+        trusted=True, **common)` would queue, in that order. Its canonical JSON is made once with stand-in
+        numbers and each row's numbers are spliced in: the same bytes as one `canonical()` per event (tested
+        byte for byte), without building and encoding every event. Falls back to `record` per row for a task's
+        events (telemetry reads them) and whenever a stand-in is not found exactly once."""
+        if not rows:
+            return
+        names = sorted(rows[0][1])
+        parts = None
+        if common.get("task") is None and len(rows) > 2 and all(sorted(r[1]) == names for r in rows):
+            parts = self._template(tx, type_, names, data, common)
+        if parts is None:
+            for job, ints in rows:
+                self.record(tx, type_, job=job, data={**data, **ints}, trusted=True, **common)
+            return
+        order, pieces = parts
+        task = common.get("task")
+        for job, ints in rows:
+            vals = [job, *(ints[k] for k in names)]
+            if any(
+                type(v) is not int for v in vals
+            ):  # numbers only (a bool or a string is encoded otherwise)
+                self.record(tx, type_, job=job, data={**data, **ints}, trusted=True, **common)
+                continue
+            out = [pieces[0]]
+            for slot, piece in zip(order, pieces[1:], strict=True):
+                out += (str(vals[slot]).encode(), piece)
+            tx.events.append({"type": type_, "task": task, "job": job, ENCODED: b"".join(out)})
+
+    def _template(
+        self, tx: Tx, type_: str, names: list[str], data: Mapping[str, Any], common: dict
+    ) -> tuple[list[int], list[bytes]] | None:
+        """(slots in the order they appear, the bytes between them) of this event's canonical JSON, or None."""
+        stand = [_STAND_IN + i for i in range(len(names) + 1)]  # the job, then each of `names`
+        self.record(
+            tx,
+            type_,
+            job=stand[0],
+            data={**data, **dict(zip(names, stand[1:], strict=True))},
+            trusted=True,
+            **common,
+        )
+        ev = tx.events.pop()
+        ev["ts"] = iso(tx.now)
+        body = canonical(ev)
+        found = []
+        for i, v in enumerate(stand):
+            needle = str(v).encode()
+            if body.count(needle) != 1:
+                return None
+            found.append((body.index(needle), i, len(needle)))
+        found.sort()
+        pieces, at = [], 0
+        for pos, _, size in found:
+            pieces.append(body[at:pos])
+            at = pos + size
+        pieces.append(body[at:])
+        return [i for _, i, _ in found], pieces
 
     def _trace(self, tx: Tx, ev: dict) -> None:
         """A decision's span, or the task's root span at its end, exported once the transaction commits."""

@@ -8,7 +8,10 @@ from sqlalchemy import BigInteger, Column, Float, Index, Integer, LargeBinary, S
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-from org.bus.schema import SCHEMA_VERSION  # changing these tables means a new version and a migration
+from org.bus.schema import (  # changing these tables means a new version and a migration
+    SCHEMA_VERSION,
+    TASK_NUMBER,
+)
 from org.bus.statuses import JOB_OPEN
 
 __all__ = [
@@ -71,11 +74,11 @@ class Task(BusTable, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True, max_length=32)  # "T-12"
     title: str
-    workflow: str = Field(max_length=64)
+    workflow: str = Field(max_length=64, index=True)  # task list --workflow (schema 10)
     tier: str = Field(default="", max_length=64)
     status: str = Field(default="active", max_length=16, index=True)  # statuses.TaskStatus
     config_hash: str = Field(max_length=64)
-    created_by: str | None = Field(default=None, max_length=128)
+    created_by: str | None = Field(default=None, max_length=128, index=True)  # task list --actor (schema 10)
     created_at: float
     updated_at: float
     last_event_at: float
@@ -109,12 +112,19 @@ class Job(BusTable, table=True):
             sqlite_where=text("task IS NOT NULL"),
             postgresql_where=text("task IS NOT NULL"),
         ),
-        Index(  # task list --lane: the open jobs of a lane, whatever the number of tasks (schema 8)
-            "ix_jobs_open",
+        Index(  # task list --lane: the open jobs of a lane by task number, newest first (schema 10; 8's ix_jobs_open)
+            "ix_jobs_open_num",
             "lane",
-            "task",
+            text(TASK_NUMBER),
             sqlite_where=text("status IN ('queued', 'leased') AND task IS NOT NULL"),
             postgresql_where=text("status IN ('queued', 'leased') AND task IS NOT NULL"),
+        ),
+        Index(  # task list --actor: the jobs an actor holds or held, by task number (schema 10)
+            "ix_jobs_holder",
+            "leased_by",
+            text(TASK_NUMBER),
+            sqlite_where=text("leased_by IS NOT NULL AND task IS NOT NULL"),
+            postgresql_where=text("leased_by IS NOT NULL AND task IS NOT NULL"),
         ),
         Index(
             "ix_jobs_expiry",

@@ -10,6 +10,7 @@ from org.bus.context import Ctx
 from org.bus.jobs import job_id, job_row
 from org.bus.payloads import JobAnswer
 from org.bus.store import Tx
+from org.bus.tx import prepared
 from org.errors import Conflict, NotFound
 
 __all__ = ["post_plain", "retry_job"]
@@ -31,43 +32,12 @@ def post_plain(
 
     def fn(tx: Tx) -> list[int]:
         m = max_attempts or ctx.max_attempts
-        got = tx.insert_many(
-            "jobs",
-            (
-                "lane",
-                "kind",
-                "status",
-                "priority",
-                "round",
-                "slot",
-                "excluded",
-                "attempts",
-                "max_attempts",
-                "fence",
-                "lease_seconds",
-                "posted_at",
-                "updated_at",
-                "payload",
-            ),
-            [(lane, "plain", "queued", priority, 0, 0, "|", 0, m, 0, 0.0, tx.now, tx.now, p) for p in body],
-            returning="id",
-            pg_types=(
-                "text",
-                "text",
-                "text",
-                "int",
-                "int",
-                "int",
-                "text",
-                "int",
-                "int",
-                "bigint",
-                "float8",
-                "float8",
-                "float8",
-                "text",
-            ),
-        )
+        if tx.pg:  # one array (the payloads) to bind, the rest constants of the statement
+            got = tx.x(
+                _POST_PG, {"lane": lane, "prio": priority, "m": m, "now": tx.now, "payloads": body}
+            ).all()
+        else:
+            got = _insert(tx, lane, priority, m, body)
         ids = sorted(int(r[0]) for r in got)
         # one event per post: the ids as contiguous ranges
         ranges: list[list[int]] = []
@@ -89,6 +59,38 @@ def post_plain(
         return ids
 
     return ctx.write(fn, batched=True)  # the insert and the commit: two round trips (ADR 0245)
+
+
+_POST_PG = prepared(
+    "INSERT INTO jobs (lane, kind, status, priority, round, slot, excluded, attempts, max_attempts, fence, "
+    "lease_seconds, posted_at, updated_at, payload) SELECT :lane::text, 'plain', 'queued', :prio::int, 0, 0, '|', "
+    "0, :m::int, 0, 0.0, :now::float8, :now::float8, p FROM unnest(:payloads::text[]) AS p RETURNING id"
+)
+
+
+def _insert(tx: Tx, lane: str, priority: int, m: int, body: list[str]) -> list:
+    """SQLite: the plain jobs' rows in one executemany."""
+    return tx.insert_many(
+        "jobs",
+        (
+            "lane",
+            "kind",
+            "status",
+            "priority",
+            "round",
+            "slot",
+            "excluded",
+            "attempts",
+            "max_attempts",
+            "fence",
+            "lease_seconds",
+            "posted_at",
+            "updated_at",
+            "payload",
+        ),
+        [(lane, "plain", "queued", priority, 0, 0, "|", 0, m, 0, 0.0, tx.now, tx.now, p) for p in body],
+        returning="id",
+    )
 
 
 def retry_job(ctx: Ctx, job: int | str, *, by: str) -> dict:

@@ -159,6 +159,9 @@ class Redactor:
         )
         self.longest = max((len(t[0]) for t in self._known), default=0)
         self._shortest = min((len(t[0]) for t in self._known), default=0)
+        self._short: dict[
+            str, str
+        ] = {}  # text() of short strings (names, ids, verdicts) this redactor has seen
 
     @staticmethod
     def _pattern(needle: str, mode: str) -> re.Pattern | None:
@@ -231,6 +234,18 @@ class Redactor:
         return self._values(s)[0] if self._known else s
 
     def text(self, s: str) -> str:
+        """`s` with every known secret value, token shape and `password=...` assignment replaced (a pure function
+        of `s` for this redactor: short strings, the names and words every event repeats, are remembered)."""
+        if len(s) <= 64:
+            done = self._short.get(s)
+            if done is None:
+                if len(self._short) >= 4096:
+                    self._short.clear()
+                done = self._short[s] = self._text(s)
+            return done
+        return self._text(s)
+
+    def _text(self, s: str) -> str:
         s, low = self._values(s)
         if len(s) >= 10 and _ANY_HINT.search(low):  # one scan screens out most texts before the patterns
             for hints, pat in _PATTERNS:

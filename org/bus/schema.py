@@ -17,9 +17,11 @@ from org.bus.audit import create_header_indexes
 from org.bus.store import NotOrgDatabase, Store, Tx, sqlite_path
 from org.errors import UsageError
 
-SCHEMA_VERSION = 8  # the version org.bus.models describes (kept here so opening needs no ORM import)
+SCHEMA_VERSION = 10  # the version org.bus.models describes (kept here so opening needs no ORM import)
+# A job's task number (`T-12` -> 12, the task's id): what the task list's indexes on jobs are ordered by (schema 10).
+TASK_NUMBER = "CAST(substr(task, 3) AS INTEGER)"
 
-__all__ = ["SchemaTooNew", "MIGRATIONS", "ensure_schema", "schema_version"]
+__all__ = ["SchemaTooNew", "MIGRATIONS", "ensure_schema", "schema_version", "TASK_NUMBER"]
 
 
 def _v2_unpriced_usage(tx: Tx) -> None:
@@ -159,10 +161,32 @@ def _v8_open_jobs_by_lane(tx: Tx) -> None:
     )
 
 
+def _v10_task_list_indexes(tx: Tx) -> None:
+    """Version 10: `task list` filters read indexes in the list's order (newest task first) and stop at the page:
+    the open jobs of a lane and the jobs an actor holds by their task's number, the tasks by workflow and by who
+    made them (issue 23 item 4). Version 8's ix_jobs_open is replaced."""
+    tx.x(
+        f"CREATE INDEX IF NOT EXISTS ix_jobs_open_num ON jobs (lane, {TASK_NUMBER}) "
+        "WHERE status IN ('queued', 'leased') AND task IS NOT NULL"
+    )
+    tx.x(
+        f"CREATE INDEX IF NOT EXISTS ix_jobs_holder ON jobs (leased_by, {TASK_NUMBER}) "
+        "WHERE leased_by IS NOT NULL AND task IS NOT NULL"
+    )
+    tx.x("CREATE INDEX IF NOT EXISTS ix_tasks_workflow ON tasks (workflow)")
+    tx.x("CREATE INDEX IF NOT EXISTS ix_tasks_created_by ON tasks (created_by)")
+    tx.x("DROP INDEX IF EXISTS ix_jobs_open")
+
+
 def _v7_events_by_header(tx: Tx) -> None:
     """Version 7: indexes on the hashed header's type and task (ADR 0221), so the deciding reads select events
     by what the chain covers, never by the unhashed type and task columns."""
     create_header_indexes(tx)
+
+
+def _v9_chain_in_one_insert(tx: Tx) -> None:
+    """Version 9: the chain function inserts a transaction's events in one statement (ADR 0295); like version 6
+    it is (re)installed before any step runs, so this step only records the version. The chain is unchanged."""
 
 
 # version -> function upgrading a database from version - 1 to version (inside one transaction).
@@ -174,6 +198,8 @@ MIGRATIONS: dict[int, Callable[[Tx], None]] = {
     6: _v6_chain_in_the_server,
     7: _v7_events_by_header,
     8: _v8_open_jobs_by_lane,
+    9: _v9_chain_in_one_insert,
+    10: _v10_task_list_indexes,
 }
 
 _ADVISORY_KEY = 0x0126_B005  # any constant; serialises schema changes between processes on PostgreSQL

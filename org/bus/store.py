@@ -131,7 +131,14 @@ class Store:
             event.listen(self.engine, "begin", self._sqlite_begin)
         else:
             self.dialect = "postgresql"
-            self.engine = create_engine(self.url, pool_size=pool_size, max_overflow=pool_size)
+            # psycopg prepares no statement itself: it deallocates every prepared statement of a connection after
+            # a ROLLBACK once it holds one of its own, which would drop the batches' (org.bus.tx.prepared, ADR 0295)
+            self.engine = create_engine(
+                self.url,
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                connect_args={"prepare_threshold": None},
+            )
         self._channel: str | None = None
 
     # -- SQLite connection setup ------------------------------------------------------------
@@ -303,7 +310,12 @@ class Store:
             "fatal" in msg and ("does not exist" in msg or "authentication failed" in msg)
         ):
             return "config"  # a database or role that is not there, or a wrong password: the URL is wrong
-        if code in ("40001", "40P01", "55P03"):
+        if code in (
+            "40001",
+            "40P01",
+            "55P03",
+            "26000",
+        ):  # 26000: a prepared statement was deallocated (tx.py)
             return "retry"
         if code.startswith("08") or exc.connection_invalidated or "connection" in msg and "refused" in msg:
             return "unavailable"

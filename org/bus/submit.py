@@ -8,6 +8,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from org.bus.claims import Claim, claim_step
 from org.bus.context import AfterCommit, Ctx
 from org.bus.driver import apply
 from org.bus.jobs import job_id, job_rows, refuse
@@ -15,11 +16,12 @@ from org.bus.payloads import JobEnded, JobSubmitted
 from org.bus.repofacts import checked_revision
 from org.bus.store import Tx
 from org.bus.switches import check_not_paused, switches_ahead
+from org.bus.tx import prepared
 from org.config.loader import OrgConfig
 from org.engine import flow
 from org.errors import Conflict, Denied, NotFound, OrgError, Paused, UsageError
 
-__all__ = ["submit", "submit_many", "VERDICTS", "MAX_CONTENT"]
+__all__ = ["submit", "submit_many", "submit_then_claim", "VERDICTS", "MAX_CONTENT"]
 
 VERDICTS = {
     "work": ("pass", "fail"),
@@ -67,6 +69,42 @@ def submit_many(
 ) -> list[dict]:
     """Submit several leased jobs in one transaction. Each item: job, token, verdict (+note, content,
     revision, findings). Returns one result per item; a refused item ({"ok": False, ...}) changes nothing."""
+    return ctx.write(_submit_step(ctx, cfg, items, raise_errors=raise_errors), batched=True)
+
+
+def submit_then_claim(
+    ctx: Ctx,
+    cfg: OrgConfig | None,
+    items: Sequence[dict],
+    lane: str,
+    actor: str,
+    *,
+    n: int,
+    lease_seconds: float = 300.0,
+) -> tuple[list[dict], list[Claim]]:
+    """A worker's step: submit what it finished (as submit_many) and claim up to n more of `lane` (as claim) in
+    one transaction: one commit, and on PostgreSQL one round trip for both steps' reads and one for the writes
+    and the commit. Nothing to claim is an empty list (the submissions still commit); a pause that stops the
+    claim is raised (Paused) once the submissions are committed, their results in its detail ("submitted")."""
+    submit = _submit_step(ctx, cfg, items, raise_errors=False)
+    claim, ahead = claim_step(ctx, cfg, lane, actor, lease_seconds=lease_seconds, n=n)
+
+    def fn(tx: Tx):
+        ahead(tx)  # the claim's reads go out with the submission's locks
+        out = submit(tx)
+        try:
+            return out, claim(tx)
+        except NotFound:
+            return out, []
+        except Paused as exc:
+            exc.detail["submitted"] = out
+            return AfterCommit(exc)
+
+    return ctx.write(fn, batched=True)
+
+
+def _submit_step(ctx: Ctx, cfg: OrgConfig | None, items: Sequence[dict], *, raise_errors: bool):
+    """What submit_many runs in its transaction (the items checked first: UsageError)."""
     prepared = []
     for it in items:
         v = str(it.get("verdict") or "").strip().lower()
@@ -103,14 +141,15 @@ def submit_many(
                     raise
                 out.append({"ok": False, "job": it["job"], "error": exc.kind, "message": exc.message})
         plain.flush(tx)
+        plain.record(ctx, tx)
         if later is not None and raise_errors:
             return AfterCommit(later)
         return out
 
-    return ctx.write(fn, batched=True)
+    return fn
 
 
-_LOCK_TASKS_OF_JOBS = (
+_LOCK_TASKS_OF_JOBS = prepared(
     "SELECT key FROM tasks WHERE key IN (SELECT task FROM jobs WHERE id = ANY(:ids::bigint[])) ORDER BY key "
     "FOR UPDATE"
 )
@@ -122,6 +161,31 @@ class _PlainBatch:
     def __init__(self) -> None:
         self.jobs: list[dict] = []
         self.leases: list[dict] = []
+        self.events: list[tuple[tuple, int, int]] = []  # ((actor, lane, family, verdict, hash), job, fence)
+
+    def event(self, ctx: Ctx, tx: Tx, key: tuple, job: int, fence: int) -> None:
+        """A plain job's job.submitted event (no note, no content), queued with its run of alike ones."""
+        if self.events and self.events[-1][0] != key:
+            self.record(ctx, tx)
+        self.events.append((key, job, fence))
+
+    def record(self, ctx: Ctx, tx: Tx) -> None:
+        """Queue the events waiting here, in order (before any other event of the transaction is queued)."""
+        if not self.events:
+            return
+        (actor, lane, family, verdict, chash), _, _ = self.events[0]
+        ctx.record_batch(
+            tx,
+            "job.submitted",
+            [(job, {"fence": fence}) for _, job, fence in self.events],
+            data={"note": "", "content_sha256": None},
+            actor=actor,
+            lane=lane,
+            family=family,
+            decision=verdict,
+            config_hash=chash,
+        )
+        self.events.clear()
 
     def flush(self, tx: Tx) -> None:
         if not self.jobs:
@@ -220,6 +284,11 @@ def _submit_one(
         plain.leases.append({"t": tx.now, "j": jid, "f": j["fence"]})
         j.update(status="done", verdict=verdict)
         ln, fam = ctx.actor_info(cfg, actor)
+        if not note and digest is None:
+            key = (actor, j["lane"], fam, verdict, cfg.config_hash if cfg else None)
+            plain.event(ctx, tx, key, jid, int(j["fence"]))
+            return {"ok": True, "job": jid, "task": None, "gate": None, "verdict": verdict, "replayed": False}
+        plain.record(ctx, tx)
         ctx.record(
             tx,
             "job.submitted",
@@ -233,6 +302,7 @@ def _submit_one(
             trusted=not note,
         )
         return {"ok": True, "job": jid, "task": None, "gate": None, "verdict": verdict, "replayed": False}
+    plain.record(ctx, tx)  # the plain jobs' events before this task's, in the items' order
     row = ctx.task_row(tx, j["task"])
     pcfg = ctx.pinned(tx, row.config_hash)
     _not_paused(tx, pcfg, paused, actor=actor, lane=j["lane"], task=row.key)

@@ -8,6 +8,7 @@ from org.bus.driver import apply
 from org.bus.jobs import job_row
 from org.bus.payloads import JobExpired
 from org.bus.store import Tx
+from org.bus.tx import prepared
 from org.config.loader import OrgConfig
 from org.engine import flow
 from org.engine.state import Event
@@ -31,7 +32,7 @@ def _expired(tx: Tx, lane: str | None, limit: int) -> tuple[str, dict]:
     """The read a sweep starts with: the leases past their expiry (of one lane, or all)."""
     cond = "status = 'leased' AND lease_expires < :now" + (" AND lane = :lane" if lane else "")
     return (
-        f"SELECT id, task FROM jobs WHERE {cond} ORDER BY lease_expires LIMIT :lim",
+        prepared(f"SELECT id, task FROM jobs WHERE {cond} ORDER BY lease_expires LIMIT :lim"),
         {"now": tx.now, "lane": lane, "lim": limit},
     )
 

@@ -13,6 +13,7 @@ import getpass
 from org.bus.context import Ctx, task_key
 from org.bus.payloads import SwitchChanged
 from org.bus.store import Tx
+from org.bus.tx import prepared
 from org.bus.usage import UNKNOWN_SPEND
 from org.config.loader import OrgConfig
 from org.engine import rule_ids
@@ -76,8 +77,10 @@ def active_switches(tx: Tx) -> list[dict]:
 
 
 _TABLE_READ = (
-    "SELECT id, scope, target, active, paused_by, paused_at, note, resumed_by, resumed_at, resume_note "
-    "FROM switches WHERE active = :t ORDER BY id",
+    prepared(
+        "SELECT id, scope, target, active, paused_by, paused_at, note, resumed_by, resumed_at, resume_note "
+        "FROM switches WHERE active = :t ORDER BY id"
+    ),
     {"t": True},
 )
 _CHAIN_TYPES = ("switch.paused", "switch.resumed")

@@ -3,7 +3,9 @@ inserts and updates in few round trips, and what to append (audit events) and an
 
 from __future__ import annotations
 
+import hashlib
 import re
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -12,7 +14,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-__all__ = ["Tx", "Rows"]
+__all__ = ["Tx", "Rows", "prepared"]
 
 
 _PARAM = re.compile(r"(?<![:\w]):(\w+)")
@@ -32,6 +34,32 @@ _BOUND = re.compile(r"%%|%\((\w+)\)s")  # psycopg's placeholders in a _pg_sql st
 def _pg_sql(sql: str) -> str:
     """':name' parameters (sqlite3's named style) as psycopg's '%(name)s'."""
     return _PARAM.sub(r"%(\1)s", sql.replace("%", "%%"))
+
+
+# Statements prepared in the server (PostgreSQL, batched transactions: ADR 0295): sql -> (name, PREPARE text,
+# parameter names in order). A prepared statement is parsed and planned once per connection (a generic plan after
+# five runs) and sent as a short `EXECUTE name(literals)` in the batch, so the hot path pays no parse or plan.
+_PREPARE: dict[str, tuple[str, str, tuple[str, ...]]] = {}
+# driver connection -> the names prepared on it (None: unknown after a failed batch, read back from the server)
+_ON_CONN: weakref.WeakKeyDictionary[Any, set[str] | None] = weakref.WeakKeyDictionary()
+
+
+# What opens a batched transaction. Its statements find rows by key through an index; a prepared statement's
+# generic plan is made once, and one made while a table was small (a scan was cheaper then) would be kept while
+# the table grows: so no sequential scan where an index serves (a table with no usable index is still scanned).
+_OPEN = "BEGIN;\nSET LOCAL enable_seqscan = off;\n"
+
+
+def prepared(sql: str) -> str:
+    """Mark `sql` (':name' parameters, each of a type PostgreSQL infers from where it stands, or cast) to run as a
+    prepared statement in batched PostgreSQL transactions; returns `sql`. Elsewhere it runs as it is."""
+    if sql not in _PREPARE:
+        names = tuple(dict.fromkeys(_PARAM.findall(sql)))
+        number = {n: i + 1 for i, n in enumerate(names)}
+        body = _PARAM.sub(lambda m: f"${number[m.group(1)]}", sql)
+        name = "org_" + hashlib.sha256(sql.encode()).hexdigest()[:24]
+        _PREPARE[sql] = (name, f"PREPARE {name} AS {body}", names)
+    return sql
 
 
 class Rows:
@@ -147,7 +175,19 @@ class Tx:
             driver: Any = self.conn.connection.driver_connection
             self._client = ClientCursor(driver)
             self._plain_strings = driver.info.parameter_status("standard_conforming_strings") == "on"
-        pg_sql = _pg_sql(sql)
+        prep = _PREPARE.get(sql)
+        if prep is not None:
+            name, prepare, names = prep
+            if name not in self._prepared_here() and all(q != prepare for q, _ in self._pending):
+                self._pending.append((prepare, None))
+            pg_sql = (
+                f"EXECUTE {name}(" + ", ".join(f"%({n})s" for n in names) + ")"
+                if names
+                else f"EXECUTE {name}"
+            )
+            params = {n: (params or {})[n] for n in names}
+        else:
+            pg_sql = _pg_sql(sql)
         if params and self._plain_strings:
             lits = {}
             for name, value in params.items():
@@ -167,21 +207,42 @@ class Tx:
         except self._dbapi_error as exc:
             raise DBAPIError.instance(sql, params, exc, self._dbapi_error) from exc
 
+    def _prepared_here(self) -> set[str]:
+        """The statements prepared on this transaction's connection (read back from the server once after a
+        failed batch, whose PREPAREs may or may not have run)."""
+        driver: Any = self.conn.connection.driver_connection
+        have = _ON_CONN.get(driver, set())
+        if have is None:
+            with driver.cursor() as cur:
+                cur.execute("SELECT name FROM pg_prepared_statements WHERE name LIKE 'org\\_%'")
+                have = {r[0] for r in cur.fetchall()}
+        _ON_CONN[driver] = have
+        return have
+
     def _flush(self) -> None:
         pending, self._pending = self._pending, []
         text = ";\n".join(q for q, _ in pending)
-        if self.begin:
-            text, self.begin = "BEGIN;\n" + text, False
+        opening = self.begin
+        if opening:
+            text, self.begin = _OPEN + text, False
         cur = self._client
         try:
             cur.execute(text)
+            for _ in range(_OPEN.count(";") if opening else 0):
+                cur.nextset()
             for i, (_, key) in enumerate(pending):
-                if i or text.startswith("BEGIN;"):
+                if i:
                     cur.nextset()
                 if key is not None:
                     self._answers[key] = _Fetched(cur.fetchall() if cur.description else [])
         except self._dbapi_error as exc:
+            lost = getattr(exc, "sqlstate", None) == "26000"  # a prepared statement is gone (DEALLOCATE)
+            if lost or any(q.startswith("PREPARE ") for q, _ in pending):  # ask the server next time
+                _ON_CONN[self.conn.connection.driver_connection] = None
             raise DBAPIError.instance(text[:2000], None, exc, self._dbapi_error) from exc
+        made = [q.split(" ", 2)[1] for q, _ in pending if q.startswith("PREPARE ")]
+        if made:
+            self._prepared_here().update(made)
 
     def _x_batched(self, sql: str, params: Any) -> Rows:
         if isinstance(params, list):  # executemany: one statement per set of values, nobody waits
@@ -219,7 +280,7 @@ class Tx:
             arrays = ", ".join(f":c{i}::{t}[]" for i, t in enumerate(pg_types or ()))
             sql = f"INSERT INTO {table} ({', '.join(cols)}) SELECT * FROM unnest({arrays})"
             params = {f"c{i}": list(v) for i, v in enumerate(zip(*rows, strict=True))}
-            return self.x(sql + (f" RETURNING {returning}" if returning else ""), params).all()
+            return self.x(prepared(sql + (f" RETURNING {returning}" if returning else "")), params).all()
         cur = self._cursor()
         marks = "(" + ", ".join("?" * len(cols)) + ")"
         sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES "
@@ -258,23 +319,20 @@ class Tx:
             return
         fixed, raw = fixed or {}, raw or {}
         if self.pg:
-            n = 1 + len(cols) + len(match)
-            names = ", ".join(f"k{i}" for i in range(n))
-            arrays = ", ".join(f":a{i}::{t}[]" for i, t in enumerate(pg_types))
-            sets = [f"{c} = v.k{i + 1}" for i, c in enumerate(cols)] + [f"{c} = :f_{c}" for c in fixed]
-            sets += [f"{c} = {e}" for c, e in raw.items()]
-            where = [f"{table}.{key} = v.k0"] + [
-                f"{table}.{m} = v.k{1 + len(cols) + i}" for i, m in enumerate(match)
-            ]
+            # the rows by their key (`key = ANY(keys)`: an index scan whatever the planner thinks of the table's
+            # size; a join with unnest(...) was planned as a hash join over the whole table), each value taken
+            # from its array at the key's position
+            arrays = [f":a{i}::{t}[]" for i, t in enumerate(pg_types)]
+            at = f"[array_position({arrays[0]}, {table}.{key})]"
+            sets = [f"{c} = ({arrays[1 + i]}){at}" for i, c in enumerate(cols)]
+            sets += [f"{c} = :f_{c}" for c in fixed] + [f"{c} = {e}" for c, e in raw.items()]
+            where = [f"{table}.{key} = ANY({arrays[0]})"]
+            where += [f"{table}.{m} = ({arrays[1 + len(cols) + i]}){at}" for i, m in enumerate(match)]
             if guard:
                 where.append(guard)
             params = {f"a{i}": list(v) for i, v in enumerate(zip(*rows, strict=True))}
             params.update({f"f_{c}": v for c, v in fixed.items()})
-            self.x(
-                f"UPDATE {table} SET {', '.join(sets)} FROM unnest({arrays}) AS v({names}) WHERE "
-                + " AND ".join(where),
-                params,
-            )
+            self.x(prepared(f"UPDATE {table} SET {', '.join(sets)} WHERE " + " AND ".join(where)), params)
             return
         sets = (
             [f"{c} = ?" for c in cols] + [f"{c} = ?" for c in fixed] + [f"{c} = {e}" for c, e in raw.items()]
@@ -312,6 +370,11 @@ def _array_literal(values: list) -> str | None:
     floats, bytes or text (None items are NULL); None for anything else (psycopg binds it then). Array items are
     double-quoted with backslash escapes, and the literal's single quotes doubled: what PostgreSQL reads back
     is exactly the values."""
+    kinds = set(map(type, values))
+    if kinds == {int}:  # the common arrays (ids, fences, bodies) in one pass, nothing to quote
+        return "'{" + ",".join(map(str, values)) + "}'"
+    if kinds == {bytes}:
+        return "'{" + ",".join(['"\\\\x' + v.hex() + '"' for v in values]) + "}'"
     items = []
     for v in values:
         if v is None:

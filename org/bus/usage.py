@@ -17,8 +17,11 @@ from org.bus.store import Tx
 from org.config.families import family_of, vendor_of
 from org.engine import flow
 from org.errors import UsageError
+from org.numbers import count, finite
 
 __all__ = ["record_usage", "spend", "task_spend", "scope_spend", "SPEND_KEYS", "UNKNOWN_SPEND"]
+
+MAX_LATENCY_MS = 7 * 86400 * 1000.0  # one call: a week
 
 # the note of a lane or member pause for unaccepted unknown spend; a human resuming one accepts it
 UNKNOWN_SPEND = "spend unknown:"
@@ -47,8 +50,10 @@ def record_usage(
     With a task, its spend is checked against limits.budget_usd and an over-budget task is escalated."""
     if not actor:
         raise UsageError("usage needs an actor")
-    if min(tokens_in, tokens_out) < 0 or (cost_usd is not None and cost_usd < 0) or latency_ms < 0:
-        raise UsageError("tokens, cost and latency are never negative")
+    # finite, never negative, never absurd: a NaN, inf or 1e300 would poison every sum and budget (org.numbers)
+    tokens_in, tokens_out = count(tokens_in, "tokens_in"), count(tokens_out, "tokens_out")
+    cost_usd = None if cost_usd is None else finite(cost_usd, "cost_usd")
+    latency_ms = finite(latency_ms, "latency_ms", high=MAX_LATENCY_MS)
     key = task_key(task) if task is not None else None
 
     def fn(tx: Tx) -> dict:

@@ -13,14 +13,16 @@ from org.cli._common import opts, run_app
 
 __all__ = ["app", "main"]
 
-app = typer.Typer(
-    name="org",
-    help="An org chart for AI agents and humans: lanes, gates, written decisions and brakes.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
+
+def _typer() -> typer.Typer:
+    return typer.Typer(
+        name="org",
+        help="An org chart for AI agents and humans: lanes, gates, written decisions and brakes.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+    )
 
 
 def _version(value: bool) -> None:
@@ -35,7 +37,6 @@ def _version(value: bool) -> None:
         raise typer.Exit(0)
 
 
-@app.callback()
 def _root(
     root: Annotated[
         Path | None, typer.Option("--root", envvar="ORG_ROOT", help="Folder holding lanes/ and gates/.")
@@ -77,16 +78,74 @@ _MODULES = (
     "notify_cmds",
     "mcp_cmds",
 )
-for _name in _MODULES:
-    try:
-        importlib.import_module(f"org.cli.{_name}").register(app)
-    except ModuleNotFoundError as _exc:  # a module not written yet must not break the rest
-        if _exc.name != f"org.cli.{_name}":
-            raise
+# Which module registers each top-level command or group (tests/cli/test_lazy_commands.py proves it complete and
+# true): `org claim` builds the commands of bus_cmds only, not typer's parameters of all ~55 (issue 23 item 6).
+_HOME = {
+    **dict.fromkeys(("init", "validate", "graph", "explain", "schema", "doctor", "config"), "config_cmds"),
+    **dict.fromkeys(
+        ("claim", "heartbeat", "submit", "act", "approve", "reject", "request-changes", "pause", "resume"),
+        "bus_cmds",
+    ),
+    **dict.fromkeys(("inbox", "spend", "sweep", "task", "audit"), "bus_cmds"),
+    **dict.fromkeys(("token", "credential", "broker"), "identity_cmds"),
+    "adr": "adr_cmds",
+    **dict.fromkeys(("run", "demo"), "agent_cmds"),
+    "sim": "sim_cmds",
+    "tui": "tui_cmds",
+    **dict.fromkeys(("workspace", "pipeline", "outcomes"), "workspace_cmds"),
+    "job": "job_cmds",
+    "notify": "notify_cmds",
+    **dict.fromkeys(("mcp", "bus"), "mcp_cmds"),
+}
+_GLOBAL_VALUES = frozenset(("--root", "--db", "--as"))  # the global options that take a value
+_GLOBAL_FLAGS = frozenset(("--json",))
+
+
+def build(modules: tuple[str, ...] = _MODULES) -> typer.Typer:
+    """The `org` app with the commands of `modules` (all by default)."""
+    made = _typer()
+    made.callback()(_root)
+    for name in modules:
+        try:
+            importlib.import_module(f"org.cli.{name}").register(made)
+        except ModuleNotFoundError as exc:  # a module not written yet must not break the rest
+            if exc.name != f"org.cli.{name}":
+                raise
+    return made
+
+
+def modules_for(argv: list[str]) -> tuple[str, ...]:
+    """The command modules a command line needs: the one registering its command when the words before it are
+    global options only; every module otherwise (top-level help, a misspelt command, anything unsure)."""
+    i = 0
+    while i < len(argv):
+        word = argv[i]
+        if word in _GLOBAL_FLAGS or word.split("=", 1)[0] in _GLOBAL_VALUES and "=" in word:
+            i += 1
+        elif word in _GLOBAL_VALUES:
+            i += 2
+        elif word.startswith("-"):
+            return _MODULES
+        else:
+            home = _HOME.get(word)
+            return (home,) if home is not None else _MODULES
+    return _MODULES
+
+
+_APP: list[typer.Typer] = []
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """`app`: every command (built on first use, for tests and scripts running commands in-process)."""
+    if name == "app":
+        if not _APP:
+            _APP.append(build())
+        return _APP[0]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
-    code = run_app(app)
+    code = run_app(build(modules_for(sys.argv[1:])))
     from org.cli._common import quick_exit_wanted
 
     if quick_exit_wanted():

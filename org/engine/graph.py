@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -10,9 +12,81 @@ if TYPE_CHECKING:  # networkx is imported where a graph is built or searched (st
 
 from org.config.models import CONTROL_KINDS, Workflow
 
-__all__ = ["START", "Plan", "build_graph", "plan_for", "terminal_of", "descendants"]
+__all__ = [
+    "START",
+    "Plan",
+    "build_graph",
+    "plan_for",
+    "terminal_of",
+    "descendants",
+    "flow_order",
+    "flow_ancestors",
+    "gate_after",
+]
 
 START = "start"
+
+
+def _flow(after: Mapping[str, Sequence[str]]) -> tuple[list[str], dict[str, set[str]]]:
+    """The nodes (START, then the gates in order) and each node's successors: the edges of build_graph(wf)
+    without rework, from each gate's `after` (a gate with no `after` follows START; an unknown gate is no edge)."""
+    succ: dict[str, set[str]] = {START: set()}
+    for name in after:
+        succ.setdefault(name, set())
+    for name, deps in after.items():
+        if not deps:
+            succ[START].add(name)
+        for dep in deps:
+            if dep in after:
+                succ[dep].add(name)
+    return list(succ), succ
+
+
+def flow_order(after: Mapping[str, Sequence[str]]) -> tuple[str, ...] | None:
+    """networkx's lexicographical_topological_sort of the flow graph (START included), in plain Python: of the
+    nodes whose predecessors are all placed, the smallest name next. None when the graph has a cycle.
+    (Bus commands plan workflows without importing networkx; tests/engine/test_flow_order.py proves it equal.)"""
+    nodes, succ = _flow(after)
+    indeg = dict.fromkeys(nodes, 0)
+    for n in nodes:
+        for m in succ[n]:
+            indeg[m] += 1
+    ready = [n for n in nodes if indeg[n] == 0]
+    heapq.heapify(ready)
+    out: list[str] = []
+    while ready:
+        n = heapq.heappop(ready)
+        out.append(n)
+        for m in succ[n]:
+            indeg[m] -= 1
+            if indeg[m] == 0:
+                heapq.heappush(ready, m)
+    return tuple(out) if len(out) == len(nodes) else None
+
+
+def flow_ancestors(after: Mapping[str, Sequence[str]]) -> dict[str, frozenset[str]]:
+    """{node: every node with a path to it} over the flow graph (networkx's ancestors, START included)."""
+    nodes, succ = _flow(after)
+    pred: dict[str, set[str]] = {n: set() for n in nodes}
+    for n in nodes:
+        for m in succ[n]:
+            pred[m].add(n)
+    out: dict[str, frozenset[str]] = {}
+    for n in nodes:
+        seen: set[str] = set()
+        todo = list(pred[n])
+        while todo:
+            p = todo.pop()
+            if p not in seen:
+                seen.add(p)
+                todo.extend(pred[p])
+        seen.discard(n)
+        out[n] = frozenset(seen)
+    return out
+
+
+def gate_after(wf: Workflow) -> dict[str, tuple[str, ...]]:
+    return {name: tuple(gate.after) for name, gate in wf.gates.items()}
 
 
 def build_graph(wf: Workflow, *, rework: bool = False) -> nx.DiGraph[str]:
@@ -72,10 +146,12 @@ class Plan:
 
 
 def plan_for(wf: Workflow, tier: str) -> Plan:
-    import networkx as nx
+    flow = flow_order(gate_after(wf))
+    if flow is None:  # a cycle: networkx's own error, as before
+        import networkx as nx
 
-    g = build_graph(wf)
-    order = tuple(n for n in nx.lexicographical_topological_sort(g) if n != START)
+        flow = tuple(nx.lexicographical_topological_sort(build_graph(wf)))
+    order = tuple(n for n in flow if n != START)
     required: list[str] = []
     skipped: dict[str, str] = {}
     controls: list[str] = []

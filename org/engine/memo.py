@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # networkx is imported where a graph is built or searched (st
 
 from org.config.loader import OrgConfig
 from org.config.models import Gate, Workflow
-from org.engine.graph import START, Plan, build_graph, plan_for
+from org.engine.graph import START, Plan, build_graph, flow_ancestors, gate_after, plan_for
 from org.engine.proofs import bypass_path
 
 __all__ = [
@@ -189,13 +189,10 @@ def plan(cfg: OrgConfig, workflow: str, tier: str) -> Plan:
 
 def upstream(cfg: OrgConfig, workflow: str) -> dict[str, frozenset[str]]:
     """{gate: every gate before it}."""
-    import networkx as nx
-
     wf, t = _wf(cfg, workflow)
 
-    def compute() -> dict[str, frozenset[str]]:
-        g = graph(cfg, workflow)
-        return {n: frozenset(nx.ancestors(g, n)) - {START} for n in g.nodes if n != START}
+    def compute() -> dict[str, frozenset[str]]:  # without networkx (start-up of bus commands, issue 23)
+        return {n: a - {START} for n, a in flow_ancestors(gate_after(wf)).items() if n != START}
 
     return _remember(t, "upstream", compute)  # type: ignore[no-any-return]
 

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = ["Grant", "Grants", "PREFIX"]
 
@@ -41,6 +42,9 @@ class Grant:
     # the job token that bought the grant: the gateway acts on the bus only as its holder (ADR 0157); kept in
     # memory for the grant's life, never logged, never in a span, never in who()
     job_token: str | None = field(default=None, repr=False)
+    # the job's holder as the door verified it (org.identity.guard.Holding): re-checked in one read per call
+    # (Guard.still_holding), the whole way when that finds any change (ADR 0285)
+    held: Any = field(default=None, repr=False)
 
     def who(self) -> dict:
         return {

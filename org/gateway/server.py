@@ -59,6 +59,8 @@ LINGER_S = 0.02  # the ledger's writer waits this long after a row arrives (off 
 _STATUS = {"rate_limited": 429, "quota_exhausted": 429, "unavailable": 503, "auth": 502, "error": 502}
 # the job token of the call this thread serves: what the shared rate budgets are booked with (_BudgetPort)
 _CALLER: contextvars.ContextVar[str | None] = contextvars.ContextVar("org_gateway_caller", default=None)
+# and its holder as the door re-checked it at the call's start (Guard.reserve/settle read nothing again for it)
+_HELD: contextvars.ContextVar[Any] = contextvars.ContextVar("org_gateway_held", default=None)
 
 
 @dataclass
@@ -156,7 +158,8 @@ class Gateway:
         UsageError (2) for a job token of a human (only agents call models through the gateway)."""
         try:
             with self._door() as door:
-                p = door.holder(job_token, command="model.grant")
+                held = door.holding(job_token, command="model.grant")
+                p = held.principal
         except OrgError as exc:
             self._refused(None, "", "token", f"grant: {exc.message}")
             raise
@@ -181,6 +184,7 @@ class Gateway:
                 max_calls=max_calls,
                 family=member.family,
                 job_token=job_token,
+                held=held,
             )
         )
 
@@ -217,9 +221,17 @@ class Gateway:
     def _holder_checks(self, grant: Grant, model: str, door: Guard) -> None:
         """Before each call, as the grant's job holder: the job token is valid and its lease runs (else the grant
         dies with it, 401), no switch covers its actor, lane, vendor or task (403), and its task's pinned policy
-        allows the model (ADR 0120, 403)."""
+        allows the model (ADR 0120, 403). A holder the door verified before is re-checked in one read
+        (Guard.still_holding, ADR 0285); any change found there goes the whole way, which refuses and records."""
+        held = grant.held
+        if held is not None and door.still_holding(grant.job_token, held):
+            self._pinned_model(grant, model, door)
+            return
         try:
+            grant.held = None
             hits = door.pauses_covering(grant.job_token)
+            # remembered for the next call: the holder as the door verifies it now
+            held = None if hits else door.holding(grant.job_token, command="model.call")
         except Paused as exc:  # its actor is paused: the door refuses the token itself
             self._refused(grant, model, "paused", exc.message)
             raise Refusal(403, "paused", f"refused: {exc.message}") from None
@@ -234,6 +246,12 @@ class Gateway:
             why = f"paused ({what}, by {s['paused_by']})"
             self._refused(grant, model, "paused", why)
             raise Refusal(403, "paused", f"refused: {why}")
+        grant.held = held
+        self._pinned_model(grant, model, door)
+
+    def _pinned_model(self, grant: Grant, model: str, door: Guard) -> None:
+        """403 unless the task's pinned policy allows `model` for the grant's lane (ADR 0120; a pin never
+        changes, so it is read once per task and lane)."""
         if grant.task is None:
             return
         key = (grant.task, grant.lane)
@@ -342,6 +360,7 @@ class Gateway:
             )
         with telemetry.chat_span(grant, model, getattr(ep, "family", None)) as span:
             caller = _CALLER.set(grant.job_token)  # the shared rate budgets are booked as the job's holder
+            held = _HELD.set(grant.held)
             try:
                 res = self.pacer.call(ep.budget_key, estimate_tokens(call.messages), once)
             except OrgError as exc:  # the door refused the booking (the job token went meanwhile)
@@ -349,6 +368,7 @@ class Gateway:
                 raise Refusal(503, "budget_unreadable", f"refused: {exc.message}") from None
             finally:
                 _CALLER.reset(caller)
+                _HELD.reset(held)
             span.usage(res)
             return self._after(grant, model, res, price_later=fwd)
 
@@ -367,7 +387,12 @@ class Gateway:
                 cost_usd=cost,
                 latency_ms=res.latency_s * 1000,
                 outcome=res.outcome,
-                **({"price_later": True} if price_later and res.status == 200 else {}),
+                # a usage the provider stated that is no count: unpriced (a cost unknown), never priced as 0
+                **(
+                    {"price_later": True}
+                    if price_later and res.status == 200 and not res.usage_unread
+                    else {}
+                ),
             )
         if not res.ok:
             if not res.called:
@@ -402,7 +427,9 @@ class Gateway:
     def _ledger(self, grant: Grant, model: str, **kw: Any) -> None:
         """Queue one usage row; a writer thread records it off the call's path (flush() waits for it, stop()
         drains the queue first)."""
-        row = {"grant": grant, "model": model, **kw}
+        self._queue({"grant": grant, "model": model, **kw})
+
+    def _queue(self, row: dict) -> None:
         with self._ledger_cv:
             self._ledger_rows.append(row)
             self._ledger_pending += 1
@@ -426,6 +453,16 @@ class Gateway:
                 batch = list(self._ledger_rows)
                 self._ledger_rows.clear()
             for row in batch:
+                later = row.get("later")
+                if later is not None:  # a booking settled off the call's path (_BudgetPort.settle)
+                    try:
+                        with self._door() as door:
+                            later(door)
+                    except OrgError as exc:  # the bucket refills on its own
+                        self.note("budget", f"could not settle a booking: {exc.message}"[:300])
+                    except Exception as exc:
+                        self.note("budget", f"could not settle a booking ({type(exc).__name__})"[:300])
+                    continue
                 grant, model = row.pop("grant"), row.pop("model")
                 try:
                     if row.pop("price_later", False):
@@ -624,13 +661,16 @@ def _handler(gw: Gateway) -> type[BaseHTTPRequestHandler]:
             self._send(*out)
 
         def _send(self, status: int, headers: dict[str, str], data: bytes) -> None:
-            self.send_response(status)
-            for k, v in headers.items():
-                self.send_header(k, v)
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
+            """The status line, the headers and the body in one write: one wake-up of the caller, not two (on a
+            loaded machine each costs a scheduling delay, tests/bench/bench_room.py)."""
+            self.log_request(status)
+            head = [f"HTTP/1.1 {status} {self.responses.get(status, ('',))[0]}"]
+            head += [f"{k}: {v}" for k, v in headers.items()]
+            head.append(f"content-length: {len(data)}")
+            if self.close_connection:
+                head.append("connection: close")
             with contextlib.suppress(OSError):
-                self.wfile.write(data)
+                self.wfile.write("\r\n".join(head).encode("latin-1") + b"\r\n\r\n" + data)
 
         def address_string(self) -> str:
             return "local"
@@ -668,17 +708,15 @@ class _BudgetPort:
 
     def reserve(self, token: str | None, provider: str, amount: float = 1.0) -> Any:
         with self.gateway._door() as door:
-            return door.reserve(token, provider, amount)
+            return door.reserve(token, provider, amount, held=_HELD.get())
 
     def settle(self, token: str | None, reservation: Any, used: float) -> dict:
-        """A booking settled after the call was made: a settle the door refuses (the job token was swept
-        meanwhile) is noted, never raised into the call's answer (the bucket refills on its own)."""
-        try:
-            with self.gateway._door() as door:
-                return door.settle(token, reservation, used=used)
-        except OrgError as exc:
-            self.gateway.note("budget", f"could not settle a booking: {exc.message}"[:300])
-            return {}
+        """A booking settled after the call was made, by the ledger's writer off the call's path (the answer
+        does not wait for it; flush() does): a settle the door refuses (the job token was swept meanwhile) is
+        noted, never raised into the call's answer (the bucket refills on its own)."""
+        held = _HELD.get()
+        self.gateway._queue({"later": lambda door: door.settle(token, reservation, used=used, held=held)})
+        return {}
 
     def close(self) -> None:
         return None  # the pool is the gateway's, closed by its stop()

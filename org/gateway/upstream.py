@@ -1,6 +1,7 @@
 """The gateway's short way to a model server that already speaks OpenAI's chat completions at a base URL org
 was given (the local model, a self-hosted server behind an OpenAI-compatible URL): the request forwarded on a
-pooled keep-alive HTTP client, the answer read into the same CallResult litellm's path gives (unpriced: the
+pooled keep-alive HTTP client (http.client: head and body in one write, a kept connection the server closed
+never used), the answer read into the same CallResult litellm's path gives (unpriced: the
 gateway's ledger writer prices it from the same cost map, org.agents.llm.price, off the call's path) and its
 errors classified by the same rules (classify_error).
 
@@ -12,14 +13,21 @@ of the agent's own client for nothing when no translation is needed.
 
 from __future__ import annotations
 
+import atexit
+import http.client
+import json
+import select
+import socket
 import threading
 import time
+from http.client import HTTPException
 from typing import Any
 
 __all__ = ["forwardable", "forward", "unix_base", "UNIX_SCHEME"]
 
 _LOCK = threading.Lock()
-_CLIENTS: dict[str | None, Any] = {}  # per Unix socket (None: TCP)
+_IDLE: dict[tuple[str, str, int, str | None], list[Any]] = {}  # kept-alive connections per server, idle
+MAX_IDLE = 32  # per server
 UNIX_SCHEME = "http+unix://"  # a base URL that names a Unix socket: http+unix://<quoted path>/v1
 
 
@@ -36,23 +44,146 @@ def forwardable(ep: Any) -> bool:
     return bool(ep.api_base) and str(ep.called).startswith("openai/")
 
 
-def _client(base: str) -> tuple[Any, str]:
-    """(the pooled client for `base`, the URL to post to): a http+unix:// base goes over its socket."""
-    uds = None
+def _server(base: str) -> tuple[tuple[str, str, int, str | None], str]:
+    """((scheme, host, port, Unix socket), path prefix) of a base URL: http://, https:// or http+unix://."""
+    from urllib.parse import unquote, urlsplit
+
     if base.startswith(UNIX_SCHEME):
-        from urllib.parse import unquote
-
         quoted, _, rest = base[len(UNIX_SCHEME) :].partition("/")
-        uds, base = unquote(quoted), "http://localhost/" + rest
-    with _LOCK:
-        client = _CLIENTS.get(uds)
-        if client is None:
-            import httpx
+        return ("http", "localhost", 80, unquote(quoted)), "/" + rest
+    u = urlsplit(base)
+    if u.scheme not in ("http", "https") or not u.hostname:
+        raise ConnectionError(f"not an http(s) base URL: {base!r}")
+    port = u.port or (443 if u.scheme == "https" else 80)
+    return (u.scheme, u.hostname, port, None), u.path
 
-            limits = httpx.Limits(max_keepalive_connections=32, max_connections=64)
-            transport = httpx.HTTPTransport(uds=uds, limits=limits) if uds else None
-            client = _CLIENTS[uds] = httpx.Client(limits=limits, transport=transport)
-        return client, base
+
+def _one_write(cls: type) -> type:
+    """`cls` (an http.client connection class) sending a request's head and a bytes body in one write: one
+    wake-up of the server, not two (http.client writes them apart; on a loaded machine each wake-up costs a
+    scheduling delay, tests/bench/bench_room.py)."""
+
+    class OneWrite(cls):  # type: ignore[misc, valid-type]
+        def _send_output(self, message_body: Any = None, encode_chunked: bool = False) -> None:
+            if not isinstance(message_body, bytes):
+                super()._send_output(message_body, encode_chunked)
+                return
+            self._buffer.extend((b"", b""))
+            head = b"\r\n".join(self._buffer)
+            del self._buffer[:]
+            self.send(head + message_body)
+
+    return OneWrite
+
+
+_HTTP = _one_write(http.client.HTTPConnection)
+_HTTPS = _one_write(http.client.HTTPSConnection)
+
+
+def _connect(key: tuple[str, str, int, str | None], timeout_s: float) -> Any:
+    scheme, host, port, uds = key
+    if scheme == "https":
+        return _HTTPS(host, port, timeout=timeout_s)  # connects at its first request
+    conn = _HTTP(host if uds is None else "localhost", port, timeout=timeout_s)
+    if uds is None:
+        conn.connect()  # with TCP_NODELAY (http.client sets it)
+        return conn
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout_s)
+    try:
+        sock.connect(uds)
+    except OSError:
+        sock.close()
+        raise
+    conn.sock = sock
+    return conn
+
+
+def _stale(conn: Any) -> bool:
+    """A kept connection the server closed (or wrote to unasked) while it sat idle: readable before we asked.
+    Such a connection is dropped before use, so a call is never sent on it and never sent twice."""
+    sock = conn.sock
+    if sock is None:
+        return True
+    try:
+        poll = select.poll()
+        poll.register(sock, select.POLLIN)
+        return bool(poll.poll(0))
+    except (OSError, ValueError):
+        return True
+
+
+def _take(key: tuple[str, str, int, str | None], timeout_s: float) -> tuple[Any, bool]:
+    """(a connection to the server, whether it was kept from an earlier call)."""
+    while True:
+        with _LOCK:
+            idle = _IDLE.get(key)
+            conn = idle.pop() if idle else None
+        if conn is None:
+            return _connect(key, timeout_s), False
+        if _stale(conn):
+            conn.close()
+            continue
+        conn.sock.settimeout(timeout_s)
+        return conn, True
+
+
+@atexit.register
+def _close_idle() -> None:
+    """Close every kept connection (at exit, so none is left to the garbage collector)."""
+    with _LOCK:
+        conns = [c for idle in _IDLE.values() for c in idle]
+        _IDLE.clear()
+    for c in conns:
+        c.close()
+
+
+def _give_back(key: tuple[str, str, int, str | None], conn: Any) -> None:
+    with _LOCK:
+        idle = _IDLE.setdefault(key, [])
+        if len(idle) < MAX_IDLE:
+            idle.append(conn)
+            return
+    conn.close()
+
+
+def _post(
+    base: str, suffix: str, body: bytes, headers: dict[str, str], timeout_s: float
+) -> tuple[int, str, dict[str, str], bytes]:
+    """POST `body` to `base` + `suffix` on a kept-alive connection (headers and body in one write); (status,
+    reason, lower-cased headers, body). Raises OSError / http.client.HTTPException for transport trouble."""
+    key, prefix = _server(base)
+    while True:
+        conn, kept = _take(key, timeout_s)
+        try:
+            conn.request(
+                "POST",
+                prefix.rstrip("/") + suffix,
+                body=body,
+                headers={"content-type": "application/json", **headers},
+            )
+            r = conn.getresponse()
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            conn.close()
+            if not kept:
+                raise
+            # a kept connection the server closed as we sent (its idle timeout raced our request): no byte of an
+            # answer came, so once more on a new connection, which is never retried
+            continue
+        except BaseException:
+            conn.close()
+            raise
+        try:
+            data = r.read()
+        except BaseException:
+            conn.close()
+            raise
+        break
+    if r.will_close:
+        conn.close()
+    else:
+        _give_back(key, conn)
+    return r.status, r.reason, {k.lower(): v for k, v in r.getheaders()}, data
 
 
 class UpstreamError(Exception):
@@ -68,7 +199,7 @@ class UpstreamError(Exception):
 
 def forward(ep: Any, messages: list[dict], params: dict | None, model: str) -> Any:
     """One chat completion at `ep.api_base` for `model` (priced as `model`); never raises for upstream trouble."""
-    from org.agents.llm import CallResult, classify_error
+    from org.agents.llm import CallResult, classify_error, provider_usage
 
     res = CallResult(
         model=model, called=ep.called, provider=ep.budget_key, outcome="ok", served_by=ep.served_by
@@ -78,27 +209,25 @@ def forward(ep: Any, messages: list[dict], params: dict | None, model: str) -> A
     headers = {"authorization": f"Bearer {ep.api_key}"} if ep.api_key else {}
     t0 = time.perf_counter()
     try:
-        client, base = _client(str(ep.api_base))
-        r = client.post(
-            base.rstrip("/") + "/chat/completions",
-            json=body,
-            headers=headers,
-            timeout=ep.timeout_s,
-        )
-        doc = r.json() if r.content else {}
-        if r.status_code != 200:
+        try:
+            status, reason, answer_headers, data = _post(
+                str(ep.api_base), "/chat/completions", json.dumps(body).encode(), headers, ep.timeout_s
+            )
+        except (
+            OSError,
+            HTTPException,
+        ) as exc:  # refused, reset, timed out, not HTTP: the server is not there
+            raise ConnectionError(str(exc) or type(exc).__name__) from None
+        doc = json.loads(data) if data else {}
+        if status != 200:
             err = doc.get("error") if isinstance(doc, dict) else None
-            msg = str((err or {}).get("message") if isinstance(err, dict) else err or r.reason_phrase)
-            raise UpstreamError(r.status_code, msg, {k.lower(): v for k, v in r.headers.items()}, doc)
+            msg = str((err or {}).get("message") if isinstance(err, dict) else err or reason)
+            raise UpstreamError(status, msg, answer_headers, doc)
         choice = doc["choices"][0]
         message = choice.get("message") or {}
     except Exception as exc:
-        import httpx
-
         res.latency_s = time.perf_counter() - t0
-        if isinstance(exc, httpx.TransportError):
-            exc = ConnectionError(str(exc) or type(exc).__name__)
-        elif isinstance(exc, ValueError | KeyError | IndexError | TypeError):
+        if isinstance(exc, ValueError | KeyError | IndexError | TypeError):
             exc = UpstreamError(502, f"the model server's answer is not a chat completion ({exc})", {}, None)
         res.outcome, res.status, res.retry_after_s, res.error = classify_error(exc)
         return res
@@ -118,8 +247,8 @@ def forward(ep: Any, messages: list[dict], params: dict | None, model: str) -> A
             }
             for c in message["tool_calls"]
         ]
-    usage = doc.get("usage") or {}
-    res.prompt_tokens = int(usage.get("prompt_tokens") or 0)
-    res.completion_tokens = int(usage.get("completion_tokens") or 0)
+    stated = doc.get("usage")
+    usage: dict = stated if isinstance(stated, dict) else {}
+    provider_usage(res, usage.get("prompt_tokens"), usage.get("completion_tokens"))
     res.status = 200  # priced by the caller (the gateway's ledger writer prices off the call's path)
     return res

@@ -42,9 +42,9 @@ Who may use which token where:
 A human's own token file is read when no token is given and `as_` names them (token_files=True, the
 default; the broker passes False and authenticates only the token presented).
 
-Not exposed (NOT_EXPOSED; the raw Bus keeps them for the bus's own tests and benchmarks): claim_many and
-submit_many (bulk forms), post_jobs and retry_job (plain jobs outside any workflow: no caller posts them
-yet, and who may is a decision of its own).
+Not exposed (NOT_EXPOSED; the raw Bus keeps them for the bus's own tests and benchmarks): claim_many,
+submit_many, submit_then_claim and add_tasks (bulk forms), post_jobs and retry_job (plain jobs outside any workflow:
+no caller posts them yet, and who may is a decision of its own).
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ from typing_extensions import Unpack
 
 from org.bus import identityrows
 from org.bus.audit import iso
+from org.bus.budgets import settled
 from org.bus.claims import job_id
 from org.bus.context import AUTH, task_key
 from org.bus.payloads import AuthDenied, UsageRow
@@ -72,11 +73,14 @@ from org.identity.tokens import AUTH_FAILED, Principal, Tokens
 if TYPE_CHECKING:
     from org.identity.workdoor import WorkspaceDoor
 
-__all__ = ["Guard", "Reading", "acting", "NOT_EXPOSED"]
+__all__ = ["Guard", "Holding", "Reading", "acting", "NOT_EXPOSED"]
 
 NOT_EXPOSED = {
     "claim_many": "the bulk form of claim, for the bus's own benchmarks; callers claim one job at a time",
     "submit_many": "the bulk form of submit, for the bus's own benchmarks; callers submit one job at a time",
+    "submit_then_claim": "submit_many and claim_many in one transaction (a worker's bulk step): bulk forms, "
+    "for the bus's own benchmarks",
+    "add_tasks": "the bulk form of add_task, for the bus's own benchmarks; callers file one task at a time",
     "post_jobs": "plain jobs outside any workflow: no caller posts them yet, and who may is a decision of its own",
     "retry_job": "requeues a dead plain job: goes with post_jobs, not exposed until plain jobs are",
 }
@@ -130,6 +134,8 @@ class Guard:
         "reading": (),
         "may_act": (),
         "holder": (),
+        "holding": (),
+        "still_holding": ("holder_state",),
         "lease_live": (),
         "add_task": ("add_task",),
         "list_tasks": ("list_tasks",),
@@ -300,6 +306,28 @@ class Guard:
         paused_ok: bool = False,
     ) -> Principal:
         """Authenticate: the principal a token speaks for, within what `command` accepts (else Denied)."""
+        return self._authenticated(
+            token,
+            as_=as_,
+            command=command,
+            job_ok=job_ok,
+            principal_ok=principal_ok,
+            human=human,
+            paused_ok=paused_ok,
+        )[0]
+
+    def _authenticated(
+        self,
+        token: str | None,
+        *,
+        as_: str | None,
+        command: str,
+        job_ok: bool,
+        principal_ok: bool,
+        human: bool,
+        paused_ok: bool,
+    ) -> tuple[Principal, dict]:
+        """principal(), with the token's row as it was verified."""
         path = None
         if not token and self.token_files:
             token, path = self._own_file(as_)
@@ -308,7 +336,7 @@ class Guard:
                 "missing", command, as_, None, None, no_file(str(as_), path) if path is not None else MISSING
             )
         try:
-            p = self.tokens.authenticate(token, as_=as_, command=command, paused_ok=paused_ok)
+            p, row = self.tokens.authenticate_row(token, as_=as_, command=command, paused_ok=paused_ok)
         except Denied as exc:
             if path is not None and exc.message == AUTH_FAILED:
                 raise Denied(stale_file(str(as_), path), rule=rule_ids.AUTHENTICATION) from None
@@ -338,7 +366,7 @@ class Guard:
                 f"{command} needs a human principal's token; {p.actor} is an agent",
                 rule=rule_ids.HUMAN_APPROVAL,
             )
-        return p
+        return p, row
 
     def reader(self, token: str | None, *, as_: str | None = None, command: str) -> Principal:
         """Any member's principal token may read; who it is."""
@@ -469,9 +497,48 @@ class Guard:
         """The principal of a live job token (authenticated, its lease not over): how a service beside the bus
         (the model gateway, the agents' bus socket) learns who holds which job. Denied (4) for anything but a
         job token, Conflict (5) once its lease ended or expired."""
-        p = self.principal(token, command=command, job_ok=True, principal_ok=False)
+        return self.holding(token, command=command).principal
+
+    def holding(self, token: str | None, *, command: str) -> Holding:
+        """holder(), with the token's row as this door verified it: what a service that acts for the job at
+        every call keeps (the model gateway's grant), so still_holding() can tell in one read that nothing
+        about the token, its job or the switches changed since (ADR 0285)."""
+        p, row = self._authenticated(
+            token,
+            as_=None,
+            command=command,
+            job_ok=True,
+            principal_ok=False,
+            human=False,
+            paused_ok=False,
+        )
         self.lease_live(p, command)
-        return p
+        return Holding(p, tuple(sorted(row.items())))
+
+    def still_holding(self, token: str | None, held: Holding) -> bool:
+        """In one read of the bus: True only if `token` still carries the secret of the row `held` was verified
+        with, that row is unchanged (not revoked, swept or rewritten), the job's lease runs under the same
+        fence, and no switch covers its actor, vendor, lane, task or everything. False for anything else: the
+        caller then asks the whole way (holding(), pauses_covering()), which refuses and records as always. A
+        True answer is never one those would not give (tests/gateway/test_gateway_door.py attacks it)."""
+        p = held.principal
+        if p.via != "job" or p.job is None or not self.tokens.holds(token, dict(held.row)):
+            return False  # not the token the door verified: nothing read for it
+        cfg = self._bus.config()
+        if cfg is not None and ((a := cfg.actors.get(p.actor)) is None or a.kind != p.kind):
+            return False
+        job = p.job
+        with acting(p):
+            row, lease, hits = self._bus.holder_state(
+                p.token_id, job, actor=p.actor, lane=p.lane, task=p.task
+            )
+        return (
+            row is not None
+            and tuple(sorted(row.items())) == held.row
+            and lease is not None
+            and _lease_refusal(p, "model call", lease, self._bus.store.clock()) is None
+            and not hits
+        )
 
     def lease_live(self, p: Principal, command: str) -> None:
         """A job token lives exactly as long as its lease: refused (exit 5) once the lease ended or expired.
@@ -482,26 +549,11 @@ class Guard:
 
         job = p.job
         r = self._bus.store.read(lambda tx: identityrows.job_lease(tx, job))
-        now = self._bus.store.clock()
         if r is None:
             raise Conflict(f"job {p.job} is gone; this job token is void", job=p.job)
-        status, fence_token, expires = r
-        if status == "done" and fence_token == p.fence_token and command == "submit":
-            return  # a replayed submission: the bus answers it idempotently
-        if status != "leased" or fence_token != p.fence_token:
-            raise Conflict(
-                f"stale token for job {p.job}: the lease moved on ({status}); this job token expired with "
-                f"its lease and your {command} was refused",
-                job=p.job,
-                status=status,
-            )
-        if expires is not None and expires <= now:
-            raise Conflict(
-                f"this job token expired with its lease at {iso(float(expires))}; your {command} was "
-                "refused (claim again)",
-                job=p.job,
-                status="expired",
-            )
+        refusal = _lease_refusal(p, command, r, self._bus.store.clock())
+        if refusal is not None:
+            raise refusal
 
     def _as_holder(
         self, token: str | None, job: int | str, command: str, fn: Callable[[int, str], Any]
@@ -995,23 +1047,35 @@ class Guard:
         with acting(p):
             return self._bus.budget(provider, capacity=capacity, refill_per_s=refill_per_s)
 
-    def reserve(self, token: str | None, provider: str, amount: float = 1.0) -> Any:
-        p = self.principal(token, command="budget", job_ok=True)
+    def _booker(self, token: str | None, held: Holding | None, *, paused_ok: bool = False) -> Principal:
+        """Who books on a rate budget: the principal of `held` when `token` carries the secret of the row it was
+        verified with (the gateway books for a call whose holder it re-checked at the call's start, ADR 0285:
+        nothing read again), else the token authenticated the whole way."""
+        if held is not None and held.principal.via == "job" and self.tokens.holds(token, dict(held.row)):
+            return held.principal
+        return self.principal(token, command="budget", job_ok=True, paused_ok=paused_ok)
+
+    def reserve(
+        self, token: str | None, provider: str, amount: float = 1.0, *, held: Holding | None = None
+    ) -> Any:
+        p = self._booker(token, held)
         with acting(p):
             r = self._bus.reserve(provider, amount)
         if p.via == "job" and getattr(r, "ok", False):
             _RESERVED.add(p.job, provider, float(r.amount))
         return r
 
-    def settle(self, token: str | None, reservation: Any, used: float) -> dict:
+    def settle(
+        self, token: str | None, reservation: Any, used: float, *, held: Holding | None = None
+    ) -> dict:
         """Settle a booking: a paused principal's too (the call it booked for was made; its debt is owed). A
         job token gives back only what its own job reserved and has not settled (Denied otherwise, nothing
         changed); what it takes (used beyond the amount: an overrun, a block's debt) it always may."""
-        p = self.principal(token, command="budget", job_ok=True, paused_ok=True)
+        p = self._booker(token, held, paused_ok=True)
         provider, amount = (
             (reservation.provider, reservation.amount) if hasattr(reservation, "provider") else reservation
         )
-        refund = float(amount)
+        refund, used = settled(amount, used)  # NaN or inf refused before the door's own bookkeeping
         if p.via == "job" and refund > 0 and not _RESERVED.take(p.job, str(provider), refund):
             self._deny(
                 p,
@@ -1131,3 +1195,35 @@ class Reading:
 
     def gate_counts(self) -> dict:
         return self._door.gate_counts(self._token, as_=self._as)
+
+
+@dataclasses.dataclass(frozen=True)
+class Holding:
+    """A live job token's principal with its token row as the door verified it (Guard.holding): what a service
+    that acts for the job at every call keeps, never the secret (the row holds only its salted hash)."""
+
+    principal: Principal
+    row: tuple = dataclasses.field(repr=False)
+
+
+def _lease_refusal(p: Principal, command: str, lease: tuple, now: float) -> Conflict | None:
+    """Why a job token's lease (status, fencing token, expiry) no longer covers `command`, or None: the one
+    home of the rule lease_live and still_holding apply."""
+    status, fence_token, expires = lease
+    if status == "done" and fence_token == p.fence_token and command == "submit":
+        return None  # a replayed submission: the bus answers it idempotently
+    if status != "leased" or fence_token != p.fence_token:
+        return Conflict(
+            f"stale token for job {p.job}: the lease moved on ({status}); this job token expired with "
+            f"its lease and your {command} was refused",
+            job=p.job,
+            status=status,
+        )
+    if expires is not None and expires <= now:
+        return Conflict(
+            f"this job token expired with its lease at {iso(float(expires))}; your {command} was "
+            "refused (claim again)",
+            job=p.job,
+            status="expired",
+        )
+    return None

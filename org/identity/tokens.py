@@ -400,6 +400,12 @@ class Tokens:
     ) -> Principal:
         """The principal a token speaks for, or Denied (exit 4) / Paused (exit 7). Nothing else is read first.
         `paused_ok`: a paused principal's token still speaks for it (only to record what it already spent)."""
+        return self.authenticate_row(token, as_=as_, command=command, paused_ok=paused_ok)[0]
+
+    def authenticate_row(
+        self, token: str | None, *, as_: str | None = None, command: str = "", paused_ok: bool = False
+    ) -> tuple[Principal, dict]:
+        """authenticate(), with the token's row as it was read and verified (what Guard.holding remembers)."""
         parsed = parse(token)
         kind, tid, secret = parsed if parsed else ("", "", "")
 
@@ -455,7 +461,7 @@ class Tokens:
                 actor,
                 f"--as {as_} does not match this token's principal ({actor})",
             )
-        return Principal(
+        p = Principal(
             actor,
             row["principal_kind"],
             tid,
@@ -468,6 +474,18 @@ class Tokens:
             row["lane"],
             tuple(json.loads(row["actions"] or "[]")),
             behind=self.behind(row, cfg),
+        )
+        return p, row
+
+    def holds(self, token: str | None, row: dict) -> bool:
+        """Quietly: does `token` carry the secret of the token row `row` (its id, kind and hash)? No read, no
+        event: for a caller that re-reads a row it authenticated before (Guard.still_holding)."""
+        parsed = parse(token)
+        return (
+            parsed is not None
+            and parsed[1] == row["id"]
+            and row["kind"] == ("principal" if parsed[0] == "p" else "job")
+            and hmac.compare_digest(self._hash(row["salt"], parsed[2]), row["hash"])
         )
 
     def _not_as_issued(self, row: dict) -> str | None:

@@ -379,9 +379,9 @@ def job_sandbox(
                            env={"ORG_GATEWAY_TOKEN": access.token}, isolation=run_isolation)
         proc = room.popen([sys.executable, "-m", "org.agents.worker"], stdin=PIPE)   # or room.run(argv)
 
-    The gateway in the room: only its Unix socket (no TCP: `--unshare-net`). A Python client reaches it with
-    httpx over the socket (`httpx.HTTPTransport(uds=...)`, or an api_base of the form
-    org.gateway.service.unix_base(path), which org.gateway.upstream understands). A CLI that only takes an
+    The gateway in the room: only its Unix socket (no TCP: `--unshare-net`). A Python client reaches it
+    over the socket with an api_base of the form org.gateway.service.unix_base(path), which
+    org.gateway.upstream understands. A CLI that only takes an
     http base URL runs under the relay: `room.popen(relay_argv(cli_argv))` starts org.runtime.relay inside
     the room, which listens on the room's own loopback (a network namespace of its own: nothing outside can
     reach it, and it reaches nothing but the socket), sets OPENAI_BASE_URL / OPENAI_API_BASE /

@@ -97,6 +97,6 @@ class ModelCalls:
         job = w.job
         self._free(w)
         task = job.task
-        if task.closed is None and task.state.gates[job.gate].status == "ready":
+        if task.closed is None and task.facts.statuses[job.gate] == "ready":
             self._queue(Job(job.key, task, job.gate, job.kind, job.lane, job.ready_at))
         self._dispatch(self.lanes[w.lane])

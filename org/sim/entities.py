@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import random
 
+from org.engine.state import TaskState, fold
+from org.sim.transitions import Replayed
+
 __all__ = ["Task", "Job", "Worker", "Lane"]
 
 
@@ -13,23 +16,49 @@ class Task:
         "n",
         "stream",
         "created",
-        "state",
+        "workflow",
+        "_st",
+        "pending",
         "spent",
         "queued",
         "defects",
         "closed",
         "sig",
         "names",
+        "facts",
+        "ext",
+        "v",
     )
 
-    def __init__(self, id_: str, n: int, stream: int, created: float, state) -> None:
-        self.id, self.n, self.stream, self.created, self.state = id_, n, stream, created, state
+    def __init__(self, id_: str, n: int, stream: int, created: float, workflow: str) -> None:
+        self.id, self.n, self.stream, self.created, self.workflow = id_, n, stream, created, workflow
+        self._st: TaskState | None = None
+        self.pending: list[Replayed] = []  # answers the memo replayed, not folded yet (ADR 0305)
         self.spent = 0.0
         self.queued: list[Job] = []
         self.defects: list = []
         self.closed: float | None = None
         self.sig: int | None = None  # the state's shape in the transition memo (None: not known)
         self.names: list[str] = [id_]  # the identities the shape's placeholders stand for
+        self.facts = None  # what the simulator reads of the state (transitions.Facts), by position in `ext`
+        self.ext: list[str] = self.names
+        self.v = 0  # counts the state's changes: eligibility answers are kept per (task, v)
+
+    @property
+    def state(self) -> TaskState:
+        """The engine's state of the task: the events replayed since it was last read are folded in now, by the
+        engine's own fold (the task owns its state: nobody else holds it)."""
+        if self.pending:
+            st = self._st
+            for replayed in self.pending:
+                st = fold(replayed.events(), st)
+            self._st, self.pending = st, []
+        assert self._st is not None
+        return self._st
+
+    @state.setter
+    def state(self, st: TaskState) -> None:
+        self._st, self.pending = st, []
 
 
 class Job:
@@ -87,7 +116,7 @@ class Worker:
 
 
 class Lane:
-    __slots__ = ("name", "human", "cap", "queue", "idle", "running", "members")
+    __slots__ = ("name", "human", "cap", "queue", "idle", "running", "members", "ids")
 
     def __init__(self, name: str, human: bool, cap: int | None) -> None:
         self.name, self.human, self.cap = name, human, cap if cap else 1 << 30
@@ -95,3 +124,4 @@ class Lane:
         self.running = 0
         self.idle: list[Worker] = []
         self.members: list[Worker] = []
+        self.ids: tuple[str, ...] = ()  # the members' ids, in order

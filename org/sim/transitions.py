@@ -7,10 +7,14 @@ how they sort) give answers that differ only by the same renaming. So each ident
 in order of first appearance (the task's `names`, each pinned by its profile when it enters) and the state by its
 shape (`sig`, an interned int: the start's inputs, then (shape before, the events' template) for each transition,
 as the fold is a function of the two); the answer is kept as a template with placeholders, filled in with this
-call's names. A replayed submission reads no state for its key; the state is still folded (by the engine's own
-fold) for what the simulator reads of it. A state moved outside the memo is answered by the engine from then on. Whatever the key
-does not pin (an answer that raises, a new identity the memo cannot name in advance) is not kept: the engine
-answers it each time. ADR 0255.
+call's names. A replayed submission reads no state for its key. A state moved outside the memo is answered by
+the engine from then on. Whatever the key does not pin (an answer that raises, a new identity the memo cannot name
+in advance) is not kept: the engine answers it each time. ADR 0255.
+
+The same renaming argument covers what the simulator reads of a state (`Facts`, once per shape) and who may take a
+job (`may`, `who`: per shape, gate and the member's profile and position among the names), so a replayed answer's
+events are built and folded (by the engine's own fold) only when someone reads the task's state: a miss, an
+eligibility question not asked before, a reader outside the hot path. ADR 0305.
 """
 
 from __future__ import annotations
@@ -19,9 +23,9 @@ from typing import Any
 
 from org.config.loader import OrgConfig
 from org.engine import flow
-from org.engine.state import Event, TaskState, fold
+from org.engine.state import Event, TaskState
 
-__all__ = ["Transitions"]
+__all__ = ["Transitions", "Facts", "Replayed", "digest"]
 
 _new = object.__new__
 _ABSENT = object()
@@ -42,13 +46,16 @@ class _Uncacheable(Exception):
 class _Namer:
     """Turns one task's values into their shape: identities by position, text with identities as templates."""
 
-    __slots__ = ("index", "names", "frozen", "by_length")
+    __slots__ = ("index", "names", "frozen", "by_length", "texts")
 
     def __init__(self, names: list[str], frozen: bool) -> None:
         self.names = list(names)
         self.index = {n: i for i, n in enumerate(self.names)}
         self.frozen = frozen  # no new names may appear (an answer's shape is read with the call's names)
         self.by_length: list[tuple[str, int]] | None = None
+        self.texts: dict[
+            str, Any
+        ] = {}  # text -> its shape, while the names stay the same (answers repeat texts)
 
     def ref(self, x: str | None) -> Any:
         if x is None:
@@ -60,10 +67,18 @@ class _Namer:
             i = self.index[x] = len(self.names)
             self.names.append(x)
             self.by_length = None
+            self.texts = {}
         return _Ref(i)
 
     def text(self, s: str) -> Any:
         """A free text's shape: every name in it (longest first) becomes its field; plain text stays as it is."""
+        known = self.texts.get(s)
+        if known is not None:
+            return known
+        out = self.texts[s] = self._text(s)
+        return out
+
+    def _text(self, s: str) -> Any:
         i = self.index.get(s)
         if i is not None:
             return _Ref(i)
@@ -132,6 +147,87 @@ def _hashable(v: Any) -> Any:
     return v
 
 
+# What the simulator reads of an event (org.sim.world._apply): its type, the gate it names, its actor, the gates a
+# rework resets and the kind of an escalation.
+Digest = list[tuple[str, Any, str | None, Any, Any]]
+
+
+def digest(events: list[Event]) -> Digest:
+    return [
+        (e.type, e.data.get("gate"), e.actor, e.data.get("reset"), e.data.get("kind", "other"))
+        for e in events
+    ]
+
+
+class Replayed:
+    """A replayed answer: its events are built only when read (iterated, or folded into the task's state when
+    the state is read); what the simulator reads of them (`digest`) is filled in from the template without
+    building them (ADR 0305)."""
+
+    __slots__ = ("template", "names", "_events")
+
+    def __init__(self, template: tuple, names: list[str]) -> None:
+        self.template, self.names = template, names
+        self._events: list[Event] | None = None
+
+    def events(self) -> list[Event]:
+        if self._events is None:
+            self._events = Transitions._replay(self.template[0], self.names)
+        return self._events
+
+    def __iter__(self) -> Any:
+        return iter(self.events())
+
+    def __len__(self) -> int:
+        return len(self.template[0])
+
+    def digest(self) -> Digest:
+        names = self.names
+        return [
+            (t, g, None if a is None else names[a], r, k)
+            if plain
+            else (t, _fill(g, names), None if a is None else names[a], _fill(r, names), _fill(k, names))
+            for t, g, a, r, k, plain in self.template[1]
+        ]
+
+
+def _digest_template(template: tuple) -> tuple:
+    """The digest's template: per event its type, its gate, reset and kind fields (as templates) and its actor's
+    position, and whether the fields name no one (then they are used as they are)."""
+    out = []
+    for typ, _task, actor, const, named in template:
+        fields = {**const, **dict(named)}
+        g, r, k = fields.get("gate"), fields.get("reset"), fields.get("kind", "other")
+        out.append((typ, g, actor, r, k, not any(_names_someone(v) for v in (g, r, k))))
+    return tuple(out)
+
+
+class Facts:
+    """What the simulator reads of a task's state, identities as positions among the task's names (`ext`): the
+    same for every state of one shape, so it is read from the engine's fold once per shape (ADR 0305)."""
+
+    __slots__ = ("rounds", "tier", "status", "statuses", "counted", "revision", "last_author")
+
+    def __init__(self, st: TaskState, ext: list[str]) -> None:
+        """Read from `st`; identities not in `ext` are appended to it."""
+        index = {n: i for i, n in enumerate(ext)}
+
+        def pos(x: str | None) -> int | None:
+            if x is None:
+                return None
+            i = index.get(x)
+            if i is None:
+                i = index[x] = len(ext)
+                ext.append(x)
+            return i
+
+        self.rounds, self.tier, self.status = st.rounds, st.tier, st.status
+        self.statuses = {g: gs.status for g, gs in st.gates.items()}
+        self.counted = {g: len(st.counting_reviews(g)) for g in st.gates}  # reviews that count now
+        self.revision = pos(st.revision)
+        self.last_author = pos(st.revisions[-1][2]) if st.revisions else None  # of the newest revision
+
+
 class Transitions:
     """The memo one simulation keeps (its config never changes during a run)."""
 
@@ -150,7 +246,79 @@ class Transitions:
         self.shapes: dict[tuple, int] = {}  # a state's shape -> its interned number
         self.starts: dict[tuple, tuple] = {}
         self.submits: dict[tuple, tuple | None] = {}
+        self.facts: dict[int, Facts] = {}
+        self.mays: dict[tuple, bool] = {}  # (shape, gate, member's profile, member's position) -> eligible
+        # (shape, gate) -> (the members outside the names it admits, the members of profiles not seen outside,
+        # the positions among the names it admits); None: not kept (see `who`)
+        self.whos: dict[tuple, tuple[frozenset[str], frozenset[str], tuple[int, ...]] | None] = {}
         self.hits = self.misses = 0
+
+    # ---- what the simulator reads of a state, and who may take a job: by shape ----------------------
+    def look(self, task: Any) -> None:
+        """Set the task's `facts` (and `ext`, the names they point into) for its state as it is now."""
+        sig = task.sig
+        if sig is not None:
+            f = self.facts.get(sig)
+            if f is not None:
+                task.facts, task.ext = f, task.names
+                return
+        ext = list(task.names)
+        f = Facts(task.state, ext)
+        if sig is not None and len(ext) == len(task.names):  # every identity it reads is one of the names
+            self.facts[sig] = f
+        task.facts, task.ext = f, ext
+
+    def may(self, task: Any, actor: str, gate: str) -> bool:
+        """flow.eligibility(cfg, task.state, actor, gate).ok: the same for every state of one shape and every
+        actor of one profile at one position among the names (none: not among them)."""
+        sig = task.sig
+        if sig is None:
+            return flow.eligibility(self.cfg, task.state, actor, gate).ok
+        names = task.names
+        key = (sig, gate, self.profiles.get(actor), names.index(actor) if actor in names else None)
+        ok = self.mays.get(key)
+        if ok is None:
+            ok = self.mays[key] = flow.eligibility(self.cfg, task.state, actor, gate).ok
+        return ok
+
+    def who(self, task: Any, gate: str, lane: tuple[str, ...]) -> frozenset[str]:
+        """frozenset(flow.eligible_members(cfg, task.state, gate)), `lane` the gate's lane's members. By shape:
+        the members outside the names whose profile the engine admitted, less the names, plus the names at
+        the positions it admitted. A profile no member outside the names had when the answer was kept is
+        asked of the engine again (nothing is assumed of it)."""
+        sig = task.sig
+        if sig is None:
+            return frozenset(flow.eligible_members(self.cfg, task.state, gate))
+        names = task.names
+        kept: Any = self.whos.get((sig, gate), _ABSENT)
+        if kept is not None and kept is not _ABSENT:
+            ok_outside, unseen, at = kept
+            inside = set(names)
+            if not (unseen - inside):
+                return (ok_outside - inside) | {names[i] for i in at}
+        ids = flow.eligible_members(self.cfg, task.state, gate)
+        if kept is _ABSENT:
+            self.whos[(sig, gate)] = self._who_shape(ids, names, lane)
+        return frozenset(ids)
+
+    def _who_shape(
+        self, ids: list[str], names: list[str], lane: tuple[str, ...]
+    ) -> tuple[frozenset[str], frozenset[str], tuple[int, ...]] | None:
+        """The shape of an eligible_members answer (None: it cannot be kept)."""
+        ok, inside, profiles = set(ids), set(names), self.profiles
+        if not ok <= set(lane):
+            return None
+        yes: set[tuple | None] = set()
+        no: set[tuple | None] = set()
+        for m in lane:
+            if m not in inside:
+                (yes if m in ok else no).add(profiles.get(m))
+        if yes & no:  # members alike by profile answered differently: not a function of the shape
+            return None
+        seen = yes | no
+        ok_outside = frozenset(m for m in lane if profiles.get(m) in yes)
+        unseen = frozenset(m for m in lane if profiles.get(m) not in seen)
+        return ok_outside, unseen, tuple(i for i, n in enumerate(names) if n in ok)
 
     # ---- shapes ------------------------------------------------------------------------------------
     def _intern(self, key: tuple) -> int:
@@ -163,16 +331,18 @@ class Transitions:
         """The events' template: per event its type, task and actor placeholders, the data that names no one
         (copied as it is) and the fields that do (filled in with the call's names)."""
         out = []
+        value = namer.value
         for e in events:
             const: dict[str, Any] = {}
             named: list[tuple[str, Any]] = []
-            for k, v in namer.value(e.data).items():
-                if _names_someone(v):
-                    named.append((k, v))
+            for k, v in e.data.items():
+                x = value(v)
+                if x is v or not _names_someone(x):  # (a value that names no one comes back as it is)
+                    const[k] = x
                 else:
-                    const[k] = v
+                    named.append((k, x))
             out.append((e.type, namer.ref(e.task), namer.ref(e.actor), const, tuple(named)))
-        return tuple(out)
+        return tuple(out), _digest_template(tuple(out))
 
     @staticmethod
     def _replay(template: tuple, names: list[str]) -> list[Event]:
@@ -193,103 +363,124 @@ class Transitions:
 
     # ---- the two transitions ----------------------------------------------------------------------
     def start(
-        self, tid: str, title: str, workflow: str, attributes: dict, tier: str | None
-    ) -> tuple[list[Event], TaskState, int | None, list[str]]:
-        """flow.start_task_folded for a new task `tid`, and the state's shape and names."""
-        cfg = self.cfg
+        self, task: Any, title: str, workflow: str, attributes: dict, tier: str | None
+    ) -> list[Event] | Replayed:
+        """flow.start_task_folded for a new task (a `entities.Task`): its events; the task's state (or, replayed,
+        its events to fold when the state is read), shape and names are set."""
+        cfg, tid = self.cfg, task.id
+        task.names = [tid]
         if not self.enabled:
-            events, st = flow.start_task_folded(cfg, tid, title, workflow, attributes, requested_tier=tier)
-            return events, st, None, [tid]
+            events, task.state = flow.start_task_folded(
+                cfg, tid, title, workflow, attributes, requested_tier=tier
+            )
+            task.sig = None
+            return events
         key = (title, workflow, _hashable(attributes), tier)
         hit = self.starts.get(key)
         if hit is not None:
             self.hits += 1
-            template, sig = hit
-            names = [tid]
-            events = self._replay(template, names)
-            return events, fold(events), sig, names
+            template, task.sig = hit
+            replayed = Replayed(template, task.names)
+            task.pending = [replayed]
+            return replayed
         self.misses += 1
-        events, st = flow.start_task_folded(cfg, tid, title, workflow, attributes, requested_tier=tier)
+        events, task.state = flow.start_task_folded(
+            cfg, tid, title, workflow, attributes, requested_tier=tier
+        )
         try:
             template = self._events(events, _Namer([tid], frozen=True))
         except _Uncacheable:
-            return events, st, None, [tid]
+            task.sig = None
+            return events
         sig = self._intern(("start", key))  # the state is a function of the start's inputs and its id
         self.starts[key] = (template, sig)
-        return events, st, sig, [tid]
+        task.sig = sig
+        return events
 
     def submit(
         self,
-        st: TaskState,
-        sig: int | None,
-        names: list[str],
+        task: Any,
+        rounds: int,
         actor: str,
         gate: str,
         verdict: str,
         revision: str | None,
         content: str,
         findings: list[dict[str, Any]] | None,
-    ) -> tuple[list[Event], TaskState, int | None, list[str]]:
-        """flow.submit_folded (raising as it raises), and the new state's shape and names. `sig` None: the
-        state's shape is not known (it moved outside the memo) and is read from the state."""
+    ) -> list[Event] | Replayed:
+        """flow.submit_folded on the task's state (raising as it raises, the task left as it was): its events;
+        the task's new state (or, replayed, the events to fold when it is read), shape and names are set.
+        `rounds` is the state's (the simulator reads it from the facts). A task whose shape is not known (its
+        state moved outside the memo) is answered by the engine."""
         cfg = self.cfg
+        sig, names = task.sig, task.names
         if not self.enabled or sig is None:
-            events, after = flow.submit_folded(
-                cfg, st, actor, gate, verdict, revision=revision, content=content, findings=findings
+            events, task.state = flow.submit_folded(
+                cfg, task.state, actor, gate, verdict, revision=revision, content=content, findings=findings
             )
-            return events, after, None, names
+            return events
         # the call's identities, in a fixed order after the state's: the actor, the revision it names and,
         # for new work, the revision the engine will make of it (a hash of the task, gate, actor, round, content)
-        call = list(names)
-        index = {n: i for i, n in enumerate(call)}
-        slots: list[int | None] = []
-        for x in (actor, revision):
-            if x is None:
-                slots.append(None)
-                continue
-            i = index.get(x)
-            if i is None:
-                i = index[x] = len(call)
-                call.append(x)
-            slots.append(i)
-        made = None
-        if revision is None:
-            made = flow.revision_hash(st.id, gate, actor, st.rounds, content)
-            if made not in index:
-                index[made] = len(call)
+        call = names.copy()  # (names are distinct: a name's position is its first)
+        n0 = len(call)
+        if actor in call:
+            a = call.index(actor)
+        else:
+            a = len(call)
+            call.append(actor)
+        r = m = None
+        if revision is not None:
+            if revision in call:
+                r = call.index(revision)
+            else:
+                r = len(call)
+                call.append(revision)
+        else:
+            made = flow.revision_hash(task.id, gate, actor, rounds, content)
+            if made in call:
+                m = call.index(made)
+            else:
+                m = len(call)
                 call.append(made)
+        profiles = self.profiles
         key = (
             sig,
             gate,
             verdict,
-            slots[0],
-            slots[1],
-            None if made is None else index[made],
+            a,
+            r,
+            m,
             len(call),
-            tuple(self.profiles.get(n) for n in call[len(names) :]),
-            _hashable(findings),
+            tuple([profiles.get(n) for n in call[n0:]]),
+            None if findings is None else _hashable(findings),
             content == "",
         )
         hit: Any = self.submits.get(key, _ABSENT)
         if hit is not None and hit is not _ABSENT:
             self.hits += 1
             template, after_sig, width = hit
-            events = self._replay(template, call)
-            return events, fold(events, st.copy()), after_sig, call[:width]
+            replayed = Replayed(template, call)
+            task.pending.append(replayed)
+            task.sig, task.names = after_sig, call[:width]
+            return replayed
         self.misses += 1
-        events, after = flow.submit_folded(
-            cfg, st, actor, gate, verdict, revision=revision, content=content, findings=findings
+        events, task.state = flow.submit_folded(
+            cfg, task.state, actor, gate, verdict, revision=revision, content=content, findings=findings
         )
+        task.names = call
         if hit is None:  # known not to be kept
-            return events, after, None, call
+            task.sig = None
+            return events
         namer = _Namer(call, frozen=True)
         try:
             template = self._events(events, namer)
         except _Uncacheable:
             self.submits[key] = None
-            return events, after, None, call
+            task.sig = None
+            return events
         # the new state is the fold of these events into the old one: a function of the old shape and the
         # events' template, which is a function of the key; so the key names the new shape
         after_sig = self._intern(("after", key))
         self.submits[key] = (template, after_sig, len(call))
-        return events, after, after_sig, call
+        task.sig = after_sig
+        return events

@@ -5,7 +5,9 @@
 
 1. SQLite: org's bus with 4 worker processes (post N plain jobs; workers claim in batches with a lease and
    a fencing token per job and a hash-chained audit event per claim, then submit in batches with a fenced
-   compare-and-swap and an audit event per submission), side by side with huey's SqliteHuey (enqueue N
+   compare-and-swap and an audit event per submission; a worker's step submits its batch and claims the next
+   in one transaction, Bus.submit_then_claim, and "apart" rows run claim_many and submit_many as a
+   transaction each, --no-apart skips them), side by side with huey's SqliteHuey (enqueue N
    no-op tasks one by one; 4 consumer processes dequeue + execute). org: WAL, synchronous=NORMAL;
    huey runs twice: as shipped (synchronous=FULL, its default) and tuned to synchronous=NORMAL.
    Both as "mixed" (posting while the workers drain) and "drain" (all posted first, the workers timed alone).
@@ -41,8 +43,16 @@ def _all_ready(ready, procs) -> None:
         ready.get(timeout=300)
 
 
+_HOW = {
+    False: "lease + fencing token + audit event per claim and submit; submit + next claim in one transaction",
+    True: "the same, claim_many and submit_many as a transaction each",
+}
+
+
 # -- org's bus ---------------------------------------------------------------------------------------------
-def _org_worker(url: str, root: str, actor: str, batch: int, ready, start, stop, out) -> None:
+def _org_worker(url: str, root: str, actor: str, batch: int, separate: bool, ready, start, stop, out) -> None:
+    """Claim a batch, submit it; by default a worker's step submits a batch and claims the next in one
+    transaction (Bus.submit_then_claim), `separate`: claim_many and submit_many, a transaction each."""
     from org.bus import Bus
     from org.errors import NotFound
 
@@ -51,25 +61,36 @@ def _org_worker(url: str, root: str, actor: str, batch: int, ready, start, stop,
         bus.config()
         ready.put(1)
         start.wait()
+        cs: list = []
         while True:
-            try:
-                cs = bus.claim_many(LANE, actor, n=batch, lease_seconds=120, wait_seconds=0.2)
-            except NotFound:
-                if stop.is_set():
-                    break
-                continue
-            res = bus.submit_many([{"job": c.job, "token": c.token, "verdict": "pass"} for c in cs])
+            if not cs:
+                try:
+                    cs = bus.claim_many(LANE, actor, n=batch, lease_seconds=120, wait_seconds=0.2)
+                except NotFound:
+                    if stop.is_set():
+                        break
+                    continue
+            items = [{"job": c.job, "token": c.token, "verdict": "pass"} for c in cs]
+            if separate:
+                res, cs = bus.submit_many(items), []
+            else:
+                res, cs = bus.submit_then_claim(items, LANE, actor, n=batch, lease_seconds=120)
             done += sum(1 for r in res if r.get("ok"))
     out.put(done)
 
 
-def bench_org(ctx, url: str, root: Path, n: int, workers: int, batch: int, drain: bool = False) -> dict:
+def bench_org(
+    ctx, url: str, root: Path, n: int, workers: int, batch: int, drain: bool = False, separate: bool = False
+) -> dict:
     """mixed (drain=False): post while the workers claim; drain: post all first, time the workers alone."""
     from org.bus import Bus
 
     ready, start, stop, out = ctx.Queue(), ctx.Event(), ctx.Event(), ctx.Queue()
     procs = [
-        ctx.Process(target=_org_worker, args=(url, str(root), ACTORS[i % 2], batch, ready, start, stop, out))
+        ctx.Process(
+            target=_org_worker,
+            args=(url, str(root), ACTORS[i % 2], batch, separate, ready, start, stop, out),
+        )
         for i in range(workers)
     ]
     for p in procs:
@@ -336,17 +357,30 @@ def bench_verify(tmp: Path, root: Path, n: int) -> dict:
     with Bus.open(url, root=root) as bus:
         for _ in range(3):  # three rounds, side by side: the machine is shared
             for label, workers in (("parallel", None), ("single", 1)):
+                cpu = _cpu_seconds()
                 rep = bus.audit_verify(workers=workers)
                 assert rep.ok and rep.events == n, rep
                 out.setdefault(label, []).append(n / rep.seconds)
-            sha, mb, size = _bare_sha256(url)
+                out.setdefault(label + "_cpu", []).append((_cpu_seconds() - cpu) / n * 1e6)
+            sha, mb, size, sha_cpu = _bare_sha256(url)
             out.setdefault("sha", []).append(sha)
+            out.setdefault("sha_cpu", []).append(sha_cpu / n * 1e6)
             out.setdefault("sha_mb", []).append(mb)
             out["bytes"] = size
+            out.setdefault("load", []).append(os.getloadavg()[0])
     return out
 
 
-def _bare_sha256(url: str) -> tuple[float, float, int]:
+def _cpu_seconds() -> float:
+    """CPU seconds of this process and of its children that ended (verify's worker processes): a measure the
+    other developers' load on the machine changes far less than wall time."""
+    import resource
+
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _bare_sha256(url: str) -> tuple[float, float, int, float]:
     """The floor under verify: the same links (sha256(prev || body)) over the same bytes read from the file, in
     one process with nothing else (no checks, no SQL per batch); and one sha256 over all the bytes at once."""
     import hashlib
@@ -358,15 +392,16 @@ def _bare_sha256(url: str) -> tuple[float, float, int]:
     bodies = [b for (b,) in c.execute("SELECT body FROM events ORDER BY seq")]
     c.close()
     sha = hashlib.sha256
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     prev = b"\0" * 32
     for b in bodies:
         prev = sha(prev + b).digest()
     links = len(bodies) / (time.perf_counter() - t0)
+    cpu = time.process_time() - c0
     blob = b"".join(bodies)
     t0 = time.perf_counter()
     sha(blob).digest()
-    return links, len(blob) / 1e6 / (time.perf_counter() - t0), len(blob)
+    return links, len(blob) / 1e6 / (time.perf_counter() - t0), len(blob), cpu
 
 
 # -- main ------------------------------------------------------------------------------------------------
@@ -457,6 +492,12 @@ def main() -> int:
     ap.add_argument("--skip-huey", action="store_true")
     ap.add_argument("--skip-pgqueuer", action="store_true")
     ap.add_argument("--skip-sqlite", action="store_true")
+    ap.add_argument(
+        "--apart",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also run org's workers with claim_many and submit_many as a transaction each",
+    )
     args = ap.parse_args()
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     ctx = mp.get_context("forkserver")
@@ -488,20 +529,28 @@ def main() -> int:
                     "1. SQLite (WAL); mixed: posting while the workers drain; drain: posted first", flush=True
                 )
                 for mode in ("mixed", "drain"):
-                    url = f"sqlite:///{tmp / f'org-{run}-{mode}.db'}"
-                    org = bench_org(
-                        ctx, url, root, args.jobs, args.workers, args.batch, drain=mode == "drain"
-                    )
-                    keep(f"sqlite org {mode}", org)
-                    print(
-                        _row(
-                            f"org bus ({mode})",
-                            org,
-                            f"NORMAL; lease + fencing token + audit event per claim and submit; {org['events']:,} "
-                            f"chained events, verify {'ok' if org['verify_ok'] else 'FAILED'}",
-                        ),
-                        flush=True,
-                    )
+                    for separate in (False, True) if args.apart else (False,):
+                        url = f"sqlite:///{tmp / f'org-{run}-{mode}-{int(separate)}.db'}"
+                        org = bench_org(
+                            ctx,
+                            url,
+                            root,
+                            args.jobs,
+                            args.workers,
+                            args.batch,
+                            drain=mode == "drain",
+                            separate=separate,
+                        )
+                        keep(f"sqlite org{' apart' if separate else ''} {mode}", org)
+                        print(
+                            _row(
+                                f"org bus{' apart' if separate else ''} ({mode})",
+                                org,
+                                f"NORMAL; {_HOW[separate]}; {org['events']:,} chained events, verify "
+                                f"{'ok' if org['verify_ok'] else 'FAILED'}",
+                            ),
+                            flush=True,
+                        )
                     if args.skip_huey:
                         continue
                     for normal in (True, False):
@@ -522,18 +571,21 @@ def main() -> int:
                         )
             if dsn:
                 print("2. PostgreSQL (posting while the workers drain)", flush=True)
-                with _pg_schema(dsn) as (_, sdsn):
-                    pg = bench_org(ctx, sdsn, root, args.pg_jobs, args.workers, args.batch)
-                keep("pg org", pg)
-                print(
-                    _row(
-                        "org bus",
-                        pg,
-                        f"lease + fencing token + audit per claim and submit; {pg['events']:,} chained events, "
-                        f"verify {'ok' if pg['verify_ok'] else 'FAILED'}",
-                    ),
-                    flush=True,
-                )
+                for separate in (False, True) if args.apart else (False,):
+                    with _pg_schema(dsn) as (_, sdsn):
+                        pg = bench_org(
+                            ctx, sdsn, root, args.pg_jobs, args.workers, args.batch, separate=separate
+                        )
+                    keep(f"pg org{' apart' if separate else ''}", pg)
+                    print(
+                        _row(
+                            f"org bus{' apart' if separate else ''}",
+                            pg,
+                            f"{_HOW[separate]}; {pg['events']:,} chained events, "
+                            f"verify {'ok' if pg['verify_ok'] else 'FAILED'}",
+                        ),
+                        flush=True,
+                    )
                 if pgq:
                     with _pg_schema(dsn) as (schema, _):
                         q = bench_pgqueuer(pgq, dsn, schema, args.pg_jobs, args.workers, args.batch)
@@ -556,7 +608,10 @@ def main() -> int:
         for mode in ("mixed", "drain"):
             ratio(f"sqlite org {mode}", f"sqlite huey NORMAL {mode}", "goal >= 2x mixed, > 1x drain")
             ratio(f"sqlite org {mode}", f"sqlite huey FULL {mode}", "huey as shipped")
+        for mode in ("mixed", "drain"):
+            ratio(f"sqlite org apart {mode}", f"sqlite huey NORMAL {mode}", "claim and submit apart")
         ratio("pg org", "pg pgqueuer", "goal >= 1x, moonshot 2x")
+        ratio("pg org apart", "pg pgqueuer", "claim and submit apart")
         ratio("pg org", "pg plain", "the floor: no audit, no engine")
         if args.verify_events:
             print(f"\n3. audit verify over {args.verify_events:,} events (SQLite)", flush=True)
@@ -567,7 +622,12 @@ def main() -> int:
                 f"  bare sha256 chain over the same bytes, one process: {_spread(v['sha'])} links/s; one sha256 over "
                 f"all of them: {v['bytes'] / 1e6:,.0f} MB at {_spread(v['sha_mb'])} MB/s\n"
                 f"  ratio verify (both cores) / bare sha256 chain (one core): "
-                f"{_spread([a / b for a, b in zip(v['parallel'], v['sha'], strict=True)], '.2f')}x"
+                f"{_spread([a / b for a, b in zip(v['parallel'], v['sha'], strict=True)], '.2f')}x  "
+                f"(load {_spread(v['load'], '.1f')})\n"
+                f"  CPU per event (all processes, less sensitive to load): verify both cores "
+                f"{_spread(v['parallel_cpu'], '.2f')} us, one process {_spread(v['single_cpu'], '.2f')} us, bare sha256 "
+                f"chain {_spread(v['sha_cpu'], '.2f')} us; ratio sha256 / verify (one process) "
+                f"{_spread([a / b for a, b in zip(v['sha_cpu'], v['single_cpu'], strict=True)], '.2f')}x"
             )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

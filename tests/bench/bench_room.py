@@ -7,9 +7,10 @@ Each measurement runs `--runs` times; every line is printed per run, then the sp
 1. Sandbox start-up per job: `true` and `python -c pass` in the sandbox (org.runtime.Sandbox, bubblewrap)
    against the same command as a plain subprocess; prints medians and the ratio and the added ms
    (goal: under 50 ms added).
-2. Gateway overhead per model call: the agent's litellm call to the local model (its own process) directly
-   against the same call through the gateway (its own process, as the supervisor's in a run), with the
-   gateway forwarding OpenAI's wire and with the gateway calling through litellm (goal: under 2 ms added).
+2. Gateway overhead per model call: the agent's call to the local model (its own process) directly against the
+   same call through the gateway (its own process, as the supervisor's in a run), with org's client and with
+   litellm's, the gateway forwarding OpenAI's wire, the same paced on the shared rate budget, and the gateway
+   calling through litellm's path (goal: under 2 ms added). ADR 0285 says what each call still costs.
 4. Kill-switch time to effect: an agent calling the gateway in a loop, its lane paused on the bus; the time
    from the pause's commit to the first refused call (goal: its next call), against one call's length.
    And per job of a built-in agent (ADR 0170): its grant (`model_access`, POST /org/grant with the job token)
@@ -48,6 +49,13 @@ def ratio(label: str, value: float) -> float:
 def paired_ms(a, b, n: int, block: int = 1) -> tuple[float, float]:
     """Medians of `a` and `b` run alternately, `block` calls at a time (so a load that comes and goes hits both
     alike)."""
+    ma, mb, _ = paired(a, b, n, block)
+    return ma, mb
+
+
+def paired(a, b, n: int, block: int = 1) -> tuple[float, float, float]:
+    """paired_ms, and the median of the n differences b - a of calls made one right after the other (in ms):
+    on a machine whose load comes and goes, steadier than the difference of the two medians."""
     ta, tb = [], []
     for _ in range(max(1, n // block)):
         for fn, out in ((a, ta), (b, tb)):
@@ -55,7 +63,8 @@ def paired_ms(a, b, n: int, block: int = 1) -> tuple[float, float]:
                 t0 = time.perf_counter()
                 fn()
                 out.append(time.perf_counter() - t0)
-    return statistics.median(ta) * 1000, statistics.median(tb) * 1000
+    diff = statistics.median(y - x for x, y in zip(ta, tb, strict=True))
+    return statistics.median(ta) * 1000, statistics.median(tb) * 1000, diff * 1000
 
 
 def sandbox(n: int) -> None:
@@ -111,13 +120,18 @@ _LOCAL = (  # the local model in a process of its own (as a provider would be)
     "import sys; from org.agents.localmodel import LocalModelServer; s = LocalModelServer().start(); "
     "print(s.url, flush=True); sys.stdin.read()"
 )
-_GATEWAY = (  # the gateway in a process of its own (as in a run: the supervisor's), a grant for one real job
+_GATEWAY = (  # the gateway in a process of its own (as in a run: the supervisor's), a grant for one real job;
+    # argv[6]: the run's rate limits (--limit's syntax), '' for none
     "import sys; from pathlib import Path; from org.config.loader import load_org; from org.gateway import Gateway; "
+    "from org.agents.pacing import parse_limits; "
     "cfg = load_org(Path(sys.argv[2])); "
     "g = Gateway.for_database(cfg, sys.argv[1], local_url=sys.argv[3], env={'ORG_MODELS': 'local'}, "
-    "forward=sys.argv[4] == 'forward').serve(); "
+    "forward=sys.argv[4] != 'litellm', limits=parse_limits(sys.argv[6])).serve(); "
     "print(g.url, g.grant(sys.argv[5]), flush=True); sys.stdin.read(); g.stop()"
 )
+# the paced path: a provider's calls book its rate budget (requests and tokens) on the shared database table
+# before the call and settle the tokens after it, as every call to a real provider does (never a wait here)
+_PACED = "local=1000000/1000000000"
 
 
 def _job_token(url: str, root: Path) -> str:
@@ -151,11 +165,19 @@ def _stop(p: subprocess.Popen) -> None:
 
 
 def gateway(n: int) -> None:
-    """The agent's litellm call straight to the local model, against the same call through the gateway (each
-    in its own process); the gateway forwarding OpenAI's wire as is (its path for the local model and any
-    OpenAI-compatible base URL), and the gateway calling through litellm (its path for other providers)."""
-    from org.agents.llm import complete
+    """The agent's model call straight to the local model (its own process), against the same call through the
+    gateway (its own process), with the agent's client (org.agents.llm.complete: OpenAI's wire on kept-alive
+    http.client connections) and with litellm's own client (litellm.completion, as CLIs built on it call);
+    the gateway forwarding OpenAI's wire as is (its path for the local model and any OpenAI-compatible base
+    URL), the same with the shared rate budget booked and settled on the database per call (a real
+    provider's path), and the gateway calling through org.agents.llm.complete's litellm path."""
+    import os
+
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    from org.agents.llm import complete, litellm_module
     from org.bus import Bus
+
+    lt = litellm_module()
 
     root = Path(__file__).resolve().parents[2]
     model, msgs = (
@@ -167,30 +189,57 @@ def gateway(n: int) -> None:
         job_token = _job_token(url, root)
         local, (local_url,) = _serve(_LOCAL)
         try:
-            for path in ("forward", "litellm"):
-                gw, (gw_url, token) = _serve(_GATEWAY, url, str(root), local_url, path, job_token)
+            for path, client in (
+                ("forward", "org"),
+                ("forward", "litellm"),
+                ("paced", "org"),
+                ("litellm", "org"),
+            ):
+                gw, (gw_url, token) = _serve(
+                    _GATEWAY, url, str(root), local_url, path, job_token, _PACED if path == "paced" else ""
+                )
                 try:
-                    direct = partial(
-                        complete, model, msgs, called=f"openai/{model}", api_base=local_url, api_key="x"
-                    )
-                    via = partial(
-                        complete, model, msgs, called=f"openai/{model}", api_base=gw_url, api_key=token
-                    )
+                    if client == "org":
+                        direct = partial(
+                            complete, model, msgs, called=f"openai/{model}", api_base=local_url, api_key="x"
+                        )
+                        via = partial(
+                            complete, model, msgs, called=f"openai/{model}", api_base=gw_url, api_key=token
+                        )
+                    else:
+                        direct = partial(
+                            lt.completion,
+                            f"openai/{model}",
+                            msgs,
+                            api_base=local_url,
+                            api_key="x",
+                            max_retries=0,
+                        )
+                        via = partial(
+                            lt.completion,
+                            f"openai/{model}",
+                            msgs,
+                            api_base=gw_url,
+                            api_key=token,
+                            max_retries=0,
+                        )
                     for fn in (
                         direct,
                         via,
                         direct,
                         via,
                     ):  # warm up: imports, connections, the first ledger write
-                        assert fn().ok
-                    plain, gated = paired_ms(direct, via, n)
+                        out = fn()
+                        assert getattr(out, "ok", True) and (client == "org" or out.choices), out
+                    plain, gated, added = paired(direct, via, n)
                 finally:
                     _stop(gw)
                 rows = Bus.open(url, root=root).spend("actor")[0]["calls"]
+                label = f"gateway {path}, {client} client"
                 print(
-                    f"gateway per call ({path:7s}): litellm direct {plain:6.2f} ms  through the gateway "
-                    f"{gated:6.2f} ms  ratio {ratio(f'gateway {path}', gated / plain):4.2f}x  "
-                    f"added {gated - plain:5.2f} ms  "
+                    f"gateway per call ({path:7s}, {client:7s} client): direct {plain:6.2f} ms  through the "
+                    f"gateway {gated:6.2f} ms  ratio {ratio(label, gated / plain):4.2f}x  added "
+                    f"{gated - plain:5.2f} ms (paired {ratio(label + ' added ms (paired)', added):5.2f} ms)  "
                     f"(ledger rows so far: {rows})"
                 )
         finally:
@@ -300,7 +349,7 @@ def kill_switch(n: int) -> None:
         url = f"sqlite:///{d}/org.db"
         job_token = _job_token(url, root)
         local, (local_url,) = _serve(_LOCAL)
-        gw, (gw_url, token) = _serve(_GATEWAY, url, str(root), local_url, "forward", job_token)
+        gw, (gw_url, token) = _serve(_GATEWAY, url, str(root), local_url, "forward", job_token, "")
         try:
             for _ in range(max(3, n // 10)):
                 made: list[tuple[float, float, bool]] = []  # (began, ended, went through)

@@ -221,3 +221,187 @@ def test_a_paused_actor_is_refused_and_recorded(org, gw):
     with org.door() as door:
         door.resume(org.alice, "actor", BUILDER, None)
     assert call(gw, token) == 200  # a pause is not the end of the job
+
+
+# -- the holder the gateway remembers between calls (ADR 0285) -------------------------------------------------
+def _reads_on_this_thread(monkeypatch) -> list[str]:
+    """Every read transaction (Store.read) made on the calling thread from now on (the ledger's writer works on
+    its own thread, after the answer)."""
+    import threading
+
+    from org.bus.store import Store
+
+    me, seen = threading.get_ident(), []
+    real = Store.read
+
+    def read(self, fn, *a, **k):
+        if threading.get_ident() == me:
+            seen.append(getattr(fn, "__qualname__", repr(fn)))
+        return real(self, fn, *a, **k)
+
+    monkeypatch.setattr(Store, "read", read)
+    return seen
+
+
+def test_a_remembered_holder_costs_one_read_per_call(org, gw, monkeypatch):
+    """After the grant, a call's checks (the token against its row, the lease, every switch) are one read of
+    the bus, not one per check: what the remembered holder saves. A refused call goes the whole way."""
+    token = gw.grant(org.jt)
+    reads = _reads_on_this_thread(monkeypatch)
+    assert call(gw, token) == 200  # the first reads its task's pinned policy too (once per task and lane)
+    for _ in range(3):
+        reads.clear()
+        assert call(gw, token) == 200
+        assert len(reads) == 1, reads
+    with org.door() as door:
+        door.pause(org.alice, "lane", "builder", None, note="stop")
+    reads.clear()
+    assert call(gw, token) == 403
+    assert len(reads) > 1  # the full checks, which refuse and record as they always did
+
+
+def _change(org, what: str) -> str:
+    """Change the bus under a remembered holder (from another connection, as a human or the run would);
+    the refusal code the gateway must record at its next call."""
+    door = org.door()
+    try:
+        pause = {
+            "pause actor": ("actor", BUILDER),
+            "pause lane": ("lane", "builder"),
+            "pause task": ("task", org.tasks[0]),
+            "pause vendor": ("vendor", "anthropic"),
+            "pause all": ("all", None),
+        }
+        if what in pause:
+            door.pause(org.alice, *pause[what], None, note="stop")
+            return "paused"
+        if what == "revoke its tokens":
+            door.revoke_tokens(org.alice, actor=BUILDER)
+            return "token"
+        if what == "release":
+            door.release(org.jt, org.job, reason="the holder stopped")
+        elif what == "fail":
+            door.fail(org.jt, org.job, reason="it broke")
+        elif what == "submit":
+            door.submit(org.jt, org.job, "pass", note="done")
+        elif what == "lease expires":
+            org.clock.now += 601
+        elif what == "requeued and claimed again":  # the same actor, the same task, a new fence
+            door.release(org.jt, org.job, reason="again")
+            agent = door.tokens.issue(BUILDER, by="test")["token"]
+            assert door.claim(agent, "builder", BUILDER)[0].job == org.job
+        elif what == "swept":
+            door.release(org.jt, org.job, reason="the holder stopped")
+            org.clock.now += 601
+            assert door.tokens.sweep(grace_s=0) >= 1
+            return "token"
+        else:  # the token's row itself rewritten in the table (no event says so)
+            tid = org.jt.split("_")[1]
+            sql = {
+                "row revoked in the table only": "UPDATE org_tokens SET revoked_at = 1 WHERE id = :i",
+                "row given another secret": "UPDATE org_tokens SET hash = 'ab' || substr(hash, 3) WHERE id = :i",
+                "row moved to another job": "UPDATE org_tokens SET job = job + 1 WHERE id = :i",
+            }[what]
+            door._bus.store.write(lambda tx: tx.x(sql, {"i": tid}))
+            return "token"
+        return "lease"
+    finally:
+        door.close()
+
+
+CHANGES = [
+    "pause actor",
+    "pause lane",
+    "pause task",
+    "pause vendor",
+    "pause all",
+    "revoke its tokens",
+    "release",
+    "fail",
+    "submit",
+    "lease expires",
+    "requeued and claimed again",
+    "swept",
+    "row revoked in the table only",
+    "row given another secret",
+    "row moved to another job",
+]
+
+
+@pytest.mark.parametrize("what", CHANGES)
+def test_what_changes_between_two_calls_refuses_the_next_though_the_holder_is_remembered(org, gw, what):
+    """Two calls; between them a kill switch, a revocation, the job's end, its lease's expiry, its token swept
+    or its row tampered with. The second call is refused with its reason, recorded as it was before the
+    gateway remembered holders (the door's auth.denied where the token fails), and so is every call after."""
+    token = gw.grant(org.jt)
+    assert call(gw, token) == 200 and call(gw, token) == 200  # remembered, and used
+    denials = len(org.denials())
+    code = _change(org, what)
+    status = call(gw, token)
+    assert status == {"paused": 403, "lease": 401, "token": 401}[code], what
+    assert gw.refusals[-1]["code"] == code, (what, gw.refusals[-1])
+    if what == "pause actor" or code == "token":
+        assert len(org.denials()) > denials, f"the door recorded no auth.denied after '{what}'"
+    assert call(gw, token) == status  # and the next one too
+    ok = [r for r in org.usage() if r[3] == "ok"]
+    assert len(ok) == 2, org.usage()  # no call went through after the change
+
+
+@pytest.mark.parametrize("usage", [b"NaN", b"-Infinity", b"-500", b"1e300"])
+def test_a_model_server_stating_no_count_leaves_an_unpriced_row_never_a_poisoned_one(org, usage):
+    """The model server behind the gateway answers with prompt_tokens NaN, -inf, negative or huge: the agent gets
+    its answer, the ledger a row for its job with 0 tokens and an unknown cost (which a budget escalates), and
+    the spend stays a finite number."""
+    import math
+
+    from tests.gateway.test_upstream import Upstream
+
+    up = Upstream()
+    up.answer = (
+        200,
+        {},
+        b'{"choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}],'
+        b' "usage": {"prompt_tokens": ' + usage + b', "completion_tokens": 7}}',
+    )
+    try:
+        with Gateway(org.cfg, org.door, local_url=up.url, env={"ORG_MODELS": "local"}, clock=org.clock) as gw:
+            token = gw.grant(org.jt)
+            assert call(gw, token) == 200
+    finally:
+        up.srv.shutdown()
+        up.srv.server_close()
+    with org.door() as door:
+        rows = door._bus.store.read(
+            lambda tx: tx.x("SELECT job, tokens_in, tokens_out, cost_usd, outcome FROM usage").all()
+        )
+        spend = door._bus.spend("actor")
+    assert [tuple(r) for r in rows] == [(org.job, 0, 0, None, "ok")]
+    assert all(math.isfinite(v) for r in spend for v in r.values() if isinstance(v, float))
+
+
+def test_a_booking_with_a_remembered_holder_reads_nothing_and_a_holder_lent_to_another_token_is_no_pass(
+    org, monkeypatch
+):
+    """The gateway books a call's rate budget with the holder it re-checked at the call's start (no read for
+    the token again); that holder lent to any other token (forged, another job's, a principal's) is ignored and
+    the token authenticated the whole way: refused, recorded, the bucket untouched."""
+    with org.door() as door:
+        door.budget(org.alice, "p", capacity=10, refill_per_s=0)
+        held = door.holding(org.jt, command="model.call")
+        reads = _reads_on_this_thread(monkeypatch)
+        r = door.reserve(org.jt, "p", 4, held=held)
+        door.settle(org.jt, r, used=1, held=held)
+        assert reads == [] and door.budgets(org.alice)[0]["tokens"] == 9
+        monkeypatch.undo()
+        forged = "orgj_" + org.jt.split("_")[1] + "_" + "0" * 64  # its id, another secret
+        denials = len(org.denials())
+        with pytest.raises(Denied):
+            door.reserve(forged, "p", 4, held=held)
+        with pytest.raises(Denied):
+            door.settle(forged, ("p", 4), used=0, held=held)
+        assert len(org.denials()) == denials + 2 and door.budgets(org.alice)[0]["tokens"] == 9
+        # another live job token books as itself, never as the lent holder: its booking is not build-claude's
+        door.reserve(org.claims["build-gpt"][1], "p", 4, held=held)
+        with pytest.raises(Denied):
+            door.settle(org.jt, ("p", 4), used=0, held=held)
+        assert org.denials()[-1]["data"]["reason"] == "settle beyond its reservations"

@@ -5,6 +5,7 @@ litellm's path would give (the same outcomes, from the same classify_error), nev
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -24,6 +25,7 @@ class Upstream:
     def __init__(self) -> None:
         self.answer: tuple[int, dict, bytes] = (200, {}, b"{}")
         self.seen: list[dict] = []
+        self.drop_after_answer = False
         up = self
 
         class H(BaseHTTPRequestHandler):
@@ -39,6 +41,7 @@ class Upstream:
                         "path": self.path,
                         "auth": self.headers.get("authorization"),
                         "body": json.loads(self.rfile.read(n)),
+                        "peer": self.client_address,
                     }
                 )
                 status, headers, body = up.answer
@@ -48,6 +51,10 @@ class Upstream:
                 self.send_header("content-length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+                if up.drop_after_answer:  # close the kept-alive connection without saying so
+                    self.wfile.flush()
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    self.close_connection = True
 
         self.srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
         threading.Thread(target=self.srv.serve_forever, daemon=True).start()
@@ -162,3 +169,81 @@ def test_a_server_that_is_not_there_is_unavailable():
     )
     res = forward(ep, [{"role": "user", "content": "x"}], None, "openai/gpt-5-mini")
     assert res.outcome == "unavailable" and res.status is None
+
+
+def test_calls_in_a_row_share_one_kept_alive_connection(up):
+    """The pooled client keeps its connection: ten calls, one connection at the server."""
+    up.answer = (200, {}, _answer({"role": "assistant", "content": "ok"}))
+    for _ in range(10):
+        assert forward(up.ep(), [{"role": "user", "content": "x"}], None, "openai/gpt-5-mini").ok
+    assert len({s["peer"] for s in up.seen}) == 1
+
+
+def test_a_kept_connection_the_server_dropped_is_never_used_and_no_call_is_sent_twice(up):
+    """A server that drops every connection after its answer (a keep-alive timeout, a restart): each call still
+    goes through, on a fresh connection, and reaches the server exactly once (a model call is never repeated)."""
+    up.answer = (200, {}, _answer({"role": "assistant", "content": "ok"}))
+    up.drop_after_answer = True
+    for i in range(5):
+        res = forward(up.ep(), [{"role": "user", "content": f"call {i}"}], None, "openai/gpt-5-mini")
+        assert res.ok, res
+    assert [s["body"]["messages"][0]["content"] for s in up.seen] == [f"call {i}" for i in range(5)]
+
+
+def test_calls_from_many_threads_each_get_their_own_answer(up):
+    """Concurrent calls on the pool: every call answered, none lost or crossed."""
+    import concurrent.futures
+
+    up.answer = (200, {}, _answer({"role": "assistant", "content": "ok"}))
+
+    def one(i: int) -> bool:
+        return forward(up.ep(), [{"role": "user", "content": f"t{i}"}], None, "openai/gpt-5-mini").ok
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        assert all(pool.map(one, range(64)))
+    assert sorted(s["body"]["messages"][0]["content"] for s in up.seen) == sorted(f"t{i}" for i in range(64))
+
+
+@pytest.mark.parametrize(
+    "usage",
+    [
+        b'{"prompt_tokens": NaN, "completion_tokens": 7}',
+        b'{"prompt_tokens": 11, "completion_tokens": Infinity}',
+        b'{"prompt_tokens": -Infinity, "completion_tokens": 7}',
+        b'{"prompt_tokens": -500, "completion_tokens": 7}',
+        b'{"prompt_tokens": 1e300, "completion_tokens": 7}',
+        b'{"prompt_tokens": 100000000000000000000000000000, "completion_tokens": 7}',
+        b'{"prompt_tokens": 2.5, "completion_tokens": 7}',
+        b'{"prompt_tokens": "11", "completion_tokens": 7}',
+        b'{"prompt_tokens": true, "completion_tokens": 7}',
+    ],
+)
+def test_usage_a_provider_states_that_is_no_count_is_unread_and_the_call_unpriced(up, usage):
+    """A misbehaving model server's usage (NaN, inf, negative, huge, fractional, text): its answer is passed on,
+    its counts are not believed (0, flagged) and the call is unpriced (a cost unknown, which a budget escalates
+    to a human), never a NaN or a negative spend in the ledger."""
+    from org.agents.llm import complete
+
+    body = (
+        b'{"choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}],'
+        b' "usage": ' + usage + b"}"
+    )
+    up.answer = (200, {}, body)
+    res = forward(up.ep(), [{"role": "user", "content": "x"}], None, "openai/gpt-5-mini")
+    assert res.ok and res.content == "ok"
+    assert (res.prompt_tokens, res.completion_tokens, res.usage_unread) == (0, 0, True)
+    priced = complete(
+        "openai/gpt-5-mini", [{"role": "user", "content": "x"}], called="openai/gpt-5-mini", api_base=up.url
+    )
+    assert priced.ok and priced.cost_usd is None and priced.usage_unread
+
+
+def test_usage_a_provider_states_plainly_is_read_and_priced(up):
+    up.answer = (200, {}, _answer({"role": "assistant", "content": "ok"}))
+    from org.agents.llm import complete
+
+    res = complete(
+        "openai/gpt-5-mini", [{"role": "user", "content": "x"}], called="openai/gpt-5-mini", api_base=up.url
+    )
+    assert (res.prompt_tokens, res.completion_tokens, res.usage_unread) == (11, 7, False)
+    assert res.cost_usd is not None and res.cost_usd > 0

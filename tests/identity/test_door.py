@@ -24,6 +24,7 @@ from org.bus import Bus
 from org.errors import OrgError
 from org.identity import guard as door_module
 from org.identity.guard import NOT_EXPOSED, Guard
+from org.identity.tokens import parse
 
 ORG = Path(door_module.__file__).resolve().parents[1]
 LIFECYCLE = {"open", "close"}
@@ -136,6 +137,7 @@ def state(built, monkeypatch):
 RAW = {
     "config": (None, lambda s: s.bus.config()),
     "add_task": (None, lambda s: s.bus.add_task("x", "change", by="alice")),
+    "add_tasks": (None, lambda s: s.bus.add_tasks([{"title": "x", "workflow": "change", "by": "alice"}])),
     "list_tasks": (None, lambda s: s.bus.list_tasks()),
     "task": (None, lambda s: s.bus.task(s.task)),
     "timeline": (None, lambda s: s.bus.timeline(s.task)),
@@ -155,6 +157,12 @@ RAW = {
     ),
     "submit": (None, lambda s: s.bus.submit(s.job, s.fence, "pass", note="spec")),
     "submit_many": (None, lambda s: s.bus.submit_many([{"job": s.job, "token": s.fence, "verdict": "pass"}])),
+    "submit_then_claim": (
+        None,
+        lambda s: s.bus.submit_then_claim(
+            [{"job": s.job, "token": s.fence, "verdict": "pass"}], "builder", "build-gpt", n=1
+        ),
+    ),
     "release": (None, lambda s: s.bus.release(s.job, s.fence, reason="later")),
     "fail": (None, lambda s: s.bus.fail(s.job, s.fence, reason="cannot")),
     "take_over": (None, lambda s: s.bus.take_over(s.task, "carol", reason="stuck")),
@@ -178,6 +186,12 @@ RAW = {
         lambda s: s.bus.resume("lane", "builder", by="alice"),
     ),
     "switches": (None, lambda s: s.bus.switches()),
+    "holder_state": (
+        lambda s: s.bus.pause("lane", "builder", by="alice"),
+        lambda s: s.bus.holder_state(
+            parse(s.jt)[1], s.claim.job, actor="build-claude", lane="builder", task=s.task
+        ),
+    ),
     "pauses_covering": (
         lambda s: s.bus.pause("lane", "builder", by="alice"),
         lambda s: s.bus.pauses_covering(actor="build-claude", lane="builder", task=s.task),
@@ -329,6 +343,7 @@ def test_every_bus_method_is_classified_and_its_writes_found(state):
         "pending_count",
         "task_count",
         "pauses_covering",
+        "holder_state",
         "repo_task",
         "repo_job",
         "workspace_holds",
@@ -414,6 +429,9 @@ DOOR = {
         s.door.principal(t, command="act", job_ok=True), "code.write", s.task, "act"
     ),
     "holder": lambda s, t: s.door.holder(t, command="model"),
+    "holding": lambda s, t: s.door.holding(t, command="model"),
+    # the holding it re-checks is one the door verified for the same token (the gateway keeps it per grant)
+    "still_holding": lambda s, t: s.door.still_holding(t, s.door.holding(t, command="model")),
     "lease_live": lambda s, t: s.door.lease_live(
         s.door.principal(t, command="model", job_ok=True, principal_ok=False), "model"
     ),
@@ -448,6 +466,8 @@ JOB = {
     "fail",
     "record_usage",
     "holder",
+    "holding",
+    "still_holding",
     "lease_live",
     "job_facts",
     "job_read",

@@ -4,6 +4,7 @@ engine reads is caught here (the sabotage runs in the ADR drop each key componen
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 
@@ -13,9 +14,10 @@ from hypothesis import strategies as st
 
 from org.engine import flow
 from org.errors import OrgError
+from org.sim.entities import Task
 from org.sim.orgbuild import build_org
 from org.sim.run import load
-from org.sim.transitions import Transitions
+from org.sim.transitions import Facts, Transitions
 from org.sim.world import World
 from tests.engine.random_orgs import random_orgs
 
@@ -107,10 +109,52 @@ def _answer(fn, *args, **kwargs):
     return state, json.dumps([[e.to_json() for e in events], state.to_json()], sort_keys=True, default=repr)
 
 
+def _task(tid: str, wf: str) -> Task:
+    return Task(tid, 0, 0, 0.0, wf)
+
+
+def _clone(task: Task) -> Task:
+    """The task as it is, to answer one call on (the memo sets the task it is handed)."""
+    c = _task(task.id, task.workflow)
+    c.state, c.sig, c.names = task.state.copy(), task.sig, list(task.names)
+    return c
+
+
+def _eligibility_agrees(cfg, memo: Transitions, task: Task, plain, members: list[str], where: str) -> None:
+    """Eligibility by shape (ADR 0305) answers as the engine on the engine's own state: every member at every
+    gate (ready or not), and the lane's eligible members at every gate; and the facts read by shape are the
+    engine's state's."""
+    memo.look(task)
+    f, ext = task.facts, task.ext
+    g = Facts(plain, [])
+    assert (f.rounds, f.tier, f.status, f.statuses, f.counted) == (
+        g.rounds,
+        g.tier,
+        g.status,
+        g.statuses,
+        g.counted,
+    ), where
+    assert (None if f.revision is None else ext[f.revision]) == plain.revision, where
+    last = plain.revisions[-1][2] if plain.revisions else None
+    assert (None if f.last_author is None else ext[f.last_author]) == last, where
+    wf = cfg.workflows[plain.workflow]
+    for gate, spec in wf.gates.items():
+        lane = tuple(a.id for a in cfg.actors.values() if a.lane == spec.lane)
+        for m in members:
+            assert memo.may(task, m, gate) == flow.eligibility(cfg, plain, m, gate).ok, (
+                f"{where}: {m} at {gate}"
+            )
+        for _ in range(2):  # the first may be the engine's (a miss); the second is the memo's
+            assert memo.who(task, gate, lane) == frozenset(flow.eligible_members(cfg, plain, gate)), (
+                f"{where}: who at {gate}"
+            )
+
+
 def walks(cfg, seed: int, tasks: int = 24, steps: int = 40) -> int:
     """Random walks of `tasks` tasks through one org, each call answered by the engine and by the memo side by
     side (each side folding its own states); any member may try any ready gate (refusals included), with any
-    verdict, reviews sometimes naming a stale revision. Returns the answers replayed."""
+    verdict, reviews sometimes naming a stale revision. At every step the memo's eligibility and facts are
+    checked against the engine's on the engine's state. Returns the answers replayed."""
     rng = random.Random(seed)
     memo = Transitions(cfg)
     wf = next(iter(cfg.workflows))
@@ -124,13 +168,18 @@ def walks(cfg, seed: int, tasks: int = 24, steps: int = 40) -> int:
         tid = f"T{n:04d}"
         tier = rng.choice([None, *[t.id for t in cfg.risk.tiers]])
         plain, a = _answer(flow.start_task_folded, cfg, tid, "t", wf, {}, requested_tier=tier)
-        out = memo.start(tid, "t", wf, {}, tier)
-        mine, b = _answer(tuple, out)
+        task = _task(tid, wf)
+
+        def start(task=task, tier=tier):
+            events = memo.start(task, "t", wf, {}, tier)
+            return events, task.state
+
+        mine, b = _answer(start)
         assert a == b, f"start {tid}"
         if plain is None:
             continue
-        sig, names = out[2], out[3]
         for k in range(steps):
+            _eligibility_agrees(cfg, memo, task, plain, members, f"{tid} step {k}")
             ready = plain.ready_gates() if plain.open else []
             if not ready:
                 break
@@ -156,15 +205,22 @@ def walks(cfg, seed: int, tasks: int = 24, steps: int = 40) -> int:
                 content=content,
                 findings=findings,
             )
-            call = (mine, sig, names, actor, gate, verdict, revision, content, findings)
-            try:  # the first answer may be the engine's (a miss); the second is the memo's
-                _, _, new_sig, new_names = memo.submit(*call)
-            except OrgError:
-                new_sig, new_names = sig, names
-            new_mine, b = _answer(memo.submit, *call)
+            # the state's rounds as the simulator reads them (its facts)
+            args = (task.facts.rounds, actor, gate, verdict, revision, content, findings)
+
+            def submit(t: Task, args: tuple = args):
+                events = memo.submit(t, *args)
+                return events, t.state
+
+            with contextlib.suppress(
+                OrgError
+            ):  # the first may be the engine's (a miss); the second is the memo's
+                submit(_clone(task))
+            after = _clone(task)
+            new_mine, b = _answer(submit, after)
             assert a == b, f"{tid} step {k}: {actor} at {gate} ({verdict})"
             if new_plain is not None:
-                plain, mine, sig, names = new_plain, new_mine, new_sig, new_names
+                plain, task = new_plain, after
     return memo.hits
 
 
