@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from org.bus.audit import iso
-from org.bus.findings import last_review_findings
+from org.bus.findings import SENT_BACK, last_review_findings
 from org.bus.submit import VERDICTS
 from org.engine.risk import classify
 from org.errors import OrgError
@@ -89,7 +89,7 @@ def job_facts(bus: Any, job: int, actor: str, *, workspaces: Any = None) -> dict
         "adrs": list(spec.adrs or []) if spec else [],
     }
     out["boundaries"] = _boundaries(cfg, lane_name, wf, attrs)
-    events = bus.events_since(0, task=key, types=("review.filed",), limit=10_000)
+    events = bus.events_since(0, task=key, types=SENT_BACK, limit=10_000)  # a human's request for changes too
     out["findings"] = last_review_findings(events) if kind == "work" and out["round"] > 0 else []
     prev = None
     if kind == "work" and out["round"] > 0:

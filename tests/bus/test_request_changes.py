@@ -69,6 +69,21 @@ def test_the_builders_rework_gets_the_note(bus, root):
     ]
 
 
+def test_the_rework_jobs_handover_names_the_note(bus):
+    """The handover of the rework job (what `org job show`, the tool builder and the coding CLIs read:
+    org.identity.jobfacts) names the human's note as a finding, as the built-in agents' prompt does."""
+    from org.identity.jobfacts import job_facts
+
+    t = at_approval(bus)
+    bus.request_changes(t, "bob", note="Keep the old secret valid for an hour")
+    c = bus.claim("builder", "build-claude")
+    assert c.task == t and c.gate == "implement"
+    facts = job_facts(bus, c.job, "build-claude")
+    assert [(f["text"], f["by"]) for f in facts["findings"]] == [
+        ("Keep the old secret valid for an hour", "bob")
+    ]
+
+
 @pytest.mark.parametrize("note", ["", "   \n"])
 def test_request_changes_needs_a_note(bus, note):
     t = at_approval(bus)
