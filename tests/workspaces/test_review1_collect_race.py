@@ -9,8 +9,6 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from org.config.loader import load_org
 from org.workspaces.service import check_revision
 from tests.workspaces.test_room_objects import _claim_work, two_tasks  # noqa: F401
