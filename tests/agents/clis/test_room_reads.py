@@ -1,4 +1,4 @@
-"""Review findings (branch review1) on the rooms changes since 1214139."""
+"""Review finding: a CLI job whose workspace .git an agent left as a symlink."""
 
 from __future__ import annotations
 

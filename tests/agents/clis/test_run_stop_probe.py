@@ -1,4 +1,4 @@
-"""Review finding (branch review1): test_run_stop's CLI `working(tree)` (>= 2 processes whose command line holds
+"""Review finding: test_run_stop's CLI `working(tree)` (>= 2 processes whose command line holds
 the CLI's path or '10**6') is already true when bubblewrap and the relay start (their argv hold the CLI's path),
 before the hung CLI, let alone its SIGTERM-ignoring child, runs: under load the signal can be sent before the
 state the test names exists, and the test still passes."""
