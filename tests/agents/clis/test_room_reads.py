@@ -18,7 +18,7 @@ def _symlinked_git(ws: Path) -> None:
 
 @pytest.mark.slow
 def test_a_cli_job_whose_workspace_git_is_a_symlink_ends_with_a_reason_not_an_internal_error(cli_org, ws_org):
-    """room_reads (ADR 0290) now locks, fetches and rewrites the workspace's alternates before the room starts; an
+    """room_reads (ADR 0290) locks, fetches and rewrites the workspace's alternates before the room starts; an
     agent-made .git symlink makes it raise Conflict out of cli_job, which the dispatcher reports as its own bug
     ('internal error in the dispatcher') and releases the job, to be claimed and crash again."""
     from org.workspaces.service import open_workspace
@@ -32,3 +32,6 @@ def test_a_cli_job_whose_workspace_git_is_a_symlink_ends_with_a_reason_not_an_in
     reasons = [j.get("reason") or "" for j in jobs]
     assert not any("internal error" in str(f) for f in rep.failures), (reasons, rep.failures)
     assert not any("internal error in the dispatcher" in r for r in reasons), (reasons, rep.failures)
+    # the job fails once, saying why (the workspace is unusable: no retry helps), and the CLI never ran
+    assert [(j["status"], j["attempts"]) for j in jobs] == [("dead", 1)], jobs
+    assert "unusable" in reasons[0] and ".git is not a folder" in reasons[0], reasons
