@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import json
 import uuid
 from collections.abc import Callable, Mapping
@@ -293,8 +294,11 @@ def list_tasks(
     page = _page_by_index(status, workflow, lane, actor)
 
     def fn(tx: Tx) -> list[dict]:
-        if page is not None:  # the page's task ids straight from an index, in the list's order (schema 10)
-            ids = [int(r[0]) for r in tx.x(page, params).all()]
+        if page is not None:  # the page's task ids straight from indexes, in the list's order (schema 10)
+            upto = {"upto": params["lim"] + params["off"], **params}
+            streams = [[int(r[0]) for r in tx.x(sql, upto).all()] for sql in page]  # each newest first
+            merged = dict.fromkeys(heapq.merge(*streams, reverse=True))  # one sorted list, each id once
+            ids = list(merged)[params["off"] : params["off"] + params["lim"]]
             if not ids:
                 return []
             marks = ", ".join(f":i{n}" for n in range(len(ids)))
@@ -334,22 +338,23 @@ def list_tasks(
 
 def _page_by_index(
     status: str | None, workflow: str | None, lane: str | None, actor: str | None
-) -> str | None:
-    """For --lane alone or --actor alone: the statement giving the page's task ids newest first, read from an
-    index in that order and stopped at the page (issue 23 item 4: flat at any number of tasks, whether the filter
-    matches most tasks or few). It answers what the general statement answers, because a task's key is `T-<id>`
-    (tests/bus/test_list_filters.py). Any other filter or combination: None (the general statement)."""
+) -> list[str] | None:
+    """For --lane alone or --actor alone: statements each giving task ids newest first (up to the page's end), read
+    from an index in that order and stopped there, merged by the caller (issue 23 item 4: flat at any number of
+    tasks, whether the filter matches most tasks or few). They answer what the general statement answers,
+    because a task's key is `T-<id>` (tests/bus/test_list_filters.py). Anything else: None (the general one)."""
     if status is not None or workflow is not None or (lane is None) == (actor is None):
         return None
     if lane is not None:
-        return (
+        return [
             f"SELECT DISTINCT {TASK_NUMBER} AS n FROM jobs WHERE lane = :ln AND status IN ('queued', 'leased') "
-            "AND task IS NOT NULL ORDER BY n DESC LIMIT :lim OFFSET :off"
-        )
-    return (
-        f"SELECT id AS n FROM tasks WHERE created_by = :ac UNION SELECT {TASK_NUMBER} FROM jobs "
-        "WHERE leased_by = :ac AND task IS NOT NULL ORDER BY n DESC LIMIT :lim OFFSET :off"
-    )
+            "AND task IS NOT NULL ORDER BY n DESC LIMIT :upto"
+        ]
+    return [  # made by the actor, and held (or once held) by it: two index streams (a UNION's merge was not flat)
+        "SELECT id AS n FROM tasks WHERE created_by = :ac ORDER BY n DESC LIMIT :upto",
+        f"SELECT DISTINCT {TASK_NUMBER} AS n FROM jobs WHERE leased_by = :ac AND task IS NOT NULL "
+        "ORDER BY n DESC LIMIT :upto",
+    ]
 
 
 def task_view(ctx: Ctx, ref: str | int) -> dict:

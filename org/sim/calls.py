@@ -16,12 +16,11 @@ class ModelCalls:
 
     def _call(self, w: Worker) -> None:
         """One model call: draw its tokens, then ask the rate budget (the hot path: kept flat)."""
-        tokens = w.tokens = round(w.kp.tokens(w.rng))
-        w.attempt = 0
         b = w.bucket
         loop = self.loop
         now = loop.now
         if b is not None and self.paced:
+            tokens = round(w.kp.tokens(w.rng))  # (w.tokens and w.attempt are read on the other paths only)
             wait = b.reserve(now, tokens)
             sent = now + wait
             usd = w.usd_call + tokens * w.usd_token
@@ -39,9 +38,11 @@ class ModelCalls:
             loop._seq += 1
             heappush(loop._heap, (sent + w.seg, loop._seq, self._call if w.calls_left else self._complete, w))
         elif b is None:
+            w.tokens, w.attempt = round(w.kp.tokens(w.rng)), 0
             self._charge(w, now)
             loop.at(now + w.seg, self._then(w), w)
         else:
+            w.tokens, w.attempt = round(w.kp.tokens(w.rng)), 0
             self._attempt(w)
 
     def _attempt(self, w: Worker) -> None:

@@ -134,6 +134,26 @@ def _names_someone(v: Any) -> bool:
     return False
 
 
+def _plain(v: Any) -> bool:
+    """A JSON-able value (what _Namer.value takes without raising)."""
+    t = type(v)
+    if t is str or t is int or t is float or t is bool or v is None:
+        return True
+    if t is dict:
+        return all(_plain(x) for x in v.values())
+    if t is list or t is tuple:
+        return all(_plain(x) for x in v)
+    return False
+
+
+def _nameable(events: list[Event], names: set[str]) -> bool:
+    """Whether a template can be made of `events` with these names (Transitions._events would not raise)."""
+    for e in events:
+        if e.task not in names or (e.actor is not None and e.actor not in names) or not _plain(e.data):
+            return False
+    return True
+
+
 def _hashable(v: Any) -> Any:
     t = type(v)
     if t is dict:
@@ -458,7 +478,11 @@ class Transitions:
         hit: Any = self.submits.get(key, _ABSENT)
         if hit is not None and hit is not _ABSENT:
             self.hits += 1
-            template, after_sig, width = hit
+            template, after_sig, width, raw = hit
+            if template is None:  # first replayed: the template is made of the engine's answer now
+                first_events, first_call = raw
+                template = self._events(first_events, _Namer(first_call, frozen=True))
+                self.submits[key] = (template, after_sig, width, None)
             replayed = Replayed(template, call)
             task.pending.append(replayed)
             task.sig, task.names = after_sig, call[:width]
@@ -471,16 +495,14 @@ class Transitions:
         if hit is None:  # known not to be kept
             task.sig = None
             return events
-        namer = _Namer(call, frozen=True)
-        try:
-            template = self._events(events, namer)
-        except _Uncacheable:
+        if not _nameable(events, set(call)):  # it names someone the call does not: never kept
             self.submits[key] = None
             task.sig = None
             return events
         # the new state is the fold of these events into the old one: a function of the old shape and the
-        # events' template, which is a function of the key; so the key names the new shape
+        # events' template, which is a function of the key; so the key names the new shape. Most shapes are
+        # never seen again: the template is made when one is (of these events and names, which it keeps).
         after_sig = self._intern(("after", key))
-        self.submits[key] = (template, after_sig, len(call))
+        self.submits[key] = (None, after_sig, len(call), (events, call))
         task.sig = after_sig
         return events

@@ -207,15 +207,21 @@ class World(ModelCalls, Standups):
         or the lane is at its concurrency. (The hot path: the scan is inlined here, not a call per member.)
 
         Eligibility is a pure function of the (fixed) config, the task's state, the member and the gate; a
-        state changes only by folding events, each of which counts in state.events, so an answer is reused
-        until the task moves on (idle members rescan the same queue at every dispatch). A review or approval
-        job: the lane's eligible members, asked once for all of them; work: this member, asked alone, as the
-        first idle builder usually may take it."""
+        state changes only through World._moved, which counts it in task.v, so an answer is reused until the
+        task moves on (idle members rescan the same queue at every dispatch). A review or approval job: the
+        lane's eligible members, asked once for all of them (by shape, ADR 0305); work: this member, asked alone,
+        as the first idle builder usually may take it.
+
+        Within one call no task's state changes and the queue only shrinks, so a member that found nothing to
+        take finds nothing later in the same call: after a member takes a job the scan goes on from the member
+        after it (the members before it would refuse again), not from the first."""
         idle, queue = lane.idle, lane.queue
         known, rec = self._eligible, self.rec
         may, who_may = self.transitions.may, self.transitions.who
+        first = 0
         while idle and queue and lane.running < lane.cap:
-            for i, w in enumerate(idle):
+            for i in range(first, len(idle)):
+                w = idle[i]
                 wid = w.id
                 asked = 0
                 for _, _, job in queue:
@@ -238,13 +244,14 @@ class World(ModelCalls, Standups):
                         self._kill(job)
                         del idle[i]
                         self._start(w, job)
+                        first = i
                         break
                 else:
                     rec.engine_calls += asked
                     if len(known) > 200_000:
                         known.clear()
                     continue
-                break  # a member took a job: scan again from the first idle member
+                break  # a member took a job: scan again from the member after it
             else:
                 return
 

@@ -163,6 +163,21 @@ def test_audit_verify_exit_8_names_the_broken_link(root, tokens):
     assert f"broken at event {bad}" in err
 
 
+def _has_open(pid: int, path) -> bool:
+    """Whether process `pid` has `path` open (its /proc fd links)."""
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") == str(path):
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def test_claim_wait_is_woken_by_a_handoff(root, tokens):
     Bus.open(root=root).close()  # create the database first
     env = {**os.environ, "ORG_ROOT": str(root), "ORG_TOKEN": tokens["build-claude"]}
@@ -186,8 +201,13 @@ def test_claim_wait_is_woken_by_a_handoff(root, tokens):
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(2.5)  # let it start waiting
-    assert p.poll() is None
+    # it waits once it holds the database open (a fixed 2.5 s was too short on a loaded machine, where the post
+    # then came before the claim and proved nothing, and too long on a quiet one)
+    db = (root / ".org" / "org.db").resolve()
+    end = time.monotonic() + 150
+    while not _has_open(p.pid, db) and p.poll() is None and time.monotonic() < end:
+        time.sleep(0.05)
+    assert p.poll() is None and _has_open(p.pid, db), p.stderr.read() if p.poll() is not None else "no db"
     with Bus.open(root=root) as bus:
         posted = time.monotonic()
         bus.add_task("wake up", "change", attributes={"kind": "docs"})

@@ -10,6 +10,7 @@ import pytest
 
 from org.engine import flow
 from org.engine.state import fold
+from org.sim.entities import Task
 from org.sim.orgbuild import build_org
 from org.sim.run import load
 from org.sim.transitions import Facts
@@ -171,3 +172,37 @@ def test_asking_the_brake_only_over_the_budget_changes_no_run(budget):
     assert _outputs(always, always.run()) == _outputs(w, m)
     if budget < 0.1:
         assert m["rework"]["escalated_by_kind"].get("budget", 0) > 0
+
+
+def test_an_answer_naming_someone_the_call_does_not_is_never_replayed(monkeypatch):
+    """Hostile: the engine's answer names an identity the call does not (a stranger as actor, or data that is not
+    JSON). Such an answer cannot be renamed for another task: it is not kept, the task leaves the memo (its
+    shape unknown), and the same call is answered by the engine again."""
+    ls = load("baseline", [("duration", "2d")])
+    cfg = build_org(ls)
+    w = World(ls.spec, cfg)
+    tr = w.transitions
+    real = flow.submit_folded
+    calls = {"n": 0}
+
+    def stranger(*a, **k):
+        calls["n"] += 1
+        events, st = real(*a, **k)
+        e = events[0]
+        odd = type(e)(e.type, e.task, {**e.data, "odd": {1, 2}} if calls["n"] % 2 else e.data, "stranger-9")
+        return [odd, *events[1:]], st
+
+    monkeypatch.setattr(flow, "submit_folded", stranger)
+    answers = []
+    for n in (1, 2):
+        task = Task(f"T{n}", n, 0, 0.0, "change")
+        tr.start(task, "t", "change", {"kind": "code"}, None)
+        tr.look(task)
+        gate = next(g for g, s in task.facts.statuses.items() if s == "ready")
+        lane = cfg.workflows["change"].gates[gate].lane
+        actor = next(a.id for a in cfg.actors.values() if a.lane == lane)
+        events = tr.submit(task, task.facts.rounds, actor, gate, "pass", None, f"c{n}", None)
+        assert task.sig is None and events[0].actor == "stranger-9"
+        answers.append(calls["n"])
+    assert answers == [1, 2]  # the second, same-shaped call went to the engine: nothing was replayed
+    assert all(v is None for v in tr.submits.values())
