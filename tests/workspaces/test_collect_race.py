@@ -1,8 +1,9 @@
-"""Review finding: collect rewrites the workspace's alternates, then reads its objects; the
-agent's own room is still running while its `org submit` is collected (the workspace is bound read-write into
-it), so a process of the agent can write the alternates back in between. Here that write is made exactly in
-that window (deterministically, by wrapping fetch_workspace): task A then gets task B's commit into its own
-incoming ref and room store, which its room binds (ADR 0290's promise broken)."""
+"""A review finding (ADR 0320): collect rewrote the workspace's alternates, then read its objects through them;
+the agent's own room still runs while its `org submit` is collected (the workspace is bound read-write into
+it), so a process of the agent could write them back in between, and task A got task B's commit into its
+incoming ref and room store, which its room binds. Here that write is made exactly in that window
+(deterministically, by wrapping fetch_workspace) and by a real concurrent writer, and the class is attacked:
+whatever the agent leaves in its .git/objects, org's git reads only its own object files and its task's stores."""
 
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow  # each makes two tasks with real repositories and a submission (~4 s)
-
 from org.config.loader import load_org
 from org.workspaces.service import check_revision
 from tests.workspaces.test_room_objects import _claim_work, two_tasks  # noqa: F401
+
+pytestmark = pytest.mark.slow  # each makes two tasks with real repositories and a submission (~4 s)
 
 
 def test_an_agent_rewriting_its_alternates_during_its_own_submit_gets_task_bs_objects_into_its_store(
@@ -94,8 +95,9 @@ def test_the_same_with_a_real_concurrent_writer_not_a_wrapped_function(two_tasks
     assert got.returncode != 0, f"A's room store reads B's secret blob: {got.stdout!r}"
 
 
-def _plant(kind: str, ws_a: Path, mirror: Path, sha_b: str, blob: str) -> None:
-    """What an agent may leave in its own .git/objects to have org's git read the mirror's objects for it."""
+def _plant(kind: str, ws_a: Path, mirror: Path, sha_b: str, blob: str) -> str | None:
+    """What an agent may leave in its own .git/objects to have org's git read the mirror's objects for it (the
+    commit its branch should name, when not B's)."""
     objects = ws_a / ".git" / "objects"
     info = objects / "info"
     info.mkdir(exist_ok=True)
@@ -151,12 +153,10 @@ def _plant(kind: str, ws_a: Path, mirror: Path, sha_b: str, blob: str) -> None:
             check=True,
             env=env,
         ).stdout.strip()
-        from org.workspaces.repo import branch_of  # noqa: F401
-
-        (ws_a / ".git" / "refs" / "heads" / "org").mkdir(parents=True, exist_ok=True)
-        return c  # type: ignore[return-value]
+        return c
     else:
         raise AssertionError(kind)
+    return None
 
 
 @pytest.mark.parametrize(
