@@ -103,6 +103,16 @@ def has_key(provider: str, env: Mapping[str, str] | None = None) -> bool:
     return any(e.get(k) for k in PROVIDER_KEYS.get(provider, (f"{provider.upper()}_API_KEY",)))
 
 
+def _check_key(provider: str, env: Mapping[str, str]) -> None:
+    """Refuse a provider key with a CR, LF or NUL in it (a secret file's trailing newline): an HTTP client would
+    refuse the header and quote it, key included, in its error. Names the variable, never the value."""
+    for name in PROVIDER_KEYS.get(provider, (f"{provider.upper()}_API_KEY",)):
+        if any(c in (env.get(name) or "") for c in "\r\n\0"):
+            raise UsageError(
+                f"{name} holds a line break or NUL: strip it (for example a secret file's last newline)"
+            )
+
+
 def plan_endpoints(
     cfg: Any, local_url: str | None, env: Mapping[str, str] | None = None, mode: str | None = None
 ) -> dict[str, Endpoint]:
@@ -160,6 +170,7 @@ def endpoint_for(
     mode = mode or models_mode(e)
     ident = identify(model, family)
     if _to_provider(ident.provider, e, mode):
+        _check_key(ident.provider, e)
         return Endpoint(model, model, None, None, ident.provider, ident.provider, ident.family)
     if not local_url:
         raise UsageError("the local model is needed but not running")

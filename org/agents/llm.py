@@ -560,7 +560,15 @@ def _duration(v: str) -> float | None:
     return hh * 3600 + mm * 60 + ss + ms / 1000
 
 
+# a credential an exception's text may carry from the request it was building (a header value quoted back:
+# "Invalid header value b'Bearer sk-...'", an api_key=... in a client's repr): never in an error text
+_CREDENTIAL = re.compile(
+    r"(?i)(bearer\s+|(?:api[-_]?key|x-api-key|authorization|token|secret|password)['\"]?\s*[:=]\s*['\"]?)"
+    r"(?:bearer\s+)?[^\s'\",}]+"
+)
+
+
 def _short(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())
+    text = _CREDENTIAL.sub(r"\1<redacted>", " ".join(text.split()))
     text = re.sub(r"^litellm\.\w+: \w+: ", "", text)
     return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -186,10 +186,18 @@ def _post(
     return r.status, r.reason, {k.lower(): v for k, v in r.getheaders()}, data
 
 
+def _transport_text(exc: OSError) -> str:
+    """An OSError's short text without anything the request carried: its errno text (strerror) or its type."""
+    text = exc.strerror if isinstance(exc.strerror, str) and exc.strerror else ""
+    if isinstance(exc, TimeoutError) and not text:
+        text = "timed out"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 class UpstreamError(Exception):
     """An answer other than 200, shaped like the SDK errors classify_error reads."""
 
-    def __init__(self, status: int, message: str, headers: dict[str, str], body: Any) -> None:
+    def __init__(self, status: int | None, message: str, headers: dict[str, str], body: Any) -> None:
         super().__init__(message)
         self.status_code = status
         self.message = message
@@ -213,11 +221,16 @@ def forward(ep: Any, messages: list[dict], params: dict | None, model: str) -> A
             status, reason, answer_headers, data = _post(
                 str(ep.api_base), "/chat/completions", json.dumps(body).encode(), headers, ep.timeout_s
             )
-        except (
-            OSError,
-            HTTPException,
-        ) as exc:  # refused, reset, timed out, not HTTP: the server is not there
-            raise ConnectionError(str(exc) or type(exc).__name__) from None
+        except OSError as exc:  # refused, reset, timed out: the server is not there
+            raise ConnectionError(_transport_text(exc)) from None
+        except HTTPException as exc:  # not HTTP, or a request http.client would not build
+            raise ConnectionError(f"the model server did not answer HTTP ({type(exc).__name__})") from None
+        except Exception as exc:
+            # building the request failed (http.client refuses a header value with a CR/LF: ValueError with the
+            # header, the provider's key included, in its text): a fixed message, never the exception's text
+            raise UpstreamError(
+                None, f"the request could not be built ({type(exc).__name__})", {}, None
+            ) from None
         doc = json.loads(data) if data else {}
         if status != 200:
             err = doc.get("error") if isinstance(doc, dict) else None

@@ -1,0 +1,70 @@
+"""Review attacks on org.gateway.upstream (the second review of ADR 0285)."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import replace
+
+from org.gateway.upstream import forward
+from tests.gateway.test_upstream import Upstream
+
+
+def test_a_provider_key_with_a_stray_newline_never_reaches_the_callers_error():
+    """A key read from a secret file keeps its trailing newline: http.client refuses the header with
+    ValueError('Invalid header value b"Bearer <key>\\n"'), which forward() turns into the call's error text
+    (what the gateway answers the agent and notes)."""
+    up = Upstream()
+    try:
+        ep = replace(up.ep(), api_key="sk-SECRET-provider-key\n")
+        res = forward(ep, [{"role": "user", "content": "hi"}], {}, "openai/gpt-5-mini")
+        assert not res.ok
+        assert "SECRET" not in (res.error or ""), res.error
+    finally:
+        up.srv.shutdown()
+        up.srv.server_close()
+
+
+def test_a_provider_key_with_a_line_break_is_refused_when_the_endpoint_is_built_naming_only_the_variable():
+    import pytest
+
+    from org.agents.endpoints import endpoint_for
+    from org.errors import UsageError
+
+    for key in ("sk-SECRET-a\n", "sk-SECRET-a\r\nX-Injected: 1", "sk-SECRET\0"):
+        with pytest.raises(UsageError) as e:
+            endpoint_for("openai/gpt-5", None, None, {"OPENAI_API_KEY": key, "ORG_MODELS": "real"})
+        assert "OPENAI_API_KEY" in str(e.value) and "SECRET" not in str(e.value)
+    assert (
+        endpoint_for("openai/gpt-5", None, None, {"OPENAI_API_KEY": "sk-ok", "ORG_MODELS": "real"}).api_base
+        is None
+    )
+
+
+def test_a_credential_quoted_in_any_clients_error_text_is_redacted_from_the_classified_error():
+    """litellm's path too: whatever client quotes the header or key it was building, classify_error's message
+    (the refusal's text, the gateway's notes) never carries it."""
+    from org.agents.llm import classify_error
+
+    for text in (
+        "Invalid header value b'Bearer sk-SECRET-1\\n'",
+        "Illegal header value b'Bearer  sk-SECRET-2'",
+        "AuthenticationError: api_key='sk-SECRET-3' is wrong",
+        "{'authorization': 'Bearer sk-SECRET-4', 'x-api-key': 'sk-SECRET-5'}",
+        "Incorrect API key provided: token=sk-SECRET-6",
+    ):
+        msg = classify_error(ValueError(text))[3]
+        assert "SECRET" not in msg, msg
+
+
+def test_an_unreachable_model_server_still_says_why_without_the_request():
+    from org.agents.endpoints import Endpoint
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed when the call is made: refused
+    ep = Endpoint(
+        "openai/m", "openai/m", f"http://127.0.0.1:{port}/v1", "sk-SECRET", "local", "local", "openai", 5.0
+    )
+    res = forward(ep, [{"role": "user", "content": "hi"}], {}, "openai/m")
+    assert res.outcome == "unavailable" and "refused" in (res.error or "").lower(), res.error
+    assert "SECRET" not in (res.error or "")
