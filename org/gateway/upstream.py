@@ -1,7 +1,7 @@
 """The gateway's short way to a model server that already speaks OpenAI's chat completions at a base URL org
 was given (the local model, a self-hosted server behind an OpenAI-compatible URL): the request forwarded on a
 pooled keep-alive HTTP client (http.client: head and body in one write, a kept connection the server closed
-never used), the answer read into the same CallResult litellm's path gives (unpriced: the
+never used, a request that went out never sent twice), the answer read into the same CallResult litellm's path gives (unpriced: the
 gateway's ledger writer prices it from the same cost map, org.agents.llm.price, off the call's path) and its
 errors classified by the same rules (classify_error).
 
@@ -162,15 +162,21 @@ def _post(
                 body=body,
                 headers={"content-type": "application/json", **headers},
             )
-            r = conn.getresponse()
-        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+        except (BrokenPipeError, ConnectionResetError):
             conn.close()
             if not kept:
                 raise
-            # a kept connection the server closed as we sent (its idle timeout raced our request): no byte of an
-            # answer came, so once more on a new connection, which is never retried
+            # the write itself failed on a kept connection the server had closed (its idle timeout raced our
+            # request): the request never went out, so once more on a new connection, which is never retried
             continue
         except BaseException:
+            conn.close()
+            raise
+        try:
+            r = conn.getresponse()
+        except BaseException:
+            # the request went out: the server may have read it and started (billed) the completion before the
+            # connection died, so it is never sent again here; the caller's pacer decides on a booked retry
             conn.close()
             raise
         try:

@@ -26,6 +26,7 @@ class Upstream:
         self.answer: tuple[int, dict, bytes] = (200, {}, b"{}")
         self.seen: list[dict] = []
         self.drop_after_answer = False
+        self.dropped = threading.Semaphore(0)  # released once per connection the server dropped
         up = self
 
         class H(BaseHTTPRequestHandler):
@@ -55,6 +56,7 @@ class Upstream:
                     self.wfile.flush()
                     self.connection.shutdown(socket.SHUT_RDWR)
                     self.close_connection = True
+                    up.dropped.release()
 
         self.srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
         threading.Thread(target=self.srv.serve_forever, daemon=True).start()
@@ -187,6 +189,9 @@ def test_a_kept_connection_the_server_dropped_is_never_used_and_no_call_is_sent_
     for i in range(5):
         res = forward(up.ep(), [{"role": "user", "content": f"call {i}"}], None, "openai/gpt-5-mini")
         assert res.ok, res
+        # the drop happened while the connection sat idle (a server that drops it while a request is on its way
+        # may have read it: never sent again, test_upstream_attacks.py)
+        assert up.dropped.acquire(timeout=30)
     assert [s["body"]["messages"][0]["content"] for s in up.seen] == [f"call {i}" for i in range(5)]
 
 

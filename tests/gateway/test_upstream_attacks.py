@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import socket
+import threading
 from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from org.gateway.upstream import forward
-from tests.gateway.test_upstream import Upstream
+from tests.gateway.test_upstream import Upstream, _answer
 
 
 def test_a_provider_key_with_a_stray_newline_never_reaches_the_callers_error():
@@ -22,6 +24,48 @@ def test_a_provider_key_with_a_stray_newline_never_reaches_the_callers_error():
     finally:
         up.srv.shutdown()
         up.srv.server_close()
+
+
+def test_a_request_the_server_received_and_dropped_is_never_sent_again():
+    """The server reads the whole second request on a kept connection (starts work, bills it), then the
+    connection dies with no byte of an answer (a crash, a proxy's reset). forward() sends the same
+    non-idempotent completion again on a new connection: the provider made two, the ledger sees one."""
+    seen: list[int] = []
+
+    class H(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *a):
+            return
+
+        def do_POST(self):
+            n = int(self.headers.get("content-length") or 0)
+            self.rfile.read(n)
+            seen.append(1)
+            if len(seen) == 2:  # received, then the connection is gone without an answer
+                self.connection.shutdown(socket.SHUT_RDWR)
+                self.close_connection = True
+                return
+            body = _answer({"role": "assistant", "content": "ok"})
+            self.send_response(200)
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        from org.agents.endpoints import Endpoint
+
+        url = f"http://127.0.0.1:{srv.server_address[1]}/v1"
+        ep = Endpoint("openai/gpt-5-mini", "openai/gpt-5-mini", url, "k", "local", "local", "openai", 10.0)
+        msgs = [{"role": "user", "content": "hi"}]
+        assert forward(ep, msgs, {}, "openai/gpt-5-mini").ok
+        forward(ep, msgs, {}, "openai/gpt-5-mini")
+        assert len(seen) == 2, f"one call, {len(seen) - 1} requests received by the model server"
+    finally:
+        srv.shutdown()
+        srv.server_close()
 
 
 def test_a_provider_key_with_a_line_break_is_refused_when_the_endpoint_is_built_naming_only_the_variable():
