@@ -276,6 +276,7 @@ class Dispatcher:
             self._pipe_failed += 1
             return False, time.monotonic() + PIPELINE_RETRY_S
         self._pipe_failed = 0
+        self._pipe_said = None  # the same trouble coming back later is said again
         if done:
             with self._lock:
                 self._generation += 1
