@@ -158,8 +158,10 @@ class World(ModelCalls, Standups):
 
     # ---- jobs and dispatch ------------------------------------------------------------------
     def _enqueue(self, task: Task, gate: str) -> None:
-        for j in [j for j in task.queued if j.gate == gate]:
-            self._kill(j)
+        queued = task.queued
+        if queued:
+            for j in [j for j in queued if j.gate == gate]:
+                self._kill(j)
         kind, quorum, lane = self.gate_specs[(task.workflow, gate)]
         slots = 1
         if kind in ("review", "approval"):
@@ -170,8 +172,11 @@ class World(ModelCalls, Standups):
             self._queue(Job((task.n, self.jobs), task, gate, kind, lane, now))
         ln = self.lanes[lane]
         self._dispatch(ln)
-        if ln.idle and any(j.gate == gate for j in task.queued):
-            self._nobody_may(task, gate, ln)
+        if ln.idle:
+            for j in queued:
+                if j.gate == gate:
+                    self._nobody_may(task, gate, ln)
+                    return
 
     def _nobody_may(self, task: Task, gate: str, lane: Lane) -> None:
         """A job the lane's idle members all refused: when no member at all may take it (e.g. the gate's
