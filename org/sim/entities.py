@@ -128,4 +128,6 @@ class Lane:
         self.idle: list[Worker] = []
         self.members: list[Worker] = []
         self.ids: tuple[str, ...] = ()  # the members' ids, in order
-        self.stat: Any = None  # the recorder's queue-length integral (metrics._Integral), set at the first job queued
+        self.stat: Any = (
+            None  # the recorder's queue-length integral (metrics._Integral), set at the first job queued
+        )
