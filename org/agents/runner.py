@@ -35,6 +35,7 @@ from org.errors import Denied, NotFound, Paused
 
 __all__ = ["RunOptions", "RunReport", "Dispatcher"]
 
+PIPELINE_RETRY_S = 5.0  # a pipeline step that raised is tried again after this long
 STOP_SLICE_S = 0.1  # how long an idle worker may take to notice that the run stopped
 JOIN_S = 30.0  # how long a stopped run waits for its lanes' threads (a room ends within its grace, 5 s)
 
@@ -131,6 +132,8 @@ class Dispatcher:
         self._inflight: dict[int, tuple[Any, str]] = {}  # job -> (claim, actor)
         self._claim_locks: dict[str, threading.Lock] = {}
         self._empty: dict[str, tuple[float, int]] = {}  # lane -> (when a pass found nothing, generation)
+        self._pipe_failed = 0  # the pipeline's steps that raised in a row (one: its retry is awaited)
+        self._pipe_said: str | None = None  # the pipeline's trouble last said (said once until a success)
         self.lanes = [
             n
             for n, lane in cfg.lanes.items()
@@ -233,6 +236,9 @@ class Dispatcher:
                     break
                 if not self.opts.until_idle:
                     continue
+                if self._pipe_failed == 1:  # its retry may still do the work (a merge): not idle until then
+                    quiet_since = None
+                    continue
                 with self._lock:
                     idle = self._busy == 0 and all(self._idle.values())
                     gen = self._generation
@@ -265,10 +271,13 @@ class Dispatcher:
             done = self.pipeline()
         except Exception as exc:
             why = f"org's pipeline: {type(exc).__name__}: {getattr(exc, 'message', None) or exc}"[:400]
-            if why != getattr(self, "_pipe_said", None):
+            if why != self._pipe_said:
                 self._pipe_said = why
                 self.runner.note("error", why)
-            return False, time.monotonic() + 5.0
+            self._pipe_failed += 1
+            return False, time.monotonic() + PIPELINE_RETRY_S
+        self._pipe_failed = 0
+        self._pipe_said = None  # the same trouble coming back later is said again
         if done:
             with self._lock:
                 self._generation += 1

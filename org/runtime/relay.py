@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 __all__ = ["Relay", "main", "TOKEN_ENV"]
 
@@ -95,19 +96,42 @@ def _pump(src: socket.socket, dst: socket.socket) -> None:
         dst.shutdown(socket.SHUT_WR)
 
 
-def _at_cpu_limit(code: int) -> int:
-    """The CLI's exit code, a SIGKILL at the CPU limit's hard bound (a CLI that ignored SIGXCPU) said as the
-    limit's SIGXCPU: the CPU time the CLI and what it reaped used reached the room's limit (RLIMIT_CPU)."""
+def _own_cpu_s(pid: int) -> float:
+    """The CPU time process `pid` used itself (its utime + stime, not its children's), read while it is a
+    zombie not yet reaped; 0 when unreadable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _at_cpu_limit(code: int, own_cpu_s: float) -> int:
+    """The CLI's exit code, a SIGKILL said as the CPU limit's SIGXCPU only when the CLI's own CPU time reached
+    the room's limit (RLIMIT_CPU binds each process on its own: a CLI that ignored SIGXCPU dies by SIGKILL at
+    the limit's hard bound). A SIGKILL for any other reason (the room's memory, org stopping it) stays one,
+    however much CPU the processes it reaped used."""
     import resource
     import signal
 
     if code != -signal.SIGKILL:
         return code
     soft = resource.getrlimit(resource.RLIMIT_CPU)[0]
-    used = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if soft != resource.RLIM_INFINITY and used.ru_utime + used.ru_stime >= soft:
+    if soft != resource.RLIM_INFINITY and own_cpu_s >= soft:
         return -signal.SIGXCPU
     return code
+
+
+def _call(cmd: list[str], env: dict) -> int:
+    """subprocess.call, reading the CLI's own CPU time once it ended, before it is reaped."""
+    with subprocess.Popen(cmd, env=env) as p:
+        try:
+            os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOWAIT)
+            own = _own_cpu_s(p.pid)
+            return _at_cpu_limit(p.wait(), own)
+        except BaseException:
+            p.kill()
+            raise
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -129,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         env = {**os.environ, **relay.env(os.environ.get(TOKEN_ENV))}
         try:
-            code = _at_cpu_limit(subprocess.call(cmd, env=env))
+            code = _call(cmd, env)
             return 128 - code if code < 0 else code  # killed by a signal: 128 + it, as a shell says
         except OSError as exc:
             print(f"org relay: cannot start {cmd[0]}: {exc.strerror or exc}", file=sys.stderr)

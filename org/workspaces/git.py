@@ -258,23 +258,57 @@ def workspace_head(path: Path | str) -> str:
     return _head_ref(Path(path))[1]
 
 
-def fetch_workspace(mirror: Path | str, path: Path | str, ref: str, *, timeout: float = 600.0) -> str:
+def fetch_workspace(
+    mirror: Path | str,
+    path: Path | str,
+    ref: str,
+    *,
+    stores: Sequence[Path | str],
+    timeout: float = 600.0,
+) -> str:
     """Copy the workspace's HEAD commit and everything it needs into `mirror` as `ref`; return the commit.
-    git reads the workspace's objects only, through a scratch repository org makes with its own config (its
-    objects/info/alternates names the workspace's), so nothing the workspace configures takes part."""
+
+    git reads, through a scratch repository org makes with its own config, the object files the workspace's
+    .git/objects holds itself (loose objects and packs, hard-linked or copied into the scratch repository's
+    own objects, each a regular file met without following a symlink) and `stores` (org's object folders the
+    task may read: its room store's and the target store's, ADR 0290). Nothing in the workspace's
+    objects/info (alternates, http-alternates, packs, commit-graph) nor a symlinked folder is ever followed: an
+    agent rewriting them, even while org reads, adds nothing to what org reads. Every object the HEAD reaches
+    beyond the stores' refs must be among those (checked before the fetch), so no commit of another task's
+    that the mirror holds can enter `ref` by id (ADR 0320)."""
     path = Path(path)
     head = workspace_head(path)
-    objects = _git_dir(path) / "objects"
-    if objects.is_symlink() or not objects.is_dir():  # only the workspace's own objects are read
-        raise _refuse(Path(path), "its .git/objects is not a folder of its own")
+    gd = _git_dir(path)
     mirror = Path(mirror)
     with tempfile.TemporaryDirectory(prefix="org-ws-read-", dir=mirror.parent) as tmp:
         scratch = Path(tmp) / "r.git"
         git(["init", "-q", "--bare", str(scratch)])
-        (scratch / "objects" / "info" / "alternates").write_text(f"{objects.resolve()}\n")
+        _own_objects(gd, scratch / "objects")
+        (scratch / "objects" / "info" / "alternates").write_text(
+            "".join(f"{Path(s).resolve()}\n" for s in stores)
+        )
         made = git(["update-ref", "refs/heads/head", head], git_dir=scratch, check=False)
         if made.returncode != 0:
             raise _refuse(path, f"its HEAD {head[:12]} is not a commit it holds")
+        known = [
+            line
+            for s in stores
+            for line in git(["for-each-ref", "--format=%(objectname)"], git_dir=Path(s).parent, check=False)
+            .stdout.decode()
+            .split()
+            if _SHA.fullmatch(line)
+        ]
+        whole = git(
+            ["rev-list", "--objects", "--missing=error", "--quiet", "--stdin", head],
+            git_dir=scratch,
+            input="".join(f"^{k}\n" for k in known).encode(),
+            check=False,
+            timeout=timeout,
+        )
+        if whole.returncode != 0:
+            raise _refuse(
+                path, f"its HEAD {head[:12]} reaches objects it does not hold: {_last_line(whole.stderr)}"
+            )
         got = git(
             ["fetch", "-q", "--no-tags", "--", str(scratch), f"+refs/heads/head:{ref}"],
             git_dir=mirror,
@@ -284,6 +318,91 @@ def fetch_workspace(mirror: Path | str, path: Path | str, ref: str, *, timeout: 
         if got.returncode != 0:
             raise _refuse(path, got.stderr.decode(errors="replace").strip()[-500:])
     return head
+
+
+def _last_line(err: bytes) -> str:
+    lines = err.decode(errors="replace").strip().splitlines()
+    return lines[-1][-300:] if lines else "git said nothing"
+
+
+_LOOSE_DIR = re.compile(r"^[0-9a-f]{2}$")
+_LOOSE = re.compile(r"^[0-9a-f]{38}$")
+_PACK = re.compile(r"^pack-[0-9a-f]{40}\.(pack|idx)$")
+
+
+def _own_objects(gd: Path, dest: Path) -> None:
+    """Into `dest` (a folder of org's), the object files .git/objects holds itself: objects/XX/YYY... and
+    objects/pack/pack-*.{pack,idx} (a pack whose index is missing is left out), each a regular file reached
+    without following a symlink (a symlinked folder or file is skipped), hard-linked or else copied."""
+    try:
+        ofd = _open_dir(gd, ["objects"])
+    except FileNotFoundError:
+        raise _refuse(gd.parent, "its .git/objects is missing") from None
+    except OSError as exc:
+        raise _refuse(gd.parent, f"its .git/objects is not a folder of its own: {exc.strerror}") from None
+    try:
+        for name in os.listdir(ofd):
+            if not (_LOOSE_DIR.fullmatch(name) or name == "pack"):
+                continue
+            try:
+                sfd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=ofd)
+            except OSError:  # a symlink, a file: not a folder of its own
+                continue
+            try:
+                pattern = _PACK if name == "pack" else _LOOSE
+                wanted = [n for n in os.listdir(sfd) if pattern.fullmatch(n)]
+                if name == "pack":
+                    stems = {n[:-5] for n in wanted if n.endswith(".pack")} & {
+                        n[:-4] for n in wanted if n.endswith(".idx")
+                    }
+                    wanted = [n for n in wanted if n.rsplit(".", 1)[0] in stems]
+                if not wanted:
+                    continue
+                (dest / name).mkdir(exist_ok=True)
+                dfd = os.open(dest / name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+                try:
+                    for n in wanted:
+                        _take(sfd, dfd, n)
+                finally:
+                    os.close(dfd)
+            finally:
+                os.close(sfd)
+    finally:
+        os.close(ofd)
+
+
+def _take(sfd: int, dfd: int, name: str) -> None:
+    """dfd/name becomes the regular file sfd/name is (a hard link, or a copy across file systems); anything
+    else (a symlink, a FIFO, a file gone meanwhile) is left out."""
+    try:
+        os.link(name, name, src_dir_fd=sfd, dst_dir_fd=dfd, follow_symlinks=False)
+    except FileNotFoundError:
+        return
+    except OSError:
+        _copy(sfd, dfd, name)
+        return
+    if not stat.S_ISREG(os.stat(name, dir_fd=dfd, follow_symlinks=False).st_mode):
+        os.unlink(name, dir_fd=dfd)  # what was linked is the link itself (a symlink): never followed
+
+
+def _copy(sfd: int, dfd: int, name: str) -> None:
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=sfd)
+    except OSError:
+        return
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return
+        out = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o444, dir_fd=dfd)
+        try:
+            while b := os.read(fd, 1 << 20):
+                view = memoryview(b)
+                while view:
+                    view = view[os.write(out, view) :]
+        finally:
+            os.close(out)
+    finally:
+        os.close(fd)
 
 
 def move_workspace_head(path: Path | str, commit: str, index: Path | str | None = None) -> None:

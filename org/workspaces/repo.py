@@ -263,6 +263,10 @@ class Repository:
                 git(["update-ref", "-d", ref], git_dir=store)
         return store
 
+    def room_reads_of(self, task: str) -> list[Path]:
+        """The object folders the task may read (its room store's and the target store's), from org's layout."""
+        return [self.room_store(task) / "objects", self.target_store / "objects"]
+
     def room_objects(self, task: str) -> list[Path]:
         """What a job's room of the task binds read-only for git to work in its workspace: the task's room
         store's objects and the target store's. The store is brought up to date first, and the workspace's
@@ -272,7 +276,7 @@ class Repository:
             path = self.path_of(task)
             if (path / ".git").exists():
                 point_workspace_objects(path, store / "objects")
-        return [store / "objects", self.target_store / "objects"]
+        return self.room_reads_of(task)
 
     def _setup(self, path: Path) -> None:
         if self.spec.setup is None:
@@ -336,7 +340,12 @@ class Repository:
             with suppress(
                 OrgError
             ):  # through a repository org makes, never the workspace's config (ADR 0136)
-                heads.append(fetch_workspace(self.mirror, path, f"refs/org/incoming/{task}"))
+                self.sync_room(task, locked=True)
+                heads.append(
+                    fetch_workspace(
+                        self.mirror, path, f"refs/org/incoming/{task}", stores=self.room_reads_of(task)
+                    )
+                )
         if self.has_ref(f"refs/heads/{branch}"):
             heads.append(self.rev(f"refs/heads/{branch}"))
         saved = {c for _r, c in self.attempts(task)}

@@ -39,12 +39,13 @@ def collect(
             "at org's accepted head (saved attempts are kept)"
         )
     incoming = f"refs/org/incoming/{task}"
-    # its alternates name its task's room store alone before org reads its objects (an agent that pointed them
-    # at org's mirror would otherwise get another task's objects into its own history, ADR 0290)
+    # its alternates name its task's room store alone, for git in its next room (ADR 0290); org itself never
+    # reads through them: the agent may rewrite them at any time, even while its submission is collected
     point_workspace_objects(path, repo.sync_room(task, locked=True) / "objects")
-    # the workspace's .git is the agent's: org reads its HEAD as files and its objects through a repository
-    # org makes; no git ever runs with the workspace's config (ADR 0136)
-    fetch_workspace(repo.mirror, path, incoming)
+    # the workspace's .git is the agent's: org reads its HEAD as files and its own object files through a
+    # repository org makes, beside the task's stores only; no git ever runs with the workspace's config
+    # (ADR 0136) nor follows its objects/info (ADR 0320)
+    fetch_workspace(repo.mirror, path, incoming, stores=repo.room_reads_of(task))
     head = repo.rev(incoming)
     if commit is not None:
         c = commit.strip()

@@ -150,6 +150,12 @@ def cli_job(
     prompt = prompt_text(
         actor, lane, h, runner.redact, spec.test.run if spec is not None and spec.test else None
     )
+    try:  # its own objects (ADR 0290), brought up to date and its alternates pointed at them first
+        reads = workspaces.room_reads(runner.cfg, repo, claim.task)
+    except OrgError as exc:  # its workspace is unusable (say, a .git an agent left a symlink): no run helps
+        return runner._fail(
+            port, claim, out, f"the workspace of {claim.task} is unusable: {exc.message}"[:300]
+        )
     folder = Path(tempfile.mkdtemp(prefix="org-cli-prompt-"))
     rec = _Recorder(port, claim)
     try:
@@ -170,7 +176,7 @@ def cli_job(
             presence.path or "",
             access,
             room_isolation,
-            [folder, *workspaces.room_reads(runner.cfg, repo, claim.task)],  # its own objects (ADR 0290)
+            [folder, *reads],
             limits,
             stopping,
             port,

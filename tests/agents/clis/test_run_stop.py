@@ -8,13 +8,13 @@ behind, release the job with the reason, and lose nothing (the audit chain verif
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import stat
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -26,15 +26,53 @@ pytestmark = pytest.mark.slow
 STOP_BOUND_S = 90.0  # a hang guard: JOIN_S (30 s) and a room's grace (5 s) fit well inside it
 
 HANG = """#!{python}
-import signal, subprocess, sys, time
+import os, signal, subprocess, sys, time
 for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
     signal.signal(s, signal.SIG_IGN)
+# its child ignores them too, then says so in a file of the workspace (its cwd): the state the test stops
 subprocess.Popen([sys.executable, "-c",
-    "import signal, time\\nfor s in (15, 2, 1): signal.signal(s, signal.SIG_IGN)\\ntime.sleep(10**6)"])
+    "import signal, time\\nfor s in (15, 2, 1): signal.signal(s, signal.SIG_IGN)\\n"
+    "open({marker!r}, 'w').write('ignoring')\\ntime.sleep(10**6)  # {mark}"])
 print("hanging", flush=True)
 while True:
     time.sleep(1)
 """
+
+
+def hang_cli(exe: Path, mark: str) -> None:
+    """The hung CLI at `exe`: it and its child ignore SIGTERM, SIGINT and SIGHUP; the child's command line holds
+    `mark`, and once both ignore them it writes the file hang-MARK in the CLI's working folder."""
+    exe.write_text(HANG.format(python=sys.executable, marker=f"hang-{mark}", mark=mark))
+    exe.chmod(exe.stat().st_mode | stat.S_IXUSR)
+
+
+def cli_working(root: Path, mark: str):
+    """The hung CLI's `working(tree)`: it started its child, and both ignore the signals (the child's file says)."""
+
+    def working(_tree: dict) -> bool:
+        return any(root.glob(f".org/workspaces/*/hang-{mark}"))
+
+    return working
+
+
+CLI_STOPPED = (
+    "command: stopped; stopped: org's run is stopping"  # the released reason (the adapter's name first)
+)
+WORKER_STOPPED = "the job's worker ended without an outcome (the run was stopped)"
+
+
+def _marked(marks: list[str]) -> dict[int, str]:
+    """{pid: command line} of every process now (not only a tree's) whose command line or environment holds
+    one of `marks`."""
+    out = {}
+    for pid, (_pp, _s, cmd) in _proc_table().items():
+        try:
+            env = Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
+        except OSError:
+            env = ""
+        if any(m in cmd or m in env for m in marks):
+            out[pid] = cmd
+    return out
 
 
 def _proc_table() -> dict[int, tuple[int, str, str]]:
@@ -67,8 +105,14 @@ def _tree(root: int, table: dict[int, tuple[int, str, str]]) -> dict[int, tuple[
     return out
 
 
-def _run_and_stop(root: Path, e: dict, args: list[str], working, sig: int, bus, task: str) -> None:
-    """Start `org run ARGS`, wait until `working(tree)` says its agent is at work, send `sig`, and check the end."""
+def _run_and_stop(
+    root: Path, e: dict, args: list[str], working, sig: int, bus, task: str, reason: str, marks: list[str]
+) -> None:
+    """Start `org run ARGS`, wait until `working(tree)` says its agent is at work, send `sig`, and check the end:
+    the job released with `reason` (a substring of the released event's reason) and no process left, neither
+    of its tree as it was nor any whose command line or environment holds one of `marks` (`e` gets the first
+    as ORG_TEST_STOP_MARK: a process started after the snapshot, or reparented away from the tree, is seen)."""
+    e = {**e, "ORG_TEST_STOP_MARK": marks[0]}
     p = subprocess.Popen(
         [sys.executable, "-m", "org", "run", "--json", *args],
         cwd=str(root),
@@ -106,7 +150,7 @@ def _run_and_stop(root: Path, e: dict, args: list[str], working, sig: int, bus, 
     deadline = time.monotonic() + 10  # processes killed at the end are reaped by their parents' exits
     while True:
         now = _proc_table()
-        left = {pid: c for pid, (st, c) in tree.items() if pid in now and now[pid][1] == st}
+        left = {pid: c for pid, (st, c) in tree.items() if pid in now and now[pid][1] == st} | _marked(marks)
         if not left or time.monotonic() > deadline:
             break
         time.sleep(0.1)
@@ -116,12 +160,12 @@ def _run_and_stop(root: Path, e: dict, args: list[str], working, sig: int, bus, 
     jobs = bus.task(task)["jobs"]
     assert not [j for j in jobs if j["status"] in ("leased", "dead")], jobs
     released = [x for x in bus.events_since(0, limit=100_000, task=task) if x["type"] == "job.released"]
-    assert released and "stop" in json.dumps(released[-1]["data"]), released
+    assert released and reason in released[-1]["data"].get("reason", ""), released
     audit = subprocess.run(
         [sys.executable, "-m", "org", "audit", "verify"], cwd=str(root), env=e, capture_output=True, text=True
     )
     assert audit.returncode == 0, audit.stdout + audit.stderr
-    print(f"org run ended {took:.1f} s after {signal.Signals(sig).name}")
+    print(f"org run ended {took:.1f} s after {signal.Signals(sig).name}: {released[-1]['data']['reason']}")
 
 
 SIGNALS = pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
@@ -137,16 +181,22 @@ def test_org_run_stopped_with_a_hung_cli_ends_in_bound_leaves_no_process_and_rel
         pytest.skip("bubblewrap does not start here")
     cfg, url, env, bus = cli_org("command", "command/edit.jsonl")
     exe = tmp_path / "cli" / "bin" / "mycli"
-    exe.write_text(HANG.format(python=sys.executable))
-    exe.chmod(exe.stat().st_mode | stat.S_IXUSR)
+    mark = uuid.uuid4().hex
+    hang_cli(exe, mark)
     t = add_task(bus)
     e = {**os.environ, **env, "ORG_ROOT": str(ws_org), "ORG_DATABASE_URL": url}
 
-    def working(tree: dict) -> bool:  # the CLI and its child run
-        return sum(str(exe) in c or "10**6" in c for _s, c in tree.values()) >= 2
-
-    _run_and_stop(ws_org, e, ["--lane", "builder"], working, sig, bus, t)
-    assert not [pid for pid, (_pp, _s, c) in _proc_table().items() if str(exe) in c or "10**6" in c]
+    _run_and_stop(
+        ws_org,
+        e,
+        ["--lane", "builder"],
+        cli_working(ws_org, mark),
+        sig,
+        bus,
+        t,
+        CLI_STOPPED,
+        [mark, str(exe)],
+    )
 
 
 @SIGNALS
@@ -180,6 +230,8 @@ def test_org_run_stopped_with_a_built_in_worker_hung_on_its_model_call_ends_in_b
                     "org.agents.worker" in c and "bwrap" in c for _s, c in tree.values()
                 )
 
-            _run_and_stop(org_copy, e, [], working, sig, bus, t)
+            _run_and_stop(
+                org_copy, e, [], working, sig, bus, t, WORKER_STOPPED, [uuid.uuid4().hex, str(org_copy)]
+            )
     finally:
         srv.stop()
