@@ -89,26 +89,27 @@ class _Started:
 
 
 def _listening(path: Path) -> bool:
-    """A Unix socket someone accepts on (a file left by a dead broker is not: bound into a room, the room would
-    keep that dead socket even after a new broker listens at the path)."""
-    import socket
+    """A broker serving at `path`: its ping is sent (a well-formed request, not a bare connection), and a socket
+    file left by a dead broker (refused, or closed unanswered) is not one: bound into a room, the room would keep
+    that dead socket even after a new broker listens at the path. A broker that accepts but is slow to answer
+    (a loaded machine) still is one: its room gets its socket."""
+    from org.identity.brokerclient import BrokerDown, request
 
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        s.settimeout(1.0)
-        s.connect(str(path))
-        return True
-    except OSError:
+        request(path, {"op": "ping"}, timeout=1.0)
+    except BrokerDown:
         return False
-    finally:
-        s.close()
+    except OrgError:  # it answered with an error, or accepted and did not answer in time: it serves
+        return True
+    return True
 
 
 @dataclass
 class Rooms:
     """Where a run's jobs are worked: `isolation` (org.runtime.Isolation), the sockets handed into each room.
     A job that needs no workspace (every job but a builder's on a repository) takes a spare room started ahead
-    (its Python and imports ready: a room costs a process start, ~1 s here); `spares` of them are kept."""
+    (its Python and imports ready: a room costs a process start, ~1 s here); `spares` of them are kept for each
+    lane's limits seen (a room's limits are set when it starts)."""
 
     cfg: Any
     isolation: Any
@@ -246,25 +247,37 @@ class Rooms:
         return _Started(room, proc, scratch)
 
     def _take_spare(self, limits: Any = None) -> _Started:
-        """A spare room started with `limits` (a room's limits are set when it starts); else a new one."""
-        with self._lock:
-            keep = []
-            while self._spare:
-                s = self._spare.pop(0)
-                if limits is not None and s.room.limits != limits:  # another lane's: kept for it
-                    keep.append(s)
-                    continue
-                # a spare started before the run's broker listened has no broker socket: never handed a job
-                stale = "broker" not in s.room.sockets and self.broker is not None and _listening(self.broker)
-                if s.proc.poll() is None and not stale:
-                    self._spare = keep + self._spare
-                    return s
-                s.discard()
-            self._spare = keep
-        return self._start(None, limits)
+        """A spare room started with `limits` (a room's limits are set when it starts); else a new one. The
+        broker is probed outside the lock (a probe may wait on a loaded broker; other jobs take spares meanwhile)."""
+        while True:
+            dead: list[_Started] = []
+            with self._lock:
+                s = None
+                for i, c in enumerate(self._spare):
+                    if limits is not None and c.room.limits != limits:  # another lane's: kept for it
+                        continue
+                    if c.proc.poll() is not None:
+                        dead.append(c)
+                        continue
+                    s = self._spare.pop(i)
+                    break
+                self._spare = [c for c in self._spare if not any(c is d for d in dead)]
+            for c in dead:
+                c.discard()
+            if s is None:
+                return self._start(None, limits)
+            # a spare started before the run's broker listened has no broker socket: never handed a job
+            if "broker" in s.room.sockets or self.broker is None or not _listening(self.broker):
+                return s
+            s.discard()
 
     def _refill(self, limits: Any = None) -> None:
-        """Start spare rooms in the background up to `spares` (with `limits`: the lane's that took the last)."""
+        """Start a spare room in the background when fewer than `spares` of `limits` are kept (spares are kept
+        per limits seen, one lane's never made way for another's: two lanes of different limits taking turns
+        would otherwise each find the other's spare and start its room while the job waits)."""
+
+        def same() -> int:
+            return sum(1 for s in self._spare if limits is None or s.room.limits == limits)
 
         def fill() -> None:
             try:
@@ -272,18 +285,14 @@ class Rooms:
             except OSError:
                 return
             with self._lock:
-                if not self._closed and len(self._spare) < self.spares:
+                if not self._closed and same() < self.spares:
                     self._spare.append(s)
                     return
             s.discard()
 
         with self._lock:
-            if self._closed:
+            if self._closed or same() >= self.spares:
                 return
-            if len(self._spare) >= self.spares:  # full: a spare of other limits makes room for this lane's
-                if limits is None or not self._spare or any(s.room.limits == limits for s in self._spare):
-                    return
-                self._spare.pop(0).discard()
         threading.Thread(target=fill, name="org-room-spare", daemon=True).start()
 
     def _workspace(self, port: Any, claim: Any, lane: Any) -> tuple[Path | None, dict | None]:

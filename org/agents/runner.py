@@ -133,6 +133,7 @@ class Dispatcher:
         self._claim_locks: dict[str, threading.Lock] = {}
         self._empty: dict[str, tuple[float, int]] = {}  # lane -> (when a pass found nothing, generation)
         self._pipe_failed = 0  # the pipeline's steps that raised in a row (one: its retry is awaited)
+        self._pipe_said: str | None = None  # the pipeline's trouble last said (said once until a success)
         self.lanes = [
             n
             for n, lane in cfg.lanes.items()
@@ -270,12 +271,13 @@ class Dispatcher:
             done = self.pipeline()
         except Exception as exc:
             why = f"org's pipeline: {type(exc).__name__}: {getattr(exc, 'message', None) or exc}"[:400]
-            if why != getattr(self, "_pipe_said", None):
+            if why != self._pipe_said:
                 self._pipe_said = why
                 self.runner.note("error", why)
             self._pipe_failed += 1
             return False, time.monotonic() + PIPELINE_RETRY_S
         self._pipe_failed = 0
+        self._pipe_said = None  # the same trouble coming back later is said again
         if done:
             with self._lock:
                 self._generation += 1

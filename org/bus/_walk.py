@@ -127,7 +127,7 @@ def _one_pass(
     Python on the values the walk reads anyway (`_fit`), and linked; anything off is a problem naming UNSURE."""
     cur = conn.cursor()
     cur.execute(
-        "SELECT task, type, body, hash FROM events WHERE seq >= ? AND seq <= ? ORDER BY seq", (lo, hi)
+        "SELECT seq, task, type, body, hash FROM events WHERE seq >= ? AND seq <= ? ORDER BY seq", (lo, hi)
     )
     at = lo
     try:
@@ -138,11 +138,12 @@ def _one_pass(
                 return at - 1, prev, (at, UNSURE)
             if not rows:
                 break
-            tasks, types, bodies, hashes = zip(*rows, strict=True)
+            seqs, tasks, types, bodies, hashes = zip(*rows, strict=True)
             k = len(hashes)
             try:
                 if (
-                    not _fit(at, tasks, types, bodies, hashes)
+                    seqs != tuple(range(at, at + k))  # each row's own seq, not its position (a seq twice)
+                    or not _fit(at, tasks, types, bodies, hashes)
                     or _links(prev, hashes, bodies) != list(hashes)
                     or _off_anchor(at, hashes, anchors) is not None
                 ):

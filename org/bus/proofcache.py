@@ -48,10 +48,14 @@ def code_digest(memo_dir: Path | None = None, base: Path | None = None) -> str:
     files = _sources(base)
     memo: Path | None = None
     if memo_dir is not None:
-        h = hashlib.sha256(b"org prover stat v1\0")
+        # where the sources are and each one's inode and change time too: two installs with equal names, sizes
+        # and mtimes (a fixed SOURCE_DATE_EPOCH, Nix) or an edit with its mtime put back never share a digest
+        h = hashlib.sha256(b"org prover stat v2\0" + str(base.resolve()).encode() + b"\0")
         for name, f in files:
-            st = f.stat()
-            h.update(f"{name}\0{st.st_mtime_ns}\0{st.st_size}\0".encode())
+            st = f.lstat()
+            h.update(
+                f"{name}\0{st.st_mtime_ns}\0{st.st_size}\0{st.st_ino}\0{st.st_ctime_ns}\0{st.st_mode}\0".encode()
+            )
         memo = memo_dir / h.hexdigest()
         try:
             said = memo.read_text(encoding="ascii").strip()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from org.engine.state import TaskState, fold
 from org.sim.transitions import Replayed
@@ -103,6 +104,7 @@ class Worker:
         "on_duty",
         "usd_call",
         "usd_token",
+        "ln",
     )
 
     def __init__(self, actor, rng: random.Random) -> None:
@@ -113,10 +115,11 @@ class Worker:
         self.start = self.seg = self.tokens = self.usd_call = self.usd_token = 0.0
         self.calls_left = self.attempt = 0
         self.on_duty = True
+        self.ln: Any = None  # its Lane (set by the world: the hot path reads it without a look-up)
 
 
 class Lane:
-    __slots__ = ("name", "human", "cap", "queue", "idle", "running", "members", "ids")
+    __slots__ = ("name", "human", "cap", "queue", "idle", "running", "members", "ids", "stat")
 
     def __init__(self, name: str, human: bool, cap: int | None) -> None:
         self.name, self.human, self.cap = name, human, cap if cap else 1 << 30
@@ -125,3 +128,6 @@ class Lane:
         self.idle: list[Worker] = []
         self.members: list[Worker] = []
         self.ids: tuple[str, ...] = ()  # the members' ids, in order
+        self.stat: Any = (
+            None  # the recorder's queue-length integral (metrics._Integral), set at the first job queued
+        )

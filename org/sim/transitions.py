@@ -313,9 +313,9 @@ class Transitions:
         kept: Any = self.whos.get((sig, gate), _ABSENT)
         if kept is not None and kept is not _ABSENT:
             ok_outside, unseen, at = kept
-            inside = set(names)
-            if not (unseen - inside):
-                return (ok_outside - inside) | {names[i] for i in at}
+            if not unseen or unseen.issubset(names):  # (no set of the names made: they are a handful)
+                out = ok_outside.difference(names)
+                return out.union([names[i] for i in at]) if at else out
         ids = flow.eligible_members(self.cfg, task.state, gate)
         if kept is _ABSENT:
             self.whos[(sig, gate)] = self._who_shape(ids, names, lane)

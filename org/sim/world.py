@@ -81,7 +81,7 @@ class World(ModelCalls, Standups):
                     w.pool, w.stats, w.bucket = pool, stats, bucket if bucket.limited else None
                     w.usd_call, w.usd_token = pool.usd_per_call, pool.usd_per_mtok / 1e6
             self.workers[a.id] = w
-            lane = self.lanes[a.lane]
+            lane = w.ln = self.lanes[a.lane]
             lane.members.append(w)
             if a.is_human and not self.cal.always:
                 w.on_duty = False
@@ -158,8 +158,10 @@ class World(ModelCalls, Standups):
 
     # ---- jobs and dispatch ------------------------------------------------------------------
     def _enqueue(self, task: Task, gate: str) -> None:
-        for j in [j for j in task.queued if j.gate == gate]:
-            self._kill(j)
+        queued = task.queued
+        if queued:
+            for j in [j for j in queued if j.gate == gate]:
+                self._kill(j)
         kind, quorum, lane = self.gate_specs[(task.workflow, gate)]
         slots = 1
         if kind in ("review", "approval"):
@@ -170,8 +172,11 @@ class World(ModelCalls, Standups):
             self._queue(Job((task.n, self.jobs), task, gate, kind, lane, now))
         ln = self.lanes[lane]
         self._dispatch(ln)
-        if ln.idle and any(j.gate == gate for j in task.queued):
-            self._nobody_may(task, gate, ln)
+        if ln.idle:
+            for j in queued:
+                if j.gate == gate:
+                    self._nobody_may(task, gate, ln)
+                    return
 
     def _nobody_may(self, task: Task, gate: str, lane: Lane) -> None:
         """A job the lane's idle members all refused: when no member at all may take it (e.g. the gate's
@@ -190,16 +195,21 @@ class World(ModelCalls, Standups):
         self.loop.after(wf.limits.no_progress_seconds + 1.0, self._stalled, (task, self.loop.now))
 
     def _queue(self, job: Job) -> None:
-        insort(self.lanes[job.lane].queue, (*job.key, job))
+        ln = self.lanes[job.lane]
+        insort(ln.queue, (*job.key, job))
         job.task.queued.append(job)
-        self.rec.queue(job.lane).add(self.loop.now, 1)
+        stat = ln.stat
+        if stat is None:  # made at the lane's first job, as the recorder made it (its order is the report's)
+            stat = ln.stat = self.rec.queue(ln.name)
+        stat.add(self.loop.now, 1)
 
     def _kill(self, job: Job) -> None:
         """Take a job out of its lane's queue (picked up, or no longer wanted)."""
-        q = self.lanes[job.lane].queue
+        ln = self.lanes[job.lane]
+        q = ln.queue
         del q[bisect_left(q, job.key)]  # (n, seq) sorts just before (n, seq, job)
         job.task.queued.remove(job)
-        self.rec.queue(job.lane).add(self.loop.now, -1)
+        ln.stat.add(self.loop.now, -1)  # (queued before: its stat is set)
 
     def _dispatch(self, lane: Lane) -> None:
         """Idle members take queued jobs: the first idle member (in idle order) takes the first job (oldest
@@ -257,7 +267,7 @@ class World(ModelCalls, Standups):
 
     def _start(self, w: Worker, job: Job) -> None:
         now = self.loop.now
-        self.lanes[w.lane].running += 1
+        w.ln.running += 1
         w.job, w.start = job, now
         rec = self.rec
         if now >= rec.t0:
@@ -331,7 +341,7 @@ class World(ModelCalls, Standups):
             for d in found:
                 d.found = False
             self._free(w)
-            self._dispatch(self.lanes[w.lane])
+            self._dispatch(w.ln)
             return
         finally:
             rec.engine_calls += 1
@@ -361,10 +371,10 @@ class World(ModelCalls, Standups):
                 task.sig = None  # moved outside the transition memo: its shape is read again when needed
                 self._moved(task)
                 self._apply(task, extra)
-        self._dispatch(self.lanes[w.lane])
+        self._dispatch(w.ln)
 
     def _free(self, w: Worker) -> None:
-        lane = self.lanes[w.lane]
+        lane = w.ln
         lane.running -= 1
         now = self.loop.now
         if w.human:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -84,14 +85,38 @@ class _Runner:
         self.notes.append((kind, text))
 
 
-def _listen(path: Path):
-    """A Unix socket listening at `path` (what the run's broker makes)."""
-    import socket
+class _Listening:
+    """A Unix socket at `path` answering the broker's ping as the run's broker does (one line in, one out)."""
 
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.bind(str(path))
-    s.listen(8)
-    return s
+    def __init__(self, path: Path) -> None:
+        import socket
+
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(str(path))
+        self.sock.listen(8)
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            with c:
+                if c.makefile("rb").readline().strip():
+                    c.sendall(b'{"ok": true, "result": {}}\n')
+
+    def close(self) -> None:
+        import socket
+
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+        self.sock.close()
+
+
+def _listen(path: Path) -> _Listening:
+    """What the run's broker makes: a socket answering its ping."""
+    return _Listening(path)
 
 
 def _rooms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: str, **kw) -> tuple[rooms.Rooms, Path]:

@@ -1,6 +1,8 @@
-"""A lane's `room:` limits reach its rooms and bind (ADR 0291): an agent that spins in a lane with a 1 s CPU limit
-is killed and its job failed with the reason, for the built-in agents' rooms and a coding CLI's alike; one
-that ignores SIGXCPU dies at the limit's hard bound. Real bubblewrap, real processes, a real bus for the CLI."""
+"""A lane's `room:` limits (ADR 0291): they replace only what they say in its rooms' limits; a built-in agent's
+worker that spins in a lane with a 1 s CPU limit is killed and its job failed with the reason (not released);
+`org config show` gives them with their file and line. Real bubblewrap and processes. A coding CLI's room under
+the same limits (one ignoring SIGXCPU too) is tested in tests/agents/clis/test_jobs.py, the relay's saying of it
+in tests/runtime/test_relay_cpu_limit.py, spare rooms kept per limits in tests/agents/test_room_spares.py."""
 
 from __future__ import annotations
 

@@ -1,0 +1,79 @@
+"""Spare rooms and the broker probe (review findings on ADR 0291's per-lane limits): spares are kept per lane
+limits, so two lanes of different limits taking turns each find theirs; the probe of the run's broker is its
+ping (a well-formed request the broker answers and counts as one, no refusal), not a bare connection. Real
+bubblewrap rooms, a real broker daemon."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import threading
+import time
+
+import pytest
+
+import org.agents.rooms as rooms
+from org.runtime import probe
+from tests.agents.test_room_attack import _rooms
+
+needs_bwrap = pytest.mark.skipif(not probe()[0], reason="bubblewrap does not start here")
+
+
+def test_the_broker_probe_is_a_ping_the_broker_counts_as_no_refusal(org_copy):
+    from tests.identity.test_broker import _daemon
+
+    d = _daemon(org_copy, f"sqlite:///{org_copy / '.org' / 'org.db'}")
+    d.bind()
+    th = threading.Thread(target=d.serve, daemon=True)
+    th.start()
+    try:
+        assert [rooms._listening(d.path) for _ in range(3)] == [True, True, True]
+        counts = d.status()
+        assert (counts["requests"], counts["refusals"]) == (3, 0), counts
+    finally:
+        d.stop()
+        th.join(5)
+    assert not rooms._listening(d.path)  # its socket file, if left, answers nothing
+    d.path.parent.rmdir() if d.path.parent.exists() and not any(d.path.parent.iterdir()) else None
+
+
+def _wait_spare(R: rooms.Rooms, limits) -> rooms._Started:
+    deadline = time.monotonic() + 120  # a hang guard: a room starts in ~1 s here, more under load
+    while time.monotonic() < deadline:
+        with R._lock:
+            got = [s for s in R._spare if s.room.limits == limits]
+        if got:
+            return got[0]
+        time.sleep(0.05)
+    raise AssertionError(f"no spare room of {limits} was started")
+
+
+@pytest.mark.slow
+@needs_bwrap
+def test_two_lanes_of_different_limits_taking_turns_each_find_their_spare_room(tmp_path, monkeypatch):
+    """The dispatcher takes a spare for a lane's job and refills one of that lane's limits (Rooms.run). With
+    `spares: 1` kept overall, lane B's refill made lane A's spare go and the reverse: every job of either
+    started its room while it waited (~1 s each)."""
+    R, _ws = _rooms(tmp_path, monkeypatch, "", spares=1)
+    monkeypatch.setattr(
+        rooms, "WORKER", [sys.executable, "-c", "import time\ntime.sleep(60)"]
+    )  # a spare's room
+    a = rooms.default_limits()
+    b = dataclasses.replace(a, cpu_s=a.cpu_s + 1)
+    taken = []
+    try:
+        for limits in (a, b):  # warm up: each lane's first job starts its room, then a spare of its limits
+            taken.append(R._take_spare(limits))
+            R._refill(limits)
+            _wait_spare(R, limits)
+        for _round in range(2):
+            for limits in (a, b):
+                spare = _wait_spare(R, limits)
+                got = R._take_spare(limits)
+                taken.append(got)
+                R._refill(limits)
+                assert got is spare and got.room.limits == limits, (_round, limits)
+    finally:
+        for s in taken:
+            s.discard()
+        R.close()
