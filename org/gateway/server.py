@@ -61,6 +61,9 @@ _STATUS = {"rate_limited": 429, "quota_exhausted": 429, "unavailable": 503, "aut
 _CALLER: contextvars.ContextVar[str | None] = contextvars.ContextVar("org_gateway_caller", default=None)
 # and its holder as the door re-checked it at the call's start (Guard.reserve/settle read nothing again for it)
 _HELD: contextvars.ContextVar[Any] = contextvars.ContextVar("org_gateway_held", default=None)
+# a first attempt the pacer starts later than this after the holder checks (it waited for a busy budget or a
+# cooldown) is checked again, as every retry is (Gateway._complete)
+RECHECK_AFTER_S = 0.05
 
 
 @dataclass
@@ -218,6 +221,19 @@ class Gateway:
             "expires": grant.expires,
         }
 
+    def _checked(self, grant: Grant, model: str) -> None:
+        """_holder_checks through one pooled door, failing closed: a bus that cannot be read refuses (503)."""
+        try:
+            with self._door() as door:
+                self._holder_checks(grant, model, door)
+        except Refusal:
+            raise
+        except Exception as exc:
+            self._refused(grant, model, "switches", f"could not read the bus ({type(exc).__name__})")
+            raise Refusal(
+                503, "switches_unreadable", "refused: the kill switches cannot be read; retry later"
+            ) from None
+
     def _holder_checks(self, grant: Grant, model: str, door: Guard) -> None:
         """Before each call, as the grant's job holder: the job token is valid and its lease runs (else the grant
         dies with it, 401), no switch covers its actor, lane, vendor or task (403), and its task's pinned policy
@@ -295,16 +311,7 @@ class Gateway:
             why = f"model '{model}' is not allowed for lane {grant.lane} (allowed: {', '.join(grant.models)})"
             self._refused(grant, model, "model", why)
             raise Refusal(403, "model_not_allowed", f"refused: {why}")
-        try:  # the job token, its lease and the switches through one pooled door
-            with self._door() as door:
-                self._holder_checks(grant, model, door)
-        except Refusal:
-            raise
-        except Exception as exc:  # fail closed: a bus that cannot be read refuses the call
-            self._refused(grant, model, "switches", f"could not read the bus ({type(exc).__name__})")
-            raise Refusal(
-                503, "switches_unreadable", "refused: the kill switches cannot be read; retry later"
-            ) from None
+        self._checked(grant, model)
         if not self.grants.take_call(grant):
             why = f"job {grant.job} used its allowance of {grant.max_calls} model calls"
             self._refused(grant, model, "allowance", why)
@@ -338,7 +345,7 @@ class Gateway:
 
     def _complete(self, grant: Grant, model: str, call: wire.ChatCall) -> Any:
         from org.agents.agent import estimate_tokens
-        from org.agents.llm import complete
+        from org.agents.llm import CallResult, complete
 
         ep = self._route(grant, model)
 
@@ -358,17 +365,43 @@ class Gateway:
                 timeout_s=ep.timeout_s,
                 extra=call.params,
             )
+        # Before every attempt the pacer makes (its retries after a 503 or a 429, a first attempt that waited for
+        # a busy budget), the holder is checked again (one read, _holder_checks): a kill switch thrown or a token
+        # revoked while the call waited stops it before the model is called. The booking is settled back (the
+        # attempt answers as an unmade call) and the refusal raised once the pacer returns.
+        checked_at = time.monotonic()
+        refused: list[Refusal] = []
+        attempts = 0
+
+        def attempt() -> Any:
+            nonlocal attempts
+            attempts += 1
+            if attempts > 1 or time.monotonic() - checked_at > RECHECK_AFTER_S:
+                try:
+                    self._checked(grant, model)
+                except Refusal as r:
+                    refused.append(r)
+                    return CallResult(
+                        model="", called="", provider=ep.budget_key, outcome="error", error=r.code
+                    )
+            return once()
+
         with telemetry.chat_span(grant, model, getattr(ep, "family", None)) as span:
             caller = _CALLER.set(grant.job_token)  # the shared rate budgets are booked as the job's holder
             held = _HELD.set(grant.held)
             try:
-                res = self.pacer.call(ep.budget_key, estimate_tokens(call.messages), once)
+                res = self.pacer.call(ep.budget_key, estimate_tokens(call.messages), attempt)
             except OrgError as exc:  # the door refused the booking (the job token went meanwhile)
+                self._checked(
+                    grant, model
+                )  # refuses with what changed (revoked, released, paused), if it can tell
                 self._refused(grant, model, "rate", exc.message)
                 raise Refusal(503, "budget_unreadable", f"refused: {exc.message}") from None
             finally:
                 _CALLER.reset(caller)
                 _HELD.reset(held)
+            if refused:
+                raise refused[0]
             span.usage(res)
             return self._after(grant, model, res, price_later=fwd)
 
