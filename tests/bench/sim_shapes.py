@@ -33,6 +33,19 @@ def _rename(x: Any, names: dict[str, str]) -> Any:
     return x
 
 
+def canonical(state: dict, names: list[str], profiles: dict) -> str:
+    """The state under a renaming that does not depend on the order names arrived in (a heuristic: each name is
+    placed by the state as seen from it, every other name read as its profile; ties keep the task's order, so
+    equal states may still differ here, never the reverse). The full state, reasons included."""
+    kind = {n: str(profiles.get(n, "revision" if i else "task")) for i, n in enumerate(names)}
+
+    def seen_from(n: str) -> str:
+        return json.dumps(_rename(state, {**kind, n: "@me"}), sort_keys=True)
+
+    order = sorted(range(len(names)), key=lambda i: (seen_from(names[i]), i))
+    return json.dumps(_rename(state, {names[i]: f"@{k}" for k, i in enumerate(order)}), sort_keys=True)
+
+
 def views(state: dict, names: list[str], profiles: dict) -> list[str]:
     """The state as text under each view, coarser and coarser."""
     out = []
@@ -48,6 +61,7 @@ def views(state: dict, names: list[str], profiles: dict) -> list[str]:
         for r in g["reviews"]:
             r.pop("why", None)
     out.append(json.dumps(j, sort_keys=True))
+    out.append(canonical(state, names, profiles))
     by_profile = {f"@{i}": str(profiles.get(n, "revision" if i else "task")) for i, n in enumerate(names)}
     j = _rename(j, by_profile)
     j["authors"] = sorted(set(j["authors"]))
@@ -60,6 +74,7 @@ VIEWS = [
     "  and the count of events folded left out",
     "  and reviews of revisions other than the gate's bound one left out",
     "  and the gates' reasons and reviews' explanations left out",
+    "states equal up to a renaming independent of arrival order (heuristic; all fields)",
     "  and names by profile only (an upper bound: who is who is lost)",
 ]
 
