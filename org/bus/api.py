@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal, overload
 
@@ -423,30 +423,48 @@ class Bus:
         return _switches.list_switches(self.ctx, active_only=active_only)
 
     def pauses_covering(
-        self, *, actor: str | None = None, lane: str | None = None, task: str | None = None
+        self,
+        *,
+        actor: str | None = None,
+        lane: str | None = None,
+        task: str | None = None,
+        vendors: Iterable[str] = (),
     ) -> list[dict]:
-        """The active switches that cover this actor, lane and task (and 'all'), most specific first."""
+        """The active switches that cover this actor, lane and task, the `vendors` of the model called (and
+        'all'), most specific first."""
         from org.bus.context import task_key
 
         cfg = self.config()
         key = task_key(task) if task else None
-        return self.store.read(lambda tx: _switches.covering(tx, cfg, actor=actor, lane=lane, task=key))
+        vs = tuple(vendors)
+        return self.store.read(
+            lambda tx: _switches.covering(tx, cfg, actor=actor, lane=lane, task=key, vendors=vs)
+        )
 
     def holder_state(
-        self, token_id: str, job: int, *, actor: str, lane: str | None, task: str | None
+        self,
+        token_id: str,
+        job: int,
+        *,
+        actor: str,
+        lane: str | None,
+        task: str | None,
+        vendors: Iterable[str] = (),
     ) -> tuple[dict | None, tuple[str, str | None, float | None] | None, list[dict]]:
         """In one read: a job token's row, its job's lease (status, fencing token, expiry) and the active
-        switches covering its actor, lane and task (org.identity.guard.Guard.still_holding judges them)."""
+        switches covering its actor, lane and task and the `vendors` of the model called
+        (org.identity.guard.Guard.still_holding judges them)."""
         from org.bus import identityrows
         from org.bus.context import task_key
 
         cfg = self.config()
         key = task_key(task) if task else None
+        vs = tuple(vendors)
         return self.store.read(
             lambda tx: (
                 identityrows.token_row(tx, token_id),
                 identityrows.job_lease(tx, job),
-                _switches.covering(tx, cfg, actor=actor, lane=lane, task=key),
+                _switches.covering(tx, cfg, actor=actor, lane=lane, task=key, vendors=vs),
             )
         )
 

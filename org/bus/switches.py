@@ -9,6 +9,7 @@ revocation keeps the same rule (org.identity.tokens, `able_resumers`). A pause o
 from __future__ import annotations
 
 import getpass
+from collections.abc import Iterable
 
 from org.bus.context import Ctx, task_key
 from org.bus.payloads import SwitchChanged
@@ -17,7 +18,7 @@ from org.bus.tx import prepared
 from org.bus.usage import UNKNOWN_SPEND
 from org.config.loader import OrgConfig
 from org.engine import rule_ids
-from org.engine.pauses import describe, pausing_switch, switch_keys, vendors_of
+from org.engine.pauses import describe, lane_vendors, pausing_switch, switch_keys, vendors_of
 from org.engine.policy import decide
 from org.errors import Conflict, Denied, IntegrityError, NotFound, Paused, UsageError
 
@@ -136,10 +137,14 @@ def covering(
     actor: str | None = None,
     lane: str | None = None,
     task: str | None = None,
+    vendors: Iterable[str] = (),
 ) -> list[dict]:
-    """Active switches that cover this actor / lane / task (plus 'all'), most specific first (org.engine.pauses)."""
+    """Active switches that cover this actor / lane / task, the `vendors` of the model called (plus 'all'), most
+    specific first (org.engine.pauses)."""
     on = {(s["scope"], s["target"]): s for s in active_switches(tx)}
-    keys = switch_keys(cfg, task=task, actors=[actor] if actor else [], lanes=[lane] if lane else [])
+    keys = switch_keys(
+        cfg, task=task, actors=[actor] if actor else [], lanes=[lane] if lane else [], vendors=vendors
+    )
     return [on[(scope, target)] for scope, target, _ in keys if (scope, target) in on]
 
 
@@ -185,7 +190,7 @@ def _target(tx: Tx, cfg: OrgConfig | None, scope: str, target: str | None) -> st
     if scope == "lane" and target not in cfg.lanes:
         raise NotFound(f"no lane '{target}' (lanes: {', '.join(sorted(cfg.lanes))})")
     if scope == "vendor":
-        known = set().union(*(vendors_of(cfg, a) for a in cfg.actors))
+        known = set().union(*(vendors_of(cfg, a) for a in cfg.actors), lane_vendors(cfg))
         if target.lower() not in known:
             raise NotFound(f"no actor uses vendor '{target}' (known: {', '.join(sorted(known))})")
         return target.lower()

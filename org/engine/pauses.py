@@ -15,7 +15,13 @@ from typing import Any
 from org.config.families import vendor_of
 from org.config.loader import OrgConfig
 
-__all__ = ["vendors_of", "switch_keys", "pausing_switch", "describe"]
+__all__ = ["vendors_of", "vendors_of_model", "lane_vendors", "switch_keys", "pausing_switch", "describe"]
+
+
+def vendors_of_model(model: str, family: str | None = None) -> set[str]:
+    """Vendor names that cover a call to `model`: its family, its provider prefix and its model string. What the
+    model gateway checks for the model a call is routed to, whichever member makes it."""
+    return {x.lower() for x in (family or "", vendor_of(model), model) if x}
 
 
 def vendors_of(cfg: OrgConfig | None, actor: str) -> set[str]:
@@ -25,7 +31,17 @@ def vendors_of(cfg: OrgConfig | None, actor: str) -> set[str]:
         return set()
     if a.is_human or not a.model:
         return {"human"}
-    return {x.lower() for x in (a.family or "", vendor_of(a.model), a.model) if x}
+    return vendors_of_model(a.model, a.family)
+
+
+def lane_vendors(cfg: OrgConfig | None) -> set[str]:
+    """Vendors of every model a lane lets its members call (`models:`): switches `org pause --vendor` accepts
+    beside its actors' own."""
+    out: set[str] = set()
+    for lane in cfg.lanes.values() if cfg is not None else ():
+        for m in getattr(lane, "models", None) or ():
+            out |= vendors_of_model(m)
+    return out
 
 
 def switch_keys(
@@ -35,14 +51,16 @@ def switch_keys(
     actors: Iterable[str] = (),
     lanes: Iterable[str] = (),
     vendor: str | None = None,
+    vendors: Iterable[str] = (),
     everything: bool = True,
 ) -> list[tuple[str, str, str]]:
     """(scope, target, label) of every switch that stops this work, most specific first, without repeats.
-    An actor brings its lane (from cfg) and its vendors; `everything=False` leaves out 'all'."""
+    An actor brings its lane (from cfg) and its vendors; `vendors` adds those of the model a call is routed
+    to (vendors_of_model); `everything=False` leaves out 'all'."""
     actors = [a for a in actors if a]
     own_lanes = [cfg.actors[a].lane for a in actors if cfg is not None and a in cfg.actors]
     lanes = [ln for ln in [*lanes, *own_lanes] if ln]
-    vendors = [vendor.lower()] if vendor else []
+    vendors = ([vendor.lower()] if vendor else []) + sorted({v.lower() for v in vendors if v})
     for a in actors:
         vendors += sorted(vendors_of(cfg, a))
     wanted = (

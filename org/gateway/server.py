@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from org import telemetry, unixsock
+from org.engine.pauses import vendors_of_model
 from org.errors import Conflict, Denied, OrgError, Paused, UsageError
 from org.gateway import wire
 from org.gateway.grants import Grant, Grants
@@ -240,12 +241,15 @@ class Gateway:
         allows the model (ADR 0120, 403). A holder the door verified before is re-checked in one read
         (Guard.still_holding, ADR 0285); any change found there goes the whole way, which refuses and records."""
         held = grant.held
-        if held is not None and door.still_holding(grant.job_token, held):
+        # the vendor switches of the model the call is routed to (a lane's `models:`), not only the member's own
+        ep = self._route(grant, model)
+        vendors = vendors_of_model(model, ep.family)
+        if held is not None and door.still_holding(grant.job_token, held, vendors=vendors):
             self._pinned_model(grant, model, door)
             return
         try:
             grant.held = None
-            hits = door.pauses_covering(grant.job_token)
+            hits = door.pauses_covering(grant.job_token, vendors=vendors)
             # remembered for the next call: the holder as the door verifies it now
             held = None if hits else door.holding(grant.job_token, command="model.call")
         except Paused as exc:  # its actor is paused: the door refuses the token itself

@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -515,12 +515,13 @@ class Guard:
         self.lease_live(p, command)
         return Holding(p, tuple(sorted(row.items())))
 
-    def still_holding(self, token: str | None, held: Holding) -> bool:
+    def still_holding(self, token: str | None, held: Holding, *, vendors: Iterable[str] = ()) -> bool:
         """In one read of the bus: True only if `token` still carries the secret of the row `held` was verified
         with, that row is unchanged (not revoked, swept or rewritten), the job's lease runs under the same
         fence, and no switch covers its actor, vendor, lane, task or everything. False for anything else: the
         caller then asks the whole way (holding(), pauses_covering()), which refuses and records as always. A
-        True answer is never one those would not give (tests/gateway/test_gateway_door.py attacks it)."""
+        True answer is never one those would not give (tests/gateway/test_gateway_door.py attacks it). `vendors`:
+        those of the model the call is routed to (org.engine.pauses.vendors_of_model), whoever the member is."""
         p = held.principal
         if p.via != "job" or p.job is None or not self.tokens.holds(token, dict(held.row)):
             return False  # not the token the door verified: nothing read for it
@@ -530,7 +531,7 @@ class Guard:
         job = p.job
         with acting(p):
             row, lease, hits = self._bus.holder_state(
-                p.token_id, job, actor=p.actor, lane=p.lane, task=p.task
+                p.token_id, job, actor=p.actor, lane=p.lane, task=p.task, vendors=tuple(vendors)
             )
         return (
             row is not None
@@ -944,8 +945,10 @@ class Guard:
         lane: str | None = None,
         task: str | None = None,
         as_: str | None = None,
+        vendors: Iterable[str] = (),
     ) -> list[dict]:
-        """The active switches that cover this actor, lane and task (a pause a caller must honour before acting).
+        """The active switches that cover this actor, lane and task and the `vendors` of the model a call is
+        routed to (a pause a caller must honour before acting; asking about a vendor only widens the answer).
         A job token asks only about itself (its actor, lane and task; another is refused, exit 4) while its lease
         runs: how the model gateway checks the switches before each call it makes for the job (ADR 0157)."""
         p = self.principal(token, as_=as_, command="switches", job_ok=True)
@@ -963,7 +966,7 @@ class Guard:
             self.lease_live(p, "switches")
             actor, lane, task = p.actor, p.lane, p.task
         with acting(p):
-            return self._bus.pauses_covering(actor=actor, lane=lane, task=task)
+            return self._bus.pauses_covering(actor=actor, lane=lane, task=task, vendors=tuple(vendors))
 
     def pinned_lane(self, token: str | None) -> Any:
         """The job's lane as its task's pinned policy states it (org.config's Lane; None when the pinned org has

@@ -138,3 +138,55 @@ def test_every_switch_and_a_dead_token_stop_the_pacers_retry_with_their_own_reas
     finally:
         srv.shutdown()
         srv.server_close()
+
+
+def test_a_paused_vendor_stops_a_call_to_its_model_whoever_the_member_is(org_copy):
+    """The builder lane lets its members call both its models (`models:`). `org pause --vendor openai` (accepted:
+    build-gpt uses openai) must refuse build-claude's next call to openai/gpt-5; the switch is keyed by the
+    member's own model's vendors (org.engine.pauses.vendors_of), never the model the call names."""
+    from org.agents.localmodel import LocalModelServer
+    from tests.gateway.test_gateway_door import call  # noqa: F401
+
+    lane = org_copy / "lanes" / "builder.yaml"
+    lane.write_text(lane.read_text() + "models: [anthropic/claude-sonnet-4-5, openai/gpt-5]\n")
+    org = Org(org_copy, Clock())
+    body = json.dumps({"model": "openai/gpt-5", "messages": [{"role": "user", "content": "hi"}]}).encode()
+    with (
+        LocalModelServer() as local,
+        Gateway(org.cfg, org.door, local_url=local.url, env={"ORG_MODELS": "local"}, clock=org.clock) as gw,
+    ):
+        token = gw.grant(org.jt)
+        head = {"authorization": f"Bearer {token}"}
+        assert gw.handle("/v1/chat/completions", head, body)[0] == 200
+        with org.door() as door:
+            door.pause(org.alice, "vendor", "openai", None, note="openai is down")
+        status, headers, _ = gw.handle("/v1/chat/completions", head, body)
+        assert status == 403, f"a call to openai/gpt-5 went through vendor openai's pause ({headers})"
+
+
+def test_a_vendor_only_a_lanes_models_name_can_be_paused_and_stops_the_call(org_copy):
+    """No member's own model is mistral's, but the builder lane lets its members call mistral/mistral-large:
+    `org pause --vendor mistral` is accepted (a vendor a call may be routed to), and it stops that call, on the
+    remembered holder's one read (a second call) as on the first."""
+    from org.agents.localmodel import LocalModelServer
+
+    lane = org_copy / "lanes" / "builder.yaml"
+    lane.write_text(
+        lane.read_text() + "models: [anthropic/claude-sonnet-4-5, openai/gpt-5, mistral/mistral-large]\n"
+    )
+    org = Org(org_copy, Clock())
+    own = json.dumps(
+        {"model": "anthropic/claude-sonnet-4-5", "messages": [{"role": "user", "content": "hi"}]}
+    )
+    other = json.dumps({"model": "mistral/mistral-large", "messages": [{"role": "user", "content": "hi"}]})
+    with (
+        LocalModelServer() as local,
+        Gateway(org.cfg, org.door, local_url=local.url, env={"ORG_MODELS": "local"}, clock=org.clock) as gw,
+    ):
+        head = {"authorization": f"Bearer {gw.grant(org.jt)}"}
+        assert gw.handle("/v1/chat/completions", head, own.encode())[0] == 200  # the holder is remembered
+        with org.door() as door:
+            door.pause(org.alice, "vendor", "mistral", None, note="mistral is down")
+        status, _h, body = gw.handle("/v1/chat/completions", head, other.encode())
+        assert status == 403 and b"vendor mistral" in body, body
+        assert gw.handle("/v1/chat/completions", head, own.encode())[0] == 200  # its own vendor is not paused
