@@ -119,6 +119,7 @@ class Gateway:
         self._ledger_pending = 0
         self._writer: threading.Thread | None = None
         self._closing = False
+        self._stopped = False  # stop() ran: a row queued after it is written inline (_queue)
 
     @classmethod
     def for_database(
@@ -468,14 +469,25 @@ class Gateway:
 
     def _queue(self, row: dict) -> None:
         with self._ledger_cv:
-            self._ledger_rows.append(row)
-            self._ledger_pending += 1
-            if self._writer is None:
-                self._writer = threading.Thread(
-                    target=self._write_ledger, name="org-gateway-ledger", daemon=True
-                )
-                self._writer.start()
-            self._ledger_cv.notify_all()
+            inline = self._closing or self._stopped
+            if not inline:
+                self._ledger_rows.append(row)
+                self._ledger_pending += 1
+                if self._writer is None:
+                    self._writer = threading.Thread(
+                        target=self._write_ledger, name="org-gateway-ledger", daemon=True
+                    )
+                    self._writer.start()
+                self._ledger_cv.notify_all()
+        if inline:
+            # stop() began: no writer is started over a pool it closes; the row is written here, on a door of
+            # its own (a call still answered as the gateway stops, a settle after it)
+            door = self.open_door()
+            try:
+                self._write_row(row, door)
+            finally:
+                with contextlib.suppress(Exception):
+                    door.close()
 
     def _write_ledger(self) -> None:
         while True:
@@ -490,33 +502,36 @@ class Gateway:
                 batch = list(self._ledger_rows)
                 self._ledger_rows.clear()
             for row in batch:
-                later = row.get("later")
-                if later is not None:  # a booking settled off the call's path (_BudgetPort.settle)
-                    try:
-                        with self._door() as door:
-                            later(door)
-                    except OrgError as exc:  # the bucket refills on its own
-                        self.note("budget", f"could not settle a booking: {exc.message}"[:300])
-                    except Exception as exc:
-                        self.note("budget", f"could not settle a booking ({type(exc).__name__})"[:300])
-                    continue
-                grant, model = row.pop("grant"), row.pop("model")
-                try:
-                    if row.pop("price_later", False):
-                        from org.agents.llm import price
-
-                        row["cost_usd"] = price(model, row["tokens_in"], row["tokens_out"])
-                    with self._door() as door:  # as the job's holder: its own job and task, nobody else's
-                        door.record_usage(grant.job_token, model, job=grant.job, task=grant.task, **row)
-                except Exception as exc:  # the answer was paid for: say loudly that the ledger missed it
-                    why = exc.message if isinstance(exc, OrgError) else str(exc)
-                    self.note(
-                        "ledger",
-                        f"could not record a model call of {grant.actor} (job {grant.job}): {why}"[:300],
-                    )
+                with self._door() as door:
+                    self._write_row(row, door)
             with self._ledger_cv:
                 self._ledger_pending -= len(batch)
                 self._ledger_cv.notify_all()
+
+    def _write_row(self, row: dict, door: Guard) -> None:
+        """Write one queued row through `door`: a booking's settle or a usage row (never raises: noted)."""
+        later = row.get("later")
+        if later is not None:  # a booking settled off the call's path (_BudgetPort.settle)
+            try:
+                later(door)
+            except OrgError as exc:  # the bucket refills on its own
+                self.note("budget", f"could not settle a booking: {exc.message}"[:300])
+            except Exception as exc:
+                self.note("budget", f"could not settle a booking ({type(exc).__name__})"[:300])
+            return
+        grant, model = row.pop("grant"), row.pop("model")
+        try:
+            if row.pop("price_later", False):
+                from org.agents.llm import price
+
+                row["cost_usd"] = price(model, row["tokens_in"], row["tokens_out"])
+            # as the job's holder: its own job and task, nobody else's
+            door.record_usage(grant.job_token, model, job=grant.job, task=grant.task, **row)
+        except Exception as exc:  # the answer was paid for: say loudly that the ledger missed it
+            why = exc.message if isinstance(exc, OrgError) else str(exc)
+            self.note(
+                "ledger", f"could not record a model call of {grant.actor} (job {grant.job}): {why}"[:300]
+            )
 
     def flush(self, timeout_s: float = 60.0) -> bool:
         """Wait until every usage row queued so far is written; False if `timeout_s` passed first."""
@@ -574,6 +589,8 @@ class Gateway:
     # -- serving --------------------------------------------------------------------------------------
     def serve(self, *, http: bool = True, unix_path: Path | None = None) -> Gateway:
         """Start serving on 127.0.0.1 (an ephemeral port; `url`) and/or a Unix socket (0600; `socket_path`)."""
+        with self._ledger_cv:
+            self._stopped = False  # served again: rows are queued for a writer again
         handler = _handler(self)
         if http:
             web = _HTTP(("127.0.0.1", 0), handler)
@@ -616,7 +633,9 @@ class Gateway:
             writer, self._writer = self._writer, None
         if writer is not None:
             writer.join()
-        self._closing = False
+        with self._ledger_cv:
+            self._stopped = True
+            self._closing = False
         while not self._pool.empty():
             with contextlib.suppress(Exception):
                 self._pool.get_nowait().close()
@@ -749,9 +768,21 @@ class _BudgetPort:
 
     def settle(self, token: str | None, reservation: Any, used: float) -> dict:
         """A booking settled after the call was made, by the ledger's writer off the call's path (the answer
-        does not wait for it; flush() does): a settle the door refuses (the job token was swept meanwhile) is
-        noted, never raised into the call's answer (the bucket refills on its own)."""
+        does not wait for it; flush() does), except a debt (used beyond the booking), settled here before the
+        answer so the next booking sees it (a crash before the writer ran loses only refunds: ADR 0285). A
+        settle the door refuses (the job token was swept meanwhile) is noted, never raised into the call's
+        answer (the bucket refills on its own)."""
         held = _HELD.get()
+        amount = reservation.amount if hasattr(reservation, "amount") else reservation[1]
+        if (
+            not used <= amount
+        ):  # a debt (used beyond the booking; NaN refused by the door): on the call's path
+            try:
+                with self.gateway._door() as door:
+                    return door.settle(token, reservation, used=used, held=held)
+            except OrgError as exc:
+                self.gateway.note("budget", f"could not settle a booking: {exc.message}"[:300])
+                return {}
         self.gateway._queue({"later": lambda door: door.settle(token, reservation, used=used, held=held)})
         return {}
 
