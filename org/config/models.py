@@ -174,9 +174,17 @@ class Condition(Strict):
         return out
 
 
+# A spend ceiling is a finite number under a sane bound: .inf, .nan or 1e300 would spend without limit (or
+# compare false against every spend).
+MAX_BUDGET_USD = 1e9
+MAX_BUDGET_TOKENS = 10**15
+
+
 class Budget(Strict):
-    usd: float | None = Field(default=None, ge=0, description="Spend ceiling in US dollars.")
-    tokens: int | None = Field(default=None, ge=0, description="Token ceiling.")
+    usd: float | None = Field(
+        default=None, ge=0, le=MAX_BUDGET_USD, allow_inf_nan=False, description="Spend ceiling in US dollars."
+    )
+    tokens: int | None = Field(default=None, ge=0, le=MAX_BUDGET_TOKENS, description="Token ceiling.")
 
 
 # How an agent member works: org's built-in agent, or a coding CLI org starts in the sandbox (org.agents.clis).
@@ -386,7 +394,9 @@ class Limits(Strict):
     no_progress_seconds: int = Field(
         default=3600, ge=1, description="Escalate a task with no event for this long."
     )
-    budget_usd: float | None = Field(default=None, ge=0, description="Spend ceiling per task.")
+    budget_usd: float | None = Field(
+        default=None, ge=0, le=MAX_BUDGET_USD, allow_inf_nan=False, description="Spend ceiling per task."
+    )
 
 
 class Workflow(Strict):

@@ -817,6 +817,38 @@ def room_limits_in_range_are_fine(org):
     return check
 
 
+# A spend ceiling that is no number or no sane bound (.inf, .nan, 1e300) would let a lane or a task spend
+# without limit (or compare false against every spend): refused at its line, as every bad value is.
+@case
+def budget_usd_infinite(org):
+    edit(org, B, "budget: {usd: 20}\n", "budget: {usd: .inf}  # BAD\n")
+    return expect(org, B, "# BAD", "budget.usd", "finite number")
+
+
+@case
+def budget_usd_not_a_number(org):
+    edit(org, B, "budget: {usd: 20}\n", "budget: {usd: .nan}  # BAD\n")
+    return expect(org, B, "# BAD", "budget.usd", "finite number")
+
+
+@case
+def budget_usd_absurdly_large(org):
+    edit(org, B, "budget: {usd: 20}\n", "budget: {usd: 1e300}  # BAD\n")
+    return expect(org, B, "# BAD", "budget.usd", "less than or equal to")
+
+
+@case
+def task_budget_usd_infinite(org):
+    edit(org, CH, "  budget_usd: 5\n", "  budget_usd: .inf  # BAD\n")
+    return expect(org, CH, "# BAD", "limits.budget_usd", "finite number")
+
+
+@case
+def task_budget_usd_absurdly_large(org):
+    edit(org, CH, "  budget_usd: 5\n", "  budget_usd: 1e300  # BAD\n")
+    return expect(org, CH, "# BAD", "limits.budget_usd", "less than or equal to")
+
+
 @pytest.mark.parametrize("name", list(CASES))
 def test_config_error(verdicts, name):
     check, verdict, _ = verdicts[name]
