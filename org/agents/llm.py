@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 __all__ = [
     "CallResult",
+    "redact_credentials",
     "Outcome",
     "litellm_module",
     "warm_litellm",
@@ -568,7 +569,13 @@ _CREDENTIAL = re.compile(
 )
 
 
+def redact_credentials(text: str) -> str:
+    """`text` with every credential it quotes (a bearer token, an api_key=..., an authorization header) as
+    <redacted>: for any exception text from a model call's path that is noted or answered."""
+    return _CREDENTIAL.sub(r"\1<redacted>", text)
+
+
 def _short(text: str, limit: int = 300) -> str:
-    text = _CREDENTIAL.sub(r"\1<redacted>", " ".join(text.split()))
+    text = redact_credentials(" ".join(text.split()))
     text = re.sub(r"^litellm\.\w+: \w+: ", "", text)
     return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -712,7 +712,9 @@ def _handler(gw: Gateway) -> type[BaseHTTPRequestHandler]:
             try:
                 out = gw.handle(self.path, self._headers(), body)
             except Exception as exc:  # a bug must not take the gateway down; the agent hears 500
-                gw.note("error", f"gateway error ({type(exc).__name__}: {exc})"[:300])
+                from org.agents.llm import redact_credentials
+
+                gw.note("error", redact_credentials(f"gateway error ({type(exc).__name__}: {exc})")[:300])
                 out = _json(500, wire.error_body("chat", 500, "the gateway failed on this call", "internal"))
             self._send(*out)
 

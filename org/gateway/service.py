@@ -316,6 +316,14 @@ def _post(env: Mapping[str, str], path: str, bearer: str, timeout_s: float) -> d
         status, body = r.status, r.read(1 << 20)
     except OSError as exc:
         raise GatewayGone(f"the model gateway cannot be reached ({exc})") from None
+    except (
+        ValueError,
+        http.client.HTTPException,
+    ) as exc:  # a token http.client refuses to send (CR/LF in it):
+        # its text quotes the header, token included, so only its type is said
+        raise UsageError(
+            f"the request to the model gateway could not be built ({type(exc).__name__})"
+        ) from None
     finally:
         conn.close()
     try:

@@ -112,3 +112,19 @@ def test_an_unreachable_model_server_still_says_why_without_the_request():
     res = forward(ep, [{"role": "user", "content": "hi"}], {}, "openai/m")
     assert res.outcome == "unavailable" and "refused" in (res.error or "").lower(), res.error
     assert "SECRET" not in (res.error or "")
+
+
+def test_a_job_token_with_a_line_break_never_reaches_the_error_of_asking_the_gateway_for_a_grant():
+    """The agent's side: a job token from the environment with a stray newline makes http.client refuse the
+    header (ValueError quoting it); model_access answers a clear org error without the token, no traceback."""
+    import pytest
+
+    from org.errors import OrgError
+    from org.gateway.service import URL_ENV, model_access
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(OrgError) as e:
+        model_access("orgj_SECRET_token\n", env={URL_ENV: f"http://127.0.0.1:{port}/v1"})
+    assert "SECRET" not in str(e.value), e.value
