@@ -99,8 +99,12 @@ def _model_server(org, first_status: int, on_first):
     return srv, seen
 
 
-@pytest.mark.parametrize("first_status", [503, 429])
-@pytest.mark.parametrize("switch", ["actor", "lane", "vendor", "task", "all", "revoked", "released"])
+# every switch and both dead tokens behind a 503; behind a 429 (a cooldown, ~1 s each) a switch and a token
+@pytest.mark.parametrize(
+    ("switch", "first_status"),
+    [(s, 503) for s in ("actor", "lane", "vendor", "task", "all", "revoked", "released")]
+    + [("lane", 429), ("revoked", 429)],
+)
 def test_every_switch_and_a_dead_token_stop_the_pacers_retry_with_their_own_reason(org, switch, first_status):
     """Whatever changes while the call sits in the pacer (a switch of any scope, the token revoked, the lease
     released), the retry is checked first: no second model call, the refusal names what stopped it."""
