@@ -122,6 +122,12 @@ class Rooms:
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _closed: bool = field(default=False, init=False, repr=False)
     _broker_given_up: bool = field(default=False, init=False, repr=False)
+    _wanted: list[Any] = field(default_factory=list, init=False, repr=False)  # limits of spares to start
+    _maker: threading.Thread | None = field(default=None, init=False, repr=False)
+    _wake: threading.Condition = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._wake = threading.Condition(self._lock)
 
     def run(self, runner: Any, port: Any, claim: Any, actor: str, stopping: threading.Event) -> JobOutcome:
         """The job worked in its room; its outcome (never raises for the worker's trouble)."""
@@ -192,6 +198,7 @@ class Rooms:
         with self._lock:
             self._closed = True
             spare, self._spare = self._spare, []
+            self._wake.notify_all()
         for s in spare:
             s.discard()
 
@@ -274,26 +281,43 @@ class Rooms:
     def _refill(self, limits: Any = None) -> None:
         """Start a spare room in the background when fewer than `spares` of `limits` are kept (spares are kept
         per limits seen, one lane's never made way for another's: two lanes of different limits taking turns
-        would otherwise each find the other's spare and start its room while the job waits)."""
+        would otherwise each find the other's spare and start its room while the job waits).
 
-        def same() -> int:
-            return sum(1 for s in self._spare if limits is None or s.room.limits == limits)
+        Spares are started by one thread that lives until `close`: bubblewrap's --die-with-parent is the kernel's
+        parent-death signal, which follows the thread that forked the room, so a spare started by a thread that
+        then ended was killed with it."""
+        with self._lock:
+            if self._closed or self._same(limits) + self._wanted.count(limits) >= self.spares:
+                return
+            self._wanted.append(limits)
+            if self._maker is None or not self._maker.is_alive():
+                self._maker = threading.Thread(target=self._make_spares, name="org-room-spares", daemon=True)
+                self._maker.start()
+            self._wake.notify()
 
-        def fill() -> None:
+    def _same(self, limits: Any) -> int:
+        return sum(1 for s in self._spare if limits is None or s.room.limits == limits)
+
+    def _make_spares(self) -> None:
+        """The spare rooms' starter (see _refill): lives until the rooms close, so the rooms it started live on."""
+        while True:
+            with self._lock:
+                while not self._wanted and not self._closed:
+                    self._wake.wait()
+                if self._closed:
+                    return
+                limits = self._wanted[0]
             try:
                 s = self._start(None, limits)
             except OSError:
-                return
+                s = None
             with self._lock:
-                if not self._closed and same() < self.spares:
+                self._wanted.pop(0)
+                if s is not None and not self._closed and self._same(limits) < self.spares:
                     self._spare.append(s)
-                    return
-            s.discard()
-
-        with self._lock:
-            if self._closed or same() >= self.spares:
-                return
-        threading.Thread(target=fill, name="org-room-spare", daemon=True).start()
+                    s = None
+            if s is not None:
+                s.discard()
 
     def _workspace(self, port: Any, claim: Any, lane: Any) -> tuple[Path | None, dict | None]:
         """(the task's workspace, the job's handover) for a builder's work job of a repository task (the

@@ -77,3 +77,36 @@ def test_two_lanes_of_different_limits_taking_turns_each_find_their_spare_room(t
         for s in taken:
             s.discard()
         R.close()
+
+
+@pytest.mark.slow
+@needs_bwrap
+def test_a_spare_room_outlives_the_thread_that_started_it(tmp_path, monkeypatch):
+    """bubblewrap's --die-with-parent is the kernel's parent-death signal, which follows the *thread* that forked
+    the room: a spare started by a short-lived thread was SIGKILLed as that thread ended (a CI run: the spare was
+    dead when the job came, so every job waited for a fresh room, and one taken in the gap lost its worker). A
+    spare's room must be started by a thread that lives as long as the spare is kept."""
+    R, _ws = _rooms(tmp_path, monkeypatch, "", spares=1)
+    monkeypatch.setattr(rooms, "WORKER", [sys.executable, "-c", "import time\ntime.sleep(60)"])
+    starters: dict[int, threading.Thread] = {}
+    start = R._start
+
+    def recording(*a, **k):
+        got = start(*a, **k)
+        starters[got.proc.pid] = threading.current_thread()
+        return got
+
+    monkeypatch.setattr(R, "_start", recording)
+    limits = rooms.default_limits()
+    try:
+        for _ in range(3):
+            asker = threading.Thread(target=R._refill, args=(limits,))  # e.g. a dispatcher's worker thread
+            asker.start()
+            asker.join()
+            spare = _wait_spare(R, limits)
+            starter = starters[spare.proc.pid]
+            starter.join(0.5)  # a starter that ends now would take the room with it
+            assert starter.is_alive() and spare.proc.poll() is None, spare.proc.returncode
+            R._take_spare(limits).discard()
+    finally:
+        R.close()
