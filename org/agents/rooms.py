@@ -307,15 +307,17 @@ class Rooms:
                 if self._closed:
                     return
                 limits = self._wanted[0]
+            s = None
             try:
                 s = self._start(None, limits)
-            except OSError:
+            except Exception:  # no spare this time (a job then starts its own room); the maker lives on
                 s = None
-            with self._lock:
-                self._wanted.pop(0)
-                if s is not None and not self._closed and self._same(limits) < self.spares:
-                    self._spare.append(s)
-                    s = None
+            finally:
+                with self._lock:
+                    self._wanted.pop(0)
+                    if s is not None and not self._closed and self._same(limits) < self.spares:
+                        self._spare.append(s)
+                        s = None
             if s is not None:
                 s.discard()
 

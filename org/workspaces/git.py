@@ -309,14 +309,32 @@ def fetch_workspace(
             raise _refuse(
                 path, f"its HEAD {head[:12]} reaches objects it does not hold: {_last_line(whole.stderr)}"
             )
-        got = git(
-            ["fetch", "-q", "--no-tags", "--", str(scratch), f"+refs/heads/head:{ref}"],
-            git_dir=mirror,
-            check=False,
-            timeout=timeout,
+        # git trusts an object file's name (rev-list and pack-objects check that an id exists, not that its
+        # content hashes to it), and the mirror holds every task's objects: so the workspace's objects are first
+        # received by a staging repository that sees only the task's stores. Receiving re-hashes every object
+        # (each is stored under its true id) and the fetch's connectivity check runs there: a file named by
+        # another task's id but holding anything else leaves that id missing, and the fetch is refused.
+        staging = Path(tmp) / "s.git"
+        git(["init", "-q", "--bare", str(staging)])
+        (staging / "objects" / "info" / "alternates").write_text(
+            "".join(f"{Path(s).resolve()}\n" for s in stores)
         )
-        if got.returncode != 0:
-            raise _refuse(path, got.stderr.decode(errors="replace").strip()[-500:])
+        for src, dest in ((scratch, staging), (staging, mirror)):
+            got = git(
+                [
+                    "fetch",
+                    "-q",
+                    "--no-tags",
+                    "--",
+                    str(src),
+                    f"+refs/heads/head:{'refs/heads/head' if dest == staging else ref}",
+                ],
+                git_dir=dest,
+                check=False,
+                timeout=timeout,
+            )
+            if got.returncode != 0:
+                raise _refuse(path, got.stderr.decode(errors="replace").strip()[-500:])
     return head
 
 

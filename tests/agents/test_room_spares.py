@@ -110,3 +110,40 @@ def test_a_spare_room_outlives_the_thread_that_started_it(tmp_path, monkeypatch)
             R._take_spare(limits).discard()
     finally:
         R.close()
+
+
+def test_a_spare_that_fails_to_start_leaves_the_maker_making_spares(tmp_path, monkeypatch):
+    """Trouble starting one spare (any error, not only OSError) neither ends the spare maker nor leaves its
+    request counted for ever (which made `_refill` refuse that lane's limits for the rest of the run)."""
+    R, _ws = _rooms(tmp_path, monkeypatch, "", spares=1)
+    limits = rooms.default_limits()
+    started = []
+    calls = []
+
+    def start(workspace, lim):
+        calls.append(lim)
+        if len(calls) == 1:
+            raise ValueError("a bad room")
+        s = rooms._Started(room=type("Room", (), {"limits": lim})(), proc=None, scratch=None)  # type: ignore[arg-type]
+        started.append(s)
+        return s
+
+    monkeypatch.setattr(R, "_start", start)
+    try:
+        R._refill(limits)
+        deadline = time.monotonic() + 30
+        while len(calls) < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        while time.monotonic() < deadline:
+            with R._lock:
+                if not R._wanted:
+                    break
+            time.sleep(0.01)
+        R._refill(limits)  # asked again: a spare is made
+        while not started and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert started and R._maker is not None and R._maker.is_alive()
+    finally:
+        with R._lock:
+            R._spare.clear()  # the stand-in rooms have nothing to discard
+        R.close()
