@@ -569,10 +569,20 @@ _CREDENTIAL = re.compile(
 )
 
 
+# the common shapes of provider keys, quoted bare (OpenAI and Anthropic sk-..., Google AIza...)
+_KEY_SHAPE = re.compile(r"\b(?:sk-[A-Za-z0-9_\-]{12,}|AIza[0-9A-Za-z_\-]{20,})")
+
+
 def redact_credentials(text: str) -> str:
-    """`text` with every credential it quotes (a bearer token, an api_key=..., an authorization header) as
-    <redacted>: for any exception text from a model call's path that is noted or answered."""
-    return _CREDENTIAL.sub(r"\1<redacted>", text)
+    """`text` with every credential it quotes (a bearer token, an api_key=..., an authorization header, a key of a
+    common provider shape, or the exact value of any provider key in this process's environment) as <redacted>:
+    for any exception text from a model call's path that is noted or answered."""
+    from org.agents.endpoints import is_provider_key
+
+    for name, value in os.environ.items():
+        if len(value) >= 8 and is_provider_key(name) and value in text:
+            text = text.replace(value, "<redacted>")
+    return _KEY_SHAPE.sub("<redacted>", _CREDENTIAL.sub(r"\1<redacted>", text))
 
 
 def _short(text: str, limit: int = 300) -> str:

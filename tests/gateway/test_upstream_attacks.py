@@ -128,3 +128,20 @@ def test_a_job_token_with_a_line_break_never_reaches_the_error_of_asking_the_gat
     with pytest.raises(OrgError) as e:
         model_access("orgj_SECRET_token\n", env={URL_ENV: f"http://127.0.0.1:{port}/v1"})
     assert "SECRET" not in str(e.value), e.value
+
+
+def test_a_key_quoted_without_a_label_is_redacted_by_its_value_or_its_shape(monkeypatch):
+    """Patterns after a label miss a key a provider quotes bare ("Incorrect API key provided: sk-..."), as bytes
+    (b'sk-...') or in JSON: the configured provider keys' exact values and the common key shapes are redacted too."""
+    from org.agents.llm import redact_credentials
+
+    monkeypatch.setenv("ACME_API_KEY", "plainvalue-with-no-shape-0042")
+    for text in (
+        "Incorrect API key provided: sk-proj-SECRETabcdefghijklmnop",
+        "b'sk-ant-api03-SECRETabcdefghijklmnopqrst'",
+        '{"error": {"message": "key AIzaSECRETabcdefghijklmnopqrstu is invalid"}}',
+        "rejected credential plainvalue-with-no-shape-0042 for this route",
+    ):
+        out = redact_credentials(text)
+        assert "SECRET" not in out and "plainvalue" not in out, out
+    assert redact_credentials("token budget 5000 of 40000 used") == "token budget 5000 of 40000 used"
