@@ -123,6 +123,7 @@ class Rooms:
     _closed: bool = field(default=False, init=False, repr=False)
     _broker_given_up: bool = field(default=False, init=False, repr=False)
     _wanted: list[Any] = field(default_factory=list, init=False, repr=False)  # limits of spares to start
+    _stopping: threading.Event | None = field(default=None, init=False, repr=False)
     _maker: threading.Thread | None = field(default=None, init=False, repr=False)
     _wake: threading.Condition = field(init=False, repr=False)
 
@@ -131,6 +132,7 @@ class Rooms:
 
     def run(self, runner: Any, port: Any, claim: Any, actor: str, stopping: threading.Event) -> JobOutcome:
         """The job worked in its room; its outcome (never raises for the worker's trouble)."""
+        self._stopping = stopping  # the run's stop: no wait for the broker outlasts it
         lane = self.cfg.lanes[claim.lane]
         member = next((m for m in lane.members if m.id == actor), None)
         from org.agents.clis.adapters import adapter_for
@@ -237,6 +239,8 @@ class Rooms:
         while time.monotonic() < end:
             if _listening(self.broker):
                 return True
+            if self._closed or (self._stopping is not None and self._stopping.is_set()):
+                return False  # the run stops (Ctrl-C): it does not wait out the broker
             time.sleep(0.05)
         with self._lock:
             self._broker_given_up = True

@@ -286,6 +286,9 @@ def test_a_spare_room_started_before_the_broker_listened_is_never_handed_a_job(t
     """A spare room is started ahead; one made before the run's broker socket existed has no broker socket, and
     the ops job given it could use no credential (a CI failure: 'no credential broker serves this run')."""
     R, _ws = _rooms(tmp_path, monkeypatch, "import time\ntime.sleep(30)\n")
+    monkeypatch.setattr(
+        rooms, "BROKER_WAIT_S", 0.3
+    )  # the early room waits this long for it, then starts without
     broker = tmp_path / "broker.sock"
     R.broker = broker  # the run's broker, not listening yet
     early = R._start(None)
@@ -346,3 +349,18 @@ def test_a_broker_that_never_listens_is_waited_for_once_not_per_job(tmp_path, mo
         for s in started:
             s.discard()
         R.close()
+
+
+def test_a_run_stopping_does_not_wait_out_a_broker_that_is_not_listening(tmp_path, monkeypatch):
+    """Ctrl-C while a job's room waits for the run's broker (slow to start on a loaded machine): the wait ends
+    with the run's stop, not after BROKER_WAIT_S (CI: `org run --watch` did not end within 30 s of SIGINT)."""
+    R, _ws = _rooms(tmp_path, monkeypatch, "import time\ntime.sleep(30)\n")
+    monkeypatch.setattr(rooms, "BROKER_WAIT_S", 60.0)
+    R.broker = tmp_path / "never.sock"
+    R._stopping = threading.Event()
+    threading.Timer(0.3, R._stopping.set).start()
+    t0 = time.monotonic()
+    assert R._broker_listens() is False
+    assert time.monotonic() - t0 < 30  # bounded by the stop (0.3 s), not by the 60 s wait
+    assert not R._broker_given_up  # a stop is not the broker failing: a later run's rooms still wait
+    R.close()
