@@ -569,6 +569,9 @@ _CREDENTIAL = re.compile(
 )
 
 
+# a provider's settings that name, not hold, a credential: never blanked from an error (a project, a profile, a path)
+_NOT_SECRET = frozenset({"AWS_PROFILE", "VERTEXAI_PROJECT", "GOOGLE_APPLICATION_CREDENTIALS"})
+
 # the common shapes of provider keys, quoted bare (OpenAI and Anthropic sk-..., Google AIza...)
 _KEY_SHAPE = re.compile(r"\b(?:sk-[A-Za-z0-9_\-]{12,}|AIza[0-9A-Za-z_\-]{20,})")
 
@@ -580,8 +583,9 @@ def redact_credentials(text: str) -> str:
     from org.agents.endpoints import is_provider_key
 
     for name, value in os.environ.items():
-        if len(value) >= 8 and is_provider_key(name) and value in text:
-            text = text.replace(value, "<redacted>")
+        if name in _NOT_SECRET or len(value) < 8 or not is_provider_key(name) or value not in text:
+            continue
+        text = text.replace(value, "<redacted>")
     return _KEY_SHAPE.sub("<redacted>", _CREDENTIAL.sub(r"\1<redacted>", text))
 
 

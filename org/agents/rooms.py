@@ -201,8 +201,11 @@ class Rooms:
             self._closed = True
             spare, self._spare = self._spare, []
             self._wake.notify_all()
+            maker = self._maker
         for s in spare:
             s.discard()
+        if maker is not None and maker is not threading.current_thread():
+            maker.join(timeout=10)  # a spare it is starting now is discarded by it (the rooms are closed)
 
     # -- rooms ---------------------------------------------------------------------------------------
     def room(self, workspace: Path, limits: Any = None) -> Any:

@@ -145,3 +145,7 @@ def test_a_key_quoted_without_a_label_is_redacted_by_its_value_or_its_shape(monk
         out = redact_credentials(text)
         assert "SECRET" not in out and "plainvalue" not in out, out
     assert redact_credentials("token budget 5000 of 40000 used") == "token budget 5000 of 40000 used"
+    monkeypatch.setenv("VERTEXAI_PROJECT", "my-project-name")  # names a project, holds no secret
+    assert redact_credentials("permission denied on project my-project-name") == (
+        "permission denied on project my-project-name"
+    )
