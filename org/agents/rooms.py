@@ -88,6 +88,13 @@ class _Started:
             shutil.rmtree(self.scratch, ignore_errors=True)
 
 
+def _trouble(exc: Exception) -> str:
+    """What went wrong, for a note: an OSError's own words, else the exception's type and message."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return f"{type(exc).__name__}: {getattr(exc, 'message', None) or exc}"
+
+
 def _listening(path: Path) -> bool:
     """A broker serving at `path`: its ping is sent (a well-formed request, not a bare connection), and a socket
     file left by a dead broker (refused, or closed unanswered) is not one: bound into a room, the room would keep
@@ -118,6 +125,7 @@ class Rooms:
     broker: Path | None = None
     limits: Any = field(default_factory=default_limits)  # org.runtime.Limits per job's room, enforced
     spares: int = 1
+    note: Any = None  # (kind, text): the run's notes (JobRunner.note), where the spare maker says its trouble
     _spare: list[_Started] = field(default_factory=list, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _closed: bool = field(default=False, init=False, repr=False)
@@ -126,6 +134,7 @@ class Rooms:
     _stopping: threading.Event | None = field(default=None, init=False, repr=False)
     _maker: threading.Thread | None = field(default=None, init=False, repr=False)
     _wake: threading.Condition = field(init=False, repr=False)
+    _spare_said: str | None = field(default=None, init=False, repr=False)  # the maker's trouble, said once
 
     def __post_init__(self) -> None:
         self._wake = threading.Condition(self._lock)
@@ -148,13 +157,12 @@ class Rooms:
         try:
             started = self._take_spare(limits) if ws is None else self._start(ws, limits)
         except OSError as exc:
+            self._ask_spare(ws, limits, runner)
             return self._no_outcome(
                 runner, port, claim, out, f"the room could not be started: {exc.strerror or exc}"
             )
-        finally:
-            if ws is None:
-                self._refill(limits)
-        try:
+        try:  # from here on the job's room is ended whatever happens
+            self._ask_spare(ws, limits, runner)
             access = runner._access(port, claim, out)
             if access is None:
                 return out
@@ -285,6 +293,16 @@ class Rooms:
                 return s
             s.discard()
 
+    def _ask_spare(self, ws: Path | None, limits: Any, runner: Any) -> None:
+        """A spare for the next job like this one (one that needs no workspace); trouble asking for it (no thread
+        can start for the spare maker) is said, and the job goes on: a spare only saves the next job a wait."""
+        if ws is not None:
+            return
+        try:
+            self._refill(limits)
+        except Exception as exc:
+            runner.note("error", f"no spare room will be started: {_trouble(exc)}"[:300])
+
     def _refill(self, limits: Any = None) -> None:
         """Start a spare room in the background when fewer than `spares` of `limits` are kept (spares are kept
         per limits seen, one lane's never made way for another's: two lanes of different limits taking turns
@@ -296,10 +314,11 @@ class Rooms:
         with self._lock:
             if self._closed or self._same(limits) + self._wanted.count(limits) >= self.spares:
                 return
-            self._wanted.append(limits)
             if self._maker is None or not self._maker.is_alive():
-                self._maker = threading.Thread(target=self._make_spares, name="org-room-spares", daemon=True)
-                self._maker.start()
+                maker = threading.Thread(target=self._make_spares, name="org-room-spares", daemon=True)
+                maker.start()  # may raise (no thread can start): then nothing is counted as asked for
+                self._maker = maker
+            self._wanted.append(limits)
             self._wake.notify()
 
     def _same(self, limits: Any) -> int:
@@ -317,8 +336,10 @@ class Rooms:
             s = None
             try:
                 s = self._start(None, limits)
-            except Exception:  # no spare this time (a job then starts its own room); the maker lives on
-                s = None
+            except Exception as exc:  # no spare this time (a job then starts its own room): said
+                self._say(f"a spare room could not be started: {_trouble(exc)}")
+            else:
+                self._spare_said = None  # the same trouble coming back later is said again
             finally:
                 with self._lock:
                     self._wanted.pop(0)
@@ -327,6 +348,12 @@ class Rooms:
                         s = None
             if s is not None:
                 s.discard()
+
+    def _say(self, why: str) -> None:
+        """The spare maker's trouble in the run's notes, once per message (a job then starts its own room)."""
+        if why != self._spare_said and self.note is not None:
+            self._spare_said = why
+            self.note("error", why[:300])
 
     def _workspace(self, port: Any, claim: Any, lane: Any) -> tuple[Path | None, dict | None]:
         """(the task's workspace, the job's handover) for a builder's work job of a repository task (the

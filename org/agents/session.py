@@ -154,7 +154,12 @@ class AgentSession:
         from org.runtime import Isolation
 
         return Rooms(
-            self.cfg, Isolation("bwrap"), Path(bus), Path(gateway), socket_path(self.cfg.root, self.db_url)
+            self.cfg,
+            Isolation("bwrap"),
+            Path(bus),
+            Path(gateway),
+            socket_path(self.cfg.root, self.db_url),
+            note=self.runner.note,  # the spare maker's trouble goes where the run's other trouble goes
         )
 
     def model_access(self, job_token: str) -> Any:

@@ -9,6 +9,7 @@ import dataclasses
 import sys
 import threading
 import time
+from types import SimpleNamespace
 
 import pytest
 
@@ -147,3 +148,122 @@ def test_a_spare_that_fails_to_start_leaves_the_maker_making_spares(tmp_path, mo
         with R._lock:
             R._spare.clear()  # the stand-in rooms have nothing to discard
         R.close()
+
+
+def _stand_in(limits) -> rooms._Started:
+    """A started room that needs no bubblewrap: its `discard` is counted."""
+
+    class Room:
+        def __init__(self) -> None:
+            self.limits, self.sockets, self.discarded = limits, {}, 0
+
+    s = rooms._Started(room=Room(), proc=None, scratch=None)  # type: ignore[arg-type]
+    s.discard = lambda: setattr(s.room, "discarded", s.room.discarded + 1)  # type: ignore[method-assign]
+    return s
+
+
+def test_a_spare_that_fails_to_start_is_said_not_swallowed(tmp_path, monkeypatch):
+    """The spare maker's trouble starting a room (bubblewrap gone, a full disk) reaches the run's notes, as the
+    dispatcher's other trouble does; the same trouble again is not said again, until a spare starts."""
+    notes: list = []
+    R, _ws = _rooms(tmp_path, monkeypatch, "", spares=1, note=lambda kind, text: notes.append((kind, text)))
+    limits = rooms.default_limits()
+    tries = []
+
+    def start(workspace, lim):
+        tries.append(lim)
+        if len(tries) <= 2:
+            raise OSError(28, "No space left on device")
+        return _stand_in(lim)
+
+    monkeypatch.setattr(R, "_start", start)
+    try:
+        for n in (1, 2):
+            R._refill(limits)
+            _wait(lambda n=n: len(tries) >= n and not R._wanted)
+        assert [k for k, _t in notes] == ["error"], notes
+        assert "spare room" in notes[0][1] and "No space left on device" in notes[0][1], notes
+        R._refill(limits)
+        _wait(lambda: len(R._spare) == 1)
+    finally:
+        with R._lock:
+            R._spare.clear()  # the stand-in rooms have nothing to discard
+        R.close()
+
+
+def _wait(cond) -> None:
+    deadline = time.monotonic() + 30  # a hang guard, not a timing assertion
+    while not cond():
+        assert time.monotonic() < deadline, "the spare maker never got there"
+        time.sleep(0.01)
+
+
+class _NoThreads:
+    """threading.Thread where no thread can start (the process is at its limit)."""
+
+    def __init__(self, *a, **k) -> None:
+        pass
+
+    def is_alive(self) -> bool:
+        return False
+
+    def start(self) -> None:
+        raise RuntimeError("can't start new thread")
+
+
+def test_a_spare_maker_that_cannot_start_leaves_no_request_counted(tmp_path, monkeypatch):
+    """`_refill` counts its request before it starts the maker: a maker that could not start left the request
+    counted for ever, and that lane's limits got no spare for the rest of the run."""
+    R, _ws = _rooms(tmp_path, monkeypatch, "", spares=1)
+    limits = rooms.default_limits()
+    monkeypatch.setattr(rooms, "threading", SimpleNamespace(**{**vars(threading), "Thread": _NoThreads}))
+    with pytest.raises(RuntimeError):
+        R._refill(limits)
+    assert R._wanted == [] and R._maker is None
+    monkeypatch.setattr(rooms, "threading", threading)  # threads start again
+    monkeypatch.setattr(R, "_start", lambda workspace, lim: _stand_in(lim))
+    try:
+        R._refill(limits)
+        _wait(lambda: len(R._spare) == 1)
+    finally:
+        with R._lock:
+            R._spare.clear()
+        R.close()
+
+
+def test_a_job_whose_spare_cannot_be_asked_for_still_ends_its_room(org_copy, tmp_path, monkeypatch):
+    """`_refill` raising (no thread can start for the spare maker) after the job's room was taken: the room is
+    discarded (it leaked, its worker waiting on stdin for a job that never came), the trouble is said and the
+    job goes on in its room."""
+    from org.config.loader import load_org
+
+    R, _ws = _rooms(tmp_path, monkeypatch, "")
+    R.cfg = load_org(org_copy)
+    taken = []
+
+    def take(lim=None):
+        taken.append(_stand_in(lim))
+        return taken[-1]
+
+    monkeypatch.setattr(R, "_take_spare", take)
+
+    def refill(lim=None):
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(R, "_refill", refill)
+    notes: list = []
+    went_on: list = []
+    runner = SimpleNamespace(
+        note=lambda kind, text: notes.append((kind, text)),
+        # the job goes on to ask for its model access; none: it ends here (released), its room discarded
+        _access=lambda *_a: went_on.append(True) and None,
+    )
+    claim = SimpleNamespace(
+        job=1, task="T-1", gate="g", lane="reviewer", kind="review", token="t", attributes={}, to_json=dict
+    )
+    try:
+        R.run(runner, SimpleNamespace(), claim, "rev-gpt", threading.Event())
+    finally:
+        R.close()
+    assert len(taken) == 1 and taken[0].room.discarded == 1 and went_on == [True]
+    assert [k for k, _t in notes] == ["error"] and "can't start new thread" in notes[0][1], notes
