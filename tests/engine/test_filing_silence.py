@@ -183,7 +183,9 @@ def _rules_reading_the_tier_only() -> str:
     """gates/rules.yaml with one consequential rule reading the derived tier (so decide() derives it) and no
     `actions:` entries (so an action's unknowns are exactly what the rules read, none required or implied)."""
     rules = yaml.safe_load((REPO / "gates/rules.yaml").read_text())
-    rules["consequential"] = [{"id": "CONSEQ-TOP", "title": "top tier", "when": {"attr": "tier", "eq": "high"}}]
+    rules["consequential"] = [
+        {"id": "CONSEQ-TOP", "title": "top tier", "when": {"attr": "tier", "eq": "high"}}
+    ]
     rules["actions"] = []
     return yaml.safe_dump(rules, sort_keys=False)
 
