@@ -19,11 +19,13 @@ eligibility question not asked before, a reader outside the hot path. ADR 0305.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from org.config.loader import OrgConfig
 from org.engine import flow
 from org.engine.state import Event, TaskState
+from org.errors import Conflict, Denied
 
 __all__ = ["Transitions", "Facts", "Replayed", "digest"]
 
@@ -37,6 +39,19 @@ class _Ref(int):
 
 class _Tpl(str):
     """Text with names in it: a format string whose fields are the names' positions."""
+
+
+class _Refusal:
+    """A kept refusal: the engine's error class, its message and detail as templates (filled in with the call's
+    names when it is raised again)."""
+
+    __slots__ = ("cls", "message", "detail")
+
+    def __init__(self, cls: type, message: Any, detail: Any) -> None:
+        self.cls, self.message, self.detail = cls, message, detail
+
+    def raise_for(self, names: list[str]) -> None:
+        raise self.cls(_fill(self.message, names), **_fill(self.detail, names))
 
 
 class _Uncacheable(Exception):
@@ -314,8 +329,10 @@ class Transitions:
         if kept is not None and kept is not _ABSENT:
             ok_outside, unseen, at = kept
             if not unseen or unseen.issubset(names):  # (no set of the names made: they are a handful)
-                out = ok_outside.difference(names)
-                return out.union([names[i] for i in at]) if at else out
+                if at:
+                    return ok_outside.difference(names).union([names[i] for i in at])
+                # usually no name is among them (a first review): the kept set itself, no copy made
+                return ok_outside if ok_outside.isdisjoint(names) else ok_outside.difference(names)
         ids = flow.eligible_members(self.cfg, task.state, gate)
         if kept is _ABSENT:
             self.whos[(sig, gate)] = self._who_shape(ids, names, lane)
@@ -478,6 +495,8 @@ class Transitions:
         hit: Any = self.submits.get(key, _ABSENT)
         if hit is not None and hit is not _ABSENT:
             self.hits += 1
+            if type(hit) is _Refusal:  # refused before: refused again, the task left as it is
+                hit.raise_for(call)
             template, after_sig, width, raw = hit
             if template is None:  # first replayed: the template is made of the engine's answer now
                 first_events, first_call = raw
@@ -488,9 +507,17 @@ class Transitions:
             task.sig, task.names = after_sig, call[:width]
             return replayed
         self.misses += 1
-        events, task.state = flow.submit_folded(
-            cfg, task.state, actor, gate, verdict, revision=revision, content=content, findings=findings
-        )
+        try:
+            events, task.state = flow.submit_folded(
+                cfg, task.state, actor, gate, verdict, revision=revision, content=content, findings=findings
+            )
+        except (Conflict, Denied) as e:
+            # a refusal is an answer like any other: a function of the key (the task is left as it was)
+            if hit is _ABSENT:
+                namer = _Namer(call, frozen=True)
+                with contextlib.suppress(_Uncacheable):  # (it names someone the call does not: not kept)
+                    self.submits[key] = _Refusal(type(e), namer.text(e.message), namer.value(e.detail))
+            raise
         task.names = call
         if hit is None:  # known not to be kept
             task.sig = None
