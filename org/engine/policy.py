@@ -459,12 +459,16 @@ class Policy:
                 return True
         return False
 
-    def worst_tier(self, attrs: dict[str, Any], missing: Collection[str], tier: str) -> WorstTier:
+    def worst_tier(
+        self, attrs: dict[str, Any], missing: Collection[str], tier: str, *, every: bool = True
+    ) -> WorstTier:
         """The one home of the tier at its worst (ADR 0168, 0275), for a filing (risk.classify_filing) and for an
         action's decision alike: the tier as filed (`tier`, classified on `attrs`), raised to every classify rule
         above it that some reading of its unknowns (those of `missing` it reads) fires, and to the default unless
-        a rule reading no unknown matched (a rule lowering the tier never fires on silence)."""
+        a rule reading no unknown matched (a rule lowering the tier never fires on silence). `every`: each rule
+        that raises it is in `raised` (False: only the tier is wanted; a rule no higher than one found is not read)."""
         filed = self._tiers.index(tier)
+        top = filed
         certain = False
         raised: list[tuple[int, tuple[str, ...]]] = []
         for i, (idx, reads, test) in enumerate(self._classify):
@@ -472,14 +476,14 @@ class Policy:
             if not mine:
                 certain = certain or test(attrs)
                 continue
-            if idx <= filed:
+            if idx <= (filed if every else top):
                 continue
             readings = self._readings(mine, attrs)
             if readings is None or any(test(reading) for reading in readings):
                 raised.append((i, tuple(mine)))
+                top = max(top, idx)
         floor = filed if certain else max(filed, self._default_tier)
-        top = max([floor, *(self._classify[i][0] for i, _m in raised)])
-        return WorstTier(self._tiers[top], self._tiers[floor], tuple(raised))
+        return WorstTier(self._tiers[max(top, floor)], self._tiers[floor], tuple(raised))
 
     def requires(self, action: str) -> tuple[str, ...]:
         """The attributes `action` cannot be judged without (gates/rules.yaml `actions:`)."""
@@ -643,7 +647,7 @@ class Policy:
         if missing:
             used = sorted({k for r in fired for k in self._mine(r.reads, missing)})
             if self._needs_tier:  # the tier shown is one no reading exceeds
-                attrs["tier"] = self.worst_tier(attrs, missing, attrs["tier"]).tier
+                attrs["tier"] = self.worst_tier(attrs, missing, attrs["tier"], every=False).tier
             note = f" (unknown: {', '.join(used)}; read at its worst)" if used else ""
         if denied:
             hits = [RuleHit(r.id, "deny", r.source, r.reason + note, r.adr) for r in denies]
