@@ -182,6 +182,17 @@ def _hashable(v: Any) -> Any:
     return v
 
 
+def _findings_key(findings: list) -> Any:
+    """_hashable(findings), quicker for the usual findings (flat dicts of hashable values); the two kinds of key
+    never meet (this one starts with a tuple, _hashable's with "list")."""
+    try:
+        key = tuple([tuple(f.items()) for f in findings])
+        hash(key)
+    except (AttributeError, TypeError):  # (not dicts, or a value that is a list or dict)
+        return _hashable(findings)
+    return key
+
+
 # What the simulator reads of an event (org.sim.world._apply): its type, the gate it names, its actor, the gates a
 # rework resets and the kind of an escalation.
 Digest = list[tuple[str, Any, str | None, Any, Any]]
@@ -274,8 +285,13 @@ class Transitions:
         text = repr(
             (cfg.workflows, cfg.rules, cfg.risk, cfg.credentials, cfg.attributes, cfg.repos, cfg.action_facts)
         )
-        self.profiles: dict[str, tuple] = {
-            a.id: (a.lane, a.kind, a.model, a.family, a.family_declared, a.id if a.id in text else None)
+        # each profile is numbered (members alike share the number: keys hash and compare a small int)
+        numbered: dict[tuple, int] = {}
+        self.profiles: dict[str, int] = {
+            a.id: numbered.setdefault(
+                (a.lane, a.kind, a.model, a.family, a.family_declared, a.id if a.id in text else None),
+                len(numbered),
+            )
             for a in cfg.actors.values()
         }
         self.shapes: dict[tuple, int] = {}  # a state's shape -> its interned number
@@ -489,7 +505,7 @@ class Transitions:
             m,
             len(call),
             tuple([profiles.get(n) for n in call[n0:]]),
-            None if findings is None else _hashable(findings),
+            None if findings is None else _findings_key(findings),
             content == "",
         )
         hit: Any = self.submits.get(key, _ABSENT)

@@ -504,6 +504,10 @@ class World(ModelCalls, Standups):
             self.loop.run(end, progress)
         finally:
             if collecting:
+                # what the run made goes to the oldest generation as it is (no scan now: the next full
+                # collection, if the process lives on, looks at it once)
+                gc.freeze()
+                gc.unfreeze()
                 gc.enable()
         rec = self.rec
         for w in self.workers.values():
