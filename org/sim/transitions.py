@@ -27,7 +27,7 @@ from org.engine import flow
 from org.engine.state import Event, TaskState
 from org.errors import Conflict, Denied
 
-__all__ = ["Transitions", "Facts", "Replayed", "digest"]
+__all__ = ["Transitions", "Facts", "Replayed", "digest", "effects"]
 
 _new = object.__new__
 _ABSENT = object()
@@ -205,6 +205,34 @@ def digest(events: list[Event]) -> Digest:
     ]
 
 
+_CLOSING = {"task.done": "done", "task.rejected": "rejected", "task.escalated": "escalated"}
+
+# What the simulator does with an answer's events, in their order (org.sim.world._apply): ("work", actor) for
+# new work (its defects are drawn), ("rework", gates reset) for a rework, ("close", outcome, kind) for a
+# closing (nothing after it is read); and the gates that became ready, once each in order, less those a later
+# rework reset (these get jobs once the ops are done).
+Effects = tuple[list[tuple], list[str]]
+
+
+def effects(items: Digest) -> Effects:
+    """The effects of an answer's events from their digest."""
+    ops: list[tuple] = []
+    ready: list[str] = []
+    for t, gate, actor, reset_, kind in items:
+        if t == "gate.ready":
+            ready.append(gate)
+        elif t == "work.submitted":
+            ops.append(("work", actor))
+        elif t == "rework.started":
+            reset = frozenset(reset_ or ())
+            ops.append(("rework", reset))
+            ready = [g for g in ready if g not in reset]
+        elif t in _CLOSING:
+            ops.append(("close", _CLOSING[t], kind))
+            return ops, []
+    return ops, list(dict.fromkeys(ready))
+
+
 class Replayed:
     """A replayed answer: its events are built only when read (iterated, or folded into the task's state when
     the state is read); what the simulator reads of them (`digest`) is filled in from the template without
@@ -226,6 +254,15 @@ class Replayed:
 
     def __len__(self) -> int:
         return len(self.template[0])
+
+    def effects(self) -> tuple[list[tuple], list[str], list[str] | None]:
+        """effects(self.digest()) and the names its actors are positions among (None: the actors are names).
+        An answer whose gate, reset and kind fields name no one has them worked out once, with its template."""
+        kept = self.template[2]
+        if kept is not None:
+            return kept[0], kept[1], self.names
+        ops, ready = effects(self.digest())
+        return ops, ready, None
 
     def digest(self) -> Digest:
         names = self.names
@@ -395,7 +432,10 @@ class Transitions:
                 else:
                     named.append((k, x))
             out.append((e.type, namer.ref(e.task), namer.ref(e.actor), const, tuple(named)))
-        return tuple(out), _digest_template(tuple(out))
+        dt = _digest_template(tuple(out))
+        # the effects, actors as positions, when no gate, reset or kind field names anyone
+        kept = effects([(t, g, a, r, k) for t, g, a, r, k, _ in dt]) if all(x[5] for x in dt) else None
+        return tuple(out), dt, kept
 
     @staticmethod
     def _replay(template: tuple, names: list[str]) -> list[Event]:
