@@ -535,7 +535,14 @@ class Transitions:
             else:
                 m = len(call)
                 call.append(made)
-        profiles = self.profiles
+        profiles, n1 = self.profiles, len(call)
+        # the profiles of the names new in this call (none, the actor, a revision, or both)
+        if n1 == n0:
+            new: tuple = ()
+        elif n1 == n0 + 1:
+            new = (profiles.get(call[n0]),)
+        else:
+            new = tuple([profiles.get(n) for n in call[n0:]])
         key = (
             sig,
             gate,
@@ -543,8 +550,8 @@ class Transitions:
             a,
             r,
             m,
-            len(call),
-            tuple([profiles.get(n) for n in call[n0:]]),
+            n1,
+            new,
             None if findings is None else _findings_key(findings),
             content == "",
         )

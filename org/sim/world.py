@@ -225,6 +225,8 @@ class World(ModelCalls, Standups):
         take finds nothing later in the same call: after a member takes a job the scan goes on from the member
         after it (the members before it would refuse again), not from the first."""
         idle, queue = lane.idle, lane.queue
+        if not idle or not queue:  # (most calls: nobody idle, or nothing queued)
+            return
         known, rec = self._eligible, self.rec
         may, who_may = self.transitions.may, self.transitions.who
         first = 0
