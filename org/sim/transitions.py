@@ -8,8 +8,9 @@ in order of first appearance (the task's `names`, each pinned by its profile whe
 shape (`sig`, an interned int: the start's inputs, then (shape before, the events' template) for each transition,
 as the fold is a function of the two); the answer is kept as a template with placeholders, filled in with this
 call's names. A replayed submission reads no state for its key. A state moved outside the memo is answered by
-the engine from then on. Whatever the key does not pin (an answer that raises, a new identity the memo cannot name
-in advance) is not kept: the engine answers it each time. ADR 0255.
+the engine from then on. A refusal (the engine raising Conflict or Denied) is an answer like any other: kept, its
+message a template (ADR 0321). Whatever the key does not pin (a new identity the memo cannot name in advance) is
+not kept: the engine answers it each time. ADR 0255.
 
 The same renaming argument covers what the simulator reads of a state (`Facts`, once per shape) and who may take a
 job (`may`, `who`: per shape, gate and the member's profile and position among the names), so a replayed answer's

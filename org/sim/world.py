@@ -499,7 +499,7 @@ class World(ModelCalls, Standups):
         self._start_arrivals()
         self._standup_start()
         end = self.spec.duration
-        # the cyclic collector waits for the run's end (ADR 0325): the run makes no reference cycles
+        # the cyclic collector waits for the run's end (ADR 0321): the run makes no reference cycles
         # (tests/sim/test_collector.py), while each full collection would scan the memo's and metrics' heap again
         collecting = gc.isenabled()
         gc.disable()
