@@ -334,7 +334,7 @@ class Transitions:
         }
         self.shapes: dict[tuple, int] = {}  # a state's shape -> its interned number
         self.starts: dict[tuple, tuple] = {}
-        self.submits: dict[tuple, tuple | None] = {}
+        self.submits: dict[tuple, tuple | _Refusal | None] = {}
         self.facts: dict[int, Facts] = {}
         self.mays: dict[tuple, bool] = {}  # (shape, gate, member's profile, member's position) -> eligible
         # (shape, gate) -> (the members outside the names it admits, the members of profiles not seen outside,
@@ -399,8 +399,8 @@ class Transitions:
         ok, inside, profiles = set(ids), set(names), self.profiles
         if not ok <= set(lane):
             return None
-        yes: set[tuple | None] = set()
-        no: set[tuple | None] = set()
+        yes: set[int | None] = set()
+        no: set[int | None] = set()
         for m in lane:
             if m not in inside:
                 (yes if m in ok else no).add(profiles.get(m))
