@@ -1,4 +1,4 @@
-"""A run defers CPython's cyclic collector (ADR 0325): its memo and metrics make a large long-lived heap that every
+"""A run defers CPython's cyclic collector (ADR 0321): its memo and metrics make a large long-lived heap that every
 full collection would scan again, while the run itself makes no reference cycles, so deferring loses nothing. Here:
 no shipped scenario's run leaves cyclic garbage (a change that adds a cycle per task fails here, before it piles up
 unreclaimed in a long run), and the collector is left as the run found it, also when the run is stopped."""
