@@ -23,6 +23,7 @@ __all__ = [
     "models_mode",
     "has_key",
     "is_provider_key",
+    "holds_provider_secret",
     "plan_endpoints",
     "gateway_endpoints",
     "endpoint_for",
@@ -58,6 +59,9 @@ PROVIDER_KEYS: dict[str, tuple[str, ...]] = {
     "cohere_chat": ("COHERE_API_KEY",),
     "fireworks_ai": ("FIREWORKS_AI_API_KEY", "FIREWORKS_API_KEY"),
 }
+# A provider's settings that name, not hold, a credential (a profile, a project, a path): kept from an agent like
+# its keys (is_provider_key), never blanked from an error text (holds_provider_secret): their values are words.
+_NOT_SECRET = frozenset({"AWS_PROFILE", "VERTEXAI_PROJECT", "GOOGLE_APPLICATION_CREDENTIALS"})
 # Self-hosted servers need no key: a model pointed at one is always called for real.
 SELF_HOSTED = ("ollama", "ollama_chat", "hosted_vllm", "lm_studio", "llamafile", "vllm")
 
@@ -94,6 +98,12 @@ def models_mode(env: Mapping[str, str] | None = None) -> str:
 def is_provider_key(name: str) -> bool:
     """True for a variable that holds a model provider's credential (PROVIDER_KEYS, or any *_API_KEY)."""
     return name.upper().endswith("_API_KEY") or any(name in keys for keys in PROVIDER_KEYS.values())
+
+
+def holds_provider_secret(name: str) -> bool:
+    """True for a provider variable whose value is a secret, never to be quoted: a provider key, but for the
+    settings that only name a credential (a profile, a project, a path)."""
+    return is_provider_key(name) and name not in _NOT_SECRET
 
 
 def has_key(provider: str, env: Mapping[str, str] | None = None) -> bool:

@@ -569,9 +569,6 @@ _CREDENTIAL = re.compile(
 )
 
 
-# a provider's settings that name, not hold, a credential: never blanked from an error (a project, a profile, a path)
-_NOT_SECRET = frozenset({"AWS_PROFILE", "VERTEXAI_PROJECT", "GOOGLE_APPLICATION_CREDENTIALS"})
-
 # the common shapes of provider keys, quoted bare (OpenAI and Anthropic sk-..., Google AIza...)
 _KEY_SHAPE = re.compile(r"\b(?:sk-[A-Za-z0-9_\-]{12,}|AIza[0-9A-Za-z_\-]{20,})")
 
@@ -580,10 +577,10 @@ def redact_credentials(text: str) -> str:
     """`text` with every credential it quotes (a bearer token, an api_key=..., an authorization header, a key of a
     common provider shape, or the exact value of any provider key in this process's environment) as <redacted>:
     for any exception text from a model call's path that is noted or answered."""
-    from org.agents.endpoints import is_provider_key
+    from org.agents.endpoints import holds_provider_secret
 
     for name, value in os.environ.items():
-        if name in _NOT_SECRET or len(value) < 8 or not is_provider_key(name) or value not in text:
+        if len(value) < 8 or not holds_provider_secret(name) or value not in text:
             continue
         text = text.replace(value, "<redacted>")
     return _KEY_SHAPE.sub("<redacted>", _CREDENTIAL.sub(r"\1<redacted>", text))

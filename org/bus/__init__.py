@@ -63,7 +63,8 @@ Identity (org.identity builds on these; the Python API itself stays unauthentica
     socket and MCP next) goes through org.identity.guard.Guard, the one authenticated door, which
     reaches only the methods it names (tests/identity/test_door.py enumerates this class). Two hooks serve it:
     bus.claim(..., mint=fn) / bus.claim_many(..., mint=fn)   fn(tx, claims) runs inside the claim's
-        transaction (Guard mints each claim's job token there, atomically with the lease)
+        transaction (Guard mints each claim's job token there, atomically with the lease, and names it in the
+        job.claimed event's data: a claim with a hook never splices its events from one encoded event)
     org.bus.context.AUTH   a ContextVar; while set ({principal, kind, token id, via, job}), every event
         recorded carries it as "auth", so the log shows which token did what (never a secret).
 

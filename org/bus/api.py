@@ -182,11 +182,20 @@ class Bus:
         lease_seconds: float = 300.0,
         wait_seconds: float = 0.0,
         mint: Callable | None = None,
+        on_wait: Callable[[], object] | None = None,
     ) -> _claims.Claim:
         """Lease the next job of `lane` that `actor` may take; wait up to wait_seconds for one to appear.
-        mint(tx, claims): a hook run inside the claim's transaction (org.identity mints job tokens with it)."""
+        mint(tx, claims): a hook run inside the claim's transaction (org.identity mints job tokens with it).
+        on_wait(): called once, when the claim found nothing and starts to wait (listening already: a job
+        posted after it is called wakes the claim)."""
         return self.claim_many(
-            lane, actor, n=1, lease_seconds=lease_seconds, wait_seconds=wait_seconds, mint=mint
+            lane,
+            actor,
+            n=1,
+            lease_seconds=lease_seconds,
+            wait_seconds=wait_seconds,
+            mint=mint,
+            on_wait=on_wait,
         )[0]
 
     def claim_many(
@@ -198,6 +207,7 @@ class Bus:
         lease_seconds: float = 300.0,
         wait_seconds: float = 0.0,
         mint: Callable | None = None,
+        on_wait: Callable[[], object] | None = None,
     ) -> list[_claims.Claim]:
         wait_seconds = _wait_seconds(wait_seconds, "wait_seconds")
         cfg = self.config()
@@ -214,8 +224,13 @@ class Bus:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise
-                w.wait(min(left, 1.0))
+                if on_wait is not None:
+                    on_wait()
+                    on_wait = None
+                w.wait(min(left, self.RECHECK_S))
 
+    # a waiting claim looks again this often even when nothing wakes it (a lease expiring commits nothing)
+    RECHECK_S = 1.0
     SWEEP_EVERY = 30.0
 
     def _maybe_sweep(self) -> None:

@@ -114,7 +114,7 @@ def claim_step(
         ahead(tx)
         sweep_expired(ctx, tx, lane=lane, limit=50)
         check_not_paused(tx, cfg, actor=actor, lane=lane)
-        got = _claim(ctx, tx, cfg, lane, actor, lease_seconds, n)
+        got = _claim(ctx, tx, cfg, lane, actor, lease_seconds, n, spliced=mint is None)
         if mint is not None:
             mint(tx, got)
         return got
@@ -169,8 +169,18 @@ def _pages(
 
 
 def _claim(
-    ctx: Ctx, tx: Tx, cfg: OrgConfig | None, lane: str, actor: str, lease_s: float, n: int
+    ctx: Ctx,
+    tx: Tx,
+    cfg: OrgConfig | None,
+    lane: str,
+    actor: str,
+    lease_s: float,
+    n: int,
+    *,
+    spliced: bool = True,
 ) -> list[Claim]:
+    """Lease up to n jobs. Plain jobs' job.claimed events are spliced from one encoded event when `spliced` (not
+    when a mint hook will add the job token to each event's data: an encoded event has no data to edit)."""
     fam = _family(cfg, actor)
     find = "strpos" if tx.pg else "instr"
     paused = paused_tasks(tx)
@@ -287,7 +297,7 @@ def _claim(
         pg_types=("bigint", "bigint", "text", "float8", "float8", "text"),
     )
     expires = iso(exp)
-    if all(
+    if spliced and all(
         c.task is None and c.gate is None for c in claims
     ):  # plain jobs: one event, the rest spliced from it
         _, family = ctx.actor_info(cfg, actor)

@@ -251,8 +251,11 @@ def claim(
     o = opts(json_)
     from org.agents.handover import handover
 
+    def waiting() -> None:  # once it looked and found nothing: a person at the terminal knows it has not hung
+        err(f"org: waiting up to {wait:g} s for a job in lane {lane} (Ctrl-C stops)")
+
     with open_door(o) as door:
-        c, job_token = door.claim(token, lane, as_, lease_seconds=lease, wait_seconds=wait)
+        c, job_token = door.claim(token, lane, as_, lease_seconds=lease, wait_seconds=wait, on_wait=waiting)
         given = handover(door, job_token, c.job)
     # its token is the job token (the bare fencing token never leaves the door)
     out = {"ok": True, **c.to_json(), **given}

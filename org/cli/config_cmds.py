@@ -13,6 +13,12 @@ from org.cli._common import JsonFlag, SetOpt, emit, err, opts, parse_sets, token
 
 __all__ = ["register"]
 
+# explain --task and config show --task read a task as its caller
+TaskTokenOpt = Annotated[
+    str | None,
+    token_option("With --task: your token to read the task (default: $ORG_TOKEN; a human's own token file)."),
+]
+
 
 def register(app: typer.Typer) -> None:
     app.command("init")(init)
@@ -174,12 +180,7 @@ def explain(
         str | None, typer.Option("--task", help="Task whose attributes and approvals apply.")
     ] = None,
     sets: SetOpt = None,
-    token: Annotated[
-        str | None,
-        token_option(
-            "With --task: your token to read the task (default: $ORG_TOKEN; a human's own token file)."
-        ),
-    ] = None,
+    token: TaskTokenOpt = None,
     json_: JsonFlag = False,
 ) -> None:
     """Dry-run decide(): would ACTOR be allowed ACTION? Exits 0 allow, 4 deny, 6 needs approval.
@@ -291,7 +292,7 @@ def config_show(
         typer.Option("--task", help="The cascade task T pinned, beside today's where they differ."),
     ] = None,
     layers: Annotated[bool, typer.Option("--layers", help="What every layer said about each value.")] = False,
-    token: Annotated[str | None, typer.Option("--token", help="Your token (with --task).")] = None,
+    token: TaskTokenOpt = None,
     as_: Annotated[str | None, typer.Option("--as", help="Who reads (with --task).")] = None,
     json_: JsonFlag = False,
 ) -> None:

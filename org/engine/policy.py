@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from org.config.actions import canonical_action
 from org.config.loader import OrgConfig
@@ -35,6 +35,7 @@ __all__ = [
     "attribute_conflicts",
     "Outcome",
     "ORG_VERBS",
+    "WorstTier",
 ]
 
 Outcome = Literal["allow", "deny", "needs_approval"]
@@ -155,6 +156,15 @@ def _reads(cfg: OrgConfig) -> set[str]:
     return out
 
 
+class WorstTier(NamedTuple):
+    """The tier no reading of a filing's unknowns exceeds (Policy.worst_tier), and why."""
+
+    tier: str
+    floor: str  # the tier as filed, raised to the default unless a rule reading no unknown matched
+    # (index in gates/risk.yaml classify, its unknowns) of each rule above the filed tier some reading fires
+    raised: tuple[tuple[int, tuple[str, ...]], ...]
+
+
 @dataclass(frozen=True)
 class _Rule:
     id: str
@@ -225,16 +235,15 @@ class Policy:
         # broker supplies it; absent: none is used), what org derives and the paths (derived per revision)
         self._never_unknown = frozenset({"credential", "tier", PATHS, *DERIVED}) | self.org_facts
         self._opens: dict[str, tuple[str, ...]] = {}
-        self._classify: list[tuple[int, frozenset[str], Predicate]] = []
-        if self._needs_tier:
-            from org.engine.risk import _compiled
+        from org.engine.risk import _compiled
 
-            order = [t.id for t in cfg.risk.tiers]
-            self._classify = [
-                (order.index(c.tier), frozenset(c.when.attributes()), test)
-                for c, test in zip(cfg.risk.classify, _compiled(cfg), strict=True)
-            ]
-            self._default_tier = order.index(cfg.risk.default)
+        # the classify rules (tier index, what each reads, its test), for the tier at its worst (worst_tier)
+        self._tiers = [t.id for t in cfg.risk.tiers]
+        self._classify = [
+            (self._tiers.index(c.tier), frozenset(c.when.attributes()), test)
+            for c, test in zip(cfg.risk.classify, _compiled(cfg), strict=True)
+        ]
+        self._default_tier = self._tiers.index(cfg.risk.default)
         self._classify_reads = frozenset().union(*(reads for _i, reads, _t in self._classify))
 
     def _for_action(self, lane: str, action: str) -> tuple[list[_Rule], list[_Rule], RuleHit | None]:
@@ -373,7 +382,8 @@ class Policy:
         for r in (*self._red, *self._consequential):
             if r.any_action or action_matches(r.patterns, action):
                 reads |= r.reads
-        reads |= self._classify_reads
+        if self._needs_tier:
+            reads |= self._classify_reads
         out = tuple(
             sorted(
                 k for k in reads if k not in self._never_unknown and k not in required and k not in implied
@@ -393,9 +403,10 @@ class Policy:
         """The facts never read as unknown (ADR 0168): org's own, the credential, the derived ones, the paths."""
         return self._never_unknown
 
-    def readings(self, mine: list[str], attrs: dict[str, Any]) -> Iterator[dict[str, Any]] | None:
-        """Every reading of the unknowns `mine` over `attrs` (None: too many); what risk.classify_filing reads."""
-        return self._readings(mine, attrs)
+    @property
+    def classify_reads(self) -> frozenset[str]:
+        """The facts the classify rules of gates/risk.yaml read."""
+        return self._classify_reads
 
     def _readings(self, mine: list[str], attrs: dict[str, Any]) -> Iterator[dict[str, Any]] | None:
         """Every reading of the unknowns `mine` over `attrs` (None: more than _MAX_READINGS of them)."""
@@ -448,25 +459,31 @@ class Policy:
                 return True
         return False
 
-    def _worst_tier(self, attrs: dict[str, Any], missing: tuple[str, ...]) -> str:
-        """A tier no reading of the unknowns exceeds: the tier of the reading as filed, raised to every risk rule
-        some reading of its unknowns fires, and to the default unless a rule with no unknowns matched."""
-        order = [t.id for t in self.cfg.risk.tiers]
-        best = order.index(attrs["tier"])
+    def worst_tier(
+        self, attrs: dict[str, Any], missing: Collection[str], tier: str, *, every: bool = True
+    ) -> WorstTier:
+        """The one home of the tier at its worst (ADR 0168, 0275), for a filing (risk.classify_filing) and for an
+        action's decision alike: the tier as filed (`tier`, classified on `attrs`), raised to every classify rule
+        above it that some reading of its unknowns (those of `missing` it reads) fires, and to the default unless
+        a rule reading no unknown matched (a rule lowering the tier never fires on silence). `every`: each rule
+        that raises it is in `raised` (False: only the tier is wanted; a rule no higher than one found is not read)."""
+        filed = self._tiers.index(tier)
+        top = filed
         certain = False
-        for idx, reads, test in self._classify:
+        raised: list[tuple[int, tuple[str, ...]]] = []
+        for i, (idx, reads, test) in enumerate(self._classify):
             mine = [k for k in missing if k in reads]
             if not mine:
                 certain = certain or test(attrs)
                 continue
-            if idx <= best:
+            if idx <= (filed if every else top):
                 continue
             readings = self._readings(mine, attrs)
             if readings is None or any(test(reading) for reading in readings):
-                best = idx
-        if not certain:
-            best = max(best, self._default_tier)
-        return order[best]
+                raised.append((i, tuple(mine)))
+                top = max(top, idx)
+        floor = filed if certain else max(filed, self._default_tier)
+        return WorstTier(self._tiers[max(top, floor)], self._tiers[floor], tuple(raised))
 
     def requires(self, action: str) -> tuple[str, ...]:
         """The attributes `action` cannot be judged without (gates/rules.yaml `actions:`)."""
@@ -630,7 +647,7 @@ class Policy:
         if missing:
             used = sorted({k for r in fired for k in self._mine(r.reads, missing)})
             if self._needs_tier:  # the tier shown is one no reading exceeds
-                attrs["tier"] = self._worst_tier(attrs, missing)
+                attrs["tier"] = self.worst_tier(attrs, missing, attrs["tier"], every=False).tier
             note = f" (unknown: {', '.join(used)}; read at its worst)" if used else ""
         if denied:
             hits = [RuleHit(r.id, "deny", r.source, r.reason + note, r.adr) for r in denies]

@@ -116,47 +116,30 @@ def classify_filing(
 
     base = classify(cfg, attributes, requested)
     pol = compile_policy(cfg)
-    attrs, _ = typed_attributes(cfg, attributes, names=False)
-    rules = [
-        (c, frozenset(c.when.attributes()), t) for c, t in zip(cfg.risk.classify, _compiled(cfg), strict=True)
-    ]
-    reads = frozenset().union(*(r for _c, r, _t in rules)) if rules else frozenset()
     never = pol.never_unknown
-    missing = sorted(k for k in reads if attributes.get(k) is None and k not in settled and k not in never)
+    missing = sorted(
+        k for k in pol.classify_reads if attributes.get(k) is None and k not in settled and k not in never
+    )
     if not missing:
         return base
-    order = [t.id for t in cfg.risk.tiers]
-    best = order.index(base.tier)
-    certain = False
-    raised: list[tuple[Any, list[str]]] = []
-    for c, creads, test in rules:
-        mine = [k for k in missing if k in creads]
-        if not mine:
-            certain = certain or test(attrs)
-            continue
-        if order.index(c.tier) <= order.index(base.tier):
-            continue
-        readings = pol.readings(mine, attrs)
-        if readings is None or any(test(r) for r in readings):
-            raised.append((c, mine))
-    if not certain and order.index(cfg.risk.default) > best:
-        best = order.index(cfg.risk.default)
-    top = max((order.index(c.tier) for c, _m in raised), default=-1)
-    if top <= best:
-        if order[best] == base.tier:
+    attrs, _ = typed_attributes(cfg, attributes, names=False)
+    worst = pol.worst_tier(attrs, missing, base.tier)
+    if worst.tier == worst.floor:
+        if worst.floor == base.tier:
             return base
         return Classification(
-            order[best],
+            worst.floor,
             base.rules,
             (cfg.source("risk:default"),),
             f"no classify rule matched for certain (unknown: {', '.join(missing)}); default tier "
             f"'{cfg.risk.default}'",
         )
+    raised = [(cfg.risk.classify[i], mine) for i, mine in worst.raised]
     unknown = sorted({k for _c, m in raised for k in m})
-    first = next(c for c, _m in raised if order.index(c.tier) == top)
+    first = next(c for c, _m in raised if c.tier == worst.tier)
     ids = tuple(dict.fromkeys([*base.rules, *(c.id for c, _m in raised)]))
     return Classification(
-        order[top],
+        worst.tier,
         ids,
         tuple(dict.fromkeys([*base.sources, *(cfg.source(c.id) for c, _m in raised)])),
         f"{first.id}: {first.title or first.tier} (unknown: {', '.join(unknown)}; read at its worst)",

@@ -579,9 +579,10 @@ class Guard:
         *,
         lease_seconds: float = 300.0,
         wait_seconds: float = 0.0,
+        on_wait: Callable[[], object] | None = None,
     ) -> tuple[Any, str]:
         """(the bus's Claim, its job token); the claim carries the job token as its `token` too (the bare
-        fencing token never leaves the door)."""
+        fencing token never leaves the door). on_wait(): once, when it finds nothing and starts to wait."""
         p = self.principal(token, as_=as_, command="claim")
         minted: dict[int, str] = {}
         with acting(p):
@@ -591,6 +592,7 @@ class Guard:
                 lease_seconds=lease_seconds,
                 wait_seconds=wait_seconds,
                 mint=self.tokens.minter(p, minted),
+                on_wait=on_wait,
             )
         return dataclasses.replace(c, token=minted[c.job]), minted[c.job]
 

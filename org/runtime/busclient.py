@@ -20,6 +20,7 @@ import json
 import os
 import socket
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -168,7 +169,14 @@ class BusClient:
         *,
         lease_seconds: float = 300.0,
         wait_seconds: float = 0.0,
+        on_wait: Callable[[], object] | None = None,
     ) -> tuple[SocketClaim, str]:
+        """As the Guard's claim; the server waits, so on_wait() is called when a first look found nothing."""
+        if on_wait is not None and wait_seconds > 0:
+            try:
+                return self.claim(token, lane, as_, lease_seconds=lease_seconds)
+            except NotFound:
+                on_wait()
         r = self.call(
             "claim", token, lane=lane, lease_seconds=lease_seconds, wait_seconds=wait_seconds, **{"as": as_}
         )

@@ -8,8 +8,9 @@ in order of first appearance (the task's `names`, each pinned by its profile whe
 shape (`sig`, an interned int: the start's inputs, then (shape before, the events' template) for each transition,
 as the fold is a function of the two); the answer is kept as a template with placeholders, filled in with this
 call's names. A replayed submission reads no state for its key. A state moved outside the memo is answered by
-the engine from then on. Whatever the key does not pin (an answer that raises, a new identity the memo cannot name
-in advance) is not kept: the engine answers it each time. ADR 0255.
+the engine from then on. A refusal (the engine raising Conflict or Denied) is an answer like any other: kept, its
+message a template (ADR 0321). Whatever the key does not pin (a new identity the memo cannot name in advance) is
+not kept: the engine answers it each time. ADR 0255.
 
 The same renaming argument covers what the simulator reads of a state (`Facts`, once per shape) and who may take a
 job (`may`, `who`: per shape, gate and the member's profile and position among the names), so a replayed answer's
@@ -19,13 +20,15 @@ eligibility question not asked before, a reader outside the hot path. ADR 0305.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from org.config.loader import OrgConfig
 from org.engine import flow
 from org.engine.state import Event, TaskState
+from org.errors import Conflict, Denied
 
-__all__ = ["Transitions", "Facts", "Replayed", "digest"]
+__all__ = ["Transitions", "Facts", "Replayed", "digest", "effects"]
 
 _new = object.__new__
 _ABSENT = object()
@@ -37,6 +40,19 @@ class _Ref(int):
 
 class _Tpl(str):
     """Text with names in it: a format string whose fields are the names' positions."""
+
+
+class _Refusal:
+    """A kept refusal: the engine's error class, its message and detail as templates (filled in with the call's
+    names when it is raised again)."""
+
+    __slots__ = ("cls", "message", "detail")
+
+    def __init__(self, cls: type, message: Any, detail: Any) -> None:
+        self.cls, self.message, self.detail = cls, message, detail
+
+    def raise_for(self, names: list[str]) -> None:
+        raise self.cls(_fill(self.message, names), **_fill(self.detail, names))
 
 
 class _Uncacheable(Exception):
@@ -167,6 +183,17 @@ def _hashable(v: Any) -> Any:
     return v
 
 
+def _findings_key(findings: list) -> Any:
+    """_hashable(findings), quicker for the usual findings (flat dicts of hashable values); the two kinds of key
+    never meet (this one starts with a tuple, _hashable's with "list")."""
+    try:
+        key = tuple([tuple(f.items()) for f in findings])
+        hash(key)
+    except (AttributeError, TypeError):  # (not dicts, or a value that is a list or dict)
+        return _hashable(findings)
+    return key
+
+
 # What the simulator reads of an event (org.sim.world._apply): its type, the gate it names, its actor, the gates a
 # rework resets and the kind of an escalation.
 Digest = list[tuple[str, Any, str | None, Any, Any]]
@@ -177,6 +204,34 @@ def digest(events: list[Event]) -> Digest:
         (e.type, e.data.get("gate"), e.actor, e.data.get("reset"), e.data.get("kind", "other"))
         for e in events
     ]
+
+
+_CLOSING = {"task.done": "done", "task.rejected": "rejected", "task.escalated": "escalated"}
+
+# What the simulator does with an answer's events, in their order (org.sim.world._apply): ("work", actor) for
+# new work (its defects are drawn), ("rework", gates reset) for a rework, ("close", outcome, kind) for a
+# closing (nothing after it is read); and the gates that became ready, once each in order, less those a later
+# rework reset (these get jobs once the ops are done).
+Effects = tuple[list[tuple], list[str]]
+
+
+def effects(items: Digest) -> Effects:
+    """The effects of an answer's events from their digest."""
+    ops: list[tuple] = []
+    ready: list[str] = []
+    for t, gate, actor, reset_, kind in items:
+        if t == "gate.ready":
+            ready.append(gate)
+        elif t == "work.submitted":
+            ops.append(("work", actor))
+        elif t == "rework.started":
+            reset = frozenset(reset_ or ())
+            ops.append(("rework", reset))
+            ready = [g for g in ready if g not in reset]
+        elif t in _CLOSING:
+            ops.append(("close", _CLOSING[t], kind))
+            return ops, []
+    return ops, list(dict.fromkeys(ready))
 
 
 class Replayed:
@@ -200,6 +255,15 @@ class Replayed:
 
     def __len__(self) -> int:
         return len(self.template[0])
+
+    def effects(self) -> tuple[list[tuple], list[str], list[str] | None]:
+        """effects(self.digest()) and the names its actors are positions among (None: the actors are names).
+        An answer whose gate, reset and kind fields name no one has them worked out once, with its template."""
+        kept = self.template[2]
+        if kept is not None:
+            return kept[0], kept[1], self.names
+        ops, ready = effects(self.digest())
+        return ops, ready, None
 
     def digest(self) -> Digest:
         names = self.names
@@ -259,13 +323,18 @@ class Transitions:
         text = repr(
             (cfg.workflows, cfg.rules, cfg.risk, cfg.credentials, cfg.attributes, cfg.repos, cfg.action_facts)
         )
-        self.profiles: dict[str, tuple] = {
-            a.id: (a.lane, a.kind, a.model, a.family, a.family_declared, a.id if a.id in text else None)
+        # each profile is numbered (members alike share the number: keys hash and compare a small int)
+        numbered: dict[tuple, int] = {}
+        self.profiles: dict[str, int] = {
+            a.id: numbered.setdefault(
+                (a.lane, a.kind, a.model, a.family, a.family_declared, a.id if a.id in text else None),
+                len(numbered),
+            )
             for a in cfg.actors.values()
         }
         self.shapes: dict[tuple, int] = {}  # a state's shape -> its interned number
         self.starts: dict[tuple, tuple] = {}
-        self.submits: dict[tuple, tuple | None] = {}
+        self.submits: dict[tuple, tuple | _Refusal | None] = {}
         self.facts: dict[int, Facts] = {}
         self.mays: dict[tuple, bool] = {}  # (shape, gate, member's profile, member's position) -> eligible
         # (shape, gate) -> (the members outside the names it admits, the members of profiles not seen outside,
@@ -314,8 +383,10 @@ class Transitions:
         if kept is not None and kept is not _ABSENT:
             ok_outside, unseen, at = kept
             if not unseen or unseen.issubset(names):  # (no set of the names made: they are a handful)
-                out = ok_outside.difference(names)
-                return out.union([names[i] for i in at]) if at else out
+                if at:
+                    return ok_outside.difference(names).union([names[i] for i in at])
+                # usually no name is among them (a first review): the kept set itself, no copy made
+                return ok_outside if ok_outside.isdisjoint(names) else ok_outside.difference(names)
         ids = flow.eligible_members(self.cfg, task.state, gate)
         if kept is _ABSENT:
             self.whos[(sig, gate)] = self._who_shape(ids, names, lane)
@@ -328,8 +399,8 @@ class Transitions:
         ok, inside, profiles = set(ids), set(names), self.profiles
         if not ok <= set(lane):
             return None
-        yes: set[tuple | None] = set()
-        no: set[tuple | None] = set()
+        yes: set[int | None] = set()
+        no: set[int | None] = set()
         for m in lane:
             if m not in inside:
                 (yes if m in ok else no).add(profiles.get(m))
@@ -362,7 +433,10 @@ class Transitions:
                 else:
                     named.append((k, x))
             out.append((e.type, namer.ref(e.task), namer.ref(e.actor), const, tuple(named)))
-        return tuple(out), _digest_template(tuple(out))
+        dt = _digest_template(tuple(out))
+        # the effects, actors as positions, when no gate, reset or kind field names anyone
+        kept = effects([(t, g, a, r, k) for t, g, a, r, k, _ in dt]) if all(x[5] for x in dt) else None
+        return tuple(out), dt, kept
 
     @staticmethod
     def _replay(template: tuple, names: list[str]) -> list[Event]:
@@ -462,7 +536,14 @@ class Transitions:
             else:
                 m = len(call)
                 call.append(made)
-        profiles = self.profiles
+        profiles, n1 = self.profiles, len(call)
+        # the profiles of the names new in this call (none, the actor, a revision, or both)
+        if n1 == n0:
+            new: tuple = ()
+        elif n1 == n0 + 1:
+            new = (profiles.get(call[n0]),)
+        else:
+            new = tuple([profiles.get(n) for n in call[n0:]])
         key = (
             sig,
             gate,
@@ -470,14 +551,16 @@ class Transitions:
             a,
             r,
             m,
-            len(call),
-            tuple([profiles.get(n) for n in call[n0:]]),
-            None if findings is None else _hashable(findings),
+            n1,
+            new,
+            None if findings is None else _findings_key(findings),
             content == "",
         )
         hit: Any = self.submits.get(key, _ABSENT)
         if hit is not None and hit is not _ABSENT:
             self.hits += 1
+            if type(hit) is _Refusal:  # refused before: refused again, the task left as it is
+                hit.raise_for(call)
             template, after_sig, width, raw = hit
             if template is None:  # first replayed: the template is made of the engine's answer now
                 first_events, first_call = raw
@@ -488,9 +571,17 @@ class Transitions:
             task.sig, task.names = after_sig, call[:width]
             return replayed
         self.misses += 1
-        events, task.state = flow.submit_folded(
-            cfg, task.state, actor, gate, verdict, revision=revision, content=content, findings=findings
-        )
+        try:
+            events, task.state = flow.submit_folded(
+                cfg, task.state, actor, gate, verdict, revision=revision, content=content, findings=findings
+            )
+        except (Conflict, Denied) as e:
+            # a refusal is an answer like any other: a function of the key (the task is left as it was)
+            if hit is _ABSENT:
+                namer = _Namer(call, frozen=True)
+                with contextlib.suppress(_Uncacheable):  # (it names someone the call does not: not kept)
+                    self.submits[key] = _Refusal(type(e), namer.text(e.message), namer.value(e.detail))
+            raise
         task.names = call
         if hit is None:  # known not to be kept
             task.sig = None

@@ -52,6 +52,42 @@ def test_every_command_takes_the_global_options_after_it():
     assert not no_help, no_help
 
 
+def test_every_token_option_reads_org_token_and_never_shows_it():
+    """The class, not the example: every command's --token (a principal's or a job's) defaults to $ORG_TOKEN, as
+    the CLI contract says, and its help never prints the variable's value (a secret)."""
+    import typer
+
+    from org.cli import app
+
+    tokens = [
+        (" ".join(p), x)
+        for p, c in _leaves(typer.main.get_command(app))
+        for x in c.params
+        if "--token" in getattr(x, "opts", [])
+    ]
+    assert len(tokens) > 10
+    assert not [p for p, x in tokens if x.envvar != "ORG_TOKEN" or x.show_envvar], [
+        (p, x.envvar) for p, x in tokens if x.envvar != "ORG_TOKEN" or x.show_envvar
+    ]
+
+
+def test_config_show_reads_the_token_from_org_token(tmp_path):
+    """`org config show --task T` with $ORG_TOKEN set reads the task with that token, as `--token` would: a token
+    that does not authenticate is refused alike (it was ignored, and the task read as the local human)."""
+    dest = _org(tmp_path)
+    r = org_in_process(
+        "task", "add", "t", "-w", "change", "--set", "kind=docs", "--as", "alice", "--json", root=dest
+    )
+    assert r.returncode == 0, r.stderr
+    key = json.loads(r.stdout)["task"]
+    show = ("config", "show", "--task", key, "--as", "alice", "--json")
+    assert org_in_process(*show, root=dest, env={"ORG_TOKEN": None}).returncode == 0
+    typed = org_in_process(*show, "--token", "orgp_not-a-token", root=dest, env={"ORG_TOKEN": None})
+    from_env = org_in_process(*show, root=dest, env={"ORG_TOKEN": "orgp_not-a-token"})
+    assert typed.returncode == 4 and "authentication failed" in typed.stderr, typed.stderr
+    assert (from_env.returncode, from_env.stderr) == (typed.returncode, typed.stderr)
+
+
 def test_every_command_group_shares_one_set_of_settings():
     """Every group of `org` is made by one helper (org.cli._globals.sub_app): given no command it shows its
     help (or, like `org outcomes`, runs on its own), and none offers shell-completion commands."""

@@ -11,6 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from org.engine import flow
+from org.engine.policy import decide
+from org.engine.risk import classify_filing
 from org.errors import UsageError
 from tests.engine.engine_tools import org_with
 from tests.helpers import REPO
@@ -172,3 +174,42 @@ def test_dropping_any_attribute_of_a_filing_never_lowers_its_tier_on_random_orgs
         less = {k: v for k, v in filed.items() if k not in drop}
         got = tier(cfg, "change", less, requested)
         assert TIERS.index(got) >= TIERS.index(full), (filed, drop, full, got, risk_text, implies)
+
+
+# ---- one rule, two callers: the tier a filing gets and the tier an action's decision reads ------------------
+
+
+def _rules_reading_the_tier_only() -> str:
+    """gates/rules.yaml with one consequential rule reading the derived tier (so decide() derives it) and no
+    `actions:` entries (so an action's unknowns are exactly what the rules read, none required or implied)."""
+    rules = yaml.safe_load((REPO / "gates/rules.yaml").read_text())
+    rules["consequential"] = [
+        {"id": "CONSEQ-TOP", "title": "top tier", "when": {"attr": "tier", "eq": "high"}}
+    ]
+    rules["actions"] = []
+    return yaml.safe_dump(rules, sort_keys=False)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(org=random_org(), data=st.data())
+def test_a_filing_and_an_action_read_the_same_silence_to_the_same_tier(tmp_path_factory, org, data):
+    """The worst tier of a filing silent on facts the classify rules read (risk.classify_filing) and the tier an
+    action's decision reads with those facts unknown (Policy.decide) are one rule: on random classify rules, a
+    random default and random filings (some facts left out, a tier requested or not) they agree."""
+    risk_text, _implies = org
+    cfg = org_with(
+        tmp_path_factory.mktemp("org"),
+        files={"gates/risk.yaml": risk_text, "gates/rules.yaml": _rules_reading_the_tier_only()},
+    )
+    for _ in range(8):
+        filed = {k: data.draw(st.sampled_from(VALUES[k]), label=k) for k in VALUES}
+        filed = {k: v for k, v in filed.items() if data.draw(st.integers(0, 2), label="keep")}
+        requested = data.draw(st.sampled_from([None, *TIERS]), label="requested")
+        filing = classify_filing(cfg, filed, requested).tier
+        request = filed if requested is None else {**filed, "tier": requested}
+        action = decide(cfg, "ops-claude", "ticket.file", request).attributes["tier"]
+        assert filing == action, (filed, requested, filing, action, risk_text)

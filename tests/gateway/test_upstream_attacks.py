@@ -149,3 +149,20 @@ def test_a_key_quoted_without_a_label_is_redacted_by_its_value_or_its_shape(monk
     assert redact_credentials("permission denied on project my-project-name") == (
         "permission denied on project my-project-name"
     )
+
+
+def test_every_provider_variable_is_blanked_from_errors_but_the_settings_that_only_name_a_credential(
+    monkeypatch,
+):
+    """Each variable of PROVIDER_KEYS is kept from agents; its value is blanked from an error text unless it only
+    names a credential (a profile, a project, a path): a secret key added to the name-only list fails here."""
+    from org.agents.endpoints import PROVIDER_KEYS, is_provider_key
+    from org.agents.llm import redact_credentials
+
+    names_only = {"AWS_PROFILE", "VERTEXAI_PROJECT", "GOOGLE_APPLICATION_CREDENTIALS"}
+    for name in sorted({k for keys in PROVIDER_KEYS.values() for k in keys}):
+        value = f"value-of-{name.lower()}-0042"
+        monkeypatch.setenv(name, value)
+        out = redact_credentials(f"the provider said: {value}")
+        assert is_provider_key(name), name
+        assert (value in out) == (name in names_only), (name, out)

@@ -5,6 +5,7 @@ never finishes) is refused or cleaned up, and the server goes on serving."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -278,6 +279,28 @@ def test_nothing_to_claim_and_a_missing_task_keep_their_exit_codes(org, server):
         with pytest.raises(NotFound) as e:
             bus.claim(org.other, "builder", "build-gpt")
         assert e.value.exit_code == 3
+
+
+@pytest.mark.parametrize("door", ["socket", "in process"])
+def test_a_waiting_claim_says_so_once_after_it_looked(org, server, door):
+    """on_wait() (`org claim --wait` prints its waiting line from it) is never called when a job is there, and
+    called once when a first look found nothing; a job posted from it is the one the wait then claims."""
+    said: list[str] = []
+
+    def post() -> None:
+        said.append("waiting")
+        with Bus.open(org.url, root=org.root) as b:
+            said.append(b.add_task("Posted while it waits", "change", attributes={"kind": "docs"})["task"])
+
+    with contextlib.ExitStack() as stack:
+        if door == "socket":
+            client = stack.enter_context(BusClient(server.path))
+        else:
+            client = Guard(stack.enter_context(Bus.open(org.url, root=org.root)), token_files=False)
+        c, _ = client.claim(org.agent, "builder", BUILDER, wait_seconds=60, on_wait=post)
+        assert c.task == org.task and said == []
+        c, _ = client.claim(org.other, "builder", "build-gpt", wait_seconds=60, on_wait=post)
+        assert said == ["waiting", c.task], said
 
 
 SANDBOXED = r"""

@@ -174,3 +174,30 @@ def test_job_token_rows_go_once_the_lease_is_over_and_the_audit_trail_stays(bus,
         guard.submit(jt, c.job, "pass")
     assert e.value.message == "authentication failed"
     assert guard.submit(jt2, c2.job, "pass", note="impl")["ok"]  # the live one was kept
+
+
+@pytest.mark.parametrize("n", [1, 3, 8])
+def test_every_job_token_minted_into_a_batch_of_plain_claims_is_named_by_its_job_claimed_event(
+    bus, guard, issue, n
+):
+    """A claim of several plain jobs writes its job.claimed events spliced from one encoded event (ADR 0295); the
+    door's minter names each job's token in its event. Whatever batch the bus claims with a mint hook (the door
+    claims one job; Bus.claim_many takes the hook too), every event the hook edits carries the token in the chain,
+    and each minted token works for its job."""
+    from org.identity.guard import acting
+    from org.identity.tokens import parse
+
+    jobs = bus.post_jobs("builder", [{"n": i} for i in range(n)], by="alice")
+    agent = issue("build-claude")
+    principal = guard.principal(agent, as_="build-claude", command="claim")
+    minted: dict[int, str] = {}
+    with acting(principal):  # as the door claims
+        claims = bus.claim_many(
+            "builder", "build-claude", n=n, lease_seconds=60, mint=guard.tokens.minter(principal, minted)
+        )
+    assert sorted(c.job for c in claims) == sorted(jobs) == sorted(minted)
+    named = {ev["job"]: ev["data"]["job_token"] for ev in events(bus, "job.claimed")}
+    assert named == {job: parse(token)[1] for job, token in minted.items()}
+    for job, token in minted.items():
+        guard.heartbeat(token, job)
+    assert bus.audit_verify().ok

@@ -206,3 +206,31 @@ def test_an_answer_naming_someone_the_call_does_not_is_never_replayed(monkeypatc
         answers.append(calls["n"])
     assert answers == [1, 2]  # the second, same-shaped call went to the engine: nothing was replayed
     assert all(v is None for v in tr.submits.values())
+
+
+def test_the_effects_kept_with_a_template_are_those_of_its_events():
+    """A replayed answer's effects (new work, rework, closing, gates made ready) are worked out once with its
+    template, actors as positions: for every template a run kept, they equal the effects of the events it
+    replays, with the names filled in."""
+    from org.sim.transitions import Replayed, digest, effects
+
+    ls = load("large", [("duration", "1d"), ("warmup", "0d"), ("seed", 3)])
+    w = World(ls.spec, build_org(ls))
+    w.run()
+    templates = [
+        hit[0] for hit in w.transitions.submits.values() if type(hit) is tuple and hit[0] is not None
+    ]
+    templates += [t for t, _sig in w.transitions.starts.values()]
+    checked = 0
+    for template in templates:
+        if template[2] is None:
+            continue
+        width = 1 + max([a for _t, _task, a, _c, _n in template[0] if a is not None] + [8])
+        names = [f"T{i:04d}" if i == 0 else f"name-{i}" for i in range(width + 8)]
+        r = Replayed(template, names)
+        ops, ready, at = r.effects()
+        assert at is names
+        resolved = [(op[0], None if op[1] is None else at[op[1]]) if op[0] == "work" else op for op in ops]
+        assert (resolved, ready) == effects(digest(r.events())), template[0]
+        checked += 1
+    assert checked > 50

@@ -248,3 +248,33 @@ def test_same_seed_same_answer_with_the_memo():
     a, _ = _run("baseline", [("duration", "2d")], 9, memo=True)
     b, _ = _run("baseline", [("duration", "2d")], 9, memo=True)
     assert a == b
+
+
+def test_findings_keys_are_equal_exactly_when_the_findings_are():
+    """The memo's key for findings (a quick path for flat dicts, _hashable otherwise) tells apart every two
+    findings the engine would be handed differently, nested values included, and the two kinds never meet."""
+    from org.sim.transitions import _findings_key
+
+    cases = [
+        [],
+        [{"class": "logic"}],
+        [{"class": "logic"}, {"class": "logic"}],
+        [{"class": "style"}],
+        [{"class": "logic", "line": 3}],
+        [{"line": 3, "class": "logic"}],
+        [{"class": ["logic"]}],
+        [{"class": ("logic",)}],
+        [{"class": {"logic": 1}}],
+        [["class", "logic"]],
+        [("class", "logic")],
+        ["logic"],
+        [{"class": None}],
+        [{"class": "None"}],
+    ]
+    keys = [_findings_key(c) for c in cases]
+    for k in keys:
+        hash(k)
+    for i, a in enumerate(cases):
+        for j, b in enumerate(cases):
+            assert (keys[i] == keys[j]) == (i == j), (a, b)
+    assert _findings_key([{"class": "logic"}]) == _findings_key([{"class": "logic"}])
