@@ -68,3 +68,41 @@ def _own_config_home(tmp_path_factory, monkeypatch):
     so no test touches ~/.config/org and no token leaks from one test into another."""
     monkeypatch.setenv("ORG_CONFIG_HOME", str(tmp_path_factory.mktemp("config-home")))
     monkeypatch.delenv("ORG_TOKEN", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _no_child_left_running(monkeypatch):
+    """A test ends every child process it started and closes its pipes. A child left running, or a pipe left
+    open, reaches the garbage collector at an unforeseeable moment, which then fails whichever test is running
+    (a fresh-clone CI run blamed a merge test's set-up). So a test that leaves one fails itself, naming the
+    command, and what it left is ended here. A child told to end is given a grace to do so (not a timing
+    assertion: only one never ended fails)."""
+    import subprocess
+
+    started: list[subprocess.Popen] = []  # held until the test's end: none reaches the collector before
+    init = subprocess.Popen.__init__
+
+    def tracked(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        started.append(self)
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", tracked)
+    yield
+    monkeypatch.setattr(subprocess.Popen, "__init__", init)
+    left = []
+    for p in started:
+        try:
+            p.wait(timeout=_CHILD_GRACE_S)
+        except subprocess.TimeoutExpired:
+            left.append(f"running: {p.args!r:.200}")
+            p.kill()
+            p.wait()
+        pipes = [f for f in (p.stdin, p.stdout, p.stderr) if f is not None and not f.closed]
+        if pipes:
+            left.append(f"{len(pipes)} pipe(s) open: {p.args!r:.200}")
+        for f in pipes:
+            f.close()
+    assert not left, f"the test left child processes to the garbage collector: {left}"
+
+
+_CHILD_GRACE_S = 30.0  # how long a child the test told to end may take to (a loaded machine is slow)

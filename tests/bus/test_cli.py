@@ -172,8 +172,9 @@ _NO_RECHECK = (
 )
 
 
-def _stderr_lines(p: subprocess.Popen) -> queue.Queue:
-    """The child's stderr, line by line ('' at its end), read on a thread so the test can give up waiting."""
+def _stderr_lines(p: subprocess.Popen) -> tuple[queue.Queue, threading.Thread]:
+    """The child's stderr, line by line ('' at its end), read on a thread so the test can give up waiting; the
+    thread (join it before closing the pipe)."""
     lines: queue.Queue = queue.Queue()
 
     def pump() -> None:
@@ -181,8 +182,9 @@ def _stderr_lines(p: subprocess.Popen) -> queue.Queue:
             lines.put(line)
         lines.put("")
 
-    threading.Thread(target=pump, daemon=True).start()
-    return lines
+    pumping = threading.Thread(target=pump, daemon=True)
+    pumping.start()
+    return lines, pumping
 
 
 def test_claim_wait_is_woken_by_a_handoff(root, tokens):
@@ -201,8 +203,9 @@ def test_claim_wait_is_woken_by_a_handoff(root, tokens):
         stderr=subprocess.PIPE,
         text=True,
     )
+    pumping = None
     try:
-        lines = _stderr_lines(p)
+        lines, pumping = _stderr_lines(p)
         said: list[str] = []
         while not said or not (said[-1] == "" or "waiting" in said[-1]):
             said.append(lines.get(timeout=120))
@@ -215,7 +218,11 @@ def test_claim_wait_is_woken_by_a_handoff(root, tokens):
     finally:
         if p.poll() is None:
             p.kill()
-            p.wait()
+        p.wait()
+        if pumping is not None:
+            pumping.join(timeout=60)  # the child's stderr read to its end before its pipe is closed
+        p.stdout.close()  # not left to the garbage collector (an unclosed pipe fails whichever test it meets)
+        p.stderr.close()
     assert json.loads(out)["gate"] == "implement"
     assert len(said) == 1, said  # the one line, and nothing else
 
@@ -239,7 +246,7 @@ def test_act_wait_is_woken_by_the_humans_decision(request, root, dialect, verdic
         )["task"]
         _c, jt = carrying_out(Guard(bus), toks, t, "credential.use", attrs=GITHUB)
     env = {**os.environ, "ORG_ROOT": str(root), "ORG_DATABASE_URL": url, "ORG_TOKEN": jt}
-    p = subprocess.Popen(
+    with subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -259,19 +266,26 @@ def test_act_wait_is_woken_by_the_humans_decision(request, root, dialect, verdic
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-    )
-    with Bus.open(url, root=root) as bus:
-        end = time.monotonic() + 150  # a bound against hanging: a loaded machine starts the process slowly
-        while not bus.pending_approvals(task=t) and time.monotonic() < end:
-            time.sleep(0.05)
-        time.sleep(0.5)  # it asked, and now sleeps on the operator lane
-        assert p.poll() is None
-        if verdict == "approve":
-            bus.approve(t, "alice", action="credential.use", note="rotation window")
-        else:
-            bus.reject(t, "alice", action="credential.use", note="not during the freeze")
-        settled = time.monotonic()
-    out, err = p.communicate(timeout=150)
+    ) as p:
+        # its pipes closed and the child ended whatever happens (a live child or a pipe left to the garbage
+        # collector fails whichever test is running when it comes)
+        try:
+            with Bus.open(url, root=root) as bus:
+                # a bound against hanging: a loaded machine starts the process slowly
+                end = time.monotonic() + 150
+                while not bus.pending_approvals(task=t) and time.monotonic() < end:
+                    time.sleep(0.05)
+                time.sleep(0.5)  # it asked, and now sleeps on the operator lane
+                assert p.poll() is None
+                if verdict == "approve":
+                    bus.approve(t, "alice", action="credential.use", note="rotation window")
+                else:
+                    bus.reject(t, "alice", action="credential.use", note="not during the freeze")
+                settled = time.monotonic()
+            out, err = p.communicate(timeout=150)
+        finally:
+            if p.poll() is None:
+                p.kill()
     latency = time.monotonic() - settled
     doc = json.loads(out)
     assert "Traceback" not in err

@@ -104,21 +104,27 @@ def broker(broker_org, monkeypatch):
         monkeypatch.delenv(v, raising=False)  # clients (run_org inherits os.environ) get none of them
     gh, jira = "cnry-gh-" + uuid.uuid4().hex, "cnry-jira-" + uuid.uuid4().hex
     env = {**os.environ, "ORG_ROOT": str(broker_org), "ORG_SECRET_GITHUB": gh, "ORG_SECRET_JIRA": jira}
-    proc = subprocess.Popen(
+    db = f"sqlite:///{broker_org / '.org' / 'org.db'}"
+    # stopped, its pipes closed, whatever happens (a live child left to the garbage collector fails whichever test
+    # is running when it comes)
+    with subprocess.Popen(
         [sys.executable, "-m", "org", "broker", "serve"],
         env=env,
         cwd=broker_org,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-    )
-    db = f"sqlite:///{broker_org / '.org' / 'org.db'}"
-    b = BrokerProcess(proc, socket_path(broker_org, db))
-    info = b.ready()
-    assert info is not None and info["pid"] == proc.pid, proc.stderr.read() if proc.poll() is not None else ""
-    yield gh, jira, b
-    b.stop()
-    out, err = proc.communicate()
+    ) as proc:
+        b = BrokerProcess(proc, socket_path(broker_org, db))
+        try:
+            info = b.ready()
+            assert info is not None and info["pid"] == proc.pid, (
+                proc.stderr.read() if proc.poll() is not None else ""
+            )
+            yield gh, jira, b
+        finally:
+            b.stop()
+        out, err = proc.communicate()
     assert gh not in out + err and jira not in out + err and "Traceback" not in err
     assert not b.path.exists()  # the socket goes with the broker
 

@@ -38,7 +38,7 @@ def _git(cwd: Path, *args: str) -> str:
 
 
 @pytest.fixture
-def scene(org_copy, tmp_path, monkeypatch):
+def scene(org_copy, tmp_path, monkeypatch, request):
     """An org with a real database, pepper, a human's token file and a real broker holding a secret; a main
     clone and two task workspaces (clones of it); a TCP listener on loopback."""
     from org.bus import Bus
@@ -57,6 +57,9 @@ def scene(org_copy, tmp_path, monkeypatch):
     secret, provider_key = "cnry-" + uuid.uuid4().hex, "sk-" + uuid.uuid4().hex
     monkeypatch.setenv("OPENAI_API_KEY", provider_key)  # the user's own key, in the parent's environment
     broker = start_broker(root, url, env={**os.environ, "ORG_SECRET_GITHUB": secret})
+    # stopped even when the rest of the set-up fails (a live child left to the garbage collector fails whichever
+    # test is running when it comes)
+    request.addfinalizer(broker.stop)
     assert broker.ready() is not None
 
     main = tmp_path / "main"
@@ -105,7 +108,6 @@ def scene(org_copy, tmp_path, monkeypatch):
     yield info
     Path(info["python_file"]).unlink(missing_ok=True)
     listener.close()
-    broker.stop()
 
 
 def _probe(sb: Sandbox, scene: dict) -> dict:
