@@ -49,12 +49,14 @@ class Loop:
             self.now = until
             return
         n = self.events
-        while heap and heap[0][0] <= until:
-            t, _, fn, arg = pop(heap)
-            self.now = t
-            fn(arg)
-            n += 1
-            if not n % every:
-                progress(t / until if until else 1.0)
-        self.events = n
+        try:
+            while heap and heap[0][0] <= until:
+                t, _, fn, arg = pop(heap)
+                self.now = t
+                fn(arg)
+                n += 1
+                if not n % every:
+                    progress(t / until if until else 1.0)
+        finally:
+            self.events = n
         self.now = until
