@@ -21,6 +21,7 @@ eligibility question not asked before, a reader outside the hot path. ADR 0305.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from typing import Any
 
 from org.config.loader import OrgConfig
@@ -256,7 +257,7 @@ class Replayed:
     def __len__(self) -> int:
         return len(self.template[0])
 
-    def effects(self) -> tuple[list[tuple], list[str], list[str] | None]:
+    def effects(self) -> tuple[Sequence[tuple], Sequence[str], list[str] | None]:
         """effects(self.digest()) and the names its actors are positions among (None: the actors are names).
         An answer whose gate, reset and kind fields name no one has them worked out once, with its template."""
         kept = self.template[2]
@@ -411,6 +412,11 @@ class Transitions:
         unseen = frozenset(m for m in lane if profiles.get(m) not in seen)
         return ok_outside, unseen, tuple(i for i, n in enumerate(names) if n in ok)
 
+    def _names_a_member_outside(self, text: str, call: list[str]) -> bool:
+        """Whether `text` holds the id of a member the call does not name (a refusal naming one is not kept: its
+        replay would name the first call's stranger). Ids inside longer words count too (kept out: the safe side)."""
+        return any(m in text for m in self.profiles if m not in call)
+
     # ---- shapes ------------------------------------------------------------------------------------
     def _intern(self, key: tuple) -> int:
         n = self.shapes.get(key)
@@ -435,7 +441,10 @@ class Transitions:
             out.append((e.type, namer.ref(e.task), namer.ref(e.actor), const, tuple(named)))
         dt = _digest_template(tuple(out))
         # the effects, actors as positions, when no gate, reset or kind field names anyone
-        kept = effects([(t, g, a, r, k) for t, g, a, r, k, _ in dt]) if all(x[5] for x in dt) else None
+        kept = None
+        if all(x[5] for x in dt):  # (kept as tuples: every replay shares them)
+            ops, ready = effects([(t, g, a, r, k) for t, g, a, r, k, _ in dt])
+            kept = (tuple(ops), tuple(ready))
         return tuple(out), dt, kept
 
     @staticmethod
@@ -577,9 +586,9 @@ class Transitions:
             )
         except (Conflict, Denied) as e:
             # a refusal is an answer like any other: a function of the key (the task is left as it was)
-            if hit is _ABSENT:
+            if hit is _ABSENT and not self._names_a_member_outside(f"{e.message} {e.detail!r}", call):
                 namer = _Namer(call, frozen=True)
-                with contextlib.suppress(_Uncacheable):  # (it names someone the call does not: not kept)
+                with contextlib.suppress(_Uncacheable):  # (a value that is not JSON: not kept)
                     self.submits[key] = _Refusal(type(e), namer.text(e.message), namer.value(e.detail))
             raise
         task.names = call

@@ -500,17 +500,24 @@ class World(ModelCalls, Standups):
         self._standup_start()
         end = self.spec.duration
         # the cyclic collector waits for the run's end (ADR 0321): the run makes no reference cycles
-        # (tests/sim/test_collector.py), while each full collection would scan the memo's and metrics' heap again
+        # (tests/sim/test_collector.py), while each full collection would scan the memo's and metrics' heap again.
+        # What earlier runs left (a dropped World is cyclic garbage) is reclaimed first, or runs in a row (sweeps,
+        # compares, replications) would keep every earlier one.
         collecting = gc.isenabled()
+        if collecting:
+            gc.collect()
         gc.disable()
         try:
             self.loop.run(end, progress)
         finally:
             if collecting:
-                # what the run made goes to the oldest generation as it is (no scan now: the next full
-                # collection, if the process lives on, looks at it once)
-                gc.freeze()
-                gc.unfreeze()
+                if not gc.get_freeze_count():  # (a caller's frozen objects stay frozen: no trick then)
+                    # what the run made goes to the oldest generation as it is (no scan now: the next full
+                    # collection, at the next run's start or later, looks at it once)
+                    try:
+                        gc.freeze()
+                    finally:
+                        gc.unfreeze()
                 gc.enable()
         rec = self.rec
         for w in self.workers.values():

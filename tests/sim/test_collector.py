@@ -6,6 +6,7 @@ unreclaimed in a long run), and the collector is left as the run found it, also 
 from __future__ import annotations
 
 import gc
+import weakref
 
 import pytest
 
@@ -16,8 +17,10 @@ from org.sim.world import World
 
 
 def _world(name: str, days: str = "1d") -> World:
+    """As the CLI makes it: closed tasks are not kept (kept, anything hanging off a task would stay reachable and
+    no cycle made per task could show as garbage)."""
     ls = load(name, [("duration", days), ("warmup", "0d")])
-    return World(ls.spec, build_org(ls), keep=True)
+    return World(ls.spec, build_org(ls))
 
 
 @pytest.mark.parametrize("name", [s["name"] for s in list_scenarios()])
@@ -64,3 +67,28 @@ def test_a_run_leaves_a_disabled_collector_disabled():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_runs_in_a_row_do_not_keep_the_earlier_worlds():
+    """A finished World is cyclic garbage once dropped (lanes and members point at each other, the loop holds
+    its methods): a run must not defer its collection past the next run, or sweeps, compares and replications
+    in one process keep every earlier run in memory."""
+    refs = []
+    for seed in (1, 2, 3):
+        ls = load("baseline", [("duration", "1d"), ("warmup", "0d"), ("seed", seed)])
+        w = World(ls.spec, build_org(ls))
+        w.run()
+        refs.append(weakref.ref(w))
+        del w
+    assert [r() is None for r in refs[:-1]] == [True, True]
+
+
+def test_a_run_leaves_a_callers_frozen_objects_frozen():
+    """Objects a caller froze on purpose (gc.freeze before a fork) stay frozen after a run."""
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        _world("baseline").run()
+        assert gc.get_freeze_count() >= frozen
+    finally:
+        gc.unfreeze()

@@ -105,7 +105,7 @@ def _answer(fn, *args, **kwargs):
     try:
         events, state = fn(*args, **kwargs)[:2]
     except OrgError as e:
-        return None, f"{type(e).__name__}: {e}"
+        return None, f"{type(e).__name__}: {e} {json.dumps(e.detail, sort_keys=True, default=repr)}"
     return state, json.dumps([[e.to_json() for e in events], state.to_json()], sort_keys=True, default=repr)
 
 
