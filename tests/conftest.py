@@ -78,13 +78,20 @@ def _no_child_left_running(monkeypatch):
     command, and what it left is ended here. A child told to end is given a grace to do so (not a timing
     assertion: only one never ended fails)."""
     import subprocess
+    import threading
 
     started: list[subprocess.Popen] = []  # held until the test's end: none reaches the collector before
     init = subprocess.Popen.__init__
+    earlier = {t.ident for t in threading.enumerate()} - {threading.get_ident()}
+    origin: dict[int, str] = {}  # a child started by a thread an earlier test left running: said so
 
     def tracked(self, *args, **kwargs):
         init(self, *args, **kwargs)
         started.append(self)
+        if threading.get_ident() in earlier:
+            origin[id(self)] = (
+                f" (started by thread {threading.current_thread().name!r}, left by an earlier test)"
+            )
 
     monkeypatch.setattr(subprocess.Popen, "__init__", tracked)
     yield
@@ -94,12 +101,12 @@ def _no_child_left_running(monkeypatch):
         try:
             p.wait(timeout=_CHILD_GRACE_S)
         except subprocess.TimeoutExpired:
-            left.append(f"running: {p.args!r:.200}")
+            left.append(f"running: {p.args!r:.200}{origin.get(id(p), '')}")
             p.kill()
             p.wait()
         pipes = [f for f in (p.stdin, p.stdout, p.stderr) if f is not None and not f.closed]
         if pipes:
-            left.append(f"{len(pipes)} pipe(s) open: {p.args!r:.200}")
+            left.append(f"{len(pipes)} pipe(s) open: {p.args!r:.200}{origin.get(id(p), '')}")
         for f in pipes:
             f.close()
     assert not left, f"the test left child processes to the garbage collector: {left}"

@@ -91,8 +91,15 @@ class _Started:
 def _trouble(exc: Exception) -> str:
     """What went wrong, for a note: an OSError's own words, else the exception's type and message."""
     if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
+        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
     return f"{type(exc).__name__}: {getattr(exc, 'message', None) or exc}"
+
+
+def _noted(note: Any, why: str) -> None:
+    """Say `why` in the run's notes; a note that cannot be said (its stderr a closed pipe) is dropped: the spare
+    maker must live on (the rooms it started die with it) and asking for a spare never stops a job."""
+    with contextlib.suppress(Exception):
+        note("error", why[:300])
 
 
 def _listening(path: Path) -> bool:
@@ -134,7 +141,9 @@ class Rooms:
     _stopping: threading.Event | None = field(default=None, init=False, repr=False)
     _maker: threading.Thread | None = field(default=None, init=False, repr=False)
     _wake: threading.Condition = field(init=False, repr=False)
-    _spare_said: str | None = field(default=None, init=False, repr=False)  # the maker's trouble, said once
+    _spare_said: set[str] = field(
+        default_factory=set, init=False, repr=False
+    )  # the maker's troubles, said once
 
     def __post_init__(self) -> None:
         self._wake = threading.Condition(self._lock)
@@ -301,7 +310,7 @@ class Rooms:
         try:
             self._refill(limits)
         except Exception as exc:
-            runner.note("error", f"no spare room will be started: {_trouble(exc)}"[:300])
+            _noted(runner.note, f"no spare room will be started: {_trouble(exc)}")
 
     def _refill(self, limits: Any = None) -> None:
         """Start a spare room in the background when fewer than `spares` of `limits` are kept (spares are kept
@@ -339,7 +348,7 @@ class Rooms:
             except Exception as exc:  # no spare this time (a job then starts its own room): said
                 self._say(f"a spare room could not be started: {_trouble(exc)}")
             else:
-                self._spare_said = None  # the same trouble coming back later is said again
+                self._spare_said.clear()  # the same trouble coming back later is said again
             finally:
                 with self._lock:
                     self._wanted.pop(0)
@@ -351,9 +360,9 @@ class Rooms:
 
     def _say(self, why: str) -> None:
         """The spare maker's trouble in the run's notes, once per message (a job then starts its own room)."""
-        if why != self._spare_said and self.note is not None:
-            self._spare_said = why
-            self.note("error", why[:300])
+        if why not in self._spare_said and self.note is not None:
+            self._spare_said.add(why)
+            _noted(self.note, why)
 
     def _workspace(self, port: Any, claim: Any, lane: Any) -> tuple[Path | None, dict | None]:
         """(the task's workspace, the job's handover) for a builder's work job of a repository task (the

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -145,12 +146,15 @@ def __getattr__(name: str) -> typer.Typer:
 
 
 def main() -> None:
+    if (
+        sys.stderr is None
+    ):  # started with its stderr closed: what org says there is dropped, never sent to stdout
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (open for the process's life)
     code = run_app(build(modules_for(sys.argv[1:])))
     from org.cli._common import quick_exit_wanted
 
     if quick_exit_wanted():
         import logging
-        import os
 
         from org import telemetry
 

@@ -267,3 +267,62 @@ def test_a_job_whose_spare_cannot_be_asked_for_still_ends_its_room(org_copy, tmp
         R.close()
     assert len(taken) == 1 and taken[0].room.discarded == 1 and went_on == [True]
     assert [k for k, _t in notes] == ["error"] and "can't start new thread" in notes[0][1], notes
+
+
+def test_a_note_that_raises_leaves_the_spare_maker_making_spares(tmp_path, monkeypatch):
+    """Hostile: the run's notes raise (its stderr is a closed pipe). The maker thread must live on: the rooms it
+    started die with the thread that started them (bubblewrap --die-with-parent), so a maker killed by its own
+    note would kill every spare it started, the ones already handed to running jobs too."""
+
+    def note(kind, text):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    R, _ws = _rooms(tmp_path, monkeypatch, "", spares=1, note=note)
+    limits = rooms.default_limits()
+    tries = []
+
+    def start(workspace, lim):
+        tries.append(lim)
+        if len(tries) == 1:
+            raise OSError(28, "No space left on device")
+        return _stand_in(lim)
+
+    monkeypatch.setattr(R, "_start", start)
+    try:
+        R._refill(limits)
+        _wait(lambda: len(tries) >= 1 and not R._wanted)
+        assert R._maker is not None and R._maker.is_alive()
+        R._refill(limits)
+        _wait(lambda: len(R._spare) == 1)
+    finally:
+        with R._lock:
+            R._spare.clear()
+        R.close()
+
+
+def test_distinct_troubles_are_each_said_and_a_repeat_is_not(tmp_path, monkeypatch):
+    """Two troubles alike but for the file they name are two notes (an OSError's file is part of what went
+    wrong); troubles taking turns (A, B, A) are said once each until a spare starts."""
+    notes: list = []
+    R, _ws = _rooms(tmp_path, monkeypatch, "", spares=1, note=lambda kind, text: notes.append(text))
+    limits = rooms.default_limits()
+    errors = [
+        OSError(2, "No such file or directory", "/usr/bin/bwrap"),
+        OSError(2, "No such file or directory", "/tmp/org-rooms/base"),
+        OSError(2, "No such file or directory", "/usr/bin/bwrap"),
+    ]
+    tries = []
+
+    def start(workspace, lim):
+        tries.append(lim)
+        raise errors[len(tries) - 1]
+
+    monkeypatch.setattr(R, "_start", start)
+    try:
+        for n in (1, 2, 3):
+            R._refill(limits)
+            _wait(lambda n=n: len(tries) >= n and not R._wanted)
+        assert len(notes) == 2, notes
+        assert "/usr/bin/bwrap" in notes[0] and "/tmp/org-rooms/base" in notes[1], notes
+    finally:
+        R.close()

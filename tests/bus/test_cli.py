@@ -224,7 +224,40 @@ def test_claim_wait_is_woken_by_a_handoff(root, tokens):
         p.stdout.close()  # not left to the garbage collector (an unclosed pipe fails whichever test it meets)
         p.stderr.close()
     assert json.loads(out)["gate"] == "implement"
-    assert len(said) == 1, said  # the one line, and nothing else
+    assert [x for x in said if "waiting" in x] == [said[-1]], (
+        said
+    )  # said once (other lines, e.g. a warning, may be)
+    assert not any("Traceback" in x for x in said + list(lines.queue)), said
+
+
+@pytest.mark.parametrize("wait", ["1", None])
+def test_with_its_stderr_closed_org_json_writes_only_the_json_document(root, tokens, wait):
+    """Hostile harness: `org --json` run with its stderr closed (fd 2 shut, so Python's sys.stderr is None). What
+    org says on stderr (the claim's waiting line, a "nothing to claim" message) is dropped then, never written into
+    stdout, which stays exactly one JSON document."""
+    Bus.open(root=root).close()
+    env = {**os.environ, "ORG_ROOT": str(root), "ORG_TOKEN": tokens["build-claude"]}
+    argv = [
+        "--json",
+        "claim",
+        "--lane",
+        "builder",
+        "--as",
+        "build-claude",
+        *(["--wait", wait] if wait else []),
+    ]
+    r = subprocess.run(
+        [sys.executable, "-m", "org", *argv],
+        cwd=str(REPO),
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: os.close(2),
+    )
+    assert r.returncode == 3
+    doc = json.loads(r.stdout)  # one document, nothing before or after it
+    assert doc["error"]
 
 
 @pytest.mark.parametrize("dialect,verdict", [("sqlite", "approve"), ("postgresql", "reject")])
