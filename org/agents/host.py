@@ -164,6 +164,20 @@ def supervise(
         return _supervise(cfg, root, db_url, argv, prepare, handoff, notes, say, env)
 
 
+def _wait_forwarding(proc: subprocess.Popen, forward: Callable[[int, Any], None]) -> int:
+    """Wait for the agent host's exit, passing signals on meanwhile. Never one blocking waitpid(): the kernel may
+    hand Ctrl-C to another of this process's threads (the gateway's, the bus socket's), and Python runs the handler
+    in the main thread only at its next turn, which a main thread blocked in waitpid() never takes: the host was
+    never told and the run never stopped (tests/agents/test_supervisor_signals.py)."""
+    while True:
+        try:
+            return proc.wait(timeout=0.25)
+        except subprocess.TimeoutExpired:
+            continue
+        except KeyboardInterrupt:  # a signal between Popen and installing the handlers
+            forward(signal.SIGINT, None)
+
+
 def run_isolation(cfg: Any, lanes: list[str] | None, say: Callable[[str], None] | None) -> Any:
     """The isolation of a run's built-in agents (org.runtime.Isolation) from the served lanes' `isolation`
     settings and this machine: 'bwrap' when bubblewrap works (each job's work then runs in a room of its own,
@@ -278,11 +292,7 @@ def _supervise(
                 proc.stdin.close()
         if _main_thread():
             olds = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
-        while True:
-            try:
-                return proc.wait()
-            except KeyboardInterrupt:  # a signal between Popen and installing the handlers
-                forward(signal.SIGINT, None)
+        return _wait_forwarding(proc, forward)
     finally:
         if r >= 0:
             os.close(r)
