@@ -82,13 +82,13 @@ def _no_child_left_running(monkeypatch):
 
     started: list[subprocess.Popen] = []  # held until the test's end: none reaches the collector before
     init = subprocess.Popen.__init__
-    earlier = {t.ident for t in threading.enumerate()} - {threading.get_ident()}
+    earlier = set(threading.enumerate()) - {threading.current_thread()}  # (threads, not their reusable ids)
     origin: dict[int, str] = {}  # a child started by a thread an earlier test left running: said so
 
     def tracked(self, *args, **kwargs):
         init(self, *args, **kwargs)
         started.append(self)
-        if threading.get_ident() in earlier:
+        if threading.current_thread() in earlier:
             origin[id(self)] = (
                 f" (started by thread {threading.current_thread().name!r}, left by an earlier test)"
             )

@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import pickle
+import re
 import shutil
 import signal
 import subprocess
@@ -360,8 +361,10 @@ class Rooms:
 
     def _say(self, why: str) -> None:
         """The spare maker's trouble in the run's notes, once per message (a job then starts its own room)."""
-        if why not in self._spare_said and self.note is not None:
-            self._spare_said.add(why)
+        # said once per trouble: a temporary folder's random name (org-room-XXXX) does not make it another
+        key = re.sub(r"org-room-[A-Za-z0-9_]+", "org-room-*", why)
+        if key not in self._spare_said and self.note is not None:
+            self._spare_said.add(key)
             _noted(self.note, why)
 
     def _workspace(self, port: Any, claim: Any, lane: Any) -> tuple[Path | None, dict | None]:

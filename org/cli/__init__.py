@@ -149,7 +149,7 @@ def main() -> None:
     if (
         sys.stderr is None
     ):  # started with its stderr closed: what org says there is dropped, never sent to stdout
-        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (open for the process's life)
+        sys.stderr = open(os.devnull, "w", encoding="utf-8", errors="backslashreplace")  # noqa: SIM115 (for life)
     code = run_app(build(modules_for(sys.argv[1:])))
     from org.cli._common import quick_exit_wanted
 

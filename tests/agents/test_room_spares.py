@@ -326,3 +326,26 @@ def test_distinct_troubles_are_each_said_and_a_repeat_is_not(tmp_path, monkeypat
         assert "/usr/bin/bwrap" in notes[0] and "/tmp/org-rooms/base" in notes[1], notes
     finally:
         R.close()
+
+
+def test_a_trouble_naming_a_random_room_folder_is_said_once(tmp_path, monkeypatch):
+    """A room's scratch folder has a random name (org-room-XXXX): the same trouble making it again is the same
+    trouble, said once, not a new note for every spare asked for."""
+    notes: list = []
+    R, _ws = _rooms(tmp_path, monkeypatch, "", spares=1, note=lambda kind, text: notes.append(text))
+    limits = rooms.default_limits()
+    tries = []
+
+    def start(workspace, lim):
+        tries.append(lim)
+        raise OSError(28, "No space left on device", f"/tmp/org-room-{len(tries)}x{len(tries) * 7}ab")
+
+    monkeypatch.setattr(R, "_start", start)
+    try:
+        for n in (1, 2, 3):
+            R._refill(limits)
+            _wait(lambda n=n: len(tries) >= n and not R._wanted)
+        assert len(notes) == 1, notes
+        assert "/tmp/org-room-1x7ab" in notes[0], notes
+    finally:
+        R.close()
