@@ -36,18 +36,6 @@ class Loop:
     def run(self, until: float, progress: Callable[[float], None] | None = None, every: int = 8192) -> None:
         heap = self._heap
         pop = heappop
-        if progress is None:  # (the hot loop without the progress check)
-            n = 0
-            try:
-                while heap and heap[0][0] <= until:
-                    t, _, fn, arg = pop(heap)
-                    self.now = t
-                    fn(arg)
-                    n += 1
-            finally:
-                self.events += n
-            self.now = until
-            return
         n = self.events
         try:
             while heap and heap[0][0] <= until:
@@ -55,7 +43,7 @@ class Loop:
                 self.now = t
                 fn(arg)
                 n += 1
-                if not n % every:
+                if progress is not None and not n % every:
                     progress(t / until if until else 1.0)
         finally:
             self.events = n

@@ -174,6 +174,15 @@ def test_asking_the_brake_only_over_the_budget_changes_no_run(budget):
         assert m["rework"]["escalated_by_kind"].get("budget", 0) > 0
 
 
+def _new_code_task(tr, cfg, n: int) -> tuple:
+    """A new code task T<n> started through the memo `tr`: (the task, its first ready gate, that gate's lane)."""
+    task = Task(f"T{n}", n, 0, 0.0, "change")
+    tr.start(task, "t", "change", {"kind": "code"}, None)
+    tr.look(task)
+    gate = next(g for g, s in task.facts.statuses.items() if s == "ready")
+    return task, gate, cfg.workflows["change"].gates[gate].lane
+
+
 def test_an_answer_naming_someone_the_call_does_not_is_never_replayed(monkeypatch):
     """Hostile: the engine's answer names an identity the call does not (a stranger as actor, or data that is not
     JSON). Such an answer cannot be renamed for another task: it is not kept, the task leaves the memo (its
@@ -195,11 +204,7 @@ def test_an_answer_naming_someone_the_call_does_not_is_never_replayed(monkeypatc
     monkeypatch.setattr(flow, "submit_folded", stranger)
     answers = []
     for n in (1, 2):
-        task = Task(f"T{n}", n, 0, 0.0, "change")
-        tr.start(task, "t", "change", {"kind": "code"}, None)
-        tr.look(task)
-        gate = next(g for g, s in task.facts.statuses.items() if s == "ready")
-        lane = cfg.workflows["change"].gates[gate].lane
+        task, gate, lane = _new_code_task(tr, cfg, n)
         actor = next(a.id for a in cfg.actors.values() if a.lane == lane)
         events = tr.submit(task, task.facts.rounds, actor, gate, "pass", None, f"c{n}", None)
         assert task.sig is None and events[0].actor == "stranger-9"
@@ -231,11 +236,7 @@ def test_a_refusal_naming_a_member_the_call_does_not_is_never_replayed(monkeypat
     monkeypatch.setattr(flow, "submit_folded", refuse)
     seen = []
     for n in (1, 2):
-        task = Task(f"T{n}", n, 0, 0.0, "change")
-        tr.start(task, "t", "change", {"kind": "code"}, None)
-        tr.look(task)
-        gate = next(g for g, s in task.facts.statuses.items() if s == "ready")
-        lane = cfg.workflows["change"].gates[gate].lane
+        task, gate, lane = _new_code_task(tr, cfg, n)
         actor = next(a.id for a in cfg.actors.values() if a.lane == lane)
         with pytest.raises(Conflict) as err:
             tr.submit(task, task.facts.rounds, actor, gate, "pass", None, f"c{n}", None)
@@ -260,11 +261,7 @@ def test_a_refusal_naming_only_the_calls_names_is_replayed(monkeypatch):
     monkeypatch.setattr(flow, "submit_folded", refuse)
     seen = []
     for n in (1, 2):
-        task = Task(f"T{n}", n, 0, 0.0, "change")
-        tr.start(task, "t", "change", {"kind": "code"}, None)
-        tr.look(task)
-        gate = next(g for g, s in task.facts.statuses.items() if s == "ready")
-        lane = cfg.workflows["change"].gates[gate].lane
+        task, gate, lane = _new_code_task(tr, cfg, n)
         alike: dict = {}  # members alike to the engine (one profile): any two of them share a key
         for a in cfg.actors.values():
             if a.lane == lane:
